@@ -1,0 +1,395 @@
+// Package bolt is the embedded store: one bbolt file, no other service.
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Buckets. Index buckets hold composite keys "<owner>\x00<id>" with empty
+// values, so a prefix scan lists one owner's records in id order.
+var (
+	bAgencies       = []byte("agencies")
+	bOfficers       = []byte("officers")
+	bOfficersByAg   = []byte("officers_by_agency")
+	bEnterprises    = []byte("enterprises")
+	bItems          = []byte("check_items")
+	bItemsByAg      = []byte("check_items_by_agency")
+	bInspections    = []byte("inspections")
+	bInspByEnt      = []byte("inspections_by_enterprise")
+	bCodes          = []byte("codes")
+	bRequests       = []byte("requests")
+	bCheckIns       = []byte("check_ins")
+	bTokens         = []byte("access_tokens")
+	bKeys           = []byte("signing_keys")
+	bEvents         = []byte("events")
+	bSeqs           = []byte("sequences")
+	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs}
+	errLockedByPeer = errors.New("another process holds the database file")
+)
+
+// Options tune the bbolt file.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock held by another process.
+	LockTimeout time.Duration
+	// MaxBatchDelay is how long a write waits to share a commit (and its
+	// fsync) with concurrent writes. Longer raises throughput under load and
+	// latency when idle.
+	MaxBatchDelay time.Duration
+	// NoSync skips fsync. Only for benchmarks that want to see the cost of it.
+	NoSync bool
+}
+
+// DefaultOptions are the server's defaults.
+func DefaultOptions() Options {
+	return Options{LockTimeout: 2 * time.Second, MaxBatchDelay: 2 * time.Millisecond}
+}
+
+// Store is the bbolt implementation of store.Store.
+type Store struct {
+	db *bbolt.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens or creates the database file at path.
+func Open(path string, o Options) (*Store, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      o.LockTimeout,
+		FreelistType: bbolt.FreelistMapType,
+		NoSync:       o.NoSync,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (waited %s; is another ruqi server running on this data directory?)", path, errLockedByPeer, o.LockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if o.MaxBatchDelay > 0 {
+		db.MaxBatchDelay = o.MaxBatchDelay
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(func(tx *bbolt.Tx) error { return fn(&txn{tx: tx}) })
+}
+
+// Update runs fn in a read-write transaction shared with concurrent callers
+// (bbolt's Batch), so that many writes pay for one fsync.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Batch(func(tx *bbolt.Tx) error { return fn(&txn{tx: tx}) })
+}
+
+type txn struct{ tx *bbolt.Tx }
+
+func key(parts ...string) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	b := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	return b
+}
+
+func getProto(b *bbolt.Bucket, k []byte, m proto.Message) error {
+	v := b.Get(k)
+	if v == nil {
+		return store.ErrNotFound
+	}
+	return proto.Unmarshal(v, m)
+}
+
+func putProto(b *bbolt.Bucket, k []byte, m proto.Message) error {
+	v, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, v)
+}
+
+func getJSON(b *bbolt.Bucket, k []byte, v any) error {
+	raw := b.Get(k)
+	if raw == nil {
+		return store.ErrNotFound
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func putJSON(b *bbolt.Bucket, k []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, raw)
+}
+
+// listByPrefix loads the records named by the index entries "<owner>\x00<id>".
+func listByPrefix[T proto.Message](t *txn, index, records []byte, owner string, mk func() T) ([]T, error) {
+	prefix := key(owner, "")
+	var out []T
+	c := t.tx.Bucket(index).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+		m := mk()
+		if err := getProto(t.tx.Bucket(records), k[len(prefix):], m); err != nil {
+			return nil, fmt.Errorf("index %s names missing %q: %w", index, k[len(prefix):], err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func hasPrefix(k, p []byte) bool { return len(k) >= len(p) && string(k[:len(p)]) == string(p) }
+
+func (t *txn) Agency(id string) (*ruqiv1.Agency, error) {
+	m := &ruqiv1.Agency{}
+	return m, getProto(t.tx.Bucket(bAgencies), []byte(id), m)
+}
+
+func (t *txn) Officer(id string) (*ruqiv1.Officer, error) {
+	m := &ruqiv1.Officer{}
+	return m, getProto(t.tx.Bucket(bOfficers), []byte(id), m)
+}
+
+func (t *txn) Enterprise(uscc string) (*ruqiv1.Enterprise, error) {
+	m := &ruqiv1.Enterprise{}
+	return m, getProto(t.tx.Bucket(bEnterprises), []byte(uscc), m)
+}
+
+func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error) {
+	m := &ruqiv1.CheckItem{}
+	return m, getProto(t.tx.Bucket(bItems), []byte(id), m)
+}
+
+func (t *txn) CheckItems(agencyID string) ([]*ruqiv1.CheckItem, error) {
+	return listByPrefix(t, bItemsByAg, bItems, agencyID, func() *ruqiv1.CheckItem { return &ruqiv1.CheckItem{} })
+}
+
+func (t *txn) Officers(agencyID string) ([]*ruqiv1.Officer, error) {
+	return listByPrefix(t, bOfficersByAg, bOfficers, agencyID, func() *ruqiv1.Officer { return &ruqiv1.Officer{} })
+}
+
+func (t *txn) DirectorySize() (store.DirectorySize, error) {
+	return store.DirectorySize{
+		Agencies:    t.tx.Bucket(bAgencies).Stats().KeyN,
+		Officers:    t.tx.Bucket(bOfficers).Stats().KeyN,
+		Enterprises: t.tx.Bucket(bEnterprises).Stats().KeyN,
+		CheckItems:  t.tx.Bucket(bItems).Stats().KeyN,
+	}, nil
+}
+
+func (t *txn) Inspection(id string) (*ruqiv1.Inspection, error) {
+	m := &ruqiv1.Inspection{}
+	return m, getProto(t.tx.Bucket(bInspections), []byte(id), m)
+}
+
+func (t *txn) InspectionsOfEnterprise(uscc string) ([]*ruqiv1.Inspection, error) {
+	return listByPrefix(t, bInspByEnt, bInspections, uscc, func() *ruqiv1.Inspection { return &ruqiv1.Inspection{} })
+}
+
+func (t *txn) Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error) {
+	prefix := key(inspectionID, "")
+	var out []*ruqiv1.InspectionCode
+	c := t.tx.Bucket(bCodes).Cursor()
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		m := &ruqiv1.InspectionCode{}
+		if err := proto.Unmarshal(v, m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (t *txn) InspectionForRequest(requestID string) (string, error) {
+	v := t.tx.Bucket(bRequests).Get([]byte(requestID))
+	if v == nil {
+		return "", store.ErrNotFound
+	}
+	return string(v), nil
+}
+
+func (t *txn) CheckIn(tokenID []byte) (*store.CheckIn, error) {
+	c := &store.CheckIn{}
+	if err := getJSON(t.tx.Bucket(bCheckIns), tokenID, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (t *txn) AccessToken(hash []byte) (*store.AccessToken, error) {
+	a := &store.AccessToken{}
+	if err := getJSON(t.tx.Bucket(bTokens), hash, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (t *txn) SigningKeys() ([]store.SigningKey, error) {
+	var out []store.SigningKey
+	err := t.tx.Bucket(bKeys).ForEach(func(_, v []byte) error {
+		var k store.SigningKey
+		if err := json.Unmarshal(v, &k); err != nil {
+			return err
+		}
+		out = append(out, k)
+		return nil
+	})
+	return out, err
+}
+
+func seqKey(seq uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], seq)
+	return b[:]
+}
+
+func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
+	c := t.tx.Bucket(bEvents).Cursor()
+	for k, v := c.Seek(seqKey(afterSeq + 1)); k != nil; k, v = c.Next() {
+		e := &ruqiv1.Event{}
+		if err := proto.Unmarshal(v, e); err != nil {
+			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if err := fn(e); err != nil {
+			if errors.Is(err, store.ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txn) Head() (uint64, []byte, error) {
+	k, v := t.tx.Bucket(bEvents).Cursor().Last()
+	if k == nil {
+		return 0, nil, nil
+	}
+	e := &ruqiv1.Event{}
+	if err := proto.Unmarshal(v, e); err != nil {
+		return 0, nil, err
+	}
+	return e.GetSeq(), e.GetHash(), nil
+}
+
+func (t *txn) PutAgency(a *ruqiv1.Agency) error {
+	return putProto(t.tx.Bucket(bAgencies), []byte(a.GetId()), a)
+}
+
+func (t *txn) PutOfficer(o *ruqiv1.Officer) error {
+	if old, err := t.Officer(o.GetId()); err == nil && old.GetAgencyId() != o.GetAgencyId() {
+		if err := t.tx.Bucket(bOfficersByAg).Delete(key(old.GetAgencyId(), old.GetId())); err != nil {
+			return err
+		}
+	}
+	if err := t.tx.Bucket(bOfficersByAg).Put(key(o.GetAgencyId(), o.GetId()), nil); err != nil {
+		return err
+	}
+	return putProto(t.tx.Bucket(bOfficers), []byte(o.GetId()), o)
+}
+
+func (t *txn) PutEnterprise(e *ruqiv1.Enterprise) error {
+	return putProto(t.tx.Bucket(bEnterprises), []byte(e.GetUscc()), e)
+}
+
+func (t *txn) PutCheckItem(ci *ruqiv1.CheckItem) error {
+	if old, err := t.CheckItem(ci.GetId()); err == nil && old.GetAgencyId() != ci.GetAgencyId() {
+		if err := t.tx.Bucket(bItemsByAg).Delete(key(old.GetAgencyId(), old.GetId())); err != nil {
+			return err
+		}
+	}
+	if err := t.tx.Bucket(bItemsByAg).Put(key(ci.GetAgencyId(), ci.GetId()), nil); err != nil {
+		return err
+	}
+	return putProto(t.tx.Bucket(bItems), []byte(ci.GetId()), ci)
+}
+
+func (t *txn) PutInspection(in *ruqiv1.Inspection) error {
+	if err := t.tx.Bucket(bInspByEnt).Put(key(in.GetEnterpriseUscc(), in.GetId()), nil); err != nil {
+		return err
+	}
+	return putProto(t.tx.Bucket(bInspections), []byte(in.GetId()), in)
+}
+
+func (t *txn) PutCode(c *ruqiv1.InspectionCode) error {
+	c = proto.CloneOf(c)
+	c.QrPng = nil // images are drawn on demand, not stored
+	return putProto(t.tx.Bucket(bCodes), key(c.GetInspectionId(), c.GetOfficerId()), c)
+}
+
+func (t *txn) PutRequest(requestID, inspectionID string) error {
+	return t.tx.Bucket(bRequests).Put([]byte(requestID), []byte(inspectionID))
+}
+
+func (t *txn) PutCheckIn(c *store.CheckIn) error {
+	return putJSON(t.tx.Bucket(bCheckIns), c.TokenID, c)
+}
+
+func (t *txn) PutAccessToken(a *store.AccessToken) error {
+	return putJSON(t.tx.Bucket(bTokens), a.Hash, a)
+}
+
+func (t *txn) PutSigningKey(k store.SigningKey) error {
+	return putJSON(t.tx.Bucket(bKeys), []byte(k.ID), k)
+}
+
+func (t *txn) NextSeq(name string) (uint64, error) {
+	b := t.tx.Bucket(bSeqs)
+	var n uint64
+	if v := b.Get([]byte(name)); len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	n++
+	return n, b.Put([]byte(name), seqKey(n))
+}
+
+func (t *txn) AppendEvent(e *ruqiv1.Event) error {
+	seq, prev, err := t.Head()
+	if err != nil {
+		return err
+	}
+	e.Seq = seq + 1
+	e.PrevHash = prev
+	e.Hash = store.EventHash(prev, e)
+	return putProto(t.tx.Bucket(bEvents), seqKey(e.Seq), e)
+}

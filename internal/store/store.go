@@ -1,0 +1,122 @@
+// Package store defines the record of ruqi: the directory, inspections, codes,
+// check-ins, access tokens, signing keys and the hash-chained event log, behind
+// one transactional interface that every backend implements.
+//
+// Records are the ruqi.v1 protobuf messages where the API has one, so the wire
+// and the disk share one schema that evolves under buf's breaking-change rules.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// ErrNotFound is returned by lookups of a key that is not there.
+var ErrNotFound = errors.New("store: not found")
+
+// Store is a transactional record. Update's fn may be called more than once
+// (backends batch concurrent writers and retry one alone if the batch fails),
+// so fn must derive everything from the transaction and keep no state across
+// calls. An error from fn rolls back everything fn wrote.
+type Store interface {
+	View(ctx context.Context, fn func(Reader) error) error
+	Update(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Reader reads within a transaction. Lookups by key return ErrNotFound.
+type Reader interface {
+	Agency(id string) (*ruqiv1.Agency, error)
+	Officer(id string) (*ruqiv1.Officer, error)
+	Enterprise(uscc string) (*ruqiv1.Enterprise, error)
+	CheckItem(id string) (*ruqiv1.CheckItem, error)
+	// CheckItems lists an agency's catalogue, retired items included, by id.
+	CheckItems(agencyID string) ([]*ruqiv1.CheckItem, error)
+	// Officers lists an agency's officers by id.
+	Officers(agencyID string) ([]*ruqiv1.Officer, error)
+	// Counts of the directory, for health and import reports.
+	DirectorySize() (DirectorySize, error)
+
+	Inspection(id string) (*ruqiv1.Inspection, error)
+	// InspectionsOfEnterprise lists an enterprise's inspections by id.
+	InspectionsOfEnterprise(uscc string) ([]*ruqiv1.Inspection, error)
+	// Codes lists an inspection's codes by officer id, without QR images.
+	Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error)
+	// InspectionForRequest returns the inspection registered under a client
+	// request id, or ErrNotFound.
+	InspectionForRequest(requestID string) (string, error)
+	CheckIn(tokenID []byte) (*CheckIn, error)
+
+	AccessToken(hash []byte) (*AccessToken, error)
+	SigningKeys() ([]SigningKey, error)
+
+	// Events calls fn for each event with seq > afterSeq, in order, until fn
+	// returns an error; ErrStop ends the walk without error.
+	Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error
+	// Head returns the last event's seq and hash (0, nil for an empty log).
+	Head() (uint64, []byte, error)
+}
+
+// ErrStop ends an Events walk early without an error.
+var ErrStop = errors.New("store: stop")
+
+// Tx writes within a transaction.
+type Tx interface {
+	Reader
+	PutAgency(*ruqiv1.Agency) error
+	PutOfficer(*ruqiv1.Officer) error
+	PutEnterprise(*ruqiv1.Enterprise) error
+	PutCheckItem(*ruqiv1.CheckItem) error
+	// PutInspection writes an inspection and keeps its enterprise index.
+	PutInspection(*ruqiv1.Inspection) error
+	PutCode(*ruqiv1.InspectionCode) error
+	PutRequest(requestID, inspectionID string) error
+	PutCheckIn(*CheckIn) error
+	PutAccessToken(*AccessToken) error
+	PutSigningKey(SigningKey) error
+	// NextSeq returns the next number of a named sequence (1, 2, …).
+	NextSeq(name string) (uint64, error)
+	// AppendEvent assigns the event its seq, prev_hash and hash, and writes it.
+	// The caller sets everything else, including the time.
+	AppendEvent(*ruqiv1.Event) error
+}
+
+// DirectorySize counts the directory.
+type DirectorySize struct {
+	Agencies, Officers, Enterprises, CheckItems int
+}
+
+// CheckIn is the first valid scan of one code: scanning again is the same
+// check-in (DESIGN.md, flow 3).
+type CheckIn struct {
+	TokenID      []byte    `json:"token_id"`
+	InspectionID string    `json:"inspection_id"`
+	OfficerID    string    `json:"officer_id"`
+	USCC         string    `json:"uscc"`
+	At           time.Time `json:"at"`
+	Scans        int       `json:"scans"`
+}
+
+// AccessToken is a bearer token's record. Only the SHA-256 of the token is
+// kept, so a copy of the database does not hand out credentials.
+type AccessToken struct {
+	ID          string      `json:"id"`
+	Hash        []byte      `json:"hash"`
+	Role        ruqiv1.Role `json:"role"`
+	Subject     string      `json:"subject"`
+	Description string      `json:"description"`
+	CreatedAt   time.Time   `json:"created_at"`
+	RevokedAt   time.Time   `json:"revoked_at,omitzero"`
+}
+
+// SigningKey is one code-signing key as persisted.
+type SigningKey struct {
+	ID          string    `json:"id"`
+	Seed        []byte    `json:"seed"` // ed25519 seed; the private key
+	CreatedAt   time.Time `json:"created_at"`
+	RetiredAt   time.Time `json:"retired_at,omitzero"`
+	VerifyUntil time.Time `json:"verify_until,omitzero"`
+}

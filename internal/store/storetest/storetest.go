@@ -1,0 +1,391 @@
+// Package storetest is the conformance suite that every store backend runs
+// against its real engine (the trillian storagetest pattern).
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Opener opens the same backing storage each time it is called, so that the
+// suite can close a store and open it again to check durability.
+type Opener func() (store.Store, error)
+
+// Factory gives each test its own fresh, empty storage.
+type Factory func(t *testing.T) Opener
+
+// Run runs the whole suite.
+func Run(t *testing.T, f Factory) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, Opener)
+	}{
+		{"DirectoryRoundTrip", testDirectoryRoundTrip},
+		{"NotFound", testNotFound},
+		{"InspectionIndexAndCodes", testInspectionIndexAndCodes},
+		{"FailedUpdateWritesNothing", testFailedUpdateWritesNothing},
+		{"EventChain", testEventChain},
+		{"ConcurrentUpdatesKeepChainGapless", testConcurrentUpdates},
+		{"SurvivesReopen", testSurvivesReopen},
+		{"CredentialsAndKeys", testCredentialsAndKeys},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
+	}
+}
+
+var ctx = context.Background()
+
+func open(t *testing.T, o Opener) store.Store {
+	t.Helper()
+	s, err := o()
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func update(t *testing.T, s store.Store, fn func(store.Tx) error) {
+	t.Helper()
+	if err := s.Update(ctx, fn); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+}
+
+func ts(s string) *timestamppb.Timestamp {
+	tm, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return timestamppb.New(tm)
+}
+
+func sampleInspection(id, uscc string) *ruqiv1.Inspection {
+	return &ruqiv1.Inspection{
+		Id: id, AgencyId: "AG-01", EnterpriseUscc: uscc,
+		CheckItemIds: []string{"CI-1"}, OfficerIds: []string{"O-1", "O-2"},
+		WindowStart: ts("2026-11-22T01:00:00Z"), WindowEnd: ts("2026-11-22T09:00:00Z"),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查",
+		State: ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED,
+	}
+}
+
+func event(typ ruqiv1.EventType, inspection string) *ruqiv1.Event {
+	return &ruqiv1.Event{Time: timestamppb.Now(), Type: typ, Actor: "officer:O-1", InspectionId: inspection}
+}
+
+func testDirectoryRoundTrip(t *testing.T, o Opener) {
+	s := open(t, o)
+	ag := &ruqiv1.Agency{Id: "AG-01", Name: "样例市场监督管理局", RegionCode: "510104", Level: ruqiv1.AgencyLevel_AGENCY_LEVEL_COUNTY}
+	officers := []*ruqiv1.Officer{
+		{Id: "O-2", Name: "李四", AgencyId: "AG-01", CertificateNumber: "51010420230002", CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE},
+		{Id: "O-1", Name: "张三", AgencyId: "AG-01", CertificateNumber: "51010420230001", CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE},
+		{Id: "O-3", Name: "王五", AgencyId: "AG-02"},
+	}
+	item := &ruqiv1.CheckItem{Id: "CI-1", AgencyId: "AG-01", Name: "食品经营许可检查", LegalBasis: &ruqiv1.LegalBasis{Law: "《中华人民共和国食品安全法》", Article: "第八十七条"}}
+	ent := &ruqiv1.Enterprise{Uscc: "91350100M000100Y43", Name: "样例公司", CreditGrade: ruqiv1.CreditGrade_CREDIT_GRADE_B}
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(tx.PutAgency(ag), tx.PutOfficer(officers[0]), tx.PutOfficer(officers[1]), tx.PutOfficer(officers[2]), tx.PutCheckItem(item), tx.PutEnterprise(ent))
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		gotAg, err := r.Agency("AG-01")
+		if err != nil || !proto.Equal(gotAg, ag) {
+			return fmt.Errorf("agency = %v, %v", gotAg, err)
+		}
+		list, err := r.Officers("AG-01")
+		if err != nil || len(list) != 2 || list[0].GetId() != "O-1" || list[1].GetId() != "O-2" {
+			return fmt.Errorf("officers of AG-01 = %v, %v; want O-1, O-2 in id order", list, err)
+		}
+		items, err := r.CheckItems("AG-01")
+		if err != nil || len(items) != 1 || !proto.Equal(items[0], item) {
+			return fmt.Errorf("items = %v, %v", items, err)
+		}
+		gotEnt, err := r.Enterprise(ent.GetUscc())
+		if err != nil || !proto.Equal(gotEnt, ent) {
+			return fmt.Errorf("enterprise = %v, %v", gotEnt, err)
+		}
+		size, err := r.DirectorySize()
+		if err != nil || size != (store.DirectorySize{Agencies: 1, Officers: 3, Enterprises: 1, CheckItems: 1}) {
+			return fmt.Errorf("size = %+v, %v", size, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Moving an officer to another agency moves it in the index too.
+	moved := proto.CloneOf(officers[0])
+	moved.AgencyId = "AG-02"
+	update(t, s, func(tx store.Tx) error { return tx.PutOfficer(moved) })
+	err = s.View(ctx, func(r store.Reader) error {
+		a, _ := r.Officers("AG-01")
+		b, _ := r.Officers("AG-02")
+		if len(a) != 1 || len(b) != 2 {
+			return fmt.Errorf("after move: AG-01 has %d, AG-02 has %d; want 1 and 2", len(a), len(b))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testNotFound(t *testing.T, o Opener) {
+	s := open(t, o)
+	err := s.View(ctx, func(r store.Reader) error {
+		checks := map[string]error{}
+		_, checks["agency"] = r.Agency("nope")
+		_, checks["officer"] = r.Officer("nope")
+		_, checks["enterprise"] = r.Enterprise("nope")
+		_, checks["item"] = r.CheckItem("nope")
+		_, checks["inspection"] = r.Inspection("nope")
+		_, checks["request"] = r.InspectionForRequest("nope")
+		_, checks["checkin"] = r.CheckIn([]byte("nope"))
+		_, checks["token"] = r.AccessToken([]byte("nope"))
+		for what, err := range checks {
+			if !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("%s: err = %v, want ErrNotFound", what, err)
+			}
+		}
+		if seq, hash, err := r.Head(); seq != 0 || hash != nil || err != nil {
+			return fmt.Errorf("empty head = %d %x %v", seq, hash, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testInspectionIndexAndCodes(t *testing.T, o Opener) {
+	s := open(t, o)
+	a, b := "91350100M000100Y43", "91110000600037341L"
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutInspection(sampleInspection("INS-2", a)),
+			tx.PutInspection(sampleInspection("INS-1", a)),
+			tx.PutInspection(sampleInspection("INS-3", b)),
+			tx.PutCode(&ruqiv1.InspectionCode{InspectionId: "INS-1", OfficerId: "O-2", Token: "T2", QrPng: []byte{1}}),
+			tx.PutCode(&ruqiv1.InspectionCode{InspectionId: "INS-1", OfficerId: "O-1", Token: "T1"}),
+			tx.PutCode(&ruqiv1.InspectionCode{InspectionId: "INS-10", OfficerId: "O-1", Token: "T10"}),
+			tx.PutRequest("req-1", "INS-1"),
+		)
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		list, err := r.InspectionsOfEnterprise(a)
+		if err != nil || len(list) != 2 || list[0].GetId() != "INS-1" || list[1].GetId() != "INS-2" {
+			return fmt.Errorf("inspections of a = %v, %v", list, err)
+		}
+		codes, err := r.Codes("INS-1")
+		if err != nil || len(codes) != 2 || codes[0].GetToken() != "T1" || codes[1].GetToken() != "T2" {
+			return fmt.Errorf("codes of INS-1 = %v, %v; want T1, T2 only (not INS-10's)", codes, err)
+		}
+		if codes[1].GetQrPng() != nil {
+			return fmt.Errorf("QR image was stored")
+		}
+		if id, err := r.InspectionForRequest("req-1"); id != "INS-1" || err != nil {
+			return fmt.Errorf("request = %q, %v", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testFailedUpdateWritesNothing(t *testing.T, o Opener) {
+	s := open(t, o)
+	boom := errors.New("boom")
+	err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.PutInspection(sampleInspection("INS-1", "91350100M000100Y43")); err != nil {
+			return err
+		}
+		if err := tx.AppendEvent(event(ruqiv1.EventType_EVENT_TYPE_REGISTERED, "INS-1")); err != nil {
+			return err
+		}
+		if _, err := tx.NextSeq("inspection"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("update err = %v, want boom", err)
+	}
+	err = s.View(ctx, func(r store.Reader) error {
+		if _, err := r.Inspection("INS-1"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("inspection written by failed update: %v", err)
+		}
+		if seq, _, _ := r.Head(); seq != 0 {
+			return fmt.Errorf("event written by failed update: head %d", seq)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(tx store.Tx) error {
+		n, err := tx.NextSeq("inspection")
+		if err == nil && n != 1 {
+			err = fmt.Errorf("sequence after rollback = %d, want 1", n)
+		}
+		return err
+	})
+}
+
+func testEventChain(t *testing.T, o Opener) {
+	s := open(t, o)
+	for i := 0; i < 5; i++ {
+		update(t, s, func(tx store.Tx) error {
+			return tx.AppendEvent(event(ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, fmt.Sprintf("INS-%d", i)))
+		})
+	}
+	err := s.View(ctx, func(r store.Reader) error {
+		rep, err := store.VerifyChain(r)
+		if err != nil || !rep.Intact || rep.Events != 5 {
+			return fmt.Errorf("chain = %+v, %v", rep, err)
+		}
+		var seen []uint64
+		err = r.Events(2, func(e *ruqiv1.Event) error {
+			seen = append(seen, e.GetSeq())
+			if e.GetSeq() == 4 {
+				return store.ErrStop
+			}
+			return nil
+		})
+		if err != nil || fmt.Sprint(seen) != "[3 4]" {
+			return fmt.Errorf("events after 2, stopping at 4 = %v, %v", seen, err)
+		}
+		seq, hash, err := r.Head()
+		if err != nil || seq != 5 || string(hash) != string(rep.HeadHash) {
+			return fmt.Errorf("head = %d %x, chain head %x", seq, hash, rep.HeadHash)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testConcurrentUpdates(t *testing.T, o Opener) {
+	s := open(t, o)
+	const writers, each = 16, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				err := s.Update(ctx, func(tx store.Tx) error {
+					n, err := tx.NextSeq("inspection")
+					if err != nil {
+						return err
+					}
+					id := fmt.Sprintf("INS-%06d", n)
+					if err := tx.PutInspection(sampleInspection(id, "91350100M000100Y43")); err != nil {
+						return err
+					}
+					return tx.AppendEvent(event(ruqiv1.EventType_EVENT_TYPE_REGISTERED, id))
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	err := s.View(ctx, func(r store.Reader) error {
+		rep, err := store.VerifyChain(r)
+		if err != nil || !rep.Intact || rep.Events != writers*each {
+			return fmt.Errorf("chain = %+v, %v; want %d intact events", rep, err, writers*each)
+		}
+		list, err := r.InspectionsOfEnterprise("91350100M000100Y43")
+		if err != nil || len(list) != writers*each {
+			return fmt.Errorf("%d inspections, %v; want %d (no id handed out twice)", len(list), err, writers*each)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testSurvivesReopen(t *testing.T, o Opener) {
+	s, err := o()
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutInspection(sampleInspection("INS-1", "91350100M000100Y43")),
+			tx.AppendEvent(event(ruqiv1.EventType_EVENT_TYPE_REGISTERED, "INS-1")),
+			tx.PutSigningKey(store.SigningKey{ID: "k1", Seed: make([]byte, 32), CreatedAt: time.Unix(1, 0).UTC()}),
+		)
+	})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, o)
+	err = s.View(ctx, func(r store.Reader) error {
+		if _, err := r.Inspection("INS-1"); err != nil {
+			return err
+		}
+		keys, err := r.SigningKeys()
+		if err != nil || len(keys) != 1 || keys[0].ID != "k1" {
+			return fmt.Errorf("keys after reopen = %v, %v", keys, err)
+		}
+		rep, err := store.VerifyChain(r)
+		if err != nil || !rep.Intact || rep.Events != 1 {
+			return fmt.Errorf("chain after reopen = %+v, %v", rep, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testCredentialsAndKeys(t *testing.T, o Opener) {
+	s := open(t, o)
+	tok := &store.AccessToken{ID: "t1", Hash: []byte("h1"), Role: ruqiv1.Role_ROLE_OFFICER, Subject: "O-1", CreatedAt: time.Unix(100, 0).UTC()}
+	ci := &store.CheckIn{TokenID: []byte("tid"), InspectionID: "INS-1", OfficerID: "O-1", USCC: "91350100M000100Y43", At: time.Unix(200, 0).UTC(), Scans: 1}
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(tx.PutAccessToken(tok), tx.PutCheckIn(ci),
+			tx.PutSigningKey(store.SigningKey{ID: "k1", Seed: []byte("s1")}),
+			tx.PutSigningKey(store.SigningKey{ID: "k2", Seed: []byte("s2")}))
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		got, err := r.AccessToken([]byte("h1"))
+		if err != nil || got.Subject != "O-1" || got.Role != ruqiv1.Role_ROLE_OFFICER || !got.CreatedAt.Equal(tok.CreatedAt) {
+			return fmt.Errorf("token = %+v, %v", got, err)
+		}
+		gotCI, err := r.CheckIn([]byte("tid"))
+		if err != nil || gotCI.InspectionID != "INS-1" || gotCI.Scans != 1 || !gotCI.At.Equal(ci.At) {
+			return fmt.Errorf("check-in = %+v, %v", gotCI, err)
+		}
+		keys, err := r.SigningKeys()
+		if err != nil || len(keys) != 2 {
+			return fmt.Errorf("keys = %v, %v", keys, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
