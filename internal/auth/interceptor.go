@@ -1,0 +1,99 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/ruqi/ruqi/internal/store"
+)
+
+// TokenLookup finds a stored token by its hash; store.ErrNotFound when none.
+type TokenLookup func(ctx context.Context, hash []byte) (*store.AccessToken, error)
+
+// Authenticate resolves the bearer token of an incoming call.
+func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	vals := md.Get("authorization")
+	if len(vals) == 0 {
+		return Principal{}, status.Error(codes.Unauthenticated, "未提供访问令牌：请用 --token 或 RUQI_TOKEN 提供管理员签发的令牌")
+	}
+	raw, ok := strings.CutPrefix(vals[0], "Bearer ")
+	if !ok || raw == "" {
+		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌格式错误：应为 “Bearer <令牌>”")
+	}
+	tok, err := lookup(ctx, HashToken(strings.TrimSpace(raw)))
+	if errors.Is(err, store.ErrNotFound) {
+		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌无效：令牌不存在或已作废，请向管理员重新申请")
+	}
+	if err != nil {
+		return Principal{}, status.Error(codes.Unavailable, "暂时无法核对访问令牌，请稍后重试")
+	}
+	if !tok.RevokedAt.IsZero() {
+		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌已被吊销，请向管理员重新申请")
+	}
+	return Principal{Role: tok.Role, Subject: tok.Subject, TokenID: tok.ID}, nil
+}
+
+// UnaryInterceptor authenticates every call but the public ones and applies
+// the role table; the principal is then in the handler's context.
+func UnaryInterceptor(lookup TokenLookup) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ctx, err := authorize(ctx, info.FullMethod, lookup)
+		if err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+// StreamInterceptor does the same for streams (health Watch, reflection).
+func StreamInterceptor(lookup TokenLookup) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		ctx, err := authorize(ss.Context(), info.FullMethod, lookup)
+		if err != nil {
+			return err
+		}
+		return handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx})
+	}
+}
+
+func authorize(ctx context.Context, method string, lookup TokenLookup) (context.Context, error) {
+	if IsPublic(method) {
+		return ctx, nil
+	}
+	p, err := Authenticate(ctx, lookup)
+	if err != nil {
+		return nil, err
+	}
+	if !Allowed(method, p.Role) {
+		return nil, status.Errorf(codes.PermissionDenied, "无权执行此操作：%s 不可调用 %s", roleName(p), method)
+	}
+	return WithPrincipal(ctx, p), nil
+}
+
+type wrappedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (w *wrappedStream) Context() context.Context { return w.ctx }
+
+func roleName(p Principal) string {
+	switch p.Role.String() {
+	case "ROLE_OFFICER":
+		return "执法人员"
+	case "ROLE_ENTERPRISE":
+		return "企业"
+	case "ROLE_SUPERVISOR":
+		return "司法局监督人员"
+	case "ROLE_ADMIN":
+		return "系统管理员"
+	}
+	return "未知角色"
+}

@@ -1,0 +1,66 @@
+package auth
+
+import (
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Public methods need no token: health, reflection and the public keys, which
+// exist so that anyone can verify a code offline.
+var publicMethods = map[string]bool{
+	ruqiv1.KeyService_ListPublicKeys_FullMethodName: true,
+	"/grpc.health.v1.Health/Check":                 true,
+	"/grpc.health.v1.Health/Watch":                 true,
+	"/grpc.health.v1.Health/List":                  true,
+}
+
+const (
+	officer    = ruqiv1.Role_ROLE_OFFICER
+	enterprise = ruqiv1.Role_ROLE_ENTERPRISE
+	supervisor = ruqiv1.Role_ROLE_SUPERVISOR
+	admin      = ruqiv1.Role_ROLE_ADMIN
+)
+
+// allowed declares who may call each RPC: the one table of role-level access.
+// A method missing here is denied to everyone, so a new RPC is closed until
+// someone decides who may call it.
+var allowed = map[string][]ruqiv1.Role{
+	ruqiv1.DirectoryService_ImportDirectory_FullMethodName: {admin},
+	ruqiv1.DirectoryService_ListCheckItems_FullMethodName:  {officer, enterprise, supervisor, admin},
+	ruqiv1.DirectoryService_ListOfficers_FullMethodName:    {officer, supervisor, admin},
+	ruqiv1.DirectoryService_GetEnterprise_FullMethodName:   {officer, enterprise, supervisor, admin},
+
+	ruqiv1.InspectionService_RegisterInspection_FullMethodName: {officer, admin},
+	ruqiv1.InspectionService_CancelInspection_FullMethodName:   {officer, admin},
+	ruqiv1.InspectionService_GetInspection_FullMethodName:      {officer, enterprise, supervisor, admin},
+	ruqiv1.InspectionService_GetInspectionCodes_FullMethodName: {officer, admin},
+
+	ruqiv1.EnterpriseService_ScanCode_FullMethodName:         {enterprise},
+	ruqiv1.EnterpriseService_RefuseInspection_FullMethodName: {enterprise},
+	ruqiv1.EnterpriseService_ListInspections_FullMethodName:  {enterprise},
+
+	ruqiv1.KeyService_RotateSigningKey_FullMethodName: {admin},
+
+	ruqiv1.AdminService_IssueAccessToken_FullMethodName: {admin},
+	ruqiv1.AdminService_ListEvents_FullMethodName:       {supervisor, admin},
+	ruqiv1.AdminService_VerifyEventLog_FullMethodName:   {supervisor, admin},
+}
+
+// IsPublic reports whether a method needs no token.
+func IsPublic(fullMethod string) bool {
+	return publicMethods[fullMethod] || isReflection(fullMethod)
+}
+
+func isReflection(m string) bool {
+	const v1, v1alpha = "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"
+	return len(m) > len(v1alpha) && (m[:len(v1)] == v1 || m[:len(v1alpha)] == v1alpha)
+}
+
+// Allowed reports whether role r may call the method.
+func Allowed(fullMethod string, r ruqiv1.Role) bool {
+	for _, a := range allowed[fullMethod] {
+		if a == r {
+			return true
+		}
+	}
+	return false
+}

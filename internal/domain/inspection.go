@@ -1,0 +1,178 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Limits bound a registration. They come from the server's configuration.
+type Limits struct {
+	// MaxWindow is the longest planned visit window.
+	MaxWindow time.Duration
+	// MaxAdvance is how far ahead a visit may be registered.
+	MaxAdvance time.Duration
+	// ClockLeeway tolerates clocks that disagree a little: a window may start
+	// this much in the past, and a code verifies this much outside its window.
+	ClockLeeway time.Duration
+	// MinOfficers is the number of officers an on-site inspection needs (2).
+	MinOfficers int
+}
+
+// DefaultLimits are the server's defaults.
+func DefaultLimits() Limits {
+	return Limits{MaxWindow: 7 * 24 * time.Hour, MaxAdvance: 90 * 24 * time.Hour, ClockLeeway: 2 * time.Minute, MinOfficers: 2}
+}
+
+// Shanghai is the default time zone of periods and displayed times.
+var Shanghai = mustZone("Asia/Shanghai")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		// time/tzdata is imported by the binaries, so this only fails in a
+		// broken build.
+		panic(err)
+	}
+	return loc
+}
+
+// FormatTime renders a time for people, in Beijing time.
+func FormatTime(t time.Time) string { return t.In(Shanghai).Format("2006-01-02 15:04") }
+
+// ValidateRequestShape checks what can be checked without the directory: the
+// enterprise code, the lists, the type, the reason and the window.
+func ValidateRequestShape(r *ruqiv1.RegisterInspectionRequest, now time.Time, l Limits) error {
+	if r.GetEnterpriseUscc() == "" {
+		return Invalidf("ENTERPRISE_MISSING", "请填写被检查企业的统一社会信用代码")
+	}
+	if err := ValidateUSCC(r.GetEnterpriseUscc()); err != nil {
+		return err
+	}
+	if len(r.GetCheckItemIds()) == 0 {
+		return Invalidf("ITEMS_EMPTY", "检查事项不能为空：请从本部门公布的检查事项清单中选择至少一项")
+	}
+	if dup := firstDuplicate(r.GetCheckItemIds()); dup != "" {
+		return Invalidf("ITEM_REPEATED", "检查事项 %s 重复填写", dup)
+	}
+	if dup := firstDuplicate(r.GetOfficerIds()); dup != "" {
+		return Invalidf("OFFICER_REPEATED", "执法人员 %s 重复填写", dup)
+	}
+	if len(r.GetOfficerIds()) < l.MinOfficers {
+		return Invalidf("TOO_FEW_OFFICERS", "现场检查须有至少%d名执法人员，本次只填写了%d名", l.MinOfficers, len(r.GetOfficerIds()))
+	}
+	if err := validateType(r); err != nil {
+		return err
+	}
+	if strings.TrimSpace(r.GetReason()) == "" {
+		return Invalidf("REASON_MISSING", "请填写检查事由")
+	}
+	if len([]rune(r.GetReason())) > 500 {
+		return Invalidf("REASON_TOO_LONG", "检查事由过长（最多500字）")
+	}
+	if r.GetWindowStart() == nil || r.GetWindowEnd() == nil {
+		return Invalidf("WINDOW_MISSING", "请填写计划检查的起止时间")
+	}
+	return ValidateWindow(r.GetWindowStart().AsTime(), r.GetWindowEnd().AsTime(), now, l)
+}
+
+func validateType(r *ruqiv1.RegisterInspectionRequest) error {
+	switch r.GetType() {
+	case ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL:
+		return nil
+	case ruqiv1.InspectionType_INSPECTION_TYPE_CASE:
+		if strings.TrimSpace(r.GetTriggerReference()) == "" {
+			return Invalidf("TRIGGER_MISSING", "个案检查须填写触发依据（投诉举报、转办交办或事故的编号）")
+		}
+		return nil
+	}
+	return Invalidf("TYPE_MISSING", "请选择检查类型：日常、双随机、专项或个案")
+}
+
+// ValidateWindow checks a planned visit window against now.
+func ValidateWindow(start, end, now time.Time, l Limits) error {
+	if !end.After(start) {
+		return Invalidf("WINDOW_BACKWARDS", "检查结束时间（%s）须晚于开始时间（%s）", FormatTime(end), FormatTime(start))
+	}
+	if end.Sub(start) > l.MaxWindow {
+		return Invalidf("WINDOW_TOO_LONG", "计划检查时段为%s，超过上限%s：请缩短时段或分次报备", end.Sub(start).Round(time.Minute), l.MaxWindow)
+	}
+	if start.Before(now.Add(-l.ClockLeeway)) {
+		return Invalidf("WINDOW_IN_PAST", "开始时间 %s 已过：检查须在实施前报备", FormatTime(start))
+	}
+	if start.After(now.Add(l.MaxAdvance)) {
+		return Invalidf("WINDOW_TOO_FAR", "开始时间 %s 过远：最多可提前%d天报备", FormatTime(start), int(l.MaxAdvance.Hours()/24))
+	}
+	return nil
+}
+
+// CheckItemsForAgency checks that every item is on the agency's published,
+// current catalogue (清单之外无检查).
+func CheckItemsForAgency(agencyID string, items []*ruqiv1.CheckItem) error {
+	for _, it := range items {
+		if it.GetAgencyId() != agencyID {
+			return FailedPreconditionf("ITEM_OF_OTHER_AGENCY", "检查事项 %s（%s）不在本部门公布的检查事项清单中，属于其他部门：清单之外无检查", it.GetId(), it.GetName()).With("check_item_id", it.GetId())
+		}
+		if it.GetRetired() {
+			return FailedPreconditionf("ITEM_RETIRED", "检查事项 %s（%s）已从清单中取消，不能再报备", it.GetId(), it.GetName()).With("check_item_id", it.GetId())
+		}
+	}
+	return nil
+}
+
+// CertificateValid reports whether an officer's certificate (执法证) is valid
+// at t.
+func CertificateValid(o *ruqiv1.Officer, t time.Time) bool {
+	return o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE &&
+		o.GetCertificateValidUntil() != nil && t.Before(o.GetCertificateValidUntil().AsTime())
+}
+
+// CheckOfficersForAgency checks that each officer belongs to the agency and
+// holds a certificate valid for the whole window.
+func CheckOfficersForAgency(agencyID string, officers []*ruqiv1.Officer, windowEnd time.Time) error {
+	for _, o := range officers {
+		if o.GetAgencyId() != agencyID {
+			return FailedPreconditionf("OFFICER_OF_OTHER_AGENCY", "执法人员 %s（%s）不属于本部门，不能参加本部门的检查", o.GetId(), o.GetName()).With("officer_id", o.GetId())
+		}
+		switch o.GetCertificateStatus() {
+		case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE:
+		case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED:
+			return FailedPreconditionf("CERTIFICATE_SUSPENDED", "执法人员 %s（%s）的执法证 %s 已暂扣，不能参加检查", o.GetId(), o.GetName(), o.GetCertificateNumber()).With("officer_id", o.GetId())
+		default:
+			return FailedPreconditionf("CERTIFICATE_REVOKED", "执法人员 %s（%s）的执法证 %s 已注销或无效，不能参加检查", o.GetId(), o.GetName(), o.GetCertificateNumber()).With("officer_id", o.GetId())
+		}
+		if !CertificateValid(o, windowEnd) {
+			return FailedPreconditionf("CERTIFICATE_EXPIRES", "执法人员 %s（%s）的执法证 %s 有效期至 %s，不覆盖整个检查时段", o.GetId(), o.GetName(), o.GetCertificateNumber(), FormatTime(o.GetCertificateValidUntil().AsTime())).With("officer_id", o.GetId())
+		}
+	}
+	return nil
+}
+
+// RegionCovers reports whether a supervisor's region covers another region.
+// Division codes are hierarchical in pairs of digits: 510000 (province)
+// covers 510100 (city), which covers 510104 (district).
+func RegionCovers(supervisor, region string) bool {
+	prefix := strings.TrimRight(supervisor, "0")
+	if len(prefix)%2 == 1 {
+		prefix += "0"
+	}
+	return prefix != "" && strings.HasPrefix(region, prefix)
+}
+
+// InspectionID formats the id of the n-th inspection registered on a day.
+func InspectionID(day time.Time, n uint64) string {
+	return fmt.Sprintf("INS-%s-%06d", day.In(Shanghai).Format("20060102"), n)
+}
+
+func firstDuplicate(ids []string) string {
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			return id
+		}
+		seen[id] = true
+	}
+	return ""
+}

@@ -1,0 +1,204 @@
+// Package serve assembles and runs the ruqi server: the store, the service,
+// gRPC with its interceptors, health and reflection, and HTTP; and stops it
+// gracefully.
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/service"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/web"
+)
+
+// Config is everything the server is told by flags and environment.
+type Config struct {
+	DataDir   string
+	GRPCAddr  string
+	HTTPAddr  string
+	PublicURL string // base of the QR URL; derived from HTTPAddr when empty
+	Limits    domain.Limits
+	Bolt      bolt.Options
+	// ReadyFile, if set, receives the bound addresses as JSON once both
+	// listen, so that scripts and tests can use port 0.
+	ReadyFile string
+}
+
+// AdminTokenFile is where the first administrator's token is kept, readable
+// only by the server's user.
+const AdminTokenFile = "admin.token"
+
+// Run serves until ctx is cancelled, then stops gracefully.
+func Run(ctx context.Context, cfg Config) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	st, err := bolt.Open(filepath.Join(cfg.DataDir, "ruqi.db"), cfg.Bolt)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	glis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("gRPC listen: %w", err)
+	}
+	hlis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		glis.Close()
+		return fmt.Errorf("HTTP listen: %w", err)
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + hlis.Addr().String()
+	}
+
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL})
+	if err != nil {
+		return err
+	}
+	tokenPath, err := ensureAdminToken(ctx, svc, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+
+	gs := grpc.NewServer(
+		grpc.MaxRecvMsgSize(64<<20),
+		grpc.ChainUnaryInterceptor(recoverUnary, logUnary, auth.UnaryInterceptor(svc.LookupToken)),
+		grpc.ChainStreamInterceptor(auth.StreamInterceptor(svc.LookupToken)),
+	)
+	svc.Register(gs)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+
+	httpSrv := &http.Server{Handler: web.Handler(svc.PublicKeys), ReadHeaderTimeout: 5 * time.Second}
+
+	errc := make(chan error, 2)
+	go func() { errc <- gs.Serve(glis) }()
+	go func() {
+		if err := httpSrv.Serve(hlis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	slog.Info("ruqi server ready", "grpc", glis.Addr().String(), "http", hlis.Addr().String(),
+		"data_dir", cfg.DataDir, "public_url", cfg.PublicURL, "admin_token_file", tokenPath)
+	if cfg.ReadyFile != "" {
+		if err := writeReadyFile(cfg.ReadyFile, glis.Addr().String(), hlis.Addr().String(), tokenPath); err != nil {
+			gs.Stop()
+			return err
+		}
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		gs.Stop()
+		return err
+	}
+	slog.Info("stopping: finishing calls in flight")
+	hs.Shutdown()
+	stopped := make(chan struct{})
+	go func() { gs.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		gs.Stop()
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = httpSrv.Shutdown(shutdownCtx)
+	slog.Info("stopped")
+	return nil
+}
+
+// ensureAdminToken creates the administrator token file on a new data
+// directory and registers its hash; on later starts it re-registers the
+// file's token, so a lost database does not lock the administrator out.
+func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string) (string, error) {
+	path := filepath.Join(dataDir, AdminTokenFile)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		tok, _, _, err := auth.NewToken()
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("write admin token: %w", err)
+		}
+		raw = []byte(tok)
+	} else if err != nil {
+		return "", fmt.Errorf("read admin token: %w", err)
+	}
+	return path, svc.EnsureAdminToken(ctx, strings.TrimSpace(string(raw)))
+}
+
+// Ready is the content of the ready file.
+type Ready struct {
+	GRPCAddr       string `json:"grpc_addr"`
+	HTTPAddr       string `json:"http_addr"`
+	AdminTokenFile string `json:"admin_token_file"`
+}
+
+// writeReadyFile writes atomically, so a reader never sees half a file.
+func writeReadyFile(path, grpcAddr, httpAddr, tokenPath string) error {
+	b, err := json.Marshal(Ready{GRPCAddr: grpcAddr, HTTPAddr: httpAddr, AdminTokenFile: tokenPath})
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("ready file: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
+
+// recoverUnary turns a panic into Internal and logs the stack, so that one bad
+// request does not take the server down.
+func recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.ErrorContext(ctx, "panic in handler", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "服务器内部错误，已记录，请稍后重试或联系管理员")
+		}
+	}()
+	return handler(ctx, req)
+}
+
+func logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	code := status.Code(err)
+	level := slog.LevelDebug
+	if code != codes.OK {
+		level = slog.LevelInfo
+	}
+	if code == codes.Internal || code == codes.Unknown {
+		level = slog.LevelError
+	}
+	attrs := []any{"method", info.FullMethod, "code", code.String(), "took", time.Since(start)}
+	if p, ok := auth.FromContext(ctx); ok {
+		attrs = append(attrs, "caller", p.String())
+	}
+	slog.Log(ctx, level, "rpc", attrs...)
+	return resp, err
+}

@@ -1,0 +1,198 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+type directoryServer struct {
+	ruqiv1.UnimplementedDirectoryServiceServer
+	s *Service
+}
+
+// ImportDirectory validates the whole file first, then writes it in one
+// transaction: a file with one bad line changes nothing.
+func (d *directoryServer) ImportDirectory(ctx context.Context, req *ruqiv1.ImportDirectoryRequest) (*ruqiv1.ImportDirectoryResponse, error) {
+	dir := req.GetDirectory()
+	if dir == nil {
+		return nil, toStatus(ctx, domain.Invalidf("DIRECTORY_MISSING", "导入内容为空"))
+	}
+	err := d.s.store.Update(ctx, func(tx store.Tx) error {
+		if err := validateDirectory(tx, dir); err != nil {
+			return err
+		}
+		for _, a := range dir.GetAgencies() {
+			if err := tx.PutAgency(a); err != nil {
+				return err
+			}
+		}
+		for _, o := range dir.GetOfficers() {
+			if err := tx.PutOfficer(o); err != nil {
+				return err
+			}
+		}
+		for _, e := range dir.GetEnterprises() {
+			if err := tx.PutEnterprise(e); err != nil {
+				return err
+			}
+		}
+		for _, it := range dir.GetCheckItems() {
+			if err := tx.PutCheckItem(it); err != nil {
+				return err
+			}
+		}
+		e := newEvent(ctx, d.s.now(), ruqiv1.EventType_EVENT_TYPE_DIRECTORY_IMPORTED)
+		e.Detail = fmt.Sprintf("agencies=%d officers=%d enterprises=%d check_items=%d sample=%t",
+			len(dir.GetAgencies()), len(dir.GetOfficers()), len(dir.GetEnterprises()), len(dir.GetCheckItems()), dir.GetSample())
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.ImportDirectoryResponse{
+		Agencies: int32(len(dir.GetAgencies())), Officers: int32(len(dir.GetOfficers())),
+		Enterprises: int32(len(dir.GetEnterprises())), CheckItems: int32(len(dir.GetCheckItems())),
+	}, nil
+}
+
+// validateDirectory checks every record, and that officers and items name an
+// agency in the file or already in the store.
+func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
+	agencies := map[string]bool{}
+	for i, a := range dir.GetAgencies() {
+		if strings.TrimSpace(a.GetId()) == "" || strings.TrimSpace(a.GetName()) == "" {
+			return domain.Invalidf("AGENCY_INCOMPLETE", "第%d个执法部门缺少编号或名称", i+1)
+		}
+		agencies[a.GetId()] = true
+	}
+	agencyKnown := func(id string) bool {
+		if agencies[id] {
+			return true
+		}
+		_, err := r.Agency(id)
+		return err == nil
+	}
+	for i, o := range dir.GetOfficers() {
+		if o.GetId() == "" || o.GetName() == "" || o.GetCertificateNumber() == "" {
+			return domain.Invalidf("OFFICER_INCOMPLETE", "第%d名执法人员缺少编号、姓名或执法证号", i+1)
+		}
+		if o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED {
+			return domain.Invalidf("OFFICER_INCOMPLETE", "执法人员 %s 缺少执法证状态", o.GetId())
+		}
+		if !agencyKnown(o.GetAgencyId()) {
+			return domain.Invalidf("AGENCY_UNKNOWN", "执法人员 %s 所属部门 %q 不存在", o.GetId(), o.GetAgencyId())
+		}
+	}
+	for _, e := range dir.GetEnterprises() {
+		if err := domain.ValidateUSCC(e.GetUscc()); err != nil {
+			return err
+		}
+		if strings.TrimSpace(e.GetName()) == "" {
+			return domain.Invalidf("ENTERPRISE_INCOMPLETE", "企业 %s 缺少名称", e.GetUscc())
+		}
+	}
+	for i, it := range dir.GetCheckItems() {
+		if it.GetId() == "" || it.GetName() == "" {
+			return domain.Invalidf("ITEM_INCOMPLETE", "第%d个检查事项缺少编号或名称", i+1)
+		}
+		if it.GetLegalBasis().GetLaw() == "" {
+			return domain.Invalidf("ITEM_WITHOUT_BASIS", "检查事项 %s 缺少法律依据：没有依据的事项不能列入清单", it.GetId())
+		}
+		if !agencyKnown(it.GetAgencyId()) {
+			return domain.Invalidf("AGENCY_UNKNOWN", "检查事项 %s 所属部门 %q 不存在", it.GetId(), it.GetAgencyId())
+		}
+	}
+	return nil
+}
+
+// agencyOf resolves the agency a call acts for: an officer's own agency, or
+// the one named by an administrator or supervisor.
+func agencyOf(r store.Reader, ctx context.Context, requested string) (string, error) {
+	p := principal(ctx)
+	if p.Is(ruqiv1.Role_ROLE_OFFICER) {
+		o, err := r.Officer(p.Subject)
+		if err != nil {
+			return "", notFound(err, "OFFICER_UNKNOWN", "令牌对应的执法人员 %s 不存在", p.Subject)
+		}
+		if requested != "" && requested != o.GetAgencyId() {
+			return "", domain.PermissionDeniedf("OTHER_AGENCY", "执法人员只能为本部门（%s）操作，不能代部门 %s 操作", o.GetAgencyId(), requested)
+		}
+		return o.GetAgencyId(), nil
+	}
+	if requested == "" {
+		return "", domain.Invalidf("AGENCY_MISSING", "请指定执法部门编号")
+	}
+	if _, err := r.Agency(requested); err != nil {
+		return "", notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", requested)
+	}
+	return requested, nil
+}
+
+func (d *directoryServer) ListCheckItems(ctx context.Context, req *ruqiv1.ListCheckItemsRequest) (*ruqiv1.ListCheckItemsResponse, error) {
+	resp := &ruqiv1.ListCheckItemsResponse{}
+	err := d.s.store.View(ctx, func(r store.Reader) error {
+		// Catalogues are published: anyone signed in may read any agency's;
+		// an officer's default is their own.
+		agency := req.GetAgencyId()
+		if agency == "" {
+			var err error
+			if agency, err = agencyOf(r, ctx, ""); err != nil {
+				return err
+			}
+		} else if _, err := r.Agency(agency); err != nil {
+			return notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", agency)
+		}
+		items, err := r.CheckItems(agency)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if req.GetIncludeRetired() || !it.GetRetired() {
+				resp.CheckItems = append(resp.CheckItems, it)
+			}
+		}
+		return nil
+	})
+	return resp, toStatus(ctx, err)
+}
+
+func (d *directoryServer) ListOfficers(ctx context.Context, req *ruqiv1.ListOfficersRequest) (*ruqiv1.ListOfficersResponse, error) {
+	resp := &ruqiv1.ListOfficersResponse{}
+	err := d.s.store.View(ctx, func(r store.Reader) error {
+		agency, err := agencyOf(r, ctx, req.GetAgencyId())
+		if err != nil {
+			return err
+		}
+		resp.Officers, err = r.Officers(agency)
+		return err
+	})
+	return resp, toStatus(ctx, err)
+}
+
+func (d *directoryServer) GetEnterprise(ctx context.Context, req *ruqiv1.GetEnterpriseRequest) (*ruqiv1.GetEnterpriseResponse, error) {
+	p := principal(ctx)
+	if err := domain.ValidateUSCC(req.GetUscc()); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if p.Is(ruqiv1.Role_ROLE_ENTERPRISE) && p.Subject != req.GetUscc() {
+		return nil, toStatus(ctx, domain.PermissionDeniedf("OTHER_ENTERPRISE", "企业只能查看本企业的信息"))
+	}
+	resp := &ruqiv1.GetEnterpriseResponse{}
+	err := d.s.store.View(ctx, func(r store.Reader) error {
+		e, err := r.Enterprise(req.GetUscc())
+		if err != nil {
+			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", req.GetUscc())
+		}
+		if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, e.GetRegionCode()) {
+			return domain.PermissionDeniedf("OTHER_REGION", "该企业不在您监督的行政区划（%s）内", p.Subject)
+		}
+		resp.Enterprise = e
+		return nil
+	})
+	return resp, toStatus(ctx, err)
+}

@@ -1,0 +1,300 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+type enterpriseServer struct {
+	ruqiv1.UnimplementedEnterpriseServiceServer
+	s *Service
+}
+
+// verdictMessages say each verdict in the enterprise's words, with what to do.
+var verdictMessages = map[ruqiv1.Verdict]string{
+	ruqiv1.Verdict_VERDICT_VALID:               "核验通过：此检查已报备，执法人员身份有效，请配合检查",
+	ruqiv1.Verdict_VERDICT_BAD_SIGNATURE:       "核验未通过：入企码签名无效，可能被伪造或篡改。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_UNKNOWN_KEY:         "核验未通过：入企码不是本系统签发的。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_NOT_YET_VALID:       "核验未通过：未到报备的检查时段。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_EXPIRED:             "核验未通过：入企码已过期（超出报备的检查时段）。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_CANCELLED:           "核验未通过：此检查已被执法部门撤销。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE:    "核验未通过：此入企码不是为本企业签发的。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID: "核验未通过：出示入企码的执法人员执法证无效（暂扣、注销或过期）。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:  "核验未通过：系统中没有这次检查的报备记录。企业有权拒绝检查",
+}
+
+// ScanCode is 扫码核验. A code that is not a code at all is an invalid
+// argument and writes nothing; every code that parses gets a verdict and an
+// event, so that forged and stale codes leave a trace for the 司法局.
+func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRequest) (*ruqiv1.ScanCodeResponse, error) {
+	s := es.s
+	uscc := principal(ctx).Subject
+	msg, err := decodeScanned(req.GetCode())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	kid, claims, verr := code.Verify(msg, s.ring.Load().Lookup)
+	switch {
+	case verr == nil:
+	case errors.Is(verr, code.ErrUnknownKey):
+		return es.reject(ctx, ruqiv1.Verdict_VERDICT_UNKNOWN_KEY, "", "key "+kid)
+	case errors.Is(verr, code.ErrBadSignature):
+		return es.reject(ctx, ruqiv1.Verdict_VERDICT_BAD_SIGNATURE, "", "key "+kid)
+	default:
+		return nil, toStatus(ctx, domain.Invalidf("CODE_MALFORMED", "不是有效的入企码：%v", verr))
+	}
+
+	now := s.now()
+	resp := &ruqiv1.ScanCodeResponse{}
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		resp.Reset()
+		resp.OfficerId = claims.OfficerID
+		ins, verdict, err := judge(tx, claims, uscc, now, s.cfg.Limits.ClockLeeway)
+		if err != nil {
+			return err
+		}
+		resp.Verdict, resp.Message = verdict, verdictMessages[verdict]
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED)
+		e.InspectionId, e.EnterpriseUscc, e.OfficerId = claims.InspectionID, uscc, claims.OfficerID
+		if verdict != ruqiv1.Verdict_VERDICT_VALID {
+			e.Type, e.Detail = ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED, verdict.String()
+		} else {
+			first, at, err := checkIn(tx, claims, uscc, now)
+			if err != nil {
+				return err
+			}
+			resp.FirstCheckIn, resp.CheckedInAt = first, timestamppb.New(at)
+			e.Detail = "repeat"
+			if first {
+				e.Detail = "check-in"
+			}
+		}
+		// A foreign enterprise learns only that the code is not for it.
+		if ins != nil && ins.GetEnterpriseUscc() == uscc {
+			view, err := inspectionView(tx, ins, now)
+			if err != nil {
+				return err
+			}
+			resp.Inspection = view
+		}
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+// decodeScanned accepts the bare token or the QR's URL.
+func decodeScanned(scanned string) ([]byte, error) {
+	if strings.TrimSpace(scanned) == "" {
+		return nil, domain.Invalidf("CODE_MISSING", "请提供扫描到的入企码（二维码中的网址或令牌）")
+	}
+	if len(scanned) > 8192 {
+		return nil, domain.Invalidf("CODE_MALFORMED", "不是有效的入企码：内容过长")
+	}
+	tok, err := code.ExtractToken(scanned)
+	if err != nil {
+		return nil, domain.Invalidf("CODE_MALFORMED", "不是有效的入企码：%v", err)
+	}
+	msg, err := code.DecodeToken(tok)
+	if err != nil {
+		return nil, domain.Invalidf("CODE_MALFORMED", "不是有效的入企码：%v", err)
+	}
+	return msg, nil
+}
+
+// reject records a scan whose signature could not be trusted: nothing in its
+// claims is believed, so only the scanning enterprise is named.
+func (es *enterpriseServer) reject(ctx context.Context, v ruqiv1.Verdict, inspectionID, detail string) (*ruqiv1.ScanCodeResponse, error) {
+	uscc := principal(ctx).Subject
+	err := es.s.store.Update(ctx, func(tx store.Tx) error {
+		e := newEvent(ctx, es.s.now(), ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED)
+		e.EnterpriseUscc, e.InspectionId, e.Detail = uscc, inspectionID, v.String()+" "+detail
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.ScanCodeResponse{Verdict: v, Message: verdictMessages[v]}, nil
+}
+
+// judge decides the verdict of a code with a good signature. The order
+// matters: a foreign enterprise is told only that, before anything about the
+// inspection's state.
+func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway time.Duration) (*ruqiv1.Inspection, ruqiv1.Verdict, error) {
+	if c.EnterpriseUSCC != uscc {
+		return nil, ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE, nil
+	}
+	ins, err := r.Inspection(c.InspectionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if ins.GetEnterpriseUscc() != uscc || !contains(ins.GetOfficerIds(), c.OfficerID) {
+		// A signed code that disagrees with the record: treat as unknown.
+		return nil, ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION, nil
+	}
+	switch {
+	case ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
+		return ins, ruqiv1.Verdict_VERDICT_CANCELLED, nil
+	case now.Before(c.NotBefore.Add(-leeway)):
+		return ins, ruqiv1.Verdict_VERDICT_NOT_YET_VALID, nil
+	case now.After(c.Expiry.Add(leeway)):
+		return ins, ruqiv1.Verdict_VERDICT_EXPIRED, nil
+	}
+	o, err := r.Officer(c.OfficerID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!domain.CertificateValid(o, now) || o.GetCertificateNumber() != c.CertificateNumber)) {
+		return ins, ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return ins, ruqiv1.Verdict_VERDICT_VALID, nil
+}
+
+// checkIn records the first valid scan of a code; later scans of the same
+// code are the same check-in.
+func checkIn(tx store.Tx, c code.Claims, uscc string, now time.Time) (first bool, at time.Time, err error) {
+	ci, err := tx.CheckIn(c.TokenID)
+	switch {
+	case err == nil:
+		ci.Scans++
+		return false, ci.At, tx.PutCheckIn(ci)
+	case errors.Is(err, store.ErrNotFound):
+		ci = &store.CheckIn{TokenID: c.TokenID, InspectionID: c.InspectionID, OfficerID: c.OfficerID, USCC: uscc, At: now, Scans: 1}
+		return true, now, tx.PutCheckIn(ci)
+	}
+	return false, time.Time{}, err
+}
+
+// inspectionView is what the enterprise sees: agencies, officers with their
+// certificates, and the checklist with its legal basis.
+func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruqiv1.InspectionView, error) {
+	v := &ruqiv1.InspectionView{
+		InspectionId: ins.GetId(), WindowStart: ins.GetWindowStart(), WindowEnd: ins.GetWindowEnd(),
+		Type: ins.GetType(), Reason: ins.GetReason(), State: ins.GetState(),
+	}
+	ag, err := r.Agency(ins.GetAgencyId())
+	if err != nil {
+		return nil, err
+	}
+	v.Agencies = append(v.Agencies, ag)
+	for _, id := range ins.GetOfficerIds() {
+		o, err := r.Officer(id)
+		if err != nil {
+			return nil, err
+		}
+		v.Officers = append(v.Officers, &ruqiv1.OfficerView{
+			OfficerId: o.GetId(), Name: o.GetName(), AgencyId: o.GetAgencyId(), CertificateNumber: o.GetCertificateNumber(),
+			CertificateStatus: o.GetCertificateStatus(), CertificateValidUntil: o.GetCertificateValidUntil(),
+			CertificateValid: domain.CertificateValid(o, now),
+		})
+	}
+	for _, id := range ins.GetCheckItemIds() {
+		it, err := r.CheckItem(id)
+		if err != nil {
+			return nil, err
+		}
+		v.CheckItems = append(v.CheckItems, &ruqiv1.CheckItemView{
+			CheckItemId: it.GetId(), AgencyId: it.GetAgencyId(), Name: it.GetName(), LegalBasis: it.GetLegalBasis(), Domain: it.GetDomain(),
+		})
+	}
+	return v, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// RefuseInspection records the enterprise's refusal (企业有权拒绝). The
+// inspection may be named by id or by the code shown; a visit with no code at
+// all is refused with neither.
+func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.RefuseInspectionRequest) (*ruqiv1.RefuseInspectionResponse, error) {
+	s := es.s
+	uscc := principal(ctx).Subject
+	if err := requireText(req.GetReason(), "REASON_MISSING", "拒绝检查的理由"); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	inspectionID, officerID, detail := req.GetInspectionId(), "", strings.TrimSpace(req.GetReason())
+	if req.GetCode() != "" {
+		msg, err := decodeScanned(req.GetCode())
+		if err != nil {
+			return nil, toStatus(ctx, err)
+		}
+		// Only a code we signed for this enterprise names an inspection; any
+		// other is recorded as shown, without trusting what it claims.
+		if _, c, err := code.Verify(msg, s.ring.Load().Lookup); err == nil && c.EnterpriseUSCC == uscc {
+			if inspectionID != "" && inspectionID != c.InspectionID {
+				return nil, toStatus(ctx, domain.Invalidf("CODE_MISMATCH", "入企码对应检查 %s，与填写的检查编号 %s 不一致", c.InspectionID, inspectionID))
+			}
+			inspectionID, officerID = c.InspectionID, c.OfficerID
+		} else {
+			detail += "（出示的入企码未通过核验）"
+		}
+	}
+	resp := &ruqiv1.RefuseInspectionResponse{}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		if inspectionID != "" {
+			ins, err := loadInspection(tx, inspectionID)
+			if err != nil {
+				return err
+			}
+			if err := s.mayRead(tx, ctx, ins); err != nil {
+				return err
+			}
+		}
+		e := newEvent(ctx, s.now(), ruqiv1.EventType_EVENT_TYPE_REFUSED)
+		e.InspectionId, e.EnterpriseUscc, e.OfficerId, e.Detail = inspectionID, uscc, officerID, detail
+		if err := tx.AppendEvent(e); err != nil {
+			return err
+		}
+		resp.EventSeq = e.GetSeq()
+		return nil
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+// ListInspections is the enterprise's own history.
+func (es *enterpriseServer) ListInspections(ctx context.Context, _ *ruqiv1.ListInspectionsRequest) (*ruqiv1.ListInspectionsResponse, error) {
+	uscc := principal(ctx).Subject
+	resp := &ruqiv1.ListInspectionsResponse{}
+	now := es.s.now()
+	err := es.s.store.View(ctx, func(r store.Reader) error {
+		list, err := r.InspectionsOfEnterprise(uscc)
+		if err != nil {
+			return err
+		}
+		for _, ins := range list {
+			v, err := inspectionView(r, ins, now)
+			if err != nil {
+				return err
+			}
+			resp.Inspections = append(resp.Inspections, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}

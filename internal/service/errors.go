@@ -1,0 +1,57 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ruqi/ruqi/internal/domain"
+)
+
+// errorDomain names ruqi in google.rpc.ErrorInfo.
+const errorDomain = "ruqi.v1"
+
+// codeOf is the one table from domain error kinds to gRPC codes.
+var codeOf = map[domain.Kind]codes.Code{
+	domain.KindInvalid:            codes.InvalidArgument,
+	domain.KindNotFound:           codes.NotFound,
+	domain.KindAlreadyExists:      codes.AlreadyExists,
+	domain.KindFailedPrecondition: codes.FailedPrecondition,
+	domain.KindPermissionDenied:   codes.PermissionDenied,
+	domain.KindUnauthenticated:    codes.Unauthenticated,
+	domain.KindResourceExhausted:  codes.ResourceExhausted,
+	domain.KindUnavailable:        codes.Unavailable,
+}
+
+// toStatus turns any error a handler meets into a gRPC status error. Domain
+// errors carry their reason as ErrorInfo; status errors and context errors
+// pass through; anything else is an internal error whose detail is logged,
+// not shown.
+func toStatus(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		st := status.New(codeOf[de.Kind], de.Message)
+		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: de.Reason, Domain: errorDomain, Metadata: de.Metadata}); err == nil {
+			st = withInfo
+		}
+		return st.Err()
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "请求已取消")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "请求超时，请稍后重试")
+	}
+	slog.ErrorContext(ctx, "internal error", "err", err)
+	return status.Error(codes.Internal, "服务器内部错误，已记录，请稍后重试或联系管理员")
+}

@@ -1,0 +1,150 @@
+package service
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+type keyServer struct {
+	ruqiv1.UnimplementedKeyServiceServer
+	s *Service
+}
+
+// loadRing builds the ring from the store; the store is the record of keys,
+// the ring only a fast view of it. A new database gets its first key here.
+func (s *Service) loadRing(ctx context.Context) error {
+	var keys []store.SigningKey
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		keys, err = tx.SigningKeys()
+		if err != nil || len(keys) > 0 {
+			return err
+		}
+		k, err := code.NewKey(s.now())
+		if err != nil {
+			return err
+		}
+		sk := toStored(k)
+		if err := tx.PutSigningKey(sk); err != nil {
+			return err
+		}
+		keys = []store.SigningKey{sk}
+		e := newEvent(ctx, s.now(), ruqiv1.EventType_EVENT_TYPE_KEY_ROTATED)
+		e.Detail = "first key " + k.ID
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return fmt.Errorf("load signing keys: %w", err)
+	}
+	ring, err := code.NewRing(fromStored(keys))
+	if err != nil {
+		return fmt.Errorf("signing keys in the store: %w", err)
+	}
+	s.ring.Store(ring)
+	return nil
+}
+
+func toStored(k code.Key) store.SigningKey {
+	return store.SigningKey{ID: k.ID, Seed: k.Private.Seed(), CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt, VerifyUntil: k.VerifyUntil}
+}
+
+func fromStored(keys []store.SigningKey) []code.Key {
+	out := make([]code.Key, 0, len(keys))
+	for _, sk := range keys {
+		priv := ed25519.NewKeyFromSeed(sk.Seed)
+		out = append(out, code.Key{ID: sk.ID, Private: priv, Public: priv.Public().(ed25519.PublicKey), CreatedAt: sk.CreatedAt, RetiredAt: sk.RetiredAt, VerifyUntil: sk.VerifyUntil})
+	}
+	return out
+}
+
+func publicKeyProto(k code.Key) *ruqiv1.PublicKey {
+	pk := &ruqiv1.PublicKey{KeyId: k.ID, Algorithm: "EdDSA", PublicKey: k.Public, Status: ruqiv1.KeyStatus_KEY_STATUS_ACTIVE, CreatedAt: timestamppb.New(k.CreatedAt)}
+	if !k.RetiredAt.IsZero() {
+		pk.Status = ruqiv1.KeyStatus_KEY_STATUS_RETIRED
+		pk.RetiredAt = timestamppb.New(k.RetiredAt)
+	}
+	if !k.VerifyUntil.IsZero() {
+		pk.VerifyUntil = timestamppb.New(k.VerifyUntil)
+	}
+	return pk
+}
+
+// PublicKeys lists the keys a verifier needs now: the active one and the
+// retired ones whose codes have not all expired.
+func (s *Service) PublicKeys() []*ruqiv1.PublicKey {
+	var out []*ruqiv1.PublicKey
+	for _, k := range s.ring.Load().Published(s.now()) {
+		out = append(out, publicKeyProto(k))
+	}
+	return out
+}
+
+func (k *keyServer) ListPublicKeys(ctx context.Context, _ *ruqiv1.ListPublicKeysRequest) (*ruqiv1.ListPublicKeysResponse, error) {
+	return &ruqiv1.ListPublicKeysResponse{Keys: k.s.PublicKeys()}, nil
+}
+
+// RotateSigningKey writes the new key and the retirement of the old one in
+// one transaction, then rebuilds the ring from the store, so that memory
+// never holds a key state the disk does not.
+func (k *keyServer) RotateSigningKey(ctx context.Context, _ *ruqiv1.RotateSigningKeyRequest) (*ruqiv1.RotateSigningKeyResponse, error) {
+	s := k.s
+	s.rotateM.Lock()
+	defer s.rotateM.Unlock()
+	now := s.now()
+	fresh, err := code.NewKey(now)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		keys, err := tx.SigningKeys()
+		if err != nil {
+			return err
+		}
+		for _, sk := range keys {
+			if sk.RetiredAt.IsZero() {
+				sk.RetiredAt = now
+				if err := tx.PutSigningKey(sk); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.PutSigningKey(toStored(fresh)); err != nil {
+			return err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_KEY_ROTATED)
+		e.Detail = "new key " + fresh.ID
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if err := s.loadRing(ctx); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.RotateSigningKeyResponse{Active: publicKeyProto(s.ring.Load().Active())}, nil
+}
+
+// noteSigned raises the signing key's VerifyUntil to exp inside tx, reading
+// the key from the store (not from memory) so that a rotation committed in
+// between is never undone.
+func noteSigned(tx store.Tx, kid string, exp time.Time) error {
+	keys, err := tx.SigningKeys()
+	if err != nil {
+		return err
+	}
+	for _, sk := range keys {
+		if sk.ID == kid && exp.After(sk.VerifyUntil) {
+			sk.VerifyUntil = exp
+			return tx.PutSigningKey(sk)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Config is what the service needs to know beyond its dependencies.
+type Config struct {
+	Limits domain.Limits
+	// PublicURL is the base of the verify page that a code's QR opens,
+	// e.g. "https://ruqi.example.gov.cn".
+	PublicURL string
+	// Issuer is the iss claim of codes.
+	Issuer string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Service holds what every handler shares.
+type Service struct {
+	store store.Store
+	cfg   Config
+	now   func() time.Time
+
+	ring    atomic.Pointer[code.Ring]
+	rotateM sync.Mutex // one rotation at a time
+}
+
+// New loads the key ring from the store, creating the first key on a new
+// database, and returns the service.
+func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
+	s := &Service{store: st, cfg: cfg, now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.cfg.Issuer == "" {
+		s.cfg.Issuer = "ruqi"
+	}
+	if err := s.loadRing(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Register registers every gRPC service on g.
+func (s *Service) Register(g grpc.ServiceRegistrar) {
+	ruqiv1.RegisterDirectoryServiceServer(g, &directoryServer{s: s})
+	ruqiv1.RegisterInspectionServiceServer(g, &inspectionServer{s: s})
+	ruqiv1.RegisterEnterpriseServiceServer(g, &enterpriseServer{s: s})
+	ruqiv1.RegisterKeyServiceServer(g, &keyServer{s: s})
+	ruqiv1.RegisterAdminServiceServer(g, &adminServer{s: s})
+}
+
+// LookupToken is the auth interceptor's view of the store.
+func (s *Service) LookupToken(ctx context.Context, hash []byte) (*store.AccessToken, error) {
+	var tok *store.AccessToken
+	err := s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		tok, err = r.AccessToken(hash)
+		return err
+	})
+	return tok, err
+}
+
+// EnsureAdminToken stores the hash of an administrator token read from the
+// data directory, so that the first administrator can act on a new database.
+func (s *Service) EnsureAdminToken(ctx context.Context, token string) error {
+	hash := auth.HashToken(token)
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.AccessToken(hash); err == nil {
+			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		now := s.now()
+		tok := &store.AccessToken{ID: fmt.Sprintf("tok-%x", hash[:6]), Hash: hash, Role: ruqiv1.Role_ROLE_ADMIN, Subject: "bootstrap", Description: "data-directory admin token", CreatedAt: now}
+		if err := tx.PutAccessToken(tok); err != nil {
+			return err
+		}
+		return tx.AppendEvent(&ruqiv1.Event{Time: timestamppb.New(now), Type: ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED, Actor: "system", Detail: "admin:bootstrap " + tok.ID})
+	})
+}
+
+func principal(ctx context.Context) auth.Principal {
+	p, _ := auth.FromContext(ctx)
+	return p
+}
+
+// newEvent starts an event by the caller at now.
+func newEvent(ctx context.Context, now time.Time, typ ruqiv1.EventType) *ruqiv1.Event {
+	actor := "system"
+	if p, ok := auth.FromContext(ctx); ok {
+		actor = p.String()
+	}
+	return &ruqiv1.Event{Time: timestamppb.New(now), Type: typ, Actor: actor}
+}
+
+// notFound turns store.ErrNotFound into a domain error with a message.
+func notFound(err error, reason, format string, args ...any) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return domain.NotFoundf(reason, format, args...)
+	}
+	return err
+}
+
+func requireText(s, reason, what string) error {
+	if strings.TrimSpace(s) == "" {
+		return domain.Invalidf(reason, "请填写%s", what)
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+// Command server runs ruqi: the gRPC service for 扫码入企 and its web pages.
+// On a fresh machine `go run ./server` starts it on the embedded default: a
+// bbolt file under ./ruqi-data, no other service needed.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // Asia/Shanghai must resolve on minimal machines too
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/serve"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+)
+
+func main() {
+	if err := run(); err != nil {
+		slog.Error("server failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	fs := flag.NewFlagSet("server", flag.ExitOnError)
+	cfg := serve.Config{Limits: domain.DefaultLimits(), Bolt: bolt.DefaultOptions()}
+	fs.StringVar(&cfg.DataDir, "data-dir", env("RUQI_DATA_DIR", "ruqi-data"), "data directory: bbolt file and admin token (RUQI_DATA_DIR)")
+	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", env("RUQI_GRPC_ADDR", "127.0.0.1:7400"), "gRPC listen address (RUQI_GRPC_ADDR)")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("RUQI_HTTP_ADDR", "127.0.0.1:7480"), "HTTP listen address (RUQI_HTTP_ADDR)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("RUQI_PUBLIC_URL", ""), "base URL that codes' QR images point to, e.g. https://ruqi.example.gov.cn (RUQI_PUBLIC_URL; default http://<http-addr>)")
+	fs.DurationVar(&cfg.Limits.MaxWindow, "max-window", envDuration("RUQI_MAX_WINDOW", cfg.Limits.MaxWindow), "longest inspection window (RUQI_MAX_WINDOW)")
+	fs.DurationVar(&cfg.Limits.MaxAdvance, "max-advance", envDuration("RUQI_MAX_ADVANCE", cfg.Limits.MaxAdvance), "how far ahead an inspection may be registered (RUQI_MAX_ADVANCE)")
+	fs.DurationVar(&cfg.Limits.ClockLeeway, "clock-leeway", envDuration("RUQI_CLOCK_LEEWAY", cfg.Limits.ClockLeeway), "tolerated clock difference at the edges of a window (RUQI_CLOCK_LEEWAY)")
+	fs.DurationVar(&cfg.Bolt.LockTimeout, "lock-timeout", envDuration("RUQI_LOCK_TIMEOUT", cfg.Bolt.LockTimeout), "how long to wait for the database file lock (RUQI_LOCK_TIMEOUT)")
+	fs.DurationVar(&cfg.Bolt.MaxBatchDelay, "batch-delay", envDuration("RUQI_BATCH_DELAY", cfg.Bolt.MaxBatchDelay), "how long a write waits to share a commit (RUQI_BATCH_DELAY)")
+	fs.StringVar(&cfg.ReadyFile, "ready-file", env("RUQI_READY_FILE", ""), "write the bound addresses as JSON here once listening, for scripts and tests (RUQI_READY_FILE)")
+	logLevel := fs.String("log-level", env("RUQI_LOG_LEVEL", "info"), "debug, info, warn or error (RUQI_LOG_LEVEL)")
+	logFormat := fs.String("log-format", env("RUQI_LOG_FORMAT", "text"), "text or json (RUQI_LOG_FORMAT)")
+	_ = fs.Parse(os.Args[1:])
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(*logFormat, "json") {
+		slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, opts)))
+	} else {
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, opts)))
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve.Run(ctx, cfg)
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		// A typo in the environment must not silently become the default.
+		fmt.Fprintf(os.Stderr, "%s=%q is not a duration (e.g. 2m, 168h)\n", key, v)
+		os.Exit(2)
+	}
+	return def
+}

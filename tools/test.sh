@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the tests need, then runs every check and test.
+# This is the README's test command; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]}"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+
+log "go vet"
+go vet ./...
+
+log "staticcheck"
+go tool -modfile=tools/go.mod staticcheck ./...
+
+log "buf lint, and generated code up to date"
+go tool -modfile=tools/go.mod buf lint
+go tool -modfile=tools/go.mod buf generate
+if ! git diff --quiet -- proto; then
+  echo "generated code differs from proto/: run 'go tool -modfile=tools/go.mod buf generate' and commit"
+  git --no-pager diff --stat -- proto
+  exit 1
+fi
+
+log "go test"
+go test -count=1 ./... "$@"
