@@ -8,9 +8,9 @@ import (
 // exist so that anyone can verify a code offline.
 var publicMethods = map[string]bool{
 	ruqiv1.KeyService_ListPublicKeys_FullMethodName: true,
-	"/grpc.health.v1.Health/Check":                 true,
-	"/grpc.health.v1.Health/Watch":                 true,
-	"/grpc.health.v1.Health/List":                  true,
+	"/grpc.health.v1.Health/Check":                  true,
+	"/grpc.health.v1.Health/Watch":                  true,
+	"/grpc.health.v1.Health/List":                   true,
 }
 
 const (

@@ -15,7 +15,7 @@ import (
 // officer, two enterprises and a supervisor.
 type world struct {
 	*server
-	f                    fixture
+	f                   fixture
 	officer, entA, entB string
 }
 
