@@ -1,0 +1,209 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Every bad request is refused with the right code and a message in Chinese,
+// and writes nothing: the event log has the same length afterwards.
+func TestRegister_BadInput_ClearErrorNothingWritten(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	ins := ruqiv1.NewInspectionServiceClient(w.conn(w.officer))
+	now := time.Now()
+	good := func() *ruqiv1.RegisterInspectionRequest {
+		return &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: w.f.entA,
+			CheckItemIds:   w.f.items,
+			OfficerIds:     w.f.officers[:2],
+			WindowStart:    timestamppb.New(now.Add(time.Hour)),
+			WindowEnd:      timestamppb.New(now.Add(3 * time.Hour)),
+			Type:           ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+			Reason:         "日常检查",
+		}
+	}
+	cases := []struct {
+		name   string
+		edit   func(r *ruqiv1.RegisterInspectionRequest)
+		code   codes.Code
+		reason string
+	}{
+		{"unknown enterprise", func(r *ruqiv1.RegisterInspectionRequest) { r.EnterpriseUscc = "91350100M000100Y43" }, codes.NotFound, "ENTERPRISE_UNKNOWN"},
+		{"malformed USCC", func(r *ruqiv1.RegisterInspectionRequest) { r.EnterpriseUscc = w.f.entA[:17] + "Z" }, codes.InvalidArgument, "USCC_MALFORMED"},
+		{"wrong check character", func(r *ruqiv1.RegisterInspectionRequest) {
+			last := byte('0')
+			if w.f.entA[17] == '0' {
+				last = '1'
+			}
+			r.EnterpriseUscc = w.f.entA[:17] + string(last)
+		}, codes.InvalidArgument, "USCC_CHECK_CHAR"},
+		{"empty item list", func(r *ruqiv1.RegisterInspectionRequest) { r.CheckItemIds = nil }, codes.InvalidArgument, "ITEMS_EMPTY"},
+		{"unknown item", func(r *ruqiv1.RegisterInspectionRequest) { r.CheckItemIds = []string{"CI-9999"} }, codes.NotFound, "ITEM_UNKNOWN"},
+		{"item of another agency", func(r *ruqiv1.RegisterInspectionRequest) { r.CheckItemIds = []string{w.f.foreignItem} }, codes.FailedPrecondition, "ITEM_OF_OTHER_AGENCY"},
+		{"one officer", func(r *ruqiv1.RegisterInspectionRequest) { r.OfficerIds = w.f.officers[:1] }, codes.InvalidArgument, "TOO_FEW_OFFICERS"},
+		{"unknown officer", func(r *ruqiv1.RegisterInspectionRequest) { r.OfficerIds = []string{w.f.officers[0], "O-9999"} }, codes.NotFound, "OFFICER_UNKNOWN"},
+		{"officer of another agency", func(r *ruqiv1.RegisterInspectionRequest) { r.OfficerIds = []string{w.f.officers[0], w.f.foreignOffice} }, codes.FailedPrecondition, "OFFICER_OF_OTHER_AGENCY"},
+		{"window backwards", func(r *ruqiv1.RegisterInspectionRequest) { r.WindowStart, r.WindowEnd = r.WindowEnd, r.WindowStart }, codes.InvalidArgument, "WINDOW_BACKWARDS"},
+		{"window too long", func(r *ruqiv1.RegisterInspectionRequest) { r.WindowEnd = timestamppb.New(now.Add(30 * 24 * time.Hour)) }, codes.InvalidArgument, "WINDOW_TOO_LONG"},
+		{"window in the past", func(r *ruqiv1.RegisterInspectionRequest) {
+			r.WindowStart, r.WindowEnd = timestamppb.New(now.Add(-5*time.Hour)), timestamppb.New(now.Add(-time.Hour))
+		}, codes.InvalidArgument, "WINDOW_IN_PAST"},
+		{"no window", func(r *ruqiv1.RegisterInspectionRequest) { r.WindowEnd = nil }, codes.InvalidArgument, "WINDOW_MISSING"},
+		{"no type", func(r *ruqiv1.RegisterInspectionRequest) { r.Type = 0 }, codes.InvalidArgument, "TYPE_MISSING"},
+		{"case without trigger", func(r *ruqiv1.RegisterInspectionRequest) { r.Type = ruqiv1.InspectionType_INSPECTION_TYPE_CASE }, codes.InvalidArgument, "TRIGGER_MISSING"},
+		{"no reason", func(r *ruqiv1.RegisterInspectionRequest) { r.Reason = "  " }, codes.InvalidArgument, "REASON_MISSING"},
+		{"another agency named", func(r *ruqiv1.RegisterInspectionRequest) { r.AgencyId = "AG-02" }, codes.PermissionDenied, "OTHER_AGENCY"},
+	}
+	before := w.eventCount()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := good()
+			c.edit(req)
+			_, err := ins.RegisterInspection(ctx, req)
+			wantStatus(t, err, c.code, c.reason)
+		})
+	}
+	if after := w.eventCount(); after != before {
+		t.Fatalf("bad requests wrote %d events", after-before)
+	}
+	// And the good request, for contrast, is accepted.
+	if _, err := ins.RegisterInspection(ctx, good()); err != nil {
+		t.Fatalf("good request refused: %v", err)
+	}
+}
+
+func TestScan_BadInput_ClearErrorNothingWritten(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	ent := ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA))
+	before := w.eventCount()
+	for name, code := range map[string]string{
+		"empty":             "",
+		"garbage":           "hello, officer",
+		"base32 of garbage": "JBSWY3DPEHPK3PXP",
+		"URL without token": "HTTPS://RUQI.EXAMPLE/V/",
+		"other website":     "https://example.com/login",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ent.ScanCode(ctx, &ruqiv1.ScanCodeRequest{Code: code})
+			st := status.Convert(err)
+			if st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "入企码") {
+				t.Fatalf("ScanCode(%q) = %v, want InvalidArgument naming 入企码", code, err)
+			}
+		})
+	}
+	if after := w.eventCount(); after != before {
+		t.Fatalf("garbage scans wrote %d events", after-before)
+	}
+
+	// A picture without a QR code is refused by the CLI before any call.
+	noQR := filepath.Join(t.TempDir(), "blank.png")
+	if err := os.WriteFile(noQR, blankPNG(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := w.cli(w.entA, "company", "scan", "--png", noQR)
+	if r.exit != 1 || !strings.Contains(r.stderr, "二维码") {
+		t.Fatalf("scan of a blank PNG: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	notImage := filepath.Join(t.TempDir(), "x.png")
+	os.WriteFile(notImage, []byte("not an image"), 0o600)
+	if r := w.cli(w.entA, "company", "scan", "--png", notImage); r.exit != 1 {
+		t.Fatalf("scan of a non-image: exit %d", r.exit)
+	}
+}
+
+func TestAuth_MissingOrWrongToken_Unauthenticated(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for name, tok := range map[string]string{"none": "", "wrong": "rq_notatoken", "admin file token with a typo": w.admin + "x"} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ruqiv1.NewEnterpriseServiceClient(w.conn(tok)).ListInspections(ctx, &ruqiv1.ListInspectionsRequest{})
+			if status.Code(err) != codes.Unauthenticated || !strings.Contains(status.Convert(err).Message(), "令牌") {
+				t.Fatalf("err = %v, want Unauthenticated", err)
+			}
+		})
+	}
+	// The CLI says so in words, and exits 1.
+	r := w.cli("rq_wrong", "company", "history")
+	if r.exit != 1 || !strings.Contains(r.stderr, "令牌") {
+		t.Fatalf("CLI with a wrong token: exit %d\n%s", r.exit, r.stderr)
+	}
+}
+
+// The two object-level rules of this issue: an officer registers only for
+// their own agency; an enterprise scans and reads only as itself.
+func TestAccess_OfficerOwnAgency_EnterpriseItself(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	reg := w.register("now", "now+4h")
+	foreignOfficer := w.issueToken("officer", w.f.foreignOffice)
+	_, err := ruqiv1.NewInspectionServiceClient(w.conn(foreignOfficer)).CancelInspection(ctx, &ruqiv1.CancelInspectionRequest{InspectionId: reg.GetInspection().GetId(), Reason: "x"})
+	wantStatus(t, err, codes.PermissionDenied, "OTHER_AGENCY")
+	_, err = ruqiv1.NewInspectionServiceClient(w.conn(foreignOfficer)).GetInspectionCodes(ctx, &ruqiv1.GetInspectionCodesRequest{InspectionId: reg.GetInspection().GetId()})
+	wantStatus(t, err, codes.PermissionDenied, "OTHER_AGENCY")
+
+	// Enterprise B cannot read A's inspection, nor learn it exists.
+	_, err = ruqiv1.NewInspectionServiceClient(w.conn(w.entB)).GetInspection(ctx, &ruqiv1.GetInspectionRequest{InspectionId: reg.GetInspection().GetId()})
+	wantStatus(t, err, codes.NotFound, "INSPECTION_UNKNOWN")
+	// An enterprise may not register, nor an officer scan.
+	_, err = ruqiv1.NewInspectionServiceClient(w.conn(w.entA)).RegisterInspection(ctx, &ruqiv1.RegisterInspectionRequest{})
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("enterprise registering: %v", err)
+	}
+	_, err = ruqiv1.NewEnterpriseServiceClient(w.conn(w.officer)).ScanCode(ctx, &ruqiv1.ScanCodeRequest{Code: reg.GetCodes()[0].GetToken()})
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("officer scanning: %v", err)
+	}
+	// Only administrators issue tokens.
+	_, err = ruqiv1.NewAdminServiceClient(w.conn(w.officer)).IssueAccessToken(ctx, &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_ADMIN, Subject: "me"})
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("officer issuing a token: %v", err)
+	}
+}
+
+func TestRegister_RetryWithSameRequestID_OneInspection(t *testing.T) {
+	w := newWorld(t)
+	a := w.register("now", "now+4h", "--request-id", "retry-1")
+	b := w.register("now", "now+4h", "--request-id", "retry-1")
+	if a.GetInspection().GetId() != b.GetInspection().GetId() || a.GetCodes()[0].GetToken() != b.GetCodes()[0].GetToken() {
+		t.Fatalf("retry made a second inspection: %s and %s", a.GetInspection().GetId(), b.GetInspection().GetId())
+	}
+}
+
+func wantStatus(t *testing.T, err error, code codes.Code, reason string) {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != code {
+		t.Fatalf("err = %v, want %s", err, code)
+	}
+	if st.Message() == "" || !hasCJK(st.Message()) {
+		t.Fatalf("message %q is not in words an officer reads", st.Message())
+	}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == reason {
+			return
+		}
+	}
+	t.Fatalf("err = %v: no ErrorInfo reason %s in %v", err, reason, st.Details())
+}
+
+func hasCJK(s string) bool {
+	for _, r := range s {
+		if r >= 0x4e00 && r <= 0x9fff {
+			return true
+		}
+	}
+	return false
+}
