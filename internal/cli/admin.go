@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+func (a *app) adminCommand() *cobra.Command {
+	cmd := groupCommand("admin", "管理员：导入名录、签发访问令牌、轮换签名密钥、查看和核验事件日志")
+
+	token := groupCommand("token", "访问令牌")
+	token.AddCommand(a.adminTokenIssueCommand())
+
+	keys := groupCommand("keys", "入企码签名密钥")
+	keys.AddCommand(a.adminKeysRotateCommand())
+
+	events := groupCommand("events", "事件日志（全程留痕）")
+	events.AddCommand(a.adminEventsListCommand(), a.adminEventsVerifyCommand())
+
+	cmd.AddCommand(a.adminImportCommand(), token, keys, events)
+	return cmd
+}
+
+func (a *app) adminImportCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "import FILE",
+		Short: "导入名录：执法部门、执法人员、企业、检查事项",
+		Long: `导入名录文件（ruqi.v1.Directory 的 JSON 形式）：执法部门、执法人员及执法证、企业、
+各部门的行政检查事项清单。已有的条目按编号更新。服务器先校验整个文件，再写入。`,
+		Example: `  ruqi admin import testdata/sample/directory.json`,
+		Args:    exactArgs(1, "名录文件"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := readDirectory(args[0])
+			if err != nil {
+				return err
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewDirectoryServiceClient(cc).ImportDirectory(ctx,
+					&ruqiv1.ImportDirectoryRequest{Directory: dir})
+				if err != nil {
+					return err
+				}
+				a.printer().Imported(dir, resp)
+				return nil
+			})
+		},
+	}
+}
+
+// readDirectory reads a directory file. Unknown fields are an error: a
+// misspelt field name would otherwise import empty values.
+func readDirectory(path string) (*ruqiv1.Directory, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("读取名录文件失败：%w", err)
+	}
+	var dir ruqiv1.Directory
+	if err := protojson.Unmarshal(b, &dir); err != nil {
+		return nil, fmt.Errorf("名录文件 %s 格式错误：%w", path, err)
+	}
+	return &dir, nil
+}
+
+func (a *app) adminTokenIssueCommand() *cobra.Command {
+	var (
+		role, subject, description string
+		quiet                      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "issue",
+		Short: "签发访问令牌",
+		Long: `签发一个访问令牌。令牌只显示这一次，服务器只保存其 SHA-256。
+
+主体（--subject）随角色而定：执法人员为执法人员编号，企业为统一社会信用代码，
+监督机关（司法局）为行政区划代码，管理员为管理员的名字。
+
+表格输出时令牌单独在最后一行；-q 只输出令牌本身，便于脚本使用：
+  export RUQI_TOKEN=$(ruqi admin token issue -q --role officer --subject O-0001)`,
+		Example: `  ruqi admin token issue --role officer --subject O-0001 --description 张三的手持终端
+  ruqi admin token issue -q --role enterprise --subject 91510100MA6123456W`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "role", "subject"); err != nil {
+				return err
+			}
+			r, err := parseRole(role)
+			if err != nil {
+				return usagef("--role：%v", err)
+			}
+			req := &ruqiv1.IssueAccessTokenRequest{
+				Role:        r,
+				Subject:     strings.TrimSpace(subject),
+				Description: strings.TrimSpace(description),
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewAdminServiceClient(cc).IssueAccessToken(ctx, req)
+				if err != nil {
+					return err
+				}
+				if quiet {
+					fmt.Fprintln(a.stdout, resp.GetToken())
+					return nil
+				}
+				a.printer().Token(req, resp)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&role, "role", "", "角色 `ROLE`：officer、enterprise、supervisor 或 admin（必填）")
+	f.StringVar(&subject, "subject", "", "令牌代表的主体 `SUBJECT`（必填）")
+	f.StringVar(&description, "description", "", "说明 `TEXT`，例如令牌用在哪台设备上")
+	f.BoolVarP(&quiet, "quiet", "q", false, "只输出令牌本身")
+	return cmd
+}
+
+func (a *app) adminKeysRotateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "rotate",
+		Short: "轮换入企码签名密钥",
+		Long:  "生成新的签名密钥并用它签发此后的入企码。旧密钥保留到它签发的最后一个入企码过期，期间仍用于核验。",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewKeyServiceClient(cc).RotateSigningKey(ctx, &ruqiv1.RotateSigningKeyRequest{})
+				if err != nil {
+					return err
+				}
+				a.printer().Rotated(resp)
+				return nil
+			})
+		},
+	}
+}
+
+func (a *app) adminEventsListCommand() *cobra.Command {
+	var (
+		inspection string
+		after      uint64
+		limit      int32
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "按顺序列出事件",
+		Example: `  ruqi admin events list --inspection INS-0001
+  ruqi admin events list --after 1000 --limit 100`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 0 {
+				return usagef("--limit 不能为负数")
+			}
+			req := &ruqiv1.ListEventsRequest{AfterSeq: after, Limit: limit, InspectionId: inspection}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewAdminServiceClient(cc).ListEvents(ctx, req)
+				if err != nil {
+					return err
+				}
+				a.printer().Events(resp)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&inspection, "inspection", "", "只看此报备编号的事件 `ID`")
+	f.Uint64Var(&after, "after", 0, "只看序号大于此值的事件 `N`")
+	f.Int32Var(&limit, "limit", 0, "最多列出的条数 `N`（0 表示由服务器决定）")
+	return cmd
+}
+
+func (a *app) adminEventsVerifyCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify",
+		Short: "核验事件日志的哈希链是否完好",
+		Long:  "重新计算整个事件日志的哈希链。日志完好时退出码为 0；有事件被篡改或损坏时退出码为 1，并指出第一个出错的序号。",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewAdminServiceClient(cc).VerifyEventLog(ctx, &ruqiv1.VerifyEventLogRequest{})
+				if err != nil {
+					return err
+				}
+				a.printer().LogVerified(resp)
+				if !resp.GetIntact() {
+					return fmt.Errorf("事件日志不完整：自序号 %d 的事件起哈希链对不上，该事件或其后的记录被篡改或损坏", resp.GetFirstBrokenSeq())
+				}
+				return nil
+			})
+		},
+	}
+}

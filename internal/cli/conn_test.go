@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strings"
+	"testing"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+)
+
+// fakeServer stands in for the ruqi server in memory: it answers from
+// canned values and records the authorization header it saw.
+type fakeServer struct {
+	ruqiv1.UnimplementedEnterpriseServiceServer
+	ruqiv1.UnimplementedInspectionServiceServer
+	ruqiv1.UnimplementedAdminServiceServer
+
+	authorization string
+	scan          *ruqiv1.ScanCodeResponse
+	registerErr   error
+	verify        *ruqiv1.VerifyEventLogResponse
+}
+
+func (f *fakeServer) record(ctx context.Context) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	f.authorization = strings.Join(md.Get("authorization"), ",")
+}
+
+func (f *fakeServer) ScanCode(ctx context.Context, _ *ruqiv1.ScanCodeRequest) (*ruqiv1.ScanCodeResponse, error) {
+	f.record(ctx)
+	return f.scan, nil
+}
+
+func (f *fakeServer) RegisterInspection(ctx context.Context, _ *ruqiv1.RegisterInspectionRequest) (*ruqiv1.RegisterInspectionResponse, error) {
+	f.record(ctx)
+	return nil, f.registerErr
+}
+
+func (f *fakeServer) VerifyEventLog(ctx context.Context, _ *ruqiv1.VerifyEventLogRequest) (*ruqiv1.VerifyEventLogResponse, error) {
+	f.record(ctx)
+	return f.verify, nil
+}
+
+func (f *fakeServer) IssueAccessToken(ctx context.Context, _ *ruqiv1.IssueAccessTokenRequest) (*ruqiv1.IssueAccessTokenResponse, error) {
+	f.record(ctx)
+	return &ruqiv1.IssueAccessTokenResponse{Token: "rq_secret", TokenId: "T-1"}, nil
+}
+
+// runAgainst runs the command line against f over an in-memory connection.
+func runAgainst(t *testing.T, f *fakeServer, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	ruqiv1.RegisterEnterpriseServiceServer(srv, f)
+	ruqiv1.RegisterInspectionServiceServer(srv, f)
+	ruqiv1.RegisterAdminServiceServer(srv, f)
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+
+	var out, errOut bytes.Buffer
+	a, _, _ := testApp(env)
+	a.stdout, a.stderr = &out, &errOut
+	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+	code = a.run(append([]string{"--server", "passthrough:///bufnet"}, args...))
+	return code, out.String(), errOut.String()
+}
+
+func TestScan_SendsBearerToken(t *testing.T) {
+	f := &fakeServer{scan: sampleScanResponse()}
+	code, _, stderr := runAgainst(t, f, map[string]string{envToken: "rq_enterprise"}, "company", "scan", "TOKEN")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if f.authorization != "Bearer rq_enterprise" {
+		t.Errorf("authorization %q, want %q", f.authorization, "Bearer rq_enterprise")
+	}
+}
+
+func TestScan_NotValidExitsThree(t *testing.T) {
+	f := &fakeServer{scan: &ruqiv1.ScanCodeResponse{Verdict: ruqiv1.Verdict_VERDICT_EXPIRED, Message: "入企码已过期"}}
+	code, stdout, _ := runAgainst(t, f, nil, "company", "scan", "TOKEN")
+	if code != exitNotValid {
+		t.Errorf("exit %d, want %d", code, exitNotValid)
+	}
+	assertContains(t, stdout, "核验未通过：已过期", "入企码已过期")
+}
+
+func capError() error {
+	st, err := status.New(codes.ResourceExhausted, "该企业本年度已接受 2 次本部门检查，达到上限").
+		WithDetails(&errdetails.ErrorInfo{Reason: "FREQUENCY_CAP", Domain: "ruqi", Metadata: map[string]string{"limit": "2", "period": "2026"}})
+	if err != nil {
+		panic(err)
+	}
+	return st.Err()
+}
+
+func TestServerError_TableShowsErrorInfo(t *testing.T) {
+	f := &fakeServer{registerErr: capError()}
+	code, stdout, stderr := runAgainst(t, f, nil, append([]string{"officer", "register"},
+		withBase("--from", "now", "--duration", "2h")...)...)
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q, want nothing", stdout)
+	}
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("stderr has %d lines, want 2:\n%s", len(lines), stderr)
+	}
+	if want := "错误：该企业本年度已接受 2 次本部门检查，达到上限（ResourceExhausted）"; lines[0] != want {
+		t.Errorf("line 1 %q, want %q", lines[0], want)
+	}
+	if want := "原因：FREQUENCY_CAP（limit=2，period=2026）"; lines[1] != want {
+		t.Errorf("line 2 %q, want %q", lines[1], want)
+	}
+}
+
+func TestServerError_JSONShowsStatus(t *testing.T) {
+	f := &fakeServer{registerErr: capError()}
+	code, _, stderr := runAgainst(t, f, nil, append([]string{"-o", "json", "officer", "register"},
+		withBase("--from", "now", "--duration", "2h")...)...)
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	assertContains(t, stderr, "错误：", "FREQUENCY_CAP", "type.googleapis.com/google.rpc.ErrorInfo")
+}
+
+func TestRegister_UnavailableSuggestsSameRequestID(t *testing.T) {
+	f := &fakeServer{registerErr: status.Error(codes.Unavailable, "协调服务暂不可用，请稍后重试")}
+	code, _, stderr := runAgainst(t, f, nil, append([]string{"officer", "register", "--request-id", "req-42"},
+		withBase("--from", "now", "--duration", "2h")...)...)
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	assertContains(t, stderr, "--request-id req-42", "协调服务暂不可用")
+}
+
+func TestEventsVerify_BrokenExitsOne(t *testing.T) {
+	f := &fakeServer{verify: &ruqiv1.VerifyEventLogResponse{Events: 10, Intact: false, FirstBrokenSeq: 7}}
+	code, stdout, stderr := runAgainst(t, f, nil, "admin", "events", "verify")
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	assertContains(t, stdout, "已损坏", "7")
+	assertContains(t, stderr, "序号 7")
+
+	f = &fakeServer{verify: &ruqiv1.VerifyEventLogResponse{Events: 10, Intact: true}}
+	if code, _, stderr := runAgainst(t, f, nil, "admin", "events", "verify"); code != exitOK {
+		t.Errorf("intact log: exit %d: %s", code, stderr)
+	}
+}
+
+func TestTokenIssue_Quiet(t *testing.T) {
+	f := &fakeServer{}
+	code, stdout, stderr := runAgainst(t, f, nil, "admin", "token", "issue", "-q", "--role", "officer", "--subject", "O-0001")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if stdout != "rq_secret\n" {
+		t.Errorf("stdout %q, want the bare token", stdout)
+	}
+}

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// printError writes err to stderr. A gRPC status is shown as
+// "错误：<message>（<code>）"; in table mode a second line gives the
+// google.rpc.ErrorInfo reason and metadata, in json mode the whole status
+// as one line of JSON, for scripts.
+func (a *app) printError(err error) {
+	st, ok := status.FromError(err)
+	if !ok {
+		fmt.Fprintf(a.stderr, "错误：%v\n", err)
+		return
+	}
+	fmt.Fprintf(a.stderr, "错误：%s（%s）\n", st.Message(), st.Code())
+	if a.output == "json" {
+		b, merr := protojson.Marshal(st.Proto())
+		if merr == nil {
+			fmt.Fprintf(a.stderr, "%s\n", b)
+		}
+		return
+	}
+	info := errorInfo(st)
+	if info != nil {
+		fmt.Fprintf(a.stderr, "原因：%s%s\n", info.GetReason(), fmtMetadata(info.GetMetadata()))
+		return
+	}
+	switch st.Code() {
+	case codes.Unavailable:
+		fmt.Fprintf(a.stderr, "提示：请确认服务器 %s 已启动且可以连通（--server 或 %s）。\n", a.server, envServer)
+	case codes.DeadlineExceeded:
+		fmt.Fprintf(a.stderr, "提示：服务器在 %v 内没有应答，可用 --timeout 放宽。\n", a.timeout)
+	case codes.Unauthenticated:
+		if a.token != "" || a.tokenFile != "" {
+			return // the server's message says what is wrong with the token
+		}
+		fmt.Fprintf(a.stderr, "提示：请用 --token、--token-file 或 %s 提供访问令牌。\n", envToken)
+	}
+}
+
+// errorInfo returns the first google.rpc.ErrorInfo among the details.
+func errorInfo(st *status.Status) *errdetails.ErrorInfo {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info
+		}
+	}
+	return nil
+}
+
+// fmtMetadata shows ErrorInfo metadata as "（k=v，k=v）", keys sorted.
+func fmtMetadata(md map[string]string) string {
+	if len(md) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + md[k]
+	}
+	return "（" + strings.Join(parts, "，") + "）"
+}
+
+// mayHaveSucceeded reports whether an RPC that failed with err may still
+// have taken effect on the server, so that the user should retry with the
+// same request id rather than a new one.
+func mayHaveSucceeded(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Unknown, codes.Internal:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+func (a *app) keysCommand() *cobra.Command {
+	cmd := groupCommand("keys", "入企码签名公钥：下载到本地供离线核验、查看")
+	cmd.AddCommand(a.keysFetchCommand(), a.keysListCommand())
+	return cmd
+}
+
+// addKeysCacheFlag adds --keys-cache, which falls back to RUQI_KEYS_CACHE.
+func addKeysCacheFlag(cmd *cobra.Command, path *string) {
+	cmd.Flags().StringVar(path, "keys-cache", defaultKeysCache(), "公钥缓存文件 `FILE`")
+	bindEnv(cmd.Flags(), "keys-cache", envKeysCache)
+}
+
+func (a *app) keysFetchCommand() *cobra.Command {
+	var cache string
+	cmd := &cobra.Command{
+		Use:   "fetch",
+		Short: "从服务器下载签名公钥，保存到本地缓存供离线核验",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewKeyServiceClient(cc).ListPublicKeys(ctx, &ruqiv1.ListPublicKeysRequest{})
+				if err != nil {
+					return err
+				}
+				if err := saveKeys(cache, resp); err != nil {
+					return err
+				}
+				a.printer().PublicKeys(resp, fmt.Sprintf("已保存 %d 个公钥到 %s", len(resp.GetKeys()), cache))
+				return nil
+			})
+		},
+	}
+	addKeysCacheFlag(cmd, &cache)
+	return cmd
+}
+
+func (a *app) keysListCommand() *cobra.Command {
+	var (
+		cache  string
+		cached bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "查看签名公钥（默认问服务器，--cached 看本地缓存）",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cached {
+				resp, err := loadKeys(cache)
+				if err != nil {
+					return err
+				}
+				a.printer().PublicKeys(resp, "（本地缓存 "+cache+"）")
+				return nil
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewKeyServiceClient(cc).ListPublicKeys(ctx, &ruqiv1.ListPublicKeysRequest{})
+				if err != nil {
+					return err
+				}
+				a.printer().PublicKeys(resp, "")
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&cached, "cached", false, "只看本地缓存，不联网")
+	addKeysCacheFlag(cmd, &cache)
+	return cmd
+}
+
+// The cache file is the protojson form of ListPublicKeysResponse: the same
+// shape as `ruqi keys list -o json`.
+
+// saveKeys writes the keys to path atomically: a temporary file in the same
+// directory, then a rename, so that a reader never sees half a file.
+func saveKeys(path string, keys *ruqiv1.ListPublicKeysResponse) error {
+	b, err := protojson.MarshalOptions{Multiline: true}.Marshal(keys)
+	if err != nil {
+		return fmt.Errorf("编码公钥失败：%w", err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("创建缓存目录失败：%w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".keys-*.json")
+	if err != nil {
+		return fmt.Errorf("写入公钥缓存失败：%w", err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("写入公钥缓存失败：%w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("写入公钥缓存失败：%w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("写入公钥缓存失败：%w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("写入公钥缓存失败：%w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("写入公钥缓存失败：%w", err)
+	}
+	return nil
+}
+
+// loadKeys reads the keys saved by saveKeys.
+func loadKeys(path string) (*ruqiv1.ListPublicKeysResponse, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("没有公钥缓存 %s：请先联网运行 ruqi keys fetch", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("读取公钥缓存失败：%w", err)
+	}
+	var keys ruqiv1.ListPublicKeysResponse
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, &keys); err != nil {
+		return nil, fmt.Errorf("公钥缓存 %s 已损坏，请重新运行 ruqi keys fetch：%w", path, err)
+	}
+	return &keys, nil
+}

@@ -1,0 +1,401 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// qrPNGSize is the side in pixels of a QR image drawn by the client when
+// the server sent none.
+const qrPNGSize = 512
+
+func (a *app) officerCommand() *cobra.Command {
+	cmd := groupCommand("officer", "执法人员：报备检查、领取入企码、撤销报备、查看事项清单")
+	cmd.AddCommand(
+		a.officerRegisterCommand(),
+		a.officerCodeCommand(),
+		a.officerCancelCommand(),
+		a.officerShowCommand(),
+		a.officerItemsCommand(),
+		a.officerOfficersCommand(),
+	)
+	return cmd
+}
+
+type registerOptions struct {
+	agency     string
+	enterprise string
+	items      []string
+	officers   []string
+	from       string
+	to         string
+	duration   time.Duration
+	typ        string
+	reason     string
+	trigger    string
+	requestID  string
+}
+
+func (a *app) officerRegisterCommand() *cobra.Command {
+	var o registerOptions
+	cmd := &cobra.Command{
+		Use:   "register",
+		Short: "报备一次检查，为每位执法人员签发入企码",
+		Long: `报备一次检查（报备），为每位执法人员签发一个入企码。
+
+检查事项须在本部门公布的行政检查事项清单内，执法人员至少两名且执法证有效。
+个案检查（--type case）须用 --trigger 注明投诉举报、转办交办或事故的编号。
+
+时间可写成 "2026-03-01 09:30"（北京时间）、RFC 3339（2026-03-01T09:30:00+08:00），
+或相对当前时间的 now、now+2h、now-30m。`,
+		Example: `  ruqi officer register --enterprise 91510100MA6123456W \
+    --items CI-0001,CI-0002 --officers O-0001,O-0002 \
+    --from "2026-03-02 09:00" --duration 4h --type routine --reason 年度日常检查`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req, err := o.request(cmd, a.now())
+			if err != nil {
+				return err
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewInspectionServiceClient(cc).RegisterInspection(ctx, req)
+				if err != nil {
+					if mayHaveSucceeded(err) {
+						fmt.Fprintf(a.stderr, "提示：报备可能已经生效。重试时请加 --request-id %s，以免重复报备。\n", req.GetRequestId())
+					}
+					return err
+				}
+				a.printer().Registered(req.GetRequestId(), resp)
+				return nil
+			})
+		},
+	}
+	o.addFlags(cmd.Flags())
+	return cmd
+}
+
+func (o *registerOptions) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.enterprise, "enterprise", "", "被检查企业的统一社会信用代码 `USCC`（必填）")
+	f.StringSliceVar(&o.items, "items", nil, "检查事项编号 `IDS`，逗号分隔（必填）")
+	f.StringSliceVar(&o.officers, "officers", nil, "执法人员编号 `IDS`，逗号分隔，至少两名（必填）")
+	f.StringVar(&o.from, "from", "", "检查开始时间 `TIME`（必填）")
+	f.StringVar(&o.to, "to", "", "检查结束时间 `TIME`（与 --duration 二选一）")
+	f.DurationVar(&o.duration, "duration", 0, "检查时长 `DURATION`，如 4h（与 --to 二选一）")
+	f.StringVar(&o.typ, "type", "", "检查类型 `TYPE`：routine（日常）、random（双随机）、special（专项）、case（个案）（必填）")
+	f.StringVar(&o.reason, "reason", "", "检查事由 `TEXT`（必填）")
+	f.StringVar(&o.trigger, "trigger", "", "个案检查的来源编号 `REF`（投诉举报、转办交办、事故）")
+	f.StringVar(&o.agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
+	f.StringVar(&o.requestID, "request-id", "", "请求编号 `ID`，同一编号重试不会重复报备（默认随机生成）")
+}
+
+// request checks the flags and builds the RegisterInspection request.
+func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.RegisterInspectionRequest, error) {
+	if err := requireFlags(cmd, "enterprise", "items", "officers", "from", "type", "reason"); err != nil {
+		return nil, err
+	}
+	if err := domain.ValidateUSCC(o.enterprise); err != nil {
+		return nil, usagef("--enterprise：%v", err)
+	}
+	typ, err := parseInspectionType(o.typ)
+	if err != nil {
+		return nil, usagef("--type：%v", err)
+	}
+	if typ == ruqiv1.InspectionType_INSPECTION_TYPE_CASE && strings.TrimSpace(o.trigger) == "" {
+		return nil, usagef("个案检查须用 --trigger 注明投诉举报、转办交办或事故的编号")
+	}
+	items, officers := splitIDs(o.items), splitIDs(o.officers)
+	if len(items) == 0 {
+		return nil, usagef("--items 不能为空")
+	}
+	if len(officers) == 0 {
+		return nil, usagef("--officers 不能为空")
+	}
+	start, end, err := o.window(cmd, now)
+	if err != nil {
+		return nil, err
+	}
+	reqID := o.requestID
+	if reqID == "" {
+		reqID = newRequestID()
+	}
+	return &ruqiv1.RegisterInspectionRequest{
+		AgencyId:         o.agency,
+		EnterpriseUscc:   o.enterprise,
+		CheckItemIds:     items,
+		OfficerIds:       officers,
+		WindowStart:      timestamppb.New(start),
+		WindowEnd:        timestamppb.New(end),
+		Type:             typ,
+		Reason:           strings.TrimSpace(o.reason),
+		TriggerReference: strings.TrimSpace(o.trigger),
+		RequestId:        reqID,
+	}, nil
+}
+
+// window reads --from and one of --to and --duration.
+func (o *registerOptions) window(cmd *cobra.Command, now time.Time) (start, end time.Time, err error) {
+	start, err = parseTime(o.from, now)
+	if err != nil {
+		return start, end, usagef("--from：%v", err)
+	}
+	hasTo, hasDur := cmd.Flags().Changed("to"), cmd.Flags().Changed("duration")
+	switch {
+	case hasTo && hasDur:
+		return start, end, usagef("--to 和 --duration 只能给一个")
+	case hasTo:
+		end, err = parseTime(o.to, now)
+		if err != nil {
+			return start, end, usagef("--to：%v", err)
+		}
+	case hasDur:
+		if o.duration <= 0 {
+			return start, end, usagef("--duration 应大于 0，收到 %v", o.duration)
+		}
+		end = start.Add(o.duration)
+	default:
+		return start, end, usagef("缺少检查结束时间：请给 --to 或 --duration")
+	}
+	if !end.After(start) {
+		return start, end, usagef("检查结束时间（%s）应晚于开始时间（%s）", fmtClockTime(end), fmtClockTime(start))
+	}
+	return start, end, nil
+}
+
+// splitIDs trims the ids of a list flag and drops empty ones, so that
+// "CI-0001, CI-0002," means two items.
+func splitIDs(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// newRequestID returns a random id in the form of a UUID version 4.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (a *app) officerCodeCommand() *cobra.Command {
+	var (
+		inspection, officer, png string
+		qr                       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "code",
+		Short: "查看入企码：令牌、链接、二维码",
+		Long: `查看一次检查的入企码（每位执法人员一个）。
+
+--png 把二维码写成 PNG 图片；有多位执法人员的入企码时，文件名在扩展名前加上
+"-执法人员编号"，例如 code.png 写成 code-O-0001.png 和 code-O-0002.png。
+--qr 在终端画出二维码，供企业直接扫描。`,
+		Example: `  ruqi officer code --inspection INS-0001 --officer O-0001 --qr
+  ruqi officer code --inspection INS-0001 --png code.png`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "inspection"); err != nil {
+				return err
+			}
+			req := &ruqiv1.GetInspectionCodesRequest{
+				InspectionId: inspection,
+				OfficerId:    officer,
+				IncludeQrPng: png != "",
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewInspectionServiceClient(cc).GetInspectionCodes(ctx, req)
+				if err != nil {
+					return err
+				}
+				var written []string
+				if png != "" {
+					if written, err = writeCodePNGs(png, resp.GetCodes()); err != nil {
+						return err
+					}
+				}
+				a.printer().Codes(resp, written)
+				if qr {
+					a.drawQRs(resp.GetCodes())
+				}
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&inspection, "inspection", "", "报备编号 `ID`（必填）")
+	f.StringVar(&officer, "officer", "", "只看这位执法人员的入企码 `ID`")
+	f.StringVar(&png, "png", "", "把二维码写入 PNG 文件 `FILE`")
+	f.BoolVar(&qr, "qr", false, "在终端画出二维码")
+	return cmd
+}
+
+// drawQRs draws each code's URL as a terminal QR code: on stdout in table
+// mode, on stderr in json mode so that stdout stays JSON.
+func (a *app) drawQRs(codes []*ruqiv1.InspectionCode) {
+	w := a.stdout
+	if a.output == "json" {
+		w = a.stderr
+	}
+	for _, c := range codes {
+		fmt.Fprintf(w, "\n执法人员 %s 的入企码二维码：\n%s\n", c.GetOfficerId(), code.QRTerminal(c.GetUrl()))
+	}
+}
+
+// writeCodePNGs writes the QR image of each code and returns the names of
+// the files written. With one code the file is named as given; with several,
+// each officer's id is put before the extension.
+func writeCodePNGs(file string, codes []*ruqiv1.InspectionCode) ([]string, error) {
+	var written []string
+	for _, c := range codes {
+		name := file
+		if len(codes) > 1 {
+			name = pngNameFor(file, c.GetOfficerId())
+		}
+		img := c.GetQrPng()
+		if len(img) == 0 {
+			var err error
+			if img, err = code.QRPNG(c.GetUrl(), qrPNGSize); err != nil {
+				return written, fmt.Errorf("生成执法人员 %s 的二维码失败：%w", c.GetOfficerId(), err)
+			}
+		}
+		if err := os.WriteFile(name, img, 0o644); err != nil {
+			return written, fmt.Errorf("写入二维码图片失败：%w", err)
+		}
+		written = append(written, name)
+	}
+	return written, nil
+}
+
+// pngNameFor puts "-<officerID>" before the extension of file:
+// "code.png" and "O-0001" give "code-O-0001.png". Characters that cannot be
+// part of a file name are replaced by "_".
+func pngNameFor(file, officerID string) string {
+	safe := strings.Map(func(r rune) rune {
+		switch r {
+		case '/', '\\', ':', '*', '?', '"', '<', '>', '|', 0:
+			return '_'
+		}
+		return r
+	}, officerID)
+	ext := filepath.Ext(file)
+	if strings.ContainsAny(ext, `/\`) {
+		ext = ""
+	}
+	return strings.TrimSuffix(file, ext) + "-" + safe + ext
+}
+
+func (a *app) officerCancelCommand() *cobra.Command {
+	var inspection, reason string
+	cmd := &cobra.Command{
+		Use:     "cancel",
+		Short:   "撤销报备，入企码随即失效",
+		Example: `  ruqi officer cancel --inspection INS-0001 --reason 企业停产，改期检查`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "inspection", "reason"); err != nil {
+				return err
+			}
+			req := &ruqiv1.CancelInspectionRequest{InspectionId: inspection, Reason: strings.TrimSpace(reason)}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewInspectionServiceClient(cc).CancelInspection(ctx, req)
+				if err != nil {
+					return err
+				}
+				a.printer().Cancelled(resp)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&inspection, "inspection", "", "报备编号 `ID`（必填）")
+	cmd.Flags().StringVar(&reason, "reason", "", "撤销原因 `TEXT`（必填）")
+	return cmd
+}
+
+func (a *app) officerShowCommand() *cobra.Command {
+	var inspection string
+	cmd := &cobra.Command{
+		Use:   "show",
+		Short: "查看一次报备",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "inspection"); err != nil {
+				return err
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewInspectionServiceClient(cc).GetInspection(ctx,
+					&ruqiv1.GetInspectionRequest{InspectionId: inspection})
+				if err != nil {
+					return err
+				}
+				a.printer().Inspection(resp)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&inspection, "inspection", "", "报备编号 `ID`（必填）")
+	return cmd
+}
+
+func (a *app) officerItemsCommand() *cobra.Command {
+	var agency string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "items",
+		Short: "查看执法部门的行政检查事项清单",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req := &ruqiv1.ListCheckItemsRequest{AgencyId: agency, IncludeRetired: all}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewDirectoryServiceClient(cc).ListCheckItems(ctx, req)
+				if err != nil {
+					return err
+				}
+				a.printer().CheckItems(resp)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
+	cmd.Flags().BoolVar(&all, "all", false, "包括已停用的事项")
+	return cmd
+}
+
+func (a *app) officerOfficersCommand() *cobra.Command {
+	var agency string
+	cmd := &cobra.Command{
+		Use:   "officers",
+		Short: "查看执法部门的执法人员及执法证",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewDirectoryServiceClient(cc).ListOfficers(ctx,
+					&ruqiv1.ListOfficersRequest{AgencyId: agency})
+				if err != nil {
+					return err
+				}
+				a.printer().Officers(resp)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
+	return cmd
+}

@@ -1,0 +1,518 @@
+package cli
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/code"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// printer writes the result of each command, as etcdctl does: one method
+// per kind of result, a table implementation for people and a json one
+// for scripts. Notes that are not the result (which files were written)
+// go to errOut in json mode so that stdout stays one JSON document.
+type printer interface {
+	Registered(requestID string, r *ruqiv1.RegisterInspectionResponse)
+	Inspection(r *ruqiv1.GetInspectionResponse)
+	Cancelled(r *ruqiv1.CancelInspectionResponse)
+	Codes(r *ruqiv1.GetInspectionCodesResponse, written []string)
+	CheckItems(r *ruqiv1.ListCheckItemsResponse)
+	Officers(r *ruqiv1.ListOfficersResponse)
+	Scan(r *ruqiv1.ScanCodeResponse)
+	OfflineScan(r offlineResult)
+	Refused(r *ruqiv1.RefuseInspectionResponse)
+	History(r *ruqiv1.ListInspectionsResponse)
+	PublicKeys(r *ruqiv1.ListPublicKeysResponse, source string)
+	Imported(d *ruqiv1.Directory, r *ruqiv1.ImportDirectoryResponse)
+	Token(req *ruqiv1.IssueAccessTokenRequest, r *ruqiv1.IssueAccessTokenResponse)
+	Rotated(r *ruqiv1.RotateSigningKeyResponse)
+	Events(r *ruqiv1.ListEventsResponse)
+	LogVerified(r *ruqiv1.VerifyEventLogResponse)
+}
+
+func newPrinter(format string, out, errOut io.Writer) printer {
+	if format == "json" {
+		return &jsonPrinter{out: out, errOut: errOut}
+	}
+	return &tablePrinter{out: out}
+}
+
+func (a *app) printer() printer { return newPrinter(a.output, a.stdout, a.stderr) }
+
+// offlineResult is the outcome of `company scan --offline`: what the
+// signature and the claims alone can tell.
+type offlineResult struct {
+	Verdict ruqiv1.Verdict
+	Message string
+	KeyID   string
+	// Claims is nil when the code could not be read or its signature failed.
+	Claims *code.Claims
+}
+
+// offlineNotice says what an offline check cannot know.
+const offlineNotice = "离线核验（未联网，无法确认是否已撤销、执法证是否有效）"
+
+// ---- json ----
+
+type jsonPrinter struct {
+	out, errOut io.Writer
+}
+
+var jsonOptions = protojson.MarshalOptions{Multiline: true, EmitUnpopulated: false}
+
+func (p *jsonPrinter) msg(m proto.Message) {
+	b, err := jsonOptions.Marshal(m)
+	if err != nil {
+		fmt.Fprintf(p.errOut, "错误：无法编码为 JSON：%v\n", err)
+		return
+	}
+	_, _ = p.out.Write(append(b, '\n'))
+}
+
+func (p *jsonPrinter) Registered(_ string, r *ruqiv1.RegisterInspectionResponse) { p.msg(r) }
+func (p *jsonPrinter) Inspection(r *ruqiv1.GetInspectionResponse)                { p.msg(r) }
+func (p *jsonPrinter) Cancelled(r *ruqiv1.CancelInspectionResponse)              { p.msg(r) }
+func (p *jsonPrinter) CheckItems(r *ruqiv1.ListCheckItemsResponse)               { p.msg(r) }
+func (p *jsonPrinter) Officers(r *ruqiv1.ListOfficersResponse)                   { p.msg(r) }
+func (p *jsonPrinter) Scan(r *ruqiv1.ScanCodeResponse)                           { p.msg(r) }
+func (p *jsonPrinter) Refused(r *ruqiv1.RefuseInspectionResponse)                { p.msg(r) }
+func (p *jsonPrinter) History(r *ruqiv1.ListInspectionsResponse)                 { p.msg(r) }
+func (p *jsonPrinter) Rotated(r *ruqiv1.RotateSigningKeyResponse)                { p.msg(r) }
+func (p *jsonPrinter) Events(r *ruqiv1.ListEventsResponse)                       { p.msg(r) }
+func (p *jsonPrinter) LogVerified(r *ruqiv1.VerifyEventLogResponse)              { p.msg(r) }
+
+func (p *jsonPrinter) Imported(_ *ruqiv1.Directory, r *ruqiv1.ImportDirectoryResponse) { p.msg(r) }
+
+func (p *jsonPrinter) Token(_ *ruqiv1.IssueAccessTokenRequest, r *ruqiv1.IssueAccessTokenResponse) {
+	p.msg(r)
+}
+
+func (p *jsonPrinter) Codes(r *ruqiv1.GetInspectionCodesResponse, written []string) {
+	p.msg(r)
+	if len(written) > 0 {
+		fmt.Fprintf(p.errOut, "已写入二维码图片：%s\n", strings.Join(written, "、"))
+	}
+}
+
+func (p *jsonPrinter) PublicKeys(r *ruqiv1.ListPublicKeysResponse, source string) {
+	p.msg(r)
+	if source != "" {
+		fmt.Fprintln(p.errOut, source)
+	}
+}
+
+// offlineJSON is the json form of an offline check. It is not a protobuf
+// message because the claims exist only inside the signed code.
+type offlineJSON struct {
+	Offline bool        `json:"offline"`
+	Notice  string      `json:"notice"`
+	Verdict string      `json:"verdict"`
+	Message string      `json:"message,omitempty"`
+	KeyID   string      `json:"keyId,omitempty"`
+	Claims  *claimsJSON `json:"claims,omitempty"`
+}
+
+type claimsJSON struct {
+	TokenID           string    `json:"tokenId,omitempty"`
+	Issuer            string    `json:"issuer,omitempty"`
+	IssuedAt          time.Time `json:"issuedAt"`
+	NotBefore         time.Time `json:"notBefore"`
+	Expiry            time.Time `json:"expiry"`
+	InspectionID      string    `json:"inspectionId,omitempty"`
+	OfficerID         string    `json:"officerId,omitempty"`
+	CertificateNumber string    `json:"certificateNumber,omitempty"`
+	EnterpriseUSCC    string    `json:"enterpriseUscc,omitempty"`
+}
+
+func (p *jsonPrinter) OfflineScan(r offlineResult) {
+	v := offlineJSON{
+		Offline: true,
+		Notice:  offlineNotice,
+		Verdict: r.Verdict.String(),
+		Message: r.Message,
+		KeyID:   r.KeyID,
+	}
+	if c := r.Claims; c != nil {
+		v.Claims = &claimsJSON{
+			TokenID:           hex.EncodeToString(c.TokenID),
+			Issuer:            c.Issuer,
+			IssuedAt:          c.IssuedAt,
+			NotBefore:         c.NotBefore,
+			Expiry:            c.Expiry,
+			InspectionID:      c.InspectionID,
+			OfficerID:         c.OfficerID,
+			CertificateNumber: c.CertificateNumber,
+			EnterpriseUSCC:    c.EnterpriseUSCC,
+		}
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		fmt.Fprintf(p.errOut, "错误：无法编码为 JSON：%v\n", err)
+		return
+	}
+	_, _ = p.out.Write(append(b, '\n'))
+}
+
+// ---- table ----
+
+type tablePrinter struct {
+	out io.Writer
+}
+
+func (p *tablePrinter) println(a ...any)               { fmt.Fprintln(p.out, a...) }
+func (p *tablePrinter) printf(format string, a ...any) { fmt.Fprintf(p.out, format, a...) }
+
+func joinIDs(ids []string) string { return strings.Join(ids, "、") }
+
+// inspection prints an inspection's fields, then extra pairs aligned with
+// them.
+func (p *tablePrinter) inspection(in *ruqiv1.Inspection, extra ...[2]string) {
+	if in == nil {
+		return
+	}
+	pairs := [][2]string{
+		kv("报备编号", in.GetId()),
+		kv("执法部门", in.GetAgencyId()),
+		kv("被检查企业", in.GetEnterpriseUscc()),
+		kv("检查类型", inspectionTypeLabel(in.GetType())),
+		kv("检查时间", fmtWindow(in.GetWindowStart(), in.GetWindowEnd())),
+		kv("检查事项", joinIDs(in.GetCheckItemIds())),
+		kv("执法人员", joinIDs(in.GetOfficerIds())),
+		kv("事由", in.GetReason()),
+		kv("案件来源", in.GetTriggerReference()),
+		kv("状态", inspectionStateLabel(in.GetState())),
+	}
+	if in.GetRegisteredAt() != nil {
+		pairs = append(pairs, kv("报备时间", fmtTime(in.GetRegisteredAt())))
+	}
+	pairs = append(pairs, kv("报备人", in.GetRegisteredBy()))
+	if in.GetCancelledAt() != nil {
+		pairs = append(pairs, kv("撤销时间", fmtTime(in.GetCancelledAt())))
+	}
+	pairs = append(pairs, kv("撤销原因", in.GetCancelReason()))
+	fields(p.out, append(pairs, extra...)...)
+}
+
+func (p *tablePrinter) codes(codes []*ruqiv1.InspectionCode) {
+	for i, c := range codes {
+		if i > 0 {
+			p.println()
+		}
+		p.printf("执法人员 %s 的入企码\n", c.GetOfficerId())
+		validity := ""
+		if c.GetNotBefore() != nil || c.GetExpiresAt() != nil {
+			validity = fmtTime(c.GetNotBefore()) + " 至 " + fmtTime(c.GetExpiresAt())
+		}
+		fields(p.out,
+			kv("  令牌", c.GetToken()),
+			kv("  链接", c.GetUrl()),
+			kv("  有效期", validity),
+			kv("  签名密钥", c.GetKeyId()),
+		)
+	}
+}
+
+func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspectionResponse) {
+	p.println("报备成功。")
+	p.println()
+	retry := ""
+	if requestID != "" {
+		retry = requestID + "（重试时加 --request-id " + requestID + "，不会重复报备）"
+	}
+	p.inspection(r.GetInspection(), kv("请求编号", retry))
+	if len(r.GetCodes()) > 0 {
+		p.println()
+		p.printf("入企码（共 %d 个，每位执法人员一个）：\n\n", len(r.GetCodes()))
+		p.codes(r.GetCodes())
+	}
+}
+
+func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) { p.inspection(r.GetInspection()) }
+
+func (p *tablePrinter) Cancelled(r *ruqiv1.CancelInspectionResponse) {
+	p.println("已撤销报备，入企码随即失效。")
+	p.println()
+	p.inspection(r.GetInspection())
+}
+
+func (p *tablePrinter) Codes(r *ruqiv1.GetInspectionCodesResponse, written []string) {
+	if len(r.GetCodes()) == 0 {
+		p.println("没有入企码。")
+		return
+	}
+	p.codes(r.GetCodes())
+	if len(written) > 0 {
+		p.println()
+		p.printf("已写入二维码图片：%s\n", strings.Join(written, "、"))
+	}
+}
+
+func legalBasis(b *ruqiv1.LegalBasis) string {
+	law, article := b.GetLaw(), b.GetArticle()
+	if law != "" && !strings.HasPrefix(law, "《") {
+		law = "《" + law + "》"
+	}
+	return strings.TrimSpace(law + article)
+}
+
+func (p *tablePrinter) CheckItems(r *ruqiv1.ListCheckItemsResponse) {
+	if len(r.GetCheckItems()) == 0 {
+		p.println("没有检查事项。")
+		return
+	}
+	t := newTable("编号", "检查事项", "执法部门", "依据", "领域", "状态")
+	for _, it := range r.GetCheckItems() {
+		state := "在用"
+		if it.GetRetired() {
+			state = "已停用"
+		}
+		t.add(it.GetId(), it.GetName(), it.GetAgencyId(), orDash(legalBasis(it.GetLegalBasis())), orDash(it.GetDomain()), state)
+	}
+	t.write(p.out)
+}
+
+func (p *tablePrinter) Officers(r *ruqiv1.ListOfficersResponse) {
+	if len(r.GetOfficers()) == 0 {
+		p.println("没有执法人员。")
+		return
+	}
+	t := newTable("编号", "姓名", "执法部门", "执法证号", "执法证状态", "有效期至")
+	for _, o := range r.GetOfficers() {
+		t.add(o.GetId(), o.GetName(), o.GetAgencyId(), orDash(o.GetCertificateNumber()),
+			certificateStatusLabel(o.GetCertificateStatus()), fmtDate(o.GetCertificateValidUntil()))
+	}
+	t.write(p.out)
+}
+
+func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
+	fields(p.out,
+		kv("报备编号", v.GetInspectionId()),
+		kv("检查类型", inspectionTypeLabel(v.GetType())),
+		kv("检查时间", fmtWindow(v.GetWindowStart(), v.GetWindowEnd())),
+		kv("事由", v.GetReason()),
+		kv("状态", inspectionStateLabel(v.GetState())),
+	)
+	if len(v.GetAgencies()) > 0 {
+		title := "执法部门"
+		if len(v.GetAgencies()) > 1 {
+			title = "执法部门（联合检查）"
+		}
+		p.printf("\n%s：\n", title)
+		t := newTable("编号", "名称", "行政区划", "层级")
+		for _, a := range v.GetAgencies() {
+			t.add(a.GetId(), a.GetName(), orDash(a.GetRegionCode()), agencyLevelLabel(a.GetLevel()))
+		}
+		t.write(p.out)
+	}
+	if len(v.GetOfficers()) > 0 {
+		p.println("\n执法人员：")
+		t := newTable("编号", "姓名", "执法部门", "执法证号", "执法证", "有效期至")
+		for _, o := range v.GetOfficers() {
+			valid := "有效"
+			if !o.GetCertificateValid() {
+				valid = "无效（" + certificateStatusLabel(o.GetCertificateStatus()) + "）"
+			}
+			t.add(o.GetOfficerId(), o.GetName(), o.GetAgencyId(), orDash(o.GetCertificateNumber()), valid,
+				fmtDate(o.GetCertificateValidUntil()))
+		}
+		t.write(p.out)
+	}
+	if len(v.GetCheckItems()) > 0 {
+		p.println("\n检查事项：")
+		t := newTable("编号", "检查事项", "执法部门", "依据", "领域")
+		for _, it := range v.GetCheckItems() {
+			t.add(it.GetCheckItemId(), it.GetName(), it.GetAgencyId(), orDash(legalBasis(it.GetLegalBasis())), orDash(it.GetDomain()))
+		}
+		t.write(p.out)
+	}
+}
+
+func (p *tablePrinter) Scan(r *ruqiv1.ScanCodeResponse) {
+	valid := r.GetVerdict() == ruqiv1.Verdict_VERDICT_VALID
+	result := "核验通过"
+	if !valid {
+		result = "核验未通过：" + verdictLabel(r.GetVerdict())
+	}
+	checkIn := ""
+	if valid {
+		if r.GetFirstCheckIn() {
+			checkIn = "首次签到（" + fmtTime(r.GetCheckedInAt()) + "）"
+		} else {
+			checkIn = "重复扫码（同一次签到，签到于 " + fmtTime(r.GetCheckedInAt()) + "）"
+		}
+	}
+	fields(p.out,
+		kv("核验结果", result),
+		kv("说明", r.GetMessage()),
+		kv("出示人", r.GetOfficerId()),
+		kv("签到", checkIn),
+	)
+	if !valid {
+		p.println("企业有权拒绝接受此次检查（ruqi company refuse）。")
+	}
+	if v := r.GetInspection(); v != nil {
+		p.println()
+		p.inspectionView(v)
+	}
+}
+
+func (p *tablePrinter) OfflineScan(r offlineResult) {
+	p.println(offlineNotice)
+	p.println()
+	result := "签名与时间核验通过"
+	if r.Verdict != ruqiv1.Verdict_VERDICT_VALID {
+		result = "核验未通过：" + verdictLabel(r.Verdict)
+	}
+	fields(p.out,
+		kv("核验结果", result),
+		kv("说明", r.Message),
+		kv("签名密钥", r.KeyID),
+	)
+	c := r.Claims
+	if c == nil {
+		return
+	}
+	p.println()
+	fields(p.out,
+		kv("报备编号", c.InspectionID),
+		kv("执法人员", c.OfficerID),
+		kv("执法证号", c.CertificateNumber),
+		kv("被检查企业", c.EnterpriseUSCC),
+		kv("有效期", fmtClockTime(c.NotBefore)+" 至 "+fmtClockTime(c.Expiry)+"（北京时间）"),
+		kv("签发方", c.Issuer),
+		kv("签发时间", fmtClockTime(c.IssuedAt)),
+		kv("令牌编号", hex.EncodeToString(c.TokenID)),
+	)
+}
+
+func (p *tablePrinter) Refused(r *ruqiv1.RefuseInspectionResponse) {
+	p.printf("已记录拒绝检查（事件序号 %d）。\n", r.GetEventSeq())
+}
+
+func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
+	if len(r.GetInspections()) == 0 {
+		p.println("没有检查记录。")
+		return
+	}
+	t := newTable("报备编号", "执法部门", "检查类型", "检查时间", "状态", "签到时间", "事项数")
+	for _, v := range r.GetInspections() {
+		var agencies []string
+		for _, a := range v.GetAgencies() {
+			agencies = append(agencies, orDash(a.GetName()))
+		}
+		t.add(v.GetInspectionId(), orDash(joinIDs(agencies)), inspectionTypeLabel(v.GetType()),
+			fmtWindow(v.GetWindowStart(), v.GetWindowEnd()), inspectionStateLabel(v.GetState()),
+			fmtTime(v.GetCheckedInAt()), strconv.Itoa(len(v.GetCheckItems())))
+	}
+	t.write(p.out)
+	p.printf("共 %d 次。\n", len(r.GetInspections()))
+}
+
+func (p *tablePrinter) PublicKeys(r *ruqiv1.ListPublicKeysResponse, source string) {
+	if len(r.GetKeys()) == 0 {
+		p.println("没有公钥。")
+	} else {
+		t := newTable("密钥编号", "算法", "状态", "创建时间", "退役时间", "核验截止")
+		for _, k := range r.GetKeys() {
+			t.add(k.GetKeyId(), orDash(k.GetAlgorithm()), keyStatusLabel(k.GetStatus()),
+				fmtTime(k.GetCreatedAt()), fmtTime(k.GetRetiredAt()), fmtTime(k.GetVerifyUntil()))
+		}
+		t.write(p.out)
+	}
+	if source != "" {
+		p.println(source)
+	}
+}
+
+func (p *tablePrinter) Imported(d *ruqiv1.Directory, r *ruqiv1.ImportDirectoryResponse) {
+	if d.GetSample() {
+		p.println("已导入名录（样例数据）。")
+	} else {
+		p.println("已导入名录。")
+	}
+	fields(p.out,
+		kv("执法部门", strconv.Itoa(int(r.GetAgencies()))),
+		kv("执法人员", strconv.Itoa(int(r.GetOfficers()))),
+		kv("企业", strconv.Itoa(int(r.GetEnterprises()))),
+		kv("检查事项", strconv.Itoa(int(r.GetCheckItems()))),
+	)
+}
+
+// Token prints the token alone on the last line, so that a script can take
+// it with tail -n 1.
+func (p *tablePrinter) Token(req *ruqiv1.IssueAccessTokenRequest, r *ruqiv1.IssueAccessTokenResponse) {
+	fields(p.out,
+		kv("角色", roleLabel(req.GetRole())),
+		kv("主体", req.GetSubject()),
+		kv("说明", req.GetDescription()),
+		kv("令牌编号", r.GetTokenId()),
+	)
+	p.println("令牌只显示这一次，服务器只保存其哈希，请妥善保存：")
+	p.println(r.GetToken())
+}
+
+func (p *tablePrinter) Rotated(r *ruqiv1.RotateSigningKeyResponse) {
+	k := r.GetActive()
+	p.println("已轮换签名密钥，新入企码将由新密钥签发；旧密钥在其签发的入企码到期前仍可用于核验。")
+	fields(p.out,
+		kv("密钥编号", k.GetKeyId()),
+		kv("算法", k.GetAlgorithm()),
+		kv("状态", keyStatusLabel(k.GetStatus())),
+		kv("创建时间", fmtTime(k.GetCreatedAt())),
+	)
+	p.println("离线核验的设备请重新运行 ruqi keys fetch。")
+}
+
+func (p *tablePrinter) Events(r *ruqiv1.ListEventsResponse) {
+	if len(r.GetEvents()) == 0 {
+		p.println("没有事件。")
+		return
+	}
+	t := newTable("序号", "时间", "事件", "操作人", "报备编号", "企业", "执法人员", "说明")
+	for _, e := range r.GetEvents() {
+		t.add(strconv.FormatUint(e.GetSeq(), 10), fmtTimeSeconds(e.GetTime()), eventTypeLabel(e.GetType()),
+			orDash(e.GetActor()), orDash(e.GetInspectionId()), orDash(e.GetEnterpriseUscc()),
+			orDash(e.GetOfficerId()), orDash(e.GetDetail()))
+	}
+	t.write(p.out)
+}
+
+func (p *tablePrinter) LogVerified(r *ruqiv1.VerifyEventLogResponse) {
+	state := "完好"
+	broken := ""
+	if !r.GetIntact() {
+		state = "已损坏"
+		broken = strconv.FormatUint(r.GetFirstBrokenSeq(), 10)
+	}
+	fields(p.out,
+		kv("事件数", strconv.FormatUint(r.GetEvents(), 10)),
+		kv("哈希链", state),
+		kv("首个损坏序号", broken),
+		kv("链头哈希", hex.EncodeToString(r.GetHeadHash())),
+	)
+}
+
+// fmtDate shows a timestamp's date in Asia/Shanghai; "-" if unset.
+func fmtDate(ts *timestamppb.Timestamp) string {
+	if ts == nil {
+		return "-"
+	}
+	return ts.AsTime().In(shanghai).Format("2006-01-02")
+}
+
+// fmtClockTime shows a time.Time in Asia/Shanghai to the minute.
+func fmtClockTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(shanghai).Format(minuteLayout)
+}

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+var windowStart = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC) // 09:00 in Shanghai
+
+func sampleRegisterResponse() *ruqiv1.RegisterInspectionResponse {
+	return &ruqiv1.RegisterInspectionResponse{
+		Inspection: &ruqiv1.Inspection{
+			Id:             "INS-0001",
+			AgencyId:       "A-SCJG",
+			EnterpriseUscc: "91510100MA6123456W",
+			CheckItemIds:   []string{"CI-0001", "CI-0002"},
+			OfficerIds:     []string{"O-0001", "O-0002"},
+			WindowStart:    tspb(windowStart),
+			WindowEnd:      tspb(windowStart.Add(4 * time.Hour)),
+			Type:           ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+			Reason:         "年度日常检查",
+			State:          ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED,
+			RegisteredAt:   tspb(windowStart.Add(-24 * time.Hour)),
+			RegisteredBy:   "officer:O-0001",
+		},
+		Codes: []*ruqiv1.InspectionCode{
+			{InspectionId: "INS-0001", OfficerId: "O-0001", KeyId: "0123456789abcdef", Token: "2DCQAAAA", Url: "HTTPS://RUQI.EXAMPLE/V/2DCQAAAA",
+				NotBefore: tspb(windowStart), ExpiresAt: tspb(windowStart.Add(4 * time.Hour))},
+			{InspectionId: "INS-0001", OfficerId: "O-0002", KeyId: "0123456789abcdef", Token: "2DCQBBBB", Url: "HTTPS://RUQI.EXAMPLE/V/2DCQBBBB",
+				NotBefore: tspb(windowStart), ExpiresAt: tspb(windowStart.Add(4 * time.Hour))},
+		},
+	}
+}
+
+func sampleScanResponse() *ruqiv1.ScanCodeResponse {
+	return &ruqiv1.ScanCodeResponse{
+		Verdict:      ruqiv1.Verdict_VERDICT_VALID,
+		Message:      "核验通过：本次检查已报备",
+		OfficerId:    "O-0001",
+		FirstCheckIn: true,
+		CheckedInAt:  tspb(windowStart.Add(10 * time.Minute)),
+		Inspection: &ruqiv1.InspectionView{
+			InspectionId: "INS-0001",
+			Agencies: []*ruqiv1.Agency{
+				{Id: "A-SCJG", Name: "市场监督管理局", RegionCode: "510100", Level: ruqiv1.AgencyLevel_AGENCY_LEVEL_CITY},
+				{Id: "A-YJGL", Name: "应急管理局", RegionCode: "510100", Level: ruqiv1.AgencyLevel_AGENCY_LEVEL_CITY},
+			},
+			Officers: []*ruqiv1.OfficerView{
+				{OfficerId: "O-0001", Name: "张三", AgencyId: "A-SCJG", CertificateNumber: "51010020240001",
+					CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, CertificateValid: true},
+				{OfficerId: "O-0002", Name: "李四", AgencyId: "A-SCJG", CertificateNumber: "51010020240002",
+					CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED},
+			},
+			CheckItems: []*ruqiv1.CheckItemView{
+				{CheckItemId: "CI-0001", AgencyId: "A-SCJG", Name: "食品经营许可情况检查",
+					LegalBasis: &ruqiv1.LegalBasis{Law: "食品安全法", Article: "第八十七条"}, Domain: "食品安全"},
+			},
+			WindowStart: tspb(windowStart),
+			WindowEnd:   tspb(windowStart.Add(4 * time.Hour)),
+			Type:        ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+			Reason:      "年度日常检查",
+			State:       ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED,
+		},
+	}
+}
+
+func assertContains(t *testing.T, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("output lacks %q:\n%s", w, got)
+		}
+	}
+}
+
+func TestTablePrinter_Registered(t *testing.T) {
+	var out bytes.Buffer
+	newPrinter("table", &out, &out).Registered("req-1", sampleRegisterResponse())
+	assertContains(t, out.String(),
+		"报备编号", "INS-0001", "执法部门", "A-SCJG", "被检查企业", "91510100MA6123456W",
+		"检查时间", "2026-03-02 09:00 至 13:00（北京时间）", "检查事项", "CI-0001、CI-0002",
+		"执法人员", "O-0001、O-0002", "日常检查", "已报备", "--request-id req-1",
+		"执法人员 O-0002 的入企码", "HTTPS://RUQI.EXAMPLE/V/2DCQBBBB", "2DCQAAAA")
+}
+
+func TestTablePrinter_Scan(t *testing.T) {
+	var out bytes.Buffer
+	newPrinter("table", &out, &out).Scan(sampleScanResponse())
+	assertContains(t, out.String(),
+		"核验结果", "核验通过", "首次签到（2026-03-02 09:10）", "执法部门（联合检查）", "市场监督管理局", "应急管理局",
+		"执法证号", "51010020240001", "无效（暂停）", "《食品安全法》第八十七条", "检查事项", "食品经营许可情况检查")
+
+	repeat := sampleScanResponse()
+	repeat.FirstCheckIn = false
+	out.Reset()
+	newPrinter("table", &out, &out).Scan(repeat)
+	assertContains(t, out.String(), "重复扫码（同一次签到")
+
+	rejected := &ruqiv1.ScanCodeResponse{Verdict: ruqiv1.Verdict_VERDICT_CANCELLED, Message: "该检查已于 3 月 1 日撤销"}
+	out.Reset()
+	newPrinter("table", &out, &out).Scan(rejected)
+	assertContains(t, out.String(), "核验未通过：检查已撤销", "该检查已于 3 月 1 日撤销", "有权拒绝")
+	if strings.Contains(out.String(), "签到") {
+		t.Errorf("a rejected code is no check-in:\n%s", out.String())
+	}
+}
+
+func TestTablePrinter_Token_LastLineIsToken(t *testing.T) {
+	var out bytes.Buffer
+	req := &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_OFFICER, Subject: "O-0001"}
+	newPrinter("table", &out, &out).Token(req, &ruqiv1.IssueAccessTokenResponse{Token: "rq_secret", TokenId: "T-1"})
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if last := lines[len(lines)-1]; last != "rq_secret" {
+		t.Errorf("last line %q, want the bare token", last)
+	}
+	assertContains(t, out.String(), "角色", "执法人员", "主体", "O-0001")
+}
+
+func TestTablePrinter_AlignsChineseLabels(t *testing.T) {
+	var out bytes.Buffer
+	fields(&out, kv("事由", "a"), kv("被检查企业", "b"))
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if displayWidth(lines[0][:strings.Index(lines[0], "a")]) != displayWidth(lines[1][:strings.Index(lines[1], "b")]) {
+		t.Errorf("values not aligned:\n%s", out.String())
+	}
+}
+
+// TestJSONPrinter_RoundTrips checks that json output is the response itself:
+// protojson reads it back into an equal message.
+func TestJSONPrinter_RoundTrips(t *testing.T) {
+	tests := []struct {
+		name  string
+		print func(printer)
+		want  proto.Message
+		into  proto.Message
+	}{
+		{"register", func(p printer) { p.Registered("req-1", sampleRegisterResponse()) },
+			sampleRegisterResponse(), &ruqiv1.RegisterInspectionResponse{}},
+		{"scan", func(p printer) { p.Scan(sampleScanResponse()) },
+			sampleScanResponse(), &ruqiv1.ScanCodeResponse{}},
+		{"verify", func(p printer) {
+			p.LogVerified(&ruqiv1.VerifyEventLogResponse{Events: 12, FirstBrokenSeq: 7, HeadHash: []byte{1, 2}})
+		}, &ruqiv1.VerifyEventLogResponse{Events: 12, FirstBrokenSeq: 7, HeadHash: []byte{1, 2}}, &ruqiv1.VerifyEventLogResponse{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			tt.print(newPrinter("json", &out, &errOut))
+			if err := protojson.Unmarshal(out.Bytes(), tt.into); err != nil {
+				t.Fatalf("output is not protojson: %v\n%s", err, out.String())
+			}
+			if !proto.Equal(tt.into, tt.want) {
+				t.Errorf("round trip differs:\n got %v\nwant %v", tt.into, tt.want)
+			}
+		})
+	}
+}
+
+func TestJSONPrinter_NotesGoToStderr(t *testing.T) {
+	var out, errOut bytes.Buffer
+	newPrinter("json", &out, &errOut).Codes(&ruqiv1.GetInspectionCodesResponse{}, []string{"a-O-0001.png"})
+	var r ruqiv1.GetInspectionCodesResponse
+	if err := protojson.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Errorf("stdout is not JSON: %v\n%s", err, out.String())
+	}
+	assertContains(t, errOut.String(), "a-O-0001.png")
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: build, start a server on its own bbolt
+# file, import the sample directory, walk inspections from 报备 to 扫码核验,
+# and print the event log. Needs only Go; no other service.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+mkdir -p bin
+go build -o bin/ruqi-server ./server
+go build -o bin/ruqi ./client
+
+work=$(mktemp -d)
+data="$work/data"
+trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+say "启动服务（内嵌模式：bbolt 文件 $data/ruqi.db）"
+bin/ruqi-server -data-dir "$data" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 \
+  -ready-file "$work/ready.json" -log-level warn &
+server_pid=$!
+for _ in $(seq 100); do [ -s "$work/ready.json" ] && break; sleep 0.1; done
+[ -s "$work/ready.json" ] || { echo "服务未能启动"; exit 1; }
+grpc_addr=$(sed -E 's/.*"grpc_addr":"([^"]+)".*/\1/' "$work/ready.json")
+export RUQI_SERVER="$grpc_addr" RUQI_KEYS_CACHE="$work/keys.json"
+admin="$data/admin.token"
+echo "gRPC $grpc_addr"
+
+say "导入样例名录（虚构数据）"
+bin/ruqi --token-file "$admin" admin import testdata/sample/directory.json
+
+officer=$(bin/ruqi --token-file "$admin" admin token issue --role officer --subject O-0001 -q)
+ent=91510104CY4C7RGWMR
+other=925101132RK1E4D69X
+ent_tok=$(bin/ruqi --token-file "$admin" admin token issue --role enterprise --subject "$ent" -q)
+other_tok=$(bin/ruqi --token-file "$admin" admin token issue --role enterprise --subject "$other" -q)
+
+say "执法人员 O-0001 报备一次检查：两名执法人员、两项清单内事项"
+reg=$(bin/ruqi --token "$officer" -o json officer register --enterprise "$ent" \
+  --items CI-0001,CI-0004 --officers O-0001,O-0010 --from now --duration 4h \
+  --type routine --reason "2026年度食品安全日常检查（演示）")
+ins=$(printf '%s' "$reg" | sed -nE 's/.*"id": *"(INS-[^"]+)".*/\1/p' | head -1)
+bin/ruqi --token "$officer" officer show --inspection "$ins"
+
+say "领取入企码（终端二维码）"
+bin/ruqi --token "$officer" officer code --inspection "$ins" --officer O-0001 --qr --png "$work/code.png"
+url=$(bin/ruqi --token "$officer" -o json officer code --inspection "$ins" --officer O-0001 | sed -nE 's/.*"url": *"([^"]+)".*/\1/p')
+
+say "企业扫码核验（解码二维码图片）"
+bin/ruqi --token "$ent_tok" company scan --png "$work/code.png" || true
+say "再次扫码：同一次签到"
+bin/ruqi --token "$ent_tok" company scan "$url" || true
+say "篡改一个字符的入企码"
+tampered="${url%?????}A${url: -4}"
+[ "$tampered" = "$url" ] && tampered="${url%?????}B${url: -4}"
+bin/ruqi --token "$ent_tok" company scan "$tampered" || true
+say "其他企业扫描此码"
+bin/ruqi --token "$other_tok" company scan "$url" || true
+say "离线核验（使用缓存的公钥）"
+bin/ruqi keys fetch
+bin/ruqi company scan --offline --as "$ent" "$url" || true
+
+say "撤销后再扫码，企业拒绝检查"
+bin/ruqi --token "$officer" officer cancel --inspection "$ins" --reason "企业临时停产，改期（演示）"
+bin/ruqi --token "$ent_tok" company scan "$url" || true
+bin/ruqi --token "$ent_tok" company refuse --code "$url" --reason "检查已撤销仍出示入企码（演示）"
+
+say "事件日志与哈希链核验"
+bin/ruqi --token-file "$admin" admin events list --inspection "$ins"
+bin/ruqi --token-file "$admin" admin events verify
