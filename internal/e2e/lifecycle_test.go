@@ -139,6 +139,9 @@ func TestInspection_RegisterCodeScan_EndToEnd(t *testing.T) {
 	if len(list.GetInspections()) != 1 || list.GetInspections()[0].GetInspectionId() != ins.GetId() {
 		t.Fatalf("history = %v", list.GetInspections())
 	}
+	if got := list.GetInspections()[0].GetCheckedInAt(); !got.AsTime().Equal(first.GetCheckedInAt().AsTime()) {
+		t.Fatalf("history shows check-in at %v, want the first scan's %v", got.AsTime(), first.GetCheckedInAt().AsTime())
+	}
 
 	// Cancel: the code stops verifying.
 	w.mustCLI(w.officer, "officer", "cancel", "--inspection", ins.GetId(), "--reason", "企业停产，改期检查")

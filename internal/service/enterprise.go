@@ -72,6 +72,12 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 			if err != nil {
 				return err
 			}
+			if ins.GetFirstCheckedInAt() == nil {
+				ins.FirstCheckedInAt = timestamppb.New(at)
+				if err := tx.PutInspection(ins); err != nil {
+					return err
+				}
+			}
 			resp.FirstCheckIn, resp.CheckedInAt = first, timestamppb.New(at)
 			e.Detail = "repeat"
 			if first {
@@ -184,7 +190,7 @@ func checkIn(tx store.Tx, c code.Claims, uscc string, now time.Time) (first bool
 func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruqiv1.InspectionView, error) {
 	v := &ruqiv1.InspectionView{
 		InspectionId: ins.GetId(), WindowStart: ins.GetWindowStart(), WindowEnd: ins.GetWindowEnd(),
-		Type: ins.GetType(), Reason: ins.GetReason(), State: ins.GetState(),
+		Type: ins.GetType(), Reason: ins.GetReason(), State: ins.GetState(), CheckedInAt: ins.GetFirstCheckedInAt(),
 	}
 	ag, err := r.Agency(ins.GetAgencyId())
 	if err != nil {

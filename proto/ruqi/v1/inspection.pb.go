@@ -144,11 +144,14 @@ type Inspection struct {
 	State            InspectionState        `protobuf:"varint,11,opt,name=state,proto3,enum=ruqi.v1.InspectionState" json:"state,omitempty"`
 	RegisteredAt     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=registered_at,json=registeredAt,proto3" json:"registered_at,omitempty"`
 	// registered_by is the principal that registered it.
-	RegisteredBy  string                 `protobuf:"bytes,13,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
-	CancelledAt   *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=cancelled_at,json=cancelledAt,proto3" json:"cancelled_at,omitempty"`
-	CancelReason  string                 `protobuf:"bytes,15,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RegisteredBy string                 `protobuf:"bytes,13,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
+	CancelledAt  *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=cancelled_at,json=cancelledAt,proto3" json:"cancelled_at,omitempty"`
+	CancelReason string                 `protobuf:"bytes,15,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
+	// first_checked_in_at is the first valid scan of any of its codes at the
+	// enterprise: the visit really began under a shown code (亮码).
+	FirstCheckedInAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=first_checked_in_at,json=firstCheckedInAt,proto3" json:"first_checked_in_at,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Inspection) Reset() {
@@ -284,6 +287,13 @@ func (x *Inspection) GetCancelReason() string {
 		return x.CancelReason
 	}
 	return ""
+}
+
+func (x *Inspection) GetFirstCheckedInAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstCheckedInAt
+	}
+	return nil
 }
 
 // InspectionCode is one officer's signed code (入企码) for one inspection.
@@ -854,7 +864,7 @@ var File_ruqi_v1_inspection_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/inspection.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x05\n" +
+	"\x18ruqi/v1/inspection.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x05\n" +
 	"\n" +
 	"Inspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -874,7 +884,8 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\rregistered_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fregisteredAt\x12#\n" +
 	"\rregistered_by\x18\r \x01(\tR\fregisteredBy\x12=\n" +
 	"\fcancelled_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vcancelledAt\x12#\n" +
-	"\rcancel_reason\x18\x0f \x01(\tR\fcancelReason\"\xa0\x02\n" +
+	"\rcancel_reason\x18\x0f \x01(\tR\fcancelReason\x12I\n" +
+	"\x13first_checked_in_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x10firstCheckedInAt\"\xa0\x02\n" +
 	"\x0eInspectionCode\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1d\n" +
 	"\n" +
@@ -979,29 +990,30 @@ var file_ruqi_v1_inspection_proto_depIdxs = []int32{
 	1,  // 3: ruqi.v1.Inspection.state:type_name -> ruqi.v1.InspectionState
 	12, // 4: ruqi.v1.Inspection.registered_at:type_name -> google.protobuf.Timestamp
 	12, // 5: ruqi.v1.Inspection.cancelled_at:type_name -> google.protobuf.Timestamp
-	12, // 6: ruqi.v1.InspectionCode.not_before:type_name -> google.protobuf.Timestamp
-	12, // 7: ruqi.v1.InspectionCode.expires_at:type_name -> google.protobuf.Timestamp
-	12, // 8: ruqi.v1.RegisterInspectionRequest.window_start:type_name -> google.protobuf.Timestamp
-	12, // 9: ruqi.v1.RegisterInspectionRequest.window_end:type_name -> google.protobuf.Timestamp
-	0,  // 10: ruqi.v1.RegisterInspectionRequest.type:type_name -> ruqi.v1.InspectionType
-	2,  // 11: ruqi.v1.RegisterInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	3,  // 12: ruqi.v1.RegisterInspectionResponse.codes:type_name -> ruqi.v1.InspectionCode
-	2,  // 13: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	2,  // 14: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	3,  // 15: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
-	4,  // 16: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
-	6,  // 17: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
-	8,  // 18: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
-	10, // 19: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
-	5,  // 20: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
-	7,  // 21: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
-	9,  // 22: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
-	11, // 23: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
-	20, // [20:24] is the sub-list for method output_type
-	16, // [16:20] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	12, // 6: ruqi.v1.Inspection.first_checked_in_at:type_name -> google.protobuf.Timestamp
+	12, // 7: ruqi.v1.InspectionCode.not_before:type_name -> google.protobuf.Timestamp
+	12, // 8: ruqi.v1.InspectionCode.expires_at:type_name -> google.protobuf.Timestamp
+	12, // 9: ruqi.v1.RegisterInspectionRequest.window_start:type_name -> google.protobuf.Timestamp
+	12, // 10: ruqi.v1.RegisterInspectionRequest.window_end:type_name -> google.protobuf.Timestamp
+	0,  // 11: ruqi.v1.RegisterInspectionRequest.type:type_name -> ruqi.v1.InspectionType
+	2,  // 12: ruqi.v1.RegisterInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	3,  // 13: ruqi.v1.RegisterInspectionResponse.codes:type_name -> ruqi.v1.InspectionCode
+	2,  // 14: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	2,  // 15: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	3,  // 16: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
+	4,  // 17: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
+	6,  // 18: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
+	8,  // 19: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
+	10, // 20: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
+	5,  // 21: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
+	7,  // 22: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
+	9,  // 23: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
+	11, // 24: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
+	21, // [21:25] is the sub-list for method output_type
+	17, // [17:21] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_inspection_proto_init() }
