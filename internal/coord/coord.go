@@ -1,0 +1,125 @@
+// Package coord decides, atomically per enterprise, what a new inspection plan
+// becomes: merged into a joint inspection (综合查一次) with other agencies'
+// overlapping plans, refused as a same-agency duplicate, refused by a
+// frequency cap (无事不扰), or accepted alone, with warnings. Redis does it for
+// several replicas (coord/redis); the embedded default does it in process
+// (coord/local). Both pass coordtest, the one conformance suite.
+//
+// The coordinator is an index derived from the store, never the record: an
+// enterprise whose state is missing (a new process, a Redis restart, a
+// FLUSHALL) is seeded from the store before its next decision.
+package coord
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrUnavailable means the coordinator cannot be reached; registration must
+// wait, scanning does not need it.
+var ErrUnavailable = errors.New("coord: unavailable")
+
+// Plan is one agency's registered plan for one enterprise.
+type Plan struct {
+	InspectionID string
+	AgencyID     string
+	USCC         string
+	Start, End   time.Time // half-open [Start, End): touching windows do not overlap
+	// Exempt plans (个案: complaint, referral, accident) are not capped
+	// (有事必到) but still merge and count towards warnings.
+	Exempt bool
+	// JointID is the joint inspection the plan belongs to ("" if alone).
+	JointID string
+	// Grade is the enterprise's credit grade ("A".."D"), for grade caps.
+	Grade string
+	// NewVisit is true for the plan that made the enterprise's visit; a plan
+	// that joined another's visit is a visit avoided.
+	NewVisit bool
+}
+
+// Outcome is what a decision did.
+type Outcome int
+
+const (
+	Accepted  Outcome = iota + 1 // alone: a new visit
+	Joined                       // merged into a joint inspection: no new visit
+	Duplicate                    // same agency, overlapping its own open plan: refused
+	Capped                       // over a frequency cap: refused
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Accepted:
+		return "accepted"
+	case Joined:
+		return "joined"
+	case Duplicate:
+		return "duplicate"
+	case Capped:
+		return "capped"
+	}
+	return "unknown"
+}
+
+// Decision is the answer to Decide.
+type Decision struct {
+	Outcome Outcome
+	// JointID names the joint inspection for Joined, and for plans that
+	// others joined earlier (they keep it).
+	JointID string
+	// Lead is the lead agency of the joint inspection: its earliest plan.
+	LeadAgency string
+	// Members are all plans of the joint inspection after this decision,
+	// this one included, in the order they joined.
+	Members []string
+	// Regrouped lists plans that were in another joint inspection (or alone)
+	// and now belong to JointID, because this plan bridged them.
+	Regrouped []string
+	// Existing is the overlapping plan of the same agency, for Duplicate.
+	Existing string
+	// Cap names the rule that refused a Capped plan.
+	Cap *Breach
+	// Warnings are thresholds this plan passes; it is registered anyway.
+	Warnings []Breach
+	// Version orders decisions for one enterprise: the store keeps what the
+	// highest version says, whatever order the writes arrive in.
+	Version int64
+}
+
+// Breach says which rule, what count and which period.
+type Breach struct {
+	Rule   string // e.g. "agency_per_year"
+	Limit  int
+	Count  int // the count this plan would make (for a cap) or made (for a warning)
+	Period string
+}
+
+// Seed is an enterprise's record in the store, from which its coordinator
+// state is rebuilt: every plan not cancelled whose year has not ended, in the
+// order they were registered, and the highest decision version written.
+type Seed struct {
+	Plans   []Plan
+	Version int64
+}
+
+// Seeder loads an enterprise's seed from the store.
+type Seeder func(ctx context.Context, uscc string) (Seed, error)
+
+// Coordinator is implemented by coord/redis and coord/local.
+type Coordinator interface {
+	// Decide decides and, unless refused, reserves the plan: it is then an
+	// open plan and counted. The caller writes the store next, and calls
+	// Release if that write fails.
+	Decide(ctx context.Context, p Plan, pol Policy, now time.Time) (Decision, error)
+	// Release undoes a reservation whose store write failed.
+	Release(ctx context.Context, p Plan, now time.Time) error
+	// Withdraw removes a cancelled plan: it no longer merges or counts. A
+	// joint inspection goes on for its other members, with a new lead if the
+	// lead withdrew.
+	Withdraw(ctx context.Context, p Plan, now time.Time) (Decision, error)
+	// Forget drops everything held for the enterprise (tests, and operators
+	// after a manual repair of the store); the next decision seeds it again.
+	Forget(ctx context.Context, uscc string) error
+	Close() error
+}

@@ -1,0 +1,241 @@
+package coord
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Policy is one region's frequency policy (无事不扰). A nil cap is no cap;
+// a cap of 0 allows none (衡阳: grade A, no proactive inspection in a year).
+// Periods are calendar periods in Zone: a year is 1 January to 31
+// December local time, never 365 days.
+type Policy struct {
+	Region string
+	Zone   *time.Location
+	// AgencyPerYear caps one agency's proactive inspections of one
+	// enterprise per calendar year (涟源: 2).
+	AgencyPerYear *int
+	// VisitsPerYear caps the visits of all agencies together to one
+	// enterprise per calendar year; a plan that joins a visit adds none.
+	VisitsPerYear *int
+	// ProactivePerYearByGrade caps all agencies' proactive inspections of an
+	// enterprise per year by its credit grade ("A".."D").
+	ProactivePerYearByGrade map[string]int
+	// WarnVisitsPerDay/Week/Month: a visit beyond these is registered and
+	// warned about (成都: 1 / 2 / 3). Weeks start on Monday.
+	WarnVisitsPerDay, WarnVisitsPerWeek, WarnVisitsPerMonth *int
+}
+
+// PolicyFile is the configuration: a default and per-region policies, the
+// most specific region (longest matching division-code prefix) winning.
+type PolicyFile struct {
+	Default PolicyConfig            `json:"default"`
+	Regions map[string]PolicyConfig `json:"regions"`
+}
+
+// PolicyConfig is a policy as written in the file.
+type PolicyConfig struct {
+	TimeZone                string         `json:"time_zone,omitempty"`
+	AgencyPerYear           *int           `json:"agency_per_year,omitempty"`
+	VisitsPerYear           *int           `json:"visits_per_year,omitempty"`
+	ProactivePerYearByGrade map[string]int `json:"proactive_per_year_by_grade,omitempty"`
+	WarnVisitsPerDay        *int           `json:"warn_visits_per_day,omitempty"`
+	WarnVisitsPerWeek       *int           `json:"warn_visits_per_week,omitempty"`
+	WarnVisitsPerMonth      *int           `json:"warn_visits_per_month,omitempty"`
+}
+
+// Policies resolves an enterprise's region to its policy.
+type Policies struct {
+	def     Policy
+	regions map[string]Policy
+	order   []string // region prefixes, longest first
+}
+
+// LoadPolicies reads a policy file; an empty path gives DefaultPolicies.
+func LoadPolicies(path string) (*Policies, error) {
+	if path == "" {
+		return DefaultPolicies(), nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy file: %w", err)
+	}
+	var f PolicyFile
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("policy file %s: %w", path, err)
+	}
+	return NewPolicies(f)
+}
+
+// NewPolicies builds the resolver; each region inherits unset fields from the
+// default.
+func NewPolicies(f PolicyFile) (*Policies, error) {
+	def, err := f.Default.policy("", nil)
+	if err != nil {
+		return nil, fmt.Errorf("default policy: %w", err)
+	}
+	p := &Policies{def: def, regions: map[string]Policy{}}
+	for region, c := range f.Regions {
+		if len(region) != 6 || strings.Trim(region, "0123456789") != "" {
+			return nil, fmt.Errorf("region %q: want a 6-digit division code", region)
+		}
+		rp, err := c.policy(region, &def)
+		if err != nil {
+			return nil, fmt.Errorf("region %s: %w", region, err)
+		}
+		p.regions[regionPrefix(region)] = rp
+		p.order = append(p.order, regionPrefix(region))
+	}
+	sort.Slice(p.order, func(i, j int) bool {
+		return len(p.order[i]) > len(p.order[j]) || (len(p.order[i]) == len(p.order[j]) && p.order[i] < p.order[j])
+	})
+	return p, nil
+}
+
+// DefaultPolicies: 成都's warnings (1/day, 2/week, 3/month), 涟源's two
+// inspections per agency per year, and no proactive inspection of grade A
+// enterprises (衡阳), in Beijing time.
+func DefaultPolicies() *Policies {
+	two, one, three := 2, 1, 3
+	p, err := NewPolicies(PolicyFile{Default: PolicyConfig{
+		AgencyPerYear:           &two,
+		ProactivePerYearByGrade: map[string]int{"A": 0},
+		WarnVisitsPerDay:        &one,
+		WarnVisitsPerWeek:       &two,
+		WarnVisitsPerMonth:      &three,
+	}})
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
+	p := Policy{Region: region}
+	if parent != nil {
+		p = *parent
+		p.Region = region
+	}
+	if c.TimeZone != "" {
+		loc, err := time.LoadLocation(c.TimeZone)
+		if err != nil {
+			return Policy{}, err
+		}
+		p.Zone = loc
+	}
+	if p.Zone == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			return Policy{}, err
+		}
+		p.Zone = loc
+	}
+	for _, v := range []*int{c.AgencyPerYear, c.VisitsPerYear, c.WarnVisitsPerDay, c.WarnVisitsPerWeek, c.WarnVisitsPerMonth} {
+		if v != nil && *v < 0 {
+			return Policy{}, fmt.Errorf("negative limit %d", *v)
+		}
+	}
+	set := func(dst **int, v *int) {
+		if v != nil {
+			*dst = v
+		}
+	}
+	set(&p.AgencyPerYear, c.AgencyPerYear)
+	set(&p.VisitsPerYear, c.VisitsPerYear)
+	set(&p.WarnVisitsPerDay, c.WarnVisitsPerDay)
+	set(&p.WarnVisitsPerWeek, c.WarnVisitsPerWeek)
+	set(&p.WarnVisitsPerMonth, c.WarnVisitsPerMonth)
+	if c.ProactivePerYearByGrade != nil {
+		p.ProactivePerYearByGrade = map[string]int{}
+		for g, n := range c.ProactivePerYearByGrade {
+			if !strings.Contains("ABCD", g) || len(g) != 1 || n < 0 {
+				return Policy{}, fmt.Errorf("grade cap %q: %d", g, n)
+			}
+			p.ProactivePerYearByGrade[g] = n
+		}
+	}
+	return p, nil
+}
+
+// For returns the policy of an enterprise's region.
+func (p *Policies) For(region string) Policy {
+	for _, prefix := range p.order {
+		if strings.HasPrefix(region, prefix) {
+			return p.regions[prefix]
+		}
+	}
+	d := p.def
+	d.Region = ""
+	return d
+}
+
+func regionPrefix(region string) string {
+	prefix := strings.TrimRight(region, "0")
+	if len(prefix)%2 == 1 {
+		prefix += "0"
+	}
+	return prefix
+}
+
+// Counter is one count a plan adds to: a calendar period's key, when it
+// expires, and the cap and warning thresholds on it (-1: none).
+type Counter struct {
+	Key      string // e.g. "a:AG-01:y:2026", "v:w:2026W53"
+	ExpireAt time.Time
+	Visit    bool // counts visits (only a plan that makes a new visit adds)
+	Cap      int
+	Warn     int
+	Rule     string
+	Period   string // for people: "2026年", "2026年12月", …
+}
+
+// Counters lists the counts plan p adds to under this policy, grade being the
+// enterprise's credit grade. Exempt plans add to visit counts only (they
+// still disturb the enterprise) and are never capped.
+func (pol Policy) Counters(p Plan, grade string) []Counter {
+	t := p.Start.In(pol.Zone)
+	y, m, d := t.Date()
+	yearStart := time.Date(y, 1, 1, 0, 0, 0, 0, pol.Zone)
+	yearEnd := yearStart.AddDate(1, 0, 0)
+	monthStart := time.Date(y, m, 1, 0, 0, 0, 0, pol.Zone)
+	dayStart := time.Date(y, m, d, 0, 0, 0, 0, pol.Zone)
+	weekStart := dayStart.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7))
+	wy, ww := t.ISOWeek()
+	// Keys live a day past their period, so a decision at the edge that
+	// straddles clocks never finds a counter already gone.
+	margin := 24 * time.Hour
+	yearLabel := fmt.Sprintf("%d年", y)
+	var out []Counter
+	if !p.Exempt {
+		out = append(out, Counter{Key: fmt.Sprintf("a:%s:y:%d", p.AgencyID, y), ExpireAt: yearEnd.Add(margin), Cap: limit(pol.AgencyPerYear), Warn: -1, Rule: "agency_per_year", Period: yearLabel})
+		gradeCap := -1
+		if n, ok := pol.ProactivePerYearByGrade[grade]; ok {
+			gradeCap = n
+		}
+		out = append(out, Counter{Key: fmt.Sprintf("i:y:%d", y), ExpireAt: yearEnd.Add(margin), Cap: gradeCap, Warn: -1, Rule: "grade_" + grade + "_per_year", Period: yearLabel})
+	}
+	visitCap := limit(pol.VisitsPerYear)
+	if p.Exempt {
+		visitCap = -1
+	}
+	out = append(out,
+		Counter{Key: fmt.Sprintf("v:y:%d", y), ExpireAt: yearEnd.Add(margin), Visit: true, Cap: visitCap, Warn: -1, Rule: "visits_per_year", Period: yearLabel},
+		Counter{Key: fmt.Sprintf("v:m:%d%02d", y, m), ExpireAt: monthStart.AddDate(0, 1, 0).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerMonth), Rule: "visits_per_month", Period: fmt.Sprintf("%d年%d月", y, m)},
+		Counter{Key: fmt.Sprintf("v:w:%dW%02d", wy, ww), ExpireAt: weekStart.AddDate(0, 0, 7).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerWeek), Rule: "visits_per_week", Period: fmt.Sprintf("%d年第%d周", wy, ww)},
+		Counter{Key: fmt.Sprintf("v:d:%d%02d%02d", y, m, d), ExpireAt: dayStart.AddDate(0, 0, 1).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerDay), Rule: "visits_per_day", Period: fmt.Sprintf("%d年%d月%d日", y, m, d)},
+	)
+	return out
+}
+
+func limit(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
