@@ -161,9 +161,11 @@ func RegionCovers(supervisor, region string) bool {
 	return prefix != "" && strings.HasPrefix(region, prefix)
 }
 
-// InspectionID formats the id of the n-th inspection registered on a day.
-func InspectionID(day time.Time, n uint64) string {
-	return fmt.Sprintf("INS-%s-%06d", day.In(Shanghai).Format("20060102"), n)
+// InspectionID formats an inspection id: the day it was registered, in
+// Beijing time, and a random suffix. Ids are made before the coordinator
+// decides, by any replica, so they cannot come from one sequence.
+func InspectionID(day time.Time, suffix string) string {
+	return fmt.Sprintf("INS-%s-%s", day.In(Shanghai).Format("20060102"), suffix)
 }
 
 func firstDuplicate(ids []string) string {

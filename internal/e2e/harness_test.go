@@ -232,6 +232,11 @@ type fixture struct {
 	foreignItem   string
 	foreignOffice string // an active officer of another agency
 	entA, entB    string
+	gradeA        string // an enterprise of credit grade A
+	// active officers and current items of every agency
+	officersOf map[string][]string
+	itemsOf    map[string][]string
+	agencies   []string
 }
 
 func loadFixture(t *testing.T) fixture {
@@ -244,12 +249,16 @@ func loadFixture(t *testing.T) fixture {
 	if err := protojson.Unmarshal(b, &dir); err != nil {
 		t.Fatal(err)
 	}
-	f := fixture{agency: dir.GetAgencies()[0].GetId()}
+	f := fixture{agency: dir.GetAgencies()[0].GetId(), officersOf: map[string][]string{}, itemsOf: map[string][]string{}}
+	for _, a := range dir.GetAgencies() {
+		f.agencies = append(f.agencies, a.GetId())
+	}
 	later := time.Now().Add(30 * 24 * time.Hour)
 	for _, o := range dir.GetOfficers() {
 		if !domain.CertificateValid(o, later) {
 			continue
 		}
+		f.officersOf[o.GetAgencyId()] = append(f.officersOf[o.GetAgencyId()], o.GetId())
 		if o.GetAgencyId() == f.agency && len(f.officers) < 3 {
 			f.officers = append(f.officers, o.GetId())
 		} else if o.GetAgencyId() != f.agency && f.foreignOffice == "" {
@@ -260,13 +269,27 @@ func loadFixture(t *testing.T) fixture {
 		if it.GetRetired() {
 			continue
 		}
+		f.itemsOf[it.GetAgencyId()] = append(f.itemsOf[it.GetAgencyId()], it.GetId())
 		if it.GetAgencyId() == f.agency && len(f.items) < 2 {
 			f.items = append(f.items, it.GetId())
 		} else if it.GetAgencyId() != f.agency && f.foreignItem == "" {
 			f.foreignItem = it.GetId()
 		}
 	}
-	f.entA, f.entB = dir.GetEnterprises()[0].GetUscc(), dir.GetEnterprises()[1].GetUscc()
+	// Grade A enterprises get no proactive inspection under the default
+	// policy, so the ordinary tests use others.
+	for _, e := range dir.GetEnterprises() {
+		switch {
+		case e.GetCreditGrade() == ruqiv1.CreditGrade_CREDIT_GRADE_A:
+			if f.gradeA == "" {
+				f.gradeA = e.GetUscc()
+			}
+		case f.entA == "":
+			f.entA = e.GetUscc()
+		case f.entB == "":
+			f.entB = e.GetUscc()
+		}
+	}
 	if len(f.officers) < 3 || len(f.items) < 2 || f.foreignItem == "" || f.foreignOffice == "" {
 		t.Fatalf("sample directory lacks what the tests need: %+v", f)
 	}

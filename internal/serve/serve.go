@@ -25,6 +25,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/coord/local"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store/bolt"
@@ -38,7 +40,10 @@ type Config struct {
 	HTTPAddr  string
 	PublicURL string // base of the QR URL; derived from HTTPAddr when empty
 	Limits    domain.Limits
-	Bolt      bolt.Options
+	// PolicyFile holds the frequency policies by region (JSON); empty for
+	// the defaults.
+	PolicyFile string
+	Bolt       bolt.Options
 	// ReadyFile, if set, receives the bound addresses as JSON once both
 	// listen, so that scripts and tests can use port 0.
 	ReadyFile string
@@ -72,10 +77,15 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.PublicURL = "http://" + hlis.Addr().String()
 	}
 
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL})
+	policies, err := coord.LoadPolicies(cfg.PolicyFile)
 	if err != nil {
 		return err
 	}
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies}, newCoordinator(cfg))
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
 	tokenPath, err := ensureAdminToken(ctx, svc, cfg.DataDir)
 	if err != nil {
 		return err
@@ -150,6 +160,14 @@ func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string)
 		return "", fmt.Errorf("read admin token: %w", err)
 	}
 	return path, svc.EnsureAdminToken(ctx, strings.TrimSpace(string(raw)))
+}
+
+// newCoordinator chooses the coordinator: in process on the embedded
+// default.
+func newCoordinator(cfg Config) func(coord.Seeder) (coord.Coordinator, error) {
+	return func(seed coord.Seeder) (coord.Coordinator, error) {
+		return local.New(seed), nil
+	}
 }
 
 // Ready is the content of the ready file.

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
 	"time"
 
@@ -186,36 +187,82 @@ func checkIn(tx store.Tx, c code.Claims, uscc string, now time.Time) (first bool
 }
 
 // inspectionView is what the enterprise sees: agencies, officers with their
-// certificates, and the checklist with its legal basis.
+// certificates, and the checklist with its legal basis. For a joint visit
+// (综合查一次) it covers every plan still in it, lead agency first, with one
+// combined checklist (一表通查) in which a check two agencies both list
+// appears once, under both.
 func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruqiv1.InspectionView, error) {
 	v := &ruqiv1.InspectionView{
 		InspectionId: ins.GetId(), WindowStart: ins.GetWindowStart(), WindowEnd: ins.GetWindowEnd(),
 		Type: ins.GetType(), Reason: ins.GetReason(), State: ins.GetState(), CheckedInAt: ins.GetFirstCheckedInAt(),
+		LeadAgencyId: ins.GetAgencyId(),
 	}
-	ag, err := r.Agency(ins.GetAgencyId())
+	plans := []*ruqiv1.Inspection{ins}
+	joint, err := jointOf(r, ins)
 	if err != nil {
 		return nil, err
 	}
-	v.Agencies = append(v.Agencies, ag)
-	for _, id := range ins.GetOfficerIds() {
-		o, err := r.Officer(id)
-		if err != nil {
-			return nil, err
+	if joint != nil {
+		v.JointInspectionId, v.LeadAgencyId = joint.GetId(), joint.GetLeadAgencyId()
+		plans = plans[:0]
+		for _, id := range joint.GetInspectionIds() {
+			m, err := r.Inspection(id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // decided, not yet written
+			}
+			if err != nil {
+				return nil, err
+			}
+			if m.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || m.GetId() == ins.GetId() {
+				plans = append(plans, m)
+			}
 		}
-		v.Officers = append(v.Officers, &ruqiv1.OfficerView{
-			OfficerId: o.GetId(), Name: o.GetName(), AgencyId: o.GetAgencyId(), CertificateNumber: o.GetCertificateNumber(),
-			CertificateStatus: o.GetCertificateStatus(), CertificateValidUntil: o.GetCertificateValidUntil(),
-			CertificateValid: domain.CertificateValid(o, now),
+		sort.SliceStable(plans, func(i, j int) bool {
+			return plans[i].GetAgencyId() == v.LeadAgencyId && plans[j].GetAgencyId() != v.LeadAgencyId
 		})
 	}
-	for _, id := range ins.GetCheckItemIds() {
-		it, err := r.CheckItem(id)
-		if err != nil {
-			return nil, err
+	seenAgency := map[string]bool{}
+	items := map[string]*ruqiv1.CheckItemView{}
+	for _, p := range plans {
+		v.InspectionIds = append(v.InspectionIds, p.GetId())
+		if !seenAgency[p.GetAgencyId()] {
+			ag, err := r.Agency(p.GetAgencyId())
+			if err != nil {
+				return nil, err
+			}
+			seenAgency[p.GetAgencyId()] = true
+			v.Agencies = append(v.Agencies, ag)
 		}
-		v.CheckItems = append(v.CheckItems, &ruqiv1.CheckItemView{
-			CheckItemId: it.GetId(), AgencyId: it.GetAgencyId(), Name: it.GetName(), LegalBasis: it.GetLegalBasis(), Domain: it.GetDomain(),
-		})
+		for _, id := range p.GetOfficerIds() {
+			o, err := r.Officer(id)
+			if err != nil {
+				return nil, err
+			}
+			v.Officers = append(v.Officers, &ruqiv1.OfficerView{
+				OfficerId: o.GetId(), Name: o.GetName(), AgencyId: o.GetAgencyId(), CertificateNumber: o.GetCertificateNumber(),
+				CertificateStatus: o.GetCertificateStatus(), CertificateValidUntil: o.GetCertificateValidUntil(),
+				CertificateValid: domain.CertificateValid(o, now),
+			})
+		}
+		for _, id := range p.GetCheckItemIds() {
+			it, err := r.CheckItem(id)
+			if err != nil {
+				return nil, err
+			}
+			key := it.GetName() + "\x00" + it.GetLegalBasis().GetLaw() + "\x00" + it.GetLegalBasis().GetArticle()
+			if seen, ok := items[key]; ok {
+				if !contains(seen.AgencyIds, it.GetAgencyId()) {
+					seen.AgencyIds = append(seen.AgencyIds, it.GetAgencyId())
+				}
+				continue
+			}
+			cv := &ruqiv1.CheckItemView{
+				CheckItemId: it.GetId(), AgencyId: it.GetAgencyId(), Name: it.GetName(), LegalBasis: it.GetLegalBasis(), Domain: it.GetDomain(),
+				AgencyIds: []string{it.GetAgencyId()},
+			}
+			items[key] = cv
+			v.CheckItems = append(v.CheckItems, cv)
+		}
 	}
 	return v, nil
 }

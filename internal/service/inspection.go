@@ -3,13 +3,17 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -20,9 +24,11 @@ type inspectionServer struct {
 	s *Service
 }
 
-// RegisterInspection is 报备: it checks the request against the directory and
-// writes the inspection, one signed code per officer and their events in one
-// transaction, so that either all of it exists or none of it.
+// RegisterInspection is 报备. It checks the request against the directory,
+// asks the coordinator what the plan becomes (joined, duplicate, capped or
+// alone), then writes the inspection, one signed code per officer, the
+// joint inspection and their events in one transaction. If that write fails,
+// the coordinator's reservation is released.
 func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.RegisterInspectionRequest) (*ruqiv1.RegisterInspectionResponse, error) {
 	s := is.s
 	now := s.now()
@@ -33,75 +39,75 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		return nil, toStatus(ctx, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）"))
 	}
 	var (
-		resp   *ruqiv1.RegisterInspectionResponse
-		signed []signedCode
+		resp *ruqiv1.RegisterInspectionResponse
+		chk  registration
 	)
-	err := s.store.Update(ctx, func(tx store.Tx) error {
-		resp, signed = nil, nil
-		if id := req.GetRequestId(); id != "" {
-			existing, err := tx.InspectionForRequest(id)
-			if err == nil {
-				return is.replay(tx, ctx, existing, &resp)
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
-		agencyID, err := agencyOf(tx, ctx, req.GetAgencyId())
-		if err != nil {
+	err := s.store.View(ctx, func(r store.Reader) error {
+		if done, err := is.replayed(r, ctx, req.GetRequestId(), &resp); done || err != nil {
 			return err
 		}
-		if _, err := tx.Enterprise(req.GetEnterpriseUscc()); err != nil {
-			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", req.GetEnterpriseUscc())
-		}
-		items := make([]*ruqiv1.CheckItem, 0, len(req.GetCheckItemIds()))
-		for _, id := range req.GetCheckItemIds() {
-			it, err := tx.CheckItem(id)
-			if err != nil {
-				return notFound(err, "ITEM_UNKNOWN", "检查事项 %s 不存在，请从本部门检查事项清单中选择", id)
-			}
-			items = append(items, it)
-		}
-		if err := domain.CheckItemsForAgency(agencyID, items); err != nil {
-			return err
-		}
-		officers := make([]*ruqiv1.Officer, 0, len(req.GetOfficerIds()))
-		for _, id := range req.GetOfficerIds() {
-			o, err := tx.Officer(id)
-			if err != nil {
-				return notFound(err, "OFFICER_UNKNOWN", "执法人员 %s 不存在", id)
-			}
-			officers = append(officers, o)
-		}
-		if err := domain.CheckOfficersForAgency(agencyID, officers, req.GetWindowEnd().AsTime()); err != nil {
-			return err
-		}
+		var err error
+		chk, err = checkRegistration(r, ctx, req)
+		return err
+	})
+	if err != nil || resp != nil {
+		return resp, toStatus(ctx, err)
+	}
 
-		n, err := tx.NextSeq("inspection")
-		if err != nil {
-			return err
-		}
-		ins := &ruqiv1.Inspection{
-			Id:               domain.InspectionID(now, n),
-			AgencyId:         agencyID,
-			EnterpriseUscc:   req.GetEnterpriseUscc(),
-			CheckItemIds:     req.GetCheckItemIds(),
-			OfficerIds:       req.GetOfficerIds(),
-			WindowStart:      req.GetWindowStart(),
-			WindowEnd:        req.GetWindowEnd(),
-			Type:             req.GetType(),
-			Reason:           strings.TrimSpace(req.GetReason()),
-			TriggerReference: strings.TrimSpace(req.GetTriggerReference()),
-			State:            ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED,
-			RegisteredAt:     timestamppb.New(now),
-			RegisteredBy:     principal(ctx).String(),
-		}
-		if err := tx.PutInspection(ins); err != nil {
+	id, err := newInspectionID(now)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	ins := &ruqiv1.Inspection{
+		Id:               id,
+		AgencyId:         chk.agencyID,
+		EnterpriseUscc:   req.GetEnterpriseUscc(),
+		CheckItemIds:     req.GetCheckItemIds(),
+		OfficerIds:       req.GetOfficerIds(),
+		WindowStart:      req.GetWindowStart(),
+		WindowEnd:        req.GetWindowEnd(),
+		Type:             req.GetType(),
+		Reason:           strings.TrimSpace(req.GetReason()),
+		TriggerReference: strings.TrimSpace(req.GetTriggerReference()),
+		State:            ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED,
+		RegisteredAt:     timestamppb.New(now),
+		RegisteredBy:     principal(ctx).String(),
+	}
+	plan := planOf(ins, chk.enterprise)
+	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.enterprise.GetRegionCode()), now)
+	if err != nil {
+		return nil, toStatus(ctx, coordError(err))
+	}
+	switch d.Outcome {
+	case coord.Duplicate:
+		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED, "duplicate of "+d.Existing)
+		return nil, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
+			"重复报备：本部门已有与此时段重叠的检查 %s 针对该企业，请勿重复检查；如需增加事项，请撤销后重新报备", d.Existing).With("existing_inspection_id", d.Existing))
+	case coord.Capped:
+		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED, fmt.Sprintf("%s limit=%d count=%d period=%s", d.Cap.Rule, d.Cap.Limit, d.Cap.Count, d.Cap.Period))
+		return nil, toStatus(ctx, domain.ResourceExhaustedf("FREQUENCY_CAP", "%s", breachMessage(*d.Cap, true)).
+			With("rule", d.Cap.Rule).With("limit", fmt.Sprint(d.Cap.Limit)).With("count", fmt.Sprint(d.Cap.Count)).With("period", d.Cap.Period))
+	}
+	ins.JointInspectionId = d.JointID
+
+	var signed []signedCode
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		resp, signed = nil, nil
+		// The directory may have changed since the check: check again, in the
+		// transaction that writes.
+		if _, err := checkRegistration(tx, ctx, req); err != nil {
 			return err
 		}
 		if id := req.GetRequestId(); id != "" {
+			if _, err := tx.InspectionForRequest(id); err == nil {
+				return domain.AlreadyExistsf("REQUEST_REPEATED", "请求 %s 已在处理，请稍后用同一请求编号重试", id)
+			}
 			if err := tx.PutRequest(id, ins.GetId()); err != nil {
 				return err
 			}
+		}
+		if err := tx.PutInspection(ins); err != nil {
+			return err
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_REGISTERED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
@@ -109,8 +115,34 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		if err := tx.AppendEvent(e); err != nil {
 			return err
 		}
-		resp = &ruqiv1.RegisterInspectionResponse{Inspection: ins}
-		for _, o := range officers {
+		joint, err := applyDecision(tx, ins.GetEnterpriseUscc(), d)
+		if err != nil {
+			return err
+		}
+		resp = &ruqiv1.RegisterInspectionResponse{Inspection: ins, JointInspection: joint, Warnings: warningsProto(d.Warnings)}
+		if d.Outcome == coord.Joined {
+			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_MERGED)
+			e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
+			e.Detail = fmt.Sprintf("joint %s lead %s members %d", d.JointID, d.LeadAgency, len(d.Members))
+			if err := tx.AppendEvent(e); err != nil {
+				return err
+			}
+			if err := tx.AddCount(countKey("visits_avoided", ins, chk.enterprise), 1); err != nil {
+				return err
+			}
+		}
+		for _, w := range d.Warnings {
+			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING)
+			e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
+			e.Detail = fmt.Sprintf("%s limit=%d count=%d period=%s", w.Rule, w.Limit, w.Count, w.Period)
+			if err := tx.AppendEvent(e); err != nil {
+				return err
+			}
+			if err := tx.AddCount(countKey("warnings", ins, chk.enterprise), 1); err != nil {
+				return err
+			}
+		}
+		for _, o := range chk.officers {
 			c, err := s.issueCode(tx, ctx, ins, o, now)
 			if err != nil {
 				return err
@@ -121,6 +153,9 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		return nil
 	})
 	if err != nil {
+		if rerr := s.coord.Release(context.WithoutCancel(ctx), plan, now); rerr != nil {
+			slog.ErrorContext(ctx, "release after a failed registration", "inspection", ins.GetId(), "err", rerr)
+		}
 		return nil, toStatus(ctx, err)
 	}
 	// The store already holds each key's VerifyUntil; the ring in memory
@@ -130,6 +165,106 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		s.ring.Load().NoteSigned(c.kid, c.code.GetExpiresAt().AsTime())
 	}
 	return resp, nil
+}
+
+// registration is what checkRegistration found.
+type registration struct {
+	agencyID   string
+	enterprise *ruqiv1.Enterprise
+	officers   []*ruqiv1.Officer
+}
+
+// checkRegistration checks a request against the directory: the caller's
+// agency, the enterprise, the items on that agency's list, and its officers.
+func checkRegistration(r store.Reader, ctx context.Context, req *ruqiv1.RegisterInspectionRequest) (registration, error) {
+	var out registration
+	var err error
+	if out.agencyID, err = agencyOf(r, ctx, req.GetAgencyId()); err != nil {
+		return out, err
+	}
+	if out.enterprise, err = r.Enterprise(req.GetEnterpriseUscc()); err != nil {
+		return out, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", req.GetEnterpriseUscc())
+	}
+	items := make([]*ruqiv1.CheckItem, 0, len(req.GetCheckItemIds()))
+	for _, id := range req.GetCheckItemIds() {
+		it, err := r.CheckItem(id)
+		if err != nil {
+			return out, notFound(err, "ITEM_UNKNOWN", "检查事项 %s 不存在，请从本部门检查事项清单中选择", id)
+		}
+		items = append(items, it)
+	}
+	if err := domain.CheckItemsForAgency(out.agencyID, items); err != nil {
+		return out, err
+	}
+	for _, id := range req.GetOfficerIds() {
+		o, err := r.Officer(id)
+		if err != nil {
+			return out, notFound(err, "OFFICER_UNKNOWN", "执法人员 %s 不存在", id)
+		}
+		out.officers = append(out.officers, o)
+	}
+	return out, domain.CheckOfficersForAgency(out.agencyID, out.officers, req.GetWindowEnd().AsTime())
+}
+
+// replayed answers a retry of a registration already written.
+func (is *inspectionServer) replayed(r store.Reader, ctx context.Context, requestID string, out **ruqiv1.RegisterInspectionResponse) (bool, error) {
+	if requestID == "" {
+		return false, nil
+	}
+	existing, err := r.InspectionForRequest(requestID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, is.replay(r, ctx, existing, out)
+}
+
+// recordRefusal logs a registration the coordinator refused, for the 司法局.
+// Its failure is logged, not returned: the officer's answer is the refusal.
+func (s *Service) recordRefusal(ctx context.Context, ins *ruqiv1.Inspection, typ ruqiv1.EventType, detail string) {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		e := newEvent(ctx, s.now(), typ)
+		e.EnterpriseUscc, e.Detail = ins.GetEnterpriseUscc(), ins.GetAgencyId()+" "+detail
+		if err := tx.AppendEvent(e); err != nil {
+			return err
+		}
+		metric := "duplicates_refused"
+		if typ == ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED {
+			metric = "caps_refused"
+		}
+		ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
+		if err != nil {
+			return err
+		}
+		return tx.AddCount(countKey(metric, ins, ent), 1)
+	})
+	if err != nil {
+		slog.ErrorContext(ctx, "record refused registration", "err", err)
+	}
+}
+
+// countKey names a report counter: metric, the year of the plan's start in
+// Beijing time, and the enterprise's region.
+func countKey(metric string, ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise) string {
+	return fmt.Sprintf("%s|%d|%s", metric, ins.GetWindowStart().AsTime().In(domain.Shanghai).Year(), ent.GetRegionCode())
+}
+
+// coordError says a coordinator failure in an officer's words.
+func coordError(err error) error {
+	if errors.Is(err, coord.ErrUnavailable) {
+		return domain.Unavailablef("COORDINATOR_UNAVAILABLE", "报备暂时无法办理：协调服务（Redis）不可用，请稍后重试；扫码核验不受影响")
+	}
+	return err
+}
+
+func newInspectionID(now time.Time) (string, error) {
+	var b [5]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return domain.InspectionID(now, base32.StdEncoding.EncodeToString(b[:])), nil
 }
 
 // replay answers a retried registration with what the first one wrote.
@@ -143,6 +278,9 @@ func (is *inspectionServer) replay(r store.Reader, ctx context.Context, id strin
 	}
 	codes, err := r.Codes(id)
 	if err != nil {
+		return err
+	}
+	if err := fillJoint(r, ins); err != nil {
 		return err
 	}
 	*out = &ruqiv1.RegisterInspectionResponse{Inspection: ins, Codes: codes}
@@ -255,23 +393,33 @@ func loadInspection(r store.Reader, id string) (*ruqiv1.Inspection, error) {
 	return ins, nil
 }
 
+// CancelInspection cancels in the store first (the record), then withdraws
+// the plan from the coordinator, so that a cancelled plan no longer merges or
+// counts; the joint inspection it leaves goes on for the others.
 func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.CancelInspectionRequest) (*ruqiv1.CancelInspectionResponse, error) {
+	s := is.s
 	if err := requireText(req.GetReason(), "REASON_MISSING", "撤销原因"); err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	now := is.s.now()
+	now := s.now()
 	resp := &ruqiv1.CancelInspectionResponse{}
-	err := is.s.store.Update(ctx, func(tx store.Tx) error {
+	var plan coord.Plan
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		ins, err := loadInspection(tx, req.GetInspectionId())
 		if err != nil {
 			return err
 		}
-		if err := is.s.mayManage(tx, ctx, ins); err != nil {
+		if err := s.mayManage(tx, ctx, ins); err != nil {
 			return err
 		}
 		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 			return domain.FailedPreconditionf("ALREADY_CANCELLED", "检查 %s 已于 %s 撤销", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
 		}
+		ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
+		if err != nil {
+			return err
+		}
+		plan = planOf(ins, ent)
 		ins.State = ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED
 		ins.CancelledAt = timestamppb.New(now)
 		ins.CancelReason = strings.TrimSpace(req.GetReason())
@@ -286,6 +434,36 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	d, err := s.coord.Withdraw(context.WithoutCancel(ctx), plan, now)
+	if err != nil {
+		// The store says cancelled; the coordinator still counts the plan.
+		// Dropping the enterprise's state makes the next decision reseed it
+		// from the store; if even that fails, the stale plan only errs on the
+		// side of fewer inspections until Redis is repaired.
+		slog.ErrorContext(ctx, "withdraw a cancelled plan from the coordinator", "inspection", plan.InspectionID, "err", err)
+		if ferr := s.coord.Forget(context.WithoutCancel(ctx), plan.USCC); ferr != nil {
+			slog.ErrorContext(ctx, "forget the enterprise in the coordinator", "uscc", plan.USCC, "err", ferr)
+		}
+		return resp, nil
+	}
+	if d.JointID == "" {
+		return resp, nil
+	}
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		j, err := applyDecision(tx, plan.USCC, d)
+		if err != nil {
+			return err
+		}
+		resp.JointInspection = j
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_WITHDRAWN)
+		e.InspectionId, e.EnterpriseUscc = plan.InspectionID, plan.USCC
+		e.Detail = fmt.Sprintf("joint %s lead %s members %d", d.JointID, d.LeadAgency, len(d.Members))
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	resp.Inspection.JointInspectionId = d.JointID
 	return resp, nil
 }
 
@@ -297,7 +475,10 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 			return err
 		}
 		resp.Inspection = ins
-		return is.s.mayRead(r, ctx, ins)
+		if err := is.s.mayRead(r, ctx, ins); err != nil {
+			return err
+		}
+		return fillJoint(r, ins)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -29,22 +30,35 @@ type Config struct {
 	Issuer string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Policies are the frequency policies by region; DefaultPolicies when nil.
+	Policies *coord.Policies
 }
 
 // Service holds what every handler shares.
 type Service struct {
-	store store.Store
-	cfg   Config
-	now   func() time.Time
+	store    store.Store
+	cfg      Config
+	now      func() time.Time
+	coord    coord.Coordinator
+	policies *coord.Policies
 
 	ring    atomic.Pointer[code.Ring]
 	rotateM sync.Mutex // one rotation at a time
 }
 
 // New loads the key ring from the store, creating the first key on a new
-// database, and returns the service.
-func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
-	s := &Service{store: st, cfg: cfg, now: cfg.Now}
+// database, and returns the service. newCoord makes the coordinator; it is
+// given the service's Seed, which reads the store.
+func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Seeder) (coord.Coordinator, error)) (*Service, error) {
+	s := &Service{store: st, cfg: cfg, now: cfg.Now, policies: cfg.Policies}
+	if s.policies == nil {
+		s.policies = coord.DefaultPolicies()
+	}
+	c, err := newCoord(s.Seed)
+	if err != nil {
+		return nil, err
+	}
+	s.coord = c
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -65,6 +79,9 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	ruqiv1.RegisterKeyServiceServer(g, &keyServer{s: s})
 	ruqiv1.RegisterAdminServiceServer(g, &adminServer{s: s})
 }
+
+// Close releases the coordinator.
+func (s *Service) Close() error { return s.coord.Close() }
 
 // LookupToken is the auth interceptor's view of the store.
 func (s *Service) LookupToken(ctx context.Context, hash []byte) (*store.AccessToken, error) {

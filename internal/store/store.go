@@ -53,6 +53,13 @@ type Reader interface {
 	AccessToken(hash []byte) (*AccessToken, error)
 	SigningKeys() ([]SigningKey, error)
 
+	JointInspection(id string) (*ruqiv1.JointInspection, error)
+	// JointOf returns the joint inspection a plan belongs to ("" if alone)
+	// and the coordinator version that said so; ErrNotFound if never said.
+	JointOf(inspectionID string) (joint string, version int64, err error)
+	// Count reads a counter (0 if never added to).
+	Count(key string) (int64, error)
+
 	// Events calls fn for each event with seq > afterSeq, in order, until fn
 	// returns an error; ErrStop ends the walk without error.
 	Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error
@@ -77,6 +84,11 @@ type Tx interface {
 	PutCheckIn(*CheckIn) error
 	PutAccessToken(*AccessToken) error
 	PutSigningKey(SigningKey) error
+	PutJointInspection(*ruqiv1.JointInspection) error
+	PutJointOf(inspectionID, joint string, version int64) error
+	// AddCount adds delta to a counter, for reports that must not scan
+	// history.
+	AddCount(key string, delta int64) error
 	// NextSeq returns the next number of a named sequence (1, 2, …).
 	NextSeq(name string) (uint64, error)
 	// AppendEvent assigns the event its seq, prev_hash and hash, and writes it.

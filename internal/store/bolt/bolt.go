@@ -35,7 +35,10 @@ var (
 	bKeys           = []byte("signing_keys")
 	bEvents         = []byte("events")
 	bSeqs           = []byte("sequences")
-	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs}
+	bJoints         = []byte("joint_inspections")
+	bJointOf        = []byte("joint_of")
+	bCounts         = []byte("counts")
+	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts}
 	errLockedByPeer = errors.New("another process holds the database file")
 )
 
@@ -392,4 +395,43 @@ func (t *txn) AppendEvent(e *ruqiv1.Event) error {
 	e.PrevHash = prev
 	e.Hash = store.EventHash(prev, e)
 	return putProto(t.tx.Bucket(bEvents), seqKey(e.Seq), e)
+}
+
+func (t *txn) JointInspection(id string) (*ruqiv1.JointInspection, error) {
+	m := &ruqiv1.JointInspection{}
+	return m, getProto(t.tx.Bucket(bJoints), []byte(id), m)
+}
+
+func (t *txn) PutJointInspection(j *ruqiv1.JointInspection) error {
+	return putProto(t.tx.Bucket(bJoints), []byte(j.GetId()), j)
+}
+
+// joint_of values are an 8-byte big-endian version followed by the joint id.
+func (t *txn) JointOf(inspectionID string) (string, int64, error) {
+	v := t.tx.Bucket(bJointOf).Get([]byte(inspectionID))
+	if len(v) < 8 {
+		return "", 0, store.ErrNotFound
+	}
+	return string(v[8:]), int64(binary.BigEndian.Uint64(v[:8])), nil
+}
+
+func (t *txn) PutJointOf(inspectionID, joint string, version int64) error {
+	v := append(seqKey(uint64(version)), joint...)
+	return t.tx.Bucket(bJointOf).Put([]byte(inspectionID), v)
+}
+
+func (t *txn) Count(key string) (int64, error) {
+	v := t.tx.Bucket(bCounts).Get([]byte(key))
+	if len(v) != 8 {
+		return 0, nil
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+func (t *txn) AddCount(key string, delta int64) error {
+	n, err := t.Count(key)
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bCounts).Put([]byte(key), seqKey(uint64(n+delta)))
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, f Factory) {
 		{"ConcurrentUpdatesKeepChainGapless", testConcurrentUpdates},
 		{"SurvivesReopen", testSurvivesReopen},
 		{"CredentialsAndKeys", testCredentialsAndKeys},
+		{"JointsAndCounts", testJointsAndCounts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -382,6 +383,39 @@ func testCredentialsAndKeys(t *testing.T, o Opener) {
 		keys, err := r.SigningKeys()
 		if err != nil || len(keys) != 2 {
 			return fmt.Errorf("keys = %v, %v", keys, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testJointsAndCounts(t *testing.T, o Opener) {
+	s := open(t, o)
+	j := &ruqiv1.JointInspection{Id: "JNT-1", EnterpriseUscc: "91350100M000100Y43", LeadAgencyId: "AG-01", InspectionIds: []string{"INS-1", "INS-2"}, Version: 7}
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(tx.PutJointInspection(j), tx.PutJointOf("INS-1", "JNT-1", 7), tx.PutJointOf("INS-3", "", 9),
+			tx.AddCount("merged|2026", 2), tx.AddCount("merged|2026", 3), tx.AddCount("refused|2026", -1))
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		got, err := r.JointInspection("JNT-1")
+		if err != nil || !proto.Equal(got, j) {
+			return fmt.Errorf("joint = %v, %v", got, err)
+		}
+		if joint, v, err := r.JointOf("INS-1"); joint != "JNT-1" || v != 7 || err != nil {
+			return fmt.Errorf("joint of INS-1 = %q %d %v", joint, v, err)
+		}
+		if joint, v, err := r.JointOf("INS-3"); joint != "" || v != 9 || err != nil {
+			return fmt.Errorf("joint of INS-3 = %q %d %v; want alone at version 9", joint, v, err)
+		}
+		if _, _, err := r.JointOf("INS-2"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("joint of INS-2: %v, want ErrNotFound", err)
+		}
+		for key, want := range map[string]int64{"merged|2026": 5, "refused|2026": -1, "never": 0} {
+			if n, err := r.Count(key); n != want || err != nil {
+				return fmt.Errorf("count %s = %d, %v; want %d", key, n, err, want)
+			}
 		}
 		return nil
 	})

@@ -92,21 +92,31 @@ const (
 	EventType_EVENT_TYPE_KEY_ROTATED        EventType = 7
 	EventType_EVENT_TYPE_DIRECTORY_IMPORTED EventType = 8
 	EventType_EVENT_TYPE_TOKEN_ISSUED       EventType = 9
+	EventType_EVENT_TYPE_MERGED             EventType = 10 // joined a joint inspection (a visit avoided)
+	EventType_EVENT_TYPE_DUPLICATE_REFUSED  EventType = 11 // same agency, overlapping its own plan
+	EventType_EVENT_TYPE_CAP_REFUSED        EventType = 12 // over a frequency cap
+	EventType_EVENT_TYPE_FREQUENCY_WARNING  EventType = 13 // registered above a warning threshold
+	EventType_EVENT_TYPE_WITHDRAWN          EventType = 14 // a cancelled plan left its joint inspection
 )
 
 // Enum value maps for EventType.
 var (
 	EventType_name = map[int32]string{
-		0: "EVENT_TYPE_UNSPECIFIED",
-		1: "EVENT_TYPE_REGISTERED",
-		2: "EVENT_TYPE_CODE_ISSUED",
-		3: "EVENT_TYPE_SCAN_VERIFIED",
-		4: "EVENT_TYPE_SCAN_REJECTED",
-		5: "EVENT_TYPE_REFUSED",
-		6: "EVENT_TYPE_CANCELLED",
-		7: "EVENT_TYPE_KEY_ROTATED",
-		8: "EVENT_TYPE_DIRECTORY_IMPORTED",
-		9: "EVENT_TYPE_TOKEN_ISSUED",
+		0:  "EVENT_TYPE_UNSPECIFIED",
+		1:  "EVENT_TYPE_REGISTERED",
+		2:  "EVENT_TYPE_CODE_ISSUED",
+		3:  "EVENT_TYPE_SCAN_VERIFIED",
+		4:  "EVENT_TYPE_SCAN_REJECTED",
+		5:  "EVENT_TYPE_REFUSED",
+		6:  "EVENT_TYPE_CANCELLED",
+		7:  "EVENT_TYPE_KEY_ROTATED",
+		8:  "EVENT_TYPE_DIRECTORY_IMPORTED",
+		9:  "EVENT_TYPE_TOKEN_ISSUED",
+		10: "EVENT_TYPE_MERGED",
+		11: "EVENT_TYPE_DUPLICATE_REFUSED",
+		12: "EVENT_TYPE_CAP_REFUSED",
+		13: "EVENT_TYPE_FREQUENCY_WARNING",
+		14: "EVENT_TYPE_WITHDRAWN",
 	}
 	EventType_value = map[string]int32{
 		"EVENT_TYPE_UNSPECIFIED":        0,
@@ -119,6 +129,11 @@ var (
 		"EVENT_TYPE_KEY_ROTATED":        7,
 		"EVENT_TYPE_DIRECTORY_IMPORTED": 8,
 		"EVENT_TYPE_TOKEN_ISSUED":       9,
+		"EVENT_TYPE_MERGED":             10,
+		"EVENT_TYPE_DUPLICATE_REFUSED":  11,
+		"EVENT_TYPE_CAP_REFUSED":        12,
+		"EVENT_TYPE_FREQUENCY_WARNING":  13,
+		"EVENT_TYPE_WITHDRAWN":          14,
 	}
 )
 
@@ -635,7 +650,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x0fROLE_ENTERPRISE\x10\x02\x12\x13\n" +
 	"\x0fROLE_SUPERVISOR\x10\x03\x12\x0e\n" +
 	"\n" +
-	"ROLE_ADMIN\x10\x04*\xa8\x02\n" +
+	"ROLE_ADMIN\x10\x04*\xb9\x03\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_TYPE_REGISTERED\x10\x01\x12\x1a\n" +
@@ -646,7 +661,13 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x14EVENT_TYPE_CANCELLED\x10\x06\x12\x1a\n" +
 	"\x16EVENT_TYPE_KEY_ROTATED\x10\a\x12!\n" +
 	"\x1dEVENT_TYPE_DIRECTORY_IMPORTED\x10\b\x12\x1b\n" +
-	"\x17EVENT_TYPE_TOKEN_ISSUED\x10\t2\x81\x02\n" +
+	"\x17EVENT_TYPE_TOKEN_ISSUED\x10\t\x12\x15\n" +
+	"\x11EVENT_TYPE_MERGED\x10\n" +
+	"\x12 \n" +
+	"\x1cEVENT_TYPE_DUPLICATE_REFUSED\x10\v\x12\x1a\n" +
+	"\x16EVENT_TYPE_CAP_REFUSED\x10\f\x12 \n" +
+	"\x1cEVENT_TYPE_FREQUENCY_WARNING\x10\r\x12\x18\n" +
+	"\x14EVENT_TYPE_WITHDRAWN\x10\x0e2\x81\x02\n" +
 	"\fAdminService\x12W\n" +
 	"\x10IssueAccessToken\x12 .ruqi.v1.IssueAccessTokenRequest\x1a!.ruqi.v1.IssueAccessTokenResponse\x12E\n" +
 	"\n" +

@@ -188,12 +188,15 @@ func (x *OfficerView) GetCertificateValid() bool {
 
 // CheckItemView is one line of the checklist with its legal basis.
 type CheckItemView struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CheckItemId   string                 `protobuf:"bytes,1,opt,name=check_item_id,json=checkItemId,proto3" json:"check_item_id,omitempty"`
-	AgencyId      string                 `protobuf:"bytes,2,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
-	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	LegalBasis    *LegalBasis            `protobuf:"bytes,4,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
-	Domain        string                 `protobuf:"bytes,5,opt,name=domain,proto3" json:"domain,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CheckItemId string                 `protobuf:"bytes,1,opt,name=check_item_id,json=checkItemId,proto3" json:"check_item_id,omitempty"`
+	AgencyId    string                 `protobuf:"bytes,2,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	Name        string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	LegalBasis  *LegalBasis            `protobuf:"bytes,4,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
+	Domain      string                 `protobuf:"bytes,5,opt,name=domain,proto3" json:"domain,omitempty"`
+	// agency_ids are all agencies whose plans list this check (一表通查: a
+	// check two agencies both list appears once, under both).
+	AgencyIds     []string `protobuf:"bytes,6,rep,name=agency_ids,json=agencyIds,proto3" json:"agency_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -263,19 +266,32 @@ func (x *CheckItemView) GetDomain() string {
 	return ""
 }
 
+func (x *CheckItemView) GetAgencyIds() []string {
+	if x != nil {
+		return x.AgencyIds
+	}
+	return nil
+}
+
 // InspectionView is what an enterprise sees of one of its inspections.
 type InspectionView struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	InspectionId  string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
-	Agencies      []*Agency              `protobuf:"bytes,2,rep,name=agencies,proto3" json:"agencies,omitempty"`
-	Officers      []*OfficerView         `protobuf:"bytes,3,rep,name=officers,proto3" json:"officers,omitempty"`
-	CheckItems    []*CheckItemView       `protobuf:"bytes,4,rep,name=check_items,json=checkItems,proto3" json:"check_items,omitempty"`
-	WindowStart   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=window_start,json=windowStart,proto3" json:"window_start,omitempty"`
-	WindowEnd     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=window_end,json=windowEnd,proto3" json:"window_end,omitempty"`
-	Type          InspectionType         `protobuf:"varint,7,opt,name=type,proto3,enum=ruqi.v1.InspectionType" json:"type,omitempty"`
-	Reason        string                 `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
-	State         InspectionState        `protobuf:"varint,9,opt,name=state,proto3,enum=ruqi.v1.InspectionState" json:"state,omitempty"`
-	CheckedInAt   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=checked_in_at,json=checkedInAt,proto3" json:"checked_in_at,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	Agencies     []*Agency              `protobuf:"bytes,2,rep,name=agencies,proto3" json:"agencies,omitempty"`
+	Officers     []*OfficerView         `protobuf:"bytes,3,rep,name=officers,proto3" json:"officers,omitempty"`
+	CheckItems   []*CheckItemView       `protobuf:"bytes,4,rep,name=check_items,json=checkItems,proto3" json:"check_items,omitempty"`
+	WindowStart  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=window_start,json=windowStart,proto3" json:"window_start,omitempty"`
+	WindowEnd    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=window_end,json=windowEnd,proto3" json:"window_end,omitempty"`
+	Type         InspectionType         `protobuf:"varint,7,opt,name=type,proto3,enum=ruqi.v1.InspectionType" json:"type,omitempty"`
+	Reason       string                 `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	State        InspectionState        `protobuf:"varint,9,opt,name=state,proto3,enum=ruqi.v1.InspectionState" json:"state,omitempty"`
+	CheckedInAt  *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=checked_in_at,json=checkedInAt,proto3" json:"checked_in_at,omitempty"`
+	// joint_inspection_id is set for a joint visit; agencies, officers and
+	// check_items then cover every participating agency, lead agency first.
+	JointInspectionId string `protobuf:"bytes,11,opt,name=joint_inspection_id,json=jointInspectionId,proto3" json:"joint_inspection_id,omitempty"`
+	LeadAgencyId      string `protobuf:"bytes,12,opt,name=lead_agency_id,json=leadAgencyId,proto3" json:"lead_agency_id,omitempty"`
+	// inspection_ids are the plans of the joint visit (or this one alone).
+	InspectionIds []string `protobuf:"bytes,13,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -376,6 +392,27 @@ func (x *InspectionView) GetState() InspectionState {
 func (x *InspectionView) GetCheckedInAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CheckedInAt
+	}
+	return nil
+}
+
+func (x *InspectionView) GetJointInspectionId() string {
+	if x != nil {
+		return x.JointInspectionId
+	}
+	return ""
+}
+
+func (x *InspectionView) GetLeadAgencyId() string {
+	if x != nil {
+		return x.LeadAgencyId
+	}
+	return ""
+}
+
+func (x *InspectionView) GetInspectionIds() []string {
+	if x != nil {
+		return x.InspectionIds
 	}
 	return nil
 }
@@ -714,14 +751,16 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x12certificate_number\x18\x04 \x01(\tR\x11certificateNumber\x12I\n" +
 	"\x12certificate_status\x18\x05 \x01(\x0e2\x1a.ruqi.v1.CertificateStatusR\x11certificateStatus\x12R\n" +
 	"\x17certificate_valid_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x15certificateValidUntil\x12+\n" +
-	"\x11certificate_valid\x18\a \x01(\bR\x10certificateValid\"\xb2\x01\n" +
+	"\x11certificate_valid\x18\a \x01(\bR\x10certificateValid\"\xd1\x01\n" +
 	"\rCheckItemView\x12\"\n" +
 	"\rcheck_item_id\x18\x01 \x01(\tR\vcheckItemId\x12\x1b\n" +
 	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x124\n" +
 	"\vlegal_basis\x18\x04 \x01(\v2\x13.ruqi.v1.LegalBasisR\n" +
 	"legalBasis\x12\x16\n" +
-	"\x06domain\x18\x05 \x01(\tR\x06domain\"\xfc\x03\n" +
+	"\x06domain\x18\x05 \x01(\tR\x06domain\x12\x1d\n" +
+	"\n" +
+	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\xf9\x04\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +
@@ -735,7 +774,10 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x06reason\x18\b \x01(\tR\x06reason\x12.\n" +
 	"\x05state\x18\t \x01(\x0e2\x18.ruqi.v1.InspectionStateR\x05state\x12>\n" +
 	"\rchecked_in_at\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\vcheckedInAt\"%\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vcheckedInAt\x12.\n" +
+	"\x13joint_inspection_id\x18\v \x01(\tR\x11jointInspectionId\x12$\n" +
+	"\x0elead_agency_id\x18\f \x01(\tR\fleadAgencyId\x12%\n" +
+	"\x0einspection_ids\x18\r \x03(\tR\rinspectionIds\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\"\x96\x02\n" +
 	"\x10ScanCodeResponse\x12*\n" +

@@ -150,8 +150,11 @@ type Inspection struct {
 	// first_checked_in_at is the first valid scan of any of its codes at the
 	// enterprise: the visit really began under a shown code (亮码).
 	FirstCheckedInAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=first_checked_in_at,json=firstCheckedInAt,proto3" json:"first_checked_in_at,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// joint_inspection_id names the joint inspection (综合查一次) the plan was
+	// merged into, if any.
+	JointInspectionId string `protobuf:"bytes,17,opt,name=joint_inspection_id,json=jointInspectionId,proto3" json:"joint_inspection_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Inspection) Reset() {
@@ -296,6 +299,173 @@ func (x *Inspection) GetFirstCheckedInAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Inspection) GetJointInspectionId() string {
+	if x != nil {
+		return x.JointInspectionId
+	}
+	return ""
+}
+
+// JointInspection is one visit of several agencies (综合查一次, 进一次门、查多项事).
+type JointInspection struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	EnterpriseUscc string                 `protobuf:"bytes,2,opt,name=enterprise_uscc,json=enterpriseUscc,proto3" json:"enterprise_uscc,omitempty"`
+	// lead_agency_id is the agency of the earliest plan still in it.
+	LeadAgencyId string `protobuf:"bytes,3,opt,name=lead_agency_id,json=leadAgencyId,proto3" json:"lead_agency_id,omitempty"`
+	// inspection_ids are the merged plans, in the order they joined.
+	InspectionIds []string `protobuf:"bytes,4,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
+	// version orders the coordinator's decisions about this enterprise.
+	Version       int64 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JointInspection) Reset() {
+	*x = JointInspection{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JointInspection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JointInspection) ProtoMessage() {}
+
+func (x *JointInspection) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JointInspection.ProtoReflect.Descriptor instead.
+func (*JointInspection) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *JointInspection) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *JointInspection) GetEnterpriseUscc() string {
+	if x != nil {
+		return x.EnterpriseUscc
+	}
+	return ""
+}
+
+func (x *JointInspection) GetLeadAgencyId() string {
+	if x != nil {
+		return x.LeadAgencyId
+	}
+	return ""
+}
+
+func (x *JointInspection) GetInspectionIds() []string {
+	if x != nil {
+		return x.InspectionIds
+	}
+	return nil
+}
+
+func (x *JointInspection) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// FrequencyWarning is a threshold of the frequency policy (无事不扰) that a
+// registration passed: it was registered, and the 司法局 is told.
+type FrequencyWarning struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule is e.g. "visits_per_day", "visits_per_week", "visits_per_month".
+	Rule  string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	Limit int32  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	Count int32  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	// period is the calendar period, e.g. "2026年11月".
+	Period        string `protobuf:"bytes,4,opt,name=period,proto3" json:"period,omitempty"`
+	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FrequencyWarning) Reset() {
+	*x = FrequencyWarning{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FrequencyWarning) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FrequencyWarning) ProtoMessage() {}
+
+func (x *FrequencyWarning) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FrequencyWarning.ProtoReflect.Descriptor instead.
+func (*FrequencyWarning) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *FrequencyWarning) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *FrequencyWarning) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *FrequencyWarning) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *FrequencyWarning) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *FrequencyWarning) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // InspectionCode is one officer's signed code (入企码) for one inspection.
 type InspectionCode struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -316,7 +486,7 @@ type InspectionCode struct {
 
 func (x *InspectionCode) Reset() {
 	*x = InspectionCode{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[1]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -328,7 +498,7 @@ func (x *InspectionCode) String() string {
 func (*InspectionCode) ProtoMessage() {}
 
 func (x *InspectionCode) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[1]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -341,7 +511,7 @@ func (x *InspectionCode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectionCode.ProtoReflect.Descriptor instead.
 func (*InspectionCode) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{1}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *InspectionCode) GetInspectionId() string {
@@ -421,7 +591,7 @@ type RegisterInspectionRequest struct {
 
 func (x *RegisterInspectionRequest) Reset() {
 	*x = RegisterInspectionRequest{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[2]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -433,7 +603,7 @@ func (x *RegisterInspectionRequest) String() string {
 func (*RegisterInspectionRequest) ProtoMessage() {}
 
 func (x *RegisterInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[2]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -446,7 +616,7 @@ func (x *RegisterInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterInspectionRequest.ProtoReflect.Descriptor instead.
 func (*RegisterInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{2}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RegisterInspectionRequest) GetAgencyId() string {
@@ -520,16 +690,19 @@ func (x *RegisterInspectionRequest) GetRequestId() string {
 }
 
 type RegisterInspectionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Inspection    *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
-	Codes         []*InspectionCode      `protobuf:"bytes,2,rep,name=codes,proto3" json:"codes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Inspection *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
+	Codes      []*InspectionCode      `protobuf:"bytes,2,rep,name=codes,proto3" json:"codes,omitempty"`
+	// joint_inspection is set when the plan was merged with other agencies'.
+	JointInspection *JointInspection    `protobuf:"bytes,3,opt,name=joint_inspection,json=jointInspection,proto3" json:"joint_inspection,omitempty"`
+	Warnings        []*FrequencyWarning `protobuf:"bytes,4,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RegisterInspectionResponse) Reset() {
 	*x = RegisterInspectionResponse{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[3]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -541,7 +714,7 @@ func (x *RegisterInspectionResponse) String() string {
 func (*RegisterInspectionResponse) ProtoMessage() {}
 
 func (x *RegisterInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[3]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -554,7 +727,7 @@ func (x *RegisterInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterInspectionResponse.ProtoReflect.Descriptor instead.
 func (*RegisterInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RegisterInspectionResponse) GetInspection() *Inspection {
@@ -571,6 +744,20 @@ func (x *RegisterInspectionResponse) GetCodes() []*InspectionCode {
 	return nil
 }
 
+func (x *RegisterInspectionResponse) GetJointInspection() *JointInspection {
+	if x != nil {
+		return x.JointInspection
+	}
+	return nil
+}
+
+func (x *RegisterInspectionResponse) GetWarnings() []*FrequencyWarning {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
 type CancelInspectionRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	InspectionId  string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
@@ -581,7 +768,7 @@ type CancelInspectionRequest struct {
 
 func (x *CancelInspectionRequest) Reset() {
 	*x = CancelInspectionRequest{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[4]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -593,7 +780,7 @@ func (x *CancelInspectionRequest) String() string {
 func (*CancelInspectionRequest) ProtoMessage() {}
 
 func (x *CancelInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[4]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -606,7 +793,7 @@ func (x *CancelInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelInspectionRequest.ProtoReflect.Descriptor instead.
 func (*CancelInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CancelInspectionRequest) GetInspectionId() string {
@@ -624,15 +811,18 @@ func (x *CancelInspectionRequest) GetReason() string {
 }
 
 type CancelInspectionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Inspection    *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Inspection *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
+	// joint_inspection is what goes on without the cancelled plan, if it was
+	// part of one.
+	JointInspection *JointInspection `protobuf:"bytes,2,opt,name=joint_inspection,json=jointInspection,proto3" json:"joint_inspection,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CancelInspectionResponse) Reset() {
 	*x = CancelInspectionResponse{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[5]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -644,7 +834,7 @@ func (x *CancelInspectionResponse) String() string {
 func (*CancelInspectionResponse) ProtoMessage() {}
 
 func (x *CancelInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[5]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -657,12 +847,19 @@ func (x *CancelInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelInspectionResponse.ProtoReflect.Descriptor instead.
 func (*CancelInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CancelInspectionResponse) GetInspection() *Inspection {
 	if x != nil {
 		return x.Inspection
+	}
+	return nil
+}
+
+func (x *CancelInspectionResponse) GetJointInspection() *JointInspection {
+	if x != nil {
+		return x.JointInspection
 	}
 	return nil
 }
@@ -676,7 +873,7 @@ type GetInspectionRequest struct {
 
 func (x *GetInspectionRequest) Reset() {
 	*x = GetInspectionRequest{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[6]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -688,7 +885,7 @@ func (x *GetInspectionRequest) String() string {
 func (*GetInspectionRequest) ProtoMessage() {}
 
 func (x *GetInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[6]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -701,7 +898,7 @@ func (x *GetInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInspectionRequest.ProtoReflect.Descriptor instead.
 func (*GetInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetInspectionRequest) GetInspectionId() string {
@@ -720,7 +917,7 @@ type GetInspectionResponse struct {
 
 func (x *GetInspectionResponse) Reset() {
 	*x = GetInspectionResponse{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[7]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -732,7 +929,7 @@ func (x *GetInspectionResponse) String() string {
 func (*GetInspectionResponse) ProtoMessage() {}
 
 func (x *GetInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[7]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -745,7 +942,7 @@ func (x *GetInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInspectionResponse.ProtoReflect.Descriptor instead.
 func (*GetInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetInspectionResponse) GetInspection() *Inspection {
@@ -767,7 +964,7 @@ type GetInspectionCodesRequest struct {
 
 func (x *GetInspectionCodesRequest) Reset() {
 	*x = GetInspectionCodesRequest{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[8]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +976,7 @@ func (x *GetInspectionCodesRequest) String() string {
 func (*GetInspectionCodesRequest) ProtoMessage() {}
 
 func (x *GetInspectionCodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[8]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +989,7 @@ func (x *GetInspectionCodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInspectionCodesRequest.ProtoReflect.Descriptor instead.
 func (*GetInspectionCodesRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetInspectionCodesRequest) GetInspectionId() string {
@@ -825,7 +1022,7 @@ type GetInspectionCodesResponse struct {
 
 func (x *GetInspectionCodesResponse) Reset() {
 	*x = GetInspectionCodesResponse{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[9]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +1034,7 @@ func (x *GetInspectionCodesResponse) String() string {
 func (*GetInspectionCodesResponse) ProtoMessage() {}
 
 func (x *GetInspectionCodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[9]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +1047,7 @@ func (x *GetInspectionCodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInspectionCodesResponse.ProtoReflect.Descriptor instead.
 func (*GetInspectionCodesResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetInspectionCodesResponse) GetCodes() []*InspectionCode {
@@ -864,7 +1061,7 @@ var File_ruqi_v1_inspection_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/inspection.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x05\n" +
+	"\x18ruqi/v1/inspection.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x06\n" +
 	"\n" +
 	"Inspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -885,7 +1082,20 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\rregistered_by\x18\r \x01(\tR\fregisteredBy\x12=\n" +
 	"\fcancelled_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vcancelledAt\x12#\n" +
 	"\rcancel_reason\x18\x0f \x01(\tR\fcancelReason\x12I\n" +
-	"\x13first_checked_in_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x10firstCheckedInAt\"\xa0\x02\n" +
+	"\x13first_checked_in_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x10firstCheckedInAt\x12.\n" +
+	"\x13joint_inspection_id\x18\x11 \x01(\tR\x11jointInspectionId\"\xb1\x01\n" +
+	"\x0fJointInspection\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
+	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
+	"\x0elead_agency_id\x18\x03 \x01(\tR\fleadAgencyId\x12%\n" +
+	"\x0einspection_ids\x18\x04 \x03(\tR\rinspectionIds\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\x03R\aversion\"\x84\x01\n" +
+	"\x10FrequencyWarning\x12\x12\n" +
+	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count\x12\x16\n" +
+	"\x06period\x18\x04 \x01(\tR\x06period\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"\xa0\x02\n" +
 	"\x0eInspectionCode\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1d\n" +
 	"\n" +
@@ -912,19 +1122,22 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\x11trigger_reference\x18\t \x01(\tR\x10triggerReference\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\n" +
-	" \x01(\tR\trequestId\"\x80\x01\n" +
+	" \x01(\tR\trequestId\"\xfc\x01\n" +
 	"\x1aRegisterInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
 	"inspection\x12-\n" +
-	"\x05codes\x18\x02 \x03(\v2\x17.ruqi.v1.InspectionCodeR\x05codes\"V\n" +
+	"\x05codes\x18\x02 \x03(\v2\x17.ruqi.v1.InspectionCodeR\x05codes\x12C\n" +
+	"\x10joint_inspection\x18\x03 \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\x125\n" +
+	"\bwarnings\x18\x04 \x03(\v2\x19.ruqi.v1.FrequencyWarningR\bwarnings\"V\n" +
 	"\x17CancelInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"O\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x94\x01\n" +
 	"\x18CancelInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
-	"inspection\";\n" +
+	"inspection\x12C\n" +
+	"\x10joint_inspection\x18\x02 \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\";\n" +
 	"\x14GetInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"L\n" +
 	"\x15GetInspectionResponse\x123\n" +
@@ -967,53 +1180,58 @@ func file_ruqi_v1_inspection_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_inspection_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_inspection_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_ruqi_v1_inspection_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_ruqi_v1_inspection_proto_goTypes = []any{
 	(InspectionType)(0),                // 0: ruqi.v1.InspectionType
 	(InspectionState)(0),               // 1: ruqi.v1.InspectionState
 	(*Inspection)(nil),                 // 2: ruqi.v1.Inspection
-	(*InspectionCode)(nil),             // 3: ruqi.v1.InspectionCode
-	(*RegisterInspectionRequest)(nil),  // 4: ruqi.v1.RegisterInspectionRequest
-	(*RegisterInspectionResponse)(nil), // 5: ruqi.v1.RegisterInspectionResponse
-	(*CancelInspectionRequest)(nil),    // 6: ruqi.v1.CancelInspectionRequest
-	(*CancelInspectionResponse)(nil),   // 7: ruqi.v1.CancelInspectionResponse
-	(*GetInspectionRequest)(nil),       // 8: ruqi.v1.GetInspectionRequest
-	(*GetInspectionResponse)(nil),      // 9: ruqi.v1.GetInspectionResponse
-	(*GetInspectionCodesRequest)(nil),  // 10: ruqi.v1.GetInspectionCodesRequest
-	(*GetInspectionCodesResponse)(nil), // 11: ruqi.v1.GetInspectionCodesResponse
-	(*timestamppb.Timestamp)(nil),      // 12: google.protobuf.Timestamp
+	(*JointInspection)(nil),            // 3: ruqi.v1.JointInspection
+	(*FrequencyWarning)(nil),           // 4: ruqi.v1.FrequencyWarning
+	(*InspectionCode)(nil),             // 5: ruqi.v1.InspectionCode
+	(*RegisterInspectionRequest)(nil),  // 6: ruqi.v1.RegisterInspectionRequest
+	(*RegisterInspectionResponse)(nil), // 7: ruqi.v1.RegisterInspectionResponse
+	(*CancelInspectionRequest)(nil),    // 8: ruqi.v1.CancelInspectionRequest
+	(*CancelInspectionResponse)(nil),   // 9: ruqi.v1.CancelInspectionResponse
+	(*GetInspectionRequest)(nil),       // 10: ruqi.v1.GetInspectionRequest
+	(*GetInspectionResponse)(nil),      // 11: ruqi.v1.GetInspectionResponse
+	(*GetInspectionCodesRequest)(nil),  // 12: ruqi.v1.GetInspectionCodesRequest
+	(*GetInspectionCodesResponse)(nil), // 13: ruqi.v1.GetInspectionCodesResponse
+	(*timestamppb.Timestamp)(nil),      // 14: google.protobuf.Timestamp
 }
 var file_ruqi_v1_inspection_proto_depIdxs = []int32{
-	12, // 0: ruqi.v1.Inspection.window_start:type_name -> google.protobuf.Timestamp
-	12, // 1: ruqi.v1.Inspection.window_end:type_name -> google.protobuf.Timestamp
+	14, // 0: ruqi.v1.Inspection.window_start:type_name -> google.protobuf.Timestamp
+	14, // 1: ruqi.v1.Inspection.window_end:type_name -> google.protobuf.Timestamp
 	0,  // 2: ruqi.v1.Inspection.type:type_name -> ruqi.v1.InspectionType
 	1,  // 3: ruqi.v1.Inspection.state:type_name -> ruqi.v1.InspectionState
-	12, // 4: ruqi.v1.Inspection.registered_at:type_name -> google.protobuf.Timestamp
-	12, // 5: ruqi.v1.Inspection.cancelled_at:type_name -> google.protobuf.Timestamp
-	12, // 6: ruqi.v1.Inspection.first_checked_in_at:type_name -> google.protobuf.Timestamp
-	12, // 7: ruqi.v1.InspectionCode.not_before:type_name -> google.protobuf.Timestamp
-	12, // 8: ruqi.v1.InspectionCode.expires_at:type_name -> google.protobuf.Timestamp
-	12, // 9: ruqi.v1.RegisterInspectionRequest.window_start:type_name -> google.protobuf.Timestamp
-	12, // 10: ruqi.v1.RegisterInspectionRequest.window_end:type_name -> google.protobuf.Timestamp
+	14, // 4: ruqi.v1.Inspection.registered_at:type_name -> google.protobuf.Timestamp
+	14, // 5: ruqi.v1.Inspection.cancelled_at:type_name -> google.protobuf.Timestamp
+	14, // 6: ruqi.v1.Inspection.first_checked_in_at:type_name -> google.protobuf.Timestamp
+	14, // 7: ruqi.v1.InspectionCode.not_before:type_name -> google.protobuf.Timestamp
+	14, // 8: ruqi.v1.InspectionCode.expires_at:type_name -> google.protobuf.Timestamp
+	14, // 9: ruqi.v1.RegisterInspectionRequest.window_start:type_name -> google.protobuf.Timestamp
+	14, // 10: ruqi.v1.RegisterInspectionRequest.window_end:type_name -> google.protobuf.Timestamp
 	0,  // 11: ruqi.v1.RegisterInspectionRequest.type:type_name -> ruqi.v1.InspectionType
 	2,  // 12: ruqi.v1.RegisterInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	3,  // 13: ruqi.v1.RegisterInspectionResponse.codes:type_name -> ruqi.v1.InspectionCode
-	2,  // 14: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	2,  // 15: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	3,  // 16: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
-	4,  // 17: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
-	6,  // 18: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
-	8,  // 19: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
-	10, // 20: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
-	5,  // 21: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
-	7,  // 22: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
-	9,  // 23: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
-	11, // 24: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
-	21, // [21:25] is the sub-list for method output_type
-	17, // [17:21] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	5,  // 13: ruqi.v1.RegisterInspectionResponse.codes:type_name -> ruqi.v1.InspectionCode
+	3,  // 14: ruqi.v1.RegisterInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
+	4,  // 15: ruqi.v1.RegisterInspectionResponse.warnings:type_name -> ruqi.v1.FrequencyWarning
+	2,  // 16: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	3,  // 17: ruqi.v1.CancelInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
+	2,  // 18: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	5,  // 19: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
+	6,  // 20: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
+	8,  // 21: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
+	10, // 22: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
+	12, // 23: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
+	7,  // 24: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
+	9,  // 25: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
+	11, // 26: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
+	13, // 27: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
+	24, // [24:28] is the sub-list for method output_type
+	20, // [20:24] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_inspection_proto_init() }
@@ -1027,7 +1245,7 @@ func file_ruqi_v1_inspection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_inspection_proto_rawDesc), len(file_ruqi_v1_inspection_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

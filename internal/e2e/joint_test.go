@@ -1,0 +1,222 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// registerAs registers through gRPC as an officer of agency.
+func (w *world) registerAs(agency, uscc string, items []string, start, end time.Time, typ ruqiv1.InspectionType) (*ruqiv1.RegisterInspectionResponse, error) {
+	w.t.Helper()
+	officers := w.f.officersOf[agency]
+	tok := w.officerToken(officers[0])
+	req := &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: uscc, CheckItemIds: items, OfficerIds: officers[:2],
+		WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(end),
+		Type: typ, Reason: "联合检查测试", TriggerReference: "TS-2026-001",
+	}
+	return ruqiv1.NewInspectionServiceClient(w.conn(tok)).RegisterInspection(context.Background(), req)
+}
+
+var tokenCache sync.Map
+
+func (w *world) officerToken(officer string) string {
+	key := w.dataDir + "/" + officer
+	if t, ok := tokenCache.Load(key); ok {
+		return t.(string)
+	}
+	t := w.issueToken("officer", officer)
+	tokenCache.Store(key, t)
+	return t
+}
+
+func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) {
+	w := newWorld(t)
+	start := time.Now()
+	// AG-03 and AG-04 both list the same fire-safety check (CI-0017, CI-0018).
+	a, err := w.registerAs("AG-03", w.f.entA, []string{"CI-0017", w.f.itemsOf["AG-03"][0]}, start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.GetJointInspection() != nil {
+		t.Fatalf("a plan alone is no joint inspection: %v", a.GetJointInspection())
+	}
+	b, err := w.registerAs("AG-04", w.f.entA, []string{"CI-0018"}, start, start.Add(6*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := b.GetJointInspection()
+	if j == nil || len(j.GetInspectionIds()) != 2 || j.GetLeadAgencyId() != "AG-03" {
+		t.Fatalf("joint = %v, want both plans with AG-03 leading", j)
+	}
+	// The first agency's code, issued before the merge, now shows the joint
+	// visit: both agencies, four officers, the shared check once under both.
+	got, _ := w.scan(w.entA, a.GetCodes()[0].GetToken())
+	wantVerdict(t, "first agency's code", got, ruqiv1.Verdict_VERDICT_VALID)
+	v := got.GetInspection()
+	if v.GetJointInspectionId() != j.GetId() || len(v.GetAgencies()) != 2 || len(v.GetOfficers()) != 4 || v.GetAgencies()[0].GetId() != "AG-03" {
+		t.Fatalf("view of the joint visit: %v", v)
+	}
+	shared := 0
+	for _, it := range v.GetCheckItems() {
+		if len(it.GetAgencyIds()) == 2 {
+			shared++
+		}
+	}
+	if len(v.GetCheckItems()) != 2 || shared != 1 {
+		t.Fatalf("checklist %v: want 2 lines, the fire check once under both agencies", v.GetCheckItems())
+	}
+
+	// A third agency whose window overlaps only the second plan joins too.
+	c, err := w.registerAs("AG-05", w.f.entA, w.f.itemsOf["AG-05"][:1], start.Add(5*time.Hour), start.Add(8*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GetJointInspection().GetId() != j.GetId() || len(c.GetJointInspection().GetInspectionIds()) != 3 {
+		t.Fatalf("third plan: %v", c.GetJointInspection())
+	}
+
+	// The same agency again, overlapping its own plan: a duplicate, named.
+	_, err = w.registerAs("AG-03", w.f.entA, w.f.itemsOf["AG-03"][1:2], start.Add(time.Hour), start.Add(2*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	wantStatus(t, err, codes.AlreadyExists, "DUPLICATE_PLAN")
+	if !strings.Contains(status.Convert(err).Message(), a.GetInspection().GetId()) {
+		t.Fatalf("duplicate message does not name the existing inspection: %v", err)
+	}
+
+	// The lead withdraws: the visit goes on for the others, AG-04 leading.
+	cancel, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officerToken(w.f.officersOf["AG-03"][0]))).CancelInspection(context.Background(),
+		&ruqiv1.CancelInspectionRequest{InspectionId: a.GetInspection().GetId(), Reason: "改为单独专项检查"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cancel.GetJointInspection().GetLeadAgencyId() != "AG-04" {
+		t.Fatalf("after the lead withdrew: %v", cancel.GetJointInspection())
+	}
+	got, _ = w.scan(w.entA, b.GetCodes()[0].GetToken())
+	wantVerdict(t, "second agency's code after the withdrawal", got, ruqiv1.Verdict_VERDICT_VALID)
+	if len(got.GetInspection().GetAgencies()) != 2 || got.GetInspection().GetLeadAgencyId() != "AG-04" {
+		t.Fatalf("view after withdrawal: %v", got.GetInspection())
+	}
+	got, _ = w.scan(w.entA, a.GetCodes()[0].GetToken())
+	wantVerdict(t, "withdrawn plan's code", got, ruqiv1.Verdict_VERDICT_CANCELLED)
+}
+
+func TestPolicy_CapsAndWarnings(t *testing.T) {
+	w := newWorld(t)
+	day := time.Now().Add(24 * time.Hour)
+	items := w.f.itemsOf["AG-02"][:1]
+	// The default policy: at most 2 proactive inspections per agency per
+	// enterprise per calendar year (涟源).
+	for i := 0; i < 2; i++ {
+		s := day.Add(time.Duration(i) * 48 * time.Hour)
+		if _, err := w.registerAs("AG-02", w.f.entB, items, s, s.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := day.Add(96 * time.Hour)
+	_, err := w.registerAs("AG-02", w.f.entB, items, s, s.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	wantStatus(t, err, codes.ResourceExhausted, "FREQUENCY_CAP")
+	if msg := status.Convert(err).Message(); !strings.Contains(msg, "上限为2次") || !strings.Contains(msg, "第3次") {
+		t.Fatalf("cap message should name the rule, the count and the period: %s", msg)
+	}
+	// 有事必到: a case-triggered check is not capped.
+	if _, err := w.registerAs("AG-02", w.f.entB, items, s, s.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_CASE); err != nil {
+		t.Fatalf("case-triggered check refused: %v", err)
+	}
+	// A second separate visit on the first day is registered with a warning.
+	resp, err := w.registerAs("AG-06", w.f.entB, w.f.itemsOf["AG-06"][:1], day.Add(3*time.Hour), day.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]bool{}
+	for _, w := range resp.GetWarnings() {
+		rules[w.GetRule()] = true
+	}
+	if !rules["visits_per_day"] {
+		t.Fatalf("warnings %v, want visits_per_day among them", resp.GetWarnings())
+	}
+	// Grade A: no proactive inspection at all.
+	_, err = w.registerAs("AG-02", w.f.gradeA, items, day, day.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	wantStatus(t, err, codes.ResourceExhausted, "FREQUENCY_CAP")
+	// The refusals and the warning are in the log for the 司法局.
+	events := w.mustCLI(w.admin, "-o", "json", "admin", "events", "list")
+	var ev ruqiv1.ListEventsResponse
+	mustUnmarshal(t, events, &ev)
+	n := map[ruqiv1.EventType]int{}
+	for _, e := range ev.GetEvents() {
+		n[e.GetType()]++
+	}
+	if n[ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED] != 2 || n[ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING] < 1 {
+		t.Fatalf("events by type: %v", n)
+	}
+}
+
+// 64 officers of 9 agencies register at once for one enterprise, every window
+// overlapping: one plan per agency is accepted, all in one joint inspection.
+func TestJoint_ConcurrentRegistrations_OneJointInspection(t *testing.T) {
+	w := newWorld(t)
+	start := time.Now().Add(2 * time.Hour)
+	const n = 64
+	var wg sync.WaitGroup
+	type result struct {
+		resp *ruqiv1.RegisterInspectionResponse
+		err  error
+	}
+	results := make([]result, n)
+	for _, a := range w.f.agencies {
+		w.officerToken(w.f.officersOf[a][0]) // issue tokens before the rush
+	}
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			a := w.f.agencies[i%len(w.f.agencies)]
+			s := start.Add(time.Duration(i%5) * 15 * time.Minute)
+			resp, err := w.registerAs(a, w.f.entA, w.f.itemsOf[a][:1], s, s.Add(3*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+			results[i] = result{resp, err}
+		}(i)
+	}
+	wg.Wait()
+	accepted := map[string]int{}
+	joints := map[string]bool{}
+	for i, r := range results {
+		if r.err != nil {
+			if status.Code(r.err) != codes.AlreadyExists {
+				t.Fatalf("registration %d: %v", i, r.err)
+			}
+			continue
+		}
+		accepted[r.resp.GetInspection().GetAgencyId()]++
+	}
+	if len(accepted) != len(w.f.agencies) {
+		t.Fatalf("accepted per agency: %v, want one for each of %d agencies", accepted, len(w.f.agencies))
+	}
+	for a, c := range accepted {
+		if c != 1 {
+			t.Fatalf("agency %s: %d overlapping plans accepted", a, c)
+		}
+	}
+	// Every accepted plan now belongs to the same joint inspection.
+	for _, r := range results {
+		if r.err != nil {
+			continue
+		}
+		got, err := ruqiv1.NewInspectionServiceClient(w.conn(w.admin)).GetInspection(context.Background(), &ruqiv1.GetInspectionRequest{InspectionId: r.resp.GetInspection().GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		joints[got.GetInspection().GetJointInspectionId()] = true
+	}
+	if len(joints) != 1 || joints[""] {
+		t.Fatalf("accepted plans are in joint inspections %v, want exactly one", joints)
+	}
+}

@@ -1,0 +1,191 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Seed is the coordinator's view of an enterprise, read from the store: its
+// plans that are not cancelled and may still count (this year and last), in
+// the order they were registered, with the joint inspections the newest
+// decisions put them in. Within a joint inspection the earliest plan holds the
+// visit, as coord.State keeps it.
+func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
+	var seed coord.Seed
+	err := s.store.View(ctx, func(r store.Reader) error {
+		ent, err := r.Enterprise(uscc)
+		if err != nil {
+			return err
+		}
+		list, err := r.InspectionsOfEnterprise(uscc)
+		if err != nil {
+			return err
+		}
+		y := s.now().In(domain.Shanghai).Year()
+		since := time.Date(y-1, 1, 1, 0, 0, 0, 0, domain.Shanghai)
+		sort.SliceStable(list, func(i, j int) bool {
+			return list[i].GetRegisteredAt().AsTime().Before(list[j].GetRegisteredAt().AsTime())
+		})
+		holder := map[string]bool{}
+		for _, ins := range list {
+			joint, v, err := r.JointOf(ins.GetId())
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if v > seed.Version {
+				seed.Version = v
+			}
+			if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || ins.GetWindowEnd().AsTime().Before(since) {
+				continue
+			}
+			p := planOf(ins, ent)
+			p.JointID = joint
+			p.NewVisit = joint == "" || !holder[joint]
+			if joint != "" {
+				holder[joint] = true
+			}
+			seed.Plans = append(seed.Plans, p)
+		}
+		v, err := r.Count(versionKey(uscc))
+		if v > seed.Version {
+			seed.Version = v
+		}
+		return err
+	})
+	return seed, err
+}
+
+func versionKey(uscc string) string { return "coord_version|" + uscc }
+
+func planOf(ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise) coord.Plan {
+	return coord.Plan{
+		InspectionID: ins.GetId(),
+		AgencyID:     ins.GetAgencyId(),
+		USCC:         ins.GetEnterpriseUscc(),
+		Start:        ins.GetWindowStart().AsTime(),
+		End:          ins.GetWindowEnd().AsTime(),
+		Exempt:       ins.GetType() == ruqiv1.InspectionType_INSPECTION_TYPE_CASE,
+		Grade:        gradeLetter(ent.GetCreditGrade()),
+	}
+}
+
+func gradeLetter(g ruqiv1.CreditGrade) string {
+	switch g {
+	case ruqiv1.CreditGrade_CREDIT_GRADE_A:
+		return "A"
+	case ruqiv1.CreditGrade_CREDIT_GRADE_B:
+		return "B"
+	case ruqiv1.CreditGrade_CREDIT_GRADE_C:
+		return "C"
+	case ruqiv1.CreditGrade_CREDIT_GRADE_D:
+		return "D"
+	}
+	return ""
+}
+
+// applyDecision writes what a decision says about joint membership, keeping
+// only what the newest version says: decisions for one enterprise may commit
+// in any order, and an older one must not undo a newer one.
+func applyDecision(tx store.Tx, uscc string, d coord.Decision) (*ruqiv1.JointInspection, error) {
+	for _, id := range append(append([]string{}, d.Members...), d.Regrouped...) {
+		_, v, err := tx.JointOf(id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if d.Version > v {
+			if err := tx.PutJointOf(id, d.JointID, d.Version); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if v, err := tx.Count(versionKey(uscc)); err != nil {
+		return nil, err
+	} else if d.Version > v {
+		if err := tx.AddCount(versionKey(uscc), d.Version-v); err != nil {
+			return nil, err
+		}
+	}
+	if d.JointID == "" {
+		return nil, nil
+	}
+	j, err := tx.JointInspection(d.JointID)
+	if errors.Is(err, store.ErrNotFound) {
+		j, err = &ruqiv1.JointInspection{Id: d.JointID, EnterpriseUscc: uscc}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Members only grow: a plan whose window ended drops out of the
+	// coordinator but stays part of the visit it was in. Cancelled plans are
+	// filtered when read.
+	known := map[string]bool{}
+	for _, id := range j.GetInspectionIds() {
+		known[id] = true
+	}
+	for _, id := range d.Members {
+		if !known[id] {
+			j.InspectionIds = append(j.InspectionIds, id)
+		}
+	}
+	if d.Version > j.GetVersion() {
+		j.Version = d.Version
+		j.LeadAgencyId = d.LeadAgency
+	}
+	return j, tx.PutJointInspection(j)
+}
+
+// jointOf resolves an inspection's joint inspection, if any.
+func jointOf(r store.Reader, ins *ruqiv1.Inspection) (*ruqiv1.JointInspection, error) {
+	joint, _, err := r.JointOf(ins.GetId())
+	if errors.Is(err, store.ErrNotFound) || (err == nil && joint == "") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.JointInspection(joint)
+}
+
+// fillJoint sets the inspection's joint id from the newest decision.
+func fillJoint(r store.Reader, ins *ruqiv1.Inspection) error {
+	joint, _, err := r.JointOf(ins.GetId())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	ins.JointInspectionId = joint
+	return err
+}
+
+// breachMessage says a cap or warning in an officer's words.
+func breachMessage(b coord.Breach, capped bool) string {
+	what := map[string]string{
+		"agency_per_year":  "本部门对该企业的年度检查",
+		"visits_per_year":  "各部门对该企业的年度入企次数",
+		"visits_per_month": "该企业本月被入企检查次数",
+		"visits_per_week":  "该企业本周被入企检查次数",
+		"visits_per_day":   "该企业当日被入企检查次数",
+	}[b.Rule]
+	if what == "" {
+		what = "该企业（信用等级" + b.Rule[len("grade_"):len("grade_")+1] + "）的年度主动检查"
+	}
+	if capped {
+		return fmt.Sprintf("无事不扰：%s上限为%d次（%s），本次将是第%d次，不予报备。确有投诉举报、转办交办或事故，请按个案检查报备（有事必到）", what, b.Limit, b.Period, b.Count)
+	}
+	return fmt.Sprintf("频次预警：%s已达第%d次，超过%d次的预警线（%s）；已报备，并报送司法局", what, b.Count, b.Limit, b.Period)
+}
+
+func warningsProto(ws []coord.Breach) []*ruqiv1.FrequencyWarning {
+	var out []*ruqiv1.FrequencyWarning
+	for _, w := range ws {
+		out = append(out, &ruqiv1.FrequencyWarning{Rule: w.Rule, Limit: int32(w.Limit), Count: int32(w.Count), Period: w.Period, Message: breachMessage(w, false)})
+	}
+	return out
+}
