@@ -1,0 +1,153 @@
+package code
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/jpeg" // DecodeQRPNG also reads photos, which phones save as JPEG.
+	"image/png"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// ErrNotQR means an uploaded image could not be read or holds no QR code.
+var ErrNotQR = errors.New("图片中未识别到二维码")
+
+const (
+	// maxQRSize bounds QRPNG's image side in pixels, so a size taken from a
+	// request cannot make the server allocate gigabytes.
+	maxQRSize = 4096
+	// maxImageBytes and maxImagePixels bound DecodeQRPNG: a small PNG can
+	// declare a huge canvas (a decompression bomb), so the header is checked
+	// before any pixel is decoded. 40 megapixels covers phone photos.
+	maxImageBytes  = 20 << 20
+	maxImagePixels = 40_000_000
+)
+
+// QRPNG renders text as a PNG QR code of size×size pixels with recovery level
+// Medium (15 %), which survives a scuffed or partly covered screen without
+// making the symbol much denser. A negative size means -size pixels per
+// module. If size is too small for the symbol, the image is larger than
+// asked, as with go-qrcode.
+//
+// go-qrcode encodes the symbol, but the pixels are drawn here: go-qrcode
+// scales the symbol to exactly size pixels, so when size is not a multiple of
+// the module count its modules are unevenly 3 or 4 (say) pixels wide, and
+// gozxing then misreads a large share of them (with PURE_BARCODE it fails on
+// every such image). Here every module is the same whole number of pixels and
+// the rest of the image is extra white margin, which scanners read reliably.
+func QRPNG(text string, size int) ([]byte, error) {
+	if size > maxQRSize || size < -maxQRSize/64 {
+		return nil, fmt.Errorf("code: 二维码尺寸 %d 超出范围", size)
+	}
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("code: 生成二维码失败: %w", err)
+	}
+	bits := q.Bitmap() // includes the 4-module quiet zone
+	modules := len(bits)
+	scale := -size
+	if size >= 0 {
+		scale = size / modules
+	}
+	scale = max(scale, 1)
+	side := max(size, modules*scale)
+	margin := (side - modules*scale) / 2
+
+	// A two-colour paletted image compresses to a small PNG.
+	img := image.NewPaletted(image.Rect(0, 0, side, side), color.Palette{color.White, color.Black})
+	for y, row := range bits {
+		for x, dark := range row {
+			if !dark {
+				continue
+			}
+			for py := margin + y*scale; py < margin+(y+1)*scale; py++ {
+				off := img.PixOffset(margin+x*scale, py)
+				for i := range scale {
+					img.Pix[off+i] = 1
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("code: 生成二维码失败: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// QRTerminal renders text as a QR code of half-height block characters for
+// drawing in a terminal (dark modules on a light background). It returns ""
+// if the text does not fit into a QR code.
+func QRTerminal(text string) string {
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		return ""
+	}
+	return q.ToSmallString(false)
+}
+
+// DecodeQRPNG decodes a PNG or JPEG image holding one QR code and returns its
+// text. It first tries the PURE_BARCODE mode, which reads a clean rendered
+// image such as QRPNG's (the general finder-pattern detector misses some of
+// those), then falls back to TRY_HARDER without it for photos. The error
+// wraps ErrNotQR if the bytes are not an image or hold no QR code.
+func DecodeQRPNG(img []byte) (string, error) {
+	if len(img) == 0 {
+		return "", fmt.Errorf("%w: 图片为空", ErrNotQR)
+	}
+	if len(img) > maxImageBytes {
+		return "", fmt.Errorf("%w: 图片过大（%d 字节）", ErrNotQR, len(img))
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(img))
+	if err != nil {
+		return "", fmt.Errorf("%w: 无法识别图片格式（仅支持 PNG 和 JPEG）", ErrNotQR)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxImagePixels {
+		return "", fmt.Errorf("%w: 图片尺寸 %d×%d 不可用", ErrNotQR, cfg.Width, cfg.Height)
+	}
+	m, _, err := image.Decode(bytes.NewReader(img))
+	if err != nil {
+		return "", fmt.Errorf("%w: 图片已损坏", ErrNotQR)
+	}
+	text, err := decodeQR(m)
+	if err != nil {
+		return "", ErrNotQR
+	}
+	return text, nil
+}
+
+var (
+	pureHints      = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true}
+	tryHarderHints = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+)
+
+// decodeQR runs gozxing on an image. gozxing is a port of Java code that
+// signals some failures on odd inputs by panicking (index out of range);
+// since images come from users, a panic is turned into an error here rather
+// than taking down the request.
+func decodeQR(m image.Image) (text string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("gozxing panicked: %v", p)
+		}
+	}()
+	bmp, err := gozxing.NewBinaryBitmapFromImage(m)
+	if err != nil {
+		return "", err
+	}
+	reader := zxqr.NewQRCodeReader()
+	res, err := reader.Decode(bmp, pureHints)
+	if err != nil {
+		res, err = reader.Decode(bmp, tryHarderHints)
+		if err != nil {
+			return "", err
+		}
+	}
+	return res.GetText(), nil
+}
