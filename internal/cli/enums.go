@@ -137,6 +137,16 @@ func eventTypeLabel(t ruqiv1.EventType) string {
 		return "导入名录"
 	case ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED:
 		return "签发访问令牌"
+	case ruqiv1.EventType_EVENT_TYPE_MERGED:
+		return "并入联合检查"
+	case ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED:
+		return "重复报备被拒"
+	case ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED:
+		return "超频次上限被拒"
+	case ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING:
+		return "频次预警"
+	case ruqiv1.EventType_EVENT_TYPE_WITHDRAWN:
+		return "退出联合检查"
 	}
 	return unknownLabel(int32(t))
 }

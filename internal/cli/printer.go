@@ -199,7 +199,26 @@ func (p *tablePrinter) inspection(in *ruqiv1.Inspection, extra ...[2]string) {
 		pairs = append(pairs, kv("撤销时间", fmtTime(in.GetCancelledAt())))
 	}
 	pairs = append(pairs, kv("撤销原因", in.GetCancelReason()))
+	pairs = append(pairs, kv("联合检查", in.GetJointInspectionId()))
 	fields(p.out, append(pairs, extra...)...)
+}
+
+// joint prints a joint inspection (综合查一次) and the frequency warnings
+// that came with a registration.
+func (p *tablePrinter) joint(j *ruqiv1.JointInspection, warnings []*ruqiv1.FrequencyWarning) {
+	if j != nil {
+		p.println()
+		p.printf("综合查一次：已与其他部门的检查合并为一次联合检查（进一次门、查多项事）。\n")
+		fields(p.out,
+			kv("联合检查编号", j.GetId()),
+			kv("牵头部门", j.GetLeadAgencyId()),
+			kv("合并的报备", joinIDs(j.GetInspectionIds())),
+		)
+	}
+	for _, w := range warnings {
+		p.println()
+		p.printf("⚠ %s\n", w.GetMessage())
+	}
 }
 
 func (p *tablePrinter) codes(codes []*ruqiv1.InspectionCode) {
@@ -229,6 +248,7 @@ func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspection
 		retry = requestID + "（重试时加 --request-id " + requestID + "，不会重复报备）"
 	}
 	p.inspection(r.GetInspection(), kv("请求编号", retry))
+	p.joint(r.GetJointInspection(), r.GetWarnings())
 	if len(r.GetCodes()) > 0 {
 		p.println()
 		p.printf("入企码（共 %d 个，每位执法人员一个）：\n\n", len(r.GetCodes()))
@@ -242,6 +262,10 @@ func (p *tablePrinter) Cancelled(r *ruqiv1.CancelInspectionResponse) {
 	p.println("已撤销报备，入企码随即失效。")
 	p.println()
 	p.inspection(r.GetInspection())
+	if j := r.GetJointInspection(); j != nil {
+		p.println()
+		p.printf("联合检查 %s 继续进行，牵头部门：%s。\n", j.GetId(), j.GetLeadAgencyId())
+	}
 }
 
 func (p *tablePrinter) Codes(r *ruqiv1.GetInspectionCodesResponse, written []string) {
@@ -300,6 +324,7 @@ func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
 		kv("检查时间", fmtWindow(v.GetWindowStart(), v.GetWindowEnd())),
 		kv("事由", v.GetReason()),
 		kv("状态", inspectionStateLabel(v.GetState())),
+		kv("联合检查", v.GetJointInspectionId()),
 	)
 	if len(v.GetAgencies()) > 0 {
 		title := "执法部门"
@@ -330,7 +355,11 @@ func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
 		p.println("\n检查事项：")
 		t := newTable("编号", "检查事项", "执法部门", "依据", "领域")
 		for _, it := range v.GetCheckItems() {
-			t.add(it.GetCheckItemId(), it.GetName(), it.GetAgencyId(), orDash(legalBasis(it.GetLegalBasis())), orDash(it.GetDomain()))
+			agencies := it.GetAgencyId()
+			if len(it.GetAgencyIds()) > 1 {
+				agencies = joinIDs(it.GetAgencyIds())
+			}
+			t.add(it.GetCheckItemId(), it.GetName(), agencies, orDash(legalBasis(it.GetLegalBasis())), orDash(it.GetDomain()))
 		}
 		t.write(p.out)
 	}
