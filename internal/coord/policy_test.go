@@ -1,0 +1,80 @@
+package coord
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadPolicies_MostSpecificRegionWins_InheritsDefault(t *testing.T) {
+	p, err := LoadPolicies(filepath.Join("..", "..", "testdata", "policy", "example.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lianyuan := p.For("431382")
+	if lianyuan.Region != "431382" || *lianyuan.VisitsPerYear != 6 || *lianyuan.AgencyPerYear != 2 || *lianyuan.WarnVisitsPerDay != 1 {
+		t.Fatalf("涟源 policy %+v", lianyuan)
+	}
+	hengyang := p.For("430405") // a district of 衡阳
+	if hengyang.Region != "430400" || hengyang.ProactivePerYearByGrade["B"] != 4 || hengyang.VisitsPerYear != nil {
+		t.Fatalf("衡阳 district policy %+v", hengyang)
+	}
+	other := p.For("110105")
+	if other.Region != "" || *other.AgencyPerYear != 2 || other.Zone.String() != "Asia/Shanghai" {
+		t.Fatalf("default policy %+v", other)
+	}
+}
+
+func TestLoadPolicies_BadFiles(t *testing.T) {
+	for name, body := range map[string]string{
+		"unknown field": `{"default": {"agency_per_yaer": 2}}`,
+		"negative":      `{"default": {"agency_per_year": -1}}`,
+		"bad region":    `{"regions": {"5101": {}}}`,
+		"bad grade":     `{"default": {"proactive_per_year_by_grade": {"E": 1}}}`,
+		"bad zone":      `{"default": {"time_zone": "Mars/Olympus"}}`,
+		"not json":      `agency_per_year: 2`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "p.json")
+			os.WriteFile(path, []byte(body), 0o600)
+			if _, err := LoadPolicies(path); err == nil {
+				t.Fatalf("accepted %s", body)
+			}
+		})
+	}
+}
+
+// Periods are calendar periods in the policy's zone: the year of a plan at
+// 00:30 on 1 January in Beijing is the new year, though it is still 31
+// December in UTC; weeks start on Monday (ISO weeks).
+func TestCounters_CalendarPeriods(t *testing.T) {
+	pol := DefaultPolicies().For("510104")
+	at := func(s string) time.Time {
+		tm, _ := time.ParseInLocation("2006-01-02 15:04", s, pol.Zone)
+		return tm
+	}
+	keys := func(start string) string {
+		var out []string
+		for _, c := range pol.Counters(Plan{AgencyID: "AG-1", Start: at(start)}, "B") {
+			out = append(out, c.Key+"@"+c.ExpireAt.In(pol.Zone).Format("2006-01-02"))
+		}
+		return strings.Join(out, " ")
+	}
+	cases := map[string]string{
+		"2027-01-01 00:30": "a:AG-1:y:2027@2028-01-02 i:y:2027@2028-01-02 v:y:2027@2028-01-02 v:m:202701@2027-02-02 v:w:2026W53@2027-01-05 v:d:20270101@2027-01-03",
+		"2028-02-29 09:00": "a:AG-1:y:2028@2029-01-02 i:y:2028@2029-01-02 v:y:2028@2029-01-02 v:m:202802@2028-03-02 v:w:2028W09@2028-03-07 v:d:20280229@2028-03-02",
+	}
+	for start, want := range cases {
+		if got := keys(start); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", start, got, want)
+		}
+	}
+	// Exempt plans are never capped and add only to visit counts.
+	for _, c := range pol.Counters(Plan{AgencyID: "AG-1", Start: at("2026-11-23 09:00"), Exempt: true}, "A") {
+		if c.Cap >= 0 || !c.Visit {
+			t.Fatalf("exempt plan counter %+v", c)
+		}
+	}
+}
