@@ -63,7 +63,13 @@ func (r *Record) Apply(p coord.Plan, d coord.Decision) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if d.Outcome == coord.Accepted || d.Outcome == coord.Joined {
-		r.plans[p.USCC] = append(r.plans[p.USCC], p)
+		known := false
+		for _, q := range r.plans[p.USCC] {
+			known = known || q.InspectionID == p.InspectionID
+		}
+		if !known { // a retried decision writes nothing new
+			r.plans[p.USCC] = append(r.plans[p.USCC], p)
+		}
 	}
 	for _, id := range append(append([]string{}, d.Members...), d.Regrouped...) {
 		if d.Version > r.jointV[id] {

@@ -1,0 +1,41 @@
+// Package redis is the coordinator of the shared mode: coord.State's
+// decisions made by Lua scripts on Redis, atomically per enterprise, for any
+// number of server replicas.
+//
+// Every decision kind is one script (decide.lua, withdraw.lua, seed.lua,
+// forget.lua, each preceded by lib.lua's shared steps), run with EVALSHA and
+// EVAL as the fallback. The scripts do what coord.State does, step by step;
+// seeding reuses coord.NewState in Go and only writes its result.
+//
+// Keys of one enterprise all carry the hash tag {USCC}, so that a script
+// touches one Redis Cluster slot:
+//
+//	ruqi:{USCC}:p          hash    the enterprise's state:
+//	  <inspection id>                cjson of an open plan: a agency, s/e window
+//	                                 (unix ms), x exempt, j joint id, nv new
+//	                                 visit, o order, c names of the counters it
+//	                                 charged
+//	  #v, #o                         version, order counter
+//	  #seeded                        "1": seeded from the store
+//	  #c:<name>                      a live counter's expiry (Counter.ExpireAt,
+//	                                 unix ms); the list Forget deletes by
+//	  #x                             when Redis expires the hash (unix ms)
+//	ruqi:{USCC}:c:<name>   string  the count of one calendar period, name being
+//	                               Counter.Key ("a:AG-1:y:2026", "v:w:2026W48")
+//
+// Inspection ids starting with "#" are refused, so that no plan is taken for
+// the state's own fields.
+//
+// Time comes from the caller: decisions compare with the now argument, never
+// with Redis's clock, so a count lapses exactly when Counter.ExpireAt is no
+// longer after now, as in coord.State. Redis's own expiry only collects
+// garbage: a counter key expires at Counter.ExpireAt (its calendar period
+// plus the policy's margin) or, if that is less than a day ahead of Redis's
+// clock, a day after the write; the hash expires when no plan is open and no
+// count is live any more (and at least a day after the last write). An
+// enterprise whose hash is gone, or was never written, is seeded again from
+// the store before its next decision.
+//
+// Redis unreachable (refused, timed out, connection lost) or unable to serve
+// (loading, failover) gives an error wrapping coord.ErrUnavailable.
+package redis

@@ -1,0 +1,323 @@
+-- lib.lua: what decide.lua, withdraw.lua, seed.lua and forget.lua share. Go
+-- prepends it to each of them, so every script is one self-contained EVAL.
+--
+-- One enterprise's keys, all under the hash tag {USCC} so that they hash to
+-- one Redis Cluster slot:
+--   KEYS[1] ruqi:{USCC}:p          hash: the enterprise's state
+--             <inspection id>      cjson of an open plan (see decodePlan)
+--             #v, #o               version, order counter
+--             #seeded              "1" once seeded from the store
+--             #c:<name>            logical expiry (unix ms) of a live counter
+--             #x                   when Redis expires this hash (unix ms)
+--           ruqi:{USCC}:c:<name>   string: the count of one calendar period
+--
+-- Inspection ids never start with "#" (Go refuses them), so a field is a plan
+-- or state, never both.
+--
+-- Counter keys the caller names are passed in KEYS by Go. The scripts touch
+-- other counter keys too, which only Redis knows: those charged by stored
+-- plans (a bridged visit given back, a withdrawal) and those listed in the
+-- hash (pruning, forgetting). They are built here from KEYS[1]'s own prefix,
+-- so they carry the same hash tag and live in the same slot: still one slot
+-- per script, and Cluster-safe.
+--
+-- Time: every decision compares with ARGV's now (unix ms, from the caller),
+-- never with Redis's clock, exactly as coord.State does: a count is live
+-- while its logical expiry is after now. Redis's own expiries only collect
+-- garbage. A counter key expires at its logical expiry, or a grace period
+-- after Redis's clock (TIME) if that is later: PEXPIREAT in the past deletes
+-- a key at once, and a caller whose now is behind Redis's clock (a test in
+-- a past year, a replica's clock behind) must not lose its counts. The hash
+-- expires once no plan is open and no count is live (and not within a grace
+-- period of a write); the next decision then seeds the enterprise from the
+-- store again, which is the record.
+
+local stateKey = KEYS[1]
+local prefix = string.sub(stateKey, 1, -2) -- "ruqi:{USCC}:"
+local GRACE = 86400000 -- ms: one day
+local CHUNK = 1000 -- arguments per variadic call, well below Lua's stack limit
+
+local ACCEPTED, JOINED, DUPLICATE, CAPPED = 1, 2, 3, 4
+
+local function counterKey(name)
+	return prefix .. 'c:' .. name
+end
+
+local function int(x)
+	return string.format('%d', x)
+end
+
+local function startsWith(s, p)
+	return string.sub(s, 1, #p) == p
+end
+
+-- Byte-wise string order, as Go's: Lua's < uses strcoll, and redis-server
+-- sets LC_COLLATE from its environment.
+local function less(a, b)
+	for i = 1, math.min(#a, #b) do
+		local x, y = string.byte(a, i), string.byte(b, i)
+		if x ~= y then
+			return x < y
+		end
+	end
+	return #a < #b
+end
+
+-- redis.call(cmd, [key,] list...) in chunks.
+local function callChunked(cmd, key, list, step)
+	for i = 1, #list, step do
+		local last = math.min(i + step - 1, #list)
+		if key ~= nil then
+			redis.call(cmd, key, unpack(list, i, last))
+		else
+			redis.call(cmd, unpack(list, i, last))
+		end
+	end
+end
+
+local wallClock = nil
+-- Redis's clock, for garbage-collection expiries only.
+local function wall()
+	if wallClock == nil then
+		local t = redis.call('TIME')
+		wallClock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+	end
+	return wallClock
+end
+
+local function gcAt(logical)
+	local floor = wall() + GRACE
+	if logical > floor then
+		return logical
+	end
+	return floor
+end
+
+-- A plan as stored: a agency, s/e window start/end (unix ms), x exempt,
+-- j joint id ("" alone), nv new visit, o order, c names of the counters it
+-- charged.
+local function decodePlan(id, raw)
+	local p = cjson.decode(raw)
+	p.id = id
+	if type(p.c) ~= 'table' then
+		p.c = {}
+	end
+	if type(p.j) ~= 'string' then
+		p.j = ''
+	end
+	p.x = p.x == true
+	p.nv = p.nv == true
+	return p
+end
+
+local function encodePlan(p)
+	local c = p.c
+	if #c == 0 then
+		c = nil -- cjson writes an empty table as {}; absent reads back as empty
+	end
+	return cjson.encode({a = p.a, s = p.s, e = p.e, x = p.x, j = p.j, nv = p.nv, o = p.o, c = c})
+end
+
+-- Writes to the hash wait in st.dirty (field -> value, or false to delete)
+-- and go out in one HSET and one HDEL: see flush.
+local function setField(st, f, v)
+	st.dirty[f] = v
+end
+
+local function savePlan(st, p)
+	setField(st, p.id, encodePlan(p))
+end
+
+-- The enterprise's state: plans by id, counts (name -> logical expiry) and
+-- their values as read, version, order, expiry of the hash, and whether it
+-- was seeded at all.
+local function loadState()
+	local st = {plans = {}, counts = {}, vals = {}, v = 0, o = 0, x = nil, seeded = false, dirty = {}}
+	local raw = redis.call('HGETALL', stateKey)
+	for i = 1, #raw, 2 do
+		local f, val = raw[i], raw[i + 1]
+		if string.byte(f, 1) ~= 35 then -- not "#": a plan
+			st.plans[f] = decodePlan(f, val)
+		elseif f == '#v' then
+			st.v = tonumber(val)
+		elseif f == '#o' then
+			st.o = tonumber(val)
+		elseif f == '#x' then
+			st.x = tonumber(val)
+		elseif f == '#seeded' then
+			st.seeded = true
+		elseif startsWith(f, '#c:') then
+			st.counts[string.sub(f, 4)] = tonumber(val)
+		end
+	end
+	st.v0, st.o0 = st.v, st.o
+	return st
+end
+
+-- Reads the values of the live counters among names that are not read yet,
+-- in one MGET.
+local function fetch(st, names)
+	local want, keys = {}, {}
+	for _, name in ipairs(names) do
+		if st.counts[name] ~= nil and st.vals[name] == nil then
+			table.insert(want, name)
+			table.insert(keys, counterKey(name))
+		end
+	end
+	if #keys == 0 then
+		return
+	end
+	local got = redis.call('MGET', unpack(keys))
+	for i, name in ipairs(want) do
+		st.vals[name] = tonumber(got[i]) or 0
+	end
+end
+
+-- State.prune: plans whose window has ended can no longer be joined; counts
+-- whose period has lapsed are gone.
+local function prune(st, now)
+	for id, p in pairs(st.plans) do
+		if p.e <= now then
+			st.plans[id] = nil
+			setField(st, id, false)
+		end
+	end
+	local lapsed, keys = {}, {}
+	for name, exp in pairs(st.counts) do
+		if exp <= now then
+			table.insert(lapsed, name)
+			table.insert(keys, counterKey(name))
+		end
+	end
+	for _, name in ipairs(lapsed) do
+		st.counts[name] = nil
+		setField(st, '#c:' .. name, false)
+	end
+	callChunked('DEL', nil, keys, CHUNK)
+end
+
+-- State.count, after prune: every count in st.counts is live.
+local function count(st, name)
+	if st.counts[name] == nil then
+		return 0
+	end
+	fetch(st, {name})
+	return st.vals[name]
+end
+
+-- State.add: d is +1 (exp the counter's expiry) or -1 (exp nil).
+local function add(st, name, d, exp)
+	local live = st.counts[name]
+	local n = d
+	if live ~= nil then
+		fetch(st, {name})
+		n = st.vals[name] + d
+		if exp == nil or exp < live then
+			exp = live
+		end
+	end
+	if n <= 0 then
+		st.counts[name], st.vals[name] = nil, nil
+		setField(st, '#c:' .. name, false)
+		redis.call('DEL', counterKey(name))
+		return
+	end
+	if exp ~= live then
+		setField(st, '#c:' .. name, int(exp))
+	end
+	st.counts[name], st.vals[name] = exp, n
+	redis.call('SET', counterKey(name), int(n), 'PXAT', int(gcAt(exp)))
+end
+
+local function sorted(st)
+	local out = {}
+	for _, p in pairs(st.plans) do
+		table.insert(out, p)
+	end
+	table.sort(out, function(a, b)
+		return a.o < b.o
+	end)
+	return out
+end
+
+local function members(st, joint)
+	local out = {}
+	for _, p in ipairs(sorted(st)) do
+		if p.j == joint then
+			table.insert(out, p)
+		end
+	end
+	return out
+end
+
+-- State.describe, as the wire decision: o outcome, j joint, l lead agency,
+-- m members, r regrouped, x existing, cap, w warnings, v version.
+local function describe(st, ps, outcome)
+	local d = {o = outcome, j = ps.j, v = st.v}
+	if ps.j == '' then
+		d.m = {ps.id}
+		d.l = ps.a
+		return d
+	end
+	d.m = {}
+	for _, m in ipairs(members(st, ps.j)) do
+		if d.l == nil then
+			d.l = m.a
+		end
+		table.insert(d.m, m.id)
+	end
+	return d
+end
+
+-- Keeps the hash until no plan is open and no count is live, and at least a
+-- grace period past Redis's clock. It moves the expiry a grace period further
+-- than needed, so that most writes need not move it at all.
+local function keepAlive(st)
+	local keep = wall() + GRACE
+	for _, p in pairs(st.plans) do
+		if p.e > keep then
+			keep = p.e
+		end
+	end
+	for _, exp in pairs(st.counts) do
+		if exp > keep then
+			keep = exp
+		end
+	end
+	if st.x ~= nil and st.x >= keep then
+		return
+	end
+	st.x = keep + GRACE
+	setField(st, '#x', int(st.x))
+	redis.call('PEXPIREAT', stateKey, int(st.x))
+end
+
+-- Writes what waits in st.dirty, with the version and order counter if
+-- they moved.
+local function flush(st)
+	if st.v ~= st.v0 then
+		setField(st, '#v', int(st.v))
+	end
+	if st.o ~= st.o0 then
+		setField(st, '#o', int(st.o))
+	end
+	local sets, dels = {}, {}
+	for f, v in pairs(st.dirty) do
+		if v then
+			table.insert(sets, f)
+			table.insert(sets, v)
+		else
+			table.insert(dels, f)
+		end
+	end
+	callChunked('HSET', stateKey, sets, CHUNK)
+	callChunked('HDEL', stateKey, dels, CHUNK)
+	st.dirty, st.v0, st.o0 = {}, st.v, st.o
+end
+
+-- Ends a script that decided: writes the state and answers d.
+local function finish(st, d)
+	keepAlive(st)
+	flush(st)
+	return cjson.encode(d)
+end

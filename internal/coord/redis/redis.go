@@ -1,0 +1,359 @@
+package redis
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/ruqi/ruqi/internal/coord"
+)
+
+var (
+	//go:embed lib.lua
+	libLua string
+	//go:embed decide.lua
+	decideLua string
+	//go:embed withdraw.lua
+	withdrawLua string
+	//go:embed seed.lua
+	seedLua string
+	//go:embed forget.lua
+	forgetLua string
+
+	// Each script is the shared library followed by its own body: one
+	// self-contained EVAL, run by EVALSHA with EVAL as the fallback when
+	// Redis does not know it (after a restart or SCRIPT FLUSH).
+	decideScript   = goredis.NewScript(libLua + "\n" + decideLua)
+	withdrawScript = goredis.NewScript(libLua + "\n" + withdrawLua)
+	seedScript     = goredis.NewScript(libLua + "\n" + seedLua)
+	forgetScript   = goredis.NewScript(libLua + "\n" + forgetLua)
+)
+
+// Coordinator is a coord.Coordinator over Redis: every decision is one Lua
+// script on one enterprise's keys, so replicas sharing the Redis decide as
+// one.
+type Coordinator struct {
+	client goredis.UniversalClient
+	seed   coord.Seeder
+	owned  bool   // Close closes client: Dial made it
+	addr   string // for messages
+}
+
+var _ coord.Coordinator = (*Coordinator)(nil)
+
+// New returns a coordinator on client that seeds enterprises with seed. The
+// caller keeps the client: Close leaves it open.
+func New(client goredis.UniversalClient, seed coord.Seeder) *Coordinator {
+	c := &Coordinator{client: client, seed: seed}
+	if cl, ok := client.(*goredis.Client); ok {
+		c.addr = cl.Options().Addr
+	}
+	return c
+}
+
+// Dial connects to the Redis at addr with short timeouts, so that an
+// unreachable Redis fails a registration within about a second instead of
+// holding it, and checks the connection once.
+func Dial(addr string, seed coord.Seeder) (*Coordinator, error) {
+	client := goredis.NewClient(&goredis.Options{
+		Addr:          addr,
+		DialTimeout:   time.Second,
+		DialerRetries: 1,
+		ReadTimeout:   500 * time.Millisecond,
+		WriteTimeout:  500 * time.Millisecond,
+		MaxRetries:    1,
+	})
+	c := New(client, seed)
+	c.owned = true
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, c.fail(context.Background(), "ping", err)
+	}
+	return c, nil
+}
+
+// Close closes the client if Dial made it.
+func (c *Coordinator) Close() error {
+	if !c.owned {
+		return nil
+	}
+	return c.client.Close()
+}
+
+// keys are one enterprise's keys; the hash tag {USCC} puts them in one slot.
+type keys struct{ prefix string }
+
+func keysOf(uscc string) (keys, error) {
+	if uscc == "" || strings.ContainsAny(uscc, "{}") {
+		return keys{}, fmt.Errorf("coord/redis: enterprise code %q cannot name a key", uscc)
+	}
+	return keys{prefix: "ruqi:{" + uscc + "}:"}, nil
+}
+
+// state is the hash of the enterprise's open plans and its version, order
+// counter and live counters.
+func (k keys) state() string              { return k.prefix + "p" }
+func (k keys) counter(name string) string { return k.prefix + "c:" + name }
+
+// checkID refuses the inspection ids that would be taken for the state
+// hash's own fields.
+func checkID(id string) error {
+	if id == "" || strings.HasPrefix(id, "#") {
+		return fmt.Errorf("coord/redis: inspection id %q: want a non-empty id not starting with #", id)
+	}
+	return nil
+}
+
+// Decide decides p under pol at now, seeding the enterprise from the store
+// first if Redis holds nothing for it.
+func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy, now time.Time) (coord.Decision, error) {
+	k, err := keysOf(p.USCC)
+	if err != nil {
+		return coord.Decision{}, err
+	}
+	if err := checkID(p.InspectionID); err != nil {
+		return coord.Decision{}, err
+	}
+	counters := pol.Counters(p, p.Grade)
+	ks := make([]string, 0, 1+len(counters))
+	ks = append(ks, k.state())
+	args := make([]any, 0, 6+7*len(counters))
+	args = append(args, now.UnixMilli(), p.InspectionID, p.AgencyID, p.Start.UnixMilli(), p.End.UnixMilli(), flag(p.Exempt))
+	for _, ct := range counters {
+		ks = append(ks, k.counter(ct.Key))
+		args = append(args, ct.Key, ct.ExpireAt.UnixMilli(), flag(ct.Visit), ct.Cap, ct.Warn, ct.Rule, ct.Period)
+	}
+	// Seeding then deciding again is normally one round: the state a seed
+	// writes lasts at least a day. A bound keeps a pathological case (the
+	// state evicted as soon as written) from looping.
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		raw, err := decideScript.Run(ctx, c.client, ks, args...).Text()
+		if err != nil {
+			return coord.Decision{}, c.fail(ctx, "decide", err)
+		}
+		w, err := decodeWire(raw)
+		if err != nil {
+			return coord.Decision{}, err
+		}
+		if !w.Seed {
+			return w.decision(), nil
+		}
+		if attempt == attempts {
+			break
+		}
+		if err := c.seedFromStore(ctx, k, p.USCC, pol, now); err != nil {
+			return coord.Decision{}, err
+		}
+	}
+	return coord.Decision{}, fmt.Errorf("coord/redis: the state of %s vanished again right after seeding it", p.USCC)
+}
+
+// seedFromStore builds the enterprise's state from the store's seed with
+// coord.NewState, the reference, and writes it unless another replica
+// seeded the enterprise meanwhile.
+func (c *Coordinator) seedFromStore(ctx context.Context, k keys, uscc string, pol coord.Policy, now time.Time) error {
+	seed, err := c.seed(ctx, uscc)
+	if err != nil {
+		return fmt.Errorf("coord/redis: seed %s from the store: %w", uscc, err)
+	}
+	st := coord.NewState(seed, pol, now)
+	plans := make([]*coord.PlanState, 0, len(st.Plans))
+	for _, ps := range st.Plans {
+		plans = append(plans, ps)
+	}
+	sort.Slice(plans, func(i, j int) bool { return plans[i].Order < plans[j].Order })
+	names := make([]string, 0, len(st.Counts))
+	for name := range st.Counts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+
+	ks := make([]string, 0, 1+len(names))
+	ks = append(ks, k.state())
+	// NewState gives every seed plan an order, open or not: the next plan
+	// comes after all of them.
+	args := make([]any, 0, 3+2*len(plans)+3*len(names))
+	args = append(args, st.Version, len(seed.Plans), len(plans))
+	for _, ps := range plans {
+		if err := checkID(ps.InspectionID); err != nil {
+			return fmt.Errorf("coord/redis: seed %s: %w", uscc, err)
+		}
+		raw, err := json.Marshal(storedPlan{
+			Agency: ps.AgencyID, Start: ps.Start.UnixMilli(), End: ps.End.UnixMilli(), Exempt: ps.Exempt,
+			Joint: ps.JointID, NewVisit: ps.NewVisit, Order: ps.Order, Charged: ps.Charged,
+		})
+		if err != nil {
+			return fmt.Errorf("coord/redis: seed %s: %w", uscc, err)
+		}
+		args = append(args, ps.InspectionID, string(raw))
+	}
+	for _, name := range names {
+		ks = append(ks, k.counter(name))
+		args = append(args, name, st.Counts[name].N, st.Counts[name].ExpireAt.UnixMilli())
+	}
+	if err := seedScript.Run(ctx, c.client, ks, args...).Err(); err != nil {
+		return c.fail(ctx, "seed", err)
+	}
+	return nil
+}
+
+// Release undoes a reservation whose store write failed.
+func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) error {
+	_, err := c.Withdraw(ctx, p, now)
+	return err
+}
+
+// Withdraw removes a plan. An enterprise Redis holds nothing for has nothing
+// to undo: its next seed reads the store, where the plan is cancelled.
+func (c *Coordinator) Withdraw(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+	k, err := keysOf(p.USCC)
+	if err != nil {
+		return coord.Decision{}, err
+	}
+	if err := checkID(p.InspectionID); err != nil {
+		return coord.Decision{}, err
+	}
+	raw, err := withdrawScript.Run(ctx, c.client, []string{k.state()}, now.UnixMilli(), p.InspectionID).Text()
+	if err != nil {
+		return coord.Decision{}, c.fail(ctx, "withdraw", err)
+	}
+	w, err := decodeWire(raw)
+	if err != nil {
+		return coord.Decision{}, err
+	}
+	if w.Noop {
+		return coord.Decision{}, nil
+	}
+	return w.decision(), nil
+}
+
+// Forget deletes the enterprise's keys: the state hash and every counter it
+// lists (no SCAN).
+func (c *Coordinator) Forget(ctx context.Context, uscc string) error {
+	k, err := keysOf(uscc)
+	if err != nil {
+		return err
+	}
+	if err := forgetScript.Run(ctx, c.client, []string{k.state()}).Err(); err != nil {
+		return c.fail(ctx, "forget", err)
+	}
+	return nil
+}
+
+// storedPlan is an open plan in the state hash; lib.lua reads and writes
+// the same fields.
+type storedPlan struct {
+	Agency   string   `json:"a"`
+	Start    int64    `json:"s"` // unix ms
+	End      int64    `json:"e"` // unix ms
+	Exempt   bool     `json:"x"`
+	Joint    string   `json:"j"`
+	NewVisit bool     `json:"nv"`
+	Order    int64    `json:"o"`
+	Charged  []string `json:"c,omitempty"` // counter names it added one to
+}
+
+// wire is a script's answer (lib.lua's describe).
+type wire struct {
+	Seed      bool          `json:"seed"`
+	Noop      bool          `json:"noop"`
+	Outcome   coord.Outcome `json:"o"`
+	JointID   string        `json:"j"`
+	Lead      string        `json:"l"`
+	Members   []string      `json:"m"`
+	Regrouped []string      `json:"r"`
+	Existing  string        `json:"x"`
+	Cap       *wireBreach   `json:"cap"`
+	Warnings  []wireBreach  `json:"w"`
+	Version   int64         `json:"v"`
+}
+
+type wireBreach struct {
+	Rule   string `json:"rule"`
+	Limit  int    `json:"limit"`
+	Count  int    `json:"count"`
+	Period string `json:"period"`
+}
+
+func decodeWire(raw string) (wire, error) {
+	var w wire
+	if err := json.Unmarshal([]byte(raw), &w); err != nil {
+		return wire{}, fmt.Errorf("coord/redis: unreadable answer from script %q: %w", raw, err)
+	}
+	return w, nil
+}
+
+func (w wire) decision() coord.Decision {
+	d := coord.Decision{
+		Outcome: w.Outcome, JointID: w.JointID, LeadAgency: w.Lead,
+		Members: w.Members, Regrouped: w.Regrouped, Existing: w.Existing, Version: w.Version,
+	}
+	if w.Cap != nil {
+		d.Cap = &coord.Breach{Rule: w.Cap.Rule, Limit: w.Cap.Limit, Count: w.Cap.Count, Period: w.Cap.Period}
+	}
+	for _, b := range w.Warnings {
+		d.Warnings = append(d.Warnings, coord.Breach(b))
+	}
+	return d
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// fail turns a Redis error into the coordinator's: coord.ErrUnavailable
+// when Redis cannot be reached or cannot serve now, the caller's own
+// cancellation as it is, anything else (a script bug) as a plain error.
+func (c *Coordinator) fail(ctx context.Context, op string, err error) error {
+	where := "redis"
+	if c.addr != "" {
+		where += " at " + c.addr
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		// The caller gave up; go-redis reports it as the i/o timeout the
+		// context's deadline caused, so name the cause.
+		if errors.Is(err, cerr) {
+			return fmt.Errorf("coord/redis: %s: %w", op, err)
+		}
+		return fmt.Errorf("coord/redis: %s: %w (%w)", op, cerr, err)
+	}
+	if unreachable(err) {
+		return fmt.Errorf("%w: %s: %s: %w", coord.ErrUnavailable, where, op, err)
+	}
+	return fmt.Errorf("coord/redis: %s: %s: %w", where, op, err)
+}
+
+func unreachable(err error) bool {
+	var netErr net.Error
+	switch {
+	case errors.As(err, &netErr),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		// The client's own timeouts (the caller's context is still live).
+		errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, goredis.ErrPoolTimeout), errors.Is(err, goredis.ErrPoolExhausted):
+		return true
+	}
+	// Redis answers, but cannot serve writes now: loading its data, a
+	// failover under way, a cluster without quorum, a long script.
+	return goredis.IsLoadingError(err) || goredis.IsReadOnlyError(err) ||
+		goredis.IsClusterDownError(err) || goredis.IsTryAgainError(err) ||
+		goredis.IsMasterDownError(err) || goredis.IsMaxClientsError(err) ||
+		goredis.HasErrorPrefix(err, "BUSY")
+}

@@ -1,0 +1,483 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"net"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/coord/coordtest"
+	"github.com/ruqi/ruqi/internal/testutil/redistest"
+)
+
+var ctx = context.Background()
+
+// backend hands out a new client, as a new replica holds, to one shared
+// redis-server.
+type backend struct{ srv *redistest.Server }
+
+func (b backend) Client(t *testing.T, seed coord.Seeder) coord.Coordinator {
+	return dial(t, b.srv, seed)
+}
+
+func dial(t testing.TB, srv *redistest.Server, seed coord.Seeder) *Coordinator {
+	t.Helper()
+	c, err := Dial(srv.Addr(), seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestConformance(t *testing.T) {
+	coordtest.Run(t, backend{redistest.Start(t)})
+}
+
+var usccSeq atomic.Int64
+
+// freshUSCC: a new enterprise for every test, on a server some tests share.
+func freshUSCC() string {
+	return fmt.Sprintf("91510100MA%08d", time.Now().UnixNano()%1e6*100+usccSeq.Add(1)%100)
+}
+
+func at(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, coordtest.Beijing)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func ptr(n int) *int { return &n }
+
+// step is one call in a scripted run: a decision, or a withdrawal of the
+// plan decided at step withdraw-1.
+type step struct {
+	agency, from, to string
+	withdraw         int
+}
+
+// run plays steps for uscc through c, writing the record as the service
+// would, and calls before(i) ahead of each step.
+func run(t *testing.T, c coord.Coordinator, rec *coordtest.Record, uscc string, pol coord.Policy, now time.Time, steps []step, before func(i int)) []coord.Decision {
+	t.Helper()
+	var plans []coord.Plan
+	var out []coord.Decision
+	for i, s := range steps {
+		if before != nil {
+			before(i)
+		}
+		if s.withdraw > 0 {
+			p := plans[s.withdraw-1]
+			d, err := c.Withdraw(ctx, p, now)
+			if err != nil {
+				t.Fatalf("step %d: withdraw %s: %v", i, p.InspectionID, err)
+			}
+			rec.Withdraw(p, d)
+			plans = append(plans, coord.Plan{})
+			out = append(out, d)
+			continue
+		}
+		p := coord.Plan{InspectionID: fmt.Sprintf("INS-S-%03d", i), AgencyID: s.agency, USCC: uscc, Start: at(s.from), End: at(s.to), Grade: "B"}
+		d, err := c.Decide(ctx, p, pol, now)
+		if err != nil {
+			t.Fatalf("step %d: decide %s: %v", i, p.InspectionID, err)
+		}
+		rec.Apply(p, d)
+		plans = append(plans, p)
+		out = append(out, d)
+	}
+	return out
+}
+
+// TestFlushAll_DecidesLikeAnUnflushedRun: Redis emptied by FLUSHALL halfway
+// (a failover to an empty replica); the enterprise is seeded from the store
+// again and every later decision, version included, is the one an
+// uninterrupted run makes.
+func TestFlushAll_DecidesLikeAnUnflushedRun(t *testing.T) {
+	srv := redistest.Start(t)
+	pol := coord.Policy{Zone: coordtest.Beijing, AgencyPerYear: ptr(2), WarnVisitsPerDay: ptr(1), WarnVisitsPerWeek: ptr(2)}
+	now := at("2026-11-20 09:00")
+	steps := []step{
+		{agency: "AG-1", from: "2026-11-23 08:00", to: "2026-11-23 10:00"},
+		{agency: "AG-2", from: "2026-11-23 12:00", to: "2026-11-23 14:00"},
+		{agency: "AG-3", from: "2026-11-23 09:30", to: "2026-11-23 12:30"}, // bridges 1 and 2
+		{agency: "AG-1", from: "2026-11-24 08:00", to: "2026-11-24 09:00"},
+		{agency: "AG-4", from: "2026-11-24 08:30", to: "2026-11-24 10:00"},
+		{withdraw: 4}, // the lead of the second visit
+		// --- FLUSHALL here ---
+		{agency: "AG-1", from: "2026-11-25 08:00", to: "2026-11-25 09:00"}, // AG-1's second: its 24th was withdrawn
+		{agency: "AG-1", from: "2026-11-27 08:00", to: "2026-11-27 09:00"}, // AG-1's third: capped
+		{agency: "AG-5", from: "2026-11-23 13:30", to: "2026-11-23 15:00"}, // joins the bridged visit
+		{agency: "AG-2", from: "2026-11-23 13:00", to: "2026-11-23 13:30"}, // duplicate of AG-2's
+		{agency: "AG-6", from: "2026-11-24 09:30", to: "2026-11-24 11:00"}, // joins AG-4's visit
+		{agency: "AG-6", from: "2026-11-26 08:00", to: "2026-11-26 09:00"}, // the week's third visit
+		{withdraw: 1},
+		{agency: "AG-7", from: "2026-11-23 08:30", to: "2026-11-23 09:00"}, // overlaps only the withdrawn
+	}
+	const flushAt = 6
+
+	ref := coord.NewState(coord.Seed{}, pol, now)
+	plain := coordtest.NewRecord()
+	uninterrupted := run(t, dial(t, srv, plain.Seed), plain, freshUSCC(), pol, now, steps, nil)
+
+	rec := coordtest.NewRecord()
+	flushed := run(t, dial(t, srv, rec.Seed), rec, freshUSCC(), pol, now, steps, func(i int) {
+		if i == flushAt {
+			srv.FlushAll()
+		}
+	})
+
+	// And both are what coord.State, never interrupted, decides.
+	var want []coord.Decision
+	var plans []coord.Plan
+	for i, s := range steps {
+		if s.withdraw > 0 {
+			want = append(want, ref.Withdraw(plans[s.withdraw-1].InspectionID, now))
+			plans = append(plans, coord.Plan{})
+			continue
+		}
+		p := coord.Plan{InspectionID: fmt.Sprintf("INS-S-%03d", i), AgencyID: s.agency, Start: at(s.from), End: at(s.to), Grade: "B"}
+		want = append(want, ref.Decide(p, pol, now))
+		plans = append(plans, p)
+	}
+	for i := range steps {
+		if !reflect.DeepEqual(uninterrupted[i], want[i]) {
+			t.Errorf("step %d, uninterrupted:\n got %+v\nwant %+v", i, uninterrupted[i], want[i])
+		}
+		if !reflect.DeepEqual(flushed[i], want[i]) {
+			t.Errorf("step %d, flushed at step %d:\n got %+v\nwant %+v", i, flushAt, flushed[i], want[i])
+		}
+	}
+}
+
+// TestUnavailable_WhenRedisIsDown_ThenRecovers: a dead Redis refuses
+// registrations with coord.ErrUnavailable at once; the same coordinator works
+// again once Redis is back (empty: it seeds the enterprise from the store).
+func TestUnavailable_WhenRedisIsDown_ThenRecovers(t *testing.T) {
+	srv := redistest.Start(t)
+	rec := coordtest.NewRecord()
+	c := dial(t, srv, rec.Seed)
+	uscc := freshUSCC()
+	pol := coord.Policy{Zone: coordtest.Beijing}
+	now := at("2026-11-20 09:00")
+	a := coord.Plan{InspectionID: "INS-U-1", AgencyID: "AG-1", USCC: uscc, Start: at("2026-11-23 09:00"), End: at("2026-11-23 12:00")}
+	b := coord.Plan{InspectionID: "INS-U-2", AgencyID: "AG-2", USCC: uscc, Start: at("2026-11-23 10:00"), End: at("2026-11-23 11:00")}
+	d, err := c.Decide(ctx, a, pol, now)
+	if err != nil || d.Outcome != coord.Accepted {
+		t.Fatalf("%+v %v", d, err)
+	}
+	rec.Apply(a, d)
+
+	srv.Kill()
+	calls := map[string]func() error{
+		"decide":   func() error { _, err := c.Decide(ctx, b, pol, now); return err },
+		"withdraw": func() error { _, err := c.Withdraw(ctx, a, now); return err },
+		"release":  func() error { return c.Release(ctx, a, now) },
+		"forget":   func() error { return c.Forget(ctx, uscc) },
+	}
+	for name, call := range calls {
+		start := time.Now()
+		err := call()
+		took := time.Since(start)
+		if !errors.Is(err, coord.ErrUnavailable) {
+			t.Fatalf("%s with Redis down: %v, want coord.ErrUnavailable", name, err)
+		}
+		if !strings.Contains(err.Error(), srv.Addr()) {
+			t.Errorf("%s: the message should say which Redis: %v", name, err)
+		}
+		// A guard against hanging, not a measurement: the client's timeouts
+		// are a second at most.
+		if took > 10*time.Second {
+			t.Errorf("%s took %v to fail", name, took)
+		}
+		t.Logf("%s with Redis down: %v after %v", name, err, took.Round(time.Millisecond))
+	}
+	if _, err := Dial(srv.Addr(), rec.Seed); !errors.Is(err, coord.ErrUnavailable) {
+		t.Fatalf("Dial with Redis down: %v, want coord.ErrUnavailable", err)
+	}
+
+	srv.Restart()
+	// The client reconnects by itself; after failed dials it waits for a
+	// probe (about a second) before it dials again.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		d, err = c.Decide(ctx, b, pol, now)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, coord.ErrUnavailable) || time.Now().After(deadline) {
+			t.Fatalf("decide after the restart: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Redis came back empty; the store still has a, so b joins it.
+	if d.Outcome != coord.Joined || fmt.Sprint(d.Members) != "[INS-U-1 INS-U-2]" || d.LeadAgency != "AG-1" || d.Version != 2 {
+		t.Fatalf("after the restart: %+v", d)
+	}
+}
+
+// TestKeys_CarryTheEnterpriseHashTag: every key a decision leaves has the
+// enterprise's hash tag (one Cluster slot per enterprise) and an expiry, and
+// Forget leaves none of them.
+func TestKeys_CarryTheEnterpriseHashTag(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	pol := coord.Policy{Zone: coordtest.Beijing, AgencyPerYear: ptr(2), ProactivePerYearByGrade: map[string]int{"B": 5}, WarnVisitsPerDay: ptr(1)}
+	now := at("2026-11-20 09:00")
+	ents := []string{freshUSCC(), freshUSCC()}
+	for _, uscc := range ents {
+		rec := coordtest.NewRecord()
+		run(t, dial(t, srv, rec.Seed), rec, uscc, pol, now, []step{
+			{agency: "AG-1", from: "2026-11-23 08:00", to: "2026-11-23 10:00"},
+			{agency: "AG-2", from: "2026-11-23 12:00", to: "2026-11-23 14:00"},
+			{agency: "AG-3", from: "2026-11-23 09:30", to: "2026-11-23 12:30"},
+			{withdraw: 1},
+			{agency: "AG-4", from: "2026-12-30 08:00", to: "2027-01-02 08:00"},
+		}, nil)
+	}
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[string]int{}
+	for _, k := range keys {
+		owner := ""
+		for _, uscc := range ents {
+			if strings.Contains(k, "{"+uscc+"}") {
+				owner = uscc
+			}
+		}
+		if owner == "" || !strings.HasPrefix(k, "ruqi:{") {
+			t.Errorf("key %q has no enterprise's hash tag", k)
+			continue
+		}
+		per[owner]++
+		if exp, err := rdb.PExpireTime(ctx, k).Result(); err != nil || exp <= 0 {
+			t.Errorf("key %q has no expiry (%v, %v)", k, exp, err)
+		}
+	}
+	// The state hash and the counters: agency and grade years, visit year,
+	// months, weeks and days.
+	for _, uscc := range ents {
+		if per[uscc] < 10 {
+			t.Errorf("enterprise %s has %d keys: %v", uscc, per[uscc], keys)
+		}
+	}
+	t.Logf("%d keys, e.g. %v", len(keys), keys[:min(len(keys), 6)])
+
+	c := dial(t, srv, coordtest.NewRecord().Seed)
+	if err := c.Forget(ctx, ents[0]); err != nil {
+		t.Fatal(err)
+	}
+	left, err := rdb.Keys(ctx, "ruqi:{"+ents[0]+"}*").Result()
+	if err != nil || len(left) != 0 {
+		t.Fatalf("after Forget: %v %v", left, err)
+	}
+	if other, _ := rdb.Keys(ctx, "ruqi:{"+ents[1]+"}*").Result(); len(other) != per[ents[1]] {
+		t.Fatalf("Forget of one enterprise touched another's keys: %d left of %d", len(other), per[ents[1]])
+	}
+}
+
+// TestRandom_MatchesState plays random registrations, retries, withdrawals,
+// the passing of time and losses of Redis's state against coord.State, the
+// reference, and wants every decision equal. Dates in the past run too:
+// counts lapse by the caller's now, never by Redis's clock.
+func TestRandom_MatchesState(t *testing.T) {
+	srv := redistest.Start(t)
+	pol := coord.Policy{
+		Zone:                    coordtest.Beijing,
+		AgencyPerYear:           ptr(8),
+		VisitsPerYear:           ptr(24),
+		ProactivePerYearByGrade: map[string]int{"A": 0, "C": 12},
+		WarnVisitsPerDay:        ptr(1), WarnVisitsPerWeek: ptr(2), WarnVisitsPerMonth: ptr(4),
+	}
+	for _, base := range []string{"2026-12-27 06:00", "2024-02-26 06:00", "2028-12-29 06:00"} {
+		for seed := int64(1); seed <= 12; seed++ {
+			t.Run(fmt.Sprintf("%s/seed%d", base[:10], seed), func(t *testing.T) {
+				playRandom(t, srv, pol, at(base), seed)
+			})
+		}
+	}
+}
+
+func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time.Time, seed int64) {
+	rnd := rand.New(rand.NewSource(seed))
+	rec := coordtest.NewRecord()
+	c := dial(t, srv, rec.Seed)
+	uscc := freshUSCC()
+	now := base
+	ref := coord.NewState(coord.Seed{}, pol, now)
+	var plans []coord.Plan
+	// The record as a service keeps it: a plan once, however often its
+	// decision is retried.
+	recorded := map[string]bool{}
+	record := func(p coord.Plan) func(coord.Decision) {
+		return func(d coord.Decision) {
+			if d.Outcome != coord.Accepted && d.Outcome != coord.Joined {
+				rec.Apply(p, d)
+				return
+			}
+			if recorded[p.InspectionID] {
+				d.Outcome = coord.Capped // nothing to add; joint membership only
+			}
+			recorded[p.InspectionID] = true
+			rec.Apply(p, d)
+		}
+	}
+	withdrawn := func(p coord.Plan) func(coord.Decision) {
+		return func(d coord.Decision) {
+			recorded[p.InspectionID] = false
+			rec.Withdraw(p, d)
+		}
+	}
+	grades := []string{"A", "B", "B", "C", "C", "D"}
+	mustDecide := false
+	for i := 0; i < 120; i++ {
+		op := rnd.Intn(100)
+		if mustDecide {
+			op = 0
+			mustDecide = false
+		}
+		switch {
+		case op < 60 || len(plans) == 0: // a new plan
+			start := base.Add(time.Duration(rnd.Intn(5*24*4)) * 15 * time.Minute)
+			p := coord.Plan{
+				InspectionID: fmt.Sprintf("INS-R%d-%03d", seed, i),
+				AgencyID:     fmt.Sprintf("AG-%d", rnd.Intn(5)),
+				USCC:         uscc,
+				Start:        start,
+				End:          start.Add(time.Duration(1+rnd.Intn(16)) * 15 * time.Minute),
+				Exempt:       rnd.Intn(6) == 0,
+				Grade:        grades[rnd.Intn(len(grades))],
+			}
+			plans = append(plans, p)
+			compare(t, i, "decide "+p.InspectionID, ref.Decide(p, pol, now), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
+		case op < 70: // a retry
+			p := plans[rnd.Intn(len(plans))]
+			compare(t, i, "retry "+p.InspectionID, ref.Decide(p, pol, now), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
+		case op < 85: // a withdrawal (or a release), mostly of a registered plan
+			p := plans[rnd.Intn(len(plans))]
+			for _, q := range plans {
+				if recorded[q.InspectionID] && rnd.Intn(3) == 0 {
+					p = q
+				}
+			}
+			compare(t, i, "withdraw "+p.InspectionID, ref.Withdraw(p.InspectionID, now), func() (coord.Decision, error) { return c.Withdraw(ctx, p, now) }, withdrawn(p))
+		case op < 97: // time passes
+			now = now.Add(time.Duration(rnd.Intn(12*4)) * 15 * time.Minute)
+		default: // Redis loses the enterprise; both sides seed from the record
+			if err := c.Forget(ctx, uscc); err != nil {
+				t.Fatal(err)
+			}
+			s, _ := rec.Seed(ctx, uscc)
+			ref = coord.NewState(s, pol, now)
+			mustDecide = true
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+func compare(t *testing.T, i int, what string, want coord.Decision, call func() (coord.Decision, error), apply func(coord.Decision)) {
+	t.Helper()
+	got, err := call()
+	if err != nil {
+		t.Fatalf("op %d, %s: %v", i, what, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("op %d, %s:\n got %s\nwant %s", i, what, show(got), show(want))
+	}
+	apply(got)
+}
+
+func show(d coord.Decision) string {
+	s := fmt.Sprintf("%+v", d)
+	if d.Cap != nil {
+		s += fmt.Sprintf(" cap=%+v", *d.Cap)
+	}
+	return s
+}
+
+// TestDecide_RefusesKeysItCannotBuild: an id that would be read as one of
+// the state hash's own fields, or an enterprise code that would break the
+// hash tag, is refused before Redis is asked.
+func TestDecide_RefusesKeysItCannotBuild(t *testing.T) {
+	c := New(goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"}), nil)
+	pol := coord.Policy{Zone: coordtest.Beijing}
+	now := at("2026-11-20 09:00")
+	for _, p := range []coord.Plan{
+		{InspectionID: "#v", AgencyID: "AG-1", USCC: "91510100MA00000001"},
+		{InspectionID: "", AgencyID: "AG-1", USCC: "91510100MA00000001"},
+		{InspectionID: "INS-1", AgencyID: "AG-1", USCC: "9151{0100}MA000001"},
+		{InspectionID: "INS-1", AgencyID: "AG-1", USCC: ""},
+	} {
+		p.Start, p.End = now, now.Add(time.Hour)
+		if _, err := c.Decide(ctx, p, pol, now); err == nil || errors.Is(err, coord.ErrUnavailable) {
+			t.Errorf("decide %q of %q: %v, want a refusal", p.InspectionID, p.USCC, err)
+		}
+		if _, err := c.Withdraw(ctx, p, now); err == nil || errors.Is(err, coord.ErrUnavailable) {
+			t.Errorf("withdraw %q of %q: %v, want a refusal", p.InspectionID, p.USCC, err)
+		}
+	}
+}
+
+// TestUnavailable_WhenRedisHangs: a Redis that accepts connections but never
+// answers is unavailable after the client's read timeout; the caller's own
+// deadline, when it comes first, is reported as the caller's.
+func TestUnavailable_WhenRedisHangs(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	if _, err := Dial(l.Addr().String(), nil); !errors.Is(err, coord.ErrUnavailable) {
+		t.Fatalf("Dial of a silent Redis: %v, want coord.ErrUnavailable", err)
+	}
+
+	client := goredis.NewClient(&goredis.Options{Addr: l.Addr().String(), ReadTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	defer client.Close()
+	c := New(client, nil)
+	pol := coord.Policy{Zone: coordtest.Beijing}
+	now := at("2026-11-20 09:00")
+	p := coord.Plan{InspectionID: "INS-H-1", AgencyID: "AG-1", USCC: freshUSCC(), Start: now, End: now.Add(time.Hour)}
+	_, err = c.Decide(ctx, p, pol, now)
+	if !errors.Is(err, coord.ErrUnavailable) {
+		t.Fatalf("decide on a silent Redis: %v, want coord.ErrUnavailable", err)
+	}
+	t.Log(err)
+
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	_, err = c.Decide(short, p, pol, now)
+	if errors.Is(err, coord.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("decide past the caller's deadline: %v, want the caller's context.DeadlineExceeded", err)
+	}
+}

@@ -1,0 +1,194 @@
+package redistest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Server is one redis-server process owned by a test.
+type Server struct {
+	t    testing.TB
+	bin  string
+	dir  string
+	port int
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+	out  *lockedBuffer // the server's stdout and stderr, for failure messages
+}
+
+// Start starts redis-server on a free loopback port and returns once it
+// answers PING. It stops in t.Cleanup.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("redis-server not found on PATH (CI=true, so this fails instead of skipping): %v", err)
+		}
+		t.Skipf("redis-server not found on PATH: %v (install it, e.g. apt-get install redis-server)", err)
+	}
+	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	t.Cleanup(s.stop)
+	// A free port can be taken by someone else between probing and binding:
+	// try a few.
+	var lastErr error
+	for range 5 {
+		s.port, err = freePort()
+		if err != nil {
+			t.Fatalf("redistest: free port: %v", err)
+		}
+		if lastErr = s.start(); lastErr == nil {
+			return s
+		}
+	}
+	t.Fatalf("redistest: %v", lastErr)
+	return nil
+}
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// Kill stops the server at once with SIGKILL, as a crash would, and waits
+// until the process is gone. Clients see refused connections from then on.
+func (s *Server) Kill() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.kill()
+}
+
+// Restart starts the server again on the same port, empty (nothing is
+// persisted), and waits until it answers PING. A running server is killed
+// first.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.mu.Lock()
+	s.kill()
+	s.mu.Unlock()
+	if err := s.start(); err != nil {
+		s.t.Fatalf("redistest: restart: %v", err)
+	}
+}
+
+// FlushAll empties the server (FLUSHALL), as a failover to an empty replica
+// or an operator's mistake would.
+func (s *Server) FlushAll() {
+	s.t.Helper()
+	if reply, err := s.command("FLUSHALL"); err != nil || reply != "+OK" {
+		s.t.Fatalf("redistest: FLUSHALL: %q %v", reply, err)
+	}
+}
+
+func (s *Server) start() error {
+	out := &lockedBuffer{}
+	cmd := exec.Command(s.bin,
+		"--port", strconv.Itoa(s.port),
+		"--bind", "127.0.0.1",
+		"--save", "",
+		"--appendonly", "no",
+		"--dir", s.dir,
+	)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", s.bin, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	s.mu.Lock()
+	s.cmd, s.done, s.out = cmd, done, out
+	s.mu.Unlock()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case <-done:
+			return fmt.Errorf("redis-server on port %d exited at start: %s", s.port, out.String())
+		default:
+		}
+		if reply, err := s.command("PING"); err == nil && reply == "+PONG" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			s.mu.Lock()
+			s.kill()
+			s.mu.Unlock()
+			return fmt.Errorf("redis-server on port %d does not answer PING after 10s: %s", s.port, out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// kill ends the process, if running, and waits for it; s.mu is held.
+func (s *Server) kill() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.done
+	s.cmd = nil
+}
+
+func (s *Server) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil && s.t.Failed() {
+		s.t.Logf("redis-server output:\n%s", s.out.String())
+	}
+	s.kill()
+}
+
+// command sends one inline command and returns the first line of the reply.
+func (s *Server) command(name string) (string, error) {
+	conn, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte(name + "\r\n")); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	return strings.TrimRight(line, "\r\n"), err
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
