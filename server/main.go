@@ -34,6 +34,7 @@ func run() error {
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", env("RUQI_GRPC_ADDR", "127.0.0.1:7400"), "gRPC listen address (RUQI_GRPC_ADDR)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("RUQI_HTTP_ADDR", "127.0.0.1:7480"), "HTTP listen address (RUQI_HTTP_ADDR)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("RUQI_PUBLIC_URL", ""), "base URL that codes' QR images point to, e.g. https://ruqi.example.gov.cn (RUQI_PUBLIC_URL; default http://<http-addr>)")
+	fs.StringVar(&cfg.RedisAddr, "redis-addr", env("RUQI_REDIS_ADDR", ""), "Redis for coordination when several replicas run, host:port (RUQI_REDIS_ADDR; default: in process)")
 	fs.StringVar(&cfg.PolicyFile, "policy-file", env("RUQI_POLICY_FILE", ""), "frequency policies by region, JSON (RUQI_POLICY_FILE; default: 2 per agency per year, no proactive check of grade A, warnings at 1/day 2/week 3/month)")
 	fs.DurationVar(&cfg.Limits.MaxWindow, "max-window", envDuration("RUQI_MAX_WINDOW", cfg.Limits.MaxWindow), "longest inspection window (RUQI_MAX_WINDOW)")
 	fs.DurationVar(&cfg.Limits.MaxAdvance, "max-advance", envDuration("RUQI_MAX_ADVANCE", cfg.Limits.MaxAdvance), "how far ahead an inspection may be registered (RUQI_MAX_ADVANCE)")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/makiuchi-d/gozxing/qrcode/detector"
 	qrcode "github.com/skip2/go-qrcode"
 )
 
@@ -21,11 +22,13 @@ const (
 	// maxQRSize bounds QRPNG's image side in pixels, so a size taken from a
 	// request cannot make the server allocate gigabytes.
 	maxQRSize = 4096
-	// maxImageBytes and maxImagePixels bound DecodeQRPNG: a small PNG can
-	// declare a huge canvas (a decompression bomb), so the header is checked
-	// before any pixel is decoded. 40 megapixels covers phone photos.
+	// maxImageBytes and maxImagePixels bound DecodeQRPNG's memory and time:
+	// a small PNG can declare a huge canvas (a decompression bomb), so the
+	// header is checked before any pixel is decoded. 16 megapixels covers a
+	// 12-megapixel phone photo and any screenshot, and keeps one decode
+	// under about 100 MB.
 	maxImageBytes  = 20 << 20
-	maxImagePixels = 40_000_000
+	maxImagePixels = 16_000_000
 )
 
 // QRPNG renders text as a PNG QR code of size×size pixels with recovery level
@@ -122,19 +125,35 @@ func DecodeQRPNG(img []byte) (string, error) {
 	return text, nil
 }
 
-var (
-	pureHints      = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true}
-	tryHarderHints = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-)
+// maxFinderCandidates caps the finder-pattern candidates gozxing's detector
+// may collect. It compares every triple of candidates, so an image tiled
+// with finder-like squares (a 2 KB PNG of 500×500 pixels holds ~4000) keeps
+// it busy for minutes. A real code has 3 finder patterns and a photo adds a
+// few false ones; far more than 128 means the image is not a QR code.
+const maxFinderCandidates = 128
 
-// decodeQR runs gozxing on an image. gozxing is a port of Java code that
-// signals some failures on odd inputs by panicking (index out of range);
-// since images come from users, a panic is turned into an error here rather
-// than taking down the request.
+// errTooManyCandidates is panicked from the detector's callback to abandon
+// the search; decodeQR recovers it.
+var errTooManyCandidates = errors.New("too many finder pattern candidates")
+
+var pureHints = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true}
+
+// decodeQR runs gozxing on an image: first PURE_BARCODE, which reads a clean
+// rendered code directly, then the general detector with TRY_HARDER.
+//
+// The general detector offers no way to bound its work, only a callback for
+// each candidate point, so the callback aborts with a panic once there are
+// too many candidates. The recover also catches any other panic from the
+// Java port: images come from users, and one bad upload must not take the
+// server down.
 func decodeQR(m image.Image) (text string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("gozxing panicked: %v", p)
+			if p == errTooManyCandidates {
+				err = errTooManyCandidates
+				return
+			}
+			panic(p)
 		}
 	}()
 	bmp, err := gozxing.NewBinaryBitmapFromImage(m)
@@ -142,12 +161,26 @@ func decodeQR(m image.Image) (text string, err error) {
 		return "", err
 	}
 	reader := zxqr.NewQRCodeReader()
-	res, err := reader.Decode(bmp, pureHints)
+	if res, err := reader.Decode(bmp, pureHints); err == nil {
+		return res.GetText(), nil
+	}
+	candidates := 0
+	hints := map[gozxing.DecodeHintType]any{
+		gozxing.DecodeHintType_TRY_HARDER: true,
+		gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK: gozxing.ResultPointCallback(func(p gozxing.ResultPoint) {
+			// Alignment patterns are reported too; only finder patterns
+			// feed the cubic search.
+			if _, ok := p.(*detector.FinderPattern); !ok {
+				return
+			}
+			if candidates++; candidates > maxFinderCandidates {
+				panic(errTooManyCandidates)
+			}
+		}),
+	}
+	res, err := reader.Decode(bmp, hints)
 	if err != nil {
-		res, err = reader.Decode(bmp, tryHarderHints)
-		if err != nil {
-			return "", err
-		}
+		return "", err
 	}
 	return res.GetText(), nil
 }

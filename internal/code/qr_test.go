@@ -177,3 +177,32 @@ func TestQRTerminal(t *testing.T) {
 		t.Error("QRTerminal of text too long for a QR code should be empty")
 	}
 }
+
+// TestDecodeQRPNGBoundedWork feeds an image tiled with finder patterns, one
+// pixel per module: about 4000 candidates, which gozxing's cubic search
+// would take minutes over. The detector must give up at the candidate cap.
+func TestDecodeQRPNGBoundedWork(t *testing.T) {
+	const side = 500
+	m := image.NewGray(image.Rect(0, 0, side, side))
+	for y := range side {
+		for x := range side {
+			// A 7×7 finder pattern and a 1-module separator, period 8.
+			px, py := x%8, y%8
+			ring := min(px, py, 6-px, 6-py) // 0 outer, 1 white, 2+ centre
+			if px == 7 || py == 7 || ring == 1 {
+				m.Pix[y*side+x] = 0xff
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeQR(m); !errors.Is(err, errTooManyCandidates) {
+		t.Fatalf("decodeQR = %v, want the candidate cap to stop it", err)
+	}
+	if _, err := DecodeQRPNG(buf.Bytes()); !errors.Is(err, ErrNotQR) {
+		t.Fatalf("DecodeQRPNG = %v, want ErrNotQR", err)
+	}
+	t.Logf("%d-byte PNG rejected", buf.Len())
+}

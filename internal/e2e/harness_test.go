@@ -295,3 +295,23 @@ func loadFixture(t *testing.T) fixture {
 	}
 	return f
 }
+
+// readSampleEnterprises returns the first n enterprises of the sample that
+// are not of credit grade A (which the default policy shields entirely).
+func readSampleEnterprises(n int) ([]string, error) {
+	b, err := os.ReadFile(sampleFile())
+	if err != nil {
+		return nil, err
+	}
+	var dir ruqiv1.Directory
+	if err := protojson.Unmarshal(b, &dir); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range dir.GetEnterprises() {
+		if e.GetCreditGrade() != ruqiv1.CreditGrade_CREDIT_GRADE_A && len(out) < n {
+			out = append(out, e.GetUscc())
+		}
+	}
+	return out, nil
+}

@@ -163,7 +163,10 @@ func TestPolicy_CapsAndWarnings(t *testing.T) {
 // 64 officers of 9 agencies register at once for one enterprise, every window
 // overlapping: one plan per agency is accepted, all in one joint inspection.
 func TestJoint_ConcurrentRegistrations_OneJointInspection(t *testing.T) {
-	w := newWorld(t)
+	concurrentRegistrations(t, newWorld(t))
+}
+
+func concurrentRegistrations(t *testing.T, w *world) {
 	start := time.Now().Add(2 * time.Hour)
 	const n = 64
 	var wg sync.WaitGroup

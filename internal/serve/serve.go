@@ -27,6 +27,7 @@ import (
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/coord/local"
+	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store/bolt"
@@ -40,6 +41,9 @@ type Config struct {
 	HTTPAddr  string
 	PublicURL string // base of the QR URL; derived from HTTPAddr when empty
 	Limits    domain.Limits
+	// RedisAddr selects the Redis coordinator, shared by replicas; empty
+	// for the in-process one.
+	RedisAddr string
 	// PolicyFile holds the frequency policies by region (JSON); empty for
 	// the defaults.
 	PolicyFile string
@@ -162,11 +166,24 @@ func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string)
 	return path, svc.EnsureAdminToken(ctx, strings.TrimSpace(string(raw)))
 }
 
-// newCoordinator chooses the coordinator: in process on the embedded
-// default.
+// newCoordinator chooses the coordinator: Redis when an address is given,
+// in process on the embedded default. A Redis that is down at start is
+// reported, not fatal: scanning works without it, and registration resumes
+// when it answers.
 func newCoordinator(cfg Config) func(coord.Seeder) (coord.Coordinator, error) {
 	return func(seed coord.Seeder) (coord.Coordinator, error) {
-		return local.New(seed), nil
+		if cfg.RedisAddr == "" {
+			return local.New(seed), nil
+		}
+		c := coordredis.Open(cfg.RedisAddr, seed)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := c.Ping(ctx); err != nil {
+			slog.Warn("Redis coordinator not reachable: registration will answer UNAVAILABLE until it is", "addr", cfg.RedisAddr, "err", err)
+		} else {
+			slog.Info("Redis coordinator", "addr", cfg.RedisAddr)
+		}
+		return c, nil
 	}
 }
 

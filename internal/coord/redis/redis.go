@@ -61,10 +61,11 @@ func New(client goredis.UniversalClient, seed coord.Seeder) *Coordinator {
 	return c
 }
 
-// Dial connects to the Redis at addr with short timeouts, so that an
+// Open makes a client for the Redis at addr with short timeouts, so that an
 // unreachable Redis fails a registration within about a second instead of
-// holding it, and checks the connection once.
-func Dial(addr string, seed coord.Seeder) (*Coordinator, error) {
+// holding it. It does not connect: a server may start while Redis is down
+// (scanning does not need it) and registration works once Redis is back.
+func Open(addr string, seed coord.Seeder) *Coordinator {
 	client := goredis.NewClient(&goredis.Options{
 		Addr:          addr,
 		DialTimeout:   time.Second,
@@ -75,6 +76,21 @@ func Dial(addr string, seed coord.Seeder) (*Coordinator, error) {
 	})
 	c := New(client, seed)
 	c.owned = true
+	return c
+}
+
+// Ping checks the connection.
+func (c *Coordinator) Ping(ctx context.Context) error {
+	if err := c.client.Ping(ctx).Err(); err != nil {
+		return c.fail(ctx, "ping", err)
+	}
+	return nil
+}
+
+// Dial is Open, then checks the connection once.
+func Dial(addr string, seed coord.Seeder) (*Coordinator, error) {
+	c := Open(addr, seed)
+	client := c.client
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {

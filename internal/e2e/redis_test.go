@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ruqi/ruqi/internal/testutil/redistest"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// The same 64-at-once registration, through a server that coordinates in
+// Redis.
+func TestRedis_ConcurrentRegistrations_OneJointInspection(t *testing.T) {
+	rs := redistest.Start(t)
+	concurrentRegistrations(t, newWorld(t, "-redis-addr", rs.Addr()))
+}
+
+// Redis dies: registration answers UNAVAILABLE and writes nothing, scanning
+// goes on. Redis comes back empty: the server reseeds each enterprise from
+// the store and decides as if Redis had never gone, without a restart.
+func TestRedis_KilledAndRestartedEmpty(t *testing.T) {
+	rs := redistest.Start(t)
+	w := newWorld(t, "-redis-addr", rs.Addr())
+	now := time.Now()
+	a, err := w.registerAs("AG-01", w.f.entA, w.f.itemsOf["AG-01"][:1], now, now.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	w.officerToken(w.f.officersOf["AG-02"][0])
+	rs.Kill()
+	before := w.eventCount()
+	_, err = w.registerAs("AG-02", w.f.entA, w.f.itemsOf["AG-02"][:1], now, now.Add(2*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if status.Code(err) != codes.Unavailable || !strings.Contains(status.Convert(err).Message(), "Redis") {
+		t.Fatalf("registration with Redis down: %v, want UNAVAILABLE naming Redis", err)
+	}
+	if after := w.eventCount(); after != before {
+		t.Fatalf("a refused registration wrote %d events", after-before)
+	}
+	got, _ := w.scan(w.entA, a.GetCodes()[0].GetToken())
+	wantVerdict(t, "scan with Redis down", got, ruqiv1.Verdict_VERDICT_VALID)
+
+	rs.Restart() // empty
+	// The same agency again: a duplicate, known from the store.
+	_, err = w.registerAs("AG-01", w.f.entA, w.f.itemsOf["AG-01"][:1], now.Add(time.Hour), now.Add(2*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	wantStatus(t, err, codes.AlreadyExists, "DUPLICATE_PLAN")
+	// Another agency joins the plan registered before Redis died.
+	b, err := w.registerAs("AG-02", w.f.entA, w.f.itemsOf["AG-02"][:1], now, now.Add(2*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := b.GetJointInspection(); j == nil || len(j.GetInspectionIds()) != 2 || j.GetLeadAgencyId() != "AG-01" {
+		t.Fatalf("after Redis came back empty: joint %v, want AG-01's plan and this one", j)
+	}
+	// And the year's count survived too: AG-01's second plan this year is
+	// accepted, the third capped (2 per agency per year).
+	later := now.Add(48 * time.Hour)
+	if _, err := w.registerAs("AG-01", w.f.entA, w.f.itemsOf["AG-01"][:1], later, later.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+		t.Fatal(err)
+	}
+	later = later.Add(48 * time.Hour)
+	if later.Year() == now.Year() {
+		_, err = w.registerAs("AG-01", w.f.entA, w.f.itemsOf["AG-01"][:1], later, later.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+		wantStatus(t, err, codes.ResourceExhausted, "FREQUENCY_CAP")
+	}
+}
+
+// Redis is killed while officers register: every registration either
+// succeeded whole (inspection, codes, events) or failed with UNAVAILABLE and
+// left nothing.
+func TestRedis_KilledDuringRegistrations_NothingHalfWritten(t *testing.T) {
+	rs := redistest.Start(t)
+	w := newWorld(t, "-redis-addr", rs.Addr())
+	for _, a := range w.f.agencies {
+		w.officerToken(w.f.officersOf[a][0])
+	}
+	b, err := readSampleEnterprises(60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := w.eventCount()
+	const n = 60
+	var (
+		mu        sync.Mutex
+		succeeded []string
+		wg        sync.WaitGroup
+	)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * 5 * time.Millisecond)
+			a := w.f.agencies[i%len(w.f.agencies)]
+			now := time.Now()
+			resp, err := w.registerAs(a, b[i], w.f.itemsOf[a][:1], now, now.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_CASE)
+			switch status.Code(err) {
+			case codes.OK:
+				mu.Lock()
+				succeeded = append(succeeded, resp.GetInspection().GetId())
+				mu.Unlock()
+			case codes.Unavailable:
+			default:
+				t.Errorf("registration %d: %v", i, err)
+			}
+		}(i)
+		if i == n/3 {
+			go func() { time.Sleep(20 * time.Millisecond); rs.Kill() }()
+		}
+	}
+	wg.Wait()
+	if len(succeeded) == 0 || len(succeeded) == n {
+		t.Fatalf("%d of %d succeeded: the kill did not fall during the registrations", len(succeeded), n)
+	}
+	// Each success wrote REGISTERED and two CODE_ISSUED; failures nothing.
+	events := w.mustCLI(w.admin, "-o", "json", "admin", "events", "list", "--after", fmt.Sprint(before))
+	var ev ruqiv1.ListEventsResponse
+	mustUnmarshal(t, events, &ev)
+	per := map[string]int{}
+	for _, e := range ev.GetEvents() {
+		if e.GetType() == ruqiv1.EventType_EVENT_TYPE_REGISTERED || e.GetType() == ruqiv1.EventType_EVENT_TYPE_CODE_ISSUED {
+			per[e.GetInspectionId()]++
+		}
+	}
+	if len(per) != len(succeeded) {
+		t.Fatalf("%d registrations succeeded but %d inspections have events", len(succeeded), len(per))
+	}
+	for _, id := range succeeded {
+		if per[id] != 3 {
+			t.Fatalf("inspection %s has %d of its 3 events", id, per[id])
+		}
+		if _, err := ruqiv1.NewInspectionServiceClient(w.conn(w.admin)).GetInspectionCodes(context.Background(), &ruqiv1.GetInspectionCodesRequest{InspectionId: id}); err != nil {
+			t.Fatalf("codes of %s: %v", id, err)
+		}
+	}
+}
