@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,4 +208,43 @@ func hasCJK(s string) bool {
 		}
 	}
 	return false
+}
+
+func TestUnknownIDs_NotFound(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	ins := ruqiv1.NewInspectionServiceClient(w.conn(w.officer))
+	_, err := ins.GetInspection(ctx, &ruqiv1.GetInspectionRequest{InspectionId: "INS-20260101-NOPE"})
+	wantStatus(t, err, codes.NotFound, "INSPECTION_UNKNOWN")
+	_, err = ins.CancelInspection(ctx, &ruqiv1.CancelInspectionRequest{InspectionId: "INS-20260101-NOPE", Reason: "x"})
+	wantStatus(t, err, codes.NotFound, "INSPECTION_UNKNOWN")
+	_, err = ins.GetInspectionCodes(ctx, &ruqiv1.GetInspectionCodesRequest{})
+	wantStatus(t, err, codes.InvalidArgument, "INSPECTION_ID_MISSING")
+	_, err = ruqiv1.NewAdminServiceClient(w.conn(w.admin)).IssueAccessToken(ctx, &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_OFFICER, Subject: "O-9999"})
+	wantStatus(t, err, codes.NotFound, "OFFICER_UNKNOWN")
+	_, err = ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).RefuseInspection(ctx, &ruqiv1.RefuseInspectionRequest{InspectionId: "INS-20260101-NOPE", Reason: "x"})
+	wantStatus(t, err, codes.NotFound, "INSPECTION_UNKNOWN")
+}
+
+// The public keys are served over HTTP for verifiers without gRPC.
+func TestHTTP_PublicKeysJSON(t *testing.T) {
+	w := newWorld(t)
+	reg := w.register("now", "now+1h")
+	resp, err := http.Get("http://" + w.httpAddr + "/keys.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Keys []struct {
+			Kid, Kty, Crv, Alg string
+			X                  []byte
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Keys) != 1 || doc.Keys[0].Kid != reg.GetCodes()[0].GetKeyId() || doc.Keys[0].Crv != "Ed25519" || len(doc.Keys[0].X) != 32 {
+		t.Fatalf("keys.json = %+v", doc)
+	}
 }
