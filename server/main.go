@@ -34,6 +34,8 @@ func run() error {
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", env("RUQI_GRPC_ADDR", "127.0.0.1:7400"), "gRPC listen address (RUQI_GRPC_ADDR)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("RUQI_HTTP_ADDR", "127.0.0.1:7480"), "HTTP listen address (RUQI_HTTP_ADDR)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("RUQI_PUBLIC_URL", ""), "base URL that codes' QR images point to, e.g. https://ruqi.example.gov.cn (RUQI_PUBLIC_URL; default http://<http-addr>)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", env("RUQI_TLS_CERT", ""), "PEM certificate: serve gRPC and HTTP over TLS (RUQI_TLS_CERT, with -tls-key)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", env("RUQI_TLS_KEY", ""), "PEM private key for -tls-cert (RUQI_TLS_KEY)")
 	fs.StringVar(&cfg.RedisAddr, "redis-addr", env("RUQI_REDIS_ADDR", ""), "Redis for coordination when several replicas run, host:port (RUQI_REDIS_ADDR; default: in process)")
 	fs.StringVar(&cfg.PolicyFile, "policy-file", env("RUQI_POLICY_FILE", ""), "frequency policies by region, JSON (RUQI_POLICY_FILE; default: 2 per agency per year, no proactive check of grade A, warnings at 1/day 2/week 3/month)")
 	fs.DurationVar(&cfg.Limits.MaxWindow, "max-window", envDuration("RUQI_MAX_WINDOW", cfg.Limits.MaxWindow), "longest inspection window (RUQI_MAX_WINDOW)")

@@ -94,6 +94,8 @@ func roleName(p Principal) string {
 		return "司法局监督人员"
 	case "ROLE_ADMIN":
 		return "系统管理员"
+	case "ROLE_AGENCY_ADMIN":
+		return "部门管理员"
 	}
 	return "未知角色"
 }

@@ -13,10 +13,10 @@ import (
 )
 
 func (a *app) adminCommand() *cobra.Command {
-	cmd := groupCommand("admin", "管理员：导入名录、签发访问令牌、轮换签名密钥、查看和核验事件日志")
+	cmd := groupCommand("admin", "管理员：导入名录、签发和吊销访问令牌、管理执法证、轮换签名密钥、核验事件日志")
 
 	token := groupCommand("token", "访问令牌")
-	token.AddCommand(a.adminTokenIssueCommand())
+	token.AddCommand(a.adminTokenIssueCommand(), a.adminTokenRevokeCommand())
 
 	keys := groupCommand("keys", "入企码签名密钥")
 	keys.AddCommand(a.adminKeysRotateCommand())
@@ -24,7 +24,7 @@ func (a *app) adminCommand() *cobra.Command {
 	events := groupCommand("events", "事件日志（全程留痕）")
 	events.AddCommand(a.adminEventsListCommand(), a.adminEventsVerifyCommand())
 
-	cmd.AddCommand(a.adminImportCommand(), token, keys, events)
+	cmd.AddCommand(a.adminImportCommand(), token, a.adminOfficerCommand(), keys, events)
 	return cmd
 }
 
@@ -79,12 +79,14 @@ func (a *app) adminTokenIssueCommand() *cobra.Command {
 		Long: `签发一个访问令牌。令牌只显示这一次，服务器只保存其 SHA-256。
 
 主体（--subject）随角色而定：执法人员为执法人员编号，企业为统一社会信用代码，
-监督机关（司法局）为行政区划代码，管理员为管理员的名字。
+监督机关（司法局）为行政区划代码，执法部门管理员（agency-admin）为执法部门编号，
+管理员为管理员的名字。
 
 表格输出时令牌单独在最后一行；-q 只输出令牌本身，便于脚本使用：
   export RUQI_TOKEN=$(ruqi admin token issue -q --role officer --subject O-0001)`,
 		Example: `  ruqi admin token issue --role officer --subject O-0001 --description 张三的手持终端
-  ruqi admin token issue -q --role enterprise --subject 91510100MA6123456W`,
+  ruqi admin token issue -q --role enterprise --subject 91510100MA6123456W
+  ruqi admin token issue --role agency-admin --subject A-SCJG --description 市场监管局管理员`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "role", "subject"); err != nil {
@@ -114,7 +116,7 @@ func (a *app) adminTokenIssueCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&role, "role", "", "角色 `ROLE`：officer、enterprise、supervisor 或 admin（必填）")
+	f.StringVar(&role, "role", "", "角色 `ROLE`：officer、enterprise、supervisor、agency-admin 或 admin（必填）")
 	f.StringVar(&subject, "subject", "", "令牌代表的主体 `SUBJECT`（必填）")
 	f.StringVar(&description, "description", "", "说明 `TEXT`，例如令牌用在哪台设备上")
 	f.BoolVarP(&quiet, "quiet", "q", false, "只输出令牌本身")

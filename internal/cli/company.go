@@ -17,11 +17,13 @@ import (
 )
 
 func (a *app) companyCommand() *cobra.Command {
-	cmd := groupCommand("company", "企业：扫码核验入企码、拒绝检查、查看检查记录")
+	cmd := groupCommand("company", "企业：扫码核验入企码、拒绝检查、查看检查记录、评价、投诉")
 	cmd.AddCommand(
 		a.companyScanCommand(),
 		a.companyRefuseCommand(),
 		a.companyHistoryCommand(),
+		a.companyEvaluateCommand(),
+		a.companyComplainCommand(),
 	)
 	return cmd
 }
@@ -215,7 +217,10 @@ func (a *app) companyRefuseCommand() *cobra.Command {
 		Short: "拒绝检查，并说明理由",
 		Long: `拒绝一次检查并说明理由。没有有效入企码的检查，企业有权拒绝。
 
-用 --inspection 或 --code（令牌或链接）指明是哪次检查；执法人员没有出示入企码时两者都可以不给。`,
+用 --inspection 或 --code（令牌或链接）指明是哪次检查；执法人员没有出示入企码时两者都可以不给。
+
+拒绝会记录在案，并作为问题线索转给司法局，命令会显示线索编号。本地区处于试运行阶段时，
+拒绝同样记录并转司法局，但只作提示，企业此时尚无拒绝检查的权利，命令会醒目地说明。`,
 		Example: `  ruqi company refuse --code HTTPS://RUQI.EXAMPLE/V/2DCQ... --reason 入企码已过期
   ruqi company refuse --reason 执法人员未出示入企码`,
 		Args: noArgs,
@@ -263,8 +268,10 @@ func bareToken(scanned string) string {
 func (a *app) companyHistoryCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "history",
-		Short: "查看本企业接受过的检查",
-		Args:  noArgs,
+		Short: "查看本企业接受过的检查、检查结果和评价情况",
+		Long: `查看本企业接受过的检查：今年和去年各被检查几次，每次检查的执法部门、时间、状态，
+执法部门逐项记录的检查结果，以及本企业是否已评价（已办结的检查可用 ruqi company evaluate 评价）。`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewEnterpriseServiceClient(cc).ListInspections(ctx, &ruqiv1.ListInspectionsRequest{})

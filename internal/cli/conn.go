@@ -6,21 +6,40 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
 // bearerToken sends the access token with every RPC as
 // "authorization: Bearer <token>".
-type bearerToken string
-
-func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(t)}, nil
+type bearerToken struct {
+	token string
+	// secure is set when the connection uses TLS: grpc then refuses to send
+	// the token over a connection that is not secure.
+	secure bool
 }
 
-// RequireTransportSecurity is false because the transport is plain TCP
-// until the server speaks TLS.
-// TODO: a --tls-ca flag, and then require transport security.
-func (bearerToken) RequireTransportSecurity() bool { return false }
+func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + t.token}, nil
+}
+
+// RequireTransportSecurity is true over TLS (--tls-ca). Without it the
+// transport is plain TCP, as for a server on the same host or behind a
+// TLS-terminating proxy, and the token goes in the clear.
+func (t bearerToken) RequireTransportSecurity() bool { return t.secure }
+
+// transportCredentials are TLS with the --tls-ca certificate as the only
+// root when it is given, and no security otherwise.
+func (a *app) transportCredentials() (credentials.TransportCredentials, error) {
+	if a.tlsCA == "" {
+		return insecure.NewCredentials(), nil
+	}
+	creds, err := credentials.NewClientTLSFromFile(a.tlsCA, "")
+	if err != nil {
+		return nil, fmt.Errorf("读取 CA 证书 %s 失败（--tls-ca 或 %s）：%w", a.tlsCA, envTLSCA, err)
+	}
+	return creds, nil
+}
 
 // dial opens a client connection to --server. It does not connect yet:
 // grpc.NewClient connects on the first RPC.
@@ -29,12 +48,16 @@ func (a *app) dial() (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	creds, err := a.transportCredentials()
+	if err != nil {
+		return nil, err
+	}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
 	if a.dialer != nil {
 		opts = append(opts, grpc.WithContextDialer(a.dialer))
 	}
 	if tok != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(bearerToken(tok)))
+		opts = append(opts, grpc.WithPerRPCCredentials(bearerToken{token: tok, secure: a.tlsCA != ""}))
 	}
 	cc, err := grpc.NewClient(a.server, opts...)
 	if err != nil {

@@ -29,10 +29,11 @@ func parseInspectionType(s string) (ruqiv1.InspectionType, error) {
 }
 
 var roles = map[string]ruqiv1.Role{
-	"officer":    ruqiv1.Role_ROLE_OFFICER,
-	"enterprise": ruqiv1.Role_ROLE_ENTERPRISE,
-	"supervisor": ruqiv1.Role_ROLE_SUPERVISOR,
-	"admin":      ruqiv1.Role_ROLE_ADMIN,
+	"officer":      ruqiv1.Role_ROLE_OFFICER,
+	"enterprise":   ruqiv1.Role_ROLE_ENTERPRISE,
+	"supervisor":   ruqiv1.Role_ROLE_SUPERVISOR,
+	"admin":        ruqiv1.Role_ROLE_ADMIN,
+	"agency-admin": ruqiv1.Role_ROLE_AGENCY_ADMIN,
 }
 
 // parseRole reads --role.
@@ -40,7 +41,7 @@ func parseRole(s string) (ruqiv1.Role, error) {
 	if r, ok := roles[strings.ToLower(strings.TrimSpace(s))]; ok {
 		return r, nil
 	}
-	return 0, fmt.Errorf("不支持的角色 %q：请用 officer、enterprise、supervisor 或 admin", s)
+	return 0, fmt.Errorf("不支持的角色 %q：请用 officer、enterprise、supervisor、admin 或 agency-admin", s)
 }
 
 func inspectionTypeLabel(t ruqiv1.InspectionType) string {
@@ -63,6 +64,8 @@ func inspectionStateLabel(s ruqiv1.InspectionState) string {
 		return "已报备"
 	case ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
 		return "已撤销"
+	case ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
+		return "已办结"
 	}
 	return unknownLabel(int32(s))
 }
@@ -103,6 +106,8 @@ func roleLabel(r ruqiv1.Role) string {
 		return "监督机关（司法局）"
 	case ruqiv1.Role_ROLE_ADMIN:
 		return "管理员"
+	case ruqiv1.Role_ROLE_AGENCY_ADMIN:
+		return "执法部门管理员"
 	}
 	return unknownLabel(int32(r))
 }
@@ -147,6 +152,24 @@ func eventTypeLabel(t ruqiv1.EventType) string {
 		return "频次预警"
 	case ruqiv1.EventType_EVENT_TYPE_WITHDRAWN:
 		return "退出联合检查"
+	case ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED:
+		return "记录检查结果"
+	case ruqiv1.EventType_EVENT_TYPE_COMPLETED:
+		return "办结"
+	case ruqiv1.EventType_EVENT_TYPE_EVALUATED:
+		return "企业评价"
+	case ruqiv1.EventType_EVENT_TYPE_COMPLAINED:
+		return "企业投诉"
+	case ruqiv1.EventType_EVENT_TYPE_LEAD_OPENED:
+		return "生成问题线索"
+	case ruqiv1.EventType_EVENT_TYPE_LEAD_UPDATED:
+		return "线索处理"
+	case ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED:
+		return "事后补录报备"
+	case ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED:
+		return "吊销令牌"
+	case ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED:
+		return "执法证状态变更"
 	}
 	return unknownLabel(int32(t))
 }
@@ -183,4 +206,94 @@ func unknownLabel(n int32) string {
 		return "-"
 	}
 	return fmt.Sprintf("未知（%d）", n)
+}
+
+// itemOutcomes maps the outcome words of `officer result --item` to the
+// enum. 责令整改 is not here: it needs a deadline (rectify:DATE), see
+// parseItemResult.
+var itemOutcomes = map[string]ruqiv1.ItemOutcome{
+	"no-problem":      ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM,
+	"first-violation": ruqiv1.ItemOutcome_ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY,
+	"minor":           ruqiv1.ItemOutcome_ITEM_OUTCOME_MINOR_NO_PENALTY,
+	"case":            ruqiv1.ItemOutcome_ITEM_OUTCOME_CASE_OPENED,
+	"未发现问题":           ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM,
+	"首违不罚":            ruqiv1.ItemOutcome_ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY,
+	"轻微免罚":            ruqiv1.ItemOutcome_ITEM_OUTCOME_MINOR_NO_PENALTY,
+	"立案":              ruqiv1.ItemOutcome_ITEM_OUTCOME_CASE_OPENED,
+}
+
+// rectifyWords name 责令整改, which is written WORD:DATE.
+var rectifyWords = []string{"rectify", "责令整改"}
+
+func itemOutcomeLabel(o ruqiv1.ItemOutcome) string {
+	switch o {
+	case ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM:
+		return "未发现问题"
+	case ruqiv1.ItemOutcome_ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY:
+		return "首违不罚"
+	case ruqiv1.ItemOutcome_ITEM_OUTCOME_MINOR_NO_PENALTY:
+		return "轻微免罚"
+	case ruqiv1.ItemOutcome_ITEM_OUTCOME_RECTIFICATION_ORDERED:
+		return "责令整改"
+	case ruqiv1.ItemOutcome_ITEM_OUTCOME_CASE_OPENED:
+		return "立案"
+	}
+	return unknownLabel(int32(o))
+}
+
+func leadKindLabel(k ruqiv1.LeadKind) string {
+	switch k {
+	case ruqiv1.LeadKind_LEAD_KIND_REFUSAL:
+		return "企业拒绝检查"
+	case ruqiv1.LeadKind_LEAD_KIND_COMPLAINT:
+		return "企业投诉"
+	case ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION:
+		return "事后补录报备"
+	case ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE:
+		return "扫描到无效入企码"
+	}
+	return unknownLabel(int32(k))
+}
+
+func leadStatusLabel(s ruqiv1.LeadStatus) string {
+	switch s {
+	case ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED:
+		return "已接收"
+	case ruqiv1.LeadStatus_LEAD_STATUS_CHECKING:
+		return "核查中"
+	case ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED:
+		return "已整改"
+	case ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED:
+		return "已移交纪委"
+	case ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED:
+		return "查无实据"
+	}
+	return unknownLabel(int32(s))
+}
+
+// leadStatuses maps the words of --status to the enum, English and Chinese.
+var leadStatuses = map[string]ruqiv1.LeadStatus{
+	"received":    ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED,
+	"checking":    ruqiv1.LeadStatus_LEAD_STATUS_CHECKING,
+	"rectified":   ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED,
+	"transferred": ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED,
+	"unfounded":   ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED,
+	"已接收":         ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED,
+	"核查中":         ruqiv1.LeadStatus_LEAD_STATUS_CHECKING,
+	"已整改":         ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED,
+	"已移交纪委":       ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED,
+	"查无实据":        ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED,
+}
+
+// parseLeadStatus reads --status. A lead is received when it is opened, so
+// received is no step a supervisor can take: with update set, it is refused.
+func parseLeadStatus(s string, update bool) (ruqiv1.LeadStatus, error) {
+	st, ok := leadStatuses[strings.ToLower(strings.TrimSpace(s))]
+	if ok && !(update && st == ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED) {
+		return st, nil
+	}
+	if update {
+		return 0, fmt.Errorf("不支持的线索状态 %q：请用 checking（核查中）、rectified（已整改）、transferred（已移交纪委）或 unfounded（查无实据）", s)
+	}
+	return 0, fmt.Errorf("不支持的线索状态 %q：请用 received（已接收）、checking（核查中）、rectified（已整改）、transferred（已移交纪委）或 unfounded（查无实据）", s)
 }

@@ -37,6 +37,11 @@ func (a *app) printError(err error) {
 	switch st.Code() {
 	case codes.Unavailable:
 		fmt.Fprintf(a.stderr, "提示：请确认服务器 %s 已启动且可以连通（--server 或 %s）。\n", a.server, envServer)
+		if a.tlsCA != "" {
+			fmt.Fprintf(a.stderr, "提示：已用 TLS 连接：请确认服务器启用了 TLS，且其证书由 %s 中的 CA 签发、与地址 %s 相符。\n", a.tlsCA, a.server)
+		}
+	case codes.Unimplemented:
+		fmt.Fprintln(a.stderr, "提示：服务器尚不支持此功能，可能是服务器版本较旧。")
 	case codes.DeadlineExceeded:
 		fmt.Fprintf(a.stderr, "提示：服务器在 %v 内没有应答，可用 --timeout 放宽。\n", a.timeout)
 	case codes.Unauthenticated:

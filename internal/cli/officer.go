@@ -23,12 +23,15 @@ import (
 const qrPNGSize = 512
 
 func (a *app) officerCommand() *cobra.Command {
-	cmd := groupCommand("officer", "执法人员：报备检查、领取入企码、撤销报备、查看事项清单")
+	cmd := groupCommand("officer", "执法人员：报备检查、领取入企码、撤销报备、记录检查结果、查看评价")
 	cmd.AddCommand(
 		a.officerRegisterCommand(),
 		a.officerCodeCommand(),
 		a.officerCancelCommand(),
 		a.officerShowCommand(),
+		a.officerResultCommand(),
+		a.officerPriorCommand(),
+		a.officerEvaluationsCommand(),
 		a.officerItemsCommand(),
 		a.officerOfficersCommand(),
 	)
@@ -46,6 +49,7 @@ type registerOptions struct {
 	typ        string
 	reason     string
 	trigger    string
+	lateReason string
 	requestID  string
 }
 
@@ -59,11 +63,18 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 检查事项须在本部门公布的行政检查事项清单内，执法人员至少两名且执法证有效。
 个案检查（--type case）须用 --trigger 注明投诉举报、转办交办或事故的编号。
 
+紧急情况下先检查、后报备的，用 --late-reason 说明原因进行事后补录：此时 --from
+可以是过去的时间（须在服务器允许的天数之内）。补录的报备会标记为事后补录，
+并作为问题线索报送司法局。
+
 时间可写成 "2026-03-01 09:30"（北京时间）、RFC 3339（2026-03-01T09:30:00+08:00），
 或相对当前时间的 now、now+2h、now-30m。`,
 		Example: `  ruqi officer register --enterprise 91510100MA6123456W \
     --items CI-0001,CI-0002 --officers O-0001,O-0002 \
-    --from "2026-03-02 09:00" --duration 4h --type routine --reason 年度日常检查`,
+    --from "2026-03-02 09:00" --duration 4h --type routine --reason 年度日常检查
+  ruqi officer register --enterprise 91510100MA6123456W \
+    --items CI-0003 --officers O-0001,O-0002 --type case --trigger JB-2026-0107 \
+    --from "2026-03-01 22:10" --duration 1h --reason 燃气泄漏举报 --late-reason 夜间紧急处置，来不及事先报备`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req, err := o.request(cmd, a.now())
@@ -97,6 +108,7 @@ func (o *registerOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.typ, "type", "", "检查类型 `TYPE`：routine（日常）、random（双随机）、special（专项）、case（个案）（必填）")
 	f.StringVar(&o.reason, "reason", "", "检查事由 `TEXT`（必填）")
 	f.StringVar(&o.trigger, "trigger", "", "个案检查的来源编号 `REF`（投诉举报、转办交办、事故）")
+	f.StringVar(&o.lateReason, "late-reason", "", "事后补录的原因 `TEXT`：紧急检查已经进行，现补录报备")
 	f.StringVar(&o.agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
 	f.StringVar(&o.requestID, "request-id", "", "请求编号 `ID`，同一编号重试不会重复报备（默认随机生成）")
 }
@@ -127,6 +139,13 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 	if err != nil {
 		return nil, err
 	}
+	lateReason := strings.TrimSpace(o.lateReason)
+	if cmd.Flags().Changed("late-reason") && lateReason == "" {
+		return nil, usagef("--late-reason 不能为空：请说明为何未能事先报备")
+	}
+	if lateReason != "" && start.After(now) {
+		return nil, usagef("事后补录（--late-reason）的检查应已开始，但 --from 是将来的时间（%s）", fmtClockTime(start))
+	}
 	reqID := o.requestID
 	if reqID == "" {
 		reqID = newRequestID()
@@ -142,6 +161,7 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 		Reason:           strings.TrimSpace(o.reason),
 		TriggerReference: strings.TrimSpace(o.trigger),
 		RequestId:        reqID,
+		LateReason:       lateReason,
 	}, nil
 }
 

@@ -37,6 +37,18 @@ type printer interface {
 	Rotated(r *ruqiv1.RotateSigningKeyResponse)
 	Events(r *ruqiv1.ListEventsResponse)
 	LogVerified(r *ruqiv1.VerifyEventLogResponse)
+
+	// After the visit and oversight (printer_oversight.go).
+	ResultRecorded(r *ruqiv1.RecordResultResponse)
+	PriorResults(r *ruqiv1.ListPriorResultsResponse)
+	EvaluationSummary(r *ruqiv1.GetEvaluationSummaryResponse)
+	Evaluated(req *ruqiv1.EvaluateInspectionRequest, r *ruqiv1.EvaluateInspectionResponse)
+	Complained(r *ruqiv1.ComplainResponse)
+	Leads(r *ruqiv1.ListLeadsResponse)
+	LeadUpdated(r *ruqiv1.UpdateLeadResponse)
+	Evaluations(r *ruqiv1.ListEvaluationsResponse)
+	TokenRevoked(req *ruqiv1.RevokeAccessTokenRequest, r *ruqiv1.RevokeAccessTokenResponse)
+	CertificateChanged(req *ruqiv1.SetCertificateStatusRequest, r *ruqiv1.SetCertificateStatusResponse)
 }
 
 func newPrinter(format string, out, errOut io.Writer) printer {
@@ -84,7 +96,6 @@ func (p *jsonPrinter) Cancelled(r *ruqiv1.CancelInspectionResponse)             
 func (p *jsonPrinter) CheckItems(r *ruqiv1.ListCheckItemsResponse)               { p.msg(r) }
 func (p *jsonPrinter) Officers(r *ruqiv1.ListOfficersResponse)                   { p.msg(r) }
 func (p *jsonPrinter) Scan(r *ruqiv1.ScanCodeResponse)                           { p.msg(r) }
-func (p *jsonPrinter) Refused(r *ruqiv1.RefuseInspectionResponse)                { p.msg(r) }
 func (p *jsonPrinter) History(r *ruqiv1.ListInspectionsResponse)                 { p.msg(r) }
 func (p *jsonPrinter) Rotated(r *ruqiv1.RotateSigningKeyResponse)                { p.msg(r) }
 func (p *jsonPrinter) Events(r *ruqiv1.ListEventsResponse)                       { p.msg(r) }
@@ -94,6 +105,15 @@ func (p *jsonPrinter) Imported(_ *ruqiv1.Directory, r *ruqiv1.ImportDirectoryRes
 
 func (p *jsonPrinter) Token(_ *ruqiv1.IssueAccessTokenRequest, r *ruqiv1.IssueAccessTokenResponse) {
 	p.msg(r)
+}
+
+// Refused prints the response; in the trial phase the advisory also goes to
+// errOut, so that a person running with -o json still sees it.
+func (p *jsonPrinter) Refused(r *ruqiv1.RefuseInspectionResponse) {
+	p.msg(r)
+	if r.GetAdvisory() {
+		fmt.Fprintf(p.errOut, "⚠ %s\n", advisoryMessage(r))
+	}
 }
 
 func (p *jsonPrinter) Codes(r *ruqiv1.GetInspectionCodesResponse, written []string) {
@@ -191,6 +211,9 @@ func (p *tablePrinter) inspection(in *ruqiv1.Inspection, extra ...[2]string) {
 		kv("案件来源", in.GetTriggerReference()),
 		kv("状态", inspectionStateLabel(in.GetState())),
 	}
+	if in.GetLate() {
+		pairs = append(pairs, kv("事后补录", "是（"+orDash(in.GetLateReason())+"），已报送司法局"))
+	}
 	if in.GetRegisteredAt() != nil {
 		pairs = append(pairs, kv("报备时间", fmtTime(in.GetRegisteredAt())))
 	}
@@ -200,7 +223,14 @@ func (p *tablePrinter) inspection(in *ruqiv1.Inspection, extra ...[2]string) {
 	}
 	pairs = append(pairs, kv("撤销原因", in.GetCancelReason()))
 	pairs = append(pairs, kv("联合检查", in.GetJointInspectionId()))
+	if in.GetCompletedAt() != nil {
+		pairs = append(pairs, kv("办结时间", fmtTime(in.GetCompletedAt())))
+	}
 	fields(p.out, append(pairs, extra...)...)
+	if res := in.GetResult(); res != nil {
+		p.println()
+		p.result(res, nil)
+	}
 }
 
 // joint prints a joint inspection (综合查一次) and the frequency warnings
@@ -425,25 +455,60 @@ func (p *tablePrinter) OfflineScan(r offlineResult) {
 
 func (p *tablePrinter) Refused(r *ruqiv1.RefuseInspectionResponse) {
 	p.printf("已记录拒绝检查（事件序号 %d）。\n", r.GetEventSeq())
+	if id := r.GetLeadId(); id != "" {
+		p.printf("问题线索编号：%s（已转司法局核查）\n", id)
+	}
+	if r.GetAdvisory() {
+		p.println()
+		p.println(advisoryBanner)
+		p.printf("⚠ 请注意：%s\n", advisoryMessage(r))
+		p.println(advisoryBanner)
+		return
+	}
+	if m := r.GetMessage(); m != "" {
+		p.printf("说明：%s\n", m)
+	}
 }
 
 func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
+	years := fmt.Sprintf("今年被检查%d次，去年%d次。", r.GetThisYear(), r.GetLastYear())
 	if len(r.GetInspections()) == 0 {
 		p.println("没有检查记录。")
+		if r.GetThisYear() != 0 || r.GetLastYear() != 0 {
+			p.println(years)
+		}
 		return
 	}
-	t := newTable("报备编号", "执法部门", "检查类型", "检查时间", "状态", "签到时间", "事项数")
+	t := newTable("报备编号", "执法部门", "检查类型", "检查时间", "状态", "签到时间", "事项数", "评价")
+	toEvaluate := 0
 	for _, v := range r.GetInspections() {
 		var agencies []string
 		for _, a := range v.GetAgencies() {
 			agencies = append(agencies, orDash(a.GetName()))
 		}
+		state := inspectionStateLabel(v.GetState())
+		if v.GetLate() {
+			state += "（事后补录）"
+		}
+		evaluated := "-"
+		switch {
+		case v.GetEvaluated():
+			evaluated = "已评价"
+		case v.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
+			evaluated = "待评价"
+			toEvaluate++
+		}
 		t.add(v.GetInspectionId(), orDash(joinIDs(agencies)), inspectionTypeLabel(v.GetType()),
-			fmtWindow(v.GetWindowStart(), v.GetWindowEnd()), inspectionStateLabel(v.GetState()),
-			fmtTime(v.GetCheckedInAt()), strconv.Itoa(len(v.GetCheckItems())))
+			fmtWindow(v.GetWindowStart(), v.GetWindowEnd()), state,
+			fmtTime(v.GetCheckedInAt()), strconv.Itoa(len(v.GetCheckItems())), evaluated)
 	}
 	t.write(p.out)
-	p.printf("共 %d 次。\n", len(r.GetInspections()))
+	p.printf("共 %d 次。\n%s\n", len(r.GetInspections()), years)
+	p.historyResults(r.GetInspections())
+	if toEvaluate > 0 {
+		p.println()
+		p.printf("有 %d 次已办结的检查待评价：ruqi company evaluate --inspection 报备编号 …\n", toEvaluate)
+	}
 }
 
 func (p *tablePrinter) PublicKeys(r *ruqiv1.ListPublicKeysResponse, source string) {

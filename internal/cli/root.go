@@ -33,6 +33,7 @@ const (
 	envTokenFile = "RUQI_TOKEN_FILE"
 	envOutput    = "RUQI_OUTPUT"
 	envKeysCache = "RUQI_KEYS_CACHE"
+	envTLSCA     = "RUQI_TLS_CA"
 )
 
 const (
@@ -52,6 +53,9 @@ type app struct {
 	tokenFile string
 	output    string
 	timeout   time.Duration
+	// tlsCA, if set, is the CA certificate file that the server's TLS
+	// certificate must chain to; unset means a plain TCP connection.
+	tlsCA string
 
 	stdout    io.Writer
 	stderr    io.Writer
@@ -164,11 +168,14 @@ func (a *app) rootCommand() *cobra.Command {
 		Short: "扫码入企命令行客户端",
 		Long: `ruqi 是扫码入企服务的命令行客户端。
 
-执法人员用它报备检查、领取入企码；企业用它扫码核验、拒绝检查、查看检查记录；
-管理员用它导入名录、签发访问令牌、轮换签名密钥、核验事件日志。
+执法人员用它报备检查、领取入企码、记录检查结果；企业用它扫码核验、拒绝检查、
+查看检查记录、评价和投诉；司法局用它处理问题线索、查看评价；管理员用它导入名录、
+签发和吊销访问令牌、管理执法证、轮换签名密钥、核验事件日志。
 
 全局参数均可用环境变量代替（命令行参数优先）：
-  RUQI_SERVER  RUQI_TOKEN  RUQI_TOKEN_FILE  RUQI_OUTPUT
+  RUQI_SERVER  RUQI_TOKEN  RUQI_TOKEN_FILE  RUQI_OUTPUT  RUQI_TLS_CA
+
+给出 --tls-ca 时用 TLS 连接服务器，并以该 CA 证书核验服务器证书；不给时为明文连接。
 
 退出码：0 成功（扫码核验通过）；1 出错；2 用法错误；3 扫码核验未通过。`,
 		SilenceErrors:     true,
@@ -184,14 +191,17 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.tokenFile, "token-file", "", "从文件读取访问令牌 `FILE`")
 	pf.StringVarP(&a.output, "output", "o", "table", "输出格式 `FORMAT`：table 或 json")
 	pf.DurationVar(&a.timeout, "timeout", defaultTimeout, "每次请求的超时 `DURATION`")
+	pf.StringVar(&a.tlsCA, "tls-ca", "", "用 TLS 连接，以此 CA 证书核验服务器 `FILE`")
 	bindEnv(pf, "server", envServer)
 	bindEnv(pf, "token", envToken)
 	bindEnv(pf, "token-file", envTokenFile)
 	bindEnv(pf, "output", envOutput)
+	bindEnv(pf, "tls-ca", envTLSCA)
 
 	root.AddCommand(
 		a.officerCommand(),
 		a.companyCommand(),
+		a.supervisorCommand(),
 		a.keysCommand(),
 		a.adminCommand(),
 		completionCommand(),

@@ -28,6 +28,15 @@ type Policy struct {
 	// WarnVisitsPerDay/Week/Month: a visit beyond these is registered and
 	// warned about (成都: 1 / 2 / 3). Weeks start on Monday.
 	WarnVisitsPerDay, WarnVisitsPerWeek, WarnVisitsPerMonth *int
+	// FullUseFrom starts full use (全面推行) of 扫码入企 in the region; before
+	// it, in the trial phase (试运行), a refusal is recorded as advisory.
+	// Zero: full use.
+	FullUseFrom time.Time
+}
+
+// Trial reports whether t falls in the region's trial phase.
+func (pol Policy) Trial(t time.Time) bool {
+	return !pol.FullUseFrom.IsZero() && t.Before(pol.FullUseFrom)
 }
 
 // PolicyFile is the configuration: a default and per-region policies, the
@@ -46,6 +55,9 @@ type PolicyConfig struct {
 	WarnVisitsPerDay        *int           `json:"warn_visits_per_day,omitempty"`
 	WarnVisitsPerWeek       *int           `json:"warn_visits_per_week,omitempty"`
 	WarnVisitsPerMonth      *int           `json:"warn_visits_per_month,omitempty"`
+	// FullUseFrom is a date, "2026-04-01" (四川 天府入企码: trial from
+	// 2025-09-01, full use from 2026-04-01), midnight in the region's zone.
+	FullUseFrom string `json:"full_use_from,omitempty"`
 }
 
 // Policies resolves an enterprise's region to its policy.
@@ -140,6 +152,13 @@ func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
 		if v != nil && *v < 0 {
 			return Policy{}, fmt.Errorf("negative limit %d", *v)
 		}
+	}
+	if c.FullUseFrom != "" {
+		t, err := time.ParseInLocation("2006-01-02", c.FullUseFrom, p.Zone)
+		if err != nil {
+			return Policy{}, fmt.Errorf("full_use_from: %w", err)
+		}
+		p.FullUseFrom = t
 	}
 	set := func(dst **int, v *int) {
 		if v != nil {

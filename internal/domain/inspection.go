@@ -19,11 +19,14 @@ type Limits struct {
 	ClockLeeway time.Duration
 	// MinOfficers is the number of officers an on-site inspection needs (2).
 	MinOfficers int
+	// LateDays is how long after an emergency inspection it may still be
+	// registered (深圳: 10 days after a system outage).
+	LateDays int
 }
 
 // DefaultLimits are the server's defaults.
 func DefaultLimits() Limits {
-	return Limits{MaxWindow: 7 * 24 * time.Hour, MaxAdvance: 90 * 24 * time.Hour, ClockLeeway: 2 * time.Minute, MinOfficers: 2}
+	return Limits{MaxWindow: 7 * 24 * time.Hour, MaxAdvance: 90 * 24 * time.Hour, ClockLeeway: 2 * time.Minute, MinOfficers: 2, LateDays: 10}
 }
 
 // Shanghai is the default time zone of periods and displayed times.
@@ -75,7 +78,28 @@ func ValidateRequestShape(r *ruqiv1.RegisterInspectionRequest, now time.Time, l 
 	if r.GetWindowStart() == nil || r.GetWindowEnd() == nil {
 		return Invalidf("WINDOW_MISSING", "请填写计划检查的起止时间")
 	}
+	if strings.TrimSpace(r.GetLateReason()) != "" {
+		return ValidateLateWindow(r.GetWindowStart().AsTime(), r.GetWindowEnd().AsTime(), now, l)
+	}
 	return ValidateWindow(r.GetWindowStart().AsTime(), r.GetWindowEnd().AsTime(), now, l)
+}
+
+// ValidateLateWindow checks the window of an emergency inspection registered
+// after it began (先检查后补录): it must have begun, within LateDays.
+func ValidateLateWindow(start, end, now time.Time, l Limits) error {
+	if !end.After(start) {
+		return Invalidf("WINDOW_BACKWARDS", "检查结束时间（%s）须晚于开始时间（%s）", FormatTime(end), FormatTime(start))
+	}
+	if end.Sub(start) > l.MaxWindow {
+		return Invalidf("WINDOW_TOO_LONG", "检查时段为%s，超过上限%s", end.Sub(start).Round(time.Minute), l.MaxWindow)
+	}
+	if start.After(now) {
+		return Invalidf("LATE_NOT_STARTED", "事后补录只适用于已经开始的紧急检查；尚未开始的检查请正常报备")
+	}
+	if start.Before(now.AddDate(0, 0, -l.LateDays)) {
+		return Invalidf("LATE_TOO_LATE", "检查开始于 %s，已超过%d天的补录期限", FormatTime(start), l.LateDays)
+	}
+	return nil
 }
 
 func validateType(r *ruqiv1.RegisterInspectionRequest) error {

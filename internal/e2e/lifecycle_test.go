@@ -164,7 +164,7 @@ func TestInspection_RegisterCodeScan_EndToEnd(t *testing.T) {
 	for _, e := range ev.GetEvents() {
 		kinds = append(kinds, strings.TrimPrefix(e.GetType().String(), "EVENT_TYPE_"))
 	}
-	want := "REGISTERED CODE_ISSUED CODE_ISSUED SCAN_VERIFIED SCAN_VERIFIED SCAN_REJECTED CANCELLED SCAN_REJECTED REFUSED"
+	want := "REGISTERED CODE_ISSUED CODE_ISSUED SCAN_VERIFIED SCAN_VERIFIED LEAD_OPENED SCAN_REJECTED CANCELLED LEAD_OPENED SCAN_REJECTED REFUSED LEAD_OPENED"
 	if strings.Join(kinds, " ") != want {
 		t.Fatalf("events of the inspection:\n got %s\nwant %s", strings.Join(kinds, " "), want)
 	}

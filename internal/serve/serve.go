@@ -19,6 +19,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -41,6 +42,8 @@ type Config struct {
 	HTTPAddr  string
 	PublicURL string // base of the QR URL; derived from HTTPAddr when empty
 	Limits    domain.Limits
+	// TLSCert and TLSKey, when both set, serve gRPC and HTTP over TLS.
+	TLSCert, TLSKey string
 	// RedisAddr selects the Redis coordinator, shared by replicas; empty
 	// for the in-process one.
 	RedisAddr string
@@ -78,7 +81,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("HTTP listen: %w", err)
 	}
 	if cfg.PublicURL == "" {
-		cfg.PublicURL = "http://" + hlis.Addr().String()
+		scheme := "http://"
+		if cfg.TLSCert != "" {
+			scheme = "https://"
+		}
+		cfg.PublicURL = scheme + hlis.Addr().String()
 	}
 
 	policies, err := coord.LoadPolicies(cfg.PolicyFile)
@@ -95,11 +102,19 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	gs := grpc.NewServer(
+	var tlsOpts []grpc.ServerOption
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		creds, err := credentials.NewServerTLSFromFile(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("TLS: %w", err)
+		}
+		tlsOpts = append(tlsOpts, grpc.Creds(creds))
+	}
+	gs := grpc.NewServer(append(tlsOpts,
 		grpc.MaxRecvMsgSize(64<<20),
 		grpc.ChainUnaryInterceptor(recoverUnary, logUnary, auth.UnaryInterceptor(svc.LookupToken)),
 		grpc.ChainStreamInterceptor(auth.StreamInterceptor(svc.LookupToken)),
-	)
+	)...)
 	svc.Register(gs)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
@@ -110,7 +125,11 @@ func Run(ctx context.Context, cfg Config) error {
 	errc := make(chan error, 2)
 	go func() { errc <- gs.Serve(glis) }()
 	go func() {
-		if err := httpSrv.Serve(hlis); !errors.Is(err, http.ErrServerClosed) {
+		serveHTTP := func() error { return httpSrv.Serve(hlis) }
+		if len(tlsOpts) > 0 {
+			serveHTTP = func() error { return httpSrv.ServeTLS(hlis, cfg.TLSCert, cfg.TLSKey) }
+		}
+		if err := serveHTTP(); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()

@@ -44,9 +44,13 @@ func (a *adminServer) IssueAccessToken(ctx context.Context, req *ruqiv1.IssueAcc
 			if len(subject) != 6 || strings.Trim(subject, "0123456789") != "" {
 				return domain.Invalidf("REGION_MALFORMED", "监督人员的令牌须填写6位行政区划代码，收到 %q", subject)
 			}
+		case ruqiv1.Role_ROLE_AGENCY_ADMIN:
+			if _, err := tx.Agency(subject); err != nil {
+				return notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", subject)
+			}
 		case ruqiv1.Role_ROLE_ADMIN:
 		default:
-			return domain.Invalidf("ROLE_MISSING", "请选择角色：officer、enterprise、supervisor 或 admin")
+			return domain.Invalidf("ROLE_MISSING", "请选择角色：officer、agency-admin、enterprise、supervisor 或 admin")
 		}
 		if err := tx.PutAccessToken(&store.AccessToken{ID: id, Hash: hash, Role: req.GetRole(), Subject: subject, Description: req.GetDescription(), CreatedAt: now}); err != nil {
 			return err
@@ -102,4 +106,30 @@ func (a *adminServer) VerifyEventLog(ctx context.Context, _ *ruqiv1.VerifyEventL
 		return nil, toStatus(ctx, err)
 	}
 	return &ruqiv1.VerifyEventLogResponse{Events: rep.Events, Intact: rep.Intact, FirstBrokenSeq: rep.FirstBrokenSeq, HeadHash: rep.HeadHash}, nil
+}
+
+// RevokeAccessToken revokes a token by id. The interceptor reads the token
+// on every call, so the next call fails.
+func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeAccessTokenRequest) (*ruqiv1.RevokeAccessTokenResponse, error) {
+	now := a.s.now()
+	err := a.s.store.Update(ctx, func(tx store.Tx) error {
+		tok, err := tx.AccessTokenByID(req.GetTokenId())
+		if err != nil {
+			return notFound(err, "TOKEN_UNKNOWN", "访问令牌 %s 不存在", req.GetTokenId())
+		}
+		if !tok.RevokedAt.IsZero() {
+			return domain.FailedPreconditionf("TOKEN_REVOKED", "访问令牌 %s 已于 %s 吊销", tok.ID, domain.FormatTime(tok.RevokedAt))
+		}
+		tok.RevokedAt = now
+		if err := tx.PutAccessToken(tok); err != nil {
+			return err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
+		e.Detail = tok.ID + " " + strings.ToLower(strings.TrimPrefix(tok.Role.String(), "ROLE_")) + ":" + tok.Subject
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.RevokeAccessTokenResponse{}, nil
 }

@@ -124,6 +124,12 @@ func agencyOf(r store.Reader, ctx context.Context, requested string) (string, er
 		}
 		return o.GetAgencyId(), nil
 	}
+	if p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN) {
+		if requested != "" && requested != p.Subject {
+			return "", domain.PermissionDeniedf("OTHER_AGENCY", "部门管理员只能为本部门（%s）操作，不能代部门 %s 操作", p.Subject, requested)
+		}
+		return p.Subject, nil
+	}
 	if requested == "" {
 		return "", domain.Invalidf("AGENCY_MISSING", "请指定执法部门编号")
 	}
@@ -195,4 +201,41 @@ func (d *directoryServer) GetEnterprise(ctx context.Context, req *ruqiv1.GetEnte
 		return nil
 	})
 	return resp, toStatus(ctx, err)
+}
+
+// SetCertificateStatus suspends, revokes or restores a certificate (执法证).
+// A suspended officer's outstanding codes stop verifying at once: the scan
+// checks the certificate as it is now, not as it was when signed.
+func (d *directoryServer) SetCertificateStatus(ctx context.Context, req *ruqiv1.SetCertificateStatusRequest) (*ruqiv1.SetCertificateStatusResponse, error) {
+	if req.GetStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED {
+		return nil, toStatus(ctx, domain.Invalidf("STATUS_MISSING", "请选择执法证状态：有效、暂扣或注销"))
+	}
+	if err := requireText(req.GetReason(), "REASON_MISSING", "变更原因"); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	resp := &ruqiv1.SetCertificateStatusResponse{}
+	now := d.s.now()
+	err := d.s.store.Update(ctx, func(tx store.Tx) error {
+		o, err := tx.Officer(req.GetOfficerId())
+		if err != nil {
+			return notFound(err, "OFFICER_UNKNOWN", "执法人员 %s 不存在", req.GetOfficerId())
+		}
+		if p := principal(ctx); p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN) && p.Subject != o.GetAgencyId() {
+			return domain.PermissionDeniedf("OTHER_AGENCY", "执法人员 %s 不属于您的部门", o.GetId())
+		}
+		old := o.GetCertificateStatus()
+		o.CertificateStatus = req.GetStatus()
+		if err := tx.PutOfficer(o); err != nil {
+			return err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED)
+		e.OfficerId = o.GetId()
+		e.Detail = fmt.Sprintf("%s → %s: %s", old, req.GetStatus(), strings.TrimSpace(req.GetReason()))
+		resp.Officer = o
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -68,6 +69,16 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 		e.InspectionId, e.EnterpriseUscc, e.OfficerId = claims.InspectionID, uscc, claims.OfficerID
 		if verdict != ruqiv1.Verdict_VERDICT_VALID {
 			e.Type, e.Detail = ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED, verdict.String()
+			lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc, InspectionId: claims.InspectionID,
+				OfficerId: claims.OfficerID, Description: verdictMessages[verdict], OccurredAt: timestamppb.New(now)}
+			if ins != nil {
+				lead.AgencyId = ins.GetAgencyId()
+			}
+			// One lead per code and verdict: scanning the same bad code again
+			// is the same lead.
+			if _, err := openLead(tx, ctx, now, fmt.Sprintf("L-CODE-%x-%d", claims.TokenID, verdict), lead); err != nil {
+				return err
+			}
 		} else {
 			first, at, err := checkIn(tx, claims, uscc, now)
 			if err != nil {
@@ -124,10 +135,16 @@ func decodeScanned(scanned string) ([]byte, error) {
 // claims is believed, so only the scanning enterprise is named.
 func (es *enterpriseServer) reject(ctx context.Context, v ruqiv1.Verdict, inspectionID, detail string) (*ruqiv1.ScanCodeResponse, error) {
 	uscc := principal(ctx).Subject
+	now := es.s.now()
 	err := es.s.store.Update(ctx, func(tx store.Tx) error {
-		e := newEvent(ctx, es.s.now(), ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED)
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED)
 		e.EnterpriseUscc, e.InspectionId, e.Detail = uscc, inspectionID, v.String()+" "+detail
-		return tx.AppendEvent(e)
+		if err := tx.AppendEvent(e); err != nil {
+			return err
+		}
+		_, err := openLead(tx, ctx, now, "", &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc,
+			Description: verdictMessages[v], OccurredAt: timestamppb.New(now)})
+		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -223,8 +240,12 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruq
 	}
 	seenAgency := map[string]bool{}
 	items := map[string]*ruqiv1.CheckItemView{}
+	v.Late = ins.GetLate()
 	for _, p := range plans {
 		v.InspectionIds = append(v.InspectionIds, p.GetId())
+		if p.GetResult() != nil {
+			v.Results = append(v.Results, p.GetResult())
+		}
 		if !seenAgency[p.GetAgencyId()] {
 			ag, err := r.Agency(p.GetAgencyId())
 			if err != nil {
@@ -303,7 +324,9 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 		}
 	}
 	resp := &ruqiv1.RefuseInspectionResponse{}
+	now := s.now()
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_REFUSAL, EnterpriseUscc: uscc, InspectionId: inspectionID, OfficerId: officerID, Description: detail, OccurredAt: timestamppb.New(now)}
 		if inspectionID != "" {
 			ins, err := loadInspection(tx, inspectionID)
 			if err != nil {
@@ -312,14 +335,34 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 			if err := s.mayRead(tx, ctx, ins); err != nil {
 				return err
 			}
+			lead.AgencyId = ins.GetAgencyId()
 		}
-		e := newEvent(ctx, s.now(), ruqiv1.EventType_EVENT_TYPE_REFUSED)
+		ent, err := tx.Enterprise(uscc)
+		if err != nil {
+			return err
+		}
+		// In the region's trial phase (试运行) a refusal is recorded but the
+		// enterprise is only advised: the right to refuse starts with full use.
+		if s.policies.For(ent.GetRegionCode()).Trial(now) {
+			resp.Advisory = true
+			resp.Message = "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示；全面推行后企业方可据此拒绝检查"
+			detail += "（试运行阶段，仅作提示）"
+		} else {
+			resp.Message = "已记录拒绝检查，并作为问题线索报送司法局"
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_REFUSED)
 		e.InspectionId, e.EnterpriseUscc, e.OfficerId, e.Detail = inspectionID, uscc, officerID, detail
 		if err := tx.AppendEvent(e); err != nil {
 			return err
 		}
 		resp.EventSeq = e.GetSeq()
-		return nil
+		lead.Description = detail
+		l, err := openLead(tx, ctx, now, "", lead)
+		if err != nil {
+			return err
+		}
+		resp.LeadId = l.GetId()
+		return tx.AddCount(fmt.Sprintf("refusals|%d|%s", now.In(domain.Shanghai).Year(), ent.GetRegionCode()), 1)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -337,12 +380,24 @@ func (es *enterpriseServer) ListInspections(ctx context.Context, _ *ruqiv1.ListI
 		if err != nil {
 			return err
 		}
+		year := now.In(domain.Shanghai).Year()
 		for _, ins := range list {
 			v, err := inspectionView(r, ins, now)
 			if err != nil {
 				return err
 			}
+			_, err = r.Evaluation(ins.GetId())
+			v.Evaluated = err == nil
 			resp.Inspections = append(resp.Inspections, v)
+			if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+				continue
+			}
+			switch ins.GetWindowStart().AsTime().In(domain.Shanghai).Year() {
+			case year:
+				resp.ThisYear++
+			case year - 1:
+				resp.LastYear++
+			}
 		}
 		return nil
 	})

@@ -35,6 +35,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 	if err := domain.ValidateRequestShape(req, now, s.cfg.Limits); err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	late := strings.TrimSpace(req.GetLateReason()) != ""
 	if len(req.GetRequestId()) > 128 {
 		return nil, toStatus(ctx, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）"))
 	}
@@ -72,6 +73,8 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		State:            ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED,
 		RegisteredAt:     timestamppb.New(now),
 		RegisteredBy:     principal(ctx).String(),
+		Late:             late,
+		LateReason:       strings.TrimSpace(req.GetLateReason()),
 	}
 	plan := planOf(ins, chk.enterprise)
 	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.enterprise.GetRegionCode()), now)
@@ -128,6 +131,17 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 				return err
 			}
 			if err := tx.AddCount(countKey("visits_avoided", ins, chk.enterprise), 1); err != nil {
+				return err
+			}
+		}
+		if late {
+			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED)
+			e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), ins.GetLateReason()
+			if err := tx.AppendEvent(e); err != nil {
+				return err
+			}
+			if _, err := openLead(tx, ctx, now, "", &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION, EnterpriseUscc: ins.GetEnterpriseUscc(),
+				InspectionId: ins.GetId(), AgencyId: ins.GetAgencyId(), Description: ins.GetLateReason(), OccurredAt: ins.GetWindowStart()}); err != nil {
 				return err
 			}
 		}
@@ -350,6 +364,10 @@ func (s *Service) mayManage(r store.Reader, ctx context.Context, ins *ruqiv1.Ins
 	switch {
 	case p.Is(ruqiv1.Role_ROLE_ADMIN):
 		return nil
+	case p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN):
+		if p.Subject == ins.GetAgencyId() {
+			return nil
+		}
 	case p.Is(ruqiv1.Role_ROLE_OFFICER):
 		o, err := r.Officer(p.Subject)
 		if err != nil {

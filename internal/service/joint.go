@@ -72,8 +72,10 @@ func planOf(ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise) coord.Plan {
 		USCC:         ins.GetEnterpriseUscc(),
 		Start:        ins.GetWindowStart().AsTime(),
 		End:          ins.GetWindowEnd().AsTime(),
-		Exempt:       ins.GetType() == ruqiv1.InspectionType_INSPECTION_TYPE_CASE,
-		Grade:        gradeLetter(ent.GetCreditGrade()),
+		// 个案 checks are exempt from caps (有事必到); so are emergencies
+		// registered late, which always reach the 司法局 as leads instead.
+		Exempt: ins.GetType() == ruqiv1.InspectionType_INSPECTION_TYPE_CASE || ins.GetLate(),
+		Grade:  gradeLetter(ent.GetCreditGrade()),
 	}
 }
 

@@ -78,6 +78,7 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	ruqiv1.RegisterEnterpriseServiceServer(g, &enterpriseServer{s: s})
 	ruqiv1.RegisterKeyServiceServer(g, &keyServer{s: s})
 	ruqiv1.RegisterAdminServiceServer(g, &adminServer{s: s})
+	ruqiv1.RegisterSupervisionServiceServer(g, &supervisionServer{s: s})
 }
 
 // Close releases the coordinator.

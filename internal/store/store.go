@@ -60,6 +60,14 @@ type Reader interface {
 	// Count reads a counter (0 if never added to).
 	Count(key string) (int64, error)
 
+	AccessTokenByID(id string) (*AccessToken, error)
+	Evaluation(inspectionID string) (*ruqiv1.Evaluation, error)
+	// Evaluations lists an agency's evaluations ("" for all), by inspection.
+	Evaluations(agencyID string) ([]*ruqiv1.Evaluation, error)
+	Lead(id string) (*ruqiv1.Lead, error)
+	// Leads lists every lead by id.
+	Leads() ([]*ruqiv1.Lead, error)
+
 	// Events calls fn for each event with seq > afterSeq, in order, until fn
 	// returns an error; ErrStop ends the walk without error.
 	Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error
@@ -89,6 +97,8 @@ type Tx interface {
 	// AddCount adds delta to a counter, for reports that must not scan
 	// history.
 	AddCount(key string, delta int64) error
+	PutEvaluation(*ruqiv1.Evaluation) error
+	PutLead(*ruqiv1.Lead) error
 	// NextSeq returns the next number of a named sequence (1, 2, …).
 	NextSeq(name string) (uint64, error)
 	// AppendEvent assigns the event its seq, prev_hash and hash, and writes it.

@@ -38,7 +38,11 @@ var (
 	bJoints         = []byte("joint_inspections")
 	bJointOf        = []byte("joint_of")
 	bCounts         = []byte("counts")
-	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts}
+	bTokenIDs       = []byte("access_token_ids")
+	bEvaluations    = []byte("evaluations")
+	bEvalByAgency   = []byte("evaluations_by_agency")
+	bLeads          = []byte("leads")
+	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads}
 	errLockedByPeer = errors.New("another process holds the database file")
 )
 
@@ -369,6 +373,9 @@ func (t *txn) PutCheckIn(c *store.CheckIn) error {
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {
+	if err := t.tx.Bucket(bTokenIDs).Put([]byte(a.ID), a.Hash); err != nil {
+		return err
+	}
 	return putJSON(t.tx.Bucket(bTokens), a.Hash, a)
 }
 
@@ -434,4 +441,57 @@ func (t *txn) AddCount(key string, delta int64) error {
 		return err
 	}
 	return t.tx.Bucket(bCounts).Put([]byte(key), seqKey(uint64(n+delta)))
+}
+
+func (t *txn) AccessTokenByID(id string) (*store.AccessToken, error) {
+	hash := t.tx.Bucket(bTokenIDs).Get([]byte(id))
+	if hash == nil {
+		return nil, store.ErrNotFound
+	}
+	return t.AccessToken(hash)
+}
+
+func (t *txn) Evaluation(inspectionID string) (*ruqiv1.Evaluation, error) {
+	m := &ruqiv1.Evaluation{}
+	return m, getProto(t.tx.Bucket(bEvaluations), []byte(inspectionID), m)
+}
+
+func (t *txn) Evaluations(agencyID string) ([]*ruqiv1.Evaluation, error) {
+	if agencyID != "" {
+		return listByPrefix(t, bEvalByAgency, bEvaluations, agencyID, func() *ruqiv1.Evaluation { return &ruqiv1.Evaluation{} })
+	}
+	return listAll(t.tx.Bucket(bEvaluations), func() *ruqiv1.Evaluation { return &ruqiv1.Evaluation{} })
+}
+
+func (t *txn) PutEvaluation(e *ruqiv1.Evaluation) error {
+	if err := t.tx.Bucket(bEvalByAgency).Put(key(e.GetAgencyId(), e.GetInspectionId()), nil); err != nil {
+		return err
+	}
+	return putProto(t.tx.Bucket(bEvaluations), []byte(e.GetInspectionId()), e)
+}
+
+func (t *txn) Lead(id string) (*ruqiv1.Lead, error) {
+	m := &ruqiv1.Lead{}
+	return m, getProto(t.tx.Bucket(bLeads), []byte(id), m)
+}
+
+func (t *txn) Leads() ([]*ruqiv1.Lead, error) {
+	return listAll(t.tx.Bucket(bLeads), func() *ruqiv1.Lead { return &ruqiv1.Lead{} })
+}
+
+func (t *txn) PutLead(l *ruqiv1.Lead) error {
+	return putProto(t.tx.Bucket(bLeads), []byte(l.GetId()), l)
+}
+
+func listAll[T proto.Message](b *bbolt.Bucket, mk func() T) ([]T, error) {
+	var out []T
+	err := b.ForEach(func(_, v []byte) error {
+		m := mk()
+		if err := proto.Unmarshal(v, m); err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	return out, err
 }

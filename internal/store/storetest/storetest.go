@@ -39,6 +39,7 @@ func Run(t *testing.T, f Factory) {
 		{"SurvivesReopen", testSurvivesReopen},
 		{"CredentialsAndKeys", testCredentialsAndKeys},
 		{"JointsAndCounts", testJointsAndCounts},
+		{"EvaluationsLeadsTokenIDs", testEvaluationsLeadsTokenIDs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -416,6 +417,47 @@ func testJointsAndCounts(t *testing.T, o Opener) {
 			if n, err := r.Count(key); n != want || err != nil {
 				return fmt.Errorf("count %s = %d, %v; want %d", key, n, err, want)
 			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testEvaluationsLeadsTokenIDs(t *testing.T, o Opener) {
+	s := open(t, o)
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutEvaluation(&ruqiv1.Evaluation{InspectionId: "INS-2", AgencyId: "AG-01", Overall: 4}),
+			tx.PutEvaluation(&ruqiv1.Evaluation{InspectionId: "INS-1", AgencyId: "AG-01", Overall: 5}),
+			tx.PutEvaluation(&ruqiv1.Evaluation{InspectionId: "INS-3", AgencyId: "AG-02", Overall: 1}),
+			tx.PutLead(&ruqiv1.Lead{Id: "L-2", Kind: ruqiv1.LeadKind_LEAD_KIND_REFUSAL}),
+			tx.PutLead(&ruqiv1.Lead{Id: "L-1", Kind: ruqiv1.LeadKind_LEAD_KIND_COMPLAINT}),
+			tx.PutAccessToken(&store.AccessToken{ID: "tok-1", Hash: []byte("h1"), Subject: "O-1"}),
+		)
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		ag1, err := r.Evaluations("AG-01")
+		if err != nil || len(ag1) != 2 || ag1[0].GetInspectionId() != "INS-1" {
+			return fmt.Errorf("AG-01 evaluations = %v, %v", ag1, err)
+		}
+		all, err := r.Evaluations("")
+		if err != nil || len(all) != 3 {
+			return fmt.Errorf("all evaluations = %d, %v", len(all), err)
+		}
+		if e, err := r.Evaluation("INS-3"); err != nil || e.GetOverall() != 1 {
+			return fmt.Errorf("evaluation INS-3 = %v, %v", e, err)
+		}
+		leads, err := r.Leads()
+		if err != nil || len(leads) != 2 || leads[0].GetId() != "L-1" {
+			return fmt.Errorf("leads = %v, %v", leads, err)
+		}
+		if tok, err := r.AccessTokenByID("tok-1"); err != nil || tok.Subject != "O-1" {
+			return fmt.Errorf("token by id = %v, %v", tok, err)
+		}
+		if _, err := r.AccessTokenByID("tok-2"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("unknown token id: %v", err)
 		}
 		return nil
 	})

@@ -26,11 +26,12 @@ const (
 type Role int32
 
 const (
-	Role_ROLE_UNSPECIFIED Role = 0
-	Role_ROLE_OFFICER     Role = 1 // subject: officer id
-	Role_ROLE_ENTERPRISE  Role = 2 // subject: USCC
-	Role_ROLE_SUPERVISOR  Role = 3 // subject: region code (司法局)
-	Role_ROLE_ADMIN       Role = 4 // subject: free text naming the administrator
+	Role_ROLE_UNSPECIFIED  Role = 0
+	Role_ROLE_OFFICER      Role = 1 // subject: officer id
+	Role_ROLE_ENTERPRISE   Role = 2 // subject: USCC
+	Role_ROLE_SUPERVISOR   Role = 3 // subject: region code (司法局)
+	Role_ROLE_ADMIN        Role = 4 // subject: free text naming the administrator
+	Role_ROLE_AGENCY_ADMIN Role = 5 // subject: agency id (执法部门管理员)
 )
 
 // Enum value maps for Role.
@@ -41,13 +42,15 @@ var (
 		2: "ROLE_ENTERPRISE",
 		3: "ROLE_SUPERVISOR",
 		4: "ROLE_ADMIN",
+		5: "ROLE_AGENCY_ADMIN",
 	}
 	Role_value = map[string]int32{
-		"ROLE_UNSPECIFIED": 0,
-		"ROLE_OFFICER":     1,
-		"ROLE_ENTERPRISE":  2,
-		"ROLE_SUPERVISOR":  3,
-		"ROLE_ADMIN":       4,
+		"ROLE_UNSPECIFIED":  0,
+		"ROLE_OFFICER":      1,
+		"ROLE_ENTERPRISE":   2,
+		"ROLE_SUPERVISOR":   3,
+		"ROLE_ADMIN":        4,
+		"ROLE_AGENCY_ADMIN": 5,
 	}
 )
 
@@ -82,21 +85,30 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 type EventType int32
 
 const (
-	EventType_EVENT_TYPE_UNSPECIFIED        EventType = 0
-	EventType_EVENT_TYPE_REGISTERED         EventType = 1
-	EventType_EVENT_TYPE_CODE_ISSUED        EventType = 2
-	EventType_EVENT_TYPE_SCAN_VERIFIED      EventType = 3
-	EventType_EVENT_TYPE_SCAN_REJECTED      EventType = 4
-	EventType_EVENT_TYPE_REFUSED            EventType = 5
-	EventType_EVENT_TYPE_CANCELLED          EventType = 6
-	EventType_EVENT_TYPE_KEY_ROTATED        EventType = 7
-	EventType_EVENT_TYPE_DIRECTORY_IMPORTED EventType = 8
-	EventType_EVENT_TYPE_TOKEN_ISSUED       EventType = 9
-	EventType_EVENT_TYPE_MERGED             EventType = 10 // joined a joint inspection (a visit avoided)
-	EventType_EVENT_TYPE_DUPLICATE_REFUSED  EventType = 11 // same agency, overlapping its own plan
-	EventType_EVENT_TYPE_CAP_REFUSED        EventType = 12 // over a frequency cap
-	EventType_EVENT_TYPE_FREQUENCY_WARNING  EventType = 13 // registered above a warning threshold
-	EventType_EVENT_TYPE_WITHDRAWN          EventType = 14 // a cancelled plan left its joint inspection
+	EventType_EVENT_TYPE_UNSPECIFIED         EventType = 0
+	EventType_EVENT_TYPE_REGISTERED          EventType = 1
+	EventType_EVENT_TYPE_CODE_ISSUED         EventType = 2
+	EventType_EVENT_TYPE_SCAN_VERIFIED       EventType = 3
+	EventType_EVENT_TYPE_SCAN_REJECTED       EventType = 4
+	EventType_EVENT_TYPE_REFUSED             EventType = 5
+	EventType_EVENT_TYPE_CANCELLED           EventType = 6
+	EventType_EVENT_TYPE_KEY_ROTATED         EventType = 7
+	EventType_EVENT_TYPE_DIRECTORY_IMPORTED  EventType = 8
+	EventType_EVENT_TYPE_TOKEN_ISSUED        EventType = 9
+	EventType_EVENT_TYPE_MERGED              EventType = 10 // joined a joint inspection (a visit avoided)
+	EventType_EVENT_TYPE_DUPLICATE_REFUSED   EventType = 11 // same agency, overlapping its own plan
+	EventType_EVENT_TYPE_CAP_REFUSED         EventType = 12 // over a frequency cap
+	EventType_EVENT_TYPE_FREQUENCY_WARNING   EventType = 13 // registered above a warning threshold
+	EventType_EVENT_TYPE_WITHDRAWN           EventType = 14 // a cancelled plan left its joint inspection
+	EventType_EVENT_TYPE_RESULT_RECORDED     EventType = 15
+	EventType_EVENT_TYPE_COMPLETED           EventType = 16
+	EventType_EVENT_TYPE_EVALUATED           EventType = 17 // actor withheld from agencies
+	EventType_EVENT_TYPE_COMPLAINED          EventType = 18
+	EventType_EVENT_TYPE_LEAD_OPENED         EventType = 19
+	EventType_EVENT_TYPE_LEAD_UPDATED        EventType = 20
+	EventType_EVENT_TYPE_LATE_REGISTERED     EventType = 21
+	EventType_EVENT_TYPE_TOKEN_REVOKED       EventType = 22
+	EventType_EVENT_TYPE_CERTIFICATE_CHANGED EventType = 23
 )
 
 // Enum value maps for EventType.
@@ -117,23 +129,41 @@ var (
 		12: "EVENT_TYPE_CAP_REFUSED",
 		13: "EVENT_TYPE_FREQUENCY_WARNING",
 		14: "EVENT_TYPE_WITHDRAWN",
+		15: "EVENT_TYPE_RESULT_RECORDED",
+		16: "EVENT_TYPE_COMPLETED",
+		17: "EVENT_TYPE_EVALUATED",
+		18: "EVENT_TYPE_COMPLAINED",
+		19: "EVENT_TYPE_LEAD_OPENED",
+		20: "EVENT_TYPE_LEAD_UPDATED",
+		21: "EVENT_TYPE_LATE_REGISTERED",
+		22: "EVENT_TYPE_TOKEN_REVOKED",
+		23: "EVENT_TYPE_CERTIFICATE_CHANGED",
 	}
 	EventType_value = map[string]int32{
-		"EVENT_TYPE_UNSPECIFIED":        0,
-		"EVENT_TYPE_REGISTERED":         1,
-		"EVENT_TYPE_CODE_ISSUED":        2,
-		"EVENT_TYPE_SCAN_VERIFIED":      3,
-		"EVENT_TYPE_SCAN_REJECTED":      4,
-		"EVENT_TYPE_REFUSED":            5,
-		"EVENT_TYPE_CANCELLED":          6,
-		"EVENT_TYPE_KEY_ROTATED":        7,
-		"EVENT_TYPE_DIRECTORY_IMPORTED": 8,
-		"EVENT_TYPE_TOKEN_ISSUED":       9,
-		"EVENT_TYPE_MERGED":             10,
-		"EVENT_TYPE_DUPLICATE_REFUSED":  11,
-		"EVENT_TYPE_CAP_REFUSED":        12,
-		"EVENT_TYPE_FREQUENCY_WARNING":  13,
-		"EVENT_TYPE_WITHDRAWN":          14,
+		"EVENT_TYPE_UNSPECIFIED":         0,
+		"EVENT_TYPE_REGISTERED":          1,
+		"EVENT_TYPE_CODE_ISSUED":         2,
+		"EVENT_TYPE_SCAN_VERIFIED":       3,
+		"EVENT_TYPE_SCAN_REJECTED":       4,
+		"EVENT_TYPE_REFUSED":             5,
+		"EVENT_TYPE_CANCELLED":           6,
+		"EVENT_TYPE_KEY_ROTATED":         7,
+		"EVENT_TYPE_DIRECTORY_IMPORTED":  8,
+		"EVENT_TYPE_TOKEN_ISSUED":        9,
+		"EVENT_TYPE_MERGED":              10,
+		"EVENT_TYPE_DUPLICATE_REFUSED":   11,
+		"EVENT_TYPE_CAP_REFUSED":         12,
+		"EVENT_TYPE_FREQUENCY_WARNING":   13,
+		"EVENT_TYPE_WITHDRAWN":           14,
+		"EVENT_TYPE_RESULT_RECORDED":     15,
+		"EVENT_TYPE_COMPLETED":           16,
+		"EVENT_TYPE_EVALUATED":           17,
+		"EVENT_TYPE_COMPLAINED":          18,
+		"EVENT_TYPE_LEAD_OPENED":         19,
+		"EVENT_TYPE_LEAD_UPDATED":        20,
+		"EVENT_TYPE_LATE_REGISTERED":     21,
+		"EVENT_TYPE_TOKEN_REVOKED":       22,
+		"EVENT_TYPE_CERTIFICATE_CHANGED": 23,
 	}
 )
 
@@ -607,6 +637,86 @@ func (x *VerifyEventLogResponse) GetHeadHash() []byte {
 	return nil
 }
 
+type RevokeAccessTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TokenId       string                 `protobuf:"bytes,1,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeAccessTokenRequest) Reset() {
+	*x = RevokeAccessTokenRequest{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeAccessTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeAccessTokenRequest) ProtoMessage() {}
+
+func (x *RevokeAccessTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeAccessTokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeAccessTokenRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RevokeAccessTokenRequest) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+type RevokeAccessTokenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeAccessTokenResponse) Reset() {
+	*x = RevokeAccessTokenResponse{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeAccessTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeAccessTokenResponse) ProtoMessage() {}
+
+func (x *RevokeAccessTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeAccessTokenResponse.ProtoReflect.Descriptor instead.
+func (*RevokeAccessTokenResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
 var File_ruqi_v1_admin_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_admin_proto_rawDesc = "" +
@@ -643,14 +753,18 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x06events\x18\x01 \x01(\x04R\x06events\x12\x16\n" +
 	"\x06intact\x18\x02 \x01(\bR\x06intact\x12(\n" +
 	"\x10first_broken_seq\x18\x03 \x01(\x04R\x0efirstBrokenSeq\x12\x1b\n" +
-	"\thead_hash\x18\x04 \x01(\fR\bheadHash*h\n" +
+	"\thead_hash\x18\x04 \x01(\fR\bheadHash\"5\n" +
+	"\x18RevokeAccessTokenRequest\x12\x19\n" +
+	"\btoken_id\x18\x01 \x01(\tR\atokenId\"\x1b\n" +
+	"\x19RevokeAccessTokenResponse*\x7f\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fROLE_OFFICER\x10\x01\x12\x13\n" +
 	"\x0fROLE_ENTERPRISE\x10\x02\x12\x13\n" +
 	"\x0fROLE_SUPERVISOR\x10\x03\x12\x0e\n" +
 	"\n" +
-	"ROLE_ADMIN\x10\x04*\xb9\x03\n" +
+	"ROLE_ADMIN\x10\x04\x12\x15\n" +
+	"\x11ROLE_AGENCY_ADMIN\x10\x05*\xc3\x05\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_TYPE_REGISTERED\x10\x01\x12\x1a\n" +
@@ -667,12 +781,22 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x1cEVENT_TYPE_DUPLICATE_REFUSED\x10\v\x12\x1a\n" +
 	"\x16EVENT_TYPE_CAP_REFUSED\x10\f\x12 \n" +
 	"\x1cEVENT_TYPE_FREQUENCY_WARNING\x10\r\x12\x18\n" +
-	"\x14EVENT_TYPE_WITHDRAWN\x10\x0e2\x81\x02\n" +
+	"\x14EVENT_TYPE_WITHDRAWN\x10\x0e\x12\x1e\n" +
+	"\x1aEVENT_TYPE_RESULT_RECORDED\x10\x0f\x12\x18\n" +
+	"\x14EVENT_TYPE_COMPLETED\x10\x10\x12\x18\n" +
+	"\x14EVENT_TYPE_EVALUATED\x10\x11\x12\x19\n" +
+	"\x15EVENT_TYPE_COMPLAINED\x10\x12\x12\x1a\n" +
+	"\x16EVENT_TYPE_LEAD_OPENED\x10\x13\x12\x1b\n" +
+	"\x17EVENT_TYPE_LEAD_UPDATED\x10\x14\x12\x1e\n" +
+	"\x1aEVENT_TYPE_LATE_REGISTERED\x10\x15\x12\x1c\n" +
+	"\x18EVENT_TYPE_TOKEN_REVOKED\x10\x16\x12\"\n" +
+	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x172\xdd\x02\n" +
 	"\fAdminService\x12W\n" +
 	"\x10IssueAccessToken\x12 .ruqi.v1.IssueAccessTokenRequest\x1a!.ruqi.v1.IssueAccessTokenResponse\x12E\n" +
 	"\n" +
 	"ListEvents\x12\x1a.ruqi.v1.ListEventsRequest\x1a\x1b.ruqi.v1.ListEventsResponse\x12Q\n" +
-	"\x0eVerifyEventLog\x12\x1e.ruqi.v1.VerifyEventLogRequest\x1a\x1f.ruqi.v1.VerifyEventLogResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\x0eVerifyEventLog\x12\x1e.ruqi.v1.VerifyEventLogRequest\x1a\x1f.ruqi.v1.VerifyEventLogResponse\x12Z\n" +
+	"\x11RevokeAccessToken\x12!.ruqi.v1.RevokeAccessTokenRequest\x1a\".ruqi.v1.RevokeAccessTokenResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_admin_proto_rawDescOnce sync.Once
@@ -687,35 +811,39 @@ func file_ruqi_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_ruqi_v1_admin_proto_goTypes = []any{
-	(Role)(0),                        // 0: ruqi.v1.Role
-	(EventType)(0),                   // 1: ruqi.v1.EventType
-	(*IssueAccessTokenRequest)(nil),  // 2: ruqi.v1.IssueAccessTokenRequest
-	(*IssueAccessTokenResponse)(nil), // 3: ruqi.v1.IssueAccessTokenResponse
-	(*Event)(nil),                    // 4: ruqi.v1.Event
-	(*ListEventsRequest)(nil),        // 5: ruqi.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),       // 6: ruqi.v1.ListEventsResponse
-	(*VerifyEventLogRequest)(nil),    // 7: ruqi.v1.VerifyEventLogRequest
-	(*VerifyEventLogResponse)(nil),   // 8: ruqi.v1.VerifyEventLogResponse
-	(*timestamppb.Timestamp)(nil),    // 9: google.protobuf.Timestamp
+	(Role)(0),                         // 0: ruqi.v1.Role
+	(EventType)(0),                    // 1: ruqi.v1.EventType
+	(*IssueAccessTokenRequest)(nil),   // 2: ruqi.v1.IssueAccessTokenRequest
+	(*IssueAccessTokenResponse)(nil),  // 3: ruqi.v1.IssueAccessTokenResponse
+	(*Event)(nil),                     // 4: ruqi.v1.Event
+	(*ListEventsRequest)(nil),         // 5: ruqi.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),        // 6: ruqi.v1.ListEventsResponse
+	(*VerifyEventLogRequest)(nil),     // 7: ruqi.v1.VerifyEventLogRequest
+	(*VerifyEventLogResponse)(nil),    // 8: ruqi.v1.VerifyEventLogResponse
+	(*RevokeAccessTokenRequest)(nil),  // 9: ruqi.v1.RevokeAccessTokenRequest
+	(*RevokeAccessTokenResponse)(nil), // 10: ruqi.v1.RevokeAccessTokenResponse
+	(*timestamppb.Timestamp)(nil),     // 11: google.protobuf.Timestamp
 }
 var file_ruqi_v1_admin_proto_depIdxs = []int32{
-	0, // 0: ruqi.v1.IssueAccessTokenRequest.role:type_name -> ruqi.v1.Role
-	9, // 1: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
-	1, // 2: ruqi.v1.Event.type:type_name -> ruqi.v1.EventType
-	4, // 3: ruqi.v1.ListEventsResponse.events:type_name -> ruqi.v1.Event
-	2, // 4: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
-	5, // 5: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
-	7, // 6: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
-	3, // 7: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
-	6, // 8: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
-	8, // 9: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	0,  // 0: ruqi.v1.IssueAccessTokenRequest.role:type_name -> ruqi.v1.Role
+	11, // 1: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
+	1,  // 2: ruqi.v1.Event.type:type_name -> ruqi.v1.EventType
+	4,  // 3: ruqi.v1.ListEventsResponse.events:type_name -> ruqi.v1.Event
+	2,  // 4: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
+	5,  // 5: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
+	7,  // 6: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
+	9,  // 7: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
+	3,  // 8: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
+	6,  // 9: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
+	8,  // 10: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
+	10, // 11: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
+	8,  // [8:12] is the sub-list for method output_type
+	4,  // [4:8] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_admin_proto_init() }
@@ -729,7 +857,7 @@ func file_ruqi_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_admin_proto_rawDesc), len(file_ruqi_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_IssueAccessToken_FullMethodName = "/ruqi.v1.AdminService/IssueAccessToken"
-	AdminService_ListEvents_FullMethodName       = "/ruqi.v1.AdminService/ListEvents"
-	AdminService_VerifyEventLog_FullMethodName   = "/ruqi.v1.AdminService/VerifyEventLog"
+	AdminService_IssueAccessToken_FullMethodName  = "/ruqi.v1.AdminService/IssueAccessToken"
+	AdminService_ListEvents_FullMethodName        = "/ruqi.v1.AdminService/ListEvents"
+	AdminService_VerifyEventLog_FullMethodName    = "/ruqi.v1.AdminService/VerifyEventLog"
+	AdminService_RevokeAccessToken_FullMethodName = "/ruqi.v1.AdminService/RevokeAccessToken"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -36,6 +37,8 @@ type AdminServiceClient interface {
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// VerifyEventLog recomputes the hash chain over the whole log.
 	VerifyEventLog(ctx context.Context, in *VerifyEventLogRequest, opts ...grpc.CallOption) (*VerifyEventLogResponse, error)
+	// RevokeAccessToken revokes a token by its id; it fails on its next call.
+	RevokeAccessToken(ctx context.Context, in *RevokeAccessTokenRequest, opts ...grpc.CallOption) (*RevokeAccessTokenResponse, error)
 }
 
 type adminServiceClient struct {
@@ -76,6 +79,16 @@ func (c *adminServiceClient) VerifyEventLog(ctx context.Context, in *VerifyEvent
 	return out, nil
 }
 
+func (c *adminServiceClient) RevokeAccessToken(ctx context.Context, in *RevokeAccessTokenRequest, opts ...grpc.CallOption) (*RevokeAccessTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeAccessTokenResponse)
+	err := c.cc.Invoke(ctx, AdminService_RevokeAccessToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -88,6 +101,8 @@ type AdminServiceServer interface {
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// VerifyEventLog recomputes the hash chain over the whole log.
 	VerifyEventLog(context.Context, *VerifyEventLogRequest) (*VerifyEventLogResponse, error)
+	// RevokeAccessToken revokes a token by its id; it fails on its next call.
+	RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*RevokeAccessTokenResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -106,6 +121,9 @@ func (UnimplementedAdminServiceServer) ListEvents(context.Context, *ListEventsRe
 }
 func (UnimplementedAdminServiceServer) VerifyEventLog(context.Context, *VerifyEventLogRequest) (*VerifyEventLogResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifyEventLog not implemented")
+}
+func (UnimplementedAdminServiceServer) RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*RevokeAccessTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeAccessToken not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -182,6 +200,24 @@ func _AdminService_VerifyEventLog_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RevokeAccessToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeAccessTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RevokeAccessToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RevokeAccessToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RevokeAccessToken(ctx, req.(*RevokeAccessTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -200,6 +236,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyEventLog",
 			Handler:    _AdminService_VerifyEventLog_Handler,
+		},
+		{
+			MethodName: "RevokeAccessToken",
+			Handler:    _AdminService_RevokeAccessToken_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1030,6 +1030,110 @@ func (x *GetEnterpriseResponse) GetEnterprise() *Enterprise {
 	return nil
 }
 
+type SetCertificateStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OfficerId     string                 `protobuf:"bytes,1,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	Status        CertificateStatus      `protobuf:"varint,2,opt,name=status,proto3,enum=ruqi.v1.CertificateStatus" json:"status,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetCertificateStatusRequest) Reset() {
+	*x = SetCertificateStatusRequest{}
+	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetCertificateStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetCertificateStatusRequest) ProtoMessage() {}
+
+func (x *SetCertificateStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetCertificateStatusRequest.ProtoReflect.Descriptor instead.
+func (*SetCertificateStatusRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SetCertificateStatusRequest) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *SetCertificateStatusRequest) GetStatus() CertificateStatus {
+	if x != nil {
+		return x.Status
+	}
+	return CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED
+}
+
+func (x *SetCertificateStatusRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type SetCertificateStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Officer       *Officer               `protobuf:"bytes,1,opt,name=officer,proto3" json:"officer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetCertificateStatusResponse) Reset() {
+	*x = SetCertificateStatusResponse{}
+	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetCertificateStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetCertificateStatusResponse) ProtoMessage() {}
+
+func (x *SetCertificateStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetCertificateStatusResponse.ProtoReflect.Descriptor instead.
+func (*SetCertificateStatusResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SetCertificateStatusResponse) GetOfficer() *Officer {
+	if x != nil {
+		return x.Officer
+	}
+	return nil
+}
+
 var File_ruqi_v1_directory_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_directory_proto_rawDesc = "" +
@@ -1099,7 +1203,14 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x15GetEnterpriseResponse\x123\n" +
 	"\n" +
 	"enterprise\x18\x01 \x01(\v2\x13.ruqi.v1.EnterpriseR\n" +
-	"enterprise*\x91\x01\n" +
+	"enterprise\"\x88\x01\n" +
+	"\x1bSetCertificateStatusRequest\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x01 \x01(\tR\tofficerId\x122\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1a.ruqi.v1.CertificateStatusR\x06status\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"J\n" +
+	"\x1cSetCertificateStatusResponse\x12*\n" +
+	"\aofficer\x18\x01 \x01(\v2\x10.ruqi.v1.OfficerR\aofficer*\x91\x01\n" +
 	"\vAgencyLevel\x12\x1c\n" +
 	"\x18AGENCY_LEVEL_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15AGENCY_LEVEL_PROVINCE\x10\x01\x12\x15\n" +
@@ -1116,12 +1227,13 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x0eCREDIT_GRADE_A\x10\x01\x12\x12\n" +
 	"\x0eCREDIT_GRADE_B\x10\x02\x12\x12\n" +
 	"\x0eCREDIT_GRADE_C\x10\x03\x12\x12\n" +
-	"\x0eCREDIT_GRADE_D\x10\x042\xd8\x02\n" +
+	"\x0eCREDIT_GRADE_D\x10\x042\xbd\x03\n" +
 	"\x10DirectoryService\x12T\n" +
 	"\x0fImportDirectory\x12\x1f.ruqi.v1.ImportDirectoryRequest\x1a .ruqi.v1.ImportDirectoryResponse\x12Q\n" +
 	"\x0eListCheckItems\x12\x1e.ruqi.v1.ListCheckItemsRequest\x1a\x1f.ruqi.v1.ListCheckItemsResponse\x12K\n" +
 	"\fListOfficers\x12\x1c.ruqi.v1.ListOfficersRequest\x1a\x1d.ruqi.v1.ListOfficersResponse\x12N\n" +
-	"\rGetEnterprise\x12\x1d.ruqi.v1.GetEnterpriseRequest\x1a\x1e.ruqi.v1.GetEnterpriseResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\rGetEnterprise\x12\x1d.ruqi.v1.GetEnterpriseRequest\x1a\x1e.ruqi.v1.GetEnterpriseResponse\x12c\n" +
+	"\x14SetCertificateStatus\x12$.ruqi.v1.SetCertificateStatusRequest\x1a%.ruqi.v1.SetCertificateStatusResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_directory_proto_rawDescOnce sync.Once
@@ -1136,31 +1248,33 @@ func file_ruqi_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ruqi_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_ruqi_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_ruqi_v1_directory_proto_goTypes = []any{
-	(AgencyLevel)(0),                // 0: ruqi.v1.AgencyLevel
-	(CertificateStatus)(0),          // 1: ruqi.v1.CertificateStatus
-	(CreditGrade)(0),                // 2: ruqi.v1.CreditGrade
-	(*Agency)(nil),                  // 3: ruqi.v1.Agency
-	(*Officer)(nil),                 // 4: ruqi.v1.Officer
-	(*Enterprise)(nil),              // 5: ruqi.v1.Enterprise
-	(*LegalBasis)(nil),              // 6: ruqi.v1.LegalBasis
-	(*CheckItem)(nil),               // 7: ruqi.v1.CheckItem
-	(*Directory)(nil),               // 8: ruqi.v1.Directory
-	(*ImportDirectoryRequest)(nil),  // 9: ruqi.v1.ImportDirectoryRequest
-	(*ImportDirectoryResponse)(nil), // 10: ruqi.v1.ImportDirectoryResponse
-	(*ListCheckItemsRequest)(nil),   // 11: ruqi.v1.ListCheckItemsRequest
-	(*ListCheckItemsResponse)(nil),  // 12: ruqi.v1.ListCheckItemsResponse
-	(*ListOfficersRequest)(nil),     // 13: ruqi.v1.ListOfficersRequest
-	(*ListOfficersResponse)(nil),    // 14: ruqi.v1.ListOfficersResponse
-	(*GetEnterpriseRequest)(nil),    // 15: ruqi.v1.GetEnterpriseRequest
-	(*GetEnterpriseResponse)(nil),   // 16: ruqi.v1.GetEnterpriseResponse
-	(*timestamppb.Timestamp)(nil),   // 17: google.protobuf.Timestamp
+	(AgencyLevel)(0),                     // 0: ruqi.v1.AgencyLevel
+	(CertificateStatus)(0),               // 1: ruqi.v1.CertificateStatus
+	(CreditGrade)(0),                     // 2: ruqi.v1.CreditGrade
+	(*Agency)(nil),                       // 3: ruqi.v1.Agency
+	(*Officer)(nil),                      // 4: ruqi.v1.Officer
+	(*Enterprise)(nil),                   // 5: ruqi.v1.Enterprise
+	(*LegalBasis)(nil),                   // 6: ruqi.v1.LegalBasis
+	(*CheckItem)(nil),                    // 7: ruqi.v1.CheckItem
+	(*Directory)(nil),                    // 8: ruqi.v1.Directory
+	(*ImportDirectoryRequest)(nil),       // 9: ruqi.v1.ImportDirectoryRequest
+	(*ImportDirectoryResponse)(nil),      // 10: ruqi.v1.ImportDirectoryResponse
+	(*ListCheckItemsRequest)(nil),        // 11: ruqi.v1.ListCheckItemsRequest
+	(*ListCheckItemsResponse)(nil),       // 12: ruqi.v1.ListCheckItemsResponse
+	(*ListOfficersRequest)(nil),          // 13: ruqi.v1.ListOfficersRequest
+	(*ListOfficersResponse)(nil),         // 14: ruqi.v1.ListOfficersResponse
+	(*GetEnterpriseRequest)(nil),         // 15: ruqi.v1.GetEnterpriseRequest
+	(*GetEnterpriseResponse)(nil),        // 16: ruqi.v1.GetEnterpriseResponse
+	(*SetCertificateStatusRequest)(nil),  // 17: ruqi.v1.SetCertificateStatusRequest
+	(*SetCertificateStatusResponse)(nil), // 18: ruqi.v1.SetCertificateStatusResponse
+	(*timestamppb.Timestamp)(nil),        // 19: google.protobuf.Timestamp
 }
 var file_ruqi_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.Agency.level:type_name -> ruqi.v1.AgencyLevel
 	1,  // 1: ruqi.v1.Officer.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	17, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	19, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
 	2,  // 3: ruqi.v1.Enterprise.credit_grade:type_name -> ruqi.v1.CreditGrade
 	6,  // 4: ruqi.v1.CheckItem.legal_basis:type_name -> ruqi.v1.LegalBasis
 	3,  // 5: ruqi.v1.Directory.agencies:type_name -> ruqi.v1.Agency
@@ -1171,19 +1285,23 @@ var file_ruqi_v1_directory_proto_depIdxs = []int32{
 	7,  // 10: ruqi.v1.ListCheckItemsResponse.check_items:type_name -> ruqi.v1.CheckItem
 	4,  // 11: ruqi.v1.ListOfficersResponse.officers:type_name -> ruqi.v1.Officer
 	5,  // 12: ruqi.v1.GetEnterpriseResponse.enterprise:type_name -> ruqi.v1.Enterprise
-	9,  // 13: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
-	11, // 14: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
-	13, // 15: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
-	15, // 16: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
-	10, // 17: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
-	12, // 18: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
-	14, // 19: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
-	16, // 20: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
-	17, // [17:21] is the sub-list for method output_type
-	13, // [13:17] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	1,  // 13: ruqi.v1.SetCertificateStatusRequest.status:type_name -> ruqi.v1.CertificateStatus
+	4,  // 14: ruqi.v1.SetCertificateStatusResponse.officer:type_name -> ruqi.v1.Officer
+	9,  // 15: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
+	11, // 16: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
+	13, // 17: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
+	15, // 18: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
+	17, // 19: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
+	10, // 20: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
+	12, // 21: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
+	14, // 22: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
+	16, // 23: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
+	18, // 24: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
+	20, // [20:25] is the sub-list for method output_type
+	15, // [15:20] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_directory_proto_init() }
@@ -1197,7 +1315,7 @@ func file_ruqi_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_directory_proto_rawDesc), len(file_ruqi_v1_directory_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

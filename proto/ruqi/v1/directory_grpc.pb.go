@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DirectoryService_ImportDirectory_FullMethodName = "/ruqi.v1.DirectoryService/ImportDirectory"
-	DirectoryService_ListCheckItems_FullMethodName  = "/ruqi.v1.DirectoryService/ListCheckItems"
-	DirectoryService_ListOfficers_FullMethodName    = "/ruqi.v1.DirectoryService/ListOfficers"
-	DirectoryService_GetEnterprise_FullMethodName   = "/ruqi.v1.DirectoryService/GetEnterprise"
+	DirectoryService_ImportDirectory_FullMethodName      = "/ruqi.v1.DirectoryService/ImportDirectory"
+	DirectoryService_ListCheckItems_FullMethodName       = "/ruqi.v1.DirectoryService/ListCheckItems"
+	DirectoryService_ListOfficers_FullMethodName         = "/ruqi.v1.DirectoryService/ListOfficers"
+	DirectoryService_GetEnterprise_FullMethodName        = "/ruqi.v1.DirectoryService/GetEnterprise"
+	DirectoryService_SetCertificateStatus_FullMethodName = "/ruqi.v1.DirectoryService/SetCertificateStatus"
 )
 
 // DirectoryServiceClient is the client API for DirectoryService service.
@@ -42,6 +43,9 @@ type DirectoryServiceClient interface {
 	ListOfficers(ctx context.Context, in *ListOfficersRequest, opts ...grpc.CallOption) (*ListOfficersResponse, error)
 	// GetEnterprise returns one enterprise by its USCC.
 	GetEnterprise(ctx context.Context, in *GetEnterpriseRequest, opts ...grpc.CallOption) (*GetEnterpriseResponse, error)
+	// SetCertificateStatus suspends, revokes or restores an officer's
+	// certificate; outstanding codes of a suspended officer stop verifying.
+	SetCertificateStatus(ctx context.Context, in *SetCertificateStatusRequest, opts ...grpc.CallOption) (*SetCertificateStatusResponse, error)
 }
 
 type directoryServiceClient struct {
@@ -92,6 +96,16 @@ func (c *directoryServiceClient) GetEnterprise(ctx context.Context, in *GetEnter
 	return out, nil
 }
 
+func (c *directoryServiceClient) SetCertificateStatus(ctx context.Context, in *SetCertificateStatusRequest, opts ...grpc.CallOption) (*SetCertificateStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetCertificateStatusResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_SetCertificateStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DirectoryServiceServer is the server API for DirectoryService service.
 // All implementations must embed UnimplementedDirectoryServiceServer
 // for forward compatibility.
@@ -109,6 +123,9 @@ type DirectoryServiceServer interface {
 	ListOfficers(context.Context, *ListOfficersRequest) (*ListOfficersResponse, error)
 	// GetEnterprise returns one enterprise by its USCC.
 	GetEnterprise(context.Context, *GetEnterpriseRequest) (*GetEnterpriseResponse, error)
+	// SetCertificateStatus suspends, revokes or restores an officer's
+	// certificate; outstanding codes of a suspended officer stop verifying.
+	SetCertificateStatus(context.Context, *SetCertificateStatusRequest) (*SetCertificateStatusResponse, error)
 	mustEmbedUnimplementedDirectoryServiceServer()
 }
 
@@ -130,6 +147,9 @@ func (UnimplementedDirectoryServiceServer) ListOfficers(context.Context, *ListOf
 }
 func (UnimplementedDirectoryServiceServer) GetEnterprise(context.Context, *GetEnterpriseRequest) (*GetEnterpriseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetEnterprise not implemented")
+}
+func (UnimplementedDirectoryServiceServer) SetCertificateStatus(context.Context, *SetCertificateStatusRequest) (*SetCertificateStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetCertificateStatus not implemented")
 }
 func (UnimplementedDirectoryServiceServer) mustEmbedUnimplementedDirectoryServiceServer() {}
 func (UnimplementedDirectoryServiceServer) testEmbeddedByValue()                          {}
@@ -224,6 +244,24 @@ func _DirectoryService_GetEnterprise_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_SetCertificateStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetCertificateStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).SetCertificateStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_SetCertificateStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).SetCertificateStatus(ctx, req.(*SetCertificateStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DirectoryService_ServiceDesc is the grpc.ServiceDesc for DirectoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -246,6 +284,10 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetEnterprise",
 			Handler:    _DirectoryService_GetEnterprise_Handler,
+		},
+		{
+			MethodName: "SetCertificateStatus",
+			Handler:    _DirectoryService_SetCertificateStatus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -292,6 +292,10 @@ type InspectionView struct {
 	LeadAgencyId      string `protobuf:"bytes,12,opt,name=lead_agency_id,json=leadAgencyId,proto3" json:"lead_agency_id,omitempty"`
 	// inspection_ids are the plans of the joint visit (or this one alone).
 	InspectionIds []string `protobuf:"bytes,13,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
+	// results of every plan of the visit, as soon as they are recorded.
+	Results       []*InspectionResult `protobuf:"bytes,14,rep,name=results,proto3" json:"results,omitempty"`
+	Evaluated     bool                `protobuf:"varint,15,opt,name=evaluated,proto3" json:"evaluated,omitempty"`
+	Late          bool                `protobuf:"varint,16,opt,name=late,proto3" json:"late,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -415,6 +419,27 @@ func (x *InspectionView) GetInspectionIds() []string {
 		return x.InspectionIds
 	}
 	return nil
+}
+
+func (x *InspectionView) GetResults() []*InspectionResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *InspectionView) GetEvaluated() bool {
+	if x != nil {
+		return x.Evaluated
+	}
+	return false
+}
+
+func (x *InspectionView) GetLate() bool {
+	if x != nil {
+		return x.Late
+	}
+	return false
 }
 
 type ScanCodeRequest struct {
@@ -615,8 +640,13 @@ func (x *RefuseInspectionRequest) GetReason() string {
 }
 
 type RefuseInspectionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EventSeq      uint64                 `protobuf:"varint,1,opt,name=event_seq,json=eventSeq,proto3" json:"event_seq,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	EventSeq uint64                 `protobuf:"varint,1,opt,name=event_seq,json=eventSeq,proto3" json:"event_seq,omitempty"`
+	LeadId   string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	// advisory is set in a region's trial phase (试运行): the refusal is
+	// recorded, but the enterprise is only advised, not yet entitled.
+	Advisory      bool   `protobuf:"varint,3,opt,name=advisory,proto3" json:"advisory,omitempty"`
+	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -658,6 +688,27 @@ func (x *RefuseInspectionResponse) GetEventSeq() uint64 {
 	return 0
 }
 
+func (x *RefuseInspectionResponse) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+func (x *RefuseInspectionResponse) GetAdvisory() bool {
+	if x != nil {
+		return x.Advisory
+	}
+	return false
+}
+
+func (x *RefuseInspectionResponse) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type ListInspectionsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -695,8 +746,11 @@ func (*ListInspectionsRequest) Descriptor() ([]byte, []int) {
 }
 
 type ListInspectionsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Inspections   []*InspectionView      `protobuf:"bytes,1,rep,name=inspections,proto3" json:"inspections,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Inspections []*InspectionView      `protobuf:"bytes,1,rep,name=inspections,proto3" json:"inspections,omitempty"`
+	// Inspections registered this calendar year and last (Beijing time).
+	ThisYear      int32 `protobuf:"varint,2,opt,name=this_year,json=thisYear,proto3" json:"this_year,omitempty"`
+	LastYear      int32 `protobuf:"varint,3,opt,name=last_year,json=lastYear,proto3" json:"last_year,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -738,6 +792,255 @@ func (x *ListInspectionsResponse) GetInspections() []*InspectionView {
 	return nil
 }
 
+func (x *ListInspectionsResponse) GetThisYear() int32 {
+	if x != nil {
+		return x.ThisYear
+	}
+	return 0
+}
+
+func (x *ListInspectionsResponse) GetLastYear() int32 {
+	if x != nil {
+		return x.LastYear
+	}
+	return 0
+}
+
+type EvaluateInspectionRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId      string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	CertificateShown  bool                   `protobuf:"varint,2,opt,name=certificate_shown,json=certificateShown,proto3" json:"certificate_shown,omitempty"`    // 是否出示执法证
+	RightsExplained   bool                   `protobuf:"varint,3,opt,name=rights_explained,json=rightsExplained,proto3" json:"rights_explained,omitempty"`       // 是否告知权利
+	ConductedProperly bool                   `protobuf:"varint,4,opt,name=conducted_properly,json=conductedProperly,proto3" json:"conducted_properly,omitempty"` // 是否规范检查
+	Overall           int32                  `protobuf:"varint,5,opt,name=overall,proto3" json:"overall,omitempty"`                                              // 1–5
+	Comment           string                 `protobuf:"bytes,6,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *EvaluateInspectionRequest) Reset() {
+	*x = EvaluateInspectionRequest{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EvaluateInspectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EvaluateInspectionRequest) ProtoMessage() {}
+
+func (x *EvaluateInspectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EvaluateInspectionRequest.ProtoReflect.Descriptor instead.
+func (*EvaluateInspectionRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *EvaluateInspectionRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *EvaluateInspectionRequest) GetCertificateShown() bool {
+	if x != nil {
+		return x.CertificateShown
+	}
+	return false
+}
+
+func (x *EvaluateInspectionRequest) GetRightsExplained() bool {
+	if x != nil {
+		return x.RightsExplained
+	}
+	return false
+}
+
+func (x *EvaluateInspectionRequest) GetConductedProperly() bool {
+	if x != nil {
+		return x.ConductedProperly
+	}
+	return false
+}
+
+func (x *EvaluateInspectionRequest) GetOverall() int32 {
+	if x != nil {
+		return x.Overall
+	}
+	return 0
+}
+
+func (x *EvaluateInspectionRequest) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+type EvaluateInspectionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EvaluateInspectionResponse) Reset() {
+	*x = EvaluateInspectionResponse{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EvaluateInspectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EvaluateInspectionResponse) ProtoMessage() {}
+
+func (x *EvaluateInspectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EvaluateInspectionResponse.ProtoReflect.Descriptor instead.
+func (*EvaluateInspectionResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{10}
+}
+
+type ComplainRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// inspection_id, if the complaint is about a registered inspection.
+	InspectionId string `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	// officer_claimed is the officer's name or certificate number as the
+	// enterprise saw it, for a visit without a valid code.
+	OfficerClaimed string                 `protobuf:"bytes,2,opt,name=officer_claimed,json=officerClaimed,proto3" json:"officer_claimed,omitempty"`
+	OccurredAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	Description    string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ComplainRequest) Reset() {
+	*x = ComplainRequest{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComplainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComplainRequest) ProtoMessage() {}
+
+func (x *ComplainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComplainRequest.ProtoReflect.Descriptor instead.
+func (*ComplainRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ComplainRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *ComplainRequest) GetOfficerClaimed() string {
+	if x != nil {
+		return x.OfficerClaimed
+	}
+	return ""
+}
+
+func (x *ComplainRequest) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *ComplainRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+type ComplainResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LeadId        string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComplainResponse) Reset() {
+	*x = ComplainResponse{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComplainResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComplainResponse) ProtoMessage() {}
+
+func (x *ComplainResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComplainResponse.ProtoReflect.Descriptor instead.
+func (*ComplainResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ComplainResponse) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
 var File_ruqi_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_enterprise_proto_rawDesc = "" +
@@ -760,7 +1063,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"legalBasis\x12\x16\n" +
 	"\x06domain\x18\x05 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +
-	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\xf9\x04\n" +
+	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\xe0\x05\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +
@@ -777,7 +1080,10 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\vcheckedInAt\x12.\n" +
 	"\x13joint_inspection_id\x18\v \x01(\tR\x11jointInspectionId\x12$\n" +
 	"\x0elead_agency_id\x18\f \x01(\tR\fleadAgencyId\x12%\n" +
-	"\x0einspection_ids\x18\r \x03(\tR\rinspectionIds\"%\n" +
+	"\x0einspection_ids\x18\r \x03(\tR\rinspectionIds\x123\n" +
+	"\aresults\x18\x0e \x03(\v2\x19.ruqi.v1.InspectionResultR\aresults\x12\x1c\n" +
+	"\tevaluated\x18\x0f \x01(\bR\tevaluated\x12\x12\n" +
+	"\x04late\x18\x10 \x01(\bR\x04late\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\"\x96\x02\n" +
 	"\x10ScanCodeResponse\x12*\n" +
@@ -793,12 +1099,33 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x17RefuseInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"7\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x86\x01\n" +
 	"\x18RefuseInspectionResponse\x12\x1b\n" +
-	"\tevent_seq\x18\x01 \x01(\x04R\beventSeq\"\x18\n" +
-	"\x16ListInspectionsRequest\"T\n" +
+	"\tevent_seq\x18\x01 \x01(\x04R\beventSeq\x12\x17\n" +
+	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12\x1a\n" +
+	"\badvisory\x18\x03 \x01(\bR\badvisory\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"\x18\n" +
+	"\x16ListInspectionsRequest\"\x8e\x01\n" +
 	"\x17ListInspectionsResponse\x129\n" +
-	"\vinspections\x18\x01 \x03(\v2\x17.ruqi.v1.InspectionViewR\vinspections*\x8f\x02\n" +
+	"\vinspections\x18\x01 \x03(\v2\x17.ruqi.v1.InspectionViewR\vinspections\x12\x1b\n" +
+	"\tthis_year\x18\x02 \x01(\x05R\bthisYear\x12\x1b\n" +
+	"\tlast_year\x18\x03 \x01(\x05R\blastYear\"\xfb\x01\n" +
+	"\x19EvaluateInspectionRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
+	"\x11certificate_shown\x18\x02 \x01(\bR\x10certificateShown\x12)\n" +
+	"\x10rights_explained\x18\x03 \x01(\bR\x0frightsExplained\x12-\n" +
+	"\x12conducted_properly\x18\x04 \x01(\bR\x11conductedProperly\x12\x18\n" +
+	"\aoverall\x18\x05 \x01(\x05R\aoverall\x12\x18\n" +
+	"\acomment\x18\x06 \x01(\tR\acomment\"\x1c\n" +
+	"\x1aEvaluateInspectionResponse\"\xbe\x01\n" +
+	"\x0fComplainRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
+	"\x0fofficer_claimed\x18\x02 \x01(\tR\x0eofficerClaimed\x12;\n" +
+	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\"+\n" +
+	"\x10ComplainResponse\x12\x17\n" +
+	"\alead_id\x18\x01 \x01(\tR\x06leadId*\x8f\x02\n" +
 	"\aVerdict\x12\x17\n" +
 	"\x13VERDICT_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rVERDICT_VALID\x10\x01\x12\x19\n" +
@@ -809,11 +1136,13 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x11VERDICT_CANCELLED\x10\x06\x12\x1c\n" +
 	"\x18VERDICT_WRONG_ENTERPRISE\x10\a\x12\x1f\n" +
 	"\x1bVERDICT_CERTIFICATE_INVALID\x10\b\x12\x1e\n" +
-	"\x1aVERDICT_UNKNOWN_INSPECTION\x10\t2\x83\x02\n" +
+	"\x1aVERDICT_UNKNOWN_INSPECTION\x10\t2\xa3\x03\n" +
 	"\x11EnterpriseService\x12?\n" +
 	"\bScanCode\x12\x18.ruqi.v1.ScanCodeRequest\x1a\x19.ruqi.v1.ScanCodeResponse\x12W\n" +
 	"\x10RefuseInspection\x12 .ruqi.v1.RefuseInspectionRequest\x1a!.ruqi.v1.RefuseInspectionResponse\x12T\n" +
-	"\x0fListInspections\x12\x1f.ruqi.v1.ListInspectionsRequest\x1a .ruqi.v1.ListInspectionsResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\x0fListInspections\x12\x1f.ruqi.v1.ListInspectionsRequest\x1a .ruqi.v1.ListInspectionsResponse\x12]\n" +
+	"\x12EvaluateInspection\x12\".ruqi.v1.EvaluateInspectionRequest\x1a#.ruqi.v1.EvaluateInspectionResponse\x12?\n" +
+	"\bComplain\x12\x18.ruqi.v1.ComplainRequest\x1a\x19.ruqi.v1.ComplainResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_enterprise_proto_rawDescOnce sync.Once
@@ -828,52 +1157,63 @@ func file_ruqi_v1_enterprise_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_enterprise_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_ruqi_v1_enterprise_proto_goTypes = []any{
-	(Verdict)(0),                     // 0: ruqi.v1.Verdict
-	(*OfficerView)(nil),              // 1: ruqi.v1.OfficerView
-	(*CheckItemView)(nil),            // 2: ruqi.v1.CheckItemView
-	(*InspectionView)(nil),           // 3: ruqi.v1.InspectionView
-	(*ScanCodeRequest)(nil),          // 4: ruqi.v1.ScanCodeRequest
-	(*ScanCodeResponse)(nil),         // 5: ruqi.v1.ScanCodeResponse
-	(*RefuseInspectionRequest)(nil),  // 6: ruqi.v1.RefuseInspectionRequest
-	(*RefuseInspectionResponse)(nil), // 7: ruqi.v1.RefuseInspectionResponse
-	(*ListInspectionsRequest)(nil),   // 8: ruqi.v1.ListInspectionsRequest
-	(*ListInspectionsResponse)(nil),  // 9: ruqi.v1.ListInspectionsResponse
-	(CertificateStatus)(0),           // 10: ruqi.v1.CertificateStatus
-	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
-	(*LegalBasis)(nil),               // 12: ruqi.v1.LegalBasis
-	(*Agency)(nil),                   // 13: ruqi.v1.Agency
-	(InspectionType)(0),              // 14: ruqi.v1.InspectionType
-	(InspectionState)(0),             // 15: ruqi.v1.InspectionState
+	(Verdict)(0),                       // 0: ruqi.v1.Verdict
+	(*OfficerView)(nil),                // 1: ruqi.v1.OfficerView
+	(*CheckItemView)(nil),              // 2: ruqi.v1.CheckItemView
+	(*InspectionView)(nil),             // 3: ruqi.v1.InspectionView
+	(*ScanCodeRequest)(nil),            // 4: ruqi.v1.ScanCodeRequest
+	(*ScanCodeResponse)(nil),           // 5: ruqi.v1.ScanCodeResponse
+	(*RefuseInspectionRequest)(nil),    // 6: ruqi.v1.RefuseInspectionRequest
+	(*RefuseInspectionResponse)(nil),   // 7: ruqi.v1.RefuseInspectionResponse
+	(*ListInspectionsRequest)(nil),     // 8: ruqi.v1.ListInspectionsRequest
+	(*ListInspectionsResponse)(nil),    // 9: ruqi.v1.ListInspectionsResponse
+	(*EvaluateInspectionRequest)(nil),  // 10: ruqi.v1.EvaluateInspectionRequest
+	(*EvaluateInspectionResponse)(nil), // 11: ruqi.v1.EvaluateInspectionResponse
+	(*ComplainRequest)(nil),            // 12: ruqi.v1.ComplainRequest
+	(*ComplainResponse)(nil),           // 13: ruqi.v1.ComplainResponse
+	(CertificateStatus)(0),             // 14: ruqi.v1.CertificateStatus
+	(*timestamppb.Timestamp)(nil),      // 15: google.protobuf.Timestamp
+	(*LegalBasis)(nil),                 // 16: ruqi.v1.LegalBasis
+	(*Agency)(nil),                     // 17: ruqi.v1.Agency
+	(InspectionType)(0),                // 18: ruqi.v1.InspectionType
+	(InspectionState)(0),               // 19: ruqi.v1.InspectionState
+	(*InspectionResult)(nil),           // 20: ruqi.v1.InspectionResult
 }
 var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
-	10, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	11, // 1: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
-	12, // 2: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
-	13, // 3: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
+	14, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
+	15, // 1: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	16, // 2: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
+	17, // 3: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
 	1,  // 4: ruqi.v1.InspectionView.officers:type_name -> ruqi.v1.OfficerView
 	2,  // 5: ruqi.v1.InspectionView.check_items:type_name -> ruqi.v1.CheckItemView
-	11, // 6: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
-	11, // 7: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
-	14, // 8: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
-	15, // 9: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
-	11, // 10: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
-	0,  // 11: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
-	3,  // 12: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
-	11, // 13: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
-	3,  // 14: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	4,  // 15: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	6,  // 16: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	8,  // 17: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	5,  // 18: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	7,  // 19: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	9,  // 20: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	18, // [18:21] is the sub-list for method output_type
-	15, // [15:18] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	15, // 6: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
+	15, // 7: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
+	18, // 8: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
+	19, // 9: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
+	15, // 10: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
+	20, // 11: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
+	0,  // 12: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
+	3,  // 13: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
+	15, // 14: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
+	3,  // 15: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
+	15, // 16: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	4,  // 17: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	6,  // 18: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	8,  // 19: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	10, // 20: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	12, // 21: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	5,  // 22: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	7,  // 23: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	9,  // 24: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	11, // 25: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	13, // 26: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	22, // [22:27] is the sub-list for method output_type
+	17, // [17:22] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
@@ -889,7 +1229,7 @@ func file_ruqi_v1_enterprise_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_enterprise_proto_rawDesc), len(file_ruqi_v1_enterprise_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

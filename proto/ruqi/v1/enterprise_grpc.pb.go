@@ -19,9 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	EnterpriseService_ScanCode_FullMethodName         = "/ruqi.v1.EnterpriseService/ScanCode"
-	EnterpriseService_RefuseInspection_FullMethodName = "/ruqi.v1.EnterpriseService/RefuseInspection"
-	EnterpriseService_ListInspections_FullMethodName  = "/ruqi.v1.EnterpriseService/ListInspections"
+	EnterpriseService_ScanCode_FullMethodName           = "/ruqi.v1.EnterpriseService/ScanCode"
+	EnterpriseService_RefuseInspection_FullMethodName   = "/ruqi.v1.EnterpriseService/RefuseInspection"
+	EnterpriseService_ListInspections_FullMethodName    = "/ruqi.v1.EnterpriseService/ListInspections"
+	EnterpriseService_EvaluateInspection_FullMethodName = "/ruqi.v1.EnterpriseService/EvaluateInspection"
+	EnterpriseService_Complain_FullMethodName           = "/ruqi.v1.EnterpriseService/Complain"
 )
 
 // EnterpriseServiceClient is the client API for EnterpriseService service.
@@ -37,6 +39,12 @@ type EnterpriseServiceClient interface {
 	RefuseInspection(ctx context.Context, in *RefuseInspectionRequest, opts ...grpc.CallOption) (*RefuseInspectionResponse, error)
 	// ListInspections lists the calling enterprise's own inspections.
 	ListInspections(ctx context.Context, in *ListInspectionsRequest, opts ...grpc.CallOption) (*ListInspectionsResponse, error)
+	// EvaluateInspection records the enterprise's evaluation of a completed
+	// inspection, once. The agency never learns who evaluated.
+	EvaluateInspection(ctx context.Context, in *EvaluateInspectionRequest, opts ...grpc.CallOption) (*EvaluateInspectionResponse, error)
+	// Complain files a complaint about an inspection or about an unregistered
+	// visit; it becomes a lead for the 司法局.
+	Complain(ctx context.Context, in *ComplainRequest, opts ...grpc.CallOption) (*ComplainResponse, error)
 }
 
 type enterpriseServiceClient struct {
@@ -77,6 +85,26 @@ func (c *enterpriseServiceClient) ListInspections(ctx context.Context, in *ListI
 	return out, nil
 }
 
+func (c *enterpriseServiceClient) EvaluateInspection(ctx context.Context, in *EvaluateInspectionRequest, opts ...grpc.CallOption) (*EvaluateInspectionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EvaluateInspectionResponse)
+	err := c.cc.Invoke(ctx, EnterpriseService_EvaluateInspection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *enterpriseServiceClient) Complain(ctx context.Context, in *ComplainRequest, opts ...grpc.CallOption) (*ComplainResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ComplainResponse)
+	err := c.cc.Invoke(ctx, EnterpriseService_Complain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // EnterpriseServiceServer is the server API for EnterpriseService service.
 // All implementations must embed UnimplementedEnterpriseServiceServer
 // for forward compatibility.
@@ -90,6 +118,12 @@ type EnterpriseServiceServer interface {
 	RefuseInspection(context.Context, *RefuseInspectionRequest) (*RefuseInspectionResponse, error)
 	// ListInspections lists the calling enterprise's own inspections.
 	ListInspections(context.Context, *ListInspectionsRequest) (*ListInspectionsResponse, error)
+	// EvaluateInspection records the enterprise's evaluation of a completed
+	// inspection, once. The agency never learns who evaluated.
+	EvaluateInspection(context.Context, *EvaluateInspectionRequest) (*EvaluateInspectionResponse, error)
+	// Complain files a complaint about an inspection or about an unregistered
+	// visit; it becomes a lead for the 司法局.
+	Complain(context.Context, *ComplainRequest) (*ComplainResponse, error)
 	mustEmbedUnimplementedEnterpriseServiceServer()
 }
 
@@ -108,6 +142,12 @@ func (UnimplementedEnterpriseServiceServer) RefuseInspection(context.Context, *R
 }
 func (UnimplementedEnterpriseServiceServer) ListInspections(context.Context, *ListInspectionsRequest) (*ListInspectionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListInspections not implemented")
+}
+func (UnimplementedEnterpriseServiceServer) EvaluateInspection(context.Context, *EvaluateInspectionRequest) (*EvaluateInspectionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EvaluateInspection not implemented")
+}
+func (UnimplementedEnterpriseServiceServer) Complain(context.Context, *ComplainRequest) (*ComplainResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Complain not implemented")
 }
 func (UnimplementedEnterpriseServiceServer) mustEmbedUnimplementedEnterpriseServiceServer() {}
 func (UnimplementedEnterpriseServiceServer) testEmbeddedByValue()                           {}
@@ -184,6 +224,42 @@ func _EnterpriseService_ListInspections_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EnterpriseService_EvaluateInspection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EvaluateInspectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EnterpriseServiceServer).EvaluateInspection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EnterpriseService_EvaluateInspection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EnterpriseServiceServer).EvaluateInspection(ctx, req.(*EvaluateInspectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EnterpriseService_Complain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ComplainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EnterpriseServiceServer).Complain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EnterpriseService_Complain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EnterpriseServiceServer).Complain(ctx, req.(*ComplainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // EnterpriseService_ServiceDesc is the grpc.ServiceDesc for EnterpriseService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -202,6 +278,14 @@ var EnterpriseService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListInspections",
 			Handler:    _EnterpriseService_ListInspections_Handler,
+		},
+		{
+			MethodName: "EvaluateInspection",
+			Handler:    _EnterpriseService_EvaluateInspection_Handler,
+		},
+		{
+			MethodName: "Complain",
+			Handler:    _EnterpriseService_Complain_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

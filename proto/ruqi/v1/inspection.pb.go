@@ -85,6 +85,7 @@ const (
 	InspectionState_INSPECTION_STATE_UNSPECIFIED InspectionState = 0
 	InspectionState_INSPECTION_STATE_REGISTERED  InspectionState = 1 // 已报备
 	InspectionState_INSPECTION_STATE_CANCELLED   InspectionState = 2 // 已撤销
+	InspectionState_INSPECTION_STATE_COMPLETED   InspectionState = 3 // 已办结
 )
 
 // Enum value maps for InspectionState.
@@ -93,11 +94,13 @@ var (
 		0: "INSPECTION_STATE_UNSPECIFIED",
 		1: "INSPECTION_STATE_REGISTERED",
 		2: "INSPECTION_STATE_CANCELLED",
+		3: "INSPECTION_STATE_COMPLETED",
 	}
 	InspectionState_value = map[string]int32{
 		"INSPECTION_STATE_UNSPECIFIED": 0,
 		"INSPECTION_STATE_REGISTERED":  1,
 		"INSPECTION_STATE_CANCELLED":   2,
+		"INSPECTION_STATE_COMPLETED":   3,
 	}
 )
 
@@ -128,6 +131,227 @@ func (InspectionState) EnumDescriptor() ([]byte, []int) {
 	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{1}
 }
 
+// ItemOutcome is the result of one checklist item.
+type ItemOutcome int32
+
+const (
+	ItemOutcome_ITEM_OUTCOME_UNSPECIFIED                ItemOutcome = 0
+	ItemOutcome_ITEM_OUTCOME_NO_PROBLEM                 ItemOutcome = 1 // 未发现问题
+	ItemOutcome_ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY ItemOutcome = 2 // 首违不罚
+	ItemOutcome_ITEM_OUTCOME_MINOR_NO_PENALTY           ItemOutcome = 3 // 轻微免罚
+	ItemOutcome_ITEM_OUTCOME_RECTIFICATION_ORDERED      ItemOutcome = 4 // 责令整改 (needs a deadline)
+	ItemOutcome_ITEM_OUTCOME_CASE_OPENED                ItemOutcome = 5 // 立案
+)
+
+// Enum value maps for ItemOutcome.
+var (
+	ItemOutcome_name = map[int32]string{
+		0: "ITEM_OUTCOME_UNSPECIFIED",
+		1: "ITEM_OUTCOME_NO_PROBLEM",
+		2: "ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY",
+		3: "ITEM_OUTCOME_MINOR_NO_PENALTY",
+		4: "ITEM_OUTCOME_RECTIFICATION_ORDERED",
+		5: "ITEM_OUTCOME_CASE_OPENED",
+	}
+	ItemOutcome_value = map[string]int32{
+		"ITEM_OUTCOME_UNSPECIFIED":                0,
+		"ITEM_OUTCOME_NO_PROBLEM":                 1,
+		"ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY": 2,
+		"ITEM_OUTCOME_MINOR_NO_PENALTY":           3,
+		"ITEM_OUTCOME_RECTIFICATION_ORDERED":      4,
+		"ITEM_OUTCOME_CASE_OPENED":                5,
+	}
+)
+
+func (x ItemOutcome) Enum() *ItemOutcome {
+	p := new(ItemOutcome)
+	*p = x
+	return p
+}
+
+func (x ItemOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ItemOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_ruqi_v1_inspection_proto_enumTypes[2].Descriptor()
+}
+
+func (ItemOutcome) Type() protoreflect.EnumType {
+	return &file_ruqi_v1_inspection_proto_enumTypes[2]
+}
+
+func (x ItemOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ItemOutcome.Descriptor instead.
+func (ItemOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{2}
+}
+
+// ItemResult is the result of one item of the checklist.
+type ItemResult struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	CheckItemId           string                 `protobuf:"bytes,1,opt,name=check_item_id,json=checkItemId,proto3" json:"check_item_id,omitempty"`
+	Outcome               ItemOutcome            `protobuf:"varint,2,opt,name=outcome,proto3,enum=ruqi.v1.ItemOutcome" json:"outcome,omitempty"`
+	RectificationDeadline *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=rectification_deadline,json=rectificationDeadline,proto3" json:"rectification_deadline,omitempty"`
+	Note                  string                 `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *ItemResult) Reset() {
+	*x = ItemResult{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemResult) ProtoMessage() {}
+
+func (x *ItemResult) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemResult.ProtoReflect.Descriptor instead.
+func (*ItemResult) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ItemResult) GetCheckItemId() string {
+	if x != nil {
+		return x.CheckItemId
+	}
+	return ""
+}
+
+func (x *ItemResult) GetOutcome() ItemOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ItemOutcome_ITEM_OUTCOME_UNSPECIFIED
+}
+
+func (x *ItemResult) GetRectificationDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RectificationDeadline
+	}
+	return nil
+}
+
+func (x *ItemResult) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// InspectionResult is what an agency found on one inspection.
+type InspectionResult struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId   string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	AgencyId       string                 `protobuf:"bytes,2,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	EnterpriseUscc string                 `protobuf:"bytes,3,opt,name=enterprise_uscc,json=enterpriseUscc,proto3" json:"enterprise_uscc,omitempty"`
+	Items          []*ItemResult          `protobuf:"bytes,4,rep,name=items,proto3" json:"items,omitempty"`
+	Summary        string                 `protobuf:"bytes,5,opt,name=summary,proto3" json:"summary,omitempty"`
+	RecordedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
+	RecordedBy     string                 `protobuf:"bytes,7,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *InspectionResult) Reset() {
+	*x = InspectionResult{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectionResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectionResult) ProtoMessage() {}
+
+func (x *InspectionResult) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectionResult.ProtoReflect.Descriptor instead.
+func (*InspectionResult) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *InspectionResult) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *InspectionResult) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
+	}
+	return ""
+}
+
+func (x *InspectionResult) GetEnterpriseUscc() string {
+	if x != nil {
+		return x.EnterpriseUscc
+	}
+	return ""
+}
+
+func (x *InspectionResult) GetItems() []*ItemResult {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *InspectionResult) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *InspectionResult) GetRecordedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordedAt
+	}
+	return nil
+}
+
+func (x *InspectionResult) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
 // Inspection is one registered inspection (报备) of one enterprise.
 type Inspection struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -153,13 +377,19 @@ type Inspection struct {
 	// joint_inspection_id names the joint inspection (综合查一次) the plan was
 	// merged into, if any.
 	JointInspectionId string `protobuf:"bytes,17,opt,name=joint_inspection_id,json=jointInspectionId,proto3" json:"joint_inspection_id,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// late is set for an emergency inspection registered after it took place
+	// (深圳: inspect first, register within days); always raised to the 司法局.
+	Late          bool                   `protobuf:"varint,18,opt,name=late,proto3" json:"late,omitempty"`
+	LateReason    string                 `protobuf:"bytes,19,opt,name=late_reason,json=lateReason,proto3" json:"late_reason,omitempty"`
+	Result        *InspectionResult      `protobuf:"bytes,20,opt,name=result,proto3" json:"result,omitempty"`
+	CompletedAt   *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Inspection) Reset() {
 	*x = Inspection{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[0]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -171,7 +401,7 @@ func (x *Inspection) String() string {
 func (*Inspection) ProtoMessage() {}
 
 func (x *Inspection) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[0]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -184,7 +414,7 @@ func (x *Inspection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Inspection.ProtoReflect.Descriptor instead.
 func (*Inspection) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{0}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Inspection) GetId() string {
@@ -306,6 +536,34 @@ func (x *Inspection) GetJointInspectionId() string {
 	return ""
 }
 
+func (x *Inspection) GetLate() bool {
+	if x != nil {
+		return x.Late
+	}
+	return false
+}
+
+func (x *Inspection) GetLateReason() string {
+	if x != nil {
+		return x.LateReason
+	}
+	return ""
+}
+
+func (x *Inspection) GetResult() *InspectionResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *Inspection) GetCompletedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompletedAt
+	}
+	return nil
+}
+
 // JointInspection is one visit of several agencies (综合查一次, 进一次门、查多项事).
 type JointInspection struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -323,7 +581,7 @@ type JointInspection struct {
 
 func (x *JointInspection) Reset() {
 	*x = JointInspection{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[1]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -335,7 +593,7 @@ func (x *JointInspection) String() string {
 func (*JointInspection) ProtoMessage() {}
 
 func (x *JointInspection) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[1]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -348,7 +606,7 @@ func (x *JointInspection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JointInspection.ProtoReflect.Descriptor instead.
 func (*JointInspection) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{1}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *JointInspection) GetId() string {
@@ -403,7 +661,7 @@ type FrequencyWarning struct {
 
 func (x *FrequencyWarning) Reset() {
 	*x = FrequencyWarning{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[2]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -415,7 +673,7 @@ func (x *FrequencyWarning) String() string {
 func (*FrequencyWarning) ProtoMessage() {}
 
 func (x *FrequencyWarning) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[2]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -428,7 +686,7 @@ func (x *FrequencyWarning) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FrequencyWarning.ProtoReflect.Descriptor instead.
 func (*FrequencyWarning) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{2}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *FrequencyWarning) GetRule() string {
@@ -486,7 +744,7 @@ type InspectionCode struct {
 
 func (x *InspectionCode) Reset() {
 	*x = InspectionCode{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[3]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -498,7 +756,7 @@ func (x *InspectionCode) String() string {
 func (*InspectionCode) ProtoMessage() {}
 
 func (x *InspectionCode) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[3]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -511,7 +769,7 @@ func (x *InspectionCode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectionCode.ProtoReflect.Descriptor instead.
 func (*InspectionCode) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *InspectionCode) GetInspectionId() string {
@@ -584,14 +842,18 @@ type RegisterInspectionRequest struct {
 	// trigger_reference names the complaint, referral or accident of a 个案 check.
 	TriggerReference string `protobuf:"bytes,9,opt,name=trigger_reference,json=triggerReference,proto3" json:"trigger_reference,omitempty"`
 	// request_id makes a retry safe: the same id returns the same inspection.
-	RequestId     string `protobuf:"bytes,10,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,10,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// late_reason registers an emergency inspection that already took place
+	// (window in the past, within the configured days); it is marked late and
+	// becomes a lead for the 司法局.
+	LateReason    string `protobuf:"bytes,11,opt,name=late_reason,json=lateReason,proto3" json:"late_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RegisterInspectionRequest) Reset() {
 	*x = RegisterInspectionRequest{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[4]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +865,7 @@ func (x *RegisterInspectionRequest) String() string {
 func (*RegisterInspectionRequest) ProtoMessage() {}
 
 func (x *RegisterInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[4]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +878,7 @@ func (x *RegisterInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterInspectionRequest.ProtoReflect.Descriptor instead.
 func (*RegisterInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RegisterInspectionRequest) GetAgencyId() string {
@@ -689,6 +951,13 @@ func (x *RegisterInspectionRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *RegisterInspectionRequest) GetLateReason() string {
+	if x != nil {
+		return x.LateReason
+	}
+	return ""
+}
+
 type RegisterInspectionResponse struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Inspection *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
@@ -702,7 +971,7 @@ type RegisterInspectionResponse struct {
 
 func (x *RegisterInspectionResponse) Reset() {
 	*x = RegisterInspectionResponse{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[5]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -714,7 +983,7 @@ func (x *RegisterInspectionResponse) String() string {
 func (*RegisterInspectionResponse) ProtoMessage() {}
 
 func (x *RegisterInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[5]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -727,7 +996,7 @@ func (x *RegisterInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterInspectionResponse.ProtoReflect.Descriptor instead.
 func (*RegisterInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RegisterInspectionResponse) GetInspection() *Inspection {
@@ -768,7 +1037,7 @@ type CancelInspectionRequest struct {
 
 func (x *CancelInspectionRequest) Reset() {
 	*x = CancelInspectionRequest{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[6]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -780,7 +1049,7 @@ func (x *CancelInspectionRequest) String() string {
 func (*CancelInspectionRequest) ProtoMessage() {}
 
 func (x *CancelInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[6]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -793,7 +1062,7 @@ func (x *CancelInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelInspectionRequest.ProtoReflect.Descriptor instead.
 func (*CancelInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CancelInspectionRequest) GetInspectionId() string {
@@ -822,7 +1091,7 @@ type CancelInspectionResponse struct {
 
 func (x *CancelInspectionResponse) Reset() {
 	*x = CancelInspectionResponse{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[7]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +1103,7 @@ func (x *CancelInspectionResponse) String() string {
 func (*CancelInspectionResponse) ProtoMessage() {}
 
 func (x *CancelInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[7]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +1116,7 @@ func (x *CancelInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelInspectionResponse.ProtoReflect.Descriptor instead.
 func (*CancelInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CancelInspectionResponse) GetInspection() *Inspection {
@@ -873,7 +1142,7 @@ type GetInspectionRequest struct {
 
 func (x *GetInspectionRequest) Reset() {
 	*x = GetInspectionRequest{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[8]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1154,7 @@ func (x *GetInspectionRequest) String() string {
 func (*GetInspectionRequest) ProtoMessage() {}
 
 func (x *GetInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[8]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1167,7 @@ func (x *GetInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInspectionRequest.ProtoReflect.Descriptor instead.
 func (*GetInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetInspectionRequest) GetInspectionId() string {
@@ -917,7 +1186,7 @@ type GetInspectionResponse struct {
 
 func (x *GetInspectionResponse) Reset() {
 	*x = GetInspectionResponse{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[9]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +1198,7 @@ func (x *GetInspectionResponse) String() string {
 func (*GetInspectionResponse) ProtoMessage() {}
 
 func (x *GetInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[9]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +1211,7 @@ func (x *GetInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInspectionResponse.ProtoReflect.Descriptor instead.
 func (*GetInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetInspectionResponse) GetInspection() *Inspection {
@@ -964,7 +1233,7 @@ type GetInspectionCodesRequest struct {
 
 func (x *GetInspectionCodesRequest) Reset() {
 	*x = GetInspectionCodesRequest{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[10]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -976,7 +1245,7 @@ func (x *GetInspectionCodesRequest) String() string {
 func (*GetInspectionCodesRequest) ProtoMessage() {}
 
 func (x *GetInspectionCodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[10]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -989,7 +1258,7 @@ func (x *GetInspectionCodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInspectionCodesRequest.ProtoReflect.Descriptor instead.
 func (*GetInspectionCodesRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetInspectionCodesRequest) GetInspectionId() string {
@@ -1022,7 +1291,7 @@ type GetInspectionCodesResponse struct {
 
 func (x *GetInspectionCodesResponse) Reset() {
 	*x = GetInspectionCodesResponse{}
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[11]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1303,7 @@ func (x *GetInspectionCodesResponse) String() string {
 func (*GetInspectionCodesResponse) ProtoMessage() {}
 
 func (x *GetInspectionCodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_inspection_proto_msgTypes[11]
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1316,7 @@ func (x *GetInspectionCodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInspectionCodesResponse.ProtoReflect.Descriptor instead.
 func (*GetInspectionCodesResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetInspectionCodesResponse) GetCodes() []*InspectionCode {
@@ -1057,11 +1326,413 @@ func (x *GetInspectionCodesResponse) GetCodes() []*InspectionCode {
 	return nil
 }
 
+type RecordResultRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	Items        []*ItemResult          `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	Summary      string                 `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	// close completes the inspection: the enterprise may then evaluate it.
+	Close         bool `protobuf:"varint,4,opt,name=close,proto3" json:"close,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordResultRequest) Reset() {
+	*x = RecordResultRequest{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordResultRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordResultRequest) ProtoMessage() {}
+
+func (x *RecordResultRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordResultRequest.ProtoReflect.Descriptor instead.
+func (*RecordResultRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RecordResultRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *RecordResultRequest) GetItems() []*ItemResult {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *RecordResultRequest) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *RecordResultRequest) GetClose() bool {
+	if x != nil {
+		return x.Close
+	}
+	return false
+}
+
+type RecordResultResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Inspection    *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordResultResponse) Reset() {
+	*x = RecordResultResponse{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordResultResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordResultResponse) ProtoMessage() {}
+
+func (x *RecordResultResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordResultResponse.ProtoReflect.Descriptor instead.
+func (*RecordResultResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RecordResultResponse) GetInspection() *Inspection {
+	if x != nil {
+		return x.Inspection
+	}
+	return nil
+}
+
+type ListPriorResultsRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	EnterpriseUscc string                 `protobuf:"bytes,1,opt,name=enterprise_uscc,json=enterpriseUscc,proto3" json:"enterprise_uscc,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListPriorResultsRequest) Reset() {
+	*x = ListPriorResultsRequest{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPriorResultsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPriorResultsRequest) ProtoMessage() {}
+
+func (x *ListPriorResultsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPriorResultsRequest.ProtoReflect.Descriptor instead.
+func (*ListPriorResultsRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListPriorResultsRequest) GetEnterpriseUscc() string {
+	if x != nil {
+		return x.EnterpriseUscc
+	}
+	return ""
+}
+
+type ListPriorResultsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*InspectionResult    `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPriorResultsResponse) Reset() {
+	*x = ListPriorResultsResponse{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPriorResultsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPriorResultsResponse) ProtoMessage() {}
+
+func (x *ListPriorResultsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPriorResultsResponse.ProtoReflect.Descriptor instead.
+func (*ListPriorResultsResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListPriorResultsResponse) GetResults() []*InspectionResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+type GetEvaluationSummaryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// agency_id defaults to the caller's agency.
+	AgencyId      string `protobuf:"bytes,1,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEvaluationSummaryRequest) Reset() {
+	*x = GetEvaluationSummaryRequest{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEvaluationSummaryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEvaluationSummaryRequest) ProtoMessage() {}
+
+func (x *GetEvaluationSummaryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEvaluationSummaryRequest.ProtoReflect.Descriptor instead.
+func (*GetEvaluationSummaryRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetEvaluationSummaryRequest) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
+	}
+	return ""
+}
+
+// EvaluationSummary aggregates an agency's evaluations without saying who
+// gave them (深圳龙华: 不可见、不可溯).
+type EvaluationSummary struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	AgencyId    string                 `protobuf:"bytes,1,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	Evaluations int32                  `protobuf:"varint,2,opt,name=evaluations,proto3" json:"evaluations,omitempty"`
+	// The shares and the average are empty below min_count evaluations, so
+	// that no single enterprise's answer can be read off them.
+	MinCount               int32   `protobuf:"varint,3,opt,name=min_count,json=minCount,proto3" json:"min_count,omitempty"`
+	CertificateShownShare  float64 `protobuf:"fixed64,4,opt,name=certificate_shown_share,json=certificateShownShare,proto3" json:"certificate_shown_share,omitempty"`
+	RightsExplainedShare   float64 `protobuf:"fixed64,5,opt,name=rights_explained_share,json=rightsExplainedShare,proto3" json:"rights_explained_share,omitempty"`
+	ConductedProperlyShare float64 `protobuf:"fixed64,6,opt,name=conducted_properly_share,json=conductedProperlyShare,proto3" json:"conducted_properly_share,omitempty"`
+	OverallAverage         float64 `protobuf:"fixed64,7,opt,name=overall_average,json=overallAverage,proto3" json:"overall_average,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *EvaluationSummary) Reset() {
+	*x = EvaluationSummary{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EvaluationSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EvaluationSummary) ProtoMessage() {}
+
+func (x *EvaluationSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EvaluationSummary.ProtoReflect.Descriptor instead.
+func (*EvaluationSummary) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *EvaluationSummary) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
+	}
+	return ""
+}
+
+func (x *EvaluationSummary) GetEvaluations() int32 {
+	if x != nil {
+		return x.Evaluations
+	}
+	return 0
+}
+
+func (x *EvaluationSummary) GetMinCount() int32 {
+	if x != nil {
+		return x.MinCount
+	}
+	return 0
+}
+
+func (x *EvaluationSummary) GetCertificateShownShare() float64 {
+	if x != nil {
+		return x.CertificateShownShare
+	}
+	return 0
+}
+
+func (x *EvaluationSummary) GetRightsExplainedShare() float64 {
+	if x != nil {
+		return x.RightsExplainedShare
+	}
+	return 0
+}
+
+func (x *EvaluationSummary) GetConductedProperlyShare() float64 {
+	if x != nil {
+		return x.ConductedProperlyShare
+	}
+	return 0
+}
+
+func (x *EvaluationSummary) GetOverallAverage() float64 {
+	if x != nil {
+		return x.OverallAverage
+	}
+	return 0
+}
+
+type GetEvaluationSummaryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Summary       *EvaluationSummary     `protobuf:"bytes,1,opt,name=summary,proto3" json:"summary,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEvaluationSummaryResponse) Reset() {
+	*x = GetEvaluationSummaryResponse{}
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEvaluationSummaryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEvaluationSummaryResponse) ProtoMessage() {}
+
+func (x *GetEvaluationSummaryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_inspection_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEvaluationSummaryResponse.ProtoReflect.Descriptor instead.
+func (*GetEvaluationSummaryResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetEvaluationSummaryResponse) GetSummary() *EvaluationSummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
 var File_ruqi_v1_inspection_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/inspection.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x06\n" +
+	"\x18ruqi/v1/inspection.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x01\n" +
+	"\n" +
+	"ItemResult\x12\"\n" +
+	"\rcheck_item_id\x18\x01 \x01(\tR\vcheckItemId\x12.\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2\x14.ruqi.v1.ItemOutcomeR\aoutcome\x12Q\n" +
+	"\x16rectification_deadline\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x15rectificationDeadline\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"\xa0\x02\n" +
+	"\x10InspectionResult\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1b\n" +
+	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12'\n" +
+	"\x0fenterprise_uscc\x18\x03 \x01(\tR\x0eenterpriseUscc\x12)\n" +
+	"\x05items\x18\x04 \x03(\v2\x13.ruqi.v1.ItemResultR\x05items\x12\x18\n" +
+	"\asummary\x18\x05 \x01(\tR\asummary\x12;\n" +
+	"\vrecorded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordedAt\x12\x1f\n" +
+	"\vrecorded_by\x18\a \x01(\tR\n" +
+	"recordedBy\"\xb1\a\n" +
 	"\n" +
 	"Inspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -1083,7 +1754,12 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\fcancelled_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vcancelledAt\x12#\n" +
 	"\rcancel_reason\x18\x0f \x01(\tR\fcancelReason\x12I\n" +
 	"\x13first_checked_in_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x10firstCheckedInAt\x12.\n" +
-	"\x13joint_inspection_id\x18\x11 \x01(\tR\x11jointInspectionId\"\xb1\x01\n" +
+	"\x13joint_inspection_id\x18\x11 \x01(\tR\x11jointInspectionId\x12\x12\n" +
+	"\x04late\x18\x12 \x01(\bR\x04late\x12\x1f\n" +
+	"\vlate_reason\x18\x13 \x01(\tR\n" +
+	"lateReason\x121\n" +
+	"\x06result\x18\x14 \x01(\v2\x19.ruqi.v1.InspectionResultR\x06result\x12=\n" +
+	"\fcompleted_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\"\xb1\x01\n" +
 	"\x0fJointInspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1107,7 +1783,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
 	"not_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\x129\n" +
 	"\n" +
-	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xb3\x03\n" +
+	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xd4\x03\n" +
 	"\x19RegisterInspectionRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1122,7 +1798,9 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\x11trigger_reference\x18\t \x01(\tR\x10triggerReference\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\n" +
-	" \x01(\tR\trequestId\"\xfc\x01\n" +
+	" \x01(\tR\trequestId\x12\x1f\n" +
+	"\vlate_reason\x18\v \x01(\tR\n" +
+	"lateReason\"\xfc\x01\n" +
 	"\x1aRegisterInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
@@ -1150,22 +1828,58 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"officer_id\x18\x02 \x01(\tR\tofficerId\x12$\n" +
 	"\x0einclude_qr_png\x18\x03 \x01(\bR\fincludeQrPng\"K\n" +
 	"\x1aGetInspectionCodesResponse\x12-\n" +
-	"\x05codes\x18\x01 \x03(\v2\x17.ruqi.v1.InspectionCodeR\x05codes*\xa1\x01\n" +
+	"\x05codes\x18\x01 \x03(\v2\x17.ruqi.v1.InspectionCodeR\x05codes\"\x95\x01\n" +
+	"\x13RecordResultRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12)\n" +
+	"\x05items\x18\x02 \x03(\v2\x13.ruqi.v1.ItemResultR\x05items\x12\x18\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\x12\x14\n" +
+	"\x05close\x18\x04 \x01(\bR\x05close\"K\n" +
+	"\x14RecordResultResponse\x123\n" +
+	"\n" +
+	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
+	"inspection\"B\n" +
+	"\x17ListPriorResultsRequest\x12'\n" +
+	"\x0fenterprise_uscc\x18\x01 \x01(\tR\x0eenterpriseUscc\"O\n" +
+	"\x18ListPriorResultsResponse\x123\n" +
+	"\aresults\x18\x01 \x03(\v2\x19.ruqi.v1.InspectionResultR\aresults\":\n" +
+	"\x1bGetEvaluationSummaryRequest\x12\x1b\n" +
+	"\tagency_id\x18\x01 \x01(\tR\bagencyId\"\xc0\x02\n" +
+	"\x11EvaluationSummary\x12\x1b\n" +
+	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12 \n" +
+	"\vevaluations\x18\x02 \x01(\x05R\vevaluations\x12\x1b\n" +
+	"\tmin_count\x18\x03 \x01(\x05R\bminCount\x126\n" +
+	"\x17certificate_shown_share\x18\x04 \x01(\x01R\x15certificateShownShare\x124\n" +
+	"\x16rights_explained_share\x18\x05 \x01(\x01R\x14rightsExplainedShare\x128\n" +
+	"\x18conducted_properly_share\x18\x06 \x01(\x01R\x16conductedProperlyShare\x12'\n" +
+	"\x0foverall_average\x18\a \x01(\x01R\x0eoverallAverage\"T\n" +
+	"\x1cGetEvaluationSummaryResponse\x124\n" +
+	"\asummary\x18\x01 \x01(\v2\x1a.ruqi.v1.EvaluationSummaryR\asummary*\xa1\x01\n" +
 	"\x0eInspectionType\x12\x1f\n" +
 	"\x1bINSPECTION_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17INSPECTION_TYPE_ROUTINE\x10\x01\x12\x1a\n" +
 	"\x16INSPECTION_TYPE_RANDOM\x10\x02\x12\x1b\n" +
 	"\x17INSPECTION_TYPE_SPECIAL\x10\x03\x12\x18\n" +
-	"\x14INSPECTION_TYPE_CASE\x10\x04*t\n" +
+	"\x14INSPECTION_TYPE_CASE\x10\x04*\x94\x01\n" +
 	"\x0fInspectionState\x12 \n" +
 	"\x1cINSPECTION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bINSPECTION_STATE_REGISTERED\x10\x01\x12\x1e\n" +
-	"\x1aINSPECTION_STATE_CANCELLED\x10\x022\xfa\x02\n" +
+	"\x1aINSPECTION_STATE_CANCELLED\x10\x02\x12\x1e\n" +
+	"\x1aINSPECTION_STATE_COMPLETED\x10\x03*\xde\x01\n" +
+	"\vItemOutcome\x12\x1c\n" +
+	"\x18ITEM_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17ITEM_OUTCOME_NO_PROBLEM\x10\x01\x12+\n" +
+	"'ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY\x10\x02\x12!\n" +
+	"\x1dITEM_OUTCOME_MINOR_NO_PENALTY\x10\x03\x12&\n" +
+	"\"ITEM_OUTCOME_RECTIFICATION_ORDERED\x10\x04\x12\x1c\n" +
+	"\x18ITEM_OUTCOME_CASE_OPENED\x10\x052\x85\x05\n" +
 	"\x11InspectionService\x12]\n" +
 	"\x12RegisterInspection\x12\".ruqi.v1.RegisterInspectionRequest\x1a#.ruqi.v1.RegisterInspectionResponse\x12W\n" +
 	"\x10CancelInspection\x12 .ruqi.v1.CancelInspectionRequest\x1a!.ruqi.v1.CancelInspectionResponse\x12N\n" +
 	"\rGetInspection\x12\x1d.ruqi.v1.GetInspectionRequest\x1a\x1e.ruqi.v1.GetInspectionResponse\x12]\n" +
-	"\x12GetInspectionCodes\x12\".ruqi.v1.GetInspectionCodesRequest\x1a#.ruqi.v1.GetInspectionCodesResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\x12GetInspectionCodes\x12\".ruqi.v1.GetInspectionCodesRequest\x1a#.ruqi.v1.GetInspectionCodesResponse\x12K\n" +
+	"\fRecordResult\x12\x1c.ruqi.v1.RecordResultRequest\x1a\x1d.ruqi.v1.RecordResultResponse\x12W\n" +
+	"\x10ListPriorResults\x12 .ruqi.v1.ListPriorResultsRequest\x1a!.ruqi.v1.ListPriorResultsResponse\x12c\n" +
+	"\x14GetEvaluationSummary\x12$.ruqi.v1.GetEvaluationSummaryRequest\x1a%.ruqi.v1.GetEvaluationSummaryResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_inspection_proto_rawDescOnce sync.Once
@@ -1179,59 +1893,85 @@ func file_ruqi_v1_inspection_proto_rawDescGZIP() []byte {
 	return file_ruqi_v1_inspection_proto_rawDescData
 }
 
-var file_ruqi_v1_inspection_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_inspection_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_ruqi_v1_inspection_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_ruqi_v1_inspection_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_ruqi_v1_inspection_proto_goTypes = []any{
-	(InspectionType)(0),                // 0: ruqi.v1.InspectionType
-	(InspectionState)(0),               // 1: ruqi.v1.InspectionState
-	(*Inspection)(nil),                 // 2: ruqi.v1.Inspection
-	(*JointInspection)(nil),            // 3: ruqi.v1.JointInspection
-	(*FrequencyWarning)(nil),           // 4: ruqi.v1.FrequencyWarning
-	(*InspectionCode)(nil),             // 5: ruqi.v1.InspectionCode
-	(*RegisterInspectionRequest)(nil),  // 6: ruqi.v1.RegisterInspectionRequest
-	(*RegisterInspectionResponse)(nil), // 7: ruqi.v1.RegisterInspectionResponse
-	(*CancelInspectionRequest)(nil),    // 8: ruqi.v1.CancelInspectionRequest
-	(*CancelInspectionResponse)(nil),   // 9: ruqi.v1.CancelInspectionResponse
-	(*GetInspectionRequest)(nil),       // 10: ruqi.v1.GetInspectionRequest
-	(*GetInspectionResponse)(nil),      // 11: ruqi.v1.GetInspectionResponse
-	(*GetInspectionCodesRequest)(nil),  // 12: ruqi.v1.GetInspectionCodesRequest
-	(*GetInspectionCodesResponse)(nil), // 13: ruqi.v1.GetInspectionCodesResponse
-	(*timestamppb.Timestamp)(nil),      // 14: google.protobuf.Timestamp
+	(InspectionType)(0),                  // 0: ruqi.v1.InspectionType
+	(InspectionState)(0),                 // 1: ruqi.v1.InspectionState
+	(ItemOutcome)(0),                     // 2: ruqi.v1.ItemOutcome
+	(*ItemResult)(nil),                   // 3: ruqi.v1.ItemResult
+	(*InspectionResult)(nil),             // 4: ruqi.v1.InspectionResult
+	(*Inspection)(nil),                   // 5: ruqi.v1.Inspection
+	(*JointInspection)(nil),              // 6: ruqi.v1.JointInspection
+	(*FrequencyWarning)(nil),             // 7: ruqi.v1.FrequencyWarning
+	(*InspectionCode)(nil),               // 8: ruqi.v1.InspectionCode
+	(*RegisterInspectionRequest)(nil),    // 9: ruqi.v1.RegisterInspectionRequest
+	(*RegisterInspectionResponse)(nil),   // 10: ruqi.v1.RegisterInspectionResponse
+	(*CancelInspectionRequest)(nil),      // 11: ruqi.v1.CancelInspectionRequest
+	(*CancelInspectionResponse)(nil),     // 12: ruqi.v1.CancelInspectionResponse
+	(*GetInspectionRequest)(nil),         // 13: ruqi.v1.GetInspectionRequest
+	(*GetInspectionResponse)(nil),        // 14: ruqi.v1.GetInspectionResponse
+	(*GetInspectionCodesRequest)(nil),    // 15: ruqi.v1.GetInspectionCodesRequest
+	(*GetInspectionCodesResponse)(nil),   // 16: ruqi.v1.GetInspectionCodesResponse
+	(*RecordResultRequest)(nil),          // 17: ruqi.v1.RecordResultRequest
+	(*RecordResultResponse)(nil),         // 18: ruqi.v1.RecordResultResponse
+	(*ListPriorResultsRequest)(nil),      // 19: ruqi.v1.ListPriorResultsRequest
+	(*ListPriorResultsResponse)(nil),     // 20: ruqi.v1.ListPriorResultsResponse
+	(*GetEvaluationSummaryRequest)(nil),  // 21: ruqi.v1.GetEvaluationSummaryRequest
+	(*EvaluationSummary)(nil),            // 22: ruqi.v1.EvaluationSummary
+	(*GetEvaluationSummaryResponse)(nil), // 23: ruqi.v1.GetEvaluationSummaryResponse
+	(*timestamppb.Timestamp)(nil),        // 24: google.protobuf.Timestamp
 }
 var file_ruqi_v1_inspection_proto_depIdxs = []int32{
-	14, // 0: ruqi.v1.Inspection.window_start:type_name -> google.protobuf.Timestamp
-	14, // 1: ruqi.v1.Inspection.window_end:type_name -> google.protobuf.Timestamp
-	0,  // 2: ruqi.v1.Inspection.type:type_name -> ruqi.v1.InspectionType
-	1,  // 3: ruqi.v1.Inspection.state:type_name -> ruqi.v1.InspectionState
-	14, // 4: ruqi.v1.Inspection.registered_at:type_name -> google.protobuf.Timestamp
-	14, // 5: ruqi.v1.Inspection.cancelled_at:type_name -> google.protobuf.Timestamp
-	14, // 6: ruqi.v1.Inspection.first_checked_in_at:type_name -> google.protobuf.Timestamp
-	14, // 7: ruqi.v1.InspectionCode.not_before:type_name -> google.protobuf.Timestamp
-	14, // 8: ruqi.v1.InspectionCode.expires_at:type_name -> google.protobuf.Timestamp
-	14, // 9: ruqi.v1.RegisterInspectionRequest.window_start:type_name -> google.protobuf.Timestamp
-	14, // 10: ruqi.v1.RegisterInspectionRequest.window_end:type_name -> google.protobuf.Timestamp
-	0,  // 11: ruqi.v1.RegisterInspectionRequest.type:type_name -> ruqi.v1.InspectionType
-	2,  // 12: ruqi.v1.RegisterInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	5,  // 13: ruqi.v1.RegisterInspectionResponse.codes:type_name -> ruqi.v1.InspectionCode
-	3,  // 14: ruqi.v1.RegisterInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
-	4,  // 15: ruqi.v1.RegisterInspectionResponse.warnings:type_name -> ruqi.v1.FrequencyWarning
-	2,  // 16: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	3,  // 17: ruqi.v1.CancelInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
-	2,  // 18: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	5,  // 19: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
-	6,  // 20: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
-	8,  // 21: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
-	10, // 22: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
-	12, // 23: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
-	7,  // 24: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
-	9,  // 25: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
-	11, // 26: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
-	13, // 27: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
-	24, // [24:28] is the sub-list for method output_type
-	20, // [20:24] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	2,  // 0: ruqi.v1.ItemResult.outcome:type_name -> ruqi.v1.ItemOutcome
+	24, // 1: ruqi.v1.ItemResult.rectification_deadline:type_name -> google.protobuf.Timestamp
+	3,  // 2: ruqi.v1.InspectionResult.items:type_name -> ruqi.v1.ItemResult
+	24, // 3: ruqi.v1.InspectionResult.recorded_at:type_name -> google.protobuf.Timestamp
+	24, // 4: ruqi.v1.Inspection.window_start:type_name -> google.protobuf.Timestamp
+	24, // 5: ruqi.v1.Inspection.window_end:type_name -> google.protobuf.Timestamp
+	0,  // 6: ruqi.v1.Inspection.type:type_name -> ruqi.v1.InspectionType
+	1,  // 7: ruqi.v1.Inspection.state:type_name -> ruqi.v1.InspectionState
+	24, // 8: ruqi.v1.Inspection.registered_at:type_name -> google.protobuf.Timestamp
+	24, // 9: ruqi.v1.Inspection.cancelled_at:type_name -> google.protobuf.Timestamp
+	24, // 10: ruqi.v1.Inspection.first_checked_in_at:type_name -> google.protobuf.Timestamp
+	4,  // 11: ruqi.v1.Inspection.result:type_name -> ruqi.v1.InspectionResult
+	24, // 12: ruqi.v1.Inspection.completed_at:type_name -> google.protobuf.Timestamp
+	24, // 13: ruqi.v1.InspectionCode.not_before:type_name -> google.protobuf.Timestamp
+	24, // 14: ruqi.v1.InspectionCode.expires_at:type_name -> google.protobuf.Timestamp
+	24, // 15: ruqi.v1.RegisterInspectionRequest.window_start:type_name -> google.protobuf.Timestamp
+	24, // 16: ruqi.v1.RegisterInspectionRequest.window_end:type_name -> google.protobuf.Timestamp
+	0,  // 17: ruqi.v1.RegisterInspectionRequest.type:type_name -> ruqi.v1.InspectionType
+	5,  // 18: ruqi.v1.RegisterInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	8,  // 19: ruqi.v1.RegisterInspectionResponse.codes:type_name -> ruqi.v1.InspectionCode
+	6,  // 20: ruqi.v1.RegisterInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
+	7,  // 21: ruqi.v1.RegisterInspectionResponse.warnings:type_name -> ruqi.v1.FrequencyWarning
+	5,  // 22: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	6,  // 23: ruqi.v1.CancelInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
+	5,  // 24: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	8,  // 25: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
+	3,  // 26: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
+	5,  // 27: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
+	4,  // 28: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
+	22, // 29: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
+	9,  // 30: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
+	11, // 31: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
+	13, // 32: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
+	15, // 33: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
+	17, // 34: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
+	19, // 35: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
+	21, // 36: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
+	10, // 37: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
+	12, // 38: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
+	14, // 39: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
+	16, // 40: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
+	18, // 41: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
+	20, // 42: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
+	23, // 43: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
+	37, // [37:44] is the sub-list for method output_type
+	30, // [30:37] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_inspection_proto_init() }
@@ -1244,8 +1984,8 @@ func file_ruqi_v1_inspection_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_inspection_proto_rawDesc), len(file_ruqi_v1_inspection_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   12,
+			NumEnums:      3,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

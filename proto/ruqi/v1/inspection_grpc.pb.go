@@ -19,10 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	InspectionService_RegisterInspection_FullMethodName = "/ruqi.v1.InspectionService/RegisterInspection"
-	InspectionService_CancelInspection_FullMethodName   = "/ruqi.v1.InspectionService/CancelInspection"
-	InspectionService_GetInspection_FullMethodName      = "/ruqi.v1.InspectionService/GetInspection"
-	InspectionService_GetInspectionCodes_FullMethodName = "/ruqi.v1.InspectionService/GetInspectionCodes"
+	InspectionService_RegisterInspection_FullMethodName   = "/ruqi.v1.InspectionService/RegisterInspection"
+	InspectionService_CancelInspection_FullMethodName     = "/ruqi.v1.InspectionService/CancelInspection"
+	InspectionService_GetInspection_FullMethodName        = "/ruqi.v1.InspectionService/GetInspection"
+	InspectionService_GetInspectionCodes_FullMethodName   = "/ruqi.v1.InspectionService/GetInspectionCodes"
+	InspectionService_RecordResult_FullMethodName         = "/ruqi.v1.InspectionService/RecordResult"
+	InspectionService_ListPriorResults_FullMethodName     = "/ruqi.v1.InspectionService/ListPriorResults"
+	InspectionService_GetEvaluationSummary_FullMethodName = "/ruqi.v1.InspectionService/GetEvaluationSummary"
 )
 
 // InspectionServiceClient is the client API for InspectionService service.
@@ -41,6 +44,15 @@ type InspectionServiceClient interface {
 	GetInspection(ctx context.Context, in *GetInspectionRequest, opts ...grpc.CallOption) (*GetInspectionResponse, error)
 	// GetInspectionCodes returns the codes issued for an inspection.
 	GetInspectionCodes(ctx context.Context, in *GetInspectionCodesRequest, opts ...grpc.CallOption) (*GetInspectionCodesResponse, error)
+	// RecordResult records the outcome per checklist item after the visit,
+	// and closes the inspection when asked.
+	RecordResult(ctx context.Context, in *RecordResultRequest, opts ...grpc.CallOption) (*RecordResultResponse, error)
+	// ListPriorResults lists an enterprise's earlier results, of every agency,
+	// for the officer deciding now (首违不罚 needs to know what came first).
+	ListPriorResults(ctx context.Context, in *ListPriorResultsRequest, opts ...grpc.CallOption) (*ListPriorResultsResponse, error)
+	// GetEvaluationSummary gives an agency the anonymous aggregate of its
+	// evaluations: never who evaluated, and nothing below a minimum count.
+	GetEvaluationSummary(ctx context.Context, in *GetEvaluationSummaryRequest, opts ...grpc.CallOption) (*GetEvaluationSummaryResponse, error)
 }
 
 type inspectionServiceClient struct {
@@ -91,6 +103,36 @@ func (c *inspectionServiceClient) GetInspectionCodes(ctx context.Context, in *Ge
 	return out, nil
 }
 
+func (c *inspectionServiceClient) RecordResult(ctx context.Context, in *RecordResultRequest, opts ...grpc.CallOption) (*RecordResultResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordResultResponse)
+	err := c.cc.Invoke(ctx, InspectionService_RecordResult_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inspectionServiceClient) ListPriorResults(ctx context.Context, in *ListPriorResultsRequest, opts ...grpc.CallOption) (*ListPriorResultsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPriorResultsResponse)
+	err := c.cc.Invoke(ctx, InspectionService_ListPriorResults_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inspectionServiceClient) GetEvaluationSummary(ctx context.Context, in *GetEvaluationSummaryRequest, opts ...grpc.CallOption) (*GetEvaluationSummaryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEvaluationSummaryResponse)
+	err := c.cc.Invoke(ctx, InspectionService_GetEvaluationSummary_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // InspectionServiceServer is the server API for InspectionService service.
 // All implementations must embed UnimplementedInspectionServiceServer
 // for forward compatibility.
@@ -107,6 +149,15 @@ type InspectionServiceServer interface {
 	GetInspection(context.Context, *GetInspectionRequest) (*GetInspectionResponse, error)
 	// GetInspectionCodes returns the codes issued for an inspection.
 	GetInspectionCodes(context.Context, *GetInspectionCodesRequest) (*GetInspectionCodesResponse, error)
+	// RecordResult records the outcome per checklist item after the visit,
+	// and closes the inspection when asked.
+	RecordResult(context.Context, *RecordResultRequest) (*RecordResultResponse, error)
+	// ListPriorResults lists an enterprise's earlier results, of every agency,
+	// for the officer deciding now (首违不罚 needs to know what came first).
+	ListPriorResults(context.Context, *ListPriorResultsRequest) (*ListPriorResultsResponse, error)
+	// GetEvaluationSummary gives an agency the anonymous aggregate of its
+	// evaluations: never who evaluated, and nothing below a minimum count.
+	GetEvaluationSummary(context.Context, *GetEvaluationSummaryRequest) (*GetEvaluationSummaryResponse, error)
 	mustEmbedUnimplementedInspectionServiceServer()
 }
 
@@ -128,6 +179,15 @@ func (UnimplementedInspectionServiceServer) GetInspection(context.Context, *GetI
 }
 func (UnimplementedInspectionServiceServer) GetInspectionCodes(context.Context, *GetInspectionCodesRequest) (*GetInspectionCodesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetInspectionCodes not implemented")
+}
+func (UnimplementedInspectionServiceServer) RecordResult(context.Context, *RecordResultRequest) (*RecordResultResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordResult not implemented")
+}
+func (UnimplementedInspectionServiceServer) ListPriorResults(context.Context, *ListPriorResultsRequest) (*ListPriorResultsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPriorResults not implemented")
+}
+func (UnimplementedInspectionServiceServer) GetEvaluationSummary(context.Context, *GetEvaluationSummaryRequest) (*GetEvaluationSummaryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEvaluationSummary not implemented")
 }
 func (UnimplementedInspectionServiceServer) mustEmbedUnimplementedInspectionServiceServer() {}
 func (UnimplementedInspectionServiceServer) testEmbeddedByValue()                           {}
@@ -222,6 +282,60 @@ func _InspectionService_GetInspectionCodes_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InspectionService_RecordResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordResultRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InspectionServiceServer).RecordResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InspectionService_RecordResult_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InspectionServiceServer).RecordResult(ctx, req.(*RecordResultRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InspectionService_ListPriorResults_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPriorResultsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InspectionServiceServer).ListPriorResults(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InspectionService_ListPriorResults_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InspectionServiceServer).ListPriorResults(ctx, req.(*ListPriorResultsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InspectionService_GetEvaluationSummary_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEvaluationSummaryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InspectionServiceServer).GetEvaluationSummary(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InspectionService_GetEvaluationSummary_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InspectionServiceServer).GetEvaluationSummary(ctx, req.(*GetEvaluationSummaryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // InspectionService_ServiceDesc is the grpc.ServiceDesc for InspectionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -244,6 +358,18 @@ var InspectionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetInspectionCodes",
 			Handler:    _InspectionService_GetInspectionCodes_Handler,
+		},
+		{
+			MethodName: "RecordResult",
+			Handler:    _InspectionService_RecordResult_Handler,
+		},
+		{
+			MethodName: "ListPriorResults",
+			Handler:    _InspectionService_ListPriorResults_Handler,
+		},
+		{
+			MethodName: "GetEvaluationSummary",
+			Handler:    _InspectionService_GetEvaluationSummary_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"context"
+	"strings"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+)
+
+// The 司法局's side (行政执法监督): the leads (问题线索) that refusals,
+// complaints, late registrations and invalid codes open, and the
+// enterprises' evaluations with who gave them.
+
+func (a *app) supervisorCommand() *cobra.Command {
+	cmd := groupCommand("supervisor", "司法局（行政执法监督）：处理问题线索、查看企业评价")
+	lead := groupCommand("lead", "问题线索的处理")
+	lead.AddCommand(a.supervisorLeadUpdateCommand())
+	cmd.AddCommand(a.supervisorLeadsCommand(), lead, a.supervisorEvaluationsCommand())
+	return cmd
+}
+
+func (a *app) supervisorLeadsCommand() *cobra.Command {
+	var status string
+	cmd := &cobra.Command{
+		Use:   "leads",
+		Short: "列出本辖区的问题线索",
+		Long: `列出本辖区的问题线索。线索来自企业拒绝检查、企业投诉、事后补录报备和扫描到的无效入企码。
+
+--status 只看某一状态的线索：received（已接收）、checking（核查中）、rectified（已整改）、
+transferred（已移交纪委）、unfounded（查无实据）。-o json 还给出每条线索的处理经过。`,
+		Example: `  ruqi supervisor leads --status received
+  ruqi -o json supervisor leads`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req := &ruqiv1.ListLeadsRequest{}
+			if cmd.Flags().Changed("status") {
+				st, err := parseLeadStatus(status, false)
+				if err != nil {
+					return usagef("--status：%v", err)
+				}
+				req.Status = st
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewSupervisionServiceClient(cc).ListLeads(ctx, req)
+				if err != nil {
+					return err
+				}
+				a.printer().Leads(resp)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&status, "status", "", "只看此状态的线索 `STATUS`")
+	return cmd
+}
+
+func (a *app) supervisorLeadUpdateCommand() *cobra.Command {
+	var id, status, note string
+	cmd := &cobra.Command{
+		Use:   "update",
+		Short: "推进问题线索的处理：核查、整改、移交、查无实据",
+		Long: `把一条问题线索推进到新的状态，并写明处理情况。每一步都记下处理人和时间。
+
+--status 可写：checking（核查中）、rectified（已整改）、transferred（已移交纪委）、
+unfounded（查无实据），中文亦可。`,
+		Example: `  ruqi supervisor lead update --lead L-0001 --status checking --note 已联系执法部门调取记录`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "lead", "status", "note"); err != nil {
+				return err
+			}
+			st, err := parseLeadStatus(status, true)
+			if err != nil {
+				return usagef("--status：%v", err)
+			}
+			req := &ruqiv1.UpdateLeadRequest{
+				LeadId: strings.TrimSpace(id),
+				Status: st,
+				Note:   strings.TrimSpace(note),
+			}
+			if req.GetLeadId() == "" {
+				return usagef("--lead 不能为空")
+			}
+			if req.GetNote() == "" {
+				return usagef("--note 不能为空：请写明处理情况")
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewSupervisionServiceClient(cc).UpdateLead(ctx, req)
+				if err != nil {
+					return err
+				}
+				a.printer().LeadUpdated(resp)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&id, "lead", "", "线索编号 `ID`（必填）")
+	f.StringVar(&status, "status", "", "新状态 `STATUS`（必填）")
+	f.StringVar(&note, "note", "", "处理情况 `TEXT`（必填）")
+	return cmd
+}
+
+func (a *app) supervisorEvaluationsCommand() *cobra.Command {
+	var agency string
+	cmd := &cobra.Command{
+		Use:   "evaluations",
+		Short: "查看企业对检查的评价明细（含评价企业）",
+		Long: `查看企业对检查的评价明细，包括是哪家企业作的评价。
+执法部门只能看到匿名汇总（ruqi officer evaluations）；评价企业只向监督机关显示。`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewSupervisionServiceClient(cc).ListEvaluations(ctx,
+					&ruqiv1.ListEvaluationsRequest{AgencyId: strings.TrimSpace(agency)})
+				if err != nil {
+					return err
+				}
+				a.printer().Evaluations(resp)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&agency, "agency", "", "只看此执法部门的评价 `ID`")
+	return cmd
+}

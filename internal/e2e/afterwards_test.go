@@ -1,0 +1,193 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// After the visit, end to end through the CLI: the officer records the
+// result and closes; the enterprise sees it and evaluates once; the
+// supervisor sees who evaluated, the agency only an anonymous aggregate.
+func TestAfterwards_ResultEvaluationSupervision(t *testing.T) {
+	w := newWorld(t)
+	supervisor := w.issueToken("supervisor", "510000")
+	reg := w.register("now", "now+4h")
+	id := reg.GetInspection().GetId()
+	got, _ := w.scan(w.entA, reg.GetCodes()[0].GetToken())
+	wantVerdict(t, "scan", got, ruqiv1.Verdict_VERDICT_VALID)
+
+	// Before deciding, the officer looks up the enterprise's prior results.
+	w.mustCLI(w.officer, "officer", "prior", "--enterprise", w.f.entA)
+	deadline := time.Now().AddDate(0, 1, 0).Format("2006-01-02")
+	w.mustCLI(w.officer, "officer", "result", "--inspection", id,
+		"--item", w.f.items[0]+"=no-problem", "--item", w.f.items[1]+"=rectify:"+deadline,
+		"--summary", "特种设备定期检验过期，责令整改", "--close")
+
+	// The enterprise sees the result at once.
+	var hist ruqiv1.ListInspectionsResponse
+	mustUnmarshal(t, w.mustCLI(w.entA, "-o", "json", "company", "history"), &hist)
+	if len(hist.GetInspections()) != 1 || len(hist.GetInspections()[0].GetResults()) != 1 || hist.GetThisYear() != 1 {
+		t.Fatalf("history after the result: %v", hist.GetInspections())
+	}
+	res := hist.GetInspections()[0].GetResults()[0]
+	if len(res.GetItems()) != 2 || hist.GetInspections()[0].GetState() != ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED {
+		t.Fatalf("result as the enterprise sees it: %v", res)
+	}
+
+	// It evaluates once; a second evaluation is refused.
+	eval := []string{"company", "evaluate", "--inspection", id, "--certificate-shown=true", "--rights-explained=true", "--conducted-properly=false", "--overall", "2", "--comment", "检查人员态度生硬"}
+	w.mustCLI(w.entA, eval...)
+	if r := w.cli(w.entA, eval...); r.exit != 1 || !strings.Contains(r.stderr, "已评价") {
+		t.Fatalf("second evaluation: exit %d\n%s", r.exit, r.stderr)
+	}
+	// Another enterprise cannot evaluate it.
+	_, err := ruqiv1.NewEnterpriseServiceClient(w.conn(w.entB)).EvaluateInspection(context.Background(), &ruqiv1.EvaluateInspectionRequest{InspectionId: id, Overall: 5})
+	wantStatus(t, err, codes.NotFound, "INSPECTION_UNKNOWN")
+
+	// The supervisor sees the evaluation with the enterprise.
+	var evs ruqiv1.ListEvaluationsResponse
+	mustUnmarshal(t, w.mustCLI(supervisor, "-o", "json", "supervisor", "evaluations"), &evs)
+	if len(evs.GetEvaluations()) != 1 || evs.GetEvaluations()[0].GetEnterpriseUscc() != w.f.entA || evs.GetEvaluations()[0].GetOverall() != 2 {
+		t.Fatalf("supervisor's evaluations: %v", evs.GetEvaluations())
+	}
+	// The agency sees an aggregate only, and none below three evaluations.
+	var sum ruqiv1.GetEvaluationSummaryResponse
+	mustUnmarshal(t, w.mustCLI(w.officer, "-o", "json", "officer", "evaluations"), &sum)
+	if sum.GetSummary().GetEvaluations() != 1 || sum.GetSummary().GetOverallAverage() != 0 {
+		t.Fatalf("agency summary with one evaluation: %v", sum.GetSummary())
+	}
+	for _, fn := range []func() error{
+		func() error {
+			_, err := ruqiv1.NewSupervisionServiceClient(w.conn(w.officer)).ListEvaluations(context.Background(), &ruqiv1.ListEvaluationsRequest{})
+			return err
+		},
+		func() error {
+			_, err := ruqiv1.NewAdminServiceClient(w.conn(w.officer)).ListEvents(context.Background(), &ruqiv1.ListEventsRequest{})
+			return err
+		},
+	} {
+		if status.Code(fn()) != codes.PermissionDenied {
+			t.Fatal("an officer reached who evaluated")
+		}
+	}
+}
+
+// A refusal and a complaint become leads, and the supervisor moves them
+// through their lifecycle, each step naming who took it.
+func TestLeads_RefusalAndComplaint_Lifecycle(t *testing.T) {
+	w := newWorld(t)
+	supervisor := w.issueToken("supervisor", "510100")
+	foreignSupervisor := w.issueToken("supervisor", "440300")
+	w.mustCLI(w.entA, "company", "refuse", "--reason", "来人未出示入企码")
+	w.mustCLI(w.entA, "company", "complain", "--officer", "自称市场监管局王某", "--at", "now-1h", "--description", "未报备即入企检查，态度恶劣")
+
+	var leads ruqiv1.ListLeadsResponse
+	mustUnmarshal(t, w.mustCLI(supervisor, "-o", "json", "supervisor", "leads"), &leads)
+	kinds := map[ruqiv1.LeadKind]string{}
+	for _, l := range leads.GetLeads() {
+		kinds[l.GetKind()] = l.GetId()
+	}
+	if kinds[ruqiv1.LeadKind_LEAD_KIND_REFUSAL] == "" || kinds[ruqiv1.LeadKind_LEAD_KIND_COMPLAINT] == "" {
+		t.Fatalf("leads: %v", leads.GetLeads())
+	}
+	// A supervisor of another region sees none of them.
+	var none ruqiv1.ListLeadsResponse
+	mustUnmarshal(t, w.mustCLI(foreignSupervisor, "-o", "json", "supervisor", "leads"), &none)
+	if len(none.GetLeads()) != 0 {
+		t.Fatalf("a foreign supervisor sees %d leads", len(none.GetLeads()))
+	}
+	lead := kinds[ruqiv1.LeadKind_LEAD_KIND_COMPLAINT]
+	w.mustCLI(supervisor, "supervisor", "lead", "update", "--lead", lead, "--status", "checking", "--note", "已约谈相关部门")
+	// received → rectified directly is not a step of the lifecycle.
+	if r := w.cli(supervisor, "supervisor", "lead", "update", "--lead", kinds[ruqiv1.LeadKind_LEAD_KIND_REFUSAL], "--status", "rectified", "--note", "x"); r.exit != 1 {
+		t.Fatalf("skipping 'checking': exit %d", r.exit)
+	}
+	var up ruqiv1.UpdateLeadResponse
+	mustUnmarshal(t, w.mustCLI(supervisor, "-o", "json", "supervisor", "lead", "update", "--lead", lead, "--status", "transferred", "--note", "移交纪委监委"), &up)
+	steps := up.GetLead().GetSteps()
+	if up.GetLead().GetStatus() != ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED || len(steps) != 3 || steps[2].GetBy() != "supervisor:510100" {
+		t.Fatalf("lead after two steps: %v", up.GetLead())
+	}
+	_, err := ruqiv1.NewSupervisionServiceClient(w.conn(foreignSupervisor)).UpdateLead(context.Background(), &ruqiv1.UpdateLeadRequest{LeadId: lead, Status: ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED, Note: "x"})
+	wantStatus(t, err, codes.PermissionDenied, "OTHER_REGION")
+}
+
+// A revoked token fails on its next call; a suspended officer's outstanding
+// codes stop verifying.
+func TestRevocationAndSuspension(t *testing.T) {
+	w := newWorld(t)
+	out := w.mustCLI(w.admin, "-o", "json", "admin", "token", "issue", "--role", "enterprise", "--subject", w.f.entB)
+	var tok ruqiv1.IssueAccessTokenResponse
+	mustUnmarshal(t, out, &tok)
+	w.mustCLI(tok.GetToken(), "company", "history")
+	w.mustCLI(w.admin, "admin", "token", "revoke", "--id", tok.GetTokenId())
+	if r := w.cli(tok.GetToken(), "company", "history"); r.exit != 1 || !strings.Contains(r.stderr, "吊销") {
+		t.Fatalf("revoked token: exit %d\n%s", r.exit, r.stderr)
+	}
+
+	reg := w.register("now", "now+4h")
+	code := reg.GetCodes()[0]
+	w.mustCLI(w.admin, "admin", "officer", "suspend", "--officer", code.GetOfficerId(), "--reason", "涉嫌违规执法，暂扣执法证")
+	got, _ := w.scan(w.entA, code.GetToken())
+	wantVerdict(t, "suspended officer's code", got, ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID)
+	w.mustCLI(w.admin, "admin", "officer", "restore", "--officer", code.GetOfficerId(), "--reason", "核查无误")
+	got, _ = w.scan(w.entA, code.GetToken())
+	wantVerdict(t, "restored officer's code", got, ruqiv1.Verdict_VERDICT_VALID)
+}
+
+// An emergency inspection registered afterwards is marked late and always
+// raised to the 司法局; a refusal in the trial phase is advisory.
+func TestLateRegistration_AndTrialPhase(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(policy, []byte(`{"regions": {"510000": {"full_use_from": "2099-01-01"}}}`), 0o600)
+	w := newWorld(t, "-policy-file", policy)
+	supervisor := w.issueToken("supervisor", "510000")
+	start := time.Now().Add(-3 * 24 * time.Hour)
+	resp, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).RegisterInspection(context.Background(), &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: w.f.entA, CheckItemIds: w.f.items[:1], OfficerIds: w.f.officers[:2],
+		WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_CASE, TriggerReference: "JB-2026-0042", Reason: "群众举报疑似食品添加剂超标",
+		LateReason: "证据可能灭失，先行检查；系统故障未能当场报备",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.GetInspection().GetLate() {
+		t.Fatal("not marked late")
+	}
+	// Too late (beyond 10 days) is refused.
+	old := time.Now().Add(-12 * 24 * time.Hour)
+	_, err = ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).RegisterInspection(context.Background(), &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: w.f.entA, CheckItemIds: w.f.items[:1], OfficerIds: w.f.officers[:2],
+		WindowStart: timestamppb.New(old), WindowEnd: timestamppb.New(old.Add(time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "x", LateReason: "y",
+	})
+	wantStatus(t, err, codes.InvalidArgument, "LATE_TOO_LATE")
+
+	var refusal ruqiv1.RefuseInspectionResponse
+	mustUnmarshal(t, w.mustCLI(w.entA, "-o", "json", "company", "refuse", "--reason", "未出示入企码"), &refusal)
+	if !refusal.GetAdvisory() || !strings.Contains(refusal.GetMessage(), "试运行") {
+		t.Fatalf("refusal in the trial phase: %v", &refusal)
+	}
+	var leads ruqiv1.ListLeadsResponse
+	mustUnmarshal(t, w.mustCLI(supervisor, "-o", "json", "supervisor", "leads"), &leads)
+	late := 0
+	for _, l := range leads.GetLeads() {
+		if l.GetKind() == ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION && l.GetInspectionId() == resp.GetInspection().GetId() {
+			late++
+		}
+	}
+	if late != 1 {
+		t.Fatalf("late registration leads: %d in %v", late, leads.GetLeads())
+	}
+}

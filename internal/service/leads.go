@@ -1,0 +1,158 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+type supervisionServer struct {
+	ruqiv1.UnimplementedSupervisionServiceServer
+	s *Service
+}
+
+// openLead writes a new lead (问题线索) for the 司法局 and its event, in tx.
+// id, if given, makes the lead idempotent: the same id is one lead.
+func openLead(tx store.Tx, ctx context.Context, now time.Time, id string, l *ruqiv1.Lead) (*ruqiv1.Lead, error) {
+	if id == "" {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		id = "L-" + now.In(domain.Shanghai).Format("20060102") + "-" + strings.ToUpper(hex.EncodeToString(b[:]))
+	} else if existing, err := tx.Lead(id); err == nil {
+		return existing, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	l.Id = id
+	l.Status = ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED
+	l.CreatedAt = timestamppb.New(now)
+	if l.GetRegionCode() == "" && l.GetEnterpriseUscc() != "" {
+		if ent, err := tx.Enterprise(l.GetEnterpriseUscc()); err == nil {
+			l.RegionCode = ent.GetRegionCode()
+		} else {
+			l.RegionCode = domain.USCCRegion(l.GetEnterpriseUscc())
+		}
+	}
+	l.Steps = []*ruqiv1.LeadStep{{Status: ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED, At: l.GetCreatedAt(), By: principal(ctx).String()}}
+	if err := tx.PutLead(l); err != nil {
+		return nil, err
+	}
+	e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_LEAD_OPENED)
+	e.InspectionId, e.EnterpriseUscc, e.OfficerId = l.GetInspectionId(), l.GetEnterpriseUscc(), l.GetOfficerId()
+	e.Detail = l.GetId() + " " + l.GetKind().String()
+	if err := tx.AppendEvent(e); err != nil {
+		return nil, err
+	}
+	return l, tx.AddCount("leads|"+l.GetKind().String()+"|"+l.GetRegionCode(), 1)
+}
+
+// mayOversee is the supervisor's scope: their region; administrators all.
+func mayOversee(ctx context.Context, region string) bool {
+	p := principal(ctx)
+	return p.Is(ruqiv1.Role_ROLE_ADMIN) || (p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && domain.RegionCovers(p.Subject, region))
+}
+
+func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLeadsRequest) (*ruqiv1.ListLeadsResponse, error) {
+	resp := &ruqiv1.ListLeadsResponse{}
+	err := ss.s.store.View(ctx, func(r store.Reader) error {
+		leads, err := r.Leads()
+		if err != nil {
+			return err
+		}
+		for _, l := range leads {
+			if !mayOversee(ctx, l.GetRegionCode()) {
+				continue
+			}
+			if req.GetStatus() != ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED && l.GetStatus() != req.GetStatus() {
+				continue
+			}
+			resp.Leads = append(resp.Leads, l)
+		}
+		return nil
+	})
+	return resp, toStatus(ctx, err)
+}
+
+// leadNext is the lifecycle: received → checking → rectified, transferred
+// to the discipline commission (移交纪委) or unfounded; a lead may also be
+// found unfounded straight away.
+var leadNext = map[ruqiv1.LeadStatus][]ruqiv1.LeadStatus{
+	ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED: {ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED},
+	ruqiv1.LeadStatus_LEAD_STATUS_CHECKING: {ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED, ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED, ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED},
+}
+
+var leadStatusName = map[ruqiv1.LeadStatus]string{
+	ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED:    "已接收",
+	ruqiv1.LeadStatus_LEAD_STATUS_CHECKING:    "核查中",
+	ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED:   "已整改",
+	ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED: "已移交纪委",
+	ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED:   "查无实据",
+}
+
+func (ss *supervisionServer) UpdateLead(ctx context.Context, req *ruqiv1.UpdateLeadRequest) (*ruqiv1.UpdateLeadResponse, error) {
+	if err := requireText(req.GetNote(), "NOTE_MISSING", "处理说明"); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	now := ss.s.now()
+	resp := &ruqiv1.UpdateLeadResponse{}
+	err := ss.s.store.Update(ctx, func(tx store.Tx) error {
+		l, err := tx.Lead(req.GetLeadId())
+		if err != nil {
+			return notFound(err, "LEAD_UNKNOWN", "问题线索 %s 不存在", req.GetLeadId())
+		}
+		if !mayOversee(ctx, l.GetRegionCode()) {
+			return domain.PermissionDeniedf("OTHER_REGION", "问题线索 %s 不在您监督的行政区划内", l.GetId())
+		}
+		allowed := false
+		for _, n := range leadNext[l.GetStatus()] {
+			allowed = allowed || n == req.GetStatus()
+		}
+		if !allowed {
+			return domain.FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，不能改为“%s”", l.GetId(), leadStatusName[l.GetStatus()], leadStatusName[req.GetStatus()])
+		}
+		l.Status = req.GetStatus()
+		l.Steps = append(l.Steps, &ruqiv1.LeadStep{Status: req.GetStatus(), At: timestamppb.New(now), By: principal(ctx).String(), Note: strings.TrimSpace(req.GetNote())})
+		if err := tx.PutLead(l); err != nil {
+			return err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_LEAD_UPDATED)
+		e.InspectionId, e.EnterpriseUscc = l.GetInspectionId(), l.GetEnterpriseUscc()
+		e.Detail = l.GetId() + " " + req.GetStatus().String()
+		resp.Lead = l
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+// ListEvaluations shows supervisors who evaluated: the 司法局 may know, the
+// agency may not.
+func (ss *supervisionServer) ListEvaluations(ctx context.Context, req *ruqiv1.ListEvaluationsRequest) (*ruqiv1.ListEvaluationsResponse, error) {
+	resp := &ruqiv1.ListEvaluationsResponse{}
+	err := ss.s.store.View(ctx, func(r store.Reader) error {
+		list, err := r.Evaluations(req.GetAgencyId())
+		if err != nil {
+			return err
+		}
+		for _, e := range list {
+			if mayOversee(ctx, domain.USCCRegion(e.GetEnterpriseUscc())) {
+				resp.Evaluations = append(resp.Evaluations, e)
+			}
+		}
+		return nil
+	})
+	return resp, toStatus(ctx, err)
+}
