@@ -50,6 +50,8 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.SupervisionService_UpdateLead_FullMethodName:      {supervisor, admin},
 	ruqiv1.SupervisionService_ListEvaluations_FullMethodName: {supervisor, admin},
 
+	ruqiv1.ReportService_GetFrequencyReport_FullMethodName: {supervisor, admin},
+
 	ruqiv1.KeyService_RotateSigningKey_FullMethodName: {admin},
 
 	ruqiv1.AdminService_IssueAccessToken_FullMethodName:  {admin},

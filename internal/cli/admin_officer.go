@@ -46,16 +46,16 @@ var certificateActions = []struct {
 	use, short, long string
 	status           ruqiv1.CertificateStatus
 }{
-	{"suspend", "暂停执法人员的执法证", "暂停执法人员的执法证。该执法人员尚未过期的入企码随即不能通过核验，也不能再被报备为执法人员，直到恢复。",
+	{"suspend", "暂扣执法人员的执法证", "暂扣执法人员的执法证。该执法人员尚未过期的入企码随即不能通过核验，也不能再被报备为执法人员，直到恢复。",
 		ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED},
-	{"revoke", "吊销执法人员的执法证", "吊销执法人员的执法证。该执法人员尚未过期的入企码随即不能通过核验，也不能再被报备为执法人员。",
+	{"revoke", "注销执法人员的执法证", "注销执法人员的执法证。该执法人员尚未过期的入企码随即不能通过核验，也不能再被报备为执法人员。",
 		ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED},
-	{"restore", "恢复执法人员的执法证（恢复为正常）", "把暂停或吊销的执法证恢复为正常。",
+	{"restore", "恢复执法人员的执法证（恢复为有效）", "把暂扣或注销的执法证恢复为有效。",
 		ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE},
 }
 
 func (a *app) adminOfficerCommand() *cobra.Command {
-	cmd := groupCommand("officer", "执法人员的执法证：暂停、吊销、恢复")
+	cmd := groupCommand("officer", "执法人员的执法证：暂扣、注销、恢复")
 	for _, act := range certificateActions {
 		cmd.AddCommand(a.adminCertificateCommand(act.use, act.short, act.long, act.status))
 	}

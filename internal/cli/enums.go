@@ -73,11 +73,11 @@ func inspectionStateLabel(s ruqiv1.InspectionState) string {
 func certificateStatusLabel(s ruqiv1.CertificateStatus) string {
 	switch s {
 	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE:
-		return "正常"
+		return "有效"
 	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED:
-		return "暂停"
+		return "暂扣"
 	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED:
-		return "吊销"
+		return "注销"
 	}
 	return unknownLabel(int32(s))
 }

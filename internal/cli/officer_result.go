@@ -45,7 +45,9 @@ func (a *app) officerResultCommand() *cobra.Command {
 整改期限可写成日期 "2026-12-31"（表示北京时间当天 23:59:59 止），或与 --from 相同的
 时间写法："2026-12-31 18:00"（北京时间）、RFC 3339、now+72h。
 
---close 同时办结本次检查；办结后企业可以对本次检查进行评价。`,
+办结前可以重新记录，每次记录都以本次给出的事项为准（此前的记录被替换）。
+--close 同时办结本次检查：须为本次报备的全部检查事项给出结果；办结后结果不能再修改，
+企业可以对本次检查进行评价。`,
 		Example: `  ruqi officer result --inspection INS-0001 \
     --item CI-0001=no-problem --item CI-0002=rectify:2026-12-31 --item CI-0003=first-violation \
     --note CI-0002="消防通道堆放杂物，已当场告知" --summary 总体良好 --close`,

@@ -307,9 +307,9 @@ func (p *tablePrinter) CertificateChanged(req *ruqiv1.SetCertificateStatusReques
 	}
 	switch req.GetStatus() {
 	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED:
-		p.printf("已暂停执法人员 %s 的执法证，其尚未过期的入企码随即不能通过核验。\n", id)
+		p.printf("已暂扣执法人员 %s 的执法证，其尚未过期的入企码随即不能通过核验。\n", id)
 	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED:
-		p.printf("已吊销执法人员 %s 的执法证，其尚未过期的入企码随即不能通过核验。\n", id)
+		p.printf("已注销执法人员 %s 的执法证，其尚未过期的入企码随即不能通过核验。\n", id)
 	default:
 		p.printf("已恢复执法人员 %s 的执法证。\n", id)
 	}

@@ -265,7 +265,7 @@ func TestTablePrinter_EvaluationsAndFeedback(t *testing.T) {
 		p.CertificateChanged(&ruqiv1.SetCertificateStatusRequest{OfficerId: "O-0001", Status: officer.CertificateStatus, Reason: "停职审查"},
 			&ruqiv1.SetCertificateStatusResponse{Officer: officer})
 	})
-	assertContains(t, got, "已暂停执法人员 O-0001 的执法证", "入企码随即不能通过核验", "张三", "执法证状态", "暂停", "停职审查")
+	assertContains(t, got, "已暂扣执法人员 O-0001 的执法证", "入企码随即不能通过核验", "张三", "执法证状态", "暂扣", "停职审查")
 }
 
 // TestJSONPrinter_NewResultsRoundTrip checks that json output of the new

@@ -94,7 +94,7 @@ func TestTablePrinter_Scan(t *testing.T) {
 	newPrinter("table", &out, &out).Scan(sampleScanResponse())
 	assertContains(t, out.String(),
 		"核验结果", "核验通过", "首次签到（2026-03-02 09:10）", "执法部门（联合检查）", "市场监督管理局", "应急管理局",
-		"执法证号", "51010020240001", "无效（暂停）", "《食品安全法》第八十七条", "检查事项", "食品经营许可情况检查")
+		"执法证号", "51010020240001", "无效（暂扣）", "《食品安全法》第八十七条", "检查事项", "食品经营许可情况检查")
 
 	repeat := sampleScanResponse()
 	repeat.FirstCheckIn = false

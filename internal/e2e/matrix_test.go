@@ -216,6 +216,10 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewSupervisionServiceClient(cc).ListEvaluations(ctx, &ruqiv1.ListEvaluationsRequest{})
 		return err
 	}, rows("D/D", "D/D", "D/D", "A/A", "A/A")},
+	{ruqiv1.ReportService_GetFrequencyReport_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewReportServiceClient(cc).GetFrequencyReport(ctx, &ruqiv1.GetFrequencyReportRequest{RegionCode: pick(o.uscc != "91510104CY4C7RGWMR", "510107", "510104")})
+		return err
+	}, rows("D/D", "D/D", "D/D", "A/D", "A/A")},
 	{ruqiv1.KeyService_ListPublicKeys_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewKeyServiceClient(cc).ListPublicKeys(ctx, &ruqiv1.ListPublicKeysRequest{})
 		return err

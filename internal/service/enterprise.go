@@ -12,6 +12,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/code"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -87,6 +88,14 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 			if ins.GetFirstCheckedInAt() == nil {
 				ins.FirstCheckedInAt = timestamppb.New(at)
 				if err := tx.PutInspection(ins); err != nil {
+					return err
+				}
+				// 亮码: this inspection's code was shown and scanned valid.
+				ent, err := tx.Enterprise(uscc)
+				if err != nil {
+					return err
+				}
+				if err := report.Add(tx, report.Scanned, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), uscc, 1); err != nil {
 					return err
 				}
 			}
@@ -362,7 +371,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 			return err
 		}
 		resp.LeadId = l.GetId()
-		return tx.AddCount(fmt.Sprintf("refusals|%d|%s", now.In(domain.Shanghai).Year(), ent.GetRegionCode()), 1)
+		return report.Add(tx, report.Refusals, now, ent.GetRegionCode(), lead.GetAgencyId(), uscc, 1)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

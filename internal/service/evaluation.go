@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -57,6 +58,18 @@ func (es *enterpriseServer) EvaluateInspection(ctx context.Context, req *ruqiv1.
 				return err
 			}
 		}
+		ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
+		if err != nil {
+			return err
+		}
+		for m, n := range map[report.Metric]int64{
+			report.EvalCount: 1, report.EvalOverall: int64(req.GetOverall()), report.EvalCertificate: b2i(req.GetCertificateShown()),
+			report.EvalRights: b2i(req.GetRightsExplained()), report.EvalProper: b2i(req.GetConductedProperly()),
+		} {
+			if err := report.Add(tx, m, now, ent.GetRegionCode(), agency, "", n); err != nil {
+				return err
+			}
+		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_EVALUATED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
 		return tx.AppendEvent(e)
@@ -99,6 +112,13 @@ func (es *enterpriseServer) Complain(ctx context.Context, req *ruqiv1.ComplainRe
 				return err
 			}
 			lead.InspectionId, lead.AgencyId = ins.GetId(), ins.GetAgencyId()
+		}
+		ent, err := tx.Enterprise(uscc)
+		if err != nil {
+			return err
+		}
+		if err := report.Add(tx, report.Complaints, now, ent.GetRegionCode(), lead.GetAgencyId(), uscc, 1); err != nil {
+			return err
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_COMPLAINED)
 		e.InspectionId, e.EnterpriseUscc, e.Detail = lead.GetInspectionId(), uscc, lead.GetDescription()

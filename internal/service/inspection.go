@@ -15,6 +15,7 @@ import (
 	"github.com/ruqi/ruqi/internal/code"
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -112,6 +113,9 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		if err := tx.PutInspection(ins); err != nil {
 			return err
 		}
+		if err := report.Add(tx, report.Inspections, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
+			return err
+		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_REGISTERED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
 		e.Detail = ins.GetType().String()
@@ -130,11 +134,14 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			if err := tx.AppendEvent(e); err != nil {
 				return err
 			}
-			if err := tx.AddCount(countKey("visits_avoided", ins, chk.enterprise), 1); err != nil {
+			if err := report.Add(tx, report.Joined, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
 				return err
 			}
 		}
 		if late {
+			if err := report.Add(tx, report.Late, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
+				return err
+			}
 			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED)
 			e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), ins.GetLateReason()
 			if err := tx.AppendEvent(e); err != nil {
@@ -152,7 +159,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			if err := tx.AppendEvent(e); err != nil {
 				return err
 			}
-			if err := tx.AddCount(countKey("warnings", ins, chk.enterprise), 1); err != nil {
+			if err := report.Add(tx, report.FrequencyWarnings, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
 				return err
 			}
 		}
@@ -244,26 +251,21 @@ func (s *Service) recordRefusal(ctx context.Context, ins *ruqiv1.Inspection, typ
 		if err := tx.AppendEvent(e); err != nil {
 			return err
 		}
-		metric := "duplicates_refused"
+		metric := report.DuplicatesRefused
 		if typ == ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED {
-			metric = "caps_refused"
+			metric = report.CapsRefused
 		}
 		ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
 		if err != nil {
 			return err
 		}
-		return tx.AddCount(countKey(metric, ins, ent), 1)
+		return report.Add(tx, metric, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1)
 	})
 	if err != nil {
 		slog.ErrorContext(ctx, "record refused registration", "err", err)
 	}
 }
 
-// countKey names a report counter: metric, the year of the plan's start in
-// Beijing time, and the enterprise's region.
-func countKey(metric string, ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise) string {
-	return fmt.Sprintf("%s|%d|%s", metric, ins.GetWindowStart().AsTime().In(domain.Shanghai).Year(), ent.GetRegionCode())
-}
 
 // coordError says a coordinator failure in an officer's words.
 func coordError(err error) error {
@@ -438,6 +440,16 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 			return err
 		}
 		plan = planOf(ins, ent)
+		// A cancelled inspection did not happen: it leaves the counts.
+		start := ins.GetWindowStart().AsTime()
+		if err := report.Add(tx, report.Inspections, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1); err != nil {
+			return err
+		}
+		if ins.GetJointInspectionId() != "" {
+			if err := report.Add(tx, report.Joined, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1); err != nil {
+				return err
+			}
+		}
 		ins.State = ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED
 		ins.CancelledAt = timestamppb.New(now)
 		ins.CancelReason = strings.TrimSpace(req.GetReason())

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -54,7 +55,7 @@ func openLead(tx store.Tx, ctx context.Context, now time.Time, id string, l *ruq
 	if err := tx.AppendEvent(e); err != nil {
 		return nil, err
 	}
-	return l, tx.AddCount("leads|"+l.GetKind().String()+"|"+l.GetRegionCode(), 1)
+	return l, report.MoveLead(tx, l.GetRegionCode(), "", l.GetStatus().String())
 }
 
 // mayOversee is the supervisor's scope: their region; administrators all.
@@ -120,6 +121,9 @@ func (ss *supervisionServer) UpdateLead(ctx context.Context, req *ruqiv1.UpdateL
 		}
 		if !allowed {
 			return domain.FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，不能改为“%s”", l.GetId(), leadStatusName[l.GetStatus()], leadStatusName[req.GetStatus()])
+		}
+		if err := report.MoveLead(tx, l.GetRegionCode(), l.GetStatus().String(), req.GetStatus().String()); err != nil {
+			return err
 		}
 		l.Status = req.GetStatus()
 		l.Steps = append(l.Steps, &ruqiv1.LeadStep{Status: req.GetStatus(), At: timestamppb.New(now), By: principal(ctx).String(), Note: strings.TrimSpace(req.GetNote())})

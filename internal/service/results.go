@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -153,7 +154,7 @@ func warnNoFindingStreak(tx store.Tx, ctx context.Context, ins *ruqiv1.Inspectio
 		if err != nil {
 			return err
 		}
-		if err := tx.AddCount(countKey("no_finding_streaks", ins, ent), 1); err != nil {
+		if err := report.Add(tx, report.NoFindingStreaks, now, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
 			return err
 		}
 	}

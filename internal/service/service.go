@@ -79,6 +79,7 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	ruqiv1.RegisterKeyServiceServer(g, &keyServer{s: s})
 	ruqiv1.RegisterAdminServiceServer(g, &adminServer{s: s})
 	ruqiv1.RegisterSupervisionServiceServer(g, &supervisionServer{s: s})
+	ruqiv1.RegisterReportServiceServer(g, &reportServer{s: s})
 }
 
 // Close releases the coordinator.

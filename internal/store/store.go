@@ -59,6 +59,9 @@ type Reader interface {
 	JointOf(inspectionID string) (joint string, version int64, err error)
 	// Count reads a counter (0 if never added to).
 	Count(key string) (int64, error)
+	// Counts calls fn for every counter whose key starts with prefix, in key
+	// order.
+	Counts(prefix string, fn func(key string, n int64) error) error
 
 	AccessTokenByID(id string) (*AccessToken, error)
 	Evaluation(inspectionID string) (*ruqiv1.Evaluation, error)

@@ -435,6 +435,20 @@ func (t *txn) Count(key string) (int64, error) {
 	return int64(binary.BigEndian.Uint64(v)), nil
 }
 
+func (t *txn) Counts(prefix string, fn func(string, int64) error) error {
+	c := t.tx.Bucket(bCounts).Cursor()
+	p := []byte(prefix)
+	for k, v := c.Seek(p); k != nil && hasPrefix(k, p); k, v = c.Next() {
+		if len(v) != 8 {
+			continue
+		}
+		if err := fn(string(k), int64(binary.BigEndian.Uint64(v))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *txn) AddCount(key string, delta int64) error {
 	n, err := t.Count(key)
 	if err != nil {

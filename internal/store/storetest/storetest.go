@@ -413,6 +413,10 @@ func testJointsAndCounts(t *testing.T, o Opener) {
 		if _, _, err := r.JointOf("INS-2"); !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("joint of INS-2: %v, want ErrNotFound", err)
 		}
+		var seen []string
+		if err := r.Counts("merged|", func(k string, n int64) error { seen = append(seen, fmt.Sprint(k, "=", n)); return nil }); err != nil || fmt.Sprint(seen) != "[merged|2026=5]" {
+			return fmt.Errorf("counts with prefix merged| = %v, %v", seen, err)
+		}
 		for key, want := range map[string]int64{"merged|2026": 5, "refused|2026": -1, "never": 0} {
 			if n, err := r.Count(key); n != want || err != nil {
 				return fmt.Errorf("count %s = %d, %v; want %d", key, n, err, want)

@@ -1,0 +1,291 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Query selects a report.
+type Query struct {
+	From, To time.Time // first days of the first and last month, inclusive
+	GroupBy  ruqiv1.GroupBy
+	Region   string // division code; "" for all
+	Agency   string // "" for all
+	Top      int
+}
+
+// Months lists the counting months from q.From to q.To.
+func (q Query) Months() []string {
+	var out []string
+	for m := q.From; !m.After(q.To); m = m.AddDate(0, 1, 0) {
+		out = append(out, Month(m))
+	}
+	return out
+}
+
+func previousYear(months []string) []string {
+	out := make([]string, len(months))
+	for i, m := range months {
+		var y, mo int
+		fmt.Sscanf(m, "%4d%2d", &y, &mo)
+		out[i] = fmt.Sprintf("%04d%02d", y-1, mo)
+	}
+	return out
+}
+
+// regionPrefix is the part of a division code that everything under it
+// shares: 510000 → "51", 510100 → "5101".
+func regionPrefix(region string) string {
+	p := strings.TrimRight(region, "0")
+	if len(p)%2 == 1 {
+		p += "0"
+	}
+	return p
+}
+
+type tally struct{ cur, prev map[Metric]int64 }
+
+func newTally() *tally { return &tally{cur: map[Metric]int64{}, prev: map[Metric]int64{}} }
+
+// Build makes the report from the counters.
+func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) {
+	if q.To.Before(q.From) {
+		return nil, domain.Invalidf("PERIOD_BACKWARDS", "报表期间的结束月份早于开始月份")
+	}
+	months := q.Months()
+	if len(months) > 120 {
+		return nil, domain.Invalidf("PERIOD_TOO_LONG", "报表期间最长10年")
+	}
+	prefix := regionPrefix(q.Region)
+	keep := func(region, agency string) bool {
+		return strings.HasPrefix(region, prefix) && (q.Agency == "" || agency == q.Agency)
+	}
+	groupOf := func(month, region, agency string) string {
+		switch q.GroupBy {
+		case ruqiv1.GroupBy_GROUP_BY_AGENCY:
+			return agency
+		case ruqiv1.GroupBy_GROUP_BY_REGION:
+			return region
+		case ruqiv1.GroupBy_GROUP_BY_MONTH:
+			return month
+		case ruqiv1.GroupBy_GROUP_BY_YEAR:
+			return month[:4]
+		}
+		return ""
+	}
+	total := newTally()
+	groups := map[string]*tally{}
+	evals := map[string]map[Metric]int64{}
+	metrics := []Metric{Inspections, Joined, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
+		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper}
+	prevMonths := previousYear(months)
+	for i := range months {
+		for pass, month := range []string{months[i], prevMonths[i]} {
+			for _, m := range metrics {
+				err := r.Counts("R|"+string(m)+"|"+month+"|", func(k string, n int64) error {
+					_, _, region, agency, err := parse(k)
+					if err != nil || !keep(region, agency) {
+						return err
+					}
+					side := total.cur
+					if pass == 1 {
+						side = total.prev
+					}
+					side[m] += n
+					if strings.HasPrefix(string(m), "eval_") {
+						if pass == 0 {
+							if evals[agency] == nil {
+								evals[agency] = map[Metric]int64{}
+							}
+							evals[agency][m] += n
+						}
+						return nil
+					}
+					if m != Inspections && m != Joined && m != Scanned {
+						return nil
+					}
+					g := groupOf(months[i], region, agency) // previous-year rows group with the month they compare to
+					if g == "" {
+						return nil
+					}
+					if groups[g] == nil {
+						groups[g] = newTally()
+					}
+					if pass == 0 {
+						groups[g].cur[m] += n
+					} else {
+						groups[g].prev[m] += n
+					}
+					return nil
+				})
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
+	resp := &ruqiv1.GetFrequencyReportResponse{
+		FromMonth: q.From.Format("2006-01"), ToMonth: q.To.Format("2006-01"), GroupBy: q.GroupBy, RegionCode: q.Region,
+		Totals: totals(total),
+	}
+	if q.GroupBy == ruqiv1.GroupBy_GROUP_BY_ENTERPRISE {
+		rows, err := topEnterprises(r, months, prevMonths, prefix, q.Top)
+		if err != nil {
+			return nil, err
+		}
+		resp.Rows = rows
+	} else {
+		for g, t := range groups {
+			resp.Rows = append(resp.Rows, row(g, label(r, q.GroupBy, g), t))
+		}
+		sort.Slice(resp.Rows, func(i, j int) bool {
+			if q.GroupBy == ruqiv1.GroupBy_GROUP_BY_MONTH || q.GroupBy == ruqiv1.GroupBy_GROUP_BY_YEAR {
+				return resp.Rows[i].Key < resp.Rows[j].Key
+			}
+			if resp.Rows[i].Inspections != resp.Rows[j].Inspections {
+				return resp.Rows[i].Inspections > resp.Rows[j].Inspections
+			}
+			return resp.Rows[i].Key < resp.Rows[j].Key
+		})
+	}
+	for agency, e := range evals {
+		n := e[EvalCount]
+		if n == 0 {
+			continue
+		}
+		ae := &ruqiv1.AgencyEvaluation{AgencyId: agency, AgencyName: label(r, ruqiv1.GroupBy_GROUP_BY_AGENCY, agency), Evaluations: n,
+			OverallAverage: float64(e[EvalOverall]) / float64(n), CertificateShownShare: float64(e[EvalCertificate]) / float64(n),
+			RightsExplainedShare: float64(e[EvalRights]) / float64(n), ConductedProperlyShare: float64(e[EvalProper]) / float64(n)}
+		resp.Evaluations = append(resp.Evaluations, ae)
+	}
+	sort.Slice(resp.Evaluations, func(i, j int) bool { return resp.Evaluations[i].AgencyId < resp.Evaluations[j].AgencyId })
+
+	leads := map[ruqiv1.LeadStatus]int64{}
+	err := r.Counts("L|", func(k string, n int64) error {
+		parts := strings.Split(k, "|")
+		if len(parts) == 3 && strings.HasPrefix(parts[2], prefix) {
+			leads[ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[parts[1]])] += n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for s := ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED; s <= ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED; s++ {
+		resp.Leads = append(resp.Leads, &ruqiv1.LeadCount{Status: s, Count: leads[s]})
+	}
+	return resp, nil
+}
+
+func change(cur, prev int64) (float64, bool) {
+	if prev == 0 {
+		return 0, false
+	}
+	return float64(cur-prev) / float64(prev), true
+}
+
+func row(key, label string, t *tally) *ruqiv1.ReportRow {
+	c, ok := change(t.cur[Inspections], t.prev[Inspections])
+	return &ruqiv1.ReportRow{Key: key, Label: label, Inspections: t.cur[Inspections], PreviousYear: t.prev[Inspections],
+		Change: c, HasChange: ok, Visits: t.cur[Inspections] - t.cur[Joined], Scanned: t.cur[Scanned]}
+}
+
+func totals(t *tally) *ruqiv1.ReportTotals {
+	ins := t.cur[Inspections]
+	c, ok := change(ins, t.prev[Inspections])
+	tot := &ruqiv1.ReportTotals{
+		Inspections: ins, PreviousYear: t.prev[Inspections], Change: c, HasChange: ok,
+		Visits: ins - t.cur[Joined], JoinedPlans: t.cur[Joined], VisitsAvoided: t.cur[Joined],
+		Scanned: t.cur[Scanned], Refusals: t.cur[Refusals], Complaints: t.cur[Complaints], LateRegistrations: t.cur[Late],
+		FrequencyWarnings: t.cur[FrequencyWarnings], NoFindingStreaks: t.cur[NoFindingStreaks], CapsRefused: t.cur[CapsRefused], DuplicatesRefused: t.cur[DuplicatesRefused],
+	}
+	if ins > 0 {
+		tot.JointShare = float64(t.cur[Joined]) / float64(ins)
+		tot.ScanRate = float64(t.cur[Scanned]) / float64(ins)
+	}
+	return tot
+}
+
+// topEnterprises reads the per-enterprise counts of the period and keeps the
+// top n; their previous-year counts are point reads.
+func topEnterprises(r store.Reader, months, prevMonths []string, prefix string, n int) ([]*ruqiv1.ReportRow, error) {
+	if n <= 0 {
+		n = 20
+	}
+	counts := map[string]int64{}
+	regionOf := map[string]string{}
+	for _, m := range months {
+		err := r.Counts("E|"+m+"|"+prefix, func(k string, c int64) error {
+			parts := strings.Split(k, "|")
+			if len(parts) == 4 {
+				counts[parts[3]] += c
+				regionOf[parts[3]] = parts[2]
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	type kv struct {
+		uscc string
+		n    int64
+	}
+	var list []kv
+	for u, c := range counts {
+		if c > 0 {
+			list = append(list, kv{u, c})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].n > list[j].n || (list[i].n == list[j].n && list[i].uscc < list[j].uscc) })
+	if len(list) > n {
+		list = list[:n]
+	}
+	var rows []*ruqiv1.ReportRow
+	for _, e := range list {
+		t := newTally()
+		t.cur[Inspections] = e.n
+		for _, pm := range prevMonths {
+			c, err := r.Count(enterpriseKey(pm, regionOf[e.uscc], e.uscc))
+			if err != nil {
+				return nil, err
+			}
+			t.prev[Inspections] += c
+		}
+		rows = append(rows, row(e.uscc, label(r, ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, e.uscc), t))
+	}
+	return rows, nil
+}
+
+func label(r store.Reader, g ruqiv1.GroupBy, key string) string {
+	switch g {
+	case ruqiv1.GroupBy_GROUP_BY_AGENCY:
+		if a, err := r.Agency(key); err == nil {
+			return a.GetName()
+		} else if key == "" {
+			return "（未关联部门）"
+		}
+	case ruqiv1.GroupBy_GROUP_BY_ENTERPRISE:
+		if e, err := r.Enterprise(key); err == nil {
+			return e.GetName()
+		}
+	case ruqiv1.GroupBy_GROUP_BY_MONTH:
+		var y, m int
+		fmt.Sscanf(key, "%4d%2d", &y, &m)
+		return fmt.Sprintf("%d年%d月", y, m)
+	case ruqiv1.GroupBy_GROUP_BY_YEAR:
+		return key + "年"
+	}
+	return key
+}
+
+// ErrNoData is never returned; reports of empty periods are zeros.
+var ErrNoData = errors.New("report: no data")

@@ -1,0 +1,85 @@
+// Package report builds the 司法局's frequency reports from counters that the
+// service keeps in the same transaction as the events they count. It owns
+// the counter keys: the service writes them through Add, the report reads
+// them by prefix, so a report costs the groups it shows, not the history.
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+)
+
+// Metric names a counted thing.
+type Metric string
+
+const (
+	Inspections       Metric = "ins"     // registered, not cancelled
+	Joined            Metric = "joined"  // joined another agency's visit (a visit avoided)
+	Scanned           Metric = "scanned" // code scanned valid at the enterprise (亮码)
+	Refusals          Metric = "refused"
+	Complaints        Metric = "complained"
+	Late              Metric = "late"
+	FrequencyWarnings Metric = "warned"
+	NoFindingStreaks  Metric = "streak"
+	CapsRefused       Metric = "capped"
+	DuplicatesRefused Metric = "duplicate"
+	EvalCount         Metric = "eval_n"
+	EvalOverall       Metric = "eval_overall"
+	EvalCertificate   Metric = "eval_cert"
+	EvalRights        Metric = "eval_rights"
+	EvalProper        Metric = "eval_proper"
+)
+
+// Month is the counting month of t, in Beijing time.
+func Month(t time.Time) string { return t.In(domain.Shanghai).Format("200601") }
+
+// key is R|metric|yyyymm|region|agency: the finest grain a report groups
+// by, apart from enterprises.
+func key(m Metric, month, region, agency string) string {
+	return "R|" + string(m) + "|" + month + "|" + region + "|" + agency
+}
+
+// enterpriseKey is E|yyyymm|region|uscc, for the most-inspected enterprises.
+func enterpriseKey(month, region, uscc string) string {
+	return "E|" + month + "|" + region + "|" + uscc
+}
+
+// leadKey is L|status|region: leads by their current status.
+func leadKey(status, region string) string { return "L|" + status + "|" + region }
+
+// Add counts delta of m at time t for an enterprise's region and an agency,
+// in tx. Inspections are also counted per enterprise.
+func Add(tx store.Tx, m Metric, t time.Time, region, agency, uscc string, delta int64) error {
+	month := Month(t)
+	if err := tx.AddCount(key(m, month, region, agency), delta); err != nil {
+		return err
+	}
+	if m == Inspections && uscc != "" {
+		return tx.AddCount(enterpriseKey(month, region, uscc), delta)
+	}
+	return nil
+}
+
+// MoveLead counts a lead leaving one status (empty for a new lead) for
+// another.
+func MoveLead(tx store.Tx, region, from, to string) error {
+	if from != "" {
+		if err := tx.AddCount(leadKey(from, region), -1); err != nil {
+			return err
+		}
+	}
+	return tx.AddCount(leadKey(to, region), 1)
+}
+
+// parse splits an R key into its parts.
+func parse(k string) (m Metric, month, region, agency string, err error) {
+	parts := strings.Split(k, "|")
+	if len(parts) != 5 || parts[0] != "R" {
+		return "", "", "", "", fmt.Errorf("report: bad counter key %q", k)
+	}
+	return Metric(parts[1]), parts[2], parts[3], parts[4], nil
+}

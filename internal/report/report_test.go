@@ -1,0 +1,153 @@
+package report_test
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+func day(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02", s, domain.Shanghai)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// A small world with known answers, counted through report.Add as the
+// service counts.
+func fixture(t *testing.T) store.Store {
+	t.Helper()
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "r.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	type c struct {
+		m      report.Metric
+		when   string
+		region string
+		agency string
+		uscc   string
+		n      int64
+	}
+	const e1, e2, e3 = "91510104CY4C7RGWMR", "915101070AL6JK1YWK", "91440300MA5F00001X"
+	counts := []c{
+		// 2026: 6 inspections in 5101…, 1 in 4403…
+		{report.Inspections, "2026-03-02", "510104", "AG-01", e1, 3},
+		{report.Inspections, "2026-03-20", "510107", "AG-02", e2, 2},
+		{report.Inspections, "2026-11-05", "510104", "AG-02", e1, 1},
+		{report.Inspections, "2026-05-05", "440300", "AG-09", e3, 1},
+		{report.Joined, "2026-03-02", "510104", "AG-01", e1, 1},
+		{report.Scanned, "2026-03-02", "510104", "AG-01", e1, 2},
+		{report.Scanned, "2026-03-20", "510107", "AG-02", e2, 1},
+		{report.FrequencyWarnings, "2026-03-02", "510104", "AG-01", e1, 2},
+		{report.CapsRefused, "2026-03-02", "510104", "AG-01", e1, 1},
+		{report.Refusals, "2026-04-01", "510104", "AG-01", e1, 1},
+		{report.EvalCount, "2026-04-01", "510104", "AG-01", "", 2},
+		{report.EvalOverall, "2026-04-01", "510104", "AG-01", "", 7},
+		{report.EvalCertificate, "2026-04-01", "510104", "AG-01", "", 1},
+		// 2025: 4 in 5101… (for 同比)
+		{report.Inspections, "2025-03-10", "510104", "AG-01", e1, 4},
+		// a cancelled one: counted and taken back
+		{report.Inspections, "2026-06-01", "510107", "AG-02", e2, 1},
+		{report.Inspections, "2026-06-01", "510107", "AG-02", e2, -1},
+	}
+	err = s.Update(context.Background(), func(tx store.Tx) error {
+		for _, x := range counts {
+			if err := report.Add(tx, x.m, day(x.when), x.region, x.agency, x.uscc, x.n); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutAgency(&ruqiv1.Agency{Id: "AG-01", Name: "样例市场监督管理局"}); err != nil {
+			return err
+		}
+		if err := report.MoveLead(tx, "510104", "", "LEAD_STATUS_RECEIVED"); err != nil {
+			return err
+		}
+		return report.MoveLead(tx, "510104", "LEAD_STATUS_RECEIVED", "LEAD_STATUS_CHECKING")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func build(t *testing.T, s store.Store, q report.Query) *ruqiv1.GetFrequencyReportResponse {
+	t.Helper()
+	var resp *ruqiv1.GetFrequencyReportResponse
+	err := s.View(context.Background(), func(r store.Reader) error {
+		var err error
+		resp, err = report.Build(r, q)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func TestReport_TotalsYearOnYearScanRate(t *testing.T) {
+	s := fixture(t)
+	r := build(t, s, report.Query{From: day("2026-01-01"), To: day("2026-12-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_AGENCY, Region: "510100"})
+	tot := r.GetTotals()
+	if tot.GetInspections() != 6 || tot.GetPreviousYear() != 4 || !tot.GetHasChange() || !near(tot.GetChange(), 0.5) {
+		t.Fatalf("inspections %d, previous %d, change %v: want 6, 4, +50%%", tot.GetInspections(), tot.GetPreviousYear(), tot.GetChange())
+	}
+	if tot.GetVisits() != 5 || tot.GetVisitsAvoided() != 1 || !near(tot.GetJointShare(), 1.0/6) {
+		t.Fatalf("visits %d avoided %d share %v", tot.GetVisits(), tot.GetVisitsAvoided(), tot.GetJointShare())
+	}
+	if tot.GetScanned() != 3 || !near(tot.GetScanRate(), 0.5) {
+		t.Fatalf("亮码率: scanned %d rate %v, want 3 of 6", tot.GetScanned(), tot.GetScanRate())
+	}
+	if tot.GetFrequencyWarnings() != 2 || tot.GetCapsRefused() != 1 || tot.GetRefusals() != 1 {
+		t.Fatalf("warnings %d caps %d refusals %d", tot.GetFrequencyWarnings(), tot.GetCapsRefused(), tot.GetRefusals())
+	}
+	// Rows by agency, most inspected first, with their own 同比.
+	if len(r.GetRows()) != 2 || r.GetRows()[0].GetKey() != "AG-01" || r.GetRows()[0].GetInspections() != 3 || !near(r.GetRows()[0].GetChange(), -0.25) || r.GetRows()[0].GetLabel() != "样例市场监督管理局" {
+		t.Fatalf("rows %v", r.GetRows())
+	}
+	if r.GetRows()[1].GetHasChange() {
+		t.Fatal("AG-02 had nothing a year earlier: no change figure")
+	}
+	if len(r.GetEvaluations()) != 1 || !near(r.GetEvaluations()[0].GetOverallAverage(), 3.5) || !near(r.GetEvaluations()[0].GetCertificateShownShare(), 0.5) {
+		t.Fatalf("evaluations %v", r.GetEvaluations())
+	}
+	leads := map[ruqiv1.LeadStatus]int64{}
+	for _, l := range r.GetLeads() {
+		leads[l.GetStatus()] = l.GetCount()
+	}
+	if leads[ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED] != 0 || leads[ruqiv1.LeadStatus_LEAD_STATUS_CHECKING] != 1 {
+		t.Fatalf("leads %v", leads)
+	}
+}
+
+func TestReport_TopEnterprisesAndRegions(t *testing.T) {
+	s := fixture(t)
+	top := build(t, s, report.Query{From: day("2026-01-01"), To: day("2026-12-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, Top: 1})
+	if len(top.GetRows()) != 1 || top.GetRows()[0].GetKey() != "91510104CY4C7RGWMR" || top.GetRows()[0].GetInspections() != 4 || top.GetRows()[0].GetPreviousYear() != 4 {
+		t.Fatalf("top enterprise %v", top.GetRows())
+	}
+	regions := build(t, s, report.Query{From: day("2026-01-01"), To: day("2026-12-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_REGION})
+	got := map[string]int64{}
+	for _, row := range regions.GetRows() {
+		got[row.GetKey()] = row.GetInspections()
+	}
+	if got["510104"] != 4 || got["510107"] != 2 || got["440300"] != 1 || regions.GetTotals().GetInspections() != 7 {
+		t.Fatalf("by region %v", got)
+	}
+	months := build(t, s, report.Query{From: day("2026-03-01"), To: day("2026-04-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_MONTH, Region: "510104"})
+	if len(months.GetRows()) != 1 || months.GetRows()[0].GetLabel() != "2026年3月" || months.GetRows()[0].GetInspections() != 3 {
+		t.Fatalf("by month %v", months.GetRows())
+	}
+}

@@ -1,0 +1,62 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+type reportServer struct {
+	ruqiv1.UnimplementedReportServiceServer
+	s *Service
+}
+
+// GetFrequencyReport reads the counters for the period and the same period a
+// year earlier. A supervisor sees their region and what lies under it.
+func (rs *reportServer) GetFrequencyReport(ctx context.Context, req *ruqiv1.GetFrequencyReportRequest) (*ruqiv1.GetFrequencyReportResponse, error) {
+	now := rs.s.now().In(domain.Shanghai)
+	q := report.Query{GroupBy: req.GetGroupBy(), Region: req.GetRegionCode(), Agency: req.GetAgencyId(), Top: int(req.GetTop())}
+	if q.GroupBy == ruqiv1.GroupBy_GROUP_BY_UNSPECIFIED {
+		q.GroupBy = ruqiv1.GroupBy_GROUP_BY_AGENCY
+	}
+	var err error
+	if q.From, err = parseMonth(req.GetFromMonth(), time.Date(now.Year(), 1, 1, 0, 0, 0, 0, domain.Shanghai)); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if q.To, err = parseMonth(req.GetToMonth(), time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, domain.Shanghai)); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if p := principal(ctx); p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {
+		switch {
+		case q.Region == "":
+			q.Region = p.Subject
+		case !domain.RegionCovers(p.Subject, q.Region):
+			return nil, toStatus(ctx, domain.PermissionDeniedf("OTHER_REGION", "行政区划 %s 不在您监督的范围（%s）内", q.Region, p.Subject))
+		}
+	}
+	var resp *ruqiv1.GetFrequencyReportResponse
+	err = rs.s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		resp, err = report.Build(r, q)
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+func parseMonth(s string, def time.Time) (time.Time, error) {
+	if s == "" {
+		return def, nil
+	}
+	t, err := time.ParseInLocation("2006-01", s, domain.Shanghai)
+	if err != nil {
+		return time.Time{}, domain.Invalidf("MONTH_MALFORMED", "月份格式应为 2026-01，收到 %q", s)
+	}
+	return t, nil
+}
