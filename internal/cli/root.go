@@ -189,7 +189,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.server, "server", defaultServer, "服务器 gRPC 地址 `HOST:PORT`")
 	pf.StringVar(&a.token, "token", "", "访问令牌，以 Bearer 方式发送 `TOKEN`")
 	pf.StringVar(&a.tokenFile, "token-file", "", "从文件读取访问令牌 `FILE`")
-	pf.StringVarP(&a.output, "output", "o", "table", "输出格式 `FORMAT`：table 或 json")
+	pf.StringVarP(&a.output, "output", "o", "table", "输出格式 `FORMAT`：table、json 或 csv（csv 只用于报表）")
 	pf.DurationVar(&a.timeout, "timeout", defaultTimeout, "每次请求的超时 `DURATION`")
 	pf.StringVar(&a.tlsCA, "tls-ca", "", "用 TLS 连接，以此 CA 证书核验服务器 `FILE`")
 	bindEnv(pf, "server", envServer)
@@ -227,9 +227,9 @@ func (a *app) prepare(cmd *cobra.Command, _ []string) error {
 		a.fromEnv[name] = true
 	}
 	switch a.output {
-	case "table", "json":
+	case "table", "json", "csv": // csv: reports only; other commands print tables
 	default:
-		return usagef("不支持的输出格式 %q：请用 table 或 json", a.output)
+		return usagef("不支持的输出格式 %q：请用 table、json 或 csv（csv 只用于报表）", a.output)
 	}
 	if a.timeout <= 0 {
 		return usagef("--timeout 应大于 0，收到 %v", a.timeout)

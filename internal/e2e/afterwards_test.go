@@ -66,6 +66,16 @@ func TestAfterwards_ResultEvaluationSupervision(t *testing.T) {
 	if sum.GetSummary().GetEvaluations() != 1 || sum.GetSummary().GetOverallAverage() != 0 {
 		t.Fatalf("agency summary with one evaluation: %v", sum.GetSummary())
 	}
+	// The report counts it: one inspection, scanned (亮码率 100%), evaluated.
+	var rep ruqiv1.GetFrequencyReportResponse
+	mustUnmarshal(t, w.mustCLI(supervisor, "-o", "json", "supervisor", "report", "--group-by", "agency"), &rep)
+	tot := rep.GetTotals()
+	if tot.GetInspections() != 1 || tot.GetScanned() != 1 || tot.GetScanRate() != 1 || len(rep.GetEvaluations()) != 1 || rep.GetEvaluations()[0].GetOverallAverage() != 2 {
+		t.Fatalf("report: totals %v evaluations %v", tot, rep.GetEvaluations())
+	}
+	if csv := w.mustCLI(supervisor, "-o", "csv", "supervisor", "report"); !strings.HasPrefix(csv, "\ufeff分组,名称,检查次数") || !strings.Contains(csv, w.f.agency) {
+		t.Fatalf("csv report:\n%s", csv)
+	}
 	for _, fn := range []func() error{
 		func() error {
 			_, err := ruqiv1.NewSupervisionServiceClient(w.conn(w.officer)).ListEvaluations(context.Background(), &ruqiv1.ListEvaluationsRequest{})

@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+var groupByNames = map[string]ruqiv1.GroupBy{
+	"enterprise": ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, "企业": ruqiv1.GroupBy_GROUP_BY_ENTERPRISE,
+	"agency": ruqiv1.GroupBy_GROUP_BY_AGENCY, "部门": ruqiv1.GroupBy_GROUP_BY_AGENCY,
+	"region": ruqiv1.GroupBy_GROUP_BY_REGION, "地区": ruqiv1.GroupBy_GROUP_BY_REGION,
+	"month": ruqiv1.GroupBy_GROUP_BY_MONTH, "月": ruqiv1.GroupBy_GROUP_BY_MONTH,
+	"year": ruqiv1.GroupBy_GROUP_BY_YEAR, "年": ruqiv1.GroupBy_GROUP_BY_YEAR,
+}
+
+func (a *app) supervisorReportCommand() *cobra.Command {
+	var req ruqiv1.GetFrequencyReportRequest
+	var groupBy string
+	var top int32
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "检查频次报表（同比、亮码率、联合检查、预警、线索、评价）",
+		Long: `司法局的检查频次报表：按企业（被检查最多的前 N 家）、执法部门、地区、月份或年份分组，
+给出期间内的检查次数和上年同期（同比），入企次数、联合检查减少的入企次数、亮码率、
+拒绝检查、投诉、事后补录、频次预警、超上限和重复报备被拒次数，各部门评价均值，
+以及各状态的问题线索数。
+
+期间用 --from、--to 给出月份（含），默认今年 1 月至本月。监督人员默认看本辖区，
+--region 只能缩小到辖区内。-o csv 输出表格行（UTF-8，带 BOM，Excel 可直接打开）。`,
+		Example: `  ruqi supervisor report --from 2026-01 --to 2026-11 --group-by agency
+  ruqi supervisor report --group-by enterprise --top 10 -o csv > top10.csv`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, ok := groupByNames[strings.TrimSpace(groupBy)]
+			if !ok {
+				return usagef("--group-by 应为 enterprise、agency、region、month 或 year，收到 %q", groupBy)
+			}
+			req.GroupBy, req.Top = g, top
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewReportServiceClient(cc).GetFrequencyReport(ctx, &req)
+				if err != nil {
+					return err
+				}
+				switch a.output {
+				case "csv":
+					return writeReportCSV(a.stdout, resp)
+				case "json":
+					b, err := protojson.MarshalOptions{Multiline: true}.Marshal(resp)
+					if err != nil {
+						return err
+					}
+					_, err = fmt.Fprintln(a.stdout, string(b))
+					return err
+				}
+				printReport(a.stdout, resp)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.FromMonth, "from", "", "起始月份 `YYYY-MM`（含）")
+	f.StringVar(&req.ToMonth, "to", "", "结束月份 `YYYY-MM`（含）")
+	f.StringVar(&groupBy, "group-by", "agency", "分组 `DIM`：enterprise、agency、region、month、year")
+	f.StringVar(&req.RegionCode, "region", "", "行政区划代码 `CODE`（含下级）")
+	f.StringVar(&req.AgencyId, "agency", "", "只看此执法部门 `ID`")
+	f.Int32Var(&top, "top", 20, "按企业分组时的前 `N` 家")
+	return cmd
+}
+
+func pct(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" }
+
+func changeText(r interface {
+	GetHasChange() bool
+	GetChange() float64
+}) string {
+	if !r.GetHasChange() {
+		return "-"
+	}
+	sign := ""
+	if r.GetChange() > 0 {
+		sign = "+"
+	}
+	return sign + pct(r.GetChange())
+}
+
+func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
+	t := r.GetTotals()
+	region := r.GetRegionCode()
+	if region == "" {
+		region = "全部"
+	}
+	fmt.Fprintf(w, "检查频次报表  %s 至 %s  行政区划：%s\n\n", r.GetFromMonth(), r.GetToMonth(), region)
+	fields(w,
+		kv("检查次数", fmt.Sprintf("%d（上年同期 %d，同比 %s）", t.GetInspections(), t.GetPreviousYear(), changeText(t))),
+		kv("入企次数", fmt.Sprint(t.GetVisits())),
+		kv("综合查一次", fmt.Sprintf("%d 项检查并入联合检查，减少入企 %d 次，占 %s", t.GetJoinedPlans(), t.GetVisitsAvoided(), pct(t.GetJointShare()))),
+		kv("亮码率", fmt.Sprintf("%s（%d 次检查扫码核验）", pct(t.GetScanRate()), t.GetScanned())),
+		kv("拒绝检查", fmt.Sprint(t.GetRefusals())),
+		kv("企业投诉", fmt.Sprint(t.GetComplaints())),
+		kv("事后补录", fmt.Sprint(t.GetLateRegistrations())),
+		kv("频次预警", fmt.Sprintf("%d（同一人员连续三次未发现问题 %d）", t.GetFrequencyWarnings(), t.GetNoFindingStreaks())),
+		kv("超上限被拒", fmt.Sprint(t.GetCapsRefused())),
+		kv("重复报备被拒", fmt.Sprint(t.GetDuplicatesRefused())),
+	)
+	if len(r.GetRows()) > 0 {
+		fmt.Fprintln(w)
+		tb := newTable("分组", "名称", "检查次数", "上年同期", "同比", "入企次数", "亮码")
+		for _, row := range r.GetRows() {
+			tb.add(row.GetKey(), row.GetLabel(), fmt.Sprint(row.GetInspections()), fmt.Sprint(row.GetPreviousYear()), changeText(row), fmt.Sprint(row.GetVisits()), fmt.Sprint(row.GetScanned()))
+		}
+		tb.write(w)
+	}
+	if len(r.GetEvaluations()) > 0 {
+		fmt.Fprintln(w, "\n企业评价：")
+		tb := newTable("部门", "名称", "评价数", "总体满意度", "出示执法证", "告知权利", "规范检查")
+		for _, e := range r.GetEvaluations() {
+			tb.add(e.GetAgencyId(), e.GetAgencyName(), fmt.Sprint(e.GetEvaluations()), strconv.FormatFloat(e.GetOverallAverage(), 'f', 2, 64),
+				pct(e.GetCertificateShownShare()), pct(e.GetRightsExplainedShare()), pct(e.GetConductedProperlyShare()))
+		}
+		tb.write(w)
+	}
+	var leads []string
+	for _, l := range r.GetLeads() {
+		leads = append(leads, fmt.Sprintf("%s %d", leadStatusLabel(l.GetStatus()), l.GetCount()))
+	}
+	fmt.Fprintf(w, "\n问题线索：%s\n", strings.Join(leads, "，"))
+}
+
+// writeReportCSV writes the rows with a BOM, so that Excel reads the Chinese
+// headings as UTF-8.
+func writeReportCSV(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"分组", "名称", "检查次数", "上年同期", "同比", "入企次数", "亮码"})
+	for _, row := range r.GetRows() {
+		cw.Write([]string{row.GetKey(), row.GetLabel(), fmt.Sprint(row.GetInspections()), fmt.Sprint(row.GetPreviousYear()), changeText(row), fmt.Sprint(row.GetVisits()), fmt.Sprint(row.GetScanned())})
+	}
+	cw.Flush()
+	return cw.Error()
+}
