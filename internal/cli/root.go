@@ -206,6 +206,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.adminCommand(),
 		completionCommand(),
 	)
+	root.AddCommand(a.simulateCommand())
 	root.SetHelpCommand(helpCommand())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usagef("%s", translateFlagError(err))
