@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: build, start a server on its own bbolt
-# file, import the sample directory, walk inspections from 报备 to 扫码核验,
-# and print the event log. Needs only Go; no other service.
+# file, import the sample directory, walk one inspection from 报备 to 扫码核验,
+# simulate a period of officers and enterprises (ruqi simulate), and print
+# the 司法局's report. Needs only Go; no other service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,6 +66,19 @@ bin/ruqi --token "$officer" officer cancel --inspection "$ins" --reason "企业�
 bin/ruqi --token "$ent_tok" company scan "$url" || true
 bin/ruqi --token "$ent_tok" company refuse --code "$url" --reason "检查已撤销仍出示入企码（演示）"
 
-say "事件日志与哈希链核验"
+say "这次检查的事件日志"
 bin/ruqi --token-file "$admin" admin events list --inspection "$ins"
+
+say "模拟一个时期：${SIM_INSPECTIONS:-1000} 次报备（样例名录，虚构数据）"
+bin/ruqi --token-file "$admin" simulate --skip-import --inspections "${SIM_INSPECTIONS:-1000}" --concurrency 8
+
+supervisor=$(bin/ruqi --token-file "$admin" admin token issue --role supervisor --subject 510100 -q)
+say "司法局报表：按执法部门"
+bin/ruqi --token "$supervisor" supervisor report --group-by agency
+say "司法局报表：被检查最多的企业"
+bin/ruqi --token "$supervisor" supervisor report --group-by enterprise --top 10 | sed -n '/^分组/,$p'
+say "问题线索（前 10 条）"
+bin/ruqi --token "$supervisor" supervisor leads | head -12
+
+say "事件日志哈希链核验"
 bin/ruqi --token-file "$admin" admin events verify

@@ -223,11 +223,11 @@ func topEnterprises(r store.Reader, months, prevMonths []string, prefix string, 
 	counts := map[string]int64{}
 	regionOf := map[string]string{}
 	for _, m := range months {
-		err := r.Counts("E|"+m+"|"+prefix, func(k string, c int64) error {
+		err := r.Counts("E|"+string(Inspections)+"|"+m+"|"+prefix, func(k string, c int64) error {
 			parts := strings.Split(k, "|")
-			if len(parts) == 4 {
-				counts[parts[3]] += c
-				regionOf[parts[3]] = parts[2]
+			if len(parts) == 5 {
+				counts[parts[4]] += c
+				regionOf[parts[4]] = parts[3]
 			}
 			return nil
 		})
@@ -253,8 +253,15 @@ func topEnterprises(r store.Reader, months, prevMonths []string, prefix string, 
 	for _, e := range list {
 		t := newTally()
 		t.cur[Inspections] = e.n
-		for _, pm := range prevMonths {
-			c, err := r.Count(enterpriseKey(pm, regionOf[e.uscc], e.uscc))
+		for i := range months {
+			for _, m := range []Metric{Joined, Scanned} {
+				c, err := r.Count(enterpriseKey(m, months[i], regionOf[e.uscc], e.uscc))
+				if err != nil {
+					return nil, err
+				}
+				t.cur[m] += c
+			}
+			c, err := r.Count(enterpriseKey(Inspections, prevMonths[i], regionOf[e.uscc], e.uscc))
 			if err != nil {
 				return nil, err
 			}

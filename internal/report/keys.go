@@ -43,23 +43,25 @@ func key(m Metric, month, region, agency string) string {
 	return "R|" + string(m) + "|" + month + "|" + region + "|" + agency
 }
 
-// enterpriseKey is E|yyyymm|region|uscc, for the most-inspected enterprises.
-func enterpriseKey(month, region, uscc string) string {
-	return "E|" + month + "|" + region + "|" + uscc
+// enterpriseKey is E|metric|yyyymm|region|uscc, for the most-inspected
+// enterprises and their visits and scans.
+func enterpriseKey(m Metric, month, region, uscc string) string {
+	return "E|" + string(m) + "|" + month + "|" + region + "|" + uscc
 }
 
 // leadKey is L|status|region: leads by their current status.
 func leadKey(status, region string) string { return "L|" + status + "|" + region }
 
 // Add counts delta of m at time t for an enterprise's region and an agency,
-// in tx. Inspections are also counted per enterprise.
+// in tx. Inspections, joined plans and scans are also counted per
+// enterprise.
 func Add(tx store.Tx, m Metric, t time.Time, region, agency, uscc string, delta int64) error {
 	month := Month(t)
 	if err := tx.AddCount(key(m, month, region, agency), delta); err != nil {
 		return err
 	}
-	if m == Inspections && uscc != "" {
-		return tx.AddCount(enterpriseKey(month, region, uscc), delta)
+	if (m == Inspections || m == Joined || m == Scanned) && uscc != "" {
+		return tx.AddCount(enterpriseKey(m, month, region, uscc), delta)
 	}
 	return nil
 }

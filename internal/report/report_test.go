@@ -135,7 +135,8 @@ func TestReport_TotalsYearOnYearScanRate(t *testing.T) {
 func TestReport_TopEnterprisesAndRegions(t *testing.T) {
 	s := fixture(t)
 	top := build(t, s, report.Query{From: day("2026-01-01"), To: day("2026-12-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, Top: 1})
-	if len(top.GetRows()) != 1 || top.GetRows()[0].GetKey() != "91510104CY4C7RGWMR" || top.GetRows()[0].GetInspections() != 4 || top.GetRows()[0].GetPreviousYear() != 4 {
+	if len(top.GetRows()) != 1 || top.GetRows()[0].GetKey() != "91510104CY4C7RGWMR" || top.GetRows()[0].GetInspections() != 4 || top.GetRows()[0].GetPreviousYear() != 4 ||
+		top.GetRows()[0].GetVisits() != 3 || top.GetRows()[0].GetScanned() != 2 {
 		t.Fatalf("top enterprise %v", top.GetRows())
 	}
 	regions := build(t, s, report.Query{From: day("2026-01-01"), To: day("2026-12-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_REGION})
