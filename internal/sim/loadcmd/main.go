@@ -41,7 +41,7 @@ func run() int {
 	tokenFile := fs.String("token-file", os.Getenv("RUQI_TOKEN_FILE"), "file holding the administrator token, e.g. ruqi-data/admin.token (RUQI_TOKEN_FILE)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	noProgress := fs.Bool("no-progress", false, "no progress bar on stderr")
-	fs.StringVar(&cfg.Op, "op", cfg.Op, "operation: register or scan (report: not available, the server has no report RPC yet)")
+	fs.StringVar(&cfg.Op, "op", cfg.Op, "operation: register, scan or report")
 	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "concurrent clients")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long to run (0: until -n requests)")
 	fs.Int64Var(&cfg.N, "n", 0, "number of requests (0: until -duration)")
