@@ -10,6 +10,8 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 # Browser tests of the web pages drive Debian's headless Chromium.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# Without CJK fonts the screenshots show Chinese as empty boxes.
+fc-list 2>/dev/null | grep -qi "noto.*cjk" || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -110,17 +110,30 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		tlsOpts = append(tlsOpts, grpc.Creds(creds))
 	}
-	gs := grpc.NewServer(append(tlsOpts,
-		grpc.MaxRecvMsgSize(64<<20),
-		grpc.ChainUnaryInterceptor(recoverUnary, logUnary, auth.UnaryInterceptor(svc.LookupToken)),
-		grpc.ChainStreamInterceptor(auth.StreamInterceptor(svc.LookupToken)),
-	)...)
+	// Metrics come first in the chain so that they see the status the
+	// caller sees, including refusals by auth and recovered panics.
+	metrics := web.NewMetrics()
+	grpcOpts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(64 << 20),
+		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor, recoverUnary, logUnary, auth.UnaryInterceptor(svc.LookupToken)),
+		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor, auth.StreamInterceptor(svc.LookupToken)),
+	}
+	gs := grpc.NewServer(append(tlsOpts, grpcOpts...)...)
 	svc.Register(gs)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	httpSrv := &http.Server{Handler: web.Handler(svc.PublicKeys), ReadHeaderTimeout: 5 * time.Second}
+	// The web pages call the same API in process, through the same
+	// interceptors, with the signed-in user's token (no TLS: nothing
+	// leaves the process). Stopped after the HTTP server, by the defer.
+	webAPI, stopWebAPI, err := web.InProcess(svc.Register, grpcOpts...)
+	if err != nil {
+		return err
+	}
+	defer stopWebAPI()
+	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, Metrics: metrics, ClockLeeway: cfg.Limits.ClockLeeway}),
+		ReadHeaderTimeout: 5 * time.Second}
 
 	errc := make(chan error, 2)
 	go func() { errc <- gs.Serve(glis) }()

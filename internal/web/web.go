@@ -1,18 +1,54 @@
-// Package web serves ruqi over HTTP: the public keys as JSON for offline
-// verification, and health. The verify page and the 司法局 dashboard come
-// with issue 5.
+// Package web serves ruqi over HTTP: the verify page that an officer's QR
+// code opens on the enterprise's phone (/V/<TOKEN>), the 司法局's
+// supervision dashboard (/dashboard), the public keys as JSON for offline
+// verification, Prometheus metrics, and health.
+//
+// The pages hold no domain logic. They call the gRPC API in process (see
+// InProcess) with the signed-in user's own access token, so that the same
+// authentication, role table and object-level checks apply as to the CLI,
+// and they only turn the answers into HTML: server-rendered, escaped by
+// html/template, no JavaScript, no external assets, small enough for a slow
+// phone.
 package web
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
 	"encoding/json"
+	"html/template"
+	"log/slog"
 	"net/http"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // KeySource lists the public keys a verifier needs now.
 type KeySource func() []*ruqiv1.PublicKey
+
+// Config is what the web layer is given by the server.
+type Config struct {
+	// Keys feeds GET /keys.json.
+	Keys KeySource
+	// API is a client of the server's own gRPC API (InProcess). Without it
+	// only /keys.json, /healthz and /metrics are served.
+	API grpc.ClientConnInterface
+	// Metrics, when set, are served at GET /metrics.
+	Metrics *Metrics
+	// ClockLeeway is the server's tolerance at the edges of a window
+	// (-clock-leeway), so that the offline check before sign-in says what
+	// the registration check will say.
+	ClockLeeway time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
 
 // jsonKey is the published form of a key: a JWK-like object (RFC 8037 OKP)
 // so that ordinary JOSE/COSE tooling can read it.
@@ -28,25 +64,44 @@ type jsonKey struct {
 	VerifyUntil *time.Time `json:"verify_until,omitempty"`
 }
 
+// server holds the API clients the pages use.
+type server struct {
+	cfg  Config
+	now  func() time.Time
+	ent  ruqiv1.EnterpriseServiceClient
+	keys ruqiv1.KeyServiceClient
+	sup  ruqiv1.SupervisionServiceClient
+	rep  ruqiv1.ReportServiceClient
+}
+
+// callTimeout bounds each page's API calls: a page that cannot be answered
+// in this time is better shown as an error than left spinning on a phone.
+const callTimeout = 15 * time.Second
+
+// maxForm bounds a form body; the largest field is a 500-character reason.
+const maxForm = 16 << 10
+
 // Handler returns the HTTP handler.
-func Handler(keys KeySource) http.Handler {
+func Handler(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /keys.json", func(w http.ResponseWriter, r *http.Request) {
 		var out struct {
 			Keys []jsonKey `json:"keys"`
 		}
-		for _, k := range keys() {
-			jk := jsonKey{KeyID: k.GetKeyId(), KeyType: "OKP", Curve: "Ed25519", X: k.GetPublicKey(), Algorithm: k.GetAlgorithm(),
-				Status: k.GetStatus().String(), CreatedAt: k.GetCreatedAt().AsTime()}
-			if k.GetRetiredAt() != nil {
-				t := k.GetRetiredAt().AsTime()
-				jk.RetiredAt = &t
+		if cfg.Keys != nil {
+			for _, k := range cfg.Keys() {
+				jk := jsonKey{KeyID: k.GetKeyId(), KeyType: "OKP", Curve: "Ed25519", X: k.GetPublicKey(), Algorithm: k.GetAlgorithm(),
+					Status: k.GetStatus().String(), CreatedAt: k.GetCreatedAt().AsTime()}
+				if k.GetRetiredAt() != nil {
+					t := k.GetRetiredAt().AsTime()
+					jk.RetiredAt = &t
+				}
+				if k.GetVerifyUntil() != nil {
+					t := k.GetVerifyUntil().AsTime()
+					jk.VerifyUntil = &t
+				}
+				out.Keys = append(out.Keys, jk)
 			}
-			if k.GetVerifyUntil() != nil {
-				t := k.GetVerifyUntil().AsTime()
-				jk.VerifyUntil = &t
-			}
-			out.Keys = append(out.Keys, jk)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		// Short caching: a rotation must reach verifiers soon.
@@ -56,5 +111,190 @@ func Handler(keys KeySource) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
-	return mux
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics.Handler())
+	}
+	if cfg.API != nil {
+		s := &server{cfg: cfg, now: cfg.Now,
+			ent: ruqiv1.NewEnterpriseServiceClient(cfg.API), keys: ruqiv1.NewKeyServiceClient(cfg.API),
+			sup: ruqiv1.NewSupervisionServiceClient(cfg.API), rep: ruqiv1.NewReportServiceClient(cfg.API)}
+		if s.now == nil {
+			s.now = time.Now
+		}
+		mux.HandleFunc("GET /{$}", s.home)
+		mux.HandleFunc("GET /verify", s.lookup)
+		mux.HandleFunc("POST /signin", s.signIn)
+		mux.HandleFunc("POST /signout", s.signOut)
+		// The QR holds the URL in upper case (QR alphanumeric mode); a
+		// person typing it, or a scanner app that lowers it, gets /v/.
+		for _, p := range []string{"/V/", "/v/"} {
+			mux.HandleFunc("GET "+p+"{token}", s.verify)
+			mux.HandleFunc("POST "+p+"{token}/refuse", s.refuse)
+			mux.HandleFunc("POST "+p+"{token}/confirm", s.confirm)
+		}
+		mux.HandleFunc("GET /dashboard", s.dashboard)
+		mux.HandleFunc("POST /dashboard/signin", s.dashboardSignIn)
+		mux.HandleFunc("POST /dashboard/signout", s.dashboardSignOut)
+		mux.HandleFunc("POST /dashboard/leads/{id}", s.updateLead)
+		mux.HandleFunc("GET /dashboard/report.csv", s.reportCSV)
+	}
+	// Cross-site POSTs are refused by their Sec-Fetch-Site/Origin headers
+	// before any handler runs; the forms' CSRF tokens are the second line.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "拒绝跨站提交：请在本站页面上操作", http.StatusForbidden)
+	}))
+	return securityHeaders(cop.Handler(mux))
+}
+
+// securityHeaders are set on every answer. The CSP allows exactly the one
+// inline style sheet (by its hash) and nothing else: no scripts, no
+// external resources, forms posting only here, no framing (a verify page
+// in someone's frame could be used to trick a confirmation).
+func securityHeaders(h http.Handler) http.Handler {
+	csp := "default-src 'none'; style-src '" + styleHash + "'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		// The verify page's URL holds the code: never send it onwards.
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+//go:embed templates/*.html templates/style.css
+var templateFS embed.FS
+
+// style is the one style sheet, inlined into every page: one request per
+// page on a slow phone. Its hash goes into the CSP.
+var style = mustRead("templates/style.css")
+
+var styleHash = func() string {
+	sum := sha256.Sum256([]byte(style))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}()
+
+func mustRead(name string) string {
+	b, err := templateFS.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// pages are parsed once: each page is the layout plus its own content.
+var pages = func() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, name := range []string{"home", "verify", "result", "dashboard"} {
+		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return out
+}()
+
+// page is what every template gets: the layout's fields and the page's own.
+type page struct {
+	Title string
+	CSS   template.CSS
+	Wide  bool // the dashboard uses the width of a desk screen
+	Data  any
+}
+
+// render writes a page. It renders into a buffer first, so that a template
+// error becomes a clean 500 rather than half a page.
+func render(w http.ResponseWriter, code int, name, title string, data any) {
+	var buf bytes.Buffer
+	p := page{Title: title, CSS: template.CSS(style), Wide: name == "dashboard", Data: data}
+	if err := pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		slog.Error("web: render page", "page", name, "err", err)
+		http.Error(w, "页面生成失败，请稍后重试", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages show a signed-in user's data: no shared cache may keep them.
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = buf.WriteTo(w)
+}
+
+// banner is the verdict at the top of a page.
+type banner struct {
+	Class  string // ok (green), bad (red), wait (amber)
+	Icon   string
+	Title  string
+	Detail string
+}
+
+func okBanner(title, detail string) *banner {
+	return &banner{Class: "ok", Icon: "✓", Title: title, Detail: detail}
+}
+func badBanner(title, detail string) *banner {
+	return &banner{Class: "bad", Icon: "✗", Title: title, Detail: detail}
+}
+func waitBanner(title, detail string) *banner {
+	return &banner{Class: "wait", Icon: "?", Title: title, Detail: detail}
+}
+
+// resultData is a page that reports the outcome of one action.
+type resultData struct {
+	Banner *banner
+	Lines  []string
+	Back   string
+	BackTo string
+}
+
+// apiMessage is what a user is shown for a failed call: the service's own
+// Chinese message, which says what was wrong and what to do, except for
+// transport and internal failures, whose text is not for users.
+func apiMessage(err error) string {
+	st := status.Convert(err)
+	switch st.Code() {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		return "服务暂时不可用，请稍后重试。"
+	case codes.Internal, codes.Unknown, codes.DataLoss:
+		return "服务器内部错误，已记录，请稍后重试或联系管理员。"
+	case codes.Unimplemented:
+		return "服务暂未开通。"
+	}
+	return st.Message()
+}
+
+// httpStatus maps a call's failure to the page's status code.
+func httpStatus(err error) int {
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.OutOfRange:
+		return http.StatusBadRequest
+	case codes.Unauthenticated:
+		return http.StatusUnauthorized
+	case codes.PermissionDenied:
+		return http.StatusForbidden
+	case codes.NotFound:
+		return http.StatusNotFound
+	case codes.AlreadyExists, codes.FailedPrecondition, codes.Aborted:
+		return http.StatusConflict
+	case codes.ResourceExhausted:
+		return http.StatusTooManyRequests
+	case codes.Unimplemented, codes.Unavailable:
+		return http.StatusServiceUnavailable
+	case codes.DeadlineExceeded:
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusBadGateway
+}
+
+func (s *server) callContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), callTimeout)
+}
+
+// parseForm reads a bounded form body.
+func parseForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		render(w, http.StatusBadRequest, "result", "提交失败", resultData{
+			Banner: badBanner("提交失败", "表单内容过长或格式错误，请返回重试。"), Back: "/", BackTo: "返回首页"})
+		return false
+	}
+	return true
 }

@@ -1,0 +1,593 @@
+package web
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// filter is the dashboard's GET form: the report's period, region, agency
+// and grouping, and the leads' status.
+type filter struct {
+	From, To   string // "2026-01"; empty: the service's default
+	Region     string
+	Agency     string
+	Group      ruqiv1.GroupBy
+	Top        int32
+	LeadStatus ruqiv1.LeadStatus
+}
+
+type groupOption struct {
+	Key   string
+	Group ruqiv1.GroupBy
+	Label string
+}
+
+var groupOptions = []groupOption{
+	{"agency", ruqiv1.GroupBy_GROUP_BY_AGENCY, "执法部门"},
+	{"enterprise", ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, "企业（检查最多的前 N 家）"},
+	{"region", ruqiv1.GroupBy_GROUP_BY_REGION, "行政区划"},
+	{"month", ruqiv1.GroupBy_GROUP_BY_MONTH, "月份"},
+	{"year", ruqiv1.GroupBy_GROUP_BY_YEAR, "年份"},
+}
+
+var leadStatuses = map[ruqiv1.LeadStatus]string{
+	ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED:    "已接收",
+	ruqiv1.LeadStatus_LEAD_STATUS_CHECKING:    "核查中",
+	ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED:   "已整改",
+	ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED: "已移交纪委",
+	ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED:   "查无实据",
+}
+
+var leadKinds = map[ruqiv1.LeadKind]string{
+	ruqiv1.LeadKind_LEAD_KIND_REFUSAL:           "企业拒绝检查",
+	ruqiv1.LeadKind_LEAD_KIND_COMPLAINT:         "企业投诉",
+	ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION: "事后补录报备",
+	ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE:      "扫描到无效入企码",
+}
+
+var (
+	monthRE  = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
+	regionRE = regexp.MustCompile(`^\d{6}$`)
+	agencyRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+	leadRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+)
+
+// maxTop bounds the enterprise ranking.
+const maxTop = 500
+
+// parseFilter reads the form; problems are in Chinese, one per field. Only
+// the shape is checked here; whether the period makes sense and the region
+// is the supervisor's is for the service to say.
+func parseFilter(q url.Values) (filter, []string) {
+	f := filter{Group: ruqiv1.GroupBy_GROUP_BY_AGENCY}
+	var problems []string
+	f.From, f.To = strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
+	if f.From != "" && !monthRE.MatchString(f.From) {
+		problems = append(problems, "起始月份格式应为 2026-01")
+		f.From = ""
+	}
+	if f.To != "" && !monthRE.MatchString(f.To) {
+		problems = append(problems, "截止月份格式应为 2026-12")
+		f.To = ""
+	}
+	f.Region = strings.TrimSpace(q.Get("region"))
+	if f.Region != "" && !regionRE.MatchString(f.Region) {
+		problems = append(problems, "行政区划代码应为 6 位数字，如 510100")
+		f.Region = ""
+	}
+	f.Agency = strings.TrimSpace(q.Get("agency"))
+	if f.Agency != "" && !agencyRE.MatchString(f.Agency) {
+		problems = append(problems, "执法部门编号只能含字母、数字和 - _ .，如 AG-01")
+		f.Agency = ""
+	}
+	if g := q.Get("group"); g != "" {
+		found := false
+		for _, o := range groupOptions {
+			if o.Key == g {
+				f.Group, found = o.Group, true
+			}
+		}
+		if !found {
+			problems = append(problems, "分组方式无效：应为执法部门、企业、行政区划、月份或年份")
+		}
+	}
+	if t := strings.TrimSpace(q.Get("top")); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 1 || n > maxTop {
+			problems = append(problems, fmt.Sprintf("企业排名数应为 1 到 %d 之间的整数", maxTop))
+		} else {
+			f.Top = int32(n)
+		}
+	}
+	if st := q.Get("lead_status"); st != "" {
+		v, ok := ruqiv1.LeadStatus_value[st]
+		if !ok || v == 0 {
+			problems = append(problems, "线索状态无效")
+		} else {
+			f.LeadStatus = ruqiv1.LeadStatus(v)
+		}
+	}
+	return f, problems
+}
+
+// values is the canonical query of f, for links and the CSV export.
+func (f filter) values() url.Values {
+	v := url.Values{}
+	set := func(k, s string) {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	set("from", f.From)
+	set("to", f.To)
+	set("region", f.Region)
+	set("agency", f.Agency)
+	for _, o := range groupOptions {
+		if o.Group == f.Group {
+			set("group", o.Key)
+		}
+	}
+	if f.Top > 0 {
+		v.Set("top", strconv.Itoa(int(f.Top)))
+	}
+	if f.LeadStatus != 0 {
+		v.Set("lead_status", f.LeadStatus.String())
+	}
+	return v
+}
+
+func (f filter) request(g ruqiv1.GroupBy) *ruqiv1.GetFrequencyReportRequest {
+	return &ruqiv1.GetFrequencyReportRequest{FromMonth: f.From, ToMonth: f.To, GroupBy: g, RegionCode: f.Region, AgencyId: f.Agency, Top: f.Top}
+}
+
+func groupLabel(g ruqiv1.GroupBy) string {
+	for _, o := range groupOptions {
+		if o.Group == g {
+			return o.Label
+		}
+	}
+	return ""
+}
+
+// dashboardData is the dashboard page.
+type dashboardData struct {
+	SignedIn bool
+	SignIn   string
+	CSRF     string
+	Flash    string
+	Problems []string
+
+	Filter     filter
+	Groups     []optionData
+	Statuses   []optionData // lead status filter
+	MoveTo     []optionData // statuses a lead can be moved to
+	Query      string       // the filter's canonical query, for forms and links
+	CSVURL     string
+	Unavail    bool // ReportService answers Unimplemented
+	ReportErr  string
+	Report     *reportData
+	Leads      []leadData
+	LeadsErr   string
+	LeadsMore  int
+	LeadFilter string
+}
+
+type optionData struct {
+	Value, Label string
+	Selected     bool
+}
+
+type reportData struct {
+	Period      string
+	Region      string
+	GroupLabel  string
+	Stats       []statData
+	Rows        []rowData
+	Evaluations []evalData
+	LeadCounts  []statData
+	Bars        *barChart
+	Months      *monthChart
+}
+
+type statData struct {
+	Label, Value, Note string
+}
+
+type rowData struct {
+	Key, Label, Inspections, Previous, Change, Visits, Scanned, ScanRate string
+	Up, Down                                                             bool
+}
+
+type evalData struct {
+	Agency, Count, Overall, Certificate, Rights, Proper string
+}
+
+type leadData struct {
+	ID, Kind, Status, Enterprise, Inspection, Agency, Officer, Description, Occurred, Region string
+	Steps                                                                                    []stepData
+	Updated                                                                                  bool
+}
+
+type stepData struct {
+	Status, At, By, Note string
+}
+
+// maxLeadsShown keeps the page light; the status filter narrows the list.
+const maxLeadsShown = 200
+
+func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
+	sess := sessionToken(r, supervisorCookie)
+	if sess == "" {
+		render(w, http.StatusOK, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems[r.URL.Query().Get("signin")]})
+		return
+	}
+	s.renderDashboard(w, r, sess, r.URL.Query(), "", http.StatusOK)
+}
+
+// renderDashboard shows the report and the leads for the query q. flash is
+// an error from a lead update, shown above everything.
+func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess string, q url.Values, flash string, code int) {
+	f, problems := parseFilter(q)
+	d := dashboardData{SignedIn: true, CSRF: csrfToken(sess), Filter: f, Problems: problems}
+	d.Query = f.values().Encode()
+	d.CSVURL = "/dashboard/report.csv?" + d.Query
+	for _, o := range groupOptions {
+		d.Groups = append(d.Groups, optionData{Value: o.Key, Label: o.Label, Selected: o.Group == f.Group})
+	}
+	d.Statuses = append(d.Statuses, optionData{Value: "", Label: "全部状态", Selected: f.LeadStatus == 0})
+	for st := ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED; st <= ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED; st++ {
+		d.Statuses = append(d.Statuses, optionData{Value: st.String(), Label: leadStatuses[st], Selected: st == f.LeadStatus})
+		// Which moves are allowed is the service's lifecycle; the form
+		// offers every later status and shows the service's answer.
+		if st != ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED {
+			d.MoveTo = append(d.MoveTo, optionData{Value: st.String(), Label: leadStatuses[st]})
+		}
+	}
+	if flash != "" {
+		d.Problems = append([]string{flash}, d.Problems...)
+	}
+
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	ctx = as(ctx, sess)
+
+	leads, err := s.sup.ListLeads(ctx, &ruqiv1.ListLeadsRequest{Status: f.LeadStatus})
+	switch status.Code(err) {
+	case codes.OK:
+	case codes.Unauthenticated, codes.PermissionDenied:
+		clearSession(w, r, supervisorCookie)
+		problem := "expired"
+		if status.Code(err) == codes.PermissionDenied {
+			problem = "not-supervisor"
+		}
+		render(w, http.StatusUnauthorized, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems[problem]})
+		return
+	default:
+		d.LeadsErr = apiMessage(err)
+	}
+	updated := q.Get("updated")
+	for i, l := range leads.GetLeads() {
+		if i == maxLeadsShown {
+			d.LeadsMore = len(leads.GetLeads()) - maxLeadsShown
+			break
+		}
+		ld := leadOf(l)
+		if updated != "" && l.GetId() == updated {
+			ld.Updated = true
+			d.Flash = fmt.Sprintf("问题线索 %s 已更新为“%s”。", l.GetId(), ld.Status)
+		}
+		d.Leads = append(d.Leads, ld)
+	}
+
+	if len(problems) == 0 {
+		rep, err := s.rep.GetFrequencyReport(ctx, f.request(f.Group))
+		switch status.Code(err) {
+		case codes.OK:
+			// Show the period the service chose for empty fields, and
+			// export exactly that period.
+			if d.Filter.From == "" && d.Filter.To == "" {
+				d.Filter.From, d.Filter.To = rep.GetFromMonth(), rep.GetToMonth()
+				d.Query = d.Filter.values().Encode()
+				d.CSVURL = "/dashboard/report.csv?" + d.Query
+			}
+			d.Report = reportOf(rep)
+			d.Report.Bars = newBarChart("本期与上年同期检查次数（按"+groupLabel(rep.GetGroupBy())+"）", barRows(rep))
+			monthly := rep
+			if rep.GetGroupBy() != ruqiv1.GroupBy_GROUP_BY_MONTH {
+				monthly, err = s.rep.GetFrequencyReport(ctx, f.request(ruqiv1.GroupBy_GROUP_BY_MONTH))
+			}
+			if err == nil {
+				d.Report.Months = newMonthChart("逐月检查次数（柱：本期；线：上年同期）", monthPoints(monthly))
+			}
+		case codes.Unimplemented:
+			d.Unavail = true
+		default:
+			d.ReportErr = apiMessage(err)
+		}
+	}
+	if code == http.StatusOK && len(problems) > 0 {
+		code = http.StatusBadRequest
+	}
+	render(w, code, "dashboard", "司法局监督看板", d)
+}
+
+func pct(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
+
+func changeText(c float64, ok bool) string {
+	if !ok {
+		return "—"
+	}
+	return fmt.Sprintf("%+.1f%%", c*100)
+}
+
+func share(part, whole int64) string {
+	if whole == 0 {
+		return "—"
+	}
+	return pct(float64(part) / float64(whole))
+}
+
+func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
+	t := rep.GetTotals()
+	d := &reportData{Period: rep.GetFromMonth() + " 至 " + rep.GetToMonth(), Region: rep.GetRegionCode(), GroupLabel: groupLabel(rep.GetGroupBy())}
+	if d.Region == "" {
+		d.Region = "全部"
+	}
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	d.Stats = []statData{
+		{"检查次数", n(t.GetInspections()), fmt.Sprintf("上年同期 %d，同比 %s", t.GetPreviousYear(), changeText(t.GetChange(), t.GetHasChange()))},
+		{"入企次数", n(t.GetVisits()), "联合检查按一次计"},
+		{"减少入企", n(t.GetVisitsAvoided()), "综合查一次合并的报备"},
+		{"联合检查占比", pct(t.GetJointShare()), fmt.Sprintf("合并报备 %d", t.GetJoinedPlans())},
+		{"亮码率", pct(t.GetScanRate()), fmt.Sprintf("扫码核验通过 %d 次", t.GetScanned())},
+		{"企业拒绝检查", n(t.GetRefusals()), ""},
+		{"企业投诉", n(t.GetComplaints()), ""},
+		{"事后补录报备", n(t.GetLateRegistrations()), "紧急检查后补录"},
+		{"频次预警", n(t.GetFrequencyWarnings()), "超过日、周、月提醒线"},
+		{"连续无问题", n(t.GetNoFindingStreaks()), "同一人员连续三次未发现问题"},
+		{"超频次拒绝", n(t.GetCapsRefused()), "无事不扰：超过检查上限"},
+		{"重复报备拒绝", n(t.GetDuplicatesRefused()), "同一部门时段重叠"},
+	}
+	for _, r := range rep.GetRows() {
+		label := r.GetLabel()
+		if label == "" {
+			label = r.GetKey()
+		}
+		d.Rows = append(d.Rows, rowData{Key: r.GetKey(), Label: label, Inspections: n(r.GetInspections()), Previous: n(r.GetPreviousYear()),
+			Change: changeText(r.GetChange(), r.GetHasChange()), Up: r.GetHasChange() && r.GetChange() > 0, Down: r.GetHasChange() && r.GetChange() < 0,
+			Visits: n(r.GetVisits()), Scanned: n(r.GetScanned()), ScanRate: share(r.GetScanned(), r.GetInspections())})
+	}
+	for _, e := range rep.GetEvaluations() {
+		name := e.GetAgencyName()
+		if name == "" {
+			name = e.GetAgencyId()
+		}
+		d.Evaluations = append(d.Evaluations, evalData{Agency: name, Count: n(e.GetEvaluations()), Overall: fmt.Sprintf("%.2f", e.GetOverallAverage()),
+			Certificate: pct(e.GetCertificateShownShare()), Rights: pct(e.GetRightsExplainedShare()), Proper: pct(e.GetConductedProperlyShare())})
+	}
+	for _, l := range rep.GetLeads() {
+		d.LeadCounts = append(d.LeadCounts, statData{Label: leadStatuses[l.GetStatus()], Value: n(l.GetCount())})
+	}
+	return d
+}
+
+func barRows(rep *ruqiv1.GetFrequencyReportResponse) []chartRow {
+	var out []chartRow
+	for _, r := range rep.GetRows() {
+		label := r.GetLabel()
+		if label == "" {
+			label = r.GetKey()
+		}
+		out = append(out, chartRow{Label: label, Cur: r.GetInspections(), Prev: r.GetPreviousYear()})
+	}
+	return out
+}
+
+// monthPoints lays every month of the period on the axis, with zeros for
+// months without a row, so that a quiet month shows as a gap and not as
+// nothing.
+func monthPoints(rep *ruqiv1.GetFrequencyReportResponse) []monthPoint {
+	byKey := map[string]*ruqiv1.ReportRow{}
+	for _, r := range rep.GetRows() {
+		byKey[strings.ReplaceAll(r.GetKey(), "-", "")] = r
+	}
+	var from, to, y, m int
+	if _, err := fmt.Sscanf(rep.GetFromMonth(), "%d-%d", &y, &m); err != nil {
+		return nil
+	}
+	from = y*12 + m - 1
+	if _, err := fmt.Sscanf(rep.GetToMonth(), "%d-%d", &y, &m); err != nil {
+		return nil
+	}
+	to = y*12 + m - 1
+	if to < from || to-from > 240 {
+		return nil
+	}
+	multiYear := from/12 != to/12
+	var out []monthPoint
+	for i := from; i <= to; i++ {
+		y, m := i/12, i%12+1
+		p := monthPoint{Name: fmt.Sprintf("%d-%02d", y, m), Label: fmt.Sprintf("%d月", m)}
+		if multiYear {
+			p.Label = fmt.Sprintf("%02d/%d", y%100, m)
+		}
+		if r := byKey[fmt.Sprintf("%d%02d", y, m)]; r != nil {
+			p.Cur, p.Prev = r.GetInspections(), r.GetPreviousYear()
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func leadOf(l *ruqiv1.Lead) leadData {
+	d := leadData{ID: l.GetId(), Kind: leadKinds[l.GetKind()], Status: leadStatuses[l.GetStatus()], Enterprise: l.GetEnterpriseUscc(),
+		Inspection: l.GetInspectionId(), Agency: l.GetAgencyId(), Officer: l.GetOfficerId(), Description: l.GetDescription(),
+		Occurred: beijing(l.GetOccurredAt()), Region: l.GetRegionCode()}
+	if d.Officer == "" && l.GetOfficerClaimed() != "" {
+		d.Officer = "自称：" + l.GetOfficerClaimed()
+	}
+	if d.Occurred == "" {
+		d.Occurred = beijing(l.GetCreatedAt())
+	}
+	for _, st := range l.GetSteps() {
+		d.Steps = append(d.Steps, stepData{Status: leadStatuses[st.GetStatus()], At: beijing(st.GetAt()), By: st.GetBy(), Note: st.GetNote()})
+	}
+	return d
+}
+
+// maxNote bounds a lead update's note.
+const maxNote = 1000
+
+// updateLead moves a lead (SupervisionService.UpdateLead) and returns to
+// the dashboard as it was, or shows the service's refusal above it.
+func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	sess := sessionToken(r, supervisorCookie)
+	if sess == "" {
+		http.Redirect(w, r, "/dashboard?signin=expired", http.StatusSeeOther)
+		return
+	}
+	// back is the dashboard's query; reading it through parseFilter keeps
+	// only known fields.
+	backQ, _ := url.ParseQuery(r.PostFormValue("back"))
+	bf, _ := parseFilter(backQ)
+	back := bf.values()
+	if !validCSRF(sess, r.PostFormValue("csrf")) {
+		s.renderDashboard(w, r, sess, back, signInProblems["form"], http.StatusForbidden)
+		return
+	}
+	id := r.PathValue("id")
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	st := ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[r.PostFormValue("status")])
+	switch {
+	case !leadRE.MatchString(id):
+		s.renderDashboard(w, r, sess, back, "问题线索编号无效", http.StatusBadRequest)
+		return
+	case leadStatuses[st] == "":
+		s.renderDashboard(w, r, sess, back, "请选择线索的新状态", http.StatusBadRequest)
+		return
+	case note == "":
+		s.renderDashboard(w, r, sess, back, "请填写处理说明（例如核查经过、整改情况或移交文号）", http.StatusBadRequest)
+		return
+	case utf8.RuneCountInString(note) > maxNote:
+		s.renderDashboard(w, r, sess, back, fmt.Sprintf("处理说明最多 %d 个字", maxNote), http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	_, err := s.sup.UpdateLead(as(ctx, sess), &ruqiv1.UpdateLeadRequest{LeadId: id, Status: st, Note: note})
+	if err != nil {
+		s.renderDashboard(w, r, sess, back, "问题线索未更新："+apiMessage(err), httpStatus(err))
+		return
+	}
+	back.Set("updated", id)
+	http.Redirect(w, r, "/dashboard?"+back.Encode()+"#leads", http.StatusSeeOther)
+}
+
+// dashboardSignIn signs a supervisor in. The token is tried on
+// SupervisionService.ListLeads, which only supervisors and administrators
+// may call, as the dashboard itself will.
+func (s *server) dashboardSignIn(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	fail := func(problem string) {
+		http.Redirect(w, r, "/dashboard?signin="+url.QueryEscape(problem), http.StatusSeeOther)
+	}
+	tok, problem := cleanToken(r.PostFormValue("token"))
+	if problem != "" {
+		fail(problem)
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	_, err := s.sup.ListLeads(as(ctx, tok), &ruqiv1.ListLeadsRequest{Status: ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED})
+	switch status.Code(err) {
+	case codes.OK:
+		setSession(w, r, supervisorCookie, tok)
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+	case codes.Unauthenticated:
+		fail("invalid")
+	case codes.PermissionDenied:
+		fail("not-supervisor")
+	default:
+		fail("unavailable")
+	}
+}
+
+func (s *server) dashboardSignOut(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	if sess := sessionToken(r, supervisorCookie); sess != "" && !validCSRF(sess, r.PostFormValue("csrf")) {
+		s.renderDashboard(w, r, sess, url.Values{}, signInProblems["form"], http.StatusForbidden)
+		return
+	}
+	clearSession(w, r, supervisorCookie)
+	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+}
+
+// reportCSV exports the report the dashboard shows as CSV: UTF-8 with a
+// byte-order mark, which is what makes Excel read the Chinese correctly.
+func (s *server) reportCSV(w http.ResponseWriter, r *http.Request) {
+	sess := sessionToken(r, supervisorCookie)
+	if sess == "" {
+		http.Error(w, "请先登录司法局监督看板（/dashboard）再导出报表", http.StatusUnauthorized)
+		return
+	}
+	f, problems := parseFilter(r.URL.Query())
+	if len(problems) > 0 {
+		http.Error(w, "筛选条件有误："+strings.Join(problems, "；"), http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	rep, err := s.rep.GetFrequencyReport(as(ctx, sess), f.request(f.Group))
+	if err != nil {
+		msg := apiMessage(err)
+		if status.Code(err) == codes.Unimplemented {
+			msg = "报表服务暂不可用，暂时无法导出"
+		}
+		http.Error(w, msg, httpStatus(err))
+		return
+	}
+	name := fmt.Sprintf("ruqi-report-%s_%s-%s.csv", rep.GetFromMonth(), rep.GetToMonth(), strings.ToLower(strings.TrimPrefix(rep.GetGroupBy().String(), "GROUP_BY_")))
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("\uFEFF"))
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"分组（" + groupLabel(rep.GetGroupBy()) + "）", "名称", "检查次数", "上年同期", "同比", "入企次数", "扫码核验次数", "亮码率"})
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	for _, row := range rep.GetRows() {
+		_ = cw.Write([]string{cell(row.GetKey()), cell(row.GetLabel()), n(row.GetInspections()), n(row.GetPreviousYear()),
+			changeText(row.GetChange(), row.GetHasChange()), n(row.GetVisits()), n(row.GetScanned()), share(row.GetScanned(), row.GetInspections())})
+	}
+	t := rep.GetTotals()
+	_ = cw.Write([]string{"合计", rep.GetFromMonth() + " 至 " + rep.GetToMonth(), n(t.GetInspections()), n(t.GetPreviousYear()),
+		changeText(t.GetChange(), t.GetHasChange()), n(t.GetVisits()), n(t.GetScanned()), pct(t.GetScanRate())})
+	cw.Flush()
+}
+
+// cell defuses CSV formula injection: a name from the directory that
+// starts like a formula is written as text, not run by the spreadsheet.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,133 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+)
+
+// Sign-in keeps the access token itself in an HttpOnly cookie, not an
+// opaque session id mapped to it in memory:
+//
+//   - the token is already the credential the user holds (the CLI's
+//     token); the cookie adds no new secret, and revoking the token
+//     (ruqi admin token revoke) ends every web sign-in with it on the next
+//     page, because each page calls the API with it;
+//   - the server keeps no session state, so a restart or a deploy does not
+//     sign out every enterprise's phone, and several replicas behind a load
+//     balancer need no sticky sessions or shared session store;
+//   - what an opaque id would add (ending one browser's session alone) does
+//     not outweigh that: sign-out deletes the cookie, and a lost phone is
+//     handled by revoking its token.
+//
+// The cookie is HttpOnly (no script can read it; the pages have none),
+// Secure when the request came over TLS, and SameSite: Lax for the
+// enterprise, because the verify page is opened by a link from the camera
+// or a chat app and Strict would drop the cookie on that first navigation;
+// Strict for the 司法局, whose dashboard is never reached from another site.
+const (
+	enterpriseCookie = "ruqi_enterprise"
+	supervisorCookie = "ruqi_supervisor"
+
+	enterpriseMaxAge = 30 * 24 * time.Hour // a phone stays signed in for a month
+	supervisorMaxAge = 12 * time.Hour      // a working day at a shared desk
+)
+
+// maxTokenLen bounds what is accepted as a token: real ones are 55 bytes.
+const maxTokenLen = 128
+
+// cleanToken trims what was pasted and checks its shape, so that a wrong
+// paste gets a clear answer without a call; the problem is a key of
+// signInProblems. Whether the token is valid is for the server to say.
+func cleanToken(s string) (token, problem string) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "Bearer ")
+	switch {
+	case s == "":
+		return "", "empty"
+	case len(s) > maxTokenLen || !strings.HasPrefix(s, "rq_"):
+		return "", "format"
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return "", "format"
+		}
+	}
+	return s, ""
+}
+
+// signInProblems are the messages a failed sign-in can show. The sign-in
+// redirects back with only the key (?signin=format), so that no text from
+// the request is ever reflected into a page.
+var signInProblems = map[string]string{
+	"empty":          "请粘贴管理员签发的访问令牌（与命令行工具使用的令牌相同，以 rq_ 开头）。",
+	"format":         "令牌格式不对：访问令牌以 rq_ 开头，只含字母、数字和下划线。请完整粘贴管理员签发的令牌。",
+	"invalid":        "令牌无效或已被吊销，请向管理员重新申请。",
+	"not-enterprise": "此令牌不是企业令牌。核验页面只供被检查的企业登录；执法人员请使用命令行工具。",
+	"not-supervisor": "此令牌不是司法局监督人员或系统管理员的令牌，不能查看监督看板。",
+	"unavailable":    "暂时无法核对令牌，请稍后重试。",
+	"expired":        "登录已失效（令牌已被吊销或不再有效），请重新登录。",
+	"form":           "表单已失效，请刷新页面后重试。",
+}
+
+// sessionToken returns the token kept in the named cookie, or "".
+func sessionToken(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	tok, bad := cleanToken(c.Value)
+	if bad != "" {
+		return ""
+	}
+	return tok
+}
+
+func setSession(w http.ResponseWriter, r *http.Request, name, token string) {
+	c := &http.Cookie{Name: name, Value: token, Path: "/", HttpOnly: true, Secure: r.TLS != nil}
+	switch name {
+	case enterpriseCookie:
+		c.SameSite, c.MaxAge = http.SameSiteLaxMode, int(enterpriseMaxAge.Seconds())
+	default:
+		// Path /dashboard: the supervisor's token is not sent with requests
+		// for the verify pages.
+		c.SameSite, c.MaxAge, c.Path = http.SameSiteStrictMode, int(supervisorMaxAge.Seconds()), "/dashboard"
+	}
+	http.SetCookie(w, c)
+}
+
+func clearSession(w http.ResponseWriter, r *http.Request, name string) {
+	path := "/"
+	if name == supervisorCookie {
+		path = "/dashboard"
+	}
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+// csrfToken is the form token for a signed-in user: an HMAC keyed by the
+// session's token. It needs no server state (any replica, any restart
+// checks it), a page from another site cannot compute it without the
+// token, and the page shows only the HMAC, never the token. It is the
+// second line: http.CrossOriginProtection already refuses cross-site POSTs
+// by their Sec-Fetch-Site and Origin headers.
+func csrfToken(session string) string {
+	mac := hmac.New(sha256.New, []byte(session))
+	mac.Write([]byte("ruqi web form v1"))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func validCSRF(session, got string) bool {
+	return session != "" && hmac.Equal([]byte(csrfToken(session)), []byte(got))
+}
+
+// as returns ctx carrying the user's token as gRPC metadata, as the CLI
+// sends it.
+func as(ctx context.Context, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+}

@@ -1,0 +1,497 @@
+package web
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// maxReason bounds a refusal's reason: enough for a paragraph.
+const maxReason = 500
+
+// verifyData is the verify page.
+type verifyData struct {
+	Token    string // canonical (upper case), for the forms' actions
+	Banner   *banner
+	SignedIn bool
+	CSRF     string
+	// SignIn is a problem with the last sign-in, or a signed-out session.
+	SignIn string
+	// CheckIn says that the check-in was recorded, first or repeat.
+	CheckIn string
+	Valid   bool
+	Insp    *inspectionData
+	Offline *offlineData
+	Notice  string // something the page could not do, e.g. the keys
+}
+
+type inspectionData struct {
+	ID       string
+	JointID  string
+	Agencies []agencyData
+	Officers []officerData
+	Items    []itemData
+	Window   string
+	Type     string
+	Reason   string
+	State    string
+	Late     bool
+	Results  []string
+}
+
+type agencyData struct {
+	Name, ID string
+	Lead     bool
+}
+
+type officerData struct {
+	Name, Agency, Certificate, Status, ValidUntil string
+	Valid                                         bool
+}
+
+type itemData struct {
+	Name, Basis, Domain, Agencies string
+}
+
+// offlineData is what the signature alone says, before sign-in.
+type offlineData struct {
+	Genuine      bool
+	Signature    string
+	InWindow     bool
+	Timing       string
+	Window       string
+	InspectionID string
+	OfficerID    string
+	Certificate  string
+	USCC         string
+}
+
+// verdictTitles are the banner's short words for each verdict; the
+// service's message below them says what it means and what to do.
+var verdictTitles = map[ruqiv1.Verdict]string{
+	ruqiv1.Verdict_VERDICT_VALID:               "有效：已报备的检查",
+	ruqiv1.Verdict_VERDICT_BAD_SIGNATURE:       "无效：入企码被伪造或篡改",
+	ruqiv1.Verdict_VERDICT_UNKNOWN_KEY:         "无效：不是本系统签发的入企码",
+	ruqiv1.Verdict_VERDICT_NOT_YET_VALID:       "无效：未到检查时段",
+	ruqiv1.Verdict_VERDICT_EXPIRED:             "无效：入企码已过期",
+	ruqiv1.Verdict_VERDICT_CANCELLED:           "无效：检查已被撤销",
+	ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE:    "无效：不是本企业的检查",
+	ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID: "无效：执法证无效",
+	ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:  "无效：无此报备记录",
+}
+
+var inspectionTypes = map[ruqiv1.InspectionType]string{
+	ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE: "日常检查",
+	ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM:  "双随机抽查",
+	ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL: "专项检查",
+	ruqiv1.InspectionType_INSPECTION_TYPE_CASE:    "个案检查",
+}
+
+var inspectionStates = map[ruqiv1.InspectionState]string{
+	ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED: "已报备",
+	ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:  "已撤销",
+	ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:  "已办结",
+}
+
+var certificateStates = map[ruqiv1.CertificateStatus]string{
+	ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE:    "在用",
+	ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED: "暂扣",
+	ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED:   "注销",
+}
+
+// beijing formats a time for the page: Beijing time, to the minute.
+func beijing(ts *timestamppb.Timestamp) string {
+	if ts == nil {
+		return ""
+	}
+	return domain.FormatTime(ts.AsTime())
+}
+
+func window(from, to time.Time) string {
+	return domain.FormatTime(from) + " 至 " + domain.FormatTime(to) + "（北京时间）"
+}
+
+// verify is the page the QR opens. Signed in as an enterprise it scans the
+// code through EnterpriseService.ScanCode, which records the check-in on a
+// valid code; signed out it states what the signature alone can say.
+//
+// A GET that records something is deliberate: opening the QR link is the
+// scan (扫码即核验). It is harmless to repeat (a repeat scan is the same
+// check-in), and another site cannot make a signed-in phone do it in the
+// background, because the SameSite=Lax cookie is sent only with a
+// top-level navigation, which the person sees.
+func (s *server) verify(w http.ResponseWriter, r *http.Request) {
+	tok := strings.ToUpper(r.PathValue("token"))
+	d := verifyData{Token: tok, SignIn: signInProblems[r.URL.Query().Get("signin")]}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+
+	sess := sessionToken(r, enterpriseCookie)
+	if sess == "" {
+		s.renderOffline(w, ctx, d)
+		return
+	}
+	resp, err := s.ent.ScanCode(as(ctx, sess), &ruqiv1.ScanCodeRequest{Code: tok})
+	switch status.Code(err) {
+	case codes.OK:
+	case codes.Unauthenticated, codes.PermissionDenied:
+		// The token was revoked since sign-in (or is not an enterprise's):
+		// sign out and fall back to what can be said without one.
+		clearSession(w, r, enterpriseCookie)
+		d.SignIn = signInProblems["expired"]
+		if status.Code(err) == codes.PermissionDenied {
+			d.SignIn = signInProblems["not-enterprise"]
+		}
+		s.renderOffline(w, ctx, d)
+		return
+	case codes.InvalidArgument:
+		d.SignedIn, d.CSRF = true, csrfToken(sess)
+		d.Banner = badBanner("无效：不是入企码", apiMessage(err)+" 企业有权拒绝检查。")
+		render(w, http.StatusBadRequest, "verify", "入企码核验", d)
+		return
+	default:
+		render(w, httpStatus(err), "result", "核验失败", resultData{
+			Banner: waitBanner("暂时无法核验", apiMessage(err)), Back: "/V/" + tok, BackTo: "重新核验"})
+		return
+	}
+	d.SignedIn, d.CSRF = true, csrfToken(sess)
+	d.Valid = resp.GetVerdict() == ruqiv1.Verdict_VERDICT_VALID
+	title := verdictTitles[resp.GetVerdict()]
+	if title == "" {
+		title = "无效"
+	}
+	if d.Valid {
+		d.Banner = okBanner(title, resp.GetMessage())
+		at := beijing(resp.GetCheckedInAt())
+		if resp.GetFirstCheckIn() {
+			d.CheckIn = "已核验并记录入企签到：首次扫码，签到时间 " + at + "（北京时间）。"
+		} else {
+			d.CheckIn = "已核验并记录入企签到：此码已于 " + at + "（北京时间）签到，本次为重复扫码，不重复计次。"
+		}
+	} else {
+		d.Banner = badBanner(title, resp.GetMessage())
+	}
+	if v := resp.GetInspection(); v != nil {
+		d.Insp = inspectionOf(v)
+	}
+	render(w, http.StatusOK, "verify", "入企码核验", d)
+}
+
+// inspectionOf turns the scan's view into the page's words. The service
+// already orders agencies lead first and merges the joint checklist.
+func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
+	d := &inspectionData{ID: v.GetInspectionId(), JointID: v.GetJointInspectionId(),
+		Window: window(v.GetWindowStart().AsTime(), v.GetWindowEnd().AsTime()),
+		Type:   inspectionTypes[v.GetType()], Reason: v.GetReason(), State: inspectionStates[v.GetState()], Late: v.GetLate()}
+	if len(v.GetInspectionIds()) > 1 {
+		d.ID = strings.Join(v.GetInspectionIds(), "、")
+	}
+	names := map[string]string{}
+	for i, a := range v.GetAgencies() {
+		names[a.GetId()] = a.GetName()
+		lead := a.GetId() == v.GetLeadAgencyId() || (v.GetLeadAgencyId() == "" && i == 0)
+		d.Agencies = append(d.Agencies, agencyData{Name: a.GetName(), ID: a.GetId(), Lead: lead && len(v.GetAgencies()) > 1})
+	}
+	nameOf := func(id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return id
+	}
+	for _, o := range v.GetOfficers() {
+		st := certificateStates[o.GetCertificateStatus()]
+		if st == "" {
+			st = "状态未知"
+		}
+		od := officerData{Name: o.GetName(), Agency: nameOf(o.GetAgencyId()), Certificate: o.GetCertificateNumber(), Valid: o.GetCertificateValid()}
+		if o.GetCertificateValidUntil() != nil {
+			od.ValidUntil = o.GetCertificateValidUntil().AsTime().In(domain.Shanghai).Format("2006-01-02")
+		}
+		if od.Valid {
+			od.Status = "执法证有效"
+		} else {
+			od.Status = "执法证无效（" + st + "）"
+		}
+		d.Officers = append(d.Officers, od)
+	}
+	for _, it := range v.GetCheckItems() {
+		basis := it.GetLegalBasis().GetLaw()
+		if a := it.GetLegalBasis().GetArticle(); a != "" {
+			basis += " " + a
+		}
+		var ags []string
+		for _, id := range it.GetAgencyIds() {
+			ags = append(ags, nameOf(id))
+		}
+		if len(ags) == 0 {
+			ags = append(ags, nameOf(it.GetAgencyId()))
+		}
+		d.Items = append(d.Items, itemData{Name: it.GetName(), Basis: basis, Domain: it.GetDomain(), Agencies: strings.Join(ags, "、")})
+	}
+	for _, res := range v.GetResults() {
+		line := nameOf(res.GetAgencyId()) + "：" + res.GetSummary()
+		if res.GetSummary() == "" {
+			line = nameOf(res.GetAgencyId()) + "：已录入检查结果"
+		}
+		d.Results = append(d.Results, line)
+	}
+	return d
+}
+
+// renderOffline shows the page for someone not signed in: the sign-in
+// form, and what the signature alone says, clearly marked as not yet
+// checked against the registration.
+func (s *server) renderOffline(w http.ResponseWriter, ctx context.Context, d verifyData) {
+	off, err := s.offline(ctx, d.Token)
+	httpCode := http.StatusOK
+	switch {
+	case errors.Is(err, code.ErrMalformed):
+		d.Banner = badBanner("无效：不是入企码", "这不是本系统的入企码（无法解析）。企业有权拒绝检查。")
+		httpCode = http.StatusBadRequest
+	case err != nil:
+		d.Banner = waitBanner("尚未核验", "登录后核验此入企码。")
+		d.Notice = "暂时无法读取签名公钥，离线核验未进行：" + apiMessage(err)
+	case !off.Genuine:
+		d.Banner = badBanner("无效："+off.Signature, "此入企码的签名不符，不是本系统签发的有效入企码。企业有权拒绝检查。")
+		d.Offline = &off
+	case !off.InWindow:
+		d.Banner = badBanner("无效："+off.Timing, "签名真实，但当前不在报备的检查时段内。企业有权拒绝检查。")
+		d.Offline = &off
+	default:
+		d.Banner = waitBanner("签名真实，尚未核对报备", "请登录企业账号完成核验：是否已报备、是否为本企业的检查、执法证是否有效。")
+		d.Offline = &off
+	}
+	render(w, httpCode, "verify", "入企码核验", d)
+}
+
+// offline checks the signature with the server's published keys
+// (KeyService.ListPublicKeys, the same keys as /keys.json) and the window
+// against the clock, as `ruqi company scan --offline` does. It trusts
+// nothing else the code claims.
+func (s *server) offline(ctx context.Context, tok string) (offlineData, error) {
+	msg, err := code.DecodeToken(tok)
+	if err != nil {
+		return offlineData{}, err
+	}
+	resp, err := s.keys.ListPublicKeys(ctx, &ruqiv1.ListPublicKeysRequest{})
+	if err != nil {
+		return offlineData{}, err
+	}
+	pubs := map[string]ed25519.PublicKey{}
+	for _, k := range resp.GetKeys() {
+		if len(k.GetPublicKey()) == ed25519.PublicKeySize && code.KeyID(k.GetPublicKey()) == k.GetKeyId() {
+			pubs[k.GetKeyId()] = k.GetPublicKey()
+		}
+	}
+	_, c, err := code.Verify(msg, func(kid string) (ed25519.PublicKey, bool) { p, ok := pubs[kid]; return p, ok })
+	var d offlineData
+	switch {
+	case err == nil:
+		d.Genuine, d.Signature = true, "签名真实：由本系统签发"
+	case errors.Is(err, code.ErrBadSignature):
+		d.Signature = "签名无效（伪造或被篡改）"
+		return d, nil
+	case errors.Is(err, code.ErrUnknownKey):
+		d.Signature = "签名密钥未知（不是本系统签发，或已过期很久）"
+		return d, nil
+	default:
+		return d, err
+	}
+	now := s.now()
+	d.Window = window(c.NotBefore, c.Expiry)
+	d.InspectionID, d.OfficerID, d.Certificate, d.USCC = c.InspectionID, c.OfficerID, c.CertificateNumber, c.EnterpriseUSCC
+	switch {
+	case now.Before(c.NotBefore.Add(-s.cfg.ClockLeeway)):
+		d.Timing = "未到检查时段"
+	case now.After(c.Expiry.Add(s.cfg.ClockLeeway)):
+		d.Timing = "已超出检查时段（入企码已过期）"
+	default:
+		d.InWindow, d.Timing = true, "当前在检查时段内"
+	}
+	return d, nil
+}
+
+// refuse records the enterprise's refusal (企业有权拒绝检查) through
+// EnterpriseService.RefuseInspection, naming the inspection by the code
+// shown; the service decides what the code proves.
+func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
+	tok := strings.ToUpper(r.PathValue("token"))
+	back := "/V/" + tok
+	sess, ok := s.enterpriseForm(w, r, back)
+	if !ok {
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	switch {
+	case reason == "":
+		render(w, http.StatusBadRequest, "result", "请填写理由", resultData{
+			Banner: badBanner("未提交：请填写拒绝检查的理由", "例如：未出示入企码、入企码核验未通过、检查事项不在清单内。"), Back: back, BackTo: "返回核验页面"})
+		return
+	case utf8.RuneCountInString(reason) > maxReason:
+		render(w, http.StatusBadRequest, "result", "理由过长", resultData{
+			Banner: badBanner("未提交：理由过长", fmt.Sprintf("拒绝检查的理由最多 %d 个字，请精简后重试。", maxReason)), Back: back, BackTo: "返回核验页面"})
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	resp, err := s.ent.RefuseInspection(as(ctx, sess), &ruqiv1.RefuseInspectionRequest{Code: tok, Reason: reason})
+	if err != nil {
+		render(w, httpStatus(err), "result", "拒绝未记录", resultData{
+			Banner: badBanner("拒绝检查未能记录", apiMessage(err)), Back: back, BackTo: "返回核验页面"})
+		return
+	}
+	d := resultData{Banner: badBanner("已拒绝检查", resp.GetMessage()), Back: back, BackTo: "返回核验页面"}
+	if resp.GetAdvisory() {
+		d.Banner = waitBanner("已记录拒绝（试运行阶段，仅作提示）", resp.GetMessage())
+	}
+	d.Lines = append(d.Lines, "拒绝理由："+reason)
+	if resp.GetLeadId() != "" {
+		d.Lines = append(d.Lines, "问题线索编号："+resp.GetLeadId()+"（司法局可据此跟进）")
+	}
+	render(w, http.StatusOK, "result", "已拒绝检查", d)
+}
+
+// confirm acknowledges the check-in. It calls no RPC on purpose: the
+// check-in was recorded by ScanCode when this page was opened (a valid
+// scan is the record of entry, 全程留痕), and scanning again would only
+// count a repeat. The POST and its CSRF token make the confirmation a
+// deliberate act of the signed-in enterprise, not of a link.
+func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
+	tok := strings.ToUpper(r.PathValue("token"))
+	back := "/V/" + tok
+	if _, ok := s.enterpriseForm(w, r, back); !ok {
+		return
+	}
+	render(w, http.StatusOK, "result", "已确认入企", resultData{
+		Banner: okBanner("已确认入企", "入企签到已在扫码核验时记录，检查可以开始。"),
+		Lines: []string{"检查结束后，执法部门录入结果，企业可在系统中查看并进行评价。",
+			"如检查中出现与报备不符的事项，可随时返回核验页面拒绝检查。"},
+		Back: back, BackTo: "返回核验页面"})
+}
+
+// enterpriseForm checks a POST from the verify page: signed in as an
+// enterprise, with this session's CSRF token.
+func (s *server) enterpriseForm(w http.ResponseWriter, r *http.Request, back string) (string, bool) {
+	if !parseForm(w, r) {
+		return "", false
+	}
+	sess := sessionToken(r, enterpriseCookie)
+	if sess == "" {
+		http.Redirect(w, r, back+"?signin=expired", http.StatusSeeOther)
+		return "", false
+	}
+	if !validCSRF(sess, r.PostFormValue("csrf")) {
+		render(w, http.StatusForbidden, "result", "表单已失效", resultData{
+			Banner: badBanner("未提交：表单已失效", signInProblems["form"]), Back: back, BackTo: "返回核验页面"})
+		return "", false
+	}
+	return sess, true
+}
+
+// verifyPath matches where the enterprise's sign-in may return to: a
+// verify page, or the home page. Anything else is not followed, so the
+// form cannot be made into an open redirect.
+var verifyPath = regexp.MustCompile(`^/[Vv]/[A-Za-z2-7]+$`)
+
+func safeNext(next string) string {
+	if len(next) <= 8192 && verifyPath.MatchString(next) {
+		return next
+	}
+	return "/"
+}
+
+// signIn signs an enterprise in with its access token. The token is tried
+// on EnterpriseService.ListInspections, which only enterprises may call:
+// the server, not this page, decides what the token is.
+func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	next := safeNext(r.PostFormValue("next"))
+	fail := func(problem string) {
+		http.Redirect(w, r, next+"?signin="+url.QueryEscape(problem), http.StatusSeeOther)
+	}
+	tok, problem := cleanToken(r.PostFormValue("token"))
+	if problem != "" {
+		fail(problem)
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	_, err := s.ent.ListInspections(as(ctx, tok), &ruqiv1.ListInspectionsRequest{})
+	switch status.Code(err) {
+	case codes.OK:
+		setSession(w, r, enterpriseCookie, tok)
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	case codes.Unauthenticated:
+		fail("invalid")
+	case codes.PermissionDenied:
+		fail("not-enterprise")
+	default:
+		fail("unavailable")
+	}
+}
+
+func (s *server) signOut(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	next := safeNext(r.PostFormValue("next"))
+	if sess := sessionToken(r, enterpriseCookie); sess != "" && !validCSRF(sess, r.PostFormValue("csrf")) {
+		render(w, http.StatusForbidden, "result", "表单已失效", resultData{
+			Banner: badBanner("未退出：表单已失效", signInProblems["form"]), Back: next, BackTo: "返回"})
+		return
+	}
+	clearSession(w, r, enterpriseCookie)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// homeData is the start page: paste a code, sign in.
+type homeData struct {
+	SignedIn bool
+	CSRF     string
+	SignIn   string
+	Problem  string
+	Code     string
+}
+
+func (s *server) home(w http.ResponseWriter, r *http.Request) {
+	d := homeData{SignIn: signInProblems[r.URL.Query().Get("signin")]}
+	if sess := sessionToken(r, enterpriseCookie); sess != "" {
+		d.SignedIn, d.CSRF = true, csrfToken(sess)
+	}
+	render(w, http.StatusOK, "home", "扫码入企 · 入企码核验", d)
+}
+
+// lookup takes a pasted code or QR URL and opens its verify page.
+func (s *server) lookup(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("code")
+	tok, err := code.ExtractToken(raw)
+	if err != nil {
+		d := homeData{Problem: "无法识别：" + err.Error() + "。请粘贴二维码中的网址或入企码。"}
+		if utf8.RuneCountInString(raw) <= 200 {
+			d.Code = raw
+		}
+		if sess := sessionToken(r, enterpriseCookie); sess != "" {
+			d.SignedIn, d.CSRF = true, csrfToken(sess)
+		}
+		render(w, http.StatusBadRequest, "home", "扫码入企 · 入企码核验", d)
+		return
+	}
+	http.Redirect(w, r, "/V/"+tok, http.StatusSeeOther)
+}

@@ -1,0 +1,415 @@
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/coord/local"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/service"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// fixture is the real service behind the web handler, in process, as
+// serve.Run assembles it: bbolt, the service, the auth interceptor, the
+// metrics. The pages are exercised over HTTP without a browser here; the
+// browser tests are in internal/webtest.
+type fixture struct {
+	t       *testing.T
+	h       http.Handler
+	api     grpc.ClientConnInterface
+	admin   string
+	ent     string // enterprise token, for entUSCC
+	entUSCC string
+	sup     string // supervisor token, 510000
+	officer string // an officer of AG-01
+	code    *ruqiv1.InspectionCode
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc, err := service.New(ctx, st, service.Config{Limits: domain.DefaultLimits(), PublicURL: "http://ruqi.test"},
+		func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	admin, _, _, err := auth.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.EnsureAdminToken(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics()
+	api, stop, err := InProcess(svc.Register,
+		grpc.ChainUnaryInterceptor(m.UnaryServerInterceptor, auth.UnaryInterceptor(svc.LookupToken)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	f := &fixture{t: t, api: api, admin: admin,
+		h: Handler(Config{Keys: svc.PublicKeys, API: api, Metrics: m, ClockLeeway: 2 * time.Minute})}
+
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sample", "directory.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dir ruqiv1.Directory
+	if err := protojson.Unmarshal(b, &dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ruqiv1.NewDirectoryServiceClient(api).ImportDirectory(as(ctx, admin), &ruqiv1.ImportDirectoryRequest{Directory: &dir}); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range dir.GetEnterprises() {
+		if e.GetCreditGrade() != ruqiv1.CreditGrade_CREDIT_GRADE_A {
+			f.entUSCC = e.GetUscc()
+			break
+		}
+	}
+	f.ent = f.issue(ruqiv1.Role_ROLE_ENTERPRISE, f.entUSCC)
+	f.sup = f.issue(ruqiv1.Role_ROLE_SUPERVISOR, "510000")
+	f.officer = f.issue(ruqiv1.Role_ROLE_OFFICER, "O-0001")
+	now := time.Now()
+	resp, err := ruqiv1.NewInspectionServiceClient(api).RegisterInspection(as(ctx, f.officer), &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: f.entUSCC, CheckItemIds: []string{"CI-0001", "CI-0004"}, OfficerIds: []string{"O-0001", "O-0010"},
+		WindowStart: timestamppb.New(now), WindowEnd: timestamppb.New(now.Add(4 * time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "单元测试 <b>检查</b>",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.code = resp.GetCodes()[0]
+	return f
+}
+
+func (f *fixture) issue(role ruqiv1.Role, subject string) string {
+	f.t.Helper()
+	resp, err := ruqiv1.NewAdminServiceClient(f.api).IssueAccessToken(as(context.Background(), f.admin), &ruqiv1.IssueAccessTokenRequest{Role: role, Subject: subject})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return resp.GetToken()
+}
+
+// do sends a request with the given cookies; forms are same-origin.
+func (f *fixture) do(method, target string, form url.Values, cookies ...*http.Cookie) *http.Response {
+	f.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	r := httptest.NewRequest(method, target, body)
+	if form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	return w.Result()
+}
+
+func readBody(t *testing.T, r *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func path(u string) string {
+	i := strings.Index(u, "/V/")
+	return u[i:]
+}
+
+func cookieOf(t *testing.T, r *http.Response, name string) *http.Cookie {
+	t.Helper()
+	for _, c := range r.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no cookie %s in %v", name, r.Header)
+	return nil
+}
+
+func TestKeysHealthMetrics(t *testing.T) {
+	f := newFixture(t)
+	r := f.do("GET", "/keys.json", nil)
+	var keys struct {
+		Keys []jsonKey `json:"keys"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&keys); err != nil || len(keys.Keys) != 1 || keys.Keys[0].Curve != "Ed25519" {
+		t.Fatalf("keys.json: %v %+v", err, keys)
+	}
+	if body := readBody(t, f.do("GET", "/healthz", nil)); body != "ok\n" {
+		t.Errorf("healthz: %q", body)
+	}
+	body := readBody(t, f.do("GET", "/metrics", nil))
+	for _, want := range []string{
+		`ruqi_registrations_total{outcome="accepted"} 1`,
+		`ruqi_grpc_requests_total{code="OK",method="RegisterInspection",service="ruqi.v1.InspectionService"} 1`,
+		`ruqi_scans_total{verdict="valid"} 0`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestVerifySignedOutAndSignIn(t *testing.T) {
+	f := newFixture(t)
+	p := path(f.code.GetUrl())
+
+	r := f.do("GET", p, nil)
+	body := readBody(t, r)
+	if r.StatusCode != 200 || !strings.Contains(body, "签名真实") || !strings.Contains(body, "尚未与报备记录核对") || !strings.Contains(body, "当前在检查时段内") {
+		t.Fatalf("signed-out page %d:\n%s", r.StatusCode, body)
+	}
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, styleHash) {
+		t.Errorf("CSP %q", csp)
+	}
+	if strings.Contains(body, "<script") || len(body) > 20<<10 {
+		t.Errorf("page has a script or is large (%d bytes)", len(body))
+	}
+
+	// A forged code: one character changed.
+	forged := []byte(p)
+	i := len(forged) - 10
+	if forged[i] == 'A' {
+		forged[i] = 'B'
+	} else {
+		forged[i] = 'A'
+	}
+	if body := readBody(t, f.do("GET", string(forged), nil)); !strings.Contains(body, "无效") {
+		t.Errorf("forged code not refused:\n%s", body)
+	}
+	if r := f.do("GET", "/V/NOT-A-CODE", nil); r.StatusCode != 400 || !strings.Contains(readBody(t, r), "不是入企码") {
+		t.Errorf("malformed code: %d", r.StatusCode)
+	}
+
+	// Sign-in: bad shapes and wrong roles come back as keys, never as text.
+	for _, c := range []struct{ token, want string }{
+		{"", "signin=empty"},
+		{"hello <script>", "signin=format"},
+		{"rq_" + strings.Repeat("a", 52), "signin=invalid"},
+		{f.sup, "signin=not-enterprise"},
+	} {
+		r := f.do("POST", "/signin", url.Values{"token": {c.token}, "next": {p}})
+		if loc := r.Header.Get("Location"); r.StatusCode != 303 || !strings.HasSuffix(loc, c.want) || !strings.HasPrefix(loc, p) {
+			t.Errorf("sign-in with %.10q: %d %s", c.token, r.StatusCode, loc)
+		}
+	}
+	// Never an open redirect.
+	r = f.do("POST", "/signin", url.Values{"token": {f.ent}, "next": {"//evil.example/x"}})
+	if loc := r.Header.Get("Location"); loc != "/" {
+		t.Errorf("next=//evil.example redirected to %q", loc)
+	}
+	r = f.do("POST", "/signin", url.Values{"token": {f.ent}, "next": {p}})
+	c := cookieOf(t, r, enterpriseCookie)
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || r.Header.Get("Location") != p {
+		t.Errorf("cookie %+v, location %s", c, r.Header.Get("Location"))
+	}
+
+	// Over TLS the cookie is Secure.
+	req := httptest.NewRequest("POST", "/signin", strings.NewReader(url.Values{"token": {f.ent}, "next": {p}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.TLS = &tls.ConnectionState{}
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, req)
+	if c := cookieOf(t, w.Result(), enterpriseCookie); !c.Secure {
+		t.Error("cookie not Secure over TLS")
+	}
+
+	// Signed in: the scan records the check-in; the page escapes what
+	// came from the registration.
+	r = f.do("GET", p, nil, c)
+	body = readBody(t, r)
+	for _, want := range []string{"有效", "已核验并记录入企签到", "首次扫码", "执法证号", "依据", "确认入企", "拒绝检查", "单元测试 &lt;b&gt;检查&lt;/b&gt;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("signed-in page lacks %q", want)
+		}
+	}
+	if body := readBody(t, f.do("GET", strings.Replace(p, "/V/", "/v/", 1), nil, c)); !strings.Contains(body, "重复扫码") {
+		t.Error("lower-case /v/ route or repeat check-in missing")
+	}
+}
+
+func TestRefuseNeedsCSRFAndEscapes(t *testing.T) {
+	f := newFixture(t)
+	p := path(f.code.GetUrl())
+	c := &http.Cookie{Name: enterpriseCookie, Value: f.ent}
+
+	if r := f.do("POST", p+"/refuse", url.Values{"reason": {"x"}}, c); r.StatusCode != 403 {
+		t.Errorf("refuse without CSRF: %d", r.StatusCode)
+	}
+	if r := f.do("POST", p+"/refuse", url.Values{"reason": {"x"}, "csrf": {csrfToken(f.sup)}}, c); r.StatusCode != 403 {
+		t.Errorf("refuse with another session's CSRF: %d", r.StatusCode)
+	}
+	if r := f.do("POST", p+"/refuse", url.Values{"reason": {"  "}, "csrf": {csrfToken(f.ent)}}, c); r.StatusCode != 400 || !strings.Contains(readBody(t, r), "请填写拒绝检查的理由") {
+		t.Errorf("empty reason: %d", r.StatusCode)
+	}
+	if r := f.do("POST", p+"/refuse", url.Values{"reason": {strings.Repeat("长", maxReason+1)}, "csrf": {csrfToken(f.ent)}}, c); r.StatusCode != 400 {
+		t.Errorf("long reason: %d", r.StatusCode)
+	}
+	// A cross-site POST is refused before any handler runs.
+	req := httptest.NewRequest("POST", p+"/refuse", strings.NewReader("reason=x&csrf="+csrfToken(f.ent)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.AddCookie(c)
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, req)
+	if w.Code != 403 {
+		t.Errorf("cross-site POST: %d", w.Code)
+	}
+
+	r := f.do("POST", p+"/refuse", url.Values{"reason": {`<script>alert(1)</script>未出示执法证`}, "csrf": {csrfToken(f.ent)}}, c)
+	body := readBody(t, r)
+	if r.StatusCode != 200 || !strings.Contains(body, "问题线索编号") || strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;") {
+		t.Errorf("refusal %d:\n%s", r.StatusCode, body)
+	}
+
+	r = f.do("POST", p+"/confirm", url.Values{"csrf": {csrfToken(f.ent)}}, c)
+	if body := readBody(t, r); r.StatusCode != 200 || !strings.Contains(body, "已确认入企") {
+		t.Errorf("confirm %d", r.StatusCode)
+	}
+	if r := f.do("POST", p+"/confirm", url.Values{"csrf": {csrfToken(f.ent)}}); r.StatusCode != 303 {
+		t.Errorf("confirm signed out: %d", r.StatusCode)
+	}
+}
+
+func TestDashboard(t *testing.T) {
+	f := newFixture(t)
+	if body := readBody(t, f.do("GET", "/dashboard", nil)); !strings.Contains(body, "监督人员登录") {
+		t.Error("no sign-in form")
+	}
+	r := f.do("POST", "/dashboard/signin", url.Values{"token": {f.ent}})
+	if loc := r.Header.Get("Location"); loc != "/dashboard?signin=not-supervisor" {
+		t.Errorf("enterprise signed in to the dashboard: %s", loc)
+	}
+	if body := readBody(t, f.do("GET", "/dashboard?signin=not-supervisor", nil)); !strings.Contains(body, "不是司法局监督人员或系统管理员的令牌") {
+		t.Error("no clear refusal")
+	}
+	r = f.do("POST", "/dashboard/signin", url.Values{"token": {f.sup}})
+	c := cookieOf(t, r, supervisorCookie)
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/dashboard" {
+		t.Errorf("supervisor cookie %+v", c)
+	}
+
+	r = f.do("GET", "/dashboard", nil, c)
+	body := readBody(t, r)
+	if r.StatusCode != 200 || !strings.Contains(body, "问题线索") {
+		t.Fatalf("dashboard %d", r.StatusCode)
+	}
+	if !strings.Contains(body, "报表服务暂不可用") && !(strings.Contains(body, `id="chart-rows"`) && strings.Contains(body, "成都市市场监督管理局")) {
+		t.Errorf("dashboard shows neither the report nor the unavailable box")
+	}
+
+	r = f.do("GET", "/dashboard?from=2026-13&region=51&group=weekly&top=0", nil, c)
+	body = readBody(t, r)
+	for _, want := range []string{"起始月份格式应为 2026-01", "行政区划代码应为 6 位数字", "分组方式无效", "企业排名数应为"} {
+		if r.StatusCode != 400 || !strings.Contains(body, want) {
+			t.Errorf("bad filter %d lacks %q", r.StatusCode, want)
+		}
+	}
+
+	r = f.do("GET", "/dashboard/report.csv?group=agency", nil, c)
+	body = readBody(t, r)
+	switch r.StatusCode {
+	case 200:
+		if !strings.HasPrefix(body, "\uFEFF") || !strings.Contains(body, "合计") || !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("CSV: %q", body)
+		}
+	case 503:
+		if !strings.Contains(body, "报表服务暂不可用") {
+			t.Errorf("CSV unavailable: %q", body)
+		}
+	default:
+		t.Errorf("CSV %d: %s", r.StatusCode, body)
+	}
+	if r := f.do("GET", "/dashboard/report.csv", nil); r.StatusCode != 401 {
+		t.Errorf("CSV signed out: %d", r.StatusCode)
+	}
+
+	// Leads: a refusal makes one; the dashboard moves it.
+	p := path(f.code.GetUrl())
+	ec := &http.Cookie{Name: enterpriseCookie, Value: f.ent}
+	if r := f.do("POST", p+"/refuse", url.Values{"reason": {"未出示入企码"}, "csrf": {csrfToken(f.ent)}}, ec); r.StatusCode != 200 {
+		t.Fatalf("refuse: %d", r.StatusCode)
+	}
+	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
+	if err != nil || len(leads.GetLeads()) == 0 {
+		t.Fatalf("leads: %v %v", leads, err)
+	}
+	id := leads.GetLeads()[0].GetId()
+	form := url.Values{"status": {"LEAD_STATUS_CHECKING"}, "note": {"已派员核查"}, "csrf": {csrfToken(f.sup)}, "back": {"group=region&evil=1"}}
+	r = f.do("POST", "/dashboard/leads/"+id, form, c)
+	if loc := r.Header.Get("Location"); r.StatusCode != 303 || !strings.Contains(loc, "group=region") || strings.Contains(loc, "evil") || !strings.Contains(loc, "updated="+id) {
+		t.Errorf("update lead: %d %s", r.StatusCode, loc)
+	}
+	// The same move again is refused by the service's lifecycle, and the
+	// dashboard says so.
+	r = f.do("POST", "/dashboard/leads/"+id, form, c)
+	if body := readBody(t, r); r.StatusCode != 409 || !strings.Contains(body, "问题线索未更新") {
+		t.Errorf("repeated move: %d", r.StatusCode)
+	}
+	form.Set("note", "")
+	if r := f.do("POST", "/dashboard/leads/"+id, form, c); r.StatusCode != 400 {
+		t.Errorf("empty note: %d", r.StatusCode)
+	}
+}
+
+func TestNiceCeilAndCharts(t *testing.T) {
+	for v, want := range map[int64]int64{0: 4, 3: 4, 5: 8, 7: 8, 10: 12, 13: 16, 100: 100, 101: 120, 999: 1000, 4321: 6000} {
+		if got := niceCeil(v); got != want || got%4 != 0 || got < v {
+			t.Errorf("niceCeil(%d) = %d, want %d", v, got, want)
+		}
+	}
+	rep := &ruqiv1.GetFrequencyReportResponse{FromMonth: "2025-11", ToMonth: "2026-02",
+		Rows: []*ruqiv1.ReportRow{{Key: "202601", Inspections: 5, PreviousYear: 2}}}
+	pts := monthPoints(rep)
+	if len(pts) != 4 || pts[2].Cur != 5 || pts[2].Prev != 2 || pts[0].Cur != 0 || pts[0].Label != "25/11" {
+		t.Errorf("monthPoints: %+v", pts)
+	}
+	c := newBarChart("t", []chartRow{{"甲", 10, 5}, {"一个非常非常非常长的企业名称有限公司", 0, 20}})
+	if len(c.Bars) != 2 || c.Bars[0].CurW <= 0 || c.Bars[1].CurW != 0 || !strings.HasSuffix(c.Bars[1].Label, "…") {
+		t.Errorf("bar chart: %+v", c.Bars)
+	}
+}
+
+func TestCSVCell(t *testing.T) {
+	for in, want := range map[string]string{"=HYPERLINK(1)": "'=HYPERLINK(1)", "@x": "'@x", "成都": "成都", "": ""} {
+		if got := cell(in); got != want {
+			t.Errorf("cell(%q) = %q", in, got)
+		}
+	}
+}
