@@ -245,7 +245,9 @@ func topEnterprises(r store.Reader, months, prevMonths []string, prefix string, 
 			list = append(list, kv{u, c})
 		}
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].n > list[j].n || (list[i].n == list[j].n && list[i].uscc < list[j].uscc) })
+	sort.Slice(list, func(i, j int) bool {
+		return list[i].n > list[j].n || (list[i].n == list[j].n && list[i].uscc < list[j].uscc)
+	})
 	if len(list) > n {
 		list = list[:n]
 	}

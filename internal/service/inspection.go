@@ -266,7 +266,6 @@ func (s *Service) recordRefusal(ctx context.Context, ins *ruqiv1.Inspection, typ
 	}
 }
 
-
 // coordError says a coordinator failure in an officer's words.
 func coordError(err error) error {
 	if errors.Is(err, coord.ErrUnavailable) {
