@@ -15,6 +15,14 @@ echo "== codes: sign and verify against raw Ed25519"
 go test -run '^$' -bench 'Sign|Verify' -benchtime "$benchtime" ./internal/code/ | grep -E '^Benchmark'
 
 echo
+echo "== event log: append with bbolt batching, against the disk's fsync"
+go test -run '^$' -bench . -benchtime "$benchtime" ./internal/store/bolt/ | grep -E '^Benchmark'
+
+echo
+echo "== service end to end (in-process gRPC, auth, bbolt with fsync): scan and register"
+go test -run '^$' -bench . -benchtime "$benchtime" ./internal/service/ | grep -E '^Benchmark'
+
+echo
 echo "== coordinator: one decision, in process and through Redis"
 go test -run '^$' -bench . -benchtime "$benchtime" ./internal/coord/local/ | grep -E '^Benchmark'
 go test -run '^$' -bench . -benchtime "$benchtime" ./internal/coord/redis/ | grep -E '^Benchmark'

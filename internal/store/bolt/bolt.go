@@ -60,7 +60,7 @@ type Options struct {
 
 // DefaultOptions are the server's defaults.
 func DefaultOptions() Options {
-	return Options{LockTimeout: 2 * time.Second, MaxBatchDelay: 2 * time.Millisecond}
+	return Options{LockTimeout: 2 * time.Second, MaxBatchDelay: 500 * time.Microsecond}
 }
 
 // Store is the bbolt implementation of store.Store.
