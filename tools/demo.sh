@@ -73,8 +73,6 @@ say "模拟一个时期：${SIM_INSPECTIONS:-1000} 次报备（样例名录，�
 bin/ruqi --token-file "$admin" simulate --skip-import --inspections "${SIM_INSPECTIONS:-1000}" --concurrency 8
 
 supervisor=$(bin/ruqi --token-file "$admin" admin token issue --role supervisor --subject 510100 -q)
-say "司法局报表：按执法部门"
-bin/ruqi --token "$supervisor" supervisor report --group-by agency
 say "司法局报表：被检查最多的企业"
 bin/ruqi --token "$supervisor" supervisor report --group-by enterprise --top 10 | sed -n '/^分组/,$p'
 say "问题线索（前 10 条）"

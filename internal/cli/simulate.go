@@ -2,13 +2,16 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/ruqi/ruqi/internal/sim"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // simulateCommand is `ruqi simulate`: the logic is in internal/sim; this only
@@ -92,6 +95,20 @@ func (a *app) simulateCommand() *cobra.Command {
 				}
 				if perr != nil && runErr == nil {
 					runErr = perr
+				}
+			}
+			if runErr == nil && a.output != "json" {
+				// The 司法局's view of what was simulated: the report the
+				// server builds from its own counters, not the simulator's.
+				rctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
+				rctx, cancel := context.WithTimeout(rctx, a.timeout)
+				defer cancel()
+				rep, err := ruqiv1.NewReportServiceClient(cc).GetFrequencyReport(rctx, &ruqiv1.GetFrequencyReportRequest{GroupBy: ruqiv1.GroupBy_GROUP_BY_AGENCY})
+				if err != nil {
+					fmt.Fprintf(a.stderr, "（未能取得司法局报表：%v）\n", err)
+				} else {
+					fmt.Fprintln(a.stdout, "\n司法局报表（服务器按计数器生成）：")
+					printReport(a.stdout, rep)
 				}
 			}
 			return runErr
