@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -65,11 +66,17 @@ type server struct {
 	grpcAddr string
 	httpAddr string
 	admin    string
+	tlsCA    string // the server's certificate, when it serves TLS
 }
 
 // startServer starts a server on a fresh data directory.
 func startServer(t *testing.T, extraArgs ...string) *server {
 	s := &server{t: t, dataDir: t.TempDir(), args: extraArgs}
+	for i, a := range extraArgs {
+		if a == "-tls-cert" && i+1 < len(extraArgs) {
+			s.tlsCA = extraArgs[i+1]
+		}
+	}
 	s.start()
 	t.Cleanup(s.stop)
 	return s
@@ -147,6 +154,9 @@ func (s *server) cli(token string, args ...string) cliResult {
 	s.t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "ruqi"), args...)
 	cmd.Env = append(os.Environ(), "RUQI_SERVER="+s.grpcAddr, "RUQI_TOKEN="+token, "RUQI_KEYS_CACHE="+filepath.Join(s.dataDir, "keys-cache.json"))
+	if s.tlsCA != "" {
+		cmd.Env = append(cmd.Env, "RUQI_TLS_CA="+s.tlsCA)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -174,6 +184,13 @@ func (s *server) mustCLI(token string, args ...string) string {
 func (s *server) conn(token string) *grpc.ClientConn {
 	s.t.Helper()
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if s.tlsCA != "" {
+		creds, err := credentials.NewClientTLSFromFile(s.tlsCA, "")
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		opts[0] = grpc.WithTransportCredentials(creds)
+	}
 	if token != "" {
 		opts = append(opts, grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 			return invoker(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), method, req, reply, cc, opts...)
