@@ -44,6 +44,21 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
+type slotKey struct{}
+
+// WithCallerSlot lets an interceptor that runs before authentication (the
+// request log) learn who the caller turned out to be.
+func WithCallerSlot(ctx context.Context) (context.Context, func() (Principal, bool)) {
+	slot := new(Principal)
+	return context.WithValue(ctx, slotKey{}, slot), func() (Principal, bool) { return *slot, slot.Role != 0 }
+}
+
+func fillSlot(ctx context.Context, p Principal) {
+	if slot, ok := ctx.Value(slotKey{}).(*Principal); ok {
+		*slot = p
+	}
+}
+
 // tokenPrefix marks ruqi tokens so that secret scanners and people can tell
 // what a leaked string is.
 const tokenPrefix = "rq_"

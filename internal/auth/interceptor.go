@@ -71,6 +71,7 @@ func authorize(ctx context.Context, method string, lookup TokenLookup) (context.
 	if err != nil {
 		return nil, err
 	}
+	fillSlot(ctx, p)
 	if !Allowed(method, p.Role) {
 		return nil, status.Errorf(codes.PermissionDenied, "无权执行此操作：%s 不可调用 %s", roleName(p), method)
 	}

@@ -75,6 +75,12 @@ func ValidateRequestShape(r *ruqiv1.RegisterInspectionRequest, now time.Time, l 
 	if len([]rune(r.GetReason())) > 500 {
 		return Invalidf("REASON_TOO_LONG", "检查事由过长（最多500字）")
 	}
+	if err := ValidateText("触发依据", r.GetTriggerReference(), 200); err != nil {
+		return err
+	}
+	if err := ValidateText("补录原因", r.GetLateReason(), 500); err != nil {
+		return err
+	}
 	if r.GetWindowStart() == nil || r.GetWindowEnd() == nil {
 		return Invalidf("WINDOW_MISSING", "请填写计划检查的起止时间")
 	}
@@ -170,6 +176,36 @@ func CheckOfficersForAgency(agencyID string, officers []*ruqiv1.Officer, windowE
 		if !CertificateValid(o, windowEnd) {
 			return FailedPreconditionf("CERTIFICATE_EXPIRES", "执法人员 %s（%s）的执法证 %s 有效期至 %s，不覆盖整个检查时段", o.GetId(), o.GetName(), o.GetCertificateNumber(), FormatTime(o.GetCertificateValidUntil().AsTime())).With("officer_id", o.GetId())
 		}
+	}
+	return nil
+}
+
+// ValidateID checks an identifier from outside (agency, officer, item):
+// it becomes part of store and counter keys, so only a plain alphabet.
+func ValidateID(what, id string) error {
+	if len(id) == 0 || len(id) > 64 {
+		return Invalidf("ID_MALFORMED", "%s长度应为1至64个字符：%q", what, id)
+	}
+	for _, c := range id {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return Invalidf("ID_MALFORMED", "%s只能包含字母、数字和 - _ .：%q", what, id)
+		}
+	}
+	return nil
+}
+
+// ValidateRegion checks a 6-digit administrative division code.
+func ValidateRegion(code string) error {
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		return Invalidf("REGION_MALFORMED", "行政区划代码应为6位数字：%q", code)
+	}
+	return nil
+}
+
+// ValidateText checks a free text from a user against a length, in runes.
+func ValidateText(what, s string, max int) error {
+	if n := len([]rune(s)); n > max {
+		return Invalidf("TEXT_TOO_LONG", "%s过长：%d字，最多%d字", what, n, max)
 	}
 	return nil
 }

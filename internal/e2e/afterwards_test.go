@@ -60,11 +60,18 @@ func TestAfterwards_ResultEvaluationSupervision(t *testing.T) {
 	if len(evs.GetEvaluations()) != 1 || evs.GetEvaluations()[0].GetEnterpriseUscc() != w.f.entA || evs.GetEvaluations()[0].GetOverall() != 2 {
 		t.Fatalf("supervisor's evaluations: %v", evs.GetEvaluations())
 	}
-	// The agency sees an aggregate only, and none below three evaluations.
+	// The agency sees an aggregate of closed months only, and nothing below
+	// three evaluations: this month's one evaluation is not visible to it,
+	// so it cannot read the answer off a before-and-after difference.
 	var sum ruqiv1.GetEvaluationSummaryResponse
 	mustUnmarshal(t, w.mustCLI(w.officer, "-o", "json", "officer", "evaluations"), &sum)
-	if sum.GetSummary().GetEvaluations() != 1 || sum.GetSummary().GetOverallAverage() != 0 {
-		t.Fatalf("agency summary with one evaluation: %v", sum.GetSummary())
+	if sum.GetSummary().GetEvaluations() != 0 || sum.GetSummary().GetOverallAverage() != 0 {
+		t.Fatalf("agency summary with one evaluation this month: %v", sum.GetSummary())
+	}
+	var live ruqiv1.GetEvaluationSummaryResponse
+	mustUnmarshal(t, w.mustCLI(supervisor, "-o", "json", "officer", "evaluations", "--agency", w.f.agency), &live)
+	if live.GetSummary().GetEvaluations() != 1 {
+		t.Fatalf("supervisor's live summary: %v", live.GetSummary())
 	}
 	// The report counts it: one inspection, scanned (亮码率 100%), evaluated.
 	var rep ruqiv1.GetFrequencyReportResponse

@@ -92,21 +92,28 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 		t.Fatalf("duplicate message does not name the existing inspection: %v", err)
 	}
 
-	// The lead withdraws: the visit goes on for the others, AG-04 leading.
-	cancel, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officerToken(w.f.officersOf["AG-03"][0]))).CancelInspection(context.Background(),
+	// A plan whose visit already took place (AG-03's code was scanned)
+	// cannot be cancelled: that would give back its quota.
+	_, err = ruqiv1.NewInspectionServiceClient(w.conn(w.officerToken(w.f.officersOf["AG-03"][0]))).CancelInspection(context.Background(),
 		&ruqiv1.CancelInspectionRequest{InspectionId: a.GetInspection().GetId(), Reason: "改为单独专项检查"})
+	wantStatus(t, err, codes.FailedPrecondition, "INSPECTION_HAPPENED")
+
+	// AG-05 withdraws: the visit goes on for the others, AG-03 still leading.
+	// (A lead's withdrawal handing the lead on is in the coordinator suite.)
+	cancel, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officerToken(w.f.officersOf["AG-05"][0]))).CancelInspection(context.Background(),
+		&ruqiv1.CancelInspectionRequest{InspectionId: c.GetInspection().GetId(), Reason: "改为单独专项检查"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cancel.GetJointInspection().GetLeadAgencyId() != "AG-04" {
-		t.Fatalf("after the lead withdrew: %v", cancel.GetJointInspection())
+	if cancel.GetJointInspection().GetId() != j.GetId() || cancel.GetJointInspection().GetLeadAgencyId() != "AG-03" {
+		t.Fatalf("after AG-05 withdrew: %v", cancel.GetJointInspection())
 	}
 	got, _ = w.scan(w.entA, b.GetCodes()[0].GetToken())
 	wantVerdict(t, "second agency's code after the withdrawal", got, ruqiv1.Verdict_VERDICT_VALID)
-	if len(got.GetInspection().GetAgencies()) != 2 || got.GetInspection().GetLeadAgencyId() != "AG-04" {
+	if len(got.GetInspection().GetAgencies()) != 2 || got.GetInspection().GetLeadAgencyId() != "AG-03" {
 		t.Fatalf("view after withdrawal: %v", got.GetInspection())
 	}
-	got, _ = w.scan(w.entA, a.GetCodes()[0].GetToken())
+	got, _ = w.scan(w.entA, c.GetCodes()[0].GetToken())
 	wantVerdict(t, "withdrawn plan's code", got, ruqiv1.Verdict_VERDICT_CANCELLED)
 }
 

@@ -85,3 +85,22 @@ func parse(k string) (m Metric, month, region, agency string, err error) {
 	}
 	return Metric(parts[1]), parts[2], parts[3], parts[4], nil
 }
+
+// EvaluationsBefore sums an agency's evaluation counters over the months
+// before month (yyyymm): closed periods, which no new evaluation changes.
+func EvaluationsBefore(r store.Reader, agency, month string) (map[Metric]int64, error) {
+	out := map[Metric]int64{}
+	for _, m := range []Metric{EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper} {
+		err := r.Counts("R|"+string(m)+"|", func(k string, n int64) error {
+			_, mo, _, ag, err := parse(k)
+			if err == nil && ag == agency && mo < month {
+				out[m] += n
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -152,3 +152,23 @@ func TestReport_TopEnterprisesAndRegions(t *testing.T) {
 		t.Fatalf("by month %v", months.GetRows())
 	}
 }
+
+// An agency sees its evaluations of closed months only.
+func TestEvaluationsBefore_ClosedMonthsOnly(t *testing.T) {
+	s := fixture(t)
+	err := s.View(context.Background(), func(r store.Reader) error {
+		for month, want := range map[string]int64{"202604": 0, "202605": 2} {
+			got, err := report.EvaluationsBefore(r, "AG-01", month)
+			if err != nil {
+				return err
+			}
+			if got[report.EvalCount] != want {
+				t.Errorf("before %s: %d evaluations, want %d", month, got[report.EvalCount], want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -253,6 +253,7 @@ func recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, hand
 
 func logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
+	ctx, caller := auth.WithCallerSlot(ctx)
 	resp, err := handler(ctx, req)
 	code := status.Code(err)
 	level := slog.LevelDebug
@@ -263,7 +264,7 @@ func logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler 
 		level = slog.LevelError
 	}
 	attrs := []any{"method", info.FullMethod, "code", code.String(), "took", time.Since(start)}
-	if p, ok := auth.FromContext(ctx); ok {
+	if p, ok := caller(); ok {
 		attrs = append(attrs, "caller", p.String())
 	}
 	slog.Log(ctx, level, "rpc", attrs...)

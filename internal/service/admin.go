@@ -22,6 +22,12 @@ func (a *adminServer) IssueAccessToken(ctx context.Context, req *ruqiv1.IssueAcc
 	if subject == "" {
 		return nil, toStatus(ctx, domain.Invalidf("SUBJECT_MISSING", "请填写令牌持有者：执法人员编号、企业统一社会信用代码、行政区划代码或管理员姓名"))
 	}
+	if err := domain.ValidateText("说明", req.GetDescription(), 200); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if err := domain.ValidateText("持有者", subject, 100); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	token, id, hash, err := auth.NewToken()
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -79,7 +85,7 @@ func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequ
 			if req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId() {
 				return nil
 			}
-			if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && (e.GetEnterpriseUscc() == "" || !domain.RegionCovers(p.Subject, domain.USCCRegion(e.GetEnterpriseUscc()))) {
+			if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && (e.GetEnterpriseUscc() == "" || !domain.RegionCovers(p.Subject, regionOf(r, e.GetEnterpriseUscc()))) {
 				return nil
 			}
 			resp.Events = append(resp.Events, e)

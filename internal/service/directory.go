@@ -68,6 +68,12 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		if strings.TrimSpace(a.GetId()) == "" || strings.TrimSpace(a.GetName()) == "" {
 			return domain.Invalidf("AGENCY_INCOMPLETE", "第%d个执法部门缺少编号或名称", i+1)
 		}
+		if err := domain.ValidateID("执法部门编号", a.GetId()); err != nil {
+			return err
+		}
+		if err := domain.ValidateRegion(a.GetRegionCode()); err != nil {
+			return err
+		}
 		agencies[a.GetId()] = true
 	}
 	agencyKnown := func(id string) bool {
@@ -81,7 +87,10 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		if o.GetId() == "" || o.GetName() == "" || o.GetCertificateNumber() == "" {
 			return domain.Invalidf("OFFICER_INCOMPLETE", "第%d名执法人员缺少编号、姓名或执法证号", i+1)
 		}
-		if o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED {
+		if err := domain.ValidateID("执法人员编号", o.GetId()); err != nil {
+			return err
+		}
+		if _, known := ruqiv1.CertificateStatus_name[int32(o.GetCertificateStatus())]; !known || o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED {
 			return domain.Invalidf("OFFICER_INCOMPLETE", "执法人员 %s 缺少执法证状态", o.GetId())
 		}
 		if !agencyKnown(o.GetAgencyId()) {
@@ -95,10 +104,19 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		if strings.TrimSpace(e.GetName()) == "" {
 			return domain.Invalidf("ENTERPRISE_INCOMPLETE", "企业 %s 缺少名称", e.GetUscc())
 		}
+		if err := domain.ValidateRegion(e.GetRegionCode()); err != nil {
+			return err
+		}
+		if _, known := ruqiv1.CreditGrade_name[int32(e.GetCreditGrade())]; !known {
+			return domain.Invalidf("GRADE_UNKNOWN", "企业 %s 的信用等级无效", e.GetUscc())
+		}
 	}
 	for i, it := range dir.GetCheckItems() {
 		if it.GetId() == "" || it.GetName() == "" {
 			return domain.Invalidf("ITEM_INCOMPLETE", "第%d个检查事项缺少编号或名称", i+1)
+		}
+		if err := domain.ValidateID("检查事项编号", it.GetId()); err != nil {
+			return err
 		}
 		if it.GetLegalBasis().GetLaw() == "" {
 			return domain.Invalidf("ITEM_WITHOUT_BASIS", "检查事项 %s 缺少法律依据：没有依据的事项不能列入清单", it.GetId())
@@ -212,6 +230,12 @@ func (d *directoryServer) SetCertificateStatus(ctx context.Context, req *ruqiv1.
 	}
 	if err := requireText(req.GetReason(), "REASON_MISSING", "变更原因"); err != nil {
 		return nil, toStatus(ctx, err)
+	}
+	if err := domain.ValidateText("变更原因", req.GetReason(), 500); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if _, known := ruqiv1.CertificateStatus_name[int32(req.GetStatus())]; !known {
+		return nil, toStatus(ctx, domain.Invalidf("STATUS_UNKNOWN", "执法证状态无效"))
 	}
 	resp := &ruqiv1.SetCertificateStatusResponse{}
 	now := d.s.now()

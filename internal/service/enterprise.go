@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -49,9 +50,9 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 	switch {
 	case verr == nil:
 	case errors.Is(verr, code.ErrUnknownKey):
-		return es.reject(ctx, ruqiv1.Verdict_VERDICT_UNKNOWN_KEY, "", "key "+kid)
+		return es.reject(ctx, ruqiv1.Verdict_VERDICT_UNKNOWN_KEY, msg, "key "+kid)
 	case errors.Is(verr, code.ErrBadSignature):
-		return es.reject(ctx, ruqiv1.Verdict_VERDICT_BAD_SIGNATURE, "", "key "+kid)
+		return es.reject(ctx, ruqiv1.Verdict_VERDICT_BAD_SIGNATURE, msg, "key "+kid)
 	default:
 		return nil, toStatus(ctx, domain.Invalidf("CODE_MALFORMED", "不是有效的入企码：%v", verr))
 	}
@@ -77,7 +78,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 			}
 			// One lead per code and verdict: scanning the same bad code again
 			// is the same lead.
-			if _, err := openLead(tx, ctx, now, fmt.Sprintf("L-CODE-%x-%d", claims.TokenID, verdict), lead); err != nil {
+			if _, err := openLead(tx, ctx, now, fmt.Sprintf("L-CODE-%x-%d-%s", claims.TokenID, verdict, uscc), lead); err != nil {
 				return err
 			}
 		} else {
@@ -142,16 +143,19 @@ func decodeScanned(scanned string) ([]byte, error) {
 
 // reject records a scan whose signature could not be trusted: nothing in its
 // claims is believed, so only the scanning enterprise is named.
-func (es *enterpriseServer) reject(ctx context.Context, v ruqiv1.Verdict, inspectionID, detail string) (*ruqiv1.ScanCodeResponse, error) {
+func (es *enterpriseServer) reject(ctx context.Context, v ruqiv1.Verdict, msg []byte, detail string) (*ruqiv1.ScanCodeResponse, error) {
 	uscc := principal(ctx).Subject
 	now := es.s.now()
 	err := es.s.store.Update(ctx, func(tx store.Tx) error {
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED)
-		e.EnterpriseUscc, e.InspectionId, e.Detail = uscc, inspectionID, v.String()+" "+detail
+		e.EnterpriseUscc, e.Detail = uscc, v.String()+" "+detail
 		if err := tx.AppendEvent(e); err != nil {
 			return err
 		}
-		_, err := openLead(tx, ctx, now, "", &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc,
+		// One lead per forged code and enterprise: reloading the page is
+		// the same lead.
+		sum := sha256.Sum256(msg)
+		_, err := openLead(tx, ctx, now, fmt.Sprintf("L-SIG-%x-%s", sum[:8], uscc), &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc,
 			Description: verdictMessages[v], OccurredAt: timestamppb.New(now)})
 		return err
 	})
@@ -315,6 +319,9 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 	if err := requireText(req.GetReason(), "REASON_MISSING", "拒绝检查的理由"); err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	if err := domain.ValidateText("拒绝理由", req.GetReason(), 500); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	inspectionID, officerID, detail := req.GetInspectionId(), "", strings.TrimSpace(req.GetReason())
 	if req.GetCode() != "" {
 		msg, err := decodeScanned(req.GetCode())
@@ -335,6 +342,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 	resp := &ruqiv1.RefuseInspectionResponse{}
 	now := s.now()
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		detail := detail // fn may run again: never change what it captured
 		lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_REFUSAL, EnterpriseUscc: uscc, InspectionId: inspectionID, OfficerId: officerID, Description: detail, OccurredAt: timestamppb.New(now)}
 		if inspectionID != "" {
 			ins, err := loadInspection(tx, inspectionID)

@@ -94,6 +94,9 @@ func (es *enterpriseServer) Complain(ctx context.Context, req *ruqiv1.ComplainRe
 	if err := requireText(req.GetDescription(), "DESCRIPTION_MISSING", "投诉内容（发生了什么）"); err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	if err := errors.Join(domain.ValidateText("投诉内容", req.GetDescription(), 2000), domain.ValidateText("执法人员", req.GetOfficerClaimed(), 100)); err != nil {
+		return nil, toStatus(ctx, domain.Invalidf("TEXT_TOO_LONG", "%v", err))
+	}
 	now := s.now()
 	if at := req.GetOccurredAt(); at != nil && at.AsTime().After(now.Add(s.cfg.Limits.ClockLeeway)) {
 		return nil, toStatus(ctx, domain.Invalidf("OCCURRED_IN_FUTURE", "发生时间不能晚于现在"))

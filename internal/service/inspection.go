@@ -99,7 +99,8 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		resp, signed = nil, nil
 		// The directory may have changed since the check: check again, in the
 		// transaction that writes.
-		if _, err := checkRegistration(tx, ctx, req); err != nil {
+		chk, err := checkRegistration(tx, ctx, req)
+		if err != nil {
 			return err
 		}
 		if id := req.GetRequestId(); id != "" {
@@ -174,8 +175,14 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		return nil
 	})
 	if err != nil {
+		// Release takes the plan back but cannot undo a bridge it made
+		// between two visits; forgetting the enterprise makes its next
+		// decision reseed from the store, which never saw the plan.
 		if rerr := s.coord.Release(context.WithoutCancel(ctx), plan, now); rerr != nil {
 			slog.ErrorContext(ctx, "release after a failed registration", "inspection", ins.GetId(), "err", rerr)
+		}
+		if ferr := s.coord.Forget(context.WithoutCancel(ctx), plan.USCC); ferr != nil {
+			slog.ErrorContext(ctx, "forget after a failed registration", "uscc", plan.USCC, "err", ferr)
 		}
 		return nil, toStatus(ctx, err)
 	}
@@ -391,9 +398,9 @@ func (s *Service) mayRead(r store.Reader, ctx context.Context, ins *ruqiv1.Inspe
 		if p.Subject == ins.GetEnterpriseUscc() {
 			return nil
 		}
-		return domain.NotFoundf("INSPECTION_UNKNOWN", "未找到本企业的检查 %s", ins.GetId())
+		return domain.NotFoundf("INSPECTION_UNKNOWN", "检查 %s 不存在，请核对检查编号", ins.GetId())
 	case p.Is(ruqiv1.Role_ROLE_SUPERVISOR):
-		if domain.RegionCovers(p.Subject, domain.USCCRegion(ins.GetEnterpriseUscc())) {
+		if domain.RegionCovers(p.Subject, regionOf(r, ins.GetEnterpriseUscc())) {
 			return nil
 		}
 		return domain.PermissionDeniedf("OTHER_REGION", "检查 %s 的企业不在您监督的行政区划（%s）内", ins.GetId(), p.Subject)
@@ -420,6 +427,9 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 	if err := requireText(req.GetReason(), "REASON_MISSING", "撤销原因"); err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	if err := domain.ValidateText("撤销原因", req.GetReason(), 500); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	now := s.now()
 	resp := &ruqiv1.CancelInspectionResponse{}
 	var plan coord.Plan
@@ -433,6 +443,12 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 		}
 		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 			return domain.FailedPreconditionf("ALREADY_CANCELLED", "检查 %s 已于 %s 撤销", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
+		}
+		// A visit that took place (checked in, results recorded, closed)
+		// cannot be undone: cancelling it would give back its quota and
+		// hide it from the 司法局.
+		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED || ins.GetFirstCheckedInAt() != nil || ins.GetResult() != nil {
+			return domain.FailedPreconditionf("INSPECTION_HAPPENED", "检查 %s 已经实施（已扫码签到或已记录结果），不能撤销", ins.GetId())
 		}
 		ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
 		if err != nil {
@@ -478,10 +494,24 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 	if d.JointID == "" {
 		return resp, nil
 	}
+	heldVisit := resp.Inspection.GetJointInspectionId() == "" // it was the visit others joined
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		j, err := applyDecision(tx, plan.USCC, d)
 		if err != nil {
 			return err
+		}
+		// The visit goes on with the earliest remaining plan, which was
+		// counted as joined (a visit avoided): it is the visit now.
+		if heldVisit && len(d.Members) > 0 {
+			if holder, err := tx.Inspection(d.Members[0]); err == nil && holder.GetJointInspectionId() != "" {
+				ent, err := tx.Enterprise(plan.USCC)
+				if err != nil {
+					return err
+				}
+				if err := report.Add(tx, report.Joined, holder.GetWindowStart().AsTime(), ent.GetRegionCode(), holder.GetAgencyId(), plan.USCC, -1); err != nil {
+					return err
+				}
+			}
 		}
 		resp.JointInspection = j
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_WITHDRAWN)

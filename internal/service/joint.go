@@ -156,6 +156,16 @@ func jointOf(r store.Reader, ins *ruqiv1.Inspection) (*ruqiv1.JointInspection, e
 	return r.JointInspection(joint)
 }
 
+// regionOf is an enterprise's division code as the directory records it:
+// the one every supervisor check uses (the code inside a USCC is where it
+// was registered, which may differ).
+func regionOf(r store.Reader, uscc string) string {
+	if ent, err := r.Enterprise(uscc); err == nil {
+		return ent.GetRegionCode()
+	}
+	return domain.USCCRegion(uscc)
+}
+
 // fillJoint sets the inspection's joint id from the newest decision.
 func fillJoint(r store.Reader, ins *ruqiv1.Inspection) error {
 	joint, _, err := r.JointOf(ins.GetId())

@@ -105,6 +105,9 @@ func (ss *supervisionServer) UpdateLead(ctx context.Context, req *ruqiv1.UpdateL
 	if err := requireText(req.GetNote(), "NOTE_MISSING", "处理说明"); err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	if err := domain.ValidateText("处理说明", req.GetNote(), 1000); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	now := ss.s.now()
 	resp := &ruqiv1.UpdateLeadResponse{}
 	err := ss.s.store.Update(ctx, func(tx store.Tx) error {
@@ -152,7 +155,7 @@ func (ss *supervisionServer) ListEvaluations(ctx context.Context, req *ruqiv1.Li
 			return err
 		}
 		for _, e := range list {
-			if mayOversee(ctx, domain.USCCRegion(e.GetEnterpriseUscc())) {
+			if mayOversee(ctx, regionOf(r, e.GetEnterpriseUscc())) {
 				resp.Evaluations = append(resp.Evaluations, e)
 			}
 		}

@@ -41,6 +41,9 @@ func (is *inspectionServer) RecordResult(ctx context.Context, req *ruqiv1.Record
 		if err := validateItemResults(ins, req.GetItems(), now); err != nil {
 			return err
 		}
+		if err := domain.ValidateText("总体情况", req.GetSummary(), 2000); err != nil {
+			return err
+		}
 		ins.Result = &ruqiv1.InspectionResult{
 			InspectionId: ins.GetId(), AgencyId: ins.GetAgencyId(), EnterpriseUscc: ins.GetEnterpriseUscc(),
 			Items: req.GetItems(), Summary: strings.TrimSpace(req.GetSummary()),
@@ -78,6 +81,11 @@ func (is *inspectionServer) RecordResult(ctx context.Context, req *ruqiv1.Record
 func validateItemResults(ins *ruqiv1.Inspection, items []*ruqiv1.ItemResult, now time.Time) error {
 	if len(items) == 0 {
 		return domain.Invalidf("RESULT_EMPTY", "请至少为一个检查事项记录结果")
+	}
+	for _, it := range items {
+		if err := domain.ValidateText("事项备注", it.GetNote(), 1000); err != nil {
+			return err
+		}
 	}
 	seen := map[string]bool{}
 	for _, it := range items {
@@ -206,26 +214,47 @@ func evalKey(agency, field string) string { return "eval|" + agency + "|" + fiel
 
 func (is *inspectionServer) GetEvaluationSummary(ctx context.Context, req *ruqiv1.GetEvaluationSummaryRequest) (*ruqiv1.GetEvaluationSummaryResponse, error) {
 	resp := &ruqiv1.GetEvaluationSummaryResponse{}
+	now := is.s.now()
 	err := is.s.store.View(ctx, func(r store.Reader) error {
 		agency := req.GetAgencyId()
 		p := principal(ctx)
-		if p.Is(ruqiv1.Role_ROLE_OFFICER) || p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN) || agency == "" {
+		agencySide := p.Is(ruqiv1.Role_ROLE_OFFICER) || p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN)
+		if agencySide || agency == "" {
 			var err error
 			if agency, err = agencyOf(r, ctx, agency); err != nil {
 				return err
 			}
 		}
-		get := func(field string) float64 {
-			n, _ := r.Count(evalKey(agency, field))
-			return float64(n)
+		var sums map[report.Metric]int64
+		if agencySide {
+			// Live counters would let an agency read one enterprise's
+			// answers off the difference before and after its visit. The
+			// agency sees closed months only: they no longer change.
+			var err error
+			if sums, err = report.EvaluationsBefore(r, agency, report.Month(now)); err != nil {
+				return err
+			}
+		} else {
+			sums = map[report.Metric]int64{}
+			for m, field := range map[report.Metric]string{report.EvalCount: "n", report.EvalOverall: "overall", report.EvalCertificate: "certificate_shown",
+				report.EvalRights: "rights_explained", report.EvalProper: "conducted_properly"} {
+				n, err := r.Count(evalKey(agency, field))
+				if err != nil {
+					return err
+				}
+				sums[m] = n
+			}
 		}
-		n := get("n")
-		sum := &ruqiv1.EvaluationSummary{AgencyId: agency, Evaluations: int32(n), MinCount: minEvaluations}
+		n := float64(sums[report.EvalCount])
+		sum := &ruqiv1.EvaluationSummary{AgencyId: agency, MinCount: minEvaluations}
+		if n >= minEvaluations || !agencySide {
+			sum.Evaluations = int32(n)
+		}
 		if n >= minEvaluations {
-			sum.CertificateShownShare = get("certificate_shown") / n
-			sum.RightsExplainedShare = get("rights_explained") / n
-			sum.ConductedProperlyShare = get("conducted_properly") / n
-			sum.OverallAverage = get("overall") / n
+			sum.CertificateShownShare = float64(sums[report.EvalCertificate]) / n
+			sum.RightsExplainedShare = float64(sums[report.EvalRights]) / n
+			sum.ConductedProperlyShare = float64(sums[report.EvalProper]) / n
+			sum.OverallAverage = float64(sums[report.EvalOverall]) / n
 		}
 		resp.Summary = sum
 		return nil
