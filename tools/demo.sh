@@ -61,10 +61,18 @@ say "离线核验（使用缓存的公钥）"
 bin/ruqi keys fetch
 bin/ruqi company scan --offline --as "$ent" "$url" || true
 
-say "撤销后再扫码，企业拒绝检查"
-bin/ruqi --token "$officer" officer cancel --inspection "$ins" --reason "企业临时停产，改期（演示）"
-bin/ruqi --token "$ent_tok" company scan "$url" || true
-bin/ruqi --token "$ent_tok" company refuse --code "$url" --reason "检查已撤销仍出示入企码（演示）"
+say "已经实施（已扫码签到）的检查不能撤销"
+bin/ruqi --token "$officer" officer cancel --inspection "$ins" --reason "企业临时停产，改期（演示）" || true
+
+say "撤销另一次尚未实施的报备，企业再扫码，拒绝检查"
+reg2=$(bin/ruqi --token "$officer" -o json officer register --enterprise "$other" \
+  --items CI-0001 --officers O-0001,O-0010 --from now --duration 2h \
+  --type routine --reason "2026年度食品安全日常检查（演示）")
+ins2=$(printf '%s' "$reg2" | sed -nE 's/.*"id": *"(INS-[^"]+)".*/\1/p' | head -1)
+url2=$(printf '%s' "$reg2" | sed -nE 's/.*"url": *"([^"]+)".*/\1/p' | head -1)
+bin/ruqi --token "$officer" officer cancel --inspection "$ins2" --reason "企业临时停产，改期（演示）"
+bin/ruqi --token "$other_tok" company scan "$url2" || true
+bin/ruqi --token "$other_tok" company refuse --code "$url2" --reason "检查已撤销仍出示入企码（演示）"
 
 say "这次检查的事件日志"
 bin/ruqi --token-file "$admin" admin events list --inspection "$ins"
