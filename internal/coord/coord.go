@@ -76,6 +76,9 @@ type Decision struct {
 	// Regrouped lists plans that were in another joint inspection (or alone)
 	// and now belong to JointID, because this plan bridged them.
 	Regrouped []string
+	// VisitsMerged counts the visits this plan's bridge made one with
+	// another: visits avoided beyond this plan's own.
+	VisitsMerged int
 	// Existing is the overlapping plan of the same agency, for Duplicate.
 	Existing string
 	// Cap names the rule that refused a Capped plan.

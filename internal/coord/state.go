@@ -168,6 +168,7 @@ func (s *State) Decide(p Plan, pol Policy, now time.Time) Decision {
 		target = JointIDFor(touching[0].InspectionID)
 	}
 	var regrouped []string
+	merged := 0
 	visitHolder := (*PlanState)(nil)
 	for _, o := range s.sorted() {
 		member := o == ps || contains(touching, o) || (o.JointID != "" && groups[o.JointID])
@@ -185,11 +186,13 @@ func (s *State) Decide(p Plan, pol Policy, now time.Time) Decision {
 				// Two visits bridged into one: the later one is a visit
 				// avoided after all.
 				s.dropVisit(o)
+				merged++
 			}
 		}
 	}
 	d := s.describe(ps, Joined)
 	d.Regrouped = regrouped
+	d.VisitsMerged = merged
 	d.Warnings = warnings
 	return d
 }

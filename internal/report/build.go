@@ -83,7 +83,7 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	total := newTally()
 	groups := map[string]*tally{}
 	evals := map[string]map[Metric]int64{}
-	metrics := []Metric{Inspections, Joined, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
+	metrics := []Metric{Inspections, Joined, Merged, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
 		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper}
 	prevMonths := previousYear(months)
 	for i := range months {
@@ -108,7 +108,7 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 						}
 						return nil
 					}
-					if m != Inspections && m != Joined && m != Scanned {
+					if m != Inspections && m != Joined && m != Merged && m != Scanned {
 						return nil
 					}
 					g := groupOf(months[i], region, agency) // previous-year rows group with the month they compare to
@@ -195,7 +195,7 @@ func change(cur, prev int64) (float64, bool) {
 func row(key, label string, t *tally) *ruqiv1.ReportRow {
 	c, ok := change(t.cur[Inspections], t.prev[Inspections])
 	return &ruqiv1.ReportRow{Key: key, Label: label, Inspections: t.cur[Inspections], PreviousYear: t.prev[Inspections],
-		Change: c, HasChange: ok, Visits: t.cur[Inspections] - t.cur[Joined], Scanned: t.cur[Scanned]}
+		Change: c, HasChange: ok, Visits: t.cur[Inspections] - t.cur[Joined] - t.cur[Merged], Scanned: t.cur[Scanned]}
 }
 
 func totals(t *tally) *ruqiv1.ReportTotals {
@@ -203,7 +203,7 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 	c, ok := change(ins, t.prev[Inspections])
 	tot := &ruqiv1.ReportTotals{
 		Inspections: ins, PreviousYear: t.prev[Inspections], Change: c, HasChange: ok,
-		Visits: ins - t.cur[Joined], JoinedPlans: t.cur[Joined], VisitsAvoided: t.cur[Joined],
+		Visits: ins - t.cur[Joined] - t.cur[Merged], JoinedPlans: t.cur[Joined], VisitsAvoided: t.cur[Joined] + t.cur[Merged],
 		Scanned: t.cur[Scanned], Refusals: t.cur[Refusals], Complaints: t.cur[Complaints], LateRegistrations: t.cur[Late],
 		FrequencyWarnings: t.cur[FrequencyWarnings], NoFindingStreaks: t.cur[NoFindingStreaks], CapsRefused: t.cur[CapsRefused], DuplicatesRefused: t.cur[DuplicatesRefused],
 	}
@@ -256,7 +256,7 @@ func topEnterprises(r store.Reader, months, prevMonths []string, prefix string, 
 		t := newTally()
 		t.cur[Inspections] = e.n
 		for i := range months {
-			for _, m := range []Metric{Joined, Scanned} {
+			for _, m := range []Metric{Joined, Merged, Scanned} {
 				c, err := r.Count(enterpriseKey(m, months[i], regionOf[e.uscc], e.uscc))
 				if err != nil {
 					return nil, err

@@ -19,6 +19,7 @@ type Metric string
 const (
 	Inspections       Metric = "ins"     // registered, not cancelled
 	Joined            Metric = "joined"  // joined another agency's visit (a visit avoided)
+	Merged            Metric = "merged"  // visits a bridging plan made one with another
 	Scanned           Metric = "scanned" // code scanned valid at the enterprise (亮码)
 	Refusals          Metric = "refused"
 	Complaints        Metric = "complained"
@@ -60,7 +61,7 @@ func Add(tx store.Tx, m Metric, t time.Time, region, agency, uscc string, delta 
 	if err := tx.AddCount(key(m, month, region, agency), delta); err != nil {
 		return err
 	}
-	if (m == Inspections || m == Joined || m == Scanned) && uscc != "" {
+	if (m == Inspections || m == Joined || m == Merged || m == Scanned) && uscc != "" {
 		return tx.AddCount(enterpriseKey(m, month, region, uscc), delta)
 	}
 	return nil

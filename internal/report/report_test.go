@@ -47,6 +47,7 @@ func fixture(t *testing.T) store.Store {
 		{report.Inspections, "2026-11-05", "510104", "AG-02", e1, 1},
 		{report.Inspections, "2026-05-05", "440300", "AG-09", e3, 1},
 		{report.Joined, "2026-03-02", "510104", "AG-01", e1, 1},
+		{report.Merged, "2026-11-05", "510104", "AG-02", e1, 1}, // a bridge made two visits one
 		{report.Scanned, "2026-03-02", "510104", "AG-01", e1, 2},
 		{report.Scanned, "2026-03-20", "510107", "AG-02", e2, 1},
 		{report.FrequencyWarnings, "2026-03-02", "510104", "AG-01", e1, 2},
@@ -104,7 +105,7 @@ func TestReport_TotalsYearOnYearScanRate(t *testing.T) {
 	if tot.GetInspections() != 6 || tot.GetPreviousYear() != 4 || !tot.GetHasChange() || !near(tot.GetChange(), 0.5) {
 		t.Fatalf("inspections %d, previous %d, change %v: want 6, 4, +50%%", tot.GetInspections(), tot.GetPreviousYear(), tot.GetChange())
 	}
-	if tot.GetVisits() != 5 || tot.GetVisitsAvoided() != 1 || !near(tot.GetJointShare(), 1.0/6) {
+	if tot.GetVisits() != 4 || tot.GetVisitsAvoided() != 2 || tot.GetJoinedPlans() != 1 || !near(tot.GetJointShare(), 1.0/6) {
 		t.Fatalf("visits %d avoided %d share %v", tot.GetVisits(), tot.GetVisitsAvoided(), tot.GetJointShare())
 	}
 	if tot.GetScanned() != 3 || !near(tot.GetScanRate(), 0.5) {
@@ -136,7 +137,7 @@ func TestReport_TopEnterprisesAndRegions(t *testing.T) {
 	s := fixture(t)
 	top := build(t, s, report.Query{From: day("2026-01-01"), To: day("2026-12-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, Top: 1})
 	if len(top.GetRows()) != 1 || top.GetRows()[0].GetKey() != "91510104CY4C7RGWMR" || top.GetRows()[0].GetInspections() != 4 || top.GetRows()[0].GetPreviousYear() != 4 ||
-		top.GetRows()[0].GetVisits() != 3 || top.GetRows()[0].GetScanned() != 2 {
+		top.GetRows()[0].GetVisits() != 2 || top.GetRows()[0].GetScanned() != 2 {
 		t.Fatalf("top enterprise %v", top.GetRows())
 	}
 	regions := build(t, s, report.Query{From: day("2026-01-01"), To: day("2026-12-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_REGION})

@@ -138,6 +138,11 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			if err := report.Add(tx, report.Joined, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
 				return err
 			}
+			if d.VisitsMerged > 0 { // this plan bridged visits that were separate
+				if err := report.Add(tx, report.Merged, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), int64(d.VisitsMerged)); err != nil {
+					return err
+				}
+			}
 		}
 		if late {
 			if err := report.Add(tx, report.Late, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {

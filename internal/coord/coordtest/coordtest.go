@@ -236,6 +236,9 @@ func testEdge(t *testing.T, b Backend) {
 	if dc.JointID != coord.JointIDFor(a.InspectionID) || fmt.Sprint(dc.Members) != fmt.Sprint([]string{a.InspectionID, bb.InspectionID, c.InspectionID}) {
 		t.Fatalf("bridge: %+v", dc)
 	}
+	if dc.VisitsMerged != 1 {
+		t.Fatalf("bridge of two visits: VisitsMerged %d, want 1", dc.VisitsMerged)
+	}
 	sort.Strings(dc.Regrouped)
 	if fmt.Sprint(dc.Regrouped) != fmt.Sprint([]string{a.InspectionID, bb.InspectionID}) {
 		t.Fatalf("regrouped %v", dc.Regrouped)
@@ -459,7 +462,7 @@ func testReseed(t *testing.T, b Backend) {
 }
 
 func summary(d coord.Decision) string {
-	s := fmt.Sprintf("%s joint=%s lead=%s members=%v existing=%s", d.Outcome, d.JointID, d.LeadAgency, d.Members, d.Existing)
+	s := fmt.Sprintf("%s joint=%s lead=%s members=%v existing=%s merged=%d", d.Outcome, d.JointID, d.LeadAgency, d.Members, d.Existing, d.VisitsMerged)
 	if d.Cap != nil {
 		s += fmt.Sprintf(" cap=%+v", *d.Cap)
 	}

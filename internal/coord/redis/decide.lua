@@ -135,6 +135,7 @@ local function dropVisit(o)
 end
 
 local regrouped = {}
+local merged = 0
 local holder = nil
 for _, o in ipairs(sorted(st)) do
 	if o == ps or touched[o] or (o.j ~= '' and groups[o.j]) then
@@ -147,6 +148,7 @@ for _, o in ipairs(sorted(st)) do
 				holder = o
 			else
 				dropVisit(o)
+				merged = merged + 1
 			end
 		end
 		savePlan(st, o)
@@ -156,6 +158,9 @@ end
 local d = describe(st, ps, JOINED)
 if #regrouped > 0 then
 	d.r = regrouped
+end
+if merged > 0 then
+	d.vm = merged
 end
 d.w = warnings
 return finish(st, d)

@@ -291,6 +291,7 @@ type wire struct {
 	Lead      string        `json:"l"`
 	Members   []string      `json:"m"`
 	Regrouped []string      `json:"r"`
+	Merged    int           `json:"vm"`
 	Existing  string        `json:"x"`
 	Cap       *wireBreach   `json:"cap"`
 	Warnings  []wireBreach  `json:"w"`
@@ -315,7 +316,7 @@ func decodeWire(raw string) (wire, error) {
 func (w wire) decision() coord.Decision {
 	d := coord.Decision{
 		Outcome: w.Outcome, JointID: w.JointID, LeadAgency: w.Lead,
-		Members: w.Members, Regrouped: w.Regrouped, Existing: w.Existing, Version: w.Version,
+		Members: w.Members, Regrouped: w.Regrouped, VisitsMerged: w.Merged, Existing: w.Existing, Version: w.Version,
 	}
 	if w.Cap != nil {
 		d.Cap = &coord.Breach{Rule: w.Cap.Rule, Limit: w.Cap.Limit, Count: w.Cap.Count, Period: w.Cap.Period}

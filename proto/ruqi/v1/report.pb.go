@@ -282,8 +282,8 @@ type ReportTotals struct {
 	// visits: one per joint visit; joined_plans merged into another's visit.
 	Visits      int64 `protobuf:"varint,5,opt,name=visits,proto3" json:"visits,omitempty"`
 	JoinedPlans int64 `protobuf:"varint,6,opt,name=joined_plans,json=joinedPlans,proto3" json:"joined_plans,omitempty"`
-	// visits_avoided = joined_plans (减少重复检查); joint_share = joined /
-	// inspections.
+	// visits_avoided = joined_plans + visits merged when a plan bridged two
+	// visits (减少重复检查); joint_share = joined / inspections.
 	VisitsAvoided int64   `protobuf:"varint,7,opt,name=visits_avoided,json=visitsAvoided,proto3" json:"visits_avoided,omitempty"`
 	JointShare    float64 `protobuf:"fixed64,8,opt,name=joint_share,json=jointShare,proto3" json:"joint_share,omitempty"`
 	// scanned: inspections whose code was scanned valid at the enterprise;
