@@ -1,7 +1,6 @@
 package report
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -295,6 +294,3 @@ func label(r store.Reader, g ruqiv1.GroupBy, key string) string {
 	}
 	return key
 }
-
-// ErrNoData is never returned; reports of empty periods are zeros.
-var ErrNoData = errors.New("report: no data")

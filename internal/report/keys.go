@@ -89,12 +89,13 @@ func parse(k string) (m Metric, month, region, agency string, err error) {
 
 // EvaluationsBefore sums an agency's evaluation counters over the months
 // before month (yyyymm): closed periods, which no new evaluation changes.
+// An empty month sums every month.
 func EvaluationsBefore(r store.Reader, agency, month string) (map[Metric]int64, error) {
 	out := map[Metric]int64{}
 	for _, m := range []Metric{EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper} {
 		err := r.Counts("R|"+string(m)+"|", func(k string, n int64) error {
 			_, mo, _, ag, err := parse(k)
-			if err == nil && ag == agency && mo < month {
+			if err == nil && ag == agency && (month == "" || mo < month) {
 				out[m] += n
 			}
 			return err

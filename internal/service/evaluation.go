@@ -50,14 +50,6 @@ func (es *enterpriseServer) EvaluateInspection(ctx context.Context, req *ruqiv1.
 			return err
 		}
 		agency := ins.GetAgencyId()
-		for field, n := range map[string]int64{
-			"n": 1, "overall": int64(req.GetOverall()),
-			"certificate_shown": b2i(req.GetCertificateShown()), "rights_explained": b2i(req.GetRightsExplained()), "conducted_properly": b2i(req.GetConductedProperly()),
-		} {
-			if err := tx.AddCount(evalKey(agency, field), n); err != nil {
-				return err
-			}
-		}
 		ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
 		if err != nil {
 			return err

@@ -208,10 +208,6 @@ func (is *inspectionServer) ListPriorResults(ctx context.Context, req *ruqiv1.Li
 // for: below it, one enterprise's answer could be read off the figures.
 const minEvaluations = 3
 
-// evaluationCount keys: kept in the same transaction as each evaluation, so
-// that the summary reads five counters, not the evaluations.
-func evalKey(agency, field string) string { return "eval|" + agency + "|" + field }
-
 func (is *inspectionServer) GetEvaluationSummary(ctx context.Context, req *ruqiv1.GetEvaluationSummaryRequest) (*ruqiv1.GetEvaluationSummaryResponse, error) {
 	resp := &ruqiv1.GetEvaluationSummaryResponse{}
 	now := is.s.now()
@@ -225,25 +221,16 @@ func (is *inspectionServer) GetEvaluationSummary(ctx context.Context, req *ruqiv
 				return err
 			}
 		}
-		var sums map[report.Metric]int64
+		// Live sums would let an agency read one enterprise's answers off
+		// the difference before and after its visit: the agency sees closed
+		// months only, which no longer change. Supervisors see every month.
+		before := ""
 		if agencySide {
-			// Live counters would let an agency read one enterprise's
-			// answers off the difference before and after its visit. The
-			// agency sees closed months only: they no longer change.
-			var err error
-			if sums, err = report.EvaluationsBefore(r, agency, report.Month(now)); err != nil {
-				return err
-			}
-		} else {
-			sums = map[report.Metric]int64{}
-			for m, field := range map[report.Metric]string{report.EvalCount: "n", report.EvalOverall: "overall", report.EvalCertificate: "certificate_shown",
-				report.EvalRights: "rights_explained", report.EvalProper: "conducted_properly"} {
-				n, err := r.Count(evalKey(agency, field))
-				if err != nil {
-					return err
-				}
-				sums[m] = n
-			}
+			before = report.Month(now)
+		}
+		sums, err := report.EvaluationsBefore(r, agency, before)
+		if err != nil {
+			return err
 		}
 		n := float64(sums[report.EvalCount])
 		sum := &ruqiv1.EvaluationSummary{AgencyId: agency, MinCount: minEvaluations}
