@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 
@@ -12,6 +13,7 @@ import (
 // length-prefixed encoding of the event's fields. The encoding is written out
 // by hand rather than taken from protobuf, whose byte output is not promised
 // to be stable across library versions; the chain must verify for years.
+// Events with a salt are "ruqi.event.v2": the salt is the last field.
 func EventHash(prev []byte, e *ruqiv1.Event) []byte {
 	h := sha256.New()
 	var n [8]byte
@@ -20,7 +22,11 @@ func EventHash(prev []byte, e *ruqiv1.Event) []byte {
 		h.Write(n[:])
 		h.Write(b)
 	}
-	field([]byte("ruqi.event.v1"))
+	if len(e.GetSalt()) > 0 {
+		field([]byte("ruqi.event.v2"))
+	} else {
+		field([]byte("ruqi.event.v1"))
+	}
 	field(prev)
 	binary.BigEndian.PutUint64(n[:], e.GetSeq())
 	field(n[:])
@@ -33,7 +39,24 @@ func EventHash(prev []byte, e *ruqiv1.Event) []byte {
 	field([]byte(e.GetEnterpriseUscc()))
 	field([]byte(e.GetOfficerId()))
 	field([]byte(e.GetDetail()))
+	if len(e.GetSalt()) > 0 {
+		field(e.GetSalt())
+	}
 	return h.Sum(nil)
+}
+
+// SaltSize is the length of an event's salt.
+const SaltSize = 16
+
+// Salt gives an event without one its random salt (crypto/rand never fails
+// on Linux; a failure panics rather than write unsalted events).
+func Salt(e *ruqiv1.Event) {
+	if len(e.GetSalt()) == 0 {
+		e.Salt = make([]byte, SaltSize)
+		if _, err := rand.Read(e.Salt); err != nil {
+			panic(err)
+		}
+	}
 }
 
 // ChainReport is the result of verifying the event log.

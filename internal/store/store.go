@@ -76,6 +76,20 @@ type Reader interface {
 	Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error
 	// Head returns the last event's seq and hash (0, nil for an empty log).
 	Head() (uint64, []byte, error)
+
+	// TreeNode returns the hash of a perfect subtree of the Merkle log over
+	// the events (internal/tlog): level 0 is a leaf, index counts from the
+	// left. ErrNotFound if not integrated yet.
+	TreeNode(level uint, index uint64) ([]byte, error)
+	// Checkpoint returns the signed checkpoint (a note) kept for a tree
+	// size, ErrNotFound if none was published at that size.
+	Checkpoint(size uint64) ([]byte, error)
+	// LatestCheckpoint returns the largest tree size with a checkpoint and
+	// its note (0, nil for none).
+	LatestCheckpoint() (uint64, []byte, error)
+	// EnterpriseEvents calls fn with the seq of each integrated event that
+	// names the enterprise, after afterSeq, in order; ErrStop ends the walk.
+	EnterpriseEvents(uscc string, afterSeq uint64, fn func(seq uint64) error) error
 }
 
 // ErrStop ends an Events walk early without an error.
@@ -104,9 +118,20 @@ type Tx interface {
 	PutLead(*ruqiv1.Lead) error
 	// NextSeq returns the next number of a named sequence (1, 2, …).
 	NextSeq(name string) (uint64, error)
-	// AppendEvent assigns the event its seq, prev_hash and hash, and writes it.
-	// The caller sets everything else, including the time.
+	// AppendEvent assigns the event its seq, prev_hash and hash, and a random
+	// salt if it has none, and writes it. The caller sets everything else,
+	// including the time.
 	AppendEvent(*ruqiv1.Event) error
+
+	// PutTreeNode keeps a perfect subtree's hash (internal/tlog integrates
+	// events into the Merkle log in the same transaction as the checkpoint).
+	PutTreeNode(level uint, index uint64, hash []byte) error
+	// PutCheckpoint keeps the signed checkpoint for a tree size, replacing
+	// the one kept for that size (a cosigned note replaces the bare one).
+	PutCheckpoint(size uint64, note []byte) error
+	// PutEnterpriseEvent indexes an integrated event under its enterprise,
+	// for the enterprise's receipts.
+	PutEnterpriseEvent(uscc string, seq uint64) error
 }
 
 // DirectorySize counts the directory.

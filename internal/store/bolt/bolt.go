@@ -42,7 +42,10 @@ var (
 	bEvaluations    = []byte("evaluations")
 	bEvalByAgency   = []byte("evaluations_by_agency")
 	bLeads          = []byte("leads")
-	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads}
+	bTree           = []byte("tree_nodes")
+	bCheckpoints    = []byte("checkpoints")
+	bEventsByEnt    = []byte("events_by_enterprise")
+	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTree, bCheckpoints, bEventsByEnt}
 	errLockedByPeer = errors.New("another process holds the database file")
 )
 
@@ -400,6 +403,7 @@ func (t *txn) AppendEvent(e *ruqiv1.Event) error {
 	}
 	e.Seq = seq + 1
 	e.PrevHash = prev
+	store.Salt(e)
 	e.Hash = store.EventHash(prev, e)
 	return putProto(t.tx.Bucket(bEvents), seqKey(e.Seq), e)
 }
@@ -508,4 +512,68 @@ func listAll[T proto.Message](b *bbolt.Bucket, mk func() T) ([]T, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Merkle log. Tree nodes are keyed level‖index (big-endian), so each level's
+// nodes are appended in key order and the bucket can be packed full.
+
+func treeKey(level uint, index uint64) []byte {
+	var k [9]byte
+	k[0] = byte(level)
+	binary.BigEndian.PutUint64(k[1:], index)
+	return k[:]
+}
+
+func (t *txn) TreeNode(level uint, index uint64) ([]byte, error) {
+	v := t.tx.Bucket(bTree).Get(treeKey(level, index))
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	return append([]byte(nil), v...), nil
+}
+
+func (t *txn) PutTreeNode(level uint, index uint64, hash []byte) error {
+	b := t.tx.Bucket(bTree)
+	b.FillPercent = 1
+	return b.Put(treeKey(level, index), hash)
+}
+
+func (t *txn) Checkpoint(size uint64) ([]byte, error) {
+	v := t.tx.Bucket(bCheckpoints).Get(seqKey(size))
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	return append([]byte(nil), v...), nil
+}
+
+func (t *txn) LatestCheckpoint() (uint64, []byte, error) {
+	k, v := t.tx.Bucket(bCheckpoints).Cursor().Last()
+	if k == nil {
+		return 0, nil, nil
+	}
+	return binary.BigEndian.Uint64(k), append([]byte(nil), v...), nil
+}
+
+func (t *txn) PutCheckpoint(size uint64, note []byte) error {
+	b := t.tx.Bucket(bCheckpoints)
+	b.FillPercent = 1
+	return b.Put(seqKey(size), note)
+}
+
+func (t *txn) PutEnterpriseEvent(uscc string, seq uint64) error {
+	return t.tx.Bucket(bEventsByEnt).Put(append([]byte(uscc+"\x00"), seqKey(seq)...), nil)
+}
+
+func (t *txn) EnterpriseEvents(uscc string, afterSeq uint64, fn func(uint64) error) error {
+	prefix := []byte(uscc + "\x00")
+	c := t.tx.Bucket(bEventsByEnt).Cursor()
+	for k, _ := c.Seek(append(append([]byte(nil), prefix...), seqKey(afterSeq+1)...)); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+		if err := fn(binary.BigEndian.Uint64(k[len(prefix):])); err != nil {
+			if errors.Is(err, store.ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
 }

@@ -40,6 +40,7 @@ func Run(t *testing.T, f Factory) {
 		{"CredentialsAndKeys", testCredentialsAndKeys},
 		{"JointsAndCounts", testJointsAndCounts},
 		{"EvaluationsLeadsTokenIDs", testEvaluationsLeadsTokenIDs},
+		{"MerkleLogRecords", testMerkleLogRecords},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -462,6 +463,97 @@ func testEvaluationsLeadsTokenIDs(t *testing.T, o Opener) {
 		}
 		if _, err := r.AccessTokenByID("tok-2"); !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("unknown token id: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The Merkle log's records: tree nodes, checkpoints kept per size (a
+// cosigned note replaces the bare one), the enterprise's index of events, and
+// a fresh salt in every event so that published hashes cannot be guessed.
+func testMerkleLogRecords(t *testing.T, o Opener) {
+	s := open(t, o)
+	err := s.View(ctx, func(r store.Reader) error {
+		if _, err := r.TreeNode(0, 0); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("tree node in an empty store: %v, want ErrNotFound", err)
+		}
+		if size, note, err := r.LatestCheckpoint(); size != 0 || note != nil || err != nil {
+			return fmt.Errorf("latest checkpoint of an empty store = %d %q %v", size, note, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(tx store.Tx) error {
+		for _, n := range []struct {
+			level uint
+			index uint64
+		}{{0, 0}, {0, 1}, {1, 0}, {0, 255}, {3, 1}} {
+			if err := tx.PutTreeNode(n.level, n.index, []byte(fmt.Sprintf("h%d.%d", n.level, n.index))); err != nil {
+				return err
+			}
+		}
+		for _, size := range []uint64{2, 10, 3} {
+			if err := tx.PutCheckpoint(size, []byte(fmt.Sprintf("cp %d", size))); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutCheckpoint(10, []byte("cp 10 cosigned")); err != nil {
+			return err
+		}
+		for _, seq := range []uint64{7, 3, 12} {
+			if err := tx.PutEnterpriseEvent("91350100M000100Y43", seq); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutEnterpriseEvent("91350100M000100Y4", 5); err != nil { // a prefix of the other
+			return err
+		}
+		for i := 0; i < 2; i++ {
+			if err := tx.AppendEvent(event(ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, "INS-1")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err = s.View(ctx, func(r store.Reader) error {
+		if h, err := r.TreeNode(3, 1); err != nil || string(h) != "h3.1" {
+			return fmt.Errorf("node 3.1 = %q %v", h, err)
+		}
+		if h, err := r.TreeNode(0, 255); err != nil || string(h) != "h0.255" {
+			return fmt.Errorf("node 0.255 = %q %v", h, err)
+		}
+		if _, err := r.TreeNode(1, 1); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("node 1.1: %v, want ErrNotFound", err)
+		}
+		if size, note, err := r.LatestCheckpoint(); size != 10 || string(note) != "cp 10 cosigned" || err != nil {
+			return fmt.Errorf("latest checkpoint = %d %q %v", size, note, err)
+		}
+		if note, err := r.Checkpoint(3); err != nil || string(note) != "cp 3" {
+			return fmt.Errorf("checkpoint 3 = %q %v", note, err)
+		}
+		if _, err := r.Checkpoint(4); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("checkpoint 4: %v, want ErrNotFound", err)
+		}
+		var seqs []uint64
+		err := r.EnterpriseEvents("91350100M000100Y43", 3, func(seq uint64) error {
+			seqs = append(seqs, seq)
+			return nil
+		})
+		if err != nil || fmt.Sprint(seqs) != "[7 12]" {
+			return fmt.Errorf("enterprise events after 3 = %v %v, want [7 12]", seqs, err)
+		}
+		var salts [][]byte
+		err = r.Events(0, func(e *ruqiv1.Event) error {
+			salts = append(salts, e.GetSalt())
+			return nil
+		})
+		if err != nil || len(salts) != 2 || len(salts[0]) != store.SaltSize || string(salts[0]) == string(salts[1]) {
+			return fmt.Errorf("event salts = %x %v: want two different %d-byte salts", salts, err, store.SaltSize)
 		}
 		return nil
 	})

@@ -320,9 +320,13 @@ type Event struct {
 	EnterpriseUscc string `protobuf:"bytes,6,opt,name=enterprise_uscc,json=enterpriseUscc,proto3" json:"enterprise_uscc,omitempty"`
 	OfficerId      string `protobuf:"bytes,7,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
 	// detail is a short machine-readable note, e.g. the rejection verdict.
-	Detail        string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
-	PrevHash      []byte `protobuf:"bytes,9,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
-	Hash          []byte `protobuf:"bytes,10,opt,name=hash,proto3" json:"hash,omitempty"`
+	Detail   string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
+	PrevHash []byte `protobuf:"bytes,9,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
+	Hash     []byte `protobuf:"bytes,10,opt,name=hash,proto3" json:"hash,omitempty"`
+	// salt is 16 random bytes inside the hash, so that the hashes published by
+	// the Merkle log (internal/tlog) cannot be matched against guessed event
+	// contents (who evaluated an agency). Empty on events written before it.
+	Salt          []byte `protobuf:"bytes,11,opt,name=salt,proto3" json:"salt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -423,6 +427,13 @@ func (x *Event) GetPrevHash() []byte {
 func (x *Event) GetHash() []byte {
 	if x != nil {
 		return x.Hash
+	}
+	return nil
+}
+
+func (x *Event) GetSalt() []byte {
+	if x != nil {
+		return x.Salt
 	}
 	return nil
 }
@@ -728,7 +739,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\"K\n" +
 	"\x18IssueAccessTokenResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n" +
-	"\btoken_id\x18\x02 \x01(\tR\atokenId\"\xbd\x02\n" +
+	"\btoken_id\x18\x02 \x01(\tR\atokenId\"\xd1\x02\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12&\n" +
@@ -741,7 +752,8 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x06detail\x18\b \x01(\tR\x06detail\x12\x1b\n" +
 	"\tprev_hash\x18\t \x01(\fR\bprevHash\x12\x12\n" +
 	"\x04hash\x18\n" +
-	" \x01(\fR\x04hash\"k\n" +
+	" \x01(\fR\x04hash\x12\x12\n" +
+	"\x04salt\x18\v \x01(\fR\x04salt\"k\n" +
 	"\x11ListEventsRequest\x12\x1b\n" +
 	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12#\n" +

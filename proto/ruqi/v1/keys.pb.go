@@ -202,8 +202,14 @@ func (*ListPublicKeysRequest) Descriptor() ([]byte, []int) {
 }
 
 type ListPublicKeysResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Keys          []*PublicKey           `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Keys  []*PublicKey           `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	// log_key is the Merkle log's note verifier key (name+hash+key); its name
+	// is the log's origin.
+	LogKey string `protobuf:"bytes,2,opt,name=log_key,json=logKey,proto3" json:"log_key,omitempty"`
+	// witness_policy lists the witnesses whose cosignatures the server asks
+	// for, in the Sigsum policy format (witness, group, quorum lines).
+	WitnessPolicy string `protobuf:"bytes,3,opt,name=witness_policy,json=witnessPolicy,proto3" json:"witness_policy,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -243,6 +249,20 @@ func (x *ListPublicKeysResponse) GetKeys() []*PublicKey {
 		return x.Keys
 	}
 	return nil
+}
+
+func (x *ListPublicKeysResponse) GetLogKey() string {
+	if x != nil {
+		return x.LogKey
+	}
+	return ""
+}
+
+func (x *ListPublicKeysResponse) GetWitnessPolicy() string {
+	if x != nil {
+		return x.WitnessPolicy
+	}
+	return ""
 }
 
 type RotateSigningKeyRequest struct {
@@ -341,9 +361,11 @@ const file_ruqi_v1_keys_proto_rawDesc = "" +
 	"\n" +
 	"retired_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tretiredAt\x12=\n" +
 	"\fverify_until\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vverifyUntil\"\x17\n" +
-	"\x15ListPublicKeysRequest\"@\n" +
+	"\x15ListPublicKeysRequest\"\x80\x01\n" +
 	"\x16ListPublicKeysResponse\x12&\n" +
-	"\x04keys\x18\x01 \x03(\v2\x12.ruqi.v1.PublicKeyR\x04keys\"\x19\n" +
+	"\x04keys\x18\x01 \x03(\v2\x12.ruqi.v1.PublicKeyR\x04keys\x12\x17\n" +
+	"\alog_key\x18\x02 \x01(\tR\x06logKey\x12%\n" +
+	"\x0ewitness_policy\x18\x03 \x01(\tR\rwitnessPolicy\"\x19\n" +
 	"\x17RotateSigningKeyRequest\"F\n" +
 	"\x18RotateSigningKeyResponse\x12*\n" +
 	"\x06active\x18\x01 \x01(\v2\x12.ruqi.v1.PublicKeyR\x06active*V\n" +

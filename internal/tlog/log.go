@@ -1,0 +1,182 @@
+package tlog
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+var (
+	hasher = rfc6962.DefaultHasher
+	ranges = &compact.RangeFactory{Hash: hasher.HashChildren}
+)
+
+// LeafHash is the Merkle leaf hash of a sequenced event.
+func LeafHash(e *ruqiv1.Event) []byte { return hasher.HashLeaf(e.GetHash()) }
+
+// ErrNotIntegrated means the event is not in the tree yet: the integrator
+// adds new events every few seconds.
+var ErrNotIntegrated = errors.New("tlog: event not integrated yet")
+
+// Log signs checkpoints for one origin.
+type Log struct {
+	origin string
+	signer note.Signer
+}
+
+// New returns the log that signs with skey (a note signer key whose name is
+// the log's origin).
+func New(skey string) (*Log, error) {
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		return nil, fmt.Errorf("log signing key: %w", err)
+	}
+	return &Log{origin: s.Name(), signer: s}, nil
+}
+
+// Origin is the log's name, the first line of its checkpoints.
+func (l *Log) Origin() string { return l.origin }
+
+// Integration says what one Integrate call did.
+type Integration struct {
+	Size   uint64 // tree size after the call
+	Added  int    // leaves added
+	Signed bool   // a new checkpoint was kept
+	Note   []byte // the checkpoint at Size
+}
+
+// Integrate adds up to max sequenced events after the tree's current size to
+// the tree, indexes them under their enterprise, and keeps a checkpoint
+// signed at the new size, all in tx. An empty log gets a checkpoint of size
+// 0. Node hashes and signatures are deterministic (Ed25519), so two replicas
+// integrating the same events write the same records.
+func (l *Log) Integrate(tx store.Tx, max int) (Integration, error) {
+	size, last, err := tx.LatestCheckpoint()
+	if err != nil {
+		return Integration{}, err
+	}
+	r, err := loadRange(tx, size)
+	if err != nil {
+		return Integration{}, err
+	}
+	var visitErr error
+	visit := func(id compact.NodeID, h []byte) {
+		if visitErr == nil {
+			visitErr = tx.PutTreeNode(id.Level, id.Index, h)
+		}
+	}
+	added := 0
+	err = tx.Events(size, func(e *ruqiv1.Event) error {
+		if e.GetSeq() != r.End()+1 {
+			return fmt.Errorf("tlog: event %d follows tree size %d: the log has a gap", e.GetSeq(), r.End())
+		}
+		if err := r.Append(LeafHash(e), visit); err != nil {
+			return err
+		}
+		if u := e.GetEnterpriseUscc(); u != "" {
+			if err := tx.PutEnterpriseEvent(u, e.GetSeq()); err != nil {
+				return err
+			}
+		}
+		added++
+		if added >= max {
+			return store.ErrStop
+		}
+		return visitErr
+	})
+	if err == nil {
+		err = visitErr
+	}
+	if err != nil {
+		return Integration{}, err
+	}
+	if added == 0 && last != nil {
+		return Integration{Size: size, Note: last}, nil
+	}
+	root, err := rootOf(r)
+	if err != nil {
+		return Integration{}, err
+	}
+	signed, err := l.Sign(r.End(), root)
+	if err != nil {
+		return Integration{}, err
+	}
+	if err := tx.PutCheckpoint(r.End(), signed); err != nil {
+		return Integration{}, err
+	}
+	return Integration{Size: r.End(), Added: added, Signed: true, Note: signed}, nil
+}
+
+// Sign makes the signed checkpoint note for a tree.
+func (l *Log) Sign(size uint64, root []byte) ([]byte, error) {
+	body := log.Checkpoint{Origin: l.origin, Size: size, Hash: root}.Marshal()
+	return note.Sign(&note.Note{Text: string(body)}, l.signer)
+}
+
+func rootOf(r *compact.Range) ([]byte, error) {
+	if r.End() == 0 {
+		return hasher.EmptyRoot(), nil
+	}
+	return r.GetRootHash(nil)
+}
+
+// loadRange rebuilds the compact range [0, size) from the kept nodes.
+func loadRange(r store.Reader, size uint64) (*compact.Range, error) {
+	ids := compact.RangeNodes(0, size, nil)
+	hashes := make([][]byte, len(ids))
+	for i, id := range ids {
+		h, err := r.TreeNode(id.Level, id.Index)
+		if err != nil {
+			return nil, fmt.Errorf("tlog: node %d/%d of tree size %d: %w", id.Level, id.Index, size, err)
+		}
+		hashes[i] = h
+	}
+	return ranges.NewRange(0, size, hashes)
+}
+
+// Root recomputes the root of the tree of the given size from kept nodes.
+func Root(r store.Reader, size uint64) ([]byte, error) {
+	cr, err := loadRange(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return rootOf(cr)
+}
+
+// InclusionProof proves that leaf index is in the tree of the given size.
+func InclusionProof(r store.Reader, index, size uint64) ([][]byte, error) {
+	nodes, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, err
+	}
+	return fetch(r, nodes)
+}
+
+// ConsistencyProof proves that the tree of size2 extends the tree of size1.
+func ConsistencyProof(r store.Reader, size1, size2 uint64) ([][]byte, error) {
+	nodes, err := proof.Consistency(size1, size2)
+	if err != nil {
+		return nil, err
+	}
+	return fetch(r, nodes)
+}
+
+func fetch(r store.Reader, nodes proof.Nodes) ([][]byte, error) {
+	hashes := make([][]byte, len(nodes.IDs))
+	for i, id := range nodes.IDs {
+		h, err := r.TreeNode(id.Level, id.Index)
+		if err != nil {
+			return nil, fmt.Errorf("tlog: node %d/%d: %w", id.Level, id.Index, err)
+		}
+		hashes[i] = h
+	}
+	return nodes.Rehash(hashes, hasher.HashChildren)
+}

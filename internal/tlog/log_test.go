@@ -1,0 +1,324 @@
+package tlog_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	sumtlog "golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/tlog"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+var ctx = context.Background()
+
+const origin = "ruqi.test/log"
+
+type fixture struct {
+	st     *bolt.Store
+	log    *tlog.Log
+	vkey   string
+	verify *tlog.Verifier
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	l, err := tlog.New(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := tlog.NewVerifier(vkey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{st: st, log: l, vkey: vkey, verify: v}
+}
+
+func (f *fixture) append(t *testing.T, n int, uscc string) {
+	t.Helper()
+	err := f.st.Update(ctx, func(tx store.Tx) error {
+		for i := 0; i < n; i++ {
+			e := &ruqiv1.Event{Time: timestamppb.New(time.Date(2026, 12, 1, 9, 0, i, 0, time.UTC)), Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, Actor: "enterprise:" + uscc, EnterpriseUscc: uscc, InspectionId: fmt.Sprintf("INS-%d", i)}
+			if err := tx.AppendEvent(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) integrate(t *testing.T) tlog.Integration {
+	t.Helper()
+	var in tlog.Integration
+	err := f.st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		in, err = f.log.Integrate(tx, 1000)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func (f *fixture) receipt(t *testing.T, seq uint64) *ruqiv1.Receipt {
+	t.Helper()
+	var rc *ruqiv1.Receipt
+	err := f.st.View(ctx, func(r store.Reader) error {
+		var err error
+		rc, err = tlog.NewReceipt(r, seq)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
+}
+
+func TestIntegrate_EveryEventIsALeafInSequenceOrder(t *testing.T) {
+	f := newFixture(t)
+	if in := f.integrate(t); in.Size != 0 || !in.Signed {
+		t.Fatalf("empty log: %+v, want a signed checkpoint of size 0", in)
+	}
+	total := 0
+	for _, n := range []int{1, 2, 5, 8, 13, 1} {
+		f.append(t, n, "91350100M000100Y43")
+		total += n
+		in := f.integrate(t)
+		if in.Size != uint64(total) || in.Added != n {
+			t.Fatalf("after %d more: %+v, want size %d", n, in, total)
+		}
+		cp, err := f.verify.Checkpoint(in.Note)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The root must be the RFC 6962 root of the events' chain hashes,
+		// computed by an independent implementation (Go's sumdb tlog).
+		var leaves [][]byte
+		f.st.View(ctx, func(r store.Reader) error {
+			return r.Events(0, func(e *ruqiv1.Event) error { leaves = append(leaves, e.GetHash()); return nil })
+		})
+		if want := independentRoot(t, leaves); string(cp.Hash) != string(want[:]) {
+			t.Fatalf("size %d: root %x, sumdb/tlog computes %x", total, cp.Hash, want)
+		}
+	}
+	if in := f.integrate(t); in.Added != 0 || in.Signed {
+		t.Fatalf("nothing new: %+v, want no new checkpoint", in)
+	}
+}
+
+// independentRoot computes the tree hash with golang.org/x/mod/sumdb/tlog,
+// which shares no code with transparency-dev/merkle.
+func independentRoot(t *testing.T, leaves [][]byte) sumtlog.Hash {
+	t.Helper()
+	var stored []sumtlog.Hash
+	for i, l := range leaves {
+		hs, err := sumtlog.StoredHashes(int64(i), l, hashReader(stored))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, hs...)
+	}
+	h, err := sumtlog.TreeHash(int64(len(leaves)), hashReader(stored))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+type hashReader []sumtlog.Hash
+
+func (h hashReader) ReadHashes(idx []int64) ([]sumtlog.Hash, error) {
+	out := make([]sumtlog.Hash, len(idx))
+	for i, x := range idx {
+		out[i] = h[x]
+	}
+	return out, nil
+}
+
+func TestReceipt_VerifiesOfflineAndIndependently(t *testing.T) {
+	f := newFixture(t)
+	f.append(t, 21, "91350100M000100Y43")
+	f.integrate(t)
+	for seq := uint64(1); seq <= 21; seq++ {
+		rc := f.receipt(t, seq)
+		got, err := f.verify.Receipt(rc)
+		if err != nil {
+			t.Fatalf("receipt %d: %v", seq, err)
+		}
+		if got.Event.GetSeq() != seq || got.Checkpoint.Size != 21 {
+			t.Fatalf("receipt %d proves event %d in size %d", seq, got.Event.GetSeq(), got.Checkpoint.Size)
+		}
+		// Independent check: sumdb's note and tlog packages.
+		n, err := note.Open([]byte(rc.GetCheckpoint()), note.VerifierList(mustVerifier(t, f.vkey)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(n.Text, "\n")
+		var root sumtlog.Hash
+		root, err = sumtlog.ParseHash(lines[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prf sumtlog.RecordProof
+		for _, h := range rc.GetInclusionProof() {
+			prf = append(prf, sumtlog.Hash(h))
+		}
+		if err := sumtlog.CheckRecord(prf, 21, root, int64(seq-1), sumtlog.RecordHash(rc.GetEvent().GetHash())); err != nil {
+			t.Fatalf("sumdb/tlog rejects receipt %d: %v", seq, err)
+		}
+	}
+}
+
+func mustVerifier(t *testing.T, vkey string) note.Verifier {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestReceipt_TamperedEventOrProofFails(t *testing.T) {
+	f := newFixture(t)
+	f.append(t, 9, "91350100M000100Y43")
+	f.integrate(t)
+	cases := map[string]func(*ruqiv1.Receipt){
+		"detail changed":      func(rc *ruqiv1.Receipt) { rc.Event.Detail = "refused" },
+		"salt changed":        func(rc *ruqiv1.Receipt) { rc.Event.Salt[0] ^= 1 },
+		"hash recomputed":     func(rc *ruqiv1.Receipt) { rc.Event.Actor = "x"; rc.Event.Hash = store.EventHash(rc.Event.PrevHash, rc.Event) },
+		"proof hash flipped":  func(rc *ruqiv1.Receipt) { rc.InclusionProof[0][0] ^= 1 },
+		"leaf index moved":    func(rc *ruqiv1.Receipt) { rc.LeafIndex++ },
+		"checkpoint re-typed": func(rc *ruqiv1.Receipt) { rc.Checkpoint = strings.Replace(rc.Checkpoint, "\n9\n", "\n8\n", 1) },
+	}
+	for name, tamper := range cases {
+		t.Run(name, func(t *testing.T) {
+			rc := f.receipt(t, 4)
+			tamper(rc)
+			if _, err := f.verify.Receipt(rc); err == nil {
+				t.Fatal("tampered receipt verified")
+			}
+		})
+	}
+	// A checkpoint signed by another key with the same origin.
+	skey, _, _ := note.GenerateKey(rand.Reader, origin)
+	other, _ := tlog.New(skey)
+	rc := f.receipt(t, 4)
+	forged, _ := other.Sign(9, []byte(strings.Repeat("x", 32)))
+	rc.Checkpoint = string(forged)
+	if _, err := f.verify.Receipt(rc); err == nil {
+		t.Fatal("receipt under another key's checkpoint verified")
+	}
+}
+
+func TestConsistency_BetweenAnyTwoKeptCheckpoints(t *testing.T) {
+	f := newFixture(t)
+	var sizes []uint64
+	for _, n := range []int{3, 1, 4, 1, 5, 9, 2, 6} {
+		f.append(t, n, "91350100M000100Y43")
+		sizes = append(sizes, f.integrate(t).Size)
+	}
+	f.st.View(ctx, func(r store.Reader) error {
+		for i, a := range sizes {
+			for _, b := range sizes[i:] {
+				na, _ := r.Checkpoint(a)
+				nb, _ := r.Checkpoint(b)
+				ca, err := f.verify.Checkpoint(na)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cb, _ := f.verify.Checkpoint(nb)
+				prf, err := tlog.ConsistencyProof(r, a, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tlog.Consistent(ca, cb, prf); err != nil {
+					t.Fatalf("%d → %d: %v", a, b, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Witnessing: the witness cosigns a log that grows, refuses a fork shown to
+// it after (a split view), and keeps refusing after a restart.
+func TestWitness_CosignsGrowthRefusesSplitView(t *testing.T) {
+	f := newFixture(t)
+	wskey, wvkey, _ := note.GenerateKey(rand.Reader, "sifaju.test")
+	statePath := filepath.Join(t.TempDir(), "witness.json")
+	w, err := tlog.NewWitness(wskey, []string{f.vkey}, statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	policy := fmt.Sprintf("witness sfj %s %s\nquorum sfj\n", wvkey, srv.URL)
+	verify, err := tlog.NewVerifier(f.vkey, []byte(policy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients, err := tlog.WitnessClients([]byte(policy), srv.Client())
+	if err != nil || len(clients) != 1 {
+		t.Fatalf("clients %v %v", clients, err)
+	}
+	cosign := func(t *testing.T, st *bolt.Store, in tlog.Integration) error {
+		_, err := tlog.Cosign(ctx, st, clients, in)
+		return err
+	}
+	for _, n := range []int{4, 7} {
+		f.append(t, n, "91350100M000100Y43")
+		if err := cosign(t, f.st, f.integrate(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rc := f.receipt(t, 3)
+	if _, err := verify.Receipt(rc); err != nil {
+		t.Fatalf("witnessed receipt: %v", err)
+	}
+	if w.Witnessed(origin) != 11 {
+		t.Fatalf("witness holds %d, want 11", w.Witnessed(origin))
+	}
+
+	// The same log key, another history: a fork of 15 events.
+	fork := &fixture{log: f.log, vkey: f.vkey, verify: f.verify}
+	var err2 error
+	fork.st, err2 = bolt.Open(filepath.Join(t.TempDir(), "fork.db"), bolt.DefaultOptions())
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	defer fork.st.Close()
+	fork.append(t, 15, "91350100M000100Y43")
+	if err := cosign(t, fork.st, fork.integrate(t)); err == nil || !strings.Contains(err.Error(), "422") {
+		t.Fatalf("witness cosigned a fork: %v", err)
+	}
+	w2, err := tlog.NewWitness(wskey, []string{f.vkey}, statePath)
+	if err != nil || w2.Witnessed(origin) != 11 {
+		t.Fatalf("restarted witness holds %d (%v), want 11", w2.Witnessed(origin), err)
+	}
+	// Without the witness's cosignature, the fork's receipts fail the policy.
+	if _, err := verify.Receipt(fork.receipt(t, 3)); err == nil {
+		t.Fatal("a fork's receipt met the witness policy")
+	}
+}

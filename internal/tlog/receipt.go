@@ -1,0 +1,109 @@
+package tlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/transparency-dev/formats/witness"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// NewReceipt proves event seq against the latest checkpoint.
+func NewReceipt(r store.Reader, seq uint64) (*ruqiv1.Receipt, error) {
+	size, signed, err := r.LatestCheckpoint()
+	if err != nil {
+		return nil, err
+	}
+	if seq == 0 || seq > size {
+		return nil, ErrNotIntegrated
+	}
+	var e *ruqiv1.Event
+	err = r.Events(seq-1, func(ev *ruqiv1.Event) error {
+		e = ev
+		return store.ErrStop
+	})
+	if err != nil {
+		return nil, err
+	}
+	if e == nil || e.GetSeq() != seq {
+		return nil, fmt.Errorf("tlog: event %d missing from the store", seq)
+	}
+	prf, err := InclusionProof(r, seq-1, size)
+	if err != nil {
+		return nil, err
+	}
+	return &ruqiv1.Receipt{Event: e, LeafIndex: seq - 1, InclusionProof: prf, Checkpoint: string(signed)}, nil
+}
+
+// WitnessClients makes a client for every witness of a policy.
+func WitnessClients(policy []byte, hc *http.Client) ([]*WitnessClient, error) {
+	g, err := witness.ParsePolicy(policy)
+	if err != nil {
+		return nil, err
+	}
+	var out []*WitnessClient
+	for u, v := range g.Endpoints() {
+		if _, err := url.Parse(u); err != nil {
+			return nil, err
+		}
+		out = append(out, &WitnessClient{URL: u, Key: v, HTTP: hc})
+	}
+	return out, nil
+}
+
+// Cosign asks every witness to cosign the checkpoint of an integration and
+// keeps the checkpoint with the cosignatures it got. A witness that refuses
+// (a fork, a split view) or cannot be reached is reported; the others'
+// cosignatures are kept all the same.
+func Cosign(ctx context.Context, st store.Store, clients []*WitnessClient, in Integration) ([]byte, error) {
+	if len(clients) == 0 || in.Note == nil {
+		return in.Note, nil
+	}
+	proofFrom := func(old uint64) ([][]byte, error) {
+		var prf [][]byte
+		err := st.View(ctx, func(r store.Reader) error {
+			var err error
+			prf, err = ConsistencyProof(r, old, in.Size)
+			return err
+		})
+		return prf, err
+	}
+	bare := signedText(in.Note)
+	bare = append(bare[:len(bare):len(bare)], logSigLines(in.Note)...)
+	cosigned := append([]byte(nil), bare...)
+	var errs []error
+	got := 0
+	for _, c := range clients {
+		sigs, err := c.Cosign(ctx, bare, in.Size, proofFrom)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		cosigned = append(cosigned, sigs...)
+		got++
+	}
+	if got > 0 {
+		err := st.Update(ctx, func(tx store.Tx) error { return tx.PutCheckpoint(in.Size, cosigned) })
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return cosigned, errors.Join(errs...)
+}
+
+// logSigLines keeps only the first signature line of a note: the log's own
+// (Integrate signs with the log key alone; cosignatures come after it).
+func logSigLines(signed []byte) []byte {
+	lines := sigLines(signed)
+	for i, c := range lines {
+		if c == '\n' {
+			return lines[:i+1]
+		}
+	}
+	return lines
+}

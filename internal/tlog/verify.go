@@ -1,0 +1,106 @@
+package tlog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/formats/witness"
+	"github.com/transparency-dev/merkle/proof"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Verifier checks checkpoints of one log: its signature and, if a policy is
+// set, the witnesses' cosignatures.
+type Verifier struct {
+	log    note.Verifier
+	policy *witness.Group
+	keys   []note.Verifier
+}
+
+// NewVerifier takes the log's verifier key and an optional witness policy
+// (Sigsum format; nil or empty for none).
+func NewVerifier(logKey string, policy []byte) (*Verifier, error) {
+	lv, err := note.NewVerifier(logKey)
+	if err != nil {
+		return nil, fmt.Errorf("日志公钥无效: %w", err)
+	}
+	v := &Verifier{log: lv}
+	if len(bytes.TrimSpace(policy)) > 0 {
+		g, err := witness.ParsePolicy(policy)
+		if err != nil {
+			return nil, fmt.Errorf("见证策略无效: %w", err)
+		}
+		v.policy = &g
+		for _, ep := range g.Endpoints() {
+			v.keys = append(v.keys, ep)
+		}
+	}
+	return v, nil
+}
+
+// Origin is the log's origin, the name of its key.
+func (v *Verifier) Origin() string { return v.log.Name() }
+
+// Checkpoint opens a signed checkpoint: the log's signature must verify and
+// the witness policy, if any, must be met. Signatures by unknown keys are
+// ignored.
+func (v *Verifier) Checkpoint(signed []byte) (*log.Checkpoint, error) {
+	cp, _, _, err := log.ParseCheckpoint(signed, v.log.Name(), v.log, v.keys...)
+	if err != nil {
+		var unknown *note.UnverifiedNoteError
+		if errors.As(err, &unknown) {
+			return nil, errors.New("检查点没有本日志的有效签名")
+		}
+		return nil, fmt.Errorf("检查点无效: %w", err)
+	}
+	if v.policy != nil && !v.policy.Satisfied(signed) {
+		return nil, errors.New("检查点的见证签名不足（未满足见证策略）")
+	}
+	return cp, nil
+}
+
+// Consistent checks that checkpoint b extends checkpoint a.
+func Consistent(a, b *log.Checkpoint, prf [][]byte) error {
+	if b.Size < a.Size {
+		return fmt.Errorf("新检查点的规模 %d 小于已见的 %d：日志被回退", b.Size, a.Size)
+	}
+	if err := proof.VerifyConsistency(hasher, a.Size, b.Size, prf, a.Hash, b.Hash); err != nil {
+		return fmt.Errorf("日志规模 %d 与 %d 不一致（历史被改写或分叉）: %w", a.Size, b.Size, err)
+	}
+	return nil
+}
+
+// VerifiedReceipt is what a receipt proves.
+type VerifiedReceipt struct {
+	Event      *ruqiv1.Event
+	Checkpoint *log.Checkpoint
+}
+
+// Receipt checks a receipt offline: the event's hash is its contents', its
+// leaf is at seq−1 in the tree that the checkpoint signs, and the checkpoint
+// is the log's (and its witnesses', per the policy).
+func (v *Verifier) Receipt(rc *ruqiv1.Receipt) (*VerifiedReceipt, error) {
+	e := rc.GetEvent()
+	if e == nil || e.GetSeq() == 0 {
+		return nil, errors.New("存证中没有事件")
+	}
+	if !bytes.Equal(store.EventHash(e.GetPrevHash(), e), e.GetHash()) {
+		return nil, fmt.Errorf("事件 %d 的内容与其哈希不符（存证被改动）", e.GetSeq())
+	}
+	if rc.GetLeafIndex() != e.GetSeq()-1 {
+		return nil, fmt.Errorf("存证的叶序号 %d 与事件序号 %d 不符", rc.GetLeafIndex(), e.GetSeq())
+	}
+	cp, err := v.Checkpoint([]byte(rc.GetCheckpoint()))
+	if err != nil {
+		return nil, err
+	}
+	if err := proof.VerifyInclusion(hasher, rc.GetLeafIndex(), cp.Size, LeafHash(e), rc.GetInclusionProof(), cp.Hash); err != nil {
+		return nil, fmt.Errorf("事件 %d 不在规模 %d 的日志中: %w", e.GetSeq(), cp.Size, err)
+	}
+	return &VerifiedReceipt{Event: e, Checkpoint: cp}, nil
+}

@@ -1,0 +1,336 @@
+package tlog
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/transparency-dev/formats/log"
+	fnote "github.com/transparency-dev/formats/note"
+	"github.com/transparency-dev/merkle/proof"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// The witness (见证方) follows C2SP tlog-witness: the log POSTs
+// /add-checkpoint with the size the witness last cosigned ("old N"), a
+// consistency proof from it, and the new checkpoint; the witness cosigns
+// (tlog-cosignature/v1) only if the checkpoint is the log's and extends what
+// it signed before. It keeps its state in a file written durably, so that a
+// restart cannot make it sign a fork.
+
+// maxAddCheckpoint bounds a request: a checkpoint, its signatures and a
+// consistency proof of at most 64 hashes.
+const maxAddCheckpoint = 16 << 10
+
+// Witness is the 司法局's witness of one or more logs.
+type Witness struct {
+	signer    note.Signer
+	logs      map[string]note.Verifier // by origin
+	statePath string
+
+	mu    sync.Mutex
+	state map[string]witnessed
+}
+
+type witnessed struct {
+	Size uint64 `json:"size"`
+	Root []byte `json:"root"`
+}
+
+// NewWitness cosigns with skey the checkpoints of the logs whose verifier
+// keys are given, keeping its state at statePath.
+func NewWitness(skey string, logKeys []string, statePath string) (*Witness, error) {
+	s, err := fnote.NewSignerForCosignatureV1(skey)
+	if err != nil {
+		return nil, fmt.Errorf("witness key: %w", err)
+	}
+	w := &Witness{signer: s, logs: map[string]note.Verifier{}, statePath: statePath, state: map[string]witnessed{}}
+	for _, k := range logKeys {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			return nil, fmt.Errorf("log key %q: %w", k, err)
+		}
+		w.logs[v.Name()] = v
+	}
+	b, err := os.ReadFile(statePath)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("witness state: %w", err)
+	default:
+		if err := json.Unmarshal(b, &w.state); err != nil {
+			return nil, fmt.Errorf("witness state %s: %w", statePath, err)
+		}
+	}
+	return w, nil
+}
+
+// Name is the witness's key name.
+func (w *Witness) Name() string { return w.signer.Name() }
+
+// Witnessed returns the size the witness last cosigned for origin.
+func (w *Witness) Witnessed(origin string) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.state[origin].Size
+}
+
+// ErrConflict is a checkpoint whose old size is not what the witness holds.
+type ErrConflict struct{ Size uint64 }
+
+func (e ErrConflict) Error() string {
+	return fmt.Sprintf("witness holds size %d", e.Size)
+}
+
+var (
+	errUnknownLog = errors.New("unknown log")
+	errBadSig     = errors.New("checkpoint not signed by the log")
+	errBadProof   = errors.New("checkpoint is not consistent with the one witnessed before")
+)
+
+// AddCheckpoint checks and cosigns; it returns the cosignature lines.
+func (w *Witness) AddCheckpoint(old uint64, prf [][]byte, signed []byte) ([]byte, error) {
+	n, err := note.Open(signed, note.VerifierList(w.verifiers()...))
+	if err != nil {
+		var unknown *note.UnknownVerifierError
+		if errors.As(err, &unknown) {
+			return nil, errUnknownLog
+		}
+		return nil, errBadSig
+	}
+	var cp log.Checkpoint
+	if _, err := cp.Unmarshal([]byte(n.Text)); err != nil {
+		return nil, errBadSig
+	}
+	lv, ok := w.logs[cp.Origin]
+	if !ok || !signedBy(n, lv) {
+		return nil, errUnknownLog
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	have := w.state[cp.Origin]
+	if old != have.Size || cp.Size < have.Size {
+		return nil, ErrConflict{Size: have.Size}
+	}
+	if have.Size > 0 || len(prf) > 0 {
+		if err := proof.VerifyConsistency(hasher, have.Size, cp.Size, prf, have.Root, cp.Hash); err != nil {
+			return nil, errBadProof
+		}
+	}
+	cosigned, err := note.Sign(&note.Note{Text: n.Text}, w.signer)
+	if err != nil {
+		return nil, err
+	}
+	w.state[cp.Origin] = witnessed{Size: cp.Size, Root: cp.Hash}
+	if err := writeFileDurably(w.statePath, w.state); err != nil {
+		w.state[cp.Origin] = have
+		return nil, err
+	}
+	return sigLines(cosigned), nil
+}
+
+func (w *Witness) verifiers() []note.Verifier {
+	out := make([]note.Verifier, 0, len(w.logs))
+	for _, v := range w.logs {
+		out = append(out, v)
+	}
+	return out
+}
+
+func signedBy(n *note.Note, v note.Verifier) bool {
+	for _, s := range n.Sigs {
+		if s.Name == v.Name() && s.Hash == v.KeyHash() {
+			return true
+		}
+	}
+	return false
+}
+
+// sigLines returns the signature lines of a signed note.
+func sigLines(signed []byte) []byte {
+	i := bytes.LastIndex(signed, []byte("\n\n"))
+	return signed[i+2:]
+}
+
+// ServeHTTP answers POST /add-checkpoint as C2SP tlog-witness says.
+func (w *Witness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/add-checkpoint" || r.Method != http.MethodPost {
+		http.NotFound(rw, r)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, maxAddCheckpoint))
+	if err != nil {
+		http.Error(rw, "request too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	old, prf, signed, err := ParseAddCheckpoint(body)
+	if err != nil {
+		http.Error(rw, err.Error(), http.StatusBadRequest)
+		return
+	}
+	sigs, err := w.AddCheckpoint(old, prf, signed)
+	var conflict ErrConflict
+	switch {
+	case err == nil:
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		rw.Write(sigs)
+	case errors.As(err, &conflict):
+		rw.Header().Set("Content-Type", "text/x.tlog.size")
+		rw.WriteHeader(http.StatusConflict)
+		fmt.Fprintf(rw, "%d\n", conflict.Size)
+	case errors.Is(err, errUnknownLog):
+		http.Error(rw, err.Error(), http.StatusNotFound)
+	case errors.Is(err, errBadSig):
+		http.Error(rw, err.Error(), http.StatusForbidden)
+	case errors.Is(err, errBadProof):
+		http.Error(rw, err.Error(), http.StatusUnprocessableEntity)
+	default:
+		http.Error(rw, "witness state could not be saved", http.StatusInternalServerError)
+	}
+}
+
+// AddCheckpointBody is the request body of tlog-witness's add-checkpoint.
+func AddCheckpointBody(old uint64, prf [][]byte, signed []byte) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "old %d\n", old)
+	for _, h := range prf {
+		b.WriteString(base64.StdEncoding.EncodeToString(h))
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	b.Write(signed)
+	return b.Bytes()
+}
+
+// ParseAddCheckpoint reads an add-checkpoint request body.
+func ParseAddCheckpoint(body []byte) (old uint64, prf [][]byte, signed []byte, err error) {
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	if !sc.Scan() {
+		return 0, nil, nil, errors.New("empty request")
+	}
+	size, ok := strings.CutPrefix(sc.Text(), "old ")
+	if !ok {
+		return 0, nil, nil, errors.New(`first line must be "old <size>"`)
+	}
+	if old, err = strconv.ParseUint(size, 10, 64); err != nil {
+		return 0, nil, nil, errors.New("old size is not a number")
+	}
+	read := len(sc.Text()) + 1
+	for sc.Scan() {
+		line := sc.Text()
+		read += len(line) + 1
+		if line == "" {
+			return old, prf, body[read:], nil
+		}
+		h, err := base64.StdEncoding.DecodeString(line)
+		if err != nil || len(h) != 32 || len(prf) == 63 {
+			return 0, nil, nil, errors.New("bad consistency proof line")
+		}
+		prf = append(prf, h)
+	}
+	return 0, nil, nil, errors.New("no empty line before the checkpoint")
+}
+
+// writeFileDurably writes v as JSON next to path, fsyncs it, renames it over
+// path and fsyncs the directory, so that a crash leaves the old or the new
+// state, never an empty file.
+func writeFileDurably(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".witness-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// WitnessClient asks one witness to cosign, remembering the size it holds.
+type WitnessClient struct {
+	URL  string // the witness's add-checkpoint URL
+	Key  note.Verifier
+	HTTP *http.Client
+
+	mu   sync.Mutex
+	size uint64
+}
+
+// Cosign sends the checkpoint with a consistency proof from the size the
+// witness holds (learnt from a 409 answer when unknown) and returns the
+// witness's cosignature lines.
+func (c *WitnessClient) Cosign(ctx context.Context, signed []byte, size uint64, proofFrom func(old uint64) ([][]byte, error)) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for attempt := 0; attempt < 2; attempt++ {
+		prf, err := proofFrom(c.size)
+		if err != nil {
+			return nil, err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(AddCheckpointBody(c.size, prf, signed)))
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.HTTP.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusOK:
+			if _, err := note.Open(append(append([]byte(nil), signedText(signed)...), body...), note.VerifierList(c.Key)); err != nil {
+				return nil, fmt.Errorf("witness %s: cosignature does not verify: %w", c.Key.Name(), err)
+			}
+			c.size = size
+			return body, nil
+		case http.StatusConflict:
+			held, err := strconv.ParseUint(strings.TrimSpace(string(body)), 10, 64)
+			if err != nil || held > size {
+				return nil, fmt.Errorf("witness %s holds size %q, beyond %d: it saw another tree", c.Key.Name(), strings.TrimSpace(string(body)), size)
+			}
+			c.size = held
+		default:
+			return nil, fmt.Errorf("witness %s refused: %d %s", c.Key.Name(), resp.StatusCode, strings.TrimSpace(string(body)))
+		}
+	}
+	return nil, fmt.Errorf("witness %s: size keeps changing", c.Key.Name())
+}
+
+// signedText is a note up to and including the blank line before its
+// signatures.
+func signedText(signed []byte) []byte {
+	i := bytes.LastIndex(signed, []byte("\n\n"))
+	return signed[:i+2]
+}
