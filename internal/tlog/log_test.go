@@ -205,9 +205,12 @@ func TestReceipt_TamperedEventOrProofFails(t *testing.T) {
 	f.append(t, 9, "91350100M000100Y43")
 	f.integrate(t)
 	cases := map[string]func(*ruqiv1.Receipt){
-		"detail changed":      func(rc *ruqiv1.Receipt) { rc.Event.Detail = "refused" },
-		"salt changed":        func(rc *ruqiv1.Receipt) { rc.Event.Salt[0] ^= 1 },
-		"hash recomputed":     func(rc *ruqiv1.Receipt) { rc.Event.Actor = "x"; rc.Event.Hash = store.EventHash(rc.Event.PrevHash, rc.Event) },
+		"detail changed": func(rc *ruqiv1.Receipt) { rc.Event.Detail = "refused" },
+		"salt changed":   func(rc *ruqiv1.Receipt) { rc.Event.Salt[0] ^= 1 },
+		"hash recomputed": func(rc *ruqiv1.Receipt) {
+			rc.Event.Actor = "x"
+			rc.Event.Hash = store.EventHash(rc.Event.PrevHash, rc.Event)
+		},
 		"proof hash flipped":  func(rc *ruqiv1.Receipt) { rc.InclusionProof[0][0] ^= 1 },
 		"leaf index moved":    func(rc *ruqiv1.Receipt) { rc.LeafIndex++ },
 		"checkpoint re-typed": func(rc *ruqiv1.Receipt) { rc.Checkpoint = strings.Replace(rc.Checkpoint, "\n9\n", "\n8\n", 1) },
