@@ -7,10 +7,12 @@ import (
 // Public methods need no token: health, reflection and the public keys, which
 // exist so that anyone can verify a code offline.
 var publicMethods = map[string]bool{
-	ruqiv1.KeyService_ListPublicKeys_FullMethodName: true,
-	"/grpc.health.v1.Health/Check":                  true,
-	"/grpc.health.v1.Health/Watch":                  true,
-	"/grpc.health.v1.Health/List":                   true,
+	ruqiv1.KeyService_ListPublicKeys_FullMethodName:      true,
+	ruqiv1.LogService_GetCheckpoint_FullMethodName:       true,
+	ruqiv1.LogService_GetConsistencyProof_FullMethodName: true,
+	"/grpc.health.v1.Health/Check":                       true,
+	"/grpc.health.v1.Health/Watch":                       true,
+	"/grpc.health.v1.Health/List":                        true,
 }
 
 const (
@@ -53,6 +55,8 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.ReportService_GetFrequencyReport_FullMethodName: {supervisor, admin},
 
 	ruqiv1.KeyService_RotateSigningKey_FullMethodName: {admin},
+
+	ruqiv1.LogService_ListReceipts_FullMethodName: {enterprise},
 
 	ruqiv1.AdminService_IssueAccessToken_FullMethodName:  {admin},
 	ruqiv1.AdminService_RevokeAccessToken_FullMethodName: {admin},

@@ -179,8 +179,8 @@ func (a *app) adminEventsListCommand() *cobra.Command {
 func (a *app) adminEventsVerifyCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify",
-		Short: "核验事件日志的哈希链是否完好",
-		Long:  "重新计算整个事件日志的哈希链。日志完好时退出码为 0；有事件被篡改或损坏时退出码为 1，并指出第一个出错的序号。",
+		Short: "核验事件日志的哈希链，以及它与最新签名检查点是否相符",
+		Long:  "重新计算整个事件日志的哈希链，并由事件重算默克尔树根，与日志最新的签名检查点核对。都完好时退出码为 0；有事件被篡改、删除、调换，或检查点之后历史被改写时退出码为 1，并说明哪里对不上。",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
@@ -191,6 +191,9 @@ func (a *app) adminEventsVerifyCommand() *cobra.Command {
 				a.printer().LogVerified(resp)
 				if !resp.GetIntact() {
 					return fmt.Errorf("事件日志不完整：自序号 %d 的事件起哈希链对不上，该事件或其后的记录被篡改或损坏", resp.GetFirstBrokenSeq())
+				}
+				if !resp.GetCheckpointMatches() {
+					return fmt.Errorf("事件日志与签名检查点不符：%s", resp.GetCheckpointProblem())
 				}
 				return nil
 			})

@@ -592,7 +592,16 @@ func (p *tablePrinter) LogVerified(r *ruqiv1.VerifyEventLogResponse) {
 		kv("哈希链", state),
 		kv("首个损坏序号", broken),
 		kv("链头哈希", hex.EncodeToString(r.GetHeadHash())),
+		kv("最新签名检查点", strconv.FormatUint(r.GetCheckpointSize(), 10)),
+		kv("与检查点相符", checkpointState(r)),
 	)
+}
+
+func checkpointState(r *ruqiv1.VerifyEventLogResponse) string {
+	if r.GetCheckpointMatches() {
+		return "是"
+	}
+	return "否：" + r.GetCheckpointProblem()
 }
 
 // fmtDate shows a timestamp's date in Asia/Shanghai; "-" if unset.

@@ -203,6 +203,9 @@ func (a *app) rootCommand() *cobra.Command {
 		a.companyCommand(),
 		a.supervisorCommand(),
 		a.keysCommand(),
+		a.receiptCommand(),
+		a.logCommand(),
+		a.witnessCommand(),
 		a.adminCommand(),
 		completionCommand(),
 	)

@@ -244,6 +244,18 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewAdminServiceClient(cc).VerifyEventLog(ctx, &ruqiv1.VerifyEventLogRequest{})
 		return err
 	}, rows("D/D", "D/D", "D/D", "A/A", "A/A")},
+	{ruqiv1.LogService_GetCheckpoint_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewLogServiceClient(cc).GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
+		return err
+	}, map[string]string{"officer": "A/A", "agency-admin": "A/A", "enterprise": "A/A", "supervisor": "A/A", "admin": "A/A", "anonymous": "A/A"}},
+	{ruqiv1.LogService_GetConsistencyProof_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewLogServiceClient(cc).GetConsistencyProof(ctx, &ruqiv1.GetConsistencyProofRequest{})
+		return err
+	}, map[string]string{"officer": "A/A", "agency-admin": "A/A", "enterprise": "A/A", "supervisor": "A/A", "admin": "A/A", "anonymous": "A/A"}},
+	{ruqiv1.LogService_ListReceipts_FullMethodName, fresh, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewLogServiceClient(cc).ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{InspectionId: o.inspection})
+		return err
+	}, rows("D/D", "D/D", "A/H", "D/D", "D/D")},
 }
 
 // rows gives the five signed-in roles' cells; a caller without a token is

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -32,6 +33,7 @@ import (
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/tlog"
 	"github.com/ruqi/ruqi/internal/web"
 )
 
@@ -54,6 +56,16 @@ type Config struct {
 	// ReadyFile, if set, receives the bound addresses as JSON once both
 	// listen, so that scripts and tests can use port 0.
 	ReadyFile string
+	// LogKeyFile holds the Merkle log's note signer key; created in the data
+	// directory on first start when empty. Replicas share one key file.
+	LogKeyFile string
+	// LogOrigin names a new log (the key's name); default "<public host>/log".
+	LogOrigin string
+	// WitnessPolicyFile lists the witnesses asked to cosign (Sigsum format).
+	WitnessPolicyFile string
+	// LogInterval is how often new events are integrated and a checkpoint
+	// published.
+	LogInterval time.Duration
 }
 
 // AdminTokenFile is where the first administrator's token is kept, readable
@@ -92,7 +104,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies}, newCoordinator(cfg))
+	logCfg, err := logConfig(cfg)
+	if err != nil {
+		return err
+	}
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Log: logCfg}, newCoordinator(cfg))
 	if err != nil {
 		return err
 	}
@@ -132,8 +148,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopWebAPI()
-	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, Metrics: metrics, ClockLeeway: cfg.Limits.ClockLeeway}),
+	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, Metrics: metrics, ClockLeeway: cfg.Limits.ClockLeeway,
+		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy)}),
 		ReadHeaderTimeout: 5 * time.Second}
+
+	logCtx, stopLog := context.WithCancel(ctx)
+	defer stopLog()
+	go svc.RunLog(logCtx, cfg.LogInterval, func(err error) { slog.Warn("Merkle log: integration or witnessing failed", "err", err) })
 
 	errc := make(chan error, 2)
 	go func() { errc <- gs.Serve(glis) }()
@@ -269,4 +290,39 @@ func logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler 
 	}
 	slog.Log(ctx, level, "rpc", attrs...)
 	return resp, err
+}
+
+// logConfig loads (or, on a new data directory, creates) the log's key and
+// reads the witness policy.
+func logConfig(cfg Config) (service.LogConfig, error) {
+	path := cfg.LogKeyFile
+	if path == "" {
+		path = filepath.Join(cfg.DataDir, "log.key")
+	}
+	origin := cfg.LogOrigin
+	if origin == "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || u.Host == "" {
+			return service.LogConfig{}, fmt.Errorf("log origin: cannot derive it from public URL %q; set -log-origin", cfg.PublicURL)
+		}
+		origin = u.Host + "/log"
+	}
+	skey, vkey, err := tlog.LoadOrCreateKey(path, origin)
+	if err != nil {
+		return service.LogConfig{}, fmt.Errorf("Merkle log key: %w", err)
+	}
+	l, err := tlog.New(skey)
+	if err != nil {
+		return service.LogConfig{}, err
+	}
+	out := service.LogConfig{Log: l, Key: vkey}
+	if cfg.WitnessPolicyFile != "" {
+		if out.WitnessPolicy, err = os.ReadFile(cfg.WitnessPolicyFile); err != nil {
+			return service.LogConfig{}, fmt.Errorf("witness policy: %w", err)
+		}
+	}
+	if cfg.LogInterval <= 0 {
+		return service.LogConfig{}, errors.New("-log-interval must be positive")
+	}
+	return out, nil
 }

@@ -103,15 +103,21 @@ func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequ
 
 func (a *adminServer) VerifyEventLog(ctx context.Context, _ *ruqiv1.VerifyEventLogRequest) (*ruqiv1.VerifyEventLogResponse, error) {
 	var rep store.ChainReport
+	var cp checkpointCheck
 	err := a.s.store.View(ctx, func(r store.Reader) error {
 		var err error
 		rep, err = store.VerifyChain(r)
+		if err != nil {
+			return err
+		}
+		cp, err = a.s.checkCheckpoint(r)
 		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return &ruqiv1.VerifyEventLogResponse{Events: rep.Events, Intact: rep.Intact, FirstBrokenSeq: rep.FirstBrokenSeq, HeadHash: rep.HeadHash}, nil
+	return &ruqiv1.VerifyEventLogResponse{Events: rep.Events, Intact: rep.Intact, FirstBrokenSeq: rep.FirstBrokenSeq, HeadHash: rep.HeadHash,
+		CheckpointSize: cp.size, CheckpointMatches: cp.problem == "", CheckpointProblem: cp.problem}, nil
 }
 
 // RevokeAccessToken revokes a token by id. The interceptor reads the token

@@ -88,7 +88,7 @@ func (s *Service) PublicKeys() []*ruqiv1.PublicKey {
 }
 
 func (k *keyServer) ListPublicKeys(ctx context.Context, _ *ruqiv1.ListPublicKeysRequest) (*ruqiv1.ListPublicKeysResponse, error) {
-	return &ruqiv1.ListPublicKeysResponse{Keys: k.s.PublicKeys()}, nil
+	return &ruqiv1.ListPublicKeysResponse{Keys: k.s.PublicKeys(), LogKey: k.s.cfg.Log.Key, WitnessPolicy: string(k.s.cfg.Log.WitnessPolicy)}, nil
 }
 
 // RotateSigningKey writes the new key and the retirement of the old one in

@@ -17,6 +17,7 @@ import (
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -32,6 +33,8 @@ type Config struct {
 	Now func() time.Time
 	// Policies are the frequency policies by region; DefaultPolicies when nil.
 	Policies *coord.Policies
+	// Log is the Merkle log of every event.
+	Log LogConfig
 }
 
 // Service holds what every handler shares.
@@ -44,6 +47,8 @@ type Service struct {
 
 	ring    atomic.Pointer[code.Ring]
 	rotateM sync.Mutex // one rotation at a time
+
+	witnesses []*tlog.WitnessClient
 }
 
 // New loads the key ring from the store, creating the first key on a new
@@ -68,6 +73,9 @@ func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Se
 	if err := s.loadRing(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.initWitnesses(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -80,6 +88,7 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	ruqiv1.RegisterAdminServiceServer(g, &adminServer{s: s})
 	ruqiv1.RegisterSupervisionServiceServer(g, &supervisionServer{s: s})
 	ruqiv1.RegisterReportServiceServer(g, &reportServer{s: s})
+	ruqiv1.RegisterLogServiceServer(g, &logServer{s: s})
 }
 
 // Close releases the coordinator.

@@ -104,3 +104,26 @@ func (v *Verifier) Receipt(rc *ruqiv1.Receipt) (*VerifiedReceipt, error) {
 	}
 	return &VerifiedReceipt{Event: e, Checkpoint: cp}, nil
 }
+
+// RootOfEvents recomputes the root of the first size events from the events
+// themselves, not from the kept tree nodes: what `admin events verify`
+// compares with the latest signed checkpoint.
+func RootOfEvents(r store.Reader, size uint64) ([]byte, error) {
+	cr := ranges.NewEmptyRange(0)
+	err := r.Events(0, func(e *ruqiv1.Event) error {
+		if cr.End() == size {
+			return store.ErrStop
+		}
+		if e.GetSeq() != cr.End()+1 {
+			return fmt.Errorf("事件 %d 之后是事件 %d：日志有缺口", cr.End(), e.GetSeq())
+		}
+		return cr.Append(LeafHash(e), nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cr.End() != size {
+		return nil, fmt.Errorf("检查点签署了 %d 个事件，存储中只有 %d 个", size, cr.End())
+	}
+	return rootOf(cr)
+}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -242,39 +241,13 @@ func ParseAddCheckpoint(body []byte) (old uint64, prf [][]byte, signed []byte, e
 	return 0, nil, nil, errors.New("no empty line before the checkpoint")
 }
 
-// writeFileDurably writes v as JSON next to path, fsyncs it, renames it over
-// path and fsyncs the directory, so that a crash leaves the old or the new
-// state, never an empty file.
+// writeFileDurably keeps the witness state as JSON, durably.
 func writeFileDurably(path string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".witness-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return writeDurably(path, b, 0o600)
 }
 
 // WitnessClient asks one witness to cosign, remembering the size it holds.

@@ -48,6 +48,9 @@ type Config struct {
 	ClockLeeway time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// LogKey and WitnessPolicy are the Merkle log's verifier key and its
+	// witnesses, published in /keys.json beside the code keys.
+	LogKey, WitnessPolicy string
 }
 
 // jsonKey is the published form of a key: a JWK-like object (RFC 8037 OKP)
@@ -86,8 +89,11 @@ func Handler(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /keys.json", func(w http.ResponseWriter, r *http.Request) {
 		var out struct {
-			Keys []jsonKey `json:"keys"`
+			Keys          []jsonKey `json:"keys"`
+			LogKey        string    `json:"log_key,omitempty"`
+			WitnessPolicy string    `json:"witness_policy,omitempty"`
 		}
+		out.LogKey, out.WitnessPolicy = cfg.LogKey, cfg.WitnessPolicy
 		if cfg.Keys != nil {
 			for _, k := range cfg.Keys() {
 				jk := jsonKey{KeyID: k.GetKeyId(), KeyType: "OKP", Curve: "Ed25519", X: k.GetPublicKey(), Algorithm: k.GetAlgorithm(),
@@ -108,6 +114,23 @@ func Handler(cfg Config) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		_ = json.NewEncoder(w).Encode(out)
 	})
+	if cfg.API != nil {
+		// The latest checkpoint as a signed note (C2SP tlog-checkpoint), for
+		// witnesses and monitors that speak HTTP.
+		logAPI := ruqiv1.NewLogServiceClient(cfg.API)
+		mux.HandleFunc("GET /checkpoint", func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+			defer cancel()
+			resp, err := logAPI.GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
+			if err != nil {
+				http.Error(w, status.Convert(err).Message(), http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-cache")
+			w.Write([]byte(resp.GetCheckpoint()))
+		})
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

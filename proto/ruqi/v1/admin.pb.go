@@ -586,8 +586,15 @@ type VerifyEventLogResponse struct {
 	// first_broken_seq is the first event whose hash does not match.
 	FirstBrokenSeq uint64 `protobuf:"varint,3,opt,name=first_broken_seq,json=firstBrokenSeq,proto3" json:"first_broken_seq,omitempty"`
 	HeadHash       []byte `protobuf:"bytes,4,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// checkpoint_size is the size of the latest signed checkpoint of the
+	// Merkle log (internal/tlog), and checkpoint_matches whether the root
+	// recomputed from the stored events is the one it signs.
+	CheckpointSize    uint64 `protobuf:"varint,5,opt,name=checkpoint_size,json=checkpointSize,proto3" json:"checkpoint_size,omitempty"`
+	CheckpointMatches bool   `protobuf:"varint,6,opt,name=checkpoint_matches,json=checkpointMatches,proto3" json:"checkpoint_matches,omitempty"`
+	// checkpoint_problem says what does not match, in Chinese; empty if all does.
+	CheckpointProblem string `protobuf:"bytes,7,opt,name=checkpoint_problem,json=checkpointProblem,proto3" json:"checkpoint_problem,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *VerifyEventLogResponse) Reset() {
@@ -646,6 +653,27 @@ func (x *VerifyEventLogResponse) GetHeadHash() []byte {
 		return x.HeadHash
 	}
 	return nil
+}
+
+func (x *VerifyEventLogResponse) GetCheckpointSize() uint64 {
+	if x != nil {
+		return x.CheckpointSize
+	}
+	return 0
+}
+
+func (x *VerifyEventLogResponse) GetCheckpointMatches() bool {
+	if x != nil {
+		return x.CheckpointMatches
+	}
+	return false
+}
+
+func (x *VerifyEventLogResponse) GetCheckpointProblem() string {
+	if x != nil {
+		return x.CheckpointProblem
+	}
+	return ""
 }
 
 type RevokeAccessTokenRequest struct {
@@ -760,12 +788,15 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\rinspection_id\x18\x03 \x01(\tR\finspectionId\"<\n" +
 	"\x12ListEventsResponse\x12&\n" +
 	"\x06events\x18\x01 \x03(\v2\x0e.ruqi.v1.EventR\x06events\"\x17\n" +
-	"\x15VerifyEventLogRequest\"\x8f\x01\n" +
+	"\x15VerifyEventLogRequest\"\x96\x02\n" +
 	"\x16VerifyEventLogResponse\x12\x16\n" +
 	"\x06events\x18\x01 \x01(\x04R\x06events\x12\x16\n" +
 	"\x06intact\x18\x02 \x01(\bR\x06intact\x12(\n" +
 	"\x10first_broken_seq\x18\x03 \x01(\x04R\x0efirstBrokenSeq\x12\x1b\n" +
-	"\thead_hash\x18\x04 \x01(\fR\bheadHash\"5\n" +
+	"\thead_hash\x18\x04 \x01(\fR\bheadHash\x12'\n" +
+	"\x0fcheckpoint_size\x18\x05 \x01(\x04R\x0echeckpointSize\x12-\n" +
+	"\x12checkpoint_matches\x18\x06 \x01(\bR\x11checkpointMatches\x12-\n" +
+	"\x12checkpoint_problem\x18\a \x01(\tR\x11checkpointProblem\"5\n" +
 	"\x18RevokeAccessTokenRequest\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\"\x1b\n" +
 	"\x19RevokeAccessTokenResponse*\x7f\n" +

@@ -1,0 +1,367 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/transparency-dev/formats/log"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/ruqi/ruqi/internal/tlog"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// The Merkle log from the command line: receipts (存证) an enterprise keeps
+// and checks offline, `log verify` for anyone who watches the log, and the
+// witness (见证) that the 司法局 runs.
+
+func (a *app) receiptCommand() *cobra.Command {
+	cmd := groupCommand("receipt", "存证：取回本企业事件的存证，离线核验存证")
+	cmd.AddCommand(a.receiptGetCommand(), a.receiptVerifyCommand())
+	return cmd
+}
+
+func (a *app) receiptGetCommand() *cobra.Command {
+	var inspection, dir string
+	cmd := &cobra.Command{
+		Use:   "get",
+		Short: "取回本企业事件（扫码、拒绝、结果、评价、投诉等）的存证，保存为文件",
+		Long: "取回本企业事件的存证并保存到 --dir，每个事件一个文件 receipt-<序号>.json。\n" +
+			"存证包含事件本身、它在默克尔日志中的包含证明和日志签名的检查点，可用 ruqi receipt verify 离线核验。\n" +
+			"刚发生的事件要等几秒才进入日志，届时再取。",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewLogServiceClient(cc).ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{InspectionId: inspection})
+				if err != nil {
+					return err
+				}
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					return fmt.Errorf("创建目录 %s 失败：%w", dir, err)
+				}
+				t := newTable("序号", "事件", "检查", "时间", "文件")
+				for _, rc := range resp.GetReceipts() {
+					b, err := protojson.MarshalOptions{Multiline: true}.Marshal(rc)
+					if err != nil {
+						return err
+					}
+					e := rc.GetEvent()
+					path := filepath.Join(dir, fmt.Sprintf("receipt-%d.json", e.GetSeq()))
+					if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+						return fmt.Errorf("保存存证失败：%w", err)
+					}
+					t.add(strconv.FormatUint(e.GetSeq(), 10), eventTypeLabel(e.GetType()), orDash(e.GetInspectionId()), fmtTime(e.GetTime()), path)
+				}
+				if a.output == "json" {
+					(&jsonPrinter{out: a.stdout, errOut: a.stderr}).msg(resp)
+					return nil
+				}
+				t.write(a.stdout)
+				fmt.Fprintf(a.stdout, "已保存 %d 份存证到 %s", len(resp.GetReceipts()), dir)
+				if resp.GetPending() > 0 {
+					fmt.Fprintf(a.stdout, "；另有 %d 个事件尚未入日志，几秒后再取", resp.GetPending())
+				}
+				fmt.Fprintln(a.stdout)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&inspection, "inspection", "", "只取这项检查的存证 `ID`")
+	cmd.Flags().StringVar(&dir, "dir", "receipts", "保存存证的目录 `DIR`")
+	return cmd
+}
+
+// verifierFlags say which log key and witness policy to trust: given on the
+// command line, or else those saved by `ruqi keys fetch`.
+type verifierFlags struct {
+	cache, logKey, policyFile string
+}
+
+func (v *verifierFlags) add(cmd *cobra.Command) {
+	addKeysCacheFlag(cmd, &v.cache)
+	cmd.Flags().StringVar(&v.logKey, "log-key", "", "日志公钥 `VKEY`（名称+哈希+公钥）；默认用 ruqi keys fetch 保存的")
+	cmd.Flags().StringVar(&v.policyFile, "witness-policy", "", "见证策略文件 `FILE`（witness/group/quorum 行，可要求 n 个见证方中的 k 个）；默认用服务器公布的")
+}
+
+func (v *verifierFlags) verifier() (*tlog.Verifier, error) {
+	logKey, policy := v.logKey, []byte(nil)
+	if logKey == "" || v.policyFile == "" {
+		keys, err := loadKeys(v.cache)
+		if err != nil && logKey == "" {
+			return nil, fmt.Errorf("没有日志公钥：请用 --log-key 指定，或先联网运行 ruqi keys fetch（%w）", err)
+		}
+		if err == nil {
+			if logKey == "" {
+				logKey = keys.GetLogKey()
+			}
+			policy = []byte(keys.GetWitnessPolicy())
+		}
+	}
+	if v.policyFile != "" {
+		b, err := os.ReadFile(v.policyFile)
+		if err != nil {
+			return nil, fmt.Errorf("读取见证策略失败：%w", err)
+		}
+		policy = b
+	}
+	if logKey == "" {
+		return nil, errors.New("公钥缓存中没有日志公钥：服务器版本过旧，或请用 --log-key 指定")
+	}
+	return tlog.NewVerifier(logKey, policy)
+}
+
+func (a *app) receiptVerifyCommand() *cobra.Command {
+	var vf verifierFlags
+	var online bool
+	cmd := &cobra.Command{
+		Use:   "verify FILE...",
+		Short: "离线核验存证：事件未被改动、在日志中、检查点由日志（和见证方）签名",
+		Long: "只用日志公钥（和见证方公钥）核验存证，不需要联网。全部通过时退出码为 0，有存证不成立时为 3。\n" +
+			"--online 再问服务器：当前的日志是否仍包含存证所见的日志（一致性证明），以发现事后改写的历史。",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			v, err := vf.verifier()
+			if err != nil {
+				return err
+			}
+			bad := 0
+			var verified []*tlog.VerifiedReceipt
+			for _, f := range files {
+				got, err := verifyReceiptFile(v, f)
+				if err != nil {
+					bad++
+					fmt.Fprintf(a.stdout, "✗ %s：%v\n", f, err)
+					continue
+				}
+				verified = append(verified, got)
+				e := got.Event
+				fmt.Fprintf(a.stdout, "✓ %s：事件 %d（%s，%s，检查 %s）在规模 %d 的日志中\n", f, e.GetSeq(), eventTypeLabel(e.GetType()), fmtTime(e.GetTime()), orDash(e.GetInspectionId()), got.Checkpoint.Size)
+			}
+			if online && len(verified) > 0 {
+				err := a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+					for _, got := range verified {
+						if err := a.consistentWithServer(ctx, cc, v, got.Checkpoint); err != nil {
+							bad++
+							fmt.Fprintf(a.stdout, "✗ 事件 %d：%v\n", got.Event.GetSeq(), err)
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				if bad == 0 {
+					fmt.Fprintln(a.stdout, "✓ 服务器当前的日志包含以上存证所见的日志")
+				}
+			}
+			if bad > 0 {
+				return &exitCodeError{code: exitNotValid, err: fmt.Errorf("%d 份存证不成立", bad)}
+			}
+			return nil
+		},
+	}
+	vf.add(cmd)
+	cmd.Flags().BoolVar(&online, "online", false, "再联网核对服务器当前的日志是否延续存证所见的日志")
+	return cmd
+}
+
+func verifyReceiptFile(v *tlog.Verifier, path string) (*tlog.VerifiedReceipt, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("读取失败：%w", err)
+	}
+	var rc ruqiv1.Receipt
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, &rc); err != nil {
+		return nil, errors.New("不是存证文件（应为 ruqi receipt get 保存的 JSON）")
+	}
+	return v.Receipt(&rc)
+}
+
+// consistentWithServer checks that the server's latest checkpoint extends
+// one seen before.
+func (a *app) consistentWithServer(ctx context.Context, cc *grpc.ClientConn, v *tlog.Verifier, seen *log.Checkpoint) error {
+	latest, err := a.latestCheckpoint(ctx, cc, v)
+	if err != nil {
+		return err
+	}
+	prf, err := ruqiv1.NewLogServiceClient(cc).GetConsistencyProof(ctx, &ruqiv1.GetConsistencyProofRequest{FromSize: seen.Size, ToSize: latest.Size})
+	if err != nil {
+		return err
+	}
+	return tlog.Consistent(seen, latest, prf.GetProof())
+}
+
+func (a *app) latestCheckpoint(ctx context.Context, cc *grpc.ClientConn, v *tlog.Verifier) (*log.Checkpoint, error) {
+	resp, err := ruqiv1.NewLogServiceClient(cc).GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
+	if err != nil {
+		return nil, err
+	}
+	cp, err := v.Checkpoint([]byte(resp.GetCheckpoint()))
+	if err != nil {
+		return nil, fmt.Errorf("服务器的检查点不成立：%w", err)
+	}
+	return cp, nil
+}
+
+func (a *app) logCommand() *cobra.Command {
+	cmd := groupCommand("log", "默克尔事件日志：核对服务器的日志只增不改")
+	cmd.AddCommand(a.logVerifyCommand())
+	return cmd
+}
+
+func defaultCheckpointState() string {
+	return filepath.Join(filepath.Dir(defaultKeysCache()), "checkpoint")
+}
+
+func (a *app) logVerifyCommand() *cobra.Command {
+	var vf verifierFlags
+	var state string
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "核对服务器当前的日志延续了上次所见的日志（一致性证明），并记下新的检查点",
+		Long: "取服务器最新的签名检查点，核对签名（和见证策略），再用一致性证明核对它延续了上次保存在 --state 的检查点，\n" +
+			"通过后保存新的检查点。日志被回退、改写或对不同的人显示不同的历史时退出码为 3。",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := vf.verifier()
+			if err != nil {
+				return err
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewLogServiceClient(cc).GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
+				if err != nil {
+					return err
+				}
+				latest, err := v.Checkpoint([]byte(resp.GetCheckpoint()))
+				if err != nil {
+					return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器的检查点不成立：%w", err)}
+				}
+				prev, err := os.ReadFile(state)
+				switch {
+				case errors.Is(err, fs.ErrNotExist):
+					fmt.Fprintf(a.stdout, "首次核对：日志 %s 规模 %d，检查点已保存到 %s\n", latest.Origin, latest.Size, state)
+				case err != nil:
+					return fmt.Errorf("读取上次的检查点失败：%w", err)
+				default:
+					seen, err := v.Checkpoint(prev)
+					if err != nil {
+						return fmt.Errorf("上次保存的检查点 %s 不成立：%w", state, err)
+					}
+					prf, err := ruqiv1.NewLogServiceClient(cc).GetConsistencyProof(ctx, &ruqiv1.GetConsistencyProofRequest{FromSize: seen.Size, ToSize: latest.Size})
+					if err != nil {
+						return err
+					}
+					if err := tlog.Consistent(seen, latest, prf.GetProof()); err != nil {
+						return &exitCodeError{code: exitNotValid, err: err}
+					}
+					fmt.Fprintf(a.stdout, "✓ 日志 %s 由规模 %d 增长到 %d，历史未被改写\n", latest.Origin, seen.Size, latest.Size)
+				}
+				if err := os.MkdirAll(filepath.Dir(state), 0o755); err != nil {
+					return err
+				}
+				return os.WriteFile(state, []byte(resp.GetCheckpoint()), 0o644)
+			})
+		},
+	}
+	vf.add(cmd)
+	cmd.Flags().StringVar(&state, "state", defaultCheckpointState(), "保存上次所见检查点的文件 `FILE`")
+	return cmd
+}
+
+func (a *app) witnessCommand() *cobra.Command {
+	cmd := groupCommand("witness", "见证方（司法局）：只为延续已见历史的检查点联署")
+	cmd.AddCommand(a.witnessServeCommand(), a.witnessKeygenCommand())
+	return cmd
+}
+
+func (a *app) witnessKeygenCommand() *cobra.Command {
+	var name, keyFile string
+	cmd := &cobra.Command{
+		Use:   "keygen",
+		Short: "生成见证方的签名密钥，打印其公钥",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "name", "key-file"); err != nil {
+				return err
+			}
+			if _, err := os.Stat(keyFile); err == nil {
+				return fmt.Errorf("%s 已存在：不覆盖已有的见证密钥", keyFile)
+			}
+			_, vkey, err := tlog.LoadOrCreateKey(keyFile, name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, vkey)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "见证方名称 `NAME`，如 sifaju.chengdu")
+	cmd.Flags().StringVar(&keyFile, "key-file", "", "写入私钥的文件 `FILE`（权限 0600）")
+	return cmd
+}
+
+func (a *app) witnessServeCommand() *cobra.Command {
+	var listen, keyFile, stateFile, ready string
+	var logKeys []string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "运行见证服务（C2SP tlog-witness 的 POST /add-checkpoint）",
+		Long: "接收日志送来的检查点和一致性证明：签名是所登记日志的、且延续了上次联署的历史时才联署，\n" +
+			"否则拒绝（409 规模不符、422 不一致、403 签名无效）。联署过的状态持久保存在 --state，重启后仍然有效。",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "key-file", "log-key", "state"); err != nil {
+				return err
+			}
+			b, err := os.ReadFile(keyFile)
+			if err != nil {
+				return fmt.Errorf("读取见证密钥失败：%w", err)
+			}
+			w, err := tlog.NewWitness(strings.TrimSpace(string(b)), logKeys, stateFile)
+			if err != nil {
+				return err
+			}
+			lis, err := net.Listen("tcp", listen)
+			if err != nil {
+				return err
+			}
+			if ready != "" {
+				if err := os.WriteFile(ready, []byte(lis.Addr().String()), 0o644); err != nil {
+					return err
+				}
+			}
+			slog.Info("witness ready", "name", w.Name(), "addr", lis.Addr().String())
+			srv := &http.Server{Handler: w, ReadHeaderTimeout: 5 * time.Second}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			go func() {
+				<-ctx.Done()
+				srv.Close()
+			}()
+			if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:7490", "监听地址 `ADDR`")
+	cmd.Flags().StringVar(&keyFile, "key-file", "", "见证方私钥文件 `FILE`（ruqi witness keygen 生成）")
+	cmd.Flags().StringArrayVar(&logKeys, "log-key", nil, "所见证日志的公钥 `VKEY`（可重复）")
+	cmd.Flags().StringVar(&stateFile, "state", "", "联署状态文件 `FILE`")
+	cmd.Flags().StringVar(&ready, "ready-file", "", "监听后写入实际地址的文件 `FILE`（供脚本和测试）")
+	return cmd
+}

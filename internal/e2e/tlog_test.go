@@ -1,0 +1,297 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// witnessProc is a `ruqi witness serve` process: the 司法局's witness.
+type witnessProc struct {
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+	url  string
+	vkey string
+}
+
+func startWitness(t *testing.T, logKey string) *witnessProc {
+	t.Helper()
+	dir := t.TempDir()
+	key := filepath.Join(dir, "witness.key")
+	out, err := exec.Command(filepath.Join(binDir, "ruqi"), "witness", "keygen", "--name", "sifaju.test", "--key-file", key).Output()
+	if err != nil {
+		t.Fatalf("witness keygen: %v", err)
+	}
+	w := &witnessProc{vkey: strings.TrimSpace(string(out)), log: &bytes.Buffer{}}
+	ready := filepath.Join(dir, "ready")
+	w.cmd = exec.Command(filepath.Join(binDir, "ruqi"), "witness", "serve", "--listen", "127.0.0.1:0", "--key-file", key,
+		"--log-key", logKey, "--state", filepath.Join(dir, "state.json"), "--ready-file", ready)
+	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.cmd.Process.Signal(syscall.SIGTERM); w.cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 {
+			w.url = "http://" + string(b)
+			return w
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("witness did not start:\n%s", w.log)
+		}
+	}
+}
+
+// eventually retries f until it returns nil, for what the log does every
+// few seconds (integration, witnessing); bounded by count, not asserted on
+// time.
+func eventually(t *testing.T, what string, f func() error) {
+	t.Helper()
+	var err error
+	for i := 0; i < 200; i++ {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: %v", what, err)
+}
+
+// The log from the outside: an enterprise's receipts verify offline with the
+// log's key and the witness's cosignature; `log verify` sees the log grow;
+// `admin events verify` holds the events to the latest checkpoint; and each
+// kind of tampering with the real bbolt file is caught.
+func TestLog_ReceiptsWitnessAndTampering(t *testing.T) {
+	// The log key is made before the server starts, so that the witness can
+	// be told it (as a province would configure both).
+	dataDir := t.TempDir()
+	keyOut, err := exec.Command(filepath.Join(binDir, "ruqi"), "witness", "keygen", "--name", "ruqi.test/log", "--key-file", filepath.Join(dataDir, "log.key")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logKey := strings.TrimSpace(string(keyOut))
+	wit := startWitness(t, logKey)
+	policy := filepath.Join(dataDir, "witnesses.txt")
+	os.WriteFile(policy, []byte(fmt.Sprintf("witness sfj %s %s\nquorum sfj\n", wit.vkey, wit.url)), 0o644)
+
+	w := newWorld(t, "-log-key-file", filepath.Join(dataDir, "log.key"), "-witness-policy", policy, "-log-interval", "100ms")
+	reg := w.register("now", "now+2h")
+	tok := reg.GetCodes()[0].GetToken()
+	resp, _ := w.scan(w.entA, tok)
+	wantVerdict(t, "scan", resp, ruqiv1.Verdict_VERDICT_VALID)
+
+	w.mustCLI("", "keys", "fetch")
+	receipts := filepath.Join(t.TempDir(), "receipts")
+	var scanReceipt string
+	eventually(t, "receipt of the check-in, witnessed", func() error {
+		out := w.mustCLI(w.entA, "receipt", "get", "--dir", receipts, "--inspection", reg.GetInspection().GetId())
+		files, _ := filepath.Glob(filepath.Join(receipts, "*.json"))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			if strings.Contains(string(b), "EVENT_TYPE_SCAN_VERIFIED") {
+				scanReceipt = f
+			}
+		}
+		if scanReceipt == "" {
+			return fmt.Errorf("no check-in receipt yet:\n%s", out)
+		}
+		if r := w.cli("", "receipt", "verify", scanReceipt); r.exit != 0 {
+			return fmt.Errorf("verify: exit %d %s%s", r.exit, r.stdout, r.stderr)
+		}
+		return nil
+	})
+	// Another enterprise gets none of A's receipts.
+	other := w.cli(w.entB, "receipt", "get", "--dir", t.TempDir(), "--inspection", reg.GetInspection().GetId())
+	if other.exit == 0 {
+		t.Fatalf("enterprise B fetched A's receipts:\n%s", other.stdout)
+	}
+	// A receipt with one changed byte does not verify (exit 3).
+	b, _ := os.ReadFile(scanReceipt)
+	forged := filepath.Join(t.TempDir(), "forged.json")
+	os.WriteFile(forged, bytes.Replace(b, []byte("enterprise:"), []byte("enterprisf:"), 1), 0o644)
+	if r := w.cli("", "receipt", "verify", forged); r.exit != 3 {
+		t.Fatalf("forged receipt: exit %d, want 3\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+
+	state := filepath.Join(t.TempDir(), "checkpoint")
+	w.mustCLI("", "log", "verify", "--state", state)
+	w.register("now+3h", "now+5h")
+	eventually(t, "log grows and stays consistent", func() error {
+		r := w.cli("", "log", "verify", "--state", state)
+		if r.exit != 0 || !strings.Contains(r.stdout, "历史未被改写") {
+			return fmt.Errorf("exit %d %s%s", r.exit, r.stdout, r.stderr)
+		}
+		return nil
+	})
+	eventually(t, "events verify against the latest checkpoint", func() error {
+		r := w.cli(w.admin, "-o", "json", "admin", "events", "verify")
+		var v ruqiv1.VerifyEventLogResponse
+		mustUnmarshal(t, r.stdout, &v)
+		if r.exit != 0 || v.GetCheckpointSize() != v.GetEvents() {
+			return fmt.Errorf("exit %d, %d events, checkpoint %d: %s", r.exit, v.GetEvents(), v.GetCheckpointSize(), r.stderr)
+		}
+		return nil
+	})
+
+	// Tampering, each on a copy of the stopped server's file.
+	w.stop()
+	db := filepath.Join(w.dataDir, "ruqi.db")
+	pristine, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tamper := map[string]func(t *testing.T, events *bbolt.Bucket){
+		"one byte changed": func(t *testing.T, b *bbolt.Bucket) {
+			e := getEvent(t, b, 3)
+			e.Detail += "x"
+			putEvent(t, b, e)
+		},
+		"one deleted": func(t *testing.T, b *bbolt.Bucket) { b.Delete(seqKey(3)) },
+		"two reordered": func(t *testing.T, b *bbolt.Bucket) {
+			e3, e4 := getEvent(t, b, 3), getEvent(t, b, 4)
+			e3.Seq, e4.Seq = 4, 3
+			putEvent(t, b, e3)
+			putEvent(t, b, e4)
+		},
+		"history rewritten, every hash recomputed": func(t *testing.T, b *bbolt.Bucket) {
+			rewriteFrom(t, b, 3, func(e *ruqiv1.Event) { e.Detail += " (改)" })
+		},
+	}
+	for name, f := range tamper {
+		t.Run(name, func(t *testing.T) {
+			if err := os.WriteFile(db, pristine, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			withEvents(t, db, func(b *bbolt.Bucket) { f(t, b) })
+			w.start()
+			defer w.stop()
+			r := w.cli(w.admin, "admin", "events", "verify")
+			if r.exit != 1 || !(strings.Contains(r.stderr, "哈希链") || strings.Contains(r.stderr, "检查点")) {
+				t.Fatalf("tampering not reported: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+			}
+		})
+	}
+
+	// The operator rewrites history and rebuilds the tree and checkpoints
+	// with the log's own key: everything looks intact to the server, but
+	// the witness refuses to cosign, the enterprise's receipt no longer
+	// matches the new tree, and `log verify` catches the fork.
+	os.WriteFile(db, pristine, 0o600)
+	withEvents(t, db, func(b *bbolt.Bucket) {
+		rewriteFrom(t, b, 3, func(e *ruqiv1.Event) { e.Detail += " (改)" })
+	})
+	wipeTree(t, db)
+	w.start()
+	eventually(t, "rewritten log re-integrated", func() error {
+		r := w.cli(w.admin, "admin", "events", "verify")
+		if r.exit != 0 {
+			return fmt.Errorf("exit %d %s", r.exit, r.stderr)
+		}
+		return nil
+	})
+	eventually(t, "witness refuses the fork", func() error {
+		if !strings.Contains(w.log.String(), "422") {
+			return fmt.Errorf("server log shows no refusal")
+		}
+		return nil
+	})
+	if r := w.cli("", "receipt", "verify", "--online", scanReceipt); r.exit != 3 {
+		t.Fatalf("old receipt against the rewritten log: exit %d, want 3\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	if r := w.cli("", "log", "verify", "--state", state); r.exit != 3 {
+		t.Fatalf("log verify after a rewrite: exit %d, want 3\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+}
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	for i := 7; i >= 0; i-- {
+		k[i] = byte(seq)
+		seq >>= 8
+	}
+	return k[:]
+}
+
+func withEvents(t *testing.T, path string, f func(*bbolt.Bucket)) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(func(tx *bbolt.Tx) error { f(tx.Bucket([]byte("events"))); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wipeTree(t *testing.T, path string) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range []string{"tree_nodes", "checkpoints", "events_by_enterprise"} {
+			if err := tx.DeleteBucket([]byte(name)); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getEvent(t *testing.T, b *bbolt.Bucket, seq uint64) *ruqiv1.Event {
+	t.Helper()
+	e := &ruqiv1.Event{}
+	if err := proto.Unmarshal(b.Get(seqKey(seq)), e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func putEvent(t *testing.T, b *bbolt.Bucket, e *ruqiv1.Event) {
+	t.Helper()
+	v, err := proto.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Put(seqKey(e.GetSeq()), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rewriteFrom changes events from seq on and recomputes every hash after
+// it, as an operator with write access to the file would.
+func rewriteFrom(t *testing.T, b *bbolt.Bucket, from uint64, change func(*ruqiv1.Event)) {
+	t.Helper()
+	prev := getEvent(t, b, from-1).GetHash()
+	for seq := from; b.Get(seqKey(seq)) != nil; seq++ {
+		e := getEvent(t, b, seq)
+		if seq == from {
+			change(e)
+		}
+		e.PrevHash = prev
+		e.Hash = store.EventHash(prev, e)
+		putEvent(t, b, e)
+		prev = e.GetHash()
+	}
+}

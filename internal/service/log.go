@@ -1,0 +1,243 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/tlog"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// LogConfig is the Merkle log's part of the configuration.
+type LogConfig struct {
+	// Log signs checkpoints; nil leaves the log unbuilt (tests of other
+	// parts).
+	Log *tlog.Log
+	// Key is the log's note verifier key, published beside the code keys.
+	Key string
+	// WitnessPolicy names the witnesses asked to cosign (Sigsum format).
+	WitnessPolicy []byte
+}
+
+// integrateBatch bounds one transaction of the integrator.
+const integrateBatch = 5000
+
+// receiptTypes are the steps an enterprise takes or is shown, for which it
+// may fetch receipts (存证).
+var receiptTypes = map[ruqiv1.EventType]bool{
+	ruqiv1.EventType_EVENT_TYPE_REGISTERED:      true,
+	ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED: true,
+	ruqiv1.EventType_EVENT_TYPE_MERGED:          true,
+	ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED:   true,
+	ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED:   true,
+	ruqiv1.EventType_EVENT_TYPE_REFUSED:         true,
+	ruqiv1.EventType_EVENT_TYPE_CANCELLED:       true,
+	ruqiv1.EventType_EVENT_TYPE_WITHDRAWN:       true,
+	ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED: true,
+	ruqiv1.EventType_EVENT_TYPE_COMPLETED:       true,
+	ruqiv1.EventType_EVENT_TYPE_EVALUATED:       true,
+	ruqiv1.EventType_EVENT_TYPE_COMPLAINED:      true,
+}
+
+// IntegrateLog adds every sequenced event to the Merkle log, signs a
+// checkpoint and asks the witnesses to cosign it. The server calls it every
+// few seconds; it is safe to call from several replicas at once (the
+// records it writes are deterministic).
+func (s *Service) IntegrateLog(ctx context.Context) (tlog.Integration, error) {
+	if s.cfg.Log.Log == nil {
+		return tlog.Integration{}, errors.New("no log key configured")
+	}
+	var in tlog.Integration
+	for {
+		var step tlog.Integration
+		err := s.store.Update(ctx, func(tx store.Tx) error {
+			var err error
+			step, err = s.cfg.Log.Log.Integrate(tx, integrateBatch)
+			return err
+		})
+		if err != nil {
+			return in, err
+		}
+		in.Size, in.Note = step.Size, step.Note
+		in.Added += step.Added
+		in.Signed = in.Signed || step.Signed
+		if step.Added < integrateBatch {
+			break
+		}
+	}
+	if in.Signed && len(s.witnesses) > 0 {
+		cosigned, err := tlog.Cosign(ctx, s.store, s.witnesses, in)
+		in.Note = cosigned
+		return in, err
+	}
+	return in, nil
+}
+
+// RunLog integrates every interval until ctx ends.
+func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.IntegrateLog(ctx); err != nil && ctx.Err() == nil {
+			logErr(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) initWitnesses() error {
+	if len(s.cfg.Log.WitnessPolicy) == 0 {
+		return nil
+	}
+	ws, err := tlog.WitnessClients(s.cfg.Log.WitnessPolicy, &http.Client{Timeout: 5 * time.Second})
+	if err != nil {
+		return fmt.Errorf("witness policy: %w", err)
+	}
+	s.witnesses = ws
+	return nil
+}
+
+type logServer struct {
+	ruqiv1.UnimplementedLogServiceServer
+	s *Service
+}
+
+func (l *logServer) GetCheckpoint(ctx context.Context, req *ruqiv1.GetCheckpointRequest) (*ruqiv1.GetCheckpointResponse, error) {
+	resp := &ruqiv1.GetCheckpointResponse{}
+	err := l.s.store.View(ctx, func(r store.Reader) error {
+		if req.GetSize() == 0 {
+			size, n, err := r.LatestCheckpoint()
+			if err == nil && n == nil {
+				return domain.Unavailablef("LOG_NOT_READY", "日志尚未生成第一个检查点，请几秒后再试")
+			}
+			resp.Size, resp.Checkpoint = size, string(n)
+			return err
+		}
+		n, err := r.Checkpoint(req.GetSize())
+		resp.Size, resp.Checkpoint = req.GetSize(), string(n)
+		return notFound(err, "CHECKPOINT_UNKNOWN", "没有规模为 %d 的检查点", req.GetSize())
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+func (l *logServer) GetConsistencyProof(ctx context.Context, req *ruqiv1.GetConsistencyProofRequest) (*ruqiv1.GetConsistencyProofResponse, error) {
+	resp := &ruqiv1.GetConsistencyProofResponse{}
+	err := l.s.store.View(ctx, func(r store.Reader) error {
+		size, _, err := r.LatestCheckpoint()
+		if err != nil {
+			return err
+		}
+		if req.GetFromSize() > req.GetToSize() || req.GetToSize() > size {
+			return domain.Invalidf("PROOF_RANGE", "一致性证明的规模须满足 起 ≤ 止 ≤ %d（当前日志规模），收到 %d → %d", size, req.GetFromSize(), req.GetToSize())
+		}
+		resp.Proof, err = tlog.ConsistencyProof(r, req.GetFromSize(), req.GetToSize())
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+const maxReceiptsPerCall = 200
+
+// ListReceipts gives an enterprise receipts for its own events only: the
+// index is by enterprise, so another enterprise's events are never read.
+func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRequest) (*ruqiv1.ListReceiptsResponse, error) {
+	p := principal(ctx)
+	limit := int(req.GetLimit())
+	if limit <= 0 || limit > maxReceiptsPerCall {
+		limit = maxReceiptsPerCall
+	}
+	resp := &ruqiv1.ListReceiptsResponse{}
+	err := l.s.store.View(ctx, func(r store.Reader) error {
+		if id := req.GetInspectionId(); id != "" {
+			in, err := r.Inspection(id)
+			if err != nil || in.GetEnterpriseUscc() != p.Subject {
+				return domain.NotFoundf("INSPECTION_UNKNOWN", "没有这项检查，或它不是本企业的")
+			}
+		}
+		err := r.EnterpriseEvents(p.Subject, req.GetAfterSeq(), func(seq uint64) error {
+			rc, err := tlog.NewReceipt(r, seq)
+			if err != nil {
+				return err
+			}
+			e := rc.GetEvent()
+			if !receiptTypes[e.GetType()] || (req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId()) {
+				return nil
+			}
+			resp.Receipts = append(resp.Receipts, rc)
+			if len(resp.Receipts) >= limit {
+				return store.ErrStop
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// Events recorded but not yet in the tree: the enterprise is told
+		// that their receipts are on the way.
+		size, _, err := r.LatestCheckpoint()
+		if err != nil {
+			return err
+		}
+		return r.Events(size, func(e *ruqiv1.Event) error {
+			if e.GetEnterpriseUscc() == p.Subject && receiptTypes[e.GetType()] {
+				resp.Pending++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+type checkpointCheck struct {
+	size    uint64
+	problem string
+}
+
+// checkCheckpoint holds the stored events to the latest signed checkpoint:
+// its signature must be the log's, and the root recomputed from the events
+// must be the one it signs. A store rewritten after the checkpoint (an event
+// changed, removed or reordered, or the whole chain recomputed) fails here.
+func (s *Service) checkCheckpoint(r store.Reader) (checkpointCheck, error) {
+	size, signed, err := r.LatestCheckpoint()
+	if err != nil || signed == nil {
+		return checkpointCheck{problem: "尚无签名检查点"}, err
+	}
+	out := checkpointCheck{size: size}
+	v, err := tlog.NewVerifier(s.cfg.Log.Key, nil)
+	if err != nil {
+		out.problem = "未配置日志公钥，无法核对检查点"
+		return out, nil
+	}
+	cp, err := v.Checkpoint(signed)
+	if err != nil {
+		out.problem = err.Error()
+		return out, nil
+	}
+	root, err := tlog.RootOfEvents(r, cp.Size)
+	if err != nil {
+		out.problem = err.Error()
+		return out, nil
+	}
+	if string(root) != string(cp.Hash) {
+		out.problem = fmt.Sprintf("由存储的事件重算的根哈希与规模 %d 的签名检查点不符：检查点之后日志被改写", cp.Size)
+	}
+	return out, nil
+}
