@@ -309,7 +309,7 @@ func logConfig(cfg Config) (service.LogConfig, error) {
 	}
 	skey, vkey, err := tlog.LoadOrCreateKey(path, origin)
 	if err != nil {
-		return service.LogConfig{}, fmt.Errorf("Merkle log key: %w", err)
+		return service.LogConfig{}, fmt.Errorf("the Merkle log key: %w", err)
 	}
 	l, err := tlog.New(skey)
 	if err != nil {
