@@ -154,6 +154,7 @@ func Handler(cfg Config) http.Handler {
 			mux.HandleFunc("GET "+p+"{token}", s.verify)
 			mux.HandleFunc("POST "+p+"{token}/refuse", s.refuse)
 			mux.HandleFunc("POST "+p+"{token}/confirm", s.confirm)
+			mux.HandleFunc("GET "+p+"{token}/receipt", s.receipt)
 		}
 		mux.HandleFunc("GET /dashboard", s.dashboard)
 		mux.HandleFunc("POST /dashboard/signin", s.dashboardSignIn)

@@ -2,6 +2,7 @@ package webtest
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -11,10 +12,13 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -32,7 +36,7 @@ func phone() chromedp.Action[chromedp.Void] {
 func TestPages(t *testing.T) {
 	ctxB := startBrowser(t)
 	// Leeway 1 s: a window that ends 2 s from now is over 3 s from now.
-	srv := startServer(t, "-clock-leeway", "1s")
+	srv := startServer(t, "-clock-leeway", "1s", "-log-interval", "200ms")
 	smp := loadSample(t)
 	srv.importSample(smp)
 	if len(smp.ents) < 3 {
@@ -82,6 +86,50 @@ func TestPages(t *testing.T) {
 
 		do(t, ent1, "open it again", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#checkin")))
 		mustContain(t, "repeat check-in", text(t, ent1, "#checkin"), "已核验并记录入企签到", "重复扫码")
+
+		// The receipt (存证) of the check-in appears once the log has
+		// integrated it; the page's link downloads it, and it verifies
+		// with the log key the server publishes.
+		// Wait (bounded, by count) until the log has integrated the
+		// check-in, then open the page once more.
+		for i := 0; i < 100; i++ {
+			r, err := ruqiv1.NewLogServiceClient(srv.conn()).ListReceipts(srv.as(tokE1), &ruqiv1.ListReceiptsRequest{InspectionId: valid.GetInspectionId()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.GetReceipts()) > 0 && r.GetPending() == 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		do(t, ent1, "reload for the receipt", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#receipt a")))
+		mustContain(t, "receipt", text(t, ent1, "#receipt"), "已存证", "下载存证")
+		screenshot(t, ent1, "verify-receipt")
+		href, err := chromedp.Run(ent1, chromedp.Evaluate[string](`document.querySelector("#receipt a").href`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The page's CSP allows no fetch from script: download with the
+		// browser's session cookie instead.
+		cookies, err := chromedp.Call(ent1, network.GetCookies, network.GetCookiesParams{URLs: []string{href}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, href, nil)
+		for _, c := range cookies.Cookies {
+			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("receipt download: %s %q\n%s", resp.Status, resp.Header.Get("Content-Disposition"), raw)
+		}
+		body := string(raw)
+		verifyReceipt(t, srv, body)
 
 		do(t, ent1, "confirm entry", chromedp.Click(chromedp.CSS("#confirm")), chromedp.WaitNotPresent(chromedp.CSS("#confirm")))
 		mustContain(t, "confirmation", text(t, ent1, ".banner"), "已确认入企")
@@ -239,10 +287,10 @@ func TestPages(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		mustContain(t, "metrics", string(b),
 			`ruqi_registrations_total{outcome="joined"} 1`,
-			`ruqi_scans_total{verdict="valid"} 2`,
+			`ruqi_scans_total{verdict="valid"} 3`,
 			`ruqi_scans_total{verdict="expired"} 1`,
 			`ruqi_scans_total{verdict="wrong_enterprise"} 1`,
-			`ruqi_grpc_requests_total{code="OK",method="ScanCode",service="ruqi.v1.EnterpriseService"} 4`,
+			`ruqi_grpc_requests_total{code="OK",method="ScanCode",service="ruqi.v1.EnterpriseService"} 5`,
 			`ruqi_grpc_request_duration_seconds_bucket{method="RegisterInspection"`)
 		if !strings.Contains(string(b), `ruqi_refusals_total{phase="enforced"} 1`) && !strings.Contains(string(b), `ruqi_refusals_total{phase="advisory"} 1`) {
 			t.Error("metrics: no refusal counted")
@@ -251,3 +299,34 @@ func TestPages(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// verifyReceipt checks a downloaded receipt with the log key from /keys.json.
+func verifyReceipt(t *testing.T, srv *server, body string) {
+	t.Helper()
+	resp, err := http.Get(srv.url("/keys.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var keys struct {
+		LogKey string `json:"log_key"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&keys); err != nil || keys.LogKey == "" {
+		t.Fatalf("keys.json has no log key: %v", err)
+	}
+	v, err := tlog.NewVerifier(keys.LogKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rc ruqiv1.Receipt
+	if err := protojson.Unmarshal([]byte(body), &rc); err != nil {
+		t.Fatalf("receipt is not JSON: %v\n%s", err, body)
+	}
+	got, err := v.Receipt(&rc)
+	if err != nil {
+		t.Fatalf("downloaded receipt does not verify: %v", err)
+	}
+	if got.Event.GetType() != ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED {
+		t.Fatalf("receipt is of a %s event, want the check-in", got.Event.GetType())
+	}
+}
