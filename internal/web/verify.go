@@ -37,10 +37,10 @@ type verifyData struct {
 	// Receipt says whether the check-in's receipt (存证) is in the log yet;
 	// ReceiptLink downloads it.
 	Receipt, ReceiptLink string
-	Valid   bool
-	Insp    *inspectionData
-	Offline *offlineData
-	Notice  string // something the page could not do, e.g. the keys
+	Valid                bool
+	Insp                 *inspectionData
+	Offline              *offlineData
+	Notice               string // something the page could not do, e.g. the keys
 }
 
 type inspectionData struct {
