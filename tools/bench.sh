@@ -19,6 +19,11 @@ echo "== event log: append with bbolt batching, against the disk's fsync"
 go test -run '^$' -bench . -benchtime "$benchtime" ./internal/store/bolt/ | grep -E '^Benchmark'
 
 echo
+echo "== Merkle log: leaves integrated (bbolt, fsync) against SHA-256 on the same core; event → receipt under load"
+go test -run '^$' -bench 'Integrate|SHA256Leaf' -benchtime 20000x ./internal/tlog/ | grep -E '^Benchmark'
+go test -run '^$' -bench 'ReceiptDelay' -benchtime 20x ./internal/tlog/ | grep -E '^Benchmark'
+
+echo
 echo "== service end to end (in-process gRPC, auth, bbolt with fsync): scan and register"
 go test -run '^$' -bench . -benchtime "$benchtime" ./internal/service/ | grep -E '^Benchmark'
 

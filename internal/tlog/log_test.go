@@ -31,7 +31,7 @@ type fixture struct {
 	verify *tlog.Verifier
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
 	if err != nil {
@@ -53,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{st: st, log: l, vkey: vkey, verify: v}
 }
 
-func (f *fixture) append(t *testing.T, n int, uscc string) {
+func (f *fixture) append(t testing.TB, n int, uscc string) {
 	t.Helper()
 	err := f.st.Update(ctx, func(tx store.Tx) error {
 		for i := 0; i < n; i++ {
