@@ -6,12 +6,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/note"
+	sumtlog "golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/store"
@@ -112,6 +116,7 @@ func TestLog_ReceiptsWitnessAndTampering(t *testing.T) {
 		}
 		return nil
 	})
+	independentlyVerified(t, scanReceipt, logKey)
 	// Another enterprise gets none of A's receipts.
 	other := w.cli(w.entB, "receipt", "get", "--dir", t.TempDir(), "--inspection", reg.GetInspection().GetId())
 	if other.exit == 0 {
@@ -293,5 +298,49 @@ func rewriteFrom(t *testing.T, b *bbolt.Bucket, from uint64, change func(*ruqiv1
 		e.Hash = store.EventHash(prev, e)
 		putEvent(t, b, e)
 		prev = e.GetHash()
+	}
+}
+
+// independentlyVerified checks a receipt file with golang.org/x/mod's sumdb
+// note and tlog packages, which share no code with the Merkle library the
+// server uses: the signature, the root line, the event's hash and the
+// inclusion proof.
+func independentlyVerified(t *testing.T, path, logKey string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rc ruqiv1.Receipt
+	if err := protojson.Unmarshal(b, &rc); err != nil {
+		t.Fatal(err)
+	}
+	v, err := note.NewVerifier(logKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := note.Open([]byte(rc.GetCheckpoint()), note.VerifierList(v))
+	if err != nil {
+		t.Fatalf("sumdb/note rejects the checkpoint: %v", err)
+	}
+	lines := strings.Split(n.Text, "\n")
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := sumtlog.ParseHash(lines[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := rc.GetEvent()
+	if got := store.EventHash(e.GetPrevHash(), e); !bytes.Equal(got, e.GetHash()) {
+		t.Fatal("the receipt's event does not hash to its hash")
+	}
+	var prf sumtlog.RecordProof
+	for _, h := range rc.GetInclusionProof() {
+		prf = append(prf, sumtlog.Hash(h))
+	}
+	if err := sumtlog.CheckRecord(prf, size, root, int64(e.GetSeq()-1), sumtlog.RecordHash(e.GetHash())); err != nil {
+		t.Fatalf("sumdb/tlog rejects the receipt: %v", err)
 	}
 }
