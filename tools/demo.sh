@@ -18,7 +18,7 @@ trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; rm -rf "$w
 
 say "启动服务（内嵌模式：bbolt 文件 $data/ruqi.db）"
 bin/ruqi-server -data-dir "$data" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 \
-  -ready-file "$work/ready.json" -log-level warn &
+  -ready-file "$work/ready.json" -log-level warn -log-interval 500ms &
 server_pid=$!
 for _ in $(seq 100); do [ -s "$work/ready.json" ] && break; sleep 0.1; done
 [ -s "$work/ready.json" ] || { echo "服务未能启动"; exit 1; }
@@ -77,6 +77,16 @@ bin/ruqi --token "$other_tok" company refuse --code "$url2" --reason "检查已�
 say "这次检查的事件日志"
 bin/ruqi --token-file "$admin" admin events list --inspection "$ins"
 
+say "企业取回存证（事件进入默克尔日志后几秒内可取），只凭日志公钥离线核验"
+for _ in $(seq 40); do
+  out=$(bin/ruqi --token "$ent_tok" receipt get --inspection "$ins" --dir "$work/receipts")
+  case "$out" in *尚未入日志*) sleep 0.25 ;; *) break ;; esac
+done
+echo "$out"
+bin/ruqi receipt verify "$work"/receipts/*.json
+say "核对日志只增不改：记下当前检查点，模拟之后再核对"
+bin/ruqi log verify --state "$work/checkpoint"
+
 say "模拟一个时期：${SIM_INSPECTIONS:-1000} 次报备（样例名录，虚构数据）"
 bin/ruqi --token-file "$admin" simulate --skip-import --inspections "${SIM_INSPECTIONS:-1000}" --concurrency 8
 
@@ -84,7 +94,10 @@ supervisor=$(bin/ruqi --token-file "$admin" admin token issue --role supervisor 
 say "司法局报表：被检查最多的企业"
 bin/ruqi --token "$supervisor" supervisor report --group-by enterprise --top 10 | sed -n '/^分组/,$p'
 say "问题线索（前 10 条）"
-bin/ruqi --token "$supervisor" supervisor leads | head -12
+bin/ruqi --token "$supervisor" supervisor leads | sed -n 1,12p
 
-say "事件日志哈希链核验"
+sleep 1
+say "默克尔日志：模拟之后的日志延续了模拟之前的检查点"
+bin/ruqi log verify --state "$work/checkpoint"
+say "事件日志核验：哈希链，以及与最新签名检查点相符"
 bin/ruqi --token-file "$admin" admin events verify
