@@ -155,6 +155,9 @@ func Run(ctx context.Context, cfg Config) error {
 	logCtx, stopLog := context.WithCancel(ctx)
 	defer stopLog()
 	go svc.RunLog(logCtx, cfg.LogInterval, func(err error) { slog.Warn("Merkle log: integration or witnessing failed", "err", err) })
+	// Replicas share the key ring through the store: a rotation at one is
+	// used and published by the others within this interval.
+	go svc.RunKeyRefresh(logCtx, 5*time.Second, func(err error) { slog.Warn("reloading the signing keys from the store failed", "err", err) })
 
 	errc := make(chan error, 2)
 	go func() { errc <- gs.Serve(glis) }()

@@ -47,6 +47,11 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 		return nil, toStatus(ctx, err)
 	}
 	kid, claims, verr := code.Verify(msg, s.ring.Load().Lookup)
+	if errors.Is(verr, code.ErrUnknownKey) && s.reloadRingForUnknownKey(ctx) {
+		// Another replica may have rotated since this one last read the
+		// key ring from the shared store.
+		kid, claims, verr = code.Verify(msg, s.ring.Load().Lookup)
+	}
 	switch {
 	case verr == nil:
 	case errors.Is(verr, code.ErrUnknownKey):

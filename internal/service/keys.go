@@ -148,3 +148,33 @@ func noteSigned(tx store.Tx, kid string, exp time.Time) error {
 	}
 	return nil
 }
+
+// RunKeyRefresh reloads the key ring from the store every interval, so that
+// a key created or rotated at another replica signs and is published here
+// within that time. It returns when ctx ends.
+func (s *Service) RunKeyRefresh(ctx context.Context, interval time.Duration, logErr func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.loadRing(ctx); err != nil && ctx.Err() == nil {
+			logErr(err)
+		}
+	}
+}
+
+// reloadRingForUnknownKey reloads the ring when a scanned code names a key
+// this replica has not seen, at most once a second (a forged kid must not
+// turn every scan into a store read), and tells whether it did.
+func (s *Service) reloadRingForUnknownKey(ctx context.Context) bool {
+	now := time.Now()
+	last := s.ringReloadedAt.Load()
+	if now.UnixNano()-last < int64(time.Second) || !s.ringReloadedAt.CompareAndSwap(last, now.UnixNano()) {
+		return false
+	}
+	return s.loadRing(ctx) == nil
+}

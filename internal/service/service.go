@@ -47,6 +47,9 @@ type Service struct {
 
 	ring    atomic.Pointer[code.Ring]
 	rotateM sync.Mutex // one rotation at a time
+	// ringReloadedAt is when a scan last reloaded the ring for an unknown
+	// key (unix nanoseconds).
+	ringReloadedAt atomic.Int64
 
 	witnesses []*tlog.WitnessClient
 }
