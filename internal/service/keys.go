@@ -161,7 +161,7 @@ func (s *Service) RunKeyRefresh(ctx context.Context, interval time.Duration, log
 			return
 		case <-t.C:
 		}
-		if err := s.loadRing(ctx); err != nil && ctx.Err() == nil {
+		if err := s.reloadRing(ctx); err != nil && ctx.Err() == nil {
 			logErr(err)
 		}
 	}
@@ -176,5 +176,13 @@ func (s *Service) reloadRingForUnknownKey(ctx context.Context) bool {
 	if now.UnixNano()-last < int64(time.Second) || !s.ringReloadedAt.CompareAndSwap(last, now.UnixNano()) {
 		return false
 	}
-	return s.loadRing(ctx) == nil
+	return s.reloadRing(ctx) == nil
+}
+
+// reloadRing reloads under the rotation lock, so that a reload that read
+// the store before a rotation here cannot replace the rotated ring after it.
+func (s *Service) reloadRing(ctx context.Context) error {
+	s.rotateM.Lock()
+	defer s.rotateM.Unlock()
+	return s.loadRing(ctx)
 }
