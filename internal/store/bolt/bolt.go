@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -42,7 +43,8 @@ var (
 	bEvaluations    = []byte("evaluations")
 	bEvalByAgency   = []byte("evaluations_by_agency")
 	bLeads          = []byte("leads")
-	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads}
+	bTokensBySubj   = []byte("access_tokens_by_subject")
+	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj}
 	errLockedByPeer = errors.New("another process holds the database file")
 )
 
@@ -376,6 +378,9 @@ func (t *txn) PutAccessToken(a *store.AccessToken) error {
 	if err := t.tx.Bucket(bTokenIDs).Put([]byte(a.ID), a.Hash); err != nil {
 		return err
 	}
+	if err := t.tx.Bucket(bTokensBySubj).Put(key(strconv.Itoa(int(a.Role)), a.Subject, a.ID), nil); err != nil {
+		return err
+	}
 	return putJSON(t.tx.Bucket(bTokens), a.Hash, a)
 }
 
@@ -463,6 +468,20 @@ func (t *txn) AccessTokenByID(id string) (*store.AccessToken, error) {
 		return nil, store.ErrNotFound
 	}
 	return t.AccessToken(hash)
+}
+
+func (t *txn) AccessTokensOf(role ruqiv1.Role, subject string) ([]*store.AccessToken, error) {
+	prefix := key(strconv.Itoa(int(role)), subject, "")
+	var out []*store.AccessToken
+	c := t.tx.Bucket(bTokensBySubj).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+		a, err := t.AccessTokenByID(string(k[len(prefix):]))
+		if err != nil {
+			return nil, fmt.Errorf("index %s names missing %q: %w", bTokensBySubj, k[len(prefix):], err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 func (t *txn) Evaluation(inspectionID string) (*ruqiv1.Evaluation, error) {

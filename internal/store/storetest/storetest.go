@@ -40,6 +40,7 @@ func Run(t *testing.T, f Factory) {
 		{"CredentialsAndKeys", testCredentialsAndKeys},
 		{"JointsAndCounts", testJointsAndCounts},
 		{"EvaluationsLeadsTokenIDs", testEvaluationsLeadsTokenIDs},
+		{"TokensOfSubject", testTokensOfSubject},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -462,6 +463,50 @@ func testEvaluationsLeadsTokenIDs(t *testing.T, o Opener) {
 		}
 		if _, err := r.AccessTokenByID("tok-2"); !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("unknown token id: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An enterprise's devices are listed by role and subject: another
+// enterprise's, or an officer whose id happens to equal the subject, are not.
+func testTokensOfSubject(t *testing.T, o Opener) {
+	s := open(t, o)
+	const uscc = "91350100M000100Y43"
+	exp := time.Unix(300, 0).UTC()
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutAccessToken(&store.AccessToken{ID: "tok-b", Hash: []byte("hb"), Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, Kind: store.TokenDevice, Label: "前台", ExpiresAt: exp}),
+			tx.PutAccessToken(&store.AccessToken{ID: "tok-a", Hash: []byte("ha"), Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, Kind: store.TokenSession}),
+			tx.PutAccessToken(&store.AccessToken{ID: "tok-c", Hash: []byte("hc"), Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc + "X"}),
+			tx.PutAccessToken(&store.AccessToken{ID: "tok-d", Hash: []byte("hd"), Role: ruqiv1.Role_ROLE_OFFICER, Subject: uscc}))
+	})
+	// Rewriting a token (revocation) keeps one index entry.
+	update(t, s, func(tx store.Tx) error {
+		tok, err := tx.AccessTokenByID("tok-b")
+		if err != nil {
+			return err
+		}
+		tok.RevokedAt = exp
+		return tx.PutAccessToken(tok)
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		got, err := r.AccessTokensOf(ruqiv1.Role_ROLE_ENTERPRISE, uscc)
+		if err != nil {
+			return err
+		}
+		if len(got) != 2 || got[0].ID != "tok-a" || got[1].ID != "tok-b" {
+			return fmt.Errorf("tokens of %s = %+v", uscc, got)
+		}
+		if got[1].Kind != store.TokenDevice || got[1].Label != "前台" || !got[1].ExpiresAt.Equal(exp) || !got[1].RevokedAt.Equal(exp) {
+			return fmt.Errorf("device token = %+v", got[1])
+		}
+		none, err := r.AccessTokensOf(ruqiv1.Role_ROLE_SUPERVISOR, uscc)
+		if err != nil || len(none) != 0 {
+			return fmt.Errorf("supervisor tokens of %s = %+v, %v", uscc, none, err)
 		}
 		return nil
 	})
