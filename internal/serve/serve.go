@@ -30,6 +30,7 @@ import (
 	"github.com/ruqi/ruqi/internal/coord/local"
 	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/identity"
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	"github.com/ruqi/ruqi/internal/web"
@@ -51,6 +52,11 @@ type Config struct {
 	// the defaults.
 	PolicyFile string
 	Bolt       bolt.Options
+	// OIDCConfig is the identity provider's configuration file (JSON, see
+	// internal/identity); empty for tokens issued by an administrator only.
+	OIDCConfig string
+	// Lifetimes of tokens; service.DefaultLifetimes for unset fields.
+	Lifetimes service.Lifetimes
 	// ReadyFile, if set, receives the bound addresses as JSON once both
 	// listen, so that scripts and tests can use port 0.
 	ReadyFile string
@@ -92,7 +98,16 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies}, newCoordinator(cfg))
+	var idp *identity.Provider
+	if cfg.OIDCConfig != "" {
+		ic, err := identity.Load(cfg.OIDCConfig)
+		if err != nil {
+			return err
+		}
+		idp = identity.New(*ic)
+		slog.Info("sign-in through the identity provider", "issuer", ic.Issuer)
+	}
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes}, newCoordinator(cfg))
 	if err != nil {
 		return err
 	}
@@ -132,7 +147,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopWebAPI()
-	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, Metrics: metrics, ClockLeeway: cfg.Limits.ClockLeeway}),
+	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, Metrics: metrics, ClockLeeway: cfg.Limits.ClockLeeway,
+		Identity: idp, PublicURL: cfg.PublicURL}),
 		ReadHeaderTimeout: 5 * time.Second}
 
 	errc := make(chan error, 2)
