@@ -33,7 +33,7 @@ type verifyData struct {
 	// Who is the signed-in enterprise and the credential that scanned;
 	// Presenter the officer who showed the code.
 	Who, ScannedBy, Presenter string
-	CSRF     string
+	CSRF                      string
 	// SignIn is a problem with the last sign-in, or a signed-out session.
 	SignIn string
 	// CheckIn says that the check-in was recorded, first or repeat.
