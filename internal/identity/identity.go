@@ -185,7 +185,7 @@ func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
 	// must not be the request's.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), discoveryTimeout)
 	defer cancel()
-	op, err := oidc.NewProvider(oidc.ClientContext(dctx, nil), p.Config.Issuer)
+	op, err := oidc.NewProvider(dctx, p.Config.Issuer)
 	if err != nil {
 		return nil, domain.Unavailablef("IDP_UNAVAILABLE", "暂时无法连接政务服务账号的身份提供方，请稍后重试")
 	}
@@ -236,7 +236,7 @@ func (p *Provider) Verify(ctx context.Context, rawIDToken, nonce string) (*Ident
 	}
 	// The audience is checked below against both clients.
 	v := op.Verifier(&oidc.Config{SkipClientIDCheck: true})
-	tok, err := v.Verify(oidc.ClientContext(ctx, nil), rawIDToken)
+	tok, err := v.Verify(ctx, rawIDToken)
 	if err != nil {
 		return nil, refusal(err)
 	}

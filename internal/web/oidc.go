@@ -126,7 +126,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		signInFailed(w, http.StatusServiceUnavailable, domainMessage(err), back)
 		return
 	}
-	tok, err := conf.Exchange(oidc.ClientContext(ctx, nil), q.Get("code"), oauth2.VerifierOption(f.Verifier))
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.Verifier))
 	if err != nil {
 		signInFailed(w, http.StatusUnauthorized, "登录失败：身份提供方不接受此授权码（授权码无效、已使用或已过期）。请重新登录。", back)
 		return
