@@ -138,7 +138,6 @@ func (s *providerStorage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.U
 		for k, v := range u.Claims {
 			ui.AppendClaims(k, v)
 		}
-		ui.Name = u.Username
 	}
 	return nil
 }
