@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/ruqi/ruqi/internal/testutil/oidctest"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // loginWorld is a server that signs people in through a real OpenID
@@ -164,5 +169,63 @@ func mustContainAll(t *testing.T, got string, wants ...string) {
 		if !strings.Contains(got, w) {
 			t.Errorf("%q does not say %q", got, w)
 		}
+	}
+}
+
+// TestDeviceTokens: a device enrolment code authenticates nothing and is
+// spent once; a staff device scans for its enterprise but manages no
+// devices; a revoked device is refused on its next call.
+func TestDeviceTokens(t *testing.T) {
+	s := startServer(t)
+	s.mustCLI(s.admin, "admin", "import", sampleFile())
+	f := loadFixture(t)
+	account := ruqiv1.NewSessionServiceClient(s.conn(s.issueToken("enterprise", f.entA)))
+	ctx := context.Background()
+	enr, err := account.CreateDeviceEnrolment(ctx, &ruqiv1.CreateDeviceEnrolmentRequest{Label: "前台"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ruqiv1.NewEnterpriseServiceClient(s.conn(enr.GetCode())).ListInspections(ctx, &ruqiv1.ListInspectionsRequest{}); status.Code(err) != codes.Unauthenticated || !strings.Contains(status.Convert(err).Message(), "设备绑定码") {
+		t.Errorf("an enrolment code as a bearer token: %v", err)
+	}
+	public := ruqiv1.NewSessionServiceClient(s.conn(""))
+	dev, err := public.EnrolDevice(ctx, &ruqiv1.EnrolDeviceRequest{Code: enr.GetCode()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := public.EnrolDevice(ctx, &ruqiv1.EnrolDeviceRequest{Code: enr.GetCode()}); status.Code(err) != codes.Unauthenticated || !strings.Contains(status.Convert(err).Message(), "已使用或已过期") {
+		t.Errorf("an enrolment code spent twice: %v", err)
+	}
+	device := s.conn(dev.GetToken())
+	if _, err := ruqiv1.NewEnterpriseServiceClient(device).ListInspections(ctx, &ruqiv1.ListInspectionsRequest{}); err != nil {
+		t.Errorf("device cannot act for its enterprise: %v", err)
+	}
+	for name, call := range map[string]func() error{
+		"CreateDeviceEnrolment": func() error {
+			_, err := ruqiv1.NewSessionServiceClient(device).CreateDeviceEnrolment(ctx, &ruqiv1.CreateDeviceEnrolmentRequest{})
+			return err
+		},
+		"ListDevices": func() error {
+			_, err := ruqiv1.NewSessionServiceClient(device).ListDevices(ctx, &ruqiv1.ListDevicesRequest{})
+			return err
+		},
+		"RevokeDevice": func() error {
+			_, err := ruqiv1.NewSessionServiceClient(device).RevokeDevice(ctx, &ruqiv1.RevokeDeviceRequest{DeviceId: dev.GetDevice().GetId()})
+			return err
+		},
+	} {
+		if err := call(); status.Code(err) != codes.PermissionDenied || !strings.Contains(status.Convert(err).Message(), "前台设备不能管理设备") {
+			t.Errorf("%s by a device: %v", name, err)
+		}
+	}
+	list, err := account.ListDevices(ctx, &ruqiv1.ListDevicesRequest{})
+	if err != nil || len(list.GetDevices()) != 1 || list.GetDevices()[0].GetLabel() != "前台" || list.GetDevices()[0].GetExpiresAt() == nil {
+		t.Fatalf("devices = %v, %v", list, err)
+	}
+	if _, err := account.RevokeDevice(ctx, &ruqiv1.RevokeDeviceRequest{DeviceId: dev.GetDevice().GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ruqiv1.NewEnterpriseServiceClient(device).ListInspections(ctx, &ruqiv1.ListInspectionsRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("a revoked device: %v", err)
 	}
 }
