@@ -188,9 +188,11 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 	}
 	return oidc.AuthMethodBasic
 }
-func (c *client) ResponseTypes() []oidc.ResponseType { return []oidc.ResponseType{oidc.ResponseTypeCode} }
-func (c *client) GrantTypes() []oidc.GrantType       { return []oidc.GrantType{oidc.GrantTypeCode} }
-func (c *client) LoginURL(id string) string          { return "/login/username?authRequestID=" + id }
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *client) GrantTypes() []oidc.GrantType { return []oidc.GrantType{oidc.GrantTypeCode} }
+func (c *client) LoginURL(id string) string    { return "/login/username?authRequestID=" + id }
 func (c *client) AccessTokenType() op.AccessTokenType {
 	return op.AccessTokenTypeBearer
 }
@@ -205,7 +207,7 @@ func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
-func (c *client) IsScopeAllowed(string) bool             { return false }
+func (c *client) IsScopeAllowed(string) bool           { return false }
 func (c *client) IDTokenUserinfoClaimsAssertion() bool { return false }
 func (c *client) ClockSkew() time.Duration             { return 0 }
 
