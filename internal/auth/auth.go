@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -33,9 +34,9 @@ type Principal struct {
 func (p Principal) Via() string {
 	what := "token"
 	switch p.Kind {
-	case "session":
+	case store.TokenSession:
 		what = "account"
-	case "device":
+	case store.TokenDevice:
 		what = "device"
 	}
 	if p.Label != "" {

@@ -181,16 +181,16 @@ func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
 	if p.p != nil {
 		return p.p, nil
 	}
-	// The provider keeps this context for fetching its keys later: it
-	// must not be the request's.
+	// Detached from the request: a discovery that one caller gave up on
+	// still serves the next.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), discoveryTimeout)
 	defer cancel()
 	op, err := oidc.NewProvider(dctx, p.Config.Issuer)
 	if err != nil {
 		return nil, domain.Unavailablef("IDP_UNAVAILABLE", "暂时无法连接政务服务账号的身份提供方，请稍后重试")
 	}
-	// Keys are fetched with a context of their own (oidc.NewRemoteKeySet
-	// uses the provider's), so a finished request does not break them.
+	// Keys are fetched later with a background context of go-oidc's own,
+	// so the discovery's deadline does not bind them.
 	p.p = op
 	return op, nil
 }

@@ -129,8 +129,8 @@ func checkSignInSubject(r store.Reader, c identity.Candidate) (string, error) {
 	name, err := checkSubject(r, c.Role, c.Subject)
 	if err != nil {
 		if k := domain.KindOf(err); k == domain.KindNotFound || k == domain.KindInvalid {
-			return "", domain.PermissionDeniedf("ACCOUNT_SUBJECT_UNKNOWN", "登录被拒绝：此政务服务账号登记的%s身份（%.40q）不在本系统名录中。%s",
-				roleTitles[c.Role], c.Subject, strings.TrimSuffix(err.Error(), "。")+"。请联系管理员核对")
+			return "", domain.PermissionDeniedf("ACCOUNT_SUBJECT_UNKNOWN", "登录被拒绝：此政务服务账号登记的%s身份（%s）不在本系统名录中或格式不正确，请联系管理员核对",
+				roleTitles[c.Role], truncate(c.Subject, 40))
 		}
 		return "", err
 	}
