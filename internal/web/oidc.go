@@ -218,7 +218,8 @@ func (s *server) renderDevices(w http.ResponseWriter, r *http.Request, b *banner
 	render(w, http.StatusOK, "devices", "前台设备", d)
 }
 
-// enterpriseSession checks a POST of the devices page.
+// devicesForm checks a POST of the devices page: the enterprise signed in,
+// with its form token.
 func (s *server) devicesForm(w http.ResponseWriter, r *http.Request) (string, bool) {
 	return s.enterpriseForm(w, r, "/devices")
 }

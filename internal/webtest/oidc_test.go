@@ -192,6 +192,19 @@ func TestIdentityProvider_VerifyPage(t *testing.T) {
 		if checkIn == nil || checkIn.GetActor() != "enterprise:"+w.e1 || !strings.HasPrefix(checkIn.GetDetail(), "check-in account 企业经办人张三 tok-") {
 			t.Errorf("check-in event = %v", checkIn)
 		}
+		session := strings.Fields(checkIn.GetDetail())[3]
+
+		// Signing out ends the session itself, not only the cookie.
+		do(t, ent, "sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.CSS("#oidc-signin")))
+		var revoked bool
+		for _, e := range w.events(t) {
+			if e.GetType() == ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED && strings.HasPrefix(e.GetDetail(), session+" ") && strings.HasSuffix(e.GetDetail(), " session") {
+				revoked = true
+			}
+		}
+		if !revoked {
+			t.Errorf("sign-out did not revoke session %s", session)
+		}
 	})
 }
 

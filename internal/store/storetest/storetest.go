@@ -367,7 +367,7 @@ func testSurvivesReopen(t *testing.T, o Opener) {
 func testCredentialsAndKeys(t *testing.T, o Opener) {
 	s := open(t, o)
 	tok := &store.AccessToken{ID: "t1", Hash: []byte("h1"), Role: ruqiv1.Role_ROLE_OFFICER, Subject: "O-1", CreatedAt: time.Unix(100, 0).UTC()}
-	ci := &store.CheckIn{TokenID: []byte("tid"), InspectionID: "INS-1", OfficerID: "O-1", USCC: "91350100M000100Y43", At: time.Unix(200, 0).UTC(), Scans: 1}
+	ci := &store.CheckIn{TokenID: []byte("tid"), InspectionID: "INS-1", OfficerID: "O-1", USCC: "91350100M000100Y43", At: time.Unix(200, 0).UTC(), Scans: 1, By: "device 前台 tok-1"}
 	update(t, s, func(tx store.Tx) error {
 		return errors.Join(tx.PutAccessToken(tok), tx.PutCheckIn(ci),
 			tx.PutSigningKey(store.SigningKey{ID: "k1", Seed: []byte("s1")}),
@@ -379,7 +379,7 @@ func testCredentialsAndKeys(t *testing.T, o Opener) {
 			return fmt.Errorf("token = %+v, %v", got, err)
 		}
 		gotCI, err := r.CheckIn([]byte("tid"))
-		if err != nil || gotCI.InspectionID != "INS-1" || gotCI.Scans != 1 || !gotCI.At.Equal(ci.At) {
+		if err != nil || gotCI.InspectionID != "INS-1" || gotCI.Scans != 1 || !gotCI.At.Equal(ci.At) || gotCI.By != ci.By {
 			return fmt.Errorf("check-in = %+v, %v", gotCI, err)
 		}
 		keys, err := r.SigningKeys()
