@@ -414,8 +414,8 @@ func (s *server) enterpriseForm(w http.ResponseWriter, r *http.Request, back str
 }
 
 // verifyPath matches where the enterprise's sign-in may return to: a
-// verify page, or the home page. Anything else is not followed, so the
-// form cannot be made into an open redirect.
+// verify page, the devices page, or the home page. Anything else is not
+// followed, so the form cannot be made into an open redirect.
 var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices)$`)
 
 func safeNext(next string) string {
