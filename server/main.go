@@ -17,6 +17,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/serve"
+	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 )
 
@@ -29,7 +30,7 @@ func main() {
 
 func run() error {
 	fs := flag.NewFlagSet("server", flag.ExitOnError)
-	cfg := serve.Config{Limits: domain.DefaultLimits(), Bolt: bolt.DefaultOptions()}
+	cfg := serve.Config{Limits: domain.DefaultLimits(), Bolt: bolt.DefaultOptions(), Lifetimes: service.DefaultLifetimes()}
 	fs.StringVar(&cfg.DataDir, "data-dir", env("RUQI_DATA_DIR", "ruqi-data"), "data directory: bbolt file and admin token (RUQI_DATA_DIR)")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", env("RUQI_GRPC_ADDR", "127.0.0.1:7400"), "gRPC listen address (RUQI_GRPC_ADDR)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("RUQI_HTTP_ADDR", "127.0.0.1:7480"), "HTTP listen address (RUQI_HTTP_ADDR)")
@@ -47,6 +48,10 @@ func run() error {
 	fs.StringVar(&cfg.LogOrigin, "log-origin", env("RUQI_LOG_ORIGIN", ""), "name of a new log, the first line of its checkpoints (RUQI_LOG_ORIGIN; default <public host>/log)")
 	fs.StringVar(&cfg.WitnessPolicyFile, "witness-policy", env("RUQI_WITNESS_POLICY", ""), "witnesses asked to cosign each checkpoint, Sigsum policy format (RUQI_WITNESS_POLICY)")
 	fs.DurationVar(&cfg.LogInterval, "log-interval", envDuration("RUQI_LOG_INTERVAL", 2*time.Second), "how often new events are added to the Merkle log and a checkpoint published (RUQI_LOG_INTERVAL)")
+	fs.StringVar(&cfg.OIDCConfig, "oidc-config", env("RUQI_OIDC_CONFIG", ""), "identity provider (OpenID Connect) and claim mapping, JSON (RUQI_OIDC_CONFIG; default: none, tokens issued by an administrator only)")
+	fs.DurationVar(&cfg.Lifetimes.Token, "token-ttl", envDuration("RUQI_TOKEN_TTL", cfg.Lifetimes.Token), "default lifetime of an administrator-issued token (RUQI_TOKEN_TTL)")
+	fs.DurationVar(&cfg.Lifetimes.Session, "session-ttl", envDuration("RUQI_SESSION_TTL", cfg.Lifetimes.Session), "lifetime of a sign-in through the identity provider (RUQI_SESSION_TTL)")
+	fs.DurationVar(&cfg.Lifetimes.Device, "device-ttl", envDuration("RUQI_DEVICE_TTL", cfg.Lifetimes.Device), "lifetime of an enrolled staff device (RUQI_DEVICE_TTL)")
 	fs.StringVar(&cfg.ReadyFile, "ready-file", env("RUQI_READY_FILE", ""), "write the bound addresses as JSON here once listening, for scripts and tests (RUQI_READY_FILE)")
 	logLevel := fs.String("log-level", env("RUQI_LOG_LEVEL", "info"), "debug, info, warn or error (RUQI_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("RUQI_LOG_FORMAT", "text"), "text or json (RUQI_LOG_FORMAT)")

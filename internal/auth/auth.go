@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -20,6 +21,28 @@ type Principal struct {
 	Role    ruqiv1.Role
 	Subject string // officer id, USCC, region code, or an administrator's name
 	TokenID string
+	// Kind is how the token came to be (store.TokenSession for a sign-in,
+	// store.TokenDevice for an enrolled staff phone, "" if issued).
+	Kind string
+	// Label names the device or the signed-in account.
+	Label string
+}
+
+// Via says which of the principal's credentials made a call, for records
+// that must say who acted (a check-in by a front-desk phone), e.g.
+// "device 前台 tok-1a2b…".
+func (p Principal) Via() string {
+	what := "token"
+	switch p.Kind {
+	case store.TokenSession:
+		what = "account"
+	case store.TokenDevice:
+		what = "device"
+	}
+	if p.Label != "" {
+		what += " " + p.Label
+	}
+	return what + " " + p.TokenID
 }
 
 // String names the principal in events and logs, e.g. "officer:O-0001".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -34,10 +35,25 @@ func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
 	if err != nil {
 		return Principal{}, status.Error(codes.Unavailable, "暂时无法核对访问令牌，请稍后重试")
 	}
+	if tok.Kind == store.TokenEnrolment {
+		// An enrolment code is redeemed once for a device token; it is
+		// never a credential for anything else.
+		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌无效：这是设备绑定码，不能用于访问。请用手机打开绑定二维码完成绑定")
+	}
 	if !tok.RevokedAt.IsZero() {
 		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌已被吊销，请向管理员重新申请")
 	}
-	return Principal{Role: tok.Role, Subject: tok.Subject, TokenID: tok.ID}, nil
+	if Expired(tok, time.Now()) {
+		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌已过期：请重新登录，或向管理员申请新令牌")
+	}
+	return Principal{Role: tok.Role, Subject: tok.Subject, TokenID: tok.ID, Kind: tok.Kind, Label: tok.Label}, nil
+}
+
+// Expired reports whether a token's lifetime is over at now. A zero expiry
+// never ends: the data-directory admin token, and tokens issued before
+// tokens expired.
+func Expired(tok *store.AccessToken, now time.Time) bool {
+	return !tok.ExpiresAt.IsZero() && !now.Before(tok.ExpiresAt)
 }
 
 // UnaryInterceptor authenticates every call but the public ones and applies

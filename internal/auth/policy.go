@@ -5,11 +5,16 @@ import (
 )
 
 // Public methods need no token: health, reflection and the public keys, which
-// exist so that anyone can verify a code offline.
+// exist so that anyone can verify a code offline; and the two ways to get a
+// token, whose requests carry their own credential (the identity provider's
+// signed ID token; a single-use device enrolment code).
 var publicMethods = map[string]bool{
 	ruqiv1.KeyService_ListPublicKeys_FullMethodName:      true,
 	ruqiv1.LogService_GetCheckpoint_FullMethodName:       true,
 	ruqiv1.LogService_GetConsistencyProof_FullMethodName: true,
+	ruqiv1.SessionService_GetSignInConfig_FullMethodName: true,
+	ruqiv1.SessionService_SignIn_FullMethodName:          true,
+	ruqiv1.SessionService_EnrolDevice_FullMethodName:     true,
 	"/grpc.health.v1.Health/Check":                       true,
 	"/grpc.health.v1.Health/Watch":                       true,
 	"/grpc.health.v1.Health/List":                        true,
@@ -54,12 +59,20 @@ var allowed = map[string][]ruqiv1.Role{
 
 	ruqiv1.ReportService_GetFrequencyReport_FullMethodName: {supervisor, admin},
 
+	// Anyone signed in may end their own session; only an enterprise's
+	// account manages its staff devices (the service refuses a device).
+	ruqiv1.SessionService_SignOut_FullMethodName:               {officer, agencyAdmin, enterprise, supervisor, admin},
+	ruqiv1.SessionService_CreateDeviceEnrolment_FullMethodName: {enterprise},
+	ruqiv1.SessionService_ListDevices_FullMethodName:           {enterprise},
+	ruqiv1.SessionService_RevokeDevice_FullMethodName:          {enterprise},
+
 	ruqiv1.KeyService_RotateSigningKey_FullMethodName: {admin},
 
 	ruqiv1.LogService_ListReceipts_FullMethodName: {enterprise},
 
 	ruqiv1.AdminService_IssueAccessToken_FullMethodName:  {admin},
 	ruqiv1.AdminService_RevokeAccessToken_FullMethodName: {admin},
+	ruqiv1.AdminService_RotateAccessToken_FullMethodName: {admin},
 	ruqiv1.AdminService_ListEvents_FullMethodName:        {supervisor, admin},
 	ruqiv1.AdminService_VerifyEventLog_FullMethodName:    {supervisor, admin},
 }

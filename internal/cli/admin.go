@@ -5,18 +5,20 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 func (a *app) adminCommand() *cobra.Command {
 	cmd := groupCommand("admin", "管理员：导入名录、签发和吊销访问令牌、管理执法证、轮换签名密钥、核验事件日志")
 
 	token := groupCommand("token", "访问令牌")
-	token.AddCommand(a.adminTokenIssueCommand(), a.adminTokenRevokeCommand())
+	token.AddCommand(a.adminTokenIssueCommand(), a.adminTokenRevokeCommand(), a.adminTokenRotateCommand())
 
 	keys := groupCommand("keys", "入企码签名密钥")
 	keys.AddCommand(a.adminKeysRotateCommand())
@@ -72,6 +74,7 @@ func (a *app) adminTokenIssueCommand() *cobra.Command {
 	var (
 		role, subject, description string
 		quiet                      bool
+		ttl                        time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "issue",
@@ -101,6 +104,9 @@ func (a *app) adminTokenIssueCommand() *cobra.Command {
 				Subject:     strings.TrimSpace(subject),
 				Description: strings.TrimSpace(description),
 			}
+			if ttl != 0 {
+				req.Ttl = durationpb.New(ttl)
+			}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewAdminServiceClient(cc).IssueAccessToken(ctx, req)
 				if err != nil {
@@ -120,6 +126,53 @@ func (a *app) adminTokenIssueCommand() *cobra.Command {
 	f.StringVar(&subject, "subject", "", "令牌代表的主体 `SUBJECT`（必填）")
 	f.StringVar(&description, "description", "", "说明 `TEXT`，例如令牌用在哪台设备上")
 	f.BoolVarP(&quiet, "quiet", "q", false, "只输出令牌本身")
+	f.DurationVar(&ttl, "ttl", 0, "有效期 `DURATION`，例如 720h（默认由服务器 -token-ttl 决定，90 天）")
+	return cmd
+}
+
+// adminTokenRotateCommand swaps a service account's token for a new one in
+// one step: the old one is revoked as the new one is issued.
+func (a *app) adminTokenRotateCommand() *cobra.Command {
+	var (
+		id    string
+		quiet bool
+		ttl   time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "rotate",
+		Short: "轮换访问令牌：签发同一主体的新令牌并吊销旧令牌",
+		Long: `为同一角色和主体签发新令牌，同时吊销旧令牌（一次完成，不会两个都有效或都无效）。
+适用于脚本、模拟器、压测工具等服务账号定期更换令牌。登录会话和前台设备的令牌不能轮换。`,
+		Example: `  ruqi admin token rotate --id tok-1a2b3c4d5e6f --ttl 720h
+  export RUQI_TOKEN=$(ruqi admin token rotate -q --id tok-1a2b3c4d5e6f)`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "id"); err != nil {
+				return err
+			}
+			req := &ruqiv1.RotateAccessTokenRequest{TokenId: strings.TrimSpace(id)}
+			if ttl != 0 {
+				req.Ttl = durationpb.New(ttl)
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewAdminServiceClient(cc).RotateAccessToken(ctx, req)
+				if err != nil {
+					return err
+				}
+				if quiet {
+					fmt.Fprintln(a.stdout, resp.GetToken())
+					return nil
+				}
+				a.printer().Token(&ruqiv1.IssueAccessTokenRequest{Description: "轮换自 " + resp.GetRevokedTokenId() + "（已吊销）"},
+					&ruqiv1.IssueAccessTokenResponse{Token: resp.GetToken(), TokenId: resp.GetTokenId(), ExpiresAt: resp.GetExpiresAt()})
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&id, "id", "", "要轮换的令牌编号 `TOKEN_ID`（必填）")
+	f.BoolVarP(&quiet, "quiet", "q", false, "只输出新令牌本身")
+	f.DurationVar(&ttl, "ttl", 0, "新令牌的有效期 `DURATION`（默认由服务器决定）")
 	return cmd
 }
 

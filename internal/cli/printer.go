@@ -549,6 +549,7 @@ func (p *tablePrinter) Token(req *ruqiv1.IssueAccessTokenRequest, r *ruqiv1.Issu
 		kv("主体", req.GetSubject()),
 		kv("说明", req.GetDescription()),
 		kv("令牌编号", r.GetTokenId()),
+		kv("有效期至", fmtTime(r.GetExpiresAt())),
 	)
 	p.println("令牌只显示这一次，服务器只保存其哈希，请妥善保存：")
 	p.println(r.GetToken())

@@ -210,6 +210,7 @@ func (a *app) rootCommand() *cobra.Command {
 		completionCommand(),
 	)
 	root.AddCommand(a.simulateCommand())
+	root.AddCommand(a.loginCommand())
 	root.SetHelpCommand(helpCommand())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usagef("%s", translateFlagError(err))

@@ -42,6 +42,37 @@ type matrixEnv struct {
 // that changes state (cancel, result) never spoils the next one.
 type obj struct {
 	agency, uscc, inspection, token, officer, lead string
+	// enrolment is an unspent device enrolment code of uscc; device an
+	// enrolled device of uscc.
+	enrolment, device string
+}
+
+// enrolmentOf is a device enrolment code created by the enterprise's own
+// account; withDevice is a device enrolled with one.
+func enrolmentOf(m *matrixEnv, t *testing.T, foreign bool) obj {
+	t.Helper()
+	o := noObject(m, t, foreign)
+	tok := m.tokens["enterprise"]
+	if foreign {
+		tok = m.w.issueToken("enterprise", m.e2)
+	}
+	resp, err := ruqiv1.NewSessionServiceClient(m.w.conn(tok)).CreateDeviceEnrolment(context.Background(), &ruqiv1.CreateDeviceEnrolmentRequest{Label: "矩阵"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.enrolment = resp.GetCode()
+	return o
+}
+
+func withDevice(m *matrixEnv, t *testing.T, foreign bool) obj {
+	t.Helper()
+	o := enrolmentOf(m, t, foreign)
+	resp, err := ruqiv1.NewSessionServiceClient(m.w.conn("")).EnrolDevice(context.Background(), &ruqiv1.EnrolDeviceRequest{Code: o.enrolment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.device = resp.GetDevice().GetId()
+	return o
 }
 
 func (m *matrixEnv) object(t *testing.T, foreign bool) obj {
@@ -236,6 +267,41 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewAdminServiceClient(cc).RevokeAccessToken(ctx, &ruqiv1.RevokeAccessTokenRequest{TokenId: "tok-000000000000"})
 		return err
 	}, rows("D/D", "D/D", "D/D", "D/D", "A/A")},
+	{ruqiv1.AdminService_RotateAccessToken_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewAdminServiceClient(cc).RotateAccessToken(ctx, &ruqiv1.RotateAccessTokenRequest{TokenId: "tok-000000000000"})
+		return err
+	}, rows("D/D", "D/D", "D/D", "D/D", "A/A")},
+	{ruqiv1.SessionService_GetSignInConfig_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSessionServiceClient(cc).GetSignInConfig(ctx, &ruqiv1.GetSignInConfigRequest{})
+		return err
+	}, public()},
+	// Without an identity provider SignIn answers FailedPrecondition: past
+	// the access checks, which let anyone present an ID token.
+	{ruqiv1.SessionService_SignIn_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSessionServiceClient(cc).SignIn(ctx, &ruqiv1.SignInRequest{IdToken: "x.y.z", Nonce: "n"})
+		return err
+	}, public()},
+	{ruqiv1.SessionService_SignOut_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSessionServiceClient(cc).SignOut(ctx, &ruqiv1.SignOutRequest{})
+		return err
+	}, rows("A/A", "A/A", "A/A", "A/A", "A/A")},
+	{ruqiv1.SessionService_CreateDeviceEnrolment_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSessionServiceClient(cc).CreateDeviceEnrolment(ctx, &ruqiv1.CreateDeviceEnrolmentRequest{Label: "矩阵"})
+		return err
+	}, rows("D/D", "D/D", "A/A", "D/D", "D/D")},
+	// The enrolment code is the credential, once: anyone holding it enrols.
+	{ruqiv1.SessionService_EnrolDevice_FullMethodName, enrolmentOf, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSessionServiceClient(cc).EnrolDevice(ctx, &ruqiv1.EnrolDeviceRequest{Code: o.enrolment})
+		return err
+	}, public()},
+	{ruqiv1.SessionService_ListDevices_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSessionServiceClient(cc).ListDevices(ctx, &ruqiv1.ListDevicesRequest{})
+		return err
+	}, rows("D/D", "D/D", "A/A", "D/D", "D/D")},
+	{ruqiv1.SessionService_RevokeDevice_FullMethodName, withDevice, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSessionServiceClient(cc).RevokeDevice(ctx, &ruqiv1.RevokeDeviceRequest{DeviceId: o.device})
+		return err
+	}, rows("D/D", "D/D", "A/H", "D/D", "D/D")},
 	{ruqiv1.AdminService_ListEvents_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewAdminServiceClient(cc).ListEvents(ctx, &ruqiv1.ListEventsRequest{Limit: 1})
 		return err
@@ -258,6 +324,11 @@ var matrix = []rpcCase{
 	}, rows("D/D", "D/D", "A/H", "D/D", "D/D")},
 }
 
+// public is a method open to every caller, with or without a token.
+func public() map[string]string {
+	return map[string]string{"officer": "A/A", "agency-admin": "A/A", "enterprise": "A/A", "supervisor": "A/A", "admin": "A/A", "anonymous": "A/A"}
+}
+
 // rows gives the five signed-in roles' cells; a caller without a token is
 // always unauthenticated.
 func rows(officer, agencyAdmin, enterprise, supervisor, admin string) map[string]string {
@@ -275,7 +346,9 @@ func classify(err error) string {
 		return "U"
 	case codes.NotFound:
 		for _, d := range st.Details() {
-			if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() != "INSPECTION_UNKNOWN" {
+			// The matrix's objects exist: "unknown" inspection or device is
+			// the answer that hides someone else's.
+			if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() != "INSPECTION_UNKNOWN" && info.GetReason() != "DEVICE_UNKNOWN" {
 				return "A" // a genuinely unknown id, past the checks
 			}
 		}

@@ -31,6 +31,7 @@ import (
 	"github.com/ruqi/ruqi/internal/coord/local"
 	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/identity"
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	"github.com/ruqi/ruqi/internal/tlog"
@@ -53,6 +54,11 @@ type Config struct {
 	// the defaults.
 	PolicyFile string
 	Bolt       bolt.Options
+	// OIDCConfig is the identity provider's configuration file (JSON, see
+	// internal/identity); empty for tokens issued by an administrator only.
+	OIDCConfig string
+	// Lifetimes of tokens; service.DefaultLifetimes for unset fields.
+	Lifetimes service.Lifetimes
 	// ReadyFile, if set, receives the bound addresses as JSON once both
 	// listen, so that scripts and tests can use port 0.
 	ReadyFile string
@@ -104,11 +110,20 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	var idp *identity.Provider
+	if cfg.OIDCConfig != "" {
+		ic, err := identity.Load(cfg.OIDCConfig)
+		if err != nil {
+			return err
+		}
+		idp = identity.New(*ic)
+		slog.Info("sign-in through the identity provider", "issuer", ic.Issuer)
+	}
 	logCfg, err := logConfig(cfg)
 	if err != nil {
 		return err
 	}
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Log: logCfg}, newCoordinator(cfg))
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg}, newCoordinator(cfg))
 	if err != nil {
 		return err
 	}
@@ -149,7 +164,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer stopWebAPI()
 	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, Metrics: metrics, ClockLeeway: cfg.Limits.ClockLeeway,
-		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy)}),
+		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL}),
 		ReadHeaderTimeout: 5 * time.Second}
 
 	logCtx, stopLog := context.WithCancel(ctx)

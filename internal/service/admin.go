@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
@@ -28,47 +30,120 @@ func (a *adminServer) IssueAccessToken(ctx context.Context, req *ruqiv1.IssueAcc
 	if err := domain.ValidateText("持有者", subject, 100); err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	ttl, err := a.s.tokenTTL(req.GetTtl())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	token, id, hash, err := auth.NewToken()
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
 	now := a.s.now()
 	err = a.s.store.Update(ctx, func(tx store.Tx) error {
-		switch req.GetRole() {
-		case ruqiv1.Role_ROLE_OFFICER:
-			if _, err := tx.Officer(subject); err != nil {
-				return notFound(err, "OFFICER_UNKNOWN", "执法人员 %s 不存在", subject)
-			}
-		case ruqiv1.Role_ROLE_ENTERPRISE:
-			if err := domain.ValidateUSCC(subject); err != nil {
-				return err
-			}
-			if _, err := tx.Enterprise(subject); err != nil {
-				return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", subject)
-			}
-		case ruqiv1.Role_ROLE_SUPERVISOR:
-			if len(subject) != 6 || strings.Trim(subject, "0123456789") != "" {
-				return domain.Invalidf("REGION_MALFORMED", "监督人员的令牌须填写6位行政区划代码，收到 %q", subject)
-			}
-		case ruqiv1.Role_ROLE_AGENCY_ADMIN:
-			if _, err := tx.Agency(subject); err != nil {
-				return notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", subject)
-			}
-		case ruqiv1.Role_ROLE_ADMIN:
-		default:
-			return domain.Invalidf("ROLE_MISSING", "请选择角色：officer、agency-admin、enterprise、supervisor 或 admin")
+		if _, err := checkSubject(tx, req.GetRole(), subject); err != nil {
+			return err
 		}
-		if err := tx.PutAccessToken(&store.AccessToken{ID: id, Hash: hash, Role: req.GetRole(), Subject: subject, Description: req.GetDescription(), CreatedAt: now}); err != nil {
+		if err := tx.PutAccessToken(&store.AccessToken{ID: id, Hash: hash, Role: req.GetRole(), Subject: subject, Description: req.GetDescription(), CreatedAt: now, ExpiresAt: now.Add(ttl)}); err != nil {
 			return err
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
-		e.Detail = strings.ToLower(strings.TrimPrefix(req.GetRole().String(), "ROLE_")) + ":" + subject + " " + id
+		e.Detail = roleWord(req.GetRole()) + ":" + subject + " " + id
 		return tx.AppendEvent(e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return &ruqiv1.IssueAccessTokenResponse{Token: token, TokenId: id}, nil
+	return &ruqiv1.IssueAccessTokenResponse{Token: token, TokenId: id, ExpiresAt: timestamppb.New(now.Add(ttl))}, nil
+}
+
+// checkSubject checks that a principal's subject exists for its role and
+// returns its name for pages: an administrator's token and a sign-in are
+// held to the same directory.
+func checkSubject(r store.Reader, role ruqiv1.Role, subject string) (string, error) {
+	switch role {
+	case ruqiv1.Role_ROLE_OFFICER:
+		o, err := r.Officer(subject)
+		if err != nil {
+			return "", notFound(err, "OFFICER_UNKNOWN", "执法人员 %s 不存在", subject)
+		}
+		return o.GetName(), nil
+	case ruqiv1.Role_ROLE_ENTERPRISE:
+		if err := domain.ValidateUSCC(subject); err != nil {
+			return "", err
+		}
+		e, err := r.Enterprise(subject)
+		if err != nil {
+			return "", notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", subject)
+		}
+		return e.GetName(), nil
+	case ruqiv1.Role_ROLE_SUPERVISOR:
+		if len(subject) != 6 || strings.Trim(subject, "0123456789") != "" {
+			return "", domain.Invalidf("REGION_MALFORMED", "监督人员的令牌须填写6位行政区划代码，收到 %q", subject)
+		}
+		return "司法局（" + subject + "）", nil
+	case ruqiv1.Role_ROLE_AGENCY_ADMIN:
+		ag, err := r.Agency(subject)
+		if err != nil {
+			return "", notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", subject)
+		}
+		return ag.GetName(), nil
+	case ruqiv1.Role_ROLE_ADMIN:
+		return subject, nil
+	}
+	return "", domain.Invalidf("ROLE_MISSING", "请选择角色：officer、agency-admin、enterprise、supervisor 或 admin")
+}
+
+// roleWord is a role as events write it, e.g. "agency_admin".
+func roleWord(r ruqiv1.Role) string {
+	return strings.ToLower(strings.TrimPrefix(r.String(), "ROLE_"))
+}
+
+// RotateAccessToken replaces an administrator-issued token by a new one for
+// the same role and subject, revoking the old one in the same transaction,
+// so that there is never a moment with both or neither.
+func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateAccessTokenRequest) (*ruqiv1.RotateAccessTokenResponse, error) {
+	ttl, err := a.s.tokenTTL(req.GetTtl())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	token, id, hash, err := auth.NewToken()
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	now := a.s.now()
+	err = a.s.store.Update(ctx, func(tx store.Tx) error {
+		old, err := tx.AccessTokenByID(req.GetTokenId())
+		if err != nil {
+			return notFound(err, "TOKEN_UNKNOWN", "访问令牌 %s 不存在", req.GetTokenId())
+		}
+		switch {
+		case !old.RevokedAt.IsZero():
+			return domain.FailedPreconditionf("TOKEN_REVOKED", "访问令牌 %s 已于 %s 吊销，不能轮换；请签发新令牌", old.ID, domain.FormatTime(old.RevokedAt))
+		case old.Kind != store.TokenIssued:
+			return domain.FailedPreconditionf("TOKEN_NOT_ISSUED", "访问令牌 %s 是登录会话或设备令牌，不能轮换：请重新登录或重新绑定设备", old.ID)
+		case old.ExpiresAt.IsZero() && old.Role == ruqiv1.Role_ROLE_ADMIN && old.Subject == "bootstrap":
+			return domain.FailedPreconditionf("TOKEN_BOOTSTRAP", "数据目录中的管理员令牌不能轮换：请签发有期限的管理员令牌供日常使用")
+		}
+		if err := tx.PutAccessToken(&store.AccessToken{ID: id, Hash: hash, Role: old.Role, Subject: old.Subject, Description: old.Description, CreatedAt: now, ExpiresAt: now.Add(ttl)}); err != nil {
+			return err
+		}
+		old.RevokedAt = now
+		if err := tx.PutAccessToken(old); err != nil {
+			return err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
+		e.Detail = roleWord(old.Role) + ":" + old.Subject + " " + id + " rotates " + old.ID
+		if err := tx.AppendEvent(e); err != nil {
+			return err
+		}
+		e = newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
+		e.Detail = old.ID + " " + roleWord(old.Role) + ":" + old.Subject + " rotated to " + id
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.RotateAccessTokenResponse{Token: token, TokenId: id, ExpiresAt: timestamppb.New(now.Add(ttl)), RevokedTokenId: req.GetTokenId()}, nil
 }
 
 const maxEventsPerCall = 1000

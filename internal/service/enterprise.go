@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/code"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/report"
@@ -66,7 +67,10 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 	resp := &ruqiv1.ScanCodeResponse{}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		resp.Reset()
-		resp.OfficerId = claims.OfficerID
+		resp.OfficerId, resp.ScannedBy = claims.OfficerID, scannedBy(principal(ctx))
+		if ent, err := tx.Enterprise(uscc); err == nil {
+			resp.EnterpriseName = ent.GetName()
+		}
 		ins, verdict, err := judge(tx, claims, uscc, now, s.cfg.Limits.ClockLeeway)
 		if err != nil {
 			return err
@@ -87,7 +91,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 				return err
 			}
 		} else {
-			first, at, err := checkIn(tx, claims, uscc, now)
+			first, at, err := checkIn(tx, claims, uscc, principal(ctx).Via(), now)
 			if err != nil {
 				return err
 			}
@@ -106,9 +110,9 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 				}
 			}
 			resp.FirstCheckIn, resp.CheckedInAt = first, timestamppb.New(at)
-			e.Detail = "repeat"
+			e.Detail = "repeat " + principal(ctx).Via()
 			if first {
-				e.Detail = "check-in"
+				e.Detail = "check-in " + principal(ctx).Via()
 			}
 		}
 		// A foreign enterprise learns only that the code is not for it.
@@ -208,17 +212,29 @@ func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway tim
 
 // checkIn records the first valid scan of a code; later scans of the same
 // code are the same check-in.
-func checkIn(tx store.Tx, c code.Claims, uscc string, now time.Time) (first bool, at time.Time, err error) {
+func checkIn(tx store.Tx, c code.Claims, uscc, by string, now time.Time) (first bool, at time.Time, err error) {
 	ci, err := tx.CheckIn(c.TokenID)
 	switch {
 	case err == nil:
 		ci.Scans++
 		return false, ci.At, tx.PutCheckIn(ci)
 	case errors.Is(err, store.ErrNotFound):
-		ci = &store.CheckIn{TokenID: c.TokenID, InspectionID: c.InspectionID, OfficerID: c.OfficerID, USCC: uscc, At: now, Scans: 1}
+		ci = &store.CheckIn{TokenID: c.TokenID, InspectionID: c.InspectionID, OfficerID: c.OfficerID, USCC: uscc, At: now, Scans: 1, By: by}
 		return true, now, tx.PutCheckIn(ci)
 	}
 	return false, time.Time{}, err
+}
+
+// scannedBy says, in the enterprise's words, which of its credentials
+// made a scan.
+func scannedBy(p auth.Principal) string {
+	switch p.Kind {
+	case store.TokenDevice:
+		return "前台设备「" + p.Label + "」（" + p.TokenID + "）"
+	case store.TokenSession:
+		return "政务服务账号「" + p.Label + "」"
+	}
+	return "访问令牌 " + p.TokenID
 }
 
 // inspectionView is what the enterprise sees: agencies, officers with their

@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/code"
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/identity"
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -35,6 +37,52 @@ type Config struct {
 	Policies *coord.Policies
 	// Log is the Merkle log of every event.
 	Log LogConfig
+	// Identity is the province's identity provider (OpenID Connect); nil
+	// when people sign in only with tokens issued by an administrator.
+	Identity *identity.Provider
+	// Lifetimes of tokens; DefaultLifetimes for unset fields.
+	Lifetimes Lifetimes
+}
+
+// Lifetimes are how long each kind of token lasts. Every token but the
+// data-directory admin token expires.
+type Lifetimes struct {
+	// Token is the default lifetime of an administrator-issued token;
+	// MaxToken the longest an administrator may ask for.
+	Token, MaxToken time.Duration
+	// Session is a sign-in through the identity provider.
+	Session time.Duration
+	// Device is an enrolled staff phone; Enrolment the enrolment QR.
+	Device, Enrolment time.Duration
+}
+
+// DefaultLifetimes: a service account's token lasts 90 days (at most a
+// year), a sign-in a working day, a front-desk phone 30 days, its
+// enrolment QR 10 minutes.
+func DefaultLifetimes() Lifetimes {
+	return Lifetimes{Token: 90 * 24 * time.Hour, MaxToken: 366 * 24 * time.Hour, Session: 12 * time.Hour, Device: 30 * 24 * time.Hour, Enrolment: 10 * time.Minute}
+}
+
+func (l Lifetimes) withDefaults() Lifetimes {
+	d := DefaultLifetimes()
+	for _, f := range []struct{ v, def *time.Duration }{{&l.Token, &d.Token}, {&l.MaxToken, &d.MaxToken}, {&l.Session, &d.Session}, {&l.Device, &d.Device}, {&l.Enrolment, &d.Enrolment}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return l
+}
+
+// tokenTTL is the lifetime asked for, or the default.
+func (s *Service) tokenTTL(ttl *durationpb.Duration) (time.Duration, error) {
+	if ttl == nil {
+		return s.cfg.Lifetimes.Token, nil
+	}
+	d := ttl.AsDuration()
+	if !ttl.IsValid() || d < time.Minute || d > s.cfg.Lifetimes.MaxToken {
+		return 0, domain.Invalidf("TTL_OUT_OF_RANGE", "令牌有效期须在 1 分钟到 %d 天之间，收到 %s", int(s.cfg.Lifetimes.MaxToken.Hours()/24), d)
+	}
+	return d, nil
 }
 
 // Service holds what every handler shares.
@@ -70,6 +118,7 @@ func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Se
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.cfg.Lifetimes = s.cfg.Lifetimes.withDefaults()
 	if s.cfg.Issuer == "" {
 		s.cfg.Issuer = "ruqi"
 	}
@@ -92,6 +141,7 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	ruqiv1.RegisterSupervisionServiceServer(g, &supervisionServer{s: s})
 	ruqiv1.RegisterReportServiceServer(g, &reportServer{s: s})
 	ruqiv1.RegisterLogServiceServer(g, &logServer{s: s})
+	ruqiv1.RegisterSessionServiceServer(g, &sessionServer{s: s})
 }
 
 // Close releases the coordinator.

@@ -64,6 +64,9 @@ type Reader interface {
 	Counts(prefix string, fn func(key string, n int64) error) error
 
 	AccessTokenByID(id string) (*AccessToken, error)
+	// AccessTokensOf lists the tokens of one principal (role and subject) by
+	// id, revoked and expired ones included: an enterprise's devices.
+	AccessTokensOf(role ruqiv1.Role, subject string) ([]*AccessToken, error)
 	Evaluation(inspectionID string) (*ruqiv1.Evaluation, error)
 	// Evaluations lists an agency's evaluations ("" for all), by inspection.
 	Evaluations(agencyID string) ([]*ruqiv1.Evaluation, error)
@@ -148,6 +151,9 @@ type CheckIn struct {
 	USCC         string    `json:"uscc"`
 	At           time.Time `json:"at"`
 	Scans        int       `json:"scans"`
+	// By is who made the first scan: the enterprise's signed-in account or
+	// an enrolled device, with its token id (全程留痕).
+	By string `json:"by,omitempty"`
 }
 
 // AccessToken is a bearer token's record. Only the SHA-256 of the token is
@@ -160,7 +166,25 @@ type AccessToken struct {
 	Description string      `json:"description"`
 	CreatedAt   time.Time   `json:"created_at"`
 	RevokedAt   time.Time   `json:"revoked_at,omitzero"`
+	// ExpiresAt ends the token. Zero only for the data-directory admin token
+	// and for tokens issued before tokens expired.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Kind says how the token came to be: TokenIssued by an administrator,
+	// TokenSession from a sign-in, TokenDevice for an enrolled staff phone,
+	// TokenEnrolment for a single-use enrolment code (which authenticates
+	// nothing).
+	Kind string `json:"kind,omitempty"`
+	// Label names a device, or the signed-in account, for lists and records.
+	Label string `json:"label,omitempty"`
 }
+
+// Kinds of AccessToken.
+const (
+	TokenIssued    = ""
+	TokenSession   = "session"
+	TokenDevice    = "device"
+	TokenEnrolment = "enrolment"
+)
 
 // SigningKey is one code-signing key as persisted.
 type SigningKey struct {

@@ -163,6 +163,7 @@ func groupLabel(g ruqiv1.GroupBy) string {
 // dashboardData is the dashboard page.
 type dashboardData struct {
 	SignedIn bool
+	OIDC     bool // the provider's sign-in is offered
 	SignIn   string
 	CSRF     string
 	Flash    string
@@ -229,7 +230,7 @@ const maxLeadsShown = 200
 func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 	sess := sessionToken(r, supervisorCookie)
 	if sess == "" {
-		render(w, http.StatusOK, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems[r.URL.Query().Get("signin")]})
+		render(w, http.StatusOK, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems[r.URL.Query().Get("signin")], OIDC: s.cfg.Identity != nil})
 		return
 	}
 	s.renderDashboard(w, r, sess, r.URL.Query(), "", http.StatusOK)
@@ -271,7 +272,7 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 		if status.Code(err) == codes.PermissionDenied {
 			problem = "not-supervisor"
 		}
-		render(w, http.StatusUnauthorized, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems[problem]})
+		render(w, http.StatusUnauthorized, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems[problem], OIDC: s.cfg.Identity != nil})
 		return
 	default:
 		d.LeadsErr = apiMessage(err)
@@ -536,6 +537,7 @@ func (s *server) dashboardSignOut(w http.ResponseWriter, r *http.Request) {
 		s.renderDashboard(w, r, sess, url.Values{}, signInProblems["form"], http.StatusForbidden)
 		return
 	}
+	s.endSession(r, supervisorCookie)
 	clearSession(w, r, supervisorCookie)
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }

@@ -72,7 +72,7 @@ var signInProblems = map[string]string{
 	"not-enterprise": "此令牌不是企业令牌。核验页面只供被检查的企业登录；执法人员请使用命令行工具。",
 	"not-supervisor": "此令牌不是司法局监督人员或系统管理员的令牌，不能查看监督看板。",
 	"unavailable":    "暂时无法核对令牌，请稍后重试。",
-	"expired":        "登录已失效（令牌已被吊销或不再有效），请重新登录。",
+	"expired":        "登录已失效（令牌已过期、已被吊销或设备已解除绑定），请重新登录。",
 	"form":           "表单已失效，请刷新页面后重试。",
 }
 
@@ -89,16 +89,24 @@ func sessionToken(r *http.Request, name string) string {
 	return tok
 }
 
-func setSession(w http.ResponseWriter, r *http.Request, name, token string) {
+// setSession keeps token in the named cookie. A token that expires (a
+// sign-in, a device; expires non-zero) keeps the cookie no longer than
+// itself.
+func setSession(w http.ResponseWriter, r *http.Request, name, token string, expires ...time.Time) {
 	c := &http.Cookie{Name: name, Value: token, Path: "/", HttpOnly: true, Secure: r.TLS != nil}
+	maxAge := supervisorMaxAge
 	switch name {
 	case enterpriseCookie:
-		c.SameSite, c.MaxAge = http.SameSiteLaxMode, int(enterpriseMaxAge.Seconds())
+		c.SameSite, maxAge = http.SameSiteLaxMode, enterpriseMaxAge
 	default:
 		// Path /dashboard: the supervisor's token is not sent with requests
 		// for the verify pages.
-		c.SameSite, c.MaxAge, c.Path = http.SameSiteStrictMode, int(supervisorMaxAge.Seconds()), "/dashboard"
+		c.SameSite, c.Path = http.SameSiteStrictMode, "/dashboard"
 	}
+	if len(expires) > 0 && !expires[0].IsZero() {
+		maxAge = min(maxAge, time.Until(expires[0]))
+	}
+	c.MaxAge = max(int(maxAge.Seconds()), 1)
 	http.SetCookie(w, c)
 }
 

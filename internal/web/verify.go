@@ -29,7 +29,11 @@ type verifyData struct {
 	Token    string // canonical (upper case), for the forms' actions
 	Banner   *banner
 	SignedIn bool
-	CSRF     string
+	OIDC     bool // the provider's sign-in is offered
+	// Who is the signed-in enterprise and the credential that scanned;
+	// Presenter the officer who showed the code.
+	Who, ScannedBy, Presenter string
+	CSRF                      string
 	// SignIn is a problem with the last sign-in, or a signed-out session.
 	SignIn string
 	// CheckIn says that the check-in was recorded, first or repeat.
@@ -140,7 +144,7 @@ func window(from, to time.Time) string {
 // top-level navigation, which the person sees.
 func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 	tok := strings.ToUpper(r.PathValue("token"))
-	d := verifyData{Token: tok, SignIn: signInProblems[r.URL.Query().Get("signin")]}
+	d := verifyData{Token: tok, SignIn: signInProblems[r.URL.Query().Get("signin")], OIDC: s.cfg.Identity != nil}
 	ctx, cancel := s.callContext(r)
 	defer cancel()
 
@@ -192,7 +196,13 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	if v := resp.GetInspection(); v != nil {
 		d.Insp = inspectionOf(v)
+		for _, o := range v.GetOfficers() {
+			if o.GetOfficerId() == resp.GetOfficerId() {
+				d.Presenter = o.GetName() + "（执法证号 " + o.GetCertificateNumber() + "）"
+			}
+		}
 	}
+	d.Who, d.ScannedBy = resp.GetEnterpriseName(), resp.GetScannedBy()
 	render(w, http.StatusOK, "verify", "入企码核验", d)
 }
 
@@ -408,9 +418,9 @@ func (s *server) enterpriseForm(w http.ResponseWriter, r *http.Request, back str
 }
 
 // verifyPath matches where the enterprise's sign-in may return to: a
-// verify page, or the home page. Anything else is not followed, so the
-// form cannot be made into an open redirect.
-var verifyPath = regexp.MustCompile(`^/[Vv]/[A-Za-z2-7]+$`)
+// verify page, the devices page, or the home page. Anything else is not
+// followed, so the form cannot be made into an open redirect.
+var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices)$`)
 
 func safeNext(next string) string {
 	if len(next) <= 8192 && verifyPath.MatchString(next) {
@@ -461,6 +471,7 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) {
 			Banner: badBanner("未退出：表单已失效", signInProblems["form"]), Back: next, BackTo: "返回"})
 		return
 	}
+	s.endSession(r, enterpriseCookie)
 	clearSession(w, r, enterpriseCookie)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -468,6 +479,7 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) {
 // homeData is the start page: paste a code, sign in.
 type homeData struct {
 	SignedIn bool
+	OIDC     bool
 	CSRF     string
 	SignIn   string
 	Problem  string
@@ -475,7 +487,7 @@ type homeData struct {
 }
 
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
-	d := homeData{SignIn: signInProblems[r.URL.Query().Get("signin")]}
+	d := homeData{SignIn: signInProblems[r.URL.Query().Get("signin")], OIDC: s.cfg.Identity != nil}
 	if sess := sessionToken(r, enterpriseCookie); sess != "" {
 		d.SignedIn, d.CSRF = true, csrfToken(sess)
 	}

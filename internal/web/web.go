@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ruqi/ruqi/internal/identity"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -51,6 +52,11 @@ type Config struct {
 	// LogKey and WitnessPolicy are the Merkle log's verifier key and its
 	// witnesses, published in /keys.json beside the code keys.
 	LogKey, WitnessPolicy string
+	// Identity, when set, offers sign-in with the province's identity
+	// provider (政务服务账号) beside the administrator's tokens.
+	Identity *identity.Provider
+	// PublicURL is the pages' base URL, for the provider's redirect back.
+	PublicURL string
 }
 
 // jsonKey is the published form of a key: a JWK-like object (RFC 8037 OKP)
@@ -75,6 +81,7 @@ type server struct {
 	keys ruqiv1.KeyServiceClient
 	sup  ruqiv1.SupervisionServiceClient
 	rep  ruqiv1.ReportServiceClient
+	sess ruqiv1.SessionServiceClient
 }
 
 // callTimeout bounds each page's API calls: a page that cannot be answered
@@ -140,7 +147,8 @@ func Handler(cfg Config) http.Handler {
 	if cfg.API != nil {
 		s := &server{cfg: cfg, now: cfg.Now,
 			ent: ruqiv1.NewEnterpriseServiceClient(cfg.API), keys: ruqiv1.NewKeyServiceClient(cfg.API),
-			sup: ruqiv1.NewSupervisionServiceClient(cfg.API), rep: ruqiv1.NewReportServiceClient(cfg.API)}
+			sup: ruqiv1.NewSupervisionServiceClient(cfg.API), rep: ruqiv1.NewReportServiceClient(cfg.API),
+			sess: ruqiv1.NewSessionServiceClient(cfg.API)}
 		if s.now == nil {
 			s.now = time.Now
 		}
@@ -161,6 +169,15 @@ func Handler(cfg Config) http.Handler {
 		mux.HandleFunc("POST /dashboard/signout", s.dashboardSignOut)
 		mux.HandleFunc("POST /dashboard/leads/{id}", s.updateLead)
 		mux.HandleFunc("GET /dashboard/report.csv", s.reportCSV)
+		if cfg.Identity != nil {
+			mux.HandleFunc("GET /auth/login", s.oidcLogin)
+			mux.HandleFunc("GET /auth/callback", s.oidcCallback)
+		}
+		mux.HandleFunc("GET /devices", s.devices)
+		mux.HandleFunc("POST /devices", s.createEnrolment)
+		mux.HandleFunc("POST /devices/{id}/revoke", s.revokeDevice)
+		mux.HandleFunc("GET /enrol/{code}", s.enrolPage)
+		mux.HandleFunc("POST /enrol/{code}", s.enrol)
 	}
 	// Cross-site POSTs are refused by their Sec-Fetch-Site/Origin headers
 	// before any handler runs; the forms' CSRF tokens are the second line.
@@ -211,7 +228,7 @@ func mustRead(name string) string {
 // pages are parsed once: each page is the layout plus its own content.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"home", "verify", "result", "dashboard"} {
+	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol"} {
 		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out

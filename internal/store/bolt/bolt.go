@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -42,10 +43,11 @@ var (
 	bEvaluations    = []byte("evaluations")
 	bEvalByAgency   = []byte("evaluations_by_agency")
 	bLeads          = []byte("leads")
+	bTokensBySubj   = []byte("access_tokens_by_subject")
 	bTree           = []byte("tree_nodes")
 	bCheckpoints    = []byte("checkpoints")
 	bEventsByEnt    = []byte("events_by_enterprise")
-	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTree, bCheckpoints, bEventsByEnt}
+	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt}
 	errLockedByPeer = errors.New("another process holds the database file")
 )
 
@@ -379,6 +381,9 @@ func (t *txn) PutAccessToken(a *store.AccessToken) error {
 	if err := t.tx.Bucket(bTokenIDs).Put([]byte(a.ID), a.Hash); err != nil {
 		return err
 	}
+	if err := t.tx.Bucket(bTokensBySubj).Put(key(strconv.Itoa(int(a.Role)), a.Subject, a.ID), nil); err != nil {
+		return err
+	}
 	return putJSON(t.tx.Bucket(bTokens), a.Hash, a)
 }
 
@@ -467,6 +472,20 @@ func (t *txn) AccessTokenByID(id string) (*store.AccessToken, error) {
 		return nil, store.ErrNotFound
 	}
 	return t.AccessToken(hash)
+}
+
+func (t *txn) AccessTokensOf(role ruqiv1.Role, subject string) ([]*store.AccessToken, error) {
+	prefix := key(strconv.Itoa(int(role)), subject, "")
+	var out []*store.AccessToken
+	c := t.tx.Bucket(bTokensBySubj).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+		a, err := t.AccessTokenByID(string(k[len(prefix):]))
+		if err != nil {
+			return nil, fmt.Errorf("index %s names missing %q: %w", bTokensBySubj, k[len(prefix):], err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 func (t *txn) Evaluation(inspectionID string) (*ruqiv1.Evaluation, error) {

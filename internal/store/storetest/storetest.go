@@ -41,6 +41,7 @@ func Run(t *testing.T, f Factory) {
 		{"JointsAndCounts", testJointsAndCounts},
 		{"EvaluationsLeadsTokenIDs", testEvaluationsLeadsTokenIDs},
 		{"MerkleLogRecords", testMerkleLogRecords},
+		{"TokensOfSubject", testTokensOfSubject},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -367,7 +368,7 @@ func testSurvivesReopen(t *testing.T, o Opener) {
 func testCredentialsAndKeys(t *testing.T, o Opener) {
 	s := open(t, o)
 	tok := &store.AccessToken{ID: "t1", Hash: []byte("h1"), Role: ruqiv1.Role_ROLE_OFFICER, Subject: "O-1", CreatedAt: time.Unix(100, 0).UTC()}
-	ci := &store.CheckIn{TokenID: []byte("tid"), InspectionID: "INS-1", OfficerID: "O-1", USCC: "91350100M000100Y43", At: time.Unix(200, 0).UTC(), Scans: 1}
+	ci := &store.CheckIn{TokenID: []byte("tid"), InspectionID: "INS-1", OfficerID: "O-1", USCC: "91350100M000100Y43", At: time.Unix(200, 0).UTC(), Scans: 1, By: "device 前台 tok-1"}
 	update(t, s, func(tx store.Tx) error {
 		return errors.Join(tx.PutAccessToken(tok), tx.PutCheckIn(ci),
 			tx.PutSigningKey(store.SigningKey{ID: "k1", Seed: []byte("s1")}),
@@ -379,7 +380,7 @@ func testCredentialsAndKeys(t *testing.T, o Opener) {
 			return fmt.Errorf("token = %+v, %v", got, err)
 		}
 		gotCI, err := r.CheckIn([]byte("tid"))
-		if err != nil || gotCI.InspectionID != "INS-1" || gotCI.Scans != 1 || !gotCI.At.Equal(ci.At) {
+		if err != nil || gotCI.InspectionID != "INS-1" || gotCI.Scans != 1 || !gotCI.At.Equal(ci.At) || gotCI.By != ci.By {
 			return fmt.Errorf("check-in = %+v, %v", gotCI, err)
 		}
 		keys, err := r.SigningKeys()
@@ -554,6 +555,50 @@ func testMerkleLogRecords(t *testing.T, o Opener) {
 		})
 		if err != nil || len(salts) != 2 || len(salts[0]) != store.SaltSize || string(salts[0]) == string(salts[1]) {
 			return fmt.Errorf("event salts = %x %v: want two different %d-byte salts", salts, err, store.SaltSize)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An enterprise's devices are listed by role and subject: another
+// enterprise's, or an officer whose id happens to equal the subject, are not.
+func testTokensOfSubject(t *testing.T, o Opener) {
+	s := open(t, o)
+	const uscc = "91350100M000100Y43"
+	exp := time.Unix(300, 0).UTC()
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutAccessToken(&store.AccessToken{ID: "tok-b", Hash: []byte("hb"), Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, Kind: store.TokenDevice, Label: "前台", ExpiresAt: exp}),
+			tx.PutAccessToken(&store.AccessToken{ID: "tok-a", Hash: []byte("ha"), Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, Kind: store.TokenSession}),
+			tx.PutAccessToken(&store.AccessToken{ID: "tok-c", Hash: []byte("hc"), Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc + "X"}),
+			tx.PutAccessToken(&store.AccessToken{ID: "tok-d", Hash: []byte("hd"), Role: ruqiv1.Role_ROLE_OFFICER, Subject: uscc}))
+	})
+	// Rewriting a token (revocation) keeps one index entry.
+	update(t, s, func(tx store.Tx) error {
+		tok, err := tx.AccessTokenByID("tok-b")
+		if err != nil {
+			return err
+		}
+		tok.RevokedAt = exp
+		return tx.PutAccessToken(tok)
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		got, err := r.AccessTokensOf(ruqiv1.Role_ROLE_ENTERPRISE, uscc)
+		if err != nil {
+			return err
+		}
+		if len(got) != 2 || got[0].ID != "tok-a" || got[1].ID != "tok-b" {
+			return fmt.Errorf("tokens of %s = %+v", uscc, got)
+		}
+		if got[1].Kind != store.TokenDevice || got[1].Label != "前台" || !got[1].ExpiresAt.Equal(exp) || !got[1].RevokedAt.Equal(exp) {
+			return fmt.Errorf("device token = %+v", got[1])
+		}
+		none, err := r.AccessTokensOf(ruqiv1.Role_ROLE_SUPERVISOR, uscc)
+		if err != nil || len(none) != 0 {
+			return fmt.Errorf("supervisor tokens of %s = %+v, %v", uscc, none, err)
 		}
 		return nil
 	})

@@ -9,6 +9,7 @@ package ruqiv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -195,10 +196,13 @@ func (EventType) EnumDescriptor() ([]byte, []int) {
 }
 
 type IssueAccessTokenRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Role          Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=ruqi.v1.Role" json:"role,omitempty"`
-	Subject       string                 `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
-	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Role        Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=ruqi.v1.Role" json:"role,omitempty"`
+	Subject     string                 `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	Description string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// ttl is the token's lifetime; unset for the server's default
+	// (-token-ttl). Every token issued expires.
+	Ttl           *durationpb.Duration `protobuf:"bytes,4,opt,name=ttl,proto3" json:"ttl,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -254,11 +258,19 @@ func (x *IssueAccessTokenRequest) GetDescription() string {
 	return ""
 }
 
+func (x *IssueAccessTokenRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
 type IssueAccessTokenResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// token is shown once; the server keeps only its SHA-256.
-	Token         string `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
-	TokenId       string `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	TokenId       string                 `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -307,6 +319,135 @@ func (x *IssueAccessTokenResponse) GetTokenId() string {
 	return ""
 }
 
+func (x *IssueAccessTokenResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+type RotateAccessTokenRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	TokenId string                 `protobuf:"bytes,1,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	// ttl is the new token's lifetime; unset for the server's default.
+	Ttl           *durationpb.Duration `protobuf:"bytes,2,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateAccessTokenRequest) Reset() {
+	*x = RotateAccessTokenRequest{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateAccessTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateAccessTokenRequest) ProtoMessage() {}
+
+func (x *RotateAccessTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateAccessTokenRequest.ProtoReflect.Descriptor instead.
+func (*RotateAccessTokenRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RotateAccessTokenRequest) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *RotateAccessTokenRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+type RotateAccessTokenResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Token     string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	TokenId   string                 `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// revoked_token_id is the token it replaces, now revoked.
+	RevokedTokenId string `protobuf:"bytes,4,opt,name=revoked_token_id,json=revokedTokenId,proto3" json:"revoked_token_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RotateAccessTokenResponse) Reset() {
+	*x = RotateAccessTokenResponse{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateAccessTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateAccessTokenResponse) ProtoMessage() {}
+
+func (x *RotateAccessTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateAccessTokenResponse.ProtoReflect.Descriptor instead.
+func (*RotateAccessTokenResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RotateAccessTokenResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *RotateAccessTokenResponse) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *RotateAccessTokenResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *RotateAccessTokenResponse) GetRevokedTokenId() string {
+	if x != nil {
+		return x.RevokedTokenId
+	}
+	return ""
+}
+
 // Event is one entry of the append-only log. hash = SHA-256(prev_hash ||
 // canonical encoding of the other fields).
 type Event struct {
@@ -333,7 +474,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[2]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -345,7 +486,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[2]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -358,7 +499,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -450,7 +591,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[3]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -462,7 +603,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[3]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -475,7 +616,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListEventsRequest) GetAfterSeq() uint64 {
@@ -508,7 +649,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[4]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -520,7 +661,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[4]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -533,7 +674,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -551,7 +692,7 @@ type VerifyEventLogRequest struct {
 
 func (x *VerifyEventLogRequest) Reset() {
 	*x = VerifyEventLogRequest{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[5]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +704,7 @@ func (x *VerifyEventLogRequest) String() string {
 func (*VerifyEventLogRequest) ProtoMessage() {}
 
 func (x *VerifyEventLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[5]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +717,7 @@ func (x *VerifyEventLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyEventLogRequest.ProtoReflect.Descriptor instead.
 func (*VerifyEventLogRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 type VerifyEventLogResponse struct {
@@ -599,7 +740,7 @@ type VerifyEventLogResponse struct {
 
 func (x *VerifyEventLogResponse) Reset() {
 	*x = VerifyEventLogResponse{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[6]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +752,7 @@ func (x *VerifyEventLogResponse) String() string {
 func (*VerifyEventLogResponse) ProtoMessage() {}
 
 func (x *VerifyEventLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[6]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +765,7 @@ func (x *VerifyEventLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyEventLogResponse.ProtoReflect.Descriptor instead.
 func (*VerifyEventLogResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *VerifyEventLogResponse) GetEvents() uint64 {
@@ -685,7 +826,7 @@ type RevokeAccessTokenRequest struct {
 
 func (x *RevokeAccessTokenRequest) Reset() {
 	*x = RevokeAccessTokenRequest{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[7]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +838,7 @@ func (x *RevokeAccessTokenRequest) String() string {
 func (*RevokeAccessTokenRequest) ProtoMessage() {}
 
 func (x *RevokeAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[7]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,7 +851,7 @@ func (x *RevokeAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RevokeAccessTokenRequest) GetTokenId() string {
@@ -728,7 +869,7 @@ type RevokeAccessTokenResponse struct {
 
 func (x *RevokeAccessTokenResponse) Reset() {
 	*x = RevokeAccessTokenResponse{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[8]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -740,7 +881,7 @@ func (x *RevokeAccessTokenResponse) String() string {
 func (*RevokeAccessTokenResponse) ProtoMessage() {}
 
 func (x *RevokeAccessTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[8]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -753,21 +894,33 @@ func (x *RevokeAccessTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAccessTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeAccessTokenResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 var File_ruqi_v1_admin_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x13ruqi/v1/admin.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"x\n" +
+	"\x13ruqi/v1/admin.proto\x12\aruqi.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x01\n" +
 	"\x17IssueAccessTokenRequest\x12!\n" +
 	"\x04role\x18\x01 \x01(\x0e2\r.ruqi.v1.RoleR\x04role\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\"K\n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12+\n" +
+	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"\x86\x01\n" +
 	"\x18IssueAccessTokenResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n" +
-	"\btoken_id\x18\x02 \x01(\tR\atokenId\"\xd1\x02\n" +
+	"\btoken_id\x18\x02 \x01(\tR\atokenId\x129\n" +
+	"\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"b\n" +
+	"\x18RotateAccessTokenRequest\x12\x19\n" +
+	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12+\n" +
+	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"\xb1\x01\n" +
+	"\x19RotateAccessTokenResponse\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n" +
+	"\btoken_id\x18\x02 \x01(\tR\atokenId\x129\n" +
+	"\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12(\n" +
+	"\x10revoked_token_id\x18\x04 \x01(\tR\x0erevokedTokenId\"\xd1\x02\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12&\n" +
@@ -833,13 +986,14 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x17EVENT_TYPE_LEAD_UPDATED\x10\x14\x12\x1e\n" +
 	"\x1aEVENT_TYPE_LATE_REGISTERED\x10\x15\x12\x1c\n" +
 	"\x18EVENT_TYPE_TOKEN_REVOKED\x10\x16\x12\"\n" +
-	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x172\xdd\x02\n" +
+	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x172\xb9\x03\n" +
 	"\fAdminService\x12W\n" +
 	"\x10IssueAccessToken\x12 .ruqi.v1.IssueAccessTokenRequest\x1a!.ruqi.v1.IssueAccessTokenResponse\x12E\n" +
 	"\n" +
 	"ListEvents\x12\x1a.ruqi.v1.ListEventsRequest\x1a\x1b.ruqi.v1.ListEventsResponse\x12Q\n" +
 	"\x0eVerifyEventLog\x12\x1e.ruqi.v1.VerifyEventLogRequest\x1a\x1f.ruqi.v1.VerifyEventLogResponse\x12Z\n" +
-	"\x11RevokeAccessToken\x12!.ruqi.v1.RevokeAccessTokenRequest\x1a\".ruqi.v1.RevokeAccessTokenResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\x11RevokeAccessToken\x12!.ruqi.v1.RevokeAccessTokenRequest\x1a\".ruqi.v1.RevokeAccessTokenResponse\x12Z\n" +
+	"\x11RotateAccessToken\x12!.ruqi.v1.RotateAccessTokenRequest\x1a\".ruqi.v1.RotateAccessTokenResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_admin_proto_rawDescOnce sync.Once
@@ -854,39 +1008,48 @@ func file_ruqi_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_ruqi_v1_admin_proto_goTypes = []any{
 	(Role)(0),                         // 0: ruqi.v1.Role
 	(EventType)(0),                    // 1: ruqi.v1.EventType
 	(*IssueAccessTokenRequest)(nil),   // 2: ruqi.v1.IssueAccessTokenRequest
 	(*IssueAccessTokenResponse)(nil),  // 3: ruqi.v1.IssueAccessTokenResponse
-	(*Event)(nil),                     // 4: ruqi.v1.Event
-	(*ListEventsRequest)(nil),         // 5: ruqi.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),        // 6: ruqi.v1.ListEventsResponse
-	(*VerifyEventLogRequest)(nil),     // 7: ruqi.v1.VerifyEventLogRequest
-	(*VerifyEventLogResponse)(nil),    // 8: ruqi.v1.VerifyEventLogResponse
-	(*RevokeAccessTokenRequest)(nil),  // 9: ruqi.v1.RevokeAccessTokenRequest
-	(*RevokeAccessTokenResponse)(nil), // 10: ruqi.v1.RevokeAccessTokenResponse
-	(*timestamppb.Timestamp)(nil),     // 11: google.protobuf.Timestamp
+	(*RotateAccessTokenRequest)(nil),  // 4: ruqi.v1.RotateAccessTokenRequest
+	(*RotateAccessTokenResponse)(nil), // 5: ruqi.v1.RotateAccessTokenResponse
+	(*Event)(nil),                     // 6: ruqi.v1.Event
+	(*ListEventsRequest)(nil),         // 7: ruqi.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),        // 8: ruqi.v1.ListEventsResponse
+	(*VerifyEventLogRequest)(nil),     // 9: ruqi.v1.VerifyEventLogRequest
+	(*VerifyEventLogResponse)(nil),    // 10: ruqi.v1.VerifyEventLogResponse
+	(*RevokeAccessTokenRequest)(nil),  // 11: ruqi.v1.RevokeAccessTokenRequest
+	(*RevokeAccessTokenResponse)(nil), // 12: ruqi.v1.RevokeAccessTokenResponse
+	(*durationpb.Duration)(nil),       // 13: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),     // 14: google.protobuf.Timestamp
 }
 var file_ruqi_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.IssueAccessTokenRequest.role:type_name -> ruqi.v1.Role
-	11, // 1: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
-	1,  // 2: ruqi.v1.Event.type:type_name -> ruqi.v1.EventType
-	4,  // 3: ruqi.v1.ListEventsResponse.events:type_name -> ruqi.v1.Event
-	2,  // 4: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
-	5,  // 5: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
-	7,  // 6: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
-	9,  // 7: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
-	3,  // 8: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
-	6,  // 9: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
-	8,  // 10: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
-	10, // 11: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
-	8,  // [8:12] is the sub-list for method output_type
-	4,  // [4:8] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	13, // 1: ruqi.v1.IssueAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
+	14, // 2: ruqi.v1.IssueAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	13, // 3: ruqi.v1.RotateAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
+	14, // 4: ruqi.v1.RotateAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	14, // 5: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
+	1,  // 6: ruqi.v1.Event.type:type_name -> ruqi.v1.EventType
+	6,  // 7: ruqi.v1.ListEventsResponse.events:type_name -> ruqi.v1.Event
+	2,  // 8: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
+	7,  // 9: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
+	9,  // 10: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
+	11, // 11: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
+	4,  // 12: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
+	3,  // 13: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
+	8,  // 14: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
+	10, // 15: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
+	12, // 16: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
+	5,  // 17: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
+	13, // [13:18] is the sub-list for method output_type
+	8,  // [8:13] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_admin_proto_init() }
@@ -900,7 +1063,7 @@ func file_ruqi_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_admin_proto_rawDesc), len(file_ruqi_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const (
 	AdminService_ListEvents_FullMethodName        = "/ruqi.v1.AdminService/ListEvents"
 	AdminService_VerifyEventLog_FullMethodName    = "/ruqi.v1.AdminService/VerifyEventLog"
 	AdminService_RevokeAccessToken_FullMethodName = "/ruqi.v1.AdminService/RevokeAccessToken"
+	AdminService_RotateAccessToken_FullMethodName = "/ruqi.v1.AdminService/RotateAccessToken"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -39,6 +40,10 @@ type AdminServiceClient interface {
 	VerifyEventLog(ctx context.Context, in *VerifyEventLogRequest, opts ...grpc.CallOption) (*VerifyEventLogResponse, error)
 	// RevokeAccessToken revokes a token by its id; it fails on its next call.
 	RevokeAccessToken(ctx context.Context, in *RevokeAccessTokenRequest, opts ...grpc.CallOption) (*RevokeAccessTokenResponse, error)
+	// RotateAccessToken issues a new token for the same role and subject and
+	// revokes the old one, in one step: a service account's script swaps its
+	// token without a gap and without an administrator retyping the subject.
+	RotateAccessToken(ctx context.Context, in *RotateAccessTokenRequest, opts ...grpc.CallOption) (*RotateAccessTokenResponse, error)
 }
 
 type adminServiceClient struct {
@@ -89,6 +94,16 @@ func (c *adminServiceClient) RevokeAccessToken(ctx context.Context, in *RevokeAc
 	return out, nil
 }
 
+func (c *adminServiceClient) RotateAccessToken(ctx context.Context, in *RotateAccessTokenRequest, opts ...grpc.CallOption) (*RotateAccessTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateAccessTokenResponse)
+	err := c.cc.Invoke(ctx, AdminService_RotateAccessToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -103,6 +118,10 @@ type AdminServiceServer interface {
 	VerifyEventLog(context.Context, *VerifyEventLogRequest) (*VerifyEventLogResponse, error)
 	// RevokeAccessToken revokes a token by its id; it fails on its next call.
 	RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*RevokeAccessTokenResponse, error)
+	// RotateAccessToken issues a new token for the same role and subject and
+	// revokes the old one, in one step: a service account's script swaps its
+	// token without a gap and without an administrator retyping the subject.
+	RotateAccessToken(context.Context, *RotateAccessTokenRequest) (*RotateAccessTokenResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -124,6 +143,9 @@ func (UnimplementedAdminServiceServer) VerifyEventLog(context.Context, *VerifyEv
 }
 func (UnimplementedAdminServiceServer) RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*RevokeAccessTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeAccessToken not implemented")
+}
+func (UnimplementedAdminServiceServer) RotateAccessToken(context.Context, *RotateAccessTokenRequest) (*RotateAccessTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateAccessToken not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -218,6 +240,24 @@ func _AdminService_RevokeAccessToken_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RotateAccessToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateAccessTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RotateAccessToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RotateAccessToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RotateAccessToken(ctx, req.(*RotateAccessTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -240,6 +280,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeAccessToken",
 			Handler:    _AdminService_RevokeAccessToken_Handler,
+		},
+		{
+			MethodName: "RotateAccessToken",
+			Handler:    _AdminService_RotateAccessToken_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -499,8 +499,13 @@ type ScanCodeResponse struct {
 	OfficerId string `protobuf:"bytes,4,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
 	// first_check_in is true for the first valid scan of this code; a repeat
 	// scan is the same check-in.
-	FirstCheckIn  bool                   `protobuf:"varint,5,opt,name=first_check_in,json=firstCheckIn,proto3" json:"first_check_in,omitempty"`
-	CheckedInAt   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=checked_in_at,json=checkedInAt,proto3" json:"checked_in_at,omitempty"`
+	FirstCheckIn bool                   `protobuf:"varint,5,opt,name=first_check_in,json=firstCheckIn,proto3" json:"first_check_in,omitempty"`
+	CheckedInAt  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=checked_in_at,json=checkedInAt,proto3" json:"checked_in_at,omitempty"`
+	// enterprise_name is the signed-in enterprise, as the directory names it.
+	EnterpriseName string `protobuf:"bytes,7,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
+	// scanned_by says which account or enrolled device of the enterprise
+	// made this scan; the check-in records it.
+	ScannedBy     string `protobuf:"bytes,8,opt,name=scanned_by,json=scannedBy,proto3" json:"scanned_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -575,6 +580,20 @@ func (x *ScanCodeResponse) GetCheckedInAt() *timestamppb.Timestamp {
 		return x.CheckedInAt
 	}
 	return nil
+}
+
+func (x *ScanCodeResponse) GetEnterpriseName() string {
+	if x != nil {
+		return x.EnterpriseName
+	}
+	return ""
+}
+
+func (x *ScanCodeResponse) GetScannedBy() string {
+	if x != nil {
+		return x.ScannedBy
+	}
+	return ""
 }
 
 type RefuseInspectionRequest struct {
@@ -1085,7 +1104,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\tevaluated\x18\x0f \x01(\bR\tevaluated\x12\x12\n" +
 	"\x04late\x18\x10 \x01(\bR\x04late\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\"\x96\x02\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\xde\x02\n" +
 	"\x10ScanCodeResponse\x12*\n" +
 	"\averdict\x18\x01 \x01(\x0e2\x10.ruqi.v1.VerdictR\averdict\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x127\n" +
@@ -1095,7 +1114,10 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
 	"officer_id\x18\x04 \x01(\tR\tofficerId\x12$\n" +
 	"\x0efirst_check_in\x18\x05 \x01(\bR\ffirstCheckIn\x12>\n" +
-	"\rchecked_in_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vcheckedInAt\"j\n" +
+	"\rchecked_in_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vcheckedInAt\x12'\n" +
+	"\x0fenterprise_name\x18\a \x01(\tR\x0eenterpriseName\x12\x1d\n" +
+	"\n" +
+	"scanned_by\x18\b \x01(\tR\tscannedBy\"j\n" +
 	"\x17RefuseInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +

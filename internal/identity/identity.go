@@ -1,0 +1,293 @@
+// Package identity signs people in through the province's identity provider
+// (OpenID Connect): it reads the provider configuration and the claim
+// mapping, verifies ID tokens with coreos/go-oidc, and maps an account's
+// claims to the principals ruqi knows (an enterprise by its USCC, an
+// officer, a supervisor of a region, an agency administrator).
+package identity
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Config is the -oidc-config file.
+type Config struct {
+	// Issuer is the provider's issuer URL; its discovery document is read
+	// from <Issuer>/.well-known/openid-configuration.
+	Issuer string `json:"issuer"`
+	// ClientID and ClientSecret are the web pages' (confidential) client.
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	// CLIClientID is the public client of `ruqi login` (PKCE, loopback
+	// redirect). ID tokens for either client are accepted.
+	CLIClientID string `json:"cli_client_id"`
+	// Scopes are asked for besides "openid", e.g. a scope that releases the
+	// province's own claims.
+	Scopes []string `json:"scopes,omitempty"`
+	// Claims says which claims name the principal.
+	Claims ClaimMap `json:"claims"`
+}
+
+// ClaimMap names the claims that make an account a principal. Each is the
+// name of a top-level claim of the ID token; an empty name is not mapped.
+type ClaimMap struct {
+	// EnterpriseUSCC holds an enterprise account's USCC (统一社会信用代码).
+	EnterpriseUSCC string `json:"enterprise_uscc"`
+	// OfficerID holds an officer's id; OfficerCertificate, if set, holds
+	// the enforcement certificate number (执法证号), which must then match
+	// the officer's in the directory.
+	OfficerID          string `json:"officer_id"`
+	OfficerCertificate string `json:"officer_certificate,omitempty"`
+	// Role holds the account's roles (a string or a list of strings);
+	// SupervisorRole is the value that makes a 司法局 supervisor, whose region
+	// is in SupervisorRegion.
+	Role             string `json:"role"`
+	SupervisorRole   string `json:"supervisor_role"`
+	SupervisorRegion string `json:"supervisor_region"`
+	// AgencyAdmin holds the agency an agency administrator administers.
+	AgencyAdmin string `json:"agency_admin"`
+	// Name holds a display name for records ("name" when empty).
+	Name string `json:"name,omitempty"`
+}
+
+// Load reads and checks a configuration file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("OIDC config: %w", err)
+	}
+	var c Config
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("OIDC config %s: %w", path, err)
+	}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("OIDC config %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+func (c *Config) check() error {
+	switch {
+	case c.Issuer == "":
+		return errors.New("issuer is missing")
+	case c.ClientID == "":
+		return errors.New("client_id is missing")
+	case c.Claims.EnterpriseUSCC == "" && c.Claims.OfficerID == "" && c.Claims.SupervisorRegion == "" && c.Claims.AgencyAdmin == "":
+		return errors.New("claims map no principal: set at least one of enterprise_uscc, officer_id, supervisor_region, agency_admin")
+	case (c.Claims.SupervisorRegion == "") != (c.Claims.Role == "" || c.Claims.SupervisorRole == ""):
+		return errors.New("a supervisor needs role, supervisor_role and supervisor_region together")
+	}
+	return nil
+}
+
+// Candidate is a principal an account's claims map to, not yet checked
+// against the directory.
+type Candidate struct {
+	Role        ruqiv1.Role
+	Subject     string
+	Certificate string // an officer's certificate number, when mapped
+}
+
+// Map turns claims into candidates, in a fixed order. It is pure: whether
+// the USCC, officer or agency exists is for the caller, which reads the
+// directory.
+func (m ClaimMap) Map(claims map[string]any) []Candidate {
+	var out []Candidate
+	if v := stringClaim(claims, m.EnterpriseUSCC); v != "" {
+		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: v})
+	}
+	if v := stringClaim(claims, m.OfficerID); v != "" {
+		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_OFFICER, Subject: v, Certificate: stringClaim(claims, m.OfficerCertificate)})
+	}
+	if m.SupervisorRole != "" && slices.Contains(listClaim(claims, m.Role), m.SupervisorRole) {
+		// A supervisor with no region claim maps to an empty region, which
+		// the caller refuses with a message, rather than to nothing.
+		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_SUPERVISOR, Subject: stringClaim(claims, m.SupervisorRegion)})
+	}
+	if v := stringClaim(claims, m.AgencyAdmin); v != "" {
+		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: v})
+	}
+	return out
+}
+
+// DisplayName is the account's name for records.
+func (m ClaimMap) DisplayName(claims map[string]any) string {
+	name := m.Name
+	if name == "" {
+		name = "name"
+	}
+	return stringClaim(claims, name)
+}
+
+func stringClaim(claims map[string]any, name string) string {
+	if name == "" {
+		return ""
+	}
+	s, _ := claims[name].(string)
+	return strings.TrimSpace(s)
+}
+
+func listClaim(claims map[string]any, name string) []string {
+	switch v := claims[name].(type) {
+	case string:
+		return strings.Fields(v)
+	case []any:
+		var out []string
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// Provider is the configured identity provider. Its discovery document is
+// read on first use, not at start, so that a provider that is down when
+// ruqi starts delays sign-in only, never the server.
+type Provider struct {
+	Config Config
+
+	mu sync.Mutex
+	p  *oidc.Provider
+}
+
+// New returns the provider of cfg.
+func New(cfg Config) *Provider { return &Provider{Config: cfg} }
+
+// discoveryTimeout bounds a discovery request on a sign-in.
+const discoveryTimeout = 10 * time.Second
+
+func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.p != nil {
+		return p.p, nil
+	}
+	// Detached from the request: a discovery that one caller gave up on
+	// still serves the next.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), discoveryTimeout)
+	defer cancel()
+	op, err := oidc.NewProvider(dctx, p.Config.Issuer)
+	if err != nil {
+		return nil, domain.Unavailablef("IDP_UNAVAILABLE", "暂时无法连接政务服务账号的身份提供方，请稍后重试")
+	}
+	// Keys are fetched later with a background context of go-oidc's own,
+	// so the discovery's deadline does not bind them.
+	p.p = op
+	return op, nil
+}
+
+// OAuth2 is the code-flow configuration of the given client: the web pages'
+// (with its secret) or the command line's (public, PKCE only).
+func (p *Provider) OAuth2(ctx context.Context, clientID, secret, redirectURL string) (*oauth2.Config, error) {
+	op, err := p.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scopes := append([]string{oidc.ScopeOpenID}, p.Config.Scopes...)
+	return &oauth2.Config{ClientID: clientID, ClientSecret: secret, RedirectURL: redirectURL, Endpoint: op.Endpoint(), Scopes: scopes}, nil
+}
+
+// Identity is a verified ID token's account.
+type Identity struct {
+	Issuer, Subject string
+	Claims          map[string]any
+	Expiry          time.Time
+}
+
+// Verify checks an ID token: the provider's signature, the issuer, an
+// audience of one of our clients, the expiry and the nonce. Each refusal is
+// an Unauthenticated domain error that says what was wrong.
+func (p *Provider) Verify(ctx context.Context, rawIDToken, nonce string) (*Identity, error) {
+	if strings.TrimSpace(rawIDToken) == "" {
+		return nil, domain.Invalidf("ID_TOKEN_MISSING", "请提供身份提供方签发的 ID 令牌")
+	}
+	if len(rawIDToken) > 16<<10 {
+		return nil, domain.Invalidf("ID_TOKEN_MALFORMED", "ID 令牌过长，不是有效的身份令牌")
+	}
+	op, err := p.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A token of another provider would fail on its signature (we do not
+	// know its keys); reading its claimed issuer first lets the refusal
+	// say what is actually wrong. Nothing read here is trusted: it only
+	// chooses the words of a refusal.
+	if iss, ok := unverifiedIssuer(rawIDToken); ok && iss != p.Config.Issuer {
+		return nil, domain.Unauthenticatedf("ID_TOKEN_ISSUER", "登录被拒绝：身份令牌不是由本系统配置的身份提供方签发的（签发方 %.100q）", iss)
+	}
+	// The audience is checked below against both clients.
+	v := op.Verifier(&oidc.Config{SkipClientIDCheck: true})
+	tok, err := v.Verify(ctx, rawIDToken)
+	if err != nil {
+		return nil, refusal(err)
+	}
+	if !slices.Contains(tok.Audience, p.Config.ClientID) && (p.Config.CLIClientID == "" || !slices.Contains(tok.Audience, p.Config.CLIClientID)) {
+		return nil, domain.Unauthenticatedf("ID_TOKEN_AUDIENCE", "登录被拒绝：此身份令牌不是签发给本系统的（受众不符），请从本系统的登录入口重新登录")
+	}
+	if nonce == "" || tok.Nonce != nonce {
+		return nil, domain.Unauthenticatedf("ID_TOKEN_NONCE", "登录被拒绝：身份令牌与本次登录请求不符（可能是重放的令牌），请重新登录")
+	}
+	id := &Identity{Issuer: tok.Issuer, Subject: tok.Subject, Expiry: tok.Expiry}
+	if err := tok.Claims(&id.Claims); err != nil {
+		return nil, domain.Unauthenticatedf("ID_TOKEN_MALFORMED", "登录被拒绝：身份令牌的声明无法读取")
+	}
+	return id, nil
+}
+
+// refusal says why go-oidc refused a token. go-oidc has a type only for
+// expiry; the other checks are told apart by their (stable) wording.
+func refusal(err error) error {
+	var exp *oidc.TokenExpiredError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &exp):
+		return domain.Unauthenticatedf("ID_TOKEN_EXPIRED", "登录被拒绝：身份令牌已过期，请重新登录")
+	case strings.Contains(msg, "issued by a different provider"):
+		return domain.Unauthenticatedf("ID_TOKEN_ISSUER", "登录被拒绝：身份令牌不是由本系统配置的身份提供方签发的")
+	case strings.Contains(msg, "signature"):
+		return domain.Unauthenticatedf("ID_TOKEN_SIGNATURE", "登录被拒绝：身份令牌的签名无效（令牌被篡改或不是身份提供方签发的）")
+	case strings.Contains(msg, "fetching keys") || strings.Contains(msg, "get keys failed"):
+		return domain.Unavailablef("IDP_UNAVAILABLE", "暂时无法取得身份提供方的签名公钥，请稍后重试")
+	case strings.Contains(msg, "malformed"):
+		return domain.Unauthenticatedf("ID_TOKEN_MALFORMED", "登录被拒绝：不是有效的身份令牌")
+	}
+	return domain.Unauthenticatedf("ID_TOKEN_INVALID", "登录被拒绝：身份令牌未通过核验，请重新登录")
+}
+
+// unverifiedIssuer reads the iss claim of a JWT without verifying it.
+func unverifiedIssuer(raw string) (string, bool) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Issuer string `json:"iss"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return "", false
+	}
+	return c.Issuer, true
+}

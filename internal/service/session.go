@@ -1,0 +1,346 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/identity"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// sessionServer signs people in with the province's identity provider and
+// manages enterprises' staff devices. Whatever signs in ends as a token of
+// our own, with an expiry, so every later call goes through the same
+// interceptor and role table as a token issued by an administrator.
+type sessionServer struct {
+	ruqiv1.UnimplementedSessionServiceServer
+	s *Service
+}
+
+func (ss *sessionServer) GetSignInConfig(context.Context, *ruqiv1.GetSignInConfigRequest) (*ruqiv1.GetSignInConfigResponse, error) {
+	idp := ss.s.cfg.Identity
+	if idp == nil {
+		return &ruqiv1.GetSignInConfigResponse{}, nil
+	}
+	return &ruqiv1.GetSignInConfigResponse{Issuer: idp.Config.Issuer, CliClientId: idp.Config.CLIClientID}, nil
+}
+
+// roleTitles name roles in refusals.
+var roleTitles = map[ruqiv1.Role]string{
+	ruqiv1.Role_ROLE_OFFICER:      "执法人员",
+	ruqiv1.Role_ROLE_AGENCY_ADMIN: "执法部门管理员",
+	ruqiv1.Role_ROLE_ENTERPRISE:   "企业",
+	ruqiv1.Role_ROLE_SUPERVISOR:   "司法局监督人员",
+	ruqiv1.Role_ROLE_ADMIN:        "系统管理员",
+}
+
+// SignIn verifies the provider's ID token, maps its claims to one principal
+// that exists in the directory, and issues a session token. A refusal
+// records nothing.
+func (ss *sessionServer) SignIn(ctx context.Context, req *ruqiv1.SignInRequest) (*ruqiv1.SignInResponse, error) {
+	idp := ss.s.cfg.Identity
+	if idp == nil {
+		return nil, toStatus(ctx, domain.FailedPreconditionf("IDP_NOT_CONFIGURED", "本系统未启用政务服务账号登录：请使用管理员签发的访问令牌"))
+	}
+	id, err := idp.Verify(ctx, req.GetIdToken(), req.GetNonce())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	cand, err := choosePrincipal(idp.Config.Claims.Map(id.Claims), req.GetRole())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	token, tokID, hash, err := auth.NewToken()
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	now := ss.s.now()
+	expires := now.Add(ss.s.cfg.Lifetimes.Session)
+	account := idp.Config.Claims.DisplayName(id.Claims)
+	if account == "" {
+		account = id.Subject
+	}
+	account = truncate(account, 50)
+	resp := &ruqiv1.SignInResponse{}
+	err = ss.s.store.Update(ctx, func(tx store.Tx) error {
+		resp.Reset()
+		name, err := checkSignInSubject(tx, cand)
+		if err != nil {
+			return err
+		}
+		tok := &store.AccessToken{ID: tokID, Hash: hash, Role: cand.Role, Subject: cand.Subject, Kind: store.TokenSession, Label: account,
+			Description: truncate("signed in at "+id.Issuer+" as "+id.Subject, 200), CreatedAt: now, ExpiresAt: expires}
+		if err := tx.PutAccessToken(tok); err != nil {
+			return err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
+		e.Actor = roleWord(cand.Role) + ":" + cand.Subject
+		e.Detail = "session " + roleWord(cand.Role) + ":" + cand.Subject + " " + tokID + " sub " + truncate(id.Subject, 100)
+		if cand.Role == ruqiv1.Role_ROLE_ENTERPRISE {
+			e.EnterpriseUscc = cand.Subject
+		}
+		resp.Token, resp.TokenId, resp.ExpiresAt = token, tokID, timestamppb.New(expires)
+		resp.Role, resp.Subject, resp.DisplayName = cand.Role, cand.Subject, name
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+// choosePrincipal picks the principal an account signs in as: the one of the
+// wanted role if the client asked for one, else the only one.
+func choosePrincipal(cands []identity.Candidate, want ruqiv1.Role) (identity.Candidate, error) {
+	if len(cands) == 0 {
+		return identity.Candidate{}, domain.PermissionDeniedf("ACCOUNT_UNMAPPED",
+			"登录被拒绝：此政务服务账号在本系统中没有对应的身份（企业、执法人员、司法局监督人员或执法部门管理员）。如需使用，请联系管理员")
+	}
+	if want != ruqiv1.Role_ROLE_UNSPECIFIED {
+		for _, c := range cands {
+			if c.Role == want {
+				return c, nil
+			}
+		}
+		return identity.Candidate{}, domain.PermissionDeniedf("ACCOUNT_WRONG_ROLE",
+			"登录被拒绝：此政务服务账号是%s账号，不能以%s身份登录。请使用%s的政务服务账号", roleTitles[cands[0].Role], roleTitles[want], roleTitles[want])
+	}
+	if len(cands) > 1 {
+		var names []string
+		for _, c := range cands {
+			names = append(names, roleTitles[c.Role])
+		}
+		return identity.Candidate{}, domain.Invalidf("ACCOUNT_AMBIGUOUS", "此政务服务账号对应多个身份（%s），请指定以哪种身份登录", strings.Join(names, "、"))
+	}
+	return cands[0], nil
+}
+
+// checkSignInSubject holds a sign-in to the directory, as an administrator's
+// token is held, and says plainly that the account's claim is the problem.
+func checkSignInSubject(r store.Reader, c identity.Candidate) (string, error) {
+	name, err := checkSubject(r, c.Role, c.Subject)
+	if err != nil {
+		if k := domain.KindOf(err); k == domain.KindNotFound || k == domain.KindInvalid {
+			return "", domain.PermissionDeniedf("ACCOUNT_SUBJECT_UNKNOWN", "登录被拒绝：此政务服务账号登记的%s身份（%s）不在本系统名录中或格式不正确，请联系管理员核对",
+				roleTitles[c.Role], truncate(c.Subject, 40))
+		}
+		return "", err
+	}
+	if c.Role == ruqiv1.Role_ROLE_OFFICER && c.Certificate != "" {
+		if o, _ := r.Officer(c.Subject); o.GetCertificateNumber() != c.Certificate {
+			return "", domain.PermissionDeniedf("ACCOUNT_CERTIFICATE_MISMATCH", "登录被拒绝：此政务服务账号登记的执法证号与执法人员 %s 在名录中的执法证号不符", c.Subject)
+		}
+	}
+	return name, nil
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+// SignOut revokes the caller's own session or device token. A token issued
+// by an administrator is not the caller's to end: only its holder's copy
+// is dropped (by the client).
+func (ss *sessionServer) SignOut(ctx context.Context, _ *ruqiv1.SignOutRequest) (*ruqiv1.SignOutResponse, error) {
+	p := principal(ctx)
+	if p.Kind != store.TokenSession && p.Kind != store.TokenDevice {
+		return &ruqiv1.SignOutResponse{}, nil
+	}
+	err := ss.s.revokeToken(ctx, p.TokenID, func(*store.AccessToken) error { return nil })
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.SignOutResponse{}, nil
+}
+
+// revokeToken revokes a token by id after check approves it, with an event.
+func (s *Service) revokeToken(ctx context.Context, id string, check func(*store.AccessToken) error) error {
+	now := s.now()
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		tok, err := tx.AccessTokenByID(id)
+		if err != nil {
+			return notFound(err, "TOKEN_UNKNOWN", "访问令牌 %s 不存在", id)
+		}
+		if err := check(tok); err != nil {
+			return err
+		}
+		if !tok.RevokedAt.IsZero() {
+			return domain.FailedPreconditionf("TOKEN_REVOKED", "%s 已于 %s 吊销", tok.ID, domain.FormatTime(tok.RevokedAt))
+		}
+		tok.RevokedAt = now
+		if err := tx.PutAccessToken(tok); err != nil {
+			return err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
+		e.Detail = tok.ID + " " + roleWord(tok.Role) + ":" + tok.Subject
+		if tok.Kind != store.TokenIssued {
+			e.Detail += " " + tok.Kind
+		}
+		return tx.AppendEvent(e)
+	})
+}
+
+// enterpriseAccount is the enterprise calling, refused if the call comes
+// from one of its staff devices: a front-desk phone scans, it does not
+// manage devices.
+func enterpriseAccount(ctx context.Context) (string, error) {
+	p := principal(ctx)
+	if p.Kind == store.TokenDevice {
+		return "", domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备不能管理设备：请用企业的政务服务账号登录后操作")
+	}
+	return p.Subject, nil
+}
+
+const maxDeviceLabel = 30
+
+// CreateDeviceEnrolment stores a single-use enrolment code (only its hash)
+// that expires in minutes; the QR holds <PublicURL>/enrol/<code>.
+func (ss *sessionServer) CreateDeviceEnrolment(ctx context.Context, req *ruqiv1.CreateDeviceEnrolmentRequest) (*ruqiv1.CreateDeviceEnrolmentResponse, error) {
+	uscc, err := enterpriseAccount(ctx)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	label := strings.TrimSpace(req.GetLabel())
+	if label == "" {
+		label = "前台设备"
+	}
+	if err := domain.ValidateText("设备名称", label, maxDeviceLabel); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	secret, id, hash, err := auth.NewToken()
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	now := ss.s.now()
+	expires := now.Add(ss.s.cfg.Lifetimes.Enrolment)
+	err = ss.s.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.Enterprise(uscc); err != nil {
+			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", uscc)
+		}
+		if err := tx.PutAccessToken(&store.AccessToken{ID: id, Hash: hash, Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, Kind: store.TokenEnrolment,
+			Label: label, Description: "device enrolment", CreatedAt: now, ExpiresAt: expires}); err != nil {
+			return err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
+		e.EnterpriseUscc, e.Detail = uscc, "enrolment enterprise:"+uscc+" "+id
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	url := strings.TrimSuffix(ss.s.cfg.PublicURL, "/") + "/enrol/" + secret
+	png, err := code.QRPNG(url, 384)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.CreateDeviceEnrolmentResponse{Code: secret, Url: url, QrPng: png, ExpiresAt: timestamppb.New(expires)}, nil
+}
+
+// EnrolDevice redeems an enrolment code, once, for a device token bound to
+// the enterprise. The code is spent in the same transaction.
+func (ss *sessionServer) EnrolDevice(ctx context.Context, req *ruqiv1.EnrolDeviceRequest) (*ruqiv1.EnrolDeviceResponse, error) {
+	raw := strings.TrimSpace(req.GetCode())
+	if raw == "" || len(raw) > 128 {
+		return nil, toStatus(ctx, domain.Invalidf("ENROLMENT_MALFORMED", "请提供设备绑定二维码中的绑定码"))
+	}
+	token, id, hash, err := auth.NewToken()
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	now := ss.s.now()
+	resp := &ruqiv1.EnrolDeviceResponse{}
+	err = ss.s.store.Update(ctx, func(tx store.Tx) error {
+		resp.Reset()
+		enr, err := tx.AccessToken(auth.HashToken(raw))
+		if err != nil || enr.Kind != store.TokenEnrolment || !enr.RevokedAt.IsZero() || auth.Expired(enr, now) {
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			return domain.Unauthenticatedf("ENROLMENT_INVALID", "绑定失败：绑定二维码无效、已使用或已过期（有效期 %d 分钟）。请企业重新生成绑定二维码", int(ss.s.cfg.Lifetimes.Enrolment.Minutes()))
+		}
+		ent, err := tx.Enterprise(enr.Subject)
+		if err != nil {
+			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", enr.Subject)
+		}
+		enr.RevokedAt = now
+		if err := tx.PutAccessToken(enr); err != nil {
+			return err
+		}
+		dev := &store.AccessToken{ID: id, Hash: hash, Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: enr.Subject, Kind: store.TokenDevice, Label: enr.Label,
+			Description: "device enrolled with " + enr.ID, CreatedAt: now, ExpiresAt: now.Add(ss.s.cfg.Lifetimes.Device)}
+		if err := tx.PutAccessToken(dev); err != nil {
+			return err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
+		e.Actor = "enterprise:" + enr.Subject
+		e.EnterpriseUscc, e.Detail = enr.Subject, "device enterprise:"+enr.Subject+" "+id+" enrolled with "+enr.ID
+		resp.Token, resp.Device, resp.EnterpriseName = token, deviceOf(dev), ent.GetName()
+		return tx.AppendEvent(e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+func deviceOf(t *store.AccessToken) *ruqiv1.Device {
+	d := &ruqiv1.Device{Id: t.ID, Label: t.Label, EnterpriseUscc: t.Subject, EnrolledAt: timestamppb.New(t.CreatedAt), ExpiresAt: timestamppb.New(t.ExpiresAt)}
+	if !t.RevokedAt.IsZero() {
+		d.RevokedAt = timestamppb.New(t.RevokedAt)
+	}
+	return d
+}
+
+func (ss *sessionServer) ListDevices(ctx context.Context, _ *ruqiv1.ListDevicesRequest) (*ruqiv1.ListDevicesResponse, error) {
+	uscc, err := enterpriseAccount(ctx)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	resp := &ruqiv1.ListDevicesResponse{}
+	err = ss.s.store.View(ctx, func(r store.Reader) error {
+		toks, err := r.AccessTokensOf(ruqiv1.Role_ROLE_ENTERPRISE, uscc)
+		for _, t := range toks {
+			if t.Kind == store.TokenDevice {
+				resp.Devices = append(resp.Devices, deviceOf(t))
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+// RevokeDevice revokes one of the caller's devices; another enterprise's
+// device, or any other token, is NotFound (it learns nothing).
+func (ss *sessionServer) RevokeDevice(ctx context.Context, req *ruqiv1.RevokeDeviceRequest) (*ruqiv1.RevokeDeviceResponse, error) {
+	uscc, err := enterpriseAccount(ctx)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	err = ss.s.revokeToken(ctx, req.GetDeviceId(), func(t *store.AccessToken) error {
+		if t.Kind != store.TokenDevice || t.Role != ruqiv1.Role_ROLE_ENTERPRISE || t.Subject != uscc {
+			return domain.NotFoundf("DEVICE_UNKNOWN", "设备 %s 不存在", req.GetDeviceId())
+		}
+		return nil
+	})
+	if domain.KindOf(err) == domain.KindNotFound {
+		err = domain.NotFoundf("DEVICE_UNKNOWN", "设备 %.40q 不存在", req.GetDeviceId())
+	}
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.RevokeDeviceResponse{}, nil
+}

@@ -1,0 +1,290 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Sign-in through the province's identity provider (政务服务账号): the
+// authorization code flow with PKCE (RFC 7636), state and nonce. The page
+// runs only the redirects and the code exchange; the ID token is verified,
+// mapped to a principal and turned into a session token of ours by
+// SessionService.SignIn, the same call `ruqi login` makes, so the rules are
+// in one place.
+//
+// The flow's secrets (state, nonce, PKCE verifier) live in a short-lived
+// HttpOnly cookie limited to /auth/, not in server memory: any replica can
+// finish the flow, and a restart loses nothing. The callback deletes the
+// cookie before anything else, so a replayed callback finds no flow.
+const (
+	flowCookie = "ruqi_signin"
+	flowMaxAge = 10 * time.Minute
+	flowPath   = "/auth/"
+)
+
+// signInFlow is what the browser keeps between the redirect to the provider
+// and the callback.
+type signInFlow struct {
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+	Next     string `json:"next"`
+	Role     string `json:"as"` // "enterprise" or "supervisor"
+}
+
+func (s *server) redirectURL() string {
+	return strings.TrimSuffix(s.cfg.PublicURL, "/") + "/auth/callback"
+}
+
+func (s *server) oauth2Config(ctx context.Context) (*oauth2.Config, error) {
+	c := s.cfg.Identity.Config
+	return s.cfg.Identity.OAuth2(ctx, c.ClientID, c.ClientSecret, s.redirectURL())
+}
+
+// signInFailed shows why a sign-in did not happen; nothing was recorded.
+func signInFailed(w http.ResponseWriter, code int, detail, back string) {
+	render(w, code, "result", "登录未完成", resultData{
+		Banner: badBanner("登录未完成", detail), Back: back, BackTo: "返回"})
+}
+
+// oidcLogin starts the flow: GET /auth/login?as=enterprise&next=/V/…
+func (s *server) oidcLogin(w http.ResponseWriter, r *http.Request) {
+	f := signInFlow{Role: r.URL.Query().Get("as"), Next: safeNext(r.URL.Query().Get("next"))}
+	switch f.Role {
+	case "", "enterprise":
+		f.Role = "enterprise"
+	case "supervisor":
+		f.Next = "/dashboard"
+	default:
+		signInFailed(w, http.StatusBadRequest, "登录身份不对：只能以企业或司法局监督人员身份登录网页。", "/")
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	conf, err := s.oauth2Config(ctx)
+	if err != nil {
+		signInFailed(w, http.StatusServiceUnavailable, domainMessage(err), f.Next)
+		return
+	}
+	f.State, f.Nonce, f.Verifier = oauth2.GenerateVerifier(), oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
+	b, _ := json.Marshal(f)
+	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: flowPath,
+		MaxAge: int(flowMaxAge.Seconds()), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, conf.AuthCodeURL(f.State, oauth2.S256ChallengeOption(f.Verifier), oidc.Nonce(f.Nonce)), http.StatusFound)
+}
+
+// domainMessage is the message of an error from identity (a domain error)
+// or a generic one.
+func domainMessage(err error) string {
+	if de, ok := err.(*domain.Error); ok {
+		return de.Message
+	}
+	return "暂时无法连接政务服务账号的身份提供方，请稍后重试。"
+}
+
+// oidcCallback finishes the flow: GET /auth/callback?code=…&state=…
+func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
+	var f signInFlow
+	c, err := r.Cookie(flowCookie)
+	if err == nil {
+		b, derr := base64.RawURLEncoding.DecodeString(c.Value)
+		if derr != nil || json.Unmarshal(b, &f) != nil {
+			f = signInFlow{}
+		}
+	}
+	// Spent at once, whatever happens next: a flow is finished once.
+	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: flowPath, MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	q := r.URL.Query()
+	back := "/"
+	if f.Next != "" {
+		back = f.Next
+	}
+	if e := q.Get("error"); e != "" {
+		signInFailed(w, http.StatusUnauthorized, "身份提供方未完成登录（"+bounded(e+" "+q.Get("error_description"), 200)+"）。请重新登录。", back)
+		return
+	}
+	if f.State == "" || subtle.ConstantTimeCompare([]byte(f.State), []byte(q.Get("state"))) != 1 {
+		signInFailed(w, http.StatusBadRequest, "登录请求已失效或已被使用（登录链接不能重复打开，也不能在其他浏览器中打开）。请重新登录。", back)
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	conf, err := s.oauth2Config(ctx)
+	if err != nil {
+		signInFailed(w, http.StatusServiceUnavailable, domainMessage(err), back)
+		return
+	}
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.Verifier))
+	if err != nil {
+		signInFailed(w, http.StatusUnauthorized, "登录失败：身份提供方不接受此授权码（授权码无效、已使用或已过期）。请重新登录。", back)
+		return
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		signInFailed(w, http.StatusBadGateway, "登录失败：身份提供方没有返回身份令牌。请联系管理员检查身份提供方的配置。", back)
+		return
+	}
+	role, cookie := ruqiv1.Role_ROLE_ENTERPRISE, enterpriseCookie
+	if f.Role == "supervisor" {
+		role, cookie = ruqiv1.Role_ROLE_SUPERVISOR, supervisorCookie
+	}
+	resp, err := s.sess.SignIn(ctx, &ruqiv1.SignInRequest{IdToken: rawID, Nonce: f.Nonce, Role: role})
+	if err != nil {
+		signInFailed(w, httpStatus(err), apiMessage(err), back)
+		return
+	}
+	setSession(w, r, cookie, resp.GetToken(), resp.GetExpiresAt().AsTime())
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func bounded(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// endSession revokes a signed-in session or device token on sign-out (a
+// token an administrator issued is left alone: the cookie only is dropped).
+func (s *server) endSession(r *http.Request, name string) {
+	if sess := sessionToken(r, name); sess != "" {
+		ctx, cancel := s.callContext(r)
+		defer cancel()
+		_, _ = s.sess.SignOut(as(ctx, sess), &ruqiv1.SignOutRequest{})
+	}
+}
+
+// devicesData is the enterprise's page of staff devices.
+type devicesData struct {
+	CSRF      string
+	Banner    *banner
+	Devices   []deviceData
+	Enrolment *enrolmentData
+}
+
+type deviceData struct {
+	ID, Label, Enrolled, Expires, State string
+	Active                              bool
+}
+
+type enrolmentData struct {
+	URL, QR, Expires string
+}
+
+// devices lists the enterprise's staff devices: GET /devices.
+func (s *server) devices(w http.ResponseWriter, r *http.Request) {
+	s.renderDevices(w, r, nil, nil)
+}
+
+func (s *server) renderDevices(w http.ResponseWriter, r *http.Request, b *banner, enr *enrolmentData) {
+	sess := sessionToken(r, enterpriseCookie)
+	if sess == "" {
+		http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	resp, err := s.sess.ListDevices(as(ctx, sess), &ruqiv1.ListDevicesRequest{})
+	if err != nil {
+		render(w, httpStatus(err), "result", "前台设备", resultData{Banner: badBanner("无法管理前台设备", apiMessage(err)), Back: "/", BackTo: "返回首页"})
+		return
+	}
+	d := devicesData{CSRF: csrfToken(sess), Banner: b, Enrolment: enr}
+	now := s.now()
+	for _, dv := range resp.GetDevices() {
+		dd := deviceData{ID: dv.GetId(), Label: dv.GetLabel(), Enrolled: beijing(dv.GetEnrolledAt()), Expires: beijing(dv.GetExpiresAt())}
+		switch {
+		case dv.GetRevokedAt() != nil:
+			dd.State = "已解除（" + beijing(dv.GetRevokedAt()) + "）"
+		case !now.Before(dv.GetExpiresAt().AsTime()):
+			dd.State = "已过期"
+		default:
+			dd.State, dd.Active = "有效", true
+		}
+		d.Devices = append(d.Devices, dd)
+	}
+	render(w, http.StatusOK, "devices", "前台设备", d)
+}
+
+// devicesForm checks a POST of the devices page: the enterprise signed in,
+// with its form token.
+func (s *server) devicesForm(w http.ResponseWriter, r *http.Request) (string, bool) {
+	return s.enterpriseForm(w, r, "/devices")
+}
+
+// createEnrolment makes an enrolment QR: POST /devices.
+func (s *server) createEnrolment(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.devicesForm(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	resp, err := s.sess.CreateDeviceEnrolment(as(ctx, sess), &ruqiv1.CreateDeviceEnrolmentRequest{Label: r.PostFormValue("label")})
+	if err != nil {
+		render(w, httpStatus(err), "result", "未能生成绑定二维码", resultData{Banner: badBanner("未能生成绑定二维码", apiMessage(err)), Back: "/devices", BackTo: "返回前台设备"})
+		return
+	}
+	enr := &enrolmentData{URL: resp.GetUrl(), QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(resp.GetQrPng()), Expires: beijing(resp.GetExpiresAt())}
+	s.renderDevices(w, r, okBanner("绑定二维码已生成", "请用前台员工的手机扫描下方二维码，在 "+enr.Expires+"（北京时间）前完成绑定。二维码只能使用一次。"), enr)
+}
+
+// revokeDevice: POST /devices/{id}/revoke.
+func (s *server) revokeDevice(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.devicesForm(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	id := r.PathValue("id")
+	if _, err := s.sess.RevokeDevice(as(ctx, sess), &ruqiv1.RevokeDeviceRequest{DeviceId: id}); err != nil {
+		render(w, httpStatus(err), "result", "未能解除绑定", resultData{Banner: badBanner("未能解除绑定", apiMessage(err)), Back: "/devices", BackTo: "返回前台设备"})
+		return
+	}
+	s.renderDevices(w, r, okBanner("已解除绑定", "设备 "+id+" 已不能再代表本企业扫码核验。"), nil)
+}
+
+// enrolData is the page a staff phone opens from the enrolment QR.
+type enrolData struct {
+	Code string
+}
+
+// enrolPage asks the staff phone to confirm: GET /enrol/{code}. Opening the
+// link spends nothing, so a chat app's link preview cannot use up the QR.
+func (s *server) enrolPage(w http.ResponseWriter, r *http.Request) {
+	render(w, http.StatusOK, "enrol", "绑定前台设备", enrolData{Code: r.PathValue("code")})
+}
+
+// enrol redeems the code and signs this phone in as the device: POST
+// /enrol/{code}.
+func (s *server) enrol(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	resp, err := s.sess.EnrolDevice(ctx, &ruqiv1.EnrolDeviceRequest{Code: r.PathValue("code")})
+	if err != nil {
+		render(w, httpStatus(err), "result", "绑定失败", resultData{Banner: badBanner("绑定失败", apiMessage(err)), Back: "/", BackTo: "返回首页"})
+		return
+	}
+	dv := resp.GetDevice()
+	setSession(w, r, enterpriseCookie, resp.GetToken(), dv.GetExpiresAt().AsTime())
+	render(w, http.StatusOK, "result", "已绑定前台设备", resultData{
+		Banner: okBanner("已绑定为前台设备", "本手机已绑定为「"+resp.GetEnterpriseName()+"」的前台设备「"+dv.GetLabel()+"」，有效期至 "+beijing(dv.GetExpiresAt())+"（北京时间）。"),
+		Lines:  []string{"扫描执法人员出示的入企码即可核验，并以本设备的名义记录入企签到。", "企业可随时在“前台设备”页面解除绑定。"},
+		Back:   "/", BackTo: "返回首页"})
+}
