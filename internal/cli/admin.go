@@ -245,7 +245,7 @@ func (a *app) adminEventsVerifyCommand() *cobra.Command {
 				if !resp.GetIntact() {
 					return fmt.Errorf("事件日志不完整：自序号 %d 的事件起哈希链对不上，该事件或其后的记录被篡改或损坏", resp.GetFirstBrokenSeq())
 				}
-				if !resp.GetCheckpointMatches() {
+				if resp.GetCheckpointProblem() != "" {
 					return fmt.Errorf("事件日志与签名检查点不符：%s", resp.GetCheckpointProblem())
 				}
 				return nil

@@ -153,10 +153,20 @@ func TestEventsVerify_BrokenExitsOne(t *testing.T) {
 	assertContains(t, stdout, "已损坏", "7")
 	assertContains(t, stderr, "序号 7")
 
-	f = &fakeServer{verify: &ruqiv1.VerifyEventLogResponse{Events: 10, Intact: true}}
+	f = &fakeServer{verify: &ruqiv1.VerifyEventLogResponse{Events: 10, Intact: true, CheckpointSize: 10, CheckpointMatches: true}}
 	if code, _, stderr := runAgainst(t, f, nil, "admin", "events", "verify"); code != exitOK {
 		t.Errorf("intact log: exit %d: %s", code, stderr)
 	}
+
+	// An intact chain under a checkpoint it does not match: rewritten
+	// after the checkpoint was signed.
+	f = &fakeServer{verify: &ruqiv1.VerifyEventLogResponse{Events: 10, Intact: true, CheckpointSize: 8, CheckpointProblem: "根哈希不符"}}
+	code, stdout, stderr = runAgainst(t, f, nil, "admin", "events", "verify")
+	if code != exitError {
+		t.Errorf("rewritten log: exit %d, want %d", code, exitError)
+	}
+	assertContains(t, stdout, "否：根哈希不符")
+	assertContains(t, stderr, "与签名检查点不符", "根哈希不符")
 }
 
 func TestTokenIssue_Quiet(t *testing.T) {

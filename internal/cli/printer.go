@@ -602,6 +602,9 @@ func checkpointState(r *ruqiv1.VerifyEventLogResponse) string {
 	if r.GetCheckpointMatches() {
 		return "是"
 	}
+	if r.GetCheckpointProblem() == "" {
+		return "尚无签名检查点"
+	}
 	return "否：" + r.GetCheckpointProblem()
 }
 

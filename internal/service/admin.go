@@ -192,7 +192,7 @@ func (a *adminServer) VerifyEventLog(ctx context.Context, _ *ruqiv1.VerifyEventL
 		return nil, toStatus(ctx, err)
 	}
 	return &ruqiv1.VerifyEventLogResponse{Events: rep.Events, Intact: rep.Intact, FirstBrokenSeq: rep.FirstBrokenSeq, HeadHash: rep.HeadHash,
-		CheckpointSize: cp.size, CheckpointMatches: cp.problem == "", CheckpointProblem: cp.problem}, nil
+		CheckpointSize: cp.size, CheckpointMatches: cp.size > 0 && cp.problem == "", CheckpointProblem: cp.problem}, nil
 }
 
 // RevokeAccessToken revokes a token by id. The interceptor reads the token

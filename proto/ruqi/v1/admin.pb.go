@@ -732,7 +732,8 @@ type VerifyEventLogResponse struct {
 	// recomputed from the stored events is the one it signs.
 	CheckpointSize    uint64 `protobuf:"varint,5,opt,name=checkpoint_size,json=checkpointSize,proto3" json:"checkpoint_size,omitempty"`
 	CheckpointMatches bool   `protobuf:"varint,6,opt,name=checkpoint_matches,json=checkpointMatches,proto3" json:"checkpoint_matches,omitempty"`
-	// checkpoint_problem says what does not match, in Chinese; empty if all does.
+	// checkpoint_problem says what does not match, in Chinese; empty if all
+	// does, or if the log has no checkpoint yet (checkpoint_size 0).
 	CheckpointProblem string `protobuf:"bytes,7,opt,name=checkpoint_problem,json=checkpointProblem,proto3" json:"checkpoint_problem,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
