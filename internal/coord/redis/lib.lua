@@ -4,7 +4,7 @@
 -- One enterprise's keys, all under the hash tag {USCC} so that they hash to
 -- one Redis Cluster slot:
 --   KEYS[1] ruqi:{USCC}:p          hash: the enterprise's state
---             <inspection id>      cjson of an open plan (see decodePlan)
+--             <inspection id>      cjson of a plan held (see decodePlan)
 --             #v, #o               version, order counter
 --             #seeded              "1" once seeded from the store
 --             #c:<name>            logical expiry (unix ms) of a live counter
@@ -95,15 +95,26 @@ end
 
 -- A plan as stored: a agency, s/e window start/end (unix ms), x exempt,
 -- j joint id ("" alone), nv new visit, o order, c names of the counters it
--- charged.
+-- charged, vk its visit counters as {name, expiry} (charged while it holds a
+-- visit), k when the last counter it could charge lapses (unix ms), cb the
+-- time by which a pending plan must be confirmed (absent: confirmed).
 local function decodePlan(id, raw)
 	local p = cjson.decode(raw)
 	p.id = id
 	if type(p.c) ~= 'table' then
 		p.c = {}
 	end
+	if type(p.vk) ~= 'table' then
+		p.vk = {}
+	end
 	if type(p.j) ~= 'string' then
 		p.j = ''
+	end
+	if type(p.cb) ~= 'number' then
+		p.cb = 0
+	end
+	if type(p.k) ~= 'number' then
+		p.k = p.e
 	end
 	p.x = p.x == true
 	p.nv = p.nv == true
@@ -111,11 +122,18 @@ local function decodePlan(id, raw)
 end
 
 local function encodePlan(p)
-	local c = p.c
+	local c, vk, cb = p.c, p.vk, p.cb
+	-- cjson writes an empty table as {}; absent reads back as empty
 	if #c == 0 then
-		c = nil -- cjson writes an empty table as {}; absent reads back as empty
+		c = nil
 	end
-	return cjson.encode({a = p.a, s = p.s, e = p.e, x = p.x, j = p.j, nv = p.nv, o = p.o, c = c})
+	if #vk == 0 then
+		vk = nil
+	end
+	if cb == 0 then
+		cb = nil
+	end
+	return cjson.encode({a = p.a, s = p.s, e = p.e, x = p.x, j = p.j, nv = p.nv, o = p.o, c = c, vk = vk, k = p.k, cb = cb})
 end
 
 -- Writes to the hash wait in st.dirty (field -> value, or false to delete)
@@ -173,11 +191,11 @@ local function fetch(st, names)
 	end
 end
 
--- State.prune: plans whose window has ended can no longer be joined; counts
--- whose period has lapsed are gone.
+-- State.prune: plans none of whose counts can be live any more, and counts
+-- whose period has lapsed, are gone.
 local function prune(st, now)
 	for id, p in pairs(st.plans) do
-		if p.e <= now then
+		if p.k <= now then
 			st.plans[id] = nil
 			setField(st, id, false)
 		end
@@ -251,22 +269,91 @@ local function members(st, joint)
 end
 
 -- State.describe, as the wire decision: o outcome, j joint, l lead agency,
--- m members, r regrouped, x existing, cap, w warnings, v version.
+-- m members, cs/ce common time (unix ms), nv new visit, r regrouped, h heir,
+-- x existing, cap, w warnings, v version.
 local function describe(st, ps, outcome)
-	local d = {o = outcome, j = ps.j, v = st.v}
+	local d = {o = outcome, j = ps.j, v = st.v, nv = ps.nv}
 	if ps.j == '' then
 		d.m = {ps.id}
 		d.l = ps.a
+		d.cs, d.ce = ps.s, ps.e
 		return d
 	end
 	d.m = {}
 	for _, m in ipairs(members(st, ps.j)) do
 		if d.l == nil then
 			d.l = m.a
+			d.cs, d.ce = m.s, m.e
 		end
 		table.insert(d.m, m.id)
+		d.cs, d.ce = math.max(d.cs, m.s), math.min(d.ce, m.e)
 	end
 	return d
+end
+
+-- State.Withdraw: removes plan id; a visit it held passes to the earliest
+-- remaining plan of its joint inspection, which charges its own visit
+-- counters; a joint inspection left with one plan ends.
+local function withdrawPlan(st, id, now)
+	local p = st.plans[id]
+	if p == nil then
+		return {v = st.v}
+	end
+	st.v = st.v + 1
+	st.plans[id] = nil
+	setField(st, id, false)
+	fetch(st, p.c)
+	for _, name in ipairs(p.c) do
+		add(st, name, -1, nil)
+	end
+	if p.j == '' then
+		return {o = ACCEPTED, nv = p.nv, v = st.v}
+	end
+	local rest = members(st, p.j)
+	if #rest == 0 then
+		return {o = JOINED, j = p.j, nv = p.nv, v = st.v}
+	end
+	local heir = nil
+	if p.nv then
+		local h = rest[1]
+		h.nv, heir = true, h.id
+		for _, vk in ipairs(h.vk) do
+			if now < vk[2] then
+				add(st, vk[1], 1, vk[2])
+				table.insert(h.c, vk[1])
+			end
+		end
+		savePlan(st, h)
+	end
+	local regrouped = nil
+	if #rest == 1 then
+		rest[1].j = ''
+		regrouped = {rest[1].id}
+		savePlan(st, rest[1])
+	end
+	local d = describe(st, rest[1], JOINED)
+	if #rest == 1 then
+		d.o = ACCEPTED
+	end
+	d.nv, d.h, d.r = p.nv, heir, regrouped
+	return d
+end
+
+-- State.Release: withdraws a plan only while it is pending.
+local function releasePlan(st, id, now)
+	local p = st.plans[id]
+	if p ~= nil and p.cb ~= 0 then
+		withdrawPlan(st, id, now)
+	end
+end
+
+-- State.Confirm.
+local function confirmPlan(st, id)
+	local p = st.plans[id]
+	if p ~= nil and p.cb ~= 0 then
+		p.cb = 0
+		savePlan(st, p)
+	end
 end
 
 -- Keeps the hash until no plan is open and no count is live, and at least a

@@ -1,0 +1,25 @@
+-- settle.lua: coord.State.Settle (and Confirm, and Release), atomically.
+--
+-- KEYS[1] the state hash.
+-- ARGV[1] now (unix ms), ARGV[2] how many ids follow to confirm, then the
+-- ids to confirm (written to the store), then the ids to release (pending,
+-- never written). A confirmed plan is never released.
+--
+-- Returns the version.
+
+local now, nconfirm = tonumber(ARGV[1]), tonumber(ARGV[2])
+
+local st = loadState()
+if not st.seeded then
+	return st.v
+end
+prune(st, now)
+for i = 3, 2 + nconfirm do
+	confirmPlan(st, ARGV[i])
+end
+for i = 3 + nconfirm, #ARGV do
+	releasePlan(st, ARGV[i], now)
+end
+keepAlive(st)
+flush(st)
+return st.v
