@@ -2,11 +2,13 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
 	"net"
 	"reflect"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -290,9 +292,12 @@ func TestKeys_CarryTheEnterpriseHashTag(t *testing.T) {
 	}
 }
 
-// TestRandom_MatchesState plays random registrations, retries, withdrawals,
-// the passing of time and losses of Redis's state against coord.State, the
-// reference, and wants every decision equal. Dates in the past run too:
+// TestRandom_MatchesState plays random registrations (some held pending
+// until their write commits, is lost or fails), retries, withdrawals, the
+// passing of time and losses of Redis's state against coord.State, the
+// reference, and wants every decision equal: the joint rule (common time,
+// chains, minimum), cancellations after windows, rollbacks next to other
+// pending plans and the settling of expired pending plans. Dates in the past run too:
 // counts lapse by the caller's now, never by Redis's clock.
 func TestRandom_MatchesState(t *testing.T) {
 	srv := redistest.Start(t)
@@ -321,12 +326,17 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 	ref := coord.NewState(coord.Seed{}, pol, now)
 	var plans []coord.Plan
 	// The record as a service keeps it: a plan once, however often its
-	// decision is retried.
+	// decision is retried; a pending plan only once its write commits.
 	recorded := map[string]bool{}
+	pending := map[string]coord.Decision{} // decided, not yet written
 	record := func(p coord.Plan) func(coord.Decision) {
 		return func(d coord.Decision) {
 			if d.Outcome != coord.Accepted && d.Outcome != coord.Joined {
 				rec.Apply(p, d)
+				return
+			}
+			if !p.ConfirmBy.IsZero() && !recorded[p.InspectionID] {
+				pending[p.InspectionID] = d
 				return
 			}
 			if recorded[p.InspectionID] {
@@ -339,13 +349,23 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 	withdrawn := func(p coord.Plan) func(coord.Decision) {
 		return func(d coord.Decision) {
 			recorded[p.InspectionID] = false
+			delete(pending, p.InspectionID)
 			rec.Withdraw(p, d)
+		}
+	}
+	// settle is what coord/redis does before a decision: the store says
+	// which expired pending plans were written.
+	settle := func() {
+		if exp := ref.Expired(now); len(exp) > 0 {
+			s, _ := rec.Seed(ctx, uscc)
+			stored, missing := coord.SplitStored(s, exp)
+			ref.Settle(stored, missing, now)
 		}
 	}
 	grades := []string{"A", "B", "B", "C", "C", "D"}
 	mustDecide := false
-	for i := 0; i < 120; i++ {
-		op := rnd.Intn(100)
+	for i := 0; i < 160; i++ {
+		op := rnd.Intn(110)
 		if mustDecide {
 			op = 0
 			mustDecide = false
@@ -362,12 +382,20 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 				Exempt:       rnd.Intn(6) == 0,
 				Grade:        grades[rnd.Intn(len(grades))],
 			}
+			if rnd.Intn(3) == 0 { // decided, its write still to come
+				p.ConfirmBy = now.Add(time.Duration(rnd.Intn(5)) * 15 * time.Minute)
+			}
 			plans = append(plans, p)
+			settle()
 			compare(t, i, "decide "+p.InspectionID, ref.Decide(p, pol, now), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
-		case op < 70: // a retry
+		case op < 70: // a retry, a pending one sometimes asking to be held longer
 			p := plans[rnd.Intn(len(plans))]
+			if !p.ConfirmBy.IsZero() && rnd.Intn(2) == 0 {
+				p.ConfirmBy = now.Add(time.Hour)
+			}
+			settle()
 			compare(t, i, "retry "+p.InspectionID, ref.Decide(p, pol, now), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
-		case op < 85: // a withdrawal (or a release), mostly of a registered plan
+		case op < 85: // a withdrawal, mostly of a registered plan
 			p := plans[rnd.Intn(len(plans))]
 			for _, q := range plans {
 				if recorded[q.InspectionID] && rnd.Intn(3) == 0 {
@@ -375,7 +403,42 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 				}
 			}
 			compare(t, i, "withdraw "+p.InspectionID, ref.Withdraw(p.InspectionID, now), func() (coord.Decision, error) { return c.Withdraw(ctx, p, now) }, withdrawn(p))
-		case op < 97: // time passes
+		case op < 95: // a pending plan's write commits (confirmed or not) or fails (released)
+			var ids []string
+			for id := range pending {
+				ids = append(ids, id)
+			}
+			if len(ids) == 0 {
+				continue
+			}
+			sort.Strings(ids)
+			id := ids[rnd.Intn(len(ids))]
+			var p coord.Plan
+			for _, q := range plans {
+				if q.InspectionID == id {
+					p = q
+				}
+			}
+			d := pending[id]
+			delete(pending, id)
+			switch rnd.Intn(3) {
+			case 0: // committed and confirmed
+				recorded[id] = true
+				rec.Apply(p, d)
+				ref.Confirm(id)
+				if err := c.Confirm(ctx, p, now); err != nil {
+					t.Fatal(err)
+				}
+			case 1: // committed, the confirmation lost
+				recorded[id] = true
+				rec.Apply(p, d)
+			default: // the write failed
+				ref.Release(id, now)
+				if err := c.Release(ctx, p, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case op < 107: // time passes
 			now = now.Add(time.Duration(rnd.Intn(12*4)) * 15 * time.Minute)
 		default: // Redis loses the enterprise; both sides seed from the record
 			if err := c.Forget(ctx, uscc); err != nil {
@@ -383,6 +446,7 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 			}
 			s, _ := rec.Seed(ctx, uscc)
 			ref = coord.NewState(s, pol, now)
+			pending = map[string]coord.Decision{} // reservations lost with the state
 			mustDecide = true
 		}
 		if t.Failed() {
@@ -479,5 +543,141 @@ func TestUnavailable_WhenRedisHangs(t *testing.T) {
 	_, err = c.Decide(short, p, pol, now)
 	if errors.Is(err, coord.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("decide past the caller's deadline: %v, want the caller's context.DeadlineExceeded", err)
+	}
+}
+
+// TestPausedRedis_NoReservationWithoutAStoredPlan: Redis is stopped
+// (SIGSTOP) longer than the client's timeout while officers register. The
+// registrations fail with coord.ErrUnavailable and their releases fail too;
+// when Redis continues, the decision scripts already sent still run and
+// leave reservations for plans the store never got. The retries (same
+// inspection ids, as a retried request derives) are accepted, and once the
+// confirm-by time has passed, no reservation remains that the store does not
+// hold.
+func TestPausedRedis_NoReservationWithoutAStoredPlan(t *testing.T) {
+	srv := redistest.Start(t)
+	rec := coordtest.NewRecord()
+	c := dial(t, srv, rec.Seed)
+	uscc := freshUSCC()
+	pol := coord.Policy{Zone: coordtest.Beijing, AgencyPerYear: ptr(1)}
+	now := at("2026-11-20 09:00")
+	hold := time.Minute
+	// register is what the service does: decide (pending), write the store,
+	// confirm; release if the decision failed.
+	register := func(p coord.Plan) (coord.Decision, error) {
+		p.ConfirmBy = now.Add(hold)
+		d, err := c.Decide(ctx, p, pol, now)
+		if err != nil {
+			_ = c.Release(ctx, p, now) // fails too while Redis is stopped
+			return d, err
+		}
+		if d.Outcome == coord.Accepted || d.Outcome == coord.Joined {
+			rec.Apply(p, d)
+			if err := c.Confirm(ctx, p, now); err != nil {
+				return d, err
+			}
+		}
+		return d, nil
+	}
+	plan := func(i int) coord.Plan {
+		start := at("2026-11-23 09:00").Add(time.Duration(i%3) * 24 * time.Hour)
+		return coord.Plan{InspectionID: fmt.Sprintf("INS-P-%02d", i), AgencyID: fmt.Sprintf("AG-%d", i), USCC: uscc, Start: start, End: start.Add(2 * time.Hour), Grade: "B"}
+	}
+	if _, err := register(plan(0)); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Pause()
+	const n = 8
+	errs := make([]error, n)
+	done := make(chan int)
+	for i := 1; i <= n; i++ {
+		go func(i int) {
+			_, errs[i-1] = register(plan(i))
+			done <- i
+		}(i)
+	}
+	for range n {
+		<-done
+	}
+	time.Sleep(500 * time.Millisecond) // longer than the client's timeout already; and then some
+	srv.Resume()
+	for i, err := range errs {
+		if !errors.Is(err, coord.ErrUnavailable) {
+			t.Fatalf("registration %d while Redis was stopped: %v, want coord.ErrUnavailable", i+1, err)
+		}
+	}
+
+	rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	k, _ := keysOf(uscc)
+	held := func() map[string]storedPlan {
+		raw, err := rdb.HGetAll(ctx, k.state()).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]storedPlan{}
+		for f, v := range raw {
+			if strings.HasPrefix(f, "#") {
+				continue
+			}
+			var sp struct {
+				storedPlan
+				ConfirmBy int64 `json:"cb"`
+			}
+			if err := json.Unmarshal([]byte(v), &sp); err != nil {
+				t.Fatal(err)
+			}
+			out[f] = sp.storedPlan
+		}
+		return out
+	}
+	phantoms := func() []string {
+		seed, _ := rec.Seed(ctx, uscc)
+		stored := map[string]bool{}
+		for _, p := range seed.Plans {
+			stored[p.InspectionID] = true
+		}
+		var out []string
+		for id := range held() {
+			if !stored[id] {
+				out = append(out, id)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	// The scripts sent before the stop ran after it: reservations without a
+	// plan in the store (if none ran, this test proves nothing).
+	before := phantoms()
+	if len(before) == 0 {
+		t.Fatalf("no decision ran after Redis continued: the stop did not fall during the registrations")
+	}
+	t.Logf("reservations without a stored plan after SIGCONT: %v", before)
+
+	// Retries of half of them, with the same ids: accepted.
+	for i := 1; i <= n/2; i++ {
+		d, err := register(plan(i))
+		if err != nil || (d.Outcome != coord.Accepted && d.Outcome != coord.Joined) {
+			t.Fatalf("retry of registration %d: %+v %v", i, d, err)
+		}
+	}
+	// The others were given up. Past their confirm-by time, the next
+	// decision checks them against the store and drops them.
+	now = now.Add(hold + time.Second)
+	d, err := register(coord.Plan{InspectionID: "INS-P-99", AgencyID: "AG-99", USCC: uscc, Start: at("2026-11-30 09:00"), End: at("2026-11-30 10:00"), Grade: "B"})
+	if err != nil || d.Outcome != coord.Accepted {
+		t.Fatalf("a later registration: %+v %v", d, err)
+	}
+	if left := phantoms(); len(left) != 0 {
+		t.Fatalf("reservations without a stored plan remain: %v", left)
+	}
+	// And the abandoned agencies' quota is free again.
+	for i := n/2 + 1; i <= n; i++ {
+		p := plan(i)
+		p.InspectionID += "-again"
+		if d, err := register(p); err != nil || d.Outcome == coord.Capped {
+			t.Fatalf("agency %s registering again: %+v %v", p.AgencyID, d, err)
+		}
 	}
 }
