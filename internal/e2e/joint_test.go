@@ -76,13 +76,32 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 		t.Fatalf("checklist %v: want 2 lines, the fire check once under both agencies", v.GetCheckItems())
 	}
 
-	// A third agency whose window overlaps only the second plan joins too.
-	c, err := w.registerAs("AG-05", w.f.entA, w.f.itemsOf["AG-05"][:1], start.Add(5*time.Hour), start.Add(8*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	// The visit window shown is the common time: both windows, 4 hours.
+	if got := v.GetWindowEnd().AsTime().Sub(v.GetWindowStart().AsTime()); got != 4*time.Hour {
+		t.Fatalf("joint visit window %v long, want the 4 hours both plans share", got)
+	}
+
+	// A third agency whose window overlaps the second plan but not the
+	// common time is a visit of its own: it never links two visits.
+	lone, err := w.registerAs("AG-06", w.f.entA, w.f.itemsOf["AG-06"][:1], start.Add(5*time.Hour), start.Add(8*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lone.GetJointInspection() != nil {
+		t.Fatalf("a plan outside the common time joined %v", lone.GetJointInspection())
+	}
+	// One overlapping the common time by an hour joins, and the common
+	// time shrinks to that hour.
+	c, err := w.registerAs("AG-05", w.f.entA, w.f.itemsOf["AG-05"][:1], start.Add(3*time.Hour), start.Add(5*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.GetJointInspection().GetId() != j.GetId() || len(c.GetJointInspection().GetInspectionIds()) != 3 {
 		t.Fatalf("third plan: %v", c.GetJointInspection())
+	}
+	got, _ = w.scan(w.entA, a.GetCodes()[0].GetToken())
+	if d := got.GetInspection().GetWindowEnd().AsTime().Sub(got.GetInspection().GetWindowStart().AsTime()); d != time.Hour {
+		t.Fatalf("common time of three plans: %v, want 1h", d)
 	}
 
 	// The same agency again, overlapping its own plan: a duplicate, named.
@@ -112,6 +131,10 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 	wantVerdict(t, "second agency's code after the withdrawal", got, ruqiv1.Verdict_VERDICT_VALID)
 	if len(got.GetInspection().GetAgencies()) != 2 || got.GetInspection().GetLeadAgencyId() != "AG-03" {
 		t.Fatalf("view after withdrawal: %v", got.GetInspection())
+	}
+	// The common time is the two remaining plans' again.
+	if d := got.GetInspection().GetWindowEnd().AsTime().Sub(got.GetInspection().GetWindowStart().AsTime()); d != 4*time.Hour {
+		t.Fatalf("common time after the withdrawal: %v, want 4h", d)
 	}
 	got, _ = w.scan(w.entA, c.GetCodes()[0].GetToken())
 	wantVerdict(t, "withdrawn plan's code", got, ruqiv1.Verdict_VERDICT_CANCELLED)
