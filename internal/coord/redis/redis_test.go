@@ -113,14 +113,14 @@ func TestFlushAll_DecidesLikeAnUnflushedRun(t *testing.T) {
 	steps := []step{
 		{agency: "AG-1", from: "2026-11-23 08:00", to: "2026-11-23 10:00"},
 		{agency: "AG-2", from: "2026-11-23 12:00", to: "2026-11-23 14:00"},
-		{agency: "AG-3", from: "2026-11-23 09:30", to: "2026-11-23 12:30"}, // bridges 1 and 2
+		{agency: "AG-3", from: "2026-11-23 09:30", to: "2026-11-23 12:30"}, // joins 1 (30 min), never bridges 1 and 2
 		{agency: "AG-1", from: "2026-11-24 08:00", to: "2026-11-24 09:00"},
 		{agency: "AG-4", from: "2026-11-24 08:30", to: "2026-11-24 10:00"},
 		{withdraw: 4}, // the lead of the second visit
 		// --- FLUSHALL here ---
 		{agency: "AG-1", from: "2026-11-25 08:00", to: "2026-11-25 09:00"}, // AG-1's second: its 24th was withdrawn
 		{agency: "AG-1", from: "2026-11-27 08:00", to: "2026-11-27 09:00"}, // AG-1's third: capped
-		{agency: "AG-5", from: "2026-11-23 13:30", to: "2026-11-23 15:00"}, // joins the bridged visit
+		{agency: "AG-5", from: "2026-11-23 13:30", to: "2026-11-23 15:00"}, // joins AG-2's visit
 		{agency: "AG-2", from: "2026-11-23 13:00", to: "2026-11-23 13:30"}, // duplicate of AG-2's
 		{agency: "AG-6", from: "2026-11-24 09:30", to: "2026-11-24 11:00"}, // joins AG-4's visit
 		{agency: "AG-6", from: "2026-11-26 08:00", to: "2026-11-26 09:00"}, // the week's third visit
