@@ -16,7 +16,9 @@ import (
 // whose common time it overlaps by that minimum (the largest overlap, then
 // the visit registered first); it never joins two visits into one, and a
 // plan that overlaps a member's window but not the common time is a visit
-// of its own. Each visit is held by its earliest plan, which alone carries
+// of its own. Windows shorter than the minimum are held to their length: a
+// plan joins when the whole of it lies in the common time, or the whole
+// common time in it (see joinNeed). Each visit is held by its earliest plan, which alone carries
 // the visit counts.
 type State struct {
 	Version int64
@@ -101,7 +103,7 @@ func RegroupSeed(plans []Plan, min time.Duration) []Plan {
 		var best *visit
 		var bestOverlap time.Duration
 		for _, v := range vs {
-			if o := overlap(v.start, v.end, p.Start, p.End); o >= min && o > bestOverlap {
+			if o := overlap(v.start, v.end, p.Start, p.End); o > 0 && o >= joinNeed(min, v.start, v.end, p) && o > bestOverlap {
 				best, bestOverlap = v, o
 			}
 		}
@@ -201,6 +203,24 @@ func overlap(s1, e1, s2, e2 time.Time) time.Duration {
 	return d
 }
 
+// joinNeed is how much of a visit's common time [start, end) plan p must
+// overlap to join it: the minimum, or all of the common time or of the plan
+// if either is shorter (two agencies' identical 20-minute windows are one
+// visit).
+func joinNeed(min time.Duration, start, end time.Time, p Plan) time.Duration {
+	return minDuration(min, end.Sub(start), p.End.Sub(p.Start))
+}
+
+func minDuration(a, b, c time.Duration) time.Duration {
+	if b < a {
+		a = b
+	}
+	if c < a {
+		a = c
+	}
+	return a
+}
+
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
@@ -282,7 +302,7 @@ func (s *State) Decide(p Plan, pol Policy, now time.Time) Decision {
 		if !g.end.After(now) {
 			continue
 		}
-		if o := overlap(g.start, g.end, p.Start, p.End); o >= min && o > bestOverlap {
+		if o := overlap(g.start, g.end, p.Start, p.End); o > 0 && o >= joinNeed(min, g.start, g.end, p) && o > bestOverlap {
 			best, bestOverlap = g, o
 		}
 	}

@@ -343,6 +343,19 @@ func testMinimumCommon(t *testing.T, b Backend) {
 			}
 		})
 	}
+	// Windows shorter than the minimum: a plan wholly inside the common
+	// time joins, one half inside does not; a plan covering the whole of a
+	// short common time joins.
+	t.Run("ShortWindows", func(t *testing.T) {
+		f := newFixture(t, b, permissive())
+		f.decide(f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 11:00"), now)
+		f.want(f.decide(f.plan("AG-2", "2026-11-23 10:00", "2026-11-23 10:20"), now), coord.Joined) // common 10:00–10:20
+		f.want(f.decide(f.plan("AG-3", "2026-11-23 10:10", "2026-11-23 10:30"), now), coord.Accepted)
+		d := f.decide(f.plan("AG-4", "2026-11-23 09:30", "2026-11-23 12:00"), now)
+		if d.Outcome != coord.Joined || len(d.Members) != 3 {
+			t.Fatalf("a plan covering the whole common time: %+v", d)
+		}
+	})
 	// A joined visit's common time shrinks: a third plan must overlap that,
 	// not the first plan's window.
 	f := newFixture(t, b, permissive())

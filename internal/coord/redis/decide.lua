@@ -97,7 +97,10 @@ local best, bestOverlap = nil, 0
 for _, g in ipairs(groups) do
 	if g.e > now then
 		local ov = math.min(g.e, stop) - math.max(g.s, start)
-		if ov >= minCommon and ov > bestOverlap then
+		-- State.joinNeed: the minimum, or all of the common time or of the
+		-- plan if either is shorter.
+		local need = math.min(minCommon, g.e - g.s, stop - start)
+		if ov > 0 and ov >= need and ov > bestOverlap then
 			best, bestOverlap = g, ov
 		end
 	end
