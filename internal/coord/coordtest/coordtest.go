@@ -143,6 +143,7 @@ func Run(t *testing.T, b Backend) {
 		{"Warnings_DayWeekMonth", testWarnings},
 		{"Release_UndoesReservation", testRelease},
 		{"Reseed_AfterLoss_DecidesTheSame", testReseed},
+		{"Reseed_LegacyTransitiveJoint_SplitByTheRule", testLegacySeed},
 		{"Concurrent_ManyClients_OneJointInspection", testConcurrent},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
@@ -698,6 +699,27 @@ func testReseed(t *testing.T, b Backend) {
 		if summary(got) != summary(want) {
 			t.Fatalf("step %d: got %s\nwant %s", i, summary(got), summary(want))
 		}
+	}
+}
+
+// testLegacySeed: the store holds A–B–C as one joint inspection, as the
+// older transitive rule made it, though A and C share no minute. The seed
+// splits it: A and B stay one visit (common time 11:00–12:00), C is alone.
+func testLegacySeed(t *testing.T, b Backend) {
+	f := newFixture(t, b, permissive())
+	a := f.plan("AG-1", "2026-11-23 10:00", "2026-11-23 12:00")
+	bb := f.plan("AG-2", "2026-11-23 11:00", "2026-11-23 13:00")
+	c := f.plan("AG-3", "2026-11-23 12:30", "2026-11-23 14:00")
+	for i, p := range []coord.Plan{a, bb, c} {
+		f.rec.Apply(p, coord.Decision{Outcome: coord.Joined, JointID: "JNT-LEGACY", Members: []string{p.InspectionID}, Version: int64(i + 1)})
+	}
+	d := f.decide(f.plan("AG-4", "2026-11-23 12:30", "2026-11-23 13:30"), now)
+	if d.Outcome != coord.Joined || d.JointID != coord.JointIDFor(c.InspectionID) || fmt.Sprint(d.Members) != fmt.Sprint([]string{c.InspectionID, d.Members[1]}) || d.LeadAgency != "AG-3" {
+		t.Fatalf("a plan in C's window after the reseed: %+v, want C's visit", d)
+	}
+	e := f.decide(f.plan("AG-5", "2026-11-23 11:00", "2026-11-23 12:00"), now)
+	if e.Outcome != coord.Joined || e.JointID != "JNT-LEGACY" || len(e.Members) != 3 || e.Members[0] != a.InspectionID || !e.CommonStart.Equal(at("2026-11-23 11:00")) {
+		t.Fatalf("a plan in A and B's common time: %+v", e)
 	}
 }
 
