@@ -416,14 +416,14 @@ func (s *State) Withdraw(id string, now time.Time) Decision {
 }
 
 // Release withdraws a plan that is still pending (its store write failed);
-// a confirmed plan is the store's and stays. It reports whether it withdrew.
-func (s *State) Release(id string, now time.Time) bool {
+// a confirmed plan is the store's and stays. The decision is Withdraw's, or
+// zero if nothing was released.
+func (s *State) Release(id string, now time.Time) Decision {
 	p, ok := s.Plans[id]
 	if !ok || p.ConfirmBy.IsZero() {
-		return false
+		return Decision{}
 	}
-	s.Withdraw(id, now)
-	return true
+	return s.Withdraw(id, now)
 }
 
 // Confirm marks a pending plan as written to the store.

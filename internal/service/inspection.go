@@ -210,8 +210,18 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			if cerr := s.coord.Confirm(bg, plan, now); cerr != nil {
 				slog.ErrorContext(ctx, "confirm a plan a retry wrote", "inspection", ins.GetId(), "err", cerr)
 			}
-		} else if rerr := s.coord.Release(bg, plan, now); rerr != nil {
+		} else if rd, rerr := s.coord.Release(bg, plan, now); rerr != nil {
 			slog.ErrorContext(ctx, "release after a failed registration", "inspection", ins.GetId(), "err", rerr)
+		} else if rd.Version > 0 && (rd.Heir != "" || len(rd.Regrouped) > 0) {
+			// Plans written meanwhile had joined this one: the store learns
+			// who holds their visit now.
+			herr := s.store.Update(bg, func(tx store.Tx) error {
+				_, err := handOver(tx, plan.USCC, rd, rd.Heir)
+				return err
+			})
+			if herr != nil {
+				slog.ErrorContext(ctx, "hand the visit over after a failed registration", "inspection", ins.GetId(), "err", herr)
+			}
 		}
 		return nil, toStatus(ctx, err)
 	}
@@ -615,45 +625,20 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 		return resp, nil
 	}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		resp.JointInspection = nil
-		ent, err := tx.Enterprise(plan.USCC)
-		if err != nil {
-			return err
-		}
-		if d.Version > 0 {
-			j, err := applyDecision(tx, plan.USCC, d)
-			if err != nil {
-				return err
-			}
-			resp.JointInspection = j
-		}
-		// The visit goes on with the plan that holds it now, which was
-		// counted as a visit avoided: it is the visit now. The coordinator
-		// names it; if it held nothing for the enterprise, the store does.
+		// The coordinator names the plan that holds the visit now; if it
+		// held nothing for the enterprise, the store does.
 		heir := d.Heir
 		if heir == "" && d.Version == 0 && heldVisit && joint != "" {
+			var err error
 			if heir, err = storedHeir(tx, joint, plan.InspectionID); err != nil {
 				return err
 			}
 		}
-		if heir != "" {
-			holder, err := tx.Inspection(heir)
-			if err != nil {
-				return err
-			}
-			joined, err := report.PlanJoined(tx, heir, holder.GetJointInspectionId() != "")
-			if err != nil {
-				return err
-			}
-			if joined {
-				if err := report.Add(tx, report.Joined, holder.GetWindowStart().AsTime(), ent.GetRegionCode(), holder.GetAgencyId(), plan.USCC, -1); err != nil {
-					return err
-				}
-				if err := report.MarkHoldsVisit(tx, heir); err != nil {
-					return err
-				}
-			}
+		j, err := handOver(tx, plan.USCC, d, heir)
+		if err != nil {
+			return err
 		}
+		resp.JointInspection = j
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_WITHDRAWN)
 		e.InspectionId, e.EnterpriseUscc = plan.InspectionID, plan.USCC
 		e.Detail = fmt.Sprintf("joint %s lead %s members %d", joint, d.LeadAgency, len(d.Members))

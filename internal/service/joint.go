@@ -9,6 +9,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -123,6 +124,41 @@ func storeRegrouped(tx store.Tx, uscc string, before, after []coord.Plan, v int6
 		return tx.AddCount(versionKey(uscc), v-n)
 	}
 	return nil
+}
+
+// handOver writes what a withdrawal decided (d, zero if the coordinator held
+// nothing): joint membership, and heir, the plan that holds the visit now,
+// counted as a visit of its own from now on instead of a visit avoided.
+func handOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.JointInspection, error) {
+	var j *ruqiv1.JointInspection
+	if d.Version > 0 {
+		var err error
+		if j, err = applyDecision(tx, uscc, d); err != nil {
+			return nil, err
+		}
+	}
+	if heir == "" {
+		return j, nil
+	}
+	holder, err := tx.Inspection(heir)
+	if errors.Is(err, store.ErrNotFound) {
+		return j, nil // decided, never written
+	}
+	if err != nil {
+		return nil, err
+	}
+	joined, err := report.PlanJoined(tx, heir, holder.GetJointInspectionId() != "")
+	if err != nil || !joined {
+		return j, err
+	}
+	ent, err := tx.Enterprise(uscc)
+	if err != nil {
+		return nil, err
+	}
+	if err := report.Add(tx, report.Joined, holder.GetWindowStart().AsTime(), ent.GetRegionCode(), holder.GetAgencyId(), uscc, -1); err != nil {
+		return nil, err
+	}
+	return j, report.MarkHoldsVisit(tx, heir)
 }
 
 // storedHeir is the plan that holds a joint visit once plan id, which held

@@ -462,12 +462,17 @@ func testRollback(t *testing.T, b Backend) {
 	if err := f.c.Confirm(ctx, p2, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.c.Release(ctx, p1, now); err != nil {
+	rd, err := f.c.Release(ctx, p1, now)
+	if err != nil {
 		t.Fatal(err)
 	}
+	// p2, written, holds the visit now, alone: the service writes that.
+	if rd.Heir != p2.InspectionID || rd.JointID != "" || fmt.Sprint(rd.Regrouped) != fmt.Sprint([]string{p2.InspectionID}) || !rd.NewVisit {
+		t.Fatalf("release of p1: %+v, want p2 alone holding the visit", rd)
+	}
 	// A confirmed plan is never released.
-	if err := f.c.Release(ctx, p2, now); err != nil {
-		t.Fatal(err)
+	if rd, err := f.c.Release(ctx, p2, now); err != nil || rd.Version != 0 {
+		t.Fatalf("release of a confirmed plan: %+v %v", rd, err)
 	}
 	d := f.decide(f.plan("AG-2", "2026-11-23 10:00", "2026-11-23 10:30"), now)
 	if d.Outcome != coord.Duplicate || d.Existing != p2.InspectionID {
@@ -661,7 +666,7 @@ func testRelease(t *testing.T, b Backend) {
 		t.Fatalf("%+v %v", d, err)
 	}
 	// The store write failed: the reservation is released and not recorded.
-	if err := f.c.Release(ctx, p, now); err != nil {
+	if _, err := f.c.Release(ctx, p, now); err != nil {
 		t.Fatal(err)
 	}
 	f.want(f.decide(f.plan("AG-1", "2026-11-23 09:30", "2026-11-23 10:30"), now), coord.Accepted)

@@ -76,14 +76,14 @@ func (c *Coordinator) Confirm(ctx context.Context, p coord.Plan, now time.Time) 
 }
 
 // Release undoes a pending reservation whose store write failed.
-func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) error {
+func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
 	e := c.entry(p.USCC)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.state != nil {
-		e.state.Release(p.InspectionID, now)
+	if e.state == nil {
+		return coord.Decision{}, nil
 	}
-	return nil
+	return e.state.Release(p.InspectionID, now), nil
 }
 
 // Withdraw removes a plan; an enterprise not yet seeded has nothing to undo

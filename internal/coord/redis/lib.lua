@@ -339,12 +339,14 @@ local function withdrawPlan(st, id, now)
 	return d
 end
 
--- State.Release: withdraws a plan only while it is pending.
+-- State.Release: withdraws a plan only while it is pending; returns the
+-- withdrawal's decision, or nil.
 local function releasePlan(st, id, now)
 	local p = st.plans[id]
 	if p ~= nil and p.cb ~= 0 then
-		withdrawPlan(st, id, now)
+		return withdrawPlan(st, id, now)
 	end
+	return nil
 end
 
 -- State.Confirm.

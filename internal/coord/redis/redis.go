@@ -192,7 +192,7 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 			return coord.Decision{}, fmt.Errorf("coord/redis: check pending plans of %s against the store: %w", p.USCC, err)
 		}
 		stored, missing := coord.SplitStored(seed, w.Check)
-		if err := c.settle(ctx, k, now, stored, missing); err != nil {
+		if _, err := c.settle(ctx, k, now, stored, missing); err != nil {
 			return coord.Decision{}, err
 		}
 	}
@@ -254,21 +254,22 @@ func (c *Coordinator) seedFromStore(ctx context.Context, k keys, uscc string, po
 
 // Confirm marks a pending plan as written.
 func (c *Coordinator) Confirm(ctx context.Context, p coord.Plan, now time.Time) error {
-	return c.settlePlan(ctx, p, now, true)
+	_, err := c.settlePlan(ctx, p, now, true)
+	return err
 }
 
 // Release undoes a pending reservation whose store write failed.
-func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) error {
+func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
 	return c.settlePlan(ctx, p, now, false)
 }
 
-func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Time, written bool) error {
+func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Time, written bool) (coord.Decision, error) {
 	k, err := keysOf(p.USCC)
 	if err != nil {
-		return err
+		return coord.Decision{}, err
 	}
 	if err := checkID(p.InspectionID); err != nil {
-		return err
+		return coord.Decision{}, err
 	}
 	if written {
 		return c.settle(ctx, k, now, []string{p.InspectionID}, nil)
@@ -276,8 +277,9 @@ func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Tim
 	return c.settle(ctx, k, now, nil, []string{p.InspectionID})
 }
 
-// settle confirms the pending plans the store holds and releases the others.
-func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, stored, missing []string) error {
+// settle confirms the pending plans the store holds and releases the
+// others; the decision is the last release's (zero if none).
+func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, stored, missing []string) (coord.Decision, error) {
 	args := make([]any, 0, 2+len(stored)+len(missing))
 	args = append(args, now.UnixMilli(), len(stored))
 	for _, id := range stored {
@@ -286,10 +288,15 @@ func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, stored,
 	for _, id := range missing {
 		args = append(args, id)
 	}
-	if err := settleScript.Run(ctx, c.client, []string{k.state()}, args...).Err(); err != nil {
-		return c.fail(ctx, "settle", err)
+	raw, err := settleScript.Run(ctx, c.client, []string{k.state()}, args...).Text()
+	if err != nil {
+		return coord.Decision{}, c.fail(ctx, "settle", err)
 	}
-	return nil
+	w, err := decodeWire(raw)
+	if err != nil || w.Noop {
+		return coord.Decision{}, err
+	}
+	return w.decision(), nil
 }
 
 // Withdraw removes a plan. An enterprise Redis holds nothing for has nothing

@@ -185,7 +185,8 @@ func TestUnavailable_WhenRedisIsDown_ThenRecovers(t *testing.T) {
 	calls := map[string]func() error{
 		"decide":   func() error { _, err := c.Decide(ctx, b, pol, now); return err },
 		"withdraw": func() error { _, err := c.Withdraw(ctx, a, now); return err },
-		"release":  func() error { return c.Release(ctx, a, now) },
+		"release":  func() error { _, err := c.Release(ctx, a, now); return err },
+		"confirm":  func() error { return c.Confirm(ctx, a, now) },
 		"forget":   func() error { return c.Forget(ctx, uscc) },
 	}
 	for name, call := range calls {
@@ -433,10 +434,7 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 				recorded[id] = true
 				rec.Apply(p, d)
 			default: // the write failed
-				ref.Release(id, now)
-				if err := c.Release(ctx, p, now); err != nil {
-					t.Fatal(err)
-				}
+				compare(t, i, "release "+id, ref.Release(id, now), func() (coord.Decision, error) { return c.Release(ctx, p, now) }, func(coord.Decision) {})
 			}
 		case op < 107: // time passes
 			now = now.Add(time.Duration(rnd.Intn(12*4)) * 15 * time.Minute)
@@ -568,7 +566,7 @@ func TestPausedRedis_NoReservationWithoutAStoredPlan(t *testing.T) {
 		p.ConfirmBy = now.Add(hold)
 		d, err := c.Decide(ctx, p, pol, now)
 		if err != nil {
-			_ = c.Release(ctx, p, now) // fails too while Redis is stopped
+			_, _ = c.Release(ctx, p, now) // fails too while Redis is stopped
 			return d, err
 		}
 		if d.Outcome == coord.Accepted || d.Outcome == coord.Joined {

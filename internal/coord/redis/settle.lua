@@ -5,21 +5,24 @@
 -- ids to confirm (written to the store), then the ids to release (pending,
 -- never written). A confirmed plan is never released.
 --
--- Returns the version.
+-- Returns the last release's decision as cjson, {"noop":true} if nothing
+-- was released.
 
 local now, nconfirm = tonumber(ARGV[1]), tonumber(ARGV[2])
 
 local st = loadState()
 if not st.seeded then
-	return st.v
+	return cjson.encode({noop = true})
 end
 prune(st, now)
 for i = 3, 2 + nconfirm do
 	confirmPlan(st, ARGV[i])
 end
+local d = nil
 for i = 3 + nconfirm, #ARGV do
-	releasePlan(st, ARGV[i], now)
+	d = releasePlan(st, ARGV[i], now) or d
 end
-keepAlive(st)
-flush(st)
-return st.v
+if d == nil then
+	d = {noop = true}
+end
+return finish(st, d)
