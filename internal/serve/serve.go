@@ -48,6 +48,9 @@ type Config struct {
 	// RedisAddr selects the Redis coordinator, shared by replicas; empty
 	// for the in-process one.
 	RedisAddr string
+	// ConfirmWithin is how long a registration's decision is held pending
+	// for its store write (0: the service's default).
+	ConfirmWithin time.Duration
 	// PolicyFile holds the frequency policies by region (JSON); empty for
 	// the defaults.
 	PolicyFile string
@@ -107,7 +110,7 @@ func Run(ctx context.Context, cfg Config) error {
 		idp = identity.New(*ic)
 		slog.Info("sign-in through the identity provider", "issuer", ic.Issuer)
 	}
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes}, newCoordinator(cfg))
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, ConfirmWithin: cfg.ConfirmWithin}, newCoordinator(cfg))
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 	// The decision is held pending until the write below commits; if this
 	// process never confirms it (a crash, a lost reply), the coordinator
 	// checks the store once the time is up.
-	plan.ConfirmBy = now.Add(confirmWithin)
+	plan.ConfirmBy = now.Add(s.confirmWithin())
 	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.enterprise.GetRegionCode()), now)
 	if err != nil {
 		return nil, toStatus(ctx, coordError(err))
@@ -111,7 +111,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		ins.JointInspectionId = ""
 		// Past half the hold the coordinator may soon drop the reservation:
 		// write nothing rather than a plan it no longer counts.
-		if s.now().After(now.Add(confirmWithin / 2)) {
+		if s.now().After(now.Add(s.confirmWithin() / 2)) {
 			return domain.Unavailablef("REGISTRATION_TIMEOUT", "报备处理超时，未生效，请用同一请求编号重试")
 		}
 		// A concurrent retry of the same request may have committed first:
@@ -281,9 +281,16 @@ func checkRegistration(r store.Reader, ctx context.Context, req *ruqiv1.Register
 	return out, domain.CheckOfficersForAgency(out.agencyID, out.officers, req.GetWindowEnd().AsTime())
 }
 
-// confirmWithin is how long a decision is held pending for its store write
-// to commit; the write gives up at half of it.
-const confirmWithin = 30 * time.Second
+// DefaultConfirmWithin is how long a decision is held pending for its store
+// write to commit; the write gives up at half of it.
+const DefaultConfirmWithin = 30 * time.Second
+
+func (s *Service) confirmWithin() time.Duration {
+	if s.cfg.ConfirmWithin > 0 {
+		return s.cfg.ConfirmWithin
+	}
+	return DefaultConfirmWithin
+}
 
 // requestKey scopes a request id to the agency: two agencies' clients may
 // pick the same id. Agency ids hold no "|".
