@@ -93,6 +93,11 @@ type Decision struct {
 	// Heir is, for Withdraw, the plan that holds the visit now that its
 	// holder withdrew.
 	Heir string
+	// Dropped are, for Decide, the withdrawals of pending plans whose
+	// confirm-by time had passed and which the store did not hold: plans
+	// written meanwhile that had joined one of them may hold its visit now,
+	// which the caller writes to the store.
+	Dropped []Decision
 	// Existing is the overlapping plan of the same agency, for Duplicate.
 	Existing string
 	// Cap names the rule that refused a Capped plan.

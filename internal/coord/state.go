@@ -419,6 +419,7 @@ func (s *State) Withdraw(id string, now time.Time) Decision {
 // a confirmed plan is the store's and stays. The decision is Withdraw's, or
 // zero if nothing was released.
 func (s *State) Release(id string, now time.Time) Decision {
+	s.prune(now)
 	p, ok := s.Plans[id]
 	if !ok || p.ConfirmBy.IsZero() {
 		return Decision{}
@@ -447,14 +448,18 @@ func (s *State) Expired(now time.Time) []string {
 }
 
 // Settle applies what the store says of expired pending plans: those it
-// holds are confirmed, the others withdrawn.
-func (s *State) Settle(stored, missing []string, now time.Time) {
+// holds are confirmed, the others withdrawn; it returns the withdrawals.
+func (s *State) Settle(stored, missing []string, now time.Time) []Decision {
 	for _, id := range stored {
 		s.Confirm(id)
 	}
+	var out []Decision
 	for _, id := range missing {
-		s.Release(id, now)
+		if d := s.Release(id, now); d.Version > 0 {
+			out = append(out, d)
+		}
 	}
+	return out
 }
 
 func (s *State) members(joint string) []*PlanState {

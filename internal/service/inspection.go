@@ -91,6 +91,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 	if err != nil {
 		return nil, toStatus(ctx, coordError(err))
 	}
+	s.handOverDropped(ctx, plan.USCC, d.Dropped)
 	switch d.Outcome {
 	case coord.Duplicate:
 		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED, "duplicate of "+d.Existing)
@@ -212,16 +213,10 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			}
 		} else if rd, rerr := s.coord.Release(bg, plan, now); rerr != nil {
 			slog.ErrorContext(ctx, "release after a failed registration", "inspection", ins.GetId(), "err", rerr)
-		} else if rd.Version > 0 && (rd.Heir != "" || len(rd.Regrouped) > 0) {
-			// Plans written meanwhile had joined this one: the store learns
-			// who holds their visit now.
-			herr := s.store.Update(bg, func(tx store.Tx) error {
-				_, err := handOver(tx, plan.USCC, rd, rd.Heir)
-				return err
-			})
-			if herr != nil {
-				slog.ErrorContext(ctx, "hand the visit over after a failed registration", "inspection", ins.GetId(), "err", herr)
-			}
+		} else {
+			// Plans written meanwhile that had joined this one: the store
+			// learns who holds their visit now.
+			s.handOverDropped(ctx, plan.USCC, []coord.Decision{rd})
 		}
 		return nil, toStatus(ctx, err)
 	}
@@ -240,6 +235,25 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		s.ring.Load().NoteSigned(c.kid, c.code.GetExpiresAt().AsTime())
 	}
 	return resp, nil
+}
+
+// handOverDropped writes what the coordinator did when it dropped pending
+// plans that were never written: plans written meanwhile that had joined
+// one of them may hold its visit now. A failure is logged: the next reseed
+// reads the store again.
+func (s *Service) handOverDropped(ctx context.Context, uscc string, dropped []coord.Decision) {
+	for _, rd := range dropped {
+		if rd.Heir == "" && len(rd.Regrouped) == 0 {
+			continue
+		}
+		err := s.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+			_, err := handOver(tx, uscc, rd, rd.Heir)
+			return err
+		})
+		if err != nil {
+			slog.ErrorContext(ctx, "hand a visit over from a dropped reservation", "uscc", uscc, "err", err)
+		}
+	}
 }
 
 // registration is what checkRegistration found.

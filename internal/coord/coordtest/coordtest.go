@@ -505,7 +505,11 @@ func testPendingExpiry(t *testing.T, b Backend) {
 	// Before the deadline both hold: AG-1 is at its cap.
 	f.want(f.decide(f.plan("AG-1", "2026-11-25 09:00", "2026-11-25 10:00"), now), coord.Capped)
 	after := hold.Add(time.Second)
-	f.want(f.decide(f.plan("AG-1", "2026-11-25 09:00", "2026-11-25 10:00"), after), coord.Accepted)
+	d := f.decide(f.plan("AG-1", "2026-11-25 09:00", "2026-11-25 10:00"), after)
+	f.want(d, coord.Accepted)
+	if len(d.Dropped) != 1 || !d.Dropped[0].NewVisit {
+		t.Fatalf("the decision after the hold: dropped %+v, want the lost plan's withdrawal", d.Dropped)
+	}
 	f.want(f.decide(f.plan("AG-2", "2026-11-26 09:00", "2026-11-26 10:00"), after), coord.Capped)
 }
 

@@ -53,15 +53,18 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 		}
 		e.state = coord.NewState(seed, pol, now)
 	}
+	var dropped []coord.Decision
 	if expired := e.state.Expired(now); len(expired) > 0 {
 		seed, err := c.seed(ctx, p.USCC)
 		if err != nil {
 			return coord.Decision{}, err
 		}
 		stored, missing := coord.SplitStored(seed, expired)
-		e.state.Settle(stored, missing, now)
+		dropped = e.state.Settle(stored, missing, now)
 	}
-	return e.state.Decide(p, pol, now), nil
+	d := e.state.Decide(p, pol, now)
+	d.Dropped = dropped
+	return d, nil
 }
 
 // Confirm marks a pending plan as written.

@@ -164,6 +164,7 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	// A bound keeps a pathological case (the state evicted as soon as
 	// written) from looping.
 	const attempts = 4
+	var dropped []coord.Decision
 	for attempt := 1; ; attempt++ {
 		raw, err := decideScript.Run(ctx, c.client, ks, args...).Text()
 		if err != nil {
@@ -174,7 +175,9 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 			return coord.Decision{}, err
 		}
 		if !w.Seed && len(w.Check) == 0 {
-			return w.decision(), nil
+			d := w.decision()
+			d.Dropped = dropped
+			return d, nil
 		}
 		if attempt == attempts {
 			break
@@ -192,9 +195,11 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 			return coord.Decision{}, fmt.Errorf("coord/redis: check pending plans of %s against the store: %w", p.USCC, err)
 		}
 		stored, missing := coord.SplitStored(seed, w.Check)
-		if _, err := c.settle(ctx, k, now, stored, missing); err != nil {
+		released, err := c.settle(ctx, k, now, stored, missing)
+		if err != nil {
 			return coord.Decision{}, err
 		}
+		dropped = append(dropped, released...)
 	}
 	return coord.Decision{}, fmt.Errorf("coord/redis: the state of %s vanished again right after seeding it", p.USCC)
 }
@@ -271,15 +276,21 @@ func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Tim
 	if err := checkID(p.InspectionID); err != nil {
 		return coord.Decision{}, err
 	}
+	ids := []string{p.InspectionID}
 	if written {
-		return c.settle(ctx, k, now, []string{p.InspectionID}, nil)
+		_, err := c.settle(ctx, k, now, ids, nil)
+		return coord.Decision{}, err
 	}
-	return c.settle(ctx, k, now, nil, []string{p.InspectionID})
+	released, err := c.settle(ctx, k, now, nil, ids)
+	if err != nil || len(released) == 0 {
+		return coord.Decision{}, err
+	}
+	return released[0], nil
 }
 
 // settle confirms the pending plans the store holds and releases the
-// others; the decision is the last release's (zero if none).
-func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, stored, missing []string) (coord.Decision, error) {
+// others, and answers the releases' decisions.
+func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, stored, missing []string) ([]coord.Decision, error) {
 	args := make([]any, 0, 2+len(stored)+len(missing))
 	args = append(args, now.UnixMilli(), len(stored))
 	for _, id := range stored {
@@ -290,13 +301,20 @@ func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, stored,
 	}
 	raw, err := settleScript.Run(ctx, c.client, []string{k.state()}, args...).Text()
 	if err != nil {
-		return coord.Decision{}, c.fail(ctx, "settle", err)
+		return nil, c.fail(ctx, "settle", err)
 	}
-	w, err := decodeWire(raw)
-	if err != nil || w.Noop {
-		return coord.Decision{}, err
+	var out struct {
+		Noop     bool   `json:"noop"`
+		Released []wire `json:"r"`
 	}
-	return w.decision(), nil
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, fmt.Errorf("coord/redis: unreadable answer from settle %q: %w", raw, err)
+	}
+	var ds []coord.Decision
+	for _, w := range out.Released {
+		ds = append(ds, w.decision())
+	}
+	return ds, nil
 }
 
 // Withdraw removes a plan. An enterprise Redis holds nothing for has nothing

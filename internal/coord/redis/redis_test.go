@@ -356,12 +356,16 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 	}
 	// settle is what coord/redis does before a decision: the store says
 	// which expired pending plans were written.
-	settle := func() {
+	decide := func(p coord.Plan) coord.Decision {
+		var dropped []coord.Decision
 		if exp := ref.Expired(now); len(exp) > 0 {
 			s, _ := rec.Seed(ctx, uscc)
 			stored, missing := coord.SplitStored(s, exp)
-			ref.Settle(stored, missing, now)
+			dropped = ref.Settle(stored, missing, now)
 		}
+		d := ref.Decide(p, pol, now)
+		d.Dropped = dropped
+		return d
 	}
 	grades := []string{"A", "B", "B", "C", "C", "D"}
 	mustDecide := false
@@ -387,15 +391,13 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 				p.ConfirmBy = now.Add(time.Duration(rnd.Intn(5)) * 15 * time.Minute)
 			}
 			plans = append(plans, p)
-			settle()
-			compare(t, i, "decide "+p.InspectionID, ref.Decide(p, pol, now), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
+			compare(t, i, "decide "+p.InspectionID, decide(p), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
 		case op < 70: // a retry, a pending one sometimes asking to be held longer
 			p := plans[rnd.Intn(len(plans))]
 			if !p.ConfirmBy.IsZero() && rnd.Intn(2) == 0 {
 				p.ConfirmBy = now.Add(time.Hour)
 			}
-			settle()
-			compare(t, i, "retry "+p.InspectionID, ref.Decide(p, pol, now), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
+			compare(t, i, "retry "+p.InspectionID, decide(p), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
 		case op < 85: // a withdrawal, mostly of a registered plan
 			p := plans[rnd.Intn(len(plans))]
 			for _, q := range plans {

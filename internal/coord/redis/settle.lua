@@ -5,8 +5,8 @@
 -- ids to confirm (written to the store), then the ids to release (pending,
 -- never written). A confirmed plan is never released.
 --
--- Returns the last release's decision as cjson, {"noop":true} if nothing
--- was released.
+-- Returns the releases' decisions as cjson {"r":[...]}, {"noop":true} if
+-- nothing was released.
 
 local now, nconfirm = tonumber(ARGV[1]), tonumber(ARGV[2])
 
@@ -18,11 +18,14 @@ prune(st, now)
 for i = 3, 2 + nconfirm do
 	confirmPlan(st, ARGV[i])
 end
-local d = nil
+local released = {}
 for i = 3 + nconfirm, #ARGV do
-	d = releasePlan(st, ARGV[i], now) or d
+	local d = releasePlan(st, ARGV[i], now)
+	if d ~= nil then
+		table.insert(released, d)
+	end
 end
-if d == nil then
-	d = {noop = true}
+if #released == 0 then
+	return finish(st, {noop = true})
 end
-return finish(st, d)
+return finish(st, {r = released})
