@@ -37,16 +37,20 @@ type PlanState struct {
 	Charged []string // counter keys it added one to
 	// VisitKeys are the visit counters the plan adds to when it holds a
 	// visit, so that the visit's counts follow its holder.
-	VisitKeys []Count
+	VisitKeys []VisitKey
 	// KeepUntil is when the last counter the plan could add to lapses.
 	KeepUntil time.Time
 }
 
-// Count is a calendar period's count and when it lapses. In VisitKeys, Key
-// names the counter and N is unused.
+// Count is a calendar period's count and when it lapses.
 type Count struct {
-	Key      string `json:"-"`
 	N        int
+	ExpireAt time.Time
+}
+
+// VisitKey is a visit counter a plan adds to while it holds a visit.
+type VisitKey struct {
+	Key      string
 	ExpireAt time.Time
 }
 
@@ -147,7 +151,7 @@ func (s *State) newPlanState(p Plan, pol Policy) *PlanState {
 	ps := &PlanState{Plan: p, Order: s.order}
 	for _, c := range pol.Counters(p, p.Grade) {
 		if c.Visit {
-			ps.VisitKeys = append(ps.VisitKeys, Count{Key: c.Key, ExpireAt: c.ExpireAt})
+			ps.VisitKeys = append(ps.VisitKeys, VisitKey{Key: c.Key, ExpireAt: c.ExpireAt})
 		}
 		if c.ExpireAt.After(ps.KeepUntil) {
 			ps.KeepUntil = c.ExpireAt
@@ -273,18 +277,18 @@ func (s *State) groups() []*group {
 func (s *State) Decide(p Plan, pol Policy, now time.Time) Decision {
 	s.prune(now)
 	if old, ok := s.Plans[p.InspectionID]; ok {
-		if sameRequest(old.Plan, p) || old.ConfirmBy.IsZero() {
-			// A repeated decision for the same plan (a retry after a lost
-			// reply, or a retried request) answers what was decided, and
-			// holds a pending plan as long as the retry asks.
-			if !old.ConfirmBy.IsZero() && p.ConfirmBy.After(old.ConfirmBy) {
-				old.ConfirmBy = p.ConfirmBy
-			}
-			return s.answer(old)
+		if !sameRequest(old.Plan, p) {
+			// The same id for another request (a request id reused with
+			// other parameters): the first stands, the second is refused.
+			return Decision{Outcome: Duplicate, Existing: old.InspectionID, JointID: old.JointID, Version: s.Version}
 		}
-		// The same id for another request, while the first was never
-		// written: the first reservation goes.
-		s.Withdraw(p.InspectionID, now)
+		// A repeated decision for the same plan (a retry after a lost
+		// reply, or a retried request) answers what was decided, and holds
+		// a pending plan as long as the retry asks.
+		if !old.ConfirmBy.IsZero() && p.ConfirmBy.After(old.ConfirmBy) {
+			old.ConfirmBy = p.ConfirmBy
+		}
+		return s.answer(old)
 	}
 	for _, o := range s.sorted() {
 		if o.AgencyID == p.AgencyID && o.End.After(now) && overlaps(o.Plan, p) {

@@ -92,12 +92,16 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		return nil, toStatus(ctx, coordError(err))
 	}
 	s.handOverDropped(ctx, plan.USCC, d.Dropped)
-	switch d.Outcome {
-	case coord.Duplicate:
+	switch {
+	case d.Outcome == coord.Duplicate && d.Existing == ins.GetId():
+		// The id derives from the request id: the same request id is in
+		// flight, or written, with other parameters.
+		return nil, toStatus(ctx, requestReused(req.GetRequestId(), ins.GetId(), ""))
+	case d.Outcome == coord.Duplicate:
 		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED, "duplicate of "+d.Existing)
 		return nil, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
 			"重复报备：本部门已有与此时段重叠的检查 %s 针对该企业，请勿重复检查；如需增加事项，请撤销后重新报备", d.Existing).With("existing_inspection_id", d.Existing))
-	case coord.Capped:
+	case d.Outcome == coord.Capped:
 		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED, fmt.Sprintf("%s limit=%d count=%d period=%s", d.Cap.Rule, d.Cap.Limit, d.Cap.Count, d.Cap.Period))
 		return nil, toStatus(ctx, domain.ResourceExhaustedf("FREQUENCY_CAP", "%s", breachMessage(*d.Cap, true)).
 			With("rule", d.Cap.Rule).With("limit", fmt.Sprint(d.Cap.Limit)).With("count", fmt.Sprint(d.Cap.Count)).With("period", d.Cap.Period))
@@ -128,6 +132,13 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			return err
 		}
 		if rid := req.GetRequestId(); rid != "" {
+			// A derived id taken by another request (a hash collision, or a
+			// request entry lost) must not overwrite what is there.
+			if _, err := tx.Inspection(ins.GetId()); err == nil {
+				return domain.FailedPreconditionf("INSPECTION_ID_TAKEN", "检查编号 %s 已被占用，未予报备；请换一个请求编号重试", ins.GetId())
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
 			if err := tx.PutRequest(requestKey(chk.agencyID, rid), ins.GetId()); err != nil {
 				return err
 			}
@@ -203,21 +214,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 	})
 	bg := context.WithoutCancel(ctx)
 	if err != nil {
-		// Release takes back this plan's reservation and nothing else. A
-		// concurrent retry of the same request may have written the plan
-		// meanwhile: then it stays. If the release fails, the reservation
-		// expires: the coordinator checks it against the store.
-		if _, gerr := s.storedInspection(bg, ins.GetId()); gerr == nil {
-			if cerr := s.coord.Confirm(bg, plan, now); cerr != nil {
-				slog.ErrorContext(ctx, "confirm a plan a retry wrote", "inspection", ins.GetId(), "err", cerr)
-			}
-		} else if rd, rerr := s.coord.Release(bg, plan, now); rerr != nil {
-			slog.ErrorContext(ctx, "release after a failed registration", "inspection", ins.GetId(), "err", rerr)
-		} else {
-			// Plans written meanwhile that had joined this one: the store
-			// learns who holds their visit now.
-			s.handOverDropped(ctx, plan.USCC, []coord.Decision{rd})
-		}
+		s.afterFailedWrite(ctx, req, plan, now)
 		return nil, toStatus(ctx, err)
 	}
 	// Written: the reservation is the store's now. If this fails the
@@ -235,6 +232,35 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		s.ring.Load().NoteSigned(c.kid, c.code.GetExpiresAt().AsTime())
 	}
 	return resp, nil
+}
+
+// afterFailedWrite takes back the reservation of a registration whose write
+// failed, and nothing else. If the store holds a plan of this id with the
+// same enterprise, agency and window, the coordinator holds that plan under
+// this id (an attempt of the same request id wrote it): it stays, confirmed
+// here if it is this very request. If the release fails, the reservation
+// expires: the coordinator checks it against the store.
+func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, plan coord.Plan, now time.Time) {
+	bg := context.WithoutCancel(ctx)
+	if stored, err := s.storedInspection(bg, plan.InspectionID); err == nil {
+		if sameRegistration(stored, req) {
+			if cerr := s.coord.Confirm(bg, plan, now); cerr != nil {
+				slog.ErrorContext(ctx, "confirm a plan a retry wrote", "inspection", plan.InspectionID, "err", cerr)
+			}
+		}
+		if stored.GetEnterpriseUscc() == plan.USCC && stored.GetAgencyId() == plan.AgencyID &&
+			stored.GetWindowStart().AsTime().Equal(plan.Start) && stored.GetWindowEnd().AsTime().Equal(plan.End) {
+			return
+		}
+	}
+	rd, err := s.coord.Release(bg, plan, now)
+	if err != nil {
+		slog.ErrorContext(ctx, "release after a failed registration", "inspection", plan.InspectionID, "err", err)
+		return
+	}
+	// Plans written meanwhile that had joined this one: the store learns
+	// who holds their visit now.
+	s.handOverDropped(ctx, plan.USCC, []coord.Decision{rd})
 }
 
 // handOverDropped writes what the coordinator did when it dropped pending
@@ -366,11 +392,20 @@ func (is *inspectionServer) replayed(r store.Reader, ctx context.Context, req *r
 		return false, err
 	}
 	if !sameRegistration(ins, req) {
-		return false, domain.FailedPreconditionf("REQUEST_ID_REUSED",
-			"请求编号 %s 已用于本部门的另一次报备（检查 %s，企业 %s），本次的企业、事项、人员或时段与之不同，未予报备；新的报备请使用新的请求编号", rid, ins.GetId(), ins.GetEnterpriseUscc()).
-			With("existing_inspection_id", ins.GetId())
+		return false, requestReused(rid, ins.GetId(), ins.GetEnterpriseUscc())
 	}
 	return true, is.replay(r, ctx, existing, out)
+}
+
+// requestReused refuses a request id used again with other parameters.
+func requestReused(requestID, inspectionID, uscc string) error {
+	what := "检查 " + inspectionID
+	if uscc != "" {
+		what += "，企业 " + uscc
+	}
+	return domain.FailedPreconditionf("REQUEST_ID_REUSED",
+		"请求编号 %s 已用于本部门的另一次报备（%s），本次的企业、事项、人员或时段与之不同，未予报备；新的报备请使用新的请求编号", requestID, what).
+		With("existing_inspection_id", inspectionID)
 }
 
 // sameRegistration compares a request with the inspection its request id

@@ -134,6 +134,7 @@ func Run(t *testing.T, b Backend) {
 		{"CancelAfterWindow_GivesCapBack_SameAfterRestart", testCancelAfterWindow},
 		{"Rollback_NextToAnotherPendingPlan", testRollback},
 		{"PendingPastConfirmBy_CheckedAgainstTheStore", testPendingExpiry},
+		{"SameIDOtherPlan_FirstStands", testSameIDOtherPlan},
 		{"SameAgencyOverlap_IsDuplicate", testDuplicate},
 		{"Withdrawal_JointGoesOnWithNewLead", testWithdraw},
 		{"AgencyCapPerYear_ExemptCaseChecks", testAgencyCap},
@@ -489,6 +490,23 @@ func testRollback(t *testing.T, b Backend) {
 // testPendingExpiry: plans decided but never confirmed are checked against
 // the store once their confirm-by time passes: one the store holds stays,
 // one it does not is dropped.
+// testSameIDOtherPlan: a plan id decided again with another window (a
+// request id reused with other parameters) is refused as a duplicate of
+// itself; the first reservation stands.
+func testSameIDOtherPlan(t *testing.T, b Backend) {
+	f := newFixture(t, b, permissive())
+	p := f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 11:00")
+	p.ConfirmBy = now.Add(time.Minute)
+	f.want(f.decide(p, now), coord.Accepted)
+	q := p
+	q.Start, q.End = at("2026-11-24 09:00"), at("2026-11-24 11:00")
+	d := f.decide(q, now)
+	if d.Outcome != coord.Duplicate || d.Existing != p.InspectionID {
+		t.Fatalf("same id, other window: %+v", d)
+	}
+	f.want(f.decide(p, now), coord.Accepted)
+}
+
 func testPendingExpiry(t *testing.T, b Backend) {
 	f := newFixture(t, b, coord.Policy{Zone: Beijing, AgencyPerYear: ptr(1)})
 	hold := now.Add(time.Minute)

@@ -53,20 +53,20 @@ end
 
 local old = st.plans[id]
 if old ~= nil then
-	if old.cb == 0 or (old.a == agency and old.s == start and old.e == stop and old.x == exempt) then
-		-- A retry answers what was decided, and holds a pending plan as long
-		-- as the retry asks.
-		if old.cb ~= 0 and confirmBy > old.cb then
-			old.cb = confirmBy
-			savePlan(st, old)
-		end
-		if old.nv then
-			return finish(st, describe(st, old, ACCEPTED))
-		end
-		return finish(st, describe(st, old, JOINED))
+	if not (old.a == agency and old.s == start and old.e == stop and old.x == exempt) then
+		-- The same id for another request: the first stands.
+		return finish(st, {o = DUPLICATE, x = old.id, j = old.j, v = st.v})
 	end
-	-- The same id for another request, the first never written.
-	withdrawPlan(st, id, now)
+	-- A retry answers what was decided, and holds a pending plan as long as
+	-- the retry asks.
+	if old.cb ~= 0 and confirmBy > old.cb then
+		old.cb = confirmBy
+		savePlan(st, old)
+	end
+	if old.nv then
+		return finish(st, describe(st, old, ACCEPTED))
+	end
+	return finish(st, describe(st, old, JOINED))
 end
 
 for _, o in ipairs(sorted(st)) do
