@@ -18,7 +18,8 @@
 //	                                 expiry], k when its last counter lapses,
 //	                                 cb confirm-by (pending plans only)
 //	  #v, #o                         version, order counter
-//	  #seeded                        "1": seeded from the store
+//	  #seeded                        "2": seeded from the store (an older
+//	                                 layout's "1" is seeded again)
 //	  #c:<name>                      a live counter's expiry (Counter.ExpireAt,
 //	                                 unix ms); the list Forget deletes by
 //	  #x                             when Redis expires the hash (unix ms)

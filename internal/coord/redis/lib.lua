@@ -6,7 +6,7 @@
 --   KEYS[1] ruqi:{USCC}:p          hash: the enterprise's state
 --             <inspection id>      cjson of a plan held (see decodePlan)
 --             #v, #o               version, order counter
---             #seeded              "1" once seeded from the store
+--             #seeded              SCHEMA once seeded from the store
 --             #c:<name>            logical expiry (unix ms) of a live counter
 --             #x                   when Redis expires this hash (unix ms)
 --           ruqi:{USCC}:c:<name>   string: the count of one calendar period
@@ -38,6 +38,12 @@ local GRACE = 86400000 -- ms: one day
 local CHUNK = 1000 -- arguments per variadic call, well below Lua's stack limit
 
 local ACCEPTED, JOINED, DUPLICATE, CAPPED = 1, 2, 3, 4
+
+-- SCHEMA is what #seeded holds: a state written by an older layout ("1":
+-- plans pruned at their window's end, joint inspections by the transitive
+-- rule) counts as not seeded, so the store, where the rule is applied, is
+-- read again.
+local SCHEMA = '2'
 
 local function counterKey(name)
 	return prefix .. 'c:' .. name
@@ -163,7 +169,7 @@ local function loadState()
 		elseif f == '#x' then
 			st.x = tonumber(val)
 		elseif f == '#seeded' then
-			st.seeded = true
+			st.seeded = val == SCHEMA
 		elseif startsWith(f, '#c:') then
 			st.counts[string.sub(f, 4)] = tonumber(val)
 		end

@@ -681,3 +681,31 @@ func TestPausedRedis_NoReservationWithoutAStoredPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestOlderLayout_IsSeededAgain: a state an older version wrote (#seeded
+// "1", plans by the transitive rule) is not trusted: the enterprise is seeded
+// from the store, where the rule is applied.
+func TestOlderLayout_IsSeededAgain(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	rec := coordtest.NewRecord()
+	c := dial(t, srv, rec.Seed)
+	uscc := freshUSCC()
+	k, _ := keysOf(uscc)
+	now := at("2026-11-20 09:00")
+	old := `{"a":"AG-1","s":` + fmt.Sprint(at("2026-11-23 09:00").UnixMilli()) + `,"e":` + fmt.Sprint(at("2026-11-23 11:00").UnixMilli()) + `,"x":false,"j":"","nv":true,"o":1}`
+	if err := rdb.HSet(ctx, k.state(), "#seeded", "1", "#v", "1", "#o", "1", "INS-OLD-1", old).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The store does not hold INS-OLD-1: after the reseed AG-1 has no open
+	// plan to be a duplicate of.
+	p := coord.Plan{InspectionID: "INS-NEW-1", AgencyID: "AG-1", USCC: uscc, Start: at("2026-11-23 10:00"), End: at("2026-11-23 12:00"), Grade: "B"}
+	d, err := c.Decide(ctx, p, coord.Policy{Zone: coordtest.Beijing}, now)
+	if err != nil || d.Outcome != coord.Accepted {
+		t.Fatalf("decision on an older layout: %+v %v, want a reseed and acceptance", d, err)
+	}
+	if got, _ := rdb.HGet(ctx, k.state(), "#seeded").Result(); got != "2" {
+		t.Fatalf("#seeded = %q after the reseed", got)
+	}
+}
