@@ -100,6 +100,9 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 	if c.GetJointInspection().GetId() != j.GetId() || len(c.GetJointInspection().GetInspectionIds()) != 3 {
 		t.Fatalf("third plan: %v", c.GetJointInspection())
 	}
+	if cj := c.GetJointInspection(); cj.GetCommonEnd().AsTime().Sub(cj.GetCommonStart().AsTime()) != time.Hour {
+		t.Fatalf("the officer is told the common time %v–%v, want one hour", cj.GetCommonStart().AsTime(), cj.GetCommonEnd().AsTime())
+	}
 	got, _ = w.scan(w.entA, a.GetCodes()[0].GetToken())
 	if d := got.GetInspection().GetWindowEnd().AsTime().Sub(got.GetInspection().GetWindowStart().AsTime()); d != time.Hour {
 		t.Fatalf("common time of three plans: %v, want 1h", d)

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/report"
@@ -111,9 +113,17 @@ func storeRegrouped(tx store.Tx, uscc string, before, after []coord.Plan, v int6
 	for _, j := range joints {
 		ms := members[j]
 		rec := &ruqiv1.JointInspection{Id: j, EnterpriseUscc: uscc, LeadAgencyId: ms[0].AgencyID, Version: v}
+		start, end := ms[0].Start, ms[0].End
 		for _, m := range ms {
 			rec.InspectionIds = append(rec.InspectionIds, m.InspectionID)
+			if m.Start.After(start) {
+				start = m.Start
+			}
+			if m.End.Before(end) {
+				end = m.End
+			}
 		}
+		rec.CommonStart, rec.CommonEnd = timestamppb.New(start), timestamppb.New(end)
 		if err := tx.PutJointInspection(rec); err != nil {
 			return err
 		}
@@ -267,6 +277,7 @@ func applyDecision(tx store.Tx, uscc string, d coord.Decision) (*ruqiv1.JointIns
 		j.Version = d.Version
 		j.LeadAgencyId = d.LeadAgency
 		j.InspectionIds = append([]string(nil), d.Members...)
+		j.CommonStart, j.CommonEnd = timestamppb.New(d.CommonStart), timestamppb.New(d.CommonEnd)
 	}
 	return j, tx.PutJointInspection(j)
 }
