@@ -374,8 +374,10 @@ type Inspection struct {
 	// first_checked_in_at is the first valid scan of any of its codes at the
 	// enterprise: the visit really began under a shown code (亮码).
 	FirstCheckedInAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=first_checked_in_at,json=firstCheckedInAt,proto3" json:"first_checked_in_at,omitempty"`
-	// joint_inspection_id names the joint inspection (综合查一次) the plan was
-	// merged into, if any.
+	// joint_inspection_id names the joint inspection (综合查一次) the plan
+	// belongs to now, if any: filled from the newest decision's joint
+	// membership when read (records written before that may hold the joint it
+	// first joined).
 	JointInspectionId string `protobuf:"bytes,17,opt,name=joint_inspection_id,json=jointInspectionId,proto3" json:"joint_inspection_id,omitempty"`
 	// late is set for an emergency inspection registered after it took place
 	// (深圳: inspect first, register within days); always raised to the 司法局.
