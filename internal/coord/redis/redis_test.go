@@ -709,3 +709,107 @@ func TestOlderLayout_IsSeededAgain(t *testing.T) {
 		t.Fatalf("#seeded = %q after the reseed", got)
 	}
 }
+
+// TestJointRule_ScriptMatchesState plays the cases of the joint rule, step
+// by step, through Redis and through coord.State, and wants every decision
+// equal: the chain A–B–C, a plan overlapping a member but not the common
+// time, the minimum common time, cancelling the bridge, a rollback next to
+// another pending plan, and a cancellation after the window, before and
+// after a restart (the state lost, reseeded from the record).
+func TestJointRule_ScriptMatchesState(t *testing.T) {
+	srv := redistest.Start(t)
+	pol := coord.Policy{Zone: coordtest.Beijing, AgencyPerYear: ptr(1), WarnVisitsPerDay: ptr(1), WarnVisitsPerWeek: ptr(2)}
+	const (
+		acc    = coord.Accepted
+		jnd    = coord.Joined
+		capped = coord.Capped
+	)
+	type op struct {
+		what             string // decide, pending, withdraw, release, confirm, at, restart
+		agency, from, to string
+		ref              int           // the step whose plan to withdraw, release or confirm
+		when             string        // for "at"
+		want             coord.Outcome // 0: not checked
+	}
+	steps := []op{
+		{what: "decide", agency: "AG-1", from: "2026-11-23 10:00", to: "2026-11-23 12:00", want: acc}, // 0 A
+		{what: "decide", agency: "AG-3", from: "2026-11-23 12:30", to: "2026-11-23 14:00", want: acc}, // 1 C: a second visit
+		{what: "decide", agency: "AG-2", from: "2026-11-23 11:00", to: "2026-11-23 13:00", want: jnd}, // 2 B: joins A only
+		{what: "decide", agency: "AG-4", from: "2026-11-23 11:40", to: "2026-11-23 12:25", want: acc}, // 3 20 min of A–B's common time: own visit
+		{what: "decide", agency: "AG-5", from: "2026-11-23 11:30", to: "2026-11-23 12:00", want: jnd}, // 4 30 min: joins A–B
+		{what: "withdraw", ref: 2}, // 5 the "bridge" B
+		{what: "withdraw", ref: 0}, // 6 the holder A: AG-5's plan holds the visit
+		{what: "pending", agency: "AG-6", from: "2026-11-24 09:00", to: "2026-11-24 11:00", want: acc}, // 7
+		{what: "pending", agency: "AG-7", from: "2026-11-24 09:30", to: "2026-11-24 11:00", want: jnd}, // 8 joins 7
+		{what: "confirm", ref: 8},            // 9
+		{what: "release", ref: 7, want: acc}, // 10 7's write failed: 8 alone, holds the visit
+		{what: "decide", agency: "AG-1", from: "2026-11-25 09:00", to: "2026-11-25 10:00", want: acc},    // 11 AG-1's one this year (A withdrawn)
+		{what: "decide", agency: "AG-1", from: "2026-11-26 09:00", to: "2026-11-26 10:00", want: capped}, // 12 a second: capped
+		{what: "at", when: "2026-11-25 12:00"},                                                           // 13 step 11's window is over
+		{what: "withdraw", ref: 11},                                                                      // 14 cancelled after its window, never visited
+		{what: "decide", agency: "AG-1", from: "2026-11-26 09:00", to: "2026-11-26 10:00", want: acc},    // 15 accepted now
+		{what: "restart"}, // 16
+		{what: "decide", agency: "AG-1", from: "2026-11-27 09:00", to: "2026-11-27 10:00", want: capped}, // 17 capped, as without the restart
+		{what: "decide", agency: "AG-8", from: "2026-11-26 09:15", to: "2026-11-26 10:00", want: jnd},    // 18 joins 15's visit
+	}
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) {
+			rec := coordtest.NewRecord()
+			c := dial(t, srv, rec.Seed)
+			uscc := freshUSCC()
+			now := at("2026-11-20 09:00")
+			ref := coord.NewState(coord.Seed{}, pol, now)
+			plans := make([]coord.Plan, len(steps))
+			for i, s := range steps {
+				var want, got coord.Decision
+				var err error
+				switch s.what {
+				case "decide", "pending":
+					p := coord.Plan{InspectionID: fmt.Sprintf("INS-J-%02d", i), AgencyID: s.agency, USCC: uscc, Start: at(s.from), End: at(s.to), Grade: "B"}
+					if s.what == "pending" {
+						p.ConfirmBy = now.Add(time.Hour)
+					}
+					plans[i] = p
+					want = ref.Decide(p, pol, now)
+					got, err = c.Decide(ctx, p, pol, now)
+					if err == nil && s.what == "decide" {
+						rec.Apply(p, got)
+					}
+				case "confirm":
+					p := plans[s.ref]
+					rec.Apply(p, coord.Decision{Outcome: coord.Joined, Members: []string{p.InspectionID}})
+					ref.Confirm(p.InspectionID)
+					err = c.Confirm(ctx, p, now)
+				case "release":
+					want = ref.Release(plans[s.ref].InspectionID, now)
+					got, err = c.Release(ctx, plans[s.ref], now)
+					rec.Apply(plans[s.ref], got)
+				case "withdraw":
+					want = ref.Withdraw(plans[s.ref].InspectionID, now)
+					got, err = c.Withdraw(ctx, plans[s.ref], now)
+					rec.Withdraw(plans[s.ref], got)
+				case "at":
+					now = at(s.when)
+				case "restart":
+					if !restart {
+						continue
+					}
+					if err := c.Forget(ctx, uscc); err != nil {
+						t.Fatal(err)
+					}
+					seed, _ := rec.Seed(ctx, uscc)
+					ref = coord.NewState(seed, pol, now)
+				}
+				if err != nil {
+					t.Fatalf("step %d (%s): %v", i, s.what, err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("step %d (%s):\n got %s\nwant %s", i, s.what, show(got), show(want))
+				}
+				if s.want != 0 && got.Outcome != s.want {
+					t.Errorf("step %d (%s): %s, want %s", i, s.what, got.Outcome, s.want)
+				}
+			}
+		})
+	}
+}
