@@ -38,6 +38,7 @@ func run() error {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("RUQI_TLS_CERT", ""), "PEM certificate: serve gRPC and HTTP over TLS (RUQI_TLS_CERT, with -tls-key)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("RUQI_TLS_KEY", ""), "PEM private key for -tls-cert (RUQI_TLS_KEY)")
 	fs.StringVar(&cfg.RedisAddr, "redis-addr", env("RUQI_REDIS_ADDR", ""), "Redis for coordination when several replicas run, host:port (RUQI_REDIS_ADDR; default: in process)")
+	fs.DurationVar(&cfg.ConfirmWithin, "confirm-within", envDuration("RUQI_CONFIRM_WITHIN", 30*time.Second), "how long the coordinator holds a registration's decision for its write to commit before it checks the store (RUQI_CONFIRM_WITHIN)")
 	fs.StringVar(&cfg.PolicyFile, "policy-file", env("RUQI_POLICY_FILE", ""), "frequency policies by region, JSON (RUQI_POLICY_FILE; default: 2 per agency per year, no proactive check of grade A, warnings at 1/day 2/week 3/month)")
 	fs.DurationVar(&cfg.Limits.MaxWindow, "max-window", envDuration("RUQI_MAX_WINDOW", cfg.Limits.MaxWindow), "longest inspection window (RUQI_MAX_WINDOW)")
 	fs.DurationVar(&cfg.Limits.MaxAdvance, "max-advance", envDuration("RUQI_MAX_ADVANCE", cfg.Limits.MaxAdvance), "how far ahead an inspection may be registered (RUQI_MAX_ADVANCE)")

@@ -242,6 +242,7 @@ func (p *tablePrinter) joint(j *ruqiv1.JointInspection, warnings []*ruqiv1.Frequ
 		fields(p.out,
 			kv("联合检查编号", j.GetId()),
 			kv("牵头部门", j.GetLeadAgencyId()),
+			kv("共同时段", fmtTime(j.GetCommonStart())+" 至 "+fmtTime(j.GetCommonEnd())),
 			kv("合并的报备", joinIDs(j.GetInspectionIds())),
 		)
 	}

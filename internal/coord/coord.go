@@ -1,7 +1,8 @@
 // Package coord decides, atomically per enterprise, what a new inspection plan
-// becomes: merged into a joint inspection (综合查一次) with other agencies'
-// overlapping plans, refused as a same-agency duplicate, refused by a
-// frequency cap (无事不扰), or accepted alone, with warnings. Redis does it for
+// becomes: joined to the joint inspection (综合查一次) whose common time it
+// overlaps, refused as a same-agency duplicate, refused by a frequency cap
+// (无事不扰), or accepted alone as a visit of its own, with warnings (see
+// State for the rule). Redis does it for
 // several replicas (coord/redis); the embedded default does it in process
 // (coord/local). Both pass coordtest, the one conformance suite.
 //
@@ -36,6 +37,12 @@ type Plan struct {
 	// NewVisit is true for the plan that made the enterprise's visit; a plan
 	// that joined another's visit is a visit avoided.
 	NewVisit bool
+	// ConfirmBy, if set, holds the decision pending: the caller confirms it
+	// once the store write commits. A plan still pending after ConfirmBy is
+	// checked against the store at the enterprise's next decision and
+	// dropped if the store does not hold it, so a decision whose write never
+	// committed (an error, a lost reply, a crash) leaves no reservation.
+	ConfirmBy time.Time
 }
 
 // Outcome is what a decision did.
@@ -68,17 +75,29 @@ type Decision struct {
 	// JointID names the joint inspection for Joined, and for plans that
 	// others joined earlier (they keep it).
 	JointID string
-	// Lead is the lead agency of the joint inspection: its earliest plan.
+	// LeadAgency is the lead agency of the joint inspection: its earliest plan.
 	LeadAgency string
 	// Members are all plans of the joint inspection after this decision,
 	// this one included, in the order they joined.
 	Members []string
-	// Regrouped lists plans that were in another joint inspection (or alone)
-	// and now belong to JointID, because this plan bridged them.
+	// CommonStart and CommonEnd are the common time of the visit: the
+	// intersection of its plans' windows, the window the enterprise is shown.
+	CommonStart, CommonEnd time.Time
+	// Regrouped lists other plans whose joint inspection changed: a plan
+	// alone that this one joined, or the last plan left when a withdrawal
+	// ended a joint inspection (then alone, JointID "").
 	Regrouped []string
-	// VisitsMerged counts the visits this plan's bridge made one with
-	// another: visits avoided beyond this plan's own.
-	VisitsMerged int
+	// NewVisit: for Decide, the plan makes a visit of its own; for
+	// Withdraw, the withdrawn plan held its visit.
+	NewVisit bool
+	// Heir is, for Withdraw, the plan that holds the visit now that its
+	// holder withdrew.
+	Heir string
+	// Dropped are, for Decide, the withdrawals of pending plans whose
+	// confirm-by time had passed and which the store did not hold: plans
+	// written meanwhile that had joined one of them may hold its visit now,
+	// which the caller writes to the store.
+	Dropped []Decision
 	// Existing is the overlapping plan of the same agency, for Duplicate.
 	Existing string
 	// Cap names the rule that refused a Capped plan.
@@ -106,17 +125,41 @@ type Seed struct {
 	Version int64
 }
 
+// SplitStored sorts the ids of expired pending plans into those the store
+// holds (its seed lists every plan not cancelled) and those it does not.
+func SplitStored(seed Seed, ids []string) (stored, missing []string) {
+	have := make(map[string]bool, len(seed.Plans))
+	for _, p := range seed.Plans {
+		have[p.InspectionID] = true
+	}
+	for _, id := range ids {
+		if have[id] {
+			stored = append(stored, id)
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	return stored, missing
+}
+
 // Seeder loads an enterprise's seed from the store.
 type Seeder func(ctx context.Context, uscc string) (Seed, error)
 
 // Coordinator is implemented by coord/redis and coord/local.
 type Coordinator interface {
 	// Decide decides and, unless refused, reserves the plan: it is then an
-	// open plan and counted. The caller writes the store next, and calls
-	// Release if that write fails.
+	// open plan and counted, pending if p.ConfirmBy is set. The caller writes
+	// the store next, then calls Confirm, or Release if that write fails.
+	// Expired pending plans are checked against the store (the Seeder)
+	// first.
 	Decide(ctx context.Context, p Plan, pol Policy, now time.Time) (Decision, error)
-	// Release undoes a reservation whose store write failed.
-	Release(ctx context.Context, p Plan, now time.Time) error
+	// Confirm marks a pending plan as written.
+	Confirm(ctx context.Context, p Plan, now time.Time) error
+	// Release undoes a pending reservation whose store write failed; it
+	// touches no other plan's reservation, and never a confirmed plan. The
+	// decision is Withdraw's (zero if nothing was released): plans written
+	// meanwhile that had joined this one may hold the visit now.
+	Release(ctx context.Context, p Plan, now time.Time) (Decision, error)
 	// Withdraw removes a cancelled plan: it no longer merges or counts. A
 	// joint inspection goes on for its other members, with a new lead if the
 	// lead withdrew.

@@ -28,10 +28,27 @@ type Policy struct {
 	// WarnVisitsPerDay/Week/Month: a visit beyond these is registered and
 	// warned about (成都: 1 / 2 / 3). Weeks start on Monday.
 	WarnVisitsPerDay, WarnVisitsPerWeek, WarnVisitsPerMonth *int
+	// JointMinutes is the shortest common time of a joint inspection, in
+	// minutes: a plan joins a visit only if it overlaps the visit's common
+	// time by that much. Zero: DefaultJointMinutes.
+	JointMinutes int
 	// FullUseFrom starts full use (全面推行) of 扫码入企 in the region; before
 	// it, in the trial phase (试运行), a refusal is recorded as advisory.
 	// Zero: full use.
 	FullUseFrom time.Time
+}
+
+// DefaultJointMinutes is the common time a joint inspection needs unless the
+// region's policy says otherwise: half an hour, enough for several agencies
+// to be at the enterprise together.
+const DefaultJointMinutes = 30
+
+// JointMinimum is the shortest common time of a joint inspection.
+func (pol Policy) JointMinimum() time.Duration {
+	if pol.JointMinutes <= 0 {
+		return DefaultJointMinutes * time.Minute
+	}
+	return time.Duration(pol.JointMinutes) * time.Minute
 }
 
 // Trial reports whether t falls in the region's trial phase.
@@ -55,6 +72,9 @@ type PolicyConfig struct {
 	WarnVisitsPerDay        *int           `json:"warn_visits_per_day,omitempty"`
 	WarnVisitsPerWeek       *int           `json:"warn_visits_per_week,omitempty"`
 	WarnVisitsPerMonth      *int           `json:"warn_visits_per_month,omitempty"`
+	// JointMinutes is the shortest common time of a joint inspection
+	// (default 30).
+	JointMinutes *int `json:"joint_minutes,omitempty"`
 	// FullUseFrom is a date, "2026-04-01" (四川 天府入企码: trial from
 	// 2025-09-01, full use from 2026-04-01), midnight in the region's zone.
 	FullUseFrom string `json:"full_use_from,omitempty"`
@@ -152,6 +172,12 @@ func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
 		if v != nil && *v < 0 {
 			return Policy{}, fmt.Errorf("negative limit %d", *v)
 		}
+	}
+	if c.JointMinutes != nil {
+		if *c.JointMinutes < 1 || *c.JointMinutes > 24*60 {
+			return Policy{}, fmt.Errorf("joint_minutes %d: want 1 to 1440", *c.JointMinutes)
+		}
+		p.JointMinutes = *c.JointMinutes
 	}
 	if c.FullUseFrom != "" {
 		t, err := time.ParseInLocation("2006-01-02", c.FullUseFrom, p.Zone)

@@ -29,12 +29,14 @@ func TestLoadPolicies_MostSpecificRegionWins_InheritsDefault(t *testing.T) {
 
 func TestLoadPolicies_BadFiles(t *testing.T) {
 	for name, body := range map[string]string{
-		"unknown field": `{"default": {"agency_per_yaer": 2}}`,
-		"negative":      `{"default": {"agency_per_year": -1}}`,
-		"bad region":    `{"regions": {"5101": {}}}`,
-		"bad grade":     `{"default": {"proactive_per_year_by_grade": {"E": 1}}}`,
-		"bad zone":      `{"default": {"time_zone": "Mars/Olympus"}}`,
-		"not json":      `agency_per_year: 2`,
+		"unknown field":  `{"default": {"agency_per_yaer": 2}}`,
+		"negative":       `{"default": {"agency_per_year": -1}}`,
+		"bad region":     `{"regions": {"5101": {}}}`,
+		"bad grade":      `{"default": {"proactive_per_year_by_grade": {"E": 1}}}`,
+		"bad zone":       `{"default": {"time_zone": "Mars/Olympus"}}`,
+		"not json":       `agency_per_year: 2`,
+		"no common time": `{"default": {"joint_minutes": 0}}`,
+		"a day and more": `{"regions": {"510100": {"joint_minutes": 1441}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "p.json")
@@ -43,6 +45,22 @@ func TestLoadPolicies_BadFiles(t *testing.T) {
 				t.Fatalf("accepted %s", body)
 			}
 		})
+	}
+}
+
+// The minimum common time of a joint inspection: 30 minutes unless a region
+// says otherwise, inherited like every other field.
+func TestPolicies_JointMinutes(t *testing.T) {
+	ten := 10
+	p, err := NewPolicies(PolicyFile{Regions: map[string]PolicyConfig{"510100": {JointMinutes: &ten}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.For("510104").JointMinimum(); got != 10*time.Minute {
+		t.Errorf("成都: %v, want 10m", got)
+	}
+	if got := p.For("110105").JointMinimum(); got != 30*time.Minute {
+		t.Errorf("default: %v, want 30m", got)
 	}
 }
 

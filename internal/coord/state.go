@@ -9,6 +9,17 @@ import (
 // State is one enterprise's coordinator state. It is the reference
 // semantics: coord/local runs it as is, and coord/redis's Lua scripts do the
 // same steps on Redis keys (the conformance suite holds them to it).
+//
+// The rule (综合查一次): a joint inspection is a set of plans of different
+// agencies whose windows all share a common time, the intersection of their
+// windows, at least Policy.JointMinimum long. A new plan joins the one visit
+// whose common time it overlaps by that minimum (the largest overlap, then
+// the visit registered first); it never joins two visits into one, and a
+// plan that overlaps a member's window but not the common time is a visit
+// of its own. Windows shorter than the minimum are held to their length: a
+// plan joins when the whole of it lies in the common time, or the whole
+// common time in it (see joinNeed). Each visit is held by its earliest plan, which alone carries
+// the visit counts.
 type State struct {
 	Version int64
 	order   int64
@@ -16,11 +27,19 @@ type State struct {
 	Counts  map[string]Count
 }
 
-// PlanState is an open plan as the coordinator holds it.
+// PlanState is a plan as the coordinator holds it: open (its window has not
+// ended, it may be joined or duplicated) or ended but still counted, until
+// every count it could add to has lapsed (KeepUntil), so that cancelling it
+// after its window gives its counts back exactly as a reseed would.
 type PlanState struct {
 	Plan
 	Order   int64
 	Charged []string // counter keys it added one to
+	// VisitKeys are the visit counters the plan adds to when it holds a
+	// visit, so that the visit's counts follow its holder.
+	VisitKeys []VisitKey
+	// KeepUntil is when the last counter the plan could add to lapses.
+	KeepUntil time.Time
 }
 
 // Count is a calendar period's count and when it lapses.
@@ -29,12 +48,24 @@ type Count struct {
 	ExpireAt time.Time
 }
 
+// VisitKey is a visit counter a plan adds to while it holds a visit.
+type VisitKey struct {
+	Key      string
+	ExpireAt time.Time
+}
+
 // NewState rebuilds an enterprise's state from the store's seed under pol.
+// It applies the rule to what the store says: a stored joint inspection
+// whose plans share no common time of the minimum length (one merged by the
+// older, transitive rule) is split into the visits the rule makes of it,
+// taking its plans in registration order; a joint inspection left with one
+// plan is that plan alone. Plans never merge in a reseed.
 func NewState(seed Seed, pol Policy, now time.Time) *State {
 	s := &State{Version: seed.Version, Plans: map[string]*PlanState{}, Counts: map[string]Count{}}
-	for _, p := range seed.Plans {
+	plans := RegroupSeed(seed.Plans, pol.JointMinimum())
+	for _, p := range plans {
 		s.order++
-		ps := &PlanState{Plan: p, Order: s.order}
+		ps := s.newPlanState(p, pol)
 		for _, c := range pol.Counters(p, p.Grade) {
 			if !now.Before(c.ExpireAt) || (c.Visit && !p.NewVisit) {
 				continue
@@ -42,11 +73,91 @@ func NewState(seed Seed, pol Policy, now time.Time) *State {
 			s.add(c.Key, 1, c.ExpireAt)
 			ps.Charged = append(ps.Charged, c.Key)
 		}
-		if p.End.After(now) {
+		if now.Before(ps.KeepUntil) {
 			s.Plans[p.InspectionID] = ps
 		}
 	}
 	return s
+}
+
+// RegroupSeed applies the rule to an enterprise's stored plans, in
+// registration order: within each stored joint inspection, every plan joins
+// the first visit formed from its predecessors whose common time it overlaps
+// by min (the largest overlap, then the earliest visit), or makes a new one.
+// The largest visit keeps the stored joint id (the earliest on a tie); the
+// others are named after their first plan; a visit of one plan is alone.
+// The first plan of each visit holds it (NewVisit).
+func RegroupSeed(plans []Plan, min time.Duration) []Plan {
+	out := make([]Plan, len(plans))
+	copy(out, plans)
+	type visit struct {
+		idx        []int
+		start, end time.Time
+	}
+	byJoint := map[string][]*visit{}
+	var joints []string
+	for i, p := range out {
+		if p.JointID == "" {
+			continue
+		}
+		vs, seen := byJoint[p.JointID]
+		if !seen {
+			joints = append(joints, p.JointID)
+		}
+		var best *visit
+		var bestOverlap time.Duration
+		for _, v := range vs {
+			if o := overlap(v.start, v.end, p.Start, p.End); o > 0 && o >= joinNeed(min, v.start, v.end, p) && o > bestOverlap {
+				best, bestOverlap = v, o
+			}
+		}
+		if best == nil {
+			byJoint[p.JointID] = append(vs, &visit{idx: []int{i}, start: p.Start, end: p.End})
+			continue
+		}
+		best.idx = append(best.idx, i)
+		best.start, best.end = later(best.start, p.Start), earlier(best.end, p.End)
+	}
+	for i := range out {
+		out[i].NewVisit = out[i].JointID == ""
+	}
+	for _, j := range joints {
+		vs := byJoint[j]
+		keep := -1
+		for k, v := range vs {
+			if len(v.idx) > 1 && (keep < 0 || len(v.idx) > len(vs[keep].idx)) {
+				keep = k
+			}
+		}
+		for k, v := range vs {
+			name := ""
+			switch {
+			case len(v.idx) == 1:
+			case k == keep:
+				name = j
+			default:
+				name = JointIDFor(out[v.idx[0]].InspectionID)
+			}
+			for n, i := range v.idx {
+				out[i].JointID = name
+				out[i].NewVisit = n == 0
+			}
+		}
+	}
+	return out
+}
+
+func (s *State) newPlanState(p Plan, pol Policy) *PlanState {
+	ps := &PlanState{Plan: p, Order: s.order}
+	for _, c := range pol.Counters(p, p.Grade) {
+		if c.Visit {
+			ps.VisitKeys = append(ps.VisitKeys, VisitKey{Key: c.Key, ExpireAt: c.ExpireAt})
+		}
+		if c.ExpireAt.After(ps.KeepUntil) {
+			ps.KeepUntil = c.ExpireAt
+		}
+	}
+	return ps
 }
 
 func (s *State) add(key string, d int, exp time.Time) {
@@ -70,11 +181,11 @@ func (s *State) count(key string, now time.Time) int {
 	return c.N
 }
 
-// prune drops plans whose window has ended: they can no longer be joined.
-// Their counts stay until the period lapses.
+// prune drops plans none of whose counts can be live any more, and lapsed
+// counts.
 func (s *State) prune(now time.Time) {
 	for id, p := range s.Plans {
-		if !p.End.After(now) {
+		if !now.Before(p.KeepUntil) {
 			delete(s.Plans, id)
 		}
 	}
@@ -87,36 +198,120 @@ func (s *State) prune(now time.Time) {
 
 func overlaps(a, b Plan) bool { return a.Start.Before(b.End) && b.Start.Before(a.End) }
 
+// overlap is how long [s1,e1) and [s2,e2) share (0 if they do not).
+func overlap(s1, e1, s2, e2 time.Time) time.Duration {
+	d := earlier(e1, e2).Sub(later(s1, s2))
+	if d < 0 {
+		return 0
+	}
+	return d
+}
+
+// joinNeed is how much of a visit's common time [start, end) plan p must
+// overlap to join it: the minimum, or all of the common time or of the plan
+// if either is shorter (two agencies' identical 20-minute windows are one
+// visit).
+func joinNeed(min time.Duration, start, end time.Time, p Plan) time.Duration {
+	return minDuration(min, end.Sub(start), p.End.Sub(p.Start))
+}
+
+func minDuration(a, b, c time.Duration) time.Duration {
+	if b < a {
+		a = b
+	}
+	if c < a {
+		a = c
+	}
+	return a
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// sameRequest reports whether two plans with one id ask for the same thing.
+func sameRequest(a, b Plan) bool {
+	return a.AgencyID == b.AgencyID && a.Start.Equal(b.Start) && a.End.Equal(b.End) && a.Exempt == b.Exempt
+}
+
+// group is one visit: a joint inspection's plans, or one plan alone.
+type group struct {
+	members    []*PlanState
+	start, end time.Time // the common time
+}
+
+// groups lists the visits, in the order of their first plans.
+func (s *State) groups() []*group {
+	var out []*group
+	byJoint := map[string]*group{}
+	for _, o := range s.sorted() {
+		var g *group
+		if o.JointID != "" {
+			g = byJoint[o.JointID]
+		}
+		if g == nil {
+			g = &group{start: o.Start, end: o.End}
+			out = append(out, g)
+			if o.JointID != "" {
+				byJoint[o.JointID] = g
+			}
+		}
+		g.members = append(g.members, o)
+		g.start, g.end = later(g.start, o.Start), earlier(g.end, o.End)
+	}
+	return out
+}
+
 // Decide applies the policy to a new plan and, unless refused, records it.
+// A plan with a ConfirmBy is held pending until Confirm; see Expired.
 func (s *State) Decide(p Plan, pol Policy, now time.Time) Decision {
 	s.prune(now)
 	if old, ok := s.Plans[p.InspectionID]; ok {
-		// A repeated decision for the same plan (a retry after a lost reply)
-		// answers what was decided.
-		if old.JointID != "" {
-			return s.describe(old, Joined)
+		if !sameRequest(old.Plan, p) {
+			// The same id for another request (a request id reused with
+			// other parameters): the first stands, the second is refused.
+			return Decision{Outcome: Duplicate, Existing: old.InspectionID, JointID: old.JointID, Version: s.Version}
 		}
-		return s.describe(old, Accepted)
+		// A repeated decision for the same plan (a retry after a lost
+		// reply, or a retried request) answers what was decided, and holds
+		// a pending plan as long as the retry asks.
+		if !old.ConfirmBy.IsZero() && p.ConfirmBy.After(old.ConfirmBy) {
+			old.ConfirmBy = p.ConfirmBy
+		}
+		return s.answer(old)
 	}
-	var dup *PlanState
-	var touching []*PlanState
 	for _, o := range s.sorted() {
-		if !overlaps(o.Plan, p) {
-			continue
+		if o.AgencyID == p.AgencyID && o.End.After(now) && overlaps(o.Plan, p) {
+			return Decision{Outcome: Duplicate, Existing: o.InspectionID, JointID: o.JointID, Version: s.Version}
 		}
-		if o.AgencyID == p.AgencyID {
-			if dup == nil {
-				dup = o
-			}
-			continue
-		}
-		touching = append(touching, o)
-	}
-	if dup != nil {
-		return Decision{Outcome: Duplicate, Existing: dup.InspectionID, JointID: dup.JointID, Version: s.Version}
 	}
 
-	newVisit := len(touching) == 0
+	// The visit to join: its common time still to come (so all its plans are
+	// open) and overlapping this plan by the minimum; the largest overlap
+	// wins, then the visit registered first.
+	min := pol.JointMinimum()
+	var best *group
+	var bestOverlap time.Duration
+	for _, g := range s.groups() {
+		if !g.end.After(now) {
+			continue
+		}
+		if o := overlap(g.start, g.end, p.Start, p.End); o > 0 && o >= joinNeed(min, g.start, g.end, p) && o > bestOverlap {
+			best, bestOverlap = g, o
+		}
+	}
+
+	newVisit := best == nil
 	counters := pol.Counters(p, p.Grade)
 	var warnings []Breach
 	for _, c := range counters {
@@ -134,7 +329,7 @@ func (s *State) Decide(p Plan, pol Policy, now time.Time) Decision {
 
 	s.Version++
 	s.order++
-	ps := &PlanState{Plan: p, Order: s.order}
+	ps := s.newPlanState(p, pol)
 	ps.NewVisit = newVisit
 	ps.JointID = ""
 	for _, c := range counters {
@@ -150,64 +345,26 @@ func (s *State) Decide(p Plan, pol Policy, now time.Time) Decision {
 		d.Warnings = warnings
 		return d
 	}
-
-	// Join: every plan this one touches, with everything already grouped
-	// with them, becomes one joint inspection. Its id is the smallest
-	// existing joint id among them, or one made from the earliest plan.
-	groups := map[string]bool{}
-	target := ""
-	for _, o := range touching {
-		if o.JointID != "" {
-			groups[o.JointID] = true
-			if target == "" || o.JointID < target {
-				target = o.JointID
-			}
-		}
-	}
-	if target == "" {
-		target = JointIDFor(touching[0].InspectionID)
-	}
 	var regrouped []string
-	merged := 0
-	visitHolder := (*PlanState)(nil)
-	for _, o := range s.sorted() {
-		member := o == ps || contains(touching, o) || (o.JointID != "" && groups[o.JointID])
-		if !member {
-			continue
-		}
-		if o != ps && o.JointID != target {
-			regrouped = append(regrouped, o.InspectionID)
-		}
-		o.JointID = target
-		if o.NewVisit {
-			if visitHolder == nil {
-				visitHolder = o
-			} else {
-				// Two visits bridged into one: the later one is a visit
-				// avoided after all.
-				s.dropVisit(o)
-				merged++
-			}
-		}
+	first := best.members[0]
+	if first.JointID == "" {
+		// A plan alone becomes a joint inspection, named after it.
+		first.JointID = JointIDFor(first.InspectionID)
+		regrouped = append(regrouped, first.InspectionID)
 	}
+	ps.JointID = first.JointID
 	d := s.describe(ps, Joined)
 	d.Regrouped = regrouped
-	d.VisitsMerged = merged
 	d.Warnings = warnings
 	return d
 }
 
-// dropVisit takes back the visit counts a plan made.
-func (s *State) dropVisit(o *PlanState) {
-	var kept []string
-	for _, k := range o.Charged {
-		if strings.HasPrefix(k, "v:") {
-			s.add(k, -1, time.Time{})
-			continue
-		}
-		kept = append(kept, k)
+// answer is a repeated decision's answer: what the plan is now.
+func (s *State) answer(ps *PlanState) Decision {
+	if ps.NewVisit {
+		return s.describe(ps, Accepted)
 	}
-	o.Charged, o.NewVisit = kept, false
+	return s.describe(ps, Joined)
 }
 
 // JointIDFor names a joint inspection after its first plan.
@@ -215,7 +372,11 @@ func JointIDFor(inspectionID string) string {
 	return "JNT-" + strings.TrimPrefix(inspectionID, "INS-")
 }
 
-// Withdraw removes a plan (cancelled, or released after a failed write).
+// Withdraw removes a plan (cancelled, released after a failed write, or
+// never written). A visit it held passes to the earliest remaining plan of
+// its joint inspection, which then carries its own visit counts; a joint
+// inspection left with one plan ends, that plan being alone again. The
+// common time of what remains can only grow, so it stays one visit.
 func (s *State) Withdraw(id string, now time.Time) Decision {
 	s.prune(now)
 	p, ok := s.Plans[id]
@@ -224,32 +385,85 @@ func (s *State) Withdraw(id string, now time.Time) Decision {
 	}
 	s.Version++
 	delete(s.Plans, id)
-	var visitKeys []string
 	for _, k := range p.Charged {
-		if strings.HasPrefix(k, "v:") && p.JointID != "" {
-			visitKeys = append(visitKeys, k)
-			continue
-		}
 		s.add(k, -1, time.Time{})
 	}
 	if p.JointID == "" {
-		return Decision{Outcome: Accepted, Version: s.Version}
+		return Decision{Outcome: Accepted, NewVisit: p.NewVisit, Version: s.Version}
 	}
-	members := s.members(p.JointID)
-	if len(members) == 0 {
-		for _, k := range visitKeys {
-			s.add(k, -1, time.Time{})
-		}
-		return Decision{Outcome: Joined, JointID: p.JointID, Version: s.Version}
+	rest := s.members(p.JointID)
+	if len(rest) == 0 {
+		return Decision{Outcome: Joined, JointID: p.JointID, NewVisit: p.NewVisit, Version: s.Version}
 	}
+	heir := ""
 	if p.NewVisit {
-		// The visit goes on with the others: its counts pass to the
-		// earliest remaining member.
-		members[0].NewVisit = true
-		members[0].Charged = append(members[0].Charged, visitKeys...)
+		h := rest[0]
+		h.NewVisit, heir = true, h.InspectionID
+		for _, c := range h.VisitKeys {
+			if now.Before(c.ExpireAt) {
+				s.add(c.Key, 1, c.ExpireAt)
+				h.Charged = append(h.Charged, c.Key)
+			}
+		}
 	}
-	d := s.describe(members[0], Joined)
+	var regrouped []string
+	if len(rest) == 1 {
+		rest[0].JointID = ""
+		regrouped = []string{rest[0].InspectionID}
+	}
+	d := s.describe(rest[0], Joined)
+	if len(rest) == 1 {
+		d.Outcome = Accepted
+	}
+	d.NewVisit, d.Heir, d.Regrouped = p.NewVisit, heir, regrouped
 	return d
+}
+
+// Release withdraws a plan that is still pending (its store write failed);
+// a confirmed plan is the store's and stays. The decision is Withdraw's, or
+// zero if nothing was released.
+func (s *State) Release(id string, now time.Time) Decision {
+	s.prune(now)
+	p, ok := s.Plans[id]
+	if !ok || p.ConfirmBy.IsZero() {
+		return Decision{}
+	}
+	return s.Withdraw(id, now)
+}
+
+// Confirm marks a pending plan as written to the store.
+func (s *State) Confirm(id string) {
+	if p, ok := s.Plans[id]; ok {
+		p.ConfirmBy = time.Time{}
+	}
+}
+
+// Expired lists the pending plans whose ConfirmBy has passed, in
+// registration order: their writes may never have committed, so the store
+// must say whether they exist (Settle) before the next decision.
+func (s *State) Expired(now time.Time) []string {
+	var out []string
+	for _, p := range s.sorted() {
+		if !p.ConfirmBy.IsZero() && !now.Before(p.ConfirmBy) {
+			out = append(out, p.InspectionID)
+		}
+	}
+	return out
+}
+
+// Settle applies what the store says of expired pending plans: those it
+// holds are confirmed, the others withdrawn; it returns the withdrawals.
+func (s *State) Settle(stored, missing []string, now time.Time) []Decision {
+	for _, id := range stored {
+		s.Confirm(id)
+	}
+	var out []Decision
+	for _, id := range missing {
+		if d := s.Release(id, now); d.Version > 0 {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func (s *State) members(joint string) []*PlanState {
@@ -262,18 +476,25 @@ func (s *State) members(joint string) []*PlanState {
 	return out
 }
 
-func (s *State) describe(ps *PlanState, o Outcome) Decision {
-	d := Decision{Outcome: o, JointID: ps.JointID, Version: s.Version}
+func (s *State) describe(ps *PlanState, o Outcome) (d Decision) {
+	d = Decision{Outcome: o, JointID: ps.JointID, Version: s.Version, NewVisit: ps.NewVisit}
+	// Times to the millisecond in the local zone, as coord/redis answers.
+	defer func() {
+		d.CommonStart, d.CommonEnd = time.UnixMilli(d.CommonStart.UnixMilli()), time.UnixMilli(d.CommonEnd.UnixMilli())
+	}()
 	if ps.JointID == "" {
 		d.Members = []string{ps.InspectionID}
 		d.LeadAgency = ps.AgencyID
+		d.CommonStart, d.CommonEnd = ps.Start, ps.End
 		return d
 	}
 	for _, m := range s.members(ps.JointID) {
 		if d.LeadAgency == "" {
 			d.LeadAgency = m.AgencyID
+			d.CommonStart, d.CommonEnd = m.Start, m.End
 		}
 		d.Members = append(d.Members, m.InspectionID)
+		d.CommonStart, d.CommonEnd = later(d.CommonStart, m.Start), earlier(d.CommonEnd, m.End)
 	}
 	return d
 }
@@ -285,13 +506,4 @@ func (s *State) sorted() []*PlanState {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Order < out[j].Order })
 	return out
-}
-
-func contains(list []*PlanState, p *PlanState) bool {
-	for _, x := range list {
-		if x == p {
-			return true
-		}
-	}
-	return false
 }

@@ -177,8 +177,10 @@ func TestAccess_OfficerOwnAgency_EnterpriseItself(t *testing.T) {
 
 func TestRegister_RetryWithSameRequestID_OneInspection(t *testing.T) {
 	w := newWorld(t)
-	a := w.register("now", "now+4h", "--request-id", "retry-1")
-	b := w.register("now", "now+4h", "--request-id", "retry-1")
+	// A retry sends the same parameters: absolute times, not "now" again.
+	from := time.Now().Add(time.Minute).Format(time.RFC3339)
+	a := w.register(from, "now+4h", "--request-id", "retry-1")
+	b := w.register(from, a.GetInspection().GetWindowEnd().AsTime().Format(time.RFC3339Nano), "--request-id", "retry-1")
 	if a.GetInspection().GetId() != b.GetInspection().GetId() || a.GetCodes()[0].GetToken() != b.GetCodes()[0].GetToken() {
 		t.Fatalf("retry made a second inspection: %s and %s", a.GetInspection().GetId(), b.GetInspection().GetId())
 	}

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -76,13 +77,35 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 		t.Fatalf("checklist %v: want 2 lines, the fire check once under both agencies", v.GetCheckItems())
 	}
 
-	// A third agency whose window overlaps only the second plan joins too.
-	c, err := w.registerAs("AG-05", w.f.entA, w.f.itemsOf["AG-05"][:1], start.Add(5*time.Hour), start.Add(8*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	// The visit window shown is the common time: both windows, 4 hours.
+	if got := v.GetWindowEnd().AsTime().Sub(v.GetWindowStart().AsTime()); got != 4*time.Hour {
+		t.Fatalf("joint visit window %v long, want the 4 hours both plans share", got)
+	}
+
+	// A third agency whose window overlaps the second plan but not the
+	// common time is a visit of its own: it never links two visits.
+	lone, err := w.registerAs("AG-06", w.f.entA, w.f.itemsOf["AG-06"][:1], start.Add(5*time.Hour), start.Add(8*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lone.GetJointInspection() != nil {
+		t.Fatalf("a plan outside the common time joined %v", lone.GetJointInspection())
+	}
+	// One overlapping the common time by an hour joins, and the common
+	// time shrinks to that hour.
+	c, err := w.registerAs("AG-05", w.f.entA, w.f.itemsOf["AG-05"][:1], start.Add(3*time.Hour), start.Add(5*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.GetJointInspection().GetId() != j.GetId() || len(c.GetJointInspection().GetInspectionIds()) != 3 {
 		t.Fatalf("third plan: %v", c.GetJointInspection())
+	}
+	if cj := c.GetJointInspection(); cj.GetCommonEnd().AsTime().Sub(cj.GetCommonStart().AsTime()) != time.Hour {
+		t.Fatalf("the officer is told the common time %v–%v, want one hour", cj.GetCommonStart().AsTime(), cj.GetCommonEnd().AsTime())
+	}
+	got, _ = w.scan(w.entA, a.GetCodes()[0].GetToken())
+	if d := got.GetInspection().GetWindowEnd().AsTime().Sub(got.GetInspection().GetWindowStart().AsTime()); d != time.Hour {
+		t.Fatalf("common time of three plans: %v, want 1h", d)
 	}
 
 	// The same agency again, overlapping its own plan: a duplicate, named.
@@ -112,6 +135,10 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 	wantVerdict(t, "second agency's code after the withdrawal", got, ruqiv1.Verdict_VERDICT_VALID)
 	if len(got.GetInspection().GetAgencies()) != 2 || got.GetInspection().GetLeadAgencyId() != "AG-03" {
 		t.Fatalf("view after withdrawal: %v", got.GetInspection())
+	}
+	// The common time is the two remaining plans' again.
+	if d := got.GetInspection().GetWindowEnd().AsTime().Sub(got.GetInspection().GetWindowStart().AsTime()); d != 4*time.Hour {
+		t.Fatalf("common time after the withdrawal: %v, want 4h", d)
 	}
 	got, _ = w.scan(w.entA, c.GetCodes()[0].GetToken())
 	wantVerdict(t, "withdrawn plan's code", got, ruqiv1.Verdict_VERDICT_CANCELLED)
@@ -228,5 +255,137 @@ func concurrentRegistrations(t *testing.T, w *world) {
 	}
 	if len(joints) != 1 || joints[""] {
 		t.Fatalf("accepted plans are in joint inspections %v, want exactly one", joints)
+	}
+}
+
+func (w *world) reportTotals() *ruqiv1.ReportTotals {
+	w.t.Helper()
+	var rep ruqiv1.GetFrequencyReportResponse
+	mustUnmarshal(w.t, w.mustCLI(w.issueToken("supervisor", "510000"), "-o", "json", "supervisor", "report"), &rep)
+	return rep.GetTotals()
+}
+
+func (w *world) cancelAs(agency, id string) *ruqiv1.CancelInspectionResponse {
+	w.t.Helper()
+	resp, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officerToken(w.f.officersOf[agency][0]))).CancelInspection(context.Background(),
+		&ruqiv1.CancelInspectionRequest{InspectionId: id, Reason: "计划调整"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return resp
+}
+
+// 8 retries of one request at once all get the first result, and the
+// 司法局 counts one inspection and no refused duplicate. The same id for
+// another enterprise is refused; another agency's id of the same text is
+// its own.
+func TestRegister_ConcurrentRetriesOfOneRequest_OneInspectionCountedOnce(t *testing.T) {
+	w := newWorld(t)
+	start := time.Now().Add(time.Hour)
+	officers := w.f.officersOf["AG-03"]
+	req := &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: w.f.entA, CheckItemIds: w.f.itemsOf["AG-03"][:1], OfficerIds: officers[:2],
+		WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "重试测试", RequestId: "req-8-retries",
+	}
+	client := ruqiv1.NewInspectionServiceClient(w.conn(w.officerToken(officers[0])))
+	const n = 8
+	resps := make([]*ruqiv1.RegisterInspectionResponse, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			resps[i], errs[i] = client.RegisterInspection(context.Background(), proto.Clone(req).(*ruqiv1.RegisterInspectionRequest))
+		}(i)
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("retry %d: %v", i, errs[i])
+		}
+		if resps[i].GetInspection().GetId() != resps[0].GetInspection().GetId() || resps[i].GetCodes()[0].GetToken() != resps[0].GetCodes()[0].GetToken() {
+			t.Fatalf("retry %d answered %s, retry 0 %s", i, resps[i].GetInspection().GetId(), resps[0].GetInspection().GetId())
+		}
+	}
+	if tot := w.reportTotals(); tot.GetInspections() != 1 || tot.GetDuplicatesRefused() != 0 || tot.GetVisits() != 1 {
+		t.Fatalf("report after 8 retries: %v, want one inspection, one visit, no duplicate", tot)
+	}
+
+	// The same id for another enterprise: refused, never answered with the
+	// first enterprise's inspection.
+	other := proto.Clone(req).(*ruqiv1.RegisterInspectionRequest)
+	other.EnterpriseUscc = w.f.entB
+	resp, err := client.RegisterInspection(context.Background(), other)
+	wantStatus(t, err, codes.FailedPrecondition, "REQUEST_ID_REUSED")
+	if resp != nil || !strings.Contains(status.Convert(err).Message(), "req-8-retries") {
+		t.Fatalf("reused id: %v %v", resp, err)
+	}
+	// Another agency may use the same text for its own request.
+	theirs := proto.Clone(req).(*ruqiv1.RegisterInspectionRequest)
+	theirs.CheckItemIds, theirs.OfficerIds = w.f.itemsOf["AG-04"][:1], w.f.officersOf["AG-04"][:2]
+	got, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officerToken(w.f.officersOf["AG-04"][0]))).RegisterInspection(context.Background(), theirs)
+	if err != nil {
+		t.Fatalf("another agency, same request id: %v", err)
+	}
+	if got.GetInspection().GetId() == resps[0].GetInspection().GetId() || got.GetJointInspection() == nil {
+		t.Fatalf("another agency's request: %v, want its own plan joining the visit", got.GetInspection())
+	}
+	if tot := w.reportTotals(); tot.GetInspections() != 2 || tot.GetVisits() != 1 || tot.GetVisitsAvoided() != 1 {
+		t.Fatalf("report: %v", tot)
+	}
+}
+
+// The issue's case, end to end: A [0h,2h) and C [2h30,4h) are two visits;
+// B [1h,3h) joins A only. Cancelling B leaves A and C alone and the
+// 司法局's counts as before B; cancelling the holder of a joint visit hands
+// the visit to the other plan, and the visit still counts once.
+func TestJoint_CancelTheBridge_CountsRestored(t *testing.T) {
+	w := newWorld(t)
+	base := time.Now().Add(24 * time.Hour)
+	items := func(a string) []string { return w.f.itemsOf[a][:1] }
+	routine := ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE
+	must := func(r *ruqiv1.RegisterInspectionResponse, err error) *ruqiv1.RegisterInspectionResponse {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a := must(w.registerAs("AG-03", w.f.entA, items("AG-03"), base, base.Add(2*time.Hour), routine))
+	c := must(w.registerAs("AG-05", w.f.entA, items("AG-05"), base.Add(150*time.Minute), base.Add(4*time.Hour), routine))
+	b := must(w.registerAs("AG-04", w.f.entA, items("AG-04"), base.Add(time.Hour), base.Add(3*time.Hour), routine))
+	if j := b.GetJointInspection(); j == nil || len(j.GetInspectionIds()) != 2 || j.GetInspectionIds()[0] != a.GetInspection().GetId() {
+		t.Fatalf("B joined %v, want A's visit only", j)
+	}
+	if tot := w.reportTotals(); tot.GetInspections() != 3 || tot.GetVisits() != 2 || tot.GetVisitsAvoided() != 1 {
+		t.Fatalf("with B: %v, want 3 inspections, 2 visits, 1 avoided", tot)
+	}
+	if r := w.cancelAs("AG-04", b.GetInspection().GetId()); r.GetJointInspection() != nil {
+		t.Fatalf("cancelling B: joint %v, want A alone", r.GetJointInspection())
+	}
+	for _, p := range []*ruqiv1.RegisterInspectionResponse{a, c} {
+		got, err := ruqiv1.NewInspectionServiceClient(w.conn(w.admin)).GetInspection(context.Background(), &ruqiv1.GetInspectionRequest{InspectionId: p.GetInspection().GetId()})
+		if err != nil || got.GetInspection().GetJointInspectionId() != "" {
+			t.Fatalf("%s after B was cancelled: %v %v, want alone", p.GetInspection().GetId(), got.GetInspection(), err)
+		}
+	}
+	if tot := w.reportTotals(); tot.GetInspections() != 2 || tot.GetVisits() != 2 || tot.GetVisitsAvoided() != 0 {
+		t.Fatalf("after cancelling B: %v, want 2 inspections, 2 visits, none avoided", tot)
+	}
+
+	// D joins C; C, the holder, is cancelled: D is the visit now.
+	d := must(w.registerAs("AG-06", w.f.entA, items("AG-06"), base.Add(150*time.Minute), base.Add(3*time.Hour), routine))
+	if d.GetJointInspection() == nil {
+		t.Fatal("D did not join C")
+	}
+	w.cancelAs("AG-05", c.GetInspection().GetId())
+	if tot := w.reportTotals(); tot.GetInspections() != 2 || tot.GetVisits() != 2 || tot.GetVisitsAvoided() != 0 {
+		t.Fatalf("after cancelling C: %v, want A's and D's visits, none avoided", tot)
+	}
+	got, _ := w.scan(w.entA, d.GetCodes()[0].GetToken())
+	if v := got.GetInspection(); v.GetJointInspectionId() != "" || len(v.GetAgencies()) != 1 {
+		t.Fatalf("D's view after C was cancelled: %v", v)
 	}
 }

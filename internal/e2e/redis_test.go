@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/testutil/redistest"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -138,5 +140,111 @@ func TestRedis_KilledDuringRegistrations_NothingHalfWritten(t *testing.T) {
 		if _, err := ruqiv1.NewInspectionServiceClient(w.conn(w.admin)).GetInspectionCodes(context.Background(), &ruqiv1.GetInspectionCodesRequest{InspectionId: id}); err != nil {
 			t.Fatalf("codes of %s: %v", id, err)
 		}
+	}
+}
+
+// Redis stops (SIGSTOP) for longer than the server's client timeout while
+// officers register, then continues. The registrations answer UNAVAILABLE;
+// the decision scripts already sent run when Redis continues and leave
+// reservations for plans the store never got. Retries with the same
+// request ids are accepted (the same plan ids, which the coordinator
+// answers as one); once the hold is up, no reservation remains in Redis
+// that the store does not hold.
+func TestRedis_StoppedDuringRegistrations_NoPhantomReservation(t *testing.T) {
+	rs := redistest.Start(t)
+	w := newWorld(t, "-redis-addr", rs.Addr(), "-confirm-within", "4s")
+	for _, a := range w.f.agencies {
+		w.officerToken(w.f.officersOf[a][0])
+	}
+	start := time.Now().Add(time.Hour)
+	register := func(i int) (*ruqiv1.RegisterInspectionResponse, error) {
+		a := w.f.agencies[i%len(w.f.agencies)]
+		officers := w.f.officersOf[a]
+		s := start.Add(time.Duration(i) * 24 * time.Hour) // separate visits
+		return ruqiv1.NewInspectionServiceClient(w.conn(w.officerToken(officers[0]))).RegisterInspection(context.Background(), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: w.f.entA, CheckItemIds: w.f.itemsOf[a][:1], OfficerIds: officers[:2],
+			WindowStart: timestamppb.New(s), WindowEnd: timestamppb.New(s.Add(time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_CASE, Reason: "暂停测试", TriggerReference: "TS-STOP", RequestId: fmt.Sprintf("stop-%d", i),
+		})
+	}
+	if _, err := register(0); err != nil {
+		t.Fatal(err)
+	}
+
+	rs.Pause()
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n+1)
+	for i := 1; i <= n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, errs[i] = register(i)
+		}(i)
+	}
+	wg.Wait()
+	rs.Resume()
+	for i := 1; i <= n; i++ {
+		if status.Code(errs[i]) != codes.Unavailable {
+			t.Fatalf("registration %d with Redis stopped: %v, want UNAVAILABLE", i, errs[i])
+		}
+	}
+
+	rdb := goredis.NewClient(&goredis.Options{Addr: rs.Addr()})
+	defer rdb.Close()
+	admin := ruqiv1.NewInspectionServiceClient(w.conn(w.admin))
+	phantoms := func() []string {
+		t.Helper()
+		fields, err := rdb.HKeys(context.Background(), "ruqi:{"+w.f.entA+"}:p").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, id := range fields {
+			if strings.HasPrefix(id, "#") {
+				continue
+			}
+			_, err := admin.GetInspection(context.Background(), &ruqiv1.GetInspectionRequest{InspectionId: id})
+			switch status.Code(err) {
+			case codes.OK:
+			case codes.NotFound:
+				out = append(out, id)
+			default:
+				t.Fatalf("inspection %s: %v", id, err)
+			}
+		}
+		return out
+	}
+	// Redis answers again once it has run what was sent while stopped.
+	var left []string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if left = phantoms(); len(left) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(left) == 0 {
+		t.Fatal("no decision ran after Redis continued: the stop did not fall during the registrations")
+	}
+	t.Logf("reservations without a stored plan after SIGCONT: %v", left)
+
+	// The retries, with the same request ids, are accepted.
+	for i := 1; i <= n; i++ {
+		if _, err := register(i); err != nil {
+			t.Fatalf("retry of registration %d: %v", i, err)
+		}
+	}
+	// Past the hold, the next registration for the enterprise makes the
+	// coordinator check what is still pending against the store.
+	time.Sleep(4 * time.Second)
+	if _, err := register(n + 1); err != nil {
+		t.Fatal(err)
+	}
+	if left := phantoms(); len(left) != 0 {
+		t.Fatalf("reservations without a stored plan remain: %v", left)
+	}
+	if tot := w.reportTotals(); tot.GetInspections() != n+2 {
+		t.Fatalf("report counts %d inspections, want %d", tot.GetInspections(), n+2)
 	}
 }

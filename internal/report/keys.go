@@ -19,7 +19,7 @@ type Metric string
 const (
 	Inspections       Metric = "ins"     // registered, not cancelled
 	Joined            Metric = "joined"  // joined another agency's visit (a visit avoided)
-	Merged            Metric = "merged"  // visits a bridging plan made one with another
+	Merged            Metric = "merged"  // visits a bridging plan made one (the rule before common times; old months only)
 	Scanned           Metric = "scanned" // code scanned valid at the enterprise (亮码)
 	Refusals          Metric = "refused"
 	Complaints        Metric = "complained"
@@ -105,4 +105,49 @@ func EvaluationsBefore(r store.Reader, agency, month string) (map[Metric]int64, 
 		}
 	}
 	return out, nil
+}
+
+// How a plan is counted: as a visit of its own, or as a visit avoided (it
+// joined another agency's visit, counted under Joined). Kept per plan so that
+// a cancellation takes back exactly what was counted, and a plan that comes
+// to hold its visit (its holder cancelled) stops counting as avoided.
+const (
+	planVisit  = 1
+	planJoined = 2
+)
+
+func planKey(inspectionID string) string { return "P|" + inspectionID }
+
+// MarkPlan records how a new plan is counted.
+func MarkPlan(tx store.Tx, inspectionID string, joined bool) error {
+	want := int64(planVisit)
+	if joined {
+		want = planJoined
+	}
+	return setCount(tx, planKey(inspectionID), want)
+}
+
+// MarkHoldsVisit records that a plan counted as a visit avoided holds its
+// visit now.
+func MarkHoldsVisit(tx store.Tx, inspectionID string) error {
+	return setCount(tx, planKey(inspectionID), planVisit)
+}
+
+// PlanJoined reports whether a plan is counted as a visit avoided. Plans
+// registered before this mark existed answer legacy: whether their stored
+// record named a joint inspection when they were registered.
+func PlanJoined(r store.Reader, inspectionID string, legacy bool) (bool, error) {
+	n, err := r.Count(planKey(inspectionID))
+	if err != nil || n == 0 {
+		return legacy, err
+	}
+	return n == planJoined, nil
+}
+
+func setCount(tx store.Tx, key string, want int64) error {
+	n, err := tx.Count(key)
+	if err != nil || n == want {
+		return err
+	}
+	return tx.AddCount(key, want-n)
 }

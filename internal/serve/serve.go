@@ -50,6 +50,9 @@ type Config struct {
 	// RedisAddr selects the Redis coordinator, shared by replicas; empty
 	// for the in-process one.
 	RedisAddr string
+	// ConfirmWithin is how long a registration's decision is held pending
+	// for its store write (0: the service's default).
+	ConfirmWithin time.Duration
 	// PolicyFile holds the frequency policies by region (JSON); empty for
 	// the defaults.
 	PolicyFile string
@@ -123,7 +126,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg}, newCoordinator(cfg))
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin}, newCoordinator(cfg))
 	if err != nil {
 		return err
 	}

@@ -271,6 +271,11 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruq
 		sort.SliceStable(plans, func(i, j int) bool {
 			return plans[i].GetAgencyId() == v.LeadAgencyId && plans[j].GetAgencyId() != v.LeadAgencyId
 		})
+		// The visit window is the common time of the joint visit: when all
+		// its agencies can be there.
+		if start, end, ok := commonTime(plans); ok && ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+			v.WindowStart, v.WindowEnd = timestamppb.New(start), timestamppb.New(end)
+		}
 	}
 	seenAgency := map[string]bool{}
 	items := map[string]*ruqiv1.CheckItemView{}

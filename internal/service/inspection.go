@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,7 +47,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		chk  registration
 	)
 	err := s.store.View(ctx, func(r store.Reader) error {
-		if done, err := is.replayed(r, ctx, req.GetRequestId(), &resp); done || err != nil {
+		if done, err := is.replayed(r, ctx, req, &resp); done || err != nil {
 			return err
 		}
 		var err error
@@ -56,7 +58,10 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		return resp, toStatus(ctx, err)
 	}
 
-	id, err := newInspectionID(now)
+	// A request id makes the inspection id: retries of one request, however
+	// many and on whichever replica, name one plan, which the coordinator
+	// answers as one.
+	id, err := inspectionIDFor(now, chk.agencyID, req.GetRequestId())
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
@@ -78,40 +83,73 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		LateReason:       strings.TrimSpace(req.GetLateReason()),
 	}
 	plan := planOf(ins, chk.enterprise)
+	// The decision is held pending until the write below commits; if this
+	// process never confirms it (a crash, a lost reply), the coordinator
+	// checks the store once the time is up.
+	plan.ConfirmBy = now.Add(s.confirmWithin())
 	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.enterprise.GetRegionCode()), now)
 	if err != nil {
 		return nil, toStatus(ctx, coordError(err))
 	}
-	switch d.Outcome {
-	case coord.Duplicate:
+	s.handOverDropped(ctx, plan.USCC, d.Dropped)
+	switch {
+	case d.Outcome == coord.Duplicate && d.Existing == ins.GetId():
+		// The id derives from the request id: the same request id is in
+		// flight, or written, with other parameters.
+		return nil, toStatus(ctx, requestReused(req.GetRequestId(), ins.GetId(), ""))
+	case d.Outcome == coord.Duplicate:
 		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED, "duplicate of "+d.Existing)
 		return nil, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
 			"重复报备：本部门已有与此时段重叠的检查 %s 针对该企业，请勿重复检查；如需增加事项，请撤销后重新报备", d.Existing).With("existing_inspection_id", d.Existing))
-	case coord.Capped:
+	case d.Outcome == coord.Capped:
 		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED, fmt.Sprintf("%s limit=%d count=%d period=%s", d.Cap.Rule, d.Cap.Limit, d.Cap.Count, d.Cap.Period))
 		return nil, toStatus(ctx, domain.ResourceExhaustedf("FREQUENCY_CAP", "%s", breachMessage(*d.Cap, true)).
 			With("rule", d.Cap.Rule).With("limit", fmt.Sprint(d.Cap.Limit)).With("count", fmt.Sprint(d.Cap.Count)).With("period", d.Cap.Period))
 	}
-	ins.JointInspectionId = d.JointID
 
-	var signed []signedCode
+	var (
+		signed   []signedCode
+		replayed bool
+	)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		resp, signed = nil, nil
+		resp, signed, replayed = nil, nil, false
+		ins.JointInspectionId = ""
+		// Past half the hold the coordinator may soon drop the reservation:
+		// write nothing rather than a plan it no longer counts.
+		if s.now().After(now.Add(s.confirmWithin() / 2)) {
+			return domain.Unavailablef("REGISTRATION_TIMEOUT", "报备处理超时，未生效，请用同一请求编号重试")
+		}
+		// A concurrent retry of the same request may have committed first:
+		// answer what it wrote.
+		if done, err := is.replayed(tx, ctx, req, &resp); done || err != nil {
+			replayed = done && err == nil
+			return err
+		}
 		// The directory may have changed since the check: check again, in the
 		// transaction that writes.
 		chk, err := checkRegistration(tx, ctx, req)
 		if err != nil {
 			return err
 		}
-		if id := req.GetRequestId(); id != "" {
-			if _, err := tx.InspectionForRequest(id); err == nil {
-				return domain.AlreadyExistsf("REQUEST_REPEATED", "请求 %s 已在处理，请稍后用同一请求编号重试", id)
+		if rid := req.GetRequestId(); rid != "" {
+			// A derived id taken by another request (a hash collision, or a
+			// request entry lost) must not overwrite what is there.
+			if _, err := tx.Inspection(ins.GetId()); err == nil {
+				return domain.FailedPreconditionf("INSPECTION_ID_TAKEN", "检查编号 %s 已被占用，未予报备；请换一个请求编号重试", ins.GetId())
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
 			}
-			if err := tx.PutRequest(id, ins.GetId()); err != nil {
+			if err := tx.PutRequest(requestKey(chk.agencyID, rid), ins.GetId()); err != nil {
 				return err
 			}
 		}
+		// The stored joint_inspection_id stays empty: joint membership is
+		// joint_of's, filled in when read.
 		if err := tx.PutInspection(ins); err != nil {
+			return err
+		}
+		ins.JointInspectionId = d.JointID
+		if err := report.MarkPlan(tx, ins.GetId(), d.Outcome == coord.Joined); err != nil {
 			return err
 		}
 		if err := report.Add(tx, report.Inspections, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
@@ -137,11 +175,6 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			}
 			if err := report.Add(tx, report.Joined, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
 				return err
-			}
-			if d.VisitsMerged > 0 { // this plan bridged visits that were separate
-				if err := report.Add(tx, report.Merged, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), int64(d.VisitsMerged)); err != nil {
-					return err
-				}
 			}
 		}
 		if late {
@@ -179,17 +212,18 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		}
 		return nil
 	})
+	bg := context.WithoutCancel(ctx)
 	if err != nil {
-		// Release takes the plan back but cannot undo a bridge it made
-		// between two visits; forgetting the enterprise makes its next
-		// decision reseed from the store, which never saw the plan.
-		if rerr := s.coord.Release(context.WithoutCancel(ctx), plan, now); rerr != nil {
-			slog.ErrorContext(ctx, "release after a failed registration", "inspection", ins.GetId(), "err", rerr)
-		}
-		if ferr := s.coord.Forget(context.WithoutCancel(ctx), plan.USCC); ferr != nil {
-			slog.ErrorContext(ctx, "forget after a failed registration", "uscc", plan.USCC, "err", ferr)
-		}
+		s.afterFailedWrite(ctx, req, plan, now)
 		return nil, toStatus(ctx, err)
+	}
+	// Written: the reservation is the store's now. If this fails the
+	// coordinator finds the plan in the store when the hold is up.
+	if cerr := s.coord.Confirm(bg, plan, now); cerr != nil {
+		slog.ErrorContext(ctx, "confirm a registered plan", "inspection", ins.GetId(), "err", cerr)
+	}
+	if replayed {
+		return resp, nil
 	}
 	// The store already holds each key's VerifyUntil; the ring in memory
 	// learns it only now, after the commit, so a rolled-back attempt never
@@ -198,6 +232,54 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		s.ring.Load().NoteSigned(c.kid, c.code.GetExpiresAt().AsTime())
 	}
 	return resp, nil
+}
+
+// afterFailedWrite takes back the reservation of a registration whose write
+// failed, and nothing else. If the store holds a plan of this id with the
+// same enterprise, agency and window, the coordinator holds that plan under
+// this id (an attempt of the same request id wrote it): it stays, confirmed
+// here if it is this very request. If the release fails, the reservation
+// expires: the coordinator checks it against the store.
+func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, plan coord.Plan, now time.Time) {
+	bg := context.WithoutCancel(ctx)
+	if stored, err := s.storedInspection(bg, plan.InspectionID); err == nil {
+		if sameRegistration(stored, req) {
+			if cerr := s.coord.Confirm(bg, plan, now); cerr != nil {
+				slog.ErrorContext(ctx, "confirm a plan a retry wrote", "inspection", plan.InspectionID, "err", cerr)
+			}
+		}
+		if stored.GetEnterpriseUscc() == plan.USCC && stored.GetAgencyId() == plan.AgencyID &&
+			stored.GetWindowStart().AsTime().Equal(plan.Start) && stored.GetWindowEnd().AsTime().Equal(plan.End) {
+			return
+		}
+	}
+	rd, err := s.coord.Release(bg, plan, now)
+	if err != nil {
+		slog.ErrorContext(ctx, "release after a failed registration", "inspection", plan.InspectionID, "err", err)
+		return
+	}
+	// Plans written meanwhile that had joined this one: the store learns
+	// who holds their visit now.
+	s.handOverDropped(ctx, plan.USCC, []coord.Decision{rd})
+}
+
+// handOverDropped writes what the coordinator did when it dropped pending
+// plans that were never written: plans written meanwhile that had joined
+// one of them may hold its visit now. A failure is logged: the next reseed
+// reads the store again.
+func (s *Service) handOverDropped(ctx context.Context, uscc string, dropped []coord.Decision) {
+	for _, rd := range dropped {
+		if rd.Heir == "" && len(rd.Regrouped) == 0 {
+			continue
+		}
+		err := s.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+			_, err := handOver(tx, uscc, rd, rd.Heir)
+			return err
+		})
+		if err != nil {
+			slog.ErrorContext(ctx, "hand a visit over from a dropped reservation", "uscc", uscc, "err", err)
+		}
+	}
 }
 
 // registration is what checkRegistration found.
@@ -239,19 +321,106 @@ func checkRegistration(r store.Reader, ctx context.Context, req *ruqiv1.Register
 	return out, domain.CheckOfficersForAgency(out.agencyID, out.officers, req.GetWindowEnd().AsTime())
 }
 
-// replayed answers a retry of a registration already written.
-func (is *inspectionServer) replayed(r store.Reader, ctx context.Context, requestID string, out **ruqiv1.RegisterInspectionResponse) (bool, error) {
+// DefaultConfirmWithin is how long a decision is held pending for its store
+// write to commit; the write gives up at half of it.
+const DefaultConfirmWithin = 30 * time.Second
+
+func (s *Service) confirmWithin() time.Duration {
+	if s.cfg.ConfirmWithin > 0 {
+		return s.cfg.ConfirmWithin
+	}
+	return DefaultConfirmWithin
+}
+
+// requestKey scopes a request id to the agency: two agencies' clients may
+// pick the same id. Agency ids hold no "|".
+func requestKey(agency, requestID string) string { return agency + "|" + requestID }
+
+// inspectionIDFor is a new inspection's id: derived from the agency and the
+// request id when there is one, random otherwise.
+func inspectionIDFor(now time.Time, agency, requestID string) (string, error) {
 	if requestID == "" {
+		return newInspectionID(now)
+	}
+	sum := sha256.Sum256([]byte("ruqi.request.v1\x00" + agency + "\x00" + requestID))
+	return domain.InspectionID(now, base32.StdEncoding.EncodeToString(sum[:5])), nil
+}
+
+// storedInspection reads an inspection in its own transaction.
+func (s *Service) storedInspection(ctx context.Context, id string) (*ruqiv1.Inspection, error) {
+	var ins *ruqiv1.Inspection
+	err := s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		ins, err = r.Inspection(id)
+		return err
+	})
+	return ins, err
+}
+
+// replayed answers a retry of a registration already written: the same
+// request id from the same agency with the same parameters. The same id
+// with other parameters is refused, never answered with the other
+// inspection (as payment APIs treat idempotency keys).
+func (is *inspectionServer) replayed(r store.Reader, ctx context.Context, req *ruqiv1.RegisterInspectionRequest, out **ruqiv1.RegisterInspectionResponse) (bool, error) {
+	rid := req.GetRequestId()
+	if rid == "" {
 		return false, nil
 	}
-	existing, err := r.InspectionForRequest(requestID)
+	agency, err := agencyOf(r, ctx, req.GetAgencyId())
+	if err != nil {
+		return false, err
+	}
+	existing, err := r.InspectionForRequest(requestKey(agency, rid))
+	if errors.Is(err, store.ErrNotFound) {
+		// Before request ids were scoped to the agency they were stored
+		// bare; such an entry is this agency's only if its inspection is.
+		existing, err = r.InspectionForRequest(rid)
+		if err == nil {
+			if ins, ierr := r.Inspection(existing); ierr != nil || ins.GetAgencyId() != agency {
+				return false, nil
+			}
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
+	ins, err := r.Inspection(existing)
+	if err != nil {
+		return false, err
+	}
+	if !sameRegistration(ins, req) {
+		return false, requestReused(rid, ins.GetId(), ins.GetEnterpriseUscc())
+	}
 	return true, is.replay(r, ctx, existing, out)
+}
+
+// requestReused refuses a request id used again with other parameters.
+func requestReused(requestID, inspectionID, uscc string) error {
+	what := "检查 " + inspectionID
+	if uscc != "" {
+		what += "，企业 " + uscc
+	}
+	return domain.FailedPreconditionf("REQUEST_ID_REUSED",
+		"请求编号 %s 已用于本部门的另一次报备（%s），本次的企业、事项、人员或时段与之不同，未予报备；新的报备请使用新的请求编号", requestID, what).
+		With("existing_inspection_id", inspectionID)
+}
+
+// sameRegistration compares a request with the inspection its request id
+// registered: the parameters are the request's fingerprint, stored in the
+// inspection itself.
+func sameRegistration(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequest) bool {
+	return ins.GetEnterpriseUscc() == req.GetEnterpriseUscc() &&
+		slices.Equal(ins.GetCheckItemIds(), req.GetCheckItemIds()) &&
+		slices.Equal(ins.GetOfficerIds(), req.GetOfficerIds()) &&
+		ins.GetWindowStart().AsTime().Equal(req.GetWindowStart().AsTime()) &&
+		ins.GetWindowEnd().AsTime().Equal(req.GetWindowEnd().AsTime()) &&
+		ins.GetType() == req.GetType() &&
+		ins.GetReason() == strings.TrimSpace(req.GetReason()) &&
+		ins.GetTriggerReference() == strings.TrimSpace(req.GetTriggerReference()) &&
+		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason())
 }
 
 // recordRefusal logs a registration the coordinator refused, for the 司法局.
@@ -437,7 +606,10 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 	}
 	now := s.now()
 	resp := &ruqiv1.CancelInspectionResponse{}
-	var plan coord.Plan
+	var (
+		plan      coord.Plan
+		heldVisit bool // the plan was counted as a visit of its own
+	)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		ins, err := loadInspection(tx, req.GetInspectionId())
 		if err != nil {
@@ -460,12 +632,18 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 			return err
 		}
 		plan = planOf(ins, ent)
-		// A cancelled inspection did not happen: it leaves the counts.
+		// A cancelled inspection did not happen: it leaves the counts, as
+		// what it was counted as.
 		start := ins.GetWindowStart().AsTime()
 		if err := report.Add(tx, report.Inspections, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1); err != nil {
 			return err
 		}
-		if ins.GetJointInspectionId() != "" {
+		joined, err := report.PlanJoined(tx, ins.GetId(), ins.GetJointInspectionId() != "")
+		if err != nil {
+			return err
+		}
+		heldVisit = !joined
+		if joined {
 			if err := report.Add(tx, report.Joined, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1); err != nil {
 				return err
 			}
@@ -484,6 +662,9 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	if err := fillJointOf(s, ctx, resp.Inspection); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	d, err := s.coord.Withdraw(context.WithoutCancel(ctx), plan, now)
 	if err != nil {
 		// The store says cancelled; the coordinator still counts the plan.
@@ -494,41 +675,40 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 		if ferr := s.coord.Forget(context.WithoutCancel(ctx), plan.USCC); ferr != nil {
 			slog.ErrorContext(ctx, "forget the enterprise in the coordinator", "uscc", plan.USCC, "err", ferr)
 		}
+	}
+	joint := resp.Inspection.GetJointInspectionId()
+	if joint == "" && d.JointID == "" && len(d.Regrouped) == 0 {
 		return resp, nil
 	}
-	if d.JointID == "" {
-		return resp, nil
-	}
-	heldVisit := resp.Inspection.GetJointInspectionId() == "" // it was the visit others joined
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		j, err := applyDecision(tx, plan.USCC, d)
+		// The coordinator names the plan that holds the visit now; if it
+		// held nothing for the enterprise, the store does.
+		heir := d.Heir
+		if heir == "" && d.Version == 0 && heldVisit && joint != "" {
+			var err error
+			if heir, err = storedHeir(tx, joint, plan.InspectionID); err != nil {
+				return err
+			}
+		}
+		j, err := handOver(tx, plan.USCC, d, heir)
 		if err != nil {
 			return err
-		}
-		// The visit goes on with the earliest remaining plan, which was
-		// counted as joined (a visit avoided): it is the visit now.
-		if heldVisit && len(d.Members) > 0 {
-			if holder, err := tx.Inspection(d.Members[0]); err == nil && holder.GetJointInspectionId() != "" {
-				ent, err := tx.Enterprise(plan.USCC)
-				if err != nil {
-					return err
-				}
-				if err := report.Add(tx, report.Joined, holder.GetWindowStart().AsTime(), ent.GetRegionCode(), holder.GetAgencyId(), plan.USCC, -1); err != nil {
-					return err
-				}
-			}
 		}
 		resp.JointInspection = j
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_WITHDRAWN)
 		e.InspectionId, e.EnterpriseUscc = plan.InspectionID, plan.USCC
-		e.Detail = fmt.Sprintf("joint %s lead %s members %d", d.JointID, d.LeadAgency, len(d.Members))
+		e.Detail = fmt.Sprintf("joint %s lead %s members %d", joint, d.LeadAgency, len(d.Members))
 		return tx.AppendEvent(e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	resp.Inspection.JointInspectionId = d.JointID
 	return resp, nil
+}
+
+// fillJointOf sets an inspection's joint id from the store.
+func fillJointOf(s *Service, ctx context.Context, ins *ruqiv1.Inspection) error {
+	return s.store.View(ctx, func(r store.Reader) error { return fillJoint(r, ins) })
 }
 
 func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetInspectionRequest) (*ruqiv1.GetInspectionResponse, error) {

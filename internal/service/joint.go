@@ -7,8 +7,11 @@ import (
 	"sort"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -16,15 +19,23 @@ import (
 // Seed is the coordinator's view of an enterprise, read from the store: its
 // plans that are not cancelled and may still count (this year and last), in
 // the order they were registered, with the joint inspections the newest
-// decisions put them in. Within a joint inspection the earliest plan holds the
-// visit, as coord.State keeps it.
+// decisions put them in. The rule applies to what is stored: a joint
+// inspection the older, transitive rule made, whose plans share no common
+// time of the region's minimum, is split here into the visits the rule
+// makes of it (coord.RegroupSeed), and the store is corrected to match, so
+// that the enterprise, the reports and the coordinator see the same visits.
 func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
-	var seed coord.Seed
+	var (
+		seed   coord.Seed
+		region string
+	)
 	err := s.store.View(ctx, func(r store.Reader) error {
+		seed = coord.Seed{}
 		ent, err := r.Enterprise(uscc)
 		if err != nil {
 			return err
 		}
+		region = ent.GetRegionCode()
 		list, err := r.InspectionsOfEnterprise(uscc)
 		if err != nil {
 			return err
@@ -34,7 +45,6 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 		sort.SliceStable(list, func(i, j int) bool {
 			return list[i].GetRegisteredAt().AsTime().Before(list[j].GetRegisteredAt().AsTime())
 		})
-		holder := map[string]bool{}
 		for _, ins := range list {
 			joint, v, err := r.JointOf(ins.GetId())
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -48,10 +58,6 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 			}
 			p := planOf(ins, ent)
 			p.JointID = joint
-			p.NewVisit = joint == "" || !holder[joint]
-			if joint != "" {
-				holder[joint] = true
-			}
 			seed.Plans = append(seed.Plans, p)
 		}
 		v, err := r.Count(versionKey(uscc))
@@ -60,7 +66,146 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 		}
 		return err
 	})
-	return seed, err
+	if err != nil {
+		return seed, err
+	}
+	regrouped := coord.RegroupSeed(seed.Plans, s.policies.For(region).JointMinimum())
+	changed := false
+	for i := range regrouped {
+		changed = changed || regrouped[i].JointID != seed.Plans[i].JointID
+	}
+	if !changed {
+		seed.Plans = regrouped
+		return seed, nil
+	}
+	// Another replica seeding at once computes the same: writing it twice
+	// is harmless.
+	v := seed.Version + 1
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		return storeRegrouped(tx, uscc, seed.Plans, regrouped, v)
+	})
+	if err != nil {
+		return seed, err
+	}
+	seed.Plans, seed.Version = regrouped, v
+	return seed, nil
+}
+
+// storeRegrouped writes the visits a reseed made of stored plans, as a
+// decision of version v: joint membership of the plans that moved, and the
+// joint inspections they now make.
+func storeRegrouped(tx store.Tx, uscc string, before, after []coord.Plan, v int64) error {
+	members := map[string][]coord.Plan{}
+	var joints []string
+	for i, p := range after {
+		if p.JointID != before[i].JointID {
+			if err := tx.PutJointOf(p.InspectionID, p.JointID, v); err != nil {
+				return err
+			}
+		}
+		if p.JointID != "" {
+			if members[p.JointID] == nil {
+				joints = append(joints, p.JointID)
+			}
+			members[p.JointID] = append(members[p.JointID], p)
+		}
+	}
+	for _, j := range joints {
+		ms := members[j]
+		rec := &ruqiv1.JointInspection{Id: j, EnterpriseUscc: uscc, LeadAgencyId: ms[0].AgencyID, Version: v}
+		start, end := ms[0].Start, ms[0].End
+		for _, m := range ms {
+			rec.InspectionIds = append(rec.InspectionIds, m.InspectionID)
+			if m.Start.After(start) {
+				start = m.Start
+			}
+			if m.End.Before(end) {
+				end = m.End
+			}
+		}
+		rec.CommonStart, rec.CommonEnd = timestamppb.New(start), timestamppb.New(end)
+		if err := tx.PutJointInspection(rec); err != nil {
+			return err
+		}
+	}
+	if n, err := tx.Count(versionKey(uscc)); err != nil {
+		return err
+	} else if v > n {
+		return tx.AddCount(versionKey(uscc), v-n)
+	}
+	return nil
+}
+
+// handOver writes what a withdrawal decided (d, zero if the coordinator held
+// nothing): joint membership, and heir, the plan that holds the visit now,
+// counted as a visit of its own from now on instead of a visit avoided.
+func handOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.JointInspection, error) {
+	var j *ruqiv1.JointInspection
+	if d.Version > 0 {
+		var err error
+		if j, err = applyDecision(tx, uscc, d); err != nil {
+			return nil, err
+		}
+	}
+	if heir == "" {
+		return j, nil
+	}
+	holder, err := tx.Inspection(heir)
+	if errors.Is(err, store.ErrNotFound) {
+		return j, nil // decided, never written
+	}
+	if err != nil {
+		return nil, err
+	}
+	joined, err := report.PlanJoined(tx, heir, holder.GetJointInspectionId() != "")
+	if err != nil || !joined {
+		return j, err
+	}
+	ent, err := tx.Enterprise(uscc)
+	if err != nil {
+		return nil, err
+	}
+	if err := report.Add(tx, report.Joined, holder.GetWindowStart().AsTime(), ent.GetRegionCode(), holder.GetAgencyId(), uscc, -1); err != nil {
+		return nil, err
+	}
+	return j, report.MarkHoldsVisit(tx, heir)
+}
+
+// storedHeir is the plan that holds a joint visit once plan id, which held
+// it, is cancelled: the earliest registered plan of the joint inspection
+// still standing ("" if none). It is what the coordinator decides, read from
+// the store, for when the coordinator held nothing for the enterprise.
+func storedHeir(r store.Reader, joint, id string) (string, error) {
+	j, err := r.JointInspection(joint)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var heir *ruqiv1.Inspection
+	for _, m := range j.GetInspectionIds() {
+		if m == id {
+			continue
+		}
+		ins, err := r.Inspection(m)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if owner, _, err := r.JointOf(m); err != nil || owner != joint || ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+			continue
+		}
+		if heir == nil || ins.GetRegisteredAt().AsTime().Before(heir.GetRegisteredAt().AsTime()) {
+			heir = ins
+		}
+	}
+	if heir == nil {
+		return "", nil
+	}
+	return heir.GetId(), nil
 }
 
 func versionKey(uscc string) string { return "coord_version|" + uscc }
@@ -125,21 +270,14 @@ func applyDecision(tx store.Tx, uscc string, d coord.Decision) (*ruqiv1.JointIns
 	if err != nil {
 		return nil, err
 	}
-	// Members only grow: a plan whose window ended drops out of the
-	// coordinator but stays part of the visit it was in. Cancelled plans are
-	// filtered when read.
-	known := map[string]bool{}
-	for _, id := range j.GetInspectionIds() {
-		known[id] = true
-	}
-	for _, id := range d.Members {
-		if !known[id] {
-			j.InspectionIds = append(j.InspectionIds, id)
-		}
-	}
+	// The newest decision says who is in it: the coordinator keeps every
+	// plan, ended or not, until its counts lapse. Cancelled plans it
+	// withdrew are no longer members.
 	if d.Version > j.GetVersion() {
 		j.Version = d.Version
 		j.LeadAgencyId = d.LeadAgency
+		j.InspectionIds = append([]string(nil), d.Members...)
+		j.CommonStart, j.CommonEnd = timestamppb.New(d.CommonStart), timestamppb.New(d.CommonEnd)
 	}
 	return j, tx.PutJointInspection(j)
 }
@@ -164,6 +302,26 @@ func regionOf(r store.Reader, uscc string) string {
 		return ent.GetRegionCode()
 	}
 	return domain.USCCRegion(uscc)
+}
+
+// commonTime is the visit window of a joint visit: the intersection of its
+// plans' windows, cancelled plans left out. ok is false when they share no
+// time (a joint inspection merged by the older rule and not reseeded yet).
+func commonTime(plans []*ruqiv1.Inspection) (start, end time.Time, ok bool) {
+	for _, p := range plans {
+		if p.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+			continue
+		}
+		s, e := p.GetWindowStart().AsTime(), p.GetWindowEnd().AsTime()
+		if !ok || s.After(start) {
+			start = s
+		}
+		if !ok || e.Before(end) {
+			end = e
+		}
+		ok = true
+	}
+	return start, end, ok && start.Before(end)
 }
 
 // fillJoint sets the inspection's joint id from the newest decision.

@@ -42,6 +42,9 @@ type Config struct {
 	Identity *identity.Provider
 	// Lifetimes of tokens; DefaultLifetimes for unset fields.
 	Lifetimes Lifetimes
+	// ConfirmWithin is how long the coordinator holds a registration's
+	// decision pending for its store write; DefaultConfirmWithin when 0.
+	ConfirmWithin time.Duration
 }
 
 // Lifetimes are how long each kind of token lasts. Every token but the

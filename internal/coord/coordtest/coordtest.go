@@ -126,8 +126,15 @@ func Run(t *testing.T, b Backend) {
 		fn   func(*testing.T, Backend)
 	}{
 		{"Alone_IsAcceptedAsNewVisit", testAlone},
-		{"TouchingWindows_DoNotMerge_OverlapBridges", testEdge},
-		{"ChainOfThree_ThirdJoinsViaSecond", testChain},
+		{"TouchingWindows_DoNotMerge_NoPlanBridgesTwoVisits", testEdge},
+		{"ChainABC_OverlapsAMemberNotTheCommonTime_IsASeparateVisit", testChain},
+		{"CancelTheBridge_VisitsAndCountsRestored", testCancelBridge},
+		{"MinimumCommonTime_FromPolicy", testMinimumCommon},
+		{"SeveralVisitsToJoin_LargestOverlapThenEarliest", testPickRule},
+		{"CancelAfterWindow_GivesCapBack_SameAfterRestart", testCancelAfterWindow},
+		{"Rollback_NextToAnotherPendingPlan", testRollback},
+		{"PendingPastConfirmBy_CheckedAgainstTheStore", testPendingExpiry},
+		{"SameIDOtherPlan_FirstStands", testSameIDOtherPlan},
 		{"SameAgencyOverlap_IsDuplicate", testDuplicate},
 		{"Withdrawal_JointGoesOnWithNewLead", testWithdraw},
 		{"AgencyCapPerYear_ExemptCaseChecks", testAgencyCap},
@@ -137,6 +144,7 @@ func Run(t *testing.T, b Backend) {
 		{"Warnings_DayWeekMonth", testWarnings},
 		{"Release_UndoesReservation", testRelease},
 		{"Reseed_AfterLoss_DecidesTheSame", testReseed},
+		{"Reseed_LegacyTransitiveJoint_SplitByTheRule", testLegacySeed},
 		{"Concurrent_ManyClients_OneJointInspection", testConcurrent},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
@@ -229,43 +237,298 @@ func testEdge(t *testing.T, b Backend) {
 	if len(db.Warnings) != 1 || db.Warnings[0].Rule != "visits_per_day" || db.Warnings[0].Count != 2 {
 		t.Fatalf("second visit of the day: warnings %+v", db.Warnings)
 	}
-	// One minute of overlap with each bridges them into one visit.
-	c := f.plan("AG-3", "2026-11-23 11:59", "2026-11-23 12:01")
+	// An hour over the boundary overlaps each by 30 minutes: it joins one
+	// of them (the one registered first, overlaps being equal) and never
+	// makes the two one visit.
+	c := f.plan("AG-3", "2026-11-23 11:30", "2026-11-23 12:30")
 	dc := f.decide(c, now)
 	f.want(dc, coord.Joined)
-	if dc.JointID != coord.JointIDFor(a.InspectionID) || fmt.Sprint(dc.Members) != fmt.Sprint([]string{a.InspectionID, bb.InspectionID, c.InspectionID}) {
-		t.Fatalf("bridge: %+v", dc)
+	if dc.JointID != coord.JointIDFor(a.InspectionID) || fmt.Sprint(dc.Members) != fmt.Sprint([]string{a.InspectionID, c.InspectionID}) {
+		t.Fatalf("join: %+v", dc)
 	}
-	if dc.VisitsMerged != 1 {
-		t.Fatalf("bridge of two visits: VisitsMerged %d, want 1", dc.VisitsMerged)
+	if fmt.Sprint(dc.Regrouped) != fmt.Sprint([]string{a.InspectionID}) || !dc.CommonStart.Equal(at("2026-11-23 11:30")) || !dc.CommonEnd.Equal(at("2026-11-23 12:00")) {
+		t.Fatalf("join: regrouped %v, common time %v–%v", dc.Regrouped, dc.CommonStart, dc.CommonEnd)
 	}
-	sort.Strings(dc.Regrouped)
-	if fmt.Sprint(dc.Regrouped) != fmt.Sprint([]string{a.InspectionID, bb.InspectionID}) {
-		t.Fatalf("regrouped %v", dc.Regrouped)
-	}
-	// The bridge made two visits one: a new visit that day is the second.
+	// Still two visits that day: a new one is the third.
 	d := f.decide(f.plan("AG-4", "2026-11-23 18:00", "2026-11-23 19:00"), now)
-	if len(d.Warnings) != 1 || d.Warnings[0].Count != 2 {
-		t.Fatalf("after the bridge, a new visit should be the day's second: %+v", d.Warnings)
+	if len(d.Warnings) != 1 || d.Warnings[0].Count != 3 {
+		t.Fatalf("a new visit after the join should be the day's third: %+v", d.Warnings)
 	}
 }
 
+// testChain: A [08:00,10:00), B [09:00,11:00) joins A (common time
+// 09:00–10:00); C [10:30,12:00) overlaps B but not the common time, so it is
+// a visit of its own.
 func testChain(t *testing.T, b Backend) {
-	f := newFixture(t, b, permissive())
+	f := newFixture(t, b, coord.Policy{Zone: Beijing, WarnVisitsPerDay: ptr(1)})
 	a := f.plan("AG-1", "2026-11-23 08:00", "2026-11-23 10:00")
 	bb := f.plan("AG-2", "2026-11-23 09:00", "2026-11-23 11:00")
-	c := f.plan("AG-3", "2026-11-23 10:30", "2026-11-23 12:00") // overlaps b only
+	c := f.plan("AG-3", "2026-11-23 10:30", "2026-11-23 12:00")
 	f.want(f.decide(a, now), coord.Accepted)
 	db := f.decide(bb, now)
 	f.want(db, coord.Joined)
+	if !db.CommonStart.Equal(at("2026-11-23 09:00")) || !db.CommonEnd.Equal(at("2026-11-23 10:00")) || db.LeadAgency != "AG-1" {
+		t.Fatalf("A and B: %+v", db)
+	}
 	dc := f.decide(c, now)
-	f.want(dc, coord.Joined)
-	if dc.JointID != db.JointID || dc.LeadAgency != "AG-1" || len(dc.Members) != 3 || len(dc.Regrouped) != 0 {
-		t.Fatalf("chain: %+v (first join %+v)", dc, db)
+	f.want(dc, coord.Accepted)
+	if dc.JointID != "" || fmt.Sprint(dc.Members) != fmt.Sprint([]string{c.InspectionID}) || len(dc.Warnings) != 1 || dc.Warnings[0].Count != 2 {
+		t.Fatalf("C, overlapping B only: %+v, want a second visit of its own", dc)
 	}
 	if dc.Version <= db.Version {
 		t.Fatalf("versions do not grow: %d then %d", db.Version, dc.Version)
 	}
+	// A fourth plan in C's window and B's joins C, not the A–B visit.
+	dd := f.decide(f.plan("AG-4", "2026-11-23 10:30", "2026-11-23 11:30"), now)
+	f.want(dd, coord.Joined)
+	if dd.JointID != coord.JointIDFor(c.InspectionID) || dd.LeadAgency != "AG-3" {
+		t.Fatalf("D: %+v, want C's visit", dd)
+	}
+}
+
+// testCancelBridge is the case: A [10:00,12:00) and C [12:30,14:00)
+// are two visits; B [11:00,13:00) overlaps both but joins only one (A, by
+// the larger overlap). Cancelling B leaves A and C alone, and every count as
+// before B.
+func testCancelBridge(t *testing.T, b Backend) {
+	pol := coord.Policy{Zone: Beijing, WarnVisitsPerDay: ptr(1), VisitsPerYear: ptr(3)}
+	f := newFixture(t, b, pol)
+	a := f.plan("AG-1", "2026-11-23 10:00", "2026-11-23 12:00")
+	c := f.plan("AG-3", "2026-11-23 12:30", "2026-11-23 14:00")
+	bb := f.plan("AG-2", "2026-11-23 11:00", "2026-11-23 13:00")
+	f.want(f.decide(a, now), coord.Accepted)
+	f.want(f.decide(c, now), coord.Accepted)
+	db := f.decide(bb, now)
+	f.want(db, coord.Joined)
+	if fmt.Sprint(db.Members) != fmt.Sprint([]string{a.InspectionID, bb.InspectionID}) || !db.CommonEnd.Equal(at("2026-11-23 12:00")) {
+		t.Fatalf("B: %+v, want A's visit only", db)
+	}
+	d, err := f.c.Withdraw(ctx, bb, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.rec.Withdraw(bb, d)
+	if d.JointID != "" || fmt.Sprint(d.Members) != fmt.Sprint([]string{a.InspectionID}) || fmt.Sprint(d.Regrouped) != fmt.Sprint([]string{a.InspectionID}) || d.NewVisit {
+		t.Fatalf("after B withdrew: %+v, want A alone again", d)
+	}
+	// Two visits that year: a third is allowed, a fourth capped.
+	third := f.decide(f.plan("AG-4", "2026-11-24 09:00", "2026-11-24 10:00"), now)
+	f.want(third, coord.Accepted)
+	f.want(f.decide(f.plan("AG-5", "2026-11-25 09:00", "2026-11-25 10:00"), now), coord.Capped)
+	// C is a visit on its own: a plan in C's window joins C.
+	dc := f.decide(f.plan("AG-6", "2026-11-23 12:30", "2026-11-23 13:30"), now)
+	if dc.Outcome != coord.Joined || dc.LeadAgency != "AG-3" || len(dc.Members) != 2 {
+		t.Fatalf("a plan in C's window: %+v", dc)
+	}
+}
+
+// testMinimumCommon: the policy's minimum common time decides whether a
+// plan joins.
+func testMinimumCommon(t *testing.T, b Backend) {
+	for i, tc := range []struct {
+		minutes int
+		from    string // the second plan's start; the first is 09:00–11:00
+		want    coord.Outcome
+	}{
+		{0, "2026-11-23 10:31", coord.Accepted}, // 29 min < the default 30
+		{0, "2026-11-23 10:30", coord.Joined},
+		{60, "2026-11-23 10:30", coord.Accepted},
+		{60, "2026-11-23 10:00", coord.Joined},
+		{1, "2026-11-23 10:59", coord.Joined},
+	} {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			f := newFixture(t, b, coord.Policy{Zone: Beijing, JointMinutes: tc.minutes})
+			f.want(f.decide(f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 11:00"), now), coord.Accepted)
+			d := f.decide(f.plan("AG-2", tc.from, "2026-11-23 13:00"), now)
+			if d.Outcome != tc.want {
+				t.Fatalf("minimum %d min, second plan from %s: %s, want %s", tc.minutes, tc.from, d.Outcome, tc.want)
+			}
+		})
+	}
+	// Windows shorter than the minimum: a plan wholly inside the common
+	// time joins, one half inside does not; a plan covering the whole of a
+	// short common time joins.
+	t.Run("ShortWindows", func(t *testing.T) {
+		f := newFixture(t, b, permissive())
+		f.decide(f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 11:00"), now)
+		f.want(f.decide(f.plan("AG-2", "2026-11-23 10:00", "2026-11-23 10:20"), now), coord.Joined) // common 10:00–10:20
+		f.want(f.decide(f.plan("AG-3", "2026-11-23 10:10", "2026-11-23 10:30"), now), coord.Accepted)
+		d := f.decide(f.plan("AG-4", "2026-11-23 09:30", "2026-11-23 12:00"), now)
+		if d.Outcome != coord.Joined || len(d.Members) != 3 {
+			t.Fatalf("a plan covering the whole common time: %+v", d)
+		}
+	})
+	// A joined visit's common time shrinks: a third plan must overlap that,
+	// not the first plan's window.
+	f := newFixture(t, b, permissive())
+	f.decide(f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 12:00"), now)
+	f.want(f.decide(f.plan("AG-2", "2026-11-23 11:00", "2026-11-23 13:00"), now), coord.Joined) // common 11:00–12:00
+	f.want(f.decide(f.plan("AG-3", "2026-11-23 09:00", "2026-11-23 11:20"), now), coord.Accepted)
+	d := f.decide(f.plan("AG-4", "2026-11-23 11:00", "2026-11-23 11:30"), now) // 30 min with the common time, 20 with AG-3's
+	f.want(d, coord.Joined)
+	if len(d.Members) != 3 || !d.CommonStart.Equal(at("2026-11-23 11:00")) || !d.CommonEnd.Equal(at("2026-11-23 11:30")) {
+		t.Fatalf("third member: %+v", d)
+	}
+}
+
+// testPickRule: a plan that could join two visits joins the one it
+// overlaps most; on equal overlaps, the visit registered first.
+func testPickRule(t *testing.T, b Backend) {
+	f := newFixture(t, b, permissive())
+	v1 := f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 10:40")
+	v2 := f.plan("AG-2", "2026-11-23 10:20", "2026-11-23 12:00") // 20 min with v1: separate
+	f.want(f.decide(v1, now), coord.Accepted)
+	f.want(f.decide(v2, now), coord.Accepted)
+	d := f.decide(f.plan("AG-3", "2026-11-23 09:30", "2026-11-23 12:00"), now) // 70 min with v1, 100 with v2
+	if d.Outcome != coord.Joined || d.LeadAgency != "AG-2" || len(d.Members) != 2 {
+		t.Fatalf("largest overlap: %+v, want v2's visit", d)
+	}
+	t.Run("EqualOverlaps", func(t *testing.T) { pickEqual(t, b) })
+}
+
+func pickEqual(t *testing.T, b Backend) {
+	g := newFixture(t, b, permissive())
+	w1 := g.plan("AG-1", "2026-11-23 09:00", "2026-11-23 10:40")
+	w2 := g.plan("AG-2", "2026-11-23 10:20", "2026-11-23 12:00")
+	g.want(g.decide(w1, now), coord.Accepted)
+	g.want(g.decide(w2, now), coord.Accepted)
+	d := g.decide(g.plan("AG-3", "2026-11-23 09:40", "2026-11-23 11:20"), now) // 60 min with each
+	if d.Outcome != coord.Joined || d.LeadAgency != "AG-1" || d.JointID != coord.JointIDFor(w1.InspectionID) {
+		t.Fatalf("equal overlaps: %+v, want the visit registered first", d)
+	}
+}
+
+// testCancelAfterWindow: a plan cancelled after its window, never visited,
+// stops counting against the cap, and the answer is the same whether the
+// coordinator kept its state or was reseeded from the store.
+func testCancelAfterWindow(t *testing.T, b Backend) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) { cancelAfterWindow(t, b, restart) })
+	}
+}
+
+func cancelAfterWindow(t *testing.T, b Backend, restart bool) {
+	{
+		pol := coord.Policy{Zone: Beijing, AgencyPerYear: ptr(2), WarnVisitsPerWeek: ptr(1)}
+		f := newFixture(t, b, pol)
+		p1 := f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 10:00")
+		f.want(f.decide(p1, now), coord.Accepted)
+		f.want(f.decide(f.plan("AG-2", "2026-11-23 09:00", "2026-11-23 10:00"), now), coord.Joined)
+		f.want(f.decide(f.plan("AG-1", "2026-11-24 09:00", "2026-11-24 10:00"), now), coord.Accepted)
+		later := at("2026-11-26 09:00") // p1's window is over
+		f.want(f.decide(f.plan("AG-1", "2026-11-27 09:00", "2026-11-27 10:00"), later), coord.Capped)
+		d, err := f.c.Withdraw(ctx, p1, later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.rec.Withdraw(p1, d)
+		if !d.NewVisit || d.Heir == "" || d.LeadAgency != "AG-2" {
+			t.Fatalf("restart=%v: withdrawing the ended holder: %+v, want AG-2's plan to hold the visit", restart, d)
+		}
+		if restart {
+			if err := f.c.Forget(ctx, f.uscc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.want(f.decide(f.plan("AG-1", "2026-11-27 09:00", "2026-11-27 10:00"), later), coord.Accepted)
+		// The visit of the 23rd still counts once, now held by AG-2's plan:
+		// with the 24th's and the 27th's, a new one is the week's fourth.
+		dd := f.decide(f.plan("AG-3", "2026-11-28 09:00", "2026-11-28 10:00"), later)
+		if len(dd.Warnings) != 1 || dd.Warnings[0].Count != 4 {
+			t.Fatalf("restart=%v: a second visit on the 23rd: %+v", restart, dd.Warnings)
+		}
+	}
+}
+
+// testRollback: two plans decided and not yet written; one write fails and
+// its plan is released: the other stays reserved, and holds the visit.
+func testRollback(t *testing.T, b Backend) {
+	f := newFixture(t, b, coord.Policy{Zone: Beijing, AgencyPerYear: ptr(1), WarnVisitsPerDay: ptr(1)})
+	hold := now.Add(time.Minute)
+	p1 := f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 11:00")
+	p1.ConfirmBy = hold
+	p2 := f.plan("AG-2", "2026-11-23 09:30", "2026-11-23 11:00")
+	p2.ConfirmBy = hold
+	mustDecide := func(p coord.Plan) coord.Decision {
+		d, err := f.c.Decide(ctx, p, f.pol, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	f.want(mustDecide(p1), coord.Accepted)
+	f.want(mustDecide(p2), coord.Joined)
+	// p2 commits; p1's write fails.
+	f.rec.Apply(p2, coord.Decision{Outcome: coord.Joined})
+	if err := f.c.Confirm(ctx, p2, now); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := f.c.Release(ctx, p1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// p2, written, holds the visit now, alone: the service writes that.
+	if rd.Heir != p2.InspectionID || rd.JointID != "" || fmt.Sprint(rd.Regrouped) != fmt.Sprint([]string{p2.InspectionID}) || !rd.NewVisit {
+		t.Fatalf("release of p1: %+v, want p2 alone holding the visit", rd)
+	}
+	// A confirmed plan is never released.
+	if rd, err := f.c.Release(ctx, p2, now); err != nil || rd.Version != 0 {
+		t.Fatalf("release of a confirmed plan: %+v %v", rd, err)
+	}
+	d := f.decide(f.plan("AG-2", "2026-11-23 10:00", "2026-11-23 10:30"), now)
+	if d.Outcome != coord.Duplicate || d.Existing != p2.InspectionID {
+		t.Fatalf("p2 after p1's rollback: %+v, want p2 still reserved", d)
+	}
+	// p1's cap is given back; p2 holds the visit of the day.
+	f.want(f.decide(f.plan("AG-1", "2026-11-25 09:00", "2026-11-25 10:00"), now), coord.Accepted)
+	d = f.decide(f.plan("AG-3", "2026-11-23 15:00", "2026-11-23 16:00"), now)
+	if len(d.Warnings) != 1 || d.Warnings[0].Count != 2 {
+		t.Fatalf("warnings %+v: p2's visit should count once", d.Warnings)
+	}
+}
+
+// testPendingExpiry: plans decided but never confirmed are checked against
+// the store once their confirm-by time passes: one the store holds stays,
+// one it does not is dropped.
+// testSameIDOtherPlan: a plan id decided again with another window (a
+// request id reused with other parameters) is refused as a duplicate of
+// itself; the first reservation stands.
+func testSameIDOtherPlan(t *testing.T, b Backend) {
+	f := newFixture(t, b, permissive())
+	p := f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 11:00")
+	p.ConfirmBy = now.Add(time.Minute)
+	f.want(f.decide(p, now), coord.Accepted)
+	q := p
+	q.Start, q.End = at("2026-11-24 09:00"), at("2026-11-24 11:00")
+	d := f.decide(q, now)
+	if d.Outcome != coord.Duplicate || d.Existing != p.InspectionID {
+		t.Fatalf("same id, other window: %+v", d)
+	}
+	f.want(f.decide(p, now), coord.Accepted)
+}
+
+func testPendingExpiry(t *testing.T, b Backend) {
+	f := newFixture(t, b, coord.Policy{Zone: Beijing, AgencyPerYear: ptr(1)})
+	hold := now.Add(time.Minute)
+	lost := f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 11:00")
+	lost.ConfirmBy = hold
+	written := f.plan("AG-2", "2026-11-24 09:00", "2026-11-24 11:00")
+	written.ConfirmBy = hold
+	for _, p := range []coord.Plan{lost, written} {
+		if d, err := f.c.Decide(ctx, p, f.pol, now); err != nil || d.Outcome != coord.Accepted {
+			t.Fatalf("%+v %v", d, err)
+		}
+	}
+	f.rec.Apply(written, coord.Decision{Outcome: coord.Accepted}) // committed, its Confirm lost
+	// Before the deadline both hold: AG-1 is at its cap.
+	f.want(f.decide(f.plan("AG-1", "2026-11-25 09:00", "2026-11-25 10:00"), now), coord.Capped)
+	after := hold.Add(time.Second)
+	d := f.decide(f.plan("AG-1", "2026-11-25 09:00", "2026-11-25 10:00"), after)
+	f.want(d, coord.Accepted)
+	if len(d.Dropped) != 1 || !d.Dropped[0].NewVisit {
+		t.Fatalf("the decision after the hold: dropped %+v, want the lost plan's withdrawal", d.Dropped)
+	}
+	f.want(f.decide(f.plan("AG-2", "2026-11-26 09:00", "2026-11-26 10:00"), after), coord.Capped)
 }
 
 func testDuplicate(t *testing.T, b Backend) {
@@ -289,21 +552,25 @@ func testWithdraw(t *testing.T, b Backend) {
 	f := newFixture(t, b, coord.Policy{Zone: Beijing, WarnVisitsPerDay: ptr(1)})
 	a := f.plan("AG-1", "2026-11-23 08:00", "2026-11-23 12:00")
 	bb := f.plan("AG-2", "2026-11-23 09:00", "2026-11-23 13:00")
+	x := f.plan("AG-6", "2026-11-23 10:00", "2026-11-23 13:00")
 	f.decide(a, now)
 	joint := f.decide(bb, now).JointID
+	f.want(f.decide(x, now), coord.Joined)
 	d, err := f.c.Withdraw(ctx, a, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.rec.Withdraw(a, d)
-	if d.JointID != joint || d.LeadAgency != "AG-2" || fmt.Sprint(d.Members) != fmt.Sprint([]string{bb.InspectionID}) {
+	if d.JointID != joint || d.LeadAgency != "AG-2" || fmt.Sprint(d.Members) != fmt.Sprint([]string{bb.InspectionID, x.InspectionID}) || d.Heir != bb.InspectionID {
 		t.Fatalf("after the lead withdrew: %+v", d)
 	}
-	c := f.plan("AG-3", "2026-11-23 12:30", "2026-11-23 14:00") // overlaps b only
+	// The common time grew to 10:00–13:00: a plan overlapping only the part
+	// a had cut off joins now.
+	c := f.plan("AG-3", "2026-11-23 12:30", "2026-11-23 14:00")
 	dc := f.decide(c, now)
 	f.want(dc, coord.Joined)
-	if dc.JointID != joint {
-		t.Fatalf("joined %s, want the same joint %s", dc.JointID, joint)
+	if dc.JointID != joint || !dc.CommonStart.Equal(at("2026-11-23 12:30")) {
+		t.Fatalf("joined %+v, want the same joint %s", dc, joint)
 	}
 	// The visit still counts once: a separate visit that day is the second.
 	d2 := f.decide(f.plan("AG-4", "2026-11-23 16:00", "2026-11-23 17:00"), now)
@@ -311,7 +578,7 @@ func testWithdraw(t *testing.T, b Backend) {
 		t.Fatalf("warnings %+v, want the day's second visit", d2.Warnings)
 	}
 	// Withdrawing every member ends the visit.
-	for _, p := range []coord.Plan{bb, c} {
+	for _, p := range []coord.Plan{bb, c, x} {
 		if _, err := f.c.Withdraw(ctx, p, now); err != nil {
 			t.Fatal(err)
 		}
@@ -415,12 +682,13 @@ func testWarnings(t *testing.T, b Backend) {
 func testRelease(t *testing.T, b Backend) {
 	f := newFixture(t, b, coord.Policy{Zone: Beijing, AgencyPerYear: ptr(1)})
 	p := f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 10:00")
+	p.ConfirmBy = now.Add(time.Minute)
 	d, err := f.c.Decide(ctx, p, f.pol, now)
 	if err != nil || d.Outcome != coord.Accepted {
 		t.Fatalf("%+v %v", d, err)
 	}
 	// The store write failed: the reservation is released and not recorded.
-	if err := f.c.Release(ctx, p, now); err != nil {
+	if _, err := f.c.Release(ctx, p, now); err != nil {
 		t.Fatal(err)
 	}
 	f.want(f.decide(f.plan("AG-1", "2026-11-23 09:30", "2026-11-23 10:30"), now), coord.Accepted)
@@ -461,8 +729,29 @@ func testReseed(t *testing.T, b Backend) {
 	}
 }
 
+// testLegacySeed: the store holds A–B–C as one joint inspection, as the
+// older transitive rule made it, though A and C share no minute. The seed
+// splits it: A and B stay one visit (common time 11:00–12:00), C is alone.
+func testLegacySeed(t *testing.T, b Backend) {
+	f := newFixture(t, b, permissive())
+	a := f.plan("AG-1", "2026-11-23 10:00", "2026-11-23 12:00")
+	bb := f.plan("AG-2", "2026-11-23 11:00", "2026-11-23 13:00")
+	c := f.plan("AG-3", "2026-11-23 12:30", "2026-11-23 14:00")
+	for i, p := range []coord.Plan{a, bb, c} {
+		f.rec.Apply(p, coord.Decision{Outcome: coord.Joined, JointID: "JNT-LEGACY", Members: []string{p.InspectionID}, Version: int64(i + 1)})
+	}
+	d := f.decide(f.plan("AG-4", "2026-11-23 12:30", "2026-11-23 13:30"), now)
+	if d.Outcome != coord.Joined || d.JointID != coord.JointIDFor(c.InspectionID) || fmt.Sprint(d.Members) != fmt.Sprint([]string{c.InspectionID, d.Members[1]}) || d.LeadAgency != "AG-3" {
+		t.Fatalf("a plan in C's window after the reseed: %+v, want C's visit", d)
+	}
+	e := f.decide(f.plan("AG-5", "2026-11-23 11:00", "2026-11-23 12:00"), now)
+	if e.Outcome != coord.Joined || e.JointID != "JNT-LEGACY" || len(e.Members) != 3 || e.Members[0] != a.InspectionID || !e.CommonStart.Equal(at("2026-11-23 11:00")) {
+		t.Fatalf("a plan in A and B's common time: %+v", e)
+	}
+}
+
 func summary(d coord.Decision) string {
-	s := fmt.Sprintf("%s joint=%s lead=%s members=%v existing=%s merged=%d", d.Outcome, d.JointID, d.LeadAgency, d.Members, d.Existing, d.VisitsMerged)
+	s := fmt.Sprintf("%s joint=%s lead=%s members=%v existing=%s common=%d–%d", d.Outcome, d.JointID, d.LeadAgency, d.Members, d.Existing, d.CommonStart.UnixMilli(), d.CommonEnd.UnixMilli())
 	if d.Cap != nil {
 		s += fmt.Sprintf(" cap=%+v", *d.Cap)
 	}

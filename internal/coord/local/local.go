@@ -53,13 +53,40 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 		}
 		e.state = coord.NewState(seed, pol, now)
 	}
-	return e.state.Decide(p, pol, now), nil
+	var dropped []coord.Decision
+	if expired := e.state.Expired(now); len(expired) > 0 {
+		seed, err := c.seed(ctx, p.USCC)
+		if err != nil {
+			return coord.Decision{}, err
+		}
+		stored, missing := coord.SplitStored(seed, expired)
+		dropped = e.state.Settle(stored, missing, now)
+	}
+	d := e.state.Decide(p, pol, now)
+	d.Dropped = dropped
+	return d, nil
 }
 
-// Release undoes a reservation whose store write failed.
-func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) error {
-	_, err := c.Withdraw(ctx, p, now)
-	return err
+// Confirm marks a pending plan as written.
+func (c *Coordinator) Confirm(ctx context.Context, p coord.Plan, now time.Time) error {
+	e := c.entry(p.USCC)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state != nil {
+		e.state.Confirm(p.InspectionID)
+	}
+	return nil
+}
+
+// Release undoes a pending reservation whose store write failed.
+func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+	e := c.entry(p.USCC)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state == nil {
+		return coord.Decision{}, nil
+	}
+	return e.state.Release(p.InspectionID, now), nil
 }
 
 // Withdraw removes a plan; an enterprise not yet seeded has nothing to undo

@@ -4,18 +4,25 @@
 -- ARGV, in the same order.
 -- ARGV[1] now (unix ms), ARGV[2] inspection id, ARGV[3] agency,
 -- ARGV[4] start, ARGV[5] end (unix ms), ARGV[6] exempt ("1" or "0"),
--- then seven per counter of Policy.Counters: name, expireAt (unix ms),
--- visit ("1" or "0"), cap, warn (-1: none), rule, period.
+-- ARGV[7] the joint inspection's minimum common time (ms), ARGV[8] confirm
+-- by (unix ms; 0: confirmed at once), then seven per counter of
+-- Policy.Counters: name, expireAt (unix ms), visit ("1" or "0"), cap, warn
+-- (-1: none), rule, period.
 --
--- Returns the decision as cjson (see describe), or {"seed":true} when the
--- enterprise has no state yet: Go seeds it from the store and asks again.
+-- Returns the decision as cjson (see describe); {"seed":true} when the
+-- enterprise has no state yet (Go seeds it from the store and asks again);
+-- or {"check":[ids]} when pending plans have passed their confirm-by time
+-- (Go asks the store whether they were written, settles them with
+-- settle.lua, and asks again).
 
 local now = tonumber(ARGV[1])
 local id, agency = ARGV[2], ARGV[3]
 local start, stop = tonumber(ARGV[4]), tonumber(ARGV[5])
 local exempt = ARGV[6] == '1'
+local minCommon = tonumber(ARGV[7])
+local confirmBy = tonumber(ARGV[8])
 local counters = {}
-for i = 7, #ARGV, 7 do
+for i = 9, #ARGV, 7 do
 	table.insert(counters, {
 		name = ARGV[i],
 		exp = tonumber(ARGV[i + 1]),
@@ -33,34 +40,73 @@ if not st.seeded then
 end
 prune(st, now)
 
-local old = st.plans[id]
-if old ~= nil then
-	-- A retry after a lost reply answers what was decided.
-	if old.j ~= '' then
-		return finish(st, describe(st, old, JOINED))
+local expired = {}
+for _, o in ipairs(sorted(st)) do
+	if o.cb ~= 0 and o.cb <= now then
+		table.insert(expired, o.id)
 	end
-	return finish(st, describe(st, old, ACCEPTED))
+end
+if #expired > 0 then
+	flush(st)
+	return cjson.encode({check = expired})
 end
 
-local dup = nil
-local touching, touched = {}, {}
+local old = st.plans[id]
+if old ~= nil then
+	if not (old.a == agency and old.s == start and old.e == stop and old.x == exempt) then
+		-- The same id for another request: the first stands.
+		return finish(st, {o = DUPLICATE, x = old.id, j = old.j, v = st.v})
+	end
+	-- A retry answers what was decided, and holds a pending plan as long as
+	-- the retry asks.
+	if old.cb ~= 0 and confirmBy > old.cb then
+		old.cb = confirmBy
+		savePlan(st, old)
+	end
+	if old.nv then
+		return finish(st, describe(st, old, ACCEPTED))
+	end
+	return finish(st, describe(st, old, JOINED))
+end
+
 for _, o in ipairs(sorted(st)) do
-	if o.s < stop and start < o.e then
-		if o.a == agency then
-			if dup == nil then
-				dup = o
-			end
-		else
-			table.insert(touching, o)
-			touched[o] = true
+	if o.a == agency and o.e > now and o.s < stop and start < o.e then
+		return finish(st, {o = DUPLICATE, x = o.id, j = o.j, v = st.v})
+	end
+end
+
+-- State.groups: the visits in the order of their first plans, with their
+-- common time.
+local groups, byJoint = {}, {}
+for _, o in ipairs(sorted(st)) do
+	local g = nil
+	if o.j ~= '' then
+		g = byJoint[o.j]
+	end
+	if g == nil then
+		g = {members = {}, s = o.s, e = o.e}
+		table.insert(groups, g)
+		if o.j ~= '' then
+			byJoint[o.j] = g
+		end
+	end
+	table.insert(g.members, o)
+	g.s, g.e = math.max(g.s, o.s), math.min(g.e, o.e)
+end
+local best, bestOverlap = nil, 0
+for _, g in ipairs(groups) do
+	if g.e > now then
+		local ov = math.min(g.e, stop) - math.max(g.s, start)
+		-- State.joinNeed: the minimum, or all of the common time or of the
+		-- plan if either is shorter.
+		local need = math.min(minCommon, g.e - g.s, stop - start)
+		if ov > 0 and ov >= need and ov > bestOverlap then
+			best, bestOverlap = g, ov
 		end
 	end
 end
-if dup ~= nil then
-	return finish(st, {o = DUPLICATE, x = dup.id, j = dup.j, v = st.v})
-end
 
-local newVisit = #touching == 0
+local newVisit = best == nil
 local names = {}
 for _, c in ipairs(counters) do
 	table.insert(names, c.name)
@@ -84,8 +130,14 @@ end
 
 st.v = st.v + 1
 st.o = st.o + 1
-local ps = {id = id, a = agency, s = start, e = stop, x = exempt, j = '', nv = newVisit, o = st.o, c = {}}
+local ps = {id = id, a = agency, s = start, e = stop, x = exempt, j = '', nv = newVisit, o = st.o, c = {}, vk = {}, k = 0, cb = confirmBy}
 for _, c in ipairs(counters) do
+	if c.visit then
+		table.insert(ps.vk, {c.name, c.exp})
+	end
+	if c.exp > ps.k then
+		ps.k = c.exp
+	end
 	if newVisit or not c.visit then
 		add(st, c.name, 1, c.exp)
 		table.insert(ps.c, c.name)
@@ -100,67 +152,22 @@ if newVisit then
 	return finish(st, d)
 end
 
--- Join: every plan this one touches, with everything already grouped with
--- them, becomes one joint inspection, named by the smallest existing joint
--- id among them, or after the earliest plan.
-local groups, target = {}, ''
-for _, o in ipairs(touching) do
-	if o.j ~= '' then
-		groups[o.j] = true
-		if target == '' or less(o.j, target) then
-			target = o.j
-		end
+local regrouped = nil
+local first = best.members[1]
+if first.j == '' then
+	-- A plan alone becomes a joint inspection, named after it.
+	local name = first.id
+	if startsWith(name, 'INS-') then
+		name = string.sub(name, 5)
 	end
+	first.j = 'JNT-' .. name
+	regrouped = {first.id}
+	savePlan(st, first)
 end
-if target == '' then
-	local first = touching[1].id
-	if startsWith(first, 'INS-') then
-		first = string.sub(first, 5)
-	end
-	target = 'JNT-' .. first
-end
-
--- State.dropVisit: two visits bridged into one, the later one gives its
--- visit counts back.
-local function dropVisit(o)
-	local kept = {}
-	for _, name in ipairs(o.c) do
-		if startsWith(name, 'v:') then
-			add(st, name, -1, nil)
-		else
-			table.insert(kept, name)
-		end
-	end
-	o.c, o.nv = kept, false
-end
-
-local regrouped = {}
-local merged = 0
-local holder = nil
-for _, o in ipairs(sorted(st)) do
-	if o == ps or touched[o] or (o.j ~= '' and groups[o.j]) then
-		if o ~= ps and o.j ~= target then
-			table.insert(regrouped, o.id)
-		end
-		o.j = target
-		if o.nv then
-			if holder == nil then
-				holder = o
-			else
-				dropVisit(o)
-				merged = merged + 1
-			end
-		end
-		savePlan(st, o)
-	end
-end
+ps.j = first.j
+savePlan(st, ps)
 
 local d = describe(st, ps, JOINED)
-if #regrouped > 0 then
-	d.r = regrouped
-end
-if merged > 0 then
-	d.vm = merged
-end
+d.r = regrouped
 d.w = warnings
 return finish(st, d)

@@ -2,8 +2,8 @@
 // decisions made by Lua scripts on Redis, atomically per enterprise, for any
 // number of server replicas.
 //
-// Every decision kind is one script (decide.lua, withdraw.lua, seed.lua,
-// forget.lua, each preceded by lib.lua's shared steps), run with EVALSHA and
+// Every decision kind is one script (decide.lua, withdraw.lua, settle.lua,
+// seed.lua, forget.lua, each preceded by lib.lua's shared steps), run with EVALSHA and
 // EVAL as the fallback. The scripts do what coord.State does, step by step;
 // seeding reuses coord.NewState in Go and only writes its result.
 //
@@ -11,12 +11,15 @@
 // touches one Redis Cluster slot:
 //
 //	ruqi:{USCC}:p          hash    the enterprise's state:
-//	  <inspection id>                cjson of an open plan: a agency, s/e window
+//	  <inspection id>                cjson of a plan held: a agency, s/e window
 //	                                 (unix ms), x exempt, j joint id, nv new
 //	                                 visit, o order, c names of the counters it
-//	                                 charged
+//	                                 charged, vk its visit counters [name,
+//	                                 expiry], k when its last counter lapses,
+//	                                 cb confirm-by (pending plans only)
 //	  #v, #o                         version, order counter
-//	  #seeded                        "1": seeded from the store
+//	  #seeded                        "2": seeded from the store (an older
+//	                                 layout's "1" is seeded again)
 //	  #c:<name>                      a live counter's expiry (Counter.ExpireAt,
 //	                                 unix ms); the list Forget deletes by
 //	  #x                             when Redis expires the hash (unix ms)

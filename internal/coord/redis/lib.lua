@@ -4,9 +4,9 @@
 -- One enterprise's keys, all under the hash tag {USCC} so that they hash to
 -- one Redis Cluster slot:
 --   KEYS[1] ruqi:{USCC}:p          hash: the enterprise's state
---             <inspection id>      cjson of an open plan (see decodePlan)
+--             <inspection id>      cjson of a plan held (see decodePlan)
 --             #v, #o               version, order counter
---             #seeded              "1" once seeded from the store
+--             #seeded              SCHEMA once seeded from the store
 --             #c:<name>            logical expiry (unix ms) of a live counter
 --             #x                   when Redis expires this hash (unix ms)
 --           ruqi:{USCC}:c:<name>   string: the count of one calendar period
@@ -38,6 +38,12 @@ local GRACE = 86400000 -- ms: one day
 local CHUNK = 1000 -- arguments per variadic call, well below Lua's stack limit
 
 local ACCEPTED, JOINED, DUPLICATE, CAPPED = 1, 2, 3, 4
+
+-- SCHEMA is what #seeded holds: a state written by an older layout ("1":
+-- plans pruned at their window's end, joint inspections by the transitive
+-- rule) counts as not seeded, so the store, where the rule is applied, is
+-- read again.
+local SCHEMA = '2'
 
 local function counterKey(name)
 	return prefix .. 'c:' .. name
@@ -95,15 +101,26 @@ end
 
 -- A plan as stored: a agency, s/e window start/end (unix ms), x exempt,
 -- j joint id ("" alone), nv new visit, o order, c names of the counters it
--- charged.
+-- charged, vk its visit counters as {name, expiry} (charged while it holds a
+-- visit), k when the last counter it could charge lapses (unix ms), cb the
+-- time by which a pending plan must be confirmed (absent: confirmed).
 local function decodePlan(id, raw)
 	local p = cjson.decode(raw)
 	p.id = id
 	if type(p.c) ~= 'table' then
 		p.c = {}
 	end
+	if type(p.vk) ~= 'table' then
+		p.vk = {}
+	end
 	if type(p.j) ~= 'string' then
 		p.j = ''
+	end
+	if type(p.cb) ~= 'number' then
+		p.cb = 0
+	end
+	if type(p.k) ~= 'number' then
+		p.k = p.e
 	end
 	p.x = p.x == true
 	p.nv = p.nv == true
@@ -111,11 +128,18 @@ local function decodePlan(id, raw)
 end
 
 local function encodePlan(p)
-	local c = p.c
+	local c, vk, cb = p.c, p.vk, p.cb
+	-- cjson writes an empty table as {}; absent reads back as empty
 	if #c == 0 then
-		c = nil -- cjson writes an empty table as {}; absent reads back as empty
+		c = nil
 	end
-	return cjson.encode({a = p.a, s = p.s, e = p.e, x = p.x, j = p.j, nv = p.nv, o = p.o, c = c})
+	if #vk == 0 then
+		vk = nil
+	end
+	if cb == 0 then
+		cb = nil
+	end
+	return cjson.encode({a = p.a, s = p.s, e = p.e, x = p.x, j = p.j, nv = p.nv, o = p.o, c = c, vk = vk, k = p.k, cb = cb})
 end
 
 -- Writes to the hash wait in st.dirty (field -> value, or false to delete)
@@ -145,7 +169,7 @@ local function loadState()
 		elseif f == '#x' then
 			st.x = tonumber(val)
 		elseif f == '#seeded' then
-			st.seeded = true
+			st.seeded = val == SCHEMA
 		elseif startsWith(f, '#c:') then
 			st.counts[string.sub(f, 4)] = tonumber(val)
 		end
@@ -173,11 +197,11 @@ local function fetch(st, names)
 	end
 end
 
--- State.prune: plans whose window has ended can no longer be joined; counts
--- whose period has lapsed are gone.
+-- State.prune: plans none of whose counts can be live any more, and counts
+-- whose period has lapsed, are gone.
 local function prune(st, now)
 	for id, p in pairs(st.plans) do
-		if p.e <= now then
+		if p.k <= now then
 			st.plans[id] = nil
 			setField(st, id, false)
 		end
@@ -251,22 +275,93 @@ local function members(st, joint)
 end
 
 -- State.describe, as the wire decision: o outcome, j joint, l lead agency,
--- m members, r regrouped, x existing, cap, w warnings, v version.
+-- m members, cs/ce common time (unix ms), nv new visit, r regrouped, h heir,
+-- x existing, cap, w warnings, v version.
 local function describe(st, ps, outcome)
-	local d = {o = outcome, j = ps.j, v = st.v}
+	local d = {o = outcome, j = ps.j, v = st.v, nv = ps.nv}
 	if ps.j == '' then
 		d.m = {ps.id}
 		d.l = ps.a
+		d.cs, d.ce = ps.s, ps.e
 		return d
 	end
 	d.m = {}
 	for _, m in ipairs(members(st, ps.j)) do
 		if d.l == nil then
 			d.l = m.a
+			d.cs, d.ce = m.s, m.e
 		end
 		table.insert(d.m, m.id)
+		d.cs, d.ce = math.max(d.cs, m.s), math.min(d.ce, m.e)
 	end
 	return d
+end
+
+-- State.Withdraw: removes plan id; a visit it held passes to the earliest
+-- remaining plan of its joint inspection, which charges its own visit
+-- counters; a joint inspection left with one plan ends.
+local function withdrawPlan(st, id, now)
+	local p = st.plans[id]
+	if p == nil then
+		return {v = st.v}
+	end
+	st.v = st.v + 1
+	st.plans[id] = nil
+	setField(st, id, false)
+	fetch(st, p.c)
+	for _, name in ipairs(p.c) do
+		add(st, name, -1, nil)
+	end
+	if p.j == '' then
+		return {o = ACCEPTED, nv = p.nv, v = st.v}
+	end
+	local rest = members(st, p.j)
+	if #rest == 0 then
+		return {o = JOINED, j = p.j, nv = p.nv, v = st.v}
+	end
+	local heir = nil
+	if p.nv then
+		local h = rest[1]
+		h.nv, heir = true, h.id
+		for _, vk in ipairs(h.vk) do
+			if now < vk[2] then
+				add(st, vk[1], 1, vk[2])
+				table.insert(h.c, vk[1])
+			end
+		end
+		savePlan(st, h)
+	end
+	local regrouped = nil
+	if #rest == 1 then
+		rest[1].j = ''
+		regrouped = {rest[1].id}
+		savePlan(st, rest[1])
+	end
+	local d = describe(st, rest[1], JOINED)
+	if #rest == 1 then
+		d.o = ACCEPTED
+	end
+	d.nv, d.h, d.r = p.nv, heir, regrouped
+	return d
+end
+
+-- State.Release: withdraws a plan only while it is pending; returns the
+-- withdrawal's decision, or nil.
+local function releasePlan(st, id, now)
+	local p = st.plans[id]
+	if p ~= nil and p.cb ~= 0 then
+		return withdrawPlan(st, id, now)
+	end
+	return nil
+end
+
+-- State.Confirm.
+local function confirmPlan(st, id)
+	local p = st.plans[id]
+	if p ~= nil and p.cb ~= 0 then
+		p.cb = 0
+		savePlan(st, p)
+	end
 end
 
 -- Keeps the hash until no plan is open and no count is live, and at least a

@@ -29,6 +29,8 @@ var (
 	seedLua string
 	//go:embed forget.lua
 	forgetLua string
+	//go:embed settle.lua
+	settleLua string
 
 	// Each script is the shared library followed by its own body: one
 	// self-contained EVAL, run by EVALSHA with EVAL as the fallback when
@@ -37,6 +39,7 @@ var (
 	withdrawScript = goredis.NewScript(libLua + "\n" + withdrawLua)
 	seedScript     = goredis.NewScript(libLua + "\n" + seedLua)
 	forgetScript   = goredis.NewScript(libLua + "\n" + forgetLua)
+	settleScript   = goredis.NewScript(libLua + "\n" + settleLua)
 )
 
 // Coordinator is a coord.Coordinator over Redis: every decision is one Lua
@@ -145,16 +148,23 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	counters := pol.Counters(p, p.Grade)
 	ks := make([]string, 0, 1+len(counters))
 	ks = append(ks, k.state())
-	args := make([]any, 0, 6+7*len(counters))
-	args = append(args, now.UnixMilli(), p.InspectionID, p.AgencyID, p.Start.UnixMilli(), p.End.UnixMilli(), flag(p.Exempt))
+	args := make([]any, 0, 8+7*len(counters))
+	confirmBy := int64(0)
+	if !p.ConfirmBy.IsZero() {
+		confirmBy = p.ConfirmBy.UnixMilli()
+	}
+	args = append(args, now.UnixMilli(), p.InspectionID, p.AgencyID, p.Start.UnixMilli(), p.End.UnixMilli(), flag(p.Exempt),
+		pol.JointMinimum().Milliseconds(), confirmBy)
 	for _, ct := range counters {
 		ks = append(ks, k.counter(ct.Key))
 		args = append(args, ct.Key, ct.ExpireAt.UnixMilli(), flag(ct.Visit), ct.Cap, ct.Warn, ct.Rule, ct.Period)
 	}
-	// Seeding then deciding again is normally one round: the state a seed
-	// writes lasts at least a day. A bound keeps a pathological case (the
-	// state evicted as soon as written) from looping.
-	const attempts = 3
+	// Seeding, or settling expired pending plans, then deciding again is
+	// normally one round each: the state a seed writes lasts at least a day.
+	// A bound keeps a pathological case (the state evicted as soon as
+	// written) from looping.
+	const attempts = 4
+	var dropped []coord.Decision
 	for attempt := 1; ; attempt++ {
 		raw, err := decideScript.Run(ctx, c.client, ks, args...).Text()
 		if err != nil {
@@ -164,15 +174,32 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 		if err != nil {
 			return coord.Decision{}, err
 		}
-		if !w.Seed {
-			return w.decision(), nil
+		if !w.Seed && len(w.Check) == 0 {
+			d := w.decision()
+			d.Dropped = dropped
+			return d, nil
 		}
 		if attempt == attempts {
 			break
 		}
-		if err := c.seedFromStore(ctx, k, p.USCC, pol, now); err != nil {
+		if w.Seed {
+			if err := c.seedFromStore(ctx, k, p.USCC, pol, now); err != nil {
+				return coord.Decision{}, err
+			}
+			continue
+		}
+		// Pending plans past their confirm-by time: the store says which
+		// were written.
+		seed, err := c.seed(ctx, p.USCC)
+		if err != nil {
+			return coord.Decision{}, fmt.Errorf("coord/redis: check pending plans of %s against the store: %w", p.USCC, err)
+		}
+		stored, missing := coord.SplitStored(seed, w.Check)
+		released, err := c.settle(ctx, k, now, stored, missing)
+		if err != nil {
 			return coord.Decision{}, err
 		}
+		dropped = append(dropped, released...)
 	}
 	return coord.Decision{}, fmt.Errorf("coord/redis: the state of %s vanished again right after seeding it", p.USCC)
 }
@@ -207,10 +234,14 @@ func (c *Coordinator) seedFromStore(ctx context.Context, k keys, uscc string, po
 		if err := checkID(ps.InspectionID); err != nil {
 			return fmt.Errorf("coord/redis: seed %s: %w", uscc, err)
 		}
-		raw, err := json.Marshal(storedPlan{
+		sp := storedPlan{
 			Agency: ps.AgencyID, Start: ps.Start.UnixMilli(), End: ps.End.UnixMilli(), Exempt: ps.Exempt,
-			Joint: ps.JointID, NewVisit: ps.NewVisit, Order: ps.Order, Charged: ps.Charged,
-		})
+			Joint: ps.JointID, NewVisit: ps.NewVisit, Order: ps.Order, Charged: ps.Charged, Keep: ps.KeepUntil.UnixMilli(),
+		}
+		for _, vk := range ps.VisitKeys {
+			sp.VisitKeys = append(sp.VisitKeys, []any{vk.Key, vk.ExpireAt.UnixMilli()})
+		}
+		raw, err := json.Marshal(sp)
 		if err != nil {
 			return fmt.Errorf("coord/redis: seed %s: %w", uscc, err)
 		}
@@ -226,10 +257,64 @@ func (c *Coordinator) seedFromStore(ctx context.Context, k keys, uscc string, po
 	return nil
 }
 
-// Release undoes a reservation whose store write failed.
-func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) error {
-	_, err := c.Withdraw(ctx, p, now)
+// Confirm marks a pending plan as written.
+func (c *Coordinator) Confirm(ctx context.Context, p coord.Plan, now time.Time) error {
+	_, err := c.settlePlan(ctx, p, now, true)
 	return err
+}
+
+// Release undoes a pending reservation whose store write failed.
+func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+	return c.settlePlan(ctx, p, now, false)
+}
+
+func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Time, written bool) (coord.Decision, error) {
+	k, err := keysOf(p.USCC)
+	if err != nil {
+		return coord.Decision{}, err
+	}
+	if err := checkID(p.InspectionID); err != nil {
+		return coord.Decision{}, err
+	}
+	ids := []string{p.InspectionID}
+	if written {
+		_, err := c.settle(ctx, k, now, ids, nil)
+		return coord.Decision{}, err
+	}
+	released, err := c.settle(ctx, k, now, nil, ids)
+	if err != nil || len(released) == 0 {
+		return coord.Decision{}, err
+	}
+	return released[0], nil
+}
+
+// settle confirms the pending plans the store holds and releases the
+// others, and answers the releases' decisions.
+func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, stored, missing []string) ([]coord.Decision, error) {
+	args := make([]any, 0, 2+len(stored)+len(missing))
+	args = append(args, now.UnixMilli(), len(stored))
+	for _, id := range stored {
+		args = append(args, id)
+	}
+	for _, id := range missing {
+		args = append(args, id)
+	}
+	raw, err := settleScript.Run(ctx, c.client, []string{k.state()}, args...).Text()
+	if err != nil {
+		return nil, c.fail(ctx, "settle", err)
+	}
+	var out struct {
+		Noop     bool   `json:"noop"`
+		Released []wire `json:"r"`
+	}
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, fmt.Errorf("coord/redis: unreadable answer from settle %q: %w", raw, err)
+	}
+	var ds []coord.Decision
+	for _, w := range out.Released {
+		ds = append(ds, w.decision())
+	}
+	return ds, nil
 }
 
 // Withdraw removes a plan. An enterprise Redis holds nothing for has nothing
@@ -280,18 +365,25 @@ type storedPlan struct {
 	NewVisit bool     `json:"nv"`
 	Order    int64    `json:"o"`
 	Charged  []string `json:"c,omitempty"` // counter names it added one to
+	// VisitKeys are its visit counters as [name, expiry (unix ms)].
+	VisitKeys [][]any `json:"vk,omitempty"`
+	Keep      int64   `json:"k"` // unix ms: its last counter lapses
 }
 
 // wire is a script's answer (lib.lua's describe).
 type wire struct {
 	Seed      bool          `json:"seed"`
+	Check     []string      `json:"check"`
 	Noop      bool          `json:"noop"`
 	Outcome   coord.Outcome `json:"o"`
 	JointID   string        `json:"j"`
 	Lead      string        `json:"l"`
 	Members   []string      `json:"m"`
 	Regrouped []string      `json:"r"`
-	Merged    int           `json:"vm"`
+	NewVisit  bool          `json:"nv"`
+	Heir      string        `json:"h"`
+	CS        int64         `json:"cs"`
+	CE        int64         `json:"ce"`
 	Existing  string        `json:"x"`
 	Cap       *wireBreach   `json:"cap"`
 	Warnings  []wireBreach  `json:"w"`
@@ -316,7 +408,10 @@ func decodeWire(raw string) (wire, error) {
 func (w wire) decision() coord.Decision {
 	d := coord.Decision{
 		Outcome: w.Outcome, JointID: w.JointID, LeadAgency: w.Lead,
-		Members: w.Members, Regrouped: w.Regrouped, VisitsMerged: w.Merged, Existing: w.Existing, Version: w.Version,
+		Members: w.Members, Regrouped: w.Regrouped, NewVisit: w.NewVisit, Heir: w.Heir, Existing: w.Existing, Version: w.Version,
+	}
+	if w.CS != 0 || w.CE != 0 {
+		d.CommonStart, d.CommonEnd = time.UnixMilli(w.CS), time.UnixMilli(w.CE)
 	}
 	if w.Cap != nil {
 		d.Cap = &coord.Breach{Rule: w.Cap.Rule, Limit: w.Cap.Limit, Count: w.Cap.Count, Period: w.Cap.Period}

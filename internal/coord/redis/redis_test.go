@@ -2,11 +2,13 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
 	"net"
 	"reflect"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -111,14 +113,14 @@ func TestFlushAll_DecidesLikeAnUnflushedRun(t *testing.T) {
 	steps := []step{
 		{agency: "AG-1", from: "2026-11-23 08:00", to: "2026-11-23 10:00"},
 		{agency: "AG-2", from: "2026-11-23 12:00", to: "2026-11-23 14:00"},
-		{agency: "AG-3", from: "2026-11-23 09:30", to: "2026-11-23 12:30"}, // bridges 1 and 2
+		{agency: "AG-3", from: "2026-11-23 09:30", to: "2026-11-23 12:30"}, // joins 1 (30 min), never bridges 1 and 2
 		{agency: "AG-1", from: "2026-11-24 08:00", to: "2026-11-24 09:00"},
 		{agency: "AG-4", from: "2026-11-24 08:30", to: "2026-11-24 10:00"},
 		{withdraw: 4}, // the lead of the second visit
 		// --- FLUSHALL here ---
 		{agency: "AG-1", from: "2026-11-25 08:00", to: "2026-11-25 09:00"}, // AG-1's second: its 24th was withdrawn
 		{agency: "AG-1", from: "2026-11-27 08:00", to: "2026-11-27 09:00"}, // AG-1's third: capped
-		{agency: "AG-5", from: "2026-11-23 13:30", to: "2026-11-23 15:00"}, // joins the bridged visit
+		{agency: "AG-5", from: "2026-11-23 13:30", to: "2026-11-23 15:00"}, // joins AG-2's visit
 		{agency: "AG-2", from: "2026-11-23 13:00", to: "2026-11-23 13:30"}, // duplicate of AG-2's
 		{agency: "AG-6", from: "2026-11-24 09:30", to: "2026-11-24 11:00"}, // joins AG-4's visit
 		{agency: "AG-6", from: "2026-11-26 08:00", to: "2026-11-26 09:00"}, // the week's third visit
@@ -183,7 +185,8 @@ func TestUnavailable_WhenRedisIsDown_ThenRecovers(t *testing.T) {
 	calls := map[string]func() error{
 		"decide":   func() error { _, err := c.Decide(ctx, b, pol, now); return err },
 		"withdraw": func() error { _, err := c.Withdraw(ctx, a, now); return err },
-		"release":  func() error { return c.Release(ctx, a, now) },
+		"release":  func() error { _, err := c.Release(ctx, a, now); return err },
+		"confirm":  func() error { return c.Confirm(ctx, a, now) },
 		"forget":   func() error { return c.Forget(ctx, uscc) },
 	}
 	for name, call := range calls {
@@ -290,9 +293,12 @@ func TestKeys_CarryTheEnterpriseHashTag(t *testing.T) {
 	}
 }
 
-// TestRandom_MatchesState plays random registrations, retries, withdrawals,
-// the passing of time and losses of Redis's state against coord.State, the
-// reference, and wants every decision equal. Dates in the past run too:
+// TestRandom_MatchesState plays random registrations (some held pending
+// until their write commits, is lost or fails), retries, withdrawals, the
+// passing of time and losses of Redis's state against coord.State, the
+// reference, and wants every decision equal: the joint rule (common time,
+// chains, minimum), cancellations after windows, rollbacks next to other
+// pending plans and the settling of expired pending plans. Dates in the past run too:
 // counts lapse by the caller's now, never by Redis's clock.
 func TestRandom_MatchesState(t *testing.T) {
 	srv := redistest.Start(t)
@@ -321,12 +327,17 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 	ref := coord.NewState(coord.Seed{}, pol, now)
 	var plans []coord.Plan
 	// The record as a service keeps it: a plan once, however often its
-	// decision is retried.
+	// decision is retried; a pending plan only once its write commits.
 	recorded := map[string]bool{}
+	pending := map[string]coord.Decision{} // decided, not yet written
 	record := func(p coord.Plan) func(coord.Decision) {
 		return func(d coord.Decision) {
 			if d.Outcome != coord.Accepted && d.Outcome != coord.Joined {
 				rec.Apply(p, d)
+				return
+			}
+			if !p.ConfirmBy.IsZero() && !recorded[p.InspectionID] {
+				pending[p.InspectionID] = d
 				return
 			}
 			if recorded[p.InspectionID] {
@@ -339,13 +350,27 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 	withdrawn := func(p coord.Plan) func(coord.Decision) {
 		return func(d coord.Decision) {
 			recorded[p.InspectionID] = false
+			delete(pending, p.InspectionID)
 			rec.Withdraw(p, d)
 		}
 	}
+	// settle is what coord/redis does before a decision: the store says
+	// which expired pending plans were written.
+	decide := func(p coord.Plan) coord.Decision {
+		var dropped []coord.Decision
+		if exp := ref.Expired(now); len(exp) > 0 {
+			s, _ := rec.Seed(ctx, uscc)
+			stored, missing := coord.SplitStored(s, exp)
+			dropped = ref.Settle(stored, missing, now)
+		}
+		d := ref.Decide(p, pol, now)
+		d.Dropped = dropped
+		return d
+	}
 	grades := []string{"A", "B", "B", "C", "C", "D"}
 	mustDecide := false
-	for i := 0; i < 120; i++ {
-		op := rnd.Intn(100)
+	for i := 0; i < 160; i++ {
+		op := rnd.Intn(110)
 		if mustDecide {
 			op = 0
 			mustDecide = false
@@ -362,12 +387,18 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 				Exempt:       rnd.Intn(6) == 0,
 				Grade:        grades[rnd.Intn(len(grades))],
 			}
+			if rnd.Intn(3) == 0 { // decided, its write still to come
+				p.ConfirmBy = now.Add(time.Duration(rnd.Intn(5)) * 15 * time.Minute)
+			}
 			plans = append(plans, p)
-			compare(t, i, "decide "+p.InspectionID, ref.Decide(p, pol, now), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
-		case op < 70: // a retry
+			compare(t, i, "decide "+p.InspectionID, decide(p), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
+		case op < 70: // a retry, a pending one sometimes asking to be held longer
 			p := plans[rnd.Intn(len(plans))]
-			compare(t, i, "retry "+p.InspectionID, ref.Decide(p, pol, now), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
-		case op < 85: // a withdrawal (or a release), mostly of a registered plan
+			if !p.ConfirmBy.IsZero() && rnd.Intn(2) == 0 {
+				p.ConfirmBy = now.Add(time.Hour)
+			}
+			compare(t, i, "retry "+p.InspectionID, decide(p), func() (coord.Decision, error) { return c.Decide(ctx, p, pol, now) }, record(p))
+		case op < 85: // a withdrawal, mostly of a registered plan
 			p := plans[rnd.Intn(len(plans))]
 			for _, q := range plans {
 				if recorded[q.InspectionID] && rnd.Intn(3) == 0 {
@@ -375,7 +406,39 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 				}
 			}
 			compare(t, i, "withdraw "+p.InspectionID, ref.Withdraw(p.InspectionID, now), func() (coord.Decision, error) { return c.Withdraw(ctx, p, now) }, withdrawn(p))
-		case op < 97: // time passes
+		case op < 95: // a pending plan's write commits (confirmed or not) or fails (released)
+			var ids []string
+			for id := range pending {
+				ids = append(ids, id)
+			}
+			if len(ids) == 0 {
+				continue
+			}
+			sort.Strings(ids)
+			id := ids[rnd.Intn(len(ids))]
+			var p coord.Plan
+			for _, q := range plans {
+				if q.InspectionID == id {
+					p = q
+				}
+			}
+			d := pending[id]
+			delete(pending, id)
+			switch rnd.Intn(3) {
+			case 0: // committed and confirmed
+				recorded[id] = true
+				rec.Apply(p, d)
+				ref.Confirm(id)
+				if err := c.Confirm(ctx, p, now); err != nil {
+					t.Fatal(err)
+				}
+			case 1: // committed, the confirmation lost
+				recorded[id] = true
+				rec.Apply(p, d)
+			default: // the write failed
+				compare(t, i, "release "+id, ref.Release(id, now), func() (coord.Decision, error) { return c.Release(ctx, p, now) }, func(coord.Decision) {})
+			}
+		case op < 107: // time passes
 			now = now.Add(time.Duration(rnd.Intn(12*4)) * 15 * time.Minute)
 		default: // Redis loses the enterprise; both sides seed from the record
 			if err := c.Forget(ctx, uscc); err != nil {
@@ -383,6 +446,7 @@ func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time
 			}
 			s, _ := rec.Seed(ctx, uscc)
 			ref = coord.NewState(s, pol, now)
+			pending = map[string]coord.Decision{} // reservations lost with the state
 			mustDecide = true
 		}
 		if t.Failed() {
@@ -479,5 +543,273 @@ func TestUnavailable_WhenRedisHangs(t *testing.T) {
 	_, err = c.Decide(short, p, pol, now)
 	if errors.Is(err, coord.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("decide past the caller's deadline: %v, want the caller's context.DeadlineExceeded", err)
+	}
+}
+
+// TestPausedRedis_NoReservationWithoutAStoredPlan: Redis is stopped
+// (SIGSTOP) longer than the client's timeout while officers register. The
+// registrations fail with coord.ErrUnavailable and their releases fail too;
+// when Redis continues, the decision scripts already sent still run and
+// leave reservations for plans the store never got. The retries (same
+// inspection ids, as a retried request derives) are accepted, and once the
+// confirm-by time has passed, no reservation remains that the store does not
+// hold.
+func TestPausedRedis_NoReservationWithoutAStoredPlan(t *testing.T) {
+	srv := redistest.Start(t)
+	rec := coordtest.NewRecord()
+	c := dial(t, srv, rec.Seed)
+	uscc := freshUSCC()
+	pol := coord.Policy{Zone: coordtest.Beijing, AgencyPerYear: ptr(1)}
+	now := at("2026-11-20 09:00")
+	hold := time.Minute
+	// register is what the service does: decide (pending), write the store,
+	// confirm; release if the decision failed.
+	register := func(p coord.Plan) (coord.Decision, error) {
+		p.ConfirmBy = now.Add(hold)
+		d, err := c.Decide(ctx, p, pol, now)
+		if err != nil {
+			_, _ = c.Release(ctx, p, now) // fails too while Redis is stopped
+			return d, err
+		}
+		if d.Outcome == coord.Accepted || d.Outcome == coord.Joined {
+			rec.Apply(p, d)
+			if err := c.Confirm(ctx, p, now); err != nil {
+				return d, err
+			}
+		}
+		return d, nil
+	}
+	plan := func(i int) coord.Plan {
+		start := at("2026-11-23 09:00").Add(time.Duration(i%3) * 24 * time.Hour)
+		return coord.Plan{InspectionID: fmt.Sprintf("INS-P-%02d", i), AgencyID: fmt.Sprintf("AG-%d", i), USCC: uscc, Start: start, End: start.Add(2 * time.Hour), Grade: "B"}
+	}
+	if _, err := register(plan(0)); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Pause()
+	const n = 8
+	errs := make([]error, n)
+	done := make(chan int)
+	for i := 1; i <= n; i++ {
+		go func(i int) {
+			_, errs[i-1] = register(plan(i))
+			done <- i
+		}(i)
+	}
+	for range n {
+		<-done
+	}
+	time.Sleep(500 * time.Millisecond) // longer than the client's timeout already; and then some
+	srv.Resume()
+	for i, err := range errs {
+		if !errors.Is(err, coord.ErrUnavailable) {
+			t.Fatalf("registration %d while Redis was stopped: %v, want coord.ErrUnavailable", i+1, err)
+		}
+	}
+
+	rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	k, _ := keysOf(uscc)
+	held := func() map[string]storedPlan {
+		raw, err := rdb.HGetAll(ctx, k.state()).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]storedPlan{}
+		for f, v := range raw {
+			if strings.HasPrefix(f, "#") {
+				continue
+			}
+			var sp struct {
+				storedPlan
+				ConfirmBy int64 `json:"cb"`
+			}
+			if err := json.Unmarshal([]byte(v), &sp); err != nil {
+				t.Fatal(err)
+			}
+			out[f] = sp.storedPlan
+		}
+		return out
+	}
+	phantoms := func() []string {
+		seed, _ := rec.Seed(ctx, uscc)
+		stored := map[string]bool{}
+		for _, p := range seed.Plans {
+			stored[p.InspectionID] = true
+		}
+		var out []string
+		for id := range held() {
+			if !stored[id] {
+				out = append(out, id)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	// The scripts sent before the stop ran after it: reservations without a
+	// plan in the store (if none ran, this test proves nothing).
+	before := phantoms()
+	if len(before) == 0 {
+		t.Fatalf("no decision ran after Redis continued: the stop did not fall during the registrations")
+	}
+	t.Logf("reservations without a stored plan after SIGCONT: %v", before)
+
+	// Retries of half of them, with the same ids: accepted.
+	for i := 1; i <= n/2; i++ {
+		d, err := register(plan(i))
+		if err != nil || (d.Outcome != coord.Accepted && d.Outcome != coord.Joined) {
+			t.Fatalf("retry of registration %d: %+v %v", i, d, err)
+		}
+	}
+	// The others were given up. Past their confirm-by time, the next
+	// decision checks them against the store and drops them.
+	now = now.Add(hold + time.Second)
+	d, err := register(coord.Plan{InspectionID: "INS-P-99", AgencyID: "AG-99", USCC: uscc, Start: at("2026-11-30 09:00"), End: at("2026-11-30 10:00"), Grade: "B"})
+	if err != nil || d.Outcome != coord.Accepted {
+		t.Fatalf("a later registration: %+v %v", d, err)
+	}
+	if left := phantoms(); len(left) != 0 {
+		t.Fatalf("reservations without a stored plan remain: %v", left)
+	}
+	// And the abandoned agencies' quota is free again.
+	for i := n/2 + 1; i <= n; i++ {
+		p := plan(i)
+		p.InspectionID += "-again"
+		if d, err := register(p); err != nil || d.Outcome == coord.Capped {
+			t.Fatalf("agency %s registering again: %+v %v", p.AgencyID, d, err)
+		}
+	}
+}
+
+// TestOlderLayout_IsSeededAgain: a state an older version wrote (#seeded
+// "1", plans by the transitive rule) is not trusted: the enterprise is seeded
+// from the store, where the rule is applied.
+func TestOlderLayout_IsSeededAgain(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	rec := coordtest.NewRecord()
+	c := dial(t, srv, rec.Seed)
+	uscc := freshUSCC()
+	k, _ := keysOf(uscc)
+	now := at("2026-11-20 09:00")
+	old := `{"a":"AG-1","s":` + fmt.Sprint(at("2026-11-23 09:00").UnixMilli()) + `,"e":` + fmt.Sprint(at("2026-11-23 11:00").UnixMilli()) + `,"x":false,"j":"","nv":true,"o":1}`
+	if err := rdb.HSet(ctx, k.state(), "#seeded", "1", "#v", "1", "#o", "1", "INS-OLD-1", old).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The store does not hold INS-OLD-1: after the reseed AG-1 has no open
+	// plan to be a duplicate of.
+	p := coord.Plan{InspectionID: "INS-NEW-1", AgencyID: "AG-1", USCC: uscc, Start: at("2026-11-23 10:00"), End: at("2026-11-23 12:00"), Grade: "B"}
+	d, err := c.Decide(ctx, p, coord.Policy{Zone: coordtest.Beijing}, now)
+	if err != nil || d.Outcome != coord.Accepted {
+		t.Fatalf("decision on an older layout: %+v %v, want a reseed and acceptance", d, err)
+	}
+	if got, _ := rdb.HGet(ctx, k.state(), "#seeded").Result(); got != "2" {
+		t.Fatalf("#seeded = %q after the reseed", got)
+	}
+}
+
+// TestJointRule_ScriptMatchesState plays the cases of the joint rule, step
+// by step, through Redis and through coord.State, and wants every decision
+// equal: the chain A–B–C, a plan overlapping a member but not the common
+// time, the minimum common time, cancelling the bridge, a rollback next to
+// another pending plan, and a cancellation after the window, before and
+// after a restart (the state lost, reseeded from the record).
+func TestJointRule_ScriptMatchesState(t *testing.T) {
+	srv := redistest.Start(t)
+	pol := coord.Policy{Zone: coordtest.Beijing, AgencyPerYear: ptr(1), WarnVisitsPerDay: ptr(1), WarnVisitsPerWeek: ptr(2)}
+	const (
+		acc    = coord.Accepted
+		jnd    = coord.Joined
+		capped = coord.Capped
+	)
+	type op struct {
+		what             string // decide, pending, withdraw, release, confirm, at, restart
+		agency, from, to string
+		ref              int           // the step whose plan to withdraw, release or confirm
+		when             string        // for "at"
+		want             coord.Outcome // 0: not checked
+	}
+	steps := []op{
+		{what: "decide", agency: "AG-1", from: "2026-11-23 10:00", to: "2026-11-23 12:00", want: acc}, // 0 A
+		{what: "decide", agency: "AG-3", from: "2026-11-23 12:30", to: "2026-11-23 14:00", want: acc}, // 1 C: a second visit
+		{what: "decide", agency: "AG-2", from: "2026-11-23 11:00", to: "2026-11-23 13:00", want: jnd}, // 2 B: joins A only
+		{what: "decide", agency: "AG-4", from: "2026-11-23 11:40", to: "2026-11-23 12:25", want: acc}, // 3 20 min of A–B's common time: own visit
+		{what: "decide", agency: "AG-5", from: "2026-11-23 11:30", to: "2026-11-23 12:00", want: jnd}, // 4 30 min: joins A–B
+		{what: "withdraw", ref: 2}, // 5 the "bridge" B
+		{what: "withdraw", ref: 0}, // 6 the holder A: AG-5's plan holds the visit
+		{what: "pending", agency: "AG-6", from: "2026-11-24 09:00", to: "2026-11-24 11:00", want: acc}, // 7
+		{what: "pending", agency: "AG-7", from: "2026-11-24 09:30", to: "2026-11-24 11:00", want: jnd}, // 8 joins 7
+		{what: "confirm", ref: 8},            // 9
+		{what: "release", ref: 7, want: acc}, // 10 7's write failed: 8 alone, holds the visit
+		{what: "decide", agency: "AG-1", from: "2026-11-25 09:00", to: "2026-11-25 10:00", want: acc},    // 11 AG-1's one this year (A withdrawn)
+		{what: "decide", agency: "AG-1", from: "2026-11-26 09:00", to: "2026-11-26 10:00", want: capped}, // 12 a second: capped
+		{what: "at", when: "2026-11-25 12:00"},                                                           // 13 step 11's window is over
+		{what: "withdraw", ref: 11},                                                                      // 14 cancelled after its window, never visited
+		{what: "decide", agency: "AG-1", from: "2026-11-26 09:00", to: "2026-11-26 10:00", want: acc},    // 15 accepted now
+		{what: "restart"}, // 16
+		{what: "decide", agency: "AG-1", from: "2026-11-27 09:00", to: "2026-11-27 10:00", want: capped}, // 17 capped, as without the restart
+		{what: "decide", agency: "AG-8", from: "2026-11-26 09:15", to: "2026-11-26 10:00", want: jnd},    // 18 joins 15's visit
+	}
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) {
+			rec := coordtest.NewRecord()
+			c := dial(t, srv, rec.Seed)
+			uscc := freshUSCC()
+			now := at("2026-11-20 09:00")
+			ref := coord.NewState(coord.Seed{}, pol, now)
+			plans := make([]coord.Plan, len(steps))
+			for i, s := range steps {
+				var want, got coord.Decision
+				var err error
+				switch s.what {
+				case "decide", "pending":
+					p := coord.Plan{InspectionID: fmt.Sprintf("INS-J-%02d", i), AgencyID: s.agency, USCC: uscc, Start: at(s.from), End: at(s.to), Grade: "B"}
+					if s.what == "pending" {
+						p.ConfirmBy = now.Add(time.Hour)
+					}
+					plans[i] = p
+					want = ref.Decide(p, pol, now)
+					got, err = c.Decide(ctx, p, pol, now)
+					if err == nil && s.what == "decide" {
+						rec.Apply(p, got)
+					}
+				case "confirm":
+					p := plans[s.ref]
+					rec.Apply(p, coord.Decision{Outcome: coord.Joined, Members: []string{p.InspectionID}})
+					ref.Confirm(p.InspectionID)
+					err = c.Confirm(ctx, p, now)
+				case "release":
+					want = ref.Release(plans[s.ref].InspectionID, now)
+					got, err = c.Release(ctx, plans[s.ref], now)
+					rec.Apply(plans[s.ref], got)
+				case "withdraw":
+					want = ref.Withdraw(plans[s.ref].InspectionID, now)
+					got, err = c.Withdraw(ctx, plans[s.ref], now)
+					rec.Withdraw(plans[s.ref], got)
+				case "at":
+					now = at(s.when)
+				case "restart":
+					if !restart {
+						continue
+					}
+					if err := c.Forget(ctx, uscc); err != nil {
+						t.Fatal(err)
+					}
+					seed, _ := rec.Seed(ctx, uscc)
+					ref = coord.NewState(seed, pol, now)
+				}
+				if err != nil {
+					t.Fatalf("step %d (%s): %v", i, s.what, err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("step %d (%s):\n got %s\nwant %s", i, s.what, show(got), show(want))
+				}
+				if s.want != 0 && got.Outcome != s.want {
+					t.Errorf("step %d (%s): %s, want %s", i, s.what, got.Outcome, s.want)
+				}
+			}
+		})
 	}
 }

@@ -11,7 +11,7 @@
 --
 -- Returns 1 if it wrote the state, 0 if the enterprise was already seeded.
 
-if redis.call('HEXISTS', stateKey, '#seeded') == 1 then
+if redis.call('HGET', stateKey, '#seeded') == SCHEMA then
 	return 0
 end
 -- Whatever is left of an earlier state (a partial loss) is not the record.
@@ -33,7 +33,7 @@ while i <= #ARGV do
 	redis.call('SET', counterKey(name), int(n), 'PXAT', int(gcAt(exp)))
 	i = i + 3
 end
-setField(st, '#seeded', '1')
+setField(st, '#seeded', SCHEMA)
 setField(st, '#v', int(st.v))
 setField(st, '#o', int(st.o))
 st.v0, st.o0 = st.v, st.o

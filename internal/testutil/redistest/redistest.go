@@ -82,6 +82,27 @@ func (s *Server) Restart() {
 	}
 }
 
+// Pause stops the server with SIGSTOP, as a long stall (a swapped-out
+// host, a stopped VM) would: connections stay open, nothing is answered, and
+// commands already sent run once it resumes. Resume undoes it; Cleanup
+// resumes a paused server before killing it.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		s.t.Fatalf("redistest: %v: the server is not running", sig)
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("redistest: %v: %v", sig, err)
+	}
+}
+
 // FlushAll empties the server (FLUSHALL), as a failover to an empty replica
 // or an operator's mistake would.
 func (s *Server) FlushAll() {
@@ -139,6 +160,7 @@ func (s *Server) kill() {
 		return
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	_ = s.cmd.Process.Signal(syscall.SIGCONT) // a paused process dies only once continued
 	<-s.done
 	s.cmd = nil
 }

@@ -374,8 +374,10 @@ type Inspection struct {
 	// first_checked_in_at is the first valid scan of any of its codes at the
 	// enterprise: the visit really began under a shown code (亮码).
 	FirstCheckedInAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=first_checked_in_at,json=firstCheckedInAt,proto3" json:"first_checked_in_at,omitempty"`
-	// joint_inspection_id names the joint inspection (综合查一次) the plan was
-	// merged into, if any.
+	// joint_inspection_id names the joint inspection (综合查一次) the plan
+	// belongs to now, if any: filled from the newest decision's joint
+	// membership when read (records written before that may hold the joint it
+	// first joined).
 	JointInspectionId string `protobuf:"bytes,17,opt,name=joint_inspection_id,json=jointInspectionId,proto3" json:"joint_inspection_id,omitempty"`
 	// late is set for an emergency inspection registered after it took place
 	// (深圳: inspect first, register within days); always raised to the 司法局.
@@ -571,10 +573,14 @@ type JointInspection struct {
 	EnterpriseUscc string                 `protobuf:"bytes,2,opt,name=enterprise_uscc,json=enterpriseUscc,proto3" json:"enterprise_uscc,omitempty"`
 	// lead_agency_id is the agency of the earliest plan still in it.
 	LeadAgencyId string `protobuf:"bytes,3,opt,name=lead_agency_id,json=leadAgencyId,proto3" json:"lead_agency_id,omitempty"`
-	// inspection_ids are the merged plans, in the order they joined.
+	// inspection_ids are its plans, in the order they were registered.
 	InspectionIds []string `protobuf:"bytes,4,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
 	// version orders the coordinator's decisions about this enterprise.
-	Version       int64 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	Version int64 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	// common_start and common_end are the visit window: the intersection of
+	// its plans' windows, when every agency in it can be at the enterprise.
+	CommonStart   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=common_start,json=commonStart,proto3" json:"common_start,omitempty"`
+	CommonEnd     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=common_end,json=commonEnd,proto3" json:"common_end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -642,6 +648,20 @@ func (x *JointInspection) GetVersion() int64 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *JointInspection) GetCommonStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CommonStart
+	}
+	return nil
+}
+
+func (x *JointInspection) GetCommonEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CommonEnd
+	}
+	return nil
 }
 
 // FrequencyWarning is a threshold of the frequency policy (无事不扰) that a
@@ -1759,13 +1779,16 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\vlate_reason\x18\x13 \x01(\tR\n" +
 	"lateReason\x121\n" +
 	"\x06result\x18\x14 \x01(\v2\x19.ruqi.v1.InspectionResultR\x06result\x12=\n" +
-	"\fcompleted_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\"\xb1\x01\n" +
+	"\fcompleted_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\"\xab\x02\n" +
 	"\x0fJointInspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
 	"\x0elead_agency_id\x18\x03 \x01(\tR\fleadAgencyId\x12%\n" +
 	"\x0einspection_ids\x18\x04 \x03(\tR\rinspectionIds\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\x03R\aversion\"\x84\x01\n" +
+	"\aversion\x18\x05 \x01(\x03R\aversion\x12=\n" +
+	"\fcommon_start\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vcommonStart\x129\n" +
+	"\n" +
+	"common_end\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcommonEnd\"\x84\x01\n" +
 	"\x10FrequencyWarning\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12\x14\n" +
@@ -1936,42 +1959,44 @@ var file_ruqi_v1_inspection_proto_depIdxs = []int32{
 	24, // 10: ruqi.v1.Inspection.first_checked_in_at:type_name -> google.protobuf.Timestamp
 	4,  // 11: ruqi.v1.Inspection.result:type_name -> ruqi.v1.InspectionResult
 	24, // 12: ruqi.v1.Inspection.completed_at:type_name -> google.protobuf.Timestamp
-	24, // 13: ruqi.v1.InspectionCode.not_before:type_name -> google.protobuf.Timestamp
-	24, // 14: ruqi.v1.InspectionCode.expires_at:type_name -> google.protobuf.Timestamp
-	24, // 15: ruqi.v1.RegisterInspectionRequest.window_start:type_name -> google.protobuf.Timestamp
-	24, // 16: ruqi.v1.RegisterInspectionRequest.window_end:type_name -> google.protobuf.Timestamp
-	0,  // 17: ruqi.v1.RegisterInspectionRequest.type:type_name -> ruqi.v1.InspectionType
-	5,  // 18: ruqi.v1.RegisterInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	8,  // 19: ruqi.v1.RegisterInspectionResponse.codes:type_name -> ruqi.v1.InspectionCode
-	6,  // 20: ruqi.v1.RegisterInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
-	7,  // 21: ruqi.v1.RegisterInspectionResponse.warnings:type_name -> ruqi.v1.FrequencyWarning
-	5,  // 22: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	6,  // 23: ruqi.v1.CancelInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
-	5,  // 24: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	8,  // 25: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
-	3,  // 26: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
-	5,  // 27: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
-	4,  // 28: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
-	22, // 29: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
-	9,  // 30: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
-	11, // 31: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
-	13, // 32: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
-	15, // 33: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
-	17, // 34: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
-	19, // 35: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
-	21, // 36: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
-	10, // 37: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
-	12, // 38: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
-	14, // 39: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
-	16, // 40: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
-	18, // 41: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
-	20, // 42: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
-	23, // 43: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
-	37, // [37:44] is the sub-list for method output_type
-	30, // [30:37] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	24, // 13: ruqi.v1.JointInspection.common_start:type_name -> google.protobuf.Timestamp
+	24, // 14: ruqi.v1.JointInspection.common_end:type_name -> google.protobuf.Timestamp
+	24, // 15: ruqi.v1.InspectionCode.not_before:type_name -> google.protobuf.Timestamp
+	24, // 16: ruqi.v1.InspectionCode.expires_at:type_name -> google.protobuf.Timestamp
+	24, // 17: ruqi.v1.RegisterInspectionRequest.window_start:type_name -> google.protobuf.Timestamp
+	24, // 18: ruqi.v1.RegisterInspectionRequest.window_end:type_name -> google.protobuf.Timestamp
+	0,  // 19: ruqi.v1.RegisterInspectionRequest.type:type_name -> ruqi.v1.InspectionType
+	5,  // 20: ruqi.v1.RegisterInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	8,  // 21: ruqi.v1.RegisterInspectionResponse.codes:type_name -> ruqi.v1.InspectionCode
+	6,  // 22: ruqi.v1.RegisterInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
+	7,  // 23: ruqi.v1.RegisterInspectionResponse.warnings:type_name -> ruqi.v1.FrequencyWarning
+	5,  // 24: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	6,  // 25: ruqi.v1.CancelInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
+	5,  // 26: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	8,  // 27: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
+	3,  // 28: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
+	5,  // 29: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
+	4,  // 30: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
+	22, // 31: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
+	9,  // 32: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
+	11, // 33: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
+	13, // 34: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
+	15, // 35: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
+	17, // 36: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
+	19, // 37: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
+	21, // 38: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
+	10, // 39: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
+	12, // 40: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
+	14, // 41: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
+	16, // 42: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
+	18, // 43: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
+	20, // 44: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
+	23, // 45: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
+	39, // [39:46] is the sub-list for method output_type
+	32, // [32:39] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_inspection_proto_init() }
