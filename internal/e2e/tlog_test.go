@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -342,5 +343,23 @@ func independentlyVerified(t *testing.T, path, logKey string) {
 	}
 	if err := sumtlog.CheckRecord(prf, size, root, int64(e.GetSeq()-1), sumtlog.RecordHash(e.GetHash())); err != nil {
 		t.Fatalf("sumdb/tlog rejects the receipt: %v", err)
+	}
+}
+
+// A server whose log key did not sign the log's checkpoints (a lost key,
+// or a replica given another key) refuses to start instead of starting a
+// second log on the same record.
+func TestLog_AnotherKeyRefusedAtStart(t *testing.T) {
+	s := startServer(t, "-log-interval", "100ms")
+	eventually(t, "a first checkpoint", func() error {
+		_, err := ruqiv1.NewLogServiceClient(s.conn("")).GetCheckpoint(context.Background(), &ruqiv1.GetCheckpointRequest{})
+		return err
+	})
+	s.stop()
+	os.Remove(filepath.Join(s.dataDir, "log.key"))
+	cmd := exec.Command(filepath.Join(binDir, "ruqi-server"), "-data-dir", s.dataDir, "-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "must share one -log-key-file") {
+		t.Fatalf("server started with another log key: %v\n%s", err, out)
 	}
 }

@@ -94,6 +94,29 @@ func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr fun
 	}
 }
 
+// checkLogKey refuses a log key that did not sign the log's latest
+// checkpoint: replicas sharing a store must share one key, and a data
+// directory that lost its key must not silently start a second log.
+func (s *Service) checkLogKey(ctx context.Context) error {
+	if s.cfg.Log.Log == nil {
+		return nil
+	}
+	v, err := tlog.NewVerifier(s.cfg.Log.Key, nil)
+	if err != nil {
+		return err
+	}
+	return s.store.View(ctx, func(r store.Reader) error {
+		size, signed, err := r.LatestCheckpoint()
+		if err != nil || signed == nil {
+			return err
+		}
+		if _, err := v.Checkpoint(signed); err != nil {
+			return fmt.Errorf("the log's checkpoint at size %d was not signed by this server's log key %s (%v): replicas that share a store must share one -log-key-file", size, s.cfg.Log.Key, err)
+		}
+		return nil
+	})
+}
+
 func (s *Service) initWitnesses() error {
 	if len(s.cfg.Log.WitnessPolicy) == 0 {
 		return nil

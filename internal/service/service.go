@@ -131,6 +131,9 @@ func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Se
 	if err := s.initWitnesses(); err != nil {
 		return nil, err
 	}
+	if err := s.checkLogKey(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
