@@ -25,10 +25,13 @@ func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
 		return Principal{}, status.Error(codes.Unauthenticated, "未提供访问令牌：请用 --token 或 RUQI_TOKEN 提供管理员签发的令牌")
 	}
 	raw, ok := strings.CutPrefix(vals[0], "Bearer ")
+	raw = strings.TrimSpace(raw)
+	// A blank token is refused before any lookup, whatever the store
+	// holds: no stored hash may ever make "Bearer  " a caller.
 	if !ok || raw == "" {
 		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌格式错误：应为 “Bearer <令牌>”")
 	}
-	tok, err := lookup(ctx, HashToken(strings.TrimSpace(raw)))
+	tok, err := lookup(ctx, HashToken(raw))
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌无效：令牌不存在或已作废，请向管理员重新申请")
 	}

@@ -48,3 +48,19 @@ func TestAuthenticate_EnrolmentCode_IsNoCredential(t *testing.T) {
 		t.Errorf("enrolment code: %v", err)
 	}
 }
+
+// A blank bearer token is refused even by a store that would answer for it
+// (a data directory whose admin.token came back empty after a crash once
+// registered the hash of ""): the refusal must not depend on the store.
+func TestAuthenticate_BlankToken_RefusedWhateverTheStoreHolds(t *testing.T) {
+	lookup := func(context.Context, []byte) (*store.AccessToken, error) {
+		return &store.AccessToken{ID: "tok-x", Role: ruqiv1.Role_ROLE_ADMIN, Subject: "bootstrap"}, nil
+	}
+	for _, header := range []string{"Bearer ", "Bearer  ", "Bearer \t", "Bearer"} {
+		ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", header))
+		p, err := Authenticate(ctx, lookup)
+		if status.Code(err) != codes.Unauthenticated {
+			t.Errorf("%q: got %v, %v; want Unauthenticated", header, p, err)
+		}
+	}
+}

@@ -221,7 +221,10 @@ func Run(ctx context.Context, cfg Config) error {
 
 // ensureAdminToken creates the administrator token file on a new data
 // directory and registers its hash; on later starts it re-registers the
-// file's token, so a lost database does not lock the administrator out.
+// file's token, so a lost database does not lock the administrator out. A
+// file that exists but is empty or unreadable (a crash before its data
+// reached the disk, a wrong owner) stops the start: registering the hash of
+// an empty token would make a blank bearer token an administrator.
 func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string) (string, error) {
 	path := filepath.Join(dataDir, AdminTokenFile)
 	raw, err := os.ReadFile(path)
@@ -230,14 +233,55 @@ func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string)
 		if err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		if err := writeFileDurably(path, []byte(tok+"\n"), 0o600); err != nil {
 			return "", fmt.Errorf("write admin token: %w", err)
 		}
 		raw = []byte(tok)
 	} else if err != nil {
-		return "", fmt.Errorf("read admin token: %w", err)
+		return "", fmt.Errorf("read admin token %s: %w (fix its permissions, or remove it to have a new token created)", path, err)
 	}
-	return path, svc.EnsureAdminToken(ctx, strings.TrimSpace(string(raw)))
+	tok := strings.TrimSpace(string(raw))
+	if tok == "" {
+		return "", fmt.Errorf("admin token file %s is empty (a crash while it was written?): remove it to have a new token created; the server will not start with an empty administrator token", path)
+	}
+	return path, svc.EnsureAdminToken(ctx, tok)
+}
+
+// writeFileDurably writes a file so that after a crash it is either absent or
+// complete: a temporary file in the same directory, synced, renamed over the
+// target, and the directory synced so that the rename itself survives.
+func writeFileDurably(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after the rename
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // newCoordinator chooses the coordinator: Redis when an address is given,

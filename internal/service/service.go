@@ -167,6 +167,9 @@ func (s *Service) LookupToken(ctx context.Context, hash []byte) (*store.AccessTo
 // EnsureAdminToken stores the hash of an administrator token read from the
 // data directory, so that the first administrator can act on a new database.
 func (s *Service) EnsureAdminToken(ctx context.Context, token string) error {
+	if strings.TrimSpace(token) == "" {
+		return errors.New("empty administrator token")
+	}
 	hash := auth.HashToken(token)
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.AccessToken(hash); err == nil {
