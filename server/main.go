@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -30,7 +31,7 @@ func main() {
 
 func run() error {
 	fs := flag.NewFlagSet("server", flag.ExitOnError)
-	cfg := serve.Config{Limits: domain.DefaultLimits(), Bolt: bolt.DefaultOptions(), Lifetimes: service.DefaultLifetimes()}
+	cfg := serve.Config{Limits: domain.DefaultLimits(), Bolt: bolt.DefaultOptions(), Lifetimes: service.DefaultLifetimes(), Server: serve.DefaultLimits()}
 	fs.StringVar(&cfg.DataDir, "data-dir", env("RUQI_DATA_DIR", "ruqi-data"), "data directory: bbolt file and admin token (RUQI_DATA_DIR)")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", env("RUQI_GRPC_ADDR", "127.0.0.1:7400"), "gRPC listen address (RUQI_GRPC_ADDR)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("RUQI_HTTP_ADDR", "127.0.0.1:7480"), "HTTP listen address (RUQI_HTTP_ADDR)")
@@ -53,6 +54,9 @@ func run() error {
 	fs.DurationVar(&cfg.Lifetimes.Token, "token-ttl", envDuration("RUQI_TOKEN_TTL", cfg.Lifetimes.Token), "default lifetime of an administrator-issued token (RUQI_TOKEN_TTL)")
 	fs.DurationVar(&cfg.Lifetimes.Session, "session-ttl", envDuration("RUQI_SESSION_TTL", cfg.Lifetimes.Session), "lifetime of a sign-in through the identity provider (RUQI_SESSION_TTL)")
 	fs.DurationVar(&cfg.Lifetimes.Device, "device-ttl", envDuration("RUQI_DEVICE_TTL", cfg.Lifetimes.Device), "lifetime of an enrolled staff device (RUQI_DEVICE_TTL)")
+	fs.IntVar(&cfg.Server.MaxInFlight, "max-in-flight", envInt("RUQI_MAX_IN_FLIGHT", cfg.Server.MaxInFlight), "calls handled at once; more wait up to -queue-wait, then get RESOURCE_EXHAUSTED (RUQI_MAX_IN_FLIGHT)")
+	fs.DurationVar(&cfg.Server.QueueWait, "queue-wait", envDuration("RUQI_QUEUE_WAIT", cfg.Server.QueueWait), "how long a call waits for a free slot before it is shed (RUQI_QUEUE_WAIT)")
+	fs.DurationVar(&cfg.Server.IdleTimeout, "idle-timeout", envDuration("RUQI_IDLE_TIMEOUT", cfg.Server.IdleTimeout), "close connections idle this long (RUQI_IDLE_TIMEOUT)")
 	fs.StringVar(&cfg.ReadyFile, "ready-file", env("RUQI_READY_FILE", ""), "write the bound addresses as JSON here once listening, for scripts and tests (RUQI_READY_FILE)")
 	logLevel := fs.String("log-level", env("RUQI_LOG_LEVEL", "info"), "debug, info, warn or error (RUQI_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("RUQI_LOG_FORMAT", "text"), "text or json (RUQI_LOG_FORMAT)")
@@ -77,6 +81,17 @@ func run() error {
 func env(key, def string) string {
 	if v, ok := os.LookupEnv(key); ok && v != "" {
 		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return n
+		}
+		fmt.Fprintf(os.Stderr, "%s=%q is not a positive number\n", key, v)
+		os.Exit(2)
 	}
 	return def
 }

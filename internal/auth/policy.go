@@ -39,6 +39,9 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.DirectoryService_GetEnterprise_FullMethodName:        {officer, agencyAdmin, enterprise, supervisor, admin},
 	ruqiv1.DirectoryService_SetCertificateStatus_FullMethodName: {agencyAdmin, admin},
 
+	// The directory in parts, when it does not fit in one message.
+	ruqiv1.DirectoryService_ImportDirectoryStream_FullMethodName: {admin},
+
 	ruqiv1.InspectionService_RegisterInspection_FullMethodName:   {officer, agencyAdmin, admin},
 	ruqiv1.InspectionService_CancelInspection_FullMethodName:     {officer, agencyAdmin, admin},
 	ruqiv1.InspectionService_GetInspection_FullMethodName:        {officer, agencyAdmin, enterprise, supervisor, admin},

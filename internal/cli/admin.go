@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ruqi/ruqi/internal/sim"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -44,12 +45,22 @@ func (a *app) adminImportCommand() *cobra.Command {
 				return err
 			}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
-				resp, err := ruqiv1.NewDirectoryServiceClient(cc).ImportDirectory(ctx,
-					&ruqiv1.ImportDirectoryRequest{Directory: dir})
+				// Streamed in parts: one message is at most 1 MiB, and the
+				// server still imports the whole file in one transaction.
+				stream, err := ruqiv1.NewDirectoryServiceClient(cc).ImportDirectoryStream(ctx)
 				if err != nil {
 					return err
 				}
-				a.printer().Imported(dir, resp)
+				for _, part := range sim.ChunkDirectory(dir) {
+					if err := stream.Send(&ruqiv1.ImportDirectoryStreamRequest{Part: part}); err != nil {
+						break // the server's reason comes with CloseAndRecv
+					}
+				}
+				resp, err := stream.CloseAndRecv()
+				if err != nil {
+					return err
+				}
+				a.printer().Imported(dir, resp.GetImported())
 				return nil
 			})
 		},

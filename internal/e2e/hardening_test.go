@@ -2,12 +2,21 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ruqi/ruqi/internal/sample"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // runServerExpectingFailure starts the server on dataDir and expects it to
@@ -70,5 +79,66 @@ func TestServer_FirstStart_WritesTokenFileWhole(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(s.dataDir, ".admin.token.tmp-*"))
 	if len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// No method reads a message over 1 MiB, and the size is checked before the
+// token: an anonymous 2 MiB scan is refused with RESOURCE_EXHAUSTED, not read
+// and then refused as unauthenticated (it used to accept 64 MB).
+func TestLimits_LargeMessage_RefusedBeforeToken(t *testing.T) {
+	s := startServer(t)
+	big := strings.Repeat("A", 2<<20)
+	for _, tok := range []string{"", s.admin} {
+		_, err := ruqiv1.NewEnterpriseServiceClient(s.conn(tok)).ScanCode(context.Background(), &ruqiv1.ScanCodeRequest{Code: big})
+		if status.Code(err) != codes.ResourceExhausted {
+			t.Errorf("2 MiB scan (with token: %t): got %v, want ResourceExhausted", tok != "", err)
+		}
+	}
+}
+
+// A directory larger than one message imports through the CLI, in one
+// transaction, streamed in parts.
+func TestLimits_LargeDirectory_ImportsInParts(t *testing.T) {
+	s := startServer(t)
+	d := sample.Directory(sample.Options{Seed: 7, Enterprises: 15000})
+	if n := proto.Size(d); n <= 1<<20 {
+		t.Fatalf("directory of %d bytes does not need parts", n)
+	}
+	b, err := sample.JSON(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := s.eventCount()
+	out := s.mustCLI(s.admin, "-o", "json", "admin", "import", path)
+	var resp ruqiv1.ImportDirectoryResponse
+	mustUnmarshal(t, out, &resp)
+	if resp.GetEnterprises() != 15000 {
+		t.Errorf("imported %d enterprises, want 15000:\n%s", resp.GetEnterprises(), out)
+	}
+	if n := s.eventCount() - before; n != 1 {
+		t.Errorf("the import wrote %d events, want 1: it was not one transaction", n)
+	}
+}
+
+// A connection with no call is closed by the server after -idle-timeout,
+// instead of staying open forever.
+func TestLimits_IdleConnection_Closed(t *testing.T) {
+	s := startServer(t, "-idle-timeout", "1s")
+	cc := s.conn("")
+	if _, err := ruqiv1.NewKeyServiceClient(cc).ListPublicKeys(context.Background(), &ruqiv1.ListPublicKeysRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if cc.GetState() != connectivity.Ready {
+		t.Fatalf("connection %v after a call, want READY", cc.GetState())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// The server's GOAWAY moves the client's connection out of READY.
+	if !cc.WaitForStateChange(ctx, connectivity.Ready) {
+		t.Fatalf("idle connection still open after 30 s with -idle-timeout 1s")
 	}
 }

@@ -167,6 +167,18 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewDirectoryServiceClient(cc).ImportDirectory(ctx, &ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{}})
 		return err
 	}, rows("D/D", "D/D", "D/D", "D/D", "A/A")},
+	{ruqiv1.DirectoryService_ImportDirectoryStream_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		stream, err := ruqiv1.NewDirectoryServiceClient(cc).ImportDirectoryStream(ctx)
+		if err != nil {
+			return err
+		}
+		if err := stream.Send(&ruqiv1.ImportDirectoryStreamRequest{Part: &ruqiv1.Directory{}}); err != nil {
+			_, err = stream.CloseAndRecv()
+			return err
+		}
+		_, err = stream.CloseAndRecv()
+		return err
+	}, rows("D/D", "D/D", "D/D", "D/D", "A/A")},
 	{ruqiv1.DirectoryService_ListCheckItems_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewDirectoryServiceClient(cc).ListCheckItems(ctx, &ruqiv1.ListCheckItemsRequest{AgencyId: o.agency})
 		return err

@@ -45,6 +45,8 @@ type Config struct {
 	HTTPAddr  string
 	PublicURL string // base of the QR URL; derived from HTTPAddr when empty
 	Limits    domain.Limits
+	// Server bounds connections, calls and messages (zero: DefaultLimits).
+	Server Limits
 	// TLSCert and TLSKey, when both set, serve gRPC and HTTP over TLS.
 	TLSCert, TLSKey string
 	// RedisAddr selects the Redis coordinator, shared by replicas; empty
@@ -83,6 +85,9 @@ const AdminTokenFile = "admin.token"
 
 // Run serves until ctx is cancelled, then stops gracefully.
 func Run(ctx context.Context, cfg Config) error {
+	if cfg.Server == (Limits{}) {
+		cfg.Server = DefaultLimits()
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -147,11 +152,13 @@ func Run(ctx context.Context, cfg Config) error {
 	// Metrics come first in the chain so that they see the status the
 	// caller sees, including refusals by auth and recovered panics.
 	metrics := web.NewMetrics()
-	grpcOpts := []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(64 << 20),
-		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor, recoverUnary, logUnary, auth.UnaryInterceptor(svc.LookupToken)),
-		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor, auth.StreamInterceptor(svc.LookupToken)),
-	}
+	// Admission comes before authentication: an overloaded server refuses
+	// at once rather than spending a token lookup on a call it will shed.
+	adm := newAdmission(cfg.Server.MaxInFlight, cfg.Server.QueueWait)
+	grpcOpts := append(grpcLimitOptions(cfg.Server),
+		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor, recoverUnary, adm.unary, logUnary, auth.UnaryInterceptor(svc.LookupToken)),
+		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor, adm.stream, auth.StreamInterceptor(svc.LookupToken)),
+	)
 	gs := grpc.NewServer(append(tlsOpts, grpcOpts...)...)
 	svc.Register(gs)
 	hs := health.NewServer()
@@ -168,7 +175,9 @@ func Run(ctx context.Context, cfg Config) error {
 	defer stopWebAPI()
 	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, Metrics: metrics, ClockLeeway: cfg.Limits.ClockLeeway,
 		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL}),
-		ReadHeaderTimeout: 5 * time.Second}
+		// Slow or idle clients must not hold connections forever.
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		IdleTimeout: cfg.Server.IdleTimeout, MaxHeaderBytes: 64 << 10}
 
 	logCtx, stopLog := context.WithCancel(ctx)
 	defer stopLog()

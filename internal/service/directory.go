@@ -2,8 +2,12 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
@@ -18,7 +22,47 @@ type directoryServer struct {
 // ImportDirectory validates the whole file first, then writes it in one
 // transaction: a file with one bad line changes nothing.
 func (d *directoryServer) ImportDirectory(ctx context.Context, req *ruqiv1.ImportDirectoryRequest) (*ruqiv1.ImportDirectoryResponse, error) {
-	dir := req.GetDirectory()
+	return d.importDirectory(ctx, req.GetDirectory())
+}
+
+// MaxImportBytes bounds a directory sent through ImportDirectoryStream, all
+// parts together: the parts are held in memory until the last one arrives,
+// so that the import stays one transaction.
+const MaxImportBytes = 256 << 20
+
+// ImportDirectoryStream gathers the parts of a directory too large for one
+// message and imports them as ImportDirectory does. Only an administrator
+// reaches this point (the stream interceptor checks before any part is read).
+func (d *directoryServer) ImportDirectoryStream(stream ruqiv1.DirectoryService_ImportDirectoryStreamServer) error {
+	ctx := stream.Context()
+	var dir *ruqiv1.Directory
+	total := 0
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		total += proto.Size(req)
+		if total > MaxImportBytes {
+			return toStatus(ctx, domain.ResourceExhaustedf("DIRECTORY_TOO_LARGE",
+				"名录过大：超过 %d MB，请拆分为多个文件分别导入", MaxImportBytes>>20))
+		}
+		if dir == nil {
+			dir = &ruqiv1.Directory{}
+		}
+		proto.Merge(dir, req.GetPart())
+	}
+	resp, err := d.importDirectory(ctx, dir)
+	if err != nil {
+		return err
+	}
+	return stream.SendAndClose(&ruqiv1.ImportDirectoryStreamResponse{Imported: resp})
+}
+
+func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Directory) (*ruqiv1.ImportDirectoryResponse, error) {
 	if dir == nil {
 		return nil, toStatus(ctx, domain.Invalidf("DIRECTORY_MISSING", "导入内容为空"))
 	}

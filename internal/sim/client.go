@@ -143,15 +143,15 @@ func adminRefused(err error) bool {
 	return c == codes.PermissionDenied || c == codes.Unauthenticated
 }
 
-// chunkLimit bounds the size of one ImportDirectory message, well under
-// gRPC's default 4 MiB.
-const chunkLimit = 1 << 20
+// chunkLimit bounds the size of one ImportDirectory message, well under the
+// server's 1 MiB per message (serve.MaxMessageBytes).
+const chunkLimit = 512 << 10
 
-// chunkDirectory splits a directory into messages of at most about
+// ChunkDirectory splits a directory into messages of at most about
 // chunkLimit bytes: agencies first (the server checks that officers and
 // items name an agency in the message or already stored), then check items,
 // officers and enterprises.
-func chunkDirectory(d *ruqiv1.Directory) []*ruqiv1.Directory {
+func ChunkDirectory(d *ruqiv1.Directory) []*ruqiv1.Directory {
 	var out []*ruqiv1.Directory
 	cur := &ruqiv1.Directory{Sample: d.GetSample(), Description: d.GetDescription()}
 	base := proto.Size(cur)
@@ -193,7 +193,7 @@ func chunkDirectory(d *ruqiv1.Directory) []*ruqiv1.Directory {
 
 // importDirectory imports d in chunks, one after the other.
 func importDirectory(ctx context.Context, c *client, admin string, d *ruqiv1.Directory, prog Progress) (int, error) {
-	chunks := chunkDirectory(d)
+	chunks := ChunkDirectory(d)
 	prog.Start("导入名录", len(chunks))
 	defer prog.Done()
 	for i, ch := range chunks {

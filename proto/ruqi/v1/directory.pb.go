@@ -688,6 +688,95 @@ func (x *ImportDirectoryRequest) GetDirectory() *Directory {
 	return nil
 }
 
+type ImportDirectoryStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// part is merged into the parts before it: lists are concatenated.
+	Part          *Directory `protobuf:"bytes,1,opt,name=part,proto3" json:"part,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportDirectoryStreamRequest) Reset() {
+	*x = ImportDirectoryStreamRequest{}
+	mi := &file_ruqi_v1_directory_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportDirectoryStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportDirectoryStreamRequest) ProtoMessage() {}
+
+func (x *ImportDirectoryStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_directory_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportDirectoryStreamRequest.ProtoReflect.Descriptor instead.
+func (*ImportDirectoryStreamRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ImportDirectoryStreamRequest) GetPart() *Directory {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+type ImportDirectoryStreamResponse struct {
+	state         protoimpl.MessageState   `protogen:"open.v1"`
+	Imported      *ImportDirectoryResponse `protobuf:"bytes,1,opt,name=imported,proto3" json:"imported,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportDirectoryStreamResponse) Reset() {
+	*x = ImportDirectoryStreamResponse{}
+	mi := &file_ruqi_v1_directory_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportDirectoryStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportDirectoryStreamResponse) ProtoMessage() {}
+
+func (x *ImportDirectoryStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_directory_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportDirectoryStreamResponse.ProtoReflect.Descriptor instead.
+func (*ImportDirectoryStreamResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ImportDirectoryStreamResponse) GetImported() *ImportDirectoryResponse {
+	if x != nil {
+		return x.Imported
+	}
+	return nil
+}
+
 type ImportDirectoryResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Agencies      int32                  `protobuf:"varint,1,opt,name=agencies,proto3" json:"agencies,omitempty"`
@@ -700,7 +789,7 @@ type ImportDirectoryResponse struct {
 
 func (x *ImportDirectoryResponse) Reset() {
 	*x = ImportDirectoryResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[7]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +801,7 @@ func (x *ImportDirectoryResponse) String() string {
 func (*ImportDirectoryResponse) ProtoMessage() {}
 
 func (x *ImportDirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[7]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,7 +814,7 @@ func (x *ImportDirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportDirectoryResponse.ProtoReflect.Descriptor instead.
 func (*ImportDirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ImportDirectoryResponse) GetAgencies() int32 {
@@ -767,7 +856,7 @@ type ListCheckItemsRequest struct {
 
 func (x *ListCheckItemsRequest) Reset() {
 	*x = ListCheckItemsRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[8]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +868,7 @@ func (x *ListCheckItemsRequest) String() string {
 func (*ListCheckItemsRequest) ProtoMessage() {}
 
 func (x *ListCheckItemsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[8]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +881,7 @@ func (x *ListCheckItemsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckItemsRequest.ProtoReflect.Descriptor instead.
 func (*ListCheckItemsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListCheckItemsRequest) GetAgencyId() string {
@@ -818,7 +907,7 @@ type ListCheckItemsResponse struct {
 
 func (x *ListCheckItemsResponse) Reset() {
 	*x = ListCheckItemsResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[9]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +919,7 @@ func (x *ListCheckItemsResponse) String() string {
 func (*ListCheckItemsResponse) ProtoMessage() {}
 
 func (x *ListCheckItemsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[9]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +932,7 @@ func (x *ListCheckItemsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckItemsResponse.ProtoReflect.Descriptor instead.
 func (*ListCheckItemsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListCheckItemsResponse) GetCheckItems() []*CheckItem {
@@ -863,7 +952,7 @@ type ListOfficersRequest struct {
 
 func (x *ListOfficersRequest) Reset() {
 	*x = ListOfficersRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[10]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +964,7 @@ func (x *ListOfficersRequest) String() string {
 func (*ListOfficersRequest) ProtoMessage() {}
 
 func (x *ListOfficersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[10]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +977,7 @@ func (x *ListOfficersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfficersRequest.ProtoReflect.Descriptor instead.
 func (*ListOfficersRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListOfficersRequest) GetAgencyId() string {
@@ -907,7 +996,7 @@ type ListOfficersResponse struct {
 
 func (x *ListOfficersResponse) Reset() {
 	*x = ListOfficersResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -919,7 +1008,7 @@ func (x *ListOfficersResponse) String() string {
 func (*ListOfficersResponse) ProtoMessage() {}
 
 func (x *ListOfficersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -932,7 +1021,7 @@ func (x *ListOfficersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfficersResponse.ProtoReflect.Descriptor instead.
 func (*ListOfficersResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListOfficersResponse) GetOfficers() []*Officer {
@@ -951,7 +1040,7 @@ type GetEnterpriseRequest struct {
 
 func (x *GetEnterpriseRequest) Reset() {
 	*x = GetEnterpriseRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -963,7 +1052,7 @@ func (x *GetEnterpriseRequest) String() string {
 func (*GetEnterpriseRequest) ProtoMessage() {}
 
 func (x *GetEnterpriseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -976,7 +1065,7 @@ func (x *GetEnterpriseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEnterpriseRequest.ProtoReflect.Descriptor instead.
 func (*GetEnterpriseRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetEnterpriseRequest) GetUscc() string {
@@ -995,7 +1084,7 @@ type GetEnterpriseResponse struct {
 
 func (x *GetEnterpriseResponse) Reset() {
 	*x = GetEnterpriseResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1007,7 +1096,7 @@ func (x *GetEnterpriseResponse) String() string {
 func (*GetEnterpriseResponse) ProtoMessage() {}
 
 func (x *GetEnterpriseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1020,7 +1109,7 @@ func (x *GetEnterpriseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEnterpriseResponse.ProtoReflect.Descriptor instead.
 func (*GetEnterpriseResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{13}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetEnterpriseResponse) GetEnterprise() *Enterprise {
@@ -1041,7 +1130,7 @@ type SetCertificateStatusRequest struct {
 
 func (x *SetCertificateStatusRequest) Reset() {
 	*x = SetCertificateStatusRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1053,7 +1142,7 @@ func (x *SetCertificateStatusRequest) String() string {
 func (*SetCertificateStatusRequest) ProtoMessage() {}
 
 func (x *SetCertificateStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1066,7 +1155,7 @@ func (x *SetCertificateStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCertificateStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetCertificateStatusRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{14}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetCertificateStatusRequest) GetOfficerId() string {
@@ -1099,7 +1188,7 @@ type SetCertificateStatusResponse struct {
 
 func (x *SetCertificateStatusResponse) Reset() {
 	*x = SetCertificateStatusResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1111,7 +1200,7 @@ func (x *SetCertificateStatusResponse) String() string {
 func (*SetCertificateStatusResponse) ProtoMessage() {}
 
 func (x *SetCertificateStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1124,7 +1213,7 @@ func (x *SetCertificateStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCertificateStatusResponse.ProtoReflect.Descriptor instead.
 func (*SetCertificateStatusResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{15}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SetCertificateStatusResponse) GetOfficer() *Officer {
@@ -1181,7 +1270,11 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\vcheck_items\x18\x06 \x03(\v2\x12.ruqi.v1.CheckItemR\n" +
 	"checkItems\"J\n" +
 	"\x16ImportDirectoryRequest\x120\n" +
-	"\tdirectory\x18\x01 \x01(\v2\x12.ruqi.v1.DirectoryR\tdirectory\"\x94\x01\n" +
+	"\tdirectory\x18\x01 \x01(\v2\x12.ruqi.v1.DirectoryR\tdirectory\"F\n" +
+	"\x1cImportDirectoryStreamRequest\x12&\n" +
+	"\x04part\x18\x01 \x01(\v2\x12.ruqi.v1.DirectoryR\x04part\"]\n" +
+	"\x1dImportDirectoryStreamResponse\x12<\n" +
+	"\bimported\x18\x01 \x01(\v2 .ruqi.v1.ImportDirectoryResponseR\bimported\"\x94\x01\n" +
 	"\x17ImportDirectoryResponse\x12\x1a\n" +
 	"\bagencies\x18\x01 \x01(\x05R\bagencies\x12\x1a\n" +
 	"\bofficers\x18\x02 \x01(\x05R\bofficers\x12 \n" +
@@ -1227,9 +1320,10 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x0eCREDIT_GRADE_A\x10\x01\x12\x12\n" +
 	"\x0eCREDIT_GRADE_B\x10\x02\x12\x12\n" +
 	"\x0eCREDIT_GRADE_C\x10\x03\x12\x12\n" +
-	"\x0eCREDIT_GRADE_D\x10\x042\xbd\x03\n" +
+	"\x0eCREDIT_GRADE_D\x10\x042\xa7\x04\n" +
 	"\x10DirectoryService\x12T\n" +
-	"\x0fImportDirectory\x12\x1f.ruqi.v1.ImportDirectoryRequest\x1a .ruqi.v1.ImportDirectoryResponse\x12Q\n" +
+	"\x0fImportDirectory\x12\x1f.ruqi.v1.ImportDirectoryRequest\x1a .ruqi.v1.ImportDirectoryResponse\x12h\n" +
+	"\x15ImportDirectoryStream\x12%.ruqi.v1.ImportDirectoryStreamRequest\x1a&.ruqi.v1.ImportDirectoryStreamResponse(\x01\x12Q\n" +
 	"\x0eListCheckItems\x12\x1e.ruqi.v1.ListCheckItemsRequest\x1a\x1f.ruqi.v1.ListCheckItemsResponse\x12K\n" +
 	"\fListOfficers\x12\x1c.ruqi.v1.ListOfficersRequest\x1a\x1d.ruqi.v1.ListOfficersResponse\x12N\n" +
 	"\rGetEnterprise\x12\x1d.ruqi.v1.GetEnterpriseRequest\x1a\x1e.ruqi.v1.GetEnterpriseResponse\x12c\n" +
@@ -1248,33 +1342,35 @@ func file_ruqi_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ruqi_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_ruqi_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_ruqi_v1_directory_proto_goTypes = []any{
-	(AgencyLevel)(0),                     // 0: ruqi.v1.AgencyLevel
-	(CertificateStatus)(0),               // 1: ruqi.v1.CertificateStatus
-	(CreditGrade)(0),                     // 2: ruqi.v1.CreditGrade
-	(*Agency)(nil),                       // 3: ruqi.v1.Agency
-	(*Officer)(nil),                      // 4: ruqi.v1.Officer
-	(*Enterprise)(nil),                   // 5: ruqi.v1.Enterprise
-	(*LegalBasis)(nil),                   // 6: ruqi.v1.LegalBasis
-	(*CheckItem)(nil),                    // 7: ruqi.v1.CheckItem
-	(*Directory)(nil),                    // 8: ruqi.v1.Directory
-	(*ImportDirectoryRequest)(nil),       // 9: ruqi.v1.ImportDirectoryRequest
-	(*ImportDirectoryResponse)(nil),      // 10: ruqi.v1.ImportDirectoryResponse
-	(*ListCheckItemsRequest)(nil),        // 11: ruqi.v1.ListCheckItemsRequest
-	(*ListCheckItemsResponse)(nil),       // 12: ruqi.v1.ListCheckItemsResponse
-	(*ListOfficersRequest)(nil),          // 13: ruqi.v1.ListOfficersRequest
-	(*ListOfficersResponse)(nil),         // 14: ruqi.v1.ListOfficersResponse
-	(*GetEnterpriseRequest)(nil),         // 15: ruqi.v1.GetEnterpriseRequest
-	(*GetEnterpriseResponse)(nil),        // 16: ruqi.v1.GetEnterpriseResponse
-	(*SetCertificateStatusRequest)(nil),  // 17: ruqi.v1.SetCertificateStatusRequest
-	(*SetCertificateStatusResponse)(nil), // 18: ruqi.v1.SetCertificateStatusResponse
-	(*timestamppb.Timestamp)(nil),        // 19: google.protobuf.Timestamp
+	(AgencyLevel)(0),                      // 0: ruqi.v1.AgencyLevel
+	(CertificateStatus)(0),                // 1: ruqi.v1.CertificateStatus
+	(CreditGrade)(0),                      // 2: ruqi.v1.CreditGrade
+	(*Agency)(nil),                        // 3: ruqi.v1.Agency
+	(*Officer)(nil),                       // 4: ruqi.v1.Officer
+	(*Enterprise)(nil),                    // 5: ruqi.v1.Enterprise
+	(*LegalBasis)(nil),                    // 6: ruqi.v1.LegalBasis
+	(*CheckItem)(nil),                     // 7: ruqi.v1.CheckItem
+	(*Directory)(nil),                     // 8: ruqi.v1.Directory
+	(*ImportDirectoryRequest)(nil),        // 9: ruqi.v1.ImportDirectoryRequest
+	(*ImportDirectoryStreamRequest)(nil),  // 10: ruqi.v1.ImportDirectoryStreamRequest
+	(*ImportDirectoryStreamResponse)(nil), // 11: ruqi.v1.ImportDirectoryStreamResponse
+	(*ImportDirectoryResponse)(nil),       // 12: ruqi.v1.ImportDirectoryResponse
+	(*ListCheckItemsRequest)(nil),         // 13: ruqi.v1.ListCheckItemsRequest
+	(*ListCheckItemsResponse)(nil),        // 14: ruqi.v1.ListCheckItemsResponse
+	(*ListOfficersRequest)(nil),           // 15: ruqi.v1.ListOfficersRequest
+	(*ListOfficersResponse)(nil),          // 16: ruqi.v1.ListOfficersResponse
+	(*GetEnterpriseRequest)(nil),          // 17: ruqi.v1.GetEnterpriseRequest
+	(*GetEnterpriseResponse)(nil),         // 18: ruqi.v1.GetEnterpriseResponse
+	(*SetCertificateStatusRequest)(nil),   // 19: ruqi.v1.SetCertificateStatusRequest
+	(*SetCertificateStatusResponse)(nil),  // 20: ruqi.v1.SetCertificateStatusResponse
+	(*timestamppb.Timestamp)(nil),         // 21: google.protobuf.Timestamp
 }
 var file_ruqi_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.Agency.level:type_name -> ruqi.v1.AgencyLevel
 	1,  // 1: ruqi.v1.Officer.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	19, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	21, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
 	2,  // 3: ruqi.v1.Enterprise.credit_grade:type_name -> ruqi.v1.CreditGrade
 	6,  // 4: ruqi.v1.CheckItem.legal_basis:type_name -> ruqi.v1.LegalBasis
 	3,  // 5: ruqi.v1.Directory.agencies:type_name -> ruqi.v1.Agency
@@ -1282,26 +1378,30 @@ var file_ruqi_v1_directory_proto_depIdxs = []int32{
 	5,  // 7: ruqi.v1.Directory.enterprises:type_name -> ruqi.v1.Enterprise
 	7,  // 8: ruqi.v1.Directory.check_items:type_name -> ruqi.v1.CheckItem
 	8,  // 9: ruqi.v1.ImportDirectoryRequest.directory:type_name -> ruqi.v1.Directory
-	7,  // 10: ruqi.v1.ListCheckItemsResponse.check_items:type_name -> ruqi.v1.CheckItem
-	4,  // 11: ruqi.v1.ListOfficersResponse.officers:type_name -> ruqi.v1.Officer
-	5,  // 12: ruqi.v1.GetEnterpriseResponse.enterprise:type_name -> ruqi.v1.Enterprise
-	1,  // 13: ruqi.v1.SetCertificateStatusRequest.status:type_name -> ruqi.v1.CertificateStatus
-	4,  // 14: ruqi.v1.SetCertificateStatusResponse.officer:type_name -> ruqi.v1.Officer
-	9,  // 15: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
-	11, // 16: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
-	13, // 17: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
-	15, // 18: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
-	17, // 19: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
-	10, // 20: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
-	12, // 21: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
-	14, // 22: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
-	16, // 23: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
-	18, // 24: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
-	20, // [20:25] is the sub-list for method output_type
-	15, // [15:20] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	8,  // 10: ruqi.v1.ImportDirectoryStreamRequest.part:type_name -> ruqi.v1.Directory
+	12, // 11: ruqi.v1.ImportDirectoryStreamResponse.imported:type_name -> ruqi.v1.ImportDirectoryResponse
+	7,  // 12: ruqi.v1.ListCheckItemsResponse.check_items:type_name -> ruqi.v1.CheckItem
+	4,  // 13: ruqi.v1.ListOfficersResponse.officers:type_name -> ruqi.v1.Officer
+	5,  // 14: ruqi.v1.GetEnterpriseResponse.enterprise:type_name -> ruqi.v1.Enterprise
+	1,  // 15: ruqi.v1.SetCertificateStatusRequest.status:type_name -> ruqi.v1.CertificateStatus
+	4,  // 16: ruqi.v1.SetCertificateStatusResponse.officer:type_name -> ruqi.v1.Officer
+	9,  // 17: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
+	10, // 18: ruqi.v1.DirectoryService.ImportDirectoryStream:input_type -> ruqi.v1.ImportDirectoryStreamRequest
+	13, // 19: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
+	15, // 20: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
+	17, // 21: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
+	19, // 22: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
+	12, // 23: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
+	11, // 24: ruqi.v1.DirectoryService.ImportDirectoryStream:output_type -> ruqi.v1.ImportDirectoryStreamResponse
+	14, // 25: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
+	16, // 26: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
+	18, // 27: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
+	20, // 28: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
+	23, // [23:29] is the sub-list for method output_type
+	17, // [17:23] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_directory_proto_init() }
@@ -1315,7 +1415,7 @@ func file_ruqi_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_directory_proto_rawDesc), len(file_ruqi_v1_directory_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DirectoryService_ImportDirectory_FullMethodName      = "/ruqi.v1.DirectoryService/ImportDirectory"
-	DirectoryService_ListCheckItems_FullMethodName       = "/ruqi.v1.DirectoryService/ListCheckItems"
-	DirectoryService_ListOfficers_FullMethodName         = "/ruqi.v1.DirectoryService/ListOfficers"
-	DirectoryService_GetEnterprise_FullMethodName        = "/ruqi.v1.DirectoryService/GetEnterprise"
-	DirectoryService_SetCertificateStatus_FullMethodName = "/ruqi.v1.DirectoryService/SetCertificateStatus"
+	DirectoryService_ImportDirectory_FullMethodName       = "/ruqi.v1.DirectoryService/ImportDirectory"
+	DirectoryService_ImportDirectoryStream_FullMethodName = "/ruqi.v1.DirectoryService/ImportDirectoryStream"
+	DirectoryService_ListCheckItems_FullMethodName        = "/ruqi.v1.DirectoryService/ListCheckItems"
+	DirectoryService_ListOfficers_FullMethodName          = "/ruqi.v1.DirectoryService/ListOfficers"
+	DirectoryService_GetEnterprise_FullMethodName         = "/ruqi.v1.DirectoryService/GetEnterprise"
+	DirectoryService_SetCertificateStatus_FullMethodName  = "/ruqi.v1.DirectoryService/SetCertificateStatus"
 )
 
 // DirectoryServiceClient is the client API for DirectoryService service.
@@ -36,7 +37,14 @@ const (
 type DirectoryServiceClient interface {
 	// ImportDirectory upserts agencies, officers, enterprises and check items.
 	// Administrators only. The whole file is validated before anything is written.
+	// One message is at most 1 MiB (docs/SECURITY.md): a larger directory
+	// goes through ImportDirectoryStream.
 	ImportDirectory(ctx context.Context, in *ImportDirectoryRequest, opts ...grpc.CallOption) (*ImportDirectoryResponse, error)
+	// ImportDirectoryStream imports a directory too large for one message: the
+	// client sends it in parts, each a Directory holding some of the records,
+	// and the server validates and writes all of them in one transaction after
+	// the last part, as ImportDirectory does. Administrators only.
+	ImportDirectoryStream(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportDirectoryStreamRequest, ImportDirectoryStreamResponse], error)
 	// ListCheckItems lists an agency's published catalogue.
 	ListCheckItems(ctx context.Context, in *ListCheckItemsRequest, opts ...grpc.CallOption) (*ListCheckItemsResponse, error)
 	// ListOfficers lists an agency's officers and their certificates.
@@ -65,6 +73,19 @@ func (c *directoryServiceClient) ImportDirectory(ctx context.Context, in *Import
 	}
 	return out, nil
 }
+
+func (c *directoryServiceClient) ImportDirectoryStream(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportDirectoryStreamRequest, ImportDirectoryStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &DirectoryService_ServiceDesc.Streams[0], DirectoryService_ImportDirectoryStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportDirectoryStreamRequest, ImportDirectoryStreamResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DirectoryService_ImportDirectoryStreamClient = grpc.ClientStreamingClient[ImportDirectoryStreamRequest, ImportDirectoryStreamResponse]
 
 func (c *directoryServiceClient) ListCheckItems(ctx context.Context, in *ListCheckItemsRequest, opts ...grpc.CallOption) (*ListCheckItemsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -116,7 +137,14 @@ func (c *directoryServiceClient) SetCertificateStatus(ctx context.Context, in *S
 type DirectoryServiceServer interface {
 	// ImportDirectory upserts agencies, officers, enterprises and check items.
 	// Administrators only. The whole file is validated before anything is written.
+	// One message is at most 1 MiB (docs/SECURITY.md): a larger directory
+	// goes through ImportDirectoryStream.
 	ImportDirectory(context.Context, *ImportDirectoryRequest) (*ImportDirectoryResponse, error)
+	// ImportDirectoryStream imports a directory too large for one message: the
+	// client sends it in parts, each a Directory holding some of the records,
+	// and the server validates and writes all of them in one transaction after
+	// the last part, as ImportDirectory does. Administrators only.
+	ImportDirectoryStream(grpc.ClientStreamingServer[ImportDirectoryStreamRequest, ImportDirectoryStreamResponse]) error
 	// ListCheckItems lists an agency's published catalogue.
 	ListCheckItems(context.Context, *ListCheckItemsRequest) (*ListCheckItemsResponse, error)
 	// ListOfficers lists an agency's officers and their certificates.
@@ -138,6 +166,9 @@ type UnimplementedDirectoryServiceServer struct{}
 
 func (UnimplementedDirectoryServiceServer) ImportDirectory(context.Context, *ImportDirectoryRequest) (*ImportDirectoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ImportDirectory not implemented")
+}
+func (UnimplementedDirectoryServiceServer) ImportDirectoryStream(grpc.ClientStreamingServer[ImportDirectoryStreamRequest, ImportDirectoryStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportDirectoryStream not implemented")
 }
 func (UnimplementedDirectoryServiceServer) ListCheckItems(context.Context, *ListCheckItemsRequest) (*ListCheckItemsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCheckItems not implemented")
@@ -189,6 +220,13 @@ func _DirectoryService_ImportDirectory_Handler(srv interface{}, ctx context.Cont
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _DirectoryService_ImportDirectoryStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(DirectoryServiceServer).ImportDirectoryStream(&grpc.GenericServerStream[ImportDirectoryStreamRequest, ImportDirectoryStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DirectoryService_ImportDirectoryStreamServer = grpc.ClientStreamingServer[ImportDirectoryStreamRequest, ImportDirectoryStreamResponse]
 
 func _DirectoryService_ListCheckItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListCheckItemsRequest)
@@ -290,6 +328,12 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _DirectoryService_SetCertificateStatus_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportDirectoryStream",
+			Handler:       _DirectoryService_ImportDirectoryStream_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "ruqi/v1/directory.proto",
 }
