@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
 )
 
@@ -92,7 +93,7 @@ func authorize(ctx context.Context, method string, lookup TokenLookup) (context.
 	}
 	fillSlot(ctx, p)
 	if !Allowed(method, p.Role) {
-		return nil, status.Errorf(codes.PermissionDenied, "无权执行此操作：%s 不可调用 %s", roleName(p), method)
+		return nil, status.Errorf(codes.PermissionDenied, "无权执行此操作：%s 不可调用 %s", roleName(p), domain.Clip(method, 128))
 	}
 	return WithPrincipal(ctx, p), nil
 }

@@ -34,7 +34,56 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 func newf(k Kind, reason, format string, args ...any) *Error {
+	for i, a := range args {
+		args[i] = clipArg(a)
+	}
 	return &Error{Kind: k, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// MaxEchoRunes bounds every value of the request that an error message
+// repeats: a 1 MB field must not come back as a 1 MB grpc-message header,
+// which clients and proxies with 8 KiB header limits see as a transport
+// error instead of the reason.
+const MaxEchoRunes = 64
+
+// Clip shortens s to at most n runes, marking the cut with "…".
+func Clip(s string, n int) string {
+	if len(s) <= n { // bytes ≥ runes: nothing to cut
+		return s
+	}
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos] + "…"
+		}
+		i++
+	}
+	return s
+}
+
+// clipArg bounds a value echoed into a message; numbers and small values
+// pass as they are.
+func clipArg(a any) any {
+	switch v := a.(type) {
+	case string:
+		return Clip(v, MaxEchoRunes)
+	case []string:
+		const maxItems = 8
+		out := make([]string, 0, min(len(v), maxItems+1))
+		for i, s := range v {
+			if i == maxItems {
+				out = append(out, fmt.Sprintf("…（共%d项）", len(v)))
+				break
+			}
+			out = append(out, Clip(s, MaxEchoRunes))
+		}
+		return out
+	case error:
+		return Clip(v.Error(), 4*MaxEchoRunes)
+	case fmt.Stringer:
+		return Clip(v.String(), MaxEchoRunes)
+	}
+	return a
 }
 
 // With returns e with a metadata entry added.

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/sample"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -140,5 +141,63 @@ func TestLimits_IdleConnection_Closed(t *testing.T) {
 	// The server's GOAWAY moves the client's connection out of READY.
 	if !cc.WaitForStateChange(ctx, connectivity.Ready) {
 		t.Fatalf("idle connection still open after 30 s with -idle-timeout 1s")
+	}
+}
+
+// A huge field never comes back whole: every error message and its details
+// stay small enough for an 8 KiB header limit, and the reason still reads.
+func TestErrors_HugeField_MessageBounded(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	huge := strings.Repeat("９", 300_000) // 900 KB of full-width digits: under the 1 MiB message limit
+	now := time.Now()
+	reg := func(edit func(r *ruqiv1.RegisterInspectionRequest)) error {
+		r := &ruqiv1.RegisterInspectionRequest{EnterpriseUscc: w.f.entA, CheckItemIds: w.f.items, OfficerIds: w.f.officers[:2],
+			WindowStart: timestamppb.New(now.Add(time.Hour)), WindowEnd: timestamppb.New(now.Add(3 * time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"}
+		edit(r)
+		_, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).RegisterInspection(ctx, r)
+		return err
+	}
+	calls := map[string]func() error{
+		"register: USCC":    func() error { return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.EnterpriseUscc = huge }) },
+		"register: item":    func() error { return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.CheckItemIds = []string{huge} }) },
+		"register: officer": func() error { return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.OfficerIds = []string{w.f.officers[0], huge} }) },
+		"register: agency":  func() error { return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.AgencyId = huge }) },
+		"get enterprise": func() error {
+			_, err := ruqiv1.NewDirectoryServiceClient(w.conn(w.officer)).GetEnterprise(ctx, &ruqiv1.GetEnterpriseRequest{Uscc: huge})
+			return err
+		},
+		"get inspection": func() error {
+			_, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).GetInspection(ctx, &ruqiv1.GetInspectionRequest{InspectionId: huge})
+			return err
+		},
+		"scan": func() error {
+			_, err := ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).ScanCode(ctx, &ruqiv1.ScanCodeRequest{Code: huge})
+			return err
+		},
+		"refuse": func() error {
+			_, err := ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).RefuseInspection(ctx, &ruqiv1.RefuseInspectionRequest{InspectionId: huge, Reason: "未出示检查码"})
+			return err
+		},
+		"issue token": func() error {
+			_, err := ruqiv1.NewAdminServiceClient(w.conn(w.admin)).IssueAccessToken(ctx, &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: huge})
+			return err
+		},
+	}
+	for name, call := range calls {
+		err := call()
+		st := status.Convert(err)
+		if err == nil || st.Code() == codes.Unknown || st.Code() == codes.Internal {
+			t.Errorf("%s: got %v, want a refusal", name, err)
+			continue
+		}
+		size := len(st.Message())
+		for _, d := range st.Details() {
+			size += proto.Size(d.(proto.Message))
+		}
+		if size > 4<<10 || !hasCJK(st.Message()) {
+			t.Errorf("%s: %s with %d bytes of message and details, want a Chinese message under 4 KiB: %.200s", name, st.Code(), size, st.Message())
+		}
 	}
 }

@@ -15,6 +15,10 @@ import (
 // errorDomain names ruqi in google.rpc.ErrorInfo.
 const errorDomain = "ruqi.v1"
 
+// maxMessageRunes bounds an error message sent to a client (grpc-message is
+// a header: it must stay well under the 8 KiB that proxies allow).
+const maxMessageRunes = 600
+
 // codeOf is the one table from domain error kinds to gRPC codes.
 var codeOf = map[domain.Kind]codes.Code{
 	domain.KindInvalid:            codes.InvalidArgument,
@@ -37,8 +41,14 @@ func toStatus(ctx context.Context, err error) error {
 	}
 	var de *domain.Error
 	if errors.As(err, &de) {
-		st := status.New(codeOf[de.Kind], de.Message)
-		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: de.Reason, Domain: errorDomain, Metadata: de.Metadata}); err == nil {
+		// Values are clipped where the message is made (domain.newf); this
+		// bound catches a message built some other way.
+		st := status.New(codeOf[de.Kind], domain.Clip(de.Message, maxMessageRunes))
+		md := make(map[string]string, len(de.Metadata))
+		for k, v := range de.Metadata {
+			md[k] = domain.Clip(v, domain.MaxEchoRunes)
+		}
+		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: de.Reason, Domain: errorDomain, Metadata: md}); err == nil {
 			st = withInfo
 		}
 		return st.Err()
