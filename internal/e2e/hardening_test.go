@@ -160,10 +160,14 @@ func TestErrors_HugeField_MessageBounded(t *testing.T) {
 		return err
 	}
 	calls := map[string]func() error{
-		"register: USCC":    func() error { return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.EnterpriseUscc = huge }) },
-		"register: item":    func() error { return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.CheckItemIds = []string{huge} }) },
-		"register: officer": func() error { return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.OfficerIds = []string{w.f.officers[0], huge} }) },
-		"register: agency":  func() error { return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.AgencyId = huge }) },
+		"register: USCC": func() error { return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.EnterpriseUscc = huge }) },
+		"register: item": func() error {
+			return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.CheckItemIds = []string{huge} })
+		},
+		"register: officer": func() error {
+			return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.OfficerIds = []string{w.f.officers[0], huge} })
+		},
+		"register: agency": func() error { return reg(func(r *ruqiv1.RegisterInspectionRequest) { r.AgencyId = huge }) },
 		"get enterprise": func() error {
 			_, err := ruqiv1.NewDirectoryServiceClient(w.conn(w.officer)).GetEnterprise(ctx, &ruqiv1.GetEnterpriseRequest{Uscc: huge})
 			return err
