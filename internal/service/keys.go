@@ -78,10 +78,12 @@ func publicKeyProto(k code.Key) *ruqiv1.PublicKey {
 }
 
 // PublicKeys lists the keys a verifier needs now: the active one and the
-// retired ones whose codes have not all expired.
+// retired ones whose codes have not all expired. A code is accepted until
+// its expiry plus the clock leeway, so a retired key stays that much longer:
+// an offline verifier must not refuse a code the server still accepts.
 func (s *Service) PublicKeys() []*ruqiv1.PublicKey {
 	var out []*ruqiv1.PublicKey
-	for _, k := range s.ring.Load().Published(s.now()) {
+	for _, k := range s.ring.Load().Published(s.now().Add(-s.cfg.Limits.ClockLeeway)) {
 		out = append(out, publicKeyProto(k))
 	}
 	return out

@@ -65,7 +65,7 @@ type jsonKey struct {
 	KeyID       string     `json:"kid"`
 	KeyType     string     `json:"kty"`
 	Curve       string     `json:"crv"`
-	X           []byte     `json:"x"` // base64 (std) of the raw Ed25519 public key
+	X           string     `json:"x"` // the raw Ed25519 public key, base64url without padding (RFC 8037 §2)
 	Algorithm   string     `json:"alg"`
 	Status      string     `json:"status"`
 	CreatedAt   time.Time  `json:"created_at"`
@@ -103,7 +103,7 @@ func Handler(cfg Config) http.Handler {
 		out.LogKey, out.WitnessPolicy = cfg.LogKey, cfg.WitnessPolicy
 		if cfg.Keys != nil {
 			for _, k := range cfg.Keys() {
-				jk := jsonKey{KeyID: k.GetKeyId(), KeyType: "OKP", Curve: "Ed25519", X: k.GetPublicKey(), Algorithm: k.GetAlgorithm(),
+				jk := jsonKey{KeyID: k.GetKeyId(), KeyType: "OKP", Curve: "Ed25519", X: base64.RawURLEncoding.EncodeToString(k.GetPublicKey()), Algorithm: k.GetAlgorithm(),
 					Status: k.GetStatus().String(), CreatedAt: k.GetCreatedAt().AsTime()}
 				if k.GetRetiredAt() != nil {
 					t := k.GetRetiredAt().AsTime()

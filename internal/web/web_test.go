@@ -43,7 +43,10 @@ type fixture struct {
 	code    *ruqiv1.InspectionCode
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureAt(t, nil) }
+
+// newFixtureAt runs the service on the given clock (time.Now when nil).
+func newFixtureAt(t *testing.T, clock func() time.Time) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
@@ -51,7 +54,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc, err := service.New(ctx, st, service.Config{Limits: domain.DefaultLimits(), PublicURL: "http://ruqi.test"},
+	svc, err := service.New(ctx, st, service.Config{Limits: domain.DefaultLimits(), PublicURL: "http://ruqi.test", Now: clock},
 		func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil })
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +98,9 @@ func newFixture(t *testing.T) *fixture {
 	f.sup = f.issue(ruqiv1.Role_ROLE_SUPERVISOR, "510000")
 	f.officer = f.issue(ruqiv1.Role_ROLE_OFFICER, "O-0001")
 	now := time.Now()
+	if clock != nil {
+		now = clock()
+	}
 	resp, err := ruqiv1.NewInspectionServiceClient(api).RegisterInspection(as(ctx, f.officer), &ruqiv1.RegisterInspectionRequest{
 		EnterpriseUscc: f.entUSCC, CheckItemIds: []string{"CI-0001", "CI-0004"}, OfficerIds: []string{"O-0001", "O-0010"},
 		WindowStart: timestamppb.New(now), WindowEnd: timestamppb.New(now.Add(4 * time.Hour)),

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+func publishedKeys(t *testing.T, f *fixture) map[string]map[string]any {
+	t.Helper()
+	var body struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.NewDecoder(f.do("GET", "/keys.json", nil).Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]any{}
+	for _, k := range body.Keys {
+		out[k["kid"].(string)] = k
+	}
+	return out
+}
+
+// A retired key stays in /keys.json until its last code's expiry plus the
+// clock leeway, the same span in which the server itself still accepts that
+// code, so offline verifiers agree with the server; then it goes.
+func TestKeysJSON_RetiredKey_PublishedUntilExpiryPlusLeeway(t *testing.T) {
+	start := time.Now().Truncate(time.Second)
+	var now atomic.Int64
+	now.Store(start.UnixNano())
+	f := newFixtureAt(t, func() time.Time { return time.Unix(0, now.Load()) })
+	old := f.code.GetKeyId()
+	if _, err := ruqiv1.NewKeyServiceClient(f.api).RotateSigningKey(as(context.Background(), f.admin), &ruqiv1.RotateSigningKeyRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	exp := f.code.GetExpiresAt().AsTime()
+	leeway := 2 * time.Minute // domain.DefaultLimits
+	now.Store(exp.Add(leeway / 2).UnixNano())
+	if _, ok := publishedKeys(t, f)[old]; !ok {
+		t.Errorf("retired key %s gone %v after its last code's expiry, within the %v leeway", old, leeway/2, leeway)
+	}
+	now.Store(exp.Add(leeway + time.Second).UnixNano())
+	if _, ok := publishedKeys(t, f)[old]; ok {
+		t.Errorf("retired key %s still published after expiry plus leeway", old)
+	}
+}
+
+// x is the raw public key in base64url without padding (RFC 8037 §2).
+func TestKeysJSON_X_IsBase64URLWithoutPadding(t *testing.T) {
+	f := newFixture(t)
+	for kid, k := range publishedKeys(t, f) {
+		x, _ := k["x"].(string)
+		raw, err := base64.RawURLEncoding.DecodeString(x)
+		if err != nil || len(raw) != ed25519.PublicKeySize {
+			t.Errorf("key %s: x %q is not 32 bytes of unpadded base64url: %v", kid, x, err)
+		}
+	}
+}
