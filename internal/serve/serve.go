@@ -91,10 +91,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	st, err := bolt.Open(filepath.Join(cfg.DataDir, "ruqi.db"), cfg.Bolt)
+	db, err := bolt.Open(filepath.Join(cfg.DataDir, "ruqi.db"), cfg.Bolt)
 	if err != nil {
 		return err
 	}
+	st := newHealthStore(db, dataDirProbe(cfg.DataDir, db))
 	defer st.Close()
 
 	glis, err := net.Listen("tcp", cfg.GRPCAddr)
@@ -163,6 +164,15 @@ func Run(ctx context.Context, cfg Config) error {
 	svc.Register(gs)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
+	servingStatus := func(healthy bool) {
+		if healthy {
+			hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+		} else {
+			hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+		}
+	}
+	st.notify(servingStatus)
+	servingStatus(st.Err() == nil)
 	reflection.Register(gs)
 
 	// The web pages call the same API in process, through the same
@@ -174,7 +184,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer stopWebAPI()
 	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, Metrics: metrics, ClockLeeway: cfg.Limits.ClockLeeway,
-		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL}),
+		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL, Health: st.Err}),
 		// Slow or idle clients must not hold connections forever.
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		IdleTimeout: cfg.Server.IdleTimeout, MaxHeaderBytes: 64 << 10}

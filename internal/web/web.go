@@ -36,6 +36,9 @@ type KeySource func() []*ruqiv1.PublicKey
 
 // Config is what the web layer is given by the server.
 type Config struct {
+	// Health, when set, is nil while the server can serve; /healthz answers
+	// 503 with its message otherwise (storage that cannot write).
+	Health func() error
 	// Keys feeds GET /keys.json.
 	Keys KeySource
 	// API is a client of the server's own gRPC API (InProcess). Without it
@@ -139,6 +142,12 @@ func Handler(cfg Config) http.Handler {
 		})
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.Health != nil {
+			if err := cfg.Health(); err != nil {
+				http.Error(w, "not serving: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		w.Write([]byte("ok\n"))
 	})
 	if cfg.Metrics != nil {

@@ -1,0 +1,163 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+)
+
+// errStorageUnavailable is what a caller sees when the store could not
+// commit: the request was fine, nothing was saved, and it is worth retrying.
+var errStorageUnavailable = domain.Unavailablef("STORAGE_UNAVAILABLE",
+	"存储暂时无法写入（磁盘已满或只读等），本次操作未保存，请稍后重试；已有记录不受影响")
+
+// healthStore watches the store's writes from outside the backend: a commit
+// that fails although the transaction's function succeeded is a storage
+// failure (disk full, read-only file system, lost database). While writes
+// fail the server reports NOT_SERVING and callers get UNAVAILABLE saying
+// storage is the problem; the first write that succeeds again, or a probe
+// that can write, restores SERVING.
+type healthStore struct {
+	store.Store
+	probe    func(context.Context) error
+	onChange func(healthy bool)
+
+	mu      sync.Mutex
+	healthy bool
+	lastErr error
+	probing bool
+	done    chan struct{}
+}
+
+func newHealthStore(st store.Store, probe func(context.Context) error) *healthStore {
+	return &healthStore{Store: st, probe: probe, healthy: true, done: make(chan struct{})}
+}
+
+// Update runs fn and sorts its failure: fn's own errors (domain refusals)
+// pass through untouched; a failed commit marks storage unhealthy.
+func (h *healthStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	var fnErr error
+	err := h.Store.Update(ctx, func(tx store.Tx) error {
+		fnErr = fn(tx) // the last run decides: bbolt may run fn again
+		return fnErr
+	})
+	switch {
+	case err == nil:
+		h.set(true, nil)
+		return nil
+	case fnErr != nil, ctx.Err() != nil:
+		return err
+	}
+	h.set(false, err)
+	return errStorageUnavailable
+}
+
+// notify calls fn with every change of health from now on.
+func (h *healthStore) notify(fn func(healthy bool)) {
+	h.mu.Lock()
+	h.onChange = fn
+	h.mu.Unlock()
+}
+
+// Err is nil while storage accepts writes.
+func (h *healthStore) Err() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.healthy {
+		return nil
+	}
+	return errStorageUnavailable
+}
+
+func (h *healthStore) set(healthy bool, err error) {
+	h.mu.Lock()
+	changed := h.healthy != healthy
+	h.healthy, h.lastErr = healthy, err
+	startProbe := !healthy && !h.probing
+	if startProbe {
+		h.probing = true
+	}
+	onChange := h.onChange
+	h.mu.Unlock()
+	if changed {
+		if healthy {
+			slog.Info("storage accepts writes again: serving")
+		} else {
+			slog.Error("storage write failed: not serving until writes succeed", "err", err)
+		}
+		if onChange != nil {
+			onChange(healthy)
+		}
+	}
+	if startProbe {
+		go h.probeUntilHealthy()
+	}
+}
+
+// probeUntilHealthy tries a write every second while storage is unhealthy,
+// so that health comes back even when no caller writes (a load balancer
+// sends none to a server that is NOT_SERVING).
+func (h *healthStore) probeUntilHealthy() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		healthy := h.healthy
+		if healthy {
+			h.probing = false
+		}
+		h.mu.Unlock()
+		if healthy {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := h.probe(ctx)
+		cancel()
+		if err == nil {
+			h.mu.Lock()
+			h.probing = false
+			h.mu.Unlock()
+			h.set(true, nil)
+			return
+		}
+	}
+}
+
+func (h *healthStore) Close() error {
+	close(h.done)
+	return h.Store.Close()
+}
+
+// dataDirProbe checks that the data directory takes new data: it writes,
+// syncs and removes a file of probeBytes, then commits an empty transaction.
+// The file matters: an empty commit rewrites pages bbolt already has, which
+// a full disk still allows.
+func dataDirProbe(dir string, st store.Store) func(context.Context) error {
+	const probeBytes = 256 << 10
+	return func(ctx context.Context) error {
+		f, err := os.CreateTemp(dir, ".write-probe-*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		_, werr := f.Write(make([]byte, probeBytes))
+		serr := f.Sync()
+		cerr := f.Close()
+		if err := errors.Join(werr, serr, cerr); err != nil {
+			return err
+		}
+		return st.Update(ctx, func(store.Tx) error { return nil })
+	}
+}
+
