@@ -160,4 +160,3 @@ func dataDirProbe(dir string, st store.Store) func(context.Context) error {
 		return st.Update(ctx, func(store.Tx) error { return nil })
 	}
 }
-
