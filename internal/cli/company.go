@@ -139,10 +139,12 @@ const offlineClockLeeway = 2 * time.Minute
 // code is for enterprise as. It returns an error only when the check
 // itself could not be done.
 func verifyOffline(scanned, as string, keys []*ruqiv1.PublicKey, now time.Time) (offlineResult, error) {
-	unreadable := func(err error) offlineResult {
+	// Why the text does not parse is no help to the enterprise; the
+	// verdict and message are the server's for the same text.
+	unreadable := func(error) offlineResult {
 		return offlineResult{
-			Verdict: ruqiv1.Verdict_VERDICT_BAD_SIGNATURE,
-			Message: err.Error(),
+			Verdict: ruqiv1.Verdict_VERDICT_MALFORMED,
+			Message: "扫描的内容不是有效的入企码，可能被篡改、不完整或不是本系统的二维码。企业有权拒绝检查",
 		}
 	}
 	tok, err := code.ExtractToken(scanned)

@@ -75,7 +75,7 @@ func TestVerifyOffline(t *testing.T) {
 		{"other enterprise, too early", url, otherUSCC, keys, windowStart.Add(-time.Hour), ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE},
 		{"key not cached", url, ourUSCC, nil, inWindow, ruqiv1.Verdict_VERDICT_UNKNOWN_KEY},
 		{"forged", forged, ourUSCC, keys, inWindow, ruqiv1.Verdict_VERDICT_BAD_SIGNATURE},
-		{"not a code", "hello", ourUSCC, keys, inWindow, ruqiv1.Verdict_VERDICT_BAD_SIGNATURE},
+		{"not a code", "hello", ourUSCC, keys, inWindow, ruqiv1.Verdict_VERDICT_MALFORMED},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +86,7 @@ func TestVerifyOffline(t *testing.T) {
 			if r.Verdict != tt.want {
 				t.Errorf("verdict %v (%s), want %v", r.Verdict, r.Message, tt.want)
 			}
-			signed := tt.want != ruqiv1.Verdict_VERDICT_BAD_SIGNATURE && tt.want != ruqiv1.Verdict_VERDICT_UNKNOWN_KEY
+			signed := tt.want != ruqiv1.Verdict_VERDICT_BAD_SIGNATURE && tt.want != ruqiv1.Verdict_VERDICT_UNKNOWN_KEY && tt.want != ruqiv1.Verdict_VERDICT_MALFORMED
 			if (r.Claims != nil) != signed {
 				t.Errorf("claims shown = %v, want %v: only a verified signature makes them worth showing", r.Claims != nil, signed)
 			}

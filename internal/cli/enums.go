@@ -195,6 +195,10 @@ func verdictLabel(v ruqiv1.Verdict) string {
 		return "执法证无效"
 	case ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:
 		return "无此报备"
+	case ruqiv1.Verdict_VERDICT_CLOSED:
+		return "检查已办结"
+	case ruqiv1.Verdict_VERDICT_MALFORMED:
+		return "不是有效的入企码"
 	}
 	return unknownLabel(int32(v))
 }

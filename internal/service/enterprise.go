@@ -35,6 +35,8 @@ var verdictMessages = map[ruqiv1.Verdict]string{
 	ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE:    "核验未通过：此入企码不是为本企业签发的。企业有权拒绝检查",
 	ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID: "核验未通过：出示入企码的执法人员执法证无效（暂扣、注销或过期）。企业有权拒绝检查",
 	ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:  "核验未通过：系统中没有这次检查的报备记录。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_CLOSED:              "核验未通过：此检查已办结（结果已录入），入企码不再有效。如需再次检查须重新报备，企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_MALFORMED:           "核验未通过：扫描的内容不是有效的入企码，可能被篡改、不完整或不是本系统的二维码。企业有权拒绝检查",
 }
 
 // ScanCode is 扫码核验. A code that is not a code at all is an invalid
@@ -43,9 +45,16 @@ var verdictMessages = map[ruqiv1.Verdict]string{
 func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRequest) (*ruqiv1.ScanCodeResponse, error) {
 	s := es.s
 	uscc := principal(ctx).Subject
+	if strings.TrimSpace(req.GetCode()) == "" {
+		return nil, toStatus(ctx, domain.Invalidf("CODE_MISSING", "请提供扫描到的入企码（二维码中的网址或令牌）"))
+	}
+	// Text that is not a genuine code (altered header, stripped signature,
+	// missing COSE tag, garbage) is a verdict like a bad signature, recorded
+	// and a lead: to the enterprise it is the same thing, a code that must
+	// not admit anyone. Why it failed goes to the event, not to the message.
 	msg, err := decodeScanned(req.GetCode())
 	if err != nil {
-		return nil, toStatus(ctx, err)
+		return es.reject(ctx, ruqiv1.Verdict_VERDICT_MALFORMED, []byte(req.GetCode()), "malformed: "+err.Error())
 	}
 	kid, claims, verr := code.Verify(msg, s.ring.Load().Lookup)
 	if errors.Is(verr, code.ErrUnknownKey) && s.reloadRingForUnknownKey(ctx) {
@@ -60,7 +69,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 	case errors.Is(verr, code.ErrBadSignature):
 		return es.reject(ctx, ruqiv1.Verdict_VERDICT_BAD_SIGNATURE, msg, "key "+kid)
 	default:
-		return nil, toStatus(ctx, domain.Invalidf("CODE_MALFORMED", "不是有效的入企码：%v", verr))
+		return es.reject(ctx, ruqiv1.Verdict_VERDICT_MALFORMED, msg, "malformed: "+verr.Error())
 	}
 
 	now := s.now()
@@ -131,23 +140,17 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 	return resp, nil
 }
 
-// decodeScanned accepts the bare token or the QR's URL.
+// decodeScanned accepts the bare token or the QR's URL. Its errors are for
+// the event log, not for the enterprise.
 func decodeScanned(scanned string) ([]byte, error) {
-	if strings.TrimSpace(scanned) == "" {
-		return nil, domain.Invalidf("CODE_MISSING", "请提供扫描到的入企码（二维码中的网址或令牌）")
-	}
 	if len(scanned) > 8192 {
-		return nil, domain.Invalidf("CODE_MALFORMED", "不是有效的入企码：内容过长")
+		return nil, errors.New("longer than 8192 bytes")
 	}
 	tok, err := code.ExtractToken(scanned)
 	if err != nil {
-		return nil, domain.Invalidf("CODE_MALFORMED", "不是有效的入企码：%v", err)
+		return nil, err
 	}
-	msg, err := code.DecodeToken(tok)
-	if err != nil {
-		return nil, domain.Invalidf("CODE_MALFORMED", "不是有效的入企码：%v", err)
-	}
-	return msg, nil
+	return code.DecodeToken(tok)
 }
 
 // reject records a scan whose signature could not be trusted: nothing in its
@@ -157,7 +160,7 @@ func (es *enterpriseServer) reject(ctx context.Context, v ruqiv1.Verdict, msg []
 	now := es.s.now()
 	err := es.s.store.Update(ctx, func(tx store.Tx) error {
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED)
-		e.EnterpriseUscc, e.Detail = uscc, v.String()+" "+detail
+		e.EnterpriseUscc, e.Detail = uscc, domain.Clip(v.String()+" "+detail, 200)
 		if err := tx.AppendEvent(e); err != nil {
 			return err
 		}
@@ -195,6 +198,10 @@ func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway tim
 	switch {
 	case ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
 		return ins, ruqiv1.Verdict_VERDICT_CANCELLED, nil
+	case ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
+		// Results are recorded: the visit is over, its codes admit no one,
+		// even inside the window.
+		return ins, ruqiv1.Verdict_VERDICT_CLOSED, nil
 	case now.Before(c.NotBefore.Add(-leeway)):
 		return ins, ruqiv1.Verdict_VERDICT_NOT_YET_VALID, nil
 	case now.After(c.Expiry.Add(leeway)):

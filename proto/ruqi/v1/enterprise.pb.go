@@ -27,30 +27,34 @@ type Verdict int32
 
 const (
 	Verdict_VERDICT_UNSPECIFIED         Verdict = 0
-	Verdict_VERDICT_VALID               Verdict = 1 // 核验通过
-	Verdict_VERDICT_BAD_SIGNATURE       Verdict = 2 // 签名无效（伪造或被篡改）
-	Verdict_VERDICT_UNKNOWN_KEY         Verdict = 3 // 签名密钥未知
-	Verdict_VERDICT_NOT_YET_VALID       Verdict = 4 // 未到检查时间
-	Verdict_VERDICT_EXPIRED             Verdict = 5 // 已过期
-	Verdict_VERDICT_CANCELLED           Verdict = 6 // 检查已撤销
-	Verdict_VERDICT_WRONG_ENTERPRISE    Verdict = 7 // 非本企业的检查
-	Verdict_VERDICT_CERTIFICATE_INVALID Verdict = 8 // 执法证无效
-	Verdict_VERDICT_UNKNOWN_INSPECTION  Verdict = 9 // 无此报备
+	Verdict_VERDICT_VALID               Verdict = 1  // 核验通过
+	Verdict_VERDICT_BAD_SIGNATURE       Verdict = 2  // 签名无效（伪造或被篡改）
+	Verdict_VERDICT_UNKNOWN_KEY         Verdict = 3  // 签名密钥未知
+	Verdict_VERDICT_NOT_YET_VALID       Verdict = 4  // 未到检查时间
+	Verdict_VERDICT_EXPIRED             Verdict = 5  // 已过期
+	Verdict_VERDICT_CANCELLED           Verdict = 6  // 检查已撤销
+	Verdict_VERDICT_WRONG_ENTERPRISE    Verdict = 7  // 非本企业的检查
+	Verdict_VERDICT_CERTIFICATE_INVALID Verdict = 8  // 执法证无效
+	Verdict_VERDICT_UNKNOWN_INSPECTION  Verdict = 9  // 无此报备
+	Verdict_VERDICT_CLOSED              Verdict = 10 // 检查已办结: results recorded, the code no longer admits anyone
+	Verdict_VERDICT_MALFORMED           Verdict = 11 // 不是有效的入企码: the text does not parse as a code (altered, truncated, not ours)
 )
 
 // Enum value maps for Verdict.
 var (
 	Verdict_name = map[int32]string{
-		0: "VERDICT_UNSPECIFIED",
-		1: "VERDICT_VALID",
-		2: "VERDICT_BAD_SIGNATURE",
-		3: "VERDICT_UNKNOWN_KEY",
-		4: "VERDICT_NOT_YET_VALID",
-		5: "VERDICT_EXPIRED",
-		6: "VERDICT_CANCELLED",
-		7: "VERDICT_WRONG_ENTERPRISE",
-		8: "VERDICT_CERTIFICATE_INVALID",
-		9: "VERDICT_UNKNOWN_INSPECTION",
+		0:  "VERDICT_UNSPECIFIED",
+		1:  "VERDICT_VALID",
+		2:  "VERDICT_BAD_SIGNATURE",
+		3:  "VERDICT_UNKNOWN_KEY",
+		4:  "VERDICT_NOT_YET_VALID",
+		5:  "VERDICT_EXPIRED",
+		6:  "VERDICT_CANCELLED",
+		7:  "VERDICT_WRONG_ENTERPRISE",
+		8:  "VERDICT_CERTIFICATE_INVALID",
+		9:  "VERDICT_UNKNOWN_INSPECTION",
+		10: "VERDICT_CLOSED",
+		11: "VERDICT_MALFORMED",
 	}
 	Verdict_value = map[string]int32{
 		"VERDICT_UNSPECIFIED":         0,
@@ -63,6 +67,8 @@ var (
 		"VERDICT_WRONG_ENTERPRISE":    7,
 		"VERDICT_CERTIFICATE_INVALID": 8,
 		"VERDICT_UNKNOWN_INSPECTION":  9,
+		"VERDICT_CLOSED":              10,
+		"VERDICT_MALFORMED":           11,
 	}
 )
 
@@ -1147,7 +1153,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"occurredAt\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\"+\n" +
 	"\x10ComplainResponse\x12\x17\n" +
-	"\alead_id\x18\x01 \x01(\tR\x06leadId*\x8f\x02\n" +
+	"\alead_id\x18\x01 \x01(\tR\x06leadId*\xba\x02\n" +
 	"\aVerdict\x12\x17\n" +
 	"\x13VERDICT_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rVERDICT_VALID\x10\x01\x12\x19\n" +
@@ -1158,7 +1164,10 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x11VERDICT_CANCELLED\x10\x06\x12\x1c\n" +
 	"\x18VERDICT_WRONG_ENTERPRISE\x10\a\x12\x1f\n" +
 	"\x1bVERDICT_CERTIFICATE_INVALID\x10\b\x12\x1e\n" +
-	"\x1aVERDICT_UNKNOWN_INSPECTION\x10\t2\xa3\x03\n" +
+	"\x1aVERDICT_UNKNOWN_INSPECTION\x10\t\x12\x12\n" +
+	"\x0eVERDICT_CLOSED\x10\n" +
+	"\x12\x15\n" +
+	"\x11VERDICT_MALFORMED\x10\v2\xa3\x03\n" +
 	"\x11EnterpriseService\x12?\n" +
 	"\bScanCode\x12\x18.ruqi.v1.ScanCodeRequest\x1a\x19.ruqi.v1.ScanCodeResponse\x12W\n" +
 	"\x10RefuseInspection\x12 .ruqi.v1.RefuseInspectionRequest\x1a!.ruqi.v1.RefuseInspectionResponse\x12T\n" +
