@@ -32,6 +32,9 @@ func (a *app) printError(err error) {
 	info := errorInfo(st)
 	if info != nil {
 		fmt.Fprintf(a.stderr, "原因：%s%s\n", info.GetReason(), fmtMetadata(info.GetMetadata()))
+		if h := reasonHints[info.GetReason()]; h != "" {
+			fmt.Fprintf(a.stderr, "提示：%s\n", h)
+		}
 		return
 	}
 	switch st.Code() {
@@ -50,6 +53,14 @@ func (a *app) printError(err error) {
 		}
 		fmt.Fprintf(a.stderr, "提示：请用 --token、--token-file 或 %s 提供访问令牌。\n", envToken)
 	}
+}
+
+// reasonHints name the flag that answers a refusal: the server's message
+// says what is wrong in any client's words, the CLI adds how to say it here.
+var reasonHints = map[string]string{
+	"WINDOW_IN_PAST": "紧急检查已经实施的，可用 --late-reason \"原因\" 事后补录（--from 为实际开始时间）",
+	"WINDOW_ENDED":   "紧急检查已经实施的，可用 --late-reason \"原因\" 事后补录（--from 为实际开始时间）",
+	"AGENCY_MISSING": "用 --agency 指定执法部门编号，如 --agency AG-01",
 }
 
 // errorInfo returns the first google.rpc.ErrorInfo among the details.

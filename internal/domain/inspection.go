@@ -130,7 +130,12 @@ func ValidateWindow(start, end, now time.Time, l Limits) error {
 		return Invalidf("WINDOW_TOO_LONG", "计划检查时段为%s，超过上限%s：请缩短时段或分次报备", end.Sub(start).Round(time.Minute), l.MaxWindow)
 	}
 	if start.Before(now.Add(-l.ClockLeeway)) {
-		return Invalidf("WINDOW_IN_PAST", "开始时间 %s 已过：检查须在实施前报备", FormatTime(start))
+		return Invalidf("WINDOW_IN_PAST", "开始时间 %s 已过：检查须在实施前报备；已实施的紧急检查请填写补录原因，事后补录", FormatTime(start))
+	}
+	// The leeway lets a window start a little in the past, never end there:
+	// a plan whose window is already over can only be a late record.
+	if !end.After(now) {
+		return Invalidf("WINDOW_ENDED", "结束时间 %s 已过：检查须在实施前报备；已实施的紧急检查请填写补录原因，事后补录", FormatTime(end))
 	}
 	if start.After(now.Add(l.MaxAdvance)) {
 		return Invalidf("WINDOW_TOO_FAR", "开始时间 %s 过远：最多可提前%d天报备", FormatTime(start), int(l.MaxAdvance.Hours()/24))
