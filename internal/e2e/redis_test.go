@@ -248,3 +248,23 @@ func TestRedis_StoppedDuringRegistrations_NoPhantomReservation(t *testing.T) {
 		t.Fatalf("report counts %d inspections, want %d", tot.GetInspections(), n+2)
 	}
 }
+
+// Once Redis answers again, the very next registration goes through: no
+// second of failures while the client's dial breaker waits to probe.
+func TestRedis_BackAfterOutage_NextRegistrationSucceeds(t *testing.T) {
+	rs := redistest.Start(t)
+	w := newWorld(t, "-redis-addr", rs.Addr())
+	now := time.Now()
+	rs.Kill()
+	// Enough failed calls to open the Redis client's dial breaker.
+	for i := 0; i < 40; i++ {
+		_, err := w.registerAs("AG-01", w.f.entA, w.f.itemsOf["AG-01"][:1], now, now.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+		if status.Code(err) != codes.Unavailable {
+			t.Fatalf("registration %d with Redis down: %v, want UNAVAILABLE", i, err)
+		}
+	}
+	rs.Restart()
+	if _, err := w.registerAs("AG-01", w.f.entA, w.f.itemsOf["AG-01"][:1], now, now.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+		t.Fatalf("first registration after Redis came back: %v", err)
+	}
+}

@@ -312,7 +312,7 @@ func newCoordinator(cfg Config) func(coord.Seeder) (coord.Coordinator, error) {
 		if cfg.RedisAddr == "" {
 			return local.New(seed), nil
 		}
-		c := coordredis.Open(cfg.RedisAddr, seed)
+		c := newReconnectingRedis(func() *coordredis.Coordinator { return coordredis.Open(cfg.RedisAddr, seed) })
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := c.Ping(ctx); err != nil {

@@ -1,0 +1,106 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/coord"
+	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
+)
+
+// reconnectingRedis keeps registration prompt after a Redis outage. The
+// Redis client stops dialling after repeated failures and probes only once a
+// second, so registrations kept failing for up to a second after Redis was
+// back. On a failure that says Redis is unreachable this replaces the client
+// with a fresh one (at most every reopenEvery), whose first call dials at
+// once. The coordinator holds nothing that a fresh client must keep: what
+// Redis knows is in Redis, and an enterprise it lost is seeded from the store.
+type reconnectingRedis struct {
+	open func() *coordredis.Coordinator
+
+	mu       sync.Mutex
+	cur      *coordredis.Coordinator
+	reopened time.Time
+	closed   bool
+}
+
+const (
+	reopenEvery = 50 * time.Millisecond
+	// closeOldAfter lets calls in flight on a replaced client finish.
+	closeOldAfter = 10 * time.Second
+)
+
+func newReconnectingRedis(open func() *coordredis.Coordinator) *reconnectingRedis {
+	return &reconnectingRedis{open: open, cur: open()}
+}
+
+func (r *reconnectingRedis) client() *coordredis.Coordinator {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur
+}
+
+// after replaces c when err says Redis could not be reached through it.
+func (r *reconnectingRedis) after(c *coordredis.Coordinator, err error) {
+	if !errors.Is(err, coord.ErrUnavailable) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || r.cur != c || time.Since(r.reopened) < reopenEvery {
+		return // already replaced, or replaced a moment ago
+	}
+	r.cur, r.reopened = r.open(), time.Now()
+	time.AfterFunc(closeOldAfter, func() { _ = c.Close() })
+}
+
+func (r *reconnectingRedis) Ping(ctx context.Context) error {
+	c := r.client()
+	err := c.Ping(ctx)
+	r.after(c, err)
+	return err
+}
+
+func (r *reconnectingRedis) Decide(ctx context.Context, p coord.Plan, pol coord.Policy, now time.Time) (coord.Decision, error) {
+	c := r.client()
+	d, err := c.Decide(ctx, p, pol, now)
+	r.after(c, err)
+	return d, err
+}
+
+func (r *reconnectingRedis) Confirm(ctx context.Context, p coord.Plan, now time.Time) error {
+	c := r.client()
+	err := c.Confirm(ctx, p, now)
+	r.after(c, err)
+	return err
+}
+
+func (r *reconnectingRedis) Release(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+	c := r.client()
+	d, err := c.Release(ctx, p, now)
+	r.after(c, err)
+	return d, err
+}
+
+func (r *reconnectingRedis) Withdraw(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+	c := r.client()
+	d, err := c.Withdraw(ctx, p, now)
+	r.after(c, err)
+	return d, err
+}
+
+func (r *reconnectingRedis) Forget(ctx context.Context, uscc string) error {
+	c := r.client()
+	err := c.Forget(ctx, uscc)
+	r.after(c, err)
+	return err
+}
+
+func (r *reconnectingRedis) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	return r.cur.Close()
+}
