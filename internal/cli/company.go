@@ -59,6 +59,7 @@ func (a *app) companyScanCommand() *cobra.Command {
 				if as == "" {
 					return usagef("离线核验须用 --as 给出本企业的统一社会信用代码")
 				}
+				as = domain.NormalizeID(as)
 				if err := domain.ValidateUSCC(as); err != nil {
 					return usagef("--as：%v", err)
 				}

@@ -118,6 +118,7 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 	if err := requireFlags(cmd, "enterprise", "items", "officers", "from", "type", "reason"); err != nil {
 		return nil, err
 	}
+	o.enterprise = domain.NormalizeID(o.enterprise)
 	if err := domain.ValidateUSCC(o.enterprise); err != nil {
 		return nil, usagef("--enterprise：%v", err)
 	}
@@ -199,8 +200,12 @@ func (o *registerOptions) window(cmd *cobra.Command, now time.Time) (start, end 
 func splitIDs(in []string) []string {
 	var out []string
 	for _, s := range in {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
+		// A full-width comma (，) or 、 from a Chinese input method separates
+		// ids as the ASCII comma does.
+		for _, id := range strings.FieldsFunc(domain.NormalizeWidth(s), func(r rune) bool { return r == ',' || r == '、' }) {
+			if id = domain.NormalizeID(id); id != "" {
+				out = append(out, id)
+			}
 		}
 	}
 	return out

@@ -228,7 +228,7 @@ func (a *app) officerPriorCommand() *cobra.Command {
 			if err := requireFlags(cmd, "enterprise"); err != nil {
 				return err
 			}
-			uscc := strings.TrimSpace(enterprise)
+			uscc := domain.NormalizeID(enterprise)
 			if err := domain.ValidateUSCC(uscc); err != nil {
 				return usagef("--enterprise：%v", err)
 			}

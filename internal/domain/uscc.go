@@ -40,12 +40,15 @@ func USCCCheckChar(first17 string) (byte, error) {
 // 3–8, and the check character. It returns an *Error of kind Invalid whose
 // message tells the user what is wrong.
 func ValidateUSCC(s string) error {
-	if len(s) != USCCLength {
-		return Invalidf("USCC_MALFORMED", "统一社会信用代码应为18位，收到%d位：%q", len([]rune(s)), s)
+	// Counted and named in characters, not bytes: a full-width character
+	// is one character to the person who typed it.
+	runes := []rune(s)
+	if len(runes) != USCCLength {
+		return Invalidf("USCC_MALFORMED", "统一社会信用代码应为18位，收到%d位：%q", len(runes), s)
 	}
-	for i := 0; i < USCCLength; i++ {
-		if strings.IndexByte(usccCharset, s[i]) < 0 {
-			return Invalidf("USCC_MALFORMED", "统一社会信用代码第%d位字符%q不合法（只允许数字和除I、O、Z、S、V以外的大写字母）", i+1, s[i])
+	for i, r := range runes {
+		if r >= 0x80 || strings.IndexByte(usccCharset, byte(r)) < 0 {
+			return Invalidf("USCC_MALFORMED", "统一社会信用代码第%d位字符%q不合法（只允许数字和除I、O、Z、S、V以外的大写字母）", i+1, r)
 		}
 	}
 	for i := 2; i < 8; i++ {

@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"testing"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // registerArgs are the flags of an ordinary registration of enterprise A.
@@ -38,5 +42,44 @@ func TestOfficerItems_NoAgency_NamesTheFlag(t *testing.T) {
 	r := w.cli(w.admin, "officer", "items")
 	if r.exit == 0 || !strings.Contains(r.stderr, "--agency") {
 		t.Errorf("exit %d, want a refusal naming --agency:\n%s", r.exit, r.stderr)
+	}
+}
+
+// toFullWidth is what a Chinese input method in full-width mode types.
+func toFullWidth(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r > ' ' && r < 0x7f {
+			r += 0xFEE0
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// A lower-case USCC, a leading space, full-width characters: the enterprise
+// the officer meant, through the CLI and the API alike.
+func TestRegister_TypedIdentifiers_Normalised(t *testing.T) {
+	w := newWorld(t)
+	for i, typed := range []string{strings.ToLower(w.f.entA), " " + w.f.entA + " ", toFullWidth(w.f.entA)} {
+		args := w.registerArgs("now+"+strconv.Itoa(i*3+1)+"h", "now+"+strconv.Itoa(i*3+2)+"h")
+		args[3] = typed
+		if i == 2 {
+			args[5] = toFullWidth(strings.ToLower(args[5])) // the items too
+		}
+		r := w.cli(w.officer, append([]string{"-o", "json"}, args...)...)
+		if i == 0 && r.exit == 0 {
+			continue // the first plan is accepted
+		}
+		// Later plans of the same agency for the same enterprise overlap in
+		// nothing but are over the default cap, or accepted: either way the
+		// enterprise and items were recognised.
+		if r.exit != 0 && (strings.Contains(r.stderr, "USCC_MALFORMED") || strings.Contains(r.stderr, "UNKNOWN") || strings.Contains(r.stderr, "--enterprise")) {
+			t.Errorf("%q refused as not understood:\n%s", typed, r.stderr)
+		}
+	}
+	resp, err := ruqiv1.NewDirectoryServiceClient(w.conn(w.officer)).GetEnterprise(context.Background(), &ruqiv1.GetEnterpriseRequest{Uscc: "\u3000" + toFullWidth(strings.ToLower(w.f.entB))})
+	if err != nil || resp.GetEnterprise().GetUscc() != w.f.entB {
+		t.Errorf("GetEnterprise with a full-width lower-case USCC: %v, %v", resp.GetEnterprise().GetUscc(), err)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/coord"
@@ -157,7 +158,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// at once rather than spending a token lookup on a call it will shed.
 	adm := newAdmission(cfg.Server.MaxInFlight, cfg.Server.QueueWait)
 	grpcOpts := append(grpcLimitOptions(cfg.Server),
-		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor, recoverUnary, adm.unary, logUnary, auth.UnaryInterceptor(svc.LookupToken)),
+		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor, recoverUnary, adm.unary, logUnary, auth.UnaryInterceptor(svc.LookupToken), normalizeUnary),
 		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor, adm.stream, auth.StreamInterceptor(svc.LookupToken)),
 	)
 	gs := grpc.NewServer(append(tlsOpts, grpcOpts...)...)
@@ -342,6 +343,16 @@ func writeReadyFile(path, grpcAddr, httpAddr, tokenPath string) error {
 		return fmt.Errorf("ready file: %w", err)
 	}
 	return os.Rename(tmp, path)
+}
+
+// normalizeUnary reads identifiers the way people type them (trimmed,
+// half-width, upper-case) before any handler sees them: the rule is
+// domain.NormalizeRequest, applied here once for every method.
+func normalizeUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if m, ok := req.(proto.Message); ok {
+		domain.NormalizeRequest(m)
+	}
+	return handler(ctx, req)
 }
 
 // recoverUnary turns a panic into Internal and logs the stack, so that one bad

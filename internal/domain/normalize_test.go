@@ -1,0 +1,51 @@
+package domain
+
+import (
+	"strings"
+	"testing"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// What Chinese input methods and copy-paste produce reads as the identifier
+// the person meant: trimmed, half-width, upper-case.
+func TestNormalizeID(t *testing.T) {
+	for in, want := range map[string]string{
+		"91510100ma6123456w":    "91510100MA6123456W",
+		" 91510100MA6123456W\t": "91510100MA6123456W",
+		"９１５１０１００ＭＡ６１２３４５６Ｗ": "91510100MA6123456W",
+		"\u3000ｏ－０００１\u3000": "O-0001",
+		"ag-01":              "AG-01",
+	} {
+		if got := NormalizeID(in); got != want {
+			t.Errorf("NormalizeID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Identifier fields of a request are normalised; free text, request ids and
+// nested records are not upper-cased.
+func TestNormalizeRequest_IdentifiersOnly(t *testing.T) {
+	r := &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: " ９１５１０１００ma6123456w", CheckItemIds: []string{"ci-0001 "}, OfficerIds: []string{"ｏ-0001", "o-0010"},
+		AgencyId: "ag-01", Reason: " 日常检查 abc", RequestId: " req-abc ",
+	}
+	NormalizeRequest(r)
+	if r.EnterpriseUscc != "91510100MA6123456W" || r.CheckItemIds[0] != "CI-0001" || r.OfficerIds[0] != "O-0001" || r.OfficerIds[1] != "O-0010" || r.AgencyId != "AG-01" {
+		t.Errorf("ids not normalised: %v", r)
+	}
+	if r.Reason != " 日常检查 abc" || r.RequestId != "req-abc" {
+		t.Errorf("free text or request id changed: %q %q", r.Reason, r.RequestId)
+	}
+}
+
+// A full-width USCC that is not normalised is refused in characters, not
+// bytes ("应为18位，收到18位" said nothing).
+func TestValidateUSCC_FullWidth_NamesTheCharacter(t *testing.T) {
+	err := ValidateUSCC("９１５１０１００ＭＡ６１２３４５６Ｗ")
+	de, ok := err.(*Error)
+	if !ok || de.Reason != "USCC_MALFORMED" || !strings.Contains(de.Message, "第1位") {
+		t.Errorf("got %v, want USCC_MALFORMED naming position 1", err)
+	}
+}
+
