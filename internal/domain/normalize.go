@@ -3,8 +3,8 @@ package domain
 import (
 	"strings"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // NormalizeWidth turns full-width ASCII forms (Ａ–Ｚ, ０–９, －, the

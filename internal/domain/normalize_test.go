@@ -48,4 +48,3 @@ func TestValidateUSCC_FullWidth_NamesTheCharacter(t *testing.T) {
 		t.Errorf("got %v, want USCC_MALFORMED naming position 1", err)
 	}
 }
-
