@@ -100,7 +100,7 @@ func (a *app) adminTokenIssueCommand() *cobra.Command {
   export RUQI_TOKEN=$(ruqi admin token issue -q --role officer --subject O-0001)`,
 		Example: `  ruqi admin token issue --role officer --subject O-0001 --description 张三的手持终端
   ruqi admin token issue -q --role enterprise --subject 91510100MA6123456W
-  ruqi admin token issue --role agency-admin --subject A-SCJG --description 市场监管局管理员`,
+  ruqi admin token issue --role agency-admin --subject AG-01 --description 市场监管局管理员`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "role", "subject"); err != nil {
@@ -215,7 +215,7 @@ func (a *app) adminEventsListCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "按顺序列出事件",
-		Example: `  ruqi admin events list --inspection INS-0001
+		Example: `  ruqi admin events list --inspection INS-20260301-7QKZ3M2A
   ruqi admin events list --after 1000 --limit 100`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

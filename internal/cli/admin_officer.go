@@ -16,7 +16,7 @@ func (a *app) adminTokenRevokeCommand() *cobra.Command {
 		Short: "吊销访问令牌",
 		Long: `按令牌编号（签发时显示的"令牌编号"）吊销一个访问令牌。令牌下一次使用时即被拒绝。
 吊销会记入事件日志。`,
-		Example: `  ruqi admin token revoke --id T-0001`,
+		Example: `  ruqi admin token revoke --id tok-3f9a0c21d47b`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "id"); err != nil {

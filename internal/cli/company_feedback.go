@@ -46,7 +46,7 @@ func (a *app) companyEvaluateCommand() *cobra.Command {
   --rights-explained     是否告知企业的权利（陈述、申辩、申请回避等）
   --conducted-properly   检查是否规范
 --overall 是总体评分，1（很不满意）到 5（很满意）。`,
-		Example: `  ruqi company evaluate --inspection INS-0001 --certificate-shown=true \
+		Example: `  ruqi company evaluate --inspection INS-20260301-7QKZ3M2A --certificate-shown=true \
     --rights-explained=false --conducted-properly=true --overall 4 --comment 未告知申辩权利`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -120,7 +120,7 @@ func (a *app) companyComplainCommand() *cobra.Command {
 出示的执法证号，用 --at 写下发生的时间。
 
 时间可写成 "2026-03-01 09:30"（北京时间）、RFC 3339，或 now、now-2h。`,
-		Example: `  ruqi company complain --inspection INS-0001 --description 检查中索要财物
+		Example: `  ruqi company complain --inspection INS-20260301-7QKZ3M2A --description 检查中索要财物
   ruqi company complain --officer 张某 --at "2026-03-01 15:00" --description 未出示入企码强行检查`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -233,8 +233,8 @@ func (a *app) officerCodeCommand() *cobra.Command {
 --png 把二维码写成 PNG 图片；有多位执法人员的入企码时，文件名在扩展名前加上
 "-执法人员编号"，例如 code.png 写成 code-O-0001.png 和 code-O-0002.png。
 --qr 在终端画出二维码，供企业直接扫描。`,
-		Example: `  ruqi officer code --inspection INS-0001 --officer O-0001 --qr
-  ruqi officer code --inspection INS-0001 --png code.png`,
+		Example: `  ruqi officer code --inspection INS-20260301-7QKZ3M2A --officer O-0001 --qr
+  ruqi officer code --inspection INS-20260301-7QKZ3M2A --png code.png`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "inspection"); err != nil {
@@ -332,7 +332,7 @@ func (a *app) officerCancelCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "cancel",
 		Short:   "撤销报备，入企码随即失效",
-		Example: `  ruqi officer cancel --inspection INS-0001 --reason 企业停产，改期检查`,
+		Example: `  ruqi officer cancel --inspection INS-20260301-7QKZ3M2A --reason 企业停产，改期检查`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "inspection", "reason"); err != nil {

@@ -48,7 +48,7 @@ func (a *app) officerResultCommand() *cobra.Command {
 办结前可以重新记录，每次记录都以本次给出的事项为准（此前的记录被替换）。
 --close 同时办结本次检查：须为本次报备的全部检查事项给出结果；办结后结果不能再修改，
 企业可以对本次检查进行评价。`,
-		Example: `  ruqi officer result --inspection INS-0001 \
+		Example: `  ruqi officer result --inspection INS-20260301-7QKZ3M2A \
     --item CI-0001=no-problem --item CI-0002=rectify:2026-12-31 --item CI-0003=first-violation \
     --note CI-0002="消防通道堆放杂物，已当场告知" --summary 总体良好 --close`,
 		Args: noArgs,

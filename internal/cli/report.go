@@ -73,7 +73,7 @@ func (a *app) supervisorReportCommand() *cobra.Command {
 	f.StringVar(&groupBy, "group-by", "agency", "分组 `DIM`：enterprise、agency、region、month、year")
 	f.StringVar(&req.RegionCode, "region", "", "行政区划代码 `CODE`（含下级）")
 	f.StringVar(&req.AgencyId, "agency", "", "只看此执法部门 `ID`")
-	f.Int32Var(&top, "top", 20, "按企业分组时的前 `N` 家")
+	f.Int32Var(&top, "top", 20, "按企业分组时列出的企业数 `N`（被检查最多的前 N 家）")
 	return cmd
 }
 

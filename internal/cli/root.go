@@ -209,7 +209,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.adminCommand(),
 		completionCommand(),
 	)
-	root.AddCommand(a.simulateCommand())
+	root.AddCommand(a.simulateCommand(), a.versionCommand())
 	root.AddCommand(a.loginCommand())
 	root.SetHelpCommand(helpCommand())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {

@@ -65,7 +65,7 @@ func (a *app) supervisorLeadUpdateCommand() *cobra.Command {
 
 --status 可写：checking（核查中）、rectified（已整改）、transferred（已移交纪委）、
 unfounded（查无实据），中文亦可。`,
-		Example: `  ruqi supervisor lead update --lead L-0001 --status checking --note 已联系执法部门调取记录`,
+		Example: `  ruqi supervisor lead update --lead L-3F9A0C21D47B8E65 --status checking --note 已联系执法部门调取记录`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "lead", "status", "note"); err != nil {

@@ -42,6 +42,29 @@ func mustZone(name string) *time.Location {
 	return loc
 }
 
+// FormatDuration says a duration in Chinese units, to the minute:
+// "200小时", "1小时30分钟", "168小时（7天）" (whole days are named too).
+func FormatDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d < time.Minute {
+		return "不到1分钟"
+	}
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	var s string
+	switch {
+	case h == 0:
+		s = fmt.Sprintf("%d分钟", m)
+	case m == 0:
+		s = fmt.Sprintf("%d小时", h)
+	default:
+		s = fmt.Sprintf("%d小时%d分钟", h, m)
+	}
+	if m == 0 && h >= 24 && h%24 == 0 {
+		s += fmt.Sprintf("（%d天）", h/24)
+	}
+	return s
+}
+
 // FormatTime renders a time for people, in Beijing time.
 func FormatTime(t time.Time) string { return t.In(Shanghai).Format("2006-01-02 15:04") }
 
@@ -97,7 +120,7 @@ func ValidateLateWindow(start, end, now time.Time, l Limits) error {
 		return Invalidf("WINDOW_BACKWARDS", "检查结束时间（%s）须晚于开始时间（%s）", FormatTime(end), FormatTime(start))
 	}
 	if end.Sub(start) > l.MaxWindow {
-		return Invalidf("WINDOW_TOO_LONG", "检查时段为%s，超过上限%s", end.Sub(start).Round(time.Minute), l.MaxWindow)
+		return Invalidf("WINDOW_TOO_LONG", "检查时段为%s，超过上限%s", FormatDuration(end.Sub(start)), FormatDuration(l.MaxWindow))
 	}
 	if start.After(now) {
 		return Invalidf("LATE_NOT_STARTED", "事后补录只适用于已经开始的紧急检查；尚未开始的检查请正常报备")
@@ -127,7 +150,7 @@ func ValidateWindow(start, end, now time.Time, l Limits) error {
 		return Invalidf("WINDOW_BACKWARDS", "检查结束时间（%s）须晚于开始时间（%s）", FormatTime(end), FormatTime(start))
 	}
 	if end.Sub(start) > l.MaxWindow {
-		return Invalidf("WINDOW_TOO_LONG", "计划检查时段为%s，超过上限%s：请缩短时段或分次报备", end.Sub(start).Round(time.Minute), l.MaxWindow)
+		return Invalidf("WINDOW_TOO_LONG", "计划检查时段为%s，超过上限%s：请缩短时段或分次报备", FormatDuration(end.Sub(start)), FormatDuration(l.MaxWindow))
 	}
 	if start.Before(now.Add(-l.ClockLeeway)) {
 		return Invalidf("WINDOW_IN_PAST", "开始时间 %s 已过：检查须在实施前报备；已实施的紧急检查请填写补录原因，事后补录", FormatTime(start))

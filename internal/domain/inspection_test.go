@@ -33,3 +33,23 @@ func TestValidateWindow_AlreadyEndedWithinLeeway_Refused(t *testing.T) {
 		}
 	}
 }
+
+// Durations in messages are in Chinese units, never Go's "200h0m0s".
+func TestFormatDuration_ChineseUnits(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		200 * time.Hour:                 "200小时",
+		168 * time.Hour:                 "168小时（7天）",
+		90*time.Minute + 20*time.Second: "1小时30分钟",
+		45 * time.Minute:                "45分钟",
+		10 * time.Second:                "不到1分钟",
+	} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, Shanghai)
+	err := ValidateWindow(now.Add(time.Hour), now.Add(201*time.Hour), now, DefaultLimits())
+	if err == nil || err.Error() != "计划检查时段为200小时，超过上限168小时（7天）：请缩短时段或分次报备" {
+		t.Errorf("WINDOW_TOO_LONG says %v", err)
+	}
+}

@@ -83,3 +83,12 @@ func TestRegister_TypedIdentifiers_Normalised(t *testing.T) {
 		t.Errorf("GetEnterprise with a full-width lower-case USCC: %v, %v", resp.GetEnterprise().GetUscc(), err)
 	}
 }
+
+// `ruqi version` names what the binary was built from.
+func TestVersion_NamesBuild(t *testing.T) {
+	s := startServer(t)
+	r := s.cli("", "version")
+	if r.exit != 0 || !strings.HasPrefix(r.stdout, "ruqi ") || !strings.Contains(r.stdout, "go1.") {
+		t.Errorf("ruqi version: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+}

@@ -96,7 +96,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 			}
 			// One lead per code and verdict: scanning the same bad code again
 			// is the same lead.
-			if _, err := openLead(tx, ctx, now, fmt.Sprintf("L-CODE-%x-%d-%s", claims.TokenID, verdict, uscc), lead); err != nil {
+			if _, err := openLead(tx, ctx, now, domain.LeadIDFor(fmt.Sprintf("code|%x|%d|%s", claims.TokenID, verdict, uscc)), lead); err != nil {
 				return err
 			}
 		} else {
@@ -167,7 +167,7 @@ func (es *enterpriseServer) reject(ctx context.Context, v ruqiv1.Verdict, msg []
 		// One lead per forged code and enterprise: reloading the page is
 		// the same lead.
 		sum := sha256.Sum256(msg)
-		_, err := openLead(tx, ctx, now, fmt.Sprintf("L-SIG-%x-%s", sum[:8], uscc), &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc,
+		_, err := openLead(tx, ctx, now, domain.LeadIDFor(fmt.Sprintf("sig|%x|%s", sum[:8], uscc)), &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc,
 			Description: verdictMessages[v], OccurredAt: timestamppb.New(now)})
 		return err
 	})

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -29,7 +28,7 @@ func openLead(tx store.Tx, ctx context.Context, now time.Time, id string, l *ruq
 		if _, err := rand.Read(b[:]); err != nil {
 			return nil, err
 		}
-		id = "L-" + now.In(domain.Shanghai).Format("20060102") + "-" + strings.ToUpper(hex.EncodeToString(b[:]))
+		id = domain.LeadID(b)
 	} else if existing, err := tx.Lead(id); err == nil {
 		return existing, nil
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ruqi/ruqi/internal/domain"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// The help takes a flag's `PLACEHOLDER` out of its sentence, so the
+// placeholder must end the sentence or its clause: "前 `N` 家" printed "前 家".
+func TestFlagUsage_PlaceholderNotInsideSentence(t *testing.T) {
+	a, _, _ := testApp(nil)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			u := f.Usage
+			start := strings.IndexByte(u, '`')
+			if start < 0 {
+				return
+			}
+			end := strings.IndexByte(u[start+1:], '`')
+			if end < 0 {
+				t.Errorf("%s --%s: unclosed placeholder in %q", c.CommandPath(), f.Name, u)
+				return
+			}
+			rest := u[start+1+end+1:]
+			if rest != "" && !strings.HasPrefix(rest, "（") && !strings.HasPrefix(rest, "，") && !strings.HasPrefix(rest, "：") {
+				t.Errorf("%s --%s: %q reads %q once the placeholder is taken out", c.CommandPath(), f.Name, u, strings.TrimRight(u[:start], " ")+rest)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(a.rootCommand())
+}
+
+// Examples use ids of the shapes users will meet, so that they can be
+// copied and recognised.
+func TestExamples_IDsLookReal(t *testing.T) {
+	a, _, _ := testApp(nil)
+	tokenID := regexp.MustCompile(`^tok-[0-9a-f]{12}$`)
+	checks := map[string]func(string) bool{
+		"--inspection": domain.InspectionIDShape.MatchString,
+		"--lead":       domain.LeadIDShape.MatchString,
+		"--id":         tokenID.MatchString,
+		"--enterprise": func(s string) bool { return domain.ValidateUSCC(s) == nil },
+		"--as":         func(s string) bool { return domain.ValidateUSCC(s) == nil },
+		"--officer":    regexp.MustCompile(`^(O-\d{4}|[\p{Han}]+)$`).MatchString,
+	}
+	seen := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		words := strings.Fields(strings.ReplaceAll(c.Example, "\\\n", " "))
+		for i := 0; i+1 < len(words); i++ {
+			if words[i] == "--as" && c.CommandPath() != "ruqi company scan" {
+				continue // elsewhere --as names a role, not an enterprise
+			}
+			if check, ok := checks[words[i]]; ok {
+				seen++
+				if !check(strings.TrimRight(words[i+1], ")）,，")) {
+					t.Errorf("%s: example %s %s is not the shape of a real one", c.CommandPath(), words[i], words[i+1])
+				}
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(a.rootCommand())
+	if seen < 10 {
+		t.Fatalf("only %d example ids found", seen)
+	}
+}
