@@ -301,3 +301,56 @@ func parseLeadStatus(s string, update bool) (ruqiv1.LeadStatus, error) {
 	}
 	return 0, fmt.Errorf("不支持的线索状态 %q：请用 received（已接收）、checking（核查中）、rectified（已整改）、transferred（已移交纪委）或 unfounded（查无实据）", s)
 }
+
+// detailWords are the words of event details that are not enum names.
+var detailWords = map[string]string{
+	"check-in": "首次签到",
+	"repeat":   "重复扫码",
+}
+
+// eventDetailLabel shows an event's detail in Chinese output: enum names in
+// it (VERDICT_WRONG_ENTERPRISE, INSPECTION_TYPE_ROUTINE, …) become their
+// labels. The detail itself stays as recorded: it is part of the hash chain,
+// and JSON output shows it unchanged.
+func eventDetailLabel(detail string) string {
+	words := strings.Fields(detail)
+	changed := false
+	for i, w := range words {
+		if l := detailWordLabel(w); l != "" {
+			words[i], changed = l, true
+		}
+	}
+	if !changed {
+		return detail
+	}
+	return strings.Join(words, " ")
+}
+
+func detailWordLabel(w string) string {
+	if l, ok := detailWords[w]; ok {
+		return l
+	}
+	enum := func(prefix string, values map[string]int32) (int32, bool) {
+		if !strings.HasPrefix(w, prefix) {
+			return 0, false
+		}
+		v, ok := values[w]
+		return v, ok
+	}
+	if v, ok := enum("VERDICT_", ruqiv1.Verdict_value); ok {
+		return verdictLabel(ruqiv1.Verdict(v))
+	}
+	if v, ok := enum("INSPECTION_TYPE_", ruqiv1.InspectionType_value); ok {
+		return inspectionTypeLabel(ruqiv1.InspectionType(v))
+	}
+	if v, ok := enum("LEAD_KIND_", ruqiv1.LeadKind_value); ok {
+		return leadKindLabel(ruqiv1.LeadKind(v))
+	}
+	if v, ok := enum("LEAD_STATUS_", ruqiv1.LeadStatus_value); ok {
+		return leadStatusLabel(ruqiv1.LeadStatus(v))
+	}
+	if v, ok := enum("CERTIFICATE_STATUS_", ruqiv1.CertificateStatus_value); ok {
+		return certificateStatusLabel(ruqiv1.CertificateStatus(v))
+	}
+	return ""
+}

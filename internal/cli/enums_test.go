@@ -59,3 +59,20 @@ func TestVerdictLabel_EveryVerdictHasChineseText(t *testing.T) {
 		}
 	}
 }
+
+// Chinese output never shows raw enum names or English step words in an
+// event's detail.
+func TestEventDetailLabel_NoRawNames(t *testing.T) {
+	for detail, want := range map[string]string{
+		"VERDICT_WRONG_ENTERPRISE":                "非本企业的检查",
+		"INSPECTION_TYPE_ROUTINE":                 "日常检查",
+		"check-in":                                "首次签到",
+		"L-3F9A0C21D47B8E65 LEAD_STATUS_CHECKING": "L-3F9A0C21D47B8E65 核查中",
+		"VERDICT_MALFORMED malformed: bad base32": "不是有效的入企码 malformed: bad base32",
+		"agencies=9 officers=60 enterprises=500":  "agencies=9 officers=60 enterprises=500",
+	} {
+		if got := eventDetailLabel(detail); got != want {
+			t.Errorf("eventDetailLabel(%q) = %q, want %q", detail, got, want)
+		}
+	}
+}

@@ -232,7 +232,7 @@ func TestRPC_OfficerEvaluations(t *testing.T) {
 	if got := f.request("GetEvaluationSummary").(*ruqiv1.GetEvaluationSummaryRequest).GetAgencyId(); got != "A-SCJG" {
 		t.Errorf("agency %q", got)
 	}
-	assertContains(t, out, "评价不足5条，为保护企业匿名不显示明细")
+	assertContains(t, out, "已结束的月份中评价不足5条（当月的评价要到月份结束后才计入）")
 }
 
 func TestRPC_OfficerRegisterLate(t *testing.T) {

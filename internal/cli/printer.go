@@ -488,6 +488,9 @@ func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
 			agencies = append(agencies, orDash(a.GetName()))
 		}
 		state := inspectionStateLabel(v.GetState())
+		if v.GetRefusedAt() != nil && v.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
+			state = "企业已拒绝"
+		}
 		if v.GetLate() {
 			state += "（事后补录）"
 		}
@@ -577,7 +580,7 @@ func (p *tablePrinter) Events(r *ruqiv1.ListEventsResponse) {
 	for _, e := range r.GetEvents() {
 		t.add(strconv.FormatUint(e.GetSeq(), 10), fmtTimeSeconds(e.GetTime()), eventTypeLabel(e.GetType()),
 			orDash(e.GetActor()), orDash(e.GetInspectionId()), orDash(e.GetEnterpriseUscc()),
-			orDash(e.GetOfficerId()), orDash(e.GetDetail()))
+			orDash(e.GetOfficerId()), orDash(eventDetailLabel(e.GetDetail())))
 	}
 	t.write(p.out)
 }

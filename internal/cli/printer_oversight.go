@@ -184,11 +184,11 @@ func (p *tablePrinter) EvaluationSummary(r *ruqiv1.GetEvaluationSummaryResponse)
 	n, minCount := s.GetEvaluations(), s.GetMinCount()
 	fields(p.out,
 		kv("执法部门", s.GetAgencyId()),
-		kv("评价条数", strconv.Itoa(int(n))),
+		kv("评价条数（已结束的月份）", strconv.Itoa(int(n))),
 	)
 	switch {
 	case minCount > 0 && n < minCount:
-		p.printf("评价不足%d条，为保护企业匿名不显示明细。\n", minCount)
+		p.printf("已结束的月份中评价不足%d条（当月的评价要到月份结束后才计入），为保护企业匿名不显示明细。\n", minCount)
 		return
 	case n == 0:
 		p.println("暂无企业评价。")

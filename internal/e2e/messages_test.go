@@ -92,3 +92,51 @@ func TestVersion_NamesBuild(t *testing.T) {
 		t.Errorf("ruqi version: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 }
+
+// Refusing the same inspection twice is one refusal and one lead, and the
+// enterprise's history then shows the inspection as refused, not 已报备.
+func TestRefuse_Twice_OneLeadAndHistoryShowsRefused(t *testing.T) {
+	w := newWorld(t)
+	reg := w.register("now+1h", "now+3h")
+	id := reg.GetInspection().GetId()
+	var first, second ruqiv1.RefuseInspectionResponse
+	mustUnmarshal(t, w.mustCLI(w.entA, "-o", "json", "company", "refuse", "--inspection", id, "--reason", "执法人员未出示执法证"), &first)
+	before := w.eventCount()
+	mustUnmarshal(t, w.mustCLI(w.entA, "-o", "json", "company", "refuse", "--inspection", id, "--reason", "执法人员未出示执法证"), &second)
+	if first.GetLeadId() == "" || second.GetLeadId() != first.GetLeadId() {
+		t.Errorf("leads %q and %q, want one", first.GetLeadId(), second.GetLeadId())
+	}
+	if n := w.eventCount() - before; n != 0 {
+		t.Errorf("second refusal wrote %d events", n)
+	}
+	hist := w.mustCLI(w.entA, "company", "history")
+	if !strings.Contains(hist, "企业已拒绝") || strings.Contains(hist, "已报备") {
+		t.Errorf("history does not show the refusal:\n%s", hist)
+	}
+}
+
+// A complaint without --at is placed at the time it was made; the event
+// table shows no raw enum names or English step words.
+func TestComplaintWithoutTime_AndEventTableInChinese(t *testing.T) {
+	w := newWorld(t)
+	var resp ruqiv1.ComplainResponse
+	mustUnmarshal(t, w.mustCLI(w.entA, "-o", "json", "company", "complain", "--officer", "张某", "--description", "未出示入企码强行检查"), &resp)
+	leads, err := ruqiv1.NewSupervisionServiceClient(w.conn(w.admin)).ListLeads(context.Background(), &ruqiv1.ListLeadsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range leads.GetLeads() {
+		if l.GetId() == resp.GetLeadId() && l.GetOccurredAt() == nil {
+			t.Errorf("complaint lead %s has no time", l.GetId())
+		}
+	}
+	reg := w.register("now", "now+3h")
+	w.scan(w.entA, reg.GetCodes()[0].GetToken())
+	w.scan(w.entB, reg.GetCodes()[0].GetToken()) // not for B
+	table := w.mustCLI(w.admin, "admin", "events", "list")
+	for _, raw := range []string{"VERDICT_", "INSPECTION_TYPE_", "check-in", "LEAD_KIND_"} {
+		if strings.Contains(table, raw) {
+			t.Errorf("event table shows %q:\n%s", raw, table)
+		}
+	}
+}

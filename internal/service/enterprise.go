@@ -284,6 +284,11 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruq
 			v.WindowStart, v.WindowEnd = timestamppb.New(start), timestamppb.New(end)
 		}
 	}
+	if l, err := r.Lead(refusalLeadID(ins.GetId(), ins.GetEnterpriseUscc())); err == nil {
+		v.RefusedAt = l.GetCreatedAt()
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
 	seenAgency := map[string]bool{}
 	items := map[string]*ruqiv1.CheckItemView{}
 	v.Late = ins.GetLate()
@@ -372,10 +377,29 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 			detail += "（出示的入企码未通过核验）"
 		}
 	}
+	// A refusal is idempotent: the same inspection refused again, or the same
+	// form submitted twice, is the first refusal, not a second lead.
+	leadID := ""
+	switch {
+	case inspectionID != "":
+		leadID = refusalLeadID(inspectionID, uscc)
+	case strings.TrimSpace(req.GetRequestId()) != "":
+		leadID = domain.LeadIDFor("refusal-request|" + uscc + "|" + strings.TrimSpace(req.GetRequestId()))
+	}
 	resp := &ruqiv1.RefuseInspectionResponse{}
 	now := s.now()
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		resp.Reset()
 		detail := detail // fn may run again: never change what it captured
+		if leadID != "" {
+			if l, err := tx.Lead(leadID); err == nil {
+				resp.LeadId = l.GetId()
+				resp.Message = "此前已记录拒绝检查（线索 " + l.GetId() + "），不重复记录"
+				return nil
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
 		lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_REFUSAL, EnterpriseUscc: uscc, InspectionId: inspectionID, OfficerId: officerID, Description: detail, OccurredAt: timestamppb.New(now)}
 		if inspectionID != "" {
 			ins, err := loadInspection(tx, inspectionID)
@@ -407,7 +431,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 		}
 		resp.EventSeq = e.GetSeq()
 		lead.Description = detail
-		l, err := openLead(tx, ctx, now, "", lead)
+		l, err := openLead(tx, ctx, now, leadID, lead)
 		if err != nil {
 			return err
 		}
@@ -418,6 +442,11 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 		return nil, toStatus(ctx, err)
 	}
 	return resp, nil
+}
+
+// refusalLeadID is the one lead of an enterprise's refusal of an inspection.
+func refusalLeadID(inspectionID, uscc string) string {
+	return domain.LeadIDFor("refusal|" + inspectionID + "|" + uscc)
 }
 
 // ListInspections is the enterprise's own history.

@@ -98,6 +98,11 @@ func (es *enterpriseServer) Complain(ctx context.Context, req *ruqiv1.ComplainRe
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_COMPLAINT, EnterpriseUscc: uscc, OfficerClaimed: strings.TrimSpace(req.GetOfficerClaimed()),
 			Description: strings.TrimSpace(req.GetDescription()), OccurredAt: req.GetOccurredAt()}
+		if lead.OccurredAt == nil {
+			// Without a time given, the complaint is about now: a lead
+			// without any time cannot be placed in a report or a month.
+			lead.OccurredAt = timestamppb.New(now)
+		}
 		if req.GetInspectionId() != "" {
 			ins, err := loadInspection(tx, req.GetInspectionId())
 			if err != nil {

@@ -299,9 +299,11 @@ type InspectionView struct {
 	// inspection_ids are the plans of the joint visit (or this one alone).
 	InspectionIds []string `protobuf:"bytes,13,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
 	// results of every plan of the visit, as soon as they are recorded.
-	Results       []*InspectionResult `protobuf:"bytes,14,rep,name=results,proto3" json:"results,omitempty"`
-	Evaluated     bool                `protobuf:"varint,15,opt,name=evaluated,proto3" json:"evaluated,omitempty"`
-	Late          bool                `protobuf:"varint,16,opt,name=late,proto3" json:"late,omitempty"`
+	Results   []*InspectionResult `protobuf:"bytes,14,rep,name=results,proto3" json:"results,omitempty"`
+	Evaluated bool                `protobuf:"varint,15,opt,name=evaluated,proto3" json:"evaluated,omitempty"`
+	Late      bool                `protobuf:"varint,16,opt,name=late,proto3" json:"late,omitempty"`
+	// refused_at is when the enterprise refused this inspection, if it did.
+	RefusedAt     *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -446,6 +448,13 @@ func (x *InspectionView) GetLate() bool {
 		return x.Late
 	}
 	return false
+}
+
+func (x *InspectionView) GetRefusedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RefusedAt
+	}
+	return nil
 }
 
 type ScanCodeRequest struct {
@@ -606,9 +615,13 @@ type RefuseInspectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// inspection_id or code identify the inspection; both may be empty for an
 	// officer who showed no code at all.
-	InspectionId  string `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
-	Code          string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
-	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	InspectionId string `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	Code         string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	Reason       string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// request_id makes a refusal of a visit without a code idempotent: the
+	// same id again returns the first refusal. A refusal that names an
+	// inspection is idempotent without it: one refusal per inspection.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -660,6 +673,13 @@ func (x *RefuseInspectionRequest) GetCode() string {
 func (x *RefuseInspectionRequest) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *RefuseInspectionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -1088,7 +1108,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"legalBasis\x12\x16\n" +
 	"\x06domain\x18\x05 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +
-	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\xe0\x05\n" +
+	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\x9b\x06\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +
@@ -1108,7 +1128,9 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x0einspection_ids\x18\r \x03(\tR\rinspectionIds\x123\n" +
 	"\aresults\x18\x0e \x03(\v2\x19.ruqi.v1.InspectionResultR\aresults\x12\x1c\n" +
 	"\tevaluated\x18\x0f \x01(\bR\tevaluated\x12\x12\n" +
-	"\x04late\x18\x10 \x01(\bR\x04late\"%\n" +
+	"\x04late\x18\x10 \x01(\bR\x04late\x129\n" +
+	"\n" +
+	"refused_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\"\xde\x02\n" +
 	"\x10ScanCodeResponse\x12*\n" +
@@ -1123,11 +1145,13 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\rchecked_in_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vcheckedInAt\x12'\n" +
 	"\x0fenterprise_name\x18\a \x01(\tR\x0eenterpriseName\x12\x1d\n" +
 	"\n" +
-	"scanned_by\x18\b \x01(\tR\tscannedBy\"j\n" +
+	"scanned_by\x18\b \x01(\tR\tscannedBy\"\x89\x01\n" +
 	"\x17RefuseInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x86\x01\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\x86\x01\n" +
 	"\x18RefuseInspectionResponse\x12\x1b\n" +
 	"\tevent_seq\x18\x01 \x01(\x04R\beventSeq\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12\x1a\n" +
@@ -1225,26 +1249,27 @@ var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
 	19, // 9: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
 	15, // 10: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
 	20, // 11: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
-	0,  // 12: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
-	3,  // 13: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
-	15, // 14: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
-	3,  // 15: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	15, // 16: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	4,  // 17: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	6,  // 18: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	8,  // 19: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	10, // 20: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	12, // 21: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	5,  // 22: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	7,  // 23: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	9,  // 24: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	11, // 25: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	13, // 26: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	22, // [22:27] is the sub-list for method output_type
-	17, // [17:22] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	15, // 12: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
+	0,  // 13: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
+	3,  // 14: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
+	15, // 15: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
+	3,  // 16: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
+	15, // 17: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	4,  // 18: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	6,  // 19: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	8,  // 20: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	10, // 21: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	12, // 22: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	5,  // 23: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	7,  // 24: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	9,  // 25: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	11, // 26: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	13, // 27: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	23, // [23:28] is the sub-list for method output_type
+	18, // [18:23] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
