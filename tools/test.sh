@@ -38,5 +38,8 @@ if ! git diff --quiet -- proto; then
   exit 1
 fi
 
+log "buf breaking against the previous state of main"
+./tools/buf-breaking.sh
+
 log "go test"
 go test -count=1 ./... "$@"

@@ -25,6 +25,7 @@ type filter struct {
 	Group      ruqiv1.GroupBy
 	Top        int32
 	LeadStatus ruqiv1.LeadStatus
+	LeadPage   int // 1-based page of the leads list
 }
 
 type groupOption struct {
@@ -70,8 +71,16 @@ const maxTop = 500
 // the shape is checked here; whether the period makes sense and the region
 // is the supervisor's is for the service to say.
 func parseFilter(q url.Values) (filter, []string) {
-	f := filter{Group: ruqiv1.GroupBy_GROUP_BY_AGENCY}
+	f := filter{Group: ruqiv1.GroupBy_GROUP_BY_AGENCY, LeadPage: 1}
 	var problems []string
+	if p := strings.TrimSpace(q.Get("page")); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 1_000_000 {
+			problems = append(problems, "页码应为正整数")
+		} else {
+			f.LeadPage = n
+		}
+	}
 	f.From, f.To = strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
 	if f.From != "" && !monthRE.MatchString(f.From) {
 		problems = append(problems, "起始月份格式应为 2026-01")
@@ -144,6 +153,9 @@ func (f filter) values() url.Values {
 	if f.LeadStatus != 0 {
 		v.Set("lead_status", f.LeadStatus.String())
 	}
+	if f.LeadPage > 1 {
+		v.Set("page", strconv.Itoa(f.LeadPage))
+	}
 	return v
 }
 
@@ -180,7 +192,11 @@ type dashboardData struct {
 	Report     *reportData
 	Leads      []leadData
 	LeadsErr   string
-	LeadsMore  int
+	LeadsTotal int
+	LeadPage   int
+	LeadPages  int
+	PrevPage   string // URL of the previous page of leads; empty on the first
+	NextPage   string
 	LeadFilter string
 }
 
@@ -224,8 +240,8 @@ type stepData struct {
 	Status, At, By, Note string
 }
 
-// maxLeadsShown keeps the page light; the status filter narrows the list.
-const maxLeadsShown = 200
+// leadsPerPage keeps the page light: the leads are shown a page at a time.
+const leadsPerPage = 50
 
 func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 	sess := sessionToken(r, supervisorCookie)
@@ -278,11 +294,22 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 		d.LeadsErr = apiMessage(err)
 	}
 	updated := q.Get("updated")
-	for i, l := range leads.GetLeads() {
-		if i == maxLeadsShown {
-			d.LeadsMore = len(leads.GetLeads()) - maxLeadsShown
-			break
-		}
+	all := leads.GetLeads()
+	d.LeadsTotal = len(all)
+	d.LeadPages = max(1, (len(all)+leadsPerPage-1)/leadsPerPage)
+	d.LeadPage = min(f.LeadPage, d.LeadPages)
+	pageQuery := func(n int) string {
+		g := f
+		g.LeadPage = n
+		return "/dashboard?" + g.values().Encode() + "#leads"
+	}
+	if d.LeadPage > 1 {
+		d.PrevPage = pageQuery(d.LeadPage - 1)
+	}
+	if d.LeadPage < d.LeadPages {
+		d.NextPage = pageQuery(d.LeadPage + 1)
+	}
+	for _, l := range all[min(len(all), (d.LeadPage-1)*leadsPerPage):min(len(all), d.LeadPage*leadsPerPage)] {
 		ld := leadOf(l)
 		if updated != "" && l.GetId() == updated {
 			ld.Updated = true

@@ -5,6 +5,10 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,5 +64,30 @@ func TestKeysJSON_X_IsBase64URLWithoutPadding(t *testing.T) {
 		if err != nil || len(raw) != ed25519.PublicKeySize {
 			t.Errorf("key %s: x %q is not 32 bytes of unpadded base64url: %v", kid, x, err)
 		}
+	}
+}
+
+// The dashboard shows the leads a page at a time, with links between pages
+// that keep the filter: it used to list every lead on one page.
+func TestDashboard_Leads_Paged(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(context.Background(), f.ent)
+	for i := 0; i < leadsPerPage+7; i++ {
+		if _, err := ruqiv1.NewEnterpriseServiceClient(f.api).Complain(ctx, &ruqiv1.ComplainRequest{OfficerClaimed: "张某", Description: fmt.Sprintf("投诉 %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sc := &http.Cookie{Name: supervisorCookie, Value: f.sup}
+	rows := func(body string) int { return strings.Count(body, `<tr id="lead-`) + strings.Count(body, `<tr class="updated" id="lead-`) }
+	body := readBody(t, f.do("GET", "/dashboard", nil, sc))
+	if n := rows(body); n != leadsPerPage || !strings.Contains(body, "第 1 / 2 页") {
+		t.Fatalf("first page: %d rows, want %d and a page count", n, leadsPerPage)
+	}
+	i := strings.Index(body, `id="leads-next"`)
+	j := strings.LastIndex(body[:i], `href="`)
+	next, _, _ := strings.Cut(html.UnescapeString(body[j+len(`href="`):i-2]), "#")
+	body = readBody(t, f.do("GET", next, nil, sc))
+	if n := rows(body); n != 7 || !strings.Contains(body, "第 2 / 2 页") || !strings.Contains(body, `id="leads-prev"`) {
+		t.Errorf("second page (%s): %d rows, want 7", next, n)
 	}
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,6 +36,9 @@ type verifyData struct {
 	// Presenter the officer who showed the code.
 	Who, ScannedBy, Presenter string
 	CSRF                      string
+	// RequestID makes the refusal form idempotent: submitting it twice is
+	// one refusal.
+	RequestID string
 	// SignIn is a problem with the last sign-in, or a signed-out session.
 	SignIn string
 	// CheckIn says that the check-in was recorded, first or repeat.
@@ -169,7 +174,7 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 		s.renderOffline(w, ctx, d)
 		return
 	case codes.InvalidArgument:
-		d.SignedIn, d.CSRF = true, csrfToken(sess)
+		d.SignedIn, d.CSRF, d.RequestID = true, csrfToken(sess), newRequestID()
 		d.Banner = badBanner("无效：不是入企码", apiMessage(err)+" 企业有权拒绝检查。")
 		render(w, http.StatusBadRequest, "verify", "入企码核验", d)
 		return
@@ -178,7 +183,7 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 			Banner: waitBanner("暂时无法核验", apiMessage(err)), Back: "/V/" + tok, BackTo: "重新核验"})
 		return
 	}
-	d.SignedIn, d.CSRF = true, csrfToken(sess)
+	d.SignedIn, d.CSRF, d.RequestID = true, csrfToken(sess), newRequestID()
 	d.Valid = resp.GetVerdict() == ruqiv1.Verdict_VERDICT_VALID
 	title := verdictTitles[resp.GetVerdict()]
 	if title == "" {
@@ -365,19 +370,31 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.callContext(r)
 	defer cancel()
-	resp, err := s.ent.RefuseInspection(as(ctx, sess), &ruqiv1.RefuseInspectionRequest{Code: tok, Reason: reason})
+	resp, err := s.ent.RefuseInspection(as(ctx, sess), &ruqiv1.RefuseInspectionRequest{Code: tok, Reason: reason,
+		RequestId: r.PostFormValue("request_id")})
 	if err != nil {
 		render(w, httpStatus(err), "result", "拒绝未记录", resultData{
 			Banner: badBanner("拒绝检查未能记录", apiMessage(err)), Back: back, BackTo: "返回核验页面"})
 		return
 	}
-	d := resultData{Banner: badBanner("已拒绝检查", resp.GetMessage()), Back: back, BackTo: "返回核验页面"}
+	// POST-redirect-GET: reloading the result page does not post again.
+	q := url.Values{"lead": {resp.GetLeadId()}}
 	if resp.GetAdvisory() {
-		d.Banner = waitBanner("已记录拒绝（试运行阶段，仅作提示）", resp.GetMessage())
+		q.Set("advisory", "1")
 	}
-	d.Lines = append(d.Lines, "拒绝理由："+reason)
-	if resp.GetLeadId() != "" {
-		d.Lines = append(d.Lines, "问题线索编号："+resp.GetLeadId()+"（司法局可据此跟进）")
+	http.Redirect(w, r, back+"/refused?"+q.Encode(), http.StatusSeeOther)
+}
+
+// refused shows a recorded refusal, after refuse's redirect. It reads only
+// the lead id and the phase from the URL, never text to display.
+func (s *server) refused(w http.ResponseWriter, r *http.Request) {
+	back := "/V/" + strings.ToUpper(r.PathValue("token"))
+	d := resultData{Banner: badBanner("已拒绝检查", "拒绝已记录在案，并作为问题线索报送司法局。"), Back: back, BackTo: "返回核验页面"}
+	if r.URL.Query().Get("advisory") == "1" {
+		d.Banner = waitBanner("已记录拒绝（试运行阶段，仅作提示）", "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示。")
+	}
+	if lead := r.URL.Query().Get("lead"); domain.LeadIDShape.MatchString(lead) {
+		d.Lines = append(d.Lines, "问题线索编号："+lead+"（司法局可据此跟进；再次提交不会重复记录）")
 	}
 	render(w, http.StatusOK, "result", "已拒绝检查", d)
 }
@@ -512,4 +529,11 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/V/"+tok, http.StatusSeeOther)
+}
+
+// newRequestID is a fresh id for one rendering of a form.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
 }

@@ -170,6 +170,7 @@ func Handler(cfg Config) http.Handler {
 		for _, p := range []string{"/V/", "/v/"} {
 			mux.HandleFunc("GET "+p+"{token}", s.verify)
 			mux.HandleFunc("POST "+p+"{token}/refuse", s.refuse)
+			mux.HandleFunc("GET "+p+"{token}/refused", s.refused)
 			mux.HandleFunc("POST "+p+"{token}/confirm", s.confirm)
 			mux.HandleFunc("GET "+p+"{token}/receipt", s.receipt)
 		}

@@ -298,10 +298,24 @@ func TestRefuseNeedsCSRFAndEscapes(t *testing.T) {
 		t.Errorf("cross-site POST: %d", w.Code)
 	}
 
-	r := f.do("POST", p+"/refuse", url.Values{"reason": {`<script>alert(1)</script>未出示执法证`}, "csrf": {csrfToken(f.ent)}}, c)
+	// POST-redirect-GET: the refusal answers 303 to a result page that only
+	// reads the lead id; submitting the same form again is the same lead.
+	form := url.Values{"reason": {`<script>alert(1)</script>未出示执法证`}, "csrf": {csrfToken(f.ent)}, "request_id": {"form-1"}}
+	r := f.do("POST", p+"/refuse", form, c)
+	loc := r.Header.Get("Location")
+	if r.StatusCode != 303 || !strings.HasPrefix(loc, p+"/refused?") {
+		t.Fatalf("refusal %d, Location %q", r.StatusCode, loc)
+	}
+	r = f.do("GET", loc, nil, c)
 	body := readBody(t, r)
-	if r.StatusCode != 200 || !strings.Contains(body, "问题线索编号") || strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;") {
-		t.Errorf("refusal %d:\n%s", r.StatusCode, body)
+	if r.StatusCode != 200 || !strings.Contains(body, "问题线索编号") || strings.Contains(body, "<script>alert") {
+		t.Errorf("refusal result %d:\n%s", r.StatusCode, body)
+	}
+	if again := f.do("POST", p+"/refuse", form, c).Header.Get("Location"); again != loc {
+		t.Errorf("the same form again went to %q, want the same lead at %q", again, loc)
+	}
+	if r := f.do("GET", p+"/refused?lead=<b>x</b>", nil, c); strings.Contains(readBody(t, r), "<b>x") {
+		t.Errorf("the result page shows text from its URL")
 	}
 
 	r = f.do("POST", p+"/confirm", url.Values{"csrf": {csrfToken(f.ent)}}, c)
@@ -369,7 +383,7 @@ func TestDashboard(t *testing.T) {
 	// Leads: a refusal makes one; the dashboard moves it.
 	p := path(f.code.GetUrl())
 	ec := &http.Cookie{Name: enterpriseCookie, Value: f.ent}
-	if r := f.do("POST", p+"/refuse", url.Values{"reason": {"未出示入企码"}, "csrf": {csrfToken(f.ent)}}, ec); r.StatusCode != 200 {
+	if r := f.do("POST", p+"/refuse", url.Values{"reason": {"未出示入企码"}, "csrf": {csrfToken(f.ent)}}, ec); r.StatusCode != 303 {
 		t.Fatalf("refuse: %d", r.StatusCode)
 	}
 	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})

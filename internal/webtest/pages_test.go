@@ -164,7 +164,15 @@ func TestPages(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#reason"), "入企码已过期，执法人员未重新报备（网页测试）"),
 			chromedp.Click(chromedp.CSS("#refuse")),
 			chromedp.WaitNotPresent(chromedp.CSS("#refuse")))
-		mustContain(t, "refusal", text(t, ent2, "main"), "拒绝", "问题线索编号", "入企码已过期")
+		// POST-redirect-GET: the result is a page of its own, safe to reload.
+		mustContain(t, "refusal", text(t, ent2, "main"), "拒绝", "问题线索编号")
+		loc, err := chromedp.Run(ent2, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustContain(t, "result URL", loc, "/refused?lead=L-")
+		do(t, ent2, "reload the result", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("main")))
+		mustContain(t, "reloaded refusal", text(t, ent2, "main"), "问题线索编号")
 		screenshot(t, ent2, "verify-refused")
 	})
 
@@ -221,6 +229,13 @@ func TestPages(t *testing.T) {
 		}
 		do(t, sup, "report", chromedp.WaitVisible(chromedp.CSS("#totals")), chromedp.WaitVisible(chromedp.CSS("#chart-rows")), chromedp.WaitVisible(chromedp.CSS("#chart-months")))
 		mustContain(t, "totals", text(t, sup, "#totals"), "检查次数", "亮码率", "减少入企", "企业拒绝检查")
+		// The month pickers show their whole value on a desktop screen: the
+		// input does not scroll its own content.
+		clipped, err := chromedp.Run(sup, chromedp.Evaluate[[]string](`["from","to"].filter(id => {
+			const e = document.getElementById(id); return e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().width < 170 })`))
+		if err != nil || len(clipped) != 0 {
+			t.Errorf("month pickers clipped: %v (err %v)", clipped, err)
+		}
 		mustContain(t, "rows", text(t, sup, "#report-rows"), "成都市市场监督管理局", "成都市生态环境局")
 		bars, err := chromedp.Run(sup, chromedp.Nodes(chromedp.CSSAll("#chart-rows rect.bar-cur"), chromedp.AtLeast(0)))
 		if err != nil || len(bars) < 2 {
