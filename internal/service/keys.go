@@ -3,12 +3,14 @@ package service
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -187,4 +189,43 @@ func (s *Service) reloadRing(ctx context.Context) error {
 	s.rotateM.Lock()
 	defer s.rotateM.Unlock()
 	return s.loadRing(ctx)
+}
+// DescribeCode names what a genuine code stands for, for a verify page opened
+// without signing in. Only a code with a good signature, inside its window,
+// of an officer who is in the directory gets an answer: the names are what
+// the officer shows with the code anyway, and ids cannot be probed for names.
+func (k *keyServer) DescribeCode(ctx context.Context, req *ruqiv1.DescribeCodeRequest) (*ruqiv1.DescribeCodeResponse, error) {
+	s := k.s
+	notFound := domain.NotFoundf("CODE_NOT_DESCRIBED", "此入企码无法显示名称：签名无效、不在检查时段内或不是本系统的入企码")
+	msg, err := decodeScanned(req.GetCode())
+	if err != nil {
+		return nil, toStatus(ctx, notFound)
+	}
+	_, c, err := code.Verify(msg, s.ring.Load().Lookup)
+	now, leeway := s.now(), s.cfg.Limits.ClockLeeway
+	if err != nil || now.Before(c.NotBefore.Add(-leeway)) || now.After(c.Expiry.Add(leeway)) {
+		return nil, toStatus(ctx, notFound)
+	}
+	resp := &ruqiv1.DescribeCodeResponse{}
+	err = s.store.View(ctx, func(r store.Reader) error {
+		o, err := r.Officer(c.OfficerID)
+		if err != nil {
+			return err
+		}
+		resp.OfficerName = o.GetName()
+		if a, err := r.Agency(o.GetAgencyId()); err == nil {
+			resp.AgencyName = a.GetName()
+		}
+		if e, err := r.Enterprise(c.EnterpriseUSCC); err == nil {
+			resp.EnterpriseName = e.GetName()
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, toStatus(ctx, notFound)
+	}
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
 }

@@ -78,7 +78,9 @@ func TestDashboard_Leads_Paged(t *testing.T) {
 		}
 	}
 	sc := &http.Cookie{Name: supervisorCookie, Value: f.sup}
-	rows := func(body string) int { return strings.Count(body, `<tr id="lead-`) + strings.Count(body, `<tr class="updated" id="lead-`) }
+	rows := func(body string) int {
+		return strings.Count(body, `<tr id="lead-`) + strings.Count(body, `<tr class="updated" id="lead-`)
+	}
 	body := readBody(t, f.do("GET", "/dashboard", nil, sc))
 	if n := rows(body); n != leadsPerPage || !strings.Contains(body, "第 1 / 2 页") {
 		t.Fatalf("first page: %d rows, want %d and a page count", n, leadsPerPage)
@@ -89,5 +91,36 @@ func TestDashboard_Leads_Paged(t *testing.T) {
 	body = readBody(t, f.do("GET", next, nil, sc))
 	if n := rows(body); n != 7 || !strings.Contains(body, "第 2 / 2 页") || !strings.Contains(body, `id="leads-prev"`) {
 		t.Errorf("second page (%s): %d rows, want 7", next, n)
+	}
+}
+
+// Signed out, the verify page names the officer and the enterprise, not only
+// their ids; the names come only for a genuine code.
+func TestVerifySignedOut_ShowsNames(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(context.Background(), f.admin)
+	offs, err := ruqiv1.NewDirectoryServiceClient(f.api).ListOfficers(ctx, &ruqiv1.ListOfficersRequest{AgencyId: "AG-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := ""
+	for _, o := range offs.GetOfficers() {
+		if o.GetId() == f.code.GetOfficerId() {
+			name = o.GetName()
+		}
+	}
+	ent, err := ruqiv1.NewDirectoryServiceClient(f.api).GetEnterprise(ctx, &ruqiv1.GetEnterpriseRequest{Uscc: f.entUSCC})
+	if err != nil || name == "" {
+		t.Fatalf("officer %q, enterprise: %v", name, err)
+	}
+	body := readBody(t, f.do("GET", path(f.code.GetUrl()), nil))
+	if !strings.Contains(body, name) || !strings.Contains(body, ent.GetEnterprise().GetName()) {
+		t.Errorf("signed-out page lacks the names %q and %q:\n%s", name, ent.GetEnterprise().GetName(), body)
+	}
+	// Without a genuine code there is nothing to name.
+	tok := f.code.GetToken()
+	forged := tok[:len(tok)-10] + "AAAAAAAAAA"
+	if _, err := ruqiv1.NewKeyServiceClient(f.api).DescribeCode(context.Background(), &ruqiv1.DescribeCodeRequest{Code: forged}); err == nil {
+		t.Errorf("DescribeCode named a forged code")
 	}
 }

@@ -91,6 +91,9 @@ type offlineData struct {
 	OfficerID    string
 	Certificate  string
 	USCC         string
+	// Names from KeyService.DescribeCode, for a genuine code in its window;
+	// empty otherwise, and the page shows the ids.
+	OfficerName, AgencyName, EnterpriseName string
 }
 
 // verdictTitles are the banner's short words for each verdict; the
@@ -295,6 +298,11 @@ func (s *server) renderOffline(w http.ResponseWriter, ctx context.Context, d ver
 		d.Offline = &off
 	default:
 		d.Banner = waitBanner("签名真实，尚未核对报备", "请登录企业账号完成核验：是否已报备、是否为本企业的检查、执法证是否有效。")
+		// People read names, not ids: the service gives them for a
+		// genuine code in its window, to anyone shown it.
+		if names, err := s.keys.DescribeCode(ctx, &ruqiv1.DescribeCodeRequest{Code: d.Token}); err == nil {
+			off.OfficerName, off.AgencyName, off.EnterpriseName = names.GetOfficerName(), names.GetAgencyName(), names.GetEnterpriseName()
+		}
 		d.Offline = &off
 	}
 	render(w, httpCode, "verify", "入企码核验", d)

@@ -71,6 +71,111 @@ func (KeyStatus) EnumDescriptor() ([]byte, []int) {
 	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{0}
 }
 
+type DescribeCodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// code is the bare token or the QR's URL.
+	Code          string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeCodeRequest) Reset() {
+	*x = DescribeCodeRequest{}
+	mi := &file_ruqi_v1_keys_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeCodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeCodeRequest) ProtoMessage() {}
+
+func (x *DescribeCodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_keys_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeCodeRequest.ProtoReflect.Descriptor instead.
+func (*DescribeCodeRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *DescribeCodeRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+type DescribeCodeResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	OfficerName    string                 `protobuf:"bytes,1,opt,name=officer_name,json=officerName,proto3" json:"officer_name,omitempty"`
+	AgencyName     string                 `protobuf:"bytes,2,opt,name=agency_name,json=agencyName,proto3" json:"agency_name,omitempty"`
+	EnterpriseName string                 `protobuf:"bytes,3,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *DescribeCodeResponse) Reset() {
+	*x = DescribeCodeResponse{}
+	mi := &file_ruqi_v1_keys_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeCodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeCodeResponse) ProtoMessage() {}
+
+func (x *DescribeCodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_keys_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeCodeResponse.ProtoReflect.Descriptor instead.
+func (*DescribeCodeResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DescribeCodeResponse) GetOfficerName() string {
+	if x != nil {
+		return x.OfficerName
+	}
+	return ""
+}
+
+func (x *DescribeCodeResponse) GetAgencyName() string {
+	if x != nil {
+		return x.AgencyName
+	}
+	return ""
+}
+
+func (x *DescribeCodeResponse) GetEnterpriseName() string {
+	if x != nil {
+		return x.EnterpriseName
+	}
+	return ""
+}
+
 type PublicKey struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	KeyId string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
@@ -88,7 +193,7 @@ type PublicKey struct {
 
 func (x *PublicKey) Reset() {
 	*x = PublicKey{}
-	mi := &file_ruqi_v1_keys_proto_msgTypes[0]
+	mi := &file_ruqi_v1_keys_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -100,7 +205,7 @@ func (x *PublicKey) String() string {
 func (*PublicKey) ProtoMessage() {}
 
 func (x *PublicKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_keys_proto_msgTypes[0]
+	mi := &file_ruqi_v1_keys_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -113,7 +218,7 @@ func (x *PublicKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublicKey.ProtoReflect.Descriptor instead.
 func (*PublicKey) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{0}
+	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *PublicKey) GetKeyId() string {
@@ -173,7 +278,7 @@ type ListPublicKeysRequest struct {
 
 func (x *ListPublicKeysRequest) Reset() {
 	*x = ListPublicKeysRequest{}
-	mi := &file_ruqi_v1_keys_proto_msgTypes[1]
+	mi := &file_ruqi_v1_keys_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -185,7 +290,7 @@ func (x *ListPublicKeysRequest) String() string {
 func (*ListPublicKeysRequest) ProtoMessage() {}
 
 func (x *ListPublicKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_keys_proto_msgTypes[1]
+	mi := &file_ruqi_v1_keys_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -198,7 +303,7 @@ func (x *ListPublicKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPublicKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListPublicKeysRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{1}
+	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{3}
 }
 
 type ListPublicKeysResponse struct {
@@ -216,7 +321,7 @@ type ListPublicKeysResponse struct {
 
 func (x *ListPublicKeysResponse) Reset() {
 	*x = ListPublicKeysResponse{}
-	mi := &file_ruqi_v1_keys_proto_msgTypes[2]
+	mi := &file_ruqi_v1_keys_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -228,7 +333,7 @@ func (x *ListPublicKeysResponse) String() string {
 func (*ListPublicKeysResponse) ProtoMessage() {}
 
 func (x *ListPublicKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_keys_proto_msgTypes[2]
+	mi := &file_ruqi_v1_keys_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -241,7 +346,7 @@ func (x *ListPublicKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPublicKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListPublicKeysResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{2}
+	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListPublicKeysResponse) GetKeys() []*PublicKey {
@@ -273,7 +378,7 @@ type RotateSigningKeyRequest struct {
 
 func (x *RotateSigningKeyRequest) Reset() {
 	*x = RotateSigningKeyRequest{}
-	mi := &file_ruqi_v1_keys_proto_msgTypes[3]
+	mi := &file_ruqi_v1_keys_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -285,7 +390,7 @@ func (x *RotateSigningKeyRequest) String() string {
 func (*RotateSigningKeyRequest) ProtoMessage() {}
 
 func (x *RotateSigningKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_keys_proto_msgTypes[3]
+	mi := &file_ruqi_v1_keys_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -298,7 +403,7 @@ func (x *RotateSigningKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateSigningKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateSigningKeyRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{5}
 }
 
 type RotateSigningKeyResponse struct {
@@ -310,7 +415,7 @@ type RotateSigningKeyResponse struct {
 
 func (x *RotateSigningKeyResponse) Reset() {
 	*x = RotateSigningKeyResponse{}
-	mi := &file_ruqi_v1_keys_proto_msgTypes[4]
+	mi := &file_ruqi_v1_keys_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -322,7 +427,7 @@ func (x *RotateSigningKeyResponse) String() string {
 func (*RotateSigningKeyResponse) ProtoMessage() {}
 
 func (x *RotateSigningKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_keys_proto_msgTypes[4]
+	mi := &file_ruqi_v1_keys_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -335,7 +440,7 @@ func (x *RotateSigningKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateSigningKeyResponse.ProtoReflect.Descriptor instead.
 func (*RotateSigningKeyResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_keys_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RotateSigningKeyResponse) GetActive() *PublicKey {
@@ -349,7 +454,14 @@ var File_ruqi_v1_keys_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_keys_proto_rawDesc = "" +
 	"\n" +
-	"\x12ruqi/v1/keys.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\x02\n" +
+	"\x12ruqi/v1/keys.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\")\n" +
+	"\x13DescribeCodeRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\x83\x01\n" +
+	"\x14DescribeCodeResponse\x12!\n" +
+	"\fofficer_name\x18\x01 \x01(\tR\vofficerName\x12\x1f\n" +
+	"\vagency_name\x18\x02 \x01(\tR\n" +
+	"agencyName\x12'\n" +
+	"\x0fenterprise_name\x18\x03 \x01(\tR\x0eenterpriseName\"\xc0\x02\n" +
 	"\tPublicKey\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1c\n" +
 	"\talgorithm\x18\x02 \x01(\tR\talgorithm\x12\x1d\n" +
@@ -372,11 +484,12 @@ const file_ruqi_v1_keys_proto_rawDesc = "" +
 	"\tKeyStatus\x12\x1a\n" +
 	"\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11KEY_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12KEY_STATUS_RETIRED\x10\x022\xb8\x01\n" +
+	"\x12KEY_STATUS_RETIRED\x10\x022\x85\x02\n" +
 	"\n" +
 	"KeyService\x12Q\n" +
 	"\x0eListPublicKeys\x12\x1e.ruqi.v1.ListPublicKeysRequest\x1a\x1f.ruqi.v1.ListPublicKeysResponse\x12W\n" +
-	"\x10RotateSigningKey\x12 .ruqi.v1.RotateSigningKeyRequest\x1a!.ruqi.v1.RotateSigningKeyResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\x10RotateSigningKey\x12 .ruqi.v1.RotateSigningKeyRequest\x1a!.ruqi.v1.RotateSigningKeyResponse\x12K\n" +
+	"\fDescribeCode\x12\x1c.ruqi.v1.DescribeCodeRequest\x1a\x1d.ruqi.v1.DescribeCodeResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_keys_proto_rawDescOnce sync.Once
@@ -391,29 +504,33 @@ func file_ruqi_v1_keys_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_keys_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ruqi_v1_keys_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_ruqi_v1_keys_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_ruqi_v1_keys_proto_goTypes = []any{
 	(KeyStatus)(0),                   // 0: ruqi.v1.KeyStatus
-	(*PublicKey)(nil),                // 1: ruqi.v1.PublicKey
-	(*ListPublicKeysRequest)(nil),    // 2: ruqi.v1.ListPublicKeysRequest
-	(*ListPublicKeysResponse)(nil),   // 3: ruqi.v1.ListPublicKeysResponse
-	(*RotateSigningKeyRequest)(nil),  // 4: ruqi.v1.RotateSigningKeyRequest
-	(*RotateSigningKeyResponse)(nil), // 5: ruqi.v1.RotateSigningKeyResponse
-	(*timestamppb.Timestamp)(nil),    // 6: google.protobuf.Timestamp
+	(*DescribeCodeRequest)(nil),      // 1: ruqi.v1.DescribeCodeRequest
+	(*DescribeCodeResponse)(nil),     // 2: ruqi.v1.DescribeCodeResponse
+	(*PublicKey)(nil),                // 3: ruqi.v1.PublicKey
+	(*ListPublicKeysRequest)(nil),    // 4: ruqi.v1.ListPublicKeysRequest
+	(*ListPublicKeysResponse)(nil),   // 5: ruqi.v1.ListPublicKeysResponse
+	(*RotateSigningKeyRequest)(nil),  // 6: ruqi.v1.RotateSigningKeyRequest
+	(*RotateSigningKeyResponse)(nil), // 7: ruqi.v1.RotateSigningKeyResponse
+	(*timestamppb.Timestamp)(nil),    // 8: google.protobuf.Timestamp
 }
 var file_ruqi_v1_keys_proto_depIdxs = []int32{
 	0, // 0: ruqi.v1.PublicKey.status:type_name -> ruqi.v1.KeyStatus
-	6, // 1: ruqi.v1.PublicKey.created_at:type_name -> google.protobuf.Timestamp
-	6, // 2: ruqi.v1.PublicKey.retired_at:type_name -> google.protobuf.Timestamp
-	6, // 3: ruqi.v1.PublicKey.verify_until:type_name -> google.protobuf.Timestamp
-	1, // 4: ruqi.v1.ListPublicKeysResponse.keys:type_name -> ruqi.v1.PublicKey
-	1, // 5: ruqi.v1.RotateSigningKeyResponse.active:type_name -> ruqi.v1.PublicKey
-	2, // 6: ruqi.v1.KeyService.ListPublicKeys:input_type -> ruqi.v1.ListPublicKeysRequest
-	4, // 7: ruqi.v1.KeyService.RotateSigningKey:input_type -> ruqi.v1.RotateSigningKeyRequest
-	3, // 8: ruqi.v1.KeyService.ListPublicKeys:output_type -> ruqi.v1.ListPublicKeysResponse
-	5, // 9: ruqi.v1.KeyService.RotateSigningKey:output_type -> ruqi.v1.RotateSigningKeyResponse
-	8, // [8:10] is the sub-list for method output_type
-	6, // [6:8] is the sub-list for method input_type
+	8, // 1: ruqi.v1.PublicKey.created_at:type_name -> google.protobuf.Timestamp
+	8, // 2: ruqi.v1.PublicKey.retired_at:type_name -> google.protobuf.Timestamp
+	8, // 3: ruqi.v1.PublicKey.verify_until:type_name -> google.protobuf.Timestamp
+	3, // 4: ruqi.v1.ListPublicKeysResponse.keys:type_name -> ruqi.v1.PublicKey
+	3, // 5: ruqi.v1.RotateSigningKeyResponse.active:type_name -> ruqi.v1.PublicKey
+	4, // 6: ruqi.v1.KeyService.ListPublicKeys:input_type -> ruqi.v1.ListPublicKeysRequest
+	6, // 7: ruqi.v1.KeyService.RotateSigningKey:input_type -> ruqi.v1.RotateSigningKeyRequest
+	1, // 8: ruqi.v1.KeyService.DescribeCode:input_type -> ruqi.v1.DescribeCodeRequest
+	5, // 9: ruqi.v1.KeyService.ListPublicKeys:output_type -> ruqi.v1.ListPublicKeysResponse
+	7, // 10: ruqi.v1.KeyService.RotateSigningKey:output_type -> ruqi.v1.RotateSigningKeyResponse
+	2, // 11: ruqi.v1.KeyService.DescribeCode:output_type -> ruqi.v1.DescribeCodeResponse
+	9, // [9:12] is the sub-list for method output_type
+	6, // [6:9] is the sub-list for method input_type
 	6, // [6:6] is the sub-list for extension type_name
 	6, // [6:6] is the sub-list for extension extendee
 	0, // [0:6] is the sub-list for field type_name
@@ -430,7 +547,7 @@ func file_ruqi_v1_keys_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_keys_proto_rawDesc), len(file_ruqi_v1_keys_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	KeyService_ListPublicKeys_FullMethodName   = "/ruqi.v1.KeyService/ListPublicKeys"
 	KeyService_RotateSigningKey_FullMethodName = "/ruqi.v1.KeyService/RotateSigningKey"
+	KeyService_DescribeCode_FullMethodName     = "/ruqi.v1.KeyService/DescribeCode"
 )
 
 // KeyServiceClient is the client API for KeyService service.
@@ -35,6 +36,12 @@ type KeyServiceClient interface {
 	// RotateSigningKey makes a new key the signing key; the old one is kept for
 	// verification until the last code it signed has expired. Administrators only.
 	RotateSigningKey(ctx context.Context, in *RotateSigningKeyRequest, opts ...grpc.CallOption) (*RotateSigningKeyResponse, error)
+	// DescribeCode needs no credentials: for a code with a valid signature,
+	// within its window, it returns the names the code stands for (officer,
+	// agency, enterprise), which whoever is shown the code may see. It is not
+	// a scan: it records nothing and says nothing about registration or
+	// certificates; any other code gets NOT_FOUND.
+	DescribeCode(ctx context.Context, in *DescribeCodeRequest, opts ...grpc.CallOption) (*DescribeCodeResponse, error)
 }
 
 type keyServiceClient struct {
@@ -65,6 +72,16 @@ func (c *keyServiceClient) RotateSigningKey(ctx context.Context, in *RotateSigni
 	return out, nil
 }
 
+func (c *keyServiceClient) DescribeCode(ctx context.Context, in *DescribeCodeRequest, opts ...grpc.CallOption) (*DescribeCodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DescribeCodeResponse)
+	err := c.cc.Invoke(ctx, KeyService_DescribeCode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // KeyServiceServer is the server API for KeyService service.
 // All implementations must embed UnimplementedKeyServiceServer
 // for forward compatibility.
@@ -77,6 +94,12 @@ type KeyServiceServer interface {
 	// RotateSigningKey makes a new key the signing key; the old one is kept for
 	// verification until the last code it signed has expired. Administrators only.
 	RotateSigningKey(context.Context, *RotateSigningKeyRequest) (*RotateSigningKeyResponse, error)
+	// DescribeCode needs no credentials: for a code with a valid signature,
+	// within its window, it returns the names the code stands for (officer,
+	// agency, enterprise), which whoever is shown the code may see. It is not
+	// a scan: it records nothing and says nothing about registration or
+	// certificates; any other code gets NOT_FOUND.
+	DescribeCode(context.Context, *DescribeCodeRequest) (*DescribeCodeResponse, error)
 	mustEmbedUnimplementedKeyServiceServer()
 }
 
@@ -92,6 +115,9 @@ func (UnimplementedKeyServiceServer) ListPublicKeys(context.Context, *ListPublic
 }
 func (UnimplementedKeyServiceServer) RotateSigningKey(context.Context, *RotateSigningKeyRequest) (*RotateSigningKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RotateSigningKey not implemented")
+}
+func (UnimplementedKeyServiceServer) DescribeCode(context.Context, *DescribeCodeRequest) (*DescribeCodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DescribeCode not implemented")
 }
 func (UnimplementedKeyServiceServer) mustEmbedUnimplementedKeyServiceServer() {}
 func (UnimplementedKeyServiceServer) testEmbeddedByValue()                    {}
@@ -150,6 +176,24 @@ func _KeyService_RotateSigningKey_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _KeyService_DescribeCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DescribeCodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(KeyServiceServer).DescribeCode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: KeyService_DescribeCode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(KeyServiceServer).DescribeCode(ctx, req.(*DescribeCodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // KeyService_ServiceDesc is the grpc.ServiceDesc for KeyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -164,6 +208,10 @@ var KeyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RotateSigningKey",
 			Handler:    _KeyService_RotateSigningKey_Handler,
+		},
+		{
+			MethodName: "DescribeCode",
+			Handler:    _KeyService_DescribeCode_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
