@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -110,6 +111,7 @@ type complainOptions struct {
 
 func (a *app) companyComplainCommand() *cobra.Command {
 	var o complainOptions
+	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "complain",
 		Short: "投诉一次检查或未报备的入企，转司法局核查",
@@ -133,12 +135,17 @@ func (a *app) companyComplainCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if quiet {
+					fmt.Fprintln(a.stdout, resp.GetLeadId())
+					return nil
+				}
 				a.printer().Complained(resp)
 				return nil
 			})
 		},
 	}
 	o.addFlags(cmd.Flags())
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "只输出问题线索编号")
 	return cmd
 }
 

@@ -55,6 +55,7 @@ type registerOptions struct {
 
 func (a *app) officerRegisterCommand() *cobra.Command {
 	var o registerOptions
+	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "register",
 		Short: "报备一次检查，为每位执法人员签发入企码",
@@ -89,12 +90,18 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 					}
 					return err
 				}
+				if quiet {
+					// For scripts: INS=$(ruqi officer register … -q)
+					fmt.Fprintln(a.stdout, resp.GetInspection().GetId())
+					return nil
+				}
 				a.printer().Registered(req.GetRequestId(), resp)
 				return nil
 			})
 		},
 	}
 	o.addFlags(cmd.Flags())
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "只输出报备编号")
 	return cmd
 }
 
