@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -245,14 +246,18 @@ func TestHTTP_PublicKeysJSON(t *testing.T) {
 	defer resp.Body.Close()
 	var doc struct {
 		Keys []struct {
-			Kid, Kty, Crv, Alg string
-			X                  []byte
+			Kid, Kty, Crv, Alg, X string
 		}
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Keys) != 1 || doc.Keys[0].Kid != reg.GetCodes()[0].GetKeyId() || doc.Keys[0].Crv != "Ed25519" || len(doc.Keys[0].X) != 32 {
+	// x is base64url without padding (RFC 8037).
+	var x []byte
+	if len(doc.Keys) == 1 {
+		x, _ = base64.RawURLEncoding.DecodeString(doc.Keys[0].X)
+	}
+	if len(doc.Keys) != 1 || doc.Keys[0].Kid != reg.GetCodes()[0].GetKeyId() || doc.Keys[0].Crv != "Ed25519" || len(x) != 32 {
 		t.Fatalf("keys.json = %+v", doc)
 	}
 }

@@ -176,9 +176,14 @@ func TestErrors_HugeField_MessageBounded(t *testing.T) {
 			_, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).GetInspection(ctx, &ruqiv1.GetInspectionRequest{InspectionId: huge})
 			return err
 		},
-		"scan": func() error {
-			_, err := ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).ScanCode(ctx, &ruqiv1.ScanCodeRequest{Code: huge})
-			return err
+		"scan: the verdict's message": func() error {
+			// Not a code: a verdict, not an error. Its message must not
+			// echo the text either.
+			resp, err := ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).ScanCode(ctx, &ruqiv1.ScanCodeRequest{Code: huge})
+			if err != nil {
+				return err
+			}
+			return status.Error(codes.FailedPrecondition, resp.GetMessage())
 		},
 		"refuse": func() error {
 			_, err := ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).RefuseInspection(ctx, &ruqiv1.RefuseInspectionRequest{InspectionId: huge, Reason: "未出示检查码"})
