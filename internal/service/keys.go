@@ -190,6 +190,7 @@ func (s *Service) reloadRing(ctx context.Context) error {
 	defer s.rotateM.Unlock()
 	return s.loadRing(ctx)
 }
+
 // DescribeCode names what a genuine code stands for, for a verify page opened
 // without signing in. Only a code with a good signature, inside its window,
 // of an officer who is in the directory gets an answer: the names are what
