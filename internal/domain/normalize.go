@@ -43,12 +43,13 @@ func NormalizeID(s string) string {
 	return strings.ToUpper(NormalizeWidth(s))
 }
 
-// NormalizeRequest normalises, in place, the identifier fields at the top
-// level of an API request: fields named uscc or ending in _uscc, _id, _ids or
-// region_code. Ids that are not typed by people or are case-sensitive
-// (request ids, token ids, lead ids, key ids) are only trimmed and made
-// half-width. Nested records (an imported directory) are left as they are:
-// their ids and the references between them must stay as written.
+// NormalizeRequest normalises, in place, the identifier fields people type
+// at the top level of an API request: USCCs, agency, officer, check-item and
+// inspection ids, region codes (idFields). Other fields are left exactly as
+// sent: free text, and ids that are case-sensitive or not typed by people
+// (request ids, token and device ids, lead ids, an OIDC client id). Nested
+// records (an imported directory) are left too: their ids and the
+// references between them must stay as written.
 func NormalizeRequest(m proto.Message) {
 	if m == nil {
 		return
@@ -77,16 +78,18 @@ func NormalizeRequest(m proto.Message) {
 	}
 }
 
-// idFieldNorm says how a field is normalised, by its name; nil for fields
-// that are free text.
+// idFields are the fields NormalizeRequest reads as identifiers. A list,
+// not a pattern on names: a new field is left alone until someone decides.
+var idFields = map[string]bool{
+	"uscc": true, "enterprise_uscc": true,
+	"agency_id": true, "officer_id": true, "officer_ids": true,
+	"check_item_id": true, "check_item_ids": true,
+	"inspection_id": true, "inspection_ids": true,
+	"region_code": true,
+}
+
 func idFieldNorm(name string) func(string) string {
-	switch name {
-	case "request_id", "token_id", "lead_id", "key_id", "id":
-		return NormalizeWidth
-	}
-	switch {
-	case name == "uscc", strings.HasSuffix(name, "_uscc"), strings.HasSuffix(name, "_id"),
-		strings.HasSuffix(name, "_ids"), strings.HasSuffix(name, "region_code"):
+	if idFields[name] {
 		return NormalizeID
 	}
 	return nil

@@ -34,7 +34,7 @@ func TestNormalizeRequest_IdentifiersOnly(t *testing.T) {
 	if r.EnterpriseUscc != "91510100MA6123456W" || r.CheckItemIds[0] != "CI-0001" || r.OfficerIds[0] != "O-0001" || r.OfficerIds[1] != "O-0010" || r.AgencyId != "AG-01" {
 		t.Errorf("ids not normalised: %v", r)
 	}
-	if r.Reason != " 日常检查 abc" || r.RequestId != "req-abc" {
+	if r.Reason != " 日常检查 abc" || r.RequestId != " req-abc " {
 		t.Errorf("free text or request id changed: %q %q", r.Reason, r.RequestId)
 	}
 }
@@ -46,5 +46,17 @@ func TestValidateUSCC_FullWidth_NamesTheCharacter(t *testing.T) {
 	de, ok := err.(*Error)
 	if !ok || de.Reason != "USCC_MALFORMED" || !strings.Contains(de.Message, "第1位") {
 		t.Errorf("got %v, want USCC_MALFORMED naming position 1", err)
+	}
+}
+
+// Case-sensitive ids are not identifiers people type: a token or device id
+// upper-cased names nothing.
+func TestNormalizeRequest_CaseSensitiveIDsUntouched(t *testing.T) {
+	tok := &ruqiv1.RevokeAccessTokenRequest{TokenId: "tok-929b93f6a370"}
+	dev := &ruqiv1.RevokeDeviceRequest{DeviceId: "tok-929b93f6a370"}
+	NormalizeRequest(tok)
+	NormalizeRequest(dev)
+	if tok.TokenId != "tok-929b93f6a370" || dev.DeviceId != "tok-929b93f6a370" {
+		t.Errorf("changed: %q %q", tok.TokenId, dev.DeviceId)
 	}
 }
