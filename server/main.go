@@ -45,7 +45,6 @@ func run() error {
 	fs.DurationVar(&cfg.Limits.MaxAdvance, "max-advance", envDuration("RUQI_MAX_ADVANCE", cfg.Limits.MaxAdvance), "how far ahead an inspection may be registered (RUQI_MAX_ADVANCE)")
 	fs.DurationVar(&cfg.Limits.ClockLeeway, "clock-leeway", envDuration("RUQI_CLOCK_LEEWAY", cfg.Limits.ClockLeeway), "tolerated clock difference at the edges of a window (RUQI_CLOCK_LEEWAY)")
 	fs.DurationVar(&cfg.Bolt.LockTimeout, "lock-timeout", envDuration("RUQI_LOCK_TIMEOUT", cfg.Bolt.LockTimeout), "how long to wait for the database file lock (RUQI_LOCK_TIMEOUT)")
-	fs.DurationVar(&cfg.Bolt.MaxBatchDelay, "batch-delay", envDuration("RUQI_BATCH_DELAY", cfg.Bolt.MaxBatchDelay), "how long a write waits to share a commit (RUQI_BATCH_DELAY)")
 	fs.StringVar(&cfg.LogKeyFile, "log-key-file", env("RUQI_LOG_KEY_FILE", ""), "the Merkle log's signing key (a note signer key); replicas share one (RUQI_LOG_KEY_FILE; default <data-dir>/log.key, created on first start)")
 	fs.StringVar(&cfg.LogOrigin, "log-origin", env("RUQI_LOG_ORIGIN", ""), "name of a new log, the first line of its checkpoints (RUQI_LOG_ORIGIN; default <public host>/log)")
 	fs.StringVar(&cfg.WitnessPolicyFile, "witness-policy", env("RUQI_WITNESS_POLICY", ""), "witnesses asked to cosign each checkpoint, Sigsum policy format (RUQI_WITNESS_POLICY)")

@@ -2,12 +2,14 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -49,47 +51,59 @@ var (
 	bEventsByEnt    = []byte("events_by_enterprise")
 	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt}
 	errLockedByPeer = errors.New("another process holds the database file")
+	errClosed       = errors.New("store closed")
 )
 
 // Options tune the bbolt file.
 type Options struct {
 	// LockTimeout bounds the wait for the file lock held by another process.
 	LockTimeout time.Duration
-	// MaxBatchDelay is how long a write waits to share a commit (and its
-	// fsync) with concurrent writes. Longer raises throughput under load and
-	// latency when idle.
-	MaxBatchDelay time.Duration
 	// NoSync skips fsync. Only for benchmarks that want to see the cost of it.
 	NoSync bool
 }
 
 // DefaultOptions are the server's defaults.
 func DefaultOptions() Options {
-	return Options{LockTimeout: 2 * time.Second, MaxBatchDelay: 500 * time.Microsecond}
+	return Options{LockTimeout: 2 * time.Second}
 }
 
 // Store is the bbolt implementation of store.Store.
+//
+// Every write goes through one writer goroutine (see writer.go), which
+// commits all the writes queued while it was busy in one transaction and
+// one fsync, and keeps the event log's head and the number of plans in
+// memory.
 type Store struct {
-	db *bbolt.DB
+	path string
+	opts Options
+
+	// dbMu guards db against the swap at the end of a compaction: readers
+	// hold it shared; the writer goroutine, the only one that swaps, takes
+	// it exclusively for the swap.
+	dbMu sync.RWMutex
+	db   *bbolt.DB
+
+	writes     chan *write
+	compacts   chan *compaction
+	closed     chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+
+	// Owned by the writer goroutine: the committed head of the event log
+	// and the number of inspections (plans) committed.
+	head  chainHead
+	plans int64
+
+	stats counters
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open opens or creates the database file at path.
 func Open(path string, o Options) (*Store, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      o.LockTimeout,
-		FreelistType: bbolt.FreelistMapType,
-		NoSync:       o.NoSync,
-	})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (waited %s; is another ruqi server running on this data directory?)", path, errLockedByPeer, o.LockTimeout)
-	}
+	db, err := openDB(path, o)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if o.MaxBatchDelay > 0 {
-		db.MaxBatchDelay = o.MaxBatchDelay
+		return nil, err
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range allBuckets {
@@ -103,30 +117,106 @@ func Open(path string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("init %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{path: path, opts: o, db: db,
+		writes: make(chan *write), compacts: make(chan *compaction),
+		closed: make(chan struct{}), writerDone: make(chan struct{})}
+	err = db.View(func(tx *bbolt.Tx) error {
+		var err error
+		s.head.seq, s.head.hash, err = readHead(tx)
+		// KeyN walks the bucket once; from then on the writer counts.
+		s.plans = int64(tx.Bucket(bInspections).Stats().KeyN)
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	s.stats.fileBytes.Store(fileSize(db))
+	s.stats.plans.Store(s.plans)
+	go s.writeLoop()
+	return s, nil
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+func openDB(path string, o Options) (*bbolt.DB, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      o.LockTimeout,
+		FreelistType: bbolt.FreelistMapType,
+		NoSync:       o.NoSync,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (waited %s; is another ruqi server running on this data directory?)", path, errLockedByPeer, o.LockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close finishes the writes already taken by the writer, refuses later
+// ones, and closes the file.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	<-s.writerDone
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.db == nil {
+		return errClosed
+	}
 	return s.db.View(func(tx *bbolt.Tx) error { return fn(&txn{tx: tx}) })
 }
 
-// Update runs fn in a read-write transaction shared with concurrent callers
-// (bbolt's Batch), so that many writes pay for one fsync.
+// Update hands fn to the writer goroutine, which runs it in a transaction
+// shared with every other write queued meanwhile, so that they pay for one
+// commit and its fsync. A context that ends while fn waits for the writer
+// withdraws it; once taken, fn runs to its end.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Batch(func(tx *bbolt.Tx) error { return fn(&txn{tx: tx}) })
+	w := &write{fn: fn, done: make(chan writeResult, 1)}
+	select {
+	case s.writes <- w:
+	case <-s.closed:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	r := <-w.done
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return r.err
 }
 
-type txn struct{ tx *bbolt.Tx }
+// chainHead is the event log's last seq and hash (0, nil when empty).
+type chainHead struct {
+	seq  uint64
+	hash []byte
+}
+
+// txn is a transaction. In a write, head and plans are what this
+// transaction has made of the writer's committed ones; the writer keeps
+// them only if it commits. In a read, head is nil and Head reads the file.
+type txn struct {
+	tx    *bbolt.Tx
+	head  *chainHead
+	plans int64
+}
 
 func key(parts ...string) []byte {
 	n := 0
@@ -313,7 +403,14 @@ func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
 }
 
 func (t *txn) Head() (uint64, []byte, error) {
-	k, v := t.tx.Bucket(bEvents).Cursor().Last()
+	if t.head != nil {
+		return t.head.seq, t.head.hash, nil
+	}
+	return readHead(t.tx)
+}
+
+func readHead(tx *bbolt.Tx) (uint64, []byte, error) {
+	k, v := tx.Bucket(bEvents).Cursor().Last()
 	if k == nil {
 		return 0, nil, nil
 	}
@@ -360,7 +457,15 @@ func (t *txn) PutInspection(in *ruqiv1.Inspection) error {
 	if err := t.tx.Bucket(bInspByEnt).Put(key(in.GetEnterpriseUscc(), in.GetId()), nil); err != nil {
 		return err
 	}
-	return putProto(t.tx.Bucket(bInspections), []byte(in.GetId()), in)
+	b := t.tx.Bucket(bInspections)
+	isNew := b.Get([]byte(in.GetId())) == nil
+	if err := putProto(b, []byte(in.GetId()), in); err != nil {
+		return err
+	}
+	if isNew {
+		t.plans++
+	}
+	return nil
 }
 
 func (t *txn) PutCode(c *ruqiv1.InspectionCode) error {
@@ -410,7 +515,17 @@ func (t *txn) AppendEvent(e *ruqiv1.Event) error {
 	e.PrevHash = prev
 	store.Salt(e)
 	e.Hash = store.EventHash(prev, e)
-	return putProto(t.tx.Bucket(bEvents), seqKey(e.Seq), e)
+	b := t.tx.Bucket(bEvents)
+	// Keys only grow: full pages stay full, where the default 0.5 would
+	// leave every page of the log half empty.
+	b.FillPercent = 1.0
+	if err := putProto(b, seqKey(e.Seq), e); err != nil {
+		return err
+	}
+	if t.head != nil {
+		t.head.seq, t.head.hash = e.Seq, bytes.Clone(e.Hash)
+	}
+	return nil
 }
 
 func (t *txn) JointInspection(id string) (*ruqiv1.JointInspection, error) {

@@ -36,6 +36,7 @@ func Run(t *testing.T, f Factory) {
 		{"FailedUpdateWritesNothing", testFailedUpdateWritesNothing},
 		{"EventChain", testEventChain},
 		{"ConcurrentUpdatesKeepChainGapless", testConcurrentUpdates},
+		{"FailingWriterAmongManyWritesNothing", testFailingWriterAmongMany},
 		{"SurvivesReopen", testSurvivesReopen},
 		{"CredentialsAndKeys", testCredentialsAndKeys},
 		{"JointsAndCounts", testJointsAndCounts},

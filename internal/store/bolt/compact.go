@@ -1,0 +1,118 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/ruqi/ruqi/internal/store"
+)
+
+// compactTxBytes bounds one transaction of the copy, so that compacting a
+// large file does not hold all of it in memory (etcd's defrag does the same).
+const compactTxBytes = 64 << 20
+
+type compaction struct {
+	done chan compactResult
+}
+
+type compactResult struct {
+	rep store.CompactReport
+	err error
+}
+
+var _ store.Compacter = (*Store)(nil)
+
+// Compact copies every record into a new file with full pages, then
+// swaps it in place of the old one. The writer does it, so writes wait
+// (queued, not lost) until it is done; reads go on from the old file until
+// the swap. A ctx that ends before the writer takes the job withdraws it.
+func (s *Store) Compact(ctx context.Context) (store.CompactReport, error) {
+	c := &compaction{done: make(chan compactResult, 1)}
+	select {
+	case s.compacts <- c:
+	case <-s.closed:
+		return store.CompactReport{}, errClosed
+	case <-ctx.Done():
+		return store.CompactReport{}, ctx.Err()
+	}
+	r := <-c.done
+	return r.rep, r.err
+}
+
+// compact runs on the writer goroutine.
+func (s *Store) compact(*compaction) compactResult {
+	start := time.Now()
+	rep := store.CompactReport{BytesBefore: fileSize(s.db)}
+	tmp := s.path + ".compact"
+	_ = os.Remove(tmp) // left by a compaction that was interrupted
+	dst, err := openDB(tmp, s.opts)
+	if err != nil {
+		return compactResult{err: err}
+	}
+	if err := bbolt.Compact(dst, s.db, compactTxBytes); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
+	}
+	// The copy must end where the original does before it replaces it.
+	var seq uint64
+	var hash []byte
+	err = dst.View(func(tx *bbolt.Tx) error {
+		var err error
+		seq, hash, err = readHead(tx)
+		return err
+	})
+	if err == nil && (seq != s.head.seq || !bytes.Equal(hash, s.head.hash)) {
+		err = fmt.Errorf("the copy's event log ends at %d, the original's at %d", seq, s.head.seq)
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
+	}
+
+	// Swap: wait for the readers of the old file, then replace it.
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if err := s.db.Close(); err != nil {
+		return compactResult{err: fmt.Errorf("compact %s: close: %w", s.path, err)}
+	}
+	swapErr := os.Rename(tmp, s.path)
+	if swapErr == nil {
+		swapErr = syncDir(filepath.Dir(s.path))
+	}
+	// Open whichever file is now at path: the compacted one, or the
+	// original if the rename failed.
+	db, err := openDB(s.path, s.opts)
+	if err != nil {
+		s.db = nil
+		return compactResult{err: errors.Join(swapErr, fmt.Errorf("compact: reopen: %w", err))}
+	}
+	s.db = db
+	if swapErr != nil {
+		os.Remove(tmp)
+		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, swapErr)}
+	}
+	rep.BytesAfter = fileSize(db)
+	rep.Took = time.Since(start)
+	s.stats.fileBytes.Store(rep.BytesAfter)
+	return compactResult{rep: rep}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
