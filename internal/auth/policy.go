@@ -81,6 +81,7 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.AdminService_RotateAccessToken_FullMethodName: {admin},
 	ruqiv1.AdminService_ListEvents_FullMethodName:        {supervisor, admin},
 	ruqiv1.AdminService_VerifyEventLog_FullMethodName:    {supervisor, admin},
+	ruqiv1.AdminService_CompactStore_FullMethodName:      {admin},
 }
 
 // Methods lists every method the table names, for the access-matrix test.

@@ -16,7 +16,7 @@ import (
 )
 
 func (a *app) adminCommand() *cobra.Command {
-	cmd := groupCommand("admin", "管理员：导入名录、签发和吊销访问令牌、管理执法证、轮换签名密钥、核验事件日志")
+	cmd := groupCommand("admin", "管理员：导入名录、签发和吊销访问令牌、管理执法证、轮换签名密钥、核验事件日志、压缩数据文件")
 
 	token := groupCommand("token", "访问令牌")
 	token.AddCommand(a.adminTokenIssueCommand(), a.adminTokenRevokeCommand(), a.adminTokenRotateCommand())
@@ -27,7 +27,7 @@ func (a *app) adminCommand() *cobra.Command {
 	events := groupCommand("events", "事件日志（全程留痕）")
 	events.AddCommand(a.adminEventsListCommand(), a.adminEventsVerifyCommand())
 
-	cmd.AddCommand(a.adminImportCommand(), token, a.adminOfficerCommand(), keys, events)
+	cmd.AddCommand(a.adminImportCommand(), token, a.adminOfficerCommand(), keys, events, a.adminCompactCommand())
 	return cmd
 }
 

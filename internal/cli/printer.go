@@ -37,6 +37,7 @@ type printer interface {
 	Rotated(r *ruqiv1.RotateSigningKeyResponse)
 	Events(r *ruqiv1.ListEventsResponse)
 	LogVerified(r *ruqiv1.VerifyEventLogResponse)
+	Compacted(r *ruqiv1.CompactStoreResponse)
 
 	// After the visit and oversight (printer_oversight.go).
 	ResultRecorded(r *ruqiv1.RecordResultResponse)

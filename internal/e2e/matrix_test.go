@@ -341,6 +341,10 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewLogServiceClient(cc).ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{InspectionId: o.inspection})
 		return err
 	}, rows("D/D", "D/D", "A/H", "D/D", "D/D")},
+	{ruqiv1.AdminService_CompactStore_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewAdminServiceClient(cc).CompactStore(ctx, &ruqiv1.CompactStoreRequest{})
+		return err
+	}, rows("D/D", "D/D", "D/D", "D/D", "A/A")},
 }
 
 // public is a method open to every caller, with or without a token.

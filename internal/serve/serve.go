@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -133,7 +134,23 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin}, newCoordinator(cfg))
+	// Health says NOT_SERVING while store writes fail (healthStore) and
+	// while the store is compacted (ruqi admin compact), as etcd does
+	// during a defragmentation.
+	hs := health.NewServer()
+	var compacting atomic.Bool
+	servingStatus := func(healthy bool) {
+		if healthy && !compacting.Load() {
+			hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+		} else {
+			hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+		}
+	}
+	maintenance := func(active bool) {
+		compacting.Store(active)
+		servingStatus(st.Err() == nil)
+	}
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin, Maintenance: maintenance}, newCoordinator(cfg))
 	if err != nil {
 		return err
 	}
@@ -154,6 +171,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// Metrics come first in the chain so that they see the status the
 	// caller sees, including refusals by auth and recovered panics.
 	metrics := web.NewMetrics()
+	metrics.ObserveStore(db.Stats)
 	// Admission comes before authentication: an overloaded server refuses
 	// at once rather than spending a token lookup on a call it will shed.
 	adm := newAdmission(cfg.Server.MaxInFlight, cfg.Server.QueueWait)
@@ -163,15 +181,7 @@ func Run(ctx context.Context, cfg Config) error {
 	)
 	gs := grpc.NewServer(append(tlsOpts, grpcOpts...)...)
 	svc.Register(gs)
-	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
-	servingStatus := func(healthy bool) {
-		if healthy {
-			hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-		} else {
-			hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-		}
-	}
 	st.notify(servingStatus)
 	servingStatus(st.Err() == nil)
 	reflection.Register(gs)

@@ -58,6 +58,10 @@ func (h *healthStore) Update(ctx context.Context, fn func(store.Tx) error) error
 	return errStorageUnavailable
 }
 
+// Unwrap gives the store watched, for what it does besides reading and
+// writing (compaction, counters).
+func (h *healthStore) Unwrap() store.Store { return h.Store }
+
 // notify calls fn with every change of health from now on.
 func (h *healthStore) notify(fn func(healthy bool)) {
 	h.mu.Lock()

@@ -45,6 +45,9 @@ type Config struct {
 	// ConfirmWithin is how long the coordinator holds a registration's
 	// decision pending for its store write; DefaultConfirmWithin when 0.
 	ConfirmWithin time.Duration
+	// Maintenance, when set, is told when a store compaction starts (true)
+	// and ends (false), so that health reports NOT_SERVING meanwhile.
+	Maintenance func(active bool)
 }
 
 // Lifetimes are how long each kind of token lasts. Every token but the

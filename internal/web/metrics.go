@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -92,6 +93,38 @@ func NewMetrics() *Metrics {
 	m.refusals.WithLabelValues("enforced")
 	m.refusals.WithLabelValues("advisory")
 	return m
+}
+
+// ObserveStore publishes the store's counters, read at each scrape:
+// commits, the writes they carried and fsyncs, so that writes per commit
+// and registrations per fsync are
+//
+//	rate(ruqi_store_writes_total[1m]) / rate(ruqi_store_commits_total[1m])
+//	sum(rate(ruqi_registrations_total[1m])) / rate(ruqi_store_fsyncs_total[1m])
+//
+// and the file's size per registered plan (登记的检查), which tells when a
+// compaction (ruqi admin compact) is worth it.
+func (m *Metrics) ObserveStore(read func() store.Stats) {
+	counter := func(name, help string, v func(store.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(read())) })
+	}
+	gauge := func(name, help string, v func(store.Stats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return v(read()) })
+	}
+	m.reg.MustRegister(
+		counter("ruqi_store_commits_total", "Store transactions committed.", func(s store.Stats) uint64 { return s.Commits }),
+		counter("ruqi_store_writes_total", "Store writes (one per service call that writes) carried by the committed transactions.", func(s store.Stats) uint64 { return s.Writes }),
+		counter("ruqi_store_rollbacks_total", "Store transactions rolled back because one write failed; the others are retried without it.", func(s store.Stats) uint64 { return s.Rollbacks }),
+		counter("ruqi_store_fsyncs_total", "fsyncs of the store file (bbolt: two per commit, one more when the file grows).", func(s store.Stats) uint64 { return s.Syncs }),
+		gauge("ruqi_store_file_bytes", "Size of the store file.", func(s store.Stats) float64 { return float64(s.FileBytes) }),
+		gauge("ruqi_store_plans", "Inspections (plans) registered in the store, cancelled ones included.", func(s store.Stats) float64 { return float64(s.Plans) }),
+		gauge("ruqi_store_bytes_per_plan", "Size of the store file divided by the plans in it (0 before the first).", func(s store.Stats) float64 {
+			if s.Plans == 0 {
+				return 0
+			}
+			return float64(s.FileBytes) / float64(s.Plans)
+		}),
+	)
 }
 
 // Handler serves the metrics in the Prometheus text format.

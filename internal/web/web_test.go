@@ -68,6 +68,7 @@ func newFixtureAt(t *testing.T, clock func() time.Time) *fixture {
 		t.Fatal(err)
 	}
 	m := NewMetrics()
+	m.ObserveStore(st.Stats)
 	api, stop, err := InProcess(svc.Register,
 		grpc.ChainUnaryInterceptor(m.UnaryServerInterceptor, auth.UnaryInterceptor(svc.LookupToken)))
 	if err != nil {
@@ -184,6 +185,10 @@ func TestKeysHealthMetrics(t *testing.T) {
 		`ruqi_registrations_total{outcome="accepted"} 1`,
 		`ruqi_grpc_requests_total{code="OK",method="RegisterInspection",service="ruqi.v1.InspectionService"} 1`,
 		`ruqi_scans_total{verdict="valid"} 0`,
+		`ruqi_store_plans 1`,
+		`ruqi_store_commits_total`,
+		`ruqi_store_fsyncs_total`,
+		`ruqi_store_bytes_per_plan`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

@@ -50,16 +50,9 @@ type counters struct {
 	plans     atomic.Int64
 }
 
-// Stats are the store's counters since it was opened, and its size now.
-type Stats struct {
-	Commits, Writes, Rollbacks, Syncs uint64
-	// FileBytes is the size of the file; Plans the inspections in it.
-	FileBytes, Plans int64
-}
-
 // Stats reads the counters; safe for concurrent use.
-func (s *Store) Stats() Stats {
-	return Stats{
+func (s *Store) Stats() store.Stats {
+	return store.Stats{
 		Commits:   s.stats.commits.Load(),
 		Writes:    s.stats.writes.Load(),
 		Rollbacks: s.stats.rollbacks.Load(),

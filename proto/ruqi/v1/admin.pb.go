@@ -898,6 +898,111 @@ func (*RevokeAccessTokenResponse) Descriptor() ([]byte, []int) {
 	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
+type CompactStoreRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompactStoreRequest) Reset() {
+	*x = CompactStoreRequest{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompactStoreRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompactStoreRequest) ProtoMessage() {}
+
+func (x *CompactStoreRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompactStoreRequest.ProtoReflect.Descriptor instead.
+func (*CompactStoreRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+type CompactStoreResponse struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	BytesBefore int64                  `protobuf:"varint,1,opt,name=bytes_before,json=bytesBefore,proto3" json:"bytes_before,omitempty"`
+	BytesAfter  int64                  `protobuf:"varint,2,opt,name=bytes_after,json=bytesAfter,proto3" json:"bytes_after,omitempty"`
+	// plans is the number of inspections registered in the store.
+	Plans         int64                `protobuf:"varint,3,opt,name=plans,proto3" json:"plans,omitempty"`
+	Took          *durationpb.Duration `protobuf:"bytes,4,opt,name=took,proto3" json:"took,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompactStoreResponse) Reset() {
+	*x = CompactStoreResponse{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompactStoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompactStoreResponse) ProtoMessage() {}
+
+func (x *CompactStoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompactStoreResponse.ProtoReflect.Descriptor instead.
+func (*CompactStoreResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CompactStoreResponse) GetBytesBefore() int64 {
+	if x != nil {
+		return x.BytesBefore
+	}
+	return 0
+}
+
+func (x *CompactStoreResponse) GetBytesAfter() int64 {
+	if x != nil {
+		return x.BytesAfter
+	}
+	return 0
+}
+
+func (x *CompactStoreResponse) GetPlans() int64 {
+	if x != nil {
+		return x.Plans
+	}
+	return 0
+}
+
+func (x *CompactStoreResponse) GetTook() *durationpb.Duration {
+	if x != nil {
+		return x.Took
+	}
+	return nil
+}
+
 var File_ruqi_v1_admin_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_admin_proto_rawDesc = "" +
@@ -953,7 +1058,14 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x12checkpoint_problem\x18\a \x01(\tR\x11checkpointProblem\"5\n" +
 	"\x18RevokeAccessTokenRequest\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\"\x1b\n" +
-	"\x19RevokeAccessTokenResponse*\x7f\n" +
+	"\x19RevokeAccessTokenResponse\"\x15\n" +
+	"\x13CompactStoreRequest\"\x9f\x01\n" +
+	"\x14CompactStoreResponse\x12!\n" +
+	"\fbytes_before\x18\x01 \x01(\x03R\vbytesBefore\x12\x1f\n" +
+	"\vbytes_after\x18\x02 \x01(\x03R\n" +
+	"bytesAfter\x12\x14\n" +
+	"\x05plans\x18\x03 \x01(\x03R\x05plans\x12-\n" +
+	"\x04took\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x04took*\x7f\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fROLE_OFFICER\x10\x01\x12\x13\n" +
@@ -987,14 +1099,15 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x17EVENT_TYPE_LEAD_UPDATED\x10\x14\x12\x1e\n" +
 	"\x1aEVENT_TYPE_LATE_REGISTERED\x10\x15\x12\x1c\n" +
 	"\x18EVENT_TYPE_TOKEN_REVOKED\x10\x16\x12\"\n" +
-	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x172\xb9\x03\n" +
+	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x172\x86\x04\n" +
 	"\fAdminService\x12W\n" +
 	"\x10IssueAccessToken\x12 .ruqi.v1.IssueAccessTokenRequest\x1a!.ruqi.v1.IssueAccessTokenResponse\x12E\n" +
 	"\n" +
 	"ListEvents\x12\x1a.ruqi.v1.ListEventsRequest\x1a\x1b.ruqi.v1.ListEventsResponse\x12Q\n" +
 	"\x0eVerifyEventLog\x12\x1e.ruqi.v1.VerifyEventLogRequest\x1a\x1f.ruqi.v1.VerifyEventLogResponse\x12Z\n" +
 	"\x11RevokeAccessToken\x12!.ruqi.v1.RevokeAccessTokenRequest\x1a\".ruqi.v1.RevokeAccessTokenResponse\x12Z\n" +
-	"\x11RotateAccessToken\x12!.ruqi.v1.RotateAccessTokenRequest\x1a\".ruqi.v1.RotateAccessTokenResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\x11RotateAccessToken\x12!.ruqi.v1.RotateAccessTokenRequest\x1a\".ruqi.v1.RotateAccessTokenResponse\x12K\n" +
+	"\fCompactStore\x12\x1c.ruqi.v1.CompactStoreRequest\x1a\x1d.ruqi.v1.CompactStoreResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_admin_proto_rawDescOnce sync.Once
@@ -1009,7 +1122,7 @@ func file_ruqi_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_ruqi_v1_admin_proto_goTypes = []any{
 	(Role)(0),                         // 0: ruqi.v1.Role
 	(EventType)(0),                    // 1: ruqi.v1.EventType
@@ -1024,33 +1137,38 @@ var file_ruqi_v1_admin_proto_goTypes = []any{
 	(*VerifyEventLogResponse)(nil),    // 10: ruqi.v1.VerifyEventLogResponse
 	(*RevokeAccessTokenRequest)(nil),  // 11: ruqi.v1.RevokeAccessTokenRequest
 	(*RevokeAccessTokenResponse)(nil), // 12: ruqi.v1.RevokeAccessTokenResponse
-	(*durationpb.Duration)(nil),       // 13: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),     // 14: google.protobuf.Timestamp
+	(*CompactStoreRequest)(nil),       // 13: ruqi.v1.CompactStoreRequest
+	(*CompactStoreResponse)(nil),      // 14: ruqi.v1.CompactStoreResponse
+	(*durationpb.Duration)(nil),       // 15: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),     // 16: google.protobuf.Timestamp
 }
 var file_ruqi_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.IssueAccessTokenRequest.role:type_name -> ruqi.v1.Role
-	13, // 1: ruqi.v1.IssueAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
-	14, // 2: ruqi.v1.IssueAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	13, // 3: ruqi.v1.RotateAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
-	14, // 4: ruqi.v1.RotateAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	14, // 5: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
+	15, // 1: ruqi.v1.IssueAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
+	16, // 2: ruqi.v1.IssueAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	15, // 3: ruqi.v1.RotateAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
+	16, // 4: ruqi.v1.RotateAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	16, // 5: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 6: ruqi.v1.Event.type:type_name -> ruqi.v1.EventType
 	6,  // 7: ruqi.v1.ListEventsResponse.events:type_name -> ruqi.v1.Event
-	2,  // 8: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
-	7,  // 9: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
-	9,  // 10: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
-	11, // 11: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
-	4,  // 12: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
-	3,  // 13: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
-	8,  // 14: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
-	10, // 15: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
-	12, // 16: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
-	5,  // 17: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
-	13, // [13:18] is the sub-list for method output_type
-	8,  // [8:13] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	15, // 8: ruqi.v1.CompactStoreResponse.took:type_name -> google.protobuf.Duration
+	2,  // 9: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
+	7,  // 10: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
+	9,  // 11: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
+	11, // 12: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
+	4,  // 13: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
+	13, // 14: ruqi.v1.AdminService.CompactStore:input_type -> ruqi.v1.CompactStoreRequest
+	3,  // 15: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
+	8,  // 16: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
+	10, // 17: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
+	12, // 18: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
+	5,  // 19: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
+	14, // 20: ruqi.v1.AdminService.CompactStore:output_type -> ruqi.v1.CompactStoreResponse
+	15, // [15:21] is the sub-list for method output_type
+	9,  // [9:15] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_admin_proto_init() }
@@ -1064,7 +1182,7 @@ func file_ruqi_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_admin_proto_rawDesc), len(file_ruqi_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

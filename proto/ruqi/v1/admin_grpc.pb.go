@@ -24,6 +24,7 @@ const (
 	AdminService_VerifyEventLog_FullMethodName    = "/ruqi.v1.AdminService/VerifyEventLog"
 	AdminService_RevokeAccessToken_FullMethodName = "/ruqi.v1.AdminService/RevokeAccessToken"
 	AdminService_RotateAccessToken_FullMethodName = "/ruqi.v1.AdminService/RotateAccessToken"
+	AdminService_CompactStore_FullMethodName      = "/ruqi.v1.AdminService/CompactStore"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -44,6 +45,12 @@ type AdminServiceClient interface {
 	// revokes the old one, in one step: a service account's script swaps its
 	// token without a gap and without an administrator retyping the subject.
 	RotateAccessToken(ctx context.Context, in *RotateAccessTokenRequest, opts ...grpc.CallOption) (*RotateAccessTokenResponse, error)
+	// CompactStore rewrites the embedded store's file with full pages and
+	// swaps it in, giving back the space of half-empty pages. The health
+	// service reports NOT_SERVING meanwhile; writes wait until it is done,
+	// reads go on. A store whose engine reclaims space itself (PostgreSQL:
+	// VACUUM) answers FAILED_PRECONDITION.
+	CompactStore(ctx context.Context, in *CompactStoreRequest, opts ...grpc.CallOption) (*CompactStoreResponse, error)
 }
 
 type adminServiceClient struct {
@@ -104,6 +111,16 @@ func (c *adminServiceClient) RotateAccessToken(ctx context.Context, in *RotateAc
 	return out, nil
 }
 
+func (c *adminServiceClient) CompactStore(ctx context.Context, in *CompactStoreRequest, opts ...grpc.CallOption) (*CompactStoreResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompactStoreResponse)
+	err := c.cc.Invoke(ctx, AdminService_CompactStore_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -122,6 +139,12 @@ type AdminServiceServer interface {
 	// revokes the old one, in one step: a service account's script swaps its
 	// token without a gap and without an administrator retyping the subject.
 	RotateAccessToken(context.Context, *RotateAccessTokenRequest) (*RotateAccessTokenResponse, error)
+	// CompactStore rewrites the embedded store's file with full pages and
+	// swaps it in, giving back the space of half-empty pages. The health
+	// service reports NOT_SERVING meanwhile; writes wait until it is done,
+	// reads go on. A store whose engine reclaims space itself (PostgreSQL:
+	// VACUUM) answers FAILED_PRECONDITION.
+	CompactStore(context.Context, *CompactStoreRequest) (*CompactStoreResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -146,6 +169,9 @@ func (UnimplementedAdminServiceServer) RevokeAccessToken(context.Context, *Revok
 }
 func (UnimplementedAdminServiceServer) RotateAccessToken(context.Context, *RotateAccessTokenRequest) (*RotateAccessTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RotateAccessToken not implemented")
+}
+func (UnimplementedAdminServiceServer) CompactStore(context.Context, *CompactStoreRequest) (*CompactStoreResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompactStore not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -258,6 +284,24 @@ func _AdminService_RotateAccessToken_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_CompactStore_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompactStoreRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CompactStore(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CompactStore_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CompactStore(ctx, req.(*CompactStoreRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -284,6 +328,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RotateAccessToken",
 			Handler:    _AdminService_RotateAccessToken_Handler,
+		},
+		{
+			MethodName: "CompactStore",
+			Handler:    _AdminService_CompactStore_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

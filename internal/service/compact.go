@@ -1,0 +1,38 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// CompactStore compacts a store that can be (bbolt), with health
+// NOT_SERVING meanwhile, as etcd does its defragmentation: load balancers
+// and replicas' clients go elsewhere, and writes that arrive here wait.
+func (a *adminServer) CompactStore(ctx context.Context, _ *ruqiv1.CompactStoreRequest) (*ruqiv1.CompactStoreResponse, error) {
+	c, ok := store.As[store.Compacter](a.s.store)
+	if !ok {
+		return nil, toStatus(ctx, domain.FailedPreconditionf("COMPACT_NOT_NEEDED",
+			"此存储由数据库自行回收空间，无需压缩；PostgreSQL 请按运维文档执行 VACUUM"))
+	}
+	if m := a.s.cfg.Maintenance; m != nil {
+		m(true)
+		defer m(false)
+	}
+	slog.InfoContext(ctx, "compacting the store: health NOT_SERVING until done")
+	rep, err := c.Compact(ctx)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	resp := &ruqiv1.CompactStoreResponse{BytesBefore: rep.BytesBefore, BytesAfter: rep.BytesAfter, Took: durationpb.New(rep.Took)}
+	if st, ok := store.As[interface{ Stats() store.Stats }](a.s.store); ok {
+		resp.Plans = st.Stats().Plans
+	}
+	slog.InfoContext(ctx, "store compacted", "bytes_before", rep.BytesBefore, "bytes_after", rep.BytesAfter, "took", rep.Took)
+	return resp, nil
+}

@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Compacter is a store that can rewrite its file to give back the space
+// that deleted and half-filled pages hold (bbolt). A store whose engine
+// does this itself (PostgreSQL: VACUUM) does not implement it.
+type Compacter interface {
+	// Compact rewrites the store. Writes wait until it is done; reads go on.
+	Compact(ctx context.Context) (CompactReport, error)
+}
+
+// CompactReport is what a compaction did.
+type CompactReport struct {
+	BytesBefore, BytesAfter int64
+	Took                    time.Duration
+}
+
+// Stats are what a store's writer has done since it was opened, and its
+// size now, for /metrics.
+type Stats struct {
+	// Commits are transactions committed; Writes the Update calls they
+	// carried; Rollbacks transactions rolled back because a function
+	// failed (its group is retried without it); Syncs the fsyncs.
+	Commits, Writes, Rollbacks, Syncs uint64
+	// FileBytes is the size of the file; Plans the inspections in it.
+	FileBytes, Plans int64
+}
+
+// Unwrapper is a store that wraps another, to watch it for instance.
+type Unwrapper interface {
+	Unwrap() Store
+}
+
+// As finds in s, or in the stores it wraps, the first that is a T: a
+// Compacter, say, behind a store that watches writes.
+func As[T any](s Store) (T, bool) {
+	for s != nil {
+		if t, ok := s.(T); ok {
+			return t, true
+		}
+		u, ok := s.(Unwrapper)
+		if !ok {
+			break
+		}
+		s = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
