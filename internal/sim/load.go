@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -141,7 +142,7 @@ func Load(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, c
 	prog.Start("压测 "+cfg.Op, total)
 	var next atomic.Int64
 	var mu sync.Mutex
-	hist := NewHistogram()
+	hist := newLatencyHistogram()
 	start := time.Now()
 	var wg sync.WaitGroup
 	stopTick := make(chan struct{})
@@ -163,7 +164,7 @@ func Load(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, c
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h := NewHistogram()
+			h := newLatencyHistogram()
 			outcomes := map[string]uint64{}
 			errs := map[string]uint64{}
 			var ok uint64
@@ -180,7 +181,7 @@ func Load(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, c
 				if err != nil && ctx.Err() != nil {
 					break // interrupted: not a result
 				}
-				h.Record(d)
+				recordLatency(h, d)
 				if err != nil {
 					code := status.Code(err).String()
 					errs[code]++
@@ -210,19 +211,34 @@ func Load(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, c
 	prog.Done()
 	elapsed := time.Since(start)
 
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	rep.Requests = hist.Count()
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	rep.Requests = uint64(hist.TotalCount())
 	rep.Seconds = elapsed.Seconds()
 	if rep.Seconds > 0 {
 		rep.Throughput = float64(rep.Requests) / rep.Seconds
 	}
-	rep.MinMs, rep.MeanMs, rep.MaxMs = ms(hist.Min()), ms(hist.Mean()), ms(hist.Max())
-	rep.P50Ms, rep.P90Ms = ms(hist.Quantile(0.50)), ms(hist.Quantile(0.90))
-	rep.P99Ms, rep.P999Ms = ms(hist.Quantile(0.99)), ms(hist.Quantile(0.999))
+	rep.MinMs, rep.MeanMs, rep.MaxMs = ms(hist.Min()), hist.Mean()/1000, ms(hist.Max())
+	rep.P50Ms, rep.P90Ms = ms(hist.ValueAtQuantile(50)), ms(hist.ValueAtQuantile(90))
+	rep.P99Ms, rep.P999Ms = ms(hist.ValueAtQuantile(99)), ms(hist.ValueAtQuantile(99.9))
 	if ctx.Err() != nil {
 		return rep, fmt.Errorf("压测已中断：%w", ctx.Err())
 	}
 	return rep, nil
+}
+
+// Latencies are recorded in microseconds from 1 µs to a minute with three
+// significant digits (HdrHistogram): a percentile is off by under 0.1% of
+// its value. One histogram per client, merged at the end.
+const maxLatency = time.Minute
+
+func newLatencyHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(1, int64(maxLatency/time.Microsecond), 3)
+}
+
+// recordLatency records d, a call slower than maxLatency as maxLatency
+// (the call's own timeout is far shorter).
+func recordLatency(h *hdrhistogram.Histogram, d time.Duration) {
+	_ = h.RecordValue(int64(min(max(d, time.Microsecond), maxLatency) / time.Microsecond))
 }
 
 // prepare gets the server ready for the operation and says what it did.
@@ -461,7 +477,7 @@ func (r *LoadReport) WriteTable(w io.Writer) error {
 		ot.add("  "+k, fmt.Sprint(r.Outcomes[k]))
 	}
 	ot.write(&b)
-	b.WriteString("\n延迟按对数线性直方图统计（每个 2 的幂区间 128 个子桶，误差小于 0.8%），含客户端与网络开销。\n")
+	b.WriteString("\n延迟按 HdrHistogram 统计（三位有效数字，误差小于 0.1%），含客户端与网络开销。\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
