@@ -32,14 +32,34 @@ func (a *app) adminCommand() *cobra.Command {
 }
 
 func (a *app) adminImportCommand() *cobra.Command {
-	return &cobra.Command{
+	var (
+		chunk               int
+		restart, noProgress bool
+	)
+	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "导入名录：执法部门、执法人员、企业、检查事项",
-		Long: `导入名录文件（ruqi.v1.Directory 的 JSON 形式）：执法部门、执法人员及执法证、企业、
-各部门的行政检查事项清单。已有的条目按编号更新。服务器先校验整个文件，再写入。`,
-		Example: `  ruqi admin import testdata/sample/directory.json`,
-		Args:    exactArgs(1, "名录文件"),
+		Long: `导入名录文件：执法部门、执法人员及执法证、企业、各部门的行政检查事项清单。已有的条目按编号更新。
+
+FILE 为 JSON（ruqi.v1.Directory 的 JSON 形式）时一次发送，服务器先校验整个文件，再写入。
+
+FILE 以 .ndjson 或 .jsonl 结尾时逐行读取（每行一条记录，如 {"enterprise": {…}}），
+每 --chunk 条发送一批，适合一个省的名录（数百万家企业）。执法人员和检查事项须排在其所属部门之后。
+每批导入后进度记在 FILE.progress：中断后再次运行同一命令即从中断处继续，加 --restart 则从头导入。`,
+		Example: `  ruqi admin import testdata/sample/directory.json
+  ruqi admin import province-directory.ndjson --chunk 5000`,
+		Args: exactArgs(1, "名录文件"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if isNDJSON(args[0]) {
+				if chunk < 1 || chunk > 50000 {
+					return usagef("--chunk 应在 1 到 50000 之间，收到 %d", chunk)
+				}
+				ctx := cmd.Context()
+				if ctx == nil {
+					ctx = context.Background()
+				}
+				return a.importStream(ctx, args[0], chunk, restart, !noProgress && sim.IsTerminal(a.stderr))
+			}
 			dir, err := readDirectory(args[0])
 			if err != nil {
 				return err
@@ -65,6 +85,11 @@ func (a *app) adminImportCommand() *cobra.Command {
 			})
 		},
 	}
+	f := cmd.Flags()
+	f.IntVar(&chunk, "chunk", 2000, "NDJSON：每批发送的记录数 `N`")
+	f.BoolVar(&restart, "restart", false, "NDJSON：忽略 FILE.progress，从头导入")
+	f.BoolVar(&noProgress, "no-progress", false, "不显示进度条")
+	return cmd
 }
 
 // readDirectory reads a directory file. Unknown fields are an error: a

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/ruqi/ruqi/internal/sample"
 	"github.com/ruqi/ruqi/internal/sim"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -18,7 +19,10 @@ import (
 // reads flags, connects and prints.
 func (a *app) simulateCommand() *cobra.Command {
 	cfg := sim.DefaultConfig()
-	var noProgress bool
+	var (
+		noProgress bool
+		writeDir   string
+	)
 	cmd := &cobra.Command{
 		Use:   "simulate",
 		Short: "模拟一个地区一段时期的检查：报备、联合检查、扫码、拒绝、结果与评价（样例数据）",
@@ -43,14 +47,21 @@ func (a *app) simulateCommand() *cobra.Command {
 记录结果（RecordResult）和评价（EvaluateInspection）如果服务器尚未提供（Unimplemented），
 计为“服务器尚未提供”，模拟继续。
 
-进度条显示在标准错误（终端时）；结束时输出汇总，-o json 输出 JSON。`,
+进度条显示在标准错误（终端时）；结束时输出汇总，-o json 输出 JSON。
+
+--write-directory FILE.ndjson 只把这一规模的样例名录写为 NDJSON（每行一条记录）后退出，不连接
+服务器：大名录可用 ruqi admin import FILE.ndjson 分批导入（带进度、可续传），再以 --skip-import 模拟。`,
 		Example: `  ruqi --token-file ruqi-data/admin.token simulate
   ruqi --token-file ruqi-data/admin.token simulate --enterprises 50000 --officers 2000 --agencies 60 --inspections 20000 --concurrency 16
-  ruqi --token-file ruqi-data/admin.token -o json simulate --seed 7 --skip-import`,
+  ruqi --token-file ruqi-data/admin.token -o json simulate --seed 7 --skip-import
+  ruqi simulate --enterprises 1000000 --officers 20000 --agencies 200 --write-directory province.ndjson`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cfg.Validate(); err != nil {
 				return usagef("%v", err)
+			}
+			if writeDir != "" {
+				return writeSampleDirectory(writeDir, cfg)
 			}
 			tok, err := a.resolveToken()
 			if err != nil {
@@ -130,5 +141,23 @@ func (a *app) simulateCommand() *cobra.Command {
 	f.Float64Var(&cfg.Shares.Evaluate, "evaluate-share", cfg.Shares.Evaluate, "办结后企业评价的比例 `X`")
 	f.BoolVar(&cfg.SkipImport, "skip-import", false, "不导入名录（服务器上已有同样规模和种子的名录）")
 	f.BoolVar(&noProgress, "no-progress", false, "不显示进度条")
+	f.StringVar(&writeDir, "write-directory", "", "只把样例名录写为 NDJSON 文件 `FILE` 后退出（供 ruqi admin import 分批导入）")
 	return cmd
+}
+
+// writeSampleDirectory writes the sample directory of cfg's size as NDJSON.
+func writeSampleDirectory(path string, cfg sim.Config) error {
+	d := sample.Directory(sample.Options{Seed: cfg.Seed, Agencies: cfg.Agencies, Officers: cfg.Officers, Enterprises: cfg.Enterprises, RegionCode: cfg.Region})
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("写名录文件失败：%w", err)
+	}
+	if err := sample.WriteNDJSON(f, d); err != nil {
+		f.Close()
+		return fmt.Errorf("写名录文件失败：%w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("写名录文件失败：%w", err)
+	}
+	return nil
 }

@@ -1,0 +1,248 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ruqi/ruqi/internal/sim"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// A province's directory (3.8 million enterprises) does not fit one
+// message nor, comfortably, the CLI's memory: NDJSON is read line by line
+// and sent in chunks, each imported in its own transaction. After each
+// chunk the position is saved in FILE.progress, so an interrupted import
+// resumes there; importing a chunk twice is harmless (records are updated
+// by id).
+//
+// Each line is one record, an object with one key naming its kind:
+//
+//	{"agency": {"id": "AG-01", "name": "…", "region_code": "510104"}}
+//	{"officer": {…}}  {"check_item": {…}}  {"enterprise": {…}}
+//
+// Officers and items must come after their agency (in the same chunk or an
+// earlier one): the server checks that the agency exists.
+
+// maxDirectoryLine bounds one line, so that a file that is not NDJSON
+// fails on its first line instead of being read whole.
+const maxDirectoryLine = 1 << 20
+
+type directoryLine struct {
+	Agency     json.RawMessage `json:"agency"`
+	Officer    json.RawMessage `json:"officer"`
+	Enterprise json.RawMessage `json:"enterprise"`
+	CheckItem  json.RawMessage `json:"check_item"`
+}
+
+// importProgress is what FILE.progress holds: the file it belongs to (by
+// size and modification time) and how far the server has acknowledged.
+type importProgress struct {
+	Size    int64    `json:"size"`
+	ModTime int64    `json:"mod_time_unix_nano"`
+	Offset  int64    `json:"offset"`
+	Line    int      `json:"line"`
+	Done    [4]int32 `json:"done"` // agencies, officers, enterprises, items imported
+}
+
+func isNDJSON(path string) bool {
+	p := strings.ToLower(path)
+	return strings.HasSuffix(p, ".ndjson") || strings.HasSuffix(p, ".jsonl")
+}
+
+func (a *app) importStream(ctx context.Context, path string, chunk int, restart, showProgress bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("读取名录文件失败：%w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("读取名录文件失败：%w", err)
+	}
+	statePath := path + ".progress"
+	st := importProgress{Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
+	if !restart {
+		if prev, ok := readImportProgress(statePath); ok && prev.Size == st.Size && prev.ModTime == st.ModTime {
+			st = prev
+			if _, err := f.Seek(st.Offset, io.SeekStart); err != nil {
+				return fmt.Errorf("读取名录文件失败：%w", err)
+			}
+			fmt.Fprintf(a.stderr, "从第 %d 行继续导入（上次已导入的部分记录在 %s；从头导入请加 --restart）\n", st.Line+1, statePath)
+		}
+	}
+
+	cc, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+	var prog sim.Progress
+	if showProgress {
+		bar := sim.NewBar(a.stderr)
+		bar.Start("导入名录（KiB）", int(st.Size/1024))
+		bar.Add(int(st.Offset / 1024))
+		defer bar.Done()
+		prog = bar
+	}
+
+	r := bufio.NewReaderSize(f, 64<<10)
+	batch := &ruqiv1.Directory{}
+	records, line, offset := 0, st.Line, st.Offset
+	send := func() error {
+		if records == 0 {
+			return nil
+		}
+		resp, err := a.importChunk(ctx, cc, batch)
+		if err != nil {
+			return fmt.Errorf("第 %d 行之前的一批（%d 条）导入失败：%w", line, records, err)
+		}
+		st.Done[0] += resp.GetAgencies()
+		st.Done[1] += resp.GetOfficers()
+		st.Done[2] += resp.GetEnterprises()
+		st.Done[3] += resp.GetCheckItems()
+		if prog != nil {
+			prog.Add(int(offset/1024 - st.Offset/1024))
+		}
+		st.Offset, st.Line = offset, line
+		if err := writeImportProgress(statePath, st); err != nil {
+			return err
+		}
+		batch, records = &ruqiv1.Directory{}, 0
+		return nil
+	}
+	for {
+		raw, err := readLine(r)
+		if errors.Is(err, io.EOF) && len(raw) == 0 {
+			break
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("名录文件第 %d 行：%w", line+1, err)
+		}
+		line++
+		offset += int64(len(raw))
+		if t := bytes.TrimSpace(raw); len(t) > 0 {
+			if err := addDirectoryLine(batch, t); err != nil {
+				return fmt.Errorf("名录文件 %s 第 %d 行：%w", path, line, err)
+			}
+			records++
+		}
+		if records >= chunk {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := send(); err != nil {
+		return err
+	}
+	if err := os.Remove(statePath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("删除导入进度文件失败：%w", err)
+	}
+	if prog != nil {
+		prog.Done()
+	}
+	a.printer().Imported(&ruqiv1.Directory{}, &ruqiv1.ImportDirectoryResponse{
+		Agencies: st.Done[0], Officers: st.Done[1], Enterprises: st.Done[2], CheckItems: st.Done[3]})
+	return nil
+}
+
+func (a *app) importChunk(ctx context.Context, cc *grpc.ClientConn, d *ruqiv1.Directory) (*ruqiv1.ImportDirectoryResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	return ruqiv1.NewDirectoryServiceClient(cc).ImportDirectory(ctx, &ruqiv1.ImportDirectoryRequest{Directory: d})
+}
+
+// readLine reads one line with its end, at most maxDirectoryLine bytes.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var out []byte
+	for {
+		part, err := r.ReadSlice('\n')
+		out = append(out, part...)
+		if len(out) > maxDirectoryLine {
+			return nil, fmt.Errorf("一行超过 %d 字节：不是每行一条记录的 NDJSON", maxDirectoryLine)
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return out, err
+		}
+	}
+}
+
+func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
+	var l directoryLine
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return fmt.Errorf("格式错误（每行应为 {\"agency\"|\"officer\"|\"check_item\"|\"enterprise\": {…}}）：%w", err)
+	}
+	var (
+		m    proto.Message
+		kind int
+	)
+	for _, v := range []json.RawMessage{l.Agency, l.Officer, l.Enterprise, l.CheckItem} {
+		if v != nil {
+			kind++
+		}
+	}
+	if kind != 1 {
+		return errors.New("每行应恰好有一条记录：agency、officer、check_item 或 enterprise 之一")
+	}
+	var v json.RawMessage
+	switch {
+	case l.Agency != nil:
+		a := &ruqiv1.Agency{}
+		d.Agencies, m, v = append(d.Agencies, a), a, l.Agency
+	case l.Officer != nil:
+		o := &ruqiv1.Officer{}
+		d.Officers, m, v = append(d.Officers, o), o, l.Officer
+	case l.Enterprise != nil:
+		e := &ruqiv1.Enterprise{}
+		d.Enterprises, m, v = append(d.Enterprises, e), e, l.Enterprise
+	default:
+		c := &ruqiv1.CheckItem{}
+		d.CheckItems, m, v = append(d.CheckItems, c), c, l.CheckItem
+	}
+	if err := protojson.Unmarshal(v, m); err != nil {
+		return fmt.Errorf("格式错误：%w", err)
+	}
+	return nil
+}
+
+func readImportProgress(path string) (importProgress, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return importProgress{}, false
+	}
+	var p importProgress
+	if json.Unmarshal(b, &p) != nil {
+		return importProgress{}, false
+	}
+	return p, true
+}
+
+// writeImportProgress replaces the file atomically: a crash leaves the old
+// position or the new one, never half a file.
+func writeImportProgress(path string, p importProgress) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("保存导入进度失败：%w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("保存导入进度失败：%w", err)
+	}
+	return nil
+}
