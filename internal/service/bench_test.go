@@ -36,8 +36,8 @@ import (
 // redis-benchmark (tools/bench.sh runs them together).
 
 // clientsPerCPU × GOMAXPROCS concurrent callers, as a server sees many
-// officers and enterprises at once: bbolt's batching shares one fsync
-// among the writes that arrive together.
+// officers and enterprises at once: the store's group commit shares one
+// fsync among the writes that arrive together.
 const clientsPerCPU = 8
 
 type env struct {
