@@ -7,7 +7,9 @@
 // another agency's on purpose (综合查一次), which repeat the same agency's plan
 // (duplicates) or go over a frequency cap (无事不扰), and which codes are
 // tampered with or shown to the wrong enterprise. Concurrency changes only the
-// order in which enterprises are served, never what is asked.
+// order in which enterprises are served, never what is asked. The plans are
+// made block by block of enterprises (GenerateBlocks), so that a province's
+// year is never held whole.
 //
 // The server's clock is real. A simulated period is therefore simulated as
 // its volume, not its dates: every visit happens now. One enterprise's

@@ -178,7 +178,7 @@ type Schedule struct {
 	Visits     []*Visit
 }
 
-// PlanSet is the whole period.
+// PlanSet is the plans of a block of enterprises, or of the whole period.
 type PlanSet struct {
 	Schedules []*Schedule // by first visit
 	Plans     []*Plan     // by Seq
@@ -246,6 +246,8 @@ type visitGen struct {
 type generator struct {
 	r        *rand.Rand
 	o        PlanOptions
+	n        int // plans to make in this block
+	seq      int // Seq of the block's first plan
 	agencies []agencyPool
 	ents     []*ruqiv1.Enterprise
 	gradeA   []int
@@ -259,24 +261,84 @@ type generator struct {
 // planStream tells the plan generator's PCG apart from other uses of a seed.
 const planStream = 0x72757169_73696d31 // "ruqisim1"
 
-// Generate makes the plan set: the same directory and options give the same
-// plans, in the same order.
+// blockEnterprises bounds the enterprises the generator takes at a time. A
+// block's plans are made, handed over and forgotten before the next block's,
+// so a province's year (a million plans) is never held whole. Every intent
+// (overlap, duplicate, cap probe) is between plans of one enterprise, so
+// blocks change only which random numbers fall where; a directory of up to
+// a block is one block, as before blocks existed.
+const blockEnterprises = 20000
+
+// Generate makes the whole plan set at once: the same directory and options
+// give the same plans, in the same order. It holds every plan; Run uses
+// GenerateBlocks.
 func Generate(dir *ruqiv1.Directory, o PlanOptions) (*PlanSet, error) {
-	if o.Inspections < 1 {
-		return nil, errors.New("检查次数应至少为 1")
-	}
-	if err := o.Shares.validate(); err != nil {
+	all := &PlanSet{}
+	err := GenerateBlocks(dir, o, func(ps *PlanSet) error {
+		all.Schedules = append(all.Schedules, ps.Schedules...)
+		all.Plans = append(all.Plans, ps.Plans...)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	g := &generator{r: rand.New(rand.NewPCG(o.Seed, planStream)), o: o, byEnt: map[int][]*visitGen{}}
-	g.agencies = agencyPools(dir, o.ValidAt)
-	if len(g.agencies) == 0 {
-		return nil, errors.New("名录中没有可用的执法部门：每个部门须有至少 2 名执法证有效的执法人员和至少 1 项在用的检查事项")
+	return all, nil
+}
+
+// GenerateBlocks makes the plan set block by block of enterprises and hands
+// each block's plans to fn, in order; an error from fn stops it. The plans
+// are those of Generate, Seq counting across blocks; the number of plans of
+// a block is its share of the enterprises.
+func GenerateBlocks(dir *ruqiv1.Directory, o PlanOptions, fn func(*PlanSet) error) error {
+	if o.Inspections < 1 {
+		return errors.New("检查次数应至少为 1")
 	}
-	if len(g.agencies) < 2 && o.Shares.Overlap > 0 {
-		return nil, errors.New("联合检查需要至少 2 个可用的执法部门")
+	if err := o.Shares.validate(); err != nil {
+		return err
 	}
-	g.ents = dir.GetEnterprises()
+	agencies := agencyPools(dir, o.ValidAt)
+	if len(agencies) == 0 {
+		return errors.New("名录中没有可用的执法部门：每个部门须有至少 2 名执法证有效的执法人员和至少 1 项在用的检查事项")
+	}
+	if len(agencies) < 2 && o.Shares.Overlap > 0 {
+		return errors.New("联合检查需要至少 2 个可用的执法部门")
+	}
+	ents := dir.GetEnterprises()
+	others := 0
+	for _, e := range ents {
+		if e.GetCreditGrade() != ruqiv1.CreditGrade_CREDIT_GRADE_A {
+			others++
+		}
+	}
+	if others == 0 {
+		return errors.New("名录中没有信用等级 A 以外的企业，无法安排日常检查")
+	}
+	// Blocks of equal size (at least half a block each), and plans in
+	// proportion: the totals are exact.
+	blocks := (len(ents) + blockEnterprises - 1) / blockEnterprises
+	seq := 0
+	for b := range blocks {
+		lo, hi := b*len(ents)/blocks, (b+1)*len(ents)/blocks
+		n := o.Inspections*hi/len(ents) - o.Inspections*lo/len(ents)
+		if n == 0 {
+			continue
+		}
+		g := &generator{r: rand.New(rand.NewPCG(o.Seed, planStream+uint64(b))), o: o, n: n, seq: seq,
+			agencies: agencies, ents: ents[lo:hi], byEnt: map[int][]*visitGen{}}
+		ps, err := g.run()
+		if err != nil {
+			return err
+		}
+		seq += n
+		if err := fn(ps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run makes the block's n plans.
+func (g *generator) run() (*PlanSet, error) {
 	for i, e := range g.ents {
 		if e.GetCreditGrade() == ruqiv1.CreditGrade_CREDIT_GRADE_A {
 			g.gradeA = append(g.gradeA, i)
@@ -285,11 +347,10 @@ func Generate(dir *ruqiv1.Directory, o PlanOptions) (*PlanSet, error) {
 		}
 	}
 	if len(g.others) == 0 {
-		return nil, errors.New("名录中没有信用等级 A 以外的企业，无法安排日常检查")
+		return nil, errors.New("一批企业全是信用等级 A，无法安排日常检查")
 	}
-
-	for len(g.plans) < o.Inspections {
-		s := o.Shares
+	for len(g.plans) < g.n {
+		s := g.o.Shares
 		u := g.r.Float64()
 		switch {
 		case u < s.Overlap:
@@ -330,7 +391,7 @@ func (g *generator) drawProactiveType() ruqiv1.InspectionType {
 func (g *generator) newPlan(ent int, a *agencyPool, t ruqiv1.InspectionType, intent Intent) *Plan {
 	r := g.r
 	p := &Plan{
-		Seq:        len(g.plans),
+		Seq:        g.seq + len(g.plans),
 		Enterprise: g.ents[ent].GetUscc(),
 		Agency:     a.id,
 		Type:       t,
@@ -563,7 +624,7 @@ func (g *generator) capProbe() {
 			}
 		}
 	}
-	for ; n < defaultAgencyPerYear && len(g.plans) < g.o.Inspections-1; n++ {
+	for ; n < defaultAgencyPerYear && len(g.plans) < g.n-1; n++ {
 		w := g.newVisit(v.ent, false)
 		w.plans = append(w.plans, g.newPlan(v.ent, a, g.drawProactiveType(), IntentSolo))
 	}

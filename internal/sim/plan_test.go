@@ -270,3 +270,45 @@ func TestSharesValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A directory larger than a block is planned block by block: each block
+// has its share of the plans and enterprises of its own, Seq runs on across
+// blocks, and the blocks together are exactly the count asked for.
+func TestGenerateBlocks_BoundedAndExact(t *testing.T) {
+	dir := testDirectory(45000) // three blocks of 15,000
+	const n = 9001
+	var sizes []int
+	seen := map[string]int{} // enterprise → block
+	next := 0
+	err := GenerateBlocks(dir, PlanOptions{Seed: 5, Inspections: n, Shares: DefaultShares(), ValidAt: validAt}, func(ps *PlanSet) error {
+		sizes = append(sizes, len(ps.Plans))
+		for _, p := range ps.Plans {
+			if p.Seq != next {
+				t.Fatalf("plan Seq %d, want %d", p.Seq, next)
+			}
+			next++
+		}
+		for _, s := range ps.Schedules {
+			if b, ok := seen[s.Enterprise]; ok && b != len(sizes) {
+				t.Fatalf("enterprise %s planned in blocks %d and %d", s.Enterprise, b, len(sizes))
+			}
+			seen[s.Enterprise] = len(sizes)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sizes) != 3 || next != n {
+		t.Fatalf("blocks of %v plans, %d in all; want 3 blocks, %d plans", sizes, next, n)
+	}
+	for _, k := range sizes {
+		if k < n/3-1 || k > n/3+1 {
+			t.Errorf("block sizes %v, want about %d each", sizes, n/3)
+		}
+	}
+	all := generate(t, dir, 5, n, DefaultShares())
+	if len(all.Plans) != n || all.Plans[n-1].Seq != n-1 {
+		t.Errorf("Generate: %d plans, last Seq %d", len(all.Plans), all.Plans[len(all.Plans)-1].Seq)
+	}
+}

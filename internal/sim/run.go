@@ -198,11 +198,21 @@ func Run(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, cf
 		Shares: cfg.Shares, Calendar: CalendarNote,
 		CapsByRule: map[string]int{}, WarningsByRule: map[string]int{}, ByType: map[string]int{}, Verdicts: map[string]int{},
 	}
-	set, err := Generate(dir, PlanOptions{Seed: uint64(cfg.Seed), Inspections: cfg.Inspections, Shares: cfg.Shares, ValidAt: started.Add(30 * 24 * time.Hour)})
+	// The plans are made block by block, twice: once to count what the
+	// whole set expects, once to run it, so that no more than a block of
+	// plans is held at a time (a province's year is a million).
+	po := PlanOptions{Seed: uint64(cfg.Seed), Inspections: cfg.Inspections, Shares: cfg.Shares, ValidAt: started.Add(30 * 24 * time.Hour)}
+	err := GenerateBlocks(dir, po, func(ps *PlanSet) error {
+		e := ps.Expected()
+		sum.Expected.Alone += e.Alone
+		sum.Expected.Joined += e.Joined
+		sum.Expected.Duplicates += e.Duplicates
+		sum.Expected.Capped += e.Capped
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	sum.Expected = set.Expected()
 
 	c := newClient(cc, cfg.RPCTimeout)
 	ctx, cancel := context.WithCancel(ctx)
@@ -248,20 +258,25 @@ func Run(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, cf
 			}
 		}()
 	}
-feed:
-	for _, s := range set.Schedules {
-		select {
-		case work <- s:
-		case <-ctx.Done():
-			break feed
+	err = GenerateBlocks(dir, po, func(ps *PlanSet) error {
+		for _, s := range ps.Schedules {
+			select {
+			case work <- s:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
-	}
+		return nil
+	})
 	close(work)
 	wg.Wait()
 	r.prog.Done()
 	finish(simStart)
 	if p := r.fatal.Load(); p != nil {
 		return sum, *p
+	}
+	if err != nil && ctx.Err() == nil {
+		return sum, err // the plans of a later block could not be made
 	}
 	if err := ctx.Err(); err != nil {
 		sum.Interrupted = true
