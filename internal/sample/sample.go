@@ -100,6 +100,16 @@ func (o Options) normalized() Options {
 // directory, and so byte-identical JSON. Enterprise strings share large
 // backing arrays, so keeping one enterprise keeps its neighbours' strings too.
 func Directory(o Options) *ruqiv1.Directory {
+	d := DirectoryWithoutEnterprises(o)
+	o = o.normalized()
+	d.Enterprises = genEnterprises(o, resolveScope(o.RegionCode), 0, o.Enterprises)
+	return d
+}
+
+// DirectoryWithoutEnterprises is Directory's agencies, check items and
+// officers. With EnterpriseRange, a province's directory is generated a
+// range of enterprises at a time instead of held whole.
+func DirectoryWithoutEnterprises(o Options) *ruqiv1.Directory {
 	o = o.normalized()
 	sc := resolveScope(o.RegionCode)
 	d := &ruqiv1.Directory{Sample: true, Description: Description}
@@ -107,8 +117,21 @@ func Directory(o Options) *ruqiv1.Directory {
 	d.Agencies = agencies
 	d.CheckItems = genItems(agencies, kindOf)
 	d.Officers = genOfficers(o, agencies)
-	d.Enterprises = genEnterprises(o, sc)
 	return d
+}
+
+// Enterprises is the number of enterprises Directory(o) has.
+func Enterprises(o Options) int { return o.normalized().Enterprises }
+
+// EnterpriseRange is Directory(o)'s enterprises [lo, hi): each enterprise
+// depends only on the seed and its index.
+func EnterpriseRange(o Options, lo, hi int) []*ruqiv1.Enterprise {
+	o = o.normalized()
+	hi = min(hi, o.Enterprises)
+	if lo >= hi {
+		return nil
+	}
+	return genEnterprises(o, resolveScope(o.RegionCode), lo, hi)
 }
 
 // JSON marshals d with protojson in a canonical layout: two-space indent,
@@ -330,9 +353,8 @@ func certificateNumber(region string, k int) string {
 // enterpriseBlock is how many enterprises share one allocation.
 const enterpriseBlock = 4096
 
-func genEnterprises(o Options, sc scope) []*ruqiv1.Enterprise {
-	n := o.Enterprises
-	out := make([]*ruqiv1.Enterprise, n)
+func genEnterprises(o Options, sc scope, lo, hi int) []*ruqiv1.Enterprise {
+	out := make([]*ruqiv1.Enterprise, hi-lo)
 	prefixes := make([]string, len(sc.counties))
 	for i, c := range sc.counties {
 		if strings.HasSuffix(c.name, "市") {
@@ -344,9 +366,10 @@ func genEnterprises(o Options, sc scope) []*ruqiv1.Enterprise {
 	perm := newOrgPerm(o.Seed)
 	var ar arena
 	var block []ruqiv1.Enterprise
-	for i := range out {
+	for k := range out {
+		i := lo + k
 		if len(block) == 0 {
-			block = make([]ruqiv1.Enterprise, min(enterpriseBlock, n-i))
+			block = make([]ruqiv1.Enterprise, min(enterpriseBlock, hi-i))
 		}
 		e := &block[0]
 		block = block[1:]
@@ -390,7 +413,7 @@ func genEnterprises(o Options, sc scope) []*ruqiv1.Enterprise {
 		e.RegionCode = sc.counties[ci].code
 		e.Industry = ind.name
 		e.CreditGrade = ruqiv1.CreditGrade(grade + 1)
-		out[i] = e
+		out[k] = e
 	}
 	return out
 }

@@ -407,3 +407,33 @@ func BenchmarkDirectory1M(b *testing.B) {
 		Directory(o)
 	}
 }
+
+// A range of enterprises is the same as the whole directory's slice of it,
+// so a province can be generated and imported a range at a time.
+func TestEnterpriseRange_SameAsDirectory(t *testing.T) {
+	o := Options{Seed: 3, Enterprises: 10000, RegionCode: "510000"}
+	whole := Directory(o)
+	if Enterprises(o) != len(whole.GetEnterprises()) {
+		t.Fatalf("Enterprises = %d, directory has %d", Enterprises(o), len(whole.GetEnterprises()))
+	}
+	head := DirectoryWithoutEnterprises(o)
+	if len(head.GetEnterprises()) != 0 || !proto.Equal(head, &ruqiv1.Directory{Sample: true, Description: Description,
+		Agencies: whole.GetAgencies(), CheckItems: whole.GetCheckItems(), Officers: whole.GetOfficers()}) {
+		t.Fatal("the directory without enterprises differs from the directory's other records")
+	}
+	for _, r := range [][2]int{{0, 1}, {4095, 4097}, {5000, 9000}, {9990, 20000}} {
+		got := EnterpriseRange(o, r[0], r[1])
+		want := whole.GetEnterprises()[r[0]:min(r[1], 10000)]
+		if len(got) != len(want) {
+			t.Fatalf("range %v: %d enterprises, want %d", r, len(got), len(want))
+		}
+		for i := range got {
+			if !proto.Equal(got[i], want[i]) {
+				t.Fatalf("range %v, enterprise %d: %v, want %v", r, r[0]+i, got[i], want[i])
+			}
+		}
+	}
+	if EnterpriseRange(o, 10000, 10005) != nil {
+		t.Error("a range past the end is not empty")
+	}
+}

@@ -191,26 +191,44 @@ func ChunkDirectory(d *ruqiv1.Directory) []*ruqiv1.Directory {
 	return out
 }
 
-// importDirectory imports d in chunks, one after the other.
-func importDirectory(ctx context.Context, c *client, admin string, d *ruqiv1.Directory, prog Progress) (int, error) {
-	chunks := ChunkDirectory(d)
-	prog.Start("导入名录", len(chunks))
+// importRange is how many enterprises are generated at a time for import.
+const importRange = 10000
+
+// importDirectory imports d and then ents (enterprises generated a range
+// at a time; none for a directory held whole), in chunks, one after the
+// other. It returns the chunks imported.
+func importDirectory(ctx context.Context, c *client, admin string, d *ruqiv1.Directory, ents Enterprises, prog Progress) (int, error) {
+	prog.Start("导入名录", len(d.GetAgencies())+len(d.GetCheckItems())+len(d.GetOfficers())+len(d.GetEnterprises())+ents.N)
 	defer prog.Done()
-	for i, ch := range chunks {
-		// A chunk of thousands of records is one transaction: give it more
-		// time than an ordinary call.
-		cctx, cancel := c.asFor(ctx, admin, max(c.timeout, 2*time.Minute))
-		_, err := c.dir.ImportDirectory(cctx, &ruqiv1.ImportDirectoryRequest{Directory: ch})
-		cancel()
-		if err != nil {
-			if adminRefused(err) {
-				return i, fmt.Errorf("%w（%s）", ErrNotAdmin, status.Convert(err).Message())
+	done := 0
+	send := func(chunks []*ruqiv1.Directory) error {
+		for _, ch := range chunks {
+			// A chunk of thousands of records is one transaction: give it
+			// more time than an ordinary call.
+			cctx, cancel := c.asFor(ctx, admin, max(c.timeout, 2*time.Minute))
+			_, err := c.dir.ImportDirectory(cctx, &ruqiv1.ImportDirectoryRequest{Directory: ch})
+			cancel()
+			if err != nil {
+				if adminRefused(err) {
+					return fmt.Errorf("%w（%s）", ErrNotAdmin, status.Convert(err).Message())
+				}
+				return fmt.Errorf("导入名录第 %d 批失败：%w", done+1, err)
 			}
-			return i, fmt.Errorf("导入名录第 %d/%d 批失败：%w", i+1, len(chunks), err)
+			done++
+			prog.Add(len(ch.GetAgencies()) + len(ch.GetCheckItems()) + len(ch.GetOfficers()) + len(ch.GetEnterprises()))
 		}
-		prog.Add(1)
+		return nil
 	}
-	return len(chunks), nil
+	if err := send(ChunkDirectory(d)); err != nil {
+		return done, err
+	}
+	for lo := 0; lo < ents.N; lo += importRange {
+		part := &ruqiv1.Directory{Sample: d.GetSample(), Description: d.GetDescription(), Enterprises: ents.Range(lo, min(lo+importRange, ents.N))}
+		if err := send(ChunkDirectory(part)); err != nil {
+			return done, err
+		}
+	}
+	return done, nil
 }
 
 // errorCounts counts failed calls by gRPC code and by call, keeping one

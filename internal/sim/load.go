@@ -254,7 +254,7 @@ func (st *loadState) prepare(ctx context.Context, cfg LoadConfig, admin string, 
 	case codes.OK:
 		notes = append(notes, fmt.Sprintf("名录已在服务器上（%d 家企业）", len(ents)))
 	case codes.NotFound:
-		n, err := importDirectory(ctx, st.c, admin, st.dir, prog)
+		n, err := importDirectory(ctx, st.c, admin, st.dir, Enterprises{}, prog)
 		if err != nil {
 			return "", err
 		}

@@ -274,7 +274,7 @@ const blockEnterprises = 20000
 // GenerateBlocks.
 func Generate(dir *ruqiv1.Directory, o PlanOptions) (*PlanSet, error) {
 	all := &PlanSet{}
-	err := GenerateBlocks(dir, o, func(ps *PlanSet) error {
+	err := GenerateBlocks(dir, EnterprisesOf(dir), o, func(ps *PlanSet) error {
 		all.Schedules = append(all.Schedules, ps.Schedules...)
 		all.Plans = append(all.Plans, ps.Plans...)
 		return nil
@@ -285,11 +285,25 @@ func Generate(dir *ruqiv1.Directory, o PlanOptions) (*PlanSet, error) {
 	return all, nil
 }
 
+// Enterprises gives a directory's N enterprises a range at a time, so that
+// the simulator need not hold a province's directory (sample.EnterpriseRange).
+type Enterprises struct {
+	N     int
+	Range func(lo, hi int) []*ruqiv1.Enterprise
+}
+
+// EnterprisesOf gives the enterprises of a directory held whole.
+func EnterprisesOf(dir *ruqiv1.Directory) Enterprises {
+	ents := dir.GetEnterprises()
+	return Enterprises{N: len(ents), Range: func(lo, hi int) []*ruqiv1.Enterprise { return ents[lo:hi] }}
+}
+
 // GenerateBlocks makes the plan set block by block of enterprises and hands
-// each block's plans to fn, in order; an error from fn stops it. The plans
-// are those of Generate, Seq counting across blocks; the number of plans of
-// a block is its share of the enterprises.
-func GenerateBlocks(dir *ruqiv1.Directory, o PlanOptions, fn func(*PlanSet) error) error {
+// each block's plans to fn, in order; an error from fn stops it. dir gives
+// the agencies, officers and items, ents the enterprises. The plans are
+// those of Generate, Seq counting across blocks; the number of plans of a
+// block is its share of the enterprises.
+func GenerateBlocks(dir *ruqiv1.Directory, ents Enterprises, o PlanOptions, fn func(*PlanSet) error) error {
 	if o.Inspections < 1 {
 		return errors.New("检查次数应至少为 1")
 	}
@@ -303,28 +317,21 @@ func GenerateBlocks(dir *ruqiv1.Directory, o PlanOptions, fn func(*PlanSet) erro
 	if len(agencies) < 2 && o.Shares.Overlap > 0 {
 		return errors.New("联合检查需要至少 2 个可用的执法部门")
 	}
-	ents := dir.GetEnterprises()
-	others := 0
-	for _, e := range ents {
-		if e.GetCreditGrade() != ruqiv1.CreditGrade_CREDIT_GRADE_A {
-			others++
-		}
-	}
-	if others == 0 {
-		return errors.New("名录中没有信用等级 A 以外的企业，无法安排日常检查")
+	if ents.N == 0 {
+		return errors.New("名录中没有企业")
 	}
 	// Blocks of equal size (at least half a block each), and plans in
 	// proportion: the totals are exact.
-	blocks := (len(ents) + blockEnterprises - 1) / blockEnterprises
+	blocks := (ents.N + blockEnterprises - 1) / blockEnterprises
 	seq := 0
 	for b := range blocks {
-		lo, hi := b*len(ents)/blocks, (b+1)*len(ents)/blocks
-		n := o.Inspections*hi/len(ents) - o.Inspections*lo/len(ents)
+		lo, hi := b*ents.N/blocks, (b+1)*ents.N/blocks
+		n := o.Inspections*hi/ents.N - o.Inspections*lo/ents.N
 		if n == 0 {
 			continue
 		}
 		g := &generator{r: rand.New(rand.NewPCG(o.Seed, planStream+uint64(b))), o: o, n: n, seq: seq,
-			agencies: agencies, ents: ents[lo:hi], byEnt: map[int][]*visitGen{}}
+			agencies: agencies, ents: ents.Range(lo, hi), byEnt: map[int][]*visitGen{}}
 		ps, err := g.run()
 		if err != nil {
 			return err
@@ -347,7 +354,8 @@ func (g *generator) run() (*PlanSet, error) {
 		}
 	}
 	if len(g.others) == 0 {
-		return nil, errors.New("一批企业全是信用等级 A，无法安排日常检查")
+		// In a block of 10,000 or more, only a directory without them.
+		return nil, errors.New("名录中没有信用等级 A 以外的企业，无法安排日常检查")
 	}
 	for len(g.plans) < g.n {
 		s := g.o.Shares

@@ -280,7 +280,7 @@ func TestGenerateBlocks_BoundedAndExact(t *testing.T) {
 	var sizes []int
 	seen := map[string]int{} // enterprise → block
 	next := 0
-	err := GenerateBlocks(dir, PlanOptions{Seed: 5, Inspections: n, Shares: DefaultShares(), ValidAt: validAt}, func(ps *PlanSet) error {
+	err := GenerateBlocks(dir, EnterprisesOf(dir), PlanOptions{Seed: 5, Inspections: n, Shares: DefaultShares(), ValidAt: validAt}, func(ps *PlanSet) error {
 		sizes = append(sizes, len(ps.Plans))
 		for _, p := range ps.Plans {
 			if p.Seq != next {

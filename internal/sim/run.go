@@ -191,9 +191,13 @@ func Run(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, cf
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	dir := sample.Directory(sample.Options{Seed: cfg.Seed, Agencies: cfg.Agencies, Officers: cfg.Officers, Enterprises: cfg.Enterprises, RegionCode: cfg.Region})
+	// The directory's enterprises are generated a range at a time, to import
+	// and to plan, never held whole: a province has millions.
+	so := sample.Options{Seed: cfg.Seed, Agencies: cfg.Agencies, Officers: cfg.Officers, Enterprises: cfg.Enterprises, RegionCode: cfg.Region}
+	dir := sample.DirectoryWithoutEnterprises(so)
+	ents := Enterprises{N: sample.Enterprises(so), Range: func(lo, hi int) []*ruqiv1.Enterprise { return sample.EnterpriseRange(so, lo, hi) }}
 	sum := &Summary{
-		Seed: cfg.Seed, Enterprises: len(dir.GetEnterprises()), Officers: len(dir.GetOfficers()), Agencies: len(dir.GetAgencies()),
+		Seed: cfg.Seed, Enterprises: ents.N, Officers: len(dir.GetOfficers()), Agencies: len(dir.GetAgencies()),
 		CheckItems: len(dir.GetCheckItems()), Region: cfg.Region, Planned: cfg.Inspections, Concurrency: cfg.Concurrency,
 		Shares: cfg.Shares, Calendar: CalendarNote,
 		CapsByRule: map[string]int{}, WarningsByRule: map[string]int{}, ByType: map[string]int{}, Verdicts: map[string]int{},
@@ -202,7 +206,7 @@ func Run(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, cf
 	// whole set expects, once to run it, so that no more than a block of
 	// plans is held at a time (a province's year is a million).
 	po := PlanOptions{Seed: uint64(cfg.Seed), Inspections: cfg.Inspections, Shares: cfg.Shares, ValidAt: started.Add(30 * 24 * time.Hour)}
-	err := GenerateBlocks(dir, po, func(ps *PlanSet) error {
+	err := GenerateBlocks(dir, ents, po, func(ps *PlanSet) error {
 		e := ps.Expected()
 		sum.Expected.Alone += e.Alone
 		sum.Expected.Joined += e.Joined
@@ -238,7 +242,7 @@ func Run(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, cf
 
 	if !cfg.SkipImport {
 		t := time.Now()
-		n, err := importDirectory(ctx, c, adminToken, dir, r.prog)
+		n, err := importDirectory(ctx, c, adminToken, dir, ents, r.prog)
 		sum.Import = &Import{Chunks: n, Seconds: time.Since(t).Seconds()}
 		if err != nil {
 			return nil, err // nothing simulated: no summary
@@ -258,7 +262,7 @@ func Run(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, cf
 			}
 		}()
 	}
-	err = GenerateBlocks(dir, po, func(ps *PlanSet) error {
+	err = GenerateBlocks(dir, ents, po, func(ps *PlanSet) error {
 		for _, s := range ps.Schedules {
 			select {
 			case work <- s:
