@@ -145,14 +145,19 @@ func (a *app) simulateCommand() *cobra.Command {
 	return cmd
 }
 
-// writeSampleDirectory writes the sample directory of cfg's size as NDJSON.
+// writeSampleDirectory writes the sample directory of cfg's size as NDJSON,
+// its enterprises generated a range at a time.
 func writeSampleDirectory(path string, cfg sim.Config) error {
-	d := sample.Directory(sample.Options{Seed: cfg.Seed, Agencies: cfg.Agencies, Officers: cfg.Officers, Enterprises: cfg.Enterprises, RegionCode: cfg.Region})
+	so := sample.Options{Seed: cfg.Seed, Agencies: cfg.Agencies, Officers: cfg.Officers, Enterprises: cfg.Enterprises, RegionCode: cfg.Region}
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("写名录文件失败：%w", err)
 	}
-	if err := sample.WriteNDJSON(f, d); err != nil {
+	err = sample.WriteNDJSON(f, sample.DirectoryWithoutEnterprises(so))
+	for lo, n := 0, sample.Enterprises(so); err == nil && lo < n; lo += 10000 {
+		err = sample.WriteNDJSON(f, &ruqiv1.Directory{Enterprises: sample.EnterpriseRange(so, lo, lo+10000)})
+	}
+	if err != nil {
 		f.Close()
 		return fmt.Errorf("写名录文件失败：%w", err)
 	}

@@ -2,6 +2,8 @@ package sample
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"io"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -15,13 +17,20 @@ import (
 // every record comes after the agency it names.
 func WriteNDJSON(w io.Writer, d *ruqiv1.Directory) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
+	var compact bytes.Buffer
 	line := func(kind string, m proto.Message) error {
 		b, err := protojson.Marshal(m)
 		if err != nil {
 			return err
 		}
+		// protojson varies its spacing on purpose; compacted, the same
+		// directory gives the same bytes.
+		compact.Reset()
+		if err := json.Compact(&compact, b); err != nil {
+			return err
+		}
 		bw.WriteString(`{"` + kind + `":`)
-		bw.Write(b)
+		bw.Write(compact.Bytes())
 		_, err = bw.WriteString("}\n")
 		return err
 	}
