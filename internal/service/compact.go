@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -20,12 +21,15 @@ func (a *adminServer) CompactStore(ctx context.Context, _ *ruqiv1.CompactStoreRe
 		return nil, toStatus(ctx, domain.FailedPreconditionf("COMPACT_NOT_NEEDED",
 			"此存储由数据库自行回收空间，无需压缩；PostgreSQL 请按运维文档执行 VACUUM"))
 	}
-	if m := a.s.cfg.Maintenance; m != nil {
+	m := a.s.cfg.Maintenance
+	if m != nil {
 		m(true)
-		defer m(false)
 	}
 	slog.InfoContext(ctx, "compacting the store: health NOT_SERVING until done")
 	rep, err := c.Compact(ctx)
+	if m != nil && !errors.Is(err, store.ErrUnusable) {
+		m(false) // a store left unusable stays NOT_SERVING
+	}
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}

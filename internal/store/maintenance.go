@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrUnusable is returned by a store whose file could not be opened again
+// after a compaction: it answers nothing until the server is restarted.
+var ErrUnusable = errors.New("store: the file could not be opened again after a compaction; restart the server")
 
 // Compacter is a store that can rewrite its file to give back the space
 // that deleted and half-filled pages hold (bbolt). A store whose engine

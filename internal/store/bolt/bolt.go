@@ -175,7 +175,12 @@ func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
 	if s.db == nil {
-		return errClosed
+		select {
+		case <-s.closed:
+			return errClosed
+		default:
+			return store.ErrUnusable
+		}
 	}
 	return s.db.View(func(tx *bbolt.Tx) error { return fn(&txn{tx: tx}) })
 }

@@ -48,6 +48,9 @@ func (s *Store) Compact(ctx context.Context) (store.CompactReport, error) {
 
 // compact runs on the writer goroutine.
 func (s *Store) compact(*compaction) compactResult {
+	if s.db == nil {
+		return compactResult{err: store.ErrUnusable}
+	}
 	start := time.Now()
 	rep := store.CompactReport{BytesBefore: fileSize(s.db)}
 	tmp := s.path + ".compact"
@@ -95,7 +98,7 @@ func (s *Store) compact(*compaction) compactResult {
 	db, err := openDB(s.path, s.opts)
 	if err != nil {
 		s.db = nil
-		return compactResult{err: errors.Join(swapErr, fmt.Errorf("compact: reopen: %w", err))}
+		return compactResult{err: errors.Join(store.ErrUnusable, swapErr, fmt.Errorf("compact: reopen: %w", err))}
 	}
 	s.db = db
 	if swapErr != nil {

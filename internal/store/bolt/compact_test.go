@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -90,5 +91,29 @@ func TestCompact_SmallerFileSameRecords(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A store whose file could not be opened again after a compaction answers
+// every read and write with ErrUnusable (the service keeps health
+// NOT_SERVING), instead of taking the server down.
+func TestCompact_FileNotReopened_Unusable(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	// The state compact leaves when the reopen fails, set by the writer
+	// goroutine's own rule: only under dbMu.
+	s.dbMu.Lock()
+	db := s.db
+	s.db = nil
+	s.dbMu.Unlock()
+	defer db.Close()
+	if err := s.Update(ctx, appendOne("x")); !errors.Is(err, store.ErrUnusable) {
+		t.Errorf("update: %v, want ErrUnusable", err)
+	}
+	if err := s.View(ctx, func(store.Reader) error { return nil }); !errors.Is(err, store.ErrUnusable) {
+		t.Errorf("view: %v, want ErrUnusable", err)
+	}
+	if _, err := s.Compact(ctx); !errors.Is(err, store.ErrUnusable) {
+		t.Errorf("compact: %v, want ErrUnusable", err)
 	}
 }

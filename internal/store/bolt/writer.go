@@ -117,6 +117,9 @@ func (s *Store) commitGroup(group []*write) {
 // that function's error or panic, or the commit's error.
 func (s *Store) commit(group []*write) (failed int, res writeResult) {
 	failed = -1
+	if s.db == nil {
+		return -1, writeResult{err: store.ErrUnusable}
+	}
 	head := s.head
 	t := &txn{head: &head}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
