@@ -20,8 +20,9 @@ import (
 )
 
 // A province's directory (3.8 million enterprises) does not fit one
-// message nor, comfortably, the CLI's memory: NDJSON is read line by line
-// and sent in chunks, each imported in its own transaction. After each
+// transaction nor, comfortably, the CLI's memory: NDJSON is read line by
+// line and sent in batches of --chunk records, each imported in its own
+// transaction (one ImportDirectoryStream, in parts under the message limit). After each
 // chunk the position is saved in FILE.progress, so an interrupted import
 // resumes there; importing a chunk twice is harmless (records are updated
 // by id).
@@ -157,10 +158,25 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	return nil
 }
 
+// importChunk imports one batch in one transaction: streamed in parts under
+// the server's message size, as ruqi admin import does a JSON file.
 func (a *app) importChunk(ctx context.Context, cc *grpc.ClientConn, d *ruqiv1.Directory) (*ruqiv1.ImportDirectoryResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
-	return ruqiv1.NewDirectoryServiceClient(cc).ImportDirectory(ctx, &ruqiv1.ImportDirectoryRequest{Directory: d})
+	stream, err := ruqiv1.NewDirectoryServiceClient(cc).ImportDirectoryStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, part := range sim.ChunkDirectory(d) {
+		if err := stream.Send(&ruqiv1.ImportDirectoryStreamRequest{Part: part}); err != nil {
+			break // the server's reason comes with CloseAndRecv
+		}
+	}
+	resp, err := stream.CloseAndRecv()
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetImported(), nil
 }
 
 // readLine reads one line with its end, at most maxDirectoryLine bytes.
