@@ -48,7 +48,7 @@ func (p *tablePrinter) Compacted(r *ruqiv1.CompactStoreResponse) {
 		kv("检查数", fmt.Sprint(r.GetPlans())),
 		kv("每项检查（压缩前）", perPlan(r.GetBytesBefore())),
 		kv("每项检查（压缩后）", perPlan(r.GetBytesAfter())),
-		kv("用时", r.GetTook().AsDuration().Round(1e6).String()),
+		kv("用时", fmt.Sprintf("%.1f 秒", r.GetTook().AsDuration().Seconds())),
 	)
 }
 

@@ -141,7 +141,7 @@ func (a *app) simulateCommand() *cobra.Command {
 	f.Float64Var(&cfg.Shares.Evaluate, "evaluate-share", cfg.Shares.Evaluate, "办结后企业评价的比例 `X`")
 	f.BoolVar(&cfg.SkipImport, "skip-import", false, "不导入名录（服务器上已有同样规模和种子的名录）")
 	f.BoolVar(&noProgress, "no-progress", false, "不显示进度条")
-	f.StringVar(&writeDir, "write-directory", "", "只把样例名录写为 NDJSON 文件 `FILE` 后退出（供 ruqi admin import 分批导入）")
+	f.StringVar(&writeDir, "write-directory", "", "只把样例名录写为 NDJSON 后退出（供 ruqi admin import 分批导入），写入文件 `FILE`")
 	return cmd
 }
 
