@@ -25,6 +25,12 @@ import (
 // reclaims space itself (PostgreSQL) has none.
 type notCompactable struct{ store.Store }
 
+// watched wraps the store as the server's health watch does, saying what
+// it wraps.
+type watched struct{ store.Store }
+
+func (w watched) Unwrap() store.Store { return w.Store }
+
 func compactEnv(t *testing.T, wrap func(*bolt.Store) store.Store, maintenance func(bool)) (ruqiv1.AdminServiceClient, context.Context) {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
@@ -55,7 +61,8 @@ func compactEnv(t *testing.T, wrap func(*bolt.Store) store.Store, maintenance fu
 // again after it; the answer gives both sizes.
 func TestCompactStore_MaintenanceAroundIt(t *testing.T) {
 	var states []bool
-	c, ctx := compactEnv(t, func(s *bolt.Store) store.Store { return s }, func(active bool) { states = append(states, active) })
+	// Behind a wrapper, as in the server: the bolt store is found.
+	c, ctx := compactEnv(t, func(s *bolt.Store) store.Store { return watched{s} }, func(active bool) { states = append(states, active) })
 	resp, err := c.CompactStore(ctx, &ruqiv1.CompactStoreRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +70,7 @@ func TestCompactStore_MaintenanceAroundIt(t *testing.T) {
 	if len(states) != 2 || !states[0] || states[1] {
 		t.Errorf("maintenance states %v, want [true false]", states)
 	}
-	if resp.GetBytesBefore() <= 0 || resp.GetBytesAfter() <= 0 || resp.GetTook() == nil {
+	if resp.GetBytesBefore() <= 0 || resp.GetBytesAfter() <= 0 || resp.GetTook() == nil || resp.GetPlans() != 0 {
 		t.Errorf("answer %v lacks the sizes", resp)
 	}
 }
