@@ -78,12 +78,23 @@ func (s *Service) IntegrateLog(ctx context.Context) (tlog.Integration, error) {
 	return in, nil
 }
 
-// RunLog integrates every interval until ctx ends.
+// sequencer is a store whose events are sequenced by one replica at a time
+// (PostgreSQL's advisory lock); Sequencing tells whether it is this one.
+type sequencer interface{ Sequencing() bool }
+
+// RunLog integrates every interval until ctx ends. On a store shared by
+// replicas only the one that sequences the events builds the tree: one
+// writer of tree nodes, no serialization conflicts between integrators.
+// (Two integrating at once during a hand-over would still write the same
+// records: the work is deterministic.)
 func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	seq, shared := store.As[sequencer](s.store)
 	for {
-		if _, err := s.IntegrateLog(ctx); err != nil && ctx.Err() == nil {
+		if shared && !seq.Sequencing() {
+			// Another replica builds the tree.
+		} else if _, err := s.IntegrateLog(ctx); err != nil && ctx.Err() == nil {
 			logErr(err)
 		}
 		select {
