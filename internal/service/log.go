@@ -92,10 +92,10 @@ func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr fun
 	defer t.Stop()
 	seq, shared := store.As[sequencer](s.store)
 	for {
-		if shared && !seq.Sequencing() {
-			// Another replica builds the tree.
-		} else if _, err := s.IntegrateLog(ctx); err != nil && ctx.Err() == nil {
-			logErr(err)
+		if !shared || seq.Sequencing() {
+			if _, err := s.IntegrateLog(ctx); err != nil && ctx.Err() == nil {
+				logErr(err)
+			}
 		}
 		select {
 		case <-ctx.Done():
