@@ -438,6 +438,18 @@ func (s *State) Confirm(id string) {
 	}
 }
 
+// Pending reports whether a plan is held pending (decided, its store write
+// not confirmed): the store does not know it yet, so the state cannot be
+// rebuilt from a seed and must not be forgotten (coord/local's eviction).
+func (s *State) Pending() bool {
+	for _, p := range s.Plans {
+		if !p.ConfirmBy.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
 // Expired lists the pending plans whose ConfirmBy has passed, in
 // registration order: their writes may never have committed, so the store
 // must say whether they exist (Settle) before the next decision.

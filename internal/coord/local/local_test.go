@@ -16,6 +16,7 @@ func TestConformance(t *testing.T) {
 // shared hands every client of one test the same coordinator.
 type shared struct {
 	mu    sync.Mutex
+	bound local.Bound
 	seeds map[*testing.T]*local.Coordinator
 }
 
@@ -27,8 +28,15 @@ func (s *shared) Client(t *testing.T, seed coord.Seeder) coord.Coordinator {
 	}
 	c, ok := s.seeds[t]
 	if !ok {
-		c = local.New(seed)
+		c = local.NewBounded(seed, s.bound)
 		s.seeds[t] = c
 	}
 	return c
+}
+
+// TestConformance_BoundedToOne runs the suite with a working set of one
+// enterprise: the concurrent test's 50 enterprises on one coordinator are
+// forgotten one after another while calls race.
+func TestConformance_BoundedToOne(t *testing.T) {
+	coordtest.Run(t, &shared{bound: local.Bound{MaxEnterprises: 1}})
 }
