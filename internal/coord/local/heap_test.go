@@ -17,6 +17,9 @@ import (
 // benchmarks register.
 const heapEnterprises = 200_000
 
+// heapBound is the working set of the bounded run.
+const heapBound = 20_000
+
 // liveHeap is the live heap after a full collection (runtime/metrics, the
 // figure GOMEMLIMIT and the GC pacer work from).
 func liveHeap() uint64 {
@@ -68,6 +71,20 @@ func BenchmarkHeapPerEnterprise(b *testing.B) {
 			after := liveHeap()
 			runtime.KeepAlive(c)
 			b.ReportMetric(float64(after-before)/heapEnterprises, "B/enterprise")
+			b.ReportMetric(float64(after-before)/(1<<20), "MiB-live")
+		}
+	})
+	// The same enterprises through a working set of heapBound: the live
+	// heap is the bound's, whatever the number of enterprises.
+	b.Run("bounded", func(b *testing.B) {
+		for b.Loop() {
+			before := liveHeap()
+			c := local.NewBounded(empty, local.Bound{MaxEnterprises: heapBound})
+			fillEnterprises(b, c, heapEnterprises)
+			after := liveHeap()
+			runtime.KeepAlive(c)
+			b.ReportMetric(float64(c.Stats().Enterprises), "held")
+			b.ReportMetric(float64(after-before)/float64(c.Stats().Enterprises), "B/held")
 			b.ReportMetric(float64(after-before)/(1<<20), "MiB-live")
 		}
 	})
