@@ -57,6 +57,9 @@ type Config struct {
 	// ConfirmWithin is how long a registration's decision is held pending
 	// for its store write (0: the service's default).
 	ConfirmWithin time.Duration
+	// WorkingSet bounds the in-process coordinator's memory (zero: every
+	// enterprise seen is held); see DefaultWorkingSet.
+	WorkingSet local.Bound
 	// PolicyFile holds the frequency policies by region (JSON); empty for
 	// the defaults.
 	PolicyFile string
@@ -79,6 +82,15 @@ type Config struct {
 	// LogInterval is how often new events are integrated and a checkpoint
 	// published.
 	LogInterval time.Duration
+}
+
+// DefaultWorkingSet is the server's default bound on the in-process
+// coordinator: at about 1.6 KB per enterprise with a plan
+// (docs/BENCHMARKS.md), 100,000 enterprises are some 160 MB of heap, and an
+// enterprise idle for an hour is read again from the store (one small read)
+// when next registered.
+func DefaultWorkingSet() local.Bound {
+	return local.Bound{MaxEnterprises: 100_000, IdleAfter: time.Hour}
 }
 
 // AdminTokenFile is where the first administrator's token is kept, readable
@@ -150,7 +162,8 @@ func Run(ctx context.Context, cfg Config) error {
 		compacting.Store(active)
 		servingStatus(st.Err() == nil)
 	}
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin, Maintenance: maintenance}, newCoordinator(cfg))
+	var held *local.Coordinator // the in-process coordinator, for /metrics
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin, Maintenance: maintenance}, newCoordinator(cfg, &held))
 	if err != nil {
 		return err
 	}
@@ -172,6 +185,12 @@ func Run(ctx context.Context, cfg Config) error {
 	// caller sees, including refusals by auth and recovered panics.
 	metrics := web.NewMetrics()
 	metrics.ObserveStore(db.Stats)
+	if held != nil {
+		metrics.ObserveWorkingSet(func() (int, uint64) {
+			s := held.Stats()
+			return s.Enterprises, s.Evictions
+		})
+	}
 	// Admission comes before authentication: an overloaded server refuses
 	// at once rather than spending a token lookup on a call it will shed.
 	adm := newAdmission(cfg.Server.MaxInFlight, cfg.Server.QueueWait)
@@ -317,11 +336,12 @@ func writeFileDurably(path string, data []byte, perm os.FileMode) error {
 // newCoordinator chooses the coordinator: Redis when an address is given,
 // in process on the embedded default. A Redis that is down at start is
 // reported, not fatal: scanning works without it, and registration resumes
-// when it answers.
-func newCoordinator(cfg Config) func(coord.Seeder) (coord.Coordinator, error) {
+// when it answers. The in-process one is also stored in *held.
+func newCoordinator(cfg Config, held **local.Coordinator) func(coord.Seeder) (coord.Coordinator, error) {
 	return func(seed coord.Seeder) (coord.Coordinator, error) {
 		if cfg.RedisAddr == "" {
-			return local.New(seed), nil
+			*held = local.NewBounded(seed, cfg.WorkingSet)
+			return *held, nil
 		}
 		c := newReconnectingRedis(func() *coordredis.Coordinator { return coordredis.Open(cfg.RedisAddr, seed) })
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -127,6 +127,24 @@ func (m *Metrics) ObserveStore(read func() store.Stats) {
 	)
 }
 
+// ObserveWorkingSet publishes the in-process coordinator's working set, read
+// at each scrape: the enterprises it holds and how many its bound has
+// forgotten (each is read again from the store at its next registration),
+// so that an eviction rate close to the registration rate says the bound
+// (-coord-max-enterprises, -coord-idle) is too small for the load.
+func (m *Metrics) ObserveWorkingSet(read func() (enterprises int, evictions uint64)) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ruqi_coord_enterprises", Help: "Enterprises the in-process coordinator holds in memory."}, func() float64 {
+			n, _ := read()
+			return float64(n)
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ruqi_coord_evictions_total", Help: "Enterprises the in-process coordinator forgot to stay within its bound; each is seeded again from the store when next needed."}, func() float64 {
+			_, e := read()
+			return float64(e)
+		}),
+	)
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

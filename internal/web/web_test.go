@@ -54,8 +54,9 @@ func newFixtureAt(t *testing.T, clock func() time.Time) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	var lc *local.Coordinator
 	svc, err := service.New(ctx, st, service.Config{Limits: domain.DefaultLimits(), PublicURL: "http://ruqi.test", Now: clock},
-		func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil })
+		func(seed coord.Seeder) (coord.Coordinator, error) { lc = local.New(seed); return lc, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +70,7 @@ func newFixtureAt(t *testing.T, clock func() time.Time) *fixture {
 	}
 	m := NewMetrics()
 	m.ObserveStore(st.Stats)
+	m.ObserveWorkingSet(func() (int, uint64) { s := lc.Stats(); return s.Enterprises, s.Evictions })
 	api, stop, err := InProcess(svc.Register,
 		grpc.ChainUnaryInterceptor(m.UnaryServerInterceptor, auth.UnaryInterceptor(svc.LookupToken)))
 	if err != nil {
@@ -189,6 +191,8 @@ func TestKeysHealthMetrics(t *testing.T) {
 		`ruqi_store_commits_total`,
 		`ruqi_store_fsyncs_total`,
 		`ruqi_store_bytes_per_plan`,
+		`ruqi_coord_enterprises 1`, // the enterprise registered for
+		`ruqi_coord_evictions_total 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {
