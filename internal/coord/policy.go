@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -258,24 +259,54 @@ func (pol Policy) Counters(p Plan, grade string) []Counter {
 	yearLabel := fmt.Sprintf("%d年", y)
 	var out []Counter
 	if !p.Exempt {
-		out = append(out, Counter{Key: fmt.Sprintf("a:%s:y:%d", p.AgencyID, y), ExpireAt: yearEnd.Add(margin), Cap: limit(pol.AgencyPerYear), Warn: -1, Rule: "agency_per_year", Period: yearLabel})
+		out = append(out, Counter{Key: counterKeys.intern(fmt.Sprintf("a:%s:y:%d", p.AgencyID, y)), ExpireAt: yearEnd.Add(margin), Cap: limit(pol.AgencyPerYear), Warn: -1, Rule: "agency_per_year", Period: yearLabel})
 		gradeCap := -1
 		if n, ok := pol.ProactivePerYearByGrade[grade]; ok {
 			gradeCap = n
 		}
-		out = append(out, Counter{Key: fmt.Sprintf("i:y:%d", y), ExpireAt: yearEnd.Add(margin), Cap: gradeCap, Warn: -1, Rule: "grade_" + grade + "_per_year", Period: yearLabel})
+		out = append(out, Counter{Key: counterKeys.intern(fmt.Sprintf("i:y:%d", y)), ExpireAt: yearEnd.Add(margin), Cap: gradeCap, Warn: -1, Rule: "grade_" + grade + "_per_year", Period: yearLabel})
 	}
 	visitCap := limit(pol.VisitsPerYear)
 	if p.Exempt {
 		visitCap = -1
 	}
 	out = append(out,
-		Counter{Key: fmt.Sprintf("v:y:%d", y), ExpireAt: yearEnd.Add(margin), Visit: true, Cap: visitCap, Warn: -1, Rule: "visits_per_year", Period: yearLabel},
-		Counter{Key: fmt.Sprintf("v:m:%d%02d", y, m), ExpireAt: monthStart.AddDate(0, 1, 0).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerMonth), Rule: "visits_per_month", Period: fmt.Sprintf("%d年%d月", y, m)},
-		Counter{Key: fmt.Sprintf("v:w:%dW%02d", wy, ww), ExpireAt: weekStart.AddDate(0, 0, 7).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerWeek), Rule: "visits_per_week", Period: fmt.Sprintf("%d年第%d周", wy, ww)},
-		Counter{Key: fmt.Sprintf("v:d:%d%02d%02d", y, m, d), ExpireAt: dayStart.AddDate(0, 0, 1).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerDay), Rule: "visits_per_day", Period: fmt.Sprintf("%d年%d月%d日", y, m, d)},
+		Counter{Key: counterKeys.intern(fmt.Sprintf("v:y:%d", y)), ExpireAt: yearEnd.Add(margin), Visit: true, Cap: visitCap, Warn: -1, Rule: "visits_per_year", Period: yearLabel},
+		Counter{Key: counterKeys.intern(fmt.Sprintf("v:m:%d%02d", y, m)), ExpireAt: monthStart.AddDate(0, 1, 0).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerMonth), Rule: "visits_per_month", Period: fmt.Sprintf("%d年%d月", y, m)},
+		Counter{Key: counterKeys.intern(fmt.Sprintf("v:w:%dW%02d", wy, ww)), ExpireAt: weekStart.AddDate(0, 0, 7).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerWeek), Rule: "visits_per_week", Period: fmt.Sprintf("%d年第%d周", wy, ww)},
+		Counter{Key: counterKeys.intern(fmt.Sprintf("v:d:%d%02d%02d", y, m, d)), ExpireAt: dayStart.AddDate(0, 0, 1).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerDay), Rule: "visits_per_day", Period: fmt.Sprintf("%d年%d月%d日", y, m, d)},
 	)
 	return out
+}
+
+// counterKeys holds one copy of each counter key: an enterprise's state
+// keeps its keys (counts, and each plan's charged and visit keys) for up to
+// a year, and the same few keys ("v:d:20261123", "a:AG-01:y:2026") recur
+// across enterprises, so sharing them saves some 170 bytes per enterprise
+// held (docs/BENCHMARKS.md).
+var counterKeys internTable
+
+// internTable returns a shared copy of each string. It forgets everything
+// past internMax strings: the strings already handed out stay valid, only
+// their sharing restarts, so the table never grows without bound.
+type internTable struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const internMax = 1 << 16
+
+func (t *internTable) intern(s string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c, ok := t.m[s]; ok {
+		return c
+	}
+	if t.m == nil || len(t.m) >= internMax {
+		t.m = make(map[string]string)
+	}
+	t.m[s] = s
+	return s
 }
 
 func limit(p *int) int {

@@ -149,7 +149,18 @@ func RegroupSeed(plans []Plan, min time.Duration) []Plan {
 
 func (s *State) newPlanState(p Plan, pol Policy) *PlanState {
 	ps := &PlanState{Plan: p, Order: s.order}
-	for _, c := range pol.Counters(p, p.Grade) {
+	counters := pol.Counters(p, p.Grade)
+	// Sized once: a plan is held for up to a year, an append's spare
+	// capacity with it.
+	visits := 0
+	for _, c := range counters {
+		if c.Visit {
+			visits++
+		}
+	}
+	ps.Charged = make([]string, 0, len(counters))
+	ps.VisitKeys = make([]VisitKey, 0, visits)
+	for _, c := range counters {
 		if c.Visit {
 			ps.VisitKeys = append(ps.VisitKeys, VisitKey{Key: c.Key, ExpireAt: c.ExpireAt})
 		}
