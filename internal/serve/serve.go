@@ -85,8 +85,8 @@ type Config struct {
 }
 
 // DefaultWorkingSet is the server's default bound on the in-process
-// coordinator: at about 1.6 KB per enterprise with a plan
-// (docs/BENCHMARKS.md), 100,000 enterprises are some 160 MB of heap, and an
+// coordinator: at about 1.4 KB per enterprise with a plan
+// (docs/BENCHMARKS.md), 100,000 enterprises are some 140 MB of heap, and an
 // enterprise idle for an hour is read again from the store (one small read)
 // when next registered.
 func DefaultWorkingSet() local.Bound {
