@@ -1,11 +1,13 @@
 package coord
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestLoadPolicies_MostSpecificRegionWins_InheritsDefault(t *testing.T) {
@@ -94,5 +96,40 @@ func TestCounters_CalendarPeriods(t *testing.T) {
 		if c.Cap >= 0 || !c.Visit {
 			t.Fatalf("exempt plan counter %+v", c)
 		}
+	}
+}
+
+// TestCounters_KeysShared: two plans' counters name the same keys with one
+// copy of each, and the table starts over past its size, the strings it
+// handed out staying valid.
+func TestCounters_KeysShared(t *testing.T) {
+	zone, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := Policy{Zone: zone}
+	start := time.Date(2026, 11, 23, 9, 0, 0, 0, zone)
+	a := pol.Counters(Plan{AgencyID: "AG-1", Start: start, End: start.Add(time.Hour)}, "B")
+	b := pol.Counters(Plan{AgencyID: "AG-1", Start: start.Add(2 * time.Hour), End: start.Add(3 * time.Hour)}, "B")
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("%d and %d counters", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || unsafe.StringData(a[i].Key) != unsafe.StringData(b[i].Key) {
+			t.Errorf("key %q and %q: two copies", a[i].Key, b[i].Key)
+		}
+	}
+
+	var tab internTable
+	first := tab.intern(strings.Repeat("k", 3))
+	for i := range internMax {
+		tab.intern(fmt.Sprint(i))
+	}
+	if len(tab.m) > internMax {
+		t.Fatalf("%d strings held, at most %d", len(tab.m), internMax)
+	}
+	again := tab.intern(strings.Repeat("k", 3))
+	if again != first || unsafe.StringData(again) == unsafe.StringData(first) {
+		t.Fatalf("after the table started over: %q, a new copy expected", again)
 	}
 }
