@@ -176,14 +176,15 @@ func verifyOffline(scanned, as string, keys []*ruqiv1.PublicKey, now time.Time) 
 		return offlineResult{}, fmt.Errorf("离线核验失败：%w", err)
 	}
 	r := offlineResult{KeyID: kid, Claims: &claims}
+	timing := domain.TimeCode(claims.NotBefore, claims.Expiry, now, offlineClockLeeway)
 	switch {
 	case claims.EnterpriseUSCC != as:
 		r.Verdict = ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE
 		r.Message = fmt.Sprintf("这是对企业 %s 的检查，不是本企业（%s）", claims.EnterpriseUSCC, as)
-	case now.Before(claims.NotBefore.Add(-offlineClockLeeway)):
+	case timing == domain.CodeNotYetValid:
 		r.Verdict = ruqiv1.Verdict_VERDICT_NOT_YET_VALID
 		r.Message = fmt.Sprintf("未到检查时间：入企码自 %s 起有效（按本机时钟）", fmtClockTime(claims.NotBefore))
-	case !now.Before(claims.Expiry.Add(offlineClockLeeway)):
+	case timing == domain.CodeExpired:
 		r.Verdict = ruqiv1.Verdict_VERDICT_EXPIRED
 		r.Message = fmt.Sprintf("入企码已于 %s 过期（按本机时钟）", fmtClockTime(claims.Expiry))
 	default:

@@ -69,6 +69,7 @@ func TestVerifyOffline(t *testing.T) {
 		{"valid bare token", strings.ToLower(tok), ourUSCC, keys, inWindow, ruqiv1.Verdict_VERDICT_VALID},
 		{"other enterprise", url, otherUSCC, keys, inWindow, ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE},
 		{"too early", url, ourUSCC, keys, windowStart.Add(-offlineClockLeeway - time.Second), ruqiv1.Verdict_VERDICT_NOT_YET_VALID},
+		{"at nbf-leeway", url, ourUSCC, keys, windowStart.Add(-offlineClockLeeway), ruqiv1.Verdict_VERDICT_VALID},
 		{"early within leeway", url, ourUSCC, keys, windowStart.Add(-offlineClockLeeway + time.Second), ruqiv1.Verdict_VERDICT_VALID},
 		{"expired", url, ourUSCC, keys, windowStart.Add(4*time.Hour + offlineClockLeeway), ruqiv1.Verdict_VERDICT_EXPIRED},
 		{"late within leeway", url, ourUSCC, keys, windowStart.Add(4*time.Hour + offlineClockLeeway - time.Second), ruqiv1.Verdict_VERDICT_VALID},

@@ -177,44 +177,35 @@ func (es *enterpriseServer) reject(ctx context.Context, v ruqiv1.Verdict, msg []
 	return &ruqiv1.ScanCodeResponse{Verdict: v, Message: verdictMessages[v]}, nil
 }
 
-// judge decides the verdict of a code with a good signature. The order
-// matters: a foreign enterprise is told only that, before anything about the
-// inspection's state.
+// judge reads what the verdict of a code with a good signature depends on
+// and returns the verdict (domain.ScanVerdict) with the inspection, if any.
+// The inspection is not returned to a foreign enterprise's scan.
 func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway time.Duration) (*ruqiv1.Inspection, ruqiv1.Verdict, error) {
+	f := domain.ScanFacts{ScannerUSCC: uscc, CodeUSCC: c.EnterpriseUSCC, CodeInspectionID: c.InspectionID, CodeOfficerID: c.OfficerID,
+		CodeCertificate: c.CertificateNumber, NotBefore: c.NotBefore, Expiry: c.Expiry}
 	if c.EnterpriseUSCC != uscc {
-		return nil, ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE, nil
+		return nil, domain.ScanVerdict(f, now, leeway), nil
 	}
 	ins, err := r.Inspection(c.InspectionID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION, nil
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	if ins.GetEnterpriseUscc() != uscc || !contains(ins.GetOfficerIds(), c.OfficerID) {
-		// A signed code that disagrees with the record: treat as unknown.
-		return nil, ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION, nil
-	}
 	switch {
-	case ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
-		return ins, ruqiv1.Verdict_VERDICT_CANCELLED, nil
-	case ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
-		// Results are recorded: the visit is over, its codes admit no one,
-		// even inside the window.
-		return ins, ruqiv1.Verdict_VERDICT_CLOSED, nil
-	case now.Before(c.NotBefore.Add(-leeway)):
-		return ins, ruqiv1.Verdict_VERDICT_NOT_YET_VALID, nil
-	case now.After(c.Expiry.Add(leeway)):
-		return ins, ruqiv1.Verdict_VERDICT_EXPIRED, nil
+	case err == nil:
+		f.Inspection = ins
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, 0, err
 	}
 	o, err := r.Officer(c.OfficerID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (!domain.CertificateValid(o, now) || o.GetCertificateNumber() != c.CertificateNumber)) {
-		return ins, ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID, nil
-	}
-	if err != nil {
+	switch {
+	case err == nil:
+		f.Officer = o
+	case !errors.Is(err, store.ErrNotFound):
 		return nil, 0, err
 	}
-	return ins, ruqiv1.Verdict_VERDICT_VALID, nil
+	v := domain.ScanVerdict(f, now, leeway)
+	if v == ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION {
+		// A record that disagrees with the code is not shown.
+		return nil, v, nil
+	}
+	return ins, v, nil
 }
 
 // checkIn records the first valid scan of a code; later scans of the same

@@ -204,7 +204,7 @@ func (k *keyServer) DescribeCode(ctx context.Context, req *ruqiv1.DescribeCodeRe
 	}
 	_, c, err := code.Verify(msg, s.ring.Load().Lookup)
 	now, leeway := s.now(), s.cfg.Limits.ClockLeeway
-	if err != nil || now.Before(c.NotBefore.Add(-leeway)) || now.After(c.Expiry.Add(leeway)) {
+	if err != nil || domain.TimeCode(c.NotBefore, c.Expiry, now, leeway) != domain.CodeInWindow {
 		return nil, toStatus(ctx, notFound)
 	}
 	resp := &ruqiv1.DescribeCodeResponse{}

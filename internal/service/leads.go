@@ -84,22 +84,6 @@ func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLead
 	return resp, toStatus(ctx, err)
 }
 
-// leadNext is the lifecycle: received → checking → rectified, transferred
-// to the discipline commission (移交纪委) or unfounded; a lead may also be
-// found unfounded straight away.
-var leadNext = map[ruqiv1.LeadStatus][]ruqiv1.LeadStatus{
-	ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED: {ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED},
-	ruqiv1.LeadStatus_LEAD_STATUS_CHECKING: {ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED, ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED, ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED},
-}
-
-var leadStatusName = map[ruqiv1.LeadStatus]string{
-	ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED:    "已接收",
-	ruqiv1.LeadStatus_LEAD_STATUS_CHECKING:    "核查中",
-	ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED:   "已整改",
-	ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED: "已移交纪委",
-	ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED:   "查无实据",
-}
-
 func (ss *supervisionServer) UpdateLead(ctx context.Context, req *ruqiv1.UpdateLeadRequest) (*ruqiv1.UpdateLeadResponse, error) {
 	if err := requireText(req.GetNote(), "NOTE_MISSING", "处理说明"); err != nil {
 		return nil, toStatus(ctx, err)
@@ -117,12 +101,8 @@ func (ss *supervisionServer) UpdateLead(ctx context.Context, req *ruqiv1.UpdateL
 		if !mayOversee(ctx, l.GetRegionCode()) {
 			return domain.PermissionDeniedf("OTHER_REGION", "问题线索 %s 不在您监督的行政区划内", l.GetId())
 		}
-		allowed := false
-		for _, n := range leadNext[l.GetStatus()] {
-			allowed = allowed || n == req.GetStatus()
-		}
-		if !allowed {
-			return domain.FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，不能改为“%s”", l.GetId(), leadStatusName[l.GetStatus()], leadStatusName[req.GetStatus()])
+		if err := domain.CheckLeadTransition(l.GetId(), l.GetStatus(), req.GetStatus()); err != nil {
+			return err
 		}
 		if err := report.MoveLead(tx, l.GetRegionCode(), l.GetStatus().String(), req.GetStatus().String()); err != nil {
 			return err

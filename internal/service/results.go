@@ -118,43 +118,20 @@ func outcomeSummary(items []*ruqiv1.ItemResult) string {
 	return strings.Join(parts, " ")
 }
 
-func allNoProblem(r *ruqiv1.InspectionResult) bool {
-	for _, it := range r.GetItems() {
-		if it.GetOutcome() != ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM {
-			return false
-		}
-	}
-	return len(r.GetItems()) > 0
-}
-
 // warnNoFindingStreak warns the 司法局 when an officer has found nothing three
-// times in a row at one enterprise within a year (成都 blocks the next check
-// until a reason is given; here it is raised, not blocked).
+// times in a row at one enterprise within a year (domain.NoFindingStreaks).
 func warnNoFindingStreak(tx store.Tx, ctx context.Context, ins *ruqiv1.Inspection, now time.Time) error {
-	if !allNoProblem(ins.GetResult()) {
+	if !domain.NoFinding(ins.GetResult()) {
 		return nil
 	}
 	list, err := tx.InspectionsOfEnterprise(ins.GetEnterpriseUscc())
 	if err != nil {
 		return err
 	}
-	yearAgo := now.AddDate(-1, 0, 0)
-	for _, officer := range ins.GetOfficerIds() {
-		var done []*ruqiv1.Inspection
-		for _, other := range list {
-			if other.GetId() == ins.GetId() || other.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED ||
-				!contains(other.GetOfficerIds(), officer) || other.GetCompletedAt().AsTime().Before(yearAgo) {
-				continue
-			}
-			done = append(done, other)
-		}
-		sort.Slice(done, func(i, j int) bool { return done[i].GetCompletedAt().AsTime().After(done[j].GetCompletedAt().AsTime()) })
-		if len(done) < 2 || !allNoProblem(done[0].GetResult()) || !allNoProblem(done[1].GetResult()) {
-			continue
-		}
+	for _, st := range domain.NoFindingStreaks(ins, list, now) {
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING)
-		e.InspectionId, e.EnterpriseUscc, e.OfficerId = ins.GetId(), ins.GetEnterpriseUscc(), officer
-		e.Detail = fmt.Sprintf("no_finding_streak count=3 previous=%s,%s", done[1].GetId(), done[0].GetId())
+		e.InspectionId, e.EnterpriseUscc, e.OfficerId = ins.GetId(), ins.GetEnterpriseUscc(), st.OfficerID
+		e.Detail = fmt.Sprintf("no_finding_streak count=3 previous=%s,%s", st.Previous[0], st.Previous[1])
 		if err := tx.AppendEvent(e); err != nil {
 			return err
 		}

@@ -344,10 +344,10 @@ func (s *server) offline(ctx context.Context, tok string) (offlineData, error) {
 	now := s.now()
 	d.Window = window(c.NotBefore, c.Expiry)
 	d.InspectionID, d.OfficerID, d.Certificate, d.USCC = c.InspectionID, c.OfficerID, c.CertificateNumber, c.EnterpriseUSCC
-	switch {
-	case now.Before(c.NotBefore.Add(-s.cfg.ClockLeeway)):
+	switch domain.TimeCode(c.NotBefore, c.Expiry, now, s.cfg.ClockLeeway) {
+	case domain.CodeNotYetValid:
 		d.Timing = "未到检查时段"
-	case now.After(c.Expiry.Add(s.cfg.ClockLeeway)):
+	case domain.CodeExpired:
 		d.Timing = "已超出检查时段（入企码已过期）"
 	default:
 		d.InWindow, d.Timing = true, "当前在检查时段内"

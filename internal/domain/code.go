@@ -1,0 +1,89 @@
+package domain
+
+import (
+	"time"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// CodeTiming is where a moment falls against a code's validity.
+type CodeTiming int
+
+const (
+	CodeInWindow    CodeTiming = iota // may admit the officer
+	CodeNotYetValid                   // before nbf − leeway
+	CodeExpired                       // at or after exp + leeway
+)
+
+// TimeCode places now against a code valid from nbf until exp, with the clock
+// leeway on both sides. The validity is half-open, [nbf − leeway, exp +
+// leeway), as a CWT's exp is "on or after which the token MUST NOT be
+// accepted" (RFC 8392 §3.1.4, RFC 7519 §4.1.4) and as every window in ruqi is.
+// The server's scan, the verify page's offline check, DescribeCode and the
+// CLI's offline scan all call this one function, so a code never passes in
+// one place and fails in another at the same instant.
+func TimeCode(nbf, exp, now time.Time, leeway time.Duration) CodeTiming {
+	switch {
+	case now.Before(nbf.Add(-leeway)):
+		return CodeNotYetValid
+	case !now.Before(exp.Add(leeway)):
+		return CodeExpired
+	}
+	return CodeInWindow
+}
+
+// ScanFacts are what a scan verdict depends on: the claims of a code whose
+// signature verified, who scanned it, and what the store holds now.
+type ScanFacts struct {
+	// ScannerUSCC is the enterprise that scanned the code.
+	ScannerUSCC string
+	// The code's claims.
+	CodeUSCC, CodeInspectionID, CodeOfficerID, CodeCertificate string
+	NotBefore, Expiry                                          time.Time
+	// Inspection is the stored inspection the code names, nil if none.
+	Inspection *ruqiv1.Inspection
+	// Officer is the stored officer the code names, nil if none.
+	Officer *ruqiv1.Officer
+}
+
+// ScanVerdict decides the verdict of a code with a good signature. The order
+// matters: a foreign enterprise is told only that, before anything about the
+// inspection's state; a visit that is over (cancelled or closed) says so
+// whatever the time.
+func ScanVerdict(f ScanFacts, now time.Time, leeway time.Duration) ruqiv1.Verdict {
+	ins := f.Inspection
+	switch {
+	case f.CodeUSCC != f.ScannerUSCC:
+		return ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE
+	case ins == nil || ins.GetId() != f.CodeInspectionID || ins.GetEnterpriseUscc() != f.ScannerUSCC || !has(ins.GetOfficerIds(), f.CodeOfficerID):
+		// No such inspection, or a signed code that disagrees with the
+		// record: treat as unknown.
+		return ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION
+	case ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
+		return ruqiv1.Verdict_VERDICT_CANCELLED
+	case ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
+		// Results are recorded: the visit is over, its codes admit no one,
+		// even inside the window.
+		return ruqiv1.Verdict_VERDICT_CLOSED
+	}
+	switch TimeCode(f.NotBefore, f.Expiry, now, leeway) {
+	case CodeNotYetValid:
+		return ruqiv1.Verdict_VERDICT_NOT_YET_VALID
+	case CodeExpired:
+		return ruqiv1.Verdict_VERDICT_EXPIRED
+	}
+	// A renumbered certificate is not the one the code was issued for.
+	if f.Officer == nil || !CertificateValid(f.Officer, now) || f.Officer.GetCertificateNumber() != f.CodeCertificate {
+		return ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID
+	}
+	return ruqiv1.Verdict_VERDICT_VALID
+}
+
+func has(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
