@@ -43,7 +43,14 @@ func toStatus(ctx context.Context, err error) error {
 	if errors.As(err, &de) {
 		// Values are clipped where the message is made (domain.newf); this
 		// bound catches a message built some other way.
-		st := status.New(codeOf[de.Kind], domain.Clip(de.Message, maxMessageRunes))
+		code, ok := codeOf[de.Kind]
+		if !ok {
+			// A kind added without a row here must never become OK (a nil
+			// error to the client: a failure reported as success).
+			slog.ErrorContext(ctx, "domain error kind without a gRPC code", "kind", int(de.Kind), "reason", de.Reason, "err", err)
+			return status.Error(codes.Internal, "服务器内部错误，已记录，请稍后重试或联系管理员")
+		}
+		st := status.New(code, domain.Clip(de.Message, maxMessageRunes))
 		md := make(map[string]string, len(de.Metadata))
 		for k, v := range de.Metadata {
 			md[k] = domain.Clip(v, domain.MaxEchoRunes)
