@@ -2,9 +2,7 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -14,7 +12,7 @@ import (
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/code"
 	"github.com/ruqi/ruqi/internal/domain"
-	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -22,21 +20,6 @@ import (
 type enterpriseServer struct {
 	ruqiv1.UnimplementedEnterpriseServiceServer
 	s *Service
-}
-
-// verdictMessages say each verdict in the enterprise's words, with what to do.
-var verdictMessages = map[ruqiv1.Verdict]string{
-	ruqiv1.Verdict_VERDICT_VALID:               "核验通过：此检查已报备，执法人员身份有效，请配合检查",
-	ruqiv1.Verdict_VERDICT_BAD_SIGNATURE:       "核验未通过：入企码签名无效，可能被伪造或篡改。企业有权拒绝检查",
-	ruqiv1.Verdict_VERDICT_UNKNOWN_KEY:         "核验未通过：入企码不是本系统签发的。企业有权拒绝检查",
-	ruqiv1.Verdict_VERDICT_NOT_YET_VALID:       "核验未通过：未到报备的检查时段。企业有权拒绝检查",
-	ruqiv1.Verdict_VERDICT_EXPIRED:             "核验未通过：入企码已过期（超出报备的检查时段）。企业有权拒绝检查",
-	ruqiv1.Verdict_VERDICT_CANCELLED:           "核验未通过：此检查已被执法部门撤销。企业有权拒绝检查",
-	ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE:    "核验未通过：此入企码不是为本企业签发的。企业有权拒绝检查",
-	ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID: "核验未通过：出示入企码的执法人员执法证无效（暂扣、注销或过期）。企业有权拒绝检查",
-	ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:  "核验未通过：系统中没有这次检查的报备记录。企业有权拒绝检查",
-	ruqiv1.Verdict_VERDICT_CLOSED:              "核验未通过：此检查已办结（结果已录入），入企码不再有效。如需再次检查须重新报备，企业有权拒绝检查",
-	ruqiv1.Verdict_VERDICT_MALFORMED:           "核验未通过：扫描的内容不是有效的入企码，可能被篡改、不完整或不是本系统的二维码。企业有权拒绝检查",
 }
 
 // ScanCode is 扫码核验. A code that is not a code at all is an invalid
@@ -80,59 +63,22 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 		if ent, err := tx.Enterprise(uscc); err == nil {
 			resp.EnterpriseName = ent.GetName()
 		}
-		ins, verdict, err := judge(tx, claims, uscc, now, s.cfg.Limits.ClockLeeway)
+		sc, err := inspection.Scan(tx, principal(ctx), now, claims, s.cfg.Limits.ClockLeeway)
 		if err != nil {
 			return err
 		}
-		resp.Verdict, resp.Message = verdict, verdictMessages[verdict]
-		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED)
-		e.InspectionId, e.EnterpriseUscc, e.OfficerId = claims.InspectionID, uscc, claims.OfficerID
-		if verdict != ruqiv1.Verdict_VERDICT_VALID {
-			e.Type, e.Detail = ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED, verdict.String()
-			lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc, InspectionId: claims.InspectionID,
-				OfficerId: claims.OfficerID, Description: verdictMessages[verdict], OccurredAt: timestamppb.New(now)}
-			if ins != nil {
-				lead.AgencyId = ins.GetAgencyId()
-			}
-			// One lead per code and verdict: scanning the same bad code again
-			// is the same lead.
-			if _, err := openLead(tx, ctx, now, domain.LeadIDFor(fmt.Sprintf("code|%x|%d|%s", claims.TokenID, verdict, uscc)), lead); err != nil {
-				return err
-			}
-		} else {
-			first, at, err := checkIn(tx, claims, uscc, principal(ctx).Via(), now)
-			if err != nil {
-				return err
-			}
-			if ins.GetFirstCheckedInAt() == nil {
-				ins.FirstCheckedInAt = timestamppb.New(at)
-				if err := tx.PutInspection(ins); err != nil {
-					return err
-				}
-				// 亮码: this inspection's code was shown and scanned valid.
-				ent, err := tx.Enterprise(uscc)
-				if err != nil {
-					return err
-				}
-				if err := report.Add(tx, report.Scanned, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), uscc, 1); err != nil {
-					return err
-				}
-			}
-			resp.FirstCheckIn, resp.CheckedInAt = first, timestamppb.New(at)
-			e.Detail = "repeat " + principal(ctx).Via()
-			if first {
-				e.Detail = "check-in " + principal(ctx).Via()
-			}
+		resp.Verdict, resp.Message = sc.Verdict, inspection.VerdictMessages[sc.Verdict]
+		if sc.Verdict == ruqiv1.Verdict_VERDICT_VALID {
+			resp.FirstCheckIn, resp.CheckedInAt = sc.FirstCheckIn, timestamppb.New(sc.CheckedInAt)
 		}
-		// A foreign enterprise learns only that the code is not for it.
-		if ins != nil && ins.GetEnterpriseUscc() == uscc {
-			view, err := inspectionView(tx, ins, now)
+		if sc.Inspection != nil {
+			view, err := inspectionView(tx, sc.Inspection, now)
 			if err != nil {
 				return err
 			}
 			resp.Inspection = view
 		}
-		return tx.AppendEvent(e)
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -156,71 +102,14 @@ func decodeScanned(scanned string) ([]byte, error) {
 // reject records a scan whose signature could not be trusted: nothing in its
 // claims is believed, so only the scanning enterprise is named.
 func (es *enterpriseServer) reject(ctx context.Context, v ruqiv1.Verdict, msg []byte, detail string) (*ruqiv1.ScanCodeResponse, error) {
-	uscc := principal(ctx).Subject
 	now := es.s.now()
 	err := es.s.store.Update(ctx, func(tx store.Tx) error {
-		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED)
-		e.EnterpriseUscc, e.Detail = uscc, domain.Clip(v.String()+" "+detail, 200)
-		if err := tx.AppendEvent(e); err != nil {
-			return err
-		}
-		// One lead per forged code and enterprise: reloading the page is
-		// the same lead.
-		sum := sha256.Sum256(msg)
-		_, err := openLead(tx, ctx, now, domain.LeadIDFor(fmt.Sprintf("sig|%x|%s", sum[:8], uscc)), &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc,
-			Description: verdictMessages[v], OccurredAt: timestamppb.New(now)})
-		return err
+		return inspection.RejectScan(tx, principal(ctx), now, v, msg, detail)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return &ruqiv1.ScanCodeResponse{Verdict: v, Message: verdictMessages[v]}, nil
-}
-
-// judge reads what the verdict of a code with a good signature depends on
-// and returns the verdict (domain.ScanVerdict) with the inspection, if any.
-// The inspection is not returned to a foreign enterprise's scan.
-func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway time.Duration) (*ruqiv1.Inspection, ruqiv1.Verdict, error) {
-	f := domain.ScanFacts{ScannerUSCC: uscc, CodeUSCC: c.EnterpriseUSCC, CodeInspectionID: c.InspectionID, CodeOfficerID: c.OfficerID,
-		CodeCertificate: c.CertificateNumber, NotBefore: c.NotBefore, Expiry: c.Expiry}
-	if c.EnterpriseUSCC != uscc {
-		return nil, domain.ScanVerdict(f, now, leeway), nil
-	}
-	ins, err := r.Inspection(c.InspectionID)
-	switch {
-	case err == nil:
-		f.Inspection = ins
-	case !errors.Is(err, store.ErrNotFound):
-		return nil, 0, err
-	}
-	o, err := r.Officer(c.OfficerID)
-	switch {
-	case err == nil:
-		f.Officer = o
-	case !errors.Is(err, store.ErrNotFound):
-		return nil, 0, err
-	}
-	v := domain.ScanVerdict(f, now, leeway)
-	if v == ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION {
-		// A record that disagrees with the code is not shown.
-		return nil, v, nil
-	}
-	return ins, v, nil
-}
-
-// checkIn records the first valid scan of a code; later scans of the same
-// code are the same check-in.
-func checkIn(tx store.Tx, c code.Claims, uscc, by string, now time.Time) (first bool, at time.Time, err error) {
-	ci, err := tx.CheckIn(c.TokenID)
-	switch {
-	case err == nil:
-		ci.Scans++
-		return false, ci.At, tx.PutCheckIn(ci)
-	case errors.Is(err, store.ErrNotFound):
-		ci = &store.CheckIn{TokenID: c.TokenID, InspectionID: c.InspectionID, OfficerID: c.OfficerID, USCC: uscc, At: now, Scans: 1, By: by}
-		return true, now, tx.PutCheckIn(ci)
-	}
-	return false, time.Time{}, err
+	return &ruqiv1.ScanCodeResponse{Verdict: v, Message: inspection.VerdictMessages[v]}, nil
 }
 
 // scannedBy says, in the enterprise's words, which of its credentials
@@ -275,7 +164,7 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruq
 			v.WindowStart, v.WindowEnd = timestamppb.New(start), timestamppb.New(end)
 		}
 	}
-	if l, err := r.Lead(refusalLeadID(ins.GetId(), ins.GetEnterpriseUscc())); err == nil {
+	if l, err := r.Lead(inspection.RefusalLeadID(ins.GetId(), ins.GetEnterpriseUscc())); err == nil {
 		v.RefusedAt = l.GetCreatedAt()
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -373,71 +262,34 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 	leadID := ""
 	switch {
 	case inspectionID != "":
-		leadID = refusalLeadID(inspectionID, uscc)
+		leadID = inspection.RefusalLeadID(inspectionID, uscc)
 	case strings.TrimSpace(req.GetRequestId()) != "":
 		leadID = domain.LeadIDFor("refusal-request|" + uscc + "|" + strings.TrimSpace(req.GetRequestId()))
 	}
 	resp := &ruqiv1.RefuseInspectionResponse{}
 	now := s.now()
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		resp.Reset()
-		detail := detail // fn may run again: never change what it captured
-		if leadID != "" {
-			if l, err := tx.Lead(leadID); err == nil {
-				resp.LeadId = l.GetId()
-				resp.Message = "此前已记录拒绝检查（线索 " + l.GetId() + "），不重复记录"
-				return nil
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
-		lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_REFUSAL, EnterpriseUscc: uscc, InspectionId: inspectionID, OfficerId: officerID, Description: detail, OccurredAt: timestamppb.New(now)}
-		if inspectionID != "" {
-			ins, err := loadInspection(tx, inspectionID)
-			if err != nil {
-				return err
-			}
-			if err := s.mayRead(tx, ctx, ins); err != nil {
-				return err
-			}
-			lead.AgencyId = ins.GetAgencyId()
-		}
-		ent, err := tx.Enterprise(uscc)
+		r, err := inspection.Refuse(tx, principal(ctx), now, inspection.Refusal{
+			InspectionID: inspectionID, OfficerID: officerID, Reason: detail, LeadID: leadID, Policies: s.policies})
 		if err != nil {
 			return err
 		}
-		// In the region's trial phase (试运行) a refusal is recorded but the
-		// enterprise is only advised: the right to refuse starts with full use.
-		if s.policies.For(ent.GetRegionCode()).Trial(now) {
-			resp.Advisory = true
+		resp.Reset()
+		resp.LeadId, resp.EventSeq, resp.Advisory = r.LeadID, r.EventSeq, r.Advisory
+		switch {
+		case r.Repeated:
+			resp.Message = "此前已记录拒绝检查（线索 " + r.LeadID + "），不重复记录"
+		case r.Advisory:
 			resp.Message = "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示；全面推行后企业方可据此拒绝检查"
-			detail += "（试运行阶段，仅作提示）"
-		} else {
+		default:
 			resp.Message = "已记录拒绝检查，并作为问题线索报送司法局"
 		}
-		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_REFUSED)
-		e.InspectionId, e.EnterpriseUscc, e.OfficerId, e.Detail = inspectionID, uscc, officerID, detail
-		if err := tx.AppendEvent(e); err != nil {
-			return err
-		}
-		resp.EventSeq = e.GetSeq()
-		lead.Description = detail
-		l, err := openLead(tx, ctx, now, leadID, lead)
-		if err != nil {
-			return err
-		}
-		resp.LeadId = l.GetId()
-		return report.Add(tx, report.Refusals, now, ent.GetRegionCode(), lead.GetAgencyId(), uscc, 1)
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
 	return resp, nil
-}
-
-// refusalLeadID is the one lead of an enterprise's refusal of an inspection.
-func refusalLeadID(inspectionID, uscc string) string {
-	return domain.LeadIDFor("refusal|" + inspectionID + "|" + uscc)
 }
 
 // ListInspections is the enterprise's own history.

@@ -17,6 +17,7 @@ import (
 	"github.com/ruqi/ruqi/internal/code"
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -152,13 +153,15 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		if err := report.MarkPlan(tx, ins.GetId(), d.Outcome == coord.Joined); err != nil {
 			return err
 		}
-		if err := report.Add(tx, report.Inspections, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
-			return err
+		j := inspection.NewJournal(tx, actorOf(ctx), now)
+		// Every count of a plan is in the month of its visit.
+		count := func(m report.Metric) inspection.Count {
+			return inspection.Count{Metric: m, At: ins.GetWindowStart().AsTime(), Region: chk.enterprise.GetRegionCode(), Agency: ins.GetAgencyId(), USCC: ins.GetEnterpriseUscc(), Delta: 1}
 		}
-		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_REGISTERED)
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_REGISTERED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
 		e.Detail = ins.GetType().String()
-		if err := tx.AppendEvent(e); err != nil {
+		if err := j.Record(e, count(report.Inspections)); err != nil {
 			return err
 		}
 		joint, err := applyDecision(tx, ins.GetEnterpriseUscc(), d)
@@ -167,43 +170,34 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		}
 		resp = &ruqiv1.RegisterInspectionResponse{Inspection: ins, JointInspection: joint, Warnings: warningsProto(d.Warnings)}
 		if d.Outcome == coord.Joined {
-			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_MERGED)
+			e := j.Event(ruqiv1.EventType_EVENT_TYPE_MERGED)
 			e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
 			e.Detail = fmt.Sprintf("joint %s lead %s members %d", d.JointID, d.LeadAgency, len(d.Members))
-			if err := tx.AppendEvent(e); err != nil {
-				return err
-			}
-			if err := report.Add(tx, report.Joined, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
+			if err := j.Record(e, count(report.Joined)); err != nil {
 				return err
 			}
 		}
 		if late {
-			if err := report.Add(tx, report.Late, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
-				return err
-			}
-			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED)
+			e := j.Event(ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED)
 			e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), ins.GetLateReason()
-			if err := tx.AppendEvent(e); err != nil {
+			if err := j.Record(e, count(report.Late)); err != nil {
 				return err
 			}
-			if _, err := openLead(tx, ctx, now, "", &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION, EnterpriseUscc: ins.GetEnterpriseUscc(),
+			if _, err := j.OpenLead("", &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION, EnterpriseUscc: ins.GetEnterpriseUscc(),
 				InspectionId: ins.GetId(), AgencyId: ins.GetAgencyId(), Description: ins.GetLateReason(), OccurredAt: ins.GetWindowStart()}); err != nil {
 				return err
 			}
 		}
 		for _, w := range d.Warnings {
-			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING)
+			e := j.Event(ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING)
 			e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
 			e.Detail = fmt.Sprintf("%s limit=%d count=%d period=%s", w.Rule, w.Limit, w.Count, w.Period)
-			if err := tx.AppendEvent(e); err != nil {
-				return err
-			}
-			if err := report.Add(tx, report.FrequencyWarnings, ins.GetWindowStart().AsTime(), chk.enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1); err != nil {
+			if err := j.Record(e, count(report.FrequencyWarnings)); err != nil {
 				return err
 			}
 		}
 		for _, o := range chk.officers {
-			c, err := s.issueCode(tx, ctx, ins, o, now)
+			c, err := s.issueCode(tx, j, ins, o, now)
 			if err != nil {
 				return err
 			}
@@ -427,11 +421,9 @@ func sameRegistration(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequ
 // Its failure is logged, not returned: the officer's answer is the refusal.
 func (s *Service) recordRefusal(ctx context.Context, ins *ruqiv1.Inspection, typ ruqiv1.EventType, detail string) {
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e := newEvent(ctx, s.now(), typ)
+		j := inspection.NewJournal(tx, actorOf(ctx), s.now())
+		e := j.Event(typ)
 		e.EnterpriseUscc, e.Detail = ins.GetEnterpriseUscc(), ins.GetAgencyId()+" "+detail
-		if err := tx.AppendEvent(e); err != nil {
-			return err
-		}
 		metric := report.DuplicatesRefused
 		if typ == ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED {
 			metric = report.CapsRefused
@@ -440,7 +432,7 @@ func (s *Service) recordRefusal(ctx context.Context, ins *ruqiv1.Inspection, typ
 		if err != nil {
 			return err
 		}
-		return report.Add(tx, metric, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1)
+		return j.Record(e, inspection.Count{Metric: metric, At: ins.GetWindowStart().AsTime(), Region: ent.GetRegionCode(), Agency: ins.GetAgencyId(), USCC: ins.GetEnterpriseUscc(), Delta: 1})
 	})
 	if err != nil {
 		slog.ErrorContext(ctx, "record refused registration", "err", err)
@@ -490,7 +482,7 @@ type signedCode struct {
 
 // issueCode signs one officer's code, valid for the inspection's window,
 // stores it with its event, and raises the signing key's VerifyUntil.
-func (s *Service) issueCode(tx store.Tx, ctx context.Context, ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (signedCode, error) {
+func (s *Service) issueCode(tx store.Tx, j *inspection.Journal, ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (signedCode, error) {
 	tokenID := make([]byte, 16)
 	if _, err := rand.Read(tokenID); err != nil {
 		return signedCode{}, err
@@ -527,10 +519,10 @@ func (s *Service) issueCode(tx store.Tx, ctx context.Context, ins *ruqiv1.Inspec
 	if err := noteSigned(tx, key.ID, claims.Expiry); err != nil {
 		return signedCode{}, err
 	}
-	e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_CODE_ISSUED)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_CODE_ISSUED)
 	e.InspectionId, e.EnterpriseUscc, e.OfficerId = ins.GetId(), ins.GetEnterpriseUscc(), o.GetId()
 	e.Detail = "key " + key.ID
-	return signedCode{kid: key.ID, code: c}, tx.AppendEvent(e)
+	return signedCode{kid: key.ID, code: c}, j.Record(e)
 }
 
 // codeURL is the QR text: the verify page's URL in upper case, so that the
@@ -539,71 +531,23 @@ func (s *Service) codeURL(token string) string {
 	return strings.ToUpper(strings.TrimRight(s.cfg.PublicURL, "/")) + "/V/" + token
 }
 
-// mayManage is the object-level check for an agency's own inspections: an
-// officer acts only for their agency; an administrator for any.
+// mayManage is inspection.MayManage for the caller.
 func (s *Service) mayManage(r store.Reader, ctx context.Context, ins *ruqiv1.Inspection) error {
-	p := principal(ctx)
-	switch {
-	case p.Is(ruqiv1.Role_ROLE_ADMIN):
-		return nil
-	case p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN):
-		if p.Subject == ins.GetAgencyId() {
-			return nil
-		}
-	case p.Is(ruqiv1.Role_ROLE_OFFICER):
-		o, err := r.Officer(p.Subject)
-		if err != nil {
-			return notFound(err, "OFFICER_UNKNOWN", "令牌对应的执法人员 %s 不存在", p.Subject)
-		}
-		if o.GetAgencyId() == ins.GetAgencyId() {
-			return nil
-		}
-	}
-	return domain.PermissionDeniedf("OTHER_AGENCY", "检查 %s 不属于您的部门，无权操作", ins.GetId())
+	return inspection.MayManage(r, principal(ctx), ins)
 }
 
-// mayRead extends mayManage to the enterprise inspected and the supervisor
-// of its region. Foreign enterprises get NotFound, so that an enterprise
-// cannot learn which inspections exist elsewhere.
+// mayRead is inspection.MayRead for the caller.
 func (s *Service) mayRead(r store.Reader, ctx context.Context, ins *ruqiv1.Inspection) error {
-	p := principal(ctx)
-	switch {
-	case p.Is(ruqiv1.Role_ROLE_ENTERPRISE):
-		if p.Subject == ins.GetEnterpriseUscc() {
-			return nil
-		}
-		return domain.NotFoundf("INSPECTION_UNKNOWN", "检查 %s 不存在，请核对检查编号", ins.GetId())
-	case p.Is(ruqiv1.Role_ROLE_SUPERVISOR):
-		if domain.RegionCovers(p.Subject, regionOf(r, ins.GetEnterpriseUscc())) {
-			return nil
-		}
-		return domain.PermissionDeniedf("OTHER_REGION", "检查 %s 的企业不在您监督的行政区划（%s）内", ins.GetId(), p.Subject)
-	}
-	return s.mayManage(r, ctx, ins)
+	return inspection.MayRead(r, principal(ctx), ins)
 }
 
-func loadInspection(r store.Reader, id string) (*ruqiv1.Inspection, error) {
-	if strings.TrimSpace(id) == "" {
-		return nil, domain.Invalidf("INSPECTION_ID_MISSING", "请填写检查编号")
-	}
-	ins, err := r.Inspection(id)
-	if err != nil {
-		return nil, notFound(err, "INSPECTION_UNKNOWN", "检查 %s 不存在，请核对检查编号", id)
-	}
-	return ins, nil
-}
+func loadInspection(r store.Reader, id string) (*ruqiv1.Inspection, error) { return inspection.Load(r, id) }
 
 // CancelInspection cancels in the store first (the record), then withdraws
 // the plan from the coordinator, so that a cancelled plan no longer merges or
 // counts; the joint inspection it leaves goes on for the others.
 func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.CancelInspectionRequest) (*ruqiv1.CancelInspectionResponse, error) {
 	s := is.s
-	if err := requireText(req.GetReason(), "REASON_MISSING", "撤销原因"); err != nil {
-		return nil, toStatus(ctx, err)
-	}
-	if err := domain.ValidateText("撤销原因", req.GetReason(), 500); err != nil {
-		return nil, toStatus(ctx, err)
-	}
 	now := s.now()
 	resp := &ruqiv1.CancelInspectionResponse{}
 	var (
@@ -611,53 +555,12 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 		heldVisit bool // the plan was counted as a visit of its own
 	)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		ins, err := loadInspection(tx, req.GetInspectionId())
+		c, err := inspection.Cancel(tx, principal(ctx), now, req.GetInspectionId(), req.GetReason())
 		if err != nil {
 			return err
 		}
-		if err := s.mayManage(tx, ctx, ins); err != nil {
-			return err
-		}
-		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
-			return domain.FailedPreconditionf("ALREADY_CANCELLED", "检查 %s 已于 %s 撤销", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
-		}
-		// A visit that took place (checked in, results recorded, closed)
-		// cannot be undone: cancelling it would give back its quota and
-		// hide it from the 司法局.
-		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED || ins.GetFirstCheckedInAt() != nil || ins.GetResult() != nil {
-			return domain.FailedPreconditionf("INSPECTION_HAPPENED", "检查 %s 已经实施（已扫码签到或已记录结果），不能撤销", ins.GetId())
-		}
-		ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
-		if err != nil {
-			return err
-		}
-		plan = planOf(ins, ent)
-		// A cancelled inspection did not happen: it leaves the counts, as
-		// what it was counted as.
-		start := ins.GetWindowStart().AsTime()
-		if err := report.Add(tx, report.Inspections, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1); err != nil {
-			return err
-		}
-		joined, err := report.PlanJoined(tx, ins.GetId(), ins.GetJointInspectionId() != "")
-		if err != nil {
-			return err
-		}
-		heldVisit = !joined
-		if joined {
-			if err := report.Add(tx, report.Joined, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1); err != nil {
-				return err
-			}
-		}
-		ins.State = ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED
-		ins.CancelledAt = timestamppb.New(now)
-		ins.CancelReason = strings.TrimSpace(req.GetReason())
-		if err := tx.PutInspection(ins); err != nil {
-			return err
-		}
-		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_CANCELLED)
-		e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), ins.GetCancelReason()
-		resp.Inspection = ins
-		return tx.AppendEvent(e)
+		plan, heldVisit, resp.Inspection = planOf(c.Inspection, c.Enterprise), c.HeldVisit, c.Inspection
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -695,10 +598,11 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 			return err
 		}
 		resp.JointInspection = j
-		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_WITHDRAWN)
+		jl := inspection.NewJournal(tx, actorOf(ctx), now)
+		e := jl.Event(ruqiv1.EventType_EVENT_TYPE_WITHDRAWN)
 		e.InspectionId, e.EnterpriseUscc = plan.InspectionID, plan.USCC
 		e.Detail = fmt.Sprintf("joint %s lead %s members %d", joint, d.LeadAgency, len(d.Members))
-		return tx.AppendEvent(e)
+		return jl.Record(e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

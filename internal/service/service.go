@@ -194,13 +194,18 @@ func principal(ctx context.Context) auth.Principal {
 	return p
 }
 
-// newEvent starts an event by the caller at now.
-func newEvent(ctx context.Context, now time.Time, typ ruqiv1.EventType) *ruqiv1.Event {
-	actor := "system"
+// actorOf names the caller in the event log ("system" with no caller).
+func actorOf(ctx context.Context) string {
 	if p, ok := auth.FromContext(ctx); ok {
-		actor = p.String()
+		return p.String()
 	}
-	return &ruqiv1.Event{Time: timestamppb.New(now), Type: typ, Actor: actor}
+	return "system"
+}
+
+// newEvent starts an event by the caller at now, for steps that move no
+// report counter and open no lead (directory, keys, tokens).
+func newEvent(ctx context.Context, now time.Time, typ ruqiv1.EventType) *ruqiv1.Event {
+	return &ruqiv1.Event{Time: timestamppb.New(now), Type: typ, Actor: actorOf(ctx)}
 }
 
 // notFound turns store.ErrNotFound into a domain error with a message.

@@ -1,0 +1,73 @@
+package inspection
+
+import (
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Cancelled is what a cancellation wrote.
+type Cancelled struct {
+	Inspection *ruqiv1.Inspection
+	Enterprise *ruqiv1.Enterprise
+	// HeldVisit: the plan was counted as a visit of its own, not as one that
+	// joined another agency's visit.
+	HeldVisit bool
+}
+
+// Cancel is 撤销 by officer p: the plan leaves the counts, as what it was
+// counted as, and is marked cancelled. A visit that took place (checked in,
+// results recorded, closed) cannot be undone: cancelling it would give back
+// its quota and hide it from the 司法局. The coordinator is the caller's,
+// after this commits.
+func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason string) (Cancelled, error) {
+	if strings.TrimSpace(reason) == "" {
+		return Cancelled{}, domain.Invalidf("REASON_MISSING", "请填写%s", "撤销原因")
+	}
+	if err := domain.ValidateText("撤销原因", reason, 500); err != nil {
+		return Cancelled{}, err
+	}
+	ins, err := Load(tx, inspectionID)
+	if err != nil {
+		return Cancelled{}, err
+	}
+	if err := MayManage(tx, p, ins); err != nil {
+		return Cancelled{}, err
+	}
+	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		return Cancelled{}, domain.FailedPreconditionf("ALREADY_CANCELLED", "检查 %s 已于 %s 撤销", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
+	}
+	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED || ins.GetFirstCheckedInAt() != nil || ins.GetResult() != nil {
+		return Cancelled{}, domain.FailedPreconditionf("INSPECTION_HAPPENED", "检查 %s 已经实施（已扫码签到或已记录结果），不能撤销", ins.GetId())
+	}
+	ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
+	if err != nil {
+		return Cancelled{}, err
+	}
+	start := ins.GetWindowStart().AsTime()
+	counts := []Count{{report.Inspections, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1}}
+	joined, err := report.PlanJoined(tx, ins.GetId(), ins.GetJointInspectionId() != "")
+	if err != nil {
+		return Cancelled{}, err
+	}
+	if joined {
+		counts = append(counts, Count{report.Joined, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1})
+	}
+	ins.State = ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED
+	ins.CancelledAt = timestamppb.New(now)
+	ins.CancelReason = strings.TrimSpace(reason)
+	if err := tx.PutInspection(ins); err != nil {
+		return Cancelled{}, err
+	}
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_CANCELLED)
+	e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), ins.GetCancelReason()
+	return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: !joined}, j.Record(e, counts...)
+}

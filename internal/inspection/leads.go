@@ -1,0 +1,45 @@
+package inspection
+
+import (
+	"strings"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// LeadUpdate is a supervisor's step on a lead.
+type LeadUpdate struct {
+	LeadID string
+	Status ruqiv1.LeadStatus
+	Note   string
+}
+
+// UpdateLead moves a lead of the supervisor's region along its lifecycle
+// (domain.CheckLeadTransition), recording who took the step and why.
+func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*ruqiv1.Lead, error) {
+	if strings.TrimSpace(in.Note) == "" {
+		return nil, domain.Invalidf("NOTE_MISSING", "请填写%s", "处理说明")
+	}
+	if err := domain.ValidateText("处理说明", in.Note, 1000); err != nil {
+		return nil, err
+	}
+	l, err := tx.Lead(in.LeadID)
+	if err != nil {
+		return nil, notFound(err, "LEAD_UNKNOWN", "问题线索 %s 不存在", in.LeadID)
+	}
+	if !MayOversee(p, l.GetRegionCode()) {
+		return nil, domain.PermissionDeniedf("OTHER_REGION", "问题线索 %s 不在您监督的行政区划内", l.GetId())
+	}
+	if err := domain.CheckLeadTransition(l.GetId(), l.GetStatus(), in.Status); err != nil {
+		return nil, err
+	}
+	return l, journal(tx, p, now).moveLead(l, in.Status, strings.TrimSpace(in.Note))
+}
+
+// RefusalLeadID is the one lead of an enterprise's refusal of an inspection.
+func RefusalLeadID(inspectionID, uscc string) string {
+	return domain.LeadIDFor("refusal|" + inspectionID + "|" + uscc)
+}

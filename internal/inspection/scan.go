@@ -1,0 +1,169 @@
+package inspection
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// VerdictMessages say each verdict in the enterprise's words, with what to do.
+var VerdictMessages = map[ruqiv1.Verdict]string{
+	ruqiv1.Verdict_VERDICT_VALID:               "核验通过：此检查已报备，执法人员身份有效，请配合检查",
+	ruqiv1.Verdict_VERDICT_BAD_SIGNATURE:       "核验未通过：入企码签名无效，可能被伪造或篡改。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_UNKNOWN_KEY:         "核验未通过：入企码不是本系统签发的。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_NOT_YET_VALID:       "核验未通过：未到报备的检查时段。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_EXPIRED:             "核验未通过：入企码已过期（超出报备的检查时段）。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_CANCELLED:           "核验未通过：此检查已被执法部门撤销。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE:    "核验未通过：此入企码不是为本企业签发的。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID: "核验未通过：出示入企码的执法人员执法证无效（暂扣、注销或过期）。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:  "核验未通过：系统中没有这次检查的报备记录。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_CLOSED:              "核验未通过：此检查已办结（结果已录入），入企码不再有效。如需再次检查须重新报备，企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_MALFORMED:           "核验未通过：扫描的内容不是有效的入企码，可能被篡改、不完整或不是本系统的二维码。企业有权拒绝检查",
+}
+
+// Scanned is the result of scanning a code whose signature verified.
+type Scanned struct {
+	Verdict ruqiv1.Verdict
+	// Inspection is the inspection the code names, when the scanning
+	// enterprise may see it (nil for another enterprise's code).
+	Inspection *ruqiv1.Inspection
+	// FirstCheckIn and CheckedInAt are set for a valid scan.
+	FirstCheckIn bool
+	CheckedInAt  time.Time
+}
+
+// Scan is 扫码核验 by enterprise p of a code with a good signature: the
+// verdict (domain.ScanVerdict), its event, a lead for every invalid code, and
+// for a valid one the check-in keyed by the code's cti (the first scan makes
+// it, later scans count on it) and the 亮码 count of the inspection.
+func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, leeway time.Duration) (Scanned, error) {
+	uscc := p.Subject
+	j := journal(tx, p, now)
+	ins, verdict, err := judge(tx, c, uscc, now, leeway)
+	if err != nil {
+		return Scanned{}, err
+	}
+	out := Scanned{Verdict: verdict}
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED)
+	e.InspectionId, e.EnterpriseUscc, e.OfficerId = c.InspectionID, uscc, c.OfficerID
+	if verdict != ruqiv1.Verdict_VERDICT_VALID {
+		e.Type, e.Detail = ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED, verdict.String()
+		lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc, InspectionId: c.InspectionID,
+			OfficerId: c.OfficerID, Description: VerdictMessages[verdict], OccurredAt: timestamppb.New(now)}
+		if ins != nil {
+			lead.AgencyId = ins.GetAgencyId()
+		}
+		// One lead per code and verdict: scanning the same bad code again
+		// is the same lead.
+		if _, err := j.OpenLead(domain.LeadIDFor(fmt.Sprintf("code|%x|%d|%s", c.TokenID, verdict, uscc)), lead); err != nil {
+			return Scanned{}, err
+		}
+	} else {
+		first, at, err := checkIn(tx, c, uscc, p.Via(), now)
+		if err != nil {
+			return Scanned{}, err
+		}
+		var counts []Count
+		if ins.GetFirstCheckedInAt() == nil {
+			ins.FirstCheckedInAt = timestamppb.New(at)
+			if err := tx.PutInspection(ins); err != nil {
+				return Scanned{}, err
+			}
+			ent, err := tx.Enterprise(uscc)
+			if err != nil {
+				return Scanned{}, err
+			}
+			// 亮码: this inspection's code was shown and scanned valid.
+			counts = append(counts, Count{report.Scanned, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), uscc, 1})
+		}
+		out.FirstCheckIn, out.CheckedInAt = first, at
+		e.Detail = "repeat " + p.Via()
+		if first {
+			e.Detail = "check-in " + p.Via()
+		}
+		if err := j.Count(counts...); err != nil {
+			return Scanned{}, err
+		}
+	}
+	// A foreign enterprise learns only that the code is not for it.
+	if ins != nil && ins.GetEnterpriseUscc() == uscc {
+		out.Inspection = ins
+	}
+	return out, j.Record(e)
+}
+
+// RejectScan records a scan whose signature could not be trusted (verdict
+// MALFORMED, UNKNOWN_KEY or BAD_SIGNATURE): nothing in its claims is
+// believed, so only the scanning enterprise is named. msg is what was
+// scanned; detail, why it failed, goes to the event only.
+func RejectScan(tx store.Tx, p auth.Principal, now time.Time, v ruqiv1.Verdict, msg []byte, detail string) error {
+	uscc := p.Subject
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED)
+	e.EnterpriseUscc, e.Detail = uscc, domain.Clip(v.String()+" "+detail, 200)
+	if err := j.Record(e); err != nil {
+		return err
+	}
+	// One lead per forged code and enterprise: reloading the page is the
+	// same lead.
+	sum := sha256.Sum256(msg)
+	_, err := j.OpenLead(domain.LeadIDFor(fmt.Sprintf("sig|%x|%s", sum[:8], uscc)), &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc,
+		Description: VerdictMessages[v], OccurredAt: timestamppb.New(now)})
+	return err
+}
+
+// judge reads what the verdict of a code with a good signature depends on
+// and returns the verdict (domain.ScanVerdict) with the inspection, if the
+// code agrees with it.
+func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway time.Duration) (*ruqiv1.Inspection, ruqiv1.Verdict, error) {
+	f := domain.ScanFacts{ScannerUSCC: uscc, CodeUSCC: c.EnterpriseUSCC, CodeInspectionID: c.InspectionID, CodeOfficerID: c.OfficerID,
+		CodeCertificate: c.CertificateNumber, NotBefore: c.NotBefore, Expiry: c.Expiry}
+	if c.EnterpriseUSCC != uscc {
+		return nil, domain.ScanVerdict(f, now, leeway), nil
+	}
+	ins, err := r.Inspection(c.InspectionID)
+	switch {
+	case err == nil:
+		f.Inspection = ins
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, 0, err
+	}
+	o, err := r.Officer(c.OfficerID)
+	switch {
+	case err == nil:
+		f.Officer = o
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, 0, err
+	}
+	v := domain.ScanVerdict(f, now, leeway)
+	if v == ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION {
+		// A record that disagrees with the code is not believed.
+		return nil, v, nil
+	}
+	return ins, v, nil
+}
+
+// checkIn records the first valid scan of a code; later scans of the same
+// code are the same check-in.
+func checkIn(tx store.Tx, c code.Claims, uscc, by string, now time.Time) (first bool, at time.Time, err error) {
+	ci, err := tx.CheckIn(c.TokenID)
+	switch {
+	case err == nil:
+		ci.Scans++
+		return false, ci.At, tx.PutCheckIn(ci)
+	case errors.Is(err, store.ErrNotFound):
+		ci = &store.CheckIn{TokenID: c.TokenID, InspectionID: c.InspectionID, OfficerID: c.OfficerID, USCC: uscc, At: now, Scans: 1, By: by}
+		return true, now, tx.PutCheckIn(ci)
+	}
+	return false, time.Time{}, err
+}

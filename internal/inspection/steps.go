@@ -1,0 +1,330 @@
+package inspection
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Refusal is an enterprise's refusal (企业有权拒绝检查). The handler has
+// decided what a code shown proves: InspectionID and OfficerID come from a
+// code only if it verified for this enterprise.
+type Refusal struct {
+	InspectionID, OfficerID string
+	// Reason is the enterprise's, with a note if a code shown did not verify.
+	Reason string
+	// LeadID makes the refusal idempotent; "" for a fresh lead.
+	LeadID string
+	// Policy is the region's: in its trial phase (试运行) a refusal is only
+	// advisory.
+	Policies *coord.Policies
+}
+
+// Refused is what a refusal recorded.
+type Refused struct {
+	LeadID   string
+	EventSeq uint64
+	// Repeated: the same refusal was recorded before; nothing was written.
+	Repeated bool
+	// Advisory: recorded in the region's trial phase.
+	Advisory bool
+}
+
+// Refuse records enterprise p's refusal, its event, its count and its lead.
+// The same inspection refused again, or the same form submitted twice, is
+// the first refusal, not a second lead.
+func Refuse(tx store.Tx, p auth.Principal, now time.Time, in Refusal) (Refused, error) {
+	uscc, detail := p.Subject, in.Reason
+	if in.LeadID != "" {
+		if l, err := tx.Lead(in.LeadID); err == nil {
+			return Refused{LeadID: l.GetId(), Repeated: true}, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return Refused{}, err
+		}
+	}
+	lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_REFUSAL, EnterpriseUscc: uscc, InspectionId: in.InspectionID, OfficerId: in.OfficerID, Description: detail, OccurredAt: timestamppb.New(now)}
+	if in.InspectionID != "" {
+		ins, err := Load(tx, in.InspectionID)
+		if err != nil {
+			return Refused{}, err
+		}
+		if err := MayRead(tx, p, ins); err != nil {
+			return Refused{}, err
+		}
+		lead.AgencyId = ins.GetAgencyId()
+	}
+	ent, err := tx.Enterprise(uscc)
+	if err != nil {
+		return Refused{}, err
+	}
+	var out Refused
+	// In the region's trial phase (试运行) a refusal is recorded but the
+	// enterprise is only advised: the right to refuse starts with full use.
+	if in.Policies.For(ent.GetRegionCode()).Trial(now) {
+		out.Advisory = true
+		detail += "（试运行阶段，仅作提示）"
+	}
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_REFUSED)
+	e.InspectionId, e.EnterpriseUscc, e.OfficerId, e.Detail = in.InspectionID, uscc, in.OfficerID, detail
+	if err := j.Record(e); err != nil {
+		return Refused{}, err
+	}
+	out.EventSeq = e.GetSeq()
+	lead.Description = detail
+	l, err := j.OpenLead(in.LeadID, lead)
+	if err != nil {
+		return Refused{}, err
+	}
+	out.LeadID = l.GetId()
+	return out, j.Count(Count{report.Refusals, now, ent.GetRegionCode(), lead.GetAgencyId(), uscc, 1})
+}
+
+// EvaluationInput is the enterprise's evaluation (评价) of an inspection.
+type EvaluationInput struct {
+	InspectionID                                        string
+	CertificateShown, RightsExplained, ConductedProperly bool
+	Overall                                             int32
+	Comment                                             string
+}
+
+// Evaluate records enterprise p's evaluation of one of its closed
+// inspections, once. The evaluation and the agency's counters are written
+// together; the agency reads only the counters.
+func Evaluate(tx store.Tx, p auth.Principal, now time.Time, in EvaluationInput) (*ruqiv1.Evaluation, error) {
+	if in.Overall < 1 || in.Overall > 5 {
+		return nil, domain.Invalidf("OVERALL_RANGE", "总体满意度须为1至5分，收到%d", in.Overall)
+	}
+	if len([]rune(in.Comment)) > 1000 {
+		return nil, domain.Invalidf("COMMENT_TOO_LONG", "评价意见过长（最多1000字）")
+	}
+	ins, err := Load(tx, in.InspectionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := MayRead(tx, p, ins); err != nil {
+		return nil, err
+	}
+	if ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED {
+		return nil, domain.FailedPreconditionf("NOT_COMPLETED", "检查 %s 尚未办结，办结后才能评价", ins.GetId())
+	}
+	if _, err := tx.Evaluation(ins.GetId()); err == nil {
+		return nil, domain.AlreadyExistsf("ALREADY_EVALUATED", "检查 %s 已评价过，每次检查只能评价一次", ins.GetId())
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	ev := &ruqiv1.Evaluation{
+		InspectionId: ins.GetId(), AgencyId: ins.GetAgencyId(), EnterpriseUscc: ins.GetEnterpriseUscc(),
+		CertificateShown: in.CertificateShown, RightsExplained: in.RightsExplained, ConductedProperly: in.ConductedProperly,
+		Overall: in.Overall, Comment: strings.TrimSpace(in.Comment), At: timestamppb.New(now),
+	}
+	if err := tx.PutEvaluation(ev); err != nil {
+		return nil, err
+	}
+	ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
+	if err != nil {
+		return nil, err
+	}
+	count := func(m report.Metric, n int64) Count { return Count{m, now, ent.GetRegionCode(), ins.GetAgencyId(), "", n} }
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_EVALUATED)
+	e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
+	return ev, j.Record(e, count(report.EvalCount, 1), count(report.EvalOverall, int64(in.Overall)), count(report.EvalCertificate, b2i(in.CertificateShown)),
+		count(report.EvalRights, b2i(in.RightsExplained)), count(report.EvalProper, b2i(in.ConductedProperly)))
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Complaint is an enterprise's complaint about an inspection, or about a
+// visit that had no registered inspection at all.
+type Complaint struct {
+	InspectionID, OfficerClaimed, Description string
+	// OccurredAt is when it happened; the complaint's time when nil.
+	OccurredAt *timestamppb.Timestamp
+}
+
+// Complain records enterprise p's complaint, its count and its lead.
+func Complain(tx store.Tx, p auth.Principal, now time.Time, in Complaint) (*ruqiv1.Lead, error) {
+	uscc := p.Subject
+	lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_COMPLAINT, EnterpriseUscc: uscc, OfficerClaimed: strings.TrimSpace(in.OfficerClaimed),
+		Description: strings.TrimSpace(in.Description), OccurredAt: in.OccurredAt}
+	if lead.OccurredAt == nil {
+		// Without a time given, the complaint is about now: a lead
+		// without any time cannot be placed in a report or a month.
+		lead.OccurredAt = timestamppb.New(now)
+	}
+	if in.InspectionID != "" {
+		ins, err := Load(tx, in.InspectionID)
+		if err != nil {
+			return nil, err
+		}
+		if err := MayRead(tx, p, ins); err != nil {
+			return nil, err
+		}
+		lead.InspectionId, lead.AgencyId = ins.GetId(), ins.GetAgencyId()
+	}
+	ent, err := tx.Enterprise(uscc)
+	if err != nil {
+		return nil, err
+	}
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_COMPLAINED)
+	e.InspectionId, e.EnterpriseUscc, e.Detail = lead.GetInspectionId(), uscc, lead.GetDescription()
+	if err := j.Record(e, Count{report.Complaints, now, ent.GetRegionCode(), lead.GetAgencyId(), uscc, 1}); err != nil {
+		return nil, err
+	}
+	return j.OpenLead("", lead)
+}
+
+// ResultInput is what the officers found, per item of their plan.
+type ResultInput struct {
+	InspectionID string
+	Items        []*ruqiv1.ItemResult
+	Summary      string
+	// Close closes the inspection: every item must have its result.
+	Close bool
+}
+
+// RecordResult records officer p's result and closes the inspection when
+// asked; closing it may complete a no-finding streak
+// (domain.NoFindingStreaks), a warning for the 司法局.
+func RecordResult(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration, in ResultInput) (*ruqiv1.Inspection, error) {
+	ins, err := Load(tx, in.InspectionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := MayManage(tx, p, ins); err != nil {
+		return nil, err
+	}
+	switch ins.GetState() {
+	case ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
+		return nil, domain.FailedPreconditionf("INSPECTION_CANCELLED", "检查 %s 已撤销，不能记录结果", ins.GetId())
+	case ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
+		return nil, domain.FailedPreconditionf("INSPECTION_COMPLETED", "检查 %s 已办结，结果不能再修改", ins.GetId())
+	}
+	if now.Before(ins.GetWindowStart().AsTime().Add(-leeway)) {
+		return nil, domain.FailedPreconditionf("NOT_STARTED", "检查 %s 尚未开始（%s），不能记录结果", ins.GetId(), domain.FormatTime(ins.GetWindowStart().AsTime()))
+	}
+	if err := validateItemResults(ins, in.Items, now); err != nil {
+		return nil, err
+	}
+	if err := domain.ValidateText("总体情况", in.Summary, 2000); err != nil {
+		return nil, err
+	}
+	ins.Result = &ruqiv1.InspectionResult{
+		InspectionId: ins.GetId(), AgencyId: ins.GetAgencyId(), EnterpriseUscc: ins.GetEnterpriseUscc(),
+		Items: in.Items, Summary: strings.TrimSpace(in.Summary),
+		RecordedAt: timestamppb.New(now), RecordedBy: p.String(),
+	}
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED)
+	e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), outcomeSummary(in.Items)
+	if err := j.Record(e); err != nil {
+		return nil, err
+	}
+	if in.Close {
+		if len(in.Items) != len(ins.GetCheckItemIds()) {
+			return nil, domain.Invalidf("RESULT_INCOMPLETE", "办结前须为全部%d个检查事项记录结果，本次只有%d个", len(ins.GetCheckItemIds()), len(in.Items))
+		}
+		ins.State = ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED
+		ins.CompletedAt = timestamppb.New(now)
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_COMPLETED)
+		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
+		if err := j.Record(e); err != nil {
+			return nil, err
+		}
+		if err := warnNoFindingStreak(tx, j, ins, now); err != nil {
+			return nil, err
+		}
+	}
+	return ins, tx.PutInspection(ins)
+}
+
+func validateItemResults(ins *ruqiv1.Inspection, items []*ruqiv1.ItemResult, now time.Time) error {
+	if len(items) == 0 {
+		return domain.Invalidf("RESULT_EMPTY", "请至少为一个检查事项记录结果")
+	}
+	for _, it := range items {
+		if err := domain.ValidateText("事项备注", it.GetNote(), 1000); err != nil {
+			return err
+		}
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !contains(ins.GetCheckItemIds(), it.GetCheckItemId()) {
+			return domain.Invalidf("RESULT_ITEM_UNKNOWN", "检查事项 %s 不在本次报备的事项中：清单之外无检查", it.GetCheckItemId())
+		}
+		if seen[it.GetCheckItemId()] {
+			return domain.Invalidf("RESULT_ITEM_REPEATED", "检查事项 %s 重复记录", it.GetCheckItemId())
+		}
+		seen[it.GetCheckItemId()] = true
+		switch it.GetOutcome() {
+		case ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM, ruqiv1.ItemOutcome_ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY,
+			ruqiv1.ItemOutcome_ITEM_OUTCOME_MINOR_NO_PENALTY, ruqiv1.ItemOutcome_ITEM_OUTCOME_CASE_OPENED:
+		case ruqiv1.ItemOutcome_ITEM_OUTCOME_RECTIFICATION_ORDERED:
+			if it.GetRectificationDeadline() == nil || !it.GetRectificationDeadline().AsTime().After(now) {
+				return domain.Invalidf("DEADLINE_MISSING", "责令整改须给出晚于今天的整改期限（检查事项 %s）", it.GetCheckItemId())
+			}
+		default:
+			return domain.Invalidf("OUTCOME_MISSING", "请为检查事项 %s 选择结果：未发现问题、首违不罚、轻微免罚、责令整改或立案", it.GetCheckItemId())
+		}
+	}
+	return nil
+}
+
+func outcomeSummary(items []*ruqiv1.ItemResult) string {
+	var parts []string
+	for _, it := range items {
+		parts = append(parts, it.GetCheckItemId()+"="+strings.TrimPrefix(it.GetOutcome().String(), "ITEM_OUTCOME_"))
+	}
+	return strings.Join(parts, " ")
+}
+
+// warnNoFindingStreak warns the 司法局 when an officer has found nothing three
+// times in a row at one enterprise within a year (domain.NoFindingStreaks).
+func warnNoFindingStreak(tx store.Tx, j *Journal, ins *ruqiv1.Inspection, now time.Time) error {
+	if !domain.NoFinding(ins.GetResult()) {
+		return nil
+	}
+	list, err := tx.InspectionsOfEnterprise(ins.GetEnterpriseUscc())
+	if err != nil {
+		return err
+	}
+	for _, st := range domain.NoFindingStreaks(ins, list, now) {
+		ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
+		if err != nil {
+			return err
+		}
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING)
+		e.InspectionId, e.EnterpriseUscc, e.OfficerId = ins.GetId(), ins.GetEnterpriseUscc(), st.OfficerID
+		e.Detail = fmt.Sprintf("no_finding_streak count=3 previous=%s,%s", st.Previous[0], st.Previous[1])
+		if err := j.Record(e, Count{report.NoFindingStreaks, now, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
