@@ -1,0 +1,257 @@
+package inspection_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/inspection"
+	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+const (
+	uscc   = "915101070AL6JK1YWK"
+	region = "510107"
+)
+
+var (
+	enterprise = auth.Principal{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, TokenID: "tok-e"}
+	supervisor = auth.Principal{Role: ruqiv1.Role_ROLE_SUPERVISOR, Subject: "5101", TokenID: "tok-s"}
+)
+
+// fixture is a real bbolt store with one enterprise, one officer with a
+// valid certificate and one registered inspection of that officer.
+func fixture(t *testing.T, now time.Time) store.Store {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "core.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	err = st.Update(context.Background(), func(tx store.Tx) error {
+		if err := tx.PutEnterprise(&ruqiv1.Enterprise{Uscc: uscc, Name: "样例企业", RegionCode: region}); err != nil {
+			return err
+		}
+		if err := tx.PutOfficer(&ruqiv1.Officer{Id: "O-1", AgencyId: "AG-1", Name: "样例", CertificateNumber: "C-1",
+			CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, CertificateValidUntil: timestamppb.New(now.AddDate(1, 0, 0))}); err != nil {
+			return err
+		}
+		return tx.PutInspection(&ruqiv1.Inspection{Id: "INS-1", AgencyId: "AG-1", EnterpriseUscc: uscc, OfficerIds: []string{"O-1"},
+			CheckItemIds: []string{"IT-1"}, WindowStart: timestamppb.New(now.Add(-time.Hour)), WindowEnd: timestamppb.New(now.Add(time.Hour)),
+			State: ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func events(t *testing.T, st store.Store) []*ruqiv1.Event {
+	t.Helper()
+	var out []*ruqiv1.Event
+	if err := st.View(context.Background(), func(r store.Reader) error {
+		return r.Events(0, func(e *ruqiv1.Event) error { out = append(out, e); return nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func counts(t *testing.T, st store.Store, prefix string) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	if err := st.View(context.Background(), func(r store.Reader) error {
+		return r.Counts(prefix, func(k string, n int64) error { out[k] = n; return nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func types(es []*ruqiv1.Event) string {
+	var s []string
+	for _, e := range es {
+		s = append(s, strings.TrimPrefix(e.GetType().String(), "EVENT_TYPE_"))
+	}
+	return strings.Join(s, " ")
+}
+
+// A step's event, counts and lead are one write: when the step fails after
+// recording them, none of them is left.
+func TestJournal_EventCountsAndLead_AllOrNothing(t *testing.T) {
+	now := time.Now()
+	st := fixture(t, now)
+	errLater := errors.New("a later check of the same step failed")
+	err := st.Update(context.Background(), func(tx store.Tx) error {
+		j := inspection.NewJournal(tx, enterprise.String(), now)
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_COMPLAINED)
+		e.EnterpriseUscc = uscc
+		if err := j.Record(e, inspection.Count{Metric: report.Complaints, At: now, Region: region, USCC: uscc, Delta: 1}); err != nil {
+			return err
+		}
+		if _, err := j.OpenLead("", &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_COMPLAINT, EnterpriseUscc: uscc}); err != nil {
+			return err
+		}
+		return errLater
+	})
+	if !errors.Is(err, errLater) {
+		t.Fatalf("update: %v", err)
+	}
+	if es := events(t, st); len(es) != 0 {
+		t.Errorf("events left by a failed step: %s", types(es))
+	}
+	if c := counts(t, st, ""); len(c) != 0 {
+		t.Errorf("counters left by a failed step: %v", c)
+	}
+
+	var lead *ruqiv1.Lead
+	err = st.Update(context.Background(), func(tx store.Tx) error {
+		var err error
+		lead, err = inspection.Complain(tx, enterprise, now, inspection.Complaint{InspectionID: "INS-1", Description: " 未出示执法证 "})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := events(t, st)
+	if got := types(es); got != "COMPLAINED LEAD_OPENED" {
+		t.Fatalf("events %q, want the complaint then its lead", got)
+	}
+	if es[0].GetActor() != "enterprise:"+uscc || es[0].GetDetail() != "未出示执法证" || es[1].GetDetail() != lead.GetId()+" LEAD_KIND_COMPLAINT" {
+		t.Errorf("events %v", es)
+	}
+	c := counts(t, st, "")
+	if c["R|complained|"+report.Month(now)+"|"+region+"|AG-1"] != 1 || c["L|LEAD_STATUS_RECEIVED|"+region] != 1 {
+		t.Errorf("counters %v", c)
+	}
+	if lead.GetRegionCode() != region || lead.GetAgencyId() != "AG-1" || len(lead.GetSteps()) != 1 {
+		t.Errorf("lead %v", lead)
+	}
+}
+
+// Refusing the same inspection twice is one refusal: one event, one lead,
+// one count.
+func TestRefuse_Twice_OneLead(t *testing.T) {
+	now := time.Now()
+	st := fixture(t, now)
+	var first, second inspection.Refused
+	for _, out := range []*inspection.Refused{&first, &second} {
+		err := st.Update(context.Background(), func(tx store.Tx) error {
+			var err error
+			*out, err = inspection.Refuse(tx, enterprise, now, inspection.Refusal{InspectionID: "INS-1", Reason: "未出示入企码",
+				LeadID: inspection.RefusalLeadID("INS-1", uscc), Policies: coord.DefaultPolicies()})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if first.Repeated || !second.Repeated || first.LeadID != second.LeadID || first.EventSeq == 0 {
+		t.Errorf("first %+v, second %+v", first, second)
+	}
+	if got := types(events(t, st)); got != "REFUSED LEAD_OPENED" {
+		t.Errorf("events %q", got)
+	}
+	if n := counts(t, st, "R|refused|")["R|refused|"+report.Month(now)+"|"+region+"|AG-1"]; n != 1 {
+		t.Errorf("refusals counted %d, want 1", n)
+	}
+}
+
+// A supervisor moves a lead only along its lifecycle and only in their
+// region; a refused step writes nothing.
+func TestUpdateLead_Refusals(t *testing.T) {
+	now := time.Now()
+	st := fixture(t, now)
+	var leadID string
+	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		l, err := inspection.Complain(tx, enterprise, now, inspection.Complaint{Description: "无码入企"})
+		leadID = l.GetId()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	update := func(p auth.Principal, to ruqiv1.LeadStatus, note string) error {
+		return st.Update(context.Background(), func(tx store.Tx) error {
+			_, err := inspection.UpdateLead(tx, p, now, inspection.LeadUpdate{LeadID: leadID, Status: to, Note: note})
+			return err
+		})
+	}
+	other := auth.Principal{Role: ruqiv1.Role_ROLE_SUPERVISOR, Subject: "4403"}
+	for _, tc := range []struct {
+		name string
+		p    auth.Principal
+		to   ruqiv1.LeadStatus
+		note string
+		kind domain.Kind
+	}{
+		{"another region's supervisor", other, ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, "核查", domain.KindPermissionDenied},
+		{"skipping checking", supervisor, ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED, "已整改", domain.KindFailedPrecondition},
+		{"no note", supervisor, ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, "  ", domain.KindInvalid},
+	} {
+		if err := update(tc.p, tc.to, tc.note); domain.KindOf(err) != tc.kind {
+			t.Errorf("%s: %v, want kind %v", tc.name, err, tc.kind)
+		}
+	}
+	if got := types(events(t, st)); got != "COMPLAINED LEAD_OPENED" {
+		t.Fatalf("refused steps wrote events: %q", got)
+	}
+	if err := update(supervisor, ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, "开始核查"); err != nil {
+		t.Fatal(err)
+	}
+	c := counts(t, st, "L|")
+	if c["L|LEAD_STATUS_RECEIVED|"+region] != 0 || c["L|LEAD_STATUS_CHECKING|"+region] != 1 {
+		t.Errorf("lead counters %v", c)
+	}
+	if es := events(t, st); types(es[2:]) != "LEAD_UPDATED" || es[2].GetDetail() != leadID+" LEAD_STATUS_CHECKING" || es[2].GetActor() != supervisor.String() {
+		t.Errorf("events %v", es)
+	}
+}
+
+// A valid scan checks in once and counts 亮码 once; a scan outside the
+// window is a rejected scan and one lead, however often it is repeated.
+func TestScan_CheckInOnce_InvalidIsOneLead(t *testing.T) {
+	now := time.Now()
+	st := fixture(t, now)
+	claims := code.Claims{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-1", OfficerID: "O-1", CertificateNumber: "C-1",
+		EnterpriseUSCC: uscc, NotBefore: now.Add(-time.Hour), Expiry: now.Add(time.Hour)}
+	scan := func(at time.Time) inspection.Scanned {
+		t.Helper()
+		var out inspection.Scanned
+		if err := st.Update(context.Background(), func(tx store.Tx) error {
+			var err error
+			out, err = inspection.Scan(tx, enterprise, at, claims, 2*time.Minute)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	first, again := scan(now), scan(now.Add(time.Minute))
+	if first.Verdict != ruqiv1.Verdict_VERDICT_VALID || !first.FirstCheckIn || again.FirstCheckIn || !again.CheckedInAt.Equal(first.CheckedInAt) {
+		t.Errorf("first %+v, again %+v", first, again)
+	}
+	late := now.Add(time.Hour + 2*time.Minute)
+	for range 2 {
+		if v := scan(late).Verdict; v != ruqiv1.Verdict_VERDICT_EXPIRED {
+			t.Errorf("at exp+leeway: %v, want expired", v)
+		}
+	}
+	if got := types(events(t, st)); got != "SCAN_VERIFIED SCAN_VERIFIED LEAD_OPENED SCAN_REJECTED SCAN_REJECTED" {
+		t.Errorf("events %q", got)
+	}
+	if n := counts(t, st, "R|scanned|")["R|scanned|"+report.Month(now.Add(-time.Hour))+"|"+region+"|AG-1"]; n != 1 {
+		t.Errorf("亮码 counted %d, want 1", n)
+	}
+}
