@@ -25,7 +25,7 @@ type Refusal struct {
 	Reason string
 	// LeadID makes the refusal idempotent; "" for a fresh lead.
 	LeadID string
-	// Policy is the region's: in its trial phase (试运行) a refusal is only
+	// Policies give the region's phase: in its trial phase (试运行) a refusal is only
 	// advisory.
 	Policies *coord.Policies
 }
@@ -92,10 +92,10 @@ func Refuse(tx store.Tx, p auth.Principal, now time.Time, in Refusal) (Refused, 
 
 // EvaluationInput is the enterprise's evaluation (评价) of an inspection.
 type EvaluationInput struct {
-	InspectionID                                        string
+	InspectionID                                         string
 	CertificateShown, RightsExplained, ConductedProperly bool
-	Overall                                             int32
-	Comment                                             string
+	Overall                                              int32
+	Comment                                              string
 }
 
 // Evaluate records enterprise p's evaluation of one of its closed
@@ -135,7 +135,9 @@ func Evaluate(tx store.Tx, p auth.Principal, now time.Time, in EvaluationInput) 
 	if err != nil {
 		return nil, err
 	}
-	count := func(m report.Metric, n int64) Count { return Count{m, now, ent.GetRegionCode(), ins.GetAgencyId(), "", n} }
+	count := func(m report.Metric, n int64) Count {
+		return Count{m, now, ent.GetRegionCode(), ins.GetAgencyId(), "", n}
+	}
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_EVALUATED)
 	e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -172,33 +173,9 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 	return nil
 }
 
-// agencyOf resolves the agency a call acts for: an officer's own agency, or
-// the one named by an administrator or supervisor.
+// agencyOf is inspection.AgencyOf for the caller.
 func agencyOf(r store.Reader, ctx context.Context, requested string) (string, error) {
-	p := principal(ctx)
-	if p.Is(ruqiv1.Role_ROLE_OFFICER) {
-		o, err := r.Officer(p.Subject)
-		if err != nil {
-			return "", notFound(err, "OFFICER_UNKNOWN", "令牌对应的执法人员 %s 不存在", p.Subject)
-		}
-		if requested != "" && requested != o.GetAgencyId() {
-			return "", domain.PermissionDeniedf("OTHER_AGENCY", "执法人员只能为本部门（%s）操作，不能代部门 %s 操作", o.GetAgencyId(), requested)
-		}
-		return o.GetAgencyId(), nil
-	}
-	if p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN) {
-		if requested != "" && requested != p.Subject {
-			return "", domain.PermissionDeniedf("OTHER_AGENCY", "部门管理员只能为本部门（%s）操作，不能代部门 %s 操作", p.Subject, requested)
-		}
-		return p.Subject, nil
-	}
-	if requested == "" {
-		return "", domain.Invalidf("AGENCY_MISSING", "请指定执法部门编号")
-	}
-	if _, err := r.Agency(requested); err != nil {
-		return "", notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", requested)
-	}
-	return requested, nil
+	return inspection.AgencyOf(r, principal(ctx), requested)
 }
 
 func (d *directoryServer) ListCheckItems(ctx context.Context, req *ruqiv1.ListCheckItemsRequest) (*ruqiv1.ListCheckItemsResponse, error) {

@@ -45,14 +45,14 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 	}
 	var (
 		resp *ruqiv1.RegisterInspectionResponse
-		chk  registration
+		chk  inspection.Checked
 	)
 	err := s.store.View(ctx, func(r store.Reader) error {
 		if done, err := is.replayed(r, ctx, req, &resp); done || err != nil {
 			return err
 		}
 		var err error
-		chk, err = checkRegistration(r, ctx, req)
+		chk, err = inspection.CheckRegistration(r, principal(ctx), req)
 		return err
 	})
 	if err != nil || resp != nil {
@@ -62,13 +62,13 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 	// A request id makes the inspection id: retries of one request, however
 	// many and on whichever replica, name one plan, which the coordinator
 	// answers as one.
-	id, err := inspectionIDFor(now, chk.agencyID, req.GetRequestId())
+	id, err := inspectionIDFor(now, chk.AgencyID, req.GetRequestId())
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
 	ins := &ruqiv1.Inspection{
 		Id:               id,
-		AgencyId:         chk.agencyID,
+		AgencyId:         chk.AgencyID,
 		EnterpriseUscc:   req.GetEnterpriseUscc(),
 		CheckItemIds:     req.GetCheckItemIds(),
 		OfficerIds:       req.GetOfficerIds(),
@@ -83,12 +83,12 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		Late:             late,
 		LateReason:       strings.TrimSpace(req.GetLateReason()),
 	}
-	plan := planOf(ins, chk.enterprise)
+	plan := planOf(ins, chk.Enterprise)
 	// The decision is held pending until the write below commits; if this
 	// process never confirms it (a crash, a lost reply), the coordinator
 	// checks the store once the time is up.
 	plan.ConfirmBy = now.Add(s.confirmWithin())
-	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.enterprise.GetRegionCode()), now)
+	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now)
 	if err != nil {
 		return nil, toStatus(ctx, coordError(err))
 	}
@@ -128,7 +128,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		}
 		// The directory may have changed since the check: check again, in the
 		// transaction that writes.
-		chk, err := checkRegistration(tx, ctx, req)
+		chk, err := inspection.CheckRegistration(tx, principal(ctx), req)
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			if err := tx.PutRequest(requestKey(chk.agencyID, rid), ins.GetId()); err != nil {
+			if err := tx.PutRequest(requestKey(chk.AgencyID, rid), ins.GetId()); err != nil {
 				return err
 			}
 		}
@@ -156,7 +156,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		j := inspection.NewJournal(tx, actorOf(ctx), now)
 		// Every count of a plan is in the month of its visit.
 		count := func(m report.Metric) inspection.Count {
-			return inspection.Count{Metric: m, At: ins.GetWindowStart().AsTime(), Region: chk.enterprise.GetRegionCode(), Agency: ins.GetAgencyId(), USCC: ins.GetEnterpriseUscc(), Delta: 1}
+			return inspection.Count{Metric: m, At: ins.GetWindowStart().AsTime(), Region: chk.Enterprise.GetRegionCode(), Agency: ins.GetAgencyId(), USCC: ins.GetEnterpriseUscc(), Delta: 1}
 		}
 		e := j.Event(ruqiv1.EventType_EVENT_TYPE_REGISTERED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
@@ -196,7 +196,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 				return err
 			}
 		}
-		for _, o := range chk.officers {
+		for _, o := range chk.Officers {
 			c, err := s.issueCode(tx, j, ins, o, now)
 			if err != nil {
 				return err
@@ -274,45 +274,6 @@ func (s *Service) handOverDropped(ctx context.Context, uscc string, dropped []co
 			slog.ErrorContext(ctx, "hand a visit over from a dropped reservation", "uscc", uscc, "err", err)
 		}
 	}
-}
-
-// registration is what checkRegistration found.
-type registration struct {
-	agencyID   string
-	enterprise *ruqiv1.Enterprise
-	officers   []*ruqiv1.Officer
-}
-
-// checkRegistration checks a request against the directory: the caller's
-// agency, the enterprise, the items on that agency's list, and its officers.
-func checkRegistration(r store.Reader, ctx context.Context, req *ruqiv1.RegisterInspectionRequest) (registration, error) {
-	var out registration
-	var err error
-	if out.agencyID, err = agencyOf(r, ctx, req.GetAgencyId()); err != nil {
-		return out, err
-	}
-	if out.enterprise, err = r.Enterprise(req.GetEnterpriseUscc()); err != nil {
-		return out, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", req.GetEnterpriseUscc())
-	}
-	items := make([]*ruqiv1.CheckItem, 0, len(req.GetCheckItemIds()))
-	for _, id := range req.GetCheckItemIds() {
-		it, err := r.CheckItem(id)
-		if err != nil {
-			return out, notFound(err, "ITEM_UNKNOWN", "检查事项 %s 不存在，请从本部门检查事项清单中选择", id)
-		}
-		items = append(items, it)
-	}
-	if err := domain.CheckItemsForAgency(out.agencyID, items); err != nil {
-		return out, err
-	}
-	for _, id := range req.GetOfficerIds() {
-		o, err := r.Officer(id)
-		if err != nil {
-			return out, notFound(err, "OFFICER_UNKNOWN", "执法人员 %s 不存在", id)
-		}
-		out.officers = append(out.officers, o)
-	}
-	return out, domain.CheckOfficersForAgency(out.agencyID, out.officers, req.GetWindowEnd().AsTime())
 }
 
 // DefaultConfirmWithin is how long a decision is held pending for its store
@@ -541,7 +502,9 @@ func (s *Service) mayRead(r store.Reader, ctx context.Context, ins *ruqiv1.Inspe
 	return inspection.MayRead(r, principal(ctx), ins)
 }
 
-func loadInspection(r store.Reader, id string) (*ruqiv1.Inspection, error) { return inspection.Load(r, id) }
+func loadInspection(r store.Reader, id string) (*ruqiv1.Inspection, error) {
+	return inspection.Load(r, id)
+}
 
 // CancelInspection cancels in the store first (the record), then withdraws
 // the plan from the coordinator, so that a cancelled plan no longer merges or
