@@ -22,7 +22,8 @@
 // URL put into the QR code ("HTTPS://HOST/V/TOKEN") uses only characters of the
 // QR alphanumeric mode, which needs about 5.5 bits per character instead of 8.
 //
-// The package does no storage and no network I/O: the caller persists keys
-// (Ring.All, Ring.NoteSigned, Ring.Rotate) and checks the code's time window
-// and the inspection's state after Verify.
+// The package does no storage and no network I/O: the caller persists keys,
+// rebuilds the ring from storage with NewRing after a change (a rotation,
+// another replica's key), and checks the code's time window
+// (domain.TimeCode) and the inspection's state after Verify.
 package code

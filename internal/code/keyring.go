@@ -88,11 +88,12 @@ func (k Key) check() error {
 }
 
 // Ring is the server's key ring, safe for concurrent use. Exactly one key is
-// active (signs); retired keys verify until their VerifyUntil, after which
-// Prune removes them.
+// active (signs); retired keys verify the codes they signed, and are
+// published until their VerifyUntil.
 //
-// The ring only holds keys in memory; the caller persists every key that a
-// method returns as changed (Rotate, NoteSigned) and reloads with NewRing.
+// The ring only holds keys in memory, as storage last said: a rotation is
+// written to storage and the ring rebuilt with NewRing, so that memory never
+// holds a key state the disk does not.
 type Ring struct {
 	mu     sync.RWMutex
 	keys   map[string]Key
@@ -142,7 +143,7 @@ func (r *Ring) Active() Key {
 
 // Lookup returns the public key for kid if the ring holds it, active or
 // retired, even past VerifyUntil: whether a code is still valid is the
-// caller's time check; the ring only drops keys in Prune. Its signature fits
+// caller's time check. Its signature fits
 // Verify's lookup parameter.
 func (r *Ring) Lookup(kid string) (ed25519.PublicKey, bool) {
 	r.mu.RLock()
@@ -154,39 +155,11 @@ func (r *Ring) Lookup(kid string) (ed25519.PublicKey, bool) {
 	return bytes.Clone(k.Public), true
 }
 
-// Rotate generates a new active key and retires the old one at now. The old
-// key keeps verifying the codes it signed until its VerifyUntil. Both
-// returned keys (with private keys) must be persisted by the caller.
-func (r *Ring) Rotate(now time.Time) (newActive Key, retired Key, err error) {
-	k, err := NewKey(now)
-	if err != nil {
-		return Key{}, Key{}, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, dup := r.keys[k.ID]; dup {
-		// 64-bit ids of fresh random keys do not collide in practice; refuse
-		// rather than overwrite if they ever do.
-		return Key{}, Key{}, fmt.Errorf("code: 新密钥编号 %s 已存在", k.ID)
-	}
-	old := r.keys[r.active]
-	old.RetiredAt = now
-	r.keys[old.ID] = old
-	r.keys[k.ID] = k
-	r.active = k.ID
-	return k.clone(), old.clone(), nil
-}
-
 // NoteSigned raises key kid's VerifyUntil to exp if exp is later, so the key
 // is kept (and published) as long as a code it signed can be valid. It
 // returns the updated key and whether it changed; when it did, the caller
 // persists the key. If the ring does not hold kid, the returned key is zero
 // (empty ID).
-//
-// Call it before Sign, with the expiry of the code about to be signed: if a
-// Rotate and Prune run between Active and Sign, the key then already carries
-// the new VerifyUntil and is not pruned while the code is out. Noting after
-// Sign leaves a window in which a just-retired key can be pruned.
 func (r *Ring) NoteSigned(kid string, exp time.Time) (Key, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -215,36 +188,6 @@ func (r *Ring) Published(now time.Time) []Key {
 			k.Private = nil
 			out = append(out, k)
 		}
-	}
-	r.sortLocked(out)
-	return out
-}
-
-// Prune removes retired keys whose VerifyUntil is before now and returns
-// their ids, sorted, so the caller can delete them from storage. The active
-// key is never removed.
-func (r *Ring) Prune(now time.Time) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var gone []string
-	for id, k := range r.keys {
-		if id != r.active && k.VerifyUntil.Before(now) {
-			delete(r.keys, id)
-			gone = append(gone, id)
-		}
-	}
-	slices.Sort(gone)
-	return gone
-}
-
-// All returns copies of every key, private keys included, for persistence,
-// in the same order as Published.
-func (r *Ring) All() []Key {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]Key, 0, len(r.keys))
-	for _, k := range r.keys {
-		out = append(out, k.clone())
 	}
 	r.sortLocked(out)
 	return out

@@ -1,6 +1,8 @@
 package code
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -30,54 +32,48 @@ func TestKeyID(t *testing.T) {
 	}
 }
 
-func TestRingRotation(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	r := newTestRing(t, t0)
-	first := r.Active()
-
-	c := testClaims(1)
-	msg := mustSign(t, first, c)
-	if _, changed := r.NoteSigned(first.ID, c.Expiry); !changed {
-		t.Fatal("NoteSigned did not raise VerifyUntil")
-	}
-
-	t1 := t0.Add(24 * time.Hour)
-	second, retired, err := r.Rotate(t1)
+// keyAt is a fresh key created at t, retired at retiredAt unless zero, kept
+// for verification until verifyUntil.
+func keyAt(t *testing.T, created, retiredAt, verifyUntil time.Time) Key {
+	t.Helper()
+	k, err := NewKey(created)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if retired.ID != first.ID || !retired.RetiredAt.Equal(t1) || !retired.VerifyUntil.Equal(c.Expiry) {
-		t.Errorf("retired = %+v", retired)
-	}
-	if second.ID == first.ID || second.Private == nil || !second.RetiredAt.IsZero() {
-		t.Errorf("new active = %+v", second)
-	}
-	if got := r.Active(); got.ID != second.ID {
-		t.Errorf("Active = %s, want %s", got.ID, second.ID)
-	}
+	k.RetiredAt, k.VerifyUntil = retiredAt, verifyUntil
+	return k
+}
 
-	// The old key still verifies what it signed, and the new one signs.
+// A rotation is written to the store and the ring rebuilt from it
+// (service.RotateSigningKey): the new key signs, the retired one keeps
+// verifying what it signed.
+func TestRingRebuiltAfterRotation(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := testClaims(1)
+	first := keyAt(t, t0, time.Time{}, c.Expiry)
+	msg := mustSign(t, first, c)
+
+	t1 := t0.Add(24 * time.Hour)
+	retired := first
+	retired.RetiredAt = t1
+	second := keyAt(t, t1, time.Time{}, time.Time{})
+	r, err := NewRing([]Key{retired, second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Active(); got.ID != second.ID || got.Private == nil {
+		t.Errorf("Active = %s, want %s with its private key", got.ID, second.ID)
+	}
 	if _, _, err := Verify(msg, r.Lookup); err != nil {
 		t.Errorf("old code after rotation: %v", err)
 	}
 	if _, _, err := Verify(mustSign(t, r.Active(), c), r.Lookup); err != nil {
 		t.Errorf("new code: %v", err)
 	}
-	// Lookup keeps answering past VerifyUntil; only Prune drops keys.
+	// Lookup keeps answering past VerifyUntil: the code's own expiry
+	// bounds the use of a retired key.
 	if _, ok := r.Lookup(first.ID); !ok {
 		t.Error("Lookup lost the retired key")
-	}
-
-	// A ring rebuilt from All behaves the same.
-	r2, err := NewRing(r.All())
-	if err != nil {
-		t.Fatalf("NewRing(All()): %v", err)
-	}
-	if r2.Active().ID != second.ID {
-		t.Error("reloaded ring has another active key")
-	}
-	if _, _, err := Verify(msg, r2.Lookup); err != nil {
-		t.Errorf("old code after reload: %v", err)
 	}
 }
 
@@ -106,21 +102,15 @@ func TestRingNoteSigned(t *testing.T) {
 	}
 }
 
-func TestRingPublishedAndPrune(t *testing.T) {
+func TestRingPublished(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	r := newTestRing(t, t0)
-	a := r.Active()
-	r.NoteSigned(a.ID, t0.Add(10*time.Hour))
-	b, _, err := r.Rotate(t0.Add(1 * time.Hour))
+	a := keyAt(t, t0, t0.Add(1*time.Hour), t0.Add(10*time.Hour))
+	b := keyAt(t, t0.Add(1*time.Hour), t0.Add(2*time.Hour), t0.Add(20*time.Hour))
+	c := keyAt(t, t0.Add(2*time.Hour), time.Time{}, time.Time{})
+	r, err := NewRing([]Key{a, b, c})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.NoteSigned(b.ID, t0.Add(20*time.Hour))
-	c, _, err := r.Rotate(t0.Add(2 * time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	ids := func(keys []Key) []string {
 		var out []string
 		for _, k := range keys {
@@ -146,23 +136,6 @@ func TestRingPublishedAndPrune(t *testing.T) {
 				t.Errorf("Published = %v, want %v", got, tt.published)
 			}
 		})
-	}
-
-	if got := r.Prune(t0.Add(3 * time.Hour)); len(got) != 0 {
-		t.Errorf("Prune removed %v too early", got)
-	}
-	if got := r.Prune(t0.Add(15 * time.Hour)); !slices.Equal(got, []string{a.ID}) {
-		t.Errorf("Prune = %v, want [%s]", got, a.ID)
-	}
-	if _, ok := r.Lookup(a.ID); ok {
-		t.Error("pruned key still found")
-	}
-	// Far in the future only the active key remains, whatever its VerifyUntil.
-	if got := r.Prune(t0.Add(1000 * time.Hour)); !slices.Equal(got, []string{b.ID}) {
-		t.Errorf("Prune = %v, want [%s]", got, b.ID)
-	}
-	if all := r.All(); len(all) != 1 || all[0].ID != c.ID || all[0].Private == nil {
-		t.Errorf("All = %+v, want only the active key with its private key", all)
 	}
 }
 
@@ -217,8 +190,8 @@ func TestRingCopies(t *testing.T) {
 	}
 }
 
-// TestRingConcurrent is meant for go test -race: signing, noting, rotating,
-// publishing and pruning at once.
+// TestRingConcurrent is meant for go test -race: signing, noting and
+// publishing at once.
 func TestRingConcurrent(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := newTestRing(t, t0)
@@ -229,10 +202,9 @@ func TestRingConcurrent(t *testing.T) {
 			for i := range 50 {
 				c := testClaims(g*100 + i)
 				k := r.Active()
-				// Noting before signing keeps the key from being pruned
-				// (see NoteSigned); a key already gone is not used.
-				if noted, _ := r.NoteSigned(k.ID, c.Expiry); noted.ID == "" {
-					continue
+				if noted, _ := r.NoteSigned(k.ID, c.Expiry); noted.ID != k.ID {
+					errs <- fmt.Errorf("NoteSigned lost the active key %s", k.ID)
+					return
 				}
 				msg, err := Sign(k, c)
 				if err != nil {
@@ -247,13 +219,11 @@ func TestRingConcurrent(t *testing.T) {
 		})
 	}
 	wg.Go(func() {
-		for i := range 20 {
-			if _, _, err := r.Rotate(t0.Add(time.Duration(i) * time.Minute)); err != nil {
-				errs <- err
+		for range 20 {
+			if len(r.Published(t0)) == 0 {
+				errs <- errors.New("Published lost the active key")
 				return
 			}
-			r.Published(t0)
-			r.Prune(t0)
 		}
 	})
 	wg.Wait()

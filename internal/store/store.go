@@ -37,8 +37,6 @@ type Reader interface {
 	CheckItems(agencyID string) ([]*ruqiv1.CheckItem, error)
 	// Officers lists an agency's officers by id.
 	Officers(agencyID string) ([]*ruqiv1.Officer, error)
-	// Counts of the directory, for health and import reports.
-	DirectorySize() (DirectorySize, error)
 
 	Inspection(id string) (*ruqiv1.Inspection, error)
 	// InspectionsOfEnterprise lists an enterprise's inspections by id.
@@ -119,8 +117,6 @@ type Tx interface {
 	AddCount(key string, delta int64) error
 	PutEvaluation(*ruqiv1.Evaluation) error
 	PutLead(*ruqiv1.Lead) error
-	// NextSeq returns the next number of a named sequence (1, 2, …).
-	NextSeq(name string) (uint64, error)
 	// AppendEvent assigns the event its seq, prev_hash and hash, and a random
 	// salt if it has none, and writes it. The caller sets everything else,
 	// including the time.
@@ -135,11 +131,6 @@ type Tx interface {
 	// PutEnterpriseEvent indexes an integrated event under its enterprise,
 	// for the enterprise's receipts.
 	PutEnterpriseEvent(uscc string, seq uint64) error
-}
-
-// DirectorySize counts the directory.
-type DirectorySize struct {
-	Agencies, Officers, Enterprises, CheckItems int
 }
 
 // CheckIn is the first valid scan of one code: scanning again is the same

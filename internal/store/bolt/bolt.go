@@ -37,7 +37,6 @@ var (
 	bTokens         = []byte("access_tokens")
 	bKeys           = []byte("signing_keys")
 	bEvents         = []byte("events")
-	bSeqs           = []byte("sequences")
 	bJoints         = []byte("joint_inspections")
 	bJointOf        = []byte("joint_of")
 	bCounts         = []byte("counts")
@@ -49,7 +48,7 @@ var (
 	bTree           = []byte("tree_nodes")
 	bCheckpoints    = []byte("checkpoints")
 	bEventsByEnt    = []byte("events_by_enterprise")
-	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bSeqs, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt}
+	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt}
 	errLockedByPeer = errors.New("another process holds the database file")
 	errClosed       = errors.New("store closed")
 )
@@ -315,15 +314,6 @@ func (t *txn) Officers(agencyID string) ([]*ruqiv1.Officer, error) {
 	return listByPrefix(t, bOfficersByAg, bOfficers, agencyID, func() *ruqiv1.Officer { return &ruqiv1.Officer{} })
 }
 
-func (t *txn) DirectorySize() (store.DirectorySize, error) {
-	return store.DirectorySize{
-		Agencies:    t.tx.Bucket(bAgencies).Stats().KeyN,
-		Officers:    t.tx.Bucket(bOfficers).Stats().KeyN,
-		Enterprises: t.tx.Bucket(bEnterprises).Stats().KeyN,
-		CheckItems:  t.tx.Bucket(bItems).Stats().KeyN,
-	}, nil
-}
-
 func (t *txn) Inspection(id string) (*ruqiv1.Inspection, error) {
 	m := &ruqiv1.Inspection{}
 	return m, getProto(t.tx.Bucket(bInspections), []byte(id), m)
@@ -499,16 +489,6 @@ func (t *txn) PutAccessToken(a *store.AccessToken) error {
 
 func (t *txn) PutSigningKey(k store.SigningKey) error {
 	return putJSON(t.tx.Bucket(bKeys), []byte(k.ID), k)
-}
-
-func (t *txn) NextSeq(name string) (uint64, error) {
-	b := t.tx.Bucket(bSeqs)
-	var n uint64
-	if v := b.Get([]byte(name)); len(v) == 8 {
-		n = binary.BigEndian.Uint64(v)
-	}
-	n++
-	return n, b.Put([]byte(name), seqKey(n))
 }
 
 func (t *txn) AppendEvent(e *ruqiv1.Event) error {
