@@ -1,8 +1,14 @@
 package inspection
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -72,4 +78,121 @@ func CheckRegistration(r store.Reader, p auth.Principal, req *ruqiv1.RegisterIns
 		out.Officers = append(out.Officers, o)
 	}
 	return out, domain.CheckOfficersForAgency(out.AgencyID, out.Officers, req.GetWindowEnd().AsTime())
+}
+
+// RequestKey scopes a request id to the agency: two agencies' clients may
+// pick the same id. Agency ids hold no "|".
+func RequestKey(agency, requestID string) string { return agency + "|" + requestID }
+
+// Registration is a registration (报备) the coordinator has decided to admit
+// (alone or joining a visit): the handler has derived the inspection's id,
+// asked the coordinator and holds its reservation.
+type Registration struct {
+	Request *ruqiv1.RegisterInspectionRequest
+	// Inspection is the record to write, built from the request.
+	Inspection *ruqiv1.Inspection
+	Decision   coord.Decision
+	// Issue signs and stores one officer's code; the key ring is the
+	// caller's.
+	Issue func(tx store.Tx, ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (*ruqiv1.InspectionCode, error)
+}
+
+// Registered is what a registration wrote.
+type Registered struct {
+	Inspection *ruqiv1.Inspection
+	Joint      *ruqiv1.JointInspection
+	Codes      []*ruqiv1.InspectionCode
+}
+
+// Register writes an admitted registration: the directory checked again in
+// the writing transaction, the request entry, the inspection, how it is
+// counted (a visit of its own or joined), joint membership as the decision
+// says, its events and counts, a lead for a late record, the frequency
+// warnings, and one signed code per officer. Any failure writes nothing.
+func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Registered, error) {
+	ins, d := in.Inspection, in.Decision
+	// The directory may have changed since the handler's check.
+	chk, err := CheckRegistration(tx, p, in.Request)
+	if err != nil {
+		return Registered{}, err
+	}
+	if rid := in.Request.GetRequestId(); rid != "" {
+		// A derived id taken by another request (a hash collision, or a
+		// request entry lost) must not overwrite what is there.
+		if _, err := tx.Inspection(ins.GetId()); err == nil {
+			return Registered{}, domain.FailedPreconditionf("INSPECTION_ID_TAKEN", "检查编号 %s 已被占用，未予报备；请换一个请求编号重试", ins.GetId())
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return Registered{}, err
+		}
+		if err := tx.PutRequest(RequestKey(chk.AgencyID, rid), ins.GetId()); err != nil {
+			return Registered{}, err
+		}
+	}
+	// The stored joint_inspection_id stays empty: joint membership is
+	// joint_of's, filled in when read.
+	if err := tx.PutInspection(ins); err != nil {
+		return Registered{}, err
+	}
+	ins.JointInspectionId = d.JointID
+	if err := report.MarkPlan(tx, ins.GetId(), d.Outcome == coord.Joined); err != nil {
+		return Registered{}, err
+	}
+	j := journal(tx, p, now)
+	// Every count of a plan is in the month of its visit.
+	count := func(m report.Metric) Count {
+		return Count{m, ins.GetWindowStart().AsTime(), chk.Enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1}
+	}
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_REGISTERED)
+	e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
+	e.Detail = ins.GetType().String()
+	if err := j.Record(e, count(report.Inspections)); err != nil {
+		return Registered{}, err
+	}
+	joint, err := ApplyDecision(tx, ins.GetEnterpriseUscc(), d)
+	if err != nil {
+		return Registered{}, err
+	}
+	out := Registered{Inspection: ins, Joint: joint}
+	if d.Outcome == coord.Joined {
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_MERGED)
+		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
+		e.Detail = fmt.Sprintf("joint %s lead %s members %d", d.JointID, d.LeadAgency, len(d.Members))
+		if err := j.Record(e, count(report.Joined)); err != nil {
+			return Registered{}, err
+		}
+	}
+	if ins.GetLate() {
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED)
+		e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), ins.GetLateReason()
+		if err := j.Record(e, count(report.Late)); err != nil {
+			return Registered{}, err
+		}
+		// An emergency recorded late always reaches the 司法局 (深圳).
+		if _, err := j.OpenLead("", &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION, EnterpriseUscc: ins.GetEnterpriseUscc(),
+			InspectionId: ins.GetId(), AgencyId: ins.GetAgencyId(), Description: ins.GetLateReason(), OccurredAt: ins.GetWindowStart()}); err != nil {
+			return Registered{}, err
+		}
+	}
+	for _, w := range d.Warnings {
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING)
+		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
+		e.Detail = fmt.Sprintf("%s limit=%d count=%d period=%s", w.Rule, w.Limit, w.Count, w.Period)
+		if err := j.Record(e, count(report.FrequencyWarnings)); err != nil {
+			return Registered{}, err
+		}
+	}
+	for _, o := range chk.Officers {
+		c, err := in.Issue(tx, ins, o, now)
+		if err != nil {
+			return Registered{}, err
+		}
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_CODE_ISSUED)
+		e.InspectionId, e.EnterpriseUscc, e.OfficerId = ins.GetId(), ins.GetEnterpriseUscc(), o.GetId()
+		e.Detail = "key " + c.GetKeyId()
+		if err := j.Record(e); err != nil {
+			return Registered{}, err
+		}
+		out.Codes = append(out.Codes, c)
+	}
+	return out, nil
 }

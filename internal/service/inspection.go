@@ -31,8 +31,9 @@ type inspectionServer struct {
 // RegisterInspection is 报备. It checks the request against the directory,
 // asks the coordinator what the plan becomes (joined, duplicate, capped or
 // alone), then writes the inspection, one signed code per officer, the
-// joint inspection and their events in one transaction. If that write fails,
-// the coordinator's reservation is released.
+// joint inspection and their events in one transaction (inspection.Register).
+// If that write fails, the coordinator's reservation is released; once it
+// commits, the reservation is confirmed.
 func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.RegisterInspectionRequest) (*ruqiv1.RegisterInspectionResponse, error) {
 	s := is.s
 	now := s.now()
@@ -108,12 +109,9 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			With("rule", d.Cap.Rule).With("limit", fmt.Sprint(d.Cap.Limit)).With("count", fmt.Sprint(d.Cap.Count)).With("period", d.Cap.Period))
 	}
 
-	var (
-		signed   []signedCode
-		replayed bool
-	)
+	var replayed bool
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		resp, signed, replayed = nil, nil, false
+		resp, replayed = nil, false
 		ins.JointInspectionId = ""
 		// Past half the hold the coordinator may soon drop the reservation:
 		// write nothing rather than a plan it no longer counts.
@@ -126,84 +124,11 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			replayed = done && err == nil
 			return err
 		}
-		// The directory may have changed since the check: check again, in the
-		// transaction that writes.
-		chk, err := inspection.CheckRegistration(tx, principal(ctx), req)
+		r, err := inspection.Register(tx, principal(ctx), now, inspection.Registration{Request: req, Inspection: ins, Decision: d, Issue: s.issueCode})
 		if err != nil {
 			return err
 		}
-		if rid := req.GetRequestId(); rid != "" {
-			// A derived id taken by another request (a hash collision, or a
-			// request entry lost) must not overwrite what is there.
-			if _, err := tx.Inspection(ins.GetId()); err == nil {
-				return domain.FailedPreconditionf("INSPECTION_ID_TAKEN", "检查编号 %s 已被占用，未予报备；请换一个请求编号重试", ins.GetId())
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			if err := tx.PutRequest(requestKey(chk.AgencyID, rid), ins.GetId()); err != nil {
-				return err
-			}
-		}
-		// The stored joint_inspection_id stays empty: joint membership is
-		// joint_of's, filled in when read.
-		if err := tx.PutInspection(ins); err != nil {
-			return err
-		}
-		ins.JointInspectionId = d.JointID
-		if err := report.MarkPlan(tx, ins.GetId(), d.Outcome == coord.Joined); err != nil {
-			return err
-		}
-		j := inspection.NewJournal(tx, actorOf(ctx), now)
-		// Every count of a plan is in the month of its visit.
-		count := func(m report.Metric) inspection.Count {
-			return inspection.Count{Metric: m, At: ins.GetWindowStart().AsTime(), Region: chk.Enterprise.GetRegionCode(), Agency: ins.GetAgencyId(), USCC: ins.GetEnterpriseUscc(), Delta: 1}
-		}
-		e := j.Event(ruqiv1.EventType_EVENT_TYPE_REGISTERED)
-		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
-		e.Detail = ins.GetType().String()
-		if err := j.Record(e, count(report.Inspections)); err != nil {
-			return err
-		}
-		joint, err := applyDecision(tx, ins.GetEnterpriseUscc(), d)
-		if err != nil {
-			return err
-		}
-		resp = &ruqiv1.RegisterInspectionResponse{Inspection: ins, JointInspection: joint, Warnings: warningsProto(d.Warnings)}
-		if d.Outcome == coord.Joined {
-			e := j.Event(ruqiv1.EventType_EVENT_TYPE_MERGED)
-			e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
-			e.Detail = fmt.Sprintf("joint %s lead %s members %d", d.JointID, d.LeadAgency, len(d.Members))
-			if err := j.Record(e, count(report.Joined)); err != nil {
-				return err
-			}
-		}
-		if late {
-			e := j.Event(ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED)
-			e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), ins.GetLateReason()
-			if err := j.Record(e, count(report.Late)); err != nil {
-				return err
-			}
-			if _, err := j.OpenLead("", &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION, EnterpriseUscc: ins.GetEnterpriseUscc(),
-				InspectionId: ins.GetId(), AgencyId: ins.GetAgencyId(), Description: ins.GetLateReason(), OccurredAt: ins.GetWindowStart()}); err != nil {
-				return err
-			}
-		}
-		for _, w := range d.Warnings {
-			e := j.Event(ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING)
-			e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
-			e.Detail = fmt.Sprintf("%s limit=%d count=%d period=%s", w.Rule, w.Limit, w.Count, w.Period)
-			if err := j.Record(e, count(report.FrequencyWarnings)); err != nil {
-				return err
-			}
-		}
-		for _, o := range chk.Officers {
-			c, err := s.issueCode(tx, j, ins, o, now)
-			if err != nil {
-				return err
-			}
-			signed = append(signed, c)
-			resp.Codes = append(resp.Codes, c.code)
-		}
+		resp = &ruqiv1.RegisterInspectionResponse{Inspection: r.Inspection, JointInspection: r.Joint, Warnings: warningsProto(d.Warnings), Codes: r.Codes}
 		return nil
 	})
 	bg := context.WithoutCancel(ctx)
@@ -222,8 +147,8 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 	// The store already holds each key's VerifyUntil; the ring in memory
 	// learns it only now, after the commit, so a rolled-back attempt never
 	// keeps a key published.
-	for _, c := range signed {
-		s.ring.Load().NoteSigned(c.kid, c.code.GetExpiresAt().AsTime())
+	for _, c := range resp.GetCodes() {
+		s.ring.Load().NoteSigned(c.GetKeyId(), c.GetExpiresAt().AsTime())
 	}
 	return resp, nil
 }
@@ -287,10 +212,6 @@ func (s *Service) confirmWithin() time.Duration {
 	return DefaultConfirmWithin
 }
 
-// requestKey scopes a request id to the agency: two agencies' clients may
-// pick the same id. Agency ids hold no "|".
-func requestKey(agency, requestID string) string { return agency + "|" + requestID }
-
 // inspectionIDFor is a new inspection's id: derived from the agency and the
 // request id when there is one, random otherwise.
 func inspectionIDFor(now time.Time, agency, requestID string) (string, error) {
@@ -325,7 +246,7 @@ func (is *inspectionServer) replayed(r store.Reader, ctx context.Context, req *r
 	if err != nil {
 		return false, err
 	}
-	existing, err := r.InspectionForRequest(requestKey(agency, rid))
+	existing, err := r.InspectionForRequest(inspection.RequestKey(agency, rid))
 	if errors.Is(err, store.ErrNotFound) {
 		// Before request ids were scoped to the agency they were stored
 		// bare; such an entry is this agency's only if its inspection is.
@@ -436,17 +357,13 @@ func (is *inspectionServer) replay(r store.Reader, ctx context.Context, id strin
 	return nil
 }
 
-type signedCode struct {
-	kid  string
-	code *ruqiv1.InspectionCode
-}
-
-// issueCode signs one officer's code, valid for the inspection's window,
-// stores it with its event, and raises the signing key's VerifyUntil.
-func (s *Service) issueCode(tx store.Tx, j *inspection.Journal, ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (signedCode, error) {
+// issueCode signs one officer's code with the active key, valid for the
+// inspection's window, stores it, and raises the signing key's VerifyUntil
+// (inspection.Register records its event).
+func (s *Service) issueCode(tx store.Tx, ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (*ruqiv1.InspectionCode, error) {
 	tokenID := make([]byte, 16)
 	if _, err := rand.Read(tokenID); err != nil {
-		return signedCode{}, err
+		return nil, err
 	}
 	key := s.ring.Load().Active()
 	claims := code.Claims{
@@ -462,7 +379,7 @@ func (s *Service) issueCode(tx store.Tx, j *inspection.Journal, ins *ruqiv1.Insp
 	}
 	msg, err := code.Sign(key, claims)
 	if err != nil {
-		return signedCode{}, err
+		return nil, err
 	}
 	token := code.EncodeToken(msg)
 	c := &ruqiv1.InspectionCode{
@@ -475,15 +392,12 @@ func (s *Service) issueCode(tx store.Tx, j *inspection.Journal, ins *ruqiv1.Insp
 		ExpiresAt:    timestamppb.New(claims.Expiry.Truncate(time.Second)),
 	}
 	if err := tx.PutCode(c); err != nil {
-		return signedCode{}, err
+		return nil, err
 	}
 	if err := noteSigned(tx, key.ID, claims.Expiry); err != nil {
-		return signedCode{}, err
+		return nil, err
 	}
-	e := j.Event(ruqiv1.EventType_EVENT_TYPE_CODE_ISSUED)
-	e.InspectionId, e.EnterpriseUscc, e.OfficerId = ins.GetId(), ins.GetEnterpriseUscc(), o.GetId()
-	e.Detail = "key " + key.ID
-	return signedCode{kid: key.ID, code: c}, j.Record(e)
+	return c, nil
 }
 
 // codeURL is the QR text: the verify page's URL in upper case, so that the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -60,7 +61,7 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 			p.JointID = joint
 			seed.Plans = append(seed.Plans, p)
 		}
-		v, err := r.Count(versionKey(uscc))
+		v, err := r.Count(inspection.VersionKey(uscc))
 		if v > seed.Version {
 			seed.Version = v
 		}
@@ -128,10 +129,10 @@ func storeRegrouped(tx store.Tx, uscc string, before, after []coord.Plan, v int6
 			return err
 		}
 	}
-	if n, err := tx.Count(versionKey(uscc)); err != nil {
+	if n, err := tx.Count(inspection.VersionKey(uscc)); err != nil {
 		return err
 	} else if v > n {
-		return tx.AddCount(versionKey(uscc), v-n)
+		return tx.AddCount(inspection.VersionKey(uscc), v-n)
 	}
 	return nil
 }
@@ -143,7 +144,7 @@ func handOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.
 	var j *ruqiv1.JointInspection
 	if d.Version > 0 {
 		var err error
-		if j, err = applyDecision(tx, uscc, d); err != nil {
+		if j, err = inspection.ApplyDecision(tx, uscc, d); err != nil {
 			return nil, err
 		}
 	}
@@ -208,8 +209,6 @@ func storedHeir(r store.Reader, joint, id string) (string, error) {
 	return heir.GetId(), nil
 }
 
-func versionKey(uscc string) string { return "coord_version|" + uscc }
-
 func planOf(ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise) coord.Plan {
 	return coord.Plan{
 		InspectionID: ins.GetId(),
@@ -236,50 +235,6 @@ func gradeLetter(g ruqiv1.CreditGrade) string {
 		return "D"
 	}
 	return ""
-}
-
-// applyDecision writes what a decision says about joint membership, keeping
-// only what the newest version says: decisions for one enterprise may commit
-// in any order, and an older one must not undo a newer one.
-func applyDecision(tx store.Tx, uscc string, d coord.Decision) (*ruqiv1.JointInspection, error) {
-	for _, id := range append(append([]string{}, d.Members...), d.Regrouped...) {
-		_, v, err := tx.JointOf(id)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		if d.Version > v {
-			if err := tx.PutJointOf(id, d.JointID, d.Version); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if v, err := tx.Count(versionKey(uscc)); err != nil {
-		return nil, err
-	} else if d.Version > v {
-		if err := tx.AddCount(versionKey(uscc), d.Version-v); err != nil {
-			return nil, err
-		}
-	}
-	if d.JointID == "" {
-		return nil, nil
-	}
-	j, err := tx.JointInspection(d.JointID)
-	if errors.Is(err, store.ErrNotFound) {
-		j, err = &ruqiv1.JointInspection{Id: d.JointID, EnterpriseUscc: uscc}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	// The newest decision says who is in it: the coordinator keeps every
-	// plan, ended or not, until its counts lapse. Cancelled plans it
-	// withdrew are no longer members.
-	if d.Version > j.GetVersion() {
-		j.Version = d.Version
-		j.LeadAgencyId = d.LeadAgency
-		j.InspectionIds = append([]string(nil), d.Members...)
-		j.CommonStart, j.CommonEnd = timestamppb.New(d.CommonStart), timestamppb.New(d.CommonEnd)
-	}
-	return j, tx.PutJointInspection(j)
 }
 
 // jointOf resolves an inspection's joint inspection, if any.
