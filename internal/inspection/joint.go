@@ -2,10 +2,14 @@ package inspection
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -56,4 +60,113 @@ func ApplyDecision(tx store.Tx, uscc string, d coord.Decision) (*ruqiv1.JointIns
 		j.CommonStart, j.CommonEnd = timestamppb.New(d.CommonStart), timestamppb.New(d.CommonEnd)
 	}
 	return j, tx.PutJointInspection(j)
+}
+
+// HandOver writes what a withdrawal decided (d, zero if the coordinator held
+// nothing): joint membership, and heir, the plan that holds the visit now,
+// counted as a visit of its own from now on instead of a visit avoided.
+func HandOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.JointInspection, error) {
+	var j *ruqiv1.JointInspection
+	if d.Version > 0 {
+		var err error
+		if j, err = ApplyDecision(tx, uscc, d); err != nil {
+			return nil, err
+		}
+	}
+	if heir == "" {
+		return j, nil
+	}
+	holder, err := tx.Inspection(heir)
+	if errors.Is(err, store.ErrNotFound) {
+		return j, nil // decided, never written
+	}
+	if err != nil {
+		return nil, err
+	}
+	joined, err := report.PlanJoined(tx, heir, holder.GetJointInspectionId() != "")
+	if err != nil || !joined {
+		return j, err
+	}
+	ent, err := tx.Enterprise(uscc)
+	if err != nil {
+		return nil, err
+	}
+	// The hand-over has no event of its own: the withdrawal or the dropped
+	// reservation that caused it is the step.
+	if err := NewJournal(tx, "", time.Time{}).Count(Count{report.Joined, holder.GetWindowStart().AsTime(), ent.GetRegionCode(), holder.GetAgencyId(), uscc, -1}); err != nil {
+		return nil, err
+	}
+	return j, report.MarkHoldsVisit(tx, heir)
+}
+
+// storedHeir is the plan that holds a joint visit once plan id, which held
+// it, is cancelled: the earliest registered plan of the joint inspection
+// still standing ("" if none). It is what the coordinator decides, read from
+// the store, for when the coordinator held nothing for the enterprise.
+func storedHeir(r store.Reader, joint, id string) (string, error) {
+	j, err := r.JointInspection(joint)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var heir *ruqiv1.Inspection
+	for _, m := range j.GetInspectionIds() {
+		if m == id {
+			continue
+		}
+		ins, err := r.Inspection(m)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if owner, _, err := r.JointOf(m); err != nil || owner != joint || ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+			continue
+		}
+		if heir == nil || ins.GetRegisteredAt().AsTime().Before(heir.GetRegisteredAt().AsTime()) {
+			heir = ins
+		}
+	}
+	if heir == nil {
+		return "", nil
+	}
+	return heir.GetId(), nil
+}
+
+// Withdrawal is what the coordinator answered when a cancelled plan was
+// withdrawn (Decision, zero if the coordinator held nothing for the
+// enterprise).
+type Withdrawal struct {
+	Plan     coord.Plan
+	Decision coord.Decision
+	// HeldVisit: the plan was counted as a visit of its own (Cancelled).
+	HeldVisit bool
+	// JointID is the joint inspection the plan was in ("" if none).
+	JointID string
+}
+
+// Withdraw writes what the withdrawal of a cancelled plan leaves: who holds
+// the visit now (the coordinator's heir, or, when it held nothing, the
+// store's) and the joint inspection the rest make, with its WITHDRAWN event.
+func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqiv1.JointInspection, error) {
+	d := w.Decision
+	heir := d.Heir
+	if heir == "" && d.Version == 0 && w.HeldVisit && w.JointID != "" {
+		var err error
+		if heir, err = storedHeir(tx, w.JointID, w.Plan.InspectionID); err != nil {
+			return nil, err
+		}
+	}
+	joint, err := HandOver(tx, w.Plan.USCC, d, heir)
+	if err != nil {
+		return nil, err
+	}
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_WITHDRAWN)
+	e.InspectionId, e.EnterpriseUscc = w.Plan.InspectionID, w.Plan.USCC
+	e.Detail = fmt.Sprintf("joint %s lead %s members %d", w.JointID, d.LeadAgency, len(d.Members))
+	return joint, j.Record(e)
 }

@@ -192,7 +192,7 @@ func (s *Service) handOverDropped(ctx context.Context, uscc string, dropped []co
 			continue
 		}
 		err := s.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
-			_, err := handOver(tx, uscc, rd, rd.Heir)
+			_, err := inspection.HandOver(tx, uscc, rd, rd.Heir)
 			return err
 		})
 		if err != nil {
@@ -461,25 +461,9 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 		return resp, nil
 	}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		// The coordinator names the plan that holds the visit now; if it
-		// held nothing for the enterprise, the store does.
-		heir := d.Heir
-		if heir == "" && d.Version == 0 && heldVisit && joint != "" {
-			var err error
-			if heir, err = storedHeir(tx, joint, plan.InspectionID); err != nil {
-				return err
-			}
-		}
-		j, err := handOver(tx, plan.USCC, d, heir)
-		if err != nil {
-			return err
-		}
+		j, err := inspection.Withdraw(tx, principal(ctx), now, inspection.Withdrawal{Plan: plan, Decision: d, HeldVisit: heldVisit, JointID: joint})
 		resp.JointInspection = j
-		jl := inspection.NewJournal(tx, actorOf(ctx), now)
-		e := jl.Event(ruqiv1.EventType_EVENT_TYPE_WITHDRAWN)
-		e.InspectionId, e.EnterpriseUscc = plan.InspectionID, plan.USCC
-		e.Detail = fmt.Sprintf("joint %s lead %s members %d", joint, d.LeadAgency, len(d.Members))
-		return jl.Record(e)
+		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -12,7 +12,6 @@ import (
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
-	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -135,78 +134,6 @@ func storeRegrouped(tx store.Tx, uscc string, before, after []coord.Plan, v int6
 		return tx.AddCount(inspection.VersionKey(uscc), v-n)
 	}
 	return nil
-}
-
-// handOver writes what a withdrawal decided (d, zero if the coordinator held
-// nothing): joint membership, and heir, the plan that holds the visit now,
-// counted as a visit of its own from now on instead of a visit avoided.
-func handOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.JointInspection, error) {
-	var j *ruqiv1.JointInspection
-	if d.Version > 0 {
-		var err error
-		if j, err = inspection.ApplyDecision(tx, uscc, d); err != nil {
-			return nil, err
-		}
-	}
-	if heir == "" {
-		return j, nil
-	}
-	holder, err := tx.Inspection(heir)
-	if errors.Is(err, store.ErrNotFound) {
-		return j, nil // decided, never written
-	}
-	if err != nil {
-		return nil, err
-	}
-	joined, err := report.PlanJoined(tx, heir, holder.GetJointInspectionId() != "")
-	if err != nil || !joined {
-		return j, err
-	}
-	ent, err := tx.Enterprise(uscc)
-	if err != nil {
-		return nil, err
-	}
-	if err := report.Add(tx, report.Joined, holder.GetWindowStart().AsTime(), ent.GetRegionCode(), holder.GetAgencyId(), uscc, -1); err != nil {
-		return nil, err
-	}
-	return j, report.MarkHoldsVisit(tx, heir)
-}
-
-// storedHeir is the plan that holds a joint visit once plan id, which held
-// it, is cancelled: the earliest registered plan of the joint inspection
-// still standing ("" if none). It is what the coordinator decides, read from
-// the store, for when the coordinator held nothing for the enterprise.
-func storedHeir(r store.Reader, joint, id string) (string, error) {
-	j, err := r.JointInspection(joint)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	var heir *ruqiv1.Inspection
-	for _, m := range j.GetInspectionIds() {
-		if m == id {
-			continue
-		}
-		ins, err := r.Inspection(m)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if owner, _, err := r.JointOf(m); err != nil || owner != joint || ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
-			continue
-		}
-		if heir == nil || ins.GetRegisteredAt().AsTime().Before(heir.GetRegisteredAt().AsTime()) {
-			heir = ins
-		}
-	}
-	if heir == nil {
-		return "", nil
-	}
-	return heir.GetId(), nil
 }
 
 func planOf(ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise) coord.Plan {
