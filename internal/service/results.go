@@ -6,7 +6,6 @@ import (
 
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
-	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -64,47 +63,14 @@ func (is *inspectionServer) ListPriorResults(ctx context.Context, req *ruqiv1.Li
 	return resp, nil
 }
 
-// minEvaluations is the fewest evaluations an agency's summary shows shares
-// for: below it, one enterprise's answer could be read off the figures.
-const minEvaluations = 3
-
+// GetEvaluationSummary is inspection.EvaluationSummary for the caller.
 func (is *inspectionServer) GetEvaluationSummary(ctx context.Context, req *ruqiv1.GetEvaluationSummaryRequest) (*ruqiv1.GetEvaluationSummaryResponse, error) {
 	resp := &ruqiv1.GetEvaluationSummaryResponse{}
 	now := is.s.now()
 	err := is.s.store.View(ctx, func(r store.Reader) error {
-		agency := req.GetAgencyId()
-		p := principal(ctx)
-		agencySide := p.Is(ruqiv1.Role_ROLE_OFFICER) || p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN)
-		if agencySide || agency == "" {
-			var err error
-			if agency, err = agencyOf(r, ctx, agency); err != nil {
-				return err
-			}
-		}
-		// Live sums would let an agency read one enterprise's answers off
-		// the difference before and after its visit: the agency sees closed
-		// months only, which no longer change. Supervisors see every month.
-		before := ""
-		if agencySide {
-			before = report.Month(now)
-		}
-		sums, err := report.EvaluationsBefore(r, agency, before)
-		if err != nil {
-			return err
-		}
-		n := float64(sums[report.EvalCount])
-		sum := &ruqiv1.EvaluationSummary{AgencyId: agency, MinCount: minEvaluations}
-		if n >= minEvaluations || !agencySide {
-			sum.Evaluations = int32(n)
-		}
-		if n >= minEvaluations {
-			sum.CertificateShownShare = float64(sums[report.EvalCertificate]) / n
-			sum.RightsExplainedShare = float64(sums[report.EvalRights]) / n
-			sum.ConductedProperlyShare = float64(sums[report.EvalProper]) / n
-			sum.OverallAverage = float64(sums[report.EvalOverall]) / n
-		}
-		resp.Summary = sum
-		return nil
+		var err error
+		resp.Summary, err = inspection.EvaluationSummary(r, principal(ctx), now, req.GetAgencyId())
+		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -1,0 +1,93 @@
+package inspection_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/inspection"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// The agency sees its evaluations only as sums of closed months and only
+// from MinEvaluations on; the supervisor sees every month. An enterprise
+// evaluates a closed inspection once, and only its own.
+func TestEvaluationSummary_AnonymousTowardsTheAgency(t *testing.T) {
+	now := time.Now()
+	st := fixture(t, now)
+	agencyAdmin := auth.Principal{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: "AG-1"}
+	lastMonth := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, domain.Shanghai).AddDate(0, -1, 0)
+	evaluate := func(at time.Time, id string) error {
+		return st.Update(context.Background(), func(tx store.Tx) error {
+			_, err := inspection.Evaluate(tx, enterprise, at, inspection.EvaluationInput{InspectionID: id, CertificateShown: true, Overall: 4})
+			return err
+		})
+	}
+	if err := evaluate(now, "INS-1"); domain.KindOf(err) != domain.KindFailedPrecondition {
+		t.Fatalf("evaluating an open inspection: %v", err)
+	}
+	for i := range 4 {
+		id := fmt.Sprintf("INS-C%d", i)
+		if err := st.Update(context.Background(), func(tx store.Tx) error {
+			return tx.PutInspection(&ruqiv1.Inspection{Id: id, AgencyId: "AG-1", EnterpriseUscc: uscc, OfficerIds: []string{"O-1"},
+				State: ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED, CompletedAt: timestamppb.New(lastMonth)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	summary := func(p auth.Principal) *ruqiv1.EvaluationSummary {
+		t.Helper()
+		var s *ruqiv1.EvaluationSummary
+		if err := st.View(context.Background(), func(r store.Reader) error {
+			var err error
+			s, err = inspection.EvaluationSummary(r, p, now, "AG-1")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for i := range 2 {
+		if err := evaluate(lastMonth, fmt.Sprintf("INS-C%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := evaluate(lastMonth, "INS-C0"); domain.KindOf(err) != domain.KindAlreadyExists {
+		t.Errorf("evaluating twice: %v", err)
+	}
+	if s := summary(agencyAdmin); s.GetEvaluations() != 0 || s.GetOverallAverage() != 0 {
+		t.Errorf("agency sees %v with two evaluations", s)
+	}
+	if s := summary(supervisor); s.GetEvaluations() != 2 {
+		t.Errorf("supervisor sees %v, want 2 evaluations", s)
+	}
+	// The third evaluation in the current month: still not the agency's.
+	if err := evaluate(now, "INS-C2"); err != nil {
+		t.Fatal(err)
+	}
+	if s := summary(agencyAdmin); s.GetEvaluations() != 0 {
+		t.Errorf("agency sees the open month: %v", s)
+	}
+	if s := summary(supervisor); s.GetEvaluations() != 3 || s.GetOverallAverage() != 4 || s.GetCertificateShownShare() != 1 {
+		t.Errorf("supervisor sees %v", s)
+	}
+	if err := evaluate(lastMonth, "INS-C3"); err != nil {
+		t.Fatal(err)
+	}
+	if s := summary(agencyAdmin); s.GetEvaluations() != 3 || s.GetOverallAverage() != 4 {
+		t.Errorf("agency, three closed-month evaluations: %v", s)
+	}
+	other := auth.Principal{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: "91440300MA5FQ8EX2B"}
+	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		_, err := inspection.Evaluate(tx, other, now, inspection.EvaluationInput{InspectionID: "INS-C3", Overall: 1})
+		return err
+	}); domain.KindOf(err) != domain.KindNotFound {
+		t.Errorf("another enterprise evaluating: %v, want NotFound", err)
+	}
+}
