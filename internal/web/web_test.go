@@ -78,7 +78,7 @@ func newFixtureAt(t *testing.T, clock func() time.Time) *fixture {
 	}
 	t.Cleanup(stop)
 	f := &fixture{t: t, api: api, admin: admin,
-		h: Handler(Config{Keys: svc.PublicKeys, API: api, Metrics: m, ClockLeeway: 2 * time.Minute})}
+		h: Handler(Config{Keys: svc.PublicKeys, API: api, Metrics: m, ClockLeeway: 2 * time.Minute, Now: clock})}
 
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sample", "directory.json"))
 	if err != nil {
@@ -276,6 +276,34 @@ func TestVerifySignedOutAndSignIn(t *testing.T) {
 	}
 	if body := readBody(t, f.do("GET", strings.Replace(p, "/V/", "/v/", 1), nil, c)); !strings.Contains(body, "重复扫码") {
 		t.Error("lower-case /v/ route or repeat check-in missing")
+	}
+}
+
+// The page's offline check (signed out) and the service's scan (signed in)
+// place a code by one rule: valid up to exp + leeway, expired from it on.
+// Before domain.TimeCode both admitted the code at exp + leeway and the
+// CLI's offline scan did not.
+func TestVerify_AtExpiryPlusLeeway_PageAndScanAgree(t *testing.T) {
+	at := time.Now().Truncate(time.Second)
+	f := newFixtureAt(t, func() time.Time { return at })
+	p := path(f.code.GetUrl())
+	r := f.do("POST", "/signin", url.Values{"token": {f.ent}, "next": {p}})
+	c := cookieOf(t, r, enterpriseCookie)
+	edge := f.code.GetExpiresAt().AsTime().Add(2 * time.Minute)
+	for _, tc := range []struct {
+		at               time.Time
+		offline, verdict string
+	}{
+		{edge.Add(-time.Second), "当前在检查时段内", verdictTitles[ruqiv1.Verdict_VERDICT_VALID]},
+		{edge, "已超出检查时段", verdictTitles[ruqiv1.Verdict_VERDICT_EXPIRED]},
+	} {
+		at = tc.at
+		if body := readBody(t, f.do("GET", p, nil)); !strings.Contains(body, tc.offline) {
+			t.Errorf("signed out at exp+leeway%+v: page lacks %q", tc.at.Sub(edge), tc.offline)
+		}
+		if body := readBody(t, f.do("GET", p, nil, c)); !strings.Contains(body, tc.verdict) {
+			t.Errorf("signed in at exp+leeway%+v: page lacks %q", tc.at.Sub(edge), tc.verdict)
+		}
 	}
 }
 
