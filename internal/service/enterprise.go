@@ -160,7 +160,7 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruq
 		})
 		// The visit window is the common time of the joint visit: when all
 		// its agencies can be there.
-		if start, end, ok := commonTime(plans); ok && ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		if start, end, ok := domain.CommonTime(plans); ok && ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 			v.WindowStart, v.WindowEnd = timestamppb.New(start), timestamppb.New(end)
 		}
 	}
@@ -170,7 +170,7 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruq
 		return nil, err
 	}
 	seenAgency := map[string]bool{}
-	items := map[string]*ruqiv1.CheckItemView{}
+	var items []*ruqiv1.CheckItem
 	v.Late = ins.GetLate()
 	for _, p := range plans {
 		v.InspectionIds = append(v.InspectionIds, p.GetId())
@@ -201,31 +201,11 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruq
 			if err != nil {
 				return nil, err
 			}
-			key := it.GetName() + "\x00" + it.GetLegalBasis().GetLaw() + "\x00" + it.GetLegalBasis().GetArticle()
-			if seen, ok := items[key]; ok {
-				if !contains(seen.AgencyIds, it.GetAgencyId()) {
-					seen.AgencyIds = append(seen.AgencyIds, it.GetAgencyId())
-				}
-				continue
-			}
-			cv := &ruqiv1.CheckItemView{
-				CheckItemId: it.GetId(), AgencyId: it.GetAgencyId(), Name: it.GetName(), LegalBasis: it.GetLegalBasis(), Domain: it.GetDomain(),
-				AgencyIds: []string{it.GetAgencyId()},
-			}
-			items[key] = cv
-			v.CheckItems = append(v.CheckItems, cv)
+			items = append(items, it)
 		}
 	}
+	v.CheckItems = domain.Checklist(items)
 	return v, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // RefuseInspection records the enterprise's refusal (企业有权拒绝). The

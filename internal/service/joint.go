@@ -186,26 +186,6 @@ func regionOf(r store.Reader, uscc string) string {
 	return domain.USCCRegion(uscc)
 }
 
-// commonTime is the visit window of a joint visit: the intersection of its
-// plans' windows, cancelled plans left out. ok is false when they share no
-// time (a joint inspection merged by the older rule and not reseeded yet).
-func commonTime(plans []*ruqiv1.Inspection) (start, end time.Time, ok bool) {
-	for _, p := range plans {
-		if p.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
-			continue
-		}
-		s, e := p.GetWindowStart().AsTime(), p.GetWindowEnd().AsTime()
-		if !ok || s.After(start) {
-			start = s
-		}
-		if !ok || e.Before(end) {
-			end = e
-		}
-		ok = true
-	}
-	return start, end, ok && start.Before(end)
-}
-
 // fillJoint sets the inspection's joint id from the newest decision.
 func fillJoint(r store.Reader, ins *ruqiv1.Inspection) error {
 	joint, _, err := r.JointOf(ins.GetId())

@@ -1,0 +1,52 @@
+package domain
+
+import (
+	"time"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// CommonTime is the visit window of a joint visit (综合查一次): the
+// intersection of its plans' windows, cancelled plans left out. ok is false
+// when they share no time (a joint inspection merged by the older rule and
+// not reseeded yet).
+func CommonTime(plans []*ruqiv1.Inspection) (start, end time.Time, ok bool) {
+	for _, p := range plans {
+		if p.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+			continue
+		}
+		s, e := p.GetWindowStart().AsTime(), p.GetWindowEnd().AsTime()
+		if !ok || s.After(start) {
+			start = s
+		}
+		if !ok || e.Before(end) {
+			end = e
+		}
+		ok = true
+	}
+	return start, end, ok && start.Before(end)
+}
+
+// Checklist is 一表通查, the one combined checklist of a visit: the plans'
+// items in order, where a check that two agencies both list (the same name
+// and legal basis) appears once, under every agency that lists it.
+func Checklist(items []*ruqiv1.CheckItem) []*ruqiv1.CheckItemView {
+	var out []*ruqiv1.CheckItemView
+	seen := map[string]*ruqiv1.CheckItemView{}
+	for _, it := range items {
+		key := it.GetName() + "\x00" + it.GetLegalBasis().GetLaw() + "\x00" + it.GetLegalBasis().GetArticle()
+		if cv, ok := seen[key]; ok {
+			if !has(cv.AgencyIds, it.GetAgencyId()) {
+				cv.AgencyIds = append(cv.AgencyIds, it.GetAgencyId())
+			}
+			continue
+		}
+		cv := &ruqiv1.CheckItemView{
+			CheckItemId: it.GetId(), AgencyId: it.GetAgencyId(), Name: it.GetName(), LegalBasis: it.GetLegalBasis(), Domain: it.GetDomain(),
+			AgencyIds: []string{it.GetAgencyId()},
+		}
+		seen[key] = cv
+		out = append(out, cv)
+	}
+	return out
+}
