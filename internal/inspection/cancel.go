@@ -53,7 +53,7 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 	}
 	start := ins.GetWindowStart().AsTime()
 	counts := []Count{{report.Inspections, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1}}
-	joined, err := report.PlanJoined(tx, ins.GetId(), ins.GetJointInspectionId() != "")
+	joined, err := countedJoined(tx, ins)
 	if err != nil {
 		return Cancelled{}, err
 	}

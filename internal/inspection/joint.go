@@ -14,6 +14,16 @@ import (
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
+// countedJoined says whether a stored plan is counted as a visit avoided
+// (it joined another agency's visit) rather than as a visit of its own. The
+// per-plan mark (report.MarkPlan) says so; plans written before the mark
+// existed say it in their stored joint_inspection_id, which is read here and
+// nowhere else. No version writes that field any more: joint membership is
+// joint_of's, filled into the field only in what is returned.
+func countedJoined(r store.Reader, ins *ruqiv1.Inspection) (bool, error) {
+	return report.PlanJoined(r, ins.GetId(), ins.GetJointInspectionId() != "")
+}
+
 // VersionKey is the counter holding the newest coordinator decision the
 // store has applied for an enterprise.
 func VersionKey(uscc string) string { return "coord_version|" + uscc }
@@ -83,7 +93,7 @@ func HandOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.
 	if err != nil {
 		return nil, err
 	}
-	joined, err := report.PlanJoined(tx, heir, holder.GetJointInspectionId() != "")
+	joined, err := countedJoined(tx, holder)
 	if err != nil || !joined {
 		return j, err
 	}
