@@ -119,7 +119,7 @@ func TestJournal_EventCountsAndLead_AllOrNothing(t *testing.T) {
 	var lead *ruqiv1.Lead
 	err = st.Update(context.Background(), func(tx store.Tx) error {
 		var err error
-		lead, err = inspection.Complain(tx, enterprise, now, inspection.Complaint{InspectionID: "INS-1", Description: " 未出示执法证 "})
+		lead, err = inspection.Complain(tx, enterprise, now, time.Minute, inspection.Complaint{InspectionID: "INS-1", Description: " 未出示执法证 "})
 		return err
 	})
 	if err != nil {
@@ -176,7 +176,7 @@ func TestUpdateLead_Refusals(t *testing.T) {
 	st := fixture(t, now)
 	var leadID string
 	if err := st.Update(context.Background(), func(tx store.Tx) error {
-		l, err := inspection.Complain(tx, enterprise, now, inspection.Complaint{Description: "无码入企"})
+		l, err := inspection.Complain(tx, enterprise, now, time.Minute, inspection.Complaint{Description: "无码入企"})
 		leadID = l.GetId()
 		return err
 	}); err != nil {
@@ -253,5 +253,33 @@ func TestScan_CheckInOnce_InvalidIsOneLead(t *testing.T) {
 	}
 	if n := counts(t, st, "R|scanned|")["R|scanned|"+report.Month(now.Add(-time.Hour))+"|"+region+"|AG-1"]; n != 1 {
 		t.Errorf("亮码 counted %d, want 1", n)
+	}
+}
+
+// A complaint must say what happened, within bounds, and not from the
+// future beyond the clock leeway; a refused complaint writes nothing.
+func TestComplain_Refusals(t *testing.T) {
+	now := time.Now()
+	st := fixture(t, now)
+	for _, tc := range []struct {
+		name string
+		in   inspection.Complaint
+		kind domain.Kind
+	}{
+		{"nothing said", inspection.Complaint{Description: "  "}, domain.KindInvalid},
+		{"too long", inspection.Complaint{Description: strings.Repeat("长", 2001)}, domain.KindInvalid},
+		{"in the future", inspection.Complaint{Description: "检查", OccurredAt: timestamppb.New(now.Add(time.Hour))}, domain.KindInvalid},
+		{"no such inspection", inspection.Complaint{Description: "检查", InspectionID: "INS-9"}, domain.KindNotFound},
+	} {
+		err := st.Update(context.Background(), func(tx store.Tx) error {
+			_, err := inspection.Complain(tx, enterprise, now, time.Minute, tc.in)
+			return err
+		})
+		if domain.KindOf(err) != tc.kind {
+			t.Errorf("%s: %v, want kind %v", tc.name, err, tc.kind)
+		}
+	}
+	if es := events(t, st); len(es) != 0 {
+		t.Errorf("refused complaints wrote %s", types(es))
 	}
 }

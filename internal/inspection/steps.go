@@ -160,8 +160,19 @@ type Complaint struct {
 	OccurredAt *timestamppb.Timestamp
 }
 
-// Complain records enterprise p's complaint, its count and its lead.
-func Complain(tx store.Tx, p auth.Principal, now time.Time, in Complaint) (*ruqiv1.Lead, error) {
+// Complain records enterprise p's complaint, its count and its lead. It may
+// name an inspection of the enterprise, and a time up to the clock leeway
+// ahead of now.
+func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration, in Complaint) (*ruqiv1.Lead, error) {
+	if strings.TrimSpace(in.Description) == "" {
+		return nil, domain.Invalidf("DESCRIPTION_MISSING", "请填写%s", "投诉内容（发生了什么）")
+	}
+	if err := errors.Join(domain.ValidateText("投诉内容", in.Description, 2000), domain.ValidateText("执法人员", in.OfficerClaimed, 100)); err != nil {
+		return nil, domain.Invalidf("TEXT_TOO_LONG", "%v", err)
+	}
+	if at := in.OccurredAt; at != nil && at.AsTime().After(now.Add(leeway)) {
+		return nil, domain.Invalidf("OCCURRED_IN_FUTURE", "发生时间不能晚于现在")
+	}
 	uscc := p.Subject
 	lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_COMPLAINT, EnterpriseUscc: uscc, OfficerClaimed: strings.TrimSpace(in.OfficerClaimed),
 		Description: strings.TrimSpace(in.Description), OccurredAt: in.OccurredAt}

@@ -2,9 +2,7 @@ package service
 
 import (
 	"context"
-	"errors"
 
-	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -33,19 +31,10 @@ func (es *enterpriseServer) EvaluateInspection(ctx context.Context, req *ruqiv1.
 // (inspection.Complain).
 func (es *enterpriseServer) Complain(ctx context.Context, req *ruqiv1.ComplainRequest) (*ruqiv1.ComplainResponse, error) {
 	s := es.s
-	if err := requireText(req.GetDescription(), "DESCRIPTION_MISSING", "投诉内容（发生了什么）"); err != nil {
-		return nil, toStatus(ctx, err)
-	}
-	if err := errors.Join(domain.ValidateText("投诉内容", req.GetDescription(), 2000), domain.ValidateText("执法人员", req.GetOfficerClaimed(), 100)); err != nil {
-		return nil, toStatus(ctx, domain.Invalidf("TEXT_TOO_LONG", "%v", err))
-	}
 	now := s.now()
-	if at := req.GetOccurredAt(); at != nil && at.AsTime().After(now.Add(s.cfg.Limits.ClockLeeway)) {
-		return nil, toStatus(ctx, domain.Invalidf("OCCURRED_IN_FUTURE", "发生时间不能晚于现在"))
-	}
 	resp := &ruqiv1.ComplainResponse{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		l, err := inspection.Complain(tx, principal(ctx), now, inspection.Complaint{
+		l, err := inspection.Complain(tx, principal(ctx), now, s.cfg.Limits.ClockLeeway, inspection.Complaint{
 			InspectionID: req.GetInspectionId(), OfficerClaimed: req.GetOfficerClaimed(), Description: req.GetDescription(), OccurredAt: req.GetOccurredAt()})
 		if err != nil {
 			return err
