@@ -17,13 +17,28 @@ import (
 // ErrNotFound is returned by lookups of a key that is not there.
 var ErrNotFound = errors.New("store: not found")
 
-// Store is a transactional record. Update's fn may be called more than once
-// (backends batch concurrent writers and retry one alone if the batch fails),
-// so fn must derive everything from the transaction and keep no state across
-// calls. An error from fn rolls back everything fn wrote.
+// ErrUnavailable wraps errors that mean the database cannot be reached now
+// (connection refused or lost, server shutting down). The caller may retry
+// later; an Update that ends so may or may not have committed.
+var ErrUnavailable = errors.New("store: database unavailable")
+
+// Store is a transactional record.
+//
+// Isolation, as the conformance suite (storetest) checks it: Update runs as
+// if no other Update ran at the same time, in this process or in another
+// replica on the same database (serializable). To give that, a backend may
+// call fn more than once (bbolt retries one writer alone when its batch
+// fails; PostgreSQL retries on a serialization failure or deadlock), so fn
+// must derive everything from the transaction and keep no state across
+// calls. An error from fn rolls back everything fn wrote. View sees one
+// consistent snapshot of committed data.
 type Store interface {
 	View(ctx context.Context, fn func(Reader) error) error
 	Update(ctx context.Context, fn func(Tx) error) error
+	// WaitSequenced returns once every event committed before the call is
+	// in the log (Events, Head). bbolt sequences at commit, so it returns at
+	// once; PostgreSQL's sequencer does it in batches, within its interval.
+	WaitSequenced(ctx context.Context) error
 	Close() error
 }
 
@@ -72,10 +87,11 @@ type Reader interface {
 	// Leads lists every lead by id.
 	Leads() ([]*ruqiv1.Lead, error)
 
-	// Events calls fn for each event with seq > afterSeq, in order, until fn
-	// returns an error; ErrStop ends the walk without error.
+	// Events calls fn for each sequenced event with seq > afterSeq, in
+	// order, until fn returns an error; ErrStop ends the walk without error.
 	Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error
-	// Head returns the last event's seq and hash (0, nil for an empty log).
+	// Head returns the last sequenced event's seq and hash (0, nil for an
+	// empty log).
 	Head() (uint64, []byte, error)
 
 	// TreeNode returns the hash of a perfect subtree of the Merkle log over
@@ -117,9 +133,14 @@ type Tx interface {
 	AddCount(key string, delta int64) error
 	PutEvaluation(*ruqiv1.Evaluation) error
 	PutLead(*ruqiv1.Lead) error
-	// AppendEvent assigns the event its seq, prev_hash and hash, and a random
-	// salt if it has none, and writes it. The caller sets everything else,
-	// including the time.
+	// AppendEvent adds the event to the log when the transaction commits,
+	// with a random salt if it has none; the caller sets everything but seq,
+	// prev_hash and hash, including the time.
+	// Events of one transaction stay in the order appended. bbolt assigns seq,
+	// prev_hash and hash at once (and sets them on e); PostgreSQL writes the
+	// event unsequenced and its sequencer assigns them after commit, so there
+	// e's seq stays 0 and the event shows in Events and Head only once
+	// sequenced (see WaitSequenced).
 	AppendEvent(*ruqiv1.Event) error
 
 	// PutTreeNode keeps a perfect subtree's hash (internal/tlog integrates

@@ -166,6 +166,9 @@ func (s *Store) Close() error {
 	return err
 }
 
+// WaitSequenced returns at once: bbolt sequences events at commit.
+func (s *Store) WaitSequenced(ctx context.Context) error { return ctx.Err() }
+
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 	if err := ctx.Err(); err != nil {

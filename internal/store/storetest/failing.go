@@ -55,6 +55,7 @@ func testFailingWriterAmongMany(t *testing.T, o Opener) {
 		return tx.AppendEvent(event(ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, "after"))
 	})
 	want := uint64(rounds*(writers-1) + 1)
+	waitSequenced(t, s)
 	err := s.View(ctx, func(r store.Reader) error {
 		rep, err := store.VerifyChain(r)
 		if err != nil || !rep.Intact || rep.Events != want {
