@@ -1,0 +1,242 @@
+// Package postgres is the shared store: one PostgreSQL database (or one that
+// speaks its protocol and SQL) behind several replicas of the server, on
+// jackc/pgx.
+//
+// Isolation: Update runs SERIALIZABLE and is retried on a serialization
+// failure or a deadlock (SQLSTATE 40001, 40P01), which is why fn may run more
+// than once; View runs REPEATABLE READ, READ ONLY (one snapshot). Counters
+// and events, the rows every step would otherwise update, are append-only:
+// AddCount inserts a delta and AppendEvent an unsequenced event, so
+// concurrent steps do not conflict on them; one sequencer at a time (see
+// sequencer.go) folds the deltas and chains the events in batches.
+//
+// The schema is versioned SQL in migrations/, embedded and applied at Open by
+// goose under a PostgreSQL advisory lock, so replicas that start together
+// migrate once.
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	mathrand "math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/ruqi/ruqi/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options tune the store.
+type Options struct {
+	// SequenceInterval bounds how long a committed event waits to be
+	// sequenced when nobody asks for it sooner (WaitSequenced wakes the
+	// sequencer), and how often a standby replica tries to take over.
+	SequenceInterval time.Duration
+	// SequenceBatch is the most events chained in one sequencer transaction.
+	SequenceBatch int
+}
+
+// DefaultOptions are the server's defaults.
+func DefaultOptions() Options {
+	return Options{SequenceInterval: 100 * time.Millisecond, SequenceBatch: 1000}
+}
+
+// maxAttempts bounds the retries of one Update under contention.
+const maxAttempts = 100
+
+// Store is the PostgreSQL implementation of store.Store.
+type Store struct {
+	pool  *pgxpool.Pool
+	where string // host:port/database, for errors; never the password
+	o     Options
+
+	seqConf    *pgx.ConnConfig // the sequencer's own connection
+	stop       context.CancelFunc
+	done       chan struct{}
+	sequencing atomic.Bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (postgres://…), brings its schema up
+// to date and starts this instance's sequencer (a standby until it holds the
+// lock). It fails with store.ErrUnavailable when the database cannot be
+// reached.
+func Open(ctx context.Context, url string, o Options) (*Store, error) {
+	def := DefaultOptions()
+	if o.SequenceInterval <= 0 {
+		o.SequenceInterval = def.SequenceInterval
+	}
+	if o.SequenceBatch <= 0 {
+		o.SequenceBatch = def.SequenceBatch
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store URL: %w", err)
+	}
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "ruqi"
+	}
+	s := &Store{where: net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port))) + "/" + cfg.ConnConfig.Database, o: o}
+	s.seqConf = cfg.ConnConfig.Copy()
+	s.seqConf.RuntimeParams["application_name"] = "ruqi sequencer " + instanceID()
+	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, s.edge(ctx, err)
+	}
+	if err := s.pool.Ping(ctx); err != nil {
+		s.pool.Close()
+		return nil, s.edge(ctx, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.pool.Close()
+		return nil, s.edge(ctx, fmt.Errorf("migrate PostgreSQL at %s: %w", s.where, err))
+	}
+	seqCtx, stop := context.WithCancel(context.Background())
+	s.stop, s.done = stop, make(chan struct{})
+	go s.sequencer(seqCtx)
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	return applyMigrations(ctx, db)
+}
+
+func applyMigrations(ctx context.Context, db *sql.DB) error {
+	dir, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, dir, goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
+}
+
+// Close stops the sequencer (releasing its lock to a standby) and closes the
+// connections.
+func (s *Store) Close() error {
+	s.stop()
+	<-s.done
+	s.pool.Close()
+	return nil
+}
+
+// View runs fn on one snapshot of committed data.
+func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
+	err := s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(t *txn) error { return fn(t) })
+	return s.edge(ctx, err)
+}
+
+// Update runs fn in a serializable transaction, again (after a short random
+// pause) when PostgreSQL aborts it to keep serializability.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(t *txn) error { return fn(t) })
+		if !retryable(err) {
+			return s.edge(ctx, err)
+		}
+		if attempt == maxAttempts {
+			return s.edge(ctx, fmt.Errorf("store/postgres: gave up after %d attempts under contention: %w", attempt, err))
+		}
+		pause := time.Duration(mathrand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+// run runs fn in one transaction. The first error PostgreSQL gave inside fn
+// decides the outcome whatever fn made of it: after it the transaction is
+// aborted, and a retry or an outage must not pass for fn's own error.
+func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(*txn) error) error {
+	tx, err := s.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	t := &txn{ctx: ctx, tx: tx}
+	ferr := fn(t)
+	if t.failed != nil || ferr != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		if t.failed != nil {
+			return t.failed
+		}
+		return ferr
+	}
+	return tx.Commit(ctx)
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// edge translates a backend error for the caller: store.ErrUnavailable,
+// naming the database, when it cannot be reached; the caller's own
+// cancellation as it is; anything else unchanged.
+func (s *Store) edge(ctx context.Context, err error) error {
+	if err == nil || errors.Is(err, store.ErrUnavailable) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("store/postgres: %w (%w)", cerr, err)
+	}
+	if unreachable(err) {
+		return fmt.Errorf("%w: PostgreSQL at %s: %w", store.ErrUnavailable, s.where, err)
+	}
+	return err
+}
+
+func unreachable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", "53300": // admin/crash shutdown, starting up, too many connections
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection exception
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err) ||
+		strings.Contains(err.Error(), "conn closed")
+}
+
+func instanceID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,174 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/postgres"
+	"github.com/ruqi/ruqi/internal/store/storetest"
+	"github.com/ruqi/ruqi/internal/testutil/pgtest"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// testOptions sequence often, so that tests wait little.
+func testOptions() postgres.Options {
+	o := postgres.DefaultOptions()
+	o.SequenceInterval = 20 * time.Millisecond
+	return o
+}
+
+func factory(srv *pgtest.Server) storetest.Factory {
+	return func(t *testing.T) storetest.Opener {
+		url := srv.NewDatabase(t)
+		return func() (store.Store, error) { return postgres.Open(context.Background(), url, testOptions()) }
+	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, factory(pgtest.Start(t)))
+}
+
+func TestConformance_Replicas(t *testing.T) {
+	storetest.RunReplicas(t, factory(pgtest.Start(t)))
+}
+
+var ctx = context.Background()
+
+func appendEvents(t *testing.T, s store.Store, n int, detail string) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		err := s.Update(ctx, func(tx store.Tx) error {
+			return tx.AppendEvent(&ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, Detail: fmt.Sprintf("%s %d", detail, i)})
+		})
+		if err != nil {
+			t.Fatalf("append %s %d: %v", detail, i, err)
+		}
+	}
+}
+
+func verify(t *testing.T, s store.Store, want uint64) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.WaitSequenced(wctx); err != nil {
+		t.Fatalf("wait until sequenced: %v", err)
+	}
+	err := s.View(ctx, func(r store.Reader) error {
+		rep, err := store.VerifyChain(r)
+		if err != nil || !rep.Intact || rep.Events != want {
+			return fmt.Errorf("chain = %+v, %v; want %d intact events", rep, err, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls cond for up to 30s; a test that never gets there fails.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still not %s after 30s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func openStore(t *testing.T, url string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(ctx, url, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// One sequencer at a time across replicas; when its session is killed the
+// log goes on (the lock went with the session), and when its replica goes
+// away the other replica takes over. The chain stays whole throughout.
+func TestSequencer_HolderKilled_AnotherTakesOver(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	a, b := openStore(t, url), openStore(t, url)
+	waitFor(t, "sequencing at either replica", func() bool { return a.Sequencing() || b.Sequencing() })
+	if a.Sequencing() && b.Sequencing() {
+		t.Fatal("both replicas sequence at once")
+	}
+	appendEvents(t, a, 5, "a")
+	appendEvents(t, b, 5, "b")
+	verify(t, a, 10)
+
+	// Kill the holder's session, as a crashed process or a cut network would.
+	admin, err := pgx.Connect(ctx, srv.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var killed int
+	err = admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l
+		WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1`, uint32(sequencerLockLow)).Scan(&killed)
+	if err != nil || killed != 1 {
+		t.Fatalf("killed %d sequencer sessions, %v; want 1", killed, err)
+	}
+	appendEvents(t, b, 5, "after kill")
+	verify(t, b, 15)
+
+	holder, other := a, b
+	if b.Sequencing() {
+		holder, other = b, a
+	}
+	appendEvents(t, holder, 3, "pending at holder's end")
+	holder.Close()
+	waitFor(t, "taken over by the other replica", other.Sequencing)
+	appendEvents(t, other, 2, "after takeover")
+	verify(t, other, 20)
+}
+
+// sequencerLockLow is the low 32 bits of the sequencer's advisory lock key,
+// as pg_locks shows it in objid.
+const sequencerLockLow = 0x69736571
+
+// With the database down, reads and writes fail at once with
+// store.ErrUnavailable naming the database, and Open does too; once it is
+// back, the same store works again without reopening, and events committed
+// before and after are sequenced into one intact chain.
+func TestDatabaseDown_UnavailableThenRecovers(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	s := openStore(t, url)
+	appendEvents(t, s, 3, "before")
+	verify(t, s, 3)
+
+	srv.Kill()
+	where := strings.TrimPrefix(strings.Split(url, "?")[0], "postgres://postgres@")
+	err := s.Update(ctx, func(tx store.Tx) error { return tx.AddCount("x", 1) })
+	if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "PostgreSQL at "+where) {
+		t.Fatalf("update with the database down: %v; want store.ErrUnavailable naming %s", err, where)
+	}
+	err = s.View(ctx, func(r store.Reader) error { _, err := r.Count("x"); return err })
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("view with the database down: %v; want store.ErrUnavailable", err)
+	}
+	if _, err := postgres.Open(ctx, url, testOptions()); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("open with the database down: %v; want store.ErrUnavailable", err)
+	}
+
+	srv.Restart()
+	waitFor(t, "writing again after the restart", func() bool {
+		return s.Update(ctx, func(tx store.Tx) error { return tx.AddCount("x", 1) }) == nil
+	})
+	appendEvents(t, s, 2, "after")
+	verify(t, s, 5)
+}

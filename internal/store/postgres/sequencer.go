@@ -1,0 +1,197 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// The sequencer (Trillian's pattern): business transactions insert events
+// into pending_events and never touch the chain's head, so no write waits
+// for another's event. Every Store runs a sequencer goroutine; the one whose
+// session holds the advisory lock below assigns seq, prev_hash and hash to
+// pending events in id order, in batches, each batch one transaction on the
+// same session. If its process dies or its connection is cut, PostgreSQL
+// rolls back its open batch and frees the lock together, and a standby
+// takes over within SequenceInterval. events.seq being the primary key
+// makes a second sequencer fail rather than fork the chain even if the lock
+// were somehow shared.
+const (
+	// sequencerLock is the advisory lock key ("ruqiseq" in ASCII);
+	// advisory locks are per database.
+	sequencerLock int64 = 0x72757169736571
+	// wakeChannel is where WaitSequenced asks the sequencer not to wait
+	// out its interval. Business transactions do not notify: NOTIFY takes
+	// a database-wide lock at commit.
+	wakeChannel = "ruqi_sequence"
+	// foldBatch is the most counter deltas folded in one statement.
+	foldBatch = 10000
+)
+
+func (s *Store) sequencer(ctx context.Context) {
+	defer close(s.done)
+	down := false // say so once per outage, not at every try
+	for ctx.Err() == nil {
+		conn, err := pgx.ConnectConfig(ctx, s.seqConf)
+		if err == nil {
+			if down {
+				slog.Info("event sequencer: connected again", "database", s.where)
+				down = false
+			}
+			err = s.lead(ctx, conn)
+			conn.Close(context.Background())
+		}
+		if err != nil && ctx.Err() == nil && !down {
+			slog.Warn("event sequencer: lost the database, retrying", "err", err, "database", s.where)
+			down = true
+		}
+		sleep(ctx, s.o.SequenceInterval)
+	}
+}
+
+// lead waits for the lock on conn, then sequences until conn or ctx fails.
+func (s *Store) lead(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		var held bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sequencerLock).Scan(&held); err != nil {
+			return err
+		}
+		if held {
+			break
+		}
+		if !sleep(ctx, s.o.SequenceInterval) {
+			return ctx.Err()
+		}
+	}
+	s.sequencing.Store(true)
+	defer s.sequencing.Store(false)
+	if _, err := conn.Exec(ctx, "LISTEN "+wakeChannel); err != nil {
+		return err
+	}
+	for {
+		n, err := s.sequenceBatch(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if _, err := conn.Exec(ctx, `WITH d AS (
+				DELETE FROM count_deltas WHERE id IN (SELECT id FROM count_deltas ORDER BY id LIMIT $1)
+				RETURNING key, n)
+			INSERT INTO counts (key, n) SELECT key, sum(n) FROM d GROUP BY key
+			ON CONFLICT (key) DO UPDATE SET n = counts.n + excluded.n`, foldBatch); err != nil {
+			return err
+		}
+		if n == s.o.SequenceBatch {
+			continue // more are waiting
+		}
+		wait, cancel := context.WithTimeout(ctx, s.o.SequenceInterval)
+		err = conn.PgConn().WaitForNotification(wait)
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) && wait.Err() == nil {
+			return err
+		}
+	}
+}
+
+// sequenceBatch chains up to SequenceBatch pending events in one
+// transaction and returns how many.
+func (s *Store) sequenceBatch(ctx context.Context, conn *pgx.Conn) (int, error) {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.Background())
+	type pending struct {
+		id  int64
+		rec []byte
+	}
+	rows, _ := tx.Query(ctx, "SELECT id, rec FROM pending_events ORDER BY id LIMIT $1", s.o.SequenceBatch)
+	batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending, error) {
+		var p pending
+		return p, r.Scan(&p.id, &p.rec)
+	})
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+	seq, prev, err := (&txn{ctx: ctx, tx: tx}).Head()
+	if err != nil {
+		return 0, err
+	}
+	ids := make([]int64, len(batch))
+	var inserts pgx.Batch
+	for i, p := range batch {
+		e := &ruqiv1.Event{}
+		if err := proto.Unmarshal(p.rec, e); err != nil {
+			return 0, fmt.Errorf("pending event %d: %w", p.id, err)
+		}
+		seq++
+		e.Seq, e.PrevHash = seq, prev
+		e.Hash = store.EventHash(prev, e)
+		prev = e.Hash
+		b, err := marshal(e)
+		if err != nil {
+			return 0, err
+		}
+		inserts.Queue("INSERT INTO events (seq, rec) VALUES ($1, $2)", int64(seq), b)
+		ids[i] = p.id
+	}
+	inserts.Queue("DELETE FROM pending_events WHERE id = ANY($1)", ids)
+	if err := tx.SendBatch(ctx, &inserts).Close(); err != nil {
+		return 0, err
+	}
+	return len(batch), tx.Commit(ctx)
+}
+
+// WaitSequenced returns once every event committed before the call is in
+// the log, waking the sequencer (at whichever replica holds it).
+func (s *Store) WaitSequenced(ctx context.Context) error {
+	var last *int64
+	if err := s.pool.QueryRow(ctx, "SELECT max(id) FROM pending_events").Scan(&last); err != nil {
+		return s.edge(ctx, err)
+	}
+	if last == nil {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, '')", wakeChannel); err != nil {
+		return s.edge(ctx, err)
+	}
+	pause := time.Millisecond
+	for {
+		var waiting bool
+		if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pending_events WHERE id <= $1)", *last).Scan(&waiting); err != nil {
+			return s.edge(ctx, err)
+		}
+		if !waiting {
+			return nil
+		}
+		if !sleep(ctx, pause) {
+			return ctx.Err()
+		}
+		pause = min(2*pause, s.o.SequenceInterval)
+	}
+}
+
+// Sequencing tells whether this instance's sequencer holds the lock now.
+func (s *Store) Sequencing() bool { return s.sequencing.Load() }
+
+// sleep waits d or until ctx ends, and tells whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

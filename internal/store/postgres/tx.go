@@ -1,0 +1,482 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// eventsPage is how many events one query of Events reads: the walk calls
+// back between pages, never while a query is open, so fn may read too.
+const eventsPage = 500
+
+type txn struct {
+	ctx    context.Context
+	tx     pgx.Tx
+	failed error // the first error from PostgreSQL; see Store.run
+}
+
+// note keeps the first backend error; a missing row is an answer, not one.
+func (t *txn) note(err error) error {
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) && t.failed == nil {
+		t.failed = err
+	}
+	return err
+}
+
+func (t *txn) exec(q string, args ...any) error {
+	_, err := t.tx.Exec(t.ctx, q, args...)
+	return t.note(err)
+}
+
+func (t *txn) get(q string, arg any) ([]byte, error) {
+	var b []byte
+	err := t.tx.QueryRow(t.ctx, q, arg).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return b, t.note(err)
+}
+
+func (t *txn) records(q string, args ...any) ([][]byte, error) {
+	rows, _ := t.tx.Query(t.ctx, q, args...)
+	recs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	return recs, t.note(err)
+}
+
+func getProto[T proto.Message](t *txn, m T, q string, key any) (T, error) {
+	b, err := t.get(q, key)
+	if err != nil {
+		return m, err
+	}
+	return m, proto.Unmarshal(b, m)
+}
+
+func list[T proto.Message](t *txn, mk func() T, q string, args ...any) ([]T, error) {
+	recs, err := t.records(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	for _, b := range recs {
+		m := mk()
+		if err := proto.Unmarshal(b, m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func getJSON[T any](t *txn, q string, key any) (*T, error) {
+	b, err := t.get(q, key)
+	if err != nil {
+		return nil, err
+	}
+	v := new(T)
+	return v, json.Unmarshal(b, v)
+}
+
+func marshal(m proto.Message) ([]byte, error) {
+	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
+}
+
+// put writes one record under its key columns (the first is the primary
+// key), replacing what was there.
+func (t *txn) put(table string, cols []string, rec []byte, keys ...any) error {
+	set := make([]string, 0, len(cols))
+	marks := make([]string, 0, len(cols)+1)
+	for i, c := range cols {
+		marks = append(marks, fmt.Sprintf("$%d", i+1))
+		if i > 0 {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	marks = append(marks, fmt.Sprintf("$%d", len(cols)+1))
+	set = append(set, "rec = excluded.rec")
+	q := fmt.Sprintf("INSERT INTO %s (%s, rec) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s",
+		table, strings.Join(cols, ", "), strings.Join(marks, ", "), cols[0], strings.Join(set, ", "))
+	return t.exec(q, append(keys, rec)...)
+}
+
+func (t *txn) putProto(table string, cols []string, m proto.Message, keys ...any) error {
+	b, err := marshal(m)
+	if err != nil {
+		return err
+	}
+	return t.put(table, cols, b, keys...)
+}
+
+func (t *txn) putJSON(table string, cols []string, v any, keys ...any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return t.put(table, cols, b, keys...)
+}
+
+func (t *txn) Agency(id string) (*ruqiv1.Agency, error) {
+	return getProto(t, &ruqiv1.Agency{}, "SELECT rec FROM agencies WHERE id = $1", id)
+}
+
+func (t *txn) Officer(id string) (*ruqiv1.Officer, error) {
+	return getProto(t, &ruqiv1.Officer{}, "SELECT rec FROM officers WHERE id = $1", id)
+}
+
+func (t *txn) Enterprise(uscc string) (*ruqiv1.Enterprise, error) {
+	return getProto(t, &ruqiv1.Enterprise{}, "SELECT rec FROM enterprises WHERE uscc = $1", uscc)
+}
+
+func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error) {
+	return getProto(t, &ruqiv1.CheckItem{}, "SELECT rec FROM check_items WHERE id = $1", id)
+}
+
+func (t *txn) CheckItems(agencyID string) ([]*ruqiv1.CheckItem, error) {
+	return list(t, func() *ruqiv1.CheckItem { return &ruqiv1.CheckItem{} }, "SELECT rec FROM check_items WHERE agency_id = $1 ORDER BY id", agencyID)
+}
+
+func (t *txn) Officers(agencyID string) ([]*ruqiv1.Officer, error) {
+	return list(t, func() *ruqiv1.Officer { return &ruqiv1.Officer{} }, "SELECT rec FROM officers WHERE agency_id = $1 ORDER BY id", agencyID)
+}
+
+func (t *txn) Inspection(id string) (*ruqiv1.Inspection, error) {
+	return getProto(t, &ruqiv1.Inspection{}, "SELECT rec FROM inspections WHERE id = $1", id)
+}
+
+func (t *txn) InspectionsOfEnterprise(uscc string) ([]*ruqiv1.Inspection, error) {
+	return list(t, func() *ruqiv1.Inspection { return &ruqiv1.Inspection{} }, "SELECT rec FROM inspections WHERE enterprise_uscc = $1 ORDER BY id", uscc)
+}
+
+func (t *txn) Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error) {
+	return list(t, func() *ruqiv1.InspectionCode { return &ruqiv1.InspectionCode{} }, "SELECT rec FROM codes WHERE inspection_id = $1 ORDER BY officer_id", inspectionID)
+}
+
+func (t *txn) InspectionForRequest(requestID string) (string, error) {
+	var id string
+	err := t.tx.QueryRow(t.ctx, "SELECT inspection_id FROM requests WHERE request_id = $1", requestID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	return id, t.note(err)
+}
+
+func (t *txn) CheckIn(tokenID []byte) (*store.CheckIn, error) {
+	return getJSON[store.CheckIn](t, "SELECT rec FROM check_ins WHERE token_id = $1", tokenID)
+}
+
+func (t *txn) AccessToken(hash []byte) (*store.AccessToken, error) {
+	return getJSON[store.AccessToken](t, "SELECT rec FROM access_tokens WHERE hash = $1", hash)
+}
+
+func (t *txn) AccessTokenByID(id string) (*store.AccessToken, error) {
+	return getJSON[store.AccessToken](t, "SELECT rec FROM access_tokens WHERE id = $1", id)
+}
+
+func (t *txn) SigningKeys() ([]store.SigningKey, error) {
+	recs, err := t.records("SELECT rec FROM signing_keys ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	var out []store.SigningKey
+	for _, b := range recs {
+		var k store.SigningKey
+		if err := json.Unmarshal(b, &k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func (t *txn) JointInspection(id string) (*ruqiv1.JointInspection, error) {
+	return getProto(t, &ruqiv1.JointInspection{}, "SELECT rec FROM joint_inspections WHERE id = $1", id)
+}
+
+func (t *txn) JointOf(inspectionID string) (string, int64, error) {
+	var joint string
+	var version int64
+	err := t.tx.QueryRow(t.ctx, "SELECT joint_id, version FROM joint_of WHERE inspection_id = $1", inspectionID).Scan(&joint, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", 0, store.ErrNotFound
+	}
+	return joint, version, t.note(err)
+}
+
+// Count is the folded total plus the deltas not folded yet, read in one
+// statement, so one snapshot.
+func (t *txn) Count(key string) (int64, error) {
+	var n int64
+	err := t.tx.QueryRow(t.ctx, `SELECT (SELECT coalesce(sum(n), 0) FROM counts WHERE key = $1)
+		+ (SELECT coalesce(sum(n), 0) FROM count_deltas WHERE key = $1)`, key).Scan(&n)
+	return n, t.note(err)
+}
+
+func (t *txn) Counts(prefix string, fn func(string, int64) error) error {
+	// The range on key lets the index serve the scan; LIKE keeps exactly
+	// the prefix. Keys compare bytewise (COLLATE "C").
+	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
+	bound := "key >= $1"
+	args := []any{prefix, like}
+	if upper, ok := prefixEnd(prefix); ok {
+		bound += " AND key < $3"
+		args = append(args, upper)
+	}
+	rows, _ := t.tx.Query(t.ctx, `SELECT key, sum(n) FROM (
+		SELECT key, n FROM counts WHERE `+bound+` AND key LIKE $2
+		UNION ALL
+		SELECT key, n FROM count_deltas WHERE `+bound+` AND key LIKE $2
+	) c GROUP BY key ORDER BY key`, args...)
+	type kn struct {
+		key string
+		n   int64
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kn, error) {
+		var v kn
+		return v, r.Scan(&v.key, &v.n)
+	})
+	if err := t.note(err); err != nil {
+		return err
+	}
+	for _, v := range all {
+		if err := fn(v.key, v.n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prefixEnd is the least string above every string with the prefix, when
+// the prefix ends in an ASCII byte that can be raised (as report keys do).
+func prefixEnd(prefix string) (string, bool) {
+	if prefix == "" || prefix[len(prefix)-1] >= 0x7f {
+		return "", false
+	}
+	return prefix[:len(prefix)-1] + string(prefix[len(prefix)-1]+1), true
+}
+
+func (t *txn) Evaluation(inspectionID string) (*ruqiv1.Evaluation, error) {
+	return getProto(t, &ruqiv1.Evaluation{}, "SELECT rec FROM evaluations WHERE inspection_id = $1", inspectionID)
+}
+
+func (t *txn) Evaluations(agencyID string) ([]*ruqiv1.Evaluation, error) {
+	mk := func() *ruqiv1.Evaluation { return &ruqiv1.Evaluation{} }
+	if agencyID != "" {
+		return list(t, mk, "SELECT rec FROM evaluations WHERE agency_id = $1 ORDER BY inspection_id", agencyID)
+	}
+	return list(t, mk, "SELECT rec FROM evaluations ORDER BY inspection_id")
+}
+
+func (t *txn) Lead(id string) (*ruqiv1.Lead, error) {
+	return getProto(t, &ruqiv1.Lead{}, "SELECT rec FROM leads WHERE id = $1", id)
+}
+
+func (t *txn) Leads() ([]*ruqiv1.Lead, error) {
+	return list(t, func() *ruqiv1.Lead { return &ruqiv1.Lead{} }, "SELECT rec FROM leads ORDER BY id")
+}
+
+func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
+	for {
+		page, err := list(t, func() *ruqiv1.Event { return &ruqiv1.Event{} }, "SELECT rec FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", int64(afterSeq), eventsPage)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
+			afterSeq = e.GetSeq()
+		}
+		if len(page) < eventsPage {
+			return nil
+		}
+	}
+}
+
+func (t *txn) Head() (uint64, []byte, error) {
+	b, err := t.get("SELECT rec FROM events ORDER BY seq DESC LIMIT $1", 1)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	e := &ruqiv1.Event{}
+	if err := proto.Unmarshal(b, e); err != nil {
+		return 0, nil, err
+	}
+	return e.GetSeq(), e.GetHash(), nil
+}
+
+func (t *txn) PutAgency(a *ruqiv1.Agency) error {
+	return t.putProto("agencies", []string{"id"}, a, a.GetId())
+}
+
+func (t *txn) PutOfficer(o *ruqiv1.Officer) error {
+	return t.putProto("officers", []string{"id", "agency_id"}, o, o.GetId(), o.GetAgencyId())
+}
+
+func (t *txn) PutEnterprise(e *ruqiv1.Enterprise) error {
+	return t.putProto("enterprises", []string{"uscc"}, e, e.GetUscc())
+}
+
+func (t *txn) PutCheckItem(ci *ruqiv1.CheckItem) error {
+	return t.putProto("check_items", []string{"id", "agency_id"}, ci, ci.GetId(), ci.GetAgencyId())
+}
+
+func (t *txn) PutInspection(in *ruqiv1.Inspection) error {
+	return t.putProto("inspections", []string{"id", "enterprise_uscc"}, in, in.GetId(), in.GetEnterpriseUscc())
+}
+
+func (t *txn) PutCode(c *ruqiv1.InspectionCode) error {
+	c = proto.CloneOf(c)
+	c.QrPng = nil // images are drawn on demand, not stored
+	b, err := marshal(c)
+	if err != nil {
+		return err
+	}
+	return t.exec(`INSERT INTO codes (inspection_id, officer_id, rec) VALUES ($1, $2, $3)
+		ON CONFLICT (inspection_id, officer_id) DO UPDATE SET rec = excluded.rec`, c.GetInspectionId(), c.GetOfficerId(), b)
+}
+
+func (t *txn) PutRequest(requestID, inspectionID string) error {
+	return t.exec(`INSERT INTO requests (request_id, inspection_id) VALUES ($1, $2)
+		ON CONFLICT (request_id) DO UPDATE SET inspection_id = excluded.inspection_id`, requestID, inspectionID)
+}
+
+func (t *txn) PutCheckIn(c *store.CheckIn) error {
+	return t.putJSON("check_ins", []string{"token_id"}, c, c.TokenID)
+}
+
+func (t *txn) PutAccessToken(a *store.AccessToken) error {
+	return t.putJSON("access_tokens", []string{"hash", "id", "role", "subject"}, a, a.Hash, a.ID, int32(a.Role), a.Subject)
+}
+
+func (t *txn) PutSigningKey(k store.SigningKey) error {
+	return t.putJSON("signing_keys", []string{"id"}, k, k.ID)
+}
+
+func (t *txn) PutJointInspection(j *ruqiv1.JointInspection) error {
+	return t.putProto("joint_inspections", []string{"id"}, j, j.GetId())
+}
+
+func (t *txn) PutJointOf(inspectionID, joint string, version int64) error {
+	return t.exec(`INSERT INTO joint_of (inspection_id, joint_id, version) VALUES ($1, $2, $3)
+		ON CONFLICT (inspection_id) DO UPDATE SET joint_id = excluded.joint_id, version = excluded.version`, inspectionID, joint, version)
+}
+
+// AddCount inserts a delta rather than updating the counter's row: see the
+// package comment.
+func (t *txn) AddCount(key string, delta int64) error {
+	return t.exec("INSERT INTO count_deltas (key, n) VALUES ($1, $2)", key, delta)
+}
+
+func (t *txn) PutEvaluation(e *ruqiv1.Evaluation) error {
+	return t.putProto("evaluations", []string{"inspection_id", "agency_id"}, e, e.GetInspectionId(), e.GetAgencyId())
+}
+
+func (t *txn) PutLead(l *ruqiv1.Lead) error {
+	return t.putProto("leads", []string{"id"}, l, l.GetId())
+}
+
+// AppendEvent queues the event; the sequencer chains it after commit.
+func (t *txn) AppendEvent(e *ruqiv1.Event) error {
+	store.Salt(e) // on the caller's event too, as bbolt does
+	e = proto.CloneOf(e)
+	e.Seq, e.PrevHash, e.Hash = 0, nil, nil
+	b, err := marshal(e)
+	if err != nil {
+		return err
+	}
+	return t.exec("INSERT INTO pending_events (rec) VALUES ($1)", b)
+}
+
+func (t *txn) AccessTokensOf(role ruqiv1.Role, subject string) ([]*store.AccessToken, error) {
+	recs, err := t.records("SELECT rec FROM access_tokens WHERE role = $1 AND subject = $2 ORDER BY id", int32(role), subject)
+	if err != nil {
+		return nil, err
+	}
+	var out []*store.AccessToken
+	for _, b := range recs {
+		a := &store.AccessToken{}
+		if err := json.Unmarshal(b, a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (t *txn) TreeNode(level uint, index uint64) ([]byte, error) {
+	var h []byte
+	err := t.tx.QueryRow(t.ctx, "SELECT hash FROM tree_nodes WHERE level = $1 AND idx = $2", int32(level), int64(index)).Scan(&h)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return h, t.note(err)
+}
+
+func (t *txn) PutTreeNode(level uint, index uint64, hash []byte) error {
+	return t.exec(`INSERT INTO tree_nodes (level, idx, hash) VALUES ($1, $2, $3)
+		ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash`, int32(level), int64(index), hash)
+}
+
+func (t *txn) Checkpoint(size uint64) ([]byte, error) {
+	var note []byte
+	err := t.tx.QueryRow(t.ctx, "SELECT note FROM checkpoints WHERE size = $1", int64(size)).Scan(&note)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return note, t.note(err)
+}
+
+func (t *txn) LatestCheckpoint() (uint64, []byte, error) {
+	var size int64
+	var note []byte
+	err := t.tx.QueryRow(t.ctx, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").Scan(&size, &note)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, nil
+	}
+	return uint64(size), note, t.note(err)
+}
+
+func (t *txn) PutCheckpoint(size uint64, note []byte) error {
+	return t.exec(`INSERT INTO checkpoints (size, note) VALUES ($1, $2)
+		ON CONFLICT (size) DO UPDATE SET note = excluded.note`, int64(size), note)
+}
+
+func (t *txn) PutEnterpriseEvent(uscc string, seq uint64) error {
+	return t.exec("INSERT INTO events_by_enterprise (uscc, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING", uscc, int64(seq))
+}
+
+func (t *txn) EnterpriseEvents(uscc string, afterSeq uint64, fn func(uint64) error) error {
+	for {
+		rows, _ := t.tx.Query(t.ctx, "SELECT seq FROM events_by_enterprise WHERE uscc = $1 AND seq > $2 ORDER BY seq LIMIT $3", uscc, int64(afterSeq), eventsPage)
+		page, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err := t.note(err); err != nil {
+			return err
+		}
+		for _, seq := range page {
+			if err := fn(uint64(seq)); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
+			afterSeq = uint64(seq)
+		}
+		if len(page) < eventsPage {
+			return nil
+		}
+	}
+}
