@@ -177,6 +177,11 @@ func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequ
 }
 
 func (a *adminServer) VerifyEventLog(ctx context.Context, _ *ruqiv1.VerifyEventLogRequest) (*ruqiv1.VerifyEventLogResponse, error) {
+	// Everything committed before the call is checked, also on a store
+	// that sequences events after commit.
+	if err := a.s.store.WaitSequenced(ctx); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	var rep store.ChainReport
 	var cp checkpointCheck
 	err := a.s.store.View(ctx, func(r store.Reader) error {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
 )
 
 // errorDomain names ruqi in google.rpc.ErrorInfo.
@@ -68,6 +69,11 @@ func toStatus(ctx context.Context, err error) error {
 		return status.Error(codes.Canceled, "请求已取消")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "请求超时，请稍后重试")
+	case errors.Is(err, store.ErrUnavailable):
+		// The error names the database (host:port/name): for the log, not
+		// for the caller.
+		slog.WarnContext(ctx, "store unavailable", "err", err)
+		return toStatus(ctx, domain.Unavailablef("STORE_UNAVAILABLE", "数据库（PostgreSQL）暂时无法访问，请稍后重试；若已提交，重试前请先查询是否已生效"))
 	}
 	slog.ErrorContext(ctx, "internal error", "err", err)
 	return status.Error(codes.Internal, "服务器内部错误，已记录，请稍后重试或联系管理员")

@@ -1,0 +1,37 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ruqi/ruqi/internal/store"
+)
+
+// A database that cannot be reached is UNAVAILABLE with a message that names
+// it for the officer, not an internal error; its address stays in the log.
+func TestToStatus_StoreUnavailable_IsUnavailable(t *testing.T) {
+	err := fmt.Errorf("%w: PostgreSQL at 10.0.0.5:5432/ruqi: connection refused", store.ErrUnavailable)
+	st := status.Convert(toStatus(context.Background(), fmt.Errorf("register: %w", err)))
+	if st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "数据库（PostgreSQL）暂时无法访问") || strings.Contains(st.Message(), "10.0.0.5") {
+		t.Fatalf("status = %v %q; want Unavailable naming the database, without its address", st.Code(), st.Message())
+	}
+	var reason string
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			reason = info.GetReason()
+		}
+	}
+	if reason != "STORE_UNAVAILABLE" {
+		t.Fatalf("ErrorInfo reason = %q, want STORE_UNAVAILABLE", reason)
+	}
+	if st := status.Convert(toStatus(context.Background(), errors.New("disk on fire"))); st.Code() != codes.Internal {
+		t.Fatalf("another error = %v, want Internal", st.Code())
+	}
+}
