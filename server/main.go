@@ -33,6 +33,7 @@ func run() error {
 	fs := flag.NewFlagSet("server", flag.ExitOnError)
 	cfg := serve.Config{Limits: domain.DefaultLimits(), Bolt: bolt.DefaultOptions(), Lifetimes: service.DefaultLifetimes(), Server: serve.DefaultLimits()}
 	fs.StringVar(&cfg.DataDir, "data-dir", env("RUQI_DATA_DIR", "ruqi-data"), "data directory: bbolt file and admin token (RUQI_DATA_DIR)")
+	fs.StringVar(&cfg.Store, "store", env("RUQI_STORE", ""), "the record: a bbolt file, or a postgres://user@host:port/db URL that several replicas share (RUQI_STORE; default <data-dir>/ruqi.db)")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", env("RUQI_GRPC_ADDR", "127.0.0.1:7400"), "gRPC listen address (RUQI_GRPC_ADDR)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("RUQI_HTTP_ADDR", "127.0.0.1:7480"), "HTTP listen address (RUQI_HTTP_ADDR)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("RUQI_PUBLIC_URL", ""), "base URL that codes' QR images point to, e.g. https://ruqi.example.gov.cn (RUQI_PUBLIC_URL; default http://<http-addr>)")

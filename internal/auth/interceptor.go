@@ -36,6 +36,9 @@ func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌无效：令牌不存在或已作废，请向管理员重新申请")
 	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return Principal{}, status.Error(codes.Unavailable, "暂时无法核对访问令牌：数据库（PostgreSQL）暂时无法访问，请稍后重试")
+	}
 	if err != nil {
 		return Principal{}, status.Error(codes.Unavailable, "暂时无法核对访问令牌，请稍后重试")
 	}

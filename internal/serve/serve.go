@@ -64,6 +64,9 @@ type Config struct {
 	// the defaults.
 	PolicyFile string
 	Bolt       bolt.Options
+	// Store is a bbolt file's path or a postgres:// URL (several replicas
+	// share one PostgreSQL); empty for <DataDir>/ruqi.db.
+	Store string
 	// OIDCConfig is the identity provider's configuration file (JSON, see
 	// internal/identity); empty for tokens issued by an administrator only.
 	OIDCConfig string
@@ -105,7 +108,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(cfg.DataDir, "ruqi.db"), cfg.Bolt)
+	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,36 @@
+package serve
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/store/postgres"
+)
+
+// openStore opens what cfg.Store names: a postgres:// (or postgresql://)
+// URL, or a bbolt file, by default ruqi.db in the data directory.
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	if isPostgresURL(cfg.Store) {
+		where := cfg.Store
+		if u, err := url.Parse(cfg.Store); err == nil {
+			where = u.Redacted() // never log a password
+		}
+		slog.Info("store: PostgreSQL", "url", where)
+		return postgres.Open(ctx, cfg.Store, postgres.DefaultOptions())
+	}
+	path := cfg.Store
+	if path == "" {
+		path = filepath.Join(cfg.DataDir, "ruqi.db")
+	}
+	slog.Info("store: bbolt", "path", path)
+	return bolt.Open(path, cfg.Bolt)
+}
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
