@@ -172,3 +172,58 @@ func TestDatabaseDown_UnavailableThenRecovers(t *testing.T) {
 	appendEvents(t, s, 2, "after")
 	verify(t, s, 5)
 }
+
+// Counter deltas folded by the sequencer keep every total, by key and by
+// prefix, and deltas added after the fold count on top.
+func TestCounters_FoldedKeepTheirTotals(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	s := openStore(t, url)
+	add := func(key string, n int64) {
+		t.Helper()
+		if err := s.Update(ctx, func(tx store.Tx) error { return tx.AddCount(key, n) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		add("R|refused|2026-11|510104", 2)
+		add("R|refused|2026-11|510105", -1)
+		// Prefixes not ending in ASCII are matched with LIKE, where '_'
+		// must not be a wildcard: "R|a拒" is above "R|_拒" but not under it.
+		add("R|_拒|2026", 100)
+		add("R|a拒|2026", 7)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	waitFor(t, "folded", func() bool {
+		var left int
+		return conn.QueryRow(ctx, "SELECT count(*) FROM count_deltas").Scan(&left) == nil && left == 0
+	})
+	add("R|refused|2026-11|510104", 1)
+	err = s.View(ctx, func(r store.Reader) error {
+		var got []string
+		if err := r.Counts("R|refused|", func(k string, n int64) error { got = append(got, fmt.Sprint(k, "=", n)); return nil }); err != nil {
+			return err
+		}
+		if fmt.Sprint(got) != "[R|refused|2026-11|510104=11 R|refused|2026-11|510105=-5]" {
+			return fmt.Errorf("counts by prefix after the fold = %v", got)
+		}
+		got = nil
+		if err := r.Counts("R|_拒", func(k string, n int64) error { got = append(got, fmt.Sprint(k, "=", n)); return nil }); err != nil {
+			return err
+		}
+		if fmt.Sprint(got) != "[R|_拒|2026=500]" {
+			return fmt.Errorf("counts with prefix R|_拒 = %v, want R|_拒|2026 only", got)
+		}
+		if n, err := r.Count("R|a拒|2026"); n != 35 || err != nil {
+			return fmt.Errorf("count = %d, %v; want 35", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -44,14 +44,23 @@ type Server struct {
 	port int
 	cred *syscall.Credential // nil unless the test runs as root
 
+	fsync bool
+
 	mu  sync.Mutex
 	dbs atomic.Int64
 }
 
+// Option changes a cluster's settings.
+type Option func(*Server)
+
+// WithFsync keeps fsync on, for measurements meant to compare with a store
+// that syncs its commits to disk.
+func WithFsync() Option { return func(s *Server) { s.fsync = true } }
+
 // Start makes a cluster and starts it; it is stopped and removed in
 // t.Cleanup. It takes about a second, so start one per top-level test and
 // give subtests their own database with NewDatabase.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	bin, err := binDir()
 	if err != nil {
@@ -68,6 +77,9 @@ func Start(t testing.TB) *Server {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	s := &Server{t: t, bin: bin, dir: dir}
+	for _, o := range opts {
+		o(s)
+	}
 	if os.Geteuid() == 0 {
 		if s.cred, err = unprivileged(); err != nil {
 			t.Fatalf("pgtest: running as root and %v", err)
@@ -150,19 +162,23 @@ func (s *Server) Restart() {
 func (s *Server) data() string { return filepath.Join(s.dir, "data") }
 
 // configure writes the settings: loopback and a socket in our directory
-// only; no fsync (it matters only when the machine loses power, which no
-// test does) but synchronous commits, so that what a client saw committed
-// survives Kill.
+// only; unless WithFsync, no fsync (it matters only when the machine loses
+// power, which no test does) but synchronous commits, so that what a client
+// saw committed survives Kill.
 func (s *Server) configure() error {
+	fsync := "off"
+	if s.fsync {
+		fsync = "on"
+	}
 	conf := fmt.Sprintf(`
 port = %d
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '%s'
-fsync = off
-full_page_writes = off
+fsync = %s
+full_page_writes = %s
 max_connections = 200
 log_min_messages = warning
-`, s.port, s.dir)
+`, s.port, s.dir, fsync, fsync)
 	return os.WriteFile(filepath.Join(s.data(), "postgresql.auto.conf"), []byte(conf), 0o600)
 }
 
