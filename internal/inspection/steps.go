@@ -314,7 +314,7 @@ func warnNoFindingStreak(tx store.Tx, j *Journal, ins *ruqiv1.Inspection, now ti
 	if !domain.NoFinding(ins.GetResult()) {
 		return nil
 	}
-	list, err := tx.InspectionsOfEnterprise(ins.GetEnterpriseUscc())
+	list, err := tx.InspectionsOfEnterprise(ins.GetEnterpriseUscc(), store.Page{})
 	if err != nil {
 		return err
 	}

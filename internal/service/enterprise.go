@@ -278,7 +278,7 @@ func (es *enterpriseServer) ListInspections(ctx context.Context, _ *ruqiv1.ListI
 	resp := &ruqiv1.ListInspectionsResponse{}
 	now := es.s.now()
 	err := es.s.store.View(ctx, func(r store.Reader) error {
-		list, err := r.InspectionsOfEnterprise(uscc)
+		list, err := r.InspectionsOfEnterprise(uscc, store.Page{})
 		if err != nil {
 			return err
 		}

@@ -36,7 +36,7 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 			return err
 		}
 		region = ent.GetRegionCode()
-		list, err := r.InspectionsOfEnterprise(uscc)
+		list, err := r.InspectionsOfEnterprise(uscc, store.Page{})
 		if err != nil {
 			return err
 		}

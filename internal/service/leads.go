@@ -21,7 +21,7 @@ func mayOversee(ctx context.Context, region string) bool {
 func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLeadsRequest) (*ruqiv1.ListLeadsResponse, error) {
 	resp := &ruqiv1.ListLeadsResponse{}
 	err := ss.s.store.View(ctx, func(r store.Reader) error {
-		leads, err := r.Leads()
+		leads, err := r.Leads(store.Page{})
 		if err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ func (ss *supervisionServer) UpdateLead(ctx context.Context, req *ruqiv1.UpdateL
 func (ss *supervisionServer) ListEvaluations(ctx context.Context, req *ruqiv1.ListEvaluationsRequest) (*ruqiv1.ListEvaluationsResponse, error) {
 	resp := &ruqiv1.ListEvaluationsResponse{}
 	err := ss.s.store.View(ctx, func(r store.Reader) error {
-		list, err := r.Evaluations(req.GetAgencyId())
+		list, err := r.Evaluations(req.GetAgencyId(), store.Page{})
 		if err != nil {
 			return err
 		}

@@ -43,7 +43,7 @@ func (is *inspectionServer) ListPriorResults(ctx context.Context, req *ruqiv1.Li
 		if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, ent.GetRegionCode()) {
 			return domain.PermissionDeniedf("OTHER_REGION", "该企业不在您监督的行政区划（%s）内", p.Subject)
 		}
-		list, err := r.InspectionsOfEnterprise(req.GetEnterpriseUscc())
+		list, err := r.InspectionsOfEnterprise(req.GetEnterpriseUscc(), store.Page{})
 		if err != nil {
 			return err
 		}

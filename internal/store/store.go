@@ -54,8 +54,9 @@ type Reader interface {
 	Officers(agencyID string) ([]*ruqiv1.Officer, error)
 
 	Inspection(id string) (*ruqiv1.Inspection, error)
-	// InspectionsOfEnterprise lists an enterprise's inspections by id.
-	InspectionsOfEnterprise(uscc string) ([]*ruqiv1.Inspection, error)
+	// InspectionsOfEnterprise lists a page of an enterprise's inspections
+	// by id.
+	InspectionsOfEnterprise(uscc string, p Page) ([]*ruqiv1.Inspection, error)
 	// Codes lists an inspection's codes by officer id, without QR images.
 	Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error)
 	// InspectionForRequest returns the inspection registered under a client
@@ -81,11 +82,12 @@ type Reader interface {
 	// id, revoked and expired ones included: an enterprise's devices.
 	AccessTokensOf(role ruqiv1.Role, subject string) ([]*AccessToken, error)
 	Evaluation(inspectionID string) (*ruqiv1.Evaluation, error)
-	// Evaluations lists an agency's evaluations ("" for all), by inspection.
-	Evaluations(agencyID string) ([]*ruqiv1.Evaluation, error)
+	// Evaluations lists a page of an agency's evaluations ("" for all), by
+	// inspection id.
+	Evaluations(agencyID string, p Page) ([]*ruqiv1.Evaluation, error)
 	Lead(id string) (*ruqiv1.Lead, error)
-	// Leads lists every lead by id.
-	Leads() ([]*ruqiv1.Lead, error)
+	// Leads lists a page of leads by id.
+	Leads(p Page) ([]*ruqiv1.Lead, error)
 
 	// Events calls fn for each sequenced event with seq > afterSeq, in
 	// order, until fn returns an error; ErrStop ends the walk without error.
@@ -107,6 +109,15 @@ type Reader interface {
 	// EnterpriseEvents calls fn with the seq of each integrated event that
 	// names the enterprise, after afterSeq, in order; ErrStop ends the walk.
 	EnterpriseEvents(uscc string, afterSeq uint64, fn func(seq uint64) error) error
+}
+
+// Page selects part of a list that grows with a province: the records
+// whose key (the id the list is ordered by) is above After, at most Limit
+// of them. The zero Page is the whole list. The next page starts After the
+// last key of this one.
+type Page struct {
+	After string
+	Limit int
 }
 
 // ErrStop ends an Events walk early without an error.

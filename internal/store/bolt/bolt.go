@@ -272,12 +272,19 @@ func putJSON(b *bbolt.Bucket, k []byte, v any) error {
 	return b.Put(k, raw)
 }
 
-// listByPrefix loads the records named by the index entries "<owner>\x00<id>".
-func listByPrefix[T proto.Message](t *txn, index, records []byte, owner string, mk func() T) ([]T, error) {
+// listByPrefix loads a page of the records named by the index entries
+// "<owner>\x00<id>".
+func listByPrefix[T proto.Message](t *txn, index, records []byte, owner string, p store.Page, mk func() T) ([]T, error) {
 	prefix := key(owner, "")
 	var out []T
 	c := t.tx.Bucket(index).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+	for k, _ := c.Seek(key(owner, p.After)); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+		if p.Limit > 0 && len(out) == p.Limit {
+			break
+		}
+		if p.After != "" && string(k[len(prefix):]) == p.After {
+			continue
+		}
 		m := mk()
 		if err := getProto(t.tx.Bucket(records), k[len(prefix):], m); err != nil {
 			return nil, fmt.Errorf("index %s names missing %q: %w", index, k[len(prefix):], err)
@@ -310,11 +317,11 @@ func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error) {
 }
 
 func (t *txn) CheckItems(agencyID string) ([]*ruqiv1.CheckItem, error) {
-	return listByPrefix(t, bItemsByAg, bItems, agencyID, func() *ruqiv1.CheckItem { return &ruqiv1.CheckItem{} })
+	return listByPrefix(t, bItemsByAg, bItems, agencyID, store.Page{}, func() *ruqiv1.CheckItem { return &ruqiv1.CheckItem{} })
 }
 
 func (t *txn) Officers(agencyID string) ([]*ruqiv1.Officer, error) {
-	return listByPrefix(t, bOfficersByAg, bOfficers, agencyID, func() *ruqiv1.Officer { return &ruqiv1.Officer{} })
+	return listByPrefix(t, bOfficersByAg, bOfficers, agencyID, store.Page{}, func() *ruqiv1.Officer { return &ruqiv1.Officer{} })
 }
 
 func (t *txn) Inspection(id string) (*ruqiv1.Inspection, error) {
@@ -322,8 +329,8 @@ func (t *txn) Inspection(id string) (*ruqiv1.Inspection, error) {
 	return m, getProto(t.tx.Bucket(bInspections), []byte(id), m)
 }
 
-func (t *txn) InspectionsOfEnterprise(uscc string) ([]*ruqiv1.Inspection, error) {
-	return listByPrefix(t, bInspByEnt, bInspections, uscc, func() *ruqiv1.Inspection { return &ruqiv1.Inspection{} })
+func (t *txn) InspectionsOfEnterprise(uscc string, p store.Page) ([]*ruqiv1.Inspection, error) {
+	return listByPrefix(t, bInspByEnt, bInspections, uscc, p, func() *ruqiv1.Inspection { return &ruqiv1.Inspection{} })
 }
 
 func (t *txn) Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error) {
@@ -596,11 +603,11 @@ func (t *txn) Evaluation(inspectionID string) (*ruqiv1.Evaluation, error) {
 	return m, getProto(t.tx.Bucket(bEvaluations), []byte(inspectionID), m)
 }
 
-func (t *txn) Evaluations(agencyID string) ([]*ruqiv1.Evaluation, error) {
+func (t *txn) Evaluations(agencyID string, p store.Page) ([]*ruqiv1.Evaluation, error) {
 	if agencyID != "" {
-		return listByPrefix(t, bEvalByAgency, bEvaluations, agencyID, func() *ruqiv1.Evaluation { return &ruqiv1.Evaluation{} })
+		return listByPrefix(t, bEvalByAgency, bEvaluations, agencyID, p, func() *ruqiv1.Evaluation { return &ruqiv1.Evaluation{} })
 	}
-	return listAll(t.tx.Bucket(bEvaluations), func() *ruqiv1.Evaluation { return &ruqiv1.Evaluation{} })
+	return listAll(t.tx.Bucket(bEvaluations), p, func() *ruqiv1.Evaluation { return &ruqiv1.Evaluation{} })
 }
 
 func (t *txn) PutEvaluation(e *ruqiv1.Evaluation) error {
@@ -615,25 +622,31 @@ func (t *txn) Lead(id string) (*ruqiv1.Lead, error) {
 	return m, getProto(t.tx.Bucket(bLeads), []byte(id), m)
 }
 
-func (t *txn) Leads() ([]*ruqiv1.Lead, error) {
-	return listAll(t.tx.Bucket(bLeads), func() *ruqiv1.Lead { return &ruqiv1.Lead{} })
+func (t *txn) Leads(p store.Page) ([]*ruqiv1.Lead, error) {
+	return listAll(t.tx.Bucket(bLeads), p, func() *ruqiv1.Lead { return &ruqiv1.Lead{} })
 }
 
 func (t *txn) PutLead(l *ruqiv1.Lead) error {
 	return putProto(t.tx.Bucket(bLeads), []byte(l.GetId()), l)
 }
 
-func listAll[T proto.Message](b *bbolt.Bucket, mk func() T) ([]T, error) {
+func listAll[T proto.Message](b *bbolt.Bucket, p store.Page, mk func() T) ([]T, error) {
 	var out []T
-	err := b.ForEach(func(_, v []byte) error {
+	c := b.Cursor()
+	for k, v := c.Seek([]byte(p.After)); k != nil; k, v = c.Next() {
+		if p.Limit > 0 && len(out) == p.Limit {
+			break
+		}
+		if p.After != "" && string(k) == p.After {
+			continue
+		}
 		m := mk()
 		if err := proto.Unmarshal(v, m); err != nil {
-			return err
+			return nil, err
 		}
 		out = append(out, m)
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // Merkle log. Tree nodes are keyed level‖index (big-endian), so each level's

@@ -83,7 +83,7 @@ func TestCompact_SmallerFileSameRecords(t *testing.T) {
 		if err != nil || !rep.Intact || rep.Events != uint64(plans+len(writeErrs)+1) {
 			return fmt.Errorf("chain = %+v, %v", rep, err)
 		}
-		list, err := r.InspectionsOfEnterprise("91350100M000100Y43")
+		list, err := r.InspectionsOfEnterprise("91350100M000100Y43", store.Page{})
 		if err != nil || len(list) != plans {
 			return fmt.Errorf("%d inspections after compaction, %v", len(list), err)
 		}

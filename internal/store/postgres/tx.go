@@ -151,8 +151,17 @@ func (t *txn) Inspection(id string) (*ruqiv1.Inspection, error) {
 	return getProto(t, &ruqiv1.Inspection{}, "SELECT rec FROM inspections WHERE id = $1", id)
 }
 
-func (t *txn) InspectionsOfEnterprise(uscc string) ([]*ruqiv1.Inspection, error) {
-	return list(t, func() *ruqiv1.Inspection { return &ruqiv1.Inspection{} }, "SELECT rec FROM inspections WHERE enterprise_uscc = $1 ORDER BY id", uscc)
+// limit is a Page's Limit as SQL: NULL (no limit) for 0.
+func limit(p store.Page) any {
+	if p.Limit <= 0 {
+		return nil
+	}
+	return p.Limit
+}
+
+func (t *txn) InspectionsOfEnterprise(uscc string, p store.Page) ([]*ruqiv1.Inspection, error) {
+	return list(t, func() *ruqiv1.Inspection { return &ruqiv1.Inspection{} },
+		"SELECT rec FROM inspections WHERE enterprise_uscc = $1 AND id > $2 ORDER BY id LIMIT $3", uscc, p.After, limit(p))
 }
 
 func (t *txn) Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error) {
@@ -266,20 +275,20 @@ func (t *txn) Evaluation(inspectionID string) (*ruqiv1.Evaluation, error) {
 	return getProto(t, &ruqiv1.Evaluation{}, "SELECT rec FROM evaluations WHERE inspection_id = $1", inspectionID)
 }
 
-func (t *txn) Evaluations(agencyID string) ([]*ruqiv1.Evaluation, error) {
+func (t *txn) Evaluations(agencyID string, p store.Page) ([]*ruqiv1.Evaluation, error) {
 	mk := func() *ruqiv1.Evaluation { return &ruqiv1.Evaluation{} }
 	if agencyID != "" {
-		return list(t, mk, "SELECT rec FROM evaluations WHERE agency_id = $1 ORDER BY inspection_id", agencyID)
+		return list(t, mk, "SELECT rec FROM evaluations WHERE agency_id = $1 AND inspection_id > $2 ORDER BY inspection_id LIMIT $3", agencyID, p.After, limit(p))
 	}
-	return list(t, mk, "SELECT rec FROM evaluations ORDER BY inspection_id")
+	return list(t, mk, "SELECT rec FROM evaluations WHERE inspection_id > $1 ORDER BY inspection_id LIMIT $2", p.After, limit(p))
 }
 
 func (t *txn) Lead(id string) (*ruqiv1.Lead, error) {
 	return getProto(t, &ruqiv1.Lead{}, "SELECT rec FROM leads WHERE id = $1", id)
 }
 
-func (t *txn) Leads() ([]*ruqiv1.Lead, error) {
-	return list(t, func() *ruqiv1.Lead { return &ruqiv1.Lead{} }, "SELECT rec FROM leads ORDER BY id")
+func (t *txn) Leads(p store.Page) ([]*ruqiv1.Lead, error) {
+	return list(t, func() *ruqiv1.Lead { return &ruqiv1.Lead{} }, "SELECT rec FROM leads WHERE id > $1 ORDER BY id LIMIT $2", p.After, limit(p))
 }
 
 func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {

@@ -52,6 +52,7 @@ func Run(t *testing.T, f Factory) {
 		{"EvaluationsLeadsTokenIDs", testEvaluationsLeadsTokenIDs},
 		{"MerkleLogRecords", testMerkleLogRecords},
 		{"TokensOfSubject", testTokensOfSubject},
+		{"ListsArePaged", testPaging},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -223,7 +224,7 @@ func testInspectionIndexAndCodes(t *testing.T, o Opener) {
 		)
 	})
 	err := s.View(ctx, func(r store.Reader) error {
-		list, err := r.InspectionsOfEnterprise(a)
+		list, err := r.InspectionsOfEnterprise(a, store.Page{})
 		if err != nil || len(list) != 2 || list[0].GetId() != "INS-1" || list[1].GetId() != "INS-2" {
 			return fmt.Errorf("inspections of a = %v, %v", list, err)
 		}
@@ -403,7 +404,7 @@ func testConcurrentUpdates(t *testing.T, stores []store.Store) {
 			if err != nil {
 				return err
 			}
-			list, err := r.InspectionsOfEnterprise("91350100M000100Y43")
+			list, err := r.InspectionsOfEnterprise("91350100M000100Y43", store.Page{})
 			if err != nil || len(list) != writers*each || len(next) != writers*each {
 				return fmt.Errorf("%d inspections with events of %d, %v; want %d", len(list), len(next), err, writers*each)
 			}
@@ -673,18 +674,18 @@ func testEvaluationsLeadsTokenIDs(t *testing.T, o Opener) {
 		)
 	})
 	err := s.View(ctx, func(r store.Reader) error {
-		ag1, err := r.Evaluations("AG-01")
+		ag1, err := r.Evaluations("AG-01", store.Page{})
 		if err != nil || len(ag1) != 2 || ag1[0].GetInspectionId() != "INS-1" {
 			return fmt.Errorf("AG-01 evaluations = %v, %v", ag1, err)
 		}
-		all, err := r.Evaluations("")
+		all, err := r.Evaluations("", store.Page{})
 		if err != nil || len(all) != 3 {
 			return fmt.Errorf("all evaluations = %d, %v", len(all), err)
 		}
 		if e, err := r.Evaluation("INS-3"); err != nil || e.GetOverall() != 1 {
 			return fmt.Errorf("evaluation INS-3 = %v, %v", e, err)
 		}
-		leads, err := r.Leads()
+		leads, err := r.Leads(store.Page{})
 		if err != nil || len(leads) != 2 || leads[0].GetId() != "L-1" {
 			return fmt.Errorf("leads = %v, %v", leads, err)
 		}
@@ -834,4 +835,96 @@ func testTokensOfSubject(t *testing.T, o Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Lists that grow with a province come in pages: walked with a limit, each
+// page after the last key of the one before, they give the whole list in
+// order, once, and only the owner's records; an After that is no key
+// starts at the next one.
+func testPaging(t *testing.T, o Opener) {
+	s := open(t, o)
+	const n = 7
+	a, b := "91350100M000100Y43", "91110000600037341L"
+	update(t, s, func(tx store.Tx) error {
+		var errs []error
+		for i := n; i >= 1; i-- { // written out of order
+			id := fmt.Sprintf("INS-%d", i)
+			agency := "AG-01"
+			if i%2 == 0 {
+				agency = "AG-02"
+			}
+			errs = append(errs,
+				tx.PutInspection(sampleInspection(id, a)),
+				tx.PutInspection(sampleInspection(id+"-B", b)),
+				tx.PutEvaluation(&ruqiv1.Evaluation{InspectionId: id, AgencyId: agency, Overall: 3}),
+				tx.PutLead(&ruqiv1.Lead{Id: fmt.Sprintf("L-%d", i), Kind: ruqiv1.LeadKind_LEAD_KIND_REFUSAL}))
+		}
+		return errors.Join(errs...)
+	})
+	type lister func(r store.Reader, p store.Page) ([]string, error)
+	lists := map[string]struct {
+		list lister
+		want string
+	}{
+		"inspections of a": {func(r store.Reader, p store.Page) ([]string, error) {
+			l, err := r.InspectionsOfEnterprise(a, p)
+			return keys(l, (*ruqiv1.Inspection).GetId), err
+		}, "[INS-1 INS-2 INS-3 INS-4 INS-5 INS-6 INS-7]"},
+		"evaluations of AG-01": {func(r store.Reader, p store.Page) ([]string, error) {
+			l, err := r.Evaluations("AG-01", p)
+			return keys(l, (*ruqiv1.Evaluation).GetInspectionId), err
+		}, "[INS-1 INS-3 INS-5 INS-7]"},
+		"all evaluations": {func(r store.Reader, p store.Page) ([]string, error) {
+			l, err := r.Evaluations("", p)
+			return keys(l, (*ruqiv1.Evaluation).GetInspectionId), err
+		}, "[INS-1 INS-2 INS-3 INS-4 INS-5 INS-6 INS-7]"},
+		"leads": {func(r store.Reader, p store.Page) ([]string, error) {
+			l, err := r.Leads(p)
+			return keys(l, (*ruqiv1.Lead).GetId), err
+		}, "[L-1 L-2 L-3 L-4 L-5 L-6 L-7]"},
+	}
+	err := s.View(ctx, func(r store.Reader) error {
+		for name, l := range lists {
+			whole, err := l.list(r, store.Page{})
+			if err != nil || fmt.Sprint(whole) != l.want {
+				return fmt.Errorf("%s, whole: %v, %v; want %s", name, whole, err, l.want)
+			}
+			var walked []string
+			p := store.Page{Limit: 3}
+			for pages := 0; ; pages++ {
+				page, err := l.list(r, p)
+				if err != nil {
+					return err
+				}
+				if len(page) > p.Limit || pages > n {
+					return fmt.Errorf("%s: page of %d with limit %d (page %d)", name, len(page), p.Limit, pages)
+				}
+				walked = append(walked, page...)
+				if len(page) < p.Limit {
+					break
+				}
+				p.After = page[len(page)-1]
+			}
+			if fmt.Sprint(walked) != l.want {
+				return fmt.Errorf("%s, paged by 3: %v; want %s", name, walked, l.want)
+			}
+			// "INS-3a" and "L-3a" sort between the 3rd and 4th records.
+			from, err := l.list(r, store.Page{After: whole[2] + "a", Limit: 1})
+			if err != nil || len(from) != 1 || from[0] != whole[3] {
+				return fmt.Errorf("%s after %sa: %v, %v; want [%s]", name, whole[2], from, err, whole[3])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func keys[T any](list []T, key func(T) string) []string {
+	out := make([]string, len(list))
+	for i, m := range list {
+		out[i] = key(m)
+	}
+	return out
 }
