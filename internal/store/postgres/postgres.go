@@ -180,6 +180,14 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 // aborted, and a retry or an outage must not pass for fn's own error.
 func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(*txn) error) error {
 	tx, err := s.pool.BeginTx(ctx, opts)
+	for range 3 {
+		// A pooled connection that died while idle (the server restarted)
+		// fails before anything was sent; the pool drops it, so try another.
+		if err == nil || !pgconn.SafeToRetry(err) || ctx.Err() != nil {
+			break
+		}
+		tx, err = s.pool.BeginTx(ctx, opts)
+	}
 	if err != nil {
 		return err
 	}
