@@ -9,6 +9,7 @@
 //     anything behind;
 //   - counters added to concurrently add up exactly;
 //   - concurrent appends give one gapless, intact hash chain, each event once;
+//   - View sees one snapshot: never half of another transaction;
 //   - after WaitSequenced, every event committed before it is in the log.
 package storetest
 
@@ -76,6 +77,7 @@ func runIsolation(t *testing.T, f Factory, instances int) {
 		{"ConcurrentUpdatesKeepChainGapless", testConcurrentUpdates},
 		{"ReadThenWriteLosesNoUpdate", testReadThenWrite},
 		{"ConcurrentCountersAddUp", testConcurrentCounters},
+		{"ViewSeesOneSnapshot", testViewSnapshot},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%s/instances=%d", tc.name, instances), func(t *testing.T) {
@@ -292,6 +294,91 @@ func testFailedUpdateWritesNothing(t *testing.T, o Opener) {
 		return nil
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Writers move units between two counters and two records in one Update
+// each; readers, at another instance where there is one, never see the
+// totals off: a View never sees half of an Update.
+func testViewSnapshot(t *testing.T, stores []store.Store) {
+	const total = 1000
+	writer, reader := stores[0], stores[len(stores)-1]
+	tokA, tokB := []byte("a"), []byte("b")
+	update(t, writer, func(tx store.Tx) error {
+		return errors.Join(tx.AddCount("units|a", total),
+			tx.PutCheckIn(&store.CheckIn{TokenID: tokA, Scans: total}), tx.PutCheckIn(&store.CheckIn{TokenID: tokB}))
+	})
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	errs := make(chan error, 8)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 30; i++ {
+				err := writer.Update(ctx, func(tx store.Tx) error {
+					a, err := tx.CheckIn(tokA)
+					if err != nil {
+						return err
+					}
+					b, err := tx.CheckIn(tokB)
+					if err != nil {
+						return err
+					}
+					a.Scans--
+					b.Scans++
+					return errors.Join(tx.AddCount("units|a", -1), tx.AddCount("units|b", 1), tx.PutCheckIn(a), tx.PutCheckIn(b))
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var readers sync.WaitGroup
+	for r := 0; r < 2; r++ {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				err := reader.View(ctx, func(r store.Reader) error {
+					var sum int64
+					err := r.Counts("units|", func(_ string, n int64) error { sum += n; return nil })
+					if err != nil {
+						return err
+					}
+					a, err := r.CheckIn(tokA)
+					if err != nil {
+						return err
+					}
+					b, err := r.CheckIn(tokB)
+					if err != nil {
+						return err
+					}
+					if sum != total || a.Scans+b.Scans != total {
+						return fmt.Errorf("a view saw counters summing to %d and records to %d, want %d: half of an update", sum, a.Scans+b.Scans, total)
+					}
+					return nil
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
 		t.Fatal(err)
 	}
 }
