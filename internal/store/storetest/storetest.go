@@ -507,12 +507,17 @@ func testConcurrentUpdates(t *testing.T, stores []store.Store) {
 // reading the check-in and writing it back with one more scan) lose no
 // update, also the first ones that find no record yet. Each run of fn also
 // writes a marker of its own: fn may run more than once, and exactly the
-// run that committed (the last) must leave its marker.
+// run that committed (the last) must leave its marker. Every fifth step
+// fails after writing, and leaves nothing; on bbolt that failure is what
+// makes the other steps of its batch run again.
 func testReadThenWrite(t *testing.T, stores []store.Store) {
 	const scanners, each = 8, 10
 	tokenID := []byte("token-1")
 	var mu sync.Mutex
-	runs := map[string]int{} // update → how many times fn ran
+	runs := map[string]int{}    // update → how many times fn ran
+	failed := map[string]bool{} // updates meant to fail
+	refused := errors.New("refused after writing")
+	failing := func(i int) bool { return i%5 == 4 }
 	var wg sync.WaitGroup
 	errs := make(chan error, scanners)
 	for g := 0; g < scanners; g++ {
@@ -524,6 +529,7 @@ func testReadThenWrite(t *testing.T, stores []store.Store) {
 				name := fmt.Sprintf("scan-%d-%d", g, i)
 				err := s.Update(ctx, func(tx store.Tx) error {
 					mu.Lock()
+					failed[name] = failing(i)
 					runs[name]++
 					run := runs[name]
 					mu.Unlock()
@@ -538,9 +544,19 @@ func testReadThenWrite(t *testing.T, stores []store.Store) {
 					if err := tx.PutCheckIn(ci); err != nil {
 						return err
 					}
-					return tx.PutRequest(fmt.Sprintf("%s-run-%d", name, run), name)
+					if err := tx.PutRequest(fmt.Sprintf("%s-run-%d", name, run), name); err != nil {
+						return err
+					}
+					if failing(i) {
+						return refused
+					}
+					return nil
 				})
-				if err != nil {
+				if failing(i) && !errors.Is(err, refused) {
+					errs <- fmt.Errorf("%s: err = %v, want fn's own error", name, err)
+					return
+				}
+				if !failing(i) && err != nil {
 					errs <- err
 					return
 				}
@@ -553,19 +569,20 @@ func testReadThenWrite(t *testing.T, stores []store.Store) {
 		t.Fatal(err)
 	}
 	total := 0
+	committed := scanners * (each - each/5)
 	err := stores[len(stores)-1].View(ctx, func(r store.Reader) error {
 		ci, err := r.CheckIn(tokenID)
-		if err != nil || ci.Scans != scanners*each {
-			return fmt.Errorf("check-in after %d scans: %+v, %v (an update was lost)", scanners*each, ci, err)
+		if err != nil || ci.Scans != committed {
+			return fmt.Errorf("check-in after %d committed scans: %+v, %v (an update was lost, or a failed one kept)", committed, ci, err)
 		}
 		for name, n := range runs {
 			total += n
 			for run := 1; run <= n; run++ {
 				_, err := r.InspectionForRequest(fmt.Sprintf("%s-run-%d", name, run))
-				if run < n && !errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("%s: run %d of %d was retried yet left its write (%v)", name, run, n, err)
+				if (run < n || failed[name]) && !errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("%s: run %d of %d was retried or failed yet left its write (%v)", name, run, n, err)
 				}
-				if run == n && err != nil {
+				if run == n && !failed[name] && err != nil {
 					return fmt.Errorf("%s: the committed run %d left no write: %v", name, run, err)
 				}
 			}
