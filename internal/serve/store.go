@@ -16,11 +16,13 @@ import (
 // URL, or a bbolt file, by default ruqi.db in the data directory.
 func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 	if isPostgresURL(cfg.Store) {
-		where := cfg.Store
+		// Host and database only: a password may be in the user part or
+		// in the query.
+		where := "(unparsable URL)"
 		if u, err := url.Parse(cfg.Store); err == nil {
-			where = u.Redacted() // never log a password
+			where = u.Host + u.Path
 		}
-		slog.Info("store: PostgreSQL", "url", where)
+		slog.Info("store: PostgreSQL", "database", where)
 		return postgres.Open(ctx, cfg.Store, postgres.DefaultOptions())
 	}
 	path := cfg.Store

@@ -73,7 +73,7 @@ func toStatus(ctx context.Context, err error) error {
 		// The error names the database (host:port/name): for the log, not
 		// for the caller.
 		slog.WarnContext(ctx, "store unavailable", "err", err)
-		return toStatus(ctx, domain.Unavailablef("STORE_UNAVAILABLE", "数据库（PostgreSQL）暂时无法访问，请稍后重试；若已提交，重试前请先查询是否已生效"))
+		return toStatus(ctx, domain.Unavailablef("STORE_UNAVAILABLE", "数据库（PostgreSQL）暂时无法访问，请稍后重试"))
 	}
 	slog.ErrorContext(ctx, "internal error", "err", err)
 	return status.Error(codes.Internal, "服务器内部错误，已记录，请稍后重试或联系管理员")
