@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ruqi/ruqi/internal/testutil/pgtest"
+	"github.com/ruqi/ruqi/internal/testutil/redistest"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -66,5 +67,47 @@ func TestPostgres_StoreDown_UnavailableThenRecovers(t *testing.T) {
 	}
 	if after := w.eventCount(); after <= before {
 		t.Fatalf("events %d after a scan once back, want more than %d", after, before)
+	}
+}
+
+// Two replicas on one PostgreSQL and one Redis share one record: a token
+// issued at one works at the other, a code issued at one scans VALID at the
+// other, plans of two agencies registered at different replicas become one
+// joint inspection that a scan at either shows whole, and both see one
+// intact event log of the same length.
+func TestPostgres_TwoReplicas_ShareOneRecord(t *testing.T) {
+	pg, rs := pgtest.Start(t), redistest.Start(t)
+	url := pg.NewDatabase(t)
+	a := newWorld(t, "-store", url, "-redis-addr", rs.Addr())
+	b := &world{server: startServer(t, "-store", url, "-redis-addr", rs.Addr()), f: a.f}
+	b.officer, b.entA, b.entB = a.officer, a.entA, a.entB // issued at a
+
+	reg := b.register("now", "now+4h") // a's officer token, at b
+	got, _ := a.scan(a.entA, reg.GetCodes()[0].GetToken())
+	wantVerdict(t, "code issued at b, scanned at a", got, ruqiv1.Verdict_VERDICT_VALID)
+	got, _ = b.scan(b.entA, reg.GetCodes()[1].GetToken())
+	wantVerdict(t, "code issued at b, scanned at b", got, ruqiv1.Verdict_VERDICT_VALID)
+
+	start := time.Now()
+	p3, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p4, err := b.registerAs("AG-04", a.f.entB, a.f.itemsOf["AG-04"][:1], start, start.Add(6*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := p4.GetJointInspection(); j == nil || len(j.GetInspectionIds()) != 2 || j.GetLeadAgencyId() != "AG-03" {
+		t.Fatalf("plans registered at two replicas: joint %v, want both with AG-03 leading", j)
+	}
+	for name, w := range map[string]*world{"a": a, "b": b} {
+		got, _ := w.scan(w.entB, p3.GetCodes()[0].GetToken())
+		wantVerdict(t, "AG-03's code at "+name, got, ruqiv1.Verdict_VERDICT_VALID)
+		if n := len(got.GetInspection().GetAgencies()); n != 2 {
+			t.Fatalf("scan at %s shows %d agencies, want the whole joint inspection (2)", name, n)
+		}
+	}
+	if na, nb := a.eventCount(), b.eventCount(); na != nb || na == 0 {
+		t.Fatalf("event logs: %d events at a, %d at b; want one log", na, nb)
 	}
 }
