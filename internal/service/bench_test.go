@@ -20,7 +20,10 @@ import (
 	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/service"
+	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/store/postgres"
+	"github.com/ruqi/ruqi/internal/testutil/pgtest"
 	"github.com/ruqi/ruqi/internal/testutil/redistest"
 	"github.com/ruqi/ruqi/internal/web"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -52,6 +55,12 @@ func newEnv(b *testing.B, redisAddr string) *env {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return newEnvOn(b, st, redisAddr)
+}
+
+// newEnvOn is newEnv on a given store, which it closes at the end.
+func newEnvOn(b *testing.B, st store.Store, redisAddr string) *env {
+	b.Helper()
 	b.Cleanup(func() { st.Close() })
 	newCoord := func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil }
 	if redisAddr != "" {
@@ -133,8 +142,7 @@ func (r *registrar) register(uscc string, start time.Time) (*ruqiv1.RegisterInsp
 	})
 }
 
-func benchRegister(b *testing.B, redisAddr string) {
-	e := newEnv(b, redisAddr)
+func benchRegister(b *testing.B, e *env) {
 	r := e.registrar(b, "AG-01")
 	ents := e.dir.GetEnterprises()
 	var slot atomic.Int64
@@ -153,8 +161,16 @@ func benchRegister(b *testing.B, redisAddr string) {
 }
 
 func BenchmarkRegister(b *testing.B) {
-	b.Run("local", func(b *testing.B) { benchRegister(b, "") })
-	b.Run("redis", func(b *testing.B) { benchRegister(b, redistest.Start(b).Addr()) })
+	b.Run("local", func(b *testing.B) { benchRegister(b, newEnv(b, "")) })
+	b.Run("redis", func(b *testing.B) { benchRegister(b, newEnv(b, redistest.Start(b).Addr())) })
+	// On PostgreSQL (fsync on) with Redis: the replicas' configuration.
+	b.Run("postgres+redis", func(b *testing.B) {
+		st, err := postgres.Open(context.Background(), pgtest.Start(b, pgtest.WithFsync()).NewDatabase(b)+"&pool_max_conns=16", postgres.DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchRegister(b, newEnvOn(b, st, redistest.Start(b).Addr()))
+	})
 }
 
 // BenchmarkScan: enterprises scan valid codes, in parallel; each scan

@@ -193,6 +193,9 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(*txn) error
 	}
 	t := &txn{ctx: ctx, tx: tx}
 	ferr := fn(t)
+	if ferr == nil {
+		ferr = t.flush()
+	}
 	if t.failed != nil || ferr != nil {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
 		if t.failed != nil {

@@ -18,9 +18,14 @@ import (
 // back between pages, never while a query is open, so fn may read too.
 const eventsPage = 500
 
+// txn queues its writes and sends them in one round trip (a pipeline) before
+// the next read or the commit, so a step pays one round trip for all it
+// writes. A write's error therefore shows at that read or at commit; it
+// aborts the transaction either way.
 type txn struct {
 	ctx    context.Context
 	tx     pgx.Tx
+	writes pgx.Batch
 	failed error // the first error from PostgreSQL; see Store.run
 }
 
@@ -32,14 +37,47 @@ func (t *txn) note(err error) error {
 	return err
 }
 
+// exec queues a write.
 func (t *txn) exec(q string, args ...any) error {
-	_, err := t.tx.Exec(t.ctx, q, args...)
+	if t.failed != nil {
+		return t.failed
+	}
+	t.writes.Queue(q, args...)
+	return nil
+}
+
+// flush sends the queued writes.
+func (t *txn) flush() error {
+	if t.failed != nil || t.writes.Len() == 0 {
+		return t.failed
+	}
+	err := t.tx.SendBatch(t.ctx, &t.writes).Close()
+	t.writes = pgx.Batch{}
 	return t.note(err)
 }
 
+// queryRow and query read after the queued writes.
+func (t *txn) queryRow(q string, args ...any) pgx.Row {
+	if err := t.flush(); err != nil {
+		return errRow{err}
+	}
+	return t.tx.QueryRow(t.ctx, q, args...)
+}
+
+func (t *txn) query(q string, args ...any) (pgx.Rows, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
+	return t.tx.Query(t.ctx, q, args...)
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
 func (t *txn) get(q string, arg any) ([]byte, error) {
 	var b []byte
-	err := t.tx.QueryRow(t.ctx, q, arg).Scan(&b)
+	err := t.queryRow(q, arg).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -47,7 +85,10 @@ func (t *txn) get(q string, arg any) ([]byte, error) {
 }
 
 func (t *txn) records(q string, args ...any) ([][]byte, error) {
-	rows, _ := t.tx.Query(t.ctx, q, args...)
+	rows, err := t.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
 	recs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
 	return recs, t.note(err)
 }
@@ -170,7 +211,7 @@ func (t *txn) Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error) {
 
 func (t *txn) InspectionForRequest(requestID string) (string, error) {
 	var id string
-	err := t.tx.QueryRow(t.ctx, "SELECT inspection_id FROM requests WHERE request_id = $1", requestID).Scan(&id)
+	err := t.queryRow("SELECT inspection_id FROM requests WHERE request_id = $1", requestID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", store.ErrNotFound
 	}
@@ -212,7 +253,7 @@ func (t *txn) JointInspection(id string) (*ruqiv1.JointInspection, error) {
 func (t *txn) JointOf(inspectionID string) (string, int64, error) {
 	var joint string
 	var version int64
-	err := t.tx.QueryRow(t.ctx, "SELECT joint_id, version FROM joint_of WHERE inspection_id = $1", inspectionID).Scan(&joint, &version)
+	err := t.queryRow("SELECT joint_id, version FROM joint_of WHERE inspection_id = $1", inspectionID).Scan(&joint, &version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", 0, store.ErrNotFound
 	}
@@ -223,7 +264,7 @@ func (t *txn) JointOf(inspectionID string) (string, int64, error) {
 // statement, so one snapshot.
 func (t *txn) Count(key string) (int64, error) {
 	var n int64
-	err := t.tx.QueryRow(t.ctx, `SELECT (SELECT coalesce(sum(n), 0) FROM counts WHERE key = $1)
+	err := t.queryRow(`SELECT (SELECT coalesce(sum(n), 0) FROM counts WHERE key = $1)
 		+ (SELECT coalesce(sum(n), 0) FROM count_deltas WHERE key = $1)`, key).Scan(&n)
 	return n, t.note(err)
 }
@@ -238,11 +279,14 @@ func (t *txn) Counts(prefix string, fn func(string, int64) error) error {
 		bound += " AND key < $3"
 		args = append(args, upper)
 	}
-	rows, _ := t.tx.Query(t.ctx, `SELECT key, sum(n) FROM (
+	rows, err := t.query(`SELECT key, sum(n) FROM (
 		SELECT key, n FROM counts WHERE `+bound+` AND key LIKE $2
 		UNION ALL
 		SELECT key, n FROM count_deltas WHERE `+bound+` AND key LIKE $2
 	) c GROUP BY key ORDER BY key`, args...)
+	if err != nil {
+		return err
+	}
 	type kn struct {
 		key string
 		n   int64
