@@ -24,7 +24,11 @@ go test -run '^$' -bench 'Integrate|SHA256Leaf' -benchtime 20000x ./internal/tlo
 go test -run '^$' -bench 'ReceiptDelay' -benchtime 20x ./internal/tlog/ | grep -E '^Benchmark'
 
 echo
-echo "== service end to end (in-process gRPC, auth, bbolt with fsync): scan and register"
+echo "== PostgreSQL store: what a registration writes, 2 and 32 writers (fsync on)"
+go test -run '^$' -bench . -benchtime "$benchtime" ./internal/store/postgres/ | grep -E '^Benchmark'
+
+echo
+echo "== service end to end (in-process gRPC, auth; bbolt with fsync, and PostgreSQL + Redis): scan and register"
 go test -run '^$' -bench . -benchtime "$benchtime" ./internal/service/ | grep -E '^Benchmark'
 
 echo
