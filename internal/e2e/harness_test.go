@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/testutil/pgtest"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -69,8 +71,13 @@ type server struct {
 	tlsCA    string // the server's certificate, when it serves TLS
 }
 
-// startServer starts a server on a fresh data directory.
+// startServer starts a server on a fresh data directory. With
+// RUQI_E2E_STORE=postgres, a server not given a -store gets a fresh
+// PostgreSQL database, so that the whole suite can run on that store.
 func startServer(t *testing.T, extraArgs ...string) *server {
+	if os.Getenv("RUQI_E2E_STORE") == "postgres" && !slices.Contains(extraArgs, "-store") {
+		extraArgs = append([]string{"-store", pgtest.Start(t).NewDatabase(t)}, extraArgs...)
+	}
 	s := &server{t: t, dataDir: t.TempDir(), args: extraArgs}
 	for i, a := range extraArgs {
 		if a == "-tls-cert" && i+1 < len(extraArgs) {

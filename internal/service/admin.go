@@ -155,6 +155,11 @@ func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequ
 	}
 	p := principal(ctx)
 	resp := &ruqiv1.ListEventsResponse{}
+	// Every event committed before the call is listed, also on a store
+	// that sequences events after commit.
+	if err := a.s.store.WaitSequenced(ctx); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	err := a.s.store.View(ctx, func(r store.Reader) error {
 		return r.Events(req.GetAfterSeq(), func(e *ruqiv1.Event) error {
 			if req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId() {
