@@ -227,3 +227,37 @@ func TestCounters_FoldedKeepTheirTotals(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Replicas that start together on an empty database migrate it once (goose
+// holds an advisory lock) and all open.
+func TestOpen_ReplicasStartingTogether_MigrateOnce(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	const replicas = 4
+	errs := make(chan error, replicas)
+	for range replicas {
+		go func() {
+			s, err := postgres.Open(ctx, url, testOptions())
+			if err == nil {
+				err = s.Update(ctx, func(tx store.Tx) error { return tx.AddCount("opened", 1) })
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range replicas {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openStore(t, url)
+	err := s.View(ctx, func(r store.Reader) error {
+		if n, err := r.Count("opened"); n != replicas || err != nil {
+			return fmt.Errorf("opened = %d, %v; want %d", n, err, replicas)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
