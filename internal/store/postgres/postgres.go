@@ -193,6 +193,14 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(*txn) error
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// A panic in fn (which the server recovers from) must not keep
+		// the connection from the pool.
+		if p := recover(); p != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+			panic(p)
+		}
+	}()
 	t := &txn{ctx: ctx, tx: tx}
 	ferr := fn(t)
 	if ferr == nil {

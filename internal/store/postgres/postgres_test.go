@@ -261,3 +261,40 @@ func TestOpen_ReplicasStartingTogether_MigrateOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A step that panics gives its connection back: more panicking steps than
+// the pool has connections leave the store working.
+func TestUpdate_PanicInFn_ConnectionReturned(t *testing.T) {
+	srv := pgtest.Start(t)
+	s, err := postgres.Open(ctx, srv.NewDatabase(t)+"&pool_max_conns=2", testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 5 {
+		func() {
+			defer func() { _ = recover() }()
+			_ = s.Update(ctx, func(tx store.Tx) error {
+				if err := tx.AddCount("x", 1); err != nil {
+					return err
+				}
+				panic("a bug in a step")
+			})
+		}()
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err = s.Update(wctx, func(tx store.Tx) error { return tx.AddCount("x", 1) })
+	if err != nil {
+		t.Fatalf("update after panicking steps: %v", err)
+	}
+	err = s.View(ctx, func(r store.Reader) error {
+		if n, err := r.Count("x"); n != 1 || err != nil {
+			return fmt.Errorf("x = %d, %v; want 1 (the panicking steps rolled back)", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
