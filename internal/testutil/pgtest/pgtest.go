@@ -1,8 +1,10 @@
 // Package pgtest runs a real PostgreSQL server for tests: one cluster per
-// call to Start, made by Debian's initdb in a fresh temporary directory,
-// listening on a free loopback port and on a unix socket in that directory
-// (never the machine's own PostgreSQL), stopped and removed when the test
-// ends. NewDatabase gives each subtest its own empty database in it.
+// call to Start, made by Debian's initdb in a fresh temporary directory and
+// run by its postgres binary as a child of the test (it dies with the test
+// binary, also one killed or timed out), listening on a free loopback port
+// and on a unix socket in that directory (never the machine's own
+// PostgreSQL), stopped and removed when the test ends. NewDatabase gives
+// each subtest its own empty database in it.
 //
 // initdb refuses to run as root, so as root the cluster belongs to the
 // unprivileged "postgres" user that Debian's package creates (or "nobody").
@@ -46,8 +48,10 @@ type Server struct {
 
 	fsync bool
 
-	mu  sync.Mutex
-	dbs atomic.Int64
+	mu   sync.Mutex
+	cmd  *exec.Cmd     // the postmaster, nil while stopped
+	done chan struct{} // closed when cmd has exited
+	dbs  atomic.Int64
 }
 
 // Option changes a cluster's settings.
@@ -88,7 +92,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 			t.Fatalf("pgtest: %v", err)
 		}
 	}
-	if out, err := s.run("initdb", "-D", s.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"); err != nil {
+	if out, err := s.command("initdb", "-D", s.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
 		t.Fatalf("pgtest: initdb: %v\n%s", err, out)
 	}
 	t.Cleanup(s.stop)
@@ -137,16 +141,14 @@ func (s *Server) Exec(t testing.TB, db, sql string, args ...any) {
 	}
 }
 
-// Kill shuts the server down at once (pg_ctl stop -m immediate), as a crash
-// would: sessions end, their transactions roll back, new connections are
-// refused.
+// Kill shuts the server down at once (an immediate shutdown, SIGQUIT), as a
+// crash would: sessions end, their transactions roll back, new connections
+// are refused.
 func (s *Server) Kill() {
 	s.t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if out, err := s.run("pg_ctl", "stop", "-D", s.data(), "-m", "immediate", "-w"); err != nil {
-		s.t.Fatalf("pgtest: stop: %v\n%s", err, out)
-	}
+	s.kill()
 }
 
 // Restart starts the server again on the same port with its data.
@@ -182,13 +184,62 @@ log_min_messages = warning
 	return os.WriteFile(filepath.Join(s.data(), "postgresql.auto.conf"), []byte(conf), 0o600)
 }
 
+// start runs the postmaster as a child of the test (not daemonized by
+// pg_ctl) with a parent-death signal, so that a test binary killed or timed
+// out takes its clusters with it; then waits until it accepts connections.
 func (s *Server) start() error {
-	out, err := s.run("pg_ctl", "start", "-D", s.data(), "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60")
+	log, err := os.OpenFile(filepath.Join(s.dir, "log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
-		return fmt.Errorf("pg_ctl start on port %d: %v\n%s\n%s", s.port, err, out, log)
+		return err
 	}
-	return nil
+	defer log.Close()
+	cmd := s.command("postgres", "-D", s.data())
+	cmd.Stdout, cmd.Stderr = log, log
+	// SIGQUIT is PostgreSQL's immediate shutdown.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	s.cmd, s.done = cmd, done
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-done:
+			s.cmd = nil
+			out, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+			return fmt.Errorf("postgres on port %d exited at start:\n%s", s.port, out)
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn, err := pgx.Connect(ctx, s.URL("postgres"))
+		if err == nil {
+			conn.Close(ctx)
+			cancel()
+			return nil
+		}
+		cancel()
+		if time.Now().After(deadline) {
+			s.kill()
+			return fmt.Errorf("postgres on port %d does not accept connections after 60s: %v", s.port, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill shuts the postmaster down at once, if running, and waits; s.mu is
+// held.
+func (s *Server) kill() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+	<-s.done
+	s.cmd = nil
 }
 
 func (s *Server) stop() {
@@ -199,19 +250,20 @@ func (s *Server) stop() {
 			s.t.Logf("PostgreSQL log:\n%s", log)
 		}
 	}
-	// Immediate: nothing in a test cluster needs a checkpoint.
-	_, _ = s.run("pg_ctl", "stop", "-D", s.data(), "-m", "immediate", "-w")
+	s.kill() // immediate: nothing in a test cluster needs a checkpoint
 }
 
-// run runs one of the cluster's programs as the cluster's user.
-func (s *Server) run(prog string, args ...string) ([]byte, error) {
+// command prepares one of the cluster's programs to run as the cluster's
+// user.
+func (s *Server) command(prog string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(s.bin, prog), args...)
 	cmd.Dir = s.dir // the test's working directory may be closed to that user
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	if s.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+		cmd.SysProcAttr.Credential = s.cred
 		cmd.Env = append(os.Environ(), "HOME="+s.dir)
 	}
-	return cmd.CombinedOutput()
+	return cmd
 }
 
 // binDir finds Debian's versioned binaries (the newest), else initdb on PATH.
