@@ -9,7 +9,7 @@ log() { printf '\n== %s\n' "$*"; }
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 # The PostgreSQL store's tests start their own clusters with Debian's initdb
-# and pg_ctl (internal/testutil/pgtest); the package's own cluster is unused.
+# and postgres binaries (internal/testutil/pgtest); the package's own cluster is unused.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 # Browser tests of the web pages drive Debian's headless Chromium.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)

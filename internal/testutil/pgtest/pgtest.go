@@ -41,7 +41,7 @@ import (
 // Server is one PostgreSQL cluster owned by a test.
 type Server struct {
 	t    testing.TB
-	bin  string // directory of initdb, pg_ctl, postgres
+	bin  string // directory of initdb and postgres
 	dir  string // owned by the server's user: data/, the socket, the log
 	port int
 	cred *syscall.Credential // nil unless the test runs as root
