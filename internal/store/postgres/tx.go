@@ -472,7 +472,7 @@ func (t *txn) AccessTokensOf(role ruqiv1.Role, subject string) ([]*store.AccessT
 
 func (t *txn) TreeNode(level uint, index uint64) ([]byte, error) {
 	var h []byte
-	err := t.tx.QueryRow(t.ctx, "SELECT hash FROM tree_nodes WHERE level = $1 AND idx = $2", int32(level), int64(index)).Scan(&h)
+	err := t.queryRow("SELECT hash FROM tree_nodes WHERE level = $1 AND idx = $2", int32(level), int64(index)).Scan(&h)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -486,7 +486,7 @@ func (t *txn) PutTreeNode(level uint, index uint64, hash []byte) error {
 
 func (t *txn) Checkpoint(size uint64) ([]byte, error) {
 	var note []byte
-	err := t.tx.QueryRow(t.ctx, "SELECT note FROM checkpoints WHERE size = $1", int64(size)).Scan(&note)
+	err := t.queryRow("SELECT note FROM checkpoints WHERE size = $1", int64(size)).Scan(&note)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -496,7 +496,7 @@ func (t *txn) Checkpoint(size uint64) ([]byte, error) {
 func (t *txn) LatestCheckpoint() (uint64, []byte, error) {
 	var size int64
 	var note []byte
-	err := t.tx.QueryRow(t.ctx, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").Scan(&size, &note)
+	err := t.queryRow("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").Scan(&size, &note)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, nil
 	}
@@ -514,7 +514,10 @@ func (t *txn) PutEnterpriseEvent(uscc string, seq uint64) error {
 
 func (t *txn) EnterpriseEvents(uscc string, afterSeq uint64, fn func(uint64) error) error {
 	for {
-		rows, _ := t.tx.Query(t.ctx, "SELECT seq FROM events_by_enterprise WHERE uscc = $1 AND seq > $2 ORDER BY seq LIMIT $3", uscc, int64(afterSeq), eventsPage)
+		rows, err := t.query("SELECT seq FROM events_by_enterprise WHERE uscc = $1 AND seq > $2 ORDER BY seq LIMIT $3", uscc, int64(afterSeq), eventsPage)
+		if err != nil {
+			return err
+		}
 		page, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		if err := t.note(err); err != nil {
 			return err

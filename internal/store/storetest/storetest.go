@@ -855,6 +855,7 @@ func testMerkleLogRecords(t *testing.T, o Opener) {
 		}
 		return nil
 	})
+	waitSequenced(t, s)
 	err = s.View(ctx, func(r store.Reader) error {
 		if h, err := r.TreeNode(3, 1); err != nil || string(h) != "h3.1" {
 			return fmt.Errorf("node 3.1 = %q %v", h, err)
