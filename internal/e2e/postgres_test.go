@@ -79,7 +79,8 @@ func TestPostgres_TwoReplicas_ShareOneRecord(t *testing.T) {
 	pg, rs := pgtest.Start(t), redistest.Start(t)
 	url := pg.NewDatabase(t)
 	a := newWorld(t, "-store", url, "-redis-addr", rs.Addr())
-	b := &world{server: startServer(t, "-store", url, "-redis-addr", rs.Addr()), f: a.f}
+	// Replicas that share a store share the Merkle log's key.
+	b := &world{server: startServer(t, "-store", url, "-redis-addr", rs.Addr(), "-log-key-file", filepath.Join(a.dataDir, "log.key")), f: a.f}
 	b.officer, b.entA, b.entB = a.officer, a.entA, a.entB // issued at a
 
 	reg := b.register("now", "now+4h") // a's officer token, at b
