@@ -71,6 +71,14 @@ type server struct {
 	tlsCA    string // the server's certificate, when it serves TLS
 }
 
+// needsBolt skips a test that works on the bbolt file itself (fills its
+// disk, edits it) when the suite runs on PostgreSQL.
+func needsBolt(t *testing.T) {
+	if os.Getenv("RUQI_E2E_STORE") == "postgres" {
+		t.Skip("works on the bbolt file; RUQI_E2E_STORE=postgres")
+	}
+}
+
 // startServer starts a server on a fresh data directory. With
 // RUQI_E2E_STORE=postgres, a server not given a -store gets a fresh
 // PostgreSQL database, so that the whole suite can run on that store.

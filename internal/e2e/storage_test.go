@@ -54,6 +54,7 @@ func (s *server) health(t *testing.T) (healthpb.HealthCheckResponse_ServingStatu
 // problem, and once writes succeed again health comes back by itself (no
 // client needs to write) and so do registrations.
 func TestStorage_WritesFail_NotServingThenBack(t *testing.T) {
+	needsBolt(t)
 	w := newWorld(t)
 	ctx := context.Background()
 	first := w.register("now", "now+3h")

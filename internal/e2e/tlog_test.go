@@ -79,6 +79,7 @@ func eventually(t *testing.T, what string, f func() error) {
 // `admin events verify` holds the events to the latest checkpoint; and each
 // kind of tampering with the real bbolt file is caught.
 func TestLog_ReceiptsWitnessAndTampering(t *testing.T) {
+	needsBolt(t)
 	// The log key is made before the server starts, so that the witness can
 	// be told it (as a province would configure both).
 	dataDir := t.TempDir()
