@@ -358,7 +358,8 @@ func TestLog_AnotherKeyRefusedAtStart(t *testing.T) {
 	})
 	s.stop()
 	os.Remove(filepath.Join(s.dataDir, "log.key"))
-	cmd := exec.Command(filepath.Join(binDir, "ruqi-server"), "-data-dir", s.dataDir, "-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+	// s.args: the same store (RUQI_E2E_STORE=postgres gives one).
+	cmd := exec.Command(filepath.Join(binDir, "ruqi-server"), append([]string{"-data-dir", s.dataDir, "-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0"}, s.args...)...)
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "must share one -log-key-file") {
 		t.Fatalf("server started with another log key: %v\n%s", err, out)

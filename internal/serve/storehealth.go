@@ -55,6 +55,9 @@ func (h *healthStore) Update(ctx context.Context, fn func(store.Tx) error) error
 		return err
 	}
 	h.set(false, err)
+	if errors.Is(err, store.ErrUnavailable) {
+		return err // the database is out of reach, not the disk: the service says so
+	}
 	return errStorageUnavailable
 }
 
