@@ -35,6 +35,7 @@ import (
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/identity"
 	"github.com/ruqi/ruqi/internal/service"
+	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	"github.com/ruqi/ruqi/internal/tlog"
 	"github.com/ruqi/ruqi/internal/web"
@@ -187,7 +188,9 @@ func Run(ctx context.Context, cfg Config) error {
 	// Metrics come first in the chain so that they see the status the
 	// caller sees, including refusals by auth and recovered panics.
 	metrics := web.NewMetrics()
-	metrics.ObserveStore(db.Stats)
+	if st, ok := store.As[interface{ Stats() store.Stats }](db); ok {
+		metrics.ObserveStore(st.Stats)
+	}
 	if held != nil {
 		metrics.ObserveWorkingSet(func() (int, uint64) {
 			s := held.Stats()

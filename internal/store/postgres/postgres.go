@@ -69,6 +69,10 @@ type Store struct {
 	where string // host:port/database, for errors; never the password
 	o     Options
 
+	// For /metrics: Updates committed, and runs rolled back to be retried
+	// (serialization failures, deadlocks).
+	commits, retries atomic.Uint64
+
 	seqConf    *pgx.ConnConfig // the sequencer's own connection
 	stop       context.CancelFunc
 	done       chan struct{}
@@ -162,9 +166,13 @@ func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(t *txn) error { return fn(t) })
+		if err == nil {
+			s.commits.Add(1)
+		}
 		if !retryable(err) {
 			return s.edge(ctx, err)
 		}
+		s.retries.Add(1)
 		if attempt == maxAttempts {
 			return s.edge(ctx, fmt.Errorf("store/postgres: gave up after %d attempts under contention: %w", attempt, err))
 		}

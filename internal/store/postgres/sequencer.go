@@ -181,6 +181,13 @@ func (s *Store) WaitSequenced(ctx context.Context) error {
 	}
 }
 
+// Stats are this instance's commits and retried runs since it opened
+// (Rollbacks); PostgreSQL keeps its own figures of syncs and size.
+func (s *Store) Stats() store.Stats {
+	c := s.commits.Load()
+	return store.Stats{Commits: c, Writes: c, Rollbacks: s.retries.Load()}
+}
+
 // Sequencing tells whether this instance's sequencer holds the lock now.
 func (s *Store) Sequencing() bool { return s.sequencing.Load() }
 
