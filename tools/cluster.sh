@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# A province on this machine, for a try-out: PostgreSQL (the shared store),
+# Redis (the coordinator) and N ruqi-server replicas on loopback, all in a
+# temporary directory that is removed on exit. Prints each replica's
+# addresses and the administrator token file, then waits for Ctrl-C.
+#
+#   ./tools/cluster.sh [N]          # default 3 replicas
+#
+# Needs redis-server and Debian's postgresql (tools/test.sh installs both).
+# initdb refuses root, so as root the cluster runs as the "postgres" user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-3}
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$pgbin/initdb" ] || { echo "PostgreSQL not found: apt-get install postgresql" >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "redis-server not found: apt-get install redis-server" >&2; exit 1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+mkdir -p bin
+go build -o bin/ruqi-server ./server
+go build -o bin/ruqi ./client
+
+work=$(mktemp -d /tmp/ruqi-cluster-XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -n "${pgdata:-}" ] && as_pg "$pgbin/pg_ctl" stop -D "$pgdata" -m fast >/dev/null 2>&1 || true
+  [ -n "${redis_port:-}" ] && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_pg() { runuser -u postgres -- "$@"; }
+else
+  as_pg() { "$@"; }
+fi
+
+echo "== PostgreSQL"
+pgdata="$work/pg"
+mkdir -p "$pgdata"
+[ "$(id -u)" -eq 0 ] && chown postgres "$pgdata"
+pg_port=$(free_port)
+as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
+as_pg "$pgbin/pg_ctl" start -D "$pgdata" -l "$pgdata/log" -w \
+  -o "-p $pg_port -k $pgdata -c listen_addresses=127.0.0.1 -c max_connections=200" >/dev/null
+as_pg "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres ruqi
+store="postgres://postgres@127.0.0.1:$pg_port/ruqi?sslmode=disable"
+echo "$store"
+
+echo "== Redis"
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize yes --pidfile "$work/redis.pid" >/dev/null
+echo "127.0.0.1:$redis_port"
+
+# One log key for the province: every replica signs the same log's
+# checkpoints (ruqi witness keygen makes a note signer key).
+bin/ruqi witness keygen --name ruqi.cluster/log --key-file "$work/log.key" >/dev/null
+
+echo "== $n replicas"
+for i in $(seq "$n"); do
+  dir="$work/replica-$i"
+  mkdir -p "$dir"
+  bin/ruqi-server -data-dir "$dir" -store "$store" -redis-addr "127.0.0.1:$redis_port" \
+    -log-key-file "$work/log.key" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 \
+    -ready-file "$dir/ready.json" -log-level warn 2>"$dir/log" &
+  pids+=($!)
+done
+for i in $(seq "$n"); do
+  dir="$work/replica-$i"
+  for _ in $(seq 200); do [ -s "$dir/ready.json" ] && break; sleep 0.1; done
+  [ -s "$dir/ready.json" ] || { echo "replica $i did not start:"; cat "$dir/log"; exit 1; }
+  echo "replica $i: $(cat "$dir/ready.json")"
+done
+cat <<MSG
+
+Every replica shares one record: a token, a code, a key rotation or a joint
+inspection made at one is seen at all. For example:
+
+  export RUQI_SERVER=\$(sed -E 's/.*"grpc_addr":"([^"]+)".*/\1/' $work/replica-1/ready.json)
+  bin/ruqi --token-file $work/replica-1/admin.token admin import testdata/sample/directory.json
+
+Ctrl-C stops everything and removes $work.
+MSG
+wait "${pids[0]}"
