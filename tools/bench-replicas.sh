@@ -74,14 +74,14 @@ for n in 1 2 3; do
   token="$work/r$n-1/admin.token"
   for op in register scan; do
     # Preparation (import, codes) happens before each tool's clock starts.
-    outs=()
+    outs=(); lp=()
     for i in $(seq "$n"); do
       out="$work/r$n-$op-$i.json"; outs+=("$out")
       bin/ruqi-load -server "${addrs[$((i-1))]}" -token-file "$token" -op "$op" -clients $((clients / n)) \
         -duration "$duration" -json -no-progress >"$out" 2>"$out.err" &
+      lp+=($!)
     done
-    wait "${outs[@]/#/}" 2>/dev/null || true
-    wait $(jobs -p | grep -v -F -x -f <(printf '%s\n' "${pids[@]}")) 2>/dev/null || true
+    wait "${lp[@]}" || { echo "a load tool failed:"; cat "$work"/r$n-$op-*.err; exit 1; }
     printf '%-9s %-10s %12.0f\n' "$n" "$op" "$(tps "${outs[@]}")"
   done
   stop_replicas
