@@ -52,11 +52,13 @@ as_pg "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres bench
 "$pgbin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s 10 bench >/dev/null 2>&1
 "$pgbin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -c "$clients" -j 2 -T "${duration%s}" bench 2>/dev/null | grep -E "^tps"
 
-tps() { python3 -c 'import json,sys; print(sum(json.load(open(f))["throughput"] for f in sys.argv[1:]))' "$@"; }
+# Sum of the tools' throughput (every answer, refusals included) and of
+# their accepted calls per second.
+tps() { python3 -c 'import json,sys; r=[json.load(open(f)) for f in sys.argv[1:]]; print("%.0f %.0f" % (sum(x["throughput"] for x in r), sum(x["ok"]/x["seconds"] for x in r)))' "$@"; }
 
 echo
 echo "== ruqi on PostgreSQL: $clients clients in all, shared among the replicas"
-printf '%-9s %-10s %12s\n' replicas op "per second"
+printf '%-9s %-10s %12s %12s\n' replicas op "answers/s" "accepted/s"
 for n in 1 2 3; do
   db="ruqi$n"
   as_pg "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "$db"
@@ -82,7 +84,8 @@ for n in 1 2 3; do
       lp+=($!)
     done
     wait "${lp[@]}" || { echo "a load tool failed:"; cat "$work"/r$n-$op-*.err; exit 1; }
-    printf '%-9s %-10s %12.0f\n' "$n" "$op" "$(tps "${outs[@]}")"
+    read -r all ok < <(tps "${outs[@]}")
+    printf '%-9s %-10s %12s %12s\n' "$n" "$op" "$all" "$ok"
   done
   stop_replicas
 done
