@@ -87,7 +87,7 @@ func TestReplicas_ThreeShareOneRecord(t *testing.T) {
 
 	// Two agencies' overlapping plans, registered at two replicas, are one
 	// joint inspection that a scan at the third shows whole.
-	start := time.Now().Add(time.Hour)
+	start := time.Now()
 	p3, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestReplicas_ThreeShareOneRecord(t *testing.T) {
 	// The 司法局's report is the same at every replica.
 	var first *ruqiv1.GetFrequencyReportResponse
 	for i, w := range p.replicas {
-		rep, err := ruqiv1.NewReportServiceClient(w.conn(sup)).GetFrequencyReport(context.Background(), &ruqiv1.GetFrequencyReportRequest{GroupBy: ruqiv1.ReportGrouping_REPORT_GROUPING_AGENCY})
+		rep, err := ruqiv1.NewReportServiceClient(w.conn(sup)).GetFrequencyReport(context.Background(), &ruqiv1.GetFrequencyReportRequest{GroupBy: ruqiv1.GroupBy_GROUP_BY_AGENCY})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,14 +179,10 @@ type load struct {
 	n        atomic.Int64
 }
 
-func runLoad(t *testing.T, p *province, targets func() []*world, stop <-chan struct{}, workers int) *load {
+func runLoad(t *testing.T, p *province, ents []string, targets func() []*world, stop <-chan struct{}, workers int) *load {
 	t.Helper()
 	l := &load{acked: map[string]*ruqiv1.Inspection{}, failures: map[codes.Code]int{}, messages: map[codes.Code]string{}}
 	f := p.replicas[0].f
-	ents, err := readSampleEnterprises(6)
-	if err != nil {
-		t.Fatal(err)
-	}
 	base := time.Now().Add(24 * time.Hour).Truncate(time.Hour)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -305,7 +301,9 @@ func TestReplicas_FaultsUnderLoad(t *testing.T) {
 		a.officerToken(a.f.officersOf[ag][0])
 	}
 	st := p.openStore(t)
-	ents, err := readSampleEnterprises(6)
+	// Each fault gets its own six enterprises: the caps (2 plans per agency
+	// a year) fill up under load, and a later fault must still have room.
+	pool, err := readSampleEnterprises(18)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +315,8 @@ func TestReplicas_FaultsUnderLoad(t *testing.T) {
 
 	t.Run("Redis restarted empty mid-load", func(t *testing.T) {
 		stop := make(chan struct{})
-		l := runLoad(t, p, targets, stop, 6)
+		ents := pool[0:6]
+		l := runLoad(t, p, ents, targets, stop, 6)
 		waitCount(l, 60)
 		p.rs.Kill()
 		time.Sleep(300 * time.Millisecond)
@@ -337,7 +336,8 @@ func TestReplicas_FaultsUnderLoad(t *testing.T) {
 
 	t.Run("one replica killed with kill -9", func(t *testing.T) {
 		stop := make(chan struct{})
-		l := runLoad(t, p, targets, stop, 6)
+		ents := pool[6:12]
+		l := runLoad(t, p, ents, targets, stop, 6)
 		waitCount(l, 60)
 		if err := b.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -375,7 +375,7 @@ func TestReplicas_FaultsUnderLoad(t *testing.T) {
 
 	t.Run("PostgreSQL restarted mid-load", func(t *testing.T) {
 		stop := make(chan struct{})
-		l := runLoad(t, p, targets, stop, 4)
+		l := runLoad(t, p, pool[12:18], targets, stop, 4)
 		waitCount(l, 40)
 		p.pg.Kill()
 		time.Sleep(500 * time.Millisecond)
