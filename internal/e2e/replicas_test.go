@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -58,7 +60,9 @@ func startProvince(t *testing.T) *province {
 // openStore reads the shared record directly, as an auditor would.
 func (p *province) openStore(t *testing.T) store.Store {
 	t.Helper()
-	st, err := postgres.Open(context.Background(), p.url, postgres.DefaultOptions())
+	o := postgres.DefaultOptions()
+	o.NoSequencer = true // the replicas sequence; the auditor only reads
+	st, err := postgres.Open(context.Background(), p.url, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,15 +405,25 @@ func TestReplicas_FaultsUnderLoad(t *testing.T) {
 	})
 
 	t.Run("the sequencer's holder killed, another takes over", func(t *testing.T) {
-		// Replica a started alone and took the sequencer's lock.
-		if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		holder := p.sequencerHolder(t, a, c)
+		if err := holder.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		a.cmd.Wait()
-		a.cmd = nil
-		before := verifiedEvents(t, c)
-		c.registerFor(c.f.entA, "now+30h", "now+31h")
-		if after := verifiedEvents(t, c); after <= before {
+		holder.cmd.Wait()
+		holder.cmd = nil
+		other := a
+		if holder == a {
+			other = c
+		}
+		eventually(t, "another replica holds the sequencer's lock", func() error {
+			if h := p.sequencerHolder(t, other); h != other {
+				return fmt.Errorf("no live replica holds the lock")
+			}
+			return nil
+		})
+		before := verifiedEvents(t, other)
+		other.issueToken("supervisor", "510100") // an event of its own
+		if after := verifiedEvents(t, other); after <= before {
 			t.Fatalf("events %d after a registration at c, want more than %d: nobody sequences", after, before)
 		}
 	})
@@ -429,4 +443,59 @@ func verifiedEvents(t *testing.T, w *world) uint64 {
 		t.Fatalf("event log broken at %d", resp.GetFirstBrokenSeq())
 	}
 	return resp.GetEvents()
+}
+
+// sequencerHolder finds which of the replicas holds the sequencer's advisory
+// lock: PostgreSQL names the holding session's client port, and the port
+// belongs to a socket one of the replica processes has open. nil if none.
+func (p *province) sequencerHolder(t *testing.T, among ...*world) *world {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), p.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	const key = 0x72757169736571 // internal/store/postgres's sequencerLock
+	var port int
+	err = conn.QueryRow(context.Background(), `SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2`, uint32(key>>32), uint32(key&0xffffffff)).Scan(&port)
+	if err != nil {
+		return nil
+	}
+	inode := socketInode(t, port)
+	for _, w := range among {
+		if w.cmd == nil {
+			continue
+		}
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", w.cmd.Process.Pid))
+		for _, fd := range fds {
+			if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", w.cmd.Process.Pid, fd.Name())); l == "socket:["+inode+"]" {
+				return w
+			}
+		}
+	}
+	return nil
+}
+
+// socketInode finds the inode of the loopback TCP socket with the local port.
+func socketInode(t *testing.T, port int) string {
+	t.Helper()
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fields := strings.Fields(line)
+			if len(fields) < 10 {
+				continue
+			}
+			local := fields[1]
+			if i := strings.LastIndex(local, ":"); i >= 0 && strings.EqualFold(local[i+1:], fmt.Sprintf("%04X", port)) {
+				return fields[9]
+			}
+		}
+	}
+	t.Fatalf("no socket with local port %d", port)
+	return ""
 }

@@ -53,6 +53,10 @@ type Options struct {
 	SequenceInterval time.Duration
 	// SequenceBatch is the most events chained in one sequencer transaction.
 	SequenceBatch int
+	// NoSequencer opens a store that never sequences: for a process that
+	// reads the shared record (an audit, a test) and must not take the
+	// sequencer's lock from the replicas. Its WaitSequenced waits for them.
+	NoSequencer bool
 }
 
 // DefaultOptions are the server's defaults.
@@ -117,7 +121,11 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	}
 	seqCtx, stop := context.WithCancel(context.Background())
 	s.stop, s.done = stop, make(chan struct{})
-	go s.sequencer(seqCtx)
+	if o.NoSequencer {
+		close(s.done)
+	} else {
+		go s.sequencer(seqCtx)
+	}
 	return s, nil
 }
 
