@@ -456,7 +456,13 @@ func (p *tablePrinter) OfflineScan(r offlineResult) {
 }
 
 func (p *tablePrinter) Refused(r *ruqiv1.RefuseInspectionResponse) {
-	p.printf("已记录拒绝检查（事件序号 %d）。\n", r.GetEventSeq())
+	if seq := r.GetEventSeq(); seq > 0 {
+		p.printf("已记录拒绝检查（事件序号 %d）。\n", seq)
+	} else {
+		// On PostgreSQL the event is numbered by the sequencer a moment
+		// after the step commits; the receipt will carry its number.
+		p.println("已记录拒绝检查（事件几秒内入日志，可用 ruqi receipt get 取回存证）。")
+	}
 	if id := r.GetLeadId(); id != "" {
 		p.printf("问题线索编号：%s（已转司法局核查）\n", id)
 	}

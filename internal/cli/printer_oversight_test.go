@@ -214,6 +214,13 @@ func TestTablePrinter_Refused(t *testing.T) {
 	got = tableOf(func(p printer) { p.Refused(&ruqiv1.RefuseInspectionResponse{EventSeq: 9, Advisory: true}) })
 	assertContains(t, got, defaultAdvisory)
 
+	// On PostgreSQL the event has no number yet when the refusal answers.
+	got = tableOf(func(p printer) { p.Refused(&ruqiv1.RefuseInspectionResponse{LeadId: "L-0007"}) })
+	assertContains(t, got, "已记录拒绝检查", "ruqi receipt get")
+	if strings.Contains(got, "序号 0") {
+		t.Errorf("a refusal on PostgreSQL printed event number 0:\n%s", got)
+	}
+
 	got = tableOf(func(p printer) { p.Refused(&ruqiv1.RefuseInspectionResponse{EventSeq: 9, LeadId: "L-0007"}) })
 	if strings.Contains(got, "试运行") {
 		t.Errorf("no advisory outside the trial phase:\n%s", got)
