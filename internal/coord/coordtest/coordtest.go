@@ -42,8 +42,28 @@ func at(s string) time.Time {
 
 func ptr(n int) *int { return &n }
 
-// Record is the store as the suite keeps it: what a service writes after
-// each decision, and what a seeder reads back.
+// Recorder is the store as the suite sees it: what a service writes after
+// each decision and cancellation, and the seeder that reads it back. Record
+// keeps it in memory; coordtest/storeseed writes a real store the way the
+// service does and seeds through the service's own Seed.
+type Recorder interface {
+	// Apply writes what a decision says: the plan if accepted or joined,
+	// and joint membership where the decision is newer.
+	Apply(p coord.Plan, d coord.Decision)
+	// Withdraw records a cancellation and what the coordinator's
+	// withdrawal decided.
+	Withdraw(p coord.Plan, d coord.Decision)
+	// Cancel marks a plan cancelled.
+	Cancel(p coord.Plan)
+	// Seed is the coordinator's seeder.
+	Seed(ctx context.Context, uscc string) (coord.Seed, error)
+}
+
+// Now is the suite's clock: the time most decisions are made at.
+func Now() time.Time { return now }
+
+// Record is the store as the suite keeps it in memory: what a service writes
+// after each decision, and what a seeder reads back.
 type Record struct {
 	mu      sync.Mutex
 	plans   map[string][]coord.Plan // by enterprise, registration order
@@ -119,8 +139,15 @@ func (r *Record) Seed(_ context.Context, uscc string) (coord.Seed, error) {
 	return seed, nil
 }
 
-// Run runs the suite.
+// Run runs the suite, the store kept in memory (Record).
 func Run(t *testing.T, b Backend) {
+	RunWith(t, b, func(*testing.T) Recorder { return NewRecord() })
+}
+
+// RunWith runs the suite with a new record from newRecord for every test:
+// the coordinator is seeded from what that record holds.
+func RunWith(t *testing.T, b Backend, newRecord func(*testing.T) Recorder) {
+	b = recorded{b, newRecord}
 	for _, tc := range []struct {
 		name string
 		fn   func(*testing.T, Backend)
@@ -151,10 +178,24 @@ func Run(t *testing.T, b Backend) {
 	}
 }
 
+// recorded is a backend with the records its tests keep.
+type recorded struct {
+	Backend
+	newRecord func(*testing.T) Recorder
+}
+
+// recordFor is a new, empty record for test t.
+func recordFor(t *testing.T, b Backend) Recorder {
+	if r, ok := b.(recorded); ok {
+		return r.newRecord(t)
+	}
+	return NewRecord()
+}
+
 // fixture is one enterprise, a record and a client.
 type fixture struct {
 	t    *testing.T
-	rec  *Record
+	rec  Recorder
 	c    coord.Coordinator
 	uscc string
 	pol  coord.Policy
@@ -176,7 +217,7 @@ func freshUSCC() string {
 }
 
 func newFixture(t *testing.T, b Backend, pol coord.Policy) *fixture {
-	rec := NewRecord()
+	rec := recordFor(t, b)
 	f := &fixture{t: t, rec: rec, uscc: freshUSCC(), pol: pol}
 	f.c = b.Client(t, rec.Seed)
 	if err := f.c.Forget(ctx, f.uscc); err != nil {
@@ -766,7 +807,7 @@ func summary(d coord.Decision) string {
 // agency is accepted, all in one joint inspection, repeated 50 times.
 func testConcurrent(t *testing.T, b Backend) {
 	const clients, decisions, rounds, agencies = 8, 64, 50, 9
-	rec := NewRecord()
+	rec := recordFor(t, b)
 	cs := make([]coord.Coordinator, clients)
 	for i := range cs {
 		cs[i] = b.Client(t, rec.Seed)

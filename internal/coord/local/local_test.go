@@ -6,11 +6,25 @@ import (
 
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/coord/coordtest"
+	"github.com/ruqi/ruqi/internal/coord/coordtest/storeseed"
 	"github.com/ruqi/ruqi/internal/coord/local"
+	"github.com/ruqi/ruqi/internal/testutil/pgtest"
 )
 
 func TestConformance(t *testing.T) {
 	coordtest.Run(t, &shared{})
+}
+
+// TestConformance_SeededFromBolt runs the suite with the coordinator seeded,
+// as a server seeds it, from what the service wrote to a bbolt file.
+func TestConformance_SeededFromBolt(t *testing.T) {
+	coordtest.RunWith(t, &shared{}, storeseed.Bolt)
+}
+
+// TestConformance_SeededFromPostgres: the same from a PostgreSQL database,
+// a fresh one per test.
+func TestConformance_SeededFromPostgres(t *testing.T) {
+	coordtest.RunWith(t, &shared{}, storeseed.Postgres(pgtest.Start(t)))
 }
 
 // shared hands every client of one test the same coordinator.

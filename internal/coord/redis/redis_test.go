@@ -18,6 +18,8 @@ import (
 
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/coord/coordtest"
+	"github.com/ruqi/ruqi/internal/coord/coordtest/storeseed"
+	"github.com/ruqi/ruqi/internal/testutil/pgtest"
 	"github.com/ruqi/ruqi/internal/testutil/redistest"
 )
 
@@ -43,6 +45,18 @@ func dial(t testing.TB, srv *redistest.Server, seed coord.Seeder) *Coordinator {
 
 func TestConformance(t *testing.T) {
 	coordtest.Run(t, backend{redistest.Start(t)})
+}
+
+// TestConformance_SeededFromBolt runs the suite with Redis seeded, as a
+// server seeds it, from what the service wrote to a bbolt file.
+func TestConformance_SeededFromBolt(t *testing.T) {
+	coordtest.RunWith(t, backend{redistest.Start(t)}, storeseed.Bolt)
+}
+
+// TestConformance_SeededFromPostgres: the same from a PostgreSQL database,
+// a fresh one per test.
+func TestConformance_SeededFromPostgres(t *testing.T) {
+	coordtest.RunWith(t, backend{redistest.Start(t)}, storeseed.Postgres(pgtest.Start(t)))
 }
 
 var usccSeq atomic.Int64
@@ -301,6 +315,22 @@ func TestKeys_CarryTheEnterpriseHashTag(t *testing.T) {
 // pending plans and the settling of expired pending plans. Dates in the past run too:
 // counts lapse by the caller's now, never by Redis's clock.
 func TestRandom_MatchesState(t *testing.T) {
+	testRandom(t, func(*testing.T) coordtest.Recorder { return coordtest.NewRecord() })
+}
+
+// TestRandom_MatchesState_SeededFromBolt plays the same with the record in
+// a bbolt file, written as the service writes it and read back by the
+// service's seeder.
+func TestRandom_MatchesState_SeededFromBolt(t *testing.T) {
+	testRandom(t, storeseed.Bolt)
+}
+
+// TestRandom_MatchesState_SeededFromPostgres: the same in PostgreSQL.
+func TestRandom_MatchesState_SeededFromPostgres(t *testing.T) {
+	testRandom(t, storeseed.Postgres(pgtest.Start(t)))
+}
+
+func testRandom(t *testing.T, newRecord func(*testing.T) coordtest.Recorder) {
 	srv := redistest.Start(t)
 	pol := coord.Policy{
 		Zone:                    coordtest.Beijing,
@@ -312,15 +342,14 @@ func TestRandom_MatchesState(t *testing.T) {
 	for _, base := range []string{"2026-12-27 06:00", "2024-02-26 06:00", "2028-12-29 06:00"} {
 		for seed := int64(1); seed <= 12; seed++ {
 			t.Run(fmt.Sprintf("%s/seed%d", base[:10], seed), func(t *testing.T) {
-				playRandom(t, srv, pol, at(base), seed)
+				playRandom(t, srv, newRecord(t), pol, at(base), seed)
 			})
 		}
 	}
 }
 
-func playRandom(t *testing.T, srv *redistest.Server, pol coord.Policy, base time.Time, seed int64) {
+func playRandom(t *testing.T, srv *redistest.Server, rec coordtest.Recorder, pol coord.Policy, base time.Time, seed int64) {
 	rnd := rand.New(rand.NewSource(seed))
-	rec := coordtest.NewRecord()
 	c := dial(t, srv, rec.Seed)
 	uscc := freshUSCC()
 	now := base
