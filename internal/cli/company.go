@@ -278,11 +278,23 @@ func (a *app) companyHistoryCommand() *cobra.Command {
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
-				resp, err := ruqiv1.NewEnterpriseServiceClient(cc).ListInspections(ctx, &ruqiv1.ListInspectionsRequest{})
+				req := &ruqiv1.ListInspectionsRequest{PageSize: listPageSize}
+				all := &ruqiv1.ListInspectionsResponse{}
+				err := allPages(func(token string) (string, error) {
+					req.PageToken = token
+					resp, err := ruqiv1.NewEnterpriseServiceClient(cc).ListInspections(ctx, req)
+					if err != nil {
+						return "", err
+					}
+					all.Inspections = append(all.Inspections, resp.GetInspections()...)
+					// Every page counts the whole history: the last page's counts are the newest.
+					all.ThisYear, all.LastYear = resp.GetThisYear(), resp.GetLastYear()
+					return resp.GetNextPageToken(), nil
+				})
 				if err != nil {
 					return err
 				}
-				a.printer().History(resp)
+				a.printer().History(all)
 				return nil
 			})
 		},

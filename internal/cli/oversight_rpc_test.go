@@ -117,7 +117,13 @@ func (f *oversightServer) Complain(ctx context.Context, req *ruqiv1.ComplainRequ
 
 func (f *oversightServer) ListLeads(ctx context.Context, req *ruqiv1.ListLeadsRequest) (*ruqiv1.ListLeadsResponse, error) {
 	f.got(ctx, "ListLeads", req)
-	return &ruqiv1.ListLeadsResponse{Leads: []*ruqiv1.Lead{sampleLead()}}, nil
+	// Two pages, as the server answers a list longer than page_size.
+	if req.GetPageToken() == "" {
+		return &ruqiv1.ListLeadsResponse{Leads: []*ruqiv1.Lead{sampleLead()}, NextPageToken: "page-2"}, nil
+	}
+	second := sampleLead()
+	second.Id = "L-0002"
+	return &ruqiv1.ListLeadsResponse{Leads: []*ruqiv1.Lead{second}}, nil
 }
 
 func (f *oversightServer) UpdateLead(ctx context.Context, req *ruqiv1.UpdateLeadRequest) (*ruqiv1.UpdateLeadResponse, error) {
@@ -311,8 +317,16 @@ func TestRPC_Supervisor(t *testing.T) {
 		t.Errorf("no --status sent %v", got)
 	}
 
+	if req := f.request("ListLeads").(*ruqiv1.ListLeadsRequest); req.GetPageToken() != "page-2" || req.GetPageSize() != 500 {
+		t.Errorf("last request %v: want the second page, 500 a page", req)
+	}
+	assertContains(t, out, "L-0001", "L-0002")
+
 	out = mustRun(t, f, "-o", "json", "supervisor", "leads")
-	assertContains(t, out, `"steps"`, `"LEAD_STATUS_RECEIVED"`)
+	assertContains(t, out, `"steps"`, `"LEAD_STATUS_RECEIVED"`, `"L-0001"`, `"L-0002"`)
+	if strings.Contains(out, "page-2") {
+		t.Errorf("the page token reached the user: %s", out)
+	}
 
 	out = mustRun(t, f, "supervisor", "lead", "update", "--lead", "L-0001", "--status", "transferred", "--note", "移交纪委")
 	req := f.request("UpdateLead").(*ruqiv1.UpdateLeadRequest)

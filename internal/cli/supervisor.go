@@ -34,7 +34,7 @@ transferred（已移交纪委）、unfounded（查无实据）。-o json 还给�
   ruqi -o json supervisor leads`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := &ruqiv1.ListLeadsRequest{}
+			req := &ruqiv1.ListLeadsRequest{PageSize: listPageSize}
 			if cmd.Flags().Changed("status") {
 				st, err := parseLeadStatus(status, false)
 				if err != nil {
@@ -43,11 +43,17 @@ transferred（已移交纪委）、unfounded（查无实据）。-o json 还给�
 				req.Status = st
 			}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
-				resp, err := ruqiv1.NewSupervisionServiceClient(cc).ListLeads(ctx, req)
+				all := &ruqiv1.ListLeadsResponse{}
+				err := allPages(func(token string) (string, error) {
+					req.PageToken = token
+					resp, err := ruqiv1.NewSupervisionServiceClient(cc).ListLeads(ctx, req)
+					all.Leads = append(all.Leads, resp.GetLeads()...)
+					return resp.GetNextPageToken(), err
+				})
 				if err != nil {
 					return err
 				}
-				a.printer().Leads(resp)
+				a.printer().Leads(all)
 				return nil
 			})
 		},
@@ -113,12 +119,18 @@ func (a *app) supervisorEvaluationsCommand() *cobra.Command {
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
-				resp, err := ruqiv1.NewSupervisionServiceClient(cc).ListEvaluations(ctx,
-					&ruqiv1.ListEvaluationsRequest{AgencyId: strings.TrimSpace(agency)})
+				req := &ruqiv1.ListEvaluationsRequest{AgencyId: strings.TrimSpace(agency), PageSize: listPageSize}
+				all := &ruqiv1.ListEvaluationsResponse{}
+				err := allPages(func(token string) (string, error) {
+					req.PageToken = token
+					resp, err := ruqiv1.NewSupervisionServiceClient(cc).ListEvaluations(ctx, req)
+					all.Evaluations = append(all.Evaluations, resp.GetEvaluations()...)
+					return resp.GetNextPageToken(), err
+				})
 				if err != nil {
 					return err
 				}
-				a.printer().Evaluations(resp)
+				a.printer().Evaluations(all)
 				return nil
 			})
 		},

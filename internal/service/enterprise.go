@@ -272,17 +272,23 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 	return resp, nil
 }
 
-// ListInspections is the enterprise's own history.
-func (es *enterpriseServer) ListInspections(ctx context.Context, _ *ruqiv1.ListInspectionsRequest) (*ruqiv1.ListInspectionsResponse, error) {
+// ListInspections is the enterprise's own history, a page at a time; the
+// year counts are of all its inspections.
+func (es *enterpriseServer) ListInspections(ctx context.Context, req *ruqiv1.ListInspectionsRequest) (*ruqiv1.ListInspectionsResponse, error) {
+	pg, err := parsePage(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	uscc := principal(ctx).Subject
 	resp := &ruqiv1.ListInspectionsResponse{}
 	now := es.s.now()
-	err := es.s.store.View(ctx, func(r store.Reader) error {
-		list, err := r.InspectionsOfEnterprise(uscc, store.Page{})
+	err = es.s.store.View(ctx, func(r store.Reader) error {
+		read := func(p store.Page) ([]*ruqiv1.Inspection, error) { return r.InspectionsOfEnterprise(uscc, p) }
+		list, next, err := fillPage(pg, read, (*ruqiv1.Inspection).GetId, func(*ruqiv1.Inspection) (bool, error) { return true, nil })
 		if err != nil {
 			return err
 		}
-		year := now.In(domain.Shanghai).Year()
+		resp.NextPageToken = next
 		for _, ins := range list {
 			v, err := inspectionView(r, ins, now)
 			if err != nil {
@@ -291,17 +297,31 @@ func (es *enterpriseServer) ListInspections(ctx context.Context, _ *ruqiv1.ListI
 			_, err = r.Evaluation(ins.GetId())
 			v.Evaluated = err == nil
 			resp.Inspections = append(resp.Inspections, v)
-			if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
-				continue
+		}
+		// The counts walk the whole history in store pages, holding one
+		// page at a time: only the records of this page are built into views.
+		year := now.In(domain.Shanghai).Year()
+		for after := ""; ; {
+			batch, err := read(store.Page{After: after, Limit: maxPageSize})
+			if err != nil {
+				return err
 			}
-			switch ins.GetWindowStart().AsTime().In(domain.Shanghai).Year() {
-			case year:
-				resp.ThisYear++
-			case year - 1:
-				resp.LastYear++
+			for _, ins := range batch {
+				after = ins.GetId()
+				if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+					continue
+				}
+				switch ins.GetWindowStart().AsTime().In(domain.Shanghai).Year() {
+				case year:
+					resp.ThisYear++
+				case year - 1:
+					resp.LastYear++
+				}
+			}
+			if len(batch) < maxPageSize {
+				return nil
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

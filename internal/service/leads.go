@@ -19,24 +19,25 @@ func mayOversee(ctx context.Context, region string) bool {
 }
 
 func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLeadsRequest) (*ruqiv1.ListLeadsResponse, error) {
+	pg, err := parsePage(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	resp := &ruqiv1.ListLeadsResponse{}
-	err := ss.s.store.View(ctx, func(r store.Reader) error {
-		leads, err := r.Leads(store.Page{})
-		if err != nil {
-			return err
-		}
-		for _, l := range leads {
+	err = ss.s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		resp.Leads, resp.NextPageToken, err = fillPage(pg, r.Leads, (*ruqiv1.Lead).GetId, func(l *ruqiv1.Lead) (bool, error) {
 			if !mayOversee(ctx, l.GetRegionCode()) {
-				continue
+				return false, nil
 			}
-			if req.GetStatus() != ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED && l.GetStatus() != req.GetStatus() {
-				continue
-			}
-			resp.Leads = append(resp.Leads, l)
-		}
-		return nil
+			return req.GetStatus() == ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED || l.GetStatus() == req.GetStatus(), nil
+		})
+		return err
 	})
-	return resp, toStatus(ctx, err)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
 }
 
 // UpdateLead moves a lead along its lifecycle (inspection.UpdateLead).
@@ -57,18 +58,21 @@ func (ss *supervisionServer) UpdateLead(ctx context.Context, req *ruqiv1.UpdateL
 // ListEvaluations shows supervisors who evaluated: the 司法局 may know, the
 // agency may not.
 func (ss *supervisionServer) ListEvaluations(ctx context.Context, req *ruqiv1.ListEvaluationsRequest) (*ruqiv1.ListEvaluationsResponse, error) {
+	pg, err := parsePage(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	resp := &ruqiv1.ListEvaluationsResponse{}
-	err := ss.s.store.View(ctx, func(r store.Reader) error {
-		list, err := r.Evaluations(req.GetAgencyId(), store.Page{})
-		if err != nil {
-			return err
-		}
-		for _, e := range list {
-			if mayOversee(ctx, regionOf(r, e.GetEnterpriseUscc())) {
-				resp.Evaluations = append(resp.Evaluations, e)
-			}
-		}
-		return nil
+	err = ss.s.store.View(ctx, func(r store.Reader) error {
+		read := func(p store.Page) ([]*ruqiv1.Evaluation, error) { return r.Evaluations(req.GetAgencyId(), p) }
+		var err error
+		resp.Evaluations, resp.NextPageToken, err = fillPage(pg, read, (*ruqiv1.Evaluation).GetInspectionId, func(e *ruqiv1.Evaluation) (bool, error) {
+			return mayOversee(ctx, regionOf(r, e.GetEnterpriseUscc())), nil
+		})
+		return err
 	})
-	return resp, toStatus(ctx, err)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
 }

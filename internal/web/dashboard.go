@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -243,6 +244,24 @@ type stepData struct {
 // leadsPerPage keeps the page light: the leads are shown a page at a time.
 const leadsPerPage = 50
 
+// allLeads follows ListLeads' pages to the end: the dashboard shows how many
+// leads there are and numbers its own pages of leadsPerPage.
+func (s *server) allLeads(ctx context.Context, st ruqiv1.LeadStatus) ([]*ruqiv1.Lead, error) {
+	req := &ruqiv1.ListLeadsRequest{Status: st, PageSize: 500}
+	var all []*ruqiv1.Lead
+	for {
+		resp, err := s.sup.ListLeads(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, resp.GetLeads()...)
+		if resp.GetNextPageToken() == "" || resp.GetNextPageToken() == req.GetPageToken() {
+			return all, nil
+		}
+		req.PageToken = resp.GetNextPageToken()
+	}
+}
+
 func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 	sess := sessionToken(r, supervisorCookie)
 	if sess == "" {
@@ -279,7 +298,7 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 	defer cancel()
 	ctx = as(ctx, sess)
 
-	leads, err := s.sup.ListLeads(ctx, &ruqiv1.ListLeadsRequest{Status: f.LeadStatus})
+	all, err := s.allLeads(ctx, f.LeadStatus)
 	switch status.Code(err) {
 	case codes.OK:
 	case codes.Unauthenticated, codes.PermissionDenied:
@@ -294,7 +313,6 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 		d.LeadsErr = apiMessage(err)
 	}
 	updated := q.Get("updated")
-	all := leads.GetLeads()
 	d.LeadsTotal = len(all)
 	d.LeadPages = max(1, (len(all)+leadsPerPage-1)/leadsPerPage)
 	d.LeadPage = min(f.LeadPage, d.LeadPages)
@@ -542,7 +560,7 @@ func (s *server) dashboardSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.callContext(r)
 	defer cancel()
-	_, err := s.sup.ListLeads(as(ctx, tok), &ruqiv1.ListLeadsRequest{Status: ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED})
+	_, err := s.sup.ListLeads(as(ctx, tok), &ruqiv1.ListLeadsRequest{Status: ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED, PageSize: 1})
 	switch status.Code(err) {
 	case codes.OK:
 		setSession(w, r, supervisorCookie, tok)

@@ -474,7 +474,7 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.callContext(r)
 	defer cancel()
-	_, err := s.ent.ListInspections(as(ctx, tok), &ruqiv1.ListInspectionsRequest{})
+	_, err := s.ent.ListInspections(as(ctx, tok), &ruqiv1.ListInspectionsRequest{PageSize: 1})
 	switch status.Code(err) {
 	case codes.OK:
 		setSession(w, r, enterpriseCookie, tok)

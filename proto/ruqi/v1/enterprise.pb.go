@@ -755,7 +755,12 @@ func (x *RefuseInspectionResponse) GetMessage() string {
 }
 
 type ListInspectionsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// page_size is at most how many inspections to return (AIP-158): 0 means
+	// 100, more than 500 is read as 500.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is a previous response's next_page_token; empty for the first page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -790,12 +795,29 @@ func (*ListInspectionsRequest) Descriptor() ([]byte, []int) {
 	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{7}
 }
 
+func (x *ListInspectionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListInspectionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListInspectionsResponse struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Inspections []*InspectionView      `protobuf:"bytes,1,rep,name=inspections,proto3" json:"inspections,omitempty"`
-	// Inspections registered this calendar year and last (Beijing time).
-	ThisYear      int32 `protobuf:"varint,2,opt,name=this_year,json=thisYear,proto3" json:"this_year,omitempty"`
-	LastYear      int32 `protobuf:"varint,3,opt,name=last_year,json=lastYear,proto3" json:"last_year,omitempty"`
+	// Inspections registered this calendar year and last (Beijing time), of
+	// all the enterprise's inspections, not only this page.
+	ThisYear int32 `protobuf:"varint,2,opt,name=this_year,json=thisYear,proto3" json:"this_year,omitempty"`
+	LastYear int32 `protobuf:"varint,3,opt,name=last_year,json=lastYear,proto3" json:"last_year,omitempty"`
+	// next_page_token continues the list; empty when there is no more.
+	NextPageToken string `protobuf:"bytes,4,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -849,6 +871,13 @@ func (x *ListInspectionsResponse) GetLastYear() int32 {
 		return x.LastYear
 	}
 	return 0
+}
+
+func (x *ListInspectionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type EvaluateInspectionRequest struct {
@@ -1156,12 +1185,16 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\tevent_seq\x18\x01 \x01(\x04R\beventSeq\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12\x1a\n" +
 	"\badvisory\x18\x03 \x01(\bR\badvisory\x12\x18\n" +
-	"\amessage\x18\x04 \x01(\tR\amessage\"\x18\n" +
-	"\x16ListInspectionsRequest\"\x8e\x01\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"T\n" +
+	"\x16ListInspectionsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\xb6\x01\n" +
 	"\x17ListInspectionsResponse\x129\n" +
 	"\vinspections\x18\x01 \x03(\v2\x17.ruqi.v1.InspectionViewR\vinspections\x12\x1b\n" +
 	"\tthis_year\x18\x02 \x01(\x05R\bthisYear\x12\x1b\n" +
-	"\tlast_year\x18\x03 \x01(\x05R\blastYear\"\xfb\x01\n" +
+	"\tlast_year\x18\x03 \x01(\x05R\blastYear\x12&\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\xfb\x01\n" +
 	"\x19EvaluateInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\x11certificate_shown\x18\x02 \x01(\bR\x10certificateShown\x12)\n" +

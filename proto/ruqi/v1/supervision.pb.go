@@ -352,7 +352,12 @@ func (x *Lead) GetRegionCode() string {
 type ListLeadsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// status filters; unspecified lists all.
-	Status        LeadStatus `protobuf:"varint,1,opt,name=status,proto3,enum=ruqi.v1.LeadStatus" json:"status,omitempty"`
+	Status LeadStatus `protobuf:"varint,1,opt,name=status,proto3,enum=ruqi.v1.LeadStatus" json:"status,omitempty"`
+	// page_size is at most how many leads to return (AIP-158): 0 means 100,
+	// more than 500 is read as 500.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is a previous response's next_page_token; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -394,9 +399,25 @@ func (x *ListLeadsRequest) GetStatus() LeadStatus {
 	return LeadStatus_LEAD_STATUS_UNSPECIFIED
 }
 
+func (x *ListLeadsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListLeadsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListLeadsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Leads         []*Lead                `protobuf:"bytes,1,rep,name=leads,proto3" json:"leads,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Leads []*Lead                `protobuf:"bytes,1,rep,name=leads,proto3" json:"leads,omitempty"`
+	// next_page_token continues the list; empty when there is no more.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -436,6 +457,13 @@ func (x *ListLeadsResponse) GetLeads() []*Lead {
 		return x.Leads
 	}
 	return nil
+}
+
+func (x *ListLeadsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type UpdateLeadRequest struct {
@@ -652,8 +680,13 @@ func (x *Evaluation) GetAt() *timestamppb.Timestamp {
 }
 
 type ListEvaluationsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AgencyId      string                 `protobuf:"bytes,1,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	AgencyId string                 `protobuf:"bytes,1,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	// page_size is at most how many evaluations to return (AIP-158): 0 means
+	// 100, more than 500 is read as 500.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is a previous response's next_page_token; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -695,9 +728,25 @@ func (x *ListEvaluationsRequest) GetAgencyId() string {
 	return ""
 }
 
+func (x *ListEvaluationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListEvaluationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListEvaluationsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Evaluations   []*Evaluation          `protobuf:"bytes,1,rep,name=evaluations,proto3" json:"evaluations,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Evaluations []*Evaluation          `protobuf:"bytes,1,rep,name=evaluations,proto3" json:"evaluations,omitempty"`
+	// next_page_token continues the list; empty when there is no more.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -739,6 +788,13 @@ func (x *ListEvaluationsResponse) GetEvaluations() []*Evaluation {
 	return nil
 }
 
+func (x *ListEvaluationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_ruqi_v1_supervision_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_supervision_proto_rawDesc = "" +
@@ -767,11 +823,15 @@ const file_ruqi_v1_supervision_proto_rawDesc = "" +
 	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12'\n" +
 	"\x05steps\x18\f \x03(\v2\x11.ruqi.v1.LeadStepR\x05steps\x12\x1f\n" +
 	"\vregion_code\x18\r \x01(\tR\n" +
-	"regionCode\"?\n" +
+	"regionCode\"{\n" +
 	"\x10ListLeadsRequest\x12+\n" +
-	"\x06status\x18\x01 \x01(\x0e2\x13.ruqi.v1.LeadStatusR\x06status\"8\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x13.ruqi.v1.LeadStatusR\x06status\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"`\n" +
 	"\x11ListLeadsResponse\x12#\n" +
-	"\x05leads\x18\x01 \x03(\v2\r.ruqi.v1.LeadR\x05leads\"m\n" +
+	"\x05leads\x18\x01 \x03(\v2\r.ruqi.v1.LeadR\x05leads\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"m\n" +
 	"\x11UpdateLeadRequest\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12+\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x13.ruqi.v1.LeadStatusR\x06status\x12\x12\n" +
@@ -788,11 +848,15 @@ const file_ruqi_v1_supervision_proto_rawDesc = "" +
 	"\x12conducted_properly\x18\x06 \x01(\bR\x11conductedProperly\x12\x18\n" +
 	"\aoverall\x18\a \x01(\x05R\aoverall\x12\x18\n" +
 	"\acomment\x18\b \x01(\tR\acomment\x12*\n" +
-	"\x02at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"5\n" +
+	"\x02at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"q\n" +
 	"\x16ListEvaluationsRequest\x12\x1b\n" +
-	"\tagency_id\x18\x01 \x01(\tR\bagencyId\"P\n" +
+	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"x\n" +
 	"\x17ListEvaluationsResponse\x125\n" +
-	"\vevaluations\x18\x01 \x03(\v2\x13.ruqi.v1.EvaluationR\vevaluations*\x92\x01\n" +
+	"\vevaluations\x18\x01 \x03(\v2\x13.ruqi.v1.EvaluationR\vevaluations\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x92\x01\n" +
 	"\bLeadKind\x12\x19\n" +
 	"\x15LEAD_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11LEAD_KIND_REFUSAL\x10\x01\x12\x17\n" +

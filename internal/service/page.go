@@ -1,0 +1,96 @@
+package service
+
+import (
+	"encoding/base64"
+	"strings"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+)
+
+// Paging of the lists that grow with a province (Google AIP-158).
+const (
+	// defaultPageSize is a page when the request asks for none (page_size 0).
+	defaultPageSize = 100
+	// maxPageSize bounds a page; a larger page_size is read as this.
+	maxPageSize = 500
+	// maxPageReads bounds the store pages one call reads while filters
+	// (a supervisor's region, a lead status) drop records: a call never
+	// walks the whole list. A page cut short by it still carries a
+	// next_page_token, as AIP-158 allows.
+	maxPageReads = 10
+	// pageTokenPrefix marks our tokens, so that a token from elsewhere or
+	// a truncated one is refused rather than read as a position.
+	pageTokenPrefix = "p1:"
+)
+
+// page is a parsed page_size and page_token.
+type page struct {
+	size  int
+	after string // the store key of the last record already returned
+}
+
+// parsePage reads a request's page_size and page_token.
+func parsePage(size int32, token string) (page, error) {
+	p := page{size: int(size)}
+	switch {
+	case size < 0:
+		return page{}, domain.Invalidf("PAGE_SIZE_NEGATIVE", "每页条数不能为负数，收到 %d", size)
+	case size == 0:
+		p.size = defaultPageSize
+	case size > maxPageSize:
+		p.size = maxPageSize
+	}
+	if token == "" {
+		return p, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	after, ok := strings.CutPrefix(string(raw), pageTokenPrefix)
+	if err != nil || !ok || after == "" {
+		return page{}, domain.Invalidf("PAGE_TOKEN_MALFORMED", "翻页标记无效，请从第一页重新查询")
+	}
+	p.after = after
+	return p, nil
+}
+
+// pageToken is the opaque token for the page after key.
+func pageToken(key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(pageTokenPrefix + key))
+}
+
+// fillPage reads store pages from p.after, keeps the records keep accepts
+// and stops when the page is full, the list ends or maxPageReads store pages
+// were read. It returns the page and the token of the next one ("" at the
+// end of the list).
+func fillPage[T any](p page, read func(store.Page) ([]T, error), key func(T) string, keep func(T) (bool, error)) ([]T, string, error) {
+	batch := max(p.size, defaultPageSize)
+	after := p.after
+	var out []T
+	for range maxPageReads {
+		list, err := read(store.Page{After: after, Limit: batch})
+		if err != nil {
+			return nil, "", err
+		}
+		for i, rec := range list {
+			after = key(rec)
+			ok, err := keep(rec)
+			if err != nil {
+				return nil, "", err
+			}
+			if !ok {
+				continue
+			}
+			out = append(out, rec)
+			if len(out) == p.size {
+				if i == len(list)-1 && len(list) < batch {
+					return out, "", nil // full, and the list ended with it
+				}
+				return out, pageToken(after), nil
+			}
+		}
+		if len(list) < batch {
+			return out, "", nil
+		}
+	}
+	return out, pageToken(after), nil
+}
