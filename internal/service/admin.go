@@ -48,7 +48,7 @@ func (a *adminServer) IssueAccessToken(ctx context.Context, req *ruqiv1.IssueAcc
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
 		e.Detail = roleWord(req.GetRole()) + ":" + subject + " " + id
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -133,12 +133,12 @@ func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateA
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
 		e.Detail = roleWord(old.Role) + ":" + old.Subject + " " + id + " rotates " + old.ID
-		if err := tx.AppendEvent(e); err != nil {
+		if err := record(tx, e); err != nil {
 			return err
 		}
 		e = newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
 		e.Detail = old.ID + " " + roleWord(old.Role) + ":" + old.Subject + " rotated to " + id
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -223,7 +223,7 @@ func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeA
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
 		e.Detail = tok.ID + " " + strings.ToLower(strings.TrimPrefix(tok.Role.String(), "ROLE_")) + ":" + tok.Subject
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -94,7 +94,7 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 		e := newEvent(ctx, d.s.now(), ruqiv1.EventType_EVENT_TYPE_DIRECTORY_IMPORTED)
 		e.Detail = fmt.Sprintf("agencies=%d officers=%d enterprises=%d check_items=%d sample=%t",
 			len(dir.GetAgencies()), len(dir.GetOfficers()), len(dir.GetEnterprises()), len(dir.GetCheckItems()), dir.GetSample())
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -277,7 +277,7 @@ func (d *directoryServer) SetCertificateStatus(ctx context.Context, req *ruqiv1.
 		e.OfficerId = o.GetId()
 		e.Detail = fmt.Sprintf("%s → %s: %s", old, req.GetStatus(), strings.TrimSpace(req.GetReason()))
 		resp.Officer = o
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

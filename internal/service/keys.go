@@ -41,7 +41,7 @@ func (s *Service) loadRing(ctx context.Context) error {
 		keys = []store.SigningKey{sk}
 		e := newEvent(ctx, s.now(), ruqiv1.EventType_EVENT_TYPE_KEY_ROTATED)
 		e.Detail = "first key " + k.ID
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
@@ -125,7 +125,7 @@ func (k *keyServer) RotateSigningKey(ctx context.Context, _ *ruqiv1.RotateSignin
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_KEY_ROTATED)
 		e.Detail = "new key " + fresh.ID
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -89,7 +89,7 @@ func (ss *sessionServer) SignIn(ctx context.Context, req *ruqiv1.SignInRequest) 
 		}
 		resp.Token, resp.TokenId, resp.ExpiresAt = token, tokID, timestamppb.New(expires)
 		resp.Role, resp.Subject, resp.DisplayName = cand.Role, cand.Subject, name
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -187,7 +187,7 @@ func (s *Service) revokeToken(ctx context.Context, id string, check func(*store.
 		if tok.Kind != store.TokenIssued {
 			e.Detail += " " + tok.Kind
 		}
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 }
 
@@ -234,7 +234,7 @@ func (ss *sessionServer) CreateDeviceEnrolment(ctx context.Context, req *ruqiv1.
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
 		e.EnterpriseUscc, e.Detail = uscc, "enrolment enterprise:"+uscc+" "+id
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -286,7 +286,7 @@ func (ss *sessionServer) EnrolDevice(ctx context.Context, req *ruqiv1.EnrolDevic
 		e.Actor = "enterprise:" + enr.Subject
 		e.EnterpriseUscc, e.Detail = enr.Subject, "device enterprise:"+enr.Subject+" "+id+" enrolled with "+enr.ID
 		resp.Token, resp.Device, resp.EnterpriseName = token, deviceOf(dev), ent.GetName()
-		return tx.AppendEvent(e)
+		return record(tx, e)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
