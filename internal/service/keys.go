@@ -146,11 +146,25 @@ func noteSigned(tx store.Tx, kid string, exp time.Time) error {
 	}
 	for _, sk := range keys {
 		if sk.ID == kid && exp.After(sk.VerifyUntil) {
-			sk.VerifyUntil = exp
+			sk.VerifyUntil = verifyUntil(exp)
 			return tx.PutSigningKey(sk)
 		}
 	}
 	return nil
+}
+
+// verifyUntil rounds a code's expiry up to the next midnight, Beijing time.
+// A key then stays published at most a day longer than its last code needs,
+// and its row is rewritten about once a day instead of by nearly every
+// registration: on PostgreSQL, under SERIALIZABLE, a row that every
+// registration rewrites makes concurrent registrations retry each other.
+func verifyUntil(exp time.Time) time.Time {
+	d := exp.In(domain.Shanghai)
+	midnight := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, domain.Shanghai)
+	if midnight.Equal(d) {
+		return midnight
+	}
+	return midnight.AddDate(0, 0, 1)
 }
 
 // RunKeyRefresh reloads the key ring from the store every interval, so that

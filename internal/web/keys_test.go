@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -31,9 +32,11 @@ func publishedKeys(t *testing.T, f *fixture) map[string]map[string]any {
 	return out
 }
 
-// A retired key stays in /keys.json until its last code's expiry plus the
-// clock leeway, the same span in which the server itself still accepts that
-// code, so offline verifiers agree with the server; then it goes.
+// A retired key stays in /keys.json at least until its last code's expiry
+// plus the clock leeway, the span in which the server itself still accepts
+// that code, so offline verifiers agree with the server. The store rounds a
+// key's verify_until up to the next Beijing midnight (one write a day, not
+// one per registration), so it goes after that midnight plus the leeway.
 func TestKeysJSON_RetiredKey_PublishedUntilExpiryPlusLeeway(t *testing.T) {
 	start := time.Now().Truncate(time.Second)
 	var now atomic.Int64
@@ -49,9 +52,19 @@ func TestKeysJSON_RetiredKey_PublishedUntilExpiryPlusLeeway(t *testing.T) {
 	if _, ok := publishedKeys(t, f)[old]; !ok {
 		t.Errorf("retired key %s gone %v after its last code's expiry, within the %v leeway", old, leeway/2, leeway)
 	}
-	now.Store(exp.Add(leeway + time.Second).UnixNano())
+	d := exp.In(domain.Shanghai)
+	midnight := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, domain.Shanghai).AddDate(0, 0, 1)
+	if !d.Equal(midnight.AddDate(0, 0, -1)) { // an expiry at midnight exactly is not rounded
+		now.Store(exp.Add(leeway + time.Second).UnixNano())
+		if _, ok := publishedKeys(t, f)[old]; !ok {
+			t.Errorf("retired key %s gone before the midnight its verify_until is rounded to", old)
+		}
+	} else {
+		midnight = midnight.AddDate(0, 0, -1)
+	}
+	now.Store(midnight.Add(leeway + time.Second).UnixNano())
 	if _, ok := publishedKeys(t, f)[old]; ok {
-		t.Errorf("retired key %s still published after expiry plus leeway", old)
+		t.Errorf("retired key %s still published after its verify_until plus leeway", old)
 	}
 }
 
