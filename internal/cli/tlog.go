@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/ruqi/ruqi/internal/durable"
 	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -273,7 +274,7 @@ func (a *app) logVerifyCommand() *cobra.Command {
 				if err := os.MkdirAll(filepath.Dir(state), 0o755); err != nil {
 					return err
 				}
-				return os.WriteFile(state, []byte(resp.GetCheckpoint()), 0o644)
+				return durable.WriteFile(state, []byte(resp.GetCheckpoint()), 0o644)
 			})
 		},
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/ruqi/ruqi/internal/coord/local"
 	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/durable"
 	"github.com/ruqi/ruqi/internal/identity"
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store"
@@ -288,7 +289,7 @@ func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string)
 		if err != nil {
 			return "", err
 		}
-		if err := writeFileDurably(path, []byte(tok+"\n"), 0o600); err != nil {
+		if err := durable.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
 			return "", fmt.Errorf("write admin token: %w", err)
 		}
 		raw = []byte(tok)
@@ -300,43 +301,6 @@ func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string)
 		return "", fmt.Errorf("admin token file %s is empty (a crash while it was written?): remove it to have a new token created; the server will not start with an empty administrator token", path)
 	}
 	return path, svc.EnsureAdminToken(ctx, tok)
-}
-
-// writeFileDurably writes a file so that after a crash it is either absent or
-// complete: a temporary file in the same directory, synced, renamed over the
-// target, and the directory synced so that the rename itself survives.
-func writeFileDurably(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // newCoordinator chooses the coordinator: Redis when an address is given,

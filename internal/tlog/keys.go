@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ruqi/ruqi/internal/durable"
 )
 
 // VerifierKey derives the verifier key (name+hash+key) from an Ed25519 note
@@ -40,7 +41,7 @@ func LoadOrCreateKey(path, name string) (skey, vkey string, err error) {
 		if err != nil {
 			return "", "", err
 		}
-		if err := writeDurably(path, []byte(skey+"\n"), 0o600); err != nil {
+		if err := durable.WriteFile(path, []byte(skey+"\n"), 0o600); err != nil {
 			return "", "", fmt.Errorf("write key %s: %w", path, err)
 		}
 		return skey, vkey, nil
@@ -52,39 +53,4 @@ func LoadOrCreateKey(path, name string) (skey, vkey string, err error) {
 		return "", "", fmt.Errorf("key file %s: %w", path, err)
 	}
 	return skey, vkey, nil
-}
-
-// writeDurably writes b to a temp file beside path, fsyncs it, renames it
-// over path and fsyncs the directory, so that a crash leaves the old or the
-// new file, never an empty one.
-func writeDurably(path string, b []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -19,6 +19,8 @@ import (
 	fnote "github.com/transparency-dev/formats/note"
 	"github.com/transparency-dev/merkle/proof"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ruqi/ruqi/internal/durable"
 )
 
 // The witness (见证方) follows C2SP tlog-witness: the log POSTs
@@ -247,7 +249,7 @@ func writeFileDurably(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return writeDurably(path, b, 0o600)
+	return durable.WriteFile(path, b, 0o600)
 }
 
 // WitnessClient asks one witness to cosign, remembering the size it holds.
