@@ -46,6 +46,10 @@ func (s *Service) loadRing(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
 	}
+	return s.setRing(keys)
+}
+
+func (s *Service) setRing(keys []store.SigningKey) error {
 	ring, err := code.NewRing(fromStored(keys))
 	if err != nil {
 		return fmt.Errorf("signing keys in the store: %w", err)
@@ -197,12 +201,22 @@ func (s *Service) reloadRingForUnknownKey(ctx context.Context) bool {
 	return s.reloadRing(ctx) == nil
 }
 
-// reloadRing reloads under the rotation lock, so that a reload that read
-// the store before a rotation here cannot replace the rotated ring after it.
+// reloadRing rereads the keys in a read-only transaction (the first key was
+// made at start), under the rotation lock, so that a reload that read the
+// store before a rotation here cannot replace the rotated ring after it.
 func (s *Service) reloadRing(ctx context.Context) error {
 	s.rotateM.Lock()
 	defer s.rotateM.Unlock()
-	return s.loadRing(ctx)
+	var keys []store.SigningKey
+	err := s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		keys, err = r.SigningKeys()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reload signing keys: %w", err)
+	}
+	return s.setRing(keys)
 }
 
 // DescribeCode names what a genuine code stands for, for a verify page opened

@@ -107,6 +107,9 @@ type Service struct {
 	ringReloadedAt atomic.Int64
 
 	witnesses []*tlog.WitnessClient
+	// logVerifier checks the log's checkpoints with its own key (set at
+	// start, from cfg.Log.Key).
+	logVerifier *tlog.Verifier
 }
 
 // New loads the key ring from the store, creating the first key on a new

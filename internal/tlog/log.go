@@ -42,9 +42,6 @@ func New(skey string) (*Log, error) {
 	return &Log{origin: s.Name(), signer: s}, nil
 }
 
-// Origin is the log's name, the first line of its checkpoints.
-func (l *Log) Origin() string { return l.origin }
-
 // Integration says what one Integrate call did.
 type Integration struct {
 	Size   uint64 // tree size after the call
@@ -140,15 +137,6 @@ func loadRange(r store.Reader, size uint64) (*compact.Range, error) {
 		hashes[i] = h
 	}
 	return ranges.NewRange(0, size, hashes)
-}
-
-// Root recomputes the root of the tree of the given size from kept nodes.
-func Root(r store.Reader, size uint64) ([]byte, error) {
-	cr, err := loadRange(r, size)
-	if err != nil {
-		return nil, err
-	}
-	return rootOf(cr)
 }
 
 // InclusionProof proves that leaf index is in the tree of the given size.

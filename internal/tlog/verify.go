@@ -43,9 +43,6 @@ func NewVerifier(logKey string, policy []byte) (*Verifier, error) {
 	return v, nil
 }
 
-// Origin is the log's origin, the name of its key.
-func (v *Verifier) Origin() string { return v.log.Name() }
-
 // Checkpoint opens a signed checkpoint: the log's signature must verify and
 // the witness policy, if any, must be met. Signatures by unknown keys are
 // ignored.
