@@ -39,8 +39,37 @@ type Store interface {
 	// in the log (Events, Head). bbolt sequences at commit, so it returns at
 	// once; PostgreSQL's sequencer does it in batches, within its interval.
 	WaitSequenced(ctx context.Context) error
+	// Watch reports the changes other processes commit to the records that
+	// the read cache holds (internal/store/cache): the directory (agencies,
+	// officers, enterprises, check items) and access tokens. It calls
+	// ready once changes are being followed, then changed for each; a
+	// Change with an empty Kind means some may have been missed (the
+	// connection was lost), and is followed by ready again once they are
+	// followed anew. Watch returns when ctx ends. bbolt, which one process
+	// holds, calls ready and waits; PostgreSQL listens to the notifications
+	// its triggers send at commit.
+	Watch(ctx context.Context, ready func(), changed func(Change)) error
 	Close() error
 }
+
+// Change names one record changed by another process (Store.Watch). Key is
+// the record's key: an id, a USCC, or for an access token its hash.
+type Change struct {
+	Kind Kind
+	Key  string
+}
+
+// Kind is the kind of a record the read cache holds.
+type Kind string
+
+// Kinds the read cache holds.
+const (
+	KindAgency      Kind = "agencies"
+	KindOfficer     Kind = "officers"
+	KindEnterprise  Kind = "enterprises"
+	KindCheckItem   Kind = "check_items"
+	KindAccessToken Kind = "access_tokens"
+)
 
 // Reader reads within a transaction. Lookups by key return ErrNotFound.
 type Reader interface {

@@ -169,6 +169,14 @@ func (s *Store) Close() error {
 // WaitSequenced returns at once: bbolt sequences events at commit.
 func (s *Store) WaitSequenced(ctx context.Context) error { return ctx.Err() }
 
+// Watch has nothing to report: the file is locked by this process, whose
+// own writes the cache sees as it makes them.
+func (s *Store) Watch(ctx context.Context, ready func(), _ func(store.Change)) error {
+	ready()
+	<-ctx.Done()
+	return nil
+}
+
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 	if err := ctx.Err(); err != nil {

@@ -78,6 +78,7 @@ func runIsolation(t *testing.T, f Factory, instances int) {
 		{"ReadThenWriteLosesNoUpdate", testReadThenWrite},
 		{"ConcurrentCountersAddUp", testConcurrentCounters},
 		{"ViewSeesOneSnapshot", testViewSnapshot},
+		{"WatchSeesOtherInstancesChanges", testWatch},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%s/instances=%d", tc.name, instances), func(t *testing.T) {
@@ -1032,4 +1033,61 @@ func keys[T any](list []T, key func(T) string) []string {
 		out[i] = key(m)
 	}
 	return out
+}
+
+// testWatch: Watch says when it follows changes; with two instances, what
+// one changes (an officer's certificate, a token revoked) the other's Watch
+// reports by key, which is what keeps replicas' read caches true. A single
+// instance (bbolt) sees its own writes and need report nothing.
+func testWatch(t *testing.T, stores []store.Store) {
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	ready := make(chan struct{}, 16)
+	changes := make(chan store.Change, 256)
+	done := make(chan error, 1)
+	go func() {
+		done <- stores[0].Watch(wctx, func() { ready <- struct{}{} }, func(c store.Change) {
+			if c.Kind != "" {
+				changes <- c
+			}
+		})
+	}()
+	select {
+	case <-ready:
+	case <-time.After(time.Minute):
+		t.Fatal("Watch never said it follows changes")
+	}
+	writer := stores[len(stores)-1]
+	o := &ruqiv1.Officer{Id: "O-W1", AgencyId: "A-W", Name: "Watch", CertificateNumber: "C-W1",
+		CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE}
+	tok := &store.AccessToken{ID: "tok-w1", Hash: []byte("0123456789abcdef0123456789abcdef"), Role: ruqiv1.Role_ROLE_OFFICER, Subject: "O-W1"}
+	update(t, writer, func(tx store.Tx) error {
+		if err := tx.PutOfficer(o); err != nil {
+			return err
+		}
+		return tx.PutAccessToken(tok)
+	})
+	o.CertificateStatus = ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED
+	tok.RevokedAt = time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC)
+	update(t, writer, func(tx store.Tx) error {
+		if err := tx.PutOfficer(o); err != nil {
+			return err
+		}
+		return tx.PutAccessToken(tok)
+	})
+	if len(stores) > 1 {
+		want := map[store.Change]bool{{Kind: store.KindOfficer, Key: "O-W1"}: true, {Kind: store.KindAccessToken, Key: string(tok.Hash)}: true}
+		for len(want) > 0 {
+			select {
+			case c := <-changes:
+				delete(want, c)
+			case <-time.After(time.Minute):
+				t.Fatalf("changes never reported: %v", want)
+			}
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Watch after its context ended: %v", err)
+	}
 }
