@@ -44,6 +44,8 @@ func run() error {
 	cfg.WorkingSet = serve.DefaultWorkingSet()
 	fs.IntVar(&cfg.WorkingSet.MaxEnterprises, "coord-max-enterprises", envInt("RUQI_COORD_MAX_ENTERPRISES", cfg.WorkingSet.MaxEnterprises), "enterprises the in-process coordinator holds at most, beyond those with a decision pending; the least recently used are forgotten and read again from the store when needed; 0: no limit (RUQI_COORD_MAX_ENTERPRISES)")
 	fs.DurationVar(&cfg.WorkingSet.IdleAfter, "coord-idle", envDuration("RUQI_COORD_IDLE", cfg.WorkingSet.IdleAfter), "the in-process coordinator forgets an enterprise not registered for this long; 0: never (RUQI_COORD_IDLE)")
+	fs.DurationVar(&cfg.Cache.TTL, "cache-ttl", envDuration("RUQI_CACHE_TTL", 5*time.Second), "longest a token or directory record is served from memory after it was read; changes are seen at once in process and through PostgreSQL notifications at other replicas, this bounds staleness if one is lost (RUQI_CACHE_TTL)")
+	fs.IntVar(&cfg.Cache.Size, "cache-size", envInt("RUQI_CACHE_SIZE", 100_000), "tokens and directory records held in memory at most (RUQI_CACHE_SIZE)")
 	fs.StringVar(&cfg.PolicyFile, "policy-file", env("RUQI_POLICY_FILE", ""), "frequency policies by region, JSON (RUQI_POLICY_FILE; default: 2 per agency per year, no proactive check of grade A, warnings at 1/day 2/week 3/month)")
 	fs.DurationVar(&cfg.Limits.MaxWindow, "max-window", envDuration("RUQI_MAX_WINDOW", cfg.Limits.MaxWindow), "longest inspection window (RUQI_MAX_WINDOW)")
 	fs.DurationVar(&cfg.Limits.MaxAdvance, "max-advance", envDuration("RUQI_MAX_ADVANCE", cfg.Limits.MaxAdvance), "how far ahead an inspection may be registered (RUQI_MAX_ADVANCE)")
@@ -64,6 +66,9 @@ func run() error {
 	logLevel := fs.String("log-level", env("RUQI_LOG_LEVEL", "info"), "debug, info, warn or error (RUQI_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("RUQI_LOG_FORMAT", "text"), "text or json (RUQI_LOG_FORMAT)")
 	_ = fs.Parse(os.Args[1:])
+	if cfg.Cache.TTL <= 0 || cfg.Cache.Size <= 0 {
+		return fmt.Errorf("-cache-ttl and -cache-size must be positive")
+	}
 	if cfg.WorkingSet.MaxEnterprises < 0 || cfg.WorkingSet.IdleAfter < 0 {
 		return fmt.Errorf("-coord-max-enterprises and -coord-idle cannot be negative (0: no limit)")
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/store/cache"
 	"github.com/ruqi/ruqi/internal/tlog"
 	"github.com/ruqi/ruqi/internal/web"
 )
@@ -62,6 +63,9 @@ type Config struct {
 	// WorkingSet bounds the in-process coordinator's memory (zero: every
 	// enterprise seen is held); see DefaultWorkingSet.
 	WorkingSet local.Bound
+	// Cache bounds the read cache of tokens and directory records
+	// (internal/store/cache); zero for its defaults.
+	Cache cache.Options
 	// PolicyFile holds the frequency policies by region (JSON); empty for
 	// the defaults.
 	PolicyFile string
@@ -114,7 +118,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	st := newHealthStore(db, dataDirProbe(cfg.DataDir, db))
+	// Tokens and directory records are read through a cache, invalidated
+	// on change here and, on PostgreSQL, at every replica.
+	cached := cache.New(db, cfg.Cache)
+	st := newHealthStore(cached, dataDirProbe(cfg.DataDir, db))
 	defer st.Close()
 
 	glis, err := net.Listen("tcp", cfg.GRPCAddr)
@@ -192,6 +199,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if st, ok := store.As[interface{ Stats() store.Stats }](db); ok {
 		metrics.ObserveStore(st.Stats)
 	}
+	metrics.ObserveCache(func() (uint64, uint64, uint64, int) {
+		c := cached.Stats()
+		return c.Hits, c.Misses, c.Invalidations, c.Entries
+	})
 	if held != nil {
 		metrics.ObserveWorkingSet(func() (int, uint64) {
 			s := held.Stats()

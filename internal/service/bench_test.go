@@ -22,6 +22,7 @@ import (
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/store/cache"
 	"github.com/ruqi/ruqi/internal/store/postgres"
 	"github.com/ruqi/ruqi/internal/testutil/pgtest"
 	"github.com/ruqi/ruqi/internal/testutil/redistest"
@@ -176,8 +177,24 @@ func BenchmarkRegister(b *testing.B) {
 // BenchmarkScan: enterprises scan valid codes, in parallel; each scan
 // verifies the signature, reads the inspection, officer and directory, and
 // writes the check-in and its event (fsync shared by the batch).
+//
+// /cached reads tokens and the directory through internal/store/cache, as
+// the server does; /store reads them from bbolt each time.
 func BenchmarkScan(b *testing.B) {
-	e := newEnv(b, "")
+	b.Run("store", func(b *testing.B) { benchmarkScan(b, false) })
+	b.Run("cached", func(b *testing.B) { benchmarkScan(b, true) })
+}
+
+func benchmarkScan(b *testing.B, cached bool) {
+	st, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var s store.Store = st
+	if cached {
+		s = cache.New(st, cache.Options{})
+	}
+	e := newEnvOn(b, s, "")
 	r := e.registrar(b, "AG-01")
 	const n = 64
 	codes := make([]string, n)

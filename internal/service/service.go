@@ -20,6 +20,7 @@ import (
 	"github.com/ruqi/ruqi/internal/identity"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/cache"
 	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -162,6 +163,9 @@ func (s *Service) Close() error { return s.coord.Close() }
 
 // LookupToken is the auth interceptor's view of the store.
 func (s *Service) LookupToken(ctx context.Context, hash []byte) (*store.AccessToken, error) {
+	if c, ok := store.As[*cache.Store](s.store); ok {
+		return c.AccessToken(ctx, hash) // no transaction when held in memory
+	}
 	var tok *store.AccessToken
 	err := s.store.View(ctx, func(r store.Reader) error {
 		var err error

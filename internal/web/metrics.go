@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -77,7 +78,14 @@ func NewMetrics() *Metrics {
 		Help: "Inspections refused by enterprises, by phase: enforced, or advisory in a region's trial phase (试运行).",
 	}, []string{"phase"})
 	m.reg.MustRegister(m.requests, m.latency, m.registrations, m.warnings, m.scans, m.refusals,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		// The Go heap from runtime/metrics beside the usual go_memstats_*:
+		// the live heap after the last GC (go_gc_heap_live_bytes), the heap
+		// objects now (go_memory_classes_heap_objects_bytes) and the
+		// GOMEMLIMIT in force (go_gc_gomemlimit_bytes), for the server's
+		// memory budget (docs/ARCHITECTURE.md, "Memory").
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.GoRuntimeMetricsRule{
+			Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$|^/memory/classes/heap/objects:bytes$|^/gc/gomemlimit:bytes$`)})),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	// Every label value exists from the start, so that rate() and alerts
 	// see a zero rather than no series before the first event.
@@ -142,6 +150,21 @@ func (m *Metrics) ObserveWorkingSet(read func() (enterprises int, evictions uint
 			_, e := read()
 			return float64(e)
 		}),
+	)
+}
+
+// ObserveCache publishes the read cache's counters (internal/store/cache),
+// read at each scrape: hits against misses say whether -cache-size holds
+// the working set; invalidations count records dropped because they changed.
+func (m *Metrics) ObserveCache(read func() (hits, misses, invalidations uint64, entries int)) {
+	counter := func(name, help string, v func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, v)
+	}
+	m.reg.MustRegister(
+		counter("ruqi_cache_hits_total", "Reads of tokens and directory records served from the read cache.", func() float64 { h, _, _, _ := read(); return float64(h) }),
+		counter("ruqi_cache_misses_total", "Reads of tokens and directory records the read cache sent to the store.", func() float64 { _, ms, _, _ := read(); return float64(ms) }),
+		counter("ruqi_cache_invalidations_total", "Records dropped from the read cache because they changed (here or at another replica).", func() float64 { _, _, i, _ := read(); return float64(i) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ruqi_cache_entries", Help: "Records held by the read cache."}, func() float64 { _, _, _, n := read(); return float64(n) }),
 	)
 }
 

@@ -1,0 +1,264 @@
+package cache_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/store/cache"
+	"github.com/ruqi/ruqi/internal/store/postgres"
+	"github.com/ruqi/ruqi/internal/testutil/pgtest"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+var ctx = context.Background()
+
+// A TTL far beyond any test: what a test sees change, it sees because the
+// change was invalidated, not because the entry expired.
+const longTTL = time.Hour
+
+func openBolt(t *testing.T) store.Store {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func openPostgres(t *testing.T, url string) store.Store {
+	t.Helper()
+	o := postgres.DefaultOptions()
+	o.SequenceInterval = 20 * time.Millisecond
+	db, err := postgres.Open(ctx, url, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func wrap(t *testing.T, db store.Store) *cache.Store {
+	t.Helper()
+	c := cache.New(db, cache.Options{TTL: longTTL})
+	t.Cleanup(func() { c.Close() })
+	waitReady(t, c)
+	return c
+}
+
+func waitReady(t *testing.T, c *cache.Store) {
+	t.Helper()
+	for i := 0; !c.Ready(); i++ {
+		if i > 6000 {
+			t.Fatal("the cache never started serving")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func update(t *testing.T, s store.Store, fn func(store.Tx) error) {
+	t.Helper()
+	if err := s.Update(ctx, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var (
+	token = &store.AccessToken{ID: "tok-c1", Hash: []byte("hash-of-a-token-0123456789abcdef"), Role: ruqiv1.Role_ROLE_ENTERPRISE,
+		Subject: "91510100MA61234567", CreatedAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	officer = &ruqiv1.Officer{Id: "O-C1", AgencyId: "A-C", Name: "缓存", CertificateNumber: "C-C1",
+		CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE}
+)
+
+func seed(t *testing.T, s store.Store) {
+	t.Helper()
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.PutAccessToken(token); err != nil {
+			return err
+		}
+		return tx.PutOfficer(officer)
+	})
+}
+
+func readOfficer(t *testing.T, s store.Store) *ruqiv1.Officer {
+	t.Helper()
+	var o *ruqiv1.Officer
+	if err := s.View(ctx, func(r store.Reader) error {
+		var err error
+		o, err = r.Officer(officer.GetId())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func readToken(t *testing.T, c *cache.Store) *store.AccessToken {
+	t.Helper()
+	tok, err := c.AccessToken(ctx, token.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// held checks that a second read is served from memory: the cache is in
+// use, so that a change seen afterwards was invalidated, not missed by a
+// cache that holds nothing.
+func held(t *testing.T, c *cache.Store, read func()) {
+	t.Helper()
+	read()
+	before := c.Stats().Hits
+	read()
+	if c.Stats().Hits == before {
+		t.Fatal("a second read was not served from the cache")
+	}
+}
+
+func revoke(t *testing.T, s store.Store) {
+	t.Helper()
+	update(t, s, func(tx store.Tx) error {
+		tok, err := tx.AccessToken(token.Hash)
+		if err != nil {
+			return err
+		}
+		tok.RevokedAt = time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC)
+		return tx.PutAccessToken(tok)
+	})
+}
+
+func suspend(t *testing.T, s store.Store) {
+	t.Helper()
+	update(t, s, func(tx store.Tx) error {
+		o, err := tx.Officer(officer.GetId())
+		if err != nil {
+			return err
+		}
+		o.CertificateStatus = ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED
+		return tx.PutOfficer(o)
+	})
+}
+
+// testInProcess: a change made through the cache is seen by the very next
+// read, and a record read in memory cannot be changed by its reader.
+func testInProcess(t *testing.T, c *cache.Store) {
+	seed(t, c)
+	held(t, c, func() { readToken(t, c) })
+	held(t, c, func() { readOfficer(t, c) })
+
+	// A caller that changes what it read changes its copy only.
+	o := readOfficer(t, c)
+	o.Name = "changed by a reader"
+	if got := readOfficer(t, c).GetName(); got != officer.GetName() {
+		t.Fatalf("a reader's change reached the cache: %q", got)
+	}
+
+	revoke(t, c)
+	if readToken(t, c).RevokedAt.IsZero() {
+		t.Fatal("a revoked token is still served as valid")
+	}
+	suspend(t, c)
+	if got := readOfficer(t, c).GetCertificateStatus(); got != ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED {
+		t.Fatalf("certificate status after suspension: %v", got)
+	}
+	// Read inside the writing transaction, before commit: its own write.
+	update(t, c, func(tx store.Tx) error {
+		o, err := tx.Officer(officer.GetId())
+		if err != nil {
+			return err
+		}
+		o.CertificateStatus = ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED
+		if err := tx.PutOfficer(o); err != nil {
+			return err
+		}
+		if o, err = tx.Officer(officer.GetId()); err != nil {
+			return err
+		}
+		if o.GetCertificateStatus() != ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED {
+			t.Errorf("a transaction does not read its own write: %v", o.GetCertificateStatus())
+		}
+		return nil
+	})
+	// A transaction that fails writes nothing, and leaves nothing stale.
+	boom := errors.New("boom")
+	if err := c.Update(ctx, func(tx store.Tx) error {
+		o, err := tx.Officer(officer.GetId())
+		if err != nil {
+			return err
+		}
+		o.CertificateStatus = ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE
+		if err := tx.PutOfficer(o); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if got := readOfficer(t, c).GetCertificateStatus(); got != ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED {
+		t.Fatalf("certificate status after a failed update: %v", got)
+	}
+}
+
+func TestInvalidationBolt(t *testing.T) {
+	testInProcess(t, wrap(t, openBolt(t)))
+}
+
+func TestInvalidationPostgres(t *testing.T) {
+	srv := pgtest.Start(t)
+	testInProcess(t, wrap(t, openPostgres(t, srv.NewDatabase(t))))
+}
+
+// TestInvalidationAcrossReplicas: two replicas on one PostgreSQL, each with
+// its cache. What one changes, the other stops serving once the
+// notification arrives (its TTL is an hour: nothing else can drop it).
+func TestInvalidationAcrossReplicas(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	a := wrap(t, openPostgres(t, url))
+	b := wrap(t, openPostgres(t, url))
+	seed(t, a)
+	held(t, b, func() { readToken(t, b) })
+	held(t, b, func() { readOfficer(t, b) })
+
+	revoke(t, a)
+	eventually(t, "the revoked token at the other replica", func() bool { return !readToken(t, b).RevokedAt.IsZero() })
+	suspend(t, a)
+	eventually(t, "the suspended certificate at the other replica", func() bool {
+		return readOfficer(t, b).GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED
+	})
+}
+
+// TestLostNotifications: when the replica's listening connection is
+// killed, changes may be missed: it forgets everything it holds (and
+// serves nothing from memory until listening again), then serves anew.
+func TestLostNotifications(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	a := wrap(t, openPostgres(t, url))
+	seed(t, a)
+	held(t, a, func() { readToken(t, a) })
+	if a.Stats().Entries == 0 {
+		t.Fatal("nothing held")
+	}
+	before := a.Stats().Invalidations
+	srv.Exec(t, "postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ruqi cache %'")
+	eventually(t, "the cache emptied after its connection was lost", func() bool { return a.Stats().Invalidations > before })
+	waitReady(t, a)
+	held(t, a, func() { readToken(t, a) })
+}
+
+// eventually polls until cond holds; the minute is a deadline against a
+// hung test, not a measurement.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
