@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -73,28 +74,37 @@ type tokenEntry struct {
 }
 
 // tokens issues access tokens on first use, once per principal, with the
-// administrator's token.
+// administrator's token. It holds at most maxTokens of them, the least
+// recently used forgotten: a province-year touches some 640,000 enterprises,
+// each in its own block of plans (GenerateBlocks), so a token is rarely
+// needed once its block is done; one that is gets issued anew.
 type tokens struct {
 	c     *client
 	admin string
 	mu    sync.Mutex
-	m     map[tokenKey]*tokenEntry
+	m     *lru.Cache[tokenKey, *tokenEntry]
 	// issued counts by role: officers, enterprises.
 	officers, enterprises atomic.Int64
 }
 
 func newTokens(c *client, admin string) *tokens {
-	return &tokens{c: c, admin: admin, m: map[tokenKey]*tokenEntry{}}
+	m, _ := lru.New[tokenKey, *tokenEntry](maxTokens) // only a size ≤ 0 fails
+	return &tokens{c: c, admin: admin, m: m}
 }
+
+// maxTokens bounds the simulator's tokens (about 200 bytes each): all the
+// officers of a province (20,000) and the enterprises of the blocks under
+// way.
+const maxTokens = 100_000
 
 // get returns the principal's token, issuing it the first time.
 func (t *tokens) get(ctx context.Context, role ruqiv1.Role, subject string) (string, error) {
 	k := tokenKey{role, subject}
 	t.mu.Lock()
-	e := t.m[k]
-	if e == nil {
+	e, ok := t.m.Get(k)
+	if !ok {
 		e = &tokenEntry{}
-		t.m[k] = e
+		t.m.Add(k, e)
 	}
 	t.mu.Unlock()
 	e.once.Do(func() {
@@ -118,8 +128,8 @@ func (t *tokens) get(ctx context.Context, role ruqiv1.Role, subject string) (str
 	if e.err != nil && ctx.Err() == nil && isTransient(e.err) {
 		// Let a later call try again after a transient failure.
 		t.mu.Lock()
-		if t.m[k] == e {
-			delete(t.m, k)
+		if cur, ok := t.m.Peek(k); ok && cur == e {
+			t.m.Remove(k)
 		}
 		t.mu.Unlock()
 	}
