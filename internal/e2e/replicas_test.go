@@ -405,7 +405,15 @@ func TestReplicas_FaultsUnderLoad(t *testing.T) {
 	})
 
 	t.Run("the sequencer's holder killed, another takes over", func(t *testing.T) {
-		holder := p.sequencerHolder(t, a, c)
+		// After the restart above the sequencers reconnect within their
+		// interval; on a loaded machine the lock may not be held yet.
+		var holder *world
+		eventually(t, "a replica holds the sequencer's lock", func() error {
+			if holder = p.sequencerHolder(t, a, c); holder == nil {
+				return fmt.Errorf("no replica holds it yet")
+			}
+			return nil
+		})
 		if err := holder.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
