@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The province-year (docs/BENCHMARKS.md): 1,000,000 enterprises, 20,000
+# officers, 1,000,000 plans against one fresh server on bbolt. Writes the
+# directory as NDJSON, times its import, runs the simulation with the
+# simulator's peak RSS measured, and samples the server's Go heap (from
+# /metrics) and the machine's load every 10 s. Everything in $WORK (default a
+# new /tmp directory), which is kept for inspection.
+#
+#   ./tools/province-year.sh      # SERVER_GOMEMLIMIT (default 400MiB); BIN=dir of built binaries skips the build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+enterprises=${ENTERPRISES:-1000000}
+officers=${OFFICERS:-20000}
+inspections=${INSPECTIONS:-1000000}
+work=${WORK:-$(mktemp -d /tmp/ruqi-province-XXXXXX)}
+bin=${BIN:-}
+memlimit=${SERVER_GOMEMLIMIT:-400MiB}
+if [ -z "$bin" ]; then
+  bin="$work/bin"; mkdir -p "$bin"
+  go build -o "$bin/ruqi-server" ./server
+  go build -o "$bin/ruqi" ./client
+fi
+echo "work: $work"
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') × $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg); server GOMEMLIMIT=$memlimit"
+
+/usr/bin/time -f 'write-directory: %e s, peak RSS %M KB' "$bin/ruqi" simulate --enterprises "$enterprises" \
+  --officers "$officers" --agencies 200 --region 510000 --write-directory "$work/province.ndjson"
+
+mkdir -p "$work/data"
+GOMEMLIMIT=$memlimit "$bin/ruqi-server" -data-dir "$work/data" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 \
+  -ready-file "$work/data/ready.json" -log-level warn 2>"$work/server.log" &
+server=$!
+trap 'kill $server 2>/dev/null || true; kill $sampler 2>/dev/null || true' EXIT
+for _ in $(seq 600); do [ -s "$work/data/ready.json" ] && break; sleep 0.1; done
+grpc=$(sed -E 's/.*"grpc_addr":"([^"]+)".*/\1/' "$work/data/ready.json")
+http=$(sed -E 's/.*"http_addr":"([^"]+)".*/\1/' "$work/data/ready.json")
+
+# One line every 10 s: time, load average, the server's Go heap figures and RSS.
+(
+  while kill -0 $server 2>/dev/null; do
+    m=$(curl -s "http://$http/metrics" | grep -E '^(go_memstats_heap_alloc_bytes|go_memstats_heap_inuse_bytes|go_memstats_next_gc_bytes|go_gc_heap_live_bytes|process_resident_memory_bytes) ' | tr '\n' ' ')
+    echo "$(date +%s) $(cut -d' ' -f1-3 /proc/loadavg) $m"
+    sleep 10
+  done
+) >"$work/samples.txt" &
+sampler=$!
+
+start=$(date +%s)
+/usr/bin/time -f 'import: %e s, CLI peak RSS %M KB' "$bin/ruqi" --server "$grpc" --token-file "$work/data/admin.token" \
+  --timeout 2m admin import "$work/province.ndjson" --chunk 5000 --no-progress
+echo "load after import: $(cut -d' ' -f1-3 /proc/loadavg)"
+/usr/bin/time -f 'simulate: %e s, simulator peak RSS %M KB' "$bin/ruqi" --server "$grpc" --token-file "$work/data/admin.token" \
+  --timeout 1m -o json simulate --enterprises "$enterprises" --officers "$officers" --agencies 200 --region 510000 \
+  --inspections "$inspections" --concurrency 16 --skip-import --no-progress >"$work/summary.json"
+end=$(date +%s)
+echo "import + simulation: $((end - start)) s; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+ls -l "$work/data/ruqi.db"
+python3 - "$work/samples.txt" <<'EOF'
+import sys
+keys = {}
+loads = []
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) < 4: continue
+    loads.append(float(f[1]))
+    for k, v in zip(f[4::2], f[5::2]):
+        keys[k] = max(keys.get(k, 0), float(v))
+for k, v in sorted(keys.items()):
+    print("max %s: %.1f MiB" % (k, v / 2**20))
+if loads:
+    print("load average (1 min) over the run: min %.1f, mean %.1f, max %.1f" % (min(loads), sum(loads)/len(loads), max(loads)))
+EOF
