@@ -137,8 +137,8 @@ func (s *Store) sequenceBatch(ctx context.Context, conn *pgx.Conn) (int, error) 
 		seq++
 		e.Seq, e.PrevHash = seq, prev
 		e.Hash = store.EventHash(prev, e)
+		b, err := store.EncodeEvent(e, prev)
 		prev = e.Hash
-		b, err := marshal(e)
 		if err != nil {
 			return 0, err
 		}
