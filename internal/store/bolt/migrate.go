@@ -8,6 +8,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/tlog"
 )
 
 // bRecordFormat says how far a file written before the lean record formats
@@ -20,10 +21,11 @@ var bRecordFormat = []byte("record_format")
 // one transaction's memory.
 var migrateBatch = 20000
 
-var leanDone = []byte("lean")
+var leanDone = []byte("lean.v2")
 
 // migrateLean rewrites a file's events, codes and check-ins in the lean
-// formats, a batch per transaction, resuming where it stopped if it was
+// formats, and drops the Merkle tree nodes that tlog no longer keeps, a
+// batch per transaction, resuming where it stopped if it was
 // interrupted (readers take either format meanwhile). Every record is read
 // back as it was: events keep their hash, salt and seq (and prev_hash where
 // it was not the predecessor's hash), so the chain verifies as before and
@@ -57,6 +59,7 @@ func migrateLean(db *bbolt.DB) error {
 			}
 			return store.EncodeCheckIn(c)
 		})},
+		{bTree, dropLowTreeNodes},
 	}
 	for _, st := range steps {
 		for {
@@ -130,6 +133,28 @@ func rewriteEach(bucket []byte, conv func(k, v []byte) ([]byte, error)) func(*bb
 		}
 		return last, nil
 	}
+}
+
+// dropLowTreeNodes deletes up to migrateBatch Merkle tree nodes below
+// tlog.KeptLevel, which tlog computes from the events under them now. Keys
+// are level‖index, so they are the first keys of the bucket.
+func dropLowTreeNodes(tx *bbolt.Tx, _ []byte) ([]byte, error) {
+	b := tx.Bucket(bTree)
+	var del [][]byte
+	c := b.Cursor()
+	k, _ := c.First()
+	for ; k != nil && k[0] < tlog.KeptLevel && len(del) < migrateBatch; k, _ = c.Next() {
+		del = append(del, bytes.Clone(k))
+	}
+	for _, k := range del {
+		if err := b.Delete(k); err != nil {
+			return nil, err
+		}
+	}
+	if k == nil || k[0] >= tlog.KeptLevel {
+		return nil, nil
+	}
+	return []byte{1}, nil
 }
 
 // migrateEvents rewrites up to migrateBatch events after the seq in after

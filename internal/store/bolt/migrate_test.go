@@ -104,6 +104,19 @@ func writeOldFile(t *testing.T, path string) oldFile {
 				return err
 			}
 		}
+		// Merkle tree nodes of every level, as tlog kept them before.
+		tn, err := tx.CreateBucket([]byte("tree_nodes"))
+		if err != nil {
+			return err
+		}
+		for level := byte(0); level <= 5; level++ {
+			for i := 0; i < 40>>level; i++ {
+				k := []byte{level, 0, 0, 0, 0, 0, 0, 0, byte(i)}
+				if err := tn.Put(k, bytes.Repeat([]byte{level}, 32)); err != nil {
+					return err
+				}
+			}
+		}
 		ck, err := tx.CreateBucket([]byte("check_ins"))
 		if err != nil {
 			return err
@@ -212,7 +225,8 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 		}
 	}
 
-	// On disk, all but the foreign code are lean now.
+	// On disk, all but the foreign code are lean now, and the tree keeps
+	// its nodes from tlog.KeptLevel up only.
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -229,6 +243,19 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 			if err != nil {
 				return err
 			}
+		}
+		var levels []byte
+		err := tx.Bucket([]byte("tree_nodes")).ForEach(func(k, v []byte) error {
+			if len(levels) == 0 || levels[len(levels)-1] != k[0] {
+				levels = append(levels, k[0])
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if string(levels) != string([]byte{tlog.KeptLevel, tlog.KeptLevel + 1}) {
+			return fmt.Errorf("tree node levels %v after migration, want %d and %d", levels, tlog.KeptLevel, tlog.KeptLevel+1)
 		}
 		return nil
 	})
