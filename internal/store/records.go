@@ -32,7 +32,16 @@ const (
 	leanCheckInV1  = 0x03
 	eventHasTime   = 1 << 0
 	eventHasPrev   = 1 << 1 // prev_hash kept: it is not the predecessor's hash
-	eventSeqInBody = 1 << 2 // seq kept: it is not the key's
+	// The actor is most often the enterprise or the officer the event
+	// names ("enterprise:<uscc>", "officer:<officer_id>"): then it is not
+	// written, only this flag.
+	eventActorEnterprise = 1 << 2
+	eventActorOfficer    = 1 << 3
+)
+
+const (
+	actorEnterprise = "enterprise:"
+	actorOfficer    = "officer:"
 )
 
 // IsLean reports whether a stored record is in a lean format.
@@ -55,13 +64,20 @@ func EncodeEvent(e *ruqiv1.Event, prev []byte) ([]byte, error) {
 	if !bytesEqual(e.GetPrevHash(), prev) {
 		flags |= eventHasPrev
 	}
+	actor := e.GetActor()
+	switch {
+	case e.GetEnterpriseUscc() != "" && actor == actorEnterprise+e.GetEnterpriseUscc():
+		flags, actor = flags|eventActorEnterprise, ""
+	case e.GetOfficerId() != "" && actor == actorOfficer+e.GetOfficerId():
+		flags, actor = flags|eventActorOfficer, ""
+	}
 	b = binary.AppendUvarint(b, flags)
 	if e.GetTime() != nil {
 		b = binary.AppendVarint(b, e.GetTime().GetSeconds())
 		b = binary.AppendVarint(b, int64(e.GetTime().GetNanos()))
 	}
 	b = binary.AppendUvarint(b, uint64(e.GetType()))
-	for _, s := range []string{e.GetActor(), e.GetInspectionId(), e.GetEnterpriseUscc(), e.GetOfficerId(), e.GetDetail()} {
+	for _, s := range []string{actor, e.GetInspectionId(), e.GetEnterpriseUscc(), e.GetOfficerId(), e.GetDetail()} {
 		b = appendBytes(b, []byte(s))
 	}
 	b = appendBytes(b, e.GetSalt())
@@ -92,6 +108,12 @@ func DecodeEvent(seq uint64, prev, b []byte) (*ruqiv1.Event, error) {
 	}
 	e.Type = ruqiv1.EventType(d.uvarint())
 	e.Actor, e.InspectionId, e.EnterpriseUscc, e.OfficerId, e.Detail = d.str(), d.str(), d.str(), d.str(), d.str()
+	switch {
+	case flags&eventActorEnterprise != 0:
+		e.Actor = actorEnterprise + e.EnterpriseUscc
+	case flags&eventActorOfficer != 0:
+		e.Actor = actorOfficer + e.OfficerId
+	}
 	e.Salt, e.Hash = d.bytes(), d.bytes()
 	e.Seq, e.PrevHash = seq, cloneOrNil(prev)
 	if flags&eventHasPrev != 0 {

@@ -127,3 +127,25 @@ func FuzzDecodeLean(f *testing.F) {
 		_, _ = store.EventHashOf(b)
 	})
 }
+
+// An actor that is the enterprise or the officer the event names is not
+// written twice, and reads back as it was.
+func TestEncodeEvent_ActorNamedByEvent_NotRepeated(t *testing.T) {
+	prev := bytes.Repeat([]byte{7}, 32)
+	for _, actor := range []string{"enterprise:91510104CY4C7RGWMR", "officer:O-0001", "admin:root", "enterprise:9151"} {
+		e := chained(prev)
+		e.Actor, e.OfficerId = actor, "O-0001"
+		e.Hash = store.EventHash(prev, e)
+		b, err := store.EncodeEvent(e, prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := store.DecodeEvent(8, prev, b)
+		if err != nil || !proto.Equal(back, e) {
+			t.Fatalf("%s: read back %v (%v)", actor, back, err)
+		}
+		if derived := actor == "enterprise:91510104CY4C7RGWMR" || actor == "officer:O-0001"; derived == bytes.Contains(b, []byte(actor)) {
+			t.Errorf("%s: stored %q", actor, b)
+		}
+	}
+}
