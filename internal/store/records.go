@@ -26,12 +26,12 @@ import (
 // would not (a code whose token is not one of ours, an event whose prev_hash
 // is not its predecessor's hash): nothing a record says is ever dropped.
 const (
-	leanMark       = 0x00
-	leanEventV1    = 0x01
-	leanCodeV1     = 0x02
-	leanCheckInV1  = 0x03
-	eventHasTime   = 1 << 0
-	eventHasPrev   = 1 << 1 // prev_hash kept: it is not the predecessor's hash
+	leanMark      = 0x00
+	leanEventV1   = 0x01
+	leanCodeV1    = 0x02
+	leanCheckInV1 = 0x03
+	eventHasTime  = 1 << 0
+	eventHasPrev  = 1 << 1 // prev_hash kept: it is not the predecessor's hash
 	// The actor is most often the enterprise or the officer the event
 	// names ("enterprise:<uscc>", "officer:<officer_id>"): then it is not
 	// written, only this flag.
