@@ -20,11 +20,12 @@ import (
 // A lean record starts with the byte 0x00, which neither binary protobuf (no
 // field has number 0) nor JSON (which starts with '{') can start with, then
 // a format byte; so a reader takes either the lean form or the older one, and
-// files written before these formats read as they always did until they are
-// migrated (MigrateRecords). Each encoder checks that its lean form decodes
-// back to exactly the record it was given and keeps the older form when it
-// would not (a code whose token is not one of ours, an event whose prev_hash
-// is not its predecessor's hash): nothing a record says is ever dropped.
+// records written before these formats read as they always did (bbolt files
+// are rewritten when opened: internal/store/bolt/migrate.go). Each encoder
+// checks that its lean form decodes back to exactly the record it was given
+// and keeps the older form when it would not (a code whose token is not one
+// of ours, an event whose prev_hash is not its predecessor's hash): nothing
+// a record says is ever dropped.
 const (
 	leanMark      = 0x00
 	leanEventV1   = 0x01
