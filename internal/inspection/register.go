@@ -148,7 +148,7 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 	if err := j.Record(e, count(report.Inspections)); err != nil {
 		return Registered{}, err
 	}
-	joint, err := ApplyDecision(tx, ins.GetEnterpriseUscc(), d)
+	joint, err := ApplyDecision(tx, ins.GetEnterpriseUscc(), d, ins.GetId())
 	if err != nil {
 		return Registered{}, err
 	}

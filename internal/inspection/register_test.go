@@ -109,3 +109,37 @@ func TestRegister_LateJoined_AllTogether_OrNothing(t *testing.T) {
 		t.Errorf("id taken: %v, want FailedPrecondition", err)
 	}
 }
+
+// A plan registered alone leaves no joint_of entry (alone is the default);
+// once it joins, an older decision that commits late does not undo it.
+func TestApplyDecision_RegisteredAlone_NoJointOfEntry(t *testing.T) {
+	st := fixture(t, time.Now())
+	apply := func(d coord.Decision, registered string) {
+		t.Helper()
+		if err := st.Update(context.Background(), func(tx store.Tx) error {
+			_, err := inspection.ApplyDecision(tx, uscc, d, registered)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jointOf := func(id string) (string, int64, error) {
+		var j string
+		var v int64
+		err := st.View(context.Background(), func(r store.Reader) error {
+			var err error
+			j, v, err = r.JointOf(id)
+			return err
+		})
+		return j, v, err
+	}
+	apply(coord.Decision{Outcome: coord.Accepted, Members: []string{"INS-1"}, Version: 1}, "INS-1")
+	if j, v, err := jointOf("INS-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a plan registered alone has joint_of %q v%d (%v)", j, v, err)
+	}
+	apply(coord.Decision{Outcome: coord.Joined, JointID: "JNT-INS-1", Members: []string{"INS-1", "INS-2"}, Version: 3}, "INS-2")
+	apply(coord.Decision{Outcome: coord.Accepted, Members: []string{"INS-1"}, Version: 2}, "")
+	if j, v, err := jointOf("INS-1"); err != nil || j != "JNT-INS-1" || v != 3 {
+		t.Fatalf("joint_of INS-1 = %q v%d (%v), want JNT-INS-1 v3", j, v, err)
+	}
+}

@@ -66,7 +66,7 @@ func (l *Log) Integrate(tx store.Tx, max int) (Integration, error) {
 	}
 	var visitErr error
 	visit := func(id compact.NodeID, h []byte) {
-		if visitErr == nil {
+		if visitErr == nil && id.Level >= KeptLevel {
 			visitErr = tx.PutTreeNode(id.Level, id.Index, h)
 		}
 	}
@@ -127,16 +127,83 @@ func rootOf(r *compact.Range) ([]byte, error) {
 
 // loadRange rebuilds the compact range [0, size) from the kept nodes.
 func loadRange(r store.Reader, size uint64) (*compact.Range, error) {
-	ids := compact.RangeNodes(0, size, nil)
-	hashes := make([][]byte, len(ids))
-	for i, id := range ids {
-		h, err := r.TreeNode(id.Level, id.Index)
-		if err != nil {
-			return nil, fmt.Errorf("tlog: node %d/%d of tree size %d: %w", id.Level, id.Index, size, err)
-		}
-		hashes[i] = h
+	hashes, err := nodeHashes(r, compact.RangeNodes(0, size, nil))
+	if err != nil {
+		return nil, fmt.Errorf("%w (tree size %d)", err, size)
 	}
 	return ranges.NewRange(0, size, hashes)
+}
+
+// KeptLevel is the lowest level of the tree whose nodes the store keeps. A
+// node below it is the hash of at most 2^KeptLevel leaves, each the leaf
+// hash of a stored event's hash, so it is computed from those events when a
+// proof or the integrator needs it. Keeping every node cost about two
+// records per event (1.1 KB per registered plan on bbolt); from level 4 up
+// it is one record per 16 events. The hashes are the same either way.
+const KeptLevel = 4
+
+// nodeHashes returns the hashes of the nodes ids, reading kept nodes from
+// the store and computing lower ones from the events under them; events of
+// one block of 2^KeptLevel leaves are read once.
+func nodeHashes(r store.Reader, ids []compact.NodeID) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	blocks := map[uint64][][]byte{} // leaf hashes from the block's first leaf on
+	for i, id := range ids {
+		if id.Level >= KeptLevel {
+			h, err := r.TreeNode(id.Level, id.Index)
+			if err != nil {
+				return nil, fmt.Errorf("tlog: node %d/%d: %w", id.Level, id.Index, err)
+			}
+			out[i] = h
+			continue
+		}
+		first := id.Index << id.Level
+		end := first + 1<<id.Level
+		block := first >> KeptLevel << KeptLevel
+		leaves, ok := blocks[block]
+		if !ok {
+			var err error
+			if leaves, err = leafHashes(r, block, block+1<<KeptLevel); err != nil {
+				return nil, err
+			}
+			blocks[block] = leaves
+		}
+		if uint64(len(leaves)) < end-block {
+			return nil, fmt.Errorf("tlog: node %d/%d: events up to %d: %w", id.Level, id.Index, end, store.ErrNotFound)
+		}
+		out[i] = subtreeHash(leaves[first-block : end-block])
+	}
+	return out, nil
+}
+
+// leafHashes returns the leaf hashes of leaves [from, to): the events with
+// seq from+1 to to, fewer if the log ends before.
+func leafHashes(r store.Reader, from, to uint64) ([][]byte, error) {
+	var out [][]byte
+	err := r.Events(from, func(e *ruqiv1.Event) error {
+		if e.GetSeq() != from+uint64(len(out))+1 {
+			return fmt.Errorf("tlog: event %d follows %d: the log has a gap", e.GetSeq(), from+uint64(len(out)))
+		}
+		out = append(out, LeafHash(e))
+		if from+uint64(len(out)) == to {
+			return store.ErrStop
+		}
+		return nil
+	})
+	return out, err
+}
+
+// subtreeHash is the root of a perfect subtree over leaves (a power of two
+// of them).
+func subtreeHash(leaves [][]byte) []byte {
+	for len(leaves) > 1 {
+		next := make([][]byte, len(leaves)/2)
+		for i := range next {
+			next[i] = hasher.HashChildren(leaves[2*i], leaves[2*i+1])
+		}
+		leaves = next
+	}
+	return leaves[0]
 }
 
 // InclusionProof proves that leaf index is in the tree of the given size.
@@ -158,13 +225,9 @@ func ConsistencyProof(r store.Reader, size1, size2 uint64) ([][]byte, error) {
 }
 
 func fetch(r store.Reader, nodes proof.Nodes) ([][]byte, error) {
-	hashes := make([][]byte, len(nodes.IDs))
-	for i, id := range nodes.IDs {
-		h, err := r.TreeNode(id.Level, id.Index)
-		if err != nil {
-			return nil, fmt.Errorf("tlog: node %d/%d: %w", id.Level, id.Index, err)
-		}
-		hashes[i] = h
+	hashes, err := nodeHashes(r, nodes.IDs)
+	if err != nil {
+		return nil, err
 	}
 	return nodes.Rehash(hashes, hasher.HashChildren)
 }

@@ -3,6 +3,7 @@ package tlog_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
@@ -324,4 +325,33 @@ func TestWitness_CosignsGrowthRefusesSplitView(t *testing.T) {
 	if _, err := verify.Receipt(fork.receipt(t, 3)); err == nil {
 		t.Fatal("a fork's receipt met the witness policy")
 	}
+}
+
+// Nodes below KeptLevel are not stored but computed from the events under
+// them: every receipt of a log integrated in uneven batches still verifies,
+// and the store holds one node per block of 16 leaves and up.
+func TestIntegrate_KeepsNoNodeBelowKeptLevel_ReceiptsStillVerify(t *testing.T) {
+	f := newFixture(t)
+	total := 0
+	for _, n := range []int{7, 16, 1, 31, 12, 3} {
+		f.append(t, n, "91350100M000100Y43")
+		total += n
+		f.integrate(t)
+	}
+	for seq := uint64(1); seq <= uint64(total); seq++ {
+		if _, err := f.verify.Receipt(f.receipt(t, seq)); err != nil {
+			t.Fatalf("receipt %d of %d: %v", seq, total, err)
+		}
+	}
+	f.st.View(ctx, func(r store.Reader) error {
+		for level := uint(0); level < tlog.KeptLevel; level++ {
+			if _, err := r.TreeNode(level, 0); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("node %d/0 stored (%v)", level, err)
+			}
+		}
+		if _, err := r.TreeNode(tlog.KeptLevel, 0); err != nil {
+			t.Errorf("node %d/0: %v", tlog.KeptLevel, err)
+		}
+		return nil
+	})
 }

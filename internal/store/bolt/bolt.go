@@ -112,6 +112,9 @@ func Open(path string, o Options) (*Store, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		err = migrateLean(db)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("init %s: %w", path, err)
@@ -346,9 +349,9 @@ func (t *txn) Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error) {
 	var out []*ruqiv1.InspectionCode
 	c := t.tx.Bucket(bCodes).Cursor()
 	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-		m := &ruqiv1.InspectionCode{}
-		if err := proto.Unmarshal(v, m); err != nil {
-			return nil, err
+		m, err := store.DecodeCode(v)
+		if err != nil {
+			return nil, fmt.Errorf("code %q: %w", k, err)
 		}
 		out = append(out, m)
 	}
@@ -364,11 +367,11 @@ func (t *txn) InspectionForRequest(requestID string) (string, error) {
 }
 
 func (t *txn) CheckIn(tokenID []byte) (*store.CheckIn, error) {
-	c := &store.CheckIn{}
-	if err := getJSON(t.tx.Bucket(bCheckIns), tokenID, c); err != nil {
-		return nil, err
+	v := t.tx.Bucket(bCheckIns).Get(tokenID)
+	if v == nil {
+		return nil, store.ErrNotFound
 	}
-	return c, nil
+	return store.DecodeCheckIn(tokenID, v)
 }
 
 func (t *txn) AccessToken(hash []byte) (*store.AccessToken, error) {
@@ -398,13 +401,27 @@ func seqKey(seq uint64) []byte {
 	return b[:]
 }
 
+// Events re-reads each event's prev_hash from its predecessor's stored hash
+// (lean events do not repeat it), starting with the hash of afterSeq.
 func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
-	c := t.tx.Bucket(bEvents).Cursor()
+	b := t.tx.Bucket(bEvents)
+	var prev []byte
+	if afterSeq > 0 {
+		if v := b.Get(seqKey(afterSeq)); v != nil {
+			h, err := store.EventHashOf(v)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", afterSeq, err)
+			}
+			prev = h
+		}
+	}
+	c := b.Cursor()
 	for k, v := c.Seek(seqKey(afterSeq + 1)); k != nil; k, v = c.Next() {
-		e := &ruqiv1.Event{}
-		if err := proto.Unmarshal(v, e); err != nil {
+		e, err := store.DecodeEvent(binary.BigEndian.Uint64(k), prev, v)
+		if err != nil {
 			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
 		}
+		prev = e.GetHash()
 		if err := fn(e); err != nil {
 			if errors.Is(err, store.ErrStop) {
 				return nil
@@ -427,11 +444,11 @@ func readHead(tx *bbolt.Tx) (uint64, []byte, error) {
 	if k == nil {
 		return 0, nil, nil
 	}
-	e := &ruqiv1.Event{}
-	if err := proto.Unmarshal(v, e); err != nil {
+	h, err := store.EventHashOf(v)
+	if err != nil {
 		return 0, nil, err
 	}
-	return e.GetSeq(), e.GetHash(), nil
+	return binary.BigEndian.Uint64(k), h, nil
 }
 
 func (t *txn) PutAgency(a *ruqiv1.Agency) error {
@@ -482,9 +499,11 @@ func (t *txn) PutInspection(in *ruqiv1.Inspection) error {
 }
 
 func (t *txn) PutCode(c *ruqiv1.InspectionCode) error {
-	c = proto.CloneOf(c)
-	c.QrPng = nil // images are drawn on demand, not stored
-	return putProto(t.tx.Bucket(bCodes), key(c.GetInspectionId(), c.GetOfficerId()), c)
+	v, err := store.EncodeCode(c) // without the QR image: drawn on demand
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bCodes).Put(key(c.GetInspectionId(), c.GetOfficerId()), v)
 }
 
 func (t *txn) PutRequest(requestID, inspectionID string) error {
@@ -492,7 +511,11 @@ func (t *txn) PutRequest(requestID, inspectionID string) error {
 }
 
 func (t *txn) PutCheckIn(c *store.CheckIn) error {
-	return putJSON(t.tx.Bucket(bCheckIns), c.TokenID, c)
+	v, err := store.EncodeCheckIn(c)
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bCheckIns).Put(c.TokenID, v)
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {
@@ -522,7 +545,11 @@ func (t *txn) AppendEvent(e *ruqiv1.Event) error {
 	// Keys only grow: full pages stay full, where the default 0.5 would
 	// leave every page of the log half empty.
 	b.FillPercent = 1.0
-	if err := putProto(b, seqKey(e.Seq), e); err != nil {
+	v, err := store.EncodeEvent(e, prev)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(seqKey(e.Seq), v); err != nil {
 		return err
 	}
 	if t.head != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	"github.com/ruqi/ruqi/internal/store/storetest"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -66,12 +65,19 @@ func TestVerifyChain_DetectsEditedEvent(t *testing.T) {
 	err = db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte("events"))
 		k := []byte{0, 0, 0, 0, 0, 0, 0, 3}
-		e := &ruqiv1.Event{}
-		if err := proto.Unmarshal(b.Get(k), e); err != nil {
+		prev, err := store.EventHashOf(b.Get([]byte{0, 0, 0, 0, 0, 0, 0, 2}))
+		if err != nil {
+			return err
+		}
+		e, err := store.DecodeEvent(3, prev, b.Get(k))
+		if err != nil {
 			return err
 		}
 		e.Detail = "VERDICT_VALID"
-		v, _ := proto.Marshal(e)
+		v, err := store.EncodeEvent(e, prev)
+		if err != nil {
+			return err
+		}
 		return b.Put(k, v)
 	})
 	db.Close()

@@ -76,6 +76,9 @@ type Store struct {
 	// For /metrics: Updates committed, and runs rolled back to be retried
 	// (serialization failures, deadlocks).
 	commits, retries atomic.Uint64
+	// The size of the tables and the plans in them, measured by Stats
+	// at most every sizeEvery (sizedAt, Unix nanoseconds).
+	sizeBytes, plans, sizedAt atomic.Int64
 
 	seqConf    *pgx.ConnConfig // the sequencer's own connection
 	stop       context.CancelFunc

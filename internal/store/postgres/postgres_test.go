@@ -298,3 +298,23 @@ func TestUpdate_PanicInFn_ConnectionReturned(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// /metrics' size per plan on PostgreSQL: Stats reports the size of ruqi's
+// tables with their indexes and the plans in them, measured in the
+// background of the first call.
+func TestStats_TablesSizeAndPlans(t *testing.T) {
+	srv := pgtest.Start(t)
+	s := openStore(t, srv.NewDatabase(t))
+	err := s.Update(ctx, func(tx store.Tx) error {
+		for _, id := range []string{"INS-1", "INS-2", "INS-3"} {
+			if err := tx.PutInspection(&ruqiv1.Inspection{Id: id, EnterpriseUscc: "91510104CY4C7RGWMR"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "measured", func() bool { st := s.Stats(); return st.Plans == 3 && st.FileBytes > 0 })
+}

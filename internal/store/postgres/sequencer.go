@@ -137,8 +137,8 @@ func (s *Store) sequenceBatch(ctx context.Context, conn *pgx.Conn) (int, error) 
 		seq++
 		e.Seq, e.PrevHash = seq, prev
 		e.Hash = store.EventHash(prev, e)
+		b, err := store.EncodeEvent(e, prev)
 		prev = e.Hash
-		b, err := marshal(e)
 		if err != nil {
 			return 0, err
 		}
@@ -182,10 +182,34 @@ func (s *Store) WaitSequenced(ctx context.Context) error {
 }
 
 // Stats are this instance's commits and retried runs since it opened
-// (Rollbacks); PostgreSQL keeps its own figures of syncs and size.
+// (Rollbacks), and the size of ruqi's tables with their indexes and the
+// plans in them as last measured (PostgreSQL keeps its own figures of
+// syncs). Measuring walks the inspections' index, so it is done at most
+// every sizeEvery, in the background of the call that finds it stale: a
+// scrape of /metrics never waits for it.
 func (s *Store) Stats() store.Stats {
 	c := s.commits.Load()
-	return store.Stats{Commits: c, Writes: c, Rollbacks: s.retries.Load()}
+	if last := s.sizedAt.Load(); time.Since(time.Unix(0, last)) > sizeEvery && s.sizedAt.CompareAndSwap(last, time.Now().UnixNano()) {
+		go s.measureSize()
+	}
+	return store.Stats{Commits: c, Writes: c, Rollbacks: s.retries.Load(), FileBytes: s.sizeBytes.Load(), Plans: s.plans.Load()}
+}
+
+// sizeEvery is how often Stats measures the tables again.
+const sizeEvery = 30 * time.Second
+
+// measureSize reads the size of the tables of ruqi's schema (tables,
+// indexes and TOAST: pg_total_relation_size) and the number of plans.
+func (s *Store) measureSize() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var size, plans int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint, (SELECT count(*) FROM inspections)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`).Scan(&size, &plans)
+	if err == nil {
+		s.sizeBytes.Store(size)
+		s.plans.Store(plans)
+	}
 }
 
 // Sequencing tells whether this instance's sequencer holds the lock now.

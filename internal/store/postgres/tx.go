@@ -206,7 +206,19 @@ func (t *txn) InspectionsOfEnterprise(uscc string, p store.Page) ([]*ruqiv1.Insp
 }
 
 func (t *txn) Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error) {
-	return list(t, func() *ruqiv1.InspectionCode { return &ruqiv1.InspectionCode{} }, "SELECT rec FROM codes WHERE inspection_id = $1 ORDER BY officer_id", inspectionID)
+	recs, err := t.records("SELECT rec FROM codes WHERE inspection_id = $1 ORDER BY officer_id", inspectionID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*ruqiv1.InspectionCode, 0, len(recs))
+	for _, b := range recs {
+		c, err := store.DecodeCode(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 func (t *txn) InspectionForRequest(requestID string) (string, error) {
@@ -219,7 +231,11 @@ func (t *txn) InspectionForRequest(requestID string) (string, error) {
 }
 
 func (t *txn) CheckIn(tokenID []byte) (*store.CheckIn, error) {
-	return getJSON[store.CheckIn](t, "SELECT rec FROM check_ins WHERE token_id = $1", tokenID)
+	b, err := t.get("SELECT rec FROM check_ins WHERE token_id = $1", tokenID)
+	if err != nil {
+		return nil, err
+	}
+	return store.DecodeCheckIn(tokenID, b)
 }
 
 func (t *txn) AccessToken(hash []byte) (*store.AccessToken, error) {
@@ -335,11 +351,45 @@ func (t *txn) Leads(p store.Page) ([]*ruqiv1.Lead, error) {
 	return list(t, func() *ruqiv1.Lead { return &ruqiv1.Lead{} }, "SELECT rec FROM leads WHERE id > $1 ORDER BY id LIMIT $2", p.After, limit(p))
 }
 
+// Events re-reads each event's prev_hash from its predecessor's stored hash
+// (lean events do not repeat it), starting with the hash of afterSeq.
 func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
+	var prev []byte
+	if afterSeq > 0 {
+		b, err := t.get("SELECT rec FROM events WHERE seq = $1", int64(afterSeq))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil {
+			if prev, err = store.EventHashOf(b); err != nil {
+				return fmt.Errorf("event %d: %w", afterSeq, err)
+			}
+		}
+	}
 	for {
-		page, err := list(t, func() *ruqiv1.Event { return &ruqiv1.Event{} }, "SELECT rec FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", int64(afterSeq), eventsPage)
+		rows, err := t.query("SELECT seq, rec FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", int64(afterSeq), eventsPage)
 		if err != nil {
 			return err
+		}
+		type stored struct {
+			seq int64
+			rec []byte
+		}
+		recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (stored, error) {
+			var s stored
+			return s, r.Scan(&s.seq, &s.rec)
+		})
+		if err != nil {
+			return t.note(err)
+		}
+		page := make([]*ruqiv1.Event, 0, len(recs))
+		for _, r := range recs {
+			e, err := store.DecodeEvent(uint64(r.seq), prev, r.rec)
+			if err != nil {
+				return err
+			}
+			prev = e.GetHash()
+			page = append(page, e)
 		}
 		for _, e := range page {
 			if err := fn(e); err != nil {
@@ -357,18 +407,20 @@ func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
 }
 
 func (t *txn) Head() (uint64, []byte, error) {
-	b, err := t.get("SELECT rec FROM events ORDER BY seq DESC LIMIT $1", 1)
-	if errors.Is(err, store.ErrNotFound) {
+	var seq int64
+	var b []byte
+	err := t.queryRow("SELECT seq, rec FROM events ORDER BY seq DESC LIMIT 1").Scan(&seq, &b)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, nil
 	}
 	if err != nil {
+		return 0, nil, t.note(err)
+	}
+	h, err := store.EventHashOf(b)
+	if err != nil {
 		return 0, nil, err
 	}
-	e := &ruqiv1.Event{}
-	if err := proto.Unmarshal(b, e); err != nil {
-		return 0, nil, err
-	}
-	return e.GetSeq(), e.GetHash(), nil
+	return uint64(seq), h, nil
 }
 
 func (t *txn) PutAgency(a *ruqiv1.Agency) error {
@@ -392,9 +444,7 @@ func (t *txn) PutInspection(in *ruqiv1.Inspection) error {
 }
 
 func (t *txn) PutCode(c *ruqiv1.InspectionCode) error {
-	c = proto.CloneOf(c)
-	c.QrPng = nil // images are drawn on demand, not stored
-	b, err := marshal(c)
+	b, err := store.EncodeCode(c) // without the QR image: drawn on demand
 	if err != nil {
 		return err
 	}
@@ -408,7 +458,11 @@ func (t *txn) PutRequest(requestID, inspectionID string) error {
 }
 
 func (t *txn) PutCheckIn(c *store.CheckIn) error {
-	return t.putJSON("check_ins", []string{"token_id"}, c, c.TokenID)
+	b, err := store.EncodeCheckIn(c)
+	if err != nil {
+		return err
+	}
+	return t.put("check_ins", []string{"token_id"}, b, c.TokenID)
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {

@@ -124,7 +124,7 @@ func (r *Record) Apply(p coord.Plan, d coord.Decision) {
 				return err
 			}
 		}
-		_, err := inspection.ApplyDecision(tx, p.USCC, d)
+		_, err := inspection.ApplyDecision(tx, p.USCC, d, p.InspectionID)
 		return err
 	})
 }

@@ -1,0 +1,206 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/tlog"
+)
+
+// bRecordFormat says how far a file written before the lean record formats
+// (store.EncodeEvent, EncodeCode, EncodeCheckIn) has been rewritten: per
+// bucket the last key rewritten, and "lean" once all are.
+var bRecordFormat = []byte("record_format")
+
+// migrateBatch is how many records one transaction of the migration
+// rewrites: the migration of a province's file must not hold all of it in
+// one transaction's memory.
+var migrateBatch = 20000
+
+var leanDone = []byte("lean.v2")
+
+// migrateLean rewrites a file's events, codes and check-ins in the lean
+// formats, and drops the Merkle tree nodes that tlog no longer keeps, a
+// batch per transaction, resuming where it stopped if it was
+// interrupted (readers take either format meanwhile). Every record is read
+// back as it was: events keep their hash, salt and seq (and prev_hash where
+// it was not the predecessor's hash), so the chain verifies as before and
+// the Merkle log's leaves do not change. The pages freed go back to the
+// file's free list; `ruqi admin compact` gives them back to the disk.
+func migrateLean(db *bbolt.DB) error {
+	var done bool
+	if err := db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bRecordFormat)
+		done = b != nil && b.Get(leanDone) != nil
+		return nil
+	}); err != nil || done {
+		return err
+	}
+	steps := []struct {
+		bucket []byte
+		step   func(tx *bbolt.Tx, after []byte) ([]byte, error)
+	}{
+		{bEvents, migrateEvents},
+		{bCodes, rewriteEach(bCodes, func(_, v []byte) ([]byte, error) {
+			c, err := store.DecodeCode(v)
+			if err != nil {
+				return nil, err
+			}
+			return store.EncodeCode(c)
+		})},
+		{bCheckIns, rewriteEach(bCheckIns, func(k, v []byte) ([]byte, error) {
+			c, err := store.DecodeCheckIn(k, v)
+			if err != nil {
+				return nil, err
+			}
+			return store.EncodeCheckIn(c)
+		})},
+		{bTree, dropLowTreeNodes},
+	}
+	for _, st := range steps {
+		for {
+			var more bool
+			err := db.Update(func(tx *bbolt.Tx) error {
+				meta, err := tx.CreateBucketIfNotExists(bRecordFormat)
+				if err != nil {
+					return err
+				}
+				afterKey, doneKey := append(bytes.Clone(st.bucket), ".after"...), append(bytes.Clone(st.bucket), ".done"...)
+				if meta.Get(doneKey) != nil {
+					return nil
+				}
+				last, err := st.step(tx, bytes.Clone(meta.Get(afterKey)))
+				if err != nil {
+					return fmt.Errorf("migrate %s to the lean format: %w", st.bucket, err)
+				}
+				if last == nil {
+					return meta.Put(doneKey, []byte{1})
+				}
+				more = true
+				return meta.Put(afterKey, last)
+			})
+			if err != nil {
+				return err
+			}
+			if !more {
+				break
+			}
+		}
+	}
+	return db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bRecordFormat).Put(leanDone, []byte{1})
+	})
+}
+
+// rewriteEach returns a migration step that rewrites up to migrateBatch
+// records after the key after, and returns the last key rewritten (nil at
+// the end of the bucket).
+func rewriteEach(bucket []byte, conv func(k, v []byte) ([]byte, error)) func(*bbolt.Tx, []byte) ([]byte, error) {
+	return func(tx *bbolt.Tx, after []byte) ([]byte, error) {
+		type kv struct{ k, v []byte }
+		var out []kv
+		c := tx.Bucket(bucket).Cursor()
+		var k, v []byte
+		if after == nil {
+			k, v = c.First()
+		} else if k, v = c.Seek(after); bytes.Equal(k, after) {
+			k, v = c.Next()
+		}
+		var last []byte
+		for ; k != nil && len(out) < migrateBatch; k, v = c.Next() {
+			last = k
+			if store.IsLean(v) {
+				continue
+			}
+			nv, err := conv(k, v)
+			if err != nil {
+				return nil, fmt.Errorf("%q: %w", k, err)
+			}
+			out = append(out, kv{bytes.Clone(k), nv})
+		}
+		last = bytes.Clone(last)
+		for _, r := range out {
+			if err := tx.Bucket(bucket).Put(r.k, r.v); err != nil {
+				return nil, err
+			}
+		}
+		if k == nil {
+			return nil, nil
+		}
+		return last, nil
+	}
+}
+
+// dropLowTreeNodes deletes up to migrateBatch Merkle tree nodes below
+// tlog.KeptLevel, which tlog computes from the events under them now. Keys
+// are level‖index, so they are the first keys of the bucket.
+func dropLowTreeNodes(tx *bbolt.Tx, _ []byte) ([]byte, error) {
+	b := tx.Bucket(bTree)
+	var del [][]byte
+	c := b.Cursor()
+	k, _ := c.First()
+	for ; k != nil && k[0] < tlog.KeptLevel && len(del) < migrateBatch; k, _ = c.Next() {
+		del = append(del, bytes.Clone(k))
+	}
+	for _, k := range del {
+		if err := b.Delete(k); err != nil {
+			return nil, err
+		}
+	}
+	if k == nil || k[0] >= tlog.KeptLevel {
+		return nil, nil
+	}
+	return []byte{1}, nil
+}
+
+// migrateEvents rewrites up to migrateBatch events after the seq in after
+// (8 bytes, or nil for the start), each with its predecessor's stored hash.
+func migrateEvents(tx *bbolt.Tx, after []byte) ([]byte, error) {
+	b := tx.Bucket(bEvents)
+	b.FillPercent = 1.0
+	var from uint64
+	var prev []byte
+	if len(after) == 8 {
+		from = binary.BigEndian.Uint64(after)
+		if v := b.Get(after); v != nil {
+			h, err := store.EventHashOf(v)
+			if err != nil {
+				return nil, err
+			}
+			prev = h
+		}
+	}
+	type kv struct{ k, v []byte }
+	var out []kv
+	c := b.Cursor()
+	k, v := c.Seek(seqKey(from + 1))
+	for ; k != nil && len(out) < migrateBatch; k, v = c.Next() {
+		seq := binary.BigEndian.Uint64(k)
+		e, err := store.DecodeEvent(seq, prev, v)
+		if err != nil {
+			return nil, err
+		}
+		if !store.IsLean(v) {
+			nv, err := store.EncodeEvent(e, prev)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, kv{bytes.Clone(k), nv})
+		}
+		prev = e.GetHash()
+		from = seq
+	}
+	for _, r := range out {
+		if err := b.Put(r.k, r.v); err != nil {
+			return nil, err
+		}
+	}
+	if k == nil {
+		return nil, nil
+	}
+	return seqKey(from), nil
+}

@@ -1,0 +1,265 @@
+package bolt_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/tlog"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// oldFile is a file as ruqi wrote it before the lean formats: events,
+// codes and check-ins as binary protobuf and JSON, written with bbolt
+// directly in the old layout.
+type oldFile struct {
+	events   []*ruqiv1.Event
+	codes    map[string]*ruqiv1.InspectionCode // by bucket key
+	checkIns []*store.CheckIn
+}
+
+func writeOldFile(t *testing.T, path string) oldFile {
+	t.Helper()
+	var f oldFile
+	f.codes = map[string]*ruqiv1.InspectionCode{}
+	shanghai := time.FixedZone("", 8*3600)
+	at := time.Date(2026, 3, 2, 9, 30, 15, 123456789, shanghai)
+	var prev []byte
+	for i := 1; i <= 25; i++ {
+		e := &ruqiv1.Event{Seq: uint64(i), Time: timestamppb.New(at.Add(time.Duration(i) * time.Minute)),
+			Type: ruqiv1.EventType(1 + i%5), Actor: "officer:O-0001", InspectionId: fmt.Sprintf("INS-20260302-AAAAAA%02d", i),
+			EnterpriseUscc: "91510104CY4C7RGWMR", Detail: "INSPECTION_TYPE_ROUTINE"}
+		switch {
+		case i <= 3: // events from before the salt: "ruqi.event.v1"
+		case i == 7:
+			e.Time, e.OfficerId, e.Detail = nil, "O-0002", "" // fields left empty
+			store.Salt(e)
+		default:
+			store.Salt(e)
+		}
+		e.PrevHash = prev
+		e.Hash = store.EventHash(prev, e)
+		prev = e.Hash
+		f.events = append(f.events, e)
+	}
+	key, err := code.NewKey(at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range []string{"O-0001", "O-0002", "O-0003"} {
+		ins := fmt.Sprintf("INS-20260302-BBBBBB%02d", i)
+		msg, err := code.Sign(key, code.Claims{TokenID: bytes.Repeat([]byte{byte(i + 1)}, 16), Issuer: "ruqi", IssuedAt: at,
+			NotBefore: at, Expiry: at.Add(4 * time.Hour), InspectionID: ins, OfficerID: o, CertificateNumber: "51010000" + o[2:], EnterpriseUSCC: "91510104CY4C7RGWMR"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := code.EncodeToken(msg)
+		f.codes[ins+"\x00"+o] = &ruqiv1.InspectionCode{InspectionId: ins, OfficerId: o, KeyId: key.ID, Token: tok,
+			Url: "HTTP://127.0.0.1:7480/V/" + tok, NotBefore: timestamppb.New(at.Truncate(time.Second)), ExpiresAt: timestamppb.New(at.Add(4 * time.Hour).Truncate(time.Second))}
+	}
+	// A code that is not one of ours (as in tests): it stays as it was.
+	f.codes["INS-X\x00O-X"] = &ruqiv1.InspectionCode{InspectionId: "INS-X", OfficerId: "O-X", KeyId: "k", Token: "T1", Url: "u"}
+	f.checkIns = []*store.CheckIn{
+		{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-20260302-BBBBBB00", OfficerID: "O-0001", USCC: "91510104CY4C7RGWMR", At: at, Scans: 3, By: "enterprise:91510104CY4C7RGWMR"},
+		{TokenID: []byte("fedcba9876543210"), InspectionID: "INS-20260302-BBBBBB01", OfficerID: "O-0002", USCC: "91510104CY4C7RGWMR", At: at.UTC(), Scans: 1},
+	}
+
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		ev, err := tx.CreateBucket([]byte("events"))
+		if err != nil {
+			return err
+		}
+		for _, e := range f.events {
+			var k [8]byte
+			binary.BigEndian.PutUint64(k[:], e.GetSeq())
+			v, _ := proto.Marshal(e)
+			if err := ev.Put(k[:], v); err != nil {
+				return err
+			}
+		}
+		cb, err := tx.CreateBucket([]byte("codes"))
+		if err != nil {
+			return err
+		}
+		for k, c := range f.codes {
+			v, _ := proto.Marshal(c)
+			if err := cb.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		// Merkle tree nodes of every level, as tlog kept them before.
+		tn, err := tx.CreateBucket([]byte("tree_nodes"))
+		if err != nil {
+			return err
+		}
+		for level := byte(0); level <= 5; level++ {
+			for i := 0; i < 40>>level; i++ {
+				k := []byte{level, 0, 0, 0, 0, 0, 0, 0, byte(i)}
+				if err := tn.Put(k, bytes.Repeat([]byte{level}, 32)); err != nil {
+					return err
+				}
+			}
+		}
+		ck, err := tx.CreateBucket([]byte("check_ins"))
+		if err != nil {
+			return err
+		}
+		for _, c := range f.checkIns {
+			v, _ := json.Marshal(c)
+			if err := ck.Put(c.TokenID, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// A file written before the lean formats is rewritten when opened, a few
+// records per transaction, and every record reads back as it was: the
+// events with the same hashes (so the chain verifies and the Merkle log's
+// leaves are the same), the codes with their token and URL, the check-ins.
+func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
+	defer bolt.SetMigrateBatch(4)()
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	old := writeOldFile(t, path)
+
+	for open := 1; open <= 2; open++ { // the second open finds it done
+		s, err := bolt.Open(path, bolt.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.View(context.Background(), func(r store.Reader) error {
+			var got []*ruqiv1.Event
+			if err := r.Events(0, func(e *ruqiv1.Event) error { got = append(got, e); return nil }); err != nil {
+				return err
+			}
+			if len(got) != len(old.events) {
+				return fmt.Errorf("%d events, want %d", len(got), len(old.events))
+			}
+			for i, e := range got {
+				if !proto.Equal(e, old.events[i]) {
+					return fmt.Errorf("event %d reads\n%v\nwant\n%v", i+1, e, old.events[i])
+				}
+				if !bytes.Equal(tlog.LeafHash(e), tlog.LeafHash(old.events[i])) {
+					return fmt.Errorf("event %d: leaf hash changed", i+1)
+				}
+			}
+			var part []*ruqiv1.Event // a walk that starts inside the log
+			if err := r.Events(9, func(e *ruqiv1.Event) error { part = append(part, e); return nil }); err != nil {
+				return err
+			}
+			if len(part) != len(old.events)-9 || !proto.Equal(part[0], old.events[9]) {
+				return fmt.Errorf("events after 9 start with %v", part[0])
+			}
+			rep, err := store.VerifyChain(r)
+			if err != nil {
+				return err
+			}
+			last := old.events[len(old.events)-1]
+			if !rep.Intact || rep.Events != uint64(len(old.events)) || !bytes.Equal(rep.HeadHash, last.GetHash()) {
+				return fmt.Errorf("chain after migration: %+v", rep)
+			}
+			if seq, h, err := r.Head(); err != nil || seq != last.GetSeq() || !bytes.Equal(h, last.GetHash()) {
+				return fmt.Errorf("head %d %x %v", seq, h, err)
+			}
+			for k, want := range old.codes {
+				codes, err := r.Codes(want.GetInspectionId())
+				if err != nil {
+					return err
+				}
+				if len(codes) != 1 || !proto.Equal(codes[0], want) {
+					return fmt.Errorf("codes of %q: %v, want %v", k, codes, want)
+				}
+			}
+			for _, want := range old.checkIns {
+				c, err := r.CheckIn(want.TokenID)
+				if err != nil {
+					return err
+				}
+				_, wo := want.At.Zone()
+				_, co := c.At.Zone()
+				if !bytes.Equal(c.TokenID, want.TokenID) || c.InspectionID != want.InspectionID || c.OfficerID != want.OfficerID ||
+					c.USCC != want.USCC || !c.At.Equal(want.At) || co != wo || c.Scans != want.Scans || c.By != want.By {
+					return fmt.Errorf("check-in reads %+v, want %+v", c, want)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("open %d: %v", open, err)
+		}
+		// Appending goes on from the migrated head.
+		err = s.Update(context.Background(), func(tx store.Tx) error {
+			return tx.AppendEvent(&ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_REGISTERED})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old.events = append(old.events, nil)
+		_ = s.View(context.Background(), func(r store.Reader) error {
+			return r.Events(uint64(len(old.events)-1), func(e *ruqiv1.Event) error { old.events[len(old.events)-1] = e; return nil })
+		})
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// On disk, all but the foreign code are lean now, and the tree keeps
+	// its nodes from tlog.KeptLevel up only.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bbolt.Tx) error {
+		for _, b := range []string{"events", "codes", "check_ins"} {
+			err := tx.Bucket([]byte(b)).ForEach(func(k, v []byte) error {
+				if lean := store.IsLean(v); lean != (string(k) != "INS-X\x00O-X") {
+					return fmt.Errorf("%s %q: lean %v", b, k, lean)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		var levels []byte
+		err := tx.Bucket([]byte("tree_nodes")).ForEach(func(k, v []byte) error {
+			if len(levels) == 0 || levels[len(levels)-1] != k[0] {
+				levels = append(levels, k[0])
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if string(levels) != string([]byte{tlog.KeptLevel, tlog.KeptLevel + 1}) {
+			return fmt.Errorf("tree node levels %v after migration, want %d and %d", levels, tlog.KeptLevel, tlog.KeptLevel+1)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

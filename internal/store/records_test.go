@@ -1,0 +1,151 @@
+package store_test
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+func chained(prev []byte) *ruqiv1.Event {
+	e := &ruqiv1.Event{Seq: 8, Time: timestamppb.New(time.Date(2026, 5, 1, 8, 0, 0, 17, time.UTC)), Type: ruqiv1.EventType_EVENT_TYPE_REGISTERED,
+		Actor: "officer:O-0001", InspectionId: "INS-20260501-ABCDEFGH", EnterpriseUscc: "91510104CY4C7RGWMR", Detail: "INSPECTION_TYPE_ROUTINE", PrevHash: prev}
+	store.Salt(e)
+	e.Hash = store.EventHash(prev, e)
+	return e
+}
+
+// A lean event is smaller than its protobuf and reads back the same, its
+// hash unchanged, with prev_hash taken from its predecessor.
+func TestEncodeEvent_Lean_ReadsBackWithSameHash(t *testing.T) {
+	prev := bytes.Repeat([]byte{7}, 32)
+	e := chained(prev)
+	b, err := store.EncodeEvent(e, prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _ := proto.Marshal(e)
+	if !store.IsLean(b) || len(b) >= len(full)-40 {
+		t.Fatalf("lean event %d bytes, protobuf %d", len(b), len(full))
+	}
+	back, err := store.DecodeEvent(8, prev, b)
+	if err != nil || !proto.Equal(back, e) || !bytes.Equal(store.EventHash(prev, back), e.GetHash()) {
+		t.Fatalf("read back %v (%v), want %v", back, err, e)
+	}
+}
+
+// An event whose prev_hash is not its predecessor's hash (a broken chain)
+// keeps it, so that verification still sees the break.
+func TestEncodeEvent_PrevHashNotPredecessors_Kept(t *testing.T) {
+	e := chained(bytes.Repeat([]byte{7}, 32))
+	other := bytes.Repeat([]byte{9}, 32)
+	b, err := store.EncodeEvent(e, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := store.DecodeEvent(8, other, b)
+	if err != nil || !bytes.Equal(back.GetPrevHash(), e.GetPrevHash()) {
+		t.Fatalf("prev_hash %x (%v), want %x", back.GetPrevHash(), err, e.GetPrevHash())
+	}
+	// And the old protobuf form still reads.
+	full, _ := proto.Marshal(e)
+	if back, err := store.DecodeEvent(8, other, full); err != nil || !proto.Equal(back, e) {
+		t.Fatalf("protobuf event read back %v (%v)", back, err)
+	}
+}
+
+// A code is stored as its COSE message and URL prefix; token, key id and
+// validity come back from the message.
+func TestEncodeCode_StoresMessageOnce(t *testing.T) {
+	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	key, err := code.NewKey(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := code.Sign(key, code.Claims{TokenID: make([]byte, 16), Issuer: "ruqi", IssuedAt: now, NotBefore: now, Expiry: now.Add(time.Hour),
+		InspectionID: "INS-20260501-ABCDEFGH", OfficerID: "O-0001", CertificateNumber: "510100000001", EnterpriseUSCC: "91510104CY4C7RGWMR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := code.EncodeToken(msg)
+	c := &ruqiv1.InspectionCode{InspectionId: "INS-20260501-ABCDEFGH", OfficerId: "O-0001", KeyId: key.ID, Token: tok,
+		Url: "HTTPS://RUQI.EXAMPLE.GOV.CN/V/" + tok, QrPng: []byte("png"), NotBefore: timestamppb.New(now), ExpiresAt: timestamppb.New(now.Add(time.Hour))}
+	b, err := store.EncodeCode(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !store.IsLean(b) || len(b) > len(msg)+40 {
+		t.Fatalf("stored code %d bytes for a %d-byte message", len(b), len(msg))
+	}
+	back, err := store.DecodeCode(b)
+	want := proto.CloneOf(c)
+	want.QrPng = nil
+	if err != nil || !proto.Equal(back, want) {
+		t.Fatalf("read back %v (%v), want %v", back, err, want)
+	}
+	// A code whose fields do not follow from its message is kept whole.
+	c.KeyId = "another"
+	if b, _ := store.EncodeCode(c); store.IsLean(b) {
+		t.Fatal("a code with a key id not in its message was stored lean")
+	}
+}
+
+func TestEncodeCheckIn_ReadsBack(t *testing.T) {
+	for _, at := range []time.Time{time.Date(2026, 5, 1, 8, 0, 0, 5, time.FixedZone("", 8*3600)), time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)} {
+		c := &store.CheckIn{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-1", OfficerID: "O-1", USCC: "9151", At: at, Scans: 2, By: "device:T-1"}
+		b, err := store.EncodeCheckIn(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := store.DecodeCheckIn(c.TokenID, b)
+		_, bo := back.At.Zone()
+		_, co := at.Zone()
+		if err != nil || !store.IsLean(b) || !back.At.Equal(at) || bo != co || back.Scans != 2 || back.By != c.By || back.USCC != c.USCC || !bytes.Equal(back.TokenID, c.TokenID) {
+			t.Fatalf("read back %+v (%v), want %+v", back, err, c)
+		}
+	}
+}
+
+// Stored bytes are ours, but a damaged file must give an error, not a panic.
+func FuzzDecodeLean(f *testing.F) {
+	prev := bytes.Repeat([]byte{7}, 32)
+	ev, _ := store.EncodeEvent(chained(prev), prev)
+	ci, _ := store.EncodeCheckIn(&store.CheckIn{TokenID: []byte("t"), InspectionID: "I", At: time.Unix(5, 0)})
+	f.Add(ev)
+	f.Add(ci)
+	f.Add([]byte{0, 2, 3, 'a', 'b', 'c', 0xd2})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = store.DecodeEvent(1, prev, b)
+		_, _ = store.DecodeCode(b)
+		_, _ = store.DecodeCheckIn([]byte("t"), b)
+		_, _ = store.EventHashOf(b)
+	})
+}
+
+// An actor that is the enterprise or the officer the event names is not
+// written twice, and reads back as it was.
+func TestEncodeEvent_ActorNamedByEvent_NotRepeated(t *testing.T) {
+	prev := bytes.Repeat([]byte{7}, 32)
+	for _, actor := range []string{"enterprise:91510104CY4C7RGWMR", "officer:O-0001", "admin:root", "enterprise:9151"} {
+		e := chained(prev)
+		e.Actor, e.OfficerId = actor, "O-0001"
+		e.Hash = store.EventHash(prev, e)
+		b, err := store.EncodeEvent(e, prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := store.DecodeEvent(8, prev, b)
+		if err != nil || !proto.Equal(back, e) {
+			t.Fatalf("%s: read back %v (%v)", actor, back, err)
+		}
+		if derived := actor == "enterprise:91510104CY4C7RGWMR" || actor == "officer:O-0001"; derived == bytes.Contains(b, []byte(actor)) {
+			t.Errorf("%s: stored %q", actor, b)
+		}
+	}
+}
