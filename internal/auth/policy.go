@@ -58,6 +58,7 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.EnterpriseService_ListInspections_FullMethodName:    {enterprise},
 	ruqiv1.EnterpriseService_EvaluateInspection_FullMethodName: {enterprise},
 	ruqiv1.EnterpriseService_Complain_FullMethodName:           {enterprise},
+	ruqiv1.EnterpriseService_ListUpcomingVisits_FullMethodName: {enterprise},
 
 	ruqiv1.SupervisionService_ListLeads_FullMethodName:       {supervisor, admin},
 	ruqiv1.SupervisionService_UpdateLead_FullMethodName:      {supervisor, admin},

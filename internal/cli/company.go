@@ -24,7 +24,36 @@ func (a *app) companyCommand() *cobra.Command {
 		a.companyHistoryCommand(),
 		a.companyEvaluateCommand(),
 		a.companyComplainCommand(),
+		a.companyUpcomingCommand(),
 	)
+	return cmd
+}
+
+func (a *app) companyUpcomingCommand() *cobra.Command {
+	var enterprise string
+	cmd := &cobra.Command{
+		Use:   "upcoming",
+		Short: "检查预告：查看本企业即将到来的入企（检查、巡查、走访等）",
+		Long: `检查预告：列出已报备、即将到来的入企：执法部门、检查事项、时段和入企类型。
+
+每次入企从本地区政策规定的预告时间起显示（默认提前3天）；双随机抽查、个案检查等
+不预告的检查，到检查开始时才显示。只能查看本企业的预告。`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if enterprise != "" {
+				enterprise = domain.NormalizeID(enterprise)
+			}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewEnterpriseServiceClient(cc).ListUpcomingVisits(ctx, &ruqiv1.ListUpcomingVisitsRequest{EnterpriseUscc: enterprise})
+				if err != nil {
+					return err
+				}
+				a.printer().Upcoming(resp)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&enterprise, "enterprise", "", "企业统一社会信用代码 `USCC`（默认本企业；只能是本企业）")
 	return cmd
 }
 

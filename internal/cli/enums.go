@@ -28,6 +28,29 @@ func parseInspectionType(s string) (ruqiv1.InspectionType, error) {
 	return 0, fmt.Errorf("不支持的检查类型 %q：请用 routine（日常）、random（双随机）、special（专项）或 case（个案）", s)
 }
 
+// visitKinds maps the words accepted by --kind to the enum, in English and
+// in Chinese.
+var visitKinds = map[string]ruqiv1.VisitKind{
+	"inspection": ruqiv1.VisitKind_VISIT_KIND_INSPECTION,
+	"patrol":     ruqiv1.VisitKind_VISIT_KIND_PATROL,
+	"publicity":  ruqiv1.VisitKind_VISIT_KIND_PUBLICITY,
+	"survey":     ruqiv1.VisitKind_VISIT_KIND_SURVEY,
+	"service":    ruqiv1.VisitKind_VISIT_KIND_SERVICE,
+	"行政检查":       ruqiv1.VisitKind_VISIT_KIND_INSPECTION,
+	"日常巡查":       ruqiv1.VisitKind_VISIT_KIND_PATROL,
+	"政策宣传":       ruqiv1.VisitKind_VISIT_KIND_PUBLICITY,
+	"走访调研":       ruqiv1.VisitKind_VISIT_KIND_SURVEY,
+	"服务":         ruqiv1.VisitKind_VISIT_KIND_SERVICE,
+}
+
+// parseVisitKind reads --kind.
+func parseVisitKind(s string) (ruqiv1.VisitKind, error) {
+	if k, ok := visitKinds[strings.ToLower(strings.TrimSpace(s))]; ok {
+		return k, nil
+	}
+	return 0, fmt.Errorf("不支持的入企类型 %q：请用 inspection（行政检查）、patrol（日常巡查）、publicity（政策宣传）、survey（走访调研）或 service（服务）", s)
+}
+
 var roles = map[string]ruqiv1.Role{
 	"officer":      ruqiv1.Role_ROLE_OFFICER,
 	"enterprise":   ruqiv1.Role_ROLE_ENTERPRISE,

@@ -51,6 +51,7 @@ type registerOptions struct {
 	trigger    string
 	lateReason string
 	requestID  string
+	kind       string
 }
 
 func (a *app) officerRegisterCommand() *cobra.Command {
@@ -64,6 +65,9 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 检查事项须在本部门公布的行政检查事项清单内，执法人员至少两名且执法证有效。
 个案检查（--type case）须用 --trigger 注明投诉举报、转办交办或事故的编号。
 
+不是行政检查的入企（日常巡查、政策宣传、走访调研、服务）用 --kind 报备：不填 --items 和
+--type，至少一名人员；企业扫码时会看到"非行政检查，不得进行任何检查"，此类入企也计入无事不扰。
+
 紧急情况下先检查、后报备的，用 --late-reason 说明原因进行事后补录：此时 --from
 可以是过去的时间（须在服务器允许的天数之内，默认 10 天）。补录的报备会标记为事后补录，
 并作为问题线索报送司法局。
@@ -75,7 +79,9 @@ func (a *app) officerRegisterCommand() *cobra.Command {
     --from "2026-03-02 09:00" --duration 4h --type routine --reason 年度日常检查
   ruqi officer register --enterprise 91510100MA6123456W \
     --items CI-0003 --officers O-0001,O-0002 --type case --trigger JB-2026-0107 \
-    --from "2026-03-01 22:10" --duration 1h --reason 燃气泄漏举报 --late-reason 夜间紧急处置，来不及事先报备`,
+    --from "2026-03-01 22:10" --duration 1h --reason 燃气泄漏举报 --late-reason 夜间紧急处置，来不及事先报备
+  ruqi officer register --kind survey --enterprise 91510100MA6123456W \
+    --officers O-0001 --from "2026-03-03 14:00" --duration 2h --reason 了解企业用工需求`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req, err := o.request(cmd, a.now())
@@ -117,27 +123,41 @@ func (o *registerOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.trigger, "trigger", "", "个案检查的来源编号 `REF`（投诉举报、转办交办、事故）")
 	f.StringVar(&o.lateReason, "late-reason", "", "事后补录的原因 `TEXT`：紧急检查已经进行，现补录报备")
 	f.StringVar(&o.agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
+	f.StringVar(&o.kind, "kind", "inspection", "入企类型 `KIND`：inspection（行政检查）、patrol（日常巡查）、publicity（政策宣传）、survey（走访调研）、service（服务）")
 	f.StringVar(&o.requestID, "request-id", "", "请求编号 `ID`，同一编号重试不会重复报备（默认随机生成）")
 }
 
 // request checks the flags and builds the RegisterInspection request.
 func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.RegisterInspectionRequest, error) {
-	if err := requireFlags(cmd, "enterprise", "items", "officers", "from", "type", "reason"); err != nil {
+	kind, err := parseVisitKind(o.kind)
+	if err != nil {
+		return nil, usagef("--kind：%v", err)
+	}
+	inspecting := domain.IsInspection(kind)
+	required := []string{"enterprise", "officers", "from", "reason"}
+	if inspecting {
+		required = append(required, "items", "type")
+	} else if cmd.Flags().Changed("items") || cmd.Flags().Changed("type") {
+		return nil, usagef("%s不是行政检查：不能填写 --items 或 --type", domain.VisitKindLabel(kind))
+	}
+	if err := requireFlags(cmd, required...); err != nil {
 		return nil, err
 	}
 	o.enterprise = domain.NormalizeID(o.enterprise)
 	if err := domain.ValidateUSCC(o.enterprise); err != nil {
 		return nil, usagef("--enterprise：%v", err)
 	}
-	typ, err := parseInspectionType(o.typ)
-	if err != nil {
-		return nil, usagef("--type：%v", err)
+	var typ ruqiv1.InspectionType
+	if inspecting {
+		if typ, err = parseInspectionType(o.typ); err != nil {
+			return nil, usagef("--type：%v", err)
+		}
 	}
 	if typ == ruqiv1.InspectionType_INSPECTION_TYPE_CASE && strings.TrimSpace(o.trigger) == "" {
 		return nil, usagef("个案检查须用 --trigger 注明投诉举报、转办交办或事故的编号")
 	}
 	items, officers := splitIDs(o.items), splitIDs(o.officers)
-	if len(items) == 0 {
+	if inspecting && len(items) == 0 {
 		return nil, usagef("--items 不能为空")
 	}
 	if len(officers) == 0 {
@@ -170,6 +190,7 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 		TriggerReference: strings.TrimSpace(o.trigger),
 		RequestId:        reqID,
 		LateReason:       lateReason,
+		VisitKind:        kind,
 	}, nil
 }
 

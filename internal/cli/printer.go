@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -31,6 +32,7 @@ type printer interface {
 	OfflineScan(r offlineResult)
 	Refused(r *ruqiv1.RefuseInspectionResponse)
 	History(r *ruqiv1.ListInspectionsResponse)
+	Upcoming(r *ruqiv1.ListUpcomingVisitsResponse)
 	PublicKeys(r *ruqiv1.ListPublicKeysResponse, source string)
 	Imported(d *ruqiv1.Directory, r *ruqiv1.ImportDirectoryResponse)
 	Token(req *ruqiv1.IssueAccessTokenRequest, r *ruqiv1.IssueAccessTokenResponse)
@@ -98,6 +100,7 @@ func (p *jsonPrinter) CheckItems(r *ruqiv1.ListCheckItemsResponse)              
 func (p *jsonPrinter) Officers(r *ruqiv1.ListOfficersResponse)                   { p.msg(r) }
 func (p *jsonPrinter) Scan(r *ruqiv1.ScanCodeResponse)                           { p.msg(r) }
 func (p *jsonPrinter) History(r *ruqiv1.ListInspectionsResponse)                 { p.msg(r) }
+func (p *jsonPrinter) Upcoming(r *ruqiv1.ListUpcomingVisitsResponse)             { p.msg(r) }
 func (p *jsonPrinter) Rotated(r *ruqiv1.RotateSigningKeyResponse)                { p.msg(r) }
 func (p *jsonPrinter) Events(r *ruqiv1.ListEventsResponse)                       { p.msg(r) }
 func (p *jsonPrinter) LogVerified(r *ruqiv1.VerifyEventLogResponse)              { p.msg(r) }
@@ -350,9 +353,14 @@ func (p *tablePrinter) Officers(r *ruqiv1.ListOfficersResponse) {
 }
 
 func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
+	if !domain.IsInspection(v.GetVisitKind()) {
+		p.println(domain.NotInspectionMessage(v.GetVisitKind()))
+		p.println()
+	}
 	fields(p.out,
 		kv("报备编号", v.GetInspectionId()),
-		kv("检查类型", inspectionTypeLabel(v.GetType())),
+		kv("入企类型", domain.VisitKindLabel(v.GetVisitKind())),
+		kv("检查类型", typeLabelOf(v.GetVisitKind(), v.GetType())),
 		kv("检查时间", fmtWindow(v.GetWindowStart(), v.GetWindowEnd())),
 		kv("事由", v.GetReason()),
 		kv("状态", inspectionStateLabel(v.GetState())),
@@ -509,7 +517,11 @@ func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
 			evaluated = "待评价"
 			toEvaluate++
 		}
-		t.add(v.GetInspectionId(), orDash(joinIDs(agencies)), inspectionTypeLabel(v.GetType()),
+		typ := inspectionTypeLabel(v.GetType())
+		if !domain.IsInspection(v.GetVisitKind()) {
+			typ = domain.VisitKindLabel(v.GetVisitKind()) + "（非行政检查）"
+		}
+		t.add(v.GetInspectionId(), orDash(joinIDs(agencies)), typ,
 			fmtWindow(v.GetWindowStart(), v.GetWindowEnd()), state,
 			fmtTime(v.GetCheckedInAt()), strconv.Itoa(len(v.GetCheckItems())), evaluated)
 	}
@@ -633,4 +645,42 @@ func fmtClockTime(t time.Time) string {
 		return "-"
 	}
 	return t.In(shanghai).Format(minuteLayout)
+}
+
+// typeLabelOf is the inspection type, or that there is none: a visit that is
+// not an inspection.
+func typeLabelOf(k ruqiv1.VisitKind, t ruqiv1.InspectionType) string {
+	if !domain.IsInspection(k) {
+		return "无（非行政检查）"
+	}
+	return inspectionTypeLabel(t)
+}
+
+func (p *tablePrinter) Upcoming(r *ruqiv1.ListUpcomingVisitsResponse) {
+	if len(r.GetVisits()) == 0 {
+		p.println("暂无检查预告。")
+		return
+	}
+	p.printf("检查预告：%d 次入企\n\n", len(r.GetVisits()))
+	t := newTable("报备编号", "入企类型", "检查类型", "执法部门", "时段", "检查事项", "状态")
+	for _, v := range r.GetVisits() {
+		var agencies, items []string
+		for _, a := range v.GetAgencies() {
+			agencies = append(agencies, a.GetName())
+		}
+		for _, it := range v.GetCheckItems() {
+			items = append(items, it.GetName())
+		}
+		itemText := strings.Join(items, "；")
+		if !domain.IsInspection(v.GetVisitKind()) {
+			itemText = "无（非行政检查，不得检查）"
+		}
+		state := "即将到来"
+		if v.GetBegun() {
+			state = "已开始"
+		}
+		t.add(v.GetInspectionId(), domain.VisitKindLabel(v.GetVisitKind()), typeLabelOf(v.GetVisitKind(), v.GetType()),
+			orDash(strings.Join(agencies, "、")), fmtWindow(v.GetWindowStart(), v.GetWindowEnd()), orDash(itemText), state)
+	}
+	t.write(p.out)
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -111,6 +112,7 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		kv("频次预警", fmt.Sprintf("%d（同一人员连续三次未发现问题 %d）", t.GetFrequencyWarnings(), t.GetNoFindingStreaks())),
 		kv("超上限被拒", fmt.Sprint(t.GetCapsRefused())),
 		kv("重复报备被拒", fmt.Sprint(t.GetDuplicatesRefused())),
+		kv("按入企类型", visitsByKind(t.GetVisitsByKind())),
 	)
 	if len(r.GetRows()) > 0 {
 		fmt.Fprintln(w)
@@ -149,4 +151,16 @@ func writeReportCSV(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// visitsByKind says the period's entries by kind: "行政检查 5，走访调研 1，…";
+// kinds with none are left out.
+func visitsByKind(list []*ruqiv1.VisitKindCount) string {
+	var parts []string
+	for _, k := range list {
+		if k.GetCount() > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", domain.VisitKindLabel(k.GetVisitKind()), k.GetCount()))
+		}
+	}
+	return strings.Join(parts, "，")
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -39,7 +40,15 @@ type Claims struct {
 	OfficerID         string    // private claim -65538
 	CertificateNumber string    // private claim -65539
 	EnterpriseUSCC    string    // private claim -65540
+	// VisitKind names a visit that is not an inspection (private claim
+	// -65656): "patrol" 日常巡查, "publicity" 政策宣传, "survey" 走访调研,
+	// "service" 服务. Empty (absent) for an inspection, so that codes issued
+	// before visit kinds keep their bytes and read as inspections.
+	VisitKind string
 }
+
+// VisitKinds are the values the visit-kind claim may take.
+var VisitKinds = []string{"patrol", "publicity", "survey", "service"}
 
 const (
 	// maxMessageSize bounds the work Parse does on hostile input. A real code
@@ -70,6 +79,7 @@ type wireClaims struct {
 	OfficerID         string `cbor:"-65538,keyasint"`
 	CertificateNumber string `cbor:"-65539,keyasint"`
 	EnterpriseUSCC    string `cbor:"-65540,keyasint"`
+	VisitKind         string `cbor:"-65656,keyasint,omitempty"`
 }
 
 var (
@@ -269,6 +279,7 @@ func toWire(c Claims) wireClaims {
 		OfficerID:         c.OfficerID,
 		CertificateNumber: c.CertificateNumber,
 		EnterpriseUSCC:    c.EnterpriseUSCC,
+		VisitKind:         c.VisitKind,
 	}
 }
 
@@ -292,6 +303,7 @@ func (w wireClaims) claims() Claims {
 		OfficerID:         w.OfficerID,
 		CertificateNumber: w.CertificateNumber,
 		EnterpriseUSCC:    w.EnterpriseUSCC,
+		VisitKind:         w.VisitKind,
 	}
 }
 
@@ -316,6 +328,9 @@ func (w wireClaims) validate() error {
 		case !utf8.ValidString(s.v):
 			return fmt.Errorf("%s不是有效的 UTF-8 文本", s.name)
 		}
+	}
+	if w.VisitKind != "" && !slices.Contains(VisitKinds, w.VisitKind) {
+		return fmt.Errorf("入企类型（%.32q）未知", w.VisitKind)
 	}
 	for _, d := range []struct {
 		name string

@@ -30,6 +30,12 @@ type Plan struct {
 	// Exempt plans (个案: complaint, referral, accident) are not capped
 	// (有事必到) but still merge and count towards warnings.
 	Exempt bool
+	// NotInspection marks a visit that is not an inspection (日常巡查, 政策宣传,
+	// 走访调研, 服务): it never joins a joint inspection nor is joined (nobody
+	// inspects under it, and an inspection must not hide in it), and it
+	// counts only towards the caps and warnings on all entries together
+	// (Policy.EntriesPerYear, WarnEntriesPer*), never the inspections'.
+	NotInspection bool
 	// JointID is the joint inspection the plan belongs to ("" if alone).
 	JointID string
 	// Grade is the enterprise's credit grade ("A".."D"), for grade caps.

@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // Policy is one region's frequency policy (无事不扰). A nil cap is no cap;
@@ -29,6 +33,20 @@ type Policy struct {
 	// WarnVisitsPerDay/Week/Month: a visit beyond these is registered and
 	// warned about (成都: 1 / 2 / 3). Weeks start on Monday.
 	WarnVisitsPerDay, WarnVisitsPerWeek, WarnVisitsPerMonth *int
+	// EntriesPerYear caps every entry into an enterprise per calendar year,
+	// inspections and visits that are not inspections (日常巡查, 政策宣传,
+	// 走访调研, 服务) together; a plan that joins a visit adds none.
+	EntriesPerYear *int
+	// WarnEntriesPerDay/Week/Month: an entry of any kind beyond these is
+	// registered and warned about, separately from the inspections' own
+	// warnings.
+	WarnEntriesPerDay, WarnEntriesPerWeek, WarnEntriesPerMonth *int
+	// NoticeDays is how many days before its window an enterprise is shown
+	// a registered visit (检查预告); UnannouncedTypes are the inspection
+	// types it is shown only once their window begins (e.g. 双随机, 个案).
+	// See domain.Notice, the rule.
+	NoticeDays       int
+	UnannouncedTypes []string
 	// JointMinutes is the shortest common time of a joint inspection, in
 	// minutes: a plan joins a visit only if it overlaps the visit's common
 	// time by that much. Zero: DefaultJointMinutes.
@@ -38,6 +56,18 @@ type Policy struct {
 	// Zero: full use.
 	FullUseFrom time.Time
 }
+
+// DefaultNoticeDays is how long before its window a visit is announced
+// unless the region's policy says otherwise.
+const DefaultNoticeDays = 3
+
+// InspectionTypeNames are the inspection types as the policy file names
+// them.
+var InspectionTypeNames = []string{"routine", "random", "special", "case"}
+
+// DefaultUnannouncedTypes: random sampling (双随机) and case-triggered (个案)
+// checks are not announced; the enterprise sees them when they begin.
+var DefaultUnannouncedTypes = []string{"random", "case"}
 
 // DefaultJointMinutes is the common time a joint inspection needs unless the
 // region's policy says otherwise: half an hour, enough for several agencies
@@ -73,6 +103,19 @@ type PolicyConfig struct {
 	WarnVisitsPerDay        *int           `json:"warn_visits_per_day,omitempty"`
 	WarnVisitsPerWeek       *int           `json:"warn_visits_per_week,omitempty"`
 	WarnVisitsPerMonth      *int           `json:"warn_visits_per_month,omitempty"`
+	// EntriesPerYear and WarnEntriesPer* count every entry, inspection or
+	// not (日常巡查, 政策宣传, 走访调研, 服务).
+	EntriesPerYear      *int `json:"entries_per_year,omitempty"`
+	WarnEntriesPerDay   *int `json:"warn_entries_per_day,omitempty"`
+	WarnEntriesPerWeek  *int `json:"warn_entries_per_week,omitempty"`
+	WarnEntriesPerMonth *int `json:"warn_entries_per_month,omitempty"`
+	// NoticeDays (0–90, default 3) is how long before its window an
+	// enterprise sees a visit coming (检查预告).
+	NoticeDays *int `json:"notice_days,omitempty"`
+	// UnannouncedTypes are the inspection types announced only when their
+	// window begins: "routine", "random", "special", "case" (default
+	// random and case).
+	UnannouncedTypes []string `json:"unannounced_types,omitempty"`
 	// JointMinutes is the shortest common time of a joint inspection
 	// (default 30).
 	JointMinutes *int `json:"joint_minutes,omitempty"`
@@ -150,7 +193,7 @@ func DefaultPolicies() *Policies {
 }
 
 func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
-	p := Policy{Region: region}
+	p := Policy{Region: region, NoticeDays: DefaultNoticeDays, UnannouncedTypes: DefaultUnannouncedTypes}
 	if parent != nil {
 		p = *parent
 		p.Region = region
@@ -169,7 +212,8 @@ func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
 		}
 		p.Zone = loc
 	}
-	for _, v := range []*int{c.AgencyPerYear, c.VisitsPerYear, c.WarnVisitsPerDay, c.WarnVisitsPerWeek, c.WarnVisitsPerMonth} {
+	for _, v := range []*int{c.AgencyPerYear, c.VisitsPerYear, c.WarnVisitsPerDay, c.WarnVisitsPerWeek, c.WarnVisitsPerMonth,
+		c.EntriesPerYear, c.WarnEntriesPerDay, c.WarnEntriesPerWeek, c.WarnEntriesPerMonth} {
 		if v != nil && *v < 0 {
 			return Policy{}, fmt.Errorf("negative limit %d", *v)
 		}
@@ -197,6 +241,24 @@ func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
 	set(&p.WarnVisitsPerDay, c.WarnVisitsPerDay)
 	set(&p.WarnVisitsPerWeek, c.WarnVisitsPerWeek)
 	set(&p.WarnVisitsPerMonth, c.WarnVisitsPerMonth)
+	set(&p.EntriesPerYear, c.EntriesPerYear)
+	set(&p.WarnEntriesPerDay, c.WarnEntriesPerDay)
+	set(&p.WarnEntriesPerWeek, c.WarnEntriesPerWeek)
+	set(&p.WarnEntriesPerMonth, c.WarnEntriesPerMonth)
+	if c.NoticeDays != nil {
+		if *c.NoticeDays < 0 || *c.NoticeDays > 90 {
+			return Policy{}, fmt.Errorf("notice_days %d: want 0 to 90", *c.NoticeDays)
+		}
+		p.NoticeDays = *c.NoticeDays
+	}
+	if c.UnannouncedTypes != nil {
+		for _, t := range c.UnannouncedTypes {
+			if !slices.Contains(InspectionTypeNames, t) {
+				return Policy{}, fmt.Errorf("unannounced_types: %q: want one of %s", t, strings.Join(InspectionTypeNames, ", "))
+			}
+		}
+		p.UnannouncedTypes = slices.Clone(c.UnannouncedTypes)
+	}
 	if c.ProactivePerYearByGrade != nil {
 		p.ProactivePerYearByGrade = map[string]int{}
 		for g, n := range c.ProactivePerYearByGrade {
@@ -242,8 +304,9 @@ type Counter struct {
 }
 
 // Counters lists the counts plan p adds to under this policy, grade being the
-// enterprise's credit grade. Exempt plans add to visit counts only (they
-// still disturb the enterprise) and are never capped.
+// enterprise's credit grade. Exempt plans add to visit and entry counts only
+// (they still disturb the enterprise) and are never capped. A visit that is
+// not an inspection adds to the entry counts only.
 func (pol Policy) Counters(p Plan, grade string) []Counter {
 	t := p.Start.In(pol.Zone)
 	y, m, d := t.Date()
@@ -258,7 +321,7 @@ func (pol Policy) Counters(p Plan, grade string) []Counter {
 	margin := 24 * time.Hour
 	yearLabel := fmt.Sprintf("%d年", y)
 	var out []Counter
-	if !p.Exempt {
+	if !p.Exempt && !p.NotInspection {
 		out = append(out, Counter{Key: counterKeys.intern(fmt.Sprintf("a:%s:y:%d", p.AgencyID, y)), ExpireAt: yearEnd.Add(margin), Cap: limit(pol.AgencyPerYear), Warn: -1, Rule: "agency_per_year", Period: yearLabel})
 		gradeCap := -1
 		if n, ok := pol.ProactivePerYearByGrade[grade]; ok {
@@ -266,15 +329,31 @@ func (pol Policy) Counters(p Plan, grade string) []Counter {
 		}
 		out = append(out, Counter{Key: counterKeys.intern(fmt.Sprintf("i:y:%d", y)), ExpireAt: yearEnd.Add(margin), Cap: gradeCap, Warn: -1, Rule: "grade_" + grade + "_per_year", Period: yearLabel})
 	}
-	visitCap := limit(pol.VisitsPerYear)
+	monthLabel, weekLabel, dayLabel := fmt.Sprintf("%d年%d月", y, m), fmt.Sprintf("%d年第%d周", wy, ww), fmt.Sprintf("%d年%d月%d日", y, m, d)
+	monthEnd, weekEnd, dayEnd := monthStart.AddDate(0, 1, 0).Add(margin), weekStart.AddDate(0, 0, 7).Add(margin), dayStart.AddDate(0, 0, 1).Add(margin)
+	if !p.NotInspection {
+		visitCap := limit(pol.VisitsPerYear)
+		if p.Exempt {
+			visitCap = -1
+		}
+		out = append(out,
+			Counter{Key: counterKeys.intern(fmt.Sprintf("v:y:%d", y)), ExpireAt: yearEnd.Add(margin), Visit: true, Cap: visitCap, Warn: -1, Rule: "visits_per_year", Period: yearLabel},
+			Counter{Key: counterKeys.intern(fmt.Sprintf("v:m:%d%02d", y, m)), ExpireAt: monthEnd, Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerMonth), Rule: "visits_per_month", Period: monthLabel},
+			Counter{Key: counterKeys.intern(fmt.Sprintf("v:w:%dW%02d", wy, ww)), ExpireAt: weekEnd, Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerWeek), Rule: "visits_per_week", Period: weekLabel},
+			Counter{Key: counterKeys.intern(fmt.Sprintf("v:d:%d%02d%02d", y, m, d)), ExpireAt: dayEnd, Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerDay), Rule: "visits_per_day", Period: dayLabel},
+		)
+	}
+	// Every entry, inspection or not, counts towards 无事不扰 on its own
+	// counters; a case-triggered check is still not capped (有事必到).
+	entryCap := limit(pol.EntriesPerYear)
 	if p.Exempt {
-		visitCap = -1
+		entryCap = -1
 	}
 	out = append(out,
-		Counter{Key: counterKeys.intern(fmt.Sprintf("v:y:%d", y)), ExpireAt: yearEnd.Add(margin), Visit: true, Cap: visitCap, Warn: -1, Rule: "visits_per_year", Period: yearLabel},
-		Counter{Key: counterKeys.intern(fmt.Sprintf("v:m:%d%02d", y, m)), ExpireAt: monthStart.AddDate(0, 1, 0).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerMonth), Rule: "visits_per_month", Period: fmt.Sprintf("%d年%d月", y, m)},
-		Counter{Key: counterKeys.intern(fmt.Sprintf("v:w:%dW%02d", wy, ww)), ExpireAt: weekStart.AddDate(0, 0, 7).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerWeek), Rule: "visits_per_week", Period: fmt.Sprintf("%d年第%d周", wy, ww)},
-		Counter{Key: counterKeys.intern(fmt.Sprintf("v:d:%d%02d%02d", y, m, d)), ExpireAt: dayStart.AddDate(0, 0, 1).Add(margin), Visit: true, Cap: -1, Warn: limit(pol.WarnVisitsPerDay), Rule: "visits_per_day", Period: fmt.Sprintf("%d年%d月%d日", y, m, d)},
+		Counter{Key: counterKeys.intern(fmt.Sprintf("e:y:%d", y)), ExpireAt: yearEnd.Add(margin), Visit: true, Cap: entryCap, Warn: -1, Rule: "entries_per_year", Period: yearLabel},
+		Counter{Key: counterKeys.intern(fmt.Sprintf("e:m:%d%02d", y, m)), ExpireAt: monthEnd, Visit: true, Cap: -1, Warn: limit(pol.WarnEntriesPerMonth), Rule: "entries_per_month", Period: monthLabel},
+		Counter{Key: counterKeys.intern(fmt.Sprintf("e:w:%dW%02d", wy, ww)), ExpireAt: weekEnd, Visit: true, Cap: -1, Warn: limit(pol.WarnEntriesPerWeek), Rule: "entries_per_week", Period: weekLabel},
+		Counter{Key: counterKeys.intern(fmt.Sprintf("e:d:%d%02d%02d", y, m, d)), ExpireAt: dayEnd, Visit: true, Cap: -1, Warn: limit(pol.WarnEntriesPerDay), Rule: "entries_per_day", Period: dayLabel},
 	)
 	return out
 }
@@ -314,4 +393,20 @@ func limit(p *int) int {
 		return -1
 	}
 	return *p
+}
+
+// Notice is the region's rule for 检查预告 (domain.Notice).
+func (pol Policy) Notice() domain.Notice {
+	n := domain.Notice{Lead: time.Duration(pol.NoticeDays) * 24 * time.Hour}
+	for _, t := range pol.UnannouncedTypes {
+		n.Unannounced = append(n.Unannounced, inspectionTypeByName[t])
+	}
+	return n
+}
+
+var inspectionTypeByName = map[string]ruqiv1.InspectionType{
+	"routine": ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+	"random":  ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM,
+	"special": ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL,
+	"case":    ruqiv1.InspectionType_INSPECTION_TYPE_CASE,
 }

@@ -2,6 +2,7 @@ package coord
 
 import (
 	"fmt"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,8 +84,8 @@ func TestCounters_CalendarPeriods(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	cases := map[string]string{
-		"2027-01-01 00:30": "a:AG-1:y:2027@2028-01-02 i:y:2027@2028-01-02 v:y:2027@2028-01-02 v:m:202701@2027-02-02 v:w:2026W53@2027-01-05 v:d:20270101@2027-01-03",
-		"2028-02-29 09:00": "a:AG-1:y:2028@2029-01-02 i:y:2028@2029-01-02 v:y:2028@2029-01-02 v:m:202802@2028-03-02 v:w:2028W09@2028-03-07 v:d:20280229@2028-03-02",
+		"2027-01-01 00:30": "a:AG-1:y:2027@2028-01-02 i:y:2027@2028-01-02 v:y:2027@2028-01-02 v:m:202701@2027-02-02 v:w:2026W53@2027-01-05 v:d:20270101@2027-01-03 e:y:2027@2028-01-02 e:m:202701@2027-02-02 e:w:2026W53@2027-01-05 e:d:20270101@2027-01-03",
+		"2028-02-29 09:00": "a:AG-1:y:2028@2029-01-02 i:y:2028@2029-01-02 v:y:2028@2029-01-02 v:m:202802@2028-03-02 v:w:2028W09@2028-03-07 v:d:20280229@2028-03-02 e:y:2028@2029-01-02 e:m:202802@2028-03-02 e:w:2028W09@2028-03-07 e:d:20280229@2028-03-02",
 	}
 	for start, want := range cases {
 		if got := keys(start); got != want {
@@ -97,7 +98,39 @@ func TestCounters_CalendarPeriods(t *testing.T) {
 			t.Fatalf("exempt plan counter %+v", c)
 		}
 	}
+	// A visit that is not an inspection adds only to the counts of all
+	// entries, never to the inspections'.
+	var keys2 []string
+	for _, c := range pol.Counters(Plan{AgencyID: "AG-1", Start: at("2026-11-23 09:00"), NotInspection: true}, "A") {
+		keys2 = append(keys2, c.Key)
+	}
+	if got := strings.Join(keys2, " "); got != "e:y:2026 e:m:202611 e:w:2026W48 e:d:20261123" {
+		t.Fatalf("not an inspection: counters %s", got)
+	}
 }
+
+// 检查预告 is configured like the rest of the policy: notice_days and the
+// unannounced types, inherited from the default, checked when loaded.
+func TestPolicy_Notice(t *testing.T) {
+	five := 5
+	p, err := NewPolicies(PolicyFile{Default: PolicyConfig{UnannouncedTypes: []string{"random"}}, Regions: map[string]PolicyConfig{"440300": {NoticeDays: &five}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := p.For("440305").Notice(); n.Lead != 5*24*time.Hour || len(n.Unannounced) != 1 || n.Unannounced[0] != ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM {
+		t.Errorf("深圳: %+v", n)
+	}
+	if n := DefaultPolicies().For("510104").Notice(); n.Lead != DefaultNoticeDays*24*time.Hour || len(n.Unannounced) != 2 {
+		t.Errorf("default: %+v", n)
+	}
+	for _, bad := range []PolicyConfig{{NoticeDays: ptrInt(91)}, {NoticeDays: ptrInt(-1)}, {UnannouncedTypes: []string{"surprise"}}, {EntriesPerYear: ptrInt(-2)}} {
+		if _, err := NewPolicies(PolicyFile{Default: bad}); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+func ptrInt(n int) *int { return &n }
 
 // TestCounters_KeysShared: two plans' counters name the same keys with one
 // copy of each, and the table starts over past its size, the strings it

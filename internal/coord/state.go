@@ -14,7 +14,8 @@ import (
 // agencies whose windows all share a common time, the intersection of their
 // windows, at least Policy.JointMinimum long. A new plan joins the one visit
 // whose common time it overlaps by that minimum (the largest overlap, then
-// the visit registered first); it never joins two visits into one, and a
+// the visit registered first); a visit that is not an inspection
+// (Plan.NotInspection) is never merged either way; a plan never joins two visits into one, and a
 // plan that overlaps a member's window but not the common time is a visit
 // of its own. Windows shorter than the minimum are held to their length: a
 // plan joins when the whole of it lies in the common time, or the whole
@@ -252,7 +253,7 @@ func earlier(a, b time.Time) time.Time {
 
 // sameRequest reports whether two plans with one id ask for the same thing.
 func sameRequest(a, b Plan) bool {
-	return a.AgencyID == b.AgencyID && a.Start.Equal(b.Start) && a.End.Equal(b.End) && a.Exempt == b.Exempt
+	return a.AgencyID == b.AgencyID && a.Start.Equal(b.Start) && a.End.Equal(b.End) && a.Exempt == b.Exempt && a.NotInspection == b.NotInspection
 }
 
 // group is one visit: a joint inspection's plans, or one plan alone.
@@ -309,12 +310,13 @@ func (s *State) Decide(p Plan, pol Policy, now time.Time) Decision {
 
 	// The visit to join: its common time still to come (so all its plans are
 	// open) and overlapping this plan by the minimum; the largest overlap
-	// wins, then the visit registered first.
+	// wins, then the visit registered first. A visit that is not an
+	// inspection joins none and is joined by none: it is always alone.
 	min := pol.JointMinimum()
 	var best *group
 	var bestOverlap time.Duration
 	for _, g := range s.groups() {
-		if !g.end.After(now) {
+		if p.NotInspection || g.members[0].NotInspection || !g.end.After(now) {
 			continue
 		}
 		if o := overlap(g.start, g.end, p.Start, p.End); o > 0 && o >= joinNeed(min, g.start, g.end, p) && o > bestOverlap {

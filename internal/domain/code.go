@@ -40,6 +40,8 @@ type ScanFacts struct {
 	// The code's claims.
 	CodeUSCC, CodeInspectionID, CodeOfficerID, CodeCertificate string
 	NotBefore, Expiry                                          time.Time
+	// CodeVisitKind is the code's visit-kind claim ("" for an inspection).
+	CodeVisitKind string
 	// Inspection is the stored inspection the code names, nil if none.
 	Inspection *ruqiv1.Inspection
 	// Officer is the stored officer the code names, nil if none.
@@ -55,7 +57,8 @@ func ScanVerdict(f ScanFacts, now time.Time, leeway time.Duration) ruqiv1.Verdic
 	switch {
 	case f.CodeUSCC != f.ScannerUSCC:
 		return ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE
-	case ins == nil || ins.GetId() != f.CodeInspectionID || ins.GetEnterpriseUscc() != f.ScannerUSCC || !has(ins.GetOfficerIds(), f.CodeOfficerID):
+	case ins == nil || ins.GetId() != f.CodeInspectionID || ins.GetEnterpriseUscc() != f.ScannerUSCC || !has(ins.GetOfficerIds(), f.CodeOfficerID) ||
+		VisitKindClaim(ins.GetVisitKind()) != f.CodeVisitKind:
 		// No such inspection, or a signed code that disagrees with the
 		// record: treat as unknown.
 		return ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION

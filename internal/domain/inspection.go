@@ -77,7 +77,12 @@ func ValidateRequestShape(r *ruqiv1.RegisterInspectionRequest, now time.Time, l 
 	if err := ValidateUSCC(r.GetEnterpriseUscc()); err != nil {
 		return err
 	}
-	if len(r.GetCheckItemIds()) == 0 {
+	inspecting := IsInspection(r.GetVisitKind())
+	if !inspecting {
+		if err := validateVisitShape(r); err != nil {
+			return err
+		}
+	} else if len(r.GetCheckItemIds()) == 0 {
 		return Invalidf("ITEMS_EMPTY", "检查事项不能为空：请从本部门公布的检查事项清单中选择至少一项")
 	}
 	if dup := firstDuplicate(r.GetCheckItemIds()); dup != "" {
@@ -86,11 +91,17 @@ func ValidateRequestShape(r *ruqiv1.RegisterInspectionRequest, now time.Time, l 
 	if dup := firstDuplicate(r.GetOfficerIds()); dup != "" {
 		return Invalidf("OFFICER_REPEATED", "执法人员 %s 重复填写", dup)
 	}
-	if len(r.GetOfficerIds()) < l.MinOfficers {
+	switch {
+	case !inspecting && len(r.GetOfficerIds()) == 0:
+		// Not an inspection: one person may visit, but each carries a code.
+		return Invalidf("TOO_FEW_OFFICERS", "请填写入企人员（至少1名），每人一个入企码")
+	case inspecting && len(r.GetOfficerIds()) < l.MinOfficers:
 		return Invalidf("TOO_FEW_OFFICERS", "现场检查须有至少%d名执法人员，本次只填写了%d名", l.MinOfficers, len(r.GetOfficerIds()))
 	}
-	if err := validateType(r); err != nil {
-		return err
+	if inspecting {
+		if err := validateType(r); err != nil {
+			return err
+		}
 	}
 	if strings.TrimSpace(r.GetReason()) == "" {
 		return Invalidf("REASON_MISSING", "请填写检查事由")

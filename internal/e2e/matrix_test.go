@@ -247,6 +247,12 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewEnterpriseServiceClient(cc).Complain(ctx, &ruqiv1.ComplainRequest{InspectionId: o.inspection, Description: "矩阵"})
 		return err
 	}, rows("D/D", "D/D", "A/H", "D/D", "D/D")},
+	// 检查预告: an enterprise sees its own upcoming visits; naming another
+	// enterprise is refused.
+	{ruqiv1.EnterpriseService_ListUpcomingVisits_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewEnterpriseServiceClient(cc).ListUpcomingVisits(ctx, &ruqiv1.ListUpcomingVisitsRequest{EnterpriseUscc: o.uscc})
+		return err
+	}, rows("D/D", "D/D", "A/D", "D/D", "D/D")},
 	{ruqiv1.SupervisionService_ListLeads_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSupervisionServiceClient(cc).ListLeads(ctx, &ruqiv1.ListLeadsRequest{})
 		return err

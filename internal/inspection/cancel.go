@@ -52,7 +52,7 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 		return Cancelled{}, err
 	}
 	start := ins.GetWindowStart().AsTime()
-	counts := []Count{{report.Inspections, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1}}
+	counts := []Count{{report.PlanMetric(ins.GetVisitKind()), start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1}}
 	joined, err := countedJoined(tx, ins)
 	if err != nil {
 		return Cancelled{}, err

@@ -145,7 +145,10 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_REGISTERED)
 	e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
 	e.Detail = ins.GetType().String()
-	if err := j.Record(e, count(report.Inspections)); err != nil {
+	if !domain.IsInspection(ins.GetVisitKind()) {
+		e.Detail = ins.GetVisitKind().String()
+	}
+	if err := j.Record(e, count(report.PlanMetric(ins.GetVisitKind()))); err != nil {
 		return Registered{}, err
 	}
 	joint, err := ApplyDecision(tx, ins.GetEnterpriseUscc(), d, ins.GetId())

@@ -83,8 +83,12 @@ func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, leeway ti
 			if err != nil {
 				return Scanned{}, err
 			}
-			// 亮码: this inspection's code was shown and scanned valid.
-			counts = append(counts, Count{report.Scanned, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), uscc, 1})
+			// 亮码: this inspection's code was shown and scanned valid. A
+			// visit that is not an inspection is checked in, but 亮码率 is
+			// of inspections.
+			if domain.IsInspection(ins.GetVisitKind()) {
+				counts = append(counts, Count{report.Scanned, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), uscc, 1})
+			}
 		}
 		out.FirstCheckIn, out.CheckedInAt = first, at
 		e.Detail = "repeat " + p.Via()
@@ -127,7 +131,7 @@ func RejectScan(tx store.Tx, p auth.Principal, now time.Time, v ruqiv1.Verdict, 
 // code agrees with it.
 func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway time.Duration) (*ruqiv1.Inspection, ruqiv1.Verdict, error) {
 	f := domain.ScanFacts{ScannerUSCC: uscc, CodeUSCC: c.EnterpriseUSCC, CodeInspectionID: c.InspectionID, CodeOfficerID: c.OfficerID,
-		CodeCertificate: c.CertificateNumber, NotBefore: c.NotBefore, Expiry: c.Expiry}
+		CodeCertificate: c.CertificateNumber, NotBefore: c.NotBefore, Expiry: c.Expiry, CodeVisitKind: c.VisitKind}
 	if c.EnterpriseUSCC != uscc {
 		return nil, domain.ScanVerdict(f, now, leeway), nil
 	}

@@ -99,7 +99,8 @@ type EvaluationInput struct {
 }
 
 // Evaluate records enterprise p's evaluation of one of its closed
-// inspections, once. The evaluation and the agency's counters are written
+// inspections, or of a visit that is not an inspection once it took place
+// (domain.MayEvaluate), once. The evaluation and the agency's counters are written
 // together; the agency reads only the counters.
 func Evaluate(tx store.Tx, p auth.Principal, now time.Time, in EvaluationInput) (*ruqiv1.Evaluation, error) {
 	if in.Overall < 1 || in.Overall > 5 {
@@ -115,8 +116,8 @@ func Evaluate(tx store.Tx, p auth.Principal, now time.Time, in EvaluationInput) 
 	if err := MayRead(tx, p, ins); err != nil {
 		return nil, err
 	}
-	if ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED {
-		return nil, domain.FailedPreconditionf("NOT_COMPLETED", "检查 %s 尚未办结，办结后才能评价", ins.GetId())
+	if err := domain.MayEvaluate(ins, now); err != nil {
+		return nil, err
 	}
 	if _, err := tx.Evaluation(ins.GetId()); err == nil {
 		return nil, domain.AlreadyExistsf("ALREADY_EVALUATED", "检查 %s 已评价过，每次检查只能评价一次", ins.GetId())
@@ -223,6 +224,9 @@ func RecordResult(tx store.Tx, p auth.Principal, now time.Time, leeway time.Dura
 	}
 	if err := MayManage(tx, p, ins); err != nil {
 		return nil, err
+	}
+	if !domain.IsInspection(ins.GetVisitKind()) {
+		return nil, domain.FailedPreconditionf("NOT_AN_INSPECTION", "%s 是「%s」，不是行政检查：没有检查事项，不能记录检查结果", ins.GetId(), domain.VisitKindLabel(ins.GetVisitKind()))
 	}
 	switch ins.GetState() {
 	case ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:

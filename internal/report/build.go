@@ -83,7 +83,7 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	groups := map[string]*tally{}
 	evals := map[string]map[Metric]int64{}
 	metrics := []Metric{Inspections, Joined, Merged, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
-		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper}
+		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, EntriesPatrol, EntriesPublicity, EntriesSurvey, EntriesService}
 	prevMonths := previousYear(months)
 	for i := range months {
 		for pass, month := range []string{months[i], prevMonths[i]} {
@@ -205,6 +205,10 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 		Visits: ins - t.cur[Joined] - t.cur[Merged], JoinedPlans: t.cur[Joined], VisitsAvoided: t.cur[Joined] + t.cur[Merged],
 		Scanned: t.cur[Scanned], Refusals: t.cur[Refusals], Complaints: t.cur[Complaints], LateRegistrations: t.cur[Late],
 		FrequencyWarnings: t.cur[FrequencyWarnings], NoFindingStreaks: t.cur[NoFindingStreaks], CapsRefused: t.cur[CapsRefused], DuplicatesRefused: t.cur[DuplicatesRefused],
+	}
+	tot.VisitsByKind = append(tot.VisitsByKind, &ruqiv1.VisitKindCount{VisitKind: ruqiv1.VisitKind_VISIT_KIND_INSPECTION, Count: ins})
+	for _, e := range entryKinds {
+		tot.VisitsByKind = append(tot.VisitsByKind, &ruqiv1.VisitKindCount{VisitKind: e.kind, Count: t.cur[e.m]})
 	}
 	if ins > 0 {
 		tot.JointShare = float64(t.cur[Joined]) / float64(ins)

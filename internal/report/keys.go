@@ -11,6 +11,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // Metric names a counted thing.
@@ -34,6 +35,38 @@ const (
 	EvalRights        Metric = "eval_rights"
 	EvalProper        Metric = "eval_proper"
 )
+
+// Entries of the kinds that are not inspections (日常巡查, 政策宣传, 走访调研,
+// 服务): registered, not cancelled. An inspection counts as Inspections.
+const (
+	EntriesPatrol    Metric = "entry_patrol"
+	EntriesPublicity Metric = "entry_publicity"
+	EntriesSurvey    Metric = "entry_survey"
+	EntriesService   Metric = "entry_service"
+)
+
+// entryKinds pairs each entry metric with its kind, in report order.
+var entryKinds = []struct {
+	m    Metric
+	kind ruqiv1.VisitKind
+}{
+	{EntriesPatrol, ruqiv1.VisitKind_VISIT_KIND_PATROL},
+	{EntriesPublicity, ruqiv1.VisitKind_VISIT_KIND_PUBLICITY},
+	{EntriesSurvey, ruqiv1.VisitKind_VISIT_KIND_SURVEY},
+	{EntriesService, ruqiv1.VisitKind_VISIT_KIND_SERVICE},
+}
+
+// PlanMetric is what a registered plan of kind k counts as: an inspection,
+// or an entry of its own kind, which no inspection figure (亮码率, joint
+// share, the most-inspected enterprises) includes.
+func PlanMetric(k ruqiv1.VisitKind) Metric {
+	for _, e := range entryKinds {
+		if e.kind == k {
+			return e.m
+		}
+	}
+	return Inspections
+}
 
 // Month is the counting month of t, in Beijing time.
 func Month(t time.Time) string { return t.In(domain.Shanghai).Format("200601") }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -72,11 +73,16 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 			resp.FirstCheckIn, resp.CheckedInAt = sc.FirstCheckIn, timestamppb.New(sc.CheckedInAt)
 		}
 		if sc.Inspection != nil {
-			view, err := inspectionView(tx, sc.Inspection, now)
+			view, err := inspectionView(tx, sc.Inspection, now, es.s.noticeOf(tx, uscc))
 			if err != nil {
 				return err
 			}
 			resp.Inspection = view
+			if sc.Verdict == ruqiv1.Verdict_VERDICT_VALID && !domain.IsInspection(view.GetVisitKind()) {
+				// Genuine, but not an inspection: the enterprise must hear
+				// that nothing may be inspected.
+				resp.Message = domain.NotInspectionMessage(view.GetVisitKind())
+			}
 		}
 		return nil
 	})
@@ -129,11 +135,15 @@ func scannedBy(p auth.Principal) string {
 // (综合查一次) it covers every plan still in it, lead agency first, with one
 // combined checklist (一表通查) in which a check two agencies both list
 // appears once, under both.
-func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruqiv1.InspectionView, error) {
+//
+// The other plans of a joint visit are shown only from their own notice time
+// (检查预告, domain.Notice): a routine plan announced days ahead must not
+// reveal a random check (双随机) that joined it.
+func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notice domain.Notice) (*ruqiv1.InspectionView, error) {
 	v := &ruqiv1.InspectionView{
 		InspectionId: ins.GetId(), WindowStart: ins.GetWindowStart(), WindowEnd: ins.GetWindowEnd(),
 		Type: ins.GetType(), Reason: ins.GetReason(), State: ins.GetState(), CheckedInAt: ins.GetFirstCheckedInAt(),
-		LeadAgencyId: ins.GetAgencyId(),
+		LeadAgencyId: ins.GetAgencyId(), VisitKind: ins.GetVisitKind(),
 	}
 	plans := []*ruqiv1.Inspection{ins}
 	joint, err := jointOf(r, ins)
@@ -163,6 +173,7 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time) (*ruq
 		if start, end, ok := domain.CommonTime(plans); ok && ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 			v.WindowStart, v.WindowEnd = timestamppb.New(start), timestamppb.New(end)
 		}
+		plans = slices.DeleteFunc(plans, func(m *ruqiv1.Inspection) bool { return m.GetId() != ins.GetId() && !notice.Shown(m, now) })
 	}
 	if l, err := r.Lead(inspection.RefusalLeadID(ins.GetId(), ins.GetEnterpriseUscc())); err == nil {
 		v.RefusedAt = l.GetCreatedAt()
@@ -283,14 +294,18 @@ func (es *enterpriseServer) ListInspections(ctx context.Context, req *ruqiv1.Lis
 	resp := &ruqiv1.ListInspectionsResponse{}
 	now := es.s.now()
 	err = es.s.store.View(ctx, func(r store.Reader) error {
+		resp.Reset()
+		// What is not announced yet (检查预告) is not in the history either.
+		notice := es.s.noticeOf(r, uscc)
 		read := func(p store.Page) ([]*ruqiv1.Inspection, error) { return r.InspectionsOfEnterprise(uscc, p) }
-		list, next, err := fillPage(pg, read, (*ruqiv1.Inspection).GetId, func(*ruqiv1.Inspection) (bool, error) { return true, nil })
+		shown := func(ins *ruqiv1.Inspection) (bool, error) { return notice.Shown(ins, now), nil }
+		list, next, err := fillPage(pg, read, (*ruqiv1.Inspection).GetId, shown)
 		if err != nil {
 			return err
 		}
 		resp.NextPageToken = next
 		for _, ins := range list {
-			v, err := inspectionView(r, ins, now)
+			v, err := inspectionView(r, ins, now, notice)
 			if err != nil {
 				return err
 			}
@@ -308,7 +323,7 @@ func (es *enterpriseServer) ListInspections(ctx context.Context, req *ruqiv1.Lis
 			}
 			for _, ins := range batch {
 				after = ins.GetId()
-				if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+				if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || !notice.Shown(ins, now) {
 					continue
 				}
 				switch ins.GetWindowStart().AsTime().In(domain.Shanghai).Year() {
@@ -322,6 +337,70 @@ func (es *enterpriseServer) ListInspections(ctx context.Context, req *ruqiv1.Lis
 				return nil
 			}
 		}
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+// noticeOf is the 检查预告 rule of the enterprise's region.
+func (s *Service) noticeOf(r store.Reader, uscc string) domain.Notice {
+	return s.policies.For(inspection.RegionOf(r, uscc)).Notice()
+}
+
+// ListUpcomingVisits is 检查预告: the calling enterprise's registered visits
+// still to come, each from its notice time (domain.Notice), one entry per
+// visit (a joint visit once, with the plans announced so far). An enterprise
+// sees only its own.
+func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.ListUpcomingVisitsRequest) (*ruqiv1.ListUpcomingVisitsResponse, error) {
+	uscc := principal(ctx).Subject
+	if other := strings.TrimSpace(req.GetEnterpriseUscc()); other != "" && other != uscc {
+		return nil, toStatus(ctx, domain.PermissionDeniedf("OTHER_ENTERPRISE", "企业只能查看本企业的检查预告，不能查看企业 %.18s 的", other))
+	}
+	now := es.s.now()
+	resp := &ruqiv1.ListUpcomingVisitsResponse{}
+	err := es.s.store.View(ctx, func(r store.Reader) error {
+		resp.Reset()
+		notice := es.s.noticeOf(r, uscc)
+		seen := map[string]bool{}
+		for after := ""; ; {
+			batch, err := r.InspectionsOfEnterprise(uscc, store.Page{After: after, Limit: maxPageSize})
+			if err != nil {
+				return err
+			}
+			for _, ins := range batch {
+				after = ins.GetId()
+				if !notice.Upcoming(ins, now) {
+					continue
+				}
+				v, err := inspectionView(r, ins, now, notice)
+				if err != nil {
+					return err
+				}
+				key := v.GetJointInspectionId()
+				if key == "" {
+					key = ins.GetId()
+				}
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				resp.Visits = append(resp.Visits, &ruqiv1.UpcomingVisit{
+					InspectionId: ins.GetId(), Agencies: v.GetAgencies(), CheckItems: v.GetCheckItems(),
+					WindowStart: v.GetWindowStart(), WindowEnd: v.GetWindowEnd(), Type: ins.GetType(), VisitKind: ins.GetVisitKind(),
+					JointInspectionId: v.GetJointInspectionId(), InspectionIds: v.GetInspectionIds(),
+					NoticedFrom: timestamppb.New(notice.From(ins)), Begun: !now.Before(v.GetWindowStart().AsTime()),
+				})
+			}
+			if len(batch) < maxPageSize {
+				break
+			}
+		}
+		sort.SliceStable(resp.Visits, func(i, j int) bool {
+			return resp.Visits[i].GetWindowStart().AsTime().Before(resp.Visits[j].GetWindowStart().AsTime())
+		})
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -83,6 +83,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		RegisteredBy:     principal(ctx).String(),
 		Late:             late,
 		LateReason:       strings.TrimSpace(req.GetLateReason()),
+		VisitKind:        req.GetVisitKind(),
 	}
 	plan := planOf(ins, chk.Enterprise)
 	// The decision is held pending until the write below commits; if this
@@ -296,7 +297,8 @@ func sameRegistration(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequ
 		ins.GetType() == req.GetType() &&
 		ins.GetReason() == strings.TrimSpace(req.GetReason()) &&
 		ins.GetTriggerReference() == strings.TrimSpace(req.GetTriggerReference()) &&
-		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason())
+		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason()) &&
+		ins.GetVisitKind() == req.GetVisitKind()
 }
 
 // recordRefusal logs a registration the coordinator refused, for the 司法局.
@@ -376,6 +378,7 @@ func (s *Service) issueCode(tx store.Tx, ins *ruqiv1.Inspection, o *ruqiv1.Offic
 		OfficerID:         o.GetId(),
 		CertificateNumber: o.GetCertificateNumber(),
 		EnterpriseUSCC:    ins.GetEnterpriseUscc(),
+		VisitKind:         domain.VisitKindClaim(ins.GetVisitKind()),
 	}
 	msg, err := code.Sign(key, claims)
 	if err != nil {

@@ -147,6 +147,9 @@ func planOf(ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise) coord.Plan {
 		// registered late, which always reach the 司法局 as leads instead.
 		Exempt: ins.GetType() == ruqiv1.InspectionType_INSPECTION_TYPE_CASE || ins.GetLate(),
 		Grade:  gradeLetter(ent.GetCreditGrade()),
+		// A visit that is not an inspection is never merged and counts only
+		// towards all entries (coord.Plan.NotInspection).
+		NotInspection: !domain.IsInspection(ins.GetVisitKind()),
 	}
 }
 
@@ -204,6 +207,11 @@ func breachMessage(b coord.Breach, capped bool) string {
 		"visits_per_month": "该企业本月被入企检查次数",
 		"visits_per_week":  "该企业本周被入企检查次数",
 		"visits_per_day":   "该企业当日被入企检查次数",
+		// Entries of every kind: inspections and visits that are not.
+		"entries_per_year":  "该企业年度入企总次数（含日常巡查、政策宣传、走访调研、服务等非检查入企）",
+		"entries_per_month": "该企业本月入企总次数（含非检查入企）",
+		"entries_per_week":  "该企业本周入企总次数（含非检查入企）",
+		"entries_per_day":   "该企业当日入企总次数（含非检查入企）",
 	}[b.Rule]
 	if what == "" {
 		what = "该企业（信用等级" + b.Rule[len("grade_"):len("grade_")+1] + "）的年度主动检查"

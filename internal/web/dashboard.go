@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -394,6 +395,7 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 	d.Stats = []statData{
 		{"检查次数", n(t.GetInspections()), fmt.Sprintf("上年同期 %d，同比 %s", t.GetPreviousYear(), changeText(t.GetChange(), t.GetHasChange()))},
 		{"入企次数", n(t.GetVisits()), "联合检查按一次计"},
+		{"非检查入企", n(nonInspections(t.GetVisitsByKind())), nonInspectionKinds(t.GetVisitsByKind())},
 		{"减少入企", n(t.GetVisitsAvoided()), "综合查一次合并的报备"},
 		{"联合检查占比", pct(t.GetJointShare()), fmt.Sprintf("合并报备 %d", t.GetJoinedPlans())},
 		{"亮码率", pct(t.GetScanRate()), fmt.Sprintf("扫码核验通过 %d 次", t.GetScanned())},
@@ -637,4 +639,30 @@ func cell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// nonInspections counts the period's entries that were not inspections
+// (日常巡查, 政策宣传, 走访调研, 服务).
+func nonInspections(list []*ruqiv1.VisitKindCount) int64 {
+	var n int64
+	for _, k := range list {
+		if !domain.IsInspection(k.GetVisitKind()) {
+			n += k.GetCount()
+		}
+	}
+	return n
+}
+
+// nonInspectionKinds names them by kind: "走访调研 1，政策宣传 2".
+func nonInspectionKinds(list []*ruqiv1.VisitKindCount) string {
+	var parts []string
+	for _, k := range list {
+		if !domain.IsInspection(k.GetVisitKind()) && k.GetCount() > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", domain.VisitKindLabel(k.GetVisitKind()), k.GetCount()))
+		}
+	}
+	if len(parts) == 0 {
+		return "日常巡查、政策宣传、走访调研、服务"
+	}
+	return strings.Join(parts, "，")
 }

@@ -53,17 +53,22 @@ type verifyData struct {
 }
 
 type inspectionData struct {
-	ID       string
-	JointID  string
-	Agencies []agencyData
-	Officers []officerData
-	Items    []itemData
-	Window   string
-	Type     string
-	Reason   string
-	State    string
-	Late     bool
-	Results  []string
+	// NotInspection is set for a visit that is not an inspection (日常巡查,
+	// 政策宣传, 走访调研, 服务): Kind names it, Warning says nothing may be
+	// inspected.
+	NotInspection bool
+	Kind, Warning string
+	ID            string
+	JointID       string
+	Agencies      []agencyData
+	Officers      []officerData
+	Items         []itemData
+	Window        string
+	Type          string
+	Reason        string
+	State         string
+	Late          bool
+	Results       []string
 }
 
 type agencyData struct {
@@ -192,6 +197,9 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 	if title == "" {
 		title = "无效"
 	}
+	if d.Valid && !domain.IsInspection(resp.GetInspection().GetVisitKind()) {
+		title = "有效：已报备的" + domain.VisitKindLabel(resp.GetInspection().GetVisitKind()) + "（非行政检查）"
+	}
 	if d.Valid {
 		d.Banner = okBanner(title, resp.GetMessage())
 		at := beijing(resp.GetCheckedInAt())
@@ -221,7 +229,11 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
 	d := &inspectionData{ID: v.GetInspectionId(), JointID: v.GetJointInspectionId(),
 		Window: window(v.GetWindowStart().AsTime(), v.GetWindowEnd().AsTime()),
-		Type:   inspectionTypes[v.GetType()], Reason: v.GetReason(), State: inspectionStates[v.GetState()], Late: v.GetLate()}
+		Type:   inspectionTypes[v.GetType()], Reason: v.GetReason(), State: inspectionStates[v.GetState()], Late: v.GetLate(),
+		Kind: domain.VisitKindLabel(v.GetVisitKind())}
+	if !domain.IsInspection(v.GetVisitKind()) {
+		d.NotInspection, d.Type, d.Warning = true, d.Kind+"（非行政检查）", domain.NotInspectionMessage(v.GetVisitKind())
+	}
 	if len(v.GetInspectionIds()) > 1 {
 		d.ID = strings.Join(v.GetInspectionIds(), "、")
 	}

@@ -184,6 +184,7 @@ func Handler(cfg Config) http.Handler {
 			mux.HandleFunc("GET /auth/callback", s.oidcCallback)
 		}
 		mux.HandleFunc("GET /devices", s.devices)
+		mux.HandleFunc("GET /upcoming", s.upcoming)
 		mux.HandleFunc("POST /devices", s.createEnrolment)
 		mux.HandleFunc("POST /devices/{id}/revoke", s.revokeDevice)
 		mux.HandleFunc("GET /enrol/{code}", s.enrolPage)
@@ -238,7 +239,7 @@ func mustRead(name string) string {
 // pages are parsed once: each page is the layout plus its own content.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol"} {
+	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming"} {
 		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out

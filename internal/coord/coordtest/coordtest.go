@@ -173,6 +173,8 @@ func RunWith(t *testing.T, b Backend, newRecord func(*testing.T) Recorder) {
 		{"Reseed_AfterLoss_DecidesTheSame", testReseed},
 		{"Reseed_LegacyTransitiveJoint_SplitByTheRule", testLegacySeed},
 		{"Concurrent_ManyClients_OneJointInspection", testConcurrent},
+		{"NotInspection_NeverMerged_SameAgencyStillDuplicate", testNotInspection},
+		{"Entries_AllKindsCappedAndWarned_ApartFromInspections", testEntries},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
 	}
@@ -877,4 +879,95 @@ func testConcurrent(t *testing.T, b Backend) {
 			t.Fatalf("round %d: plans joined %d different joint inspections: %v", round, len(joints), joints)
 		}
 	}
+}
+
+// visit is a plan for a visit that is not an inspection (走访调研 and the like).
+func (f *fixture) visit(agency, from, to string) coord.Plan {
+	p := f.plan(agency, from, to)
+	p.NotInspection = true
+	return p
+}
+
+func testNotInspection(t *testing.T, b Backend) {
+	f := newFixture(t, b, permissive())
+	ins := f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 12:00")
+	f.want(f.decide(ins, now), coord.Accepted)
+	// A survey in the same window joins no inspection: it is a visit of its own.
+	survey := f.visit("AG-2", "2026-11-23 09:00", "2026-11-23 12:00")
+	d := f.decide(survey, now)
+	f.want(d, coord.Accepted)
+	if !d.NewVisit || d.JointID != "" {
+		t.Fatalf("survey: %s, want a visit of its own", summary(d))
+	}
+	// An inspection joins the inspection, never the survey.
+	second := f.plan("AG-3", "2026-11-23 10:00", "2026-11-23 11:00")
+	d = f.decide(second, now)
+	f.want(d, coord.Joined)
+	if fmt.Sprint(d.Members) != fmt.Sprint([]string{ins.InspectionID, second.InspectionID}) {
+		t.Fatalf("members %v, want the two inspections", d.Members)
+	}
+	// A survey first: an inspection of another agency at that time is
+	// alone, not merged into it.
+	early := f.visit("AG-4", "2026-11-24 09:00", "2026-11-24 12:00")
+	f.want(f.decide(early, now), coord.Accepted)
+	later := f.plan("AG-5", "2026-11-24 09:00", "2026-11-24 12:00")
+	if d := f.decide(later, now); d.Outcome != coord.Accepted || d.JointID != "" {
+		t.Fatalf("inspection after a survey: %s, want alone", summary(d))
+	}
+	// The same agency overlapping its own plan is a duplicate, whatever the kind.
+	f.want(f.decide(f.visit("AG-1", "2026-11-23 11:00", "2026-11-23 13:00"), now), coord.Duplicate)
+	// The same id asked again as another kind is another request: refused.
+	again := survey
+	again.NotInspection = false
+	f.want(f.decide(again, now), coord.Duplicate)
+}
+
+func testEntries(t *testing.T, b Backend) {
+	f := newFixture(t, b, coord.Policy{Zone: Beijing, AgencyPerYear: ptr(1), WarnVisitsPerDay: ptr(1),
+		EntriesPerYear: ptr(4), WarnEntriesPerDay: ptr(1), WarnEntriesPerWeek: ptr(3)})
+	rules := func(d coord.Decision) string {
+		var out []string
+		for _, w := range d.Warnings {
+			out = append(out, fmt.Sprintf("%s=%d", w.Rule, w.Count))
+		}
+		sort.Strings(out)
+		return fmt.Sprint(out)
+	}
+	// 2026-11-23 is a Monday.
+	steps := []struct {
+		p    coord.Plan
+		want coord.Outcome
+		warn string
+	}{
+		{f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 10:00"), coord.Accepted, "[]"},
+		// A survey the same day: a second entry, not a second inspection.
+		{f.visit("AG-2", "2026-11-23 14:00", "2026-11-23 15:00"), coord.Accepted, "[entries_per_day=2]"},
+		// An inspection joining the first adds no entry.
+		{f.plan("AG-3", "2026-11-23 09:00", "2026-11-23 10:00"), coord.Joined, "[]"},
+		// The agency's cap counts inspections only: AG-1 may still visit.
+		{f.visit("AG-1", "2026-11-24 09:00", "2026-11-24 10:00"), coord.Accepted, "[]"},
+		{f.visit("AG-4", "2026-11-25 09:00", "2026-11-25 10:00"), coord.Accepted, "[entries_per_week=4]"},
+		// Over the cap on all entries: refused, inspection or not.
+		{f.visit("AG-5", "2026-11-26 09:00", "2026-11-26 10:00"), coord.Capped, "[]"},
+		{f.plan("AG-6", "2026-11-27 09:00", "2026-11-27 10:00"), coord.Capped, "[]"},
+	}
+	for i, s := range steps {
+		d := f.decide(s.p, now)
+		if d.Outcome != s.want {
+			t.Fatalf("step %d: %s, want %s", i, summary(d), s.want)
+		}
+		if d.Outcome == coord.Capped {
+			if d.Cap == nil || d.Cap.Rule != "entries_per_year" || d.Cap.Count != 5 {
+				t.Fatalf("step %d: cap %+v, want entries_per_year at 5", i, d.Cap)
+			}
+			continue
+		}
+		if got := rules(d); got != s.warn {
+			t.Fatalf("step %d: warnings %s, want %s", i, got, s.warn)
+		}
+	}
+	// A case-triggered check is never capped (有事必到), but still counted.
+	c := f.plan("AG-7", "2026-11-27 14:00", "2026-11-27 15:00")
+	c.Exempt = true
+	f.want(f.decide(c, now), coord.Accepted)
 }

@@ -5,7 +5,8 @@
 -- ARGV[1] now (unix ms), ARGV[2] inspection id, ARGV[3] agency,
 -- ARGV[4] start, ARGV[5] end (unix ms), ARGV[6] exempt ("1" or "0"),
 -- ARGV[7] the joint inspection's minimum common time (ms), ARGV[8] confirm
--- by (unix ms; 0: confirmed at once), then seven per counter of
+-- by (unix ms; 0: confirmed at once), ARGV[9] not an inspection ("1" or
+-- "0": State's Plan.NotInspection, never merged), then seven per counter of
 -- Policy.Counters: name, expireAt (unix ms), visit ("1" or "0"), cap, warn
 -- (-1: none), rule, period.
 --
@@ -21,8 +22,9 @@ local start, stop = tonumber(ARGV[4]), tonumber(ARGV[5])
 local exempt = ARGV[6] == '1'
 local minCommon = tonumber(ARGV[7])
 local confirmBy = tonumber(ARGV[8])
+local notInspection = ARGV[9] == '1'
 local counters = {}
-for i = 9, #ARGV, 7 do
+for i = 10, #ARGV, 7 do
 	table.insert(counters, {
 		name = ARGV[i],
 		exp = tonumber(ARGV[i + 1]),
@@ -53,7 +55,7 @@ end
 
 local old = st.plans[id]
 if old ~= nil then
-	if not (old.a == agency and old.s == start and old.e == stop and old.x == exempt) then
+	if not (old.a == agency and old.s == start and old.e == stop and old.x == exempt and old.ni == notInspection) then
 		-- The same id for another request: the first stands.
 		return finish(st, {o = DUPLICATE, x = old.id, j = old.j, v = st.v})
 	end
@@ -95,7 +97,8 @@ for _, o in ipairs(sorted(st)) do
 end
 local best, bestOverlap = nil, 0
 for _, g in ipairs(groups) do
-	if g.e > now then
+	-- A visit that is not an inspection joins none and is joined by none.
+	if g.e > now and not notInspection and not g.members[1].ni then
 		local ov = math.min(g.e, stop) - math.max(g.s, start)
 		-- State.joinNeed: the minimum, or all of the common time or of the
 		-- plan if either is shorter.
@@ -130,7 +133,7 @@ end
 
 st.v = st.v + 1
 st.o = st.o + 1
-local ps = {id = id, a = agency, s = start, e = stop, x = exempt, j = '', nv = newVisit, o = st.o, c = {}, vk = {}, k = 0, cb = confirmBy}
+local ps = {id = id, a = agency, s = start, e = stop, x = exempt, ni = notInspection, j = '', nv = newVisit, o = st.o, c = {}, vk = {}, k = 0, cb = confirmBy}
 for _, c in ipairs(counters) do
 	if c.visit then
 		table.insert(ps.vk, {c.name, c.exp})

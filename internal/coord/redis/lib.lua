@@ -99,7 +99,8 @@ local function gcAt(logical)
 	return floor
 end
 
--- A plan as stored: a agency, s/e window start/end (unix ms), x exempt,
+-- A plan as stored: a agency, s/e window start/end (unix ms), x exempt, ni
+-- not an inspection (absent: an inspection),
 -- j joint id ("" alone), nv new visit, o order, c names of the counters it
 -- charged, vk its visit counters as {name, expiry} (charged while it holds a
 -- visit), k when the last counter it could charge lapses (unix ms), cb the
@@ -123,12 +124,16 @@ local function decodePlan(id, raw)
 		p.k = p.e
 	end
 	p.x = p.x == true
+	p.ni = p.ni == true
 	p.nv = p.nv == true
 	return p
 end
 
 local function encodePlan(p)
-	local c, vk, cb = p.c, p.vk, p.cb
+	local c, vk, cb, ni = p.c, p.vk, p.cb, p.ni
+	if not ni then
+		ni = nil
+	end
 	-- cjson writes an empty table as {}; absent reads back as empty
 	if #c == 0 then
 		c = nil
@@ -139,7 +144,7 @@ local function encodePlan(p)
 	if cb == 0 then
 		cb = nil
 	end
-	return cjson.encode({a = p.a, s = p.s, e = p.e, x = p.x, j = p.j, nv = p.nv, o = p.o, c = c, vk = vk, k = p.k, cb = cb})
+	return cjson.encode({a = p.a, s = p.s, e = p.e, x = p.x, ni = ni, j = p.j, nv = p.nv, o = p.o, c = c, vk = vk, k = p.k, cb = cb})
 end
 
 -- Writes to the hash wait in st.dirty (field -> value, or false to delete)

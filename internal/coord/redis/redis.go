@@ -148,13 +148,13 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	counters := pol.Counters(p, p.Grade)
 	ks := make([]string, 0, 1+len(counters))
 	ks = append(ks, k.state())
-	args := make([]any, 0, 8+7*len(counters))
+	args := make([]any, 0, 9+7*len(counters))
 	confirmBy := int64(0)
 	if !p.ConfirmBy.IsZero() {
 		confirmBy = p.ConfirmBy.UnixMilli()
 	}
 	args = append(args, now.UnixMilli(), p.InspectionID, p.AgencyID, p.Start.UnixMilli(), p.End.UnixMilli(), flag(p.Exempt),
-		pol.JointMinimum().Milliseconds(), confirmBy)
+		pol.JointMinimum().Milliseconds(), confirmBy, flag(p.NotInspection))
 	for _, ct := range counters {
 		ks = append(ks, k.counter(ct.Key))
 		args = append(args, ct.Key, ct.ExpireAt.UnixMilli(), flag(ct.Visit), ct.Cap, ct.Warn, ct.Rule, ct.Period)
@@ -235,7 +235,7 @@ func (c *Coordinator) seedFromStore(ctx context.Context, k keys, uscc string, po
 			return fmt.Errorf("coord/redis: seed %s: %w", uscc, err)
 		}
 		sp := storedPlan{
-			Agency: ps.AgencyID, Start: ps.Start.UnixMilli(), End: ps.End.UnixMilli(), Exempt: ps.Exempt,
+			Agency: ps.AgencyID, Start: ps.Start.UnixMilli(), End: ps.End.UnixMilli(), Exempt: ps.Exempt, NotInspection: ps.NotInspection,
 			Joint: ps.JointID, NewVisit: ps.NewVisit, Order: ps.Order, Charged: ps.Charged, Keep: ps.KeepUntil.UnixMilli(),
 		}
 		for _, vk := range ps.VisitKeys {
@@ -357,14 +357,16 @@ func (c *Coordinator) Forget(ctx context.Context, uscc string) error {
 // storedPlan is an open plan in the state hash; lib.lua reads and writes
 // the same fields.
 type storedPlan struct {
-	Agency   string   `json:"a"`
-	Start    int64    `json:"s"` // unix ms
-	End      int64    `json:"e"` // unix ms
-	Exempt   bool     `json:"x"`
-	Joint    string   `json:"j"`
-	NewVisit bool     `json:"nv"`
-	Order    int64    `json:"o"`
-	Charged  []string `json:"c,omitempty"` // counter names it added one to
+	Agency string `json:"a"`
+	Start  int64  `json:"s"` // unix ms
+	End    int64  `json:"e"` // unix ms
+	Exempt bool   `json:"x"`
+	// NotInspection: a visit that is not an inspection, never merged.
+	NotInspection bool     `json:"ni,omitempty"`
+	Joint         string   `json:"j"`
+	NewVisit      bool     `json:"nv"`
+	Order         int64    `json:"o"`
+	Charged       []string `json:"c,omitempty"` // counter names it added one to
 	// VisitKeys are its visit counters as [name, expiry (unix ms)].
 	VisitKeys [][]any `json:"vk,omitempty"`
 	Keep      int64   `json:"k"` // unix ms: its last counter lapses

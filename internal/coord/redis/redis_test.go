@@ -338,6 +338,8 @@ func testRandom(t *testing.T, newRecord func(*testing.T) coordtest.Recorder) {
 		VisitsPerYear:           ptr(24),
 		ProactivePerYearByGrade: map[string]int{"A": 0, "C": 12},
 		WarnVisitsPerDay:        ptr(1), WarnVisitsPerWeek: ptr(2), WarnVisitsPerMonth: ptr(4),
+		EntriesPerYear:    ptr(30),
+		WarnEntriesPerDay: ptr(2), WarnEntriesPerWeek: ptr(5), WarnEntriesPerMonth: ptr(8),
 	}
 	for _, base := range []string{"2026-12-27 06:00", "2024-02-26 06:00", "2028-12-29 06:00"} {
 		for seed := int64(1); seed <= 12; seed++ {
@@ -415,6 +417,9 @@ func playRandom(t *testing.T, srv *redistest.Server, rec coordtest.Recorder, pol
 				End:          start.Add(time.Duration(1+rnd.Intn(16)) * 15 * time.Minute),
 				Exempt:       rnd.Intn(6) == 0,
 				Grade:        grades[rnd.Intn(len(grades))],
+			}
+			if rnd.Intn(5) == 0 { // a visit that is not an inspection (走访调研 …)
+				p.NotInspection, p.Exempt = true, false
 			}
 			if rnd.Intn(3) == 0 { // decided, its write still to come
 				p.ConfirmBy = now.Add(time.Duration(rnd.Intn(5)) * 15 * time.Minute)

@@ -303,7 +303,10 @@ type InspectionView struct {
 	Evaluated bool                `protobuf:"varint,15,opt,name=evaluated,proto3" json:"evaluated,omitempty"`
 	Late      bool                `protobuf:"varint,16,opt,name=late,proto3" json:"late,omitempty"`
 	// refused_at is when the enterprise refused this inspection, if it did.
-	RefusedAt     *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
+	RefusedAt *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
+	// visit_kind: an inspection, or a visit that is not one, under which
+	// nothing may be inspected.
+	VisitKind     VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -455,6 +458,13 @@ func (x *InspectionView) GetRefusedAt() *timestamppb.Timestamp {
 		return x.RefusedAt
 	}
 	return nil
+}
+
+func (x *InspectionView) GetVisitKind() VisitKind {
+	if x != nil {
+		return x.VisitKind
+	}
+	return VisitKind_VISIT_KIND_UNSPECIFIED
 }
 
 type ScanCodeRequest struct {
@@ -1115,6 +1125,228 @@ func (x *ComplainResponse) GetLeadId() string {
 	return ""
 }
 
+type ListUpcomingVisitsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enterprise_uscc is empty for the caller's own; an enterprise naming
+	// another is refused.
+	EnterpriseUscc string `protobuf:"bytes,1,opt,name=enterprise_uscc,json=enterpriseUscc,proto3" json:"enterprise_uscc,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListUpcomingVisitsRequest) Reset() {
+	*x = ListUpcomingVisitsRequest{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListUpcomingVisitsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListUpcomingVisitsRequest) ProtoMessage() {}
+
+func (x *ListUpcomingVisitsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListUpcomingVisitsRequest.ProtoReflect.Descriptor instead.
+func (*ListUpcomingVisitsRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListUpcomingVisitsRequest) GetEnterpriseUscc() string {
+	if x != nil {
+		return x.EnterpriseUscc
+	}
+	return ""
+}
+
+// UpcomingVisit is one notice (检查预告): who comes, for what, when. It names
+// no officers: who comes is shown at the door, with the code.
+type UpcomingVisit struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	Agencies     []*Agency              `protobuf:"bytes,2,rep,name=agencies,proto3" json:"agencies,omitempty"`
+	CheckItems   []*CheckItemView       `protobuf:"bytes,3,rep,name=check_items,json=checkItems,proto3" json:"check_items,omitempty"`
+	// window_start and window_end are the visit window (a joint visit's
+	// common time).
+	WindowStart       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=window_start,json=windowStart,proto3" json:"window_start,omitempty"`
+	WindowEnd         *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=window_end,json=windowEnd,proto3" json:"window_end,omitempty"`
+	Type              InspectionType         `protobuf:"varint,6,opt,name=type,proto3,enum=ruqi.v1.InspectionType" json:"type,omitempty"`
+	VisitKind         VisitKind              `protobuf:"varint,7,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
+	JointInspectionId string                 `protobuf:"bytes,8,opt,name=joint_inspection_id,json=jointInspectionId,proto3" json:"joint_inspection_id,omitempty"`
+	// inspection_ids are the plans of the visit.
+	InspectionIds []string `protobuf:"bytes,9,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
+	// noticed_from is when the notice began to be shown.
+	NoticedFrom *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=noticed_from,json=noticedFrom,proto3" json:"noticed_from,omitempty"`
+	// begun is set once the window has begun.
+	Begun         bool `protobuf:"varint,11,opt,name=begun,proto3" json:"begun,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpcomingVisit) Reset() {
+	*x = UpcomingVisit{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpcomingVisit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpcomingVisit) ProtoMessage() {}
+
+func (x *UpcomingVisit) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpcomingVisit.ProtoReflect.Descriptor instead.
+func (*UpcomingVisit) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UpcomingVisit) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *UpcomingVisit) GetAgencies() []*Agency {
+	if x != nil {
+		return x.Agencies
+	}
+	return nil
+}
+
+func (x *UpcomingVisit) GetCheckItems() []*CheckItemView {
+	if x != nil {
+		return x.CheckItems
+	}
+	return nil
+}
+
+func (x *UpcomingVisit) GetWindowStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowStart
+	}
+	return nil
+}
+
+func (x *UpcomingVisit) GetWindowEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowEnd
+	}
+	return nil
+}
+
+func (x *UpcomingVisit) GetType() InspectionType {
+	if x != nil {
+		return x.Type
+	}
+	return InspectionType_INSPECTION_TYPE_UNSPECIFIED
+}
+
+func (x *UpcomingVisit) GetVisitKind() VisitKind {
+	if x != nil {
+		return x.VisitKind
+	}
+	return VisitKind_VISIT_KIND_UNSPECIFIED
+}
+
+func (x *UpcomingVisit) GetJointInspectionId() string {
+	if x != nil {
+		return x.JointInspectionId
+	}
+	return ""
+}
+
+func (x *UpcomingVisit) GetInspectionIds() []string {
+	if x != nil {
+		return x.InspectionIds
+	}
+	return nil
+}
+
+func (x *UpcomingVisit) GetNoticedFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NoticedFrom
+	}
+	return nil
+}
+
+func (x *UpcomingVisit) GetBegun() bool {
+	if x != nil {
+		return x.Begun
+	}
+	return false
+}
+
+type ListUpcomingVisitsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// visits are in the order of their windows.
+	Visits        []*UpcomingVisit `protobuf:"bytes,1,rep,name=visits,proto3" json:"visits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListUpcomingVisitsResponse) Reset() {
+	*x = ListUpcomingVisitsResponse{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListUpcomingVisitsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListUpcomingVisitsResponse) ProtoMessage() {}
+
+func (x *ListUpcomingVisitsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListUpcomingVisitsResponse.ProtoReflect.Descriptor instead.
+func (*ListUpcomingVisitsResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListUpcomingVisitsResponse) GetVisits() []*UpcomingVisit {
+	if x != nil {
+		return x.Visits
+	}
+	return nil
+}
+
 var File_ruqi_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_enterprise_proto_rawDesc = "" +
@@ -1137,7 +1369,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"legalBasis\x12\x16\n" +
 	"\x06domain\x18\x05 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +
-	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\x9b\x06\n" +
+	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\xce\x06\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +
@@ -1159,7 +1391,9 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\tevaluated\x18\x0f \x01(\bR\tevaluated\x12\x12\n" +
 	"\x04late\x18\x10 \x01(\bR\x04late\x129\n" +
 	"\n" +
-	"refused_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\"%\n" +
+	"refused_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\x121\n" +
+	"\n" +
+	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\"\xde\x02\n" +
 	"\x10ScanCodeResponse\x12*\n" +
@@ -1210,7 +1444,27 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"occurredAt\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\"+\n" +
 	"\x10ComplainResponse\x12\x17\n" +
-	"\alead_id\x18\x01 \x01(\tR\x06leadId*\xba\x02\n" +
+	"\alead_id\x18\x01 \x01(\tR\x06leadId\"D\n" +
+	"\x19ListUpcomingVisitsRequest\x12'\n" +
+	"\x0fenterprise_uscc\x18\x01 \x01(\tR\x0eenterpriseUscc\"\xa0\x04\n" +
+	"\rUpcomingVisit\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
+	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x127\n" +
+	"\vcheck_items\x18\x03 \x03(\v2\x16.ruqi.v1.CheckItemViewR\n" +
+	"checkItems\x12=\n" +
+	"\fwindow_start\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vwindowStart\x129\n" +
+	"\n" +
+	"window_end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\twindowEnd\x12+\n" +
+	"\x04type\x18\x06 \x01(\x0e2\x17.ruqi.v1.InspectionTypeR\x04type\x121\n" +
+	"\n" +
+	"visit_kind\x18\a \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12.\n" +
+	"\x13joint_inspection_id\x18\b \x01(\tR\x11jointInspectionId\x12%\n" +
+	"\x0einspection_ids\x18\t \x03(\tR\rinspectionIds\x12=\n" +
+	"\fnoticed_from\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vnoticedFrom\x12\x14\n" +
+	"\x05begun\x18\v \x01(\bR\x05begun\"L\n" +
+	"\x1aListUpcomingVisitsResponse\x12.\n" +
+	"\x06visits\x18\x01 \x03(\v2\x16.ruqi.v1.UpcomingVisitR\x06visits*\xba\x02\n" +
 	"\aVerdict\x12\x17\n" +
 	"\x13VERDICT_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rVERDICT_VALID\x10\x01\x12\x19\n" +
@@ -1224,13 +1478,14 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x1aVERDICT_UNKNOWN_INSPECTION\x10\t\x12\x12\n" +
 	"\x0eVERDICT_CLOSED\x10\n" +
 	"\x12\x15\n" +
-	"\x11VERDICT_MALFORMED\x10\v2\xa3\x03\n" +
+	"\x11VERDICT_MALFORMED\x10\v2\x82\x04\n" +
 	"\x11EnterpriseService\x12?\n" +
 	"\bScanCode\x12\x18.ruqi.v1.ScanCodeRequest\x1a\x19.ruqi.v1.ScanCodeResponse\x12W\n" +
 	"\x10RefuseInspection\x12 .ruqi.v1.RefuseInspectionRequest\x1a!.ruqi.v1.RefuseInspectionResponse\x12T\n" +
 	"\x0fListInspections\x12\x1f.ruqi.v1.ListInspectionsRequest\x1a .ruqi.v1.ListInspectionsResponse\x12]\n" +
 	"\x12EvaluateInspection\x12\".ruqi.v1.EvaluateInspectionRequest\x1a#.ruqi.v1.EvaluateInspectionResponse\x12?\n" +
-	"\bComplain\x12\x18.ruqi.v1.ComplainRequest\x1a\x19.ruqi.v1.ComplainResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\bComplain\x12\x18.ruqi.v1.ComplainRequest\x1a\x19.ruqi.v1.ComplainResponse\x12]\n" +
+	"\x12ListUpcomingVisits\x12\".ruqi.v1.ListUpcomingVisitsRequest\x1a#.ruqi.v1.ListUpcomingVisitsResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_enterprise_proto_rawDescOnce sync.Once
@@ -1245,7 +1500,7 @@ func file_ruqi_v1_enterprise_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_enterprise_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_ruqi_v1_enterprise_proto_goTypes = []any{
 	(Verdict)(0),                       // 0: ruqi.v1.Verdict
 	(*OfficerView)(nil),                // 1: ruqi.v1.OfficerView
@@ -1261,48 +1516,63 @@ var file_ruqi_v1_enterprise_proto_goTypes = []any{
 	(*EvaluateInspectionResponse)(nil), // 11: ruqi.v1.EvaluateInspectionResponse
 	(*ComplainRequest)(nil),            // 12: ruqi.v1.ComplainRequest
 	(*ComplainResponse)(nil),           // 13: ruqi.v1.ComplainResponse
-	(CertificateStatus)(0),             // 14: ruqi.v1.CertificateStatus
-	(*timestamppb.Timestamp)(nil),      // 15: google.protobuf.Timestamp
-	(*LegalBasis)(nil),                 // 16: ruqi.v1.LegalBasis
-	(*Agency)(nil),                     // 17: ruqi.v1.Agency
-	(InspectionType)(0),                // 18: ruqi.v1.InspectionType
-	(InspectionState)(0),               // 19: ruqi.v1.InspectionState
-	(*InspectionResult)(nil),           // 20: ruqi.v1.InspectionResult
+	(*ListUpcomingVisitsRequest)(nil),  // 14: ruqi.v1.ListUpcomingVisitsRequest
+	(*UpcomingVisit)(nil),              // 15: ruqi.v1.UpcomingVisit
+	(*ListUpcomingVisitsResponse)(nil), // 16: ruqi.v1.ListUpcomingVisitsResponse
+	(CertificateStatus)(0),             // 17: ruqi.v1.CertificateStatus
+	(*timestamppb.Timestamp)(nil),      // 18: google.protobuf.Timestamp
+	(*LegalBasis)(nil),                 // 19: ruqi.v1.LegalBasis
+	(*Agency)(nil),                     // 20: ruqi.v1.Agency
+	(InspectionType)(0),                // 21: ruqi.v1.InspectionType
+	(InspectionState)(0),               // 22: ruqi.v1.InspectionState
+	(*InspectionResult)(nil),           // 23: ruqi.v1.InspectionResult
+	(VisitKind)(0),                     // 24: ruqi.v1.VisitKind
 }
 var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
-	14, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	15, // 1: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
-	16, // 2: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
-	17, // 3: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
+	17, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
+	18, // 1: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	19, // 2: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
+	20, // 3: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
 	1,  // 4: ruqi.v1.InspectionView.officers:type_name -> ruqi.v1.OfficerView
 	2,  // 5: ruqi.v1.InspectionView.check_items:type_name -> ruqi.v1.CheckItemView
-	15, // 6: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
-	15, // 7: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
-	18, // 8: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
-	19, // 9: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
-	15, // 10: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
-	20, // 11: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
-	15, // 12: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
-	0,  // 13: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
-	3,  // 14: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
-	15, // 15: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
-	3,  // 16: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	15, // 17: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	4,  // 18: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	6,  // 19: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	8,  // 20: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	10, // 21: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	12, // 22: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	5,  // 23: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	7,  // 24: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	9,  // 25: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	11, // 26: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	13, // 27: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	23, // [23:28] is the sub-list for method output_type
-	18, // [18:23] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	18, // 6: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
+	18, // 7: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
+	21, // 8: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
+	22, // 9: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
+	18, // 10: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
+	23, // 11: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
+	18, // 12: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
+	24, // 13: ruqi.v1.InspectionView.visit_kind:type_name -> ruqi.v1.VisitKind
+	0,  // 14: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
+	3,  // 15: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
+	18, // 16: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
+	3,  // 17: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
+	18, // 18: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	20, // 19: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
+	2,  // 20: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
+	18, // 21: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
+	18, // 22: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
+	21, // 23: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
+	24, // 24: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
+	18, // 25: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
+	15, // 26: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
+	4,  // 27: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	6,  // 28: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	8,  // 29: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	10, // 30: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	12, // 31: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	14, // 32: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
+	5,  // 33: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	7,  // 34: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	9,  // 35: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	11, // 36: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	13, // 37: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	16, // 38: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
+	33, // [33:39] is the sub-list for method output_type
+	27, // [27:33] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
@@ -1318,7 +1588,7 @@ func file_ruqi_v1_enterprise_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_enterprise_proto_rawDesc), len(file_ruqi_v1_enterprise_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

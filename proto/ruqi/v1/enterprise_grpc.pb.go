@@ -24,6 +24,7 @@ const (
 	EnterpriseService_ListInspections_FullMethodName    = "/ruqi.v1.EnterpriseService/ListInspections"
 	EnterpriseService_EvaluateInspection_FullMethodName = "/ruqi.v1.EnterpriseService/EvaluateInspection"
 	EnterpriseService_Complain_FullMethodName           = "/ruqi.v1.EnterpriseService/Complain"
+	EnterpriseService_ListUpcomingVisits_FullMethodName = "/ruqi.v1.EnterpriseService/ListUpcomingVisits"
 )
 
 // EnterpriseServiceClient is the client API for EnterpriseService service.
@@ -45,6 +46,10 @@ type EnterpriseServiceClient interface {
 	// Complain files a complaint about an inspection or about an unregistered
 	// visit; it becomes a lead for the 司法局.
 	Complain(ctx context.Context, in *ComplainRequest, opts ...grpc.CallOption) (*ComplainResponse, error)
+	// ListUpcomingVisits is 检查预告: the calling enterprise's registered visits
+	// still to come, each from the notice time its region's policy sets;
+	// unannounced types (e.g. 双随机, 个案) only once their window begins.
+	ListUpcomingVisits(ctx context.Context, in *ListUpcomingVisitsRequest, opts ...grpc.CallOption) (*ListUpcomingVisitsResponse, error)
 }
 
 type enterpriseServiceClient struct {
@@ -105,6 +110,16 @@ func (c *enterpriseServiceClient) Complain(ctx context.Context, in *ComplainRequ
 	return out, nil
 }
 
+func (c *enterpriseServiceClient) ListUpcomingVisits(ctx context.Context, in *ListUpcomingVisitsRequest, opts ...grpc.CallOption) (*ListUpcomingVisitsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListUpcomingVisitsResponse)
+	err := c.cc.Invoke(ctx, EnterpriseService_ListUpcomingVisits_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // EnterpriseServiceServer is the server API for EnterpriseService service.
 // All implementations must embed UnimplementedEnterpriseServiceServer
 // for forward compatibility.
@@ -124,6 +139,10 @@ type EnterpriseServiceServer interface {
 	// Complain files a complaint about an inspection or about an unregistered
 	// visit; it becomes a lead for the 司法局.
 	Complain(context.Context, *ComplainRequest) (*ComplainResponse, error)
+	// ListUpcomingVisits is 检查预告: the calling enterprise's registered visits
+	// still to come, each from the notice time its region's policy sets;
+	// unannounced types (e.g. 双随机, 个案) only once their window begins.
+	ListUpcomingVisits(context.Context, *ListUpcomingVisitsRequest) (*ListUpcomingVisitsResponse, error)
 	mustEmbedUnimplementedEnterpriseServiceServer()
 }
 
@@ -148,6 +167,9 @@ func (UnimplementedEnterpriseServiceServer) EvaluateInspection(context.Context, 
 }
 func (UnimplementedEnterpriseServiceServer) Complain(context.Context, *ComplainRequest) (*ComplainResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Complain not implemented")
+}
+func (UnimplementedEnterpriseServiceServer) ListUpcomingVisits(context.Context, *ListUpcomingVisitsRequest) (*ListUpcomingVisitsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListUpcomingVisits not implemented")
 }
 func (UnimplementedEnterpriseServiceServer) mustEmbedUnimplementedEnterpriseServiceServer() {}
 func (UnimplementedEnterpriseServiceServer) testEmbeddedByValue()                           {}
@@ -260,6 +282,24 @@ func _EnterpriseService_Complain_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EnterpriseService_ListUpcomingVisits_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListUpcomingVisitsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EnterpriseServiceServer).ListUpcomingVisits(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EnterpriseService_ListUpcomingVisits_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EnterpriseServiceServer).ListUpcomingVisits(ctx, req.(*ListUpcomingVisitsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // EnterpriseService_ServiceDesc is the grpc.ServiceDesc for EnterpriseService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -286,6 +326,10 @@ var EnterpriseService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Complain",
 			Handler:    _EnterpriseService_Complain_Handler,
+		},
+		{
+			MethodName: "ListUpcomingVisits",
+			Handler:    _EnterpriseService_ListUpcomingVisits_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

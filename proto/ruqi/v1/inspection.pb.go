@@ -78,6 +78,69 @@ func (InspectionType) EnumDescriptor() ([]byte, []int) {
 	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{0}
 }
 
+// VisitKind is what an entry into an enterprise is for (入企类型): an
+// administrative inspection, or a visit that is not one (深圳龙华: every entry
+// is registered, shown to the enterprise as what it is, and counted towards
+// 无事不扰). A visit that is not an inspection has no inspection type, no
+// check items and no results: nothing may be inspected under it.
+type VisitKind int32
+
+const (
+	VisitKind_VISIT_KIND_UNSPECIFIED VisitKind = 0 // read as an inspection (records from before visit kinds)
+	VisitKind_VISIT_KIND_INSPECTION  VisitKind = 1 // 行政检查
+	VisitKind_VISIT_KIND_PATROL      VisitKind = 2 // 日常巡查
+	VisitKind_VISIT_KIND_PUBLICITY   VisitKind = 3 // 政策宣传
+	VisitKind_VISIT_KIND_SURVEY      VisitKind = 4 // 走访调研
+	VisitKind_VISIT_KIND_SERVICE     VisitKind = 5 // 服务
+)
+
+// Enum value maps for VisitKind.
+var (
+	VisitKind_name = map[int32]string{
+		0: "VISIT_KIND_UNSPECIFIED",
+		1: "VISIT_KIND_INSPECTION",
+		2: "VISIT_KIND_PATROL",
+		3: "VISIT_KIND_PUBLICITY",
+		4: "VISIT_KIND_SURVEY",
+		5: "VISIT_KIND_SERVICE",
+	}
+	VisitKind_value = map[string]int32{
+		"VISIT_KIND_UNSPECIFIED": 0,
+		"VISIT_KIND_INSPECTION":  1,
+		"VISIT_KIND_PATROL":      2,
+		"VISIT_KIND_PUBLICITY":   3,
+		"VISIT_KIND_SURVEY":      4,
+		"VISIT_KIND_SERVICE":     5,
+	}
+)
+
+func (x VisitKind) Enum() *VisitKind {
+	p := new(VisitKind)
+	*p = x
+	return p
+}
+
+func (x VisitKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VisitKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_ruqi_v1_inspection_proto_enumTypes[1].Descriptor()
+}
+
+func (VisitKind) Type() protoreflect.EnumType {
+	return &file_ruqi_v1_inspection_proto_enumTypes[1]
+}
+
+func (x VisitKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VisitKind.Descriptor instead.
+func (VisitKind) EnumDescriptor() ([]byte, []int) {
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{1}
+}
+
 // InspectionState is where an inspection is in its life.
 type InspectionState int32
 
@@ -115,11 +178,11 @@ func (x InspectionState) String() string {
 }
 
 func (InspectionState) Descriptor() protoreflect.EnumDescriptor {
-	return file_ruqi_v1_inspection_proto_enumTypes[1].Descriptor()
+	return file_ruqi_v1_inspection_proto_enumTypes[2].Descriptor()
 }
 
 func (InspectionState) Type() protoreflect.EnumType {
-	return &file_ruqi_v1_inspection_proto_enumTypes[1]
+	return &file_ruqi_v1_inspection_proto_enumTypes[2]
 }
 
 func (x InspectionState) Number() protoreflect.EnumNumber {
@@ -128,7 +191,7 @@ func (x InspectionState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use InspectionState.Descriptor instead.
 func (InspectionState) EnumDescriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{1}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{2}
 }
 
 // ItemOutcome is the result of one checklist item.
@@ -174,11 +237,11 @@ func (x ItemOutcome) String() string {
 }
 
 func (ItemOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_ruqi_v1_inspection_proto_enumTypes[2].Descriptor()
+	return file_ruqi_v1_inspection_proto_enumTypes[3].Descriptor()
 }
 
 func (ItemOutcome) Type() protoreflect.EnumType {
-	return &file_ruqi_v1_inspection_proto_enumTypes[2]
+	return &file_ruqi_v1_inspection_proto_enumTypes[3]
 }
 
 func (x ItemOutcome) Number() protoreflect.EnumNumber {
@@ -187,7 +250,7 @@ func (x ItemOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ItemOutcome.Descriptor instead.
 func (ItemOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{2}
+	return file_ruqi_v1_inspection_proto_rawDescGZIP(), []int{3}
 }
 
 // ItemResult is the result of one item of the checklist.
@@ -381,10 +444,13 @@ type Inspection struct {
 	JointInspectionId string `protobuf:"bytes,17,opt,name=joint_inspection_id,json=jointInspectionId,proto3" json:"joint_inspection_id,omitempty"`
 	// late is set for an emergency inspection registered after it took place
 	// (深圳: inspect first, register within days); always raised to the 司法局.
-	Late          bool                   `protobuf:"varint,18,opt,name=late,proto3" json:"late,omitempty"`
-	LateReason    string                 `protobuf:"bytes,19,opt,name=late_reason,json=lateReason,proto3" json:"late_reason,omitempty"`
-	Result        *InspectionResult      `protobuf:"bytes,20,opt,name=result,proto3" json:"result,omitempty"`
-	CompletedAt   *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	Late        bool                   `protobuf:"varint,18,opt,name=late,proto3" json:"late,omitempty"`
+	LateReason  string                 `protobuf:"bytes,19,opt,name=late_reason,json=lateReason,proto3" json:"late_reason,omitempty"`
+	Result      *InspectionResult      `protobuf:"bytes,20,opt,name=result,proto3" json:"result,omitempty"`
+	CompletedAt *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	// visit_kind says whether this entry is an inspection or a visit that is
+	// not one (日常巡查, 政策宣传, 走访调研, 服务).
+	VisitKind     VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -564,6 +630,13 @@ func (x *Inspection) GetCompletedAt() *timestamppb.Timestamp {
 		return x.CompletedAt
 	}
 	return nil
+}
+
+func (x *Inspection) GetVisitKind() VisitKind {
+	if x != nil {
+		return x.VisitKind
+	}
+	return VisitKind_VISIT_KIND_UNSPECIFIED
 }
 
 // JointInspection is one visit of several agencies (综合查一次, 进一次门、查多项事).
@@ -866,7 +939,11 @@ type RegisterInspectionRequest struct {
 	// late_reason registers an emergency inspection that already took place
 	// (window in the past, within the configured days); it is marked late and
 	// becomes a lead for the 司法局.
-	LateReason    string `protobuf:"bytes,11,opt,name=late_reason,json=lateReason,proto3" json:"late_reason,omitempty"`
+	LateReason string `protobuf:"bytes,11,opt,name=late_reason,json=lateReason,proto3" json:"late_reason,omitempty"`
+	// visit_kind registers a visit that is not an inspection (日常巡查, 政策宣传,
+	// 走访调研, 服务): then type is unset and check_item_ids empty. Unset is an
+	// inspection.
+	VisitKind     VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -976,6 +1053,13 @@ func (x *RegisterInspectionRequest) GetLateReason() string {
 		return x.LateReason
 	}
 	return ""
+}
+
+func (x *RegisterInspectionRequest) GetVisitKind() VisitKind {
+	if x != nil {
+		return x.VisitKind
+	}
+	return VisitKind_VISIT_KIND_UNSPECIFIED
 }
 
 type RegisterInspectionResponse struct {
@@ -1752,7 +1836,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\vrecorded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordedAt\x12\x1f\n" +
 	"\vrecorded_by\x18\a \x01(\tR\n" +
-	"recordedBy\"\xb1\a\n" +
+	"recordedBy\"\xe4\a\n" +
 	"\n" +
 	"Inspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -1779,7 +1863,9 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\vlate_reason\x18\x13 \x01(\tR\n" +
 	"lateReason\x121\n" +
 	"\x06result\x18\x14 \x01(\v2\x19.ruqi.v1.InspectionResultR\x06result\x12=\n" +
-	"\fcompleted_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\"\xab\x02\n" +
+	"\fcompleted_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x121\n" +
+	"\n" +
+	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\"\xab\x02\n" +
 	"\x0fJointInspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1806,7 +1892,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
 	"not_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\x129\n" +
 	"\n" +
-	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xd4\x03\n" +
+	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\x87\x04\n" +
 	"\x19RegisterInspectionRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1823,7 +1909,9 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"request_id\x18\n" +
 	" \x01(\tR\trequestId\x12\x1f\n" +
 	"\vlate_reason\x18\v \x01(\tR\n" +
-	"lateReason\"\xfc\x01\n" +
+	"lateReason\x121\n" +
+	"\n" +
+	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\"\xfc\x01\n" +
 	"\x1aRegisterInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
@@ -1882,7 +1970,14 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\x17INSPECTION_TYPE_ROUTINE\x10\x01\x12\x1a\n" +
 	"\x16INSPECTION_TYPE_RANDOM\x10\x02\x12\x1b\n" +
 	"\x17INSPECTION_TYPE_SPECIAL\x10\x03\x12\x18\n" +
-	"\x14INSPECTION_TYPE_CASE\x10\x04*\x94\x01\n" +
+	"\x14INSPECTION_TYPE_CASE\x10\x04*\xa2\x01\n" +
+	"\tVisitKind\x12\x1a\n" +
+	"\x16VISIT_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15VISIT_KIND_INSPECTION\x10\x01\x12\x15\n" +
+	"\x11VISIT_KIND_PATROL\x10\x02\x12\x18\n" +
+	"\x14VISIT_KIND_PUBLICITY\x10\x03\x12\x15\n" +
+	"\x11VISIT_KIND_SURVEY\x10\x04\x12\x16\n" +
+	"\x12VISIT_KIND_SERVICE\x10\x05*\x94\x01\n" +
 	"\x0fInspectionState\x12 \n" +
 	"\x1cINSPECTION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bINSPECTION_STATE_REGISTERED\x10\x01\x12\x1e\n" +
@@ -1916,87 +2011,90 @@ func file_ruqi_v1_inspection_proto_rawDescGZIP() []byte {
 	return file_ruqi_v1_inspection_proto_rawDescData
 }
 
-var file_ruqi_v1_inspection_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_ruqi_v1_inspection_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_ruqi_v1_inspection_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_ruqi_v1_inspection_proto_goTypes = []any{
 	(InspectionType)(0),                  // 0: ruqi.v1.InspectionType
-	(InspectionState)(0),                 // 1: ruqi.v1.InspectionState
-	(ItemOutcome)(0),                     // 2: ruqi.v1.ItemOutcome
-	(*ItemResult)(nil),                   // 3: ruqi.v1.ItemResult
-	(*InspectionResult)(nil),             // 4: ruqi.v1.InspectionResult
-	(*Inspection)(nil),                   // 5: ruqi.v1.Inspection
-	(*JointInspection)(nil),              // 6: ruqi.v1.JointInspection
-	(*FrequencyWarning)(nil),             // 7: ruqi.v1.FrequencyWarning
-	(*InspectionCode)(nil),               // 8: ruqi.v1.InspectionCode
-	(*RegisterInspectionRequest)(nil),    // 9: ruqi.v1.RegisterInspectionRequest
-	(*RegisterInspectionResponse)(nil),   // 10: ruqi.v1.RegisterInspectionResponse
-	(*CancelInspectionRequest)(nil),      // 11: ruqi.v1.CancelInspectionRequest
-	(*CancelInspectionResponse)(nil),     // 12: ruqi.v1.CancelInspectionResponse
-	(*GetInspectionRequest)(nil),         // 13: ruqi.v1.GetInspectionRequest
-	(*GetInspectionResponse)(nil),        // 14: ruqi.v1.GetInspectionResponse
-	(*GetInspectionCodesRequest)(nil),    // 15: ruqi.v1.GetInspectionCodesRequest
-	(*GetInspectionCodesResponse)(nil),   // 16: ruqi.v1.GetInspectionCodesResponse
-	(*RecordResultRequest)(nil),          // 17: ruqi.v1.RecordResultRequest
-	(*RecordResultResponse)(nil),         // 18: ruqi.v1.RecordResultResponse
-	(*ListPriorResultsRequest)(nil),      // 19: ruqi.v1.ListPriorResultsRequest
-	(*ListPriorResultsResponse)(nil),     // 20: ruqi.v1.ListPriorResultsResponse
-	(*GetEvaluationSummaryRequest)(nil),  // 21: ruqi.v1.GetEvaluationSummaryRequest
-	(*EvaluationSummary)(nil),            // 22: ruqi.v1.EvaluationSummary
-	(*GetEvaluationSummaryResponse)(nil), // 23: ruqi.v1.GetEvaluationSummaryResponse
-	(*timestamppb.Timestamp)(nil),        // 24: google.protobuf.Timestamp
+	(VisitKind)(0),                       // 1: ruqi.v1.VisitKind
+	(InspectionState)(0),                 // 2: ruqi.v1.InspectionState
+	(ItemOutcome)(0),                     // 3: ruqi.v1.ItemOutcome
+	(*ItemResult)(nil),                   // 4: ruqi.v1.ItemResult
+	(*InspectionResult)(nil),             // 5: ruqi.v1.InspectionResult
+	(*Inspection)(nil),                   // 6: ruqi.v1.Inspection
+	(*JointInspection)(nil),              // 7: ruqi.v1.JointInspection
+	(*FrequencyWarning)(nil),             // 8: ruqi.v1.FrequencyWarning
+	(*InspectionCode)(nil),               // 9: ruqi.v1.InspectionCode
+	(*RegisterInspectionRequest)(nil),    // 10: ruqi.v1.RegisterInspectionRequest
+	(*RegisterInspectionResponse)(nil),   // 11: ruqi.v1.RegisterInspectionResponse
+	(*CancelInspectionRequest)(nil),      // 12: ruqi.v1.CancelInspectionRequest
+	(*CancelInspectionResponse)(nil),     // 13: ruqi.v1.CancelInspectionResponse
+	(*GetInspectionRequest)(nil),         // 14: ruqi.v1.GetInspectionRequest
+	(*GetInspectionResponse)(nil),        // 15: ruqi.v1.GetInspectionResponse
+	(*GetInspectionCodesRequest)(nil),    // 16: ruqi.v1.GetInspectionCodesRequest
+	(*GetInspectionCodesResponse)(nil),   // 17: ruqi.v1.GetInspectionCodesResponse
+	(*RecordResultRequest)(nil),          // 18: ruqi.v1.RecordResultRequest
+	(*RecordResultResponse)(nil),         // 19: ruqi.v1.RecordResultResponse
+	(*ListPriorResultsRequest)(nil),      // 20: ruqi.v1.ListPriorResultsRequest
+	(*ListPriorResultsResponse)(nil),     // 21: ruqi.v1.ListPriorResultsResponse
+	(*GetEvaluationSummaryRequest)(nil),  // 22: ruqi.v1.GetEvaluationSummaryRequest
+	(*EvaluationSummary)(nil),            // 23: ruqi.v1.EvaluationSummary
+	(*GetEvaluationSummaryResponse)(nil), // 24: ruqi.v1.GetEvaluationSummaryResponse
+	(*timestamppb.Timestamp)(nil),        // 25: google.protobuf.Timestamp
 }
 var file_ruqi_v1_inspection_proto_depIdxs = []int32{
-	2,  // 0: ruqi.v1.ItemResult.outcome:type_name -> ruqi.v1.ItemOutcome
-	24, // 1: ruqi.v1.ItemResult.rectification_deadline:type_name -> google.protobuf.Timestamp
-	3,  // 2: ruqi.v1.InspectionResult.items:type_name -> ruqi.v1.ItemResult
-	24, // 3: ruqi.v1.InspectionResult.recorded_at:type_name -> google.protobuf.Timestamp
-	24, // 4: ruqi.v1.Inspection.window_start:type_name -> google.protobuf.Timestamp
-	24, // 5: ruqi.v1.Inspection.window_end:type_name -> google.protobuf.Timestamp
+	3,  // 0: ruqi.v1.ItemResult.outcome:type_name -> ruqi.v1.ItemOutcome
+	25, // 1: ruqi.v1.ItemResult.rectification_deadline:type_name -> google.protobuf.Timestamp
+	4,  // 2: ruqi.v1.InspectionResult.items:type_name -> ruqi.v1.ItemResult
+	25, // 3: ruqi.v1.InspectionResult.recorded_at:type_name -> google.protobuf.Timestamp
+	25, // 4: ruqi.v1.Inspection.window_start:type_name -> google.protobuf.Timestamp
+	25, // 5: ruqi.v1.Inspection.window_end:type_name -> google.protobuf.Timestamp
 	0,  // 6: ruqi.v1.Inspection.type:type_name -> ruqi.v1.InspectionType
-	1,  // 7: ruqi.v1.Inspection.state:type_name -> ruqi.v1.InspectionState
-	24, // 8: ruqi.v1.Inspection.registered_at:type_name -> google.protobuf.Timestamp
-	24, // 9: ruqi.v1.Inspection.cancelled_at:type_name -> google.protobuf.Timestamp
-	24, // 10: ruqi.v1.Inspection.first_checked_in_at:type_name -> google.protobuf.Timestamp
-	4,  // 11: ruqi.v1.Inspection.result:type_name -> ruqi.v1.InspectionResult
-	24, // 12: ruqi.v1.Inspection.completed_at:type_name -> google.protobuf.Timestamp
-	24, // 13: ruqi.v1.JointInspection.common_start:type_name -> google.protobuf.Timestamp
-	24, // 14: ruqi.v1.JointInspection.common_end:type_name -> google.protobuf.Timestamp
-	24, // 15: ruqi.v1.InspectionCode.not_before:type_name -> google.protobuf.Timestamp
-	24, // 16: ruqi.v1.InspectionCode.expires_at:type_name -> google.protobuf.Timestamp
-	24, // 17: ruqi.v1.RegisterInspectionRequest.window_start:type_name -> google.protobuf.Timestamp
-	24, // 18: ruqi.v1.RegisterInspectionRequest.window_end:type_name -> google.protobuf.Timestamp
-	0,  // 19: ruqi.v1.RegisterInspectionRequest.type:type_name -> ruqi.v1.InspectionType
-	5,  // 20: ruqi.v1.RegisterInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	8,  // 21: ruqi.v1.RegisterInspectionResponse.codes:type_name -> ruqi.v1.InspectionCode
-	6,  // 22: ruqi.v1.RegisterInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
-	7,  // 23: ruqi.v1.RegisterInspectionResponse.warnings:type_name -> ruqi.v1.FrequencyWarning
-	5,  // 24: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	6,  // 25: ruqi.v1.CancelInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
-	5,  // 26: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	8,  // 27: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
-	3,  // 28: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
-	5,  // 29: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
-	4,  // 30: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
-	22, // 31: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
-	9,  // 32: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
-	11, // 33: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
-	13, // 34: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
-	15, // 35: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
-	17, // 36: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
-	19, // 37: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
-	21, // 38: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
-	10, // 39: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
-	12, // 40: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
-	14, // 41: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
-	16, // 42: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
-	18, // 43: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
-	20, // 44: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
-	23, // 45: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
-	39, // [39:46] is the sub-list for method output_type
-	32, // [32:39] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	2,  // 7: ruqi.v1.Inspection.state:type_name -> ruqi.v1.InspectionState
+	25, // 8: ruqi.v1.Inspection.registered_at:type_name -> google.protobuf.Timestamp
+	25, // 9: ruqi.v1.Inspection.cancelled_at:type_name -> google.protobuf.Timestamp
+	25, // 10: ruqi.v1.Inspection.first_checked_in_at:type_name -> google.protobuf.Timestamp
+	5,  // 11: ruqi.v1.Inspection.result:type_name -> ruqi.v1.InspectionResult
+	25, // 12: ruqi.v1.Inspection.completed_at:type_name -> google.protobuf.Timestamp
+	1,  // 13: ruqi.v1.Inspection.visit_kind:type_name -> ruqi.v1.VisitKind
+	25, // 14: ruqi.v1.JointInspection.common_start:type_name -> google.protobuf.Timestamp
+	25, // 15: ruqi.v1.JointInspection.common_end:type_name -> google.protobuf.Timestamp
+	25, // 16: ruqi.v1.InspectionCode.not_before:type_name -> google.protobuf.Timestamp
+	25, // 17: ruqi.v1.InspectionCode.expires_at:type_name -> google.protobuf.Timestamp
+	25, // 18: ruqi.v1.RegisterInspectionRequest.window_start:type_name -> google.protobuf.Timestamp
+	25, // 19: ruqi.v1.RegisterInspectionRequest.window_end:type_name -> google.protobuf.Timestamp
+	0,  // 20: ruqi.v1.RegisterInspectionRequest.type:type_name -> ruqi.v1.InspectionType
+	1,  // 21: ruqi.v1.RegisterInspectionRequest.visit_kind:type_name -> ruqi.v1.VisitKind
+	6,  // 22: ruqi.v1.RegisterInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	9,  // 23: ruqi.v1.RegisterInspectionResponse.codes:type_name -> ruqi.v1.InspectionCode
+	7,  // 24: ruqi.v1.RegisterInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
+	8,  // 25: ruqi.v1.RegisterInspectionResponse.warnings:type_name -> ruqi.v1.FrequencyWarning
+	6,  // 26: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	7,  // 27: ruqi.v1.CancelInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
+	6,  // 28: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
+	9,  // 29: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
+	4,  // 30: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
+	6,  // 31: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
+	5,  // 32: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
+	23, // 33: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
+	10, // 34: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
+	12, // 35: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
+	14, // 36: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
+	16, // 37: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
+	18, // 38: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
+	20, // 39: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
+	22, // 40: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
+	11, // 41: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
+	13, // 42: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
+	15, // 43: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
+	17, // 44: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
+	19, // 45: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
+	21, // 46: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
+	24, // 47: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
+	41, // [41:48] is the sub-list for method output_type
+	34, // [34:41] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_inspection_proto_init() }
@@ -2009,7 +2107,7 @@ func file_ruqi_v1_inspection_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_inspection_proto_rawDesc), len(file_ruqi_v1_inspection_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      4,
 			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,

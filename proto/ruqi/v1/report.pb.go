@@ -297,8 +297,12 @@ type ReportTotals struct {
 	NoFindingStreaks  int64   `protobuf:"varint,15,opt,name=no_finding_streaks,json=noFindingStreaks,proto3" json:"no_finding_streaks,omitempty"`
 	CapsRefused       int64   `protobuf:"varint,16,opt,name=caps_refused,json=capsRefused,proto3" json:"caps_refused,omitempty"`
 	DuplicatesRefused int64   `protobuf:"varint,17,opt,name=duplicates_refused,json=duplicatesRefused,proto3" json:"duplicates_refused,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// visits_by_kind counts every entry registered in the period by its kind:
+	// inspections (the inspections above) and the visits that are not
+	// inspections (日常巡查, 政策宣传, 走访调研, 服务), which no other figure counts.
+	VisitsByKind  []*VisitKindCount `protobuf:"bytes,120,rep,name=visits_by_kind,json=visitsByKind,proto3" json:"visits_by_kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReportTotals) Reset() {
@@ -450,6 +454,66 @@ func (x *ReportTotals) GetDuplicatesRefused() int64 {
 	return 0
 }
 
+func (x *ReportTotals) GetVisitsByKind() []*VisitKindCount {
+	if x != nil {
+		return x.VisitsByKind
+	}
+	return nil
+}
+
+// VisitKindCount is how many entries of one kind were registered.
+type VisitKindCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VisitKind     VisitKind              `protobuf:"varint,1,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
+	Count         int64                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitKindCount) Reset() {
+	*x = VisitKindCount{}
+	mi := &file_ruqi_v1_report_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitKindCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitKindCount) ProtoMessage() {}
+
+func (x *VisitKindCount) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_report_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitKindCount.ProtoReflect.Descriptor instead.
+func (*VisitKindCount) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_report_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *VisitKindCount) GetVisitKind() VisitKind {
+	if x != nil {
+		return x.VisitKind
+	}
+	return VisitKind_VISIT_KIND_UNSPECIFIED
+}
+
+func (x *VisitKindCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // AgencyEvaluation is an agency's evaluation averages in the period.
 type AgencyEvaluation struct {
 	state                  protoimpl.MessageState `protogen:"open.v1"`
@@ -466,7 +530,7 @@ type AgencyEvaluation struct {
 
 func (x *AgencyEvaluation) Reset() {
 	*x = AgencyEvaluation{}
-	mi := &file_ruqi_v1_report_proto_msgTypes[3]
+	mi := &file_ruqi_v1_report_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +542,7 @@ func (x *AgencyEvaluation) String() string {
 func (*AgencyEvaluation) ProtoMessage() {}
 
 func (x *AgencyEvaluation) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_report_proto_msgTypes[3]
+	mi := &file_ruqi_v1_report_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +555,7 @@ func (x *AgencyEvaluation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgencyEvaluation.ProtoReflect.Descriptor instead.
 func (*AgencyEvaluation) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_report_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_report_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AgencyEvaluation) GetAgencyId() string {
@@ -554,7 +618,7 @@ type LeadCount struct {
 
 func (x *LeadCount) Reset() {
 	*x = LeadCount{}
-	mi := &file_ruqi_v1_report_proto_msgTypes[4]
+	mi := &file_ruqi_v1_report_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -566,7 +630,7 @@ func (x *LeadCount) String() string {
 func (*LeadCount) ProtoMessage() {}
 
 func (x *LeadCount) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_report_proto_msgTypes[4]
+	mi := &file_ruqi_v1_report_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -579,7 +643,7 @@ func (x *LeadCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadCount.ProtoReflect.Descriptor instead.
 func (*LeadCount) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_report_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_report_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LeadCount) GetStatus() LeadStatus {
@@ -612,7 +676,7 @@ type GetFrequencyReportResponse struct {
 
 func (x *GetFrequencyReportResponse) Reset() {
 	*x = GetFrequencyReportResponse{}
-	mi := &file_ruqi_v1_report_proto_msgTypes[5]
+	mi := &file_ruqi_v1_report_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +688,7 @@ func (x *GetFrequencyReportResponse) String() string {
 func (*GetFrequencyReportResponse) ProtoMessage() {}
 
 func (x *GetFrequencyReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_report_proto_msgTypes[5]
+	mi := &file_ruqi_v1_report_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +701,7 @@ func (x *GetFrequencyReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFrequencyReportResponse.ProtoReflect.Descriptor instead.
 func (*GetFrequencyReportResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_report_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_report_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetFrequencyReportResponse) GetFromMonth() string {
@@ -700,7 +764,7 @@ var File_ruqi_v1_report_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\n" +
-	"\x14ruqi/v1/report.proto\x12\aruqi.v1\x1a\x19ruqi/v1/supervision.proto\"\xd2\x01\n" +
+	"\x14ruqi/v1/report.proto\x12\aruqi.v1\x1a\x18ruqi/v1/inspection.proto\x1a\x19ruqi/v1/supervision.proto\"\xd2\x01\n" +
 	"\x19GetFrequencyReportRequest\x12\x1d\n" +
 	"\n" +
 	"from_month\x18\x01 \x01(\tR\tfromMonth\x12\x19\n" +
@@ -719,7 +783,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"has_change\x18\x06 \x01(\bR\thasChange\x12\x16\n" +
 	"\x06visits\x18\a \x01(\x03R\x06visits\x12\x18\n" +
-	"\ascanned\x18\b \x01(\x03R\ascanned\"\xe0\x04\n" +
+	"\ascanned\x18\b \x01(\x03R\ascanned\"\x9f\x05\n" +
 	"\fReportTotals\x12 \n" +
 	"\vinspections\x18\x01 \x01(\x03R\vinspections\x12#\n" +
 	"\rprevious_year\x18\x02 \x01(\x03R\fpreviousYear\x12\x16\n" +
@@ -742,7 +806,12 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\x12frequency_warnings\x18\x0e \x01(\x03R\x11frequencyWarnings\x12,\n" +
 	"\x12no_finding_streaks\x18\x0f \x01(\x03R\x10noFindingStreaks\x12!\n" +
 	"\fcaps_refused\x18\x10 \x01(\x03R\vcapsRefused\x12-\n" +
-	"\x12duplicates_refused\x18\x11 \x01(\x03R\x11duplicatesRefused\"\xc3\x02\n" +
+	"\x12duplicates_refused\x18\x11 \x01(\x03R\x11duplicatesRefused\x12=\n" +
+	"\x0evisits_by_kind\x18x \x03(\v2\x17.ruqi.v1.VisitKindCountR\fvisitsByKind\"Y\n" +
+	"\x0eVisitKindCount\x121\n" +
+	"\n" +
+	"visit_kind\x18\x01 \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\xc3\x02\n" +
 	"\x10AgencyEvaluation\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x1f\n" +
 	"\vagency_name\x18\x02 \x01(\tR\n" +
@@ -789,32 +858,36 @@ func file_ruqi_v1_report_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_report_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ruqi_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_ruqi_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_ruqi_v1_report_proto_goTypes = []any{
 	(GroupBy)(0),                       // 0: ruqi.v1.GroupBy
 	(*GetFrequencyReportRequest)(nil),  // 1: ruqi.v1.GetFrequencyReportRequest
 	(*ReportRow)(nil),                  // 2: ruqi.v1.ReportRow
 	(*ReportTotals)(nil),               // 3: ruqi.v1.ReportTotals
-	(*AgencyEvaluation)(nil),           // 4: ruqi.v1.AgencyEvaluation
-	(*LeadCount)(nil),                  // 5: ruqi.v1.LeadCount
-	(*GetFrequencyReportResponse)(nil), // 6: ruqi.v1.GetFrequencyReportResponse
-	(LeadStatus)(0),                    // 7: ruqi.v1.LeadStatus
+	(*VisitKindCount)(nil),             // 4: ruqi.v1.VisitKindCount
+	(*AgencyEvaluation)(nil),           // 5: ruqi.v1.AgencyEvaluation
+	(*LeadCount)(nil),                  // 6: ruqi.v1.LeadCount
+	(*GetFrequencyReportResponse)(nil), // 7: ruqi.v1.GetFrequencyReportResponse
+	(VisitKind)(0),                     // 8: ruqi.v1.VisitKind
+	(LeadStatus)(0),                    // 9: ruqi.v1.LeadStatus
 }
 var file_ruqi_v1_report_proto_depIdxs = []int32{
-	0, // 0: ruqi.v1.GetFrequencyReportRequest.group_by:type_name -> ruqi.v1.GroupBy
-	7, // 1: ruqi.v1.LeadCount.status:type_name -> ruqi.v1.LeadStatus
-	0, // 2: ruqi.v1.GetFrequencyReportResponse.group_by:type_name -> ruqi.v1.GroupBy
-	2, // 3: ruqi.v1.GetFrequencyReportResponse.rows:type_name -> ruqi.v1.ReportRow
-	3, // 4: ruqi.v1.GetFrequencyReportResponse.totals:type_name -> ruqi.v1.ReportTotals
-	4, // 5: ruqi.v1.GetFrequencyReportResponse.evaluations:type_name -> ruqi.v1.AgencyEvaluation
-	5, // 6: ruqi.v1.GetFrequencyReportResponse.leads:type_name -> ruqi.v1.LeadCount
-	1, // 7: ruqi.v1.ReportService.GetFrequencyReport:input_type -> ruqi.v1.GetFrequencyReportRequest
-	6, // 8: ruqi.v1.ReportService.GetFrequencyReport:output_type -> ruqi.v1.GetFrequencyReportResponse
-	8, // [8:9] is the sub-list for method output_type
-	7, // [7:8] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	0,  // 0: ruqi.v1.GetFrequencyReportRequest.group_by:type_name -> ruqi.v1.GroupBy
+	4,  // 1: ruqi.v1.ReportTotals.visits_by_kind:type_name -> ruqi.v1.VisitKindCount
+	8,  // 2: ruqi.v1.VisitKindCount.visit_kind:type_name -> ruqi.v1.VisitKind
+	9,  // 3: ruqi.v1.LeadCount.status:type_name -> ruqi.v1.LeadStatus
+	0,  // 4: ruqi.v1.GetFrequencyReportResponse.group_by:type_name -> ruqi.v1.GroupBy
+	2,  // 5: ruqi.v1.GetFrequencyReportResponse.rows:type_name -> ruqi.v1.ReportRow
+	3,  // 6: ruqi.v1.GetFrequencyReportResponse.totals:type_name -> ruqi.v1.ReportTotals
+	5,  // 7: ruqi.v1.GetFrequencyReportResponse.evaluations:type_name -> ruqi.v1.AgencyEvaluation
+	6,  // 8: ruqi.v1.GetFrequencyReportResponse.leads:type_name -> ruqi.v1.LeadCount
+	1,  // 9: ruqi.v1.ReportService.GetFrequencyReport:input_type -> ruqi.v1.GetFrequencyReportRequest
+	7,  // 10: ruqi.v1.ReportService.GetFrequencyReport:output_type -> ruqi.v1.GetFrequencyReportResponse
+	10, // [10:11] is the sub-list for method output_type
+	9,  // [9:10] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_report_proto_init() }
@@ -822,6 +895,7 @@ func file_ruqi_v1_report_proto_init() {
 	if File_ruqi_v1_report_proto != nil {
 		return
 	}
+	file_ruqi_v1_inspection_proto_init()
 	file_ruqi_v1_supervision_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -829,7 +903,7 @@ func file_ruqi_v1_report_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_report_proto_rawDesc), len(file_ruqi_v1_report_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

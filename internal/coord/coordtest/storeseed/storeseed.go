@@ -190,13 +190,18 @@ func enterprise(uscc, grade string) *ruqiv1.Enterprise {
 }
 
 // inspectionOf is the stored inspection of a plan. An exempt plan is a 个案
-// check, which is how the service tells the coordinator it is exempt.
+// check, which is how the service tells the coordinator it is exempt; a plan
+// that is not an inspection is a 走访调研 visit.
 func inspectionOf(p coord.Plan, registered time.Time) *ruqiv1.Inspection {
 	typ := ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE
 	if p.Exempt {
 		typ = ruqiv1.InspectionType_INSPECTION_TYPE_CASE
 	}
-	return &ruqiv1.Inspection{Id: p.InspectionID, AgencyId: p.AgencyID, EnterpriseUscc: p.USCC, Type: typ,
+	kind := ruqiv1.VisitKind_VISIT_KIND_INSPECTION
+	if p.NotInspection { // a visit that is not an inspection has no type
+		typ, kind = ruqiv1.InspectionType_INSPECTION_TYPE_UNSPECIFIED, ruqiv1.VisitKind_VISIT_KIND_SURVEY
+	}
+	return &ruqiv1.Inspection{Id: p.InspectionID, AgencyId: p.AgencyID, EnterpriseUscc: p.USCC, Type: typ, VisitKind: kind,
 		WindowStart: timestamppb.New(p.Start), WindowEnd: timestamppb.New(p.End),
 		State: ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED, RegisteredAt: timestamppb.New(registered)}
 }

@@ -1,0 +1,129 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// IsInspection reports whether an entry of kind k is an administrative
+// inspection (行政检查). Records from before visit kinds have none: they are
+// inspections.
+func IsInspection(k ruqiv1.VisitKind) bool {
+	return k == ruqiv1.VisitKind_VISIT_KIND_UNSPECIFIED || k == ruqiv1.VisitKind_VISIT_KIND_INSPECTION
+}
+
+// VisitKindLabel names a kind of entry for people.
+func VisitKindLabel(k ruqiv1.VisitKind) string {
+	switch k {
+	case ruqiv1.VisitKind_VISIT_KIND_UNSPECIFIED, ruqiv1.VisitKind_VISIT_KIND_INSPECTION:
+		return "行政检查"
+	case ruqiv1.VisitKind_VISIT_KIND_PATROL:
+		return "日常巡查"
+	case ruqiv1.VisitKind_VISIT_KIND_PUBLICITY:
+		return "政策宣传"
+	case ruqiv1.VisitKind_VISIT_KIND_SURVEY:
+		return "走访调研"
+	case ruqiv1.VisitKind_VISIT_KIND_SERVICE:
+		return "服务"
+	}
+	return fmt.Sprintf("未知类型（%d）", int32(k))
+}
+
+// VisitKindClaim is how a code names the kind of a visit that is not an
+// inspection (its private claim); an inspection's code carries none, so
+// codes issued before visit kinds read as inspections.
+func VisitKindClaim(k ruqiv1.VisitKind) string {
+	if IsInspection(k) {
+		return ""
+	}
+	return map[ruqiv1.VisitKind]string{
+		ruqiv1.VisitKind_VISIT_KIND_PATROL:    "patrol",
+		ruqiv1.VisitKind_VISIT_KIND_PUBLICITY: "publicity",
+		ruqiv1.VisitKind_VISIT_KIND_SURVEY:    "survey",
+		ruqiv1.VisitKind_VISIT_KIND_SERVICE:   "service",
+	}[k]
+}
+
+// NotInspectionMessage is what the enterprise is told when it scans the code
+// of a visit that is not an inspection: plainly, nothing may be inspected.
+func NotInspectionMessage(k ruqiv1.VisitKind) string {
+	return fmt.Sprintf("本次入企为「%s」，不是行政检查（非行政检查）：来访人员不得进行任何检查，企业可拒绝任何检查要求。", VisitKindLabel(k))
+}
+
+// validateVisitShape checks a registration of a visit that is not an
+// inspection: it names no inspection type, no check items and no trigger,
+// and is not an emergency recorded afterwards.
+func validateVisitShape(r *ruqiv1.RegisterInspectionRequest) error {
+	k := r.GetVisitKind()
+	if VisitKindClaim(k) == "" {
+		return Invalidf("VISIT_KIND_UNKNOWN", "不支持的入企类型（%d）：请选择行政检查、日常巡查、政策宣传、走访调研或服务", int32(k))
+	}
+	label := VisitKindLabel(k)
+	if len(r.GetCheckItemIds()) > 0 {
+		return Invalidf("VISIT_HAS_ITEMS", "%s不是行政检查，不能填写检查事项；如需检查，请按行政检查报备", label)
+	}
+	if r.GetType() != ruqiv1.InspectionType_INSPECTION_TYPE_UNSPECIFIED {
+		return Invalidf("VISIT_HAS_TYPE", "%s不是行政检查，不能选择检查类型", label)
+	}
+	if r.GetTriggerReference() != "" || r.GetLateReason() != "" {
+		return Invalidf("VISIT_NOT_CASE", "%s不是行政检查，不能填写触发依据或事后补录原因", label)
+	}
+	return nil
+}
+
+// Notice is a region's rule for 检查预告 (深圳: enterprises receive notice of
+// coming inspections): a registered visit is shown to its enterprise Lead
+// before its window begins, except the Unannounced inspection types, shown
+// only once their window begins (双随机 and 个案 checks lose their point if
+// announced). Visits that are not inspections are always announced.
+type Notice struct {
+	Lead        time.Duration
+	Unannounced []ruqiv1.InspectionType
+}
+
+// From is when the enterprise is first shown ins.
+func (n Notice) From(ins *ruqiv1.Inspection) time.Time {
+	start := ins.GetWindowStart().AsTime()
+	if IsInspection(ins.GetVisitKind()) && slices.Contains(n.Unannounced, ins.GetType()) {
+		return start
+	}
+	return start.Add(-n.Lead)
+}
+
+// Shown reports whether the enterprise may see ins at now: its notice time
+// has come. Before it, the enterprise's pages, history and notices do not
+// list it.
+func (n Notice) Shown(ins *ruqiv1.Inspection, now time.Time) bool {
+	return !now.Before(n.From(ins))
+}
+
+// Upcoming reports whether ins belongs in the enterprise's notices at now:
+// shown, still registered (not cancelled, not completed), its window not
+// ended.
+func (n Notice) Upcoming(ins *ruqiv1.Inspection, now time.Time) bool {
+	return ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED &&
+		now.Before(ins.GetWindowEnd().AsTime()) && n.Shown(ins, now)
+}
+
+// MayEvaluate says whether the enterprise may evaluate ins now: an inspection
+// once it is closed (its results recorded); a visit that is not an
+// inspection, which has no results, once it took place: checked in by a
+// scan, or its window over. A cancelled visit is never evaluated.
+func MayEvaluate(ins *ruqiv1.Inspection, now time.Time) error {
+	if IsInspection(ins.GetVisitKind()) {
+		if ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED {
+			return FailedPreconditionf("NOT_COMPLETED", "检查 %s 尚未办结，办结后才能评价", ins.GetId())
+		}
+		return nil
+	}
+	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		return FailedPreconditionf("VISIT_CANCELLED", "%s 已撤销，不能评价", ins.GetId())
+	}
+	if ins.GetFirstCheckedInAt() == nil && now.Before(ins.GetWindowEnd().AsTime()) {
+		return FailedPreconditionf("VISIT_NOT_HELD", "「%s」%s 尚未扫码入企，扫码后或时段结束后才能评价", VisitKindLabel(ins.GetVisitKind()), ins.GetId())
+	}
+	return nil
+}
