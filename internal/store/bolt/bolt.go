@@ -48,7 +48,9 @@ var (
 	bTree           = []byte("tree_nodes")
 	bCheckpoints    = []byte("checkpoints")
 	bEventsByEnt    = []byte("events_by_enterprise")
-	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt}
+	bEntCodes       = []byte("door_enterprise_codes")
+	bArrivals       = []byte("door_arrivals")
+	allBuckets      = [][]byte{bEntCodes, bArrivals, bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt}
 	errLockedByPeer = errors.New("another process holds the database file")
 	errClosed       = errors.New("store closed")
 )
@@ -711,4 +713,28 @@ func (t *txn) EnterpriseEvents(uscc string, afterSeq uint64, fn func(uint64) err
 		}
 	}
 	return nil
+}
+
+func (t *txn) EnterpriseCode(uscc string) (*store.EnterpriseCode, error) {
+	c := &store.EnterpriseCode{}
+	if err := getJSON(t.tx.Bucket(bEntCodes), []byte(uscc), c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (t *txn) PutEnterpriseCode(c *store.EnterpriseCode) error {
+	return putJSON(t.tx.Bucket(bEntCodes), []byte(c.USCC), c)
+}
+
+func (t *txn) Arrival(inspectionID, officerID string) (*store.Arrival, error) {
+	a := &store.Arrival{}
+	if err := getJSON(t.tx.Bucket(bArrivals), key(inspectionID, officerID), a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (t *txn) PutArrival(a *store.Arrival) error {
+	return putJSON(t.tx.Bucket(bArrivals), key(a.InspectionID, a.OfficerID), a)
 }

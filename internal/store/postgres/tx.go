@@ -536,3 +536,39 @@ func (t *txn) EnterpriseEvents(uscc string, afterSeq uint64, fn func(uint64) err
 		}
 	}
 }
+
+func (t *txn) EnterpriseCode(uscc string) (*store.EnterpriseCode, error) {
+	return getJSON[store.EnterpriseCode](t, "SELECT rec FROM enterprise_codes WHERE uscc = $1", uscc)
+}
+
+func (t *txn) PutEnterpriseCode(c *store.EnterpriseCode) error {
+	return t.putJSON("enterprise_codes", []string{"uscc"}, c, c.USCC)
+}
+
+func (t *txn) Arrival(inspectionID, officerID string) (*store.Arrival, error) {
+	b, err := t.get2("SELECT rec FROM arrivals WHERE inspection_id = $1 AND officer_id = $2", inspectionID, officerID)
+	if err != nil {
+		return nil, err
+	}
+	a := &store.Arrival{}
+	return a, json.Unmarshal(b, a)
+}
+
+func (t *txn) PutArrival(a *store.Arrival) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return t.exec(`INSERT INTO arrivals (inspection_id, officer_id, rec) VALUES ($1, $2, $3)
+		ON CONFLICT (inspection_id, officer_id) DO UPDATE SET rec = excluded.rec`, a.InspectionID, a.OfficerID, b)
+}
+
+// get2 reads one record by a two-column key.
+func (t *txn) get2(q string, a, b any) ([]byte, error) {
+	var rec []byte
+	err := t.queryRow(q, a, b).Scan(&rec)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return rec, t.note(err)
+}

@@ -54,6 +54,7 @@ func Run(t *testing.T, f Factory) {
 		{"MerkleLogRecords", testMerkleLogRecords},
 		{"TokensOfSubject", testTokensOfSubject},
 		{"ListsArePaged", testPaging},
+		{"EnterpriseCodesAndArrivals", testEnterpriseCodesAndArrivals},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -1032,4 +1033,64 @@ func keys[T any](list []T, key func(T) string) []string {
 		out[i] = key(m)
 	}
 	return out
+}
+
+// testEnterpriseCodesAndArrivals: an enterprise keeps one code, the latest
+// generation (a re-issue replaces it in one write), and an arrival is kept
+// per inspection and officer.
+func testEnterpriseCodesAndArrivals(t *testing.T, o Opener) {
+	s := open(t, o)
+	const uscc = "91350100M000100Y43"
+	at := time.Unix(300, 0).UTC()
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutEnterpriseCode(&store.EnterpriseCode{USCC: uscc, Generation: 1, TokenID: []byte("cti-1"), KeyID: "k1", Token: "AAAA", IssuedAt: at, By: "system"}),
+			tx.PutArrival(&store.Arrival{InspectionID: "INS-1", OfficerID: "O-1", USCC: uscc, At: at, Generation: 1, Scans: 1}),
+			tx.PutArrival(&store.Arrival{InspectionID: "INS-1", OfficerID: "O-2", USCC: uscc, At: at.Add(time.Minute), Generation: 1, Scans: 1}),
+		)
+	})
+	update(t, s, func(tx store.Tx) error {
+		return tx.PutEnterpriseCode(&store.EnterpriseCode{USCC: uscc, Generation: 2, TokenID: []byte("cti-2"), KeyID: "k1", Token: "BBBB", IssuedAt: at.Add(time.Hour), By: "enterprise:" + uscc})
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		c, err := r.EnterpriseCode(uscc)
+		if err != nil || c.Generation != 2 || string(c.TokenID) != "cti-2" || c.Token != "BBBB" || !c.IssuedAt.Equal(at.Add(time.Hour)) {
+			return fmt.Errorf("enterprise code = %+v, %v; want generation 2", c, err)
+		}
+		if _, err := r.EnterpriseCode("91350100M000200Y38"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("another enterprise's code: %v, want ErrNotFound", err)
+		}
+		a, err := r.Arrival("INS-1", "O-2")
+		if err != nil || a.OfficerID != "O-2" || !a.At.Equal(at.Add(time.Minute)) || a.Generation != 1 {
+			return fmt.Errorf("arrival = %+v, %v", a, err)
+		}
+		if _, err := r.Arrival("INS-1", "O-3"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("arrival of an officer who did not arrive: %v, want ErrNotFound", err)
+		}
+		if _, err := r.Arrival("INS-2", "O-1"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("arrival for another inspection: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(tx store.Tx) error {
+		a, err := tx.Arrival("INS-1", "O-1")
+		if err != nil {
+			return err
+		}
+		a.Scans++
+		return tx.PutArrival(a)
+	})
+	err = s.View(ctx, func(r store.Reader) error {
+		a, err := r.Arrival("INS-1", "O-1")
+		if err != nil || a.Scans != 2 || !a.At.Equal(at) {
+			return fmt.Errorf("arrival scanned again = %+v, %v; want the first time and 2 scans", a, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

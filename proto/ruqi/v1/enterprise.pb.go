@@ -520,7 +520,11 @@ type ScanCodeResponse struct {
 	EnterpriseName string `protobuf:"bytes,7,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
 	// scanned_by says which account or enrolled device of the enterprise
 	// made this scan; the check-in records it.
-	ScannedBy     string `protobuf:"bytes,8,opt,name=scanned_by,json=scannedBy,proto3" json:"scanned_by,omitempty"`
+	ScannedBy string `protobuf:"bytes,8,opt,name=scanned_by,json=scannedBy,proto3" json:"scanned_by,omitempty"`
+	// mutual is 两码互核 for this officer: whether the officer's arrival
+	// (scan of the enterprise code) falls within the region's interval of
+	// this check-in.
+	Mutual        MutualVerification `protobuf:"varint,100,opt,name=mutual,proto3,enum=ruqi.v1.MutualVerification" json:"mutual,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -609,6 +613,13 @@ func (x *ScanCodeResponse) GetScannedBy() string {
 		return x.ScannedBy
 	}
 	return ""
+}
+
+func (x *ScanCodeResponse) GetMutual() MutualVerification {
+	if x != nil {
+		return x.Mutual
+	}
+	return MutualVerification_MUTUAL_VERIFICATION_UNSPECIFIED
 }
 
 type RefuseInspectionRequest struct {
@@ -1119,7 +1130,7 @@ var File_ruqi_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x18ruqi/v1/inspection.proto\"\xd8\x02\n" +
+	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\xd8\x02\n" +
 	"\vOfficerView\x12\x1d\n" +
 	"\n" +
 	"officer_id\x18\x01 \x01(\tR\tofficerId\x12\x12\n" +
@@ -1161,7 +1172,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
 	"refused_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\"\xde\x02\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\x93\x03\n" +
 	"\x10ScanCodeResponse\x12*\n" +
 	"\averdict\x18\x01 \x01(\x0e2\x10.ruqi.v1.VerdictR\averdict\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x127\n" +
@@ -1174,7 +1185,8 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\rchecked_in_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vcheckedInAt\x12'\n" +
 	"\x0fenterprise_name\x18\a \x01(\tR\x0eenterpriseName\x12\x1d\n" +
 	"\n" +
-	"scanned_by\x18\b \x01(\tR\tscannedBy\"\x89\x01\n" +
+	"scanned_by\x18\b \x01(\tR\tscannedBy\x123\n" +
+	"\x06mutual\x18d \x01(\x0e2\x1b.ruqi.v1.MutualVerificationR\x06mutual\"\x89\x01\n" +
 	"\x17RefuseInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
@@ -1268,6 +1280,7 @@ var file_ruqi_v1_enterprise_proto_goTypes = []any{
 	(InspectionType)(0),                // 18: ruqi.v1.InspectionType
 	(InspectionState)(0),               // 19: ruqi.v1.InspectionState
 	(*InspectionResult)(nil),           // 20: ruqi.v1.InspectionResult
+	(MutualVerification)(0),            // 21: ruqi.v1.MutualVerification
 }
 var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
 	14, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
@@ -1286,23 +1299,24 @@ var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
 	0,  // 13: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
 	3,  // 14: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
 	15, // 15: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
-	3,  // 16: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	15, // 17: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	4,  // 18: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	6,  // 19: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	8,  // 20: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	10, // 21: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	12, // 22: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	5,  // 23: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	7,  // 24: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	9,  // 25: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	11, // 26: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	13, // 27: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	23, // [23:28] is the sub-list for method output_type
-	18, // [18:23] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	21, // 16: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
+	3,  // 17: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
+	15, // 18: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	4,  // 19: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	6,  // 20: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	8,  // 21: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	10, // 22: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	12, // 23: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	5,  // 24: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	7,  // 25: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	9,  // 26: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	11, // 27: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	13, // 28: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	24, // [24:29] is the sub-list for method output_type
+	19, // [19:24] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
@@ -1311,6 +1325,7 @@ func file_ruqi_v1_enterprise_proto_init() {
 		return
 	}
 	file_ruqi_v1_directory_proto_init()
+	file_ruqi_v1_door_proto_init()
 	file_ruqi_v1_inspection_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

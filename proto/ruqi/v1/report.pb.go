@@ -297,8 +297,19 @@ type ReportTotals struct {
 	NoFindingStreaks  int64   `protobuf:"varint,15,opt,name=no_finding_streaks,json=noFindingStreaks,proto3" json:"no_finding_streaks,omitempty"`
 	CapsRefused       int64   `protobuf:"varint,16,opt,name=caps_refused,json=capsRefused,proto3" json:"caps_refused,omitempty"`
 	DuplicatesRefused int64   `protobuf:"varint,17,opt,name=duplicates_refused,json=duplicatesRefused,proto3" json:"duplicates_refused,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// mutually_verified: inspections where an officer's arrival and the
+	// enterprise's scan of that officer's code fell within the region's
+	// interval; mutual_rate is 两码互核率 = mutually_verified / inspections.
+	MutuallyVerified int64   `protobuf:"varint,100,opt,name=mutually_verified,json=mutuallyVerified,proto3" json:"mutually_verified,omitempty"`
+	MutualRate       float64 `protobuf:"fixed64,101,opt,name=mutual_rate,json=mutualRate,proto3" json:"mutual_rate,omitempty"`
+	// 不扫码 / 虚假扫码 warnings: results recorded without any check-in;
+	// check-ins without the officer's arrival where the region requires
+	// 两码互核; arrivals far outside the registered window.
+	ResultsWithoutCheckIn  int64 `protobuf:"varint,102,opt,name=results_without_check_in,json=resultsWithoutCheckIn,proto3" json:"results_without_check_in,omitempty"`
+	CheckInsWithoutArrival int64 `protobuf:"varint,103,opt,name=check_ins_without_arrival,json=checkInsWithoutArrival,proto3" json:"check_ins_without_arrival,omitempty"`
+	ArrivalsOutsideWindow  int64 `protobuf:"varint,104,opt,name=arrivals_outside_window,json=arrivalsOutsideWindow,proto3" json:"arrivals_outside_window,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *ReportTotals) Reset() {
@@ -446,6 +457,41 @@ func (x *ReportTotals) GetCapsRefused() int64 {
 func (x *ReportTotals) GetDuplicatesRefused() int64 {
 	if x != nil {
 		return x.DuplicatesRefused
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetMutuallyVerified() int64 {
+	if x != nil {
+		return x.MutuallyVerified
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetMutualRate() float64 {
+	if x != nil {
+		return x.MutualRate
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetResultsWithoutCheckIn() int64 {
+	if x != nil {
+		return x.ResultsWithoutCheckIn
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetCheckInsWithoutArrival() int64 {
+	if x != nil {
+		return x.CheckInsWithoutArrival
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetArrivalsOutsideWindow() int64 {
+	if x != nil {
+		return x.ArrivalsOutsideWindow
 	}
 	return 0
 }
@@ -719,7 +765,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"has_change\x18\x06 \x01(\bR\thasChange\x12\x16\n" +
 	"\x06visits\x18\a \x01(\x03R\x06visits\x12\x18\n" +
-	"\ascanned\x18\b \x01(\x03R\ascanned\"\xe0\x04\n" +
+	"\ascanned\x18\b \x01(\x03R\ascanned\"\xda\x06\n" +
 	"\fReportTotals\x12 \n" +
 	"\vinspections\x18\x01 \x01(\x03R\vinspections\x12#\n" +
 	"\rprevious_year\x18\x02 \x01(\x03R\fpreviousYear\x12\x16\n" +
@@ -742,7 +788,13 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\x12frequency_warnings\x18\x0e \x01(\x03R\x11frequencyWarnings\x12,\n" +
 	"\x12no_finding_streaks\x18\x0f \x01(\x03R\x10noFindingStreaks\x12!\n" +
 	"\fcaps_refused\x18\x10 \x01(\x03R\vcapsRefused\x12-\n" +
-	"\x12duplicates_refused\x18\x11 \x01(\x03R\x11duplicatesRefused\"\xc3\x02\n" +
+	"\x12duplicates_refused\x18\x11 \x01(\x03R\x11duplicatesRefused\x12+\n" +
+	"\x11mutually_verified\x18d \x01(\x03R\x10mutuallyVerified\x12\x1f\n" +
+	"\vmutual_rate\x18e \x01(\x01R\n" +
+	"mutualRate\x127\n" +
+	"\x18results_without_check_in\x18f \x01(\x03R\x15resultsWithoutCheckIn\x129\n" +
+	"\x19check_ins_without_arrival\x18g \x01(\x03R\x16checkInsWithoutArrival\x126\n" +
+	"\x17arrivals_outside_window\x18h \x01(\x03R\x15arrivalsOutsideWindow\"\xc3\x02\n" +
 	"\x10AgencyEvaluation\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x1f\n" +
 	"\vagency_name\x18\x02 \x01(\tR\n" +
