@@ -113,7 +113,7 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		kv("超上限被拒", fmt.Sprint(t.GetCapsRefused())),
 		kv("重复报备被拒", fmt.Sprint(t.GetDuplicatesRefused())),
 		kv("不扫码预警", fmt.Sprintf("%d（未扫码即录入结果）", t.GetResultsWithoutCheckIn())),
-		kv("虚假扫码预警", fmt.Sprintf("签到无到场登记 %d，到场远离报备时段 %d", t.GetCheckInsWithoutArrival(), t.GetArrivalsOutsideWindow())),
+		kv("虚假扫码预警", fmt.Sprintf("签到无到场登记 %d，到场远离报备时段 %d，同一人员同时段在两家企业签到 %d", t.GetCheckInsWithoutArrival(), t.GetArrivalsOutsideWindow(), t.GetOverlappingCheckIns())),
 	)
 	if len(r.GetRows()) > 0 {
 		fmt.Fprintln(w)

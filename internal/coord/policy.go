@@ -48,6 +48,22 @@ type Policy struct {
 	// arrival may be before the 司法局 is warned. Zero:
 	// DefaultArrivalToleranceMinutes.
 	ArrivalToleranceMinutes int
+	// VisitMinutes is how long one check-in is taken to hold an officer at
+	// an enterprise: two check-ins of one officer at different enterprises
+	// closer than that overlap. Zero: DefaultVisitMinutes.
+	VisitMinutes int
+}
+
+// DefaultVisitMinutes: no officer checks in at two enterprises within half
+// an hour of each other.
+const DefaultVisitMinutes = 30
+
+// VisitSpan is how long a check-in holds an officer at an enterprise.
+func (pol Policy) VisitSpan() time.Duration {
+	if pol.VisitMinutes <= 0 {
+		return DefaultVisitMinutes * time.Minute
+	}
+	return time.Duration(pol.VisitMinutes) * time.Minute
 }
 
 // DefaultMutualMinutes: arrival and check-in within a quarter of an hour of
@@ -122,6 +138,9 @@ type PolicyConfig struct {
 	// ArrivalToleranceMinutes (default 120, 1–10080): an arrival further
 	// outside the window is a warning.
 	ArrivalToleranceMinutes *int `json:"arrival_tolerance_minutes,omitempty"`
+	// VisitMinutes (default 30, 1–1440): one officer's check-ins at two
+	// enterprises closer than this overlap, a warning.
+	VisitMinutes *int `json:"visit_minutes,omitempty"`
 }
 
 // Policies resolves an enterprise's region to its policy.
@@ -234,6 +253,12 @@ func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
 			return Policy{}, fmt.Errorf("arrival_tolerance_minutes %d: want 1 to 10080", *c.ArrivalToleranceMinutes)
 		}
 		p.ArrivalToleranceMinutes = *c.ArrivalToleranceMinutes
+	}
+	if c.VisitMinutes != nil {
+		if *c.VisitMinutes < 1 || *c.VisitMinutes > 24*60 {
+			return Policy{}, fmt.Errorf("visit_minutes %d: want 1 to 1440", *c.VisitMinutes)
+		}
+		p.VisitMinutes = *c.VisitMinutes
 	}
 	if c.RequireMutual != nil {
 		p.RequireMutual = *c.RequireMutual

@@ -37,7 +37,19 @@ const (
 	WarnResultWithoutCheckIn  = "result_without_check_in"
 	WarnCheckInWithoutArrival = "check_in_without_arrival"
 	WarnArrivalOutsideWindow  = "arrival_outside_window"
+	WarnOverlappingCheckIns   = "overlapping_check_ins"
 )
+
+// VisitsOverlap reports whether two check-ins of one officer, each taken to
+// hold the officer at its enterprise for span, overlap: the officer cannot
+// have been at both (虚假扫码).
+func VisitsOverlap(a, b time.Time, span time.Duration) bool {
+	d := a.Sub(b)
+	if d < 0 {
+		d = -d
+	}
+	return d < span
+}
 
 // ArrivalFacts are what an arrival's acceptance depends on.
 type ArrivalFacts struct {

@@ -45,6 +45,17 @@ func TestArrivalOutsideWindow_BeyondTolerance(t *testing.T) {
 	}
 }
 
+func TestVisitsOverlap_WithinSpan(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 9, 0, 0, 0, Shanghai)
+	span := 30 * time.Minute
+	if !VisitsOverlap(t0, t0.Add(29*time.Minute), span) || !VisitsOverlap(t0.Add(29*time.Minute), t0, span) {
+		t.Error("check-ins 29 min apart do not overlap over a 30 min span")
+	}
+	if VisitsOverlap(t0, t0.Add(30*time.Minute), span) {
+		t.Error("check-ins a whole span apart overlap")
+	}
+}
+
 func TestCheckArrival_Refusals(t *testing.T) {
 	ins := &ruqiv1.Inspection{Id: "INS-1", EnterpriseUscc: "A", OfficerIds: []string{"O-1", "O-2"}}
 	ok := ArrivalFacts{OfficerID: "O-1", Inspection: ins, CodeUSCC: "A", CodeGeneration: 2, CurrentGeneration: 2, SameToken: true}

@@ -45,6 +45,17 @@ func (w *world) arrive(token, inspectionID string, args ...string) (*ruqiv1.Reco
 	return &resp, r
 }
 
+func codeOf(t *testing.T, reg *ruqiv1.RegisterInspectionResponse, officer string) *ruqiv1.InspectionCode {
+	t.Helper()
+	for _, c := range reg.GetCodes() {
+		if c.GetOfficerId() == officer {
+			return c
+		}
+	}
+	t.Fatalf("no code for officer %s", officer)
+	return nil
+}
+
 func (w *world) closeWithResults(officer, inspectionID string) {
 	w.t.Helper()
 	w.mustCLI(officer, "officer", "result", "--inspection", inspectionID,
@@ -146,7 +157,7 @@ func TestArrive_Refusals(t *testing.T) {
 // no warning; each 不扫码 / 虚假扫码 scenario raises its own warning once.
 func TestDoor_MutualVerificationAndWarnings(t *testing.T) {
 	w := doorWorld(t)
-	ents, err := readSampleEnterprises(6)
+	ents, err := readSampleEnterprises(8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,13 +176,7 @@ func TestDoor_MutualVerificationAndWarnings(t *testing.T) {
 	if r.exit != 0 || got.GetMutual() != ruqiv1.MutualVerification_MUTUAL_VERIFICATION_PENDING {
 		t.Fatalf("arrival before the check-in: exit %d %s, mutual %s", r.exit, r.stderr, got.GetMutual())
 	}
-	var mine *ruqiv1.InspectionCode
-	for _, c := range clean.GetCodes() {
-		if c.GetOfficerId() == w.f.officers[0] {
-			mine = c
-		}
-	}
-	scan, _ := w.scan(w.entA, mine.GetToken())
+	scan, _ := w.scan(w.entA, codeOf(t, clean, w.f.officers[0]).GetToken())
 	wantVerdict(t, "clean visit", scan, ruqiv1.Verdict_VERDICT_VALID)
 	if scan.GetMutual() != ruqiv1.MutualVerification_MUTUAL_VERIFICATION_VERIFIED {
 		t.Fatalf("check-in after the arrival: mutual %s, want VERIFIED", scan.GetMutual())
@@ -183,8 +188,9 @@ func TestDoor_MutualVerificationAndWarnings(t *testing.T) {
 
 	// Not mutually verified: checked in, the officer never scanned the
 	// enterprise code, where the region requires 两码互核.
+	// The other officer's code: officer 0 is at enterprise A now.
 	noArrival := w.registerFor(w.f.entB, "now", "now+4h")
-	scan, _ = w.scan(w.entB, noArrival.GetCodes()[0].GetToken())
+	scan, _ = w.scan(w.entB, codeOf(t, noArrival, w.f.officers[1]).GetToken())
 	wantVerdict(t, "no arrival", scan, ruqiv1.Verdict_VERDICT_VALID)
 	if scan.GetMutual() != ruqiv1.MutualVerification_MUTUAL_VERIFICATION_PENDING {
 		t.Errorf("check-in without arrival: mutual %s, want PENDING", scan.GetMutual())
@@ -204,7 +210,15 @@ func TestDoor_MutualVerificationAndWarnings(t *testing.T) {
 		t.Fatalf("arrival 6 h early: exit %d %s, outside_window %v", r.exit, r.stderr, got.GetOutsideWindow())
 	}
 
+	// 虚假扫码: officer 0, checked in at enterprise A just now, checked in
+	// at another enterprise too.
+	twoPlaces := w.registerFor(others[2], "now", "now+4h")
+	entD := w.issueToken("enterprise", others[2])
+	scan, _ = w.scan(entD, codeOf(t, twoPlaces, w.f.officers[0]).GetToken())
+	wantVerdict(t, "second enterprise", scan, ruqiv1.Verdict_VERDICT_VALID)
+
 	want := map[string][]string{
+		twoPlaces.GetInspection().GetId(): {domain.WarnOverlappingCheckIns},
 		cleanID:                           nil,
 		noArrival.GetInspection().GetId(): {domain.WarnCheckInWithoutArrival},
 		noScan.GetInspection().GetId():    {domain.WarnResultWithoutCheckIn},
@@ -222,12 +236,12 @@ func TestDoor_MutualVerificationAndWarnings(t *testing.T) {
 	var rep ruqiv1.GetFrequencyReportResponse
 	mustUnmarshal(t, out, &rep)
 	tot := rep.GetTotals()
-	if tot.GetMutuallyVerified() != 1 || tot.GetResultsWithoutCheckIn() != 1 || tot.GetCheckInsWithoutArrival() != 1 || tot.GetArrivalsOutsideWindow() != 1 {
-		t.Errorf("report totals: mutual %d, no check-in %d, no arrival %d, outside %d; want 1 each",
-			tot.GetMutuallyVerified(), tot.GetResultsWithoutCheckIn(), tot.GetCheckInsWithoutArrival(), tot.GetArrivalsOutsideWindow())
+	if tot.GetMutuallyVerified() != 1 || tot.GetResultsWithoutCheckIn() != 1 || tot.GetCheckInsWithoutArrival() != 1 || tot.GetArrivalsOutsideWindow() != 1 || tot.GetOverlappingCheckIns() != 1 {
+		t.Errorf("report totals: mutual %d, no check-in %d, no arrival %d, outside %d, overlapping %d; want 1 each",
+			tot.GetMutuallyVerified(), tot.GetResultsWithoutCheckIn(), tot.GetCheckInsWithoutArrival(), tot.GetArrivalsOutsideWindow(), tot.GetOverlappingCheckIns())
 	}
-	if tot.GetInspections() != 4 || tot.GetMutualRate() != 0.25 {
-		t.Errorf("两码互核率 %v over %d inspections, want 0.25 over 4", tot.GetMutualRate(), tot.GetInspections())
+	if tot.GetInspections() != 5 || tot.GetMutualRate() != 0.2 {
+		t.Errorf("两码互核率 %v over %d inspections, want 0.2 over 5", tot.GetMutualRate(), tot.GetInspections())
 	}
 	if table := w.mustCLI(sup, "supervisor", "report", "--from", now.AddDate(0, -1, 0).Format("2006-01"), "--to", now.AddDate(0, 1, 0).Format("2006-01")); !strings.Contains(table, "两码互核率") || !strings.Contains(table, "不扫码预警") {
 		t.Errorf("report table lacks 两码互核率 or 不扫码预警:\n%s", table)

@@ -244,6 +244,28 @@ func warnDoor(j *Journal, ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise, office
 	return j.Record(e, Count{m, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1})
 }
 
+// WarnAtCheckIn raises the warning a first check-in reveals: the same
+// officer checked in at another enterprise at an overlapping time
+// (domain.VisitsOverlap over the region's visit span).
+func WarnAtCheckIn(tx store.Tx, p auth.Principal, now time.Time, ins *ruqiv1.Inspection, ci *store.CheckIn, pols *coord.Policies) error {
+	ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
+	if err != nil {
+		return err
+	}
+	span := pols.For(ent.GetRegionCode()).VisitSpan()
+	others, err := tx.CheckInsOfOfficer(ci.OfficerID, ci.At.Add(-span), ci.At.Add(span))
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if o.USCC != ci.USCC && domain.VisitsOverlap(o.At, ci.At, span) {
+			return warnDoor(journal(tx, p, now), ins, ent, ci.OfficerID, domain.WarnOverlappingCheckIns, report.OverlappingCheckIns,
+				fmt.Sprintf("also checked in at %s for %s at %s", o.USCC, o.InspectionID, o.At.UTC().Format(time.RFC3339)))
+		}
+	}
+	return nil
+}
+
 // WarnAtResult raises the warnings a result reveals: results without any
 // check-in (不扫码), and, where the region requires 两码互核, officers
 // checked in whose arrival was never recorded.

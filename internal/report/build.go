@@ -83,7 +83,7 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	groups := map[string]*tally{}
 	evals := map[string]map[Metric]int64{}
 	metrics := []Metric{Inspections, Joined, Merged, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
-		Mutual, ResultsWithoutCheckIn, CheckInsWithoutArrival, ArrivalsOutsideWindow, EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper}
+		Mutual, ResultsWithoutCheckIn, CheckInsWithoutArrival, ArrivalsOutsideWindow, OverlappingCheckIns, EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper}
 	prevMonths := previousYear(months)
 	for i := range months {
 		for pass, month := range []string{months[i], prevMonths[i]} {
@@ -206,7 +206,7 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 		Scanned: t.cur[Scanned], Refusals: t.cur[Refusals], Complaints: t.cur[Complaints], LateRegistrations: t.cur[Late],
 		FrequencyWarnings: t.cur[FrequencyWarnings], NoFindingStreaks: t.cur[NoFindingStreaks], CapsRefused: t.cur[CapsRefused], DuplicatesRefused: t.cur[DuplicatesRefused],
 		MutuallyVerified: t.cur[Mutual], ResultsWithoutCheckIn: t.cur[ResultsWithoutCheckIn], CheckInsWithoutArrival: t.cur[CheckInsWithoutArrival],
-		ArrivalsOutsideWindow: t.cur[ArrivalsOutsideWindow],
+		ArrivalsOutsideWindow: t.cur[ArrivalsOutsideWindow], OverlappingCheckIns: t.cur[OverlappingCheckIns],
 	}
 	if ins > 0 {
 		tot.JointShare = float64(t.cur[Joined]) / float64(ins)

@@ -33,6 +33,7 @@ const (
 	ResultsWithoutCheckIn  Metric = "w_nocheckin"
 	CheckInsWithoutArrival Metric = "w_noarrival"
 	ArrivalsOutsideWindow  Metric = "w_outside"
+	OverlappingCheckIns    Metric = "w_overlap"
 	EvalCount              Metric = "eval_n"
 	EvalOverall            Metric = "eval_overall"
 	EvalCertificate        Metric = "eval_cert"

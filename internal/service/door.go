@@ -200,7 +200,9 @@ func decodeEnterpriseScanned(scanned string) ([]byte, error) {
 
 // noteMutualAtScan is the enterprise's half of 两码互核: the check-in just
 // made (or repeated) of an officer's code, against that officer's arrival.
-func (s *Service) noteMutualAtScan(tx store.Tx, ctx context.Context, now time.Time, c code.Claims) (ruqiv1.MutualVerification, error) {
+// A first check-in is also checked against the officer's check-ins
+// elsewhere.
+func (s *Service) noteMutualAtScan(tx store.Tx, ctx context.Context, now time.Time, c code.Claims, first bool) (ruqiv1.MutualVerification, error) {
 	ins, err := tx.Inspection(c.InspectionID)
 	if err != nil {
 		return 0, err
@@ -208,6 +210,11 @@ func (s *Service) noteMutualAtScan(tx store.Tx, ctx context.Context, now time.Ti
 	ci, err := tx.CheckIn(c.TokenID)
 	if err != nil {
 		return 0, err
+	}
+	if first {
+		if err := inspection.WarnAtCheckIn(tx, principal(ctx), now, ins, ci, s.policies); err != nil {
+			return 0, err
+		}
 	}
 	a, err := tx.Arrival(c.InspectionID, c.OfficerID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -114,6 +114,10 @@ type Reader interface {
 	EnterpriseCode(uscc string) (*EnterpriseCode, error)
 	// Arrival returns an officer's recorded arrival for an inspection.
 	Arrival(inspectionID, officerID string) (*Arrival, error)
+	// CheckInsOfOfficer lists the check-ins of an officer's codes made in
+	// [from, to), by time (PutCheckIn keeps the index; check-ins written
+	// before it existed are not listed).
+	CheckInsOfOfficer(officerID string, from, to time.Time) ([]*CheckIn, error)
 }
 
 // Page selects part of a list that grows with a province: the records

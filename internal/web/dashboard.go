@@ -408,6 +408,7 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 		{"不扫码预警", n(t.GetResultsWithoutCheckIn()), "未扫码即录入检查结果"},
 		{"签到无到场", n(t.GetCheckInsWithoutArrival()), "虚假扫码：要求两码互核而执法人员未扫企业码"},
 		{"到场远离时段", n(t.GetArrivalsOutsideWindow()), "虚假扫码：到场远在报备时段之外"},
+		{"同时段两地签到", n(t.GetOverlappingCheckIns()), "虚假扫码：同一执法人员同时段在两家企业签到"},
 	}
 	for _, r := range rep.GetRows() {
 		label := r.GetLabel()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
@@ -408,7 +409,30 @@ func (t *txn) PutRequest(requestID, inspectionID string) error {
 }
 
 func (t *txn) PutCheckIn(c *store.CheckIn) error {
+	if c.OfficerID != "" && !c.At.IsZero() {
+		if err := t.exec(`INSERT INTO officer_check_ins (officer_id, at, token_id) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, c.OfficerID, c.At.UnixNano(), c.TokenID); err != nil {
+			return err
+		}
+	}
 	return t.putJSON("check_ins", []string{"token_id"}, c, c.TokenID)
+}
+
+func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time) ([]*store.CheckIn, error) {
+	recs, err := t.records(`SELECT c.rec FROM officer_check_ins o JOIN check_ins c ON c.token_id = o.token_id
+		WHERE o.officer_id = $1 AND o.at >= $2 AND o.at < $3 ORDER BY o.at, o.token_id`, officerID, from.UnixNano(), to.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*store.CheckIn, 0, len(recs))
+	for _, b := range recs {
+		ci := &store.CheckIn{}
+		if err := json.Unmarshal(b, ci); err != nil {
+			return nil, err
+		}
+		out = append(out, ci)
+	}
+	return out, nil
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {

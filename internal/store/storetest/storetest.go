@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,6 +56,7 @@ func Run(t *testing.T, f Factory) {
 		{"TokensOfSubject", testTokensOfSubject},
 		{"ListsArePaged", testPaging},
 		{"EnterpriseCodesAndArrivals", testEnterpriseCodesAndArrivals},
+		{"CheckInsOfOfficer", testCheckInsOfOfficer},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -1087,6 +1089,58 @@ func testEnterpriseCodesAndArrivals(t *testing.T, o Opener) {
 		a, err := r.Arrival("INS-1", "O-1")
 		if err != nil || a.Scans != 2 || !a.At.Equal(at) {
 			return fmt.Errorf("arrival scanned again = %+v, %v; want the first time and 2 scans", a, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testCheckInsOfOfficer: an officer's check-ins listed by time within a
+// range, another officer's never; a repeat scan (PutCheckIn again with more
+// scans) is still one check-in.
+func testCheckInsOfOfficer(t *testing.T, o Opener) {
+	s := open(t, o)
+	t0 := time.Unix(1_800_000_000, 0).UTC()
+	put := func(tok, officer, uscc string, at time.Time) *store.CheckIn {
+		return &store.CheckIn{TokenID: []byte(tok), InspectionID: "INS-" + tok, OfficerID: officer, USCC: uscc, At: at, Scans: 1}
+	}
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutCheckIn(put("t3", "O-1", "E-B", t0.Add(30*time.Minute))),
+			tx.PutCheckIn(put("t1", "O-1", "E-A", t0)),
+			tx.PutCheckIn(put("t2", "O-2", "E-A", t0.Add(10*time.Minute))),
+			tx.PutCheckIn(put("t4", "O-1", "E-C", t0.Add(2*time.Hour))),
+			tx.PutCheckIn(put("t5", "O-10", "E-D", t0.Add(20*time.Minute))),
+		)
+	})
+	update(t, s, func(tx store.Tx) error {
+		ci, err := tx.CheckIn([]byte("t1"))
+		if err != nil {
+			return err
+		}
+		ci.Scans++
+		return tx.PutCheckIn(ci)
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		got, err := r.CheckInsOfOfficer("O-1", t0, t0.Add(2*time.Hour))
+		if err != nil {
+			return err
+		}
+		var toks []string
+		for _, ci := range got {
+			toks = append(toks, string(ci.TokenID))
+		}
+		if strings.Join(toks, ",") != "t1,t3" {
+			return fmt.Errorf("O-1's check-ins in [t0, t0+2h) = %v, want t1,t3 (by time, the end excluded, O-10 not a prefix match)", toks)
+		}
+		if got[0].Scans != 2 || got[0].USCC != "E-A" {
+			return fmt.Errorf("first check-in = %+v, want the repeat-scanned one at E-A", got[0])
+		}
+		none, err := r.CheckInsOfOfficer("O-3", t0, t0.Add(24*time.Hour))
+		if err != nil || len(none) != 0 {
+			return fmt.Errorf("an officer without check-ins: %v, %v", none, err)
 		}
 		return nil
 	})

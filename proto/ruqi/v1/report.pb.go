@@ -304,10 +304,12 @@ type ReportTotals struct {
 	MutualRate       float64 `protobuf:"fixed64,101,opt,name=mutual_rate,json=mutualRate,proto3" json:"mutual_rate,omitempty"`
 	// 不扫码 / 虚假扫码 warnings: results recorded without any check-in;
 	// check-ins without the officer's arrival where the region requires
-	// 两码互核; arrivals far outside the registered window.
+	// 两码互核; arrivals far outside the registered window; one officer
+	// checked in at two enterprises at overlapping times.
 	ResultsWithoutCheckIn  int64 `protobuf:"varint,102,opt,name=results_without_check_in,json=resultsWithoutCheckIn,proto3" json:"results_without_check_in,omitempty"`
 	CheckInsWithoutArrival int64 `protobuf:"varint,103,opt,name=check_ins_without_arrival,json=checkInsWithoutArrival,proto3" json:"check_ins_without_arrival,omitempty"`
 	ArrivalsOutsideWindow  int64 `protobuf:"varint,104,opt,name=arrivals_outside_window,json=arrivalsOutsideWindow,proto3" json:"arrivals_outside_window,omitempty"`
+	OverlappingCheckIns    int64 `protobuf:"varint,105,opt,name=overlapping_check_ins,json=overlappingCheckIns,proto3" json:"overlapping_check_ins,omitempty"`
 	unknownFields          protoimpl.UnknownFields
 	sizeCache              protoimpl.SizeCache
 }
@@ -492,6 +494,13 @@ func (x *ReportTotals) GetCheckInsWithoutArrival() int64 {
 func (x *ReportTotals) GetArrivalsOutsideWindow() int64 {
 	if x != nil {
 		return x.ArrivalsOutsideWindow
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetOverlappingCheckIns() int64 {
+	if x != nil {
+		return x.OverlappingCheckIns
 	}
 	return 0
 }
@@ -765,7 +774,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"has_change\x18\x06 \x01(\bR\thasChange\x12\x16\n" +
 	"\x06visits\x18\a \x01(\x03R\x06visits\x12\x18\n" +
-	"\ascanned\x18\b \x01(\x03R\ascanned\"\xda\x06\n" +
+	"\ascanned\x18\b \x01(\x03R\ascanned\"\x8e\a\n" +
 	"\fReportTotals\x12 \n" +
 	"\vinspections\x18\x01 \x01(\x03R\vinspections\x12#\n" +
 	"\rprevious_year\x18\x02 \x01(\x03R\fpreviousYear\x12\x16\n" +
@@ -794,7 +803,8 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"mutualRate\x127\n" +
 	"\x18results_without_check_in\x18f \x01(\x03R\x15resultsWithoutCheckIn\x129\n" +
 	"\x19check_ins_without_arrival\x18g \x01(\x03R\x16checkInsWithoutArrival\x126\n" +
-	"\x17arrivals_outside_window\x18h \x01(\x03R\x15arrivalsOutsideWindow\"\xc3\x02\n" +
+	"\x17arrivals_outside_window\x18h \x01(\x03R\x15arrivalsOutsideWindow\x122\n" +
+	"\x15overlapping_check_ins\x18i \x01(\x03R\x13overlappingCheckIns\"\xc3\x02\n" +
 	"\x10AgencyEvaluation\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x1f\n" +
 	"\vagency_name\x18\x02 \x01(\tR\n" +

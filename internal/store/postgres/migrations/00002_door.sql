@@ -1,6 +1,7 @@
 -- +goose Up
--- The enterprise code (企业码, the latest generation only) and officers'
--- arrivals recorded by scanning it (两码互核), issue 15.
+-- The enterprise code (企业码, the latest generation only), officers'
+-- arrivals recorded by scanning it (两码互核), and officers' check-ins by
+-- time (one officer at two enterprises at once), issue 15.
 CREATE TABLE enterprise_codes (
     uscc text COLLATE "C" PRIMARY KEY,
     rec  bytea NOT NULL
@@ -13,5 +14,13 @@ CREATE TABLE arrivals (
     PRIMARY KEY (inspection_id, officer_id)
 );
 
+-- at is Unix nanoseconds, as bbolt's index orders them.
+CREATE TABLE officer_check_ins (
+    officer_id text COLLATE "C" NOT NULL,
+    at         bigint NOT NULL,
+    token_id   bytea NOT NULL,
+    PRIMARY KEY (officer_id, at, token_id)
+);
+
 -- +goose Down
-DROP TABLE arrivals, enterprise_codes;
+DROP TABLE officer_check_ins, arrivals, enterprise_codes;
