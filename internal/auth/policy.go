@@ -59,6 +59,11 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.EnterpriseService_EvaluateInspection_FullMethodName: {enterprise},
 	ruqiv1.EnterpriseService_Complain_FullMethodName:           {enterprise},
 	ruqiv1.EnterpriseService_ListUpcomingVisits_FullMethodName: {enterprise},
+	// The enterprise code (企业码) is the enterprise's own; arrival is the
+	// officer's (两码互核).
+	ruqiv1.DoorService_GetEnterpriseCode_FullMethodName:     {enterprise},
+	ruqiv1.DoorService_ReissueEnterpriseCode_FullMethodName: {enterprise},
+	ruqiv1.DoorService_RecordArrival_FullMethodName:         {officer},
 
 	ruqiv1.SupervisionService_ListLeads_FullMethodName:       {supervisor, admin},
 	ruqiv1.SupervisionService_UpdateLead_FullMethodName:      {supervisor, admin},

@@ -25,6 +25,7 @@ func (a *app) companyCommand() *cobra.Command {
 		a.companyEvaluateCommand(),
 		a.companyComplainCommand(),
 		a.companyUpcomingCommand(),
+		a.companyCodeCommand(),
 	)
 	return cmd
 }
@@ -136,13 +137,19 @@ func verdictExit(v ruqiv1.Verdict) error {
 // scannedCode returns what was scanned: the argument, or the text of the
 // QR code in the --png image.
 func scannedCode(args []string, png string) (string, error) {
+	return scannedText(args, png, "入企码")
+}
+
+// scannedText is scannedCode for any of our codes; what names it in
+// messages (入企码, 企业码).
+func scannedText(args []string, png, what string) (string, error) {
 	switch {
 	case len(args) == 1 && png != "":
-		return "", usagef("入企码和 --png 只能给一个")
+		return "", usagef("%s和 --png 只能给一个", what)
 	case len(args) == 1:
 		s := strings.TrimSpace(args[0])
 		if s == "" {
-			return "", usagef("入企码是空的")
+			return "", usagef("%s是空的", what)
 		}
 		return s, nil
 	case png != "":
@@ -152,11 +159,11 @@ func scannedCode(args []string, png string) (string, error) {
 		}
 		text, err := code.DecodeQRPNG(img)
 		if err != nil {
-			return "", fmt.Errorf("无法从图片 %s 读出入企码：%w", png, err)
+			return "", fmt.Errorf("无法从图片 %s 读出%s：%w", png, what, err)
 		}
 		return strings.TrimSpace(text), nil
 	}
-	return "", usagef("请给出入企码（令牌或链接），或用 --png 给出二维码图片")
+	return "", usagef("请给出%s（令牌或链接），或用 --png 给出二维码图片", what)
 }
 
 // offlineClockLeeway is the clock difference tolerated at the edges of a

@@ -193,6 +193,16 @@ func eventTypeLabel(t ruqiv1.EventType) string {
 		return "吊销令牌"
 	case ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED:
 		return "执法证状态变更"
+	case ruqiv1.EventType_EVENT_TYPE_ENTERPRISE_CODE_ISSUED:
+		return "生成企业码"
+	case ruqiv1.EventType_EVENT_TYPE_ARRIVED:
+		return "执法人员到场登记"
+	case ruqiv1.EventType_EVENT_TYPE_ARRIVAL_REFUSED:
+		return "到场登记被拒"
+	case ruqiv1.EventType_EVENT_TYPE_MUTUALLY_VERIFIED:
+		return "两码互核"
+	case ruqiv1.EventType_EVENT_TYPE_DOOR_WARNING:
+		return "不扫码/虚假扫码预警"
 	}
 	return unknownLabel(int32(t))
 }

@@ -34,6 +34,7 @@ func (a *app) officerCommand() *cobra.Command {
 		a.officerEvaluationsCommand(),
 		a.officerItemsCommand(),
 		a.officerOfficersCommand(),
+		a.officerArriveCommand(),
 	)
 	return cmd
 }

@@ -106,6 +106,7 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		kv("入企次数", fmt.Sprint(t.GetVisits())),
 		kv("综合查一次", fmt.Sprintf("%d 项检查并入联合检查，减少入企 %d 次，占 %s", t.GetJoinedPlans(), t.GetVisitsAvoided(), pct(t.GetJointShare()))),
 		kv("亮码率", fmt.Sprintf("%s（%d 次检查扫码核验）", pct(t.GetScanRate()), t.GetScanned())),
+		kv("两码互核率", fmt.Sprintf("%s（%d 次检查两码互核）", pct(t.GetMutualRate()), t.GetMutuallyVerified())),
 		kv("拒绝检查", fmt.Sprint(t.GetRefusals())),
 		kv("企业投诉", fmt.Sprint(t.GetComplaints())),
 		kv("事后补录", fmt.Sprint(t.GetLateRegistrations())),
@@ -113,6 +114,8 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		kv("超上限被拒", fmt.Sprint(t.GetCapsRefused())),
 		kv("重复报备被拒", fmt.Sprint(t.GetDuplicatesRefused())),
 		kv("按入企类型", visitsByKind(t.GetVisitsByKind())),
+		kv("不扫码预警", fmt.Sprintf("%d（未扫码即录入结果）", t.GetResultsWithoutCheckIn())),
+		kv("虚假扫码预警", fmt.Sprintf("签到无到场登记 %d，到场远离报备时段 %d，同一人员同时段在两家企业签到 %d", t.GetCheckInsWithoutArrival(), t.GetArrivalsOutsideWindow(), t.GetOverlappingCheckIns())),
 	)
 	if len(r.GetRows()) > 0 {
 		fmt.Fprintln(w)

@@ -64,6 +64,12 @@ func URL(host, token string) string {
 // DecodeToken does. The host is not checked: the signature, not the address,
 // makes a code genuine. The error wraps ErrMalformed.
 func ExtractToken(scanned string) (string, error) {
+	return extractToken(scanned, "V")
+}
+
+// extractToken does ExtractToken's work for the path /<letter>/ (V for
+// inspection codes, E for enterprise codes).
+func extractToken(scanned, letter string) (string, error) {
 	s := strings.TrimSpace(scanned)
 	if s == "" {
 		return "", malformed("内容为空")
@@ -80,16 +86,16 @@ func ExtractToken(scanned string) (string, error) {
 		rest := s[i+3:]
 		slash := strings.IndexByte(rest, '/')
 		if slash < 0 {
-			return "", malformed("网址缺少路径 /V/<码>")
+			return "", malformed("网址缺少路径 /%s/<码>", letter)
 		}
 		if !validHost(rest[:slash]) {
 			return "", malformed("网址的主机名无效")
 		}
 		path, _, _ := strings.Cut(rest[slash:], "?")
 		var ok bool
-		if tok, ok = strings.CutPrefix(path, "/V/"); !ok {
-			if tok, ok = strings.CutPrefix(path, "/v/"); !ok {
-				return "", malformed("网址路径应为 /V/<码>")
+		if tok, ok = strings.CutPrefix(path, "/"+letter+"/"); !ok {
+			if tok, ok = strings.CutPrefix(path, "/"+strings.ToLower(letter)+"/"); !ok {
+				return "", malformed("网址路径应为 /%s/<码>", letter)
 			}
 		}
 	}

@@ -121,12 +121,6 @@ func Sign(key Key, c Claims) ([]byte, error) {
 	if len(key.Private) != ed25519.PrivateKeySize {
 		return nil, errors.New("code: 签名密钥缺少私钥（signing key has no private key）")
 	}
-	// Derive the kid from the private key rather than trusting key.ID, so a
-	// mislabelled key cannot issue codes that fail verification later.
-	kid := KeyID(key.Private.Public().(ed25519.PublicKey))
-	if key.ID != kid {
-		return nil, fmt.Errorf("code: 密钥编号 %q 与私钥不符（key id does not match the private key, want %s）", key.ID, kid)
-	}
 	if !c.Expiry.After(c.NotBefore) {
 		return nil, errors.New("code: 有效期结束时间必须晚于开始时间（exp must be after nbf）")
 	}
@@ -138,23 +132,7 @@ func Sign(key Key, c Claims) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("code: encode claims: %w", err)
 	}
-	signer, err := cose.NewSigner(cose.AlgorithmEdDSA, key.Private)
-	if err != nil {
-		return nil, fmt.Errorf("code: %w", err)
-	}
-	m := newMessage(kid, payload)
-	// Ed25519 is deterministic and ignores rand; go-cose wants a reader anyway.
-	if err := m.Sign(rand.Reader, nil, signer); err != nil {
-		return nil, fmt.Errorf("code: sign: %w", err)
-	}
-	out, err := m.MarshalCBOR()
-	if err != nil {
-		return nil, fmt.Errorf("code: encode COSE_Sign1: %w", err)
-	}
-	if len(out) > maxMessageSize {
-		return nil, fmt.Errorf("code: 入企码过长（%d 字节，上限 %d）", len(out), maxMessageSize)
-	}
-	return out, nil
+	return signMessage(key, payload)
 }
 
 // Parse decodes a COSE_Sign1 message without verifying it and returns the key
@@ -179,20 +157,8 @@ func Verify(msg []byte, lookup func(kid string) (ed25519.PublicKey, bool)) (kid 
 	if err != nil {
 		return "", Claims{}, err
 	}
-	pub, ok := lookup(kid)
-	if !ok {
-		return kid, Claims{}, fmt.Errorf("%w: 密钥编号 %s", ErrUnknownKey, kid)
-	}
-	// ed25519.Verify panics on a wrong-length key; check before go-cose calls it.
-	if len(pub) != ed25519.PublicKeySize {
-		return kid, Claims{}, fmt.Errorf("code: 密钥 %s 的公钥长度为 %d 字节，应为 %d（corrupt key ring）", kid, len(pub), ed25519.PublicKeySize)
-	}
-	verifier, err := cose.NewVerifier(cose.AlgorithmEdDSA, pub)
-	if err != nil {
-		return kid, Claims{}, fmt.Errorf("code: %w", err)
-	}
-	if err := m.Verify(nil, verifier); err != nil {
-		return kid, Claims{}, ErrBadSignature
+	if err := verifySignature(kid, m, lookup); err != nil {
+		return kid, Claims{}, err
 	}
 	return kid, c, nil
 }
@@ -215,35 +181,9 @@ func malformed(format string, args ...any) error {
 // parse does the work of Parse and also returns the decoded message, which
 // Verify needs for the signature check.
 func parse(msg []byte) (string, Claims, *cose.Sign1Message, error) {
-	if len(msg) > maxMessageSize {
-		return "", Claims{}, nil, malformed("长度 %d 字节，超过上限 %d", len(msg), maxMessageSize)
-	}
-	// UnmarshalCBOR of the tagged type requires tag 18; an untagged
-	// COSE_Sign1 is rejected because we never produce one.
-	var m cose.Sign1Message
-	if err := m.UnmarshalCBOR(msg); err != nil {
-		return "", Claims{}, nil, malformed("不是 COSE_Sign1 消息（%v）", err)
-	}
-	alg, err := m.Headers.Protected.Algorithm()
-	if err != nil || alg != cose.AlgorithmEdDSA {
-		return "", Claims{}, nil, malformed("签名算法不是 EdDSA")
-	}
-	kidBytes, ok := m.Headers.Protected[cose.HeaderLabelKeyID].([]byte)
-	if !ok {
-		return "", Claims{}, nil, malformed("缺少密钥编号（kid）")
-	}
-	kid := string(kidBytes)
-	if !validKeyID(kid) {
-		return "", Claims{}, nil, malformed("密钥编号（kid）格式错误")
-	}
-	if len(m.Headers.Protected) != 2 || len(m.Headers.Unprotected) != 0 {
-		return "", Claims{}, nil, malformed("含有未知的头部参数")
-	}
-	if m.Payload == nil {
-		return "", Claims{}, nil, malformed("缺少内容（payload）")
-	}
-	if len(m.Signature) != ed25519.SignatureSize {
-		return "", Claims{}, nil, malformed("签名长度 %d 字节，应为 %d", len(m.Signature), ed25519.SignatureSize)
+	kid, m, err := parseEnvelope(msg)
+	if err != nil {
+		return "", Claims{}, nil, err
 	}
 	var w wireClaims
 	if err := claimsDecMode.Unmarshal(m.Payload, &w); err != nil {
@@ -252,20 +192,114 @@ func parse(msg []byte) (string, Claims, *cose.Sign1Message, error) {
 	if err := w.validate(); err != nil {
 		return "", Claims{}, nil, malformed("%v", err)
 	}
-	// Re-encode and compare: only the exact bytes Sign would produce pass.
-	// This also catches missing claims (they re-encode as zero values) and
-	// trailing bytes.
+	if err := checkCanonical(kid, w, m, msg); err != nil {
+		return "", Claims{}, nil, err
+	}
+	return kid, w.claims(), m, nil
+}
+
+// parseEnvelope checks the COSE_Sign1 layout every code of ours shares
+// (inspection codes and enterprise codes alike) and returns the key id and
+// the message; the caller decodes the payload into its own claims.
+func parseEnvelope(msg []byte) (string, *cose.Sign1Message, error) {
+	if len(msg) > maxMessageSize {
+		return "", nil, malformed("长度 %d 字节，超过上限 %d", len(msg), maxMessageSize)
+	}
+	// UnmarshalCBOR of the tagged type requires tag 18; an untagged
+	// COSE_Sign1 is rejected because we never produce one.
+	var m cose.Sign1Message
+	if err := m.UnmarshalCBOR(msg); err != nil {
+		return "", nil, malformed("不是 COSE_Sign1 消息（%v）", err)
+	}
+	alg, err := m.Headers.Protected.Algorithm()
+	if err != nil || alg != cose.AlgorithmEdDSA {
+		return "", nil, malformed("签名算法不是 EdDSA")
+	}
+	kidBytes, ok := m.Headers.Protected[cose.HeaderLabelKeyID].([]byte)
+	if !ok {
+		return "", nil, malformed("缺少密钥编号（kid）")
+	}
+	kid := string(kidBytes)
+	if !validKeyID(kid) {
+		return "", nil, malformed("密钥编号（kid）格式错误")
+	}
+	if len(m.Headers.Protected) != 2 || len(m.Headers.Unprotected) != 0 {
+		return "", nil, malformed("含有未知的头部参数")
+	}
+	if m.Payload == nil {
+		return "", nil, malformed("缺少内容（payload）")
+	}
+	if len(m.Signature) != ed25519.SignatureSize {
+		return "", nil, malformed("签名长度 %d 字节，应为 %d", len(m.Signature), ed25519.SignatureSize)
+	}
+	return kid, &m, nil
+}
+
+// checkCanonical re-encodes the decoded claims w and compares: only the exact
+// bytes Sign would produce pass. This also catches missing claims (they
+// re-encode as zero values) and trailing bytes.
+func checkCanonical(kid string, w any, m *cose.Sign1Message, msg []byte) error {
 	payload, err := claimsEncMode.Marshal(w)
 	if err != nil {
-		return "", Claims{}, nil, malformed("声明无法编码（%v）", err)
+		return malformed("声明无法编码（%v）", err)
 	}
 	canon := newMessage(kid, payload)
 	canon.Signature = m.Signature
 	want, err := canon.MarshalCBOR()
 	if err != nil || !bytes.Equal(want, msg) {
-		return "", Claims{}, nil, malformed("编码不规范（non-canonical encoding）")
+		return malformed("编码不规范（non-canonical encoding）")
 	}
-	return kid, w.claims(), &m, nil
+	return nil
+}
+
+// verifySignature checks m's signature with the key lookup names for kid.
+func verifySignature(kid string, m *cose.Sign1Message, lookup func(kid string) (ed25519.PublicKey, bool)) error {
+	pub, ok := lookup(kid)
+	if !ok {
+		return fmt.Errorf("%w: 密钥编号 %s", ErrUnknownKey, kid)
+	}
+	// ed25519.Verify panics on a wrong-length key; check before go-cose calls it.
+	if len(pub) != ed25519.PublicKeySize {
+		return fmt.Errorf("code: 密钥 %s 的公钥长度为 %d 字节，应为 %d（corrupt key ring）", kid, len(pub), ed25519.PublicKeySize)
+	}
+	verifier, err := cose.NewVerifier(cose.AlgorithmEdDSA, pub)
+	if err != nil {
+		return fmt.Errorf("code: %w", err)
+	}
+	if err := m.Verify(nil, verifier); err != nil {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// signMessage signs payload with key as a COSE_Sign1 message of our layout.
+func signMessage(key Key, payload []byte) ([]byte, error) {
+	if len(key.Private) != ed25519.PrivateKeySize {
+		return nil, errors.New("code: 签名密钥缺少私钥（signing key has no private key）")
+	}
+	// Derive the kid from the private key rather than trusting key.ID, so a
+	// mislabelled key cannot issue codes that fail verification later.
+	kid := KeyID(key.Private.Public().(ed25519.PublicKey))
+	if key.ID != kid {
+		return nil, fmt.Errorf("code: 密钥编号 %q 与私钥不符（key id does not match the private key, want %s）", key.ID, kid)
+	}
+	signer, err := cose.NewSigner(cose.AlgorithmEdDSA, key.Private)
+	if err != nil {
+		return nil, fmt.Errorf("code: %w", err)
+	}
+	m := newMessage(kid, payload)
+	// Ed25519 is deterministic and ignores rand; go-cose wants a reader anyway.
+	if err := m.Sign(rand.Reader, nil, signer); err != nil {
+		return nil, fmt.Errorf("code: sign: %w", err)
+	}
+	out, err := m.MarshalCBOR()
+	if err != nil {
+		return nil, fmt.Errorf("code: encode COSE_Sign1: %w", err)
+	}
+	if len(out) > maxMessageSize {
+		return nil, fmt.Errorf("code: 入企码过长（%d 字节，上限 %d）", len(out), maxMessageSize)
+	}
+	return out, nil
 }
 
 func toWire(c Claims) wireClaims {

@@ -55,6 +55,57 @@ type Policy struct {
 	// it, in the trial phase (试运行), a refusal is recorded as advisory.
 	// Zero: full use.
 	FullUseFrom time.Time
+	// MutualMinutes is the interval within which the officer's arrival and
+	// the enterprise's check-in make 两码互核 (重庆). Zero:
+	// DefaultMutualMinutes.
+	MutualMinutes int
+	// RequireMutual: the region requires 两码互核, so a check-in without the
+	// officer's arrival is warned about.
+	RequireMutual bool
+	// ArrivalToleranceMinutes is how far outside the registered window an
+	// arrival may be before the 司法局 is warned. Zero:
+	// DefaultArrivalToleranceMinutes.
+	ArrivalToleranceMinutes int
+	// VisitMinutes is how long one check-in is taken to hold an officer at
+	// an enterprise: two check-ins of one officer at different enterprises
+	// closer than that overlap. Zero: DefaultVisitMinutes.
+	VisitMinutes int
+}
+
+// DefaultVisitMinutes: no officer checks in at two enterprises within half
+// an hour of each other.
+const DefaultVisitMinutes = 30
+
+// VisitSpan is how long a check-in holds an officer at an enterprise.
+func (pol Policy) VisitSpan() time.Duration {
+	if pol.VisitMinutes <= 0 {
+		return DefaultVisitMinutes * time.Minute
+	}
+	return time.Duration(pol.VisitMinutes) * time.Minute
+}
+
+// DefaultMutualMinutes: arrival and check-in within a quarter of an hour of
+// each other are one officer at the door.
+const DefaultMutualMinutes = 15
+
+// DefaultArrivalToleranceMinutes: arriving two hours early or late is not
+// yet suspicious.
+const DefaultArrivalToleranceMinutes = 120
+
+// MutualInterval is the interval of 两码互核.
+func (pol Policy) MutualInterval() time.Duration {
+	if pol.MutualMinutes <= 0 {
+		return DefaultMutualMinutes * time.Minute
+	}
+	return time.Duration(pol.MutualMinutes) * time.Minute
+}
+
+// ArrivalTolerance is how far outside its window an arrival may be.
+func (pol Policy) ArrivalTolerance() time.Duration {
+	if pol.ArrivalToleranceMinutes <= 0 {
+		return DefaultArrivalToleranceMinutes * time.Minute
+	}
+	return time.Duration(pol.ArrivalToleranceMinutes) * time.Minute
 }
 
 // DefaultNoticeDays is how long before its window a visit is announced
@@ -122,6 +173,17 @@ type PolicyConfig struct {
 	// FullUseFrom is a date, "2026-04-01" (四川 天府入企码: trial from
 	// 2025-09-01, full use from 2026-04-01), midnight in the region's zone.
 	FullUseFrom string `json:"full_use_from,omitempty"`
+	// MutualMinutes is the interval of 两码互核 (default 15, 1–1440).
+	MutualMinutes *int `json:"mutual_minutes,omitempty"`
+	// RequireMutual makes a check-in without the officer's arrival a
+	// warning for the 司法局.
+	RequireMutual *bool `json:"require_mutual,omitempty"`
+	// ArrivalToleranceMinutes (default 120, 1–10080): an arrival further
+	// outside the window is a warning.
+	ArrivalToleranceMinutes *int `json:"arrival_tolerance_minutes,omitempty"`
+	// VisitMinutes (default 30, 1–1440): one officer's check-ins at two
+	// enterprises closer than this overlap, a warning.
+	VisitMinutes *int `json:"visit_minutes,omitempty"`
 }
 
 // Policies resolves an enterprise's region to its policy.
@@ -223,6 +285,27 @@ func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
 			return Policy{}, fmt.Errorf("joint_minutes %d: want 1 to 1440", *c.JointMinutes)
 		}
 		p.JointMinutes = *c.JointMinutes
+	}
+	if c.MutualMinutes != nil {
+		if *c.MutualMinutes < 1 || *c.MutualMinutes > 24*60 {
+			return Policy{}, fmt.Errorf("mutual_minutes %d: want 1 to 1440", *c.MutualMinutes)
+		}
+		p.MutualMinutes = *c.MutualMinutes
+	}
+	if c.ArrivalToleranceMinutes != nil {
+		if *c.ArrivalToleranceMinutes < 1 || *c.ArrivalToleranceMinutes > 7*24*60 {
+			return Policy{}, fmt.Errorf("arrival_tolerance_minutes %d: want 1 to 10080", *c.ArrivalToleranceMinutes)
+		}
+		p.ArrivalToleranceMinutes = *c.ArrivalToleranceMinutes
+	}
+	if c.VisitMinutes != nil {
+		if *c.VisitMinutes < 1 || *c.VisitMinutes > 24*60 {
+			return Policy{}, fmt.Errorf("visit_minutes %d: want 1 to 1440", *c.VisitMinutes)
+		}
+		p.VisitMinutes = *c.VisitMinutes
+	}
+	if c.RequireMutual != nil {
+		p.RequireMutual = *c.RequireMutual
 	}
 	if c.FullUseFrom != "" {
 		t, err := time.ParseInLocation("2006-01-02", c.FullUseFrom, p.Zone)

@@ -45,6 +45,21 @@ type obj struct {
 	// enrolment is an unspent device enrolment code of uscc; device an
 	// enrolled device of uscc.
 	enrolment, device string
+	// entCode is uscc's enterprise code (企业码), for arrivals.
+	entCode string
+}
+
+// withEnterpriseCode is a fresh object with its enterprise's code, which
+// the object's own officers may scan on arrival.
+func withEnterpriseCode(m *matrixEnv, t *testing.T, foreign bool) obj {
+	t.Helper()
+	o := m.object(t, foreign)
+	resp, err := ruqiv1.NewDoorServiceClient(m.w.conn(m.w.issueToken("enterprise", o.uscc))).GetEnterpriseCode(context.Background(), &ruqiv1.GetEnterpriseCodeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.entCode = resp.GetCode().GetUrl()
+	return o
 }
 
 // enrolmentOf is a device enrolment code created by the enterprise's own
@@ -253,6 +268,20 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewEnterpriseServiceClient(cc).ListUpcomingVisits(ctx, &ruqiv1.ListUpcomingVisitsRequest{EnterpriseUscc: o.uscc})
 		return err
 	}, rows("D/D", "D/D", "A/D", "D/D", "D/D")},
+	{ruqiv1.DoorService_GetEnterpriseCode_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewDoorServiceClient(cc).GetEnterpriseCode(ctx, &ruqiv1.GetEnterpriseCodeRequest{})
+		return err
+	}, rows("D/D", "D/D", "A/A", "D/D", "D/D")},
+	{ruqiv1.DoorService_ReissueEnterpriseCode_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewDoorServiceClient(cc).ReissueEnterpriseCode(ctx, &ruqiv1.ReissueEnterpriseCodeRequest{Reason: "矩阵"})
+		return err
+	}, rows("D/D", "D/D", "A/A", "D/D", "D/D")},
+	// An officer arrives only for an inspection they are on: another
+	// agency's inspection is refused (PermissionDenied, NOT_ON_INSPECTION).
+	{ruqiv1.DoorService_RecordArrival_FullMethodName, withEnterpriseCode, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewDoorServiceClient(cc).RecordArrival(ctx, &ruqiv1.RecordArrivalRequest{InspectionId: o.inspection, Code: o.entCode})
+		return err
+	}, rows("A/D", "D/D", "D/D", "D/D", "D/D")},
 	{ruqiv1.SupervisionService_ListLeads_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSupervisionServiceClient(cc).ListLeads(ctx, &ruqiv1.ListLeadsRequest{})
 		return err

@@ -83,6 +83,7 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	groups := map[string]*tally{}
 	evals := map[string]map[Metric]int64{}
 	metrics := []Metric{Inspections, Joined, Merged, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
+		Mutual, ResultsWithoutCheckIn, CheckInsWithoutArrival, ArrivalsOutsideWindow, OverlappingCheckIns,
 		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, EntriesPatrol, EntriesPublicity, EntriesSurvey, EntriesService}
 	prevMonths := previousYear(months)
 	for i := range months {
@@ -205,6 +206,8 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 		Visits: ins - t.cur[Joined] - t.cur[Merged], JoinedPlans: t.cur[Joined], VisitsAvoided: t.cur[Joined] + t.cur[Merged],
 		Scanned: t.cur[Scanned], Refusals: t.cur[Refusals], Complaints: t.cur[Complaints], LateRegistrations: t.cur[Late],
 		FrequencyWarnings: t.cur[FrequencyWarnings], NoFindingStreaks: t.cur[NoFindingStreaks], CapsRefused: t.cur[CapsRefused], DuplicatesRefused: t.cur[DuplicatesRefused],
+		MutuallyVerified: t.cur[Mutual], ResultsWithoutCheckIn: t.cur[ResultsWithoutCheckIn], CheckInsWithoutArrival: t.cur[CheckInsWithoutArrival],
+		ArrivalsOutsideWindow: t.cur[ArrivalsOutsideWindow], OverlappingCheckIns: t.cur[OverlappingCheckIns],
 	}
 	tot.VisitsByKind = append(tot.VisitsByKind, &ruqiv1.VisitKindCount{VisitKind: ruqiv1.VisitKind_VISIT_KIND_INSPECTION, Count: ins})
 	for _, e := range entryKinds {
@@ -213,6 +216,7 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 	if ins > 0 {
 		tot.JointShare = float64(t.cur[Joined]) / float64(ins)
 		tot.ScanRate = float64(t.cur[Scanned]) / float64(ins)
+		tot.MutualRate = float64(t.cur[Mutual]) / float64(ins)
 	}
 	return tot
 }

@@ -29,11 +29,17 @@ const (
 	NoFindingStreaks  Metric = "streak"
 	CapsRefused       Metric = "capped"
 	DuplicatesRefused Metric = "duplicate"
-	EvalCount         Metric = "eval_n"
-	EvalOverall       Metric = "eval_overall"
-	EvalCertificate   Metric = "eval_cert"
-	EvalRights        Metric = "eval_rights"
-	EvalProper        Metric = "eval_proper"
+	// 两码互核 and the door warnings (不扫码 / 虚假扫码), once per inspection.
+	Mutual                 Metric = "mutual"
+	ResultsWithoutCheckIn  Metric = "w_nocheckin"
+	CheckInsWithoutArrival Metric = "w_noarrival"
+	ArrivalsOutsideWindow  Metric = "w_outside"
+	OverlappingCheckIns    Metric = "w_overlap"
+	EvalCount              Metric = "eval_n"
+	EvalOverall            Metric = "eval_overall"
+	EvalCertificate        Metric = "eval_cert"
+	EvalRights             Metric = "eval_rights"
+	EvalProper             Metric = "eval_proper"
 )
 
 // Entries of the kinds that are not inspections (日常巡查, 政策宣传, 走访调研,
@@ -183,4 +189,16 @@ func setCount(tx store.Tx, key string, want int64) error {
 		return err
 	}
 	return tx.AddCount(key, want-n)
+}
+
+// Once reports whether this is the first time mark is set, and sets it:
+// what is counted once per inspection (its 两码互核, each door warning)
+// keeps its mark among the counters, in the step's transaction.
+func Once(tx store.Tx, mark string) (bool, error) {
+	k := "O|" + mark
+	n, err := tx.Count(k)
+	if err != nil || n != 0 {
+		return false, err
+	}
+	return true, tx.AddCount(k, 1)
 }

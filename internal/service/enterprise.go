@@ -71,6 +71,9 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 		resp.Verdict, resp.Message = sc.Verdict, inspection.VerdictMessages[sc.Verdict]
 		if sc.Verdict == ruqiv1.Verdict_VERDICT_VALID {
 			resp.FirstCheckIn, resp.CheckedInAt = sc.FirstCheckIn, timestamppb.New(sc.CheckedInAt)
+			if resp.Mutual, err = s.noteMutualAtScan(tx, ctx, now, claims, sc.FirstCheckIn); err != nil {
+				return err
+			}
 		}
 		if sc.Inspection != nil {
 			view, err := inspectionView(tx, sc.Inspection, now, es.s.noticeOf(tx, uscc))

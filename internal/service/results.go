@@ -19,8 +19,11 @@ func (is *inspectionServer) RecordResult(ctx context.Context, req *ruqiv1.Record
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		ins, err := inspection.RecordResult(tx, principal(ctx), now, s.cfg.Limits.ClockLeeway, inspection.ResultInput{
 			InspectionID: req.GetInspectionId(), Items: req.GetItems(), Summary: req.GetSummary(), Close: req.GetClose()})
+		if err != nil {
+			return err
+		}
 		resp.Inspection = ins
-		return err
+		return inspection.WarnAtResult(tx, principal(ctx), now, ins, s.policies)
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -150,6 +150,7 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	ruqiv1.RegisterDirectoryServiceServer(g, &directoryServer{s: s})
 	ruqiv1.RegisterInspectionServiceServer(g, &inspectionServer{s: s})
 	ruqiv1.RegisterEnterpriseServiceServer(g, &enterpriseServer{s: s})
+	ruqiv1.RegisterDoorServiceServer(g, &doorServer{s: s})
 	ruqiv1.RegisterKeyServiceServer(g, &keyServer{s: s})
 	ruqiv1.RegisterAdminServiceServer(g, &adminServer{s: s})
 	ruqiv1.RegisterSupervisionServiceServer(g, &supervisionServer{s: s})

@@ -138,6 +138,15 @@ type Reader interface {
 	// EnterpriseEvents calls fn with the seq of each integrated event that
 	// names the enterprise, after afterSeq, in order; ErrStop ends the walk.
 	EnterpriseEvents(uscc string, afterSeq uint64, fn func(seq uint64) error) error
+
+	// EnterpriseCode returns an enterprise's current code (企业码).
+	EnterpriseCode(uscc string) (*EnterpriseCode, error)
+	// Arrival returns an officer's recorded arrival for an inspection.
+	Arrival(inspectionID, officerID string) (*Arrival, error)
+	// CheckInsOfOfficer lists the check-ins of an officer's codes made in
+	// [from, to), by time (PutCheckIn keeps the index; check-ins written
+	// before it existed are not listed).
+	CheckInsOfOfficer(officerID string, from, to time.Time) ([]*CheckIn, error)
 }
 
 // Page selects part of a list that grows with a province: the records
@@ -192,6 +201,13 @@ type Tx interface {
 	// PutEnterpriseEvent indexes an integrated event under its enterprise,
 	// for the enterprise's receipts.
 	PutEnterpriseEvent(uscc string, seq uint64) error
+
+	// PutEnterpriseCode replaces an enterprise's code: only the latest is
+	// kept, so a re-issued code ends the old one in the same write.
+	PutEnterpriseCode(*EnterpriseCode) error
+	// PutArrival records (or replaces) an officer's arrival for an
+	// inspection.
+	PutArrival(*Arrival) error
 }
 
 // CheckIn is the first valid scan of one code: scanning again is the same
@@ -245,4 +261,29 @@ type SigningKey struct {
 	CreatedAt   time.Time `json:"created_at"`
 	RetiredAt   time.Time `json:"retired_at,omitzero"`
 	VerifyUntil time.Time `json:"verify_until,omitzero"`
+}
+
+// EnterpriseCode is an enterprise's current code (企业码): the poster on its
+// premises that officers scan on arrival. Only the latest generation is
+// kept; a code of an earlier one is refused.
+type EnterpriseCode struct {
+	USCC       string    `json:"uscc"`
+	Generation uint64    `json:"generation"`
+	TokenID    []byte    `json:"token_id"`
+	KeyID      string    `json:"key_id"`
+	Token      string    `json:"token"` // the signed code as text (code.EncodeToken)
+	IssuedAt   time.Time `json:"issued_at"`
+	By         string    `json:"by,omitempty"` // who issued it: "system" for the first, else the enterprise's account
+}
+
+// Arrival is an officer's arrival at an enterprise for an inspection,
+// recorded when the officer scanned the enterprise's code (两码互核). The
+// first scan is the arrival; a later one counts on it.
+type Arrival struct {
+	InspectionID string    `json:"inspection_id"`
+	OfficerID    string    `json:"officer_id"`
+	USCC         string    `json:"uscc"`
+	At           time.Time `json:"at"`
+	Generation   uint64    `json:"generation"` // of the enterprise code scanned
+	Scans        int       `json:"scans"`
 }

@@ -399,6 +399,7 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 		{"减少入企", n(t.GetVisitsAvoided()), "综合查一次合并的报备"},
 		{"联合检查占比", pct(t.GetJointShare()), fmt.Sprintf("合并报备 %d", t.GetJoinedPlans())},
 		{"亮码率", pct(t.GetScanRate()), fmt.Sprintf("扫码核验通过 %d 次", t.GetScanned())},
+		{"两码互核率", pct(t.GetMutualRate()), fmt.Sprintf("两码互核 %d 次", t.GetMutuallyVerified())},
 		{"企业拒绝检查", n(t.GetRefusals()), ""},
 		{"企业投诉", n(t.GetComplaints()), ""},
 		{"事后补录报备", n(t.GetLateRegistrations()), "紧急检查后补录"},
@@ -406,6 +407,10 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 		{"连续无问题", n(t.GetNoFindingStreaks()), "同一人员连续三次未发现问题"},
 		{"超频次拒绝", n(t.GetCapsRefused()), "无事不扰：超过检查上限"},
 		{"重复报备拒绝", n(t.GetDuplicatesRefused()), "同一部门时段重叠"},
+		{"不扫码预警", n(t.GetResultsWithoutCheckIn()), "未扫码即录入检查结果"},
+		{"签到无到场", n(t.GetCheckInsWithoutArrival()), "虚假扫码：要求两码互核而执法人员未扫企业码"},
+		{"到场远离时段", n(t.GetArrivalsOutsideWindow()), "虚假扫码：到场远在报备时段之外"},
+		{"同时段两地签到", n(t.GetOverlappingCheckIns()), "虚假扫码：同一执法人员同时段在两家企业签到"},
 	}
 	for _, r := range rep.GetRows() {
 		label := r.GetLabel()

@@ -459,7 +459,7 @@ func (s *server) enterpriseForm(w http.ResponseWriter, r *http.Request, back str
 // verifyPath matches where the enterprise's sign-in may return to: a
 // verify page, the devices page, or the home page. Anything else is not
 // followed, so the form cannot be made into an open redirect.
-var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices)$`)
+var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices|/enterprise-code)$`)
 
 func safeNext(next string) string {
 	if len(next) <= 8192 && verifyPath.MatchString(next) {

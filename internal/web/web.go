@@ -85,6 +85,7 @@ type server struct {
 	sup  ruqiv1.SupervisionServiceClient
 	rep  ruqiv1.ReportServiceClient
 	sess ruqiv1.SessionServiceClient
+	door ruqiv1.DoorServiceClient
 }
 
 // callTimeout bounds each page's API calls: a page that cannot be answered
@@ -157,7 +158,7 @@ func Handler(cfg Config) http.Handler {
 		s := &server{cfg: cfg, now: cfg.Now,
 			ent: ruqiv1.NewEnterpriseServiceClient(cfg.API), keys: ruqiv1.NewKeyServiceClient(cfg.API),
 			sup: ruqiv1.NewSupervisionServiceClient(cfg.API), rep: ruqiv1.NewReportServiceClient(cfg.API),
-			sess: ruqiv1.NewSessionServiceClient(cfg.API)}
+			sess: ruqiv1.NewSessionServiceClient(cfg.API), door: ruqiv1.NewDoorServiceClient(cfg.API)}
 		if s.now == nil {
 			s.now = time.Now
 		}
@@ -183,6 +184,10 @@ func Handler(cfg Config) http.Handler {
 			mux.HandleFunc("GET /auth/login", s.oidcLogin)
 			mux.HandleFunc("GET /auth/callback", s.oidcCallback)
 		}
+		mux.HandleFunc("GET /enterprise-code", s.enterpriseCode)
+		mux.HandleFunc("GET /enterprise-code/poster.png", s.enterprisePoster(ruqiv1.PosterFormat_POSTER_FORMAT_PNG, "image/png", "enterprise-code.png"))
+		mux.HandleFunc("GET /enterprise-code/poster.pdf", s.enterprisePoster(ruqiv1.PosterFormat_POSTER_FORMAT_PDF, "application/pdf", "enterprise-code.pdf"))
+		mux.HandleFunc("POST /enterprise-code/reissue", s.reissueEnterpriseCode)
 		mux.HandleFunc("GET /devices", s.devices)
 		mux.HandleFunc("GET /upcoming", s.upcoming)
 		mux.HandleFunc("POST /devices", s.createEnrolment)
@@ -239,7 +244,7 @@ func mustRead(name string) string {
 // pages are parsed once: each page is the layout plus its own content.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming"} {
+	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming", "entcode"} {
 		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out

@@ -23,32 +23,37 @@ import (
 // Buckets. Index buckets hold composite keys "<owner>\x00<id>" with empty
 // values, so a prefix scan lists one owner's records in id order.
 var (
-	bAgencies       = []byte("agencies")
-	bOfficers       = []byte("officers")
-	bOfficersByAg   = []byte("officers_by_agency")
-	bEnterprises    = []byte("enterprises")
-	bItems          = []byte("check_items")
-	bItemsByAg      = []byte("check_items_by_agency")
-	bInspections    = []byte("inspections")
-	bInspByEnt      = []byte("inspections_by_enterprise")
-	bCodes          = []byte("codes")
-	bRequests       = []byte("requests")
-	bCheckIns       = []byte("check_ins")
-	bTokens         = []byte("access_tokens")
-	bKeys           = []byte("signing_keys")
-	bEvents         = []byte("events")
-	bJoints         = []byte("joint_inspections")
-	bJointOf        = []byte("joint_of")
-	bCounts         = []byte("counts")
-	bTokenIDs       = []byte("access_token_ids")
-	bEvaluations    = []byte("evaluations")
-	bEvalByAgency   = []byte("evaluations_by_agency")
-	bLeads          = []byte("leads")
-	bTokensBySubj   = []byte("access_tokens_by_subject")
-	bTree           = []byte("tree_nodes")
-	bCheckpoints    = []byte("checkpoints")
-	bEventsByEnt    = []byte("events_by_enterprise")
-	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt}
+	bAgencies     = []byte("agencies")
+	bOfficers     = []byte("officers")
+	bOfficersByAg = []byte("officers_by_agency")
+	bEnterprises  = []byte("enterprises")
+	bItems        = []byte("check_items")
+	bItemsByAg    = []byte("check_items_by_agency")
+	bInspections  = []byte("inspections")
+	bInspByEnt    = []byte("inspections_by_enterprise")
+	bCodes        = []byte("codes")
+	bRequests     = []byte("requests")
+	bCheckIns     = []byte("check_ins")
+	bTokens       = []byte("access_tokens")
+	bKeys         = []byte("signing_keys")
+	bEvents       = []byte("events")
+	bJoints       = []byte("joint_inspections")
+	bJointOf      = []byte("joint_of")
+	bCounts       = []byte("counts")
+	bTokenIDs     = []byte("access_token_ids")
+	bEvaluations  = []byte("evaluations")
+	bEvalByAgency = []byte("evaluations_by_agency")
+	bLeads        = []byte("leads")
+	bTokensBySubj = []byte("access_tokens_by_subject")
+	bTree         = []byte("tree_nodes")
+	bCheckpoints  = []byte("checkpoints")
+	bEventsByEnt  = []byte("events_by_enterprise")
+	bEntCodes     = []byte("door_enterprise_codes")
+	bArrivals     = []byte("door_arrivals")
+	// bCheckInsByOff keys officer\x00<8-byte big-endian unix nanoseconds>
+	// \x00<token id> with empty values: an officer's check-ins by time.
+	bCheckInsByOff  = []byte("door_check_ins_by_officer")
+	allBuckets      = [][]byte{bEntCodes, bArrivals, bCheckInsByOff, bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt}
 	errLockedByPeer = errors.New("another process holds the database file")
 	errClosed       = errors.New("store closed")
 )
@@ -511,11 +516,40 @@ func (t *txn) PutRequest(requestID, inspectionID string) error {
 }
 
 func (t *txn) PutCheckIn(c *store.CheckIn) error {
+	if c.OfficerID != "" && !c.At.IsZero() {
+		if err := t.tx.Bucket(bCheckInsByOff).Put(officerCheckInKey(c.OfficerID, c.At, c.TokenID), nil); err != nil {
+			return err
+		}
+	}
 	v, err := store.EncodeCheckIn(c)
 	if err != nil {
 		return err
 	}
 	return t.tx.Bucket(bCheckIns).Put(c.TokenID, v)
+}
+
+func officerCheckInKey(officerID string, at time.Time, tokenID []byte) []byte {
+	k := append([]byte(officerID), 0)
+	k = binary.BigEndian.AppendUint64(k, uint64(at.UnixNano()))
+	if tokenID != nil {
+		k = append(append(k, 0), tokenID...)
+	}
+	return k
+}
+
+func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time) ([]*store.CheckIn, error) {
+	prefix := append([]byte(officerID), 0)
+	end := officerCheckInKey(officerID, to, nil)
+	var out []*store.CheckIn
+	c := t.tx.Bucket(bCheckInsByOff).Cursor()
+	for k, _ := c.Seek(officerCheckInKey(officerID, from, nil)); k != nil && bytes.HasPrefix(k, prefix) && bytes.Compare(k, end) < 0; k, _ = c.Next() {
+		ci, err := t.CheckIn(k[len(prefix)+9:])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ci)
+	}
+	return out, nil
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {
@@ -746,4 +780,28 @@ func (t *txn) EnterpriseEvents(uscc string, afterSeq uint64, fn func(uint64) err
 		}
 	}
 	return nil
+}
+
+func (t *txn) EnterpriseCode(uscc string) (*store.EnterpriseCode, error) {
+	c := &store.EnterpriseCode{}
+	if err := getJSON(t.tx.Bucket(bEntCodes), []byte(uscc), c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (t *txn) PutEnterpriseCode(c *store.EnterpriseCode) error {
+	return putJSON(t.tx.Bucket(bEntCodes), []byte(c.USCC), c)
+}
+
+func (t *txn) Arrival(inspectionID, officerID string) (*store.Arrival, error) {
+	a := &store.Arrival{}
+	if err := getJSON(t.tx.Bucket(bArrivals), key(inspectionID, officerID), a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (t *txn) PutArrival(a *store.Arrival) error {
+	return putJSON(t.tx.Bucket(bArrivals), key(a.InspectionID, a.OfficerID), a)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
@@ -458,11 +459,34 @@ func (t *txn) PutRequest(requestID, inspectionID string) error {
 }
 
 func (t *txn) PutCheckIn(c *store.CheckIn) error {
+	if c.OfficerID != "" && !c.At.IsZero() {
+		if err := t.exec(`INSERT INTO officer_check_ins (officer_id, at, token_id) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, c.OfficerID, c.At.UnixNano(), c.TokenID); err != nil {
+			return err
+		}
+	}
 	b, err := store.EncodeCheckIn(c)
 	if err != nil {
 		return err
 	}
 	return t.put("check_ins", []string{"token_id"}, b, c.TokenID)
+}
+
+func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time) ([]*store.CheckIn, error) {
+	recs, err := t.records(`SELECT c.rec FROM officer_check_ins o JOIN check_ins c ON c.token_id = o.token_id
+		WHERE o.officer_id = $1 AND o.at >= $2 AND o.at < $3 ORDER BY o.at, o.token_id`, officerID, from.UnixNano(), to.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*store.CheckIn, 0, len(recs))
+	for _, b := range recs {
+		ci := &store.CheckIn{}
+		if err := json.Unmarshal(b, ci); err != nil {
+			return nil, err
+		}
+		out = append(out, ci)
+	}
+	return out, nil
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {
@@ -589,4 +613,40 @@ func (t *txn) EnterpriseEvents(uscc string, afterSeq uint64, fn func(uint64) err
 			return nil
 		}
 	}
+}
+
+func (t *txn) EnterpriseCode(uscc string) (*store.EnterpriseCode, error) {
+	return getJSON[store.EnterpriseCode](t, "SELECT rec FROM enterprise_codes WHERE uscc = $1", uscc)
+}
+
+func (t *txn) PutEnterpriseCode(c *store.EnterpriseCode) error {
+	return t.putJSON("enterprise_codes", []string{"uscc"}, c, c.USCC)
+}
+
+func (t *txn) Arrival(inspectionID, officerID string) (*store.Arrival, error) {
+	b, err := t.get2("SELECT rec FROM arrivals WHERE inspection_id = $1 AND officer_id = $2", inspectionID, officerID)
+	if err != nil {
+		return nil, err
+	}
+	a := &store.Arrival{}
+	return a, json.Unmarshal(b, a)
+}
+
+func (t *txn) PutArrival(a *store.Arrival) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return t.exec(`INSERT INTO arrivals (inspection_id, officer_id, rec) VALUES ($1, $2, $3)
+		ON CONFLICT (inspection_id, officer_id) DO UPDATE SET rec = excluded.rec`, a.InspectionID, a.OfficerID, b)
+}
+
+// get2 reads one record by a two-column key.
+func (t *txn) get2(q string, a, b any) ([]byte, error) {
+	var rec []byte
+	err := t.queryRow(q, a, b).Scan(&rec)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return rec, t.note(err)
 }

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +55,8 @@ func Run(t *testing.T, f Factory) {
 		{"MerkleLogRecords", testMerkleLogRecords},
 		{"TokensOfSubject", testTokensOfSubject},
 		{"ListsArePaged", testPaging},
+		{"EnterpriseCodesAndArrivals", testEnterpriseCodesAndArrivals},
+		{"CheckInsOfOfficer", testCheckInsOfOfficer},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -1089,5 +1092,117 @@ func testWatch(t *testing.T, stores []store.Store) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("Watch after its context ended: %v", err)
+	}
+}
+
+// testEnterpriseCodesAndArrivals: an enterprise keeps one code, the latest
+// generation (a re-issue replaces it in one write), and an arrival is kept
+// per inspection and officer.
+func testEnterpriseCodesAndArrivals(t *testing.T, o Opener) {
+	s := open(t, o)
+	const uscc = "91350100M000100Y43"
+	at := time.Unix(300, 0).UTC()
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutEnterpriseCode(&store.EnterpriseCode{USCC: uscc, Generation: 1, TokenID: []byte("cti-1"), KeyID: "k1", Token: "AAAA", IssuedAt: at, By: "system"}),
+			tx.PutArrival(&store.Arrival{InspectionID: "INS-1", OfficerID: "O-1", USCC: uscc, At: at, Generation: 1, Scans: 1}),
+			tx.PutArrival(&store.Arrival{InspectionID: "INS-1", OfficerID: "O-2", USCC: uscc, At: at.Add(time.Minute), Generation: 1, Scans: 1}),
+		)
+	})
+	update(t, s, func(tx store.Tx) error {
+		return tx.PutEnterpriseCode(&store.EnterpriseCode{USCC: uscc, Generation: 2, TokenID: []byte("cti-2"), KeyID: "k1", Token: "BBBB", IssuedAt: at.Add(time.Hour), By: "enterprise:" + uscc})
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		c, err := r.EnterpriseCode(uscc)
+		if err != nil || c.Generation != 2 || string(c.TokenID) != "cti-2" || c.Token != "BBBB" || !c.IssuedAt.Equal(at.Add(time.Hour)) {
+			return fmt.Errorf("enterprise code = %+v, %v; want generation 2", c, err)
+		}
+		if _, err := r.EnterpriseCode("91350100M000200Y38"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("another enterprise's code: %v, want ErrNotFound", err)
+		}
+		a, err := r.Arrival("INS-1", "O-2")
+		if err != nil || a.OfficerID != "O-2" || !a.At.Equal(at.Add(time.Minute)) || a.Generation != 1 {
+			return fmt.Errorf("arrival = %+v, %v", a, err)
+		}
+		if _, err := r.Arrival("INS-1", "O-3"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("arrival of an officer who did not arrive: %v, want ErrNotFound", err)
+		}
+		if _, err := r.Arrival("INS-2", "O-1"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("arrival for another inspection: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(tx store.Tx) error {
+		a, err := tx.Arrival("INS-1", "O-1")
+		if err != nil {
+			return err
+		}
+		a.Scans++
+		return tx.PutArrival(a)
+	})
+	err = s.View(ctx, func(r store.Reader) error {
+		a, err := r.Arrival("INS-1", "O-1")
+		if err != nil || a.Scans != 2 || !a.At.Equal(at) {
+			return fmt.Errorf("arrival scanned again = %+v, %v; want the first time and 2 scans", a, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testCheckInsOfOfficer: an officer's check-ins listed by time within a
+// range, another officer's never; a repeat scan (PutCheckIn again with more
+// scans) is still one check-in.
+func testCheckInsOfOfficer(t *testing.T, o Opener) {
+	s := open(t, o)
+	t0 := time.Unix(1_800_000_000, 0).UTC()
+	put := func(tok, officer, uscc string, at time.Time) *store.CheckIn {
+		return &store.CheckIn{TokenID: []byte(tok), InspectionID: "INS-" + tok, OfficerID: officer, USCC: uscc, At: at, Scans: 1}
+	}
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutCheckIn(put("t3", "O-1", "E-B", t0.Add(30*time.Minute))),
+			tx.PutCheckIn(put("t1", "O-1", "E-A", t0)),
+			tx.PutCheckIn(put("t2", "O-2", "E-A", t0.Add(10*time.Minute))),
+			tx.PutCheckIn(put("t4", "O-1", "E-C", t0.Add(2*time.Hour))),
+			tx.PutCheckIn(put("t5", "O-10", "E-D", t0.Add(20*time.Minute))),
+		)
+	})
+	update(t, s, func(tx store.Tx) error {
+		ci, err := tx.CheckIn([]byte("t1"))
+		if err != nil {
+			return err
+		}
+		ci.Scans++
+		return tx.PutCheckIn(ci)
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		got, err := r.CheckInsOfOfficer("O-1", t0, t0.Add(2*time.Hour))
+		if err != nil {
+			return err
+		}
+		var toks []string
+		for _, ci := range got {
+			toks = append(toks, string(ci.TokenID))
+		}
+		if strings.Join(toks, ",") != "t1,t3" {
+			return fmt.Errorf("O-1's check-ins in [t0, t0+2h) = %v, want t1,t3 (by time, the end excluded, O-10 not a prefix match)", toks)
+		}
+		if got[0].Scans != 2 || got[0].USCC != "E-A" {
+			return fmt.Errorf("first check-in = %+v, want the repeat-scanned one at E-A", got[0])
+		}
+		none, err := r.CheckInsOfOfficer("O-3", t0, t0.Add(24*time.Hour))
+		if err != nil || len(none) != 0 {
+			return fmt.Errorf("an officer without check-ins: %v, %v", none, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -530,7 +530,11 @@ type ScanCodeResponse struct {
 	EnterpriseName string `protobuf:"bytes,7,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
 	// scanned_by says which account or enrolled device of the enterprise
 	// made this scan; the check-in records it.
-	ScannedBy     string `protobuf:"bytes,8,opt,name=scanned_by,json=scannedBy,proto3" json:"scanned_by,omitempty"`
+	ScannedBy string `protobuf:"bytes,8,opt,name=scanned_by,json=scannedBy,proto3" json:"scanned_by,omitempty"`
+	// mutual is 两码互核 for this officer: whether the officer's arrival
+	// (scan of the enterprise code) falls within the region's interval of
+	// this check-in.
+	Mutual        MutualVerification `protobuf:"varint,100,opt,name=mutual,proto3,enum=ruqi.v1.MutualVerification" json:"mutual,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -619,6 +623,13 @@ func (x *ScanCodeResponse) GetScannedBy() string {
 		return x.ScannedBy
 	}
 	return ""
+}
+
+func (x *ScanCodeResponse) GetMutual() MutualVerification {
+	if x != nil {
+		return x.Mutual
+	}
+	return MutualVerification_MUTUAL_VERIFICATION_UNSPECIFIED
 }
 
 type RefuseInspectionRequest struct {
@@ -1351,7 +1362,7 @@ var File_ruqi_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x18ruqi/v1/inspection.proto\"\xd8\x02\n" +
+	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\xd8\x02\n" +
 	"\vOfficerView\x12\x1d\n" +
 	"\n" +
 	"officer_id\x18\x01 \x01(\tR\tofficerId\x12\x12\n" +
@@ -1395,7 +1406,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
 	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\"\xde\x02\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\x93\x03\n" +
 	"\x10ScanCodeResponse\x12*\n" +
 	"\averdict\x18\x01 \x01(\x0e2\x10.ruqi.v1.VerdictR\averdict\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x127\n" +
@@ -1408,7 +1419,8 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\rchecked_in_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vcheckedInAt\x12'\n" +
 	"\x0fenterprise_name\x18\a \x01(\tR\x0eenterpriseName\x12\x1d\n" +
 	"\n" +
-	"scanned_by\x18\b \x01(\tR\tscannedBy\"\x89\x01\n" +
+	"scanned_by\x18\b \x01(\tR\tscannedBy\x123\n" +
+	"\x06mutual\x18d \x01(\x0e2\x1b.ruqi.v1.MutualVerificationR\x06mutual\"\x89\x01\n" +
 	"\x17RefuseInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
@@ -1527,6 +1539,7 @@ var file_ruqi_v1_enterprise_proto_goTypes = []any{
 	(InspectionState)(0),               // 22: ruqi.v1.InspectionState
 	(*InspectionResult)(nil),           // 23: ruqi.v1.InspectionResult
 	(VisitKind)(0),                     // 24: ruqi.v1.VisitKind
+	(MutualVerification)(0),            // 25: ruqi.v1.MutualVerification
 }
 var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
 	17, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
@@ -1546,33 +1559,34 @@ var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
 	0,  // 14: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
 	3,  // 15: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
 	18, // 16: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
-	3,  // 17: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	18, // 18: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	20, // 19: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
-	2,  // 20: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
-	18, // 21: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
-	18, // 22: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
-	21, // 23: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
-	24, // 24: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
-	18, // 25: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
-	15, // 26: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
-	4,  // 27: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	6,  // 28: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	8,  // 29: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	10, // 30: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	12, // 31: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	14, // 32: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
-	5,  // 33: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	7,  // 34: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	9,  // 35: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	11, // 36: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	13, // 37: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	16, // 38: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
-	33, // [33:39] is the sub-list for method output_type
-	27, // [27:33] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	25, // 17: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
+	3,  // 18: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
+	18, // 19: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	20, // 20: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
+	2,  // 21: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
+	18, // 22: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
+	18, // 23: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
+	21, // 24: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
+	24, // 25: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
+	18, // 26: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
+	15, // 27: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
+	4,  // 28: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	6,  // 29: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	8,  // 30: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	10, // 31: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	12, // 32: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	14, // 33: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
+	5,  // 34: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	7,  // 35: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	9,  // 36: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	11, // 37: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	13, // 38: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	16, // 39: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
+	34, // [34:40] is the sub-list for method output_type
+	28, // [28:34] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
@@ -1581,6 +1595,7 @@ func file_ruqi_v1_enterprise_proto_init() {
 		return
 	}
 	file_ruqi_v1_directory_proto_init()
+	file_ruqi_v1_door_proto_init()
 	file_ruqi_v1_inspection_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

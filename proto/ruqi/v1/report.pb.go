@@ -300,9 +300,22 @@ type ReportTotals struct {
 	// visits_by_kind counts every entry registered in the period by its kind:
 	// inspections (the inspections above) and the visits that are not
 	// inspections (日常巡查, 政策宣传, 走访调研, 服务), which no other figure counts.
-	VisitsByKind  []*VisitKindCount `protobuf:"bytes,120,rep,name=visits_by_kind,json=visitsByKind,proto3" json:"visits_by_kind,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	VisitsByKind []*VisitKindCount `protobuf:"bytes,120,rep,name=visits_by_kind,json=visitsByKind,proto3" json:"visits_by_kind,omitempty"`
+	// mutually_verified: inspections where an officer's arrival and the
+	// enterprise's scan of that officer's code fell within the region's
+	// interval; mutual_rate is 两码互核率 = mutually_verified / inspections.
+	MutuallyVerified int64   `protobuf:"varint,100,opt,name=mutually_verified,json=mutuallyVerified,proto3" json:"mutually_verified,omitempty"`
+	MutualRate       float64 `protobuf:"fixed64,101,opt,name=mutual_rate,json=mutualRate,proto3" json:"mutual_rate,omitempty"`
+	// 不扫码 / 虚假扫码 warnings: results recorded without any check-in;
+	// check-ins without the officer's arrival where the region requires
+	// 两码互核; arrivals far outside the registered window; one officer
+	// checked in at two enterprises at overlapping times.
+	ResultsWithoutCheckIn  int64 `protobuf:"varint,102,opt,name=results_without_check_in,json=resultsWithoutCheckIn,proto3" json:"results_without_check_in,omitempty"`
+	CheckInsWithoutArrival int64 `protobuf:"varint,103,opt,name=check_ins_without_arrival,json=checkInsWithoutArrival,proto3" json:"check_ins_without_arrival,omitempty"`
+	ArrivalsOutsideWindow  int64 `protobuf:"varint,104,opt,name=arrivals_outside_window,json=arrivalsOutsideWindow,proto3" json:"arrivals_outside_window,omitempty"`
+	OverlappingCheckIns    int64 `protobuf:"varint,105,opt,name=overlapping_check_ins,json=overlappingCheckIns,proto3" json:"overlapping_check_ins,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *ReportTotals) Reset() {
@@ -459,6 +472,48 @@ func (x *ReportTotals) GetVisitsByKind() []*VisitKindCount {
 		return x.VisitsByKind
 	}
 	return nil
+}
+
+func (x *ReportTotals) GetMutuallyVerified() int64 {
+	if x != nil {
+		return x.MutuallyVerified
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetMutualRate() float64 {
+	if x != nil {
+		return x.MutualRate
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetResultsWithoutCheckIn() int64 {
+	if x != nil {
+		return x.ResultsWithoutCheckIn
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetCheckInsWithoutArrival() int64 {
+	if x != nil {
+		return x.CheckInsWithoutArrival
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetArrivalsOutsideWindow() int64 {
+	if x != nil {
+		return x.ArrivalsOutsideWindow
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetOverlappingCheckIns() int64 {
+	if x != nil {
+		return x.OverlappingCheckIns
+	}
+	return 0
 }
 
 // VisitKindCount is how many entries of one kind were registered.
@@ -783,7 +838,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"has_change\x18\x06 \x01(\bR\thasChange\x12\x16\n" +
 	"\x06visits\x18\a \x01(\x03R\x06visits\x12\x18\n" +
-	"\ascanned\x18\b \x01(\x03R\ascanned\"\x9f\x05\n" +
+	"\ascanned\x18\b \x01(\x03R\ascanned\"\xcd\a\n" +
 	"\fReportTotals\x12 \n" +
 	"\vinspections\x18\x01 \x01(\x03R\vinspections\x12#\n" +
 	"\rprevious_year\x18\x02 \x01(\x03R\fpreviousYear\x12\x16\n" +
@@ -807,7 +862,14 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\x12no_finding_streaks\x18\x0f \x01(\x03R\x10noFindingStreaks\x12!\n" +
 	"\fcaps_refused\x18\x10 \x01(\x03R\vcapsRefused\x12-\n" +
 	"\x12duplicates_refused\x18\x11 \x01(\x03R\x11duplicatesRefused\x12=\n" +
-	"\x0evisits_by_kind\x18x \x03(\v2\x17.ruqi.v1.VisitKindCountR\fvisitsByKind\"Y\n" +
+	"\x0evisits_by_kind\x18x \x03(\v2\x17.ruqi.v1.VisitKindCountR\fvisitsByKind\x12+\n" +
+	"\x11mutually_verified\x18d \x01(\x03R\x10mutuallyVerified\x12\x1f\n" +
+	"\vmutual_rate\x18e \x01(\x01R\n" +
+	"mutualRate\x127\n" +
+	"\x18results_without_check_in\x18f \x01(\x03R\x15resultsWithoutCheckIn\x129\n" +
+	"\x19check_ins_without_arrival\x18g \x01(\x03R\x16checkInsWithoutArrival\x126\n" +
+	"\x17arrivals_outside_window\x18h \x01(\x03R\x15arrivalsOutsideWindow\x122\n" +
+	"\x15overlapping_check_ins\x18i \x01(\x03R\x13overlappingCheckIns\"Y\n" +
 	"\x0eVisitKindCount\x121\n" +
 	"\n" +
 	"visit_kind\x18\x01 \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x14\n" +

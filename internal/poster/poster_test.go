@@ -1,0 +1,65 @@
+package poster
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/ruqi/ruqi/internal/code"
+)
+
+func TestPoster_QRDecodesToTheCode(t *testing.T) {
+	p := Poster{EnterpriseName: "成都锦江样例食品有限公司（样例）", USCC: "91510104CY4C7RGWMR",
+		URL: code.EnterpriseURL("ruqi.example.gov.cn", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), Generation: 2, IssuedOn: "2026-12-02"}
+	b, err := p.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := code.DecodeQRPNG(b)
+	if err != nil {
+		t.Fatalf("decode poster QR: %v", err)
+	}
+	if got != p.URL {
+		t.Fatalf("poster QR = %q, want %q", got, p.URL)
+	}
+	img, err := p.Image()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The text is drawn: the band above the QR is not blank.
+	dark := 0
+	for y := margin; y < margin+250; y++ {
+		for x := 0; x < width; x++ {
+			if img.GrayAt(x, y).Y < 0x80 {
+				dark++
+			}
+		}
+	}
+	if dark < 2000 {
+		t.Fatalf("only %d dark pixels where the title and name should be", dark)
+	}
+}
+
+func TestPoster_PDFIsOneA4Page(t *testing.T) {
+	b, err := Poster{EnterpriseName: "样例企业", USCC: "91510104CY4C7RGWMR", URL: "HTTPS://X/E/ABC", Generation: 1, IssuedOn: "2026-12-02"}.PDF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"%PDF-1.4", "/MediaBox [0 0 595.28 841.89]", "/Count 1", "%%EOF"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("PDF lacks %q", want)
+		}
+	}
+}
+
+func TestFont_CoversThePosterText(t *testing.T) {
+	f, err := defaultFont()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range "企业码执法人员到达时扫描此码登记到场两码互核统一社会信用代码第版生成泄露重新旧立即失效" {
+		i, err := f.GlyphIndex(nil, r)
+		if err != nil || i == 0 {
+			t.Errorf("no glyph for %q", r)
+		}
+	}
+}

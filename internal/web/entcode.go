@@ -1,0 +1,80 @@
+package web
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// entCodeData is the enterprise code page.
+type entCodeData struct {
+	Banner                 *banner
+	CSRF                   string
+	Name, USCC, QR, Issued string
+	Generation             uint64
+}
+
+// enterpriseCode shows the signed-in enterprise's code (企业码) and its
+// poster: GET /enterprise-code.
+func (s *server) enterpriseCode(w http.ResponseWriter, r *http.Request) {
+	s.renderEnterpriseCode(w, r, nil)
+}
+
+func (s *server) renderEnterpriseCode(w http.ResponseWriter, r *http.Request, b *banner) {
+	sess := sessionToken(r, enterpriseCookie)
+	if sess == "" {
+		http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	resp, err := s.door.GetEnterpriseCode(as(ctx, sess), &ruqiv1.GetEnterpriseCodeRequest{})
+	if err != nil {
+		render(w, httpStatus(err), "result", "企业码", resultData{Banner: badBanner("无法显示企业码", apiMessage(err)), Back: "/", BackTo: "返回首页"})
+		return
+	}
+	c := resp.GetCode()
+	render(w, http.StatusOK, "entcode", "企业码", entCodeData{Banner: b, CSRF: csrfToken(sess), Name: c.GetEnterpriseName(), USCC: c.GetEnterpriseUscc(),
+		QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(c.GetQrPng()), Issued: beijing(c.GetIssuedAt()), Generation: c.GetGeneration()})
+}
+
+// enterprisePoster sends the poster: GET /enterprise-code/poster.{png,pdf}.
+func (s *server) enterprisePoster(format ruqiv1.PosterFormat, contentType, name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess := sessionToken(r, enterpriseCookie)
+		if sess == "" {
+			http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+			return
+		}
+		ctx, cancel := s.callContext(r)
+		defer cancel()
+		resp, err := s.door.GetEnterpriseCode(as(ctx, sess), &ruqiv1.GetEnterpriseCodeRequest{Poster: format})
+		if err != nil {
+			render(w, httpStatus(err), "result", "企业码", resultData{Banner: badBanner("无法生成海报", apiMessage(err)), Back: "/enterprise-code", BackTo: "返回企业码"})
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", contentType)
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", name))
+		_, _ = w.Write(resp.GetPoster())
+	}
+}
+
+// reissueEnterpriseCode: POST /enterprise-code/reissue.
+func (s *server) reissueEnterpriseCode(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.enterpriseForm(w, r, "/enterprise-code")
+	if !ok {
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	resp, err := s.door.ReissueEnterpriseCode(as(ctx, sess), &ruqiv1.ReissueEnterpriseCodeRequest{Reason: r.PostFormValue("reason")})
+	if err != nil {
+		render(w, httpStatus(err), "result", "未能重新生成", resultData{Banner: badBanner("未能重新生成企业码", apiMessage(err)), Back: "/enterprise-code", BackTo: "返回企业码"})
+		return
+	}
+	s.renderEnterpriseCode(w, r, okBanner("企业码已重新生成", fmt.Sprintf("现为第 %d 版，旧码已失效。请打印新海报替换张贴的旧海报。", resp.GetCode().GetGeneration())))
+}
