@@ -83,6 +83,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		RegisteredBy:     principal(ctx).String(),
 		Late:             late,
 		LateReason:       strings.TrimSpace(req.GetLateReason()),
+		DrawId:           req.GetDrawId(),
 	}
 	plan := planOf(ins, chk.Enterprise)
 	// The decision is held pending until the write below commits; if this
@@ -296,7 +297,8 @@ func sameRegistration(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequ
 		ins.GetType() == req.GetType() &&
 		ins.GetReason() == strings.TrimSpace(req.GetReason()) &&
 		ins.GetTriggerReference() == strings.TrimSpace(req.GetTriggerReference()) &&
-		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason())
+		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason()) &&
+		ins.GetDrawId() == req.GetDrawId()
 }
 
 // recordRefusal logs a registration the coordinator refused, for the 司法局.

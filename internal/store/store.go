@@ -109,6 +109,18 @@ type Reader interface {
 	// EnterpriseEvents calls fn with the seq of each integrated event that
 	// names the enterprise, after afterSeq, in order; ErrStop ends the walk.
 	EnterpriseEvents(uscc string, afterSeq uint64, fn func(seq uint64) error) error
+	// CheckpointAtLeast returns the smallest tree size of at least size
+	// that has a checkpoint, and its note; ErrNotFound if none: the
+	// randomness of a 双随机 draw is the root of the first checkpoint that
+	// includes its commitment.
+	CheckpointAtLeast(size uint64) (uint64, []byte, error)
+
+	// Draw reads a 双随机 draw; Draws lists a page of them by id.
+	Draw(id string) (*ruqiv1.Draw, error)
+	Draws(p Page) ([]*ruqiv1.Draw, error)
+	// Accompaniments lists an inspection's accompanying supervisors
+	// (伴随式执法监督) by id.
+	Accompaniments(inspectionID string) ([]*ruqiv1.Accompaniment, error)
 }
 
 // Page selects part of a list that grows with a province: the records
@@ -163,6 +175,9 @@ type Tx interface {
 	// PutEnterpriseEvent indexes an integrated event under its enterprise,
 	// for the enterprise's receipts.
 	PutEnterpriseEvent(uscc string, seq uint64) error
+
+	PutDraw(*ruqiv1.Draw) error
+	PutAccompaniment(*ruqiv1.Accompaniment) error
 }
 
 // CheckIn is the first valid scan of one code: scanning again is the same

@@ -54,6 +54,7 @@ func Run(t *testing.T, f Factory) {
 		{"MerkleLogRecords", testMerkleLogRecords},
 		{"TokensOfSubject", testTokensOfSubject},
 		{"ListsArePaged", testPaging},
+		{"DrawsAccompanimentsCheckpointAtLeast", testDrawsAccompaniments},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })

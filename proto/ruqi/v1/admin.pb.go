@@ -86,85 +86,97 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 type EventType int32
 
 const (
-	EventType_EVENT_TYPE_UNSPECIFIED         EventType = 0
-	EventType_EVENT_TYPE_REGISTERED          EventType = 1
-	EventType_EVENT_TYPE_CODE_ISSUED         EventType = 2
-	EventType_EVENT_TYPE_SCAN_VERIFIED       EventType = 3
-	EventType_EVENT_TYPE_SCAN_REJECTED       EventType = 4
-	EventType_EVENT_TYPE_REFUSED             EventType = 5
-	EventType_EVENT_TYPE_CANCELLED           EventType = 6
-	EventType_EVENT_TYPE_KEY_ROTATED         EventType = 7
-	EventType_EVENT_TYPE_DIRECTORY_IMPORTED  EventType = 8
-	EventType_EVENT_TYPE_TOKEN_ISSUED        EventType = 9
-	EventType_EVENT_TYPE_MERGED              EventType = 10 // joined a joint inspection (a visit avoided)
-	EventType_EVENT_TYPE_DUPLICATE_REFUSED   EventType = 11 // same agency, overlapping its own plan
-	EventType_EVENT_TYPE_CAP_REFUSED         EventType = 12 // over a frequency cap
-	EventType_EVENT_TYPE_FREQUENCY_WARNING   EventType = 13 // registered above a warning threshold
-	EventType_EVENT_TYPE_WITHDRAWN           EventType = 14 // a cancelled plan left its joint inspection
-	EventType_EVENT_TYPE_RESULT_RECORDED     EventType = 15
-	EventType_EVENT_TYPE_COMPLETED           EventType = 16
-	EventType_EVENT_TYPE_EVALUATED           EventType = 17 // actor withheld from agencies
-	EventType_EVENT_TYPE_COMPLAINED          EventType = 18
-	EventType_EVENT_TYPE_LEAD_OPENED         EventType = 19
-	EventType_EVENT_TYPE_LEAD_UPDATED        EventType = 20
-	EventType_EVENT_TYPE_LATE_REGISTERED     EventType = 21
-	EventType_EVENT_TYPE_TOKEN_REVOKED       EventType = 22
-	EventType_EVENT_TYPE_CERTIFICATE_CHANGED EventType = 23
+	EventType_EVENT_TYPE_UNSPECIFIED            EventType = 0
+	EventType_EVENT_TYPE_REGISTERED             EventType = 1
+	EventType_EVENT_TYPE_CODE_ISSUED            EventType = 2
+	EventType_EVENT_TYPE_SCAN_VERIFIED          EventType = 3
+	EventType_EVENT_TYPE_SCAN_REJECTED          EventType = 4
+	EventType_EVENT_TYPE_REFUSED                EventType = 5
+	EventType_EVENT_TYPE_CANCELLED              EventType = 6
+	EventType_EVENT_TYPE_KEY_ROTATED            EventType = 7
+	EventType_EVENT_TYPE_DIRECTORY_IMPORTED     EventType = 8
+	EventType_EVENT_TYPE_TOKEN_ISSUED           EventType = 9
+	EventType_EVENT_TYPE_MERGED                 EventType = 10 // joined a joint inspection (a visit avoided)
+	EventType_EVENT_TYPE_DUPLICATE_REFUSED      EventType = 11 // same agency, overlapping its own plan
+	EventType_EVENT_TYPE_CAP_REFUSED            EventType = 12 // over a frequency cap
+	EventType_EVENT_TYPE_FREQUENCY_WARNING      EventType = 13 // registered above a warning threshold
+	EventType_EVENT_TYPE_WITHDRAWN              EventType = 14 // a cancelled plan left its joint inspection
+	EventType_EVENT_TYPE_RESULT_RECORDED        EventType = 15
+	EventType_EVENT_TYPE_COMPLETED              EventType = 16
+	EventType_EVENT_TYPE_EVALUATED              EventType = 17 // actor withheld from agencies
+	EventType_EVENT_TYPE_COMPLAINED             EventType = 18
+	EventType_EVENT_TYPE_LEAD_OPENED            EventType = 19
+	EventType_EVENT_TYPE_LEAD_UPDATED           EventType = 20
+	EventType_EVENT_TYPE_LATE_REGISTERED        EventType = 21
+	EventType_EVENT_TYPE_TOKEN_REVOKED          EventType = 22
+	EventType_EVENT_TYPE_CERTIFICATE_CHANGED    EventType = 23
+	EventType_EVENT_TYPE_DRAW_COMMITTED         EventType = 180 // a 双随机 draw committed: detail "draw ID sha256:HEX"
+	EventType_EVENT_TYPE_DRAW_REVEALED          EventType = 181 // a draw's picks computed from its randomness
+	EventType_EVENT_TYPE_SUPERVISOR_ATTACHED    EventType = 182 // 伴随式执法监督: a supervisor joined an inspection
+	EventType_EVENT_TYPE_ACCOMPANIMENT_RECORDED EventType = 183 // the accompanying supervisor's checklist
 )
 
 // Enum value maps for EventType.
 var (
 	EventType_name = map[int32]string{
-		0:  "EVENT_TYPE_UNSPECIFIED",
-		1:  "EVENT_TYPE_REGISTERED",
-		2:  "EVENT_TYPE_CODE_ISSUED",
-		3:  "EVENT_TYPE_SCAN_VERIFIED",
-		4:  "EVENT_TYPE_SCAN_REJECTED",
-		5:  "EVENT_TYPE_REFUSED",
-		6:  "EVENT_TYPE_CANCELLED",
-		7:  "EVENT_TYPE_KEY_ROTATED",
-		8:  "EVENT_TYPE_DIRECTORY_IMPORTED",
-		9:  "EVENT_TYPE_TOKEN_ISSUED",
-		10: "EVENT_TYPE_MERGED",
-		11: "EVENT_TYPE_DUPLICATE_REFUSED",
-		12: "EVENT_TYPE_CAP_REFUSED",
-		13: "EVENT_TYPE_FREQUENCY_WARNING",
-		14: "EVENT_TYPE_WITHDRAWN",
-		15: "EVENT_TYPE_RESULT_RECORDED",
-		16: "EVENT_TYPE_COMPLETED",
-		17: "EVENT_TYPE_EVALUATED",
-		18: "EVENT_TYPE_COMPLAINED",
-		19: "EVENT_TYPE_LEAD_OPENED",
-		20: "EVENT_TYPE_LEAD_UPDATED",
-		21: "EVENT_TYPE_LATE_REGISTERED",
-		22: "EVENT_TYPE_TOKEN_REVOKED",
-		23: "EVENT_TYPE_CERTIFICATE_CHANGED",
+		0:   "EVENT_TYPE_UNSPECIFIED",
+		1:   "EVENT_TYPE_REGISTERED",
+		2:   "EVENT_TYPE_CODE_ISSUED",
+		3:   "EVENT_TYPE_SCAN_VERIFIED",
+		4:   "EVENT_TYPE_SCAN_REJECTED",
+		5:   "EVENT_TYPE_REFUSED",
+		6:   "EVENT_TYPE_CANCELLED",
+		7:   "EVENT_TYPE_KEY_ROTATED",
+		8:   "EVENT_TYPE_DIRECTORY_IMPORTED",
+		9:   "EVENT_TYPE_TOKEN_ISSUED",
+		10:  "EVENT_TYPE_MERGED",
+		11:  "EVENT_TYPE_DUPLICATE_REFUSED",
+		12:  "EVENT_TYPE_CAP_REFUSED",
+		13:  "EVENT_TYPE_FREQUENCY_WARNING",
+		14:  "EVENT_TYPE_WITHDRAWN",
+		15:  "EVENT_TYPE_RESULT_RECORDED",
+		16:  "EVENT_TYPE_COMPLETED",
+		17:  "EVENT_TYPE_EVALUATED",
+		18:  "EVENT_TYPE_COMPLAINED",
+		19:  "EVENT_TYPE_LEAD_OPENED",
+		20:  "EVENT_TYPE_LEAD_UPDATED",
+		21:  "EVENT_TYPE_LATE_REGISTERED",
+		22:  "EVENT_TYPE_TOKEN_REVOKED",
+		23:  "EVENT_TYPE_CERTIFICATE_CHANGED",
+		180: "EVENT_TYPE_DRAW_COMMITTED",
+		181: "EVENT_TYPE_DRAW_REVEALED",
+		182: "EVENT_TYPE_SUPERVISOR_ATTACHED",
+		183: "EVENT_TYPE_ACCOMPANIMENT_RECORDED",
 	}
 	EventType_value = map[string]int32{
-		"EVENT_TYPE_UNSPECIFIED":         0,
-		"EVENT_TYPE_REGISTERED":          1,
-		"EVENT_TYPE_CODE_ISSUED":         2,
-		"EVENT_TYPE_SCAN_VERIFIED":       3,
-		"EVENT_TYPE_SCAN_REJECTED":       4,
-		"EVENT_TYPE_REFUSED":             5,
-		"EVENT_TYPE_CANCELLED":           6,
-		"EVENT_TYPE_KEY_ROTATED":         7,
-		"EVENT_TYPE_DIRECTORY_IMPORTED":  8,
-		"EVENT_TYPE_TOKEN_ISSUED":        9,
-		"EVENT_TYPE_MERGED":              10,
-		"EVENT_TYPE_DUPLICATE_REFUSED":   11,
-		"EVENT_TYPE_CAP_REFUSED":         12,
-		"EVENT_TYPE_FREQUENCY_WARNING":   13,
-		"EVENT_TYPE_WITHDRAWN":           14,
-		"EVENT_TYPE_RESULT_RECORDED":     15,
-		"EVENT_TYPE_COMPLETED":           16,
-		"EVENT_TYPE_EVALUATED":           17,
-		"EVENT_TYPE_COMPLAINED":          18,
-		"EVENT_TYPE_LEAD_OPENED":         19,
-		"EVENT_TYPE_LEAD_UPDATED":        20,
-		"EVENT_TYPE_LATE_REGISTERED":     21,
-		"EVENT_TYPE_TOKEN_REVOKED":       22,
-		"EVENT_TYPE_CERTIFICATE_CHANGED": 23,
+		"EVENT_TYPE_UNSPECIFIED":            0,
+		"EVENT_TYPE_REGISTERED":             1,
+		"EVENT_TYPE_CODE_ISSUED":            2,
+		"EVENT_TYPE_SCAN_VERIFIED":          3,
+		"EVENT_TYPE_SCAN_REJECTED":          4,
+		"EVENT_TYPE_REFUSED":                5,
+		"EVENT_TYPE_CANCELLED":              6,
+		"EVENT_TYPE_KEY_ROTATED":            7,
+		"EVENT_TYPE_DIRECTORY_IMPORTED":     8,
+		"EVENT_TYPE_TOKEN_ISSUED":           9,
+		"EVENT_TYPE_MERGED":                 10,
+		"EVENT_TYPE_DUPLICATE_REFUSED":      11,
+		"EVENT_TYPE_CAP_REFUSED":            12,
+		"EVENT_TYPE_FREQUENCY_WARNING":      13,
+		"EVENT_TYPE_WITHDRAWN":              14,
+		"EVENT_TYPE_RESULT_RECORDED":        15,
+		"EVENT_TYPE_COMPLETED":              16,
+		"EVENT_TYPE_EVALUATED":              17,
+		"EVENT_TYPE_COMPLAINED":             18,
+		"EVENT_TYPE_LEAD_OPENED":            19,
+		"EVENT_TYPE_LEAD_UPDATED":           20,
+		"EVENT_TYPE_LATE_REGISTERED":        21,
+		"EVENT_TYPE_TOKEN_REVOKED":          22,
+		"EVENT_TYPE_CERTIFICATE_CHANGED":    23,
+		"EVENT_TYPE_DRAW_COMMITTED":         180,
+		"EVENT_TYPE_DRAW_REVEALED":          181,
+		"EVENT_TYPE_SUPERVISOR_ATTACHED":    182,
+		"EVENT_TYPE_ACCOMPANIMENT_RECORDED": 183,
 	}
 )
 
@@ -1073,7 +1085,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x0fROLE_SUPERVISOR\x10\x03\x12\x0e\n" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x15\n" +
-	"\x11ROLE_AGENCY_ADMIN\x10\x05*\xc3\x05\n" +
+	"\x11ROLE_AGENCY_ADMIN\x10\x05*\xcf\x06\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_TYPE_REGISTERED\x10\x01\x12\x1a\n" +
@@ -1099,7 +1111,11 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x17EVENT_TYPE_LEAD_UPDATED\x10\x14\x12\x1e\n" +
 	"\x1aEVENT_TYPE_LATE_REGISTERED\x10\x15\x12\x1c\n" +
 	"\x18EVENT_TYPE_TOKEN_REVOKED\x10\x16\x12\"\n" +
-	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x172\x86\x04\n" +
+	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x17\x12\x1e\n" +
+	"\x19EVENT_TYPE_DRAW_COMMITTED\x10\xb4\x01\x12\x1d\n" +
+	"\x18EVENT_TYPE_DRAW_REVEALED\x10\xb5\x01\x12#\n" +
+	"\x1eEVENT_TYPE_SUPERVISOR_ATTACHED\x10\xb6\x01\x12&\n" +
+	"!EVENT_TYPE_ACCOMPANIMENT_RECORDED\x10\xb7\x012\x86\x04\n" +
 	"\fAdminService\x12W\n" +
 	"\x10IssueAccessToken\x12 .ruqi.v1.IssueAccessTokenRequest\x1a!.ruqi.v1.IssueAccessTokenResponse\x12E\n" +
 	"\n" +

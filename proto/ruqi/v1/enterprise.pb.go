@@ -303,7 +303,12 @@ type InspectionView struct {
 	Evaluated bool                `protobuf:"varint,15,opt,name=evaluated,proto3" json:"evaluated,omitempty"`
 	Late      bool                `protobuf:"varint,16,opt,name=late,proto3" json:"late,omitempty"`
 	// refused_at is when the enterprise refused this inspection, if it did.
-	RefusedAt     *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
+	RefusedAt *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
+	// accompanying_supervisors are the 司法局's supervisors attached to the
+	// visit (伴随监督人员): they observe, they do not inspect.
+	AccompanyingSupervisors []*AccompanyingSupervisor `protobuf:"bytes,180,rep,name=accompanying_supervisors,json=accompanyingSupervisors,proto3" json:"accompanying_supervisors,omitempty"`
+	// draw_id names the 双随机 draw that picked this enterprise.
+	DrawId        string `protobuf:"bytes,181,opt,name=draw_id,json=drawId,proto3" json:"draw_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -457,6 +462,74 @@ func (x *InspectionView) GetRefusedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *InspectionView) GetAccompanyingSupervisors() []*AccompanyingSupervisor {
+	if x != nil {
+		return x.AccompanyingSupervisors
+	}
+	return nil
+}
+
+func (x *InspectionView) GetDrawId() string {
+	if x != nil {
+		return x.DrawId
+	}
+	return ""
+}
+
+// AccompanyingSupervisor is a supervisor as the enterprise's scan shows them.
+type AccompanyingSupervisor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// region_code is the supervising 司法局's region.
+	RegionCode    string `protobuf:"bytes,2,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccompanyingSupervisor) Reset() {
+	*x = AccompanyingSupervisor{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccompanyingSupervisor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccompanyingSupervisor) ProtoMessage() {}
+
+func (x *AccompanyingSupervisor) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccompanyingSupervisor.ProtoReflect.Descriptor instead.
+func (*AccompanyingSupervisor) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AccompanyingSupervisor) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AccompanyingSupervisor) GetRegionCode() string {
+	if x != nil {
+		return x.RegionCode
+	}
+	return ""
+}
+
 type ScanCodeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// code is what was scanned: the bare token or the QR's URL.
@@ -467,7 +540,7 @@ type ScanCodeRequest struct {
 
 func (x *ScanCodeRequest) Reset() {
 	*x = ScanCodeRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -479,7 +552,7 @@ func (x *ScanCodeRequest) String() string {
 func (*ScanCodeRequest) ProtoMessage() {}
 
 func (x *ScanCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -492,7 +565,7 @@ func (x *ScanCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanCodeRequest.ProtoReflect.Descriptor instead.
 func (*ScanCodeRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ScanCodeRequest) GetCode() string {
@@ -527,7 +600,7 @@ type ScanCodeResponse struct {
 
 func (x *ScanCodeResponse) Reset() {
 	*x = ScanCodeResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -539,7 +612,7 @@ func (x *ScanCodeResponse) String() string {
 func (*ScanCodeResponse) ProtoMessage() {}
 
 func (x *ScanCodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -552,7 +625,7 @@ func (x *ScanCodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanCodeResponse.ProtoReflect.Descriptor instead.
 func (*ScanCodeResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ScanCodeResponse) GetVerdict() Verdict {
@@ -628,7 +701,7 @@ type RefuseInspectionRequest struct {
 
 func (x *RefuseInspectionRequest) Reset() {
 	*x = RefuseInspectionRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -640,7 +713,7 @@ func (x *RefuseInspectionRequest) String() string {
 func (*RefuseInspectionRequest) ProtoMessage() {}
 
 func (x *RefuseInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -653,7 +726,7 @@ func (x *RefuseInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefuseInspectionRequest.ProtoReflect.Descriptor instead.
 func (*RefuseInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RefuseInspectionRequest) GetInspectionId() string {
@@ -698,7 +771,7 @@ type RefuseInspectionResponse struct {
 
 func (x *RefuseInspectionResponse) Reset() {
 	*x = RefuseInspectionResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -710,7 +783,7 @@ func (x *RefuseInspectionResponse) String() string {
 func (*RefuseInspectionResponse) ProtoMessage() {}
 
 func (x *RefuseInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -723,7 +796,7 @@ func (x *RefuseInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefuseInspectionResponse.ProtoReflect.Descriptor instead.
 func (*RefuseInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RefuseInspectionResponse) GetEventSeq() uint64 {
@@ -767,7 +840,7 @@ type ListInspectionsRequest struct {
 
 func (x *ListInspectionsRequest) Reset() {
 	*x = ListInspectionsRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +852,7 @@ func (x *ListInspectionsRequest) String() string {
 func (*ListInspectionsRequest) ProtoMessage() {}
 
 func (x *ListInspectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +865,7 @@ func (x *ListInspectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInspectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListInspectionsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListInspectionsRequest) GetPageSize() int32 {
@@ -824,7 +897,7 @@ type ListInspectionsResponse struct {
 
 func (x *ListInspectionsResponse) Reset() {
 	*x = ListInspectionsResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -836,7 +909,7 @@ func (x *ListInspectionsResponse) String() string {
 func (*ListInspectionsResponse) ProtoMessage() {}
 
 func (x *ListInspectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -849,7 +922,7 @@ func (x *ListInspectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInspectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListInspectionsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListInspectionsResponse) GetInspections() []*InspectionView {
@@ -894,7 +967,7 @@ type EvaluateInspectionRequest struct {
 
 func (x *EvaluateInspectionRequest) Reset() {
 	*x = EvaluateInspectionRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -906,7 +979,7 @@ func (x *EvaluateInspectionRequest) String() string {
 func (*EvaluateInspectionRequest) ProtoMessage() {}
 
 func (x *EvaluateInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -919,7 +992,7 @@ func (x *EvaluateInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateInspectionRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EvaluateInspectionRequest) GetInspectionId() string {
@@ -972,7 +1045,7 @@ type EvaluateInspectionResponse struct {
 
 func (x *EvaluateInspectionResponse) Reset() {
 	*x = EvaluateInspectionResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1057,7 @@ func (x *EvaluateInspectionResponse) String() string {
 func (*EvaluateInspectionResponse) ProtoMessage() {}
 
 func (x *EvaluateInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1070,7 @@ func (x *EvaluateInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateInspectionResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{11}
 }
 
 type ComplainRequest struct {
@@ -1015,7 +1088,7 @@ type ComplainRequest struct {
 
 func (x *ComplainRequest) Reset() {
 	*x = ComplainRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1100,7 @@ func (x *ComplainRequest) String() string {
 func (*ComplainRequest) ProtoMessage() {}
 
 func (x *ComplainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1113,7 @@ func (x *ComplainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplainRequest.ProtoReflect.Descriptor instead.
 func (*ComplainRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ComplainRequest) GetInspectionId() string {
@@ -1080,7 +1153,7 @@ type ComplainResponse struct {
 
 func (x *ComplainResponse) Reset() {
 	*x = ComplainResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1092,7 +1165,7 @@ func (x *ComplainResponse) String() string {
 func (*ComplainResponse) ProtoMessage() {}
 
 func (x *ComplainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1105,7 +1178,7 @@ func (x *ComplainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplainResponse.ProtoReflect.Descriptor instead.
 func (*ComplainResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ComplainResponse) GetLeadId() string {
@@ -1137,7 +1210,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"legalBasis\x12\x16\n" +
 	"\x06domain\x18\x05 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +
-	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\x9b\x06\n" +
+	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\x92\a\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +
@@ -1159,7 +1232,13 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\tevaluated\x18\x0f \x01(\bR\tevaluated\x12\x12\n" +
 	"\x04late\x18\x10 \x01(\bR\x04late\x129\n" +
 	"\n" +
-	"refused_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\"%\n" +
+	"refused_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\x12[\n" +
+	"\x18accompanying_supervisors\x18\xb4\x01 \x03(\v2\x1f.ruqi.v1.AccompanyingSupervisorR\x17accompanyingSupervisors\x12\x18\n" +
+	"\adraw_id\x18\xb5\x01 \x01(\tR\x06drawId\"M\n" +
+	"\x16AccompanyingSupervisor\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vregion_code\x18\x02 \x01(\tR\n" +
+	"regionCode\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\"\xde\x02\n" +
 	"\x10ScanCodeResponse\x12*\n" +
@@ -1245,64 +1324,66 @@ func file_ruqi_v1_enterprise_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_enterprise_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_ruqi_v1_enterprise_proto_goTypes = []any{
 	(Verdict)(0),                       // 0: ruqi.v1.Verdict
 	(*OfficerView)(nil),                // 1: ruqi.v1.OfficerView
 	(*CheckItemView)(nil),              // 2: ruqi.v1.CheckItemView
 	(*InspectionView)(nil),             // 3: ruqi.v1.InspectionView
-	(*ScanCodeRequest)(nil),            // 4: ruqi.v1.ScanCodeRequest
-	(*ScanCodeResponse)(nil),           // 5: ruqi.v1.ScanCodeResponse
-	(*RefuseInspectionRequest)(nil),    // 6: ruqi.v1.RefuseInspectionRequest
-	(*RefuseInspectionResponse)(nil),   // 7: ruqi.v1.RefuseInspectionResponse
-	(*ListInspectionsRequest)(nil),     // 8: ruqi.v1.ListInspectionsRequest
-	(*ListInspectionsResponse)(nil),    // 9: ruqi.v1.ListInspectionsResponse
-	(*EvaluateInspectionRequest)(nil),  // 10: ruqi.v1.EvaluateInspectionRequest
-	(*EvaluateInspectionResponse)(nil), // 11: ruqi.v1.EvaluateInspectionResponse
-	(*ComplainRequest)(nil),            // 12: ruqi.v1.ComplainRequest
-	(*ComplainResponse)(nil),           // 13: ruqi.v1.ComplainResponse
-	(CertificateStatus)(0),             // 14: ruqi.v1.CertificateStatus
-	(*timestamppb.Timestamp)(nil),      // 15: google.protobuf.Timestamp
-	(*LegalBasis)(nil),                 // 16: ruqi.v1.LegalBasis
-	(*Agency)(nil),                     // 17: ruqi.v1.Agency
-	(InspectionType)(0),                // 18: ruqi.v1.InspectionType
-	(InspectionState)(0),               // 19: ruqi.v1.InspectionState
-	(*InspectionResult)(nil),           // 20: ruqi.v1.InspectionResult
+	(*AccompanyingSupervisor)(nil),     // 4: ruqi.v1.AccompanyingSupervisor
+	(*ScanCodeRequest)(nil),            // 5: ruqi.v1.ScanCodeRequest
+	(*ScanCodeResponse)(nil),           // 6: ruqi.v1.ScanCodeResponse
+	(*RefuseInspectionRequest)(nil),    // 7: ruqi.v1.RefuseInspectionRequest
+	(*RefuseInspectionResponse)(nil),   // 8: ruqi.v1.RefuseInspectionResponse
+	(*ListInspectionsRequest)(nil),     // 9: ruqi.v1.ListInspectionsRequest
+	(*ListInspectionsResponse)(nil),    // 10: ruqi.v1.ListInspectionsResponse
+	(*EvaluateInspectionRequest)(nil),  // 11: ruqi.v1.EvaluateInspectionRequest
+	(*EvaluateInspectionResponse)(nil), // 12: ruqi.v1.EvaluateInspectionResponse
+	(*ComplainRequest)(nil),            // 13: ruqi.v1.ComplainRequest
+	(*ComplainResponse)(nil),           // 14: ruqi.v1.ComplainResponse
+	(CertificateStatus)(0),             // 15: ruqi.v1.CertificateStatus
+	(*timestamppb.Timestamp)(nil),      // 16: google.protobuf.Timestamp
+	(*LegalBasis)(nil),                 // 17: ruqi.v1.LegalBasis
+	(*Agency)(nil),                     // 18: ruqi.v1.Agency
+	(InspectionType)(0),                // 19: ruqi.v1.InspectionType
+	(InspectionState)(0),               // 20: ruqi.v1.InspectionState
+	(*InspectionResult)(nil),           // 21: ruqi.v1.InspectionResult
 }
 var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
-	14, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	15, // 1: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
-	16, // 2: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
-	17, // 3: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
+	15, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
+	16, // 1: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	17, // 2: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
+	18, // 3: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
 	1,  // 4: ruqi.v1.InspectionView.officers:type_name -> ruqi.v1.OfficerView
 	2,  // 5: ruqi.v1.InspectionView.check_items:type_name -> ruqi.v1.CheckItemView
-	15, // 6: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
-	15, // 7: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
-	18, // 8: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
-	19, // 9: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
-	15, // 10: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
-	20, // 11: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
-	15, // 12: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
-	0,  // 13: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
-	3,  // 14: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
-	15, // 15: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
-	3,  // 16: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	15, // 17: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	4,  // 18: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	6,  // 19: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	8,  // 20: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	10, // 21: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	12, // 22: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	5,  // 23: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	7,  // 24: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	9,  // 25: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	11, // 26: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	13, // 27: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	23, // [23:28] is the sub-list for method output_type
-	18, // [18:23] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	16, // 6: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
+	16, // 7: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
+	19, // 8: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
+	20, // 9: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
+	16, // 10: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
+	21, // 11: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
+	16, // 12: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
+	4,  // 13: ruqi.v1.InspectionView.accompanying_supervisors:type_name -> ruqi.v1.AccompanyingSupervisor
+	0,  // 14: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
+	3,  // 15: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
+	16, // 16: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
+	3,  // 17: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
+	16, // 18: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	5,  // 19: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	7,  // 20: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	9,  // 21: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	11, // 22: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	13, // 23: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	6,  // 24: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	8,  // 25: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	10, // 26: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	12, // 27: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	14, // 28: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	24, // [24:29] is the sub-list for method output_type
+	19, // [19:24] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
@@ -1318,7 +1399,7 @@ func file_ruqi_v1_enterprise_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_enterprise_proto_rawDesc), len(file_ruqi_v1_enterprise_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
