@@ -13,8 +13,8 @@ var publicMethods = map[string]bool{
 	ruqiv1.LogService_GetCheckpoint_FullMethodName:       true,
 	ruqiv1.LogService_GetConsistencyProof_FullMethodName: true,
 	// 双随机、一公开: published draws are for everyone to re-run.
-	ruqiv1.DrawService_GetDraw_FullMethodName:   true,
-	ruqiv1.DrawService_ListDraws_FullMethodName: true,
+	ruqiv1.DrawService_GetDraw_FullMethodName:            true,
+	ruqiv1.DrawService_ListDraws_FullMethodName:          true,
 	ruqiv1.SessionService_GetSignInConfig_FullMethodName: true,
 	ruqiv1.SessionService_SignIn_FullMethodName:          true,
 	ruqiv1.SessionService_EnrolDevice_FullMethodName:     true,
