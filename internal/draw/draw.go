@@ -79,8 +79,11 @@ func ParseCommitDetail(detail string) (id string, commitment []byte, err error) 
 	if len(f) != 3 || f[0] != "draw" || f[1] == "" || !strings.HasPrefix(f[2], "sha256:") {
 		return "", nil, errors.New("承诺事件的内容格式不对")
 	}
-	c, err := hex.DecodeString(strings.TrimPrefix(f[2], "sha256:"))
-	if err != nil || len(c) != sha256.Size {
+	h := strings.TrimPrefix(f[2], "sha256:")
+	c, err := hex.DecodeString(h)
+	// Only the one spelling CommitDetail writes (lower-case hex): a detail
+	// has one reading and one writing.
+	if err != nil || len(c) != sha256.Size || hex.EncodeToString(c) != h {
 		return "", nil, errors.New("承诺事件中的哈希格式不对")
 	}
 	return f[1], c, nil
