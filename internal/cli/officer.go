@@ -51,6 +51,7 @@ type registerOptions struct {
 	trigger    string
 	lateReason string
 	requestID  string
+	drawID     string
 }
 
 func (a *app) officerRegisterCommand() *cobra.Command {
@@ -118,6 +119,7 @@ func (o *registerOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.lateReason, "late-reason", "", "事后补录的原因 `TEXT`：紧急检查已经进行，现补录报备")
 	f.StringVar(&o.agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
 	f.StringVar(&o.requestID, "request-id", "", "请求编号 `ID`，同一编号重试不会重复报备（默认随机生成）")
+	f.StringVar(&o.drawID, "draw", "", "双随机抽查所依据的抽取编号 `ID`：企业（和执法人员）须在其抽中名单内")
 }
 
 // request checks the flags and builds the RegisterInspection request.
@@ -170,6 +172,7 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 		TriggerReference: strings.TrimSpace(o.trigger),
 		RequestId:        reqID,
 		LateReason:       lateReason,
+		DrawId:           strings.TrimSpace(o.drawID),
 	}, nil
 }
 
