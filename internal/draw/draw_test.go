@@ -79,8 +79,10 @@ func TestPick_EveryMemberCanComeFirst(t *testing.T) {
 
 func TestCheckShape_RefusesWhatCouldMakeTheTextAmbiguous(t *testing.T) {
 	for name, f := range map[string]func(d *ruqiv1.Draw){
-		"unknown procedure":  func(d *ruqiv1.Draw) { d.Procedure = "ruqi-draw-v0" },
-		"unsorted":           func(d *ruqiv1.Draw) { d.EnterprisePopulation[0], d.EnterprisePopulation[1] = d.EnterprisePopulation[1], d.EnterprisePopulation[0] },
+		"unknown procedure": func(d *ruqiv1.Draw) { d.Procedure = "ruqi-draw-v0" },
+		"unsorted": func(d *ruqiv1.Draw) {
+			d.EnterprisePopulation[0], d.EnterprisePopulation[1] = d.EnterprisePopulation[1], d.EnterprisePopulation[0]
+		},
 		"repeated":           func(d *ruqiv1.Draw) { d.EnterprisePopulation[1] = d.EnterprisePopulation[0] },
 		"newline in member":  func(d *ruqiv1.Draw) { d.OfficerPopulation[0] = "O-0001\nofficers 1 pick 1" },
 		"count above":        func(d *ruqiv1.Draw) { d.EnterpriseCount = 7 },
