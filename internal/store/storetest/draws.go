@@ -52,10 +52,10 @@ func testDrawsAccompaniments(t *testing.T, o Opener) {
 	err := s.View(ctx, func(r store.Reader) error {
 		got, err := r.Draw("DRW-B")
 		if err != nil || !proto.Equal(got, revealed) {
-			return fmt.Errorf("Draw(DRW-B) = %v, %v; want %v", got, err, revealed)
+			return fmt.Errorf("draw DRW-B = %v, %v; want %v", got, err, revealed)
 		}
 		if _, err := r.Draw("DRW-X"); !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("Draw of a missing id: %v, want ErrNotFound", err)
+			return fmt.Errorf("draw of a missing id: %v, want ErrNotFound", err)
 		}
 		page, err := r.Draws(store.Page{Limit: 2})
 		if ids := keys(page, (*ruqiv1.Draw).GetId); err != nil || !slices.Equal(ids, []string{"DRW-A", "DRW-B"}) {
@@ -77,11 +77,11 @@ func testDrawsAccompaniments(t *testing.T, o Opener) {
 		}{{1, 4}, {4, 4}, {5, 9}, {20, 20}} {
 			size, note, err := r.CheckpointAtLeast(c.at)
 			if err != nil || size != c.want || string(note) != fmt.Sprintf("cp %d", c.want) {
-				return fmt.Errorf("CheckpointAtLeast(%d) = %d %q %v, want %d", c.at, size, note, err, c.want)
+				return fmt.Errorf("checkpoint at least %d = %d %q %v, want %d", c.at, size, note, err, c.want)
 			}
 		}
 		if _, _, err := r.CheckpointAtLeast(21); !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("CheckpointAtLeast past the last: %v, want ErrNotFound", err)
+			return fmt.Errorf("checkpoint past the last: %v, want ErrNotFound", err)
 		}
 		return nil
 	})
