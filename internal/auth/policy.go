@@ -12,6 +12,9 @@ var publicMethods = map[string]bool{
 	ruqiv1.KeyService_ListPublicKeys_FullMethodName:      true,
 	ruqiv1.LogService_GetCheckpoint_FullMethodName:       true,
 	ruqiv1.LogService_GetConsistencyProof_FullMethodName: true,
+	// 双随机、一公开: published draws are for everyone to re-run.
+	ruqiv1.DrawService_GetDraw_FullMethodName:            true,
+	ruqiv1.DrawService_ListDraws_FullMethodName:          true,
 	ruqiv1.SessionService_GetSignInConfig_FullMethodName: true,
 	ruqiv1.SessionService_SignIn_FullMethodName:          true,
 	ruqiv1.SessionService_EnrolDevice_FullMethodName:     true,
@@ -68,6 +71,18 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.SupervisionService_ListLeads_FullMethodName:       {supervisor, admin},
 	ruqiv1.SupervisionService_UpdateLead_FullMethodName:      {supervisor, admin},
 	ruqiv1.SupervisionService_ListEvaluations_FullMethodName: {supervisor, admin},
+
+	// 伴随式执法监督: only the 司法局 attaches and records; the inspecting
+	// agency may read the record (inspection.ListAccompaniments), never
+	// write it.
+	ruqiv1.SupervisionService_AttachSupervisor_FullMethodName:    {supervisor},
+	ruqiv1.SupervisionService_RecordAccompaniment_FullMethodName: {supervisor},
+	ruqiv1.SupervisionService_ListAccompaniments_FullMethodName:  {officer, agencyAdmin, supervisor, admin},
+
+	// 双随机 draws: the agency commits; the agency or the 司法局 reveals (the
+	// picks are deterministic, so an agency cannot sit on a draw).
+	ruqiv1.DrawService_CommitDraw_FullMethodName: {agencyAdmin, admin},
+	ruqiv1.DrawService_RevealDraw_FullMethodName: {agencyAdmin, supervisor, admin},
 
 	ruqiv1.ReportService_GetFrequencyReport_FullMethodName: {supervisor, admin},
 

@@ -203,6 +203,14 @@ func eventTypeLabel(t ruqiv1.EventType) string {
 		return "两码互核"
 	case ruqiv1.EventType_EVENT_TYPE_DOOR_WARNING:
 		return "不扫码/虚假扫码预警"
+	case ruqiv1.EventType_EVENT_TYPE_DRAW_COMMITTED:
+		return "双随机抽取承诺"
+	case ruqiv1.EventType_EVENT_TYPE_DRAW_REVEALED:
+		return "双随机抽取揭晓"
+	case ruqiv1.EventType_EVENT_TYPE_SUPERVISOR_ATTACHED:
+		return "登记伴随监督"
+	case ruqiv1.EventType_EVENT_TYPE_ACCOMPANIMENT_RECORDED:
+		return "伴随监督记录"
 	}
 	return unknownLabel(int32(t))
 }
@@ -288,6 +296,8 @@ func leadKindLabel(k ruqiv1.LeadKind) string {
 		return "事后补录报备"
 	case ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE:
 		return "扫描到无效入企码"
+	case ruqiv1.LeadKind_LEAD_KIND_ACCOMPANIMENT_FINDING:
+		return "伴随监督发现问题"
 	}
 	return unknownLabel(int32(k))
 }

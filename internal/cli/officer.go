@@ -53,6 +53,7 @@ type registerOptions struct {
 	lateReason string
 	requestID  string
 	kind       string
+	drawID     string
 }
 
 func (a *app) officerRegisterCommand() *cobra.Command {
@@ -126,6 +127,7 @@ func (o *registerOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
 	f.StringVar(&o.kind, "kind", "inspection", "入企类型 `KIND`：inspection（行政检查）、patrol（日常巡查）、publicity（政策宣传）、survey（走访调研）、service（服务）")
 	f.StringVar(&o.requestID, "request-id", "", "请求编号 `ID`，同一编号重试不会重复报备（默认随机生成）")
+	f.StringVar(&o.drawID, "draw", "", "双随机抽查所依据的抽取编号 `ID`：企业（和执法人员）须在其抽中名单内")
 }
 
 // request checks the flags and builds the RegisterInspection request.
@@ -192,6 +194,7 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 		RequestId:        reqID,
 		LateReason:       lateReason,
 		VisitKind:        kind,
+		DrawId:           strings.TrimSpace(o.drawID),
 	}, nil
 }
 

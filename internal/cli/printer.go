@@ -365,6 +365,7 @@ func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
 		kv("事由", v.GetReason()),
 		kv("状态", inspectionStateLabel(v.GetState())),
 		kv("联合检查", v.GetJointInspectionId()),
+		kv("双随机抽取", v.GetDrawId()),
 	)
 	if len(v.GetAgencies()) > 0 {
 		title := "执法部门"
@@ -388,6 +389,15 @@ func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
 			}
 			t.add(o.GetOfficerId(), o.GetName(), o.GetAgencyId(), orDash(o.GetCertificateNumber()), valid,
 				fmtDate(o.GetCertificateValidUntil()))
+		}
+		t.write(p.out)
+	}
+	if len(v.GetAccompanyingSupervisors()) > 0 {
+		// Observers for the 司法局, not inspectors: a table of their own.
+		p.println("\n伴随监督人员（司法局，只监督、不检查）：")
+		t := newTable("姓名", "司法局行政区划")
+		for _, s := range v.GetAccompanyingSupervisors() {
+			t.add(s.GetName(), s.GetRegionCode())
 		}
 		t.write(p.out)
 	}

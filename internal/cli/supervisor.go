@@ -17,7 +17,7 @@ func (a *app) supervisorCommand() *cobra.Command {
 	cmd := groupCommand("supervisor", "司法局（行政执法监督）：处理问题线索、查看企业评价")
 	lead := groupCommand("lead", "问题线索的处理")
 	lead.AddCommand(a.supervisorLeadUpdateCommand())
-	cmd.AddCommand(a.supervisorLeadsCommand(), lead, a.supervisorEvaluationsCommand(), a.supervisorReportCommand())
+	cmd.AddCommand(a.supervisorLeadsCommand(), lead, a.supervisorEvaluationsCommand(), a.supervisorReportCommand(), a.supervisorAccompanyCommand())
 	return cmd
 }
 

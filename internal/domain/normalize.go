@@ -86,6 +86,7 @@ var idFields = map[string]bool{
 	"check_item_id": true, "check_item_ids": true,
 	"inspection_id": true, "inspection_ids": true,
 	"region_code": true,
+	"draw_id":     true, "enterprise_population": true, "officer_population": true,
 }
 
 func idFieldNorm(name string) func(string) string {

@@ -47,6 +47,8 @@ type obj struct {
 	enrolment, device string
 	// entCode is uscc's enterprise code (企业码), for arrivals.
 	entCode string
+	// draw is a committed 双随机 draw of agency.
+	draw string
 }
 
 // withEnterpriseCode is a fresh object with its enterprise's code, which
@@ -151,6 +153,42 @@ func (m *matrixEnv) leadOf(t *testing.T, foreign bool) obj {
 	}
 	o.lead = resp.GetLeadId()
 	return o
+}
+
+// accompanied is a fresh inspection with a supervisor of its region
+// attached (伴随式执法监督).
+func accompanied(m *matrixEnv, t *testing.T, foreign bool) obj {
+	t.Helper()
+	o := m.object(t, foreign)
+	tok := m.tokens["supervisor"]
+	if foreign {
+		tok = m.w.issueToken("supervisor", "510107")
+	}
+	_, err := ruqiv1.NewSupervisionServiceClient(m.w.conn(tok)).AttachSupervisor(context.Background(), &ruqiv1.AttachSupervisorRequest{InspectionId: o.inspection, SupervisorName: "矩阵监督"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// committedDraw is a 双随机 draw committed for the object's agency.
+func committedDraw(m *matrixEnv, t *testing.T, foreign bool) obj {
+	t.Helper()
+	o := noObject(m, t, foreign)
+	resp, err := ruqiv1.NewDrawServiceClient(m.w.conn(m.w.admin)).CommitDraw(context.Background(), &ruqiv1.CommitDrawRequest{AgencyId: o.agency, Title: "矩阵",
+		EnterprisePopulation: []string{m.e1, m.e2}, EnterpriseCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.draw = resp.GetDraw().GetId()
+	return o
+}
+
+func recordAccompaniment(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+	yes := ruqiv1.ChecklistAnswer_CHECKLIST_ANSWER_YES
+	_, err := ruqiv1.NewSupervisionServiceClient(cc).RecordAccompaniment(ctx, &ruqiv1.RecordAccompanimentRequest{InspectionId: o.inspection, SupervisorName: "矩阵监督",
+		CertificateShown: yes, RightsExplained: yes, SamplingProper: yes, ConductCivil: yes})
+	return err
 }
 
 type call func(ctx context.Context, cc *grpc.ClientConn, o obj) error
@@ -376,6 +414,36 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewLogServiceClient(cc).ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{InspectionId: o.inspection})
 		return err
 	}, rows("D/D", "D/D", "A/H", "D/D", "D/D")},
+	// 伴随式执法监督: only the 司法局 of the region attaches and records; the
+	// agency reads its own inspections' records; the enterprise sees the
+	// supervisors on its scan, not the records.
+	{ruqiv1.SupervisionService_AttachSupervisor_FullMethodName, fresh, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSupervisionServiceClient(cc).AttachSupervisor(ctx, &ruqiv1.AttachSupervisorRequest{InspectionId: o.inspection, SupervisorName: "矩阵监督"})
+		return err
+	}, rows("D/D", "D/D", "D/D", "A/D", "D/D")},
+	{ruqiv1.SupervisionService_RecordAccompaniment_FullMethodName, accompanied, recordAccompaniment, rows("D/D", "D/D", "D/D", "A/D", "D/D")},
+	{ruqiv1.SupervisionService_ListAccompaniments_FullMethodName, accompanied, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSupervisionServiceClient(cc).ListAccompaniments(ctx, &ruqiv1.ListAccompanimentsRequest{InspectionId: o.inspection})
+		return err
+	}, rows("A/D", "A/D", "D/D", "A/D", "A/A")},
+	// 双随机 draws: the agency commits for itself; the agency or the 司法局
+	// reveals; anyone reads.
+	{ruqiv1.DrawService_CommitDraw_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewDrawServiceClient(cc).CommitDraw(ctx, &ruqiv1.CommitDrawRequest{AgencyId: o.agency, Title: "矩阵", EnterprisePopulation: []string{o.uscc}, EnterpriseCount: 1})
+		return err
+	}, rows("D/D", "A/D", "D/D", "D/D", "A/A")},
+	{ruqiv1.DrawService_RevealDraw_FullMethodName, committedDraw, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewDrawServiceClient(cc).RevealDraw(ctx, &ruqiv1.RevealDrawRequest{DrawId: o.draw})
+		return err
+	}, rows("D/D", "A/D", "D/D", "A/A", "A/A")},
+	{ruqiv1.DrawService_GetDraw_FullMethodName, committedDraw, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewDrawServiceClient(cc).GetDraw(ctx, &ruqiv1.GetDrawRequest{DrawId: o.draw})
+		return err
+	}, public()},
+	{ruqiv1.DrawService_ListDraws_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewDrawServiceClient(cc).ListDraws(ctx, &ruqiv1.ListDrawsRequest{})
+		return err
+	}, public()},
 	{ruqiv1.AdminService_CompactStore_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewAdminServiceClient(cc).CompactStore(ctx, &ruqiv1.CompactStoreRequest{})
 		return err

@@ -77,7 +77,19 @@ func CheckRegistration(r store.Reader, p auth.Principal, req *ruqiv1.RegisterIns
 		}
 		out.Officers = append(out.Officers, o)
 	}
-	return out, domain.CheckOfficersForAgency(out.AgencyID, out.Officers, req.GetWindowEnd().AsTime())
+	if err := domain.CheckOfficersForAgency(out.AgencyID, out.Officers, req.GetWindowEnd().AsTime()); err != nil {
+		return out, err
+	}
+	// A 双随机 inspection may name the draw that picked it; then it must be
+	// among the picks.
+	if id := req.GetDrawId(); id != "" {
+		d, err := LoadDraw(r, id)
+		if err != nil {
+			return out, err
+		}
+		return out, domain.CheckDrawForInspection(d, out.AgencyID, req.GetType(), req.GetEnterpriseUscc(), req.GetOfficerIds())
+	}
+	return out, nil
 }
 
 // RequestKey scopes a request id to the agency: two agencies' clients may

@@ -185,9 +185,18 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 	}
 	seenAgency := map[string]bool{}
 	var items []*ruqiv1.CheckItem
-	v.Late = ins.GetLate()
+	v.Late, v.DrawId = ins.GetLate(), ins.GetDrawId()
 	for _, p := range plans {
 		v.InspectionIds = append(v.InspectionIds, p.GetId())
+		// Supervisors accompanying any plan of the visit are there for the
+		// visit: shown apart from the officers, as observers.
+		accs, err := r.Accompaniments(p.GetId())
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range accs {
+			v.AccompanyingSupervisors = append(v.AccompanyingSupervisors, &ruqiv1.AccompanyingSupervisor{Name: a.GetSupervisorName(), RegionCode: a.GetRegionCode()})
+		}
 		if p.GetResult() != nil {
 			v.Results = append(v.Results, p.GetResult())
 		}

@@ -84,6 +84,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		Late:             late,
 		LateReason:       strings.TrimSpace(req.GetLateReason()),
 		VisitKind:        req.GetVisitKind(),
+		DrawId:           req.GetDrawId(),
 	}
 	plan := planOf(ins, chk.Enterprise)
 	// The decision is held pending until the write below commits; if this
@@ -298,7 +299,8 @@ func sameRegistration(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequ
 		ins.GetReason() == strings.TrimSpace(req.GetReason()) &&
 		ins.GetTriggerReference() == strings.TrimSpace(req.GetTriggerReference()) &&
 		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason()) &&
-		ins.GetVisitKind() == req.GetVisitKind()
+		ins.GetVisitKind() == req.GetVisitKind() &&
+		ins.GetDrawId() == req.GetDrawId()
 }
 
 // recordRefusal logs a registration the coordinator refused, for the 司法局.

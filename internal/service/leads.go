@@ -76,3 +76,49 @@ func (ss *supervisionServer) ListEvaluations(ctx context.Context, req *ruqiv1.Li
 	}
 	return resp, nil
 }
+
+// AttachSupervisor attaches a supervisor of the region to an inspection
+// (伴随式执法监督).
+func (ss *supervisionServer) AttachSupervisor(ctx context.Context, req *ruqiv1.AttachSupervisorRequest) (*ruqiv1.AttachSupervisorResponse, error) {
+	now := ss.s.now()
+	resp := &ruqiv1.AttachSupervisorResponse{}
+	err := ss.s.store.Update(ctx, func(tx store.Tx) error {
+		a, err := inspection.AttachSupervisor(tx, principal(ctx), now, req.GetInspectionId(), req.GetSupervisorName())
+		resp.Accompaniment = a
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+// RecordAccompaniment records the accompanying supervisor's checklist once.
+func (ss *supervisionServer) RecordAccompaniment(ctx context.Context, req *ruqiv1.RecordAccompanimentRequest) (*ruqiv1.RecordAccompanimentResponse, error) {
+	now := ss.s.now()
+	resp := &ruqiv1.RecordAccompanimentResponse{}
+	err := ss.s.store.Update(ctx, func(tx store.Tx) error {
+		a, l, err := inspection.RecordAccompaniment(tx, principal(ctx), now, req)
+		resp.Accompaniment, resp.Lead = a, l
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+// ListAccompaniments shows an inspection's accompaniments to the 司法局 and,
+// read-only, to the inspecting agency.
+func (ss *supervisionServer) ListAccompaniments(ctx context.Context, req *ruqiv1.ListAccompanimentsRequest) (*ruqiv1.ListAccompanimentsResponse, error) {
+	resp := &ruqiv1.ListAccompanimentsResponse{}
+	err := ss.s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		resp.Accompaniments, err = inspection.ListAccompaniments(r, principal(ctx), req.GetInspectionId())
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}

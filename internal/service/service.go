@@ -157,6 +157,7 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	ruqiv1.RegisterReportServiceServer(g, &reportServer{s: s})
 	ruqiv1.RegisterLogServiceServer(g, &logServer{s: s})
 	ruqiv1.RegisterSessionServiceServer(g, &sessionServer{s: s})
+	ruqiv1.RegisterDrawServiceServer(g, &drawServer{s: s})
 }
 
 // Close releases the coordinator.

@@ -147,6 +147,18 @@ type Reader interface {
 	// [from, to), by time (PutCheckIn keeps the index; check-ins written
 	// before it existed are not listed).
 	CheckInsOfOfficer(officerID string, from, to time.Time) ([]*CheckIn, error)
+	// CheckpointAtLeast returns the smallest tree size of at least size
+	// that has a checkpoint, and its note; ErrNotFound if none: the
+	// randomness of a 双随机 draw is the root of the first checkpoint that
+	// includes its commitment.
+	CheckpointAtLeast(size uint64) (uint64, []byte, error)
+
+	// Draw reads a 双随机 draw; Draws lists a page of them by id.
+	Draw(id string) (*ruqiv1.Draw, error)
+	Draws(p Page) ([]*ruqiv1.Draw, error)
+	// Accompaniments lists an inspection's accompanying supervisors
+	// (伴随式执法监督) by id.
+	Accompaniments(inspectionID string) ([]*ruqiv1.Accompaniment, error)
 }
 
 // Page selects part of a list that grows with a province: the records
@@ -208,6 +220,8 @@ type Tx interface {
 	// PutArrival records (or replaces) an officer's arrival for an
 	// inspection.
 	PutArrival(*Arrival) error
+	PutDraw(*ruqiv1.Draw) error
+	PutAccompaniment(*ruqiv1.Accompaniment) error
 }
 
 // CheckIn is the first valid scan of one code: scanning again is the same

@@ -19,11 +19,25 @@ func NewReceipt(r store.Reader, seq uint64) (*ruqiv1.Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
+	return receiptAt(r, seq, size, signed)
+}
+
+// NewReceiptAt proves event seq against the checkpoint kept for size (a
+// draw's randomness checkpoint).
+func NewReceiptAt(r store.Reader, seq, size uint64) (*ruqiv1.Receipt, error) {
+	signed, err := r.Checkpoint(size)
+	if err != nil {
+		return nil, err
+	}
+	return receiptAt(r, seq, size, signed)
+}
+
+func receiptAt(r store.Reader, seq, size uint64, signed []byte) (*ruqiv1.Receipt, error) {
 	if seq == 0 || seq > size {
 		return nil, ErrNotIntegrated
 	}
 	var e *ruqiv1.Event
-	err = r.Events(seq-1, func(ev *ruqiv1.Event) error {
+	err := r.Events(seq-1, func(ev *ruqiv1.Event) error {
 		e = ev
 		return store.ErrStop
 	})

@@ -69,6 +69,10 @@ type inspectionData struct {
 	State         string
 	Late          bool
 	Results       []string
+	// Supervisors accompany the visit for the 司法局 (伴随监督人员): shown
+	// apart from the officers, because they do not inspect.
+	Supervisors []string
+	DrawID      string
 }
 
 type agencyData struct {
@@ -265,6 +269,10 @@ func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
 		}
 		d.Officers = append(d.Officers, od)
 	}
+	for _, s := range v.GetAccompanyingSupervisors() {
+		d.Supervisors = append(d.Supervisors, s.GetName()+"（司法局 "+s.GetRegionCode()+"）")
+	}
+	d.DrawID = v.GetDrawId()
 	for _, it := range v.GetCheckItems() {
 		basis := it.GetLegalBasis().GetLaw()
 		if a := it.GetLegalBasis().GetArticle(); a != "" {

@@ -21,11 +21,13 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ruqi/ruqi/internal/identity"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -140,6 +142,35 @@ func Handler(cfg Config) http.Handler {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-cache")
 			w.Write([]byte(resp.GetCheckpoint()))
+		})
+		// A published 双随机 draw (双随机、一公开), in the JSON that
+		// `ruqi draw verify --file` re-runs: population, counts, procedure,
+		// randomness, picks and the commitment's receipt.
+		drawAPI := ruqiv1.NewDrawServiceClient(cfg.API)
+		mux.HandleFunc("GET /draws/{id}", func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), callTimeout)
+			defer cancel()
+			resp, err := drawAPI.GetDraw(ctx, &ruqiv1.GetDrawRequest{DrawId: strings.TrimSuffix(r.PathValue("id"), ".json")})
+			if err != nil {
+				st := status.Convert(err)
+				code := http.StatusServiceUnavailable
+				switch st.Code() {
+				case codes.NotFound:
+					code = http.StatusNotFound
+				case codes.InvalidArgument:
+					code = http.StatusBadRequest
+				}
+				http.Error(w, st.Message(), code)
+				return
+			}
+			b, err := protojson.MarshalOptions{Multiline: true}.Marshal(resp)
+			if err != nil {
+				http.Error(w, "编码失败", http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-cache")
+			w.Write(append(b, '\n'))
 		})
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -470,3 +470,26 @@ func TestCSVCell(t *testing.T) {
 		}
 	}
 }
+
+// The verify page lists an accompanying supervisor (伴随监督人员) in a
+// section of its own, after the officers, escaped like everything the
+// registration brings; an unknown draw's public page is 404.
+func TestVerify_ShowsAccompanyingSupervisorApartFromOfficers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := ruqiv1.NewSupervisionServiceClient(f.api).AttachSupervisor(as(ctx, f.sup), &ruqiv1.AttachSupervisorRequest{InspectionId: f.code.GetInspectionId(), SupervisorName: "王<监督>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := path(f.code.GetUrl())
+	c := cookieOf(t, f.do("POST", "/signin", url.Values{"token": {f.ent}, "next": {p}}), enterpriseCookie)
+	body := readBody(t, f.do("GET", p, nil, c))
+	officers, supervisors, items := strings.Index(body, "<h2>执法人员</h2>"), strings.Index(body, "<h2>伴随监督人员</h2>"), strings.Index(body, "<h2>检查事项及依据</h2>")
+	name := strings.Index(body, "王&lt;监督&gt;（司法局 510000）")
+	if officers < 0 || supervisors < officers || name < supervisors || items < name {
+		t.Fatalf("the supervisor is not in a section of its own between the officers and the items:\n%s", body)
+	}
+	if r := f.do("GET", "/draws/DRW-20261202-AAAAAAAA.json", nil); r.StatusCode != http.StatusNotFound || !strings.Contains(readBody(t, r), "不存在") {
+		t.Errorf("unknown draw: %d", r.StatusCode)
+	}
+}

@@ -53,7 +53,9 @@ var (
 	// bCheckInsByOff keys officer\x00<8-byte big-endian unix nanoseconds>
 	// \x00<token id> with empty values: an officer's check-ins by time.
 	bCheckInsByOff  = []byte("door_check_ins_by_officer")
-	allBuckets      = [][]byte{bEntCodes, bArrivals, bCheckInsByOff, bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt}
+	bDraws          = []byte("random_draws")
+	bAccompaniments = []byte("accompaniments_by_inspection")
+	allBuckets      = [][]byte{bEntCodes, bArrivals, bCheckInsByOff, bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt, bDraws, bAccompaniments}
 	errLockedByPeer = errors.New("another process holds the database file")
 	errClosed       = errors.New("store closed")
 )
@@ -804,4 +806,48 @@ func (t *txn) Arrival(inspectionID, officerID string) (*store.Arrival, error) {
 
 func (t *txn) PutArrival(a *store.Arrival) error {
 	return putJSON(t.tx.Bucket(bArrivals), key(a.InspectionID, a.OfficerID), a)
+}
+
+func (t *txn) CheckpointAtLeast(size uint64) (uint64, []byte, error) {
+	k, v := t.tx.Bucket(bCheckpoints).Cursor().Seek(seqKey(size))
+	if k == nil {
+		return 0, nil, store.ErrNotFound
+	}
+	return binary.BigEndian.Uint64(k), append([]byte(nil), v...), nil
+}
+
+// 双随机 draws, by id.
+
+func (t *txn) Draw(id string) (*ruqiv1.Draw, error) {
+	m := &ruqiv1.Draw{}
+	return m, getProto(t.tx.Bucket(bDraws), []byte(id), m)
+}
+
+func (t *txn) Draws(p store.Page) ([]*ruqiv1.Draw, error) {
+	return listAll(t.tx.Bucket(bDraws), p, func() *ruqiv1.Draw { return &ruqiv1.Draw{} })
+}
+
+func (t *txn) PutDraw(d *ruqiv1.Draw) error {
+	return putProto(t.tx.Bucket(bDraws), []byte(d.GetId()), d)
+}
+
+// Accompaniments are keyed "<inspection>\x00<id>": one prefix scan lists an
+// inspection's.
+
+func (t *txn) Accompaniments(inspectionID string) ([]*ruqiv1.Accompaniment, error) {
+	prefix := key(inspectionID, "")
+	var out []*ruqiv1.Accompaniment
+	c := t.tx.Bucket(bAccompaniments).Cursor()
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		m := &ruqiv1.Accompaniment{}
+		if err := proto.Unmarshal(v, m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (t *txn) PutAccompaniment(a *ruqiv1.Accompaniment) error {
+	return putProto(t.tx.Bucket(bAccompaniments), key(a.GetInspectionId(), a.GetId()), a)
 }

@@ -650,3 +650,33 @@ func (t *txn) get2(q string, a, b any) ([]byte, error) {
 	}
 	return rec, t.note(err)
 }
+
+func (t *txn) CheckpointAtLeast(size uint64) (uint64, []byte, error) {
+	var at int64
+	var note []byte
+	err := t.queryRow("SELECT size, note FROM checkpoints WHERE size >= $1 ORDER BY size LIMIT 1", int64(size)).Scan(&at, &note)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, store.ErrNotFound
+	}
+	return uint64(at), note, t.note(err)
+}
+
+func (t *txn) Draw(id string) (*ruqiv1.Draw, error) {
+	return getProto(t, &ruqiv1.Draw{}, "SELECT rec FROM random_draws WHERE id = $1", id)
+}
+
+func (t *txn) Draws(p store.Page) ([]*ruqiv1.Draw, error) {
+	return list(t, func() *ruqiv1.Draw { return &ruqiv1.Draw{} }, "SELECT rec FROM random_draws WHERE id > $1 ORDER BY id LIMIT $2", p.After, limit(p))
+}
+
+func (t *txn) PutDraw(d *ruqiv1.Draw) error {
+	return t.putProto("random_draws", []string{"id"}, d, d.GetId())
+}
+
+func (t *txn) Accompaniments(inspectionID string) ([]*ruqiv1.Accompaniment, error) {
+	return list(t, func() *ruqiv1.Accompaniment { return &ruqiv1.Accompaniment{} }, "SELECT rec FROM accompaniments WHERE inspection_id = $1 ORDER BY id", inspectionID)
+}
+
+func (t *txn) PutAccompaniment(a *ruqiv1.Accompaniment) error {
+	return t.putProto("accompaniments", []string{"id", "inspection_id"}, a, a.GetId(), a.GetInspectionId())
+}

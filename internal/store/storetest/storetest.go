@@ -57,6 +57,7 @@ func Run(t *testing.T, f Factory) {
 		{"ListsArePaged", testPaging},
 		{"EnterpriseCodesAndArrivals", testEnterpriseCodesAndArrivals},
 		{"CheckInsOfOfficer", testCheckInsOfOfficer},
+		{"DrawsAccompanimentsCheckpointAtLeast", testDrawsAccompaniments},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })

@@ -115,6 +115,10 @@ const (
 	EventType_EVENT_TYPE_ARRIVAL_REFUSED        EventType = 102 // an enterprise code refused at arrival (detail: why)
 	EventType_EVENT_TYPE_MUTUALLY_VERIFIED      EventType = 103 // 两码互核: arrival and check-in within the interval
 	EventType_EVENT_TYPE_DOOR_WARNING           EventType = 104 // 不扫码 / 虚假扫码 warning (detail: which)
+	EventType_EVENT_TYPE_DRAW_COMMITTED         EventType = 180 // a 双随机 draw committed: detail "draw ID sha256:HEX"
+	EventType_EVENT_TYPE_DRAW_REVEALED          EventType = 181 // a draw's picks computed from its randomness
+	EventType_EVENT_TYPE_SUPERVISOR_ATTACHED    EventType = 182 // 伴随式执法监督: a supervisor joined an inspection
+	EventType_EVENT_TYPE_ACCOMPANIMENT_RECORDED EventType = 183 // the accompanying supervisor's checklist
 )
 
 // Enum value maps for EventType.
@@ -149,6 +153,10 @@ var (
 		102: "EVENT_TYPE_ARRIVAL_REFUSED",
 		103: "EVENT_TYPE_MUTUALLY_VERIFIED",
 		104: "EVENT_TYPE_DOOR_WARNING",
+		180: "EVENT_TYPE_DRAW_COMMITTED",
+		181: "EVENT_TYPE_DRAW_REVEALED",
+		182: "EVENT_TYPE_SUPERVISOR_ATTACHED",
+		183: "EVENT_TYPE_ACCOMPANIMENT_RECORDED",
 	}
 	EventType_value = map[string]int32{
 		"EVENT_TYPE_UNSPECIFIED":            0,
@@ -180,6 +188,10 @@ var (
 		"EVENT_TYPE_ARRIVAL_REFUSED":        102,
 		"EVENT_TYPE_MUTUALLY_VERIFIED":      103,
 		"EVENT_TYPE_DOOR_WARNING":           104,
+		"EVENT_TYPE_DRAW_COMMITTED":         180,
+		"EVENT_TYPE_DRAW_REVEALED":          181,
+		"EVENT_TYPE_SUPERVISOR_ATTACHED":    182,
+		"EVENT_TYPE_ACCOMPANIMENT_RECORDED": 183,
 	}
 )
 
@@ -1088,7 +1100,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x0fROLE_SUPERVISOR\x10\x03\x12\x0e\n" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x15\n" +
-	"\x11ROLE_AGENCY_ADMIN\x10\x05*\xe1\x06\n" +
+	"\x11ROLE_AGENCY_ADMIN\x10\x05*\xed\a\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_TYPE_REGISTERED\x10\x01\x12\x1a\n" +
@@ -1119,7 +1131,11 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x12EVENT_TYPE_ARRIVED\x10e\x12\x1e\n" +
 	"\x1aEVENT_TYPE_ARRIVAL_REFUSED\x10f\x12 \n" +
 	"\x1cEVENT_TYPE_MUTUALLY_VERIFIED\x10g\x12\x1b\n" +
-	"\x17EVENT_TYPE_DOOR_WARNING\x10h2\x86\x04\n" +
+	"\x17EVENT_TYPE_DOOR_WARNING\x10h\x12\x1e\n" +
+	"\x19EVENT_TYPE_DRAW_COMMITTED\x10\xb4\x01\x12\x1d\n" +
+	"\x18EVENT_TYPE_DRAW_REVEALED\x10\xb5\x01\x12#\n" +
+	"\x1eEVENT_TYPE_SUPERVISOR_ATTACHED\x10\xb6\x01\x12&\n" +
+	"!EVENT_TYPE_ACCOMPANIMENT_RECORDED\x10\xb7\x012\x86\x04\n" +
 	"\fAdminService\x12W\n" +
 	"\x10IssueAccessToken\x12 .ruqi.v1.IssueAccessTokenRequest\x1a!.ruqi.v1.IssueAccessTokenResponse\x12E\n" +
 	"\n" +

@@ -306,7 +306,12 @@ type InspectionView struct {
 	RefusedAt *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
 	// visit_kind: an inspection, or a visit that is not one, under which
 	// nothing may be inspected.
-	VisitKind     VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
+	VisitKind VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
+	// accompanying_supervisors are the 司法局's supervisors attached to the
+	// visit (伴随监督人员): they observe, they do not inspect.
+	AccompanyingSupervisors []*AccompanyingSupervisor `protobuf:"bytes,180,rep,name=accompanying_supervisors,json=accompanyingSupervisors,proto3" json:"accompanying_supervisors,omitempty"`
+	// draw_id names the 双随机 draw that picked this enterprise.
+	DrawId        string `protobuf:"bytes,181,opt,name=draw_id,json=drawId,proto3" json:"draw_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -467,6 +472,74 @@ func (x *InspectionView) GetVisitKind() VisitKind {
 	return VisitKind_VISIT_KIND_UNSPECIFIED
 }
 
+func (x *InspectionView) GetAccompanyingSupervisors() []*AccompanyingSupervisor {
+	if x != nil {
+		return x.AccompanyingSupervisors
+	}
+	return nil
+}
+
+func (x *InspectionView) GetDrawId() string {
+	if x != nil {
+		return x.DrawId
+	}
+	return ""
+}
+
+// AccompanyingSupervisor is a supervisor as the enterprise's scan shows them.
+type AccompanyingSupervisor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// region_code is the supervising 司法局's region.
+	RegionCode    string `protobuf:"bytes,2,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccompanyingSupervisor) Reset() {
+	*x = AccompanyingSupervisor{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccompanyingSupervisor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccompanyingSupervisor) ProtoMessage() {}
+
+func (x *AccompanyingSupervisor) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccompanyingSupervisor.ProtoReflect.Descriptor instead.
+func (*AccompanyingSupervisor) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AccompanyingSupervisor) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AccompanyingSupervisor) GetRegionCode() string {
+	if x != nil {
+		return x.RegionCode
+	}
+	return ""
+}
+
 type ScanCodeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// code is what was scanned: the bare token or the QR's URL.
@@ -477,7 +550,7 @@ type ScanCodeRequest struct {
 
 func (x *ScanCodeRequest) Reset() {
 	*x = ScanCodeRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +562,7 @@ func (x *ScanCodeRequest) String() string {
 func (*ScanCodeRequest) ProtoMessage() {}
 
 func (x *ScanCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +575,7 @@ func (x *ScanCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanCodeRequest.ProtoReflect.Descriptor instead.
 func (*ScanCodeRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ScanCodeRequest) GetCode() string {
@@ -541,7 +614,7 @@ type ScanCodeResponse struct {
 
 func (x *ScanCodeResponse) Reset() {
 	*x = ScanCodeResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -553,7 +626,7 @@ func (x *ScanCodeResponse) String() string {
 func (*ScanCodeResponse) ProtoMessage() {}
 
 func (x *ScanCodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -566,7 +639,7 @@ func (x *ScanCodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanCodeResponse.ProtoReflect.Descriptor instead.
 func (*ScanCodeResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ScanCodeResponse) GetVerdict() Verdict {
@@ -649,7 +722,7 @@ type RefuseInspectionRequest struct {
 
 func (x *RefuseInspectionRequest) Reset() {
 	*x = RefuseInspectionRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -661,7 +734,7 @@ func (x *RefuseInspectionRequest) String() string {
 func (*RefuseInspectionRequest) ProtoMessage() {}
 
 func (x *RefuseInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -674,7 +747,7 @@ func (x *RefuseInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefuseInspectionRequest.ProtoReflect.Descriptor instead.
 func (*RefuseInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RefuseInspectionRequest) GetInspectionId() string {
@@ -719,7 +792,7 @@ type RefuseInspectionResponse struct {
 
 func (x *RefuseInspectionResponse) Reset() {
 	*x = RefuseInspectionResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -731,7 +804,7 @@ func (x *RefuseInspectionResponse) String() string {
 func (*RefuseInspectionResponse) ProtoMessage() {}
 
 func (x *RefuseInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -744,7 +817,7 @@ func (x *RefuseInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefuseInspectionResponse.ProtoReflect.Descriptor instead.
 func (*RefuseInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RefuseInspectionResponse) GetEventSeq() uint64 {
@@ -788,7 +861,7 @@ type ListInspectionsRequest struct {
 
 func (x *ListInspectionsRequest) Reset() {
 	*x = ListInspectionsRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +873,7 @@ func (x *ListInspectionsRequest) String() string {
 func (*ListInspectionsRequest) ProtoMessage() {}
 
 func (x *ListInspectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +886,7 @@ func (x *ListInspectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInspectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListInspectionsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListInspectionsRequest) GetPageSize() int32 {
@@ -845,7 +918,7 @@ type ListInspectionsResponse struct {
 
 func (x *ListInspectionsResponse) Reset() {
 	*x = ListInspectionsResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -857,7 +930,7 @@ func (x *ListInspectionsResponse) String() string {
 func (*ListInspectionsResponse) ProtoMessage() {}
 
 func (x *ListInspectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -870,7 +943,7 @@ func (x *ListInspectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInspectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListInspectionsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListInspectionsResponse) GetInspections() []*InspectionView {
@@ -915,7 +988,7 @@ type EvaluateInspectionRequest struct {
 
 func (x *EvaluateInspectionRequest) Reset() {
 	*x = EvaluateInspectionRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +1000,7 @@ func (x *EvaluateInspectionRequest) String() string {
 func (*EvaluateInspectionRequest) ProtoMessage() {}
 
 func (x *EvaluateInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +1013,7 @@ func (x *EvaluateInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateInspectionRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EvaluateInspectionRequest) GetInspectionId() string {
@@ -993,7 +1066,7 @@ type EvaluateInspectionResponse struct {
 
 func (x *EvaluateInspectionResponse) Reset() {
 	*x = EvaluateInspectionResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1078,7 @@ func (x *EvaluateInspectionResponse) String() string {
 func (*EvaluateInspectionResponse) ProtoMessage() {}
 
 func (x *EvaluateInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1091,7 @@ func (x *EvaluateInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateInspectionResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{11}
 }
 
 type ComplainRequest struct {
@@ -1036,7 +1109,7 @@ type ComplainRequest struct {
 
 func (x *ComplainRequest) Reset() {
 	*x = ComplainRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1048,7 +1121,7 @@ func (x *ComplainRequest) String() string {
 func (*ComplainRequest) ProtoMessage() {}
 
 func (x *ComplainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1061,7 +1134,7 @@ func (x *ComplainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplainRequest.ProtoReflect.Descriptor instead.
 func (*ComplainRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ComplainRequest) GetInspectionId() string {
@@ -1101,7 +1174,7 @@ type ComplainResponse struct {
 
 func (x *ComplainResponse) Reset() {
 	*x = ComplainResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +1186,7 @@ func (x *ComplainResponse) String() string {
 func (*ComplainResponse) ProtoMessage() {}
 
 func (x *ComplainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +1199,7 @@ func (x *ComplainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplainResponse.ProtoReflect.Descriptor instead.
 func (*ComplainResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ComplainResponse) GetLeadId() string {
@@ -1147,7 +1220,7 @@ type ListUpcomingVisitsRequest struct {
 
 func (x *ListUpcomingVisitsRequest) Reset() {
 	*x = ListUpcomingVisitsRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1159,7 +1232,7 @@ func (x *ListUpcomingVisitsRequest) String() string {
 func (*ListUpcomingVisitsRequest) ProtoMessage() {}
 
 func (x *ListUpcomingVisitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1172,7 +1245,7 @@ func (x *ListUpcomingVisitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUpcomingVisitsRequest.ProtoReflect.Descriptor instead.
 func (*ListUpcomingVisitsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{13}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListUpcomingVisitsRequest) GetEnterpriseUscc() string {
@@ -1208,7 +1281,7 @@ type UpcomingVisit struct {
 
 func (x *UpcomingVisit) Reset() {
 	*x = UpcomingVisit{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1220,7 +1293,7 @@ func (x *UpcomingVisit) String() string {
 func (*UpcomingVisit) ProtoMessage() {}
 
 func (x *UpcomingVisit) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1233,7 +1306,7 @@ func (x *UpcomingVisit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpcomingVisit.ProtoReflect.Descriptor instead.
 func (*UpcomingVisit) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{14}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpcomingVisit) GetInspectionId() string {
@@ -1323,7 +1396,7 @@ type ListUpcomingVisitsResponse struct {
 
 func (x *ListUpcomingVisitsResponse) Reset() {
 	*x = ListUpcomingVisitsResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1335,7 +1408,7 @@ func (x *ListUpcomingVisitsResponse) String() string {
 func (*ListUpcomingVisitsResponse) ProtoMessage() {}
 
 func (x *ListUpcomingVisitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1348,7 +1421,7 @@ func (x *ListUpcomingVisitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUpcomingVisitsResponse.ProtoReflect.Descriptor instead.
 func (*ListUpcomingVisitsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{15}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListUpcomingVisitsResponse) GetVisits() []*UpcomingVisit {
@@ -1380,7 +1453,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"legalBasis\x12\x16\n" +
 	"\x06domain\x18\x05 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +
-	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\xce\x06\n" +
+	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\xc5\a\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +
@@ -1404,7 +1477,13 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
 	"refused_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\x121\n" +
 	"\n" +
-	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\"%\n" +
+	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12[\n" +
+	"\x18accompanying_supervisors\x18\xb4\x01 \x03(\v2\x1f.ruqi.v1.AccompanyingSupervisorR\x17accompanyingSupervisors\x12\x18\n" +
+	"\adraw_id\x18\xb5\x01 \x01(\tR\x06drawId\"M\n" +
+	"\x16AccompanyingSupervisor\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vregion_code\x18\x02 \x01(\tR\n" +
+	"regionCode\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\"\x93\x03\n" +
 	"\x10ScanCodeResponse\x12*\n" +
@@ -1512,81 +1591,83 @@ func file_ruqi_v1_enterprise_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_enterprise_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_ruqi_v1_enterprise_proto_goTypes = []any{
 	(Verdict)(0),                       // 0: ruqi.v1.Verdict
 	(*OfficerView)(nil),                // 1: ruqi.v1.OfficerView
 	(*CheckItemView)(nil),              // 2: ruqi.v1.CheckItemView
 	(*InspectionView)(nil),             // 3: ruqi.v1.InspectionView
-	(*ScanCodeRequest)(nil),            // 4: ruqi.v1.ScanCodeRequest
-	(*ScanCodeResponse)(nil),           // 5: ruqi.v1.ScanCodeResponse
-	(*RefuseInspectionRequest)(nil),    // 6: ruqi.v1.RefuseInspectionRequest
-	(*RefuseInspectionResponse)(nil),   // 7: ruqi.v1.RefuseInspectionResponse
-	(*ListInspectionsRequest)(nil),     // 8: ruqi.v1.ListInspectionsRequest
-	(*ListInspectionsResponse)(nil),    // 9: ruqi.v1.ListInspectionsResponse
-	(*EvaluateInspectionRequest)(nil),  // 10: ruqi.v1.EvaluateInspectionRequest
-	(*EvaluateInspectionResponse)(nil), // 11: ruqi.v1.EvaluateInspectionResponse
-	(*ComplainRequest)(nil),            // 12: ruqi.v1.ComplainRequest
-	(*ComplainResponse)(nil),           // 13: ruqi.v1.ComplainResponse
-	(*ListUpcomingVisitsRequest)(nil),  // 14: ruqi.v1.ListUpcomingVisitsRequest
-	(*UpcomingVisit)(nil),              // 15: ruqi.v1.UpcomingVisit
-	(*ListUpcomingVisitsResponse)(nil), // 16: ruqi.v1.ListUpcomingVisitsResponse
-	(CertificateStatus)(0),             // 17: ruqi.v1.CertificateStatus
-	(*timestamppb.Timestamp)(nil),      // 18: google.protobuf.Timestamp
-	(*LegalBasis)(nil),                 // 19: ruqi.v1.LegalBasis
-	(*Agency)(nil),                     // 20: ruqi.v1.Agency
-	(InspectionType)(0),                // 21: ruqi.v1.InspectionType
-	(InspectionState)(0),               // 22: ruqi.v1.InspectionState
-	(*InspectionResult)(nil),           // 23: ruqi.v1.InspectionResult
-	(VisitKind)(0),                     // 24: ruqi.v1.VisitKind
-	(MutualVerification)(0),            // 25: ruqi.v1.MutualVerification
+	(*AccompanyingSupervisor)(nil),     // 4: ruqi.v1.AccompanyingSupervisor
+	(*ScanCodeRequest)(nil),            // 5: ruqi.v1.ScanCodeRequest
+	(*ScanCodeResponse)(nil),           // 6: ruqi.v1.ScanCodeResponse
+	(*RefuseInspectionRequest)(nil),    // 7: ruqi.v1.RefuseInspectionRequest
+	(*RefuseInspectionResponse)(nil),   // 8: ruqi.v1.RefuseInspectionResponse
+	(*ListInspectionsRequest)(nil),     // 9: ruqi.v1.ListInspectionsRequest
+	(*ListInspectionsResponse)(nil),    // 10: ruqi.v1.ListInspectionsResponse
+	(*EvaluateInspectionRequest)(nil),  // 11: ruqi.v1.EvaluateInspectionRequest
+	(*EvaluateInspectionResponse)(nil), // 12: ruqi.v1.EvaluateInspectionResponse
+	(*ComplainRequest)(nil),            // 13: ruqi.v1.ComplainRequest
+	(*ComplainResponse)(nil),           // 14: ruqi.v1.ComplainResponse
+	(*ListUpcomingVisitsRequest)(nil),  // 15: ruqi.v1.ListUpcomingVisitsRequest
+	(*UpcomingVisit)(nil),              // 16: ruqi.v1.UpcomingVisit
+	(*ListUpcomingVisitsResponse)(nil), // 17: ruqi.v1.ListUpcomingVisitsResponse
+	(CertificateStatus)(0),             // 18: ruqi.v1.CertificateStatus
+	(*timestamppb.Timestamp)(nil),      // 19: google.protobuf.Timestamp
+	(*LegalBasis)(nil),                 // 20: ruqi.v1.LegalBasis
+	(*Agency)(nil),                     // 21: ruqi.v1.Agency
+	(InspectionType)(0),                // 22: ruqi.v1.InspectionType
+	(InspectionState)(0),               // 23: ruqi.v1.InspectionState
+	(*InspectionResult)(nil),           // 24: ruqi.v1.InspectionResult
+	(VisitKind)(0),                     // 25: ruqi.v1.VisitKind
+	(MutualVerification)(0),            // 26: ruqi.v1.MutualVerification
 }
 var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
-	17, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	18, // 1: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
-	19, // 2: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
-	20, // 3: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
+	18, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
+	19, // 1: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	20, // 2: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
+	21, // 3: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
 	1,  // 4: ruqi.v1.InspectionView.officers:type_name -> ruqi.v1.OfficerView
 	2,  // 5: ruqi.v1.InspectionView.check_items:type_name -> ruqi.v1.CheckItemView
-	18, // 6: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
-	18, // 7: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
-	21, // 8: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
-	22, // 9: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
-	18, // 10: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
-	23, // 11: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
-	18, // 12: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
-	24, // 13: ruqi.v1.InspectionView.visit_kind:type_name -> ruqi.v1.VisitKind
-	0,  // 14: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
-	3,  // 15: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
-	18, // 16: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
-	25, // 17: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
-	3,  // 18: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	18, // 19: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	20, // 20: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
-	2,  // 21: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
-	18, // 22: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
-	18, // 23: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
-	21, // 24: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
-	24, // 25: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
-	18, // 26: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
-	15, // 27: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
-	4,  // 28: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	6,  // 29: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	8,  // 30: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	10, // 31: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	12, // 32: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	14, // 33: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
-	5,  // 34: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	7,  // 35: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	9,  // 36: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	11, // 37: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	13, // 38: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	16, // 39: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
-	34, // [34:40] is the sub-list for method output_type
-	28, // [28:34] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	19, // 6: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
+	19, // 7: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
+	22, // 8: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
+	23, // 9: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
+	19, // 10: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
+	24, // 11: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
+	19, // 12: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
+	25, // 13: ruqi.v1.InspectionView.visit_kind:type_name -> ruqi.v1.VisitKind
+	4,  // 14: ruqi.v1.InspectionView.accompanying_supervisors:type_name -> ruqi.v1.AccompanyingSupervisor
+	0,  // 15: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
+	3,  // 16: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
+	19, // 17: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
+	26, // 18: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
+	3,  // 19: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
+	19, // 20: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	21, // 21: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
+	2,  // 22: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
+	19, // 23: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
+	19, // 24: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
+	22, // 25: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
+	25, // 26: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
+	19, // 27: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
+	16, // 28: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
+	5,  // 29: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	7,  // 30: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	9,  // 31: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	11, // 32: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	13, // 33: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	15, // 34: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
+	6,  // 35: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	8,  // 36: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	10, // 37: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	12, // 38: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	14, // 39: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	17, // 40: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
+	35, // [35:41] is the sub-list for method output_type
+	29, // [29:35] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
@@ -1603,7 +1684,7 @@ func file_ruqi_v1_enterprise_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_enterprise_proto_rawDesc), len(file_ruqi_v1_enterprise_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -450,7 +450,9 @@ type Inspection struct {
 	CompletedAt *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
 	// visit_kind says whether this entry is an inspection or a visit that is
 	// not one (日常巡查, 政策宣传, 走访调研, 服务).
-	VisitKind     VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
+	VisitKind VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
+	// draw_id names the 双随机 draw that picked the enterprise (and officers).
+	DrawId        string `protobuf:"bytes,180,opt,name=draw_id,json=drawId,proto3" json:"draw_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -637,6 +639,13 @@ func (x *Inspection) GetVisitKind() VisitKind {
 		return x.VisitKind
 	}
 	return VisitKind_VISIT_KIND_UNSPECIFIED
+}
+
+func (x *Inspection) GetDrawId() string {
+	if x != nil {
+		return x.DrawId
+	}
+	return ""
 }
 
 // JointInspection is one visit of several agencies (综合查一次, 进一次门、查多项事).
@@ -943,7 +952,10 @@ type RegisterInspectionRequest struct {
 	// visit_kind registers a visit that is not an inspection (日常巡查, 政策宣传,
 	// 走访调研, 服务): then type is unset and check_item_ids empty. Unset is an
 	// inspection.
-	VisitKind     VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
+	VisitKind VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
+	// draw_id, for a 双随机 inspection, names the revealed draw that picked
+	// the enterprise (and the officers, when they were drawn too).
+	DrawId        string `protobuf:"bytes,180,opt,name=draw_id,json=drawId,proto3" json:"draw_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1060,6 +1072,13 @@ func (x *RegisterInspectionRequest) GetVisitKind() VisitKind {
 		return x.VisitKind
 	}
 	return VisitKind_VISIT_KIND_UNSPECIFIED
+}
+
+func (x *RegisterInspectionRequest) GetDrawId() string {
+	if x != nil {
+		return x.DrawId
+	}
+	return ""
 }
 
 type RegisterInspectionResponse struct {
@@ -1836,7 +1855,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\vrecorded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordedAt\x12\x1f\n" +
 	"\vrecorded_by\x18\a \x01(\tR\n" +
-	"recordedBy\"\xe4\a\n" +
+	"recordedBy\"\xfe\a\n" +
 	"\n" +
 	"Inspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -1865,7 +1884,8 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\x06result\x18\x14 \x01(\v2\x19.ruqi.v1.InspectionResultR\x06result\x12=\n" +
 	"\fcompleted_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x121\n" +
 	"\n" +
-	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\"\xab\x02\n" +
+	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x18\n" +
+	"\adraw_id\x18\xb4\x01 \x01(\tR\x06drawId\"\xab\x02\n" +
 	"\x0fJointInspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1892,7 +1912,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
 	"not_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\x129\n" +
 	"\n" +
-	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\x87\x04\n" +
+	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xa1\x04\n" +
 	"\x19RegisterInspectionRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1911,7 +1931,8 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\vlate_reason\x18\v \x01(\tR\n" +
 	"lateReason\x121\n" +
 	"\n" +
-	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\"\xfc\x01\n" +
+	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x18\n" +
+	"\adraw_id\x18\xb4\x01 \x01(\tR\x06drawId\"\xfc\x01\n" +
 	"\x1aRegisterInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +

@@ -26,28 +26,31 @@ const (
 type LeadKind int32
 
 const (
-	LeadKind_LEAD_KIND_UNSPECIFIED       LeadKind = 0
-	LeadKind_LEAD_KIND_REFUSAL           LeadKind = 1 // 企业拒绝检查
-	LeadKind_LEAD_KIND_COMPLAINT         LeadKind = 2 // 企业投诉
-	LeadKind_LEAD_KIND_LATE_REGISTRATION LeadKind = 3 // 事后补录报备
-	LeadKind_LEAD_KIND_INVALID_CODE      LeadKind = 4 // 扫描到无效入企码
+	LeadKind_LEAD_KIND_UNSPECIFIED           LeadKind = 0
+	LeadKind_LEAD_KIND_REFUSAL               LeadKind = 1   // 企业拒绝检查
+	LeadKind_LEAD_KIND_COMPLAINT             LeadKind = 2   // 企业投诉
+	LeadKind_LEAD_KIND_LATE_REGISTRATION     LeadKind = 3   // 事后补录报备
+	LeadKind_LEAD_KIND_INVALID_CODE          LeadKind = 4   // 扫描到无效入企码
+	LeadKind_LEAD_KIND_ACCOMPANIMENT_FINDING LeadKind = 180 // 伴随监督发现问题
 )
 
 // Enum value maps for LeadKind.
 var (
 	LeadKind_name = map[int32]string{
-		0: "LEAD_KIND_UNSPECIFIED",
-		1: "LEAD_KIND_REFUSAL",
-		2: "LEAD_KIND_COMPLAINT",
-		3: "LEAD_KIND_LATE_REGISTRATION",
-		4: "LEAD_KIND_INVALID_CODE",
+		0:   "LEAD_KIND_UNSPECIFIED",
+		1:   "LEAD_KIND_REFUSAL",
+		2:   "LEAD_KIND_COMPLAINT",
+		3:   "LEAD_KIND_LATE_REGISTRATION",
+		4:   "LEAD_KIND_INVALID_CODE",
+		180: "LEAD_KIND_ACCOMPANIMENT_FINDING",
 	}
 	LeadKind_value = map[string]int32{
-		"LEAD_KIND_UNSPECIFIED":       0,
-		"LEAD_KIND_REFUSAL":           1,
-		"LEAD_KIND_COMPLAINT":         2,
-		"LEAD_KIND_LATE_REGISTRATION": 3,
-		"LEAD_KIND_INVALID_CODE":      4,
+		"LEAD_KIND_UNSPECIFIED":           0,
+		"LEAD_KIND_REFUSAL":               1,
+		"LEAD_KIND_COMPLAINT":             2,
+		"LEAD_KIND_LATE_REGISTRATION":     3,
+		"LEAD_KIND_INVALID_CODE":          4,
+		"LEAD_KIND_ACCOMPANIMENT_FINDING": 180,
 	}
 )
 
@@ -135,6 +138,59 @@ func (x LeadStatus) Number() protoreflect.EnumNumber {
 // Deprecated: Use LeadStatus.Descriptor instead.
 func (LeadStatus) EnumDescriptor() ([]byte, []int) {
 	return file_ruqi_v1_supervision_proto_rawDescGZIP(), []int{1}
+}
+
+// ChecklistAnswer is one answer of an accompanying supervisor's checklist.
+type ChecklistAnswer int32
+
+const (
+	ChecklistAnswer_CHECKLIST_ANSWER_UNSPECIFIED    ChecklistAnswer = 0
+	ChecklistAnswer_CHECKLIST_ANSWER_YES            ChecklistAnswer = 1 // 是
+	ChecklistAnswer_CHECKLIST_ANSWER_NO             ChecklistAnswer = 2 // 否
+	ChecklistAnswer_CHECKLIST_ANSWER_NOT_APPLICABLE ChecklistAnswer = 3 // 不适用
+)
+
+// Enum value maps for ChecklistAnswer.
+var (
+	ChecklistAnswer_name = map[int32]string{
+		0: "CHECKLIST_ANSWER_UNSPECIFIED",
+		1: "CHECKLIST_ANSWER_YES",
+		2: "CHECKLIST_ANSWER_NO",
+		3: "CHECKLIST_ANSWER_NOT_APPLICABLE",
+	}
+	ChecklistAnswer_value = map[string]int32{
+		"CHECKLIST_ANSWER_UNSPECIFIED":    0,
+		"CHECKLIST_ANSWER_YES":            1,
+		"CHECKLIST_ANSWER_NO":             2,
+		"CHECKLIST_ANSWER_NOT_APPLICABLE": 3,
+	}
+)
+
+func (x ChecklistAnswer) Enum() *ChecklistAnswer {
+	p := new(ChecklistAnswer)
+	*p = x
+	return p
+}
+
+func (x ChecklistAnswer) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChecklistAnswer) Descriptor() protoreflect.EnumDescriptor {
+	return file_ruqi_v1_supervision_proto_enumTypes[2].Descriptor()
+}
+
+func (ChecklistAnswer) Type() protoreflect.EnumType {
+	return &file_ruqi_v1_supervision_proto_enumTypes[2]
+}
+
+func (x ChecklistAnswer) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChecklistAnswer.Descriptor instead.
+func (ChecklistAnswer) EnumDescriptor() ([]byte, []int) {
+	return file_ruqi_v1_supervision_proto_rawDescGZIP(), []int{2}
 }
 
 // LeadStep is one step of a lead's life.
@@ -795,6 +851,508 @@ func (x *ListEvaluationsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Accompaniment is one supervisor accompanying one inspection (伴随式执法监督)
+// and, once recorded, what they observed.
+type Accompaniment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is derived from the inspection, the supervisor's region and name.
+	Id             string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	InspectionId   string `protobuf:"bytes,2,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	AgencyId       string `protobuf:"bytes,3,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	EnterpriseUscc string `protobuf:"bytes,4,opt,name=enterprise_uscc,json=enterpriseUscc,proto3" json:"enterprise_uscc,omitempty"`
+	// region_code is the supervising 司法局's region (the token's subject).
+	RegionCode string `protobuf:"bytes,5,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
+	// supervisor_name is the person who accompanies, shown on the scan.
+	SupervisorName string                 `protobuf:"bytes,6,opt,name=supervisor_name,json=supervisorName,proto3" json:"supervisor_name,omitempty"`
+	AttachedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=attached_at,json=attachedAt,proto3" json:"attached_at,omitempty"`
+	AttachedBy     string                 `protobuf:"bytes,8,opt,name=attached_by,json=attachedBy,proto3" json:"attached_by,omitempty"`
+	// The checklist: 亮证, 告知权利义务, 规范取样, 文明执法.
+	CertificateShown ChecklistAnswer        `protobuf:"varint,9,opt,name=certificate_shown,json=certificateShown,proto3,enum=ruqi.v1.ChecklistAnswer" json:"certificate_shown,omitempty"`
+	RightsExplained  ChecklistAnswer        `protobuf:"varint,10,opt,name=rights_explained,json=rightsExplained,proto3,enum=ruqi.v1.ChecklistAnswer" json:"rights_explained,omitempty"`
+	SamplingProper   ChecklistAnswer        `protobuf:"varint,11,opt,name=sampling_proper,json=samplingProper,proto3,enum=ruqi.v1.ChecklistAnswer" json:"sampling_proper,omitempty"`
+	ConductCivil     ChecklistAnswer        `protobuf:"varint,12,opt,name=conduct_civil,json=conductCivil,proto3,enum=ruqi.v1.ChecklistAnswer" json:"conduct_civil,omitempty"`
+	Notes            string                 `protobuf:"bytes,13,opt,name=notes,proto3" json:"notes,omitempty"`
+	RecordedAt       *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
+	// lead_id is the lead its findings opened, if any.
+	LeadId        string `protobuf:"bytes,15,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Accompaniment) Reset() {
+	*x = Accompaniment{}
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Accompaniment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Accompaniment) ProtoMessage() {}
+
+func (x *Accompaniment) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Accompaniment.ProtoReflect.Descriptor instead.
+func (*Accompaniment) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_supervision_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Accompaniment) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Accompaniment) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *Accompaniment) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
+	}
+	return ""
+}
+
+func (x *Accompaniment) GetEnterpriseUscc() string {
+	if x != nil {
+		return x.EnterpriseUscc
+	}
+	return ""
+}
+
+func (x *Accompaniment) GetRegionCode() string {
+	if x != nil {
+		return x.RegionCode
+	}
+	return ""
+}
+
+func (x *Accompaniment) GetSupervisorName() string {
+	if x != nil {
+		return x.SupervisorName
+	}
+	return ""
+}
+
+func (x *Accompaniment) GetAttachedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AttachedAt
+	}
+	return nil
+}
+
+func (x *Accompaniment) GetAttachedBy() string {
+	if x != nil {
+		return x.AttachedBy
+	}
+	return ""
+}
+
+func (x *Accompaniment) GetCertificateShown() ChecklistAnswer {
+	if x != nil {
+		return x.CertificateShown
+	}
+	return ChecklistAnswer_CHECKLIST_ANSWER_UNSPECIFIED
+}
+
+func (x *Accompaniment) GetRightsExplained() ChecklistAnswer {
+	if x != nil {
+		return x.RightsExplained
+	}
+	return ChecklistAnswer_CHECKLIST_ANSWER_UNSPECIFIED
+}
+
+func (x *Accompaniment) GetSamplingProper() ChecklistAnswer {
+	if x != nil {
+		return x.SamplingProper
+	}
+	return ChecklistAnswer_CHECKLIST_ANSWER_UNSPECIFIED
+}
+
+func (x *Accompaniment) GetConductCivil() ChecklistAnswer {
+	if x != nil {
+		return x.ConductCivil
+	}
+	return ChecklistAnswer_CHECKLIST_ANSWER_UNSPECIFIED
+}
+
+func (x *Accompaniment) GetNotes() string {
+	if x != nil {
+		return x.Notes
+	}
+	return ""
+}
+
+func (x *Accompaniment) GetRecordedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordedAt
+	}
+	return nil
+}
+
+func (x *Accompaniment) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+type AttachSupervisorRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId   string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	SupervisorName string                 `protobuf:"bytes,2,opt,name=supervisor_name,json=supervisorName,proto3" json:"supervisor_name,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AttachSupervisorRequest) Reset() {
+	*x = AttachSupervisorRequest{}
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachSupervisorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachSupervisorRequest) ProtoMessage() {}
+
+func (x *AttachSupervisorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachSupervisorRequest.ProtoReflect.Descriptor instead.
+func (*AttachSupervisorRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_supervision_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AttachSupervisorRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *AttachSupervisorRequest) GetSupervisorName() string {
+	if x != nil {
+		return x.SupervisorName
+	}
+	return ""
+}
+
+type AttachSupervisorResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Accompaniment *Accompaniment         `protobuf:"bytes,1,opt,name=accompaniment,proto3" json:"accompaniment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachSupervisorResponse) Reset() {
+	*x = AttachSupervisorResponse{}
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachSupervisorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachSupervisorResponse) ProtoMessage() {}
+
+func (x *AttachSupervisorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachSupervisorResponse.ProtoReflect.Descriptor instead.
+func (*AttachSupervisorResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_supervision_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AttachSupervisorResponse) GetAccompaniment() *Accompaniment {
+	if x != nil {
+		return x.Accompaniment
+	}
+	return nil
+}
+
+type RecordAccompanimentRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	// supervisor_name names the attached supervisor whose record this is.
+	SupervisorName   string          `protobuf:"bytes,2,opt,name=supervisor_name,json=supervisorName,proto3" json:"supervisor_name,omitempty"`
+	CertificateShown ChecklistAnswer `protobuf:"varint,3,opt,name=certificate_shown,json=certificateShown,proto3,enum=ruqi.v1.ChecklistAnswer" json:"certificate_shown,omitempty"`
+	RightsExplained  ChecklistAnswer `protobuf:"varint,4,opt,name=rights_explained,json=rightsExplained,proto3,enum=ruqi.v1.ChecklistAnswer" json:"rights_explained,omitempty"`
+	SamplingProper   ChecklistAnswer `protobuf:"varint,5,opt,name=sampling_proper,json=samplingProper,proto3,enum=ruqi.v1.ChecklistAnswer" json:"sampling_proper,omitempty"`
+	ConductCivil     ChecklistAnswer `protobuf:"varint,6,opt,name=conduct_civil,json=conductCivil,proto3,enum=ruqi.v1.ChecklistAnswer" json:"conduct_civil,omitempty"`
+	Notes            string          `protobuf:"bytes,7,opt,name=notes,proto3" json:"notes,omitempty"`
+	// open_lead opens a lead for findings the notes describe; a 否 answer
+	// opens one anyway.
+	OpenLead      bool `protobuf:"varint,8,opt,name=open_lead,json=openLead,proto3" json:"open_lead,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordAccompanimentRequest) Reset() {
+	*x = RecordAccompanimentRequest{}
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordAccompanimentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordAccompanimentRequest) ProtoMessage() {}
+
+func (x *RecordAccompanimentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordAccompanimentRequest.ProtoReflect.Descriptor instead.
+func (*RecordAccompanimentRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_supervision_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RecordAccompanimentRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *RecordAccompanimentRequest) GetSupervisorName() string {
+	if x != nil {
+		return x.SupervisorName
+	}
+	return ""
+}
+
+func (x *RecordAccompanimentRequest) GetCertificateShown() ChecklistAnswer {
+	if x != nil {
+		return x.CertificateShown
+	}
+	return ChecklistAnswer_CHECKLIST_ANSWER_UNSPECIFIED
+}
+
+func (x *RecordAccompanimentRequest) GetRightsExplained() ChecklistAnswer {
+	if x != nil {
+		return x.RightsExplained
+	}
+	return ChecklistAnswer_CHECKLIST_ANSWER_UNSPECIFIED
+}
+
+func (x *RecordAccompanimentRequest) GetSamplingProper() ChecklistAnswer {
+	if x != nil {
+		return x.SamplingProper
+	}
+	return ChecklistAnswer_CHECKLIST_ANSWER_UNSPECIFIED
+}
+
+func (x *RecordAccompanimentRequest) GetConductCivil() ChecklistAnswer {
+	if x != nil {
+		return x.ConductCivil
+	}
+	return ChecklistAnswer_CHECKLIST_ANSWER_UNSPECIFIED
+}
+
+func (x *RecordAccompanimentRequest) GetNotes() string {
+	if x != nil {
+		return x.Notes
+	}
+	return ""
+}
+
+func (x *RecordAccompanimentRequest) GetOpenLead() bool {
+	if x != nil {
+		return x.OpenLead
+	}
+	return false
+}
+
+type RecordAccompanimentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Accompaniment *Accompaniment         `protobuf:"bytes,1,opt,name=accompaniment,proto3" json:"accompaniment,omitempty"`
+	Lead          *Lead                  `protobuf:"bytes,2,opt,name=lead,proto3" json:"lead,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordAccompanimentResponse) Reset() {
+	*x = RecordAccompanimentResponse{}
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordAccompanimentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordAccompanimentResponse) ProtoMessage() {}
+
+func (x *RecordAccompanimentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordAccompanimentResponse.ProtoReflect.Descriptor instead.
+func (*RecordAccompanimentResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_supervision_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RecordAccompanimentResponse) GetAccompaniment() *Accompaniment {
+	if x != nil {
+		return x.Accompaniment
+	}
+	return nil
+}
+
+func (x *RecordAccompanimentResponse) GetLead() *Lead {
+	if x != nil {
+		return x.Lead
+	}
+	return nil
+}
+
+type ListAccompanimentsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId  string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccompanimentsRequest) Reset() {
+	*x = ListAccompanimentsRequest{}
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccompanimentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccompanimentsRequest) ProtoMessage() {}
+
+func (x *ListAccompanimentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccompanimentsRequest.ProtoReflect.Descriptor instead.
+func (*ListAccompanimentsRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_supervision_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListAccompanimentsRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+type ListAccompanimentsResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Accompaniments []*Accompaniment       `protobuf:"bytes,1,rep,name=accompaniments,proto3" json:"accompaniments,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListAccompanimentsResponse) Reset() {
+	*x = ListAccompanimentsResponse{}
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccompanimentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccompanimentsResponse) ProtoMessage() {}
+
+func (x *ListAccompanimentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_supervision_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccompanimentsResponse.ProtoReflect.Descriptor instead.
+func (*ListAccompanimentsResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_supervision_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListAccompanimentsResponse) GetAccompaniments() []*Accompaniment {
+	if x != nil {
+		return x.Accompaniments
+	}
+	return nil
+}
+
 var File_ruqi_v1_supervision_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_supervision_proto_rawDesc = "" +
@@ -856,13 +1414,56 @@ const file_ruqi_v1_supervision_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"x\n" +
 	"\x17ListEvaluationsResponse\x125\n" +
 	"\vevaluations\x18\x01 \x03(\v2\x13.ruqi.v1.EvaluationR\vevaluations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x92\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xac\x05\n" +
+	"\rAccompaniment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
+	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x1b\n" +
+	"\tagency_id\x18\x03 \x01(\tR\bagencyId\x12'\n" +
+	"\x0fenterprise_uscc\x18\x04 \x01(\tR\x0eenterpriseUscc\x12\x1f\n" +
+	"\vregion_code\x18\x05 \x01(\tR\n" +
+	"regionCode\x12'\n" +
+	"\x0fsupervisor_name\x18\x06 \x01(\tR\x0esupervisorName\x12;\n" +
+	"\vattached_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"attachedAt\x12\x1f\n" +
+	"\vattached_by\x18\b \x01(\tR\n" +
+	"attachedBy\x12E\n" +
+	"\x11certificate_shown\x18\t \x01(\x0e2\x18.ruqi.v1.ChecklistAnswerR\x10certificateShown\x12C\n" +
+	"\x10rights_explained\x18\n" +
+	" \x01(\x0e2\x18.ruqi.v1.ChecklistAnswerR\x0frightsExplained\x12A\n" +
+	"\x0fsampling_proper\x18\v \x01(\x0e2\x18.ruqi.v1.ChecklistAnswerR\x0esamplingProper\x12=\n" +
+	"\rconduct_civil\x18\f \x01(\x0e2\x18.ruqi.v1.ChecklistAnswerR\fconductCivil\x12\x14\n" +
+	"\x05notes\x18\r \x01(\tR\x05notes\x12;\n" +
+	"\vrecorded_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordedAt\x12\x17\n" +
+	"\alead_id\x18\x0f \x01(\tR\x06leadId\"g\n" +
+	"\x17AttachSupervisorRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
+	"\x0fsupervisor_name\x18\x02 \x01(\tR\x0esupervisorName\"X\n" +
+	"\x18AttachSupervisorResponse\x12<\n" +
+	"\raccompaniment\x18\x01 \x01(\v2\x16.ruqi.v1.AccompanimentR\raccompaniment\"\xab\x03\n" +
+	"\x1aRecordAccompanimentRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
+	"\x0fsupervisor_name\x18\x02 \x01(\tR\x0esupervisorName\x12E\n" +
+	"\x11certificate_shown\x18\x03 \x01(\x0e2\x18.ruqi.v1.ChecklistAnswerR\x10certificateShown\x12C\n" +
+	"\x10rights_explained\x18\x04 \x01(\x0e2\x18.ruqi.v1.ChecklistAnswerR\x0frightsExplained\x12A\n" +
+	"\x0fsampling_proper\x18\x05 \x01(\x0e2\x18.ruqi.v1.ChecklistAnswerR\x0esamplingProper\x12=\n" +
+	"\rconduct_civil\x18\x06 \x01(\x0e2\x18.ruqi.v1.ChecklistAnswerR\fconductCivil\x12\x14\n" +
+	"\x05notes\x18\a \x01(\tR\x05notes\x12\x1b\n" +
+	"\topen_lead\x18\b \x01(\bR\bopenLead\"~\n" +
+	"\x1bRecordAccompanimentResponse\x12<\n" +
+	"\raccompaniment\x18\x01 \x01(\v2\x16.ruqi.v1.AccompanimentR\raccompaniment\x12!\n" +
+	"\x04lead\x18\x02 \x01(\v2\r.ruqi.v1.LeadR\x04lead\"@\n" +
+	"\x19ListAccompanimentsRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\\\n" +
+	"\x1aListAccompanimentsResponse\x12>\n" +
+	"\x0eaccompaniments\x18\x01 \x03(\v2\x16.ruqi.v1.AccompanimentR\x0eaccompaniments*\xb8\x01\n" +
 	"\bLeadKind\x12\x19\n" +
 	"\x15LEAD_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11LEAD_KIND_REFUSAL\x10\x01\x12\x17\n" +
 	"\x13LEAD_KIND_COMPLAINT\x10\x02\x12\x1f\n" +
 	"\x1bLEAD_KIND_LATE_REGISTRATION\x10\x03\x12\x1a\n" +
-	"\x16LEAD_KIND_INVALID_CODE\x10\x04*\xb0\x01\n" +
+	"\x16LEAD_KIND_INVALID_CODE\x10\x04\x12$\n" +
+	"\x1fLEAD_KIND_ACCOMPANIMENT_FINDING\x10\xb4\x01*\xb0\x01\n" +
 	"\n" +
 	"LeadStatus\x12\x1b\n" +
 	"\x17LEAD_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
@@ -870,12 +1471,20 @@ const file_ruqi_v1_supervision_proto_rawDesc = "" +
 	"\x14LEAD_STATUS_CHECKING\x10\x02\x12\x19\n" +
 	"\x15LEAD_STATUS_RECTIFIED\x10\x03\x12\x1b\n" +
 	"\x17LEAD_STATUS_TRANSFERRED\x10\x04\x12\x19\n" +
-	"\x15LEAD_STATUS_UNFOUNDED\x10\x052\xf5\x01\n" +
+	"\x15LEAD_STATUS_UNFOUNDED\x10\x05*\x8b\x01\n" +
+	"\x0fChecklistAnswer\x12 \n" +
+	"\x1cCHECKLIST_ANSWER_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14CHECKLIST_ANSWER_YES\x10\x01\x12\x17\n" +
+	"\x13CHECKLIST_ANSWER_NO\x10\x02\x12#\n" +
+	"\x1fCHECKLIST_ANSWER_NOT_APPLICABLE\x10\x032\x8f\x04\n" +
 	"\x12SupervisionService\x12B\n" +
 	"\tListLeads\x12\x19.ruqi.v1.ListLeadsRequest\x1a\x1a.ruqi.v1.ListLeadsResponse\x12E\n" +
 	"\n" +
 	"UpdateLead\x12\x1a.ruqi.v1.UpdateLeadRequest\x1a\x1b.ruqi.v1.UpdateLeadResponse\x12T\n" +
-	"\x0fListEvaluations\x12\x1f.ruqi.v1.ListEvaluationsRequest\x1a .ruqi.v1.ListEvaluationsResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\x0fListEvaluations\x12\x1f.ruqi.v1.ListEvaluationsRequest\x1a .ruqi.v1.ListEvaluationsResponse\x12W\n" +
+	"\x10AttachSupervisor\x12 .ruqi.v1.AttachSupervisorRequest\x1a!.ruqi.v1.AttachSupervisorResponse\x12`\n" +
+	"\x13RecordAccompaniment\x12#.ruqi.v1.RecordAccompanimentRequest\x1a$.ruqi.v1.RecordAccompanimentResponse\x12]\n" +
+	"\x12ListAccompaniments\x12\".ruqi.v1.ListAccompanimentsRequest\x1a#.ruqi.v1.ListAccompanimentsResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_supervision_proto_rawDescOnce sync.Once
@@ -889,47 +1498,75 @@ func file_ruqi_v1_supervision_proto_rawDescGZIP() []byte {
 	return file_ruqi_v1_supervision_proto_rawDescData
 }
 
-var file_ruqi_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_ruqi_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_ruqi_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_ruqi_v1_supervision_proto_goTypes = []any{
-	(LeadKind)(0),                   // 0: ruqi.v1.LeadKind
-	(LeadStatus)(0),                 // 1: ruqi.v1.LeadStatus
-	(*LeadStep)(nil),                // 2: ruqi.v1.LeadStep
-	(*Lead)(nil),                    // 3: ruqi.v1.Lead
-	(*ListLeadsRequest)(nil),        // 4: ruqi.v1.ListLeadsRequest
-	(*ListLeadsResponse)(nil),       // 5: ruqi.v1.ListLeadsResponse
-	(*UpdateLeadRequest)(nil),       // 6: ruqi.v1.UpdateLeadRequest
-	(*UpdateLeadResponse)(nil),      // 7: ruqi.v1.UpdateLeadResponse
-	(*Evaluation)(nil),              // 8: ruqi.v1.Evaluation
-	(*ListEvaluationsRequest)(nil),  // 9: ruqi.v1.ListEvaluationsRequest
-	(*ListEvaluationsResponse)(nil), // 10: ruqi.v1.ListEvaluationsResponse
-	(*timestamppb.Timestamp)(nil),   // 11: google.protobuf.Timestamp
+	(LeadKind)(0),                       // 0: ruqi.v1.LeadKind
+	(LeadStatus)(0),                     // 1: ruqi.v1.LeadStatus
+	(ChecklistAnswer)(0),                // 2: ruqi.v1.ChecklistAnswer
+	(*LeadStep)(nil),                    // 3: ruqi.v1.LeadStep
+	(*Lead)(nil),                        // 4: ruqi.v1.Lead
+	(*ListLeadsRequest)(nil),            // 5: ruqi.v1.ListLeadsRequest
+	(*ListLeadsResponse)(nil),           // 6: ruqi.v1.ListLeadsResponse
+	(*UpdateLeadRequest)(nil),           // 7: ruqi.v1.UpdateLeadRequest
+	(*UpdateLeadResponse)(nil),          // 8: ruqi.v1.UpdateLeadResponse
+	(*Evaluation)(nil),                  // 9: ruqi.v1.Evaluation
+	(*ListEvaluationsRequest)(nil),      // 10: ruqi.v1.ListEvaluationsRequest
+	(*ListEvaluationsResponse)(nil),     // 11: ruqi.v1.ListEvaluationsResponse
+	(*Accompaniment)(nil),               // 12: ruqi.v1.Accompaniment
+	(*AttachSupervisorRequest)(nil),     // 13: ruqi.v1.AttachSupervisorRequest
+	(*AttachSupervisorResponse)(nil),    // 14: ruqi.v1.AttachSupervisorResponse
+	(*RecordAccompanimentRequest)(nil),  // 15: ruqi.v1.RecordAccompanimentRequest
+	(*RecordAccompanimentResponse)(nil), // 16: ruqi.v1.RecordAccompanimentResponse
+	(*ListAccompanimentsRequest)(nil),   // 17: ruqi.v1.ListAccompanimentsRequest
+	(*ListAccompanimentsResponse)(nil),  // 18: ruqi.v1.ListAccompanimentsResponse
+	(*timestamppb.Timestamp)(nil),       // 19: google.protobuf.Timestamp
 }
 var file_ruqi_v1_supervision_proto_depIdxs = []int32{
 	1,  // 0: ruqi.v1.LeadStep.status:type_name -> ruqi.v1.LeadStatus
-	11, // 1: ruqi.v1.LeadStep.at:type_name -> google.protobuf.Timestamp
+	19, // 1: ruqi.v1.LeadStep.at:type_name -> google.protobuf.Timestamp
 	0,  // 2: ruqi.v1.Lead.kind:type_name -> ruqi.v1.LeadKind
 	1,  // 3: ruqi.v1.Lead.status:type_name -> ruqi.v1.LeadStatus
-	11, // 4: ruqi.v1.Lead.occurred_at:type_name -> google.protobuf.Timestamp
-	11, // 5: ruqi.v1.Lead.created_at:type_name -> google.protobuf.Timestamp
-	2,  // 6: ruqi.v1.Lead.steps:type_name -> ruqi.v1.LeadStep
+	19, // 4: ruqi.v1.Lead.occurred_at:type_name -> google.protobuf.Timestamp
+	19, // 5: ruqi.v1.Lead.created_at:type_name -> google.protobuf.Timestamp
+	3,  // 6: ruqi.v1.Lead.steps:type_name -> ruqi.v1.LeadStep
 	1,  // 7: ruqi.v1.ListLeadsRequest.status:type_name -> ruqi.v1.LeadStatus
-	3,  // 8: ruqi.v1.ListLeadsResponse.leads:type_name -> ruqi.v1.Lead
+	4,  // 8: ruqi.v1.ListLeadsResponse.leads:type_name -> ruqi.v1.Lead
 	1,  // 9: ruqi.v1.UpdateLeadRequest.status:type_name -> ruqi.v1.LeadStatus
-	3,  // 10: ruqi.v1.UpdateLeadResponse.lead:type_name -> ruqi.v1.Lead
-	11, // 11: ruqi.v1.Evaluation.at:type_name -> google.protobuf.Timestamp
-	8,  // 12: ruqi.v1.ListEvaluationsResponse.evaluations:type_name -> ruqi.v1.Evaluation
-	4,  // 13: ruqi.v1.SupervisionService.ListLeads:input_type -> ruqi.v1.ListLeadsRequest
-	6,  // 14: ruqi.v1.SupervisionService.UpdateLead:input_type -> ruqi.v1.UpdateLeadRequest
-	9,  // 15: ruqi.v1.SupervisionService.ListEvaluations:input_type -> ruqi.v1.ListEvaluationsRequest
-	5,  // 16: ruqi.v1.SupervisionService.ListLeads:output_type -> ruqi.v1.ListLeadsResponse
-	7,  // 17: ruqi.v1.SupervisionService.UpdateLead:output_type -> ruqi.v1.UpdateLeadResponse
-	10, // 18: ruqi.v1.SupervisionService.ListEvaluations:output_type -> ruqi.v1.ListEvaluationsResponse
-	16, // [16:19] is the sub-list for method output_type
-	13, // [13:16] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	4,  // 10: ruqi.v1.UpdateLeadResponse.lead:type_name -> ruqi.v1.Lead
+	19, // 11: ruqi.v1.Evaluation.at:type_name -> google.protobuf.Timestamp
+	9,  // 12: ruqi.v1.ListEvaluationsResponse.evaluations:type_name -> ruqi.v1.Evaluation
+	19, // 13: ruqi.v1.Accompaniment.attached_at:type_name -> google.protobuf.Timestamp
+	2,  // 14: ruqi.v1.Accompaniment.certificate_shown:type_name -> ruqi.v1.ChecklistAnswer
+	2,  // 15: ruqi.v1.Accompaniment.rights_explained:type_name -> ruqi.v1.ChecklistAnswer
+	2,  // 16: ruqi.v1.Accompaniment.sampling_proper:type_name -> ruqi.v1.ChecklistAnswer
+	2,  // 17: ruqi.v1.Accompaniment.conduct_civil:type_name -> ruqi.v1.ChecklistAnswer
+	19, // 18: ruqi.v1.Accompaniment.recorded_at:type_name -> google.protobuf.Timestamp
+	12, // 19: ruqi.v1.AttachSupervisorResponse.accompaniment:type_name -> ruqi.v1.Accompaniment
+	2,  // 20: ruqi.v1.RecordAccompanimentRequest.certificate_shown:type_name -> ruqi.v1.ChecklistAnswer
+	2,  // 21: ruqi.v1.RecordAccompanimentRequest.rights_explained:type_name -> ruqi.v1.ChecklistAnswer
+	2,  // 22: ruqi.v1.RecordAccompanimentRequest.sampling_proper:type_name -> ruqi.v1.ChecklistAnswer
+	2,  // 23: ruqi.v1.RecordAccompanimentRequest.conduct_civil:type_name -> ruqi.v1.ChecklistAnswer
+	12, // 24: ruqi.v1.RecordAccompanimentResponse.accompaniment:type_name -> ruqi.v1.Accompaniment
+	4,  // 25: ruqi.v1.RecordAccompanimentResponse.lead:type_name -> ruqi.v1.Lead
+	12, // 26: ruqi.v1.ListAccompanimentsResponse.accompaniments:type_name -> ruqi.v1.Accompaniment
+	5,  // 27: ruqi.v1.SupervisionService.ListLeads:input_type -> ruqi.v1.ListLeadsRequest
+	7,  // 28: ruqi.v1.SupervisionService.UpdateLead:input_type -> ruqi.v1.UpdateLeadRequest
+	10, // 29: ruqi.v1.SupervisionService.ListEvaluations:input_type -> ruqi.v1.ListEvaluationsRequest
+	13, // 30: ruqi.v1.SupervisionService.AttachSupervisor:input_type -> ruqi.v1.AttachSupervisorRequest
+	15, // 31: ruqi.v1.SupervisionService.RecordAccompaniment:input_type -> ruqi.v1.RecordAccompanimentRequest
+	17, // 32: ruqi.v1.SupervisionService.ListAccompaniments:input_type -> ruqi.v1.ListAccompanimentsRequest
+	6,  // 33: ruqi.v1.SupervisionService.ListLeads:output_type -> ruqi.v1.ListLeadsResponse
+	8,  // 34: ruqi.v1.SupervisionService.UpdateLead:output_type -> ruqi.v1.UpdateLeadResponse
+	11, // 35: ruqi.v1.SupervisionService.ListEvaluations:output_type -> ruqi.v1.ListEvaluationsResponse
+	14, // 36: ruqi.v1.SupervisionService.AttachSupervisor:output_type -> ruqi.v1.AttachSupervisorResponse
+	16, // 37: ruqi.v1.SupervisionService.RecordAccompaniment:output_type -> ruqi.v1.RecordAccompanimentResponse
+	18, // 38: ruqi.v1.SupervisionService.ListAccompaniments:output_type -> ruqi.v1.ListAccompanimentsResponse
+	33, // [33:39] is the sub-list for method output_type
+	27, // [27:33] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_supervision_proto_init() }
@@ -942,8 +1579,8 @@ func file_ruqi_v1_supervision_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_supervision_proto_rawDesc), len(file_ruqi_v1_supervision_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   9,
+			NumEnums:      3,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

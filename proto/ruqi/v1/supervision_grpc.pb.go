@@ -19,9 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SupervisionService_ListLeads_FullMethodName       = "/ruqi.v1.SupervisionService/ListLeads"
-	SupervisionService_UpdateLead_FullMethodName      = "/ruqi.v1.SupervisionService/UpdateLead"
-	SupervisionService_ListEvaluations_FullMethodName = "/ruqi.v1.SupervisionService/ListEvaluations"
+	SupervisionService_ListLeads_FullMethodName           = "/ruqi.v1.SupervisionService/ListLeads"
+	SupervisionService_UpdateLead_FullMethodName          = "/ruqi.v1.SupervisionService/UpdateLead"
+	SupervisionService_ListEvaluations_FullMethodName     = "/ruqi.v1.SupervisionService/ListEvaluations"
+	SupervisionService_AttachSupervisor_FullMethodName    = "/ruqi.v1.SupervisionService/AttachSupervisor"
+	SupervisionService_RecordAccompaniment_FullMethodName = "/ruqi.v1.SupervisionService/RecordAccompaniment"
+	SupervisionService_ListAccompaniments_FullMethodName  = "/ruqi.v1.SupervisionService/ListAccompaniments"
 )
 
 // SupervisionServiceClient is the client API for SupervisionService service.
@@ -37,6 +40,15 @@ type SupervisionServiceClient interface {
 	UpdateLead(ctx context.Context, in *UpdateLeadRequest, opts ...grpc.CallOption) (*UpdateLeadResponse, error)
 	// ListEvaluations lists evaluations with the evaluating enterprise.
 	ListEvaluations(ctx context.Context, in *ListEvaluationsRequest, opts ...grpc.CallOption) (*ListEvaluationsResponse, error)
+	// AttachSupervisor attaches a supervisor of the enterprise's region to a
+	// registered inspection (伴随式执法监督): the enterprise's scan shows them.
+	AttachSupervisor(ctx context.Context, in *AttachSupervisorRequest, opts ...grpc.CallOption) (*AttachSupervisorResponse, error)
+	// RecordAccompaniment records the accompanying supervisor's checklist,
+	// once; a 否 answer, or open_lead, opens a lead.
+	RecordAccompaniment(ctx context.Context, in *RecordAccompanimentRequest, opts ...grpc.CallOption) (*RecordAccompanimentResponse, error)
+	// ListAccompaniments lists an inspection's accompanying supervisors and
+	// their records: for the 司法局, and read-only for the inspecting agency.
+	ListAccompaniments(ctx context.Context, in *ListAccompanimentsRequest, opts ...grpc.CallOption) (*ListAccompanimentsResponse, error)
 }
 
 type supervisionServiceClient struct {
@@ -77,6 +89,36 @@ func (c *supervisionServiceClient) ListEvaluations(ctx context.Context, in *List
 	return out, nil
 }
 
+func (c *supervisionServiceClient) AttachSupervisor(ctx context.Context, in *AttachSupervisorRequest, opts ...grpc.CallOption) (*AttachSupervisorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AttachSupervisorResponse)
+	err := c.cc.Invoke(ctx, SupervisionService_AttachSupervisor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *supervisionServiceClient) RecordAccompaniment(ctx context.Context, in *RecordAccompanimentRequest, opts ...grpc.CallOption) (*RecordAccompanimentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordAccompanimentResponse)
+	err := c.cc.Invoke(ctx, SupervisionService_RecordAccompaniment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *supervisionServiceClient) ListAccompaniments(ctx context.Context, in *ListAccompanimentsRequest, opts ...grpc.CallOption) (*ListAccompanimentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAccompanimentsResponse)
+	err := c.cc.Invoke(ctx, SupervisionService_ListAccompaniments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SupervisionServiceServer is the server API for SupervisionService service.
 // All implementations must embed UnimplementedSupervisionServiceServer
 // for forward compatibility.
@@ -90,6 +132,15 @@ type SupervisionServiceServer interface {
 	UpdateLead(context.Context, *UpdateLeadRequest) (*UpdateLeadResponse, error)
 	// ListEvaluations lists evaluations with the evaluating enterprise.
 	ListEvaluations(context.Context, *ListEvaluationsRequest) (*ListEvaluationsResponse, error)
+	// AttachSupervisor attaches a supervisor of the enterprise's region to a
+	// registered inspection (伴随式执法监督): the enterprise's scan shows them.
+	AttachSupervisor(context.Context, *AttachSupervisorRequest) (*AttachSupervisorResponse, error)
+	// RecordAccompaniment records the accompanying supervisor's checklist,
+	// once; a 否 answer, or open_lead, opens a lead.
+	RecordAccompaniment(context.Context, *RecordAccompanimentRequest) (*RecordAccompanimentResponse, error)
+	// ListAccompaniments lists an inspection's accompanying supervisors and
+	// their records: for the 司法局, and read-only for the inspecting agency.
+	ListAccompaniments(context.Context, *ListAccompanimentsRequest) (*ListAccompanimentsResponse, error)
 	mustEmbedUnimplementedSupervisionServiceServer()
 }
 
@@ -108,6 +159,15 @@ func (UnimplementedSupervisionServiceServer) UpdateLead(context.Context, *Update
 }
 func (UnimplementedSupervisionServiceServer) ListEvaluations(context.Context, *ListEvaluationsRequest) (*ListEvaluationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvaluations not implemented")
+}
+func (UnimplementedSupervisionServiceServer) AttachSupervisor(context.Context, *AttachSupervisorRequest) (*AttachSupervisorResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AttachSupervisor not implemented")
+}
+func (UnimplementedSupervisionServiceServer) RecordAccompaniment(context.Context, *RecordAccompanimentRequest) (*RecordAccompanimentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordAccompaniment not implemented")
+}
+func (UnimplementedSupervisionServiceServer) ListAccompaniments(context.Context, *ListAccompanimentsRequest) (*ListAccompanimentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAccompaniments not implemented")
 }
 func (UnimplementedSupervisionServiceServer) mustEmbedUnimplementedSupervisionServiceServer() {}
 func (UnimplementedSupervisionServiceServer) testEmbeddedByValue()                            {}
@@ -184,6 +244,60 @@ func _SupervisionService_ListEvaluations_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SupervisionService_AttachSupervisor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AttachSupervisorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SupervisionServiceServer).AttachSupervisor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SupervisionService_AttachSupervisor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SupervisionServiceServer).AttachSupervisor(ctx, req.(*AttachSupervisorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SupervisionService_RecordAccompaniment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordAccompanimentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SupervisionServiceServer).RecordAccompaniment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SupervisionService_RecordAccompaniment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SupervisionServiceServer).RecordAccompaniment(ctx, req.(*RecordAccompanimentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SupervisionService_ListAccompaniments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAccompanimentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SupervisionServiceServer).ListAccompaniments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SupervisionService_ListAccompaniments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SupervisionServiceServer).ListAccompaniments(ctx, req.(*ListAccompanimentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SupervisionService_ServiceDesc is the grpc.ServiceDesc for SupervisionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -202,6 +316,18 @@ var SupervisionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListEvaluations",
 			Handler:    _SupervisionService_ListEvaluations_Handler,
+		},
+		{
+			MethodName: "AttachSupervisor",
+			Handler:    _SupervisionService_AttachSupervisor_Handler,
+		},
+		{
+			MethodName: "RecordAccompaniment",
+			Handler:    _SupervisionService_RecordAccompaniment_Handler,
+		},
+		{
+			MethodName: "ListAccompaniments",
+			Handler:    _SupervisionService_ListAccompaniments_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

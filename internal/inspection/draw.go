@@ -1,0 +1,175 @@
+package inspection
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/draw"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// CommitDraw records a 双随机 draw's commitment: the population resolved to
+// sorted lists of enterprises in the directory and officers of the agency
+// with a valid certificate, the counts, the procedure, and the
+// DRAW_COMMITTED event that puts its hash in the Merkle log. The randomness
+// does not exist yet: it is the root of the first checkpoint that includes
+// that event.
+func CommitDraw(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.CommitDrawRequest) (*ruqiv1.Draw, error) {
+	agency, err := AgencyOf(tx, p, req.GetAgencyId())
+	if err != nil {
+		return nil, err
+	}
+	title := strings.TrimSpace(req.GetTitle())
+	if title == "" {
+		return nil, domain.Invalidf("TITLE_MISSING", "请填写抽取的名称（如 2026年12月 食品经营双随机抽查）")
+	}
+	if err := domain.ValidateText("抽取名称", title, 200); err != nil {
+		return nil, err
+	}
+	var b [5]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	d := &ruqiv1.Draw{
+		Id:                   "DRW-" + now.In(domain.Shanghai).Format("20060102") + "-" + base32.StdEncoding.EncodeToString(b[:]),
+		AgencyId:             agency,
+		Title:                title,
+		Procedure:            draw.ProcedureV1,
+		EnterprisePopulation: draw.Normalize(req.GetEnterprisePopulation()),
+		EnterpriseCount:      req.GetEnterpriseCount(),
+		OfficerPopulation:    draw.Normalize(req.GetOfficerPopulation()),
+		OfficerCount:         req.GetOfficerCount(),
+		CommittedAt:          timestamppb.New(now),
+		CommittedBy:          Actor(p),
+	}
+	if err := draw.CheckShape(d); err != nil {
+		return nil, domain.Invalidf("DRAW_INVALID", "%s", err.Error())
+	}
+	for _, u := range d.GetEnterprisePopulation() {
+		if _, err := tx.Enterprise(u); err != nil {
+			return nil, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，不能列入抽取名单", u)
+		}
+	}
+	for _, id := range d.GetOfficerPopulation() {
+		o, err := tx.Officer(id)
+		if err != nil {
+			return nil, notFound(err, "OFFICER_UNKNOWN", "执法人员 %s 不存在", id)
+		}
+		if o.GetAgencyId() != agency {
+			return nil, domain.PermissionDeniedf("OTHER_AGENCY", "执法人员 %s 不属于部门 %s，不能列入其抽取名单", id, agency)
+		}
+		if !domain.CertificateValid(o, now) {
+			return nil, domain.FailedPreconditionf("CERTIFICATE_INVALID", "执法人员 %s 的执法证当前无效，不能列入抽取名单", id)
+		}
+	}
+	d.Commitment = draw.Commitment(d)
+	head, _, err := tx.Head()
+	if err != nil {
+		return nil, err
+	}
+	d.LogHeadAtCommit = head
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_DRAW_COMMITTED)
+	e.Detail = draw.CommitDetail(d.GetId(), d.GetCommitment())
+	if err := j.Record(e); err != nil {
+		return nil, err
+	}
+	// bbolt numbers the event at once; PostgreSQL's sequencer later, and
+	// the reveal finds it after LogHeadAtCommit.
+	d.CommitSeq = e.GetSeq()
+	return d, tx.PutDraw(d)
+}
+
+// LoadDraw reads a draw named by a caller.
+func LoadDraw(r store.Reader, id string) (*ruqiv1.Draw, error) {
+	if strings.TrimSpace(id) == "" {
+		return nil, domain.Invalidf("DRAW_ID_MISSING", "请填写抽取编号")
+	}
+	d, err := r.Draw(id)
+	if err != nil {
+		return nil, notFound(err, "DRAW_UNKNOWN", "抽取 %s 不存在，请核对抽取编号", id)
+	}
+	return d, nil
+}
+
+// OpenCheckpoint checks a signed checkpoint with the log's key and returns
+// its size and root hash.
+type OpenCheckpoint func(note []byte) (size uint64, root []byte, err error)
+
+var errDrawNotReady = domain.Unavailablef("DRAW_NOT_READY", "抽取的随机数尚未产生：承诺还没有进入已签名的日志检查点，请几秒后再揭晓")
+
+// RevealDraw computes a committed draw's picks from its randomness, the
+// root of the first checkpoint that includes the commitment, and records
+// them. Anyone it is asked by gets the same picks, so the agency and the
+// 司法局 may both ask; a revealed draw is answered as it is.
+func RevealDraw(tx store.Tx, p auth.Principal, now time.Time, id string, open OpenCheckpoint) (*ruqiv1.Draw, error) {
+	d, err := LoadDraw(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN) && p.Subject != d.GetAgencyId() {
+		return nil, domain.PermissionDeniedf("OTHER_AGENCY", "抽取 %s 不属于您的部门", d.GetId())
+	}
+	if len(d.GetRandomness()) > 0 {
+		return d, nil
+	}
+	if d.GetCommitSeq() == 0 {
+		seq, err := commitSeq(tx, d)
+		if err != nil {
+			return nil, err
+		}
+		d.CommitSeq = seq
+	}
+	size, note, err := tx.CheckpointAtLeast(d.GetCommitSeq())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errDrawNotReady
+	}
+	if err != nil {
+		return nil, err
+	}
+	cpSize, root, err := open(note)
+	if err != nil {
+		return nil, err
+	}
+	if cpSize != size {
+		return nil, domain.FailedPreconditionf("CHECKPOINT_MISMATCH", "规模 %d 的检查点内容不符", size)
+	}
+	picks := draw.Pick(d, root)
+	d.RandomnessSize, d.Randomness = size, root
+	d.PickedEnterprises, d.PickedOfficers = picks.Enterprises, picks.Officers
+	d.RevealedAt = timestamppb.New(now)
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_DRAW_REVEALED)
+	e.Detail = "draw " + d.GetId() + " checkpoint " + strconv.FormatUint(size, 10) + " " + draw.Summary(d)
+	if err := j.Record(e); err != nil {
+		return nil, err
+	}
+	return d, tx.PutDraw(d)
+}
+
+// commitSeq finds the commitment event of a draw written on a store that
+// sequences after commit: it comes after the head the draw saw.
+func commitSeq(r store.Reader, d *ruqiv1.Draw) (uint64, error) {
+	want := draw.CommitDetail(d.GetId(), d.GetCommitment())
+	var seq uint64
+	err := r.Events(d.GetLogHeadAtCommit(), func(e *ruqiv1.Event) error {
+		if e.GetType() == ruqiv1.EventType_EVENT_TYPE_DRAW_COMMITTED && e.GetDetail() == want {
+			seq = e.GetSeq()
+			return store.ErrStop
+		}
+		return nil
+	})
+	if err == nil && seq == 0 {
+		return 0, errDrawNotReady
+	}
+	return seq, err
+}
