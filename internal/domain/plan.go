@@ -76,8 +76,10 @@ func ValidatePlanVersion(v *ruqiv1.PlanVersion) error {
 	if dup := firstDuplicate(sc.GetEnterpriseUsccs()); dup != "" {
 		return Invalidf("PLAN_ENTERPRISE_REPEATED", "企业 %s 重复填写", dup)
 	}
-	if r := sc.GetRegionCode(); r != "" && (len(r) != 6 || strings.Trim(r, "0123456789") != "") {
-		return Invalidf("REGION_MALFORMED", "行政区划代码须为6位数字，收到 %q", r)
+	if r := sc.GetRegionCode(); r != "" {
+		if err := ValidateRegion(r); err != nil {
+			return err
+		}
 	}
 	if err := ValidateText("行业", sc.GetIndustry(), 50); err != nil {
 		return err
