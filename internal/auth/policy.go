@@ -40,7 +40,7 @@ const (
 // someone decides who may call it.
 var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.DirectoryService_ImportDirectory_FullMethodName:      {admin},
-	ruqiv1.DirectoryService_ListCheckItems_FullMethodName:       {officer, agencyAdmin, enterprise, supervisor, admin},
+	ruqiv1.DirectoryService_ListCheckItems_FullMethodName:       {officer, agencyAdmin, agencyHead, enterprise, supervisor, admin},
 	ruqiv1.DirectoryService_ListOfficers_FullMethodName:         {officer, agencyAdmin, supervisor, admin},
 	ruqiv1.DirectoryService_GetEnterprise_FullMethodName:        {officer, agencyAdmin, enterprise, supervisor, admin},
 	ruqiv1.DirectoryService_SetCertificateStatus_FullMethodName: {agencyAdmin, admin},

@@ -229,6 +229,29 @@ func Overdue(p *ruqiv1.Plan, now time.Time) bool {
 	return v.GetState() == ruqiv1.PlanState_PLAN_STATE_APPROVED && v.GetPublishBy() != nil && now.After(v.GetPublishBy().AsTime())
 }
 
+// PlanConcernsRegion reports whether a supervisor of region oversees a
+// plan: the plan's agency is in the region, or some version covers
+// enterprises there (a region scope overlapping it, or a listed enterprise
+// whose region, by regionOf, falls under it). A city agency's plan for a
+// district's enterprises is filed with that district's 司法局 too.
+func PlanConcernsRegion(p *ruqiv1.Plan, region string, regionOf func(uscc string) string) bool {
+	if RegionCovers(region, p.GetRegionCode()) {
+		return true
+	}
+	for _, v := range p.GetVersions() {
+		sc := v.GetScope()
+		if r := sc.GetRegionCode(); r != "" && (RegionCovers(region, r) || RegionCovers(r, region)) {
+			return true
+		}
+		for _, u := range sc.GetEnterpriseUsccs() {
+			if RegionCovers(region, regionOf(u)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Published returns a copy of the plan with only its published versions, for
 // the public page (nil if none is published).
 func Published(p *ruqiv1.Plan) *ruqiv1.Plan {

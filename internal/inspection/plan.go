@@ -45,14 +45,14 @@ func MayManagePlan(r store.Reader, p auth.Principal, pl *ruqiv1.Plan) error {
 	return nil
 }
 
-// MayReadPlan extends MayManagePlan to the supervisors of the agency's
-// region (the plan is filed with them).
+// MayReadPlan extends MayManagePlan to the supervisors the plan concerns
+// (domain.PlanConcernsRegion: the plan is filed with them).
 func MayReadPlan(r store.Reader, p auth.Principal, pl *ruqiv1.Plan) error {
 	if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {
-		if MayOversee(p, pl.GetRegionCode()) {
+		if domain.PlanConcernsRegion(pl, p.Subject, func(u string) string { return RegionOf(r, u) }) {
 			return nil
 		}
-		return domain.PermissionDeniedf("OTHER_REGION", "检查计划 %s 的部门不在您监督的行政区划（%s）内", pl.GetId(), p.Subject)
+		return domain.PermissionDeniedf("OTHER_REGION", "检查计划 %s 的部门和所列企业都不在您监督的行政区划（%s）内", pl.GetId(), p.Subject)
 	}
 	return MayManagePlan(r, p, pl)
 }

@@ -161,7 +161,9 @@ func (ps *planServer) ListPublishedPlans(ctx context.Context, req *ruqiv1.ListPu
 			if len(pl.GetVersions()) == 0 {
 				return false, nil
 			}
-			return req.GetRegionCode() == "" || domain.RegionCovers(req.GetRegionCode(), pl.GetRegionCode()), nil
+			// A region's plans: its agencies' and those covering its
+			// enterprises, as its supervisor sees them.
+			return req.GetRegionCode() == "" || domain.PlanConcernsRegion(pl, req.GetRegionCode(), func(u string) string { return inspection.RegionOf(r, u) }), nil
 		})
 		return err
 	})
