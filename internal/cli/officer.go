@@ -51,6 +51,7 @@ type registerOptions struct {
 	reason     string
 	trigger    string
 	lateReason string
+	plan       string
 	requestID  string
 	kind       string
 	drawID     string
@@ -66,6 +67,7 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 
 检查事项须在本部门公布的行政检查事项清单内，执法人员至少两名且执法证有效。
 个案检查（--type case）须用 --trigger 注明投诉举报、转办交办或事故的编号。
+专项检查（--type special）须用 --plan 注明所依据的、经部门负责人批准的检查计划（ruqi plan）。
 
 不是行政检查的入企（日常巡查、政策宣传、走访调研、服务）用 --kind 报备：不填 --items 和
 --type，至少一名人员；企业扫码时会看到"非行政检查，不得进行任何检查"，此类入企也计入无事不扰。
@@ -126,6 +128,7 @@ func (o *registerOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.lateReason, "late-reason", "", "事后补录的原因 `TEXT`：紧急检查已经进行，现补录报备")
 	f.StringVar(&o.agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
 	f.StringVar(&o.kind, "kind", "inspection", "入企类型 `KIND`：inspection（行政检查）、patrol（日常巡查）、publicity（政策宣传）、survey（走访调研）、service（服务）")
+	f.StringVar(&o.plan, "plan", "", "专项检查所依据的已批准检查计划编号 `PLAN-ID`（专项检查必填）")
 	f.StringVar(&o.requestID, "request-id", "", "请求编号 `ID`，同一编号重试不会重复报备（默认随机生成）")
 	f.StringVar(&o.drawID, "draw", "", "双随机抽查所依据的抽取编号 `ID`：企业（和执法人员）须在其抽中名单内")
 }
@@ -195,6 +198,7 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 		LateReason:       lateReason,
 		VisitKind:        kind,
 		DrawId:           strings.TrimSpace(o.drawID),
+		PlanId:           domain.NormalizeID(o.plan),
 	}, nil
 }
 

@@ -52,6 +52,11 @@ type printer interface {
 	Evaluations(r *ruqiv1.ListEvaluationsResponse)
 	TokenRevoked(req *ruqiv1.RevokeAccessTokenRequest, r *ruqiv1.RevokeAccessTokenResponse)
 	CertificateChanged(req *ruqiv1.SetCertificateStatusRequest, r *ruqiv1.SetCertificateStatusResponse)
+
+	// Inspection plans (printer_plan.go): one plan with its versions under
+	// a headline saying what was done ("" for none), and lists.
+	Plan(headline string, p *ruqiv1.Plan)
+	Plans(r *ruqiv1.ListPlansResponse)
 }
 
 func newPrinter(format string, out, errOut io.Writer) printer {

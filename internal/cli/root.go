@@ -203,6 +203,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.companyCommand(),
 		a.supervisorCommand(),
 		a.drawCommand(),
+		a.planCommand(),
 		a.keysCommand(),
 		a.receiptCommand(),
 		a.logCommand(),

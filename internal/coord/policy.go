@@ -70,6 +70,10 @@ type Policy struct {
 	// an enterprise: two check-ins of one officer at different enterprises
 	// closer than that overlap. Zero: DefaultVisitMinutes.
 	VisitMinutes int
+	// PlanPublishDays is how many days after its approval a special-campaign
+	// inspection plan (专项检查计划) must be published (上海, 2026: within a
+	// month). Zero: domain.DefaultPublishDays.
+	PlanPublishDays int
 }
 
 // DefaultVisitMinutes: no officer checks in at two enterprises within half
@@ -184,6 +188,9 @@ type PolicyConfig struct {
 	// VisitMinutes (default 30, 1–1440): one officer's check-ins at two
 	// enterprises closer than this overlap, a warning.
 	VisitMinutes *int `json:"visit_minutes,omitempty"`
+	// PlanPublishDays is how many days after approval a special-campaign
+	// plan must be published (default 30).
+	PlanPublishDays *int `json:"plan_publish_days,omitempty"`
 }
 
 // Policies resolves an enterprise's region to its policy.
@@ -306,6 +313,12 @@ func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
 	}
 	if c.RequireMutual != nil {
 		p.RequireMutual = *c.RequireMutual
+	}
+	if c.PlanPublishDays != nil {
+		if *c.PlanPublishDays < 1 || *c.PlanPublishDays > 366 {
+			return Policy{}, fmt.Errorf("plan_publish_days %d: want 1 to 366", *c.PlanPublishDays)
+		}
+		p.PlanPublishDays = *c.PlanPublishDays
 	}
 	if c.FullUseFrom != "" {
 		t, err := time.ParseInLocation("2006-01-02", c.FullUseFrom, p.Zone)

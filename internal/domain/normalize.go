@@ -87,6 +87,7 @@ var idFields = map[string]bool{
 	"inspection_id": true, "inspection_ids": true,
 	"region_code": true,
 	"draw_id":     true, "enterprise_population": true, "officer_population": true,
+	"plan_id": true,
 }
 
 func idFieldNorm(name string) func(string) string {

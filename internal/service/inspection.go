@@ -86,6 +86,9 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 		VisitKind:        req.GetVisitKind(),
 		DrawId:           req.GetDrawId(),
 	}
+	if chk.Plan != nil {
+		ins.PlanId, ins.PlanVersion = req.GetPlanId(), chk.Plan.GetVersion()
+	}
 	plan := planOf(ins, chk.Enterprise)
 	// The decision is held pending until the write below commits; if this
 	// process never confirms it (a crash, a lost reply), the coordinator
@@ -300,7 +303,8 @@ func sameRegistration(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequ
 		ins.GetTriggerReference() == strings.TrimSpace(req.GetTriggerReference()) &&
 		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason()) &&
 		ins.GetVisitKind() == req.GetVisitKind() &&
-		ins.GetDrawId() == req.GetDrawId()
+		ins.GetDrawId() == req.GetDrawId() &&
+		ins.GetPlanId() == req.GetPlanId()
 }
 
 // recordRefusal logs a registration the coordinator refused, for the 司法局.

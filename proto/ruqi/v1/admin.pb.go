@@ -28,22 +28,24 @@ type Role int32
 
 const (
 	Role_ROLE_UNSPECIFIED  Role = 0
-	Role_ROLE_OFFICER      Role = 1 // subject: officer id
-	Role_ROLE_ENTERPRISE   Role = 2 // subject: USCC
-	Role_ROLE_SUPERVISOR   Role = 3 // subject: region code (司法局)
-	Role_ROLE_ADMIN        Role = 4 // subject: free text naming the administrator
-	Role_ROLE_AGENCY_ADMIN Role = 5 // subject: agency id (执法部门管理员)
+	Role_ROLE_OFFICER      Role = 1   // subject: officer id
+	Role_ROLE_ENTERPRISE   Role = 2   // subject: USCC
+	Role_ROLE_SUPERVISOR   Role = 3   // subject: region code (司法局)
+	Role_ROLE_ADMIN        Role = 4   // subject: free text naming the administrator
+	Role_ROLE_AGENCY_ADMIN Role = 5   // subject: agency id (执法部门管理员)
+	Role_ROLE_AGENCY_HEAD  Role = 140 // subject: agency id (执法部门负责人): approves special-campaign plans
 )
 
 // Enum value maps for Role.
 var (
 	Role_name = map[int32]string{
-		0: "ROLE_UNSPECIFIED",
-		1: "ROLE_OFFICER",
-		2: "ROLE_ENTERPRISE",
-		3: "ROLE_SUPERVISOR",
-		4: "ROLE_ADMIN",
-		5: "ROLE_AGENCY_ADMIN",
+		0:   "ROLE_UNSPECIFIED",
+		1:   "ROLE_OFFICER",
+		2:   "ROLE_ENTERPRISE",
+		3:   "ROLE_SUPERVISOR",
+		4:   "ROLE_ADMIN",
+		5:   "ROLE_AGENCY_ADMIN",
+		140: "ROLE_AGENCY_HEAD",
 	}
 	Role_value = map[string]int32{
 		"ROLE_UNSPECIFIED":  0,
@@ -52,6 +54,7 @@ var (
 		"ROLE_SUPERVISOR":   3,
 		"ROLE_ADMIN":        4,
 		"ROLE_AGENCY_ADMIN": 5,
+		"ROLE_AGENCY_HEAD":  140,
 	}
 )
 
@@ -119,6 +122,10 @@ const (
 	EventType_EVENT_TYPE_DRAW_REVEALED          EventType = 181 // a draw's picks computed from its randomness
 	EventType_EVENT_TYPE_SUPERVISOR_ATTACHED    EventType = 182 // 伴随式执法监督: a supervisor joined an inspection
 	EventType_EVENT_TYPE_ACCOMPANIMENT_RECORDED EventType = 183 // the accompanying supervisor's checklist
+	EventType_EVENT_TYPE_PLAN_FILED             EventType = 140 // an inspection plan (检查计划) filed
+	EventType_EVENT_TYPE_PLAN_AMENDED           EventType = 141 // a new version of a plan filed
+	EventType_EVENT_TYPE_PLAN_APPROVED          EventType = 142 // approved by the agency head, filed with the 司法局
+	EventType_EVENT_TYPE_PLAN_PUBLISHED         EventType = 143 // published (公示); detail says when late
 )
 
 // Enum value maps for EventType.
@@ -157,6 +164,10 @@ var (
 		181: "EVENT_TYPE_DRAW_REVEALED",
 		182: "EVENT_TYPE_SUPERVISOR_ATTACHED",
 		183: "EVENT_TYPE_ACCOMPANIMENT_RECORDED",
+		140: "EVENT_TYPE_PLAN_FILED",
+		141: "EVENT_TYPE_PLAN_AMENDED",
+		142: "EVENT_TYPE_PLAN_APPROVED",
+		143: "EVENT_TYPE_PLAN_PUBLISHED",
 	}
 	EventType_value = map[string]int32{
 		"EVENT_TYPE_UNSPECIFIED":            0,
@@ -192,6 +203,10 @@ var (
 		"EVENT_TYPE_DRAW_REVEALED":          181,
 		"EVENT_TYPE_SUPERVISOR_ATTACHED":    182,
 		"EVENT_TYPE_ACCOMPANIMENT_RECORDED": 183,
+		"EVENT_TYPE_PLAN_FILED":             140,
+		"EVENT_TYPE_PLAN_AMENDED":           141,
+		"EVENT_TYPE_PLAN_APPROVED":          142,
+		"EVENT_TYPE_PLAN_PUBLISHED":         143,
 	}
 )
 
@@ -1092,7 +1107,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\vbytes_after\x18\x02 \x01(\x03R\n" +
 	"bytesAfter\x12\x14\n" +
 	"\x05plans\x18\x03 \x01(\x03R\x05plans\x12-\n" +
-	"\x04took\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x04took*\x7f\n" +
+	"\x04took\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x04took*\x96\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fROLE_OFFICER\x10\x01\x12\x13\n" +
@@ -1100,7 +1115,8 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x0fROLE_SUPERVISOR\x10\x03\x12\x0e\n" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x15\n" +
-	"\x11ROLE_AGENCY_ADMIN\x10\x05*\xed\a\n" +
+	"\x11ROLE_AGENCY_ADMIN\x10\x05\x12\x15\n" +
+	"\x10ROLE_AGENCY_HEAD\x10\x8c\x01*\xe6\b\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_TYPE_REGISTERED\x10\x01\x12\x1a\n" +
@@ -1135,7 +1151,11 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x19EVENT_TYPE_DRAW_COMMITTED\x10\xb4\x01\x12\x1d\n" +
 	"\x18EVENT_TYPE_DRAW_REVEALED\x10\xb5\x01\x12#\n" +
 	"\x1eEVENT_TYPE_SUPERVISOR_ATTACHED\x10\xb6\x01\x12&\n" +
-	"!EVENT_TYPE_ACCOMPANIMENT_RECORDED\x10\xb7\x012\x86\x04\n" +
+	"!EVENT_TYPE_ACCOMPANIMENT_RECORDED\x10\xb7\x01\x12\x1a\n" +
+	"\x15EVENT_TYPE_PLAN_FILED\x10\x8c\x01\x12\x1c\n" +
+	"\x17EVENT_TYPE_PLAN_AMENDED\x10\x8d\x01\x12\x1d\n" +
+	"\x18EVENT_TYPE_PLAN_APPROVED\x10\x8e\x01\x12\x1e\n" +
+	"\x19EVENT_TYPE_PLAN_PUBLISHED\x10\x8f\x012\x86\x04\n" +
 	"\fAdminService\x12W\n" +
 	"\x10IssueAccessToken\x12 .ruqi.v1.IssueAccessTokenRequest\x1a!.ruqi.v1.IssueAccessTokenResponse\x12E\n" +
 	"\n" +

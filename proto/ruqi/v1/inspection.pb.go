@@ -452,7 +452,11 @@ type Inspection struct {
 	// not one (日常巡查, 政策宣传, 走访调研, 服务).
 	VisitKind VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
 	// draw_id names the 双随机 draw that picked the enterprise (and officers).
-	DrawId        string `protobuf:"bytes,180,opt,name=draw_id,json=drawId,proto3" json:"draw_id,omitempty"`
+	DrawId string `protobuf:"bytes,180,opt,name=draw_id,json=drawId,proto3" json:"draw_id,omitempty"`
+	// plan_id and plan_version name the approved plan version a 专项
+	// inspection carries out.
+	PlanId        string `protobuf:"bytes,140,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
+	PlanVersion   int32  `protobuf:"varint,141,opt,name=plan_version,json=planVersion,proto3" json:"plan_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -646,6 +650,20 @@ func (x *Inspection) GetDrawId() string {
 		return x.DrawId
 	}
 	return ""
+}
+
+func (x *Inspection) GetPlanId() string {
+	if x != nil {
+		return x.PlanId
+	}
+	return ""
+}
+
+func (x *Inspection) GetPlanVersion() int32 {
+	if x != nil {
+		return x.PlanVersion
+	}
+	return 0
 }
 
 // JointInspection is one visit of several agencies (综合查一次, 进一次门、查多项事).
@@ -955,7 +973,10 @@ type RegisterInspectionRequest struct {
 	VisitKind VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
 	// draw_id, for a 双随机 inspection, names the revealed draw that picked
 	// the enterprise (and the officers, when they were drawn too).
-	DrawId        string `protobuf:"bytes,180,opt,name=draw_id,json=drawId,proto3" json:"draw_id,omitempty"`
+	DrawId string `protobuf:"bytes,180,opt,name=draw_id,json=drawId,proto3" json:"draw_id,omitempty"`
+	// plan_id names the approved inspection plan (检查计划) a 专项 inspection
+	// carries out; required for INSPECTION_TYPE_SPECIAL.
+	PlanId        string `protobuf:"bytes,140,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1077,6 +1098,13 @@ func (x *RegisterInspectionRequest) GetVisitKind() VisitKind {
 func (x *RegisterInspectionRequest) GetDrawId() string {
 	if x != nil {
 		return x.DrawId
+	}
+	return ""
+}
+
+func (x *RegisterInspectionRequest) GetPlanId() string {
+	if x != nil {
+		return x.PlanId
 	}
 	return ""
 }
@@ -1855,7 +1883,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\vrecorded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordedAt\x12\x1f\n" +
 	"\vrecorded_by\x18\a \x01(\tR\n" +
-	"recordedBy\"\xfe\a\n" +
+	"recordedBy\"\xbc\b\n" +
 	"\n" +
 	"Inspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -1885,7 +1913,9 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\fcompleted_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x121\n" +
 	"\n" +
 	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x18\n" +
-	"\adraw_id\x18\xb4\x01 \x01(\tR\x06drawId\"\xab\x02\n" +
+	"\adraw_id\x18\xb4\x01 \x01(\tR\x06drawId\x12\x18\n" +
+	"\aplan_id\x18\x8c\x01 \x01(\tR\x06planId\x12\"\n" +
+	"\fplan_version\x18\x8d\x01 \x01(\x05R\vplanVersion\"\xab\x02\n" +
 	"\x0fJointInspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1912,7 +1942,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
 	"not_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\x129\n" +
 	"\n" +
-	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xa1\x04\n" +
+	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xbb\x04\n" +
 	"\x19RegisterInspectionRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1932,7 +1962,8 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"lateReason\x121\n" +
 	"\n" +
 	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x18\n" +
-	"\adraw_id\x18\xb4\x01 \x01(\tR\x06drawId\"\xfc\x01\n" +
+	"\adraw_id\x18\xb4\x01 \x01(\tR\x06drawId\x12\x18\n" +
+	"\aplan_id\x18\x8c\x01 \x01(\tR\x06planId\"\xfc\x01\n" +
 	"\x1aRegisterInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
