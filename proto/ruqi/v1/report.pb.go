@@ -297,8 +297,13 @@ type ReportTotals struct {
 	NoFindingStreaks  int64   `protobuf:"varint,15,opt,name=no_finding_streaks,json=noFindingStreaks,proto3" json:"no_finding_streaks,omitempty"`
 	CapsRefused       int64   `protobuf:"varint,16,opt,name=caps_refused,json=capsRefused,proto3" json:"caps_refused,omitempty"`
 	DuplicatesRefused int64   `protobuf:"varint,17,opt,name=duplicates_refused,json=duplicatesRefused,proto3" json:"duplicates_refused,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Of visits_avoided: visits_avoided_by_matching are plans that joined a
+	// joint visit agreed beforehand (拼团); visits_avoided_at_registration
+	// the others, merged because their windows happened to overlap.
+	VisitsAvoidedByMatching     int64 `protobuf:"varint,160,opt,name=visits_avoided_by_matching,json=visitsAvoidedByMatching,proto3" json:"visits_avoided_by_matching,omitempty"`
+	VisitsAvoidedAtRegistration int64 `protobuf:"varint,161,opt,name=visits_avoided_at_registration,json=visitsAvoidedAtRegistration,proto3" json:"visits_avoided_at_registration,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
 }
 
 func (x *ReportTotals) Reset() {
@@ -446,6 +451,20 @@ func (x *ReportTotals) GetCapsRefused() int64 {
 func (x *ReportTotals) GetDuplicatesRefused() int64 {
 	if x != nil {
 		return x.DuplicatesRefused
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetVisitsAvoidedByMatching() int64 {
+	if x != nil {
+		return x.VisitsAvoidedByMatching
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetVisitsAvoidedAtRegistration() int64 {
+	if x != nil {
+		return x.VisitsAvoidedAtRegistration
 	}
 	return 0
 }
@@ -719,7 +738,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"has_change\x18\x06 \x01(\bR\thasChange\x12\x16\n" +
 	"\x06visits\x18\a \x01(\x03R\x06visits\x12\x18\n" +
-	"\ascanned\x18\b \x01(\x03R\ascanned\"\xe0\x04\n" +
+	"\ascanned\x18\b \x01(\x03R\ascanned\"\xe4\x05\n" +
 	"\fReportTotals\x12 \n" +
 	"\vinspections\x18\x01 \x01(\x03R\vinspections\x12#\n" +
 	"\rprevious_year\x18\x02 \x01(\x03R\fpreviousYear\x12\x16\n" +
@@ -742,7 +761,9 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\x12frequency_warnings\x18\x0e \x01(\x03R\x11frequencyWarnings\x12,\n" +
 	"\x12no_finding_streaks\x18\x0f \x01(\x03R\x10noFindingStreaks\x12!\n" +
 	"\fcaps_refused\x18\x10 \x01(\x03R\vcapsRefused\x12-\n" +
-	"\x12duplicates_refused\x18\x11 \x01(\x03R\x11duplicatesRefused\"\xc3\x02\n" +
+	"\x12duplicates_refused\x18\x11 \x01(\x03R\x11duplicatesRefused\x12<\n" +
+	"\x1avisits_avoided_by_matching\x18\xa0\x01 \x01(\x03R\x17visitsAvoidedByMatching\x12D\n" +
+	"\x1evisits_avoided_at_registration\x18\xa1\x01 \x01(\x03R\x1bvisitsAvoidedAtRegistration\"\xc3\x02\n" +
 	"\x10AgencyEvaluation\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x1f\n" +
 	"\vagency_name\x18\x02 \x01(\tR\n" +
