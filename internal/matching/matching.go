@@ -67,6 +67,7 @@ const (
 type Member struct {
 	PlanID   string
 	AgencyID string
+	Type     ruqiv1.InspectionType
 	Exempt   bool
 	Items    []*ruqiv1.CheckItem
 }
@@ -288,7 +289,7 @@ func propose(in Input, zone *time.Location, uscc string, g *group, res *Result) 
 				counts.Visits++
 			}
 		}
-		p.Members = append(p.Members, Member{PlanID: c.PlanID, AgencyID: c.AgencyID, Exempt: c.Exempt(), Items: c.Items})
+		p.Members = append(p.Members, Member{PlanID: c.PlanID, AgencyID: c.AgencyID, Type: c.Type, Exempt: c.Exempt(), Items: c.Items})
 	}
 	for _, i := range g.dups {
 		p.Left = append(p.Left, Left{PlanID: in.Plans[i].PlanID, AgencyID: in.Plans[i].AgencyID, Duplicate: true})
@@ -350,4 +351,91 @@ func earlier(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// Settle is the rule that closes a proposal: it is complete once every
+// member agency has answered; it is registered if then at least two have
+// accepted (all who have not declined, and at least two: a joint visit of
+// one agency is no joint visit, and an agency that declines leaves the
+// others joined).
+func Settle(p *ruqiv1.JointVisitProposal) (complete, register bool) {
+	accepted := 0
+	for _, m := range p.GetMembers() {
+		switch m.GetAnswer() {
+		case ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_UNSPECIFIED:
+			return false, false
+		case ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_ACCEPTED:
+			accepted++
+		}
+	}
+	return true, accepted >= 2
+}
+
+// Bounds of a plan's coverage as an agency submits it.
+const (
+	// MaxPeriod is the longest plan period matched: a campaign of a quarter.
+	MaxPeriod = 92 * 24 * time.Hour
+	// MaxEnterprises is the most enterprises one submission covers; a
+	// larger population goes in several plans.
+	MaxEnterprises = 20000
+)
+
+// ValidateCoverage checks a submitted coverage's shape: the plan id, type,
+// period, items and enterprises (each a valid USCC, none twice).
+func ValidateCoverage(c *ruqiv1.PlanCoverage) error {
+	if c == nil {
+		return domain.Invalidf("COVERAGE_MISSING", "请填写检查计划的覆盖范围")
+	}
+	if err := domain.ValidateID("检查计划编号", c.GetPlanId()); err != nil {
+		return err
+	}
+	switch c.GetType() {
+	case ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL:
+	case ruqiv1.InspectionType_INSPECTION_TYPE_CASE:
+		if c.GetTriggerReference() == "" {
+			return domain.Invalidf("TRIGGER_MISSING", "个案检查计划须填写触发依据（投诉举报、转办交办或事故的编号）")
+		}
+	default:
+		return domain.Invalidf("TYPE_MISSING", "请选择检查类型：日常、双随机、专项或个案")
+	}
+	if err := domain.ValidateText("触发依据", c.GetTriggerReference(), 200); err != nil {
+		return err
+	}
+	if c.GetPeriodStart() == nil || c.GetPeriodEnd() == nil {
+		return domain.Invalidf("PERIOD_MISSING", "请填写检查计划的起止日期")
+	}
+	start, end := c.GetPeriodStart().AsTime(), c.GetPeriodEnd().AsTime()
+	if !end.After(start) {
+		return domain.Invalidf("PERIOD_BACKWARDS", "计划结束时间（%s）须晚于开始时间（%s）", domain.FormatTime(end), domain.FormatTime(start))
+	}
+	if end.Sub(start) > MaxPeriod {
+		return domain.Invalidf("PERIOD_TOO_LONG", "计划期间为%s，超过上限%s：请按月或按季度分别提交", domain.FormatDuration(end.Sub(start)), domain.FormatDuration(MaxPeriod))
+	}
+	if len(c.GetCheckItemIds()) == 0 {
+		return domain.Invalidf("ITEMS_EMPTY", "检查事项不能为空：请从本部门公布的检查事项清单中选择至少一项")
+	}
+	seen := map[string]bool{}
+	for _, id := range c.GetCheckItemIds() {
+		if seen[id] {
+			return domain.Invalidf("ITEM_REPEATED", "检查事项 %s 重复填写", id)
+		}
+		seen[id] = true
+	}
+	if len(c.GetEnterpriseUsccs()) == 0 {
+		return domain.Invalidf("ENTERPRISES_EMPTY", "请列出计划覆盖的企业（统一社会信用代码）")
+	}
+	if len(c.GetEnterpriseUsccs()) > MaxEnterprises {
+		return domain.Invalidf("ENTERPRISES_TOO_MANY", "一次最多提交%d家企业，本次%d家：请分为多个计划提交", MaxEnterprises, len(c.GetEnterpriseUsccs()))
+	}
+	clear(seen)
+	for _, u := range c.GetEnterpriseUsccs() {
+		if err := domain.ValidateUSCC(u); err != nil {
+			return err
+		}
+		if seen[u] {
+			return domain.Invalidf("ENTERPRISE_REPEATED", "企业 %s 重复填写", u)
+		}
+		seen[u] = true
+	}
+	return nil
 }

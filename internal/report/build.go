@@ -82,7 +82,7 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	total := newTally()
 	groups := map[string]*tally{}
 	evals := map[string]map[Metric]int64{}
-	metrics := []Metric{Inspections, Joined, Merged, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
+	metrics := []Metric{Inspections, Joined, Merged, Matched, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
 		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper}
 	prevMonths := previousYear(months)
 	for i := range months {
@@ -205,6 +205,8 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 		Visits: ins - t.cur[Joined] - t.cur[Merged], JoinedPlans: t.cur[Joined], VisitsAvoided: t.cur[Joined] + t.cur[Merged],
 		Scanned: t.cur[Scanned], Refusals: t.cur[Refusals], Complaints: t.cur[Complaints], LateRegistrations: t.cur[Late],
 		FrequencyWarnings: t.cur[FrequencyWarnings], NoFindingStreaks: t.cur[NoFindingStreaks], CapsRefused: t.cur[CapsRefused], DuplicatesRefused: t.cur[DuplicatesRefused],
+		VisitsAvoidedByMatching:      t.cur[Matched],
+		VisitsAvoidedAtRegistration: t.cur[Joined] + t.cur[Merged] - t.cur[Matched],
 	}
 	if ins > 0 {
 		tot.JointShare = float64(t.cur[Joined]) / float64(ins)

@@ -155,6 +155,7 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	ruqiv1.RegisterReportServiceServer(g, &reportServer{s: s})
 	ruqiv1.RegisterLogServiceServer(g, &logServer{s: s})
 	ruqiv1.RegisterSessionServiceServer(g, &sessionServer{s: s})
+	ruqiv1.RegisterMatchingServiceServer(g, &matchingServer{s: s})
 }
 
 // Close releases the coordinator.

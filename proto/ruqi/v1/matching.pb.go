@@ -142,8 +142,11 @@ type PlanCoverage struct {
 	EnterpriseUsccs []string               `protobuf:"bytes,7,rep,name=enterprise_usccs,json=enterpriseUsccs,proto3" json:"enterprise_usccs,omitempty"`
 	SubmittedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=submitted_at,json=submittedAt,proto3" json:"submitted_at,omitempty"`
 	SubmittedBy     string                 `protobuf:"bytes,9,opt,name=submitted_by,json=submittedBy,proto3" json:"submitted_by,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// trigger_reference: for a case-triggered (个案) plan, the complaint,
+	// referral or accident it answers.
+	TriggerReference string `protobuf:"bytes,10,opt,name=trigger_reference,json=triggerReference,proto3" json:"trigger_reference,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *PlanCoverage) Reset() {
@@ -239,6 +242,13 @@ func (x *PlanCoverage) GetSubmittedBy() string {
 	return ""
 }
 
+func (x *PlanCoverage) GetTriggerReference() string {
+	if x != nil {
+		return x.TriggerReference
+	}
+	return ""
+}
+
 // ProposalMember is one agency's part in a proposal.
 type ProposalMember struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -254,9 +264,13 @@ type ProposalMember struct {
 	Note       string                 `protobuf:"bytes,9,opt,name=note,proto3" json:"note,omitempty"`
 	// inspection_id is the agency's registered inspection once the visit is
 	// registered.
-	InspectionId  string `protobuf:"bytes,10,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	InspectionId string `protobuf:"bytes,10,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	// The principal that accepted registers the agency's part of the visit.
+	AnsweredByRole    Role   `protobuf:"varint,11,opt,name=answered_by_role,json=answeredByRole,proto3,enum=ruqi.v1.Role" json:"answered_by_role,omitempty"`
+	AnsweredBySubject string `protobuf:"bytes,12,opt,name=answered_by_subject,json=answeredBySubject,proto3" json:"answered_by_subject,omitempty"`
+	TriggerReference  string `protobuf:"bytes,13,opt,name=trigger_reference,json=triggerReference,proto3" json:"trigger_reference,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ProposalMember) Reset() {
@@ -355,6 +369,27 @@ func (x *ProposalMember) GetNote() string {
 func (x *ProposalMember) GetInspectionId() string {
 	if x != nil {
 		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *ProposalMember) GetAnsweredByRole() Role {
+	if x != nil {
+		return x.AnsweredByRole
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *ProposalMember) GetAnsweredBySubject() string {
+	if x != nil {
+		return x.AnsweredBySubject
+	}
+	return ""
+}
+
+func (x *ProposalMember) GetTriggerReference() string {
+	if x != nil {
+		return x.TriggerReference
 	}
 	return ""
 }
@@ -920,7 +955,7 @@ var File_ruqi_v1_matching_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_matching_proto_rawDesc = "" +
 	"\n" +
-	"\x16ruqi/v1/matching.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18ruqi/v1/enterprise.proto\x1a\x18ruqi/v1/inspection.proto\"\x9e\x03\n" +
+	"\x16ruqi/v1/matching.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13ruqi/v1/admin.proto\x1a\x18ruqi/v1/enterprise.proto\x1a\x18ruqi/v1/inspection.proto\"\xcb\x03\n" +
 	"\fPlanCoverage\x12\x17\n" +
 	"\aplan_id\x18\x01 \x01(\tR\x06planId\x12\x1b\n" +
 	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12+\n" +
@@ -931,7 +966,9 @@ const file_ruqi_v1_matching_proto_rawDesc = "" +
 	"\x0echeck_item_ids\x18\x06 \x03(\tR\fcheckItemIds\x12)\n" +
 	"\x10enterprise_usccs\x18\a \x03(\tR\x0fenterpriseUsccs\x12=\n" +
 	"\fsubmitted_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vsubmittedAt\x12!\n" +
-	"\fsubmitted_by\x18\t \x01(\tR\vsubmittedBy\"\x82\x03\n" +
+	"\fsubmitted_by\x18\t \x01(\tR\vsubmittedBy\x12+\n" +
+	"\x11trigger_reference\x18\n" +
+	" \x01(\tR\x10triggerReference\"\x98\x04\n" +
 	"\x0eProposalMember\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x17\n" +
 	"\aplan_id\x18\x02 \x01(\tR\x06planId\x12+\n" +
@@ -946,7 +983,10 @@ const file_ruqi_v1_matching_proto_rawDesc = "" +
 	"answeredAt\x12\x12\n" +
 	"\x04note\x18\t \x01(\tR\x04note\x12#\n" +
 	"\rinspection_id\x18\n" +
-	" \x01(\tR\finspectionId\"\xaa\x04\n" +
+	" \x01(\tR\finspectionId\x127\n" +
+	"\x10answered_by_role\x18\v \x01(\x0e2\r.ruqi.v1.RoleR\x0eansweredByRole\x12.\n" +
+	"\x13answered_by_subject\x18\f \x01(\tR\x11answeredBySubject\x12+\n" +
+	"\x11trigger_reference\x18\r \x01(\tR\x10triggerReference\"\xaa\x04\n" +
 	"\x12JointVisitProposal\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12\x1f\n" +
@@ -1037,7 +1077,8 @@ var file_ruqi_v1_matching_proto_goTypes = []any{
 	(*RespondToProposalResponse)(nil),  // 12: ruqi.v1.RespondToProposalResponse
 	(InspectionType)(0),                // 13: ruqi.v1.InspectionType
 	(*timestamppb.Timestamp)(nil),      // 14: google.protobuf.Timestamp
-	(*CheckItemView)(nil),              // 15: ruqi.v1.CheckItemView
+	(Role)(0),                          // 15: ruqi.v1.Role
+	(*CheckItemView)(nil),              // 16: ruqi.v1.CheckItemView
 }
 var file_ruqi_v1_matching_proto_depIdxs = []int32{
 	13, // 0: ruqi.v1.PlanCoverage.type:type_name -> ruqi.v1.InspectionType
@@ -1047,33 +1088,34 @@ var file_ruqi_v1_matching_proto_depIdxs = []int32{
 	13, // 4: ruqi.v1.ProposalMember.type:type_name -> ruqi.v1.InspectionType
 	1,  // 5: ruqi.v1.ProposalMember.answer:type_name -> ruqi.v1.ProposalAnswer
 	14, // 6: ruqi.v1.ProposalMember.answered_at:type_name -> google.protobuf.Timestamp
-	3,  // 7: ruqi.v1.JointVisitProposal.members:type_name -> ruqi.v1.ProposalMember
-	14, // 8: ruqi.v1.JointVisitProposal.window_start:type_name -> google.protobuf.Timestamp
-	14, // 9: ruqi.v1.JointVisitProposal.window_end:type_name -> google.protobuf.Timestamp
-	15, // 10: ruqi.v1.JointVisitProposal.checklist:type_name -> ruqi.v1.CheckItemView
-	0,  // 11: ruqi.v1.JointVisitProposal.state:type_name -> ruqi.v1.ProposalState
-	14, // 12: ruqi.v1.JointVisitProposal.created_at:type_name -> google.protobuf.Timestamp
-	2,  // 13: ruqi.v1.SubmitPlanCoverageRequest.coverage:type_name -> ruqi.v1.PlanCoverage
-	2,  // 14: ruqi.v1.SubmitPlanCoverageResponse.coverage:type_name -> ruqi.v1.PlanCoverage
-	14, // 15: ruqi.v1.RunMatchingRequest.period_start:type_name -> google.protobuf.Timestamp
-	14, // 16: ruqi.v1.RunMatchingRequest.period_end:type_name -> google.protobuf.Timestamp
-	4,  // 17: ruqi.v1.RunMatchingResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
-	0,  // 18: ruqi.v1.ListProposalsRequest.state:type_name -> ruqi.v1.ProposalState
-	4,  // 19: ruqi.v1.ListProposalsResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
-	4,  // 20: ruqi.v1.RespondToProposalResponse.proposal:type_name -> ruqi.v1.JointVisitProposal
-	5,  // 21: ruqi.v1.MatchingService.SubmitPlanCoverage:input_type -> ruqi.v1.SubmitPlanCoverageRequest
-	7,  // 22: ruqi.v1.MatchingService.RunMatching:input_type -> ruqi.v1.RunMatchingRequest
-	9,  // 23: ruqi.v1.MatchingService.ListProposals:input_type -> ruqi.v1.ListProposalsRequest
-	11, // 24: ruqi.v1.MatchingService.RespondToProposal:input_type -> ruqi.v1.RespondToProposalRequest
-	6,  // 25: ruqi.v1.MatchingService.SubmitPlanCoverage:output_type -> ruqi.v1.SubmitPlanCoverageResponse
-	8,  // 26: ruqi.v1.MatchingService.RunMatching:output_type -> ruqi.v1.RunMatchingResponse
-	10, // 27: ruqi.v1.MatchingService.ListProposals:output_type -> ruqi.v1.ListProposalsResponse
-	12, // 28: ruqi.v1.MatchingService.RespondToProposal:output_type -> ruqi.v1.RespondToProposalResponse
-	25, // [25:29] is the sub-list for method output_type
-	21, // [21:25] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	15, // 7: ruqi.v1.ProposalMember.answered_by_role:type_name -> ruqi.v1.Role
+	3,  // 8: ruqi.v1.JointVisitProposal.members:type_name -> ruqi.v1.ProposalMember
+	14, // 9: ruqi.v1.JointVisitProposal.window_start:type_name -> google.protobuf.Timestamp
+	14, // 10: ruqi.v1.JointVisitProposal.window_end:type_name -> google.protobuf.Timestamp
+	16, // 11: ruqi.v1.JointVisitProposal.checklist:type_name -> ruqi.v1.CheckItemView
+	0,  // 12: ruqi.v1.JointVisitProposal.state:type_name -> ruqi.v1.ProposalState
+	14, // 13: ruqi.v1.JointVisitProposal.created_at:type_name -> google.protobuf.Timestamp
+	2,  // 14: ruqi.v1.SubmitPlanCoverageRequest.coverage:type_name -> ruqi.v1.PlanCoverage
+	2,  // 15: ruqi.v1.SubmitPlanCoverageResponse.coverage:type_name -> ruqi.v1.PlanCoverage
+	14, // 16: ruqi.v1.RunMatchingRequest.period_start:type_name -> google.protobuf.Timestamp
+	14, // 17: ruqi.v1.RunMatchingRequest.period_end:type_name -> google.protobuf.Timestamp
+	4,  // 18: ruqi.v1.RunMatchingResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
+	0,  // 19: ruqi.v1.ListProposalsRequest.state:type_name -> ruqi.v1.ProposalState
+	4,  // 20: ruqi.v1.ListProposalsResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
+	4,  // 21: ruqi.v1.RespondToProposalResponse.proposal:type_name -> ruqi.v1.JointVisitProposal
+	5,  // 22: ruqi.v1.MatchingService.SubmitPlanCoverage:input_type -> ruqi.v1.SubmitPlanCoverageRequest
+	7,  // 23: ruqi.v1.MatchingService.RunMatching:input_type -> ruqi.v1.RunMatchingRequest
+	9,  // 24: ruqi.v1.MatchingService.ListProposals:input_type -> ruqi.v1.ListProposalsRequest
+	11, // 25: ruqi.v1.MatchingService.RespondToProposal:input_type -> ruqi.v1.RespondToProposalRequest
+	6,  // 26: ruqi.v1.MatchingService.SubmitPlanCoverage:output_type -> ruqi.v1.SubmitPlanCoverageResponse
+	8,  // 27: ruqi.v1.MatchingService.RunMatching:output_type -> ruqi.v1.RunMatchingResponse
+	10, // 28: ruqi.v1.MatchingService.ListProposals:output_type -> ruqi.v1.ListProposalsResponse
+	12, // 29: ruqi.v1.MatchingService.RespondToProposal:output_type -> ruqi.v1.RespondToProposalResponse
+	26, // [26:30] is the sub-list for method output_type
+	22, // [22:26] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_matching_proto_init() }
@@ -1081,6 +1123,7 @@ func file_ruqi_v1_matching_proto_init() {
 	if File_ruqi_v1_matching_proto != nil {
 		return
 	}
+	file_ruqi_v1_admin_proto_init()
 	file_ruqi_v1_enterprise_proto_init()
 	file_ruqi_v1_inspection_proto_init()
 	type x struct{}
