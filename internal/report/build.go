@@ -205,7 +205,7 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 		Visits: ins - t.cur[Joined] - t.cur[Merged], JoinedPlans: t.cur[Joined], VisitsAvoided: t.cur[Joined] + t.cur[Merged],
 		Scanned: t.cur[Scanned], Refusals: t.cur[Refusals], Complaints: t.cur[Complaints], LateRegistrations: t.cur[Late],
 		FrequencyWarnings: t.cur[FrequencyWarnings], NoFindingStreaks: t.cur[NoFindingStreaks], CapsRefused: t.cur[CapsRefused], DuplicatesRefused: t.cur[DuplicatesRefused],
-		VisitsAvoidedByMatching:      t.cur[Matched],
+		VisitsAvoidedByMatching:     t.cur[Matched],
 		VisitsAvoidedAtRegistration: t.cur[Joined] + t.cur[Merged] - t.cur[Matched],
 	}
 	if ins > 0 {
