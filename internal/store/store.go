@@ -88,6 +88,10 @@ type Reader interface {
 	Lead(id string) (*ruqiv1.Lead, error)
 	// Leads lists a page of leads by id.
 	Leads(p Page) ([]*ruqiv1.Lead, error)
+	// Plan returns an inspection plan (检查计划) with every version.
+	Plan(id string) (*ruqiv1.Plan, error)
+	// Plans lists a page of an agency's plans ("" for all), by id.
+	Plans(agencyID string, p Page) ([]*ruqiv1.Plan, error)
 
 	// Events calls fn for each sequenced event with seq > afterSeq, in
 	// order, until fn returns an error; ErrStop ends the walk without error.
@@ -161,6 +165,9 @@ type Tx interface {
 	AddCount(key string, delta int64) error
 	PutEvaluation(*ruqiv1.Evaluation) error
 	PutLead(*ruqiv1.Lead) error
+	// PutPlan writes a plan and keeps its agency index; a plan's agency
+	// never changes.
+	PutPlan(*ruqiv1.Plan) error
 	// AppendEvent adds the event to the log when the transaction commits,
 	// with a random salt if it has none; the caller sets everything but seq,
 	// prev_hash and hash, including the time.

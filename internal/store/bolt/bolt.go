@@ -48,10 +48,12 @@ var (
 	bTree           = []byte("tree_nodes")
 	bCheckpoints    = []byte("checkpoints")
 	bEventsByEnt    = []byte("events_by_enterprise")
+	bPlans          = []byte("inspection_plans")
+	bPlansByAg      = []byte("inspection_plans_by_agency")
 	bMatchCoverage  = []byte("matching_coverages")
 	bMatchProposals = []byte("matching_proposals")
 	bMatchByAgency  = []byte("matching_proposals_by_agency")
-	allBuckets      = [][]byte{bMatchCoverage, bMatchProposals, bMatchByAgency, bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt}
+	allBuckets      = [][]byte{bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt, bPlans, bPlansByAg, bMatchCoverage, bMatchProposals, bMatchByAgency}
 	errLockedByPeer = errors.New("another process holds the database file")
 	errClosed       = errors.New("store closed")
 )
@@ -631,6 +633,26 @@ func (t *txn) Leads(p store.Page) ([]*ruqiv1.Lead, error) {
 
 func (t *txn) PutLead(l *ruqiv1.Lead) error {
 	return putProto(t.tx.Bucket(bLeads), []byte(l.GetId()), l)
+}
+
+func (t *txn) Plan(id string) (*ruqiv1.Plan, error) {
+	m := &ruqiv1.Plan{}
+	return m, getProto(t.tx.Bucket(bPlans), []byte(id), m)
+}
+
+func (t *txn) Plans(agencyID string, p store.Page) ([]*ruqiv1.Plan, error) {
+	mk := func() *ruqiv1.Plan { return &ruqiv1.Plan{} }
+	if agencyID != "" {
+		return listByPrefix(t, bPlansByAg, bPlans, agencyID, p, mk)
+	}
+	return listAll(t.tx.Bucket(bPlans), p, mk)
+}
+
+func (t *txn) PutPlan(pl *ruqiv1.Plan) error {
+	if err := t.tx.Bucket(bPlansByAg).Put(key(pl.GetAgencyId(), pl.GetId()), nil); err != nil {
+		return err
+	}
+	return putProto(t.tx.Bucket(bPlans), []byte(pl.GetId()), pl)
 }
 
 func listAll[T proto.Message](b *bbolt.Bucket, p store.Page, mk func() T) ([]T, error) {

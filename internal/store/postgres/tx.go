@@ -335,6 +335,18 @@ func (t *txn) Leads(p store.Page) ([]*ruqiv1.Lead, error) {
 	return list(t, func() *ruqiv1.Lead { return &ruqiv1.Lead{} }, "SELECT rec FROM leads WHERE id > $1 ORDER BY id LIMIT $2", p.After, limit(p))
 }
 
+func (t *txn) Plan(id string) (*ruqiv1.Plan, error) {
+	return getProto(t, &ruqiv1.Plan{}, "SELECT rec FROM inspection_plans WHERE id = $1", id)
+}
+
+func (t *txn) Plans(agencyID string, p store.Page) ([]*ruqiv1.Plan, error) {
+	mk := func() *ruqiv1.Plan { return &ruqiv1.Plan{} }
+	if agencyID != "" {
+		return list(t, mk, "SELECT rec FROM inspection_plans WHERE agency_id = $1 AND id > $2 ORDER BY id LIMIT $3", agencyID, p.After, limit(p))
+	}
+	return list(t, mk, "SELECT rec FROM inspection_plans WHERE id > $1 ORDER BY id LIMIT $2", p.After, limit(p))
+}
+
 func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
 	for {
 		page, err := list(t, func() *ruqiv1.Event { return &ruqiv1.Event{} }, "SELECT rec FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", int64(afterSeq), eventsPage)
@@ -440,6 +452,10 @@ func (t *txn) PutEvaluation(e *ruqiv1.Evaluation) error {
 
 func (t *txn) PutLead(l *ruqiv1.Lead) error {
 	return t.putProto("leads", []string{"id"}, l, l.GetId())
+}
+
+func (t *txn) PutPlan(pl *ruqiv1.Plan) error {
+	return t.putProto("inspection_plans", []string{"id", "agency_id"}, pl, pl.GetId(), pl.GetAgencyId())
 }
 
 // AppendEvent queues the event; the sequencer chains it after commit.

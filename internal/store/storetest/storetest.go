@@ -55,6 +55,7 @@ func Run(t *testing.T, f Factory) {
 		{"MerkleLogRecords", testMerkleLogRecords},
 		{"TokensOfSubject", testTokensOfSubject},
 		{"ListsArePaged", testPaging},
+		{"PlansKeepVersions", testPlans},
 		{"MatchingRecords", testMatchingRecords},
 	}
 	for _, tc := range tests {
@@ -808,6 +809,53 @@ func testEvaluationsLeadsTokenIDs(t *testing.T, o Opener) {
 	}
 }
 
+// Inspection plans: a plan is rewritten with each new version and keeps
+// every earlier one; rewriting it keeps one entry in its agency's list.
+func testPlans(t *testing.T, o Opener) {
+	s := open(t, o)
+	v1 := &ruqiv1.PlanVersion{Version: 1, Title: "燃气专项", Type: ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL,
+		Scope:        &ruqiv1.PlanScope{RegionCode: "510100", Industry: "燃气"},
+		CheckItemIds: []string{"CI-1"}, PeriodStart: ts("2026-12-01T00:00:00+08:00"), PeriodEnd: ts("2027-01-01T00:00:00+08:00"),
+		State: ruqiv1.PlanState_PLAN_STATE_FILED}
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutPlan(&ruqiv1.Plan{Id: "PLAN-B", AgencyId: "AG-01", RegionCode: "510100", Versions: []*ruqiv1.PlanVersion{v1}}),
+			tx.PutPlan(&ruqiv1.Plan{Id: "PLAN-A", AgencyId: "AG-02", RegionCode: "510100"}))
+	})
+	update(t, s, func(tx store.Tx) error {
+		p, err := tx.Plan("PLAN-B")
+		if err != nil {
+			return err
+		}
+		p.Versions[0].State = ruqiv1.PlanState_PLAN_STATE_APPROVED
+		p.Versions = append(p.Versions, &ruqiv1.PlanVersion{Version: 2, Title: "燃气专项（应急调整）", Emergency: true,
+			Scope: &ruqiv1.PlanScope{EnterpriseUsccs: []string{"91350100M000100Y43"}}, State: ruqiv1.PlanState_PLAN_STATE_FILED})
+		return tx.PutPlan(p)
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		p, err := r.Plan("PLAN-B")
+		if err != nil || len(p.GetVersions()) != 2 || p.GetVersions()[0].GetState() != ruqiv1.PlanState_PLAN_STATE_APPROVED ||
+			p.GetVersions()[0].GetScope().GetIndustry() != "燃气" || !p.GetVersions()[1].GetEmergency() {
+			return fmt.Errorf("plan PLAN-B = %v, %v", p, err)
+		}
+		if _, err := r.Plan("PLAN-C"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("unknown plan: %v", err)
+		}
+		ag1, err := r.Plans("AG-01", store.Page{})
+		if err != nil || fmt.Sprint(keys(ag1, (*ruqiv1.Plan).GetId)) != "[PLAN-B]" {
+			return fmt.Errorf("AG-01 plans = %v, %v", ag1, err)
+		}
+		all, err := r.Plans("", store.Page{})
+		if err != nil || fmt.Sprint(keys(all, (*ruqiv1.Plan).GetId)) != "[PLAN-A PLAN-B]" {
+			return fmt.Errorf("all plans = %v, %v", all, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // The Merkle log's records: tree nodes, checkpoints kept per size (a
 // cosigned note replaces the bare one), the enterprise's index of events, and
 // a fresh salt in every event so that published hashes cannot be guessed.
@@ -964,7 +1012,8 @@ func testPaging(t *testing.T, o Opener) {
 				tx.PutInspection(sampleInspection(id, a)),
 				tx.PutInspection(sampleInspection(id+"-B", b)),
 				tx.PutEvaluation(&ruqiv1.Evaluation{InspectionId: id, AgencyId: agency, Overall: 3}),
-				tx.PutLead(&ruqiv1.Lead{Id: fmt.Sprintf("L-%d", i), Kind: ruqiv1.LeadKind_LEAD_KIND_REFUSAL}))
+				tx.PutLead(&ruqiv1.Lead{Id: fmt.Sprintf("L-%d", i), Kind: ruqiv1.LeadKind_LEAD_KIND_REFUSAL}),
+				tx.PutPlan(&ruqiv1.Plan{Id: fmt.Sprintf("PLAN-%d", i), AgencyId: agency}))
 		}
 		return errors.Join(errs...)
 	})
@@ -989,6 +1038,14 @@ func testPaging(t *testing.T, o Opener) {
 			l, err := r.Leads(p)
 			return keys(l, (*ruqiv1.Lead).GetId), err
 		}, "[L-1 L-2 L-3 L-4 L-5 L-6 L-7]"},
+		"plans of AG-01": {func(r store.Reader, p store.Page) ([]string, error) {
+			l, err := r.Plans("AG-01", p)
+			return keys(l, (*ruqiv1.Plan).GetId), err
+		}, "[PLAN-1 PLAN-3 PLAN-5 PLAN-7]"},
+		"all plans": {func(r store.Reader, p store.Page) ([]string, error) {
+			l, err := r.Plans("", p)
+			return keys(l, (*ruqiv1.Plan).GetId), err
+		}, "[PLAN-1 PLAN-2 PLAN-3 PLAN-4 PLAN-5 PLAN-6 PLAN-7]"},
 	}
 	err := s.View(ctx, func(r store.Reader) error {
 		for name, l := range lists {

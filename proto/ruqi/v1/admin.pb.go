@@ -28,22 +28,24 @@ type Role int32
 
 const (
 	Role_ROLE_UNSPECIFIED  Role = 0
-	Role_ROLE_OFFICER      Role = 1 // subject: officer id
-	Role_ROLE_ENTERPRISE   Role = 2 // subject: USCC
-	Role_ROLE_SUPERVISOR   Role = 3 // subject: region code (司法局)
-	Role_ROLE_ADMIN        Role = 4 // subject: free text naming the administrator
-	Role_ROLE_AGENCY_ADMIN Role = 5 // subject: agency id (执法部门管理员)
+	Role_ROLE_OFFICER      Role = 1   // subject: officer id
+	Role_ROLE_ENTERPRISE   Role = 2   // subject: USCC
+	Role_ROLE_SUPERVISOR   Role = 3   // subject: region code (司法局)
+	Role_ROLE_ADMIN        Role = 4   // subject: free text naming the administrator
+	Role_ROLE_AGENCY_ADMIN Role = 5   // subject: agency id (执法部门管理员)
+	Role_ROLE_AGENCY_HEAD  Role = 140 // subject: agency id (执法部门负责人): approves special-campaign plans
 )
 
 // Enum value maps for Role.
 var (
 	Role_name = map[int32]string{
-		0: "ROLE_UNSPECIFIED",
-		1: "ROLE_OFFICER",
-		2: "ROLE_ENTERPRISE",
-		3: "ROLE_SUPERVISOR",
-		4: "ROLE_ADMIN",
-		5: "ROLE_AGENCY_ADMIN",
+		0:   "ROLE_UNSPECIFIED",
+		1:   "ROLE_OFFICER",
+		2:   "ROLE_ENTERPRISE",
+		3:   "ROLE_SUPERVISOR",
+		4:   "ROLE_ADMIN",
+		5:   "ROLE_AGENCY_ADMIN",
+		140: "ROLE_AGENCY_HEAD",
 	}
 	Role_value = map[string]int32{
 		"ROLE_UNSPECIFIED":  0,
@@ -52,6 +54,7 @@ var (
 		"ROLE_SUPERVISOR":   3,
 		"ROLE_ADMIN":        4,
 		"ROLE_AGENCY_ADMIN": 5,
+		"ROLE_AGENCY_HEAD":  140,
 	}
 )
 
@@ -110,6 +113,10 @@ const (
 	EventType_EVENT_TYPE_LATE_REGISTERED     EventType = 21
 	EventType_EVENT_TYPE_TOKEN_REVOKED       EventType = 22
 	EventType_EVENT_TYPE_CERTIFICATE_CHANGED EventType = 23
+	EventType_EVENT_TYPE_PLAN_FILED          EventType = 140 // an inspection plan (检查计划) filed
+	EventType_EVENT_TYPE_PLAN_AMENDED        EventType = 141 // a new version of a plan filed
+	EventType_EVENT_TYPE_PLAN_APPROVED       EventType = 142 // approved by the agency head, filed with the 司法局
+	EventType_EVENT_TYPE_PLAN_PUBLISHED      EventType = 143 // published (公示); detail says when late
 	// 拼团 matching (numbers 160–179).
 	EventType_EVENT_TYPE_PLAN_COVERAGE_SUBMITTED EventType = 160
 	EventType_EVENT_TYPE_PROPOSAL_MADE           EventType = 161
@@ -144,6 +151,10 @@ var (
 		21:  "EVENT_TYPE_LATE_REGISTERED",
 		22:  "EVENT_TYPE_TOKEN_REVOKED",
 		23:  "EVENT_TYPE_CERTIFICATE_CHANGED",
+		140: "EVENT_TYPE_PLAN_FILED",
+		141: "EVENT_TYPE_PLAN_AMENDED",
+		142: "EVENT_TYPE_PLAN_APPROVED",
+		143: "EVENT_TYPE_PLAN_PUBLISHED",
 		160: "EVENT_TYPE_PLAN_COVERAGE_SUBMITTED",
 		161: "EVENT_TYPE_PROPOSAL_MADE",
 		162: "EVENT_TYPE_PROPOSAL_ANSWERED",
@@ -174,6 +185,10 @@ var (
 		"EVENT_TYPE_LATE_REGISTERED":         21,
 		"EVENT_TYPE_TOKEN_REVOKED":           22,
 		"EVENT_TYPE_CERTIFICATE_CHANGED":     23,
+		"EVENT_TYPE_PLAN_FILED":              140,
+		"EVENT_TYPE_PLAN_AMENDED":            141,
+		"EVENT_TYPE_PLAN_APPROVED":           142,
+		"EVENT_TYPE_PLAN_PUBLISHED":          143,
 		"EVENT_TYPE_PLAN_COVERAGE_SUBMITTED": 160,
 		"EVENT_TYPE_PROPOSAL_MADE":           161,
 		"EVENT_TYPE_PROPOSAL_ANSWERED":       162,
@@ -1078,7 +1093,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\vbytes_after\x18\x02 \x01(\x03R\n" +
 	"bytesAfter\x12\x14\n" +
 	"\x05plans\x18\x03 \x01(\x03R\x05plans\x12-\n" +
-	"\x04took\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x04took*\x7f\n" +
+	"\x04took\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x04took*\x96\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fROLE_OFFICER\x10\x01\x12\x13\n" +
@@ -1086,7 +1101,8 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x0fROLE_SUPERVISOR\x10\x03\x12\x0e\n" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x15\n" +
-	"\x11ROLE_AGENCY_ADMIN\x10\x05*\xcf\x06\n" +
+	"\x11ROLE_AGENCY_ADMIN\x10\x05\x12\x15\n" +
+	"\x10ROLE_AGENCY_HEAD\x10\x8c\x01*\xc8\a\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_TYPE_REGISTERED\x10\x01\x12\x1a\n" +
@@ -1112,7 +1128,11 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x17EVENT_TYPE_LEAD_UPDATED\x10\x14\x12\x1e\n" +
 	"\x1aEVENT_TYPE_LATE_REGISTERED\x10\x15\x12\x1c\n" +
 	"\x18EVENT_TYPE_TOKEN_REVOKED\x10\x16\x12\"\n" +
-	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x17\x12'\n" +
+	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x17\x12\x1a\n" +
+	"\x15EVENT_TYPE_PLAN_FILED\x10\x8c\x01\x12\x1c\n" +
+	"\x17EVENT_TYPE_PLAN_AMENDED\x10\x8d\x01\x12\x1d\n" +
+	"\x18EVENT_TYPE_PLAN_APPROVED\x10\x8e\x01\x12\x1e\n" +
+	"\x19EVENT_TYPE_PLAN_PUBLISHED\x10\x8f\x01\x12'\n" +
 	"\"EVENT_TYPE_PLAN_COVERAGE_SUBMITTED\x10\xa0\x01\x12\x1d\n" +
 	"\x18EVENT_TYPE_PROPOSAL_MADE\x10\xa1\x01\x12!\n" +
 	"\x1cEVENT_TYPE_PROPOSAL_ANSWERED\x10\xa2\x01\x12\x1f\n" +

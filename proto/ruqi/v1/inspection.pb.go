@@ -381,10 +381,14 @@ type Inspection struct {
 	JointInspectionId string `protobuf:"bytes,17,opt,name=joint_inspection_id,json=jointInspectionId,proto3" json:"joint_inspection_id,omitempty"`
 	// late is set for an emergency inspection registered after it took place
 	// (深圳: inspect first, register within days); always raised to the 司法局.
-	Late          bool                   `protobuf:"varint,18,opt,name=late,proto3" json:"late,omitempty"`
-	LateReason    string                 `protobuf:"bytes,19,opt,name=late_reason,json=lateReason,proto3" json:"late_reason,omitempty"`
-	Result        *InspectionResult      `protobuf:"bytes,20,opt,name=result,proto3" json:"result,omitempty"`
-	CompletedAt   *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	Late        bool                   `protobuf:"varint,18,opt,name=late,proto3" json:"late,omitempty"`
+	LateReason  string                 `protobuf:"bytes,19,opt,name=late_reason,json=lateReason,proto3" json:"late_reason,omitempty"`
+	Result      *InspectionResult      `protobuf:"bytes,20,opt,name=result,proto3" json:"result,omitempty"`
+	CompletedAt *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	// plan_id and plan_version name the approved plan version a 专项
+	// inspection carries out.
+	PlanId        string `protobuf:"bytes,140,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
+	PlanVersion   int32  `protobuf:"varint,141,opt,name=plan_version,json=planVersion,proto3" json:"plan_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -564,6 +568,20 @@ func (x *Inspection) GetCompletedAt() *timestamppb.Timestamp {
 		return x.CompletedAt
 	}
 	return nil
+}
+
+func (x *Inspection) GetPlanId() string {
+	if x != nil {
+		return x.PlanId
+	}
+	return ""
+}
+
+func (x *Inspection) GetPlanVersion() int32 {
+	if x != nil {
+		return x.PlanVersion
+	}
+	return 0
 }
 
 // JointInspection is one visit of several agencies (综合查一次, 进一次门、查多项事).
@@ -866,7 +884,10 @@ type RegisterInspectionRequest struct {
 	// late_reason registers an emergency inspection that already took place
 	// (window in the past, within the configured days); it is marked late and
 	// becomes a lead for the 司法局.
-	LateReason    string `protobuf:"bytes,11,opt,name=late_reason,json=lateReason,proto3" json:"late_reason,omitempty"`
+	LateReason string `protobuf:"bytes,11,opt,name=late_reason,json=lateReason,proto3" json:"late_reason,omitempty"`
+	// plan_id names the approved inspection plan (检查计划) a 专项 inspection
+	// carries out; required for INSPECTION_TYPE_SPECIAL.
+	PlanId        string `protobuf:"bytes,140,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -974,6 +995,13 @@ func (x *RegisterInspectionRequest) GetRequestId() string {
 func (x *RegisterInspectionRequest) GetLateReason() string {
 	if x != nil {
 		return x.LateReason
+	}
+	return ""
+}
+
+func (x *RegisterInspectionRequest) GetPlanId() string {
+	if x != nil {
+		return x.PlanId
 	}
 	return ""
 }
@@ -1752,7 +1780,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\vrecorded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordedAt\x12\x1f\n" +
 	"\vrecorded_by\x18\a \x01(\tR\n" +
-	"recordedBy\"\xb1\a\n" +
+	"recordedBy\"\xef\a\n" +
 	"\n" +
 	"Inspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -1779,7 +1807,9 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\vlate_reason\x18\x13 \x01(\tR\n" +
 	"lateReason\x121\n" +
 	"\x06result\x18\x14 \x01(\v2\x19.ruqi.v1.InspectionResultR\x06result\x12=\n" +
-	"\fcompleted_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\"\xab\x02\n" +
+	"\fcompleted_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x12\x18\n" +
+	"\aplan_id\x18\x8c\x01 \x01(\tR\x06planId\x12\"\n" +
+	"\fplan_version\x18\x8d\x01 \x01(\x05R\vplanVersion\"\xab\x02\n" +
 	"\x0fJointInspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1806,7 +1836,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
 	"not_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\x129\n" +
 	"\n" +
-	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xd4\x03\n" +
+	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xee\x03\n" +
 	"\x19RegisterInspectionRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1823,7 +1853,8 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"request_id\x18\n" +
 	" \x01(\tR\trequestId\x12\x1f\n" +
 	"\vlate_reason\x18\v \x01(\tR\n" +
-	"lateReason\"\xfc\x01\n" +
+	"lateReason\x12\x18\n" +
+	"\aplan_id\x18\x8c\x01 \x01(\tR\x06planId\"\xfc\x01\n" +
 	"\x1aRegisterInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +

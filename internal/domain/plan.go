@@ -1,0 +1,243 @@
+package domain
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Inspection plans (检查计划): an agency files a plan for a period; a
+// special-campaign (专项) plan needs the agency head's approval, which files
+// it with the 司法局, and must then be published within the region's
+// deadline (上海, 2026: within a month). Amendments are new versions; every
+// version is kept.
+
+// MaxPlanPeriod is the longest period one plan may cover: a year's campaign.
+const MaxPlanPeriod = 366 * 24 * time.Hour
+
+// MaxPlanEnterprises bounds an explicit list of enterprises; a larger
+// population is named by region and industry.
+const MaxPlanEnterprises = 1000
+
+// DefaultPublishDays is how long after approval a special-campaign plan must
+// be published unless the region's policy says otherwise (上海: a month).
+const DefaultPublishDays = 30
+
+// PlanID makes a plan id: PLAN-, the month its period starts (Beijing time),
+// and a random suffix (plans are filed on any replica).
+func PlanID(periodStart time.Time) (string, error) {
+	var b [5]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("PLAN-%s-%s", periodStart.In(Shanghai).Format("200601"), base32.StdEncoding.EncodeToString(b[:])), nil
+}
+
+// ValidatePlanVersion checks a version's contents: a title, a type, a scope
+// (a list of enterprises or a region), items, and a forward period of at
+// most a year.
+func ValidatePlanVersion(v *ruqiv1.PlanVersion) error {
+	if strings.TrimSpace(v.GetTitle()) == "" {
+		return Invalidf("PLAN_TITLE_MISSING", "请填写检查计划名称")
+	}
+	if err := ValidateText("计划名称", v.GetTitle(), 100); err != nil {
+		return err
+	}
+	if err := ValidateText("计划说明", v.GetReason(), 500); err != nil {
+		return err
+	}
+	switch v.GetType() {
+	case ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL:
+	case ruqiv1.InspectionType_INSPECTION_TYPE_CASE:
+		return Invalidf("PLAN_TYPE_CASE", "个案检查因投诉举报、转办交办或事故而起，无法事先列入计划：请选择日常、双随机或专项")
+	default:
+		return Invalidf("PLAN_TYPE_MISSING", "请选择计划的检查类型：日常、双随机或专项")
+	}
+	sc := v.GetScope()
+	if len(sc.GetEnterpriseUsccs()) == 0 && sc.GetRegionCode() == "" {
+		return Invalidf("PLAN_SCOPE_MISSING", "请指定计划覆盖的企业：列出统一社会信用代码，或指定行政区划（可加行业）")
+	}
+	if len(sc.GetEnterpriseUsccs()) > 0 && (sc.GetRegionCode() != "" || sc.GetIndustry() != "") {
+		return Invalidf("PLAN_SCOPE_AMBIGUOUS", "计划覆盖的企业只能二选一：列出企业，或指定行政区划和行业")
+	}
+	if len(sc.GetEnterpriseUsccs()) > MaxPlanEnterprises {
+		return Invalidf("PLAN_TOO_MANY_ENTERPRISES", "计划列出了%d家企业，最多%d家：范围更大的计划请按行政区划和行业指定", len(sc.GetEnterpriseUsccs()), MaxPlanEnterprises)
+	}
+	for _, u := range sc.GetEnterpriseUsccs() {
+		if err := ValidateUSCC(u); err != nil {
+			return err
+		}
+	}
+	if dup := firstDuplicate(sc.GetEnterpriseUsccs()); dup != "" {
+		return Invalidf("PLAN_ENTERPRISE_REPEATED", "企业 %s 重复填写", dup)
+	}
+	if r := sc.GetRegionCode(); r != "" && (len(r) != 6 || strings.Trim(r, "0123456789") != "") {
+		return Invalidf("REGION_MALFORMED", "行政区划代码须为6位数字，收到 %q", r)
+	}
+	if err := ValidateText("行业", sc.GetIndustry(), 50); err != nil {
+		return err
+	}
+	if len(v.GetCheckItemIds()) == 0 {
+		return Invalidf("ITEMS_EMPTY", "检查事项不能为空：请从本部门公布的检查事项清单中选择至少一项")
+	}
+	if dup := firstDuplicate(v.GetCheckItemIds()); dup != "" {
+		return Invalidf("ITEM_REPEATED", "检查事项 %s 重复填写", dup)
+	}
+	if v.GetPeriodStart() == nil || v.GetPeriodEnd() == nil {
+		return Invalidf("PLAN_PERIOD_MISSING", "请填写计划的起止日期")
+	}
+	start, end := v.GetPeriodStart().AsTime(), v.GetPeriodEnd().AsTime()
+	if !end.After(start) {
+		return Invalidf("PLAN_PERIOD_BACKWARDS", "计划结束时间（%s）须晚于开始时间（%s）", FormatTime(end), FormatTime(start))
+	}
+	if end.Sub(start) > MaxPlanPeriod {
+		return Invalidf("PLAN_PERIOD_TOO_LONG", "计划期限为%s，最长一年：请分期制定计划", FormatDuration(end.Sub(start)))
+	}
+	return nil
+}
+
+// NeedsApproval reports whether a plan of this type needs the agency head's
+// approval before it is in force: special campaigns (专项) do.
+func NeedsApproval(t ruqiv1.InspectionType) bool {
+	return t == ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL
+}
+
+// Newest is a plan's newest version (nil for none).
+func Newest(p *ruqiv1.Plan) *ruqiv1.PlanVersion {
+	if n := len(p.GetVersions()); n > 0 {
+		return p.GetVersions()[n-1]
+	}
+	return nil
+}
+
+// InForce is the version a plan is carried out under: the newest version
+// approved (published or not) for a plan that needs approval, the newest
+// version otherwise. An amendment waiting for approval leaves the version
+// approved before it in force. Nil if none is.
+func InForce(p *ruqiv1.Plan) *ruqiv1.PlanVersion {
+	vs := p.GetVersions()
+	for i := len(vs) - 1; i >= 0; i-- {
+		v := vs[i]
+		if !NeedsApproval(v.GetType()) || v.GetState() != ruqiv1.PlanState_PLAN_STATE_FILED {
+			return v
+		}
+	}
+	return nil
+}
+
+// Covers reports whether a version's scope includes an enterprise: listed
+// by its code, or in the region (and industry, if named).
+func Covers(v *ruqiv1.PlanVersion, e *ruqiv1.Enterprise) bool {
+	sc := v.GetScope()
+	if len(sc.GetEnterpriseUsccs()) > 0 {
+		return slices.Contains(sc.GetEnterpriseUsccs(), e.GetUscc())
+	}
+	if !RegionCovers(sc.GetRegionCode(), e.GetRegionCode()) {
+		return false
+	}
+	return sc.GetIndustry() == "" || sc.GetIndustry() == e.GetIndustry()
+}
+
+// CheckSpecialRegistration checks a 专项 registration against the plan it
+// names: the registering agency's own plan, a version in force (approved),
+// the enterprise covered, the items planned and the window inside the
+// period. It returns the version the inspection carries out.
+func CheckSpecialRegistration(p *ruqiv1.Plan, agencyID string, e *ruqiv1.Enterprise, items []string, start, end time.Time) (*ruqiv1.PlanVersion, error) {
+	if p.GetAgencyId() != agencyID {
+		return nil, PermissionDeniedf("PLAN_OTHER_AGENCY", "检查计划 %s 属于部门 %s，不是本部门（%s）的计划：专项检查须依据本部门经批准的计划", p.GetId(), p.GetAgencyId(), agencyID)
+	}
+	v := InForce(p)
+	if v == nil || !NeedsApproval(v.GetType()) {
+		if n := Newest(p); n != nil && !NeedsApproval(n.GetType()) {
+			return nil, FailedPreconditionf("PLAN_NOT_SPECIAL", "检查计划 %s 不是专项检查计划，专项检查须依据经批准的专项检查计划", p.GetId())
+		}
+		return nil, FailedPreconditionf("PLAN_NOT_APPROVED", "检查计划 %s 尚未经部门负责人批准，不能据此报备专项检查：请先报部门负责人审批", p.GetId())
+	}
+	if !Covers(v, e) {
+		return nil, FailedPreconditionf("PLAN_NOT_COVERING", "企业 %s 不在检查计划 %s（第%d版）的范围内", e.GetUscc(), p.GetId(), v.GetVersion())
+	}
+	for _, it := range items {
+		if !slices.Contains(v.GetCheckItemIds(), it) {
+			return nil, FailedPreconditionf("PLAN_ITEM_NOT_PLANNED", "检查事项 %s 不在检查计划 %s（第%d版）中", it, p.GetId(), v.GetVersion())
+		}
+	}
+	ps, pe := v.GetPeriodStart().AsTime(), v.GetPeriodEnd().AsTime()
+	if start.Before(ps) || end.After(pe) {
+		return nil, FailedPreconditionf("PLAN_OUTSIDE_PERIOD", "检查时段（%s 至 %s）超出检查计划 %s 的期限（%s 至 %s）",
+			FormatTime(start), FormatTime(end), p.GetId(), FormatTime(ps), FormatTime(pe))
+	}
+	return v, nil
+}
+
+// CheckApproval says whether the newest version may be approved now: it must
+// be the version the head was shown, need approval, and wait for it.
+func CheckApproval(p *ruqiv1.Plan, version int32) (*ruqiv1.PlanVersion, error) {
+	n := Newest(p)
+	if n == nil {
+		return nil, FailedPreconditionf("PLAN_EMPTY", "检查计划 %s 没有任何版本", p.GetId())
+	}
+	if version != 0 && version != n.GetVersion() {
+		return nil, FailedPreconditionf("PLAN_VERSION_STALE", "检查计划 %s 的最新版本是第%d版，不是第%d版：请查看最新版本后再审批", p.GetId(), n.GetVersion(), version)
+	}
+	if !NeedsApproval(n.GetType()) {
+		return nil, FailedPreconditionf("PLAN_APPROVAL_NOT_NEEDED", "检查计划 %s 不是专项检查计划，无需部门负责人审批", p.GetId())
+	}
+	if n.GetState() != ruqiv1.PlanState_PLAN_STATE_FILED {
+		return nil, FailedPreconditionf("PLAN_ALREADY_APPROVED", "检查计划 %s 第%d版已经批准", p.GetId(), n.GetVersion())
+	}
+	return n, nil
+}
+
+// CheckPublication says which version publication would publish: the
+// newest version, once approved if it needs approval, and not yet
+// published.
+func CheckPublication(p *ruqiv1.Plan) (*ruqiv1.PlanVersion, error) {
+	n := Newest(p)
+	if n == nil {
+		return nil, FailedPreconditionf("PLAN_EMPTY", "检查计划 %s 没有任何版本", p.GetId())
+	}
+	switch {
+	case n.GetState() == ruqiv1.PlanState_PLAN_STATE_PUBLISHED:
+		return nil, FailedPreconditionf("PLAN_ALREADY_PUBLISHED", "检查计划 %s 第%d版已经公示", p.GetId(), n.GetVersion())
+	case n.GetState() == ruqiv1.PlanState_PLAN_STATE_FILED && NeedsApproval(n.GetType()):
+		return nil, FailedPreconditionf("PLAN_NOT_APPROVED", "检查计划 %s 第%d版尚未经部门负责人批准，不能公示", p.GetId(), n.GetVersion())
+	}
+	return n, nil
+}
+
+// PublishBy is the deadline for publishing a version approved at approved:
+// days after it (DefaultPublishDays when days ≤ 0).
+func PublishBy(approved time.Time, days int) time.Time {
+	if days <= 0 {
+		days = DefaultPublishDays
+	}
+	return approved.AddDate(0, 0, days)
+}
+
+// Overdue reports whether the version in force was approved but is not
+// published by its deadline at now: the 司法局 is warned. A version that a
+// later approved one superseded need not be published any more.
+func Overdue(p *ruqiv1.Plan, now time.Time) bool {
+	v := InForce(p)
+	return v.GetState() == ruqiv1.PlanState_PLAN_STATE_APPROVED && v.GetPublishBy() != nil && now.After(v.GetPublishBy().AsTime())
+}
+
+// Published returns a copy of the plan with only its published versions, for
+// the public page (nil if none is published).
+func Published(p *ruqiv1.Plan) *ruqiv1.Plan {
+	out := &ruqiv1.Plan{Id: p.GetId(), AgencyId: p.GetAgencyId(), RegionCode: p.GetRegionCode()}
+	for _, v := range p.GetVersions() {
+		if v.GetState() == ruqiv1.PlanState_PLAN_STATE_PUBLISHED {
+			out.Versions = append(out.Versions, v)
+		}
+	}
+	if len(out.Versions) == 0 {
+		return nil
+	}
+	return out
+}
