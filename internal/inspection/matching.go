@@ -54,39 +54,76 @@ func SubmitCoverage(tx store.Tx, p auth.Principal, now time.Time, c *ruqiv1.Plan
 	return c, j.Record(e)
 }
 
-// Coverages reads the stored plans whose period overlaps [from, to), with
-// their items, as matching takes them.
+// Coverages reads what matching takes for the period [from, to): the
+// agencies' filed inspection plans (检查计划) in the version in force whose
+// scope lists its enterprises, and the coverages submitted to the matcher
+// directly (SubmitCoverage); a submitted coverage under the same agency and
+// plan id as a filed plan gives way to the plan. Plans that name a
+// population (a region, an industry) are not matched yet: the store has no
+// index of enterprises by region to resolve them.
 func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) {
 	var out []matching.Coverage
 	items := map[string]*ruqiv1.CheckItem{}
-	page := store.Page{Limit: 1000}
-	for {
+	add := func(mc matching.Coverage, ids []string) error {
+		if !mc.Start.Before(to) || !mc.End.After(from) || len(mc.Enterprises) == 0 {
+			return nil
+		}
+		for _, id := range ids {
+			it, ok := items[id]
+			if !ok {
+				var err error
+				if it, err = r.CheckItem(id); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				items[id] = it
+			}
+			// An item retired since the plan was filed is no longer
+			// inspected (清单之外无检查).
+			if it != nil && !it.GetRetired() {
+				mc.Items = append(mc.Items, it)
+			}
+		}
+		if len(mc.Items) > 0 {
+			out = append(out, mc)
+		}
+		return nil
+	}
+	filed := map[string]bool{}
+	for page := (store.Page{Limit: 1000}); ; {
+		list, err := r.Plans("", page)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range list {
+			v := domain.InForce(p)
+			if v == nil {
+				continue
+			}
+			filed[store.CoverageKey(p.GetAgencyId(), p.GetId())] = true
+			mc := matching.Coverage{PlanID: p.GetId(), AgencyID: p.GetAgencyId(), Type: v.GetType(),
+				Start: v.GetPeriodStart().AsTime(), End: v.GetPeriodEnd().AsTime(), Enterprises: v.GetScope().GetEnterpriseUsccs()}
+			if err := add(mc, v.GetCheckItemIds()); err != nil {
+				return nil, err
+			}
+		}
+		if len(list) < page.Limit {
+			break
+		}
+		page.After = list[len(list)-1].GetId()
+	}
+	for page := (store.Page{Limit: 1000}); ; {
 		list, err := r.PlanCoverages(page)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range list {
-			start, end := c.GetPeriodStart().AsTime(), c.GetPeriodEnd().AsTime()
-			if !start.Before(to) || !end.After(from) {
+			if filed[store.CoverageKey(c.GetAgencyId(), c.GetPlanId())] {
 				continue
 			}
-			mc := matching.Coverage{PlanID: c.GetPlanId(), AgencyID: c.GetAgencyId(), Type: c.GetType(), Start: start, End: end, Enterprises: c.GetEnterpriseUsccs()}
-			for _, id := range c.GetCheckItemIds() {
-				it, ok := items[id]
-				if !ok {
-					if it, err = r.CheckItem(id); err != nil && !errors.Is(err, store.ErrNotFound) {
-						return nil, err
-					}
-					items[id] = it
-				}
-				// An item retired since the plan was filed is no longer
-				// inspected (清单之外无检查).
-				if it != nil && !it.GetRetired() {
-					mc.Items = append(mc.Items, it)
-				}
-			}
-			if len(mc.Items) > 0 {
-				out = append(out, mc)
+			mc := matching.Coverage{PlanID: c.GetPlanId(), AgencyID: c.GetAgencyId(), Type: c.GetType(),
+				Start: c.GetPeriodStart().AsTime(), End: c.GetPeriodEnd().AsTime(), Enterprises: c.GetEnterpriseUsccs()}
+			if err := add(mc, c.GetCheckItemIds()); err != nil {
+				return nil, err
 			}
 		}
 		if len(list) < page.Limit {
