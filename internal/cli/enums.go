@@ -170,6 +170,14 @@ func eventTypeLabel(t ruqiv1.EventType) string {
 		return "吊销令牌"
 	case ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED:
 		return "执法证状态变更"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_COVERAGE_SUBMITTED:
+		return "提交检查计划覆盖范围"
+	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_MADE:
+		return "生成拼团提议"
+	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_ANSWERED:
+		return "答复拼团提议"
+	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_CLOSED:
+		return "拼团提议办结"
 	}
 	return unknownLabel(int32(t))
 }

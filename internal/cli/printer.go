@@ -50,6 +50,12 @@ type printer interface {
 	Evaluations(r *ruqiv1.ListEvaluationsResponse)
 	TokenRevoked(req *ruqiv1.RevokeAccessTokenRequest, r *ruqiv1.RevokeAccessTokenResponse)
 	CertificateChanged(req *ruqiv1.SetCertificateStatusRequest, r *ruqiv1.SetCertificateStatusResponse)
+
+	// 拼团 matching (match.go).
+	CoverageSubmitted(r *ruqiv1.SubmitPlanCoverageResponse)
+	Matched(r *ruqiv1.RunMatchingResponse)
+	Proposals(r *ruqiv1.ListProposalsResponse)
+	ProposalAnswered(r *ruqiv1.RespondToProposalResponse)
 }
 
 func newPrinter(format string, out, errOut io.Writer) printer {
