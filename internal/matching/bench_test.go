@@ -1,7 +1,9 @@
 package matching
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"math/rand/v2"
 	"testing"
 
@@ -83,4 +85,22 @@ func BenchmarkMatch_Tenth(b *testing.B) {
 		res = Match(in)
 	}
 	b.ReportMetric(float64(len(res.Proposals)), "proposals")
+}
+
+// BenchmarkSortFloor is the floor beside BenchmarkMatch_ProvinceMonth in the
+// same run: only gathering and sorting the 2,000,000 (enterprise, plan)
+// pairs, which any matching by enterprise must do.
+func BenchmarkSortFloor(b *testing.B) {
+	in := provinceMonth(100_000, 1_000_000, 20)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		pairs := make([]pair, 0, 2_000_000)
+		for i := range in.Plans {
+			for _, u := range in.Plans[i].Enterprises {
+				pairs = append(pairs, pair{u, int32(i)})
+			}
+		}
+		slices.SortFunc(pairs, func(a, b pair) int { return cmp.Compare(a.uscc, b.uscc) })
+	}
 }

@@ -269,7 +269,7 @@ func propose(in Input, zone *time.Location, uscc string, g *group, res *Result) 
 	}
 	visitsSpent := capped && st.Policy.VisitsPerYear != nil && st.Counts.Visits >= *st.Policy.VisitsPerYear
 	Lead(in.Plans, g.plans, visitsSpent)
-	p := Proposal{USCC: uscc, WindowStart: start, WindowEnd: end}
+	p := Proposal{USCC: uscc, WindowStart: start, WindowEnd: end, Members: make([]Member, 0, len(g.plans))}
 	// Within a group each agency has one plan, so the agency counts are
 	// the enterprise's as they stand; the grade and visit counts grow with
 	// each member admitted.
