@@ -3,8 +3,8 @@ package matching
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ruqi/ruqi/internal/coord"
