@@ -32,6 +32,10 @@ echo "== service end to end (in-process gRPC, auth; bbolt with fsync, and Postgr
 go test -run '^$' -bench . -benchtime "$benchtime" ./internal/service/ | grep -E '^Benchmark'
 
 echo
+echo "== 拼团 matching: a province's month (100,000 plans, 1,000,000 enterprises) beside sorting its pairs"
+go test -run '^$' -bench 'ProvinceMonth|SortFloor' -benchtime 2x ./internal/matching/ | grep -E '^Benchmark'
+
+echo
 echo "== coordinator: one decision, in process and through Redis"
 go test -run '^$' -bench . -benchtime "$benchtime" ./internal/coord/local/ | grep -E '^Benchmark'
 go test -run '^$' -bench . -benchtime "$benchtime" ./internal/coord/redis/ | grep -E '^Benchmark'

@@ -98,6 +98,13 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.PlanService_PublishPlan_FullMethodName: {officer, agencyAdmin, agencyHead, admin},
 	ruqiv1.PlanService_GetPlan_FullMethodName:     {officer, agencyAdmin, agencyHead, supervisor, admin},
 	ruqiv1.PlanService_ListPlans_FullMethodName:   {officer, agencyAdmin, agencyHead, supervisor, admin},
+	// 拼团 matching: an agency files its plans' coverage and answers for
+	// itself (the core refuses another agency's); the 司法局 or an
+	// administrator runs the matching; everyone concerned reads proposals.
+	ruqiv1.MatchingService_SubmitPlanCoverage_FullMethodName: {officer, agencyAdmin, admin},
+	ruqiv1.MatchingService_RunMatching_FullMethodName:        {supervisor, admin},
+	ruqiv1.MatchingService_ListProposals_FullMethodName:      {officer, agencyAdmin, supervisor, admin},
+	ruqiv1.MatchingService_RespondToProposal_FullMethodName:  {officer, agencyAdmin, admin},
 
 	// Anyone signed in may end their own session; only an enterprise's
 	// account manages its staff devices (the service refuses a device).

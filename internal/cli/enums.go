@@ -222,6 +222,14 @@ func eventTypeLabel(t ruqiv1.EventType) string {
 		return "批准检查计划（报司法局备案）"
 	case ruqiv1.EventType_EVENT_TYPE_PLAN_PUBLISHED:
 		return "公示检查计划"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_COVERAGE_SUBMITTED:
+		return "提交检查计划覆盖范围"
+	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_MADE:
+		return "生成拼团提议"
+	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_ANSWERED:
+		return "答复拼团提议"
+	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_CLOSED:
+		return "拼团提议办结"
 	}
 	return unknownLabel(int32(t))
 }

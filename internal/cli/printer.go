@@ -57,6 +57,11 @@ type printer interface {
 	// a headline saying what was done ("" for none), and lists.
 	Plan(headline string, p *ruqiv1.Plan)
 	Plans(r *ruqiv1.ListPlansResponse)
+	// 拼团 matching (match.go).
+	CoverageSubmitted(r *ruqiv1.SubmitPlanCoverageResponse)
+	Matched(r *ruqiv1.RunMatchingResponse)
+	Proposals(r *ruqiv1.ListProposalsResponse)
+	ProposalAnswered(r *ruqiv1.RespondToProposalResponse)
 }
 
 func newPrinter(format string, out, errOut io.Writer) printer {

@@ -105,6 +105,7 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		kv("检查次数", fmt.Sprintf("%d（上年同期 %d，同比 %s）", t.GetInspections(), t.GetPreviousYear(), changeText(t))),
 		kv("入企次数", fmt.Sprint(t.GetVisits())),
 		kv("综合查一次", fmt.Sprintf("%d 项检查并入联合检查，减少入企 %d 次，占 %s", t.GetJoinedPlans(), t.GetVisitsAvoided(), pct(t.GetJointShare()))),
+		kv("其中", fmt.Sprintf("拼团撮合减少 %d 次，报备时合并减少 %d 次", t.GetVisitsAvoidedByMatching(), t.GetVisitsAvoidedAtRegistration())),
 		kv("亮码率", fmt.Sprintf("%s（%d 次检查扫码核验）", pct(t.GetScanRate()), t.GetScanned())),
 		kv("两码互核率", fmt.Sprintf("%s（%d 次检查两码互核）", pct(t.GetMutualRate()), t.GetMutuallyVerified())),
 		kv("拒绝检查", fmt.Sprint(t.GetRefusals())),

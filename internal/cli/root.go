@@ -209,6 +209,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.logCommand(),
 		a.witnessCommand(),
 		a.adminCommand(),
+		a.matchCommand(),
 		completionCommand(),
 	)
 	root.AddCommand(a.simulateCommand(), a.versionCommand())

@@ -506,3 +506,37 @@ var inspectionTypeByName = map[string]ruqiv1.InspectionType{
 	"special": ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL,
 	"case":    ruqiv1.InspectionType_INSPECTION_TYPE_CASE,
 }
+
+// YearCounts are an enterprise's counts in one calendar year as the year
+// caps see them: what a planner (internal/matching) knows before anything is
+// registered. Registration still goes through the coordinator, which holds
+// the authoritative counts.
+type YearCounts struct {
+	// ByAgency is each agency's proactive (not exempt) inspections.
+	ByAgency map[string]int
+	// Proactive is all agencies' proactive inspections, for the grade cap.
+	Proactive int
+	// Visits is the visits made (a joint visit is one), for VisitsPerYear.
+	Visits int
+}
+
+// YearCap says which year cap of Counters would refuse one more plan of
+// agency on top of c, and nil if none would: the agency's cap and the
+// grade's cap for a proactive plan, the visits cap for a plan that makes a
+// new visit (not for one that joins a visit, and never for an exempt plan:
+// 有事必到). TestYearCap_AgreesWithDecide holds it to the coordinator.
+func (pol Policy) YearCap(c YearCounts, agency, grade string, exempt, newVisit bool, year int) *Breach {
+	period := fmt.Sprintf("%d年", year)
+	if !exempt {
+		if n := c.ByAgency[agency] + 1; pol.AgencyPerYear != nil && n > *pol.AgencyPerYear {
+			return &Breach{Rule: "agency_per_year", Limit: *pol.AgencyPerYear, Count: n, Period: period}
+		}
+		if cap, ok := pol.ProactivePerYearByGrade[grade]; ok && c.Proactive+1 > cap {
+			return &Breach{Rule: "grade_" + grade + "_per_year", Limit: cap, Count: c.Proactive + 1, Period: period}
+		}
+		if n := c.Visits + 1; newVisit && pol.VisitsPerYear != nil && n > *pol.VisitsPerYear {
+			return &Breach{Rule: "visits_per_year", Limit: *pol.VisitsPerYear, Count: n, Period: period}
+		}
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -51,6 +52,9 @@ type obj struct {
 	entCode string
 	// draw is a committed 双随机 draw of agency.
 	draw string
+	// proposal is an open 拼团 proposal: AG-01's with AG-03 (own), or
+	// AG-02's with AG-03 (foreign).
+	proposal string
 }
 
 // withEnterpriseCode is a fresh object with its enterprise's code, which
@@ -229,6 +233,33 @@ func approvedPlan(m *matrixEnv, t *testing.T, foreign bool) obj {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return o
+}
+
+// withProposal is an open proposal (拼团) of the object's agency with AG-03
+// for its enterprise: both agencies' coverage submitted for a day and a half
+// of its own, then matched, as an administrator.
+func withProposal(m *matrixEnv, t *testing.T, foreign bool) obj {
+	t.Helper()
+	o := noObject(m, t, foreign)
+	m.slot++
+	start := m.started.Add(48*time.Hour + time.Duration(m.slot)*36*time.Hour)
+	ctx := context.Background()
+	mc := ruqiv1.NewMatchingServiceClient(m.w.conn(m.w.admin))
+	for _, agency := range []string{o.agency, "AG-03"} {
+		_, err := mc.SubmitPlanCoverage(ctx, &ruqiv1.SubmitPlanCoverageRequest{Coverage: &ruqiv1.PlanCoverage{
+			PlanId: fmt.Sprintf("MX-%d", m.slot), AgencyId: agency, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+			PeriodStart: timestamppb.New(start), PeriodEnd: timestamppb.New(start.Add(36 * time.Hour)),
+			CheckItemIds: m.w.f.itemsOf[agency][:1], EnterpriseUsccs: []string{o.uscc}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := mc.RunMatching(ctx, &ruqiv1.RunMatchingRequest{PeriodStart: timestamppb.New(start), PeriodEnd: timestamppb.New(start.Add(36 * time.Hour))})
+	if err != nil || len(resp.GetProposals()) != 1 {
+		t.Fatalf("matching for the matrix: %v, %v", resp, err)
+	}
+	o.proposal = resp.GetProposals()[0].GetId()
 	return o
 }
 
@@ -516,6 +547,28 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewPlanServiceClient(cc).ListPublishedPlans(ctx, &ruqiv1.ListPublishedPlansRequest{})
 		return err
 	}, public()},
+	{ruqiv1.MatchingService_SubmitPlanCoverage_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewMatchingServiceClient(cc).SubmitPlanCoverage(ctx, &ruqiv1.SubmitPlanCoverageRequest{Coverage: &ruqiv1.PlanCoverage{
+			PlanId: "MX-SUBMIT", AgencyId: o.agency, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+			PeriodStart: timestamppb.New(time.Now().Add(200 * 24 * time.Hour)), PeriodEnd: timestamppb.New(time.Now().Add(201 * 24 * time.Hour)),
+			CheckItemIds: []string{pick(o.agency == "AG-02", "CI-0007", "CI-0001")}, EnterpriseUsccs: []string{o.uscc}}})
+		return err
+	}, rows("A/D", "A/D", "D/D", "D/D", "A/A")},
+	{ruqiv1.MatchingService_RunMatching_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewMatchingServiceClient(cc).RunMatching(ctx, &ruqiv1.RunMatchingRequest{
+			PeriodStart: timestamppb.New(time.Now().Add(300 * 24 * time.Hour)), PeriodEnd: timestamppb.New(time.Now().Add(301 * 24 * time.Hour))})
+		return err
+	}, rows("D/D", "D/D", "D/D", "A/A", "A/A")},
+	{ruqiv1.MatchingService_ListProposals_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewMatchingServiceClient(cc).ListProposals(ctx, &ruqiv1.ListProposalsRequest{AgencyId: o.agency})
+		return err
+	}, rows("A/D", "A/D", "D/D", "A/A", "A/A")},
+	// An agency answers only for itself: for another agency, or for a
+	// proposal it is not in, it is refused.
+	{ruqiv1.MatchingService_RespondToProposal_FullMethodName, withProposal, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewMatchingServiceClient(cc).RespondToProposal(ctx, &ruqiv1.RespondToProposalRequest{ProposalId: o.proposal, AgencyId: o.agency, Note: "矩阵"})
+		return err
+	}, rows("A/D", "A/D", "D/D", "D/D", "A/A")},
 	{ruqiv1.AdminService_CompactStore_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewAdminServiceClient(cc).CompactStore(ctx, &ruqiv1.CompactStoreRequest{})
 		return err

@@ -59,6 +59,11 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 	}
 	if joined {
 		counts = append(counts, Count{report.Joined, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1})
+		c, err := unmatch(tx, ins, ent.GetRegionCode())
+		if err != nil {
+			return Cancelled{}, err
+		}
+		counts = append(counts, c...)
 	}
 	ins.State = ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED
 	ins.CancelledAt = timestamppb.New(now)

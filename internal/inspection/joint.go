@@ -113,7 +113,12 @@ func HandOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.
 	}
 	// The hand-over has no event of its own: the withdrawal or the dropped
 	// reservation that caused it is the step.
-	if err := NewJournal(tx, "", time.Time{}).Count(Count{report.Joined, holder.GetWindowStart().AsTime(), ent.GetRegionCode(), holder.GetAgencyId(), uscc, -1}); err != nil {
+	counts, err := unmatch(tx, holder, ent.GetRegionCode())
+	if err != nil {
+		return nil, err
+	}
+	counts = append(counts, Count{report.Joined, holder.GetWindowStart().AsTime(), ent.GetRegionCode(), holder.GetAgencyId(), uscc, -1})
+	if err := NewJournal(tx, "", time.Time{}).Count(counts...); err != nil {
 		return nil, err
 	}
 	return j, report.MarkHoldsVisit(tx, heir)
@@ -189,4 +194,17 @@ func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqi
 	e.InspectionId, e.EnterpriseUscc = w.Plan.InspectionID, w.Plan.USCC
 	e.Detail = fmt.Sprintf("joint %s lead %s members %d", w.JointID, d.LeadAgency, len(d.Members))
 	return joint, j.Record(e)
+}
+
+// unmatch takes back a plan's count as a visit avoided by matching, if it
+// had one: it is cancelled, or holds its visit now.
+func unmatch(tx store.Tx, ins *ruqiv1.Inspection, region string) ([]Count, error) {
+	matched, err := report.PlanMatched(tx, ins.GetId())
+	if err != nil || !matched {
+		return nil, err
+	}
+	if err := report.UnmarkMatched(tx, ins.GetId()); err != nil {
+		return nil, err
+	}
+	return []Count{{report.Matched, ins.GetWindowStart().AsTime(), region, ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1}}, nil
 }

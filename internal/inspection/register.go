@@ -112,6 +112,9 @@ type Registration struct {
 	// Issue signs and stores one officer's code; the key ring is the
 	// caller's.
 	Issue func(tx store.Tx, ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (*ruqiv1.InspectionCode, error)
+	// Matched is set for a registration of an accepted proposal (拼团): if
+	// it joins the visit, it is a visit avoided by matching (report.Matched).
+	Matched bool
 }
 
 // Registered is what a registration wrote.
@@ -181,7 +184,14 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 		e := j.Event(ruqiv1.EventType_EVENT_TYPE_MERGED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
 		e.Detail = fmt.Sprintf("joint %s lead %s members %d", d.JointID, d.LeadAgency, len(d.Members))
-		if err := j.Record(e, count(report.Joined)); err != nil {
+		counts := []Count{count(report.Joined)}
+		if in.Matched {
+			counts = append(counts, count(report.Matched))
+			if err := report.MarkMatched(tx, ins.GetId()); err != nil {
+				return Registered{}, err
+			}
+		}
+		if err := j.Record(e, counts...); err != nil {
 			return Registered{}, err
 		}
 	}

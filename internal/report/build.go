@@ -82,7 +82,7 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	total := newTally()
 	groups := map[string]*tally{}
 	evals := map[string]map[Metric]int64{}
-	metrics := []Metric{Inspections, Joined, Merged, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
+	metrics := []Metric{Inspections, Joined, Merged, Matched, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
 		Mutual, ResultsWithoutCheckIn, CheckInsWithoutArrival, ArrivalsOutsideWindow, OverlappingCheckIns,
 		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, EntriesPatrol, EntriesPublicity, EntriesSurvey, EntriesService}
 	prevMonths := previousYear(months)
@@ -208,6 +208,8 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 		FrequencyWarnings: t.cur[FrequencyWarnings], NoFindingStreaks: t.cur[NoFindingStreaks], CapsRefused: t.cur[CapsRefused], DuplicatesRefused: t.cur[DuplicatesRefused],
 		MutuallyVerified: t.cur[Mutual], ResultsWithoutCheckIn: t.cur[ResultsWithoutCheckIn], CheckInsWithoutArrival: t.cur[CheckInsWithoutArrival],
 		ArrivalsOutsideWindow: t.cur[ArrivalsOutsideWindow], OverlappingCheckIns: t.cur[OverlappingCheckIns],
+		VisitsAvoidedByMatching:     t.cur[Matched],
+		VisitsAvoidedAtRegistration: t.cur[Joined] + t.cur[Merged] - t.cur[Matched],
 	}
 	tot.VisitsByKind = append(tot.VisitsByKind, &ruqiv1.VisitKindCount{VisitKind: ruqiv1.VisitKind_VISIT_KIND_INSPECTION, Count: ins})
 	for _, e := range entryKinds {

@@ -21,6 +21,7 @@ const (
 	Inspections       Metric = "ins"     // registered, not cancelled
 	Joined            Metric = "joined"  // joined another agency's visit (a visit avoided)
 	Merged            Metric = "merged"  // visits a bridging plan made one (the rule before common times; old months only)
+	Matched           Metric = "matched" // of Joined: joined a joint visit agreed beforehand (拼团), a visit avoided by matching
 	Scanned           Metric = "scanned" // code scanned valid at the enterprise (亮码)
 	Refusals          Metric = "refused"
 	Complaints        Metric = "complained"
@@ -201,4 +202,27 @@ func Once(tx store.Tx, mark string) (bool, error) {
 		return false, err
 	}
 	return true, tx.AddCount(k, 1)
+}
+
+// matchedKey marks a plan registered from an accepted proposal (拼团) that
+// joined its visit, so that a cancellation or a hand-over takes back the
+// Matched count exactly.
+func matchedKey(inspectionID string) string { return "PM|" + inspectionID }
+
+// MarkMatched records that a plan joined a visit agreed by matching.
+func MarkMatched(tx store.Tx, inspectionID string) error {
+	return setCount(tx, matchedKey(inspectionID), 1)
+}
+
+// PlanMatched reports whether a plan is counted as a visit avoided by
+// matching.
+func PlanMatched(r store.Reader, inspectionID string) (bool, error) {
+	n, err := r.Count(matchedKey(inspectionID))
+	return n == 1, err
+}
+
+// UnmarkMatched records that a plan no longer counts as avoided by
+// matching (it was cancelled, or holds the visit now).
+func UnmarkMatched(tx store.Tx, inspectionID string) error {
+	return setCount(tx, matchedKey(inspectionID), 0)
 }

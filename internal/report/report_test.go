@@ -173,3 +173,49 @@ func TestEvaluationsBefore_ClosedMonthsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Visits avoided by matching (拼团) and at registration, with known answers:
+// a matched visit of three agencies (two plans joined through the match), a
+// visit merged at registration (one plan joined), a plan alone, and a fourth
+// matched plan counted then cancelled.
+func TestReport_VisitsAvoidedByMatching_SeparateFromRegistration(t *testing.T) {
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "m.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const e1, e2 = "91510104CY4C7RGWMR", "915101070AL6JK1YWK"
+	err = s.Update(context.Background(), func(tx store.Tx) error {
+		for _, x := range []struct {
+			m      report.Metric
+			agency string
+			uscc   string
+			n      int64
+		}{
+			{report.Inspections, "AG-01", e1, 1}, // the matched visit's lead
+			{report.Inspections, "AG-02", e1, 1}, {report.Joined, "AG-02", e1, 1}, {report.Matched, "AG-02", e1, 1},
+			{report.Inspections, "AG-03", e1, 1}, {report.Joined, "AG-03", e1, 1}, {report.Matched, "AG-03", e1, 1},
+			{report.Inspections, "AG-04", e2, 1}, // merged at registration
+			{report.Inspections, "AG-05", e2, 1}, {report.Joined, "AG-05", e2, 1},
+			{report.Inspections, "AG-06", e2, 1}, // alone
+			// a matched plan counted, then cancelled
+			{report.Inspections, "AG-07", e1, 1}, {report.Joined, "AG-07", e1, 1}, {report.Matched, "AG-07", e1, 1},
+			{report.Inspections, "AG-07", e1, -1}, {report.Joined, "AG-07", e1, -1}, {report.Matched, "AG-07", e1, -1},
+		} {
+			if err := report.Add(tx, x.m, day("2026-12-02"), "510104", x.agency, x.uscc, x.n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := build(t, s, report.Query{From: day("2026-12-01"), To: day("2027-01-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_AGENCY}).GetTotals()
+	if tot.GetInspections() != 6 || tot.GetVisits() != 3 || tot.GetVisitsAvoided() != 3 {
+		t.Fatalf("inspections %d visits %d avoided %d, want 6, 3, 3", tot.GetInspections(), tot.GetVisits(), tot.GetVisitsAvoided())
+	}
+	if tot.GetVisitsAvoidedByMatching() != 2 || tot.GetVisitsAvoidedAtRegistration() != 1 {
+		t.Fatalf("avoided by matching %d, at registration %d: want 2 and 1", tot.GetVisitsAvoidedByMatching(), tot.GetVisitsAvoidedAtRegistration())
+	}
+}

@@ -35,6 +35,12 @@ type inspectionServer struct {
 // If that write fails, the coordinator's reservation is released; once it
 // commits, the reservation is confirmed.
 func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.RegisterInspectionRequest) (*ruqiv1.RegisterInspectionResponse, error) {
+	return is.register(ctx, req, false)
+}
+
+// register is RegisterInspection's path, also taken by each agency's part of
+// an accepted proposal (拼团, matched), as the principal that accepted it.
+func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, matched bool) (*ruqiv1.RegisterInspectionResponse, error) {
 	s := is.s
 	now := s.now()
 	if err := domain.ValidateRequestShape(req, now, s.cfg.Limits); err != nil {
@@ -129,7 +135,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 			replayed = done && err == nil
 			return err
 		}
-		r, err := inspection.Register(tx, principal(ctx), now, inspection.Registration{Request: req, Inspection: ins, Decision: d, Issue: s.issueCode})
+		r, err := inspection.Register(tx, principal(ctx), now, inspection.Registration{Request: req, Inspection: ins, Decision: d, Issue: s.issueCode, Matched: matched})
 		if err != nil {
 			return err
 		}

@@ -159,6 +159,7 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	ruqiv1.RegisterSessionServiceServer(g, &sessionServer{s: s})
 	ruqiv1.RegisterDrawServiceServer(g, &drawServer{s: s})
 	ruqiv1.RegisterPlanServiceServer(g, &planServer{s: s})
+	ruqiv1.RegisterMatchingServiceServer(g, &matchingServer{s: s})
 }
 
 // Close releases the coordinator.

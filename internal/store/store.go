@@ -163,7 +163,23 @@ type Reader interface {
 	// Accompaniments lists an inspection's accompanying supervisors
 	// (伴随式执法监督) by id.
 	Accompaniments(inspectionID string) ([]*ruqiv1.Accompaniment, error)
+	// PlanCoverage returns what one agency's plan covers, for matching
+	// (拼团); key is CoverageKey(agency, plan).
+	PlanCoverage(key string) (*ruqiv1.PlanCoverage, error)
+	// PlanCoverages lists a page of plan coverages by key.
+	PlanCoverages(p Page) ([]*ruqiv1.PlanCoverage, error)
+	// Proposal returns a proposed joint visit.
+	Proposal(id string) (*ruqiv1.JointVisitProposal, error)
+	// Proposals lists a page of proposals by id.
+	Proposals(p Page) ([]*ruqiv1.JointVisitProposal, error)
+	// ProposalsOfAgency lists a page of the proposals an agency is a member
+	// of, by id.
+	ProposalsOfAgency(agencyID string, p Page) ([]*ruqiv1.JointVisitProposal, error)
 }
+
+// CoverageKey keys a plan's coverage: plan ids are the agency's own, so two
+// agencies may use the same one. Agency ids hold no "/".
+func CoverageKey(agencyID, planID string) string { return agencyID + "/" + planID }
 
 // Page selects part of a list that grows with a province: the records
 // whose key (the id the list is ordered by) is above After, at most Limit
@@ -229,6 +245,12 @@ type Tx interface {
 	PutArrival(*Arrival) error
 	PutDraw(*ruqiv1.Draw) error
 	PutAccompaniment(*ruqiv1.Accompaniment) error
+	// PutPlanCoverage writes a plan's coverage under CoverageKey, replacing
+	// the one there.
+	PutPlanCoverage(*ruqiv1.PlanCoverage) error
+	// PutProposal writes a proposal and indexes it under each member
+	// agency; a proposal's members never change.
+	PutProposal(*ruqiv1.JointVisitProposal) error
 }
 
 // CheckIn is the first valid scan of one code: scanning again is the same

@@ -57,7 +57,10 @@ var (
 	bAccompaniments = []byte("accompaniments_by_inspection")
 	bPlans          = []byte("inspection_plans")
 	bPlansByAg      = []byte("inspection_plans_by_agency")
-	allBuckets      = [][]byte{bEntCodes, bArrivals, bCheckInsByOff, bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt, bDraws, bAccompaniments, bPlans, bPlansByAg}
+	bMatchCoverage  = []byte("matching_coverages")
+	bMatchProposals = []byte("matching_proposals")
+	bMatchByAgency  = []byte("matching_proposals_by_agency")
+	allBuckets      = [][]byte{bEntCodes, bArrivals, bCheckInsByOff, bAgencies, bOfficers, bOfficersByAg, bEnterprises, bItems, bItemsByAg, bInspections, bInspByEnt, bCodes, bRequests, bCheckIns, bTokens, bKeys, bEvents, bJoints, bJointOf, bCounts, bTokenIDs, bEvaluations, bEvalByAgency, bLeads, bTokensBySubj, bTree, bCheckpoints, bEventsByEnt, bDraws, bAccompaniments, bPlans, bPlansByAg, bMatchCoverage, bMatchProposals, bMatchByAgency}
 	errLockedByPeer = errors.New("another process holds the database file")
 	errClosed       = errors.New("store closed")
 )
@@ -872,4 +875,39 @@ func (t *txn) Accompaniments(inspectionID string) ([]*ruqiv1.Accompaniment, erro
 
 func (t *txn) PutAccompaniment(a *ruqiv1.Accompaniment) error {
 	return putProto(t.tx.Bucket(bAccompaniments), key(a.GetInspectionId(), a.GetId()), a)
+}
+
+func (t *txn) PlanCoverage(key string) (*ruqiv1.PlanCoverage, error) {
+	m := &ruqiv1.PlanCoverage{}
+	return m, getProto(t.tx.Bucket(bMatchCoverage), []byte(key), m)
+}
+
+func (t *txn) PlanCoverages(p store.Page) ([]*ruqiv1.PlanCoverage, error) {
+	return listAll(t.tx.Bucket(bMatchCoverage), p, func() *ruqiv1.PlanCoverage { return &ruqiv1.PlanCoverage{} })
+}
+
+func (t *txn) PutPlanCoverage(c *ruqiv1.PlanCoverage) error {
+	return putProto(t.tx.Bucket(bMatchCoverage), []byte(store.CoverageKey(c.GetAgencyId(), c.GetPlanId())), c)
+}
+
+func (t *txn) Proposal(id string) (*ruqiv1.JointVisitProposal, error) {
+	m := &ruqiv1.JointVisitProposal{}
+	return m, getProto(t.tx.Bucket(bMatchProposals), []byte(id), m)
+}
+
+func (t *txn) Proposals(p store.Page) ([]*ruqiv1.JointVisitProposal, error) {
+	return listAll(t.tx.Bucket(bMatchProposals), p, func() *ruqiv1.JointVisitProposal { return &ruqiv1.JointVisitProposal{} })
+}
+
+func (t *txn) ProposalsOfAgency(agencyID string, p store.Page) ([]*ruqiv1.JointVisitProposal, error) {
+	return listByPrefix(t, bMatchByAgency, bMatchProposals, agencyID, p, func() *ruqiv1.JointVisitProposal { return &ruqiv1.JointVisitProposal{} })
+}
+
+func (t *txn) PutProposal(pr *ruqiv1.JointVisitProposal) error {
+	for _, m := range pr.GetMembers() {
+		if err := t.tx.Bucket(bMatchByAgency).Put(key(m.GetAgencyId(), pr.GetId()), nil); err != nil {
+			return err
+		}
+	}
+	return putProto(t.tx.Bucket(bMatchProposals), []byte(pr.GetId()), pr)
 }

@@ -696,3 +696,38 @@ func (t *txn) Accompaniments(inspectionID string) ([]*ruqiv1.Accompaniment, erro
 func (t *txn) PutAccompaniment(a *ruqiv1.Accompaniment) error {
 	return t.putProto("accompaniments", []string{"id", "inspection_id"}, a, a.GetId(), a.GetInspectionId())
 }
+
+func (t *txn) PlanCoverage(key string) (*ruqiv1.PlanCoverage, error) {
+	return getProto(t, &ruqiv1.PlanCoverage{}, "SELECT rec FROM matching_coverages WHERE key = $1", key)
+}
+
+func (t *txn) PlanCoverages(p store.Page) ([]*ruqiv1.PlanCoverage, error) {
+	return list(t, func() *ruqiv1.PlanCoverage { return &ruqiv1.PlanCoverage{} }, "SELECT rec FROM matching_coverages WHERE key > $1 ORDER BY key LIMIT $2", p.After, limit(p))
+}
+
+func (t *txn) PutPlanCoverage(c *ruqiv1.PlanCoverage) error {
+	return t.putProto("matching_coverages", []string{"key"}, c, store.CoverageKey(c.GetAgencyId(), c.GetPlanId()))
+}
+
+func (t *txn) Proposal(id string) (*ruqiv1.JointVisitProposal, error) {
+	return getProto(t, &ruqiv1.JointVisitProposal{}, "SELECT rec FROM matching_proposals WHERE id = $1", id)
+}
+
+func (t *txn) Proposals(p store.Page) ([]*ruqiv1.JointVisitProposal, error) {
+	return list(t, func() *ruqiv1.JointVisitProposal { return &ruqiv1.JointVisitProposal{} }, "SELECT rec FROM matching_proposals WHERE id > $1 ORDER BY id LIMIT $2", p.After, limit(p))
+}
+
+func (t *txn) ProposalsOfAgency(agencyID string, p store.Page) ([]*ruqiv1.JointVisitProposal, error) {
+	return list(t, func() *ruqiv1.JointVisitProposal { return &ruqiv1.JointVisitProposal{} },
+		`SELECT p.rec FROM matching_proposal_members m JOIN matching_proposals p ON p.id = m.proposal_id
+		 WHERE m.agency_id = $1 AND m.proposal_id > $2 ORDER BY m.proposal_id LIMIT $3`, agencyID, p.After, limit(p))
+}
+
+func (t *txn) PutProposal(pr *ruqiv1.JointVisitProposal) error {
+	for _, m := range pr.GetMembers() {
+		if err := t.exec("INSERT INTO matching_proposal_members (agency_id, proposal_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", m.GetAgencyId(), pr.GetId()); err != nil {
+			return err
+		}
+	}
+	return t.putProto("matching_proposals", []string{"id"}, pr, pr.GetId())
+}

@@ -59,6 +59,7 @@ func Run(t *testing.T, f Factory) {
 		{"CheckInsOfOfficer", testCheckInsOfOfficer},
 		{"DrawsAccompanimentsCheckpointAtLeast", testDrawsAccompaniments},
 		{"PlansKeepVersions", testPlans},
+		{"MatchingRecords", testMatchingRecords},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f(t)) })
@@ -1257,6 +1258,76 @@ func testCheckInsOfOfficer(t *testing.T, o Opener) {
 		none, err := r.CheckInsOfOfficer("O-3", t0, t0.Add(24*time.Hour))
 		if err != nil || len(none) != 0 {
 			return fmt.Errorf("an officer without check-ins: %v, %v", none, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Matching (拼团): coverages keyed by agency and plan (two agencies may use
+// one plan id), proposals listed by id and under each member agency, a
+// rewrite of a proposal replacing it without doubling its index entries.
+func testMatchingRecords(t *testing.T, o Opener) {
+	s := open(t, o)
+	proposal := func(id string, agencies ...string) *ruqiv1.JointVisitProposal {
+		p := &ruqiv1.JointVisitProposal{Id: id, EnterpriseUscc: "91350100M000100Y43", LeadAgencyId: agencies[0], State: ruqiv1.ProposalState_PROPOSAL_STATE_OPEN}
+		for _, a := range agencies {
+			p.Members = append(p.Members, &ruqiv1.ProposalMember{AgencyId: a, PlanId: "PLAN-1"})
+		}
+		return p
+	}
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(
+			tx.PutPlanCoverage(&ruqiv1.PlanCoverage{PlanId: "PLAN-1", AgencyId: "AG-02", EnterpriseUsccs: []string{"E2"}}),
+			tx.PutPlanCoverage(&ruqiv1.PlanCoverage{PlanId: "PLAN-1", AgencyId: "AG-01", EnterpriseUsccs: []string{"E1"}}),
+			tx.PutProposal(proposal("MAT-2", "AG-02", "AG-03")),
+			tx.PutProposal(proposal("MAT-1", "AG-01", "AG-02")),
+		)
+	})
+	// An answer rewrites the proposal.
+	update(t, s, func(tx store.Tx) error {
+		p := proposal("MAT-1", "AG-01", "AG-02")
+		p.Members[1].Answer = ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED
+		return errors.Join(tx.PutProposal(p),
+			tx.PutPlanCoverage(&ruqiv1.PlanCoverage{PlanId: "PLAN-1", AgencyId: "AG-01", EnterpriseUsccs: []string{"E1", "E3"}}))
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		c, err := r.PlanCoverage(store.CoverageKey("AG-01", "PLAN-1"))
+		if err != nil || len(c.GetEnterpriseUsccs()) != 2 {
+			return fmt.Errorf("coverage AG-01/PLAN-1 = %v, %v", c, err)
+		}
+		if _, err := r.PlanCoverage(store.CoverageKey("AG-03", "PLAN-1")); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("unknown coverage: %v", err)
+		}
+		all, err := r.PlanCoverages(store.Page{})
+		if err != nil || len(all) != 2 || all[0].GetAgencyId() != "AG-01" {
+			return fmt.Errorf("coverages = %v, %v", all, err)
+		}
+		if page, err := r.PlanCoverages(store.Page{After: store.CoverageKey("AG-01", "PLAN-1")}); err != nil || len(page) != 1 || page[0].GetAgencyId() != "AG-02" {
+			return fmt.Errorf("coverages after AG-01's = %v, %v", page, err)
+		}
+		p, err := r.Proposal("MAT-1")
+		if err != nil || p.GetMembers()[1].GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED {
+			return fmt.Errorf("proposal MAT-1 = %v, %v", p, err)
+		}
+		if _, err := r.Proposal("MAT-9"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("unknown proposal: %v", err)
+		}
+		ps, err := r.Proposals(store.Page{})
+		if got := keys(ps, (*ruqiv1.JointVisitProposal).GetId); err != nil || strings.Join(got, ",") != "MAT-1,MAT-2" {
+			return fmt.Errorf("proposals = %v, %v", got, err)
+		}
+		for agency, want := range map[string]string{"AG-01": "MAT-1", "AG-02": "MAT-1,MAT-2", "AG-03": "MAT-2", "AG-04": ""} {
+			ps, err := r.ProposalsOfAgency(agency, store.Page{})
+			if got := keys(ps, (*ruqiv1.JointVisitProposal).GetId); err != nil || strings.Join(got, ",") != want {
+				return fmt.Errorf("proposals of %s = %v, %v; want %s", agency, got, err, want)
+			}
+		}
+		ps, err = r.ProposalsOfAgency("AG-02", store.Page{After: "MAT-1", Limit: 5})
+		if got := keys(ps, (*ruqiv1.JointVisitProposal).GetId); err != nil || strings.Join(got, ",") != "MAT-2" {
+			return fmt.Errorf("AG-02's proposals after MAT-1 = %v, %v", got, err)
 		}
 		return nil
 	})

@@ -126,6 +126,11 @@ const (
 	EventType_EVENT_TYPE_PLAN_AMENDED           EventType = 141 // a new version of a plan filed
 	EventType_EVENT_TYPE_PLAN_APPROVED          EventType = 142 // approved by the agency head, filed with the 司法局
 	EventType_EVENT_TYPE_PLAN_PUBLISHED         EventType = 143 // published (公示); detail says when late
+	// 拼团 matching (numbers 160–179).
+	EventType_EVENT_TYPE_PLAN_COVERAGE_SUBMITTED EventType = 160
+	EventType_EVENT_TYPE_PROPOSAL_MADE           EventType = 161
+	EventType_EVENT_TYPE_PROPOSAL_ANSWERED       EventType = 162
+	EventType_EVENT_TYPE_PROPOSAL_CLOSED         EventType = 163
 )
 
 // Enum value maps for EventType.
@@ -168,45 +173,53 @@ var (
 		141: "EVENT_TYPE_PLAN_AMENDED",
 		142: "EVENT_TYPE_PLAN_APPROVED",
 		143: "EVENT_TYPE_PLAN_PUBLISHED",
+		160: "EVENT_TYPE_PLAN_COVERAGE_SUBMITTED",
+		161: "EVENT_TYPE_PROPOSAL_MADE",
+		162: "EVENT_TYPE_PROPOSAL_ANSWERED",
+		163: "EVENT_TYPE_PROPOSAL_CLOSED",
 	}
 	EventType_value = map[string]int32{
-		"EVENT_TYPE_UNSPECIFIED":            0,
-		"EVENT_TYPE_REGISTERED":             1,
-		"EVENT_TYPE_CODE_ISSUED":            2,
-		"EVENT_TYPE_SCAN_VERIFIED":          3,
-		"EVENT_TYPE_SCAN_REJECTED":          4,
-		"EVENT_TYPE_REFUSED":                5,
-		"EVENT_TYPE_CANCELLED":              6,
-		"EVENT_TYPE_KEY_ROTATED":            7,
-		"EVENT_TYPE_DIRECTORY_IMPORTED":     8,
-		"EVENT_TYPE_TOKEN_ISSUED":           9,
-		"EVENT_TYPE_MERGED":                 10,
-		"EVENT_TYPE_DUPLICATE_REFUSED":      11,
-		"EVENT_TYPE_CAP_REFUSED":            12,
-		"EVENT_TYPE_FREQUENCY_WARNING":      13,
-		"EVENT_TYPE_WITHDRAWN":              14,
-		"EVENT_TYPE_RESULT_RECORDED":        15,
-		"EVENT_TYPE_COMPLETED":              16,
-		"EVENT_TYPE_EVALUATED":              17,
-		"EVENT_TYPE_COMPLAINED":             18,
-		"EVENT_TYPE_LEAD_OPENED":            19,
-		"EVENT_TYPE_LEAD_UPDATED":           20,
-		"EVENT_TYPE_LATE_REGISTERED":        21,
-		"EVENT_TYPE_TOKEN_REVOKED":          22,
-		"EVENT_TYPE_CERTIFICATE_CHANGED":    23,
-		"EVENT_TYPE_ENTERPRISE_CODE_ISSUED": 100,
-		"EVENT_TYPE_ARRIVED":                101,
-		"EVENT_TYPE_ARRIVAL_REFUSED":        102,
-		"EVENT_TYPE_MUTUALLY_VERIFIED":      103,
-		"EVENT_TYPE_DOOR_WARNING":           104,
-		"EVENT_TYPE_DRAW_COMMITTED":         180,
-		"EVENT_TYPE_DRAW_REVEALED":          181,
-		"EVENT_TYPE_SUPERVISOR_ATTACHED":    182,
-		"EVENT_TYPE_ACCOMPANIMENT_RECORDED": 183,
-		"EVENT_TYPE_PLAN_FILED":             140,
-		"EVENT_TYPE_PLAN_AMENDED":           141,
-		"EVENT_TYPE_PLAN_APPROVED":          142,
-		"EVENT_TYPE_PLAN_PUBLISHED":         143,
+		"EVENT_TYPE_UNSPECIFIED":             0,
+		"EVENT_TYPE_REGISTERED":              1,
+		"EVENT_TYPE_CODE_ISSUED":             2,
+		"EVENT_TYPE_SCAN_VERIFIED":           3,
+		"EVENT_TYPE_SCAN_REJECTED":           4,
+		"EVENT_TYPE_REFUSED":                 5,
+		"EVENT_TYPE_CANCELLED":               6,
+		"EVENT_TYPE_KEY_ROTATED":             7,
+		"EVENT_TYPE_DIRECTORY_IMPORTED":      8,
+		"EVENT_TYPE_TOKEN_ISSUED":            9,
+		"EVENT_TYPE_MERGED":                  10,
+		"EVENT_TYPE_DUPLICATE_REFUSED":       11,
+		"EVENT_TYPE_CAP_REFUSED":             12,
+		"EVENT_TYPE_FREQUENCY_WARNING":       13,
+		"EVENT_TYPE_WITHDRAWN":               14,
+		"EVENT_TYPE_RESULT_RECORDED":         15,
+		"EVENT_TYPE_COMPLETED":               16,
+		"EVENT_TYPE_EVALUATED":               17,
+		"EVENT_TYPE_COMPLAINED":              18,
+		"EVENT_TYPE_LEAD_OPENED":             19,
+		"EVENT_TYPE_LEAD_UPDATED":            20,
+		"EVENT_TYPE_LATE_REGISTERED":         21,
+		"EVENT_TYPE_TOKEN_REVOKED":           22,
+		"EVENT_TYPE_CERTIFICATE_CHANGED":     23,
+		"EVENT_TYPE_ENTERPRISE_CODE_ISSUED":  100,
+		"EVENT_TYPE_ARRIVED":                 101,
+		"EVENT_TYPE_ARRIVAL_REFUSED":         102,
+		"EVENT_TYPE_MUTUALLY_VERIFIED":       103,
+		"EVENT_TYPE_DOOR_WARNING":            104,
+		"EVENT_TYPE_DRAW_COMMITTED":          180,
+		"EVENT_TYPE_DRAW_REVEALED":           181,
+		"EVENT_TYPE_SUPERVISOR_ATTACHED":     182,
+		"EVENT_TYPE_ACCOMPANIMENT_RECORDED":  183,
+		"EVENT_TYPE_PLAN_FILED":              140,
+		"EVENT_TYPE_PLAN_AMENDED":            141,
+		"EVENT_TYPE_PLAN_APPROVED":           142,
+		"EVENT_TYPE_PLAN_PUBLISHED":          143,
+		"EVENT_TYPE_PLAN_COVERAGE_SUBMITTED": 160,
+		"EVENT_TYPE_PROPOSAL_MADE":           161,
+		"EVENT_TYPE_PROPOSAL_ANSWERED":       162,
+		"EVENT_TYPE_PROPOSAL_CLOSED":         163,
 	}
 )
 
@@ -1116,7 +1129,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x15\n" +
 	"\x11ROLE_AGENCY_ADMIN\x10\x05\x12\x15\n" +
-	"\x10ROLE_AGENCY_HEAD\x10\x8c\x01*\xe6\b\n" +
+	"\x10ROLE_AGENCY_HEAD\x10\x8c\x01*\xf2\t\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_TYPE_REGISTERED\x10\x01\x12\x1a\n" +
@@ -1155,7 +1168,11 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x15EVENT_TYPE_PLAN_FILED\x10\x8c\x01\x12\x1c\n" +
 	"\x17EVENT_TYPE_PLAN_AMENDED\x10\x8d\x01\x12\x1d\n" +
 	"\x18EVENT_TYPE_PLAN_APPROVED\x10\x8e\x01\x12\x1e\n" +
-	"\x19EVENT_TYPE_PLAN_PUBLISHED\x10\x8f\x012\x86\x04\n" +
+	"\x19EVENT_TYPE_PLAN_PUBLISHED\x10\x8f\x01\x12'\n" +
+	"\"EVENT_TYPE_PLAN_COVERAGE_SUBMITTED\x10\xa0\x01\x12\x1d\n" +
+	"\x18EVENT_TYPE_PROPOSAL_MADE\x10\xa1\x01\x12!\n" +
+	"\x1cEVENT_TYPE_PROPOSAL_ANSWERED\x10\xa2\x01\x12\x1f\n" +
+	"\x1aEVENT_TYPE_PROPOSAL_CLOSED\x10\xa3\x012\x86\x04\n" +
 	"\fAdminService\x12W\n" +
 	"\x10IssueAccessToken\x12 .ruqi.v1.IssueAccessTokenRequest\x1a!.ruqi.v1.IssueAccessTokenResponse\x12E\n" +
 	"\n" +

@@ -314,8 +314,13 @@ type ReportTotals struct {
 	CheckInsWithoutArrival int64 `protobuf:"varint,103,opt,name=check_ins_without_arrival,json=checkInsWithoutArrival,proto3" json:"check_ins_without_arrival,omitempty"`
 	ArrivalsOutsideWindow  int64 `protobuf:"varint,104,opt,name=arrivals_outside_window,json=arrivalsOutsideWindow,proto3" json:"arrivals_outside_window,omitempty"`
 	OverlappingCheckIns    int64 `protobuf:"varint,105,opt,name=overlapping_check_ins,json=overlappingCheckIns,proto3" json:"overlapping_check_ins,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// Of visits_avoided: visits_avoided_by_matching are plans that joined a
+	// joint visit agreed beforehand (拼团); visits_avoided_at_registration
+	// the others, merged because their windows happened to overlap.
+	VisitsAvoidedByMatching     int64 `protobuf:"varint,160,opt,name=visits_avoided_by_matching,json=visitsAvoidedByMatching,proto3" json:"visits_avoided_by_matching,omitempty"`
+	VisitsAvoidedAtRegistration int64 `protobuf:"varint,161,opt,name=visits_avoided_at_registration,json=visitsAvoidedAtRegistration,proto3" json:"visits_avoided_at_registration,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
 }
 
 func (x *ReportTotals) Reset() {
@@ -512,6 +517,20 @@ func (x *ReportTotals) GetArrivalsOutsideWindow() int64 {
 func (x *ReportTotals) GetOverlappingCheckIns() int64 {
 	if x != nil {
 		return x.OverlappingCheckIns
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetVisitsAvoidedByMatching() int64 {
+	if x != nil {
+		return x.VisitsAvoidedByMatching
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetVisitsAvoidedAtRegistration() int64 {
+	if x != nil {
+		return x.VisitsAvoidedAtRegistration
 	}
 	return 0
 }
@@ -838,7 +857,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"has_change\x18\x06 \x01(\bR\thasChange\x12\x16\n" +
 	"\x06visits\x18\a \x01(\x03R\x06visits\x12\x18\n" +
-	"\ascanned\x18\b \x01(\x03R\ascanned\"\xcd\a\n" +
+	"\ascanned\x18\b \x01(\x03R\ascanned\"\xd1\b\n" +
 	"\fReportTotals\x12 \n" +
 	"\vinspections\x18\x01 \x01(\x03R\vinspections\x12#\n" +
 	"\rprevious_year\x18\x02 \x01(\x03R\fpreviousYear\x12\x16\n" +
@@ -869,7 +888,9 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\x18results_without_check_in\x18f \x01(\x03R\x15resultsWithoutCheckIn\x129\n" +
 	"\x19check_ins_without_arrival\x18g \x01(\x03R\x16checkInsWithoutArrival\x126\n" +
 	"\x17arrivals_outside_window\x18h \x01(\x03R\x15arrivalsOutsideWindow\x122\n" +
-	"\x15overlapping_check_ins\x18i \x01(\x03R\x13overlappingCheckIns\"Y\n" +
+	"\x15overlapping_check_ins\x18i \x01(\x03R\x13overlappingCheckIns\x12<\n" +
+	"\x1avisits_avoided_by_matching\x18\xa0\x01 \x01(\x03R\x17visitsAvoidedByMatching\x12D\n" +
+	"\x1evisits_avoided_at_registration\x18\xa1\x01 \x01(\x03R\x1bvisitsAvoidedAtRegistration\"Y\n" +
 	"\x0eVisitKindCount\x121\n" +
 	"\n" +
 	"visit_kind\x18\x01 \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x14\n" +

@@ -1,0 +1,202 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// cover submits an agency's monthly plan coverage through the CLI, as one of
+// its officers.
+func (w *world) cover(agency, plan, typ string, items []string, usccs ...string) {
+	w.t.Helper()
+	args := []string{"match", "cover", "--plan-id", plan, "--type", typ, "--from", "now", "--to", "now+720h",
+		"--items", strings.Join(items, ","), "--enterprises", strings.Join(usccs, ",")}
+	if typ == "case" {
+		args = append(args, "--trigger", "JB-2026-0107")
+	}
+	out := w.mustCLI(w.officerToken(w.f.officersOf[agency][0]), args...)
+	if !strings.Contains(out, "已提交检查计划 "+plan) {
+		w.t.Fatalf("cover output:\n%s", out)
+	}
+}
+
+func (w *world) runMatching(token string) *ruqiv1.RunMatchingResponse {
+	w.t.Helper()
+	var resp ruqiv1.RunMatchingResponse
+	mustUnmarshal(w.t, w.mustCLI(token, "-o", "json", "match", "run", "--from", "now", "--to", "now+720h"), &resp)
+	return &resp
+}
+
+func memberOf(p *ruqiv1.JointVisitProposal, agency string) *ruqiv1.ProposalMember {
+	for _, m := range p.GetMembers() {
+		if m.GetAgencyId() == agency {
+			return m
+		}
+	}
+	return nil
+}
+
+// Three agencies' monthly plans for one enterprise are matched into one
+// proposed joint visit; one agency declines; once the other two have
+// accepted, the visit is registered through the normal path as one joint
+// inspection of those two, the lead first. An agency cannot answer for
+// another. The report counts the visit avoided by matching apart from one
+// merged at registration.
+func TestMatching_ThreeAgenciesPlans_OneDeclines_OthersJoined(t *testing.T) {
+	w := newWorld(t)
+	uscc := w.f.entA
+	// AG-01 plans two items, the others one: AG-01 leads.
+	w.cover("AG-01", "M-12", "routine", w.f.itemsOf["AG-01"][:2], uscc)
+	w.cover("AG-02", "M-12", "routine", w.f.itemsOf["AG-02"][:1], uscc)
+	w.cover("AG-03", "M-12", "routine", w.f.itemsOf["AG-03"][:1], uscc, w.f.entB)
+
+	run := w.runMatching(w.admin)
+	if len(run.GetProposals()) != 1 {
+		t.Fatalf("matching: %v, want one proposal for %s", run, uscc)
+	}
+	p := run.GetProposals()[0]
+	if p.GetEnterpriseUscc() != uscc || p.GetLeadAgencyId() != "AG-01" || len(p.GetMembers()) != 3 || len(p.GetChecklist()) != 4 ||
+		p.GetWindowEnd().AsTime().Sub(p.GetWindowStart().AsTime()) != 8*time.Hour {
+		t.Fatalf("proposal %v", p)
+	}
+	// Matching the same plans again proposes nothing new.
+	if again := w.runMatching(w.admin); len(again.GetProposals()) != 0 {
+		t.Fatalf("second run proposed %v", again.GetProposals())
+	}
+	tok := func(agency string) string { return w.officerToken(w.f.officersOf[agency][0]) }
+	officers := func(agency string) string { return strings.Join(w.f.officersOf[agency][:2], ",") }
+
+	// Each agency sees it, in Chinese.
+	if out := w.mustCLI(tok("AG-02"), "match", "list", "--state", "open"); !strings.Contains(out, p.GetId()) || !strings.Contains(out, "AG-01（牵头，待响应）") {
+		t.Fatalf("AG-02's list:\n%s", out)
+	}
+	// AG-03 cannot accept for AG-01, nor an agency outside the proposal
+	// answer for itself.
+	r := w.cli(tok("AG-03"), "match", "accept", p.GetId(), "--agency", "AG-01", "--officers", officers("AG-01"))
+	if r.exit == 0 || !strings.Contains(r.stderr, "只能为本部门") {
+		t.Fatalf("AG-03 accepting for AG-01: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	r = w.cli(tok("AG-04"), "match", "decline", p.GetId())
+	if r.exit == 0 || !strings.Contains(r.stderr, "不在拼团提议") {
+		t.Fatalf("AG-04 answering: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+
+	if out := w.mustCLI(tok("AG-02"), "match", "decline", p.GetId(), "--note", "本月已安排专项检查"); !strings.Contains(out, "等待其他部门响应") {
+		t.Fatalf("decline:\n%s", out)
+	}
+	if out := w.mustCLI(tok("AG-03"), "match", "accept", p.GetId(), "--officers", officers("AG-03")); !strings.Contains(out, "等待其他部门响应") {
+		t.Fatalf("AG-03 accepts:\n%s", out)
+	}
+	out := w.mustCLI(tok("AG-01"), "match", "accept", p.GetId(), "--officers", officers("AG-01"))
+	if !strings.Contains(out, "已成团") || !strings.Contains(out, "一表通查") {
+		t.Fatalf("the last acceptance:\n%s", out)
+	}
+	var list ruqiv1.ListProposalsResponse
+	mustUnmarshal(t, w.mustCLI(w.admin, "-o", "json", "match", "list"), &list)
+	if len(list.GetProposals()) != 1 {
+		t.Fatalf("proposals %v", list.GetProposals())
+	}
+	p = list.GetProposals()[0]
+	lead, other, declined := memberOf(p, "AG-01"), memberOf(p, "AG-03"), memberOf(p, "AG-02")
+	if p.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED || p.GetJointInspectionId() == "" ||
+		lead.GetInspectionId() == "" || other.GetInspectionId() == "" || declined.GetInspectionId() != "" ||
+		declined.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED {
+		t.Fatalf("registered proposal %v", p)
+	}
+	// One joint inspection of AG-01 and AG-03, AG-01 leading, in the
+	// proposed window, registered as the officers who accepted.
+	ins, err := ruqiv1.NewInspectionServiceClient(w.conn(w.admin)).GetInspection(context.Background(), &ruqiv1.GetInspectionRequest{InspectionId: other.GetInspectionId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := ins.GetInspection(); i.GetJointInspectionId() != p.GetJointInspectionId() || !i.GetWindowStart().AsTime().Equal(p.GetWindowStart().AsTime()) ||
+		i.GetRegisteredBy() != "officer:"+w.f.officersOf["AG-03"][0] {
+		t.Fatalf("AG-03's inspection %v", i)
+	}
+	codes, err := ruqiv1.NewInspectionServiceClient(w.conn(tok("AG-03"))).GetInspectionCodes(context.Background(), &ruqiv1.GetInspectionCodesRequest{InspectionId: other.GetInspectionId()})
+	if err != nil || len(codes.GetCodes()) != 2 {
+		t.Fatalf("AG-03's codes: %v, %v", codes, err)
+	}
+	scan, _ := w.scan(w.entA, codes.GetCodes()[0].GetToken())
+	// The visit is a day ahead at the earliest: shown, not yet valid.
+	wantVerdict(t, "matched visit's code", scan, ruqiv1.Verdict_VERDICT_NOT_YET_VALID)
+	if v := scan.GetInspection(); len(v.GetAgencies()) != 2 || v.GetAgencies()[0].GetId() != "AG-01" || len(v.GetCheckItems()) != 3 {
+		t.Fatalf("the enterprise sees %v: want AG-01 leading AG-03, three checks", v)
+	}
+	// The proposal is closed: no more answers.
+	if r := w.cli(tok("AG-02"), "match", "accept", p.GetId(), "--officers", officers("AG-02")); r.exit == 0 || !strings.Contains(r.stderr, "不能再响应") {
+		t.Fatalf("answering a closed proposal: exit %d\n%s", r.exit, r.stderr)
+	}
+
+	// Two other agencies whose windows happen to overlap at entB: merged at
+	// registration.
+	start := time.Now().Add(3 * time.Hour)
+	if _, err := w.registerAs("AG-04", w.f.entB, w.f.itemsOf["AG-04"][:1], start, start.Add(2*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.registerAs("AG-05", w.f.entB, w.f.itemsOf["AG-05"][:1], start, start.Add(2*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+		t.Fatal(err)
+	}
+	from, to := time.Now().Format("2006-01"), time.Now().Add(40*24*time.Hour).Format("2006-01")
+	var rep ruqiv1.GetFrequencyReportResponse
+	mustUnmarshal(t, w.mustCLI(w.admin, "-o", "json", "supervisor", "report", "--from", from, "--to", to), &rep)
+	if tot := rep.GetTotals(); tot.GetInspections() != 4 || tot.GetVisits() != 2 || tot.GetVisitsAvoidedByMatching() != 1 || tot.GetVisitsAvoidedAtRegistration() != 1 {
+		t.Fatalf("report totals %v: want 4 inspections, 2 visits, 1 avoided by matching, 1 at registration", tot)
+	}
+	if out := w.mustCLI(w.admin, "supervisor", "report", "--from", from, "--to", to); !strings.Contains(out, "拼团撮合减少 1 次，报备时合并减少 1 次") {
+		t.Fatalf("report:\n%s", out)
+	}
+}
+
+// Matching respects the caps (无事不扰) and exemptions (有事必到): a grade A
+// enterprise gets no proactive inspection, so only case-triggered plans are
+// matched; an agency that has used its yearly quota at an enterprise is left
+// out of that enterprise's visit, the others still matched.
+func TestMatching_RespectsCapsAndExemptions(t *testing.T) {
+	w := newWorld(t)
+	// AG-01 has inspected entB twice this year: the default policy's cap.
+	for i := 0; i < 2; i++ {
+		start := time.Now().Add(time.Duration(2+i*30) * time.Hour)
+		if _, err := w.registerAs("AG-01", w.f.entB, w.f.itemsOf["AG-01"][:1], start, start.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.cover("AG-01", "M-12", "routine", w.f.itemsOf["AG-01"][:3], w.f.gradeA, w.f.entB)
+	w.cover("AG-02", "C-12", "case", w.f.itemsOf["AG-02"][:1], w.f.gradeA)
+	w.cover("AG-03", "C-12", "case", w.f.itemsOf["AG-03"][:1], w.f.gradeA)
+	w.cover("AG-04", "M-12", "routine", w.f.itemsOf["AG-04"][:1], w.f.entB)
+	w.cover("AG-05", "M-12", "routine", w.f.itemsOf["AG-05"][:1], w.f.entB)
+
+	run := w.runMatching(w.admin)
+	if len(run.GetProposals()) != 2 || run.GetPlansCappedOut() != 2 {
+		t.Fatalf("matching %v: want two proposals, AG-01 capped out of both", run)
+	}
+	for _, p := range run.GetProposals() {
+		if memberOf(p, "AG-01") != nil || len(p.GetMembers()) != 2 {
+			t.Fatalf("proposal for %s includes AG-01 or lacks a member: %v", p.GetEnterpriseUscc(), p)
+		}
+		if p.GetEnterpriseUscc() == w.f.gradeA && (memberOf(p, "AG-02").GetType() != ruqiv1.InspectionType_INSPECTION_TYPE_CASE || memberOf(p, "AG-03") == nil) {
+			t.Fatalf("grade A proposal %v: want the two case-triggered plans", p)
+		}
+	}
+	// The exempt visit registers through the coordinator: case-triggered
+	// checks pass the grade A cap.
+	var gp *ruqiv1.JointVisitProposal
+	for _, p := range run.GetProposals() {
+		if p.GetEnterpriseUscc() == w.f.gradeA {
+			gp = p
+		}
+	}
+	for _, ag := range []string{"AG-02", "AG-03"} {
+		w.mustCLI(w.officerToken(w.f.officersOf[ag][0]), "match", "accept", gp.GetId(), "--officers", strings.Join(w.f.officersOf[ag][:2], ","))
+	}
+	var list ruqiv1.ListProposalsResponse
+	mustUnmarshal(t, w.mustCLI(w.admin, "-o", "json", "match", "list", "--state", "registered"), &list)
+	if len(list.GetProposals()) != 1 || list.GetProposals()[0].GetJointInspectionId() == "" {
+		t.Fatalf("registered proposals %v", list.GetProposals())
+	}
+}

@@ -1,0 +1,381 @@
+package inspection
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/matching"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// SubmitCoverage files what one of the caller's agency's plans covers, for
+// matching (拼团): its items on the agency's current catalogue, its
+// enterprises in the directory. The same plan id again replaces it.
+func SubmitCoverage(tx store.Tx, p auth.Principal, now time.Time, c *ruqiv1.PlanCoverage) (*ruqiv1.PlanCoverage, error) {
+	agency, err := AgencyOf(tx, p, c.GetAgencyId())
+	if err != nil {
+		return nil, err
+	}
+	items := make([]*ruqiv1.CheckItem, 0, len(c.GetCheckItemIds()))
+	for _, id := range c.GetCheckItemIds() {
+		it, err := tx.CheckItem(id)
+		if err != nil {
+			return nil, notFound(err, "ITEM_UNKNOWN", "检查事项 %s 不存在，请从本部门检查事项清单中选择", id)
+		}
+		items = append(items, it)
+	}
+	if err := domain.CheckItemsForAgency(agency, items); err != nil {
+		return nil, err
+	}
+	for _, u := range c.GetEnterpriseUsccs() {
+		if _, err := tx.Enterprise(u); err != nil {
+			return nil, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", u)
+		}
+	}
+	c.AgencyId = agency
+	c.SubmittedAt = timestamppb.New(now)
+	c.SubmittedBy = p.String()
+	if err := tx.PutPlanCoverage(c); err != nil {
+		return nil, err
+	}
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_PLAN_COVERAGE_SUBMITTED)
+	e.Detail = fmt.Sprintf("plan %s %s %d enterprises", store.CoverageKey(agency, c.GetPlanId()), c.GetType(), len(c.GetEnterpriseUsccs()))
+	return c, j.Record(e)
+}
+
+// Coverages reads what matching takes for the period [from, to): the
+// agencies' filed inspection plans (检查计划) in the version in force whose
+// scope lists its enterprises, and the coverages submitted to the matcher
+// directly (SubmitCoverage); a submitted coverage under the same agency and
+// plan id as a filed plan gives way to the plan. Plans that name a
+// population (a region, an industry) are not matched yet: the store has no
+// index of enterprises by region to resolve them.
+func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) {
+	var out []matching.Coverage
+	items := map[string]*ruqiv1.CheckItem{}
+	add := func(mc matching.Coverage, ids []string) error {
+		if !mc.Start.Before(to) || !mc.End.After(from) || len(mc.Enterprises) == 0 {
+			return nil
+		}
+		for _, id := range ids {
+			it, ok := items[id]
+			if !ok {
+				var err error
+				if it, err = r.CheckItem(id); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				items[id] = it
+			}
+			// An item retired since the plan was filed is no longer
+			// inspected (清单之外无检查).
+			if it != nil && !it.GetRetired() {
+				mc.Items = append(mc.Items, it)
+			}
+		}
+		if len(mc.Items) > 0 {
+			out = append(out, mc)
+		}
+		return nil
+	}
+	filed := map[string]bool{}
+	for page := (store.Page{Limit: 1000}); ; {
+		list, err := r.Plans("", page)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range list {
+			v := domain.InForce(p)
+			if v == nil {
+				continue
+			}
+			filed[store.CoverageKey(p.GetAgencyId(), p.GetId())] = true
+			mc := matching.Coverage{PlanID: p.GetId(), AgencyID: p.GetAgencyId(), Type: v.GetType(),
+				Start: v.GetPeriodStart().AsTime(), End: v.GetPeriodEnd().AsTime(), Enterprises: v.GetScope().GetEnterpriseUsccs()}
+			if err := add(mc, v.GetCheckItemIds()); err != nil {
+				return nil, err
+			}
+		}
+		if len(list) < page.Limit {
+			break
+		}
+		page.After = list[len(list)-1].GetId()
+	}
+	for page := (store.Page{Limit: 1000}); ; {
+		list, err := r.PlanCoverages(page)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range list {
+			if filed[store.CoverageKey(c.GetAgencyId(), c.GetPlanId())] {
+				continue
+			}
+			mc := matching.Coverage{PlanID: c.GetPlanId(), AgencyID: c.GetAgencyId(), Type: c.GetType(),
+				Start: c.GetPeriodStart().AsTime(), End: c.GetPeriodEnd().AsTime(), Enterprises: c.GetEnterpriseUsccs()}
+			if err := add(mc, c.GetCheckItemIds()); err != nil {
+				return nil, err
+			}
+		}
+		if len(list) < page.Limit {
+			return out, nil
+		}
+		page.After = store.CoverageKey(list[len(list)-1].GetAgencyId(), list[len(list)-1].GetPlanId())
+	}
+}
+
+// ProposalID names a proposal after its enterprise and its members' plans,
+// so that matching the same plans again proposes nothing new.
+func ProposalID(uscc string, members []matching.Member) string {
+	keys := make([]string, 0, len(members))
+	for _, m := range members {
+		keys = append(keys, store.CoverageKey(m.AgencyID, m.PlanID))
+	}
+	slices.Sort(keys)
+	sum := sha256.Sum256([]byte("ruqi.proposal.v1\x00" + uscc + "\x00" + strings.Join(keys, "\x00")))
+	return "MAT-" + base32.StdEncoding.EncodeToString(sum[:10])
+}
+
+// Propose stores the proposals of a matching run that are new, with an
+// event each, and returns them. triggers gives a case-triggered plan's
+// trigger reference.
+func Propose(tx store.Tx, p auth.Principal, now time.Time, props []matching.Proposal, triggers func(agency, plan string) string) ([]*ruqiv1.JointVisitProposal, error) {
+	j := journal(tx, p, now)
+	var out []*ruqiv1.JointVisitProposal
+	for _, mp := range props {
+		id := ProposalID(mp.USCC, mp.Members)
+		if _, err := tx.Proposal(id); err == nil {
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		rec := &ruqiv1.JointVisitProposal{
+			Id: id, EnterpriseUscc: mp.USCC, RegionCode: RegionOf(tx, mp.USCC), LeadAgencyId: mp.Lead,
+			WindowStart: timestamppb.New(mp.WindowStart), WindowEnd: timestamppb.New(mp.WindowEnd),
+			Checklist: mp.Checklist, State: ruqiv1.ProposalState_PROPOSAL_STATE_OPEN, CreatedAt: timestamppb.New(now),
+		}
+		for _, m := range mp.Members {
+			pm := &ruqiv1.ProposalMember{AgencyId: m.AgencyID, PlanId: m.PlanID, Type: m.Type}
+			for _, it := range m.Items {
+				pm.CheckItemIds = append(pm.CheckItemIds, it.GetId())
+			}
+			if m.Type == ruqiv1.InspectionType_INSPECTION_TYPE_CASE {
+				pm.TriggerReference = triggers(m.AgencyID, m.PlanID)
+			}
+			rec.Members = append(rec.Members, pm)
+		}
+		if err := tx.PutProposal(rec); err != nil {
+			return nil, err
+		}
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_PROPOSAL_MADE)
+		e.EnterpriseUscc = mp.USCC
+		e.Detail = fmt.Sprintf("%s lead %s members %d", id, mp.Lead, len(mp.Members))
+		if err := j.Record(e); err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// Answer is one agency's answer to a proposal.
+type Answer struct {
+	ProposalID, AgencyID string
+	Accept               bool
+	OfficerIDs           []string
+	Note                 string
+}
+
+// Answered is what answering did: the proposal as it stands and, once it is
+// complete with at least two acceptances (matching.Settle), the members to
+// register, in order (the lead agency first).
+type Answered struct {
+	Proposal *ruqiv1.JointVisitProposal
+	Register []*ruqiv1.ProposalMember
+}
+
+// AnswerProposal records an agency's answer: only the agency's own officer
+// or administrator (or an administrator naming it) answers for it, once,
+// while the proposal is open; accepting names officers of the agency whose
+// certificates cover the window. A proposal complete with fewer than two
+// acceptances fails (未成团). Answering again the same way once the proposal
+// is complete but not yet registered returns the members to register, so
+// that a registration cut short is finished by a retry.
+func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Answered, error) {
+	pr, err := tx.Proposal(a.ProposalID)
+	if err != nil {
+		return Answered{}, notFound(err, "PROPOSAL_UNKNOWN", "拼团提议 %s 不存在", a.ProposalID)
+	}
+	agency, err := AgencyOf(tx, p, a.AgencyID)
+	if err != nil {
+		return Answered{}, err
+	}
+	var m *ruqiv1.ProposalMember
+	for _, x := range pr.GetMembers() {
+		if x.GetAgencyId() == agency {
+			m = x
+		}
+	}
+	if m == nil {
+		return Answered{}, domain.PermissionDeniedf("NOT_IN_PROPOSAL", "部门 %s 不在拼团提议 %s 中，不能响应；各部门只能为本部门响应", agency, pr.GetId())
+	}
+	want := ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED
+	if a.Accept {
+		want = ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_ACCEPTED
+	}
+	if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+		return Answered{}, domain.FailedPreconditionf("PROPOSAL_CLOSED", "拼团提议 %s %s，不能再响应", pr.GetId(), stateWords(pr.GetState()))
+	}
+	if m.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_UNSPECIFIED {
+		if complete, register := matching.Settle(pr); m.GetAnswer() == want && complete && register {
+			return Answered{Proposal: pr, Register: accepted(pr)}, nil
+		}
+		return Answered{}, domain.FailedPreconditionf("ALREADY_ANSWERED", "本部门已于 %s 响应该拼团提议（%s），不能更改", domain.FormatTime(m.GetAnsweredAt().AsTime()), answerWords(m.GetAnswer()))
+	}
+	if a.Accept {
+		var officers []*ruqiv1.Officer
+		for _, id := range a.OfficerIDs {
+			o, err := tx.Officer(id)
+			if err != nil {
+				return Answered{}, notFound(err, "OFFICER_UNKNOWN", "执法人员 %s 不存在", id)
+			}
+			officers = append(officers, o)
+		}
+		if err := domain.CheckOfficersForAgency(agency, officers, pr.GetWindowEnd().AsTime()); err != nil {
+			return Answered{}, err
+		}
+		m.OfficerIds = a.OfficerIDs
+	}
+	m.Answer = want
+	m.AnsweredAt = timestamppb.New(now)
+	m.AnsweredBy = p.String()
+	m.AnsweredByRole, m.AnsweredBySubject = p.Role, p.Subject
+	m.Note = a.Note
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_PROPOSAL_ANSWERED)
+	e.EnterpriseUscc = pr.GetEnterpriseUscc()
+	e.Detail = fmt.Sprintf("%s %s %s", pr.GetId(), agency, want)
+	if err := j.Record(e); err != nil {
+		return Answered{}, err
+	}
+	out := Answered{Proposal: pr}
+	switch complete, register := matching.Settle(pr); {
+	case register:
+		out.Register = accepted(pr)
+	case complete:
+		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED
+		pr.Outcome = "未成团：同意的部门不足两个，各部门按各自计划另行报备"
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_PROPOSAL_CLOSED)
+		e.EnterpriseUscc, e.Detail = pr.GetEnterpriseUscc(), pr.GetId()+" failed"
+		if err := j.Record(e); err != nil {
+			return Answered{}, err
+		}
+	}
+	return out, tx.PutProposal(pr)
+}
+
+func accepted(pr *ruqiv1.JointVisitProposal) []*ruqiv1.ProposalMember {
+	var out []*ruqiv1.ProposalMember
+	for _, m := range pr.GetMembers() {
+		if m.GetAnswer() == ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_ACCEPTED {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// MemberRegistration is how one accepted member's registration went.
+type MemberRegistration struct {
+	AgencyID     string
+	InspectionID string
+	JointID      string
+	// Refused is the registration's refusal, in the officer's words.
+	Refused string
+}
+
+// CloseProposal records the registrations of a complete proposal: each
+// member's inspection, or its refusal, the joint inspection, and the
+// proposal registered (one registration or more) or failed.
+func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs []MemberRegistration) (*ruqiv1.JointVisitProposal, error) {
+	pr, err := tx.Proposal(id)
+	if err != nil {
+		return nil, err
+	}
+	if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+		return pr, nil // a retry closed it first
+	}
+	registered, joint := 0, ""
+	var refused []string
+	for _, r := range regs {
+		for _, m := range pr.GetMembers() {
+			if m.GetAgencyId() != r.AgencyID {
+				continue
+			}
+			if r.Refused != "" {
+				m.Answer = ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED
+				m.Note = domain.Clip(r.Refused, 300)
+				refused = append(refused, r.AgencyID)
+				continue
+			}
+			m.InspectionId = r.InspectionID
+			registered++
+			if joint == "" {
+				joint = r.JointID
+			}
+		}
+	}
+	pr.JointInspectionId = joint
+	switch {
+	case registered >= 2 && joint != "":
+		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED
+		pr.Outcome = fmt.Sprintf("已成团：%d个部门报备为联合检查 %s", registered, joint)
+	case registered > 0:
+		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED
+		pr.Outcome = fmt.Sprintf("仅%d个部门报备成功，未形成联合检查", registered)
+	default:
+		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED
+		pr.Outcome = "未成团：各部门报备均未通过"
+	}
+	if len(refused) > 0 {
+		pr.Outcome += "；报备未通过：" + strings.Join(refused, "、")
+	}
+	j := journal(tx, p, now)
+	e := j.Event(ruqiv1.EventType_EVENT_TYPE_PROPOSAL_CLOSED)
+	e.EnterpriseUscc = pr.GetEnterpriseUscc()
+	e.Detail = fmt.Sprintf("%s %s joint %s registered %d", pr.GetId(), pr.GetState(), joint, registered)
+	if err := j.Record(e); err != nil {
+		return nil, err
+	}
+	return pr, tx.PutProposal(pr)
+}
+
+func stateWords(s ruqiv1.ProposalState) string {
+	switch s {
+	case ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED:
+		return "已成团并报备"
+	case ruqiv1.ProposalState_PROPOSAL_STATE_FAILED:
+		return "未成团，已关闭"
+	}
+	return "待响应"
+}
+
+func answerWords(a ruqiv1.ProposalAnswer) string {
+	switch a {
+	case ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_ACCEPTED:
+		return "同意"
+	case ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED:
+		return "拒绝"
+	case ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED:
+		return "报备未通过"
+	}
+	return "待响应"
+}

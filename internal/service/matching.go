@@ -1,0 +1,286 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/inspection"
+	"github.com/ruqi/ruqi/internal/matching"
+	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+type matchingServer struct {
+	ruqiv1.UnimplementedMatchingServiceServer
+	s *Service
+}
+
+// AnswerTime is the least time the agencies get to answer a proposal: its
+// window starts a day after the matching run at the earliest.
+const AnswerTime = 24 * time.Hour
+
+// SubmitPlanCoverage files what a plan of the caller's agency covers.
+func (ms *matchingServer) SubmitPlanCoverage(ctx context.Context, req *ruqiv1.SubmitPlanCoverageRequest) (*ruqiv1.SubmitPlanCoverageResponse, error) {
+	if err := matching.ValidateCoverage(req.GetCoverage()); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	s := ms.s
+	now := s.now()
+	var out *ruqiv1.PlanCoverage
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = inspection.SubmitCoverage(tx, principal(ctx), now, cloneCoverage(req.GetCoverage()))
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.SubmitPlanCoverageResponse{Coverage: out}, nil
+}
+
+// cloneCoverage copies the request's coverage, which the handler must not
+// change (a retried transaction starts again from it).
+func cloneCoverage(c *ruqiv1.PlanCoverage) *ruqiv1.PlanCoverage {
+	return &ruqiv1.PlanCoverage{PlanId: c.GetPlanId(), AgencyId: c.GetAgencyId(), Type: c.GetType(), PeriodStart: c.GetPeriodStart(), PeriodEnd: c.GetPeriodEnd(),
+		CheckItemIds: c.GetCheckItemIds(), EnterpriseUsccs: c.GetEnterpriseUsccs(), TriggerReference: c.GetTriggerReference()}
+}
+
+// RunMatching matches the plans of a period (撮合) and stores the new
+// proposals. A supervisor's run proposes only for enterprises of their
+// region.
+func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchingRequest) (*ruqiv1.RunMatchingResponse, error) {
+	s := ms.s
+	now := s.now()
+	if req.GetPeriodStart() == nil || req.GetPeriodEnd() == nil {
+		return nil, toStatus(ctx, domain.Invalidf("PERIOD_MISSING", "请填写撮合的起止日期"))
+	}
+	from, to := req.GetPeriodStart().AsTime(), req.GetPeriodEnd().AsTime()
+	if !to.After(from) || to.Sub(from) > matching.MaxPeriod {
+		return nil, toStatus(ctx, domain.Invalidf("PERIOD_INVALID", "撮合期间须晚于开始时间且不超过%s", domain.FormatDuration(matching.MaxPeriod)))
+	}
+	p := principal(ctx)
+	var (
+		res   matching.Result
+		props []matching.Proposal
+	)
+	err := s.store.View(ctx, func(r store.Reader) error {
+		plans, err := inspection.Coverages(r, from, to)
+		if err != nil {
+			return err
+		}
+		var serr error
+		standing := func(uscc string) (matching.Standing, bool) {
+			st, ok, err := s.standing(r, uscc, from)
+			if err != nil && serr == nil {
+				serr = err
+			}
+			return st, ok
+		}
+		notBefore := now.Add(AnswerTime)
+		if from.After(notBefore) {
+			notBefore = from
+		}
+		res = matching.Match(matching.Input{Plans: plans, Standing: standing, NotBefore: notBefore})
+		props = res.Proposals[:0]
+		for _, mp := range res.Proposals {
+			if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, regionOf(r, mp.USCC)) {
+				continue
+			}
+			props = append(props, mp)
+		}
+		return serr
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	var made []*ruqiv1.JointVisitProposal
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		triggers := func(agency, plan string) string {
+			c, err := tx.PlanCoverage(store.CoverageKey(agency, plan))
+			if err != nil {
+				return ""
+			}
+			return c.GetTriggerReference()
+		}
+		var err error
+		made, err = inspection.Propose(tx, p, now, props, triggers)
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.RunMatchingResponse{Proposals: made, EnterprisesCovered: int32(res.Covered), PlansCappedOut: int32(res.CappedOut)}, nil
+}
+
+// standing is what the caps need of an enterprise for matching: its
+// region's policy, its grade, and its counts in the year of t, from its
+// stored inspections as the coordinator counts them (planOf). ok is false
+// for an enterprise not in the directory.
+func (s *Service) standing(r store.Reader, uscc string, t time.Time) (matching.Standing, bool, error) {
+	ent, err := r.Enterprise(uscc)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return matching.Standing{}, false, nil
+		}
+		return matching.Standing{}, false, err
+	}
+	pol := s.policies.For(ent.GetRegionCode())
+	st := matching.Standing{Policy: pol, Grade: gradeLetter(ent.GetCreditGrade()), Counts: coord.YearCounts{ByAgency: map[string]int{}}}
+	year := t.In(pol.Zone).Year()
+	list, err := r.InspectionsOfEnterprise(uscc, store.Page{})
+	if err != nil {
+		return st, false, err
+	}
+	for _, ins := range list {
+		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || ins.GetWindowStart().AsTime().In(pol.Zone).Year() != year {
+			continue
+		}
+		plan := planOf(ins, ent)
+		if !plan.Exempt {
+			st.Counts.ByAgency[plan.AgencyID]++
+			st.Counts.Proactive++
+		}
+		joined, err := report.PlanJoined(r, ins.GetId(), false)
+		if err != nil {
+			return st, false, err
+		}
+		if !joined {
+			st.Counts.Visits++
+		}
+	}
+	return st, true, nil
+}
+
+// ListProposals lists an agency's proposals (an officer's or agency
+// administrator's own; an administrator's for agency_id, or all), or a
+// supervisor's region's.
+func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListProposalsRequest) (*ruqiv1.ListProposalsResponse, error) {
+	p := principal(ctx)
+	resp := &ruqiv1.ListProposalsResponse{}
+	err := ms.s.store.View(ctx, func(r store.Reader) error {
+		var list []*ruqiv1.JointVisitProposal
+		var err error
+		page := store.Page{Limit: 500}
+		switch {
+		case p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && req.GetAgencyId() == "", p.Is(ruqiv1.Role_ROLE_ADMIN) && req.GetAgencyId() == "":
+			list, err = r.Proposals(page)
+		case p.Is(ruqiv1.Role_ROLE_SUPERVISOR):
+			list, err = r.ProposalsOfAgency(req.GetAgencyId(), page)
+		default:
+			var agency string
+			if agency, err = agencyOf(r, ctx, req.GetAgencyId()); err != nil {
+				return err
+			}
+			list, err = r.ProposalsOfAgency(agency, page)
+		}
+		if err != nil {
+			return err
+		}
+		for _, pr := range list {
+			if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, pr.GetRegionCode()) {
+				continue
+			}
+			if req.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_UNSPECIFIED && pr.GetState() != req.GetState() {
+				continue
+			}
+			resp.Proposals = append(resp.Proposals, pr)
+		}
+		return nil
+	})
+	return resp, toStatus(ctx, err)
+}
+
+// RespondToProposal records the caller's agency's answer. When it completes
+// the proposal with at least two acceptances, each accepting agency's part
+// is registered through the normal registration (coordinator, caps, codes),
+// as the principal that accepted it, the lead agency first, so that the
+// coordinator's lead is the proposal's; then the proposal is closed.
+func (ms *matchingServer) RespondToProposal(ctx context.Context, req *ruqiv1.RespondToProposalRequest) (*ruqiv1.RespondToProposalResponse, error) {
+	s := ms.s
+	now := s.now()
+	if err := domain.ValidateID("拼团提议编号", req.GetProposalId()); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if err := domain.ValidateText("说明", req.GetNote(), 200); err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if req.GetAccept() {
+		if n := len(req.GetOfficerIds()); n < s.cfg.Limits.MinOfficers {
+			return nil, toStatus(ctx, domain.Invalidf("TOO_FEW_OFFICERS", "同意拼团须指派至少%d名执法人员，本次只填写了%d名", s.cfg.Limits.MinOfficers, n))
+		}
+		seen := map[string]bool{}
+		for _, id := range req.GetOfficerIds() {
+			if seen[id] {
+				return nil, toStatus(ctx, domain.Invalidf("OFFICER_REPEATED", "执法人员 %s 重复填写", id))
+			}
+			seen[id] = true
+		}
+	} else if len(req.GetOfficerIds()) > 0 {
+		return nil, toStatus(ctx, domain.Invalidf("OFFICERS_ON_DECLINE", "拒绝拼团时无须指派执法人员"))
+	}
+	var ans inspection.Answered
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		ans, err = inspection.AnswerProposal(tx, principal(ctx), now, inspection.Answer{
+			ProposalID: req.GetProposalId(), AgencyID: req.GetAgencyId(), Accept: req.GetAccept(), OfficerIDs: req.GetOfficerIds(), Note: req.GetNote()})
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if len(ans.Register) == 0 {
+		return &ruqiv1.RespondToProposalResponse{Proposal: ans.Proposal}, nil
+	}
+	pr := ans.Proposal
+	is := &inspectionServer{s: s}
+	var regs []inspection.MemberRegistration
+	for _, m := range ans.Register {
+		rreq := &ruqiv1.RegisterInspectionRequest{
+			AgencyId: m.GetAgencyId(), EnterpriseUscc: pr.GetEnterpriseUscc(), CheckItemIds: m.GetCheckItemIds(), OfficerIds: m.GetOfficerIds(),
+			WindowStart: pr.GetWindowStart(), WindowEnd: pr.GetWindowEnd(), Type: m.GetType(), TriggerReference: m.GetTriggerReference(),
+			Reason:    fmt.Sprintf("拼团联合检查（提议 %s，检查计划 %s）", pr.GetId(), m.GetPlanId()),
+			RequestId: "match-" + pr.GetId(),
+		}
+		as := auth.WithPrincipal(ctx, auth.Principal{Role: m.GetAnsweredByRole(), Subject: m.GetAnsweredBySubject()})
+		r, err := is.register(as, rreq, true)
+		switch status.Code(err) {
+		case codes.OK:
+			regs = append(regs, inspection.MemberRegistration{AgencyID: m.GetAgencyId(), InspectionID: r.GetInspection().GetId(), JointID: r.GetJointInspection().GetId()})
+		case codes.Unavailable, codes.Internal, codes.DeadlineExceeded, codes.Canceled, codes.Aborted:
+			// Not a refusal: the proposal stays open, and answering again
+			// the same way finishes it (the request ids make it one
+			// registration per agency).
+			return nil, err
+		default:
+			regs = append(regs, inspection.MemberRegistration{AgencyID: m.GetAgencyId(), Refused: status.Convert(err).Message()})
+		}
+	}
+	// The joint inspection as the last registration left it.
+	for i := range regs {
+		if regs[i].JointID != "" {
+			for j := range regs {
+				if regs[j].Refused == "" {
+					regs[j].JointID = regs[i].JointID
+				}
+			}
+		}
+	}
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		pr, err = inspection.CloseProposal(tx, principal(ctx), s.now(), pr.GetId(), regs)
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.RespondToProposalResponse{Proposal: pr}, nil
+}
