@@ -66,7 +66,9 @@ func (s *server) login(idp *oidctest.Provider, user string, args ...string) cliR
 			idp.Login(t, line, user, "pw", true)
 		}
 	}
-	res := cliResult{stdout: out.String(), stderr: errText.String()}
+	// Stdout is copied by a goroutine of exec that Wait waits for: read
+	// it only after Wait (before, a loaded machine showed it empty).
+	res := cliResult{stderr: errText.String()}
 	if err := cmd.Wait(); err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
 			res.exit = ee.ExitCode()
@@ -74,6 +76,7 @@ func (s *server) login(idp *oidctest.Provider, user string, args ...string) cliR
 			t.Fatal(err)
 		}
 	}
+	res.stdout = out.String()
 	return res
 }
 
