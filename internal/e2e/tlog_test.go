@@ -17,7 +17,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	sumtlog "golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -266,18 +265,33 @@ func wipeTree(t *testing.T, path string) {
 	}
 }
 
+// hashAt is the stored hash of the event at seq (nil for 0).
+func hashAt(t *testing.T, b *bbolt.Bucket, seq uint64) []byte {
+	t.Helper()
+	if seq == 0 {
+		return nil
+	}
+	h, err := store.EventHashOf(b.Get(seqKey(seq)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 func getEvent(t *testing.T, b *bbolt.Bucket, seq uint64) *ruqiv1.Event {
 	t.Helper()
-	e := &ruqiv1.Event{}
-	if err := proto.Unmarshal(b.Get(seqKey(seq)), e); err != nil {
+	e, err := store.DecodeEvent(seq, hashAt(t, b, seq-1), b.Get(seqKey(seq)))
+	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
+// putEvent writes e at its seq in the stored format, with its prev_hash
+// kept where it is not the hash of the event stored before it.
 func putEvent(t *testing.T, b *bbolt.Bucket, e *ruqiv1.Event) {
 	t.Helper()
-	v, err := proto.Marshal(e)
+	v, err := store.EncodeEvent(e, hashAt(t, b, e.GetSeq()-1))
 	if err != nil {
 		t.Fatal(err)
 	}
