@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -405,7 +406,16 @@ func TestReplicas_FaultsUnderLoad(t *testing.T) {
 	})
 
 	t.Run("the sequencer's holder killed, another takes over", func(t *testing.T) {
-		holder := p.sequencerHolder(t, a, c)
+		// Right after the PostgreSQL restart above, no replica may hold the
+		// sequencer's lock yet: wait for one (under a loaded machine this
+		// took longer than the subtest's first look).
+		var holder *world
+		eventually(t, "a replica holds the sequencer's lock", func() error {
+			if holder = p.sequencerHolder(t, a, c); holder == nil {
+				return errors.New("no replica holds it")
+			}
+			return nil
+		})
 		if err := holder.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
