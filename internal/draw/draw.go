@@ -186,10 +186,15 @@ func pickFrom(seed []byte, label string, members []string, k int) []string {
 		score []byte
 	}
 	all := make([]scored, len(members))
+	// One keyed hash reset per member and one slab for the scores: a
+	// population at its limit is 22,000 HMACs.
+	mac := hmac.New(sha256.New, seed)
+	slab := make([]byte, 0, len(members)*sha256.Size)
 	for i, m := range members {
-		mac := hmac.New(sha256.New, seed)
+		mac.Reset()
 		mac.Write([]byte(label + "\n" + m))
-		all[i] = scored{m, mac.Sum(nil)}
+		slab = mac.Sum(slab)
+		all[i] = scored{m, slab[len(slab)-sha256.Size:]}
 	}
 	slices.SortFunc(all, func(a, b scored) int {
 		if c := bytes.Compare(a.score, b.score); c != 0 {
