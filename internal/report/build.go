@@ -83,7 +83,7 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	groups := map[string]*tally{}
 	evals := map[string]map[Metric]int64{}
 	metrics := []Metric{Inspections, Joined, Merged, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
-		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper}
+		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, PlansFiled, PlansApproved, PlansPublished, PlansPublishedLate}
 	prevMonths := previousYear(months)
 	for i := range months {
 		for pass, month := range []string{months[i], prevMonths[i]} {
@@ -205,6 +205,7 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 		Visits: ins - t.cur[Joined] - t.cur[Merged], JoinedPlans: t.cur[Joined], VisitsAvoided: t.cur[Joined] + t.cur[Merged],
 		Scanned: t.cur[Scanned], Refusals: t.cur[Refusals], Complaints: t.cur[Complaints], LateRegistrations: t.cur[Late],
 		FrequencyWarnings: t.cur[FrequencyWarnings], NoFindingStreaks: t.cur[NoFindingStreaks], CapsRefused: t.cur[CapsRefused], DuplicatesRefused: t.cur[DuplicatesRefused],
+		PlansFiled: t.cur[PlansFiled], PlansApproved: t.cur[PlansApproved], PlansPublished: t.cur[PlansPublished], PlansPublishedLate: t.cur[PlansPublishedLate],
 	}
 	if ins > 0 {
 		tot.JointShare = float64(t.cur[Joined]) / float64(ins)
