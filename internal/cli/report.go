@@ -117,6 +117,8 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		kv("按入企类型", visitsByKind(t.GetVisitsByKind())),
 		kv("不扫码预警", fmt.Sprintf("%d（未扫码即录入结果）", t.GetResultsWithoutCheckIn())),
 		kv("虚假扫码预警", fmt.Sprintf("签到无到场登记 %d，到场远离报备时段 %d，同一人员同时段在两家企业签到 %d", t.GetCheckInsWithoutArrival(), t.GetArrivalsOutsideWindow(), t.GetOverlappingCheckIns())),
+		kv("检查计划：提交/批准/公示", fmt.Sprintf("%d / %d / %d", t.GetPlansFiled(), t.GetPlansApproved(), t.GetPlansPublished())),
+		kv("逾期公示的计划", fmt.Sprint(t.GetPlansPublishedLate())),
 	)
 	if len(r.GetRows()) > 0 {
 		fmt.Fprintln(w)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -101,14 +102,20 @@ func checkPlanDirectory(r store.Reader, agencyID string, v *ruqiv1.PlanVersion) 
 }
 
 // planEvent records a step on a plan: the plan id and version in the
-// detail, so the log says which version was filed, approved or published.
-func planEvent(j *Journal, typ ruqiv1.EventType, pl *ruqiv1.Plan, v *ruqiv1.PlanVersion, note string) error {
+// detail, so the log says which version was filed, approved or published,
+// and the report counts it moves (in the step's month, by the agency's
+// region).
+func planEvent(j *Journal, typ ruqiv1.EventType, pl *ruqiv1.Plan, v *ruqiv1.PlanVersion, note string, metrics ...report.Metric) error {
 	e := j.Event(typ)
 	e.Detail = fmt.Sprintf("%s v%d", pl.GetId(), v.GetVersion())
 	if note != "" {
 		e.Detail += " " + note
 	}
-	return j.Record(e)
+	counts := make([]Count, len(metrics))
+	for i, m := range metrics {
+		counts[i] = Count{Metric: m, At: j.now, Region: pl.GetRegionCode(), Agency: pl.GetAgencyId(), Delta: 1}
+	}
+	return j.Record(e, counts...)
 }
 
 // FilePlan files a new plan, version 1, for the caller's agency.
@@ -137,7 +144,7 @@ func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlan
 	if err := tx.PutPlan(pl); err != nil {
 		return nil, err
 	}
-	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_FILED, pl, v, "")
+	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_FILED, pl, v, "", report.PlansFiled)
 }
 
 // AmendPlan files a new version of a plan: what the request leaves empty is
@@ -215,7 +222,7 @@ func ApprovePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Appro
 	if err := tx.PutPlan(pl); err != nil {
 		return nil, err
 	}
-	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_APPROVED, pl, v, "")
+	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_APPROVED, pl, v, "", report.PlansApproved)
 }
 
 // PublishPlan publishes the newest version (approved first, if it needs
@@ -238,11 +245,11 @@ func PublishPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Publi
 	if err := tx.PutPlan(pl); err != nil {
 		return nil, err
 	}
-	note := ""
+	note, metrics := "", []report.Metric{report.PlansPublished}
 	if v.GetPublishedLate() {
-		note = "late"
+		note, metrics = "late", append(metrics, report.PlansPublishedLate)
 	}
-	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_PUBLISHED, pl, v, note)
+	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_PUBLISHED, pl, v, note, metrics...)
 }
 
 // CheckSpecialPlan checks a 专项 registration against the plan it names

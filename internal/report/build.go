@@ -84,7 +84,8 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	evals := map[string]map[Metric]int64{}
 	metrics := []Metric{Inspections, Joined, Merged, Matched, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
 		Mutual, ResultsWithoutCheckIn, CheckInsWithoutArrival, ArrivalsOutsideWindow, OverlappingCheckIns,
-		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, EntriesPatrol, EntriesPublicity, EntriesSurvey, EntriesService}
+		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, EntriesPatrol, EntriesPublicity, EntriesSurvey, EntriesService,
+		PlansFiled, PlansApproved, PlansPublished, PlansPublishedLate}
 	prevMonths := previousYear(months)
 	for i := range months {
 		for pass, month := range []string{months[i], prevMonths[i]} {
@@ -210,6 +211,7 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 		ArrivalsOutsideWindow: t.cur[ArrivalsOutsideWindow], OverlappingCheckIns: t.cur[OverlappingCheckIns],
 		VisitsAvoidedByMatching:     t.cur[Matched],
 		VisitsAvoidedAtRegistration: t.cur[Joined] + t.cur[Merged] - t.cur[Matched],
+		PlansFiled:                  t.cur[PlansFiled], PlansApproved: t.cur[PlansApproved], PlansPublished: t.cur[PlansPublished], PlansPublishedLate: t.cur[PlansPublishedLate],
 	}
 	tot.VisitsByKind = append(tot.VisitsByKind, &ruqiv1.VisitKindCount{VisitKind: ruqiv1.VisitKind_VISIT_KIND_INSPECTION, Count: ins})
 	for _, e := range entryKinds {

@@ -41,6 +41,11 @@ const (
 	EvalCertificate        Metric = "eval_cert"
 	EvalRights             Metric = "eval_rights"
 	EvalProper             Metric = "eval_proper"
+	// Inspection plans, in the month of the step, by the agency's region.
+	PlansFiled         Metric = "plan_filed"
+	PlansApproved      Metric = "plan_approved"
+	PlansPublished     Metric = "plan_published"
+	PlansPublishedLate Metric = "plan_late"
 )
 
 // Entries of the kinds that are not inspections (日常巡查, 政策宣传, 走访调研,

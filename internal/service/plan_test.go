@@ -120,6 +120,25 @@ func testPlanPublicationDeadline(t *testing.T, st store.Store) {
 	if got := overdue(); len(got) != 0 {
 		t.Fatalf("a published plan is not overdue: %v", got)
 	}
+	// A routine plan needs no approval and has no deadline: published on
+	// time. The report's figures, with their known answers: two filed, one
+	// approved, two published, one of them late.
+	routine, err := plans.FilePlan(as(agencyAdmin), &ruqiv1.FilePlanRequest{Title: "日常检查", Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+		Scope: &ruqiv1.PlanScope{RegionCode: "510104"}, CheckItemIds: []string{"CI-1"},
+		PeriodStart: timestamppb.New(t0), PeriodEnd: timestamppb.New(t0.AddDate(0, 1, 0))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plans.PublishPlan(as(agencyAdmin), &ruqiv1.PublishPlanRequest{PlanId: routine.GetPlan().GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ruqiv1.NewReportServiceClient(cc).GetFrequencyReport(as(sup), &ruqiv1.GetFrequencyReportRequest{FromMonth: "2026-12", ToMonth: "2026-12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tot := rep.GetTotals(); tot.GetPlansFiled() != 2 || tot.GetPlansApproved() != 1 || tot.GetPlansPublished() != 2 || tot.GetPlansPublishedLate() != 1 {
+		t.Fatalf("report: filed %d approved %d published %d late %d; want 2 1 2 1", tot.GetPlansFiled(), tot.GetPlansApproved(), tot.GetPlansPublished(), tot.GetPlansPublishedLate())
+	}
 	if err := st.WaitSequenced(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +152,9 @@ func testPlanPublicationDeadline(t *testing.T, st store.Store) {
 			steps = append(steps, strings.TrimPrefix(e.GetType().String(), "EVENT_TYPE_")+" "+e.GetDetail()+" "+e.GetActor())
 		}
 	}
-	want := []string{"PLAN_FILED " + id + " v1 agency_admin:AG-01", "PLAN_APPROVED " + id + " v1 agency_head:AG-01", "PLAN_PUBLISHED " + id + " v1 late agency_admin:AG-01"}
+	rid := routine.GetPlan().GetId()
+	want := []string{"PLAN_FILED " + id + " v1 agency_admin:AG-01", "PLAN_APPROVED " + id + " v1 agency_head:AG-01", "PLAN_PUBLISHED " + id + " v1 late agency_admin:AG-01",
+		"PLAN_FILED " + rid + " v1 agency_admin:AG-01", "PLAN_PUBLISHED " + rid + " v1 agency_admin:AG-01"}
 	if strings.Join(steps, "|") != strings.Join(want, "|") {
 		t.Fatalf("plan events:\n%s\nwant\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
 	}

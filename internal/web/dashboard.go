@@ -411,6 +411,7 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 		{"签到无到场", n(t.GetCheckInsWithoutArrival()), "虚假扫码：要求两码互核而执法人员未扫企业码"},
 		{"到场远离时段", n(t.GetArrivalsOutsideWindow()), "虚假扫码：到场远在报备时段之外"},
 		{"同时段两地签到", n(t.GetOverlappingCheckIns()), "虚假扫码：同一执法人员同时段在两家企业签到"},
+		{"检查计划公示", n(t.GetPlansPublished()), fmt.Sprintf("提交 %d，批准 %d，逾期公示 %d", t.GetPlansFiled(), t.GetPlansApproved(), t.GetPlansPublishedLate())},
 	}
 	for _, r := range rep.GetRows() {
 		label := r.GetLabel()

@@ -319,8 +319,16 @@ type ReportTotals struct {
 	// the others, merged because their windows happened to overlap.
 	VisitsAvoidedByMatching     int64 `protobuf:"varint,160,opt,name=visits_avoided_by_matching,json=visitsAvoidedByMatching,proto3" json:"visits_avoided_by_matching,omitempty"`
 	VisitsAvoidedAtRegistration int64 `protobuf:"varint,161,opt,name=visits_avoided_at_registration,json=visitsAvoidedAtRegistration,proto3" json:"visits_avoided_at_registration,omitempty"`
-	unknownFields               protoimpl.UnknownFields
-	sizeCache                   protoimpl.SizeCache
+	// Inspection plans (检查计划) of the agencies of the region, counted in the
+	// month of each step: filed (first versions), approved, published, and
+	// published after the region's deadline. Plans are counted by their
+	// agency's region, not by the enterprises they cover.
+	PlansFiled         int64 `protobuf:"varint,140,opt,name=plans_filed,json=plansFiled,proto3" json:"plans_filed,omitempty"`
+	PlansApproved      int64 `protobuf:"varint,141,opt,name=plans_approved,json=plansApproved,proto3" json:"plans_approved,omitempty"`
+	PlansPublished     int64 `protobuf:"varint,142,opt,name=plans_published,json=plansPublished,proto3" json:"plans_published,omitempty"`
+	PlansPublishedLate int64 `protobuf:"varint,143,opt,name=plans_published_late,json=plansPublishedLate,proto3" json:"plans_published_late,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ReportTotals) Reset() {
@@ -531,6 +539,34 @@ func (x *ReportTotals) GetVisitsAvoidedByMatching() int64 {
 func (x *ReportTotals) GetVisitsAvoidedAtRegistration() int64 {
 	if x != nil {
 		return x.VisitsAvoidedAtRegistration
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetPlansFiled() int64 {
+	if x != nil {
+		return x.PlansFiled
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetPlansApproved() int64 {
+	if x != nil {
+		return x.PlansApproved
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetPlansPublished() int64 {
+	if x != nil {
+		return x.PlansPublished
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetPlansPublishedLate() int64 {
+	if x != nil {
+		return x.PlansPublishedLate
 	}
 	return 0
 }
@@ -857,7 +893,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"has_change\x18\x06 \x01(\bR\thasChange\x12\x16\n" +
 	"\x06visits\x18\a \x01(\x03R\x06visits\x12\x18\n" +
-	"\ascanned\x18\b \x01(\x03R\ascanned\"\xd1\b\n" +
+	"\ascanned\x18\b \x01(\x03R\ascanned\"\xf8\t\n" +
 	"\fReportTotals\x12 \n" +
 	"\vinspections\x18\x01 \x01(\x03R\vinspections\x12#\n" +
 	"\rprevious_year\x18\x02 \x01(\x03R\fpreviousYear\x12\x16\n" +
@@ -890,7 +926,12 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\x17arrivals_outside_window\x18h \x01(\x03R\x15arrivalsOutsideWindow\x122\n" +
 	"\x15overlapping_check_ins\x18i \x01(\x03R\x13overlappingCheckIns\x12<\n" +
 	"\x1avisits_avoided_by_matching\x18\xa0\x01 \x01(\x03R\x17visitsAvoidedByMatching\x12D\n" +
-	"\x1evisits_avoided_at_registration\x18\xa1\x01 \x01(\x03R\x1bvisitsAvoidedAtRegistration\"Y\n" +
+	"\x1evisits_avoided_at_registration\x18\xa1\x01 \x01(\x03R\x1bvisitsAvoidedAtRegistration\x12 \n" +
+	"\vplans_filed\x18\x8c\x01 \x01(\x03R\n" +
+	"plansFiled\x12&\n" +
+	"\x0eplans_approved\x18\x8d\x01 \x01(\x03R\rplansApproved\x12(\n" +
+	"\x0fplans_published\x18\x8e\x01 \x01(\x03R\x0eplansPublished\x121\n" +
+	"\x14plans_published_late\x18\x8f\x01 \x01(\x03R\x12plansPublishedLate\"Y\n" +
 	"\x0eVisitKindCount\x121\n" +
 	"\n" +
 	"visit_kind\x18\x01 \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x14\n" +
