@@ -485,20 +485,20 @@ func (t *txn) PutCheckIn(c *store.CheckIn) error {
 }
 
 func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time) ([]*store.CheckIn, error) {
-	recs, err := t.records(`SELECT c.rec FROM officer_check_ins o JOIN check_ins c ON c.token_id = o.token_id
+	// The token id is the check-in's key, not part of its (lean) record.
+	rows, err := t.query(`SELECT c.token_id, c.rec FROM officer_check_ins o JOIN check_ins c ON c.token_id = o.token_id
 		WHERE o.officer_id = $1 AND o.at >= $2 AND o.at < $3 ORDER BY o.at, o.token_id`, officerID, from.UnixNano(), to.UnixNano())
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*store.CheckIn, 0, len(recs))
-	for _, b := range recs {
-		ci := &store.CheckIn{}
-		if err := json.Unmarshal(b, ci); err != nil {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.CheckIn, error) {
+		var tokenID, rec []byte
+		if err := r.Scan(&tokenID, &rec); err != nil {
 			return nil, err
 		}
-		out = append(out, ci)
-	}
-	return out, nil
+		return store.DecodeCheckIn(tokenID, rec)
+	})
+	return out, t.note(err)
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {
