@@ -226,6 +226,11 @@ func verifyOffline(scanned, as string, keys []*ruqiv1.PublicKey, now time.Time) 
 	default:
 		r.Verdict = ruqiv1.Verdict_VERDICT_VALID
 		r.Message = "签名真实，在有效期内，是对本企业的检查"
+		if k := domain.VisitKindFromClaim(claims.VisitKind); !domain.IsInspection(k) {
+			// The kind is signed: offline too, the enterprise learns that
+			// nothing may be inspected.
+			r.Message = "签名真实，在有效期内，是对本企业的入企。" + domain.NotInspectionMessage(k)
+		}
 	}
 	return r, nil
 }

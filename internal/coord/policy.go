@@ -440,7 +440,13 @@ func (pol Policy) Counters(p Plan, grade string) []Counter {
 		)
 	}
 	// Every entry, inspection or not, counts towards 无事不扰 on its own
-	// counters; a case-triggered check is still not capped (有事必到).
+	// counters; a case-triggered check is still not capped (有事必到). An
+	// inspection adds to them only where the policy caps or warns on
+	// entries: four more counters per plan are about half again the
+	// coordinator's memory per enterprise (docs/BENCHMARKS.md).
+	if !p.NotInspection && !pol.CountsEntries() {
+		return out
+	}
 	entryCap := limit(pol.EntriesPerYear)
 	if p.Exempt {
 		entryCap = -1
@@ -489,6 +495,12 @@ func limit(p *int) int {
 		return -1
 	}
 	return *p
+}
+
+// CountsEntries reports whether the policy caps or warns on all entries
+// together.
+func (pol Policy) CountsEntries() bool {
+	return pol.EntriesPerYear != nil || pol.WarnEntriesPerDay != nil || pol.WarnEntriesPerWeek != nil || pol.WarnEntriesPerMonth != nil
 }
 
 // Notice is the region's rule for 检查预告 (domain.Notice).

@@ -84,8 +84,8 @@ func TestCounters_CalendarPeriods(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	cases := map[string]string{
-		"2027-01-01 00:30": "a:AG-1:y:2027@2028-01-02 i:y:2027@2028-01-02 v:y:2027@2028-01-02 v:m:202701@2027-02-02 v:w:2026W53@2027-01-05 v:d:20270101@2027-01-03 e:y:2027@2028-01-02 e:m:202701@2027-02-02 e:w:2026W53@2027-01-05 e:d:20270101@2027-01-03",
-		"2028-02-29 09:00": "a:AG-1:y:2028@2029-01-02 i:y:2028@2029-01-02 v:y:2028@2029-01-02 v:m:202802@2028-03-02 v:w:2028W09@2028-03-07 v:d:20280229@2028-03-02 e:y:2028@2029-01-02 e:m:202802@2028-03-02 e:w:2028W09@2028-03-07 e:d:20280229@2028-03-02",
+		"2027-01-01 00:30": "a:AG-1:y:2027@2028-01-02 i:y:2027@2028-01-02 v:y:2027@2028-01-02 v:m:202701@2027-02-02 v:w:2026W53@2027-01-05 v:d:20270101@2027-01-03",
+		"2028-02-29 09:00": "a:AG-1:y:2028@2029-01-02 i:y:2028@2029-01-02 v:y:2028@2029-01-02 v:m:202802@2028-03-02 v:w:2028W09@2028-03-07 v:d:20280229@2028-03-02",
 	}
 	for start, want := range cases {
 		if got := keys(start); got != want {
@@ -98,8 +98,19 @@ func TestCounters_CalendarPeriods(t *testing.T) {
 			t.Fatalf("exempt plan counter %+v", c)
 		}
 	}
+	// Where the policy counts entries, an inspection adds to them too.
+	one := 1
+	withEntries := pol
+	withEntries.WarnEntriesPerDay = &one
+	var keys1 []string
+	for _, c := range withEntries.Counters(Plan{AgencyID: "AG-1", Start: at("2026-11-23 09:00")}, "B") {
+		keys1 = append(keys1, c.Key)
+	}
+	if got := strings.Join(keys1, " "); !strings.HasSuffix(got, "v:d:20261123 e:y:2026 e:m:202611 e:w:2026W48 e:d:20261123") {
+		t.Fatalf("inspection, entries counted: counters %s", got)
+	}
 	// A visit that is not an inspection adds only to the counts of all
-	// entries, never to the inspections'.
+	// entries, never to the inspections', whatever the policy.
 	var keys2 []string
 	for _, c := range pol.Counters(Plan{AgencyID: "AG-1", Start: at("2026-11-23 09:00"), NotInspection: true}, "A") {
 		keys2 = append(keys2, c.Key)

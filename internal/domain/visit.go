@@ -47,6 +47,18 @@ func VisitKindClaim(k ruqiv1.VisitKind) string {
 	}[k]
 }
 
+// VisitKindFromClaim reads a code's visit-kind claim: empty is an
+// inspection (code.Parse refuses any claim it does not know).
+func VisitKindFromClaim(claim string) ruqiv1.VisitKind {
+	for _, k := range []ruqiv1.VisitKind{ruqiv1.VisitKind_VISIT_KIND_PATROL, ruqiv1.VisitKind_VISIT_KIND_PUBLICITY,
+		ruqiv1.VisitKind_VISIT_KIND_SURVEY, ruqiv1.VisitKind_VISIT_KIND_SERVICE} {
+		if VisitKindClaim(k) == claim {
+			return k
+		}
+	}
+	return ruqiv1.VisitKind_VISIT_KIND_INSPECTION
+}
+
 // NotInspectionMessage is what the enterprise is told when it scans the code
 // of a visit that is not an inspection: plainly, nothing may be inspected.
 func NotInspectionMessage(k ruqiv1.VisitKind) string {

@@ -89,3 +89,13 @@ func TestValidateRequestShape_VisitNotInspection(t *testing.T) {
 		}
 	}
 }
+
+func TestVisitKindClaim_RoundTrips(t *testing.T) {
+	for k := range ruqiv1.VisitKind_name {
+		kind := ruqiv1.VisitKind(k)
+		back := VisitKindFromClaim(VisitKindClaim(kind))
+		if IsInspection(kind) != IsInspection(back) || (!IsInspection(kind) && back != kind) {
+			t.Errorf("%s: claim %q reads back as %s", kind, VisitKindClaim(kind), back)
+		}
+	}
+}

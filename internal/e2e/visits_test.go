@@ -147,6 +147,12 @@ func TestVisit_SurveyScannedAsNotAnInspection_ResultRefused_EvaluationAccepted(t
 		}
 	}
 
+	// Offline too, the signed kind says it.
+	w.mustCLI("", "keys", "fetch")
+	if out := w.mustCLI("", "company", "scan", "--offline", "--as", w.f.entA, reg.GetCodes()[0].GetToken()); !strings.Contains(out, "非行政检查") {
+		t.Errorf("offline scan does not say it is not an inspection:\n%s", out)
+	}
+
 	// No results: nothing was inspected.
 	r = w.cli(w.officer, "officer", "result", "--inspection", ins.GetId(), "--item", w.f.items[0]+"=no-problem", "--close")
 	if r.exit != 1 || !strings.Contains(r.stderr, "不是行政检查") {
@@ -162,6 +168,20 @@ func TestVisit_SurveyScannedAsNotAnInspection_ResultRefused_EvaluationAccepted(t
 	hist := w.mustCLI(w.entA, "company", "history")
 	if !strings.Contains(hist, "走访调研（非行政检查）") {
 		t.Errorf("history does not show the kind:\n%s", hist)
+	}
+
+	// The 司法局's report counts it by its kind, not as an inspection.
+	var rep ruqiv1.GetFrequencyReportResponse
+	mustUnmarshal(t, w.mustCLI(w.issueToken("supervisor", "510000"), "-o", "json", "supervisor", "report"), &rep)
+	byKind := map[ruqiv1.VisitKind]int64{}
+	for _, k := range rep.GetTotals().GetVisitsByKind() {
+		byKind[k.GetVisitKind()] = k.GetCount()
+	}
+	if byKind[ruqiv1.VisitKind_VISIT_KIND_SURVEY] != 1 || rep.GetTotals().GetInspections() != 0 || rep.GetTotals().GetScanned() != 0 {
+		t.Errorf("report: by kind %v, inspections %d, scanned %d; want one survey and no inspection", byKind, rep.GetTotals().GetInspections(), rep.GetTotals().GetScanned())
+	}
+	if out := w.mustCLI(w.issueToken("supervisor", "510000"), "supervisor", "report"); !strings.Contains(out, "走访调研 1") {
+		t.Errorf("report table does not show the survey:\n%s", out)
 	}
 
 	// A visit that is not an inspection names no items and no type.
