@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"fmt"
+	"html/template"
 	"net/http"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -10,10 +11,13 @@ import (
 
 // entCodeData is the enterprise code page.
 type entCodeData struct {
-	Banner                 *banner
-	CSRF                   string
-	Name, USCC, QR, Issued string
-	Generation             uint64
+	Banner             *banner
+	CSRF               string
+	Name, USCC, Issued string
+	// QR is a data: URL of our own PNG; html/template would replace a
+	// plain string in src with #ZgotmplZ (data: is not a safe scheme).
+	QR         template.URL
+	Generation uint64
 }
 
 // enterpriseCode shows the signed-in enterprise's code (企业码) and its
@@ -37,7 +41,7 @@ func (s *server) renderEnterpriseCode(w http.ResponseWriter, r *http.Request, b 
 	}
 	c := resp.GetCode()
 	render(w, http.StatusOK, "entcode", "企业码", entCodeData{Banner: b, CSRF: csrfToken(sess), Name: c.GetEnterpriseName(), USCC: c.GetEnterpriseUscc(),
-		QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(c.GetQrPng()), Issued: beijing(c.GetIssuedAt()), Generation: c.GetGeneration()})
+		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(c.GetQrPng())), Issued: beijing(c.GetIssuedAt()), Generation: c.GetGeneration()})
 }
 
 // enterprisePoster sends the poster: GET /enterprise-code/poster.{png,pdf}.

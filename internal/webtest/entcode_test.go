@@ -33,6 +33,9 @@ func TestEnterpriseCodePage(t *testing.T) {
 	page := text(t, ent, "main")
 	mustContain(t, "enterprise code page", page, e1, "执法人员到达时扫描此码登记到场", "下载海报（PNG，A4）", "下载海报（PDF，A4）", "重新生成")
 	mustContain(t, "generation", text(t, ent, "#ent-generation"), "1")
+	if loaded, err := chromedp.Run(ent, chromedp.Evaluate[bool](`document.querySelector("#ent-qr").naturalWidth > 0`)); err != nil || !loaded {
+		t.Errorf("the QR image did not load (%v)", err)
+	}
 	screenshot(t, ent, "enterprise-code")
 
 	want, err := ruqiv1.NewDoorServiceClient(srv.conn()).GetEnterpriseCode(srv.as(tok), &ruqiv1.GetEnterpriseCodeRequest{})
