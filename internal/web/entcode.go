@@ -82,3 +82,10 @@ func (s *server) reissueEnterpriseCode(w http.ResponseWriter, r *http.Request) {
 	}
 	s.renderEnterpriseCode(w, r, okBanner("企业码已重新生成", fmt.Sprintf("现为第 %d 版，旧码已失效。请打印新海报替换张贴的旧海报。", resp.GetCode().GetGeneration())))
 }
+
+// mutualNotes say 两码互核 on the verify page, for the enterprise.
+var mutualNotes = map[ruqiv1.MutualVerification]string{
+	ruqiv1.MutualVerification_MUTUAL_VERIFICATION_VERIFIED: "两码互核完成：该执法人员已在本企业扫描企业码登记到场。",
+	ruqiv1.MutualVerification_MUTUAL_VERIFICATION_PENDING:  "两码互核：该执法人员尚未扫描本企业的企业码登记到场。",
+	ruqiv1.MutualVerification_MUTUAL_VERIFICATION_APART:    "两码互核未通过：该执法人员扫描企业码登记到场的时间与本次签到相隔过久。",
+}
