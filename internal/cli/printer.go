@@ -301,7 +301,25 @@ func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspection
 	}
 }
 
-func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) { p.inspection(r.GetInspection()) }
+func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
+	p.inspection(r.GetInspection())
+	if len(r.GetAtDoor()) > 0 {
+		p.println()
+		p.println("到场与两码互核：")
+		tb := newTable("执法人员", "企业扫码签到", "扫企业码到场", "两码互核")
+		for _, d := range r.GetAtDoor() {
+			tb.add(d.GetOfficerId(), fmtTimeOrDash(d.GetCheckedInAt()), fmtTimeOrDash(d.GetArrivedAt()), mutualLabels[d.GetMutual()])
+		}
+		tb.write(p.out)
+	}
+}
+
+func fmtTimeOrDash(ts *timestamppb.Timestamp) string {
+	if ts == nil {
+		return "-"
+	}
+	return fmtTime(ts)
+}
 
 func (p *tablePrinter) Cancelled(r *ruqiv1.CancelInspectionResponse) {
 	p.println("已撤销报备，入企码随即失效。")

@@ -45,6 +45,23 @@ func (w *world) arrive(token, inspectionID string, args ...string) (*ruqiv1.Reco
 	return &resp, r
 }
 
+// wantAtDoor checks an officer's line of `officer show`.
+func wantAtDoor(t *testing.T, w *world, inspectionID, officer string, checkedIn, arrived bool, mutual ruqiv1.MutualVerification) {
+	t.Helper()
+	var resp ruqiv1.GetInspectionResponse
+	mustUnmarshal(t, w.mustCLI(w.officer, "-o", "json", "officer", "show", "--inspection", inspectionID), &resp)
+	for _, d := range resp.GetAtDoor() {
+		if d.GetOfficerId() != officer {
+			continue
+		}
+		if (d.GetCheckedInAt() != nil) != checkedIn || (d.GetArrivedAt() != nil) != arrived || d.GetMutual() != mutual {
+			t.Errorf("%s at the door of %s: %+v; want checked in %v, arrived %v, %s", officer, inspectionID, d, checkedIn, arrived, mutual)
+		}
+		return
+	}
+	t.Errorf("officer show %s has no line for %s", inspectionID, officer)
+}
+
 func codeOf(t *testing.T, reg *ruqiv1.RegisterInspectionResponse, officer string) *ruqiv1.InspectionCode {
 	t.Helper()
 	for _, c := range reg.GetCodes() {
@@ -185,6 +202,12 @@ func TestDoor_MutualVerificationAndWarnings(t *testing.T) {
 		t.Errorf("repeat arrival: %+v", again)
 	}
 	w.closeWithResults(w.officer, cleanID)
+	// The officer's view of the inspection says it too.
+	wantAtDoor(t, w, cleanID, w.f.officers[0], true, true, ruqiv1.MutualVerification_MUTUAL_VERIFICATION_VERIFIED)
+	wantAtDoor(t, w, cleanID, w.f.officers[1], false, false, ruqiv1.MutualVerification_MUTUAL_VERIFICATION_PENDING)
+	if out := w.mustCLI(w.officer, "officer", "show", "--inspection", cleanID); !strings.Contains(out, "两码互核完成") {
+		t.Errorf("officer show lacks 两码互核完成:\n%s", out)
+	}
 
 	// Not mutually verified: checked in, the officer never scanned the
 	// enterprise code, where the region requires 两码互核.
@@ -196,6 +219,7 @@ func TestDoor_MutualVerificationAndWarnings(t *testing.T) {
 		t.Errorf("check-in without arrival: mutual %s, want PENDING", scan.GetMutual())
 	}
 	w.closeWithResults(w.officer, noArrival.GetInspection().GetId())
+	wantAtDoor(t, w, noArrival.GetInspection().GetId(), w.f.officers[1], true, false, ruqiv1.MutualVerification_MUTUAL_VERIFICATION_PENDING)
 
 	// 不扫码: results without any check-in.
 	noScan := w.registerFor(others[0], "now", "now+4h")

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/code"
 	"github.com/ruqi/ruqi/internal/coord"
@@ -155,17 +157,32 @@ func RefuseArrival(tx store.Tx, p auth.Principal, now time.Time, inspectionID, w
 	return j.Record(e)
 }
 
-// MutualOf is 两码互核 for an officer of an inspection as stored now.
-func MutualOf(r store.Reader, ins *ruqiv1.Inspection, officerID string, pol coord.Policy) (ruqiv1.MutualVerification, error) {
-	ci, err := officerCheckIn(r, ins.GetId(), officerID)
-	if err != nil {
-		return 0, err
+// AtDoor is each officer of an inspection at the door: check-in, arrival
+// and 两码互核, as stored now.
+func AtDoor(r store.Reader, ins *ruqiv1.Inspection, pol coord.Policy) ([]*ruqiv1.OfficerAtDoor, error) {
+	var out []*ruqiv1.OfficerAtDoor
+	for _, o := range ins.GetOfficerIds() {
+		ci, err := officerCheckIn(r, ins.GetId(), o)
+		if err != nil {
+			return nil, err
+		}
+		a, err := r.Arrival(ins.GetId(), o)
+		if errors.Is(err, store.ErrNotFound) {
+			a, err = nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		d := &ruqiv1.OfficerAtDoor{OfficerId: o, Mutual: mutual(ci, a, pol)}
+		if ci != nil {
+			d.CheckedInAt = timestamppb.New(ci.At)
+		}
+		if a != nil {
+			d.ArrivedAt = timestamppb.New(a.At)
+		}
+		out = append(out, d)
 	}
-	a, err := r.Arrival(ins.GetId(), officerID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return 0, err
-	}
-	return mutual(ci, a, pol), nil
+	return out, nil
 }
 
 func mutual(ci *store.CheckIn, a *store.Arrival, pol coord.Policy) ruqiv1.MutualVerification {

@@ -150,7 +150,7 @@ func (p Poster) PNG() ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -167,7 +167,7 @@ func (p Poster) PDF() ([]byte, error) {
 		return nil, err
 	}
 	var z bytes.Buffer
-	zw, err := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	zw, err := zlib.NewWriterLevel(&z, zlib.BestSpeed)
 	if err != nil {
 		return nil, err
 	}

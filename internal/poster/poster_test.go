@@ -2,6 +2,7 @@ package poster
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/ruqi/ruqi/internal/code"
@@ -62,4 +63,30 @@ func TestFont_CoversThePosterText(t *testing.T) {
 			t.Errorf("no glyph for %q", r)
 		}
 	}
+}
+
+// BenchmarkPoster draws the poster as the server does for each download;
+// BenchmarkQRAlone is the QR of the same URL, for a ratio on a noisy machine.
+func BenchmarkPoster(b *testing.B) {
+	p := Poster{EnterpriseName: "成都锦江样例食品有限公司（样例）", USCC: "91510104CY4C7RGWMR",
+		URL: code.EnterpriseURL("ruqi.example.gov.cn", strings.Repeat("ABCDEFGH", 20)), Generation: 1, IssuedOn: "2026-12-02"}
+	for _, f := range []struct {
+		name string
+		draw func() ([]byte, error)
+	}{{"png", p.PNG}, {"pdf", p.PDF}} {
+		b.Run(f.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := f.draw(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("qr-alone", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := code.QRPNG(p.URL, 760); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -502,7 +502,11 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 		if err := is.s.mayRead(r, ctx, ins); err != nil {
 			return err
 		}
-		return fillJoint(r, ins)
+		if err := fillJoint(r, ins); err != nil {
+			return err
+		}
+		resp.AtDoor, err = inspection.AtDoor(r, ins, is.s.policies.For(inspection.RegionOf(r, ins.GetEnterpriseUscc())))
+		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

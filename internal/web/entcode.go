@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"fmt"
+	"html/template"
 	"net/http"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -10,10 +11,13 @@ import (
 
 // entCodeData is the enterprise code page.
 type entCodeData struct {
-	Banner                 *banner
-	CSRF                   string
-	Name, USCC, QR, Issued string
-	Generation             uint64
+	Banner             *banner
+	CSRF               string
+	Name, USCC, Issued string
+	// QR is a data: URL of our own PNG; html/template would replace a
+	// plain string in src with #ZgotmplZ (data: is not a safe scheme).
+	QR         template.URL
+	Generation uint64
 }
 
 // enterpriseCode shows the signed-in enterprise's code (企业码) and its
@@ -37,7 +41,7 @@ func (s *server) renderEnterpriseCode(w http.ResponseWriter, r *http.Request, b 
 	}
 	c := resp.GetCode()
 	render(w, http.StatusOK, "entcode", "企业码", entCodeData{Banner: b, CSRF: csrfToken(sess), Name: c.GetEnterpriseName(), USCC: c.GetEnterpriseUscc(),
-		QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(c.GetQrPng()), Issued: beijing(c.GetIssuedAt()), Generation: c.GetGeneration()})
+		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(c.GetQrPng())), Issued: beijing(c.GetIssuedAt()), Generation: c.GetGeneration()})
 }
 
 // enterprisePoster sends the poster: GET /enterprise-code/poster.{png,pdf}.
@@ -77,4 +81,11 @@ func (s *server) reissueEnterpriseCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderEnterpriseCode(w, r, okBanner("企业码已重新生成", fmt.Sprintf("现为第 %d 版，旧码已失效。请打印新海报替换张贴的旧海报。", resp.GetCode().GetGeneration())))
+}
+
+// mutualNotes say 两码互核 on the verify page, for the enterprise.
+var mutualNotes = map[ruqiv1.MutualVerification]string{
+	ruqiv1.MutualVerification_MUTUAL_VERIFICATION_VERIFIED: "两码互核完成：该执法人员已在本企业扫描企业码登记到场。",
+	ruqiv1.MutualVerification_MUTUAL_VERIFICATION_PENDING:  "两码互核：该执法人员尚未扫描本企业的企业码登记到场。",
+	ruqiv1.MutualVerification_MUTUAL_VERIFICATION_APART:    "两码互核未通过：该执法人员扫描企业码登记到场的时间与本次签到相隔过久。",
 }

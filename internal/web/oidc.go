@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -180,7 +181,10 @@ type deviceData struct {
 }
 
 type enrolmentData struct {
-	URL, QR, Expires string
+	URL, Expires string
+	// QR is a data: URL of our own PNG: a plain string in src would be
+	// replaced by html/template with #ZgotmplZ.
+	QR template.URL
 }
 
 // devices lists the enterprise's staff devices: GET /devices.
@@ -237,7 +241,7 @@ func (s *server) createEnrolment(w http.ResponseWriter, r *http.Request) {
 		render(w, httpStatus(err), "result", "未能生成绑定二维码", resultData{Banner: badBanner("未能生成绑定二维码", apiMessage(err)), Back: "/devices", BackTo: "返回前台设备"})
 		return
 	}
-	enr := &enrolmentData{URL: resp.GetUrl(), QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(resp.GetQrPng()), Expires: beijing(resp.GetExpiresAt())}
+	enr := &enrolmentData{URL: resp.GetUrl(), QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(resp.GetQrPng())), Expires: beijing(resp.GetExpiresAt())}
 	s.renderDevices(w, r, okBanner("绑定二维码已生成", "请用前台员工的手机扫描下方二维码，在 "+enr.Expires+"（北京时间）前完成绑定。二维码只能使用一次。"), enr)
 }
 

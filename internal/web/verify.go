@@ -43,6 +43,8 @@ type verifyData struct {
 	SignIn string
 	// CheckIn says that the check-in was recorded, first or repeat.
 	CheckIn string
+	// Mutual is 两码互核 for this officer, in the enterprise's words.
+	Mutual string
 	// Receipt says whether the check-in's receipt (存证) is in the log yet;
 	// ReceiptLink downloads it.
 	Receipt, ReceiptLink string
@@ -212,6 +214,7 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 		} else {
 			d.CheckIn = "已核验并记录入企签到：此码已于 " + at + "（北京时间）签到，本次为重复扫码，不重复计次。"
 		}
+		d.Mutual = mutualNotes[resp.GetMutual()]
 		d.Receipt, d.ReceiptLink = s.receiptNote(ctx, sess, tok, resp.GetInspection().GetInspectionId(), resp.GetOfficerId())
 	} else {
 		d.Banner = badBanner(title, resp.GetMessage())

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -33,6 +34,9 @@ func TestEnterpriseCodePage(t *testing.T) {
 	page := text(t, ent, "main")
 	mustContain(t, "enterprise code page", page, e1, "执法人员到达时扫描此码登记到场", "下载海报（PNG，A4）", "下载海报（PDF，A4）", "重新生成")
 	mustContain(t, "generation", text(t, ent, "#ent-generation"), "1")
+	if loaded, err := chromedp.Run(ent, chromedp.Evaluate[bool](`document.querySelector("#ent-qr").naturalWidth > 0`)); err != nil || !loaded {
+		t.Errorf("the QR image did not load (%v)", err)
+	}
 	screenshot(t, ent, "enterprise-code")
 
 	want, err := ruqiv1.NewDoorServiceClient(srv.conn()).GetEnterpriseCode(srv.as(tok), &ruqiv1.GetEnterpriseCodeRequest{})
@@ -72,4 +76,19 @@ func TestEnterpriseCodePage(t *testing.T) {
 	mustContain(t, "re-issued", text(t, ent, "#verdict"), "已重新生成", "旧码已失效")
 	mustContain(t, "generation", text(t, ent, "#ent-generation"), "2")
 	screenshot(t, ent, "enterprise-code-reissued")
+
+	// An officer scans the new code on arrival; the enterprise then scans
+	// the officer's code, and its verify page says 两码互核完成.
+	ins := srv.register(smp, "AG-01", e1, time.Now(), time.Now().Add(4*time.Hour), "网页测试：两码互核")
+	now, err := ruqiv1.NewDoorServiceClient(srv.conn()).GetEnterpriseCode(srv.as(tok), &ruqiv1.GetEnterpriseCodeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer := srv.issue(ruqiv1.Role_ROLE_OFFICER, ins.GetOfficerId())
+	if _, err := ruqiv1.NewDoorServiceClient(srv.conn()).RecordArrival(srv.as(officer), &ruqiv1.RecordArrivalRequest{InspectionId: ins.GetInspectionId(), Code: now.GetCode().GetUrl()}); err != nil {
+		t.Fatalf("arrival with the re-issued code: %v", err)
+	}
+	do(t, ent, "scan the officer's code", chromedp.Navigate(ins.GetUrl()), chromedp.WaitVisible(chromedp.CSS("#checkin")))
+	mustContain(t, "两码互核", text(t, ent, "#mutual"), "两码互核完成")
+	screenshot(t, ent, "verify-mutual")
 }

@@ -226,6 +226,9 @@ func TestIdentityProvider_StaffDevice(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#enrol-create")),
 		chromedp.WaitVisible(chromedp.CSS("#enrol-url")))
 	enrolURL := text(t, owner, "#enrol-url")
+	if loaded, err := chromedp.Run(owner, chromedp.Evaluate[bool](`document.querySelector("#enrolment img").naturalWidth > 0`)); err != nil || !loaded {
+		t.Errorf("the enrolment QR image did not load (%v)", err)
+	}
 	screenshot(t, owner, "oidc-device-enrolment")
 
 	phoneCtx := user(t, ctxB)

@@ -413,6 +413,77 @@ func (x *ReissueEnterpriseCodeResponse) GetCode() *EnterpriseCode {
 	return nil
 }
 
+// OfficerAtDoor is one officer of an inspection at the enterprise's door:
+// the enterprise's check-in of the officer's code, the officer's arrival
+// (scan of the enterprise code), and 两码互核 between them.
+type OfficerAtDoor struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OfficerId     string                 `protobuf:"bytes,1,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	CheckedInAt   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=checked_in_at,json=checkedInAt,proto3" json:"checked_in_at,omitempty"`
+	ArrivedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=arrived_at,json=arrivedAt,proto3" json:"arrived_at,omitempty"`
+	Mutual        MutualVerification     `protobuf:"varint,4,opt,name=mutual,proto3,enum=ruqi.v1.MutualVerification" json:"mutual,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OfficerAtDoor) Reset() {
+	*x = OfficerAtDoor{}
+	mi := &file_ruqi_v1_door_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfficerAtDoor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfficerAtDoor) ProtoMessage() {}
+
+func (x *OfficerAtDoor) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_door_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfficerAtDoor.ProtoReflect.Descriptor instead.
+func (*OfficerAtDoor) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_door_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *OfficerAtDoor) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *OfficerAtDoor) GetCheckedInAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CheckedInAt
+	}
+	return nil
+}
+
+func (x *OfficerAtDoor) GetArrivedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ArrivedAt
+	}
+	return nil
+}
+
+func (x *OfficerAtDoor) GetMutual() MutualVerification {
+	if x != nil {
+		return x.Mutual
+	}
+	return MutualVerification_MUTUAL_VERIFICATION_UNSPECIFIED
+}
+
 type RecordArrivalRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
@@ -424,7 +495,7 @@ type RecordArrivalRequest struct {
 
 func (x *RecordArrivalRequest) Reset() {
 	*x = RecordArrivalRequest{}
-	mi := &file_ruqi_v1_door_proto_msgTypes[5]
+	mi := &file_ruqi_v1_door_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -436,7 +507,7 @@ func (x *RecordArrivalRequest) String() string {
 func (*RecordArrivalRequest) ProtoMessage() {}
 
 func (x *RecordArrivalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_door_proto_msgTypes[5]
+	mi := &file_ruqi_v1_door_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -449,7 +520,7 @@ func (x *RecordArrivalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordArrivalRequest.ProtoReflect.Descriptor instead.
 func (*RecordArrivalRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_door_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_door_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RecordArrivalRequest) GetInspectionId() string {
@@ -485,7 +556,7 @@ type RecordArrivalResponse struct {
 
 func (x *RecordArrivalResponse) Reset() {
 	*x = RecordArrivalResponse{}
-	mi := &file_ruqi_v1_door_proto_msgTypes[6]
+	mi := &file_ruqi_v1_door_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -497,7 +568,7 @@ func (x *RecordArrivalResponse) String() string {
 func (*RecordArrivalResponse) ProtoMessage() {}
 
 func (x *RecordArrivalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_door_proto_msgTypes[6]
+	mi := &file_ruqi_v1_door_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -510,7 +581,7 @@ func (x *RecordArrivalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordArrivalResponse.ProtoReflect.Descriptor instead.
 func (*RecordArrivalResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_door_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_door_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RecordArrivalResponse) GetInspectionId() string {
@@ -592,7 +663,14 @@ const file_ruqi_v1_door_proto_rawDesc = "" +
 	"\x1cReissueEnterpriseCodeRequest\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"L\n" +
 	"\x1dReissueEnterpriseCodeResponse\x12+\n" +
-	"\x04code\x18\x01 \x01(\v2\x17.ruqi.v1.EnterpriseCodeR\x04code\"O\n" +
+	"\x04code\x18\x01 \x01(\v2\x17.ruqi.v1.EnterpriseCodeR\x04code\"\xde\x01\n" +
+	"\rOfficerAtDoor\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x01 \x01(\tR\tofficerId\x12>\n" +
+	"\rchecked_in_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vcheckedInAt\x129\n" +
+	"\n" +
+	"arrived_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tarrivedAt\x123\n" +
+	"\x06mutual\x18\x04 \x01(\x0e2\x1b.ruqi.v1.MutualVerificationR\x06mutual\"O\n" +
 	"\x14RecordArrivalRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\"\xe4\x02\n" +
@@ -633,7 +711,7 @@ func file_ruqi_v1_door_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_door_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_door_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_ruqi_v1_door_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_ruqi_v1_door_proto_goTypes = []any{
 	(PosterFormat)(0),                     // 0: ruqi.v1.PosterFormat
 	(MutualVerification)(0),               // 1: ruqi.v1.MutualVerification
@@ -642,28 +720,32 @@ var file_ruqi_v1_door_proto_goTypes = []any{
 	(*GetEnterpriseCodeResponse)(nil),     // 4: ruqi.v1.GetEnterpriseCodeResponse
 	(*ReissueEnterpriseCodeRequest)(nil),  // 5: ruqi.v1.ReissueEnterpriseCodeRequest
 	(*ReissueEnterpriseCodeResponse)(nil), // 6: ruqi.v1.ReissueEnterpriseCodeResponse
-	(*RecordArrivalRequest)(nil),          // 7: ruqi.v1.RecordArrivalRequest
-	(*RecordArrivalResponse)(nil),         // 8: ruqi.v1.RecordArrivalResponse
-	(*timestamppb.Timestamp)(nil),         // 9: google.protobuf.Timestamp
+	(*OfficerAtDoor)(nil),                 // 7: ruqi.v1.OfficerAtDoor
+	(*RecordArrivalRequest)(nil),          // 8: ruqi.v1.RecordArrivalRequest
+	(*RecordArrivalResponse)(nil),         // 9: ruqi.v1.RecordArrivalResponse
+	(*timestamppb.Timestamp)(nil),         // 10: google.protobuf.Timestamp
 }
 var file_ruqi_v1_door_proto_depIdxs = []int32{
-	9, // 0: ruqi.v1.EnterpriseCode.issued_at:type_name -> google.protobuf.Timestamp
-	0, // 1: ruqi.v1.GetEnterpriseCodeRequest.poster:type_name -> ruqi.v1.PosterFormat
-	2, // 2: ruqi.v1.GetEnterpriseCodeResponse.code:type_name -> ruqi.v1.EnterpriseCode
-	2, // 3: ruqi.v1.ReissueEnterpriseCodeResponse.code:type_name -> ruqi.v1.EnterpriseCode
-	9, // 4: ruqi.v1.RecordArrivalResponse.arrived_at:type_name -> google.protobuf.Timestamp
-	1, // 5: ruqi.v1.RecordArrivalResponse.mutual:type_name -> ruqi.v1.MutualVerification
-	3, // 6: ruqi.v1.DoorService.GetEnterpriseCode:input_type -> ruqi.v1.GetEnterpriseCodeRequest
-	5, // 7: ruqi.v1.DoorService.ReissueEnterpriseCode:input_type -> ruqi.v1.ReissueEnterpriseCodeRequest
-	7, // 8: ruqi.v1.DoorService.RecordArrival:input_type -> ruqi.v1.RecordArrivalRequest
-	4, // 9: ruqi.v1.DoorService.GetEnterpriseCode:output_type -> ruqi.v1.GetEnterpriseCodeResponse
-	6, // 10: ruqi.v1.DoorService.ReissueEnterpriseCode:output_type -> ruqi.v1.ReissueEnterpriseCodeResponse
-	8, // 11: ruqi.v1.DoorService.RecordArrival:output_type -> ruqi.v1.RecordArrivalResponse
-	9, // [9:12] is the sub-list for method output_type
-	6, // [6:9] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	10, // 0: ruqi.v1.EnterpriseCode.issued_at:type_name -> google.protobuf.Timestamp
+	0,  // 1: ruqi.v1.GetEnterpriseCodeRequest.poster:type_name -> ruqi.v1.PosterFormat
+	2,  // 2: ruqi.v1.GetEnterpriseCodeResponse.code:type_name -> ruqi.v1.EnterpriseCode
+	2,  // 3: ruqi.v1.ReissueEnterpriseCodeResponse.code:type_name -> ruqi.v1.EnterpriseCode
+	10, // 4: ruqi.v1.OfficerAtDoor.checked_in_at:type_name -> google.protobuf.Timestamp
+	10, // 5: ruqi.v1.OfficerAtDoor.arrived_at:type_name -> google.protobuf.Timestamp
+	1,  // 6: ruqi.v1.OfficerAtDoor.mutual:type_name -> ruqi.v1.MutualVerification
+	10, // 7: ruqi.v1.RecordArrivalResponse.arrived_at:type_name -> google.protobuf.Timestamp
+	1,  // 8: ruqi.v1.RecordArrivalResponse.mutual:type_name -> ruqi.v1.MutualVerification
+	3,  // 9: ruqi.v1.DoorService.GetEnterpriseCode:input_type -> ruqi.v1.GetEnterpriseCodeRequest
+	5,  // 10: ruqi.v1.DoorService.ReissueEnterpriseCode:input_type -> ruqi.v1.ReissueEnterpriseCodeRequest
+	8,  // 11: ruqi.v1.DoorService.RecordArrival:input_type -> ruqi.v1.RecordArrivalRequest
+	4,  // 12: ruqi.v1.DoorService.GetEnterpriseCode:output_type -> ruqi.v1.GetEnterpriseCodeResponse
+	6,  // 13: ruqi.v1.DoorService.ReissueEnterpriseCode:output_type -> ruqi.v1.ReissueEnterpriseCodeResponse
+	9,  // 14: ruqi.v1.DoorService.RecordArrival:output_type -> ruqi.v1.RecordArrivalResponse
+	12, // [12:15] is the sub-list for method output_type
+	9,  // [9:12] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_door_proto_init() }
@@ -677,7 +759,7 @@ func file_ruqi_v1_door_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_door_proto_rawDesc), len(file_ruqi_v1_door_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1329,8 +1329,10 @@ func (x *GetInspectionRequest) GetInspectionId() string {
 }
 
 type GetInspectionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Inspection    *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Inspection *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
+	// at_door is each officer's check-in, arrival and 两码互核.
+	AtDoor        []*OfficerAtDoor `protobuf:"bytes,100,rep,name=at_door,json=atDoor,proto3" json:"at_door,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1368,6 +1370,13 @@ func (*GetInspectionResponse) Descriptor() ([]byte, []int) {
 func (x *GetInspectionResponse) GetInspection() *Inspection {
 	if x != nil {
 		return x.Inspection
+	}
+	return nil
+}
+
+func (x *GetInspectionResponse) GetAtDoor() []*OfficerAtDoor {
+	if x != nil {
+		return x.AtDoor
 	}
 	return nil
 }
@@ -1867,7 +1876,7 @@ var File_ruqi_v1_inspection_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/inspection.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x01\n" +
+	"\x18ruqi/v1/inspection.proto\x12\aruqi.v1\x1a\x12ruqi/v1/door.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x01\n" +
 	"\n" +
 	"ItemResult\x12\"\n" +
 	"\rcheck_item_id\x18\x01 \x01(\tR\vcheckItemId\x12.\n" +
@@ -1980,11 +1989,12 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"inspection\x12C\n" +
 	"\x10joint_inspection\x18\x02 \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\";\n" +
 	"\x14GetInspectionRequest\x12#\n" +
-	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"L\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"}\n" +
 	"\x15GetInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
-	"inspection\"\x85\x01\n" +
+	"inspection\x12/\n" +
+	"\aat_door\x18d \x03(\v2\x16.ruqi.v1.OfficerAtDoorR\x06atDoor\"\x85\x01\n" +
 	"\x19GetInspectionCodesRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1d\n" +
 	"\n" +
@@ -2092,6 +2102,7 @@ var file_ruqi_v1_inspection_proto_goTypes = []any{
 	(*EvaluationSummary)(nil),            // 23: ruqi.v1.EvaluationSummary
 	(*GetEvaluationSummaryResponse)(nil), // 24: ruqi.v1.GetEvaluationSummaryResponse
 	(*timestamppb.Timestamp)(nil),        // 25: google.protobuf.Timestamp
+	(*OfficerAtDoor)(nil),                // 26: ruqi.v1.OfficerAtDoor
 }
 var file_ruqi_v1_inspection_proto_depIdxs = []int32{
 	3,  // 0: ruqi.v1.ItemResult.outcome:type_name -> ruqi.v1.ItemOutcome
@@ -2123,30 +2134,31 @@ var file_ruqi_v1_inspection_proto_depIdxs = []int32{
 	6,  // 26: ruqi.v1.CancelInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
 	7,  // 27: ruqi.v1.CancelInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
 	6,  // 28: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
-	9,  // 29: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
-	4,  // 30: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
-	6,  // 31: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
-	5,  // 32: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
-	23, // 33: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
-	10, // 34: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
-	12, // 35: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
-	14, // 36: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
-	16, // 37: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
-	18, // 38: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
-	20, // 39: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
-	22, // 40: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
-	11, // 41: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
-	13, // 42: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
-	15, // 43: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
-	17, // 44: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
-	19, // 45: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
-	21, // 46: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
-	24, // 47: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
-	41, // [41:48] is the sub-list for method output_type
-	34, // [34:41] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	26, // 29: ruqi.v1.GetInspectionResponse.at_door:type_name -> ruqi.v1.OfficerAtDoor
+	9,  // 30: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
+	4,  // 31: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
+	6,  // 32: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
+	5,  // 33: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
+	23, // 34: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
+	10, // 35: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
+	12, // 36: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
+	14, // 37: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
+	16, // 38: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
+	18, // 39: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
+	20, // 40: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
+	22, // 41: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
+	11, // 42: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
+	13, // 43: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
+	15, // 44: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
+	17, // 45: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
+	19, // 46: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
+	21, // 47: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
+	24, // 48: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
+	42, // [42:49] is the sub-list for method output_type
+	35, // [35:42] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_inspection_proto_init() }
@@ -2154,6 +2166,7 @@ func file_ruqi_v1_inspection_proto_init() {
 	if File_ruqi_v1_inspection_proto != nil {
 		return
 	}
+	file_ruqi_v1_door_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
