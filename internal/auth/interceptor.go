@@ -120,6 +120,8 @@ func roleName(p Principal) string {
 		return "系统管理员"
 	case "ROLE_AGENCY_ADMIN":
 		return "部门管理员"
+	case "ROLE_AGENCY_HEAD":
+		return "部门负责人"
 	}
 	return "未知角色"
 }

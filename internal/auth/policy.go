@@ -15,6 +15,8 @@ var publicMethods = map[string]bool{
 	ruqiv1.SessionService_GetSignInConfig_FullMethodName: true,
 	ruqiv1.SessionService_SignIn_FullMethodName:          true,
 	ruqiv1.SessionService_EnrolDevice_FullMethodName:     true,
+	// Published inspection plans are public (检查计划公示).
+	ruqiv1.PlanService_ListPublishedPlans_FullMethodName: true,
 	"/grpc.health.v1.Health/Check":                       true,
 	"/grpc.health.v1.Health/Watch":                       true,
 	"/grpc.health.v1.Health/List":                        true,
@@ -29,6 +31,7 @@ const (
 	enterprise  = ruqiv1.Role_ROLE_ENTERPRISE
 	supervisor  = ruqiv1.Role_ROLE_SUPERVISOR
 	admin       = ruqiv1.Role_ROLE_ADMIN
+	agencyHead  = ruqiv1.Role_ROLE_AGENCY_HEAD
 )
 
 // allowed declares who may call each RPC: the one table of role-level access
@@ -37,7 +40,7 @@ const (
 // someone decides who may call it.
 var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.DirectoryService_ImportDirectory_FullMethodName:      {admin},
-	ruqiv1.DirectoryService_ListCheckItems_FullMethodName:       {officer, agencyAdmin, enterprise, supervisor, admin},
+	ruqiv1.DirectoryService_ListCheckItems_FullMethodName:       {officer, agencyAdmin, agencyHead, enterprise, supervisor, admin},
 	ruqiv1.DirectoryService_ListOfficers_FullMethodName:         {officer, agencyAdmin, supervisor, admin},
 	ruqiv1.DirectoryService_GetEnterprise_FullMethodName:        {officer, agencyAdmin, enterprise, supervisor, admin},
 	ruqiv1.DirectoryService_SetCertificateStatus_FullMethodName: {agencyAdmin, admin},
@@ -65,6 +68,15 @@ var allowed = map[string][]ruqiv1.Role{
 
 	ruqiv1.ReportService_GetFrequencyReport_FullMethodName: {supervisor, admin},
 
+	// Inspection plans: the agency files, amends and publishes its own
+	// (inspection.MayManagePlan); only its head approves; the supervisors of
+	// its region read them (filed with the 司法局).
+	ruqiv1.PlanService_FilePlan_FullMethodName:    {officer, agencyAdmin, agencyHead, admin},
+	ruqiv1.PlanService_AmendPlan_FullMethodName:   {officer, agencyAdmin, agencyHead, admin},
+	ruqiv1.PlanService_ApprovePlan_FullMethodName: {agencyHead},
+	ruqiv1.PlanService_PublishPlan_FullMethodName: {officer, agencyAdmin, agencyHead, admin},
+	ruqiv1.PlanService_GetPlan_FullMethodName:     {officer, agencyAdmin, agencyHead, supervisor, admin},
+	ruqiv1.PlanService_ListPlans_FullMethodName:   {officer, agencyAdmin, agencyHead, supervisor, admin},
 	// 拼团 matching: an agency files its plans' coverage and answers for
 	// itself (the core refuses another agency's); the 司法局 or an
 	// administrator runs the matching; everyone concerned reads proposals.
@@ -75,7 +87,7 @@ var allowed = map[string][]ruqiv1.Role{
 
 	// Anyone signed in may end their own session; only an enterprise's
 	// account manages its staff devices (the service refuses a device).
-	ruqiv1.SessionService_SignOut_FullMethodName:               {officer, agencyAdmin, enterprise, supervisor, admin},
+	ruqiv1.SessionService_SignOut_FullMethodName:               {officer, agencyAdmin, agencyHead, enterprise, supervisor, admin},
 	ruqiv1.SessionService_CreateDeviceEnrolment_FullMethodName: {enterprise},
 	ruqiv1.SessionService_ListDevices_FullMethodName:           {enterprise},
 	ruqiv1.SessionService_RevokeDevice_FullMethodName:          {enterprise},

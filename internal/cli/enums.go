@@ -34,6 +34,7 @@ var roles = map[string]ruqiv1.Role{
 	"supervisor":   ruqiv1.Role_ROLE_SUPERVISOR,
 	"admin":        ruqiv1.Role_ROLE_ADMIN,
 	"agency-admin": ruqiv1.Role_ROLE_AGENCY_ADMIN,
+	"agency-head":  ruqiv1.Role_ROLE_AGENCY_HEAD,
 }
 
 // parseRole reads --role.
@@ -41,7 +42,7 @@ func parseRole(s string) (ruqiv1.Role, error) {
 	if r, ok := roles[strings.ToLower(strings.TrimSpace(s))]; ok {
 		return r, nil
 	}
-	return 0, fmt.Errorf("不支持的角色 %q：请用 officer、enterprise、supervisor、admin 或 agency-admin", s)
+	return 0, fmt.Errorf("不支持的角色 %q：请用 officer、enterprise、supervisor、admin、agency-admin 或 agency-head", s)
 }
 
 func inspectionTypeLabel(t ruqiv1.InspectionType) string {
@@ -108,6 +109,8 @@ func roleLabel(r ruqiv1.Role) string {
 		return "管理员"
 	case ruqiv1.Role_ROLE_AGENCY_ADMIN:
 		return "执法部门管理员"
+	case ruqiv1.Role_ROLE_AGENCY_HEAD:
+		return "执法部门负责人"
 	}
 	return unknownLabel(int32(r))
 }
@@ -178,6 +181,14 @@ func eventTypeLabel(t ruqiv1.EventType) string {
 		return "答复拼团提议"
 	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_CLOSED:
 		return "拼团提议办结"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_FILED:
+		return "提交检查计划"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_AMENDED:
+		return "调整检查计划"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_APPROVED:
+		return "批准检查计划（报司法局备案）"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_PUBLISHED:
+		return "公示检查计划"
 	}
 	return unknownLabel(int32(t))
 }

@@ -50,6 +50,7 @@ type registerOptions struct {
 	reason     string
 	trigger    string
 	lateReason string
+	plan       string
 	requestID  string
 }
 
@@ -63,6 +64,7 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 
 检查事项须在本部门公布的行政检查事项清单内，执法人员至少两名且执法证有效。
 个案检查（--type case）须用 --trigger 注明投诉举报、转办交办或事故的编号。
+专项检查（--type special）须用 --plan 注明所依据的、经部门负责人批准的检查计划（ruqi plan）。
 
 紧急情况下先检查、后报备的，用 --late-reason 说明原因进行事后补录：此时 --from
 可以是过去的时间（须在服务器允许的天数之内，默认 10 天）。补录的报备会标记为事后补录，
@@ -117,6 +119,7 @@ func (o *registerOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.trigger, "trigger", "", "个案检查的来源编号 `REF`（投诉举报、转办交办、事故）")
 	f.StringVar(&o.lateReason, "late-reason", "", "事后补录的原因 `TEXT`：紧急检查已经进行，现补录报备")
 	f.StringVar(&o.agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
+	f.StringVar(&o.plan, "plan", "", "专项检查所依据的已批准检查计划编号 `PLAN-ID`（专项检查必填）")
 	f.StringVar(&o.requestID, "request-id", "", "请求编号 `ID`，同一编号重试不会重复报备（默认随机生成）")
 }
 
@@ -170,6 +173,7 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 		TriggerReference: strings.TrimSpace(o.trigger),
 		RequestId:        reqID,
 		LateReason:       lateReason,
+		PlanId:           domain.NormalizeID(o.plan),
 	}, nil
 }
 

@@ -51,6 +51,10 @@ type printer interface {
 	TokenRevoked(req *ruqiv1.RevokeAccessTokenRequest, r *ruqiv1.RevokeAccessTokenResponse)
 	CertificateChanged(req *ruqiv1.SetCertificateStatusRequest, r *ruqiv1.SetCertificateStatusResponse)
 
+	// Inspection plans (printer_plan.go): one plan with its versions under
+	// a headline saying what was done ("" for none), and lists.
+	Plan(headline string, p *ruqiv1.Plan)
+	Plans(r *ruqiv1.ListPlansResponse)
 	// 拼团 matching (match.go).
 	CoverageSubmitted(r *ruqiv1.SubmitPlanCoverageResponse)
 	Matched(r *ruqiv1.RunMatchingResponse)

@@ -112,6 +112,8 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		kv("频次预警", fmt.Sprintf("%d（同一人员连续三次未发现问题 %d）", t.GetFrequencyWarnings(), t.GetNoFindingStreaks())),
 		kv("超上限被拒", fmt.Sprint(t.GetCapsRefused())),
 		kv("重复报备被拒", fmt.Sprint(t.GetDuplicatesRefused())),
+		kv("检查计划：提交/批准/公示", fmt.Sprintf("%d / %d / %d", t.GetPlansFiled(), t.GetPlansApproved(), t.GetPlansPublished())),
+		kv("逾期公示的计划", fmt.Sprint(t.GetPlansPublishedLate())),
 	)
 	if len(r.GetRows()) > 0 {
 		fmt.Fprintln(w)

@@ -202,6 +202,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.officerCommand(),
 		a.companyCommand(),
 		a.supervisorCommand(),
+		a.planCommand(),
 		a.keysCommand(),
 		a.receiptCommand(),
 		a.logCommand(),

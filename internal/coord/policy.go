@@ -37,6 +37,10 @@ type Policy struct {
 	// it, in the trial phase (试运行), a refusal is recorded as advisory.
 	// Zero: full use.
 	FullUseFrom time.Time
+	// PlanPublishDays is how many days after its approval a special-campaign
+	// inspection plan (专项检查计划) must be published (上海, 2026: within a
+	// month). Zero: domain.DefaultPublishDays.
+	PlanPublishDays int
 }
 
 // DefaultJointMinutes is the common time a joint inspection needs unless the
@@ -79,6 +83,9 @@ type PolicyConfig struct {
 	// FullUseFrom is a date, "2026-04-01" (四川 天府入企码: trial from
 	// 2025-09-01, full use from 2026-04-01), midnight in the region's zone.
 	FullUseFrom string `json:"full_use_from,omitempty"`
+	// PlanPublishDays is how many days after approval a special-campaign
+	// plan must be published (default 30).
+	PlanPublishDays *int `json:"plan_publish_days,omitempty"`
 }
 
 // Policies resolves an enterprise's region to its policy.
@@ -179,6 +186,12 @@ func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
 			return Policy{}, fmt.Errorf("joint_minutes %d: want 1 to 1440", *c.JointMinutes)
 		}
 		p.JointMinutes = *c.JointMinutes
+	}
+	if c.PlanPublishDays != nil {
+		if *c.PlanPublishDays < 1 || *c.PlanPublishDays > 366 {
+			return Policy{}, fmt.Errorf("plan_publish_days %d: want 1 to 366", *c.PlanPublishDays)
+		}
+		p.PlanPublishDays = *c.PlanPublishDays
 	}
 	if c.FullUseFrom != "" {
 		t, err := time.ParseInLocation("2006-01-02", c.FullUseFrom, p.Zone)

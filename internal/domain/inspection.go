@@ -132,8 +132,16 @@ func ValidateLateWindow(start, end, now time.Time, l Limits) error {
 }
 
 func validateType(r *ruqiv1.RegisterInspectionRequest) error {
+	if r.GetType() != ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL && strings.TrimSpace(r.GetPlanId()) != "" {
+		return Invalidf("PLAN_FOR_OTHER_TYPE", "只有专项检查依据检查计划报备：本次检查类型不是专项，请不要填写计划编号")
+	}
 	switch r.GetType() {
-	case ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL:
+	case ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM:
+		return nil
+	case ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL:
+		if strings.TrimSpace(r.GetPlanId()) == "" {
+			return Invalidf("PLAN_MISSING", "专项检查须依据经部门负责人批准的检查计划：请填写计划编号（ruqi plan list 可查看本部门的计划）")
+		}
 		return nil
 	case ruqiv1.InspectionType_INSPECTION_TYPE_CASE:
 		if strings.TrimSpace(r.GetTriggerReference()) == "" {

@@ -85,7 +85,7 @@ var idFields = map[string]bool{
 	"agency_id": true, "officer_id": true, "officer_ids": true,
 	"check_item_id": true, "check_item_ids": true,
 	"inspection_id": true, "inspection_ids": true,
-	"region_code": true,
+	"region_code": true, "plan_id": true,
 }
 
 func idFieldNorm(name string) func(string) string {

@@ -76,8 +76,10 @@ func ValidatePlanVersion(v *ruqiv1.PlanVersion) error {
 	if dup := firstDuplicate(sc.GetEnterpriseUsccs()); dup != "" {
 		return Invalidf("PLAN_ENTERPRISE_REPEATED", "企业 %s 重复填写", dup)
 	}
-	if r := sc.GetRegionCode(); r != "" && (len(r) != 6 || strings.Trim(r, "0123456789") != "") {
-		return Invalidf("REGION_MALFORMED", "行政区划代码须为6位数字，收到 %q", r)
+	if r := sc.GetRegionCode(); r != "" {
+		if err := ValidateRegion(r); err != nil {
+			return err
+		}
 	}
 	if err := ValidateText("行业", sc.GetIndustry(), 50); err != nil {
 		return err
@@ -225,6 +227,29 @@ func PublishBy(approved time.Time, days int) time.Time {
 func Overdue(p *ruqiv1.Plan, now time.Time) bool {
 	v := InForce(p)
 	return v.GetState() == ruqiv1.PlanState_PLAN_STATE_APPROVED && v.GetPublishBy() != nil && now.After(v.GetPublishBy().AsTime())
+}
+
+// PlanConcernsRegion reports whether a supervisor of region oversees a
+// plan: the plan's agency is in the region, or some version covers
+// enterprises there (a region scope overlapping it, or a listed enterprise
+// whose region, by regionOf, falls under it). A city agency's plan for a
+// district's enterprises is filed with that district's 司法局 too.
+func PlanConcernsRegion(p *ruqiv1.Plan, region string, regionOf func(uscc string) string) bool {
+	if RegionCovers(region, p.GetRegionCode()) {
+		return true
+	}
+	for _, v := range p.GetVersions() {
+		sc := v.GetScope()
+		if r := sc.GetRegionCode(); r != "" && (RegionCovers(region, r) || RegionCovers(r, region)) {
+			return true
+		}
+		for _, u := range sc.GetEnterpriseUsccs() {
+			if RegionCovers(region, regionOf(u)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Published returns a copy of the plan with only its published versions, for

@@ -51,7 +51,7 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 	if a.GetJointInspection() != nil {
 		t.Fatalf("a plan alone is no joint inspection: %v", a.GetJointInspection())
 	}
-	b, err := w.registerAs("AG-04", w.f.entA, []string{"CI-0018"}, start, start.Add(6*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL)
+	b, err := w.registerAs("AG-04", w.f.entA, []string{"CI-0018"}, start, start.Add(6*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM)
 	if err != nil {
 		t.Fatal(err)
 	}

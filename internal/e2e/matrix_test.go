@@ -24,11 +24,11 @@ import (
 var updateSecurity = flag.Bool("update-security", false, "rewrite the access matrix in docs/SECURITY.md")
 
 // The roles of the matrix, each with its own objects: an officer and the
-// administrator of AG-01, the enterprise E1 (in 510104), the supervisor of
+// administrator and head of AG-01, the enterprise E1 (in 510104), the supervisor of
 // 510104, a system administrator, and a caller with no token. "Own" objects
 // are AG-01's inspection of E1; "foreign" ones are AG-02's inspection of E2
 // (outside 510104).
-var matrixRoles = []string{"officer", "agency-admin", "enterprise", "supervisor", "admin", "anonymous"}
+var matrixRoles = []string{"officer", "agency-admin", "agency-head", "enterprise", "supervisor", "admin", "anonymous"}
 
 // matrixEnv is the server and the objects the calls act on.
 type matrixEnv struct {
@@ -43,6 +43,8 @@ type matrixEnv struct {
 // that changes state (cancel, result) never spoils the next one.
 type obj struct {
 	agency, uscc, inspection, token, officer, lead string
+	// plan is a special-campaign plan of agency listing uscc.
+	plan string
 	// enrolment is an unspent device enrolment code of uscc; device an
 	// enrolled device of uscc.
 	enrolment, device string
@@ -169,6 +171,45 @@ func withProposal(m *matrixEnv, t *testing.T, foreign bool) obj {
 	return o
 }
 
+// planRequest is a special-campaign plan of o's agency listing o's
+// enterprise, for the month ahead.
+func planRequest(o obj) *ruqiv1.FilePlanRequest {
+	return &ruqiv1.FilePlanRequest{AgencyId: o.agency, Title: "访问矩阵测试", Type: ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL,
+		Scope: &ruqiv1.PlanScope{EnterpriseUsccs: []string{o.uscc}}, CheckItemIds: matrixItems[o.agency],
+		PeriodStart: timestamppb.New(time.Now()), PeriodEnd: timestamppb.New(time.Now().Add(30 * 24 * time.Hour))}
+}
+
+// matrixItems are an item of each of the matrix's agencies (set by
+// TestAccessMatrix from the sample directory).
+var matrixItems = map[string][]string{}
+
+// filedPlan is a special plan filed by the administrator, not approved.
+func filedPlan(m *matrixEnv, t *testing.T, foreign bool) obj {
+	t.Helper()
+	o := noObject(m, t, foreign)
+	resp, err := ruqiv1.NewPlanServiceClient(m.w.conn(m.w.admin)).FilePlan(context.Background(), planRequest(o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.plan = resp.GetPlan().GetId()
+	return o
+}
+
+// approvedPlan is a filed plan that its agency's head approved.
+func approvedPlan(m *matrixEnv, t *testing.T, foreign bool) obj {
+	t.Helper()
+	o := filedPlan(m, t, foreign)
+	key := "head " + o.agency
+	if m.tokens[key] == "" {
+		m.tokens[key] = m.w.issueToken("agency-head", o.agency)
+	}
+	_, err := ruqiv1.NewPlanServiceClient(m.w.conn(m.tokens[key])).ApprovePlan(context.Background(), &ruqiv1.ApprovePlanRequest{PlanId: o.plan, Version: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
 type call func(ctx context.Context, cc *grpc.ClientConn, o obj) error
 
 type rpcCase struct {
@@ -213,7 +254,7 @@ var matrix = []rpcCase{
 	{ruqiv1.DirectoryService_ListCheckItems_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewDirectoryServiceClient(cc).ListCheckItems(ctx, &ruqiv1.ListCheckItemsRequest{AgencyId: o.agency})
 		return err
-	}, rows("A/A", "A/A", "A/A", "A/A", "A/A")},
+	}, withHead("A/A", "A/A", "A/A", "A/A", "A/A", "A/A")},
 	{ruqiv1.DirectoryService_ListOfficers_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewDirectoryServiceClient(cc).ListOfficers(ctx, &ruqiv1.ListOfficersRequest{AgencyId: o.agency})
 		return err
@@ -297,14 +338,14 @@ var matrix = []rpcCase{
 	{ruqiv1.KeyService_ListPublicKeys_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewKeyServiceClient(cc).ListPublicKeys(ctx, &ruqiv1.ListPublicKeysRequest{})
 		return err
-	}, map[string]string{"officer": "A/A", "agency-admin": "A/A", "enterprise": "A/A", "supervisor": "A/A", "admin": "A/A", "anonymous": "A/A"}},
+	}, public()},
 	{ruqiv1.KeyService_DescribeCode_FullMethodName, fresh, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewKeyServiceClient(cc).DescribeCode(ctx, &ruqiv1.DescribeCodeRequest{Code: o.token})
 		if status.Code(err) == codes.NotFound {
 			return nil // public: a code outside its window is refused on its merits, for everyone alike
 		}
 		return err
-	}, map[string]string{"officer": "A/A", "agency-admin": "A/A", "enterprise": "A/A", "supervisor": "A/A", "admin": "A/A", "anonymous": "A/A"}},
+	}, public()},
 	{ruqiv1.KeyService_RotateSigningKey_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewKeyServiceClient(cc).RotateSigningKey(ctx, &ruqiv1.RotateSigningKeyRequest{})
 		return err
@@ -334,7 +375,7 @@ var matrix = []rpcCase{
 	{ruqiv1.SessionService_SignOut_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSessionServiceClient(cc).SignOut(ctx, &ruqiv1.SignOutRequest{})
 		return err
-	}, rows("A/A", "A/A", "A/A", "A/A", "A/A")},
+	}, withHead("A/A", "A/A", "A/A", "A/A", "A/A", "A/A")},
 	{ruqiv1.SessionService_CreateDeviceEnrolment_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSessionServiceClient(cc).CreateDeviceEnrolment(ctx, &ruqiv1.CreateDeviceEnrolmentRequest{Label: "矩阵"})
 		return err
@@ -363,11 +404,11 @@ var matrix = []rpcCase{
 	{ruqiv1.LogService_GetCheckpoint_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewLogServiceClient(cc).GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
 		return err
-	}, map[string]string{"officer": "A/A", "agency-admin": "A/A", "enterprise": "A/A", "supervisor": "A/A", "admin": "A/A", "anonymous": "A/A"}},
+	}, public()},
 	{ruqiv1.LogService_GetConsistencyProof_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewLogServiceClient(cc).GetConsistencyProof(ctx, &ruqiv1.GetConsistencyProofRequest{})
 		return err
-	}, map[string]string{"officer": "A/A", "agency-admin": "A/A", "enterprise": "A/A", "supervisor": "A/A", "admin": "A/A", "anonymous": "A/A"}},
+	}, public()},
 	{ruqiv1.LogService_ListReceipts_FullMethodName, fresh, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewLogServiceClient(cc).ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{InspectionId: o.inspection})
 		return err
@@ -394,6 +435,37 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewMatchingServiceClient(cc).RespondToProposal(ctx, &ruqiv1.RespondToProposalRequest{ProposalId: o.proposal, AgencyId: o.agency, Note: "矩阵"})
 		return err
 	}, rows("A/D", "A/D", "D/D", "D/D", "A/A")},
+	{ruqiv1.PlanService_FilePlan_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewPlanServiceClient(cc).FilePlan(ctx, planRequest(o))
+		return err
+	}, withHead("A/D", "A/D", "A/D", "D/D", "D/D", "A/A")},
+	{ruqiv1.PlanService_AmendPlan_FullMethodName, filedPlan, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewPlanServiceClient(cc).AmendPlan(ctx, &ruqiv1.AmendPlanRequest{PlanId: o.plan, Reason: "矩阵", Emergency: true})
+		return err
+	}, withHead("A/D", "A/D", "A/D", "D/D", "D/D", "A/A")},
+	// Only the head of the plan's agency approves; not even an administrator.
+	{ruqiv1.PlanService_ApprovePlan_FullMethodName, filedPlan, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewPlanServiceClient(cc).ApprovePlan(ctx, &ruqiv1.ApprovePlanRequest{PlanId: o.plan})
+		return err
+	}, withHead("D/D", "D/D", "A/D", "D/D", "D/D", "D/D")},
+	{ruqiv1.PlanService_PublishPlan_FullMethodName, approvedPlan, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewPlanServiceClient(cc).PublishPlan(ctx, &ruqiv1.PublishPlanRequest{PlanId: o.plan})
+		return err
+	}, withHead("A/D", "A/D", "A/D", "D/D", "D/D", "A/A")},
+	// The supervisor of 510104 reads the plan that lists E1 (in 510104), not
+	// the one listing E2.
+	{ruqiv1.PlanService_GetPlan_FullMethodName, filedPlan, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewPlanServiceClient(cc).GetPlan(ctx, &ruqiv1.GetPlanRequest{PlanId: o.plan})
+		return err
+	}, withHead("A/D", "A/D", "A/D", "D/D", "A/D", "A/A")},
+	{ruqiv1.PlanService_ListPlans_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewPlanServiceClient(cc).ListPlans(ctx, &ruqiv1.ListPlansRequest{AgencyId: o.agency})
+		return err
+	}, withHead("A/D", "A/D", "A/D", "D/D", "A/A", "A/A")},
+	{ruqiv1.PlanService_ListPublishedPlans_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewPlanServiceClient(cc).ListPublishedPlans(ctx, &ruqiv1.ListPublishedPlansRequest{})
+		return err
+	}, public()},
 	{ruqiv1.AdminService_CompactStore_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewAdminServiceClient(cc).CompactStore(ctx, &ruqiv1.CompactStoreRequest{})
 		return err
@@ -402,13 +474,18 @@ var matrix = []rpcCase{
 
 // public is a method open to every caller, with or without a token.
 func public() map[string]string {
-	return map[string]string{"officer": "A/A", "agency-admin": "A/A", "enterprise": "A/A", "supervisor": "A/A", "admin": "A/A", "anonymous": "A/A"}
+	return map[string]string{"officer": "A/A", "agency-admin": "A/A", "agency-head": "A/A", "enterprise": "A/A", "supervisor": "A/A", "admin": "A/A", "anonymous": "A/A"}
 }
 
-// rows gives the five signed-in roles' cells; a caller without a token is
-// always unauthenticated.
+// rows gives the signed-in roles' cells for a call an agency head may not
+// make; a caller without a token is always unauthenticated.
 func rows(officer, agencyAdmin, enterprise, supervisor, admin string) map[string]string {
-	return map[string]string{"officer": officer, "agency-admin": agencyAdmin, "enterprise": enterprise, "supervisor": supervisor, "admin": admin, "anonymous": "U/U"}
+	return withHead(officer, agencyAdmin, "D/D", enterprise, supervisor, admin)
+}
+
+// withHead gives every signed-in role's cells, the agency head's included.
+func withHead(officer, agencyAdmin, agencyHead, enterprise, supervisor, admin string) map[string]string {
+	return map[string]string{"officer": officer, "agency-admin": agencyAdmin, "agency-head": agencyHead, "enterprise": enterprise, "supervisor": supervisor, "admin": admin, "anonymous": "U/U"}
 }
 
 // classify reads an answer as the matrix does. Anything past the access
@@ -440,6 +517,10 @@ func TestAccessMatrix(t *testing.T) {
 	m := &matrixEnv{w: w, e1: "91510104CY4C7RGWMR", e2: "915101070AL6JK1YWK", started: time.Now().Add(time.Hour), tokens: map[string]string{}}
 	m.tokens["officer"] = w.issueToken("officer", w.f.officersOf["AG-01"][0])
 	m.tokens["agency-admin"] = w.issueToken("agency-admin", "AG-01")
+	m.tokens["agency-head"] = w.issueToken("agency-head", "AG-01")
+	for _, ag := range []string{"AG-01", "AG-02"} {
+		matrixItems[ag] = w.f.itemsOf[ag][:1]
+	}
 	m.tokens["enterprise"] = w.issueToken("enterprise", m.e1)
 	m.tokens["supervisor"] = w.issueToken("supervisor", "510104")
 	m.tokens["admin"] = w.admin

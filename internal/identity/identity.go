@@ -60,6 +60,9 @@ type ClaimMap struct {
 	SupervisorRegion string `json:"supervisor_region"`
 	// AgencyAdmin holds the agency an agency administrator administers.
 	AgencyAdmin string `json:"agency_admin"`
+	// AgencyHead holds the agency whose head (部门负责人) the account is:
+	// the one who approves its special-campaign plans.
+	AgencyHead string `json:"agency_head,omitempty"`
 	// Name holds a display name for records ("name" when empty).
 	Name string `json:"name,omitempty"`
 }
@@ -88,8 +91,8 @@ func (c *Config) check() error {
 		return errors.New("issuer is missing")
 	case c.ClientID == "":
 		return errors.New("client_id is missing")
-	case c.Claims.EnterpriseUSCC == "" && c.Claims.OfficerID == "" && c.Claims.SupervisorRegion == "" && c.Claims.AgencyAdmin == "":
-		return errors.New("claims map no principal: set at least one of enterprise_uscc, officer_id, supervisor_region, agency_admin")
+	case c.Claims.EnterpriseUSCC == "" && c.Claims.OfficerID == "" && c.Claims.SupervisorRegion == "" && c.Claims.AgencyAdmin == "" && c.Claims.AgencyHead == "":
+		return errors.New("claims map no principal: set at least one of enterprise_uscc, officer_id, supervisor_region, agency_admin, agency_head")
 	case (c.Claims.SupervisorRegion == "") != (c.Claims.Role == "" || c.Claims.SupervisorRole == ""):
 		return errors.New("a supervisor needs role, supervisor_role and supervisor_region together")
 	}
@@ -122,6 +125,9 @@ func (m ClaimMap) Map(claims map[string]any) []Candidate {
 	}
 	if v := stringClaim(claims, m.AgencyAdmin); v != "" {
 		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: v})
+	}
+	if v := stringClaim(claims, m.AgencyHead); v != "" {
+		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_AGENCY_HEAD, Subject: v})
 	}
 	return out
 }

@@ -46,6 +46,8 @@ type Checked struct {
 	AgencyID   string
 	Enterprise *ruqiv1.Enterprise
 	Officers   []*ruqiv1.Officer
+	// Plan is the approved plan version a 专项 inspection carries out.
+	Plan *ruqiv1.PlanVersion
 }
 
 // CheckRegistration checks a request against the directory: the caller's
@@ -68,6 +70,9 @@ func CheckRegistration(r store.Reader, p auth.Principal, req *ruqiv1.RegisterIns
 		items = append(items, it)
 	}
 	if err := domain.CheckItemsForAgency(out.AgencyID, items); err != nil {
+		return out, err
+	}
+	if out.Plan, err = CheckSpecialPlan(r, out.AgencyID, out.Enterprise, req); err != nil {
 		return out, err
 	}
 	for _, id := range req.GetOfficerIds() {
@@ -130,6 +135,10 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 		if err := tx.PutRequest(RequestKey(chk.AgencyID, rid), ins.GetId()); err != nil {
 			return Registered{}, err
 		}
+	}
+	// The plan version in force now, which the transaction has just read.
+	if chk.Plan != nil {
+		ins.PlanId, ins.PlanVersion = in.Request.GetPlanId(), chk.Plan.GetVersion()
 	}
 	// The stored joint_inspection_id stays empty: joint membership is
 	// joint_of's, filled in when read.

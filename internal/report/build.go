@@ -83,7 +83,7 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	groups := map[string]*tally{}
 	evals := map[string]map[Metric]int64{}
 	metrics := []Metric{Inspections, Joined, Merged, Matched, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
-		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper}
+		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, PlansFiled, PlansApproved, PlansPublished, PlansPublishedLate}
 	prevMonths := previousYear(months)
 	for i := range months {
 		for pass, month := range []string{months[i], prevMonths[i]} {
@@ -207,6 +207,7 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 		FrequencyWarnings: t.cur[FrequencyWarnings], NoFindingStreaks: t.cur[NoFindingStreaks], CapsRefused: t.cur[CapsRefused], DuplicatesRefused: t.cur[DuplicatesRefused],
 		VisitsAvoidedByMatching:     t.cur[Matched],
 		VisitsAvoidedAtRegistration: t.cur[Joined] + t.cur[Merged] - t.cur[Matched],
+		PlansFiled:                  t.cur[PlansFiled], PlansApproved: t.cur[PlansApproved], PlansPublished: t.cur[PlansPublished], PlansPublishedLate: t.cur[PlansPublishedLate],
 	}
 	if ins > 0 {
 		tot.JointShare = float64(t.cur[Joined]) / float64(ins)

@@ -34,6 +34,11 @@ const (
 	EvalCertificate   Metric = "eval_cert"
 	EvalRights        Metric = "eval_rights"
 	EvalProper        Metric = "eval_proper"
+	// Inspection plans, in the month of the step, by the agency's region.
+	PlansFiled         Metric = "plan_filed"
+	PlansApproved      Metric = "plan_approved"
+	PlansPublished     Metric = "plan_published"
+	PlansPublishedLate Metric = "plan_late"
 )
 
 // Month is the counting month of t, in Beijing time.

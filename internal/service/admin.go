@@ -81,7 +81,7 @@ func checkSubject(r store.Reader, role ruqiv1.Role, subject string) (string, err
 			return "", domain.Invalidf("REGION_MALFORMED", "监督人员的令牌须填写6位行政区划代码，收到 %q", subject)
 		}
 		return "司法局（" + subject + "）", nil
-	case ruqiv1.Role_ROLE_AGENCY_ADMIN:
+	case ruqiv1.Role_ROLE_AGENCY_ADMIN, ruqiv1.Role_ROLE_AGENCY_HEAD:
 		ag, err := r.Agency(subject)
 		if err != nil {
 			return "", notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", subject)
@@ -90,7 +90,7 @@ func checkSubject(r store.Reader, role ruqiv1.Role, subject string) (string, err
 	case ruqiv1.Role_ROLE_ADMIN:
 		return subject, nil
 	}
-	return "", domain.Invalidf("ROLE_MISSING", "请选择角色：officer、agency-admin、enterprise、supervisor 或 admin")
+	return "", domain.Invalidf("ROLE_MISSING", "请选择角色：officer、agency-admin、agency-head、enterprise、supervisor 或 admin")
 }
 
 // roleWord is a role as events write it, e.g. "agency_admin".

@@ -90,6 +90,9 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		Late:             late,
 		LateReason:       strings.TrimSpace(req.GetLateReason()),
 	}
+	if chk.Plan != nil {
+		ins.PlanId, ins.PlanVersion = req.GetPlanId(), chk.Plan.GetVersion()
+	}
 	plan := planOf(ins, chk.Enterprise)
 	// The decision is held pending until the write below commits; if this
 	// process never confirms it (a crash, a lost reply), the coordinator
@@ -302,7 +305,8 @@ func sameRegistration(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequ
 		ins.GetType() == req.GetType() &&
 		ins.GetReason() == strings.TrimSpace(req.GetReason()) &&
 		ins.GetTriggerReference() == strings.TrimSpace(req.GetTriggerReference()) &&
-		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason())
+		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason()) &&
+		ins.GetPlanId() == req.GetPlanId()
 }
 
 // recordRefusal logs a registration the coordinator refused, for the 司法局.

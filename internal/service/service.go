@@ -156,6 +156,7 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 	ruqiv1.RegisterLogServiceServer(g, &logServer{s: s})
 	ruqiv1.RegisterSessionServiceServer(g, &sessionServer{s: s})
 	ruqiv1.RegisterMatchingServiceServer(g, &matchingServer{s: s})
+	ruqiv1.RegisterPlanServiceServer(g, &planServer{s: s})
 }
 
 // Close releases the coordinator.

@@ -37,6 +37,7 @@ func (ss *sessionServer) GetSignInConfig(context.Context, *ruqiv1.GetSignInConfi
 var roleTitles = map[ruqiv1.Role]string{
 	ruqiv1.Role_ROLE_OFFICER:      "执法人员",
 	ruqiv1.Role_ROLE_AGENCY_ADMIN: "执法部门管理员",
+	ruqiv1.Role_ROLE_AGENCY_HEAD:  "执法部门负责人",
 	ruqiv1.Role_ROLE_ENTERPRISE:   "企业",
 	ruqiv1.Role_ROLE_SUPERVISOR:   "司法局监督人员",
 	ruqiv1.Role_ROLE_ADMIN:        "系统管理员",

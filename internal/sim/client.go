@@ -24,11 +24,12 @@ type client struct {
 	cc      grpc.ClientConnInterface
 	timeout time.Duration
 
-	dir ruqiv1.DirectoryServiceClient
-	ins ruqiv1.InspectionServiceClient
-	ent ruqiv1.EnterpriseServiceClient
-	adm ruqiv1.AdminServiceClient
-	rep ruqiv1.ReportServiceClient
+	dir  ruqiv1.DirectoryServiceClient
+	ins  ruqiv1.InspectionServiceClient
+	ent  ruqiv1.EnterpriseServiceClient
+	adm  ruqiv1.AdminServiceClient
+	rep  ruqiv1.ReportServiceClient
+	plan ruqiv1.PlanServiceClient
 
 	rpcs atomic.Int64
 }
@@ -39,11 +40,12 @@ func newClient(cc grpc.ClientConnInterface, timeout time.Duration) *client {
 	}
 	return &client{
 		cc: cc, timeout: timeout,
-		dir: ruqiv1.NewDirectoryServiceClient(cc),
-		ins: ruqiv1.NewInspectionServiceClient(cc),
-		ent: ruqiv1.NewEnterpriseServiceClient(cc),
-		adm: ruqiv1.NewAdminServiceClient(cc),
-		rep: ruqiv1.NewReportServiceClient(cc),
+		dir:  ruqiv1.NewDirectoryServiceClient(cc),
+		ins:  ruqiv1.NewInspectionServiceClient(cc),
+		ent:  ruqiv1.NewEnterpriseServiceClient(cc),
+		adm:  ruqiv1.NewAdminServiceClient(cc),
+		rep:  ruqiv1.NewReportServiceClient(cc),
+		plan: ruqiv1.NewPlanServiceClient(cc),
 	}
 }
 

@@ -178,6 +178,8 @@ type runner struct {
 	prog   Progress
 	fatal  atomic.Pointer[error]
 	cancel context.CancelFunc
+	// plans holds each agency's approved 专项 plan.
+	plans *specialPlans
 
 	resultsGone, evalsGone atomic.Bool
 }
@@ -222,7 +224,7 @@ func Run(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, cf
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := &runner{cfg: cfg, c: c, tok: newTokens(c, adminToken), cnt: &counters{s: sum, jnt: map[string]bool{}},
-		errs: newErrorCounts(), prog: orNoProgress(cfg.Progress), cancel: cancel}
+		errs: newErrorCounts(), prog: orNoProgress(cfg.Progress), cancel: cancel, plans: newSpecialPlans(dir)}
 
 	finish := func(simStart time.Time) {
 		sum.TokensOfficers, sum.TokensEnterprises = int(r.tok.officers.Load()), int(r.tok.enterprises.Load())
@@ -381,10 +383,22 @@ func (r *runner) register(ctx context.Context, p *Plan, start, end time.Time) *r
 	if !ok {
 		return nil
 	}
+	var planID string
+	if p.Type == ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL {
+		id, err := r.plans.get(ctx, r, p.Agency)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.errs.add("FilePlan", err)
+			}
+			return nil
+		}
+		planID = id
+	}
 	r.cnt.do(func(s *Summary) { s.Attempted++ })
 	cctx, cancel := r.c.as(ctx, tok)
 	defer cancel()
 	resp, err := r.c.ins.RegisterInspection(cctx, &ruqiv1.RegisterInspectionRequest{
+		PlanId:           planID,
 		EnterpriseUscc:   p.Enterprise,
 		CheckItemIds:     p.Items,
 		OfficerIds:       p.Officers,

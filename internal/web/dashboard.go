@@ -404,6 +404,7 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 		{"连续无问题", n(t.GetNoFindingStreaks()), "同一人员连续三次未发现问题"},
 		{"超频次拒绝", n(t.GetCapsRefused()), "无事不扰：超过检查上限"},
 		{"重复报备拒绝", n(t.GetDuplicatesRefused()), "同一部门时段重叠"},
+		{"检查计划公示", n(t.GetPlansPublished()), fmt.Sprintf("提交 %d，批准 %d，逾期公示 %d", t.GetPlansFiled(), t.GetPlansApproved(), t.GetPlansPublishedLate())},
 	}
 	for _, r := range rep.GetRows() {
 		label := r.GetLabel()

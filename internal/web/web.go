@@ -85,6 +85,7 @@ type server struct {
 	sup  ruqiv1.SupervisionServiceClient
 	rep  ruqiv1.ReportServiceClient
 	sess ruqiv1.SessionServiceClient
+	plan ruqiv1.PlanServiceClient
 }
 
 // callTimeout bounds each page's API calls: a page that cannot be answered
@@ -157,12 +158,13 @@ func Handler(cfg Config) http.Handler {
 		s := &server{cfg: cfg, now: cfg.Now,
 			ent: ruqiv1.NewEnterpriseServiceClient(cfg.API), keys: ruqiv1.NewKeyServiceClient(cfg.API),
 			sup: ruqiv1.NewSupervisionServiceClient(cfg.API), rep: ruqiv1.NewReportServiceClient(cfg.API),
-			sess: ruqiv1.NewSessionServiceClient(cfg.API)}
+			sess: ruqiv1.NewSessionServiceClient(cfg.API), plan: ruqiv1.NewPlanServiceClient(cfg.API)}
 		if s.now == nil {
 			s.now = time.Now
 		}
 		mux.HandleFunc("GET /{$}", s.home)
 		mux.HandleFunc("GET /verify", s.lookup)
+		mux.HandleFunc("GET /plans", s.plans)
 		mux.HandleFunc("POST /signin", s.signIn)
 		mux.HandleFunc("POST /signout", s.signOut)
 		// The QR holds the URL in upper case (QR alphanumeric mode); a
@@ -238,7 +240,7 @@ func mustRead(name string) string {
 // pages are parsed once: each page is the layout plus its own content.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol"} {
+	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "plans"} {
 		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out
@@ -256,7 +258,7 @@ type page struct {
 // error becomes a clean 500 rather than half a page.
 func render(w http.ResponseWriter, code int, name, title string, data any) {
 	var buf bytes.Buffer
-	p := page{Title: title, CSS: template.CSS(style), Wide: name == "dashboard", Data: data}
+	p := page{Title: title, CSS: template.CSS(style), Wide: name == "dashboard" || name == "plans", Data: data}
 	if err := pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		slog.Error("web: render page", "page", name, "err", err)
 		http.Error(w, "页面生成失败，请稍后重试", http.StatusInternalServerError)

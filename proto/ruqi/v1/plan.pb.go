@@ -1099,7 +1099,8 @@ func (x *ListPlansResponse) GetNextPageToken() string {
 
 type ListPublishedPlansRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// region_code narrows to agencies of one region.
+	// region_code narrows to the plans that concern one region: its agencies'
+	// plans and those covering enterprises in it.
 	RegionCode    string `protobuf:"bytes,1,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
 	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`

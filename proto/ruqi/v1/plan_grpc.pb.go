@@ -49,7 +49,7 @@ type PlanServiceClient interface {
 	// GetPlan returns one plan with every version.
 	GetPlan(ctx context.Context, in *GetPlanRequest, opts ...grpc.CallOption) (*GetPlanResponse, error)
 	// ListPlans lists the plans the caller may see: an agency its own, a
-	// supervisor those of agencies in the region.
+	// supervisor those of agencies in the region or covering enterprises in it.
 	ListPlans(ctx context.Context, in *ListPlansRequest, opts ...grpc.CallOption) (*ListPlansResponse, error)
 	// ListPublishedPlans lists the published plans, with the published
 	// versions only: public, no sign-in (检查计划公示).
@@ -155,7 +155,7 @@ type PlanServiceServer interface {
 	// GetPlan returns one plan with every version.
 	GetPlan(context.Context, *GetPlanRequest) (*GetPlanResponse, error)
 	// ListPlans lists the plans the caller may see: an agency its own, a
-	// supervisor those of agencies in the region.
+	// supervisor those of agencies in the region or covering enterprises in it.
 	ListPlans(context.Context, *ListPlansRequest) (*ListPlansResponse, error)
 	// ListPublishedPlans lists the published plans, with the published
 	// versions only: public, no sign-in (检查计划公示).

@@ -297,6 +297,14 @@ type ReportTotals struct {
 	NoFindingStreaks  int64   `protobuf:"varint,15,opt,name=no_finding_streaks,json=noFindingStreaks,proto3" json:"no_finding_streaks,omitempty"`
 	CapsRefused       int64   `protobuf:"varint,16,opt,name=caps_refused,json=capsRefused,proto3" json:"caps_refused,omitempty"`
 	DuplicatesRefused int64   `protobuf:"varint,17,opt,name=duplicates_refused,json=duplicatesRefused,proto3" json:"duplicates_refused,omitempty"`
+	// Inspection plans (检查计划) of the agencies of the region, counted in the
+	// month of each step: filed (first versions), approved, published, and
+	// published after the region's deadline. Plans are counted by their
+	// agency's region, not by the enterprises they cover.
+	PlansFiled         int64 `protobuf:"varint,140,opt,name=plans_filed,json=plansFiled,proto3" json:"plans_filed,omitempty"`
+	PlansApproved      int64 `protobuf:"varint,141,opt,name=plans_approved,json=plansApproved,proto3" json:"plans_approved,omitempty"`
+	PlansPublished     int64 `protobuf:"varint,142,opt,name=plans_published,json=plansPublished,proto3" json:"plans_published,omitempty"`
+	PlansPublishedLate int64 `protobuf:"varint,143,opt,name=plans_published_late,json=plansPublishedLate,proto3" json:"plans_published_late,omitempty"`
 	// Of visits_avoided: visits_avoided_by_matching are plans that joined a
 	// joint visit agreed beforehand (拼团); visits_avoided_at_registration
 	// the others, merged because their windows happened to overlap.
@@ -451,6 +459,34 @@ func (x *ReportTotals) GetCapsRefused() int64 {
 func (x *ReportTotals) GetDuplicatesRefused() int64 {
 	if x != nil {
 		return x.DuplicatesRefused
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetPlansFiled() int64 {
+	if x != nil {
+		return x.PlansFiled
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetPlansApproved() int64 {
+	if x != nil {
+		return x.PlansApproved
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetPlansPublished() int64 {
+	if x != nil {
+		return x.PlansPublished
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetPlansPublishedLate() int64 {
+	if x != nil {
+		return x.PlansPublishedLate
 	}
 	return 0
 }
@@ -738,7 +774,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"has_change\x18\x06 \x01(\bR\thasChange\x12\x16\n" +
 	"\x06visits\x18\a \x01(\x03R\x06visits\x12\x18\n" +
-	"\ascanned\x18\b \x01(\x03R\ascanned\"\xe4\x05\n" +
+	"\ascanned\x18\b \x01(\x03R\ascanned\"\x8b\a\n" +
 	"\fReportTotals\x12 \n" +
 	"\vinspections\x18\x01 \x01(\x03R\vinspections\x12#\n" +
 	"\rprevious_year\x18\x02 \x01(\x03R\fpreviousYear\x12\x16\n" +
@@ -761,7 +797,12 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\x12frequency_warnings\x18\x0e \x01(\x03R\x11frequencyWarnings\x12,\n" +
 	"\x12no_finding_streaks\x18\x0f \x01(\x03R\x10noFindingStreaks\x12!\n" +
 	"\fcaps_refused\x18\x10 \x01(\x03R\vcapsRefused\x12-\n" +
-	"\x12duplicates_refused\x18\x11 \x01(\x03R\x11duplicatesRefused\x12<\n" +
+	"\x12duplicates_refused\x18\x11 \x01(\x03R\x11duplicatesRefused\x12 \n" +
+	"\vplans_filed\x18\x8c\x01 \x01(\x03R\n" +
+	"plansFiled\x12&\n" +
+	"\x0eplans_approved\x18\x8d\x01 \x01(\x03R\rplansApproved\x12(\n" +
+	"\x0fplans_published\x18\x8e\x01 \x01(\x03R\x0eplansPublished\x121\n" +
+	"\x14plans_published_late\x18\x8f\x01 \x01(\x03R\x12plansPublishedLate\x12<\n" +
 	"\x1avisits_avoided_by_matching\x18\xa0\x01 \x01(\x03R\x17visitsAvoidedByMatching\x12D\n" +
 	"\x1evisits_avoided_at_registration\x18\xa1\x01 \x01(\x03R\x1bvisitsAvoidedAtRegistration\"\xc3\x02\n" +
 	"\x10AgencyEvaluation\x12\x1b\n" +

@@ -1,0 +1,192 @@
+package domain
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+const (
+	planUSCC  = "91350100M000100Y43"
+	otherUSCC = "91110000600037341L"
+)
+
+var (
+	dec1 = time.Date(2026, 12, 1, 0, 0, 0, 0, Shanghai)
+	jan1 = time.Date(2027, 1, 1, 0, 0, 0, 0, Shanghai)
+)
+
+func specialVersion(n int32, state ruqiv1.PlanState, scope *ruqiv1.PlanScope) *ruqiv1.PlanVersion {
+	return &ruqiv1.PlanVersion{Version: n, Title: "燃气专项", Type: ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL, Scope: scope,
+		CheckItemIds: []string{"CI-1", "CI-2"}, PeriodStart: timestamppb.New(dec1), PeriodEnd: timestamppb.New(jan1), State: state}
+}
+
+func reason(err error) string {
+	var de *Error
+	if errors.As(err, &de) {
+		return de.Reason
+	}
+	return ""
+}
+
+func TestValidatePlanVersion_Refusals(t *testing.T) {
+	ok := func() *ruqiv1.PlanVersion {
+		return specialVersion(1, ruqiv1.PlanState_PLAN_STATE_FILED, &ruqiv1.PlanScope{RegionCode: "350100", Industry: "燃气"})
+	}
+	if err := ValidatePlanVersion(ok()); err != nil {
+		t.Fatalf("a good version: %v", err)
+	}
+	cases := map[string]func(v *ruqiv1.PlanVersion){
+		"PLAN_TITLE_MISSING":    func(v *ruqiv1.PlanVersion) { v.Title = " " },
+		"PLAN_TYPE_CASE":        func(v *ruqiv1.PlanVersion) { v.Type = ruqiv1.InspectionType_INSPECTION_TYPE_CASE },
+		"PLAN_TYPE_MISSING":     func(v *ruqiv1.PlanVersion) { v.Type = 0 },
+		"PLAN_SCOPE_MISSING":    func(v *ruqiv1.PlanVersion) { v.Scope = nil },
+		"PLAN_SCOPE_AMBIGUOUS":  func(v *ruqiv1.PlanVersion) { v.Scope.EnterpriseUsccs = []string{planUSCC} },
+		"REGION_MALFORMED":      func(v *ruqiv1.PlanVersion) { v.Scope.RegionCode = "35010" },
+		"ITEMS_EMPTY":           func(v *ruqiv1.PlanVersion) { v.CheckItemIds = nil },
+		"ITEM_REPEATED":         func(v *ruqiv1.PlanVersion) { v.CheckItemIds = []string{"CI-1", "CI-1"} },
+		"PLAN_PERIOD_MISSING":   func(v *ruqiv1.PlanVersion) { v.PeriodEnd = nil },
+		"PLAN_PERIOD_BACKWARDS": func(v *ruqiv1.PlanVersion) { v.PeriodEnd = v.PeriodStart },
+		"PLAN_PERIOD_TOO_LONG":  func(v *ruqiv1.PlanVersion) { v.PeriodEnd = timestamppb.New(dec1.AddDate(1, 1, 0)) },
+		"PLAN_ENTERPRISE_REPEATED": func(v *ruqiv1.PlanVersion) {
+			v.Scope = &ruqiv1.PlanScope{EnterpriseUsccs: []string{planUSCC, planUSCC}}
+		},
+	}
+	for want, mutate := range cases {
+		v := ok()
+		mutate(v)
+		if got := reason(ValidatePlanVersion(v)); got != want {
+			t.Errorf("%s: got reason %q", want, got)
+		}
+	}
+}
+
+func TestInForce_AmendmentWaitingForApproval_KeepsApprovedVersion(t *testing.T) {
+	scope := &ruqiv1.PlanScope{EnterpriseUsccs: []string{planUSCC}}
+	p := &ruqiv1.Plan{Id: "PLAN-1", Versions: []*ruqiv1.PlanVersion{specialVersion(1, ruqiv1.PlanState_PLAN_STATE_FILED, scope)}}
+	if InForce(p) != nil {
+		t.Fatal("an unapproved special plan is in force")
+	}
+	p.Versions[0].State = ruqiv1.PlanState_PLAN_STATE_PUBLISHED
+	p.Versions = append(p.Versions, specialVersion(2, ruqiv1.PlanState_PLAN_STATE_FILED, scope))
+	if v := InForce(p); v.GetVersion() != 1 {
+		t.Fatalf("in force = v%d, want v1 until v2 is approved", v.GetVersion())
+	}
+	p.Versions[1].State = ruqiv1.PlanState_PLAN_STATE_APPROVED
+	if v := InForce(p); v.GetVersion() != 2 {
+		t.Fatalf("in force = v%d, want v2", v.GetVersion())
+	}
+	routine := &ruqiv1.Plan{Versions: []*ruqiv1.PlanVersion{{Version: 1, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, State: ruqiv1.PlanState_PLAN_STATE_FILED}}}
+	if InForce(routine).GetVersion() != 1 {
+		t.Fatal("a routine plan is in force as filed")
+	}
+}
+
+func TestCheckSpecialRegistration_Refusals(t *testing.T) {
+	ent := &ruqiv1.Enterprise{Uscc: planUSCC, RegionCode: "350102", Industry: "燃气"}
+	approved := func() *ruqiv1.Plan {
+		return &ruqiv1.Plan{Id: "PLAN-1", AgencyId: "AG-01", Versions: []*ruqiv1.PlanVersion{
+			specialVersion(1, ruqiv1.PlanState_PLAN_STATE_APPROVED, &ruqiv1.PlanScope{RegionCode: "350100", Industry: "燃气"})}}
+	}
+	in := dec1.Add(48 * time.Hour)
+	if v, err := CheckSpecialRegistration(approved(), "AG-01", ent, []string{"CI-2"}, in, in.Add(4*time.Hour)); err != nil || v.GetVersion() != 1 {
+		t.Fatalf("approved plan covering all: %v, %v", v, err)
+	}
+	unapproved := approved()
+	unapproved.Versions[0].State = ruqiv1.PlanState_PLAN_STATE_FILED
+	routine := approved()
+	routine.Versions[0].Type = ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE
+	cases := []struct {
+		want       string
+		plan       *ruqiv1.Plan
+		agency     string
+		ent        *ruqiv1.Enterprise
+		items      []string
+		start, end time.Time
+	}{
+		{"PLAN_OTHER_AGENCY", approved(), "AG-02", ent, []string{"CI-1"}, in, in.Add(time.Hour)},
+		{"PLAN_NOT_APPROVED", unapproved, "AG-01", ent, []string{"CI-1"}, in, in.Add(time.Hour)},
+		{"PLAN_NOT_SPECIAL", routine, "AG-01", ent, []string{"CI-1"}, in, in.Add(time.Hour)},
+		{"PLAN_NOT_COVERING", approved(), "AG-01", &ruqiv1.Enterprise{Uscc: otherUSCC, RegionCode: "350102", Industry: "餐饮"}, []string{"CI-1"}, in, in.Add(time.Hour)},
+		{"PLAN_NOT_COVERING", approved(), "AG-01", &ruqiv1.Enterprise{Uscc: otherUSCC, RegionCode: "110101", Industry: "燃气"}, []string{"CI-1"}, in, in.Add(time.Hour)},
+		{"PLAN_ITEM_NOT_PLANNED", approved(), "AG-01", ent, []string{"CI-3"}, in, in.Add(time.Hour)},
+		{"PLAN_OUTSIDE_PERIOD", approved(), "AG-01", ent, []string{"CI-1"}, jan1.Add(-time.Hour), jan1.Add(time.Hour)},
+		{"PLAN_OUTSIDE_PERIOD", approved(), "AG-01", ent, []string{"CI-1"}, dec1.Add(-time.Hour), dec1.Add(time.Hour)},
+	}
+	for _, c := range cases {
+		_, err := CheckSpecialRegistration(c.plan, c.agency, c.ent, c.items, c.start, c.end)
+		if got := reason(err); got != c.want {
+			t.Errorf("want %s, got %q (%v)", c.want, got, err)
+		}
+	}
+}
+
+func TestApprovalAndPublication_Order(t *testing.T) {
+	scope := &ruqiv1.PlanScope{EnterpriseUsccs: []string{planUSCC}}
+	p := &ruqiv1.Plan{Id: "PLAN-1", Versions: []*ruqiv1.PlanVersion{specialVersion(1, ruqiv1.PlanState_PLAN_STATE_FILED, scope)}}
+	if _, err := CheckPublication(p); reason(err) != "PLAN_NOT_APPROVED" {
+		t.Fatalf("publishing unapproved: %v", err)
+	}
+	if _, err := CheckApproval(p, 2); reason(err) != "PLAN_VERSION_STALE" {
+		t.Fatalf("approving a version not the newest: %v", err)
+	}
+	v, err := CheckApproval(p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approvedAt := dec1.Add(-10 * 24 * time.Hour)
+	v.State, v.PublishBy = ruqiv1.PlanState_PLAN_STATE_APPROVED, timestamppb.New(PublishBy(approvedAt, 0))
+	if _, err := CheckApproval(p, 1); reason(err) != "PLAN_ALREADY_APPROVED" {
+		t.Fatalf("approving twice: %v", err)
+	}
+	// Thirty days after approval by default: on the 30th day it is not late,
+	// after it it is.
+	if Overdue(p, approvedAt.AddDate(0, 0, 30)) || !Overdue(p, approvedAt.AddDate(0, 0, 30).Add(time.Second)) {
+		t.Fatal("overdue should start after the 30th day")
+	}
+	if got := PublishBy(approvedAt, 10); !got.Equal(approvedAt.AddDate(0, 0, 10)) {
+		t.Fatalf("region's 10 days: %v", got)
+	}
+	if _, err := CheckPublication(p); err != nil {
+		t.Fatal(err)
+	}
+	v.State = ruqiv1.PlanState_PLAN_STATE_PUBLISHED
+	if Overdue(p, jan1) {
+		t.Fatal("a published plan is not overdue")
+	}
+	if _, err := CheckPublication(p); reason(err) != "PLAN_ALREADY_PUBLISHED" {
+		t.Fatalf("publishing twice: %v", err)
+	}
+	routine := &ruqiv1.Plan{Versions: []*ruqiv1.PlanVersion{{Version: 1, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, State: ruqiv1.PlanState_PLAN_STATE_FILED}}}
+	if _, err := CheckApproval(routine, 0); reason(err) != "PLAN_APPROVAL_NOT_NEEDED" {
+		t.Fatalf("approving a routine plan: %v", err)
+	}
+	if _, err := CheckPublication(routine); err != nil {
+		t.Fatalf("a routine plan is published as filed: %v", err)
+	}
+	if Published(routine) != nil {
+		t.Fatal("nothing published yet")
+	}
+}
+
+func TestValidateRequestShape_SpecialNeedsPlanOthersNone(t *testing.T) {
+	now := dec1
+	req := &ruqiv1.RegisterInspectionRequest{EnterpriseUscc: planUSCC, CheckItemIds: []string{"CI-1"}, OfficerIds: []string{"O-1", "O-2"},
+		WindowStart: timestamppb.New(now.Add(time.Hour)), WindowEnd: timestamppb.New(now.Add(3 * time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL, Reason: "燃气专项"}
+	if got := reason(ValidateRequestShape(req, now, DefaultLimits())); got != "PLAN_MISSING" {
+		t.Fatalf("special without plan: %q", got)
+	}
+	req.PlanId = "PLAN-202612-AAAAAAAA"
+	if err := ValidateRequestShape(req, now, DefaultLimits()); err != nil {
+		t.Fatalf("special with plan: %v", err)
+	}
+	req.Type = ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE
+	if got := reason(ValidateRequestShape(req, now, DefaultLimits())); got != "PLAN_FOR_OTHER_TYPE" {
+		t.Fatalf("routine naming a plan: %q", got)
+	}
+}

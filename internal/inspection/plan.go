@@ -1,0 +1,269 @@
+package inspection
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Inspection plans (检查计划): each step here is one transaction's work,
+// writing the plan and its event through the Journal. The rules about
+// versions, approval and publication are in internal/domain/plan.go.
+
+// LoadPlan reads a plan named by a caller.
+func LoadPlan(r store.Reader, id string) (*ruqiv1.Plan, error) {
+	if strings.TrimSpace(id) == "" {
+		return nil, domain.Invalidf("PLAN_ID_MISSING", "请填写检查计划编号")
+	}
+	p, err := r.Plan(id)
+	if err != nil {
+		return nil, notFound(err, "PLAN_UNKNOWN", "检查计划 %s 不存在，请核对计划编号", id)
+	}
+	return p, nil
+}
+
+// MayManagePlan is the object check for an agency's own plans: its
+// officers, administrator and head; a system administrator for any.
+func MayManagePlan(r store.Reader, p auth.Principal, pl *ruqiv1.Plan) error {
+	if p.Is(ruqiv1.Role_ROLE_AGENCY_HEAD) {
+		if p.Subject == pl.GetAgencyId() {
+			return nil
+		}
+		return domain.PermissionDeniedf("OTHER_AGENCY", "检查计划 %s 不属于您的部门，无权操作", pl.GetId())
+	}
+	if err := MayManage(r, p, &ruqiv1.Inspection{Id: pl.GetId(), AgencyId: pl.GetAgencyId()}); err != nil {
+		return domain.PermissionDeniedf("OTHER_AGENCY", "检查计划 %s 不属于您的部门，无权操作", pl.GetId())
+	}
+	return nil
+}
+
+// MayReadPlan extends MayManagePlan to the supervisors the plan concerns
+// (domain.PlanConcernsRegion: the plan is filed with them).
+func MayReadPlan(r store.Reader, p auth.Principal, pl *ruqiv1.Plan) error {
+	if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {
+		if domain.PlanConcernsRegion(pl, p.Subject, func(u string) string { return RegionOf(r, u) }) {
+			return nil
+		}
+		return domain.PermissionDeniedf("OTHER_REGION", "检查计划 %s 的部门和所列企业都不在您监督的行政区划（%s）内", pl.GetId(), p.Subject)
+	}
+	return MayManagePlan(r, p, pl)
+}
+
+// PlanAgency resolves the agency a plan is filed for: an agency head acts
+// for their agency as an agency administrator does.
+func PlanAgency(r store.Reader, p auth.Principal, requested string) (*ruqiv1.Agency, error) {
+	var id string
+	var err error
+	if p.Is(ruqiv1.Role_ROLE_AGENCY_HEAD) {
+		if requested != "" && requested != p.Subject {
+			return nil, domain.PermissionDeniedf("OTHER_AGENCY", "部门负责人只能为本部门（%s）操作，不能代部门 %s 操作", p.Subject, requested)
+		}
+		id = p.Subject
+	} else if id, err = AgencyOf(r, p, requested); err != nil {
+		return nil, err
+	}
+	ag, err := r.Agency(id)
+	if err != nil {
+		return nil, notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", id)
+	}
+	return ag, nil
+}
+
+// checkPlanDirectory checks a version against the directory: its items on
+// the agency's list and not retired, its listed enterprises in the
+// directory.
+func checkPlanDirectory(r store.Reader, agencyID string, v *ruqiv1.PlanVersion) error {
+	items := make([]*ruqiv1.CheckItem, 0, len(v.GetCheckItemIds()))
+	for _, id := range v.GetCheckItemIds() {
+		it, err := r.CheckItem(id)
+		if err != nil {
+			return notFound(err, "ITEM_UNKNOWN", "检查事项 %s 不存在，请从本部门检查事项清单中选择", id)
+		}
+		items = append(items, it)
+	}
+	if err := domain.CheckItemsForAgency(agencyID, items); err != nil {
+		return err
+	}
+	for _, u := range v.GetScope().GetEnterpriseUsccs() {
+		if _, err := r.Enterprise(u); err != nil {
+			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", u)
+		}
+	}
+	return nil
+}
+
+// planEvent records a step on a plan: the plan id and version in the
+// detail, so the log says which version was filed, approved or published,
+// and the report counts it moves (in the step's month, by the agency's
+// region).
+func planEvent(j *Journal, typ ruqiv1.EventType, pl *ruqiv1.Plan, v *ruqiv1.PlanVersion, note string, metrics ...report.Metric) error {
+	e := j.Event(typ)
+	e.Detail = fmt.Sprintf("%s v%d", pl.GetId(), v.GetVersion())
+	if note != "" {
+		e.Detail += " " + note
+	}
+	counts := make([]Count, len(metrics))
+	for i, m := range metrics {
+		counts[i] = Count{Metric: m, At: j.now, Region: pl.GetRegionCode(), Agency: pl.GetAgencyId(), Delta: 1}
+	}
+	return j.Record(e, counts...)
+}
+
+// FilePlan files a new plan, version 1, for the caller's agency.
+func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlanRequest) (*ruqiv1.Plan, error) {
+	ag, err := PlanAgency(tx, p, req.GetAgencyId())
+	if err != nil {
+		return nil, err
+	}
+	v := &ruqiv1.PlanVersion{
+		Version: 1, Title: strings.TrimSpace(req.GetTitle()), Type: req.GetType(), Scope: req.GetScope(),
+		CheckItemIds: req.GetCheckItemIds(), PeriodStart: req.GetPeriodStart(), PeriodEnd: req.GetPeriodEnd(),
+		Reason: strings.TrimSpace(req.GetReason()), State: ruqiv1.PlanState_PLAN_STATE_FILED,
+		FiledAt: timestamppb.New(now), FiledBy: Actor(p),
+	}
+	if err := domain.ValidatePlanVersion(v); err != nil {
+		return nil, err
+	}
+	if err := checkPlanDirectory(tx, ag.GetId(), v); err != nil {
+		return nil, err
+	}
+	id, err := domain.PlanID(v.GetPeriodStart().AsTime())
+	if err != nil {
+		return nil, err
+	}
+	pl := &ruqiv1.Plan{Id: id, AgencyId: ag.GetId(), RegionCode: ag.GetRegionCode(), Versions: []*ruqiv1.PlanVersion{v}}
+	if err := tx.PutPlan(pl); err != nil {
+		return nil, err
+	}
+	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_FILED, pl, v, "", report.PlansFiled)
+}
+
+// AmendPlan files a new version of a plan: what the request leaves empty is
+// the newest version's. The type never changes (a special campaign stays
+// one). A special plan's amendment waits for approval like the first
+// version; until then the version approved before stays in force.
+func AmendPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.AmendPlanRequest) (*ruqiv1.Plan, error) {
+	pl, err := LoadPlan(tx, req.GetPlanId())
+	if err != nil {
+		return nil, err
+	}
+	if err := MayManagePlan(tx, p, pl); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(req.GetReason()) == "" {
+		return nil, domain.Invalidf("AMEND_REASON_MISSING", "请填写调整检查计划的原因")
+	}
+	n := domain.Newest(pl)
+	v := proto.Clone(n).(*ruqiv1.PlanVersion)
+	v.Version = n.GetVersion() + 1
+	v.Reason, v.Emergency = strings.TrimSpace(req.GetReason()), req.GetEmergency()
+	v.State, v.FiledAt, v.FiledBy = ruqiv1.PlanState_PLAN_STATE_FILED, timestamppb.New(now), Actor(p)
+	v.ApprovedAt, v.ApprovedBy, v.PublishedAt, v.PublishedBy, v.PublishBy, v.PublishedLate = nil, "", nil, "", nil, false
+	if t := strings.TrimSpace(req.GetTitle()); t != "" {
+		v.Title = t
+	}
+	if sc := req.GetScope(); len(sc.GetEnterpriseUsccs()) > 0 || sc.GetRegionCode() != "" || sc.GetIndustry() != "" {
+		v.Scope = sc
+	}
+	if len(req.GetCheckItemIds()) > 0 {
+		v.CheckItemIds = req.GetCheckItemIds()
+	}
+	if req.GetPeriodStart() != nil {
+		v.PeriodStart = req.GetPeriodStart()
+	}
+	if req.GetPeriodEnd() != nil {
+		v.PeriodEnd = req.GetPeriodEnd()
+	}
+	if err := domain.ValidatePlanVersion(v); err != nil {
+		return nil, err
+	}
+	if err := checkPlanDirectory(tx, pl.GetAgencyId(), v); err != nil {
+		return nil, err
+	}
+	pl.Versions = append(pl.Versions, v)
+	if err := tx.PutPlan(pl); err != nil {
+		return nil, err
+	}
+	note := ""
+	if v.GetEmergency() {
+		note = "emergency"
+	}
+	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_AMENDED, pl, v, note)
+}
+
+// ApprovePlan approves a special plan's newest version: only the head of the
+// plan's agency may (the role table admits only heads; this checks the
+// agency). Approval files it with the 司法局 of the agency's region and sets
+// the day by which it must be published (publishDays from the region's
+// policy).
+func ApprovePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.ApprovePlanRequest, publishDays func(region string) int) (*ruqiv1.Plan, error) {
+	pl, err := LoadPlan(tx, req.GetPlanId())
+	if err != nil {
+		return nil, err
+	}
+	if !p.Is(ruqiv1.Role_ROLE_AGENCY_HEAD) || p.Subject != pl.GetAgencyId() {
+		return nil, domain.PermissionDeniedf("NOT_AGENCY_HEAD", "专项检查计划须由本部门（%s）负责人批准", pl.GetAgencyId())
+	}
+	v, err := domain.CheckApproval(pl, req.GetVersion())
+	if err != nil {
+		return nil, err
+	}
+	v.State, v.ApprovedAt, v.ApprovedBy = ruqiv1.PlanState_PLAN_STATE_APPROVED, timestamppb.New(now), Actor(p)
+	v.PublishBy = timestamppb.New(domain.PublishBy(now, publishDays(pl.GetRegionCode())))
+	if err := tx.PutPlan(pl); err != nil {
+		return nil, err
+	}
+	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_APPROVED, pl, v, "", report.PlansApproved)
+}
+
+// PublishPlan publishes the newest version (approved first, if it needs
+// approval); one published after its deadline is marked late and the event
+// says so.
+func PublishPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.PublishPlanRequest) (*ruqiv1.Plan, error) {
+	pl, err := LoadPlan(tx, req.GetPlanId())
+	if err != nil {
+		return nil, err
+	}
+	if err := MayManagePlan(tx, p, pl); err != nil {
+		return nil, err
+	}
+	v, err := domain.CheckPublication(pl)
+	if err != nil {
+		return nil, err
+	}
+	v.State, v.PublishedAt, v.PublishedBy = ruqiv1.PlanState_PLAN_STATE_PUBLISHED, timestamppb.New(now), Actor(p)
+	v.PublishedLate = v.GetPublishBy() != nil && now.After(v.GetPublishBy().AsTime())
+	if err := tx.PutPlan(pl); err != nil {
+		return nil, err
+	}
+	note, metrics := "", []report.Metric{report.PlansPublished}
+	if v.GetPublishedLate() {
+		note, metrics = "late", append(metrics, report.PlansPublishedLate)
+	}
+	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_PUBLISHED, pl, v, note, metrics...)
+}
+
+// CheckSpecialPlan checks a 专项 registration against the plan it names
+// (domain.CheckSpecialRegistration): the agency's own plan, approved,
+// covering the enterprise, its items and its window. It returns the version
+// carried out; nil for another type, which names no plan
+// (domain.ValidateRequestShape).
+func CheckSpecialPlan(r store.Reader, agencyID string, e *ruqiv1.Enterprise, req *ruqiv1.RegisterInspectionRequest) (*ruqiv1.PlanVersion, error) {
+	if req.GetType() != ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL {
+		return nil, nil
+	}
+	pl, err := LoadPlan(r, req.GetPlanId())
+	if err != nil {
+		return nil, err
+	}
+	return domain.CheckSpecialRegistration(pl, agencyID, e, req.GetCheckItemIds(), req.GetWindowStart().AsTime(), req.GetWindowEnd().AsTime())
+}
