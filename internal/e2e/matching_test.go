@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -198,5 +200,32 @@ func TestMatching_RespectsCapsAndExemptions(t *testing.T) {
 	mustUnmarshal(t, w.mustCLI(w.admin, "-o", "json", "match", "list", "--state", "registered"), &list)
 	if len(list.GetProposals()) != 1 || list.GetProposals()[0].GetJointInspectionId() == "" {
 		t.Fatalf("registered proposals %v", list.GetProposals())
+	}
+}
+
+// Plans filed as inspection plans (检查计划, PlanService) are matched like
+// coverage submitted to the matcher: two agencies' routine monthly plans
+// listing one enterprise make one proposal naming the filed plans.
+func TestMatching_FiledPlansAreMatched(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	ids := map[string]string{}
+	for _, agency := range []string{"AG-01", "AG-02"} {
+		resp, err := ruqiv1.NewPlanServiceClient(w.conn(w.officerToken(w.f.officersOf[agency][0]))).FilePlan(ctx, &ruqiv1.FilePlanRequest{
+			Title: "月度日常检查计划", Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "月度计划",
+			Scope: &ruqiv1.PlanScope{EnterpriseUsccs: []string{w.f.entA}}, CheckItemIds: w.f.itemsOf[agency][:1],
+			PeriodStart: timestamppb.New(time.Now()), PeriodEnd: timestamppb.New(time.Now().Add(30 * 24 * time.Hour))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[agency] = resp.GetPlan().GetId()
+	}
+	run := w.runMatching(w.admin)
+	if len(run.GetProposals()) != 1 {
+		t.Fatalf("matching filed plans: %v", run)
+	}
+	p := run.GetProposals()[0]
+	if p.GetEnterpriseUscc() != w.f.entA || memberOf(p, "AG-01").GetPlanId() != ids["AG-01"] || memberOf(p, "AG-02").GetPlanId() != ids["AG-02"] {
+		t.Fatalf("proposal %v: want the filed plans %v", p, ids)
 	}
 }
