@@ -46,6 +46,12 @@ func TestPages_UpcomingVisitsAndANonInspectionVisit(t *testing.T) {
 	mustContain(t, "notice", text(t, u, "#not-inspection"), "非行政检查：走访调研", "不得进行任何检查")
 	mustContain(t, "items", text(t, u, "#no-items"), "不得进行任何检查")
 	mustContain(t, "page", text(t, u, "main"), "入企人员", "走访调研（非行政检查）")
+	// Refusing is refusing entry: the page must not call the visit an
+	// inspection anywhere, the refusal box included.
+	mustContain(t, "refusal", text(t, u, "main"), "拒绝入企")
+	if strings.Contains(text(t, u, "main"), "拒绝检查") {
+		t.Error("a visit that is not an inspection offers to refuse an inspection")
+	}
 	if strings.Contains(text(t, u, "main"), "检查事项及依据") {
 		t.Error("a visit that is not an inspection shows a checklist")
 	}
