@@ -27,9 +27,8 @@ func (s *server) enterpriseCode(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) renderEnterpriseCode(w http.ResponseWriter, r *http.Request, b *banner) {
-	sess := sessionToken(r, enterpriseCookie)
-	if sess == "" {
-		http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+	sess, ok := enterpriseSession(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := s.callContext(r)
@@ -47,9 +46,8 @@ func (s *server) renderEnterpriseCode(w http.ResponseWriter, r *http.Request, b 
 // enterprisePoster sends the poster: GET /enterprise-code/poster.{png,pdf}.
 func (s *server) enterprisePoster(format ruqiv1.PosterFormat, contentType, name string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess := sessionToken(r, enterpriseCookie)
-		if sess == "" {
-			http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+		sess, ok := enterpriseSession(w, r)
+		if !ok {
 			return
 		}
 		ctx, cancel := s.callContext(r)

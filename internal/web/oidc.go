@@ -193,9 +193,8 @@ func (s *server) devices(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) renderDevices(w http.ResponseWriter, r *http.Request, b *banner, enr *enrolmentData) {
-	sess := sessionToken(r, enterpriseCookie)
-	if sess == "" {
-		http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+	sess, ok := enterpriseSession(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := s.callContext(r)

@@ -89,6 +89,16 @@ func sessionToken(r *http.Request, name string) string {
 	return tok
 }
 
+// enterpriseSession is the signed-in enterprise's token for a page of its
+// own; without one it sends the browser home to sign in again and says so.
+func enterpriseSession(w http.ResponseWriter, r *http.Request) (string, bool) {
+	sess := sessionToken(r, enterpriseCookie)
+	if sess == "" {
+		http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+	}
+	return sess, sess != ""
+}
+
 // setSession keeps token in the named cookie. A token that expires (a
 // sign-in, a device; expires non-zero) keeps the cookie no longer than
 // itself.

@@ -23,9 +23,8 @@ type upcomingVisit struct {
 // still to come, as EnterpriseService.ListUpcomingVisits answers (the notice
 // rule is the service's, domain.Notice).
 func (s *server) upcoming(w http.ResponseWriter, r *http.Request) {
-	sess := sessionToken(r, enterpriseCookie)
-	if sess == "" {
-		http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+	sess, ok := enterpriseSession(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := s.callContext(r)
