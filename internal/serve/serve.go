@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -91,6 +92,10 @@ type Config struct {
 	// LogInterval is how often new events are integrated and a checkpoint
 	// published.
 	LogInterval time.Duration
+	// DebugAddr, if set, serves Go's profiler (net/http/pprof) on its own
+	// listener, apart from the public HTTP port: profiles show request
+	// data, so bind it to loopback.
+	DebugAddr string
 }
 
 // DefaultWorkingSet is the server's default bound on the in-process
@@ -244,7 +249,16 @@ func Run(ctx context.Context, cfg Config) error {
 	// used and published by the others within this interval.
 	go svc.RunKeyRefresh(logCtx, 5*time.Second, func(err error) { slog.Warn("reloading the signing keys from the store failed", "err", err) })
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	if cfg.DebugAddr != "" {
+		dlis, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			return fmt.Errorf("debug listener: %w", err)
+		}
+		defer dlis.Close()
+		slog.Info("profiler listening", "debug_addr", dlis.Addr().String())
+		go func() { _ = http.Serve(dlis, debugHandler()) }()
+	}
 	go func() { errc <- gs.Serve(glis) }()
 	go func() {
 		serveHTTP := func() error { return httpSrv.Serve(hlis) }
@@ -284,6 +298,19 @@ func Run(ctx context.Context, cfg Config) error {
 	_ = httpSrv.Shutdown(shutdownCtx)
 	slog.Info("stopped")
 	return nil
+}
+
+// debugHandler is net/http/pprof's handlers on a mux of their own, so that
+// nothing else is served on the debug listener and the profiler is never
+// reachable through the public one.
+func debugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // ensureAdminToken creates the administrator token file on a new data
