@@ -89,7 +89,7 @@ func VerifyEnterprise(msg []byte, lookup func(kid string) (ed25519.PublicKey, bo
 	if err := checkCanonical(kid, w, m, msg); err != nil {
 		return "", EnterpriseClaims{}, err
 	}
-	if err := verifySignature(kid, m, lookup); err != nil {
+	if err := verifyEd25519(kid, m.Payload, m.Signature, lookup); err != nil {
 		return kid, EnterpriseClaims{}, err
 	}
 	return kid, EnterpriseClaims{TokenID: bytes.Clone(w.TokenID), Issuer: w.Issuer, IssuedAt: time.Unix(w.IssuedAt, 0).UTC(),

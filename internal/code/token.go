@@ -140,7 +140,7 @@ func Sign(key Key, c Claims) ([]byte, error) {
 // Any structural problem gives an error wrapping ErrMalformed. Parse accepts
 // exactly the encoding Sign produces and nothing else.
 func Parse(msg []byte) (kid string, c Claims, err error) {
-	kid, c, _, err = parse(msg)
+	kid, c, _, _, err = parse(msg)
 	return kid, c, err
 }
 
@@ -153,11 +153,11 @@ func Parse(msg []byte) (kid string, c Claims, err error) {
 //
 // Verify does not check time or the inspection's state; the caller does.
 func Verify(msg []byte, lookup func(kid string) (ed25519.PublicKey, bool)) (kid string, c Claims, err error) {
-	kid, c, m, err := parse(msg)
+	kid, c, payload, sig, err := parse(msg)
 	if err != nil {
 		return "", Claims{}, err
 	}
-	if err := verifySignature(kid, m, lookup); err != nil {
+	if err := verifyEd25519(kid, payload, sig, lookup); err != nil {
 		return kid, Claims{}, err
 	}
 	return kid, c, nil
@@ -178,24 +178,35 @@ func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
 
-// parse does the work of Parse and also returns the decoded message, which
-// Verify needs for the signature check.
-func parse(msg []byte) (string, Claims, *cose.Sign1Message, error) {
+// parse does the work of Parse and also returns the payload and the
+// signature, which Verify needs for the signature check. A code as Sign
+// wrote it takes the hand-written path (layout.go); anything else is
+// decoded by the libraries, which say what is wrong with it.
+func parse(msg []byte) (kid string, c Claims, payload, sig []byte, err error) {
+	if kid, w, payload, sig, ok := parseFast(msg); ok {
+		return kid, w.claims(), payload, sig, nil
+	}
+	return parseLibrary(msg)
+}
+
+// parseLibrary decodes msg with go-cose and fxamacker/cbor and accepts it
+// only if re-encoding what was decoded gives back msg.
+func parseLibrary(msg []byte) (kid string, c Claims, payload, sig []byte, err error) {
 	kid, m, err := parseEnvelope(msg)
 	if err != nil {
-		return "", Claims{}, nil, err
+		return "", Claims{}, nil, nil, err
 	}
 	var w wireClaims
 	if err := claimsDecMode.Unmarshal(m.Payload, &w); err != nil {
-		return "", Claims{}, nil, malformed("声明无法解码（%v）", err)
+		return "", Claims{}, nil, nil, malformed("声明无法解码（%v）", err)
 	}
 	if err := w.validate(); err != nil {
-		return "", Claims{}, nil, malformed("%v", err)
+		return "", Claims{}, nil, nil, malformed("%v", err)
 	}
 	if err := checkCanonical(kid, w, m, msg); err != nil {
-		return "", Claims{}, nil, err
+		return "", Claims{}, nil, nil, err
 	}
-	return kid, w.claims(), m, nil
+	return kid, w.claims(), m.Payload, m.Signature, nil
 }
 
 // parseEnvelope checks the COSE_Sign1 layout every code of ours shares
@@ -248,26 +259,6 @@ func checkCanonical(kid string, w any, m *cose.Sign1Message, msg []byte) error {
 	want, err := canon.MarshalCBOR()
 	if err != nil || !bytes.Equal(want, msg) {
 		return malformed("编码不规范（non-canonical encoding）")
-	}
-	return nil
-}
-
-// verifySignature checks m's signature with the key lookup names for kid.
-func verifySignature(kid string, m *cose.Sign1Message, lookup func(kid string) (ed25519.PublicKey, bool)) error {
-	pub, ok := lookup(kid)
-	if !ok {
-		return fmt.Errorf("%w: 密钥编号 %s", ErrUnknownKey, kid)
-	}
-	// ed25519.Verify panics on a wrong-length key; check before go-cose calls it.
-	if len(pub) != ed25519.PublicKeySize {
-		return fmt.Errorf("code: 密钥 %s 的公钥长度为 %d 字节，应为 %d（corrupt key ring）", kid, len(pub), ed25519.PublicKeySize)
-	}
-	verifier, err := cose.NewVerifier(cose.AlgorithmEdDSA, pub)
-	if err != nil {
-		return fmt.Errorf("code: %w", err)
-	}
-	if err := m.Verify(nil, verifier); err != nil {
-		return ErrBadSignature
 	}
 	return nil
 }
