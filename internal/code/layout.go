@@ -113,7 +113,7 @@ func appendMessage(b []byte, kid string, payload, sig []byte) []byte {
 }
 
 // toBeSigned is RFC 9052's Sig_structure for COSE_Sign1 with no external
-// data: ["Signature1", protected, h”, payload], what Ed25519 signs.
+// data: ["Signature1", protected, empty bytes, payload], what Ed25519 signs.
 func toBeSigned(kid string, payload []byte) []byte {
 	var prot [64]byte
 	p := appendProtected(prot[:0], kid)
