@@ -52,8 +52,18 @@ func grpcLimitOptions(l Limits) []grpc.ServerOption {
 		// A client that pings more often than every 30 s is sent GOAWAY
 		// (too_many_pings) instead of keeping the server busy.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 30 * time.Second, PermitWithoutStream: false}),
+		// A pool of goroutines serves the calls instead of a new one per
+		// call: a new goroutine's stack grows (copied, 2 KB → 32 KB) on the
+		// way down to Ed25519 and bbolt, which cost 8–9% of a scan's CPU in
+		// the profile (docs/BENCHMARKS.md, "Scanning"). Past the pool, gRPC
+		// starts goroutines as before, so this bounds nothing.
+		grpc.NumStreamWorkers(streamWorkers),
 	}
 }
+
+// streamWorkers is the pool's size: enough for the calls that wait on one
+// group commit at a time under load (32 clients in the scan benchmark).
+const streamWorkers = 64
 
 // admission sheds load: at most max calls run at once, a call waits at most
 // wait for a slot. Health checks are never shed, so that an overloaded
