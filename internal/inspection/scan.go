@@ -37,9 +37,10 @@ type Scanned struct {
 	// Inspection is the inspection the code names, when the scanning
 	// enterprise may see it (nil for another enterprise's code).
 	Inspection *ruqiv1.Inspection
-	// FirstCheckIn and CheckedInAt are set for a valid scan.
+	// FirstCheckIn, CheckedInAt and CheckIn are set for a valid scan.
 	FirstCheckIn bool
 	CheckedInAt  time.Time
+	CheckIn      *store.CheckIn
 }
 
 // Scan is 扫码核验 by enterprise p of a code with a good signature: the
@@ -69,10 +70,12 @@ func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, leeway ti
 			return Scanned{}, err
 		}
 	} else {
-		first, at, err := checkIn(tx, c, uscc, p.Via(), now)
+		ci, first, err := checkIn(tx, c, uscc, p.Via(), now)
 		if err != nil {
 			return Scanned{}, err
 		}
+		at := ci.At
+		out.CheckIn = ci
 		var counts []Count
 		if ins.GetFirstCheckedInAt() == nil {
 			ins.FirstCheckedInAt = timestamppb.New(at)
@@ -159,15 +162,15 @@ func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway tim
 
 // checkIn records the first valid scan of a code; later scans of the same
 // code are the same check-in.
-func checkIn(tx store.Tx, c code.Claims, uscc, by string, now time.Time) (first bool, at time.Time, err error) {
-	ci, err := tx.CheckIn(c.TokenID)
+func checkIn(tx store.Tx, c code.Claims, uscc, by string, now time.Time) (ci *store.CheckIn, first bool, err error) {
+	ci, err = tx.CheckIn(c.TokenID)
 	switch {
 	case err == nil:
 		ci.Scans++
-		return false, ci.At, tx.PutCheckIn(ci)
+		return ci, false, tx.PutCheckIn(ci)
 	case errors.Is(err, store.ErrNotFound):
 		ci = &store.CheckIn{TokenID: c.TokenID, InspectionID: c.InspectionID, OfficerID: c.OfficerID, USCC: uscc, At: now, Scans: 1, By: by}
-		return true, now, tx.PutCheckIn(ci)
+		return ci, true, tx.PutCheckIn(ci)
 	}
-	return false, time.Time{}, err
+	return nil, false, err
 }

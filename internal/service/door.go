@@ -202,16 +202,9 @@ func decodeEnterpriseScanned(scanned string) ([]byte, error) {
 // made (or repeated) of an officer's code, against that officer's arrival.
 // A first check-in is also checked against the officer's check-ins
 // elsewhere.
-func (s *Service) noteMutualAtScan(tx store.Tx, ctx context.Context, now time.Time, c code.Claims, first bool) (ruqiv1.MutualVerification, error) {
-	ins, err := tx.Inspection(c.InspectionID)
-	if err != nil {
-		return 0, err
-	}
-	ci, err := tx.CheckIn(c.TokenID)
-	if err != nil {
-		return 0, err
-	}
-	if first {
+func (s *Service) noteMutualAtScan(tx store.Tx, ctx context.Context, now time.Time, c code.Claims, sc inspection.Scanned) (ruqiv1.MutualVerification, error) {
+	ins, ci := sc.Inspection, sc.CheckIn
+	if sc.FirstCheckIn {
 		if err := inspection.WarnAtCheckIn(tx, principal(ctx), now, ins, ci, s.policies); err != nil {
 			return 0, err
 		}
