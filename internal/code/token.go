@@ -128,7 +128,24 @@ func Sign(key Key, c Claims) ([]byte, error) {
 	if err := w.validate(); err != nil {
 		return nil, fmt.Errorf("code: 声明无效（invalid claims）: %w", err)
 	}
-	payload, err := claimsEncMode.Marshal(w)
+	// The hand-written layout (layout.go), which tests hold to the bytes
+	// the libraries produce (signLibrary).
+	kid, err := checkedKeyID(key)
+	if err != nil {
+		return nil, err
+	}
+	payload := appendClaims(nil, &w)
+	msg := appendMessage(nil, kid, payload, ed25519.Sign(key.Private, toBeSigned(kid, payload)))
+	if len(msg) > maxMessageSize {
+		return nil, fmt.Errorf("code: 入企码过长（%d 字节，上限 %d）", len(msg), maxMessageSize)
+	}
+	return msg, nil
+}
+
+// signLibrary is Sign through fxamacker/cbor and go-cose: the reference the
+// hand-written layout is tested against.
+func signLibrary(key Key, c Claims) ([]byte, error) {
+	payload, err := claimsEncMode.Marshal(toWire(c))
 	if err != nil {
 		return nil, fmt.Errorf("code: encode claims: %w", err)
 	}
@@ -263,16 +280,25 @@ func checkCanonical(kid string, w any, m *cose.Sign1Message, msg []byte) error {
 	return nil
 }
 
-// signMessage signs payload with key as a COSE_Sign1 message of our layout.
-func signMessage(key Key, payload []byte) ([]byte, error) {
+// checkedKeyID derives the kid from the private key rather than trusting
+// key.ID, so a mislabelled key cannot issue codes that fail verification
+// later.
+func checkedKeyID(key Key) (string, error) {
 	if len(key.Private) != ed25519.PrivateKeySize {
-		return nil, errors.New("code: 签名密钥缺少私钥（signing key has no private key）")
+		return "", errors.New("code: 签名密钥缺少私钥（signing key has no private key）")
 	}
-	// Derive the kid from the private key rather than trusting key.ID, so a
-	// mislabelled key cannot issue codes that fail verification later.
 	kid := KeyID(key.Private.Public().(ed25519.PublicKey))
 	if key.ID != kid {
-		return nil, fmt.Errorf("code: 密钥编号 %q 与私钥不符（key id does not match the private key, want %s）", key.ID, kid)
+		return "", fmt.Errorf("code: 密钥编号 %q 与私钥不符（key id does not match the private key, want %s）", key.ID, kid)
+	}
+	return kid, nil
+}
+
+// signMessage signs payload with key as a COSE_Sign1 message of our layout.
+func signMessage(key Key, payload []byte) ([]byte, error) {
+	kid, err := checkedKeyID(key)
+	if err != nil {
+		return nil, err
 	}
 	signer, err := cose.NewSigner(cose.AlgorithmEdDSA, key.Private)
 	if err != nil {
