@@ -47,6 +47,14 @@ type Claims struct {
 	VisitKind string
 }
 
+// Equal reports whether c and d are the same claims.
+func (c Claims) Equal(d Claims) bool {
+	return bytes.Equal(c.TokenID, d.TokenID) && c.Issuer == d.Issuer && c.IssuedAt.Equal(d.IssuedAt) &&
+		c.NotBefore.Equal(d.NotBefore) && c.Expiry.Equal(d.Expiry) && c.InspectionID == d.InspectionID &&
+		c.OfficerID == d.OfficerID && c.CertificateNumber == d.CertificateNumber && c.EnterpriseUSCC == d.EnterpriseUSCC &&
+		c.VisitKind == d.VisitKind
+}
+
 // VisitKinds are the values the visit-kind claim may take.
 var VisitKinds = []string{"patrol", "publicity", "survey", "service"}
 

@@ -58,8 +58,10 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 
 	now := s.now()
 	resp := &ruqiv1.ScanCodeResponse{}
+	var seen *ruqiv1.Inspection // the inspection as the scan left it, if the enterprise may see it
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		resp.Reset()
+		seen = nil
 		resp.OfficerId, resp.ScannedBy = claims.OfficerID, scannedBy(principal(ctx))
 		if ent, err := tx.Enterprise(uscc); err == nil {
 			resp.EnterpriseName = ent.GetName()
@@ -75,17 +77,28 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 				return err
 			}
 		}
-		if sc.Inspection != nil {
-			view, err := inspectionView(tx, sc.Inspection, now, es.s.noticeOf(tx, uscc))
-			if err != nil {
-				return err
-			}
-			resp.Inspection = view
-			if sc.Verdict == ruqiv1.Verdict_VERDICT_VALID && !domain.IsInspection(view.GetVisitKind()) {
-				// Genuine, but not an inspection: the enterprise must hear
-				// that nothing may be inspected.
-				resp.Message = domain.NotInspectionMessage(view.GetVisitKind())
-			}
+		seen = sc.Inspection
+		return nil
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	if seen == nil {
+		return resp, nil
+	}
+	// What the enterprise is shown (agencies, officers, the checklist) is
+	// read after the commit, outside the store's one writer, which every
+	// write waits for.
+	err = s.store.View(ctx, func(r store.Reader) error {
+		view, err := inspectionView(r, seen, now, es.s.noticeOf(r, uscc))
+		if err != nil {
+			return err
+		}
+		resp.Inspection = view
+		if resp.Verdict == ruqiv1.Verdict_VERDICT_VALID && !domain.IsInspection(view.GetVisitKind()) {
+			// Genuine, but not an inspection: the enterprise must hear
+			// that nothing may be inspected.
+			resp.Message = domain.NotInspectionMessage(view.GetVisitKind())
 		}
 		return nil
 	})

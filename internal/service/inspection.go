@@ -120,6 +120,7 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 			With("rule", d.Cap.Rule).With("limit", fmt.Sprint(d.Cap.Limit)).With("count", fmt.Sprint(d.Cap.Count)).With("period", d.Cap.Period))
 	}
 
+	signed := s.signCodes(ins, chk.Officers, now)
 	var replayed bool
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		resp, replayed = nil, false
@@ -135,7 +136,7 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 			replayed = done && err == nil
 			return err
 		}
-		r, err := inspection.Register(tx, principal(ctx), now, inspection.Registration{Request: req, Inspection: ins, Decision: d, Issue: s.issueCode, Matched: matched})
+		r, err := inspection.Register(tx, principal(ctx), now, inspection.Registration{Request: req, Inspection: ins, Decision: d, Issue: s.issuer(signed), Matched: matched})
 		if err != nil {
 			return err
 		}
@@ -371,16 +372,45 @@ func (is *inspectionServer) replay(r store.Reader, ctx context.Context, id strin
 	return nil
 }
 
-// issueCode signs one officer's code with the active key, valid for the
-// inspection's window, stores it, and raises the signing key's VerifyUntil
-// (inspection.Register records its event).
-func (s *Service) issueCode(tx store.Tx, ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (*ruqiv1.InspectionCode, error) {
+// signedCode is an officer's code signed before the writing transaction,
+// from the directory as the handler read it (signCodes).
+type signedCode struct {
+	claims code.Claims
+	kid    string
+	msg    []byte
+}
+
+// signCodes signs each officer's code before the registration's write, so
+// that Ed25519 signing (2.2 codes per plan) runs in the handler's goroutine
+// and not in the store's one writer, which every write waits for
+// (docs/BENCHMARKS.md, "The province-year"). The transaction uses a code
+// only if it still says what the transaction would sign (issuer): a code
+// signed for a stale directory entry or a rotated key is signed again
+// there, so nothing depends on this but speed.
+func (s *Service) signCodes(ins *ruqiv1.Inspection, officers []*ruqiv1.Officer, now time.Time) map[string]signedCode {
+	key := s.ring.Load().Active()
+	out := make(map[string]signedCode, len(officers))
+	for _, o := range officers {
+		c, err := s.codeClaims(ins, o, now)
+		if err != nil {
+			return out
+		}
+		msg, err := code.Sign(key, c)
+		if err != nil {
+			return out // signed again, with the error reported, in the transaction
+		}
+		out[o.GetId()] = signedCode{claims: c, kid: key.ID, msg: msg}
+	}
+	return out
+}
+
+// codeClaims are what officer o's code for ins says, with a new random cti.
+func (s *Service) codeClaims(ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (code.Claims, error) {
 	tokenID := make([]byte, 16)
 	if _, err := rand.Read(tokenID); err != nil {
-		return nil, err
+		return code.Claims{}, err
 	}
-	key := s.ring.Load().Active()
-	claims := code.Claims{
+	return code.Claims{
 		TokenID:           tokenID,
 		Issuer:            s.cfg.Issuer,
 		IssuedAt:          now,
@@ -391,28 +421,50 @@ func (s *Service) issueCode(tx store.Tx, ins *ruqiv1.Inspection, o *ruqiv1.Offic
 		CertificateNumber: o.GetCertificateNumber(),
 		EnterpriseUSCC:    ins.GetEnterpriseUscc(),
 		VisitKind:         domain.VisitKindClaim(ins.GetVisitKind()),
+	}, nil
+}
+
+// issuer returns inspection.Registration's Issue: it stores one officer's
+// code, taken from signed when it says exactly what would be signed now
+// with the active key, else signed here; and raises the signing key's
+// VerifyUntil (inspection.Register records the event).
+func (s *Service) issuer(signed map[string]signedCode) func(store.Tx, *ruqiv1.Inspection, *ruqiv1.Officer, time.Time) (*ruqiv1.InspectionCode, error) {
+	return func(tx store.Tx, ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (*ruqiv1.InspectionCode, error) {
+		key := s.ring.Load().Active()
+		claims, err := s.codeClaims(ins, o, now)
+		if err != nil {
+			return nil, err
+		}
+		var msg []byte
+		if sc, ok := signed[o.GetId()]; ok && sc.kid == key.ID {
+			claims.TokenID = sc.claims.TokenID
+			if claims.Equal(sc.claims) {
+				msg = sc.msg
+			}
+		}
+		if msg == nil {
+			if msg, err = code.Sign(key, claims); err != nil {
+				return nil, err
+			}
+		}
+		token := code.EncodeToken(msg)
+		c := &ruqiv1.InspectionCode{
+			InspectionId: ins.GetId(),
+			OfficerId:    o.GetId(),
+			KeyId:        key.ID,
+			Token:        token,
+			Url:          s.codeURL(token),
+			NotBefore:    timestamppb.New(claims.NotBefore.Truncate(time.Second)),
+			ExpiresAt:    timestamppb.New(claims.Expiry.Truncate(time.Second)),
+		}
+		if err := tx.PutCode(c); err != nil {
+			return nil, err
+		}
+		if err := noteSigned(tx, key.ID, claims.Expiry); err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
-	msg, err := code.Sign(key, claims)
-	if err != nil {
-		return nil, err
-	}
-	token := code.EncodeToken(msg)
-	c := &ruqiv1.InspectionCode{
-		InspectionId: ins.GetId(),
-		OfficerId:    o.GetId(),
-		KeyId:        key.ID,
-		Token:        token,
-		Url:          s.codeURL(token),
-		NotBefore:    timestamppb.New(claims.NotBefore.Truncate(time.Second)),
-		ExpiresAt:    timestamppb.New(claims.Expiry.Truncate(time.Second)),
-	}
-	if err := tx.PutCode(c); err != nil {
-		return nil, err
-	}
-	if err := noteSigned(tx, key.ID, claims.Expiry); err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 // codeURL is the QR text: the verify page's URL in upper case, so that the
