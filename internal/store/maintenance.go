@@ -33,6 +33,10 @@ type Stats struct {
 	Commits, Writes, Rollbacks, Syncs uint64
 	// FileBytes is the size of the file; Plans the inspections in it.
 	FileBytes, Plans int64
+	// WriterBusy is how long the one writer (bbolt) spent committing,
+	// fsyncs included: near the elapsed time, every write waits for it.
+	// Zero for stores without one writer.
+	WriterBusy time.Duration
 }
 
 // Unwrapper is a store that wraps another, to watch it for instance.

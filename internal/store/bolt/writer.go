@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -48,6 +49,7 @@ type counters struct {
 	syncs     atomic.Uint64 // fdatasyncs of the file
 	fileBytes atomic.Int64
 	plans     atomic.Int64
+	busy      atomic.Int64 // nanoseconds the writer spent committing
 }
 
 // Stats reads the counters; safe for concurrent use.
@@ -59,6 +61,8 @@ func (s *Store) Stats() store.Stats {
 		Syncs:     s.stats.syncs.Load(),
 		FileBytes: s.stats.fileBytes.Load(),
 		Plans:     s.stats.plans.Load(),
+
+		WriterBusy: time.Duration(s.stats.busy.Load()),
 	}
 }
 
@@ -85,7 +89,9 @@ func (s *Store) writeLoop() {
 				break drain
 			}
 		}
+		start := time.Now()
 		s.commitGroup(group)
+		s.stats.busy.Add(int64(time.Since(start)))
 		clear(group)
 	}
 }
