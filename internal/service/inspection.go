@@ -160,7 +160,7 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 	// learns it only now, after the commit, so a rolled-back attempt never
 	// keeps a key published.
 	for _, c := range resp.GetCodes() {
-		s.ring.Load().NoteSigned(c.GetKeyId(), c.GetExpiresAt().AsTime())
+		s.ring.Load().NoteSigned(c.GetKeyId(), verifyUntil(c.GetExpiresAt().AsTime())) // as noteSigned stored it
 	}
 	return resp, nil
 }
@@ -460,8 +460,15 @@ func (s *Service) issuer(signed map[string]signedCode) func(store.Tx, *ruqiv1.In
 		if err := tx.PutCode(c); err != nil {
 			return nil, err
 		}
-		if err := noteSigned(tx, key.ID, claims.Expiry); err != nil {
-			return nil, err
+		// The ring in memory never holds a later VerifyUntil than the
+		// store (it learns one after the commit that wrote it, or by
+		// reloading): when it already covers this code, so does the store,
+		// and the key need not be read and written again (once a day,
+		// verifyUntil, instead of once per code).
+		if claims.Expiry.After(key.VerifyUntil) {
+			if err := noteSigned(tx, key.ID, claims.Expiry); err != nil {
+				return nil, err
+			}
 		}
 		return c, nil
 	}
