@@ -47,6 +47,25 @@ type Claims struct {
 	VisitKind string
 }
 
+// NewTokenID returns a cti for a code issued at now: the milliseconds since
+// 1970 in 6 bytes, big-endian, then 10 random bytes. Check-ins are keyed by
+// cti, so codes issued together are stored together and a scan's write
+// lands on the few pages of recent check-ins instead of a random page of
+// all of them (docs/ARCHITECTURE.md, "Records and storage"). The cti is not
+// a secret (the signature protects the code); 80 random bits keep two
+// codes of one millisecond apart.
+func NewTokenID(now time.Time) ([]byte, error) {
+	id := make([]byte, tokenIDSize)
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		id[i], ms = byte(ms), ms>>8
+	}
+	if _, err := rand.Read(id[6:]); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
 // Equal reports whether c and d are the same claims.
 func (c Claims) Equal(d Claims) bool {
 	return bytes.Equal(c.TokenID, d.TokenID) && c.Issuer == d.Issuer && c.IssuedAt.Equal(d.IssuedAt) &&

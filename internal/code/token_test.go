@@ -473,3 +473,32 @@ func TestTypicalURLLength(t *testing.T) {
 		t.Errorf("URL is %d characters, want < 400", len(u))
 	}
 }
+
+// Token ids sort by issue time (check-ins are stored in that order) and are
+// distinct within one millisecond.
+func TestNewTokenIDOrderedByTime(t *testing.T) {
+	at := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	var prev []byte
+	for i := range 1000 {
+		id, err := NewTokenID(at.Add(time.Duration(i/10) * time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(id) != tokenIDSize || seen[string(id)] {
+			t.Fatalf("id %x: wrong length or repeated", id)
+		}
+		seen[string(id)] = true
+		if prev != nil && i%10 == 0 && bytes.Compare(prev, id) >= 0 {
+			t.Fatalf("id %x of a later millisecond sorts before %x", id, prev)
+		}
+		prev = id
+	}
+	var ms int64
+	for _, b := range prev[:6] {
+		ms = ms<<8 | int64(b)
+	}
+	if got := time.UnixMilli(ms); !got.Equal(at.Add(99 * time.Millisecond)) {
+		t.Fatalf("time in the id: %s", got)
+	}
+}

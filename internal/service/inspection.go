@@ -406,8 +406,8 @@ func (s *Service) signCodes(ins *ruqiv1.Inspection, officers []*ruqiv1.Officer, 
 
 // codeClaims are what officer o's code for ins says, with a new random cti.
 func (s *Service) codeClaims(ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (code.Claims, error) {
-	tokenID := make([]byte, 16)
-	if _, err := rand.Read(tokenID); err != nil {
+	tokenID, err := code.NewTokenID(now)
+	if err != nil {
 		return code.Claims{}, err
 	}
 	return code.Claims{
