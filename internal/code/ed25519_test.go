@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestEd25519AgreesWithStdLib holds ed25519Verify to crypto/ed25519 on good
+// TestEd25519AgreesWithStdLib holds Ed25519Verify to crypto/ed25519 on good
 // signatures, every single-bit change of key, message and signature, and
 // the edge cases where Ed25519 implementations are known to differ: a
 // non-canonical S (S + L), a small-order key and a small-order R with S = 0
@@ -70,7 +70,7 @@ func agree(t *testing.T, pub, msg, sig []byte) {
 	want := ed25519.Verify(pub, msg, sig)
 	// Twice: the first call expands the key, the second uses the cache.
 	for range 2 {
-		if got := ed25519Verify(pub, msg, sig); got != want {
+		if got := Ed25519Verify(pub, msg, sig); got != want {
 			t.Fatalf("key %x msg %x sig %x: ours %v, crypto/ed25519 %v", pub, msg, sig, got, want)
 		}
 	}

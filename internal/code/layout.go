@@ -275,7 +275,7 @@ func verifyEd25519(kid string, payload, sig []byte, lookup func(kid string) (ed2
 	if len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("code: 密钥 %s 的公钥长度为 %d 字节，应为 %d（corrupt key ring）", kid, len(pub), ed25519.PublicKeySize)
 	}
-	if !ed25519Verify(pub, toBeSigned(kid, payload), sig) {
+	if !Ed25519Verify(pub, toBeSigned(kid, payload), sig) {
 		return ErrBadSignature
 	}
 	return nil
