@@ -37,6 +37,9 @@ type Stats struct {
 	// fsyncs included: near the elapsed time, every write waits for it.
 	// Zero for stores without one writer.
 	WriterBusy time.Duration
+	// PagesWritten counts the pages commits wrote (bbolt: a page with its
+	// overflow is one): per write, what a write costs the disk.
+	PagesWritten uint64
 }
 
 // Unwrapper is a store that wraps another, to watch it for instance.

@@ -50,6 +50,11 @@ type counters struct {
 	fileBytes atomic.Int64
 	plans     atomic.Int64
 	busy      atomic.Int64 // nanoseconds the writer spent committing
+	pages     atomic.Uint64
+	// dbWrites is bbolt's own count of page writes of the open file, as
+	// last read; the writer alone reads and writes it (a compaction opens
+	// a new file, whose count starts again).
+	dbWrites int64
 }
 
 // Stats reads the counters; safe for concurrent use.
@@ -62,7 +67,8 @@ func (s *Store) Stats() store.Stats {
 		FileBytes: s.stats.fileBytes.Load(),
 		Plans:     s.stats.plans.Load(),
 
-		WriterBusy: time.Duration(s.stats.busy.Load()),
+		WriterBusy:   time.Duration(s.stats.busy.Load()),
+		PagesWritten: s.stats.pages.Load(),
 	}
 }
 
@@ -165,6 +171,13 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 		s.stats.fileBytes.Store(n)
 	}
 	s.stats.plans.Store(s.plans)
+	st := s.db.Stats()
+	n := st.TxStats.GetWrite()
+	if n < s.stats.dbWrites {
+		s.stats.dbWrites = 0
+	}
+	s.stats.pages.Add(uint64(n - s.stats.dbWrites))
+	s.stats.dbWrites = n
 	return -1, writeResult{}
 }
 
