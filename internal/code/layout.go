@@ -107,7 +107,7 @@ func appendMessage(b []byte, kid string, payload, sig []byte) []byte {
 	p := appendProtected(prot[:0], kid)
 	b = append(b, cborTag18, cborArray|4)
 	b = appendBytes(b, p)
-	b = append(b, cborMap|0)
+	b = append(b, cborMap) // an empty map: no unprotected headers
 	b = appendBytes(b, payload)
 	return appendBytes(b, sig)
 }
