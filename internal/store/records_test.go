@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -146,6 +147,69 @@ func TestEncodeEvent_ActorNamedByEvent_NotRepeated(t *testing.T) {
 		}
 		if derived := actor == "enterprise:91510104CY4C7RGWMR" || actor == "officer:O-0001"; derived == bytes.Contains(b, []byte(actor)) {
 			t.Errorf("%s: stored %q", actor, b)
+		}
+	}
+}
+
+func chain(n int, prev []byte) []*ruqiv1.Event {
+	var es []*ruqiv1.Event
+	for i := 0; i < n; i++ {
+		e := &ruqiv1.Event{Seq: uint64(17 + i), Time: timestamppb.New(time.Date(2026, 5, 1, 8, i/5, 0, 17*i, time.UTC)), Type: ruqiv1.EventType(1 + i%4),
+			Actor: "officer:O-0001", InspectionId: fmt.Sprintf("INS-20260501-ABCDEF%02d", i/3), EnterpriseUscc: "91510104CY4C7RGWMR", OfficerId: "O-0001", Detail: "key 5b4de30edbf2b331", PrevHash: prev}
+		if i == 2 {
+			e.Time, e.Actor = nil, "system" // no time, an actor that is not named by the event
+		}
+		store.Salt(e)
+		e.Hash = store.EventHash(prev, e)
+		prev = e.Hash
+		es = append(es, e)
+	}
+	return es
+}
+
+// A sealed block reads back as its events, hashes recomputed and the last
+// one stored, in far fewer bytes than the events one by one.
+func TestEncodeEventBlock_ReadsBackSmaller(t *testing.T) {
+	prev := bytes.Repeat([]byte{7}, 32)
+	es := chain(16, prev)
+	b, err := store.EncodeEventBlock(es, prev)
+	if err != nil || b == nil {
+		t.Fatalf("block %v %v", b, err)
+	}
+	single, p := 0, prev
+	for _, e := range es {
+		v, _ := store.EncodeEvent(e, p)
+		single, p = single+len(v), e.GetHash()
+	}
+	if len(b) > single/2 {
+		t.Errorf("block %d bytes, single events %d", len(b), single)
+	}
+	back, err := store.DecodeEventBlock(17, prev, b)
+	if err != nil || len(back) != len(es) {
+		t.Fatalf("read back %d events: %v", len(back), err)
+	}
+	for i := range es {
+		if !proto.Equal(back[i], es[i]) {
+			t.Fatalf("event %d reads\n%v\nwant\n%v", i, back[i], es[i])
+		}
+	}
+}
+
+// Events whose chain is broken are not sealed: a block would recompute
+// their hashes and hide the break.
+func TestEncodeEventBlock_BrokenChain_NotSealed(t *testing.T) {
+	prev := bytes.Repeat([]byte{7}, 32)
+	for name, edit := range map[string]func([]*ruqiv1.Event){
+		"edited field":  func(es []*ruqiv1.Event) { es[5].Detail = "changed" },
+		"other prev":    func(es []*ruqiv1.Event) { es[5].PrevHash = prev },
+		"seq gap":       func(es []*ruqiv1.Event) { es[5].Seq++ },
+		"other hash":    func(es []*ruqiv1.Event) { es[15].Hash = prev },
+		"first follows": func(es []*ruqiv1.Event) { es[0].PrevHash = nil },
+	} {
+		es := chain(16, prev)
+		edit(es)
+		if b, err := store.EncodeEventBlock(es, prev); b != nil || err != nil {
+			t.Errorf("%s: sealed (%v)", name, err)
 		}
 	}
 }

@@ -236,6 +236,11 @@ type Tx interface {
 	// PutEnterpriseEvent indexes an integrated event under its enterprise,
 	// for the enterprise's receipts.
 	PutEnterpriseEvent(uscc string, seq uint64) error
+	// SealEvents says that events up to seq size are in the Merkle log
+	// under a signed checkpoint: a store may pack them more tightly now
+	// (bbolt seals them in compressed blocks; PostgreSQL does nothing).
+	// Events reads them as before.
+	SealEvents(size uint64) error
 
 	// PutEnterpriseCode replaces an enterprise's code: only the latest is
 	// kept, so a re-issued code ends the old one in the same write.

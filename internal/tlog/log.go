@@ -109,6 +109,11 @@ func (l *Log) Integrate(tx store.Tx, max int) (Integration, error) {
 	if err := tx.PutCheckpoint(r.End(), signed); err != nil {
 		return Integration{}, err
 	}
+	// The events just integrated are under a signed root now: the store
+	// may pack them (bbolt's sealed blocks), in this same transaction.
+	if err := tx.SealEvents(r.End()); err != nil {
+		return Integration{}, err
+	}
 	return Integration{Size: r.End(), Added: added, Signed: true, Note: signed}, nil
 }
 

@@ -127,6 +127,9 @@ func Open(path string, o Options) (*Store, error) {
 	if err == nil {
 		err = migrateLean(db)
 	}
+	if err == nil {
+		err = sealIntegrated(db)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("init %s: %w", path, err)
@@ -414,34 +417,9 @@ func seqKey(seq uint64) []byte {
 }
 
 // Events re-reads each event's prev_hash from its predecessor's stored hash
-// (lean events do not repeat it), starting with the hash of afterSeq.
+// (lean events do not repeat it), and reads sealed blocks (events.go).
 func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
-	b := t.tx.Bucket(bEvents)
-	var prev []byte
-	if afterSeq > 0 {
-		if v := b.Get(seqKey(afterSeq)); v != nil {
-			h, err := store.EventHashOf(v)
-			if err != nil {
-				return fmt.Errorf("event %d: %w", afterSeq, err)
-			}
-			prev = h
-		}
-	}
-	c := b.Cursor()
-	for k, v := c.Seek(seqKey(afterSeq + 1)); k != nil; k, v = c.Next() {
-		e, err := store.DecodeEvent(binary.BigEndian.Uint64(k), prev, v)
-		if err != nil {
-			return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
-		}
-		prev = e.GetHash()
-		if err := fn(e); err != nil {
-			if errors.Is(err, store.ErrStop) {
-				return nil
-			}
-			return err
-		}
-	}
-	return nil
+	return walkEvents(t.tx.Bucket(bEvents), afterSeq, fn)
 }
 
 func (t *txn) Head() (uint64, []byte, error) {
@@ -452,15 +430,7 @@ func (t *txn) Head() (uint64, []byte, error) {
 }
 
 func readHead(tx *bbolt.Tx) (uint64, []byte, error) {
-	k, v := tx.Bucket(bEvents).Cursor().Last()
-	if k == nil {
-		return 0, nil, nil
-	}
-	h, err := store.EventHashOf(v)
-	if err != nil {
-		return 0, nil, err
-	}
-	return binary.BigEndian.Uint64(k), h, nil
+	return headOf(tx.Bucket(bEvents))
 }
 
 func (t *txn) PutAgency(a *ruqiv1.Agency) error {
@@ -789,6 +759,14 @@ func (t *txn) PutCheckpoint(size uint64, note []byte) error {
 	b := t.tx.Bucket(bCheckpoints)
 	b.FillPercent = 1
 	return b.Put(seqKey(size), note)
+}
+
+// SealEvents packs the integrated events into blocks (events.go), in the
+// integrator's transaction: it has just read them, and registration's
+// appends stay single records.
+func (t *txn) SealEvents(size uint64) error {
+	_, err := sealEvents(t.tx, size, -1)
+	return err
 }
 
 func (t *txn) PutEnterpriseEvent(uscc string, seq uint64) error {

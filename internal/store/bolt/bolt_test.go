@@ -1,8 +1,10 @@
 package bolt_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,6 +99,70 @@ func TestVerifyChain_DetectsEditedEvent(t *testing.T) {
 		}
 		if rep.Intact || rep.FirstBrokenSeq != 3 {
 			return errors.New("edited event 3 not detected")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A change to the bytes of a sealed block (here one event's salt, kept
+// uncompressed) is found by the chain check at the block's last event, whose
+// hash is the one stored: the others are recomputed from the block.
+func TestVerifyChain_DetectsEditedSealedBlock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s, err := bolt.Open(path, bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	err = s.Update(ctx, func(tx store.Tx) error {
+		for i := 0; i < 20; i++ {
+			if err := tx.AppendEvent(&ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED, Detail: "VERDICT_EXPIRED"}); err != nil {
+				return err
+			}
+		}
+		return tx.SealEvents(20)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte("events"))
+		k := []byte{0, 0, 0, 0, 0, 0, 0, 1, 0xb1}
+		v := bytes.Clone(b.Get(k))
+		if !store.IsEventBlock(v) {
+			return errors.New("events 1–16 not sealed")
+		}
+		// Header: mark, format, count, hash (length and 32 bytes), then
+		// the salts, each after its length: the third salt's first byte.
+		v[2+1+1+32+2*(1+store.SaltSize)+1] ^= 1
+		return b.Put(k, v)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = bolt.Open(path, bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(ctx, func(r store.Reader) error {
+		rep, err := store.VerifyChain(r)
+		if err != nil {
+			return err
+		}
+		if rep.Intact || rep.FirstBrokenSeq != 16 || rep.Events != 20 {
+			return fmt.Errorf("edited block: %+v, want broken at 16 of 20", rep)
 		}
 		return nil
 	})

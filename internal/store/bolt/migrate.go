@@ -96,6 +96,44 @@ func migrateLean(db *bbolt.DB) error {
 	})
 }
 
+// sealIntegrated packs the events of a file written before sealed blocks
+// (or whose integrator stopped before sealing) into blocks, up to the
+// latest signed checkpoint, migrateBatch events per transaction; it
+// resumes from where it stopped (sealedNext) and costs one read when
+// there is nothing to seal. Every event reads back as it was: a block is
+// only written if it decodes to exactly its events (store.EncodeEventBlock).
+func sealIntegrated(db *bbolt.DB) error {
+	for {
+		var size uint64
+		err := db.View(func(tx *bbolt.Tx) error {
+			k, _ := tx.Bucket(bCheckpoints).Cursor().Last()
+			next := uint64(1)
+			if m := tx.Bucket(bRecordFormat); m != nil && len(m.Get(sealedNext)) == 8 {
+				next = binary.BigEndian.Uint64(m.Get(sealedNext))
+			}
+			if len(k) == 8 && next+blockEvents-1 <= binary.BigEndian.Uint64(k) {
+				size = binary.BigEndian.Uint64(k)
+			}
+			return nil
+		})
+		if err != nil || size == 0 {
+			return err
+		}
+		var more bool
+		err = db.Update(func(tx *bbolt.Tx) error {
+			var err error
+			more, err = sealEvents(tx, size, max(1, migrateBatch/blockEvents))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("seal events into blocks: %w", err)
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
 // rewriteEach returns a migration step that rewrites up to migrateBatch
 // records after the key after, and returns the last key rewritten (nil at
 // the end of the bucket).

@@ -37,7 +37,7 @@ func writeOldFile(t *testing.T, path string) oldFile {
 	shanghai := time.FixedZone("", 8*3600)
 	at := time.Date(2026, 3, 2, 9, 30, 15, 123456789, shanghai)
 	var prev []byte
-	for i := 1; i <= 25; i++ {
+	for i := 1; i <= 40; i++ {
 		e := &ruqiv1.Event{Seq: uint64(i), Time: timestamppb.New(at.Add(time.Duration(i) * time.Minute)),
 			Type: ruqiv1.EventType(1 + i%5), Actor: "officer:O-0001", InspectionId: fmt.Sprintf("INS-20260302-AAAAAA%02d", i),
 			EnterpriseUscc: "91510104CY4C7RGWMR", Detail: "INSPECTION_TYPE_ROUTINE"}
@@ -93,6 +93,15 @@ func writeOldFile(t *testing.T, path string) oldFile {
 			if err := ev.Put(k[:], v); err != nil {
 				return err
 			}
+		}
+		// Signed at 36: events 1–32 are sealed into two blocks on open,
+		// 33–40 stay single.
+		cp, err := tx.CreateBucket([]byte("checkpoints"))
+		if err != nil {
+			return err
+		}
+		if err := cp.Put([]byte{0, 0, 0, 0, 0, 0, 0, 36}, []byte("cp 36")); err != nil {
+			return err
 		}
 		cb, err := tx.CreateBucket([]byte("codes"))
 		if err != nil {
@@ -165,12 +174,14 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 					return fmt.Errorf("event %d: leaf hash changed", i+1)
 				}
 			}
-			var part []*ruqiv1.Event // a walk that starts inside the log
-			if err := r.Events(9, func(e *ruqiv1.Event) error { part = append(part, e); return nil }); err != nil {
-				return err
-			}
-			if len(part) != len(old.events)-9 || !proto.Equal(part[0], old.events[9]) {
-				return fmt.Errorf("events after 9 start with %v", part[0])
+			for after := range old.events { // walks that start anywhere, inside a block too
+				var part []*ruqiv1.Event
+				if err := r.Events(uint64(after), func(e *ruqiv1.Event) error { part = append(part, e); return nil }); err != nil {
+					return err
+				}
+				if len(part) != len(old.events)-after || !proto.Equal(part[0], old.events[after]) {
+					return fmt.Errorf("events after %d: %d starting with %v", after, len(part), part[0])
+				}
 			}
 			rep, err := store.VerifyChain(r)
 			if err != nil {
@@ -225,8 +236,9 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 		}
 	}
 
-	// On disk, all but the foreign code are lean now, and the tree keeps
-	// its nodes from tlog.KeptLevel up only.
+	// On disk, all but the foreign code are lean now, events 1–32 are two
+	// sealed blocks, and the tree keeps its nodes from tlog.KeptLevel up
+	// only.
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -244,8 +256,19 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 				return err
 			}
 		}
+		var keys []string
+		err := tx.Bucket([]byte("events")).ForEach(func(k, _ []byte) error {
+			keys = append(keys, fmt.Sprintf("%d/%d", binary.BigEndian.Uint64(k[:8]), len(k)))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if want := "[1/9 17/9 33/8 34/8 35/8 36/8 37/8 38/8 39/8 40/8 41/8 42/8]"; fmt.Sprint(keys) != want {
+			return fmt.Errorf("event keys (first seq/key length) %v, want %s", keys, want)
+		}
 		var levels []byte
-		err := tx.Bucket([]byte("tree_nodes")).ForEach(func(k, v []byte) error {
+		err = tx.Bucket([]byte("tree_nodes")).ForEach(func(k, v []byte) error {
 			if len(levels) == 0 || levels[len(levels)-1] != k[0] {
 				levels = append(levels, k[0])
 			}

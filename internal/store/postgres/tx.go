@@ -602,6 +602,9 @@ func (t *txn) PutCheckpoint(size uint64, note []byte) error {
 		ON CONFLICT (size) DO UPDATE SET note = excluded.note`, int64(size), note)
 }
 
+// SealEvents does nothing: PostgreSQL keeps each event in its own row.
+func (t *txn) SealEvents(uint64) error { return nil }
+
 func (t *txn) PutEnterpriseEvent(uscc string, seq uint64) error {
 	return t.exec("INSERT INTO events_by_enterprise (uscc, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING", uscc, int64(seq))
 }

@@ -1,0 +1,244 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// The events bucket holds two kinds of record, in seq order by key: a
+// single event under its 8-byte big-endian seq (as AppendEvent writes it),
+// and a sealed block of blockEvents events (store.EncodeEventBlock) under
+// the 8-byte seq of its first event followed by blockMark. That key sorts
+// after the first event's own key and before the next one's, so a cursor
+// meets every event in seq order whichever form it is in.
+//
+// Blocks are aligned: block b holds events b·16+1 to b·16+16, the 16
+// leaves under one kept Merkle node of level tlog.KeptLevel, so computing a
+// node below that level decodes one block. 16 events compress to about 60
+// bytes each with their salt (151 as single lean records): larger blocks
+// compress better but are larger than half a page, where bbolt leaves much
+// of each page empty.
+const (
+	blockEvents = 16
+	blockMark   = 0xb1
+)
+
+// sealedNext keeps, in bRecordFormat, the seq of the first event of the
+// next block to seal: blocks are sealed in order and a run that cannot be
+// sealed is passed over for good.
+var sealedNext = []byte("events.sealed_next")
+
+func blockKey(first uint64) []byte { return append(seqKey(first), blockMark) }
+
+// span returns the first seq of a record of the events bucket and how many
+// events it holds.
+func span(k, v []byte) (first, n uint64, err error) {
+	switch {
+	case len(k) == 8:
+		return binary.BigEndian.Uint64(k), 1, nil
+	case len(k) == 9 && k[8] == blockMark:
+		n, _, err := store.EventBlockHeader(v)
+		return binary.BigEndian.Uint64(k[:8]), n, err
+	}
+	return 0, 0, fmt.Errorf("events: unexpected key %x", k)
+}
+
+// lastHash returns the stored hash of a record's last event.
+func lastHash(k, v []byte) ([]byte, error) {
+	if len(k) == 9 {
+		_, h, err := store.EventBlockHeader(v)
+		return h, err
+	}
+	return store.EventHashOf(v)
+}
+
+// seekRecord positions c at the record that holds seq, or else at the
+// first record after it.
+func seekRecord(c *bbolt.Cursor, seq uint64) ([]byte, []byte, error) {
+	k, v := c.Seek(seqKey(seq))
+	if k != nil {
+		if first, _, err := span(k, v); err != nil || first == seq {
+			return k, v, err
+		}
+	}
+	// A block that starts before seq may hold it.
+	var pk, pv []byte
+	if k == nil {
+		pk, pv = c.Last()
+	} else {
+		pk, pv = c.Prev()
+	}
+	if pk != nil && len(pk) == 9 {
+		first, n, err := span(pk, pv)
+		if err != nil {
+			return nil, nil, err
+		}
+		if first <= seq && seq < first+n {
+			return pk, pv, nil
+		}
+	}
+	k, v = c.Seek(seqKey(seq))
+	return k, v, nil
+}
+
+// prevHash returns the stored hash of event seq−1, the predecessor of a
+// record that starts at seq, or nil if there is none (seq 1, or a gap).
+func prevHash(b *bbolt.Bucket, seq uint64) ([]byte, error) {
+	if seq <= 1 {
+		return nil, nil
+	}
+	k, v, err := seekRecord(b.Cursor(), seq-1)
+	if err != nil || k == nil {
+		return nil, err
+	}
+	first, n, err := span(k, v)
+	if err != nil || first+n-1 != seq-1 {
+		// Not the record's last event: only possible inside a block, which
+		// a record starting at seq does not follow.
+		return nil, err
+	}
+	return lastHash(k, v)
+}
+
+// decodeRecord reads the events of one record whose predecessor's hash is
+// prev.
+func decodeRecord(k, v, prev []byte) ([]*ruqiv1.Event, error) {
+	first, _, err := span(k, v)
+	if err != nil {
+		return nil, err
+	}
+	if len(k) == 9 {
+		return store.DecodeEventBlock(first, prev, v)
+	}
+	e, err := store.DecodeEvent(first, prev, v)
+	if err != nil {
+		return nil, fmt.Errorf("event %d: %w", first, err)
+	}
+	return []*ruqiv1.Event{e}, nil
+}
+
+// walkEvents calls fn for each event with seq > afterSeq in order, each
+// with prev_hash from its predecessor's stored hash.
+func walkEvents(b *bbolt.Bucket, afterSeq uint64, fn func(*ruqiv1.Event) error) error {
+	c := b.Cursor()
+	k, v, err := seekRecord(c, afterSeq+1)
+	if err != nil || k == nil {
+		return err
+	}
+	first, _, err := span(k, v)
+	if err != nil {
+		return err
+	}
+	prev, err := prevHash(b, first)
+	if err != nil {
+		return err
+	}
+	for ; k != nil; k, v = c.Next() {
+		es, err := decodeRecord(k, v, prev)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			prev = e.GetHash()
+			if e.GetSeq() <= afterSeq {
+				continue
+			}
+			if err := fn(e); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// headOf returns the last seq of the log and its stored hash.
+func headOf(b *bbolt.Bucket) (uint64, []byte, error) {
+	k, v := b.Cursor().Last()
+	if k == nil {
+		return 0, nil, nil
+	}
+	first, n, err := span(k, v)
+	if err != nil {
+		return 0, nil, err
+	}
+	h, err := lastHash(k, v)
+	return first + n - 1, h, err
+}
+
+// sealEvents packs the complete, aligned runs of single events up to seq
+// size into blocks, at most maxBlocks of them, and reports whether it
+// stopped for that limit.
+func sealEvents(tx *bbolt.Tx, size uint64, maxBlocks int) (more bool, err error) {
+	meta, err := tx.CreateBucketIfNotExists(bRecordFormat)
+	if err != nil {
+		return false, err
+	}
+	next := uint64(1)
+	if v := meta.Get(sealedNext); len(v) == 8 {
+		next = binary.BigEndian.Uint64(v)
+	}
+	b := tx.Bucket(bEvents)
+	b.FillPercent = 1.0
+	start := next
+	for sealed := 0; next+blockEvents-1 <= size; next += blockEvents {
+		if sealed == maxBlocks {
+			more = true
+			break
+		}
+		if err := sealBlock(b, next); err != nil {
+			return false, err
+		}
+		sealed++
+	}
+	if next == start {
+		return more, nil
+	}
+	return more, meta.Put(sealedNext, seqKey(next))
+}
+
+// sealBlock replaces events first to first+blockEvents−1 by their block if
+// all are single records and make a block that reads back as they do;
+// otherwise it leaves them as they are.
+func sealBlock(b *bbolt.Bucket, first uint64) error {
+	prev, err := prevHash(b, first)
+	if err != nil {
+		return err
+	}
+	var keys [][]byte
+	var es []*ruqiv1.Event
+	p := prev
+	c := b.Cursor()
+	for k, v := c.Seek(seqKey(first)); k != nil && len(es) < blockEvents; k, v = c.Next() {
+		if len(k) != 8 || binary.BigEndian.Uint64(k) != first+uint64(len(es)) {
+			return nil
+		}
+		e, err := store.DecodeEvent(binary.BigEndian.Uint64(k), p, v)
+		if err != nil {
+			return err
+		}
+		keys, es, p = append(keys, bytes.Clone(k)), append(es, e), e.GetHash()
+	}
+	if len(es) < blockEvents {
+		return nil
+	}
+	blk, err := store.EncodeEventBlock(es, prev)
+	if err != nil || blk == nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return b.Put(blockKey(first), blk)
+}
