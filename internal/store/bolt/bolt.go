@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -769,19 +770,109 @@ func (t *txn) SealEvents(size uint64) error {
 	return err
 }
 
+// The enterprise index keeps an enterprise's integrated events in chunks:
+// the key is "<uscc>\x00" and the 8-byte seq of the chunk's first event, the
+// value the differences from each seq to the next as uvarints (a byte or two
+// each), up to chunkSeqs seqs. An empty value is a chunk of one, which is
+// also how files written before the chunks keep every event (one key per
+// event, 43 bytes each with bbolt's own); migrate.go repacks those.
+const chunkSeqs = 64
+
 func (t *txn) PutEnterpriseEvent(uscc string, seq uint64) error {
-	return t.tx.Bucket(bEventsByEnt).Put(append([]byte(uscc+"\x00"), seqKey(seq)...), nil)
+	return putEnterpriseEvent(t.tx.Bucket(bEventsByEnt), uscc, seq)
+}
+
+func putEnterpriseEvent(b *bbolt.Bucket, uscc string, seq uint64) error {
+	prefix := []byte(uscc + "\x00")
+	at := append(bytes.Clone(prefix), seqKey(seq)...)
+	c := b.Cursor()
+	k, _ := c.Seek(at)
+	if bytes.Equal(k, at) {
+		return nil
+	}
+	var pk, pv []byte
+	if k == nil {
+		pk, pv = c.Last()
+	} else {
+		pk, pv = c.Prev()
+	}
+	if pk != nil && len(pk) == len(at) && hasPrefix(pk, prefix) {
+		seqs, err := chunkSeqsOf(pk, pv)
+		if err != nil {
+			return err
+		}
+		i, _ := slices.BinarySearch(seqs, seq)
+		if i < len(seqs) && seqs[i] == seq {
+			return nil
+		}
+		// A full chunk takes a seq that is not its last (never written in
+		// that order by the integrator) rather than overlap the next.
+		if len(seqs) < chunkSeqs || i < len(seqs) {
+			return b.Put(bytes.Clone(pk), encodeChunk(slices.Insert(seqs, i, seq)))
+		}
+	}
+	return b.Put(at, nil)
+}
+
+// chunkSeqsOf decodes a chunk of the enterprise index.
+func chunkSeqsOf(k, v []byte) ([]uint64, error) {
+	seqs := []uint64{binary.BigEndian.Uint64(k[len(k)-8:])}
+	for len(v) > 0 {
+		d, n := binary.Uvarint(v)
+		if n <= 0 || d == 0 {
+			return nil, fmt.Errorf("events_by_enterprise %q: damaged chunk", k)
+		}
+		seqs = append(seqs, seqs[len(seqs)-1]+d)
+		v = v[n:]
+	}
+	return seqs, nil
+}
+
+// encodeChunk is the value of the chunk of seqs (sorted, the first in the
+// key).
+func encodeChunk(seqs []uint64) []byte {
+	var v []byte
+	for i := 1; i < len(seqs); i++ {
+		v = binary.AppendUvarint(v, seqs[i]-seqs[i-1])
+	}
+	return v
 }
 
 func (t *txn) EnterpriseEvents(uscc string, afterSeq uint64, fn func(uint64) error) error {
 	prefix := []byte(uscc + "\x00")
 	c := t.tx.Bucket(bEventsByEnt).Cursor()
-	for k, _ := c.Seek(append(append([]byte(nil), prefix...), seqKey(afterSeq+1)...)); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
-		if err := fn(binary.BigEndian.Uint64(k[len(prefix):])); err != nil {
-			if errors.Is(err, store.ErrStop) {
-				return nil
-			}
+	from := append(bytes.Clone(prefix), seqKey(afterSeq+1)...)
+	k, v := c.Seek(from)
+	// The chunk before may hold seqs after afterSeq.
+	var pk, pv []byte
+	if k == nil {
+		pk, pv = c.Last()
+	} else if !bytes.Equal(k, from) {
+		pk, pv = c.Prev()
+	}
+	if pk != nil && len(pk) == len(from) && hasPrefix(pk, prefix) {
+		k, v = pk, pv
+	} else {
+		k, v = c.Seek(from)
+	}
+	for ; k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(from) {
+			continue // not a key of this index
+		}
+		seqs, err := chunkSeqsOf(k, v)
+		if err != nil {
 			return err
+		}
+		for _, seq := range seqs {
+			if seq <= afterSeq {
+				continue
+			}
+			if err := fn(seq); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
 		}
 	}
 	return nil

@@ -21,7 +21,9 @@ var bRecordFormat = []byte("record_format")
 // one transaction's memory.
 var migrateBatch = 20000
 
-var leanDone = []byte("lean.v2")
+// leanDone marks a file whose steps are all done: "lean.v2" had the
+// first four, "lean.v3" adds the enterprise index's chunks.
+var leanDone = []byte("lean.v3")
 
 // migrateLean rewrites a file's events, codes and check-ins in the lean
 // formats, and drops the Merkle tree nodes that tlog no longer keeps, a
@@ -60,6 +62,7 @@ func migrateLean(db *bbolt.DB) error {
 			return store.EncodeCheckIn(c)
 		})},
 		{bTree, dropLowTreeNodes},
+		{bEventsByEnt, packEnterpriseEvents},
 	}
 	for _, st := range steps {
 		for {
@@ -193,6 +196,69 @@ func dropLowTreeNodes(tx *bbolt.Tx, _ []byte) ([]byte, error) {
 		return nil, nil
 	}
 	return []byte{1}, nil
+}
+
+// packEnterpriseEvents rewrites the enterprise index of the enterprises
+// after the key after, whole enterprises and about migrateBatch keys per
+// call, in chunks of chunkSeqs seqs (bolt.go); it returns a key that sorts
+// after the last enterprise it packed, or nil at the end. The seqs are the
+// same ones: only how many keys hold them changes.
+func packEnterpriseEvents(tx *bbolt.Tx, after []byte) ([]byte, error) {
+	b := tx.Bucket(bEventsByEnt)
+	type group struct {
+		uscc string
+		keys [][]byte
+		seqs []uint64
+	}
+	var groups []*group
+	read := 0
+	c := b.Cursor()
+	var k, v []byte
+	if after == nil {
+		k, v = c.First()
+	} else {
+		k, v = c.Seek(after)
+	}
+	for ; k != nil; k, v = c.Next() {
+		if len(k) < 9 || k[len(k)-9] != 0 {
+			return nil, fmt.Errorf("events_by_enterprise: unexpected key %q", k)
+		}
+		uscc := string(k[:len(k)-9])
+		if len(groups) == 0 || groups[len(groups)-1].uscc != uscc {
+			if read >= migrateBatch {
+				break
+			}
+			groups = append(groups, &group{uscc: uscc})
+		}
+		g := groups[len(groups)-1]
+		seqs, err := chunkSeqsOf(k, v)
+		if err != nil {
+			return nil, err
+		}
+		g.keys, g.seqs = append(g.keys, bytes.Clone(k)), append(g.seqs, seqs...)
+		read++
+	}
+	for _, g := range groups {
+		if len(g.keys) <= (len(g.seqs)+chunkSeqs-1)/chunkSeqs {
+			continue // already packed
+		}
+		for _, k := range g.keys {
+			if err := b.Delete(k); err != nil {
+				return nil, err
+			}
+		}
+		for i := 0; i < len(g.seqs); i += chunkSeqs {
+			chunk := g.seqs[i:min(i+chunkSeqs, len(g.seqs))]
+			if err := b.Put(append([]byte(g.uscc+"\x00"), seqKey(chunk[0])...), encodeChunk(chunk)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if k == nil {
+		return nil, nil
+	}
+	// After every key of the last enterprise packed.
+	return append([]byte(groups[len(groups)-1].uscc+"\x00"), bytes.Repeat([]byte{0xff}, 9)...), nil
 }
 
 // migrateEvents rewrites up to migrateBatch events after the seq in after

@@ -26,6 +26,7 @@ import (
 // directly in the old layout.
 type oldFile struct {
 	events   []*ruqiv1.Event
+	byEnt    map[string][]uint64 // the enterprise index, one key per event
 	codes    map[string]*ruqiv1.InspectionCode // by bucket key
 	checkIns []*store.CheckIn
 }
@@ -34,6 +35,12 @@ func writeOldFile(t *testing.T, path string) oldFile {
 	t.Helper()
 	var f oldFile
 	f.codes = map[string]*ruqiv1.InspectionCode{}
+	f.byEnt = map[string][]uint64{"91510104CY4C7RGWM": {4, 9, 200}} // a prefix of the next
+	for seq := uint64(1); seq <= 150; seq++ {
+		if seq%7 != 0 {
+			f.byEnt["91510104CY4C7RGWMR"] = append(f.byEnt["91510104CY4C7RGWMR"], seq)
+		}
+	}
 	shanghai := time.FixedZone("", 8*3600)
 	at := time.Date(2026, 3, 2, 9, 30, 15, 123456789, shanghai)
 	var prev []byte
@@ -92,6 +99,17 @@ func writeOldFile(t *testing.T, path string) oldFile {
 			v, _ := proto.Marshal(e)
 			if err := ev.Put(k[:], v); err != nil {
 				return err
+			}
+		}
+		be, err := tx.CreateBucket([]byte("events_by_enterprise"))
+		if err != nil {
+			return err
+		}
+		for uscc, seqs := range f.byEnt {
+			for _, seq := range seqs {
+				if err := be.Put(binary.BigEndian.AppendUint64([]byte(uscc+"\x00"), seq), nil); err != nil {
+					return err
+				}
 			}
 		}
 		// Signed at 36: events 1–32 are sealed into two blocks on open,
@@ -194,6 +212,28 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 			if seq, h, err := r.Head(); err != nil || seq != last.GetSeq() || !bytes.Equal(h, last.GetHash()) {
 				return fmt.Errorf("head %d %x %v", seq, h, err)
 			}
+			for uscc, seqs := range old.byEnt {
+				for _, after := range []int{0, 1, 60, 100} {
+					var got []uint64
+					if err := r.EnterpriseEvents(uscc, uint64(seqs[after]), func(seq uint64) error { got = append(got, seq); return nil }); err != nil {
+						return err
+					}
+					if after == 0 { // and from the very start
+						got = nil
+						if err := r.EnterpriseEvents(uscc, 0, func(seq uint64) error { got = append(got, seq); return nil }); err != nil {
+							return err
+						}
+						if fmt.Sprint(got) != fmt.Sprint(seqs) {
+							return fmt.Errorf("events of %s: %v, want %v", uscc, got, seqs)
+						}
+					} else if after < len(seqs) && fmt.Sprint(got) != fmt.Sprint(seqs[after+1:]) {
+						return fmt.Errorf("events of %s after %d: %v, want %v", uscc, seqs[after], got, seqs[after+1:])
+					}
+					if len(seqs) < 100 {
+						break
+					}
+				}
+			}
 			for k, want := range old.codes {
 				codes, err := r.Codes(want.GetInspectionId())
 				if err != nil {
@@ -266,6 +306,18 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 		}
 		if want := "[1/9 17/9 33/8 34/8 35/8 36/8 37/8 38/8 39/8 40/8 41/8 42/8]"; fmt.Sprint(keys) != want {
 			return fmt.Errorf("event keys (first seq/key length) %v, want %s", keys, want)
+		}
+		// The enterprise index in chunks: 129 seqs in 3, 3 in 1.
+		n := map[string]int{}
+		err = tx.Bucket([]byte("events_by_enterprise")).ForEach(func(k, _ []byte) error {
+			n[string(k[:len(k)-9])]++
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if n["91510104CY4C7RGWMR"] != 3 || n["91510104CY4C7RGWM"] != 1 || len(n) != 2 {
+			return fmt.Errorf("enterprise index keys %v, want 3 and 1", n)
 		}
 		var levels []byte
 		err = tx.Bucket([]byte("tree_nodes")).ForEach(func(k, v []byte) error {

@@ -55,6 +55,7 @@ func Run(t *testing.T, f Factory) {
 		{"EvaluationsLeadsTokenIDs", testEvaluationsLeadsTokenIDs},
 		{"MerkleLogRecords", testMerkleLogRecords},
 		{"SealedEventsReadAsBefore", testSealedEvents},
+		{"EnterpriseIndexManyEvents", testEnterpriseIndex},
 		{"TokensOfSubject", testTokensOfSubject},
 		{"ListsArePaged", testPaging},
 		{"EnterpriseCodesAndArrivals", testEnterpriseCodesAndArrivals},
@@ -1018,6 +1019,59 @@ func testSealedEvents(t *testing.T, o Opener) {
 		}
 		if seq, h, err := r.Head(); err != nil || !rep.Intact || rep.Events != 40 || seq != 40 || !bytes.Equal(h, rep.HeadHash) {
 			return fmt.Errorf("after sealing: chain %+v, head %d %x %v", rep, seq, h, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An enterprise's integrated events, many more than fit one record of a
+// store that groups them (bbolt's chunks of 64), list in order from any
+// point, apart from those of an enterprise whose USCC is a prefix of its.
+func testEnterpriseIndex(t *testing.T, o Opener) {
+	s := open(t, o)
+	const a, b = "91350100M000100Y43", "91350100M000100Y4"
+	var want []uint64
+	update(t, s, func(tx store.Tx) error {
+		for seq := uint64(1); seq <= 400; seq++ {
+			uscc := a
+			if seq%3 == 0 {
+				uscc = b
+			} else {
+				want = append(want, seq)
+			}
+			if err := tx.PutEnterpriseEvent(uscc, seq); err != nil {
+				return err
+			}
+		}
+		return tx.PutEnterpriseEvent(a, 5) // again: still once
+	})
+	err := s.View(ctx, func(r store.Reader) error {
+		for _, from := range []int{-1, 0, 63, 64, 65, 130, len(want) - 1} {
+			after := uint64(0)
+			if from >= 0 {
+				after = want[from]
+			}
+			var got []uint64
+			err := r.EnterpriseEvents(a, after, func(seq uint64) error { got = append(got, seq); return nil })
+			if err != nil {
+				return err
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want[from+1:]) {
+				return fmt.Errorf("after %d: %v, want %v", after, got, want[from+1:])
+			}
+		}
+		n := 0
+		err := r.EnterpriseEvents(b, 30, func(seq uint64) error {
+			if n++; seq%3 != 0 || seq <= 30 || n == 3 {
+				return store.ErrStop
+			}
+			return nil
+		})
+		if err != nil || n != 3 {
+			return fmt.Errorf("events of %s after 30: stopped at %d (%v)", b, n, err)
 		}
 		return nil
 	})
