@@ -26,9 +26,9 @@ import (
 // checkpoint. The block's first predecessor hash is the previous record's,
 // as for a single lean event.
 //
-// Compression is the standard library's DEFLATE: on blocks of 16 events of
-// this log (about 1.6 KB of fields) it keeps 41% of the bytes, which zstd
-// would not much improve at this size, and it adds no dependency.
+// Compression is the standard library's DEFLATE, which adds no dependency:
+// on the fields of a simulated log's events (100 B each) it keeps 41% of
+// the bytes in blocks of 16 events, 21% in blocks of 128.
 const leanEventBlockV1 = 0x04
 
 // maxBlockBody bounds what a block's header may claim its fields take, so
@@ -168,12 +168,12 @@ func DecodeEventBlock(first uint64, prev, b []byte) ([]*ruqiv1.Event, error) {
 	if err := r.(flate.Resetter).Reset(bytes.NewReader(d.b), nil); err != nil {
 		return nil, err
 	}
-	body := make([]byte, size)
-	if _, err := io.ReadFull(r, body); err != nil {
+	body, err := io.ReadAll(io.LimitReader(r, int64(size)+1))
+	if err != nil {
 		return nil, fmt.Errorf("event block %d: %w", first, err)
 	}
-	if k, err := r.Read(make([]byte, 1)); k != 0 || err != io.EOF {
-		return nil, fmt.Errorf("event block %d: fields longer than stated", first)
+	if uint64(len(body)) != size {
+		return nil, fmt.Errorf("event block %d: %d bytes of fields, %d stated", first, len(body), size)
 	}
 	d = decoder{b: body}
 	var sec int64

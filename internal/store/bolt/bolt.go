@@ -785,24 +785,26 @@ func (t *txn) PutEnterpriseEvent(uscc string, seq uint64) error {
 func putEnterpriseEvent(b *bbolt.Bucket, uscc string, seq uint64) error {
 	prefix := []byte(uscc + "\x00")
 	at := append(bytes.Clone(prefix), seqKey(seq)...)
+	// The chunk that takes seq is the last one that starts at or before
+	// it, found walking forwards (a cursor's Prev after a Seek is not to be
+	// trusted in bbolt): an enterprise has one chunk per 64 events.
+	var pk, pv []byte
 	c := b.Cursor()
-	k, _ := c.Seek(at)
-	if bytes.Equal(k, at) {
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix) && bytes.Compare(k, at) <= 0; k, v = c.Next() {
+		if len(k) == len(at) {
+			pk, pv = k, v
+		}
+	}
+	if bytes.Equal(pk, at) {
 		return nil
 	}
-	var pk, pv []byte
-	if k == nil {
-		pk, pv = c.Last()
-	} else {
-		pk, pv = c.Prev()
-	}
-	if pk != nil && len(pk) == len(at) && hasPrefix(pk, prefix) {
+	if pk != nil {
 		seqs, err := chunkSeqsOf(pk, pv)
 		if err != nil {
 			return err
 		}
-		i, _ := slices.BinarySearch(seqs, seq)
-		if i < len(seqs) && seqs[i] == seq {
+		i, found := slices.BinarySearch(seqs, seq)
+		if found {
 			return nil
 		}
 		// A full chunk takes a seq that is not its last (never written in
@@ -841,22 +843,8 @@ func encodeChunk(seqs []uint64) []byte {
 func (t *txn) EnterpriseEvents(uscc string, afterSeq uint64, fn func(uint64) error) error {
 	prefix := []byte(uscc + "\x00")
 	c := t.tx.Bucket(bEventsByEnt).Cursor()
-	from := append(bytes.Clone(prefix), seqKey(afterSeq+1)...)
-	k, v := c.Seek(from)
-	// The chunk before may hold seqs after afterSeq.
-	var pk, pv []byte
-	if k == nil {
-		pk, pv = c.Last()
-	} else if !bytes.Equal(k, from) {
-		pk, pv = c.Prev()
-	}
-	if pk != nil && len(pk) == len(from) && hasPrefix(pk, prefix) {
-		k, v = pk, pv
-	} else {
-		k, v = c.Seek(from)
-	}
-	for ; k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-		if len(k) != len(from) {
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+8 {
 			continue // not a key of this index
 		}
 		seqs, err := chunkSeqsOf(k, v)

@@ -118,12 +118,19 @@ func TestVerifyChain_DetectsEditedSealedBlock(t *testing.T) {
 	}
 	ctx := context.Background()
 	err = s.Update(ctx, func(tx store.Tx) error {
-		for i := 0; i < 20; i++ {
+		for i := 0; i < bolt.BlockEvents+4; i++ {
 			if err := tx.AppendEvent(&ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED, Detail: "VERDICT_EXPIRED"}); err != nil {
 				return err
 			}
 		}
-		return tx.SealEvents(20)
+		return tx.SealEvents(bolt.BlockEvents + 4)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var salt []byte // the third event's, kept uncompressed in the block
+	err = s.View(ctx, func(r store.Reader) error {
+		return r.Events(2, func(e *ruqiv1.Event) error { salt = e.GetSalt(); return store.ErrStop })
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -139,11 +146,13 @@ func TestVerifyChain_DetectsEditedSealedBlock(t *testing.T) {
 		k := []byte{0, 0, 0, 0, 0, 0, 0, 1, 0xb1}
 		v := bytes.Clone(b.Get(k))
 		if !store.IsEventBlock(v) {
-			return errors.New("events 1–16 not sealed")
+			return errors.New("the first block is not sealed")
 		}
-		// Header: mark, format, count, hash (length and 32 bytes), then
-		// the salts, each after its length: the third salt's first byte.
-		v[2+1+1+32+2*(1+store.SaltSize)+1] ^= 1
+		i := bytes.Index(v, salt)
+		if i < 0 {
+			return errors.New("salt not found in the block")
+		}
+		v[i] ^= 1
 		return b.Put(k, v)
 	})
 	db.Close()
@@ -161,8 +170,8 @@ func TestVerifyChain_DetectsEditedSealedBlock(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if rep.Intact || rep.FirstBrokenSeq != 16 || rep.Events != 20 {
-			return fmt.Errorf("edited block: %+v, want broken at 16 of 20", rep)
+		if rep.Intact || rep.FirstBrokenSeq != bolt.BlockEvents || rep.Events != bolt.BlockEvents+4 {
+			return fmt.Errorf("edited block: %+v, want broken at its last event", rep)
 		}
 		return nil
 	})

@@ -59,6 +59,11 @@ func (s *Store) compact(*compaction) compactResult {
 	if err != nil {
 		return compactResult{err: err}
 	}
+	// The copy's file ends at its last page. bbolt grows a file by its
+	// AllocSize (16 MiB) beyond what a commit needs; the server's file does
+	// so again when it next grows, but a compacted file is not given that
+	// slack up front.
+	dst.AllocSize = 0
 	if err := bbolt.Compact(dst, s.db, compactTxBytes); err != nil {
 		dst.Close()
 		os.Remove(tmp)

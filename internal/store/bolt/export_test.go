@@ -7,3 +7,6 @@ func SetMigrateBatch(n int) (restore func()) {
 	migrateBatch = n
 	return func() { migrateBatch = old }
 }
+
+// BlockEvents is how many events a sealed block holds.
+const BlockEvents = blockEvents

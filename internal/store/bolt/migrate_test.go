@@ -44,7 +44,7 @@ func writeOldFile(t *testing.T, path string) oldFile {
 	shanghai := time.FixedZone("", 8*3600)
 	at := time.Date(2026, 3, 2, 9, 30, 15, 123456789, shanghai)
 	var prev []byte
-	for i := 1; i <= 40; i++ {
+	for i := 1; i <= 2*bolt.BlockEvents+8; i++ {
 		e := &ruqiv1.Event{Seq: uint64(i), Time: timestamppb.New(at.Add(time.Duration(i) * time.Minute)),
 			Type: ruqiv1.EventType(1 + i%5), Actor: "officer:O-0001", InspectionId: fmt.Sprintf("INS-20260302-AAAAAA%02d", i),
 			EnterpriseUscc: "91510104CY4C7RGWMR", Detail: "INSPECTION_TYPE_ROUTINE"}
@@ -112,13 +112,13 @@ func writeOldFile(t *testing.T, path string) oldFile {
 				}
 			}
 		}
-		// Signed at 36: events 1–32 are sealed into two blocks on open,
-		// 33–40 stay single.
+		// Signed 4 events after the second block: the two blocks are
+		// sealed on open, the events after them stay single.
 		cp, err := tx.CreateBucket([]byte("checkpoints"))
 		if err != nil {
 			return err
 		}
-		if err := cp.Put([]byte{0, 0, 0, 0, 0, 0, 0, 36}, []byte("cp 36")); err != nil {
+		if err := cp.Put(binary.BigEndian.AppendUint64(nil, 2*bolt.BlockEvents+4), []byte("cp")); err != nil {
 			return err
 		}
 		cb, err := tx.CreateBucket([]byte("codes"))
@@ -276,8 +276,8 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 		}
 	}
 
-	// On disk, all but the foreign code are lean now, events 1–32 are two
-	// sealed blocks, and the tree keeps its nodes from tlog.KeptLevel up
+	// On disk, all but the foreign code are lean now, the first events are
+	// two sealed blocks, and the tree keeps its nodes from tlog.KeptLevel up
 	// only.
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
 	if err != nil {
@@ -304,7 +304,11 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if want := "[1/9 17/9 33/8 34/8 35/8 36/8 37/8 38/8 39/8 40/8 41/8 42/8]"; fmt.Sprint(keys) != want {
+		want := []string{"1/9", fmt.Sprintf("%d/9", bolt.BlockEvents+1)}
+		for seq := 2*bolt.BlockEvents + 1; seq <= 2*bolt.BlockEvents+10; seq++ {
+			want = append(want, fmt.Sprintf("%d/8", seq))
+		}
+		if fmt.Sprint(keys) != fmt.Sprint(want) {
 			return fmt.Errorf("event keys (first seq/key length) %v, want %s", keys, want)
 		}
 		// The enterprise index in chunks: 129 seqs in 3, 3 in 1.
