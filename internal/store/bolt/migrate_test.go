@@ -26,7 +26,7 @@ import (
 // directly in the old layout.
 type oldFile struct {
 	events   []*ruqiv1.Event
-	byEnt    map[string][]uint64 // the enterprise index, one key per event
+	byEnt    map[string][]uint64               // the enterprise index, one key per event
 	codes    map[string]*ruqiv1.InspectionCode // by bucket key
 	checkIns []*store.CheckIn
 }
