@@ -213,3 +213,43 @@ func TestEncodeEventBlock_BrokenChain_NotSealed(t *testing.T) {
 		}
 	}
 }
+
+// A lean inspection leaves out what it repeats (its key, its result's ids,
+// registrant and time) and reads back the same; one that repeats nothing
+// reads back too.
+func TestEncodeInspection_ReadsBackSmaller(t *testing.T) {
+	at := timestamppb.New(time.Date(2026, 5, 1, 8, 0, 0, 17, time.UTC))
+	in := &ruqiv1.Inspection{Id: "INS-20260501-ABCDEFGH", AgencyId: "AG-19", EnterpriseUscc: "91510104CY4C7RGWMR", CheckItemIds: []string{"CI-0099"},
+		OfficerIds: []string{"O-1579", "O-0799"}, WindowStart: at, WindowEnd: at, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "年度日常监督检查",
+		State: ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED, RegisteredAt: at, RegisteredBy: "officer:O-1579", FirstCheckedInAt: at, CompletedAt: at,
+		Result: &ruqiv1.InspectionResult{InspectionId: "INS-20260501-ABCDEFGH", AgencyId: "AG-19", EnterpriseUscc: "91510104CY4C7RGWMR", Summary: "检查结果",
+			Items: []*ruqiv1.ItemResult{{CheckItemId: "CI-0099"}}, RecordedAt: at, RecordedBy: "officer:O-1579"}}
+	full, _ := proto.Marshal(in)
+	for name, c := range map[string]struct {
+		in      *ruqiv1.Inspection
+		smaller int
+	}{
+		"repeats":         {in, 100},
+		"repeats nothing": {&ruqiv1.Inspection{Id: "INS-1", RegisteredBy: "admin", OfficerIds: []string{"O-1"}, Result: &ruqiv1.InspectionResult{InspectionId: "INS-2", RecordedBy: "officer:O-1"}}, -20},
+	} {
+		b, err := store.EncodeInspection(c.in.GetId(), c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.smaller > 0 && len(b) > len(full)-c.smaller {
+			t.Errorf("%s: %d bytes, protobuf %d", name, len(b), len(full))
+		}
+		back, err := store.DecodeInspection(c.in.GetId(), b)
+		if err != nil || !proto.Equal(back, c.in) {
+			t.Errorf("%s: read back %v (%v), want %v", name, back, err, c.in)
+		}
+	}
+	// Under another key the id is kept, and protobuf still reads.
+	b, _ := store.EncodeInspection("other", in)
+	if back, err := store.DecodeInspection("other", b); err != nil || !proto.Equal(back, in) {
+		t.Errorf("under another key: %v (%v)", back, err)
+	}
+	if back, err := store.DecodeInspection(in.GetId(), full); err != nil || !proto.Equal(back, in) {
+		t.Errorf("protobuf: %v (%v)", back, err)
+	}
+}

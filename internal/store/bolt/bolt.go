@@ -299,9 +299,18 @@ func putJSON(b *bbolt.Bucket, k []byte, v any) error {
 	return b.Put(k, raw)
 }
 
-// listByPrefix loads a page of the records named by the index entries
-// "<owner>\x00<id>".
+// listByPrefix loads a page of the protobuf records named by the index
+// entries "<owner>\x00<id>".
 func listByPrefix[T proto.Message](t *txn, index, records []byte, owner string, p store.Page, mk func() T) ([]T, error) {
+	return listIndexed(t, index, owner, p, func(id []byte) (T, error) {
+		m := mk()
+		return m, getProto(t.tx.Bucket(records), id, m)
+	})
+}
+
+// listIndexed loads a page of the records named by the index entries
+// "<owner>\x00<id>", each read by get.
+func listIndexed[T any](t *txn, index []byte, owner string, p store.Page, get func(id []byte) (T, error)) ([]T, error) {
 	prefix := key(owner, "")
 	var out []T
 	c := t.tx.Bucket(index).Cursor()
@@ -312,8 +321,8 @@ func listByPrefix[T proto.Message](t *txn, index, records []byte, owner string, 
 		if p.After != "" && string(k[len(prefix):]) == p.After {
 			continue
 		}
-		m := mk()
-		if err := getProto(t.tx.Bucket(records), k[len(prefix):], m); err != nil {
+		m, err := get(k[len(prefix):])
+		if err != nil {
 			return nil, fmt.Errorf("index %s names missing %q: %w", index, k[len(prefix):], err)
 		}
 		out = append(out, m)
@@ -352,12 +361,15 @@ func (t *txn) Officers(agencyID string) ([]*ruqiv1.Officer, error) {
 }
 
 func (t *txn) Inspection(id string) (*ruqiv1.Inspection, error) {
-	m := &ruqiv1.Inspection{}
-	return m, getProto(t.tx.Bucket(bInspections), []byte(id), m)
+	v := t.tx.Bucket(bInspections).Get([]byte(id))
+	if v == nil {
+		return &ruqiv1.Inspection{}, store.ErrNotFound
+	}
+	return store.DecodeInspection(id, v)
 }
 
 func (t *txn) InspectionsOfEnterprise(uscc string, p store.Page) ([]*ruqiv1.Inspection, error) {
-	return listByPrefix(t, bInspByEnt, bInspections, uscc, p, func() *ruqiv1.Inspection { return &ruqiv1.Inspection{} })
+	return listIndexed(t, bInspByEnt, uscc, p, func(id []byte) (*ruqiv1.Inspection, error) { return t.Inspection(string(id)) })
 }
 
 func (t *txn) Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error) {
@@ -472,7 +484,11 @@ func (t *txn) PutInspection(in *ruqiv1.Inspection) error {
 	}
 	b := t.tx.Bucket(bInspections)
 	isNew := b.Get([]byte(in.GetId())) == nil
-	if err := putProto(b, []byte(in.GetId()), in); err != nil {
+	v, err := store.EncodeInspection(in.GetId(), in)
+	if err != nil {
+		return err
+	}
+	if err := b.Put([]byte(in.GetId()), v); err != nil {
 		return err
 	}
 	if isNew {

@@ -22,7 +22,8 @@ var bRecordFormat = []byte("record_format")
 var migrateBatch = 20000
 
 // leanDone marks a file whose steps are all done: "lean.v2" had the
-// first four, "lean.v3" adds the enterprise index's chunks.
+// first four, "lean.v3" adds the enterprise index's chunks and lean
+// inspections.
 var leanDone = []byte("lean.v3")
 
 // migrateLean rewrites a file's events, codes and check-ins in the lean
@@ -63,6 +64,13 @@ func migrateLean(db *bbolt.DB) error {
 		})},
 		{bTree, dropLowTreeNodes},
 		{bEventsByEnt, packEnterpriseEvents},
+		{bInspections, rewriteEach(bInspections, func(k, v []byte) ([]byte, error) {
+			in, err := store.DecodeInspection(string(k), v)
+			if err != nil {
+				return nil, err
+			}
+			return store.EncodeInspection(string(k), in)
+		})},
 	}
 	for _, st := range steps {
 		for {

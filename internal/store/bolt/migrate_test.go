@@ -29,6 +29,7 @@ type oldFile struct {
 	byEnt    map[string][]uint64               // the enterprise index, one key per event
 	codes    map[string]*ruqiv1.InspectionCode // by bucket key
 	checkIns []*store.CheckIn
+	plans    []*ruqiv1.Inspection
 }
 
 func writeOldFile(t *testing.T, path string) oldFile {
@@ -78,6 +79,13 @@ func writeOldFile(t *testing.T, path string) oldFile {
 	}
 	// A code that is not one of ours (as in tests): it stays as it was.
 	f.codes["INS-X\x00O-X"] = &ruqiv1.InspectionCode{InspectionId: "INS-X", OfficerId: "O-X", KeyId: "k", Token: "T1", Url: "u"}
+	ts := timestamppb.New(at)
+	f.plans = []*ruqiv1.Inspection{
+		{Id: "INS-20260302-BBBBBB00", AgencyId: "AG-19", EnterpriseUscc: "91510104CY4C7RGWMR", CheckItemIds: []string{"CI-0099"}, OfficerIds: []string{"O-0001", "O-0002"},
+			WindowStart: ts, WindowEnd: ts, Reason: "年度日常监督检查", RegisteredAt: ts, RegisteredBy: "officer:O-0001", CompletedAt: ts,
+			Result: &ruqiv1.InspectionResult{InspectionId: "INS-20260302-BBBBBB00", AgencyId: "AG-19", EnterpriseUscc: "91510104CY4C7RGWMR", RecordedAt: ts, RecordedBy: "officer:O-0001"}},
+		{Id: "INS-20260302-BBBBBB01", AgencyId: "AG-20", EnterpriseUscc: "91510104CY4C7RGWMR", RegisteredBy: "admin"},
+	}
 	f.checkIns = []*store.CheckIn{
 		{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-20260302-BBBBBB00", OfficerID: "O-0001", USCC: "91510104CY4C7RGWMR", At: at, Scans: 3, By: "enterprise:91510104CY4C7RGWMR"},
 		{TokenID: []byte("fedcba9876543210"), InspectionID: "INS-20260302-BBBBBB01", OfficerID: "O-0002", USCC: "91510104CY4C7RGWMR", At: at.UTC(), Scans: 1},
@@ -98,6 +106,16 @@ func writeOldFile(t *testing.T, path string) oldFile {
 			binary.BigEndian.PutUint64(k[:], e.GetSeq())
 			v, _ := proto.Marshal(e)
 			if err := ev.Put(k[:], v); err != nil {
+				return err
+			}
+		}
+		ib, err := tx.CreateBucket([]byte("inspections"))
+		if err != nil {
+			return err
+		}
+		for _, in := range f.plans {
+			v, _ := proto.Marshal(in)
+			if err := ib.Put([]byte(in.GetId()), v); err != nil {
 				return err
 			}
 		}
@@ -234,6 +252,12 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 					}
 				}
 			}
+			for _, want := range old.plans {
+				in, err := r.Inspection(want.GetId())
+				if err != nil || !proto.Equal(in, want) {
+					return fmt.Errorf("inspection reads %v (%v), want %v", in, err, want)
+				}
+			}
 			for k, want := range old.codes {
 				codes, err := r.Codes(want.GetInspectionId())
 				if err != nil {
@@ -285,7 +309,7 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 	}
 	defer db.Close()
 	err = db.View(func(tx *bbolt.Tx) error {
-		for _, b := range []string{"events", "codes", "check_ins"} {
+		for _, b := range []string{"events", "codes", "check_ins", "inspections"} {
 			err := tx.Bucket([]byte(b)).ForEach(func(k, v []byte) error {
 				if lean := store.IsLean(v); lean != (string(k) != "INS-X\x00O-X") {
 					return fmt.Errorf("%s %q: lean %v", b, k, lean)
