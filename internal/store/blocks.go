@@ -142,43 +142,57 @@ func EventBlockHeader(b []byte) (n uint64, last []byte, err error) {
 // and follows an event whose hash is prev. Every hash but the last is
 // recomputed; the last is the stored one.
 func DecodeEventBlock(first uint64, prev, b []byte) ([]*ruqiv1.Event, error) {
+	var es []*ruqiv1.Event
+	err := WalkEventBlock(first, prev, b, func(e *ruqiv1.Event) error {
+		es = append(es, e)
+		return nil
+	})
+	return es, err
+}
+
+// WalkEventBlock calls fn with the events of a block in order, as
+// DecodeEventBlock reads them, and stops at fn's first error, which it
+// returns: a reader that wants one event does not recompute the hashes
+// after it.
+func WalkEventBlock(first uint64, prev, b []byte, fn func(*ruqiv1.Event) error) error {
 	n, last, err := EventBlockHeader(b)
 	if err != nil {
-		return nil, fmt.Errorf("event block %d: %w", first, err)
+		return fmt.Errorf("event block %d: %w", first, err)
 	}
 	d := decoder{b: b[2:]}
 	d.uvarint()
 	d.bytes()
 	if n > uint64(len(b)) { // every event takes at least its salt's length byte
-		return nil, fmt.Errorf("event block %d: %d events in %d bytes", first, n, len(b))
+		return fmt.Errorf("event block %d: %d events in %d bytes", first, n, len(b))
 	}
-	es := make([]*ruqiv1.Event, n)
+	es := make([]ruqiv1.Event, n)
 	for i := range es {
-		es[i] = &ruqiv1.Event{Seq: first + uint64(i), Salt: d.bytes()}
+		es[i].Seq, es[i].Salt = first+uint64(i), d.bytes()
 	}
 	size := d.uvarint()
 	if d.err != nil {
-		return nil, fmt.Errorf("event block %d: %w", first, d.err)
+		return fmt.Errorf("event block %d: %w", first, d.err)
 	}
 	if size > maxBlockBody {
-		return nil, fmt.Errorf("event block %d: %d bytes of fields", first, size)
+		return fmt.Errorf("event block %d: %d bytes of fields", first, size)
 	}
 	r := flateReaders.Get().(io.ReadCloser)
 	defer flateReaders.Put(r)
 	if err := r.(flate.Resetter).Reset(bytes.NewReader(d.b), nil); err != nil {
-		return nil, err
+		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(r, int64(size)+1))
-	if err != nil {
-		return nil, fmt.Errorf("event block %d: %w", first, err)
+	body := make([]byte, size+1)
+	if k, err := io.ReadFull(r, body); uint64(k) != size || err != io.ErrUnexpectedEOF {
+		if err == nil {
+			err = fmt.Errorf("fields longer than the %d bytes stated", size)
+		}
+		return fmt.Errorf("event block %d: %w", first, err)
 	}
-	if uint64(len(body)) != size {
-		return nil, fmt.Errorf("event block %d: %d bytes of fields, %d stated", first, len(body), size)
-	}
-	d = decoder{b: body}
+	d = decoder{b: body[:size]}
 	var sec int64
 	p := prev
-	for i, e := range es {
+	for i := range es {
+		e := &es[i]
 		flags := d.uvarint()
 		if flags&eventHasTime != 0 {
 			sec += d.varint()
@@ -192,8 +206,12 @@ func DecodeEventBlock(first uint64, prev, b []byte) ([]*ruqiv1.Event, error) {
 		case flags&eventActorOfficer != 0:
 			e.Actor = actorOfficer + e.OfficerId
 		}
-		if d.err != nil {
-			break
+		if i == len(es)-1 {
+			if err := d.done(); err != nil {
+				return fmt.Errorf("event block %d: %w", first, err)
+			}
+		} else if d.err != nil {
+			return fmt.Errorf("event block %d: %w", first, d.err)
 		}
 		e.PrevHash = cloneOrNil(p)
 		if i == len(es)-1 {
@@ -202,9 +220,9 @@ func DecodeEventBlock(first uint64, prev, b []byte) ([]*ruqiv1.Event, error) {
 			e.Hash = EventHash(p, e)
 		}
 		p = e.Hash
+		if err := fn(e); err != nil {
+			return err
+		}
 	}
-	if err := d.done(); err != nil {
-		return nil, fmt.Errorf("event block %d: %w", first, err)
-	}
-	return es, nil
+	return nil
 }

@@ -64,3 +64,45 @@ func BenchmarkFsync(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadOneEvent reads one event, as a receipt does (Events from
+// seq−1, stopping after one), from a single record and from a sealed
+// block: the price of the blocks' bytes saved.
+func BenchmarkReadOneEvent(b *testing.B) {
+	s, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	const n = 4 * bolt.BlockEvents
+	err = s.Update(ctx, func(tx store.Tx) error {
+		for i := 0; i < n; i++ {
+			e := &ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_CODE_ISSUED, Actor: "officer:O-1940",
+				InspectionId: "INS-20261202-4HHUSMT6", EnterpriseUscc: "92510105XG6QNAU8M6", OfficerId: "O-1760", Detail: "key 5b4de30edbf2b331"}
+			if err := tx.AppendEvent(e); err != nil {
+				return err
+			}
+		}
+		return tx.SealEvents(n / 2)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		first uint64
+	}{{"sealed", 1}, {"single", n/2 + 1}} {
+		b.Run(c.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				seq := c.first + uint64(i%(n/2))
+				err := s.View(ctx, func(r store.Reader) error {
+					return r.Events(seq-1, func(*ruqiv1.Event) error { return store.ErrStop })
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -105,21 +105,21 @@ func prevHash(b *bbolt.Bucket, seq uint64) ([]byte, error) {
 	return nil, nil
 }
 
-// decodeRecord reads the events of one record whose predecessor's hash is
-// prev.
-func decodeRecord(k, v, prev []byte) ([]*ruqiv1.Event, error) {
+// walkRecord calls fn with the events of one record, whose predecessor's
+// hash is prev, until fn returns an error.
+func walkRecord(k, v, prev []byte, fn func(*ruqiv1.Event) error) error {
 	first, _, err := span(k, v)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(k) == 9 {
-		return store.DecodeEventBlock(first, prev, v)
+		return store.WalkEventBlock(first, prev, v, fn)
 	}
 	e, err := store.DecodeEvent(first, prev, v)
 	if err != nil {
-		return nil, fmt.Errorf("event %d: %w", first, err)
+		return fmt.Errorf("event %d: %w", first, err)
 	}
-	return []*ruqiv1.Event{e}, nil
+	return fn(e)
 }
 
 // walkEvents calls fn for each event with seq > afterSeq in order, each
@@ -139,21 +139,18 @@ func walkEvents(b *bbolt.Bucket, afterSeq uint64, fn func(*ruqiv1.Event) error) 
 		return err
 	}
 	for ; k != nil; k, v = c.Next() {
-		es, err := decodeRecord(k, v, prev)
-		if err != nil {
-			return err
-		}
-		for _, e := range es {
+		err := walkRecord(k, v, prev, func(e *ruqiv1.Event) error {
 			prev = e.GetHash()
 			if e.GetSeq() <= afterSeq {
-				continue
+				return nil
 			}
-			if err := fn(e); err != nil {
-				if errors.Is(err, store.ErrStop) {
-					return nil
-				}
-				return err
-			}
+			return fn(e)
+		})
+		if errors.Is(err, store.ErrStop) {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
