@@ -202,10 +202,7 @@ func EncodeCheckIn(c *CheckIn) ([]byte, error) {
 	b = appendBytes(b, []byte(c.InspectionID))
 	b = appendBytes(b, []byte(c.OfficerID))
 	b = appendBytes(b, []byte(c.USCC))
-	b = binary.AppendVarint(b, c.At.Unix())
-	b = binary.AppendUvarint(b, uint64(c.At.Nanosecond()))
-	_, off := c.At.Zone()
-	b = binary.AppendVarint(b, int64(off))
+	b = appendTime(b, c.At)
 	b = binary.AppendVarint(b, int64(c.Scans))
 	b = appendBytes(b, []byte(c.By))
 	if back, err := DecodeCheckIn(c.TokenID, b); err != nil || !sameCheckIn(back, c) {
@@ -226,8 +223,7 @@ func DecodeCheckIn(tokenID, b []byte) (*CheckIn, error) {
 	d := decoder{b: b[2:]}
 	c.TokenID = cloneOrNil(tokenID)
 	c.InspectionID, c.OfficerID, c.USCC = d.str(), d.str(), d.str()
-	sec, nsec, off := d.varint(), d.uvarint(), d.varint()
-	c.At = time.Unix(sec, int64(nsec)).In(zone(off))
+	c.At = d.time()
 	c.Scans = int(d.varint())
 	c.By = d.str()
 	if err := d.done(); err != nil {
@@ -425,4 +421,106 @@ func DecodeInspection(id string, b []byte) (*ruqiv1.Inspection, error) {
 		}
 	}
 	return in, nil
+}
+
+// Lean access tokens: the fields in a few bytes each instead of JSON, and
+// not the hash, which is the record's key.
+const (
+	leanAccessTokenV1 = 0x06
+
+	tokenHashIsKey  = 1 << 0
+	tokenHasRevoked = 1 << 1
+	tokenHasExpiry  = 1 << 2
+)
+
+// EncodeAccessToken returns the stored form of an access token kept under
+// the key key (its hash). It keeps the JSON when the lean form would not
+// read back as the JSON does (a field added to AccessToken and not here).
+func EncodeAccessToken(key []byte, a *AccessToken) ([]byte, error) {
+	js, err := json.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	var flags uint64
+	if bytesEqual(a.Hash, key) && len(key) > 0 {
+		flags |= tokenHashIsKey
+	}
+	if !a.RevokedAt.IsZero() {
+		flags |= tokenHasRevoked
+	}
+	if !a.ExpiresAt.IsZero() {
+		flags |= tokenHasExpiry
+	}
+	b := []byte{leanMark, leanAccessTokenV1}
+	b = binary.AppendUvarint(b, flags)
+	b = appendBytes(b, []byte(a.ID))
+	if flags&tokenHashIsKey == 0 {
+		b = appendBytes(b, a.Hash)
+	}
+	b = binary.AppendUvarint(b, uint64(a.Role))
+	for _, s := range []string{a.Subject, a.Description, a.Kind, a.Label} {
+		b = appendBytes(b, []byte(s))
+	}
+	b = appendTime(b, a.CreatedAt)
+	if flags&tokenHasRevoked != 0 {
+		b = appendTime(b, a.RevokedAt)
+	}
+	if flags&tokenHasExpiry != 0 {
+		b = appendTime(b, a.ExpiresAt)
+	}
+	back, err := DecodeAccessToken(key, b)
+	if err != nil {
+		return js, nil
+	}
+	if bjs, err := json.Marshal(back); err != nil || string(bjs) != string(js) {
+		return js, nil
+	}
+	return b, nil
+}
+
+// DecodeAccessToken reads a stored access token, lean or JSON, kept under
+// the key key.
+func DecodeAccessToken(key, b []byte) (*AccessToken, error) {
+	a := &AccessToken{}
+	if !IsLean(b) {
+		return a, json.Unmarshal(b, a)
+	}
+	if b[1] != leanAccessTokenV1 {
+		return nil, fmt.Errorf("access token: unknown record format %#x", b[1])
+	}
+	d := decoder{b: b[2:]}
+	flags := d.uvarint()
+	a.ID = d.str()
+	if flags&tokenHashIsKey != 0 {
+		a.Hash = cloneOrNil(key)
+	} else {
+		a.Hash = d.bytes()
+	}
+	a.Role = ruqiv1.Role(d.uvarint())
+	a.Subject, a.Description, a.Kind, a.Label = d.str(), d.str(), d.str(), d.str()
+	a.CreatedAt = d.time()
+	if flags&tokenHasRevoked != 0 {
+		a.RevokedAt = d.time()
+	}
+	if flags&tokenHasExpiry != 0 {
+		a.ExpiresAt = d.time()
+	}
+	if err := d.done(); err != nil {
+		return nil, fmt.Errorf("access token: %w", err)
+	}
+	return a, nil
+}
+
+// appendTime writes a time as seconds, nanoseconds and zone offset: what
+// its JSON says.
+func appendTime(b []byte, t time.Time) []byte {
+	b = binary.AppendVarint(b, t.Unix())
+	b = binary.AppendUvarint(b, uint64(t.Nanosecond()))
+	_, off := t.Zone()
+	return binary.AppendVarint(b, int64(off))
+}
+
+func (d *decoder) time() time.Time {
+	sec, nsec, off := d.varint(), d.uvarint(), d.varint()
+	return time.Unix(sec, int64(nsec)).In(zone(off))
 }

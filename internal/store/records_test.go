@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -251,5 +252,43 @@ func TestEncodeInspection_ReadsBackSmaller(t *testing.T) {
 	}
 	if back, err := store.DecodeInspection(in.GetId(), full); err != nil || !proto.Equal(back, in) {
 		t.Errorf("protobuf: %v (%v)", back, err)
+	}
+}
+
+// A lean access token reads back as its JSON did, in far fewer bytes,
+// whatever its times' zones and whichever times it has.
+func TestEncodeAccessToken_ReadsBackAsJSON(t *testing.T) {
+	shanghai := time.FixedZone("CST", 8*3600)
+	created := time.Date(2026, 12, 2, 4, 16, 46, 712306631, time.UTC)
+	for name, a := range map[string]*store.AccessToken{
+		"enterprise device": {ID: "tok-0004d6bbcf10", Hash: bytes.Repeat([]byte{3}, 32), Role: ruqiv1.Role(2), Subject: "915101085GTY84YDBY",
+			Description: "ruqi simulate（模拟）", CreatedAt: created, ExpiresAt: created.AddDate(0, 3, 0), Kind: store.TokenDevice, Label: "前台"},
+		"revoked, no expiry, another zone": {ID: "admin", Hash: bytes.Repeat([]byte{4}, 32), Role: ruqiv1.Role(1), CreatedAt: created.In(shanghai), RevokedAt: created.Add(time.Hour).In(shanghai)},
+		"zero":                             {},
+	} {
+		js, _ := json.Marshal(a)
+		b, err := store.EncodeAccessToken(a.Hash, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.ID != "" && (!store.IsLean(b) || len(b) > len(js)/2) {
+			t.Errorf("%s: %d bytes, JSON %d", name, len(b), len(js))
+		}
+		back, err := store.DecodeAccessToken(a.Hash, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want store.AccessToken
+		_ = json.Unmarshal(js, &want)
+		bjs, _ := json.Marshal(back)
+		if string(bjs) != string(js) || !back.CreatedAt.Equal(want.CreatedAt) || back.CreatedAt.Location().String() != want.CreatedAt.Location().String() {
+			t.Errorf("%s: reads back %s, want %s", name, bjs, js)
+		}
+	}
+	// Under another key the hash is kept.
+	a := &store.AccessToken{ID: "t", Hash: []byte("h"), CreatedAt: created}
+	b, _ := store.EncodeAccessToken([]byte("other"), a)
+	if back, err := store.DecodeAccessToken([]byte("other"), b); err != nil || string(back.Hash) != "h" {
+		t.Errorf("under another key: %+v (%v)", back, err)
 	}
 }

@@ -403,11 +403,11 @@ func (t *txn) CheckIn(tokenID []byte) (*store.CheckIn, error) {
 }
 
 func (t *txn) AccessToken(hash []byte) (*store.AccessToken, error) {
-	a := &store.AccessToken{}
-	if err := getJSON(t.tx.Bucket(bTokens), hash, a); err != nil {
-		return nil, err
+	v := t.tx.Bucket(bTokens).Get(hash)
+	if v == nil {
+		return nil, store.ErrNotFound
 	}
-	return a, nil
+	return store.DecodeAccessToken(hash, v)
 }
 
 func (t *txn) SigningKeys() ([]store.SigningKey, error) {
@@ -553,7 +553,11 @@ func (t *txn) PutAccessToken(a *store.AccessToken) error {
 	if err := t.tx.Bucket(bTokensBySubj).Put(key(strconv.Itoa(int(a.Role)), a.Subject, a.ID), nil); err != nil {
 		return err
 	}
-	return putJSON(t.tx.Bucket(bTokens), a.Hash, a)
+	v, err := store.EncodeAccessToken(a.Hash, a)
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bTokens).Put(a.Hash, v)
 }
 
 func (t *txn) PutSigningKey(k store.SigningKey) error {

@@ -22,8 +22,8 @@ var bRecordFormat = []byte("record_format")
 var migrateBatch = 20000
 
 // leanDone marks a file whose steps are all done: "lean.v2" had the
-// first four, "lean.v3" adds the enterprise index's chunks and lean
-// inspections.
+// first four, "lean.v3" adds the enterprise index's chunks, lean
+// inspections and lean access tokens.
 var leanDone = []byte("lean.v3")
 
 // migrateLean rewrites a file's events, codes and check-ins in the lean
@@ -70,6 +70,13 @@ func migrateLean(db *bbolt.DB) error {
 				return nil, err
 			}
 			return store.EncodeInspection(string(k), in)
+		})},
+		{bTokens, rewriteEach(bTokens, func(k, v []byte) ([]byte, error) {
+			a, err := store.DecodeAccessToken(k, v)
+			if err != nil {
+				return nil, err
+			}
+			return store.EncodeAccessToken(k, a)
 		})},
 	}
 	for _, st := range steps {

@@ -30,6 +30,7 @@ type oldFile struct {
 	codes    map[string]*ruqiv1.InspectionCode // by bucket key
 	checkIns []*store.CheckIn
 	plans    []*ruqiv1.Inspection
+	tokens   []*store.AccessToken
 }
 
 func writeOldFile(t *testing.T, path string) oldFile {
@@ -86,6 +87,11 @@ func writeOldFile(t *testing.T, path string) oldFile {
 			Result: &ruqiv1.InspectionResult{InspectionId: "INS-20260302-BBBBBB00", AgencyId: "AG-19", EnterpriseUscc: "91510104CY4C7RGWMR", RecordedAt: ts, RecordedBy: "officer:O-0001"}},
 		{Id: "INS-20260302-BBBBBB01", AgencyId: "AG-20", EnterpriseUscc: "91510104CY4C7RGWMR", RegisteredBy: "admin"},
 	}
+	f.tokens = []*store.AccessToken{
+		{ID: "tok-0004d6bbcf10", Hash: bytes.Repeat([]byte{3}, 32), Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: "91510104CY4C7RGWMR",
+			Description: "ruqi simulate（模拟）", CreatedAt: at, ExpiresAt: at.AddDate(0, 3, 0), Kind: store.TokenDevice, Label: "前台"},
+		{ID: "admin", Hash: bytes.Repeat([]byte{4}, 32), Role: ruqiv1.Role_ROLE_ADMIN, CreatedAt: at.UTC(), RevokedAt: at.Add(time.Hour)},
+	}
 	f.checkIns = []*store.CheckIn{
 		{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-20260302-BBBBBB00", OfficerID: "O-0001", USCC: "91510104CY4C7RGWMR", At: at, Scans: 3, By: "enterprise:91510104CY4C7RGWMR"},
 		{TokenID: []byte("fedcba9876543210"), InspectionID: "INS-20260302-BBBBBB01", OfficerID: "O-0002", USCC: "91510104CY4C7RGWMR", At: at.UTC(), Scans: 1},
@@ -106,6 +112,16 @@ func writeOldFile(t *testing.T, path string) oldFile {
 			binary.BigEndian.PutUint64(k[:], e.GetSeq())
 			v, _ := proto.Marshal(e)
 			if err := ev.Put(k[:], v); err != nil {
+				return err
+			}
+		}
+		tb, err := tx.CreateBucket([]byte("access_tokens"))
+		if err != nil {
+			return err
+		}
+		for _, a := range f.tokens {
+			v, _ := json.Marshal(a)
+			if err := tb.Put(a.Hash, v); err != nil {
 				return err
 			}
 		}
@@ -252,6 +268,17 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 					}
 				}
 			}
+			for _, want := range old.tokens {
+				a, err := r.AccessToken(want.Hash)
+				if err != nil {
+					return err
+				}
+				wjs, _ := json.Marshal(want)
+				ajs, _ := json.Marshal(a)
+				if string(ajs) != string(wjs) {
+					return fmt.Errorf("access token reads %s, want %s", ajs, wjs)
+				}
+			}
 			for _, want := range old.plans {
 				in, err := r.Inspection(want.GetId())
 				if err != nil || !proto.Equal(in, want) {
@@ -309,7 +336,7 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 	}
 	defer db.Close()
 	err = db.View(func(tx *bbolt.Tx) error {
-		for _, b := range []string{"events", "codes", "check_ins", "inspections"} {
+		for _, b := range []string{"events", "codes", "check_ins", "inspections", "access_tokens"} {
 			err := tx.Bucket([]byte(b)).ForEach(func(k, v []byte) error {
 				if lean := store.IsLean(v); lean != (string(k) != "INS-X\x00O-X") {
 					return fmt.Errorf("%s %q: lean %v", b, k, lean)
