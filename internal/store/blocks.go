@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -65,29 +64,11 @@ func EncodeEventBlock(es []*ruqiv1.Event, prev []byte) ([]byte, error) {
 		p = e.GetHash()
 	}
 	var body []byte
-	var lastSec int64
+	var sec int64 // seconds as the difference from the previous event's: mostly 0
 	for _, e := range es {
-		var flags uint64
+		body = appendEventFields(body, e, 0, sec)
 		if e.GetTime() != nil {
-			flags |= eventHasTime
-		}
-		actor := e.GetActor()
-		switch {
-		case e.GetEnterpriseUscc() != "" && actor == actorEnterprise+e.GetEnterpriseUscc():
-			flags, actor = flags|eventActorEnterprise, ""
-		case e.GetOfficerId() != "" && actor == actorOfficer+e.GetOfficerId():
-			flags, actor = flags|eventActorOfficer, ""
-		}
-		body = binary.AppendUvarint(body, flags)
-		if e.GetTime() != nil {
-			// Seconds as the difference from the previous event's: mostly 0.
-			body = binary.AppendVarint(body, e.GetTime().GetSeconds()-lastSec)
-			body = binary.AppendVarint(body, int64(e.GetTime().GetNanos()))
-			lastSec = e.GetTime().GetSeconds()
-		}
-		body = binary.AppendUvarint(body, uint64(e.GetType()))
-		for _, s := range []string{actor, e.GetInspectionId(), e.GetEnterpriseUscc(), e.GetOfficerId(), e.GetDetail()} {
-			body = appendBytes(body, []byte(s))
+			sec = e.GetTime().GetSeconds()
 		}
 	}
 	b := []byte{leanMark, leanEventBlockV1}
@@ -193,18 +174,9 @@ func WalkEventBlock(first uint64, prev, b []byte, fn func(*ruqiv1.Event) error) 
 	p := prev
 	for i := range es {
 		e := &es[i]
-		flags := d.uvarint()
-		if flags&eventHasTime != 0 {
-			sec += d.varint()
-			e.Time = &timestamppb.Timestamp{Seconds: sec, Nanos: int32(d.varint())}
-		}
-		e.Type = ruqiv1.EventType(d.uvarint())
-		e.Actor, e.InspectionId, e.EnterpriseUscc, e.OfficerId, e.Detail = d.str(), d.str(), d.str(), d.str(), d.str()
-		switch {
-		case flags&eventActorEnterprise != 0:
-			e.Actor = actorEnterprise + e.EnterpriseUscc
-		case flags&eventActorOfficer != 0:
-			e.Actor = actorOfficer + e.OfficerId
+		d.eventFields(e, sec)
+		if e.Time != nil {
+			sec = e.Time.GetSeconds()
 		}
 		if i == len(es)-1 {
 			if err := d.done(); err != nil {

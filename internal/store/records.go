@@ -59,28 +59,10 @@ func EncodeEvent(e *ruqiv1.Event, prev []byte) ([]byte, error) {
 	b := make([]byte, 0, 96+len(e.GetActor())+len(e.GetInspectionId())+len(e.GetEnterpriseUscc())+len(e.GetOfficerId())+len(e.GetDetail()))
 	b = append(b, leanMark, leanEventV1)
 	var flags uint64
-	if e.GetTime() != nil {
-		flags |= eventHasTime
-	}
 	if !bytesEqual(e.GetPrevHash(), prev) {
 		flags |= eventHasPrev
 	}
-	actor := e.GetActor()
-	switch {
-	case e.GetEnterpriseUscc() != "" && actor == actorEnterprise+e.GetEnterpriseUscc():
-		flags, actor = flags|eventActorEnterprise, ""
-	case e.GetOfficerId() != "" && actor == actorOfficer+e.GetOfficerId():
-		flags, actor = flags|eventActorOfficer, ""
-	}
-	b = binary.AppendUvarint(b, flags)
-	if e.GetTime() != nil {
-		b = binary.AppendVarint(b, e.GetTime().GetSeconds())
-		b = binary.AppendVarint(b, int64(e.GetTime().GetNanos()))
-	}
-	b = binary.AppendUvarint(b, uint64(e.GetType()))
-	for _, s := range []string{actor, e.GetInspectionId(), e.GetEnterpriseUscc(), e.GetOfficerId(), e.GetDetail()} {
-		b = appendBytes(b, []byte(s))
-	}
+	b = appendEventFields(b, e, flags, 0)
 	b = appendBytes(b, e.GetSalt())
 	b = appendBytes(b, e.GetHash())
 	if flags&eventHasPrev != 0 {
@@ -103,18 +85,7 @@ func DecodeEvent(seq uint64, prev, b []byte) (*ruqiv1.Event, error) {
 		return nil, fmt.Errorf("event %d: unknown record format %#x", seq, b[1])
 	}
 	d := decoder{b: b[2:]}
-	flags := d.uvarint()
-	if flags&eventHasTime != 0 {
-		e.Time = &timestamppb.Timestamp{Seconds: d.varint(), Nanos: int32(d.varint())}
-	}
-	e.Type = ruqiv1.EventType(d.uvarint())
-	e.Actor, e.InspectionId, e.EnterpriseUscc, e.OfficerId, e.Detail = d.str(), d.str(), d.str(), d.str(), d.str()
-	switch {
-	case flags&eventActorEnterprise != 0:
-		e.Actor = actorEnterprise + e.EnterpriseUscc
-	case flags&eventActorOfficer != 0:
-		e.Actor = actorOfficer + e.OfficerId
-	}
+	flags := d.eventFields(e, 0)
 	e.Salt, e.Hash = d.bytes(), d.bytes()
 	e.Seq, e.PrevHash = seq, cloneOrNil(prev)
 	if flags&eventHasPrev != 0 {
@@ -124,6 +95,52 @@ func DecodeEvent(seq uint64, prev, b []byte) (*ruqiv1.Event, error) {
 		return nil, fmt.Errorf("event %d: %w", seq, err)
 	}
 	return e, nil
+}
+
+// appendEventFields writes an event's flags (those given and those it
+// works out), time, type and strings, the time's seconds as the difference
+// from base (0 for a single event, the previous event's in a block). The
+// actor is not written when it is the enterprise or officer the event
+// names.
+func appendEventFields(b []byte, e *ruqiv1.Event, flags uint64, base int64) []byte {
+	if e.GetTime() != nil {
+		flags |= eventHasTime
+	}
+	actor := e.GetActor()
+	switch {
+	case e.GetEnterpriseUscc() != "" && actor == actorEnterprise+e.GetEnterpriseUscc():
+		flags, actor = flags|eventActorEnterprise, ""
+	case e.GetOfficerId() != "" && actor == actorOfficer+e.GetOfficerId():
+		flags, actor = flags|eventActorOfficer, ""
+	}
+	b = binary.AppendUvarint(b, flags)
+	if e.GetTime() != nil {
+		b = binary.AppendVarint(b, e.GetTime().GetSeconds()-base)
+		b = binary.AppendVarint(b, int64(e.GetTime().GetNanos()))
+	}
+	b = binary.AppendUvarint(b, uint64(e.GetType()))
+	for _, s := range []string{actor, e.GetInspectionId(), e.GetEnterpriseUscc(), e.GetOfficerId(), e.GetDetail()} {
+		b = appendBytes(b, []byte(s))
+	}
+	return b
+}
+
+// eventFields reads what appendEventFields wrote into e and returns the
+// flags.
+func (d *decoder) eventFields(e *ruqiv1.Event, base int64) uint64 {
+	flags := d.uvarint()
+	if flags&eventHasTime != 0 {
+		e.Time = &timestamppb.Timestamp{Seconds: base + d.varint(), Nanos: int32(d.varint())}
+	}
+	e.Type = ruqiv1.EventType(d.uvarint())
+	e.Actor, e.InspectionId, e.EnterpriseUscc, e.OfficerId, e.Detail = d.str(), d.str(), d.str(), d.str(), d.str()
+	switch {
+	case flags&eventActorEnterprise != 0:
+		e.Actor = actorEnterprise + e.EnterpriseUscc
+	case flags&eventActorOfficer != 0:
+		e.Actor = actorOfficer + e.OfficerId
+	}
+	return flags
 }
 
 // EventHashOf reads the hash of a stored event without decoding the rest,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,12 +59,7 @@ func TestVerifyChain_DetectsEditedEvent(t *testing.T) {
 	}
 	s.Close()
 
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte("events"))
+	editEvents(t, path, func(b *bbolt.Bucket) error {
 		k := []byte{0, 0, 0, 0, 0, 0, 0, 3}
 		prev, err := store.EventHashOf(b.Get([]byte{0, 0, 0, 0, 0, 0, 0, 2}))
 		if err != nil {
@@ -82,34 +76,47 @@ func TestVerifyChain_DetectsEditedEvent(t *testing.T) {
 		}
 		return b.Put(k, v)
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
+	if rep := verifyChain(t, path); rep.Intact || rep.FirstBrokenSeq != 3 {
+		t.Fatalf("edited event 3 not detected: %+v", rep)
 	}
+}
 
-	s, err = bolt.Open(path, bolt.DefaultOptions())
+// editEvents changes the events bucket of a closed file with bbolt, as a
+// person with the file might.
+func editEvents(t *testing.T, path string, fn func(*bbolt.Bucket) error) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	err = s.View(ctx, func(r store.Reader) error {
-		rep, err := store.VerifyChain(r)
-		if err != nil {
-			return err
-		}
-		if rep.Intact || rep.FirstBrokenSeq != 3 {
-			return errors.New("edited event 3 not detected")
-		}
-		return nil
-	})
+	err = db.Update(func(tx *bbolt.Tx) error { return fn(tx.Bucket([]byte("events"))) })
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-// A change to the bytes of a sealed block (here one event's salt, kept
-// uncompressed) is found by the chain check at the block's last event, whose
-// hash is the one stored: the others are recomputed from the block.
+// verifyChain opens the file and verifies its event chain.
+func verifyChain(t *testing.T, path string) store.ChainReport {
+	t.Helper()
+	s, err := bolt.Open(path, bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var rep store.ChainReport
+	err = s.View(context.Background(), func(r store.Reader) error {
+		rep, err = store.VerifyChain(r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 func TestVerifyChain_DetectsEditedSealedBlock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ruqi.db")
 	s, err := bolt.Open(path, bolt.DefaultOptions())
@@ -137,12 +144,7 @@ func TestVerifyChain_DetectsEditedSealedBlock(t *testing.T) {
 	}
 	s.Close()
 
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte("events"))
+	editEvents(t, path, func(b *bbolt.Bucket) error {
 		k := []byte{0, 0, 0, 0, 0, 0, 0, 1, 0xb1}
 		v := bytes.Clone(b.Get(k))
 		if !store.IsEventBlock(v) {
@@ -155,27 +157,7 @@ func TestVerifyChain_DetectsEditedSealedBlock(t *testing.T) {
 		v[i] ^= 1
 		return b.Put(k, v)
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	s, err = bolt.Open(path, bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	err = s.View(ctx, func(r store.Reader) error {
-		rep, err := store.VerifyChain(r)
-		if err != nil {
-			return err
-		}
-		if rep.Intact || rep.FirstBrokenSeq != bolt.BlockEvents || rep.Events != bolt.BlockEvents+4 {
-			return fmt.Errorf("edited block: %+v, want broken at its last event", rep)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	if rep := verifyChain(t, path); rep.Intact || rep.FirstBrokenSeq != bolt.BlockEvents || rep.Events != bolt.BlockEvents+4 {
+		t.Fatalf("edited block: %+v, want broken at its last event", rep)
 	}
 }
