@@ -167,8 +167,16 @@ func openDB(path string, o Options) (*bbolt.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	db.AllocSize = growBy
 	return db, nil
 }
+
+// growBy is how far beyond what a commit needs the file grows when it must
+// (bbolt's default is 16 MiB: 178 bytes per plan of a 100,000-plan file,
+// more than the index of events by enterprise). Each growth costs a
+// truncate and an fsync; at 1 MiB a simulation writing 0.2 MB/s grows the
+// file every 5 s, beside about 80 commit fsyncs a second.
+const growBy = 1 << 20
 
 // Close finishes the writes already taken by the writer, refuses later
 // ones, and closes the file.

@@ -59,10 +59,8 @@ func (s *Store) compact(*compaction) compactResult {
 	if err != nil {
 		return compactResult{err: err}
 	}
-	// The copy's file ends at its last page. bbolt grows a file by its
-	// AllocSize (16 MiB) beyond what a commit needs; the server's file does
-	// so again when it next grows, but a compacted file is not given that
-	// slack up front.
+	// The copy's file ends at its last page: it is not given the slack of
+	// growBy up front (the server's file takes it when it next grows).
 	dst.AllocSize = 0
 	if err := bbolt.Compact(dst, s.db, compactTxBytes); err != nil {
 		dst.Close()
