@@ -621,22 +621,38 @@ func (t *txn) PutJointOf(inspectionID, joint string, version int64) error {
 	return t.tx.Bucket(bJointOf).Put([]byte(inspectionID), v)
 }
 
-func (t *txn) Count(key string) (int64, error) {
-	v := t.tx.Bucket(bCounts).Get([]byte(key))
-	if len(v) != 8 {
-		return 0, nil
+// A counter's value is a zigzag varint, one or two bytes for most; files
+// written before kept 8 bytes big-endian, which a varint of 8 bytes (values
+// from 2^48 on) is written as too, so the length tells them apart.
+func encodeCount(n int64) []byte {
+	if b := binary.AppendVarint(nil, n); len(b) != 8 {
+		return b
 	}
-	return int64(binary.BigEndian.Uint64(v)), nil
+	return seqKey(uint64(n))
+}
+
+func decodeCount(v []byte) (int64, bool) {
+	if len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v)), true
+	}
+	n, k := binary.Varint(v)
+	return n, k > 0 && k == len(v)
+}
+
+func (t *txn) Count(key string) (int64, error) {
+	n, _ := decodeCount(t.tx.Bucket(bCounts).Get([]byte(key)))
+	return n, nil
 }
 
 func (t *txn) Counts(prefix string, fn func(string, int64) error) error {
 	c := t.tx.Bucket(bCounts).Cursor()
 	p := []byte(prefix)
 	for k, v := c.Seek(p); k != nil && hasPrefix(k, p); k, v = c.Next() {
-		if len(v) != 8 {
+		n, ok := decodeCount(v)
+		if !ok {
 			continue
 		}
-		if err := fn(string(k), int64(binary.BigEndian.Uint64(v))); err != nil {
+		if err := fn(string(k), n); err != nil {
 			return err
 		}
 	}
@@ -648,7 +664,7 @@ func (t *txn) AddCount(key string, delta int64) error {
 	if err != nil {
 		return err
 	}
-	return t.tx.Bucket(bCounts).Put([]byte(key), seqKey(uint64(n+delta)))
+	return t.tx.Bucket(bCounts).Put([]byte(key), encodeCount(n+delta))
 }
 
 func (t *txn) AccessTokenByID(id string) (*store.AccessToken, error) {

@@ -23,7 +23,7 @@ var migrateBatch = 20000
 
 // leanDone marks a file whose steps are all done: "lean.v2" had the
 // first four, "lean.v3" adds the enterprise index's chunks, lean
-// inspections and lean access tokens.
+// inspections, lean access tokens and counters as varints.
 var leanDone = []byte("lean.v3")
 
 // migrateLean rewrites a file's events, codes and check-ins in the lean
@@ -48,14 +48,14 @@ func migrateLean(db *bbolt.DB) error {
 		step   func(tx *bbolt.Tx, after []byte) ([]byte, error)
 	}{
 		{bEvents, migrateEvents},
-		{bCodes, rewriteEach(bCodes, func(_, v []byte) ([]byte, error) {
+		{bCodes, rewriteEach(bCodes, store.IsLean, func(_, v []byte) ([]byte, error) {
 			c, err := store.DecodeCode(v)
 			if err != nil {
 				return nil, err
 			}
 			return store.EncodeCode(c)
 		})},
-		{bCheckIns, rewriteEach(bCheckIns, func(k, v []byte) ([]byte, error) {
+		{bCheckIns, rewriteEach(bCheckIns, store.IsLean, func(k, v []byte) ([]byte, error) {
 			c, err := store.DecodeCheckIn(k, v)
 			if err != nil {
 				return nil, err
@@ -64,19 +64,22 @@ func migrateLean(db *bbolt.DB) error {
 		})},
 		{bTree, dropLowTreeNodes},
 		{bEventsByEnt, packEnterpriseEvents},
-		{bInspections, rewriteEach(bInspections, func(k, v []byte) ([]byte, error) {
+		{bInspections, rewriteEach(bInspections, store.IsLean, func(k, v []byte) ([]byte, error) {
 			in, err := store.DecodeInspection(string(k), v)
 			if err != nil {
 				return nil, err
 			}
 			return store.EncodeInspection(string(k), in)
 		})},
-		{bTokens, rewriteEach(bTokens, func(k, v []byte) ([]byte, error) {
+		{bTokens, rewriteEach(bTokens, store.IsLean, func(k, v []byte) ([]byte, error) {
 			a, err := store.DecodeAccessToken(k, v)
 			if err != nil {
 				return nil, err
 			}
 			return store.EncodeAccessToken(k, a)
+		})},
+		{bCounts, rewriteEach(bCounts, func(v []byte) bool { return len(v) != 8 }, func(_, v []byte) ([]byte, error) {
+			return encodeCount(int64(binary.BigEndian.Uint64(v))), nil
 		})},
 	}
 	for _, st := range steps {
@@ -153,9 +156,9 @@ func sealIntegrated(db *bbolt.DB) error {
 }
 
 // rewriteEach returns a migration step that rewrites up to migrateBatch
-// records after the key after, and returns the last key rewritten (nil at
+// records after the key after (those not current already), and returns the last key rewritten (nil at
 // the end of the bucket).
-func rewriteEach(bucket []byte, conv func(k, v []byte) ([]byte, error)) func(*bbolt.Tx, []byte) ([]byte, error) {
+func rewriteEach(bucket []byte, current func(v []byte) bool, conv func(k, v []byte) ([]byte, error)) func(*bbolt.Tx, []byte) ([]byte, error) {
 	return func(tx *bbolt.Tx, after []byte) ([]byte, error) {
 		type kv struct{ k, v []byte }
 		var out []kv
@@ -169,7 +172,7 @@ func rewriteEach(bucket []byte, conv func(k, v []byte) ([]byte, error)) func(*bb
 		var last []byte
 		for ; k != nil && len(out) < migrateBatch; k, v = c.Next() {
 			last = k
-			if store.IsLean(v) {
+			if current(v) {
 				continue
 			}
 			nv, err := conv(k, v)

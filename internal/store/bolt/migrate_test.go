@@ -31,6 +31,7 @@ type oldFile struct {
 	checkIns []*store.CheckIn
 	plans    []*ruqiv1.Inspection
 	tokens   []*store.AccessToken
+	counts   map[string]int64
 }
 
 func writeOldFile(t *testing.T, path string) oldFile {
@@ -92,6 +93,7 @@ func writeOldFile(t *testing.T, path string) oldFile {
 			Description: "ruqi simulate（模拟）", CreatedAt: at, ExpiresAt: at.AddDate(0, 3, 0), Kind: store.TokenDevice, Label: "前台"},
 		{ID: "admin", Hash: bytes.Repeat([]byte{4}, 32), Role: ruqiv1.Role_ROLE_ADMIN, CreatedAt: at.UTC(), RevokedAt: at.Add(time.Hour)},
 	}
+	f.counts = map[string]int64{"E|ins|202603|510104|91510104CY4C7RGWMR": 3, "A|x": 0, "A|y": -2, "A|z": 1 << 50, "A|w": 300}
 	f.checkIns = []*store.CheckIn{
 		{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-20260302-BBBBBB00", OfficerID: "O-0001", USCC: "91510104CY4C7RGWMR", At: at, Scans: 3, By: "enterprise:91510104CY4C7RGWMR"},
 		{TokenID: []byte("fedcba9876543210"), InspectionID: "INS-20260302-BBBBBB01", OfficerID: "O-0002", USCC: "91510104CY4C7RGWMR", At: at.UTC(), Scans: 1},
@@ -112,6 +114,15 @@ func writeOldFile(t *testing.T, path string) oldFile {
 			binary.BigEndian.PutUint64(k[:], e.GetSeq())
 			v, _ := proto.Marshal(e)
 			if err := ev.Put(k[:], v); err != nil {
+				return err
+			}
+		}
+		cn, err := tx.CreateBucket([]byte("counts"))
+		if err != nil {
+			return err
+		}
+		for k, n := range f.counts {
+			if err := cn.Put([]byte(k), binary.BigEndian.AppendUint64(nil, uint64(n))); err != nil {
 				return err
 			}
 		}
@@ -268,6 +279,16 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 					}
 				}
 			}
+			counts := map[string]int64{}
+			if err := r.Counts("", func(k string, n int64) error { counts[k] = n; return nil }); err != nil {
+				return err
+			}
+			if fmt.Sprint(counts) != fmt.Sprint(old.counts) {
+				return fmt.Errorf("counts %v, want %v", counts, old.counts)
+			}
+			if n, err := r.Count("A|y"); err != nil || n != -2 {
+				return fmt.Errorf("count A|y = %d %v", n, err)
+			}
 			for _, want := range old.tokens {
 				a, err := r.AccessToken(want.Hash)
 				if err != nil {
@@ -361,6 +382,16 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 		}
 		if fmt.Sprint(keys) != fmt.Sprint(want) {
 			return fmt.Errorf("event keys (first seq/key length) %v, want %s", keys, want)
+		}
+		// Counters as varints, but for one too large for 7 bytes.
+		err = tx.Bucket([]byte("counts")).ForEach(func(k, v []byte) error {
+			if (len(v) == 8) != (string(k) == "A|z") {
+				return fmt.Errorf("count %s stored in %d bytes", k, len(v))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		// The enterprise index in chunks: 129 seqs in 3, 3 in 1.
 		n := map[string]int{}
