@@ -40,8 +40,12 @@ func Ed25519Verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 		// refuses every signature under such a key too.
 		return false
 	}
-	if expandedCount.Add(1) <= maxExpanded {
-		expanded.Store(string(pub), x)
+	// Counted only when a new key is stored, so that the bound is of
+	// distinct keys, not of lookups that missed.
+	if expandedCount.Load() < maxExpanded {
+		if _, loaded := expanded.LoadOrStore(string(pub), x); !loaded {
+			expandedCount.Add(1)
+		}
 	}
 	return voi.VerifyExpandedWithOptions(x, msg, sig, stdLib)
 }

@@ -203,8 +203,9 @@ func (r *reader) int() int64 {
 }
 
 // parseFast reads msg as our layout of an inspection code. It returns ok
-// only for the exact bytes Sign produces for valid claims; for anything
-// else the caller takes the library path.
+// only for messages in exactly the encoding Sign writes, with claims that
+// pass validate (the library path's own test); for anything else the
+// caller takes the library path.
 func parseFast(msg []byte) (kid string, w wireClaims, payload, sig []byte, ok bool) {
 	if len(msg) > maxMessageSize || len(msg) < 2 || msg[0] != cborTag18 || msg[1] != cborArray|4 {
 		return "", w, nil, nil, false

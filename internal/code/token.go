@@ -31,7 +31,7 @@ var (
 
 // Claims are what a code asserts.
 type Claims struct {
-	TokenID           []byte    // CWT cti (claim 7): 16 random bytes, unique per code
+	TokenID           []byte    // CWT cti (claim 7): 16 bytes, unique per code (NewTokenID)
 	Issuer            string    // iss (1), e.g. "ruqi"
 	IssuedAt          time.Time // iat (6)
 	NotBefore         time.Time // nbf (5)
@@ -81,8 +81,8 @@ const (
 	// maxMessageSize bounds the work Parse does on hostile input. A real code
 	// is about 220 bytes; 4 KiB leaves room for long ids but not for abuse.
 	maxMessageSize = 4096
-	// tokenIDSize is the length of cti: 128 random bits make collisions
-	// between codes practically impossible.
+	// tokenIDSize is the length of cti: the issue time in milliseconds and
+	// 80 random bits (NewTokenID), so two codes never share one.
 	tokenIDSize = 16
 	// maxClaimString bounds each text claim so a code always fits into one
 	// QR symbol that a phone can read.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -249,15 +250,23 @@ func Run(ctx context.Context, cfg Config) error {
 	// used and published by the others within this interval.
 	go svc.RunKeyRefresh(logCtx, 5*time.Second, func(err error) { slog.Warn("reloading the signing keys from the store failed", "err", err) })
 
-	errc := make(chan error, 3)
+	errc := make(chan error, 2)
 	if cfg.DebugAddr != "" {
 		dlis, err := net.Listen("tcp", cfg.DebugAddr)
 		if err != nil {
 			return fmt.Errorf("debug listener: %w", err)
 		}
-		defer dlis.Close()
+		if ap, err := netip.ParseAddrPort(dlis.Addr().String()); err != nil || !ap.Addr().IsLoopback() {
+			slog.Warn("the profiler is reachable beyond this host and takes no authentication: bind -debug-addr to 127.0.0.1", "debug_addr", dlis.Addr().String())
+		}
+		dsrv := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 5 * time.Second}
+		defer dsrv.Close()
 		slog.Info("profiler listening", "debug_addr", dlis.Addr().String())
-		go func() { _ = http.Serve(dlis, debugHandler()) }()
+		go func() {
+			if err := dsrv.Serve(dlis); !errors.Is(err, http.ErrServerClosed) {
+				slog.Warn("the profiler's listener stopped", "err", err)
+			}
+		}()
 	}
 	go func() { errc <- gs.Serve(glis) }()
 	go func() {
@@ -302,11 +311,11 @@ func Run(ctx context.Context, cfg Config) error {
 
 // debugHandler is net/http/pprof's handlers on a mux of their own, so that
 // nothing else is served on the debug listener and the profiler is never
-// reachable through the public one.
+// reachable through the public one. Not /debug/pprof/cmdline: the command
+// line can hold a PostgreSQL URL with its password.
 func debugHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -204,6 +205,11 @@ func decodeEnterpriseScanned(scanned string) ([]byte, error) {
 // elsewhere.
 func (s *Service) noteMutualAtScan(tx store.Tx, ctx context.Context, now time.Time, c code.Claims, sc inspection.Scanned) (ruqiv1.MutualVerification, error) {
 	ins, ci := sc.Inspection, sc.CheckIn
+	if ins == nil || ci == nil {
+		// inspection.Scan sets both for a valid scan of the enterprise's
+		// own code; anything else is a fault here, not a verdict.
+		return 0, fmt.Errorf("两码互核: a valid scan without its inspection or check-in (%s)", c.InspectionID)
+	}
 	if sc.FirstCheckIn {
 		if err := inspection.WarnAtCheckIn(tx, principal(ctx), now, ins, ci, s.policies); err != nil {
 			return 0, err

@@ -404,7 +404,8 @@ func (s *Service) signCodes(ins *ruqiv1.Inspection, officers []*ruqiv1.Officer, 
 	return out
 }
 
-// codeClaims are what officer o's code for ins says, with a new random cti.
+// codeClaims are what officer o's code for ins says, with a new cti
+// (code.NewTokenID: the issue time, then 80 random bits).
 func (s *Service) codeClaims(ins *ruqiv1.Inspection, o *ruqiv1.Officer, now time.Time) (code.Claims, error) {
 	tokenID, err := code.NewTokenID(now)
 	if err != nil {
@@ -437,9 +438,13 @@ func (s *Service) issuer(signed map[string]signedCode) func(store.Tx, *ruqiv1.In
 		}
 		var msg []byte
 		if sc, ok := signed[o.GetId()]; ok && sc.kid == key.ID {
-			claims.TokenID = sc.claims.TokenID
-			if claims.Equal(sc.claims) {
-				msg = sc.msg
+			same := claims
+			same.TokenID = sc.claims.TokenID
+			if same.Equal(sc.claims) {
+				claims, msg = same, sc.msg
+				// Used once: a second code in this transaction gets a cti
+				// of its own.
+				delete(signed, o.GetId())
 			}
 		}
 		if msg == nil {

@@ -41,6 +41,7 @@ func TestIssuerUsesOnlyCodesThatStillHold(t *testing.T) {
 	if len(signed) != 2 {
 		t.Fatalf("signed %d codes before the transaction, want 2", len(signed))
 	}
+	before := signed["O-1"].msg // the issuer takes each code out of signed as it uses it
 	issue := s.issuer(signed)
 	var got []*ruqiv1.InspectionCode
 	err = st.Update(context.Background(), func(tx store.Tx) error {
@@ -57,12 +58,15 @@ func TestIssuerUsesOnlyCodesThatStillHold(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg, err := code.DecodeToken(got[0].GetToken())
-	if err != nil || !bytes.Equal(msg, signed["O-1"].msg) {
+	if err != nil || !bytes.Equal(msg, before) {
 		t.Errorf("the officer whose entry did not change: code signed again (%v), want the one signed before", err)
 	}
 	_, c, err := code.Verify(mustDecode(t, got[1].GetToken()), s.ring.Load().Lookup)
 	if err != nil || c.CertificateNumber != "C-2-NEW" {
 		t.Errorf("the officer with a new certificate: claims %+v (%v), want certificate C-2-NEW", c, err)
+	}
+	if _, used := signed["O-1"]; used {
+		t.Error("a code used once is still offered for a second one in the same transaction")
 	}
 }
 

@@ -37,8 +37,9 @@ type Stats struct {
 	// fsyncs included: near the elapsed time, every write waits for it.
 	// Zero for stores without one writer.
 	WriterBusy time.Duration
-	// PagesWritten counts the pages commits wrote (bbolt: a page with its
-	// overflow is one): per write, what a write costs the disk.
+	// PagesWritten counts the page writes of commits (bbolt: one per page
+	// with its overflow pages, and one for the meta page): per write, what
+	// a write costs the disk.
 	PagesWritten uint64
 }
 
