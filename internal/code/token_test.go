@@ -60,8 +60,6 @@ func mustSign(t testing.TB, k Key, c Claims) []byte {
 	return msg
 }
 
-func claimsEqual(a, b Claims) bool { return a.Equal(b) }
-
 // rawMessage assembles a COSE_Sign1 from parts without the checks Sign makes,
 // to build the malformed and forged inputs Parse and Verify must reject.
 func rawMessage(t testing.TB, protected cose.ProtectedHeader, unprotected cose.UnprotectedHeader, payload []byte, signer *Key) []byte {
@@ -129,7 +127,7 @@ func TestRoundTrip(t *testing.T) {
 				}
 				want := c
 				want.IssuedAt = want.IssuedAt.Truncate(time.Second)
-				if !claimsEqual(gotClaims, want) {
+				if !gotClaims.Equal(want) {
 					t.Errorf("claims = %+v, want %+v", gotClaims, want)
 				}
 			})
@@ -144,7 +142,7 @@ func TestParseMatchesVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kid != k.ID || !claimsEqual(c, testClaims(7)) {
+	if kid != k.ID || !c.Equal(testClaims(7)) {
 		t.Errorf("Parse = %q, %+v", kid, c)
 	}
 }
@@ -272,7 +270,7 @@ func TestVerifyErrors(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Verify error = %v, want %v", err, tt.want)
 			}
-			if !claimsEqual(c, Claims{}) {
+			if !c.Equal(Claims{}) {
 				t.Errorf("claims returned with error: %+v", c)
 			}
 			t.Logf("%v", err)

@@ -239,7 +239,7 @@ func TestScan_CheckInOnce_InvalidIsOneLead(t *testing.T) {
 		return out
 	}
 	first, again := scan(now), scan(now.Add(time.Minute))
-	if first.Verdict != ruqiv1.Verdict_VERDICT_VALID || !first.FirstCheckIn || again.FirstCheckIn || !again.CheckedInAt.Equal(first.CheckedInAt) {
+	if first.Verdict != ruqiv1.Verdict_VERDICT_VALID || !first.FirstCheckIn || again.FirstCheckIn || !again.CheckIn.At.Equal(first.CheckIn.At) {
 		t.Errorf("first %+v, again %+v", first, again)
 	}
 	late := now.Add(time.Hour + 2*time.Minute)

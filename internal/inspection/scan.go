@@ -37,9 +37,9 @@ type Scanned struct {
 	// Inspection is the inspection the code names, when the scanning
 	// enterprise may see it (nil for another enterprise's code).
 	Inspection *ruqiv1.Inspection
-	// FirstCheckIn, CheckedInAt and CheckIn are set for a valid scan.
+	// FirstCheckIn and CheckIn (the check-in made or repeated, whose At is
+	// when the code was first scanned) are set for a valid scan.
 	FirstCheckIn bool
-	CheckedInAt  time.Time
 	CheckIn      *store.CheckIn
 }
 
@@ -74,11 +74,10 @@ func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, leeway ti
 		if err != nil {
 			return Scanned{}, err
 		}
-		at := ci.At
 		out.CheckIn = ci
 		var counts []Count
 		if ins.GetFirstCheckedInAt() == nil {
-			ins.FirstCheckedInAt = timestamppb.New(at)
+			ins.FirstCheckedInAt = timestamppb.New(ci.At)
 			if err := tx.PutInspection(ins); err != nil {
 				return Scanned{}, err
 			}
@@ -93,7 +92,7 @@ func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, leeway ti
 				counts = append(counts, Count{report.Scanned, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), uscc, 1})
 			}
 		}
-		out.FirstCheckIn, out.CheckedInAt = first, at
+		out.FirstCheckIn = first
 		e.Detail = "repeat " + p.Via()
 		if first {
 			e.Detail = "check-in " + p.Via()

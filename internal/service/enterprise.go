@@ -72,7 +72,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 		}
 		resp.Verdict, resp.Message = sc.Verdict, inspection.VerdictMessages[sc.Verdict]
 		if sc.Verdict == ruqiv1.Verdict_VERDICT_VALID {
-			resp.FirstCheckIn, resp.CheckedInAt = sc.FirstCheckIn, timestamppb.New(sc.CheckedInAt)
+			resp.FirstCheckIn, resp.CheckedInAt = sc.FirstCheckIn, timestamppb.New(sc.CheckIn.At)
 			if resp.Mutual, err = s.noteMutualAtScan(tx, ctx, now, claims, sc); err != nil {
 				return err
 			}
