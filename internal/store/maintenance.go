@@ -37,6 +37,11 @@ type Stats struct {
 	// fsyncs included: near the elapsed time, every write waits for it.
 	// Zero for stores without one writer.
 	WriterBusy time.Duration
+	// WriterCommit is the part of WriterBusy spent in the commit proper,
+	// after the functions ran (bbolt: splitting nodes, writing the dirty
+	// pages, two fdatasyncs): what the disk costs, beside what the rules
+	// cost.
+	WriterCommit time.Duration
 	// PagesWritten counts the page writes of commits (bbolt: one per page
 	// with its overflow pages, and one for the meta page): per write, what
 	// a write costs the disk.

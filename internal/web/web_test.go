@@ -190,6 +190,7 @@ func TestKeysHealthMetrics(t *testing.T) {
 		`ruqi_store_plans 1`,
 		`ruqi_store_commits_total`,
 		`ruqi_store_fsyncs_total`,
+		`ruqi_store_writer_commit_seconds_total`,
 		`ruqi_store_bytes_per_plan`,
 		`ruqi_coord_enterprises 1`, // the enterprise registered for
 		`ruqi_coord_evictions_total 0`,

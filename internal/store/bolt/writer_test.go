@@ -95,6 +95,9 @@ func TestCommitGroup_FailingFunctionsRetriedAlone(t *testing.T) {
 	if st.Commits != 2 || st.Writes != 8 || st.Rollbacks != 5 {
 		t.Errorf("stats = %+v, want 2 commits of 8 writes and 5 rollbacks", st)
 	}
+	if st.WriterCommit <= 0 || st.WriterCommit > st.WriterBusy {
+		t.Errorf("writer commit time %v, busy %v: want the commit a part of the busy time", st.WriterCommit, st.WriterBusy)
+	}
 	var ids []string
 	err := s.View(context.Background(), func(r store.Reader) error {
 		rep, err := store.VerifyChain(r)
