@@ -93,10 +93,11 @@ func (o *planContent) period(cmd *cobra.Command, now time.Time) (start, end *tim
 
 func (a *app) planFileCommand() *cobra.Command {
 	var (
-		o      planContent
-		typ    string
-		agency string
-		quiet  bool
+		o         planContent
+		typ       string
+		agency    string
+		requestID string
+		quiet     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "file",
@@ -131,11 +132,18 @@ func (a *app) planFileCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if requestID == "" {
+				requestID = newRequestID()
+			}
 			req := &ruqiv1.FilePlanRequest{AgencyId: agency, Title: strings.TrimSpace(o.title), Type: t, Scope: sc,
-				CheckItemIds: splitIDs(o.items), PeriodStart: start, PeriodEnd: end, Reason: strings.TrimSpace(o.reason)}
+				CheckItemIds: splitIDs(o.items), PeriodStart: start, PeriodEnd: end, Reason: strings.TrimSpace(o.reason),
+				RequestId: requestID}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewPlanServiceClient(cc).FilePlan(ctx, req)
 				if err != nil {
+					if mayHaveSucceeded(err) {
+						fmt.Fprintf(a.stderr, "提示：计划可能已经提交。重试时请加 --request-id %s，以免重复提交。\n", requestID)
+					}
 					return err
 				}
 				if quiet {
@@ -152,6 +160,7 @@ func (a *app) planFileCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.reason, "reason", "", "计划说明 `TEXT`")
 	cmd.Flags().StringVar(&agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "只输出计划编号")
+	cmd.Flags().StringVar(&requestID, "request-id", "", "请求编号 `ID`，同一编号重试不会重复提交（默认随机生成）")
 	return cmd
 }
 

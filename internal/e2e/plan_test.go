@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -155,9 +156,15 @@ func TestPlan_AmendmentsAreVersionedAndPublished(t *testing.T) {
 	if len(pub.GetPlans()) != 1 || pub.GetPlans()[0].GetId() != id || len(pub.GetPlans()[0].GetVersions()) != 2 {
 		t.Fatalf("published plans: %v", pub.GetPlans())
 	}
-	// A plan filed and not published is not on it.
-	pw.mustCLI(pw.officer, "plan", "file", "--type", "routine", "--title", "12月日常检查", "--region", "510104",
-		"--items", pw.f.items[0], "--from", "now", "--to", "now+240h")
+	// A plan filed and not published is not on it. Filed twice with one
+	// request id (a retry after a lost answer), it is one plan.
+	from, to := time.Now().AddDate(0, 1, 0).Format("2006-01-02"), time.Now().AddDate(0, 2, 0).Format("2006-01-02")
+	file := []string{"plan", "file", "-q", "--type", "routine", "--title", "12月日常检查", "--region", "510104",
+		"--items", pw.f.items[0], "--from", from, "--to", to, "--request-id", "e2e-plan-1"}
+	first, again := strings.TrimSpace(pw.mustCLI(pw.officer, file...)), strings.TrimSpace(pw.mustCLI(pw.officer, file...))
+	if first == "" || again != first {
+		t.Fatalf("the same request filed plans %q and %q", first, again)
+	}
 	mustUnmarshal(t, pw.mustCLI("", "-o", "json", "plan", "list", "--published"), &pub)
 	if len(pub.GetPlans()) != 1 {
 		t.Fatalf("an unpublished plan is public: %v", pub.GetPlans())

@@ -1,7 +1,9 @@
 package inspection
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,11 +120,22 @@ func planEvent(j *Journal, typ ruqiv1.EventType, pl *ruqiv1.Plan, v *ruqiv1.Plan
 	return j.Record(e, counts...)
 }
 
-// FilePlan files a new plan, version 1, for the caller's agency.
+// FilePlan files a new plan, version 1, for the caller's agency. With a
+// request id it is safe to retry: the same id returns the plan it filed,
+// and nothing is written again.
 func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlanRequest) (*ruqiv1.Plan, error) {
+	rid := strings.TrimSpace(req.GetRequestId())
+	if len(rid) > 128 {
+		return nil, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）")
+	}
 	ag, err := PlanAgency(tx, p, req.GetAgencyId())
 	if err != nil {
 		return nil, err
+	}
+	if rid != "" {
+		if pl, err := planForRequest(tx, ag.GetId(), rid, req); pl != nil || err != nil {
+			return pl, err
+		}
 	}
 	v := &ruqiv1.PlanVersion{
 		Version: 1, Title: strings.TrimSpace(req.GetTitle()), Type: req.GetType(), Scope: req.GetScope(),
@@ -144,7 +157,46 @@ func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlan
 	if err := tx.PutPlan(pl); err != nil {
 		return nil, err
 	}
+	if rid != "" {
+		if err := tx.PutRequest(PlanRequestKey(ag.GetId(), rid), id); err != nil {
+			return nil, err
+		}
+	}
 	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_FILED, pl, v, "", report.PlansFiled)
+}
+
+// PlanRequestKey scopes a plan's request id to its agency, apart from
+// registrations' (RequestKey): agency ids are never empty, so no
+// registration's key starts with "|".
+func PlanRequestKey(agency, requestID string) string { return "|plan|" + agency + "|" + requestID }
+
+// planForRequest returns the plan a request id of the agency filed, nil if
+// it filed none. The id used again for other contents is refused: a client
+// that retries sends the same request, one that reuses an id by mistake
+// must not be told its new plan was filed.
+func planForRequest(tx store.Tx, agency, rid string, req *ruqiv1.FilePlanRequest) (*ruqiv1.Plan, error) {
+	id, err := tx.InspectionForRequest(PlanRequestKey(agency, rid))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	pl, err := LoadPlan(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	first := pl.GetVersions()[0]
+	same := first.GetTitle() == strings.TrimSpace(req.GetTitle()) && first.GetType() == req.GetType() &&
+		proto.Equal(first.GetScope(), req.GetScope()) && slices.Equal(first.GetCheckItemIds(), req.GetCheckItemIds()) &&
+		first.GetPeriodStart().AsTime().Equal(req.GetPeriodStart().AsTime()) && first.GetPeriodEnd().AsTime().Equal(req.GetPeriodEnd().AsTime()) &&
+		first.GetReason() == strings.TrimSpace(req.GetReason())
+	if !same {
+		return nil, domain.FailedPreconditionf("REQUEST_ID_REUSED",
+			"请求编号 %s 已用于本部门提交的检查计划 %s，本次的内容与之不同，未予提交；新的计划请使用新的请求编号", rid, id).
+			With("existing_plan_id", id)
+	}
+	return pl, nil
 }
 
 // AmendPlan files a new version of a plan: what the request leaves empty is

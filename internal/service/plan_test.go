@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/auth"
@@ -123,14 +126,27 @@ func testPlanPublicationDeadline(t *testing.T, st store.Store) {
 	// A routine plan needs no approval and has no deadline: published on
 	// time. The report's figures, with their known answers: two filed, one
 	// approved, two published, one of them late.
-	routine, err := plans.FilePlan(as(agencyAdmin), &ruqiv1.FilePlanRequest{Title: "日常检查", Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+	routineReq := &ruqiv1.FilePlanRequest{Title: "日常检查", Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
 		Scope: &ruqiv1.PlanScope{RegionCode: "510104"}, CheckItemIds: []string{"CI-1"},
-		PeriodStart: timestamppb.New(t0), PeriodEnd: timestamppb.New(t0.AddDate(0, 1, 0))})
+		PeriodStart: timestamppb.New(t0), PeriodEnd: timestamppb.New(t0.AddDate(0, 1, 0)), RequestId: "plan-request-1"}
+	routine, err := plans.FilePlan(as(agencyAdmin), routineReq)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := plans.PublishPlan(as(agencyAdmin), &ruqiv1.PublishPlanRequest{PlanId: routine.GetPlan().GetId()}); err != nil {
 		t.Fatal(err)
+	}
+	// A retry of the filing (the answer was lost) returns the plan it
+	// filed, as it is now, and files nothing: the report and the log below
+	// count it once. The id used again for another plan is refused.
+	again, err := plans.FilePlan(as(agencyAdmin), routineReq)
+	if err != nil || again.GetPlan().GetId() != routine.GetPlan().GetId() || again.GetPlan().GetVersions()[0].GetPublishedAt() == nil {
+		t.Fatalf("retried filing = %v, %v; want plan %s, published", again.GetPlan(), err, routine.GetPlan().GetId())
+	}
+	other := proto.CloneOf(routineReq)
+	other.Title = "另一个日常检查"
+	if _, err := plans.FilePlan(as(agencyAdmin), other); status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "plan-request-1") {
+		t.Fatalf("request id reused for another plan: %v; want FailedPrecondition naming the id", err)
 	}
 	rep, err := ruqiv1.NewReportServiceClient(cc).GetFrequencyReport(as(sup), &ruqiv1.GetFrequencyReportRequest{FromMonth: "2026-12", ToMonth: "2026-12"})
 	if err != nil {

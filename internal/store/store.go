@@ -88,8 +88,9 @@ type Reader interface {
 	InspectionsOfEnterprise(uscc string, p Page) ([]*ruqiv1.Inspection, error)
 	// Codes lists an inspection's codes by officer id, without QR images.
 	Codes(inspectionID string) ([]*ruqiv1.InspectionCode, error)
-	// InspectionForRequest returns the inspection registered under a client
-	// request id, or ErrNotFound.
+	// InspectionForRequest returns the record (an inspection, or a plan
+	// under a plan's request key) created under a client request id, or
+	// ErrNotFound.
 	InspectionForRequest(requestID string) (string, error)
 	CheckIn(tokenID []byte) (*CheckIn, error)
 

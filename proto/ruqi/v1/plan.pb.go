@@ -413,14 +413,18 @@ func (x *Plan) GetOverdue() bool {
 type FilePlanRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// agency_id defaults to the caller's agency; no one may name another.
-	AgencyId      string                 `protobuf:"bytes,1,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
-	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	Type          InspectionType         `protobuf:"varint,3,opt,name=type,proto3,enum=ruqi.v1.InspectionType" json:"type,omitempty"`
-	Scope         *PlanScope             `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
-	CheckItemIds  []string               `protobuf:"bytes,5,rep,name=check_item_ids,json=checkItemIds,proto3" json:"check_item_ids,omitempty"`
-	PeriodStart   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
-	PeriodEnd     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
-	Reason        string                 `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	AgencyId     string                 `protobuf:"bytes,1,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	Title        string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Type         InspectionType         `protobuf:"varint,3,opt,name=type,proto3,enum=ruqi.v1.InspectionType" json:"type,omitempty"`
+	Scope        *PlanScope             `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
+	CheckItemIds []string               `protobuf:"bytes,5,rep,name=check_item_ids,json=checkItemIds,proto3" json:"check_item_ids,omitempty"`
+	PeriodStart  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
+	PeriodEnd    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
+	Reason       string                 `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// request_id makes a retry safe: the same id again returns the plan it
+	// filed, unchanged; used again with other contents it is refused
+	// (FAILED_PRECONDITION). Scoped to the agency.
+	RequestId     string `protobuf:"bytes,9,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -507,6 +511,13 @@ func (x *FilePlanRequest) GetPeriodEnd() *timestamppb.Timestamp {
 func (x *FilePlanRequest) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *FilePlanRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -1252,7 +1263,7 @@ const file_ruqi_v1_plan_proto_rawDesc = "" +
 	"\vregion_code\x18\x03 \x01(\tR\n" +
 	"regionCode\x120\n" +
 	"\bversions\x18\x04 \x03(\v2\x14.ruqi.v1.PlanVersionR\bversions\x12\x18\n" +
-	"\aoverdue\x18\x05 \x01(\bR\aoverdue\"\xd3\x02\n" +
+	"\aoverdue\x18\x05 \x01(\bR\aoverdue\"\xf2\x02\n" +
 	"\x0fFilePlanRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12+\n" +
@@ -1262,7 +1273,9 @@ const file_ruqi_v1_plan_proto_rawDesc = "" +
 	"\fperiod_start\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vperiodStart\x129\n" +
 	"\n" +
 	"period_end\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tperiodEnd\x12\x16\n" +
-	"\x06reason\x18\b \x01(\tR\x06reason\"5\n" +
+	"\x06reason\x18\b \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\t \x01(\tR\trequestId\"5\n" +
 	"\x10FilePlanResponse\x12!\n" +
 	"\x04plan\x18\x01 \x01(\v2\r.ruqi.v1.PlanR\x04plan\"\xc1\x02\n" +
 	"\x10AmendPlanRequest\x12\x17\n" +
