@@ -140,11 +140,18 @@ func (a *app) matchListCommand() *cobra.Command {
 				req.State = s
 			}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
-				resp, err := ruqiv1.NewMatchingServiceClient(cc).ListProposals(ctx, req)
+				c := ruqiv1.NewMatchingServiceClient(cc)
+				all := &ruqiv1.ListProposalsResponse{}
+				err := allPages(func(token string) (string, error) {
+					req.PageSize, req.PageToken = listPageSize, token
+					resp, err := c.ListProposals(ctx, req)
+					all.Proposals = append(all.Proposals, resp.GetProposals()...)
+					return resp.GetNextPageToken(), err
+				})
 				if err != nil {
 					return err
 				}
-				a.printer().Proposals(resp)
+				a.printer().Proposals(all)
 				return nil
 			})
 		},

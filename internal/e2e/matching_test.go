@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -176,6 +178,25 @@ func TestMatching_RespectsCapsAndExemptions(t *testing.T) {
 	run := w.runMatching(w.admin)
 	if len(run.GetProposals()) != 2 || run.GetPlansCappedOut() != 2 {
 		t.Fatalf("matching %v: want two proposals, AG-01 capped out of both", run)
+	}
+	// The list comes in pages: one proposal a page, then none left.
+	matching := ruqiv1.NewMatchingServiceClient(w.conn(w.admin))
+	seen := map[string]bool{}
+	for token, pages := "", 0; ; pages++ {
+		resp, err := matching.ListProposals(context.Background(), &ruqiv1.ListProposalsRequest{PageSize: 1, PageToken: token})
+		if err != nil || len(resp.GetProposals()) != 1 || pages > 1 {
+			t.Fatalf("page %d: %v, %v; want one proposal a page, two pages", pages, resp, err)
+		}
+		seen[resp.GetProposals()[0].GetId()] = true
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	if len(seen) != 2 || !seen[run.GetProposals()[0].GetId()] || !seen[run.GetProposals()[1].GetId()] {
+		t.Fatalf("pages held %v, want the run's two proposals", seen)
+	}
+	if _, err := matching.ListProposals(context.Background(), &ruqiv1.ListProposalsRequest{PageToken: "not-a-token"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("a malformed page token: %v, want InvalidArgument", err)
 	}
 	for _, p := range run.GetProposals() {
 		if memberOf(p, "AG-01") != nil || len(p.GetMembers()) != 2 {

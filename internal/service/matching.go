@@ -164,39 +164,41 @@ func (s *Service) standing(r store.Reader, uscc string, t time.Time) (matching.S
 // administrator's own; an administrator's for agency_id, or all), or a
 // supervisor's region's.
 func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListProposalsRequest) (*ruqiv1.ListProposalsResponse, error) {
+	pg, err := parsePage(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	p := principal(ctx)
 	resp := &ruqiv1.ListProposalsResponse{}
-	err := ms.s.store.View(ctx, func(r store.Reader) error {
-		var list []*ruqiv1.JointVisitProposal
-		var err error
-		page := store.Page{Limit: 500}
+	err = ms.s.store.View(ctx, func(r store.Reader) error {
+		var read func(store.Page) ([]*ruqiv1.JointVisitProposal, error)
 		switch {
 		case p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && req.GetAgencyId() == "", p.Is(ruqiv1.Role_ROLE_ADMIN) && req.GetAgencyId() == "":
-			list, err = r.Proposals(page)
+			read = r.Proposals
 		case p.Is(ruqiv1.Role_ROLE_SUPERVISOR):
-			list, err = r.ProposalsOfAgency(req.GetAgencyId(), page)
+			read = func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) {
+				return r.ProposalsOfAgency(req.GetAgencyId(), pg)
+			}
 		default:
-			var agency string
-			if agency, err = agencyOf(r, ctx, req.GetAgencyId()); err != nil {
+			agency, err := agencyOf(r, ctx, req.GetAgencyId())
+			if err != nil {
 				return err
 			}
-			list, err = r.ProposalsOfAgency(agency, page)
+			read = func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) { return r.ProposalsOfAgency(agency, pg) }
 		}
-		if err != nil {
-			return err
-		}
-		for _, pr := range list {
+		var err error
+		resp.Proposals, resp.NextPageToken, err = fillPage(pg, read, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) (bool, error) {
 			if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, pr.GetRegionCode()) {
-				continue
+				return false, nil
 			}
-			if req.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_UNSPECIFIED && pr.GetState() != req.GetState() {
-				continue
-			}
-			resp.Proposals = append(resp.Proposals, pr)
-		}
-		return nil
+			return req.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_UNSPECIFIED || pr.GetState() == req.GetState(), nil
+		})
+		return err
 	})
-	return resp, toStatus(ctx, err)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
 }
 
 // RespondToProposal records the caller's agency's answer. When it completes

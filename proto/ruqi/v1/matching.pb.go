@@ -735,8 +735,12 @@ func (x *RunMatchingResponse) GetPlansCappedOut() int32 {
 type ListProposalsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// agency_id: for an administrator or supervisor, one agency's proposals.
-	AgencyId      string        `protobuf:"bytes,1,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
-	State         ProposalState `protobuf:"varint,2,opt,name=state,proto3,enum=ruqi.v1.ProposalState" json:"state,omitempty"`
+	AgencyId string        `protobuf:"bytes,1,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	State    ProposalState `protobuf:"varint,2,opt,name=state,proto3,enum=ruqi.v1.ProposalState" json:"state,omitempty"`
+	// page_size: at most 500 (default 100); page_token: next_page_token of
+	// the page before.
+	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -785,9 +789,25 @@ func (x *ListProposalsRequest) GetState() ProposalState {
 	return ProposalState_PROPOSAL_STATE_UNSPECIFIED
 }
 
+func (x *ListProposalsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListProposalsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListProposalsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Proposals     []*JointVisitProposal  `protobuf:"bytes,1,rep,name=proposals,proto3" json:"proposals,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Proposals []*JointVisitProposal  `protobuf:"bytes,1,rep,name=proposals,proto3" json:"proposals,omitempty"`
+	// next_page_token is empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -827,6 +847,13 @@ func (x *ListProposalsResponse) GetProposals() []*JointVisitProposal {
 		return x.Proposals
 	}
 	return nil
+}
+
+func (x *ListProposalsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type RespondToProposalRequest struct {
@@ -1015,12 +1042,16 @@ const file_ruqi_v1_matching_proto_rawDesc = "" +
 	"\x13RunMatchingResponse\x129\n" +
 	"\tproposals\x18\x01 \x03(\v2\x1b.ruqi.v1.JointVisitProposalR\tproposals\x12/\n" +
 	"\x13enterprises_covered\x18\x02 \x01(\x05R\x12enterprisesCovered\x12(\n" +
-	"\x10plans_capped_out\x18\x03 \x01(\x05R\x0eplansCappedOut\"a\n" +
+	"\x10plans_capped_out\x18\x03 \x01(\x05R\x0eplansCappedOut\"\x9d\x01\n" +
 	"\x14ListProposalsRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12,\n" +
-	"\x05state\x18\x02 \x01(\x0e2\x16.ruqi.v1.ProposalStateR\x05state\"R\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x16.ruqi.v1.ProposalStateR\x05state\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"z\n" +
 	"\x15ListProposalsResponse\x129\n" +
-	"\tproposals\x18\x01 \x03(\v2\x1b.ruqi.v1.JointVisitProposalR\tproposals\"\xa5\x01\n" +
+	"\tproposals\x18\x01 \x03(\v2\x1b.ruqi.v1.JointVisitProposalR\tproposals\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa5\x01\n" +
 	"\x18RespondToProposalRequest\x12\x1f\n" +
 	"\vproposal_id\x18\x01 \x01(\tR\n" +
 	"proposalId\x12\x1b\n" +
