@@ -35,6 +35,15 @@ func TestDraw_CommitRevealVerify_TamperingDetected(t *testing.T) {
 	os.WriteFile(entFile, []byte("# 样例名单\n"+strings.Join(ents, "\n")+"\n"), 0o644)
 	os.WriteFile(offFile, []byte(strings.Join(w.f.officersOf[w.f.agency], ",")), 0o644)
 
+	// A population naming enterprises outside the directory is refused,
+	// the first named and the count said.
+	badFile := filepath.Join(dir, "bad.txt")
+	os.WriteFile(badFile, []byte(strings.Join(append([]string{"91350100M000100Y43", "91350100M000200Y0E"}, ents...), "\n")), 0o644)
+	if r := w.cli(agencyAdmin, "draw", "commit", "--title", "名单有误", "--enterprises-file", badFile, "--enterprises", "3"); r.exit == 0 ||
+		!strings.Contains(r.stderr, "ENTERPRISE_UNKNOWN") || !strings.Contains(r.stderr, "等 2 家不在企业名录中") {
+		t.Fatalf("a population with two unknown enterprises: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+
 	var d ruqiv1.Draw
 	mustUnmarshal(t, w.mustCLI(agencyAdmin, "-o", "json", "draw", "commit", "--title", "2026年12月 双随机抽查（测试）",
 		"--enterprises-file", entFile, "--enterprises", "3", "--officers-file", offFile, "--officers", "2"), &d)

@@ -54,10 +54,16 @@ func CommitDraw(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Commit
 	if err := draw.CheckShape(d); err != nil {
 		return nil, domain.Invalidf("DRAW_INVALID", "%s", err.Error())
 	}
-	for _, u := range d.GetEnterprisePopulation() {
-		if _, err := tx.Enterprise(u); err != nil {
-			return nil, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，不能列入抽取名单", u)
-		}
+	unknown, err := tx.UnknownEnterprises(d.GetEnterprisePopulation())
+	if err != nil {
+		return nil, err
+	}
+	switch len(unknown) {
+	case 0:
+	case 1:
+		return nil, domain.NotFoundf("ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，不能列入抽取名单", unknown[0])
+	default:
+		return nil, domain.NotFoundf("ENTERPRISE_UNKNOWN", "企业 %s 等 %d 家不在企业名录中，不能列入抽取名单", unknown[0], len(unknown))
 	}
 	for _, id := range d.GetOfficerPopulation() {
 		o, err := tx.Officer(id)

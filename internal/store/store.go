@@ -76,6 +76,10 @@ type Reader interface {
 	Agency(id string) (*ruqiv1.Agency, error)
 	Officer(id string) (*ruqiv1.Officer, error)
 	Enterprise(uscc string) (*ruqiv1.Enterprise, error)
+	// UnknownEnterprises returns those of usccs that are not in the
+	// directory, in their order: a draw's population of thousands checked
+	// in one read, not one round trip each.
+	UnknownEnterprises(usccs []string) ([]string, error)
 	CheckItem(id string) (*ruqiv1.CheckItem, error)
 	// CheckItems lists an agency's catalogue, retired items included, by id.
 	CheckItems(agencyID string) ([]*ruqiv1.CheckItem, error)

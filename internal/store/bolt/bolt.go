@@ -355,6 +355,17 @@ func (t *txn) Enterprise(uscc string) (*ruqiv1.Enterprise, error) {
 	return m, getProto(t.tx.Bucket(bEnterprises), []byte(uscc), m)
 }
 
+func (t *txn) UnknownEnterprises(usccs []string) ([]string, error) {
+	b := t.tx.Bucket(bEnterprises)
+	var unknown []string
+	for _, u := range usccs {
+		if b.Get([]byte(u)) == nil {
+			unknown = append(unknown, u)
+		}
+	}
+	return unknown, nil
+}
+
 func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error) {
 	m := &ruqiv1.CheckItem{}
 	return m, getProto(t.tx.Bucket(bItems), []byte(id), m)

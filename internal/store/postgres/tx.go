@@ -177,6 +177,19 @@ func (t *txn) Enterprise(uscc string) (*ruqiv1.Enterprise, error) {
 	return getProto(t, &ruqiv1.Enterprise{}, "SELECT rec FROM enterprises WHERE uscc = $1", uscc)
 }
 
+func (t *txn) UnknownEnterprises(usccs []string) ([]string, error) {
+	if len(usccs) == 0 {
+		return nil, nil
+	}
+	rows, err := t.query(`SELECT p.uscc FROM unnest($1::text[]) WITH ORDINALITY AS p(uscc, n)
+		WHERE NOT EXISTS (SELECT 1 FROM enterprises e WHERE e.uscc = p.uscc) ORDER BY p.n`, usccs)
+	if err != nil {
+		return nil, t.note(err)
+	}
+	unknown, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return unknown, t.note(err)
+}
+
 func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error) {
 	return getProto(t, &ruqiv1.CheckItem{}, "SELECT rec FROM check_items WHERE id = $1", id)
 }

@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -171,6 +172,13 @@ func testDirectoryRoundTrip(t *testing.T, o Opener) {
 		gotEnt, err := r.Enterprise(ent.GetUscc())
 		if err != nil || !proto.Equal(gotEnt, ent) {
 			return fmt.Errorf("enterprise = %v, %v", gotEnt, err)
+		}
+		ask := []string{"91350100M000200Y1X", ent.GetUscc(), "nope", ent.GetUscc()}
+		if unknown, err := r.UnknownEnterprises(ask); err != nil || !slices.Equal(unknown, []string{ask[0], ask[2]}) {
+			return fmt.Errorf("unknown of %v = %v, %v; want the first and third, in order", ask, unknown, err)
+		}
+		if unknown, err := r.UnknownEnterprises(nil); err != nil || len(unknown) != 0 {
+			return fmt.Errorf("unknown of none = %v, %v", unknown, err)
 		}
 		return nil
 	})
