@@ -44,6 +44,19 @@ func TestDraw_CommitRevealVerify_TamperingDetected(t *testing.T) {
 		t.Fatalf("a population with two unknown enterprises: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 
+	// Officers are the agency's own, and exist.
+	for _, c := range []struct{ officer, want string }{
+		{w.f.officersOf["AG-02"][0], "不属于部门"},
+		{"O-99999", "不存在"},
+	} {
+		bad := filepath.Join(dir, "bad-officers.txt")
+		os.WriteFile(bad, []byte(strings.Join(append([]string{c.officer}, w.f.officersOf[w.f.agency]...), ",")), 0o644)
+		r := w.cli(agencyAdmin, "draw", "commit", "--title", "人员有误", "--enterprises-file", entFile, "--enterprises", "3", "--officers-file", bad, "--officers", "2")
+		if r.exit == 0 || !strings.Contains(r.stderr, c.want) {
+			t.Fatalf("officer %s in the population: exit %d\n%s%s", c.officer, r.exit, r.stdout, r.stderr)
+		}
+	}
+
 	var d ruqiv1.Draw
 	mustUnmarshal(t, w.mustCLI(agencyAdmin, "-o", "json", "draw", "commit", "--title", "2026年12月 双随机抽查（测试）",
 		"--enterprises-file", entFile, "--enterprises", "3", "--officers-file", offFile, "--officers", "2"), &d)
