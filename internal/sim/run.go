@@ -154,7 +154,8 @@ type Import struct {
 // CalendarNote explains how a period is simulated on a real clock.
 const CalendarNote = "服务器时钟是真实的：模拟期按其检查量模拟，而不是按日期。所有检查都发生在“现在”：" +
 	"同一企业先后几次检查被压缩为相邻、互不重叠的几秒钟时段（自当前时刻之后开始），有意重叠的计划共用同一时段；" +
-	"年度上限照常生效，而日、周、月频次预警按真实日历计算，同一企业当天的第二次检查即触发预警。"
+	"年度上限照常生效，而日、周、月频次预警按真实日历计算，同一企业当天的第二次检查即触发预警；" +
+	"同一执法人员几十秒后又在另一企业签到，短于一次入企的时长（默认30分钟），也会触发“同一人员同时段在两家企业签到”预警。"
 
 // counters are the counts a run adds to under its lock.
 type counters struct {
