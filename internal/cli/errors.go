@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -93,6 +94,15 @@ func fmtMetadata(md map[string]string) string {
 // mayHaveSucceeded reports whether an RPC that failed with err may still
 // have taken effect on the server, so that the user should retry with the
 // same request id rather than a new one.
+// retryHint tells how to repeat a call whose answer was lost without
+// doing it twice: the same request id, and the times as they were resolved
+// (a retry that says now+2h again would name another window, and be
+// refused as the id reused).
+func retryHint(done, what, requestID string, from, to time.Time) string {
+	return fmt.Sprintf("提示：%s。重试时请用同一请求编号和同一时段，加上 --request-id %s --from %s --to %s （代替原来的时间参数），以免重复%s。\n",
+		done, requestID, from.In(shanghai).Format(time.RFC3339), to.In(shanghai).Format(time.RFC3339), what)
+}
+
 func mayHaveSucceeded(err error) bool {
 	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Unknown, codes.Internal:

@@ -96,7 +96,7 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 				resp, err := ruqiv1.NewInspectionServiceClient(cc).RegisterInspection(ctx, req)
 				if err != nil {
 					if mayHaveSucceeded(err) {
-						fmt.Fprintf(a.stderr, "提示：报备可能已经生效。重试时请加 --request-id %s，以免重复报备。\n", req.GetRequestId())
+						fmt.Fprint(a.stderr, retryHint("报备可能已经生效", "报备", req.GetRequestId(), req.GetWindowStart().AsTime(), req.GetWindowEnd().AsTime()))
 					}
 					return err
 				}

@@ -116,3 +116,39 @@ func TestNewRequestID_Unique(t *testing.T) {
 		t.Error("two request ids are equal")
 	}
 }
+
+// The retry hint's times, read back by the flags, are the instants the
+// lost call sent, whatever relative form the first call used: a retry
+// that followed it would otherwise name another window and be refused as
+// its request id reused.
+func TestRetryHint_TimesReadBackAsSent(t *testing.T) {
+	now := time.Date(2026, 12, 2, 7, 59, 30, 0, time.UTC)
+	from, err := parseTime("now+90m", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := from.Add(4*time.Hour + 15*time.Second)
+	hint := retryHint("报备可能已经生效", "报备", "r-1", from, to)
+	fields := strings.Fields(hint)
+	flag := func(name string) string {
+		for i, f := range fields[:len(fields)-1] {
+			if f == name {
+				return fields[i+1]
+			}
+		}
+		t.Fatalf("hint lacks %s: %q", name, hint)
+		return ""
+	}
+	for name, want := range map[string]time.Time{"--from": from, "--to": to} {
+		got, err := parseTime(flag(name), now.Add(time.Hour))
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%s %q reads back as %v, %v; want %v", name, flag(name), got, err, want)
+		}
+		if p, err := parsePlanTime(flag(name), now); err != nil || !p.Equal(want) {
+			t.Errorf("plan %s %q reads back as %v, %v; want %v", name, flag(name), p, err, want)
+		}
+	}
+	if flag("--request-id") != "r-1" {
+		t.Errorf("hint: %q", hint)
+	}
+}

@@ -142,7 +142,7 @@ func (a *app) planFileCommand() *cobra.Command {
 				resp, err := ruqiv1.NewPlanServiceClient(cc).FilePlan(ctx, req)
 				if err != nil {
 					if mayHaveSucceeded(err) {
-						fmt.Fprintf(a.stderr, "提示：计划可能已经提交。重试时请加 --request-id %s，以免重复提交。\n", requestID)
+						fmt.Fprint(a.stderr, retryHint("计划可能已经提交", "提交", requestID, start.AsTime(), end.AsTime()))
 					}
 					return err
 				}

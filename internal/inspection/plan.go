@@ -122,9 +122,10 @@ func planEvent(j *Journal, typ ruqiv1.EventType, pl *ruqiv1.Plan, v *ruqiv1.Plan
 
 // FilePlan files a new plan, version 1, for the caller's agency. With a
 // request id it is safe to retry: the same id returns the plan it filed,
-// and nothing is written again.
+// and no record is written again. The id is taken as sent, as a
+// registration's is.
 func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlanRequest) (*ruqiv1.Plan, error) {
-	rid := strings.TrimSpace(req.GetRequestId())
+	rid := req.GetRequestId()
 	if len(rid) > 128 {
 		return nil, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）")
 	}
@@ -166,8 +167,12 @@ func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlan
 }
 
 // PlanRequestKey scopes a plan's request id to its agency, apart from
-// registrations' (RequestKey): agency ids are never empty, so no
-// registration's key starts with "|".
+// registrations' (RequestKey, "agency|id"): agency ids are never empty and
+// hold no "|", so no scoped registration key starts with "|", and no two
+// agencies' plan keys meet. A registration's bare request id from before
+// ids were scoped can equal a plan key; the registration path reads such
+// an entry only as an inspection of its own agency, which a plan id is
+// not, so the two never answer for each other.
 func PlanRequestKey(agency, requestID string) string { return "|plan|" + agency + "|" + requestID }
 
 // planForRequest returns the plan a request id of the agency filed, nil if
@@ -185,6 +190,9 @@ func planForRequest(tx store.Tx, agency, rid string, req *ruqiv1.FilePlanRequest
 	pl, err := LoadPlan(tx, id)
 	if err != nil {
 		return nil, err
+	}
+	if len(pl.GetVersions()) == 0 {
+		return nil, fmt.Errorf("plan %s has no version", id)
 	}
 	first := pl.GetVersions()[0]
 	same := first.GetTitle() == strings.TrimSpace(req.GetTitle()) && first.GetType() == req.GetType() &&

@@ -64,6 +64,12 @@ func testPlanPublicationDeadline(t *testing.T, st store.Store) {
 		if err := tx.PutAgency(&ruqiv1.Agency{Id: "AG-01", Name: "市场监督管理局", RegionCode: "510104"}); err != nil {
 			return err
 		}
+		if err := tx.PutAgency(&ruqiv1.Agency{Id: "AG-02", Name: "应急管理局", RegionCode: "510104"}); err != nil {
+			return err
+		}
+		if err := tx.PutCheckItem(&ruqiv1.CheckItem{Id: "CI-2", AgencyId: "AG-02", Name: "安全生产检查"}); err != nil {
+			return err
+		}
 		return tx.PutCheckItem(&ruqiv1.CheckItem{Id: "CI-1", AgencyId: "AG-01", Name: "食品经营许可"})
 	})
 	if err != nil {
@@ -173,6 +179,14 @@ func testPlanPublicationDeadline(t *testing.T, st store.Store) {
 		"PLAN_FILED " + rid + " v1 agency_admin:AG-01", "PLAN_PUBLISHED " + rid + " v1 agency_admin:AG-01"}
 	if strings.Join(steps, "|") != strings.Join(want, "|") {
 		t.Fatalf("plan events:\n%s\nwant\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
+	}
+	// Request ids are the agency's own: another agency's same id files its
+	// own plan, and is not told of AG-01's.
+	theirs := proto.CloneOf(routineReq)
+	theirs.CheckItemIds = []string{"CI-2"}
+	ag2, err := plans.FilePlan(as(issue(ruqiv1.Role_ROLE_AGENCY_ADMIN, "AG-02")), theirs)
+	if err != nil || ag2.GetPlan().GetId() == routine.GetPlan().GetId() || ag2.GetPlan().GetAgencyId() != "AG-02" {
+		t.Fatalf("AG-02 filing with AG-01's request id: %v, %v; want a plan of its own", ag2.GetPlan(), err)
 	}
 }
 

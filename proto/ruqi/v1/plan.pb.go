@@ -422,8 +422,8 @@ type FilePlanRequest struct {
 	PeriodEnd    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
 	Reason       string                 `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
 	// request_id makes a retry safe: the same id again returns the plan it
-	// filed, unchanged; used again with other contents it is refused
-	// (FAILED_PRECONDITION). Scoped to the agency.
+	// filed, as it is now, and files nothing; used again with other contents
+	// it is refused (FAILED_PRECONDITION). Scoped to the agency.
 	RequestId     string `protobuf:"bytes,9,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
