@@ -237,7 +237,7 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 	}
 	if m.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_UNSPECIFIED {
 		if complete, register := matching.Settle(pr); m.GetAnswer() == want && complete && register {
-			return Answered{Proposal: pr, Register: accepted(pr)}, nil
+			return Answered{Proposal: pr, Register: AcceptedMembers(pr)}, nil
 		}
 		return Answered{}, domain.FailedPreconditionf("ALREADY_ANSWERED", "本部门已于 %s 响应该拼团提议（%s），不能更改", domain.FormatTime(m.GetAnsweredAt().AsTime()), answerWords(m.GetAnswer()))
 	}
@@ -270,7 +270,7 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 	out := Answered{Proposal: pr}
 	switch complete, register := matching.Settle(pr); {
 	case register:
-		out.Register = accepted(pr)
+		out.Register = AcceptedMembers(pr)
 	case complete:
 		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED
 		pr.Outcome = "未成团：同意的部门不足两个，各部门按各自计划另行报备"
@@ -283,7 +283,9 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 	return out, tx.PutProposal(pr)
 }
 
-func accepted(pr *ruqiv1.JointVisitProposal) []*ruqiv1.ProposalMember {
+// AcceptedMembers are the members of a proposal that accepted it, in the
+// proposal's order (the lead first).
+func AcceptedMembers(pr *ruqiv1.JointVisitProposal) []*ruqiv1.ProposalMember {
 	var out []*ruqiv1.ProposalMember
 	for _, m := range pr.GetMembers() {
 		if m.GetAnswer() == ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_ACCEPTED {

@@ -248,6 +248,9 @@ func Run(ctx context.Context, cfg Config) error {
 	go svc.RunLog(logCtx, cfg.LogInterval, func(err error) { slog.Warn("Merkle log: integration or witnessing failed", "err", err) })
 	// Replicas share the key ring through the store: a rotation at one is
 	// used and published by the others within this interval.
+	// A 拼团 proposal whose last answer was taken by a server that stopped
+	// before registering it is settled at start and then hourly.
+	go svc.RunProposalSettling(logCtx, time.Hour, func(err error) { slog.Warn("settling answered 拼团 proposals failed", "err", err) })
 	go svc.RunKeyRefresh(logCtx, 5*time.Second, func(err error) { slog.Warn("reloading the signing keys from the store failed", "err", err) })
 
 	errc := make(chan error, 2)

@@ -50,6 +50,7 @@ type env struct {
 	cc    grpc.ClientConnInterface
 	admin string
 	dir   *ruqiv1.Directory
+	svc   *service.Service
 }
 
 func newEnv(b *testing.B, redisAddr string) *env {
@@ -62,7 +63,7 @@ func newEnv(b *testing.B, redisAddr string) *env {
 }
 
 // newEnvOn is newEnv on a given store, which it closes at the end.
-func newEnvOn(b *testing.B, st store.Store, redisAddr string) *env {
+func newEnvOn(b testing.TB, st store.Store, redisAddr string) *env {
 	b.Helper()
 	b.Cleanup(func() { st.Close() })
 	newCoord := func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil }
@@ -86,7 +87,7 @@ func newEnvOn(b *testing.B, st store.Store, redisAddr string) *env {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := &env{cc: cc, admin: admin, dir: &ruqiv1.Directory{}}
+	e := &env{cc: cc, admin: admin, dir: &ruqiv1.Directory{}, svc: svc}
 	if err := protojson.Unmarshal(raw, e.dir); err != nil {
 		b.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func (e *env) as(token string) context.Context {
 	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
 }
 
-func (e *env) token(b *testing.B, role ruqiv1.Role, subject string) string {
+func (e *env) token(b testing.TB, role ruqiv1.Role, subject string) string {
 	resp, err := ruqiv1.NewAdminServiceClient(e.cc).IssueAccessToken(e.as(e.admin), &ruqiv1.IssueAccessTokenRequest{Role: role, Subject: subject})
 	if err != nil {
 		b.Fatal(err)

@@ -242,10 +242,25 @@ func (ms *matchingServer) RespondToProposal(ctx context.Context, req *ruqiv1.Res
 	if len(ans.Register) == 0 {
 		return &ruqiv1.RespondToProposalResponse{Proposal: ans.Proposal}, nil
 	}
-	pr := ans.Proposal
+	pr, err := s.settleProposal(ctx, ans.Proposal, ans.Register)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return &ruqiv1.RespondToProposalResponse{Proposal: pr}, nil
+}
+
+// settleProposal registers a proposal whose answers are all in, each
+// accepting agency's part through the normal registration (coordinator,
+// caps, codes) as the principal that accepted it, the lead agency first,
+// so that the coordinator's lead is the proposal's; then it closes the
+// proposal. Both steps may be repeated: the registrations' request ids make
+// one inspection per agency, and a closed proposal stays as it was closed.
+// An error that is not a refusal (the store or the coordinator unreachable)
+// leaves the proposal open for the next try.
+func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitProposal, members []*ruqiv1.ProposalMember) (*ruqiv1.JointVisitProposal, error) {
 	is := &inspectionServer{s: s}
 	var regs []inspection.MemberRegistration
-	for _, m := range ans.Register {
+	for _, m := range members {
 		rreq := &ruqiv1.RegisterInspectionRequest{
 			AgencyId: m.GetAgencyId(), EnterpriseUscc: pr.GetEnterpriseUscc(), CheckItemIds: m.GetCheckItemIds(), OfficerIds: m.GetOfficerIds(),
 			WindowStart: pr.GetWindowStart(), WindowEnd: pr.GetWindowEnd(), Type: m.GetType(), TriggerReference: m.GetTriggerReference(),
@@ -259,8 +274,8 @@ func (ms *matchingServer) RespondToProposal(ctx context.Context, req *ruqiv1.Res
 			regs = append(regs, inspection.MemberRegistration{AgencyID: m.GetAgencyId(), InspectionID: r.GetInspection().GetId(), JointID: r.GetJointInspection().GetId()})
 		case codes.Unavailable, codes.Internal, codes.DeadlineExceeded, codes.Canceled, codes.Aborted:
 			// Not a refusal: the proposal stays open, and answering again
-			// the same way finishes it (the request ids make it one
-			// registration per agency).
+			// the same way, or the next SettleAnsweredProposals, finishes
+			// it (the request ids make it one registration per agency).
 			return nil, err
 		default:
 			regs = append(regs, inspection.MemberRegistration{AgencyID: m.GetAgencyId(), Refused: status.Convert(err).Message()})
@@ -276,13 +291,73 @@ func (ms *matchingServer) RespondToProposal(ctx context.Context, req *ruqiv1.Res
 			}
 		}
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		pr, err = inspection.CloseProposal(tx, principal(ctx), s.now(), pr.GetId(), regs)
 		return err
 	})
 	if err != nil {
-		return nil, toStatus(ctx, err)
+		return nil, err
 	}
-	return &ruqiv1.RespondToProposalResponse{Proposal: pr}, nil
+	return pr, nil
+}
+
+// SettleAnsweredProposals settles the proposals whose answers are all in
+// but which are still open: the server that took the last answer stopped
+// before it registered them. It returns how many it settled.
+func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
+	var stuck []*ruqiv1.JointVisitProposal
+	page := store.Page{Limit: 500}
+	for {
+		var list []*ruqiv1.JointVisitProposal
+		err := s.store.View(ctx, func(r store.Reader) error {
+			var err error
+			list, err = r.Proposals(page)
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		for _, pr := range list {
+			if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+				continue
+			}
+			if _, register := matching.Settle(pr); register {
+				stuck = append(stuck, pr)
+			}
+		}
+		if len(list) < page.Limit {
+			break
+		}
+		page.After = list[len(list)-1].GetId()
+	}
+	settled := 0
+	for _, pr := range stuck {
+		if _, err := s.settleProposal(ctx, pr, inspection.AcceptedMembers(pr)); err != nil {
+			return settled, fmt.Errorf("settling proposal %s: %w", pr.GetId(), err)
+		}
+		settled++
+	}
+	return settled, nil
+}
+
+// RunProposalSettling settles answered proposals left open (see
+// SettleAnsweredProposals) now and then every interval, on the replica
+// that sequences the log where several share a store, until ctx ends.
+func (s *Service) RunProposalSettling(ctx context.Context, interval time.Duration, logErr func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	seq, shared := store.As[sequencer](s.store)
+	for {
+		if !shared || seq.Sequencing() {
+			if _, err := s.SettleAnsweredProposals(ctx); err != nil && ctx.Err() == nil {
+				logErr(err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -1,0 +1,165 @@
+package service_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/inspection"
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/store/postgres"
+	"github.com/ruqi/ruqi/internal/testutil/pgtest"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// A 拼团 proposal whose answers are all in, left open as a server leaves it
+// that stopped between taking the last answer and registering the visit,
+// is settled by SettleAnsweredProposals: one joint inspection of the
+// accepting agencies, as the officers who accepted, and settling again
+// changes nothing. A proposal still waiting for an answer is left alone.
+func testSettleAnsweredProposals(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	e := newEnvOn(t, st, "")
+	now := time.Now()
+	type pool struct{ agency, item, officers []string }
+	var ags []pool
+	for _, ag := range e.dir.GetAgencies() {
+		p := pool{agency: []string{ag.GetId()}}
+		for _, o := range e.dir.GetOfficers() {
+			if o.GetAgencyId() == ag.GetId() && domain.CertificateValid(o, now.AddDate(0, 1, 0)) {
+				p.officers = append(p.officers, o.GetId())
+			}
+		}
+		for _, it := range e.dir.GetCheckItems() {
+			if it.GetAgencyId() == ag.GetId() && !it.GetRetired() {
+				p.item = append(p.item, it.GetId())
+			}
+		}
+		if len(p.officers) >= 2 && len(p.item) >= 1 {
+			ags = append(ags, p)
+		}
+	}
+	var ents []*ruqiv1.Enterprise
+	for _, ent := range e.dir.GetEnterprises() {
+		if ent.GetCreditGrade() != ruqiv1.CreditGrade_CREDIT_GRADE_A {
+			ents = append(ents, ent)
+		}
+	}
+	if len(ags) < 2 || len(ents) < 2 {
+		t.Fatalf("the sample directory lacks two agencies with officers and items (%d) or two enterprises (%d)", len(ags), len(ents))
+	}
+	start := now.Add(24 * time.Hour).Truncate(time.Minute)
+	proposal := func(id string, ent *ruqiv1.Enterprise) *ruqiv1.JointVisitProposal {
+		pr := &ruqiv1.JointVisitProposal{Id: id, EnterpriseUscc: ent.GetUscc(), RegionCode: ent.GetRegionCode(), LeadAgencyId: ags[0].agency[0],
+			WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
+			State: ruqiv1.ProposalState_PROPOSAL_STATE_OPEN, CreatedAt: timestamppb.New(now)}
+		for _, p := range ags[:2] {
+			pr.Members = append(pr.Members, &ruqiv1.ProposalMember{AgencyId: p.agency[0], PlanId: "M-12",
+				Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, CheckItemIds: p.item[:1]})
+		}
+		return pr
+	}
+	stuck, waiting := proposal("JVP-SETTLE-1", ents[0]), proposal("JVP-SETTLE-2", ents[1])
+	if err := st.Update(ctx, func(tx store.Tx) error { return tx.PutProposal(stuck) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(ctx, func(tx store.Tx) error { return tx.PutProposal(waiting) }); err != nil {
+		t.Fatal(err)
+	}
+	// The answers, through the rule that takes them; the registration that
+	// would follow the last one never runs.
+	answer := func(id string, p pool) {
+		t.Helper()
+		officer := auth.Principal{Role: ruqiv1.Role_ROLE_OFFICER, Subject: p.officers[0]}
+		err := st.Update(ctx, func(tx store.Tx) error {
+			_, err := inspection.AnswerProposal(tx, officer, now, inspection.Answer{ProposalID: id, Accept: true, OfficerIDs: p.officers[:2]})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	answer(stuck.GetId(), ags[0])
+	answer(stuck.GetId(), ags[1])
+	answer(waiting.GetId(), ags[0])
+
+	read := func(id string) *ruqiv1.JointVisitProposal {
+		t.Helper()
+		var pr *ruqiv1.JointVisitProposal
+		if err := st.View(ctx, func(r store.Reader) error {
+			var err error
+			pr, err = r.Proposal(id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return pr
+	}
+	if got := read(stuck.GetId()).GetState(); got != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+		t.Fatalf("before settling: %v, want open", got)
+	}
+	n, err := e.svc.SettleAnsweredProposals(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("settled %d, %v; want the one proposal with every answer in", n, err)
+	}
+	pr := read(stuck.GetId())
+	if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED || pr.GetJointInspectionId() == "" {
+		t.Fatalf("settled proposal %v: want registered as one joint inspection", pr)
+	}
+	inspections := map[string]bool{}
+	err = st.View(ctx, func(r store.Reader) error {
+		for i, m := range pr.GetMembers() {
+			ins, err := r.Inspection(m.GetInspectionId())
+			if err != nil {
+				return err
+			}
+			if ins.GetAgencyId() != ags[i].agency[0] || ins.GetRegisteredBy() != "officer:"+ags[i].officers[0] || !ins.GetWindowStart().AsTime().Equal(start) {
+				t.Errorf("member %s's inspection %v: want its agency's, registered by the officer who accepted, in the proposed window", m.GetAgencyId(), ins)
+			}
+			inspections[ins.GetId()] = true
+		}
+		return nil
+	})
+	if err != nil || len(inspections) != 2 {
+		t.Fatalf("inspections %v, %v; want two", inspections, err)
+	}
+	if got := read(waiting.GetId()); got.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN || got.GetMembers()[0].GetInspectionId() != "" {
+		t.Fatalf("a proposal still waiting for an answer was touched: %v", got)
+	}
+	// Again: nothing left to settle, and nothing registered twice.
+	if n, err := e.svc.SettleAnsweredProposals(ctx); err != nil || n != 0 {
+		t.Fatalf("second settling: %d, %v; want none", n, err)
+	}
+	err = st.View(ctx, func(r store.Reader) error {
+		list, err := r.InspectionsOfEnterprise(stuck.GetEnterpriseUscc(), store.Page{})
+		if err == nil && len(list) != 2 {
+			t.Errorf("the enterprise has %d inspections after settling twice, want 2", len(list))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSettleAnsweredProposals_Bolt(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testSettleAnsweredProposals(t, st)
+}
+
+func TestSettleAnsweredProposals_Postgres(t *testing.T) {
+	st, err := postgres.Open(context.Background(), pgtest.Start(t).NewDatabase(t), postgres.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testSettleAnsweredProposals(t, st)
+}
