@@ -16,16 +16,20 @@ import (
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 
 	"github.com/ruqi/ruqi/internal/code"
 )
 
-// notoSC is Noto Sans CJK SC Regular cut down to GB 2312 (font/OFL.txt says
-// how): 1.5 MB instead of the 19 MB collection, and no system font needed
-// at run time. It has CFF outlines, which x/image's sfnt rasterizes.
+// notoSC is Noto Sans CJK SC Regular cut down to the characters GBK encodes
+// (font/OFL.txt says how): 5.2 MB instead of the 19 MB collection, and no
+// system font needed at run time. GB 2312 alone (1.5 MB) lacked characters
+// enterprises put in their names (垚, 犇, 燊, 喆, 堃), which printed as
+// blanks on their own poster. It has CFF outlines, which x/image's sfnt
+// rasterizes.
 //
-//go:embed font/NotoSansSC-GB2312.otf
+//go:embed font/NotoSansSC-GBK.otf
 var notoSC []byte
 
 var (
@@ -100,11 +104,15 @@ func (p Poster) Image() (*image.Gray, error) {
 	}
 	dark := color.Gray{Y: 0x10}
 	grey := color.Gray{Y: 0x50}
+	name, missing := Printable(f, p.EnterpriseName)
 	err = errors.Join(
 		text("企业码", 40, dark),
-		text(p.EnterpriseName, 24, dark),
+		text(name, 24, dark),
 		text("统一社会信用代码 "+p.USCC, 14, grey),
 	)
+	if err == nil && missing > 0 {
+		err = text(fmt.Sprintf("名称中有 %d 个字超出本码所用字库，以□代替；以统一社会信用代码为准", missing), 11, grey)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +129,26 @@ func (p Poster) Image() (*image.Gray, error) {
 		return nil, err
 	}
 	return img, nil
+}
+
+// Printable is s with each character the font has no glyph for replaced by
+// □, and how many were: a name with a character beyond GBK (an ideograph of
+// a CJK extension) is printed with a visible gap that the poster explains,
+// not with a blank that looks like a shorter name.
+func Printable(f *opentype.Font, s string) (string, int) {
+	var buf sfnt.Buffer
+	missing := 0
+	out := []rune(s)
+	for i, r := range out {
+		if r == ' ' {
+			continue
+		}
+		if g, err := f.GlyphIndex(&buf, r); err != nil || g == 0 {
+			out[i] = '□'
+			missing++
+		}
+	}
+	return string(out), missing
 }
 
 // wrap breaks s into lines no wider than w; Chinese text breaks between any

@@ -65,6 +65,64 @@ func TestFont_CoversThePosterText(t *testing.T) {
 	}
 }
 
+// The font holds every ideograph GBK encodes (U+4E00–U+9FA5), so the
+// characters enterprises choose for their names beyond GB 2312 print.
+func TestFont_CoversGBKIdeographs(t *testing.T) {
+	f, err := defaultFont()
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := 0
+	for r := rune(0x4E00); r <= 0x9FA5; r++ {
+		if i, err := f.GlyphIndex(nil, r); err != nil || i == 0 {
+			if missing++; missing <= 5 {
+				t.Errorf("no glyph for %q (U+%04X)", r, r)
+			}
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d ideographs without a glyph", missing)
+	}
+}
+
+func TestPrintable_ReplacesWhatTheFontLacks(t *testing.T) {
+	f, err := defaultFont()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, want string
+		missing    int
+	}{
+		{"成都垚鑫犇燊商贸有限公司", "成都垚鑫犇燊商贸有限公司", 0},
+		{"喆堃 Trading（成都）", "喆堃 Trading（成都）", 0},
+		{"\U0002000B记餐馆", "□记餐馆", 1}, // an ideograph of CJK Extension B
+		{"\u4DB5\U00020000", "□□", 2},
+	} {
+		got, n := Printable(f, c.name)
+		if got != c.want || n != c.missing {
+			t.Errorf("Printable(%q) = %q, %d; want %q, %d", c.name, got, n, c.want, c.missing)
+		}
+	}
+	// The poster says why a character is a box: one more line of text.
+	dark := func(name string) int {
+		img, err := Poster{EnterpriseName: name, USCC: "91510104CY4C7RGWMR", URL: "HTTPS://X/E/ABC", Generation: 1, IssuedOn: "2026-12-02"}.Image()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, y := range img.Pix {
+			if y < 0x80 {
+				n++
+			}
+		}
+		return n
+	}
+	if with, without := dark("\U0002000B记餐馆"), dark("□记餐馆"); with <= without {
+		t.Errorf("a name with a character the font lacks: %d dark pixels, the same name with □ typed: %d; want the note line besides", with, without)
+	}
+}
+
 // BenchmarkPoster draws the poster as the server does for each download;
 // BenchmarkQRAlone is the QR of the same URL, for a ratio on a noisy machine.
 func BenchmarkPoster(b *testing.B) {
