@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -409,10 +410,9 @@ func TestReplicas_FaultsUnderLoad(t *testing.T) {
 		// interval; on a loaded machine the lock may not be held yet.
 		var holder *world
 		eventually(t, "a replica holds the sequencer's lock", func() error {
-			if holder = p.sequencerHolder(t, a, c); holder == nil {
-				return fmt.Errorf("no replica holds it yet")
-			}
-			return nil
+			var err error
+			holder, err = p.sequencerHolder(t, a, c)
+			return err
 		})
 		if err := holder.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -424,10 +424,8 @@ func TestReplicas_FaultsUnderLoad(t *testing.T) {
 			other = c
 		}
 		eventually(t, "another replica holds the sequencer's lock", func() error {
-			if h := p.sequencerHolder(t, other); h != other {
-				return fmt.Errorf("no live replica holds the lock")
-			}
-			return nil
+			_, err := p.sequencerHolder(t, other)
+			return err
 		})
 		before := verifiedEvents(t, other)
 		other.issueToken("supervisor", "510100") // an event of its own
@@ -455,8 +453,9 @@ func verifiedEvents(t *testing.T, w *world) uint64 {
 
 // sequencerHolder finds which of the replicas holds the sequencer's advisory
 // lock: PostgreSQL names the holding session's client port, and the port
-// belongs to a socket one of the replica processes has open. nil if none.
-func (p *province) sequencerHolder(t *testing.T, among ...*world) *world {
+// belongs to a socket one of the replica processes has open. nil if none,
+// with what was found instead.
+func (p *province) sequencerHolder(t *testing.T, among ...*world) (*world, error) {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), p.url)
 	if err != nil {
@@ -464,13 +463,19 @@ func (p *province) sequencerHolder(t *testing.T, among ...*world) *world {
 	}
 	defer conn.Close(context.Background())
 	const key = 0x72757169736571 // internal/store/postgres's sequencerLock
-	var port int
-	err = conn.QueryRow(context.Background(), `SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-		WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2`, uint32(key>>32), uint32(key&0xffffffff)).Scan(&port)
+	var (
+		port int
+		app  string
+	)
+	err = conn.QueryRow(context.Background(), `SELECT a.client_port, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2`, uint32(key>>32), uint32(key&0xffffffff)).Scan(&port, &app)
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("no session holds the lock (%v)", err)
 	}
-	inode := socketInode(t, port)
+	// The socket is the one from the client port to PostgreSQL's: under a
+	// full test run another process may have a socket of the same local
+	// port to somewhere else.
+	inode := socketInode(t, port, conn.PgConn().Conn().RemoteAddr().(*net.TCPAddr).Port)
 	for _, w := range among {
 		if w.cmd == nil {
 			continue
@@ -478,16 +483,23 @@ func (p *province) sequencerHolder(t *testing.T, among ...*world) *world {
 		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", w.cmd.Process.Pid))
 		for _, fd := range fds {
 			if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", w.cmd.Process.Pid, fd.Name())); l == "socket:["+inode+"]" {
-				return w
+				return w, nil
 			}
 		}
 	}
-	return nil
+	return nil, fmt.Errorf("held by %q from client port %d (socket inode %s), which none of the replicas asked about has open", app, port, inode)
 }
 
-// socketInode finds the inode of the loopback TCP socket with the local port.
-func socketInode(t *testing.T, port int) string {
+// socketInode finds the inode of the loopback TCP socket from the local
+// port to the remote one ("" if there is none).
+func socketInode(t *testing.T, local, remote int) string {
 	t.Helper()
+	hexPort := func(addr string) string {
+		if i := strings.LastIndex(addr, ":"); i >= 0 {
+			return addr[i+1:]
+		}
+		return ""
+	}
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -498,12 +510,10 @@ func socketInode(t *testing.T, port int) string {
 			if len(fields) < 10 {
 				continue
 			}
-			local := fields[1]
-			if i := strings.LastIndex(local, ":"); i >= 0 && strings.EqualFold(local[i+1:], fmt.Sprintf("%04X", port)) {
+			if strings.EqualFold(hexPort(fields[1]), fmt.Sprintf("%04X", local)) && strings.EqualFold(hexPort(fields[2]), fmt.Sprintf("%04X", remote)) {
 				return fields[9]
 			}
 		}
 	}
-	t.Fatalf("no socket with local port %d", port)
 	return ""
 }
