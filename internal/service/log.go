@@ -103,12 +103,19 @@ type sequencer interface{ Sequencing() bool }
 // (Two integrating at once during a hand-over would still write the same
 // records: the work is deterministic.)
 func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr func(error)) {
+	s.onSequencer(ctx, interval, func() error { _, err := s.IntegrateLog(ctx); return err }, logErr)
+}
+
+// onSequencer runs job now and then every interval until ctx ends, on this
+// replica only while it sequences the events of a shared store (always on
+// a store of its own), and logs what fails.
+func (s *Service) onSequencer(ctx context.Context, interval time.Duration, job func() error, logErr func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	seq, shared := store.As[sequencer](s.store)
 	for {
 		if !shared || seq.Sequencing() {
-			if _, err := s.IntegrateLog(ctx); err != nil && ctx.Err() == nil {
+			if err := job(); err != nil && ctx.Err() == nil {
 				logErr(err)
 			}
 		}

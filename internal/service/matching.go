@@ -345,19 +345,5 @@ func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 // SettleAnsweredProposals) now and then every interval, on the replica
 // that sequences the log where several share a store, until ctx ends.
 func (s *Service) RunProposalSettling(ctx context.Context, interval time.Duration, logErr func(error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	seq, shared := store.As[sequencer](s.store)
-	for {
-		if !shared || seq.Sequencing() {
-			if _, err := s.SettleAnsweredProposals(ctx); err != nil && ctx.Err() == nil {
-				logErr(err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	s.onSequencer(ctx, interval, func() error { _, err := s.SettleAnsweredProposals(ctx); return err }, logErr)
 }
