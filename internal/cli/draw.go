@@ -55,7 +55,7 @@ func readIDFile(path string) ([]string, error) {
 }
 
 func (a *app) drawCommitCommand() *cobra.Command {
-	var title, agency, entFile, offFile string
+	var title, agency, entFile, offFile, region, industry string
 	var entCount, offCount int
 	cmd := &cobra.Command{
 		Use:   "commit",
@@ -64,17 +64,28 @@ func (a *app) drawCommitCommand() *cobra.Command {
 的哈希写入默克尔日志。随机数是第一个包含这条承诺的签名检查点的根哈希，承诺时尚不存在，
 部门无法挑选。几秒后用 ruqi draw reveal 揭晓结果。
 
-名单文件每行一个统一社会信用代码（或执法人员编号），# 开头的行为注释。`,
+企业名单二选一：--enterprises-file 给出名单文件（每行一个统一社会信用代码，执法人员名单文件
+每行一个编号，# 开头的行为注释）；或 --region（可加 --industry）划定范围，由服务器在承诺时
+按企业名录列出该行政区划（含下级）内、该行业的企业，列出的名单同样写入承诺。`,
 		Example: `  ruqi draw commit --title "2026年12月 食品经营双随机抽查" --enterprises-file ents.txt --enterprises 5 \
-    --officers-file officers.txt --officers 2`,
+    --officers-file officers.txt --officers 2
+  ruqi draw commit --title "2026年12月 锦江区餐饮双随机抽查" --region 510104 --industry 餐饮 --enterprises 10`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFlags(cmd, "title", "enterprises-file", "enterprises"); err != nil {
+			if err := requireFlags(cmd, "title", "enterprises"); err != nil {
 				return err
+			}
+			if (entFile == "") == (region == "") {
+				return usagef("企业名单请二选一：--enterprises-file 名单文件，或 --region（可加 --industry）划定范围")
+			}
+			if industry != "" && region == "" {
+				return usagef("--industry 须与 --region 同用")
 			}
 			req := &ruqiv1.CommitDrawRequest{AgencyId: agency, Title: title, EnterpriseCount: int32(entCount), OfficerCount: int32(offCount)}
 			var err error
-			if req.EnterprisePopulation, err = readIDFile(entFile); err != nil {
+			if region != "" {
+				req.EnterpriseFilter = &ruqiv1.EnterpriseFilter{RegionCode: strings.TrimSpace(region), Industry: strings.TrimSpace(industry)}
+			} else if req.EnterprisePopulation, err = readIDFile(entFile); err != nil {
 				return err
 			}
 			if offFile != "" {
@@ -95,7 +106,9 @@ func (a *app) drawCommitCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&title, "title", "", "抽取名称 `TEXT`（必填）")
 	f.StringVar(&agency, "agency", "", "执法部门编号 `ID`（默认为本部门）")
-	f.StringVar(&entFile, "enterprises-file", "", "企业名单文件 `FILE`，每行一个统一社会信用代码（必填）")
+	f.StringVar(&entFile, "enterprises-file", "", "企业名单文件 `FILE`，每行一个统一社会信用代码（与 --region 二选一）")
+	f.StringVar(&region, "region", "", "按行政区划抽取（含下级区划），名单由服务器按企业名录列出：区划代码 `CODE`")
+	f.StringVar(&industry, "industry", "", "与 --region 同用：只抽取这一行业的企业 `NAME`")
 	f.IntVar(&entCount, "enterprises", 0, "抽取企业的数量 `N`（必填）")
 	f.StringVar(&offFile, "officers-file", "", "执法人员名单文件 `FILE`（同时抽取执法人员时）")
 	f.IntVar(&offCount, "officers", 0, "抽取执法人员的数量 `N`")
@@ -238,6 +251,13 @@ func (a *app) printDraw(d *ruqiv1.Draw, rc *ruqiv1.Receipt) {
 	fmt.Fprintf(w, "抽取编号：%s\n名称：%s\n执法部门：%s\n程序：%s\n", d.GetId(), d.GetTitle(), d.GetAgencyId(), d.GetProcedure())
 	fmt.Fprintf(w, "承诺时间：%s（%s）\n承诺哈希：%x\n", fmtTime(d.GetCommittedAt()), d.GetCommittedBy(), d.GetCommitment())
 	fmt.Fprintf(w, "企业名单：%d 家，抽取 %d 家\n", len(d.GetEnterprisePopulation()), d.GetEnterpriseCount())
+	if f := d.GetEnterpriseFilter(); f != nil {
+		what := "行政区划 " + f.GetRegionCode()
+		if f.GetIndustry() != "" {
+			what += "、行业 " + f.GetIndustry()
+		}
+		fmt.Fprintf(w, "名单来源：承诺时由服务器按企业名录列出的%s的企业\n", what)
+	}
 	if len(d.GetOfficerPopulation()) > 0 {
 		fmt.Fprintf(w, "执法人员名单：%d 名，抽取 %d 名\n", len(d.GetOfficerPopulation()), d.GetOfficerCount())
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/auth"
@@ -16,6 +17,61 @@ import (
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
+
+// DrawPopulation resolves a draw request that names its enterprises by a
+// filter (a region, an industry) into the list the commitment fixes: the
+// directory's enterprises in the region or under it, of the industry if
+// one is given, by USCC. It reads the whole directory, so it runs in a read
+// transaction before the committing one. A request with a list is returned
+// as it is; one with both is refused.
+func DrawPopulation(r store.Reader, req *ruqiv1.CommitDrawRequest) (*ruqiv1.CommitDrawRequest, error) {
+	f := req.GetEnterpriseFilter()
+	if f == nil {
+		return req, nil
+	}
+	if len(req.GetEnterprisePopulation()) > 0 {
+		return nil, domain.Invalidf("DRAW_POPULATION_TWICE", "企业名单和抽取范围只能给一个：给了范围，名单由服务器按企业名录生成")
+	}
+	region, industry := strings.TrimSpace(f.GetRegionCode()), strings.TrimSpace(f.GetIndustry())
+	if err := domain.ValidateRegion(region); err != nil {
+		return nil, err
+	}
+	if err := domain.ValidateText("行业", industry, 50); err != nil {
+		return nil, err
+	}
+	var pop []string
+	page := store.Page{Limit: 1000}
+	for {
+		list, err := r.Enterprises(page)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range list {
+			if !domain.RegionCovers(region, e.GetRegionCode()) || (industry != "" && e.GetIndustry() != industry) {
+				continue
+			}
+			if len(pop) == draw.MaxEnterprises {
+				return nil, domain.Invalidf("DRAW_POPULATION_TOO_LARGE", "范围内的企业超过 %d 家（一次抽取的上限），请缩小范围：用县级行政区划，或加上行业", draw.MaxEnterprises)
+			}
+			pop = append(pop, e.GetUscc())
+		}
+		if len(list) < page.Limit {
+			break
+		}
+		page.After = list[len(list)-1].GetUscc()
+	}
+	if len(pop) == 0 {
+		what := "行政区划 " + region
+		if industry != "" {
+			what += "、行业 " + industry
+		}
+		return nil, domain.FailedPreconditionf("DRAW_POPULATION_EMPTY", "企业名录中没有%s的企业，无从抽取", what)
+	}
+	out := proto.CloneOf(req)
+	out.EnterprisePopulation = pop
+	out.EnterpriseFilter = &ruqiv1.EnterpriseFilter{RegionCode: region, Industry: industry}
+	return out, nil
+}
 
 // CommitDraw records a 双随机 draw's commitment: the population resolved to
 // sorted lists of enterprises in the directory and officers of the agency
@@ -48,6 +104,7 @@ func CommitDraw(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Commit
 		EnterpriseCount:      req.GetEnterpriseCount(),
 		OfficerPopulation:    draw.Normalize(req.GetOfficerPopulation()),
 		OfficerCount:         req.GetOfficerCount(),
+		EnterpriseFilter:     req.GetEnterpriseFilter(),
 		CommittedAt:          timestamppb.New(now),
 		CommittedBy:          Actor(p),
 	}

@@ -19,7 +19,17 @@ type drawServer struct {
 func (ds *drawServer) CommitDraw(ctx context.Context, req *ruqiv1.CommitDrawRequest) (*ruqiv1.CommitDrawResponse, error) {
 	now := ds.s.now()
 	resp := &ruqiv1.CommitDrawResponse{}
-	err := ds.s.store.Update(ctx, func(tx store.Tx) error {
+	// A population named by a filter is listed from the directory first,
+	// in a read, not inside the one writer.
+	err := ds.s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		req, err = inspection.DrawPopulation(r, req)
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	err = ds.s.store.Update(ctx, func(tx store.Tx) error {
 		d, err := inspection.CommitDraw(tx, principal(ctx), now, req)
 		resp.Draw = d
 		return err

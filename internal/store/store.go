@@ -76,6 +76,8 @@ type Reader interface {
 	Agency(id string) (*ruqiv1.Agency, error)
 	Officer(id string) (*ruqiv1.Officer, error)
 	Enterprise(uscc string) (*ruqiv1.Enterprise, error)
+	// Enterprises lists a page of the directory's enterprises by USCC.
+	Enterprises(p Page) ([]*ruqiv1.Enterprise, error)
 	// UnknownEnterprises returns those of usccs that are not in the
 	// directory, in their order: a draw's population of thousands checked
 	// in one read, not one round trip each.

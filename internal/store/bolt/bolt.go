@@ -355,6 +355,10 @@ func (t *txn) Enterprise(uscc string) (*ruqiv1.Enterprise, error) {
 	return m, getProto(t.tx.Bucket(bEnterprises), []byte(uscc), m)
 }
 
+func (t *txn) Enterprises(p store.Page) ([]*ruqiv1.Enterprise, error) {
+	return listAll(t.tx.Bucket(bEnterprises), p, func() *ruqiv1.Enterprise { return &ruqiv1.Enterprise{} })
+}
+
 func (t *txn) UnknownEnterprises(usccs []string) ([]string, error) {
 	b := t.tx.Bucket(bEnterprises)
 	var unknown []string

@@ -177,6 +177,10 @@ func (t *txn) Enterprise(uscc string) (*ruqiv1.Enterprise, error) {
 	return getProto(t, &ruqiv1.Enterprise{}, "SELECT rec FROM enterprises WHERE uscc = $1", uscc)
 }
 
+func (t *txn) Enterprises(p store.Page) ([]*ruqiv1.Enterprise, error) {
+	return list(t, func() *ruqiv1.Enterprise { return &ruqiv1.Enterprise{} }, "SELECT rec FROM enterprises WHERE uscc > $1 ORDER BY uscc LIMIT $2", p.After, limit(p))
+}
+
 func (t *txn) UnknownEnterprises(usccs []string) ([]string, error) {
 	if len(usccs) == 0 {
 		return nil, nil

@@ -173,6 +173,12 @@ func testDirectoryRoundTrip(t *testing.T, o Opener) {
 		if err != nil || !proto.Equal(gotEnt, ent) {
 			return fmt.Errorf("enterprise = %v, %v", gotEnt, err)
 		}
+		if page, err := r.Enterprises(store.Page{}); err != nil || len(page) != 1 || !proto.Equal(page[0], ent) {
+			return fmt.Errorf("enterprises = %v, %v; want the one", page, err)
+		}
+		if page, err := r.Enterprises(store.Page{After: ent.GetUscc()}); err != nil || len(page) != 0 {
+			return fmt.Errorf("enterprises after the last = %v, %v; want none", page, err)
+		}
 		ask := []string{"91350100M000200Y1X", ent.GetUscc(), "nope", ent.GetUscc()}
 		if unknown, err := r.UnknownEnterprises(ask); err != nil || !slices.Equal(unknown, []string{ask[0], ask[2]}) {
 			return fmt.Errorf("unknown of %v = %v, %v; want the first and third, in order", ask, unknown, err)

@@ -57,8 +57,12 @@ type Draw struct {
 	PickedEnterprises []string               `protobuf:"bytes,16,rep,name=picked_enterprises,json=pickedEnterprises,proto3" json:"picked_enterprises,omitempty"`
 	PickedOfficers    []string               `protobuf:"bytes,17,rep,name=picked_officers,json=pickedOfficers,proto3" json:"picked_officers,omitempty"`
 	RevealedAt        *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=revealed_at,json=revealedAt,proto3" json:"revealed_at,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// enterprise_filter, when the draw named one, is how the server drew up
+	// enterprise_population from the directory at commit time. It describes
+	// the list; the commitment is over the list itself.
+	EnterpriseFilter *EnterpriseFilter `protobuf:"bytes,19,opt,name=enterprise_filter,json=enterpriseFilter,proto3" json:"enterprise_filter,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Draw) Reset() {
@@ -217,6 +221,68 @@ func (x *Draw) GetRevealedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Draw) GetEnterpriseFilter() *EnterpriseFilter {
+	if x != nil {
+		return x.EnterpriseFilter
+	}
+	return nil
+}
+
+// EnterpriseFilter names a population by the directory instead of listing
+// it: the enterprises whose region is region_code or under it (a county, a
+// city, a province), of the industry when one is given.
+type EnterpriseFilter struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RegionCode    string                 `protobuf:"bytes,1,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
+	Industry      string                 `protobuf:"bytes,2,opt,name=industry,proto3" json:"industry,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnterpriseFilter) Reset() {
+	*x = EnterpriseFilter{}
+	mi := &file_ruqi_v1_draw_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnterpriseFilter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnterpriseFilter) ProtoMessage() {}
+
+func (x *EnterpriseFilter) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_draw_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnterpriseFilter.ProtoReflect.Descriptor instead.
+func (*EnterpriseFilter) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *EnterpriseFilter) GetRegionCode() string {
+	if x != nil {
+		return x.RegionCode
+	}
+	return ""
+}
+
+func (x *EnterpriseFilter) GetIndustry() string {
+	if x != nil {
+		return x.Industry
+	}
+	return ""
+}
+
 type CommitDrawRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// agency_id defaults to the caller's agency.
@@ -226,13 +292,16 @@ type CommitDrawRequest struct {
 	EnterpriseCount      int32    `protobuf:"varint,4,opt,name=enterprise_count,json=enterpriseCount,proto3" json:"enterprise_count,omitempty"`
 	OfficerPopulation    []string `protobuf:"bytes,5,rep,name=officer_population,json=officerPopulation,proto3" json:"officer_population,omitempty"`
 	OfficerCount         int32    `protobuf:"varint,6,opt,name=officer_count,json=officerCount,proto3" json:"officer_count,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// enterprise_filter, instead of enterprise_population: the server lists
+	// the directory's enterprises it names when it commits (at most 20,000).
+	EnterpriseFilter *EnterpriseFilter `protobuf:"bytes,7,opt,name=enterprise_filter,json=enterpriseFilter,proto3" json:"enterprise_filter,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CommitDrawRequest) Reset() {
 	*x = CommitDrawRequest{}
-	mi := &file_ruqi_v1_draw_proto_msgTypes[1]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -244,7 +313,7 @@ func (x *CommitDrawRequest) String() string {
 func (*CommitDrawRequest) ProtoMessage() {}
 
 func (x *CommitDrawRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_draw_proto_msgTypes[1]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -257,7 +326,7 @@ func (x *CommitDrawRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitDrawRequest.ProtoReflect.Descriptor instead.
 func (*CommitDrawRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{1}
+	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CommitDrawRequest) GetAgencyId() string {
@@ -302,6 +371,13 @@ func (x *CommitDrawRequest) GetOfficerCount() int32 {
 	return 0
 }
 
+func (x *CommitDrawRequest) GetEnterpriseFilter() *EnterpriseFilter {
+	if x != nil {
+		return x.EnterpriseFilter
+	}
+	return nil
+}
+
 type CommitDrawResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Draw          *Draw                  `protobuf:"bytes,1,opt,name=draw,proto3" json:"draw,omitempty"`
@@ -311,7 +387,7 @@ type CommitDrawResponse struct {
 
 func (x *CommitDrawResponse) Reset() {
 	*x = CommitDrawResponse{}
-	mi := &file_ruqi_v1_draw_proto_msgTypes[2]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -323,7 +399,7 @@ func (x *CommitDrawResponse) String() string {
 func (*CommitDrawResponse) ProtoMessage() {}
 
 func (x *CommitDrawResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_draw_proto_msgTypes[2]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -336,7 +412,7 @@ func (x *CommitDrawResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitDrawResponse.ProtoReflect.Descriptor instead.
 func (*CommitDrawResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{2}
+	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CommitDrawResponse) GetDraw() *Draw {
@@ -355,7 +431,7 @@ type RevealDrawRequest struct {
 
 func (x *RevealDrawRequest) Reset() {
 	*x = RevealDrawRequest{}
-	mi := &file_ruqi_v1_draw_proto_msgTypes[3]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -367,7 +443,7 @@ func (x *RevealDrawRequest) String() string {
 func (*RevealDrawRequest) ProtoMessage() {}
 
 func (x *RevealDrawRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_draw_proto_msgTypes[3]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -380,7 +456,7 @@ func (x *RevealDrawRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealDrawRequest.ProtoReflect.Descriptor instead.
 func (*RevealDrawRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RevealDrawRequest) GetDrawId() string {
@@ -399,7 +475,7 @@ type RevealDrawResponse struct {
 
 func (x *RevealDrawResponse) Reset() {
 	*x = RevealDrawResponse{}
-	mi := &file_ruqi_v1_draw_proto_msgTypes[4]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -411,7 +487,7 @@ func (x *RevealDrawResponse) String() string {
 func (*RevealDrawResponse) ProtoMessage() {}
 
 func (x *RevealDrawResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_draw_proto_msgTypes[4]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -424,7 +500,7 @@ func (x *RevealDrawResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealDrawResponse.ProtoReflect.Descriptor instead.
 func (*RevealDrawResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RevealDrawResponse) GetDraw() *Draw {
@@ -443,7 +519,7 @@ type GetDrawRequest struct {
 
 func (x *GetDrawRequest) Reset() {
 	*x = GetDrawRequest{}
-	mi := &file_ruqi_v1_draw_proto_msgTypes[5]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -455,7 +531,7 @@ func (x *GetDrawRequest) String() string {
 func (*GetDrawRequest) ProtoMessage() {}
 
 func (x *GetDrawRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_draw_proto_msgTypes[5]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -468,7 +544,7 @@ func (x *GetDrawRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDrawRequest.ProtoReflect.Descriptor instead.
 func (*GetDrawRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetDrawRequest) GetDrawId() string {
@@ -490,7 +566,7 @@ type GetDrawResponse struct {
 
 func (x *GetDrawResponse) Reset() {
 	*x = GetDrawResponse{}
-	mi := &file_ruqi_v1_draw_proto_msgTypes[6]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -502,7 +578,7 @@ func (x *GetDrawResponse) String() string {
 func (*GetDrawResponse) ProtoMessage() {}
 
 func (x *GetDrawResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_draw_proto_msgTypes[6]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -515,7 +591,7 @@ func (x *GetDrawResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDrawResponse.ProtoReflect.Descriptor instead.
 func (*GetDrawResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetDrawResponse) GetDraw() *Draw {
@@ -544,7 +620,7 @@ type ListDrawsRequest struct {
 
 func (x *ListDrawsRequest) Reset() {
 	*x = ListDrawsRequest{}
-	mi := &file_ruqi_v1_draw_proto_msgTypes[7]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -556,7 +632,7 @@ func (x *ListDrawsRequest) String() string {
 func (*ListDrawsRequest) ProtoMessage() {}
 
 func (x *ListDrawsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_draw_proto_msgTypes[7]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -569,7 +645,7 @@ func (x *ListDrawsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDrawsRequest.ProtoReflect.Descriptor instead.
 func (*ListDrawsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListDrawsRequest) GetPageSize() int32 {
@@ -598,7 +674,7 @@ type ListDrawsResponse struct {
 
 func (x *ListDrawsResponse) Reset() {
 	*x = ListDrawsResponse{}
-	mi := &file_ruqi_v1_draw_proto_msgTypes[8]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -610,7 +686,7 @@ func (x *ListDrawsResponse) String() string {
 func (*ListDrawsResponse) ProtoMessage() {}
 
 func (x *ListDrawsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_draw_proto_msgTypes[8]
+	mi := &file_ruqi_v1_draw_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -623,7 +699,7 @@ func (x *ListDrawsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDrawsResponse.ProtoReflect.Descriptor instead.
 func (*ListDrawsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_draw_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListDrawsResponse) GetDraws() []*Draw {
@@ -644,7 +720,7 @@ var File_ruqi_v1_draw_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_draw_proto_rawDesc = "" +
 	"\n" +
-	"\x12ruqi/v1/draw.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11ruqi/v1/log.proto\"\xc7\x05\n" +
+	"\x12ruqi/v1/draw.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11ruqi/v1/log.proto\"\x8f\x06\n" +
 	"\x04Draw\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x14\n" +
@@ -670,14 +746,20 @@ const file_ruqi_v1_draw_proto_rawDesc = "" +
 	"\x12picked_enterprises\x18\x10 \x03(\tR\x11pickedEnterprises\x12'\n" +
 	"\x0fpicked_officers\x18\x11 \x03(\tR\x0epickedOfficers\x12;\n" +
 	"\vrevealed_at\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"revealedAt\"\xfa\x01\n" +
+	"revealedAt\x12F\n" +
+	"\x11enterprise_filter\x18\x13 \x01(\v2\x19.ruqi.v1.EnterpriseFilterR\x10enterpriseFilter\"O\n" +
+	"\x10EnterpriseFilter\x12\x1f\n" +
+	"\vregion_code\x18\x01 \x01(\tR\n" +
+	"regionCode\x12\x1a\n" +
+	"\bindustry\x18\x02 \x01(\tR\bindustry\"\xc2\x02\n" +
 	"\x11CommitDrawRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x123\n" +
 	"\x15enterprise_population\x18\x03 \x03(\tR\x14enterprisePopulation\x12)\n" +
 	"\x10enterprise_count\x18\x04 \x01(\x05R\x0fenterpriseCount\x12-\n" +
 	"\x12officer_population\x18\x05 \x03(\tR\x11officerPopulation\x12#\n" +
-	"\rofficer_count\x18\x06 \x01(\x05R\fofficerCount\"7\n" +
+	"\rofficer_count\x18\x06 \x01(\x05R\fofficerCount\x12F\n" +
+	"\x11enterprise_filter\x18\a \x01(\v2\x19.ruqi.v1.EnterpriseFilterR\x10enterpriseFilter\"7\n" +
 	"\x12CommitDrawResponse\x12!\n" +
 	"\x04draw\x18\x01 \x01(\v2\r.ruqi.v1.DrawR\x04draw\",\n" +
 	"\x11RevealDrawRequest\x12\x17\n" +
@@ -716,41 +798,44 @@ func file_ruqi_v1_draw_proto_rawDescGZIP() []byte {
 	return file_ruqi_v1_draw_proto_rawDescData
 }
 
-var file_ruqi_v1_draw_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_ruqi_v1_draw_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_ruqi_v1_draw_proto_goTypes = []any{
 	(*Draw)(nil),                  // 0: ruqi.v1.Draw
-	(*CommitDrawRequest)(nil),     // 1: ruqi.v1.CommitDrawRequest
-	(*CommitDrawResponse)(nil),    // 2: ruqi.v1.CommitDrawResponse
-	(*RevealDrawRequest)(nil),     // 3: ruqi.v1.RevealDrawRequest
-	(*RevealDrawResponse)(nil),    // 4: ruqi.v1.RevealDrawResponse
-	(*GetDrawRequest)(nil),        // 5: ruqi.v1.GetDrawRequest
-	(*GetDrawResponse)(nil),       // 6: ruqi.v1.GetDrawResponse
-	(*ListDrawsRequest)(nil),      // 7: ruqi.v1.ListDrawsRequest
-	(*ListDrawsResponse)(nil),     // 8: ruqi.v1.ListDrawsResponse
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*Receipt)(nil),               // 10: ruqi.v1.Receipt
+	(*EnterpriseFilter)(nil),      // 1: ruqi.v1.EnterpriseFilter
+	(*CommitDrawRequest)(nil),     // 2: ruqi.v1.CommitDrawRequest
+	(*CommitDrawResponse)(nil),    // 3: ruqi.v1.CommitDrawResponse
+	(*RevealDrawRequest)(nil),     // 4: ruqi.v1.RevealDrawRequest
+	(*RevealDrawResponse)(nil),    // 5: ruqi.v1.RevealDrawResponse
+	(*GetDrawRequest)(nil),        // 6: ruqi.v1.GetDrawRequest
+	(*GetDrawResponse)(nil),       // 7: ruqi.v1.GetDrawResponse
+	(*ListDrawsRequest)(nil),      // 8: ruqi.v1.ListDrawsRequest
+	(*ListDrawsResponse)(nil),     // 9: ruqi.v1.ListDrawsResponse
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*Receipt)(nil),               // 11: ruqi.v1.Receipt
 }
 var file_ruqi_v1_draw_proto_depIdxs = []int32{
-	9,  // 0: ruqi.v1.Draw.committed_at:type_name -> google.protobuf.Timestamp
-	9,  // 1: ruqi.v1.Draw.revealed_at:type_name -> google.protobuf.Timestamp
-	0,  // 2: ruqi.v1.CommitDrawResponse.draw:type_name -> ruqi.v1.Draw
-	0,  // 3: ruqi.v1.RevealDrawResponse.draw:type_name -> ruqi.v1.Draw
-	0,  // 4: ruqi.v1.GetDrawResponse.draw:type_name -> ruqi.v1.Draw
-	10, // 5: ruqi.v1.GetDrawResponse.commitment_receipt:type_name -> ruqi.v1.Receipt
-	0,  // 6: ruqi.v1.ListDrawsResponse.draws:type_name -> ruqi.v1.Draw
-	1,  // 7: ruqi.v1.DrawService.CommitDraw:input_type -> ruqi.v1.CommitDrawRequest
-	3,  // 8: ruqi.v1.DrawService.RevealDraw:input_type -> ruqi.v1.RevealDrawRequest
-	5,  // 9: ruqi.v1.DrawService.GetDraw:input_type -> ruqi.v1.GetDrawRequest
-	7,  // 10: ruqi.v1.DrawService.ListDraws:input_type -> ruqi.v1.ListDrawsRequest
-	2,  // 11: ruqi.v1.DrawService.CommitDraw:output_type -> ruqi.v1.CommitDrawResponse
-	4,  // 12: ruqi.v1.DrawService.RevealDraw:output_type -> ruqi.v1.RevealDrawResponse
-	6,  // 13: ruqi.v1.DrawService.GetDraw:output_type -> ruqi.v1.GetDrawResponse
-	8,  // 14: ruqi.v1.DrawService.ListDraws:output_type -> ruqi.v1.ListDrawsResponse
-	11, // [11:15] is the sub-list for method output_type
-	7,  // [7:11] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	10, // 0: ruqi.v1.Draw.committed_at:type_name -> google.protobuf.Timestamp
+	10, // 1: ruqi.v1.Draw.revealed_at:type_name -> google.protobuf.Timestamp
+	1,  // 2: ruqi.v1.Draw.enterprise_filter:type_name -> ruqi.v1.EnterpriseFilter
+	1,  // 3: ruqi.v1.CommitDrawRequest.enterprise_filter:type_name -> ruqi.v1.EnterpriseFilter
+	0,  // 4: ruqi.v1.CommitDrawResponse.draw:type_name -> ruqi.v1.Draw
+	0,  // 5: ruqi.v1.RevealDrawResponse.draw:type_name -> ruqi.v1.Draw
+	0,  // 6: ruqi.v1.GetDrawResponse.draw:type_name -> ruqi.v1.Draw
+	11, // 7: ruqi.v1.GetDrawResponse.commitment_receipt:type_name -> ruqi.v1.Receipt
+	0,  // 8: ruqi.v1.ListDrawsResponse.draws:type_name -> ruqi.v1.Draw
+	2,  // 9: ruqi.v1.DrawService.CommitDraw:input_type -> ruqi.v1.CommitDrawRequest
+	4,  // 10: ruqi.v1.DrawService.RevealDraw:input_type -> ruqi.v1.RevealDrawRequest
+	6,  // 11: ruqi.v1.DrawService.GetDraw:input_type -> ruqi.v1.GetDrawRequest
+	8,  // 12: ruqi.v1.DrawService.ListDraws:input_type -> ruqi.v1.ListDrawsRequest
+	3,  // 13: ruqi.v1.DrawService.CommitDraw:output_type -> ruqi.v1.CommitDrawResponse
+	5,  // 14: ruqi.v1.DrawService.RevealDraw:output_type -> ruqi.v1.RevealDrawResponse
+	7,  // 15: ruqi.v1.DrawService.GetDraw:output_type -> ruqi.v1.GetDrawResponse
+	9,  // 16: ruqi.v1.DrawService.ListDraws:output_type -> ruqi.v1.ListDrawsResponse
+	13, // [13:17] is the sub-list for method output_type
+	9,  // [9:13] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_draw_proto_init() }
@@ -765,7 +850,7 @@ func file_ruqi_v1_draw_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_draw_proto_rawDesc), len(file_ruqi_v1_draw_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

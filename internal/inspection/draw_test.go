@@ -1,0 +1,69 @@
+package inspection_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/draw"
+	"github.com/ruqi/ruqi/internal/inspection"
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// A population named by region and industry is the directory's enterprises
+// in the region or under it, of that industry, sorted; one over the draw's
+// limit is refused rather than cut.
+func TestDrawPopulation_ByFilter_AndItsLimit(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "draw.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	// draw.MaxEnterprises restaurants in 510104 and one in 510105, three
+	// shops in 510104: the city holds one more than a draw may list.
+	err = st.Update(context.Background(), func(tx store.Tx) error {
+		put := func(uscc, region, industry string) error {
+			return tx.PutEnterprise(&ruqiv1.Enterprise{Uscc: uscc, Name: "样例", RegionCode: region, Industry: industry})
+		}
+		for i := range draw.MaxEnterprises {
+			if err := put(fmt.Sprintf("U%07d", i), "510104", "餐饮"); err != nil {
+				return err
+			}
+		}
+		return errors.Join(put("V0000002", "510104", "零售"), put("V0000001", "510104", "零售"), put("V0000003", "510104", "零售"),
+			put("W0000001", "510105", "餐饮"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolve := func(region, industry string) (*ruqiv1.CommitDrawRequest, error) {
+		var out *ruqiv1.CommitDrawRequest
+		err := st.View(context.Background(), func(r store.Reader) error {
+			var err error
+			out, err = inspection.DrawPopulation(r, &ruqiv1.CommitDrawRequest{EnterpriseFilter: &ruqiv1.EnterpriseFilter{RegionCode: region, Industry: industry}})
+			return err
+		})
+		return out, err
+	}
+	shops, err := resolve("510104", "零售")
+	if err != nil || !slices.Equal(shops.GetEnterprisePopulation(), []string{"V0000001", "V0000002", "V0000003"}) {
+		t.Fatalf("510104 零售 = %v, %v; want the three shops in order", shops.GetEnterprisePopulation(), err)
+	}
+	county, err := resolve("510104", "餐饮")
+	if err != nil || len(county.GetEnterprisePopulation()) != draw.MaxEnterprises {
+		t.Fatalf("510104 餐饮: %d, %v; want exactly the limit", len(county.GetEnterprisePopulation()), err)
+	}
+	var de *domain.Error
+	if _, err := resolve("510100", "餐饮"); !errors.As(err, &de) || de.Reason != "DRAW_POPULATION_TOO_LARGE" {
+		t.Fatalf("the city's restaurants, one over the limit: %v; want DRAW_POPULATION_TOO_LARGE", err)
+	}
+	if got, err := resolve("510105", ""); err != nil || !slices.Equal(got.GetEnterprisePopulation(), []string{"W0000001"}) {
+		t.Fatalf("510105, any industry = %v, %v", got.GetEnterprisePopulation(), err)
+	}
+}
