@@ -256,7 +256,7 @@ func (a *app) printDraw(d *ruqiv1.Draw, rc *ruqiv1.Receipt) {
 		if f.GetIndustry() != "" {
 			what += "、行业 " + f.GetIndustry()
 		}
-		fmt.Fprintf(w, "名单来源：承诺时由服务器按企业名录列出的%s的企业\n", what)
+		fmt.Fprintf(w, "名单来源（服务器所述，不在承诺内，核验只核名单本身）：承诺时按企业名录列出的%s的企业\n", what)
 	}
 	if len(d.GetOfficerPopulation()) > 0 {
 		fmt.Fprintf(w, "执法人员名单：%d 名，抽取 %d 名\n", len(d.GetOfficerPopulation()), d.GetOfficerCount())

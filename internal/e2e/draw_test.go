@@ -236,7 +236,7 @@ func TestDraw_ByRegionAndIndustry(t *testing.T) {
 	if out := w.mustCLI("", "draw", "verify", d.GetId()); !strings.Contains(out, "核验通过") {
 		t.Fatalf("verify:\n%s", out)
 	}
-	if out := w.mustCLI("", "draw", "show", d.GetId()); !strings.Contains(out, "名单来源：承诺时由服务器按企业名录列出的行政区划 510112、行业 餐饮的企业") {
+	if out := w.mustCLI("", "draw", "show", d.GetId()); !strings.Contains(out, "承诺时按企业名录列出的行政区划 510112、行业 餐饮的企业") {
 		t.Fatalf("show:\n%s", out)
 	}
 

@@ -22,12 +22,16 @@ import (
 // filter (a region, an industry) into the list the commitment fixes: the
 // directory's enterprises in the region or under it, of the industry if
 // one is given, by USCC. It reads the whole directory, so it runs in a read
-// transaction before the committing one. A request with a list is returned
-// as it is; one with both is refused.
-func DrawPopulation(r store.Reader, req *ruqiv1.CommitDrawRequest) (*ruqiv1.CommitDrawRequest, error) {
+// transaction before the committing one, and only for a caller who may
+// commit the agency's draw. A request with a list is returned as it is; one
+// with both is refused.
+func DrawPopulation(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawRequest) (*ruqiv1.CommitDrawRequest, error) {
 	f := req.GetEnterpriseFilter()
 	if f == nil {
 		return req, nil
+	}
+	if _, err := AgencyOf(r, p, req.GetAgencyId()); err != nil {
+		return nil, err
 	}
 	if len(req.GetEnterprisePopulation()) > 0 {
 		return nil, domain.Invalidf("DRAW_POPULATION_TWICE", "企业名单和抽取范围只能给一个：给了范围，名单由服务器按企业名录生成")

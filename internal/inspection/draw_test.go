@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/draw"
 	"github.com/ruqi/ruqi/internal/inspection"
@@ -15,6 +16,8 @@ import (
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
+
+var admin = auth.Principal{Role: ruqiv1.Role_ROLE_ADMIN, Subject: "admin"}
 
 // A population named by region and industry is the directory's enterprises
 // in the region or under it, of that industry, sorted; one over the draw's
@@ -36,7 +39,7 @@ func TestDrawPopulation_ByFilter_AndItsLimit(t *testing.T) {
 				return err
 			}
 		}
-		return errors.Join(put("V0000002", "510104", "零售"), put("V0000001", "510104", "零售"), put("V0000003", "510104", "零售"),
+		return errors.Join(tx.PutAgency(&ruqiv1.Agency{Id: "AG-1", Name: "市场监督管理局", RegionCode: "510104"}), put("V0000002", "510104", "零售"), put("V0000001", "510104", "零售"), put("V0000003", "510104", "零售"),
 			put("W0000001", "510105", "餐饮"))
 	})
 	if err != nil {
@@ -46,7 +49,7 @@ func TestDrawPopulation_ByFilter_AndItsLimit(t *testing.T) {
 		var out *ruqiv1.CommitDrawRequest
 		err := st.View(context.Background(), func(r store.Reader) error {
 			var err error
-			out, err = inspection.DrawPopulation(r, &ruqiv1.CommitDrawRequest{EnterpriseFilter: &ruqiv1.EnterpriseFilter{RegionCode: region, Industry: industry}})
+			out, err = inspection.DrawPopulation(r, admin, &ruqiv1.CommitDrawRequest{AgencyId: "AG-1", EnterpriseFilter: &ruqiv1.EnterpriseFilter{RegionCode: region, Industry: industry}})
 			return err
 		})
 		return out, err

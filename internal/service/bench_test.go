@@ -62,15 +62,20 @@ func newEnv(b *testing.B, redisAddr string) *env {
 	return newEnvOn(b, st, redisAddr)
 }
 
-// newEnvOn is newEnv on a given store, which it closes at the end.
-func newEnvOn(b testing.TB, st store.Store, redisAddr string) *env {
+// newEnvOn is newEnv on a given store, which it closes at the end; configure,
+// if given, changes the service's configuration (its clock, say).
+func newEnvOn(b testing.TB, st store.Store, redisAddr string, configure ...func(*service.Config)) *env {
 	b.Helper()
 	b.Cleanup(func() { st.Close() })
 	newCoord := func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil }
 	if redisAddr != "" {
 		newCoord = func(seed coord.Seeder) (coord.Coordinator, error) { return coordredis.Dial(redisAddr, seed) }
 	}
-	svc, err := service.New(context.Background(), st, service.Config{Limits: domain.DefaultLimits(), PublicURL: "https://ruqi.example"}, newCoord)
+	cfg := service.Config{Limits: domain.DefaultLimits(), PublicURL: "https://ruqi.example"}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	svc, err := service.New(context.Background(), st, cfg, newCoord)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,7 +125,7 @@ type registrar struct {
 	n        atomic.Int64
 }
 
-func (e *env) registrar(b *testing.B, agency string) *registrar {
+func (e *env) registrar(b testing.TB, agency string) *registrar {
 	r := &registrar{e: e, base: time.Now().Add(time.Hour)}
 	now := time.Now().AddDate(0, 1, 0)
 	for _, o := range e.dir.GetOfficers() {

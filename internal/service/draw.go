@@ -23,7 +23,7 @@ func (ds *drawServer) CommitDraw(ctx context.Context, req *ruqiv1.CommitDrawRequ
 	// in a read, not inside the one writer.
 	err := ds.s.store.View(ctx, func(r store.Reader) error {
 		var err error
-		req, err = inspection.DrawPopulation(r, req)
+		req, err = inspection.DrawPopulation(r, principal(ctx), req)
 		return err
 	})
 	if err != nil {

@@ -43,9 +43,6 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, matched bool) (*ruqiv1.RegisterInspectionResponse, error) {
 	s := is.s
 	now := s.now()
-	if err := domain.ValidateRequestShape(req, now, s.cfg.Limits); err != nil {
-		return nil, toStatus(ctx, err)
-	}
 	late := strings.TrimSpace(req.GetLateReason()) != ""
 	if len(req.GetRequestId()) > 128 {
 		return nil, toStatus(ctx, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）"))
@@ -55,7 +52,13 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		chk  inspection.Checked
 	)
 	err := s.store.View(ctx, func(r store.Reader) error {
+		// A retry of a registration already written is answered as written
+		// even once its window has begun: the shape below (a window still
+		// ahead, say) judges new registrations, not a lost answer.
 		if done, err := is.replayed(r, ctx, req, &resp); done || err != nil {
+			return err
+		}
+		if err := domain.ValidateRequestShape(req, now, s.cfg.Limits); err != nil {
 			return err
 		}
 		var err error

@@ -106,23 +106,33 @@ func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr fun
 	s.onSequencer(ctx, interval, func() error { _, err := s.IntegrateLog(ctx); return err }, logErr)
 }
 
-// onSequencer runs job now and then every interval until ctx ends, on this
-// replica only while it sequences the events of a shared store (always on
-// a store of its own), and logs what fails.
+// onSequencer runs job every interval until ctx ends, on this replica only
+// while it sequences the events of a shared store (always on a store of its
+// own), and logs what fails. It runs job at once when the replica starts
+// sequencing, at start or when it takes over from another: a replica of a
+// shared store takes the sequencer's lock a moment after it opens, and an
+// hourly job must not wait an hour for that.
 func (s *Service) onSequencer(ctx context.Context, interval time.Duration, job func() error, logErr func(error)) {
-	t := time.NewTicker(interval)
+	poll := min(interval, 5*time.Second)
+	t := time.NewTicker(poll)
 	defer t.Stop()
 	seq, shared := store.As[sequencer](s.store)
+	every := max(int(interval/poll), 1) // polls between runs
+	was, since := false, 0
 	for {
-		if !shared || seq.Sequencing() {
+		is := !shared || seq.Sequencing()
+		if is && (!was || since >= every) {
+			since = 0
 			if err := job(); err != nil && ctx.Err() == nil {
 				logErr(err)
 			}
 		}
+		was = is
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			since++
 		}
 	}
 }

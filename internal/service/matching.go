@@ -331,14 +331,18 @@ func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 		}
 		page.After = list[len(list)-1].GetId()
 	}
+	// One proposal that cannot be settled now (the coordinator or the store
+	// unreachable for it) does not hold up the others.
 	settled := 0
+	var errs []error
 	for _, pr := range stuck {
 		if _, err := s.settleProposal(ctx, pr, inspection.AcceptedMembers(pr)); err != nil {
-			return settled, fmt.Errorf("settling proposal %s: %w", pr.GetId(), err)
+			errs = append(errs, fmt.Errorf("settling proposal %s: %w", pr.GetId(), err))
+			continue
 		}
 		settled++
 	}
-	return settled, nil
+	return settled, errors.Join(errs...)
 }
 
 // RunProposalSettling settles answered proposals left open (see

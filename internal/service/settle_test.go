@@ -3,14 +3,19 @@ package service_test
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
+	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	"github.com/ruqi/ruqi/internal/store/postgres"
@@ -162,4 +167,41 @@ func TestSettleAnsweredProposals_Postgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	testSettleAnsweredProposals(t, st)
+}
+
+// A registration retried after its window began (its answer was lost, or
+// the server that took a proposal's last answer stopped midway and settles
+// it later) gets the inspection it registered, not a refusal for a window
+// in the past: the window is judged for new registrations only. The same
+// request id for a new registration in the past is still refused.
+func TestRegistrationRetry_AfterTheWindowBegan(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	var clock atomic.Pointer[time.Time]
+	clock.Store(&t0)
+	e := newEnvOn(t, st, "", func(c *service.Config) { c.Now = func() time.Time { return *clock.Load() } })
+	r := e.registrar(t, "AG-01")
+	start := t0.Add(time.Hour).Truncate(time.Minute)
+	req := &ruqiv1.RegisterInspectionRequest{EnterpriseUscc: e.dir.GetEnterprises()[1].GetUscc(), CheckItemIds: r.items[:1], OfficerIds: r.officers[:2],
+		WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_CASE, TriggerReference: "JB-1", Reason: "重试", RequestId: "retry-after-start"}
+	insp := ruqiv1.NewInspectionServiceClient(e.cc)
+	first, err := insp.RegisterInspection(e.as(r.tok), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := start.Add(30 * time.Minute)
+	clock.Store(&later)
+	again, err := insp.RegisterInspection(e.as(r.tok), req)
+	if err != nil || again.GetInspection().GetId() != first.GetInspection().GetId() {
+		t.Fatalf("retry after the window began: %v, %v; want inspection %s", again.GetInspection().GetId(), err, first.GetInspection().GetId())
+	}
+	fresh := proto.CloneOf(req)
+	fresh.RequestId = "new-after-start"
+	if _, err := insp.RegisterInspection(e.as(r.tok), fresh); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("a new registration of a window already begun: %v, want InvalidArgument", err)
+	}
 }
