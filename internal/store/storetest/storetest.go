@@ -179,6 +179,9 @@ func testDirectoryRoundTrip(t *testing.T, o Opener) {
 		if page, err := r.Enterprises(store.Page{After: ent.GetUscc()}); err != nil || len(page) != 0 {
 			return fmt.Errorf("enterprises after the last = %v, %v; want none", page, err)
 		}
+		if page, err := r.Enterprises(store.Page{After: "0", Limit: 1}); err != nil || len(page) != 1 || page[0].GetUscc() != ent.GetUscc() {
+			return fmt.Errorf("a page of one after %q = %v, %v", "0", page, err)
+		}
 		ask := []string{"91350100M000200Y1X", ent.GetUscc(), "nope", ent.GetUscc()}
 		if unknown, err := r.UnknownEnterprises(ask); err != nil || !slices.Equal(unknown, []string{ask[0], ask[2]}) {
 			return fmt.Errorf("unknown of %v = %v, %v; want the first and third, in order", ask, unknown, err)
