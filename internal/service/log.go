@@ -117,23 +117,35 @@ func (s *Service) onSequencer(ctx context.Context, interval time.Duration, job f
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	seq, shared := store.As[sequencer](s.store)
-	every := max(int(interval/poll), 1) // polls between runs
-	was, since := false, 0
+	due := newSchedule(int(interval / poll))
 	for {
-		is := !shared || seq.Sequencing()
-		if is && (!was || since >= every) {
-			since = 0
+		if due(!shared || seq.Sequencing()) {
 			if err := job(); err != nil && ctx.Err() == nil {
 				logErr(err)
 			}
 		}
-		was = is
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			since++
 		}
+	}
+}
+
+// newSchedule decides, at each poll, whether a job that runs every `every`
+// polls on the sequencing replica is due: when the replica has just started
+// sequencing, and then every `every` polls while it goes on.
+func newSchedule(every int) func(sequencing bool) bool {
+	every = max(every, 1)
+	was, since := false, 0
+	return func(sequencing bool) bool {
+		since++
+		due := sequencing && (!was || since >= every)
+		if due {
+			since = 0
+		}
+		was = sequencing
+		return due
 	}
 }
 
