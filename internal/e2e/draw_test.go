@@ -201,16 +201,8 @@ func httpGet(t *testing.T, url string) []byte {
 func TestDraw_ByRegionAndIndustry(t *testing.T) {
 	w := newWorld(t, "-log-interval", "100ms")
 	agencyAdmin := w.issueToken("agency-admin", w.f.agency)
-	b, err := os.ReadFile(sampleFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dir ruqiv1.Directory
-	if err := protojson.Unmarshal(b, &dir); err != nil {
-		t.Fatal(err)
-	}
 	var want []string
-	for _, e := range dir.GetEnterprises() {
+	for _, e := range sampleDirectory(t).GetEnterprises() {
 		if strings.HasPrefix(e.GetRegionCode(), "510112") && e.GetIndustry() == "餐饮" {
 			want = append(want, e.GetUscc())
 		}
@@ -254,7 +246,7 @@ func TestDraw_ByRegionAndIndustry(t *testing.T) {
 		}
 	}
 	// Both a list and a filter, through the API (the CLI takes one).
-	_, err = ruqiv1.NewDrawServiceClient(w.conn(agencyAdmin)).CommitDraw(context.Background(), &ruqiv1.CommitDrawRequest{Title: "两个名单",
+	_, err := ruqiv1.NewDrawServiceClient(w.conn(agencyAdmin)).CommitDraw(context.Background(), &ruqiv1.CommitDrawRequest{Title: "两个名单",
 		EnterprisePopulation: want, EnterpriseFilter: &ruqiv1.EnterpriseFilter{RegionCode: "510112"}, EnterpriseCount: 1})
 	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "只能给一个") {
 		t.Fatalf("a list and a filter: %v, want InvalidArgument", err)

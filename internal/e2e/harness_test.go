@@ -273,16 +273,23 @@ type fixture struct {
 	agencies   []string
 }
 
-func loadFixture(t *testing.T) fixture {
+// sampleDirectory reads the sample directory the servers import.
+func sampleDirectory(t *testing.T) *ruqiv1.Directory {
 	t.Helper()
 	b, err := os.ReadFile(sampleFile())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dir ruqiv1.Directory
-	if err := protojson.Unmarshal(b, &dir); err != nil {
+	dir := &ruqiv1.Directory{}
+	if err := protojson.Unmarshal(b, dir); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+func loadFixture(t *testing.T) fixture {
+	t.Helper()
+	dir := sampleDirectory(t)
 	f := fixture{agency: dir.GetAgencies()[0].GetId(), officersOf: map[string][]string{}, itemsOf: map[string][]string{}}
 	for _, a := range dir.GetAgencies() {
 		f.agencies = append(f.agencies, a.GetId())

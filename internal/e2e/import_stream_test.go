@@ -13,7 +13,6 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ruqi/ruqi/internal/sample"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -21,19 +20,12 @@ import (
 
 func sampleNDJSON(t *testing.T) (*ruqiv1.Directory, []byte) {
 	t.Helper()
-	b, err := os.ReadFile(sampleFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dir ruqiv1.Directory
-	if err := protojson.Unmarshal(b, &dir); err != nil {
-		t.Fatal(err)
-	}
+	dir := sampleDirectory(t)
 	var out bytes.Buffer
-	if err := sample.WriteNDJSON(&out, &dir); err != nil {
+	if err := sample.WriteNDJSON(&out, dir); err != nil {
 		t.Fatal(err)
 	}
-	return &dir, out.Bytes()
+	return dir, out.Bytes()
 }
 
 func (s *server) enterpriseKnown(uscc string) bool {

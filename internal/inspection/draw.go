@@ -44,25 +44,18 @@ func DrawPopulation(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawRequ
 		return nil, err
 	}
 	var pop []string
-	page := store.Page{Limit: 1000}
-	for {
-		list, err := r.Enterprises(page)
-		if err != nil {
-			return nil, err
+	err := store.Each(1000, r.Enterprises, (*ruqiv1.Enterprise).GetUscc, func(e *ruqiv1.Enterprise) error {
+		if !domain.RegionCovers(region, e.GetRegionCode()) || (industry != "" && e.GetIndustry() != industry) {
+			return nil
 		}
-		for _, e := range list {
-			if !domain.RegionCovers(region, e.GetRegionCode()) || (industry != "" && e.GetIndustry() != industry) {
-				continue
-			}
-			if len(pop) == draw.MaxEnterprises {
-				return nil, domain.Invalidf("DRAW_POPULATION_TOO_LARGE", "范围内的企业超过 %d 家（一次抽取的上限），请缩小范围：用县级行政区划，或加上行业", draw.MaxEnterprises)
-			}
-			pop = append(pop, e.GetUscc())
+		if len(pop) == draw.MaxEnterprises {
+			return domain.Invalidf("DRAW_POPULATION_TOO_LARGE", "范围内的企业超过 %d 家（一次抽取的上限），请缩小范围：用县级行政区划，或加上行业", draw.MaxEnterprises)
 		}
-		if len(list) < page.Limit {
-			break
-		}
-		page.After = list[len(list)-1].GetUscc()
+		pop = append(pop, e.GetUscc())
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(pop) == 0 {
 		what := "行政区划 " + region

@@ -89,48 +89,33 @@ func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) 
 		return nil
 	}
 	filed := map[string]bool{}
-	for page := (store.Page{Limit: 1000}); ; {
-		list, err := r.Plans("", page)
-		if err != nil {
-			return nil, err
+	plans := func(p store.Page) ([]*ruqiv1.Plan, error) { return r.Plans("", p) }
+	err := store.Each(1000, plans, (*ruqiv1.Plan).GetId, func(p *ruqiv1.Plan) error {
+		v := domain.InForce(p)
+		if v == nil {
+			return nil
 		}
-		for _, p := range list {
-			v := domain.InForce(p)
-			if v == nil {
-				continue
-			}
-			filed[store.CoverageKey(p.GetAgencyId(), p.GetId())] = true
-			mc := matching.Coverage{PlanID: p.GetId(), AgencyID: p.GetAgencyId(), Type: v.GetType(),
-				Start: v.GetPeriodStart().AsTime(), End: v.GetPeriodEnd().AsTime(), Enterprises: v.GetScope().GetEnterpriseUsccs()}
-			if err := add(mc, v.GetCheckItemIds()); err != nil {
-				return nil, err
-			}
-		}
-		if len(list) < page.Limit {
-			break
-		}
-		page.After = list[len(list)-1].GetId()
+		filed[store.CoverageKey(p.GetAgencyId(), p.GetId())] = true
+		mc := matching.Coverage{PlanID: p.GetId(), AgencyID: p.GetAgencyId(), Type: v.GetType(),
+			Start: v.GetPeriodStart().AsTime(), End: v.GetPeriodEnd().AsTime(), Enterprises: v.GetScope().GetEnterpriseUsccs()}
+		return add(mc, v.GetCheckItemIds())
+	})
+	if err != nil {
+		return nil, err
 	}
-	for page := (store.Page{Limit: 1000}); ; {
-		list, err := r.PlanCoverages(page)
-		if err != nil {
-			return nil, err
+	coverageKey := func(c *ruqiv1.PlanCoverage) string { return store.CoverageKey(c.GetAgencyId(), c.GetPlanId()) }
+	err = store.Each(1000, r.PlanCoverages, coverageKey, func(c *ruqiv1.PlanCoverage) error {
+		if filed[coverageKey(c)] {
+			return nil
 		}
-		for _, c := range list {
-			if filed[store.CoverageKey(c.GetAgencyId(), c.GetPlanId())] {
-				continue
-			}
-			mc := matching.Coverage{PlanID: c.GetPlanId(), AgencyID: c.GetAgencyId(), Type: c.GetType(),
-				Start: c.GetPeriodStart().AsTime(), End: c.GetPeriodEnd().AsTime(), Enterprises: c.GetEnterpriseUsccs()}
-			if err := add(mc, c.GetCheckItemIds()); err != nil {
-				return nil, err
-			}
-		}
-		if len(list) < page.Limit {
-			return out, nil
-		}
-		page.After = store.CoverageKey(list[len(list)-1].GetAgencyId(), list[len(list)-1].GetPlanId())
+		mc := matching.Coverage{PlanID: c.GetPlanId(), AgencyID: c.GetAgencyId(), Type: c.GetType(),
+			Start: c.GetPeriodStart().AsTime(), End: c.GetPeriodEnd().AsTime(), Enterprises: c.GetEnterpriseUsccs()}
+		return add(mc, c.GetCheckItemIds())
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // ProposalID names a proposal after its enterprise and its members' plans,

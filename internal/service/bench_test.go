@@ -118,6 +118,7 @@ func (e *env) token(b testing.TB, role ruqiv1.Role, subject string) string {
 // that never overlap, so every call is an accepted write.
 type registrar struct {
 	e        *env
+	agency   string
 	tok      string
 	items    []string
 	officers []string
@@ -126,7 +127,7 @@ type registrar struct {
 }
 
 func (e *env) registrar(b testing.TB, agency string) *registrar {
-	r := &registrar{e: e, base: time.Now().Add(time.Hour)}
+	r := &registrar{e: e, agency: agency, base: time.Now().Add(time.Hour)}
 	now := time.Now().AddDate(0, 1, 0)
 	for _, o := range e.dir.GetOfficers() {
 		if o.GetAgencyId() == agency && domain.CertificateValid(o, now) {

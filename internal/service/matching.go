@@ -307,29 +307,16 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 // before it registered them. It returns how many it settled.
 func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 	var stuck []*ruqiv1.JointVisitProposal
-	page := store.Page{Limit: 500}
-	for {
-		var list []*ruqiv1.JointVisitProposal
-		err := s.store.View(ctx, func(r store.Reader) error {
-			var err error
-			list, err = r.Proposals(page)
-			return err
-		})
-		if err != nil {
-			return 0, err
-		}
-		for _, pr := range list {
-			if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
-				continue
-			}
-			if _, register := matching.Settle(pr); register {
+	err := s.store.View(ctx, func(r store.Reader) error {
+		return store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
+			if _, register := matching.Settle(pr); register && pr.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
 				stuck = append(stuck, pr)
 			}
-		}
-		if len(list) < page.Limit {
-			break
-		}
-		page.After = list[len(list)-1].GetId()
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
 	}
 	// One proposal that cannot be settled now (the coordinator or the store
 	// unreachable for it) does not hold up the others.

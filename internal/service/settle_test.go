@@ -13,7 +13,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/auth"
-	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store"
@@ -32,41 +31,25 @@ func testSettleAnsweredProposals(t *testing.T, st store.Store) {
 	ctx := context.Background()
 	e := newEnvOn(t, st, "")
 	now := time.Now()
-	type pool struct{ agency, item, officers []string }
-	var ags []pool
-	for _, ag := range e.dir.GetAgencies() {
-		p := pool{agency: []string{ag.GetId()}}
-		for _, o := range e.dir.GetOfficers() {
-			if o.GetAgencyId() == ag.GetId() && domain.CertificateValid(o, now.AddDate(0, 1, 0)) {
-				p.officers = append(p.officers, o.GetId())
-			}
-		}
-		for _, it := range e.dir.GetCheckItems() {
-			if it.GetAgencyId() == ag.GetId() && !it.GetRetired() {
-				p.item = append(p.item, it.GetId())
-			}
-		}
-		if len(p.officers) >= 2 && len(p.item) >= 1 {
-			ags = append(ags, p)
-		}
-	}
+	// Two agencies' officers with valid certificates and current items.
+	ags := []*registrar{e.registrar(t, "AG-01"), e.registrar(t, "AG-02")}
 	var ents []*ruqiv1.Enterprise
 	for _, ent := range e.dir.GetEnterprises() {
 		if ent.GetCreditGrade() != ruqiv1.CreditGrade_CREDIT_GRADE_A {
 			ents = append(ents, ent)
 		}
 	}
-	if len(ags) < 2 || len(ents) < 2 {
-		t.Fatalf("the sample directory lacks two agencies with officers and items (%d) or two enterprises (%d)", len(ags), len(ents))
+	if len(ents) < 2 {
+		t.Fatalf("the sample directory has %d enterprises not of grade A, want two", len(ents))
 	}
 	start := now.Add(24 * time.Hour).Truncate(time.Minute)
 	proposal := func(id string, ent *ruqiv1.Enterprise) *ruqiv1.JointVisitProposal {
-		pr := &ruqiv1.JointVisitProposal{Id: id, EnterpriseUscc: ent.GetUscc(), RegionCode: ent.GetRegionCode(), LeadAgencyId: ags[0].agency[0],
+		pr := &ruqiv1.JointVisitProposal{Id: id, EnterpriseUscc: ent.GetUscc(), RegionCode: ent.GetRegionCode(), LeadAgencyId: ags[0].agency,
 			WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
 			State: ruqiv1.ProposalState_PROPOSAL_STATE_OPEN, CreatedAt: timestamppb.New(now)}
-		for _, p := range ags[:2] {
-			pr.Members = append(pr.Members, &ruqiv1.ProposalMember{AgencyId: p.agency[0], PlanId: "M-12",
-				Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, CheckItemIds: p.item[:1]})
+		for _, p := range ags {
+			pr.Members = append(pr.Members, &ruqiv1.ProposalMember{AgencyId: p.agency, PlanId: "M-12",
+				Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, CheckItemIds: p.items[:1]})
 		}
 		return pr
 	}
@@ -79,7 +62,7 @@ func testSettleAnsweredProposals(t *testing.T, st store.Store) {
 	}
 	// The answers, through the rule that takes them; the registration that
 	// would follow the last one never runs.
-	answer := func(id string, p pool) {
+	answer := func(id string, p *registrar) {
 		t.Helper()
 		officer := auth.Principal{Role: ruqiv1.Role_ROLE_OFFICER, Subject: p.officers[0]}
 		err := st.Update(ctx, func(tx store.Tx) error {
@@ -124,7 +107,7 @@ func testSettleAnsweredProposals(t *testing.T, st store.Store) {
 			if err != nil {
 				return err
 			}
-			if ins.GetAgencyId() != ags[i].agency[0] || ins.GetRegisteredBy() != "officer:"+ags[i].officers[0] || !ins.GetWindowStart().AsTime().Equal(start) {
+			if ins.GetAgencyId() != ags[i].agency || ins.GetRegisteredBy() != "officer:"+ags[i].officers[0] || !ins.GetWindowStart().AsTime().Equal(start) {
 				t.Errorf("member %s's inspection %v: want its agency's, registered by the officer who accepted, in the proposed window", m.GetAgencyId(), ins)
 			}
 			inspections[ins.GetId()] = true

@@ -197,6 +197,27 @@ type Page struct {
 	Limit int
 }
 
+// Each reads every record of a list in key order, limit at a time, and
+// calls fn on each; fn's error stops the walk and is returned. key names a
+// record as the list's Page.After does.
+func Each[T any](limit int, read func(Page) ([]T, error), key func(T) string, fn func(T) error) error {
+	for page := (Page{Limit: limit}); ; {
+		list, err := read(page)
+		if err != nil {
+			return err
+		}
+		for _, rec := range list {
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		if len(list) < limit || len(list) == 0 {
+			return nil
+		}
+		page.After = key(list[len(list)-1])
+	}
+}
+
 // ErrStop ends an Events walk early without an error.
 var ErrStop = errors.New("store: stop")
 
