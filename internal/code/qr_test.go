@@ -9,6 +9,8 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -205,4 +207,20 @@ func TestDecodeQRPNGBoundedWork(t *testing.T) {
 		t.Fatalf("DecodeQRPNG = %v, want ErrNotQR", err)
 	}
 	t.Logf("%d-byte PNG rejected", buf.Len())
+}
+
+// Posters whose QR gozxing's general detector misread at full size (the
+// finder patterns found, the format or dimension read wrong): each reads
+// at a smaller scale, which DecodeQRPNG tries next.
+func TestDecodeQRPNG_PostersMisreadAtFullSize(t *testing.T) {
+	for _, name := range []string{"poster-misread-1.png", "poster-misread-2.png", "poster-misread-3.png"} {
+		img, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := DecodeQRPNG(img)
+		if err != nil || !strings.HasPrefix(text, "HTTPS://127.0.0.1:41234/E/") {
+			t.Errorf("%s: %q, %v", name, text, err)
+		}
+	}
 }
