@@ -46,6 +46,11 @@ type Stats struct {
 	// with its overflow pages, and one for the meta page): per write, what
 	// a write costs the disk.
 	PagesWritten uint64
+	// Checkpoints are the write-ahead log's checkpoints (bbolt: the file
+	// synced, the state recorded); WALBytes the bytes appended to the log.
+	// Zero without a log.
+	Checkpoints uint64
+	WALBytes    int64
 }
 
 // Unwrapper is a store that wraps another, to watch it for instance.

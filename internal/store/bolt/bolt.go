@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -72,6 +73,10 @@ type Options struct {
 	LockTimeout time.Duration
 	// NoSync skips fsync. Only for benchmarks that want to see the cost of it.
 	NoSync bool
+	// NoWAL commits the direct way, each commit synced by bbolt (its pages,
+	// then its meta page), without the write-ahead log (wal.go). A log left
+	// by an earlier run is still recovered.
+	NoWAL bool
 }
 
 // DefaultOptions are the server's defaults.
@@ -106,6 +111,17 @@ type Store struct {
 	head  chainHead
 	plans int64
 
+	// Owned by the writer goroutine: the write-ahead log (nil in the direct
+	// mode), the group's changes being logged, the checkpoints, and what
+	// broke the store if a log write or sync failed: then the log and the
+	// file may disagree until a restart recovers, so every later write is
+	// refused.
+	wal    *wal
+	ops    walOps
+	ckpt   checkpoints
+	mmap   int
+	broken error
+
 	stats counters
 }
 
@@ -113,12 +129,25 @@ var _ store.Store = (*Store)(nil)
 
 // Open opens or creates the database file at path.
 func Open(path string, o Options) (*Store, error) {
-	db, err := openDB(path, o)
+	replay, err := recoverWAL(path)
 	if err != nil {
 		return nil, err
 	}
+	useWAL := !o.NoWAL && !o.NoSync
+	mmap := 0
+	if useWAL {
+		mmap = walMmap(path)
+	}
+	db, err := openDB(path, o, mmap)
+	if err != nil {
+		return nil, err
+	}
+	if err := replayWAL(db, replay.groups); err != nil {
+		db.Close()
+		return nil, err
+	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range allBuckets {
+		for _, b := range append(allBuckets, bRecordFormat) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -135,7 +164,7 @@ func Open(path string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("init %s: %w", path, err)
 	}
-	s := &Store{path: path, opts: o, db: db,
+	s := &Store{path: path, opts: o, db: db, mmap: mmap,
 		writes: make(chan *write), compacts: make(chan *compaction),
 		closed: make(chan struct{}), writerDone: make(chan struct{})}
 	err = db.View(func(tx *bbolt.Tx) error {
@@ -149,17 +178,30 @@ func Open(path string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	if useWAL {
+		err = s.startWAL(replay.segs)
+	} else if len(replay.segs) > 0 {
+		// Recovered and synced: the direct mode keeps no log.
+		err = os.RemoveAll(walDir(path))
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.stats.fileBytes.Store(fileSize(db))
 	s.stats.plans.Store(s.plans)
 	go s.writeLoop()
 	return s, nil
 }
 
-func openDB(path string, o Options) (*bbolt.DB, error) {
+// openDB opens the file; mmap, when not zero, is the mapping to reserve
+// (walMmap).
+func openDB(path string, o Options, mmap int) (*bbolt.DB, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      o.LockTimeout,
-		FreelistType: bbolt.FreelistMapType,
-		NoSync:       o.NoSync,
+		Timeout:         o.LockTimeout,
+		FreelistType:    bbolt.FreelistMapType,
+		NoSync:          o.NoSync,
+		InitialMmapSize: mmap,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %s; is another ruqi server running on this data directory?)", path, errLockedByPeer, o.LockTimeout)
@@ -258,6 +300,8 @@ type txn struct {
 	tx    *bbolt.Tx
 	head  *chainHead
 	plans int64
+	// ops, in a write with the log on, records the changes for the log.
+	ops *walOps
 }
 
 func key(parts ...string) []byte {
@@ -283,7 +327,7 @@ func getProto(b *bbolt.Bucket, k []byte, m proto.Message) error {
 	return proto.Unmarshal(v, m)
 }
 
-func putProto(b *bbolt.Bucket, k []byte, m proto.Message) error {
+func putProto(b bucketW, k []byte, m proto.Message) error {
 	v, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
 		return err
@@ -299,7 +343,7 @@ func getJSON(b *bbolt.Bucket, k []byte, v any) error {
 	return json.Unmarshal(raw, v)
 }
 
-func putJSON(b *bbolt.Bucket, k []byte, v any) error {
+func putJSON(b bucketW, k []byte, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -470,42 +514,42 @@ func readHead(tx *bbolt.Tx) (uint64, []byte, error) {
 }
 
 func (t *txn) PutAgency(a *ruqiv1.Agency) error {
-	return putProto(t.tx.Bucket(bAgencies), []byte(a.GetId()), a)
+	return putProto(t.bucket(bAgencies), []byte(a.GetId()), a)
 }
 
 func (t *txn) PutOfficer(o *ruqiv1.Officer) error {
 	if old, err := t.Officer(o.GetId()); err == nil && old.GetAgencyId() != o.GetAgencyId() {
-		if err := t.tx.Bucket(bOfficersByAg).Delete(key(old.GetAgencyId(), old.GetId())); err != nil {
+		if err := t.bucket(bOfficersByAg).Delete(key(old.GetAgencyId(), old.GetId())); err != nil {
 			return err
 		}
 	}
-	if err := t.tx.Bucket(bOfficersByAg).Put(key(o.GetAgencyId(), o.GetId()), nil); err != nil {
+	if err := t.bucket(bOfficersByAg).Put(key(o.GetAgencyId(), o.GetId()), nil); err != nil {
 		return err
 	}
-	return putProto(t.tx.Bucket(bOfficers), []byte(o.GetId()), o)
+	return putProto(t.bucket(bOfficers), []byte(o.GetId()), o)
 }
 
 func (t *txn) PutEnterprise(e *ruqiv1.Enterprise) error {
-	return putProto(t.tx.Bucket(bEnterprises), []byte(e.GetUscc()), e)
+	return putProto(t.bucket(bEnterprises), []byte(e.GetUscc()), e)
 }
 
 func (t *txn) PutCheckItem(ci *ruqiv1.CheckItem) error {
 	if old, err := t.CheckItem(ci.GetId()); err == nil && old.GetAgencyId() != ci.GetAgencyId() {
-		if err := t.tx.Bucket(bItemsByAg).Delete(key(old.GetAgencyId(), old.GetId())); err != nil {
+		if err := t.bucket(bItemsByAg).Delete(key(old.GetAgencyId(), old.GetId())); err != nil {
 			return err
 		}
 	}
-	if err := t.tx.Bucket(bItemsByAg).Put(key(ci.GetAgencyId(), ci.GetId()), nil); err != nil {
+	if err := t.bucket(bItemsByAg).Put(key(ci.GetAgencyId(), ci.GetId()), nil); err != nil {
 		return err
 	}
-	return putProto(t.tx.Bucket(bItems), []byte(ci.GetId()), ci)
+	return putProto(t.bucket(bItems), []byte(ci.GetId()), ci)
 }
 
 func (t *txn) PutInspection(in *ruqiv1.Inspection) error {
-	if err := t.tx.Bucket(bInspByEnt).Put(key(in.GetEnterpriseUscc(), in.GetId()), nil); err != nil {
+	if err := t.bucket(bInspByEnt).Put(key(in.GetEnterpriseUscc(), in.GetId()), nil); err != nil {
 		return err
 	}
-	b := t.tx.Bucket(bInspections)
+	b := t.bucket(bInspections)
 	isNew := b.Get([]byte(in.GetId())) == nil
 	v, err := store.EncodeInspection(in.GetId(), in)
 	if err != nil {
@@ -525,16 +569,16 @@ func (t *txn) PutCode(c *ruqiv1.InspectionCode) error {
 	if err != nil {
 		return err
 	}
-	return t.tx.Bucket(bCodes).Put(key(c.GetInspectionId(), c.GetOfficerId()), v)
+	return t.bucket(bCodes).Put(key(c.GetInspectionId(), c.GetOfficerId()), v)
 }
 
 func (t *txn) PutRequest(requestID, inspectionID string) error {
-	return t.tx.Bucket(bRequests).Put([]byte(requestID), []byte(inspectionID))
+	return t.bucket(bRequests).Put([]byte(requestID), []byte(inspectionID))
 }
 
 func (t *txn) PutCheckIn(c *store.CheckIn) error {
 	if c.OfficerID != "" && !c.At.IsZero() {
-		if err := t.tx.Bucket(bCheckInsByOff).Put(officerCheckInKey(c.OfficerID, c.At, c.TokenID), nil); err != nil {
+		if err := t.bucket(bCheckInsByOff).Put(officerCheckInKey(c.OfficerID, c.At, c.TokenID), nil); err != nil {
 			return err
 		}
 	}
@@ -542,7 +586,7 @@ func (t *txn) PutCheckIn(c *store.CheckIn) error {
 	if err != nil {
 		return err
 	}
-	return t.tx.Bucket(bCheckIns).Put(c.TokenID, v)
+	return t.bucket(bCheckIns).Put(c.TokenID, v)
 }
 
 func officerCheckInKey(officerID string, at time.Time, tokenID []byte) []byte {
@@ -570,21 +614,21 @@ func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time) ([]*store.
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {
-	if err := t.tx.Bucket(bTokenIDs).Put([]byte(a.ID), a.Hash); err != nil {
+	if err := t.bucket(bTokenIDs).Put([]byte(a.ID), a.Hash); err != nil {
 		return err
 	}
-	if err := t.tx.Bucket(bTokensBySubj).Put(key(strconv.Itoa(int(a.Role)), a.Subject, a.ID), nil); err != nil {
+	if err := t.bucket(bTokensBySubj).Put(key(strconv.Itoa(int(a.Role)), a.Subject, a.ID), nil); err != nil {
 		return err
 	}
 	v, err := store.EncodeAccessToken(a.Hash, a)
 	if err != nil {
 		return err
 	}
-	return t.tx.Bucket(bTokens).Put(a.Hash, v)
+	return t.bucket(bTokens).Put(a.Hash, v)
 }
 
 func (t *txn) PutSigningKey(k store.SigningKey) error {
-	return putJSON(t.tx.Bucket(bKeys), []byte(k.ID), k)
+	return putJSON(t.bucket(bKeys), []byte(k.ID), k)
 }
 
 func (t *txn) AppendEvent(e *ruqiv1.Event) error {
@@ -596,7 +640,7 @@ func (t *txn) AppendEvent(e *ruqiv1.Event) error {
 	e.PrevHash = prev
 	store.Salt(e)
 	e.Hash = store.EventHash(prev, e)
-	b := t.tx.Bucket(bEvents)
+	b := t.bucket(bEvents)
 	// Keys only grow: full pages stay full, where the default 0.5 would
 	// leave every page of the log half empty.
 	b.FillPercent = 1.0
@@ -619,7 +663,7 @@ func (t *txn) JointInspection(id string) (*ruqiv1.JointInspection, error) {
 }
 
 func (t *txn) PutJointInspection(j *ruqiv1.JointInspection) error {
-	return putProto(t.tx.Bucket(bJoints), []byte(j.GetId()), j)
+	return putProto(t.bucket(bJoints), []byte(j.GetId()), j)
 }
 
 // joint_of values are an 8-byte big-endian version followed by the joint id.
@@ -633,7 +677,7 @@ func (t *txn) JointOf(inspectionID string) (string, int64, error) {
 
 func (t *txn) PutJointOf(inspectionID, joint string, version int64) error {
 	v := append(seqKey(uint64(version)), joint...)
-	return t.tx.Bucket(bJointOf).Put([]byte(inspectionID), v)
+	return t.bucket(bJointOf).Put([]byte(inspectionID), v)
 }
 
 // A counter's value is a zigzag varint, one or two bytes for most; files
@@ -679,7 +723,7 @@ func (t *txn) AddCount(key string, delta int64) error {
 	if err != nil {
 		return err
 	}
-	return t.tx.Bucket(bCounts).Put([]byte(key), encodeCount(n+delta))
+	return t.bucket(bCounts).Put([]byte(key), encodeCount(n+delta))
 }
 
 func (t *txn) AccessTokenByID(id string) (*store.AccessToken, error) {
@@ -717,10 +761,10 @@ func (t *txn) Evaluations(agencyID string, p store.Page) ([]*ruqiv1.Evaluation, 
 }
 
 func (t *txn) PutEvaluation(e *ruqiv1.Evaluation) error {
-	if err := t.tx.Bucket(bEvalByAgency).Put(key(e.GetAgencyId(), e.GetInspectionId()), nil); err != nil {
+	if err := t.bucket(bEvalByAgency).Put(key(e.GetAgencyId(), e.GetInspectionId()), nil); err != nil {
 		return err
 	}
-	return putProto(t.tx.Bucket(bEvaluations), []byte(e.GetInspectionId()), e)
+	return putProto(t.bucket(bEvaluations), []byte(e.GetInspectionId()), e)
 }
 
 func (t *txn) Lead(id string) (*ruqiv1.Lead, error) {
@@ -733,7 +777,7 @@ func (t *txn) Leads(p store.Page) ([]*ruqiv1.Lead, error) {
 }
 
 func (t *txn) PutLead(l *ruqiv1.Lead) error {
-	return putProto(t.tx.Bucket(bLeads), []byte(l.GetId()), l)
+	return putProto(t.bucket(bLeads), []byte(l.GetId()), l)
 }
 
 func (t *txn) Plan(id string) (*ruqiv1.Plan, error) {
@@ -750,10 +794,10 @@ func (t *txn) Plans(agencyID string, p store.Page) ([]*ruqiv1.Plan, error) {
 }
 
 func (t *txn) PutPlan(pl *ruqiv1.Plan) error {
-	if err := t.tx.Bucket(bPlansByAg).Put(key(pl.GetAgencyId(), pl.GetId()), nil); err != nil {
+	if err := t.bucket(bPlansByAg).Put(key(pl.GetAgencyId(), pl.GetId()), nil); err != nil {
 		return err
 	}
-	return putProto(t.tx.Bucket(bPlans), []byte(pl.GetId()), pl)
+	return putProto(t.bucket(bPlans), []byte(pl.GetId()), pl)
 }
 
 func listAll[T proto.Message](b *bbolt.Bucket, p store.Page, mk func() T) ([]T, error) {
@@ -794,7 +838,7 @@ func (t *txn) TreeNode(level uint, index uint64) ([]byte, error) {
 }
 
 func (t *txn) PutTreeNode(level uint, index uint64, hash []byte) error {
-	b := t.tx.Bucket(bTree)
+	b := t.bucket(bTree)
 	b.FillPercent = 1
 	return b.Put(treeKey(level, index), hash)
 }
@@ -816,7 +860,7 @@ func (t *txn) LatestCheckpoint() (uint64, []byte, error) {
 }
 
 func (t *txn) PutCheckpoint(size uint64, note []byte) error {
-	b := t.tx.Bucket(bCheckpoints)
+	b := t.bucket(bCheckpoints)
 	b.FillPercent = 1
 	return b.Put(seqKey(size), note)
 }
@@ -825,7 +869,7 @@ func (t *txn) PutCheckpoint(size uint64, note []byte) error {
 // integrator's transaction: it has just read them, and registration's
 // appends stay single records.
 func (t *txn) SealEvents(size uint64) error {
-	_, err := sealEvents(t.tx, size, -1)
+	_, err := sealEvents(t, size, -1)
 	return err
 }
 
@@ -838,10 +882,10 @@ func (t *txn) SealEvents(size uint64) error {
 const chunkSeqs = 64
 
 func (t *txn) PutEnterpriseEvent(uscc string, seq uint64) error {
-	return putEnterpriseEvent(t.tx.Bucket(bEventsByEnt), uscc, seq)
+	return putEnterpriseEvent(t.bucket(bEventsByEnt), uscc, seq)
 }
 
-func putEnterpriseEvent(b *bbolt.Bucket, uscc string, seq uint64) error {
+func putEnterpriseEvent(b bucketW, uscc string, seq uint64) error {
 	prefix := []byte(uscc + "\x00")
 	at := append(bytes.Clone(prefix), seqKey(seq)...)
 	// The chunk that takes seq is the last one that starts at or before
@@ -934,7 +978,7 @@ func (t *txn) EnterpriseCode(uscc string) (*store.EnterpriseCode, error) {
 }
 
 func (t *txn) PutEnterpriseCode(c *store.EnterpriseCode) error {
-	return putJSON(t.tx.Bucket(bEntCodes), []byte(c.USCC), c)
+	return putJSON(t.bucket(bEntCodes), []byte(c.USCC), c)
 }
 
 func (t *txn) Arrival(inspectionID, officerID string) (*store.Arrival, error) {
@@ -946,7 +990,7 @@ func (t *txn) Arrival(inspectionID, officerID string) (*store.Arrival, error) {
 }
 
 func (t *txn) PutArrival(a *store.Arrival) error {
-	return putJSON(t.tx.Bucket(bArrivals), key(a.InspectionID, a.OfficerID), a)
+	return putJSON(t.bucket(bArrivals), key(a.InspectionID, a.OfficerID), a)
 }
 
 func (t *txn) CheckpointAtLeast(size uint64) (uint64, []byte, error) {
@@ -969,7 +1013,7 @@ func (t *txn) Draws(p store.Page) ([]*ruqiv1.Draw, error) {
 }
 
 func (t *txn) PutDraw(d *ruqiv1.Draw) error {
-	return putProto(t.tx.Bucket(bDraws), []byte(d.GetId()), d)
+	return putProto(t.bucket(bDraws), []byte(d.GetId()), d)
 }
 
 // Accompaniments are keyed "<inspection>\x00<id>": one prefix scan lists an
@@ -990,7 +1034,7 @@ func (t *txn) Accompaniments(inspectionID string) ([]*ruqiv1.Accompaniment, erro
 }
 
 func (t *txn) PutAccompaniment(a *ruqiv1.Accompaniment) error {
-	return putProto(t.tx.Bucket(bAccompaniments), key(a.GetInspectionId(), a.GetId()), a)
+	return putProto(t.bucket(bAccompaniments), key(a.GetInspectionId(), a.GetId()), a)
 }
 
 func (t *txn) PlanCoverage(key string) (*ruqiv1.PlanCoverage, error) {
@@ -1003,7 +1047,7 @@ func (t *txn) PlanCoverages(p store.Page) ([]*ruqiv1.PlanCoverage, error) {
 }
 
 func (t *txn) PutPlanCoverage(c *ruqiv1.PlanCoverage) error {
-	return putProto(t.tx.Bucket(bMatchCoverage), []byte(store.CoverageKey(c.GetAgencyId(), c.GetPlanId())), c)
+	return putProto(t.bucket(bMatchCoverage), []byte(store.CoverageKey(c.GetAgencyId(), c.GetPlanId())), c)
 }
 
 func (t *txn) Proposal(id string) (*ruqiv1.JointVisitProposal, error) {
@@ -1021,9 +1065,9 @@ func (t *txn) ProposalsOfAgency(agencyID string, p store.Page) ([]*ruqiv1.JointV
 
 func (t *txn) PutProposal(pr *ruqiv1.JointVisitProposal) error {
 	for _, m := range pr.GetMembers() {
-		if err := t.tx.Bucket(bMatchByAgency).Put(key(m.GetAgencyId(), pr.GetId()), nil); err != nil {
+		if err := t.bucket(bMatchByAgency).Put(key(m.GetAgencyId(), pr.GetId()), nil); err != nil {
 			return err
 		}
 	}
-	return putProto(t.tx.Bucket(bMatchProposals), []byte(pr.GetId()), pr)
+	return putProto(t.bucket(bMatchProposals), []byte(pr.GetId()), pr)
 }

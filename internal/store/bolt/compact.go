@@ -52,10 +52,16 @@ func (s *Store) compact(*compaction) compactResult {
 		return compactResult{err: store.ErrUnusable}
 	}
 	start := time.Now()
+	// A checkpoint first, so that no logged group follows it: whichever
+	// file is at path after a crash during the swap, the log asks for no
+	// replay onto it.
+	if err := s.checkpointNow(); err != nil {
+		return compactResult{err: errors.Join(store.ErrUnusable, err)}
+	}
 	rep := store.CompactReport{BytesBefore: fileSize(s.db)}
 	tmp := s.path + ".compact"
 	_ = os.Remove(tmp) // left by a compaction that was interrupted
-	dst, err := openDB(tmp, s.opts)
+	dst, err := openDB(tmp, s.opts, 0)
 	if err != nil {
 		return compactResult{err: err}
 	}
@@ -86,9 +92,21 @@ func (s *Store) compact(*compaction) compactResult {
 		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
 	}
 
-	// Swap: wait for the readers of the old file, then replace it.
+	// Swap: wait for the readers of the old file, then replace it. The
+	// log's checkpoint pins the old file (bbolt's Close waits for it); a
+	// new log starts on whichever file is open afterwards.
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
+	useWAL := s.wal != nil
+	var oldSegs []uint64
+	if useWAL {
+		for _, sg := range s.wal.segs {
+			oldSegs = append(oldSegs, sg.n)
+		}
+	}
+	if err := s.stopWAL(); err != nil {
+		return compactResult{err: errors.Join(store.ErrUnusable, err)}
+	}
 	if err := s.db.Close(); err != nil {
 		return compactResult{err: fmt.Errorf("compact %s: close: %w", s.path, err)}
 	}
@@ -98,12 +116,22 @@ func (s *Store) compact(*compaction) compactResult {
 	}
 	// Open whichever file is now at path: the compacted one, or the
 	// original if the rename failed.
-	db, err := openDB(s.path, s.opts)
+	mmap := 0
+	if useWAL {
+		mmap = walMmap(s.path)
+	}
+	db, err := openDB(s.path, s.opts, mmap)
 	if err != nil {
 		s.db = nil
 		return compactResult{err: errors.Join(store.ErrUnusable, swapErr, fmt.Errorf("compact: reopen: %w", err))}
 	}
-	s.db = db
+	s.db, s.mmap = db, mmap
+	if useWAL {
+		if err := s.startWAL(oldSegs); err != nil {
+			s.broken = err
+			return compactResult{err: errors.Join(store.ErrUnusable, swapErr, err)}
+		}
+	}
 	if swapErr != nil {
 		os.Remove(tmp)
 		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, swapErr)}

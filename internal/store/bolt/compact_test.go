@@ -101,7 +101,11 @@ func TestCompact_FileNotReopened_Unusable(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	// The state compact leaves when the reopen fails, set by the writer
-	// goroutine's own rule: only under dbMu.
+	// goroutine's own rule: only under dbMu, the log stopped first (its
+	// checkpoint pins the file, which bbolt's Close waits for).
+	if err := s.stopWAL(); err != nil {
+		t.Fatal(err)
+	}
 	s.dbMu.Lock()
 	db := s.db
 	s.db = nil

@@ -173,16 +173,13 @@ func headOf(b *bbolt.Bucket) (uint64, []byte, error) {
 // sealEvents packs the complete, aligned runs of single events up to seq
 // size into blocks, at most maxBlocks of them, and reports whether it
 // stopped for that limit.
-func sealEvents(tx *bbolt.Tx, size uint64, maxBlocks int) (more bool, err error) {
-	meta, err := tx.CreateBucketIfNotExists(bRecordFormat)
-	if err != nil {
-		return false, err
-	}
+func sealEvents(t *txn, size uint64, maxBlocks int) (more bool, err error) {
+	meta := t.bucket(bRecordFormat) // made by Open
 	next := uint64(1)
 	if v := meta.Get(sealedNext); len(v) == 8 {
 		next = binary.BigEndian.Uint64(v)
 	}
-	b := tx.Bucket(bEvents)
+	b := t.bucket(bEvents)
 	b.FillPercent = 1.0
 	start := next
 	for sealed := 0; next+blockEvents-1 <= size; next += blockEvents {
@@ -204,8 +201,8 @@ func sealEvents(tx *bbolt.Tx, size uint64, maxBlocks int) (more bool, err error)
 // sealBlock replaces events first to first+blockEvents−1 by their block if
 // all are single records and make a block that reads back as they do;
 // otherwise it leaves them as they are.
-func sealBlock(b *bbolt.Bucket, first uint64) error {
-	prev, err := prevHash(b, first)
+func sealBlock(b bucketW, first uint64) error {
+	prev, err := prevHash(b.Bucket, first)
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,7 @@ func sealIntegrated(db *bbolt.DB) error {
 		var more bool
 		err = db.Update(func(tx *bbolt.Tx) error {
 			var err error
-			more, err = sealEvents(tx, size, max(1, migrateBatch/blockEvents))
+			more, err = sealEvents(&txn{tx: tx}, size, max(1, migrateBatch/blockEvents))
 			return err
 		})
 		if err != nil {

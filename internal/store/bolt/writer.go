@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -54,6 +55,10 @@ type counters struct {
 	// group's functions ran: splitting nodes, writing pages, fsyncs.
 	committing atomic.Int64
 	pages      atomic.Uint64
+	// checkpoints and walBytes: the write-ahead log's checkpoints, and the
+	// bytes appended to it.
+	checkpoints atomic.Uint64
+	walBytes    atomic.Int64
 	// dbWrites is bbolt's own count of page writes of the open file, as
 	// last read; the writer alone reads and writes it (a compaction opens
 	// a new file, whose count starts again).
@@ -73,6 +78,8 @@ func (s *Store) Stats() store.Stats {
 		WriterBusy:   time.Duration(s.stats.busy.Load()),
 		WriterCommit: time.Duration(s.stats.committing.Load()),
 		PagesWritten: s.stats.pages.Load(),
+		Checkpoints:  s.stats.checkpoints.Load(),
+		WALBytes:     s.stats.walBytes.Load(),
 	}
 }
 
@@ -80,13 +87,22 @@ func (s *Store) writeLoop() {
 	defer close(s.writerDone)
 	group := make([]*write, 0, maxGroup)
 	for {
+		var checkpointed chan error // nil, never ready, unless a checkpoint is under way
+		if s.ckpt.next != nil {
+			checkpointed = s.ckpt.done
+		}
 		select {
 		case w := <-s.writes:
 			group = append(group[:0], w)
 		case c := <-s.compacts:
 			c.done <- s.compact(c)
 			continue
+		case err := <-checkpointed:
+			s.finishCheckpoint(err)
+			continue
 		case <-s.closed:
+			// A last checkpoint, so that the next Open replays nothing.
+			_ = s.stopWAL()
 			return
 		}
 		// Callers blocked in Update are waiting senders: take them all.
@@ -101,6 +117,7 @@ func (s *Store) writeLoop() {
 		}
 		s.commitGroup(group)
 		clear(group)
+		s.maybeCheckpoint()
 	}
 }
 
@@ -136,12 +153,28 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 	if s.db == nil {
 		return -1, writeResult{err: store.ErrUnusable}
 	}
+	if s.broken != nil {
+		return -1, writeResult{err: errors.Join(store.ErrUnusable, s.broken)}
+	}
+	if s.wal != nil && s.stats.fileBytes.Load() > int64(s.mmap)/4*3 {
+		// Near the end of the mapping bbolt would remap, which waits for
+		// the checkpoint's pin: commit the direct way from here on.
+		if err := s.stopWAL(); err != nil {
+			s.broken = err
+			return -1, writeResult{err: errors.Join(store.ErrUnusable, err)}
+		}
+	}
 	head := s.head
 	t := &txn{head: &head}
 	var ran time.Time // when the functions were done and bbolt's commit began
+	logged := false   // the group's record is in the log, synced
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		defer func() { ran = time.Now() }()
 		t.tx = tx
+		if s.wal != nil {
+			s.ops.reset()
+			t.ops = &s.ops
+		}
 		for i, w := range group {
 			if r := call(w.fn, t); r.err != nil || r.panicked != nil {
 				failed, res = i, r
@@ -151,6 +184,20 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 				return r.err
 			}
 		}
+		if s.wal == nil || s.ops.n == 0 {
+			return nil
+		}
+		// Durable before bbolt commits, so that no reader sees what a
+		// crash could take back.
+		if err := s.wal.append(recGroup, uint64(tx.ID()), s.ops.buf); err != nil {
+			s.broken = fmt.Errorf("write-ahead log: %w", err)
+			return err
+		}
+		if err := s.wal.sync(); err != nil {
+			s.broken = fmt.Errorf("write-ahead log: %w", err)
+			return err
+		}
+		logged = true
 		return nil
 	})
 	if failed >= 0 {
@@ -158,6 +205,11 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 		return failed, res
 	}
 	if err != nil {
+		if logged {
+			// The log has the group and the file does not: a restart
+			// replays it, and nothing may be written before that.
+			s.broken = fmt.Errorf("commit after the write-ahead log: %w", err)
+		}
 		// The commit itself failed (disk full, I/O error): nothing was
 		// written, and the head stays as it was.
 		return -1, writeResult{err: err}
@@ -166,13 +218,17 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 	s.stats.committing.Add(int64(time.Since(ran)))
 	s.stats.commits.Add(1)
 	s.stats.writes.Add(uint64(len(group)))
-	if !s.opts.NoSync {
+	switch {
+	case logged:
+		s.stats.syncs.Add(1) // the log's; bbolt's commit does not sync
+		s.stats.walBytes.Store(s.wal.bytes)
+	case s.wal == nil && !s.opts.NoSync:
 		// bbolt syncs twice per commit: the dirty pages, then the meta
 		// page that makes them current.
 		s.stats.syncs.Add(2)
 	}
 	if n := fileSize(s.db); n != s.stats.fileBytes.Load() {
-		if !s.opts.NoSync {
+		if s.wal == nil && !s.opts.NoSync {
 			s.stats.syncs.Add(1) // a file that grows is synced once more
 		}
 		s.stats.fileBytes.Store(n)

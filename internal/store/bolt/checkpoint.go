@@ -1,0 +1,182 @@
+package bolt
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+)
+
+// The store's side of the write-ahead log (wal.go): starting it on an open
+// file, checkpoints, and leaving it. Everything here runs on the writer
+// goroutine, except the fdatasync of a checkpoint.
+
+// checkpoints is the writer's checkpoint state.
+type checkpoints struct {
+	// pin is a read transaction on the last durable checkpoint's state:
+	// while it is open bbolt reuses none of that state's pages, which a
+	// recovery may have to go back to.
+	pin *bbolt.Tx
+	// next is the state being synced, meta its meta page, done the sync's
+	// result; next is nil when no checkpoint is under way.
+	next *bbolt.Tx
+	meta []byte
+	done chan error
+	at   time.Time // when the last checkpoint started
+	// metaFile reads meta pages from the file (bbolt's own handle is not
+	// exported); pageSize is the file's.
+	metaFile *os.File
+	pageSize int
+}
+
+// walMmap is the mapping bbolt is opened with when the log is on.
+func walMmap(path string) int {
+	size := int64(walMmapBytes)
+	if fi, err := os.Stat(path); err == nil {
+		size = max(size, 8*fi.Size())
+	}
+	return int(size)
+}
+
+// startWAL starts a new log for the open file, whose state is durable
+// (recovery and migrations commit with bbolt's own syncs), and removes the
+// segments of old, the log before it.
+func (s *Store) startWAL(old []uint64) error {
+	next := uint64(1)
+	if len(old) > 0 {
+		next = old[len(old)-1] + 1
+	}
+	dir := walDir(s.path)
+	w, err := createWAL(dir, next)
+	if err != nil {
+		return fmt.Errorf("start the write-ahead log: %w", err)
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		w.close()
+		return err
+	}
+	s.ckpt = checkpoints{metaFile: f, pageSize: s.db.Info().PageSize, done: make(chan error, 1), at: time.Now()}
+	pin, err := s.db.Begin(false)
+	if err == nil {
+		s.ckpt.meta, err = readMeta(f, s.ckpt.pageSize, uint64(pin.ID()))
+		if err == nil {
+			err = w.append(recCheckpoint, uint64(pin.ID()), s.ckpt.meta)
+		}
+		if err == nil {
+			err = w.sync()
+		}
+		if err != nil {
+			pin.Rollback()
+		}
+	}
+	if err != nil {
+		w.close()
+		f.Close()
+		return fmt.Errorf("start the write-ahead log: %w", err)
+	}
+	for _, n := range old {
+		os.Remove(segmentPath(dir, n)) // a segment left behind only holds what this checkpoint covers
+	}
+	s.ckpt.pin, s.wal = pin, w
+	s.db.NoSync, s.db.NoGrowSync = true, true
+	return nil
+}
+
+// stopWAL ends the log on the writer's way out or before a compaction's
+// swap: a last checkpoint, so that no group follows it and the file opens
+// as it is, then the pins are let go (bbolt's Close waits for them).
+func (s *Store) stopWAL() error {
+	if s.wal == nil {
+		return nil
+	}
+	err := s.checkpointNow()
+	if s.ckpt.pin != nil {
+		s.ckpt.pin.Rollback()
+		s.ckpt.pin = nil
+	}
+	err = errors.Join(err, s.wal.close(), s.ckpt.metaFile.Close())
+	s.wal = nil
+	if s.db != nil {
+		s.db.NoSync, s.db.NoGrowSync = s.opts.NoSync, false
+	}
+	return err
+}
+
+// maybeCheckpoint starts a checkpoint when enough log or time has passed
+// since the last one and none is under way.
+func (s *Store) maybeCheckpoint() {
+	if s.wal == nil || s.ckpt.next != nil || s.broken != nil {
+		return
+	}
+	if s.wal.sinceCheckpoint < walCheckpointBytes && time.Since(s.ckpt.at) < walCheckpointEvery {
+		return
+	}
+	s.startCheckpoint()
+}
+
+// startCheckpoint pins the current state and syncs the file in the
+// background; the writer goes on committing meanwhile.
+func (s *Store) startCheckpoint() {
+	pin, err := s.db.Begin(false)
+	if err != nil {
+		s.broken = fmt.Errorf("checkpoint: %w", err)
+		return
+	}
+	meta, err := readMeta(s.ckpt.metaFile, s.ckpt.pageSize, uint64(pin.ID()))
+	if err != nil {
+		pin.Rollback()
+		s.broken = fmt.Errorf("checkpoint: %w", err)
+		return
+	}
+	s.ckpt.next, s.ckpt.meta, s.ckpt.at = pin, meta, time.Now()
+	db := s.db
+	go func() { s.ckpt.done <- db.Sync() }()
+}
+
+// finishCheckpoint records the synced state in the log and lets go of the
+// previous one. A failed fdatasync of the file leaves the store unusable:
+// which of its pages reached the disk is not known (PostgreSQL's lesson,
+// 2018), and the log alone can no longer be trusted to complete it.
+func (s *Store) finishCheckpoint(err error) {
+	next := s.ckpt.next
+	s.ckpt.next = nil
+	txid := uint64(next.ID())
+	if err == nil {
+		err = s.wal.append(recCheckpoint, txid, s.ckpt.meta)
+	}
+	if err == nil {
+		err = s.wal.sync()
+	}
+	if err != nil {
+		next.Rollback()
+		s.broken = fmt.Errorf("checkpoint: %w", err)
+		return
+	}
+	s.ckpt.pin.Rollback()
+	s.ckpt.pin = next
+	s.wal.sinceCheckpoint = 0
+	s.stats.checkpoints.Add(1)
+	s.stats.syncs.Add(2)
+	_ = s.wal.dropThrough(txid) // a segment not removed is read and skipped by recovery
+}
+
+// checkpointNow waits for the checkpoint under way, if any, then makes one
+// of the current state.
+func (s *Store) checkpointNow() error {
+	if s.wal == nil || s.db == nil {
+		return nil
+	}
+	if s.ckpt.next != nil {
+		s.finishCheckpoint(<-s.ckpt.done)
+	}
+	if s.broken == nil {
+		s.startCheckpoint()
+	}
+	if s.ckpt.next != nil {
+		s.finishCheckpoint(<-s.ckpt.done)
+	}
+	return s.broken
+}

@@ -1,0 +1,316 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// writeSome commits n groups of varied writes: enterprises, inspections,
+// counters, events (enough of them to seal blocks), and deletes (an
+// officer moving agency deletes its old index entry).
+func writeSome(t *testing.T, s *Store, from, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := from; i < from+n; i++ {
+		err := s.Update(ctx, func(tx store.Tx) error {
+			uscc := fmt.Sprintf("91510000MA%08d", i%37)
+			if err := tx.PutEnterprise(&ruqiv1.Enterprise{Uscc: uscc, Name: fmt.Sprintf("企业%d", i)}); err != nil {
+				return err
+			}
+			if err := tx.PutOfficer(&ruqiv1.Officer{Id: fmt.Sprintf("OFF-%d", i%5), AgencyId: fmt.Sprintf("AG-%d", i%3), Name: "执法人员"}); err != nil {
+				return err
+			}
+			if err := tx.PutInspection(&ruqiv1.Inspection{Id: fmt.Sprintf("INS-%06d", i), EnterpriseUscc: uscc, AgencyId: "AG-1"}); err != nil {
+				return err
+			}
+			if err := tx.AddCount("visits|"+uscc, 1); err != nil {
+				return err
+			}
+			for range 3 {
+				if err := tx.AppendEvent(&ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_REGISTERED, InspectionId: fmt.Sprintf("INS-%06d", i), EnterpriseUscc: uscc}); err != nil {
+					return err
+				}
+			}
+			if i%50 == 49 {
+				seq, _, err := tx.Head()
+				if err != nil {
+					return err
+				}
+				return tx.SealEvents(seq)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// dump reads every key of every bucket.
+func dump(t *testing.T, db *bbolt.DB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := db.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+			return b.ForEach(func(k, v []byte) error {
+				out[string(name)+"/"+string(k)] = string(v)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameContent(t *testing.T, want, got map[string]string) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Errorf("recovered %d keys, want %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("key %q: recovered %q (present %v), want %q", k, g, ok, v)
+			return
+		}
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func noAutoCheckpoint(t *testing.T) {
+	was := walCheckpointEvery
+	walCheckpointEvery = time.Hour
+	t.Cleanup(func() { walCheckpointEvery = was })
+}
+
+// A crash after a checkpoint: bbolt's later commits were not synced, so
+// the disk may hold their meta pages but only some of their other pages.
+// The crash image is the file as the checkpoint left it, with the live
+// file's meta pages (naming a state whose pages are partly missing) and a
+// random part of its other pages on top. Recovery must give back every
+// acknowledged write, in a file that bbolt's consistency check passes.
+func TestWAL_RecoversTornFileAfterCheckpoint(t *testing.T) {
+	noAutoCheckpoint(t)
+	for _, share := range []float64{0, 0.3, 0.9} {
+		t.Run(fmt.Sprintf("pages-written-%.0f%%", share*100), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "ruqi.db")
+			s, err := Open(path, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			writeSome(t, s, 0, 120)
+			if err := s.checkpointNow(); err != nil {
+				t.Fatal(err)
+			}
+			atCheckpoint, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeSome(t, s, 120, 200) // logged and committed, never synced by bbolt
+			want := dump(t, s.db)
+			live, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			pageSize := s.db.Info().PageSize
+			img := make([]byte, len(live))
+			copy(img, atCheckpoint)
+			copy(img[:2*pageSize], live[:2*pageSize])
+			rng := rand.New(rand.NewPCG(1, uint64(share*100)))
+			for off := 2 * pageSize; off < len(live); off += pageSize {
+				if rng.Float64() < share {
+					copy(img[off:off+pageSize], live[off:off+pageSize])
+				}
+			}
+			crash := filepath.Join(t.TempDir(), "crash")
+			copyDir(t, walDir(path), walDir(filepath.Join(crash, "ruqi.db")))
+			if err := os.WriteFile(filepath.Join(crash, "ruqi.db"), img, 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			r, err := Open(filepath.Join(crash, "ruqi.db"), DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			sameContent(t, want, dump(t, r.db))
+			// And it goes on: the head is where it was, and writes commit.
+			if r.head.seq != s.head.seq || !bytes.Equal(r.head.hash, s.head.hash) {
+				t.Fatalf("recovered head %d, want %d", r.head.seq, s.head.seq)
+			}
+			writeSome(t, r, 320, 5)
+		})
+	}
+}
+
+// A record the crash tore at the log's end is not replayed, and does not
+// stop the records before it from being replayed.
+func TestWAL_TornTailIgnored(t *testing.T) {
+	noAutoCheckpoint(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ruqi.db")
+	s, err := Open(path, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 0, 30)
+	want := dump(t, s.db)
+	crash := filepath.Join(t.TempDir(), "ruqi.db")
+	img, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyDir(t, walDir(path), walDir(crash))
+	// Half a record after the last: a length and CRC that do not match.
+	last := s.wal.segs[len(s.wal.segs)-1].n
+	seg := segmentPath(walDir(crash), last)
+	f, err := os.OpenFile(seg, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{200, 0, 0, 0, 1, 2, 3, 4, recGroup, 9, 9}, s.wal.off); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s.Close()
+	if err := os.WriteFile(crash, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(crash, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	sameContent(t, want, dump(t, r.db))
+}
+
+// A log next to a file it was not kept for (a file restored from a backup,
+// say) is refused with an error, not replayed onto it.
+func TestWAL_RefusesAnotherFilesLog(t *testing.T) {
+	noAutoCheckpoint(t)
+	a := filepath.Join(t.TempDir(), "ruqi.db")
+	s, err := Open(a, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 0, 20)
+	other := filepath.Join(t.TempDir(), "ruqi.db")
+	copyDir(t, walDir(a), walDir(other))
+	s.Close()
+	db, err := bbolt.Open(other, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(other, DefaultOptions()); err == nil {
+		t.Fatal("opened a file with another file's write-ahead log")
+	}
+}
+
+// Checkpoints drop the segments they cover, a compaction starts a new log
+// on the new file, and a clean close leaves nothing to replay.
+func TestWAL_CheckpointsCompactionAndClose(t *testing.T) {
+	was := walCheckpointEvery
+	walCheckpointEvery = 0 // after every group
+	t.Cleanup(func() { walCheckpointEvery = was })
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s, err := Open(path, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 0, 60)
+	if s.Stats().Checkpoints == 0 {
+		t.Fatal("no checkpoint after 60 groups at a checkpoint per group")
+	}
+	if _, err := s.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 60, 20)
+	want := dump(t, s.db)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := readWAL(walDir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.checkpoint == nil || len(rep.groups) != 0 {
+		t.Fatalf("after a clean close: checkpoint %v, %d groups to replay; want a checkpoint and none", rep.checkpoint != nil, len(rep.groups))
+	}
+	if len(rep.segs) != 1 {
+		t.Errorf("%d segments left; want the one the last checkpoint is in", len(rep.segs))
+	}
+	r, err := Open(path, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	sameContent(t, want, dump(t, r.db))
+}
+
+// Near the end of bbolt's mapping the writer leaves the log for direct
+// commits (a remap would wait for the checkpoint's pin), and nothing is
+// lost across the switch or a reopen.
+func TestWAL_FallsBackToDirectCommits(t *testing.T) {
+	noAutoCheckpoint(t)
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s, err := Open(path, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 0, 10)
+	s.mmap = 1 // as if the file had outgrown it
+	writeSome(t, s, 10, 10)
+	if s.wal != nil || s.db.NoSync {
+		t.Fatal("still logging past the mapping's limit")
+	}
+	want := dump(t, s.db)
+	s.Close()
+	r, err := Open(path, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	sameContent(t, want, dump(t, r.db))
+	if r.wal == nil {
+		t.Error("a reopened store does not log")
+	}
+}
