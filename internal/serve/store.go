@@ -30,7 +30,11 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 		path = filepath.Join(cfg.DataDir, "ruqi.db")
 	}
 	slog.Info("store: bbolt", "path", path)
-	return bolt.Open(path, cfg.Bolt)
+	st, err := bolt.Open(path, cfg.Bolt)
+	if err == nil && st.Recovered() > 0 {
+		slog.Warn("store: recovered after a crash: replayed the write-ahead log's transactions after its last checkpoint", "transactions", st.Recovered())
+	}
+	return st, err
 }
 
 func isPostgresURL(s string) bool {

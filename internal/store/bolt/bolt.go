@@ -121,6 +121,8 @@ type Store struct {
 	ckpt   checkpoints
 	mmap   int
 	broken error
+	// recovered is the number of logged transactions Open replayed.
+	recovered int
 
 	stats counters
 }
@@ -178,6 +180,7 @@ func Open(path string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	s.recovered = len(replay.groups)
 	if useWAL {
 		err = s.startWAL(replay.segs)
 	} else if len(replay.segs) > 0 {
@@ -234,6 +237,11 @@ func (s *Store) Close() error {
 	s.db = nil
 	return err
 }
+
+// Recovered is the number of transactions Open replayed from the
+// write-ahead log: not zero after a crash that bbolt's file alone would
+// not have survived.
+func (s *Store) Recovered() int { return s.recovered }
 
 // WaitSequenced returns at once: bbolt sequences events at commit.
 func (s *Store) WaitSequenced(ctx context.Context) error { return ctx.Err() }
