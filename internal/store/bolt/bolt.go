@@ -123,6 +123,8 @@ type Store struct {
 	broken error
 	// recovered is the number of logged transactions Open replayed.
 	recovered int
+	// lock is held from before recovery until Close (lockFile).
+	lock *os.File
 
 	stats counters
 }
@@ -131,6 +133,23 @@ var _ store.Store = (*Store)(nil)
 
 // Open opens or creates the database file at path.
 func Open(path string, o Options) (*Store, error) {
+	lock, err := lockFile(path+".lock", o.LockTimeout)
+	if errors.Is(err, errLockedByPeer) {
+		return nil, fmt.Errorf("open %s: %w (waited %s; is another ruqi server running on this data directory?)", path, errLockedByPeer, o.LockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	s, err := open(path, o)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func open(path string, o Options) (*Store, error) {
 	replay, err := recoverWAL(path)
 	if err != nil {
 		return nil, err
@@ -237,6 +256,12 @@ func (s *Store) Close() error {
 	<-s.writerDone
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
+	defer func() {
+		if s.lock != nil {
+			s.lock.Close()
+			s.lock = nil
+		}
+	}()
 	if s.db == nil {
 		return nil
 	}

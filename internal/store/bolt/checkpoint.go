@@ -140,20 +140,23 @@ func (s *Store) startCheckpoint() {
 // previous one. A failed fdatasync of the file leaves the store unusable:
 // which of its pages reached the disk is not known (PostgreSQL's lesson,
 // 2018), and the log alone can no longer be trusted to complete it.
-func (s *Store) finishCheckpoint(err error) {
+func (s *Store) finishCheckpoint(err error) (done bool) {
 	next := s.ckpt.next
 	s.ckpt.next = nil
 	txid := uint64(next.ID())
 	if err == nil {
-		err = s.wal.append(recCheckpoint, txid, s.ckpt.meta)
-	}
-	if err == nil {
+		if werr := s.wal.append(recCheckpoint, txid, s.ckpt.meta); werr != nil {
+			// Not written (a full disk): the previous checkpoint stands,
+			// and the next one is tried after the next commit.
+			next.Rollback()
+			return false
+		}
 		err = s.wal.sync()
 	}
 	if err != nil {
 		next.Rollback()
 		s.broken = fmt.Errorf("checkpoint: %w", err)
-		return
+		return false
 	}
 	s.ckpt.pin.Rollback()
 	s.ckpt.pin = next
@@ -161,6 +164,7 @@ func (s *Store) finishCheckpoint(err error) {
 	s.stats.checkpoints.Add(1)
 	s.stats.syncs.Add(2)
 	_ = s.wal.dropThrough(txid) // a segment not removed is read and skipped by recovery
+	return true
 }
 
 // checkpointNow waits for the checkpoint under way, if any, then makes one
@@ -172,11 +176,15 @@ func (s *Store) checkpointNow() error {
 	if s.ckpt.next != nil {
 		s.finishCheckpoint(<-s.ckpt.done)
 	}
-	if s.broken == nil {
-		s.startCheckpoint()
+	if s.broken != nil {
+		return s.broken
 	}
-	if s.ckpt.next != nil {
-		s.finishCheckpoint(<-s.ckpt.done)
+	s.startCheckpoint()
+	if s.ckpt.next == nil {
+		return s.broken
 	}
-	return s.broken
+	if !s.finishCheckpoint(<-s.ckpt.done) {
+		return errors.Join(s.broken, errors.New("checkpoint: the log could not record it"))
+	}
+	return nil
 }

@@ -77,6 +77,10 @@ var walCheckpointEvery = 2 * time.Second
 const (
 	recGroup      = 1 // one committed transaction's changes
 	recCheckpoint = 2 // a state made durable in bbolt's file: its txid and meta page
+	// recAbort says that the group logged just before with this txid was
+	// not committed by bbolt (its commit failed after the record was
+	// synced: a full disk when the file had to grow), so recovery skips it.
+	recAbort = 3
 )
 
 // Kinds of change in a group.
@@ -220,6 +224,10 @@ type wal struct {
 	// bytes counts every byte appended, for /metrics.
 	bytes int64
 	buf   []byte
+	// torn is set when a write failed (a full disk): what it left after
+	// the last good record may be part of a record, so the next record goes
+	// to a new segment, and recovery reads the old one up to the tear.
+	torn bool
 }
 
 type walSegment struct {
@@ -305,22 +313,30 @@ func readWAL(dir string) (walReplay, error) {
 		}
 		all = append(all, recs...)
 	}
-	for i := range all {
-		if all[i].kind == recCheckpoint {
+	// The groups bbolt committed, in order: a group followed by its abort
+	// is dropped (the same txid is logged again by the next commit).
+	var groups []walRecord
+	for i, rec := range all {
+		switch rec.kind {
+		case recCheckpoint:
 			r.checkpoint = &all[i]
+		case recGroup:
+			groups = append(groups, rec)
+		case recAbort:
+			if n := len(groups); n > 0 && groups[n-1].txid == rec.txid {
+				groups = groups[:n-1]
+			}
 		}
 	}
 	if r.checkpoint == nil {
-		for _, rec := range all {
-			if rec.kind == recGroup {
-				return r, fmt.Errorf("the write-ahead log in %s has groups but no checkpoint", dir)
-			}
+		if len(groups) > 0 {
+			return r, fmt.Errorf("the write-ahead log in %s has groups but no checkpoint", dir)
 		}
 		return r, nil
 	}
 	last := r.checkpoint.txid
-	for _, rec := range all {
-		if rec.kind != recGroup || rec.txid <= r.checkpoint.txid {
+	for _, rec := range groups {
+		if rec.txid <= r.checkpoint.txid {
 			continue
 		}
 		if rec.txid <= last {
@@ -362,10 +378,12 @@ func (w *wal) openSegment(n uint64, size int64) error {
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
+		os.Remove(path)
 		return err
 	}
 	if err := syncDir(w.dir); err != nil {
 		f.Close()
+		os.Remove(path)
 		return err
 	}
 	if w.f != nil {
@@ -384,12 +402,14 @@ func (w *wal) append(kind byte, txid uint64, payload []byte) error {
 	w.buf = binary.LittleEndian.AppendUint64(w.buf, txid)
 	w.buf = append(w.buf, payload...)
 	binary.LittleEndian.PutUint32(w.buf[4:], crc32.Checksum(w.buf[recHeader:], castagnoli))
-	if w.off+int64(len(w.buf)) > w.size {
+	if w.torn || w.off+int64(len(w.buf)) > w.size {
 		if err := w.openSegment(w.segs[len(w.segs)-1].n+1, max(walSegmentBytes, int64(len(w.buf)))); err != nil {
 			return err
 		}
+		w.torn = false
 	}
 	if _, err := w.f.WriteAt(w.buf, w.off); err != nil {
+		w.torn = true
 		return err
 	}
 	w.off += int64(len(w.buf))

@@ -98,7 +98,7 @@ func (s *Store) writeLoop() {
 			c.done <- s.compact(c)
 			continue
 		case err := <-checkpointed:
-			s.finishCheckpoint(err)
+			_ = s.finishCheckpoint(err) // if the log could not record it, the next one is tried later
 			continue
 		case <-s.closed:
 			// A last checkpoint, so that the next Open replays nothing.
@@ -168,8 +168,8 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 	t := &txn{head: &head}
 	var ran time.Time // when the functions were done and bbolt's commit began
 	logged := false   // the group's record is in the log, synced
+	var txid uint64
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		defer func() { ran = time.Now() }()
 		t.tx = tx
 		if s.wal != nil {
 			s.ops.reset()
@@ -184,14 +184,17 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 				return r.err
 			}
 		}
+		ran = time.Now() // the log's append and sync count as the commit's
 		if s.wal == nil || s.ops.n == 0 {
 			return nil
 		}
 		// Durable before bbolt commits, so that no reader sees what a
-		// crash could take back.
-		if err := s.wal.append(recGroup, uint64(tx.ID()), s.ops.buf); err != nil {
-			s.broken = fmt.Errorf("write-ahead log: %w", err)
-			return err
+		// crash could take back. A write that fails (a full disk) fails
+		// the group, which callers may retry; a sync that fails leaves
+		// the log's state unknown.
+		txid = uint64(tx.ID())
+		if err := s.wal.append(recGroup, txid, s.ops.buf); err != nil {
+			return fmt.Errorf("write-ahead log: %w", err)
 		}
 		if err := s.wal.sync(); err != nil {
 			s.broken = fmt.Errorf("write-ahead log: %w", err)
@@ -206,9 +209,16 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 	}
 	if err != nil {
 		if logged {
-			// The log has the group and the file does not: a restart
-			// replays it, and nothing may be written before that.
-			s.broken = fmt.Errorf("commit after the write-ahead log: %w", err)
+			// The log has the group and the file does not: the log must
+			// say so before anything else is written, or a restart
+			// would replay it.
+			aerr := s.wal.append(recAbort, txid, nil)
+			if aerr == nil {
+				aerr = s.wal.sync()
+			}
+			if aerr != nil {
+				s.broken = fmt.Errorf("commit after the write-ahead log: %w; and recording its abort: %w", err, aerr)
+			}
 		}
 		// The commit itself failed (disk full, I/O error): nothing was
 		// written, and the head stays as it was.
