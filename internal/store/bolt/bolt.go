@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -167,6 +168,19 @@ func open(path string, o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	// The replay is synced: the old log must be gone, durably, before the
+	// next write here reuses the pages of its checkpoint's state, or a
+	// crash would have recovery put that state back under the new ones.
+	if len(replay.segs) > 0 {
+		err := os.RemoveAll(walDir(path))
+		if err == nil {
+			err = syncDir(filepath.Dir(path))
+		}
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("remove the recovered write-ahead log: %w", err)
+		}
+	}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range append(allBuckets, bRecordFormat) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -201,10 +215,9 @@ func open(path string, o Options) (*Store, error) {
 	}
 	s.recovered = len(replay.groups)
 	if useWAL {
+		// Numbered after the old log's segments, so that one brought
+		// back by a crash sorts before the new start.
 		err = s.startWAL(replay.segs)
-	} else if len(replay.segs) > 0 {
-		// Recovered and synced: the direct mode keeps no log.
-		err = os.RemoveAll(walDir(path))
 	}
 	if err != nil {
 		db.Close()
@@ -683,7 +696,7 @@ func (t *txn) AppendEvent(e *ruqiv1.Event) error {
 	b := t.bucket(bEvents)
 	// Keys only grow: full pages stay full, where the default 0.5 would
 	// leave every page of the log half empty.
-	b.FillPercent = 1.0
+	b.fill()
 	v, err := store.EncodeEvent(e, prev)
 	if err != nil {
 		return err
@@ -879,7 +892,7 @@ func (t *txn) TreeNode(level uint, index uint64) ([]byte, error) {
 
 func (t *txn) PutTreeNode(level uint, index uint64, hash []byte) error {
 	b := t.bucket(bTree)
-	b.FillPercent = 1
+	b.fill()
 	return b.Put(treeKey(level, index), hash)
 }
 
@@ -901,7 +914,7 @@ func (t *txn) LatestCheckpoint() (uint64, []byte, error) {
 
 func (t *txn) PutCheckpoint(size uint64, note []byte) error {
 	b := t.bucket(bCheckpoints)
-	b.FillPercent = 1
+	b.fill()
 	return b.Put(seqKey(size), note)
 }
 

@@ -63,7 +63,7 @@ func (s *Store) startWAL(old []uint64) error {
 	if err == nil {
 		s.ckpt.meta, err = readMeta(f, s.ckpt.pageSize, uint64(pin.ID()))
 		if err == nil {
-			err = w.append(recCheckpoint, uint64(pin.ID()), s.ckpt.meta)
+			err = w.append(recStart, uint64(pin.ID()), s.ckpt.meta)
 		}
 		if err == nil {
 			err = w.sync()
@@ -77,9 +77,12 @@ func (s *Store) startWAL(old []uint64) error {
 		f.Close()
 		return fmt.Errorf("start the write-ahead log: %w", err)
 	}
+	// A segment left behind, or brought back by a crash, comes before the
+	// start just written, and recovery ignores it.
 	for _, n := range old {
-		os.Remove(segmentPath(dir, n)) // a segment left behind only holds what this checkpoint covers
+		os.Remove(segmentPath(dir, n))
 	}
+	_ = syncDir(dir)
 	s.ckpt.pin, s.wal = pin, w
 	s.db.NoSync, s.db.NoGrowSync = true, true
 	return nil
@@ -93,6 +96,12 @@ func (s *Store) stopWAL() error {
 		return nil
 	}
 	err := s.checkpointNow()
+	if err != nil {
+		// Groups follow the last checkpoint in the log: nothing may be
+		// committed the direct way now, or a recovery would put the
+		// checkpoint's state back under it.
+		s.broken = errors.Join(s.broken, err)
+	}
 	if s.ckpt.pin != nil {
 		s.ckpt.pin.Rollback()
 		s.ckpt.pin = nil
@@ -144,6 +153,10 @@ func (s *Store) finishCheckpoint(err error) (done bool) {
 	next := s.ckpt.next
 	s.ckpt.next = nil
 	txid := uint64(next.ID())
+	if err == nil && s.broken != nil {
+		next.Rollback()
+		return false
+	}
 	if err == nil {
 		if werr := s.wal.append(recCheckpoint, txid, s.ckpt.meta); werr != nil {
 			// Not written (a full disk): the previous checkpoint stands,

@@ -180,7 +180,7 @@ func sealEvents(t *txn, size uint64, maxBlocks int) (more bool, err error) {
 		next = binary.BigEndian.Uint64(v)
 	}
 	b := t.bucket(bEvents)
-	b.FillPercent = 1.0
+	b.fill()
 	start := next
 	for sealed := 0; next+blockEvents-1 <= size; next += blockEvents {
 		if sealed == maxBlocks {
@@ -202,7 +202,7 @@ func sealEvents(t *txn, size uint64, maxBlocks int) (more bool, err error) {
 // all are single records and make a block that reads back as they do;
 // otherwise it leaves them as they are.
 func sealBlock(b bucketW, first uint64) error {
-	prev, err := prevHash(b.Bucket, first)
+	prev, err := prevHash(b.b, first)
 	if err != nil {
 		return err
 	}

@@ -81,6 +81,11 @@ const (
 	// not committed by bbolt (its commit failed after the record was
 	// synced: a full disk when the file had to grow), so recovery skips it.
 	recAbort = 3
+	// recStart is a checkpoint that starts a log (after Open, after a
+	// compaction): recovery ignores every record before the last one, so
+	// that a segment deleted before it and brought back by a crash (an
+	// unlink the file system had not yet made durable) is not replayed.
+	recStart = 4
 )
 
 // Kinds of change in a group.
@@ -95,18 +100,27 @@ var fullBuckets = [][]byte{bEvents, bTree, bCheckpoints}
 
 // bucketW is a bucket written in a transaction. Its Put and Delete also
 // record the change in ops, the group's log record, when the log is on.
+// The bbolt bucket is not embedded: a change made through any other of its
+// methods (CreateBucket, SetSequence, a cursor's Delete) would miss the log.
 type bucketW struct {
-	*bbolt.Bucket
+	b    *bbolt.Bucket
 	name []byte
 	ops  *walOps
 }
 
 func (t *txn) bucket(name []byte) bucketW {
-	return bucketW{Bucket: t.tx.Bucket(name), name: name, ops: t.ops}
+	return bucketW{b: t.tx.Bucket(name), name: name, ops: t.ops}
 }
 
+func (b bucketW) Get(k []byte) []byte   { return b.b.Get(k) }
+func (b bucketW) Cursor() *bbolt.Cursor { return b.b.Cursor() }
+
+// fill has the bucket's pages split full (FillPercent 1): for buckets
+// whose keys only grow (fullBuckets).
+func (b bucketW) fill() { b.b.FillPercent = 1 }
+
 func (b bucketW) Put(k, v []byte) error {
-	if err := b.Bucket.Put(k, v); err != nil {
+	if err := b.b.Put(k, v); err != nil {
 		return err
 	}
 	b.ops.add(opPut, b.name, k, v)
@@ -114,7 +128,7 @@ func (b bucketW) Put(k, v []byte) error {
 }
 
 func (b bucketW) Delete(k []byte) error {
-	if err := b.Bucket.Delete(k); err != nil {
+	if err := b.b.Delete(k); err != nil {
 		return err
 	}
 	b.ops.add(opDelete, b.name, k, nil)
@@ -313,14 +327,26 @@ func readWAL(dir string) (walReplay, error) {
 		}
 		all = append(all, recs...)
 	}
-	// The groups bbolt committed, in order: a group followed by its abort
-	// is dropped (the same txid is logged again by the next commit).
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].kind == recStart {
+			all = all[i:]
+			break
+		}
+	}
+	// The groups bbolt committed, in order. A group followed by its abort
+	// is dropped; so are groups a later one logs again under a txid not
+	// above theirs: the writer reuses a txid only when the commit that had
+	// it failed (bbolt does not advance it), whether or not the abort
+	// record could be written.
 	var groups []walRecord
 	for i, rec := range all {
 		switch rec.kind {
-		case recCheckpoint:
+		case recCheckpoint, recStart:
 			r.checkpoint = &all[i]
 		case recGroup:
+			for len(groups) > 0 && groups[len(groups)-1].txid >= rec.txid {
+				groups = groups[:len(groups)-1]
+			}
 			groups = append(groups, rec)
 		case recAbort:
 			if n := len(groups); n > 0 && groups[n-1].txid == rec.txid {
@@ -334,16 +360,10 @@ func readWAL(dir string) (walReplay, error) {
 		}
 		return r, nil
 	}
-	last := r.checkpoint.txid
 	for _, rec := range groups {
-		if rec.txid <= r.checkpoint.txid {
-			continue
+		if rec.txid > r.checkpoint.txid {
+			r.groups = append(r.groups, rec)
 		}
-		if rec.txid <= last {
-			return r, fmt.Errorf("the write-ahead log in %s repeats transaction %d", dir, rec.txid)
-		}
-		last = rec.txid
-		r.groups = append(r.groups, rec)
 	}
 	return r, nil
 }
@@ -351,6 +371,9 @@ func readWAL(dir string) (walReplay, error) {
 // createWAL starts a new log in dir whose first segment is numbered n.
 func createWAL(dir string, n uint64) (*wal, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := syncDir(filepath.Dir(dir)); err != nil {
 		return nil, err
 	}
 	w := &wal{dir: dir}
@@ -428,14 +451,19 @@ func (w *wal) sync() error { return fdatasync(w.f) }
 func (w *wal) dropThrough(txid uint64) error {
 	keep := w.segs[:0]
 	var err error
+	dropped := false
 	for i, sg := range w.segs {
 		if i < len(w.segs)-1 && sg.maxTx <= txid {
 			err = errors.Join(err, os.Remove(segmentPath(w.dir, sg.n)))
+			dropped = true
 			continue
 		}
 		keep = append(keep, sg)
 	}
 	w.segs = keep
+	if dropped {
+		err = errors.Join(err, syncDir(w.dir))
+	}
 	return err
 }
 
