@@ -49,7 +49,7 @@ func (s *Store) startWAL(old []uint64) error {
 		next = old[len(old)-1] + 1
 	}
 	dir := walDir(s.path)
-	w, err := createWAL(dir, next)
+	w, err := createWAL(dir, next, &s.stats.walBytes)
 	if err != nil {
 		return fmt.Errorf("start the write-ahead log: %w", err)
 	}
@@ -59,12 +59,10 @@ func (s *Store) startWAL(old []uint64) error {
 		return err
 	}
 	s.ckpt = checkpoints{metaFile: f, pageSize: s.db.Info().PageSize, done: make(chan error, 1), at: time.Now()}
-	pin, err := s.db.Begin(false)
+	pin, meta, err := s.pinState()
 	if err == nil {
-		s.ckpt.meta, err = readMeta(f, s.ckpt.pageSize, uint64(pin.ID()))
-		if err == nil {
-			err = w.append(recStart, uint64(pin.ID()), s.ckpt.meta)
-		}
+		s.ckpt.meta = meta
+		err = w.append(recStart, uint64(pin.ID()), meta)
 		if err == nil {
 			err = w.sync()
 		}
@@ -126,17 +124,26 @@ func (s *Store) maybeCheckpoint() {
 	s.startCheckpoint()
 }
 
-// startCheckpoint pins the current state and syncs the file in the
-// background; the writer goes on committing meanwhile.
-func (s *Store) startCheckpoint() {
+// pinState opens a read transaction on the current state, which keeps its
+// pages from reuse, and copies the state's meta page.
+func (s *Store) pinState() (*bbolt.Tx, []byte, error) {
 	pin, err := s.db.Begin(false)
 	if err != nil {
-		s.broken = fmt.Errorf("checkpoint: %w", err)
-		return
+		return nil, nil, err
 	}
 	meta, err := readMeta(s.ckpt.metaFile, s.ckpt.pageSize, uint64(pin.ID()))
 	if err != nil {
 		pin.Rollback()
+		return nil, nil, err
+	}
+	return pin, meta, nil
+}
+
+// startCheckpoint pins the current state and syncs the file in the
+// background; the writer goes on committing meanwhile.
+func (s *Store) startCheckpoint() {
+	pin, meta, err := s.pinState()
+	if err != nil {
 		s.broken = fmt.Errorf("checkpoint: %w", err)
 		return
 	}

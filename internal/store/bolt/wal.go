@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -235,9 +236,10 @@ type wal struct {
 	// sinceCheckpoint counts the bytes appended since the last checkpoint
 	// record.
 	sinceCheckpoint int64
-	// bytes counts every byte appended, for /metrics.
-	bytes int64
-	buf   []byte
+	// appended counts every byte appended, for /metrics (the store's
+	// counter: it outlives a log that a compaction replaces).
+	appended *atomic.Int64
+	buf      []byte
 	// torn is set when a write failed (a full disk): what it left after
 	// the last good record may be part of a record, so the next record goes
 	// to a new segment, and recovery reads the old one up to the tear.
@@ -368,15 +370,16 @@ func readWAL(dir string) (walReplay, error) {
 	return r, nil
 }
 
-// createWAL starts a new log in dir whose first segment is numbered n.
-func createWAL(dir string, n uint64) (*wal, error) {
+// createWAL starts a new log in dir whose first segment is numbered n;
+// appended counts the bytes written to it.
+func createWAL(dir string, n uint64, appended *atomic.Int64) (*wal, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	if err := syncDir(filepath.Dir(dir)); err != nil {
 		return nil, err
 	}
-	w := &wal{dir: dir}
+	w := &wal{dir: dir, appended: appended}
 	if err := w.openSegment(n, walSegmentBytes); err != nil {
 		return nil, err
 	}
@@ -437,7 +440,7 @@ func (w *wal) append(kind byte, txid uint64, payload []byte) error {
 	}
 	w.off += int64(len(w.buf))
 	w.sinceCheckpoint += int64(len(w.buf))
-	w.bytes += int64(len(w.buf))
+	w.appended.Add(int64(len(w.buf)))
 	if kind == recGroup {
 		w.segs[len(w.segs)-1].maxTx = txid
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,6 +113,16 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
+// openAt opens the store at path; the test closes it.
+func openAt(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(path, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func noAutoCheckpoint(t *testing.T) {
 	was := walCheckpointEvery
 	walCheckpointEvery = time.Hour
@@ -130,10 +141,7 @@ func TestWAL_RecoversTornFileAfterCheckpoint(t *testing.T) {
 		t.Run(fmt.Sprintf("pages-written-%.0f%%", share*100), func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "ruqi.db")
-			s, err := Open(path, DefaultOptions())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openAt(t, path)
 			defer s.Close()
 			writeSome(t, s, 0, 120)
 			if err := s.checkpointNow(); err != nil {
@@ -166,10 +174,7 @@ func TestWAL_RecoversTornFileAfterCheckpoint(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			r, err := Open(filepath.Join(crash, "ruqi.db"), DefaultOptions())
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := openAt(t, filepath.Join(crash, "ruqi.db"))
 			defer r.Close()
 			sameContent(t, want, dump(t, r.db))
 			// And it goes on: the head is where it was, and writes commit.
@@ -187,10 +192,7 @@ func TestWAL_TornTailIgnored(t *testing.T) {
 	noAutoCheckpoint(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ruqi.db")
-	s, err := Open(path, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	writeSome(t, s, 0, 30)
 	want := dump(t, s.db)
 	crash := filepath.Join(t.TempDir(), "ruqi.db")
@@ -214,10 +216,7 @@ func TestWAL_TornTailIgnored(t *testing.T) {
 	if err := os.WriteFile(crash, img, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open(crash, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openAt(t, crash)
 	defer r.Close()
 	sameContent(t, want, dump(t, r.db))
 }
@@ -227,10 +226,7 @@ func TestWAL_TornTailIgnored(t *testing.T) {
 func TestWAL_RefusesAnotherFilesLog(t *testing.T) {
 	noAutoCheckpoint(t)
 	a := filepath.Join(t.TempDir(), "ruqi.db")
-	s, err := Open(a, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, a)
 	writeSome(t, s, 0, 20)
 	other := filepath.Join(t.TempDir(), "ruqi.db")
 	copyDir(t, walDir(a), walDir(other))
@@ -252,10 +248,7 @@ func TestWAL_CheckpointsCompactionAndClose(t *testing.T) {
 	walCheckpointEvery = 0 // after every group
 	t.Cleanup(func() { walCheckpointEvery = was })
 	path := filepath.Join(t.TempDir(), "ruqi.db")
-	s, err := Open(path, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	writeSome(t, s, 0, 60)
 	if s.Stats().Checkpoints == 0 {
 		t.Fatal("no checkpoint after 60 groups at a checkpoint per group")
@@ -278,10 +271,7 @@ func TestWAL_CheckpointsCompactionAndClose(t *testing.T) {
 	if len(rep.segs) != 1 {
 		t.Errorf("%d segments left; want the one the last checkpoint is in", len(rep.segs))
 	}
-	r, err := Open(path, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openAt(t, path)
 	defer r.Close()
 	sameContent(t, want, dump(t, r.db))
 }
@@ -292,10 +282,7 @@ func TestWAL_CheckpointsCompactionAndClose(t *testing.T) {
 func TestWAL_FallsBackToDirectCommits(t *testing.T) {
 	noAutoCheckpoint(t)
 	path := filepath.Join(t.TempDir(), "ruqi.db")
-	s, err := Open(path, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, path)
 	writeSome(t, s, 0, 10)
 	s.mmap = 1 // as if the file had outgrown it
 	writeSome(t, s, 10, 10)
@@ -304,10 +291,7 @@ func TestWAL_FallsBackToDirectCommits(t *testing.T) {
 	}
 	want := dump(t, s.db)
 	s.Close()
-	r, err := Open(path, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openAt(t, path)
 	defer r.Close()
 	sameContent(t, want, dump(t, r.db))
 	if r.wal == nil {
@@ -320,7 +304,7 @@ func TestWAL_FallsBackToDirectCommits(t *testing.T) {
 // txid; recovery replays only the last, and nothing before the last start.
 func TestReadWAL_AbortedGroupSkipped(t *testing.T) {
 	dir := t.TempDir()
-	w, err := createWAL(dir, 1)
+	w, err := createWAL(dir, 1, new(atomic.Int64))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -231,7 +231,6 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 	switch {
 	case logged:
 		s.stats.syncs.Add(1) // the log's; bbolt's commit does not sync
-		s.stats.walBytes.Store(s.wal.bytes)
 	case s.wal == nil && !s.opts.NoSync:
 		// bbolt syncs twice per commit: the dirty pages, then the meta
 		// page that makes them current.
