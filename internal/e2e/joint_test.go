@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -146,7 +147,10 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 
 func TestPolicy_CapsAndWarnings(t *testing.T) {
 	w := newWorld(t)
-	day := time.Now().Add(24 * time.Hour)
+	// 10:00 tomorrow, China time: the visits below (up to 4 h after it)
+	// fall on one calendar day wherever in the day the test runs.
+	y, m, d := time.Now().In(domain.Shanghai).AddDate(0, 0, 1).Date()
+	day := time.Date(y, m, d, 10, 0, 0, 0, domain.Shanghai)
 	items := w.f.itemsOf["AG-02"][:1]
 	// The default policy: at most 2 proactive inspections per agency per
 	// enterprise per calendar year (涟源).
