@@ -112,6 +112,21 @@ func (s *Store) stopWAL() error {
 	return err
 }
 
+// writeFreelist commits once more, the direct way, with bbolt's free list:
+// with the log on no commit writes it (openDB), so an Open after a clean
+// Close would otherwise rebuild it by reading every page of the file (7 s
+// for a 419 MB file with a cold page cache; 0.4 s warm). The next commit
+// frees the list's pages again. If this fails, the file is as the last
+// checkpoint left it, and the next Open rebuilds the list.
+func (s *Store) writeFreelist() {
+	if s.db == nil || s.broken != nil || !s.db.NoFreelistSync {
+		return
+	}
+	s.db.NoFreelistSync = false
+	_ = s.db.Update(func(*bbolt.Tx) error { return nil })
+	s.db.NoFreelistSync = true
+}
+
 // maybeCheckpoint starts a checkpoint when enough log or time has passed
 // since the last one and none is under way.
 func (s *Store) maybeCheckpoint() {

@@ -485,13 +485,18 @@ func (w *wal) close() error {
 // page size (4 bytes each), flags, root bucket (16), freelist page, high
 // water page, txid, checksum (8 each).
 const (
-	metaMagic      = 0xED0CDAED
-	metaOffMagic   = 16
-	metaOffPgSize  = 24
-	metaOffHighPg  = 56
-	metaOffTxid    = 64
-	metaPageHeader = 16
+	metaMagic       = 0xED0CDAED
+	metaOffMagic    = 16
+	metaOffPgSize   = 24
+	metaOffFreelist = 48
+	metaOffHighPg   = 56
+	metaOffTxid     = 64
+	metaPageHeader  = 16
 )
+
+// noFreelist is the free list page a meta names when no list is written
+// (bbolt's PgidNoFreelist).
+const noFreelist = 0xffffffffffffffff
 
 // readMeta copies the meta page of state txid from the file.
 func readMeta(f *os.File, pageSize int, txid uint64) ([]byte, error) {

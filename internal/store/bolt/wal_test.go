@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -342,5 +343,67 @@ func TestReadWAL_AbortedGroupSkipped(t *testing.T) {
 	}
 	if want := "[11:a 12:b 13:c]"; fmt.Sprint(got) != want {
 		t.Fatalf("groups to replay %v, want %s", got, want)
+	}
+}
+
+// latestFreelist reads the free list page named by the file's current meta
+// page (the valid one with the higher txid).
+func latestFreelist(t *testing.T, path string) uint64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var txid, freelist uint64
+	for slot := range 2 {
+		page := make([]byte, 4096)
+		if _, err := f.ReadAt(page, int64(slot)*4096); err != nil {
+			t.Fatal(err)
+		}
+		if binary.LittleEndian.Uint32(page[metaOffMagic:]) != metaMagic {
+			continue
+		}
+		if tx := binary.LittleEndian.Uint64(page[metaOffTxid:]); tx >= txid {
+			txid, freelist = tx, binary.LittleEndian.Uint64(page[metaOffFreelist:])
+		}
+	}
+	return freelist
+}
+
+// A clean close leaves bbolt's free list in the file, so the next Open
+// reads it instead of reading every page to rebuild it; the next commit
+// goes back to writing none, and nothing is lost either way.
+func TestClose_WritesTheFreeList(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	writeSome(t, s, 0, 40)
+	want := dump(t, s.db)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if latestFreelist(t, path) == noFreelist {
+		t.Fatal("after a clean close the meta page names no free list")
+	}
+	s = openAt(t, path)
+	sameContent(t, want, dump(t, s.db))
+	writeSome(t, s, 40, 5)
+	if latestFreelist(t, path) != noFreelist {
+		t.Fatal("a commit with the log on wrote a free list")
+	}
+	want = dump(t, s.db)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, path)
+	defer s.Close()
+	sameContent(t, want, dump(t, s.db))
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

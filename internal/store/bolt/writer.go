@@ -101,8 +101,11 @@ func (s *Store) writeLoop() {
 			_ = s.finishCheckpoint(err) // if the log could not record it, the next one is tried later
 			continue
 		case <-s.closed:
-			// A last checkpoint, so that the next Open replays nothing.
-			_ = s.stopWAL()
+			// A last checkpoint, so that the next Open replays nothing,
+			// then the free list.
+			if s.stopWAL() == nil {
+				s.writeFreelist()
+			}
 			return
 		}
 		// Callers blocked in Update are waiting senders: take them all.
