@@ -101,8 +101,11 @@ type Store struct {
 	dbMu sync.RWMutex
 	db   *bbolt.DB
 
-	writes     chan *write
-	compacts   chan *compaction
+	writes   chan *write
+	compacts chan *compaction
+	// onWriter runs a function on the writer goroutine, between groups:
+	// for tests that drive the writer's own steps (a checkpoint).
+	onWriter   chan func()
 	closed     chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
@@ -200,7 +203,7 @@ func open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("init %s: %w", path, err)
 	}
 	s := &Store{path: path, opts: o, db: db, mmap: mmap,
-		writes: make(chan *write), compacts: make(chan *compaction),
+		writes: make(chan *write), compacts: make(chan *compaction), onWriter: make(chan func()),
 		closed: make(chan struct{}), writerDone: make(chan struct{})}
 	err = db.View(func(tx *bbolt.Tx) error {
 		var err error

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -103,13 +105,19 @@ func TestCompact_FileNotReopened_Unusable(t *testing.T) {
 	// The state compact leaves when the reopen fails, set by the writer
 	// goroutine's own rule: only under dbMu, the log stopped first (its
 	// checkpoint pins the file, which bbolt's Close waits for).
-	if err := s.stopWAL(); err != nil {
+	var err error
+	var db *bbolt.DB
+	s.onWriterDo(func() {
+		if err = s.stopWAL(); err != nil {
+			return
+		}
+		s.dbMu.Lock()
+		db, s.db = s.db, nil
+		s.dbMu.Unlock()
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	s.dbMu.Lock()
-	db := s.db
-	s.db = nil
-	s.dbMu.Unlock()
 	defer db.Close()
 	if err := s.Update(ctx, appendOne("x")); !errors.Is(err, store.ErrUnusable) {
 		t.Errorf("update: %v, want ErrUnusable", err)

@@ -145,7 +145,9 @@ func TestWAL_RecoversTornFileAfterCheckpoint(t *testing.T) {
 			s := openAt(t, path)
 			defer s.Close()
 			writeSome(t, s, 0, 120)
-			if err := s.checkpointNow(); err != nil {
+			var err error
+			s.onWriterDo(func() { err = s.checkpointNow() })
+			if err != nil {
 				t.Fatal(err)
 			}
 			atCheckpoint, err := os.ReadFile(path)
@@ -203,13 +205,15 @@ func TestWAL_TornTailIgnored(t *testing.T) {
 	}
 	copyDir(t, walDir(path), walDir(crash))
 	// Half a record after the last: a length and CRC that do not match.
-	last := s.wal.segs[len(s.wal.segs)-1].n
+	var last uint64
+	var off int64
+	s.onWriterDo(func() { last, off = s.wal.segs[len(s.wal.segs)-1].n, s.wal.off })
 	seg := segmentPath(walDir(crash), last)
 	f, err := os.OpenFile(seg, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteAt([]byte{200, 0, 0, 0, 1, 2, 3, 4, recGroup, 9, 9}, s.wal.off); err != nil {
+	if _, err := f.WriteAt([]byte{200, 0, 0, 0, 1, 2, 3, 4, recGroup, 9, 9}, off); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -285,9 +289,11 @@ func TestWAL_FallsBackToDirectCommits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ruqi.db")
 	s := openAt(t, path)
 	writeSome(t, s, 0, 10)
-	s.mmap = 1 // as if the file had outgrown it
+	s.onWriterDo(func() { s.mmap = 1 }) // as if the file had outgrown it
 	writeSome(t, s, 10, 10)
-	if s.wal != nil || s.db.NoSync {
+	logging := false
+	s.onWriterDo(func() { logging = s.wal != nil || s.db.NoSync })
+	if logging {
 		t.Fatal("still logging past the mapping's limit")
 	}
 	want := dump(t, s.db)

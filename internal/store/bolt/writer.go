@@ -97,6 +97,9 @@ func (s *Store) writeLoop() {
 		case c := <-s.compacts:
 			c.done <- s.compact(c)
 			continue
+		case fn := <-s.onWriter:
+			fn()
+			continue
 		case err := <-checkpointed:
 			_ = s.finishCheckpoint(err) // if the log could not record it, the next one is tried later
 			continue
