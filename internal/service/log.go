@@ -27,23 +27,6 @@ type LogConfig struct {
 // integrateBatch bounds one transaction of the integrator.
 const integrateBatch = 5000
 
-// receiptTypes are the steps an enterprise takes or is shown, for which it
-// may fetch receipts (存证).
-var receiptTypes = map[ruqiv1.EventType]bool{
-	ruqiv1.EventType_EVENT_TYPE_REGISTERED:      true,
-	ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED: true,
-	ruqiv1.EventType_EVENT_TYPE_MERGED:          true,
-	ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED:   true,
-	ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED:   true,
-	ruqiv1.EventType_EVENT_TYPE_REFUSED:         true,
-	ruqiv1.EventType_EVENT_TYPE_CANCELLED:       true,
-	ruqiv1.EventType_EVENT_TYPE_WITHDRAWN:       true,
-	ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED: true,
-	ruqiv1.EventType_EVENT_TYPE_COMPLETED:       true,
-	ruqiv1.EventType_EVENT_TYPE_EVALUATED:       true,
-	ruqiv1.EventType_EVENT_TYPE_COMPLAINED:      true,
-}
-
 // IntegrateLog adds every sequenced event to the Merkle log, signs a
 // checkpoint and asks the witnesses to cosign it. The server calls it every
 // few seconds; it is safe to call from several replicas at once (the
@@ -254,7 +237,7 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 				return err
 			}
 			e := rc.GetEvent()
-			if !receiptTypes[e.GetType()] || (req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId()) {
+			if !tlog.HasReceipt(e.GetType()) || (req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId()) {
 				return nil
 			}
 			resp.Receipts = append(resp.Receipts, rc)
@@ -273,7 +256,7 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			return err
 		}
 		return r.Events(size, func(e *ruqiv1.Event) error {
-			if e.GetEnterpriseUscc() == p.Subject && receiptTypes[e.GetType()] {
+			if e.GetEnterpriseUscc() == p.Subject && tlog.HasReceipt(e.GetType()) {
 				resp.Pending++
 			}
 			return nil

@@ -146,8 +146,9 @@ type Reader interface {
 	// LatestCheckpoint returns the largest tree size with a checkpoint and
 	// its note (0, nil for none).
 	LatestCheckpoint() (uint64, []byte, error)
-	// EnterpriseEvents calls fn with the seq of each integrated event that
-	// names the enterprise, after afterSeq, in order; ErrStop ends the walk.
+	// EnterpriseEvents calls fn with the seq of each integrated event
+	// indexed under the enterprise (PutEnterpriseEvent), after afterSeq, in
+	// order; ErrStop ends the walk.
 	EnterpriseEvents(uscc string, afterSeq uint64, fn func(seq uint64) error) error
 
 	// EnterpriseCode returns an enterprise's current code (企业码).
@@ -262,7 +263,7 @@ type Tx interface {
 	// the one kept for that size (a cosigned note replaces the bare one).
 	PutCheckpoint(size uint64, note []byte) error
 	// PutEnterpriseEvent indexes an integrated event under its enterprise,
-	// for the enterprise's receipts.
+	// for the enterprise's receipts (tlog.Integrate says which).
 	PutEnterpriseEvent(uscc string, seq uint64) error
 	// SealEvents says that events up to seq size are in the Merkle log
 	// under a signed checkpoint: a store may pack them more tightly now

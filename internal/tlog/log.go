@@ -51,8 +51,8 @@ type Integration struct {
 }
 
 // Integrate adds up to max sequenced events after the tree's current size to
-// the tree, indexes them under their enterprise, and keeps a checkpoint
-// signed at the new size, all in tx. An empty log gets a checkpoint of size
+// the tree, indexes those an enterprise may hold receipts for under it
+// (HasReceipt), and keeps a checkpoint signed at the new size, all in tx. An empty log gets a checkpoint of size
 // 0. Node hashes and signatures are deterministic (Ed25519), so two replicas
 // integrating the same events write the same records.
 func (l *Log) Integrate(tx store.Tx, max int) (Integration, error) {
@@ -78,7 +78,7 @@ func (l *Log) Integrate(tx store.Tx, max int) (Integration, error) {
 		if err := r.Append(LeafHash(e), visit); err != nil {
 			return err
 		}
-		if u := e.GetEnterpriseUscc(); u != "" {
+		if u := e.GetEnterpriseUscc(); u != "" && HasReceipt(e.GetType()) {
 			if err := tx.PutEnterpriseEvent(u, e.GetSeq()); err != nil {
 				return err
 			}

@@ -355,3 +355,41 @@ func TestIntegrate_KeepsNoNodeBelowKeptLevel_ReceiptsStillVerify(t *testing.T) {
 		return nil
 	})
 }
+
+// Integration indexes under the enterprise the events it may hold receipts
+// for, and not the others that name it (a code issued, a warning).
+func TestIntegrate_IndexesReceiptEventsOnly(t *testing.T) {
+	f := newFixture(t)
+	const uscc = "91510100MA6CAT0001"
+	types := []ruqiv1.EventType{
+		ruqiv1.EventType_EVENT_TYPE_REGISTERED,
+		ruqiv1.EventType_EVENT_TYPE_CODE_ISSUED,
+		ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED,
+		ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING,
+		ruqiv1.EventType_EVENT_TYPE_DOOR_WARNING,
+		ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED,
+	}
+	err := f.st.Update(ctx, func(tx store.Tx) error {
+		for i, typ := range types {
+			e := &ruqiv1.Event{Time: timestamppb.New(time.Date(2026, 12, 1, 9, 0, i, 0, time.UTC)), Type: typ, EnterpriseUscc: uscc, InspectionId: "INS-1"}
+			if err := tx.AppendEvent(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.integrate(t)
+	var got []uint64
+	err = f.st.View(ctx, func(r store.Reader) error {
+		return r.EnterpriseEvents(uscc, 0, func(seq uint64) error { got = append(got, seq); return nil })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint64{1, 3, 6}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("indexed under the enterprise: %v, want %v (registered, scanned, result)", got, want)
+	}
+}
