@@ -46,3 +46,11 @@ log "buf breaking against the previous state of main"
 
 log "go test"
 go test -count=1 ./... "$@"
+
+# The packages where goroutines share state (the store's writer and its
+# cache, the coordinators, the server's admission, the application core)
+# again under the race detector: about 4 minutes on 2 cores. The end-to-end
+# and browser tests run the real binaries, built without it.
+log "go test -race (store, coordinators, server, core)"
+go test -race -count=1 ./internal/store/... ./internal/coord/... ./internal/serve/... \
+  ./internal/tlog/ ./internal/service/ ./internal/inspection/ ./internal/matching/ "$@"
