@@ -13,6 +13,8 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 # Browser tests of the web pages drive Debian's headless Chromium.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The race pass (-race) needs cgo, hence a C compiler.
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 # Without CJK fonts the screenshots show Chinese as empty boxes.
 fc-list 2>/dev/null | grep -qi "noto.*cjk" || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -48,9 +50,11 @@ log "go test"
 go test -count=1 ./... "$@"
 
 # The packages where goroutines share state (the store's writer and its
-# cache, the coordinators, the server's admission, the application core)
-# again under the race detector: about 4 minutes on 2 cores. The end-to-end
-# and browser tests run the real binaries, built without it.
-log "go test -race (store, coordinators, server, core)"
+# cache, the coordinators, the server's admission, the application core, the
+# key ring, sign-in) again under the race detector: about 4 minutes on 2
+# cores. The end-to-end and browser tests run the real binaries, built
+# without it.
+log "go test -race (store, coordinators, server, core, keys)"
 go test -race -count=1 ./internal/store/... ./internal/coord/... ./internal/serve/... \
-  ./internal/tlog/ ./internal/service/ ./internal/inspection/ ./internal/matching/ "$@"
+  ./internal/tlog/ ./internal/service/ ./internal/inspection/ ./internal/matching/ \
+  ./internal/code/ ./internal/identity/ "$@"

@@ -148,9 +148,14 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 func TestPolicy_CapsAndWarnings(t *testing.T) {
 	w := newWorld(t)
 	// 10:00 tomorrow, China time: the visits below (up to 4 h after it)
-	// fall on one calendar day wherever in the day the test runs.
+	// fall on one calendar day wherever in the day the test runs. The
+	// yearly cap counts by calendar year, so visits up to 5 days out must
+	// stay in one: late in December, 2 January instead.
 	y, m, d := time.Now().In(domain.Shanghai).AddDate(0, 0, 1).Date()
 	day := time.Date(y, m, d, 10, 0, 0, 0, domain.Shanghai)
+	if day.AddDate(0, 0, 5).Year() != day.Year() {
+		day = time.Date(day.Year()+1, 1, 2, 10, 0, 0, 0, domain.Shanghai)
+	}
 	items := w.f.itemsOf["AG-02"][:1]
 	// The default policy: at most 2 proactive inspections per agency per
 	// enterprise per calendar year (涟源).

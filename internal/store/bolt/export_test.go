@@ -14,8 +14,18 @@ const BlockEvents = blockEvents
 // onWriterDo runs fn on the writer goroutine and waits for it: the
 // writer's state is its own, and a test that calls its steps from another
 // goroutine races with it.
+// It gives up if the writer has ended (the store closed); fn must not call
+// t.Fatal or write through the store, which waits for this same writer.
 func (s *Store) onWriterDo(fn func()) {
 	done := make(chan struct{})
-	s.onWriter <- func() { fn(); close(done) }
-	<-done
+	select {
+	case s.onWriter <- func() { defer close(done); fn() }:
+	case <-s.writerDone:
+		panic("onWriterDo: the writer has ended")
+	}
+	select {
+	case <-done:
+	case <-s.writerDone:
+		panic("onWriterDo: the writer ended while running fn")
+	}
 }

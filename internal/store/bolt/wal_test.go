@@ -362,9 +362,10 @@ func latestFreelist(t *testing.T, path string) uint64 {
 	}
 	defer f.Close()
 	var txid, freelist uint64
+	size := os.Getpagesize() // bbolt's page size for a file it creates
 	for slot := range 2 {
-		page := make([]byte, 4096)
-		if _, err := f.ReadAt(page, int64(slot)*4096); err != nil {
+		page := make([]byte, size)
+		if _, err := f.ReadAt(page, int64(slot*size)); err != nil {
 			t.Fatal(err)
 		}
 		if binary.LittleEndian.Uint32(page[metaOffMagic:]) != metaMagic {
