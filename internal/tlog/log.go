@@ -52,9 +52,10 @@ type Integration struct {
 
 // Integrate adds up to max sequenced events after the tree's current size to
 // the tree, indexes those an enterprise may hold receipts for under it
-// (HasReceipt), and keeps a checkpoint signed at the new size, all in tx. An empty log gets a checkpoint of size
-// 0. Node hashes and signatures are deterministic (Ed25519), so two replicas
-// integrating the same events write the same records.
+// (HasReceipt), and keeps a checkpoint signed at the new size, all in tx.
+// An empty log gets a checkpoint of size 0. Node hashes and signatures are
+// deterministic (Ed25519), so two replicas integrating the same events
+// write the same records.
 func (l *Log) Integrate(tx store.Tx, max int) (Integration, error) {
 	size, last, err := tx.LatestCheckpoint()
 	if err != nil {
