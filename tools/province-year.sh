@@ -7,6 +7,7 @@
 # new /tmp directory), which is kept for inspection.
 #
 #   ./tools/province-year.sh      # SERVER_GOMEMLIMIT (default 480MiB), SERVER_GOGC (default 300), CONCURRENCY (default 64), SERVER_BOUNDS (default 30000); BIN=dir of built binaries skips the build
+#   SERVER_ARGS='-debug-addr 127.0.0.1:6060' ./tools/province-year.sh   # more server flags, e.g. Go's profiler
 #
 # SERVER_BOUNDS is the coordinator's working set and the read cache
 # (-coord-max-enterprises, -cache-size), 100,000 each by default: under a
@@ -48,7 +49,7 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') Ã
 
 mkdir -p "$work/data"
 GOMEMLIMIT=$memlimit GOGC=$gogc "$bin/ruqi-server" -data-dir "$work/data" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 \
-  -coord-max-enterprises "$bounds" -cache-size "$bounds" -ready-file "$work/data/ready.json" -log-level warn 2>"$work/server.log" &
+  -coord-max-enterprises "$bounds" -cache-size "$bounds" -ready-file "$work/data/ready.json" -log-level warn ${SERVER_ARGS:-} 2>"$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; kill $sampler 2>/dev/null || true' EXIT
 for _ in $(seq 600); do [ -s "$work/data/ready.json" ] && break; sleep 0.1; done
