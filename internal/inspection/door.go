@@ -270,17 +270,20 @@ func WarnAtCheckIn(tx store.Tx, p auth.Principal, now time.Time, ins *ruqiv1.Ins
 		return err
 	}
 	span := pols.For(ent.GetRegionCode()).VisitSpan()
-	others, err := tx.CheckInsOfOfficer(ci.OfficerID, ci.At.Add(-span), ci.At.Add(span))
-	if err != nil {
+	// The first overlapping check-in is enough: the warning names one.
+	var other *store.CheckIn
+	err = tx.CheckInsOfOfficer(ci.OfficerID, ci.At.Add(-span), ci.At.Add(span), func(o *store.CheckIn) error {
+		if o.USCC != ci.USCC && domain.VisitsOverlap(o.At, ci.At, span) {
+			other = o
+			return store.ErrStop
+		}
+		return nil
+	})
+	if err != nil || other == nil {
 		return err
 	}
-	for _, o := range others {
-		if o.USCC != ci.USCC && domain.VisitsOverlap(o.At, ci.At, span) {
-			return warnDoor(journal(tx, p, now), ins, ent, ci.OfficerID, domain.WarnOverlappingCheckIns, report.OverlappingCheckIns,
-				fmt.Sprintf("also checked in at %s for %s at %s", o.USCC, o.InspectionID, o.At.UTC().Format(time.RFC3339)))
-		}
-	}
-	return nil
+	return warnDoor(journal(tx, p, now), ins, ent, ci.OfficerID, domain.WarnOverlappingCheckIns, report.OverlappingCheckIns,
+		fmt.Sprintf("also checked in at %s for %s at %s", other.USCC, other.InspectionID, other.At.UTC().Format(time.RFC3339)))
 }
 
 // WarnAtResult raises the warnings a result reveals: results without any

@@ -155,10 +155,14 @@ type Reader interface {
 	EnterpriseCode(uscc string) (*EnterpriseCode, error)
 	// Arrival returns an officer's recorded arrival for an inspection.
 	Arrival(inspectionID, officerID string) (*Arrival, error)
-	// CheckInsOfOfficer lists the check-ins of an officer's codes made in
-	// [from, to), by time (PutCheckIn keeps the index; check-ins written
-	// before it existed are not listed).
-	CheckInsOfOfficer(officerID string, from, to time.Time) ([]*CheckIn, error)
+	// CheckInsOfOfficer calls fn with the check-ins of an officer's codes
+	// made in [from, to), by time (PutCheckIn keeps the index; check-ins
+	// written before it existed are not listed), until fn returns an error;
+	// ErrStop ends the walk without error. A walk, not a list: the door's
+	// check wants the first overlapping check-in, and an officer who checks
+	// in at a whole market's stalls within one visit's span would otherwise
+	// have every earlier one read again at each scan.
+	CheckInsOfOfficer(officerID string, from, to time.Time, fn func(*CheckIn) error) error
 	// CheckpointAtLeast returns the smallest tree size of at least size
 	// that has a checkpoint, and its note; ErrNotFound if none: the
 	// randomness of a 双随机 draw is the root of the first checkpoint that

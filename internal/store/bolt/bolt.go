@@ -654,19 +654,23 @@ func officerCheckInKey(officerID string, at time.Time, tokenID []byte) []byte {
 	return k
 }
 
-func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time) ([]*store.CheckIn, error) {
+func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time, fn func(*store.CheckIn) error) error {
 	prefix := append([]byte(officerID), 0)
 	end := officerCheckInKey(officerID, to, nil)
-	var out []*store.CheckIn
 	c := t.tx.Bucket(bCheckInsByOff).Cursor()
 	for k, _ := c.Seek(officerCheckInKey(officerID, from, nil)); k != nil && bytes.HasPrefix(k, prefix) && bytes.Compare(k, end) < 0; k, _ = c.Next() {
 		ci, err := t.CheckIn(k[len(prefix)+9:])
-		if err != nil {
-			return nil, err
+		if err == nil {
+			err = fn(ci)
 		}
-		out = append(out, ci)
+		if errors.Is(err, store.ErrStop) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {

@@ -501,21 +501,46 @@ func (t *txn) PutCheckIn(c *store.CheckIn) error {
 	return t.put("check_ins", []string{"token_id"}, b, c.TokenID)
 }
 
-func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time) ([]*store.CheckIn, error) {
-	// The token id is the check-in's key, not part of its (lean) record.
-	rows, err := t.query(`SELECT c.token_id, c.rec FROM officer_check_ins o JOIN check_ins c ON c.token_id = o.token_id
-		WHERE o.officer_id = $1 AND o.at >= $2 AND o.at < $3 ORDER BY o.at, o.token_id`, officerID, from.UnixNano(), to.UnixNano())
-	if err != nil {
-		return nil, err
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.CheckIn, error) {
-		var tokenID, rec []byte
-		if err := r.Scan(&tokenID, &rec); err != nil {
-			return nil, err
+// checkInsPage is how many check-ins one query of CheckInsOfOfficer reads:
+// a walk that stops at the first reads one page, and fn may use the
+// transaction between pages.
+const checkInsPage = 32
+
+func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time, fn func(*store.CheckIn) error) error {
+	// Pages by (at, token_id), the index's order. An empty token id sorts
+	// before every other, so the first page starts at from itself. The
+	// token id is the check-in's key, not part of its (lean) record.
+	at, after := from.UnixNano(), []byte{}
+	for {
+		rows, err := t.query(`SELECT o.at, c.token_id, c.rec FROM officer_check_ins o JOIN check_ins c ON c.token_id = o.token_id
+			WHERE o.officer_id = $1 AND (o.at, o.token_id) > ($2, $3) AND o.at < $4 ORDER BY o.at, o.token_id LIMIT $5`,
+			officerID, at, after, to.UnixNano(), checkInsPage)
+		if err != nil {
+			return err
 		}
-		return store.DecodeCheckIn(tokenID, rec)
-	})
-	return out, t.note(err)
+		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*store.CheckIn, error) {
+			var tokenID, rec []byte
+			if err := r.Scan(&at, &tokenID, &rec); err != nil {
+				return nil, err
+			}
+			after = tokenID
+			return store.DecodeCheckIn(tokenID, rec)
+		})
+		if err := t.note(err); err != nil {
+			return err
+		}
+		for _, ci := range page {
+			if err := fn(ci); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
+		}
+		if len(page) < checkInsPage {
+			return nil
+		}
+	}
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {

@@ -1359,9 +1359,11 @@ func testEnterpriseCodesAndArrivals(t *testing.T, o Opener) {
 	}
 }
 
-// testCheckInsOfOfficer: an officer's check-ins listed by time within a
+// testCheckInsOfOfficer: an officer's check-ins walked by time within a
 // range, another officer's never; a repeat scan (PutCheckIn again with more
-// scans) is still one check-in.
+// scans) is still one check-in. A walk stops at ErrStop without an error
+// and at any other error with it, and goes past a store's page (more than
+// 32 check-ins, some at the same instant) in order.
 func testCheckInsOfOfficer(t *testing.T, o Opener) {
 	s := open(t, o)
 	t0 := time.Unix(1_800_000_000, 0).UTC()
@@ -1377,6 +1379,23 @@ func testCheckInsOfOfficer(t *testing.T, o Opener) {
 			tx.PutCheckIn(put("t5", "O-10", "E-D", t0.Add(20*time.Minute))),
 		)
 	})
+	// 70 check-ins of O-5, two at each second, their token ids in the
+	// opposite order to their times.
+	var want []string
+	update(t, s, func(tx store.Tx) error {
+		for i := range 70 {
+			tok := fmt.Sprintf("m%03d", 999-i)
+			want = append(want, tok)
+			if err := tx.PutCheckIn(put(tok, "O-5", fmt.Sprintf("E-%d", i), t0.Add(time.Duration(i/2)*time.Second))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// Same second: the index orders by token id.
+	for i := 0; i+1 < len(want); i += 2 {
+		want[i], want[i+1] = want[i+1], want[i]
+	}
 	update(t, s, func(tx store.Tx) error {
 		ci, err := tx.CheckIn([]byte("t1"))
 		if err != nil {
@@ -1385,24 +1404,61 @@ func testCheckInsOfOfficer(t *testing.T, o Opener) {
 		ci.Scans++
 		return tx.PutCheckIn(ci)
 	})
+	walk := func(r store.Reader, officer string, from, to time.Time) ([]*store.CheckIn, error) {
+		var out []*store.CheckIn
+		err := r.CheckInsOfOfficer(officer, from, to, func(ci *store.CheckIn) error {
+			out = append(out, ci)
+			return nil
+		})
+		return out, err
+	}
+	tokens := func(cs []*store.CheckIn) string {
+		var toks []string
+		for _, ci := range cs {
+			toks = append(toks, string(ci.TokenID))
+		}
+		return strings.Join(toks, ",")
+	}
 	err := s.View(ctx, func(r store.Reader) error {
-		got, err := r.CheckInsOfOfficer("O-1", t0, t0.Add(2*time.Hour))
+		got, err := walk(r, "O-1", t0, t0.Add(2*time.Hour))
 		if err != nil {
 			return err
 		}
-		var toks []string
-		for _, ci := range got {
-			toks = append(toks, string(ci.TokenID))
-		}
-		if strings.Join(toks, ",") != "t1,t3" {
-			return fmt.Errorf("O-1's check-ins in [t0, t0+2h) = %v, want t1,t3 (by time, the end excluded, O-10 not a prefix match)", toks)
+		if tokens(got) != "t1,t3" {
+			return fmt.Errorf("O-1's check-ins in [t0, t0+2h) = %v, want t1,t3 (by time, the end excluded, O-10 not a prefix match)", tokens(got))
 		}
 		if got[0].Scans != 2 || got[0].USCC != "E-A" {
 			return fmt.Errorf("first check-in = %+v, want the repeat-scanned one at E-A", got[0])
 		}
-		none, err := r.CheckInsOfOfficer("O-3", t0, t0.Add(24*time.Hour))
-		if err != nil || len(none) != 0 {
-			return fmt.Errorf("an officer without check-ins: %v, %v", none, err)
+		if none, err := walk(r, "O-3", t0, t0.Add(24*time.Hour)); err != nil || len(none) != 0 {
+			return fmt.Errorf("an officer without check-ins: %v, %v", tokens(none), err)
+		}
+		if many, err := walk(r, "O-5", t0, t0.Add(time.Hour)); err != nil || tokens(many) != strings.Join(want, ",") {
+			return fmt.Errorf("70 check-ins walked: %v, %v; want %v", tokens(many), err, want)
+		}
+		// From the 34th second on: its two check-ins only.
+		if tail, err := walk(r, "O-5", t0.Add(34*time.Second), t0.Add(time.Hour)); err != nil || tokens(tail) != strings.Join(want[68:], ",") {
+			return fmt.Errorf("check-ins from 34 s: %v, %v; want %v", tokens(tail), err, want[68:])
+		}
+		var seen int
+		err = r.CheckInsOfOfficer("O-5", t0, t0.Add(time.Hour), func(ci *store.CheckIn) error {
+			seen++
+			if seen == 40 {
+				return store.ErrStop
+			}
+			return nil
+		})
+		if err != nil || seen != 40 {
+			return fmt.Errorf("ErrStop at the 40th: walked %d, %v; want 40 and no error", seen, err)
+		}
+		boom := errors.New("boom")
+		seen = 0
+		err = r.CheckInsOfOfficer("O-1", t0, t0.Add(2*time.Hour), func(ci *store.CheckIn) error {
+			seen++
+			return boom
+		})
+		if !errors.Is(err, boom) || seen != 1 {
+			return fmt.Errorf("fn's error: walked %d, returned %v; want 1 and boom", seen, err)
 		}
 		return nil
 	})
