@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,5 +207,39 @@ func TestLateRegistration_AndTrialPhase(t *testing.T) {
 	}
 	if late != 1 {
 		t.Fatalf("late registration leads: %d in %v", late, leads.GetLeads())
+	}
+}
+
+// A code that cannot even be read is what refusal is for: the refusal is
+// recorded, its lead says the code was unreadable, and the code's text is
+// not believed (no inspection named).
+func TestRefusal_UnreadableCode_Recorded(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	supervisor := w.issueToken("supervisor", "510100")
+	for i, scanned := range []string{"HTTPS://RUQI.EXAMPLE/V/NOT-A-CODE", strings.Repeat("码", 5000)} {
+		resp, err := ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).RefuseInspection(ctx, &ruqiv1.RefuseInspectionRequest{
+			Code: scanned, Reason: "出示的二维码扫不出", RequestId: fmt.Sprint("unreadable-", i)})
+		if err != nil {
+			t.Fatalf("refusing an unreadable code: %v", err)
+		}
+		if resp.GetLeadId() == "" {
+			t.Fatalf("refusal without a lead: %v", resp)
+		}
+	}
+	var leads ruqiv1.ListLeadsResponse
+	mustUnmarshal(t, w.mustCLI(supervisor, "-o", "json", "supervisor", "leads"), &leads)
+	n := 0
+	for _, l := range leads.GetLeads() {
+		if l.GetKind() != ruqiv1.LeadKind_LEAD_KIND_REFUSAL {
+			continue
+		}
+		if !strings.Contains(l.GetDescription(), "无法识别") || l.GetInspectionId() != "" {
+			t.Fatalf("refusal lead %q for inspection %q, want the code said unreadable and no inspection", l.GetDescription(), l.GetInspectionId())
+		}
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("%d refusal leads, want 2", n)
 	}
 }

@@ -258,13 +258,14 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 	}
 	inspectionID, officerID, detail := req.GetInspectionId(), "", strings.TrimSpace(req.GetReason())
 	if req.GetCode() != "" {
+		// Only a code we signed for this enterprise names an inspection; any
+		// other is recorded as shown, without trusting what it claims. A
+		// code that cannot even be read (a truncated or doctored QR, the
+		// verify page's MALFORMED verdict) is the case refusal is for.
 		msg, err := decodeScanned(req.GetCode())
 		if err != nil {
-			return nil, toStatus(ctx, err)
-		}
-		// Only a code we signed for this enterprise names an inspection; any
-		// other is recorded as shown, without trusting what it claims.
-		if _, c, err := code.Verify(msg, s.ring.Load().Lookup); err == nil && c.EnterpriseUSCC == uscc {
+			detail += "（出示的入企码无法识别）"
+		} else if _, c, err := code.Verify(msg, s.ring.Load().Lookup); err == nil && c.EnterpriseUSCC == uscc {
 			if inspectionID != "" && inspectionID != c.InspectionID {
 				return nil, toStatus(ctx, domain.Invalidf("CODE_MISMATCH", "入企码对应检查 %s，与填写的检查编号 %s 不一致", c.InspectionID, inspectionID))
 			}
