@@ -615,7 +615,9 @@ func classify(err error) string {
 
 func TestAccessMatrix(t *testing.T) {
 	policy := filepath.Join(t.TempDir(), "policy.json")
-	os.WriteFile(policy, []byte(`{"default": {}}`), 0o600) // no caps: the matrix registers many plans
+	// No caps: the matrix registers many plans, over days; all of them
+	// announced (检查预告), so that what is tested is who may read them.
+	os.WriteFile(policy, []byte(`{"default": {"notice_days": 90}}`), 0o600)
 	w := newWorld(t, "-policy-file", policy)
 	m := &matrixEnv{w: w, e1: "91510104CY4C7RGWMR", e2: "915101070AL6JK1YWK", started: time.Now().Add(time.Hour), tokens: map[string]string{}}
 	m.tokens["officer"] = w.issueToken("officer", w.f.officersOf["AG-01"][0])

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/code"
@@ -227,5 +229,56 @@ func TestEntries_CapAndWarnOnAllKinds(t *testing.T) {
 		"--officers", strings.Join(w.f.officers[:2], ","), "--from", at("17:00"), "--to", at("18:00"),
 		"--type", "routine", "--reason", "复查"); r.exit != 1 || !strings.Contains(r.stderr, "本部门对该企业的年度检查") {
 		t.Fatalf("second inspection: exit %d\n%s", r.exit, r.stderr)
+	}
+}
+
+// What is not announced cannot be read another way: before its notice time
+// an inspection is NotFound to its enterprise when asked for by id, and its
+// events give no receipt (nor count as pending), while the agency reads it
+// as usual. Once shown, all of it is there.
+func TestNotice_UnannouncedNotReadByIdOrReceipts(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(policy, []byte(`{"default": {"notice_days": 3}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, "-policy-file", policy, "-log-interval", "100ms")
+	ctx := context.Background()
+	randomLater := w.register("now+2h", "now+4h", "--type", "random").GetInspection().GetId()
+	routineLater := w.register("now+240h", "now+242h").GetInspection().GetId()
+	randomBegun := w.register("now", "now+1h", "--type", "random").GetInspection().GetId()
+
+	company := ruqiv1.NewInspectionServiceClient(w.conn(w.entA))
+	for id, want := range map[string]codes.Code{randomLater: codes.NotFound, routineLater: codes.NotFound, randomBegun: codes.OK} {
+		_, err := company.GetInspection(ctx, &ruqiv1.GetInspectionRequest{InspectionId: id})
+		if got := status.Code(err); got != want {
+			t.Errorf("enterprise reads %s: %v, want %v", id, got, want)
+		}
+		if _, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).GetInspection(ctx, &ruqiv1.GetInspectionRequest{InspectionId: id}); err != nil {
+			t.Errorf("the agency reads %s: %v", id, err)
+		}
+	}
+	logs := ruqiv1.NewLogServiceClient(w.conn(w.entA))
+	for _, id := range []string{randomLater, routineLater} {
+		if _, err := logs.ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{InspectionId: id}); status.Code(err) != codes.NotFound {
+			t.Errorf("receipts of %s before its notice: %v, want NotFound", id, err)
+		}
+	}
+	var named []string
+	eventually(t, "the begun check's registration receipt, nothing pending", func() error {
+		resp, err := logs.ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{})
+		if err != nil {
+			return err
+		}
+		named = named[:0]
+		for _, rc := range resp.GetReceipts() {
+			named = append(named, rc.GetEvent().GetInspectionId())
+		}
+		if !slices.Contains(named, randomBegun) || resp.GetPending() != 0 {
+			return fmt.Errorf("receipts for %v, %d pending", named, resp.GetPending())
+		}
+		return nil
+	})
+	if slices.Contains(named, randomLater) || slices.Contains(named, routineLater) {
+		t.Fatalf("receipts name an inspection not announced yet: %v", named)
 	}
 }

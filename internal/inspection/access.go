@@ -3,8 +3,10 @@ package inspection
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -49,6 +51,28 @@ func MayRead(r store.Reader, p auth.Principal, ins *ruqiv1.Inspection) error {
 		return domain.PermissionDeniedf("OTHER_REGION", "检查 %s 的企业不在您监督的行政区划（%s）内", ins.GetId(), p.Subject)
 	}
 	return MayManage(r, p, ins)
+}
+
+// Shown reports whether the enterprise inspected may know of ins at now: its
+// region's 检查预告 rule (domain.Notice) shows an unannounced 双随机 or 个案
+// check only once its window begins, and any other visit some days before.
+func Shown(r store.Reader, ins *ruqiv1.Inspection, now time.Time, pols *coord.Policies) bool {
+	return pols.For(RegionOf(r, ins.GetEnterpriseUscc())).Notice().Shown(ins, now)
+}
+
+// MayReadAt is MayRead for reading the record itself at now: before its
+// notice time the enterprise inspected is answered NotFound, as for another
+// enterprise's inspection, so that an unannounced check cannot be read
+// before it begins. (The code an officer shows at the door is another
+// matter: scanning it shows the visit, whatever its notice.)
+func MayReadAt(r store.Reader, p auth.Principal, ins *ruqiv1.Inspection, now time.Time, pols *coord.Policies) error {
+	if err := MayRead(r, p, ins); err != nil {
+		return err
+	}
+	if p.Is(ruqiv1.Role_ROLE_ENTERPRISE) && !Shown(r, ins, now, pols) {
+		return domain.NotFoundf("INSPECTION_UNKNOWN", "检查 %s 不存在，请核对检查编号", ins.GetId())
+	}
+	return nil
 }
 
 // MayOversee is the supervisor's scope: their region; administrators all.

@@ -493,9 +493,9 @@ func (s *Service) mayManage(r store.Reader, ctx context.Context, ins *ruqiv1.Ins
 	return inspection.MayManage(r, principal(ctx), ins)
 }
 
-// mayRead is inspection.MayRead for the caller.
+// mayRead is inspection.MayReadAt for the caller, now.
 func (s *Service) mayRead(r store.Reader, ctx context.Context, ins *ruqiv1.Inspection) error {
-	return inspection.MayRead(r, principal(ctx), ins)
+	return inspection.MayReadAt(r, principal(ctx), ins, s.now(), s.policies)
 }
 
 func loadInspection(r store.Reader, id string) (*ruqiv1.Inspection, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -217,17 +218,42 @@ const maxReceiptsPerCall = 200
 
 // ListReceipts gives an enterprise receipts for its own events only: the
 // index is by enterprise, so another enterprise's events are never read.
+// The events of an inspection it may not know of yet (检查预告: an
+// unannounced check before its window) are left out, and listed once it is
+// shown.
 func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRequest) (*ruqiv1.ListReceiptsResponse, error) {
 	p := principal(ctx)
 	limit := int(req.GetLimit())
 	if limit <= 0 || limit > maxReceiptsPerCall {
 		limit = maxReceiptsPerCall
 	}
+	now := l.s.now()
 	resp := &ruqiv1.ListReceiptsResponse{}
 	err := l.s.store.View(ctx, func(r store.Reader) error {
-		if id := req.GetInspectionId(); id != "" {
+		shown := map[string]bool{}
+		isShown := func(id string) (bool, error) {
+			if id == "" {
+				return true, nil
+			}
+			if v, ok := shown[id]; ok {
+				return v, nil
+			}
 			in, err := r.Inspection(id)
-			if err != nil || in.GetEnterpriseUscc() != p.Subject {
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				shown[id] = false
+			case err != nil:
+				return false, err
+			default:
+				shown[id] = in.GetEnterpriseUscc() == p.Subject && inspection.Shown(r, in, now, l.s.policies)
+			}
+			return shown[id], nil
+		}
+		if id := req.GetInspectionId(); id != "" {
+			if ok, err := isShown(id); err != nil || !ok {
+				if err != nil {
+					return err
+				}
 				return domain.NotFoundf("INSPECTION_UNKNOWN", "没有这项检查，或它不是本企业的")
 			}
 		}
@@ -239,6 +265,9 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			e := rc.GetEvent()
 			if !tlog.HasReceipt(e.GetType()) || (req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId()) {
 				return nil
+			}
+			if ok, err := isShown(e.GetInspectionId()); err != nil || !ok {
+				return err
 			}
 			resp.Receipts = append(resp.Receipts, rc)
 			if len(resp.Receipts) >= limit {
@@ -256,9 +285,13 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			return err
 		}
 		return r.Events(size, func(e *ruqiv1.Event) error {
-			if e.GetEnterpriseUscc() == p.Subject && tlog.HasReceipt(e.GetType()) {
-				resp.Pending++
+			if e.GetEnterpriseUscc() != p.Subject || !tlog.HasReceipt(e.GetType()) {
+				return nil
 			}
+			if ok, err := isShown(e.GetInspectionId()); err != nil || !ok {
+				return err
+			}
+			resp.Pending++
 			return nil
 		})
 	})
