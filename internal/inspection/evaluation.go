@@ -16,7 +16,8 @@ const MinEvaluations = 3
 // EvaluationSummary is what p may see of an agency's evaluations (评价):
 // sums, never the evaluations. Evaluations are anonymous towards the agency
 // (深圳龙华: 不可见、不可溯): its officers and administrators see closed months
-// only, and nothing below MinEvaluations; supervisors see every month.
+// only, released in batches of at least MinEvaluations (releasedSums);
+// supervisors see every month, of the enterprises in their region.
 func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency string) (*ruqiv1.EvaluationSummary, error) {
 	agencySide := p.Is(ruqiv1.Role_ROLE_OFFICER) || p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN)
 	if agencySide || agency == "" {
@@ -28,13 +29,31 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 	// Live sums would let an agency read one enterprise's answers off the
 	// difference before and after its visit: the agency sees closed months
 	// only, which no longer change.
-	before := ""
-	if agencySide {
-		before = report.Month(now)
-	}
-	sums, err := report.EvaluationsBefore(r, agency, before)
-	if err != nil {
-		return nil, err
+	var sums map[report.Metric]int64
+	switch {
+	case agencySide:
+		months, err := report.EvaluationMonths(r, agency, report.Month(now), "")
+		if err != nil {
+			return nil, err
+		}
+		sums = releasedSums(months)
+	default:
+		// A supervisor oversees the enterprises of a region: it sees what
+		// they said of the agency, not what enterprises elsewhere did.
+		region := ""
+		if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {
+			region = p.Subject
+		}
+		months, err := report.EvaluationMonths(r, agency, "", region)
+		if err != nil {
+			return nil, err
+		}
+		sums = map[report.Metric]int64{}
+		for _, ms := range months {
+			for m, n := range ms.Sums {
+				sums[m] += n
+			}
+		}
 	}
 	n := float64(sums[report.EvalCount])
 	sum := &ruqiv1.EvaluationSummary{AgencyId: agency, MinCount: MinEvaluations}
@@ -48,4 +67,27 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 		sum.OverallAverage = float64(sums[report.EvalOverall]) / n
 	}
 	return sum, nil
+}
+
+// releasedSums adds closed months to what the agency sees only once they
+// bring at least MinEvaluations evaluations together, oldest first; the
+// months after the last such batch wait for more. A threshold on the running
+// total alone would not do: read at the start of one month and of the next,
+// the figures would differ by that month's evaluations, and with one
+// evaluation in it, by one enterprise's answers. Batched, two readings differ
+// by whole batches, each of at least MinEvaluations enterprises.
+func releasedSums(months []report.MonthSums) map[report.Metric]int64 {
+	released, batch := map[report.Metric]int64{}, map[report.Metric]int64{}
+	for _, ms := range months {
+		for m, n := range ms.Sums {
+			batch[m] += n
+		}
+		if batch[report.EvalCount] >= MinEvaluations {
+			for m, n := range batch {
+				released[m] += n
+			}
+			clear(batch)
+		}
+	}
+	return released
 }

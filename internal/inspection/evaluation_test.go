@@ -11,6 +11,7 @@ import (
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -89,5 +90,64 @@ func TestEvaluationSummary_AnonymousTowardsTheAgency(t *testing.T) {
 		return err
 	}); domain.KindOf(err) != domain.KindNotFound {
 		t.Errorf("another enterprise evaluating: %v, want NotFound", err)
+	}
+}
+
+// Two readings a month apart never differ by fewer than MinEvaluations
+// evaluations: closed months reach the agency in batches of at least that
+// many, so one enterprise's answers cannot be read off the difference.
+func TestEvaluationSummary_ReleasedInBatches(t *testing.T) {
+	now := time.Now()
+	st := fixture(t, now)
+	agencyAdmin := auth.Principal{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: "AG-1"}
+	month := func(back int) time.Time {
+		return time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, domain.Shanghai).AddDate(0, -back, 0)
+	}
+	add := func(at time.Time, overall int64) {
+		t.Helper()
+		if err := st.Update(context.Background(), func(tx store.Tx) error {
+			for m, n := range map[report.Metric]int64{report.EvalCount: 1, report.EvalOverall: overall, report.EvalCertificate: 1} {
+				if err := report.Add(tx, m, at, "510104", "AG-1", "", n); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(p auth.Principal, at time.Time) *ruqiv1.EvaluationSummary {
+		t.Helper()
+		var s *ruqiv1.EvaluationSummary
+		if err := st.View(context.Background(), func(r store.Reader) error {
+			var err error
+			s, err = inspection.EvaluationSummary(r, p, at, "AG-1")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for range 3 {
+		add(month(3), 4)
+	}
+	add(month(2), 1) // one enterprise alone in its month
+	add(month(1), 5) // and another
+	for _, at := range []time.Time{month(1), month(0)} {
+		if s := read(agencyAdmin, at); s.GetEvaluations() != 3 || s.GetOverallAverage() != 4 {
+			t.Errorf("agency reading at %s: %d evaluations, average %v; want the first batch only (3, 4)", report.Month(at), s.GetEvaluations(), s.GetOverallAverage())
+		}
+	}
+	if s := read(supervisor, month(0)); s.GetEvaluations() != 5 {
+		t.Errorf("supervisor sees %d evaluations, want all 5", s.GetEvaluations())
+	}
+	// A supervisor elsewhere sees none of what enterprises of 510104 said.
+	elsewhere := auth.Principal{Role: ruqiv1.Role_ROLE_SUPERVISOR, Subject: "440300"}
+	if s := read(elsewhere, month(0)); s.GetEvaluations() != 0 {
+		t.Errorf("a supervisor of 440300 sees %d evaluations of enterprises in 510104", s.GetEvaluations())
+	}
+	add(month(1), 3) // the third since the first batch: the second batch is released
+	if s := read(agencyAdmin, month(0)); s.GetEvaluations() != 6 || s.GetOverallAverage() != 21.0/6 {
+		t.Errorf("agency after a second batch: %d evaluations, average %v; want 6, %v", s.GetEvaluations(), s.GetOverallAverage(), 21.0/6)
 	}
 }

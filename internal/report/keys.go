@@ -6,6 +6,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,12 +137,38 @@ func parse(k string) (m Metric, month, region, agency string, err error) {
 // before month (yyyymm): closed periods, which no new evaluation changes.
 // An empty month sums every month.
 func EvaluationsBefore(r store.Reader, agency, month string) (map[Metric]int64, error) {
+	months, err := EvaluationMonths(r, agency, month, "")
+	if err != nil {
+		return nil, err
+	}
 	out := map[Metric]int64{}
+	for _, ms := range months {
+		for m, n := range ms.Sums {
+			out[m] += n
+		}
+	}
+	return out, nil
+}
+
+// MonthSums are an agency's evaluation counters of one month (yyyymm).
+type MonthSums struct {
+	Month string
+	Sums  map[Metric]int64
+}
+
+// EvaluationMonths is EvaluationsBefore month by month, oldest first, for
+// months with evaluations, of the enterprises within region (a division
+// code a supervisor oversees; "" for all).
+func EvaluationMonths(r store.Reader, agency, month, region string) ([]MonthSums, error) {
+	by := map[string]map[Metric]int64{}
 	for _, m := range []Metric{EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper} {
 		err := r.Counts("R|"+string(m)+"|", func(k string, n int64) error {
-			_, mo, _, ag, err := parse(k)
-			if err == nil && ag == agency && (month == "" || mo < month) {
-				out[m] += n
+			_, mo, rg, ag, err := parse(k)
+			if err == nil && ag == agency && (month == "" || mo < month) && (region == "" || domain.RegionCovers(region, rg)) {
+				if by[mo] == nil {
+					by[mo] = map[Metric]int64{}
+				}
+				by[mo][m] += n
 			}
 			return err
 		})
@@ -149,6 +176,13 @@ func EvaluationsBefore(r store.Reader, agency, month string) (map[Metric]int64, 
 			return nil, err
 		}
 	}
+	out := make([]MonthSums, 0, len(by))
+	for mo, sums := range by {
+		if sums[EvalCount] != 0 {
+			out = append(out, MonthSums{Month: mo, Sums: sums})
+		}
+	}
+	slices.SortFunc(out, func(a, b MonthSums) int { return strings.Compare(a.Month, b.Month) })
 	return out, nil
 }
 
