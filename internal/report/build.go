@@ -17,8 +17,12 @@ type Query struct {
 	GroupBy  ruqiv1.GroupBy
 	Region   string // division code; "" for all
 	Agency   string // "" for all
-	Top      int
+	Top      int    // enterprises ranked when grouped by enterprise: 1 to MaxTop, 0 for the default
 }
+
+// MaxTop bounds the enterprise ranking: each ranked enterprise costs a read
+// of its previous year's counts.
+const MaxTop = 500
 
 // Months lists the counting months from q.From to q.To.
 func (q Query) Months() []string {
@@ -57,6 +61,9 @@ func newTally() *tally { return &tally{cur: map[Metric]int64{}, prev: map[Metric
 func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) {
 	if q.To.Before(q.From) {
 		return nil, domain.Invalidf("PERIOD_BACKWARDS", "报表期间的结束月份早于开始月份")
+	}
+	if q.Top < 0 || q.Top > MaxTop {
+		return nil, domain.Invalidf("TOP_RANGE", "企业排名数应为 1 到 %d 之间的整数，收到 %d", MaxTop, q.Top)
 	}
 	months := q.Months()
 	if len(months) > 120 {

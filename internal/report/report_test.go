@@ -154,6 +154,21 @@ func TestReport_TopEnterprisesAndRegions(t *testing.T) {
 	}
 }
 
+// The ranking's length is bounded where the report is built, whoever asks:
+// beyond MaxTop, or below zero, the query is refused as invalid.
+func TestReport_TopOutOfRange_Invalid(t *testing.T) {
+	s := fixture(t)
+	for _, top := range []int{-1, report.MaxTop + 1, 1 << 30} {
+		err := s.View(context.Background(), func(r store.Reader) error {
+			_, err := report.Build(r, report.Query{From: day("2026-01-01"), To: day("2026-12-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, Top: top})
+			return err
+		})
+		if domain.KindOf(err) != domain.KindInvalid {
+			t.Errorf("top %d: %v, want invalid", top, err)
+		}
+	}
+}
+
 // An agency sees its evaluations of closed months only.
 func TestEvaluationsBefore_ClosedMonthsOnly(t *testing.T) {
 	s := fixture(t)

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -66,9 +67,6 @@ var (
 	leadRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
 )
 
-// maxTop bounds the enterprise ranking.
-const maxTop = 500
-
 // parseFilter reads the form; problems are in Chinese, one per field. Only
 // the shape is checked here; whether the period makes sense and the region
 // is the supervisor's is for the service to say.
@@ -115,8 +113,8 @@ func parseFilter(q url.Values) (filter, []string) {
 	}
 	if t := strings.TrimSpace(q.Get("top")); t != "" {
 		n, err := strconv.Atoi(t)
-		if err != nil || n < 1 || n > maxTop {
-			problems = append(problems, fmt.Sprintf("企业排名数应为 1 到 %d 之间的整数", maxTop))
+		if err != nil || n < 1 || n > report.MaxTop {
+			problems = append(problems, fmt.Sprintf("企业排名数应为 1 到 %d 之间的整数", report.MaxTop))
 		} else {
 			f.Top = int32(n)
 		}
