@@ -121,12 +121,17 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		}
 		agencies[a.GetId()] = true
 	}
-	agencyKnown := func(id string) bool {
+	// A store that cannot answer is not an unknown agency: its error is
+	// returned as it is (Unavailable, Internal), not as the file's fault.
+	agencyKnown := func(id string) (bool, error) {
 		if agencies[id] {
-			return true
+			return true, nil
 		}
 		_, err := r.Agency(id)
-		return err == nil
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
 	}
 	for i, o := range dir.GetOfficers() {
 		if o.GetId() == "" || o.GetName() == "" || o.GetCertificateNumber() == "" {
@@ -138,7 +143,10 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		if _, known := ruqiv1.CertificateStatus_name[int32(o.GetCertificateStatus())]; !known || o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED {
 			return domain.Invalidf("OFFICER_INCOMPLETE", "执法人员 %s 缺少执法证状态", o.GetId())
 		}
-		if !agencyKnown(o.GetAgencyId()) {
+		if known, err := agencyKnown(o.GetAgencyId()); err != nil || !known {
+			if err != nil {
+				return err
+			}
 			return domain.Invalidf("AGENCY_UNKNOWN", "执法人员 %s 所属部门 %q 不存在", o.GetId(), o.GetAgencyId())
 		}
 	}
@@ -166,7 +174,10 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		if it.GetLegalBasis().GetLaw() == "" {
 			return domain.Invalidf("ITEM_WITHOUT_BASIS", "检查事项 %s 缺少法律依据：没有依据的事项不能列入清单", it.GetId())
 		}
-		if !agencyKnown(it.GetAgencyId()) {
+		if known, err := agencyKnown(it.GetAgencyId()); err != nil || !known {
+			if err != nil {
+				return err
+			}
 			return domain.Invalidf("AGENCY_UNKNOWN", "检查事项 %s 所属部门 %q 不存在", it.GetId(), it.GetAgencyId())
 		}
 	}

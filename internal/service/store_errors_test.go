@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // A database that cannot be reached is UNAVAILABLE with a message that names
@@ -33,5 +34,28 @@ func TestToStatus_StoreUnavailable_IsUnavailable(t *testing.T) {
 	}
 	if st := status.Convert(toStatus(context.Background(), errors.New("disk on fire"))); st.Code() != codes.Internal {
 		t.Fatalf("another error = %v, want Internal", st.Code())
+	}
+}
+
+// unreachableAgencies is a store that cannot be read: its Agency fails as a
+// PostgreSQL that is down does. Nothing else is called.
+type unreachableAgencies struct{ store.Reader }
+
+func (unreachableAgencies) Agency(string) (*ruqiv1.Agency, error) {
+	return nil, fmt.Errorf("%w: connection refused", store.ErrUnavailable)
+}
+
+// An import whose officers name an agency already stored is not refused as
+// naming an unknown agency when the store cannot be read: the caller is told
+// the database is unavailable, and may retry the same file.
+func TestValidateDirectory_StoreDown_NotUnknownAgency(t *testing.T) {
+	dir := &ruqiv1.Directory{Officers: []*ruqiv1.Officer{{Id: "O-1", Name: "王某", CertificateNumber: "510100000001",
+		AgencyId: "AG-STORED", CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE}}}
+	err := validateDirectory(unreachableAgencies{}, dir)
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("validate with the store down: %v, want store.ErrUnavailable", err)
+	}
+	if st := status.Convert(toStatus(context.Background(), err)); st.Code() != codes.Unavailable {
+		t.Fatalf("status %v, want Unavailable", st.Code())
 	}
 }
