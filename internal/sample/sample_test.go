@@ -351,7 +351,8 @@ func TestOrgPermIsBijectionOnSmallPrefix(t *testing.T) {
 }
 
 // TestScale generates a province-sized directory: 1,000,000 enterprises and
-// 20,000 officers, and checks that every USCC is valid and unique.
+// 20,000 officers, and checks that every USCC is valid and unique. Its time is
+// logged, not judged: the import's figures are in docs/BENCHMARKS.md.
 func TestScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scale test skipped in -short mode")
@@ -367,9 +368,6 @@ func TestScale(t *testing.T) {
 	t.Logf("generated %d enterprises, %d officers, %d agencies, %d items in %v; %d MiB allocated",
 		len(d.Enterprises), len(d.Officers), len(d.Agencies), len(d.CheckItems), elapsed,
 		(after.TotalAlloc-before.TotalAlloc)>>20)
-	if elapsed > 10*time.Second {
-		t.Errorf("generation took %v, want under 10s", elapsed)
-	}
 	if len(d.Enterprises) != o.Enterprises || len(d.Officers) != o.Officers {
 		t.Fatalf("counts %d/%d", len(d.Enterprises), len(d.Officers))
 	}
