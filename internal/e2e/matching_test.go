@@ -51,7 +51,13 @@ func memberOf(p *ruqiv1.JointVisitProposal, agency string) *ruqiv1.ProposalMembe
 // another. The report counts the visit avoided by matching apart from one
 // merged at registration.
 func TestMatching_ThreeAgenciesPlans_OneDeclines_OthersJoined(t *testing.T) {
-	w := newWorld(t)
+	// The default policy, announcing a week ahead instead of three days:
+	// matching proposes the first working day at least a day ahead, which
+	// from a Thursday afternoon is the Monday, more than three days away,
+	// and the enterprise's view of the joint visit at the door would then
+	// rightly leave out the lead agency's plan, not announced yet.
+	w := worldWithPolicy(t, `{"default": {"agency_per_year": 2, "proactive_per_year_by_grade": {"A": 0},
+		"warn_visits_per_day": 1, "warn_visits_per_week": 2, "warn_visits_per_month": 3, "notice_days": 7}}`)
 	uscc := w.f.entA
 	// AG-01 plans two items, the others one: AG-01 leads.
 	w.cover("AG-01", "M-12", "routine", w.f.itemsOf["AG-01"][:2], uscc)
