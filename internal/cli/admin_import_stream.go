@@ -231,10 +231,7 @@ func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
 	if err := dec.Decode(&l); err != nil {
 		return fmt.Errorf("格式错误（每行应为 {\"agency\"|\"officer\"|\"check_item\"|\"enterprise\": {…}}）：%w", err)
 	}
-	var (
-		m    proto.Message
-		kind int
-	)
+	kind := 0
 	for _, v := range []json.RawMessage{l.Agency, l.Officer, l.Enterprise, l.CheckItem} {
 		if v != nil {
 			kind++
@@ -243,24 +240,25 @@ func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
 	if kind != 1 {
 		return errors.New("每行应恰好有一条记录：agency、officer、check_item 或 enterprise 之一")
 	}
-	var v json.RawMessage
 	switch {
 	case l.Agency != nil:
-		a := &ruqiv1.Agency{}
-		d.Agencies, m, v = append(d.Agencies, a), a, l.Agency
+		return appendRecord(&d.Agencies, l.Agency, &ruqiv1.Agency{})
 	case l.Officer != nil:
-		o := &ruqiv1.Officer{}
-		d.Officers, m, v = append(d.Officers, o), o, l.Officer
+		return appendRecord(&d.Officers, l.Officer, &ruqiv1.Officer{})
 	case l.Enterprise != nil:
-		e := &ruqiv1.Enterprise{}
-		d.Enterprises, m, v = append(d.Enterprises, e), e, l.Enterprise
+		return appendRecord(&d.Enterprises, l.Enterprise, &ruqiv1.Enterprise{})
 	default:
-		c := &ruqiv1.CheckItem{}
-		d.CheckItems, m, v = append(d.CheckItems, c), c, l.CheckItem
+		return appendRecord(&d.CheckItems, l.CheckItem, &ruqiv1.CheckItem{})
 	}
-	if err := protojson.Unmarshal(v, m); err != nil {
+}
+
+// appendRecord reads raw into m and only then appends it: a line that fails
+// adds nothing to the batch.
+func appendRecord[T proto.Message](list *[]T, raw json.RawMessage, m T) error {
+	if err := protojson.Unmarshal(raw, m); err != nil {
 		return fmt.Errorf("格式错误：%w", err)
 	}
+	*list = append(*list, m)
 	return nil
 }
 
