@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -59,4 +61,29 @@ func TestNormalizeRequest_CaseSensitiveIDsUntouched(t *testing.T) {
 	if tok.TokenId != "tok-929b93f6a370" || dev.DeviceId != "tok-929b93f6a370" {
 		t.Errorf("changed: %q %q", tok.TokenId, dev.DeviceId)
 	}
+}
+
+// Every request passes NormalizeRequest before its handler: whatever the
+// strings, the identifier fields become NormalizeID of what was sent, the
+// rest stays byte for byte, and a second pass changes nothing (the CLI and
+// the server may both normalise).
+func FuzzNormalizeRequest(f *testing.F) {
+	f.Add(" ９１５１０１０４ｃｙ４ｃ７ｒｇｗｍｒ ", "o-0001", "日常检查　", "req-１")
+	f.Add("\u3000AG-01\u3000", "\xff\xfe", "\tx\n", "")
+	f.Add("ı", "ß", "ǅ", "ﬀ")
+	f.Fuzz(func(t *testing.T, uscc, officer, reason, requestID string) {
+		req := &ruqiv1.RegisterInspectionRequest{EnterpriseUscc: uscc, OfficerIds: []string{officer}, Reason: reason, RequestId: requestID}
+		NormalizeRequest(req)
+		if req.GetEnterpriseUscc() != NormalizeID(uscc) || req.GetOfficerIds()[0] != NormalizeID(officer) {
+			t.Fatalf("ids %q %q became %q %q", uscc, officer, req.GetEnterpriseUscc(), req.GetOfficerIds()[0])
+		}
+		if req.GetReason() != reason || req.GetRequestId() != requestID {
+			t.Fatalf("free text and request id changed: %q→%q, %q→%q", reason, req.GetReason(), requestID, req.GetRequestId())
+		}
+		once := proto.Clone(req)
+		NormalizeRequest(req)
+		if !proto.Equal(once, req) {
+			t.Fatalf("not idempotent: %v then %v", once, req)
+		}
+	})
 }

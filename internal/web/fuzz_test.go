@@ -1,0 +1,67 @@
+package web
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/ruqi/ruqi/internal/report"
+)
+
+// After signing in, the page goes where the form's "next" says: whatever is
+// sent, it is a path of this site (no scheme, no host, no "//" that a
+// browser would read as another host), never an open redirect.
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/V/ABCDEF", "/devices", "//evil.example/V/A", "https://evil.example", "/V/A\n", "/\\evil", "/V/a?x=1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := safeNext(next)
+		u, err := url.Parse(got)
+		if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.ContainsAny(got, "\\\r\n?#") {
+			t.Fatalf("safeNext(%q) = %q: not a plain path of this site", next, got)
+		}
+	})
+}
+
+// A token typed or pasted into the sign-in form is either refused with a
+// reason or a bare ruqi token of bounded length: nothing else reaches the
+// API as a bearer credential (no spaces, no header injection).
+func FuzzCleanToken(f *testing.F) {
+	for _, s := range []string{"rq_abc", " Bearer rq_abc ", "rq_ab c", "rq_\r\nX-Evil: 1", "", "Bearer ", strings.Repeat("rq_a", 100)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tok, problem := cleanToken(s)
+		switch {
+		case problem != "" && tok != "":
+			t.Fatalf("cleanToken(%q) = %q with problem %q", s, tok, problem)
+		case problem == "" && (!strings.HasPrefix(tok, "rq_") || len(tok) > maxTokenLen || strings.Trim(tok, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != ""):
+			t.Fatalf("cleanToken(%q) accepted %q", s, tok)
+		}
+	})
+}
+
+// The dashboard's filter comes from the query string: whatever it holds,
+// parseFilter answers a filter or problems in Chinese, and a filter it
+// accepts has only well-formed fields.
+func FuzzParseFilter(f *testing.F) {
+	for _, s := range []string{"from=2026-01&to=2026-12&group_by=GROUP_BY_ENTERPRISE&top=20", "region=510104&agency=AG-01", "top=0", "top=501", "from=2026-13", "lead_status=LEAD_STATUS_CHECKING", "%zz", "region=5101040"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		flt, problems := parseFilter(q)
+		if len(problems) > 0 {
+			return
+		}
+		if flt.From != "" && !monthRE.MatchString(flt.From) || flt.To != "" && !monthRE.MatchString(flt.To) ||
+			flt.Region != "" && !regionRE.MatchString(flt.Region) || flt.Agency != "" && !agencyRE.MatchString(flt.Agency) ||
+			flt.Top < 0 || flt.Top > report.MaxTop || flt.LeadPage < 0 {
+			t.Fatalf("parseFilter(%q) accepted %+v", raw, flt)
+		}
+	})
+}
