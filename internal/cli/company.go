@@ -167,9 +167,9 @@ func scannedText(args []string, png, what string) (string, error) {
 }
 
 // offlineClockLeeway is the clock difference tolerated at the edges of a
-// code's validity, the same as the server's default (-clock-leeway 2m), so
-// that a code does not pass online and fail offline in the same minute.
-const offlineClockLeeway = 2 * time.Minute
+// code's validity: the core's default (the server's -clock-leeway), so that
+// a code does not pass online and fail offline in the same minute.
+var offlineClockLeeway = domain.DefaultLimits().ClockLeeway
 
 // verifyOffline checks a scanned code with the cached public keys only: the
 // signature, not-before and expiry against the local clock, and that the

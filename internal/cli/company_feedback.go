@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -16,12 +17,6 @@ import (
 // The enterprise's voice after (or instead of) a visit: an evaluation of a
 // completed inspection, which the agency only ever sees in aggregate, and a
 // complaint, which goes to the 司法局 as a lead (问题线索).
-
-// Bounds of the overall score of an evaluation.
-const (
-	minOverall = 1
-	maxOverall = 5
-)
 
 type evaluateOptions struct {
 	inspection        string
@@ -89,8 +84,10 @@ func (o *evaluateOptions) request(cmd *cobra.Command) (*ruqiv1.EvaluateInspectio
 	if inspection == "" {
 		return nil, usagef("--inspection 不能为空")
 	}
-	if o.overall < minOverall || o.overall > maxOverall {
-		return nil, usagef("--overall 应为 %d 到 %d 的整数，收到 %d", minOverall, maxOverall, o.overall)
+	// The rule is the core's (domain.ValidateOverall), checked here too so
+	// that a mistyped score is a usage error before any call.
+	if err := domain.ValidateOverall(int32(o.overall)); err != nil {
+		return nil, usagef("--overall：%s", err.Error())
 	}
 	return &ruqiv1.EvaluateInspectionRequest{
 		InspectionId:      inspection,
@@ -175,8 +172,8 @@ func (o *complainOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Co
 		if err != nil {
 			return nil, usagef("--at：%v", err)
 		}
-		if at.After(now) {
-			return nil, usagef("--at 是将来的时间（%s）：请写下已发生的时间", fmtClockTime(at))
+		if err := domain.ValidateOccurred(at, now, domain.DefaultLimits().ClockLeeway); err != nil {
+			return nil, usagef("--at：%s：请写下已发生的时间", err.Error())
 		}
 		req.OccurredAt = timestamppb.New(at)
 	}

@@ -269,7 +269,7 @@ func TestRPC_CompanyEvaluate(t *testing.T) {
 	if code != exitUsage {
 		t.Errorf("--overall 6: exit %d, want %d", code, exitUsage)
 	}
-	assertContains(t, stderr, "1 到 5")
+	assertContains(t, stderr, "1至5")
 	if f.request("EvaluateInspection") != nil {
 		t.Error("an out-of-range score reached the server")
 	}

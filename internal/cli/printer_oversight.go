@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -198,7 +199,7 @@ func (p *tablePrinter) EvaluationSummary(r *ruqiv1.GetEvaluationSummaryResponse)
 		kv("出示执法证", fmtShare(s.GetCertificateShownShare())),
 		kv("告知权利", fmtShare(s.GetRightsExplainedShare())),
 		kv("规范检查", fmtShare(s.GetConductedProperlyShare())),
-		kv("总体评分", fmt.Sprintf("%.1f / %d", s.GetOverallAverage(), maxOverall)),
+		kv("总体评分", fmt.Sprintf("%.1f / %d", s.GetOverallAverage(), domain.MaxOverall)),
 	)
 	p.println("以上为匿名汇总，不显示是哪家企业作的评价。")
 }
@@ -210,7 +211,7 @@ func (p *tablePrinter) Evaluated(req *ruqiv1.EvaluateInspectionRequest, _ *ruqiv
 		kv("出示执法证", yesNo(req.GetCertificateShown())),
 		kv("告知权利", yesNo(req.GetRightsExplained())),
 		kv("规范检查", yesNo(req.GetConductedProperly())),
-		kv("总体评分", fmt.Sprintf("%d / %d", req.GetOverall(), maxOverall)),
+		kv("总体评分", fmt.Sprintf("%d / %d", req.GetOverall(), domain.MaxOverall)),
 		kv("意见", req.GetComment()),
 	)
 }

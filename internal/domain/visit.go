@@ -139,3 +139,26 @@ func MayEvaluate(ins *ruqiv1.Inspection, now time.Time) error {
 	}
 	return nil
 }
+
+// The overall score of an evaluation (评价): 1 to 5.
+const (
+	MinOverall = 1
+	MaxOverall = 5
+)
+
+// ValidateOverall checks an evaluation's overall score.
+func ValidateOverall(n int32) error {
+	if n < MinOverall || n > MaxOverall {
+		return Invalidf("OVERALL_RANGE", "总体满意度须为%d至%d分，收到%d", MinOverall, MaxOverall, n)
+	}
+	return nil
+}
+
+// ValidateOccurred checks when a complaint says something happened: not
+// later than now, give or take leeway (clocks disagree a little).
+func ValidateOccurred(at, now time.Time, leeway time.Duration) error {
+	if at.After(now.Add(leeway)) {
+		return Invalidf("OCCURRED_IN_FUTURE", "发生时间（%s）不能晚于现在", FormatTime(at))
+	}
+	return nil
+}

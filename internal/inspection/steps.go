@@ -103,8 +103,8 @@ type EvaluationInput struct {
 // (domain.MayEvaluate), once. The evaluation and the agency's counters are written
 // together; the agency reads only the counters.
 func Evaluate(tx store.Tx, p auth.Principal, now time.Time, in EvaluationInput) (*ruqiv1.Evaluation, error) {
-	if in.Overall < 1 || in.Overall > 5 {
-		return nil, domain.Invalidf("OVERALL_RANGE", "总体满意度须为1至5分，收到%d", in.Overall)
+	if err := domain.ValidateOverall(in.Overall); err != nil {
+		return nil, err
 	}
 	if len([]rune(in.Comment)) > 1000 {
 		return nil, domain.Invalidf("COMMENT_TOO_LONG", "评价意见过长（最多1000字）")
@@ -171,8 +171,10 @@ func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration
 	if err := errors.Join(domain.ValidateText("投诉内容", in.Description, 2000), domain.ValidateText("执法人员", in.OfficerClaimed, 100)); err != nil {
 		return nil, domain.Invalidf("TEXT_TOO_LONG", "%v", err)
 	}
-	if at := in.OccurredAt; at != nil && at.AsTime().After(now.Add(leeway)) {
-		return nil, domain.Invalidf("OCCURRED_IN_FUTURE", "发生时间不能晚于现在")
+	if at := in.OccurredAt; at != nil {
+		if err := domain.ValidateOccurred(at.AsTime(), now, leeway); err != nil {
+			return nil, err
+		}
 	}
 	uscc := p.Subject
 	lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_COMPLAINT, EnterpriseUscc: uscc, OfficerClaimed: strings.TrimSpace(in.OfficerClaimed),
