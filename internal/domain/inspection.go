@@ -249,6 +249,13 @@ func ValidateRegion(code string) error {
 	return nil
 }
 
+// Lengths of free texts, in runes: what a refusal's reason and a lead
+// update's note may hold (a paragraph; a few).
+const (
+	MaxRefusalReason = 500
+	MaxLeadNote      = 1000
+)
+
 // ValidateText checks a free text from a user against a length, in runes.
 func ValidateText(what, s string, max int) error {
 	if n := len([]rune(s)); n > max {

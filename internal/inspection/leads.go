@@ -23,7 +23,7 @@ func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*r
 	if strings.TrimSpace(in.Note) == "" {
 		return nil, domain.Invalidf("NOTE_MISSING", "请填写%s", "处理说明")
 	}
-	if err := domain.ValidateText("处理说明", in.Note, 1000); err != nil {
+	if err := domain.ValidateText("处理说明", in.Note, domain.MaxLeadNote); err != nil {
 		return nil, err
 	}
 	l, err := tx.Lead(in.LeadID)

@@ -253,7 +253,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 	if err := requireText(req.GetReason(), "REASON_MISSING", "拒绝检查的理由"); err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	if err := domain.ValidateText("拒绝理由", req.GetReason(), 500); err != nil {
+	if err := domain.ValidateText("拒绝理由", req.GetReason(), domain.MaxRefusalReason); err != nil {
 		return nil, toStatus(ctx, err)
 	}
 	inspectionID, officerID, detail := req.GetInspectionId(), "", strings.TrimSpace(req.GetReason())

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -60,12 +59,7 @@ var leadKinds = map[ruqiv1.LeadKind]string{
 	ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE:      "扫描到无效入企码",
 }
 
-var (
-	monthRE  = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
-	regionRE = regexp.MustCompile(`^\d{6}$`)
-	agencyRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-	leadRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
-)
+var monthRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 
 // parseFilter reads the form; problems are in Chinese, one per field. Only
 // the shape is checked here; whether the period makes sense and the region
@@ -91,12 +85,12 @@ func parseFilter(q url.Values) (filter, []string) {
 		f.To = ""
 	}
 	f.Region = strings.TrimSpace(q.Get("region"))
-	if f.Region != "" && !regionRE.MatchString(f.Region) {
+	if f.Region != "" && domain.ValidateRegion(f.Region) != nil {
 		problems = append(problems, "行政区划代码应为 6 位数字，如 510100")
 		f.Region = ""
 	}
 	f.Agency = strings.TrimSpace(q.Get("agency"))
-	if f.Agency != "" && !agencyRE.MatchString(f.Agency) {
+	if f.Agency != "" && domain.ValidateID("执法部门编号", f.Agency) != nil {
 		problems = append(problems, "执法部门编号只能含字母、数字和 - _ .，如 AG-01")
 		f.Agency = ""
 	}
@@ -498,9 +492,6 @@ func leadOf(l *ruqiv1.Lead) leadData {
 	return d
 }
 
-// maxNote bounds a lead update's note.
-const maxNote = 1000
-
 // updateLead moves a lead (SupervisionService.UpdateLead) and returns to
 // the dashboard as it was, or shows the service's refusal above it.
 func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
@@ -525,7 +516,7 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	st := ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[r.PostFormValue("status")])
 	switch {
-	case !leadRE.MatchString(id):
+	case !domain.LeadIDShape.MatchString(id):
 		s.renderDashboard(w, r, sess, back, "问题线索编号无效", http.StatusBadRequest)
 		return
 	case leadStatuses[st] == "":
@@ -534,8 +525,8 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	case note == "":
 		s.renderDashboard(w, r, sess, back, "请填写处理说明（例如核查经过、整改情况或移交文号）", http.StatusBadRequest)
 		return
-	case utf8.RuneCountInString(note) > maxNote:
-		s.renderDashboard(w, r, sess, back, fmt.Sprintf("处理说明最多 %d 个字", maxNote), http.StatusBadRequest)
+	case domain.ValidateText("处理说明", note, domain.MaxLeadNote) != nil:
+		s.renderDashboard(w, r, sess, back, fmt.Sprintf("处理说明最多 %d 个字", domain.MaxLeadNote), http.StatusBadRequest)
 		return
 	}
 	ctx, cancel := s.callContext(r)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/report"
 )
 
@@ -59,7 +60,7 @@ func FuzzParseFilter(f *testing.F) {
 			return
 		}
 		if flt.From != "" && !monthRE.MatchString(flt.From) || flt.To != "" && !monthRE.MatchString(flt.To) ||
-			flt.Region != "" && !regionRE.MatchString(flt.Region) || flt.Agency != "" && !agencyRE.MatchString(flt.Agency) ||
+			flt.Region != "" && domain.ValidateRegion(flt.Region) != nil || flt.Agency != "" && domain.ValidateID("", flt.Agency) != nil ||
 			flt.Top < 0 || flt.Top > report.MaxTop || flt.LeadPage < 0 {
 			t.Fatalf("parseFilter(%q) accepted %+v", raw, flt)
 		}

@@ -23,9 +23,6 @@ import (
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
-// maxReason bounds a refusal's reason: enough for a paragraph.
-const maxReason = 500
-
 // verifyData is the verify page.
 type verifyData struct {
 	Token    string // canonical (upper case), for the forms' actions
@@ -394,9 +391,9 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusBadRequest, "result", "请填写理由", resultData{
 			Banner: badBanner("未提交：请填写拒绝检查的理由", "例如：未出示入企码、入企码核验未通过、检查事项不在清单内。"), Back: back, BackTo: "返回核验页面"})
 		return
-	case utf8.RuneCountInString(reason) > maxReason:
+	case domain.ValidateText("拒绝理由", reason, domain.MaxRefusalReason) != nil:
 		render(w, http.StatusBadRequest, "result", "理由过长", resultData{
-			Banner: badBanner("未提交：理由过长", fmt.Sprintf("拒绝检查的理由最多 %d 个字，请精简后重试。", maxReason)), Back: back, BackTo: "返回核验页面"})
+			Banner: badBanner("未提交：理由过长", fmt.Sprintf("拒绝检查的理由最多 %d 个字，请精简后重试。", domain.MaxRefusalReason)), Back: back, BackTo: "返回核验页面"})
 		return
 	}
 	ctx, cancel := s.callContext(r)

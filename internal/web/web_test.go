@@ -322,7 +322,7 @@ func TestRefuseNeedsCSRFAndEscapes(t *testing.T) {
 	if r := f.do("POST", p+"/refuse", url.Values{"reason": {"  "}, "csrf": {csrfToken(f.ent)}}, c); r.StatusCode != 400 || !strings.Contains(readBody(t, r), "请填写拒绝检查的理由") {
 		t.Errorf("empty reason: %d", r.StatusCode)
 	}
-	if r := f.do("POST", p+"/refuse", url.Values{"reason": {strings.Repeat("长", maxReason+1)}, "csrf": {csrfToken(f.ent)}}, c); r.StatusCode != 400 {
+	if r := f.do("POST", p+"/refuse", url.Values{"reason": {strings.Repeat("长", domain.MaxRefusalReason+1)}, "csrf": {csrfToken(f.ent)}}, c); r.StatusCode != 400 {
 		t.Errorf("long reason: %d", r.StatusCode)
 	}
 	// A cross-site POST is refused before any handler runs.
