@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -241,5 +242,43 @@ func TestRefusal_UnreadableCode_Recorded(t *testing.T) {
 	}
 	if n != 2 {
 		t.Fatalf("%d refusal leads, want 2", n)
+	}
+}
+
+// A supervisor reads the events of its region's enterprises only: not
+// another district's, and not those naming no enterprise (tokens, keys).
+func TestEvents_SupervisorSeesItsRegionOnly(t *testing.T) {
+	w := newWorld(t)
+	region := map[string]string{}
+	for _, uscc := range []string{w.f.entA, w.f.entB} {
+		e, err := ruqiv1.NewDirectoryServiceClient(w.conn(w.admin)).GetEnterprise(context.Background(), &ruqiv1.GetEnterpriseRequest{Uscc: uscc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		region[uscc] = e.GetEnterprise().GetRegionCode()
+	}
+	if region[w.f.entA] == region[w.f.entB] {
+		t.Fatalf("the sample's first two enterprises are both in %s: the test needs two districts", region[w.f.entA])
+	}
+	a := w.registerFor(w.f.entA, "now+1h", "now+3h").GetInspection().GetId()
+	b := w.registerFor(w.f.entB, "now+1h", "now+3h").GetInspection().GetId()
+	list := func(supervisor string) map[string]bool {
+		t.Helper()
+		var ev ruqiv1.ListEventsResponse
+		mustUnmarshal(t, w.mustCLI(w.issueToken("supervisor", supervisor), "-o", "json", "admin", "events", "list"), &ev)
+		seen := map[string]bool{}
+		for _, e := range ev.GetEvents() {
+			if r, ok := region[e.GetEnterpriseUscc()]; !ok || !domain.RegionCovers(supervisor, r) {
+				t.Errorf("supervisor of %s sees event %d (%s, enterprise %q)", supervisor, e.GetSeq(), e.GetType(), e.GetEnterpriseUscc())
+			}
+			seen[e.GetInspectionId()] = true
+		}
+		return seen
+	}
+	if seen := list(region[w.f.entA]); !seen[a] || seen[b] {
+		t.Errorf("supervisor of %s: sees %s %v, %s %v; want only the first", region[w.f.entA], a, seen[a], b, seen[b])
+	}
+	if seen := list("510000"); !seen[a] || !seen[b] {
+		t.Errorf("supervisor of the province: sees %s %v, %s %v; want both", a, seen[a], b, seen[b])
 	}
 }
