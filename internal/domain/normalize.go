@@ -96,3 +96,59 @@ func idFieldNorm(name string) func(string) string {
 	}
 	return nil
 }
+
+// ValidateStrings refuses a request holding a NUL character (U+0000) in any
+// of its texts, nested records included. No text a person types holds one,
+// and PostgreSQL cannot store it: the request would otherwise fail deep in
+// the store as an internal error.
+func ValidateStrings(m proto.Message) error {
+	if m == nil {
+		return nil
+	}
+	return nulIn(m.ProtoReflect())
+}
+
+func nulIn(r protoreflect.Message) error {
+	var err error
+	r.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		err = nulInField(fd, v)
+		return err == nil
+	})
+	return err
+}
+
+func nulInField(fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
+	switch {
+	case fd.IsList():
+		l := v.List()
+		for i := 0; i < l.Len(); i++ {
+			if err := nulInValue(fd.Name(), fd, l.Get(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case fd.IsMap():
+		var err error
+		v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+			if err = nulInValue(fd.Name(), fd.MapKey(), k.Value()); err == nil {
+				err = nulInValue(fd.Name(), fd.MapValue(), mv)
+			}
+			return err == nil
+		})
+		return err
+	}
+	return nulInValue(fd.Name(), fd, v)
+}
+
+// nulInValue checks one value of field name, whose kind fd gives.
+func nulInValue(name protoreflect.Name, fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		if strings.IndexByte(v.String(), 0) >= 0 {
+			return Invalidf("NUL_IN_TEXT", "字段 %s 含有空字符（U+0000），不是有效的文字，请删去后重试", name)
+		}
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		return nulIn(v.Message())
+	}
+	return nil
+}

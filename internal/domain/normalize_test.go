@@ -87,3 +87,28 @@ func FuzzNormalizeRequest(f *testing.F) {
 		}
 	})
 }
+
+// A NUL anywhere in a request's texts is refused, nested records and lists
+// included; bytes fields may hold any byte.
+func TestValidateStrings_NUL(t *testing.T) {
+	ok := []proto.Message{
+		&ruqiv1.RegisterInspectionRequest{EnterpriseUscc: "91510104CY4C7RGWMR", Reason: "日常检查", OfficerIds: []string{"O-1"}},
+		&ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{Enterprises: []*ruqiv1.Enterprise{{Uscc: "X", Name: "某公司"}}}},
+		nil,
+	}
+	for _, m := range ok {
+		if err := ValidateStrings(m); err != nil {
+			t.Errorf("%v: %v", m, err)
+		}
+	}
+	bad := map[string]proto.Message{
+		"top":    &ruqiv1.RegisterInspectionRequest{Reason: "日常\x00检查"},
+		"list":   &ruqiv1.RegisterInspectionRequest{OfficerIds: []string{"O-1", "O-\x002"}},
+		"nested": &ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{Enterprises: []*ruqiv1.Enterprise{{Uscc: "X", Name: "某\x00公司"}}}},
+	}
+	for name, m := range bad {
+		if err := ValidateStrings(m); KindOf(err) != KindInvalid {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
+	}
+}

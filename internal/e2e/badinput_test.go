@@ -233,6 +233,20 @@ func TestUnknownIDs_NotFound(t *testing.T) {
 	wantStatus(t, err, codes.NotFound, "OFFICER_UNKNOWN")
 	_, err = ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).RefuseInspection(ctx, &ruqiv1.RefuseInspectionRequest{InspectionId: "INS-20260101-NOPE", Reason: "x"})
 	wantStatus(t, err, codes.NotFound, "INSPECTION_UNKNOWN")
+	// A NUL in a text (which PostgreSQL cannot store) is the request's
+	// fault, said before any handler, on either store; so in a streamed
+	// directory's records.
+	_, err = ins.GetInspection(ctx, &ruqiv1.GetInspectionRequest{InspectionId: "INS-20260101-\x00"})
+	wantStatus(t, err, codes.InvalidArgument, "NUL_IN_TEXT")
+	_, err = ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).RefuseInspection(ctx, &ruqiv1.RefuseInspectionRequest{Reason: "未出示\x00入企码"})
+	wantStatus(t, err, codes.InvalidArgument, "NUL_IN_TEXT")
+	stream, err := ruqiv1.NewDirectoryServiceClient(w.conn(w.admin)).ImportDirectoryStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = stream.Send(&ruqiv1.ImportDirectoryStreamRequest{Part: &ruqiv1.Directory{Enterprises: []*ruqiv1.Enterprise{{Uscc: w.f.entA, Name: "某\x00公司", RegionCode: "510104"}}}})
+	_, err = stream.CloseAndRecv()
+	wantStatus(t, err, codes.InvalidArgument, "NUL_IN_TEXT")
 }
 
 // The public keys are served over HTTP for verifiers without gRPC.

@@ -397,9 +397,13 @@ func writeReadyFile(path, grpcAddr, httpAddr, tokenPath string) error {
 
 // normalizeUnary reads identifiers the way people type them (trimmed,
 // half-width, upper-case) before any handler sees them: the rule is
-// domain.NormalizeRequest, applied here once for every method.
+// domain.NormalizeRequest, applied here once for every method. A request
+// with a NUL in any text is refused first (domain.ValidateStrings).
 func normalizeUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if m, ok := req.(proto.Message); ok {
+		if err := domain.ValidateStrings(m); err != nil {
+			return nil, service.Status(ctx, err)
+		}
 		domain.NormalizeRequest(m)
 	}
 	return handler(ctx, req)

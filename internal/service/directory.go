@@ -51,6 +51,10 @@ func (d *directoryServer) ImportDirectoryStream(stream ruqiv1.DirectoryService_I
 			return toStatus(ctx, domain.ResourceExhaustedf("DIRECTORY_TOO_LARGE",
 				"名录过大：超过 %d MB，请拆分为多个文件分别导入", MaxImportBytes>>20))
 		}
+		// A stream's parts pass no unary interceptor: the same check here.
+		if err := domain.ValidateStrings(req); err != nil {
+			return toStatus(ctx, err)
+		}
 		if dir == nil {
 			dir = &ruqiv1.Directory{}
 		}

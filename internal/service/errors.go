@@ -32,6 +32,10 @@ var codeOf = map[domain.Kind]codes.Code{
 	domain.KindUnavailable:        codes.Unavailable,
 }
 
+// Status is toStatus for the server's interceptors, which check requests
+// before any handler: the same table answers them.
+func Status(ctx context.Context, err error) error { return toStatus(ctx, err) }
+
 // toStatus turns any error a handler meets into a gRPC status error. Domain
 // errors carry their reason as ErrorInfo; status errors and context errors
 // pass through; anything else is an internal error whose detail is logged,
