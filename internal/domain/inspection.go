@@ -85,6 +85,12 @@ func ValidateRequestShape(r *ruqiv1.RegisterInspectionRequest, now time.Time, l 
 	} else if len(r.GetCheckItemIds()) == 0 {
 		return Invalidf("ITEMS_EMPTY", "检查事项不能为空：请从本部门公布的检查事项清单中选择至少一项")
 	}
+	if len(r.GetCheckItemIds()) > MaxCheckItems {
+		return Invalidf("TOO_MANY_ITEMS", "一次检查最多%d个检查事项，本次填写了%d个", MaxCheckItems, len(r.GetCheckItemIds()))
+	}
+	if err := ValidateOfficerCount(len(r.GetOfficerIds())); err != nil {
+		return err
+	}
 	if dup := firstDuplicate(r.GetCheckItemIds()); dup != "" {
 		return Invalidf("ITEM_REPEATED", "检查事项 %s 重复填写", dup)
 	}
@@ -245,6 +251,24 @@ func ValidateID(what, id string) error {
 func ValidateRegion(code string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return Invalidf("REGION_MALFORMED", "行政区划代码应为6位数字：%q", code)
+	}
+	return nil
+}
+
+// What one inspection may name: each officer gets a signed code and each
+// item a row of the checklist, so a request cannot ask for unbounded work.
+// A team, even of a joint visit's agency, is a handful; an agency's whole
+// checklist is some dozens of items.
+const (
+	MaxOfficers   = 30
+	MaxCheckItems = 300
+)
+
+// ValidateOfficerCount bounds the officers one registration or one
+// agency's answer to a proposed joint visit names.
+func ValidateOfficerCount(n int) error {
+	if n > MaxOfficers {
+		return Invalidf("TOO_MANY_OFFICERS", "一次检查最多指派%d名执法人员，本次填写了%d名", MaxOfficers, n)
 	}
 	return nil
 }

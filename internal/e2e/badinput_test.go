@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -56,6 +58,18 @@ func TestRegister_BadInput_ClearErrorNothingWritten(t *testing.T) {
 		{"unknown item", func(r *ruqiv1.RegisterInspectionRequest) { r.CheckItemIds = []string{"CI-9999"} }, codes.NotFound, "ITEM_UNKNOWN"},
 		{"item of another agency", func(r *ruqiv1.RegisterInspectionRequest) { r.CheckItemIds = []string{w.f.foreignItem} }, codes.FailedPrecondition, "ITEM_OF_OTHER_AGENCY"},
 		{"one officer", func(r *ruqiv1.RegisterInspectionRequest) { r.OfficerIds = w.f.officers[:1] }, codes.InvalidArgument, "TOO_FEW_OFFICERS"},
+		{"an army of officers", func(r *ruqiv1.RegisterInspectionRequest) {
+			r.OfficerIds = nil
+			for i := range domain.MaxOfficers + 1 {
+				r.OfficerIds = append(r.OfficerIds, fmt.Sprintf("O-%04d", i+1))
+			}
+		}, codes.InvalidArgument, "TOO_MANY_OFFICERS"},
+		{"every item there is, and more", func(r *ruqiv1.RegisterInspectionRequest) {
+			r.CheckItemIds = nil
+			for i := range domain.MaxCheckItems + 1 {
+				r.CheckItemIds = append(r.CheckItemIds, fmt.Sprintf("CI-%04d", i+1))
+			}
+		}, codes.InvalidArgument, "TOO_MANY_ITEMS"},
 		{"unknown officer", func(r *ruqiv1.RegisterInspectionRequest) { r.OfficerIds = []string{w.f.officers[0], "O-9999"} }, codes.NotFound, "OFFICER_UNKNOWN"},
 		{"officer of another agency", func(r *ruqiv1.RegisterInspectionRequest) { r.OfficerIds = []string{w.f.officers[0], w.f.foreignOffice} }, codes.FailedPrecondition, "OFFICER_OF_OTHER_AGENCY"},
 		{"window backwards", func(r *ruqiv1.RegisterInspectionRequest) { r.WindowStart, r.WindowEnd = r.WindowEnd, r.WindowStart }, codes.InvalidArgument, "WINDOW_BACKWARDS"},

@@ -216,6 +216,9 @@ func (ms *matchingServer) RespondToProposal(ctx context.Context, req *ruqiv1.Res
 		return nil, toStatus(ctx, err)
 	}
 	if req.GetAccept() {
+		if err := domain.ValidateOfficerCount(len(req.GetOfficerIds())); err != nil {
+			return nil, toStatus(ctx, err)
+		}
 		if n := len(req.GetOfficerIds()); n < s.cfg.Limits.MinOfficers {
 			return nil, toStatus(ctx, domain.Invalidf("TOO_FEW_OFFICERS", "同意拼团须指派至少%d名执法人员，本次只填写了%d名", s.cfg.Limits.MinOfficers, n))
 		}
