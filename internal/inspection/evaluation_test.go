@@ -42,18 +42,7 @@ func TestEvaluationSummary_AnonymousTowardsTheAgency(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	summary := func(p auth.Principal) *ruqiv1.EvaluationSummary {
-		t.Helper()
-		var s *ruqiv1.EvaluationSummary
-		if err := st.View(context.Background(), func(r store.Reader) error {
-			var err error
-			s, err = inspection.EvaluationSummary(r, p, now, "AG-1")
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	summary := func(p auth.Principal) *ruqiv1.EvaluationSummary { t.Helper(); return summaryOf(t, st, p, now) }
 	for i := range 2 {
 		if err := evaluate(lastMonth, fmt.Sprintf("INS-C%d", i)); err != nil {
 			t.Fatal(err)
@@ -118,15 +107,7 @@ func TestEvaluationSummary_ReleasedInBatches(t *testing.T) {
 	}
 	read := func(p auth.Principal, at time.Time) *ruqiv1.EvaluationSummary {
 		t.Helper()
-		var s *ruqiv1.EvaluationSummary
-		if err := st.View(context.Background(), func(r store.Reader) error {
-			var err error
-			s, err = inspection.EvaluationSummary(r, p, at, "AG-1")
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return summaryOf(t, st, p, at)
 	}
 	for range 3 {
 		add(month(3), 4)
@@ -150,4 +131,18 @@ func TestEvaluationSummary_ReleasedInBatches(t *testing.T) {
 	if s := read(agencyAdmin, month(0)); s.GetEvaluations() != 6 || s.GetOverallAverage() != 21.0/6 {
 		t.Errorf("agency after a second batch: %d evaluations, average %v; want 6, %v", s.GetEvaluations(), s.GetOverallAverage(), 21.0/6)
 	}
+}
+
+// summaryOf is what p reads of AG-1's evaluations at now.
+func summaryOf(t *testing.T, st store.Store, p auth.Principal, now time.Time) *ruqiv1.EvaluationSummary {
+	t.Helper()
+	var s *ruqiv1.EvaluationSummary
+	if err := st.View(context.Background(), func(r store.Reader) error {
+		var err error
+		s, err = inspection.EvaluationSummary(r, p, now, "AG-1")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
