@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -82,7 +81,7 @@ func (s *server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	f.State, f.Nonce, f.Verifier = oauth2.GenerateVerifier(), oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
 	b, _ := json.Marshal(f)
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: flowPath,
-		MaxAge: int(flowMaxAge.Seconds()), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		MaxAge: int(flowMaxAge.Seconds()), HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, conf.AuthCodeURL(f.State, oauth2.S256ChallengeOption(f.Verifier), oidc.Nonce(f.Nonce)), http.StatusFound)
 }
 
@@ -106,18 +105,22 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Spent at once, whatever happens next: a flow is finished once.
-	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: flowPath, MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: flowPath, MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
 	q := r.URL.Query()
+	// The cookie's target is checked again: whoever can plant a cookie
+	// must not get a redirect off the site.
 	back := "/"
 	if f.Next != "" {
-		back = f.Next
-	}
-	if e := q.Get("error"); e != "" {
-		signInFailed(w, http.StatusUnauthorized, "身份提供方未完成登录（"+bounded(e+" "+q.Get("error_description"), 200)+"）。请重新登录。", back)
-		return
+		back = safeBack(f.Next)
 	}
 	if f.State == "" || subtle.ConstantTimeCompare([]byte(f.State), []byte(q.Get("state"))) != 1 {
 		signInFailed(w, http.StatusBadRequest, "登录请求已失效或已被使用（登录链接不能重复打开，也不能在其他浏览器中打开）。请重新登录。", back)
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		// Checked after the state, and said in fixed words: the provider's
+		// own text is not put on this site's pages.
+		signInFailed(w, http.StatusUnauthorized, providerError(e)+"请重新登录。", back)
 		return
 	}
 	ctx, cancel := s.callContext(r)
@@ -148,13 +151,6 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	setSession(w, r, cookie, resp.GetToken(), resp.GetExpiresAt().AsTime())
 	http.Redirect(w, r, back, http.StatusSeeOther)
-}
-
-func bounded(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }
 
 // endSession revokes a signed-in session or device token on sign-out (a
@@ -290,4 +286,28 @@ func (s *server) enrol(w http.ResponseWriter, r *http.Request) {
 		Banner: okBanner("已绑定为前台设备", "本手机已绑定为「"+resp.GetEnterpriseName()+"」的前台设备「"+dv.GetLabel()+"」，有效期至 "+beijing(dv.GetExpiresAt())+"（北京时间）。"),
 		Lines:  []string{"扫描执法人员出示的入企码即可核验，并以本设备的名义记录入企签到。", "企业可随时在“前台设备”页面解除绑定。"},
 		Back:   "/", BackTo: "返回首页"})
+}
+
+// safeBack is where a finished sign-in may return: the dashboard, or what
+// safeNext allows.
+func safeBack(next string) string {
+	if next == "/dashboard" {
+		return next
+	}
+	return safeNext(next)
+}
+
+// providerError says an OpenID provider's error code (OpenID Connect Core
+// 3.1.2.6, RFC 6749 4.1.2.1) in fixed words; the provider's description
+// is not shown.
+func providerError(code string) string {
+	switch code {
+	case "access_denied":
+		return "身份提供方拒绝了登录（用户取消或无权登录）。"
+	case "login_required", "interaction_required", "consent_required", "account_selection_required":
+		return "身份提供方要求先在其页面完成登录或授权。"
+	case "temporarily_unavailable", "server_error":
+		return "身份提供方暂时无法完成登录。"
+	}
+	return "身份提供方未完成登录。"
 }

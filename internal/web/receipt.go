@@ -69,6 +69,9 @@ func (s *server) receipt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	// The receipt names the enterprise and the officer: kept by the
+	// enterprise, not by a shared cache or the browser's.
+	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="receipt-%d.json"`, rc.GetEvent().GetSeq()))
 	w.Write(append(b, '\n'))
 }

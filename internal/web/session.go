@@ -103,7 +103,7 @@ func enterpriseSession(w http.ResponseWriter, r *http.Request) (string, bool) {
 // sign-in, a device; expires non-zero) keeps the cookie no longer than
 // itself.
 func setSession(w http.ResponseWriter, r *http.Request, name, token string, expires ...time.Time) {
-	c := &http.Cookie{Name: name, Value: token, Path: "/", HttpOnly: true, Secure: r.TLS != nil}
+	c := &http.Cookie{Name: name, Value: token, Path: "/", HttpOnly: true, Secure: secure(r)}
 	maxAge := supervisorMaxAge
 	switch name {
 	case enterpriseCookie:
@@ -125,7 +125,7 @@ func clearSession(w http.ResponseWriter, r *http.Request, name string) {
 	if name == supervisorCookie {
 		path = "/dashboard"
 	}
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
 }
 
 // csrfToken is the form token for a signed-in user: an HMAC keyed by the

@@ -28,7 +28,10 @@ type verifyData struct {
 	Token    string // canonical (upper case), for the forms' actions
 	Banner   *banner
 	SignedIn bool
-	OIDC     bool // the provider's sign-in is offered
+	// ConfirmScan: signed in, but the page was opened from another site,
+	// so it has not scanned; a button does.
+	ConfirmScan bool
+	OIDC        bool // the provider's sign-in is offered
 	// Who is the signed-in enterprise and the credential that scanned;
 	// Presenter the officer who showed the code.
 	Who, ScannedBy, Presenter string
@@ -157,11 +160,19 @@ func window(from, to time.Time) string {
 //
 // A GET that records something is deliberate: opening the QR link is the
 // scan (扫码即核验). It is harmless to repeat (a repeat scan is the same
-// check-in), and another site cannot make a signed-in phone do it in the
-// background, because the SameSite=Lax cookie is sent only with a
-// top-level navigation, which the person sees.
+// check-in). But the SameSite=Lax cookie also goes with a navigation that
+// another site starts (a link, a redirect), and the check-in would be
+// recorded before the person sees anything: someone could have a code
+// "scanned" by luring the enterprise's phone to a page. So a GET that
+// another site started (Sec-Fetch-Site cross-site or same-site) only shows
+// what the signature says, with a button that scans (scanConfirmed); the
+// camera, a typed or pasted link and this site's own links (none,
+// same-origin) scan at once.
 func (s *server) verify(w http.ResponseWriter, r *http.Request) {
-	tok := strings.ToUpper(r.PathValue("token"))
+	tok, ok := pathToken(w, r)
+	if !ok {
+		return
+	}
 	d := verifyData{Token: tok, SignIn: signInProblems[r.URL.Query().Get("signin")], OIDC: s.cfg.Identity != nil}
 	ctx, cancel := s.callContext(r)
 	defer cancel()
@@ -171,6 +182,48 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 		s.renderOffline(w, ctx, d)
 		return
 	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		d.SignedIn, d.CSRF, d.RequestID, d.ConfirmScan = true, csrfToken(sess), newRequestID(), true
+		s.renderOffline(w, ctx, d)
+		return
+	}
+	s.scan(w, r, ctx, d, sess)
+}
+
+// scanConfirmed is the button of a verify page that another site opened:
+// a form of this site, with its CSRF token, that scans.
+func (s *server) scanConfirmed(w http.ResponseWriter, r *http.Request) {
+	tok, ok := pathToken(w, r)
+	if !ok {
+		return
+	}
+	sess, ok := s.enterpriseForm(w, r, "/V/"+tok)
+	if !ok {
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	s.scan(w, r, ctx, verifyData{Token: tok, OIDC: s.cfg.Identity != nil}, sess)
+}
+
+// pathToken is the code in a verify page's path, upper-cased. One far
+// longer than any code is answered without being repeated on the page.
+func pathToken(w http.ResponseWriter, r *http.Request) (string, bool) {
+	tok := strings.ToUpper(r.PathValue("token"))
+	if len(tok) > maxPathToken {
+		render(w, http.StatusBadRequest, "result", "不是入企码", resultData{
+			Banner: badBanner("无效：不是入企码", "这不是本系统的入企码（过长）。企业有权拒绝检查。"), Back: "/", BackTo: "返回首页"})
+		return "", false
+	}
+	return tok, true
+}
+
+// maxPathToken is far beyond a code's token (about 360 characters).
+const maxPathToken = 2048
+
+// scan scans the code as the signed-in enterprise and shows the verdict.
+func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Context, d verifyData, sess string) {
+	tok := d.Token
 	resp, err := s.ent.ScanCode(as(ctx, sess), &ruqiv1.ScanCodeRequest{Code: tok})
 	switch status.Code(err) {
 	case codes.OK:
@@ -315,6 +368,9 @@ func (s *server) renderOffline(w http.ResponseWriter, ctx context.Context, d ver
 		d.Offline = &off
 	case !off.InWindow:
 		d.Banner = badBanner("无效："+off.Timing, "签名真实，但当前不在报备的检查时段内。企业有权拒绝检查。")
+		d.Offline = &off
+	case d.ConfirmScan:
+		d.Banner = waitBanner("签名真实，尚未核验", "此页面是从其他网站打开的，为防他人代为“扫码”，未自动核验。确认入企码是执法人员当面出示的，请点击“核验并记录签到”。")
 		d.Offline = &off
 	default:
 		d.Banner = waitBanner("签名真实，尚未核对报备", "请登录企业账号完成核验：是否已报备、是否为本企业的检查、执法证是否有效。")

@@ -204,6 +204,7 @@ func Handler(cfg Config) http.Handler {
 		// person typing it, or a scanner app that lowers it, gets /v/.
 		for _, p := range []string{"/V/", "/v/"} {
 			mux.HandleFunc("GET "+p+"{token}", s.verify)
+			mux.HandleFunc("POST "+p+"{token}", s.scanConfirmed)
 			mux.HandleFunc("POST "+p+"{token}/refuse", s.refuse)
 			mux.HandleFunc("GET "+p+"{token}/refused", s.refused)
 			mux.HandleFunc("POST "+p+"{token}/confirm", s.confirm)
@@ -235,17 +236,34 @@ func Handler(cfg Config) http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "拒绝跨站提交：请在本站页面上操作", http.StatusForbidden)
 	}))
-	return securityHeaders(cop.Handler(mux))
+	return securityHeaders(cop.Handler(mux), strings.HasPrefix(cfg.PublicURL, "https://"))
+}
+
+// httpsKey marks a request whose pages are served over HTTPS, though TLS
+// may end before this server (a load balancer): its cookies are Secure.
+type httpsKey struct{}
+
+// secure reports whether cookies set in answer to r must be Secure.
+func secure(r *http.Request) bool {
+	return r.TLS != nil || r.Context().Value(httpsKey{}) != nil
 }
 
 // securityHeaders are set on every answer. The CSP allows exactly the one
 // inline style sheet (by its hash) and nothing else: no scripts, no
 // external resources, forms posting only here, no framing (a verify page
 // in someone's frame could be used to trick a confirmation).
-func securityHeaders(h http.Handler) http.Handler {
+//
+// When the public URL is https (TLS ends here or at a load balancer in
+// front), browsers are told to use nothing else (HSTS), and cookies are
+// Secure whatever the connection to this server.
+func securityHeaders(h http.Handler, https bool) http.Handler {
 	csp := "default-src 'none'; style-src '" + styleHash + "'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
+		if https {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+			r = r.WithContext(context.WithValue(r.Context(), httpsKey{}, true))
+		}
 		hd.Set("Content-Security-Policy", csp)
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")

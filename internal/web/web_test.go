@@ -41,6 +41,7 @@ type fixture struct {
 	sup     string // supervisor token, 510000
 	officer string // an officer of AG-01
 	code    *ruqiv1.InspectionCode
+	cfg     Config // what h was made with
 }
 
 func newFixture(t *testing.T) *fixture { return newFixtureAt(t, nil) }
@@ -77,8 +78,8 @@ func newFixtureAt(t *testing.T, clock func() time.Time) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	f := &fixture{t: t, api: api, admin: admin,
-		h: Handler(Config{Keys: svc.PublicKeys, API: api, Metrics: m, ClockLeeway: 2 * time.Minute, Now: clock})}
+	cfg := Config{Keys: svc.PublicKeys, API: api, Metrics: m, ClockLeeway: 2 * time.Minute, Now: clock}
+	f := &fixture{t: t, api: api, admin: admin, cfg: cfg, h: Handler(cfg)}
 
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sample", "directory.json"))
 	if err != nil {
@@ -492,5 +493,80 @@ func TestVerify_ShowsAccompanyingSupervisorApartFromOfficers(t *testing.T) {
 	}
 	if r := f.do("GET", "/draws/DRW-20261202-AAAAAAAA.json", nil); r.StatusCode != http.StatusNotFound || !strings.Contains(readBody(t, r), "不存在") {
 		t.Errorf("unknown draw: %d", r.StatusCode)
+	}
+}
+
+// A verify link opened from another site (a lure page's link or redirect)
+// does not scan: the signed-in enterprise sees what the signature says and
+// a button, a form of this site with its CSRF token, which scans. The
+// check-in is then the first.
+func TestVerify_FromAnotherSite_ScansOnlyOnConfirm(t *testing.T) {
+	f := newFixture(t)
+	p := path(f.code.GetUrl())
+	c := cookieOf(t, f.do("POST", "/signin", url.Values{"token": {f.ent}, "next": {p}}), enterpriseCookie)
+	for _, site := range []string{"cross-site", "same-site"} {
+		r := httptest.NewRequest("GET", p, nil)
+		r.Header.Set("Sec-Fetch-Site", site)
+		r.AddCookie(c)
+		w := httptest.NewRecorder()
+		f.h.ServeHTTP(w, r)
+		body := readBody(t, w.Result())
+		if w.Code != 200 || !strings.Contains(body, "未自动核验") || !strings.Contains(body, `id="scan"`) || strings.Contains(body, "已核验并记录入企签到") {
+			t.Fatalf("opened from %s: %d\n%s", site, w.Code, body)
+		}
+	}
+	if r := f.do("POST", p, url.Values{"csrf": {"forged"}}, c); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("scan button without the CSRF token: %d", r.StatusCode)
+	}
+	r := f.do("POST", p, url.Values{"csrf": {csrfToken(f.ent)}}, c)
+	if body := readBody(t, r); r.StatusCode != 200 || !strings.Contains(body, "首次扫码") {
+		t.Fatalf("scan button: %d, want the first check-in\n%s", r.StatusCode, body)
+	}
+	// The camera or a typed link (Sec-Fetch-Site none, or no header) scans
+	// at once: here the repeat.
+	if body := readBody(t, f.do("GET", p, nil, c)); !strings.Contains(body, "重复扫码") {
+		t.Fatalf("opened directly: no repeat check-in\n%s", body)
+	}
+	// A path far longer than any code is answered without repeating it.
+	long := "/V/" + strings.Repeat("A", 5000)
+	if r := f.do("GET", long, nil, c); r.StatusCode != 400 || strings.Contains(readBody(t, r), strings.Repeat("A", 100)) {
+		t.Fatalf("a 5,000-character path: %d, or echoed", r.StatusCode)
+	}
+}
+
+// With an https public URL the cookies are Secure and browsers are told to
+// keep to https, though TLS ends in front of this server.
+func TestCookies_SecureBehindTLSProxy(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.cfg
+	cfg.PublicURL = "https://ruqi.test"
+	h := Handler(cfg)
+	r := httptest.NewRequest("POST", "/signin", strings.NewReader(url.Values{"token": {f.ent}, "next": {"/"}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if c := cookieOf(t, w.Result(), enterpriseCookie); !c.Secure {
+		t.Error("cookie not Secure behind a TLS proxy")
+	}
+	if hsts := w.Result().Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("no HSTS: %q", hsts)
+	}
+	if hsts := f.do("GET", "/", nil).Header.Get("Strict-Transport-Security"); hsts != "" {
+		t.Errorf("HSTS on an http public URL: %q", hsts)
+	}
+}
+
+// The sign-in callback never puts the provider's text on a page, and
+// returns only where a sign-in may.
+func TestProviderErrorAndSafeBack(t *testing.T) {
+	for _, code := range []string{"access_denied", "server_error", "<b>evil</b>", strings.Repeat("x", 300)} {
+		if msg := providerError(code); strings.Contains(msg, code) || msg == "" {
+			t.Errorf("providerError(%.20q) = %q", code, msg)
+		}
+	}
+	for next, want := range map[string]string{"/dashboard": "/dashboard", "/V/ABC": "/V/ABC", "//evil.example": "/", "https://evil.example": "/", "/dashboard/x": "/"} {
+		if got := safeBack(next); got != want {
+			t.Errorf("safeBack(%q) = %q, want %q", next, got, want)
+		}
 	}
 }
