@@ -150,7 +150,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setSession(w, r, cookie, resp.GetToken(), resp.GetExpiresAt().AsTime())
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	goOn(w, back)
 }
 
 // endSession revokes a signed-in session or device token on sign-out (a

@@ -308,13 +308,30 @@ type page struct {
 	CSS   template.CSS
 	Wide  bool // the dashboard uses the width of a desk screen
 	Data  any
+	// Refresh, when set, is a path of this site the page goes on to at
+	// once (meta refresh).
+	Refresh string
 }
 
 // render writes a page. It renders into a buffer first, so that a template
 // error becomes a clean 500 rather than half a page.
 func render(w http.ResponseWriter, code int, name, title string, data any) {
+	renderPage(w, code, name, page{Title: title, Data: data})
+}
+
+// goOn answers with a page of this site that goes on to path at once. A
+// navigation that a page of this site starts is same-origin, where a
+// redirect answering another site's request is not: the browser counts the
+// whole chain. The sign-in's return uses it, so that the verify page it
+// returns to scans (verify), and the dashboard's Strict cookie goes with it.
+func goOn(w http.ResponseWriter, path string) {
+	renderPage(w, http.StatusOK, "result", page{Title: "登录成功", Refresh: path,
+		Data: resultData{Banner: okBanner("登录成功", "正在返回……"), Back: path, BackTo: "如未自动返回，请点此继续"}})
+}
+
+func renderPage(w http.ResponseWriter, code int, name string, p page) {
 	var buf bytes.Buffer
-	p := page{Title: title, CSS: template.CSS(style), Wide: name == "dashboard" || name == "plans", Data: data}
+	p.CSS, p.Wide = template.CSS(style), name == "dashboard" || name == "plans"
 	if err := pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		slog.Error("web: render page", "page", name, "err", err)
 		http.Error(w, "页面生成失败，请稍后重试", http.StatusInternalServerError)

@@ -450,8 +450,10 @@ func (h *httpUser) signIn(w *idpWorld, next, username string) *url.URL {
 	resp.Body.Close()
 	loc, _ := resp.Location()
 	callback := w.idp.Login(t, loc.String(), username, password, false)
+	// Signed in, the callback answers a page of this site that goes on to
+	// next, so that the verify page it opens is a same-origin navigation.
 	st, body := h.get(t, callback.String())
-	if st != http.StatusSeeOther {
+	if st != http.StatusOK || !strings.Contains(body, `http-equiv="refresh"`) || !strings.Contains(body, next) {
 		t.Fatalf("callback = %d\n%.300s", st, body)
 	}
 	return callback
