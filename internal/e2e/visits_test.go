@@ -281,4 +281,24 @@ func TestNotice_UnannouncedNotReadByIdOrReceipts(t *testing.T) {
 	if slices.Contains(named, randomLater) || slices.Contains(named, routineLater) {
 		t.Fatalf("receipts name an inspection not announced yet: %v", named)
 	}
+	// Another enterprise shown A's code keeps the receipt of its refused
+	// scan, though the event names A's inspection: it is B's own step.
+	codes, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).GetInspectionCodes(ctx, &ruqiv1.GetInspectionCodesRequest{InspectionId: randomBegun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := w.scan(w.entB, codes.GetCodes()[0].GetToken())
+	wantVerdict(t, "A's code at B", resp, ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE)
+	eventually(t, "B's receipt of its refused scan", func() error {
+		resp, err := ruqiv1.NewLogServiceClient(w.conn(w.entB)).ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{})
+		if err != nil {
+			return err
+		}
+		for _, rc := range resp.GetReceipts() {
+			if rc.GetEvent().GetType() == ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED && rc.GetEvent().GetInspectionId() == randomBegun {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d receipts, %d pending, none of the refused scan", len(resp.GetReceipts()), resp.GetPending())
+	})
 }

@@ -230,30 +230,32 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 	now := l.s.now()
 	resp := &ruqiv1.ListReceiptsResponse{}
 	err := l.s.store.View(ctx, func(r store.Reader) error {
-		shown := map[string]bool{}
-		isShown := func(id string) (bool, error) {
+		// withheld: the enterprise's own inspections it may not know of
+		// yet. An event naming another enterprise's inspection, or none
+		// that exists, is this enterprise's own step about a code it was
+		// shown (a foreign or unknown code scanned), and is listed.
+		withheld := map[string]bool{}
+		isWithheld := func(id string) (bool, error) {
 			if id == "" {
-				return true, nil
+				return false, nil
 			}
-			if v, ok := shown[id]; ok {
+			if v, ok := withheld[id]; ok {
 				return v, nil
 			}
 			in, err := r.Inspection(id)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				shown[id] = false
+				withheld[id] = false
 			case err != nil:
 				return false, err
 			default:
-				shown[id] = in.GetEnterpriseUscc() == p.Subject && inspection.Shown(r, in, now, l.s.policies)
+				withheld[id] = in.GetEnterpriseUscc() == p.Subject && !inspection.Shown(r, in, now, l.s.policies)
 			}
-			return shown[id], nil
+			return withheld[id], nil
 		}
 		if id := req.GetInspectionId(); id != "" {
-			if ok, err := isShown(id); err != nil || !ok {
-				if err != nil {
-					return err
-				}
+			in, err := r.Inspection(id)
+			if err != nil || in.GetEnterpriseUscc() != p.Subject || !inspection.Shown(r, in, now, l.s.policies) {
 				return domain.NotFoundf("INSPECTION_UNKNOWN", "没有这项检查，或它不是本企业的")
 			}
 		}
@@ -266,7 +268,7 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			if !tlog.HasReceipt(e.GetType()) || (req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId()) {
 				return nil
 			}
-			if ok, err := isShown(e.GetInspectionId()); err != nil || !ok {
+			if hide, err := isWithheld(e.GetInspectionId()); err != nil || hide {
 				return err
 			}
 			resp.Receipts = append(resp.Receipts, rc)
@@ -288,7 +290,7 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			if e.GetEnterpriseUscc() != p.Subject || !tlog.HasReceipt(e.GetType()) {
 				return nil
 			}
-			if ok, err := isShown(e.GetInspectionId()); err != nil || !ok {
+			if hide, err := isWithheld(e.GetInspectionId()); err != nil || hide {
 				return err
 			}
 			resp.Pending++
