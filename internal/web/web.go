@@ -198,7 +198,7 @@ func Handler(cfg Config) http.Handler {
 		mux.HandleFunc("GET /{$}", s.home)
 		mux.HandleFunc("GET /verify", s.lookup)
 		mux.HandleFunc("GET /plans", s.plans)
-		mux.HandleFunc("POST /signin", s.signIn)
+		mux.HandleFunc("POST /signin", fromPage(s.signIn))
 		mux.HandleFunc("POST /signout", s.signOut)
 		// The QR holds the URL in upper case (QR alphanumeric mode); a
 		// person typing it, or a scanner app that lowers it, gets /v/.
@@ -211,7 +211,7 @@ func Handler(cfg Config) http.Handler {
 			mux.HandleFunc("GET "+p+"{token}/receipt", s.receipt)
 		}
 		mux.HandleFunc("GET /dashboard", s.dashboard)
-		mux.HandleFunc("POST /dashboard/signin", s.dashboardSignIn)
+		mux.HandleFunc("POST /dashboard/signin", fromPage(s.dashboardSignIn))
 		mux.HandleFunc("POST /dashboard/signout", s.dashboardSignOut)
 		mux.HandleFunc("POST /dashboard/leads/{id}", s.updateLead)
 		mux.HandleFunc("GET /dashboard/report.csv", s.reportCSV)
@@ -228,7 +228,7 @@ func Handler(cfg Config) http.Handler {
 		mux.HandleFunc("POST /devices", s.createEnrolment)
 		mux.HandleFunc("POST /devices/{id}/revoke", s.revokeDevice)
 		mux.HandleFunc("GET /enrol/{code}", s.enrolPage)
-		mux.HandleFunc("POST /enrol/{code}", s.enrol)
+		mux.HandleFunc("POST /enrol/{code}", fromPage(s.enrol))
 	}
 	// Cross-site POSTs are refused by their Sec-Fetch-Site/Origin headers
 	// before any handler runs; the forms' CSRF tokens are the second line.
@@ -237,6 +237,23 @@ func Handler(cfg Config) http.Handler {
 		http.Error(w, "拒绝跨站提交：请在本站页面上操作", http.StatusForbidden)
 	}))
 	return securityHeaders(cop.Handler(mux), strings.HasPrefix(cfg.PublicURL, "https://"))
+}
+
+// fromPage guards the forms used before any session (sign-in, a device's
+// enrolment), which have no CSRF token of a session to carry: the
+// cross-origin check in front refuses a POST that says it comes from
+// another site, but lets through one that says nothing (neither
+// Sec-Fetch-Site nor Origin, as only very old browsers and scripts send).
+// Such a POST could sign a browser in as someone else (login CSRF), so
+// these forms refuse it.
+func fromPage(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Sec-Fetch-Site") == "" && r.Header.Get("Origin") == "" {
+			http.Error(w, "拒绝提交：浏览器未说明请求来自哪个网站，请使用较新的浏览器在本站页面上操作", http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	}
 }
 
 // httpsKey marks a request whose pages are served over HTTPS, though TLS

@@ -260,6 +260,7 @@ func TestVerifySignedOutAndSignIn(t *testing.T) {
 	// Over TLS the cookie is Secure.
 	req := httptest.NewRequest("POST", "/signin", strings.NewReader(url.Values{"token": {f.ent}, "next": {p}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	req.TLS = &tls.ConnectionState{}
 	w := httptest.NewRecorder()
 	f.h.ServeHTTP(w, req)
@@ -543,6 +544,7 @@ func TestCookies_SecureBehindTLSProxy(t *testing.T) {
 	h := Handler(cfg)
 	r := httptest.NewRequest("POST", "/signin", strings.NewReader(url.Values{"token": {f.ent}, "next": {"/"}}.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	if c := cookieOf(t, w.Result(), enterpriseCookie); !c.Secure {
@@ -568,5 +570,23 @@ func TestProviderErrorAndSafeBack(t *testing.T) {
 		if got := safeBack(next); got != want {
 			t.Errorf("safeBack(%q) = %q, want %q", next, got, want)
 		}
+	}
+}
+
+// The forms used before any session refuse a POST that does not say where
+// it comes from (login CSRF): neither Sec-Fetch-Site nor Origin.
+func TestSignInForms_RefuseUnlabelledPOST(t *testing.T) {
+	f := newFixture(t)
+	for _, target := range []string{"/signin", "/dashboard/signin"} {
+		r := httptest.NewRequest("POST", target, strings.NewReader(url.Values{"token": {f.ent}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		f.h.ServeHTTP(w, r)
+		if w.Code != http.StatusForbidden || len(w.Result().Cookies()) != 0 {
+			t.Errorf("%s without Sec-Fetch-Site or Origin: %d, %d cookies", target, w.Code, len(w.Result().Cookies()))
+		}
+	}
+	if r := f.do("POST", "/signin", url.Values{"token": {f.ent}, "next": {"/"}}); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("a same-origin sign-in: %d", r.StatusCode)
 	}
 }
