@@ -48,12 +48,7 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 		if err != nil {
 			return nil, err
 		}
-		sums = map[report.Metric]int64{}
-		for _, ms := range months {
-			for m, n := range ms.Sums {
-				sums[m] += n
-			}
-		}
+		sums = report.Sum(months)
 	}
 	n := float64(sums[report.EvalCount])
 	sum := &ruqiv1.EvaluationSummary{AgencyId: agency, MinCount: MinEvaluations}
@@ -77,17 +72,11 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 // evaluation in it, by one enterprise's answers. Batched, two readings differ
 // by whole batches, each of at least MinEvaluations enterprises.
 func releasedSums(months []report.MonthSums) map[report.Metric]int64 {
-	released, batch := map[report.Metric]int64{}, map[report.Metric]int64{}
-	for _, ms := range months {
-		for m, n := range ms.Sums {
-			batch[m] += n
-		}
-		if batch[report.EvalCount] >= MinEvaluations {
-			for m, n := range batch {
-				released[m] += n
-			}
-			clear(batch)
+	released := 0
+	for i, n := 0, int64(0); i < len(months); i++ {
+		if n += months[i].Sums[report.EvalCount]; n >= MinEvaluations {
+			released, n = i+1, 0
 		}
 	}
-	return released
+	return report.Sum(months[:released])
 }

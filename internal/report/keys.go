@@ -141,13 +141,18 @@ func EvaluationsBefore(r store.Reader, agency, month string) (map[Metric]int64, 
 	if err != nil {
 		return nil, err
 	}
+	return Sum(months), nil
+}
+
+// Sum adds months' counters together.
+func Sum(months []MonthSums) map[Metric]int64 {
 	out := map[Metric]int64{}
 	for _, ms := range months {
 		for m, n := range ms.Sums {
 			out[m] += n
 		}
 	}
-	return out, nil
+	return out
 }
 
 // MonthSums are an agency's evaluation counters of one month (yyyymm).

@@ -147,10 +147,11 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		if _, known := ruqiv1.CertificateStatus_name[int32(o.GetCertificateStatus())]; !known || o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED {
 			return domain.Invalidf("OFFICER_INCOMPLETE", "执法人员 %s 缺少执法证状态", o.GetId())
 		}
-		if known, err := agencyKnown(o.GetAgencyId()); err != nil || !known {
-			if err != nil {
-				return err
-			}
+		known, err := agencyKnown(o.GetAgencyId())
+		if err != nil {
+			return err
+		}
+		if !known {
 			return domain.Invalidf("AGENCY_UNKNOWN", "执法人员 %s 所属部门 %q 不存在", o.GetId(), o.GetAgencyId())
 		}
 	}
@@ -178,10 +179,11 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		if it.GetLegalBasis().GetLaw() == "" {
 			return domain.Invalidf("ITEM_WITHOUT_BASIS", "检查事项 %s 缺少法律依据：没有依据的事项不能列入清单", it.GetId())
 		}
-		if known, err := agencyKnown(it.GetAgencyId()); err != nil || !known {
-			if err != nil {
-				return err
-			}
+		known, err := agencyKnown(it.GetAgencyId())
+		if err != nil {
+			return err
+		}
+		if !known {
 			return domain.Invalidf("AGENCY_UNKNOWN", "检查事项 %s 所属部门 %q 不存在", it.GetId(), it.GetAgencyId())
 		}
 	}

@@ -258,6 +258,7 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			if err != nil || in.GetEnterpriseUscc() != p.Subject || !inspection.Shown(r, in, now, l.s.policies) {
 				return domain.NotFoundf("INSPECTION_UNKNOWN", "没有这项检查，或它不是本企业的")
 			}
+			withheld[id] = false
 		}
 		err := r.EnterpriseEvents(p.Subject, req.GetAfterSeq(), func(seq uint64) error {
 			rc, err := tlog.NewReceipt(r, seq)

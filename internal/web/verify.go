@@ -369,11 +369,11 @@ func (s *server) renderOffline(w http.ResponseWriter, ctx context.Context, d ver
 	case !off.InWindow:
 		d.Banner = badBanner("无效："+off.Timing, "签名真实，但当前不在报备的检查时段内。企业有权拒绝检查。")
 		d.Offline = &off
-	case d.ConfirmScan:
-		d.Banner = waitBanner("签名真实，尚未核验", "此页面是从其他网站打开的，为防他人代为“扫码”，未自动核验。确认入企码是执法人员当面出示的，请点击“核验并记录签到”。")
-		d.Offline = &off
 	default:
 		d.Banner = waitBanner("签名真实，尚未核对报备", "请登录企业账号完成核验：是否已报备、是否为本企业的检查、执法证是否有效。")
+		if d.ConfirmScan {
+			d.Banner = waitBanner("签名真实，尚未核验", "此页面是从其他网站打开的，为防他人代为“扫码”，未自动核验。确认入企码是执法人员当面出示的，请点击“核验并记录签到”。")
+		}
 		// People read names, not ids: the service gives them for a
 		// genuine code in its window, to anyone shown it.
 		if names, err := s.keys.DescribeCode(ctx, &ruqiv1.DescribeCodeRequest{Code: d.Token}); err == nil {
