@@ -47,6 +47,9 @@ func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
 		// never a credential for anything else.
 		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌无效：这是设备绑定码，不能用于访问。请用手机打开绑定二维码完成绑定")
 	}
+	if tok.Kind == store.TokenSpentSignIn {
+		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌无效：令牌不存在或已作废，请向管理员重新申请")
+	}
 	if !tok.RevokedAt.IsZero() {
 		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌已被吊销，请向管理员重新申请")
 	}

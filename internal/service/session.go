@@ -2,8 +2,11 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -77,6 +80,9 @@ func (ss *sessionServer) SignIn(ctx context.Context, req *ruqiv1.SignInRequest) 
 		if err != nil {
 			return err
 		}
+		if err := spendSignIn(tx, id, req.GetNonce(), cand, account, now); err != nil {
+			return err
+		}
 		tok := &store.AccessToken{ID: tokID, Hash: hash, Role: cand.Role, Subject: cand.Subject, Kind: store.TokenSession, Label: account,
 			Description: truncate("signed in at "+id.Issuer+" as "+id.Subject, 200), CreatedAt: now, ExpiresAt: expires}
 		if err := tx.PutAccessToken(tok); err != nil {
@@ -96,6 +102,26 @@ func (ss *sessionServer) SignIn(ctx context.Context, req *ruqiv1.SignInRequest) 
 		return nil, toStatus(ctx, err)
 	}
 	return resp, nil
+}
+
+// spendSignIn records an ID token's sign-in as spent, in the transaction
+// that issues its session, or refuses it if it was spent before: whoever
+// holds a copy of an ID token (a log, a proxy, the browser's history) gets
+// no session of their own with it. The sign-in is named by its issuer,
+// subject and nonce, not by the token's text, which has more than one
+// spelling of the same signature (base64url's unused bits).
+func spendSignIn(tx store.Tx, id *identity.Identity, nonce string, cand identity.Candidate, account string, now time.Time) error {
+	sum := sha256.Sum256([]byte("ruqi.sign-in.v1\x00" + id.Issuer + "\x00" + id.Subject + "\x00" + nonce))
+	spentID := fmt.Sprintf("sin-%x", sum[:12])
+	if _, err := tx.AccessTokenByID(spentID); err == nil {
+		return domain.Unauthenticatedf("ID_TOKEN_SPENT", "登录被拒绝：此身份令牌已经用于登录，不能再次使用（可能是重放的令牌），请重新登录")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	// Kept until the ID token expires, after which the provider's own
+	// expiry refuses it; revoked, so that it is never a credential.
+	return tx.PutAccessToken(&store.AccessToken{ID: spentID, Hash: sum[:], Role: cand.Role, Subject: cand.Subject, Kind: store.TokenSpentSignIn,
+		Label: account, Description: truncate("ID token of "+id.Issuer+" for "+id.Subject, 200), CreatedAt: now, RevokedAt: now, ExpiresAt: id.Expiry})
 }
 
 // choosePrincipal picks the principal an account signs in as: the one of the

@@ -320,8 +320,9 @@ type AccessToken struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// Kind says how the token came to be: TokenIssued by an administrator,
 	// TokenSession from a sign-in, TokenDevice for an enrolled staff phone,
-	// TokenEnrolment for a single-use enrolment code (which authenticates
-	// nothing).
+	// TokenEnrolment for a single-use enrolment code, TokenSpentSignIn for
+	// an identity provider's sign-in already exchanged for a session (both
+	// authenticate nothing).
 	Kind string `json:"kind,omitempty"`
 	// Label names a device, or the signed-in account, for lists and records.
 	Label string `json:"label,omitempty"`
@@ -333,6 +334,11 @@ const (
 	TokenSession   = "session"
 	TokenDevice    = "device"
 	TokenEnrolment = "enrolment"
+	// TokenSpentSignIn records that one ID token's sign-in (its issuer,
+	// subject and nonce) has been exchanged for a session, so that the
+	// same ID token cannot be exchanged again until it expires. It is kept
+	// revoked, and the interceptor refuses it as a credential.
+	TokenSpentSignIn = "spent-sign-in"
 )
 
 // SigningKey is one code-signing key as persisted.

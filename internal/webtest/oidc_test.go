@@ -1,6 +1,7 @@
 package webtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -329,6 +330,20 @@ func TestIdentityProvider_Refusals(t *testing.T) {
 		}
 		// Replayed: the same ID token with another sign-in's nonce.
 		refused(t, &ruqiv1.SignInRequest{IdToken: id, Nonce: "another-nonce"}, codes.Unauthenticated, "与本次登录请求不符")
+		// Replayed with its own nonce: the sign-in was spent, in any
+		// spelling of the token (base64url's unused bits in the last
+		// character of the signature decode to the same bytes).
+		refused(t, &ruqiv1.SignInRequest{IdToken: id, Nonce: nonce}, codes.Unauthenticated, "已经用于登录")
+		refused(t, &ruqiv1.SignInRequest{IdToken: respell(t, id), Nonce: nonce}, codes.Unauthenticated, "已经用于登录")
+		// The first session is untouched by the refusals.
+		if _, err := ruqiv1.NewEnterpriseServiceClient(w.srv.conn()).ListInspections(w.srv.as(resp.GetToken()), &ruqiv1.ListInspectionsRequest{}); err != nil {
+			t.Errorf("session token refused after a replay: %v", err)
+		}
+		// A new sign-in of the same account (a new nonce) is not a replay.
+		id2, nonce2 := w.idp.IDToken(t, cli, "ent1", password)
+		if _, err := sess.SignIn(w.srv.as(""), &ruqiv1.SignInRequest{IdToken: id2, Nonce: nonce2}); err != nil {
+			t.Errorf("second sign-in of the same account: %v", err)
+		}
 	})
 	t.Run("tampered", func(t *testing.T) {
 		id, nonce := w.idp.IDToken(t, cli, "ent1", password)
@@ -457,4 +472,26 @@ func (h *httpUser) signIn(w *idpWorld, next, username string) *url.URL {
 		t.Fatalf("callback = %d\n%.300s", st, body)
 	}
 	return callback
+}
+
+// respell changes a JWT's text without changing what it says: the last
+// character of its signature carries bits that base64url decoding drops
+// (a 256-byte RSA or 64-byte EC signature leaves 2 or 4 of them).
+func respell(t *testing.T, jwt string) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	sig := jwt[strings.LastIndex(jwt, ".")+1:]
+	want, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := strings.IndexByte(alphabet, sig[len(sig)-1])
+	for _, c := range alphabet {
+		alt := sig[:len(sig)-1] + string(c)
+		if got, err := base64.RawURLEncoding.DecodeString(alt); c != rune(alphabet[last]) && err == nil && bytes.Equal(got, want) {
+			return jwt[:len(jwt)-len(sig)] + alt
+		}
+	}
+	t.Fatalf("signature %q has no other spelling", sig)
+	return ""
 }
