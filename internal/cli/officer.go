@@ -139,12 +139,13 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 	if err != nil {
 		return nil, usagef("--kind：%v", err)
 	}
-	inspecting := domain.IsInspection(kind)
+	// Which flags a visit needs is the command line's business; what a
+	// registration may hold (a case's trigger, a late record's start, no
+	// items on a visit that is not an inspection) is the server's rule
+	// (domain.ValidateRequestShape), answered with a hint (reasonHints).
 	required := []string{"enterprise", "officers", "from", "reason"}
-	if inspecting {
+	if domain.IsInspection(kind) {
 		required = append(required, "items", "type")
-	} else if cmd.Flags().Changed("items") || cmd.Flags().Changed("type") {
-		return nil, usagef("%s不是行政检查：不能填写 --items 或 --type", domain.VisitKindLabel(kind))
 	}
 	if err := requireFlags(cmd, required...); err != nil {
 		return nil, err
@@ -154,21 +155,12 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 		return nil, usagef("--enterprise：%v", err)
 	}
 	var typ ruqiv1.InspectionType
-	if inspecting {
+	if cmd.Flags().Changed("type") {
 		if typ, err = parseInspectionType(o.typ); err != nil {
 			return nil, usagef("--type：%v", err)
 		}
 	}
-	if typ == ruqiv1.InspectionType_INSPECTION_TYPE_CASE && strings.TrimSpace(o.trigger) == "" {
-		return nil, usagef("个案检查须用 --trigger 注明投诉举报、转办交办或事故的编号")
-	}
 	items, officers := splitIDs(o.items), splitIDs(o.officers)
-	if inspecting && len(items) == 0 {
-		return nil, usagef("--items 不能为空")
-	}
-	if len(officers) == 0 {
-		return nil, usagef("--officers 不能为空")
-	}
 	start, end, err := o.window(cmd, now)
 	if err != nil {
 		return nil, err
@@ -176,9 +168,6 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 	lateReason := strings.TrimSpace(o.lateReason)
 	if cmd.Flags().Changed("late-reason") && lateReason == "" {
 		return nil, usagef("--late-reason 不能为空：请说明为何未能事先报备")
-	}
-	if lateReason != "" && start.After(now) {
-		return nil, usagef("事后补录（--late-reason）的检查应已开始，但 --from 是将来的时间（%s）", fmtClockTime(start))
 	}
 	reqID := o.requestID
 	if reqID == "" {

@@ -98,7 +98,6 @@ func TestRegisterRequest_UsageErrors(t *testing.T) {
 		"to and duration":  withBase("--from", "now", "--to", "now+1h", "--duration", "1h"),
 		"end before start": withBase("--from", "now", "--to", "now-1h"),
 		"bad time":         withBase("--from", "tomorrow", "--duration", "1h"),
-		"case no trigger":  withBase("--from", "now", "--duration", "1h", "--type", "case"),
 		"bad uscc":         withBase("--from", "now", "--duration", "1h", "--enterprise", "91510100MA61234567"),
 	}
 	for name, args := range tests {

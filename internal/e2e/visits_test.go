@@ -188,8 +188,31 @@ func TestVisit_SurveyScannedAsNotAnInspection_ResultRefused_EvaluationAccepted(t
 
 	// A visit that is not an inspection names no items and no type.
 	if r := w.cli(w.officer, "officer", "register", "--kind", "patrol", "--enterprise", w.f.entA, "--officers", w.f.officers[1],
-		"--items", w.f.items[0], "--from", "now+3h", "--to", "now+4h", "--reason", "巡查"); r.exit == 0 || !strings.Contains(r.stderr, "不是行政检查") {
+		"--items", w.f.items[0], "--from", "now+3h", "--to", "now+4h", "--reason", "巡查"); r.exit != 1 || !strings.Contains(r.stderr, "不是行政检查") ||
+		!strings.Contains(r.stderr, "VISIT_HAS_ITEMS") || !strings.Contains(r.stderr, "不填 --items") {
 		t.Fatalf("patrol with items: exit %d\n%s", r.exit, r.stderr)
+	}
+	// The server's rules reach the command line with the flag that answers
+	// them: the CLI keeps no copy of them (exit 1, not a usage error).
+	inspect := []string{"officer", "register", "--enterprise", w.f.entA, "--officers", strings.Join(w.f.officers[:2], ","),
+		"--items", w.f.items[0], "--reason", "检查"}
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"case without trigger", []string{"--type", "case", "--from", "now+3h", "--to", "now+4h"}, []string{"TRIGGER_MISSING", "个案检查须填写触发依据", "--trigger"}},
+		{"late record not begun", []string{"--type", "routine", "--from", "now+3h", "--to", "now+4h", "--late-reason", "紧急"}, []string{"LATE_NOT_STARTED", "已经开始的紧急检查", "--from 是检查实际开始的时间"}},
+	} {
+		r := w.cli(w.officer, append(slices.Clone(inspect), c.args...)...)
+		if r.exit != 1 {
+			t.Errorf("%s: exit %d, want 1\n%s", c.name, r.exit, r.stderr)
+		}
+		for _, s := range c.want {
+			if !strings.Contains(r.stderr, s) {
+				t.Errorf("%s: stderr lacks %q\n%s", c.name, s, r.stderr)
+			}
+		}
 	}
 	start := time.Now().Add(5 * time.Hour)
 	_, err = ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).RegisterInspection(context.Background(), &ruqiv1.RegisterInspectionRequest{
