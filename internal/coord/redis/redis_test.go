@@ -225,11 +225,9 @@ func TestUnavailable_WhenRedisIsDown_ThenRecovers(t *testing.T) {
 		if !strings.Contains(err.Error(), srv.Addr()) {
 			t.Errorf("%s: the message should say which Redis: %v", name, err)
 		}
-		// A guard against hanging, not a measurement: the client's timeouts
-		// are a second at most.
-		if took > 10*time.Second {
-			t.Errorf("%s took %v to fail", name, took)
-		}
+		// ctx has no deadline: the call returns by the client's own
+		// timeouts, or hangs until go test's -timeout fails the run. No
+		// bound on its time is asserted.
 		t.Logf("%s with Redis down: %v after %v", name, err, took.Round(time.Millisecond))
 	}
 	if _, err := Dial(srv.Addr(), rec.Seed); !errors.Is(err, coord.ErrUnavailable) {
