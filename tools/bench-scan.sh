@@ -22,14 +22,14 @@ fi
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') × $(nproc); go: $(go version | cut -d' ' -f3)"
 for bin in "${servers[@]}"; do
   dir=$(mktemp -d "$work/data-XXXX")
-  "$bin" -data-dir "$dir" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 -ready-file "$dir/ready.json" -log-level error 2>"$dir/log" &
+  "$bin" -data-dir "$dir" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 -metrics-addr 127.0.0.1:0 -ready-file "$dir/ready.json" -log-level error 2>"$dir/log" &
   server=$!
   for _ in $(seq 600); do [ -s "$dir/ready.json" ] && break; sleep 0.1; done
   grpc=$(sed -E 's/.*"grpc_addr":"([^"]+)".*/\1/' "$dir/ready.json")
-  http=$(sed -E 's/.*"http_addr":"([^"]+)".*/\1/' "$dir/ready.json")
+  metrics=$(sed -E 's/.*"metrics_addr":"([^"]+)".*/\1/' "$dir/ready.json")
   echo "== $bin; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$work/load" -server "$grpc" -token-file "$dir/admin.token" -op scan -clients "$clients" -duration "$duration" -no-progress \
-    -metrics "http://$http/metrics"
+    -metrics "http://$metrics/metrics"
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   kill $server; wait $server 2>/dev/null || true
 done

@@ -34,15 +34,15 @@ if [ ${#servers[@]} -eq 0 ]; then
 fi
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') × $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg); $seconds s per run, bounds $bounds"
 
-# start_server BIN DIR: starts it, sets $server, $grpc and $http.
+# start_server BIN DIR: starts it, sets $server, $grpc and $metrics.
 start_server() {
   rm -f "$2/ready.json"
-  GOMEMLIMIT=480MiB GOGC=300 "$1" -data-dir "$2" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 \
+  GOMEMLIMIT=480MiB GOGC=300 "$1" -data-dir "$2" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 -metrics-addr 127.0.0.1:0 \
     -coord-max-enterprises "$bounds" -cache-size "$bounds" -ready-file "$2/ready.json" -log-level warn 2>"$2.log" &
   server=$!
   for _ in $(seq 600); do [ -s "$2/ready.json" ] && break; sleep 0.1; done
   grpc=$(sed -E 's/.*"grpc_addr":"([^"]+)".*/\1/' "$2/ready.json")
-  http=$(sed -E 's/.*"http_addr":"([^"]+)".*/\1/' "$2/ready.json")
+  metrics=$(sed -E 's/.*"metrics_addr":"([^"]+)".*/\1/' "$2/ready.json")
 }
 trap 'kill ${server:-} 2>/dev/null || true' EXIT
 
@@ -61,13 +61,13 @@ for bin in "${servers[@]}"; do
   rm -rf "$dir"; cp -a "$work/data0" "$dir"
   dd if=/dev/null of="$dir/ruqi.db" oflag=nocache conv=notrunc,fdatasync count=0 2>/dev/null
   start_server "$bin" "$dir"
-  curl -s "http://$http/metrics" >"$work/before.prom"
+  curl -s "http://$metrics/metrics" >"$work/before.prom"
   cpu0=$(awk '{print $14+$15}' "/proc/$server/stat")
   /usr/bin/time -f '%U %S' -o "$work/sim.time" timeout -s INT "$seconds" "$work/bin/ruqi" --server "$grpc" --token-file "$dir/admin.token" --timeout 1m -o json \
     simulate --enterprises 1000000 --officers 20000 --agencies 200 --region 510000 --inspections 1000000 \
     --concurrency 64 --skip-import --no-progress >"$work/summary.json" 2>/dev/null || true
   cpu1=$(awk '{print $14+$15}' "/proc/$server/stat")
-  curl -s "http://$http/metrics" >"$work/after.prom"
+  curl -s "http://$metrics/metrics" >"$work/after.prom"
   kill "$server"; wait "$server" 2>/dev/null || true
   python3 - "$bin" "$work" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" <<'EOF'
 import json, sys

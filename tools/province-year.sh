@@ -48,18 +48,18 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') Ã
   --officers "$officers" --agencies 200 --region 510000 --write-directory "$work/province.ndjson"
 
 mkdir -p "$work/data"
-GOMEMLIMIT=$memlimit GOGC=$gogc "$bin/ruqi-server" -data-dir "$work/data" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 \
+GOMEMLIMIT=$memlimit GOGC=$gogc "$bin/ruqi-server" -data-dir "$work/data" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 -metrics-addr 127.0.0.1:0 \
   -coord-max-enterprises "$bounds" -cache-size "$bounds" -ready-file "$work/data/ready.json" -log-level warn ${SERVER_ARGS:-} 2>"$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; kill $sampler 2>/dev/null || true' EXIT
 for _ in $(seq 600); do [ -s "$work/data/ready.json" ] && break; sleep 0.1; done
 grpc=$(sed -E 's/.*"grpc_addr":"([^"]+)".*/\1/' "$work/data/ready.json")
-http=$(sed -E 's/.*"http_addr":"([^"]+)".*/\1/' "$work/data/ready.json")
+metrics=$(sed -E 's/.*"metrics_addr":"([^"]+)".*/\1/' "$work/data/ready.json")
 
 # One line every 10 s: time, load average, the server's Go heap figures and RSS.
 (
   while kill -0 $server 2>/dev/null; do
-    m=$(curl -s "http://$http/metrics" | grep -E '^(go_memstats_heap_alloc_bytes|go_memstats_heap_inuse_bytes|go_memstats_next_gc_bytes|go_gc_heap_live_bytes|process_resident_memory_bytes|ruqi_store_writer_busy_seconds_total|ruqi_store_writer_commit_seconds_total|ruqi_store_writes_total|ruqi_store_commits_total) ' | tr '\n' ' ')
+    m=$(curl -s "http://$metrics/metrics" | grep -E '^(go_memstats_heap_alloc_bytes|go_memstats_heap_inuse_bytes|go_memstats_next_gc_bytes|go_gc_heap_live_bytes|process_resident_memory_bytes|ruqi_store_writer_busy_seconds_total|ruqi_store_writer_commit_seconds_total|ruqi_store_writes_total|ruqi_store_commits_total) ' | tr '\n' ' ')
     echo "$(date +%s) $(cut -d' ' -f1-3 /proc/loadavg) $m"
     sleep 10
   done

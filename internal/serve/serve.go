@@ -97,6 +97,11 @@ type Config struct {
 	// listener, apart from the public HTTP port: profiles show request
 	// data, so bind it to loopback.
 	DebugAddr string
+	// MetricsAddr, if set, serves the Prometheus metrics (GET /metrics) on
+	// their own listener. They take no authentication and say how busy
+	// the province is, so they are not on the public HTTP port; bind this
+	// to loopback or to the monitoring network.
+	MetricsAddr string
 }
 
 // DefaultWorkingSet is the server's default bound on the in-process
@@ -237,7 +242,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopWebAPI()
-	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, Metrics: metrics, ClockLeeway: cfg.Limits.ClockLeeway,
+	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, ClockLeeway: cfg.Limits.ClockLeeway,
 		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL, Health: st.Err}),
 		// Slow or idle clients must not hold connections forever.
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
@@ -271,6 +276,23 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 		}()
 	}
+	metricsAddr := ""
+	if cfg.MetricsAddr != "" {
+		mlis, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		defer msrv.Close()
+		metricsAddr = mlis.Addr().String()
+		go func() {
+			if err := msrv.Serve(mlis); !errors.Is(err, http.ErrServerClosed) {
+				slog.Warn("the metrics listener stopped", "err", err)
+			}
+		}()
+	}
 	go func() { errc <- gs.Serve(glis) }()
 	go func() {
 		serveHTTP := func() error { return httpSrv.Serve(hlis) }
@@ -281,10 +303,10 @@ func Run(ctx context.Context, cfg Config) error {
 			errc <- err
 		}
 	}()
-	slog.Info("ruqi server ready", "grpc", glis.Addr().String(), "http", hlis.Addr().String(),
+	slog.Info("ruqi server ready", "grpc", glis.Addr().String(), "http", hlis.Addr().String(), "metrics", metricsAddr,
 		"data_dir", cfg.DataDir, "public_url", cfg.PublicURL, "admin_token_file", tokenPath)
 	if cfg.ReadyFile != "" {
-		if err := writeReadyFile(cfg.ReadyFile, glis.Addr().String(), hlis.Addr().String(), tokenPath); err != nil {
+		if err := writeReadyFile(cfg.ReadyFile, Ready{GRPCAddr: glis.Addr().String(), HTTPAddr: hlis.Addr().String(), MetricsAddr: metricsAddr, AdminTokenFile: tokenPath}); err != nil {
 			gs.Stop()
 			return err
 		}
@@ -379,12 +401,13 @@ func newCoordinator(cfg Config, held **local.Coordinator) func(coord.Seeder) (co
 type Ready struct {
 	GRPCAddr       string `json:"grpc_addr"`
 	HTTPAddr       string `json:"http_addr"`
+	MetricsAddr    string `json:"metrics_addr,omitempty"`
 	AdminTokenFile string `json:"admin_token_file"`
 }
 
 // writeReadyFile writes atomically, so a reader never sees half a file.
-func writeReadyFile(path, grpcAddr, httpAddr, tokenPath string) error {
-	b, err := json.Marshal(Ready{GRPCAddr: grpcAddr, HTTPAddr: httpAddr, AdminTokenFile: tokenPath})
+func writeReadyFile(path string, r Ready) error {
+	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}

@@ -44,10 +44,10 @@ type Config struct {
 	// Keys feeds GET /keys.json.
 	Keys KeySource
 	// API is a client of the server's own gRPC API (InProcess). Without it
-	// only /keys.json, /healthz and /metrics are served.
+	// only /keys.json and /healthz are served. /metrics is not served here:
+	// it takes no authentication, so it has a listener of its own
+	// (serve.Config.MetricsAddr).
 	API grpc.ClientConnInterface
-	// Metrics, when set, are served at GET /metrics.
-	Metrics *Metrics
 	// ClockLeeway is the server's tolerance at the edges of a window
 	// (-clock-leeway), so that the offline check before sign-in says what
 	// the registration check will say.
@@ -183,9 +183,6 @@ func Handler(cfg Config) http.Handler {
 		}
 		w.Write([]byte("ok\n"))
 	})
-	if cfg.Metrics != nil {
-		mux.Handle("GET /metrics", cfg.Metrics.Handler())
-	}
 	if cfg.API != nil {
 		s := &server{cfg: cfg, now: cfg.Now,
 			ent: ruqiv1.NewEnterpriseServiceClient(cfg.API), keys: ruqiv1.NewKeyServiceClient(cfg.API),

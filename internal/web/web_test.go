@@ -42,6 +42,7 @@ type fixture struct {
 	officer string // an officer of AG-01
 	code    *ruqiv1.InspectionCode
 	cfg     Config // what h was made with
+	metrics *Metrics
 }
 
 func newFixture(t *testing.T) *fixture { return newFixtureAt(t, nil) }
@@ -78,8 +79,8 @@ func newFixtureAt(t *testing.T, clock func() time.Time) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	cfg := Config{Keys: svc.PublicKeys, API: api, Metrics: m, ClockLeeway: 2 * time.Minute, Now: clock}
-	f := &fixture{t: t, api: api, admin: admin, cfg: cfg, h: Handler(cfg)}
+	cfg := Config{Keys: svc.PublicKeys, API: api, ClockLeeway: 2 * time.Minute, Now: clock}
+	f := &fixture{t: t, api: api, admin: admin, cfg: cfg, h: Handler(cfg), metrics: m}
 
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sample", "directory.json"))
 	if err != nil {
@@ -183,7 +184,14 @@ func TestKeysHealthMetrics(t *testing.T) {
 	if body := readBody(t, f.do("GET", "/healthz", nil)); body != "ok\n" {
 		t.Errorf("healthz: %q", body)
 	}
-	body := readBody(t, f.do("GET", "/metrics", nil))
+	// The public port does not serve the metrics: they take no
+	// authentication (serve.Config.MetricsAddr has a listener for them).
+	if r := f.do("GET", "/metrics", nil); r.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on the public port = %d, want 404", r.StatusCode)
+	}
+	w := httptest.NewRecorder()
+	f.metrics.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	body := w.Body.String()
 	for _, want := range []string{
 		`ruqi_registrations_total{outcome="accepted"} 1`,
 		`ruqi_grpc_requests_total{code="OK",method="RegisterInspection",service="ruqi.v1.InspectionService"} 1`,

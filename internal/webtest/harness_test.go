@@ -54,12 +54,13 @@ func repoRoot() string {
 
 // server is one running ruqi-server process.
 type server struct {
-	t        *testing.T
-	cmd      *exec.Cmd
-	log      *bytes.Buffer
-	grpcAddr string
-	httpAddr string
-	admin    string
+	t           *testing.T
+	cmd         *exec.Cmd
+	log         *bytes.Buffer
+	grpcAddr    string
+	httpAddr    string
+	metricsAddr string
+	admin       string
 }
 
 // startServer starts the binary on a fresh data directory, on free
@@ -68,7 +69,7 @@ func startServer(t *testing.T, extraArgs ...string) *server {
 	t.Helper()
 	dataDir := t.TempDir()
 	ready := filepath.Join(dataDir, "ready.json")
-	args := append([]string{"-data-dir", dataDir, "-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-ready-file", ready}, extraArgs...)
+	args := append([]string{"-data-dir", dataDir, "-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-ready-file", ready}, extraArgs...)
 	s := &server{t: t, log: &bytes.Buffer{}}
 	s.cmd = exec.Command(serverBin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
@@ -83,12 +84,13 @@ func startServer(t *testing.T, extraArgs ...string) *server {
 			var r struct {
 				GRPCAddr       string `json:"grpc_addr"`
 				HTTPAddr       string `json:"http_addr"`
+				MetricsAddr    string `json:"metrics_addr"`
 				AdminTokenFile string `json:"admin_token_file"`
 			}
 			if err := json.Unmarshal(b, &r); err != nil {
 				t.Fatal(err)
 			}
-			s.grpcAddr, s.httpAddr = r.GRPCAddr, r.HTTPAddr
+			s.grpcAddr, s.httpAddr, s.metricsAddr = r.GRPCAddr, r.HTTPAddr, r.MetricsAddr
 			tok, err := os.ReadFile(r.AdminTokenFile)
 			if err != nil {
 				t.Fatal(err)

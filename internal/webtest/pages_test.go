@@ -284,7 +284,16 @@ func TestPages(t *testing.T) {
 	})
 
 	t.Run("metrics", func(t *testing.T) {
-		resp, err := http.Get(srv.url("/metrics"))
+		// Not on the public port: on the metrics listener only.
+		public, err := http.Get(srv.url("/metrics"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		public.Body.Close()
+		if public.StatusCode != http.StatusNotFound {
+			t.Errorf("GET /metrics on the public port = %d, want 404", public.StatusCode)
+		}
+		resp, err := http.Get("http://" + srv.metricsAddr + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

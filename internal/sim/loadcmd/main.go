@@ -51,7 +51,7 @@ func run() int {
 	fs.IntVar(&cfg.Agencies, "agencies", cfg.Agencies, "agencies of the sample directory")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the sample directory")
 	fs.DurationVar(&cfg.RPCTimeout, "timeout", cfg.RPCTimeout, "timeout of each call")
-	fs.StringVar(&cfg.MetricsURL, "metrics", "", "scan: the server's /metrics URL, e.g. http://127.0.0.1:7480/metrics: its CPU time over the run is printed against Ed25519's per CPU-second")
+	fs.StringVar(&cfg.MetricsURL, "metrics", "", "scan: the server's /metrics URL, e.g. http://127.0.0.1:7481/metrics (the server's -metrics-addr): its CPU time over the run is printed against Ed25519's per CPU-second")
 	fs.DurationVar(&cfg.Ed25519, "ed25519", cfg.Ed25519, "scan: how long raw Ed25519 verification is measured before and after the run, the limit printed beside the scan rate (0: not measured)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
