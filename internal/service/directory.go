@@ -278,7 +278,8 @@ func (d *directoryServer) SetCertificateStatus(ctx context.Context, req *ruqiv1.
 	resp := &ruqiv1.SetCertificateStatusResponse{}
 	now := d.s.now()
 	err := d.s.store.Update(ctx, func(tx store.Tx) error {
-		o, err := tx.Officer(req.GetOfficerId())
+		// Read to be written back: from the transaction, not a cached copy.
+		o, err := store.Uncached(tx).Officer(req.GetOfficerId())
 		if err != nil {
 			return notFound(err, "OFFICER_UNKNOWN", "执法人员 %s 不存在", req.GetOfficerId())
 		}

@@ -74,3 +74,15 @@ func As[T any](s Store) (T, bool) {
 	var zero T
 	return zero, false
 }
+
+// Uncached gives the transaction under any read cache (store/cache). A
+// record the transaction reads in order to write it back changed (an
+// officer's certificate status) must be read from the transaction itself:
+// a copy from memory may predate a write that committed a moment ago, here
+// or on another replica, and writing it back would undo that write.
+func Uncached(tx Tx) Tx {
+	if u, ok := tx.(interface{ Uncached() Tx }); ok {
+		return u.Uncached()
+	}
+	return tx
+}

@@ -2,7 +2,8 @@
 // rarely change in memory: access tokens (token → principal on every call),
 // officers, enterprises, check items and agencies (every scan reads the
 // officer, the enterprise and the checklist). It wraps a store.Store and
-// serves those reads without reading the database, within View and Update.
+// serves those reads without reading the database, within View and Update;
+// within Update, access tokens are the exception (below).
 //
 // Invalidation:
 //   - in this process, at once: a transaction that writes one of these
@@ -17,6 +18,14 @@
 //   - whatever happens, an entry is dropped TTL after it was read from the
 //     database: the bound on staleness if a notification is lost without
 //     the connection failing (docs/SECURITY.md).
+//
+// Within Update an access token is read from the transaction, never from
+// memory: a token read there is being spent or changed (an enrolment code
+// redeemed once, a token revoked), and a copy from memory can be older
+// than a write that committed in the same group, or on another replica,
+// and not yet dropped: phones redeemed one enrolment code sixteen times
+// that way. The authentication of every call reads tokens outside any
+// transaction (Store.AccessToken) and keeps the cache.
 //
 // Reads served from the cache are not part of the transaction's snapshot:
 // on PostgreSQL, SERIALIZABLE does not see them as read. A scan that
@@ -305,9 +314,14 @@ func (t *txn) Agency(id string) (*ruqiv1.Agency, error)        { return t.reader
 func (t *txn) Officer(id string) (*ruqiv1.Officer, error)      { return t.reader.Officer(id) }
 func (t *txn) Enterprise(u string) (*ruqiv1.Enterprise, error) { return t.reader.Enterprise(u) }
 func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error)  { return t.reader.CheckItem(id) }
+
+// AccessToken reads from the transaction (see the package comment).
 func (t *txn) AccessToken(hash []byte) (*store.AccessToken, error) {
-	return t.reader.AccessToken(hash)
+	return t.Tx.AccessToken(hash)
 }
+
+// Uncached is the transaction without the cache (store.Uncached).
+func (t *txn) Uncached() store.Tx { return t.Tx }
 
 func (t *txn) wrote(kind store.Kind, id string) { t.written = append(t.written, key{kind, id}) }
 

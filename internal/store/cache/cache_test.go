@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	"github.com/ruqi/ruqi/internal/store/cache"
@@ -261,4 +263,43 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestUpdateReadsTokensAndUncachedFromTheTransaction: within Update, an
+// access token and whatever is read through store.Uncached come from the
+// transaction, even while memory holds an older copy (here: the database
+// changed behind the cache's back, as another replica's write does before
+// its notification arrives); other reads may still be served from memory.
+func TestUpdateReadsTokensAndUncachedFromTheTransaction(t *testing.T) {
+	db := openBolt(t)
+	c := wrap(t, db)
+	seed(t, c)
+	held(t, c, func() { readToken(t, c) })
+	held(t, c, func() { readOfficer(t, c) })
+	// Behind the cache: no drop.
+	update(t, db, func(tx store.Tx) error {
+		tok := *token
+		tok.RevokedAt = token.CreatedAt.Add(time.Hour)
+		if err := tx.PutAccessToken(&tok); err != nil {
+			return err
+		}
+		o := proto.Clone(officer).(*ruqiv1.Officer)
+		o.CertificateStatus = ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED
+		return tx.PutOfficer(o)
+	})
+	update(t, c, func(tx store.Tx) error {
+		tok, err := tx.AccessToken(token.Hash)
+		if err != nil || tok.RevokedAt.IsZero() {
+			t.Errorf("token in Update: %+v, %v; want the revoked one from the transaction", tok, err)
+		}
+		o, err := store.Uncached(tx).Officer(officer.GetId())
+		if err != nil || o.GetCertificateStatus() != ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED {
+			t.Errorf("uncached officer in Update: %v, %v; want the suspended one", o, err)
+		}
+		// The cached read: what memory holds (within the TTL).
+		if o, err := tx.Officer(officer.GetId()); err != nil || o.GetCertificateStatus() != ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE {
+			t.Errorf("cached officer in Update: %v, %v; want the copy in memory", o, err)
+		}
+		return nil
+	})
 }
