@@ -385,6 +385,12 @@ func JointIDFor(inspectionID string) string {
 	return "JNT-" + strings.TrimPrefix(inspectionID, "INS-")
 }
 
+// NamedAfter is the plan a joint inspection's id names (JointIDFor), which
+// may have left it since: the id tells whoever reads it that plan's id.
+func NamedAfter(jointID string) string {
+	return "INS-" + strings.TrimPrefix(jointID, "JNT-")
+}
+
 // Withdraw removes a plan (cancelled, released after a failed write, or
 // never written). A visit it held passes to the earliest remaining plan of
 // its joint inspection, which then carries its own visit counts; a joint

@@ -75,6 +75,28 @@ func MayReadAt(r store.Reader, p auth.Principal, ins *ruqiv1.Inspection, now tim
 	return nil
 }
 
+// JointShown reports whether the enterprise may know of a joint visit as
+// such: its id, its lead agency and its size. It may not while any plan of
+// the visit, or the plan its id is named after (coord.NamedAfter), is one of
+// its own inspections not yet shown to it (shown, from 检查预告): a routine
+// plan announced days ahead must not reveal the 双随机 check that joined it,
+// nor the agency or the id of that check.
+func JointShown(r store.Reader, j *ruqiv1.JointInspection, uscc string, shown func(*ruqiv1.Inspection) bool) (bool, error) {
+	for _, id := range append([]string{coord.NamedAfter(j.GetId())}, j.GetInspectionIds()...) {
+		m, err := r.Inspection(id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if m.GetEnterpriseUscc() == uscc && !shown(m) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // MayOversee is the supervisor's scope: their region; administrators all.
 func MayOversee(p auth.Principal, region string) bool {
 	return p.Is(ruqiv1.Role_ROLE_ADMIN) || (p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && domain.RegionCovers(p.Subject, region))

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/report"
@@ -26,7 +27,7 @@ func TestEvaluationSummary_AnonymousTowardsTheAgency(t *testing.T) {
 	lastMonth := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, domain.Shanghai).AddDate(0, -1, 0)
 	evaluate := func(at time.Time, id string) error {
 		return st.Update(context.Background(), func(tx store.Tx) error {
-			_, err := inspection.Evaluate(tx, enterprise, at, inspection.EvaluationInput{InspectionID: id, CertificateShown: true, Overall: 4})
+			_, err := inspection.Evaluate(tx, enterprise, at, inspection.EvaluationInput{InspectionID: id, CertificateShown: true, Overall: 4, Policies: coord.DefaultPolicies()})
 			return err
 		})
 	}
@@ -75,7 +76,7 @@ func TestEvaluationSummary_AnonymousTowardsTheAgency(t *testing.T) {
 	}
 	other := auth.Principal{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: "91440300MA5FQ8EX2B"}
 	if err := st.Update(context.Background(), func(tx store.Tx) error {
-		_, err := inspection.Evaluate(tx, other, now, inspection.EvaluationInput{InspectionID: "INS-C3", Overall: 1})
+		_, err := inspection.Evaluate(tx, other, now, inspection.EvaluationInput{InspectionID: "INS-C3", Overall: 1, Policies: coord.DefaultPolicies()})
 		return err
 	}); domain.KindOf(err) != domain.KindNotFound {
 		t.Errorf("another enterprise evaluating: %v, want NotFound", err)

@@ -119,7 +119,7 @@ func TestJournal_EventCountsAndLead_AllOrNothing(t *testing.T) {
 	var lead *ruqiv1.Lead
 	err = st.Update(context.Background(), func(tx store.Tx) error {
 		var err error
-		lead, err = inspection.Complain(tx, enterprise, now, time.Minute, inspection.Complaint{InspectionID: "INS-1", Description: " 未出示执法证 "})
+		lead, err = inspection.Complain(tx, enterprise, now, time.Minute, inspection.Complaint{InspectionID: "INS-1", Description: " 未出示执法证 ", Policies: coord.DefaultPolicies()})
 		return err
 	})
 	if err != nil {
@@ -269,7 +269,7 @@ func TestComplain_Refusals(t *testing.T) {
 		{"nothing said", inspection.Complaint{Description: "  "}, domain.KindInvalid},
 		{"too long", inspection.Complaint{Description: strings.Repeat("长", 2001)}, domain.KindInvalid},
 		{"in the future", inspection.Complaint{Description: "检查", OccurredAt: timestamppb.New(now.Add(time.Hour))}, domain.KindInvalid},
-		{"no such inspection", inspection.Complaint{Description: "检查", InspectionID: "INS-9"}, domain.KindNotFound},
+		{"no such inspection", inspection.Complaint{Description: "检查", InspectionID: "INS-9", Policies: coord.DefaultPolicies()}, domain.KindNotFound},
 	} {
 		err := st.Update(context.Background(), func(tx store.Tx) error {
 			_, err := inspection.Complain(tx, enterprise, now, time.Minute, tc.in)

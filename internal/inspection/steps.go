@@ -21,6 +21,12 @@ import (
 // code only if it verified for this enterprise.
 type Refusal struct {
 	InspectionID, OfficerID string
+	// FromCode: InspectionID is that of a code the officer showed, which
+	// verified for this enterprise: the visit is at the door, whatever its
+	// notice. An id typed in must be of a visit the enterprise is shown
+	// (MayReadAt), so that it cannot confirm, or refuse ahead of time, an
+	// unannounced check it has guessed or been told the id of.
+	FromCode bool
 	// Reason is the enterprise's, with a note if a code shown did not verify.
 	Reason string
 	// LeadID makes the refusal idempotent; "" for a fresh lead.
@@ -58,8 +64,12 @@ func Refuse(tx store.Tx, p auth.Principal, now time.Time, in Refusal) (Refused, 
 		if err != nil {
 			return Refused{}, err
 		}
-		if err := MayRead(tx, p, ins); err != nil {
-			return Refused{}, err
+		may := MayReadAt(tx, p, ins, now, in.Policies)
+		if in.FromCode {
+			may = MayRead(tx, p, ins)
+		}
+		if may != nil {
+			return Refused{}, may
 		}
 		lead.AgencyId = ins.GetAgencyId()
 	}
@@ -96,6 +106,9 @@ type EvaluationInput struct {
 	CertificateShown, RightsExplained, ConductedProperly bool
 	Overall                                              int32
 	Comment                                              string
+	// Policies give the region's 检查预告: an inspection not yet shown to
+	// the enterprise is not found (MayReadAt).
+	Policies *coord.Policies
 }
 
 // Evaluate records enterprise p's evaluation of one of its closed
@@ -113,7 +126,7 @@ func Evaluate(tx store.Tx, p auth.Principal, now time.Time, in EvaluationInput) 
 	if err != nil {
 		return nil, err
 	}
-	if err := MayRead(tx, p, ins); err != nil {
+	if err := MayReadAt(tx, p, ins, now, in.Policies); err != nil {
 		return nil, err
 	}
 	if err := domain.MayEvaluate(ins, now); err != nil {
@@ -159,6 +172,9 @@ type Complaint struct {
 	InspectionID, OfficerClaimed, Description string
 	// OccurredAt is when it happened; the complaint's time when nil.
 	OccurredAt *timestamppb.Timestamp
+	// Policies give the region's 检查预告: an inspection not yet shown to
+	// the enterprise is not found (MayReadAt).
+	Policies *coord.Policies
 }
 
 // Complain records enterprise p's complaint, its count and its lead. It may
@@ -189,7 +205,7 @@ func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration
 		if err != nil {
 			return nil, err
 		}
-		if err := MayRead(tx, p, ins); err != nil {
+		if err := MayReadAt(tx, p, ins, now, in.Policies); err != nil {
 			return nil, err
 		}
 		lead.InspectionId, lead.AgencyId = ins.GetId(), ins.GetAgencyId()

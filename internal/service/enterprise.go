@@ -167,7 +167,6 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 		return nil, err
 	}
 	if joint != nil {
-		v.JointInspectionId, v.LeadAgencyId = joint.GetId(), joint.GetLeadAgencyId()
 		plans = plans[:0]
 		for _, id := range joint.GetInspectionIds() {
 			m, err := r.Inspection(id)
@@ -181,6 +180,25 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 				plans = append(plans, m)
 			}
 		}
+		// What the enterprise sees of the visit is made of the plans it is
+		// shown only: their agencies, their lead, their common time. The
+		// joint's id, lead and size are told once every plan is shown.
+		shown := func(m *ruqiv1.Inspection) bool { return notice.Shown(m, now) }
+		plans = slices.DeleteFunc(plans, func(m *ruqiv1.Inspection) bool { return m.GetId() != ins.GetId() && !shown(m) })
+		known, err := inspection.JointShown(r, joint, ins.GetEnterpriseUscc(), shown)
+		if err != nil {
+			return nil, err
+		}
+		if known {
+			v.JointInspectionId = joint.GetId()
+		}
+		v.LeadAgencyId = joint.GetLeadAgencyId()
+		if !slices.ContainsFunc(plans, func(m *ruqiv1.Inspection) bool { return m.GetAgencyId() == v.LeadAgencyId }) {
+			v.LeadAgencyId = ins.GetAgencyId()
+			if len(plans) > 0 {
+				v.LeadAgencyId = plans[0].GetAgencyId()
+			}
+		}
 		sort.SliceStable(plans, func(i, j int) bool {
 			return plans[i].GetAgencyId() == v.LeadAgencyId && plans[j].GetAgencyId() != v.LeadAgencyId
 		})
@@ -189,7 +207,6 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 		if start, end, ok := domain.CommonTime(plans); ok && ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 			v.WindowStart, v.WindowEnd = timestamppb.New(start), timestamppb.New(end)
 		}
-		plans = slices.DeleteFunc(plans, func(m *ruqiv1.Inspection) bool { return m.GetId() != ins.GetId() && !notice.Shown(m, now) })
 	}
 	if l, err := r.Lead(inspection.RefusalLeadID(ins.GetId(), ins.GetEnterpriseUscc())); err == nil {
 		v.RefusedAt = l.GetCreatedAt()
@@ -256,7 +273,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 	if err := domain.ValidateText("拒绝理由", req.GetReason(), domain.MaxRefusalReason); err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	inspectionID, officerID, detail := req.GetInspectionId(), "", strings.TrimSpace(req.GetReason())
+	inspectionID, officerID, detail, fromCode := req.GetInspectionId(), "", strings.TrimSpace(req.GetReason()), false
 	if req.GetCode() != "" {
 		// Only a code we signed for this enterprise names an inspection; any
 		// other is recorded as shown, without trusting what it claims. A
@@ -269,7 +286,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 			if inspectionID != "" && inspectionID != c.InspectionID {
 				return nil, toStatus(ctx, domain.Invalidf("CODE_MISMATCH", "入企码对应检查 %s，与填写的检查编号 %s 不一致", c.InspectionID, inspectionID))
 			}
-			inspectionID, officerID = c.InspectionID, c.OfficerID
+			inspectionID, officerID, fromCode = c.InspectionID, c.OfficerID, true
 		} else {
 			detail += "（出示的入企码未通过核验）"
 		}
@@ -287,7 +304,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 	now := s.now()
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		r, err := inspection.Refuse(tx, principal(ctx), now, inspection.Refusal{
-			InspectionID: inspectionID, OfficerID: officerID, Reason: detail, LeadID: leadID, Policies: s.policies})
+			InspectionID: inspectionID, OfficerID: officerID, FromCode: fromCode, Reason: detail, LeadID: leadID, Policies: s.policies})
 		if err != nil {
 			return err
 		}
@@ -404,9 +421,11 @@ func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.
 				if err != nil {
 					return err
 				}
+				// One entry per visit: by its joint id, or, while that is not
+				// told (inspection.JointShown), by the plans shown of it.
 				key := v.GetJointInspectionId()
 				if key == "" {
-					key = ins.GetId()
+					key = strings.Join(v.GetInspectionIds(), " ")
 				}
 				if seen[key] {
 					continue

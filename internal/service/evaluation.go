@@ -17,6 +17,7 @@ func (es *enterpriseServer) EvaluateInspection(ctx context.Context, req *ruqiv1.
 		_, err := inspection.Evaluate(tx, principal(ctx), now, inspection.EvaluationInput{
 			InspectionID: req.GetInspectionId(), CertificateShown: req.GetCertificateShown(), RightsExplained: req.GetRightsExplained(),
 			ConductedProperly: req.GetConductedProperly(), Overall: req.GetOverall(), Comment: req.GetComment(),
+			Policies: s.policies,
 		})
 		return err
 	})
@@ -35,7 +36,7 @@ func (es *enterpriseServer) Complain(ctx context.Context, req *ruqiv1.ComplainRe
 	resp := &ruqiv1.ComplainResponse{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		l, err := inspection.Complain(tx, principal(ctx), now, s.cfg.Limits.ClockLeeway, inspection.Complaint{
-			InspectionID: req.GetInspectionId(), OfficerClaimed: req.GetOfficerClaimed(), Description: req.GetDescription(), OccurredAt: req.GetOccurredAt()})
+			InspectionID: req.GetInspectionId(), OfficerClaimed: req.GetOfficerClaimed(), Description: req.GetDescription(), OccurredAt: req.GetOccurredAt(), Policies: s.policies})
 		if err != nil {
 			return err
 		}

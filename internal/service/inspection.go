@@ -553,6 +553,31 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 	return resp, nil
 }
 
+// forEnterprise leaves out of an inspection record what its enterprise is
+// not told: the trigger of a case (a complaint's or referral's number,
+// which its views leave out too), and the joint visit while a plan of it is
+// not yet shown to the enterprise (inspection.JointShown).
+func (s *Service) forEnterprise(r store.Reader, ins *ruqiv1.Inspection) error {
+	ins.TriggerReference = ""
+	if ins.GetJointInspectionId() == "" {
+		return nil
+	}
+	j, err := r.JointInspection(ins.GetJointInspectionId())
+	if errors.Is(err, store.ErrNotFound) {
+		ins.JointInspectionId = ""
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	known, err := inspection.JointShown(r, j, ins.GetEnterpriseUscc(), func(m *ruqiv1.Inspection) bool { return inspection.Shown(r, m, now, s.policies) })
+	if !known {
+		ins.JointInspectionId = ""
+	}
+	return err
+}
+
 // fillJointOf sets an inspection's joint id from the store.
 func fillJointOf(s *Service, ctx context.Context, ins *ruqiv1.Inspection) error {
 	return s.store.View(ctx, func(r store.Reader) error { return fillJoint(r, ins) })
@@ -571,6 +596,11 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 		}
 		if err := fillJoint(r, ins); err != nil {
 			return err
+		}
+		if p := principal(ctx); p.Is(ruqiv1.Role_ROLE_ENTERPRISE) {
+			if err := is.s.forEnterprise(r, ins); err != nil {
+				return err
+			}
 		}
 		resp.AtDoor, err = inspection.AtDoor(r, ins, is.s.policies.For(inspection.RegionOf(r, ins.GetEnterpriseUscc())))
 		return err

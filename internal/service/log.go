@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ruqi/ruqi/internal/domain"
@@ -253,6 +254,32 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			}
 			return withheld[id], nil
 		}
+		// A joint visit's steps (merged, withdrawn) name its id, its lead
+		// and its size: withheld while the visit has a plan the enterprise
+		// is not yet shown (inspection.JointShown).
+		jointHidden := map[string]bool{}
+		hidden := func(e *ruqiv1.Event) (bool, error) {
+			if hide, err := isWithheld(e.GetInspectionId()); err != nil || hide {
+				return hide, err
+			}
+			jointID, ok := namedJoint(e)
+			if !ok {
+				return false, nil
+			}
+			if v, ok := jointHidden[jointID]; ok {
+				return v, nil
+			}
+			j, err := r.JointInspection(jointID)
+			if errors.Is(err, store.ErrNotFound) {
+				j, err = &ruqiv1.JointInspection{Id: jointID}, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			known, err := inspection.JointShown(r, j, p.Subject, func(m *ruqiv1.Inspection) bool { return inspection.Shown(r, m, now, l.s.policies) })
+			jointHidden[jointID] = !known
+			return !known, err
+		}
 		if id := req.GetInspectionId(); id != "" {
 			in, err := r.Inspection(id)
 			if err != nil || in.GetEnterpriseUscc() != p.Subject || !inspection.Shown(r, in, now, l.s.policies) {
@@ -269,7 +296,7 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			if !tlog.HasReceipt(e.GetType()) || (req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId()) {
 				return nil
 			}
-			if hide, err := isWithheld(e.GetInspectionId()); err != nil || hide {
+			if hide, err := hidden(e); err != nil || hide {
 				return err
 			}
 			resp.Receipts = append(resp.Receipts, rc)
@@ -291,7 +318,7 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			if e.GetEnterpriseUscc() != p.Subject || !tlog.HasReceipt(e.GetType()) {
 				return nil
 			}
-			if hide, err := isWithheld(e.GetInspectionId()); err != nil || hide {
+			if hide, err := hidden(e); err != nil || hide {
 				return err
 			}
 			resp.Pending++
@@ -302,6 +329,19 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 		return nil, toStatus(ctx, err)
 	}
 	return resp, nil
+}
+
+// namedJoint is the joint visit a merged or withdrawn step names in its
+// detail ("joint JNT-… lead … members …", inspection.Register, Withdraw).
+func namedJoint(e *ruqiv1.Event) (string, bool) {
+	if t := e.GetType(); t != ruqiv1.EventType_EVENT_TYPE_MERGED && t != ruqiv1.EventType_EVENT_TYPE_WITHDRAWN {
+		return "", false
+	}
+	f := strings.Fields(e.GetDetail())
+	if len(f) < 2 || f[0] != "joint" || f[1] == "" {
+		return "", false
+	}
+	return f[1], true
 }
 
 type checkpointCheck struct {
