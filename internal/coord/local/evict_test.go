@@ -3,6 +3,7 @@ package local_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -259,5 +260,75 @@ func TestBound_ManyEnterprisesConcurrently(t *testing.T) {
 	st := c.Stats()
 	if st.Enterprises > max || st.Evictions != uint64(enterprises-st.Enterprises) {
 		t.Fatalf("%+v after %d enterprises, want at most %d held and the rest evicted", st, enterprises, max)
+	}
+}
+
+// TestPendingNeverForgotten: an enterprise holding a pending decision is
+// never forgotten, however hard the bound presses (one enterprise held,
+// others decided without pause). Two callers deciding and releasing plans
+// of one enterprise once let the second mark the entry not pending while
+// the first held a plan, between unlocking the entry and taking the
+// coordinator's lock; the next decision then reseeded without the plan.
+// Found by a read-only review, 2026-12-03.
+func TestPendingNeverForgotten(t *testing.T) {
+	const uscc = "915101000000000009"
+	var pending, violations atomic.Int64
+	seeder := func(ctx context.Context, u string) (coord.Seed, error) {
+		if u == uscc && pending.Load() > 0 {
+			violations.Add(1)
+		}
+		return coord.Seed{}, nil
+	}
+	c := local.NewBounded(seeder, local.Bound{MaxEnterprises: 1})
+	pol := coord.Policy{Zone: coordtest.Beijing}
+	var workers, noise sync.WaitGroup
+	done := make(chan struct{})
+	for w, agency := range []string{"AG-1", "AG-2"} {
+		workers.Go(func() {
+			start := now.Add(time.Duration(w+1)*24*time.Hour + time.Hour)
+			for i := range 20_000 {
+				p := coord.Plan{InspectionID: fmt.Sprintf("INS-%s-%d", agency, i), AgencyID: agency, USCC: uscc,
+					Start: start, End: start.Add(time.Hour), Exempt: true, ConfirmBy: now.Add(time.Hour)}
+				if _, err := c.Decide(ctx, p, pol, now); err != nil {
+					t.Error(err)
+					return
+				}
+				pending.Add(1)
+				runtime.Gosched()
+				pending.Add(-1)
+				if _, err := c.Release(ctx, p, now); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for k := range 4 {
+		noise.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				start := now.Add(48 * time.Hour)
+				p := coord.Plan{InspectionID: fmt.Sprintf("INS-N-%d-%d", k, i), AgencyID: "AG-N", USCC: fmt.Sprintf("91510100000%07d", k*1_000_000+i%1000),
+					Start: start, End: start.Add(time.Hour), Exempt: true}
+				if _, err := c.Decide(ctx, p, pol, now); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := c.Withdraw(ctx, p, now); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	workers.Wait()
+	close(done)
+	noise.Wait()
+	if n := violations.Load(); n > 0 {
+		t.Fatalf("the enterprise was reseeded %d times while a decision of it was pending", n)
 	}
 }

@@ -112,11 +112,14 @@ func (c *Coordinator) acquire(uscc string) *entry {
 }
 
 // release unlocks the entry, drops the reference and evicts what the bound
-// says.
+// says. c.mu is taken before e.mu is let go (the lock order is e.mu, then
+// c.mu; nothing waits for an entry's lock holding c.mu): otherwise another
+// caller could decide a pending plan between the two, and this one would
+// then mark the entry not pending, and let it be forgotten with the plan.
 func (c *Coordinator) release(e *entry) {
 	pending := e.state != nil && e.state.Pending()
-	e.mu.Unlock()
 	c.mu.Lock()
+	e.mu.Unlock()
 	defer c.mu.Unlock()
 	e.refs--
 	e.pending = pending
