@@ -438,13 +438,16 @@ func (s *State) Withdraw(id string, now time.Time) Decision {
 	return d
 }
 
-// Release withdraws a plan that is still pending (its store write failed);
-// a confirmed plan is the store's and stays. The decision is Withdraw's, or
-// zero if nothing was released.
-func (s *State) Release(id string, now time.Time) Decision {
+// Release withdraws a plan that is still pending (its store write failed)
+// and held no later than heldUntil: the hold of the attempt that failed. A
+// retry of the same plan, still writing, has moved the hold later (Decide)
+// and keeps it; a confirmed plan is the store's and stays. A zero heldUntil
+// releases whatever hold. The decision is Withdraw's, or zero if nothing
+// was released.
+func (s *State) Release(id string, heldUntil, now time.Time) Decision {
 	s.prune(now)
 	p, ok := s.Plans[id]
-	if !ok || p.ConfirmBy.IsZero() {
+	if !ok || p.ConfirmBy.IsZero() || (!heldUntil.IsZero() && p.ConfirmBy.After(heldUntil)) {
 		return Decision{}
 	}
 	return s.Withdraw(id, now)
@@ -483,14 +486,15 @@ func (s *State) Expired(now time.Time) []string {
 }
 
 // Settle applies what the store says of expired pending plans: those it
-// holds are confirmed, the others withdrawn; it returns the withdrawals.
+// holds are confirmed, the others withdrawn if their hold is still over (a
+// retry may have renewed it meanwhile); it returns the withdrawals.
 func (s *State) Settle(stored, missing []string, now time.Time) []Decision {
 	for _, id := range stored {
 		s.Confirm(id)
 	}
 	var out []Decision
 	for _, id := range missing {
-		if d := s.Release(id, now); d.Version > 0 {
+		if d := s.Release(id, now, now); d.Version > 0 {
 			out = append(out, d)
 		}
 	}

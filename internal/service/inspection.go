@@ -172,11 +172,19 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 // failed, and nothing else. If the store holds a plan of this id with the
 // same enterprise, agency and window, the coordinator holds that plan under
 // this id (an attempt of the same request id wrote it): it stays, confirmed
-// here if it is this very request. If the release fails, the reservation
-// expires: the coordinator checks it against the store.
+// here if it is this very request. If the store cannot say (a commit whose
+// answer was lost as the database went away may have landed), or the
+// release fails, the reservation expires: the coordinator checks it against
+// the store then. A retry still writing the same plan keeps it: the release
+// is this attempt's hold only (coord.Plan.ConfirmBy).
 func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, plan coord.Plan, now time.Time) {
 	bg := context.WithoutCancel(ctx)
-	if stored, err := s.storedInspection(bg, plan.InspectionID); err == nil {
+	stored, err := s.storedInspection(bg, plan.InspectionID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		slog.WarnContext(ctx, "a failed registration's plan left pending: the store cannot say whether it holds it", "inspection", plan.InspectionID, "err", err)
+		return
+	}
+	if err == nil {
 		if sameRegistration(stored, req) {
 			if cerr := s.coord.Confirm(bg, plan, now); cerr != nil {
 				slog.ErrorContext(ctx, "confirm a plan a retry wrote", "inspection", plan.InspectionID, "err", cerr)

@@ -170,6 +170,7 @@ func RunWith(t *testing.T, b Backend, newRecord func(*testing.T) Recorder) {
 		{"GradeA_NoProactiveInspection", testGradeA},
 		{"Warnings_DayWeekMonth", testWarnings},
 		{"Release_UndoesReservation", testRelease},
+		{"Release_KeepsARetrysHold", testReleaseKeepsRetry},
 		{"Reseed_AfterLoss_DecidesTheSame", testReseed},
 		{"Reseed_LegacyTransitiveJoint_SplitByTheRule", testLegacySeed},
 		{"Concurrent_ManyClients_OneJointInspection", testConcurrent},
@@ -735,6 +736,37 @@ func testRelease(t *testing.T, b Backend) {
 		t.Fatal(err)
 	}
 	f.want(f.decide(f.plan("AG-1", "2026-11-23 09:30", "2026-11-23 10:30"), now), coord.Accepted)
+}
+
+// testReleaseKeepsRetry: a request's first attempt decides a plan and its
+// write fails late, while a retry (the same plan, a later hold) is still
+// writing. The first attempt's release leaves the retry's hold: the plan
+// stays counted (an overlapping plan of the same agency is a duplicate),
+// and the retry's confirmation finds it. The retry's own release, had its
+// write failed too, takes it back. Found by a read-only review, 2026-12-03:
+// the first release dropped the plan the retry then wrote.
+func testReleaseKeepsRetry(t *testing.T, b Backend) {
+	f := newFixture(t, b, coord.Policy{Zone: Beijing})
+	first := f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 10:00")
+	first.ConfirmBy = now.Add(30 * time.Second)
+	// Not recorded: the store never holds it.
+	if d, err := f.c.Decide(ctx, first, f.pol, now); err != nil || d.Outcome != coord.Accepted {
+		t.Fatalf("%+v %v", d, err)
+	}
+	retry := first
+	retry.ConfirmBy = now.Add(50 * time.Second)
+	if d, err := f.c.Decide(ctx, retry, f.pol, now.Add(20*time.Second)); err != nil || d.Outcome != coord.Accepted {
+		t.Fatalf("the retry's decision: %+v %v, want the first's answer", d, err)
+	}
+	if rd, err := f.c.Release(ctx, first, now.Add(25*time.Second)); err != nil || rd.Version != 0 {
+		t.Fatalf("the first attempt's release: %+v %v; want nothing released", rd, err)
+	}
+	overlap := f.plan("AG-1", "2026-11-23 09:30", "2026-11-23 10:30")
+	f.want(f.decide(overlap, now.Add(26*time.Second)), coord.Duplicate)
+	if rd, err := f.c.Release(ctx, retry, now.Add(27*time.Second)); err != nil || rd.Version == 0 {
+		t.Fatalf("the retry's release: %+v %v; want the plan released", rd, err)
+	}
+	f.want(f.decide(overlap, now.Add(28*time.Second)), coord.Accepted)
 }
 
 // testReseed loses the coordinator's state halfway (a Redis restarted

@@ -225,7 +225,7 @@ func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) 
 	if e.state == nil {
 		return coord.Decision{}, nil
 	}
-	return e.state.Release(p.InspectionID, now), nil
+	return e.state.Release(p.InspectionID, p.ConfirmBy, now), nil
 }
 
 // Withdraw removes a plan; an enterprise not held (never seen, or

@@ -350,11 +350,12 @@ local function withdrawPlan(st, id, now)
 	return d
 end
 
--- State.Release: withdraws a plan only while it is pending; returns the
--- withdrawal's decision, or nil.
-local function releasePlan(st, id, now)
+-- State.Release: withdraws a plan only while it is pending and held no later
+-- than heldUntil (unix ms; 0 for any hold); returns the withdrawal's
+-- decision, or nil.
+local function releasePlan(st, id, heldUntil, now)
 	local p = st.plans[id]
-	if p ~= nil and p.cb ~= 0 then
+	if p ~= nil and p.cb ~= 0 and (heldUntil == 0 or p.cb <= heldUntil) then
 		return withdrawPlan(st, id, now)
 	end
 	return nil

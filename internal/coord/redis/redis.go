@@ -195,7 +195,7 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 			return coord.Decision{}, fmt.Errorf("coord/redis: check pending plans of %s against the store: %w", p.USCC, err)
 		}
 		stored, missing := coord.SplitStored(seed, w.Check)
-		released, err := c.settle(ctx, k, now, stored, missing)
+		released, err := c.settle(ctx, k, now, stored, missing, now)
 		if err != nil {
 			return coord.Decision{}, err
 		}
@@ -278,10 +278,10 @@ func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Tim
 	}
 	ids := []string{p.InspectionID}
 	if written {
-		_, err := c.settle(ctx, k, now, ids, nil)
+		_, err := c.settle(ctx, k, now, ids, nil, time.Time{})
 		return coord.Decision{}, err
 	}
-	released, err := c.settle(ctx, k, now, nil, ids)
+	released, err := c.settle(ctx, k, now, nil, ids, p.ConfirmBy)
 	if err != nil || len(released) == 0 {
 		return coord.Decision{}, err
 	}
@@ -289,15 +289,20 @@ func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Tim
 }
 
 // settle confirms the pending plans the store holds and releases the
-// others, and answers the releases' decisions.
-func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, stored, missing []string) ([]coord.Decision, error) {
-	args := make([]any, 0, 2+len(stored)+len(missing))
+// others held no later than heldUntil (State.Release; zero for any hold),
+// and answers the releases' decisions.
+func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, stored, missing []string, heldUntil time.Time) ([]coord.Decision, error) {
+	var held int64
+	if !heldUntil.IsZero() {
+		held = heldUntil.UnixMilli()
+	}
+	args := make([]any, 0, 2+len(stored)+2*len(missing))
 	args = append(args, now.UnixMilli(), len(stored))
 	for _, id := range stored {
 		args = append(args, id)
 	}
 	for _, id := range missing {
-		args = append(args, id)
+		args = append(args, id, held)
 	}
 	raw, err := settleScript.Run(ctx, c.client, []string{k.state()}, args...).Text()
 	if err != nil {

@@ -480,7 +480,7 @@ func playRandom(t *testing.T, srv *redistest.Server, rec coordtest.Recorder, pol
 				recorded[id] = true
 				rec.Apply(p, d)
 			default: // the write failed
-				compare(t, i, "release "+id, ref.Release(id, now), func() (coord.Decision, error) { return c.Release(ctx, p, now) }, func(coord.Decision) {})
+				compare(t, i, "release "+id, ref.Release(id, p.ConfirmBy, now), func() (coord.Decision, error) { return c.Release(ctx, p, now) }, func(coord.Decision) {})
 			}
 		case op < 107: // time passes
 			now = now.Add(time.Duration(rnd.Intn(12*4)) * 15 * time.Minute)
@@ -825,7 +825,7 @@ func TestJointRule_ScriptMatchesState(t *testing.T) {
 					ref.Confirm(p.InspectionID)
 					err = c.Confirm(ctx, p, now)
 				case "release":
-					want = ref.Release(plans[s.ref].InspectionID, now)
+					want = ref.Release(plans[s.ref].InspectionID, plans[s.ref].ConfirmBy, now)
 					got, err = c.Release(ctx, plans[s.ref], now)
 					rec.Apply(plans[s.ref], got)
 				case "withdraw":
