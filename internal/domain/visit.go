@@ -106,10 +106,13 @@ func (n Notice) From(ins *ruqiv1.Inspection) time.Time {
 }
 
 // Shown reports whether the enterprise may see ins at now: its notice time
-// has come. Before it, the enterprise's pages, history and notices do not
-// list it.
+// has come, or the visit took place as the enterprise saw it (a code of it
+// scanned there, or its results recorded). Before that, the enterprise's
+// pages, history and notices do not list it, and asked for by id it is not
+// there.
 func (n Notice) Shown(ins *ruqiv1.Inspection, now time.Time) bool {
-	return !now.Before(n.From(ins))
+	return !now.Before(n.From(ins)) || ins.GetFirstCheckedInAt() != nil ||
+		ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED
 }
 
 // Upcoming reports whether ins belongs in the enterprise's notices at now:

@@ -14,6 +14,16 @@ func planAt(start time.Time, typ ruqiv1.InspectionType, kind ruqiv1.VisitKind) *
 		WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour))}
 }
 
+func scannedAt(ins *ruqiv1.Inspection, t time.Time) *ruqiv1.Inspection {
+	ins.FirstCheckedInAt = timestamppb.New(t)
+	return ins
+}
+
+func completed(ins *ruqiv1.Inspection) *ruqiv1.Inspection {
+	ins.State = ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED
+	return ins
+}
+
 func TestNotice_RoutineFromLeadTime_UnannouncedFromWindowStart(t *testing.T) {
 	start := time.Date(2026, 12, 10, 9, 0, 0, 0, Shanghai)
 	n := Notice{Lead: 3 * 24 * time.Hour, Unannounced: []ruqiv1.InspectionType{ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, ruqiv1.InspectionType_INSPECTION_TYPE_CASE}}
@@ -29,6 +39,10 @@ func TestNotice_RoutineFromLeadTime_UnannouncedFromWindowStart(t *testing.T) {
 		{"random, at its start", planAt(start, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, 0), start, true},
 		{"case, at its start", planAt(start, ruqiv1.InspectionType_INSPECTION_TYPE_CASE, 0), start, true},
 		{"survey, announced like routine", planAt(start, 0, ruqiv1.VisitKind_VISIT_KIND_SURVEY), start.Add(-48 * time.Hour), true},
+		// The visit took place as the enterprise saw it: its code scanned
+		// there, or its results recorded.
+		{"random, scanned early", scannedAt(planAt(start, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, 0), start.Add(-time.Hour)), start.Add(-time.Minute), true},
+		{"case, completed", completed(planAt(start, ruqiv1.InspectionType_INSPECTION_TYPE_CASE, 0)), start.Add(-time.Minute), true},
 	}
 	for _, c := range cases {
 		if got := n.Shown(c.ins, c.at); got != c.want {
