@@ -67,6 +67,7 @@ var reasonHints = map[string]string{
 	"VISIT_HAS_ITEMS":  "不是行政检查的入企不填 --items 和 --type",
 	"VISIT_HAS_TYPE":   "不是行政检查的入企不填 --items 和 --type",
 	"ITEMS_EMPTY":      "用 --items 列出检查事项编号，以逗号分隔",
+	"TOO_FEW_OFFICERS": "用 --officers 列出执法人员编号，以逗号分隔",
 }
 
 // errorInfo returns the first google.rpc.ErrorInfo among the details.

@@ -162,9 +162,13 @@ type Coordinator interface {
 	// Confirm marks a pending plan as written.
 	Confirm(ctx context.Context, p Plan, now time.Time) error
 	// Release undoes a pending reservation whose store write failed; it
-	// touches no other plan's reservation, and never a confirmed plan. The
-	// decision is Withdraw's (zero if nothing was released): plans written
-	// meanwhile that had joined this one may hold the visit now.
+	// touches no other plan's reservation, and never a confirmed plan. It
+	// releases only under the failed attempt's hold, p.ConfirmBy as that
+	// attempt decided it: a retry of the same plan that renewed the hold
+	// later keeps it (a zero ConfirmBy releases any hold: pass the
+	// attempt's own). The decision is Withdraw's (zero if nothing was
+	// released): plans written meanwhile that had joined this one may hold
+	// the visit now.
 	Release(ctx context.Context, p Plan, now time.Time) (Decision, error)
 	// Withdraw removes a cancelled plan: it no longer merges or counts. A
 	// joint inspection goes on for its other members, with a new lead if the

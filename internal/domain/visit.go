@@ -107,7 +107,8 @@ func (n Notice) From(ins *ruqiv1.Inspection) time.Time {
 
 // Shown reports whether the enterprise may see ins at now: its notice time
 // has come, or the visit took place as the enterprise saw it (a code of it
-// scanned there, or its results recorded). Before that, the enterprise's
+// scanned valid there, or its results recorded). A code refused at the
+// scan (not yet valid: officers early) does not show it. Before that, the enterprise's
 // pages, history and notices do not list it, and asked for by id it is not
 // there.
 func (n Notice) Shown(ins *ruqiv1.Inspection, now time.Time) bool {

@@ -256,8 +256,13 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 		}
 		// A joint visit's steps (merged, withdrawn) name its id, its lead
 		// and its size: withheld while the visit has a plan the enterprise
-		// is not yet shown (inspection.JointShown).
+		// is not yet shown (inspection.JointShown), and while any of its
+		// own inspections registered before the step is not yet shown: a
+		// plan that has left the visit since (cancelled) was counted in
+		// the size then.
 		jointHidden := map[string]bool{}
+		var hiddenSince *time.Time // the earliest registration not yet shown
+		hiddenRead := false
 		hidden := func(e *ruqiv1.Event) (bool, error) {
 			if hide, err := isWithheld(e.GetInspectionId()); err != nil || hide {
 				return hide, err
@@ -265,6 +270,20 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			jointID, ok := namedJoint(e)
 			if !ok {
 				return false, nil
+			}
+			if !hiddenRead {
+				hiddenRead = true
+				err := eachInspectionOf(r, p.Subject, func(in *ruqiv1.Inspection) {
+					if at := in.GetRegisteredAt().AsTime(); !inspection.Shown(r, in, now, l.s.policies) && (hiddenSince == nil || at.Before(*hiddenSince)) {
+						hiddenSince = &at
+					}
+				})
+				if err != nil {
+					return false, err
+				}
+			}
+			if hiddenSince != nil && !e.GetTime().AsTime().Before(*hiddenSince) {
+				return true, nil
 			}
 			if v, ok := jointHidden[jointID]; ok {
 				return v, nil
@@ -329,6 +348,24 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 		return nil, toStatus(ctx, err)
 	}
 	return resp, nil
+}
+
+// eachInspectionOf calls fn with each of an enterprise's inspections, a
+// page at a time.
+func eachInspectionOf(r store.Reader, uscc string, fn func(*ruqiv1.Inspection)) error {
+	for after := ""; ; {
+		batch, err := r.InspectionsOfEnterprise(uscc, store.Page{After: after, Limit: maxPageSize})
+		if err != nil {
+			return err
+		}
+		for _, in := range batch {
+			after = in.GetId()
+			fn(in)
+		}
+		if len(batch) < maxPageSize {
+			return nil
+		}
+	}
 }
 
 // namedJoint is the joint visit a merged or withdrawn step names in its

@@ -20,15 +20,9 @@ import (
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
-// TestNotice_JointVisitHidesItsUnannouncedPlan: AG-02's 双随机 check of an
-// enterprise, which is shown to it only once it begins (检查预告), and AG-01's
-// routine check announced two days ahead, which joined it. Until the random
-// check begins, nothing the enterprise reads tells of it: not the visit's
-// lead, window, joint id or size (the joint id is named after the random
-// check's id), not its receipts; and the enterprise cannot refuse, complain
-// about or evaluate it by id. A code of it shown at the door may be refused.
-// Once it begins, the joint visit is told in full.
-func TestNotice_JointVisitHidesItsUnannouncedPlan(t *testing.T) {
+// noticeEnv is a server with a Merkle log and a clock the test moves.
+func noticeEnv(t *testing.T) (*env, *atomic.Pointer[time.Time], func()) {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -42,12 +36,32 @@ func TestNotice_JointVisitHidesItsUnannouncedPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Now().Truncate(time.Hour)
-	var clock atomic.Pointer[time.Time]
+	clock := &atomic.Pointer[time.Time]{}
 	clock.Store(&t0)
 	e := newEnvOn(t, st, "", func(c *service.Config) {
 		c.Now = func() time.Time { return *clock.Load() }
 		c.Log = service.LogConfig{Log: l, Key: vkey}
 	})
+	integrate := func() {
+		t.Helper()
+		if _, err := e.svc.IntegrateLog(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e, clock, integrate
+}
+
+// TestNotice_JointVisitHidesItsUnannouncedPlan: AG-02's 双随机 check of an
+// enterprise, which is shown to it only once it begins (检查预告), and AG-01's
+// routine check announced two days ahead, which joined it. Until the random
+// check begins, nothing the enterprise reads tells of it: not the visit's
+// lead, window, joint id or size (the joint id is named after the random
+// check's id), not its receipts; and the enterprise cannot refuse, complain
+// about or evaluate it by id. A code of it shown at the door may be refused.
+// Once it begins, the joint visit is told in full.
+func TestNotice_JointVisitHidesItsUnannouncedPlan(t *testing.T) {
+	e, clock, integrate := noticeEnv(t)
+	t0 := *clock.Load()
 	a1, a2 := e.registrar(t, "AG-01"), e.registrar(t, "AG-02")
 	uscc := e.dir.GetEnterprises()[1].GetUscc()
 	base := t0.Add(48 * time.Hour) // within a routine check's notice days
@@ -84,12 +98,6 @@ func TestNotice_JointVisitHidesItsUnannouncedPlan(t *testing.T) {
 	suffix := hiddenID[strings.LastIndex(hiddenID, "-")+1:]
 	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, uscc)
 	cli := ruqiv1.NewEnterpriseServiceClient(e.cc)
-	integrate := func() {
-		t.Helper()
-		if _, err := e.svc.IntegrateLog(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// leaks lists what of the random check a text tells.
 	leaks := func(s string) []string {
 		var out []string
@@ -186,5 +194,64 @@ func wantCode(t *testing.T, what string, err error, want codes.Code) {
 	t.Helper()
 	if status.Code(err) != want {
 		t.Errorf("%s: %v, want %s", what, err, want)
+	}
+}
+
+// TestNotice_ReceiptsOfAJointVisitAnUnannouncedPlanLeft: AG-01's routine
+// check, AG-02's 双随机 check joining it, AG-03's routine check joining
+// them; the random check is then cancelled and leaves the visit, which is
+// named after the first plan. AG-03's merged step says "members 3": it is
+// withheld from the enterprise until the random check would have been
+// shown, though the visit as it is now holds only shown plans. Found by a
+// read-only review, 2026-12-03.
+func TestNotice_ReceiptsOfAJointVisitAnUnannouncedPlanLeft(t *testing.T) {
+	e, clock, integrate := noticeEnv(t)
+	t0 := *clock.Load()
+	uscc := e.dir.GetEnterprises()[1].GetUscc()
+	base := t0.Add(48 * time.Hour)
+	ins := ruqiv1.NewInspectionServiceClient(e.cc)
+	register := func(r *registrar, typ ruqiv1.InspectionType, from, to time.Duration) *ruqiv1.RegisterInspectionResponse {
+		t.Helper()
+		resp, err := ins.RegisterInspection(e.as(r.tok), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: uscc, CheckItemIds: r.items[:1], OfficerIds: r.officers[:2],
+			WindowStart: timestamppb.New(base.Add(from)), WindowEnd: timestamppb.New(base.Add(to)), Type: typ, Reason: "检查"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	a2 := e.registrar(t, "AG-02")
+	register(e.registrar(t, "AG-01"), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, 0, 8*time.Hour)
+	random := register(a2, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, 2*time.Hour, 4*time.Hour)
+	third := register(e.registrar(t, "AG-03"), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, time.Hour, 6*time.Hour)
+	if third.GetJointInspection().GetId() == "" || random.GetJointInspection().GetId() != third.GetJointInspection().GetId() {
+		t.Fatalf("the plans are not one visit: %v, %v", random.GetJointInspection(), third.GetJointInspection())
+	}
+	if _, err := ins.CancelInspection(e.as(a2.tok), &ruqiv1.CancelInspectionRequest{InspectionId: random.GetInspection().GetId(), Reason: "取消"}); err != nil {
+		t.Fatal(err)
+	}
+	integrate()
+	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, uscc)
+	merged := func() []string {
+		t.Helper()
+		rc, err := ruqiv1.NewLogServiceClient(e.cc).ListReceipts(e.as(ent), &ruqiv1.ListReceiptsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rc.GetReceipts() {
+			if r.GetEvent().GetType() == ruqiv1.EventType_EVENT_TYPE_MERGED || r.GetEvent().GetType() == ruqiv1.EventType_EVENT_TYPE_WITHDRAWN {
+				out = append(out, r.GetEvent().GetDetail())
+			}
+		}
+		return out
+	}
+	if got := merged(); len(got) != 0 {
+		t.Errorf("joint steps told before the random check would be shown: %q", got)
+	}
+	begun := base.Add(2 * time.Hour)
+	clock.Store(&begun)
+	if got := merged(); len(got) == 0 {
+		t.Error("the joint steps are still withheld once the random check would be shown")
 	}
 }
