@@ -407,40 +407,34 @@ func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.
 		resp.Reset()
 		notice := es.s.noticeOf(r, uscc)
 		seen := map[string]bool{}
-		for after := ""; ; {
-			batch, err := r.InspectionsOfEnterprise(uscc, store.Page{After: after, Limit: maxPageSize})
+		err := eachInspectionOf(r, uscc, func(ins *ruqiv1.Inspection) error {
+			if !notice.Upcoming(ins, now) {
+				return nil
+			}
+			v, err := inspectionView(r, ins, now, notice)
 			if err != nil {
 				return err
 			}
-			for _, ins := range batch {
-				after = ins.GetId()
-				if !notice.Upcoming(ins, now) {
-					continue
-				}
-				v, err := inspectionView(r, ins, now, notice)
-				if err != nil {
-					return err
-				}
-				// One entry per visit: by its joint id, or, while that is not
-				// told (inspection.JointShown), by the plans shown of it.
-				key := v.GetJointInspectionId()
-				if key == "" {
-					key = strings.Join(v.GetInspectionIds(), " ")
-				}
-				if seen[key] {
-					continue
-				}
-				seen[key] = true
-				resp.Visits = append(resp.Visits, &ruqiv1.UpcomingVisit{
-					InspectionId: ins.GetId(), Agencies: v.GetAgencies(), CheckItems: v.GetCheckItems(),
-					WindowStart: v.GetWindowStart(), WindowEnd: v.GetWindowEnd(), Type: ins.GetType(), VisitKind: ins.GetVisitKind(),
-					JointInspectionId: v.GetJointInspectionId(), InspectionIds: v.GetInspectionIds(),
-					NoticedFrom: timestamppb.New(notice.From(ins)), Begun: !now.Before(v.GetWindowStart().AsTime()),
-				})
+			// One entry per visit: by its joint id, or, while that is not
+			// told (inspection.JointShown), by the plans shown of it.
+			key := v.GetJointInspectionId()
+			if key == "" {
+				key = strings.Join(v.GetInspectionIds(), " ")
 			}
-			if len(batch) < maxPageSize {
-				break
+			if seen[key] {
+				return nil
 			}
+			seen[key] = true
+			resp.Visits = append(resp.Visits, &ruqiv1.UpcomingVisit{
+				InspectionId: ins.GetId(), Agencies: v.GetAgencies(), CheckItems: v.GetCheckItems(),
+				WindowStart: v.GetWindowStart(), WindowEnd: v.GetWindowEnd(), Type: ins.GetType(), VisitKind: ins.GetVisitKind(),
+				JointInspectionId: v.GetJointInspectionId(), InspectionIds: v.GetInspectionIds(),
+				NoticedFrom: timestamppb.New(notice.From(ins)), Begun: !now.Before(v.GetWindowStart().AsTime()),
+			})
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		sort.SliceStable(resp.Visits, func(i, j int) bool {
 			return resp.Visits[i].GetWindowStart().AsTime().Before(resp.Visits[j].GetWindowStart().AsTime())

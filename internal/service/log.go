@@ -273,10 +273,11 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			}
 			if !hiddenRead {
 				hiddenRead = true
-				err := eachInspectionOf(r, p.Subject, func(in *ruqiv1.Inspection) {
+				err := eachInspectionOf(r, p.Subject, func(in *ruqiv1.Inspection) error {
 					if at := in.GetRegisteredAt().AsTime(); !inspection.Shown(r, in, now, l.s.policies) && (hiddenSince == nil || at.Before(*hiddenSince)) {
 						hiddenSince = &at
 					}
+					return nil
 				})
 				if err != nil {
 					return false, err
@@ -350,9 +351,9 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 	return resp, nil
 }
 
-// eachInspectionOf calls fn with each of an enterprise's inspections, a
-// page at a time.
-func eachInspectionOf(r store.Reader, uscc string, fn func(*ruqiv1.Inspection)) error {
+// eachInspectionOf calls fn with each of an enterprise's inspections, read
+// a page at a time, until fn fails.
+func eachInspectionOf(r store.Reader, uscc string, fn func(*ruqiv1.Inspection) error) error {
 	for after := ""; ; {
 		batch, err := r.InspectionsOfEnterprise(uscc, store.Page{After: after, Limit: maxPageSize})
 		if err != nil {
@@ -360,7 +361,9 @@ func eachInspectionOf(r store.Reader, uscc string, fn func(*ruqiv1.Inspection)) 
 		}
 		for _, in := range batch {
 			after = in.GetId()
-			fn(in)
+			if err := fn(in); err != nil {
+				return err
+			}
 		}
 		if len(batch) < maxPageSize {
 			return nil
