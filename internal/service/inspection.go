@@ -108,6 +108,19 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		return nil, toStatus(ctx, coordError(err))
 	}
 	s.handOverDropped(ctx, plan.USCC, d.Dropped)
+	if d.Outcome == coord.Duplicate && d.Existing != ins.GetId() && req.GetRequestId() != "" {
+		// The day is in a derived id: a retry after midnight of a request
+		// whose first attempt, the day before, is still deciding or
+		// writing names another plan, a duplicate of its own. It is the
+		// same request: decide and write under the first attempt's id.
+		if yesterday, _ := inspectionIDFor(now.AddDate(0, 0, -1), chk.AgencyID, req.GetRequestId()); d.Existing == yesterday {
+			ins.Id, plan.InspectionID = yesterday, yesterday
+			if d, err = s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now); err != nil {
+				return nil, toStatus(ctx, coordError(err))
+			}
+			s.handOverDropped(ctx, plan.USCC, d.Dropped)
+		}
+	}
 	switch {
 	case d.Outcome == coord.Duplicate && d.Existing == ins.GetId():
 		// The id derives from the request id: the same request id is in
