@@ -53,12 +53,12 @@ as_pg "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres bench
 "$pgbin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -c "$clients" -j 2 -T "${duration%s}" bench 2>/dev/null | grep -E "^tps"
 
 # Sum of the tools' throughput (every answer, refusals included) and of
-# their accepted calls per second.
-tps() { python3 -c 'import json,sys; r=[json.load(open(f)) for f in sys.argv[1:]]; print("%.0f %.0f" % (sum(x["throughput"] for x in r), sum(x["ok"]/x["seconds"] for x in r)))' "$@"; }
+# their accepted calls per second, and the refusals by code, if any.
+tps() { python3 -c 'import json,sys,collections; r=[json.load(open(f)) for f in sys.argv[1:]]; e=collections.Counter(); [e.update(x.get("errorsByCode") or {}) for x in r]; print("%.0f %.0f %s" % (sum(x["throughput"] for x in r), sum(x["ok"]/x["seconds"] for x in r), ",".join("%s:%d" % kv for kv in sorted(e.items())) or "-"))' "$@"; }
 
 echo
 echo "== ruqi on PostgreSQL: $clients clients in all, shared among the replicas"
-printf '%-9s %-10s %12s %12s\n' replicas op "answers/s" "accepted/s"
+printf '%-9s %-10s %12s %12s  %s\n' replicas op "answers/s" "accepted/s" "refused by code"
 for n in 1 2 3; do
   db="ruqi$n"
   as_pg "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "$db"
@@ -84,8 +84,8 @@ for n in 1 2 3; do
       lp+=($!)
     done
     wait "${lp[@]}" || { echo "a load tool failed:"; cat "$work"/r$n-$op-*.err; exit 1; }
-    read -r all ok < <(tps "${outs[@]}")
-    printf '%-9s %-10s %12s %12s\n' "$n" "$op" "$all" "$ok"
+    read -r all ok refused < <(tps "${outs[@]}")
+    printf '%-9s %-10s %12s %12s  %s\n' "$n" "$op" "$all" "$ok" "$refused"
   done
   stop_replicas
 done
