@@ -186,8 +186,7 @@ func Run(ctx context.Context, cfg Config) error {
 		servingStatus(st.Err() == nil)
 	}
 	var held *local.Coordinator // the in-process coordinator, for /metrics
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin, Maintenance: maintenance,
-		VerifyDecisions: cfg.RedisAddr != ""}, newCoordinator(cfg, &held))
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin, Maintenance: maintenance}, newCoordinator(cfg, &held))
 	if err != nil {
 		return err
 	}

@@ -103,8 +103,7 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 	// process never confirms it (a crash, a lost reply), the coordinator
 	// checks the store once the time is up.
 	plan.ConfirmBy = now.Add(s.confirmWithin())
-	pol := s.policies.For(chk.Enterprise.GetRegionCode())
-	d, err := s.coord.Decide(ctx, plan, pol, now)
+	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now)
 	if err != nil {
 		return nil, toStatus(ctx, coordError(err))
 	}
@@ -116,14 +115,25 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		// same request: decide and write under the first attempt's id.
 		if yesterday, _ := inspectionIDFor(now.AddDate(0, 0, -1), chk.AgencyID, req.GetRequestId()); d.Existing == yesterday {
 			ins.Id, plan.InspectionID = yesterday, yesterday
-			if d, err = s.coord.Decide(ctx, plan, pol, now); err != nil {
+			if d, err = s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now); err != nil {
 				return nil, toStatus(ctx, coordError(err))
 			}
 			s.handOverDropped(ctx, plan.USCC, d.Dropped)
 		}
 	}
-	if err := s.refusal(ctx, req, ins, d); err != nil {
-		return nil, toStatus(ctx, err)
+	switch {
+	case d.Outcome == coord.Duplicate && d.Existing == ins.GetId():
+		// The id derives from the request id: the same request id is in
+		// flight, or written, with other parameters.
+		return nil, toStatus(ctx, requestReused(req.GetRequestId(), ins.GetId(), ""))
+	case d.Outcome == coord.Duplicate:
+		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED, "duplicate of "+d.Existing)
+		return nil, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
+			"重复报备：本部门已有与此时段重叠的检查 %s 针对该企业，请勿重复检查；如需增加事项，请撤销后重新报备", d.Existing).With("existing_inspection_id", d.Existing))
+	case d.Outcome == coord.Capped:
+		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED, fmt.Sprintf("%s limit=%d count=%d period=%s", d.Cap.Rule, d.Cap.Limit, d.Cap.Count, d.Cap.Period))
+		return nil, toStatus(ctx, domain.ResourceExhaustedf("FREQUENCY_CAP", "%s", breachMessage(*d.Cap, true)).
+			With("rule", d.Cap.Rule).With("limit", fmt.Sprint(d.Cap.Limit)).With("count", fmt.Sprint(d.Cap.Count)).With("period", d.Cap.Period))
 	}
 
 	signed := s.signCodes(ins, chk.Officers, now)
@@ -142,11 +152,6 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 			replayed = done && err == nil
 			return err
 		}
-		if s.cfg.VerifyDecisions {
-			if err := verifyDecision(tx, plan, d, pol, now); err != nil {
-				return err
-			}
-		}
 		r, err := inspection.Register(tx, principal(ctx), now, inspection.Registration{Request: req, Inspection: ins, Decision: d, Issue: s.issuer(signed), Matched: matched})
 		if err != nil {
 			return err
@@ -157,15 +162,6 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 	bg := context.WithoutCancel(ctx)
 	if err != nil {
 		s.afterFailedWrite(ctx, req, plan, now)
-		var stale staleDecision
-		if errors.As(err, &stale) {
-			// The coordinator's state missed a written plan: the store's
-			// verdict is the answer, and the state is read again.
-			if ferr := s.coord.Forget(bg, plan.USCC); ferr != nil {
-				slog.ErrorContext(ctx, "forget a coordinator state that missed a written plan", "uscc", plan.USCC, "err", ferr)
-			}
-			err = s.refusal(ctx, req, ins, stale.d)
-		}
 		return nil, toStatus(ctx, err)
 	}
 	// Written: the reservation is the store's now. If this fails the
@@ -183,61 +179,6 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		s.ring.Load().NoteSigned(c.GetKeyId(), verifyUntil(c.GetExpiresAt().AsTime())) // as noteSigned stored it
 	}
 	return resp, nil
-}
-
-// refusal answers a decision that refuses the plan (a duplicate, over a
-// cap), recording the refusal; nil for one that admits it.
-func (s *Service) refusal(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, ins *ruqiv1.Inspection, d coord.Decision) error {
-	switch {
-	case d.Outcome == coord.Duplicate && d.Existing == ins.GetId():
-		// The id derives from the request id: the same request id is in
-		// flight, or written, with other parameters.
-		return requestReused(req.GetRequestId(), ins.GetId(), "")
-	case d.Outcome == coord.Duplicate:
-		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED, "duplicate of "+d.Existing)
-		return domain.AlreadyExistsf("DUPLICATE_PLAN",
-			"重复报备：本部门已有与此时段重叠的检查 %s 针对该企业，请勿重复检查；如需增加事项，请撤销后重新报备", d.Existing).With("existing_inspection_id", d.Existing)
-	case d.Outcome == coord.Capped:
-		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED, fmt.Sprintf("%s limit=%d count=%d period=%s", d.Cap.Rule, d.Cap.Limit, d.Cap.Count, d.Cap.Period))
-		return domain.ResourceExhaustedf("FREQUENCY_CAP", "%s", breachMessage(*d.Cap, true)).
-			With("rule", d.Cap.Rule).With("limit", fmt.Sprint(d.Cap.Limit)).With("count", fmt.Sprint(d.Cap.Count)).With("period", d.Cap.Period)
-	}
-	return nil
-}
-
-// staleDecision is a coordinator's admission that the store refuses: the
-// coordinator's state missed a plan the store holds (verifyDecision).
-type staleDecision struct{ d coord.Decision }
-
-func (e staleDecision) Error() string {
-	return "the coordinator admitted a plan the store refuses: " + e.d.Outcome.String()
-}
-
-// verifyDecision decides the plan afresh from what the store holds for the
-// enterprise, in the writing transaction, by the coordinator's own rule
-// (coord.State), and refuses the write if that makes it a duplicate or
-// puts it over a cap where the coordinator admitted it (Config.
-// VerifyDecisions). The store knows only written plans, the coordinator
-// also those being written: the store is never stricter unless the
-// coordinator's state missed a written plan. On PostgreSQL the reads make
-// concurrent registrations of one enterprise conflict, so one of them
-// decides again after the other.
-func verifyDecision(tx store.Tx, plan coord.Plan, d coord.Decision, pol coord.Policy, now time.Time) error {
-	if d.Outcome != coord.Accepted && d.Outcome != coord.Joined {
-		return nil
-	}
-	seed, _, err := seedOf(tx, plan.USCC, now)
-	if err != nil {
-		return err
-	}
-	seed.Plans = coord.RegroupSeed(seed.Plans, pol.JointMinimum())
-	p := plan
-	p.ConfirmBy, p.JointID, p.NewVisit = time.Time{}, "", false
-	switch fresh := coord.NewState(seed, pol, now).Decide(p, pol, now); {
-	case fresh.Outcome == coord.Duplicate && fresh.Existing != plan.InspectionID, fresh.Outcome == coord.Capped:
-		return staleDecision{fresh}
-	}
-	return nil
 }
 
 // afterFailedWrite takes back the reservation of a registration whose write

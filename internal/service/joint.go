@@ -30,8 +30,40 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 		region string
 	)
 	err := s.store.View(ctx, func(r store.Reader) error {
-		var err error
-		seed, region, err = seedOf(r, uscc, s.now())
+		seed = coord.Seed{}
+		ent, err := r.Enterprise(uscc)
+		if err != nil {
+			return err
+		}
+		region = ent.GetRegionCode()
+		list, err := r.InspectionsOfEnterprise(uscc, store.Page{})
+		if err != nil {
+			return err
+		}
+		y := s.now().In(domain.Shanghai).Year()
+		since := time.Date(y-1, 1, 1, 0, 0, 0, 0, domain.Shanghai)
+		sort.SliceStable(list, func(i, j int) bool {
+			return list[i].GetRegisteredAt().AsTime().Before(list[j].GetRegisteredAt().AsTime())
+		})
+		for _, ins := range list {
+			joint, v, err := r.JointOf(ins.GetId())
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if v > seed.Version {
+				seed.Version = v
+			}
+			if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || ins.GetWindowEnd().AsTime().Before(since) {
+				continue
+			}
+			p := planOf(ins, ent)
+			p.JointID = joint
+			seed.Plans = append(seed.Plans, p)
+		}
+		v, err := r.Count(inspection.VersionKey(uscc))
+		if v > seed.Version {
+			seed.Version = v
+		}
 		return err
 	})
 	if err != nil {
@@ -57,45 +89,6 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 	}
 	seed.Plans, seed.Version = regrouped, v
 	return seed, nil
-}
-
-// seedOf reads what the coordinator is seeded with for an enterprise, as
-// stored (Seed), and the enterprise's region.
-func seedOf(r store.Reader, uscc string, now time.Time) (coord.Seed, string, error) {
-	var seed coord.Seed
-	ent, err := r.Enterprise(uscc)
-	if err != nil {
-		return seed, "", err
-	}
-	list, err := r.InspectionsOfEnterprise(uscc, store.Page{})
-	if err != nil {
-		return seed, "", err
-	}
-	y := now.In(domain.Shanghai).Year()
-	since := time.Date(y-1, 1, 1, 0, 0, 0, 0, domain.Shanghai)
-	sort.SliceStable(list, func(i, j int) bool {
-		return list[i].GetRegisteredAt().AsTime().Before(list[j].GetRegisteredAt().AsTime())
-	})
-	for _, ins := range list {
-		joint, v, err := r.JointOf(ins.GetId())
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return seed, "", err
-		}
-		if v > seed.Version {
-			seed.Version = v
-		}
-		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || ins.GetWindowEnd().AsTime().Before(since) {
-			continue
-		}
-		p := planOf(ins, ent)
-		p.JointID = joint
-		seed.Plans = append(seed.Plans, p)
-	}
-	v, err := r.Count(inspection.VersionKey(uscc))
-	if v > seed.Version {
-		seed.Version = v
-	}
-	return seed, ent.GetRegionCode(), err
 }
 
 // storeRegrouped writes the visits a reseed made of stored plans, as a

@@ -50,13 +50,6 @@ type Config struct {
 	// Maintenance, when set, is told when a store compaction starts (true)
 	// and ends (false), so that health reports NOT_SERVING meanwhile.
 	Maintenance func(active bool)
-	// VerifyDecisions holds each admitted registration to the store in its
-	// own write: the plans written for the enterprise, decided afresh by
-	// the same rule (coord.State), must not make it a duplicate or over a
-	// cap. For a coordinator whose state can miss a written plan: Redis,
-	// shared by replicas (emptied while a write was in flight, a commit
-	// that landed after its hold was settled). The store then decides.
-	VerifyDecisions bool
 }
 
 // Lifetimes are how long each kind of token lasts. Every token but the
