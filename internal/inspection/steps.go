@@ -64,12 +64,13 @@ func Refuse(tx store.Tx, p auth.Principal, now time.Time, in Refusal) (Refused, 
 		if err != nil {
 			return Refused{}, err
 		}
-		may := MayReadAt(tx, p, ins, now, in.Policies)
 		if in.FromCode {
-			may = MayRead(tx, p, ins)
+			err = MayRead(tx, p, ins)
+		} else {
+			err = MayReadAt(tx, p, ins, now, in.Policies)
 		}
-		if may != nil {
-			return Refused{}, may
+		if err != nil {
+			return Refused{}, err
 		}
 		lead.AgencyId = ins.GetAgencyId()
 	}

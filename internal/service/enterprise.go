@@ -168,6 +168,7 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 	}
 	if joint != nil {
 		plans = plans[:0]
+		members := readInspections{Reader: r, got: map[string]*ruqiv1.Inspection{}}
 		for _, id := range joint.GetInspectionIds() {
 			m, err := r.Inspection(id)
 			if errors.Is(err, store.ErrNotFound) {
@@ -176,6 +177,7 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 			if err != nil {
 				return nil, err
 			}
+			members.got[id] = m
 			if m.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || m.GetId() == ins.GetId() {
 				plans = append(plans, m)
 			}
@@ -185,7 +187,7 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 		// joint's id, lead and size are told once every plan is shown.
 		shown := func(m *ruqiv1.Inspection) bool { return notice.Shown(m, now) }
 		plans = slices.DeleteFunc(plans, func(m *ruqiv1.Inspection) bool { return m.GetId() != ins.GetId() && !shown(m) })
-		known, err := inspection.JointShown(r, joint, ins.GetEnterpriseUscc(), shown)
+		known, err := inspection.JointShown(members, joint, ins.GetEnterpriseUscc(), shown)
 		if err != nil {
 			return nil, err
 		}
@@ -259,6 +261,21 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 	}
 	v.CheckItems = domain.Checklist(items)
 	return v, nil
+}
+
+// readInspections serves the inspections already read (a joint visit's
+// members, on every scan of a joint visit's code) without reading them
+// again.
+type readInspections struct {
+	store.Reader
+	got map[string]*ruqiv1.Inspection
+}
+
+func (r readInspections) Inspection(id string) (*ruqiv1.Inspection, error) {
+	if m, ok := r.got[id]; ok {
+		return m, nil
+	}
+	return r.Reader.Inspection(id)
 }
 
 // RefuseInspection records the enterprise's refusal (企业有权拒绝). The

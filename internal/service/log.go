@@ -273,8 +273,12 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			}
 			if !hiddenRead {
 				hiddenRead = true
+				// The enterprise's own inspections, read once: what is
+				// withheld of each is known from here on.
 				err := eachInspectionOf(r, p.Subject, func(in *ruqiv1.Inspection) error {
-					if at := in.GetRegisteredAt().AsTime(); !inspection.Shown(r, in, now, l.s.policies) && (hiddenSince == nil || at.Before(*hiddenSince)) {
+					hide := !inspection.Shown(r, in, now, l.s.policies)
+					withheld[in.GetId()] = hide
+					if at := in.GetRegisteredAt().AsTime(); hide && (hiddenSince == nil || at.Before(*hiddenSince)) {
 						hiddenSince = &at
 					}
 					return nil
