@@ -93,7 +93,13 @@ func TestRedis_KilledDuringRegistrations_NothingHalfWritten(t *testing.T) {
 		mu        sync.Mutex
 		succeeded []string
 		wg        sync.WaitGroup
+		first     sync.Once
+		oneDone   = make(chan struct{})
 	)
+	// Redis dies once a registration has gone through, while the later
+	// ones (started 5 ms apart) are still coming: not after a fixed time,
+	// which a slow first registration could outlast.
+	go func() { <-oneDone; rs.Kill() }()
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
@@ -107,14 +113,12 @@ func TestRedis_KilledDuringRegistrations_NothingHalfWritten(t *testing.T) {
 				mu.Lock()
 				succeeded = append(succeeded, resp.GetInspection().GetId())
 				mu.Unlock()
+				first.Do(func() { close(oneDone) })
 			case codes.Unavailable:
 			default:
 				t.Errorf("registration %d: %v", i, err)
 			}
 		}(i)
-		if i == n/3 {
-			go func() { time.Sleep(20 * time.Millisecond); rs.Kill() }()
-		}
 	}
 	wg.Wait()
 	if len(succeeded) == 0 || len(succeeded) == n {
