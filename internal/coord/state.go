@@ -57,13 +57,13 @@ type VisitKey struct {
 
 // NewState rebuilds an enterprise's state from the store's seed under pol.
 // It applies the rule to what the store says: a stored joint inspection
-// whose plans share no common time of the minimum length (one merged by the
-// older, transitive rule) is split into the visits the rule makes of it,
-// taking its plans in registration order; a joint inspection left with one
-// plan is that plan alone. Plans never merge in a reseed.
+// whose plans share no common time (one merged by the older, transitive
+// rule) is split into the visits RegroupSeed makes of it, taking its plans
+// in registration order; a joint inspection left with one plan is that plan
+// alone. Plans never merge in a reseed.
 func NewState(seed Seed, pol Policy, now time.Time) *State {
 	s := &State{Version: seed.Version, Plans: map[string]*PlanState{}, Counts: map[string]Count{}}
-	plans := RegroupSeed(seed.Plans, pol.JointMinimum())
+	plans := RegroupSeed(seed.Plans)
 	for _, p := range plans {
 		s.order++
 		ps := s.newPlanState(p, pol)
@@ -81,14 +81,22 @@ func NewState(seed Seed, pol Policy, now time.Time) *State {
 	return s
 }
 
-// RegroupSeed applies the rule to an enterprise's stored plans, in
-// registration order: within each stored joint inspection, every plan joins
-// the first visit formed from its predecessors whose common time it overlaps
-// by min (the largest overlap, then the earliest visit), or makes a new one.
-// The largest visit keeps the stored joint id (the earliest on a tie); the
-// others are named after their first plan; a visit of one plan is alone.
-// The first plan of each visit holds it (NewVisit).
-func RegroupSeed(plans []Plan, min time.Duration) []Plan {
+// RegroupSeed splits what the store holds into visits the agencies can
+// make together, in registration order: within each stored joint
+// inspection, every plan joins the visit formed from its predecessors whose
+// common time it overlaps (the largest overlap, then the earliest visit), or
+// makes a new one. The largest visit keeps the stored joint id (the earliest
+// on a tie); the others are named after their first plan; a visit of one
+// plan is alone. The first plan of each visit holds it (NewVisit).
+//
+// Any overlap keeps a stored visit together, not the region's minimum: the
+// minimum is for joining (Decide), and a visit that was joined rightly can
+// end with less than it once a member leaves (State.Withdraw): a plan that
+// joined through a short window's common time shares just that time with the
+// others when the short plan is cancelled. Withdraw keeps such a visit, so
+// the seed does too. What is split is a joint inspection whose plans cannot
+// all be there at once, as the older, transitive rule stored some.
+func RegroupSeed(plans []Plan) []Plan {
 	out := make([]Plan, len(plans))
 	copy(out, plans)
 	type visit struct {
@@ -108,7 +116,7 @@ func RegroupSeed(plans []Plan, min time.Duration) []Plan {
 		var best *visit
 		var bestOverlap time.Duration
 		for _, v := range vs {
-			if o := overlap(v.start, v.end, p.Start, p.End); o > 0 && o >= joinNeed(min, v.start, v.end, p) && o > bestOverlap {
+			if o := overlap(v.start, v.end, p.Start, p.End); o > bestOverlap {
 				best, bestOverlap = v, o
 			}
 		}
@@ -395,11 +403,9 @@ func NamedAfter(jointID string) string {
 // never written). A visit it held passes to the earliest remaining plan of
 // its joint inspection, which then carries its own visit counts; a joint
 // inspection left with one plan ends, that plan being alone again. The
-// common time of what remains can only grow, so it stays one visit here;
-// but if it was under the region's minimum (a plan joined through a member
-// with a short window, which is now gone), RegroupSeed splits the same
-// plans into two visits when the enterprise is next seeded: the two rules
-// disagree there (docs/ARCHITECTURE.md, "Not yet built").
+// common time of what remains can only grow, so it stays one visit, even
+// where it is under the region's minimum (a plan joined through a member
+// with a short window, which is now gone); RegroupSeed keeps it so too.
 func (s *State) Withdraw(id string, now time.Time) Decision {
 	s.prune(now)
 	p, ok := s.Plans[id]

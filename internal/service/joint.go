@@ -21,21 +21,17 @@ import (
 // the order they were registered, with the joint inspections the newest
 // decisions put them in. The rule applies to what is stored: a joint
 // inspection the older, transitive rule made, whose plans share no common
-// time of the region's minimum, is split here into the visits the rule
-// makes of it (coord.RegroupSeed), and the store is corrected to match, so
+// time, is split here into the visits the rule makes of it
+// (coord.RegroupSeed), and the store is corrected to match, so
 // that the enterprise, the reports and the coordinator see the same visits.
 func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
-	var (
-		seed   coord.Seed
-		region string
-	)
+	var seed coord.Seed
 	err := s.store.View(ctx, func(r store.Reader) error {
 		seed = coord.Seed{}
 		ent, err := r.Enterprise(uscc)
 		if err != nil {
 			return err
 		}
-		region = ent.GetRegionCode()
 		list, err := r.InspectionsOfEnterprise(uscc, store.Page{})
 		if err != nil {
 			return err
@@ -69,7 +65,7 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 	if err != nil {
 		return seed, err
 	}
-	regrouped := coord.RegroupSeed(seed.Plans, s.policies.For(region).JointMinimum())
+	regrouped := coord.RegroupSeed(seed.Plans)
 	changed := false
 	for i := range regrouped {
 		changed = changed || regrouped[i].JointID != seed.Plans[i].JointID

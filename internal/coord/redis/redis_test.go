@@ -758,8 +758,9 @@ func TestOlderLayout_IsSeededAgain(t *testing.T) {
 // by step, through Redis and through coord.State, and wants every decision
 // equal: the chain A–B–C, a plan overlapping a member but not the common
 // time, the minimum common time, cancelling the bridge, a rollback next to
-// another pending plan, and a cancellation after the window, before and
-// after a restart (the state lost, reseeded from the record).
+// another pending plan, a cancellation after the window, before and after a
+// restart (the state lost, reseeded from the record), and a visit left under
+// the minimum by a cancellation, which the reseed keeps as it was.
 func TestJointRule_ScriptMatchesState(t *testing.T) {
 	srv := redistest.Start(t)
 	pol := coord.Policy{Zone: coordtest.Beijing, AgencyPerYear: ptr(1), WarnVisitsPerDay: ptr(1), WarnVisitsPerWeek: ptr(2)}
@@ -795,6 +796,12 @@ func TestJointRule_ScriptMatchesState(t *testing.T) {
 		{what: "restart"}, // 16
 		{what: "decide", agency: "AG-1", from: "2026-11-27 09:00", to: "2026-11-27 10:00", want: capped}, // 17 capped, as without the restart
 		{what: "decide", agency: "AG-8", from: "2026-11-26 09:15", to: "2026-11-26 10:00", want: jnd},    // 18 joins 15's visit
+		{what: "decide", agency: "AG-9", from: "2026-11-28 10:00", to: "2026-11-28 10:20", want: acc},    // 19 a short window
+		{what: "decide", agency: "AG-10", from: "2026-11-28 10:00", to: "2026-11-28 13:00", want: jnd},   // 20 joins it: all of 19 is common time
+		{what: "decide", agency: "AG-11", from: "2026-11-28 09:40", to: "2026-11-28 10:20", want: jnd},   // 21 joins: all of the common time
+		{what: "withdraw", ref: 19}, // 22 20 and 21 share 20 minutes, under the minimum, and stay one visit
+		{what: "restart"},           // 23 and the reseed keeps them so
+		{what: "decide", agency: "AG-12", from: "2026-11-28 12:00", to: "2026-11-28 13:00", want: acc}, // 24 misses their common time: a visit of its own
 	}
 	for _, restart := range []bool{false, true} {
 		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) {
