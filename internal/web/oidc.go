@@ -42,6 +42,9 @@ type signInFlow struct {
 	Verifier string `json:"v"`
 	Next     string `json:"next"`
 	Role     string `json:"as"` // "enterprise" or "supervisor"
+	// Lured: another site started the sign-in, so its return must not
+	// become a same-origin navigation that scans.
+	Lured bool `json:"l,omitempty"`
 }
 
 func (s *server) redirectURL() string {
@@ -77,6 +80,9 @@ func (s *server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		signInFailed(w, http.StatusServiceUnavailable, domainMessage(err), f.Next)
 		return
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		f.Lured = true
 	}
 	f.State, f.Nonce, f.Verifier = oauth2.GenerateVerifier(), oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
 	b, _ := json.Marshal(f)
@@ -150,6 +156,12 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setSession(w, r, cookie, resp.GetToken(), resp.GetExpiresAt().AsTime())
+	if f.Lured && strings.HasPrefix(back, "/V/") {
+		// A redirect keeps the chain another site's: the verify page shows
+		// its scan button instead of scanning.
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
 	goOn(w, back)
 }
 
