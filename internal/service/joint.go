@@ -26,7 +26,7 @@ import (
 // that the enterprise, the reports and the coordinator see the same visits.
 func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 	var seed coord.Seed
-	err := s.store.View(ctx, func(r store.Reader) error {
+	read := func(r store.Reader) error {
 		seed = coord.Seed{}
 		ent, err := r.Enterprise(uscc)
 		if err != nil {
@@ -61,7 +61,8 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 			seed.Version = v
 		}
 		return err
-	})
+	}
+	err := s.store.View(ctx, read)
 	if err != nil {
 		return seed, err
 	}
@@ -74,10 +75,18 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 		seed.Plans = regrouped
 		return seed, nil
 	}
+	// Read again and regroup inside the writing transaction: another
+	// replica's decision may have committed since the View, and a regroup
+	// computed from that View would write older membership over it.
 	// Another replica seeding at once computes the same: writing it twice
 	// is harmless.
-	v := seed.Version + 1
+	var v int64
 	err = s.store.Update(ctx, func(tx store.Tx) error {
+		if err := read(tx); err != nil {
+			return err
+		}
+		regrouped = coord.RegroupSeed(seed.Plans)
+		v = seed.Version + 1
 		return storeRegrouped(tx, uscc, seed.Plans, regrouped, v)
 	})
 	if err != nil {

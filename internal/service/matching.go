@@ -294,15 +294,19 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 			}
 		}
 	}
+	// The id is taken before the transaction: a retried run must not read
+	// it from what a failed run left in pr.
+	id := pr.GetId()
+	var closed *ruqiv1.JointVisitProposal
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		pr, err = inspection.CloseProposal(tx, principal(ctx), s.now(), pr.GetId(), regs)
+		closed, err = inspection.CloseProposal(tx, principal(ctx), s.now(), id, regs)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return pr, nil
+	return closed, nil
 }
 
 // SettleAnsweredProposals settles the proposals whose answers are all in
