@@ -238,7 +238,7 @@ func TestRPC_OfficerEvaluations(t *testing.T) {
 	if got := f.request("GetEvaluationSummary").(*ruqiv1.GetEvaluationSummaryRequest).GetAgencyId(); got != "A-SCJG" {
 		t.Errorf("agency %q", got)
 	}
-	assertContains(t, out, "已结束的月份中评价不足5条（当月的评价要到月份结束后才计入）")
+	assertContains(t, out, "已公开的评价不足5条（评价在月份结束一天后成批计入")
 }
 
 func TestRPC_OfficerRegisterLate(t *testing.T) {

@@ -189,7 +189,7 @@ func (p *tablePrinter) EvaluationSummary(r *ruqiv1.GetEvaluationSummaryResponse)
 	)
 	switch {
 	case minCount > 0 && n < minCount:
-		p.printf("已结束的月份中评价不足%d条（当月的评价要到月份结束后才计入），为保护企业匿名不显示明细。\n", minCount)
+		p.printf("已公开的评价不足%d条（评价在月份结束一天后成批计入，且须仍有至少同样多家可评价的企业未评价），为保护企业匿名不显示明细。\n", minCount)
 		return
 	case n == 0:
 		p.println("暂无企业评价。")

@@ -179,7 +179,7 @@ func TestTablePrinter_PriorResults(t *testing.T) {
 func TestTablePrinter_EvaluationSummary(t *testing.T) {
 	few := &ruqiv1.GetEvaluationSummaryResponse{Summary: &ruqiv1.EvaluationSummary{AgencyId: "A-SCJG", Evaluations: 3, MinCount: 5}}
 	got := tableOf(func(p printer) { p.EvaluationSummary(few) })
-	assertContains(t, got, "评价条数", "3", "已结束的月份中评价不足5条（当月的评价要到月份结束后才计入）")
+	assertContains(t, got, "评价条数", "3", "已公开的评价不足5条（评价在月份结束一天后成批计入")
 	if strings.Contains(got, "出示执法证") {
 		t.Errorf("shares shown below the minimum:\n%s", got)
 	}

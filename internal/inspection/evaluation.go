@@ -10,14 +10,24 @@ import (
 )
 
 // MinEvaluations is the fewest evaluations an agency's summary shows shares
-// for: below it, one enterprise's answer could be read off the figures.
+// for: below it, one enterprise's answer could be read off the figures. It
+// is also how many enterprises that could have evaluated must not have, for
+// the agency to be shown anything (releasedSums).
 const MinEvaluations = 3
+
+// closedAfter is how long after a month ends it is closed to the agency: an
+// evaluation takes its month when its step begins, and one begun before
+// midnight may commit after it (a busy writer, a retried PostgreSQL
+// transaction, a replica's clock); a month shown must not change.
+const closedAfter = 24 * time.Hour
 
 // EvaluationSummary is what p may see of an agency's evaluations (评价):
 // sums, never the evaluations. Evaluations are anonymous towards the agency
 // (深圳龙华: 不可见、不可溯): its officers and administrators see closed months
-// only, released in batches of at least MinEvaluations (releasedSums);
-// supervisors see every month, of the enterprises in their region.
+// only (a day after they end), released in batches of at least
+// MinEvaluations and only while at least MinEvaluations of the enterprises
+// it closed inspections of have not evaluated (releasedSums); supervisors
+// see every month, of the enterprises in their region.
 func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency string) (*ruqiv1.EvaluationSummary, error) {
 	agencySide := p.Is(ruqiv1.Role_ROLE_OFFICER) || p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN)
 	if agencySide || agency == "" {
@@ -32,7 +42,7 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 	var sums map[report.Metric]int64
 	switch {
 	case agencySide:
-		months, err := report.EvaluationMonths(r, agency, report.Month(now), "")
+		months, err := report.EvaluationMonths(r, agency, report.Month(now.Add(-closedAfter)), "")
 		if err != nil {
 			return nil, err
 		}
@@ -71,12 +81,26 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 // the figures would differ by that month's evaluations, and with one
 // evaluation in it, by one enterprise's answers. Batched, two readings differ
 // by whole batches, each of at least MinEvaluations enterprises.
+//
+// Nor would batches alone: the agency knows whose inspections it closed.
+// Had all of them evaluated, the count would say who evaluated, and a share
+// of 0 or 1 what each answered. So a batch is released only if, through its
+// last month, at least MinEvaluations more inspections were closed (EvalDue)
+// than evaluated: each enterprise the agency knows of may be one that did
+// not. Evaluations of inspections closed before EvalDue was counted wait
+// for closings enough to cover them.
 func releasedSums(months []report.MonthSums) map[report.Metric]int64 {
 	released := 0
-	for i, n := 0, int64(0); i < len(months); i++ {
-		if n += months[i].Sums[report.EvalCount]; n >= MinEvaluations {
-			released, n = i+1, 0
+	var batch, evaluated, due int64
+	for i := range months {
+		batch += months[i].Sums[report.EvalCount]
+		evaluated += months[i].Sums[report.EvalCount]
+		due += months[i].Sums[report.EvalDue]
+		if batch >= MinEvaluations && due-evaluated >= MinEvaluations {
+			released, batch = i+1, 0
 		}
 	}
-	return report.Sum(months[:released])
+	out := report.Sum(months[:released])
+	delete(out, report.EvalDue)
+	return out
 }

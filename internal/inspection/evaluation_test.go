@@ -21,7 +21,7 @@ import (
 // from MinEvaluations on; the supervisor sees every month. An enterprise
 // evaluates a closed inspection once, and only its own.
 func TestEvaluationSummary_AnonymousTowardsTheAgency(t *testing.T) {
-	now := time.Now()
+	now := midMonth()
 	st := fixture(t, now)
 	agencyAdmin := auth.Principal{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: "AG-1"}
 	lastMonth := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, domain.Shanghai).AddDate(0, -1, 0)
@@ -43,6 +43,9 @@ func TestEvaluationSummary_AnonymousTowardsTheAgency(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Six inspections closed last month: three enterprises that may
+	// evaluate and do not, beside the three that will.
+	addDue(t, st, lastMonth, 6)
 	summary := func(p auth.Principal) *ruqiv1.EvaluationSummary { t.Helper(); return summaryOf(t, st, p, now) }
 	for i := range 2 {
 		if err := evaluate(lastMonth, fmt.Sprintf("INS-C%d", i)); err != nil {
@@ -87,7 +90,7 @@ func TestEvaluationSummary_AnonymousTowardsTheAgency(t *testing.T) {
 // evaluations: closed months reach the agency in batches of at least that
 // many, so one enterprise's answers cannot be read off the difference.
 func TestEvaluationSummary_ReleasedInBatches(t *testing.T) {
-	now := time.Now()
+	now := midMonth()
 	st := fixture(t, now)
 	agencyAdmin := auth.Principal{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: "AG-1"}
 	month := func(back int) time.Time {
@@ -113,6 +116,8 @@ func TestEvaluationSummary_ReleasedInBatches(t *testing.T) {
 	for range 3 {
 		add(month(3), 4)
 	}
+	addDue(t, st, month(3), 6)
+	addDue(t, st, month(2), 3)
 	add(month(2), 1) // one enterprise alone in its month
 	add(month(1), 5) // and another
 	for _, at := range []time.Time{month(1), month(0)} {
@@ -129,8 +134,60 @@ func TestEvaluationSummary_ReleasedInBatches(t *testing.T) {
 		t.Errorf("a supervisor of 440300 sees %d evaluations of enterprises in 510104", s.GetEvaluations())
 	}
 	add(month(1), 3) // the third since the first batch: the second batch is released
-	if s := read(agencyAdmin, month(0)); s.GetEvaluations() != 6 || s.GetOverallAverage() != 21.0/6 {
+	if s := read(agencyAdmin, month(0)); s.GetEvaluations() != 3 {
+		t.Errorf("agency 12 hours into the month: %d evaluations; want the first batch only, the month before closed a day after it ends", s.GetEvaluations())
+	}
+	if s := read(agencyAdmin, month(0).Add(24*time.Hour)); s.GetEvaluations() != 6 || s.GetOverallAverage() != 21.0/6 {
 		t.Errorf("agency after a second batch: %d evaluations, average %v; want 6, %v", s.GetEvaluations(), s.GetOverallAverage(), 21.0/6)
+	}
+}
+
+// However many evaluations a batch has, the agency sees nothing while fewer
+// than MinEvaluations of the enterprises whose inspections it closed have
+// not evaluated: it knows those enterprises, and the count would say who
+// evaluated, a share of 0 or 1 what each said.
+func TestEvaluationSummary_NotWhileAlmostEveryoneEvaluated(t *testing.T) {
+	now := midMonth()
+	st := fixture(t, now)
+	agencyAdmin := auth.Principal{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: "AG-1"}
+	lastMonth := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, domain.Shanghai).AddDate(0, -1, 0)
+	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		for m, n := range map[report.Metric]int64{report.EvalCount: 5, report.EvalOverall: 5, report.EvalCertificate: 0} {
+			if err := report.Add(tx, m, lastMonth, "510104", "AG-1", "", n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	due := int64(0)
+	for _, c := range []struct {
+		add  int64
+		want int32
+	}{{5, 0}, {2, 0}, {1, 5}} {
+		addDue(t, st, lastMonth, c.add)
+		due += c.add
+		if s := summaryOf(t, st, agencyAdmin, now); s.GetEvaluations() != c.want {
+			t.Errorf("5 evaluations of %d closed inspections: the agency sees %d, want %d", due, s.GetEvaluations(), c.want)
+		}
+	}
+}
+
+// midMonth is the 15th of this month, noon: far enough from the month's
+// ends that "last month" is closed to the agency.
+func midMonth() time.Time {
+	n := time.Now().In(domain.Shanghai)
+	return time.Date(n.Year(), n.Month(), 15, 12, 0, 0, 0, domain.Shanghai)
+}
+
+// addDue counts n inspections of AG-1 closed at at.
+func addDue(t *testing.T, st store.Store, at time.Time, n int64) {
+	t.Helper()
+	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		return report.Add(tx, report.EvalDue, at, "510104", "AG-1", "", n)
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 

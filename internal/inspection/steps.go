@@ -281,7 +281,9 @@ func RecordResult(tx store.Tx, p auth.Principal, now time.Time, leeway time.Dura
 		ins.CompletedAt = timestamppb.New(now)
 		e := j.Event(ruqiv1.EventType_EVENT_TYPE_COMPLETED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
-		if err := j.Record(e); err != nil {
+		// One more enterprise that may evaluate the agency (EvaluationSummary).
+		due := Count{report.EvalDue, now, RegionOf(tx, ins.GetEnterpriseUscc()), ins.GetAgencyId(), "", 1}
+		if err := j.Record(e, due); err != nil {
 			return nil, err
 		}
 		if err := warnNoFindingStreak(tx, j, ins, now); err != nil {

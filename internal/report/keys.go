@@ -42,6 +42,10 @@ const (
 	EvalCertificate        Metric = "eval_cert"
 	EvalRights             Metric = "eval_rights"
 	EvalProper             Metric = "eval_proper"
+	// EvalDue counts inspections closed (办结), by the month they closed:
+	// each is one enterprise that may evaluate. The agency's summary is
+	// released only while enough of them have not (inspection.releasedSums).
+	EvalDue Metric = "eval_due"
 	// Inspection plans, in the month of the step, by the agency's region.
 	PlansFiled         Metric = "plan_filed"
 	PlansApproved      Metric = "plan_approved"
@@ -166,7 +170,7 @@ type MonthSums struct {
 // code a supervisor oversees; "" for all).
 func EvaluationMonths(r store.Reader, agency, month, region string) ([]MonthSums, error) {
 	by := map[string]map[Metric]int64{}
-	for _, m := range []Metric{EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper} {
+	for _, m := range []Metric{EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, EvalDue} {
 		err := r.Counts("R|"+string(m)+"|", func(k string, n int64) error {
 			_, mo, rg, ag, err := parse(k)
 			if err == nil && ag == agency && (month == "" || mo < month) && (region == "" || domain.RegionCovers(region, rg)) {
@@ -183,7 +187,7 @@ func EvaluationMonths(r store.Reader, agency, month, region string) ([]MonthSums
 	}
 	out := make([]MonthSums, 0, len(by))
 	for mo, sums := range by {
-		if sums[EvalCount] != 0 {
+		if sums[EvalCount] != 0 || sums[EvalDue] != 0 {
 			out = append(out, MonthSums{Month: mo, Sums: sums})
 		}
 	}
