@@ -271,18 +271,31 @@ func (s *server) revokeDevice(w http.ResponseWriter, r *http.Request) {
 // enrolData is the page a staff phone opens from the enrolment QR.
 type enrolData struct {
 	Code string
+	// SignedIn: the phone is signed in as an enterprise already, which
+	// binding would replace; the form must say so and ask.
+	SignedIn bool
+	Problem  string
 }
 
 // enrolPage asks the staff phone to confirm: GET /enrol/{code}. Opening the
 // link spends nothing, so a chat app's link preview cannot use up the QR.
 func (s *server) enrolPage(w http.ResponseWriter, r *http.Request) {
-	render(w, http.StatusOK, "enrol", "绑定前台设备", enrolData{Code: r.PathValue("code")})
+	render(w, http.StatusOK, "enrol", "绑定前台设备", enrolData{Code: r.PathValue("code"), SignedIn: sessionToken(r, enterpriseCookie) != ""})
 }
 
 // enrol redeems the code and signs this phone in as the device: POST
-// /enrol/{code}.
+// /enrol/{code}. A phone signed in already is bound only if the person
+// ticked that the binding replaces that sign-in (a lure with another
+// enterprise's enrolment link must not swap the phone's enterprise in one
+// click), and the replaced session is signed out.
 func (s *server) enrol(w http.ResponseWriter, r *http.Request) {
 	if !parseForm(w, r) {
+		return
+	}
+	signedIn := sessionToken(r, enterpriseCookie) != ""
+	if signedIn && r.PostFormValue("replace") != "yes" {
+		render(w, http.StatusConflict, "enrol", "绑定前台设备", enrolData{Code: r.PathValue("code"), SignedIn: true,
+			Problem: "未绑定：本手机已登录企业账号，请先勾选“替换当前登录”再确认。绑定二维码未被使用。"})
 		return
 	}
 	ctx, cancel := s.callContext(r)
@@ -293,6 +306,9 @@ func (s *server) enrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dv := resp.GetDevice()
+	if signedIn {
+		s.endSession(r, enterpriseCookie)
+	}
 	setSession(w, r, enterpriseCookie, resp.GetToken(), dv.GetExpiresAt().AsTime())
 	render(w, http.StatusOK, "result", "已绑定前台设备", resultData{
 		Banner: okBanner("已绑定为前台设备", "本手机已绑定为「"+resp.GetEnterpriseName()+"」的前台设备「"+dv.GetLabel()+"」，有效期至 "+beijing(dv.GetExpiresAt())+"（北京时间）。"),
