@@ -414,6 +414,12 @@ func (s *Service) checkCheckpoint(r store.Reader) (checkpointCheck, error) {
 		out.problem = err.Error()
 		return out, nil
 	}
+	if cp.Size != size {
+		// An earlier signed note kept under the latest size (which needs
+		// no key) would have the events after it checked against nothing.
+		out.problem = fmt.Sprintf("规模 %d 的检查点记录中存放的是规模 %d 的签名检查点：检查点记录被替换", size, cp.Size)
+		return out, nil
+	}
 	root, err := tlog.RootOfEvents(r, cp.Size)
 	if err != nil {
 		out.problem = err.Error()

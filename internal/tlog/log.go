@@ -1,6 +1,7 @@
 package tlog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -61,6 +62,10 @@ func (l *Log) Integrate(tx store.Tx, max int) (Integration, error) {
 	if err != nil {
 		return Integration{}, err
 	}
+	if err := SizeMatches(last, size); err != nil {
+		// Signing on top would extend whatever the store holds now.
+		return Integration{}, err
+	}
 	r, err := loadRange(tx, size)
 	if err != nil {
 		return Integration{}, err
@@ -116,6 +121,27 @@ func (l *Log) Integrate(tx store.Tx, max int) (Integration, error) {
 		return Integration{}, err
 	}
 	return Integration{Size: r.End(), Added: added, Signed: true, Note: signed}, nil
+}
+
+// SizeMatches checks that a kept checkpoint note (nil: none) is for the
+// size it is kept under. A store whose checkpoint records were swapped (the
+// signed note of an earlier size copied under the latest key, which needs
+// no key) would otherwise have the events after that size checked against
+// nothing, and integrated on top of. The signature is the verifier's to
+// check; this reads the size only.
+func SizeMatches(signed []byte, size uint64) error {
+	if signed == nil {
+		return nil
+	}
+	text, _, ok := bytes.Cut(signed, []byte("\n\n"))
+	var cp log.Checkpoint
+	if _, err := cp.Unmarshal(append(append([]byte(nil), text...), '\n')); !ok || err != nil {
+		return fmt.Errorf("tlog: the checkpoint kept for size %d cannot be read", size)
+	}
+	if cp.Size != size {
+		return fmt.Errorf("tlog: the checkpoint kept for size %d is signed for size %d: the store's checkpoints were changed", size, cp.Size)
+	}
+	return nil
 }
 
 // Sign makes the signed checkpoint note for a tree.

@@ -62,6 +62,9 @@ func receiptAt(r store.Reader, seq, size uint64, signed []byte) (*ruqiv1.Receipt
 	if seq == 0 || seq > size {
 		return nil, ErrNotIntegrated
 	}
+	if err := SizeMatches(signed, size); err != nil {
+		return nil, err
+	}
 	var e *ruqiv1.Event
 	err := r.Events(seq-1, func(ev *ruqiv1.Event) error {
 		e = ev
