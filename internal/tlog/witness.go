@@ -285,11 +285,25 @@ func (c *WitnessClient) Cosign(ctx context.Context, signed []byte, size uint64, 
 		resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusOK:
-			if _, err := note.Open(append(append([]byte(nil), signedText(signed)...), body...), note.VerifierList(c.Key)); err != nil {
+			n, err := note.Open(append(append([]byte(nil), signedText(signed)...), body...), note.VerifierList(c.Key))
+			if err != nil {
 				return nil, fmt.Errorf("witness %s: cosignature does not verify: %w", c.Key.Name(), err)
 			}
+			// Only the witness's own line is kept: any other line it sent
+			// (under another witness's name, with a bad signature) would
+			// make every verifier whose policy names that witness refuse
+			// the checkpoint, and every receipt under it.
+			var own []byte
+			for _, sig := range n.Sigs {
+				if sig.Name == c.Key.Name() && sig.Hash == c.Key.KeyHash() {
+					own = fmt.Appendf(own, "\u2014 %s %s\n", sig.Name, sig.Base64)
+				}
+			}
+			if own == nil {
+				return nil, fmt.Errorf("witness %s: no cosignature of its own in the answer", c.Key.Name())
+			}
 			c.size = size
-			return body, nil
+			return own, nil
 		case http.StatusConflict:
 			held, err := strconv.ParseUint(strings.TrimSpace(string(body)), 10, 64)
 			if err != nil || held > size {
