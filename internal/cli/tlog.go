@@ -199,11 +199,25 @@ func (a *app) consistentWithServer(ctx context.Context, cc *grpc.ClientConn, v *
 	if err != nil {
 		return err
 	}
+	return provedConsistent(ctx, cc, seen, latest)
+}
+
+// provedConsistent checks that latest extends seen, with the server's
+// consistency proof. A log smaller than one seen is a rollback, said as
+// such before any proof is asked for: the server cannot prove a range
+// that runs backwards, and its refusal would read as a passing error.
+func provedConsistent(ctx context.Context, cc *grpc.ClientConn, seen, latest *log.Checkpoint) error {
+	if latest.Size < seen.Size {
+		return &exitCodeError{code: exitNotValid, err: tlog.Consistent(seen, latest, nil)}
+	}
 	prf, err := ruqiv1.NewLogServiceClient(cc).GetConsistencyProof(ctx, &ruqiv1.GetConsistencyProofRequest{FromSize: seen.Size, ToSize: latest.Size})
 	if err != nil {
 		return err
 	}
-	return tlog.Consistent(seen, latest, prf.GetProof())
+	if err := tlog.Consistent(seen, latest, prf.GetProof()); err != nil {
+		return &exitCodeError{code: exitNotValid, err: err}
+	}
+	return nil
 }
 
 func (a *app) latestCheckpoint(ctx context.Context, cc *grpc.ClientConn, v *tlog.Verifier) (*log.Checkpoint, error) {
@@ -262,12 +276,8 @@ func (a *app) logVerifyCommand() *cobra.Command {
 					if err != nil {
 						return fmt.Errorf("上次保存的检查点 %s 不成立：%w", state, err)
 					}
-					prf, err := ruqiv1.NewLogServiceClient(cc).GetConsistencyProof(ctx, &ruqiv1.GetConsistencyProofRequest{FromSize: seen.Size, ToSize: latest.Size})
-					if err != nil {
+					if err := provedConsistent(ctx, cc, seen, latest); err != nil {
 						return err
-					}
-					if err := tlog.Consistent(seen, latest, prf.GetProof()); err != nil {
-						return &exitCodeError{code: exitNotValid, err: err}
 					}
 					fmt.Fprintf(a.stdout, "✓ 日志 %s 由规模 %d 增长到 %d，历史未被改写\n", latest.Origin, seen.Size, latest.Size)
 				}
