@@ -63,6 +63,7 @@ func run() error {
 	fs.DurationVar(&cfg.Server.QueueWait, "queue-wait", envDuration("RUQI_QUEUE_WAIT", cfg.Server.QueueWait), "how long a call waits for a free slot before it is shed (RUQI_QUEUE_WAIT)")
 	fs.DurationVar(&cfg.Server.IdleTimeout, "idle-timeout", envDuration("RUQI_IDLE_TIMEOUT", cfg.Server.IdleTimeout), "close connections idle this long (RUQI_IDLE_TIMEOUT)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("RUQI_DEBUG_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty (RUQI_DEBUG_ADDR)")
+	fs.StringVar(&cfg.PrincipalRates, "principal-rates", env("RUQI_PRINCIPAL_RATES", "default"), "calls each principal may make, by role: default (enterprise 60/min:120, officer, agency_admin and agency_head 120/min:240, supervisor 600/min:600, admin unlimited), off, or changes such as enterprise=30/min:60,supervisor=off; shared through Redis with -redis (RUQI_PRINCIPAL_RATES)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("RUQI_METRICS_ADDR", ""), "serve Prometheus metrics (/metrics) on this address, e.g. 127.0.0.1:7481; off when empty. No authentication: bind to loopback or the monitoring network (RUQI_METRICS_ADDR)")
 	fs.StringVar(&cfg.ReadyFile, "ready-file", env("RUQI_READY_FILE", ""), "write the bound addresses as JSON here once listening, for scripts and tests (RUQI_READY_FILE)")
 	logLevel := fs.String("log-level", env("RUQI_LOG_LEVEL", "info"), "debug, info, warn or error (RUQI_LOG_LEVEL)")

@@ -67,7 +67,7 @@ for n in 1 2 3; do
   addrs=()
   for i in $(seq "$n"); do
     dir="$work/r$n-$i"; mkdir -p "$dir"
-    bin/ruqi-server -data-dir "$dir" -store "$store" -redis-addr "127.0.0.1:$redis_port" -log-key-file "$work/log.key" \
+    RUQI_PRINCIPAL_RATES=off bin/ruqi-server -data-dir "$dir" -store "$store" -redis-addr "127.0.0.1:$redis_port" -log-key-file "$work/log.key" \
       -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 -ready-file "$dir/ready.json" -log-level error 2>"$dir/log" &
     pids+=($!)
     for _ in $(seq 300); do [ -s "$dir/ready.json" ] && break; sleep 0.1; done

@@ -37,7 +37,7 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') Ã
 # start_server BIN DIR: starts it, sets $server, $grpc and $metrics.
 start_server() {
   rm -f "$2/ready.json"
-  GOMEMLIMIT=480MiB GOGC=300 "$1" -data-dir "$2" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 -metrics-addr 127.0.0.1:0 \
+  RUQI_PRINCIPAL_RATES=off GOMEMLIMIT=480MiB GOGC=300 "$1" -data-dir "$2" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 -metrics-addr 127.0.0.1:0 \
     -coord-max-enterprises "$bounds" -cache-size "$bounds" -ready-file "$2/ready.json" -log-level warn 2>"$2.log" &
   server=$!
   for _ in $(seq 600); do [ -s "$2/ready.json" ] && break; sleep 0.1; done

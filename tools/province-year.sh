@@ -48,7 +48,7 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') Ã
   --officers "$officers" --agencies 200 --region 510000 --write-directory "$work/province.ndjson"
 
 mkdir -p "$work/data"
-GOMEMLIMIT=$memlimit GOGC=$gogc "$bin/ruqi-server" -data-dir "$work/data" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 -metrics-addr 127.0.0.1:0 \
+RUQI_PRINCIPAL_RATES=off GOMEMLIMIT=$memlimit GOGC=$gogc "$bin/ruqi-server" -data-dir "$work/data" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 -metrics-addr 127.0.0.1:0 \
   -coord-max-enterprises "$bounds" -cache-size "$bounds" -ready-file "$work/data/ready.json" -log-level warn ${SERVER_ARGS:-} 2>"$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; kill $sampler 2>/dev/null || true' EXIT

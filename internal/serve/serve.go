@@ -102,6 +102,10 @@ type Config struct {
 	// the province is, so they are not on the public HTTP port; bind this
 	// to loopback or to the monitoring network.
 	MetricsAddr string
+	// PrincipalRates bounds each principal's calls by its role
+	// (ratelimit.ParsePolicy: "", "default", "off", or per role); shared
+	// through Redis when RedisAddr is set.
+	PrincipalRates string
 }
 
 // DefaultWorkingSet is the server's default bound on the in-process
@@ -222,10 +226,17 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// Admission comes before authentication: an overloaded server refuses
 	// at once rather than spending a token lookup on a call it will shed.
+	// The principal's rate comes after it: it needs the principal.
 	adm := newAdmission(cfg.Server.MaxInFlight, cfg.Server.QueueWait)
+	rates, closeRates, err := newPrincipalRates(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeRates()
+	metrics.ObserveRates(func() (uint64, uint64) { return rates.refused.Load(), rates.unchecked.Load() })
 	grpcOpts := append(grpcLimitOptions(cfg.Server),
-		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor, recoverUnary, adm.unary, logUnary, auth.UnaryInterceptor(svc.LookupToken), normalizeUnary),
-		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor, adm.stream, auth.StreamInterceptor(svc.LookupToken)),
+		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor, recoverUnary, adm.unary, logUnary, auth.UnaryInterceptor(svc.LookupToken), rates.unary, normalizeUnary),
+		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor, adm.stream, auth.StreamInterceptor(svc.LookupToken), rates.stream),
 	)
 	gs := grpc.NewServer(append(tlsOpts, grpcOpts...)...)
 	svc.Register(gs)

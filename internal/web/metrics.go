@@ -177,6 +177,22 @@ func (m *Metrics) ObserveCache(read func() (hits, misses, invalidations uint64, 
 	)
 }
 
+// ObserveRates publishes the principal rate limit's counters: calls it
+// refused (RESOURCE_EXHAUSTED, RATE_LIMITED) and calls it let through
+// unchecked because the limiter (Redis) did not answer.
+func (m *Metrics) ObserveRates(read func() (refused, unchecked uint64)) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ruqi_rate_limited_total", Help: "Calls refused because their principal went over its role's rate (-principal-rates)."}, func() float64 {
+			r, _ := read()
+			return float64(r)
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ruqi_rate_unchecked_total", Help: "Calls let through without a rate check because the limiter did not answer."}, func() float64 {
+			_, u := read()
+			return float64(u)
+		}),
+	)
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

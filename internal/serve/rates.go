@@ -1,0 +1,105 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/ratelimit"
+	ratelimitredis "github.com/ruqi/ruqi/internal/ratelimit/redis"
+	"github.com/ruqi/ruqi/internal/service"
+)
+
+// principalRates refuses a principal's calls beyond its role's rate
+// (internal/ratelimit). It runs after authentication, on the principal the
+// token names: calls without one (health, sign-in) are bounded by admission
+// only. A limiter that cannot answer (Redis down) lets the call through and
+// counts it: the limit protects the service and must not stop scans that
+// need nothing else of Redis.
+type principalRates struct {
+	lim    ratelimit.Limiter
+	policy ratelimit.Policy
+	now    func() time.Time
+	// refused and unchecked are counters for /metrics.
+	refused, unchecked atomic.Uint64
+	lastWarn           atomic.Int64 // unix seconds of the last "limiter unavailable" log line
+}
+
+// rateCheckTimeout bounds the limiter's answer: past it the call goes ahead.
+const rateCheckTimeout = 250 * time.Millisecond
+
+func (r *principalRates) check(ctx context.Context) error {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	rate, ok := r.policy[p.Role]
+	if !ok {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, rateCheckTimeout)
+	defer cancel()
+	wait, err := r.lim.Take(cctx, ratelimit.Key(p.Role, p.Subject), rate, r.now())
+	if err != nil {
+		r.unchecked.Add(1)
+		if now := time.Now().Unix(); r.lastWarn.Swap(now) != now {
+			slog.WarnContext(ctx, "principal rate limiter unavailable: calls are let through unchecked", "err", err)
+		}
+		return nil
+	}
+	if wait == 0 {
+		return nil
+	}
+	r.refused.Add(1)
+	perMin := int(math.Round(float64(time.Minute) / float64(rate.Every)))
+	secs := int(math.Ceil(wait.Seconds()))
+	de := domain.ResourceExhaustedf("RATE_LIMITED", "调用过于频繁：此账号每分钟最多 %d 次（连续最多 %d 次），请 %d 秒后再试", perMin, rate.Burst, secs)
+	de.With("retry_after_seconds", fmt.Sprint(secs))
+	st, _ := status.FromError(service.Status(ctx, de))
+	if withRetry, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(wait)}); err == nil {
+		st = withRetry
+	}
+	return st.Err()
+}
+
+// newPrincipalRates reads cfg's policy and picks the limiter: in process,
+// or on the coordinator's Redis so that replicas share each principal's
+// allowance.
+func newPrincipalRates(cfg Config) (*principalRates, func(), error) {
+	pol, err := ratelimit.ParsePolicy(cfg.PrincipalRates)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-principal-rates: %w", err)
+	}
+	r := &principalRates{policy: pol, now: time.Now}
+	if cfg.RedisAddr == "" {
+		r.lim = ratelimit.NewLocal()
+		return r, func() {}, nil
+	}
+	l := ratelimitredis.Open(cfg.RedisAddr)
+	r.lim = l
+	return r, func() { _ = l.Close() }, nil
+}
+
+func (r *principalRates) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+func (r *principalRates) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if err := r.check(ss.Context()); err != nil {
+		return err
+	}
+	return handler(srv, ss)
+}
