@@ -26,7 +26,7 @@ func scanOnce(s *server, token, text string) error {
 // enterprise and the administrator go on.
 func TestRates_EnterpriseOverItsRate_RefusedNothingWritten(t *testing.T) {
 	w := newWorld(t, "-principal-rates", "enterprise=60/min:5")
-	ins := w.register("+1h", "+3h")
+	ins := w.register("now+1h", "now+3h")
 	code := ins.GetCodes()[0].GetToken()
 	for i := 0; i < 5; i++ {
 		if err := scanOnce(w.server, w.entA, code); err != nil {

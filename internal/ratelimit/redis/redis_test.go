@@ -8,8 +8,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/ruqi/ruqi/internal/ratelimit"
-	ratelimitredis "github.com/ruqi/ruqi/internal/ratelimit/redis"
 	"github.com/ruqi/ruqi/internal/ratelimit/ratelimittest"
+	ratelimitredis "github.com/ruqi/ruqi/internal/ratelimit/redis"
 	"github.com/ruqi/ruqi/internal/testutil/redistest"
 )
 
@@ -53,5 +53,22 @@ func TestRedis_ReplicasShareAnAllowance_KeyLapses(t *testing.T) {
 	ttl, err := probe.PTTL(context.Background(), "ruqi:rate:2:915101070AL6JK1YWK").Result()
 	if err != nil || ttl <= 30*time.Second || ttl > 40*time.Second {
 		t.Fatalf("the key lapses in %v (%v), want the 40 s its time is ahead", ttl, err)
+	}
+}
+
+// BenchmarkTake: one call's check through Redis (one EVALSHA), the cost a
+// replica adds to every call it serves.
+func BenchmarkTake(b *testing.B) {
+	srv := redistest.Start(b)
+	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer client.Close()
+	l := ratelimitredis.New(client)
+	r := ratelimit.PerMinute(60_000, 100_000)
+	now := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := l.Take(context.Background(), "2:bench", r, now); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
