@@ -43,15 +43,24 @@ type Limiter interface {
 	Take(ctx context.Context, key string, r Rate, now time.Time) (retryAfter time.Duration, err error)
 }
 
-// Step is one call under the rule, in milliseconds since the epoch: tat is
-// the principal's theoretical arrival time (0 or any past time for one not
-// seen), the answer the new tat and, for a refused call, how long until one
-// is allowed (retry > 0; tat unchanged). The key may be forgotten once now
-// reaches the new tat: a principal with a past tat is one not seen.
+// Step is one call under the rule, in microseconds: tat is the principal's
+// theoretical arrival time (now for one not seen), the answer the new tat
+// and, for a refused call, how long until one is allowed (retry > 0; tat
+// unchanged). Microseconds, not milliseconds: a rate of 40,000 a minute is
+// 1,500 µs a call, which whole milliseconds would make 1,000. The key may be
+// forgotten once now reaches the new tat: a principal with a past tat is
+// one not seen.
+//
+// A tat further ahead than a full burst (a clock that stepped back since,
+// or a replica whose clock runs ahead) is held to a full burst: the
+// principal waits one interval, not however far the clock moved.
 func Step(tat, now int64, r Rate) (next, retry int64) {
-	every := r.Every.Milliseconds()
+	every := r.Every.Microseconds()
 	if tat < now {
 		tat = now
+	}
+	if full := now + int64(r.Burst)*every; tat > full {
+		tat = full
 	}
 	if room := int64(r.Burst-1) * every; tat-now > room {
 		return tat, tat - now - room
@@ -61,33 +70,40 @@ func Step(tat, now int64, r Rate) (next, retry int64) {
 
 // Local is the in-process limiter: a map of theoretical arrival times under
 // one lock. Entries whose time has passed say nothing a missing entry does
-// not, and are swept every sweepEvery calls.
+// not, and are swept every sweepEvery calls. Times are taken on the
+// monotonic clock where the caller's time has one (time.Now), so that a
+// wall clock stepped back holds nobody.
 type Local struct {
 	mu    sync.Mutex
 	tat   map[string]int64
 	calls int
+	epoch time.Time
 }
 
 const sweepEvery = 4096
 
 // NewLocal returns an empty in-process limiter.
-func NewLocal() *Local { return &Local{tat: map[string]int64{}} }
+func NewLocal() *Local { return &Local{tat: map[string]int64{}, epoch: time.Now()} }
 
 // Take implements Limiter.
 func (l *Local) Take(_ context.Context, key string, r Rate, now time.Time) (time.Duration, error) {
-	ms := now.UnixMilli()
+	us := now.Sub(l.epoch).Microseconds()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.calls++; l.calls%sweepEvery == 0 {
 		for k, t := range l.tat {
-			if t <= ms {
+			if t <= us {
 				delete(l.tat, k)
 			}
 		}
 	}
-	next, retry := Step(l.tat[key], ms, r)
+	tat, seen := l.tat[key]
+	if !seen {
+		tat = us
+	}
+	next, retry := Step(tat, us, r)
 	if retry > 0 {
-		return time.Duration(retry) * time.Millisecond, nil
+		return time.Duration(retry) * time.Microsecond, nil
 	}
 	l.tat[key] = next
 	return 0, nil

@@ -33,7 +33,13 @@ type principalRates struct {
 	// refused and unchecked are counters for /metrics.
 	refused, unchecked atomic.Uint64
 	lastWarn           atomic.Int64 // unix seconds of the last "limiter unavailable" log line
+	// skipUntil (unix ns): after the limiter failed, calls go unchecked for
+	// a second instead of each waiting for a Redis that hangs.
+	skipUntil atomic.Int64
 }
+
+// skipAfterFailure is how long calls go unchecked after the limiter failed.
+const skipAfterFailure = time.Second
 
 // rateCheckTimeout bounds the limiter's answer: past it the call goes ahead.
 const rateCheckTimeout = 250 * time.Millisecond
@@ -47,10 +53,15 @@ func (r *principalRates) check(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
+	if time.Now().UnixNano() < r.skipUntil.Load() {
+		r.unchecked.Add(1)
+		return nil
+	}
 	cctx, cancel := context.WithTimeout(ctx, rateCheckTimeout)
 	defer cancel()
 	wait, err := r.lim.Take(cctx, ratelimit.Key(p.Role, p.Subject), rate, r.now())
 	if err != nil {
+		r.skipUntil.Store(time.Now().Add(skipAfterFailure).UnixNano())
 		r.unchecked.Add(1)
 		if now := time.Now().Unix(); r.lastWarn.Swap(now) != now {
 			slog.WarnContext(ctx, "principal rate limiter unavailable: calls are let through unchecked", "err", err)

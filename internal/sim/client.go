@@ -33,14 +33,18 @@ type client struct {
 	plan ruqiv1.PlanServiceClient
 
 	rpcs atomic.Int64
+	// paced counts the calls the server held back for their rate.
+	paced *rateWaiting
 }
 
 func newClient(cc grpc.ClientConnInterface, timeout time.Duration) *client {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	rw := &rateWaiting{ClientConnInterface: cc}
+	cc = rw
 	return &client{
-		cc: cc, timeout: timeout,
+		cc: cc, timeout: timeout, paced: rw,
 		dir:  ruqiv1.NewDirectoryServiceClient(cc),
 		ins:  ruqiv1.NewInspectionServiceClient(cc),
 		ent:  ruqiv1.NewEnterpriseServiceClient(cc),

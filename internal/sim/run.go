@@ -99,19 +99,22 @@ type Summary struct {
 	TokensEnterprises int `json:"tokensEnterprises"`
 
 	// Registration (报备).
-	Attempted         int            `json:"attempted"`
-	Registered        int            `json:"registered"`
-	Alone             int            `json:"alone"`
-	Joined            int            `json:"joined"`
-	JointInspections  int            `json:"jointInspections"`
-	VisitsAvoided     int            `json:"visitsAvoided"`
-	DuplicatesRefused int            `json:"duplicatesRefused"`
-	CapsRefused       int            `json:"capsRefused"`
-	CapsByRule        map[string]int `json:"capsByRule,omitempty"`
-	Warnings          int            `json:"warnings"`
-	WarningsByRule    map[string]int `json:"warningsByRule,omitempty"`
-	ByType            map[string]int `json:"registeredByType,omitempty"`
-	Expected          Expected       `json:"expected"`
+	Attempted         int `json:"attempted"`
+	Registered        int `json:"registered"`
+	Alone             int `json:"alone"`
+	Joined            int `json:"joined"`
+	JointInspections  int `json:"jointInspections"`
+	VisitsAvoided     int `json:"visitsAvoided"`
+	DuplicatesRefused int `json:"duplicatesRefused"`
+	// RateLimitedWaits counts calls the server held back for their
+	// principal's rate (-principal-rates), each waited for and made again.
+	RateLimitedWaits int64          `json:"rateLimitedWaits,omitempty"`
+	CapsRefused      int            `json:"capsRefused"`
+	CapsByRule       map[string]int `json:"capsByRule,omitempty"`
+	Warnings         int            `json:"warnings"`
+	WarningsByRule   map[string]int `json:"warningsByRule,omitempty"`
+	ByType           map[string]int `json:"registeredByType,omitempty"`
+	Expected         Expected       `json:"expected"`
 
 	// Codes (入企码).
 	RegisteredWithCodes int `json:"registeredWithCodes"`
@@ -233,6 +236,7 @@ func Run(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, cf
 		sum.VisitsAvoided = sum.Joined
 		sum.Errors, sum.ErrorDetail = r.errs.snapshot()
 		sum.RPCs = c.rpcs.Load()
+		sum.RateLimitedWaits = c.paced.waits.Load()
 		sum.WallSeconds = time.Since(started).Seconds()
 		if !simStart.IsZero() {
 			sum.SimSeconds = time.Since(simStart).Seconds()

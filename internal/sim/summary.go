@@ -52,6 +52,9 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	t.add("  联合检查（综合查一次）", itoa(s.JointInspections), "")
 	t.add("  避免的入企次数", itoa(s.VisitsAvoided), itoa(s.Expected.Joined))
 	t.add("  重复报备被拒（AlreadyExists）", itoa(s.DuplicatesRefused), itoa(s.Expected.Duplicates))
+	if s.RateLimitedWaits > 0 {
+		t.add("  调用超出账号频率、等待后重试（服务器 -principal-rates）", itoa(int(s.RateLimitedWaits)), "")
+	}
 	t.add("  超出频次上限被拒（ResourceExhausted）", itoa(s.CapsRefused), itoa(s.Expected.Capped))
 	for _, k := range sortedKeys(s.CapsByRule) {
 		t.add("    "+k, itoa(s.CapsByRule[k]), "")

@@ -22,6 +22,33 @@ func Run(t *testing.T, fresh func(t *testing.T) ratelimit.Limiter) {
 	t.Run("KeysApart", func(t *testing.T) { testKeysApart(t, fresh(t)) })
 	t.Run("MatchesStep", func(t *testing.T) { testMatchesStep(t, fresh(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, fresh(t)) })
+	t.Run("UnderAMillisecond", func(t *testing.T) { testUnderAMillisecond(t, fresh(t)) })
+	t.Run("ClockStepsBack", func(t *testing.T) { testClockStepsBack(t, fresh(t)) })
+}
+
+// testUnderAMillisecond: 40,000 a minute is a call every 1.5 ms, not every
+// millisecond.
+func testUnderAMillisecond(t *testing.T, l ratelimit.Limiter) {
+	r := ratelimit.PerMinute(40_000, 1)
+	if d := take(t, l, "fast", r, base); d != 0 {
+		t.Fatalf("first call refused: %v", d)
+	}
+	if d := take(t, l, "fast", r, base.Add(time.Millisecond)); d != 500*time.Microsecond {
+		t.Fatalf("1 ms later: retry after %v, want 500µs", d)
+	}
+	if d := take(t, l, "fast", r, base.Add(1500*time.Microsecond)); d != 0 {
+		t.Fatalf("1.5 ms later: retry after %v, want allowed", d)
+	}
+}
+
+// testClockStepsBack: after the clock goes back ten minutes, a principal
+// that made one call waits one interval, not ten minutes.
+func testClockStepsBack(t *testing.T, l ratelimit.Limiter) {
+	r := ratelimit.PerMinute(60, 120)
+	take(t, l, "back", r, base)
+	if d := take(t, l, "back", r, base.Add(-10*time.Minute)); d > time.Second {
+		t.Fatalf("after the clock stepped back 10 min: retry after %v, want at most the 1 s interval", d)
+	}
 }
 
 var ctx = context.Background()
@@ -89,11 +116,11 @@ func testMatchesStep(t *testing.T, l ratelimit.Limiter) {
 		now = now.Add(time.Duration(rng.IntN(800)) * time.Millisecond)
 		k := rng.IntN(4)
 		key, r := fmt.Sprintf("p%d", k), rates[k]
-		next, retry := ratelimit.Step(ref[key], now.UnixMilli(), r)
+		next, retry := ratelimit.Step(ref[key], now.UnixMicro(), r)
 		if retry == 0 {
 			ref[key] = next
 		}
-		if got, want := take(t, l, key, r, now), time.Duration(retry)*time.Millisecond; got != want {
+		if got, want := take(t, l, key, r, now), time.Duration(retry)*time.Microsecond; got != want {
 			t.Fatalf("call %d (%s at %v): retry after %v, want %v", i, key, now.Sub(base), got, want)
 		}
 	}

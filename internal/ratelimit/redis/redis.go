@@ -27,35 +27,45 @@ const keyPrefix = "ruqi:rate:"
 type Limiter struct {
 	client goredis.UniversalClient
 	owned  bool
+	// redisClock: times are Redis's (TIME), not the caller's.
+	redisClock bool
 }
 
 var _ ratelimit.Limiter = (*Limiter)(nil)
 
-// New returns a limiter on client; the caller keeps the client.
+// New returns a limiter on client that takes the caller's times (the
+// conformance suite's clock); the caller keeps the client.
 func New(client goredis.UniversalClient) *Limiter { return &Limiter{client: client} }
 
-// Open makes a client for the Redis at addr with short timeouts: the limit
-// is checked on every call, and a Redis that does not answer must not hold
-// the calls (the server lets them through, see serve's rate interceptor).
+// Open makes a client for the Redis at addr with short timeouts, bound to
+// each call's context: the limit is checked on every call, and a Redis that
+// does not answer must not hold the calls (the server lets them through,
+// see serve's rate interceptor). Times are Redis's own, so that replicas
+// whose clocks differ count alike.
 func Open(addr string) *Limiter {
-	return &Limiter{owned: true, client: goredis.NewClient(&goredis.Options{
-		Addr:         addr,
-		DialTimeout:  250 * time.Millisecond,
-		ReadTimeout:  250 * time.Millisecond,
-		WriteTimeout: 250 * time.Millisecond,
-		MaxRetries:   -1, // no retry: the next call checks again
+	return &Limiter{owned: true, redisClock: true, client: goredis.NewClient(&goredis.Options{
+		Addr:                  addr,
+		DialTimeout:           250 * time.Millisecond,
+		ReadTimeout:           250 * time.Millisecond,
+		WriteTimeout:          250 * time.Millisecond,
+		PoolTimeout:           250 * time.Millisecond,
+		ContextTimeoutEnabled: true,
+		MaxRetries:            -1, // no retry: the next call checks again
 	})}
 }
 
-// Take implements ratelimit.Limiter. Times are the caller's clock: replicas
-// whose clocks differ by d give a principal up to d/Every calls more or
-// fewer.
+// Take implements ratelimit.Limiter. now is ignored when the limiter uses
+// Redis's clock (Open).
 func (l *Limiter) Take(ctx context.Context, key string, r ratelimit.Rate, now time.Time) (time.Duration, error) {
-	ms, err := takeScript.Run(ctx, l.client, []string{keyPrefix + key}, now.UnixMilli(), r.Every.Milliseconds(), r.Burst).Int64()
+	var at any = now.UnixMicro()
+	if l.redisClock {
+		at = ""
+	}
+	us, err := takeScript.Run(ctx, l.client, []string{keyPrefix + key}, at, r.Every.Microseconds(), r.Burst).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("ratelimit/redis: %w", err)
 	}
-	return time.Duration(ms) * time.Millisecond, nil
+	return time.Duration(us) * time.Microsecond, nil
 }
 
 // Close closes the client if Open made it.

@@ -1,20 +1,31 @@
 -- take.lua: ratelimit.Step, atomically, on one principal's key.
 --
--- KEYS[1] the principal's theoretical arrival time (unix ms).
--- ARGV[1] now (unix ms), ARGV[2] every (ms), ARGV[3] burst.
+-- KEYS[1] the principal's theoretical arrival time (unix µs).
+-- ARGV[1] now (unix µs), or "" for Redis's own clock (TIME): replicas then
+-- share one clock, and none whose clock runs behind refuses everyone.
+-- ARGV[2] every (µs), ARGV[3] burst.
 --
 -- Returns 0 when the call may go ahead (the time moved by every, kept until
--- it passes), or the milliseconds until one may (nothing written).
+-- it passes), or the microseconds until one may (nothing written). µs since
+-- the epoch (about 1.8e15) are exact in Lua's doubles.
 
-local now, every, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = tonumber(ARGV[1])
+if now == nil then
+	local t = redis.call('TIME')
+	now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local every, burst = tonumber(ARGV[2]), tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then
 	tat = now
+end
+if tat > now + burst * every then
+	tat = now + burst * every
 end
 local room = (burst - 1) * every
 if tat - now > room then
 	return tat - now - room
 end
 tat = tat + every
-redis.call('SET', KEYS[1], tat, 'PX', tat - now)
+redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
 return 0

@@ -1,0 +1,35 @@
+package sim
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// Against a server whose officers may call only a little at once, the
+// simulation waits out each RATE_LIMITED refusal and calls again: the
+// summary's caps are the 无事不扰 caps it expects, none of them the
+// server's pacing, and no call is lost. (A read-only review found the
+// refusals counted as caps, 2026-12-03.)
+func TestSimulate_WaitsOutThePrincipalRate(t *testing.T) {
+	t.Setenv("RUQI_PRINCIPAL_RATES", "officer=1200/min:10")
+	s := startServer(t)
+	cfg := DefaultConfig()
+	cfg.Officers, cfg.Agencies, cfg.Inspections, cfg.Concurrency = 8, 4, 300, 16
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	sum, err := Run(ctx, s.conn(t), s.admin, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.RateLimitedWaits == 0 {
+		t.Fatalf("no call was held back for its rate: the test does not test")
+	}
+	if n := sum.CapsByRule["unknown"]; n > 0 || sum.CapsRefused != sum.Expected.Capped {
+		t.Errorf("caps refused %d (expected %d), %d without a cap rule", sum.CapsRefused, sum.Expected.Capped, n)
+	}
+	if len(sum.Errors) > 0 {
+		t.Errorf("errors: %v", sum.ErrorDetail)
+	}
+	t.Logf("%d calls waited for their rate", sum.RateLimitedWaits)
+}
