@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/coord"
@@ -193,7 +194,15 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 			}
 			return req.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_UNSPECIFIED || pr.GetState() == req.GetState(), nil
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		for i, pr := range resp.Proposals {
+			if resp.Proposals[i], err = forAgency(r, ctx, pr, req.GetAgencyId()); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -242,14 +251,42 @@ func (ms *matchingServer) RespondToProposal(ctx context.Context, req *ruqiv1.Res
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	if len(ans.Register) == 0 {
-		return &ruqiv1.RespondToProposalResponse{Proposal: ans.Proposal}, nil
+	pr := ans.Proposal
+	if len(ans.Register) > 0 {
+		if pr, err = s.settleProposal(ctx, ans.Proposal, ans.Register); err != nil {
+			return nil, toStatus(ctx, err)
+		}
 	}
-	pr, err := s.settleProposal(ctx, ans.Proposal, ans.Register)
+	err = s.store.View(ctx, func(r store.Reader) error {
+		pr, err = forAgency(r, ctx, pr, req.GetAgencyId())
+		return err
+	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
 	return &ruqiv1.RespondToProposalResponse{Proposal: pr}, nil
+}
+
+// forAgency is a proposal as an agency's officer or administrator sees it:
+// the other members' 个案 triggers (a complaint's or referral's number) are
+// left out, as they are of the other agency's inspection, which the officer
+// may not read at all. Supervisors and administrators see it whole.
+func forAgency(r store.Reader, ctx context.Context, pr *ruqiv1.JointVisitProposal, requested string) (*ruqiv1.JointVisitProposal, error) {
+	p := principal(ctx)
+	if pr == nil || p.Is(ruqiv1.Role_ROLE_SUPERVISOR) || p.Is(ruqiv1.Role_ROLE_ADMIN) {
+		return pr, nil
+	}
+	agency, err := agencyOf(r, ctx, requested)
+	if err != nil {
+		return nil, err
+	}
+	out := proto.Clone(pr).(*ruqiv1.JointVisitProposal)
+	for _, m := range out.GetMembers() {
+		if m.GetAgencyId() != agency {
+			m.TriggerReference = ""
+		}
+	}
+	return out, nil
 }
 
 // settleProposal registers a proposal whose answers are all in, each
@@ -267,7 +304,14 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 		rreq := &ruqiv1.RegisterInspectionRequest{
 			AgencyId: m.GetAgencyId(), EnterpriseUscc: pr.GetEnterpriseUscc(), CheckItemIds: m.GetCheckItemIds(), OfficerIds: m.GetOfficerIds(),
 			WindowStart: pr.GetWindowStart(), WindowEnd: pr.GetWindowEnd(), Type: m.GetType(), TriggerReference: m.GetTriggerReference(),
-			Reason:    fmt.Sprintf("拼团联合检查（提议 %s，检查计划 %s）", pr.GetId(), m.GetPlanId()),
+			// The reason is the enterprise's to read: it names the agency's
+			// own plan only. Naming the proposal (or saying it was 拼团)
+			// would tell the enterprise that another agency's plan joins the
+			// visit before that plan's notice time (检查预告), and the
+			// proposal's id, a hash of the enterprise and the members' plans,
+			// would let it guess which. The proposal lists each member's
+			// inspection id, which is where the link is kept.
+			Reason:    fmt.Sprintf("按本部门检查计划 %s 报备", m.GetPlanId()),
 			RequestId: "match-" + pr.GetId(),
 		}
 		as := auth.WithPrincipal(ctx, auth.Principal{Role: m.GetAnsweredByRole(), Subject: m.GetAnsweredBySubject()})
