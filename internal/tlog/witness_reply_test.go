@@ -56,7 +56,7 @@ func TestCosign_KeepsOnlyTheWitnesssOwnLine(t *testing.T) {
 	}))
 	defer srvA.Close()
 	// Witness B is down (a 1-of-2 policy tolerates that).
-	srvB := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 503) }))
+	srvB := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) }))
 	defer srvB.Close()
 	policy := fmt.Sprintf("witness a %s %s\nwitness b %s %s\ngroup g any a b\nquorum g\n", avkey, srvA.URL, bvkey, srvB.URL)
 	verify, err := tlog.NewVerifier(f.vkey, []byte(policy))
