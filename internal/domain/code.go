@@ -46,6 +46,12 @@ type ScanFacts struct {
 	Inspection *ruqiv1.Inspection
 	// Officer is the stored officer the code names, nil if none.
 	Officer *ruqiv1.Officer
+	// OnRecord: the store holds a code of this officer for the inspection,
+	// valid from RecordNotBefore to RecordExpiry. A code whose window is not
+	// the one on record was not issued by the service, whatever its
+	// signature: a retired (leaked) key could sign any window.
+	OnRecord                      bool
+	RecordNotBefore, RecordExpiry time.Time
 }
 
 // ScanVerdict decides the verdict of a code with a good signature. The order
@@ -58,7 +64,8 @@ func ScanVerdict(f ScanFacts, now time.Time, leeway time.Duration) ruqiv1.Verdic
 	case f.CodeUSCC != f.ScannerUSCC:
 		return ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE
 	case ins == nil || ins.GetId() != f.CodeInspectionID || ins.GetEnterpriseUscc() != f.ScannerUSCC || !has(ins.GetOfficerIds(), f.CodeOfficerID) ||
-		VisitKindClaim(ins.GetVisitKind()) != f.CodeVisitKind:
+		VisitKindClaim(ins.GetVisitKind()) != f.CodeVisitKind ||
+		!f.OnRecord || !f.RecordNotBefore.Equal(f.NotBefore) || !f.RecordExpiry.Equal(f.Expiry):
 		// No such inspection, or a signed code that disagrees with the
 		// record: treat as unknown.
 		return ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION
@@ -75,8 +82,11 @@ func ScanVerdict(f ScanFacts, now time.Time, leeway time.Duration) ruqiv1.Verdic
 	case CodeExpired:
 		return ruqiv1.Verdict_VERDICT_EXPIRED
 	}
-	// A renumbered certificate is not the one the code was issued for.
-	if f.Officer == nil || !CertificateValid(f.Officer, now) || f.Officer.GetCertificateNumber() != f.CodeCertificate {
+	// A renumbered certificate is not the one the code was issued for; an
+	// officer moved to another agency no longer inspects for this one (the
+	// registration required it, and so do results).
+	if f.Officer == nil || !CertificateValid(f.Officer, now) || f.Officer.GetCertificateNumber() != f.CodeCertificate ||
+		f.Officer.GetAgencyId() != ins.GetAgencyId() {
 		return ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID
 	}
 	return ruqiv1.Verdict_VERDICT_VALID

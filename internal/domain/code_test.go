@@ -44,16 +44,16 @@ func TestScanVerdict(t *testing.T) {
 	leeway := 2 * time.Minute
 	inWindow := nbf.Add(time.Hour)
 	officer := func(status ruqiv1.CertificateStatus, until time.Time, number string) *ruqiv1.Officer {
-		return &ruqiv1.Officer{Id: "O1", CertificateStatus: status, CertificateValidUntil: timestamppb.New(until), CertificateNumber: number}
+		return &ruqiv1.Officer{Id: "O1", AgencyId: "AG-1", CertificateStatus: status, CertificateValidUntil: timestamppb.New(until), CertificateNumber: number}
 	}
 	active := officer(ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, exp.AddDate(1, 0, 0), "C-1")
 	ins := func(state ruqiv1.InspectionState) *ruqiv1.Inspection {
-		return &ruqiv1.Inspection{Id: "INS-1", EnterpriseUscc: us, OfficerIds: []string{"O1", "O2"}, State: state}
+		return &ruqiv1.Inspection{Id: "INS-1", AgencyId: "AG-1", EnterpriseUscc: us, OfficerIds: []string{"O1", "O2"}, State: state}
 	}
 	registered := ins(ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED)
 	facts := func(edit func(*ScanFacts)) ScanFacts {
 		f := ScanFacts{ScannerUSCC: us, CodeUSCC: us, CodeInspectionID: "INS-1", CodeOfficerID: "O1", CodeCertificate: "C-1",
-			NotBefore: nbf, Expiry: exp, Inspection: registered, Officer: active}
+			NotBefore: nbf, Expiry: exp, Inspection: registered, Officer: active, OnRecord: true, RecordNotBefore: nbf, RecordExpiry: exp}
 		if edit != nil {
 			edit(&f)
 		}
@@ -88,6 +88,15 @@ func TestScanVerdict(t *testing.T) {
 		{"certificate renumbered since", facts(func(f *ScanFacts) {
 			f.Officer = officer(ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, exp.AddDate(1, 0, 0), "C-2")
 		}), inWindow, ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID},
+		{"officer moved to another agency since", facts(func(f *ScanFacts) {
+			o := officer(ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, exp.AddDate(1, 0, 0), "C-1")
+			o.AgencyId = "AG-2"
+			f.Officer = o
+		}), inWindow, ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID},
+		{"no code of the officer on record", facts(func(f *ScanFacts) { f.OnRecord = false }), inWindow, ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION},
+		{"a window not the one on record (a leaked key's code)", facts(func(f *ScanFacts) {
+			f.NotBefore, f.Expiry = nbf.AddDate(0, 0, 2), exp.AddDate(0, 0, 2)
+		}), inWindow.AddDate(0, 0, 2), ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION},
 	} {
 		if got := ScanVerdict(tc.f, tc.now, leeway); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)

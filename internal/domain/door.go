@@ -61,6 +61,12 @@ type ArrivalFacts struct {
 	CodeGeneration, CurrentGeneration uint64
 	// SameToken: the scanned code is the stored one of that generation.
 	SameToken bool
+	// Officer is the arriving officer's record as it is now (nil: none),
+	// and Now the arrival's time: the certificate must be valid then, and
+	// the officer still of the inspection's agency, as at the enterprise's
+	// scan of the officer's code (ScanVerdict).
+	Officer *ruqiv1.Officer
+	Now     time.Time
 }
 
 // CheckArrival is the rule for accepting an officer's arrival: the officer
@@ -85,6 +91,10 @@ func CheckArrival(f ArrivalFacts) error {
 			f.CodeUSCC, ins.GetId(), ins.GetEnterpriseUscc())
 	case f.CodeGeneration != f.CurrentGeneration || !f.SameToken:
 		return FailedPreconditionf("ENTERPRISE_CODE_SUPERSEDED", "此企业码已被企业重新生成，旧码已失效：请扫描企业现场张贴的最新企业码")
+	case f.Officer == nil || !CertificateValid(f.Officer, f.Now):
+		return FailedPreconditionf("CERTIFICATE_INVALID", "您的执法证已暂扣、注销或过期，不能登记到场")
+	case f.Officer.GetAgencyId() != ins.GetAgencyId():
+		return FailedPreconditionf("OFFICER_NOT_OF_AGENCY", "您已不属于检查 %s 的执法部门，不能以该部门的名义登记到场", ins.GetId())
 	}
 	return nil
 }

@@ -4,6 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -57,8 +60,10 @@ func TestVisitsOverlap_WithinSpan(t *testing.T) {
 }
 
 func TestCheckArrival_Refusals(t *testing.T) {
-	ins := &ruqiv1.Inspection{Id: "INS-1", EnterpriseUscc: "A", OfficerIds: []string{"O-1", "O-2"}}
-	ok := ArrivalFacts{OfficerID: "O-1", Inspection: ins, CodeUSCC: "A", CodeGeneration: 2, CurrentGeneration: 2, SameToken: true}
+	ins := &ruqiv1.Inspection{Id: "INS-1", AgencyId: "AG-1", EnterpriseUscc: "A", OfficerIds: []string{"O-1", "O-2"}}
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, Shanghai)
+	officer := &ruqiv1.Officer{Id: "O-1", AgencyId: "AG-1", CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, CertificateValidUntil: timestamppb.New(now.AddDate(1, 0, 0))}
+	ok := ArrivalFacts{OfficerID: "O-1", Inspection: ins, CodeUSCC: "A", CodeGeneration: 2, CurrentGeneration: 2, SameToken: true, Officer: officer, Now: now}
 	if err := CheckArrival(ok); err != nil {
 		t.Fatalf("good arrival refused: %v", err)
 	}
@@ -71,6 +76,18 @@ func TestCheckArrival_Refusals(t *testing.T) {
 		"old generation":     {func(f *ArrivalFacts) { f.CodeGeneration = 1 }, "ENTERPRISE_CODE_SUPERSEDED"},
 		"other token":        {func(f *ArrivalFacts) { f.SameToken = false }, "ENTERPRISE_CODE_SUPERSEDED"},
 		"never issued":       {func(f *ArrivalFacts) { f.CurrentGeneration = 0 }, "ENTERPRISE_CODE_SUPERSEDED"},
+		"certificate revoked": {func(f *ArrivalFacts) {
+			o := proto.Clone(officer).(*ruqiv1.Officer)
+			o.CertificateStatus = ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED
+			f.Officer = o
+		}, "CERTIFICATE_INVALID"},
+		"certificate expired": {func(f *ArrivalFacts) { f.Now = now.AddDate(2, 0, 0) }, "CERTIFICATE_INVALID"},
+		"officer unknown":     {func(f *ArrivalFacts) { f.Officer = nil }, "CERTIFICATE_INVALID"},
+		"moved to another agency": {func(f *ArrivalFacts) {
+			o := proto.Clone(officer).(*ruqiv1.Officer)
+			o.AgencyId = "AG-2"
+			f.Officer = o
+		}, "OFFICER_NOT_OF_AGENCY"},
 		"cancelled": {func(f *ArrivalFacts) {
 			f.Inspection = &ruqiv1.Inspection{Id: "INS-1", EnterpriseUscc: "A", OfficerIds: []string{"O-1"}, State: ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED}
 		}, "INSPECTION_CANCELLED"},

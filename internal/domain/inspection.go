@@ -217,7 +217,9 @@ func CertificateValid(o *ruqiv1.Officer, t time.Time) bool {
 func CheckOfficersForAgency(agencyID string, officers []*ruqiv1.Officer, windowEnd time.Time) error {
 	for _, o := range officers {
 		if o.GetAgencyId() != agencyID {
-			return FailedPreconditionf("OFFICER_OF_OTHER_AGENCY", "执法人员 %s（%s）不属于本部门，不能参加本部门的检查", o.GetId(), o.GetName()).With("officer_id", o.GetId())
+			// The id only: another agency's staff list is not the caller's
+			// to read (ListOfficers refuses it), and neither are its names.
+			return FailedPreconditionf("OFFICER_OF_OTHER_AGENCY", "执法人员 %s 不属于本部门，不能参加本部门的检查", o.GetId()).With("officer_id", o.GetId())
 		}
 		switch o.GetCertificateStatus() {
 		case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE:

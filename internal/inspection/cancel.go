@@ -1,6 +1,7 @@
 package inspection
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -44,8 +45,23 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 		return Cancelled{}, domain.FailedPreconditionf("ALREADY_CANCELLED", "检查 %s 已于 %s 撤销", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
 	}
-	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED || ins.GetFirstCheckedInAt() != nil || ins.GetResult() != nil {
-		return Cancelled{}, domain.FailedPreconditionf("INSPECTION_HAPPENED", "检查 %s 已经实施（已扫码签到或已记录结果），不能撤销", ins.GetId())
+	happened := ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED || ins.GetFirstCheckedInAt() != nil || ins.GetResult() != nil
+	// An officer's recorded arrival (the enterprise code posted on its
+	// premises, scanned) is proof of being there too: a visit made without
+	// letting the enterprise scan must not be cancelled away.
+	for _, o := range ins.GetOfficerIds() {
+		if happened {
+			break
+		}
+		_, err := tx.Arrival(ins.GetId(), o)
+		if err == nil {
+			happened = true
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return Cancelled{}, err
+		}
+	}
+	if happened {
+		return Cancelled{}, domain.FailedPreconditionf("INSPECTION_HAPPENED", "检查 %s 已经实施（已扫码签到、已登记到场或已记录结果），不能撤销", ins.GetId())
 	}
 	ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
 	if err != nil {

@@ -89,7 +89,13 @@ func Arrive(tx store.Tx, p auth.Principal, now time.Time, inspectionID string, c
 	if err != nil {
 		return Arrived{}, err
 	}
-	f := domain.ArrivalFacts{OfficerID: p.Subject, Inspection: ins, CodeUSCC: c.EnterpriseUSCC, CodeGeneration: c.Generation}
+	f := domain.ArrivalFacts{OfficerID: p.Subject, Inspection: ins, CodeUSCC: c.EnterpriseUSCC, CodeGeneration: c.Generation, Now: now}
+	switch o, err := tx.Officer(p.Subject); {
+	case err == nil:
+		f.Officer = o
+	case !errors.Is(err, store.ErrNotFound):
+		return Arrived{}, err
+	}
 	switch cur, err := tx.EnterpriseCode(c.EnterpriseUSCC); {
 	case err == nil:
 		f.CurrentGeneration, f.SameToken = cur.Generation, bytes.Equal(cur.TokenID, c.TokenID)

@@ -48,6 +48,11 @@ func fixture(t *testing.T, now time.Time) store.Store {
 			CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, CertificateValidUntil: timestamppb.New(now.AddDate(1, 0, 0))}); err != nil {
 			return err
 		}
+		// O-1's code on record, for the window the tests' claims name.
+		if err := tx.PutCode(&ruqiv1.InspectionCode{InspectionId: "INS-1", OfficerId: "O-1",
+			NotBefore: timestamppb.New(now.Add(-time.Hour)), ExpiresAt: timestamppb.New(now.Add(time.Hour))}); err != nil {
+			return err
+		}
 		return tx.PutInspection(&ruqiv1.Inspection{Id: "INS-1", AgencyId: "AG-1", EnterpriseUscc: uscc, OfficerIds: []string{"O-1"},
 			CheckItemIds: []string{"IT-1"}, WindowStart: timestamppb.New(now.Add(-time.Hour)), WindowEnd: timestamppb.New(now.Add(time.Hour)),
 			State: ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED})

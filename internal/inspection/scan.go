@@ -141,6 +141,15 @@ func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway tim
 	switch {
 	case err == nil:
 		f.Inspection = ins
+		codes, err := r.Codes(c.InspectionID)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, rc := range codes {
+			if rc.GetOfficerId() == c.OfficerID {
+				f.OnRecord, f.RecordNotBefore, f.RecordExpiry = true, rc.GetNotBefore().AsTime(), rc.GetExpiresAt().AsTime()
+			}
+		}
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, 0, err
 	}
