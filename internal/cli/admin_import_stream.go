@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -49,11 +50,35 @@ type directoryLine struct {
 // importProgress is what FILE.progress holds: the file it belongs to (by
 // size and modification time) and how far the server has acknowledged.
 type importProgress struct {
-	Size    int64    `json:"size"`
-	ModTime int64    `json:"mod_time_unix_nano"`
-	Offset  int64    `json:"offset"`
-	Line    int      `json:"line"`
-	Done    [4]int32 `json:"done"` // agencies, officers, enterprises, items imported
+	Size    int64 `json:"size"`
+	ModTime int64 `json:"mod_time_unix_nano"`
+	// Target names the store the progress is of: the server's Merkle log
+	// key (or its oldest signing key), which replicas of one store share and
+	// a server started afresh, or another one, does not. Resuming against
+	// another store would skip the part of the file it never received.
+	Target string   `json:"target"`
+	Offset int64    `json:"offset"`
+	Line   int      `json:"line"`
+	Done   [4]int32 `json:"done"` // agencies, officers, enterprises, items imported
+}
+
+// importTarget names the store behind the server (importProgress.Target).
+func importTarget(ctx context.Context, cc *grpc.ClientConn) (string, error) {
+	keys, err := ruqiv1.NewKeyServiceClient(cc).ListPublicKeys(ctx, &ruqiv1.ListPublicKeysRequest{})
+	if err != nil {
+		return "", fmt.Errorf("读取服务器的公钥失败：%w", err)
+	}
+	if k := keys.GetLogKey(); k != "" {
+		return k, nil
+	}
+	oldest := ""
+	var at time.Time
+	for _, k := range keys.GetKeys() {
+		if c := k.GetCreatedAt().AsTime(); oldest == "" || c.Before(at) {
+			oldest, at = k.GetKeyId(), c
+		}
+	}
+	return oldest, nil
 }
 
 func isNDJSON(path string) bool {
@@ -71,10 +96,22 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	if err != nil {
 		return fmt.Errorf("读取名录文件失败：%w", err)
 	}
+	cc, err := a.dial()
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+	target, err := importTarget(ctx, cc)
+	if err != nil {
+		return err
+	}
 	statePath := path + ".progress"
-	st := importProgress{Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
+	st := importProgress{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Target: target}
 	if !restart {
 		if prev, ok := readImportProgress(statePath); ok && prev.Size == st.Size && prev.ModTime == st.ModTime {
+			if prev.Target != target {
+				return fmt.Errorf("%s 记录的是导入另一台服务器（或已重建的数据）的进度：继续导入会漏掉前面的记录。请加 --restart 从头导入", statePath)
+			}
 			st = prev
 			if _, err := f.Seek(st.Offset, io.SeekStart); err != nil {
 				return fmt.Errorf("读取名录文件失败：%w", err)
@@ -82,12 +119,6 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 			fmt.Fprintf(a.stderr, "从第 %d 行继续导入（上次已导入的部分记录在 %s；从头导入请加 --restart）\n", st.Line+1, statePath)
 		}
 	}
-
-	cc, err := a.dial()
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
 	var prog sim.Progress
 	if showProgress {
 		bar := sim.NewBar(a.stderr)
@@ -230,6 +261,12 @@ func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&l); err != nil {
 		return fmt.Errorf("格式错误（每行应为 {\"agency\"|\"officer\"|\"check_item\"|\"enterprise\": {…}}）：%w", err)
+	}
+	// Nothing may follow the record on its line: two files joined with
+	// cat, the first without a final newline, put two records on one line,
+	// and the second must not be dropped unseen.
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("一行有多于一条记录，或记录后还有其他内容：每行只能有一条记录（两个文件拼接时，前一个文件末尾可能缺少换行）")
 	}
 	kind := 0
 	for _, v := range []json.RawMessage{l.Agency, l.Officer, l.Enterprise, l.CheckItem} {
