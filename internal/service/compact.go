@@ -21,6 +21,13 @@ func (a *adminServer) CompactStore(ctx context.Context, _ *ruqiv1.CompactStoreRe
 		return nil, toStatus(ctx, domain.FailedPreconditionf("COMPACT_NOT_NEEDED",
 			"此存储由数据库自行回收空间，无需压缩；PostgreSQL 请按运维文档执行 VACUUM"))
 	}
+	// One at a time: a second call (an administrator trying again after
+	// the CLI gave up waiting) would wait for the writer behind the first,
+	// and the first's end would report SERVING while the second still ran.
+	if !a.s.compacting.CompareAndSwap(false, true) {
+		return nil, toStatus(ctx, domain.FailedPreconditionf("COMPACT_IN_PROGRESS", "存储压缩正在进行，请等它结束后再试（健康检查在此期间为 NOT_SERVING）"))
+	}
+	defer a.s.compacting.Store(false)
 	m := a.s.cfg.Maintenance
 	if m != nil {
 		m(true)

@@ -2,8 +2,12 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -86,5 +90,51 @@ func TestCompactStore_NotCompactable_FailedPrecondition(t *testing.T) {
 	}
 	if len(states) != 0 {
 		t.Errorf("maintenance states %v, want none", states)
+	}
+}
+
+// heldCompact holds its Compact until released.
+type heldCompact struct {
+	*bolt.Store
+	entered, release chan struct{}
+	once             *sync.Once
+}
+
+func (h heldCompact) Compact(ctx context.Context) (store.CompactReport, error) {
+	h.once.Do(func() { close(h.entered) })
+	<-h.release
+	return h.Store.Compact(ctx)
+}
+
+// A second compaction while one runs (an administrator trying again after
+// the CLI gave up waiting) is refused: it used to wait behind the first,
+// whose end reported SERVING while the second still ran. (Found by a
+// read-only review, 2026-12-03.)
+func TestCompactStore_OneAtATime(t *testing.T) {
+	h := heldCompact{entered: make(chan struct{}), release: make(chan struct{}), once: &sync.Once{}}
+	var states []bool
+	admin, ctx := compactEnv(t, func(st *bolt.Store) store.Store { h.Store = st; return h }, func(active bool) { states = append(states, active) })
+	done := make(chan error, 1)
+	go func() {
+		_, err := admin.CompactStore(ctx, &ruqiv1.CompactStoreRequest{})
+		done <- err
+	}()
+	<-h.entered
+	// Bounded: before the fix the second call waited for the first, held.
+	ctx2, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := admin.CompactStore(ctx2, &ruqiv1.CompactStoreRequest{})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "正在进行") {
+		t.Fatalf("a second compaction meanwhile: %v, want FAILED_PRECONDITION COMPACT_IN_PROGRESS", err)
+	}
+	close(h.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(states) != "[true false]" {
+		t.Fatalf("maintenance %v, want [true false]: one compaction, NOT_SERVING once", states)
+	}
+	if _, err := admin.CompactStore(ctx, &ruqiv1.CompactStoreRequest{}); err != nil {
+		t.Fatalf("a compaction after the first: %v", err)
 	}
 }

@@ -95,11 +95,13 @@ func (s *Service) tokenTTL(ttl *durationpb.Duration) (time.Duration, error) {
 
 // Service holds what every handler shares.
 type Service struct {
-	store    store.Store
-	cfg      Config
-	now      func() time.Time
-	coord    coord.Coordinator
-	policies *coord.Policies
+	store store.Store
+	cfg   Config
+	// compacting: a CompactStore is running (one at a time).
+	compacting atomic.Bool
+	now        func() time.Time
+	coord      coord.Coordinator
+	policies   *coord.Policies
 
 	ring    atomic.Pointer[code.Ring]
 	rotateM sync.Mutex // one rotation at a time
