@@ -322,16 +322,29 @@ func readWAL(dir string) (walReplay, error) {
 	}
 	r.segs = ns
 	var all []walRecord
+	var segOf []uint64 // the segment of each record in all
 	for _, n := range ns {
 		recs, err := readSegment(segmentPath(dir, n))
 		if err != nil {
 			return r, err
 		}
 		all = append(all, recs...)
+		for range recs {
+			segOf = append(segOf, n)
+		}
 	}
 	for i := len(all) - 1; i >= 0; i-- {
 		if all[i].kind == recStart {
 			all = all[i:]
+			// From the segment that starts this log on, segments follow one
+			// another: one missing (deleted to free space, lost) would have
+			// the groups after it replayed without those in it, acknowledged
+			// writes gone and the event chain broken, without a word.
+			for j, n := range ns {
+				if n > segOf[i] && ns[j-1] != n-1 {
+					return r, fmt.Errorf("the write-ahead log in %s lacks segment %016x (found %016x, then %016x): the changes in it cannot be replayed; restore it, or the file from a backup", dir, ns[j-1]+1, ns[j-1], n)
+				}
+			}
 			break
 		}
 	}
