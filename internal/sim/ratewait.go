@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -21,8 +22,9 @@ type rateWaiting struct {
 	waits atomic.Int64
 }
 
-// maxRateWaits bounds the waits of one call.
-const maxRateWaits = 20
+// maxRateWaits bounds the waits of one call; the call's own deadline
+// bounds their time.
+const maxRateWaits = 1000
 
 func (c *rateWaiting) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
 	for i := 0; ; i++ {
@@ -32,7 +34,9 @@ func (c *rateWaiting) Invoke(ctx context.Context, method string, args, reply any
 			return err
 		}
 		c.waits.Add(1)
-		t := time.NewTimer(wait)
+		// A little more than asked, at random, so that callers of one
+		// principal held back together do not all come back together.
+		t := time.NewTimer(wait + rand.N(wait/2+time.Millisecond))
 		select {
 		case <-ctx.Done():
 			t.Stop()

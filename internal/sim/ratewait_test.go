@@ -12,10 +12,12 @@ import (
 // server's pacing, and no call is lost. (A read-only review found the
 // refusals counted as caps, 2026-12-03.)
 func TestSimulate_WaitsOutThePrincipalRate(t *testing.T) {
-	t.Setenv("RUQI_PRINCIPAL_RATES", "officer=1200/min:10")
+	// A burst of one: the 16 workers' first calls, four officers' at once,
+	// are refused for all but one call each, however slow the machine.
+	t.Setenv("RUQI_PRINCIPAL_RATES", "officer=300/min:1")
 	s := startServer(t)
 	cfg := DefaultConfig()
-	cfg.Officers, cfg.Agencies, cfg.Inspections, cfg.Concurrency = 8, 4, 300, 16
+	cfg.Officers, cfg.Agencies, cfg.Inspections, cfg.Concurrency = 4, 2, 120, 16
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	sum, err := Run(ctx, s.conn(t), s.admin, cfg)
