@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"google.golang.org/protobuf/proto"
 	"slices"
 	"strings"
 	"time"
@@ -250,6 +251,31 @@ func PlanConcernsRegion(p *ruqiv1.Plan, region string, regionOf func(uscc string
 		}
 	}
 	return false
+}
+
+// ForRegion is the plan as a supervisor of region sees it when the region
+// is not the plan's own but one its enterprises fall in (PlanConcernsRegion):
+// the enterprises listed in versions not yet published are cut to those of
+// the region. A city agency's plan filed with two districts does not tell
+// one district the other's targets before they are public.
+func ForRegion(p *ruqiv1.Plan, region string, regionOf func(uscc string) string) *ruqiv1.Plan {
+	if RegionCovers(region, p.GetRegionCode()) {
+		return p
+	}
+	out := proto.Clone(p).(*ruqiv1.Plan)
+	for _, v := range out.GetVersions() {
+		if v.GetState() == ruqiv1.PlanState_PLAN_STATE_PUBLISHED || v.GetScope() == nil {
+			continue
+		}
+		kept := v.Scope.EnterpriseUsccs[:0]
+		for _, u := range v.Scope.EnterpriseUsccs {
+			if RegionCovers(region, regionOf(u)) {
+				kept = append(kept, u)
+			}
+		}
+		v.Scope.EnterpriseUsccs = kept
+	}
+	return out
 }
 
 // Published returns a copy of the plan with only its published versions, for

@@ -288,8 +288,12 @@ func WarnAtCheckIn(tx store.Tx, p auth.Principal, now time.Time, ins *ruqiv1.Ins
 	if err != nil || other == nil {
 		return err
 	}
+	// The other enterprise is not named: this warning is this enterprise's
+	// event, and a supervisor of its region may read it who may not read
+	// the other's (another region). The officer and the time lead an
+	// administrator, or the supervisor of both, to the other check-in.
 	return warnDoor(journal(tx, p, now), ins, ent, ci.OfficerID, domain.WarnOverlappingCheckIns, report.OverlappingCheckIns,
-		fmt.Sprintf("also checked in at %s for %s at %s", other.USCC, other.InspectionID, other.At.UTC().Format(time.RFC3339)))
+		fmt.Sprintf("also checked in at another enterprise at %s", other.At.UTC().Format(time.RFC3339)))
 }
 
 // WarnAtResult raises the warnings a result reveals: results without any

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 
+	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
@@ -84,13 +85,26 @@ func (ps *planServer) GetPlan(ctx context.Context, req *ruqiv1.GetPlanRequest) (
 		if pl, err = inspection.LoadPlan(r, req.GetPlanId()); err != nil {
 			return err
 		}
-		return inspection.MayReadPlan(r, principal(ctx), pl)
+		if err := inspection.MayReadPlan(r, principal(ctx), pl); err != nil {
+			return err
+		}
+		pl = forSupervisor(r, principal(ctx), pl)
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
 	pl.Overdue = domain.Overdue(pl, ps.s.now())
 	return &ruqiv1.GetPlanResponse{Plan: pl}, nil
+}
+
+// forSupervisor is a plan as principal p reads it: cut to p's region when p
+// is a supervisor of a region the plan is not of (domain.ForRegion).
+func forSupervisor(r store.Reader, p auth.Principal, pl *ruqiv1.Plan) *ruqiv1.Plan {
+	if !p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {
+		return pl
+	}
+	return domain.ForRegion(pl, p.Subject, func(u string) string { return inspection.RegionOf(r, u) })
 }
 
 // ListPlans lists an agency's own plans to its officers, administrator and
@@ -122,6 +136,9 @@ func (ps *planServer) ListPlans(ctx context.Context, req *ruqiv1.ListPlansReques
 			pl.Overdue = domain.Overdue(pl, now)
 			return !req.GetOverdueOnly() || pl.GetOverdue(), nil
 		})
+		for i, pl := range resp.Plans {
+			resp.Plans[i] = forSupervisor(r, p, pl)
+		}
 		return err
 	})
 	if err != nil {
