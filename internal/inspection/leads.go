@@ -30,13 +30,26 @@ func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*r
 	if err != nil {
 		return nil, notFound(err, "LEAD_UNKNOWN", "问题线索 %s 不存在", in.LeadID)
 	}
-	if !MayOversee(p, l.GetRegionCode()) {
+	if !MayOversee(p, LeadRegion(tx, l)) {
 		return nil, domain.PermissionDeniedf("OTHER_REGION", "问题线索 %s 不在您监督的行政区划内", l.GetId())
 	}
 	if err := domain.CheckLeadTransition(l.GetId(), l.GetStatus(), in.Status); err != nil {
 		return nil, err
 	}
 	return l, journal(tx, p, now).moveLead(l, in.Status, strings.TrimSpace(in.Note))
+}
+
+// LeadRegion is the region whose supervisor oversees a lead: its
+// enterprise's, as the directory says now (an enterprise that moved takes
+// its leads along), or the region it was opened in for a lead without one.
+// The lead's counters stay under the region they were counted in.
+func LeadRegion(r store.Reader, l *ruqiv1.Lead) string {
+	if u := l.GetEnterpriseUscc(); u != "" {
+		if ent, err := r.Enterprise(u); err == nil {
+			return ent.GetRegionCode()
+		}
+	}
+	return l.GetRegionCode()
 }
 
 // RefusalLeadID is the one lead of an enterprise's refusal of an inspection.

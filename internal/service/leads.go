@@ -27,7 +27,7 @@ func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLead
 	err = ss.s.store.View(ctx, func(r store.Reader) error {
 		var err error
 		resp.Leads, resp.NextPageToken, err = fillPage(pg, r.Leads, (*ruqiv1.Lead).GetId, func(l *ruqiv1.Lead) (bool, error) {
-			if !mayOversee(ctx, l.GetRegionCode()) {
+			if !mayOversee(ctx, inspection.LeadRegion(r, l)) {
 				return false, nil
 			}
 			return req.GetStatus() == ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED || l.GetStatus() == req.GetStatus(), nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/domain"
@@ -116,5 +117,68 @@ func TestPlan_OfTwoDistricts_EachSupervisorReadsItsOwn(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// moveEnterprise re-imports one enterprise with another division code (迁址):
+// the directory is an upsert.
+func (e *env) moveEnterprise(t *testing.T, uscc, region string) {
+	t.Helper()
+	for _, ent := range e.dir.GetEnterprises() {
+		if ent.GetUscc() == uscc {
+			moved := proto.Clone(ent).(*ruqiv1.Enterprise)
+			moved.RegionCode = region
+			if _, err := ruqiv1.NewDirectoryServiceClient(e.cc).ImportDirectory(e.as(e.admin), &ruqiv1.ImportDirectoryRequest{
+				Directory: &ruqiv1.Directory{Enterprises: []*ruqiv1.Enterprise{moved}}}); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no enterprise %s", uscc)
+}
+
+// A lead goes with its enterprise: after the enterprise moves out of 510104
+// (a re-import with 510107), 510107's supervisor lists and handles its
+// lead, and 510104's no longer does. The lead used to keep the region it
+// was opened in. (Found by a read-only review, 2026-12-03.)
+func TestLead_OfAMovedEnterprise_GoesWithIt(t *testing.T) {
+	e := regionEnv(t)
+	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, regionE1)
+	c, err := ruqiv1.NewEnterpriseServiceClient(e.cc).Complain(e.as(ent), &ruqiv1.ComplainRequest{Description: "无码入企", OfficerClaimed: "张某"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c.GetLeadId()
+	e.moveEnterprise(t, regionE1, "510107")
+	old, now := e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510104"), e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510107")
+	sup := ruqiv1.NewSupervisionServiceClient(e.cc)
+	has := func(tok string) bool {
+		l, err := sup.ListLeads(e.as(tok), &ruqiv1.ListLeadsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range l.GetLeads() {
+			if x.GetId() == id {
+				return true
+			}
+		}
+		return false
+	}
+	var problems []string
+	if has(old) {
+		problems = append(problems, "510104 still lists the lead of an enterprise now in 510107")
+	}
+	if !has(now) {
+		problems = append(problems, "510107 does not list the lead of its own enterprise")
+	}
+	if _, err := sup.UpdateLead(e.as(old), &ruqiv1.UpdateLeadRequest{LeadId: id, Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "核查"}); err == nil {
+		problems = append(problems, "510104 moved the lead to CHECKING")
+	}
+	if len(problems) > 0 {
+		t.Fatal(strings.Join(problems, "; "))
+	}
+	if _, err := sup.UpdateLead(e.as(now), &ruqiv1.UpdateLeadRequest{LeadId: id, Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "核查"}); err != nil {
+		t.Fatalf("510107 moving the lead of its enterprise: %v", err)
 	}
 }
