@@ -2,6 +2,7 @@ package domain
 
 import (
 	"slices"
+	"time"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -10,7 +11,7 @@ import (
 // draw: only a 双随机 inspection may name one; the draw must be the
 // agency's and revealed; the enterprise must be among its picks, and, when
 // officers were drawn too, every officer of the inspection among theirs.
-func CheckDrawForInspection(d *ruqiv1.Draw, agency string, typ ruqiv1.InspectionType, uscc string, officers []string) error {
+func CheckDrawForInspection(d *ruqiv1.Draw, agency string, typ ruqiv1.InspectionType, uscc string, officers []string, windowStart time.Time) error {
 	if typ != ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM {
 		return Invalidf("DRAW_NOT_RANDOM", "只有双随机抽查可以填写抽取编号（本次检查类型不是双随机）")
 	}
@@ -19,6 +20,11 @@ func CheckDrawForInspection(d *ruqiv1.Draw, agency string, typ ruqiv1.Inspection
 	}
 	if len(d.GetRandomness()) == 0 {
 		return FailedPreconditionf("DRAW_NOT_REVEALED", "抽取 %s 尚未揭晓，请先揭晓（ruqi draw reveal）再报备", d.GetId())
+	}
+	// A visit before the draw was revealed was not chosen by it (a late
+	// record naming a draw made afterwards).
+	if at := d.GetRevealedAt(); at != nil && windowStart.Before(at.AsTime()) {
+		return FailedPreconditionf("DRAW_AFTER_WINDOW", "检查时段开始于 %s，早于抽取 %s 揭晓的 %s：揭晓之前的检查不是该次抽取抽中的", FormatTime(windowStart), d.GetId(), FormatTime(at.AsTime()))
 	}
 	if !slices.Contains(d.GetPickedEnterprises(), uscc) {
 		return FailedPreconditionf("DRAW_ENTERPRISE_NOT_PICKED", "企业 %s 不在抽取 %s 抽中的企业中，不能作为该次双随机抽查报备", uscc, d.GetId())

@@ -152,7 +152,7 @@ func Covers(v *ruqiv1.PlanVersion, e *ruqiv1.Enterprise) bool {
 // period. It returns the version the inspection carries out.
 func CheckSpecialRegistration(p *ruqiv1.Plan, agencyID string, e *ruqiv1.Enterprise, items []string, start, end time.Time) (*ruqiv1.PlanVersion, error) {
 	if p.GetAgencyId() != agencyID {
-		return nil, PermissionDeniedf("PLAN_OTHER_AGENCY", "检查计划 %s 属于部门 %s，不是本部门（%s）的计划：专项检查须依据本部门经批准的计划", p.GetId(), p.GetAgencyId(), agencyID)
+		return nil, PermissionDeniedf("PLAN_OTHER_AGENCY", "检查计划 %s 不是本部门的计划：专项检查须依据本部门经批准的计划", p.GetId())
 	}
 	v := InForce(p)
 	if v == nil || !NeedsApproval(v.GetType()) {
@@ -168,6 +168,12 @@ func CheckSpecialRegistration(p *ruqiv1.Plan, agencyID string, e *ruqiv1.Enterpr
 		if !slices.Contains(v.GetCheckItemIds(), it) {
 			return nil, FailedPreconditionf("PLAN_ITEM_NOT_PLANNED", "检查事项 %s 不在检查计划 %s（第%d版）中", it, p.GetId(), v.GetVersion())
 		}
+	}
+	// Carried out under the plan only from its approval: a late record of
+	// a visit before it is not a 专项 inspection of the approved plan.
+	if at := v.GetApprovedAt(); at != nil && start.Before(at.AsTime()) {
+		return nil, FailedPreconditionf("PLAN_NOT_YET_APPROVED_AT_WINDOW", "检查时段开始于 %s，早于检查计划 %s（第%d版）获批的 %s：批准之前的检查不能依据该计划报备",
+			FormatTime(start), p.GetId(), v.GetVersion(), FormatTime(at.AsTime()))
 	}
 	ps, pe := v.GetPeriodStart().AsTime(), v.GetPeriodEnd().AsTime()
 	if start.Before(ps) || end.After(pe) {

@@ -62,8 +62,11 @@ func AttachSupervisor(tx store.Tx, p auth.Principal, now time.Time, inspectionID
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	if ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
-		return nil, domain.FailedPreconditionf("INSPECTION_NOT_OPEN", "检查 %s 已撤销或已办结，不能再登记伴随监督", ins.GetId())
+	// Attached only while the visit can still be attended: not cancelled,
+	// not closed, its window not over (else the enterprise's scan would
+	// list as accompanying someone who could not have been there).
+	if ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED || !now.Before(ins.GetWindowEnd().AsTime()) {
+		return nil, domain.FailedPreconditionf("INSPECTION_NOT_OPEN", "检查 %s 已撤销、已办结或已结束，不能再登记伴随监督", ins.GetId())
 	}
 	a := &ruqiv1.Accompaniment{
 		Id: id, InspectionId: ins.GetId(), AgencyId: ins.GetAgencyId(), EnterpriseUscc: ins.GetEnterpriseUscc(),
@@ -109,6 +112,12 @@ func RecordAccompaniment(tx store.Tx, p auth.Principal, now time.Time, req *ruqi
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	// A cancelled inspection was never carried out: a record of it, and a
+	// lead against the agency from it, would be of a visit that did not
+	// happen. A closed one may still be written up.
+	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		return nil, nil, domain.FailedPreconditionf("INSPECTION_CANCELLED", "检查 %s 已撤销，不能提交监督记录", ins.GetId())
 	}
 	if a.GetRecordedAt() != nil {
 		return nil, nil, domain.FailedPreconditionf("ACCOMPANIMENT_RECORDED", "%s 对检查 %s 的监督记录已于 %s 提交，不能修改", name, ins.GetId(), a.GetRecordedAt().AsTime().In(domain.Shanghai).Format("2006-01-02 15:04"))

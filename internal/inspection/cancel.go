@@ -67,6 +67,12 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 	if err != nil {
 		return Cancelled{}, err
 	}
+	if draw := ins.GetDrawId(); draw != "" {
+		// The draw's pick of the enterprise may be used again.
+		if err := tx.AddCount(DrawUseKey(draw, ins.GetEnterpriseUscc()), -1); err != nil {
+			return Cancelled{}, err
+		}
+	}
 	start := ins.GetWindowStart().AsTime()
 	counts := []Count{{report.PlanMetric(ins.GetVisitKind()), start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1}}
 	joined, err := countedJoined(tx, ins)

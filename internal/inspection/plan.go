@@ -271,11 +271,16 @@ func ApprovePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Appro
 		return nil, err
 	}
 	if !p.Is(ruqiv1.Role_ROLE_AGENCY_HEAD) || p.Subject != pl.GetAgencyId() {
-		return nil, domain.PermissionDeniedf("NOT_AGENCY_HEAD", "专项检查计划须由本部门（%s）负责人批准", pl.GetAgencyId())
+		// The plan's agency is not named: an unpublished plan is not the
+		// caller's to learn about.
+		return nil, domain.PermissionDeniedf("NOT_AGENCY_HEAD", "检查计划 %s 不属于您的部门，只能由其所属部门的负责人批准", pl.GetId())
 	}
 	v, err := domain.CheckApproval(pl, req.GetVersion())
 	if err != nil {
 		return nil, err
+	}
+	if v.GetFiledBy() == Actor(p) {
+		return nil, domain.PermissionDeniedf("APPROVER_IS_FILER", "检查计划 %s 的这一版由您本人提交，须由本部门其他负责人批准", pl.GetId())
 	}
 	v.State, v.ApprovedAt, v.ApprovedBy = ruqiv1.PlanState_PLAN_STATE_APPROVED, timestamppb.New(now), Actor(p)
 	v.PublishBy = timestamppb.New(domain.PublishBy(now, publishDays(pl.GetRegionCode())))

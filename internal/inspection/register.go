@@ -92,10 +92,14 @@ func CheckRegistration(r store.Reader, p auth.Principal, req *ruqiv1.RegisterIns
 		if err != nil {
 			return out, err
 		}
-		return out, domain.CheckDrawForInspection(d, out.AgencyID, req.GetType(), req.GetEnterpriseUscc(), req.GetOfficerIds())
+		return out, domain.CheckDrawForInspection(d, out.AgencyID, req.GetType(), req.GetEnterpriseUscc(), req.GetOfficerIds(), req.GetWindowStart().AsTime())
 	}
 	return out, nil
 }
+
+// DrawUseKey counts the standing inspections a draw's pick of an
+// enterprise is used for (at most one).
+func DrawUseKey(draw, uscc string) string { return "draw_use|" + draw + "|" + uscc }
 
 // RequestKey scopes a request id to the agency: two agencies' clients may
 // pick the same id. Agency ids hold no "|".
@@ -145,6 +149,21 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 			return Registered{}, err
 		}
 		if err := tx.PutRequest(RequestKey(chk.AgencyID, rid), ins.GetId()); err != nil {
+			return Registered{}, err
+		}
+	}
+	// A draw picks an enterprise for one inspection: a second registration
+	// naming the same draw for it is refused while the first stands (a
+	// cancellation gives the pick back).
+	if draw := ins.GetDrawId(); draw != "" {
+		n, err := tx.Count(DrawUseKey(draw, ins.GetEnterpriseUscc()))
+		if err != nil {
+			return Registered{}, err
+		}
+		if n > 0 {
+			return Registered{}, domain.FailedPreconditionf("DRAW_ALREADY_USED", "企业 %s 已依抽取 %s 报备过一次检查：一次抽取只抽中一次检查", ins.GetEnterpriseUscc(), draw)
+		}
+		if err := tx.AddCount(DrawUseKey(draw, ins.GetEnterpriseUscc()), 1); err != nil {
 			return Registered{}, err
 		}
 	}
