@@ -77,7 +77,7 @@ func TestPlan_SpecialRegistrationNeedsApprovedPlan(t *testing.T) {
 	wantRefused(t, "approval by an officer", pw.cli(pw.officer, "plan", "approve", id),
 		"PermissionDenied", "执法人员 不可调用")
 	wantRefused(t, "approval by AG-02's head", pw.cli(pw.otherHead, "plan", "approve", id),
-		"NOT_AGENCY_HEAD", "须由本部门（AG-01）负责人批准")
+		"NOT_AGENCY_HEAD", "只能由其所属部门的负责人批准")
 	out := pw.mustCLI(pw.head, "plan", "approve", id, "--version", "1")
 	if !strings.Contains(out, "已批准检查计划，并报司法局备案") || !strings.Contains(out, "公示期限") {
 		t.Fatalf("approval output:\n%s", out)

@@ -65,8 +65,14 @@ func (sp *specialPlans) file(ctx context.Context, r *runner, agency string) (str
 	if !ok {
 		return "", fmt.Errorf("部门 %s 负责人的令牌未能签发", agency)
 	}
+	// The agency's administrator files, the head approves: a head may not
+	// approve what they filed themselves.
+	filer, ok := r.token(ctx, ruqiv1.Role_ROLE_AGENCY_ADMIN, agency)
+	if !ok {
+		return "", fmt.Errorf("部门 %s 管理员的令牌未能签发", agency)
+	}
 	now := time.Now()
-	cctx, cancel := r.c.as(ctx, head)
+	cctx, cancel := r.c.as(ctx, filer)
 	defer cancel()
 	filed, err := r.c.plan.FilePlan(cctx, &ruqiv1.FilePlanRequest{
 		Title: "专项检查计划（模拟）", Type: ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL,
