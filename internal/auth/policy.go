@@ -92,8 +92,12 @@ var allowed = map[string][]ruqiv1.Role{
 	// Inspection plans: the agency files, amends and publishes its own
 	// (inspection.MayManagePlan); only its head approves; the supervisors of
 	// its region read them (filed with the 司法局).
-	ruqiv1.PlanService_FilePlan_FullMethodName:    {officer, agencyAdmin, agencyHead, admin},
-	ruqiv1.PlanService_AmendPlan_FullMethodName:   {officer, agencyAdmin, agencyHead, admin},
+	// The head approves and does not file or amend: heads are one identity
+	// per agency (the role's subject is the agency), so a head filing would
+	// leave no other head to approve it, and approving it would be
+	// approving one's own plan.
+	ruqiv1.PlanService_FilePlan_FullMethodName:    {officer, agencyAdmin, admin},
+	ruqiv1.PlanService_AmendPlan_FullMethodName:   {officer, agencyAdmin, admin},
 	ruqiv1.PlanService_ApprovePlan_FullMethodName: {agencyHead},
 	ruqiv1.PlanService_PublishPlan_FullMethodName: {officer, agencyAdmin, agencyHead, admin},
 	ruqiv1.PlanService_GetPlan_FullMethodName:     {officer, agencyAdmin, agencyHead, supervisor, admin},

@@ -519,11 +519,11 @@ var matrix = []rpcCase{
 	{ruqiv1.PlanService_FilePlan_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewPlanServiceClient(cc).FilePlan(ctx, planRequest(o))
 		return err
-	}, withHead("A/D", "A/D", "A/D", "D/D", "D/D", "A/A")},
+	}, withHead("A/D", "A/D", "D/D", "D/D", "D/D", "A/A")},
 	{ruqiv1.PlanService_AmendPlan_FullMethodName, filedPlan, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewPlanServiceClient(cc).AmendPlan(ctx, &ruqiv1.AmendPlanRequest{PlanId: o.plan, Reason: "矩阵", Emergency: true})
 		return err
-	}, withHead("A/D", "A/D", "A/D", "D/D", "D/D", "A/A")},
+	}, withHead("A/D", "A/D", "D/D", "D/D", "D/D", "A/A")},
 	// Only the head of the plan's agency approves; not even an administrator.
 	{ruqiv1.PlanService_ApprovePlan_FullMethodName, filedPlan, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewPlanServiceClient(cc).ApprovePlan(ctx, &ruqiv1.ApprovePlanRequest{PlanId: o.plan})

@@ -68,9 +68,19 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 		return Cancelled{}, err
 	}
 	if draw := ins.GetDrawId(); draw != "" {
-		// The draw's pick of the enterprise may be used again.
-		if err := tx.AddCount(DrawUseKey(draw, ins.GetEnterpriseUscc()), -1); err != nil {
+		// The draw's pick of the enterprise may be used again, if this
+		// inspection was counted as using it.
+		n, err := tx.Count(drawUsedBy(ins.GetId()))
+		if err != nil {
 			return Cancelled{}, err
+		}
+		if n > 0 {
+			if err := tx.AddCount(drawUsedBy(ins.GetId()), -n); err != nil {
+				return Cancelled{}, err
+			}
+			if err := tx.AddCount(DrawUseKey(draw, ins.GetEnterpriseUscc()), -1); err != nil {
+				return Cancelled{}, err
+			}
 		}
 	}
 	start := ins.GetWindowStart().AsTime()

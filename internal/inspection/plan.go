@@ -279,8 +279,10 @@ func ApprovePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Appro
 	if err != nil {
 		return nil, err
 	}
+	// Heads no longer file or amend (the role table); a version a head
+	// filed before that is not approved by a head either.
 	if v.GetFiledBy() == Actor(p) {
-		return nil, domain.PermissionDeniedf("APPROVER_IS_FILER", "检查计划 %s 的这一版由您本人提交，须由本部门其他负责人批准", pl.GetId())
+		return nil, domain.PermissionDeniedf("APPROVER_IS_FILER", "检查计划 %s 的这一版由部门负责人提交，负责人不能批准：请由部门管理员或执法人员修订提交后再批准", pl.GetId())
 	}
 	v.State, v.ApprovedAt, v.ApprovedBy = ruqiv1.PlanState_PLAN_STATE_APPROVED, timestamppb.New(now), Actor(p)
 	v.PublishBy = timestamppb.New(domain.PublishBy(now, publishDays(pl.GetRegionCode())))

@@ -101,6 +101,9 @@ func CheckRegistration(r store.Reader, p auth.Principal, req *ruqiv1.RegisterIns
 // enterprise is used for (at most one).
 func DrawUseKey(draw, uscc string) string { return "draw_use|" + draw + "|" + uscc }
 
+// drawUsedBy marks an inspection counted under DrawUseKey.
+func drawUsedBy(inspectionID string) string { return "draw_used_by|" + inspectionID }
+
 // RequestKey scopes a request id to the agency: two agencies' clients may
 // pick the same id. Agency ids hold no "|".
 func RequestKey(agency, requestID string) string { return agency + "|" + requestID }
@@ -164,6 +167,12 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 			return Registered{}, domain.FailedPreconditionf("DRAW_ALREADY_USED", "企业 %s 已依抽取 %s 报备过一次检查：一次抽取只抽中一次检查", ins.GetEnterpriseUscc(), draw)
 		}
 		if err := tx.AddCount(DrawUseKey(draw, ins.GetEnterpriseUscc()), 1); err != nil {
+			return Registered{}, err
+		}
+		// Marked as counted, so that only a cancellation of a counted
+		// inspection gives the pick back (registrations before the count
+		// existed were not).
+		if err := tx.AddCount(drawUsedBy(ins.GetId()), 1); err != nil {
 			return Registered{}, err
 		}
 	}

@@ -60,6 +60,12 @@ func (r *principalRates) check(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, rateCheckTimeout)
 	defer cancel()
 	wait, err := r.lim.Take(cctx, ratelimit.Key(p.Role, p.Subject), rate, r.now())
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up (or sent a deadline already past): its own
+		// failure, not the limiter's. It must not switch the limit off for
+		// everyone, as a limiter failure does.
+		return status.FromContextError(ctx.Err()).Err()
+	}
 	if err != nil {
 		r.skipUntil.Store(time.Now().Add(skipAfterFailure).UnixNano())
 		r.unchecked.Add(1)

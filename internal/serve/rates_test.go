@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/ratelimit"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -38,5 +41,40 @@ func TestPrincipalRates_LimiterDown_CallsGoOnWithoutWaitingForIt(t *testing.T) {
 	_ = r.check(ctx)
 	if lim.calls != 2 {
 		t.Fatalf("after the pause the limiter was asked %d times in all, want 2", lim.calls)
+	}
+}
+
+// ctxLimiter fails as a limiter on Redis does when the caller's context is
+// done, and counts its calls.
+type ctxLimiter struct{ calls int }
+
+func (c *ctxLimiter) Take(ctx context.Context, _ string, _ ratelimit.Rate, _ time.Time) (time.Duration, error) {
+	c.calls++
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
+// A call whose own context is done is refused with its context's status,
+// and does not switch the limit off for everyone (as a limiter failure
+// does): one caller sending a deadline already past each second would
+// otherwise lift every principal's limit. (Found by a read-only review,
+// 2026-12-03.)
+func TestPrincipalRates_CallersOwnDeadline_DoesNotLiftTheLimit(t *testing.T) {
+	lim := &ctxLimiter{}
+	r := &principalRates{lim: lim, policy: ratelimit.DefaultPolicy(), now: time.Now}
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: "915101070AL6JK1YWK"})
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := r.check(done); status.Code(err) != codes.Canceled {
+		t.Fatalf("a call with its context done: %v, want CANCELLED", err)
+	}
+	if r.skipUntil.Load() != 0 || r.unchecked.Load() != 0 {
+		t.Fatalf("the caller's own cancellation switched the limit off (skip until %d, %d unchecked)", r.skipUntil.Load(), r.unchecked.Load())
+	}
+	_ = r.check(ctx)
+	if lim.calls != 2 {
+		t.Fatalf("the next call was not checked: limiter asked %d times, want 2", lim.calls)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -24,25 +25,26 @@ func specialPlanReq(items []string, t0 time.Time) *ruqiv1.FilePlanRequest {
 }
 
 // SECURITY.md: only the head approves, "so approval cannot be given by
-// whoever filed the plan". The head may file (and amend) too, and could
-// then approve what they filed themselves; that is refused now.
-func TestPlan_HeadCannotApproveOwnFiling(t *testing.T) {
+// whoever filed the plan". Heads are one identity per agency, so a head who
+// could file could approve their own plan (the review found it) or leave it
+// for no one: a head now neither files nor amends.
+func TestPlan_HeadNeitherFilesNorAmends(t *testing.T) {
 	e := regionEnv(t)
 	r := e.registrar(t, "AG-01")
 	head := e.token(t, ruqiv1.Role_ROLE_AGENCY_HEAD, "AG-01")
 	plans := ruqiv1.NewPlanServiceClient(e.cc)
-	filed, err := plans.FilePlan(e.as(head), specialPlanReq(r.items, time.Now().Add(24*time.Hour)))
+	if _, err := plans.FilePlan(e.as(head), specialPlanReq(r.items, time.Now().Add(24*time.Hour))); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a head filing: %v, want PermissionDenied", err)
+	}
+	filed, err := plans.FilePlan(e.as(r.tok), specialPlanReq(r.items, time.Now().Add(24*time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	v1 := filed.GetPlan().GetVersions()[0]
-	ap, err := plans.ApprovePlan(e.as(head), &ruqiv1.ApprovePlanRequest{PlanId: filed.GetPlan().GetId(), Version: 1})
-	if err == nil {
-		v := ap.GetPlan().GetVersions()[0]
-		t.Fatalf("the head approved the plan they filed themselves: filed_by=%s approved_by=%s state=%v", v1.GetFiledBy(), v.GetApprovedBy(), v.GetState())
+	if _, err := plans.AmendPlan(e.as(head), &ruqiv1.AmendPlanRequest{PlanId: filed.GetPlan().GetId(), Title: "改", Reason: "修订"}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a head amending: %v, want PermissionDenied", err)
 	}
-	if status.Code(err) != codes.PermissionDenied {
-		t.Fatalf("self-approval: %v; want PermissionDenied", err)
+	if _, err := plans.ApprovePlan(e.as(head), &ruqiv1.ApprovePlanRequest{PlanId: filed.GetPlan().GetId(), Version: 1}); err != nil {
+		t.Fatalf("the head approving an officer's plan: %v", err)
 	}
 }
 
@@ -267,5 +269,56 @@ func TestPlan_OtherAgencysPlan_NotNamed(t *testing.T) {
 	}
 	if msg := status.Convert(err).Message(); strings.Contains(msg, "AG-01") {
 		t.Fatalf("AG-02's officer is told the owner of an unpublished plan: %q", msg)
+	}
+}
+
+// An inspection registered before draw_use existed (no counter, no mark)
+// and then cancelled gives back nothing: it used to drive the counter to
+// -1, after which the pick could be used twice. (Found by a read-only
+// review, 2026-12-03.)
+func TestDraw_CancelOfAnUncountedInspection_GivesNothingBack(t *testing.T) {
+	f := newDoorFixture(t)
+	d := &ruqiv1.Draw{Id: "DRW-20261203-REVIEW02", AgencyId: "AG-01", Title: "双随机（测试）", Procedure: "ruqi-draw-v1",
+		EnterprisePopulation: []string{regionE1}, EnterpriseCount: 1, Randomness: make([]byte, 32), RandomnessSize: 1,
+		PickedEnterprises: []string{regionE1}, CommittedAt: timestamppb.New(f.t0), RevealedAt: timestamppb.New(f.t0)}
+	if err := f.st.Update(context.Background(), func(tx store.Tx) error { return tx.PutDraw(d) }); err != nil {
+		t.Fatal(err)
+	}
+	ic := ruqiv1.NewInspectionServiceClient(f.e.cc)
+	reg := func(start time.Time) (*ruqiv1.RegisterInspectionResponse, error) {
+		return ic.RegisterInspection(f.e.as(f.r.tok), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: regionE1, CheckItemIds: f.r.items[:1], OfficerIds: f.r.officers[:2],
+			WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, Reason: "双随机抽查", DrawId: d.GetId()})
+	}
+	first, err := reg(f.t0.Add(24 * time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As a store written before the count holds it: no draw_use counter,
+	// no mark on the inspection.
+	key := inspection.DrawUseKey(d.GetId(), regionE1)
+	mark := "draw_used_by|" + first.GetInspection().GetId()
+	if err := f.st.Update(context.Background(), func(tx store.Tx) error {
+		if err := tx.AddCount(key, -1); err != nil {
+			return err
+		}
+		return tx.AddCount(mark, -1)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ic.CancelInspection(f.e.as(f.r.tok), &ruqiv1.CancelInspectionRequest{InspectionId: first.GetInspection().GetId(), Reason: "企业停业"}); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	f.st.View(context.Background(), func(r store.Reader) error { n, _ = r.Count(key); return nil })
+	t.Logf("draw_use after cancel = %d", n)
+	a, err := reg(f.t0.Add(5 * 24 * time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := reg(f.t0.Add(10 * 24 * time.Hour))
+	if err == nil {
+		t.Fatalf("one pick used by two standing inspections: %s and %s", a.GetInspection().GetId(), b.GetInspection().GetId())
 	}
 }
