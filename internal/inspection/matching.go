@@ -186,6 +186,8 @@ type Answer struct {
 type Answered struct {
 	Proposal *ruqiv1.JointVisitProposal
 	Register []*ruqiv1.ProposalMember
+	// Agency is the agency that answered.
+	Agency string
 }
 
 // AnswerProposal records an agency's answer: only the agency's own officer
@@ -222,7 +224,7 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 	}
 	if m.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_UNSPECIFIED {
 		if complete, register := matching.Settle(pr); m.GetAnswer() == want && complete && register {
-			return Answered{Proposal: pr, Register: AcceptedMembers(pr)}, nil
+			return Answered{Proposal: pr, Register: AcceptedMembers(pr), Agency: agency}, nil
 		}
 		return Answered{}, domain.FailedPreconditionf("ALREADY_ANSWERED", "本部门已于 %s 响应该拼团提议（%s），不能更改", domain.FormatTime(m.GetAnsweredAt().AsTime()), answerWords(m.GetAnswer()))
 	}
@@ -252,7 +254,7 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 	if err := j.Record(e); err != nil {
 		return Answered{}, err
 	}
-	out := Answered{Proposal: pr}
+	out := Answered{Proposal: pr, Agency: agency}
 	switch complete, register := matching.Settle(pr); {
 	case register:
 		out.Register = AcceptedMembers(pr)

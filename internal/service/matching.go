@@ -173,6 +173,7 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 	resp := &ruqiv1.ListProposalsResponse{}
 	err = ms.s.store.View(ctx, func(r store.Reader) error {
 		var read func(store.Page) ([]*ruqiv1.JointVisitProposal, error)
+		viewer := "" // the agency an officer or agency administrator reads for (forAgency)
 		switch {
 		case p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && req.GetAgencyId() == "", p.Is(ruqiv1.Role_ROLE_ADMIN) && req.GetAgencyId() == "":
 			read = r.Proposals
@@ -186,6 +187,9 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 				return err
 			}
 			read = func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) { return r.ProposalsOfAgency(agency, pg) }
+			if !p.Is(ruqiv1.Role_ROLE_ADMIN) {
+				viewer = agency
+			}
 		}
 		var err error
 		resp.Proposals, resp.NextPageToken, err = fillPage(pg, read, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) (bool, error) {
@@ -194,15 +198,12 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 			}
 			return req.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_UNSPECIFIED || pr.GetState() == req.GetState(), nil
 		})
-		if err != nil {
-			return err
-		}
-		for i, pr := range resp.Proposals {
-			if resp.Proposals[i], err = forAgency(r, ctx, pr, req.GetAgencyId()); err != nil {
-				return err
+		if viewer != "" {
+			for i, pr := range resp.Proposals {
+				resp.Proposals[i] = forAgency(pr, viewer)
 			}
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -257,28 +258,19 @@ func (ms *matchingServer) RespondToProposal(ctx context.Context, req *ruqiv1.Res
 			return nil, toStatus(ctx, err)
 		}
 	}
-	err = s.store.View(ctx, func(r store.Reader) error {
-		pr, err = forAgency(r, ctx, pr, req.GetAgencyId())
-		return err
-	})
-	if err != nil {
-		return nil, toStatus(ctx, err)
+	if p := principal(ctx); !p.Is(ruqiv1.Role_ROLE_ADMIN) {
+		pr = forAgency(pr, ans.Agency)
 	}
 	return &ruqiv1.RespondToProposalResponse{Proposal: pr}, nil
 }
 
-// forAgency is a proposal as an agency's officer or administrator sees it:
+// forAgency is a proposal as an officer or administrator of agency sees it:
 // the other members' 个案 triggers (a complaint's or referral's number) are
 // left out, as they are of the other agency's inspection, which the officer
 // may not read at all. Supervisors and administrators see it whole.
-func forAgency(r store.Reader, ctx context.Context, pr *ruqiv1.JointVisitProposal, requested string) (*ruqiv1.JointVisitProposal, error) {
-	p := principal(ctx)
-	if pr == nil || p.Is(ruqiv1.Role_ROLE_SUPERVISOR) || p.Is(ruqiv1.Role_ROLE_ADMIN) {
-		return pr, nil
-	}
-	agency, err := agencyOf(r, ctx, requested)
-	if err != nil {
-		return nil, err
+func forAgency(pr *ruqiv1.JointVisitProposal, agency string) *ruqiv1.JointVisitProposal {
+	if pr == nil {
+		return nil
 	}
 	out := proto.Clone(pr).(*ruqiv1.JointVisitProposal)
 	for _, m := range out.GetMembers() {
@@ -286,7 +278,7 @@ func forAgency(r store.Reader, ctx context.Context, pr *ruqiv1.JointVisitProposa
 			m.TriggerReference = ""
 		}
 	}
-	return out, nil
+	return out
 }
 
 // settleProposal registers a proposal whose answers are all in, each

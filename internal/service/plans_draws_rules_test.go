@@ -72,23 +72,12 @@ func TestPlan_ForeignHeadRefused_PlanAgencyNotNamed(t *testing.T) {
 // while the first stands (nothing stopped it before).
 func TestDraw_OneInspectionPerPick(t *testing.T) {
 	f := newDoorFixture(t)
-	d := &ruqiv1.Draw{Id: "DRW-20261203-REVIEW01", AgencyId: "AG-01", Title: "双随机（测试）", Procedure: "ruqi-draw-v1",
-		EnterprisePopulation: []string{regionE1}, EnterpriseCount: 1, Randomness: make([]byte, 32), RandomnessSize: 1,
-		PickedEnterprises: []string{regionE1}, CommittedAt: timestamppb.New(f.t0), RevealedAt: timestamppb.New(f.t0)}
-	if err := f.st.Update(context.Background(), func(tx store.Tx) error { return tx.PutDraw(d) }); err != nil {
-		t.Fatal(err)
-	}
-	reg := func(start time.Time) (*ruqiv1.RegisterInspectionResponse, error) {
-		return ruqiv1.NewInspectionServiceClient(f.e.cc).RegisterInspection(f.e.as(f.r.tok), &ruqiv1.RegisterInspectionRequest{
-			EnterpriseUscc: regionE1, CheckItemIds: f.r.items[:1], OfficerIds: f.r.officers[:2],
-			WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
-			Type: ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, Reason: "双随机抽查", DrawId: d.GetId()})
-	}
-	first, err := reg(f.t0.Add(24 * time.Hour))
+	d, reg := f.revealedDraw(t, "DRW-20261203-REVIEW01")
+	first, err := reg(f.t0.Add(24*time.Hour), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := reg(f.t0.Add(10 * 24 * time.Hour))
+	second, err := reg(f.t0.Add(10*24*time.Hour), "")
 	if err == nil {
 		t.Fatalf("draw %s (1 pick) used for two inspections of %s: %s and %s", d.GetId(), regionE1,
 			first.GetInspection().GetId(), second.GetInspection().GetId())
@@ -138,17 +127,9 @@ func TestAccompaniment_NoAttachAfterTheWindow(t *testing.T) {
 // that "picked" it was committed is not that draw's (it was accepted).
 func TestDraw_LateRecordBeforeTheDraw_Refused(t *testing.T) {
 	f := newDoorFixture(t)
-	d := &ruqiv1.Draw{Id: "DRW-20261203-REVIEW02", AgencyId: "AG-01", Title: "双随机（测试）", Procedure: "ruqi-draw-v1",
-		EnterprisePopulation: []string{regionE1}, EnterpriseCount: 1, Randomness: make([]byte, 32), RandomnessSize: 1,
-		PickedEnterprises: []string{regionE1}, CommittedAt: timestamppb.New(f.t0), RevealedAt: timestamppb.New(f.t0)}
-	if err := f.st.Update(context.Background(), func(tx store.Tx) error { return tx.PutDraw(d) }); err != nil {
-		t.Fatal(err)
-	}
+	d, register := f.revealedDraw(t, "DRW-20261203-REVIEW02")
 	start := f.t0.Add(-48 * time.Hour)
-	reg, err := ruqiv1.NewInspectionServiceClient(f.e.cc).RegisterInspection(f.e.as(f.r.tok), &ruqiv1.RegisterInspectionRequest{
-		EnterpriseUscc: regionE1, CheckItemIds: f.r.items[:1], OfficerIds: f.r.officers[:2],
-		WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
-		Type: ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, Reason: "双随机抽查", DrawId: d.GetId(), LateReason: "系统故障"})
+	reg, err := register(start, "系统故障")
 	if err == nil {
 		t.Fatalf("inspection %s of %s (window from %s) registered under draw %s committed and revealed at %s",
 			reg.GetInspection().GetId(), regionE1, start, d.GetId(), f.t0)
@@ -278,20 +259,9 @@ func TestPlan_OtherAgencysPlan_NotNamed(t *testing.T) {
 // review, 2026-12-03.)
 func TestDraw_CancelOfAnUncountedInspection_GivesNothingBack(t *testing.T) {
 	f := newDoorFixture(t)
-	d := &ruqiv1.Draw{Id: "DRW-20261203-REVIEW02", AgencyId: "AG-01", Title: "双随机（测试）", Procedure: "ruqi-draw-v1",
-		EnterprisePopulation: []string{regionE1}, EnterpriseCount: 1, Randomness: make([]byte, 32), RandomnessSize: 1,
-		PickedEnterprises: []string{regionE1}, CommittedAt: timestamppb.New(f.t0), RevealedAt: timestamppb.New(f.t0)}
-	if err := f.st.Update(context.Background(), func(tx store.Tx) error { return tx.PutDraw(d) }); err != nil {
-		t.Fatal(err)
-	}
+	d, reg := f.revealedDraw(t, "DRW-20261203-REVIEW02")
 	ic := ruqiv1.NewInspectionServiceClient(f.e.cc)
-	reg := func(start time.Time) (*ruqiv1.RegisterInspectionResponse, error) {
-		return ic.RegisterInspection(f.e.as(f.r.tok), &ruqiv1.RegisterInspectionRequest{
-			EnterpriseUscc: regionE1, CheckItemIds: f.r.items[:1], OfficerIds: f.r.officers[:2],
-			WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
-			Type: ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, Reason: "双随机抽查", DrawId: d.GetId()})
-	}
-	first, err := reg(f.t0.Add(24 * time.Hour))
+	first, err := reg(f.t0.Add(24*time.Hour), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,12 +283,31 @@ func TestDraw_CancelOfAnUncountedInspection_GivesNothingBack(t *testing.T) {
 	var n int64
 	f.st.View(context.Background(), func(r store.Reader) error { n, _ = r.Count(key); return nil })
 	t.Logf("draw_use after cancel = %d", n)
-	a, err := reg(f.t0.Add(5 * 24 * time.Hour))
+	a, err := reg(f.t0.Add(5*24*time.Hour), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := reg(f.t0.Add(10 * 24 * time.Hour))
+	b, err := reg(f.t0.Add(10*24*time.Hour), "")
 	if err == nil {
 		t.Fatalf("one pick used by two standing inspections: %s and %s", a.GetInspection().GetId(), b.GetInspection().GetId())
+	}
+}
+
+// revealedDraw stores AG-01's draw id, revealed at f.t0, that picked
+// regionE1, and returns it with a function that registers a 双随机 inspection
+// of regionE1 under it from start (late: the late reason, "" for none).
+func (f *doorFixture) revealedDraw(t *testing.T, id string) (*ruqiv1.Draw, func(start time.Time, late string) (*ruqiv1.RegisterInspectionResponse, error)) {
+	t.Helper()
+	d := &ruqiv1.Draw{Id: id, AgencyId: "AG-01", Title: "双随机（测试）", Procedure: "ruqi-draw-v1",
+		EnterprisePopulation: []string{regionE1}, EnterpriseCount: 1, Randomness: make([]byte, 32), RandomnessSize: 1,
+		PickedEnterprises: []string{regionE1}, CommittedAt: timestamppb.New(f.t0), RevealedAt: timestamppb.New(f.t0)}
+	if err := f.st.Update(context.Background(), func(tx store.Tx) error { return tx.PutDraw(d) }); err != nil {
+		t.Fatal(err)
+	}
+	return d, func(start time.Time, late string) (*ruqiv1.RegisterInspectionResponse, error) {
+		return ruqiv1.NewInspectionServiceClient(f.e.cc).RegisterInspection(f.e.as(f.r.tok), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: regionE1, CheckItemIds: f.r.items[:1], OfficerIds: f.r.officers[:2],
+			WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, Reason: "双随机抽查", DrawId: d.GetId(), LateReason: late})
 	}
 }
