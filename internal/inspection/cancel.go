@@ -21,6 +21,38 @@ type Cancelled struct {
 	// HeldVisit: the plan was counted as a visit of its own, not as one that
 	// joined another agency's visit.
 	HeldVisit bool
+	// Resumed: the plan was cancelled before, by a call whose withdrawal
+	// (the second write, see WithdrawalPendingPrefix) was not written; this
+	// call wrote nothing and the caller finishes the withdrawal.
+	Resumed bool
+}
+
+// WithdrawalPendingPrefix begins the counter that marks a cancelled plan of
+// a joint inspection whose withdrawal is not written yet. A cancellation
+// writes twice: the cancellation, then what the coordinator's withdrawal
+// decided (who holds the visit now, the WITHDRAWN event), since the
+// coordinator is asked in between. The first write sets the mark, the second
+// clears it; a mark left by a second write that failed, or a process that
+// died between, is finished by a retried cancellation or by the next start
+// (service.FinishWithdrawals). Its value is 1 if the plan joined another's
+// visit and 2 if it held its own, which decides whether a plan inherits it.
+const WithdrawalPendingPrefix = "withdrawal_pending|"
+
+func withdrawalPending(id string) string { return WithdrawalPendingPrefix + id }
+
+// PendingWithdrawal says whether a cancelled plan's withdrawal is still to
+// be written, and whether the plan held its visit.
+func PendingWithdrawal(r store.Reader, id string) (pending, heldVisit bool, err error) {
+	n, err := r.Count(withdrawalPending(id))
+	return n > 0, n == 2, err
+}
+
+func clearWithdrawal(tx store.Tx, id string) error {
+	n, err := tx.Count(withdrawalPending(id))
+	if err != nil || n == 0 {
+		return err
+	}
+	return tx.AddCount(withdrawalPending(id), -n)
 }
 
 // Cancel is 撤销 by officer p: the plan leaves the counts, as what it was
@@ -43,6 +75,13 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 		return Cancelled{}, err
 	}
 	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		if pending, held, err := PendingWithdrawal(tx, ins.GetId()); err != nil || pending {
+			if err != nil {
+				return Cancelled{}, err
+			}
+			ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
+			return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Resumed: true}, err
+		}
 		return Cancelled{}, domain.FailedPreconditionf("ALREADY_CANCELLED", "检查 %s 已于 %s 撤销", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
 	}
 	happened := ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED || ins.GetFirstCheckedInAt() != nil || ins.GetResult() != nil
@@ -96,6 +135,17 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 			return Cancelled{}, err
 		}
 		counts = append(counts, c...)
+	}
+	if joint, _, err := tx.JointOf(ins.GetId()); err == nil && joint != "" {
+		mark := int64(1)
+		if !joined {
+			mark = 2
+		}
+		if err := tx.AddCount(withdrawalPending(ins.GetId()), mark); err != nil {
+			return Cancelled{}, err
+		}
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Cancelled{}, err
 	}
 	ins.State = ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED
 	ins.CancelledAt = timestamppb.New(now)

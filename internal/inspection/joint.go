@@ -171,15 +171,27 @@ type Withdrawal struct {
 	HeldVisit bool
 	// JointID is the joint inspection the plan was in ("" if none).
 	JointID string
+	// Resumed: an earlier call cancelled the plan and did not write this;
+	// it is written only if the plan's mark still says so, so that two
+	// calls finishing it write it once.
+	Resumed bool
 }
 
 // Withdraw writes what the withdrawal of a cancelled plan leaves: who holds
 // the visit now (the coordinator's heir, or, when it held nothing, the
 // store's) and the joint inspection the rest make, with its WITHDRAWN event.
 func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqiv1.JointInspection, error) {
+	if w.Resumed {
+		if pending, _, err := PendingWithdrawal(tx, w.Plan.InspectionID); err != nil || !pending {
+			return nil, err
+		}
+	}
 	d := w.Decision
 	heir := d.Heir
-	if heir == "" && d.Version == 0 && w.HeldVisit && w.JointID != "" {
+	// The coordinator held nothing for the plan (nothing for the
+	// enterprise, or an earlier call withdrew it and its second write
+	// failed): the store says who holds the visit now.
+	if heir == "" && d.Outcome == 0 && w.HeldVisit && w.JointID != "" {
 		var err error
 		if heir, err = storedHeir(tx, w.JointID, w.Plan.InspectionID); err != nil {
 			return nil, err
@@ -187,6 +199,9 @@ func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqi
 	}
 	joint, err := HandOver(tx, w.Plan.USCC, d, heir)
 	if err != nil {
+		return nil, err
+	}
+	if err := clearWithdrawal(tx, w.Plan.InspectionID); err != nil {
 		return nil, err
 	}
 	j := journal(tx, p, now)

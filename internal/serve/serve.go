@@ -195,6 +195,12 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer svc.Close()
+	// A cancellation interrupted between its two writes is finished before
+	// serving; if the store cannot do it now, a retried cancellation or the
+	// next start will.
+	if err := svc.FinishWithdrawals(ctx); err != nil {
+		slog.ErrorContext(ctx, "finish interrupted cancellations", "err", err)
+	}
 	tokenPath, err := ensureAdminToken(ctx, svc, cfg.DataDir)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/code"
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
@@ -525,29 +526,38 @@ func loadInspection(r store.Reader, id string) (*ruqiv1.Inspection, error) {
 
 // CancelInspection cancels in the store first (the record), then withdraws
 // the plan from the coordinator, so that a cancelled plan no longer merges or
-// counts; the joint inspection it leaves goes on for the others.
+// counts; the joint inspection it leaves goes on for the others. A retry of
+// a cancellation whose second write failed finishes it
+// (inspection.WithdrawalPendingPrefix).
 func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.CancelInspectionRequest) (*ruqiv1.CancelInspectionResponse, error) {
 	s := is.s
 	now := s.now()
 	resp := &ruqiv1.CancelInspectionResponse{}
-	var (
-		plan      coord.Plan
-		heldVisit bool // the plan was counted as a visit of its own
-	)
+	var c inspection.Cancelled
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		c, err := inspection.Cancel(tx, principal(ctx), now, req.GetInspectionId(), req.GetReason())
-		if err != nil {
-			return err
-		}
-		plan, heldVisit, resp.Inspection = planOf(c.Inspection, c.Enterprise), c.HeldVisit, c.Inspection
-		return nil
+		var err error
+		c, err = inspection.Cancel(tx, principal(ctx), now, req.GetInspectionId(), req.GetReason())
+		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	resp.Inspection = c.Inspection
 	if err := fillJointOf(s, ctx, resp.Inspection); err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	resp.JointInspection, err = s.withdraw(ctx, principal(ctx), now, c, resp.Inspection.GetJointInspectionId())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
+// withdraw withdraws a cancelled plan from the coordinator and writes what
+// that decided: who holds the joint visit now (joint, the plan's joint
+// inspection in the store, "" if none), and the WITHDRAWN event.
+func (s *Service) withdraw(ctx context.Context, p auth.Principal, now time.Time, c inspection.Cancelled, joint string) (*ruqiv1.JointInspection, error) {
+	plan := planOf(c.Inspection, c.Enterprise)
 	d, err := s.coord.Withdraw(context.WithoutCancel(ctx), plan, now)
 	if err != nil {
 		// The store says cancelled; the coordinator still counts the plan.
@@ -559,19 +569,74 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 			slog.ErrorContext(ctx, "forget the enterprise in the coordinator", "uscc", plan.USCC, "err", ferr)
 		}
 	}
-	joint := resp.Inspection.GetJointInspectionId()
 	if joint == "" && d.JointID == "" && len(d.Regrouped) == 0 {
-		return resp, nil
+		return nil, nil
 	}
+	var j *ruqiv1.JointInspection
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		j, err := inspection.Withdraw(tx, principal(ctx), now, inspection.Withdrawal{Plan: plan, Decision: d, HeldVisit: heldVisit, JointID: joint})
-		resp.JointInspection = j
+		var err error
+		j, err = inspection.Withdraw(tx, p, now, inspection.Withdrawal{Plan: plan, Decision: d, HeldVisit: c.HeldVisit, JointID: joint, Resumed: c.Resumed})
 		return err
 	})
+	return j, err
+}
+
+// FinishWithdrawals finishes the cancellations whose second write was never
+// made (the process died between the two, or the write failed and nobody
+// retried): at start, so that a plan that inherits a visit is counted as
+// holding it. Replicas starting together each try; the store's mark lets
+// one write it.
+func (s *Service) FinishWithdrawals(ctx context.Context) error {
+	var ids []string
+	err := s.store.View(ctx, func(r store.Reader) error {
+		return r.Counts(inspection.WithdrawalPendingPrefix, func(key string, n int64) error {
+			if n > 0 {
+				ids = append(ids, strings.TrimPrefix(key, inspection.WithdrawalPendingPrefix))
+			}
+			return nil
+		})
+	})
 	if err != nil {
-		return nil, toStatus(ctx, err)
+		return err
 	}
-	return resp, nil
+	now := s.now()
+	for _, id := range ids {
+		var (
+			c     inspection.Cancelled
+			joint string
+		)
+		err := s.store.View(ctx, func(r store.Reader) error {
+			ins, err := r.Inspection(id)
+			if err != nil {
+				return err
+			}
+			pending, held, err := inspection.PendingWithdrawal(r, id)
+			if err != nil || !pending {
+				return err
+			}
+			ent, err := r.Enterprise(ins.GetEnterpriseUscc())
+			if err != nil {
+				return err
+			}
+			c = inspection.Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Resumed: true}
+			joint, _, err = r.JointOf(id)
+			if errors.Is(err, store.ErrNotFound) {
+				err = nil
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("cancelled inspection %s: %w", id, err)
+		}
+		if c.Inspection == nil {
+			continue // finished meanwhile
+		}
+		if _, err := s.withdraw(ctx, auth.Principal{}, now, c, joint); err != nil {
+			return fmt.Errorf("finish the withdrawal of cancelled inspection %s: %w", id, err)
+		}
+		slog.InfoContext(ctx, "finished the withdrawal of a cancelled inspection", "inspection", id)
+	}
+	return nil
 }
 
 // forEnterprise leaves out of an inspection record what its enterprise is

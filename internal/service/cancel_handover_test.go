@@ -1,0 +1,192 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// failingUpdate is a store whose update fails, without writing, when its
+// countdown reaches zero: failIn = 2 fails the second update from then on.
+// before, if set, runs once before the next update begins.
+type failingUpdate struct {
+	store.Store
+	failIn atomic.Int32
+	before atomic.Pointer[func()]
+}
+
+func (s *failingUpdate) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if f := s.before.Swap(nil); f != nil {
+		(*f)()
+	}
+	if s.failIn.Add(-1) == 0 {
+		return fmt.Errorf("%w: connection reset", store.ErrUnavailable)
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// handOverWorld is a joint visit of two agencies at one enterprise: AG-01's
+// plan holds it, AG-02's joined it. Cancelling AG-01's plan hands the visit
+// to AG-02's.
+type handOverWorld struct {
+	e              *env
+	st             *failingUpdate
+	holder, joined string
+	cancel         func() error
+}
+
+func newHandOverWorld(t *testing.T) *handOverWorld {
+	t.Helper()
+	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &handOverWorld{st: &failingUpdate{Store: b}}
+	w.e = newEnvOn(t, w.st, "")
+	a1, a2 := w.e.registrar(t, "AG-01"), w.e.registrar(t, "AG-02")
+	uscc := w.e.dir.GetEnterprises()[1].GetUscc()
+	base := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
+	ins := ruqiv1.NewInspectionServiceClient(w.e.cc)
+	register := func(r *registrar) *ruqiv1.RegisterInspectionResponse {
+		resp, err := ins.RegisterInspection(w.e.as(r.tok), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: uscc, CheckItemIds: r.items[:1], OfficerIds: r.officers[:2],
+			WindowStart: timestamppb.New(base), WindowEnd: timestamppb.New(base.Add(8 * time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	w.holder = register(a1).GetInspection().GetId()
+	joined := register(a2)
+	if joined.GetJointInspection().GetId() == "" {
+		t.Fatal("AG-02's plan did not join AG-01's visit")
+	}
+	w.joined = joined.GetInspection().GetId()
+	w.cancel = func() error {
+		_, err := ins.CancelInspection(w.e.as(a1.tok), &ruqiv1.CancelInspectionRequest{InspectionId: w.holder, Reason: "计划调整"})
+		return err
+	}
+	return w
+}
+
+// counted says whether AG-02's plan is counted as joining another's visit
+// (a visit avoided) and how many WITHDRAWN events the log holds.
+func (w *handOverWorld) counted(t *testing.T) (joined bool, withdrawn int) {
+	t.Helper()
+	err := w.st.View(context.Background(), func(r store.Reader) error {
+		var err error
+		if joined, err = report.PlanJoined(r, w.joined, false); err != nil {
+			return err
+		}
+		return r.Events(0, func(e *ruqiv1.Event) error {
+			if e.GetType() == ruqiv1.EventType_EVENT_TYPE_WITHDRAWN && e.GetInspectionId() == w.holder {
+				withdrawn++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return joined, withdrawn
+}
+
+// TestCancel_SecondWriteFails_RetryHandsTheVisitOver: a cancellation writes
+// the cancellation, asks the coordinator, then writes who holds the visit
+// now. When that second write failed, a retry answered ALREADY_CANCELLED
+// and AG-02's plan stayed counted as a visit avoided for good (review,
+// 2026-12-03). The retry now finishes it, once.
+func TestCancel_SecondWriteFails_RetryHandsTheVisitOver(t *testing.T) {
+	w := newHandOverWorld(t)
+	if joined, _ := w.counted(t); !joined {
+		t.Fatal("before the cancellation, AG-02's plan is not counted as joined")
+	}
+	w.st.failIn.Store(2)
+	wantCode(t, "the cancellation whose second write failed", w.cancel(), codes.Unavailable)
+	if joined, n := w.counted(t); !joined || n != 0 {
+		t.Fatalf("after the failed write: joined %v, %d WITHDRAWN; want the hand-over unwritten", joined, n)
+	}
+	if err := w.cancel(); err != nil {
+		t.Fatalf("the retried cancellation: %v", err)
+	}
+	if joined, n := w.counted(t); joined || n != 1 {
+		t.Errorf("after the retry: AG-02's plan joined %v, %d WITHDRAWN; want it holding the visit, 1 event", joined, n)
+	}
+	wantCode(t, "a third cancellation", w.cancel(), codes.FailedPrecondition)
+	if _, n := w.counted(t); n != 1 {
+		t.Errorf("%d WITHDRAWN events after a third cancellation, want 1", n)
+	}
+}
+
+// TestCancel_SecondWriteFails_FinishedAtStart: nobody retries; the next
+// start finishes the hand-over, once however often it runs.
+func TestCancel_SecondWriteFails_FinishedAtStart(t *testing.T) {
+	w := newHandOverWorld(t)
+	w.st.failIn.Store(2)
+	wantCode(t, "the cancellation whose second write failed", w.cancel(), codes.Unavailable)
+	for range 2 {
+		if err := w.e.svc.FinishWithdrawals(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if joined, n := w.counted(t); joined || n != 1 {
+		t.Errorf("after the start: AG-02's plan joined %v, %d WITHDRAWN; want it holding the visit, 1 event", joined, n)
+	}
+	wantCode(t, "the cancellation retried after the start", w.cancel(), codes.FailedPrecondition)
+}
+
+// TestCancel_TwoReplicasFinishTheSameWithdrawal: replicas starting together
+// both read the mark; the one that writes second finds it gone and writes
+// nothing (here the second replica's whole finish runs just before the
+// first one's write).
+func TestCancel_TwoReplicasFinishTheSameWithdrawal(t *testing.T) {
+	w := newHandOverWorld(t)
+	w.st.failIn.Store(2)
+	wantCode(t, "the cancellation whose second write failed", w.cancel(), codes.Unavailable)
+	other := func() {
+		if err := w.e.svc.FinishWithdrawals(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}
+	w.st.before.Store(&other)
+	if err := w.e.svc.FinishWithdrawals(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if joined, n := w.counted(t); joined || n != 1 {
+		t.Errorf("after two finishes: AG-02's plan joined %v, %d WITHDRAWN; want it holding the visit, 1 event", joined, n)
+	}
+}
+
+// TestCancel_OfAPlanAlone_LeavesNoMark: a plan in no joint visit is
+// cancelled in one write and leaves nothing for the start to finish.
+func TestCancel_OfAPlanAlone_LeavesNoMark(t *testing.T) {
+	w := newHandOverWorld(t)
+	ins := ruqiv1.NewInspectionServiceClient(w.e.cc)
+	r := w.e.registrar(t, "AG-03")
+	alone, err := r.register(w.e.dir.GetEnterprises()[2].GetUscc(), time.Now().Add(72*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ins.CancelInspection(w.e.as(r.tok), &ruqiv1.CancelInspectionRequest{InspectionId: alone.GetInspection().GetId(), Reason: "计划调整"}); err != nil {
+		t.Fatal(err)
+	}
+	marks := 0
+	err = w.st.View(context.Background(), func(rd store.Reader) error {
+		return rd.Counts("withdrawal_pending|", func(string, int64) error { marks++; return nil })
+	})
+	if err != nil || marks != 0 {
+		t.Errorf("%d withdrawal marks after cancelling a plan alone (%v), want 0", marks, err)
+	}
+}
