@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 	"github.com/spf13/cobra"
@@ -27,16 +28,28 @@ func addKeysCacheFlag(cmd *cobra.Command, path *string) {
 }
 
 func (a *app) keysFetchCommand() *cobra.Command {
-	var cache string
+	var (
+		cache  string
+		accept bool
+	)
 	cmd := &cobra.Command{
 		Use:   "fetch",
 		Short: "从服务器下载签名公钥，保存到本地缓存供离线核验",
-		Args:  noArgs,
+		Long: "从服务器下载签名公钥、日志公钥和见证策略，保存到本地缓存。\n" +
+			"缓存中已有的日志公钥或见证策略与服务器公布的不同时，不覆盖并报错（退出码 3）：\n" +
+			"日志公钥不应改变，见证策略改变可能意味着不再要求见证。核实后用 --accept-change 接受。",
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewKeyServiceClient(cc).ListPublicKeys(ctx, &ruqiv1.ListPublicKeysRequest{})
 				if err != nil {
 					return err
+				}
+				if old, err := loadKeys(cache); err == nil && !accept {
+					if changed := trustChanges(old, resp); len(changed) > 0 {
+						return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器公布的%s与本地缓存 %s 中的不同，未保存。"+
+							"请向系统管理方核实；确认无误后用 --accept-change 接受", strings.Join(changed, "和"), cache)}
+					}
 				}
 				if err := saveKeys(cache, resp); err != nil {
 					return err
@@ -47,7 +60,24 @@ func (a *app) keysFetchCommand() *cobra.Command {
 		},
 	}
 	addKeysCacheFlag(cmd, &cache)
+	cmd.Flags().BoolVar(&accept, "accept-change", false, "接受与本地缓存不同的日志公钥或见证策略")
 	return cmd
+}
+
+// trustChanges names what a fetch would change of what the cache trusts:
+// the log key (which a log keeps for life: a new one means another log, or
+// a rewritten one) and the witness policy (a weaker one would let the
+// server alone vouch for its log). Signing keys rotate and are not asked
+// about. A cache without a log key trusted nothing yet.
+func trustChanges(cached, fetched *ruqiv1.ListPublicKeysResponse) []string {
+	var changed []string
+	if cached.GetLogKey() != "" && cached.GetLogKey() != fetched.GetLogKey() {
+		changed = append(changed, "日志公钥")
+	}
+	if cached.GetLogKey() != "" && strings.TrimSpace(cached.GetWitnessPolicy()) != strings.TrimSpace(fetched.GetWitnessPolicy()) {
+		changed = append(changed, "见证策略")
+	}
+	return changed
 }
 
 func (a *app) keysListCommand() *cobra.Command {

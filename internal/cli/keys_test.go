@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,5 +53,30 @@ func TestKeysCache_Corrupt(t *testing.T) {
 	}
 	if _, err := loadKeys(path); err == nil {
 		t.Error("want an error for a corrupt cache")
+	}
+}
+
+func TestTrustChanges(t *testing.T) {
+	const logA, logB = "ruqi.example/log+0a1b2c3d+AAAA", "ruqi.example/log+0a1b2c3d+BBBB"
+	const policy = "witness w1 w1+1234+CCCC\nquorum w1\n"
+	keys := func(log, pol string) *ruqiv1.ListPublicKeysResponse {
+		return &ruqiv1.ListPublicKeysResponse{LogKey: log, WitnessPolicy: pol}
+	}
+	for _, c := range []struct {
+		name            string
+		cached, fetched *ruqiv1.ListPublicKeysResponse
+		want            []string
+	}{
+		{"the same", keys(logA, policy), keys(logA, policy), nil},
+		{"new signing keys only", keys(logA, policy), &ruqiv1.ListPublicKeysResponse{LogKey: logA, WitnessPolicy: policy, Keys: []*ruqiv1.PublicKey{{KeyId: "k2"}}}, nil},
+		{"a cache that trusted no log yet", keys("", ""), keys(logB, policy), nil},
+		{"another log", keys(logA, policy), keys(logB, policy), []string{"日志公钥"}},
+		{"witnesses dropped", keys(logA, policy), keys(logA, ""), []string{"见证策略"}},
+		{"witnesses added", keys(logA, ""), keys(logA, policy), []string{"见证策略"}},
+		{"both", keys(logA, policy), keys(logB, ""), []string{"日志公钥", "见证策略"}},
+	} {
+		if got := trustChanges(c.cached, c.fetched); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }
