@@ -123,14 +123,18 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 		}
 	}
 	start := ins.GetWindowStart().AsTime()
-	counts := []Count{{report.PlanMetric(ins.GetVisitKind()), start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1}}
+	region, err := PlanRegion(tx, ins, ent)
+	if err != nil {
+		return Cancelled{}, err
+	}
+	counts := []Count{{report.PlanMetric(ins.GetVisitKind()), start, region, ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1}}
 	joined, err := countedJoined(tx, ins)
 	if err != nil {
 		return Cancelled{}, err
 	}
 	if joined {
-		counts = append(counts, Count{report.Joined, start, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1})
-		c, err := unmatch(tx, ins, ent.GetRegionCode())
+		counts = append(counts, Count{report.Joined, start, region, ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1})
+		c, err := unmatch(tx, ins, region)
 		if err != nil {
 			return Cancelled{}, err
 		}

@@ -219,11 +219,15 @@ func NoteMutual(tx store.Tx, p auth.Principal, now time.Time, ins *ruqiv1.Inspec
 	if err != nil {
 		return m, err
 	}
+	region, err := PlanRegion(tx, ins, ent)
+	if err != nil {
+		return m, err
+	}
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_MUTUALLY_VERIFIED)
 	e.InspectionId, e.EnterpriseUscc, e.OfficerId = ins.GetId(), ins.GetEnterpriseUscc(), officerID
 	e.Detail = fmt.Sprintf("check-in=%s arrival=%s", ci.At.UTC().Format(time.RFC3339), a.At.UTC().Format(time.RFC3339))
-	return m, j.Record(e, Count{report.Mutual, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1})
+	return m, j.Record(e, Count{report.Mutual, ins.GetWindowStart().AsTime(), region, ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1})
 }
 
 // officerCheckIn is the check-in of an officer's code for an inspection, nil
@@ -261,10 +265,14 @@ func warnDoor(j *Journal, ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise, office
 	if err != nil || !first {
 		return err
 	}
+	region, err := PlanRegion(j.tx, ins, ent)
+	if err != nil {
+		return err
+	}
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_DOOR_WARNING)
 	e.InspectionId, e.EnterpriseUscc, e.OfficerId = ins.GetId(), ins.GetEnterpriseUscc(), officerID
 	e.Detail = domain.Clip(kind+" "+detail, 200)
-	return j.Record(e, Count{m, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1})
+	return j.Record(e, Count{m, ins.GetWindowStart().AsTime(), region, ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1})
 }
 
 // WarnAtCheckIn raises the warning a first check-in reveals: the same

@@ -113,11 +113,15 @@ func HandOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.
 	}
 	// The hand-over has no event of its own: the withdrawal or the dropped
 	// reservation that caused it is the step.
-	counts, err := unmatch(tx, holder, ent.GetRegionCode())
+	region, err := PlanRegion(tx, holder, ent)
 	if err != nil {
 		return nil, err
 	}
-	counts = append(counts, Count{report.Joined, holder.GetWindowStart().AsTime(), ent.GetRegionCode(), holder.GetAgencyId(), uscc, -1})
+	counts, err := unmatch(tx, holder, region)
+	if err != nil {
+		return nil, err
+	}
+	counts = append(counts, Count{report.Joined, holder.GetWindowStart().AsTime(), region, holder.GetAgencyId(), uscc, -1})
 	if err := NewJournal(tx, "", time.Time{}).Count(counts...); err != nil {
 		return nil, err
 	}

@@ -89,7 +89,11 @@ func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, leeway ti
 			// visit that is not an inspection is checked in, but 亮码率 is
 			// of inspections.
 			if domain.IsInspection(ins.GetVisitKind()) {
-				counts = append(counts, Count{report.Scanned, ins.GetWindowStart().AsTime(), ent.GetRegionCode(), ins.GetAgencyId(), uscc, 1})
+				region, err := PlanRegion(tx, ins, ent)
+				if err != nil {
+					return Scanned{}, err
+				}
+				counts = append(counts, Count{report.Scanned, ins.GetWindowStart().AsTime(), region, ins.GetAgencyId(), uscc, 1})
 			}
 		}
 		out.FirstCheckIn = first

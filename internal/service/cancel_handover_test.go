@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/report"
@@ -189,4 +190,58 @@ func TestCancel_OfAPlanAlone_LeavesNoMark(t *testing.T) {
 	if err != nil || marks != 0 {
 		t.Errorf("%d withdrawal marks after cancelling a plan alone (%v), want 0", marks, err)
 	}
+}
+
+// TestCancel_AfterTheEnterpriseMoved_TakesBackWhereCounted: the joint
+// visit's two plans are counted under the enterprise's region; then a
+// re-import moves it to another district, and AG-01's plan, which held the
+// visit, is cancelled. Its counts were taken back under the new region (the
+// old kept 2 inspections, the new showed −1), and the hand-over's too
+// (review, 2026-12-03). They are taken back where they were counted.
+func TestCancel_AfterTheEnterpriseMoved_TakesBackWhereCounted(t *testing.T) {
+	w := newHandOverWorld(t)
+	ent := proto.Clone(w.e.dir.GetEnterprises()[1]).(*ruqiv1.Enterprise)
+	from, to := ent.GetRegionCode(), "510116"
+	if from == to {
+		to = "510115"
+	}
+	sup := w.e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510100")
+	month := time.Now().Add(48 * time.Hour).In(shanghai(t)).Format("2006-01")
+	byRegion := func() map[string][2]int64 {
+		t.Helper()
+		rep, err := ruqiv1.NewReportServiceClient(w.e.cc).GetFrequencyReport(w.e.as(sup), &ruqiv1.GetFrequencyReportRequest{
+			FromMonth: month, ToMonth: month, GroupBy: ruqiv1.GroupBy_GROUP_BY_REGION})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][2]int64{}
+		for _, r := range rep.GetRows() {
+			out[r.GetKey()] = [2]int64{r.GetInspections(), r.GetVisits()}
+		}
+		return out
+	}
+	if got := byRegion(); got[from] != [2]int64{2, 1} {
+		t.Fatalf("before the move, %s counts (inspections, visits) %v, want [2 1]", from, got[from])
+	}
+	ent.RegionCode = to
+	if _, err := ruqiv1.NewDirectoryServiceClient(w.e.cc).ImportDirectory(w.e.as(w.e.admin), &ruqiv1.ImportDirectoryRequest{
+		Directory: &ruqiv1.Directory{Enterprises: []*ruqiv1.Enterprise{ent}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cancel(); err != nil {
+		t.Fatal(err)
+	}
+	got := byRegion()
+	if got[from] != [2]int64{1, 1} || got[to] != [2]int64{} {
+		t.Errorf("after the move and the cancellation: %s %v, %s %v; want [1 1] and nothing", from, got[from], to, got[to])
+	}
+}
+
+func shanghai(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

@@ -86,6 +86,20 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 			}
 		}
 		for _, e := range dir.GetEnterprises() {
+			// An enterprise that moves region leaves its plans' counts
+			// where they were counted (inspection.PlanRegion). Read past
+			// the cache: an import would otherwise fill it with the
+			// directory, and its check of what this transaction wrote
+			// grows with the batch.
+			old, err := store.Uncached(tx).Enterprise(e.GetUscc())
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err == nil && old.GetRegionCode() != e.GetRegionCode() {
+				if err := inspection.EnterpriseMoving(tx, e.GetUscc(), old.GetRegionCode()); err != nil {
+					return err
+				}
+			}
 			if err := tx.PutEnterprise(e); err != nil {
 				return err
 			}
