@@ -18,6 +18,9 @@ var publicMethods = map[string]bool{
 	ruqiv1.SessionService_GetSignInConfig_FullMethodName: true,
 	ruqiv1.SessionService_SignIn_FullMethodName:          true,
 	ruqiv1.SessionService_EnrolDevice_FullMethodName:     true,
+	// Names the enterprise of an enrolment code before it is spent: its
+	// holder would learn it by enrolling anyway.
+	ruqiv1.SessionService_DescribeEnrolment_FullMethodName: true,
 	// Published inspection plans are public (检查计划公示).
 	ruqiv1.PlanService_ListPublishedPlans_FullMethodName: true,
 	"/grpc.health.v1.Health/Check":                       true,

@@ -458,6 +458,11 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewSessionServiceClient(cc).EnrolDevice(ctx, &ruqiv1.EnrolDeviceRequest{Code: o.enrolment})
 		return err
 	}, public()},
+	// So is it for naming the enterprise it binds to, without spending it.
+	{ruqiv1.SessionService_DescribeEnrolment_FullMethodName, enrolmentOf, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSessionServiceClient(cc).DescribeEnrolment(ctx, &ruqiv1.DescribeEnrolmentRequest{Code: o.enrolment})
+		return err
+	}, public()},
 	{ruqiv1.SessionService_ListDevices_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSessionServiceClient(cc).ListDevices(ctx, &ruqiv1.ListDevicesRequest{})
 		return err

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	"github.com/ruqi/ruqi/internal/store/cache"
@@ -89,4 +91,39 @@ func TestEnrolment_SpentOnce_ThroughTheCache(t *testing.T) {
 		}
 		redeemConcurrently(t, envs...)
 	})
+}
+
+// TestDescribeEnrolment_NamesTheEnterpriseAndSpendsNothing: the page a
+// phone opens from an enrolment QR names the enterprise first. Asking does
+// not spend the code; a spent code, or one that is not an enrolment code
+// (an enterprise's own token), names nothing.
+func TestDescribeEnrolment_NamesTheEnterpriseAndSpendsNothing(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "")
+	want := e.dir.GetEnterprises()[1]
+	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, want.GetUscc())
+	sess := ruqiv1.NewSessionServiceClient(e.cc)
+	enr, err := sess.CreateDeviceEnrolment(e.as(ent), &ruqiv1.CreateDeviceEnrolmentRequest{Label: "前台"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		d, err := sess.DescribeEnrolment(context.Background(), &ruqiv1.DescribeEnrolmentRequest{Code: enr.GetCode()})
+		if err != nil || d.GetEnterpriseUscc() != want.GetUscc() || d.GetEnterpriseName() != want.GetName() || d.GetLabel() != "前台" ||
+			!d.GetExpiresAt().AsTime().Equal(enr.GetExpiresAt().AsTime()) {
+			t.Fatalf("describe: %v, %v; want %s %s 前台", d, err, want.GetUscc(), want.GetName())
+		}
+	}
+	if _, err := sess.EnrolDevice(context.Background(), &ruqiv1.EnrolDeviceRequest{Code: enr.GetCode()}); err != nil {
+		t.Fatalf("enrol after describing twice: %v", err)
+	}
+	_, err = sess.DescribeEnrolment(context.Background(), &ruqiv1.DescribeEnrolmentRequest{Code: enr.GetCode()})
+	wantCode(t, "describe a spent code", err, codes.Unauthenticated)
+	_, err = sess.DescribeEnrolment(context.Background(), &ruqiv1.DescribeEnrolmentRequest{Code: ent})
+	wantCode(t, "describe an enterprise's own token", err, codes.Unauthenticated)
+	_, err = sess.DescribeEnrolment(context.Background(), &ruqiv1.DescribeEnrolmentRequest{Code: " "})
+	wantCode(t, "describe an empty code", err, codes.InvalidArgument)
 }

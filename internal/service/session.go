@@ -275,12 +275,62 @@ func (ss *sessionServer) CreateDeviceEnrolment(ctx context.Context, req *ruqiv1.
 	return &ruqiv1.CreateDeviceEnrolmentResponse{Code: secret, Url: url, QrPng: png, ExpiresAt: timestamppb.New(expires)}, nil
 }
 
+// enrolment is the unspent, unexpired enrolment code raw and its
+// enterprise. A code that is not one answers as a spent one does.
+func (ss *sessionServer) enrolment(r store.Reader, raw string, now time.Time) (*store.AccessToken, *ruqiv1.Enterprise, error) {
+	enr, err := r.AccessToken(auth.HashToken(raw))
+	if err != nil || enr.Kind != store.TokenEnrolment || !enr.RevokedAt.IsZero() || auth.Expired(enr, now) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, err
+		}
+		return nil, nil, domain.Unauthenticatedf("ENROLMENT_INVALID", "绑定失败：绑定二维码无效、已使用或已过期（有效期 %d 分钟）。请企业重新生成绑定二维码", int(ss.s.cfg.Lifetimes.Enrolment.Minutes()))
+	}
+	ent, err := r.Enterprise(enr.Subject)
+	if err != nil {
+		return nil, nil, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", enr.Subject)
+	}
+	return enr, ent, nil
+}
+
+// enrolmentCode is the code of an EnrolDevice or DescribeEnrolment request.
+func enrolmentCode(code string) (string, error) {
+	raw := strings.TrimSpace(code)
+	if raw == "" || len(raw) > 128 {
+		return "", domain.Invalidf("ENROLMENT_MALFORMED", "请提供设备绑定二维码中的绑定码")
+	}
+	return raw, nil
+}
+
+// DescribeEnrolment names the enterprise an enrolment code would bind a
+// device to, and spends nothing: the enrolment page shows it before the
+// person confirms, so that a link sent as a lure shows whose it is. Only
+// the holder of a code learns its enterprise, as it would by enrolling.
+func (ss *sessionServer) DescribeEnrolment(ctx context.Context, req *ruqiv1.DescribeEnrolmentRequest) (*ruqiv1.DescribeEnrolmentResponse, error) {
+	raw, err := enrolmentCode(req.GetCode())
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	resp := &ruqiv1.DescribeEnrolmentResponse{}
+	err = ss.s.store.View(ctx, func(r store.Reader) error {
+		enr, ent, err := ss.enrolment(r, raw, ss.s.now())
+		if err != nil {
+			return err
+		}
+		resp.EnterpriseUscc, resp.EnterpriseName, resp.Label, resp.ExpiresAt = ent.GetUscc(), ent.GetName(), enr.Label, timestamppb.New(enr.ExpiresAt)
+		return nil
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
 // EnrolDevice redeems an enrolment code, once, for a device token bound to
 // the enterprise. The code is spent in the same transaction.
 func (ss *sessionServer) EnrolDevice(ctx context.Context, req *ruqiv1.EnrolDeviceRequest) (*ruqiv1.EnrolDeviceResponse, error) {
-	raw := strings.TrimSpace(req.GetCode())
-	if raw == "" || len(raw) > 128 {
-		return nil, toStatus(ctx, domain.Invalidf("ENROLMENT_MALFORMED", "请提供设备绑定二维码中的绑定码"))
+	raw, err := enrolmentCode(req.GetCode())
+	if err != nil {
+		return nil, toStatus(ctx, err)
 	}
 	token, id, hash, err := auth.NewToken()
 	if err != nil {
@@ -290,16 +340,9 @@ func (ss *sessionServer) EnrolDevice(ctx context.Context, req *ruqiv1.EnrolDevic
 	resp := &ruqiv1.EnrolDeviceResponse{}
 	err = ss.s.store.Update(ctx, func(tx store.Tx) error {
 		resp.Reset()
-		enr, err := tx.AccessToken(auth.HashToken(raw))
-		if err != nil || enr.Kind != store.TokenEnrolment || !enr.RevokedAt.IsZero() || auth.Expired(enr, now) {
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			return domain.Unauthenticatedf("ENROLMENT_INVALID", "绑定失败：绑定二维码无效、已使用或已过期（有效期 %d 分钟）。请企业重新生成绑定二维码", int(ss.s.cfg.Lifetimes.Enrolment.Minutes()))
-		}
-		ent, err := tx.Enterprise(enr.Subject)
+		enr, ent, err := ss.enrolment(tx, raw, now)
 		if err != nil {
-			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", enr.Subject)
+			return err
 		}
 		enr.RevokedAt = now
 		if err := tx.PutAccessToken(enr); err != nil {

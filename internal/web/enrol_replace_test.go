@@ -61,6 +61,10 @@ func TestEnrol_ReplacingASignIn_AsksFirstAndSignsTheOldOneOut(t *testing.T) {
 	if !strings.Contains(page, "当前已登录企业账号") || !strings.Contains(page, `name="replace"`) {
 		t.Fatalf("the confirm page of a signed-in phone does not say that binding replaces the sign-in:\n%s", page)
 	}
+	// It names the enterprise the code binds to: B, not the phone's A.
+	if !strings.Contains(page, other.GetName()) || !strings.Contains(page, other.GetUscc()) {
+		t.Fatalf("the confirm page does not name the code's enterprise %s %s:\n%s", other.GetName(), other.GetUscc(), page)
+	}
 	resp := f.do("POST", "/enrol/"+enr.GetCode(), url.Values{}, aCookie)
 	if body := readBody(t, resp); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "绑定二维码未被使用") {
 		t.Fatalf("binding without ticking the box: %d\n%s", resp.StatusCode, body)
@@ -80,5 +84,25 @@ func TestEnrol_ReplacingASignIn_AsksFirstAndSignsTheOldOneOut(t *testing.T) {
 	// A's replaced session no longer works.
 	if err := works(); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("A's replaced session after the binding: %v, want it signed out", err)
+	}
+}
+
+// TestEnrol_PageOfASpentCode_SaysSoAndOffersNoForm: a code used already (or
+// never issued) names no enterprise and offers nothing to confirm.
+func TestEnrol_PageOfASpentCode_SaysSoAndOffersNoForm(t *testing.T) {
+	f := newFixture(t)
+	enr, err := ruqiv1.NewSessionServiceClient(f.api).CreateDeviceEnrolment(as(context.Background(), f.ent), &ruqiv1.CreateDeviceEnrolmentRequest{Label: "前台"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := f.do("POST", "/enrol/"+enr.GetCode(), url.Values{}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("binding: %d\n%s", resp.StatusCode, readBody(t, resp))
+	}
+	for _, code := range []string{enr.GetCode(), "NOTACODE"} {
+		resp := f.do("GET", "/enrol/"+code, nil)
+		page := readBody(t, resp)
+		if resp.StatusCode == http.StatusOK || !strings.Contains(page, "已使用或已过期") || strings.Contains(page, "enrol-confirm") || strings.Contains(page, f.entUSCC) {
+			t.Errorf("the page of code %.8s…: %d\n%s", code, resp.StatusCode, page)
+		}
 	}
 }

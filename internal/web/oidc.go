@@ -271,16 +271,36 @@ func (s *server) revokeDevice(w http.ResponseWriter, r *http.Request) {
 // enrolData is the page a staff phone opens from the enrolment QR.
 type enrolData struct {
 	Code string
+	// Enterprise, USCC, Label and Until say what the code binds the phone
+	// to, before the person confirms.
+	Enterprise, USCC, Label, Until string
 	// SignedIn: the phone is signed in as an enterprise already, which
 	// binding would replace; the form must say so and ask.
 	SignedIn bool
 	Problem  string
 }
 
-// enrolPage asks the staff phone to confirm: GET /enrol/{code}. Opening the
-// link spends nothing, so a chat app's link preview cannot use up the QR.
+// enrolPage asks the staff phone to confirm: GET /enrol/{code}. It names
+// the enterprise the code binds to; opening the link spends nothing, so a
+// chat app's link preview cannot use up the QR. A code that is spent,
+// expired or unknown says so at once.
 func (s *server) enrolPage(w http.ResponseWriter, r *http.Request) {
-	render(w, http.StatusOK, "enrol", "绑定前台设备", enrolData{Code: r.PathValue("code"), SignedIn: sessionToken(r, enterpriseCookie) != ""})
+	s.renderEnrol(w, r, http.StatusOK, "")
+}
+
+// renderEnrol shows the confirmation page for the code in the path, or
+// why it cannot be used.
+func (s *server) renderEnrol(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	code := r.PathValue("code")
+	d, err := s.sess.DescribeEnrolment(ctx, &ruqiv1.DescribeEnrolmentRequest{Code: code})
+	if err != nil {
+		render(w, httpStatus(err), "result", "绑定失败", resultData{Banner: badBanner("无法绑定", apiMessage(err)), Back: "/", BackTo: "返回首页"})
+		return
+	}
+	render(w, status, "enrol", "绑定前台设备", enrolData{Code: code, Enterprise: d.GetEnterpriseName(), USCC: d.GetEnterpriseUscc(),
+		Label: d.GetLabel(), Until: beijing(d.GetExpiresAt()), SignedIn: sessionToken(r, enterpriseCookie) != "", Problem: problem})
 }
 
 // enrol redeems the code and signs this phone in as the device: POST
@@ -294,8 +314,7 @@ func (s *server) enrol(w http.ResponseWriter, r *http.Request) {
 	}
 	signedIn := sessionToken(r, enterpriseCookie) != ""
 	if signedIn && r.PostFormValue("replace") != "yes" {
-		render(w, http.StatusConflict, "enrol", "绑定前台设备", enrolData{Code: r.PathValue("code"), SignedIn: true,
-			Problem: "未绑定：本手机已登录企业账号，请先勾选“替换当前登录”再确认。绑定二维码未被使用。"})
+		s.renderEnrol(w, r, http.StatusConflict, "未绑定：本手机已登录企业账号，请先勾选“替换当前登录”再确认。绑定二维码未被使用。")
 		return
 	}
 	ctx, cancel := s.callContext(r)

@@ -234,15 +234,16 @@ func TestIdentityProvider_StaffDevice(t *testing.T) {
 
 	phoneCtx := user(t, ctxB)
 	do(t, phoneCtx, "phone viewport", phone())
-	do(t, phoneCtx, "open the enrolment QR", chromedp.Navigate(enrolURL), chromedp.WaitVisible(chromedp.CSS("#enrol-confirm")),
-		chromedp.Click(chromedp.CSS("#enrol-confirm")), chromedp.WaitVisible(chromedp.CSS(".banner.ok")))
+	do(t, phoneCtx, "open the enrolment QR", chromedp.Navigate(enrolURL), chromedp.WaitVisible(chromedp.CSS("#enrol-confirm")))
+	// The page names the enterprise before the phone is bound.
+	mustContain(t, "enrolment page", text(t, phoneCtx, "#enrol-enterprise"), w.e1, "前台一号")
+	do(t, phoneCtx, "confirm", chromedp.Click(chromedp.CSS("#enrol-confirm")), chromedp.WaitVisible(chromedp.CSS(".banner.ok")))
 	mustContain(t, "enrolled", text(t, phoneCtx, "main"), "已绑定为前台设备", "前台一号")
 
-	// The enrolment QR is spent: opening it again binds nothing.
+	// The enrolment QR is spent: opening it again says so, with nothing to confirm.
 	other := user(t, ctxB)
-	do(t, other, "reuse the enrolment QR", chromedp.Navigate(enrolURL), chromedp.WaitVisible(chromedp.CSS("#enrol-confirm")),
-		chromedp.Click(chromedp.CSS("#enrol-confirm")), chromedp.WaitVisible(chromedp.CSS(".banner.bad")))
-	mustContain(t, "spent enrolment", text(t, other, "main"), "绑定失败", "已使用或已过期")
+	do(t, other, "reuse the enrolment QR", chromedp.Navigate(enrolURL), chromedp.WaitVisible(chromedp.CSS(".banner.bad")))
+	mustContain(t, "spent enrolment", text(t, other, "main"), "无法绑定", "已使用或已过期")
 
 	do(t, phoneCtx, "scan the second officer's code", chromedp.Navigate(codes[1].GetUrl()), chromedp.WaitVisible(chromedp.CSS("#checkin")))
 	mustContain(t, "device check-in", text(t, phoneCtx, "#whoami"), "前台设备「前台一号」")

@@ -555,6 +555,119 @@ func (x *EnrolDeviceResponse) GetEnterpriseName() string {
 	return ""
 }
 
+type DescribeEnrolmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeEnrolmentRequest) Reset() {
+	*x = DescribeEnrolmentRequest{}
+	mi := &file_ruqi_v1_session_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeEnrolmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeEnrolmentRequest) ProtoMessage() {}
+
+func (x *DescribeEnrolmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_session_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeEnrolmentRequest.ProtoReflect.Descriptor instead.
+func (*DescribeEnrolmentRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *DescribeEnrolmentRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+type DescribeEnrolmentResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	EnterpriseUscc string                 `protobuf:"bytes,1,opt,name=enterprise_uscc,json=enterpriseUscc,proto3" json:"enterprise_uscc,omitempty"`
+	EnterpriseName string                 `protobuf:"bytes,2,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
+	// label is the device's name the enterprise gave, e.g. "前台".
+	Label         string                 `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeEnrolmentResponse) Reset() {
+	*x = DescribeEnrolmentResponse{}
+	mi := &file_ruqi_v1_session_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeEnrolmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeEnrolmentResponse) ProtoMessage() {}
+
+func (x *DescribeEnrolmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_session_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeEnrolmentResponse.ProtoReflect.Descriptor instead.
+func (*DescribeEnrolmentResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *DescribeEnrolmentResponse) GetEnterpriseUscc() string {
+	if x != nil {
+		return x.EnterpriseUscc
+	}
+	return ""
+}
+
+func (x *DescribeEnrolmentResponse) GetEnterpriseName() string {
+	if x != nil {
+		return x.EnterpriseName
+	}
+	return ""
+}
+
+func (x *DescribeEnrolmentResponse) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *DescribeEnrolmentResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 // Device is a phone an enterprise lets scan on its behalf.
 type Device struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -570,7 +683,7 @@ type Device struct {
 
 func (x *Device) Reset() {
 	*x = Device{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[10]
+	mi := &file_ruqi_v1_session_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -582,7 +695,7 @@ func (x *Device) String() string {
 func (*Device) ProtoMessage() {}
 
 func (x *Device) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[10]
+	mi := &file_ruqi_v1_session_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -595,7 +708,7 @@ func (x *Device) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Device.ProtoReflect.Descriptor instead.
 func (*Device) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Device) GetId() string {
@@ -648,7 +761,7 @@ type ListDevicesRequest struct {
 
 func (x *ListDevicesRequest) Reset() {
 	*x = ListDevicesRequest{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[11]
+	mi := &file_ruqi_v1_session_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +773,7 @@ func (x *ListDevicesRequest) String() string {
 func (*ListDevicesRequest) ProtoMessage() {}
 
 func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[11]
+	mi := &file_ruqi_v1_session_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +786,7 @@ func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDevicesRequest.ProtoReflect.Descriptor instead.
 func (*ListDevicesRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{13}
 }
 
 type ListDevicesResponse struct {
@@ -685,7 +798,7 @@ type ListDevicesResponse struct {
 
 func (x *ListDevicesResponse) Reset() {
 	*x = ListDevicesResponse{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[12]
+	mi := &file_ruqi_v1_session_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +810,7 @@ func (x *ListDevicesResponse) String() string {
 func (*ListDevicesResponse) ProtoMessage() {}
 
 func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[12]
+	mi := &file_ruqi_v1_session_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,7 +823,7 @@ func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDevicesResponse.ProtoReflect.Descriptor instead.
 func (*ListDevicesResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListDevicesResponse) GetDevices() []*Device {
@@ -729,7 +842,7 @@ type RevokeDeviceRequest struct {
 
 func (x *RevokeDeviceRequest) Reset() {
 	*x = RevokeDeviceRequest{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[13]
+	mi := &file_ruqi_v1_session_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -741,7 +854,7 @@ func (x *RevokeDeviceRequest) String() string {
 func (*RevokeDeviceRequest) ProtoMessage() {}
 
 func (x *RevokeDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[13]
+	mi := &file_ruqi_v1_session_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -754,7 +867,7 @@ func (x *RevokeDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDeviceRequest.ProtoReflect.Descriptor instead.
 func (*RevokeDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{13}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RevokeDeviceRequest) GetDeviceId() string {
@@ -772,7 +885,7 @@ type RevokeDeviceResponse struct {
 
 func (x *RevokeDeviceResponse) Reset() {
 	*x = RevokeDeviceResponse{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[14]
+	mi := &file_ruqi_v1_session_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +897,7 @@ func (x *RevokeDeviceResponse) String() string {
 func (*RevokeDeviceResponse) ProtoMessage() {}
 
 func (x *RevokeDeviceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[14]
+	mi := &file_ruqi_v1_session_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +910,7 @@ func (x *RevokeDeviceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDeviceResponse.ProtoReflect.Descriptor instead.
 func (*RevokeDeviceResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{14}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{16}
 }
 
 var File_ruqi_v1_session_proto protoreflect.FileDescriptor
@@ -836,7 +949,15 @@ const file_ruqi_v1_session_proto_rawDesc = "" +
 	"\x13EnrolDeviceResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12'\n" +
 	"\x06device\x18\x02 \x01(\v2\x0f.ruqi.v1.DeviceR\x06device\x12'\n" +
-	"\x0fenterprise_name\x18\x03 \x01(\tR\x0eenterpriseName\"\x8a\x02\n" +
+	"\x0fenterprise_name\x18\x03 \x01(\tR\x0eenterpriseName\".\n" +
+	"\x18DescribeEnrolmentRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\xbe\x01\n" +
+	"\x19DescribeEnrolmentResponse\x12'\n" +
+	"\x0fenterprise_uscc\x18\x01 \x01(\tR\x0eenterpriseUscc\x12'\n" +
+	"\x0fenterprise_name\x18\x02 \x01(\tR\x0eenterpriseName\x12\x14\n" +
+	"\x05label\x18\x03 \x01(\tR\x05label\x129\n" +
+	"\n" +
+	"expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\x8a\x02\n" +
 	"\x06Device\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12'\n" +
@@ -852,13 +973,14 @@ const file_ruqi_v1_session_proto_rawDesc = "" +
 	"\adevices\x18\x01 \x03(\v2\x0f.ruqi.v1.DeviceR\adevices\"2\n" +
 	"\x13RevokeDeviceRequest\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\"\x16\n" +
-	"\x14RevokeDeviceResponse2\xa8\x04\n" +
+	"\x14RevokeDeviceResponse2\x84\x05\n" +
 	"\x0eSessionService\x12T\n" +
 	"\x0fGetSignInConfig\x12\x1f.ruqi.v1.GetSignInConfigRequest\x1a .ruqi.v1.GetSignInConfigResponse\x129\n" +
 	"\x06SignIn\x12\x16.ruqi.v1.SignInRequest\x1a\x17.ruqi.v1.SignInResponse\x12<\n" +
 	"\aSignOut\x12\x17.ruqi.v1.SignOutRequest\x1a\x18.ruqi.v1.SignOutResponse\x12f\n" +
 	"\x15CreateDeviceEnrolment\x12%.ruqi.v1.CreateDeviceEnrolmentRequest\x1a&.ruqi.v1.CreateDeviceEnrolmentResponse\x12H\n" +
-	"\vEnrolDevice\x12\x1b.ruqi.v1.EnrolDeviceRequest\x1a\x1c.ruqi.v1.EnrolDeviceResponse\x12H\n" +
+	"\vEnrolDevice\x12\x1b.ruqi.v1.EnrolDeviceRequest\x1a\x1c.ruqi.v1.EnrolDeviceResponse\x12Z\n" +
+	"\x11DescribeEnrolment\x12!.ruqi.v1.DescribeEnrolmentRequest\x1a\".ruqi.v1.DescribeEnrolmentResponse\x12H\n" +
 	"\vListDevices\x12\x1b.ruqi.v1.ListDevicesRequest\x1a\x1c.ruqi.v1.ListDevicesResponse\x12K\n" +
 	"\fRevokeDevice\x12\x1c.ruqi.v1.RevokeDeviceRequest\x1a\x1d.ruqi.v1.RevokeDeviceResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
@@ -874,7 +996,7 @@ func file_ruqi_v1_session_proto_rawDescGZIP() []byte {
 	return file_ruqi_v1_session_proto_rawDescData
 }
 
-var file_ruqi_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_ruqi_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_ruqi_v1_session_proto_goTypes = []any{
 	(*GetSignInConfigRequest)(nil),        // 0: ruqi.v1.GetSignInConfigRequest
 	(*GetSignInConfigResponse)(nil),       // 1: ruqi.v1.GetSignInConfigResponse
@@ -886,43 +1008,48 @@ var file_ruqi_v1_session_proto_goTypes = []any{
 	(*CreateDeviceEnrolmentResponse)(nil), // 7: ruqi.v1.CreateDeviceEnrolmentResponse
 	(*EnrolDeviceRequest)(nil),            // 8: ruqi.v1.EnrolDeviceRequest
 	(*EnrolDeviceResponse)(nil),           // 9: ruqi.v1.EnrolDeviceResponse
-	(*Device)(nil),                        // 10: ruqi.v1.Device
-	(*ListDevicesRequest)(nil),            // 11: ruqi.v1.ListDevicesRequest
-	(*ListDevicesResponse)(nil),           // 12: ruqi.v1.ListDevicesResponse
-	(*RevokeDeviceRequest)(nil),           // 13: ruqi.v1.RevokeDeviceRequest
-	(*RevokeDeviceResponse)(nil),          // 14: ruqi.v1.RevokeDeviceResponse
-	(Role)(0),                             // 15: ruqi.v1.Role
-	(*timestamppb.Timestamp)(nil),         // 16: google.protobuf.Timestamp
+	(*DescribeEnrolmentRequest)(nil),      // 10: ruqi.v1.DescribeEnrolmentRequest
+	(*DescribeEnrolmentResponse)(nil),     // 11: ruqi.v1.DescribeEnrolmentResponse
+	(*Device)(nil),                        // 12: ruqi.v1.Device
+	(*ListDevicesRequest)(nil),            // 13: ruqi.v1.ListDevicesRequest
+	(*ListDevicesResponse)(nil),           // 14: ruqi.v1.ListDevicesResponse
+	(*RevokeDeviceRequest)(nil),           // 15: ruqi.v1.RevokeDeviceRequest
+	(*RevokeDeviceResponse)(nil),          // 16: ruqi.v1.RevokeDeviceResponse
+	(Role)(0),                             // 17: ruqi.v1.Role
+	(*timestamppb.Timestamp)(nil),         // 18: google.protobuf.Timestamp
 }
 var file_ruqi_v1_session_proto_depIdxs = []int32{
-	15, // 0: ruqi.v1.SignInRequest.role:type_name -> ruqi.v1.Role
-	16, // 1: ruqi.v1.SignInResponse.expires_at:type_name -> google.protobuf.Timestamp
-	15, // 2: ruqi.v1.SignInResponse.role:type_name -> ruqi.v1.Role
-	16, // 3: ruqi.v1.CreateDeviceEnrolmentResponse.expires_at:type_name -> google.protobuf.Timestamp
-	10, // 4: ruqi.v1.EnrolDeviceResponse.device:type_name -> ruqi.v1.Device
-	16, // 5: ruqi.v1.Device.enrolled_at:type_name -> google.protobuf.Timestamp
-	16, // 6: ruqi.v1.Device.expires_at:type_name -> google.protobuf.Timestamp
-	16, // 7: ruqi.v1.Device.revoked_at:type_name -> google.protobuf.Timestamp
-	10, // 8: ruqi.v1.ListDevicesResponse.devices:type_name -> ruqi.v1.Device
-	0,  // 9: ruqi.v1.SessionService.GetSignInConfig:input_type -> ruqi.v1.GetSignInConfigRequest
-	2,  // 10: ruqi.v1.SessionService.SignIn:input_type -> ruqi.v1.SignInRequest
-	4,  // 11: ruqi.v1.SessionService.SignOut:input_type -> ruqi.v1.SignOutRequest
-	6,  // 12: ruqi.v1.SessionService.CreateDeviceEnrolment:input_type -> ruqi.v1.CreateDeviceEnrolmentRequest
-	8,  // 13: ruqi.v1.SessionService.EnrolDevice:input_type -> ruqi.v1.EnrolDeviceRequest
-	11, // 14: ruqi.v1.SessionService.ListDevices:input_type -> ruqi.v1.ListDevicesRequest
-	13, // 15: ruqi.v1.SessionService.RevokeDevice:input_type -> ruqi.v1.RevokeDeviceRequest
-	1,  // 16: ruqi.v1.SessionService.GetSignInConfig:output_type -> ruqi.v1.GetSignInConfigResponse
-	3,  // 17: ruqi.v1.SessionService.SignIn:output_type -> ruqi.v1.SignInResponse
-	5,  // 18: ruqi.v1.SessionService.SignOut:output_type -> ruqi.v1.SignOutResponse
-	7,  // 19: ruqi.v1.SessionService.CreateDeviceEnrolment:output_type -> ruqi.v1.CreateDeviceEnrolmentResponse
-	9,  // 20: ruqi.v1.SessionService.EnrolDevice:output_type -> ruqi.v1.EnrolDeviceResponse
-	12, // 21: ruqi.v1.SessionService.ListDevices:output_type -> ruqi.v1.ListDevicesResponse
-	14, // 22: ruqi.v1.SessionService.RevokeDevice:output_type -> ruqi.v1.RevokeDeviceResponse
-	16, // [16:23] is the sub-list for method output_type
-	9,  // [9:16] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	17, // 0: ruqi.v1.SignInRequest.role:type_name -> ruqi.v1.Role
+	18, // 1: ruqi.v1.SignInResponse.expires_at:type_name -> google.protobuf.Timestamp
+	17, // 2: ruqi.v1.SignInResponse.role:type_name -> ruqi.v1.Role
+	18, // 3: ruqi.v1.CreateDeviceEnrolmentResponse.expires_at:type_name -> google.protobuf.Timestamp
+	12, // 4: ruqi.v1.EnrolDeviceResponse.device:type_name -> ruqi.v1.Device
+	18, // 5: ruqi.v1.DescribeEnrolmentResponse.expires_at:type_name -> google.protobuf.Timestamp
+	18, // 6: ruqi.v1.Device.enrolled_at:type_name -> google.protobuf.Timestamp
+	18, // 7: ruqi.v1.Device.expires_at:type_name -> google.protobuf.Timestamp
+	18, // 8: ruqi.v1.Device.revoked_at:type_name -> google.protobuf.Timestamp
+	12, // 9: ruqi.v1.ListDevicesResponse.devices:type_name -> ruqi.v1.Device
+	0,  // 10: ruqi.v1.SessionService.GetSignInConfig:input_type -> ruqi.v1.GetSignInConfigRequest
+	2,  // 11: ruqi.v1.SessionService.SignIn:input_type -> ruqi.v1.SignInRequest
+	4,  // 12: ruqi.v1.SessionService.SignOut:input_type -> ruqi.v1.SignOutRequest
+	6,  // 13: ruqi.v1.SessionService.CreateDeviceEnrolment:input_type -> ruqi.v1.CreateDeviceEnrolmentRequest
+	8,  // 14: ruqi.v1.SessionService.EnrolDevice:input_type -> ruqi.v1.EnrolDeviceRequest
+	10, // 15: ruqi.v1.SessionService.DescribeEnrolment:input_type -> ruqi.v1.DescribeEnrolmentRequest
+	13, // 16: ruqi.v1.SessionService.ListDevices:input_type -> ruqi.v1.ListDevicesRequest
+	15, // 17: ruqi.v1.SessionService.RevokeDevice:input_type -> ruqi.v1.RevokeDeviceRequest
+	1,  // 18: ruqi.v1.SessionService.GetSignInConfig:output_type -> ruqi.v1.GetSignInConfigResponse
+	3,  // 19: ruqi.v1.SessionService.SignIn:output_type -> ruqi.v1.SignInResponse
+	5,  // 20: ruqi.v1.SessionService.SignOut:output_type -> ruqi.v1.SignOutResponse
+	7,  // 21: ruqi.v1.SessionService.CreateDeviceEnrolment:output_type -> ruqi.v1.CreateDeviceEnrolmentResponse
+	9,  // 22: ruqi.v1.SessionService.EnrolDevice:output_type -> ruqi.v1.EnrolDeviceResponse
+	11, // 23: ruqi.v1.SessionService.DescribeEnrolment:output_type -> ruqi.v1.DescribeEnrolmentResponse
+	14, // 24: ruqi.v1.SessionService.ListDevices:output_type -> ruqi.v1.ListDevicesResponse
+	16, // 25: ruqi.v1.SessionService.RevokeDevice:output_type -> ruqi.v1.RevokeDeviceResponse
+	18, // [18:26] is the sub-list for method output_type
+	10, // [10:18] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_session_proto_init() }
@@ -937,7 +1064,7 @@ func file_ruqi_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_session_proto_rawDesc), len(file_ruqi_v1_session_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

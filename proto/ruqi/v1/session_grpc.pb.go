@@ -24,6 +24,7 @@ const (
 	SessionService_SignOut_FullMethodName               = "/ruqi.v1.SessionService/SignOut"
 	SessionService_CreateDeviceEnrolment_FullMethodName = "/ruqi.v1.SessionService/CreateDeviceEnrolment"
 	SessionService_EnrolDevice_FullMethodName           = "/ruqi.v1.SessionService/EnrolDevice"
+	SessionService_DescribeEnrolment_FullMethodName     = "/ruqi.v1.SessionService/DescribeEnrolment"
 	SessionService_ListDevices_FullMethodName           = "/ruqi.v1.SessionService/ListDevices"
 	SessionService_RevokeDevice_FullMethodName          = "/ruqi.v1.SessionService/RevokeDevice"
 )
@@ -51,6 +52,10 @@ type SessionServiceClient interface {
 	// EnrolDevice redeems an enrolment code for a device token (public: the
 	// enrolment code is the credential, once).
 	EnrolDevice(ctx context.Context, in *EnrolDeviceRequest, opts ...grpc.CallOption) (*EnrolDeviceResponse, error)
+	// DescribeEnrolment says which enterprise an enrolment code would bind a
+	// device to, without spending it (public, as EnrolDevice): the page
+	// names the enterprise before the person confirms.
+	DescribeEnrolment(ctx context.Context, in *DescribeEnrolmentRequest, opts ...grpc.CallOption) (*DescribeEnrolmentResponse, error)
 	// ListDevices lists the enterprise's enrolled devices.
 	ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error)
 	// RevokeDevice revokes one of the enterprise's devices; its next call fails.
@@ -115,6 +120,16 @@ func (c *sessionServiceClient) EnrolDevice(ctx context.Context, in *EnrolDeviceR
 	return out, nil
 }
 
+func (c *sessionServiceClient) DescribeEnrolment(ctx context.Context, in *DescribeEnrolmentRequest, opts ...grpc.CallOption) (*DescribeEnrolmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DescribeEnrolmentResponse)
+	err := c.cc.Invoke(ctx, SessionService_DescribeEnrolment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *sessionServiceClient) ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListDevicesResponse)
@@ -158,6 +173,10 @@ type SessionServiceServer interface {
 	// EnrolDevice redeems an enrolment code for a device token (public: the
 	// enrolment code is the credential, once).
 	EnrolDevice(context.Context, *EnrolDeviceRequest) (*EnrolDeviceResponse, error)
+	// DescribeEnrolment says which enterprise an enrolment code would bind a
+	// device to, without spending it (public, as EnrolDevice): the page
+	// names the enterprise before the person confirms.
+	DescribeEnrolment(context.Context, *DescribeEnrolmentRequest) (*DescribeEnrolmentResponse, error)
 	// ListDevices lists the enterprise's enrolled devices.
 	ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error)
 	// RevokeDevice revokes one of the enterprise's devices; its next call fails.
@@ -186,6 +205,9 @@ func (UnimplementedSessionServiceServer) CreateDeviceEnrolment(context.Context, 
 }
 func (UnimplementedSessionServiceServer) EnrolDevice(context.Context, *EnrolDeviceRequest) (*EnrolDeviceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EnrolDevice not implemented")
+}
+func (UnimplementedSessionServiceServer) DescribeEnrolment(context.Context, *DescribeEnrolmentRequest) (*DescribeEnrolmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DescribeEnrolment not implemented")
 }
 func (UnimplementedSessionServiceServer) ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDevices not implemented")
@@ -304,6 +326,24 @@ func _SessionService_EnrolDevice_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_DescribeEnrolment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DescribeEnrolmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).DescribeEnrolment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_DescribeEnrolment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).DescribeEnrolment(ctx, req.(*DescribeEnrolmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SessionService_ListDevices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListDevicesRequest)
 	if err := dec(in); err != nil {
@@ -366,6 +406,10 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EnrolDevice",
 			Handler:    _SessionService_EnrolDevice_Handler,
+		},
+		{
+			MethodName: "DescribeEnrolment",
+			Handler:    _SessionService_DescribeEnrolment_Handler,
 		},
 		{
 			MethodName: "ListDevices",
