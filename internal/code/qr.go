@@ -136,6 +136,13 @@ func DecodeQRPNG(img []byte) (string, error) {
 // few false ones; far more than 128 means the image is not a QR code.
 const maxFinderCandidates = 128
 
+// maxMultiCandidates caps them for the multi-code detector, the last
+// resort: it samples and tries to decode every plausible triple, so its
+// work grows as the cube of the candidates, each triple costing a decode.
+// The posters it exists for show 4 or 5 (the three real ones and a title
+// character or two); an image with more is left unread.
+const maxMultiCandidates = 12
+
 // errTooManyCandidates is panicked from the detector's callback to abandon
 // the search; decodeQR recovers it.
 var errTooManyCandidates = errors.New("too many finder pattern candidates")
@@ -202,7 +209,7 @@ func detectQR(reader gozxing.Reader, img image.Image) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := reader.Decode(bmp, boundedHints())
+	res, err := reader.Decode(bmp, boundedHints(maxFinderCandidates))
 	if err != nil {
 		return "", err
 	}
@@ -210,14 +217,13 @@ func detectQR(reader gozxing.Reader, img image.Image) (string, error) {
 }
 
 // detectAnyQR runs the multi-code detector on img and returns the first
-// code it reads. The multi detector weighs every triple of finder
-// candidates, so the same candidate cap bounds its work.
+// code it reads, giving up past maxMultiCandidates finder candidates.
 func detectAnyQR(img image.Image) (string, error) {
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
 		return "", err
 	}
-	res, err := multiqr.NewQRCodeMultiReader().DecodeMultiple(bmp, boundedHints())
+	res, err := multiqr.NewQRCodeMultiReader().DecodeMultiple(bmp, boundedHints(maxMultiCandidates))
 	if err != nil {
 		return "", err
 	}
@@ -228,8 +234,8 @@ func detectAnyQR(img image.Image) (string, error) {
 }
 
 // boundedHints asks for TRY_HARDER and counts finder-pattern candidates,
-// panicking with errTooManyCandidates past maxFinderCandidates.
-func boundedHints() map[gozxing.DecodeHintType]any {
+// panicking with errTooManyCandidates past limit.
+func boundedHints(limit int) map[gozxing.DecodeHintType]any {
 	candidates := 0
 	return map[gozxing.DecodeHintType]any{
 		gozxing.DecodeHintType_TRY_HARDER: true,
@@ -239,7 +245,7 @@ func boundedHints() map[gozxing.DecodeHintType]any {
 			if _, ok := p.(*detector.FinderPattern); !ok {
 				return
 			}
-			if candidates++; candidates > maxFinderCandidates {
+			if candidates++; candidates > limit {
 				panic(errTooManyCandidates)
 			}
 		}),

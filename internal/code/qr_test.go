@@ -209,6 +209,35 @@ func TestDecodeQRPNGBoundedWork(t *testing.T) {
 	t.Logf("%d-byte PNG rejected", buf.Len())
 }
 
+// TestDecodeQRPNG_MultiDetectorBounded: an image of 11×11 finder patterns,
+// fewer than the general detector's cap. The multi-code detector, tried
+// last, samples and tries to decode every triple of them (an 11×11 grid of
+// 3600 pixels took 17–38 s to reject; found by a read-only review,
+// 2026-12-04). It must give up at its own cap instead.
+func TestDecodeQRPNG_MultiDetectorBounded(t *testing.T) {
+	const n, mod, step = 11, 4, 40
+	side := n*step + step
+	m := image.NewGray(image.Rect(0, 0, side, side))
+	for i := range m.Pix {
+		m.Pix[i] = 0xff
+	}
+	for gy := range n {
+		for gx := range n {
+			ox, oy := step/2+gx*step, step/2+gy*step
+			for y := range 7 * mod {
+				for x := range 7 * mod {
+					if px, py := x/mod, y/mod; min(px, py, 6-px, 6-py) != 1 {
+						m.Pix[(oy+y)*side+ox+x] = 0
+					}
+				}
+			}
+		}
+	}
+	if _, err := decodeQR(m); !errors.Is(err, errTooManyCandidates) {
+		t.Fatalf("decodeQR = %v, want the multi detector's candidate cap to stop it", err)
+	}
+}
+
 // Posters whose QR gozxing's general detector misread at full size (the
 // finder patterns found, the format or dimension read wrong): each reads
 // at a smaller scale, which DecodeQRPNG tries next.
