@@ -45,11 +45,16 @@ func (a *app) keysFetchCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if old, err := loadKeys(cache); err == nil && !accept {
+				old, err := loadKeys(cache)
+				if err == nil && !accept {
 					if changed := trustChanges(old, resp); len(changed) > 0 {
 						return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器公布的%s与本地缓存 %s 中的不同，未保存。"+
 							"请向系统管理方核实；确认无误后用 --accept-change 接受", strings.Join(changed, "和"), cache)}
 					}
+				} else if _, serr := os.Stat(cache); err != nil && serr == nil {
+					// A cache that exists but cannot be read trusted
+					// something this fetch cannot compare with: say so.
+					fmt.Fprintf(a.stderr, "注意：原公钥缓存无法读取（%v），已用服务器公布的公钥替换，请核实日志公钥\n", err)
 				}
 				if err := saveKeys(cache, resp); err != nil {
 					return err

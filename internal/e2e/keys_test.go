@@ -39,4 +39,11 @@ func TestKeysFetch_KeepsTheLogItTrusts(t *testing.T) {
 	if r := a.cli("", "keys", "fetch", "--keys-cache", cache); r.exit != 3 {
 		t.Errorf("fetch from the first server after accepting the second's log: exit %d, want 3", r.exit)
 	}
+	// A cache that cannot be read is replaced, with a warning.
+	if err := os.WriteFile(cache, []byte("{broken"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.cli("", "keys", "fetch", "--keys-cache", cache); r.exit != 0 || !strings.Contains(r.stderr, "原公钥缓存无法读取") {
+		t.Errorf("fetch over a broken cache: exit %d, stderr %q; want it saved with a warning", r.exit, r.stderr)
+	}
 }

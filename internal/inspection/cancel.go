@@ -21,9 +21,12 @@ type Cancelled struct {
 	// HeldVisit: the plan was counted as a visit of its own, not as one that
 	// joined another agency's visit.
 	HeldVisit bool
+	// Marked: the plan has a withdrawal to write, marked in the store
+	// (WithdrawalPendingPrefix): it was in a joint inspection.
+	Marked bool
 	// Resumed: the plan was cancelled before, by a call whose withdrawal
-	// (the second write, see WithdrawalPendingPrefix) was not written; this
-	// call wrote nothing and the caller finishes the withdrawal.
+	// (the second write) was not written; this call wrote nothing and the
+	// caller finishes the withdrawal.
 	Resumed bool
 }
 
@@ -80,7 +83,7 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 				return Cancelled{}, err
 			}
 			ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
-			return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Resumed: true}, err
+			return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Marked: true, Resumed: true}, err
 		}
 		return Cancelled{}, domain.FailedPreconditionf("ALREADY_CANCELLED", "检查 %s 已于 %s 撤销", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
 	}
@@ -140,7 +143,9 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 		}
 		counts = append(counts, c...)
 	}
+	marked := false
 	if joint, _, err := tx.JointOf(ins.GetId()); err == nil && joint != "" {
+		marked = true
 		mark := int64(1)
 		if !joined {
 			mark = 2
@@ -160,5 +165,5 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_CANCELLED)
 	e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), ins.GetCancelReason()
-	return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: !joined}, j.Record(e, counts...)
+	return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: !joined, Marked: marked}, j.Record(e, counts...)
 }

@@ -3,6 +3,7 @@ package inspection
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -132,7 +133,10 @@ func HandOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.
 // it, is cancelled: the earliest registered plan of the joint inspection
 // still standing ("" if none). It is what the coordinator decides, read from
 // the store, for when the coordinator held nothing for the enterprise.
-func storedHeir(r store.Reader, joint, id string) (string, error) {
+//
+// anyJoint takes members that newer decisions moved out of the joint
+// inspection too (see Withdraw).
+func storedHeir(r store.Reader, joint, id string, anyJoint bool) (string, error) {
 	j, err := r.JointInspection(joint)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
@@ -152,7 +156,10 @@ func storedHeir(r store.Reader, joint, id string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if owner, _, err := r.JointOf(m); err != nil || owner != joint || ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+			continue
+		}
+		if owner, _, err := r.JointOf(m); !anyJoint && (err != nil || owner != joint) {
 			continue
 		}
 		if heir == nil || ins.GetRegisteredAt().AsTime().Before(heir.GetRegisteredAt().AsTime()) {
@@ -165,6 +172,71 @@ func storedHeir(r store.Reader, joint, id string) (string, error) {
 	return heir.GetId(), nil
 }
 
+// leaveStoredJoint writes, from the store alone, the joint inspection that
+// the members of joint still in it make once plan id has left: what the
+// coordinator's withdrawal would have written, when its decision is lost
+// (a second write that failed, finished later). Members that newer
+// decisions moved elsewhere are left where they are. One member left is
+// alone again; two or more keep the joint inspection, led by the earliest
+// registered, over the time common to their windows.
+func leaveStoredJoint(tx store.Tx, joint, id string) (*ruqiv1.JointInspection, error) {
+	j, err := tx.JointInspection(joint)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	type member struct {
+		ins     *ruqiv1.Inspection
+		version int64
+	}
+	var rest []member
+	for _, m := range j.GetInspectionIds() {
+		if m == id {
+			continue
+		}
+		ins, err := tx.Inspection(m)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		owner, v, err := tx.JointOf(m)
+		if errors.Is(err, store.ErrNotFound) || owner != joint || ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		rest = append(rest, member{ins, v})
+	}
+	switch len(rest) {
+	case 0:
+		return nil, nil
+	case 1:
+		// The version stays: every newer decision has a higher one.
+		return nil, tx.PutJointOf(rest[0].ins.GetId(), "", rest[0].version)
+	}
+	slices.SortFunc(rest, func(a, b member) int {
+		return a.ins.GetRegisteredAt().AsTime().Compare(b.ins.GetRegisteredAt().AsTime())
+	})
+	j.InspectionIds, j.LeadAgencyId = nil, rest[0].ins.GetAgencyId()
+	start, end := rest[0].ins.GetWindowStart().AsTime(), rest[0].ins.GetWindowEnd().AsTime()
+	for _, m := range rest {
+		j.InspectionIds = append(j.InspectionIds, m.ins.GetId())
+		if s := m.ins.GetWindowStart().AsTime(); s.After(start) {
+			start = s
+		}
+		if e := m.ins.GetWindowEnd().AsTime(); e.Before(end) {
+			end = e
+		}
+	}
+	j.CommonStart, j.CommonEnd = timestamppb.New(start), timestamppb.New(end)
+	return j, tx.PutJointInspection(j)
+}
+
 // Withdrawal is what the coordinator answered when a cancelled plan was
 // withdrawn (Decision, zero if the coordinator held nothing for the
 // enterprise).
@@ -175,9 +247,12 @@ type Withdrawal struct {
 	HeldVisit bool
 	// JointID is the joint inspection the plan was in ("" if none).
 	JointID string
-	// Resumed: an earlier call cancelled the plan and did not write this;
-	// it is written only if the plan's mark still says so, so that two
-	// calls finishing it write it once.
+	// Marked: the cancellation marked the plan as having this withdrawal
+	// to write (WithdrawalPendingPrefix). It is written only if the mark is
+	// still there, so that of two calls finishing it (a retry, a replica
+	// starting) one writes it.
+	Marked bool
+	// Resumed: an earlier call cancelled the plan and did not write this.
 	Resumed bool
 }
 
@@ -185,7 +260,7 @@ type Withdrawal struct {
 // the visit now (the coordinator's heir, or, when it held nothing, the
 // store's) and the joint inspection the rest make, with its WITHDRAWN event.
 func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqiv1.JointInspection, error) {
-	if w.Resumed {
+	if w.Marked {
 		if pending, _, err := PendingWithdrawal(tx, w.Plan.InspectionID); err != nil || !pending {
 			return nil, err
 		}
@@ -194,16 +269,25 @@ func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqi
 	heir := d.Heir
 	// The coordinator held nothing for the plan (nothing for the
 	// enterprise, or an earlier call withdrew it and its second write
-	// failed): the store says who holds the visit now.
-	if heir == "" && d.Outcome == 0 && w.HeldVisit && w.JointID != "" {
+	// failed): the store says who holds the visit now. When resuming, the
+	// coordinator has gone on deciding since, and may have moved the heir
+	// to another joint inspection (a plan that joined it) or left it alone
+	// (the last other member cancelled): it is still the heir.
+	held := d.Outcome != 0
+	if heir == "" && !held && w.HeldVisit && w.JointID != "" {
 		var err error
-		if heir, err = storedHeir(tx, w.JointID, w.Plan.InspectionID); err != nil {
+		if heir, err = storedHeir(tx, w.JointID, w.Plan.InspectionID, w.Resumed); err != nil {
 			return nil, err
 		}
 	}
 	joint, err := HandOver(tx, w.Plan.USCC, d, heir)
 	if err != nil {
 		return nil, err
+	}
+	if !held && w.Resumed && w.JointID != "" {
+		if joint, err = leaveStoredJoint(tx, w.JointID, w.Plan.InspectionID); err != nil {
+			return nil, err
+		}
 	}
 	if err := clearWithdrawal(tx, w.Plan.InspectionID); err != nil {
 		return nil, err

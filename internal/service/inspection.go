@@ -575,7 +575,7 @@ func (s *Service) withdraw(ctx context.Context, p auth.Principal, now time.Time,
 	var j *ruqiv1.JointInspection
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		j, err = inspection.Withdraw(tx, p, now, inspection.Withdrawal{Plan: plan, Decision: d, HeldVisit: c.HeldVisit, JointID: joint, Resumed: c.Resumed})
+		j, err = inspection.Withdraw(tx, p, now, inspection.Withdrawal{Plan: plan, Decision: d, HeldVisit: c.HeldVisit, JointID: joint, Marked: c.Marked, Resumed: c.Resumed})
 		return err
 	})
 	return j, err
@@ -618,7 +618,7 @@ func (s *Service) FinishWithdrawals(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			c = inspection.Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Resumed: true}
+			c = inspection.Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Marked: true, Resumed: true}
 			joint, _, err = r.JointOf(id)
 			if errors.Is(err, store.ErrNotFound) {
 				err = nil
