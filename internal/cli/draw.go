@@ -183,7 +183,8 @@ func (a *app) drawVerifyCommand() *cobra.Command {
   1. 承诺事件在日志中，检查点由日志（和见证方）签名（包含证明）；
   2. 公布的名单、数量和程序与承诺时写入日志的哈希一致（承诺之后改动名单会在此被发现）；
   3. 随机数就是该检查点的根哈希；
-  4. 按 ruqi-draw-v1 重算的结果与公布的结果相同。
+  4. 按 ruqi-draw-v1 重算的结果与公布的结果相同；
+  5. 揭晓事件进入检查点后：日志中的揭晓事件记录的检查点与公布的随机数来自同一检查点（揭晓后随机数未被换过）。
 给出抽取编号时从服务器取（无需令牌）；--file 时离线核验 ruqi draw show -o json 或 /draws/{编号} 保存的文件。
 日志公钥默认用 ruqi keys fetch 保存的。全部成立时退出码为 0，不成立时为 3。`,
 		Example: `  ruqi keys fetch && ruqi draw verify DRW-20261202-ABCDEFGH
@@ -233,6 +234,11 @@ func (a *app) verifyDraw(v *tlog.Verifier, resp *ruqiv1.GetDrawResponse) error {
 	fmt.Fprintf(a.stdout, "✓ 抽取 %s（%s）核验通过\n", d.GetId(), d.GetTitle())
 	fmt.Fprintf(a.stdout, "  承诺：日志事件 %d，名单 %d 家企业、%d 名执法人员，程序 %s\n", got.CommitSeq, len(d.GetEnterprisePopulation()), len(d.GetOfficerPopulation()), d.GetProcedure())
 	fmt.Fprintf(a.stdout, "  随机数：规模 %d 的签名检查点的根哈希 %x\n", got.RandomnessSize, d.GetRandomness())
+	if got.RevealSeq != 0 {
+		fmt.Fprintf(a.stdout, "  揭晓：日志事件 %d 记录的也是规模 %d 的检查点（揭晓后随机数未被换过）\n", got.RevealSeq, got.RandomnessSize)
+	} else {
+		fmt.Fprintln(a.stdout, "  揭晓：揭晓事件尚未进入签名检查点，未核对揭晓时记录的检查点（稍后再核验）")
+	}
 	fmt.Fprintf(a.stdout, "  重算结果与公布结果相同：企业 %s", strings.Join(got.Picks.Enterprises, "、"))
 	if len(got.Picks.Officers) > 0 {
 		fmt.Fprintf(a.stdout, "；执法人员 %s", strings.Join(got.Picks.Officers, "、"))

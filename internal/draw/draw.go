@@ -223,3 +223,29 @@ func Summary(d *ruqiv1.Draw) string {
 	return "enterprises " + strconv.Itoa(len(d.GetPickedEnterprises())) + "/" + strconv.Itoa(len(d.GetEnterprisePopulation())) +
 		" officers " + strconv.Itoa(len(d.GetPickedOfficers())) + "/" + strconv.Itoa(len(d.GetOfficerPopulation()))
 }
+
+// RevealDetail is the DRAW_REVEALED event's detail: the draw, the size of
+// the checkpoint whose root is its randomness, and the Summary. The size,
+// in the log, fixes the randomness: a draw record whose randomness was
+// swapped for another checkpoint's afterwards no longer matches it.
+func RevealDetail(d *ruqiv1.Draw) string {
+	return RevealDetailPrefix(d.GetId()) + strconv.FormatUint(d.GetRandomnessSize(), 10) + " " + Summary(d)
+}
+
+// RevealDetailPrefix begins the DRAW_REVEALED detail of draw id.
+func RevealDetailPrefix(id string) string { return "draw " + id + " checkpoint " }
+
+// ParseRevealDetail reads the draw id and the randomness checkpoint's size
+// from a DRAW_REVEALED event's detail.
+func ParseRevealDetail(detail string) (id string, size uint64, err error) {
+	f := strings.Fields(detail)
+	if len(f) < 4 || f[0] != "draw" || f[2] != "checkpoint" {
+		return "", 0, fmt.Errorf("不是抽取揭晓事件：%q", cut(detail))
+	}
+	// One way to write a size: "042" is refused as the server never writes it.
+	size, err = strconv.ParseUint(f[3], 10, 64)
+	if err != nil || strconv.FormatUint(size, 10) != f[3] {
+		return "", 0, fmt.Errorf("抽取揭晓事件中的检查点规模无效：%q", cut(f[3]))
+	}
+	return f[1], size, nil
+}

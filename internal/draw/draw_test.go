@@ -115,3 +115,17 @@ func TestParseCommitDetail_RoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRevealDetail_RoundTrip(t *testing.T) {
+	d := sampleDraw()
+	d.RandomnessSize = 1234
+	id, size, err := ParseRevealDetail(RevealDetail(d))
+	if err != nil || id != d.GetId() || size != 1234 {
+		t.Fatalf("%s %d %v", id, size, err)
+	}
+	for _, bad := range []string{"", "draw DRW-1 checkpoint", "draw DRW-1 checkpoint x", "draw DRW-1 sha256:ab", "drew DRW-1 checkpoint 3"} {
+		if _, _, err := ParseRevealDetail(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package draw
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -44,6 +46,22 @@ func FuzzParseCommitDetail(f *testing.F) {
 		}
 		if CommitDetail(id, c) != s {
 			t.Fatalf("%q parsed as %q %x, which writes back differently", s, id, c)
+		}
+	})
+}
+
+func FuzzParseRevealDetail(f *testing.F) {
+	f.Add("draw DRW-1 checkpoint 42 enterprises 3/12 officers 2/5")
+	f.Add("draw DRW-1 checkpoint -1")
+	f.Add("draw  checkpoint 18446744073709551616")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, size, err := ParseRevealDetail(s)
+		if err != nil {
+			return
+		}
+		// What parses names a draw and a size that the prefix writes back.
+		if want := RevealDetailPrefix(id) + strconv.FormatUint(size, 10); !strings.HasPrefix(strings.Join(strings.Fields(s), " "), want) {
+			t.Fatalf("%q parsed as %q %d", s, id, size)
 		}
 	})
 }

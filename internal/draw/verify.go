@@ -38,6 +38,9 @@ type Verified struct {
 	// CommitSeq is the commitment event's place in the log, and
 	// RandomnessSize the checkpoint whose root is the randomness.
 	CommitSeq, RandomnessSize uint64
+	// RevealSeq is the DRAW_REVEALED event that names the same checkpoint
+	// (0 when the bundle has no receipt of it yet).
+	RevealSeq uint64
 }
 
 // Verify re-runs a published draw from its inputs. It checks, with nothing
@@ -50,7 +53,10 @@ type Verified struct {
 //     commitment text rebuilt from the published population. A population
 //     changed after the commitment fails here;
 //  4. the randomness is that checkpoint's root hash;
-//  5. the picks recomputed by ruqi-draw-v1 are the published picks.
+//  5. the picks recomputed by ruqi-draw-v1 are the published picks;
+//  6. when the bundle holds its receipt, the DRAW_REVEALED event is in the
+//     log and names the same checkpoint: the randomness was not swapped
+//     for another checkpoint's after the reveal.
 //
 // It cannot check that the checkpoint is the first to include the
 // commitment (the server's word; docs/SECURITY.md).
@@ -94,5 +100,27 @@ func Verify(v *tlog.Verifier, resp *ruqiv1.GetDrawResponse) (*Verified, error) {
 	if !slices.Equal(p.Enterprises, d.GetPickedEnterprises()) || !slices.Equal(p.Officers, d.GetPickedOfficers()) {
 		return nil, fmt.Errorf("公布的抽取结果与按 %s 重算的结果不一致", ProcedureV1)
 	}
-	return &Verified{Picks: p, CommitSeq: e.GetSeq(), RandomnessSize: cp.Size}, nil
+	out := &Verified{Picks: p, CommitSeq: e.GetSeq(), RandomnessSize: cp.Size}
+	if rr := resp.GetRevealReceipt(); rr != nil {
+		rv, err := v.Receipt(rr)
+		if err != nil {
+			return nil, fmt.Errorf("揭晓事件不在已签名的日志中：%w", err)
+		}
+		re := rv.Event
+		if re.GetType() != ruqiv1.EventType_EVENT_TYPE_DRAW_REVEALED {
+			return nil, fmt.Errorf("日志事件 %d 不是抽取揭晓", re.GetSeq())
+		}
+		id, size, err := ParseRevealDetail(re.GetDetail())
+		if err != nil {
+			return nil, err
+		}
+		if id != d.GetId() {
+			return nil, fmt.Errorf("日志中的揭晓事件属于抽取 %s，不是 %s", cut(id), d.GetId())
+		}
+		if size != cp.Size {
+			return nil, fmt.Errorf("抽取 %s 揭晓时写入日志（事件 %d）的随机数来自规模 %d 的检查点，公布的却来自规模 %d 的：随机数在揭晓后被换过，结果不可信", d.GetId(), re.GetSeq(), size, cp.Size)
+		}
+		out.RevealSeq = re.GetSeq()
+	}
+	return out, nil
 }

@@ -2,11 +2,15 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ruqi/ruqi/internal/draw"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -250,5 +255,88 @@ func TestDraw_ByRegionAndIndustry(t *testing.T) {
 		EnterprisePopulation: want, EnterpriseFilter: &ruqiv1.EnterpriseFilter{RegionCode: "510112"}, EnterpriseCount: 1})
 	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "只能给一个") {
 		t.Fatalf("a list and a filter: %v, want InvalidArgument", err)
+	}
+}
+
+// TestDraw_RandomnessSwappedAfterReveal_Detected: the operator, with the
+// store in hand, replaces a revealed draw's randomness with a later
+// checkpoint's (one that includes the commitment too) and recomputes the
+// picks. Every earlier check passes: the commitment is under that
+// checkpoint and the picks follow from its root. The DRAW_REVEALED event,
+// in the log since the reveal, names the first checkpoint's size, and
+// verification now compares the two (docs/SECURITY.md listed it as not
+// checked).
+func TestDraw_RandomnessSwappedAfterReveal_Detected(t *testing.T) {
+	needsBolt(t)
+	w := newWorld(t, "-log-interval", "100ms")
+	agencyAdmin := w.issueToken("agency-admin", w.f.agency)
+	ents, err := readSampleEnterprises(12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entFile := filepath.Join(t.TempDir(), "ents.txt")
+	os.WriteFile(entFile, []byte(strings.Join(ents, "\n")+"\n"), 0o644)
+	var d ruqiv1.Draw
+	mustUnmarshal(t, w.mustCLI(agencyAdmin, "-o", "json", "draw", "commit", "--title", "随机数替换（测试）",
+		"--enterprises-file", entFile, "--enterprises", "3"), &d)
+	mustUnmarshal(t, w.mustCLI(agencyAdmin, "-o", "json", "draw", "reveal", d.GetId(), "--wait", "30s"), &d)
+	w.mustCLI("", "keys", "fetch")
+	eventually(t, "the reveal event in a checkpoint, checked", func() error {
+		if out := w.mustCLI("", "draw", "verify", d.GetId()); !strings.Contains(out, "揭晓：日志事件") {
+			return fmt.Errorf("verify does not check the reveal event yet:\n%s", out)
+		}
+		return nil
+	})
+	// Another step, and the checkpoint that holds it: it includes the
+	// commitment too.
+	w.register("now", "now+2h")
+	log := ruqiv1.NewLogServiceClient(w.conn(""))
+	var later uint64
+	eventually(t, "a checkpoint after the reveal", func() error {
+		cp, err := log.GetCheckpoint(context.Background(), &ruqiv1.GetCheckpointRequest{})
+		if err != nil {
+			return err
+		}
+		if later, err = strconv.ParseUint(strings.Split(cp.GetCheckpoint(), "\n")[1], 10, 64); err != nil || later <= d.GetRandomnessSize()+1 {
+			return fmt.Errorf("latest checkpoint %d (%v), want one past the reveal at %d", later, err, d.GetRandomnessSize())
+		}
+		return nil
+	})
+	w.stop()
+	db, err := bbolt.Open(filepath.Join(w.dataDir, "ruqi.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		note := tx.Bucket([]byte("checkpoints")).Get(binary.BigEndian.AppendUint64(nil, later))
+		if note == nil {
+			return fmt.Errorf("no checkpoint of size %d", later)
+		}
+		root, err := base64.StdEncoding.DecodeString(strings.Split(string(note), "\n")[2])
+		if err != nil {
+			return err
+		}
+		bk := tx.Bucket([]byte("random_draws"))
+		var stored ruqiv1.Draw
+		if err := proto.Unmarshal(bk.Get([]byte(d.GetId())), &stored); err != nil {
+			return err
+		}
+		picks := draw.Pick(&stored, root)
+		stored.RandomnessSize, stored.Randomness = later, root
+		stored.PickedEnterprises, stored.PickedOfficers = picks.Enterprises, picks.Officers
+		v, err := proto.Marshal(&stored)
+		if err != nil {
+			return err
+		}
+		return bk.Put([]byte(d.GetId()), v)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.start()
+	r := w.cli("", "draw", "verify", d.GetId())
+	if r.exit != 3 || !strings.Contains(r.stderr, "随机数在揭晓后被换过") {
+		t.Fatalf("randomness swapped after the reveal: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -217,17 +216,36 @@ func RevealDraw(tx store.Tx, p auth.Principal, now time.Time, id string, open Op
 	if cpSize != size {
 		return nil, domain.FailedPreconditionf("CHECKPOINT_MISMATCH", "规模 %d 的检查点内容不符", size)
 	}
+	head, _, err := tx.Head()
+	if err != nil {
+		return nil, err
+	}
 	picks := draw.Pick(d, root)
-	d.RandomnessSize, d.Randomness = size, root
+	d.RandomnessSize, d.Randomness, d.LogHeadAtReveal = size, root, head
 	d.PickedEnterprises, d.PickedOfficers = picks.Enterprises, picks.Officers
 	d.RevealedAt = timestamppb.New(now)
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_DRAW_REVEALED)
-	e.Detail = "draw " + d.GetId() + " checkpoint " + strconv.FormatUint(size, 10) + " " + draw.Summary(d)
+	e.Detail = draw.RevealDetail(d)
 	if err := j.Record(e); err != nil {
 		return nil, err
 	}
 	return d, tx.PutDraw(d)
+}
+
+// RevealSeq finds the DRAW_REVEALED event of a revealed draw: after the
+// head it saw, as its commitment is found (0 if not yet sequenced).
+func RevealSeq(r store.Reader, d *ruqiv1.Draw) (uint64, error) {
+	prefix := draw.RevealDetailPrefix(d.GetId())
+	var seq uint64
+	err := r.Events(d.GetLogHeadAtReveal(), func(e *ruqiv1.Event) error {
+		if e.GetType() == ruqiv1.EventType_EVENT_TYPE_DRAW_REVEALED && strings.HasPrefix(e.GetDetail(), prefix) {
+			seq = e.GetSeq()
+			return store.ErrStop
+		}
+		return nil
+	})
+	return seq, err
 }
 
 // commitSeq finds the commitment event of a draw written on a store that

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
@@ -92,7 +93,22 @@ func (s *Service) GetDraw(ctx context.Context, id string) (*ruqiv1.GetDrawRespon
 		if len(d.GetRandomness()) == 0 {
 			return nil
 		}
-		resp.CommitmentReceipt, err = tlog.NewReceiptAt(r, d.GetCommitSeq(), d.GetRandomnessSize())
+		if resp.CommitmentReceipt, err = tlog.NewReceiptAt(r, d.GetCommitSeq(), d.GetRandomnessSize()); err != nil {
+			return err
+		}
+		// The reveal's own event, once a checkpoint holds it. Draws
+		// revealed before it was recorded (no head at reveal) have none.
+		if d.GetLogHeadAtReveal() == 0 {
+			return nil
+		}
+		seq, err := inspection.RevealSeq(r, d)
+		if err != nil || seq == 0 {
+			return err
+		}
+		resp.RevealReceipt, err = tlog.NewReceipt(r, seq)
+		if errors.Is(err, tlog.ErrNotIntegrated) {
+			resp.RevealReceipt, err = nil, nil
+		}
 		return err
 	})
 	return resp, err

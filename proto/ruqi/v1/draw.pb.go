@@ -61,8 +61,11 @@ type Draw struct {
 	// enterprise_population from the directory at commit time. It describes
 	// the list; the commitment is over the list itself.
 	EnterpriseFilter *EnterpriseFilter `protobuf:"bytes,19,opt,name=enterprise_filter,json=enterpriseFilter,proto3" json:"enterprise_filter,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// log_head_at_reveal is the log's last sequenced event when the draw was
+	// revealed: its DRAW_REVEALED event comes after it.
+	LogHeadAtReveal uint64 `protobuf:"varint,20,opt,name=log_head_at_reveal,json=logHeadAtReveal,proto3" json:"log_head_at_reveal,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Draw) Reset() {
@@ -226,6 +229,13 @@ func (x *Draw) GetEnterpriseFilter() *EnterpriseFilter {
 		return x.EnterpriseFilter
 	}
 	return nil
+}
+
+func (x *Draw) GetLogHeadAtReveal() uint64 {
+	if x != nil {
+		return x.LogHeadAtReveal
+	}
+	return 0
 }
 
 // EnterpriseFilter names a population by the directory instead of listing
@@ -560,8 +570,14 @@ type GetDrawResponse struct {
 	// commitment_receipt proves the DRAW_COMMITTED event is in the log: its
 	// checkpoint is the randomness checkpoint. Unset before the reveal.
 	CommitmentReceipt *Receipt `protobuf:"bytes,2,opt,name=commitment_receipt,json=commitmentReceipt,proto3" json:"commitment_receipt,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// reveal_receipt proves the DRAW_REVEALED event, which names the
+	// randomness checkpoint's size, is in the log, under the latest
+	// checkpoint: a draw whose randomness was swapped afterwards for another
+	// checkpoint's no longer matches it. Unset until that event is in a
+	// checkpoint.
+	RevealReceipt *Receipt `protobuf:"bytes,3,opt,name=reveal_receipt,json=revealReceipt,proto3" json:"reveal_receipt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetDrawResponse) Reset() {
@@ -604,6 +620,13 @@ func (x *GetDrawResponse) GetDraw() *Draw {
 func (x *GetDrawResponse) GetCommitmentReceipt() *Receipt {
 	if x != nil {
 		return x.CommitmentReceipt
+	}
+	return nil
+}
+
+func (x *GetDrawResponse) GetRevealReceipt() *Receipt {
+	if x != nil {
+		return x.RevealReceipt
 	}
 	return nil
 }
@@ -720,7 +743,7 @@ var File_ruqi_v1_draw_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_draw_proto_rawDesc = "" +
 	"\n" +
-	"\x12ruqi/v1/draw.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11ruqi/v1/log.proto\"\x8f\x06\n" +
+	"\x12ruqi/v1/draw.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11ruqi/v1/log.proto\"\xbc\x06\n" +
 	"\x04Draw\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x14\n" +
@@ -747,7 +770,8 @@ const file_ruqi_v1_draw_proto_rawDesc = "" +
 	"\x0fpicked_officers\x18\x11 \x03(\tR\x0epickedOfficers\x12;\n" +
 	"\vrevealed_at\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"revealedAt\x12F\n" +
-	"\x11enterprise_filter\x18\x13 \x01(\v2\x19.ruqi.v1.EnterpriseFilterR\x10enterpriseFilter\"O\n" +
+	"\x11enterprise_filter\x18\x13 \x01(\v2\x19.ruqi.v1.EnterpriseFilterR\x10enterpriseFilter\x12+\n" +
+	"\x12log_head_at_reveal\x18\x14 \x01(\x04R\x0flogHeadAtReveal\"O\n" +
 	"\x10EnterpriseFilter\x12\x1f\n" +
 	"\vregion_code\x18\x01 \x01(\tR\n" +
 	"regionCode\x12\x1a\n" +
@@ -767,10 +791,11 @@ const file_ruqi_v1_draw_proto_rawDesc = "" +
 	"\x12RevealDrawResponse\x12!\n" +
 	"\x04draw\x18\x01 \x01(\v2\r.ruqi.v1.DrawR\x04draw\")\n" +
 	"\x0eGetDrawRequest\x12\x17\n" +
-	"\adraw_id\x18\x01 \x01(\tR\x06drawId\"u\n" +
+	"\adraw_id\x18\x01 \x01(\tR\x06drawId\"\xae\x01\n" +
 	"\x0fGetDrawResponse\x12!\n" +
 	"\x04draw\x18\x01 \x01(\v2\r.ruqi.v1.DrawR\x04draw\x12?\n" +
-	"\x12commitment_receipt\x18\x02 \x01(\v2\x10.ruqi.v1.ReceiptR\x11commitmentReceipt\"N\n" +
+	"\x12commitment_receipt\x18\x02 \x01(\v2\x10.ruqi.v1.ReceiptR\x11commitmentReceipt\x127\n" +
+	"\x0ereveal_receipt\x18\x03 \x01(\v2\x10.ruqi.v1.ReceiptR\rrevealReceipt\"N\n" +
 	"\x10ListDrawsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -822,20 +847,21 @@ var file_ruqi_v1_draw_proto_depIdxs = []int32{
 	0,  // 5: ruqi.v1.RevealDrawResponse.draw:type_name -> ruqi.v1.Draw
 	0,  // 6: ruqi.v1.GetDrawResponse.draw:type_name -> ruqi.v1.Draw
 	11, // 7: ruqi.v1.GetDrawResponse.commitment_receipt:type_name -> ruqi.v1.Receipt
-	0,  // 8: ruqi.v1.ListDrawsResponse.draws:type_name -> ruqi.v1.Draw
-	2,  // 9: ruqi.v1.DrawService.CommitDraw:input_type -> ruqi.v1.CommitDrawRequest
-	4,  // 10: ruqi.v1.DrawService.RevealDraw:input_type -> ruqi.v1.RevealDrawRequest
-	6,  // 11: ruqi.v1.DrawService.GetDraw:input_type -> ruqi.v1.GetDrawRequest
-	8,  // 12: ruqi.v1.DrawService.ListDraws:input_type -> ruqi.v1.ListDrawsRequest
-	3,  // 13: ruqi.v1.DrawService.CommitDraw:output_type -> ruqi.v1.CommitDrawResponse
-	5,  // 14: ruqi.v1.DrawService.RevealDraw:output_type -> ruqi.v1.RevealDrawResponse
-	7,  // 15: ruqi.v1.DrawService.GetDraw:output_type -> ruqi.v1.GetDrawResponse
-	9,  // 16: ruqi.v1.DrawService.ListDraws:output_type -> ruqi.v1.ListDrawsResponse
-	13, // [13:17] is the sub-list for method output_type
-	9,  // [9:13] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	11, // 8: ruqi.v1.GetDrawResponse.reveal_receipt:type_name -> ruqi.v1.Receipt
+	0,  // 9: ruqi.v1.ListDrawsResponse.draws:type_name -> ruqi.v1.Draw
+	2,  // 10: ruqi.v1.DrawService.CommitDraw:input_type -> ruqi.v1.CommitDrawRequest
+	4,  // 11: ruqi.v1.DrawService.RevealDraw:input_type -> ruqi.v1.RevealDrawRequest
+	6,  // 12: ruqi.v1.DrawService.GetDraw:input_type -> ruqi.v1.GetDrawRequest
+	8,  // 13: ruqi.v1.DrawService.ListDraws:input_type -> ruqi.v1.ListDrawsRequest
+	3,  // 14: ruqi.v1.DrawService.CommitDraw:output_type -> ruqi.v1.CommitDrawResponse
+	5,  // 15: ruqi.v1.DrawService.RevealDraw:output_type -> ruqi.v1.RevealDrawResponse
+	7,  // 16: ruqi.v1.DrawService.GetDraw:output_type -> ruqi.v1.GetDrawResponse
+	9,  // 17: ruqi.v1.DrawService.ListDraws:output_type -> ruqi.v1.ListDrawsResponse
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_draw_proto_init() }
