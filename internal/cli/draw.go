@@ -234,11 +234,7 @@ func (a *app) verifyDraw(v *tlog.Verifier, resp *ruqiv1.GetDrawResponse) error {
 	fmt.Fprintf(a.stdout, "✓ 抽取 %s（%s）核验通过\n", d.GetId(), d.GetTitle())
 	fmt.Fprintf(a.stdout, "  承诺：日志事件 %d，名单 %d 家企业、%d 名执法人员，程序 %s\n", got.CommitSeq, len(d.GetEnterprisePopulation()), len(d.GetOfficerPopulation()), d.GetProcedure())
 	fmt.Fprintf(a.stdout, "  随机数：规模 %d 的签名检查点的根哈希 %x\n", got.RandomnessSize, d.GetRandomness())
-	if got.RevealSeq != 0 {
-		fmt.Fprintf(a.stdout, "  揭晓：日志事件 %d 记录的也是规模 %d 的检查点（揭晓后随机数未被换过）\n", got.RevealSeq, got.RandomnessSize)
-	} else {
-		fmt.Fprintln(a.stdout, "  揭晓：揭晓事件尚未进入签名检查点，未核对揭晓时记录的检查点（稍后再核验）")
-	}
+	fmt.Fprintf(a.stdout, "  揭晓：日志事件 %d 记录的也是规模 %d 的检查点（揭晓后随机数未被换过）\n", got.RevealSeq, got.RandomnessSize)
 	fmt.Fprintf(a.stdout, "  重算结果与公布结果相同：企业 %s", strings.Join(got.Picks.Enterprises, "、"))
 	if len(got.Picks.Officers) > 0 {
 		fmt.Fprintf(a.stdout, "；执法人员 %s", strings.Join(got.Picks.Officers, "、"))

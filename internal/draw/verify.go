@@ -38,8 +38,7 @@ type Verified struct {
 	// CommitSeq is the commitment event's place in the log, and
 	// RandomnessSize the checkpoint whose root is the randomness.
 	CommitSeq, RandomnessSize uint64
-	// RevealSeq is the DRAW_REVEALED event that names the same checkpoint
-	// (0 when the bundle has no receipt of it yet).
+	// RevealSeq is the DRAW_REVEALED event that names the same checkpoint.
 	RevealSeq uint64
 }
 
@@ -54,9 +53,9 @@ type Verified struct {
 //     changed after the commitment fails here;
 //  4. the randomness is that checkpoint's root hash;
 //  5. the picks recomputed by ruqi-draw-v1 are the published picks;
-//  6. when the bundle holds its receipt, the DRAW_REVEALED event is in the
-//     log and names the same checkpoint: the randomness was not swapped
-//     for another checkpoint's after the reveal.
+//  6. the DRAW_REVEALED event is in the log (its receipt is required) and
+//     names the same checkpoint: the randomness was not swapped for
+//     another checkpoint's after the reveal.
 //
 // It cannot check that the checkpoint is the first to include the
 // commitment (the server's word; docs/SECURITY.md).
@@ -101,26 +100,32 @@ func Verify(v *tlog.Verifier, resp *ruqiv1.GetDrawResponse) (*Verified, error) {
 		return nil, fmt.Errorf("公布的抽取结果与按 %s 重算的结果不一致", ProcedureV1)
 	}
 	out := &Verified{Picks: p, CommitSeq: e.GetSeq(), RandomnessSize: cp.Size}
-	if rr := resp.GetRevealReceipt(); rr != nil {
-		rv, err := v.Receipt(rr)
-		if err != nil {
-			return nil, fmt.Errorf("揭晓事件不在已签名的日志中：%w", err)
-		}
-		re := rv.Event
-		if re.GetType() != ruqiv1.EventType_EVENT_TYPE_DRAW_REVEALED {
-			return nil, fmt.Errorf("日志事件 %d 不是抽取揭晓", re.GetSeq())
-		}
-		id, size, err := ParseRevealDetail(re.GetDetail())
-		if err != nil {
-			return nil, err
-		}
-		if id != d.GetId() {
-			return nil, fmt.Errorf("日志中的揭晓事件属于抽取 %s，不是 %s", cut(id), d.GetId())
-		}
-		if size != cp.Size {
-			return nil, fmt.Errorf("抽取 %s 揭晓时写入日志（事件 %d）的随机数来自规模 %d 的检查点，公布的却来自规模 %d 的：随机数在揭晓后被换过，结果不可信", d.GetId(), re.GetSeq(), size, cp.Size)
-		}
-		out.RevealSeq = re.GetSeq()
+	// Without the reveal's receipt nothing ties the randomness to the
+	// reveal: a bundle that leaves it out could carry another checkpoint's.
+	// It is missing only for the seconds before a checkpoint holds the
+	// event, so the draw does not verify until then.
+	rr := resp.GetRevealReceipt()
+	if rr == nil {
+		return nil, fmt.Errorf("抽取 %s 缺少揭晓事件的收据，无法确认随机数就是揭晓时的：刚揭晓的抽取请几秒后再核验；否则公布的抽取不完整，结果不可信", d.GetId())
 	}
+	rv, err := v.Receipt(rr)
+	if err != nil {
+		return nil, fmt.Errorf("揭晓事件不在已签名的日志中：%w", err)
+	}
+	re := rv.Event
+	if re.GetType() != ruqiv1.EventType_EVENT_TYPE_DRAW_REVEALED {
+		return nil, fmt.Errorf("日志事件 %d 不是抽取揭晓", re.GetSeq())
+	}
+	id, size, err := ParseRevealDetail(re.GetDetail())
+	if err != nil {
+		return nil, err
+	}
+	if id != d.GetId() {
+		return nil, fmt.Errorf("日志中的揭晓事件属于抽取 %s，不是 %s", cut(id), d.GetId())
+	}
+	if size != cp.Size {
+		return nil, fmt.Errorf("抽取 %s 揭晓时写入日志（事件 %d）的随机数来自规模 %d 的检查点，公布的却来自规模 %d 的：随机数在揭晓后被换过，结果不可信", d.GetId(), re.GetSeq(), size, cp.Size)
+	}
+	out.RevealSeq = re.GetSeq()
 	return out, nil
 }

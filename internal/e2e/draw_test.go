@@ -90,10 +90,14 @@ func TestDraw_CommitRevealVerify_TamperingDetected(t *testing.T) {
 		t.Fatalf("second reveal differs:\n%v\n%v", &again, &revealed)
 	}
 
-	out := w.mustCLI("", "draw", "verify", d.GetId())
-	if !strings.Contains(out, "核验通过") || !strings.Contains(out, strings.Join(revealed.GetPickedEnterprises(), "、")) {
-		t.Fatalf("verify:\n%s", out)
-	}
+	// It verifies once a checkpoint holds the reveal's event too.
+	eventually(t, "the draw verified", func() error {
+		r := w.cli("", "draw", "verify", d.GetId())
+		if r.exit != 0 || !strings.Contains(r.stdout, "核验通过") || !strings.Contains(r.stdout, strings.Join(revealed.GetPickedEnterprises(), "、")) {
+			return fmt.Errorf("verify: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+		}
+		return nil
+	})
 	bundle := filepath.Join(dir, "draw.json")
 	os.WriteFile(bundle, []byte(w.mustCLI("", "-o", "json", "draw", "show", d.GetId())), 0o644)
 	if r := w.cli("", "draw", "verify", "--file", bundle, "--server", "127.0.0.1:1"); r.exit != 0 {
@@ -230,9 +234,12 @@ func TestDraw_ByRegionAndIndustry(t *testing.T) {
 		}
 	}
 	w.mustCLI("", "keys", "fetch")
-	if out := w.mustCLI("", "draw", "verify", d.GetId()); !strings.Contains(out, "核验通过") {
-		t.Fatalf("verify:\n%s", out)
-	}
+	eventually(t, "the draw verified", func() error {
+		if r := w.cli("", "draw", "verify", d.GetId()); r.exit != 0 || !strings.Contains(r.stdout, "核验通过") {
+			return fmt.Errorf("verify: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+		}
+		return nil
+	})
 	if out := w.mustCLI("", "draw", "show", d.GetId()); !strings.Contains(out, "承诺时按企业名录列出的行政区划 510112、行业 餐饮的企业") {
 		t.Fatalf("show:\n%s", out)
 	}
@@ -282,11 +289,22 @@ func TestDraw_RandomnessSwappedAfterReveal_Detected(t *testing.T) {
 	mustUnmarshal(t, w.mustCLI(agencyAdmin, "-o", "json", "draw", "reveal", d.GetId(), "--wait", "30s"), &d)
 	w.mustCLI("", "keys", "fetch")
 	eventually(t, "the reveal event in a checkpoint, checked", func() error {
-		if out := w.mustCLI("", "draw", "verify", d.GetId()); !strings.Contains(out, "揭晓：日志事件") {
-			return fmt.Errorf("verify does not check the reveal event yet:\n%s", out)
+		if r := w.cli("", "draw", "verify", d.GetId()); r.exit != 0 || !strings.Contains(r.stdout, "揭晓：日志事件") {
+			return fmt.Errorf("verify: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 		}
 		return nil
 	})
+	// A saved copy without the reveal's receipt does not verify: it could
+	// carry any checkpoint's randomness.
+	var bundle ruqiv1.GetDrawResponse
+	mustUnmarshal(t, w.mustCLI("", "-o", "json", "draw", "show", d.GetId()), &bundle)
+	bundle.RevealReceipt = nil
+	stripped := filepath.Join(t.TempDir(), "draw.json")
+	b, _ := protojson.Marshal(&bundle)
+	os.WriteFile(stripped, b, 0o644)
+	if r := w.cli("", "draw", "verify", "--file", stripped); r.exit != 3 || !strings.Contains(r.stderr, "缺少揭晓事件的收据") {
+		t.Errorf("a copy without the reveal's receipt: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
 	// Another step, and the checkpoint that holds it: it includes the
 	// commitment too.
 	w.register("now", "now+2h")
@@ -338,5 +356,33 @@ func TestDraw_RandomnessSwappedAfterReveal_Detected(t *testing.T) {
 	r := w.cli("", "draw", "verify", d.GetId())
 	if r.exit != 3 || !strings.Contains(r.stderr, "随机数在揭晓后被换过") {
 		t.Fatalf("randomness swapped after the reveal: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	// The operator also clears the head the draw kept at the reveal, so
+	// that the server finds no reveal event to prove: no receipt, no
+	// verification (a read-only review found it passed, 2026-12-04).
+	w.stop()
+	if db, err = bbolt.Open(filepath.Join(w.dataDir, "ruqi.db"), 0o600, nil); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		bk := tx.Bucket([]byte("random_draws"))
+		var stored ruqiv1.Draw
+		if err := proto.Unmarshal(bk.Get([]byte(d.GetId())), &stored); err != nil {
+			return err
+		}
+		stored.LogHeadAtReveal = 0
+		v, err := proto.Marshal(&stored)
+		if err != nil {
+			return err
+		}
+		return bk.Put([]byte(d.GetId()), v)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.start()
+	if r := w.cli("", "draw", "verify", d.GetId()); r.exit != 3 || !strings.Contains(r.stderr, "缺少揭晓事件的收据") {
+		t.Fatalf("swapped, and the reveal's head cleared: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 }

@@ -21,21 +21,17 @@ type Cancelled struct {
 	// HeldVisit: the plan was counted as a visit of its own, not as one that
 	// joined another agency's visit.
 	HeldVisit bool
-	// Marked: the plan has a withdrawal to write, marked in the store
-	// (WithdrawalPendingPrefix): it was in a joint inspection.
-	Marked bool
 	// Resumed: the plan was cancelled before, by a call whose withdrawal
 	// (the second write) was not written; this call wrote nothing and the
 	// caller finishes the withdrawal.
 	Resumed bool
 }
 
-// WithdrawalPendingPrefix begins the counter that marks a cancelled plan of
-// a joint inspection whose withdrawal is not written yet. A cancellation
-// writes twice: the cancellation, then what the coordinator's withdrawal
-// decided (who holds the visit now, the WITHDRAWN event), since the
-// coordinator is asked in between. The first write sets the mark, the second
-// clears it; a mark left by a second write that failed, or a process that
+// WithdrawalPendingPrefix begins the counter that marks a cancelled plan
+// whose withdrawal is not written yet. A cancellation writes twice: the
+// cancellation, then what the coordinator's withdrawal decided (who holds
+// the visit now, the WITHDRAWN event), since the coordinator is asked in
+// between. The first write sets the mark, the second clears it; a mark left by a second write that failed, or a process that
 // died between, is finished by a retried cancellation or by the next start
 // (service.FinishWithdrawals). Its value is 1 if the plan joined another's
 // visit and 2 if it held its own, which decides whether a plan inherits it.
@@ -83,7 +79,7 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 				return Cancelled{}, err
 			}
 			ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
-			return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Marked: true, Resumed: true}, err
+			return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Resumed: true}, err
 		}
 		return Cancelled{}, domain.FailedPreconditionf("ALREADY_CANCELLED", "检查 %s 已于 %s 撤销", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
 	}
@@ -143,17 +139,14 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 		}
 		counts = append(counts, c...)
 	}
-	marked := false
-	if joint, _, err := tx.JointOf(ins.GetId()); err == nil && joint != "" {
-		marked = true
-		mark := int64(1)
-		if !joined {
-			mark = 2
-		}
-		if err := tx.AddCount(withdrawalPending(ins.GetId()), mark); err != nil {
-			return Cancelled{}, err
-		}
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+	// Every cancellation is marked, not only one of a plan in a joint
+	// inspection now: a plan may join this one before the coordinator is
+	// asked, and be its heir.
+	mark := int64(1)
+	if !joined {
+		mark = 2
+	}
+	if err := tx.AddCount(withdrawalPending(ins.GetId()), mark); err != nil {
 		return Cancelled{}, err
 	}
 	ins.State = ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED
@@ -165,5 +158,5 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_CANCELLED)
 	e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), ins.GetCancelReason()
-	return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: !joined, Marked: marked}, j.Record(e, counts...)
+	return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: !joined}, j.Record(e, counts...)
 }

@@ -233,14 +233,29 @@ func RevealDraw(tx store.Tx, p auth.Principal, now time.Time, id string, open Op
 	return d, tx.PutDraw(d)
 }
 
+// maxRevealSearch bounds how many events RevealSeq reads: it serves a
+// public call. The event is the first or nearly after the head a draw
+// keeps; a draw revealed before it kept one is searched from its
+// randomness checkpoint, which the reveal came after.
+const maxRevealSearch = 10_000
+
 // RevealSeq finds the DRAW_REVEALED event of a revealed draw: after the
-// head it saw, as its commitment is found (0 if not yet sequenced).
+// head it saw, as its commitment is found (0 if not yet sequenced, or not
+// within maxRevealSearch events).
 func RevealSeq(r store.Reader, d *ruqiv1.Draw) (uint64, error) {
 	prefix := draw.RevealDetailPrefix(d.GetId())
+	from := d.GetLogHeadAtReveal()
+	if from == 0 {
+		from = d.GetRandomnessSize()
+	}
 	var seq uint64
-	err := r.Events(d.GetLogHeadAtReveal(), func(e *ruqiv1.Event) error {
+	read := 0
+	err := r.Events(from, func(e *ruqiv1.Event) error {
 		if e.GetType() == ruqiv1.EventType_EVENT_TYPE_DRAW_REVEALED && strings.HasPrefix(e.GetDetail(), prefix) {
 			seq = e.GetSeq()
+			return store.ErrStop
+		}
+		if read++; read >= maxRevealSearch {
 			return store.ErrStop
 		}
 		return nil

@@ -174,8 +174,9 @@ func storedHeir(r store.Reader, joint, id string, anyJoint bool) (string, error)
 
 // leaveStoredJoint writes, from the store alone, the joint inspection that
 // the members of joint still in it make once plan id has left: what the
-// coordinator's withdrawal would have written, when its decision is lost
-// (a second write that failed, finished later). Members that newer
+// coordinator's withdrawal would have written, when it has no decision (it
+// failed, or held nothing: a second write that failed, finished later).
+// Members that newer
 // decisions moved elsewhere are left where they are. One member left is
 // alone again; two or more keep the joint inspection, led by the earliest
 // registered, over the time common to their windows.
@@ -247,11 +248,6 @@ type Withdrawal struct {
 	HeldVisit bool
 	// JointID is the joint inspection the plan was in ("" if none).
 	JointID string
-	// Marked: the cancellation marked the plan as having this withdrawal
-	// to write (WithdrawalPendingPrefix). It is written only if the mark is
-	// still there, so that of two calls finishing it (a retry, a replica
-	// starting) one writes it.
-	Marked bool
 	// Resumed: an earlier call cancelled the plan and did not write this.
 	Resumed bool
 }
@@ -260,12 +256,17 @@ type Withdrawal struct {
 // the visit now (the coordinator's heir, or, when it held nothing, the
 // store's) and the joint inspection the rest make, with its WITHDRAWN event.
 func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqiv1.JointInspection, error) {
-	if w.Marked {
-		if pending, _, err := PendingWithdrawal(tx, w.Plan.InspectionID); err != nil || !pending {
-			return nil, err
-		}
+	// The cancellation's mark says this is still to be written: of two
+	// calls finishing it (the cancellation, a retry, a replica starting),
+	// one writes it.
+	if pending, _, err := PendingWithdrawal(tx, w.Plan.InspectionID); err != nil || !pending {
+		return nil, err
 	}
 	d := w.Decision
+	if w.JointID == "" && d.JointID == "" && len(d.Regrouped) == 0 {
+		// A plan alone, and no plan joined it: nothing to hand over.
+		return nil, clearWithdrawal(tx, w.Plan.InspectionID)
+	}
 	heir := d.Heir
 	// The coordinator held nothing for the plan (nothing for the
 	// enterprise, or an earlier call withdrew it and its second write
@@ -284,7 +285,7 @@ func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqi
 	if err != nil {
 		return nil, err
 	}
-	if !held && w.Resumed && w.JointID != "" {
+	if !held && w.JointID != "" {
 		if joint, err = leaveStoredJoint(tx, w.JointID, w.Plan.InspectionID); err != nil {
 			return nil, err
 		}

@@ -66,11 +66,17 @@ func newEnv(b *testing.B, redisAddr string) *env {
 // if given, changes the service's configuration (its clock, say).
 func newEnvOn(b testing.TB, st store.Store, redisAddr string, configure ...func(*service.Config)) *env {
 	b.Helper()
-	b.Cleanup(func() { st.Close() })
 	newCoord := func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil }
 	if redisAddr != "" {
 		newCoord = func(seed coord.Seeder) (coord.Coordinator, error) { return coordredis.Dial(redisAddr, seed) }
 	}
+	return newEnvWith(b, st, newCoord, configure...)
+}
+
+// newEnvWith is newEnvOn with the coordinator newCoord makes.
+func newEnvWith(b testing.TB, st store.Store, newCoord func(coord.Seeder) (coord.Coordinator, error), configure ...func(*service.Config)) *env {
+	b.Helper()
+	b.Cleanup(func() { st.Close() })
 	cfg := service.Config{Limits: domain.DefaultLimits(), PublicURL: "https://ruqi.example"}
 	for _, c := range configure {
 		c(&cfg)

@@ -2,13 +2,16 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -209,5 +212,76 @@ func TestCancel_RetryOfAThreePlanVisit_KeepsTheOtherTwoJoint(t *testing.T) {
 		if got := after[fail]; !slices.Equal(got.members, []string{w.joined, third}) || got.lead != "AG-02" {
 			t.Errorf("second write failed=%v: joint inspection %v led by %s; want AG-02's and AG-03's plans, AG-02 leading", fail, got.members, got.lead)
 		}
+	}
+}
+
+// failingWithdraw is a coordinator whose Withdraw fails (Redis gone) while
+// fail is set.
+type failingWithdraw struct {
+	coord.Coordinator
+	fail atomic.Bool
+}
+
+func (c *failingWithdraw) Withdraw(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+	if c.fail.Load() {
+		return coord.Decision{}, errors.New("redis: connection refused")
+	}
+	return c.Coordinator.Withdraw(ctx, p, now)
+}
+
+// TestCancel_PlanJoinedBetweenTheTwoWrites: AG-01's plan is alone when its
+// cancellation's first write commits; AG-02's joins it before the
+// coordinator is asked, inherits the visit, and the second write fails.
+// Only plans already in a joint inspection were marked, so nothing was
+// left to finish and AG-02's plan stayed counted as a visit avoided.
+// (This and the next: a read-only review of c889d3e, 2026-12-04.)
+func TestCancel_PlanJoinedBetweenTheTwoWrites(t *testing.T) {
+	w := newHandOverStore(t, nil)
+	w.holder = w.registerRoutine(t, w.e.registrar(t, "AG-01")).GetInspection().GetId()
+	a2 := w.e.registrar(t, "AG-02")
+	// The cancellation reads the plan's joint after its first write.
+	between := func() {
+		resp := w.registerRoutine(t, a2)
+		if resp.GetJointInspection().GetId() == "" {
+			t.Error("AG-02's plan did not join AG-01's visit")
+		}
+		w.joined = resp.GetInspection().GetId()
+		w.st.failIn.Store(1)
+	}
+	armed := func() { w.st.beforeView.Store(&between) }
+	w.st.before.Store(&armed)
+	wantCode(t, "the cancellation whose second write failed", w.cancel(), codes.Unavailable)
+	if err := w.cancel(); err != nil {
+		t.Fatalf("the retried cancellation: %v", err)
+	}
+	if joined, n := w.counted(t); joined || n != 1 {
+		t.Errorf("after the retry: AG-02's plan joined %v, %d WITHDRAWN; want it holding the visit, 1 event", joined, n)
+	}
+}
+
+// TestCancel_CoordinatorFails_StoreWritesTheJoint: the coordinator's
+// withdrawal fails (Redis gone; the service forgets the enterprise), so the
+// store names the heir; it left the stored joint inspection as it was, the
+// one plan left still in it with the cancelled one.
+func TestCancel_CoordinatorFails_StoreWritesTheJoint(t *testing.T) {
+	var fc *failingWithdraw
+	w := newHandOverStore(t, func(c coord.Coordinator) coord.Coordinator { fc = &failingWithdraw{Coordinator: c}; return fc })
+	w.holder = w.registerRoutine(t, w.e.registrar(t, "AG-01")).GetInspection().GetId()
+	w.joined = w.registerRoutine(t, w.e.registrar(t, "AG-02")).GetInspection().GetId()
+	fc.fail.Store(true)
+	if err := w.cancel(); err != nil {
+		t.Fatal(err)
+	}
+	if joined, n := w.counted(t); joined || n != 1 {
+		t.Errorf("AG-02's plan joined %v, %d WITHDRAWN; want it holding the visit, 1 event", joined, n)
+	}
+	err := w.st.View(context.Background(), func(r store.Reader) error {
+		if joint, _, _ := r.JointOf(w.joined); joint != "" {
+			t.Errorf("AG-02's plan, the only one left, is still in joint inspection %s", joint)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -96,11 +96,7 @@ func (s *Service) GetDraw(ctx context.Context, id string) (*ruqiv1.GetDrawRespon
 		if resp.CommitmentReceipt, err = tlog.NewReceiptAt(r, d.GetCommitSeq(), d.GetRandomnessSize()); err != nil {
 			return err
 		}
-		// The reveal's own event, once a checkpoint holds it. Draws
-		// revealed before it was recorded (no head at reveal) have none.
-		if d.GetLogHeadAtReveal() == 0 {
-			return nil
-		}
+		// The reveal's own event, once a checkpoint holds it.
 		seq, err := inspection.RevealSeq(r, d)
 		if err != nil || seq == 0 {
 			return err

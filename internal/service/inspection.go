@@ -569,13 +569,10 @@ func (s *Service) withdraw(ctx context.Context, p auth.Principal, now time.Time,
 			slog.ErrorContext(ctx, "forget the enterprise in the coordinator", "uscc", plan.USCC, "err", ferr)
 		}
 	}
-	if joint == "" && d.JointID == "" && len(d.Regrouped) == 0 {
-		return nil, nil
-	}
 	var j *ruqiv1.JointInspection
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		j, err = inspection.Withdraw(tx, p, now, inspection.Withdrawal{Plan: plan, Decision: d, HeldVisit: c.HeldVisit, JointID: joint, Marked: c.Marked, Resumed: c.Resumed})
+		j, err = inspection.Withdraw(tx, p, now, inspection.Withdrawal{Plan: plan, Decision: d, HeldVisit: c.HeldVisit, JointID: joint, Resumed: c.Resumed})
 		return err
 	})
 	return j, err
@@ -600,6 +597,7 @@ func (s *Service) FinishWithdrawals(ctx context.Context) error {
 		return err
 	}
 	now := s.now()
+	var errs []error // one that cannot be finished does not hold up the rest
 	for _, id := range ids {
 		var (
 			c     inspection.Cancelled
@@ -618,7 +616,7 @@ func (s *Service) FinishWithdrawals(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			c = inspection.Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Marked: true, Resumed: true}
+			c = inspection.Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Resumed: true}
 			joint, _, err = r.JointOf(id)
 			if errors.Is(err, store.ErrNotFound) {
 				err = nil
@@ -626,17 +624,19 @@ func (s *Service) FinishWithdrawals(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("cancelled inspection %s: %w", id, err)
+			errs = append(errs, fmt.Errorf("cancelled inspection %s: %w", id, err))
+			continue
 		}
 		if c.Inspection == nil {
 			continue // finished meanwhile
 		}
 		if _, err := s.withdraw(ctx, auth.Principal{}, now, c, joint); err != nil {
-			return fmt.Errorf("finish the withdrawal of cancelled inspection %s: %w", id, err)
+			errs = append(errs, fmt.Errorf("finish the withdrawal of cancelled inspection %s: %w", id, err))
+			continue
 		}
 		slog.InfoContext(ctx, "finished the withdrawal of a cancelled inspection", "inspection", id)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // forEnterprise leaves out of an inspection record what its enterprise is
