@@ -150,30 +150,11 @@ func TestDraw_CommitRevealVerify_TamperingDetected(t *testing.T) {
 	if os.Getenv("RUQI_E2E_STORE") == "postgres" {
 		return // the rest edits the bbolt file
 	}
-	w.stop()
-	db, err := bbolt.Open(filepath.Join(w.dataDir, "ruqi.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		bk := tx.Bucket([]byte("random_draws"))
-		var stored ruqiv1.Draw
-		if err := proto.Unmarshal(bk.Get([]byte(d.GetId())), &stored); err != nil {
-			return err
-		}
+	editStoredDraw(t, w, d.GetId(), func(_ *bbolt.Tx, stored *ruqiv1.Draw) error {
 		i := slices.Index(stored.EnterprisePopulation, notPicked)
 		stored.EnterprisePopulation = slices.Delete(stored.EnterprisePopulation, i, i+1)
-		v, err := proto.Marshal(&stored)
-		if err != nil {
-			return err
-		}
-		return bk.Put([]byte(d.GetId()), v)
+		return nil
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.start()
 	r = w.cli("", "draw", "verify", d.GetId())
 	if r.exit != 3 || !strings.Contains(r.stderr, "承诺之后抽取对象被改动过") {
 		t.Fatalf("population changed in the store: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
@@ -187,6 +168,37 @@ func TestDraw_CommitRevealVerify_TamperingDetected(t *testing.T) {
 	if slices.Contains(pub.GetDraw().GetEnterprisePopulation(), notPicked) {
 		t.Fatalf("the page still shows %s: the edit did not take", notPicked)
 	}
+}
+
+// editStoredDraw stops the server, changes draw id in its bbolt file as an
+// operator with the file could, and starts it again.
+func editStoredDraw(t *testing.T, w *world, id string, edit func(*bbolt.Tx, *ruqiv1.Draw) error) {
+	t.Helper()
+	w.stop()
+	db, err := bbolt.Open(filepath.Join(w.dataDir, "ruqi.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		bk := tx.Bucket([]byte("random_draws"))
+		var stored ruqiv1.Draw
+		if err := proto.Unmarshal(bk.Get([]byte(id)), &stored); err != nil {
+			return err
+		}
+		if err := edit(tx, &stored); err != nil {
+			return err
+		}
+		v, err := proto.Marshal(&stored)
+		if err != nil {
+			return err
+		}
+		return bk.Put([]byte(id), v)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.start()
 }
 
 func httpGet(t *testing.T, url string) []byte {
@@ -320,12 +332,7 @@ func TestDraw_RandomnessSwappedAfterReveal_Detected(t *testing.T) {
 		}
 		return nil
 	})
-	w.stop()
-	db, err := bbolt.Open(filepath.Join(w.dataDir, "ruqi.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
+	editStoredDraw(t, w, d.GetId(), func(tx *bbolt.Tx, stored *ruqiv1.Draw) error {
 		note := tx.Bucket([]byte("checkpoints")).Get(binary.BigEndian.AppendUint64(nil, later))
 		if note == nil {
 			return fmt.Errorf("no checkpoint of size %d", later)
@@ -334,25 +341,11 @@ func TestDraw_RandomnessSwappedAfterReveal_Detected(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		bk := tx.Bucket([]byte("random_draws"))
-		var stored ruqiv1.Draw
-		if err := proto.Unmarshal(bk.Get([]byte(d.GetId())), &stored); err != nil {
-			return err
-		}
-		picks := draw.Pick(&stored, root)
+		picks := draw.Pick(stored, root)
 		stored.RandomnessSize, stored.Randomness = later, root
 		stored.PickedEnterprises, stored.PickedOfficers = picks.Enterprises, picks.Officers
-		v, err := proto.Marshal(&stored)
-		if err != nil {
-			return err
-		}
-		return bk.Put([]byte(d.GetId()), v)
+		return nil
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.start()
 	r := w.cli("", "draw", "verify", d.GetId())
 	if r.exit != 3 || !strings.Contains(r.stderr, "随机数在揭晓后被换过") {
 		t.Fatalf("randomness swapped after the reveal: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
@@ -360,28 +353,10 @@ func TestDraw_RandomnessSwappedAfterReveal_Detected(t *testing.T) {
 	// The operator also clears the head the draw kept at the reveal, so
 	// that the server finds no reveal event to prove: no receipt, no
 	// verification (a read-only review found it passed, 2026-12-04).
-	w.stop()
-	if db, err = bbolt.Open(filepath.Join(w.dataDir, "ruqi.db"), 0o600, nil); err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		bk := tx.Bucket([]byte("random_draws"))
-		var stored ruqiv1.Draw
-		if err := proto.Unmarshal(bk.Get([]byte(d.GetId())), &stored); err != nil {
-			return err
-		}
+	editStoredDraw(t, w, d.GetId(), func(_ *bbolt.Tx, stored *ruqiv1.Draw) error {
 		stored.LogHeadAtReveal = 0
-		v, err := proto.Marshal(&stored)
-		if err != nil {
-			return err
-		}
-		return bk.Put([]byte(d.GetId()), v)
+		return nil
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.start()
 	if r := w.cli("", "draw", "verify", d.GetId()); r.exit != 3 || !strings.Contains(r.stderr, "缺少揭晓事件的收据") {
 		t.Fatalf("swapped, and the reveal's head cleared: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
