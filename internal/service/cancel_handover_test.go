@@ -13,9 +13,11 @@ import (
 
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/coord/local"
+	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
 	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/testutil/redistest"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -73,17 +75,23 @@ func newHandOverWorld(t *testing.T) *handOverWorld {
 // the coordinator wrap makes of the in-process one (as it is if nil).
 func newHandOverStore(t *testing.T, wrap func(coord.Coordinator) coord.Coordinator) *handOverWorld {
 	t.Helper()
-	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &handOverWorld{st: &failingUpdate{Store: b}}
-	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) {
+	return newHandOverStoreWith(t, func(seed coord.Seeder) (coord.Coordinator, error) {
 		if wrap == nil {
 			return local.New(seed), nil
 		}
 		return wrap(local.New(seed)), nil
 	})
+}
+
+// newHandOverStoreWith is newHandOverStore on the coordinator newCoord makes.
+func newHandOverStoreWith(t *testing.T, newCoord func(coord.Seeder) (coord.Coordinator, error)) *handOverWorld {
+	t.Helper()
+	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &handOverWorld{st: &failingUpdate{Store: b}}
+	w.e = newEnvWith(t, w.st, newCoord)
 	a1 := w.e.registrar(t, "AG-01")
 	ins := ruqiv1.NewInspectionServiceClient(w.e.cc)
 	w.cancel = func() error {
@@ -139,6 +147,24 @@ func TestCancel_SecondWriteFails_RetryHandsTheVisitOver(t *testing.T) {
 	wantCode(t, "a third cancellation", w.cancel(), codes.FailedPrecondition)
 	if _, n := w.counted(t); n != 1 {
 		t.Errorf("%d WITHDRAWN events after a third cancellation, want 1", n)
+	}
+}
+
+// TestCancel_SecondWriteFails_RetryOnRedis: the same on the replicas'
+// coordinator, a real redis-server, whose withdrawal of a plan it no longer
+// holds answers nothing held, as the in-process one does.
+func TestCancel_SecondWriteFails_RetryOnRedis(t *testing.T) {
+	addr := redistest.Start(t).Addr()
+	w := newHandOverStoreWith(t, func(seed coord.Seeder) (coord.Coordinator, error) { return coordredis.Dial(addr, seed) })
+	w.holder = w.registerRoutine(t, w.e.registrar(t, "AG-01")).GetInspection().GetId()
+	w.joined = w.registerRoutine(t, w.e.registrar(t, "AG-02")).GetInspection().GetId()
+	w.st.failIn.Store(2)
+	wantCode(t, "the cancellation whose second write failed", w.cancel(), codes.Unavailable)
+	if err := w.cancel(); err != nil {
+		t.Fatalf("the retried cancellation: %v", err)
+	}
+	if joined, n := w.counted(t); joined || n != 1 {
+		t.Errorf("after the retry: AG-02's plan joined %v, %d WITHDRAWN; want it holding the visit, 1 event", joined, n)
 	}
 }
 
