@@ -87,7 +87,12 @@ func NewState(seed Seed, pol Policy, now time.Time) *State {
 // common time it overlaps (the largest overlap, then the earliest visit), or
 // makes a new one. The largest visit keeps the stored joint id (the earliest
 // on a tie); the others are named after their first plan; a visit of one
-// plan is alone. The first plan of each visit holds it (NewVisit).
+// plan is alone. The plan of each visit the seed marks as holding it
+// (NewVisit set on exactly one of them: the store's record of who holds
+// it) keeps it; otherwise its first plan holds it. The store's record
+// counts: the coordinator that decided the plans handed a visit on in the
+// order it decided them, which two registrations at once can make other
+// than their registration order (a read-only review, 2026-12-04).
 //
 // Any overlap keeps a stored visit together, not the region's minimum: the
 // minimum is for joining (Decide), and a visit that was joined rightly can
@@ -99,6 +104,10 @@ func NewState(seed Seed, pol Policy, now time.Time) *State {
 func RegroupSeed(plans []Plan) []Plan {
 	out := make([]Plan, len(plans))
 	copy(out, plans)
+	marked := make([]bool, len(plans))
+	for i, p := range plans {
+		marked[i] = p.NewVisit
+	}
 	type visit struct {
 		idx        []int
 		start, end time.Time
@@ -147,9 +156,22 @@ func RegroupSeed(plans []Plan) []Plan {
 			default:
 				name = JointIDFor(out[v.idx[0]].InspectionID)
 			}
+			holder := -1
+			for n, i := range v.idx {
+				if marked[i] {
+					if holder != -1 {
+						holder = -2 // more than one: the record does not say
+					} else {
+						holder = n
+					}
+				}
+			}
+			if holder < 0 {
+				holder = 0
+			}
 			for n, i := range v.idx {
 				out[i].JointID = name
-				out[i].NewVisit = n == 0
+				out[i].NewVisit = n == holder
 			}
 		}
 	}

@@ -77,3 +77,33 @@ func visitsOf(s *State) string {
 	}
 	return out
 }
+
+// TestRegroupSeed_KeepsTheMarkedHolder: the visit of a stored joint
+// inspection stays with the plan the seed marks as holding it (the store's
+// record), not the first registered; with none or more than one marked, the
+// first holds it.
+func TestRegroupSeed_KeepsTheMarkedHolder(t *testing.T) {
+	start := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	plan := func(id string, holds bool) Plan {
+		return Plan{InspectionID: id, JointID: "J", Start: start, End: start.Add(2 * time.Hour), NewVisit: holds}
+	}
+	for _, c := range []struct {
+		name  string
+		seed  []Plan
+		holds string
+	}{
+		{"the second marked", []Plan{plan("A", false), plan("B", true), plan("C", false)}, "B"},
+		{"none marked", []Plan{plan("A", false), plan("B", false)}, "A"},
+		{"two marked", []Plan{plan("A", false), plan("B", true), plan("C", true)}, "A"},
+	} {
+		var got []string
+		for _, p := range RegroupSeed(c.seed) {
+			if p.NewVisit {
+				got = append(got, p.InspectionID)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint([]string{c.holds}) {
+			t.Errorf("%s: %v hold the visit, want %s", c.name, got, c.holds)
+		}
+	}
+}

@@ -79,8 +79,67 @@ func ApplyDecision(tx store.Tx, uscc string, d coord.Decision, registered string
 		j.LeadAgencyId = d.LeadAgency
 		j.InspectionIds = append([]string(nil), d.Members...)
 		j.CommonStart, j.CommonEnd = timestamppb.New(d.CommonStart), timestamppb.New(d.CommonEnd)
+		if err := leaveOutCancelled(tx, j); err != nil {
+			return nil, err
+		}
 	}
 	return j, tx.PutJointInspection(j)
+}
+
+// leaveOutCancelled drops from a joint inspection record the plans the
+// store holds as cancelled. A decision made before a member's cancellation
+// can commit after it (a registration still being written while another
+// plan is cancelled); the coordinator has withdrawn that member since, and
+// the record must not list it again, nor keep its agency as the lead (a
+// read-only review, 2026-12-04). Without a cancelled member the record is
+// the decision's; with one, the lead is the agency of the first member left
+// and the common time that of the members left, when all are written.
+func leaveOutCancelled(r store.Reader, j *ruqiv1.JointInspection) error {
+	var kept []*ruqiv1.Inspection
+	ids := j.InspectionIds[:0]
+	dropped, unwritten := false, false
+	for _, id := range j.InspectionIds {
+		ins, err := r.Inspection(id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			unwritten = true // being written (the plan this decision registers)
+			ids = append(ids, id)
+			continue
+		case err != nil:
+			return err
+		case ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
+			dropped = true
+			continue
+		}
+		ids = append(ids, id)
+		kept = append(kept, ins)
+	}
+	j.InspectionIds = ids
+	if !dropped || len(ids) == 0 {
+		return nil
+	}
+	if len(kept) > 0 && kept[0].GetId() == ids[0] {
+		j.LeadAgencyId = kept[0].GetAgencyId()
+	}
+	if unwritten || len(kept) == 0 {
+		return nil
+	}
+	j.CommonStart, j.CommonEnd = commonWindow(kept)
+	return nil
+}
+
+// commonWindow is the time all of plans' windows share (plans not empty).
+func commonWindow(plans []*ruqiv1.Inspection) (start, end *timestamppb.Timestamp) {
+	s, e := plans[0].GetWindowStart().AsTime(), plans[0].GetWindowEnd().AsTime()
+	for _, p := range plans[1:] {
+		if t := p.GetWindowStart().AsTime(); t.After(s) {
+			s = t
+		}
+		if t := p.GetWindowEnd().AsTime(); t.Before(e) {
+			e = t
+		}
+	}
+	return timestamppb.New(s), timestamppb.New(e)
 }
 
 // HandOver writes what a withdrawal decided (d, zero if the coordinator held
@@ -103,6 +162,12 @@ func HandOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.
 	}
 	if err != nil {
 		return nil, err
+	}
+	if holder.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		// Cancelled too, before the coordinator heard of it: its counts
+		// are taken back already, and its own withdrawal hands the visit
+		// on (a read-only review, 2026-12-04).
+		return j, nil
 	}
 	joined, err := countedJoined(tx, holder)
 	if err != nil || !joined {
@@ -224,17 +289,12 @@ func leaveStoredJoint(tx store.Tx, joint, id string) (*ruqiv1.JointInspection, e
 		return a.ins.GetRegisteredAt().AsTime().Compare(b.ins.GetRegisteredAt().AsTime())
 	})
 	j.InspectionIds, j.LeadAgencyId = nil, rest[0].ins.GetAgencyId()
-	start, end := rest[0].ins.GetWindowStart().AsTime(), rest[0].ins.GetWindowEnd().AsTime()
-	for _, m := range rest {
+	plans := make([]*ruqiv1.Inspection, len(rest))
+	for i, m := range rest {
 		j.InspectionIds = append(j.InspectionIds, m.ins.GetId())
-		if s := m.ins.GetWindowStart().AsTime(); s.After(start) {
-			start = s
-		}
-		if e := m.ins.GetWindowEnd().AsTime(); e.Before(end) {
-			end = e
-		}
+		plans[i] = m.ins
 	}
-	j.CommonStart, j.CommonEnd = timestamppb.New(start), timestamppb.New(end)
+	j.CommonStart, j.CommonEnd = commonWindow(plans)
 	return j, tx.PutJointInspection(j)
 }
 
@@ -263,6 +323,14 @@ func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqi
 		return nil, err
 	}
 	d := w.Decision
+	// The joint inspection as it is now: a plan may have joined this one
+	// after the caller read it, before the coordinator was asked (a
+	// read-only review, 2026-12-04).
+	if joint, _, err := tx.JointOf(w.Plan.InspectionID); err == nil && joint != "" {
+		w.JointID = joint
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
 	if w.JointID == "" && d.JointID == "" && len(d.Regrouped) == 0 {
 		// A plan alone, and no plan joined it: nothing to hand over.
 		return nil, clearWithdrawal(tx, w.Plan.InspectionID)

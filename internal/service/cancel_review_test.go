@@ -216,13 +216,17 @@ func TestCancel_RetryOfAThreePlanVisit_KeepsTheOtherTwoJoint(t *testing.T) {
 }
 
 // failingWithdraw is a coordinator whose Withdraw fails (Redis gone) while
-// fail is set.
+// fail is set; hook, if set, runs once as the next Withdraw begins.
 type failingWithdraw struct {
 	coord.Coordinator
 	fail atomic.Bool
+	hook atomic.Pointer[func()]
 }
 
 func (c *failingWithdraw) Withdraw(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+	if f := c.hook.Swap(nil); f != nil {
+		(*f)()
+	}
 	if c.fail.Load() {
 		return coord.Decision{}, errors.New("redis: connection refused")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -55,6 +56,15 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 			p := planOf(ins, ent)
 			p.JointID = joint
 			seed.Plans = append(seed.Plans, p)
+			if joint != "" {
+				// Which plan the store counts as holding the visit
+				// (coord.RegroupSeed keeps it with that plan).
+				joined, err := report.PlanJoined(r, ins.GetId(), ins.GetJointInspectionId() != "")
+				if err != nil {
+					return err
+				}
+				seed.Plans[len(seed.Plans)-1].NewVisit = !joined
+			}
 		}
 		v, err := r.Count(inspection.VersionKey(uscc))
 		if v > seed.Version {
