@@ -83,6 +83,22 @@ func ApplyDecision(tx store.Tx, uscc string, d coord.Decision, registered string
 			return nil, err
 		}
 	}
+	if registered != "" {
+		// A newer decision may have taken the plan out of this joint
+		// inspection before it was written (the plan it joined was
+		// cancelled meanwhile): it is not in it, and a record of what is
+		// left, one plan, would be a joint inspection of one.
+		owner, _, err := tx.JointOf(registered)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if owner != d.JointID {
+			if len(j.GetInspectionIds()) < 2 {
+				return nil, nil
+			}
+			return nil, tx.PutJointInspection(j)
+		}
+	}
 	return j, tx.PutJointInspection(j)
 }
 
@@ -118,7 +134,10 @@ func leaveOutCancelled(r store.Reader, j *ruqiv1.JointInspection) error {
 	if !dropped || len(ids) == 0 {
 		return nil
 	}
-	if len(kept) > 0 && kept[0].GetId() == ids[0] {
+	// The first member left leads, as the coordinator has it; one not
+	// written yet has no agency here, and the first written member's
+	// stands in for it rather than the cancelled one's.
+	if len(kept) > 0 {
 		j.LeadAgencyId = kept[0].GetAgencyId()
 	}
 	if unwritten || len(kept) == 0 {
@@ -158,7 +177,10 @@ func HandOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.
 	}
 	holder, err := tx.Inspection(heir)
 	if errors.Is(err, store.ErrNotFound) {
-		return j, nil // decided, never written
+		// Decided, not written yet: its registration, when it commits
+		// with the decision that joined it, counts it as holding its
+		// visit instead (HeirNoted). Never written, the note is moot.
+		return j, tx.AddCount(heirNote(heir), 1)
 	}
 	if err != nil {
 		return nil, err
@@ -169,29 +191,71 @@ func HandOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.
 		// on (a read-only review, 2026-12-04).
 		return j, nil
 	}
-	joined, err := countedJoined(tx, holder)
-	if err != nil || !joined {
-		return j, err
+	// The hand-over has no event of its own: the withdrawal or the dropped
+	// reservation that caused it is the step.
+	return j, recount(tx, uscc, holder, true)
+}
+
+// Recount makes the store count plan id as the coordinator does: as
+// holding its visit (holds) or as joining another's. A reseed calls it
+// where the two disagree: a stored joint inspection it splits, whose plans
+// that joined now make a visit of their own, or a hand-over whose decision
+// was lost. A cancelled plan's counts are gone already and stay so.
+func Recount(tx store.Tx, uscc, id string, holds bool) error {
+	ins, err := tx.Inspection(id)
+	if err != nil {
+		return err
+	}
+	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		return nil
+	}
+	return recount(tx, uscc, ins, holds)
+}
+
+func recount(tx store.Tx, uscc string, ins *ruqiv1.Inspection, holds bool) error {
+	joined, err := countedJoined(tx, ins)
+	if err != nil || joined != holds {
+		return err // counted as it should be
 	}
 	ent, err := tx.Enterprise(uscc)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	// The hand-over has no event of its own: the withdrawal or the dropped
-	// reservation that caused it is the step.
-	region, err := PlanRegion(tx, holder, ent)
+	region, err := PlanRegion(tx, ins, ent)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	counts, err := unmatch(tx, holder, region)
+	at := ins.GetWindowStart().AsTime()
+	if !holds {
+		if err := NewJournal(tx, "", time.Time{}).Count(Count{report.Joined, at, region, ins.GetAgencyId(), uscc, 1}); err != nil {
+			return err
+		}
+		return report.MarkPlan(tx, ins.GetId(), true)
+	}
+	counts, err := unmatch(tx, ins, region)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	counts = append(counts, Count{report.Joined, holder.GetWindowStart().AsTime(), region, holder.GetAgencyId(), uscc, -1})
+	counts = append(counts, Count{report.Joined, at, region, ins.GetAgencyId(), uscc, -1})
 	if err := NewJournal(tx, "", time.Time{}).Count(counts...); err != nil {
-		return nil, err
+		return err
 	}
-	return j, report.MarkHoldsVisit(tx, heir)
+	return report.MarkHoldsVisit(tx, ins.GetId())
+}
+
+// heirNote marks a plan that became the heir of a visit before its own
+// registration was written (a read-only review, 2026-12-04).
+func heirNote(id string) string { return "heir_pending|" + id }
+
+// HeirNoted says whether plan id, being registered as joining another's
+// visit, inherited that visit before this write, and clears the note: it is
+// then counted as holding its own visit.
+func HeirNoted(tx store.Tx, id string) (bool, error) {
+	n, err := tx.Count(heirNote(id))
+	if err != nil || n == 0 {
+		return false, err
+	}
+	return true, tx.AddCount(heirNote(id), -n)
 }
 
 // storedHeir is the plan that holds a joint visit once plan id, which held

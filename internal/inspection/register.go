@@ -186,7 +186,17 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 		return Registered{}, err
 	}
 	ins.JointInspectionId = d.JointID
-	if err := report.MarkPlan(tx, ins.GetId(), d.Outcome == coord.Joined); err != nil {
+	joined := d.Outcome == coord.Joined
+	if joined {
+		// The visit it joined may have passed to it before this write
+		// (its holder cancelled meanwhile): then it holds its own.
+		inherited, err := HeirNoted(tx, ins.GetId())
+		if err != nil {
+			return Registered{}, err
+		}
+		joined = !inherited
+	}
+	if err := report.MarkPlan(tx, ins.GetId(), joined); err != nil {
 		return Registered{}, err
 	}
 	j := journal(tx, p, now)
@@ -208,7 +218,7 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 		return Registered{}, err
 	}
 	out := Registered{Inspection: ins, Joint: joint}
-	if d.Outcome == coord.Joined {
+	if joined {
 		e := j.Event(ruqiv1.EventType_EVENT_TYPE_MERGED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
 		e.Detail = fmt.Sprintf("joint %s lead %s members %d", d.JointID, d.LeadAgency, len(d.Members))

@@ -27,8 +27,9 @@ import (
 // that the enterprise, the reports and the coordinator see the same visits.
 func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 	var seed coord.Seed
+	var holds []bool // per seed plan: the store counts it as holding its visit
 	read := func(r store.Reader) error {
-		seed = coord.Seed{}
+		seed, holds = coord.Seed{}, nil
 		ent, err := r.Enterprise(uscc)
 		if err != nil {
 			return err
@@ -53,18 +54,16 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 			if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || ins.GetWindowEnd().AsTime().Before(since) {
 				continue
 			}
-			p := planOf(ins, ent)
-			p.JointID = joint
-			seed.Plans = append(seed.Plans, p)
-			if joint != "" {
-				// Which plan the store counts as holding the visit
-				// (coord.RegroupSeed keeps it with that plan).
-				joined, err := report.PlanJoined(r, ins.GetId(), ins.GetJointInspectionId() != "")
-				if err != nil {
-					return err
-				}
-				seed.Plans[len(seed.Plans)-1].NewVisit = !joined
+			// Which plan the store counts as holding the visit
+			// (coord.RegroupSeed keeps it with that plan).
+			joined, err := report.PlanJoined(r, ins.GetId(), ins.GetJointInspectionId() != "")
+			if err != nil {
+				return err
 			}
+			p := planOf(ins, ent)
+			p.JointID, p.NewVisit = joint, joint != "" && !joined
+			seed.Plans = append(seed.Plans, p)
+			holds = append(holds, !joined)
 		}
 		v, err := r.Count(inspection.VersionKey(uscc))
 		if v > seed.Version {
@@ -79,7 +78,10 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 	regrouped := coord.RegroupSeed(seed.Plans)
 	changed := false
 	for i := range regrouped {
-		changed = changed || regrouped[i].JointID != seed.Plans[i].JointID
+		// A visit split off, or a hand-over whose decision was lost,
+		// leaves the store counting a plan otherwise than the seed does:
+		// corrected below with the membership.
+		changed = changed || regrouped[i].JointID != seed.Plans[i].JointID || regrouped[i].NewVisit != holds[i]
 	}
 	if !changed {
 		seed.Plans = regrouped
@@ -97,6 +99,13 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 		}
 		regrouped = coord.RegroupSeed(seed.Plans)
 		v = seed.Version + 1
+		for i, p := range regrouped {
+			if p.NewVisit != holds[i] {
+				if err := inspection.Recount(tx, uscc, p.InspectionID, p.NewVisit); err != nil {
+					return err
+				}
+			}
+		}
 		return storeRegrouped(tx, uscc, seed.Plans, regrouped, v)
 	})
 	if err != nil {
