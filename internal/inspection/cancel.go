@@ -31,19 +31,35 @@ type Cancelled struct {
 // whose withdrawal is not written yet. A cancellation writes twice: the
 // cancellation, then what the coordinator's withdrawal decided (who holds
 // the visit now, the WITHDRAWN event), since the coordinator is asked in
-// between. The first write sets the mark, the second clears it; a mark left by a second write that failed, or a process that
-// died between, is finished by a retried cancellation or by the next start
+// between. The first write sets the mark, the second clears it; a mark left
+// by a second write that failed, or a process that died between, is
+// finished by a retried cancellation or by the next start
 // (service.FinishWithdrawals). Its value is 1 if the plan joined another's
 // visit and 2 if it held its own, which decides whether a plan inherits it.
 const WithdrawalPendingPrefix = "withdrawal_pending|"
 
 func withdrawalPending(id string) string { return WithdrawalPendingPrefix + id }
 
-// PendingWithdrawal says whether a cancelled plan's withdrawal is still to
+// pendingWithdrawal says whether a cancelled plan's withdrawal is still to
 // be written, and whether the plan held its visit.
-func PendingWithdrawal(r store.Reader, id string) (pending, heldVisit bool, err error) {
+func pendingWithdrawal(r store.Reader, id string) (pending, heldVisit bool, err error) {
 	n, err := r.Count(withdrawalPending(id))
 	return n > 0, n == 2, err
+}
+
+// Unfinished is the cancellation of ins, cancelled already, whose
+// withdrawal is still to be written (ok false if there is none), as the
+// caller finishes it.
+func Unfinished(r store.Reader, ins *ruqiv1.Inspection) (c Cancelled, ok bool, err error) {
+	pending, held, err := pendingWithdrawal(r, ins.GetId())
+	if err != nil || !pending {
+		return Cancelled{}, false, err
+	}
+	ent, err := r.Enterprise(ins.GetEnterpriseUscc())
+	if err != nil {
+		return Cancelled{}, false, err
+	}
+	return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Resumed: true}, true, nil
 }
 
 func clearWithdrawal(tx store.Tx, id string) error {
@@ -74,12 +90,8 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 		return Cancelled{}, err
 	}
 	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
-		if pending, held, err := PendingWithdrawal(tx, ins.GetId()); err != nil || pending {
-			if err != nil {
-				return Cancelled{}, err
-			}
-			ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
-			return Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Resumed: true}, err
+		if c, ok, err := Unfinished(tx, ins); err != nil || ok {
+			return c, err
 		}
 		return Cancelled{}, domain.FailedPreconditionf("ALREADY_CANCELLED", "检查 %s 已于 %s 撤销", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
 	}

@@ -83,23 +83,25 @@ func ApplyDecision(tx store.Tx, uscc string, d coord.Decision, registered string
 			return nil, err
 		}
 	}
+	// A newer decision may have taken the plan this one registers out of
+	// the joint inspection before it was written (the plan it joined was
+	// cancelled meanwhile): it is not in it, and a record of what is left,
+	// one plan, would be a joint inspection of one.
+	in := true
 	if registered != "" {
-		// A newer decision may have taken the plan out of this joint
-		// inspection before it was written (the plan it joined was
-		// cancelled meanwhile): it is not in it, and a record of what is
-		// left, one plan, would be a joint inspection of one.
 		owner, _, err := tx.JointOf(registered)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
-		if owner != d.JointID {
-			if len(j.GetInspectionIds()) < 2 {
-				return nil, nil
-			}
-			return nil, tx.PutJointInspection(j)
-		}
+		in = owner == d.JointID
 	}
-	return j, tx.PutJointInspection(j)
+	if !in && len(j.GetInspectionIds()) < 2 {
+		return nil, nil
+	}
+	if err := tx.PutJointInspection(j); err != nil || !in {
+		return nil, err
+	}
+	return j, nil
 }
 
 // leaveOutCancelled drops from a joint inspection record the plans the
@@ -258,22 +260,27 @@ func HeirNoted(tx store.Tx, id string) (bool, error) {
 	return true, tx.AddCount(heirNote(id), -n)
 }
 
-// storedHeir is the plan that holds a joint visit once plan id, which held
-// it, is cancelled: the earliest registered plan of the joint inspection
-// still standing ("" if none). It is what the coordinator decides, read from
-// the store, for when the coordinator held nothing for the enterprise.
-//
-// anyJoint takes members that newer decisions moved out of the joint
-// inspection too (see Withdraw).
-func storedHeir(r store.Reader, joint, id string, anyJoint bool) (string, error) {
+// member is a plan of a stored joint inspection that stands (written, not
+// cancelled), with where joint_of puts it now: newer decisions may have
+// moved it to another joint inspection, or left it alone.
+type member struct {
+	ins     *ruqiv1.Inspection
+	owner   string
+	version int64
+}
+
+// standingMembers reads the record of joint and its standing members other
+// than plan id (nil if there is no record), for storedHeir and
+// leaveStoredJoint, which the same withdrawal asks in turn.
+func standingMembers(r store.Reader, joint, id string) (*ruqiv1.JointInspection, []member, error) {
 	j, err := r.JointInspection(joint)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	var heir *ruqiv1.Inspection
+	var out []member
 	for _, m := range j.GetInspectionIds() {
 		if m == id {
 			continue
@@ -283,64 +290,53 @@ func storedHeir(r store.Reader, joint, id string, anyJoint bool) (string, error)
 			continue
 		}
 		if err != nil {
-			return "", err
+			return nil, nil, err
 		}
 		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 			continue
 		}
-		if owner, _, err := r.JointOf(m); !anyJoint && (err != nil || owner != joint) {
-			continue
+		owner, v, err := r.JointOf(m)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, err
 		}
-		if heir == nil || ins.GetRegisteredAt().AsTime().Before(heir.GetRegisteredAt().AsTime()) {
-			heir = ins
-		}
+		out = append(out, member{ins, owner, v})
 	}
-	if heir == nil {
-		return "", nil
-	}
-	return heir.GetId(), nil
+	return j, out, nil
 }
 
-// leaveStoredJoint writes, from the store alone, the joint inspection that
-// the members of joint still in it make once plan id has left: what the
-// coordinator's withdrawal would have written, when it has no decision (it
-// failed, or held nothing: a second write that failed, finished later).
-// Members that newer
-// decisions moved elsewhere are left where they are. One member left is
-// alone again; two or more keep the joint inspection, led by the earliest
-// registered, over the time common to their windows.
-func leaveStoredJoint(tx store.Tx, joint, id string) (*ruqiv1.JointInspection, error) {
-	j, err := tx.JointInspection(joint)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+// storedHeir is the plan that holds a joint visit once the plan that held
+// it is cancelled: the earliest registered of the standing members still in
+// joint ("" if none). It is what the coordinator decides, read from the
+// store, for when the coordinator held nothing for the plan.
+//
+// anyJoint takes members that newer decisions moved out of the joint
+// inspection too (see Withdraw).
+func storedHeir(members []member, joint string, anyJoint bool) string {
+	var heir *ruqiv1.Inspection
+	for _, m := range members {
+		if !anyJoint && m.owner != joint {
+			continue
+		}
+		if heir == nil || m.ins.GetRegisteredAt().AsTime().Before(heir.GetRegisteredAt().AsTime()) {
+			heir = m.ins
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	type member struct {
-		ins     *ruqiv1.Inspection
-		version int64
-	}
+	return heir.GetId()
+}
+
+// leaveStoredJoint writes, from the store alone, the joint inspection j
+// that its standing members still in it make once a plan has left: what
+// the coordinator's withdrawal would have written, when it has no decision
+// (it failed, or held nothing: a second write that failed, finished later).
+// Members that newer decisions moved elsewhere are left where they are. One
+// member left is alone again; two or more keep the joint inspection, led by
+// the earliest registered, over the time common to their windows.
+func leaveStoredJoint(tx store.Tx, j *ruqiv1.JointInspection, members []member) (*ruqiv1.JointInspection, error) {
 	var rest []member
-	for _, m := range j.GetInspectionIds() {
-		if m == id {
-			continue
+	for _, m := range members {
+		if m.owner == j.GetId() {
+			rest = append(rest, m)
 		}
-		ins, err := tx.Inspection(m)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		owner, v, err := tx.JointOf(m)
-		if errors.Is(err, store.ErrNotFound) || owner != joint || ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		rest = append(rest, member{ins, v})
 	}
 	switch len(rest) {
 	case 0:
@@ -383,7 +379,7 @@ func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqi
 	// The cancellation's mark says this is still to be written: of two
 	// calls finishing it (the cancellation, a retry, a replica starting),
 	// one writes it.
-	if pending, _, err := PendingWithdrawal(tx, w.Plan.InspectionID); err != nil || !pending {
+	if pending, _, err := pendingWithdrawal(tx, w.Plan.InspectionID); err != nil || !pending {
 		return nil, err
 	}
 	d := w.Decision
@@ -407,18 +403,25 @@ func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqi
 	// to another joint inspection (a plan that joined it) or left it alone
 	// (the last other member cancelled): it is still the heir.
 	held := d.Outcome != 0
-	if heir == "" && !held && w.HeldVisit && w.JointID != "" {
+	var (
+		stored  *ruqiv1.JointInspection // the joint record, when the store decides
+		members []member
+	)
+	if !held && w.JointID != "" {
 		var err error
-		if heir, err = storedHeir(tx, w.JointID, w.Plan.InspectionID, w.Resumed); err != nil {
+		if stored, members, err = standingMembers(tx, w.JointID, w.Plan.InspectionID); err != nil {
 			return nil, err
+		}
+		if heir == "" && w.HeldVisit {
+			heir = storedHeir(members, w.JointID, w.Resumed)
 		}
 	}
 	joint, err := HandOver(tx, w.Plan.USCC, d, heir)
 	if err != nil {
 		return nil, err
 	}
-	if !held && w.JointID != "" {
-		if joint, err = leaveStoredJoint(tx, w.JointID, w.Plan.InspectionID); err != nil {
+	if stored != nil {
+		if joint, err = leaveStoredJoint(tx, stored, members); err != nil {
 			return nil, err
 		}
 	}

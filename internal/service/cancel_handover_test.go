@@ -90,7 +90,14 @@ func newHandOverStoreWith(t *testing.T, newCoord func(coord.Seeder) (coord.Coord
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &handOverWorld{st: &failingUpdate{Store: b}}
+	return newHandOverOn(t, b, newCoord)
+}
+
+// newHandOverOn is the world's server on store st and the coordinator
+// newCoord makes, with no plans yet.
+func newHandOverOn(t *testing.T, st store.Store, newCoord func(coord.Seeder) (coord.Coordinator, error)) *handOverWorld {
+	t.Helper()
+	w := &handOverWorld{st: &failingUpdate{Store: st}}
 	w.e = newEnvWith(t, w.st, newCoord)
 	a1 := w.e.registrar(t, "AG-01")
 	ins := ruqiv1.NewInspectionServiceClient(w.e.cc)

@@ -40,7 +40,13 @@ func (w *handOverWorld) totals(t *testing.T) (ins, visits, joined int64) {
 // count back a second time (0 inspections, 1 visit, −1 joined). This and
 // the next five: a third read-only review, 2026-12-04.
 func TestCancel_HeirCancelledBeforeItsOwnWithdrawal(t *testing.T) {
-	w := newHandOverWorld(t)
+	heirCancelledBeforeItsOwnWithdrawal(t, newHandOverWorld(t))
+}
+
+// heirCancelledBeforeItsOwnWithdrawal runs the scenario above on w, whose
+// holder and joined plans are registered.
+func heirCancelledBeforeItsOwnWithdrawal(t *testing.T, w *handOverWorld) {
+	t.Helper()
 	if i, v, j := w.totals(t); i != 2 || v != 1 || j != 1 {
 		t.Fatalf("before: %d inspections %d visits %d joined", i, v, j)
 	}
@@ -212,20 +218,13 @@ func newHandOverPGRedis(t *testing.T, wrap func(coord.Coordinator) coord.Coordin
 		t.Fatal(err)
 	}
 	rs := redistest.Start(t)
-	w := &handOverWorld{st: &failingUpdate{Store: pg}}
-	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) {
+	w := newHandOverOn(t, pg, func(seed coord.Seeder) (coord.Coordinator, error) {
 		c, err := coordredis.Dial(rs.Addr(), seed)
 		if err != nil || wrap == nil {
 			return c, err
 		}
 		return wrap(c), nil
 	})
-	a1 := w.e.registrar(t, "AG-01")
-	ins := ruqiv1.NewInspectionServiceClient(w.e.cc)
-	w.cancel = func() error {
-		_, err := ins.CancelInspection(w.e.as(a1.tok), &ruqiv1.CancelInspectionRequest{InspectionId: w.holder, Reason: "计划调整"})
-		return err
-	}
 	return w, rs
 }
 
@@ -234,21 +233,8 @@ func newHandOverPGRedis(t *testing.T, wrap func(coord.Coordinator) coord.Coordin
 func TestCancel_PGRedis_HeirCancelledBeforeItsOwnWithdrawal(t *testing.T) {
 	w, _ := newHandOverPGRedis(t, nil)
 	w.holder = w.registerRoutine(t, w.e.registrar(t, "AG-01")).GetInspection().GetId()
-	a2 := w.e.registrar(t, "AG-02")
-	w.joined = w.registerRoutine(t, a2).GetInspection().GetId()
-	cancelHolder := func() {
-		if err := w.cancel(); err != nil {
-			t.Error(err)
-		}
-	}
-	arm := func() { w.st.beforeView.Store(&cancelHolder) }
-	w.st.before.Store(&arm)
-	if _, err := ruqiv1.NewInspectionServiceClient(w.e.cc).CancelInspection(w.e.as(a2.tok), &ruqiv1.CancelInspectionRequest{InspectionId: w.joined, Reason: "计划调整"}); err != nil {
-		t.Fatal(err)
-	}
-	if i, v, j := w.totals(t); i != 0 || v != 0 || j != 0 {
-		t.Errorf("both plans cancelled: %d inspections, %d visits, %d joined; want all 0", i, v, j)
-	}
+	w.joined = w.registerRoutine(t, w.e.registrar(t, "AG-02")).GetInspection().GetId()
+	heirCancelledBeforeItsOwnWithdrawal(t, w)
 }
 
 // TestCancel_PGRedis_HeirByDecisionOrder_ThenFlush: the second, with Redis

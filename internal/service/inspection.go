@@ -608,15 +608,10 @@ func (s *Service) FinishWithdrawals(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			pending, held, err := inspection.PendingWithdrawal(r, id)
-			if err != nil || !pending {
+			var ok bool
+			if c, ok, err = inspection.Unfinished(r, ins); err != nil || !ok {
 				return err
 			}
-			ent, err := r.Enterprise(ins.GetEnterpriseUscc())
-			if err != nil {
-				return err
-			}
-			c = inspection.Cancelled{Inspection: ins, Enterprise: ent, HeldVisit: held, Resumed: true}
 			joint, _, err = r.JointOf(id)
 			if errors.Is(err, store.ErrNotFound) {
 				err = nil
