@@ -113,6 +113,10 @@ type Decision struct {
 	// Version orders decisions for one enterprise: the store keeps what the
 	// highest version says, whatever order the writes arrive in.
 	Version int64
+	// Fence is the enterprise's fence (围栏) the state that decided was
+	// built under (Seed.Fence). The registration's write commits only while
+	// the store's fence is still this one; see Seeder.
+	Fence int64
 }
 
 // Breach says which rule, what count and which period.
@@ -125,10 +129,12 @@ type Breach struct {
 
 // Seed is an enterprise's record in the store, from which its coordinator
 // state is rebuilt: every plan not cancelled whose year has not ended, in the
-// order they were registered, and the highest decision version written.
+// order they were registered, the highest decision version written, and the
+// enterprise's fence.
 type Seed struct {
 	Plans   []Plan
 	Version int64
+	Fence   int64
 }
 
 // SplitStored sorts the ids of expired pending plans into those the store
@@ -149,7 +155,20 @@ func SplitStored(seed Seed, ids []string) (stored, missing []string) {
 }
 
 // Seeder loads an enterprise's seed from the store.
-type Seeder func(ctx context.Context, uscc string) (Seed, error)
+//
+// With fence, it first raises the enterprise's fence (围栏) in the store, in
+// the transaction that reads the seed. The store serialises the raise
+// against a registration's check of the fence (inspection.Register), so a
+// registration decided before the raise either committed before the read,
+// and is in the seed, or fails its check and is decided again, instead of
+// committing a plan the coordinator no longer counts (a cap broken, a
+// duplicate). Every coordinator fences its check of pending plans past
+// their hold: a plan the store does not hold yet may be a write still
+// committing. coord/redis also fences its seeds, since its state can be lost
+// while writes are in flight (Redis restarted empty, a Forget); coord/local
+// loses a state with a plan in flight only with its process, whose writes
+// die with it, and seeds without fence.
+type Seeder func(ctx context.Context, uscc string, fence bool) (Seed, error)
 
 // Coordinator is implemented by coord/redis and coord/local.
 type Coordinator interface {

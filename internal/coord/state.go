@@ -23,9 +23,13 @@ import (
 // the visit counts.
 type State struct {
 	Version int64
-	order   int64
-	Plans   map[string]*PlanState
-	Counts  map[string]Count
+	// Fence is the store's fence for the enterprise when the state was
+	// seeded or last settled against the store (Seed.Fence): decisions
+	// carry it (Decision.Fence).
+	Fence  int64
+	order  int64
+	Plans  map[string]*PlanState
+	Counts map[string]Count
 }
 
 // PlanState is a plan as the coordinator holds it: open (its window has not
@@ -62,7 +66,7 @@ type VisitKey struct {
 // in registration order; a joint inspection left with one plan is that plan
 // alone. Plans never merge in a reseed.
 func NewState(seed Seed, pol Policy, now time.Time) *State {
-	s := &State{Version: seed.Version, Plans: map[string]*PlanState{}, Counts: map[string]Count{}}
+	s := &State{Version: seed.Version, Fence: seed.Fence, Plans: map[string]*PlanState{}, Counts: map[string]Count{}}
 	plans := RegroupSeed(seed.Plans)
 	for _, p := range plans {
 		s.order++

@@ -29,6 +29,38 @@ func countedJoined(r store.Reader, ins *ruqiv1.Inspection) (bool, error) {
 // store has applied for an enterprise.
 func VersionKey(uscc string) string { return "coord_version|" + uscc }
 
+// FenceKey is the counter holding the enterprise's fence (围栏): raised by
+// each seed or check of pending plans of a coordinator that can lose its
+// state while writes are in flight (coord.Seeder), compared by every
+// registration (Register).
+func FenceKey(uscc string) string { return "coord_fence|" + uscc }
+
+// ErrFenced means the coordinator's state the registration was decided
+// under has been rebuilt from the store since (coord.Seeder): the plan may
+// not be counted there, so it is not written; the caller decides it again.
+var ErrFenced = errors.New("inspection: decided under a coordinator state since rebuilt")
+
+// RaiseFence raises the enterprise's fence and answers the new one.
+func RaiseFence(tx store.Tx, uscc string) (int64, error) {
+	if err := tx.AddCount(FenceKey(uscc), 1); err != nil {
+		return 0, err
+	}
+	return tx.Count(FenceKey(uscc))
+}
+
+// checkFence refuses a decision made under a fence the store has raised
+// past (ErrFenced).
+func checkFence(r store.Reader, uscc string, decided int64) error {
+	n, err := r.Count(FenceKey(uscc))
+	if err != nil {
+		return err
+	}
+	if decided < n {
+		return ErrFenced
+	}
+	return nil
+}
+
 // ApplyDecision writes what a decision says about joint membership, keeping
 // only what the newest version says: decisions for one enterprise may commit
 // in any order, and an older one must not undo a newer one.

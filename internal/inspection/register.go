@@ -138,6 +138,12 @@ type Registered struct {
 // warnings, and one signed code per officer. Any failure writes nothing.
 func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Registered, error) {
 	ins, d := in.Inspection, in.Decision
+	// The coordinator's state that decided may have been lost and rebuilt
+	// from the store since, without this plan: written now, it would be
+	// a plan nobody counts.
+	if err := checkFence(tx, ins.GetEnterpriseUscc(), d.Fence); err != nil {
+		return Registered{}, err
+	}
 	// The directory may have changed since the handler's check.
 	chk, err := CheckRegistration(tx, p, in.Request)
 	if err != nil {

@@ -100,6 +100,35 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		ins.PlanId, ins.PlanVersion = req.GetPlanId(), chk.Plan.GetVersion()
 	}
 	plan := planOf(ins, chk.Enterprise)
+	for attempt := 1; ; attempt++ {
+		resp, err := is.decideAndWrite(ctx, req, matched, now, ins, plan, chk)
+		if !errors.Is(err, inspection.ErrFenced) {
+			return resp, err
+		}
+		// The coordinator's state was rebuilt from the store while this
+		// plan was being written (a Redis restarted empty, a check of
+		// pending plans): decide it again under the new state, which
+		// finds this plan's reservation if it kept it. A few rounds: each
+		// needs another rebuild in between to fail again.
+		if attempt == fencedAttempts {
+			return nil, toStatus(ctx, domain.Unavailablef("REGISTRATION_RESEEDED", "协调状态正在从存储重建，报备未生效，请用同一请求编号稍后重试"))
+		}
+	}
+}
+
+// fencedAttempts bounds the decisions of one registration whose write finds
+// the coordinator's state rebuilt each time (inspection.ErrFenced).
+const fencedAttempts = 3
+
+// decideAndWrite asks the coordinator what the plan becomes and, unless
+// refused, writes it; an error wrapping inspection.ErrFenced means the
+// decision's state was rebuilt meanwhile and nothing was written (the
+// reservation, if the new state kept it, stays for the next decision of
+// the same plan).
+func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, matched bool, now time.Time,
+	ins *ruqiv1.Inspection, plan coord.Plan, chk inspection.Checked) (*ruqiv1.RegisterInspectionResponse, error) {
+	s := is.s
+	plan.InspectionID = ins.GetId() // an earlier attempt may have taken the day before's (below)
 	// The decision is held pending until the write below commits; if this
 	// process never confirms it (a crash, a lost reply), the coordinator
 	// checks the store once the time is up.
@@ -138,7 +167,10 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 	}
 
 	signed := s.signCodes(ins, chk.Officers, now)
-	var replayed bool
+	var (
+		resp     *ruqiv1.RegisterInspectionResponse
+		replayed bool
+	)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		resp, replayed = nil, false
 		ins.JointInspectionId = ""
@@ -161,6 +193,9 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		return nil
 	})
 	bg := context.WithoutCancel(ctx)
+	if errors.Is(err, inspection.ErrFenced) {
+		return nil, err
+	}
 	if err != nil {
 		s.afterFailedWrite(ctx, req, plan, now)
 		return nil, toStatus(ctx, err)

@@ -25,7 +25,12 @@ import (
 // time, is split here into the visits the rule makes of it
 // (coord.RegroupSeed), and the store is corrected to match, so
 // that the enterprise, the reports and the coordinator see the same visits.
-func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
+//
+// With fence (coord.Seeder), the enterprise's fence is raised in the
+// transaction that reads, so that a registration still being written under
+// the state this seed replaces either committed before the read, and is in
+// the seed, or fails its check of the fence and is decided again.
+func (s *Service) Seed(ctx context.Context, uscc string, fence bool) (coord.Seed, error) {
 	var seed coord.Seed
 	var holds []bool // per seed plan: the store counts it as holding its visit
 	read := func(r store.Reader) error {
@@ -69,9 +74,24 @@ func (s *Service) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 		if v > seed.Version {
 			seed.Version = v
 		}
+		if err != nil {
+			return err
+		}
+		seed.Fence, err = r.Count(inspection.FenceKey(uscc))
 		return err
 	}
-	err := s.store.View(ctx, read)
+	var err error
+	if fence {
+		// Raised before the read, in one transaction.
+		err = s.store.Update(ctx, func(tx store.Tx) error {
+			if _, err := inspection.RaiseFence(tx, uscc); err != nil {
+				return err
+			}
+			return read(tx)
+		})
+	} else {
+		err = s.store.View(ctx, read)
+	}
 	if err != nil {
 		return seed, err
 	}

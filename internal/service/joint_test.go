@@ -67,7 +67,7 @@ func TestSeed_LegacyChain_SplitByTheRuleAndStored(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	seed, err := svc.Seed(ctx, uscc)
+	seed, err := svc.Seed(ctx, uscc, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestSeed_LegacyChain_SplitByTheRuleAndStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second seed finds nothing to split and writes nothing.
-	again, err := svc.Seed(ctx, uscc)
+	again, err := svc.Seed(ctx, uscc, false)
 	if err != nil || again.Version != seed.Version {
 		t.Fatalf("second seed: version %d, first %d (%v)", again.Version, seed.Version, err)
 	}

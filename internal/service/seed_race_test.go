@@ -102,12 +102,12 @@ func TestSeed_RegroupDoesNotOverwriteANewerDecision_Postgres(t *testing.T) {
 
 	pa.armed.Store(true)
 	doneA := make(chan error, 1)
-	go func() { _, err := svcA.Seed(ctx, uscc); doneA <- err }()
+	go func() { _, err := svcA.Seed(ctx, uscc, true); doneA <- err }()
 	<-pa.reached // A has read the store and is about to write its regroup
 
 	// Replica B reseeds (regroup at version 6) and then decides: P4 joins
 	// P3's visit, version 7, written as registration writes it.
-	seedB, err := svcB.Seed(ctx, uscc)
+	seedB, err := svcB.Seed(ctx, uscc, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,8 +55,9 @@ type Recorder interface {
 	Withdraw(p coord.Plan, d coord.Decision)
 	// Cancel marks a plan cancelled.
 	Cancel(p coord.Plan)
-	// Seed is the coordinator's seeder.
-	Seed(ctx context.Context, uscc string) (coord.Seed, error)
+	// Seed is the coordinator's seeder (coord.Seeder): with fence it
+	// raises the enterprise's fence first.
+	Seed(ctx context.Context, uscc string, fence bool) (coord.Seed, error)
 }
 
 // Now is the suite's clock: the time most decisions are made at.
@@ -70,11 +71,12 @@ type Record struct {
 	joint   map[string]string       // inspection → joint, as of jointV
 	jointV  map[string]int64
 	version map[string]int64
+	fence   map[string]int64
 }
 
 // NewRecord returns an empty record.
 func NewRecord() *Record {
-	return &Record{plans: map[string][]coord.Plan{}, joint: map[string]string{}, jointV: map[string]int64{}, version: map[string]int64{}}
+	return &Record{plans: map[string][]coord.Plan{}, joint: map[string]string{}, jointV: map[string]int64{}, version: map[string]int64{}, fence: map[string]int64{}}
 }
 
 // Apply writes what a decision says, as the service does: the plan if
@@ -122,11 +124,15 @@ func (r *Record) Cancel(p coord.Plan) {
 }
 
 // Seed derives the seed: joint ids from the newest decisions, and the visit
-// held by the earliest plan of each joint inspection.
-func (r *Record) Seed(_ context.Context, uscc string) (coord.Seed, error) {
+// held by the earliest plan of each joint inspection. With fence it raises
+// the enterprise's fence first.
+func (r *Record) Seed(_ context.Context, uscc string, fence bool) (coord.Seed, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	seed := coord.Seed{Version: r.version[uscc]}
+	if fence {
+		r.fence[uscc]++
+	}
+	seed := coord.Seed{Version: r.version[uscc], Fence: r.fence[uscc]}
 	holder := map[string]bool{}
 	for _, p := range r.plans[uscc] {
 		p.JointID = r.joint[p.InspectionID]
@@ -161,6 +167,7 @@ func RunWith(t *testing.T, b Backend, newRecord func(*testing.T) Recorder) {
 		{"CancelAfterWindow_GivesCapBack_SameAfterRestart", testCancelAfterWindow},
 		{"Rollback_NextToAnotherPendingPlan", testRollback},
 		{"PendingPastConfirmBy_CheckedAgainstTheStore", testPendingExpiry},
+		{"Fence_EachDecisionCarriesTheStores_ACheckOfPendingPlansRaisesIt", testFence},
 		{"SameIDOtherPlan_FirstStands", testSameIDOtherPlan},
 		{"SameAgencyOverlap_IsDuplicate", testDuplicate},
 		{"Withdrawal_JointGoesOnWithNewLead", testWithdraw},
@@ -573,6 +580,47 @@ func testPendingExpiry(t *testing.T, b Backend) {
 		t.Fatalf("the decision after the hold: dropped %+v, want the lost plan's withdrawal", d.Dropped)
 	}
 	f.want(f.decide(f.plan("AG-2", "2026-11-26 09:00", "2026-11-26 10:00"), after), coord.Capped)
+}
+
+// testFence: a decision carries the store's fence of the read its state
+// stands on (coord.Seeder), so that the registration it leads to passes the
+// store's check; and a check of pending plans past their hold raises it,
+// so that a plan the check dropped as never written can no longer commit
+// (its decision's fence is behind).
+func testFence(t *testing.T, b Backend) {
+	f := newFixture(t, b, permissive())
+	stored := func() int64 {
+		t.Helper()
+		s, err := f.rec.Seed(ctx, f.uscc, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Fence
+	}
+	d := f.decide(f.plan("AG-1", "2026-11-23 08:00", "2026-11-23 09:00"), now)
+	if d.Fence != stored() {
+		t.Fatalf("first decision's fence %d, the store's %d", d.Fence, stored())
+	}
+	lost := f.plan("AG-2", "2026-11-24 08:00", "2026-11-24 09:00")
+	lost.ConfirmBy = now.Add(time.Minute)
+	dl, err := f.c.Decide(ctx, lost, f.pol, now) // never written
+	if err != nil || dl.Outcome != coord.Accepted {
+		t.Fatalf("%+v %v", dl, err)
+	}
+	if dl.Fence != d.Fence {
+		t.Fatalf("a decision on the same state: fence %d, want %d", dl.Fence, d.Fence)
+	}
+	after := now.Add(2 * time.Minute)
+	d = f.decide(f.plan("AG-3", "2026-11-25 08:00", "2026-11-25 09:00"), after)
+	if len(d.Dropped) != 1 {
+		t.Fatalf("the decision after the hold dropped %+v, want the lost plan", d.Dropped)
+	}
+	if d.Fence <= dl.Fence || d.Fence != stored() {
+		t.Fatalf("after the check: fence %d, the lost plan's %d, the store's %d; want the store's, above the lost plan's", d.Fence, dl.Fence, stored())
+	}
+	if again := f.decide(f.plan("AG-4", "2026-11-26 08:00", "2026-11-26 09:00"), after); again.Fence != d.Fence {
+		t.Fatalf("the next decision's fence %d, want %d", again.Fence, d.Fence)
+	}
 }
 
 func testDuplicate(t *testing.T, b Backend) {

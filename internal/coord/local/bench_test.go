@@ -16,7 +16,7 @@ import (
 // most, windows never overlapping, no caps).
 func BenchmarkDecide(b *testing.B) {
 	const perEnterprise = 8
-	c := local.New(func(context.Context, string) (coord.Seed, error) { return coord.Seed{}, nil })
+	c := local.New(func(context.Context, string, bool) (coord.Seed, error) { return coord.Seed{}, nil })
 	warn := 100
 	pol := coord.Policy{Zone: coordtest.Beijing, WarnVisitsPerDay: &warn}
 	now := time.Now()

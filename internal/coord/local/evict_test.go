@@ -37,9 +37,9 @@ type countingSeeder struct {
 	n   atomic.Int64
 }
 
-func (s *countingSeeder) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
+func (s *countingSeeder) Seed(ctx context.Context, uscc string, fence bool) (coord.Seed, error) {
 	s.n.Add(1)
-	return s.rec.Seed(ctx, uscc)
+	return s.rec.Seed(ctx, uscc, fence)
 }
 
 // summary is what a decision says, but its version: a withdrawal the
@@ -230,7 +230,7 @@ func TestIdle_Forgotten(t *testing.T) {
 // enterprises keep at most the bound, plus the calls in progress.
 func TestBound_ManyEnterprisesConcurrently(t *testing.T) {
 	const max, callers, enterprises = 100, 8, 20_000
-	c := local.NewBounded(func(context.Context, string) (coord.Seed, error) { return coord.Seed{}, nil }, local.Bound{MaxEnterprises: max})
+	c := local.NewBounded(func(context.Context, string, bool) (coord.Seed, error) { return coord.Seed{}, nil }, local.Bound{MaxEnterprises: max})
 	pol := coord.Policy{Zone: coordtest.Beijing, AgencyPerYear: ptr(2)}
 	var wg sync.WaitGroup
 	var over atomic.Int64
@@ -273,7 +273,7 @@ func TestBound_ManyEnterprisesConcurrently(t *testing.T) {
 func TestPendingNeverForgotten(t *testing.T) {
 	const uscc = "915101000000000009"
 	var pending, violations atomic.Int64
-	seeder := func(ctx context.Context, u string) (coord.Seed, error) {
+	seeder := func(_ context.Context, u string, _ bool) (coord.Seed, error) {
 		if u == uscc && pending.Load() > 0 {
 			violations.Add(1)
 		}

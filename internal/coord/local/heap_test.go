@@ -62,7 +62,7 @@ func fillEnterprises(b *testing.B, c coord.Coordinator, n int) {
 // a new coordinator with heapEnterprises enterprises). It reports sizes,
 // not times.
 func BenchmarkHeapPerEnterprise(b *testing.B) {
-	empty := func(context.Context, string) (coord.Seed, error) { return coord.Seed{}, nil }
+	empty := func(context.Context, string, bool) (coord.Seed, error) { return coord.Seed{}, nil }
 	b.Run("unbounded", func(b *testing.B) {
 		for b.Loop() {
 			before := liveHeap()

@@ -188,7 +188,7 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	e := c.acquire(p.USCC)
 	defer c.release(e)
 	if e.state == nil {
-		seed, err := c.seed(ctx, p.USCC)
+		seed, err := c.seed(ctx, p.USCC, false)
 		if err != nil {
 			return coord.Decision{}, err
 		}
@@ -196,15 +196,19 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	}
 	var dropped []coord.Decision
 	if expired := e.state.Expired(now); len(expired) > 0 {
-		seed, err := c.seed(ctx, p.USCC)
+		// Fenced: a plan found missing may be a write still committing
+		// (a stalled disk); the raise makes that commit fail its check
+		// instead of landing uncounted.
+		seed, err := c.seed(ctx, p.USCC, true)
 		if err != nil {
 			return coord.Decision{}, err
 		}
 		stored, missing := coord.SplitStored(seed, expired)
 		dropped = e.state.Settle(stored, missing, now)
+		e.state.Fence = max(e.state.Fence, seed.Fence)
 	}
 	d := e.state.Decide(p, pol, now)
-	d.Dropped = dropped
+	d.Dropped, d.Fence = dropped, e.state.Fence
 	return d, nil
 }
 

@@ -46,7 +46,7 @@ import (
 func BenchmarkDecide(b *testing.B) {
 	const perEnterprise = 8
 	srv := redistest.Start(b)
-	c, err := Dial(srv.Addr(), func(ctx context.Context, uscc string) (coord.Seed, error) { return coord.Seed{}, nil })
+	c, err := Dial(srv.Addr(), func(ctx context.Context, uscc string, _ bool) (coord.Seed, error) { return coord.Seed{}, nil })
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,8 @@
 --             <inspection id>      cjson of a plan held (see decodePlan)
 --             #v, #o               version, order counter
 --             #seeded              SCHEMA once seeded from the store
+--             #e                   the store's fence the state stands on
+--                                  (coord.Seed.Fence; absent: 0)
 --             #c:<name>            logical expiry (unix ms) of a live counter
 --             #x                   when Redis expires this hash (unix ms)
 --           ruqi:{USCC}:c:<name>   string: the count of one calendar period
@@ -161,7 +163,7 @@ end
 -- their values as read, version, order, expiry of the hash, and whether it
 -- was seeded at all.
 local function loadState()
-	local st = {plans = {}, counts = {}, vals = {}, v = 0, o = 0, x = nil, seeded = false, dirty = {}}
+	local st = {plans = {}, counts = {}, vals = {}, v = 0, o = 0, ep = 0, x = nil, seeded = false, dirty = {}}
 	local raw = redis.call('HGETALL', stateKey)
 	for i = 1, #raw, 2 do
 		local f, val = raw[i], raw[i + 1]
@@ -173,6 +175,8 @@ local function loadState()
 			st.o = tonumber(val)
 		elseif f == '#x' then
 			st.x = tonumber(val)
+		elseif f == '#e' then
+			st.ep = tonumber(val)
 		elseif f == '#seeded' then
 			st.seeded = val == SCHEMA
 		elseif startsWith(f, '#c:') then
@@ -416,9 +420,20 @@ local function flush(st)
 	st.dirty, st.v0, st.o0 = {}, st.v, st.o
 end
 
--- Ends a script that decided: writes the state and answers d.
+-- Raises the state's fence to ep, the store's after a seed or a check of
+-- pending plans raised it there (coord.Seeder); a fence never goes down.
+local function raiseFence(st, ep)
+	if ep > st.ep then
+		st.ep = ep
+		setField(st, '#e', int(ep))
+	end
+end
+
+-- Ends a script that decided: writes the state and answers d, with the
+-- fence the decision was made under.
 local function finish(st, d)
 	keepAlive(st)
 	flush(st)
+	d.ep = st.ep
 	return cjson.encode(d)
 end

@@ -190,12 +190,15 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 		}
 		// Pending plans past their confirm-by time: the store says which
 		// were written.
-		seed, err := c.seed(ctx, p.USCC)
+		// The check raises the store's fence: a plan it finds missing can no
+		// longer commit under the fence it was decided under, so dropping it
+		// is final, however late its write comes.
+		seed, err := c.seed(ctx, p.USCC, true)
 		if err != nil {
 			return coord.Decision{}, fmt.Errorf("coord/redis: check pending plans of %s against the store: %w", p.USCC, err)
 		}
 		stored, missing := coord.SplitStored(seed, w.Check)
-		released, err := c.settle(ctx, k, now, stored, missing, now)
+		released, err := c.settle(ctx, k, now, seed.Fence, stored, missing, now)
 		if err != nil {
 			return coord.Decision{}, err
 		}
@@ -206,9 +209,12 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 
 // seedFromStore builds the enterprise's state from the store's seed with
 // coord.NewState, the reference, and writes it unless another replica
-// seeded the enterprise meanwhile.
+// seeded the enterprise meanwhile. The seed raises the store's fence: a
+// registration decided under the state that was lost (Redis restarted
+// empty, a Forget) and still being written is decided again rather than
+// committed uncounted.
 func (c *Coordinator) seedFromStore(ctx context.Context, k keys, uscc string, pol coord.Policy, now time.Time) error {
-	seed, err := c.seed(ctx, uscc)
+	seed, err := c.seed(ctx, uscc, true)
 	if err != nil {
 		return fmt.Errorf("coord/redis: seed %s from the store: %w", uscc, err)
 	}
@@ -228,8 +234,8 @@ func (c *Coordinator) seedFromStore(ctx context.Context, k keys, uscc string, po
 	ks = append(ks, k.state())
 	// NewState gives every seed plan an order, open or not: the next plan
 	// comes after all of them.
-	args := make([]any, 0, 3+2*len(plans)+3*len(names))
-	args = append(args, st.Version, len(seed.Plans), len(plans))
+	args := make([]any, 0, 4+2*len(plans)+3*len(names))
+	args = append(args, st.Version, len(seed.Plans), len(plans), seed.Fence)
 	for _, ps := range plans {
 		if err := checkID(ps.InspectionID); err != nil {
 			return fmt.Errorf("coord/redis: seed %s: %w", uscc, err)
@@ -278,10 +284,10 @@ func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Tim
 	}
 	ids := []string{p.InspectionID}
 	if written {
-		_, err := c.settle(ctx, k, now, ids, nil, time.Time{})
+		_, err := c.settle(ctx, k, now, 0, ids, nil, time.Time{})
 		return coord.Decision{}, err
 	}
-	released, err := c.settle(ctx, k, now, nil, ids, p.ConfirmBy)
+	released, err := c.settle(ctx, k, now, 0, nil, ids, p.ConfirmBy)
 	if err != nil || len(released) == 0 {
 		return coord.Decision{}, err
 	}
@@ -290,14 +296,15 @@ func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Tim
 
 // settle confirms the pending plans the store holds and releases the
 // others held no later than heldUntil (State.Release; zero for any hold),
-// and answers the releases' decisions.
-func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, stored, missing []string, heldUntil time.Time) ([]coord.Decision, error) {
+// raises the state's fence to fence (0: the store was not checked), and
+// answers the releases' decisions.
+func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, fence int64, stored, missing []string, heldUntil time.Time) ([]coord.Decision, error) {
 	var held int64
 	if !heldUntil.IsZero() {
 		held = heldUntil.UnixMilli()
 	}
-	args := make([]any, 0, 2+len(stored)+2*len(missing))
-	args = append(args, now.UnixMilli(), len(stored))
+	args := make([]any, 0, 3+len(stored)+2*len(missing))
+	args = append(args, now.UnixMilli(), fence, len(stored))
 	for _, id := range stored {
 		args = append(args, id)
 	}
@@ -395,6 +402,7 @@ type wire struct {
 	Cap       *wireBreach   `json:"cap"`
 	Warnings  []wireBreach  `json:"w"`
 	Version   int64         `json:"v"`
+	Fence     int64         `json:"ep"`
 }
 
 type wireBreach struct {
@@ -416,6 +424,7 @@ func (w wire) decision() coord.Decision {
 	d := coord.Decision{
 		Outcome: w.Outcome, JointID: w.JointID, LeadAgency: w.Lead,
 		Members: w.Members, Regrouped: w.Regrouped, NewVisit: w.NewVisit, Heir: w.Heir, Existing: w.Existing, Version: w.Version,
+		Fence: w.Fence,
 	}
 	if w.CS != 0 || w.CE != 0 {
 		d.CommonStart, d.CommonEnd = time.UnixMilli(w.CS), time.UnixMilli(w.CE)

@@ -180,10 +180,10 @@ func TestFlushAll_DecidesLikeAnUnflushedRun(t *testing.T) {
 		plans = append(plans, p)
 	}
 	for i := range steps {
-		if !reflect.DeepEqual(uninterrupted[i], want[i]) {
+		if !reflect.DeepEqual(ruled(uninterrupted[i]), want[i]) {
 			t.Errorf("step %d, uninterrupted:\n got %+v\nwant %+v", i, uninterrupted[i], want[i])
 		}
-		if !reflect.DeepEqual(flushed[i], want[i]) {
+		if !reflect.DeepEqual(ruled(flushed[i]), want[i]) {
 			t.Errorf("step %d, flushed at step %d:\n got %+v\nwant %+v", i, flushAt, flushed[i], want[i])
 		}
 	}
@@ -400,7 +400,7 @@ func playRandom(t *testing.T, srv *redistest.Server, rec coordtest.Recorder, pol
 	decide := func(p coord.Plan) coord.Decision {
 		var dropped []coord.Decision
 		if exp := ref.Expired(now); len(exp) > 0 {
-			s, _ := rec.Seed(ctx, uscc)
+			s, _ := rec.Seed(ctx, uscc, false)
 			stored, missing := coord.SplitStored(s, exp)
 			dropped = ref.Settle(stored, missing, now)
 		}
@@ -488,7 +488,7 @@ func playRandom(t *testing.T, srv *redistest.Server, rec coordtest.Recorder, pol
 			if err := c.Forget(ctx, uscc); err != nil {
 				t.Fatal(err)
 			}
-			s, _ := rec.Seed(ctx, uscc)
+			s, _ := rec.Seed(ctx, uscc, false)
 			ref = coord.NewState(s, pol, now)
 			pending = map[string]coord.Decision{} // reservations lost with the state
 			mustDecide = true
@@ -499,13 +499,27 @@ func playRandom(t *testing.T, srv *redistest.Server, rec coordtest.Recorder, pol
 	}
 }
 
+// ruled is what the rule decided: d without its fence, which counts how
+// often the store was read with the fence raised (seeds, checks of pending
+// plans), not what the rule made of it. TestFence_* test it.
+func ruled(d coord.Decision) coord.Decision {
+	d.Fence = 0
+	if d.Dropped != nil {
+		d.Dropped = append([]coord.Decision(nil), d.Dropped...)
+		for i := range d.Dropped {
+			d.Dropped[i] = ruled(d.Dropped[i])
+		}
+	}
+	return d
+}
+
 func compare(t *testing.T, i int, what string, want coord.Decision, call func() (coord.Decision, error), apply func(coord.Decision)) {
 	t.Helper()
 	got, err := call()
 	if err != nil {
 		t.Fatalf("op %d, %s: %v", i, what, err)
 	}
-	if !reflect.DeepEqual(got, want) {
+	if !reflect.DeepEqual(ruled(got), ruled(want)) {
 		t.Errorf("op %d, %s:\n got %s\nwant %s", i, what, show(got), show(want))
 	}
 	apply(got)
@@ -677,7 +691,7 @@ func TestPausedRedis_NoReservationWithoutAStoredPlan(t *testing.T) {
 		return out
 	}
 	phantoms := func() []string {
-		seed, _ := rec.Seed(ctx, uscc)
+		seed, _ := rec.Seed(ctx, uscc, false)
 		stored := map[string]bool{}
 		for _, p := range seed.Plans {
 			stored[p.InspectionID] = true
@@ -848,13 +862,13 @@ func TestJointRule_ScriptMatchesState(t *testing.T) {
 					if err := c.Forget(ctx, uscc); err != nil {
 						t.Fatal(err)
 					}
-					seed, _ := rec.Seed(ctx, uscc)
+					seed, _ := rec.Seed(ctx, uscc, false)
 					ref = coord.NewState(seed, pol, now)
 				}
 				if err != nil {
 					t.Fatalf("step %d (%s): %v", i, s.what, err)
 				}
-				if !reflect.DeepEqual(got, want) {
+				if !reflect.DeepEqual(ruled(got), ruled(want)) {
 					t.Errorf("step %d (%s):\n got %s\nwant %s", i, s.what, show(got), show(want))
 				}
 				if s.want != 0 && got.Outcome != s.want {
@@ -862,5 +876,43 @@ func TestJointRule_ScriptMatchesState(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFence_SeedOfASeededEnterprise_RaisesItsFence: two replicas find an
+// enterprise's state missing and both seed it, each raising the store's
+// fence. The second seed finds the first's state written and keeps it; it
+// must take the higher fence with it, or every registration decided on that
+// state would fail the store's check of the fence until the next reseed.
+func TestFence_SeedOfASeededEnterprise_RaisesItsFence(t *testing.T) {
+	srv := redistest.Start(t)
+	rec := coordtest.NewRecord()
+	c := dial(t, srv, rec.Seed)
+	uscc := freshUSCC()
+	pol := coord.Policy{Zone: coordtest.Beijing}
+	now := at("2026-11-23 08:00")
+	p := coord.Plan{InspectionID: "INS-F-1", AgencyID: "AG-1", USCC: uscc, Start: at("2026-11-24 09:00"), End: at("2026-11-24 10:00"), Grade: "B"}
+	d, err := c.Decide(ctx, p, pol, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Apply(p, d)
+	k, err := keysOf(uscc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second replica's seed, which found the state missing before the
+	// first wrote it.
+	if err := c.seedFromStore(ctx, k, uscc, pol, now); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := rec.Seed(ctx, uscc, false)
+	q := coord.Plan{InspectionID: "INS-F-2", AgencyID: "AG-2", USCC: uscc, Start: at("2026-11-25 09:00"), End: at("2026-11-25 10:00"), Grade: "B"}
+	d2, err := c.Decide(ctx, q, pol, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Fence != 1 || stored.Fence != 2 || d2.Fence != stored.Fence {
+		t.Fatalf("fences: first decision %d, the store's after the second seed %d, the next decision %d; want 1, 2, 2", d.Fence, stored.Fence, d2.Fence)
 	}
 }

@@ -86,7 +86,7 @@ func New(t *testing.T, st store.Store) *Record {
 
 // Seed is the service's seeder. The directory holds every enterprise the
 // suite names, as an imported directory would: one is put in on first sight.
-func (r *Record) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
+func (r *Record) Seed(ctx context.Context, uscc string, fence bool) (coord.Seed, error) {
 	err := r.st.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.Enterprise(uscc); !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -96,7 +96,7 @@ func (r *Record) Seed(ctx context.Context, uscc string) (coord.Seed, error) {
 	if err != nil {
 		return coord.Seed{}, err
 	}
-	return r.svc.Seed(ctx, uscc)
+	return r.svc.Seed(ctx, uscc, fence)
 }
 
 // Apply writes a decision as registration does: the plan, if accepted or

@@ -1,0 +1,232 @@
+package service_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/coord/local"
+	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
+	"github.com/ruqi/ruqi/internal/service"
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/store/postgres"
+	"github.com/ruqi/ruqi/internal/testutil/pgtest"
+	"github.com/ruqi/ruqi/internal/testutil/redistest"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// slowCommit is a store whose next Update runs a hook inside the
+// transaction, after the transaction's function: the registration has
+// checked and written everything and has not committed, as when a commit
+// stalls (a slow disk, a lost network) or simply races another replica.
+type slowCommit struct {
+	store.Store
+	inTx atomic.Pointer[func()]
+}
+
+func (s *slowCommit) Update(ctx context.Context, fn func(store.Tx) error) error {
+	hook := s.inTx.Swap(nil)
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if hook != nil { // once: a transaction PostgreSQL retries runs straight
+			f := *hook
+			hook = nil
+			f()
+		}
+		return nil
+	})
+}
+
+// fenceWorld is one replica on PostgreSQL and a real Redis, and the
+// enterprise whose plans the tests register.
+type fenceWorld struct {
+	e    *env
+	st   *slowCommit
+	rs   *redistest.Server
+	uscc string
+}
+
+func newFenceWorld(t *testing.T, configure ...func(*service.Config)) *fenceWorld {
+	t.Helper()
+	pg, err := postgres.Open(context.Background(), pgtest.Start(t).NewDatabase(t), postgres.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &fenceWorld{st: &slowCommit{Store: pg}, rs: redistest.Start(t)}
+	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) {
+		return coordredis.Dial(w.rs.Addr(), seed)
+	}, configure...)
+	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	return w
+}
+
+// register registers r's routine plan at the world's enterprise, days
+// ahead: every agency's on the same day, so that two of one agency are
+// duplicates.
+func (w *fenceWorld) register(r *registrar, days int) (*ruqiv1.RegisterInspectionResponse, error) {
+	base := time.Now().Add(time.Duration(days) * 24 * time.Hour).Truncate(time.Hour)
+	return ruqiv1.NewInspectionServiceClient(w.e.cc).RegisterInspection(w.e.as(r.tok), &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: w.uscc, CheckItemIds: r.items[:1], OfficerIds: r.officers[:2],
+		WindowStart: timestamppb.New(base), WindowEnd: timestamppb.New(base.Add(8 * time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
+}
+
+// plansOf are the ids of agency's registered plans at the enterprise.
+func (w *fenceWorld) plansOf(t *testing.T, agency string) []string {
+	t.Helper()
+	var ids []string
+	err := w.st.View(context.Background(), func(r store.Reader) error {
+		list, err := r.InspectionsOfEnterprise(w.uscc, store.Page{})
+		for _, ins := range list {
+			if ins.GetAgencyId() == agency && ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
+				ids = append(ids, ins.GetId())
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// TestRegister_PGRedis_RedisEmptiedWhileWriting: AG-01's plan P is decided
+// and being written when Redis restarts empty; AG-01 registers the same
+// visit again (Q) meanwhile, which reseeds the enterprise from the store,
+// where P is not yet. Both were written: a duplicate the coordinator had
+// refused, and a plan it did not count. The reseed now raises the
+// enterprise's fence; P's write fails its check, P is decided again under
+// the new state and refused as Q's duplicate.
+func TestRegister_PGRedis_RedisEmptiedWhileWriting(t *testing.T) {
+	w := newFenceWorld(t)
+	// The enterprise's state, seeded, by a plan that P does not join: a
+	// joint record written by P's open transaction would hold Q's back.
+	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil {
+		t.Fatal(err)
+	}
+	a1 := w.e.registrar(t, "AG-01")
+	var q *ruqiv1.RegisterInspectionResponse
+	var qerr error
+	meanwhile := func() {
+		w.rs.FlushAll()
+		q, qerr = w.register(a1, 2)
+	}
+	w.st.inTx.Store(&meanwhile)
+	_, perr := w.register(a1, 2)
+	if qerr != nil {
+		t.Fatalf("the registration made while Redis was empty: %v", qerr)
+	}
+	if status.Code(perr) != codes.AlreadyExists {
+		t.Errorf("the plan written across the reseed: %v, want ALREADY_EXISTS (a duplicate of %s)", perr, q.GetInspection().GetId())
+	}
+	if got := w.plansOf(t, "AG-01"); len(got) != 1 || got[0] != q.GetInspection().GetId() {
+		t.Errorf("AG-01's registered plans %v, want only %s", got, q.GetInspection().GetId())
+	}
+}
+
+// TestRegister_PGRedis_CommitPastItsHold: P's commit stalls past its hold;
+// another replica's decision after the hold finds P pending and expired,
+// checks the store, which does not hold P yet, and drops it; then P's
+// commit landed, a plan the coordinator no longer counted, and AG-01's next
+// registration of the same visit was accepted beside it. The check now
+// raises the fence, which P's transaction read: PostgreSQL aborts P's
+// commit, and its retry finds its hold half gone or the fence moved.
+func TestRegister_PGRedis_CommitPastItsHold(t *testing.T) {
+	const hold = 2 * time.Second
+	w := newFenceWorld(t, func(c *service.Config) { c.ConfirmWithin = hold })
+	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil {
+		t.Fatal(err)
+	}
+	// The other replica's coordinator, on the same Redis and store.
+	other, err := coordredis.Dial(w.rs.Addr(), w.e.svc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	var derr error
+	stall := func() {
+		time.Sleep(hold + 200*time.Millisecond)
+		start := time.Now().Add(7 * 24 * time.Hour)
+		x := coord.Plan{InspectionID: "INS-20990101-OTHERREP", AgencyID: "AG-03", USCC: w.uscc, Start: start, End: start.Add(time.Hour), Grade: "B", ConfirmBy: time.Now().Add(hold)}
+		_, derr = other.Decide(context.Background(), x, coord.Policy{Zone: shanghai(t)}, time.Now())
+	}
+	a1 := w.e.registrar(t, "AG-01")
+	w.st.inTx.Store(&stall)
+	p, perr := w.register(a1, 2)
+	if derr != nil {
+		t.Fatalf("the other replica's decision: %v", derr)
+	}
+	if perr == nil {
+		t.Errorf("the plan whose commit outlived its hold was written: %s", p.GetInspection().GetId())
+	}
+	q, err := w.register(a1, 2)
+	if perr == nil {
+		if err == nil {
+			t.Errorf("AG-01 registered the same visit twice: %s and %s", p.GetInspection().GetId(), q.GetInspection().GetId())
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("AG-01's registration after the failed one: %v", err)
+	}
+	if got := w.plansOf(t, "AG-01"); len(got) != 1 || got[0] != q.GetInspection().GetId() {
+		t.Errorf("AG-01's registered plans %v, want only %s", got, q.GetInspection().GetId())
+	}
+}
+
+// TestRegister_BoltLocal_CommitPastItsHold: the same on the embedded
+// default. P's function holds bbolt's one writer past P's hold; a
+// registration of the same visit then found P pending and expired, read the
+// store (P not committed yet) and dropped it, and both were written. The
+// check of expired plans now goes through the writer (it raises the
+// fence), so it waits for P's commit, finds P, and refuses the duplicate.
+func TestRegister_BoltLocal_CommitPastItsHold(t *testing.T) {
+	const hold = 2 * time.Second
+	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &fenceWorld{st: &slowCommit{Store: b}}
+	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil },
+		func(c *service.Config) { c.ConfirmWithin = hold })
+	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	a1 := w.e.registrar(t, "AG-01")
+	type answer struct {
+		r   *ruqiv1.RegisterInspectionResponse
+		err error
+	}
+	q := make(chan answer, 1)
+	stall := func() {
+		time.Sleep(hold + 200*time.Millisecond)
+		go func() {
+			r, err := w.register(a1, 2)
+			q <- answer{r, err}
+		}()
+		// Long enough for Q's decision to read the store while P's
+		// commit waits; Q's own write (and, fenced, its check) waits
+		// for this writer.
+		time.Sleep(time.Second)
+	}
+	w.st.inTx.Store(&stall)
+	p, perr := w.register(a1, 2)
+	if perr != nil {
+		t.Fatalf("P, written within the writer: %v", perr)
+	}
+	qa := <-q
+	if status.Code(qa.err) != codes.AlreadyExists {
+		t.Errorf("the same visit registered again: %v, want ALREADY_EXISTS (a duplicate of %s)", qa.err, p.GetInspection().GetId())
+	}
+	if got := w.plansOf(t, "AG-01"); len(got) != 1 {
+		t.Errorf("AG-01's registered plans %v, want only %s", got, p.GetInspection().GetId())
+	}
+}
