@@ -55,17 +55,25 @@ func SubmitCoverage(tx store.Tx, p auth.Principal, now time.Time, c *ruqiv1.Plan
 }
 
 // Coverages reads what matching takes for the period [from, to): the
-// agencies' filed inspection plans (检查计划) in the version in force whose
-// scope lists its enterprises, and the coverages submitted to the matcher
-// directly (SubmitCoverage); a submitted coverage under the same agency and
-// plan id as a filed plan gives way to the plan. Plans that name a
-// population (a region, an industry) are not matched yet: the store has no
-// index of enterprises by region to resolve them.
+// agencies' filed inspection plans (检查计划) in the version in force, and
+// the coverages submitted to the matcher directly (SubmitCoverage); a
+// submitted coverage under the same agency and plan id as a filed plan
+// gives way to the plan.
+//
+// A plan whose scope names a population (a region, perhaps an industry: a
+// 专项 campaign) covers, for matching, the enterprises of that population
+// that another plan or coverage lists: that is where another agency will
+// enter anyway, so that its visit can take the campaign's items along. A
+// 双随机 plan's population is not matched: its draws pick whom it inspects. Two
+// plans that both name populations do not meet on their own: finding their
+// common enterprises would read the whole directory on every run (draws do
+// that, a few times a month), and would propose a joint visit to each.
 func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) {
 	var out []matching.Coverage
 	items := map[string]*ruqiv1.CheckItem{}
+	inPeriod := func(mc matching.Coverage) bool { return mc.Start.Before(to) && mc.End.After(from) }
 	add := func(mc matching.Coverage, ids []string) error {
-		if !mc.Start.Before(to) || !mc.End.After(from) || len(mc.Enterprises) == 0 {
+		if !inPeriod(mc) || len(mc.Enterprises) == 0 {
 			return nil
 		}
 		for _, id := range ids {
@@ -88,6 +96,11 @@ func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) 
 		}
 		return nil
 	}
+	type population struct {
+		mc matching.Coverage
+		v  *ruqiv1.PlanVersion
+	}
+	var populations []population
 	filed := map[string]bool{}
 	plans := func(p store.Page) ([]*ruqiv1.Plan, error) { return r.Plans("", p) }
 	err := store.Each(1000, plans, (*ruqiv1.Plan).GetId, func(p *ruqiv1.Plan) error {
@@ -96,8 +109,17 @@ func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) 
 			return nil
 		}
 		filed[store.CoverageKey(p.GetAgencyId(), p.GetId())] = true
+		sc := v.GetScope()
 		mc := matching.Coverage{PlanID: p.GetId(), AgencyID: p.GetAgencyId(), Type: v.GetType(),
-			Start: v.GetPeriodStart().AsTime(), End: v.GetPeriodEnd().AsTime(), Enterprises: v.GetScope().GetEnterpriseUsccs()}
+			Start: v.GetPeriodStart().AsTime(), End: v.GetPeriodEnd().AsTime(), Enterprises: sc.GetEnterpriseUsccs()}
+		if len(mc.Enterprises) == 0 && sc.GetRegionCode() != "" {
+			// A 双随机 plan inspects the enterprises its draws pick, not
+			// its population: matched elsewhere, it would choose them.
+			if inPeriod(mc) && v.GetType() != ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM {
+				populations = append(populations, population{mc: mc, v: v})
+			}
+			return nil
+		}
 		return add(mc, v.GetCheckItemIds())
 	})
 	if err != nil {
@@ -114,6 +136,41 @@ func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) 
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(populations) == 0 {
+		return out, nil
+	}
+	// The enterprises listed, each read once, in order (the proposals'
+	// order does not depend on the maps').
+	var listed []string
+	seen := map[string]bool{}
+	for _, mc := range out {
+		for _, u := range mc.Enterprises {
+			if !seen[u] {
+				seen[u] = true
+				listed = append(listed, u)
+			}
+		}
+	}
+	slices.Sort(listed)
+	for _, u := range listed {
+		e, err := r.Enterprise(u)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // a listed enterprise since removed from the directory
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range populations {
+			if pp := &populations[i]; domain.Covers(pp.v, e) {
+				pp.mc.Enterprises = append(pp.mc.Enterprises, u)
+			}
+		}
+	}
+	for _, pp := range populations {
+		if err := add(pp.mc, pp.v.GetCheckItemIds()); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

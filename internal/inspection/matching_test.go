@@ -3,6 +3,9 @@ package inspection_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -30,8 +33,8 @@ func TestCoverages_FiledPlansAndSubmittedCoverage_ProposedOnce(t *testing.T) {
 			tx.PutCheckItem(&ruqiv1.CheckItem{Id: "IT-3", AgencyId: "AG-2", Name: "已取消的检查", Retired: true}),
 			tx.PutPlan(&ruqiv1.Plan{Id: "PLAN-1", AgencyId: "AG-1", Versions: []*ruqiv1.PlanVersion{{Version: 1, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
 				Scope: &ruqiv1.PlanScope{EnterpriseUsccs: []string{uscc}}, CheckItemIds: []string{"IT-1"}, PeriodStart: from, PeriodEnd: to, State: ruqiv1.PlanState_PLAN_STATE_FILED}}}),
-			// A population plan: not matched yet.
-			tx.PutPlan(&ruqiv1.Plan{Id: "PLAN-2", AgencyId: "AG-3", Versions: []*ruqiv1.PlanVersion{{Version: 1, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+			// A 双随机 population plan: its draws pick whom it inspects.
+			tx.PutPlan(&ruqiv1.Plan{Id: "PLAN-2", AgencyId: "AG-3", Versions: []*ruqiv1.PlanVersion{{Version: 1, Type: ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM,
 				Scope: &ruqiv1.PlanScope{RegionCode: region}, CheckItemIds: []string{"IT-1"}, PeriodStart: from, PeriodEnd: to, State: ruqiv1.PlanState_PLAN_STATE_FILED}}}),
 			tx.PutPlanCoverage(&ruqiv1.PlanCoverage{PlanId: "PLAN-1", AgencyId: "AG-1", Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
 				PeriodStart: from, PeriodEnd: to, CheckItemIds: []string{"IT-1"}, EnterpriseUsccs: []string{"91110000000000000X"}}),
@@ -69,5 +72,86 @@ func TestCoverages_FiledPlansAndSubmittedCoverage_ProposedOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A plan naming a population (a region, perhaps an industry) covers, for
+// matching, the enterprises of that population another plan lists; a
+// 双随机 one does not, nor one whose period is elsewhere, nor two that only
+// name populations.
+func TestCoverages_PopulationPlan_MatchedWhereAnotherPlanLists(t *testing.T) {
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	st := fixture(t, now)
+	const gas1, gas2, other = "91510107MA00000001", "91510104MA00000002", "91510104MA00000003"
+	from, to := timestamppb.New(now), timestamppb.New(now.AddDate(0, 1, 0))
+	later, after := timestamppb.New(now.AddDate(0, 2, 0)), timestamppb.New(now.AddDate(0, 3, 0))
+	plan := func(id, agency string, typ ruqiv1.InspectionType, scope *ruqiv1.PlanScope, item string, start, end *timestamppb.Timestamp) *ruqiv1.Plan {
+		// 专项 plans are in force once approved and published.
+		state := ruqiv1.PlanState_PLAN_STATE_FILED
+		if typ == ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL {
+			state = ruqiv1.PlanState_PLAN_STATE_PUBLISHED
+		}
+		return &ruqiv1.Plan{Id: id, AgencyId: agency, Versions: []*ruqiv1.PlanVersion{{Version: 1, Type: typ, Scope: scope,
+			CheckItemIds: []string{item}, PeriodStart: start, PeriodEnd: end, State: state}}}
+	}
+	routine, special, random := ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM
+	err := st.Update(context.Background(), func(tx store.Tx) error {
+		var errs []error
+		for _, e := range []*ruqiv1.Enterprise{
+			{Uscc: gas1, Name: "燃气一", RegionCode: "510107", Industry: "燃气"},
+			{Uscc: gas2, Name: "燃气二", RegionCode: "510104", Industry: "燃气"},
+			{Uscc: other, Name: "未列入", RegionCode: "510104", Industry: "燃气"},
+		} {
+			errs = append(errs, tx.PutEnterprise(e))
+		}
+		for i, ag := range []string{"AG-1", "AG-2", "AG-3", "AG-4", "AG-5", "AG-6"} {
+			errs = append(errs, tx.PutCheckItem(&ruqiv1.CheckItem{Id: fmt.Sprintf("IT-%d", i+1), AgencyId: ag, Name: "检查"}))
+		}
+		errs = append(errs,
+			tx.PutPlan(plan("PLAN-L", "AG-1", routine, &ruqiv1.PlanScope{EnterpriseUsccs: []string{gas2, uscc, gas1}}, "IT-1", from, to)),
+			tx.PutPlan(plan("PLAN-D", "AG-2", routine, &ruqiv1.PlanScope{RegionCode: "510107"}, "IT-2", from, to)),
+			tx.PutPlan(plan("PLAN-G", "AG-3", special, &ruqiv1.PlanScope{RegionCode: "510100", Industry: "燃气"}, "IT-3", from, to)),
+			tx.PutPlan(plan("PLAN-R", "AG-4", random, &ruqiv1.PlanScope{RegionCode: "510100"}, "IT-4", from, to)),
+			tx.PutPlan(plan("PLAN-X", "AG-5", special, &ruqiv1.PlanScope{RegionCode: "510100"}, "IT-5", later, after)),
+			// Two populations alone: other is listed by no plan.
+			tx.PutPlan(plan("PLAN-Y", "AG-6", special, &ruqiv1.PlanScope{RegionCode: "510104", Industry: "燃气"}, "IT-6", from, to)),
+		)
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plans []matching.Coverage
+	err = st.View(context.Background(), func(r store.Reader) error {
+		plans, err = inspection.Coverages(r, now, now.AddDate(0, 1, 0))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, c := range plans {
+		got[c.PlanID] = c.Enterprises
+	}
+	want := map[string][]string{
+		"PLAN-L": {gas2, uscc, gas1},
+		"PLAN-D": {uscc, gas1},
+		"PLAN-G": {gas2, gas1},
+		"PLAN-Y": {gas2},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("coverages by plan %v\nwant %v", got, want)
+	}
+	res := matching.Match(matching.Input{Plans: plans, NotBefore: now})
+	agencies := map[string][]string{}
+	for _, p := range res.Proposals {
+		for _, m := range p.Members {
+			agencies[p.USCC] = append(agencies[p.USCC], m.AgencyID)
+		}
+		slices.Sort(agencies[p.USCC])
+	}
+	wantAgencies := map[string][]string{uscc: {"AG-1", "AG-2"}, gas1: {"AG-1", "AG-2", "AG-3"}, gas2: {"AG-1", "AG-3", "AG-6"}}
+	if !reflect.DeepEqual(agencies, wantAgencies) {
+		t.Fatalf("proposals' agencies by enterprise %v\nwant %v", agencies, wantAgencies)
 	}
 }
