@@ -166,8 +166,9 @@ func SplitStored(seed Seed, ids []string) (stored, missing []string) {
 // their hold: a plan the store does not hold yet may be a write still
 // committing. coord/redis also fences its seeds, since its state can be lost
 // while writes are in flight (Redis restarted empty, a Forget); coord/local
-// loses a state with a plan in flight only with its process, whose writes
-// die with it, and seeds without fence.
+// fences a seed only after a Forget: otherwise it loses a state with a plan
+// in flight only with its process, whose writes die with it (an eviction
+// never drops a pending decision).
 type Seeder func(ctx context.Context, uscc string, fence bool) (Seed, error)
 
 // Coordinator is implemented by coord/redis and coord/local.
@@ -185,10 +186,13 @@ type Coordinator interface {
 	// releases only under the failed attempt's hold, p.ConfirmBy as that
 	// attempt decided it: a retry of the same plan that renewed the hold
 	// later keeps it (a zero ConfirmBy releases any hold: pass the
-	// attempt's own). The decision is Withdraw's (zero if nothing was
-	// released): plans written meanwhile that had joined this one may hold
-	// the visit now.
-	Release(ctx context.Context, p Plan, now time.Time) (Decision, error)
+	// attempt's own). fence, if not zero, is the store's fence, which the
+	// caller raised before releasing: the state takes it, so that a retry
+	// still writing under the released reservation fails its check
+	// whatever the replicas' clocks say. The decision is Withdraw's (zero
+	// if nothing was released): plans written meanwhile that had joined
+	// this one may hold the visit now.
+	Release(ctx context.Context, p Plan, fence int64, now time.Time) (Decision, error)
 	// Withdraw removes a cancelled plan: it no longer merges or counts. A
 	// joint inspection goes on for its other members, with a new lead if the
 	// lead withdrew.

@@ -77,9 +77,9 @@ func (r *reconnectingRedis) Confirm(ctx context.Context, p coord.Plan, now time.
 	return err
 }
 
-func (r *reconnectingRedis) Release(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+func (r *reconnectingRedis) Release(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
 	c := r.client()
-	d, err := c.Release(ctx, p, now)
+	d, err := c.Release(ctx, p, fence, now)
 	r.after(c, err)
 	return d, err
 }

@@ -9,11 +9,13 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/coord/local"
 	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
+	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
@@ -228,5 +230,97 @@ func TestRegister_BoltLocal_CommitPastItsHold(t *testing.T) {
 	}
 	if got := w.plansOf(t, "AG-01"); len(got) != 1 {
 		t.Errorf("AG-01's registered plans %v, want only %s", got, p.GetInspection().GetId())
+	}
+}
+
+// TestRegister_PGRedis_ReleaseWithARetryOnASlowClock: a request's first
+// attempt (replica A) fails its write while its retry, on replica B whose
+// clock is 5 s behind, is still writing under the same reservation. The
+// release compared holds as times: B's renewed hold looked older than A's,
+// so A released the plan B then wrote, and the plan stood uncounted (AG-01
+// registered the same visit again beside it). A's release now raises the
+// fence first: B's commit fails its check, and B decides the plan again.
+func TestRegister_PGRedis_ReleaseWithARetryOnASlowClock(t *testing.T) {
+	pgSrv := pgtest.Start(t)
+	url := pgSrv.NewDatabase(t)
+	rs := redistest.Start(t)
+	open := func() store.Store {
+		pg, err := postgres.Open(context.Background(), url, postgres.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pg
+	}
+	dial := func(seed coord.Seeder) (coord.Coordinator, error) { return coordredis.Dial(rs.Addr(), seed) }
+	stA := &failingUpdate{Store: open()}
+	a := newEnvWith(t, stA, dial)
+	stB := &slowCommit{Store: open()}
+	b := newEnvWith(t, stB, dial, func(c *service.Config) { c.Now = func() time.Time { return time.Now().Add(-5 * time.Second) } })
+	w := &fenceWorld{e: a, st: &slowCommit{Store: stA}, uscc: a.dir.GetEnterprises()[1].GetUscc()}
+	if _, err := w.register(a.registrar(t, "AG-02"), 5); err != nil { // seeds the enterprise
+		t.Fatal(err)
+	}
+	a1 := a.registrar(t, "AG-01")
+	base := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
+	req := &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: w.uscc, CheckItemIds: a1.items[:1], OfficerIds: a1.officers[:2],
+		WindowStart: timestamppb.New(base), WindowEnd: timestamppb.New(base.Add(8 * time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查", RequestId: "retry-on-b"}
+	inside, proceed := make(chan struct{}), make(chan struct{})
+	hold := func() { close(inside); <-proceed }
+	stB.inTx.Store(&hold)
+	retried := make(chan error, 1)
+	startRetry := func() {
+		go func() {
+			_, err := ruqiv1.NewInspectionServiceClient(b.cc).RegisterInspection(b.as(a1.tok), req)
+			retried <- err
+		}()
+		<-inside // B decided (renewing the hold) and is writing
+	}
+	stA.before.Store(&startRetry)
+	stA.failIn.Store(1) // A's registration write fails
+	if _, err := ruqiv1.NewInspectionServiceClient(a.cc).RegisterInspection(a.as(a1.tok), req); status.Code(err) != codes.Unavailable {
+		t.Fatalf("A's attempt: %v, want UNAVAILABLE (its write failed)", err)
+	}
+	close(proceed)
+	if err := <-retried; err != nil {
+		t.Fatalf("B's retry: %v", err)
+	}
+	// The plan B wrote is counted: the same visit again is a duplicate.
+	again := proto.CloneOf(req)
+	again.RequestId = "another"
+	if _, err := ruqiv1.NewInspectionServiceClient(a.cc).RegisterInspection(a.as(a1.tok), again); status.Code(err) != codes.AlreadyExists {
+		t.Errorf("AG-01 registering the same visit again: %v, want ALREADY_EXISTS", err)
+	}
+	if got := w.plansOf(t, "AG-01"); len(got) != 1 {
+		t.Errorf("AG-01's registered plans %v, want one", got)
+	}
+}
+
+// TestRegister_FenceAheadOfTheCoordinator_Heals: the store's fence moved
+// without the coordinator's following (its part of a raise failed, a store
+// restored): every registration for the enterprise failed its check. After
+// two rounds the service now forgets the enterprise's state, and the next
+// decision reseeds it from the store.
+func TestRegister_FenceAheadOfTheCoordinator_Heals(t *testing.T) {
+	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &fenceWorld{st: &slowCommit{Store: b}}
+	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil })
+	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil { // seeds the enterprise
+		t.Fatal(err)
+	}
+	err = w.st.Update(context.Background(), func(tx store.Tx) error {
+		_, err := inspection.RaiseFence(tx, w.uscc)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.register(w.e.registrar(t, "AG-01"), 2); err != nil {
+		t.Fatalf("a registration with the store's fence ahead: %v", err)
 	}
 }

@@ -107,11 +107,20 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		}
 		// The coordinator's state was rebuilt from the store while this
 		// plan was being written (a Redis restarted empty, a check of
-		// pending plans): decide it again under the new state, which
-		// finds this plan's reservation if it kept it. A few rounds: each
-		// needs another rebuild in between to fail again.
+		// pending plans, a release): decide it again under the new state,
+		// which finds this plan's reservation if it kept it. A few rounds:
+		// each needs another rebuild in between to fail again.
 		if attempt == fencedAttempts {
 			return nil, toStatus(ctx, domain.Unavailablef("REGISTRATION_RESEEDED", "协调状态正在从存储重建，报备未生效，请用同一请求编号稍后重试"))
+		}
+		if attempt == fencedAttempts-1 {
+			// Twice behind: the coordinator's fence may not have followed
+			// the store's (its part of a raise failed). Its state is
+			// rebuilt from the store, which is safe at any time now that
+			// writes in flight are fenced.
+			if ferr := s.coord.Forget(context.WithoutCancel(ctx), plan.USCC); ferr != nil {
+				slog.ErrorContext(ctx, "forget an enterprise whose fence is behind the store's", "uscc", plan.USCC, "err", ferr)
+			}
 		}
 	}
 }
@@ -221,31 +230,52 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 // failed, and nothing else. If the store holds a plan of this id with the
 // same enterprise, agency and window, the coordinator holds that plan under
 // this id (an attempt of the same request id wrote it): it stays, confirmed
-// here if it is this very request. If the store cannot say (a commit whose
+// here if it is this very request. Otherwise the store's fence is raised
+// in the transaction that found the plan missing, and the release takes
+// it: a retry of the same request still writing under this reservation, on
+// any replica and whatever its clock, fails its check and is decided again
+// instead of landing uncounted. If the store cannot say (a commit whose
 // answer was lost as the database went away may have landed), or the
 // release fails, the reservation expires: the coordinator checks it against
-// the store then. A retry still writing the same plan keeps it: the release
-// is this attempt's hold only (coord.Plan.ConfirmBy).
+// the store then.
 func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, plan coord.Plan, now time.Time) {
 	bg := context.WithoutCancel(ctx)
-	stored, err := s.storedInspection(bg, plan.InspectionID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	var (
+		stored *ruqiv1.Inspection
+		fence  int64
+	)
+	err := s.store.Update(bg, func(tx store.Tx) error {
+		stored, fence = nil, 0
+		ins, err := tx.Inspection(plan.InspectionID)
+		if err == nil && ins.GetEnterpriseUscc() == plan.USCC && ins.GetAgencyId() == plan.AgencyID &&
+			ins.GetWindowStart().AsTime().Equal(plan.Start) && ins.GetWindowEnd().AsTime().Equal(plan.End) {
+			stored = ins
+			return nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		fence, err = inspection.RaiseFence(tx, plan.USCC)
+		return err
+	})
+	if err != nil {
 		slog.WarnContext(ctx, "a failed registration's plan left pending: the store cannot say whether it holds it", "inspection", plan.InspectionID, "err", err)
 		return
 	}
-	if err == nil {
+	if stored != nil {
 		if sameRegistration(stored, req) {
 			if cerr := s.coord.Confirm(bg, plan, now); cerr != nil {
 				slog.ErrorContext(ctx, "confirm a plan a retry wrote", "inspection", plan.InspectionID, "err", cerr)
 			}
 		}
-		if stored.GetEnterpriseUscc() == plan.USCC && stored.GetAgencyId() == plan.AgencyID &&
-			stored.GetWindowStart().AsTime().Equal(plan.Start) && stored.GetWindowEnd().AsTime().Equal(plan.End) {
-			return
-		}
+		return
 	}
-	rd, err := s.coord.Release(bg, plan, now)
+	rd, err := s.coord.Release(bg, plan, fence, now)
 	if err != nil {
+		// The store's fence is ahead of the coordinator's: registrations
+		// for the enterprise are decided again until the pending plan's
+		// hold is over and its check raises the coordinator's (or the
+		// service forgets the state, see register).
 		slog.ErrorContext(ctx, "release after a failed registration", "inspection", plan.InspectionID, "err", err)
 		return
 	}
@@ -292,17 +322,6 @@ func inspectionIDFor(now time.Time, agency, requestID string) (string, error) {
 	}
 	sum := sha256.Sum256([]byte("ruqi.request.v1\x00" + agency + "\x00" + requestID))
 	return domain.InspectionID(now, base32.StdEncoding.EncodeToString(sum[:5])), nil
-}
-
-// storedInspection reads an inspection in its own transaction.
-func (s *Service) storedInspection(ctx context.Context, id string) (*ruqiv1.Inspection, error) {
-	var ins *ruqiv1.Inspection
-	err := s.store.View(ctx, func(r store.Reader) error {
-		var err error
-		ins, err = r.Inspection(id)
-		return err
-	})
-	return ins, err
 }
 
 // replayed answers a retry of a registration already written: the same

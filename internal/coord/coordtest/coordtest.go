@@ -514,7 +514,7 @@ func testRollback(t *testing.T, b Backend) {
 	if err := f.c.Confirm(ctx, p2, now); err != nil {
 		t.Fatal(err)
 	}
-	rd, err := f.c.Release(ctx, p1, now)
+	rd, err := f.c.Release(ctx, p1, 0, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,7 +523,7 @@ func testRollback(t *testing.T, b Backend) {
 		t.Fatalf("release of p1: %+v, want p2 alone holding the visit", rd)
 	}
 	// A confirmed plan is never released.
-	if rd, err := f.c.Release(ctx, p2, now); err != nil || rd.Version != 0 {
+	if rd, err := f.c.Release(ctx, p2, 0, now); err != nil || rd.Version != 0 {
 		t.Fatalf("release of a confirmed plan: %+v %v", rd, err)
 	}
 	d := f.decide(f.plan("AG-2", "2026-11-23 10:00", "2026-11-23 10:30"), now)
@@ -620,6 +620,29 @@ func testFence(t *testing.T, b Backend) {
 	}
 	if again := f.decide(f.plan("AG-4", "2026-11-26 08:00", "2026-11-26 09:00"), after); again.Fence != d.Fence {
 		t.Fatalf("the next decision's fence %d, want %d", again.Fence, d.Fence)
+	}
+	// A release after the caller raised the store's fence takes it.
+	failed := f.plan("AG-5", "2026-11-27 08:00", "2026-11-27 09:00")
+	failed.ConfirmBy = after.Add(time.Minute)
+	if _, err := f.c.Decide(ctx, failed, f.pol, after); err != nil {
+		t.Fatal(err)
+	}
+	raised, err := f.rec.Seed(ctx, f.uscc, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd, err := f.c.Release(ctx, failed, raised.Fence, after); err != nil || !rd.NewVisit {
+		t.Fatalf("release: %+v %v", rd, err)
+	}
+	if d := f.decide(f.plan("AG-6", "2026-11-28 08:00", "2026-11-28 09:00"), after); d.Fence != raised.Fence {
+		t.Fatalf("after the release: fence %d, want the raised %d", d.Fence, raised.Fence)
+	}
+	// A Forget may drop writes in flight: the next seed raises the fence.
+	if err := f.c.Forget(ctx, f.uscc); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.decide(f.plan("AG-7", "2026-11-29 08:00", "2026-11-29 09:00"), after); d.Fence <= raised.Fence || d.Fence != stored() {
+		t.Fatalf("after a Forget: fence %d, the store's %d; want the store's, above %d", d.Fence, stored(), raised.Fence)
 	}
 }
 
@@ -780,7 +803,7 @@ func testRelease(t *testing.T, b Backend) {
 		t.Fatalf("%+v %v", d, err)
 	}
 	// The store write failed: the reservation is released and not recorded.
-	if _, err := f.c.Release(ctx, p, now); err != nil {
+	if _, err := f.c.Release(ctx, p, 0, now); err != nil {
 		t.Fatal(err)
 	}
 	f.want(f.decide(f.plan("AG-1", "2026-11-23 09:30", "2026-11-23 10:30"), now), coord.Accepted)
@@ -806,12 +829,12 @@ func testReleaseKeepsRetry(t *testing.T, b Backend) {
 	if d, err := f.c.Decide(ctx, retry, f.pol, now.Add(20*time.Second)); err != nil || d.Outcome != coord.Accepted {
 		t.Fatalf("the retry's decision: %+v %v, want the first's answer", d, err)
 	}
-	if rd, err := f.c.Release(ctx, first, now.Add(25*time.Second)); err != nil || rd.Version != 0 {
+	if rd, err := f.c.Release(ctx, first, 0, now.Add(25*time.Second)); err != nil || rd.Version != 0 {
 		t.Fatalf("the first attempt's release: %+v %v; want nothing released", rd, err)
 	}
 	overlap := f.plan("AG-1", "2026-11-23 09:30", "2026-11-23 10:30")
 	f.want(f.decide(overlap, now.Add(26*time.Second)), coord.Duplicate)
-	if rd, err := f.c.Release(ctx, retry, now.Add(27*time.Second)); err != nil || rd.Version == 0 {
+	if rd, err := f.c.Release(ctx, retry, 0, now.Add(27*time.Second)); err != nil || rd.Version == 0 {
 		t.Fatalf("the retry's release: %+v %v; want the plan released", rd, err)
 	}
 	f.want(f.decide(overlap, now.Add(28*time.Second)), coord.Accepted)

@@ -296,7 +296,7 @@ func TestPendingNeverForgotten(t *testing.T) {
 				pending.Add(1)
 				runtime.Gosched()
 				pending.Add(-1)
-				if _, err := c.Release(ctx, p, now); err != nil {
+				if _, err := c.Release(ctx, p, 0, now); err != nil {
 					t.Error(err)
 					return
 				}

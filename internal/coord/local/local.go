@@ -54,8 +54,8 @@ type Coordinator struct {
 	evictions  uint64
 }
 
-// entry is one enterprise. The fields but mu and state are guarded by
-// Coordinator.mu; state by entry.mu, which a caller takes only while it
+// entry is one enterprise. The fields but mu, state and forgotten are
+// guarded by Coordinator.mu; those two by entry.mu, which a caller takes only while it
 // holds a reference (refs), so that an entry is never dropped from the map
 // while a call uses it and two states never exist for one enterprise.
 type entry struct {
@@ -63,8 +63,11 @@ type entry struct {
 	mu    sync.Mutex
 	state *coord.State
 
-	refs       int32
-	pending    bool  // the state held a pending decision when last released
+	refs    int32
+	pending bool // the state held a pending decision (or forgotten was set) when last released
+	// forgotten: Forget dropped the state, perhaps with writes in flight;
+	// the next seed raises the store's fence (coord.Seeder).
+	forgotten  bool
 	used       int64 // Unix nanoseconds of the last call: 8 bytes, not a time.Time's 24
 	prev, next *entry
 }
@@ -117,7 +120,9 @@ func (c *Coordinator) acquire(uscc string) *entry {
 // caller could decide a pending plan between the two, and this one would
 // then mark the entry not pending, and let it be forgotten with the plan.
 func (c *Coordinator) release(e *entry) {
-	pending := e.state != nil && e.state.Pending()
+	// A forgotten entry stays as well, with its mark, until its next seed
+	// raises the fence: forgetting it again would lose the mark.
+	pending := e.forgotten || (e.state != nil && e.state.Pending())
 	c.mu.Lock()
 	e.mu.Unlock()
 	defer c.mu.Unlock()
@@ -188,11 +193,11 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	e := c.acquire(p.USCC)
 	defer c.release(e)
 	if e.state == nil {
-		seed, err := c.seed(ctx, p.USCC, false)
+		seed, err := c.seed(ctx, p.USCC, e.forgotten)
 		if err != nil {
 			return coord.Decision{}, err
 		}
-		e.state = coord.NewState(seed, pol, now)
+		e.state, e.forgotten = coord.NewState(seed, pol, now), false
 	}
 	var dropped []coord.Decision
 	if expired := e.state.Expired(now); len(expired) > 0 {
@@ -223,12 +228,13 @@ func (c *Coordinator) Confirm(ctx context.Context, p coord.Plan, now time.Time) 
 }
 
 // Release undoes a pending reservation whose store write failed.
-func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+func (c *Coordinator) Release(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
 	e := c.acquire(p.USCC)
 	defer c.release(e)
 	if e.state == nil {
 		return coord.Decision{}, nil
 	}
+	e.state.Fence = max(e.state.Fence, fence)
 	return e.state.Release(p.InspectionID, p.ConfirmBy, now), nil
 }
 
@@ -244,11 +250,13 @@ func (c *Coordinator) Withdraw(ctx context.Context, p coord.Plan, now time.Time)
 	return e.state.Withdraw(p.InspectionID, now), nil
 }
 
-// Forget drops the enterprise's state.
+// Forget drops the enterprise's state. Unlike an eviction it may drop
+// pending decisions, whose writes may still commit: the next seed raises
+// the store's fence, so that they fail their check.
 func (c *Coordinator) Forget(ctx context.Context, uscc string) error {
 	e := c.acquire(uscc)
 	defer c.release(e)
-	e.state = nil
+	e.state, e.forgotten = nil, true
 	return nil
 }
 

@@ -265,16 +265,16 @@ func (c *Coordinator) seedFromStore(ctx context.Context, k keys, uscc string, po
 
 // Confirm marks a pending plan as written.
 func (c *Coordinator) Confirm(ctx context.Context, p coord.Plan, now time.Time) error {
-	_, err := c.settlePlan(ctx, p, now, true)
+	_, err := c.settlePlan(ctx, p, 0, now, true)
 	return err
 }
 
 // Release undoes a pending reservation whose store write failed.
-func (c *Coordinator) Release(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
-	return c.settlePlan(ctx, p, now, false)
+func (c *Coordinator) Release(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
+	return c.settlePlan(ctx, p, fence, now, false)
 }
 
-func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Time, written bool) (coord.Decision, error) {
+func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, fence int64, now time.Time, written bool) (coord.Decision, error) {
 	k, err := keysOf(p.USCC)
 	if err != nil {
 		return coord.Decision{}, err
@@ -287,7 +287,7 @@ func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, now time.Tim
 		_, err := c.settle(ctx, k, now, 0, ids, nil, time.Time{})
 		return coord.Decision{}, err
 	}
-	released, err := c.settle(ctx, k, now, 0, nil, ids, p.ConfirmBy)
+	released, err := c.settle(ctx, k, now, fence, nil, ids, p.ConfirmBy)
 	if err != nil || len(released) == 0 {
 		return coord.Decision{}, err
 	}

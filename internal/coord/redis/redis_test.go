@@ -211,7 +211,7 @@ func TestUnavailable_WhenRedisIsDown_ThenRecovers(t *testing.T) {
 	calls := map[string]func() error{
 		"decide":   func() error { _, err := c.Decide(ctx, b, pol, now); return err },
 		"withdraw": func() error { _, err := c.Withdraw(ctx, a, now); return err },
-		"release":  func() error { _, err := c.Release(ctx, a, now); return err },
+		"release":  func() error { _, err := c.Release(ctx, a, 0, now); return err },
 		"confirm":  func() error { return c.Confirm(ctx, a, now) },
 		"forget":   func() error { return c.Forget(ctx, uscc) },
 	}
@@ -480,7 +480,7 @@ func playRandom(t *testing.T, srv *redistest.Server, rec coordtest.Recorder, pol
 				recorded[id] = true
 				rec.Apply(p, d)
 			default: // the write failed
-				compare(t, i, "release "+id, ref.Release(id, p.ConfirmBy, now), func() (coord.Decision, error) { return c.Release(ctx, p, now) }, func(coord.Decision) {})
+				compare(t, i, "release "+id, ref.Release(id, p.ConfirmBy, now), func() (coord.Decision, error) { return c.Release(ctx, p, 0, now) }, func(coord.Decision) {})
 			}
 		case op < 107: // time passes
 			now = now.Add(time.Duration(rnd.Intn(12*4)) * 15 * time.Minute)
@@ -626,7 +626,7 @@ func TestPausedRedis_NoReservationWithoutAStoredPlan(t *testing.T) {
 		p.ConfirmBy = now.Add(hold)
 		d, err := c.Decide(ctx, p, pol, now)
 		if err != nil {
-			_, _ = c.Release(ctx, p, now) // fails too while Redis is stopped
+			_, _ = c.Release(ctx, p, 0, now) // fails too while Redis is stopped
 			return d, err
 		}
 		if d.Outcome == coord.Accepted || d.Outcome == coord.Joined {
@@ -847,7 +847,7 @@ func TestJointRule_ScriptMatchesState(t *testing.T) {
 					err = c.Confirm(ctx, p, now)
 				case "release":
 					want = ref.Release(plans[s.ref].InspectionID, plans[s.ref].ConfirmBy, now)
-					got, err = c.Release(ctx, plans[s.ref], now)
+					got, err = c.Release(ctx, plans[s.ref], 0, now)
 					rec.Apply(plans[s.ref], got)
 				case "withdraw":
 					want = ref.Withdraw(plans[s.ref].InspectionID, now)
