@@ -59,6 +59,43 @@ type VisitKey struct {
 	ExpireAt time.Time
 }
 
+// TakeFence takes the store's fence f, raised by a check of pending plans
+// or a release that read the store (coord.Seeder). The state stands on f if
+// f is the next fence after its own: no other raise came between, so every
+// plan committed under f was decided here. It answers false, changing
+// nothing, if another raise came between: another state (since lost, or
+// replaced) may have committed plans this one lacks, and the state must be
+// rebuilt from the store. 0, or a fence the state has, changes nothing.
+func (s *State) TakeFence(f int64) bool {
+	switch {
+	case f <= s.Fence:
+		return true
+	case f == s.Fence+1:
+		s.Fence = f
+		return true
+	}
+	return false
+}
+
+// TakeSeedFence takes the fence of a seed read with the fence raised (a
+// check of pending plans): as TakeFence, and also past other raises if the
+// state holds every plan of the seed. The seed lists every plan committed
+// (it was read after its raise, and writes decided under older fences fail
+// their check), so a state that holds them all counts every plan the store
+// can hold. It answers false if the state must be rebuilt from the seed.
+func (s *State) TakeSeedFence(seed Seed) bool {
+	if s.TakeFence(seed.Fence) {
+		return true
+	}
+	for _, p := range seed.Plans {
+		if s.Plans[p.InspectionID] == nil {
+			return false
+		}
+	}
+	s.Fence = seed.Fence
+	return true
+}
+
 // NewState rebuilds an enterprise's state from the store's seed under pol.
 // It applies the rule to what the store says: a stored joint inspection
 // whose plans share no common time (one merged by the older, transitive

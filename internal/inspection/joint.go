@@ -48,9 +48,9 @@ func RaiseFence(tx store.Tx, uscc string) (int64, error) {
 	return tx.Count(FenceKey(uscc))
 }
 
-// checkFence refuses a decision made under a fence the store has raised
+// CheckFence refuses a decision made under a fence the store has raised
 // past (ErrFenced).
-func checkFence(r store.Reader, uscc string, decided int64) error {
+func CheckFence(r store.Reader, uscc string, decided int64) error {
 	n, err := r.Count(FenceKey(uscc))
 	if err != nil {
 		return err

@@ -141,7 +141,7 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 	// The coordinator's state that decided may have been lost and rebuilt
 	// from the store since, without this plan: written now, it would be
 	// a plan nobody counts.
-	if err := checkFence(tx, ins.GetEnterpriseUscc(), d.Fence); err != nil {
+	if err := CheckFence(tx, ins.GetEnterpriseUscc(), d.Fence); err != nil {
 		return Registered{}, err
 	}
 	// The directory may have changed since the handler's check.

@@ -100,42 +100,65 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		ins.PlanId, ins.PlanVersion = req.GetPlanId(), chk.Plan.GetVersion()
 	}
 	plan := planOf(ins, chk.Enterprise)
+	var (
+		last  int64 = -1 // the fence of the last decision fenced
+		stuck int        // how many fenced decisions before this one had its fence
+	)
 	for attempt := 1; ; attempt++ {
-		resp, err := is.decideAndWrite(ctx, req, matched, now, ins, plan, chk)
+		resp, fence, err := is.decideAndWrite(ctx, req, matched, now, ins, plan, chk)
 		if !errors.Is(err, inspection.ErrFenced) {
 			return resp, err
 		}
 		// The coordinator's state was rebuilt from the store while this
-		// plan was being written (a Redis restarted empty, a check of
-		// pending plans, a release): decide it again under the new state,
-		// which finds this plan's reservation if it kept it. A few rounds:
-		// each needs another rebuild in between to fail again.
+		// plan was being written (a Redis restarted empty, replicas
+		// seeding at once, a check of pending plans, a release): decide it
+		// again under the new state, which finds this plan's reservation
+		// if it kept it.
 		if attempt == fencedAttempts {
+			// Not written: the last decision's reservation is taken back.
+			held := plan
+			held.InspectionID, held.ConfirmBy = ins.GetId(), now.Add(s.confirmWithin())
+			s.afterFailedWrite(ctx, req, held, now)
 			return nil, toStatus(ctx, domain.Unavailablef("REGISTRATION_RESEEDED", "协调状态正在从存储重建，报备未生效，请用同一请求编号稍后重试"))
 		}
-		if attempt == fencedAttempts-1 {
-			// Twice behind: the coordinator's fence may not have followed
-			// the store's (its part of a raise failed). Its state is
-			// rebuilt from the store, which is safe at any time now that
-			// writes in flight are fenced.
+		if fence == last {
+			stuck++
+		} else {
+			stuck = 0
+		}
+		last = fence
+		if stuck == 2 {
+			// Behind three times on one fence: the coordinator's fence did
+			// not follow the store's (its part of a raise failed, a store
+			// restored). Its state is rebuilt from the store, which is
+			// safe at any time now that writes in flight are fenced. A
+			// fence that moves is a rebuild under way, not thrown away.
 			if ferr := s.coord.Forget(context.WithoutCancel(ctx), plan.USCC); ferr != nil {
 				slog.ErrorContext(ctx, "forget an enterprise whose fence is behind the store's", "uscc", plan.USCC, "err", ferr)
 			}
+		}
+		// A raise is a store transaction, then a script: a decision made
+		// between the two is behind still. A short pause lets the script
+		// land.
+		select {
+		case <-ctx.Done():
+			return nil, toStatus(ctx, ctx.Err())
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
 		}
 	}
 }
 
 // fencedAttempts bounds the decisions of one registration whose write finds
 // the coordinator's state rebuilt each time (inspection.ErrFenced).
-const fencedAttempts = 3
+const fencedAttempts = 6
 
 // decideAndWrite asks the coordinator what the plan becomes and, unless
 // refused, writes it; an error wrapping inspection.ErrFenced means the
 // decision's state was rebuilt meanwhile and nothing was written (the
 // reservation, if the new state kept it, stays for the next decision of
-// the same plan).
+// the same plan), and fence is then the decision's.
 func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, matched bool, now time.Time,
-	ins *ruqiv1.Inspection, plan coord.Plan, chk inspection.Checked) (*ruqiv1.RegisterInspectionResponse, error) {
+	ins *ruqiv1.Inspection, plan coord.Plan, chk inspection.Checked) (_ *ruqiv1.RegisterInspectionResponse, fence int64, _ error) {
 	s := is.s
 	plan.InspectionID = ins.GetId() // an earlier attempt may have taken the day before's (below)
 	// The decision is held pending until the write below commits; if this
@@ -144,7 +167,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 	plan.ConfirmBy = now.Add(s.confirmWithin())
 	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now)
 	if err != nil {
-		return nil, toStatus(ctx, coordError(err))
+		return nil, 0, toStatus(ctx, coordError(err))
 	}
 	s.handOverDropped(ctx, plan.USCC, d.Dropped)
 	if d.Outcome == coord.Duplicate && d.Existing != ins.GetId() && req.GetRequestId() != "" {
@@ -155,7 +178,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 		if yesterday, _ := inspectionIDFor(now.AddDate(0, 0, -1), chk.AgencyID, req.GetRequestId()); d.Existing == yesterday {
 			ins.Id, plan.InspectionID = yesterday, yesterday
 			if d, err = s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now); err != nil {
-				return nil, toStatus(ctx, coordError(err))
+				return nil, 0, toStatus(ctx, coordError(err))
 			}
 			s.handOverDropped(ctx, plan.USCC, d.Dropped)
 		}
@@ -164,14 +187,14 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 	case d.Outcome == coord.Duplicate && d.Existing == ins.GetId():
 		// The id derives from the request id: the same request id is in
 		// flight, or written, with other parameters.
-		return nil, toStatus(ctx, requestReused(req.GetRequestId(), ins.GetId(), ""))
+		return nil, 0, toStatus(ctx, requestReused(req.GetRequestId(), ins.GetId(), ""))
 	case d.Outcome == coord.Duplicate:
 		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED, "duplicate of "+d.Existing)
-		return nil, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
+		return nil, 0, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
 			"重复报备：本部门已有与此时段重叠的检查 %s 针对该企业，请勿重复检查；如需增加事项，请撤销后重新报备", d.Existing).With("existing_inspection_id", d.Existing))
 	case d.Outcome == coord.Capped:
 		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED, fmt.Sprintf("%s limit=%d count=%d period=%s", d.Cap.Rule, d.Cap.Limit, d.Cap.Count, d.Cap.Period))
-		return nil, toStatus(ctx, domain.ResourceExhaustedf("FREQUENCY_CAP", "%s", breachMessage(*d.Cap, true)).
+		return nil, 0, toStatus(ctx, domain.ResourceExhaustedf("FREQUENCY_CAP", "%s", breachMessage(*d.Cap, true)).
 			With("rule", d.Cap.Rule).With("limit", fmt.Sprint(d.Cap.Limit)).With("count", fmt.Sprint(d.Cap.Count)).With("period", d.Cap.Period))
 	}
 
@@ -203,11 +226,11 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 	})
 	bg := context.WithoutCancel(ctx)
 	if errors.Is(err, inspection.ErrFenced) {
-		return nil, err
+		return nil, d.Fence, err
 	}
 	if err != nil {
 		s.afterFailedWrite(ctx, req, plan, now)
-		return nil, toStatus(ctx, err)
+		return nil, 0, toStatus(ctx, err)
 	}
 	// Written: the reservation is the store's now. If this fails the
 	// coordinator finds the plan in the store when the hold is up.
@@ -215,7 +238,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 		slog.ErrorContext(ctx, "confirm a registered plan", "inspection", ins.GetId(), "err", cerr)
 	}
 	if replayed {
-		return resp, nil
+		return resp, 0, nil
 	}
 	// The store already holds each key's VerifyUntil; the ring in memory
 	// learns it only now, after the commit, so a rolled-back attempt never
@@ -223,7 +246,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 	for _, c := range resp.GetCodes() {
 		s.ring.Load().NoteSigned(c.GetKeyId(), verifyUntil(c.GetExpiresAt().AsTime())) // as noteSigned stored it
 	}
-	return resp, nil
+	return resp, 0, nil
 }
 
 // afterFailedWrite takes back the reservation of a registration whose write

@@ -48,8 +48,10 @@ func ptr(n int) *int { return &n }
 // service does and seeds through the service's own Seed.
 type Recorder interface {
 	// Apply writes what a decision says: the plan if accepted or joined,
-	// and joint membership where the decision is newer.
-	Apply(p coord.Plan, d coord.Decision)
+	// and joint membership where the decision is newer. It writes nothing
+	// and answers false for a plan decided under a fence behind the
+	// store's (inspection.Register refuses it: ErrFenced).
+	Apply(p coord.Plan, d coord.Decision) bool
 	// Withdraw records a cancellation and what the coordinator's
 	// withdrawal decided.
 	Withdraw(p coord.Plan, d coord.Decision)
@@ -80,10 +82,14 @@ func NewRecord() *Record {
 }
 
 // Apply writes what a decision says, as the service does: the plan if
-// accepted, and joint membership where the decision's version is newer.
-func (r *Record) Apply(p coord.Plan, d coord.Decision) {
+// accepted, and joint membership where the decision's version is newer;
+// nothing for a plan decided under a fence behind the record's.
+func (r *Record) Apply(p coord.Plan, d coord.Decision) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if (d.Outcome == coord.Accepted || d.Outcome == coord.Joined) && d.Fence < r.fence[p.USCC] {
+		return false
+	}
 	if d.Outcome == coord.Accepted || d.Outcome == coord.Joined {
 		known := false
 		for _, q := range r.plans[p.USCC] {
@@ -101,6 +107,7 @@ func (r *Record) Apply(p coord.Plan, d coord.Decision) {
 	if d.Version > r.version[p.USCC] {
 		r.version[p.USCC] = d.Version
 	}
+	return true
 }
 
 // Withdraw records a cancellation and the joint it leaves behind.
@@ -508,9 +515,12 @@ func testRollback(t *testing.T, b Backend) {
 		return d
 	}
 	f.want(mustDecide(p1), coord.Accepted)
-	f.want(mustDecide(p2), coord.Joined)
+	d2 := mustDecide(p2)
+	f.want(d2, coord.Joined)
 	// p2 commits; p1's write fails.
-	f.rec.Apply(p2, coord.Decision{Outcome: coord.Joined})
+	if !f.rec.Apply(p2, d2) {
+		t.Fatal("p2's decision refused by the record")
+	}
 	if err := f.c.Confirm(ctx, p2, now); err != nil {
 		t.Fatal(err)
 	}
@@ -565,12 +575,17 @@ func testPendingExpiry(t *testing.T, b Backend) {
 	lost.ConfirmBy = hold
 	written := f.plan("AG-2", "2026-11-24 09:00", "2026-11-24 11:00")
 	written.ConfirmBy = hold
+	var dw coord.Decision
 	for _, p := range []coord.Plan{lost, written} {
-		if d, err := f.c.Decide(ctx, p, f.pol, now); err != nil || d.Outcome != coord.Accepted {
+		d, err := f.c.Decide(ctx, p, f.pol, now)
+		if err != nil || d.Outcome != coord.Accepted {
 			t.Fatalf("%+v %v", d, err)
 		}
+		dw = d
 	}
-	f.rec.Apply(written, coord.Decision{Outcome: coord.Accepted}) // committed, its Confirm lost
+	if !f.rec.Apply(written, dw) { // committed, its Confirm lost
+		t.Fatal("the written plan's decision was refused by the record")
+	}
 	// Before the deadline both hold: AG-1 is at its cap.
 	f.want(f.decide(f.plan("AG-1", "2026-11-25 09:00", "2026-11-25 10:00"), now), coord.Capped)
 	after := hold.Add(time.Second)
@@ -641,8 +656,34 @@ func testFence(t *testing.T, b Backend) {
 	if err := f.c.Forget(ctx, f.uscc); err != nil {
 		t.Fatal(err)
 	}
-	if d := f.decide(f.plan("AG-7", "2026-11-29 08:00", "2026-11-29 09:00"), after); d.Fence <= raised.Fence || d.Fence != stored() {
+	d = f.decide(f.plan("AG-7", "2026-11-29 08:00", "2026-11-29 09:00"), after)
+	if d.Fence <= raised.Fence || d.Fence != stored() {
 		t.Fatalf("after a Forget: fence %d, the store's %d; want the store's, above %d", d.Fence, stored(), raised.Fence)
+	}
+	// A raise the state never took (another replica's seed whose state was
+	// never written, a store restored), then a release's: the state cannot
+	// stand on the second, since plans may have committed under the first
+	// elsewhere. It is dropped, and the next decision stands on a new seed.
+	skipped := f.plan("AG-8", "2026-11-30 08:00", "2026-11-30 09:00")
+	skipped.ConfirmBy = after.Add(time.Minute)
+	if _, err := f.c.Decide(ctx, skipped, f.pol, after); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.rec.Seed(ctx, f.uscc, true); err != nil {
+		t.Fatal(err)
+	}
+	second, err := f.rec.Seed(ctx, f.uscc, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.Release(ctx, skipped, second.Fence, after); err != nil {
+		t.Fatal(err)
+	}
+	again := f.plan("AG-8", "2026-11-30 08:30", "2026-11-30 09:30")
+	d = f.decide(again, after)
+	f.want(d, coord.Accepted) // the released plan is not held
+	if d.Fence <= second.Fence || d.Fence != stored() {
+		t.Fatalf("after a release past the next fence: fence %d, the store's %d; want the store's, above %d", d.Fence, stored(), second.Fence)
 	}
 }
 
@@ -931,12 +972,39 @@ func testConcurrent(t *testing.T, b Backend) {
 				defer wg.Done()
 				start := at("2026-11-23 08:00").Add(time.Duration(i%7) * 10 * time.Minute)
 				p := coord.Plan{InspectionID: fmt.Sprintf("INS-C%02d-%03d", round, i), AgencyID: fmt.Sprintf("AG-%d", i%agencies), USCC: uscc, Start: start, End: start.Add(3 * time.Hour), Grade: "B"}
-				d, err := cs[i%clients].Decide(ctx, p, pol, now)
-				if err != nil {
-					errs <- err
-					return
+				// As the service registers: a plan the store refuses as
+				// decided under a fence behind its own (a seed of another
+				// client came between) is decided again; behind twice on
+				// one fence, the state is forgotten first.
+				var d coord.Decision
+				last, stuck := int64(-1), 0
+				for attempt := 1; ; attempt++ {
+					var err error
+					if d, err = cs[i%clients].Decide(ctx, p, pol, now); err != nil {
+						errs <- err
+						return
+					}
+					if rec.Apply(p, d) {
+						break
+					}
+					if attempt == 6 {
+						errs <- fmt.Errorf("%s decided under a fence behind the store's six times", p.InspectionID)
+						return
+					}
+					if d.Fence == last {
+						stuck++
+					} else {
+						stuck = 0
+					}
+					last = d.Fence
+					if stuck == 2 {
+						if err := cs[i%clients].Forget(ctx, uscc); err != nil {
+							errs <- err
+							return
+						}
+					}
+					time.Sleep(time.Duration(attempt) * 10 * time.Millisecond)
 				}
-				rec.Apply(p, d)
 				mu.Lock()
 				defer mu.Unlock()
 				if d.Outcome == coord.Accepted || d.Outcome == coord.Joined {

@@ -208,9 +208,15 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 		if err != nil {
 			return coord.Decision{}, err
 		}
-		stored, missing := coord.SplitStored(seed, expired)
-		dropped = e.state.Settle(stored, missing, now)
-		e.state.Fence = max(e.state.Fence, seed.Fence)
+		if e.state.TakeSeedFence(seed) {
+			stored, missing := coord.SplitStored(seed, expired)
+			dropped = e.state.Settle(stored, missing, now)
+		} else {
+			// Another raise came between and the state lacks a stored
+			// plan (a store restored, another server on the same store):
+			// rebuilt from the read just made.
+			e.state = coord.NewState(seed, pol, now)
+		}
 	}
 	d := e.state.Decide(p, pol, now)
 	d.Dropped, d.Fence = dropped, e.state.Fence
@@ -234,7 +240,11 @@ func (c *Coordinator) Release(ctx context.Context, p coord.Plan, fence int64, no
 	if e.state == nil {
 		return coord.Decision{}, nil
 	}
-	e.state.Fence = max(e.state.Fence, fence)
+	if !e.state.TakeFence(fence) {
+		// Another raise came between: dropped, seeded again (fenced).
+		e.state, e.forgotten = nil, true
+		return coord.Decision{}, nil
+	}
 	return e.state.Release(p.InspectionID, p.ConfirmBy, now), nil
 }
 

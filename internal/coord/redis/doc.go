@@ -20,11 +20,18 @@
 //	  #v, #o                         version, order counter
 //	  #seeded                        "2": seeded from the store (an older
 //	                                 layout's "1" is seeded again)
+//	  #e                             the store's fence the state stands on
+//	                                 (coord.Decision.Fence)
 //	  #c:<name>                      a live counter's expiry (Counter.ExpireAt,
 //	                                 unix ms); the list Forget deletes by
 //	  #x                             when Redis expires the hash (unix ms)
 //	ruqi:{USCC}:c:<name>   string  the count of one calendar period, name being
 //	                               Counter.Key ("a:AG-1:y:2026", "v:w:2026W48")
+//	ruqi:{USCC}:raising    string  held (SET NX, 5 s) by the one replica that
+//	                               seeds the enterprise or checks its expired
+//	                               pending plans, each of which raises the
+//	                               store's fence (coord.Seeder); the others
+//	                               wait for its state
 //
 // Inspection ids starting with "#" are refused, so that no plan is taken for
 // the state's own fields.

@@ -420,13 +420,38 @@ local function flush(st)
 	st.dirty, st.v0, st.o0 = {}, st.v, st.o
 end
 
--- Raises the state's fence to ep, the store's after a seed or a check of
--- pending plans raised it there (coord.Seeder); a fence never goes down.
-local function raiseFence(st, ep)
-	if ep > st.ep then
-		st.ep = ep
-		setField(st, '#e', int(ep))
+-- Takes the store's fence ep, raised by a check of pending plans or a
+-- release that read the store (coord.State.TakeFence): the state stands on
+-- it if it is the next after the state's own, and answers false if another
+-- raise came between (the state may lack plans another state's decisions
+-- committed: Go rebuilds it). 0, or a fence the state has, changes nothing.
+local function takeFence(st, ep)
+	if ep <= st.ep then
+		return true
 	end
+	if ep ~= st.ep + 1 then
+		return false
+	end
+	st.ep = ep
+	setField(st, '#e', int(ep))
+	return true
+end
+
+-- Deletes the state hash and every counter it lists; answers how many keys
+-- it deleted.
+local function dropState()
+	local keys = {stateKey}
+	local raw = redis.call('HGETALL', stateKey)
+	for i = 1, #raw, 2 do
+		if startsWith(raw[i], '#c:') then
+			table.insert(keys, counterKey(string.sub(raw[i], 4)))
+		end
+	end
+	local deleted = 0
+	for i = 1, #keys, CHUNK do
+		deleted = deleted + redis.call('DEL', unpack(keys, i, math.min(i + CHUNK - 1, #keys)))
+	end
+	return deleted
 end
 
 -- Ends a script that decided: writes the state and answers d, with the

@@ -124,6 +124,7 @@ func keysOf(uscc string) (keys, error) {
 // state is the hash of the enterprise's open plans and its version, order
 // counter and live counters.
 func (k keys) state() string              { return k.prefix + "p" }
+func (k keys) raising() string            { return k.prefix + "raising" }
 func (k keys) counter(name string) string { return k.prefix + "c:" + name }
 
 // checkID refuses the inspection ids that would be taken for the state
@@ -164,7 +165,10 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	// A bound keeps a pathological case (the state evicted as soon as
 	// written) from looping.
 	const attempts = 4
-	var dropped []coord.Decision
+	var (
+		dropped []coord.Decision
+		waited  time.Duration
+	)
 	for attempt := 1; ; attempt++ {
 		raw, err := decideScript.Run(ctx, c.client, ks, args...).Text()
 		if err != nil {
@@ -182,29 +186,74 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 		if attempt == attempts {
 			break
 		}
-		if w.Seed {
-			if err := c.seedFromStore(ctx, k, p.USCC, pol, now); err != nil {
-				return coord.Decision{}, err
+		// One replica at a time raises the enterprise's fence: replicas
+		// that find it unseeded, or the same pending plans expired, at
+		// once would otherwise raise it each, and every raise fences the
+		// registrations decided before it. The others wait for its state.
+		took := false
+		if waited < raiseLockTTL {
+			took, err = c.client.SetNX(ctx, k.raising(), "1", raiseLockTTL).Result()
+			if err != nil {
+				return coord.Decision{}, c.fail(ctx, "lock", err)
 			}
-			continue
+			if !took {
+				select {
+				case <-ctx.Done():
+					return coord.Decision{}, ctx.Err()
+				case <-time.After(raisePoll):
+				}
+				waited += raisePoll
+				attempt--
+				continue
+			}
 		}
-		// Pending plans past their confirm-by time: the store says which
-		// were written.
-		// The check raises the store's fence: a plan it finds missing can no
-		// longer commit under the fence it was decided under, so dropping it
-		// is final, however late its write comes.
-		seed, err := c.seed(ctx, p.USCC, true)
-		if err != nil {
-			return coord.Decision{}, fmt.Errorf("coord/redis: check pending plans of %s against the store: %w", p.USCC, err)
+		released, err := c.raise(ctx, k, p.USCC, w, pol, now)
+		if took {
+			c.client.Del(context.WithoutCancel(ctx), k.raising())
 		}
-		stored, missing := coord.SplitStored(seed, w.Check)
-		released, err := c.settle(ctx, k, now, seed.Fence, stored, missing, now)
 		if err != nil {
 			return coord.Decision{}, err
 		}
 		dropped = append(dropped, released...)
 	}
 	return coord.Decision{}, fmt.Errorf("coord/redis: the state of %s vanished again right after seeding it", p.USCC)
+}
+
+// raiseLockTTL bounds how long a replica holds the enterprise's raise lock
+// (a seed or a check of pending plans: one store transaction and a script),
+// and how long the others wait for it before raising anyway; raisePoll is
+// how often they look.
+const (
+	raiseLockTTL = 5 * time.Second
+	raisePoll    = 5 * time.Millisecond
+)
+
+// raise seeds the enterprise (w.Seed) or checks its expired pending plans
+// against the store (w.Check), raising the store's fence either way, and
+// answers the releases the check made.
+func (c *Coordinator) raise(ctx context.Context, k keys, uscc string, w wire, pol coord.Policy, now time.Time) ([]coord.Decision, error) {
+	if w.Seed {
+		return nil, c.seedFromStore(ctx, k, uscc, pol, now)
+	}
+	// Pending plans past their confirm-by time: the store says which were
+	// written. The check raises the store's fence: a plan it finds missing
+	// can no longer commit under the fence it was decided under, so
+	// dropping it is final, however late its write comes.
+	seed, err := c.seed(ctx, uscc, true)
+	if err != nil {
+		return nil, fmt.Errorf("coord/redis: check pending plans of %s against the store: %w", uscc, err)
+	}
+	stored, missing := coord.SplitStored(seed, w.Check)
+	released, stale, err := c.settle(ctx, k, now, seed.Fence, stored, missing, now)
+	if err != nil || !stale {
+		return released, err
+	}
+	// Another raise came between the state's fence and this one: the state
+	// takes this fence if it holds every stored plan, and is rebuilt from
+	// the read just made otherwise (seed.lua; the store's corrections in
+	// Seed keep that consistent with its counts). The next decision checks
+	// again.
+	return nil, c.writeSeed(ctx, k, uscc, seed, pol, now)
 }
 
 // seedFromStore builds the enterprise's state from the store's seed with
@@ -218,6 +267,12 @@ func (c *Coordinator) seedFromStore(ctx context.Context, k keys, uscc string, po
 	if err != nil {
 		return fmt.Errorf("coord/redis: seed %s from the store: %w", uscc, err)
 	}
+	return c.writeSeed(ctx, k, uscc, seed, pol, now)
+}
+
+// writeSeed writes the state coord.NewState builds of seed, unless a state
+// on the seed's fence or a later one stands (seed.lua).
+func (c *Coordinator) writeSeed(ctx context.Context, k keys, uscc string, seed coord.Seed, pol coord.Policy, now time.Time) error {
 	st := coord.NewState(seed, pol, now)
 	plans := make([]*coord.PlanState, 0, len(st.Plans))
 	for _, ps := range st.Plans {
@@ -284,10 +339,15 @@ func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, fence int64,
 	}
 	ids := []string{p.InspectionID}
 	if written {
-		_, err := c.settle(ctx, k, now, 0, ids, nil, time.Time{})
+		_, _, err := c.settle(ctx, k, now, 0, ids, nil, time.Time{})
 		return coord.Decision{}, err
 	}
-	released, err := c.settle(ctx, k, now, fence, nil, ids, p.ConfirmBy)
+	released, stale, err := c.settle(ctx, k, now, fence, nil, ids, p.ConfirmBy)
+	if stale {
+		// The state may lack plans another state committed: dropped, it
+		// is seeded again (fenced) at the next decision.
+		return coord.Decision{}, c.Forget(ctx, p.USCC)
+	}
 	if err != nil || len(released) == 0 {
 		return coord.Decision{}, err
 	}
@@ -296,9 +356,10 @@ func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, fence int64,
 
 // settle confirms the pending plans the store holds and releases the
 // others held no later than heldUntil (State.Release; zero for any hold),
-// raises the state's fence to fence (0: the store was not checked), and
-// answers the releases' decisions.
-func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, fence int64, stored, missing []string, heldUntil time.Time) ([]coord.Decision, error) {
+// after the state takes the store's fence (0: none raised;
+// coord.State.TakeFence), and answers the releases' decisions. stale says
+// the state could not take the fence and changed nothing.
+func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, fence int64, stored, missing []string, heldUntil time.Time) (_ []coord.Decision, stale bool, _ error) {
 	var held int64
 	if !heldUntil.IsZero() {
 		held = heldUntil.UnixMilli()
@@ -313,20 +374,21 @@ func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, fence i
 	}
 	raw, err := settleScript.Run(ctx, c.client, []string{k.state()}, args...).Text()
 	if err != nil {
-		return nil, c.fail(ctx, "settle", err)
+		return nil, false, c.fail(ctx, "settle", err)
 	}
 	var out struct {
 		Noop     bool   `json:"noop"`
+		Stale    bool   `json:"stale"`
 		Released []wire `json:"r"`
 	}
 	if err := json.Unmarshal([]byte(raw), &out); err != nil {
-		return nil, fmt.Errorf("coord/redis: unreadable answer from settle %q: %w", raw, err)
+		return nil, false, fmt.Errorf("coord/redis: unreadable answer from settle %q: %w", raw, err)
 	}
 	var ds []coord.Decision
 	for _, w := range out.Released {
 		ds = append(ds, w.decision())
 	}
-	return ds, nil
+	return ds, out.Stale, nil
 }
 
 // Withdraw removes a plan. An enterprise Redis holds nothing for has nothing

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -879,12 +880,13 @@ func TestJointRule_ScriptMatchesState(t *testing.T) {
 	}
 }
 
-// TestFence_SeedOfASeededEnterprise_RaisesItsFence: two replicas find an
-// enterprise's state missing and both seed it, each raising the store's
-// fence. The second seed finds the first's state written and keeps it; it
-// must take the higher fence with it, or every registration decided on that
-// state would fail the store's check of the fence until the next reseed.
-func TestFence_SeedOfASeededEnterprise_RaisesItsFence(t *testing.T) {
+// TestFence_SeedOfASeededEnterprise_ReplacesAnOlderState: two replicas find
+// an enterprise's state missing and both seed it, each raising the store's
+// fence. The second seed finds the first's state written, on an older fence:
+// it replaces it (it was read later, and holds every plan committed), or
+// every registration decided on that state would fail the store's check of
+// the fence until the service forgets it.
+func TestFence_SeedOfASeededEnterprise_ReplacesAnOlderState(t *testing.T) {
 	srv := redistest.Start(t)
 	rec := coordtest.NewRecord()
 	c := dial(t, srv, rec.Seed)
@@ -914,5 +916,43 @@ func TestFence_SeedOfASeededEnterprise_RaisesItsFence(t *testing.T) {
 	}
 	if d.Fence != 1 || stored.Fence != 2 || d2.Fence != stored.Fence {
 		t.Fatalf("fences: first decision %d, the store's after the second seed %d, the next decision %d; want 1, 2, 2", d.Fence, stored.Fence, d2.Fence)
+	}
+}
+
+// TestFence_ReplicasSeedingAtOnce_RaiseOnce: eight replicas find an
+// enterprise unseeded at once. Each raise of the fence fences every
+// registration decided before it, so one replica seeds (the raise lock)
+// and the others decide on its state: the store's fence is raised once.
+func TestFence_ReplicasSeedingAtOnce_RaiseOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	rec := coordtest.NewRecord()
+	uscc := freshUSCC()
+	pol := coord.Policy{Zone: coordtest.Beijing}
+	now := at("2026-11-23 08:00")
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		c := dial(t, srv, func(ctx context.Context, u string, fence bool) (coord.Seed, error) {
+			time.Sleep(20 * time.Millisecond) // a store read takes a while
+			return rec.Seed(ctx, u, fence)
+		})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := at("2026-11-24 09:00").Add(time.Duration(i) * 24 * time.Hour)
+			p := coord.Plan{InspectionID: fmt.Sprintf("INS-O-%02d", i), AgencyID: "AG-1", USCC: uscc, Start: start, End: start.Add(time.Hour), Grade: "B"}
+			_, err := c.Decide(ctx, p, pol, now)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, _ := rec.Seed(ctx, uscc, false); s.Fence != 1 {
+		t.Fatalf("the store's fence after sixteen decisions at once: %d, want 1 (one seed)", s.Fence)
 	}
 }

@@ -1,10 +1,12 @@
 -- seed.lua: writes the state Go built with coord.NewState from the store's
--- seed, unless the enterprise was seeded meanwhile (by another replica that
--- also found it empty): then the state already there stands, under the
--- seed's fence if that is higher. It may be: both replicas raised the
--- store's fence, and the state already there holds every plan the store
--- committed since its own seed, because a registration commits only under
--- the fence its decision was made under.
+-- seed. If another replica that also found the enterprise empty wrote its
+-- state meanwhile, that state stands when it is on the seed's fence or a
+-- later one. On an older fence it stands too, and takes the seed's fence,
+-- if it holds every plan of the seed: the seed was read after its raise, so
+-- it lists every plan committed (writes decided under an older fence fail
+-- their check from then on), and a state that holds them all counts every
+-- plan the store can hold. Otherwise (it was written from a read made before
+-- another state, since lost, committed a plan) the seed replaces it.
 --
 -- KEYS[1] the state hash, KEYS[2..] the counter keys of the counts in ARGV,
 -- in the same order.
@@ -13,21 +15,36 @@
 -- (fields as decodePlan reads them), then three per count: counter name,
 -- count, expiry (unix ms).
 --
--- Returns 1 if it wrote the state, 0 if the enterprise was already seeded.
+-- Returns 1 if it wrote the state, 0 if the state there stands.
 
 local fence = tonumber(ARGV[4])
 if redis.call('HGET', stateKey, '#seeded') == SCHEMA then
 	local st = loadState()
-	raiseFence(st, fence)
-	flush(st)
-	return 0
+	if fence <= st.ep then
+		return 0
+	end
+	local holds = true
+	for i = 5, 4 + 2 * tonumber(ARGV[3]), 2 do
+		if st.plans[ARGV[i]] == nil then
+			holds = false
+			break
+		end
+	end
+	if holds then
+		st.ep = fence
+		setField(st, '#e', int(fence))
+		flush(st)
+		return 0
+	end
 end
--- Whatever is left of an earlier state (a partial loss) is not the record.
-redis.call('DEL', stateKey)
+-- Whatever is there (a state that lacks a stored plan, a partial loss) is
+-- not the record.
+dropState()
 
 local st = {plans = {}, counts = {}, v = tonumber(ARGV[1]), o = tonumber(ARGV[2]), ep = 0, x = nil, dirty = {}}
 local nplans = tonumber(ARGV[3])
-raiseFence(st, fence)
+st.ep = fence
+setField(st, '#e', int(fence))
 local i = 5
 for _ = 1, nplans do
 	local p = decodePlan(ARGV[i], ARGV[i + 1])

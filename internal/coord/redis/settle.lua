@@ -1,15 +1,18 @@
 -- settle.lua: coord.State.Settle (and Confirm, and Release), atomically.
 --
 -- KEYS[1] the state hash.
--- ARGV[1] now (unix ms), ARGV[2] the store's fence when Go checked the
--- pending plans against it (0: not checked, a Confirm or a Release), ARGV[3]
+-- ARGV[1] now (unix ms), ARGV[2] the store's fence, raised when Go checked
+-- the pending plans against the store or before a release (0: none, a
+-- Confirm), ARGV[3]
 -- how many ids follow to confirm, then the ids to confirm (written to the store), then pairs of an id to release
 -- (pending, never written) and the hold it is released under (unix ms: the
 -- failed attempt's, or now for a hold that is over; 0 for any): a retry
 -- that renewed the hold keeps it. A confirmed plan is never released.
 --
 -- Returns the releases' decisions as cjson {"r":[...]}, {"noop":true} if
--- nothing was released.
+-- nothing was released, {"stale":true} without a change if another raise of
+-- the fence came between the state's and this one (takeFence): Go rebuilds
+-- the state from the store.
 
 local now, fence, nconfirm = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 
@@ -17,10 +20,12 @@ local st = loadState()
 if not st.seeded then
 	return cjson.encode({noop = true})
 end
+-- A plan released below as never written can no longer commit: the raise
+-- put the store's fence above the one it was decided under.
+if not takeFence(st, fence) then
+	return cjson.encode({stale = true})
+end
 prune(st, now)
--- A plan released below as never written can no longer commit: the check
--- raised the store's fence over the one it was decided under.
-raiseFence(st, fence)
 for i = 4, 3 + nconfirm do
 	confirmPlan(st, ARGV[i])
 end

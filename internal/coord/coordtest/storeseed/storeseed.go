@@ -102,11 +102,19 @@ func (r *Record) Seed(ctx context.Context, uscc string, fence bool) (coord.Seed,
 // Apply writes a decision as registration does: the plan, if accepted or
 // joined and not yet written, how it is counted, and joint membership
 // (inspection.ApplyDecision).
-func (r *Record) Apply(p coord.Plan, d coord.Decision) {
+func (r *Record) Apply(p coord.Plan, d coord.Decision) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	fenced := false
 	r.update(func(tx store.Tx) error {
+		fenced = false
 		if d.Outcome == coord.Accepted || d.Outcome == coord.Joined {
+			if err := inspection.CheckFence(tx, p.USCC, d.Fence); errors.Is(err, inspection.ErrFenced) {
+				fenced = true
+				return nil
+			} else if err != nil {
+				return err
+			}
 			// The coordinator's plan carries the enterprise's grade, as the
 			// service reads it from the directory.
 			if err := tx.PutEnterprise(enterprise(p.USCC, p.Grade)); err != nil {
@@ -127,6 +135,7 @@ func (r *Record) Apply(p coord.Plan, d coord.Decision) {
 		_, err := inspection.ApplyDecision(tx, p.USCC, d, p.InspectionID)
 		return err
 	})
+	return !fenced
 }
 
 // Cancel cancels a plan as 撤销 does (inspection.Cancel).

@@ -1,0 +1,245 @@
+package service_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/coord/local"
+	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
+	"github.com/ruqi/ruqi/internal/inspection"
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+)
+
+func (w *fenceWorld) storeFence(t *testing.T) int64 {
+	t.Helper()
+	var n int64
+	if err := w.st.View(context.Background(), func(r store.Reader) error {
+		var err error
+		n, err = r.Count(inspection.FenceKey(w.uscc))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestFence_PGRedis_StaleSeedWrittenAfterANewerStateWasLost:
+// replica A's seed reads the store (fence f+1) and is slow to write its
+// state. Meanwhile replica B seeds (fence f+2), AG-01's plan P is decided
+// under B's state and committed, and Redis loses the state again. A's
+// seed.lua then writes a state built from its read, which has no P, at
+// fence f+1. The next check of pending plans (or another replica's seed,
+// seed.lua's "already seeded" branch) raises that state's fence to the
+// store's, and a duplicate of P is accepted and commits: the state "holds
+// every plan committed since its seed" is false, since P committed under
+// another state's, higher, fence.
+func TestFence_PGRedis_StaleSeedWrittenAfterANewerStateWasLost(t *testing.T) {
+	w := newFenceWorld(t)
+	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil {
+		t.Fatal(err)
+	}
+	var armed atomic.Bool
+	read, proceed := make(chan struct{}), make(chan struct{})
+	slowSeed := func(ctx context.Context, uscc string, fence bool) (coord.Seed, error) {
+		s, err := w.e.svc.Seed(ctx, uscc, fence)
+		if armed.CompareAndSwap(true, false) {
+			close(read)
+			<-proceed
+		}
+		return s, err
+	}
+	a, err := coordredis.Dial(w.rs.Addr(), slowSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+
+	w.rs.FlushAll() // Redis restarted empty
+	armed.Store(true)
+	start := time.Now().Add(9 * 24 * time.Hour)
+	x := coord.Plan{InspectionID: "INS-20990101-REPLICAA", AgencyID: "AG-03", USCC: w.uscc, Start: start, End: start.Add(time.Hour), Grade: "B", ConfirmBy: time.Now().Add(time.Second)}
+	aDone := make(chan error, 1)
+	go func() {
+		_, err := a.Decide(context.Background(), x, coord.Policy{Zone: shanghai(t)}, time.Now())
+		aDone <- err
+	}()
+	<-read // A has raised the fence and read the store; its seed.lua waits
+	fa := w.storeFence(t)
+
+	a1 := w.e.registrar(t, "AG-01")
+	p, err := w.register(a1, 2) // B seeds (fence raised again), decides and writes P
+	if err != nil {
+		t.Fatalf("P: %v", err)
+	}
+	t.Logf("A's seed read at fence %d; P written at store fence %d", fa, w.storeFence(t))
+
+	w.rs.FlushAll() // Redis restarted empty again
+	close(proceed)  // A's seed.lua writes its state (no P), then A decides x
+	if err := <-aDone; err != nil {
+		t.Fatalf("A's decision: %v", err)
+	}
+	time.Sleep(1500 * time.Millisecond) // x, never written, is past its hold
+
+	q, err := w.register(a1, 2) // the same visit again: a duplicate of P
+	if err == nil {
+		t.Errorf("AG-01 registered the same visit twice: %s and %s (store fence now %d)",
+			p.GetInspection().GetId(), q.GetInspection().GetId(), w.storeFence(t))
+	} else {
+		t.Logf("Q: %v", err)
+	}
+	if got := w.plansOf(t, "AG-01"); len(got) != 1 {
+		t.Errorf("AG-01's registered plans %v, want only %s", got, p.GetInspection().GetId())
+	}
+}
+
+// TestFence_PGRedis_ARaiseWhoseStateWasNeverWritten: replicas A and B
+// both found the enterprise unseeded; A wrote its state, B raised the
+// store's fence in its seed transaction and never ran seed.lua (killed, or
+// its context ended between the two). The state stood behind the store's
+// fence, and every registration at the enterprise, with nothing in flight,
+// was fenced three times and answered UNAVAILABLE. The second fenced round
+// now forgets the state, and the third decides on a state seeded again.
+func TestFence_PGRedis_ARaiseWhoseStateWasNeverWritten(t *testing.T) {
+	w := newFenceWorld(t)
+	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil {
+		t.Fatal(err)
+	}
+	// B's seed transaction: raised and read; B never wrote to Redis.
+	if _, err := w.e.svc.Seed(context.Background(), w.uscc, true); err != nil {
+		t.Fatal(err)
+	}
+	a1 := w.e.registrar(t, "AG-01")
+	p, err := w.register(a1, 2)
+	if err != nil {
+		t.Fatalf("a registration with nothing in flight: %v", err)
+	}
+	// Counted: the same visit again is a duplicate of it.
+	if _, err := w.register(a1, 2); status.Code(err) != codes.AlreadyExists {
+		t.Errorf("the same visit again: %v, want ALREADY_EXISTS (a duplicate of %s)", err, p.GetInspection().GetId())
+	}
+}
+
+// TestFence_PGRedis_ASeedFindsAStaleStateWritten: as the first test, but the stale
+// state is raised by seed.lua's "already seeded" branch, as ARCHITECTURE
+// describes for two replicas seeding at once: replica C's seed read the
+// store after P committed, and finds A's state (read before P) written; it
+// raises that state's fence to its own, and a duplicate of P commits at
+// once.
+func TestFence_PGRedis_ASeedFindsAStaleStateWritten(t *testing.T) {
+	w := newFenceWorld(t)
+	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil {
+		t.Fatal(err)
+	}
+	type gate struct {
+		armed         atomic.Bool
+		read, proceed chan struct{}
+	}
+	replica := func(g *gate) *coordredis.Coordinator {
+		g.read, g.proceed = make(chan struct{}), make(chan struct{})
+		c, err := coordredis.Dial(w.rs.Addr(), func(ctx context.Context, uscc string, fence bool) (coord.Seed, error) {
+			s, err := w.e.svc.Seed(ctx, uscc, fence)
+			if g.armed.CompareAndSwap(true, false) {
+				close(g.read)
+				<-g.proceed
+			}
+			return s, err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	var ga, gc gate
+	a, c := replica(&ga), replica(&gc)
+	decide := func(c *coordredis.Coordinator, id string, days int) chan error {
+		start := time.Now().Add(time.Duration(days) * 24 * time.Hour)
+		x := coord.Plan{InspectionID: id, AgencyID: "AG-03", USCC: w.uscc, Start: start, End: start.Add(time.Hour), Grade: "B"}
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Decide(context.Background(), x, coord.Policy{Zone: shanghai(t)}, time.Now())
+			done <- err
+		}()
+		return done
+	}
+
+	w.rs.FlushAll()
+	ga.armed.Store(true)
+	aDone := decide(a, "INS-20990101-REPLICAA", 9)
+	<-ga.read // A read the store before P
+
+	a1 := w.e.registrar(t, "AG-01")
+	p, err := w.register(a1, 2) // seeded by this replica, P written
+	if err != nil {
+		t.Fatalf("P: %v", err)
+	}
+	w.rs.FlushAll()
+	gc.armed.Store(true)
+	cDone := decide(c, "INS-20990101-REPLICAC", 11)
+	<-gc.read // C read the store after P
+
+	close(ga.proceed) // A's state, without P, is written
+	if err := <-aDone; err != nil {
+		t.Fatal(err)
+	}
+	close(gc.proceed) // C finds it seeded and raises its fence to C's
+	if err := <-cDone; err != nil {
+		t.Fatal(err)
+	}
+	if q, err := w.register(a1, 2); err == nil {
+		t.Errorf("AG-01 registered the same visit twice: %s and %s", p.GetInspection().GetId(), q.GetInspection().GetId())
+	}
+	if got := w.plansOf(t, "AG-01"); len(got) != 1 {
+		t.Errorf("AG-01's registered plans %v, want only %s", got, p.GetInspection().GetId())
+	}
+}
+
+// behind is a coordinator whose decisions carry a fence far behind the
+// store's while armed: every registration fails its check.
+type behind struct {
+	coord.Coordinator
+	armed atomic.Bool
+}
+
+func (b *behind) Decide(ctx context.Context, p coord.Plan, pol coord.Policy, now time.Time) (coord.Decision, error) {
+	d, err := b.Coordinator.Decide(ctx, p, pol, now)
+	if b.armed.Load() {
+		d.Fence -= 100
+	}
+	return d, err
+}
+
+// TestFence_FencedEveryRound_ReservationReleased: a registration fenced
+// in every round is answered UNAVAILABLE; its last decision's reservation
+// was left pending (a review found it), and the agency's next registration
+// of the same visit was refused as a duplicate of a plan never written.
+func TestFence_FencedEveryRound_ReservationReleased(t *testing.T) {
+	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c *behind
+	w := &fenceWorld{st: &slowCommit{Store: b}}
+	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) {
+		c = &behind{Coordinator: local.New(seed)}
+		return c, nil
+	})
+	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	a1 := w.e.registrar(t, "AG-01")
+	c.armed.Store(true)
+	if _, err := w.register(a1, 2); status.Code(err) != codes.Unavailable {
+		t.Fatalf("fenced in every round: %v, want UNAVAILABLE", err)
+	}
+	c.armed.Store(false)
+	if _, err := w.register(a1, 2); err != nil {
+		t.Errorf("the same visit, registered again: %v", err)
+	}
+}
