@@ -267,20 +267,39 @@ func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInsp
 		stored *ruqiv1.Inspection
 		fence  int64
 	)
-	err := s.store.Update(bg, func(tx store.Tx) error {
-		stored, fence = nil, 0
-		ins, err := tx.Inspection(plan.InspectionID)
+	holds := func(r store.Reader) (bool, error) {
+		ins, err := r.Inspection(plan.InspectionID)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
 		if err == nil && ins.GetEnterpriseUscc() == plan.USCC && ins.GetAgencyId() == plan.AgencyID &&
 			ins.GetWindowStart().AsTime().Equal(plan.Start) && ins.GetWindowEnd().AsTime().Equal(plan.End) {
 			stored = ins
-			return nil
 		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return stored != nil, err
+	}
+	err := s.store.Update(bg, func(tx store.Tx) error {
+		stored, fence = nil, 0
+		if ok, err := holds(tx); ok || err != nil {
 			return err
 		}
+		var err error
 		fence, err = inspection.RaiseFence(tx, plan.USCC)
 		return err
 	})
+	if err != nil {
+		// The store takes no write (a full disk), perhaps why this one
+		// failed: if it can still say it does not hold the plan, the
+		// release goes by this attempt's hold alone, as before the fence
+		// (a retry on a replica whose clock is behind may then lose its
+		// plan's count: docs/ARCHITECTURE.md, "The fence").
+		fence = 0
+		err = s.store.View(bg, func(r store.Reader) error {
+			stored = nil
+			_, err := holds(r)
+			return err
+		})
+	}
 	if err != nil {
 		slog.WarnContext(ctx, "a failed registration's plan left pending: the store cannot say whether it holds it", "inspection", plan.InspectionID, "err", err)
 		return
