@@ -195,8 +195,12 @@ type Coordinator interface {
 	Release(ctx context.Context, p Plan, fence int64, now time.Time) (Decision, error)
 	// Withdraw removes a cancelled plan: it no longer merges or counts. A
 	// joint inspection goes on for its other members, with a new lead if the
-	// lead withdrew.
-	Withdraw(ctx context.Context, p Plan, now time.Time) (Decision, error)
+	// lead withdrew. fence, if not zero, is the store's fence, which the
+	// cancellation raised as it wrote (so that a seed that read the plan
+	// before it is not taken for current): the state takes it
+	// (State.TakeFence), or, if another raise came between, is dropped and
+	// holds nothing (the caller then takes the visit's heir from the store).
+	Withdraw(ctx context.Context, p Plan, fence int64, now time.Time) (Decision, error)
 	// Forget drops everything held for the enterprise (tests, and operators
 	// after a manual repair of the store); the next decision seeds it again.
 	Forget(ctx context.Context, uscc string) error

@@ -92,7 +92,10 @@ func (s *State) TakeSeedFence(seed Seed) bool {
 			return false
 		}
 	}
-	s.Fence = seed.Fence
+	// Decisions written meanwhile (by a state since lost) carry versions
+	// up to the seed's: the next must be newer, or the store would keep
+	// their membership over it.
+	s.Fence, s.Version = seed.Fence, max(s.Version, seed.Version)
 	return true
 }
 

@@ -84,9 +84,9 @@ func (r *reconnectingRedis) Release(ctx context.Context, p coord.Plan, fence int
 	return d, err
 }
 
-func (r *reconnectingRedis) Withdraw(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+func (r *reconnectingRedis) Withdraw(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
 	c := r.client()
-	d, err := c.Withdraw(ctx, p, now)
+	d, err := c.Withdraw(ctx, p, fence, now)
 	r.after(c, err)
 	return d, err
 }

@@ -137,9 +137,11 @@ func heirByDecisionOrder(t *testing.T, w *handOverWorld, hc *hookedDecide, lose 
 }
 
 // TestCancel_JoinedAfterTheJointWasRead_CoordinatorFails: AG-02's plan
-// joins AG-01's after the cancellation read AG-01's as alone, and the
-// coordinator then fails: the second write took the plan as alone. It reads
-// the joint inspection in its own transaction now.
+// joined AG-01's after the cancellation read AG-01's as alone, and the
+// coordinator then failed: the second write took the plan as alone. It reads
+// the joint inspection in its own transaction now; and since the
+// cancellation raises the fence, AG-02's plan is decided again on a state
+// rebuilt from the store, and joins nothing.
 func TestCancel_JoinedAfterTheJointWasRead_CoordinatorFails(t *testing.T) {
 	var hw *failingWithdraw
 	w := newHandOverStore(t, func(c coord.Coordinator) coord.Coordinator { hw = &failingWithdraw{Coordinator: c}; return hw })
@@ -147,8 +149,8 @@ func TestCancel_JoinedAfterTheJointWasRead_CoordinatorFails(t *testing.T) {
 	a2 := w.e.registrar(t, "AG-02")
 	join := func() {
 		resp := w.registerRoutine(t, a2)
-		if resp.GetJointInspection().GetId() == "" {
-			t.Error("AG-02's plan did not join AG-01's visit")
+		if j := resp.GetJointInspection().GetId(); j != "" {
+			t.Errorf("AG-02's plan joined %s, the visit of a plan cancelled", j)
 		}
 		w.joined = resp.GetInspection().GetId()
 		hw.fail.Store(true)

@@ -223,31 +223,34 @@ type failingWithdraw struct {
 	hook atomic.Pointer[func()]
 }
 
-func (c *failingWithdraw) Withdraw(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+func (c *failingWithdraw) Withdraw(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
 	if f := c.hook.Swap(nil); f != nil {
 		(*f)()
 	}
 	if c.fail.Load() {
 		return coord.Decision{}, errors.New("redis: connection refused")
 	}
-	return c.Coordinator.Withdraw(ctx, p, now)
+	return c.Coordinator.Withdraw(ctx, p, fence, now)
 }
 
-// TestCancel_PlanJoinedBetweenTheTwoWrites: AG-01's plan is alone when its
-// cancellation's first write commits; AG-02's joins it before the
-// coordinator is asked, inherits the visit, and the second write fails.
-// Only plans already in a joint inspection were marked, so nothing was
-// left to finish and AG-02's plan stayed counted as a visit avoided.
-// (This and the next: a read-only review of c889d3e, 2026-12-04.)
-func TestCancel_PlanJoinedBetweenTheTwoWrites(t *testing.T) {
+// TestCancel_PlanRegisteredBetweenTheTwoWrites: AG-01's plan is alone when
+// its cancellation's first write commits; AG-02 registers before the
+// coordinator is asked, and the second write fails. AG-02's plan joined
+// AG-01's and inherited the visit, and, only plans already in a joint
+// inspection being marked, nothing was left to finish: AG-02's plan stayed
+// counted as a visit avoided (a read-only review of c889d3e, 2026-12-04).
+// Since the cancellation raises the fence, AG-02's plan, decided on the
+// state that still holds AG-01's, is decided again on a state rebuilt from
+// the store: it joins nothing, and holds its own visit.
+func TestCancel_PlanRegisteredBetweenTheTwoWrites(t *testing.T) {
 	w := newHandOverStore(t, nil)
 	w.holder = w.registerRoutine(t, w.e.registrar(t, "AG-01")).GetInspection().GetId()
 	a2 := w.e.registrar(t, "AG-02")
 	// The cancellation reads the plan's joint after its first write.
 	between := func() {
 		resp := w.registerRoutine(t, a2)
-		if resp.GetJointInspection().GetId() == "" {
-			t.Error("AG-02's plan did not join AG-01's visit")
+		if j := resp.GetJointInspection().GetId(); j != "" {
+			t.Errorf("AG-02's plan joined %s, the visit of a plan cancelled", j)
 		}
 		w.joined = resp.GetInspection().GetId()
 		w.st.failIn.Store(1)
@@ -258,8 +261,13 @@ func TestCancel_PlanJoinedBetweenTheTwoWrites(t *testing.T) {
 	if err := w.cancel(); err != nil {
 		t.Fatalf("the retried cancellation: %v", err)
 	}
-	if joined, n := w.counted(t); joined || n != 1 {
-		t.Errorf("after the retry: AG-02's plan joined %v, %d WITHDRAWN; want it holding the visit, 1 event", joined, n)
+	// AG-01's plan was alone: its withdrawal hands nothing over and
+	// writes no WITHDRAWN event.
+	if joined, n := w.counted(t); joined || n != 0 {
+		t.Errorf("after the retry: AG-02's plan joined %v, %d WITHDRAWN; want it holding its visit, no event", joined, n)
+	}
+	if i, v, j := w.totals(t); i != 1 || v != 1 || j != 0 {
+		t.Errorf("after the retry: %d inspections, %d visits, %d joined; want 1 1 0", i, v, j)
 	}
 }
 

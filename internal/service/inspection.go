@@ -183,6 +183,19 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 			s.handOverDropped(ctx, plan.USCC, d.Dropped)
 		}
 	}
+	if d.Outcome == coord.Duplicate || d.Outcome == coord.Capped {
+		// A refusal writes no plan, so no check of the fence sees it: it
+		// is checked here, so that a state behind the store's (seeded from
+		// a read made before a cancellation, say) does not refuse on a
+		// plan the store no longer counts.
+		err := s.store.View(ctx, func(r store.Reader) error { return inspection.CheckFence(r, plan.USCC, d.Fence) })
+		if errors.Is(err, inspection.ErrFenced) {
+			return nil, d.Fence, err
+		}
+		if err != nil {
+			return nil, 0, toStatus(ctx, err)
+		}
+	}
 	switch {
 	case d.Outcome == coord.Duplicate && d.Existing == ins.GetId():
 		// The id derives from the request id: the same request id is in
@@ -255,9 +268,9 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 // this id (an attempt of the same request id wrote it): it stays, confirmed
 // here if it is this very request. Otherwise the store's fence is raised
 // in the transaction that found the plan missing, and the release takes
-// it: a retry of the same request still writing under this reservation, on
-// any replica and whatever its clock, fails its check and is decided again
-// instead of landing uncounted. If the store cannot say (a commit whose
+// it: a retry of the same request (the same request id) still writing under
+// this reservation, on any replica and whatever its clock, fails its check
+// and is decided again instead of landing uncounted. If the store cannot say (a commit whose
 // answer was lost as the database went away may have landed), or the
 // release fails, the reservation expires: the coordinator checks it against
 // the store then.
@@ -278,16 +291,22 @@ func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInsp
 		}
 		return stored != nil, err
 	}
-	err := s.store.Update(bg, func(tx store.Tx) error {
-		stored, fence = nil, 0
-		if ok, err := holds(tx); ok || err != nil {
+	var err error
+	if req.GetRequestId() != "" {
+		err = s.store.Update(bg, func(tx store.Tx) error {
+			stored, fence = nil, 0
+			if ok, err := holds(tx); ok || err != nil {
+				return err
+			}
+			var err error
+			fence, err = inspection.RaiseFence(tx, plan.USCC)
 			return err
-		}
-		var err error
-		fence, err = inspection.RaiseFence(tx, plan.USCC)
-		return err
-	})
-	if err != nil {
+		})
+	}
+	// Without a request id the plan's id is random: no retry shares this
+	// reservation, and nothing needs fencing (a raise fences every
+	// registration at the enterprise in flight).
+	if err != nil || req.GetRequestId() == "" {
 		// The store takes no write (a full disk), perhaps why this one
 		// failed: if it can still say it does not hold the plan, the
 		// release goes by this attempt's hold alone, as before the fence
@@ -629,10 +648,21 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 	s := is.s
 	now := s.now()
 	resp := &ruqiv1.CancelInspectionResponse{}
-	var c inspection.Cancelled
+	var (
+		c     inspection.Cancelled
+		fence int64
+	)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		c, err = inspection.Cancel(tx, principal(ctx), now, req.GetInspectionId(), req.GetReason())
+		if err != nil || c.Resumed {
+			return err
+		}
+		// Raised with the cancellation: a coordinator state seeded from a
+		// read made before it, which still counts the plan, is then behind
+		// the store's fence, and is rebuilt rather than taken for current
+		// (coord.Coordinator.Withdraw).
+		fence, err = inspection.RaiseFence(tx, c.Inspection.GetEnterpriseUscc())
 		return err
 	})
 	if err != nil {
@@ -642,7 +672,7 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 	if err := fillJointOf(s, ctx, resp.Inspection); err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	resp.JointInspection, err = s.withdraw(ctx, principal(ctx), now, c, resp.Inspection.GetJointInspectionId())
+	resp.JointInspection, err = s.withdraw(ctx, principal(ctx), now, c, resp.Inspection.GetJointInspectionId(), fence)
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
@@ -651,10 +681,11 @@ func (is *inspectionServer) CancelInspection(ctx context.Context, req *ruqiv1.Ca
 
 // withdraw withdraws a cancelled plan from the coordinator and writes what
 // that decided: who holds the joint visit now (joint, the plan's joint
-// inspection in the store, "" if none), and the WITHDRAWN event.
-func (s *Service) withdraw(ctx context.Context, p auth.Principal, now time.Time, c inspection.Cancelled, joint string) (*ruqiv1.JointInspection, error) {
+// inspection in the store, "" if none), and the WITHDRAWN event. fence is
+// the store's fence the cancellation raised (0 for one finished later).
+func (s *Service) withdraw(ctx context.Context, p auth.Principal, now time.Time, c inspection.Cancelled, joint string, fence int64) (*ruqiv1.JointInspection, error) {
 	plan := planOf(c.Inspection, c.Enterprise)
-	d, err := s.coord.Withdraw(context.WithoutCancel(ctx), plan, now)
+	d, err := s.coord.Withdraw(context.WithoutCancel(ctx), plan, fence, now)
 	if err != nil {
 		// The store says cancelled; the coordinator still counts the plan.
 		// Dropping the enterprise's state makes the next decision reseed it
@@ -721,7 +752,7 @@ func (s *Service) FinishWithdrawals(ctx context.Context) error {
 		if c.Inspection == nil {
 			continue // finished meanwhile
 		}
-		if _, err := s.withdraw(ctx, auth.Principal{}, now, c, joint); err != nil {
+		if _, err := s.withdraw(ctx, auth.Principal{}, now, c, joint, 0); err != nil {
 			errs = append(errs, fmt.Errorf("finish the withdrawal of cancelled inspection %s: %w", id, err))
 			continue
 		}

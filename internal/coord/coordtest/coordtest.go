@@ -361,7 +361,7 @@ func testCancelBridge(t *testing.T, b Backend) {
 	if fmt.Sprint(db.Members) != fmt.Sprint([]string{a.InspectionID, bb.InspectionID}) || !db.CommonEnd.Equal(at("2026-11-23 12:00")) {
 		t.Fatalf("B: %+v, want A's visit only", db)
 	}
-	d, err := f.c.Withdraw(ctx, bb, now)
+	d, err := f.c.Withdraw(ctx, bb, 0, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +475,7 @@ func cancelAfterWindow(t *testing.T, b Backend, restart bool) {
 		f.want(f.decide(f.plan("AG-1", "2026-11-24 09:00", "2026-11-24 10:00"), now), coord.Accepted)
 		later := at("2026-11-26 09:00") // p1's window is over
 		f.want(f.decide(f.plan("AG-1", "2026-11-27 09:00", "2026-11-27 10:00"), later), coord.Capped)
-		d, err := f.c.Withdraw(ctx, p1, later)
+		d, err := f.c.Withdraw(ctx, p1, 0, later)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -685,6 +685,36 @@ func testFence(t *testing.T, b Backend) {
 	if d.Fence <= second.Fence || d.Fence != stored() {
 		t.Fatalf("after a release past the next fence: fence %d, the store's %d; want the store's, above %d", d.Fence, stored(), second.Fence)
 	}
+	// A cancellation raises the fence as it writes; its withdrawal takes
+	// the next fence, and drops the state past it (a seed read before the
+	// cancellation may have written it).
+	for i, skip := range []bool{false, true} {
+		day := fmt.Sprintf("2026-12-0%d ", i+1)
+		p := f.plan("AG-9", day+"08:00", day+"09:00")
+		f.want(f.decide(p, after), coord.Accepted)
+		if skip {
+			if _, err := f.rec.Seed(ctx, f.uscc, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		raised, err := f.rec.Seed(ctx, f.uscc, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.rec.Cancel(p)
+		wd, err := f.c.Withdraw(ctx, p, raised.Fence, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if held := wd.Outcome != 0; held == skip {
+			t.Fatalf("withdrawal under fence %d (skipping one: %v): %+v", raised.Fence, skip, wd)
+		}
+		d := f.decide(f.plan("AG-9", day+"08:30", day+"09:30"), after)
+		f.want(d, coord.Accepted) // the cancelled plan is not counted
+		if d.Fence != stored() || d.Fence < raised.Fence {
+			t.Fatalf("after the withdrawal (skipping one: %v): fence %d, the store's %d, the cancellation's %d", skip, d.Fence, stored(), raised.Fence)
+		}
+	}
 }
 
 func testDuplicate(t *testing.T, b Backend) {
@@ -712,7 +742,7 @@ func testWithdraw(t *testing.T, b Backend) {
 	f.decide(a, now)
 	joint := f.decide(bb, now).JointID
 	f.want(f.decide(x, now), coord.Joined)
-	d, err := f.c.Withdraw(ctx, a, now)
+	d, err := f.c.Withdraw(ctx, a, 0, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -735,7 +765,7 @@ func testWithdraw(t *testing.T, b Backend) {
 	}
 	// Withdrawing every member ends the visit.
 	for _, p := range []coord.Plan{bb, c, x} {
-		if _, err := f.c.Withdraw(ctx, p, now); err != nil {
+		if _, err := f.c.Withdraw(ctx, p, 0, now); err != nil {
 			t.Fatal(err)
 		}
 		f.rec.Cancel(p)

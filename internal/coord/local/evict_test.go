@@ -101,12 +101,12 @@ func TestEvicted_DecidesAsBefore(t *testing.T) {
 			p := plans[s.withdraw-1]
 			refRec.Cancel(p)
 			evRec.Cancel(p)
-			rd, err := ref.Withdraw(ctx, p, now)
+			rd, err := ref.Withdraw(ctx, p, 0, now)
 			if err != nil {
 				t.Fatal(err)
 			}
 			refRec.Withdraw(p, rd)
-			ed, err := ev.Withdraw(ctx, p, now)
+			ed, err := ev.Withdraw(ctx, p, 0, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -318,7 +318,7 @@ func TestPendingNeverForgotten(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if _, err := c.Withdraw(ctx, p, now); err != nil {
+				if _, err := c.Withdraw(ctx, p, 0, now); err != nil {
 					t.Error(err)
 					return
 				}

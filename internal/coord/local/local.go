@@ -251,10 +251,15 @@ func (c *Coordinator) Release(ctx context.Context, p coord.Plan, fence int64, no
 // Withdraw removes a plan; an enterprise not held (never seen, or
 // forgotten) has nothing to undo: its next seed reads the store, where the
 // plan is cancelled, and the caller takes the visit's heir from the store.
-func (c *Coordinator) Withdraw(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+func (c *Coordinator) Withdraw(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
 	e := c.acquire(p.USCC)
 	defer c.release(e)
 	if e.state == nil {
+		return coord.Decision{}, nil
+	}
+	if !e.state.TakeFence(fence) {
+		// Another raise came between: dropped, seeded again (fenced).
+		e.state, e.forgotten = nil, true
 		return coord.Decision{}, nil
 	}
 	return e.state.Withdraw(p.InspectionID, now), nil

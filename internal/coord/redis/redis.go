@@ -393,7 +393,7 @@ func (c *Coordinator) settle(ctx context.Context, k keys, now time.Time, fence i
 
 // Withdraw removes a plan. An enterprise Redis holds nothing for has nothing
 // to undo: its next seed reads the store, where the plan is cancelled.
-func (c *Coordinator) Withdraw(ctx context.Context, p coord.Plan, now time.Time) (coord.Decision, error) {
+func (c *Coordinator) Withdraw(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
 	k, err := keysOf(p.USCC)
 	if err != nil {
 		return coord.Decision{}, err
@@ -401,7 +401,7 @@ func (c *Coordinator) Withdraw(ctx context.Context, p coord.Plan, now time.Time)
 	if err := checkID(p.InspectionID); err != nil {
 		return coord.Decision{}, err
 	}
-	raw, err := withdrawScript.Run(ctx, c.client, []string{k.state()}, now.UnixMilli(), p.InspectionID).Text()
+	raw, err := withdrawScript.Run(ctx, c.client, []string{k.state()}, now.UnixMilli(), p.InspectionID, fence).Text()
 	if err != nil {
 		return coord.Decision{}, c.fail(ctx, "withdraw", err)
 	}

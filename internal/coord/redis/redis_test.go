@@ -108,7 +108,7 @@ func run(t *testing.T, c coord.Coordinator, rec *coordtest.Record, uscc string, 
 		}
 		if s.withdraw > 0 {
 			p := plans[s.withdraw-1]
-			d, err := c.Withdraw(ctx, p, now)
+			d, err := c.Withdraw(ctx, p, 0, now)
 			if err != nil {
 				t.Fatalf("step %d: withdraw %s: %v", i, p.InspectionID, err)
 			}
@@ -211,7 +211,7 @@ func TestUnavailable_WhenRedisIsDown_ThenRecovers(t *testing.T) {
 	srv.Kill()
 	calls := map[string]func() error{
 		"decide":   func() error { _, err := c.Decide(ctx, b, pol, now); return err },
-		"withdraw": func() error { _, err := c.Withdraw(ctx, a, now); return err },
+		"withdraw": func() error { _, err := c.Withdraw(ctx, a, 0, now); return err },
 		"release":  func() error { _, err := c.Release(ctx, a, 0, now); return err },
 		"confirm":  func() error { return c.Confirm(ctx, a, now) },
 		"forget":   func() error { return c.Forget(ctx, uscc) },
@@ -450,7 +450,7 @@ func playRandom(t *testing.T, srv *redistest.Server, rec coordtest.Recorder, pol
 					p = q
 				}
 			}
-			compare(t, i, "withdraw "+p.InspectionID, ref.Withdraw(p.InspectionID, now), func() (coord.Decision, error) { return c.Withdraw(ctx, p, now) }, withdrawn(p))
+			compare(t, i, "withdraw "+p.InspectionID, ref.Withdraw(p.InspectionID, now), func() (coord.Decision, error) { return c.Withdraw(ctx, p, 0, now) }, withdrawn(p))
 		case op < 95: // a pending plan's write commits (confirmed or not) or fails (released)
 			var ids []string
 			for id := range pending {
@@ -551,7 +551,7 @@ func TestDecide_RefusesKeysItCannotBuild(t *testing.T) {
 		if _, err := c.Decide(ctx, p, pol, now); err == nil || errors.Is(err, coord.ErrUnavailable) {
 			t.Errorf("decide %q of %q: %v, want a refusal", p.InspectionID, p.USCC, err)
 		}
-		if _, err := c.Withdraw(ctx, p, now); err == nil || errors.Is(err, coord.ErrUnavailable) {
+		if _, err := c.Withdraw(ctx, p, 0, now); err == nil || errors.Is(err, coord.ErrUnavailable) {
 			t.Errorf("withdraw %q of %q: %v, want a refusal", p.InspectionID, p.USCC, err)
 		}
 	}
@@ -852,7 +852,7 @@ func TestJointRule_ScriptMatchesState(t *testing.T) {
 					rec.Apply(plans[s.ref], got)
 				case "withdraw":
 					want = ref.Withdraw(plans[s.ref].InspectionID, now)
-					got, err = c.Withdraw(ctx, plans[s.ref], now)
+					got, err = c.Withdraw(ctx, plans[s.ref], 0, now)
 					rec.Withdraw(plans[s.ref], got)
 				case "at":
 					now = at(s.when)

@@ -33,6 +33,10 @@ if redis.call('HGET', stateKey, '#seeded') == SCHEMA then
 	if holds then
 		st.ep = fence
 		setField(st, '#e', int(fence))
+		-- Decisions written meanwhile (by a state since lost) carry
+		-- versions up to the seed's: the next must be newer, or the
+		-- store would keep their membership over it.
+		st.v = math.max(st.v, tonumber(ARGV[1]))
 		flush(st)
 		return 0
 	end
