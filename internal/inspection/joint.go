@@ -55,7 +55,10 @@ func CheckFence(r store.Reader, uscc string, decided int64) error {
 	if err != nil {
 		return err
 	}
-	if decided < n {
+	// Ahead of the store's too: the store was restored from a backup made
+	// before the raise the state stands on. The service then rebuilds the
+	// state from the store (it is fenced on one fence three times).
+	if decided != n {
 		return ErrFenced
 	}
 	return nil
@@ -214,7 +217,7 @@ func HandOver(tx store.Tx, uscc string, d coord.Decision, heir string) (*ruqiv1.
 		// Decided, not written yet: its registration, when it commits
 		// with the decision that joined it, counts it as holding its
 		// visit instead (HeirNoted). Never written, the note is moot.
-		return j, tx.AddCount(heirNote(heir), 1)
+		return j, noteHeir(tx, heir, d.Version)
 	}
 	if err != nil {
 		return nil, err
@@ -281,15 +284,29 @@ func recount(tx store.Tx, uscc string, ins *ruqiv1.Inspection, holds bool) error
 // registration was written (a read-only review, 2026-12-04).
 func heirNote(id string) string { return "heir_pending|" + id }
 
+// noteHeir notes that plan id inherited a visit by the decision of version
+// v: the note holds the newest such version.
+func noteHeir(tx store.Tx, id string, v int64) error {
+	n, err := tx.Count(heirNote(id))
+	if err != nil || max(v, 1) <= n {
+		return err
+	}
+	return tx.AddCount(heirNote(id), max(v, 1)-n)
+}
+
 // HeirNoted says whether plan id, being registered as joining another's
-// visit, inherited that visit before this write, and clears the note: it is
-// then counted as holding its own visit.
-func HeirNoted(tx store.Tx, id string) (bool, error) {
+// visit by the decision of version decided, inherited that visit before
+// this write, and clears the note: it is then counted as holding its own
+// visit. A note older than the decision is moot: the plan was decided again
+// since (its first decision fenced, a third review found, 2026-12-04), and
+// the visit it joins now is another. Notes written before versions were
+// kept hold 1, and are taken as older than any decision.
+func HeirNoted(tx store.Tx, id string, decided int64) (bool, error) {
 	n, err := tx.Count(heirNote(id))
 	if err != nil || n == 0 {
 		return false, err
 	}
-	return true, tx.AddCount(heirNote(id), -n)
+	return n > decided, tx.AddCount(heirNote(id), -n)
 }
 
 // member is a plan of a stored joint inspection that stands (written, not

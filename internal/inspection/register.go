@@ -196,7 +196,7 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 	if joined {
 		// The visit it joined may have passed to it before this write
 		// (its holder cancelled meanwhile): then it holds its own.
-		inherited, err := HeirNoted(tx, ins.GetId())
+		inherited, err := HeirNoted(tx, ins.GetId(), d.Version)
 		if err != nil {
 			return Registered{}, err
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/auth"
@@ -104,8 +105,19 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		last  int64 = -1 // the fence of the last decision fenced
 		stuck int        // how many fenced decisions before this one had its fence
 	)
+	// held is the plan as the last decision reserved it.
+	held := func() coord.Plan {
+		h := plan
+		h.InspectionID, h.ConfirmBy = ins.GetId(), now.Add(s.confirmWithin())
+		return h
+	}
 	for attempt := 1; ; attempt++ {
 		resp, fence, err := is.decideAndWrite(ctx, req, matched, now, ins, plan, chk)
+		if errors.Is(err, errDecide) && attempt > 1 {
+			// The coordinator failed to decide again: an earlier round's
+			// reservation, if its state kept it, is taken back.
+			s.afterFailedWrite(ctx, req, held(), now)
+		}
 		if !errors.Is(err, inspection.ErrFenced) {
 			return resp, err
 		}
@@ -116,9 +128,7 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		// if it kept it.
 		if attempt == fencedAttempts {
 			// Not written: the last decision's reservation is taken back.
-			held := plan
-			held.InspectionID, held.ConfirmBy = ins.GetId(), now.Add(s.confirmWithin())
-			s.afterFailedWrite(ctx, req, held, now)
+			s.afterFailedWrite(ctx, req, held(), now)
 			return nil, toStatus(ctx, domain.Unavailablef("REGISTRATION_RESEEDED", "协调状态正在从存储重建，报备未生效，请用同一请求编号稍后重试"))
 		}
 		if fence == last {
@@ -142,11 +152,26 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		// land.
 		select {
 		case <-ctx.Done():
+			// Given up while fenced: the reservation is taken back.
+			s.afterFailedWrite(ctx, req, held(), now)
 			return nil, toStatus(ctx, ctx.Err())
 		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
 		}
 	}
 }
+
+// errDecide marks a registration's error from the coordinator's decision
+// (decideFailed), before anything was reserved in that round.
+var errDecide = errors.New("the coordinator did not decide")
+
+// decideFailed is the status answered when the coordinator failed to
+// decide; it is errDecide.
+type decideFailed struct{ error }
+
+func (decideFailed) Is(target error) bool { return target == errDecide }
+
+// GRPCStatus answers the status it wraps, so that the caller sees it.
+func (e decideFailed) GRPCStatus() *status.Status { return status.Convert(e.error) }
 
 // fencedAttempts bounds the decisions of one registration whose write finds
 // the coordinator's state rebuilt each time (inspection.ErrFenced).
@@ -167,7 +192,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 	plan.ConfirmBy = now.Add(s.confirmWithin())
 	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now)
 	if err != nil {
-		return nil, 0, toStatus(ctx, coordError(err))
+		return nil, 0, decideFailed{toStatus(ctx, coordError(err))}
 	}
 	s.handOverDropped(ctx, plan.USCC, d.Dropped)
 	if d.Outcome == coord.Duplicate && d.Existing != ins.GetId() && req.GetRequestId() != "" {
@@ -178,7 +203,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 		if yesterday, _ := inspectionIDFor(now.AddDate(0, 0, -1), chk.AgencyID, req.GetRequestId()); d.Existing == yesterday {
 			ins.Id, plan.InspectionID = yesterday, yesterday
 			if d, err = s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now); err != nil {
-				return nil, 0, toStatus(ctx, coordError(err))
+				return nil, 0, decideFailed{toStatus(ctx, coordError(err))}
 			}
 			s.handOverDropped(ctx, plan.USCC, d.Dropped)
 		}
