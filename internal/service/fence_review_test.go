@@ -31,16 +31,16 @@ func (w *fenceWorld) storeFence(t *testing.T) int64 {
 	return n
 }
 
-// TestFence_PGRedis_StaleSeedWrittenAfterANewerStateWasLost:
-// replica A's seed reads the store (fence f+1) and is slow to write its
-// state. Meanwhile replica B seeds (fence f+2), AG-01's plan P is decided
-// under B's state and committed, and Redis loses the state again. A's
-// seed.lua then writes a state built from its read, which has no P, at
-// fence f+1. The next check of pending plans (or another replica's seed,
-// seed.lua's "already seeded" branch) raises that state's fence to the
-// store's, and a duplicate of P is accepted and commits: the state "holds
-// every plan committed since its seed" is false, since P committed under
-// another state's, higher, fence.
+// TestFence_PGRedis_StaleSeedWrittenAfterANewerStateWasLost: replica A's
+// seed reads the store (fence f+1) and is slow to write its state.
+// Meanwhile replica B seeds (fence f+2), AG-01's plan P is decided under
+// B's state and committed, and Redis loses the state again. A's seed.lua
+// then writes a state built from its read, which has no P, at fence f+1.
+// The next check of pending plans raised that state's fence to the store's,
+// and a duplicate of P was accepted and committed. A state now takes only
+// the fence next to its own, or a later one if it holds every plan of a
+// seed read after it; otherwise it is rebuilt from that seed. (This file: a
+// first read-only review of the fence, 2026-12-04.)
 func TestFence_PGRedis_StaleSeedWrittenAfterANewerStateWasLost(t *testing.T) {
 	w := newFenceWorld(t)
 	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil {
@@ -127,12 +127,11 @@ func TestFence_PGRedis_ARaiseWhoseStateWasNeverWritten(t *testing.T) {
 	}
 }
 
-// TestFence_PGRedis_ASeedFindsAStaleStateWritten: as the first test, but the stale
-// state is raised by seed.lua's "already seeded" branch, as ARCHITECTURE
-// describes for two replicas seeding at once: replica C's seed read the
-// store after P committed, and finds A's state (read before P) written; it
-// raises that state's fence to its own, and a duplicate of P commits at
-// once.
+// TestFence_PGRedis_ASeedFindsAStaleStateWritten: as the first, but the
+// stale state was raised by seed.lua: replica C's seed read the store after
+// P committed, found A's state (read before P) written, and raised that
+// state's fence to its own; a duplicate of P committed at once. seed.lua
+// now replaces a state that lacks a plan of the seed.
 func TestFence_PGRedis_ASeedFindsAStaleStateWritten(t *testing.T) {
 	w := newFenceWorld(t)
 	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil {
