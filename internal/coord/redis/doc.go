@@ -27,7 +27,7 @@
 //	  #x                             when Redis expires the hash (unix ms)
 //	ruqi:{USCC}:c:<name>   string  the count of one calendar period, name being
 //	                               Counter.Key ("a:AG-1:y:2026", "v:w:2026W48")
-//	ruqi:{USCC}:raising    string  held (SET NX, 5 s) by the one replica that
+//	ruqi:{USCC}:raising    string  held (SET NX, a random token, 5 s) by the one replica that
 //	                               seeds the enterprise or checks its expired
 //	                               pending plans, each of which raises the
 //	                               store's fence (coord.Seeder); the others

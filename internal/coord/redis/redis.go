@@ -2,7 +2,9 @@ package redis
 
 import (
 	"context"
+	"crypto/rand"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -190,9 +192,9 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 		// that find it unseeded, or the same pending plans expired, at
 		// once would otherwise raise it each, and every raise fences the
 		// registrations decided before it. The others wait for its state.
-		took := false
+		took, token := false, lockToken()
 		if waited < raiseLockTTL {
-			took, err = c.client.SetNX(ctx, k.raising(), "1", raiseLockTTL).Result()
+			took, err = c.client.SetNX(ctx, k.raising(), token, raiseLockTTL).Result()
 			if err != nil {
 				return coord.Decision{}, c.fail(ctx, "lock", err)
 			}
@@ -209,7 +211,8 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 		}
 		released, err := c.raise(ctx, k, p.USCC, w, pol, now)
 		if took {
-			c.client.Del(context.WithoutCancel(ctx), k.raising())
+			// Only its own: past its life, the lock may be another's.
+			unlockScript.Run(context.WithoutCancel(ctx), c.client, []string{k.raising()}, token)
 		}
 		if err != nil {
 			return coord.Decision{}, err
@@ -217,6 +220,16 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 		dropped = append(dropped, released...)
 	}
 	return coord.Decision{}, fmt.Errorf("coord/redis: the state of %s vanished again right after seeding it", p.USCC)
+}
+
+// unlockScript deletes the raise lock if it still holds this replica's token.
+var unlockScript = goredis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
+
+// lockToken is a random token naming one holder of the raise lock.
+func lockToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // raiseLockTTL bounds how long a replica holds the enterprise's raise lock

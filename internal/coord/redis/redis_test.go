@@ -956,3 +956,32 @@ func TestFence_ReplicasSeedingAtOnce_RaiseOnce(t *testing.T) {
 		t.Fatalf("the store's fence after sixteen decisions at once: %d, want 1 (one seed)", s.Fence)
 	}
 }
+
+// TestFence_RaiseLock_AnotherHoldersLockStays: a raise slower than the
+// lock's life lets another replica take the lock; the slow one, done,
+// must not delete the other's.
+func TestFence_RaiseLock_AnotherHoldersLockStays(t *testing.T) {
+	srv := redistest.Start(t)
+	rec := coordtest.NewRecord()
+	uscc := freshUSCC()
+	k, err := keysOf(uscc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { other.Close() })
+	c := dial(t, srv, func(ctx context.Context, u string, fence bool) (coord.Seed, error) {
+		// The lock expired meanwhile, and another replica took it.
+		if err := other.Set(ctx, k.raising(), "another", time.Minute).Err(); err != nil {
+			return coord.Seed{}, err
+		}
+		return rec.Seed(ctx, u, fence)
+	})
+	p := coord.Plan{InspectionID: "INS-L-1", AgencyID: "AG-1", USCC: uscc, Start: at("2026-11-24 09:00"), End: at("2026-11-24 10:00"), Grade: "B"}
+	if _, err := c.Decide(ctx, p, coord.Policy{Zone: coordtest.Beijing}, at("2026-11-23 08:00")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := other.Get(ctx, k.raising()).Result(); err != nil || got != "another" {
+		t.Fatalf("the other replica's lock: %q %v, want it kept", got, err)
+	}
+}
