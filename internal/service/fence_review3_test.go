@@ -14,7 +14,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/coord"
-	"github.com/ruqi/ruqi/internal/coord/local"
 	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
@@ -33,6 +32,9 @@ type gatedCoord struct {
 	gateWithdraw  atomic.Pointer[string]
 	beforeWithdrw atomic.Pointer[func()]
 }
+
+// wrap makes c the coordinator around l (newBoltFenceWorld's wrap).
+func (c *gatedCoord) wrap(l coord.Coordinator) coord.Coordinator { c.Coordinator = l; return c }
 
 func (c *gatedCoord) Decide(ctx context.Context, p coord.Plan, pol coord.Policy, now time.Time) (coord.Decision, error) {
 	d, err := c.Coordinator.Decide(ctx, p, pol, now)
@@ -64,17 +66,8 @@ func (c *gatedCoord) Withdraw(ctx context.Context, p coord.Plan, fence int64, no
 // counts B as joining C's visit: the store's report says 2 visits and 0
 // joined plans for what the coordinator holds as one visit of two plans.
 func TestFence_BoltLocal_HeirNoteOutlivesTheReservation(t *testing.T) {
-	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
 	gc := &gatedCoord{gateAgency: "AG-02"}
-	w := &fenceWorld{st: &slowCommit{Store: b}}
-	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) {
-		gc.Coordinator = local.New(seed)
-		return gc, nil
-	})
-	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	w := newBoltFenceWorld(t, nil, gc.wrap)
 	zone := shanghai(t)
 	n := time.Now().In(zone).AddDate(0, 0, 3)
 	day := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, zone)
@@ -87,7 +80,7 @@ func TestFence_BoltLocal_HeirNoteOutlivesTheReservation(t *testing.T) {
 	}
 	h := func(x float64) time.Time { return day.Add(time.Duration(x * float64(time.Hour))) }
 	a1, a2, a3, a4, a5 := w.e.registrar(t, "AG-01"), w.e.registrar(t, "AG-02"), w.e.registrar(t, "AG-03"), w.e.registrar(t, "AG-04"), w.e.registrar(t, "AG-05")
-	_, err = reg(a3, h(11), h(13))
+	_, err := reg(a3, h(11), h(13))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,18 +189,9 @@ func (s *onFenced) Update(ctx context.Context, fn func(store.Tx) error) error {
 // flight, is refused as a duplicate of P for the whole hold (30 s). A write
 // that fails on a cancelled context releases its reservation.
 func TestFence_BoltLocal_GivenUpWhileFenced_LeavesItsReservation(t *testing.T) {
-	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
 	gc := &gatedCoord{gateAgency: "AG-01"}
-	st := &onFenced{Store: b}
-	w := &fenceWorld{st: &slowCommit{Store: st}}
-	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) {
-		gc.Coordinator = local.New(seed)
-		return gc, nil
-	})
-	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	var st *onFenced
+	w := newBoltFenceWorld(t, func(b store.Store) store.Store { st = &onFenced{Store: b}; return st }, gc.wrap)
 	a2 := w.e.registrar(t, "AG-02")
 	x, err := w.register(a2, 5) // another day: P joins nothing
 	if err != nil {
@@ -332,17 +316,8 @@ func (c *failingRedecide) Decide(ctx context.Context, p coord.Plan, pol coord.Po
 // agency's registration of the same visit once the coordinator answers is
 // not refused as a duplicate of a plan never written.
 func TestFence_BoltLocal_RedecisionFails_ReservationReleased(t *testing.T) {
-	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
 	gc := &failingRedecide{gatedCoord: gatedCoord{gateAgency: "AG-01"}}
-	w := &fenceWorld{st: &slowCommit{Store: b}}
-	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) {
-		gc.Coordinator = local.New(seed)
-		return gc, nil
-	})
-	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	w := newBoltFenceWorld(t, nil, func(l coord.Coordinator) coord.Coordinator { gc.Coordinator = l; return gc })
 	a2 := w.e.registrar(t, "AG-02")
 	x, err := w.register(a2, 5)
 	if err != nil {

@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,11 +10,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ruqi/ruqi/internal/coord"
-	"github.com/ruqi/ruqi/internal/coord/local"
-	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
-	"github.com/ruqi/ruqi/internal/store/bolt"
 )
 
 func (w *fenceWorld) storeFence(t *testing.T) int64 {
@@ -46,24 +42,9 @@ func TestFence_PGRedis_StaleSeedWrittenAfterANewerStateWasLost(t *testing.T) {
 	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil {
 		t.Fatal(err)
 	}
-	var armed atomic.Bool
-	read, proceed := make(chan struct{}), make(chan struct{})
-	slowSeed := func(ctx context.Context, uscc string, fence bool) (coord.Seed, error) {
-		s, err := w.e.svc.Seed(ctx, uscc, fence)
-		if armed.CompareAndSwap(true, false) {
-			close(read)
-			<-proceed
-		}
-		return s, err
-	}
-	a, err := coordredis.Dial(w.rs.Addr(), slowSeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-
+	a := w.slowReplica(t)
 	w.rs.FlushAll() // Redis restarted empty
-	armed.Store(true)
+	a.armed.Store(true)
 	start := time.Now().Add(9 * 24 * time.Hour)
 	x := coord.Plan{InspectionID: "INS-20990101-REPLICAA", AgencyID: "AG-03", USCC: w.uscc, Start: start, End: start.Add(time.Hour), Grade: "B", ConfirmBy: time.Now().Add(time.Second)}
 	aDone := make(chan error, 1)
@@ -71,7 +52,7 @@ func TestFence_PGRedis_StaleSeedWrittenAfterANewerStateWasLost(t *testing.T) {
 		_, err := a.Decide(context.Background(), x, coord.Policy{Zone: shanghai(t)}, time.Now())
 		aDone <- err
 	}()
-	<-read // A has raised the fence and read the store; its seed.lua waits
+	<-a.read // A has raised the fence and read the store; its seed.lua waits
 	fa := w.storeFence(t)
 
 	a1 := w.e.registrar(t, "AG-01")
@@ -81,8 +62,8 @@ func TestFence_PGRedis_StaleSeedWrittenAfterANewerStateWasLost(t *testing.T) {
 	}
 	t.Logf("A's seed read at fence %d; P written at store fence %d", fa, w.storeFence(t))
 
-	w.rs.FlushAll() // Redis restarted empty again
-	close(proceed)  // A's seed.lua writes its state (no P), then A decides x
+	w.rs.FlushAll()  // Redis restarted empty again
+	close(a.proceed) // A's seed.lua writes its state (no P), then A decides x
 	if err := <-aDone; err != nil {
 		t.Fatalf("A's decision: %v", err)
 	}
@@ -137,29 +118,8 @@ func TestFence_PGRedis_ASeedFindsAStaleStateWritten(t *testing.T) {
 	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil {
 		t.Fatal(err)
 	}
-	type gate struct {
-		armed         atomic.Bool
-		read, proceed chan struct{}
-	}
-	replica := func(g *gate) *coordredis.Coordinator {
-		g.read, g.proceed = make(chan struct{}), make(chan struct{})
-		c, err := coordredis.Dial(w.rs.Addr(), func(ctx context.Context, uscc string, fence bool) (coord.Seed, error) {
-			s, err := w.e.svc.Seed(ctx, uscc, fence)
-			if g.armed.CompareAndSwap(true, false) {
-				close(g.read)
-				<-g.proceed
-			}
-			return s, err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	var ga, gc gate
-	a, c := replica(&ga), replica(&gc)
-	decide := func(c *coordredis.Coordinator, id string, days int) chan error {
+	a, c := w.slowReplica(t), w.slowReplica(t)
+	decide := func(c *slowReplica, id string, days int) chan error {
 		start := time.Now().Add(time.Duration(days) * 24 * time.Hour)
 		x := coord.Plan{InspectionID: id, AgencyID: "AG-03", USCC: w.uscc, Start: start, End: start.Add(time.Hour), Grade: "B"}
 		done := make(chan error, 1)
@@ -171,9 +131,9 @@ func TestFence_PGRedis_ASeedFindsAStaleStateWritten(t *testing.T) {
 	}
 
 	w.rs.FlushAll()
-	ga.armed.Store(true)
+	a.armed.Store(true)
 	aDone := decide(a, "INS-20990101-REPLICAA", 9)
-	<-ga.read // A read the store before P
+	<-a.read // A read the store before P
 
 	a1 := w.e.registrar(t, "AG-01")
 	p, err := w.register(a1, 2) // seeded by this replica, P written
@@ -181,15 +141,15 @@ func TestFence_PGRedis_ASeedFindsAStaleStateWritten(t *testing.T) {
 		t.Fatalf("P: %v", err)
 	}
 	w.rs.FlushAll()
-	gc.armed.Store(true)
+	c.armed.Store(true)
 	cDone := decide(c, "INS-20990101-REPLICAC", 11)
-	<-gc.read // C read the store after P
+	<-c.read // C read the store after P
 
-	close(ga.proceed) // A's state, without P, is written
+	close(a.proceed) // A's state, without P, is written
 	if err := <-aDone; err != nil {
 		t.Fatal(err)
 	}
-	close(gc.proceed) // C finds it seeded and raises its fence to C's
+	close(c.proceed) // C finds it seeded and raises its fence to C's
 	if err := <-cDone; err != nil {
 		t.Fatal(err)
 	}
@@ -221,17 +181,8 @@ func (b *behind) Decide(ctx context.Context, p coord.Plan, pol coord.Policy, now
 // was left pending (a review found it), and the agency's next registration
 // of the same visit was refused as a duplicate of a plan never written.
 func TestFence_FencedEveryRound_ReservationReleased(t *testing.T) {
-	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var c *behind
-	w := &fenceWorld{st: &slowCommit{Store: b}}
-	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) {
-		c = &behind{Coordinator: local.New(seed)}
-		return c, nil
-	})
-	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	w := newBoltFenceWorld(t, nil, func(l coord.Coordinator) coord.Coordinator { c = &behind{Coordinator: l}; return c })
 	a1 := w.e.registrar(t, "AG-01")
 	c.armed.Store(true)
 	if _, err := w.register(a1, 2); status.Code(err) != codes.Unavailable {

@@ -72,6 +72,30 @@ func newFenceWorld(t *testing.T, configure ...func(*service.Config)) *fenceWorld
 	return w
 }
 
+// newBoltFenceWorld is the world on the embedded default: a bbolt file,
+// reached through wrapStore if not nil, and coord/local, wrapped by wrap if
+// not nil.
+func newBoltFenceWorld(t *testing.T, wrapStore func(store.Store) store.Store, wrap func(coord.Coordinator) coord.Coordinator, configure ...func(*service.Config)) *fenceWorld {
+	t.Helper()
+	var st store.Store
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrapStore != nil {
+		st = wrapStore(st)
+	}
+	w := &fenceWorld{st: &slowCommit{Store: st}}
+	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) {
+		if wrap == nil {
+			return local.New(seed), nil
+		}
+		return wrap(local.New(seed)), nil
+	}, configure...)
+	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	return w
+}
+
 // register registers r's routine plan at the world's enterprise, days
 // ahead: every agency's on the same day, so that two of one agency are
 // duplicates.
@@ -194,14 +218,7 @@ func TestRegister_PGRedis_CommitPastItsHold(t *testing.T) {
 // fence), so it waits for P's commit, finds P, and refuses the duplicate.
 func TestRegister_BoltLocal_CommitPastItsHold(t *testing.T) {
 	const hold = 2 * time.Second
-	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &fenceWorld{st: &slowCommit{Store: b}}
-	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil },
-		func(c *service.Config) { c.ConfirmWithin = hold })
-	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	w := newBoltFenceWorld(t, nil, nil, func(c *service.Config) { c.ConfirmWithin = hold })
 	a1 := w.e.registrar(t, "AG-01")
 	type answer struct {
 		r   *ruqiv1.RegisterInspectionResponse
@@ -303,17 +320,11 @@ func TestRegister_PGRedis_ReleaseWithARetryOnASlowClock(t *testing.T) {
 // two rounds the service now forgets the enterprise's state, and the next
 // decision reseeds it from the store.
 func TestRegister_FenceAheadOfTheCoordinator_Heals(t *testing.T) {
-	b, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &fenceWorld{st: &slowCommit{Store: b}}
-	w.e = newEnvWith(t, w.st, func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil })
-	w.uscc = w.e.dir.GetEnterprises()[1].GetUscc()
+	w := newBoltFenceWorld(t, nil, nil)
 	if _, err := w.register(w.e.registrar(t, "AG-02"), 5); err != nil { // seeds the enterprise
 		t.Fatal(err)
 	}
-	err = w.st.Update(context.Background(), func(tx store.Tx) error {
+	err := w.st.Update(context.Background(), func(tx store.Tx) error {
 		_, err := inspection.RaiseFence(tx, w.uscc)
 		return err
 	})

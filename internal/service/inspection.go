@@ -105,14 +105,18 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		last  int64 = -1 // the fence of the last decision fenced
 		stuck int        // how many fenced decisions before this one had its fence
 	)
-	// held is the plan as the last decision reserved it.
+	// held is the plan as each round decides it, and as the last decision
+	// reserved it: under the inspection's id (an earlier round may have
+	// taken the day before's, see decideAndWrite), held pending until the
+	// write commits; if this process never confirms it (a crash, a lost
+	// reply), the coordinator checks the store once the time is up.
 	held := func() coord.Plan {
 		h := plan
 		h.InspectionID, h.ConfirmBy = ins.GetId(), now.Add(s.confirmWithin())
 		return h
 	}
 	for attempt := 1; ; attempt++ {
-		resp, fence, err := is.decideAndWrite(ctx, req, matched, now, ins, plan, chk)
+		resp, fence, err := is.decideAndWrite(ctx, req, matched, now, ins, held(), chk)
 		if errors.Is(err, errDecide) && attempt > 1 {
 			// The coordinator failed to decide again: an earlier round's
 			// reservation, if its state kept it, is taken back.
@@ -181,15 +185,11 @@ const fencedAttempts = 6
 // refused, writes it; an error wrapping inspection.ErrFenced means the
 // decision's state was rebuilt meanwhile and nothing was written (the
 // reservation, if the new state kept it, stays for the next decision of
-// the same plan), and fence is then the decision's.
+// the same plan), and fence is then the decision's. plan is held pending
+// (register's held).
 func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, matched bool, now time.Time,
 	ins *ruqiv1.Inspection, plan coord.Plan, chk inspection.Checked) (_ *ruqiv1.RegisterInspectionResponse, fence int64, _ error) {
 	s := is.s
-	plan.InspectionID = ins.GetId() // an earlier attempt may have taken the day before's (below)
-	// The decision is held pending until the write below commits; if this
-	// process never confirms it (a crash, a lost reply), the coordinator
-	// checks the store once the time is up.
-	plan.ConfirmBy = now.Add(s.confirmWithin())
 	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now)
 	if err != nil {
 		return nil, 0, decideFailed{toStatus(ctx, coordError(err))}
