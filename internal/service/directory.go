@@ -87,11 +87,11 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 		}
 		for _, e := range dir.GetEnterprises() {
 			// An enterprise that moves region leaves its plans' counts
-			// where they were counted (inspection.PlanRegion). Read past
-			// the cache: an import would otherwise fill it with the
-			// directory, and its check of what this transaction wrote
-			// grows with the batch.
-			old, err := store.Uncached(tx).Enterprise(e.GetUscc())
+			// where they were counted (inspection.PlanRegion). Within a
+			// write the enterprise is read from the transaction, past the
+			// read cache (store/cache), which an import would otherwise
+			// fill with the directory.
+			old, err := tx.Enterprise(e.GetUscc())
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}

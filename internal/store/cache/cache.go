@@ -3,7 +3,7 @@
 // officers, enterprises, check items and agencies (every scan reads the
 // officer, the enterprise and the checklist). It wraps a store.Store and
 // serves those reads without reading the database, within View and Update;
-// within Update, access tokens are the exception (below).
+// within Update, access tokens and enterprises are the exceptions (below).
 //
 // Invalidation:
 //   - in this process, at once: a transaction that writes one of these
@@ -26,6 +26,16 @@
 // and not yet dropped: phones redeemed one enrolment code sixteen times
 // that way. The authentication of every call reads tokens outside any
 // transaction (Store.AccessToken) and keeps the cache.
+//
+// Within Update an enterprise is read from the transaction too: a write
+// counts its plans under the enterprise's region, and an import that moves
+// the enterprise marks the plans it finds with the region they were counted
+// in (inspection.EnterpriseMoving). A copy from memory is not part of the
+// transaction, so PostgreSQL did not see a registration on one replica
+// conflict with an import on another, and a plan counted under the old
+// region went unmarked; bbolt's group commit could run a write after the
+// import committed and before its drop. Views (what a scan shows, the
+// handler's checks) keep the cache.
 //
 // Reads served from the cache are not part of the transaction's snapshot:
 // on PostgreSQL, SERIALIZABLE does not see them as read. A scan that
@@ -310,14 +320,18 @@ type txn struct {
 }
 
 // The reads go through the cache (reader), the writes to the transaction.
-func (t *txn) Agency(id string) (*ruqiv1.Agency, error)        { return t.reader.Agency(id) }
-func (t *txn) Officer(id string) (*ruqiv1.Officer, error)      { return t.reader.Officer(id) }
-func (t *txn) Enterprise(u string) (*ruqiv1.Enterprise, error) { return t.reader.Enterprise(u) }
-func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error)  { return t.reader.CheckItem(id) }
+func (t *txn) Agency(id string) (*ruqiv1.Agency, error)       { return t.reader.Agency(id) }
+func (t *txn) Officer(id string) (*ruqiv1.Officer, error)     { return t.reader.Officer(id) }
+func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error) { return t.reader.CheckItem(id) }
 
 // AccessToken reads from the transaction (see the package comment).
 func (t *txn) AccessToken(hash []byte) (*store.AccessToken, error) {
 	return t.Tx.AccessToken(hash)
+}
+
+// Enterprise reads from the transaction (see the package comment).
+func (t *txn) Enterprise(uscc string) (*ruqiv1.Enterprise, error) {
+	return t.Tx.Enterprise(uscc)
 }
 
 // Uncached is the transaction without the cache (store.Uncached).

@@ -303,3 +303,64 @@ func TestUpdateReadsTokensAndUncachedFromTheTransaction(t *testing.T) {
 		return nil
 	})
 }
+
+// TestUpdateCountsWhereTheEnterpriseIs: a registration on one replica counts
+// its plan under the enterprise's region while an import on another moves
+// the enterprise and marks its standing plans with the region they were
+// counted in (inspection.EnterpriseMoving). The registration's read of the
+// enterprise must be part of its transaction, so that PostgreSQL's
+// SERIALIZABLE sees the two conflict and runs the registration again: read
+// from memory, it committed a plan counted under the old region that the
+// import did not mark (ARCHITECTURE.md, "Counts stay where they were
+// counted").
+func TestUpdateCountsWhereTheEnterpriseIs(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	a := wrap(t, openPostgres(t, url))
+	b := wrap(t, openPostgres(t, url))
+	const uscc = "91510100MA61234567"
+	update(t, a, func(tx store.Tx) error {
+		return tx.PutEnterprise(&ruqiv1.Enterprise{Uscc: uscc, Name: "缓存", RegionCode: "510104"})
+	})
+	held(t, a, func() {
+		if err := a.View(ctx, func(r store.Reader) error { _, err := r.Enterprise(uscc); return err }); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	started, moved := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(moved)
+		<-started
+		// The import: the enterprise's standing plans, then its new region.
+		if err := b.Update(ctx, func(tx store.Tx) error {
+			plans, err := tx.InspectionsOfEnterprise(uscc, store.Page{Limit: 10})
+			if err != nil {
+				return err
+			}
+			if len(plans) != 0 {
+				return errors.New("the import saw the registration's plan: no conflict to test")
+			}
+			return tx.PutEnterprise(&ruqiv1.Enterprise{Uscc: uscc, Name: "缓存", RegionCode: "510105"})
+		}); err != nil {
+			t.Error(err)
+		}
+	}()
+	var counted []string
+	update(t, a, func(tx store.Tx) error {
+		ent, err := tx.Enterprise(uscc)
+		if err != nil {
+			return err
+		}
+		counted = append(counted, ent.GetRegionCode())
+		if len(counted) == 1 {
+			close(started)
+			<-moved
+		}
+		return tx.PutInspection(&ruqiv1.Inspection{Id: "INS-20261204-CACHE", EnterpriseUscc: uscc, AgencyId: "A-C"})
+	})
+	<-moved
+	if last := counted[len(counted)-1]; last != "510105" {
+		t.Fatalf("the registration counted under %s (runs: %v) after the import moved the enterprise to 510105 without marking its plan", last, counted)
+	}
+}
