@@ -130,6 +130,7 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.AdminService_ListEvents_FullMethodName:        {supervisor, admin},
 	ruqiv1.AdminService_VerifyEventLog_FullMethodName:    {supervisor, admin},
 	ruqiv1.AdminService_CompactStore_FullMethodName:      {admin},
+	ruqiv1.AdminService_BackupStore_FullMethodName:       {admin},
 }
 
 // Methods lists every method the table names, for the access-matrix test.

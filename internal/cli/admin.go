@@ -27,7 +27,7 @@ func (a *app) adminCommand() *cobra.Command {
 	events := groupCommand("events", "事件日志（全程留痕）")
 	events.AddCommand(a.adminEventsListCommand(), a.adminEventsVerifyCommand())
 
-	cmd.AddCommand(a.adminImportCommand(), token, a.adminOfficerCommand(), keys, events, a.adminCompactCommand())
+	cmd.AddCommand(a.adminImportCommand(), token, a.adminOfficerCommand(), keys, events, a.adminCompactCommand(), a.adminBackupCommand())
 	return cmd
 }
 

@@ -230,6 +230,8 @@ func eventTypeLabel(t ruqiv1.EventType) string {
 		return "答复拼团提议"
 	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_CLOSED:
 		return "拼团提议办结"
+	case ruqiv1.EventType_EVENT_TYPE_STORE_BACKED_UP:
+		return "备份数据文件"
 	}
 	return unknownLabel(int32(t))
 }

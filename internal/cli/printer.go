@@ -40,6 +40,7 @@ type printer interface {
 	Events(r *ruqiv1.ListEventsResponse)
 	LogVerified(r *ruqiv1.VerifyEventLogResponse)
 	Compacted(r *ruqiv1.CompactStoreResponse)
+	BackedUp(r backupReport)
 
 	// After the visit and oversight (printer_oversight.go).
 	ResultRecorded(r *ruqiv1.RecordResultResponse)

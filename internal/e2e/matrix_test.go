@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -577,6 +579,20 @@ var matrix = []rpcCase{
 	{ruqiv1.AdminService_CompactStore_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewAdminServiceClient(cc).CompactStore(ctx, &ruqiv1.CompactStoreRequest{})
 		return err
+	}, rows("D/D", "D/D", "D/D", "D/D", "A/A")},
+	{ruqiv1.AdminService_BackupStore_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		stream, err := ruqiv1.NewAdminServiceClient(cc).BackupStore(ctx, &ruqiv1.BackupStoreRequest{})
+		if err != nil {
+			return err
+		}
+		for {
+			if _, err := stream.Recv(); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return err
+			}
+		}
 	}, rows("D/D", "D/D", "D/D", "D/D", "A/A")},
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -24,10 +25,10 @@ func (a *adminServer) CompactStore(ctx context.Context, _ *ruqiv1.CompactStoreRe
 	// One at a time: a second call (an administrator trying again after
 	// the CLI gave up waiting) would wait for the writer behind the first,
 	// and the first's end would report SERVING while the second still ran.
-	if !a.s.compacting.CompareAndSwap(false, true) {
-		return nil, toStatus(ctx, domain.FailedPreconditionf("COMPACT_IN_PROGRESS", "存储压缩正在进行，请等它结束后再试（健康检查在此期间为 NOT_SERVING）"))
+	if err := a.s.maintenance.start(jobCompact); err != nil {
+		return nil, toStatus(ctx, err)
 	}
-	defer a.s.compacting.Store(false)
+	defer a.s.maintenance.end()
 	m := a.s.cfg.Maintenance
 	if m != nil {
 		m(true)
@@ -46,4 +47,40 @@ func (a *adminServer) CompactStore(ctx context.Context, _ *ruqiv1.CompactStoreRe
 	}
 	slog.InfoContext(ctx, "store compacted", "bytes_before", rep.BytesBefore, "bytes_after", rep.BytesAfter, "took", rep.Took)
 	return resp, nil
+}
+
+// maintenanceJob is the one compaction or backup running. A compaction's
+// swap waits for a backup's read, and every read waits behind the swap;
+// the store refuses the second too (store.ErrMaintenanceRunning), but a
+// compaction refused only there would have reported NOT_SERVING for
+// nothing.
+type maintenanceJob struct {
+	mu      sync.Mutex
+	running string
+}
+
+const (
+	jobCompact = "compact"
+	jobBackup  = "backup"
+)
+
+// start takes the slot for job, or says what holds it.
+func (m *maintenanceJob) start(job string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch m.running {
+	case "":
+		m.running = job
+		return nil
+	case jobCompact:
+		return domain.FailedPreconditionf("COMPACT_IN_PROGRESS", "存储压缩正在进行，请等它结束后再试（健康检查在此期间为 NOT_SERVING）")
+	default:
+		return domain.FailedPreconditionf("BACKUP_IN_PROGRESS", "数据文件正在备份，请等它结束后再试")
+	}
+}
+
+func (m *maintenanceJob) end() {
+	m.mu.Lock()
+	m.running = ""
+	m.mu.Unlock()
 }

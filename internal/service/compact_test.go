@@ -52,7 +52,8 @@ func compactEnv(t *testing.T, wrap func(*bolt.Store) store.Store, maintenance fu
 	if err := svc.EnsureAdminToken(context.Background(), admin); err != nil {
 		t.Fatal(err)
 	}
-	cc, stop, err := web.InProcess(svc.Register, grpc.ChainUnaryInterceptor(auth.UnaryInterceptor(svc.LookupToken)))
+	cc, stop, err := web.InProcess(svc.Register, grpc.ChainUnaryInterceptor(auth.UnaryInterceptor(svc.LookupToken)),
+		grpc.ChainStreamInterceptor(auth.StreamInterceptor(svc.LookupToken)))
 	if err != nil {
 		t.Fatal(err)
 	}

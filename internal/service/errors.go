@@ -73,6 +73,8 @@ func toStatus(ctx context.Context, err error) error {
 		return status.Error(codes.Canceled, "请求已取消")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "请求超时，请稍后重试")
+	case errors.Is(err, store.ErrMaintenanceRunning):
+		return toStatus(ctx, domain.FailedPreconditionf("MAINTENANCE_IN_PROGRESS", "数据文件正在压缩或备份，请等它结束后再试"))
 	case errors.Is(err, store.ErrUnavailable):
 		// The error names the database (host:port/name): for the log, not
 		// for the caller.

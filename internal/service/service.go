@@ -97,11 +97,12 @@ func (s *Service) tokenTTL(ttl *durationpb.Duration) (time.Duration, error) {
 type Service struct {
 	store store.Store
 	cfg   Config
-	// compacting: a CompactStore is running (one at a time).
-	compacting atomic.Bool
-	now        func() time.Time
-	coord      coord.Coordinator
-	policies   *coord.Policies
+	// maintenance is the compaction or backup running, if any: one at a
+	// time (maintenanceJob).
+	maintenance maintenanceJob
+	now         func() time.Time
+	coord       coord.Coordinator
+	policies    *coord.Policies
 
 	ring    atomic.Pointer[code.Ring]
 	rotateM sync.Mutex // one rotation at a time

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -10,12 +11,35 @@ import (
 // after a compaction: it answers nothing until the server is restarted.
 var ErrUnusable = errors.New("store: the file could not be opened again after a compaction; restart the server")
 
+// ErrMaintenanceRunning is returned by Compact or Backup while a compaction
+// or a backup runs: one at a time.
+var ErrMaintenanceRunning = errors.New("store: a compaction or a backup is running")
+
 // Compacter is a store that can rewrite its file to give back the space
 // that deleted and half-filled pages hold (bbolt). A store whose engine
 // does this itself (PostgreSQL: VACUUM) does not implement it.
 type Compacter interface {
 	// Compact rewrites the store. Writes wait until it is done; reads go on.
 	Compact(ctx context.Context) (CompactReport, error)
+}
+
+// Backuper is a store that can copy its file while it serves (bbolt): a
+// consistent copy as of one committed transaction, from which a server
+// starts as it was then. A store whose engine has its own backups
+// (PostgreSQL: pg_basebackup, pg_dump) does not implement it.
+type Backuper interface {
+	// Backup calls begin with what the copy will be, then writes the copy
+	// to w. Reads and writes go on meanwhile; a compaction waits for it.
+	// An error from begin or w, or ctx ending, stops it.
+	Backup(ctx context.Context, begin func(BackupInfo) error, w io.Writer) error
+}
+
+// BackupInfo describes a backup before its bytes.
+type BackupInfo struct {
+	// Bytes is the copy's length; LastEvent the sequence number of the
+	// last event in it (0 if none).
+	Bytes     int64
+	LastEvent uint64
 }
 
 // CompactReport is what a compaction did.

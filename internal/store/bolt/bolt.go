@@ -100,6 +100,10 @@ type Store struct {
 	// it exclusively for the swap.
 	dbMu sync.RWMutex
 	db   *bbolt.DB
+	// maint is held by a compaction or a backup: one at a time, since a
+	// compaction's swap waits for a backup's read transaction, and every
+	// read waits behind the swap.
+	maint sync.Mutex
 
 	writes   chan *write
 	compacts chan *compaction
@@ -307,6 +311,12 @@ func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return s.view(func(tx *bbolt.Tx) error { return fn(&txn{tx: tx}) })
+}
+
+// view runs fn in a read transaction of the file open now, which a
+// compaction's swap waits for.
+func (s *Store) view(fn func(*bbolt.Tx) error) error {
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
 	if s.db == nil {
@@ -317,7 +327,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 			return store.ErrUnusable
 		}
 	}
-	return s.db.View(func(tx *bbolt.Tx) error { return fn(&txn{tx: tx}) })
+	return s.db.View(fn)
 }
 
 // Update hands fn to the writer goroutine, which runs it in a transaction

@@ -34,6 +34,10 @@ var _ store.Compacter = (*Store)(nil)
 // (queued, not lost) until it is done; reads go on from the old file until
 // the swap. A ctx that ends before the writer takes the job withdraws it.
 func (s *Store) Compact(ctx context.Context) (store.CompactReport, error) {
+	if !s.maint.TryLock() {
+		return store.CompactReport{}, store.ErrMaintenanceRunning
+	}
+	defer s.maint.Unlock()
 	c := &compaction{done: make(chan compactResult, 1)}
 	select {
 	case s.compacts <- c:

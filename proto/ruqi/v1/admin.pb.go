@@ -113,6 +113,7 @@ const (
 	EventType_EVENT_TYPE_LATE_REGISTERED        EventType = 21
 	EventType_EVENT_TYPE_TOKEN_REVOKED          EventType = 22
 	EventType_EVENT_TYPE_CERTIFICATE_CHANGED    EventType = 23
+	EventType_EVENT_TYPE_STORE_BACKED_UP        EventType = 24  // a copy of the whole store taken (detail: bytes, last event)
 	EventType_EVENT_TYPE_ENTERPRISE_CODE_ISSUED EventType = 100 // 企业码 issued or re-issued (detail: generation)
 	EventType_EVENT_TYPE_ARRIVED                EventType = 101 // an officer scanned the enterprise code on arrival
 	EventType_EVENT_TYPE_ARRIVAL_REFUSED        EventType = 102 // an enterprise code refused at arrival (detail: why)
@@ -160,6 +161,7 @@ var (
 		21:  "EVENT_TYPE_LATE_REGISTERED",
 		22:  "EVENT_TYPE_TOKEN_REVOKED",
 		23:  "EVENT_TYPE_CERTIFICATE_CHANGED",
+		24:  "EVENT_TYPE_STORE_BACKED_UP",
 		100: "EVENT_TYPE_ENTERPRISE_CODE_ISSUED",
 		101: "EVENT_TYPE_ARRIVED",
 		102: "EVENT_TYPE_ARRIVAL_REFUSED",
@@ -203,6 +205,7 @@ var (
 		"EVENT_TYPE_LATE_REGISTERED":         21,
 		"EVENT_TYPE_TOKEN_REVOKED":           22,
 		"EVENT_TYPE_CERTIFICATE_CHANGED":     23,
+		"EVENT_TYPE_STORE_BACKED_UP":         24,
 		"EVENT_TYPE_ENTERPRISE_CODE_ISSUED":  100,
 		"EVENT_TYPE_ARRIVED":                 101,
 		"EVENT_TYPE_ARRIVAL_REFUSED":         102,
@@ -1058,6 +1061,252 @@ func (x *CompactStoreResponse) GetTook() *durationpb.Duration {
 	return nil
 }
 
+type BackupStoreRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupStoreRequest) Reset() {
+	*x = BackupStoreRequest{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupStoreRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupStoreRequest) ProtoMessage() {}
+
+func (x *BackupStoreRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupStoreRequest.ProtoReflect.Descriptor instead.
+func (*BackupStoreRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+// BackupStoreResponse is one part of a backup's stream: the header first,
+// then data in order, then the trailer.
+type BackupStoreResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Part:
+	//
+	//	*BackupStoreResponse_Header
+	//	*BackupStoreResponse_Data
+	//	*BackupStoreResponse_Trailer
+	Part          isBackupStoreResponse_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupStoreResponse) Reset() {
+	*x = BackupStoreResponse{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupStoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupStoreResponse) ProtoMessage() {}
+
+func (x *BackupStoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupStoreResponse.ProtoReflect.Descriptor instead.
+func (*BackupStoreResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *BackupStoreResponse) GetPart() isBackupStoreResponse_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *BackupStoreResponse) GetHeader() *BackupHeader {
+	if x != nil {
+		if x, ok := x.Part.(*BackupStoreResponse_Header); ok {
+			return x.Header
+		}
+	}
+	return nil
+}
+
+func (x *BackupStoreResponse) GetData() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*BackupStoreResponse_Data); ok {
+			return x.Data
+		}
+	}
+	return nil
+}
+
+func (x *BackupStoreResponse) GetTrailer() *BackupTrailer {
+	if x != nil {
+		if x, ok := x.Part.(*BackupStoreResponse_Trailer); ok {
+			return x.Trailer
+		}
+	}
+	return nil
+}
+
+type isBackupStoreResponse_Part interface {
+	isBackupStoreResponse_Part()
+}
+
+type BackupStoreResponse_Header struct {
+	Header *BackupHeader `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
+}
+
+type BackupStoreResponse_Data struct {
+	// data is the next piece of the file (at most 1 MiB).
+	Data []byte `protobuf:"bytes,2,opt,name=data,proto3,oneof"`
+}
+
+type BackupStoreResponse_Trailer struct {
+	Trailer *BackupTrailer `protobuf:"bytes,3,opt,name=trailer,proto3,oneof"`
+}
+
+func (*BackupStoreResponse_Header) isBackupStoreResponse_Part() {}
+
+func (*BackupStoreResponse_Data) isBackupStoreResponse_Part() {}
+
+func (*BackupStoreResponse_Trailer) isBackupStoreResponse_Part() {}
+
+// BackupHeader describes the copy before its bytes.
+type BackupHeader struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// size is the length of the file in bytes.
+	Size int64 `protobuf:"varint,1,opt,name=size,proto3" json:"size,omitempty"`
+	// last_event_seq is the sequence number of the last event in the copy:
+	// a restore from it keeps the log up to there.
+	LastEventSeq  uint64                 `protobuf:"varint,2,opt,name=last_event_seq,json=lastEventSeq,proto3" json:"last_event_seq,omitempty"`
+	TakenAt       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=taken_at,json=takenAt,proto3" json:"taken_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupHeader) Reset() {
+	*x = BackupHeader{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupHeader) ProtoMessage() {}
+
+func (x *BackupHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupHeader.ProtoReflect.Descriptor instead.
+func (*BackupHeader) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *BackupHeader) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *BackupHeader) GetLastEventSeq() uint64 {
+	if x != nil {
+		return x.LastEventSeq
+	}
+	return 0
+}
+
+func (x *BackupHeader) GetTakenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TakenAt
+	}
+	return nil
+}
+
+type BackupTrailer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sha256 is the digest of every data byte sent, in order.
+	Sha256        []byte `protobuf:"bytes,1,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupTrailer) Reset() {
+	*x = BackupTrailer{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupTrailer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupTrailer) ProtoMessage() {}
+
+func (x *BackupTrailer) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupTrailer.ProtoReflect.Descriptor instead.
+func (*BackupTrailer) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *BackupTrailer) GetSha256() []byte {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
 var File_ruqi_v1_admin_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_admin_proto_rawDesc = "" +
@@ -1120,7 +1369,19 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\vbytes_after\x18\x02 \x01(\x03R\n" +
 	"bytesAfter\x12\x14\n" +
 	"\x05plans\x18\x03 \x01(\x03R\x05plans\x12-\n" +
-	"\x04took\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x04took*\x96\x01\n" +
+	"\x04took\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x04took\"\x14\n" +
+	"\x12BackupStoreRequest\"\x98\x01\n" +
+	"\x13BackupStoreResponse\x12/\n" +
+	"\x06header\x18\x01 \x01(\v2\x15.ruqi.v1.BackupHeaderH\x00R\x06header\x12\x14\n" +
+	"\x04data\x18\x02 \x01(\fH\x00R\x04data\x122\n" +
+	"\atrailer\x18\x03 \x01(\v2\x16.ruqi.v1.BackupTrailerH\x00R\atrailerB\x06\n" +
+	"\x04part\"\x7f\n" +
+	"\fBackupHeader\x12\x12\n" +
+	"\x04size\x18\x01 \x01(\x03R\x04size\x12$\n" +
+	"\x0elast_event_seq\x18\x02 \x01(\x04R\flastEventSeq\x125\n" +
+	"\btaken_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\atakenAt\"'\n" +
+	"\rBackupTrailer\x12\x16\n" +
+	"\x06sha256\x18\x01 \x01(\fR\x06sha256*\x96\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fROLE_OFFICER\x10\x01\x12\x13\n" +
@@ -1129,7 +1390,8 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x15\n" +
 	"\x11ROLE_AGENCY_ADMIN\x10\x05\x12\x15\n" +
-	"\x10ROLE_AGENCY_HEAD\x10\x8c\x01*\xf2\t\n" +
+	"\x10ROLE_AGENCY_HEAD\x10\x8c\x01*\x92\n" +
+	"\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EVENT_TYPE_REGISTERED\x10\x01\x12\x1a\n" +
@@ -1155,7 +1417,8 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x17EVENT_TYPE_LEAD_UPDATED\x10\x14\x12\x1e\n" +
 	"\x1aEVENT_TYPE_LATE_REGISTERED\x10\x15\x12\x1c\n" +
 	"\x18EVENT_TYPE_TOKEN_REVOKED\x10\x16\x12\"\n" +
-	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x17\x12%\n" +
+	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x17\x12\x1e\n" +
+	"\x1aEVENT_TYPE_STORE_BACKED_UP\x10\x18\x12%\n" +
 	"!EVENT_TYPE_ENTERPRISE_CODE_ISSUED\x10d\x12\x16\n" +
 	"\x12EVENT_TYPE_ARRIVED\x10e\x12\x1e\n" +
 	"\x1aEVENT_TYPE_ARRIVAL_REFUSED\x10f\x12 \n" +
@@ -1172,7 +1435,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\"EVENT_TYPE_PLAN_COVERAGE_SUBMITTED\x10\xa0\x01\x12\x1d\n" +
 	"\x18EVENT_TYPE_PROPOSAL_MADE\x10\xa1\x01\x12!\n" +
 	"\x1cEVENT_TYPE_PROPOSAL_ANSWERED\x10\xa2\x01\x12\x1f\n" +
-	"\x1aEVENT_TYPE_PROPOSAL_CLOSED\x10\xa3\x012\x86\x04\n" +
+	"\x1aEVENT_TYPE_PROPOSAL_CLOSED\x10\xa3\x012\xd2\x04\n" +
 	"\fAdminService\x12W\n" +
 	"\x10IssueAccessToken\x12 .ruqi.v1.IssueAccessTokenRequest\x1a!.ruqi.v1.IssueAccessTokenResponse\x12E\n" +
 	"\n" +
@@ -1180,7 +1443,8 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x0eVerifyEventLog\x12\x1e.ruqi.v1.VerifyEventLogRequest\x1a\x1f.ruqi.v1.VerifyEventLogResponse\x12Z\n" +
 	"\x11RevokeAccessToken\x12!.ruqi.v1.RevokeAccessTokenRequest\x1a\".ruqi.v1.RevokeAccessTokenResponse\x12Z\n" +
 	"\x11RotateAccessToken\x12!.ruqi.v1.RotateAccessTokenRequest\x1a\".ruqi.v1.RotateAccessTokenResponse\x12K\n" +
-	"\fCompactStore\x12\x1c.ruqi.v1.CompactStoreRequest\x1a\x1d.ruqi.v1.CompactStoreResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\fCompactStore\x12\x1c.ruqi.v1.CompactStoreRequest\x1a\x1d.ruqi.v1.CompactStoreResponse\x12J\n" +
+	"\vBackupStore\x12\x1b.ruqi.v1.BackupStoreRequest\x1a\x1c.ruqi.v1.BackupStoreResponse0\x01B+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_admin_proto_rawDescOnce sync.Once
@@ -1195,7 +1459,7 @@ func file_ruqi_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_ruqi_v1_admin_proto_goTypes = []any{
 	(Role)(0),                         // 0: ruqi.v1.Role
 	(EventType)(0),                    // 1: ruqi.v1.EventType
@@ -1212,36 +1476,45 @@ var file_ruqi_v1_admin_proto_goTypes = []any{
 	(*RevokeAccessTokenResponse)(nil), // 12: ruqi.v1.RevokeAccessTokenResponse
 	(*CompactStoreRequest)(nil),       // 13: ruqi.v1.CompactStoreRequest
 	(*CompactStoreResponse)(nil),      // 14: ruqi.v1.CompactStoreResponse
-	(*durationpb.Duration)(nil),       // 15: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),     // 16: google.protobuf.Timestamp
+	(*BackupStoreRequest)(nil),        // 15: ruqi.v1.BackupStoreRequest
+	(*BackupStoreResponse)(nil),       // 16: ruqi.v1.BackupStoreResponse
+	(*BackupHeader)(nil),              // 17: ruqi.v1.BackupHeader
+	(*BackupTrailer)(nil),             // 18: ruqi.v1.BackupTrailer
+	(*durationpb.Duration)(nil),       // 19: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),     // 20: google.protobuf.Timestamp
 }
 var file_ruqi_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.IssueAccessTokenRequest.role:type_name -> ruqi.v1.Role
-	15, // 1: ruqi.v1.IssueAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
-	16, // 2: ruqi.v1.IssueAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	15, // 3: ruqi.v1.RotateAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
-	16, // 4: ruqi.v1.RotateAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	16, // 5: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
+	19, // 1: ruqi.v1.IssueAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
+	20, // 2: ruqi.v1.IssueAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	19, // 3: ruqi.v1.RotateAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
+	20, // 4: ruqi.v1.RotateAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	20, // 5: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 6: ruqi.v1.Event.type:type_name -> ruqi.v1.EventType
 	6,  // 7: ruqi.v1.ListEventsResponse.events:type_name -> ruqi.v1.Event
-	15, // 8: ruqi.v1.CompactStoreResponse.took:type_name -> google.protobuf.Duration
-	2,  // 9: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
-	7,  // 10: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
-	9,  // 11: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
-	11, // 12: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
-	4,  // 13: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
-	13, // 14: ruqi.v1.AdminService.CompactStore:input_type -> ruqi.v1.CompactStoreRequest
-	3,  // 15: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
-	8,  // 16: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
-	10, // 17: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
-	12, // 18: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
-	5,  // 19: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
-	14, // 20: ruqi.v1.AdminService.CompactStore:output_type -> ruqi.v1.CompactStoreResponse
-	15, // [15:21] is the sub-list for method output_type
-	9,  // [9:15] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	19, // 8: ruqi.v1.CompactStoreResponse.took:type_name -> google.protobuf.Duration
+	17, // 9: ruqi.v1.BackupStoreResponse.header:type_name -> ruqi.v1.BackupHeader
+	18, // 10: ruqi.v1.BackupStoreResponse.trailer:type_name -> ruqi.v1.BackupTrailer
+	20, // 11: ruqi.v1.BackupHeader.taken_at:type_name -> google.protobuf.Timestamp
+	2,  // 12: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
+	7,  // 13: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
+	9,  // 14: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
+	11, // 15: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
+	4,  // 16: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
+	13, // 17: ruqi.v1.AdminService.CompactStore:input_type -> ruqi.v1.CompactStoreRequest
+	15, // 18: ruqi.v1.AdminService.BackupStore:input_type -> ruqi.v1.BackupStoreRequest
+	3,  // 19: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
+	8,  // 20: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
+	10, // 21: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
+	12, // 22: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
+	5,  // 23: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
+	14, // 24: ruqi.v1.AdminService.CompactStore:output_type -> ruqi.v1.CompactStoreResponse
+	16, // 25: ruqi.v1.AdminService.BackupStore:output_type -> ruqi.v1.BackupStoreResponse
+	19, // [19:26] is the sub-list for method output_type
+	12, // [12:19] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_admin_proto_init() }
@@ -1249,13 +1522,18 @@ func file_ruqi_v1_admin_proto_init() {
 	if File_ruqi_v1_admin_proto != nil {
 		return
 	}
+	file_ruqi_v1_admin_proto_msgTypes[14].OneofWrappers = []any{
+		(*BackupStoreResponse_Header)(nil),
+		(*BackupStoreResponse_Data)(nil),
+		(*BackupStoreResponse_Trailer)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_admin_proto_rawDesc), len(file_ruqi_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	AdminService_RevokeAccessToken_FullMethodName = "/ruqi.v1.AdminService/RevokeAccessToken"
 	AdminService_RotateAccessToken_FullMethodName = "/ruqi.v1.AdminService/RotateAccessToken"
 	AdminService_CompactStore_FullMethodName      = "/ruqi.v1.AdminService/CompactStore"
+	AdminService_BackupStore_FullMethodName       = "/ruqi.v1.AdminService/BackupStore"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -51,6 +52,15 @@ type AdminServiceClient interface {
 	// reads go on. A store whose engine reclaims space itself (PostgreSQL:
 	// VACUUM) answers FAILED_PRECONDITION.
 	CompactStore(ctx context.Context, in *CompactStoreRequest, opts ...grpc.CallOption) (*CompactStoreResponse, error)
+	// BackupStore streams a consistent copy of the embedded store's file
+	// (bbolt) as of one committed transaction, while the server goes on
+	// serving reads and writes: first a header with its size and last
+	// event, then the bytes, then their SHA-256. The copy holds everything
+	// the store holds, the code signing keys' seeds included. A store
+	// backed up by its own engine (PostgreSQL: pg_basebackup, pg_dump)
+	// answers FAILED_PRECONDITION; so does a call while a compaction or
+	// another backup runs.
+	BackupStore(ctx context.Context, in *BackupStoreRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupStoreResponse], error)
 }
 
 type adminServiceClient struct {
@@ -121,6 +131,25 @@ func (c *adminServiceClient) CompactStore(ctx context.Context, in *CompactStoreR
 	return out, nil
 }
 
+func (c *adminServiceClient) BackupStore(ctx context.Context, in *BackupStoreRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupStoreResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdminService_ServiceDesc.Streams[0], AdminService_BackupStore_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[BackupStoreRequest, BackupStoreResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_BackupStoreClient = grpc.ServerStreamingClient[BackupStoreResponse]
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -145,6 +174,15 @@ type AdminServiceServer interface {
 	// reads go on. A store whose engine reclaims space itself (PostgreSQL:
 	// VACUUM) answers FAILED_PRECONDITION.
 	CompactStore(context.Context, *CompactStoreRequest) (*CompactStoreResponse, error)
+	// BackupStore streams a consistent copy of the embedded store's file
+	// (bbolt) as of one committed transaction, while the server goes on
+	// serving reads and writes: first a header with its size and last
+	// event, then the bytes, then their SHA-256. The copy holds everything
+	// the store holds, the code signing keys' seeds included. A store
+	// backed up by its own engine (PostgreSQL: pg_basebackup, pg_dump)
+	// answers FAILED_PRECONDITION; so does a call while a compaction or
+	// another backup runs.
+	BackupStore(*BackupStoreRequest, grpc.ServerStreamingServer[BackupStoreResponse]) error
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -172,6 +210,9 @@ func (UnimplementedAdminServiceServer) RotateAccessToken(context.Context, *Rotat
 }
 func (UnimplementedAdminServiceServer) CompactStore(context.Context, *CompactStoreRequest) (*CompactStoreResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CompactStore not implemented")
+}
+func (UnimplementedAdminServiceServer) BackupStore(*BackupStoreRequest, grpc.ServerStreamingServer[BackupStoreResponse]) error {
+	return status.Error(codes.Unimplemented, "method BackupStore not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -302,6 +343,17 @@ func _AdminService_CompactStore_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_BackupStore_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(BackupStoreRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServiceServer).BackupStore(m, &grpc.GenericServerStream[BackupStoreRequest, BackupStoreResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_BackupStoreServer = grpc.ServerStreamingServer[BackupStoreResponse]
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -334,6 +386,12 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AdminService_CompactStore_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "BackupStore",
+			Handler:       _AdminService_BackupStore_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "ruqi/v1/admin.proto",
 }

@@ -1,0 +1,101 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// ruqi admin backup copies the running server's file; a server started on
+// the copy as the README's restore says (the copy as ruqi.db, the data
+// directory's log.key and admin.token beside it) holds every registration
+// acknowledged before the backup, its codes still scan valid, its log
+// verifies, and it goes on registering. The backup refuses to overwrite a
+// file, and only an administrator may take one.
+func TestAdminBackup_RestoredServerKeepsWhatWasAcknowledged(t *testing.T) {
+	needsBolt(t) // PostgreSQL: pg_basebackup, pg_dump
+	w := newWorld(t)
+	first := w.register("now", "now+4h")
+
+	out := filepath.Join(t.TempDir(), "backup.db")
+	var rep struct {
+		Bytes        int64  `json:"bytes"`
+		LastEventSeq uint64 `json:"last_event_seq"`
+		SHA256       string `json:"sha256"`
+	}
+	if err := json.Unmarshal([]byte(w.mustCLI(w.admin, "-o", "json", "admin", "backup", out)), &rep); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(out)
+	if err != nil || fi.Size() != rep.Bytes || rep.LastEventSeq == 0 || len(rep.SHA256) != 64 {
+		t.Fatalf("backup %+v, file %v %v", rep, fi, err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup file mode %v: it holds the signing keys, want 0600", fi.Mode().Perm())
+	}
+	if _, err := os.Stat(out + ".part"); !os.IsNotExist(err) {
+		t.Errorf("the .part file was left: %v", err)
+	}
+	if r := w.cli(w.admin, "admin", "backup", out); r.exit == 0 || !strings.Contains(r.stderr, "已存在") {
+		t.Errorf("a backup onto an existing file: exit %d, %s; want a refusal", r.exit, r.stderr)
+	}
+	if r := w.cli(w.officer, "admin", "backup", filepath.Join(t.TempDir(), "x.db")); r.exit == 0 {
+		t.Errorf("an officer took a backup: %s", r.stdout)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if st, err := ruqiv1.NewAdminServiceClient(w.conn(w.entA)).BackupStore(ctx, &ruqiv1.BackupStoreRequest{}); err == nil {
+		if _, err = st.Recv(); status.Code(err) != codes.PermissionDenied {
+			t.Errorf("an enterprise's backup: %v, want PERMISSION_DENIED", err)
+		}
+	}
+	// Written after the backup: gone with the restore.
+	later := w.register("now+5h", "now+8h")
+	w.stop()
+
+	dir := t.TempDir()
+	copyFile(t, out, filepath.Join(dir, "ruqi.db"))
+	for _, name := range []string{"log.key", "admin.token"} {
+		copyFile(t, filepath.Join(w.dataDir, name), filepath.Join(dir, name))
+	}
+	w.dataDir = dir
+	w.start()
+
+	got, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).GetInspection(ctx,
+		&ruqiv1.GetInspectionRequest{InspectionId: first.GetInspection().GetId()})
+	if err != nil || got.GetInspection().GetId() != first.GetInspection().GetId() {
+		t.Fatalf("the inspection registered before the backup, after the restore: %v %v", got, err)
+	}
+	if _, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).GetInspection(ctx,
+		&ruqiv1.GetInspectionRequest{InspectionId: later.GetInspection().GetId()}); status.Code(err) != codes.NotFound {
+		t.Errorf("the inspection registered after the backup, after the restore: %v, want NOT_FOUND", err)
+	}
+	scanned, _ := w.scan(w.entA, first.GetCodes()[0].GetUrl())
+	wantVerdict(t, "a code issued before the backup, scanned after the restore", scanned, ruqiv1.Verdict_VERDICT_VALID)
+	var v ruqiv1.VerifyEventLogResponse
+	mustUnmarshal(t, w.mustCLI(w.admin, "-o", "json", "admin", "events", "verify"), &v)
+	if !v.GetIntact() || v.GetEvents() <= rep.LastEventSeq {
+		t.Fatalf("event log after the restore: %v; the backup ended at %d", &v, rep.LastEventSeq)
+	}
+	w.register("now+9h", "now+12h")
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,151 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+func putPlans(t *testing.T, s *Store, from, to int) {
+	t.Helper()
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		for i := from; i < to; i++ {
+			id := fmt.Sprintf("INS-%06d", i)
+			if err := tx.PutInspection(&ruqiv1.Inspection{Id: id, EnterpriseUscc: "91350100M000100Y43", AgencyId: "AG-01"}); err != nil {
+				return err
+			}
+			if err := appendOne(id)(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A backup is the store as it stood when the backup began: what was
+// committed before is in the copy, including commits the write-ahead log
+// has not yet checkpointed into a synced file; what was written while the
+// copy was being made is not. A server opens the copy alone (no log beside
+// it) and goes on from its head.
+func TestBackup_CopyIsTheStoreWhenItBegan(t *testing.T) {
+	noAutoCheckpoint(t)
+	s := openTest(t)
+	ctx := context.Background()
+	putPlans(t, s, 0, 300)
+	if s.Stats().Checkpoints != 0 {
+		t.Fatal("a checkpoint was taken: the test wants commits only the log holds")
+	}
+	path := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info store.BackupInfo
+	err = s.Backup(ctx, func(i store.BackupInfo) error {
+		info = i
+		// Written while the copy is made: not in it.
+		putPlans(t, s, 300, 310)
+		return nil
+	}, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.LastEvent != 300 {
+		t.Errorf("backup's last event = %d, want 300", info.LastEvent)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != info.Bytes {
+		t.Fatalf("copy: %v, %v; want %d bytes", fi, err, info.Bytes)
+	}
+
+	c := openAt(t, path)
+	defer c.Close()
+	if got := c.Stats().Plans; got != 300 {
+		t.Errorf("copy holds %d plans, want 300", got)
+	}
+	if err := c.View(ctx, func(r store.Reader) error {
+		if _, err := r.Inspection("INS-000299"); err != nil {
+			return fmt.Errorf("the last plan before the backup: %w", err)
+		}
+		if _, err := r.Inspection("INS-000300"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("a plan written during the backup: %v, want not found", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The chain goes on from the copy's head.
+	if err := c.Update(ctx, appendOne("after-restore")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.View(ctx, func(r store.Reader) error {
+		seq, _, err := r.Head()
+		if err == nil && seq != 301 {
+			err = fmt.Errorf("head after one more event = %d, want 301", seq)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// One compaction or backup at a time: a compaction's swap would wait for
+// the backup's read, and every read behind the swap.
+func TestBackup_OneMaintenanceAtATime(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	putPlans(t, s, 0, 10)
+	var compactErr, secondErr error
+	err := s.Backup(ctx, func(store.BackupInfo) error {
+		_, compactErr = s.Compact(ctx)
+		secondErr = s.Backup(ctx, func(store.BackupInfo) error { return nil }, discard{})
+		return nil
+	}, discard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(compactErr, store.ErrMaintenanceRunning) {
+		t.Errorf("compaction during a backup: %v, want ErrMaintenanceRunning", compactErr)
+	}
+	if !errors.Is(secondErr, store.ErrMaintenanceRunning) {
+		t.Errorf("a second backup: %v, want ErrMaintenanceRunning", secondErr)
+	}
+	if _, err := s.Compact(ctx); err != nil {
+		t.Errorf("compaction after the backup: %v", err)
+	}
+}
+
+// A backup whose context ends stops writing (a client gone, a server
+// shutting down), and the store goes on.
+func TestBackup_StopsWhenItsContextEnds(t *testing.T) {
+	s := openTest(t)
+	putPlans(t, s, 0, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &countingWriter{}
+	err := s.Backup(ctx, func(store.BackupInfo) error { cancel(); return nil }, w)
+	if !errors.Is(err, context.Canceled) || w.n != 0 {
+		t.Fatalf("backup after its context ended: %v, %d bytes written; want context.Canceled and none", err, w.n)
+	}
+	if err := s.Update(context.Background(), appendOne("after")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+type countingWriter struct{ n int }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
