@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,7 +28,7 @@ func (a *app) adminBackupCommand() *cobra.Command {
 		Use:   "backup 备份文件",
 		Short: "在线备份服务器的数据文件",
 		Long: `把内置存储（bbolt）的数据文件在某一时刻的完整副本下载到本机：备份期间服务器照常报备、扫码。
-副本先写入“备份文件.part”，核对字节数与 SHA-256、用 bbolt 逐页检查无误并落盘后才改名为备份文件；
+副本先写入同一目录下的临时文件（.part，权限 0600），核对字节数与 SHA-256、用 bbolt 逐页检查无误并落盘后才改名为备份文件；
 已有同名文件时不覆盖。副本含全部记录和入企码签名密钥，请像数据目录一样妥善保管。
 
 恢复：停止服务器，把数据目录中的 ruqi.db 和 ruqi.db.wal/ 移开，把备份文件复制为 ruqi.db，再启动；
@@ -36,7 +39,7 @@ log.key 和 admin.token 不在副本中，沿用原数据目录里的。备份�
 		Args:    exactArgs(1, "备份文件"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// No --timeout: a large file takes as long as it takes; Ctrl-C
-			// stops it and leaves nothing but the .part file.
+			// stops it and leaves nothing behind.
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
@@ -62,18 +65,20 @@ func (a *app) backup(ctx context.Context, path string, showProgress bool) error 
 	if _, err := os.Lstat(path); err == nil {
 		return usagef("%s 已存在，未覆盖：请换一个文件名", path)
 	}
-	part := path + ".part"
-	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// A new file of our own, 0600, never one that was there (it could be
+	// another's, or a link elsewhere: a read-only review, 2026-12-04).
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.part")
 	if err != nil {
 		return fmt.Errorf("创建备份文件失败：%w", err)
 	}
-	keep := false
+	part := f.Name()
 	defer func() {
 		f.Close()
-		if !keep {
-			os.Remove(part)
-		}
+		os.Remove(part) // linked as path when done; gone otherwise
 	}()
+	// Ctrl-C or a stop leaves no partial copy of the keys behind.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	cc, err := a.dial()
 	if err != nil {
 		return err
@@ -139,12 +144,9 @@ func (a *app) backup(ctx context.Context, path string, showProgress bool) error 
 	if err := checkBoltFile(part); err != nil {
 		return fmt.Errorf("备份文件检查未通过，未保存：%w", err)
 	}
-	// Not os.Rename: it would replace a file made meanwhile at path.
-	if err := os.Link(part, path); err != nil {
+	if err := keepAs(part, path); err != nil {
 		return fmt.Errorf("保存备份文件失败：%w", err)
 	}
-	keep = true
-	os.Remove(part)
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
 		d.Sync()
 		d.Close()
@@ -152,6 +154,20 @@ func (a *app) backup(ctx context.Context, path string, showProgress bool) error 
 	a.printer().BackedUp(backupReport{Path: path, Bytes: got, LastEventSeq: hdr.GetLastEventSeq(),
 		TakenAt: hdr.GetTakenAt().AsTime(), SHA256: fmt.Sprintf("%x", trailer.GetSha256()), Seconds: time.Since(start).Seconds()})
 	return nil
+}
+
+// keepAs gives the finished copy its name. A link fails if a file was made
+// at path meanwhile, where a rename would replace it; a file system without
+// links (a FAT-formatted drive) gets the rename after a last look.
+func keepAs(part, path string) error {
+	err := os.Link(part, path)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if _, serr := os.Lstat(path); serr == nil {
+		return fmt.Errorf("%s 已存在，未覆盖", path)
+	}
+	return os.Rename(part, path)
 }
 
 // checkBoltFile opens a copy read-only and has bbolt check every page: a

@@ -57,11 +57,20 @@ func (f *fakeServer) IssueAccessToken(ctx context.Context, _ *ruqiv1.IssueAccess
 // runAgainst runs the command line against f over an in-memory connection.
 func runAgainst(t *testing.T, f *fakeServer, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runServing(t, func(srv *grpc.Server) {
+		ruqiv1.RegisterEnterpriseServiceServer(srv, f)
+		ruqiv1.RegisterInspectionServiceServer(srv, f)
+		ruqiv1.RegisterAdminServiceServer(srv, f)
+	}, env, args...)
+}
+
+// runServing runs the command line against the services register puts on
+// an in-memory server.
+func runServing(t *testing.T, register func(*grpc.Server), env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
-	ruqiv1.RegisterEnterpriseServiceServer(srv, f)
-	ruqiv1.RegisterInspectionServiceServer(srv, f)
-	ruqiv1.RegisterAdminServiceServer(srv, f)
+	register(srv)
 	go func() { _ = srv.Serve(lis) }()
 	defer srv.Stop()
 

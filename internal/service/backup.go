@@ -22,8 +22,11 @@ const backupChunk = 1 << 20
 // BackupStore streams a consistent copy of a store that makes its own
 // (bbolt) while the server goes on serving, as etcd's snapshot does: a
 // header, the bytes in chunks, and their SHA-256, which the client checks
-// before it keeps the file. Once the copy is sent, the act is an event in
-// the log: the copy holds every record, the code signing keys' seeds too.
+// before it keeps the file. The act is an event in the log, written before
+// a byte is sent (and so the copy's own last event but for writes in
+// between): the copy holds every record, the code signing keys' seeds too,
+// and a client that took the bytes and left must not leave it unrecorded
+// (a read-only review, 2026-12-04). No event, no copy.
 func (a *adminServer) BackupStore(_ *ruqiv1.BackupStoreRequest, stream grpc.ServerStreamingServer[ruqiv1.BackupStoreResponse]) error {
 	ctx := stream.Context()
 	b, ok := store.As[store.Backuper](a.s.store)
@@ -35,6 +38,11 @@ func (a *adminServer) BackupStore(_ *ruqiv1.BackupStoreRequest, stream grpc.Serv
 		return toStatus(ctx, err)
 	}
 	defer a.s.maintenance.end()
+	e := newEvent(ctx, a.s.now(), ruqiv1.EventType_EVENT_TYPE_STORE_BACKED_UP)
+	e.Detail = "a copy of the whole store, signing keys included"
+	if err := a.s.store.Update(ctx, func(tx store.Tx) error { return record(tx, e) }); err != nil {
+		return toStatus(ctx, err)
+	}
 	start := time.Now()
 	out := &chunker{send: stream.Send, sum: sha256.New(), buf: make([]byte, 0, backupChunk)}
 	var info store.BackupInfo
@@ -51,32 +59,24 @@ func (a *adminServer) BackupStore(_ *ruqiv1.BackupStoreRequest, stream grpc.Serv
 		err = stream.Send(&ruqiv1.BackupStoreResponse{Part: &ruqiv1.BackupStoreResponse_Trailer{Trailer: &ruqiv1.BackupTrailer{Sha256: out.sum.Sum(nil)}}})
 	}
 	if err != nil {
-		if out.sendErr != nil {
-			// The client went away (bbolt keeps the text of the error,
-			// not the error): nothing to answer it.
-			slog.WarnContext(ctx, "store backup not delivered", "err", err, "sent_bytes", out.sent)
-			return err
+		slog.WarnContext(ctx, "store backup not delivered", "err", err, "sent_bytes", out.sent)
+		if cerr := ctx.Err(); cerr != nil {
+			return toStatus(ctx, cerr) // the client went away, or the server is stopping
 		}
 		return toStatus(ctx, err)
 	}
-	e := newEvent(ctx, a.s.now(), ruqiv1.EventType_EVENT_TYPE_STORE_BACKED_UP)
-	e.Detail = fmt.Sprintf("bytes=%d last_event=%d sha256=%x", info.Bytes, info.LastEvent, out.sum.Sum(nil))
-	if err := a.s.store.Update(ctx, func(tx store.Tx) error { return record(tx, e) }); err != nil {
-		// The copy was delivered; the client has it whatever the log says.
-		slog.ErrorContext(ctx, "record store backup", "err", err)
-	}
-	slog.InfoContext(ctx, "store backed up", "bytes", info.Bytes, "last_event", info.LastEvent, "took", time.Since(start))
+	slog.InfoContext(ctx, "store backed up", "bytes", info.Bytes, "last_event", info.LastEvent,
+		"sha256", fmt.Sprintf("%x", out.sum.Sum(nil)), "took", time.Since(start))
 	return nil
 }
 
 // chunker gathers the copy's writes into messages of backupChunk bytes
 // and hashes what it sends.
 type chunker struct {
-	send    func(*ruqiv1.BackupStoreResponse) error
-	sum     hash.Hash
-	buf     []byte
-	sent    int64
-	sendErr error
+	send func(*ruqiv1.BackupStoreResponse) error
+	sum  hash.Hash
+	buf  []byte
+	sent int64
 }
 
 func (c *chunker) Write(p []byte) (int, error) {
@@ -102,7 +102,6 @@ func (c *chunker) flush() error {
 	}
 	c.sum.Write(c.buf)
 	if err := c.send(&ruqiv1.BackupStoreResponse{Part: &ruqiv1.BackupStoreResponse_Data{Data: c.buf}}); err != nil {
-		c.sendErr = err
 		return err
 	}
 	c.sent += int64(len(c.buf))

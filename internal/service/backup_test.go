@@ -89,14 +89,54 @@ func TestBackupStore_ACopyThatOpens(t *testing.T) {
 	if head == 0 || head != hdr.GetLastEventSeq() {
 		t.Fatalf("the copy's log ends at %d, the header says %d", head, hdr.GetLastEventSeq())
 	}
-	events, err := c.ListEvents(ctx, &ruqiv1.ListEventsRequest{AfterSeq: head})
+	// The act is recorded before the copy: its last event.
+	events, err := c.ListEvents(ctx, &ruqiv1.ListEventsRequest{AfterSeq: head - 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := len(events.GetEvents()); n != 1 || events.GetEvents()[0].GetType() != ruqiv1.EventType_EVENT_TYPE_STORE_BACKED_UP ||
-		!strings.Contains(events.GetEvents()[0].GetDetail(), "bytes=") {
-		t.Fatalf("events after the copy's last: %v, want one STORE_BACKED_UP", events.GetEvents())
+		!strings.Contains(events.GetEvents()[0].GetActor(), "admin") {
+		t.Fatalf("events from the copy's last: %v, want one STORE_BACKED_UP by the administrator", events.GetEvents())
 	}
+}
+
+// A client that takes every byte and leaves before the call ends still
+// leaves the act in the log: it is recorded before anything is sent. (A
+// read-only review, 2026-12-04, took a whole copy with no event.)
+func TestBackupStore_ClientLeavingEarlyStillLogged(t *testing.T) {
+	c, ctx := compactEnv(t, func(s *bolt.Store) store.Store { return watched{s} }, nil)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.BackupStore(sctx, &ruqiv1.BackupStoreRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := stream.Recv()
+	if err != nil || m.GetHeader() == nil {
+		t.Fatalf("header: %v %v", m, err)
+	}
+	hdr := m.GetHeader()
+	for got := 0; int64(got) < hdr.GetSize(); {
+		m, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += len(m.GetData())
+	}
+	cancel() // every byte is here; gone before the trailer
+	events, err := c.ListEvents(ctx, &ruqiv1.ListEventsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.GetEvents() {
+		if e.GetType() == ruqiv1.EventType_EVENT_TYPE_STORE_BACKED_UP {
+			if e.GetSeq() > hdr.GetLastEventSeq() {
+				t.Fatalf("the backup's event %d is after the copy's last, %d: written after bytes were sent", e.GetSeq(), hdr.GetLastEventSeq())
+			}
+			return
+		}
+	}
+	t.Fatalf("a whole copy was taken and the log has no STORE_BACKED_UP: %v", events.GetEvents())
 }
 
 // A store backed up by its own engine (PostgreSQL) is refused with the

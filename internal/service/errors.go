@@ -75,6 +75,9 @@ func toStatus(ctx context.Context, err error) error {
 		return status.Error(codes.DeadlineExceeded, "请求超时，请稍后重试")
 	case errors.Is(err, store.ErrMaintenanceRunning):
 		return toStatus(ctx, domain.FailedPreconditionf("MAINTENANCE_IN_PROGRESS", "数据文件正在压缩或备份，请等它结束后再试"))
+	case errors.Is(err, store.ErrNoSpace):
+		slog.WarnContext(ctx, "backup: disk full", "err", err)
+		return toStatus(ctx, domain.ResourceExhaustedf("BACKUP_NO_SPACE", "数据目录所在磁盘空间不足，无法备份：备份需要与数据文件同样大的空闲空间"))
 	case errors.Is(err, store.ErrUnavailable):
 		// The error names the database (host:port/name): for the log, not
 		// for the caller.

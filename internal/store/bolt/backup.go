@@ -2,8 +2,12 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"syscall"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -20,7 +24,15 @@ var _ store.Backuper = (*Store)(nil)
 // the write-ahead log is not needed beside it. The free list is not copied
 // (the log leaves it unsynced): the copy's first open rebuilds it.
 //
-// Reads and writes go on. A compaction waits for the backup to end, and
+// The copy is made first into a temporary file beside the store, unlinked
+// at once (nothing is left if the server dies), and only then written to
+// w: the read transaction lasts as long as the local copy, not as long as
+// a slow client takes. While it is open no page freed by a commit can be
+// reused, so a stalled client would have made the file grow until the
+// backup ended (a read-only review, 2026-12-04). The temporary file needs
+// as much free space as the store's file.
+//
+// Reads and writes go on. A compaction waits for the read transaction, and
 // so would every read behind the compaction's swap: the two exclude each
 // other here (store.ErrMaintenanceRunning).
 func (s *Store) Backup(ctx context.Context, begin func(store.BackupInfo) error, w io.Writer) error {
@@ -31,35 +43,59 @@ func (s *Store) Backup(ctx context.Context, begin func(store.BackupInfo) error, 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.view(func(tx *bbolt.Tx) error {
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".ruqi-backup-*")
+	if err != nil {
+		return fmt.Errorf("backup of %s: %w", s.path, err)
+	}
+	defer tmp.Close()
+	if err := os.Remove(tmp.Name()); err != nil {
+		return fmt.Errorf("backup of %s: %w", s.path, err)
+	}
+	var info store.BackupInfo
+	err = s.view(func(tx *bbolt.Tx) error {
 		seq, _, err := readHead(tx)
 		if err != nil {
 			return err
 		}
-		if err := begin(store.BackupInfo{Bytes: tx.Size(), LastEvent: seq}); err != nil {
-			return err
+		info = store.BackupInfo{Bytes: tx.Size(), LastEvent: seq}
+		cw := &ctxWriter{ctx: ctx, w: tmp}
+		n, err := tx.WriteTo(cw)
+		if err != nil && cw.err != nil {
+			err = cw.err // bbolt's message keeps the text, not the error
 		}
-		n, err := tx.WriteTo(ctxWriter{ctx, w})
-		if err != nil && ctx.Err() != nil {
-			return ctx.Err() // bbolt's message keeps the text, not the error
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
+			return fmt.Errorf("%w: %w", store.ErrNoSpace, err)
 		}
 		if err == nil && n != tx.Size() {
-			err = fmt.Errorf("backup of %s: wrote %d bytes of %d", s.path, n, tx.Size())
+			err = fmt.Errorf("wrote %d bytes of %d", n, tx.Size())
 		}
 		return err
 	})
+	if err != nil {
+		return fmt.Errorf("backup of %s: %w", s.path, err)
+	}
+	if err := begin(info); err != nil {
+		return err
+	}
+	_, err = io.Copy(&ctxWriter{ctx: ctx, w: w}, io.NewSectionReader(tmp, 0, info.Bytes))
+	return err
 }
 
 // ctxWriter stops a copy when its context ends: WriteTo has no context of
 // its own, and a server shutting down must not wait for a slow client.
+// It keeps the error it returned, which bbolt's WriteTo hands on only as
+// text.
 type ctxWriter struct {
 	ctx context.Context
 	w   io.Writer
+	err error
 }
 
-func (c ctxWriter) Write(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
+func (c *ctxWriter) Write(p []byte) (int, error) {
+	if c.err = c.ctx.Err(); c.err != nil {
+		return 0, c.err
 	}
-	return c.w.Write(p)
+	var n int
+	n, c.err = c.w.Write(p)
+	return n, c.err
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -149,3 +151,112 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 type countingWriter struct{ n int }
 
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
+
+// A local copy that does not fit (a full disk; here the process's file
+// size limit, which fails the same write with EFBIG) is ErrNoSpace, leaves
+// nothing behind, and sends nothing.
+func TestBackup_NoRoomForTheCopy(t *testing.T) {
+	s := openTest(t)
+	putPlans(t, s, 0, 300)
+	var was unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &was); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 4096, Max: was.Max}); err != nil {
+		t.Fatal(err)
+	}
+	began := false
+	err := s.Backup(context.Background(), func(store.BackupInfo) error { began = true; return nil }, discard{})
+	if rerr := unix.Setrlimit(unix.RLIMIT_FSIZE, &was); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if !errors.Is(err, store.ErrNoSpace) || began {
+		t.Fatalf("backup without room: %v (begun %t), want ErrNoSpace before anything is sent", err, began)
+	}
+	left, err := filepath.Glob(filepath.Join(filepath.Dir(s.path), ".ruqi-backup-*"))
+	if err != nil || len(left) != 0 {
+		t.Fatalf("left behind: %v %v", left, err)
+	}
+	if err := s.Update(context.Background(), appendOne("after")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A client that stalls while the copy is sent holds no read transaction:
+// pages freed by later commits are reused, and the file does not grow. With
+// the copy streamed from the transaction itself, 150 rewrites of the same
+// records grew it by 12.8 MB where they grew it by nothing alone (a
+// read-only review, 2026-12-04).
+func TestBackup_StalledClientDoesNotGrowTheFile(t *testing.T) {
+	was := walCheckpointEvery
+	walCheckpointEvery = 0
+	t.Cleanup(func() { walCheckpointEvery = was })
+	const rounds = 150
+	grow := func(stall bool) int64 {
+		s := openTest(t)
+		rewritePlans(t, s, 0)
+		rewritePlans(t, s, 1)
+		g := &gate{entered: make(chan struct{}), release: make(chan struct{})}
+		done := make(chan error, 1)
+		if stall {
+			go func() { done <- s.Backup(context.Background(), func(store.BackupInfo) error { return nil }, g) }()
+			<-g.entered
+		}
+		before := sizeOf(t, s)
+		for r := 2; r < rounds; r++ {
+			rewritePlans(t, s, r)
+		}
+		after := sizeOf(t, s)
+		if stall {
+			close(g.release)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		return after - before
+	}
+	base, held := grow(false), grow(true)
+	t.Logf("file growth over %d rewrites of the same records: %d bytes alone, %d bytes with a stalled backup", rounds, base, held)
+	if held > 4*base+(4<<20) {
+		t.Fatalf("a stalled backup grew the file by %d bytes (%d without it) while the data stayed the same size", held, base)
+	}
+}
+
+func rewritePlans(t *testing.T, s *Store, round int) {
+	t.Helper()
+	if err := s.Update(context.Background(), func(tx store.Tx) error {
+		for i := 0; i < 300; i++ {
+			if err := tx.PutInspection(&ruqiv1.Inspection{Id: fmt.Sprintf("INS-%06d", i), EnterpriseUscc: "91350100M000100Y43",
+				AgencyId: "AG-01", LateReason: fmt.Sprintf("round %d padding padding padding padding", round)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sizeOf(t *testing.T, s *Store) int64 {
+	t.Helper()
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// gate holds the first write until released: a client that stops reading.
+type gate struct {
+	entered, release chan struct{}
+	first            bool
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	if !g.first {
+		g.first = true
+		close(g.entered)
+		<-g.release
+	}
+	return len(p), nil
+}
