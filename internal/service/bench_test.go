@@ -187,6 +187,15 @@ func BenchmarkRegister(b *testing.B) {
 		}
 		benchRegister(b, newEnvOn(b, st, redistest.Start(b).Addr()))
 	})
+	// Behind the read cache, as the server runs: within a write the
+	// enterprise is read from the transaction, the rest from memory.
+	b.Run("postgres+redis/cached", func(b *testing.B) {
+		st, err := postgres.Open(context.Background(), pgtest.Start(b, pgtest.WithFsync()).NewDatabase(b)+"&pool_max_conns=16", postgres.DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchRegister(b, newEnvOn(b, cache.New(st, cache.Options{}), redistest.Start(b).Addr()))
+	})
 }
 
 // BenchmarkScan: enterprises scan valid codes, in parallel; each scan
