@@ -28,13 +28,16 @@ func (a *app) adminBackupCommand() *cobra.Command {
 		Use:   "backup 备份文件",
 		Short: "在线备份服务器的数据文件",
 		Long: `把内置存储（bbolt）的数据文件在某一时刻的完整副本下载到本机：备份期间服务器照常报备、扫码。
-副本先写入同一目录下的临时文件（.part，权限 0600），核对字节数与 SHA-256、用 bbolt 逐页检查无误并落盘后才改名为备份文件；
-已有同名文件时不覆盖。副本含全部记录和入企码签名密钥，请像数据目录一样妥善保管。
+服务器先在数据目录所在磁盘上做一份本地副本再发送，需要与数据文件同样大的空闲空间。
+副本写入备份文件所在目录下的新临时文件（.part，权限 0600），核对字节数与 SHA-256、用 bbolt 逐页检查无误
+并落盘后才命名为备份文件；已有同名文件时不覆盖。备份不受 --timeout 限制，按 Ctrl-C 中断时不留下任何文件。
+副本含全部记录和入企码签名密钥，请像数据目录一样妥善保管。
 
-恢复：停止服务器，把数据目录中的 ruqi.db 和 ruqi.db.wal/ 移开，把备份文件复制为 ruqi.db，再启动；
-log.key 和 admin.token 不在副本中，沿用原数据目录里的。备份之后发生的事件随之丢失，
-见证方（司法局）会发现日志回退，这正是日志防篡改的用意：恢复前请告知见证方。
-使用 PostgreSQL 存储时请用 pg_basebackup 或 pg_dump（见运维文档）。`,
+恢复：停止服务器，把数据目录中的 ruqi.db 和 ruqi.db.wal/ 移开（或新建数据目录），把备份文件复制为 ruqi.db，
+并把原数据目录的 log.key 复制到旁边，再启动。备份之后发生的事件随之丢失，见证方（司法局）会发现日志回退，
+这正是日志防篡改的用意：恢复前请告知见证方。备份之后吊销的令牌、暂扣的执法证和轮换的密钥会恢复原状：
+先只在本机地址上启动服务器，重新吊销、暂扣并轮换签名密钥，再正常启动（详见 README）。
+使用 PostgreSQL 存储时请用 pg_basebackup 或 pg_dump（见 README）。`,
 		Example: `  ruqi --token-file ruqi-data/admin.token admin backup ruqi-$(date +%Y%m%d).db`,
 		Args:    exactArgs(1, "备份文件"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,8 +58,8 @@ log.key 和 admin.token 不在副本中，沿用原数据目录里的。备份�
 type backupReport struct {
 	Path         string    `json:"path"`
 	Bytes        int64     `json:"bytes"`
-	LastEventSeq uint64    `json:"last_event_seq"`
-	TakenAt      time.Time `json:"taken_at"`
+	LastEventSeq uint64    `json:"lastEventSeq"`
+	TakenAt      time.Time `json:"takenAt"`
 	SHA256       string    `json:"sha256"`
 	Seconds      float64   `json:"seconds"`
 }
@@ -64,6 +67,9 @@ type backupReport struct {
 func (a *app) backup(ctx context.Context, path string, showProgress bool) error {
 	if _, err := os.Lstat(path); err == nil {
 		return usagef("%s 已存在，未覆盖：请换一个文件名", path)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return usagef("目录 %s 不存在，请先创建", filepath.Dir(path))
 	}
 	// A new file of our own, 0600, never one that was there (it could be
 	// another's, or a link elsewhere: a read-only review, 2026-12-04).
@@ -87,7 +93,7 @@ func (a *app) backup(ctx context.Context, path string, showProgress bool) error 
 	start := time.Now()
 	stream, err := ruqiv1.NewAdminServiceClient(cc).BackupStore(ctx, &ruqiv1.BackupStoreRequest{})
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
 	var (
 		hdr     *ruqiv1.BackupHeader
@@ -102,7 +108,7 @@ func (a *app) backup(ctx context.Context, path string, showProgress bool) error 
 			return errors.New("备份未完成：服务器在发完之前结束了传输，备份文件未保存")
 		}
 		if err != nil {
-			return err
+			return interrupted(ctx, err)
 		}
 		switch p := m.GetPart().(type) {
 		case *ruqiv1.BackupStoreResponse_Header:
@@ -144,6 +150,9 @@ func (a *app) backup(ctx context.Context, path string, showProgress bool) error 
 	if err := checkBoltFile(part); err != nil {
 		return fmt.Errorf("备份文件检查未通过，未保存：%w", err)
 	}
+	if ctx.Err() != nil { // interrupted while the copy was checked
+		return interrupted(ctx, ctx.Err())
+	}
 	if err := keepAs(part, path); err != nil {
 		return fmt.Errorf("保存备份文件失败：%w", err)
 	}
@@ -154,6 +163,14 @@ func (a *app) backup(ctx context.Context, path string, showProgress bool) error 
 	a.printer().BackedUp(backupReport{Path: path, Bytes: got, LastEventSeq: hdr.GetLastEventSeq(),
 		TakenAt: hdr.GetTakenAt().AsTime(), SHA256: fmt.Sprintf("%x", trailer.GetSha256()), Seconds: time.Since(start).Seconds()})
 	return nil
+}
+
+// interrupted says so when the backup was stopped by Ctrl-C or a signal.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return errors.New("备份已中断，未保存备份文件")
+	}
+	return err
 }
 
 // keepAs gives the finished copy its name. A link fails if a file was made

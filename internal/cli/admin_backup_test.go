@@ -131,3 +131,13 @@ func TestBackup_WrongDigest_NothingKept(t *testing.T) {
 		t.Fatalf("left behind: %v", left)
 	}
 }
+
+// A backup into a directory that does not exist says so, before anything
+// is asked of the server.
+func TestBackup_NoSuchDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nosuch", "backup.db")
+	code, stderr := runBackup(t, &backupServer{data: boltBytes(t)}, path)
+	if code == exitOK || !strings.Contains(stderr, "不存在") || strings.Contains(stderr, ".part") {
+		t.Fatalf("exit %d, %s; want the missing directory named", code, stderr)
+	}
+}

@@ -29,7 +29,7 @@ func TestAdminBackup_RestoredServerKeepsWhatWasAcknowledged(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "backup.db")
 	var rep struct {
 		Bytes        int64  `json:"bytes"`
-		LastEventSeq uint64 `json:"last_event_seq"`
+		LastEventSeq uint64 `json:"lastEventSeq"`
 		SHA256       string `json:"sha256"`
 	}
 	if err := json.Unmarshal([]byte(w.mustCLI(w.admin, "-o", "json", "admin", "backup", out)), &rep); err != nil {

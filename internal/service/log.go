@@ -152,7 +152,7 @@ func (s *Service) checkLogKey(ctx context.Context) error {
 			return err
 		}
 		if _, err := v.Checkpoint(signed); err != nil {
-			return fmt.Errorf("the log's checkpoint at size %d was not signed by this server's log key %s (%v): replicas that share a store must share one -log-key-file", size, s.cfg.Log.Key, err)
+			return fmt.Errorf("the log's checkpoint at size %d was not signed by this server's log key %s (%v): replicas that share a store must share one -log-key-file; a store restored from a backup needs the log.key of the data directory it came from", size, s.cfg.Log.Key, err)
 		}
 		return nil
 	})

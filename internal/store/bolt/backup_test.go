@@ -1,11 +1,13 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -294,5 +296,66 @@ func BenchmarkBackup(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.SetBytes(size)
+	}
+}
+
+// A backup restored beside the write-ahead log of the file it was copied
+// from, after that file was compacted (which numbers its transactions from
+// one again) and the server died, is refused and left as it was: the log is
+// not the copy's. The copy's meta pages name transactions far past any the
+// log holds, which no file the log was kept for can. The log was replayed
+// onto it, the copy's meta pages overwritten, and the server served a
+// broken event chain (an operator's trial of the README's restore,
+// 2026-12-04).
+func TestWAL_RefusesTheLogBesideARestoredBackup(t *testing.T) {
+	noAutoCheckpoint(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	writeSome(t, s, 0, 300)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Backup(context.Background(), func(store.BackupInfo) error { return nil }, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := s.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 300, 20) // logged after the compaction's checkpoint
+	restored := filepath.Join(t.TempDir(), "ruqi.db")
+	copyDir(t, walDir(path), walDir(restored)) // the crashed server's log, left in place
+	copyFile(t, backup, restored)
+	before, err := os.ReadFile(restored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := Open(restored, DefaultOptions()); err == nil {
+		r.Close()
+		t.Fatal("opened a restored backup with the write-ahead log of a file compacted since")
+	} else if !strings.Contains(err.Error(), "ruqi.db.wal") {
+		t.Errorf("the refusal does not say which log to move aside: %v", err)
+	}
+	after, err := os.ReadFile(restored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("the refused open changed the restored file")
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -504,6 +505,7 @@ const (
 	metaOffFreelist = 48
 	metaOffHighPg   = 56
 	metaOffTxid     = 64
+	metaOffChecksum = 72
 	metaPageHeader  = 16
 )
 
@@ -526,9 +528,18 @@ func readMeta(f *os.File, pageSize int, txid uint64) ([]byte, error) {
 // restoreMeta writes a checkpoint's meta page into both of the file's meta
 // slots, so that bbolt opens the checkpoint's state, whatever later meta a
 // crash left behind. It first checks that the file is the one the log was
-// kept for: one of its meta pages names the checkpoint's state or one just
-// before or after it, and the file holds every page the state uses.
-func restoreMeta(path string, meta []byte) error {
+// kept for, and changes nothing if not:
+//   - one of its meta pages names the checkpoint's state or one just before
+//     or after it, and the file holds every page the state uses;
+//   - none names a transaction past the last one the log holds (every
+//     commit is logged before bbolt makes it): a backup restored beside the
+//     log of the file it was copied from, compacted since (a compaction
+//     numbers transactions from one again), passed the first check, and the
+//     log was replayed onto it (an operator's trial, 2026-12-04);
+//   - a meta page naming the checkpoint's transaction is the checkpoint's.
+//
+// Meta pages whose checksum fails (torn by the crash) are not counted.
+func restoreMeta(path string, meta []byte, lastLogged uint64) error {
 	if len(meta) < metaOffTxid+16 || binary.LittleEndian.Uint32(meta[metaOffMagic:]) != metaMagic {
 		return errors.New("the checkpoint's meta page is not a bbolt meta page")
 	}
@@ -543,22 +554,35 @@ func restoreMeta(path string, meta []byte) error {
 	if err != nil {
 		return err
 	}
+	notThis := func(why string, args ...any) error {
+		return fmt.Errorf("%s: the write-ahead log %s was not kept for this file (a file restored from a backup or copied in?); "+
+			"if %s is the file to use, move %s aside and start again", fmt.Sprintf(why, args...), walDir(path), path, walDir(path))
+	}
 	if high := binary.LittleEndian.Uint64(meta[metaOffHighPg:]); fi.Size() < int64(high)*int64(pageSize) {
-		return fmt.Errorf("%s is shorter (%d bytes) than the checkpoint's state needs (%d pages): the write-ahead log is not this file's", path, fi.Size(), high)
+		return notThis("%s is shorter (%d bytes) than the checkpoint's state needs (%d pages)", path, fi.Size(), high)
 	}
 	mine := false
 	for slot := range 2 {
-		page := make([]byte, metaOffTxid+8)
+		page := make([]byte, metaOffChecksum+8)
 		if _, err := f.ReadAt(page, int64(slot*pageSize)); err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
+		if !validMeta(page) {
+			continue
+		}
 		t := binary.LittleEndian.Uint64(page[metaOffTxid:])
-		if binary.LittleEndian.Uint32(page[metaOffMagic:]) == metaMagic && t+1 >= txid {
+		if t > lastLogged {
+			return notThis("a meta page of %s names transaction %d, past the last the log holds (%d)", path, t, lastLogged)
+		}
+		if t == txid && !bytes.Equal(page[metaOffMagic:metaOffChecksum], meta[metaOffMagic:metaOffChecksum]) {
+			return notThis("the meta page of %s for transaction %d is not the checkpoint's", path, t)
+		}
+		if t+1 >= txid {
 			mine = true
 		}
 	}
 	if !mine {
-		return fmt.Errorf("neither meta page of %s is at or after the write-ahead log's checkpoint (transaction %d): the log is not this file's", path, txid)
+		return notThis("neither meta page of %s is at or after the checkpoint (transaction %d)", path, txid)
 	}
 	for slot := range 2 {
 		page := bytes.Clone(meta[:pageSize])
@@ -570,6 +594,17 @@ func restoreMeta(path string, meta []byte) error {
 	return fdatasync(f)
 }
 
+// validMeta says whether a page read from a meta slot is a bbolt meta page
+// whose checksum holds (FNV-1a 64 over the fields before it).
+func validMeta(page []byte) bool {
+	if len(page) < metaOffChecksum+8 || binary.LittleEndian.Uint32(page[metaOffMagic:]) != metaMagic {
+		return false
+	}
+	h := fnv.New64a()
+	h.Write(page[metaOffMagic:metaOffChecksum])
+	return h.Sum64() == binary.LittleEndian.Uint64(page[metaOffChecksum:])
+}
+
 // recoverWAL runs before bbolt opens the file: it restores the last
 // checkpoint's meta page if any group follows it, and returns those groups
 // for replay.
@@ -578,7 +613,11 @@ func recoverWAL(dbPath string) (walReplay, error) {
 	if err != nil || r.checkpoint == nil || len(r.groups) == 0 {
 		return r, err
 	}
-	if err := restoreMeta(dbPath, r.checkpoint.payload); err != nil {
+	var last uint64
+	for _, g := range r.groups {
+		last = max(last, g.txid)
+	}
+	if err := restoreMeta(dbPath, r.checkpoint.payload, last); err != nil {
 		return r, fmt.Errorf("recover from the write-ahead log: %w", err)
 	}
 	return r, nil
