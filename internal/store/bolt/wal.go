@@ -502,6 +502,7 @@ const (
 	metaMagic       = 0xED0CDAED
 	metaOffMagic    = 16
 	metaOffPgSize   = 24
+	metaOffRoot     = 32
 	metaOffFreelist = 48
 	metaOffHighPg   = 56
 	metaOffTxid     = 64
@@ -536,7 +537,20 @@ func readMeta(f *os.File, pageSize int, txid uint64) ([]byte, error) {
 //     log of the file it was copied from, compacted since (a compaction
 //     numbers transactions from one again), passed the first check, and the
 //     log was replayed onto it (an operator's trial, 2026-12-04);
-//   - a meta page naming the checkpoint's transaction is the checkpoint's.
+//   - a meta page naming the checkpoint's transaction is the checkpoint's;
+//   - its two meta pages do not name one state (the same root, free list
+//     and size), as a copy's do (bbolt's Tx.WriteTo, which backups use,
+//     writes one meta page twice, the second a txid lower), unless one of
+//     them is the checkpoint's: a live file's two name its last two
+//     commits, which differ (the writer commits no empty transaction
+//     under the log). A backup taken a commit before the checkpoint, or
+//     after it, was accepted, and the log replayed onto it panicked bbolt
+//     or undid the restore (a read-only review, 2026-12-04).
+//
+// A backup taken at the checkpoint's own state passes: the replay rolls it
+// forward to the log's end, a consistent file. So would a crashed file of
+// another server whose transactions fall between the checkpoint and the
+// log's end: nothing in the file names the log it belongs to.
 //
 // Meta pages whose checksum fails (torn by the crash) are not counted.
 func restoreMeta(path string, meta []byte, lastLogged uint64) error {
@@ -561,7 +575,8 @@ func restoreMeta(path string, meta []byte, lastLogged uint64) error {
 	if high := binary.LittleEndian.Uint64(meta[metaOffHighPg:]); fi.Size() < int64(high)*int64(pageSize) {
 		return notThis("%s is shorter (%d bytes) than the checkpoint's state needs (%d pages)", path, fi.Size(), high)
 	}
-	mine := false
+	mine, valid, isCheckpoint := false, 0, false
+	var state [2][]byte // each valid slot's root, free list and size
 	for slot := range 2 {
 		page := make([]byte, metaOffChecksum+8)
 		if _, err := f.ReadAt(page, int64(slot*pageSize)); err != nil && !errors.Is(err, io.EOF) {
@@ -569,6 +584,10 @@ func restoreMeta(path string, meta []byte, lastLogged uint64) error {
 		}
 		if !validMeta(page) {
 			continue
+		}
+		state[valid], valid = page[metaOffRoot:metaOffTxid], valid+1
+		if bytes.Equal(page[metaOffMagic:metaOffChecksum+8], meta[metaOffMagic:metaOffChecksum+8]) {
+			isCheckpoint = true
 		}
 		t := binary.LittleEndian.Uint64(page[metaOffTxid:])
 		if t > lastLogged {
@@ -583,6 +602,9 @@ func restoreMeta(path string, meta []byte, lastLogged uint64) error {
 	}
 	if !mine {
 		return notThis("neither meta page of %s is at or after the checkpoint (transaction %d)", path, txid)
+	}
+	if valid == 2 && bytes.Equal(state[0], state[1]) && !isCheckpoint {
+		return notThis("both meta pages of %s name one state, as a copy's do, and it is not the checkpoint's (transaction %d)", path, txid)
 	}
 	for slot := range 2 {
 		page := bytes.Clone(meta[:pageSize])

@@ -151,6 +151,9 @@ func (s *Store) commitGroup(group []*write) {
 	}
 }
 
+// errNothingChanged rolls back a group that wrote nothing, with the log on.
+var errNothingChanged = errors.New("nothing changed")
+
 // commit runs group's functions in one transaction. It returns the index
 // of the function that failed (-1 if none) and the result for the group:
 // that function's error or panic, or the commit's error.
@@ -191,8 +194,16 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 			}
 		}
 		ran = time.Now() // the log's append and sync count as the commit's
-		if s.wal == nil || s.ops.n == 0 {
+		if s.wal == nil {
 			return nil
+		}
+		if s.ops.n == 0 {
+			// Nothing changed (the health probe's empty write): rolled
+			// back, not committed. An empty commit would take a txid the
+			// log never holds, and leave the file's two meta pages naming
+			// one state, as a copy's do; recovery refuses both
+			// (restoreMeta; a read-only review, 2026-12-04).
+			return errNothingChanged
 		}
 		// Durable before bbolt commits, so that no reader sees what a
 		// crash could take back. A write that fails (a full disk) fails
@@ -212,6 +223,9 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 	if failed >= 0 {
 		s.stats.rollbacks.Add(1)
 		return failed, res
+	}
+	if errors.Is(err, errNothingChanged) {
+		return -1, writeResult{}
 	}
 	if err != nil {
 		if logged {

@@ -1,0 +1,268 @@
+package bolt
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/ruqi/ruqi/internal/store"
+)
+
+// txidOf is the store's last committed transaction.
+func txidOf(t *testing.T, s *Store) uint64 {
+	t.Helper()
+	var id uint64
+	if err := s.db.View(func(tx *bbolt.Tx) error { id = uint64(tx.ID()); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// crashImage copies the live file (what a kill -9 leaves: the page cache
+// survives) and its log into a new directory.
+func crashImage(t *testing.T, path string) string {
+	t.Helper()
+	crash := filepath.Join(t.TempDir(), "ruqi.db")
+	copyDir(t, walDir(path), walDir(crash))
+	copyFile(t, path, crash)
+	return crash
+}
+
+// An Update whose functions write nothing (the server's data-dir health
+// probe commits exactly that) is committed by bbolt under a new txid but
+// not logged (writer.go: s.ops.n == 0). Killed right after it, the server
+// no longer starts: the file's meta names a txid past the log's last group.
+// A write that changes nothing (the health probe's) after logged groups,
+// then a crash: recovered. bbolt committed it under a txid the log never
+// held, and the check that a file names no transaction past the log's
+// refused the crashed file (a read-only review, 2026-12-04); such writes
+// are now rolled back.
+func TestWAL_EmptyWriteAfterLoggedGroupsThenCrash(t *testing.T) {
+	noAutoCheckpoint(t)
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	writeSome(t, s, 0, 50)
+	var err error
+	s.onWriterDo(func() { err = s.checkpointNow() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 50, 10) // logged after the checkpoint
+	if err := s.Update(context.Background(), func(store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := dump(t, s.db)
+	crash := crashImage(t, path)
+	r, err := Open(crash, DefaultOptions())
+	if err != nil {
+		t.Fatalf("a crash after an empty commit is refused: %v", err)
+	}
+	defer r.Close()
+	sameContent(t, want, dump(t, r.db))
+}
+
+// A file from another server whose txids happen to be near the log's
+// checkpoint passes every check, gets the checkpoint's meta page, and the
+// log is replayed onto pages that are not the checkpoint's.
+// Another server's copy beside this server's log, with transactions
+// between the log's checkpoint and its end: refused, not replayed onto
+// (a read-only review, 2026-12-04: opened, or a panic).
+func TestWAL_RefusesAnotherServersCopy(t *testing.T) {
+	noAutoCheckpoint(t)
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	writeSome(t, s, 0, 100)
+	var err error
+	s.onWriterDo(func() { err = s.checkpointNow() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	T := txidOf(t, s)
+	writeSome(t, s, 100, 20)
+	N := txidOf(t, s)
+
+	otherPath := filepath.Join(t.TempDir(), "ruqi.db")
+	o := openAt(t, otherPath)
+	defer o.Close()
+	writeSome(t, o, 5000, 110) // another server's records, same history length
+	copyPath := filepath.Join(t.TempDir(), "other.db")
+	f, err := os.Create(copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Backup(context.Background(), func(store.BackupInfo) error { return nil }, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	t.Logf("log: checkpoint %d, last group %d; other file at %d", T, N, txidOf(t, o))
+
+	crash := filepath.Join(t.TempDir(), "ruqi.db")
+	copyDir(t, walDir(path), walDir(crash))
+	copyFile(t, copyPath, crash)
+	r, err := Open(crash, DefaultOptions())
+	if err == nil {
+		defer r.Close()
+		var cerr error
+		r.db.View(func(tx *bbolt.Tx) error {
+			for e := range tx.Check() {
+				cerr = e
+				break
+			}
+			return nil
+		})
+		got, wantA, wantO := dump(t, r.db), dump(t, s.db), dump(t, o.db)
+		differ := func(a, b map[string]string) (n int) {
+			for k, v := range a {
+				if b[k] != v {
+					n++
+				}
+			}
+			for k := range b {
+				if _, ok := a[k]; !ok {
+					n++
+				}
+			}
+			return n
+		}
+		t.Fatalf("another server's file was opened with this log replayed onto it (replayed %d); bbolt check: %v; keys differing from this server's state: %d, from the other's: %d",
+			r.Recovered(), cerr, differ(got, wantA), differ(got, wantO))
+	}
+	t.Log(err)
+}
+
+// A backup taken at the checkpoint T-1 state (the checkpoint after it
+// comes one commit later) restored beside the log of its original: both
+// of its meta pages name T-1, so it passes; T's meta is written onto it,
+// though T's commit wrote pages that the backup holds as they were before.
+// A backup taken one commit before the log's checkpoint, restored beside
+// that log: refused (it panicked bbolt, a read-only review, 2026-12-04).
+func TestWAL_RefusesABackupFromJustBeforeTheCheckpoint(t *testing.T) {
+	noAutoCheckpoint(t)
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	ckpt := func() {
+		var err error
+		s.onWriterDo(func() { err = s.checkpointNow() })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeSome(t, s, 0, 100)
+	ckpt()
+	writeSome(t, s, 100, 100) // frees pages, pending until the next checkpoint
+	ckpt()
+	writeSome(t, s, 200, 1) // a commit that can use them (no reader holds them)
+	ckpt()
+	writeSome(t, s, 201, 1)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Backup(context.Background(), func(store.BackupInfo) error { return nil }, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	B := txidOf(t, s)
+	writeSome(t, s, 202, 1) // T = B+1, written over pages free in B
+	ckpt()
+	T := txidOf(t, s)
+	writeSome(t, s, 203, 10) // logged after the checkpoint
+	t.Logf("backup at %d, checkpoint %d, last group %d", B, T, txidOf(t, s))
+
+	crash := filepath.Join(t.TempDir(), "ruqi.db")
+	copyDir(t, walDir(path), walDir(crash))
+	copyFile(t, backup, crash)
+	r, err := Open(crash, DefaultOptions())
+	if err == nil {
+		defer r.Close()
+		var cerr error
+		r.db.View(func(tx *bbolt.Tx) error {
+			for e := range tx.Check() {
+				cerr = e
+				break
+			}
+			return nil
+		})
+		t.Fatalf("a backup was opened with its original's log replayed onto it (replayed %d); bbolt check: %v", r.Recovered(), cerr)
+	}
+	t.Log(err)
+}
+
+// A backup taken after the last checkpoint (B in (T, N]) restored beside
+// its original's log: both meta pages name B, within the log's range, so
+// the log's changes after B are replayed onto it: the restore silently
+// does not restore (a bad import after B comes back).
+// A backup taken after the log's checkpoint, restored beside that log:
+// refused, not rolled forward past what the restore was to undo (a
+// read-only review, 2026-12-04).
+func TestWAL_RefusesABackupFromAfterTheCheckpoint(t *testing.T) {
+	noAutoCheckpoint(t)
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	writeSome(t, s, 0, 100)
+	var err error
+	s.onWriterDo(func() { err = s.checkpointNow() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 100, 5)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Backup(context.Background(), func(store.BackupInfo) error { return nil }, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	atBackup := s.head.seq
+	writeSome(t, s, 105, 20) // what the operator restores the backup to undo
+	crash := filepath.Join(t.TempDir(), "ruqi.db")
+	copyDir(t, walDir(path), walDir(crash))
+	copyFile(t, backup, crash)
+	r, err := Open(crash, DefaultOptions())
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer r.Close()
+	t.Fatalf("the restored backup (head %d) opened with its original's log replayed onto it: head %d, %d transactions replayed", atBackup, r.head.seq, r.Recovered())
+}
+
+// A reopened file that crashes after its log's first group was logged and
+// before bbolt wrote that group's meta page is at the log's start: its
+// log's, and recovered.
+func TestWAL_CrashAfterFirstGroupOfAReopenedFile(t *testing.T) {
+	noAutoCheckpoint(t)
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	writeSome(t, s, 0, 20)
+	s.Close()
+	s = openAt(t, path) // the buckets exist: the open's commit changes nothing
+	defer s.Close()
+	atStart, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 20, 1) // logged; bbolt's meta page for it never reached the disk
+	want := dump(t, s.db)
+	crash := filepath.Join(t.TempDir(), "ruqi.db")
+	copyDir(t, walDir(path), walDir(crash))
+	if err := os.WriteFile(crash, atStart, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(crash, DefaultOptions())
+	if err != nil {
+		t.Fatalf("a crash after the first group of a reopened file is refused: %v", err)
+	}
+	defer r.Close()
+	sameContent(t, want, dump(t, r.db))
+}
