@@ -108,6 +108,10 @@ type LoadReport struct {
 	// Outcomes: verdicts for scan; ALONE, JOINED or the error code for register.
 	Outcomes map[string]uint64 `json:"outcomes"`
 	Errors   map[string]uint64 `json:"errorsByCode,omitempty"`
+	// RateLimitedWaits counts calls the server held back for their
+	// principal's rate (-principal-rates), which the tool waited out: the
+	// figures then measure the limit, not the server.
+	RateLimitedWaits int64 `json:"rateLimitedWaits,omitempty"`
 	// Prepared says what was set up before the measured run.
 	Prepared string `json:"prepared"`
 	// For -op scan: raw Ed25519 verifications per second on this
@@ -258,6 +262,7 @@ func Load(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, c
 	ms := func(us int64) float64 { return float64(us) / 1000 }
 	rep.Requests = uint64(hist.TotalCount())
 	rep.Seconds = elapsed.Seconds()
+	rep.RateLimitedWaits = c.paced.waits.Load()
 	if rep.Seconds > 0 {
 		rep.Throughput = float64(rep.Requests) / rep.Seconds
 	}
@@ -536,6 +541,10 @@ func (r *LoadReport) WriteTable(w io.Writer) error {
 			{"按 CPU 时间", fmt.Sprintf("服务器每 CPU 秒扫码 %.0f 次（用 %.1f CPU 秒），每 CPU 秒验签 %.0f 次：%.2f", r.ScansPerServerCPU, r.ServerCPUSeconds, r.Ed25519PerCPUSecond, r.CPURatio)},
 			{"与服务器所用验签比", fmt.Sprintf("服务器所用验签（curve25519-voi，公钥预展开）每 CPU 秒 %.0f 次：%.2f", r.ServerEd25519PerCPUSecond, r.ServerCPURatio)},
 		})
+	}
+	if r.RateLimitedWaits > 0 {
+		fmt.Fprintf(&b, "\n注意：服务器按主体限速，压测工具等待了 %d 次，以上数字衡量的是限速而非服务器。"+
+			"压测请以 RUQI_PRINCIPAL_RATES=off 启动服务器（见 README 的 -principal-rates）。\n", r.RateLimitedWaits)
 	}
 	b.WriteString("\n延迟（毫秒）：\n")
 	t := &table{header: []string{"  最小", "平均", "p50", "p90", "p99", "p99.9", "最大"}}

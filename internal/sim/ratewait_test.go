@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,4 +35,18 @@ func TestSimulate_WaitsOutThePrincipalRate(t *testing.T) {
 		t.Errorf("errors: %v", sum.ErrorDetail)
 	}
 	t.Logf("%d calls waited for their rate", sum.RateLimitedWaits)
+}
+
+// A load report whose calls the server held back for their rate says so,
+// and how to start a server for a load test; one without says nothing.
+func TestLoadReport_SaysWhenTheRateLimitWasMeasured(t *testing.T) {
+	for _, waits := range []int64{0, 3} {
+		var b strings.Builder
+		if err := (&LoadReport{Op: OpScan, Clients: 1, Outcomes: map[string]uint64{"VALID": 1}, RateLimitedWaits: waits}).WriteTable(&b); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "RUQI_PRINCIPAL_RATES=off"); got != (waits > 0) {
+			t.Errorf("%d waits: the note is there: %t\n%s", waits, got, b.String())
+		}
+	}
 }
