@@ -68,9 +68,6 @@ func runBackup(t *testing.T, srv *backupServer, path string) (int, string) {
 	return code, stderr
 }
 
-// A .part file left in the directory (another user's, an earlier tool's, a
-// copy made with cp) is reused as it is: the backup, with the signing
-// keys, keeps that file's mode instead of 0600.
 // The copy is written to a new file of the CLI's own, 0600, never to a
 // FILE.part that was there already (another's, or readable by others); a
 // read-only review, 2026-12-04, found it truncated and reused.
@@ -94,10 +91,11 @@ func TestBackup_NewFileOfItsOwn_NotALeftOverPart(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Fatalf("backup written with mode %v: it holds the signing keys, want 0600", fi.Mode().Perm())
 	}
+	if left, err := filepath.Glob(path + ".*.part"); err != nil || len(left) != 0 {
+		t.Fatalf("the copy's .part was left beside it (a second link to the keys): %v %v", left, err)
+	}
 }
 
-// A .part that is a symlink is followed: the copy is written into whatever
-// file it names, and FILE ends up a symlink to it.
 // A link placed at FILE.part does not take the copy elsewhere.
 func TestBackup_DoesNotFollowALinkAtPart(t *testing.T) {
 	dir := t.TempDir()
@@ -110,9 +108,12 @@ func TestBackup_DoesNotFollowALinkAtPart(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stderr := runBackup(t, &backupServer{data: boltBytes(t)}, path)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
 	got, _ := os.ReadFile(elsewhere)
 	fi, _ := os.Lstat(path)
-	if len(got) != 0 || (fi != nil && fi.Mode()&os.ModeSymlink != 0) {
+	if len(got) != 0 || fi == nil || !fi.Mode().IsRegular() {
 		t.Fatalf("exit %d (%s): the backup went through the .part symlink into %s (%d bytes); %s is %v",
 			code, stderr, elsewhere, len(got), path, fi.Mode())
 	}

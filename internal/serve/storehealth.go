@@ -147,9 +147,10 @@ func (h *healthStore) Close() error {
 }
 
 // dataDirProbe checks that the data directory takes new data: it writes,
-// syncs and removes a file of probeBytes, then commits an empty transaction.
-// The file matters: an empty commit rewrites pages bbolt already has, which
-// a full disk still allows.
+// syncs and removes a file of probeBytes, then makes an empty write. The
+// file matters: the write only shows that the store's writer takes writes
+// (under the write-ahead log an empty write is not even committed), which a
+// full disk still allows.
 func dataDirProbe(dir string, st store.Store) func(context.Context) error {
 	const probeBytes = 256 << 10
 	return func(ctx context.Context) error {

@@ -75,7 +75,7 @@ func (m *maintenanceJob) start(job string) error {
 	case jobCompact:
 		return domain.FailedPreconditionf("COMPACT_IN_PROGRESS", "存储压缩正在进行，请等它结束后再试（健康检查在此期间为 NOT_SERVING）")
 	default:
-		return domain.FailedPreconditionf("BACKUP_IN_PROGRESS", "数据文件正在备份，请等它结束后再试（刚中断的备份，服务器几秒内即会放弃）")
+		return domain.FailedPreconditionf("BACKUP_IN_PROGRESS", "数据文件正在备份，请等它结束后再试（刚中断的备份，服务器随即放弃；连接意外断开时最长约两分钟）")
 	}
 }
 

@@ -296,6 +296,7 @@ func BenchmarkBackup(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.SetBytes(size)
+		b.ReportMetric(float64(size)/1e6, "MB/backup")
 	}
 }
 

@@ -129,7 +129,14 @@ func (b bucketW) Put(k, v []byte) error {
 	return nil
 }
 
+// Delete of a key that is not there changes nothing and logs nothing: a
+// group of such deletes is empty, and rolled back (commit), where a logged
+// one would have committed a state its file's two meta pages both name,
+// which recovery takes for a copy (a read-only review, 2026-12-04).
 func (b bucketW) Delete(k []byte) error {
+	if b.b.Get(k) == nil {
+		return nil
+	}
 	if err := b.b.Delete(k); err != nil {
 		return err
 	}

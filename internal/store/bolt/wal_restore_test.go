@@ -1,7 +1,10 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,10 +34,6 @@ func crashImage(t *testing.T, path string) string {
 	return crash
 }
 
-// An Update whose functions write nothing (the server's data-dir health
-// probe commits exactly that) is committed by bbolt under a new txid but
-// not logged (writer.go: s.ops.n == 0). Killed right after it, the server
-// no longer starts: the file's meta names a txid past the log's last group.
 // A write that changes nothing (the health probe's) after logged groups,
 // then a crash: recovered. bbolt committed it under a txid the log never
 // held, and the check that a file names no transaction past the log's
@@ -65,9 +64,6 @@ func TestWAL_EmptyWriteAfterLoggedGroupsThenCrash(t *testing.T) {
 	sameContent(t, want, dump(t, r.db))
 }
 
-// A file from another server whose txids happen to be near the log's
-// checkpoint passes every check, gets the checkpoint's meta page, and the
-// log is replayed onto pages that are not the checkpoint's.
 // Another server's copy beside this server's log, with transactions
 // between the log's checkpoint and its end: refused, not replayed onto
 // (a read-only review, 2026-12-04: opened, or a panic).
@@ -135,10 +131,6 @@ func TestWAL_RefusesAnotherServersCopy(t *testing.T) {
 	t.Log(err)
 }
 
-// A backup taken at the checkpoint T-1 state (the checkpoint after it
-// comes one commit later) restored beside the log of its original: both
-// of its meta pages name T-1, so it passes; T's meta is written onto it,
-// though T's commit wrote pages that the backup holds as they were before.
 // A backup taken one commit before the log's checkpoint, restored beside
 // that log: refused (it panicked bbolt, a read-only review, 2026-12-04).
 func TestWAL_RefusesABackupFromJustBeforeTheCheckpoint(t *testing.T) {
@@ -195,10 +187,6 @@ func TestWAL_RefusesABackupFromJustBeforeTheCheckpoint(t *testing.T) {
 	t.Log(err)
 }
 
-// A backup taken after the last checkpoint (B in (T, N]) restored beside
-// its original's log: both meta pages name B, within the log's range, so
-// the log's changes after B are replayed onto it: the restore silently
-// does not restore (a bad import after B comes back).
 // A backup taken after the log's checkpoint, restored beside that log:
 // refused, not rolled forward past what the restore was to undo (a
 // read-only review, 2026-12-04).
@@ -265,4 +253,83 @@ func TestWAL_CrashAfterFirstGroupOfAReopenedFile(t *testing.T) {
 	}
 	defer r.Close()
 	sameContent(t, want, dump(t, r.db))
+}
+
+// A group whose only change is a delete of a key that is not there, then
+// a crash: recovered. It was logged and committed, leaving both meta pages
+// naming one state, and recovery refused the file as a copy (a read-only
+// review, 2026-12-04).
+func TestWAL_DeleteOfAnAbsentKeyThenCrash(t *testing.T) {
+	noAutoCheckpoint(t)
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	writeSome(t, s, 0, 50)
+	var err error
+	s.onWriterDo(func() { err = s.checkpointNow() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 50, 10)
+	if err := s.Update(context.Background(), func(tx store.Tx) error {
+		return tx.(*txn).bucket(bCounts).Delete([]byte("no such key"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := dump(t, s.db)
+	r, err := Open(crashImage(t, path), DefaultOptions())
+	if err != nil {
+		t.Fatalf("a crash after a logged delete of nothing is refused: %v", err)
+	}
+	defer r.Close()
+	sameContent(t, want, dump(t, r.db))
+}
+
+// A file whose meta page names the checkpoint's transaction with other
+// contents (another file at the same transaction) is refused, unchanged.
+func TestWAL_RefusesAFileAtTheCheckpointsTransactionWithOtherContents(t *testing.T) {
+	noAutoCheckpoint(t)
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	writeSome(t, s, 0, 50)
+	var err error
+	s.onWriterDo(func() { err = s.checkpointNow() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	T := txidOf(t, s)
+	atCheckpoint, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSome(t, s, 50, 5) // groups after the checkpoint
+	crash := filepath.Join(t.TempDir(), "ruqi.db")
+	copyDir(t, walDir(path), walDir(crash))
+	// The file as the checkpoint left it, but its meta page for T names
+	// another root, checksum and all.
+	pageSize := s.db.Info().PageSize
+	off := int(T%2) * pageSize
+	page := atCheckpoint[off : off+pageSize]
+	binary.LittleEndian.PutUint64(page[metaOffRoot:], binary.LittleEndian.Uint64(page[metaOffRoot:])+1)
+	h := fnv.New64a()
+	h.Write(page[metaOffMagic:metaOffChecksum])
+	binary.LittleEndian.PutUint64(page[metaOffChecksum:], h.Sum64())
+	if !validMeta(page) {
+		t.Fatal("the forged meta page does not pass the checksum")
+	}
+	if err := os.WriteFile(crash, atCheckpoint, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := Open(crash, DefaultOptions()); err == nil {
+		r.Close()
+		t.Fatal("opened a file whose meta page at the checkpoint's transaction is not the checkpoint's")
+	}
+	after, err := os.ReadFile(crash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(after, atCheckpoint) {
+		t.Fatal("the refused open changed the file")
+	}
 }

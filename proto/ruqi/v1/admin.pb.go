@@ -113,7 +113,7 @@ const (
 	EventType_EVENT_TYPE_LATE_REGISTERED        EventType = 21
 	EventType_EVENT_TYPE_TOKEN_REVOKED          EventType = 22
 	EventType_EVENT_TYPE_CERTIFICATE_CHANGED    EventType = 23
-	EventType_EVENT_TYPE_STORE_BACKED_UP        EventType = 24  // a copy of the whole store taken (detail: bytes, last event)
+	EventType_EVENT_TYPE_STORE_BACKED_UP        EventType = 24  // a copy of the whole store asked for, recorded before a byte is sent
 	EventType_EVENT_TYPE_ENTERPRISE_CODE_ISSUED EventType = 100 // 企业码 issued or re-issued (detail: generation)
 	EventType_EVENT_TYPE_ARRIVED                EventType = 101 // an officer scanned the enterprise code on arrival
 	EventType_EVENT_TYPE_ARRIVAL_REFUSED        EventType = 102 // an enterprise code refused at arrival (detail: why)
