@@ -170,7 +170,16 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	var (
 		dropped []coord.Decision
 		waited  time.Duration
+		token   string // the raise lock's, while this replica holds it
 	)
+	unlock := func() {
+		if token != "" {
+			// Only its own: past its life, the lock may be another's.
+			unlockScript.Run(context.WithoutCancel(ctx), c.client, []string{k.raising()}, token)
+			token = ""
+		}
+	}
+	defer unlock()
 	for attempt := 1; ; attempt++ {
 		raw, err := decideScript.Run(ctx, c.client, ks, args...).Text()
 		if err != nil {
@@ -192,28 +201,31 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 		// that find it unseeded, or the same pending plans expired, at
 		// once would otherwise raise it each, and every raise fences the
 		// registrations decided before it. The others wait for its state.
-		took, token := false, lockToken()
-		if waited < raiseLockTTL {
-			took, err = c.client.SetNX(ctx, k.raising(), token, raiseLockTTL).Result()
+		// The lock taken, the replica decides again before it raises: the
+		// holder before it may have seeded since this replica looked (a
+		// second raise for one seed, seen once in a clean run's
+		// TestFence_ReplicasSeedingAtOnce_RaiseOnce, 2026-12-04).
+		if token == "" && waited < raiseLockTTL {
+			mine := lockToken()
+			took, err := c.client.SetNX(ctx, k.raising(), mine, raiseLockTTL).Result()
 			if err != nil {
 				return coord.Decision{}, c.fail(ctx, "lock", err)
 			}
-			if !took {
+			if took {
+				token = mine
+			} else {
 				select {
 				case <-ctx.Done():
 					return coord.Decision{}, ctx.Err()
 				case <-time.After(raisePoll):
 				}
 				waited += raisePoll
-				attempt--
-				continue
 			}
+			attempt--
+			continue
 		}
 		released, err := c.raise(ctx, k, p.USCC, w, pol, now)
-		if took {
-			// Only its own: past its life, the lock may be another's.
-			unlockScript.Run(context.WithoutCancel(ctx), c.client, []string{k.raising()}, token)
-		}
+		unlock()
 		if err != nil {
 			return coord.Decision{}, err
 		}
