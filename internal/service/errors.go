@@ -77,7 +77,7 @@ func toStatus(ctx context.Context, err error) error {
 		return toStatus(ctx, domain.FailedPreconditionf("MAINTENANCE_IN_PROGRESS", "数据文件正在压缩或备份，请等它结束后再试"))
 	case errors.Is(err, store.ErrNoSpace):
 		slog.WarnContext(ctx, "backup: disk full", "err", err)
-		return toStatus(ctx, domain.ResourceExhaustedf("BACKUP_NO_SPACE", "数据目录所在磁盘空间不足，无法备份：备份需要与数据文件同样大的空闲空间"))
+		return toStatus(ctx, domain.ResourceExhaustedf("BACKUP_NO_SPACE", "数据目录所在磁盘空间不足，无法备份：备份需要与数据文件同样大的空闲空间，另留 256 MiB 供服务器照常写入"))
 	case errors.Is(err, store.ErrUnavailable):
 		// The error names the database (host:port/name): for the log, not
 		// for the caller.

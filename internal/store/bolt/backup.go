@@ -58,6 +58,12 @@ func (s *Store) Backup(ctx context.Context, begin func(store.BackupInfo) error, 
 			return err
 		}
 		info = store.BackupInfo{Bytes: tx.Size(), LastEvent: seq}
+		// Room for the copy and for the writes that go on meanwhile: a
+		// copy that filled the disk would fail the log's next segment or
+		// the file's growth, and the store with it, until a restart.
+		if free, ok := freeBytes(filepath.Dir(s.path)); ok && free < info.Bytes+backupHeadroom {
+			return fmt.Errorf("%w: %d bytes free, the copy needs %d and the store keeps %d for its writes", store.ErrNoSpace, free, info.Bytes, backupHeadroom)
+		}
 		cw := &ctxWriter{ctx: ctx, w: tmp}
 		n, err := tx.WriteTo(cw)
 		if err != nil && cw.err != nil {
@@ -80,6 +86,11 @@ func (s *Store) Backup(ctx context.Context, begin func(store.BackupInfo) error, 
 	_, err = io.Copy(&ctxWriter{ctx: ctx, w: w}, io.NewSectionReader(tmp, 0, info.Bytes))
 	return err
 }
+
+// backupHeadroom is the space a backup leaves free beside its copy for the
+// store's own writes meanwhile: four of the log's segments. A var for
+// tests.
+var backupHeadroom int64 = 4 * walSegmentBytes
 
 // ctxWriter stops a copy when its context ends: WriteTo has no context of
 // its own, and a server shutting down must not wait for a slow client.

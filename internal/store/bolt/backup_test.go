@@ -360,3 +360,26 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// A backup whose copy would leave the disk without room for the store's
+// own writes is refused before it writes anything: a full disk would fail
+// the log, and the store with it.
+func TestBackup_LeavesRoomForTheStoresWrites(t *testing.T) {
+	if _, ok := freeBytes(t.TempDir()); !ok {
+		t.Skip("free space cannot be told on this system")
+	}
+	s := openTest(t)
+	putPlans(t, s, 0, 10)
+	was := backupHeadroom
+	backupHeadroom = 1 << 62 // more than any disk has
+	t.Cleanup(func() { backupHeadroom = was })
+	began := false
+	err := s.Backup(context.Background(), func(store.BackupInfo) error { began = true; return nil }, discard{})
+	if !errors.Is(err, store.ErrNoSpace) || began {
+		t.Fatalf("backup without headroom: %v (begun %t), want ErrNoSpace before anything is sent", err, began)
+	}
+	left, err := filepath.Glob(filepath.Join(filepath.Dir(s.path), ".ruqi-backup-*"))
+	if err != nil || len(left) != 0 {
+		t.Fatalf("left behind: %v %v", left, err)
+	}
+}

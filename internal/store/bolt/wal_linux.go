@@ -36,3 +36,13 @@ func lockFile(path string, timeout time.Duration) (*os.File, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// freeBytes is the space left to unprivileged writers on dir's file
+// system; ok is false if it cannot be told.
+func freeBytes(dir string) (free int64, ok bool) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, false
+	}
+	return int64(st.Bavail) * int64(st.Bsize), true
+}
