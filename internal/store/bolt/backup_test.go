@@ -315,15 +315,7 @@ func TestWAL_RefusesTheLogBesideARestoredBackup(t *testing.T) {
 	s := openAt(t, path)
 	defer s.Close()
 	writeSome(t, s, 0, 300)
-	backup := filepath.Join(t.TempDir(), "backup.db")
-	f, err := os.Create(backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Backup(context.Background(), func(store.BackupInfo) error { return nil }, f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	backup := backupFile(t, s)
 	if _, err := s.Compact(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,31 @@ import (
 	"github.com/ruqi/ruqi/internal/store"
 )
 
+// checkpoint has the writer take a checkpoint now.
+func checkpoint(t *testing.T, s *Store) {
+	t.Helper()
+	var err error
+	s.onWriterDo(func() { err = s.checkpointNow() })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// backupFile backs s up into a new file and returns its path.
+func backupFile(t *testing.T, s *Store) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := s.Backup(context.Background(), func(store.BackupInfo) error { return nil }, f); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // txidOf is the store's last committed transaction.
 func txidOf(t *testing.T, s *Store) uint64 {
 	t.Helper()
@@ -45,11 +70,7 @@ func TestWAL_EmptyWriteAfterLoggedGroupsThenCrash(t *testing.T) {
 	s := openAt(t, path)
 	defer s.Close()
 	writeSome(t, s, 0, 50)
-	var err error
-	s.onWriterDo(func() { err = s.checkpointNow() })
-	if err != nil {
-		t.Fatal(err)
-	}
+	checkpoint(t, s)
 	writeSome(t, s, 50, 10) // logged after the checkpoint
 	if err := s.Update(context.Background(), func(store.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
@@ -73,11 +94,7 @@ func TestWAL_RefusesAnotherServersCopy(t *testing.T) {
 	s := openAt(t, path)
 	defer s.Close()
 	writeSome(t, s, 0, 100)
-	var err error
-	s.onWriterDo(func() { err = s.checkpointNow() })
-	if err != nil {
-		t.Fatal(err)
-	}
+	checkpoint(t, s)
 	T := txidOf(t, s)
 	writeSome(t, s, 100, 20)
 	N := txidOf(t, s)
@@ -138,32 +155,17 @@ func TestWAL_RefusesABackupFromJustBeforeTheCheckpoint(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ruqi.db")
 	s := openAt(t, path)
 	defer s.Close()
-	ckpt := func() {
-		var err error
-		s.onWriterDo(func() { err = s.checkpointNow() })
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	writeSome(t, s, 0, 100)
-	ckpt()
+	checkpoint(t, s)
 	writeSome(t, s, 100, 100) // frees pages, pending until the next checkpoint
-	ckpt()
+	checkpoint(t, s)
 	writeSome(t, s, 200, 1) // a commit that can use them (no reader holds them)
-	ckpt()
+	checkpoint(t, s)
 	writeSome(t, s, 201, 1)
-	backup := filepath.Join(t.TempDir(), "backup.db")
-	f, err := os.Create(backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Backup(context.Background(), func(store.BackupInfo) error { return nil }, f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	backup := backupFile(t, s)
 	B := txidOf(t, s)
 	writeSome(t, s, 202, 1) // T = B+1, written over pages free in B
-	ckpt()
+	checkpoint(t, s)
 	T := txidOf(t, s)
 	writeSome(t, s, 203, 10) // logged after the checkpoint
 	t.Logf("backup at %d, checkpoint %d, last group %d", B, T, txidOf(t, s))
@@ -196,21 +198,9 @@ func TestWAL_RefusesABackupFromAfterTheCheckpoint(t *testing.T) {
 	s := openAt(t, path)
 	defer s.Close()
 	writeSome(t, s, 0, 100)
-	var err error
-	s.onWriterDo(func() { err = s.checkpointNow() })
-	if err != nil {
-		t.Fatal(err)
-	}
+	checkpoint(t, s)
 	writeSome(t, s, 100, 5)
-	backup := filepath.Join(t.TempDir(), "backup.db")
-	f, err := os.Create(backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Backup(context.Background(), func(store.BackupInfo) error { return nil }, f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	backup := backupFile(t, s)
 	atBackup := s.head.seq
 	writeSome(t, s, 105, 20) // what the operator restores the backup to undo
 	crash := filepath.Join(t.TempDir(), "ruqi.db")
@@ -265,11 +255,7 @@ func TestWAL_DeleteOfAnAbsentKeyThenCrash(t *testing.T) {
 	s := openAt(t, path)
 	defer s.Close()
 	writeSome(t, s, 0, 50)
-	var err error
-	s.onWriterDo(func() { err = s.checkpointNow() })
-	if err != nil {
-		t.Fatal(err)
-	}
+	checkpoint(t, s)
 	writeSome(t, s, 50, 10)
 	if err := s.Update(context.Background(), func(tx store.Tx) error {
 		return tx.(*txn).bucket(bCounts).Delete([]byte("no such key"))
@@ -293,11 +279,7 @@ func TestWAL_RefusesAFileAtTheCheckpointsTransactionWithOtherContents(t *testing
 	s := openAt(t, path)
 	defer s.Close()
 	writeSome(t, s, 0, 50)
-	var err error
-	s.onWriterDo(func() { err = s.checkpointNow() })
-	if err != nil {
-		t.Fatal(err)
-	}
+	checkpoint(t, s)
 	T := txidOf(t, s)
 	atCheckpoint, err := os.ReadFile(path)
 	if err != nil {
