@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/ruqi/ruqi/internal/durable"
 	"github.com/ruqi/ruqi/internal/sim"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -156,10 +157,7 @@ func (a *app) backup(ctx context.Context, path string, showProgress bool) error 
 	if err := keepAs(part, path); err != nil {
 		return fmt.Errorf("保存备份文件失败：%w", err)
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	_ = durable.SyncDir(filepath.Dir(path)) // the name, as best it can: the copy itself is synced
 	a.printer().BackedUp(backupReport{Path: path, Bytes: got, LastEventSeq: hdr.GetLastEventSeq(),
 		TakenAt: hdr.GetTakenAt().AsTime(), SHA256: fmt.Sprintf("%x", trailer.GetSha256()), Seconds: time.Since(start).Seconds()})
 	return nil

@@ -40,6 +40,21 @@ func (w *fenceWorld) slowReplica(t *testing.T) *slowReplica {
 	return r
 }
 
+// decide has the replica decide, in a goroutine, an AG-03 plan id of the
+// world's enterprise days ahead (confirmBy zero for none); the channel
+// gets its error.
+func (r *slowReplica) decide(t *testing.T, w *fenceWorld, id string, days int, confirmBy time.Time) chan error {
+	t.Helper()
+	start := time.Now().Add(time.Duration(days) * 24 * time.Hour)
+	x := coord.Plan{InspectionID: id, AgencyID: "AG-03", USCC: w.uscc, Start: start, End: start.Add(time.Hour), Grade: "B", ConfirmBy: confirmBy}
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Decide(context.Background(), x, coord.Policy{Zone: shanghai(t)}, time.Now())
+		done <- err
+	}()
+	return done
+}
+
 // TestFence_PGRedis_SeedRacingACancel: a
 // replica's seed reads the store while AG-01's plan P stands; P is then
 // cancelled (the store, then the coordinator's Withdraw, which finds no
@@ -60,13 +75,7 @@ func TestFence_PGRedis_SeedRacingACancel(t *testing.T) {
 	a := w.slowReplica(t)
 	w.rs.FlushAll() // Redis restarted empty
 	a.armed.Store(true)
-	start := time.Now().Add(9 * 24 * time.Hour)
-	x := coord.Plan{InspectionID: "INS-20990101-REPLICAA", AgencyID: "AG-03", USCC: w.uscc, Start: start, End: start.Add(time.Hour), Grade: "B"}
-	done := make(chan error, 1)
-	go func() {
-		_, err := a.Decide(context.Background(), x, coord.Policy{Zone: shanghai(t)}, time.Now())
-		done <- err
-	}()
+	done := a.decide(t, w, "INS-20990101-REPLICAA", 9, time.Time{})
 	<-a.read // A's seed has read the store, P in it
 	if _, err := ruqiv1.NewInspectionServiceClient(w.e.cc).CancelInspection(w.e.as(a1.tok),
 		&ruqiv1.CancelInspectionRequest{InspectionId: p.GetInspection().GetId(), Reason: "计划调整"}); err != nil {
@@ -102,13 +111,7 @@ func TestFence_PGRedis_StateKeptByItsPlans_TakesTheSeedsVersion(t *testing.T) {
 	a := w.slowReplica(t)
 	w.rs.FlushAll()
 	a.armed.Store(true)
-	start := time.Now().Add(9 * 24 * time.Hour)
-	x := coord.Plan{InspectionID: "INS-20990101-REPLICAA", AgencyID: "AG-03", USCC: w.uscc, Start: start, End: start.Add(time.Hour), Grade: "B", ConfirmBy: time.Now().Add(time.Second)}
-	done := make(chan error, 1)
-	go func() {
-		_, err := a.Decide(context.Background(), x, coord.Policy{Zone: shanghai(t)}, time.Now())
-		done <- err
-	}()
+	done := a.decide(t, w, "INS-20990101-REPLICAA", 9, time.Now().Add(time.Second))
 	<-a.read // A raised and read: Y only
 	a1 := w.e.registrar(t, "AG-01")
 	ins := ruqiv1.NewInspectionServiceClient(w.e.cc)

@@ -45,13 +45,7 @@ func TestFence_PGRedis_StaleSeedWrittenAfterANewerStateWasLost(t *testing.T) {
 	a := w.slowReplica(t)
 	w.rs.FlushAll() // Redis restarted empty
 	a.armed.Store(true)
-	start := time.Now().Add(9 * 24 * time.Hour)
-	x := coord.Plan{InspectionID: "INS-20990101-REPLICAA", AgencyID: "AG-03", USCC: w.uscc, Start: start, End: start.Add(time.Hour), Grade: "B", ConfirmBy: time.Now().Add(time.Second)}
-	aDone := make(chan error, 1)
-	go func() {
-		_, err := a.Decide(context.Background(), x, coord.Policy{Zone: shanghai(t)}, time.Now())
-		aDone <- err
-	}()
+	aDone := a.decide(t, w, "INS-20990101-REPLICAA", 9, time.Now().Add(time.Second))
 	<-a.read // A has raised the fence and read the store; its seed.lua waits
 	fa := w.storeFence(t)
 
@@ -119,20 +113,9 @@ func TestFence_PGRedis_ASeedFindsAStaleStateWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, c := w.slowReplica(t), w.slowReplica(t)
-	decide := func(c *slowReplica, id string, days int) chan error {
-		start := time.Now().Add(time.Duration(days) * 24 * time.Hour)
-		x := coord.Plan{InspectionID: id, AgencyID: "AG-03", USCC: w.uscc, Start: start, End: start.Add(time.Hour), Grade: "B"}
-		done := make(chan error, 1)
-		go func() {
-			_, err := c.Decide(context.Background(), x, coord.Policy{Zone: shanghai(t)}, time.Now())
-			done <- err
-		}()
-		return done
-	}
-
 	w.rs.FlushAll()
 	a.armed.Store(true)
-	aDone := decide(a, "INS-20990101-REPLICAA", 9)
+	aDone := a.decide(t, w, "INS-20990101-REPLICAA", 9, time.Time{})
 	<-a.read // A read the store before P
 
 	a1 := w.e.registrar(t, "AG-01")
@@ -142,7 +125,7 @@ func TestFence_PGRedis_ASeedFindsAStaleStateWritten(t *testing.T) {
 	}
 	w.rs.FlushAll()
 	c.armed.Store(true)
-	cDone := decide(c, "INS-20990101-REPLICAC", 11)
+	cDone := c.decide(t, w, "INS-20990101-REPLICAC", 11, time.Time{})
 	<-c.read // C read the store after P
 
 	close(a.proceed) // A's state, without P, is written

@@ -319,10 +319,8 @@ func TestWAL_RefusesTheLogBesideARestoredBackup(t *testing.T) {
 	if _, err := s.Compact(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	writeSome(t, s, 300, 20) // logged after the compaction's checkpoint
-	restored := filepath.Join(t.TempDir(), "ruqi.db")
-	copyDir(t, walDir(path), walDir(restored)) // the crashed server's log, left in place
-	copyFile(t, backup, restored)
+	writeSome(t, s, 300, 20)            // logged after the compaction's checkpoint
+	restored := beside(t, path, backup) // the crashed server's log, left in place
 	before, err := os.ReadFile(restored)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ruqi/ruqi/internal/durable"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -181,7 +182,7 @@ func open(path string, o Options) (*Store, error) {
 	if len(replay.segs) > 0 {
 		err := os.RemoveAll(walDir(path))
 		if err == nil {
-			err = syncDir(filepath.Dir(path))
+			err = durable.SyncDir(filepath.Dir(path))
 		}
 		if err != nil {
 			db.Close()

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/ruqi/ruqi/internal/durable"
 )
 
 // The store's side of the write-ahead log (wal.go): starting it on an open
@@ -80,7 +82,7 @@ func (s *Store) startWAL(old []uint64) error {
 	for _, n := range old {
 		os.Remove(segmentPath(dir, n))
 	}
-	_ = syncDir(dir)
+	_ = durable.SyncDir(dir)
 	s.ckpt.pin, s.wal = pin, w
 	s.db.NoSync, s.db.NoGrowSync = true, true
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/ruqi/ruqi/internal/durable"
 	"github.com/ruqi/ruqi/internal/store"
 )
 
@@ -116,7 +117,7 @@ func (s *Store) compact(*compaction) compactResult {
 	}
 	swapErr := os.Rename(tmp, s.path)
 	if swapErr == nil {
-		swapErr = syncDir(filepath.Dir(s.path))
+		swapErr = durable.SyncDir(filepath.Dir(s.path))
 	}
 	// Open whichever file is now at path: the compacted one, or the
 	// original if the rename failed.
@@ -144,13 +145,4 @@ func (s *Store) compact(*compaction) compactResult {
 	rep.Took = time.Since(start)
 	s.stats.fileBytes.Store(rep.BytesAfter)
 	return compactResult{rep: rep}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/ruqi/ruqi/internal/durable"
 )
 
 // The write-ahead log (预写日志).
@@ -134,10 +136,12 @@ func (b bucketW) Put(k, v []byte) error {
 // one would have committed a state its file's two meta pages both name,
 // which recovery takes for a copy (a read-only review, 2026-12-04).
 func (b bucketW) Delete(k []byte) error {
-	if b.b.Get(k) == nil {
+	// One seek, as bbolt's own Delete makes, and the key compared here.
+	c := b.b.Cursor()
+	if found, _ := c.Seek(k); !bytes.Equal(found, k) {
 		return nil
 	}
-	if err := b.b.Delete(k); err != nil {
+	if err := c.Delete(); err != nil {
 		return err
 	}
 	b.ops.add(opDelete, b.name, k, nil)
@@ -397,7 +401,7 @@ func createWAL(dir string, n uint64, appended *atomic.Int64) (*wal, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := syncDir(filepath.Dir(dir)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(dir)); err != nil {
 		return nil, err
 	}
 	w := &wal{dir: dir, appended: appended}
@@ -428,7 +432,7 @@ func (w *wal) openSegment(n uint64, size int64) error {
 		os.Remove(path)
 		return err
 	}
-	if err := syncDir(w.dir); err != nil {
+	if err := durable.SyncDir(w.dir); err != nil {
 		f.Close()
 		os.Remove(path)
 		return err
@@ -486,7 +490,7 @@ func (w *wal) dropThrough(txid uint64) error {
 	}
 	w.segs = keep
 	if dropped {
-		err = errors.Join(err, syncDir(w.dir))
+		err = errors.Join(err, durable.SyncDir(w.dir))
 	}
 	return err
 }
@@ -582,8 +586,8 @@ func restoreMeta(path string, meta []byte, lastLogged uint64) error {
 	if high := binary.LittleEndian.Uint64(meta[metaOffHighPg:]); fi.Size() < int64(high)*int64(pageSize) {
 		return notThis("%s is shorter (%d bytes) than the checkpoint's state needs (%d pages)", path, fi.Size(), high)
 	}
-	mine, valid, isCheckpoint := false, 0, false
-	var state [2][]byte // each valid slot's root, free list and size
+	mine, isCheckpoint := false, false
+	var states [][]byte // each valid slot's root, free list and size
 	for slot := range 2 {
 		page := make([]byte, metaOffChecksum+8)
 		if _, err := f.ReadAt(page, int64(slot*pageSize)); err != nil && !errors.Is(err, io.EOF) {
@@ -592,15 +596,14 @@ func restoreMeta(path string, meta []byte, lastLogged uint64) error {
 		if !validMeta(page) {
 			continue
 		}
-		state[valid], valid = page[metaOffRoot:metaOffTxid], valid+1
-		if bytes.Equal(page[metaOffMagic:metaOffChecksum+8], meta[metaOffMagic:metaOffChecksum+8]) {
-			isCheckpoint = true
-		}
+		states = append(states, page[metaOffRoot:metaOffTxid])
+		same := bytes.Equal(page[metaOffMagic:metaOffChecksum], meta[metaOffMagic:metaOffChecksum]) // the checkpoint's page
+		isCheckpoint = isCheckpoint || same
 		t := binary.LittleEndian.Uint64(page[metaOffTxid:])
 		if t > lastLogged {
 			return notThis("a meta page of %s names transaction %d, past the last the log holds (%d)", path, t, lastLogged)
 		}
-		if t == txid && !bytes.Equal(page[metaOffMagic:metaOffChecksum], meta[metaOffMagic:metaOffChecksum]) {
+		if t == txid && !same {
 			return notThis("the meta page of %s for transaction %d is not the checkpoint's", path, t)
 		}
 		if t+1 >= txid {
@@ -610,7 +613,7 @@ func restoreMeta(path string, meta []byte, lastLogged uint64) error {
 	if !mine {
 		return notThis("neither meta page of %s is at or after the checkpoint (transaction %d)", path, txid)
 	}
-	if valid == 2 && bytes.Equal(state[0], state[1]) && !isCheckpoint {
+	if len(states) == 2 && bytes.Equal(states[0], states[1]) && !isCheckpoint {
 		return notThis("both meta pages of %s name one state, as a copy's do, and it is not the checkpoint's (transaction %d)", path, txid)
 	}
 	for slot := range 2 {

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"hash/fnv"
@@ -53,10 +54,33 @@ func txidOf(t *testing.T, s *Store) uint64 {
 // survives) and its log into a new directory.
 func crashImage(t *testing.T, path string) string {
 	t.Helper()
-	crash := filepath.Join(t.TempDir(), "ruqi.db")
-	copyDir(t, walDir(path), walDir(crash))
-	copyFile(t, path, crash)
-	return crash
+	return beside(t, path, path)
+}
+
+// beside makes a new data directory holding logOf's write-ahead log and a
+// copy of file as its ruqi.db: a crash image, or a file restored beside a
+// log it was not kept for.
+func beside(t *testing.T, logOf, file string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	copyDir(t, walDir(logOf), walDir(path))
+	copyFile(t, file, path)
+	return path
+}
+
+// firstFault is the first fault bbolt's check finds in db, if any. The
+// checker's channel is drained: it sends every fault it finds.
+func firstFault(db *bbolt.DB) error {
+	var first error
+	err := db.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			if first == nil {
+				first = err
+			}
+		}
+		return nil
+	})
+	return cmp.Or(first, err)
 }
 
 // A write that changes nothing (the health probe's) after logged groups,
@@ -103,31 +127,13 @@ func TestWAL_RefusesAnotherServersCopy(t *testing.T) {
 	o := openAt(t, otherPath)
 	defer o.Close()
 	writeSome(t, o, 5000, 110) // another server's records, same history length
-	copyPath := filepath.Join(t.TempDir(), "other.db")
-	f, err := os.Create(copyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := o.Backup(context.Background(), func(store.BackupInfo) error { return nil }, f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	copyPath := backupFile(t, o)
 	t.Logf("log: checkpoint %d, last group %d; other file at %d", T, N, txidOf(t, o))
 
-	crash := filepath.Join(t.TempDir(), "ruqi.db")
-	copyDir(t, walDir(path), walDir(crash))
-	copyFile(t, copyPath, crash)
-	r, err := Open(crash, DefaultOptions())
+	r, err := Open(beside(t, path, copyPath), DefaultOptions())
 	if err == nil {
 		defer r.Close()
-		var cerr error
-		r.db.View(func(tx *bbolt.Tx) error {
-			for e := range tx.Check() {
-				cerr = e
-				break
-			}
-			return nil
-		})
+		cerr := firstFault(r.db)
 		got, wantA, wantO := dump(t, r.db), dump(t, s.db), dump(t, o.db)
 		differ := func(a, b map[string]string) (n int) {
 			for k, v := range a {
@@ -170,20 +176,10 @@ func TestWAL_RefusesABackupFromJustBeforeTheCheckpoint(t *testing.T) {
 	writeSome(t, s, 203, 10) // logged after the checkpoint
 	t.Logf("backup at %d, checkpoint %d, last group %d", B, T, txidOf(t, s))
 
-	crash := filepath.Join(t.TempDir(), "ruqi.db")
-	copyDir(t, walDir(path), walDir(crash))
-	copyFile(t, backup, crash)
-	r, err := Open(crash, DefaultOptions())
+	r, err := Open(beside(t, path, backup), DefaultOptions())
 	if err == nil {
 		defer r.Close()
-		var cerr error
-		r.db.View(func(tx *bbolt.Tx) error {
-			for e := range tx.Check() {
-				cerr = e
-				break
-			}
-			return nil
-		})
+		cerr := firstFault(r.db)
 		t.Fatalf("a backup was opened with its original's log replayed onto it (replayed %d); bbolt check: %v", r.Recovered(), cerr)
 	}
 	t.Log(err)
@@ -203,10 +199,7 @@ func TestWAL_RefusesABackupFromAfterTheCheckpoint(t *testing.T) {
 	backup := backupFile(t, s)
 	atBackup := s.head.seq
 	writeSome(t, s, 105, 20) // what the operator restores the backup to undo
-	crash := filepath.Join(t.TempDir(), "ruqi.db")
-	copyDir(t, walDir(path), walDir(crash))
-	copyFile(t, backup, crash)
-	r, err := Open(crash, DefaultOptions())
+	r, err := Open(beside(t, path, backup), DefaultOptions())
 	if err != nil {
 		t.Log(err)
 		return

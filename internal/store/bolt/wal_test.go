@@ -64,10 +64,10 @@ func writeSome(t *testing.T, s *Store, from, n int) {
 func dump(t *testing.T, db *bbolt.DB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
+	if err := firstFault(db); err != nil {
+		t.Fatal(err)
+	}
 	err := db.View(func(tx *bbolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
 		return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
 			return b.ForEach(func(k, v []byte) error {
 				out[string(name)+"/"+string(k)] = string(v)
@@ -405,12 +405,7 @@ func TestClose_WritesTheFreeList(t *testing.T) {
 	s = openAt(t, path)
 	defer s.Close()
 	sameContent(t, want, dump(t, s.db))
-	if err := s.db.View(func(tx *bbolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
-	}); err != nil {
+	if err := firstFault(s.db); err != nil {
 		t.Fatal(err)
 	}
 }
