@@ -32,7 +32,7 @@ func (a *adminServer) BackupStore(_ *ruqiv1.BackupStoreRequest, stream grpc.Serv
 	b, ok := store.As[store.Backuper](a.s.store)
 	if !ok {
 		return toStatus(ctx, domain.FailedPreconditionf("BACKUP_BY_DATABASE",
-			"此存储（PostgreSQL）由数据库自行备份：请用 pg_basebackup 或 pg_dump，见运维文档"))
+			"此存储（PostgreSQL）由数据库自行备份：请用 pg_basebackup 或 pg_dump（见 README）"))
 	}
 	if err := a.s.maintenance.start(jobBackup); err != nil {
 		return toStatus(ctx, err)

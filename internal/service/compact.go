@@ -20,7 +20,7 @@ func (a *adminServer) CompactStore(ctx context.Context, _ *ruqiv1.CompactStoreRe
 	c, ok := store.As[store.Compacter](a.s.store)
 	if !ok {
 		return nil, toStatus(ctx, domain.FailedPreconditionf("COMPACT_NOT_NEEDED",
-			"此存储由数据库自行回收空间，无需压缩；PostgreSQL 请按运维文档执行 VACUUM"))
+			"此存储由数据库自行回收空间，无需压缩；PostgreSQL 请按 docs/ARCHITECTURE.md 执行 VACUUM"))
 	}
 	// One at a time: a second call (an administrator trying again after
 	// the CLI gave up waiting) would wait for the writer behind the first,
