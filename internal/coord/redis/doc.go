@@ -18,8 +18,11 @@
 //	                                 expiry], k when its last counter lapses,
 //	                                 cb confirm-by (pending plans only)
 //	  #v, #o                         version, order counter
-//	  #seeded                        "2": seeded from the store (an older
-//	                                 layout's "1" is seeded again)
+//	  #seeded                        "2:<run id>": seeded from the store by
+//	                                 the Redis process of that run id (another
+//	                                 process's, or an older layout's "1" or
+//	                                 "2", is seeded again: a Redis back from a
+//	                                 snapshot or a failover holds older states)
 //	  #e                             the store's fence the state stands on
 //	                                 (coord.Decision.Fence)
 //	  #c:<name>                      a live counter's expiry (Counter.ExpireAt,

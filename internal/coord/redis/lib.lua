@@ -6,7 +6,7 @@
 --   KEYS[1] ruqi:{USCC}:p          hash: the enterprise's state
 --             <inspection id>      cjson of a plan held (see decodePlan)
 --             #v, #o               version, order counter
---             #seeded              SCHEMA once seeded from the store
+--             #seeded              seededMark() once seeded from the store
 --             #e                   the store's fence the state stands on
 --                                  (coord.Seed.Fence; absent: 0)
 --             #c:<name>            logical expiry (unix ms) of a live counter
@@ -46,6 +46,22 @@ local ACCEPTED, JOINED, DUPLICATE, CAPPED = 1, 2, 3, 4
 -- rule) counts as not seeded, so the store, where the rule is applied, is
 -- read again.
 local SCHEMA = '2'
+
+-- seededMark is what #seeded holds for a state seeded by this Redis
+-- process: SCHEMA and the process's run id, which every start of
+-- redis-server draws anew. A Redis that comes back with an older copy of its
+-- data (an RDB snapshot or AOF after a crash, a replica promoted by a
+-- failover before it had the last writes) holds states that lack the plans
+-- decided since, and their fences may still be the store's; marked with
+-- another run id, they count as not seeded and are seeded again from the
+-- store, as after a restart empty, whose reseed raises the fence.
+local function seededMark()
+	local id = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+	if id == nil then
+		error('coord/redis: INFO server names no run_id')
+	end
+	return SCHEMA .. ':' .. id
+end
 
 local function counterKey(name)
 	return prefix .. 'c:' .. name
@@ -165,6 +181,7 @@ end
 local function loadState()
 	local st = {plans = {}, counts = {}, vals = {}, v = 0, o = 0, ep = 0, x = nil, seeded = false, dirty = {}}
 	local raw = redis.call('HGETALL', stateKey)
+	local mark = nil
 	for i = 1, #raw, 2 do
 		local f, val = raw[i], raw[i + 1]
 		if string.byte(f, 1) ~= 35 then -- not "#": a plan
@@ -178,7 +195,8 @@ local function loadState()
 		elseif f == '#e' then
 			st.ep = tonumber(val)
 		elseif f == '#seeded' then
-			st.seeded = val == SCHEMA
+			mark = mark or seededMark()
+			st.seeded = val == mark
 		elseif startsWith(f, '#c:') then
 			st.counts[string.sub(f, 4)] = tonumber(val)
 		end
@@ -442,6 +460,7 @@ end
 local function dropState()
 	local keys = {stateKey}
 	local raw = redis.call('HGETALL', stateKey)
+	local mark = nil
 	for i = 1, #raw, 2 do
 		if startsWith(raw[i], '#c:') then
 			table.insert(keys, counterKey(string.sub(raw[i], 4)))

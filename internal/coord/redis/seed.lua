@@ -18,7 +18,8 @@
 -- Returns 1 if it wrote the state, 0 if the state there stands.
 
 local fence = tonumber(ARGV[4])
-if redis.call('HGET', stateKey, '#seeded') == SCHEMA then
+local mark = seededMark()
+if redis.call('HGET', stateKey, '#seeded') == mark then
 	local st = loadState()
 	if fence <= st.ep then
 		return 0
@@ -63,7 +64,7 @@ while i <= #ARGV do
 	redis.call('SET', counterKey(name), int(n), 'PXAT', int(gcAt(exp)))
 	i = i + 3
 end
-setField(st, '#seeded', SCHEMA)
+setField(st, '#seeded', mark)
 setField(st, '#v', int(st.v))
 setField(st, '#o', int(st.o))
 st.v0, st.o0 = st.v, st.o

@@ -69,9 +69,9 @@ func (s *Server) Kill() {
 	s.kill()
 }
 
-// Restart starts the server again on the same port, empty (nothing is
-// persisted), and waits until it answers PING. A running server is killed
-// first.
+// Restart starts the server again on the same port and waits until it
+// answers PING. A running server is killed first. The server comes back
+// empty, or with what the last Save wrote: nothing else is persisted.
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.mu.Lock()
@@ -109,6 +109,17 @@ func (s *Server) FlushAll() {
 	s.t.Helper()
 	if reply, err := s.command("FLUSHALL"); err != nil || reply != "+OK" {
 		s.t.Fatalf("redistest: FLUSHALL: %q %v", reply, err)
+	}
+}
+
+// Save writes a snapshot of the data (SAVE) that the next Restart loads, as
+// a Redis with its default configuration (RDB snapshots) comes back after a
+// crash, or a replica promoted by a failover takes over: with the data as it
+// was a while ago, not empty.
+func (s *Server) Save() {
+	s.t.Helper()
+	if reply, err := s.command("SAVE"); err != nil || reply != "+OK" {
+		s.t.Fatalf("redistest: SAVE: %q %v", reply, err)
 	}
 }
 
