@@ -70,7 +70,7 @@ func (f *fixture) append(t testing.TB, n int, uscc string) {
 	}
 }
 
-func (f *fixture) integrate(t *testing.T) tlog.Integration {
+func (f *fixture) integrate(t testing.TB) tlog.Integration {
 	t.Helper()
 	var in tlog.Integration
 	err := f.st.Update(ctx, func(tx store.Tx) error {
@@ -84,7 +84,7 @@ func (f *fixture) integrate(t *testing.T) tlog.Integration {
 	return in
 }
 
-func (f *fixture) receipt(t *testing.T, seq uint64) *ruqiv1.Receipt {
+func (f *fixture) receipt(t testing.TB, seq uint64) *ruqiv1.Receipt {
 	t.Helper()
 	var rc *ruqiv1.Receipt
 	err := f.st.View(ctx, func(r store.Reader) error {
