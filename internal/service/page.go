@@ -3,6 +3,8 @@ package service
 import (
 	"encoding/base64"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
@@ -22,6 +24,9 @@ const (
 	// pageTokenPrefix marks our tokens, so that a token from elsewhere or
 	// a truncated one is refused rather than read as a position.
 	pageTokenPrefix = "p1:"
+	// maxPageKey bounds the position a token names: ids, which are far
+	// shorter.
+	maxPageKey = 256
 )
 
 // page is a parsed page_size and page_token.
@@ -46,7 +51,10 @@ func parsePage(size int32, token string) (page, error) {
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	after, ok := strings.CutPrefix(string(raw), pageTokenPrefix)
-	if err != nil || !ok || after == "" {
+	// The position reaches the store as a key, in a PostgreSQL query too:
+	// a forged one that is not text (NUL, invalid UTF-8) would fail there,
+	// as an internal error, instead of here.
+	if err != nil || !ok || after == "" || len(after) > maxPageKey || !utf8.ValidString(after) || strings.ContainsFunc(after, unicode.IsControl) {
 		return page{}, domain.Invalidf("PAGE_TOKEN_MALFORMED", "翻页标记无效，请从第一页重新查询")
 	}
 	p.after = after

@@ -266,6 +266,11 @@ func testPaging(t *testing.T, e pagingEnv) {
 			{"not base64", 0, "!!!"},
 			{"not ours", 0, base64.RawURLEncoding.EncodeToString([]byte("L-0100"))},
 			{"empty position", 0, base64.RawURLEncoding.EncodeToString([]byte("p1:"))},
+			// Forged positions that are no key: PostgreSQL refused them as
+			// text and the caller got an internal error (a review, 2026-12-05).
+			{"NUL in the position", 0, base64.RawURLEncoding.EncodeToString([]byte("p1:L-0\x00x"))},
+			{"position not UTF-8", 0, base64.RawURLEncoding.EncodeToString([]byte("p1:L-0\xff\xfe"))},
+			{"position longer than any id", 0, base64.RawURLEncoding.EncodeToString([]byte("p1:L-" + strings.Repeat("0", 300)))},
 		}
 		for _, b := range bad {
 			_, err := sup.ListLeads(e.as(e.sup), &ruqiv1.ListLeadsRequest{PageSize: b.size, PageToken: b.token})
