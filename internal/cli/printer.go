@@ -631,9 +631,18 @@ func (p *tablePrinter) Rotated(r *ruqiv1.RotateSigningKeyResponse) {
 
 func (p *tablePrinter) Events(r *ruqiv1.ListEventsResponse) {
 	if len(r.GetEvents()) == 0 {
+		if next := r.GetNextAfterSeq(); next != 0 {
+			p.println(fmt.Sprintf("查到序号 %d 为止没有符合条件的事件（服务器每次只查一段）；继续查找：加 --after %d。", next, next))
+			return
+		}
 		p.println("没有事件。")
 		return
 	}
+	defer func() {
+		if next := r.GetNextAfterSeq(); next != 0 {
+			p.println(fmt.Sprintf("还有更多事件；继续查看：加 --after %d。", next))
+		}
+	}()
 	t := newTable("序号", "时间", "事件", "操作人", "报备编号", "企业", "执法人员", "说明")
 	for _, e := range r.GetEvents() {
 		t.add(strconv.FormatUint(e.GetSeq(), 10), fmtTimeSeconds(e.GetTime()), eventTypeLabel(e.GetType()),

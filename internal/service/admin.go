@@ -146,7 +146,14 @@ func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateA
 	return &ruqiv1.RotateAccessTokenResponse{Token: token, TokenId: id, ExpiresAt: timestamppb.New(now.Add(ttl)), RevokedTokenId: req.GetTokenId()}, nil
 }
 
-const maxEventsPerCall = 1000
+// maxEventsPerCall bounds the events one ListEvents answers, and
+// maxEventsExaminedPerCall those it reads: a filter (an inspection, a
+// supervisor's region) that matches few events would otherwise read the
+// whole log, millions of events, in one call and one read transaction.
+const (
+	maxEventsPerCall         = 1000
+	maxEventsExaminedPerCall = 50 * maxEventsPerCall
+)
 
 func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequest) (*ruqiv1.ListEventsResponse, error) {
 	limit := int(req.GetLimit())
@@ -161,17 +168,25 @@ func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequ
 		return nil, toStatus(ctx, err)
 	}
 	err := a.s.store.View(ctx, func(r store.Reader) error {
+		resp.Events, resp.NextAfterSeq = nil, 0 // a retried transaction starts over
+		examined := 0
 		return r.Events(req.GetAfterSeq(), func(e *ruqiv1.Event) error {
+			if examined == maxEventsExaminedPerCall {
+				resp.NextAfterSeq = e.GetSeq() - 1
+				return store.ErrStop
+			}
+			examined++
 			if req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId() {
 				return nil
 			}
 			if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && (e.GetEnterpriseUscc() == "" || !domain.RegionCovers(p.Subject, regionOf(r, e.GetEnterpriseUscc()))) {
 				return nil
 			}
-			resp.Events = append(resp.Events, e)
-			if len(resp.Events) >= limit {
+			if len(resp.Events) == limit {
+				resp.NextAfterSeq = e.GetSeq() - 1
 				return store.ErrStop
 			}
+			resp.Events = append(resp.Events, e)
 			return nil
 		})
 	})

@@ -339,3 +339,75 @@ func TestListPaging_Postgres(t *testing.T) {
 	}
 	testPaging(t, newPagingEnv(t, st))
 }
+
+// ListEvents reads a bounded stretch of the log per call: a filter that
+// matches few events (an inspection, a supervisor's region) does not walk
+// the whole log in one call, and the answer says where to go on
+// (next_after_seq); a full page says so too. Found by a review,
+// 2026-12-05: one call read every event.
+func TestListEvents_BoundedReads_SaysWhereToGoOn(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newPagingEnv(t, st)
+	ctx := context.Background()
+	var base uint64
+	err = st.View(ctx, func(r store.Reader) error { base, _, err = r.Head(); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 60_000 // more than one call examines
+	err = st.Update(ctx, func(tx store.Tx) error {
+		for i := range n {
+			id := "INS-OTHER"
+			if i == n-1 {
+				id = "INS-LAST"
+			}
+			if err := tx.AppendEvent(&ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, InspectionId: id, EnterpriseUscc: pagedUSCC}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm := ruqiv1.NewAdminServiceClient(e.cc)
+	var found []uint64
+	calls := 0
+	for after := base; ; calls++ {
+		if calls > 5 {
+			t.Fatalf("still not at the log's end after %d calls", calls)
+		}
+		resp, err := adm.ListEvents(e.as(e.admin), &ruqiv1.ListEventsRequest{AfterSeq: after, InspectionId: "INS-LAST"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range resp.GetEvents() {
+			found = append(found, ev.GetSeq())
+		}
+		if resp.GetNextAfterSeq() == 0 {
+			break
+		}
+		if resp.GetNextAfterSeq() <= after {
+			t.Fatalf("next_after_seq %d does not move past %d", resp.GetNextAfterSeq(), after)
+		}
+		after = resp.GetNextAfterSeq()
+	}
+	if want := base + n; fmt.Sprint(found) != fmt.Sprint([]uint64{want}) || calls != 1 {
+		t.Fatalf("found INS-LAST's events at %v after %d calls that stopped early; want [%d] after 1 (60,000 events, 50,000 read per call)", found, calls, want)
+	}
+
+	resp, err := adm.ListEvents(e.as(e.admin), &ruqiv1.ListEventsRequest{AfterSeq: base, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetEvents()) != 2 || resp.GetNextAfterSeq() != base+2 {
+		t.Fatalf("a page of 2: %d events, next_after_seq %d; want 2 and %d", len(resp.GetEvents()), resp.GetNextAfterSeq(), base+2)
+	}
+	resp, err = adm.ListEvents(e.as(e.admin), &ruqiv1.ListEventsRequest{AfterSeq: base + n - 1})
+	if err != nil || len(resp.GetEvents()) != 1 || resp.GetNextAfterSeq() != 0 {
+		t.Fatalf("the log's last event: %v, next_after_seq %d, %v; want it alone and 0", resp.GetEvents(), resp.GetNextAfterSeq(), err)
+	}
+}

@@ -699,8 +699,14 @@ func (x *ListEventsRequest) GetInspectionId() string {
 }
 
 type ListEventsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Events        []*Event               `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Events []*Event               `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// next_after_seq, when not 0, is where the log was left: the call
+	// stopped at its limit, or after examining as many events as one call
+	// may (a filter by inspection or region that matches few of them), and
+	// later events may match. Ask again with after_seq = next_after_seq.
+	// 0: the log was read to its end.
+	NextAfterSeq  uint64 `protobuf:"varint,2,opt,name=next_after_seq,json=nextAfterSeq,proto3" json:"next_after_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -740,6 +746,13 @@ func (x *ListEventsResponse) GetEvents() []*Event {
 		return x.Events
 	}
 	return nil
+}
+
+func (x *ListEventsResponse) GetNextAfterSeq() uint64 {
+	if x != nil {
+		return x.NextAfterSeq
+	}
+	return 0
 }
 
 type VerifyEventLogRequest struct {
@@ -1348,9 +1361,10 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x11ListEventsRequest\x12\x1b\n" +
 	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12#\n" +
-	"\rinspection_id\x18\x03 \x01(\tR\finspectionId\"<\n" +
+	"\rinspection_id\x18\x03 \x01(\tR\finspectionId\"b\n" +
 	"\x12ListEventsResponse\x12&\n" +
-	"\x06events\x18\x01 \x03(\v2\x0e.ruqi.v1.EventR\x06events\"\x17\n" +
+	"\x06events\x18\x01 \x03(\v2\x0e.ruqi.v1.EventR\x06events\x12$\n" +
+	"\x0enext_after_seq\x18\x02 \x01(\x04R\fnextAfterSeq\"\x17\n" +
 	"\x15VerifyEventLogRequest\"\x96\x02\n" +
 	"\x16VerifyEventLogResponse\x12\x16\n" +
 	"\x06events\x18\x01 \x01(\x04R\x06events\x12\x16\n" +
