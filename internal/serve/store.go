@@ -2,9 +2,12 @@ package serve
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ruqi/ruqi/internal/store"
@@ -25,6 +28,15 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 		slog.Info("store: PostgreSQL", "database", where)
 		return postgres.Open(ctx, cfg.Store, postgres.DefaultOptions())
 	}
+	if err := notAPath(cfg.Store); err != nil {
+		return nil, err
+	}
+	if cfg.RedisAddr != "" {
+		// Replicas share the record only through PostgreSQL: a bbolt
+		// replica beside them (-store forgotten) answers from a record of
+		// its own and signs a log that forks the province's.
+		slog.Warn("store: a bbolt file is this process's alone; replicas that share Redis must share a PostgreSQL store (-store postgres://…)")
+	}
 	path := cfg.Store
 	if path == "" {
 		path = filepath.Join(cfg.DataDir, "ruqi.db")
@@ -39,4 +51,25 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 
 func isPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// libpqKeywords are the keywords that make a -store value a PostgreSQL
+// connection string in keyword/value form, not a file name.
+var libpqKeywords = []string{"host", "hostaddr", "port", "dbname", "user", "password", "sslmode"}
+
+// notAPath refuses a -store value meant as a database that would otherwise
+// be taken for a bbolt file's path and open an empty record of its own
+// (an operator's trial, 2026-12-05): a URL of another scheme, or a
+// PostgreSQL connection string in keyword/value form.
+func notAPath(s string) error {
+	if scheme, _, ok := strings.Cut(s, "://"); ok && !strings.ContainsAny(scheme, `/\`) {
+		return fmt.Errorf("-store %s://…: a database URL that is not PostgreSQL's; give a postgres:// URL, or a bbolt file's path", scheme)
+	}
+	for _, f := range strings.Fields(s) {
+		k, _, ok := strings.Cut(f, "=")
+		if ok && slices.Contains(libpqKeywords, strings.ToLower(strings.TrimSpace(k))) {
+			return errors.New("-store: a PostgreSQL connection string in keyword/value form (host=… dbname=…); give it as a URL: postgres://user@host:port/dbname?sslmode=…")
+		}
+	}
+	return nil
 }
