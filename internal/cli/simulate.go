@@ -123,6 +123,17 @@ func (a *app) simulateCommand() *cobra.Command {
 					printReport(a.stdout, rep)
 				}
 			}
+			if runErr == nil && sum != nil && len(sum.Errors) > 0 {
+				// Refusals (duplicates, caps) are outcomes; these are calls
+				// that failed: a run whose registrations all failed must
+				// not pass for a good one in a script (an operator's
+				// trial, 2026-12-05).
+				n := 0
+				for _, c := range sum.Errors {
+					n += c
+				}
+				runErr = fmt.Errorf("模拟中有 %d 次调用出错（按错误码见上方汇总）", n)
+			}
 			return runErr
 		},
 	}

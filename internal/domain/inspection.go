@@ -68,6 +68,17 @@ func FormatDuration(d time.Duration) string {
 // FormatTime renders a time for people, in Beijing time.
 func FormatTime(t time.Time) string { return t.In(Shanghai).Format("2006-01-02 15:04") }
 
+// FormatTimesApart formats two times a message compares: to the minute, or
+// to the second where the minutes are the same, so that "08:15 早于 08:15"
+// is never said (an operator's trial, 2026-12-05).
+func FormatTimesApart(a, b time.Time) (string, string) {
+	if x, y := FormatTime(a), FormatTime(b); x != y {
+		return x, y
+	}
+	const seconds = "2006-01-02 15:04:05"
+	return a.In(Shanghai).Format(seconds), b.In(Shanghai).Format(seconds)
+}
+
 // ValidateRequestShape checks what can be checked without the directory: the
 // enterprise code, the lists, the type, the reason and the window.
 func ValidateRequestShape(r *ruqiv1.RegisterInspectionRequest, now time.Time, l Limits) error {

@@ -172,8 +172,9 @@ func CheckSpecialRegistration(p *ruqiv1.Plan, agencyID string, e *ruqiv1.Enterpr
 	// Carried out under the plan only from its approval: a late record of
 	// a visit before it is not a 专项 inspection of the approved plan.
 	if at := v.GetApprovedAt(); at != nil && start.Before(at.AsTime()) {
+		s, a := FormatTimesApart(start, at.AsTime())
 		return nil, FailedPreconditionf("PLAN_NOT_YET_APPROVED_AT_WINDOW", "检查时段开始于 %s，早于检查计划 %s（第%d版）获批的 %s：批准之前的检查不能依据该计划报备",
-			FormatTime(start), p.GetId(), v.GetVersion(), FormatTime(at.AsTime()))
+			s, p.GetId(), v.GetVersion(), a)
 	}
 	ps, pe := v.GetPeriodStart().AsTime(), v.GetPeriodEnd().AsTime()
 	if start.Before(ps) || end.After(pe) {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,5 +189,33 @@ func TestValidateRequestShape_SpecialNeedsPlanOthersNone(t *testing.T) {
 	req.Type = ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE
 	if got := reason(ValidateRequestShape(req, now, DefaultLimits())); got != "PLAN_FOR_OTHER_TYPE" {
 		t.Fatalf("routine naming a plan: %q", got)
+	}
+}
+
+// A 专项 registration whose window starts seconds before the plan's
+// approval (an officer's "--from now" on a clock a little behind, right
+// after the head approved) is refused with times that read apart: "08:15
+// 早于 08:15" is what an operator's trial (2026-12-05) was told.
+func TestCheckSpecialRegistration_WindowSecondsBeforeApproval_TimesReadApart(t *testing.T) {
+	approved := time.Date(2026, 12, 5, 8, 15, 40, 0, Shanghai)
+	p := &ruqiv1.Plan{Id: "PLAN-202612-AAAAAAAA", AgencyId: "AG-01", Versions: []*ruqiv1.PlanVersion{{
+		Version: 1, Type: ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL,
+		Scope:        &ruqiv1.PlanScope{RegionCode: "510100"},
+		CheckItemIds: []string{"CI-0001"},
+		PeriodStart:  timestamppb.New(time.Date(2026, 12, 1, 0, 0, 0, 0, Shanghai)),
+		PeriodEnd:    timestamppb.New(time.Date(2027, 1, 1, 0, 0, 0, 0, Shanghai)),
+		State:        ruqiv1.PlanState_PLAN_STATE_APPROVED,
+		ApprovedAt:   timestamppb.New(approved),
+	}}}
+	e := &ruqiv1.Enterprise{Uscc: "91510104CY4C7RGWMR", RegionCode: "510104"}
+	start := approved.Add(-10 * time.Second)
+	_, err := CheckSpecialRegistration(p, "AG-01", e, []string{"CI-0001"}, start, start.Add(time.Hour))
+	if err == nil || !strings.Contains(err.Error(), "08:15:30") || !strings.Contains(err.Error(), "08:15:40") {
+		t.Fatalf("a window 10 s before approval: %v; want a refusal naming 08:15:30 and 08:15:40", err)
+	}
+	// Minutes apart, to the minute as every other message.
+	_, err = CheckSpecialRegistration(p, "AG-01", e, []string{"CI-0001"}, approved.Add(-time.Hour), approved)
+	if err == nil || !strings.Contains(err.Error(), "07:15，") || !strings.Contains(err.Error(), "08:15：") {
+		t.Fatalf("a window an hour before approval: %v", err)
 	}
 }

@@ -289,3 +289,17 @@ func TestHTTP_PublicKeysJSON(t *testing.T) {
 		t.Fatalf("keys.json = %+v", doc)
 	}
 }
+
+// A simulation whose calls failed (here every registration: --skip-import
+// on a server without the directory) exits non-zero, saying so: a script
+// that runs it must not take it for a good run (an operator's trial,
+// 2026-12-05: it exited 0 with 400 NotFound). Refusals are outcomes, not
+// failures: the same run on the imported directory exits 0.
+func TestSimulate_FailedCalls_ExitNonZero(t *testing.T) {
+	s := startServer(t)
+	r := s.cli(s.admin, "simulate", "--skip-import", "--inspections", "20", "--concurrency", "2", "--no-progress")
+	if r.exit == 0 || !strings.Contains(r.stderr, "次调用出错") {
+		t.Fatalf("simulate on a server without its directory: exit %d, stderr %q; want non-zero and the failed calls named\nstdout: %s", r.exit, r.stderr, r.stdout)
+	}
+	s.mustCLI(s.admin, "simulate", "--inspections", "20", "--concurrency", "2", "--no-progress")
+}

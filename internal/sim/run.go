@@ -333,6 +333,7 @@ func (r *runner) schedule(ctx context.Context, s *Schedule) {
 		if ctx.Err() != nil {
 			return
 		}
+		r.prepare(ctx, v)
 		now := time.Now()
 		start := now.Add(visitLead)
 		if start.Before(prevEnd) {
@@ -349,6 +350,21 @@ func (r *runner) schedule(ctx context.Context, s *Schedule) {
 		prevEnd = end
 		r.visit(ctx, v, start, end)
 		r.prog.Add(len(v.Plans))
+	}
+}
+
+// prepare gets what the visit's registrations need before its window is
+// fixed: the officers' tokens and, for 专项, the agency's approved plan.
+// Got within the window's few seconds on a loaded machine, they left the
+// window begun before the plan's approval, or over, and the server rightly
+// refused the registration (an operator's trial, 2026-12-05). Errors are
+// left for register, which counts them.
+func (r *runner) prepare(ctx context.Context, v *Visit) {
+	for _, p := range v.Plans {
+		_, _ = r.tok.get(ctx, ruqiv1.Role_ROLE_OFFICER, p.Officers[0])
+		if p.Type == ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL {
+			_, _ = r.plans.get(ctx, r, p.Agency)
+		}
 	}
 }
 
