@@ -126,6 +126,12 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Server == (Limits{}) {
 		cfg.Server = DefaultLimits()
 	}
+	if err := checkRedisAddr(cfg.RedisAddr); err != nil {
+		return err
+	}
+	if cfg.RedisAddr != "" {
+		useSlogForRedis()
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}

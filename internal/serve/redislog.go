@@ -1,0 +1,76 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// checkRedisAddr refuses a -redis-addr that no dial could use ("localhost",
+// a port that is no number): a configuration error stops the start, where
+// an outage is waited out (an operator's trial, 2026-12-05: the server
+// started and answered UNAVAILABLE to every registration, logging "missing
+// port in address" for ever).
+func checkRedisAddr(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		if n, perr := strconv.Atoi(port); perr != nil || n < 1 || n > 65535 {
+			err = fmt.Errorf("port %q is not a number from 1 to 65535", port)
+		} else if host == "" {
+			err = fmt.Errorf("no host")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("-redis-addr %q: want host:port, e.g. 127.0.0.1:6379: %w", addr, err)
+	}
+	return nil
+}
+
+// redisLogEvery is how often go-redis's own lines reach the log.
+const redisLogEvery = 10 * time.Second
+
+// redisLogger sends go-redis's own lines (a connection pool failing to
+// dial…) to slog, in the server's format, at most one every redisLogEvery
+// with the count of those left out: during an outage the client writes one
+// per dial, 660 a second under load in the operator's trial, straight to
+// stderr.
+type redisLogger struct {
+	mu      sync.Mutex
+	last    time.Time
+	dropped int
+}
+
+func (l *redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.mu.Lock()
+	now := time.Now()
+	if !l.last.IsZero() && now.Sub(l.last) < redisLogEvery {
+		l.dropped++
+		l.mu.Unlock()
+		return
+	}
+	dropped := l.dropped
+	l.last, l.dropped = now, 0
+	l.mu.Unlock()
+	msg := fmt.Sprintf(format, v...)
+	if len(msg) > 500 {
+		msg = msg[:500] + "…"
+	}
+	slog.WarnContext(ctx, "Redis client", "said", msg, "left_out_since_last", dropped)
+}
+
+var setRedisLogger sync.Once
+
+// useSlogForRedis installs redisLogger as go-redis's logger (one for the
+// process: go-redis has one).
+func useSlogForRedis() {
+	setRedisLogger.Do(func() { goredis.SetLogger(&redisLogger{}) })
+}

@@ -1,0 +1,53 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func TestCheckRedisAddr(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"":                true, // in process
+		"127.0.0.1:6379":  true,
+		"redis.prov:6380": true,
+		"[::1]:6379":      true,
+		"localhost":       false,
+		"127.0.0.1:":      false,
+		"127.0.0.1:redis": false,
+		":6379":           false,
+		"127.0.0.1:70000": false,
+	} {
+		err := checkRedisAddr(addr)
+		if (err == nil) != ok {
+			t.Errorf("checkRedisAddr(%q) = %v, want ok %v", addr, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "host:port") {
+			t.Errorf("checkRedisAddr(%q): %v, want it to say host:port", addr, err)
+		}
+	}
+}
+
+// go-redis's own lines reach the server's log in its format, one per
+// redisLogEvery: an outage makes one per dial.
+func TestRedisLogger_OneLineAWhile(t *testing.T) {
+	var buf bytes.Buffer
+	was := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(was) })
+	l := &redisLogger{}
+	for range 660 {
+		l.Printf(context.Background(), "redis: connection pool: failed to dial after %d attempts: %v", 1, "connection refused")
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"msg":"Redis client"`) || !strings.Contains(lines[0], "connection refused") {
+		t.Fatalf("660 lines in a burst logged as %d: %q", len(lines), lines)
+	}
+	l.last = l.last.Add(-redisLogEvery) // a while later
+	l.Printf(context.Background(), "redis: again")
+	if !strings.Contains(buf.String(), `"left_out_since_last":659`) {
+		t.Fatalf("the next line does not count those left out:\n%s", buf.String())
+	}
+}
