@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ruqi/ruqi/internal/testutil/redistest"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -98,4 +99,29 @@ func copyFile(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A store restored from a backup is behind what Redis saw of it: the
+// coordinator's states count plans registered after the backup, which the
+// store no longer holds. At start the server finds the store behind and
+// drops them (an operator's trial, 2026-12-05, was refused "重复报备" as a
+// duplicate of an inspection that did not exist, with FLUSHDB the only
+// way out): the agency registers the lost visit again.
+func TestRedis_StoreRestored_StatesOfLostPlansDropped(t *testing.T) {
+	needsBolt(t) // the restore through ruqi admin backup; PostgreSQL's is pg_dump's
+	rs := redistest.Start(t)
+	w := newWorld(t, "-redis-addr", rs.Addr())
+	w.register("now+1h", "now+2h")
+	out := filepath.Join(t.TempDir(), "backup.db")
+	w.mustCLI(w.admin, "admin", "backup", out)
+	w.register("now+5h", "now+8h") // after the backup: lost by the restore
+	w.stop()
+	dir := t.TempDir()
+	copyFile(t, out, filepath.Join(dir, "ruqi.db"))
+	for _, name := range []string{"log.key", "admin.token"} {
+		copyFile(t, filepath.Join(w.dataDir, name), filepath.Join(dir, name))
+	}
+	w.dataDir = dir
+	w.start()
+	w.register("now+5h", "now+8h")
 }

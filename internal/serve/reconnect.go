@@ -98,6 +98,13 @@ func (r *reconnectingRedis) Forget(ctx context.Context, uscc string) error {
 	return err
 }
 
+func (r *reconnectingRedis) FollowStore(ctx context.Context, head uint64, readHead func(context.Context) (uint64, error)) (int, error) {
+	c := r.client()
+	n, err := c.FollowStore(ctx, head, readHead)
+	r.after(c, err)
+	return n, err
+}
+
 func (r *reconnectingRedis) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -195,12 +195,21 @@ func Run(ctx context.Context, cfg Config) error {
 		compacting.Store(active)
 		servingStatus(st.Err() == nil)
 	}
-	var held *local.Coordinator // the in-process coordinator, for /metrics
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin, Maintenance: maintenance}, newCoordinator(cfg, &held))
+	var (
+		held *local.Coordinator // the in-process coordinator, for /metrics
+		rc   *reconnectingRedis // the Redis one, which follows the store's head
+	)
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin, Maintenance: maintenance}, newCoordinator(cfg, &held, &rc))
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
+	if rc != nil {
+		// Before any decision: states of plans a restored store no longer
+		// holds are dropped (coordredis.Coordinator.FollowStore).
+		followStore(ctx, rc, st)
+		defer followStore(context.WithoutCancel(ctx), rc, st) // the head at a clean stop
+	}
 	// A cancellation interrupted between its two writes is finished before
 	// serving; if the store cannot do it now, a retried cancellation or the
 	// next start will.
@@ -280,6 +289,20 @@ func Run(ctx context.Context, cfg Config) error {
 	// before registering it is settled at start and then hourly.
 	go svc.RunProposalSettling(logCtx, time.Hour, func(err error) { slog.Warn("settling answered 拼团 proposals failed", "err", err) })
 	go svc.RunKeyRefresh(logCtx, 5*time.Second, func(err error) { slog.Warn("reloading the signing keys from the store failed", "err", err) })
+	if rc != nil {
+		go func() {
+			t := time.NewTicker(followStoreEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-logCtx.Done():
+					return
+				case <-t.C:
+					followStore(logCtx, rc, st)
+				}
+			}
+		}()
+	}
 
 	errc := make(chan error, 2)
 	if cfg.DebugAddr != "" {
@@ -357,6 +380,41 @@ func Run(ctx context.Context, cfg Config) error {
 	return nil
 }
 
+// followStoreEvery is how often a replica tells Redis how far the store's
+// log reaches: a restore is found at the next start, whatever the replicas
+// last reported, unless the backup was taken within this interval of their
+// stop (and then at a clean stop, which reports too, it lost nothing).
+const followStoreEvery = 5 * time.Second
+
+// followStore reports the store's head to Redis, which drops the
+// enterprises' states if the store went back (a restore); an error is
+// logged: Redis down is waited out, and the next report tries again.
+func followStore(ctx context.Context, rc *reconnectingRedis, st store.Store) {
+	head := func(ctx context.Context) (uint64, error) {
+		var h uint64
+		err := st.View(ctx, func(r store.Reader) error {
+			var err error
+			h, _, err = r.Head()
+			return err
+		})
+		return h, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	h, err := head(ctx)
+	if err != nil {
+		slog.WarnContext(ctx, "read the store's head for Redis", "err", err)
+		return
+	}
+	n, err := rc.FollowStore(ctx, h, head)
+	if err != nil {
+		slog.WarnContext(ctx, "tell Redis the store's head", "err", err)
+	}
+	if n > 0 {
+		slog.WarnContext(ctx, "the store is behind what Redis saw of it (restored from a backup?): the coordinator's states were dropped, and each enterprise is seeded again from the store", "keys", n, "store_head", h)
+	}
+}
+
 // debugHandler is net/http/pprof's handlers on a mux of their own, so that
 // nothing else is served on the debug listener and the profiler is never
 // reachable through the public one. Not /debug/pprof/cmdline: the command
@@ -402,13 +460,14 @@ func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string)
 // in process on the embedded default. A Redis that is down at start is
 // reported, not fatal: scanning works without it, and registration resumes
 // when it answers. The in-process one is also stored in *held.
-func newCoordinator(cfg Config, held **local.Coordinator) func(coord.Seeder) (coord.Coordinator, error) {
+func newCoordinator(cfg Config, held **local.Coordinator, rc **reconnectingRedis) func(coord.Seeder) (coord.Coordinator, error) {
 	return func(seed coord.Seeder) (coord.Coordinator, error) {
 		if cfg.RedisAddr == "" {
 			*held = local.NewBounded(seed, cfg.WorkingSet)
 			return *held, nil
 		}
 		c := newReconnectingRedis(func() *coordredis.Coordinator { return coordredis.Open(cfg.RedisAddr, seed) })
+		*rc = c
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := c.Ping(ctx); err != nil {

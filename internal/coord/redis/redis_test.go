@@ -1030,3 +1030,57 @@ func TestRestartFromASnapshot_SeedsAgain(t *testing.T) {
 		return
 	}
 }
+
+// TestFollowStore_StoreBehind_DropsStates: a store restored from a backup
+// is behind what replicas read from it before; the states in Redis count
+// plans it no longer holds. FollowStore drops them, and the next decision
+// is seeded from the store as it is. A replica whose read was merely older
+// than another's report drops nothing: the store, read again, has caught
+// up.
+func TestFollowStore_StoreBehind_DropsStates(t *testing.T) {
+	srv := redistest.Start(t)
+	rec := coordtest.NewRecord()
+	c := dial(t, srv, rec.Seed)
+	uscc := freshUSCC()
+	pol := coord.Policy{Zone: coordtest.Beijing}
+	now := at("2026-11-20 09:00")
+	a := coord.Plan{InspectionID: "INS-F-1", AgencyID: "AG-1", USCC: uscc, Start: at("2026-11-23 09:00"), End: at("2026-11-23 10:00")}
+	b := coord.Plan{InspectionID: "INS-F-2", AgencyID: "AG-2", USCC: uscc, Start: at("2026-11-24 09:00"), End: at("2026-11-24 12:00")}
+	again := coord.Plan{InspectionID: "INS-F-3", AgencyID: "AG-2", USCC: uscc, Start: at("2026-11-24 10:00"), End: at("2026-11-24 11:00")}
+	for _, p := range []coord.Plan{a, b} {
+		d, err := c.Decide(ctx, p, pol, now)
+		if err != nil || d.Outcome != coord.Accepted {
+			t.Fatalf("%s: %+v %v", p.InspectionID, d, err)
+		}
+		if p == a {
+			rec.Apply(p, d) // the restored store holds a; b came after its backup
+		}
+	}
+	head := func(h uint64) func(context.Context) (uint64, error) {
+		return func(context.Context) (uint64, error) { return h, nil }
+	}
+	if n, err := c.FollowStore(ctx, 40, head(40)); n != 0 || err != nil {
+		t.Fatalf("first report: dropped %d, %v", n, err)
+	}
+	// An older read than the last report, and the store caught up since.
+	if n, err := c.FollowStore(ctx, 35, head(41)); n != 0 || err != nil {
+		t.Fatalf("a stale read: dropped %d, %v; want nothing dropped", n, err)
+	}
+	d, err := c.Decide(ctx, again, pol, now)
+	if err != nil || d.Outcome != coord.Duplicate {
+		t.Fatalf("before the restore: %+v %v, want a duplicate of INS-F-2", d, err)
+	}
+	// The restore: the store's log ends at 30 now.
+	n, err := c.FollowStore(ctx, 30, head(30))
+	if err != nil || n == 0 {
+		t.Fatalf("a store behind Redis: dropped %d, %v; want the states dropped", n, err)
+	}
+	d, err = c.Decide(ctx, again, pol, now)
+	if err != nil || d.Outcome != coord.Accepted {
+		t.Fatalf("after the restore: %+v %v; want it accepted, INS-F-2 being no longer in the store", d, err)
+	}
+	// Followed from the restored store's head on.
+	if n, err := c.FollowStore(ctx, 31, head(31)); n != 0 || err != nil {
+		t.Fatalf("after the restore, the store going on: dropped %d, %v", n, err)
+	}
+}
