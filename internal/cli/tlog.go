@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -295,7 +296,7 @@ func (a *app) logVerifyCommand() *cobra.Command {
 
 func (a *app) witnessCommand() *cobra.Command {
 	cmd := groupCommand("witness", "见证方（司法局）：只为延续已见历史的检查点联署")
-	cmd.AddCommand(a.witnessServeCommand(), a.witnessKeygenCommand())
+	cmd.AddCommand(a.witnessServeCommand(), a.witnessKeygenCommand(), a.witnessRewindCommand())
 	return cmd
 }
 
@@ -342,6 +343,13 @@ func (a *app) witnessServeCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("读取见证密钥失败：%w", err)
 			}
+			// Held while serving: witness rewind must not write the state
+			// under a running witness, which would write it over.
+			lock, err := lockWitnessState(stateFile)
+			if err != nil {
+				return err
+			}
+			defer lock.Close()
 			w, err := tlog.NewWitness(strings.TrimSpace(string(b)), logKeys, stateFile)
 			if err != nil {
 				return err
@@ -374,5 +382,48 @@ func (a *app) witnessServeCommand() *cobra.Command {
 	cmd.Flags().StringArrayVar(&logKeys, "log-key", nil, "所见证日志的公钥 `VKEY`（可重复）")
 	cmd.Flags().StringVar(&stateFile, "state", "", "联署状态文件 `FILE`")
 	cmd.Flags().StringVar(&ready, "ready-file", "", "监听后写入实际地址的文件 `FILE`（供脚本和测试）")
+	return cmd
+}
+
+// lockWitnessState takes the lock of a witness's state file.
+func lockWitnessState(stateFile string) (*os.File, error) {
+	lock, err := durable.Lock(stateFile + ".lock")
+	if errors.Is(err, durable.ErrLocked) {
+		return nil, fmt.Errorf("见证状态 %s 正被另一个进程使用（见证服务正在运行？）", stateFile)
+	}
+	return lock, err
+}
+
+func (a *app) witnessRewindCommand() *cobra.Command {
+	var stateFile, origin, reason string
+	cmd := &cobra.Command{
+		Use:   "rewind",
+		Short: "日志从备份恢复后，有意放下对它已联署的历史（须先停止见证服务）",
+		Long: "日志从备份恢复后规模变小、历史不同，见证方会（正确地）把它当作分叉，拒绝此后的每个检查点。\n" +
+			"司法局确认恢复属实后，可用本命令放下对该日志已联署的历史：下一个检查点将像第一个一样联署。\n" +
+			"放下的规模、根哈希、时间和理由保存在状态文件的 rewound 中，作为日志曾被回退、见证方知情的证据。",
+		Example: `  ruqi witness rewind --state witness-state.json --origin ruqi.chengdu/log --reason "2026-12-05 数据库从备份恢复，经司法局确认"`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "state", "origin", "reason"); err != nil {
+				return err
+			}
+			lock, err := lockWitnessState(stateFile)
+			if err != nil {
+				return err
+			}
+			defer lock.Close()
+			r, err := tlog.RewindWitness(stateFile, origin, reason, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "已放下日志 %s 规模 %d 的联署历史（根 %s），记录于 %s。\n重新启动见证服务后，日志的下一个检查点将作为新的开始联署。\n",
+				origin, r.Size, base64.StdEncoding.EncodeToString(r.Root), stateFile)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&stateFile, "state", "", "联署状态文件 `FILE`")
+	cmd.Flags().StringVar(&origin, "origin", "", "日志的名称 `ORIGIN`（检查点的第一行，如 ruqi.chengdu/log）")
+	cmd.Flags().StringVar(&reason, "reason", "", "理由 `TEXT`，保存在状态文件中")
 	return cmd
 }

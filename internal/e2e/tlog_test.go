@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,10 +26,13 @@ import (
 
 // witnessProc is a `ruqi witness serve` process: the 司法局's witness.
 type witnessProc struct {
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
-	url  string
-	vkey string
+	t      *testing.T
+	cmd    *exec.Cmd
+	log    *bytes.Buffer
+	url    string
+	vkey   string
+	dir    string // its key, state and ready file
+	logKey string
 }
 
 func startWitness(t *testing.T, logKey string) *witnessProc {
@@ -38,24 +43,45 @@ func startWitness(t *testing.T, logKey string) *witnessProc {
 	if err != nil {
 		t.Fatalf("witness keygen: %v", err)
 	}
-	w := &witnessProc{vkey: strings.TrimSpace(string(out)), log: &bytes.Buffer{}}
-	ready := filepath.Join(dir, "ready")
-	w.cmd = exec.Command(filepath.Join(binDir, "ruqi"), "witness", "serve", "--listen", "127.0.0.1:0", "--key-file", key,
-		"--log-key", logKey, "--state", filepath.Join(dir, "state.json"), "--ready-file", ready)
+	w := &witnessProc{t: t, vkey: strings.TrimSpace(string(out)), dir: dir, logKey: logKey}
+	w.start()
+	t.Cleanup(w.stop)
+	return w
+}
+
+func (w *witnessProc) state() string { return filepath.Join(w.dir, "state.json") }
+
+// start starts the witness on its key and state, on a new port.
+func (w *witnessProc) start() {
+	w.t.Helper()
+	ready := filepath.Join(w.dir, "ready")
+	os.Remove(ready)
+	w.log = &bytes.Buffer{}
+	w.cmd = exec.Command(filepath.Join(binDir, "ruqi"), "witness", "serve", "--listen", "127.0.0.1:0", "--key-file", filepath.Join(w.dir, "witness.key"),
+		"--log-key", w.logKey, "--state", w.state(), "--ready-file", ready)
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
 	if err := w.cmd.Start(); err != nil {
-		t.Fatal(err)
+		w.t.Fatal(err)
 	}
-	t.Cleanup(func() { w.cmd.Process.Signal(syscall.SIGTERM); w.cmd.Wait() })
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 {
 			w.url = "http://" + string(b)
-			return w
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("witness did not start:\n%s", w.log)
+			w.t.Fatalf("witness did not start:\n%s", w.log)
 		}
 	}
+}
+
+// stop stops it with SIGTERM and waits; a stopped witness stays stopped.
+func (w *witnessProc) stop() {
+	if w.cmd == nil {
+		return
+	}
+	w.cmd.Process.Signal(syscall.SIGTERM)
+	w.cmd.Wait()
+	w.cmd = nil
 }
 
 // eventually retries f until it returns nil, for what the log does every
@@ -383,4 +409,108 @@ func TestLog_AnotherKeyRefusedAtStart(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "must share one -log-key-file") {
 		t.Fatalf("server started with another log key: %v\n%s", err, out)
 	}
+}
+
+// After a restore from a backup the log is behind its witness, which
+// refuses every checkpoint of the restored history: no receipt or draw meets
+// the witness policy again. The 司法局, told of it, stops its witness and
+// lets go on purpose (`ruqi witness rewind`, refused while the witness
+// runs); the restored log is witnessed again from its next checkpoint (an
+// operator's trial, 2026-12-05, found no way on).
+func TestLog_RestoredLog_WitnessedAgainAfterARewind(t *testing.T) {
+	needsBolt(t)
+	dataDir := t.TempDir()
+	keyOut, err := exec.Command(filepath.Join(binDir, "ruqi"), "witness", "keygen", "--name", "ruqi.test/log", "--key-file", filepath.Join(dataDir, "log.key")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logKey := strings.TrimSpace(string(keyOut))
+	wit := startWitness(t, logKey)
+	policy := filepath.Join(dataDir, "witnesses.txt")
+	writePolicy := func() {
+		if err := os.WriteFile(policy, []byte(fmt.Sprintf("witness sfj %s %s\nquorum sfj\n", wit.vkey, wit.url)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writePolicy()
+	w := newWorld(t, "-log-key-file", filepath.Join(dataDir, "log.key"), "-witness-policy", policy, "-log-interval", "100ms")
+	w.register("now+1h", "now+2h")
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	w.mustCLI(w.admin, "admin", "backup", backup)
+	witnessed := func() error {
+		r := w.cli("", "log", "verify", "--log-key", logKey, "--witness-policy", policy, "--state", filepath.Join(t.TempDir(), "cp"))
+		if r.exit != 0 {
+			return fmt.Errorf("log verify: exit %d %s%s", r.exit, r.stdout, r.stderr)
+		}
+		return nil
+	}
+	// A receipt of the inspection's registration that meets the witness
+	// policy: its checkpoint was cosigned.
+	receiptWitnessed := func(tok, ins string) func() error {
+		return func() error {
+			dir := t.TempDir()
+			w.mustCLI(tok, "receipt", "get", "--dir", dir, "--inspection", ins)
+			files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+			if len(files) == 0 {
+				return errors.New("no receipt yet")
+			}
+			args := append([]string{"receipt", "verify", "--log-key", logKey, "--witness-policy", policy}, files...)
+			if r := w.cli("", args...); r.exit != 0 {
+				return fmt.Errorf("receipt verify: exit %d %s%s", r.exit, r.stdout, r.stderr)
+			}
+			return nil
+		}
+	}
+	eventually(t, "the log witnessed past the backup", witnessed)
+	lost := w.register("now+3h", "now+4h")
+	eventually(t, "the receipt of a registration after the backup, witnessed", receiptWitnessed(w.entA, lost.GetInspection().GetId()))
+	w.stop()
+	before := witnessedSize(t, wit.state())
+
+	// The restore, as the README says (the log key is -log-key-file's).
+	dir := t.TempDir()
+	copyFile(t, backup, filepath.Join(dir, "ruqi.db"))
+	copyFile(t, filepath.Join(w.dataDir, "admin.token"), filepath.Join(dir, "admin.token"))
+	w.dataDir = dir
+	w.start()
+	refused := w.register("now+5h", "now+6h")
+	time.Sleep(time.Second) // integrations every 100 ms, each offered to the witness: all refused
+	if got := witnessedSize(t, wit.state()); got != before {
+		t.Fatalf("the witness holds size %d after the restore, %d before: it cosigned the restored history", got, before)
+	}
+	if receiptWitnessed(w.entA, refused.GetInspection().GetId())() == nil {
+		t.Fatal("a receipt of the restored log met the witness policy before the rewind")
+	}
+
+	rewind := []string{"witness", "rewind", "--state", wit.state(), "--origin", "ruqi.test/log", "--reason", "数据库从备份恢复，经司法局确认"}
+	if r := w.cli("", rewind...); r.exit == 0 || !strings.Contains(r.stderr, "正被另一个进程使用") {
+		t.Fatalf("rewind under a running witness: exit %d %s%s", r.exit, r.stdout, r.stderr)
+	}
+	wit.stop()
+	if out := w.mustCLI("", rewind...); !strings.Contains(out, "已放下日志 ruqi.test/log") {
+		t.Fatalf("rewind: %s", out)
+	}
+	wit.start()
+	writePolicy() // the witness listens on another port now
+	w.stop()
+	w.start()
+	again := w.registerFor(w.f.entB, "now+7h", "now+8h") // A has its two a year
+	eventually(t, "the restored log's receipts witnessed after the rewind", receiptWitnessed(w.entB, again.GetInspection().GetId()))
+	eventually(t, "the restored log witnessed after the rewind", witnessed)
+}
+
+// witnessedSize reads the size a witness's state says it cosigned last.
+func witnessedSize(t *testing.T, state string) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]struct {
+		Size uint64 `json:"size"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m["ruqi.test/log"].Size
 }

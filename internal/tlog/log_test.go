@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -391,5 +392,74 @@ func TestIntegrate_IndexesReceiptEventsOnly(t *testing.T) {
 	}
 	if want := []uint64{1, 3, 6}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("indexed under the enterprise: %v, want %v (registered, scanned, result)", got, want)
+	}
+}
+
+// A log restored from a backup is behind its witness, which refuses the
+// restored history as a fork. Told of the restore, the 司法局 lets go on
+// purpose (RewindWitness); the witness then cosigns the restored log's next
+// checkpoint, and its state keeps what it let go of, when and why (an
+// operator's trial, 2026-12-05: after a restore no checkpoint was ever
+// witnessed again, and nothing said how to go on).
+func TestWitness_RewoundOnPurpose_CosignsTheRestoredLog(t *testing.T) {
+	f := newFixture(t)
+	wskey, wvkey, _ := note.GenerateKey(rand.Reader, "sifaju.test")
+	statePath := filepath.Join(t.TempDir(), "witness.json")
+	w, err := tlog.NewWitness(wskey, []string{f.vkey}, statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w)
+	policy := fmt.Sprintf("witness sfj %s %s\nquorum sfj\n", wvkey, srv.URL)
+	clients, err := tlog.WitnessClients([]byte(policy), srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.append(t, 11, "91350100M000100Y43")
+	if _, err := tlog.Cosign(ctx, f.st, clients, f.integrate(t)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close() // the witness is stopped for the rewind
+
+	// The restore: the same key, the history of 5 events, then 3 more.
+	restored := &fixture{log: f.log, vkey: f.vkey, verify: f.verify}
+	restored.st, err = bolt.Open(filepath.Join(t.TempDir(), "restored.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.st.Close()
+	restored.append(t, 8, "91350100M000100Y44")
+	in := restored.integrate(t)
+
+	if _, err := tlog.RewindWitness(statePath, origin, "  ", time.Now()); err == nil {
+		t.Fatal("rewound without a reason")
+	}
+	if _, err := tlog.RewindWitness(statePath, "other.test/log", "恢复", time.Now()); err == nil {
+		t.Fatal("rewound a log the witness never cosigned")
+	}
+	at := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	r, err := tlog.RewindWitness(statePath, origin, "2026-12-05 数据库自备份恢复", at)
+	if err != nil || r.Size != 11 {
+		t.Fatalf("rewind: %+v %v, want size 11 let go of", r, err)
+	}
+	w2, err := tlog.NewWitness(wskey, []string{f.vkey}, statePath)
+	if err != nil || w2.Witnessed(origin) != 0 {
+		t.Fatalf("after the rewind the witness holds %d (%v), want 0", w2.Witnessed(origin), err)
+	}
+	srv2 := httptest.NewServer(w2)
+	defer srv2.Close()
+	clients, err = tlog.WitnessClients([]byte(fmt.Sprintf("witness sfj %s %s\nquorum sfj\n", wvkey, srv2.URL)), srv2.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tlog.Cosign(ctx, restored.st, clients, in); err != nil {
+		t.Fatalf("the restored log's checkpoint after the rewind: %v", err)
+	}
+	if w2.Witnessed(origin) != 8 {
+		t.Fatalf("witness holds %d, want 8", w2.Witnessed(origin))
+	}
+	b, err := os.ReadFile(statePath)
+	if err != nil || !strings.Contains(string(b), `"rewound":[{"size":11`) || !strings.Contains(string(b), "数据库自备份恢复") {
+		t.Fatalf("the state does not keep what was let go of: %s %v", b, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/transparency-dev/formats/log"
 	fnote "github.com/transparency-dev/formats/note"
@@ -47,6 +48,19 @@ type Witness struct {
 type witnessed struct {
 	Size uint64 `json:"size"`
 	Root []byte `json:"root"`
+	// Rewound are the histories the witness was told to let go of
+	// (RewindWitness), oldest first: what it had cosigned, kept as evidence
+	// that the log went back and that the witness knew.
+	Rewound []Rewind `json:"rewound,omitempty"`
+}
+
+// Rewind is a history a witness let go of: the last size and root it had
+// cosigned, when and why.
+type Rewind struct {
+	Size   uint64    `json:"size"`
+	Root   []byte    `json:"root"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
 }
 
 // NewWitness cosigns with skey the checkpoints of the logs whose verifier
@@ -133,7 +147,9 @@ func (w *Witness) AddCheckpoint(old uint64, prf [][]byte, signed []byte) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	w.state[cp.Origin] = witnessed{Size: cp.Size, Root: cp.Hash}
+	next := have
+	next.Size, next.Root = cp.Size, cp.Hash
+	w.state[cp.Origin] = next
 	if err := writeFileDurably(w.statePath, w.state); err != nil {
 		w.state[cp.Origin] = have
 		return nil, err
@@ -244,6 +260,43 @@ func ParseAddCheckpoint(body []byte) (old uint64, prf [][]byte, signed []byte, e
 }
 
 // writeFileDurably keeps the witness state as JSON, durably.
+// RewindWitness has the witness whose state is at statePath let go of what
+// it cosigned for the log origin: a log restored from a backup is behind
+// it, and the witness refuses every checkpoint of the restored history,
+// rightly, as a fork. Told of the restore, the 司法局 lets go on purpose;
+// the witness then cosigns the log's next checkpoint as it did its first,
+// and the state keeps what was let go of (Rewound), with when and why. The
+// witness must not be running (its state would be written over): the
+// caller holds its lock. It returns what was let go of.
+func RewindWitness(statePath, origin, reason string, at time.Time) (Rewind, error) {
+	if strings.TrimSpace(reason) == "" {
+		return Rewind{}, errors.New("a reason is required: it is kept in the witness's state")
+	}
+	b, err := os.ReadFile(statePath)
+	if err != nil {
+		return Rewind{}, fmt.Errorf("witness state: %w", err)
+	}
+	state := map[string]witnessed{}
+	if err := json.Unmarshal(b, &state); err != nil {
+		return Rewind{}, fmt.Errorf("witness state %s: %w", statePath, err)
+	}
+	have, ok := state[origin]
+	if !ok || have.Size == 0 {
+		var known []string
+		for o, h := range state {
+			if h.Size > 0 {
+				known = append(known, o)
+			}
+		}
+		return Rewind{}, fmt.Errorf("the witness has cosigned nothing of log %q (it has of %q)", origin, known)
+	}
+	r := Rewind{Size: have.Size, Root: have.Root, At: at.UTC(), Reason: reason}
+	have.Rewound = append(have.Rewound, r)
+	have.Size, have.Root = 0, nil
+	state[origin] = have
+	return r, writeFileDurably(statePath, state)
+}
+
 func writeFileDurably(path string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
