@@ -1,6 +1,8 @@
 package coord
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -198,6 +200,33 @@ type Policies struct {
 	def     Policy
 	regions map[string]Policy
 	order   []string // region prefixes, longest first
+}
+
+// Digest identifies what the policies decide: equal for the same caps,
+// warnings, zones and rules per region, whatever file or order gave them.
+// Replicas that decide on different policies would count one enterprise by
+// two rules, and a cap breaks (inspection.CheckPolicy). Never 0.
+func (p *Policies) Digest() int64 {
+	h := sha256.New()
+	add := func(pol Policy) {
+		b, err := json.Marshal(pol)
+		if err != nil {
+			panic(err) // plain values only
+		}
+		h.Write(b)
+		h.Write([]byte(pol.Zone.String()))
+		h.Write([]byte{0})
+	}
+	add(p.def)
+	for _, prefix := range p.order { // sorted: longest first, then by prefix
+		h.Write([]byte(prefix))
+		add(p.regions[prefix])
+	}
+	d := int64(binary.BigEndian.Uint64(h.Sum(nil)))
+	if d == 0 {
+		d = 1
+	}
+	return d
 }
 
 // LoadPolicies reads a policy file; an empty path gives DefaultPolicies.

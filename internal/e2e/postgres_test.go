@@ -112,3 +112,47 @@ func TestPostgres_TwoReplicas_ShareOneRecord(t *testing.T) {
 		t.Fatalf("event logs: %d events at a, %d at b; want one log", na, nb)
 	}
 }
+
+// Replicas must decide on one policy (无事不扰): a replica started with
+// another -policy-file (five inspections an agency a year where the others
+// allow two) made a third plan of one agency in a year, a cap broken
+// (an operator's trial, 2026-12-05). The replica started last publishes its
+// policies' digest in the store; a replica on others registers nothing
+// (UNAVAILABLE POLICY_DIFFERS, a message that says what to do) until
+// restarted on the same file, while its scans go on.
+func TestPostgres_ReplicaOnAnotherPolicy_RegistersNothing(t *testing.T) {
+	pg, rs := pgtest.Start(t), redistest.Start(t)
+	url := pg.NewDatabase(t)
+	a := newWorld(t, "-store", url, "-redis-addr", rs.Addr())
+	loose := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(loose, []byte(`{"default": {"agency_per_year": 5}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := &world{server: startServer(t, "-store", url, "-redis-addr", rs.Addr(), "-log-key-file", filepath.Join(a.dataDir, "log.key"), "-policy-file", loose), f: a.f}
+	b.officer, b.entA, b.entB = a.officer, a.entA, a.entB
+
+	start := time.Now().Add(time.Hour)
+	window := func(day int) (time.Time, time.Time) {
+		s := start.Add(time.Duration(day) * 24 * time.Hour)
+		return s, s.Add(time.Hour)
+	}
+	from, to := window(0)
+	reg, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], from, to, ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if status.Code(err) != codes.Unavailable || !strings.Contains(status.Convert(err).Message(), "-policy-file") {
+		t.Fatalf("a replica on policies other than the last started's: %v %v, want UNAVAILABLE naming -policy-file", reg, err)
+	}
+	for day := range 3 { // b's five a year allow three; a's two would not
+		from, to := window(day)
+		if _, err := b.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], from, to, ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+			t.Fatalf("day %d at the replica started last: %v", day, err)
+		}
+	}
+	// a restarted on b's file decides as b does.
+	a.stop()
+	a.args = append(a.args, "-policy-file", loose)
+	a.start()
+	from, to = window(3)
+	if _, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], from, to, ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+		t.Fatalf("a, restarted on the same policy file: %v", err)
+	}
+}

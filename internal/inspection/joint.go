@@ -10,6 +10,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -495,4 +496,33 @@ func unmatch(tx store.Tx, ins *ruqiv1.Inspection, region string) ([]Count, error
 		return nil, err
 	}
 	return []Count{{report.Matched, ins.GetWindowStart().AsTime(), region, ins.GetAgencyId(), ins.GetEnterpriseUscc(), -1}}, nil
+}
+
+// PolicyKey holds the digest of the policies (无事不扰) the replica started
+// last decides on (coord.Policies.Digest).
+const PolicyKey = "coord_policy"
+
+// PublishPolicy makes digest the store's policy digest: a replica starting
+// publishes its own, and from then on replicas that decide on others
+// register nothing (CheckPolicy).
+func PublishPolicy(tx store.Tx, digest int64) error {
+	n, err := tx.Count(PolicyKey)
+	if err != nil {
+		return err
+	}
+	return tx.AddCount(PolicyKey, digest-n)
+}
+
+// CheckPolicy refuses a decision made on policies other than the store's:
+// replicas started with different -policy-file count one enterprise by two
+// rules, and the looser one's registrations break the stricter cap (an
+// operator's trial, 2026-12-05, had a third plan of one agency in a year
+// accepted by a replica whose file allowed five). A store no replica
+// published to (0) refuses nothing.
+func CheckPolicy(r store.Reader, digest int64) error {
+	n, err := r.Count(PolicyKey)
+	if err != nil || n == 0 || n == digest {
+		return err
+	}
+	return domain.Unavailablef("POLICY_DIFFERS", "本服务器的频次政策（策略文件）与最近启动的服务器不同，为免突破上限暂停报备：请管理员以同一 -policy-file 重启所有服务器")
 }

@@ -122,6 +122,9 @@ type Registration struct {
 	// Matched is set for a registration of an accepted proposal (拼团): if
 	// it joins the visit, it is a visit avoided by matching (report.Matched).
 	Matched bool
+	// Policy is the digest of the policies the decision applied
+	// (coord.Policies.Digest; 0: not checked).
+	Policy int64
 }
 
 // Registered is what a registration wrote.
@@ -143,6 +146,11 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 	// a plan nobody counts.
 	if err := CheckFence(tx, ins.GetEnterpriseUscc(), d.Fence); err != nil {
 		return Registered{}, err
+	}
+	if in.Policy != 0 {
+		if err := CheckPolicy(tx, in.Policy); err != nil {
+			return Registered{}, err
+		}
 	}
 	// The directory may have changed since the handler's check.
 	chk, err := CheckRegistration(tx, p, in.Request)

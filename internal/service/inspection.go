@@ -213,7 +213,12 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 		// is checked here, so that a state behind the store's (seeded from
 		// a read made before a cancellation, say) does not refuse on a
 		// plan the store no longer counts.
-		err := s.store.View(ctx, func(r store.Reader) error { return inspection.CheckFence(r, plan.USCC, d.Fence) })
+		err := s.store.View(ctx, func(r store.Reader) error {
+			if err := inspection.CheckPolicy(r, s.policyDigest); err != nil {
+				return err
+			}
+			return inspection.CheckFence(r, plan.USCC, d.Fence)
+		})
 		if errors.Is(err, inspection.ErrFenced) {
 			return nil, d.Fence, err
 		}
@@ -255,7 +260,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 			replayed = done && err == nil
 			return err
 		}
-		r, err := inspection.Register(tx, principal(ctx), now, inspection.Registration{Request: req, Inspection: ins, Decision: d, Issue: s.issuer(signed), Matched: matched})
+		r, err := inspection.Register(tx, principal(ctx), now, inspection.Registration{Request: req, Inspection: ins, Decision: d, Issue: s.issuer(signed), Matched: matched, Policy: s.policyDigest})
 		if err != nil {
 			return err
 		}

@@ -103,6 +103,9 @@ type Service struct {
 	now         func() time.Time
 	coord       coord.Coordinator
 	policies    *coord.Policies
+	// policyDigest identifies policies: decisions on them are written only
+	// while the store's is the same (inspection.CheckPolicy).
+	policyDigest int64
 
 	ring    atomic.Pointer[code.Ring]
 	rotateM sync.Mutex // one rotation at a time
@@ -144,6 +147,12 @@ func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Se
 	}
 	if err := s.checkLogKey(ctx); err != nil {
 		return nil, err
+	}
+	// The policies this replica decides on are the store's from now on:
+	// replicas on others register nothing (inspection.CheckPolicy).
+	s.policyDigest = s.policies.Digest()
+	if err := s.store.Update(ctx, func(tx store.Tx) error { return inspection.PublishPolicy(tx, s.policyDigest) }); err != nil {
+		return nil, fmt.Errorf("publish the frequency policies' digest: %w", err)
 	}
 	return s, nil
 }
