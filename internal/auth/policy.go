@@ -126,6 +126,7 @@ var allowed = map[string][]ruqiv1.Role{
 
 	ruqiv1.AdminService_IssueAccessToken_FullMethodName:  {admin},
 	ruqiv1.AdminService_RevokeAccessToken_FullMethodName: {admin},
+	ruqiv1.AdminService_ListAccessTokens_FullMethodName:  {admin},
 	ruqiv1.AdminService_RotateAccessToken_FullMethodName: {admin},
 	ruqiv1.AdminService_ListEvents_FullMethodName:        {supervisor, admin},
 	ruqiv1.AdminService_VerifyEventLog_FullMethodName:    {supervisor, admin},

@@ -19,7 +19,7 @@ func (a *app) adminCommand() *cobra.Command {
 	cmd := groupCommand("admin", "管理员：导入名录、签发和吊销访问令牌、管理执法证、轮换签名密钥、核验事件日志、压缩数据文件")
 
 	token := groupCommand("token", "访问令牌")
-	token.AddCommand(a.adminTokenIssueCommand(), a.adminTokenRevokeCommand(), a.adminTokenRotateCommand())
+	token.AddCommand(a.adminTokenIssueCommand(), a.adminTokenListCommand(), a.adminTokenRevokeCommand(), a.adminTokenRotateCommand())
 
 	keys := groupCommand("keys", "入企码签名密钥")
 	keys.AddCommand(a.adminKeysRotateCommand())
@@ -163,6 +163,44 @@ func (a *app) adminTokenIssueCommand() *cobra.Command {
 	f.StringVar(&description, "description", "", "说明 `TEXT`，例如令牌用在哪台设备上")
 	f.BoolVarP(&quiet, "quiet", "q", false, "只输出令牌本身")
 	f.DurationVar(&ttl, "ttl", 0, "有效期 `DURATION`，例如 720h（默认由服务器 -token-ttl 决定，90 天）")
+	return cmd
+}
+
+func (a *app) adminTokenListCommand() *cobra.Command {
+	var role, subject string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "列出一个主体的访问令牌（编号、来历、有效期、是否吊销）",
+		Long: `列出一个主体（角色和主体）的访问令牌：令牌编号、说明、来历、签发时间、到期时间、吊销时间。
+令牌本身不显示：服务器只保存其 SHA-256。
+
+每个数据目录第一次启动服务器时都会登记一个永不过期的管理员令牌（主体 bootstrap）；
+用 --role admin --subject bootstrap 找出不再使用的，再用 ruqi admin token revoke 吊销。`,
+		Example: `  ruqi admin token list --role admin --subject bootstrap
+  ruqi admin token list --role officer --subject O-0001`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "role", "subject"); err != nil {
+				return err
+			}
+			r, err := parseRole(role)
+			if err != nil {
+				return usagef("--role：%v", err)
+			}
+			req := &ruqiv1.ListAccessTokensRequest{Role: r, Subject: strings.TrimSpace(subject)}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				resp, err := ruqiv1.NewAdminServiceClient(cc).ListAccessTokens(ctx, req)
+				if err != nil {
+					return err
+				}
+				a.printer().Tokens(resp)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&role, "role", "", "角色 `ROLE`：officer、enterprise、supervisor、agency-admin、agency-head 或 admin（必填）")
+	f.StringVar(&subject, "subject", "", "令牌代表的主体 `SUBJECT`（必填）")
 	return cmd
 }
 

@@ -52,6 +52,7 @@ type printer interface {
 	LeadUpdated(r *ruqiv1.UpdateLeadResponse)
 	Evaluations(r *ruqiv1.ListEvaluationsResponse)
 	TokenRevoked(req *ruqiv1.RevokeAccessTokenRequest, r *ruqiv1.RevokeAccessTokenResponse)
+	Tokens(r *ruqiv1.ListAccessTokensResponse)
 	CertificateChanged(req *ruqiv1.SetCertificateStatusRequest, r *ruqiv1.SetCertificateStatusResponse)
 
 	// Inspection plans (printer_plan.go): one plan with its versions under
@@ -114,6 +115,7 @@ func (p *jsonPrinter) History(r *ruqiv1.ListInspectionsResponse)                
 func (p *jsonPrinter) Upcoming(r *ruqiv1.ListUpcomingVisitsResponse)             { p.msg(r) }
 func (p *jsonPrinter) Rotated(r *ruqiv1.RotateSigningKeyResponse)                { p.msg(r) }
 func (p *jsonPrinter) Events(r *ruqiv1.ListEventsResponse)                       { p.msg(r) }
+func (p *jsonPrinter) Tokens(r *ruqiv1.ListAccessTokensResponse)                 { p.msg(r) }
 func (p *jsonPrinter) LogVerified(r *ruqiv1.VerifyEventLogResponse)              { p.msg(r) }
 
 func (p *jsonPrinter) Imported(_ *ruqiv1.Directory, r *ruqiv1.ImportDirectoryResponse) { p.msg(r) }
@@ -627,6 +629,31 @@ func (p *tablePrinter) Rotated(r *ruqiv1.RotateSigningKeyResponse) {
 		kv("创建时间", fmtTime(k.GetCreatedAt())),
 	)
 	p.println("离线核验的设备请重新运行 ruqi keys fetch。")
+}
+
+func (p *tablePrinter) Tokens(r *ruqiv1.ListAccessTokensResponse) {
+	if len(r.GetTokens()) == 0 {
+		p.println("没有令牌。")
+		return
+	}
+	kinds := map[string]string{"": "签发", "session": "登录会话", "device": "登记的设备", "enrolment": "设备登记码", "spent-sign-in": "已兑换的登录"}
+	t := newTable("令牌编号", "来历", "说明", "签发时间", "到期时间", "吊销时间")
+	for _, k := range r.GetTokens() {
+		kind, ok := kinds[k.GetKind()]
+		if !ok {
+			kind = k.GetKind()
+		}
+		expires := "永不过期"
+		if k.GetExpiresAt() != nil {
+			expires = fmtTime(k.GetExpiresAt())
+		}
+		revoked := "-"
+		if k.GetRevokedAt() != nil {
+			revoked = fmtTime(k.GetRevokedAt())
+		}
+		t.add(k.GetTokenId(), kind, orDash(strings.TrimSpace(k.GetDescription()+" "+k.GetLabel())), fmtTime(k.GetCreatedAt()), expires, revoked)
+	}
+	t.write(p.out)
 }
 
 func (p *tablePrinter) Events(r *ruqiv1.ListEventsResponse) {

@@ -303,3 +303,33 @@ func TestSimulate_FailedCalls_ExitNonZero(t *testing.T) {
 	}
 	s.mustCLI(s.admin, "simulate", "--inspections", "20", "--concurrency", "2", "--no-progress")
 }
+
+// Every data directory a server starts on registers a never-expiring
+// administrator token (subject bootstrap) in the shared store; an
+// administrator lists them, naming the data directory and host, and
+// revokes the ones no longer used (an operator's trial, 2026-12-05, found
+// six after a trial and no way to list them). Only an administrator may.
+func TestAdminTokenList_BootstrapTokensNamedAndRevocable(t *testing.T) {
+	w := newWorld(t)
+	s := w.server
+	out := s.mustCLI(s.admin, "admin", "token", "list", "--role", "admin", "--subject", "bootstrap")
+	if !strings.Contains(out, s.dataDir) || !strings.Contains(out, "永不过期") {
+		t.Fatalf("bootstrap tokens:\n%s\nwant this data directory (%s), never expiring", out, s.dataDir)
+	}
+	var list ruqiv1.ListAccessTokensResponse
+	mustUnmarshal(t, s.mustCLI(s.admin, "-o", "json", "admin", "token", "list", "--role", "admin", "--subject", "bootstrap"), &list)
+	if len(list.GetTokens()) != 1 || list.GetTokens()[0].GetExpiresAt() != nil {
+		t.Fatalf("bootstrap tokens: %v, want one that never expires", list.GetTokens())
+	}
+	officer := w.officer
+	issued := s.mustCLI(s.admin, "-o", "json", "admin", "token", "list", "--role", "officer", "--subject", w.f.officers[0])
+	if strings.Contains(issued, officer) || !strings.Contains(issued, "tokenId") {
+		t.Fatalf("an officer's tokens listed as %s: want the ids, never the token", issued)
+	}
+	if r := s.cli(officer, "admin", "token", "list", "--role", "admin", "--subject", "bootstrap"); r.exit == 0 {
+		t.Fatalf("an officer listed the administrator tokens:\n%s", r.stdout)
+	}
+	if r := s.cli(s.admin, "admin", "token", "list", "--role", "admin", "--subject", " "); r.exit == 0 {
+		t.Fatalf("a list without a subject: exit 0\n%s", r.stdout)
+	}
+}

@@ -433,6 +433,10 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewAdminServiceClient(cc).RevokeAccessToken(ctx, &ruqiv1.RevokeAccessTokenRequest{TokenId: "tok-000000000000"})
 		return err
 	}, rows("D/D", "D/D", "D/D", "D/D", "A/A")},
+	{ruqiv1.AdminService_ListAccessTokens_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewAdminServiceClient(cc).ListAccessTokens(ctx, &ruqiv1.ListAccessTokensRequest{Role: ruqiv1.Role_ROLE_ADMIN, Subject: "bootstrap"})
+		return err
+	}, rows("D/D", "D/D", "D/D", "D/D", "A/A")},
 	{ruqiv1.AdminService_RotateAccessToken_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewAdminServiceClient(cc).RotateAccessToken(ctx, &ruqiv1.RotateAccessTokenRequest{TokenId: "tok-000000000000"})
 		return err

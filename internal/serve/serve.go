@@ -453,7 +453,12 @@ func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string)
 	if tok == "" {
 		return "", fmt.Errorf("admin token file %s is empty (a crash while it was written?): remove it to have a new token created; the server will not start with an empty administrator token", path)
 	}
-	return path, svc.EnsureAdminToken(ctx, tok)
+	where, err := filepath.Abs(dataDir)
+	if err != nil {
+		where = dataDir
+	}
+	host, _ := os.Hostname()
+	return path, svc.EnsureAdminTokenDescribed(ctx, tok, fmt.Sprintf("数据目录 %s 的管理员令牌（主机 %s）", where, host))
 }
 
 // newCoordinator chooses the coordinator: Redis when an address is given,

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -218,6 +219,43 @@ func (a *adminServer) VerifyEventLog(ctx context.Context, _ *ruqiv1.VerifyEventL
 	}
 	return &ruqiv1.VerifyEventLogResponse{Events: rep.Events, Intact: rep.Intact, FirstBrokenSeq: rep.FirstBrokenSeq, HeadHash: rep.HeadHash,
 		CheckpointSize: cp.size, CheckpointMatches: cp.size > 0 && cp.problem == "", CheckpointProblem: cp.problem}, nil
+}
+
+// ListAccessTokens lists one principal's tokens, never the token itself.
+func (a *adminServer) ListAccessTokens(ctx context.Context, req *ruqiv1.ListAccessTokensRequest) (*ruqiv1.ListAccessTokensResponse, error) {
+	if req.GetRole() == ruqiv1.Role_ROLE_UNSPECIFIED {
+		return nil, toStatus(ctx, domain.Invalidf("ROLE_MISSING", "请指定令牌的角色"))
+	}
+	if strings.TrimSpace(req.GetSubject()) == "" {
+		return nil, toStatus(ctx, domain.Invalidf("SUBJECT_MISSING", "请指定令牌的主体（执法人员编号、统一社会信用代码、区划代码、部门编号，或管理员名称）"))
+	}
+	resp := &ruqiv1.ListAccessTokensResponse{}
+	err := a.s.store.View(ctx, func(r store.Reader) error {
+		toks, err := r.AccessTokensOf(req.GetRole(), req.GetSubject())
+		if err != nil {
+			return err
+		}
+		resp.Tokens = resp.Tokens[:0] // a retried transaction starts over
+		for _, t := range toks {
+			info := &ruqiv1.AccessTokenInfo{TokenId: t.ID, Role: t.Role, Subject: t.Subject, Description: t.Description,
+				Kind: t.Kind, Label: t.Label, CreatedAt: timestamppb.New(t.CreatedAt)}
+			if !t.ExpiresAt.IsZero() {
+				info.ExpiresAt = timestamppb.New(t.ExpiresAt)
+			}
+			if !t.RevokedAt.IsZero() {
+				info.RevokedAt = timestamppb.New(t.RevokedAt)
+			}
+			resp.Tokens = append(resp.Tokens, info)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	slices.SortStableFunc(resp.Tokens, func(x, y *ruqiv1.AccessTokenInfo) int {
+		return x.GetCreatedAt().AsTime().Compare(y.GetCreatedAt().AsTime())
+	})
+	return resp, nil
 }
 
 // RevokeAccessToken revokes a token by id. The interceptor reads the token

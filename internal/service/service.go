@@ -194,6 +194,13 @@ func (s *Service) LookupToken(ctx context.Context, hash []byte) (*store.AccessTo
 // EnsureAdminToken stores the hash of an administrator token read from the
 // data directory, so that the first administrator can act on a new database.
 func (s *Service) EnsureAdminToken(ctx context.Context, token string) error {
+	return s.EnsureAdminTokenDescribed(ctx, token, "data-directory admin token")
+}
+
+// EnsureAdminTokenDescribed is EnsureAdminToken with the description a new
+// record gets: which data directory on which host, so that an
+// administrator listing them (ListAccessTokens) can tell which to revoke.
+func (s *Service) EnsureAdminTokenDescribed(ctx context.Context, token, description string) error {
 	if strings.TrimSpace(token) == "" {
 		return errors.New("empty administrator token")
 	}
@@ -205,7 +212,7 @@ func (s *Service) EnsureAdminToken(ctx context.Context, token string) error {
 			return err
 		}
 		now := s.now()
-		tok := &store.AccessToken{ID: fmt.Sprintf("tok-%x", hash[:6]), Hash: hash, Role: ruqiv1.Role_ROLE_ADMIN, Subject: "bootstrap", Description: "data-directory admin token", CreatedAt: now}
+		tok := &store.AccessToken{ID: fmt.Sprintf("tok-%x", hash[:6]), Hash: hash, Role: ruqiv1.Role_ROLE_ADMIN, Subject: "bootstrap", Description: description, CreatedAt: now}
 		if err := tx.PutAccessToken(tok); err != nil {
 			return err
 		}

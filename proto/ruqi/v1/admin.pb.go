@@ -969,6 +969,217 @@ func (*RevokeAccessTokenResponse) Descriptor() ([]byte, []int) {
 	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
+type ListAccessTokensRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=ruqi.v1.Role" json:"role,omitempty"`
+	Subject       string                 `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccessTokensRequest) Reset() {
+	*x = ListAccessTokensRequest{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccessTokensRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccessTokensRequest) ProtoMessage() {}
+
+func (x *ListAccessTokensRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccessTokensRequest.ProtoReflect.Descriptor instead.
+func (*ListAccessTokensRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListAccessTokensRequest) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *ListAccessTokensRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+type ListAccessTokensResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tokens, oldest first.
+	Tokens        []*AccessTokenInfo `protobuf:"bytes,1,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccessTokensResponse) Reset() {
+	*x = ListAccessTokensResponse{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccessTokensResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccessTokensResponse) ProtoMessage() {}
+
+func (x *ListAccessTokensResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccessTokensResponse.ProtoReflect.Descriptor instead.
+func (*ListAccessTokensResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListAccessTokensResponse) GetTokens() []*AccessTokenInfo {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+// AccessTokenInfo describes a token; the token itself is not kept.
+type AccessTokenInfo struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	TokenId     string                 `protobuf:"bytes,1,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	Role        Role                   `protobuf:"varint,2,opt,name=role,proto3,enum=ruqi.v1.Role" json:"role,omitempty"`
+	Subject     string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	Description string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// kind: "" issued by an administrator, "session" from a sign-in,
+	// "device" an enrolled phone, "enrolment" a single-use enrolment code,
+	// "spent-sign-in" a sign-in already exchanged (authenticates nothing).
+	Kind      string                 `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
+	Label     string                 `protobuf:"bytes,6,opt,name=label,proto3" json:"label,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// expires_at is unset for a token that never expires (a data
+	// directory's administrator token).
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	RevokedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=revoked_at,json=revokedAt,proto3" json:"revoked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessTokenInfo) Reset() {
+	*x = AccessTokenInfo{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessTokenInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessTokenInfo) ProtoMessage() {}
+
+func (x *AccessTokenInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessTokenInfo.ProtoReflect.Descriptor instead.
+func (*AccessTokenInfo) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AccessTokenInfo) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *AccessTokenInfo) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *AccessTokenInfo) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *AccessTokenInfo) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *AccessTokenInfo) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AccessTokenInfo) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *AccessTokenInfo) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *AccessTokenInfo) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *AccessTokenInfo) GetRevokedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokedAt
+	}
+	return nil
+}
+
 type CompactStoreRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -977,7 +1188,7 @@ type CompactStoreRequest struct {
 
 func (x *CompactStoreRequest) Reset() {
 	*x = CompactStoreRequest{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[11]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -989,7 +1200,7 @@ func (x *CompactStoreRequest) String() string {
 func (*CompactStoreRequest) ProtoMessage() {}
 
 func (x *CompactStoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[11]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1002,7 +1213,7 @@ func (x *CompactStoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompactStoreRequest.ProtoReflect.Descriptor instead.
 func (*CompactStoreRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 type CompactStoreResponse struct {
@@ -1018,7 +1229,7 @@ type CompactStoreResponse struct {
 
 func (x *CompactStoreResponse) Reset() {
 	*x = CompactStoreResponse{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[12]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1030,7 +1241,7 @@ func (x *CompactStoreResponse) String() string {
 func (*CompactStoreResponse) ProtoMessage() {}
 
 func (x *CompactStoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[12]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1043,7 +1254,7 @@ func (x *CompactStoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompactStoreResponse.ProtoReflect.Descriptor instead.
 func (*CompactStoreResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CompactStoreResponse) GetBytesBefore() int64 {
@@ -1082,7 +1293,7 @@ type BackupStoreRequest struct {
 
 func (x *BackupStoreRequest) Reset() {
 	*x = BackupStoreRequest{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[13]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1094,7 +1305,7 @@ func (x *BackupStoreRequest) String() string {
 func (*BackupStoreRequest) ProtoMessage() {}
 
 func (x *BackupStoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[13]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1107,7 +1318,7 @@ func (x *BackupStoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupStoreRequest.ProtoReflect.Descriptor instead.
 func (*BackupStoreRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 // BackupStoreResponse is one part of a backup's stream: the header first,
@@ -1126,7 +1337,7 @@ type BackupStoreResponse struct {
 
 func (x *BackupStoreResponse) Reset() {
 	*x = BackupStoreResponse{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[14]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1138,7 +1349,7 @@ func (x *BackupStoreResponse) String() string {
 func (*BackupStoreResponse) ProtoMessage() {}
 
 func (x *BackupStoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[14]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1151,7 +1362,7 @@ func (x *BackupStoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupStoreResponse.ProtoReflect.Descriptor instead.
 func (*BackupStoreResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BackupStoreResponse) GetPart() isBackupStoreResponse_Part {
@@ -1226,7 +1437,7 @@ type BackupHeader struct {
 
 func (x *BackupHeader) Reset() {
 	*x = BackupHeader{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[15]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1238,7 +1449,7 @@ func (x *BackupHeader) String() string {
 func (*BackupHeader) ProtoMessage() {}
 
 func (x *BackupHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[15]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1251,7 +1462,7 @@ func (x *BackupHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupHeader.ProtoReflect.Descriptor instead.
 func (*BackupHeader) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BackupHeader) GetSize() int64 {
@@ -1285,7 +1496,7 @@ type BackupTrailer struct {
 
 func (x *BackupTrailer) Reset() {
 	*x = BackupTrailer{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[16]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1297,7 +1508,7 @@ func (x *BackupTrailer) String() string {
 func (*BackupTrailer) ProtoMessage() {}
 
 func (x *BackupTrailer) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[16]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1310,7 +1521,7 @@ func (x *BackupTrailer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupTrailer.ProtoReflect.Descriptor instead.
 func (*BackupTrailer) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BackupTrailer) GetSha256() []byte {
@@ -1376,7 +1587,25 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x12checkpoint_problem\x18\a \x01(\tR\x11checkpointProblem\"5\n" +
 	"\x18RevokeAccessTokenRequest\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\"\x1b\n" +
-	"\x19RevokeAccessTokenResponse\"\x15\n" +
+	"\x19RevokeAccessTokenResponse\"V\n" +
+	"\x17ListAccessTokensRequest\x12!\n" +
+	"\x04role\x18\x01 \x01(\x0e2\r.ruqi.v1.RoleR\x04role\x12\x18\n" +
+	"\asubject\x18\x02 \x01(\tR\asubject\"L\n" +
+	"\x18ListAccessTokensResponse\x120\n" +
+	"\x06tokens\x18\x01 \x03(\v2\x18.ruqi.v1.AccessTokenInfoR\x06tokens\"\xe6\x02\n" +
+	"\x0fAccessTokenInfo\x12\x19\n" +
+	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12!\n" +
+	"\x04role\x18\x02 \x01(\x0e2\r.ruqi.v1.RoleR\x04role\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x12\n" +
+	"\x04kind\x18\x05 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05label\x18\x06 \x01(\tR\x05label\x129\n" +
+	"\n" +
+	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
+	"\n" +
+	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x129\n" +
+	"\n" +
+	"revoked_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\"\x15\n" +
 	"\x13CompactStoreRequest\"\x9f\x01\n" +
 	"\x14CompactStoreResponse\x12!\n" +
 	"\fbytes_before\x18\x01 \x01(\x03R\vbytesBefore\x12\x1f\n" +
@@ -1449,13 +1678,14 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\"EVENT_TYPE_PLAN_COVERAGE_SUBMITTED\x10\xa0\x01\x12\x1d\n" +
 	"\x18EVENT_TYPE_PROPOSAL_MADE\x10\xa1\x01\x12!\n" +
 	"\x1cEVENT_TYPE_PROPOSAL_ANSWERED\x10\xa2\x01\x12\x1f\n" +
-	"\x1aEVENT_TYPE_PROPOSAL_CLOSED\x10\xa3\x012\xd2\x04\n" +
+	"\x1aEVENT_TYPE_PROPOSAL_CLOSED\x10\xa3\x012\xab\x05\n" +
 	"\fAdminService\x12W\n" +
 	"\x10IssueAccessToken\x12 .ruqi.v1.IssueAccessTokenRequest\x1a!.ruqi.v1.IssueAccessTokenResponse\x12E\n" +
 	"\n" +
 	"ListEvents\x12\x1a.ruqi.v1.ListEventsRequest\x1a\x1b.ruqi.v1.ListEventsResponse\x12Q\n" +
 	"\x0eVerifyEventLog\x12\x1e.ruqi.v1.VerifyEventLogRequest\x1a\x1f.ruqi.v1.VerifyEventLogResponse\x12Z\n" +
-	"\x11RevokeAccessToken\x12!.ruqi.v1.RevokeAccessTokenRequest\x1a\".ruqi.v1.RevokeAccessTokenResponse\x12Z\n" +
+	"\x11RevokeAccessToken\x12!.ruqi.v1.RevokeAccessTokenRequest\x1a\".ruqi.v1.RevokeAccessTokenResponse\x12W\n" +
+	"\x10ListAccessTokens\x12 .ruqi.v1.ListAccessTokensRequest\x1a!.ruqi.v1.ListAccessTokensResponse\x12Z\n" +
 	"\x11RotateAccessToken\x12!.ruqi.v1.RotateAccessTokenRequest\x1a\".ruqi.v1.RotateAccessTokenResponse\x12K\n" +
 	"\fCompactStore\x12\x1c.ruqi.v1.CompactStoreRequest\x1a\x1d.ruqi.v1.CompactStoreResponse\x12J\n" +
 	"\vBackupStore\x12\x1b.ruqi.v1.BackupStoreRequest\x1a\x1c.ruqi.v1.BackupStoreResponse0\x01B+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
@@ -1473,7 +1703,7 @@ func file_ruqi_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_ruqi_v1_admin_proto_goTypes = []any{
 	(Role)(0),                         // 0: ruqi.v1.Role
 	(EventType)(0),                    // 1: ruqi.v1.EventType
@@ -1488,47 +1718,58 @@ var file_ruqi_v1_admin_proto_goTypes = []any{
 	(*VerifyEventLogResponse)(nil),    // 10: ruqi.v1.VerifyEventLogResponse
 	(*RevokeAccessTokenRequest)(nil),  // 11: ruqi.v1.RevokeAccessTokenRequest
 	(*RevokeAccessTokenResponse)(nil), // 12: ruqi.v1.RevokeAccessTokenResponse
-	(*CompactStoreRequest)(nil),       // 13: ruqi.v1.CompactStoreRequest
-	(*CompactStoreResponse)(nil),      // 14: ruqi.v1.CompactStoreResponse
-	(*BackupStoreRequest)(nil),        // 15: ruqi.v1.BackupStoreRequest
-	(*BackupStoreResponse)(nil),       // 16: ruqi.v1.BackupStoreResponse
-	(*BackupHeader)(nil),              // 17: ruqi.v1.BackupHeader
-	(*BackupTrailer)(nil),             // 18: ruqi.v1.BackupTrailer
-	(*durationpb.Duration)(nil),       // 19: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),     // 20: google.protobuf.Timestamp
+	(*ListAccessTokensRequest)(nil),   // 13: ruqi.v1.ListAccessTokensRequest
+	(*ListAccessTokensResponse)(nil),  // 14: ruqi.v1.ListAccessTokensResponse
+	(*AccessTokenInfo)(nil),           // 15: ruqi.v1.AccessTokenInfo
+	(*CompactStoreRequest)(nil),       // 16: ruqi.v1.CompactStoreRequest
+	(*CompactStoreResponse)(nil),      // 17: ruqi.v1.CompactStoreResponse
+	(*BackupStoreRequest)(nil),        // 18: ruqi.v1.BackupStoreRequest
+	(*BackupStoreResponse)(nil),       // 19: ruqi.v1.BackupStoreResponse
+	(*BackupHeader)(nil),              // 20: ruqi.v1.BackupHeader
+	(*BackupTrailer)(nil),             // 21: ruqi.v1.BackupTrailer
+	(*durationpb.Duration)(nil),       // 22: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),     // 23: google.protobuf.Timestamp
 }
 var file_ruqi_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.IssueAccessTokenRequest.role:type_name -> ruqi.v1.Role
-	19, // 1: ruqi.v1.IssueAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
-	20, // 2: ruqi.v1.IssueAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	19, // 3: ruqi.v1.RotateAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
-	20, // 4: ruqi.v1.RotateAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	20, // 5: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
+	22, // 1: ruqi.v1.IssueAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
+	23, // 2: ruqi.v1.IssueAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	22, // 3: ruqi.v1.RotateAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
+	23, // 4: ruqi.v1.RotateAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	23, // 5: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 6: ruqi.v1.Event.type:type_name -> ruqi.v1.EventType
 	6,  // 7: ruqi.v1.ListEventsResponse.events:type_name -> ruqi.v1.Event
-	19, // 8: ruqi.v1.CompactStoreResponse.took:type_name -> google.protobuf.Duration
-	17, // 9: ruqi.v1.BackupStoreResponse.header:type_name -> ruqi.v1.BackupHeader
-	18, // 10: ruqi.v1.BackupStoreResponse.trailer:type_name -> ruqi.v1.BackupTrailer
-	20, // 11: ruqi.v1.BackupHeader.taken_at:type_name -> google.protobuf.Timestamp
-	2,  // 12: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
-	7,  // 13: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
-	9,  // 14: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
-	11, // 15: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
-	4,  // 16: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
-	13, // 17: ruqi.v1.AdminService.CompactStore:input_type -> ruqi.v1.CompactStoreRequest
-	15, // 18: ruqi.v1.AdminService.BackupStore:input_type -> ruqi.v1.BackupStoreRequest
-	3,  // 19: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
-	8,  // 20: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
-	10, // 21: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
-	12, // 22: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
-	5,  // 23: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
-	14, // 24: ruqi.v1.AdminService.CompactStore:output_type -> ruqi.v1.CompactStoreResponse
-	16, // 25: ruqi.v1.AdminService.BackupStore:output_type -> ruqi.v1.BackupStoreResponse
-	19, // [19:26] is the sub-list for method output_type
-	12, // [12:19] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	0,  // 8: ruqi.v1.ListAccessTokensRequest.role:type_name -> ruqi.v1.Role
+	15, // 9: ruqi.v1.ListAccessTokensResponse.tokens:type_name -> ruqi.v1.AccessTokenInfo
+	0,  // 10: ruqi.v1.AccessTokenInfo.role:type_name -> ruqi.v1.Role
+	23, // 11: ruqi.v1.AccessTokenInfo.created_at:type_name -> google.protobuf.Timestamp
+	23, // 12: ruqi.v1.AccessTokenInfo.expires_at:type_name -> google.protobuf.Timestamp
+	23, // 13: ruqi.v1.AccessTokenInfo.revoked_at:type_name -> google.protobuf.Timestamp
+	22, // 14: ruqi.v1.CompactStoreResponse.took:type_name -> google.protobuf.Duration
+	20, // 15: ruqi.v1.BackupStoreResponse.header:type_name -> ruqi.v1.BackupHeader
+	21, // 16: ruqi.v1.BackupStoreResponse.trailer:type_name -> ruqi.v1.BackupTrailer
+	23, // 17: ruqi.v1.BackupHeader.taken_at:type_name -> google.protobuf.Timestamp
+	2,  // 18: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
+	7,  // 19: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
+	9,  // 20: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
+	11, // 21: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
+	13, // 22: ruqi.v1.AdminService.ListAccessTokens:input_type -> ruqi.v1.ListAccessTokensRequest
+	4,  // 23: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
+	16, // 24: ruqi.v1.AdminService.CompactStore:input_type -> ruqi.v1.CompactStoreRequest
+	18, // 25: ruqi.v1.AdminService.BackupStore:input_type -> ruqi.v1.BackupStoreRequest
+	3,  // 26: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
+	8,  // 27: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
+	10, // 28: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
+	12, // 29: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
+	14, // 30: ruqi.v1.AdminService.ListAccessTokens:output_type -> ruqi.v1.ListAccessTokensResponse
+	5,  // 31: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
+	17, // 32: ruqi.v1.AdminService.CompactStore:output_type -> ruqi.v1.CompactStoreResponse
+	19, // 33: ruqi.v1.AdminService.BackupStore:output_type -> ruqi.v1.BackupStoreResponse
+	26, // [26:34] is the sub-list for method output_type
+	18, // [18:26] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_admin_proto_init() }
@@ -1536,7 +1777,7 @@ func file_ruqi_v1_admin_proto_init() {
 	if File_ruqi_v1_admin_proto != nil {
 		return
 	}
-	file_ruqi_v1_admin_proto_msgTypes[14].OneofWrappers = []any{
+	file_ruqi_v1_admin_proto_msgTypes[17].OneofWrappers = []any{
 		(*BackupStoreResponse_Header)(nil),
 		(*BackupStoreResponse_Data)(nil),
 		(*BackupStoreResponse_Trailer)(nil),
@@ -1547,7 +1788,7 @@ func file_ruqi_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_admin_proto_rawDesc), len(file_ruqi_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

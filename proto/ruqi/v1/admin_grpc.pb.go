@@ -23,6 +23,7 @@ const (
 	AdminService_ListEvents_FullMethodName        = "/ruqi.v1.AdminService/ListEvents"
 	AdminService_VerifyEventLog_FullMethodName    = "/ruqi.v1.AdminService/VerifyEventLog"
 	AdminService_RevokeAccessToken_FullMethodName = "/ruqi.v1.AdminService/RevokeAccessToken"
+	AdminService_ListAccessTokens_FullMethodName  = "/ruqi.v1.AdminService/ListAccessTokens"
 	AdminService_RotateAccessToken_FullMethodName = "/ruqi.v1.AdminService/RotateAccessToken"
 	AdminService_CompactStore_FullMethodName      = "/ruqi.v1.AdminService/CompactStore"
 	AdminService_BackupStore_FullMethodName       = "/ruqi.v1.AdminService/BackupStore"
@@ -42,6 +43,12 @@ type AdminServiceClient interface {
 	VerifyEventLog(ctx context.Context, in *VerifyEventLogRequest, opts ...grpc.CallOption) (*VerifyEventLogResponse, error)
 	// RevokeAccessToken revokes a token by its id; it fails on its next call.
 	RevokeAccessToken(ctx context.Context, in *RevokeAccessTokenRequest, opts ...grpc.CallOption) (*RevokeAccessTokenResponse, error)
+	// ListAccessTokens lists one principal's tokens (role and subject): ids,
+	// how they came to be, when they were made, end or were revoked; never
+	// the token, which the server does not keep. An administrator finds the
+	// tokens to revoke: every data directory a server started on added a
+	// never-expiring administrator token (subject "bootstrap").
+	ListAccessTokens(ctx context.Context, in *ListAccessTokensRequest, opts ...grpc.CallOption) (*ListAccessTokensResponse, error)
 	// RotateAccessToken issues a new token for the same role and subject and
 	// revokes the old one, in one step: a service account's script swaps its
 	// token without a gap and without an administrator retyping the subject.
@@ -111,6 +118,16 @@ func (c *adminServiceClient) RevokeAccessToken(ctx context.Context, in *RevokeAc
 	return out, nil
 }
 
+func (c *adminServiceClient) ListAccessTokens(ctx context.Context, in *ListAccessTokensRequest, opts ...grpc.CallOption) (*ListAccessTokensResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAccessTokensResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListAccessTokens_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) RotateAccessToken(ctx context.Context, in *RotateAccessTokenRequest, opts ...grpc.CallOption) (*RotateAccessTokenResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RotateAccessTokenResponse)
@@ -164,6 +181,12 @@ type AdminServiceServer interface {
 	VerifyEventLog(context.Context, *VerifyEventLogRequest) (*VerifyEventLogResponse, error)
 	// RevokeAccessToken revokes a token by its id; it fails on its next call.
 	RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*RevokeAccessTokenResponse, error)
+	// ListAccessTokens lists one principal's tokens (role and subject): ids,
+	// how they came to be, when they were made, end or were revoked; never
+	// the token, which the server does not keep. An administrator finds the
+	// tokens to revoke: every data directory a server started on added a
+	// never-expiring administrator token (subject "bootstrap").
+	ListAccessTokens(context.Context, *ListAccessTokensRequest) (*ListAccessTokensResponse, error)
 	// RotateAccessToken issues a new token for the same role and subject and
 	// revokes the old one, in one step: a service account's script swaps its
 	// token without a gap and without an administrator retyping the subject.
@@ -204,6 +227,9 @@ func (UnimplementedAdminServiceServer) VerifyEventLog(context.Context, *VerifyEv
 }
 func (UnimplementedAdminServiceServer) RevokeAccessToken(context.Context, *RevokeAccessTokenRequest) (*RevokeAccessTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeAccessToken not implemented")
+}
+func (UnimplementedAdminServiceServer) ListAccessTokens(context.Context, *ListAccessTokensRequest) (*ListAccessTokensResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAccessTokens not implemented")
 }
 func (UnimplementedAdminServiceServer) RotateAccessToken(context.Context, *RotateAccessTokenRequest) (*RotateAccessTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RotateAccessToken not implemented")
@@ -307,6 +333,24 @@ func _AdminService_RevokeAccessToken_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ListAccessTokens_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAccessTokensRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListAccessTokens(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListAccessTokens_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListAccessTokens(ctx, req.(*ListAccessTokensRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_RotateAccessToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RotateAccessTokenRequest)
 	if err := dec(in); err != nil {
@@ -376,6 +420,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeAccessToken",
 			Handler:    _AdminService_RevokeAccessToken_Handler,
+		},
+		{
+			MethodName: "ListAccessTokens",
+			Handler:    _AdminService_ListAccessTokens_Handler,
 		},
 		{
 			MethodName: "RotateAccessToken",
