@@ -23,7 +23,7 @@ func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	vals := md.Get("authorization")
 	if len(vals) == 0 {
-		return Principal{}, status.Error(codes.Unauthenticated, "未提供访问令牌：请用 --token 或 RUQI_TOKEN 提供管理员签发的令牌")
+		return Principal{}, status.Error(codes.Unauthenticated, "未提供访问令牌：请求须带 authorization: Bearer <令牌>（令牌由管理员签发，或登录取得）")
 	}
 	raw, ok := strings.CutPrefix(vals[0], "Bearer ")
 	raw = strings.TrimSpace(raw)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -59,11 +60,24 @@ func (a *app) dial() (*grpc.ClientConn, error) {
 	if tok != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearerToken{token: tok, secure: a.tlsCA != ""}))
 	}
+	if err := checkServerAddr(a.server); err != nil {
+		return nil, err
+	}
 	cc, err := grpc.NewClient(a.server, opts...)
 	if err != nil {
 		return nil, usagef("服务器地址 %q 无效：%v", a.server, err)
 	}
 	return cc, nil
+}
+
+// checkServerAddr refuses a URL given as --server: grpc-go reads
+// "http://host:7400" as a host named "http" and says "too many colons"
+// (an operator's trial, 2026-12-05).
+func checkServerAddr(addr string) error {
+	if scheme, _, ok := strings.Cut(addr, "://"); ok && !strings.Contains(scheme, ":") && scheme != "dns" && scheme != "unix" && scheme != "passthrough" {
+		return usagef("服务器地址 %q 应为 gRPC 的 主机:端口，如 127.0.0.1:7400，不带 %s://（--server 或 %s）", addr, scheme, envServer)
+	}
+	return nil
 }
 
 // call dials the server and runs f with a context bounded by --timeout.

@@ -188,3 +188,69 @@ func TestTokenIssue_Quiet(t *testing.T) {
 		t.Errorf("stdout %q, want the bare token", stdout)
 	}
 }
+
+// A registration refused before anything was written (the coordinator down,
+// the replica's policies not the store's) gets no "may have taken effect"
+// hint; one whose answer was lost does (above).
+func TestRegister_RefusedBeforeWriting_NoRetryHint(t *testing.T) {
+	for _, reason := range []string{"COORDINATOR_UNAVAILABLE", "POLICY_DIFFERS", "REGISTRATION_RESEEDED"} {
+		st, err := status.New(codes.Unavailable, "报备暂时无法办理").WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: "ruqi.v1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fakeServer{registerErr: st.Err()}
+		_, _, stderr := runAgainst(t, f, nil, append([]string{"officer", "register", "--request-id", "req-42"},
+			withBase("--from", "now", "--duration", "2h")...)...)
+		if strings.Contains(stderr, "可能已经生效") {
+			t.Errorf("%s: %s", reason, stderr)
+		}
+	}
+}
+
+// gRPC's own English, about the connection, is said in Chinese with the
+// original beside it; the server's Chinese messages are shown as they are.
+func TestTransportErrors_SaidInChinese(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{status.Error(codes.Unavailable, "error reading from server: EOF"), "无法连接服务器"},
+		{status.Error(codes.Unavailable, `connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused"`), "无法连接服务器"},
+		{status.Error(codes.Unknown, "http2: frame too large"), "不是 gRPC"},
+		{status.Error(codes.Internal, "unexpected HTTP status code received from server: 404 (Not Found)"), "不是 gRPC"},
+	} {
+		f := &fakeServer{registerErr: c.err}
+		_, _, stderr := runAgainst(t, f, nil, append([]string{"officer", "register"}, withBase("--from", "now", "--duration", "2h")...)...)
+		if line := errorLine(stderr); !strings.Contains(line, c.want) || !strings.Contains(stderr, "详情："+status.Convert(c.err).Message()) {
+			t.Errorf("%v:\n%s\nwant %q in the error line, the original as 详情", c.err, stderr, c.want)
+		}
+	}
+	f := &fakeServer{registerErr: status.Error(codes.Unavailable, "协调服务暂不可用，请稍后重试")}
+	_, _, stderr := runAgainst(t, f, nil, append([]string{"officer", "register"}, withBase("--from", "now", "--duration", "2h")...)...)
+	if errorLine(stderr) != "错误：协调服务暂不可用，请稍后重试（Unavailable）" || strings.Contains(stderr, "详情") {
+		t.Errorf("a server's message: %s", stderr)
+	}
+}
+
+// errorLine is the line of stderr that starts with "错误：".
+func errorLine(stderr string) string {
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "错误：") {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestServerAddr_URLRefused(t *testing.T) {
+	for _, addr := range []string{"http://127.0.0.1:7400", "https://ruqi.example:443"} {
+		if err := checkServerAddr(addr); err == nil || !strings.Contains(err.Error(), "127.0.0.1:7400") {
+			t.Errorf("--server %s: %v", addr, err)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:7400", "ruqi.example:443", "dns:///ruqi.example:443", "[::1]:7400"} {
+		if err := checkServerAddr(addr); err != nil {
+			t.Errorf("--server %s: %v", addr, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -22,7 +23,13 @@ func (a *app) printError(err error) {
 		fmt.Fprintf(a.stderr, "错误：%v\n", err)
 		return
 	}
-	fmt.Fprintf(a.stderr, "错误：%s（%s）\n", st.Message(), st.Code())
+	if msg, ok := a.transportMessage(st); ok {
+		// gRPC's own words (the connection, not the server): said in the
+		// user's, with the original beside it for whoever debugs.
+		fmt.Fprintf(a.stderr, "错误：%s（%s）\n详情：%s\n", msg, st.Code(), st.Message())
+	} else {
+		fmt.Fprintf(a.stderr, "错误：%s（%s）\n", st.Message(), st.Code())
+	}
 	if a.output == "json" {
 		b, merr := protojson.Marshal(st.Proto())
 		if merr == nil {
@@ -52,8 +59,31 @@ func (a *app) printError(err error) {
 		if a.token != "" || a.tokenFile != "" {
 			return // the server's message says what is wrong with the token
 		}
-		fmt.Fprintf(a.stderr, "提示：请用 --token、--token-file 或 %s 提供访问令牌。\n", envToken)
+		fmt.Fprintf(a.stderr, "提示：请用 --token 或 --token-file，或环境变量 %s、%s 提供访问令牌。\n", envToken, envTokenFile)
 	}
+}
+
+// transportMessage says in Chinese what a status made by gRPC itself, not
+// by the server, means: the server's messages are Chinese, gRPC's are not
+// (an operator's trial, 2026-12-05, met "error reading from server: EOF",
+// "http2: frame too large" and "connection error: desc = …" as the error
+// line).
+func (a *app) transportMessage(st *status.Status) (string, bool) {
+	if strings.ContainsFunc(st.Message(), func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+		return "", false
+	}
+	m := st.Message()
+	switch {
+	case strings.Contains(m, "http2: frame too large") || strings.Contains(m, "malformed header") || strings.Contains(m, "unexpected HTTP status") || strings.Contains(m, "missing HTTP content-type"):
+		return fmt.Sprintf("服务器 %s 的应答不是 gRPC：--server 是否指向了网页（HTTP）端口？gRPC 端口默认为 7400", a.server), true
+	case st.Code() == codes.Unavailable:
+		return fmt.Sprintf("无法连接服务器 %s，或连接中断", a.server), true
+	case st.Code() == codes.DeadlineExceeded:
+		return fmt.Sprintf("服务器 %s 在 %v 内没有应答", a.server, a.timeout), true
+	case st.Code() == codes.Canceled:
+		return "已取消", true
+	}
+	return "", false
 }
 
 // reasonHints name the flag that answers a refusal: the server's message
@@ -97,6 +127,13 @@ func fmtMetadata(md map[string]string) string {
 	return "（" + strings.Join(parts, "，") + "）"
 }
 
+// refusedBeforeWriting are the UNAVAILABLE answers of a registration that
+// wrote nothing: the coordinator could not decide, the decision was fenced
+// six times and released, the replica's policies are not the store's. A
+// retry hint would tell the officer it may have taken effect (an operator's
+// trial, 2026-12-05).
+var refusedBeforeWriting = map[string]bool{"COORDINATOR_UNAVAILABLE": true, "REGISTRATION_RESEEDED": true, "POLICY_DIFFERS": true}
+
 // mayHaveSucceeded reports whether an RPC that failed with err may still
 // have taken effect on the server, so that the user should retry with the
 // same request id rather than a new one.
@@ -110,6 +147,11 @@ func retryHint(done, what, requestID string, from, to time.Time) string {
 }
 
 func mayHaveSucceeded(err error) bool {
+	if st, ok := status.FromError(err); ok {
+		if info := errorInfo(st); info != nil && refusedBeforeWriting[info.GetReason()] {
+			return false
+		}
+	}
 	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Unknown, codes.Internal:
 		return true

@@ -81,6 +81,9 @@ func (a *app) simulateCommand() *cobra.Command {
 			}
 			// No per-connection token: each call carries the token of the
 			// officer or enterprise it is made for (over TLS with --tls-ca).
+			if err := checkServerAddr(a.server); err != nil {
+				return err
+			}
 			cc, err := grpc.NewClient(a.server, opts...)
 			if err != nil {
 				return usagef("服务器地址 %q 无效：%v", a.server, err)
