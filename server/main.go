@@ -72,6 +72,11 @@ func run() error {
 	if cfg.Cache.TTL <= 0 || cfg.Cache.Size <= 0 {
 		return fmt.Errorf("-cache-ttl and -cache-size must be positive")
 	}
+	if cfg.ConfirmWithin <= 0 {
+		// 0 or less was read as the default without a word (an operator's
+		// trial, 2026-12-05).
+		return fmt.Errorf("-confirm-within must be positive, e.g. 30s")
+	}
 	if cfg.WorkingSet.MaxEnterprises < 0 || cfg.WorkingSet.IdleAfter < 0 {
 		return fmt.Errorf("-coord-max-enterprises and -coord-idle cannot be negative (0: no limit)")
 	}

@@ -586,6 +586,11 @@ func (p *tablePrinter) PublicKeys(r *ruqiv1.ListPublicKeysResponse, source strin
 		}
 		t.write(p.out)
 	}
+	if k := r.GetLogKey(); k != "" {
+		// What a witness is told (ruqi witness serve --log-key) and offline
+		// checks of receipts use.
+		p.println("日志公钥：" + k)
+	}
 	if source != "" {
 		p.println(source)
 	}

@@ -280,7 +280,11 @@ func (a *app) logVerifyCommand() *cobra.Command {
 					if err := provedConsistent(ctx, cc, seen, latest); err != nil {
 						return err
 					}
-					fmt.Fprintf(a.stdout, "✓ 日志 %s 由规模 %d 增长到 %d，历史未被改写\n", latest.Origin, seen.Size, latest.Size)
+					if latest.Size == seen.Size {
+						fmt.Fprintf(a.stdout, "✓ 日志 %s 规模仍为 %d，与上次所见相同\n", latest.Origin, latest.Size)
+					} else {
+						fmt.Fprintf(a.stdout, "✓ 日志 %s 由规模 %d 增长到 %d，历史未被改写\n", latest.Origin, seen.Size, latest.Size)
+					}
 				}
 				if err := os.MkdirAll(filepath.Dir(state), 0o755); err != nil {
 					return err
