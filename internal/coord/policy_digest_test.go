@@ -31,7 +31,8 @@ func TestPoliciesDigest(t *testing.T) {
 			t.Errorf("%s changed: digest %x, the base's %x", name, d, base)
 		}
 	}
-	if DefaultPolicies().Digest() != DefaultPolicies().Digest() {
+	one, other := DefaultPolicies(), DefaultPolicies()
+	if one.Digest() != other.Digest() {
 		t.Error("the built-in policies' digest differs between two builds of them")
 	}
 }
