@@ -205,10 +205,15 @@ type Policies struct {
 // Digest identifies what the policies decide: equal for the same caps,
 // warnings, zones and rules per region, whatever file or order gave them.
 // Replicas that decide on different policies would count one enterprise by
-// two rules, and a cap breaks (inspection.CheckPolicy). Never 0.
+// two rules, and a cap breaks (inspection.CheckPolicy). It is in [1, 2^62):
+// the store keeps it as a count, published as the difference from the one
+// before, which must not overflow (a review, 2026-12-05: on PostgreSQL a
+// wrapped difference broke every registration and the sequencer's folding).
 func (p *Policies) Digest() int64 {
 	h := sha256.New()
 	add := func(pol Policy) {
+		// A set, however the file listed it (a review, 2026-12-05).
+		pol.UnannouncedTypes = slices.Compact(slices.Sorted(slices.Values(pol.UnannouncedTypes)))
 		b, err := json.Marshal(pol)
 		if err != nil {
 			panic(err) // plain values only
@@ -222,7 +227,7 @@ func (p *Policies) Digest() int64 {
 		h.Write([]byte(prefix))
 		add(p.regions[prefix])
 	}
-	d := int64(binary.BigEndian.Uint64(h.Sum(nil)))
+	d := int64(binary.BigEndian.Uint64(h.Sum(nil)) >> 2)
 	if d == 0 {
 		d = 1
 	}

@@ -36,3 +36,36 @@ func TestPoliciesDigest(t *testing.T) {
 		t.Error("the built-in policies' digest differs between two builds of them")
 	}
 }
+
+// unannounced_types is a set: its order in the file changes no rule (a
+// review, 2026-12-05: two equivalent files made replicas refuse each other).
+func TestPoliciesDigest_UnannouncedTypesOrder(t *testing.T) {
+	mk := func(types ...string) int64 {
+		p, err := NewPolicies(PolicyFile{Default: PolicyConfig{UnannouncedTypes: types}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Digest()
+	}
+	if a, b := mk("random", "case"), mk("case", "random", "case"); a != b {
+		t.Errorf("unannounced_types [random case] and [case random case]: digests %x and %x", a, b)
+	}
+	if a, b := mk("random", "case"), mk("random"); a == b {
+		t.Error("unannounced_types [random case] and [random]: one digest")
+	}
+}
+
+// Any two digests differ by what an int64 holds: the store publishes one as
+// the difference from the other (a review, 2026-12-05, found a pair whose
+// difference wrapped).
+func TestPoliciesDigest_DifferencesFit(t *testing.T) {
+	for n := range 200 {
+		p, err := NewPolicies(PolicyFile{Default: PolicyConfig{AgencyPerYear: &n}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := p.Digest(); d <= 0 || d >= 1<<62 {
+			t.Fatalf("agency_per_year %d: digest %d outside [1, 2^62)", n, d)
+		}
+	}
+}

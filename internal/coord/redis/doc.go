@@ -18,11 +18,13 @@
 //	                                 expiry], k when its last counter lapses,
 //	                                 cb confirm-by (pending plans only)
 //	  #v, #o                         version, order counter
-//	  #seeded                        "2:<run id>": seeded from the store by
-//	                                 the Redis process of that run id (another
-//	                                 process's, or an older layout's "1" or
+//	  #seeded                        "2:<run id>:<replication id>": seeded
+//	                                 from the store by the Redis process of
+//	                                 that run id as master of that replication
+//	                                 id (another's, or an older layout's "1" or
 //	                                 "2", is seeded again: a Redis back from a
-//	                                 snapshot or a failover holds older states)
+//	                                 snapshot, a failover or a failback holds
+//	                                 older states)
 //	  #e                             the store's fence the state stands on
 //	                                 (coord.Decision.Fence)
 //	  #c:<name>                      a live counter's expiry (Counter.ExpireAt,

@@ -48,19 +48,23 @@ local ACCEPTED, JOINED, DUPLICATE, CAPPED = 1, 2, 3, 4
 local SCHEMA = '2'
 
 -- seededMark is what #seeded holds for a state seeded by this Redis
--- process: SCHEMA and the process's run id, which every start of
--- redis-server draws anew. A Redis that comes back with an older copy of its
--- data (an RDB snapshot or AOF after a crash, a replica promoted by a
--- failover before it had the last writes) holds states that lack the plans
--- decided since, and their fences may still be the store's; marked with
--- another run id, they count as not seeded and are seeded again from the
--- store, as after a restart empty, whose reseed raises the fence.
+-- process in its present role: SCHEMA, the process's run id, which every
+-- start of redis-server draws anew, and its replication id, which every
+-- promotion to master draws anew. A Redis that comes back with an older
+-- copy of its data (an RDB snapshot or AOF after a crash, a replica
+-- promoted by a failover before it had the last writes, the old master
+-- promoted again after it took that replica's copy) holds states that lack
+-- the plans decided since, and their fences may still be the store's;
+-- marked otherwise, they count as not seeded and are seeded again from the
+-- store, as after a restart empty, whose reseed raises the fence. (The
+-- replication id: a review, 2026-12-05, failed over and back.)
 local function seededMark()
 	local id = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-	if id == nil then
-		error('coord/redis: INFO server names no run_id')
+	local repl = string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
+	if id == nil or repl == nil then
+		error('coord/redis: INFO names no run_id or master_replid')
 	end
-	return SCHEMA .. ':' .. id
+	return SCHEMA .. ':' .. id .. ':' .. repl
 end
 
 local function counterKey(name)

@@ -1084,3 +1084,86 @@ func TestFollowStore_StoreBehind_DropsStates(t *testing.T) {
 		t.Fatalf("after the restore, the store going on: dropped %d, %v", n, err)
 	}
 }
+
+// TestFailoverAndFailback_SeedsAgain: the master fails over to a replica
+// that lacks its last plan, rejoins as that replica's replica (taking its
+// copy), and is promoted again: the same process, the same run id, and
+// states without the plan. They count as not seeded: the replication id
+// changed with each promotion (a review, 2026-12-05, found the plan's
+// duplicate accepted).
+func TestFailoverAndFailback_SeedsAgain(t *testing.T) {
+	m, r := redistest.Start(t), redistest.Start(t)
+	mc := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
+	rcl := goredis.NewClient(&goredis.Options{Addr: r.Addr()})
+	defer mc.Close()
+	defer rcl.Close()
+	host, port, _ := strings.Cut(m.Addr(), ":")
+	if err := rcl.ReplicaOf(ctx, host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitLink(t, rcl)
+
+	rec := coordtest.NewRecord()
+	c := dial(t, m, rec.Seed)
+	uscc := freshUSCC()
+	pol := coord.Policy{Zone: coordtest.Beijing}
+	now := at("2026-11-20 09:00")
+	a := coord.Plan{InspectionID: "INS-FB-1", AgencyID: "AG-1", USCC: uscc, Start: at("2026-11-23 09:00"), End: at("2026-11-23 10:00")}
+	b := coord.Plan{InspectionID: "INS-FB-2", AgencyID: "AG-2", USCC: uscc, Start: at("2026-11-24 09:00"), End: at("2026-11-24 12:00")}
+	again := coord.Plan{InspectionID: "INS-FB-3", AgencyID: "AG-2", USCC: uscc, Start: at("2026-11-24 10:00"), End: at("2026-11-24 11:00")}
+
+	decide := func(p coord.Plan) {
+		t.Helper()
+		d, err := c.Decide(ctx, p, pol, now)
+		if err != nil || d.Outcome != coord.Accepted {
+			t.Fatalf("%s: %+v %v", p.InspectionID, d, err)
+		}
+		rec.Apply(p, d)
+	}
+	decide(a)
+	if n, err := mc.Wait(ctx, 1, 5*time.Second).Result(); err != nil || n != 1 {
+		t.Fatalf("WAIT: %d %v", n, err)
+	}
+	// The partition: R is promoted, and does not get P2.
+	if err := rcl.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	decide(b) // on M, written in the store
+	// M rejoins as R's replica: its data is R's now (P1 only, marked with M's run id).
+	rhost, rport, _ := strings.Cut(r.Addr(), ":")
+	if err := mc.ReplicaOf(ctx, rhost, rport).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitLink(t, mc)
+	// The failback.
+	if err := mc.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var d coord.Decision
+	var err error
+	for range 100 {
+		d, err = c.Decide(ctx, again, pol, now)
+		if err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Outcome != coord.Duplicate || d.Existing != b.InspectionID {
+		t.Fatalf("AG-2's second plan for the day of INS-FB-2 after a failover and failback: %+v; want a duplicate of INS-FB-2, which the store holds", d)
+	}
+}
+
+func waitLink(t *testing.T, c *goredis.Client) {
+	t.Helper()
+	for range 200 {
+		info, _ := c.Info(ctx, "replication").Result()
+		if strings.Contains(info, "master_link_status:up") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("replication link never up")
+}
