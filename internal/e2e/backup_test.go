@@ -125,3 +125,43 @@ func TestRedis_StoreRestored_StatesOfLostPlansDropped(t *testing.T) {
 	w.start()
 	w.register("now+5h", "now+8h")
 }
+
+// The store is restored from the wrong backup (B1), the
+// replicas serve a little, then it is restored from the right one (B2).
+// B2's log is longer than the one Redis last saw, but it is another
+// history: its plan X is unknown to Redis, which holds Z (registered on B1)
+// instead. The states are dropped again (an operator's second trial,
+// 2026-12-05: FollowStore compared sequence numbers only, kept them, and,
+// the enterprise's fence being 1 in both histories, accepted a duplicate
+// of X).
+func TestRedis_StoreRestoredToADivergentHistory_StatesDropped(t *testing.T) {
+	needsBolt(t)
+	rs := redistest.Start(t)
+	w := newWorld(t, "-redis-addr", rs.Addr())
+	w.register("now+1h", "now+2h")
+	b1 := filepath.Join(t.TempDir(), "b1.db")
+	w.mustCLI(w.admin, "admin", "backup", b1)
+	w.registerFor(w.f.entB, "now+20h", "now+22h") // X: entB's first plan, in B2 only
+	w.register("now+5h", "now+6h")                // more business before B2: its log is longer
+	b2 := filepath.Join(t.TempDir(), "b2.db")
+	w.mustCLI(w.admin, "admin", "backup", b2)
+	restore := func(from string) {
+		w.stop()
+		dir := t.TempDir()
+		copyFile(t, from, filepath.Join(dir, "ruqi.db"))
+		for _, name := range []string{"log.key", "admin.token"} {
+			copyFile(t, filepath.Join(w.dataDir, name), filepath.Join(dir, name))
+		}
+		w.dataDir = dir
+		w.start()
+	}
+	restore(b1)                                   // the wrong backup: X is lost, states dropped
+	w.registerFor(w.f.entB, "now+40h", "now+42h") // Z, on the wrong history
+	restore(b2)                                   // the right one: holds X, not Z
+	r := w.cli(w.officer, "officer", "register", "--enterprise", w.f.entB,
+		"--items", strings.Join(w.f.items, ","), "--officers", strings.Join(w.f.officers[:2], ","),
+		"--from", "now+20h30m", "--to", "now+21h", "--type", "routine", "--reason", "日常监督检查")
+	if r.exit == 0 || !strings.Contains(r.stderr, "DUPLICATE_PLAN") {
+		t.Fatalf("a plan overlapping X (which the restored store holds) was accepted: exit %d, %s%s", r.exit, r.stdout, r.stderr)
+	}
+}

@@ -98,9 +98,9 @@ func (r *reconnectingRedis) Forget(ctx context.Context, uscc string) error {
 	return err
 }
 
-func (r *reconnectingRedis) FollowStore(ctx context.Context, head uint64, readHead func(context.Context) (uint64, error)) (int, error) {
+func (r *reconnectingRedis) FollowStore(ctx context.Context, log coordredis.StoreLog) (int, error) {
 	c := r.client()
-	n, err := c.FollowStore(ctx, head, readHead)
+	n, err := c.FollowStore(ctx, log)
 	r.after(c, err)
 	return n, err
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/ruqi/ruqi/internal/store/cache"
 	"github.com/ruqi/ruqi/internal/tlog"
 	"github.com/ruqi/ruqi/internal/web"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // Config is everything the server is told by flags and environment.
@@ -387,32 +388,46 @@ func Run(ctx context.Context, cfg Config) error {
 const followStoreEvery = 5 * time.Second
 
 // followStore reports the store's head to Redis, which drops the
-// enterprises' states if the store went back (a restore); an error is
-// logged: Redis down is waited out, and the next report tries again.
+// enterprises' states if the store's log is not the one it followed (a
+// restore); an error is logged: Redis down is waited out, and the next
+// report tries again.
 func followStore(ctx context.Context, rc *reconnectingRedis, st store.Store) {
-	head := func(ctx context.Context) (uint64, error) {
-		var h uint64
-		err := st.View(ctx, func(r store.Reader) error {
-			var err error
-			h, _, err = r.Head()
-			return err
-		})
-		return h, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	h, err := head(ctx)
-	if err != nil {
-		slog.WarnContext(ctx, "read the store's head for Redis", "err", err)
-		return
-	}
-	n, err := rc.FollowStore(ctx, h, head)
+	n, err := rc.FollowStore(ctx, storeLog{st})
 	if err != nil {
 		slog.WarnContext(ctx, "tell Redis the store's head", "err", err)
 	}
 	if n > 0 {
-		slog.WarnContext(ctx, "the store is behind what Redis saw of it (restored from a backup?): the coordinator's states were dropped, and each enterprise is seeded again from the store", "keys", n, "store_head", h)
+		slog.WarnContext(ctx, "the store's event log is not the one Redis followed (restored from a backup?): the coordinator's states were dropped, and each enterprise is seeded again from the store", "keys", n)
 	}
+}
+
+// storeLog is coordredis.StoreLog over the store.
+type storeLog struct{ st store.Store }
+
+func (l storeLog) Head(ctx context.Context) (seq uint64, hash []byte, err error) {
+	err = l.st.View(ctx, func(r store.Reader) error {
+		seq, hash, err = r.Head()
+		return err
+	})
+	return seq, hash, err
+}
+
+func (l storeLog) HashAt(ctx context.Context, seq uint64) (hash []byte, err error) {
+	if seq == 0 {
+		return nil, nil
+	}
+	err = l.st.View(ctx, func(r store.Reader) error {
+		hash = nil
+		return r.Events(seq-1, func(e *ruqiv1.Event) error {
+			if e.GetSeq() == seq {
+				hash = e.GetHash()
+			}
+			return store.ErrStop
+		})
+	})
+	return hash, err
 }
 
 // debugHandler is net/http/pprof's handlers on a mux of their own, so that

@@ -1031,13 +1031,49 @@ func TestRestartFromASnapshot_SeedsAgain(t *testing.T) {
 	}
 }
 
-// TestFollowStore_StoreBehind_DropsStates: a store restored from a backup
-// is behind what replicas read from it before; the states in Redis count
-// plans it no longer holds. FollowStore drops them, and the next decision
-// is seeded from the store as it is. A replica whose read was merely older
-// than another's report drops nothing: the store, read again, has caught
-// up.
-func TestFollowStore_StoreBehind_DropsStates(t *testing.T) {
+// eventLog is a store's event log as FollowStore reads it: the hashes of
+// its events, in order, and the head a replica reads (heads, if set, one
+// per read, then the log's own).
+type eventLog struct {
+	hashes [][]byte
+	heads  []uint64
+}
+
+func (l *eventLog) Head(context.Context) (uint64, []byte, error) {
+	n := uint64(len(l.hashes))
+	if len(l.heads) > 0 {
+		n, l.heads = l.heads[0], l.heads[1:]
+	}
+	if n == 0 {
+		return 0, nil, nil
+	}
+	return n, l.hashes[n-1], nil
+}
+
+func (l *eventLog) HashAt(_ context.Context, seq uint64) ([]byte, error) {
+	if seq == 0 || seq > uint64(len(l.hashes)) {
+		return nil, nil
+	}
+	return l.hashes[seq-1], nil
+}
+
+// history is a log of n events whose hashes start with tag.
+func history(tag string, n int) *eventLog {
+	l := &eventLog{}
+	for i := range n {
+		l.hashes = append(l.hashes, []byte(fmt.Sprintf("%s-%d", tag, i+1)))
+	}
+	return l
+}
+
+// TestFollowStore_AnotherLog_DropsStates: a store restored from a backup
+// holds another log than the one replicas read before, shorter or, after
+// the wrong backup served for a while and the right one came back, longer
+// and different; the states in Redis count plans it no longer holds.
+// FollowStore drops them, and the next decision is seeded from the store
+// as it is. A replica whose read was merely older than another's report
+// drops nothing: the store, read again, has caught up.
+func TestFollowStore_AnotherLog_DropsStates(t *testing.T) {
 	srv := redistest.Start(t)
 	rec := coordtest.NewRecord()
 	c := dial(t, srv, rec.Seed)
@@ -1047,42 +1083,57 @@ func TestFollowStore_StoreBehind_DropsStates(t *testing.T) {
 	a := coord.Plan{InspectionID: "INS-F-1", AgencyID: "AG-1", USCC: uscc, Start: at("2026-11-23 09:00"), End: at("2026-11-23 10:00")}
 	b := coord.Plan{InspectionID: "INS-F-2", AgencyID: "AG-2", USCC: uscc, Start: at("2026-11-24 09:00"), End: at("2026-11-24 12:00")}
 	again := coord.Plan{InspectionID: "INS-F-3", AgencyID: "AG-2", USCC: uscc, Start: at("2026-11-24 10:00"), End: at("2026-11-24 11:00")}
-	for _, p := range []coord.Plan{a, b} {
-		d, err := c.Decide(ctx, p, pol, now)
-		if err != nil || d.Outcome != coord.Accepted {
-			t.Fatalf("%s: %+v %v", p.InspectionID, d, err)
+	decideB := func() {
+		t.Helper()
+		for _, p := range []coord.Plan{a, b} {
+			d, err := c.Decide(ctx, p, pol, now)
+			if err != nil || (d.Outcome != coord.Accepted && d.Outcome != coord.Duplicate) {
+				t.Fatalf("%s: %+v %v", p.InspectionID, d, err)
+			}
+			if p == a && d.Outcome == coord.Accepted {
+				rec.Apply(p, d) // the restored store holds a; b came after its backup
+			}
 		}
-		if p == a {
-			rec.Apply(p, d) // the restored store holds a; b came after its backup
+	}
+	follow := func(what string, log *eventLog, wantDrop bool) {
+		t.Helper()
+		n, err := c.FollowStore(ctx, log)
+		if err != nil || (n > 0) != wantDrop {
+			t.Fatalf("%s: dropped %d keys, %v; want a drop %v", what, n, err, wantDrop)
 		}
 	}
-	head := func(h uint64) func(context.Context) (uint64, error) {
-		return func(context.Context) (uint64, error) { return h, nil }
+	wantOutcome := func(what string, o coord.Outcome) {
+		t.Helper()
+		d, err := c.Decide(ctx, again, pol, now)
+		if err != nil || d.Outcome != o {
+			t.Fatalf("%s: %+v %v, want %v", what, d, err, o)
+		}
+		if o == coord.Accepted { // undo, for the next round
+			if _, err := c.Withdraw(ctx, again, 0, now); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	if n, err := c.FollowStore(ctx, 40, head(40)); n != 0 || err != nil {
-		t.Fatalf("first report: dropped %d, %v", n, err)
-	}
-	// An older read than the last report, and the store caught up since.
-	if n, err := c.FollowStore(ctx, 35, head(41)); n != 0 || err != nil {
-		t.Fatalf("a stale read: dropped %d, %v; want nothing dropped", n, err)
-	}
-	d, err := c.Decide(ctx, again, pol, now)
-	if err != nil || d.Outcome != coord.Duplicate {
-		t.Fatalf("before the restore: %+v %v, want a duplicate of INS-F-2", d, err)
-	}
-	// The restore: the store's log ends at 30 now.
-	n, err := c.FollowStore(ctx, 30, head(30))
-	if err != nil || n == 0 {
-		t.Fatalf("a store behind Redis: dropped %d, %v; want the states dropped", n, err)
-	}
-	d, err = c.Decide(ctx, again, pol, now)
-	if err != nil || d.Outcome != coord.Accepted {
-		t.Fatalf("after the restore: %+v %v; want it accepted, INS-F-2 being no longer in the store", d, err)
-	}
-	// Followed from the restored store's head on.
-	if n, err := c.FollowStore(ctx, 31, head(31)); n != 0 || err != nil {
-		t.Fatalf("after the restore, the store going on: dropped %d, %v", n, err)
-	}
+
+	decideB()
+	live := history("x", 40)
+	follow("first report", live, false)
+	stale := history("x", 41)
+	stale.heads = []uint64{35} // read before another replica reported 40
+	follow("a stale read", stale, false)
+	wantOutcome("before any restore", coord.Duplicate)
+
+	// Restored: the log ends at 30 now.
+	follow("a store behind Redis", history("x", 30), true)
+	wantOutcome("after the restore", coord.Accepted)
+	follow("the restored log going on", history("x", 31), false)
+
+	// The wrong backup served, then the right one: longer, and another log.
+	decideB()
+	follow("the log as before", history("x", 31), false)
+	follow("another log, longer", history("y", 60), true)
+	wantOutcome("after the second restore", coord.Accepted)
+	follow("the second restored log going on", history("y", 61), false)
 }
 
 // TestFailoverAndFailback_SeedsAgain: the master fails over to a replica
