@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -74,8 +76,18 @@ func (a *app) dial() (*grpc.ClientConn, error) {
 // "http://host:7400" as a host named "http" and says "too many colons"
 // (an operator's trial, 2026-12-05).
 func checkServerAddr(addr string) error {
-	if scheme, _, ok := strings.Cut(addr, "://"); ok && !strings.Contains(scheme, ":") && scheme != "dns" && scheme != "unix" && scheme != "passthrough" {
+	scheme, _, ok := strings.Cut(addr, "://")
+	if ok && !strings.Contains(scheme, ":") {
+		if scheme == "dns" || scheme == "unix" || scheme == "passthrough" {
+			return nil // gRPC's own name schemes
+		}
 		return usagef("服务器地址 %q 应为 gRPC 的 主机:端口，如 127.0.0.1:7400，不带 %s://（--server 或 %s）", addr, scheme, envServer)
+	}
+	// Without a port grpc-go dials 443, and an empty or odd one fails as
+	// a connection, not as what was typed (an operator's second trial).
+	host, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 || host == "" {
+		return usagef("服务器地址 %q 应为 gRPC 的 主机:端口，如 127.0.0.1:7400（--server 或 %s）", addr, envServer)
 	}
 	return nil
 }

@@ -243,8 +243,8 @@ func errorLine(stderr string) string {
 }
 
 func TestServerAddr_URLRefused(t *testing.T) {
-	for _, addr := range []string{"http://127.0.0.1:7400", "https://ruqi.example:443"} {
-		if err := checkServerAddr(addr); err == nil || !strings.Contains(err.Error(), "127.0.0.1:7400") {
+	for _, addr := range []string{"http://127.0.0.1:7400", "https://ruqi.example:443", "127.0.0.1", "127.0.0.1:abc", "", ":7400", "127.0.0.1:0"} {
+		if err := checkServerAddr(addr); err == nil || !strings.Contains(err.Error(), "主机:端口，如 127.0.0.1:7400") {
 			t.Errorf("--server %s: %v", addr, err)
 		}
 	}

@@ -23,7 +23,8 @@ func (a *app) printError(err error) {
 		fmt.Fprintf(a.stderr, "错误：%v\n", err)
 		return
 	}
-	if msg, ok := a.transportMessage(st); ok {
+	msg, transport := a.transportMessage(st)
+	if transport {
 		// gRPC's own words (the connection, not the server): said in the
 		// user's, with the original beside it for whoever debugs.
 		fmt.Fprintf(a.stderr, "错误：%s（%s）\n详情：%s\n", msg, st.Code(), st.Message())
@@ -52,7 +53,9 @@ func (a *app) printError(err error) {
 			fmt.Fprintf(a.stderr, "提示：已用 TLS 连接：请确认服务器启用了 TLS，且其证书由 %s 中的 CA 签发、与地址 %s 相符。\n", a.tlsCA, a.server)
 		}
 	case codes.Unimplemented:
-		fmt.Fprintln(a.stderr, "提示：服务器尚不支持此功能，可能是服务器版本较旧。")
+		if !transport { // gRPC says Unimplemented for an HTTP 404 too
+			fmt.Fprintln(a.stderr, "提示：服务器尚不支持此功能，可能是服务器版本较旧。")
+		}
 	case codes.DeadlineExceeded:
 		fmt.Fprintf(a.stderr, "提示：服务器在 %v 内没有应答，可用 --timeout 放宽。\n", a.timeout)
 	case codes.Unauthenticated:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -188,7 +189,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.server, "server", defaultServer, "服务器 gRPC 地址 `HOST:PORT`")
 	pf.StringVar(&a.token, "token", "", "访问令牌，以 Bearer 方式发送 `TOKEN`")
-	pf.StringVar(&a.tokenFile, "token-file", "", "从文件读取访问令牌 `FILE`")
+	pf.StringVar(&a.tokenFile, "token-file", "", "从文件读取访问令牌 `FILE`（与 --token 同时给出时用 --token；命令行参数优先于环境变量）")
 	pf.StringVarP(&a.output, "output", "o", "table", "输出格式 `FORMAT`：table、json 或 csv（csv 只用于报表）")
 	pf.DurationVar(&a.timeout, "timeout", defaultTimeout, "每次请求的超时 `DURATION`")
 	pf.StringVar(&a.tlsCA, "tls-ca", "", "用 TLS 连接，以此 CA 证书核验服务器 `FILE`")
@@ -318,8 +319,13 @@ func (a *app) resolveToken() (string, error) {
 
 func readTokenFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("读取令牌文件失败：%w", err)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("令牌文件 %s 不存在", path)
+	case errors.Is(err, fs.ErrPermission):
+		return "", fmt.Errorf("无权读取令牌文件 %s", path)
+	case err != nil:
+		return "", fmt.Errorf("读取令牌文件 %s 失败：%w", path, err)
 	}
 	tok := strings.TrimSpace(string(b))
 	if tok == "" {

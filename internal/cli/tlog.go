@@ -412,6 +412,9 @@ func (a *app) witnessRewindCommand() *cobra.Command {
 			if err := requireFlags(cmd, "state", "origin", "reason"); err != nil {
 				return err
 			}
+			if _, err := os.Stat(stateFile); err != nil {
+				return fmt.Errorf("见证状态文件 %s 不存在或无法读取（--state 应为 witness serve 所用的同一文件）", stateFile)
+			}
 			lock, err := lockWitnessState(stateFile)
 			if err != nil {
 				return err

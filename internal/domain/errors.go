@@ -120,6 +120,16 @@ func Unavailablef(reason, format string, args ...any) *Error {
 	return newf(KindUnavailable, reason, format, args...)
 }
 
+// ReasonOf returns the reason of a domain error anywhere in err's chain, or
+// "".
+func ReasonOf(err error) string {
+	var de *Error
+	if errors.As(err, &de) {
+		return de.Reason
+	}
+	return ""
+}
+
 // KindOf returns the kind of a domain error anywhere in err's chain, or 0.
 func KindOf(err error) Kind {
 	var de *Error

@@ -504,14 +504,18 @@ const PolicyKey = "coord_policy"
 
 // PublishPolicy makes digest the store's policy digest: a replica starting
 // publishes its own, and from then on replicas that decide on others
-// register nothing (CheckPolicy).
-func PublishPolicy(tx store.Tx, digest int64) error {
+// register nothing (CheckPolicy). It returns the digest it replaced (0 for
+// none).
+func PublishPolicy(tx store.Tx, digest int64) (int64, error) {
 	n, err := tx.Count(PolicyKey)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return tx.AddCount(PolicyKey, digest-n)
+	return n, tx.AddCount(PolicyKey, digest-n)
 }
+
+// StorePolicy is the store's policy digest (0 if none was published).
+func StorePolicy(r store.Reader) (int64, error) { return r.Count(PolicyKey) }
 
 // CheckPolicy refuses a decision made on policies other than the store's:
 // replicas started with different -policy-file count one enterprise by two

@@ -26,7 +26,8 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 			where = u.Host + u.Path
 		}
 		slog.Info("store: PostgreSQL", "database", where)
-		return postgres.Open(ctx, cfg.Store, postgres.DefaultOptions())
+		scheme, rest, _ := strings.Cut(cfg.Store, "://")
+		return postgres.Open(ctx, strings.ToLower(scheme)+"://"+rest, postgres.DefaultOptions())
 	}
 	if err := notAPath(cfg.Store); err != nil {
 		return nil, err
@@ -50,7 +51,8 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 }
 
 func isPostgresURL(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+	l := strings.ToLower(s) // URL schemes are case-insensitive
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
 // libpqKeywords are the keywords that make a -store value a PostgreSQL
@@ -62,8 +64,10 @@ var libpqKeywords = []string{"host", "hostaddr", "port", "dbname", "user", "pass
 // (an operator's trial, 2026-12-05): a URL of another scheme, or a
 // PostgreSQL connection string in keyword/value form.
 func notAPath(s string) error {
-	if scheme, _, ok := strings.Cut(s, "://"); ok && !strings.ContainsAny(scheme, `/\`) {
-		return fmt.Errorf("-store %s://…: a database URL that is not PostgreSQL's; give a postgres:// URL, or a bbolt file's path", scheme)
+	// A scheme ("mysql://…", "file:/x", "postgres:/x"): a path here (Linux)
+	// never starts with letters and a colon.
+	if i := strings.Index(s, ":"); i > 1 && strings.Trim(strings.ToLower(s[:i]), "abcdefghijklmnopqrstuvwxyz0123456789+-") == "" {
+		return fmt.Errorf("-store %s:…: a URL that is not a PostgreSQL one (postgres://…); give a postgres:// URL, or a bbolt file's path", s[:i])
 	}
 	for _, f := range strings.Fields(s) {
 		k, _, ok := strings.Cut(f, "=")

@@ -20,6 +20,8 @@ func TestOpenStore_RefusesWhatIsNoPath(t *testing.T) {
 		"dbname=ruqi",
 		"mysql://ruqi:s3cret@db/ruqi",
 		"redis://127.0.0.1:6379",
+		"file:/tmp/a.db",
+		"postgres:/tmp/y.db",
 	} {
 		dir := t.TempDir()
 		t.Chdir(dir)

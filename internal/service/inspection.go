@@ -223,6 +223,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 			return nil, d.Fence, err
 		}
 		if err != nil {
+			s.policyRefused(ctx, err)
 			return nil, 0, toStatus(ctx, err)
 		}
 	}
@@ -272,6 +273,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 		return nil, d.Fence, err
 	}
 	if err != nil {
+		s.policyRefused(ctx, err)
 		s.afterFailedWrite(ctx, req, plan, now)
 		return nil, 0, toStatus(ctx, err)
 	}

@@ -33,7 +33,7 @@ func TestPolicyDigest_PG_PublishedOverAndOver(t *testing.T) {
 	defer pg.Close()
 	// The extremes first, straight through the store.
 	for _, d := range []int64{1, 1<<62 - 1, 1, 1<<62 - 1} {
-		if err := pg.Update(ctx, func(tx store.Tx) error { return inspection.PublishPolicy(tx, d) }); err != nil {
+		if err := pg.Update(ctx, func(tx store.Tx) error { _, err := inspection.PublishPolicy(tx, d); return err }); err != nil {
 			t.Fatalf("publish %d: %v", d, err)
 		}
 		if err := pg.View(ctx, func(r store.Reader) error { return inspection.CheckPolicy(r, d) }); err != nil {

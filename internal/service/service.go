@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -106,6 +107,7 @@ type Service struct {
 	// policyDigest identifies policies: decisions on them are written only
 	// while the store's is the same (inspection.CheckPolicy).
 	policyDigest int64
+	policyWarned atomic.Int64 // unix ns of the last policyRefused log line
 
 	ring    atomic.Pointer[code.Ring]
 	rotateM sync.Mutex // one rotation at a time
@@ -151,10 +153,41 @@ func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Se
 	// The policies this replica decides on are the store's from now on:
 	// replicas on others register nothing (inspection.CheckPolicy).
 	s.policyDigest = s.policies.Digest()
-	if err := s.store.Update(ctx, func(tx store.Tx) error { return inspection.PublishPolicy(tx, s.policyDigest) }); err != nil {
+	var was int64
+	if err := s.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		was, err = inspection.PublishPolicy(tx, s.policyDigest)
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("publish the frequency policies' digest: %w", err)
 	}
+	if was != 0 && was != s.policyDigest {
+		// Any server started on the store, however briefly, does this (an
+		// operator's second trial, 2026-12-05, found replicas refusing with
+		// nothing in any log to say why).
+		slog.WarnContext(ctx, "this server's frequency policies (-policy-file) replace those of the server started before it on this store: servers still on the old ones register nothing (POLICY_DIFFERS) until restarted on the same file",
+			"policy_digest", fmt.Sprintf("%016x", s.policyDigest), "replaced", fmt.Sprintf("%016x", was))
+	} else {
+		slog.InfoContext(ctx, "frequency policies", "policy_digest", fmt.Sprintf("%016x", s.policyDigest))
+	}
 	return s, nil
+}
+
+// policyRefused logs, at most once a minute, that this server refused a
+// registration because its policies are not the store's.
+func (s *Service) policyRefused(ctx context.Context, err error) {
+	if domain.ReasonOf(err) != "POLICY_DIFFERS" {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := s.policyWarned.Load()
+	if now-last < int64(time.Minute) || !s.policyWarned.CompareAndSwap(last, now) {
+		return
+	}
+	var stored int64
+	_ = s.store.View(ctx, func(r store.Reader) error { stored, _ = inspection.StorePolicy(r); return nil })
+	slog.WarnContext(ctx, "registration refused: this server's frequency policies are not those of the server started last on this store; restart it on the same -policy-file",
+		"policy_digest", fmt.Sprintf("%016x", s.policyDigest), "store_policy_digest", fmt.Sprintf("%016x", stored))
 }
 
 // Register registers every gRPC service on g.
@@ -206,7 +239,14 @@ func (s *Service) EnsureAdminTokenDescribed(ctx context.Context, token, descript
 	}
 	hash := auth.HashToken(token)
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.AccessToken(hash); err == nil {
+		if had, err := tx.AccessToken(hash); err == nil {
+			if !had.RevokedAt.IsZero() {
+				// Revoked by an administrator (ListAccessTokens): kept so,
+				// but said at start, where the way out is (an operator's
+				// second trial, 2026-12-05).
+				slog.WarnContext(ctx, "the data directory's administrator token (admin.token) was revoked: remove the file and restart to have a new one made",
+					"token_id", had.ID, "revoked_at", had.RevokedAt)
+			}
 			return nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err

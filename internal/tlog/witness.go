@@ -270,15 +270,15 @@ func ParseAddCheckpoint(body []byte) (old uint64, prf [][]byte, signed []byte, e
 // caller holds its lock. It returns what was let go of.
 func RewindWitness(statePath, origin, reason string, at time.Time) (Rewind, error) {
 	if strings.TrimSpace(reason) == "" {
-		return Rewind{}, errors.New("a reason is required: it is kept in the witness's state")
+		return Rewind{}, errors.New("请用 --reason 写明理由：它保存在见证状态中")
 	}
 	b, err := os.ReadFile(statePath)
 	if err != nil {
-		return Rewind{}, fmt.Errorf("witness state: %w", err)
+		return Rewind{}, fmt.Errorf("读取见证状态 %s 失败：%w", statePath, err)
 	}
 	state := map[string]witnessed{}
 	if err := json.Unmarshal(b, &state); err != nil {
-		return Rewind{}, fmt.Errorf("witness state %s: %w", statePath, err)
+		return Rewind{}, fmt.Errorf("见证状态 %s 不是见证服务写的文件：%w", statePath, err)
 	}
 	have, ok := state[origin]
 	if !ok || have.Size == 0 {
@@ -288,7 +288,7 @@ func RewindWitness(statePath, origin, reason string, at time.Time) (Rewind, erro
 				known = append(known, o)
 			}
 		}
-		return Rewind{}, fmt.Errorf("the witness has cosigned nothing of log %q (it has of %q)", origin, known)
+		return Rewind{}, fmt.Errorf("见证方没有联署过日志 %q 的检查点（联署过的日志：%s）", origin, strings.Join(known, "、"))
 	}
 	r := Rewind{Size: have.Size, Root: have.Root, At: at.UTC(), Reason: reason}
 	have.Rewound = append(have.Rewound, r)
