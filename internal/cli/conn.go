@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/resolver"
 )
 
 // bearerToken sends the access token with every RPC as
@@ -76,11 +77,10 @@ func (a *app) dial() (*grpc.ClientConn, error) {
 // "http://host:7400" as a host named "http" and says "too many colons"
 // (an operator's trial, 2026-12-05).
 func checkServerAddr(addr string) error {
-	scheme, _, ok := strings.Cut(addr, "://")
-	if ok && !strings.Contains(scheme, ":") {
-		if scheme == "dns" || scheme == "unix" || scheme == "passthrough" {
-			return nil // gRPC's own name schemes
-		}
+	if scheme, _, ok := strings.Cut(addr, ":"); ok && scheme != "" && (resolver.Get(scheme) != nil || scheme == "unix" || scheme == "unix-abstract") {
+		return nil // a gRPC target: dns:///…, unix:/path, passthrough:///…
+	}
+	if scheme, _, ok := strings.Cut(addr, "://"); ok && !strings.Contains(scheme, ":") {
 		return usagef("服务器地址 %q 应为 gRPC 的 主机:端口，如 127.0.0.1:7400，不带 %s://（--server 或 %s）", addr, scheme, envServer)
 	}
 	// Without a port grpc-go dials 443, and an empty or odd one fails as

@@ -248,7 +248,7 @@ func TestServerAddr_URLRefused(t *testing.T) {
 			t.Errorf("--server %s: %v", addr, err)
 		}
 	}
-	for _, addr := range []string{"127.0.0.1:7400", "ruqi.example:443", "dns:///ruqi.example:443", "[::1]:7400"} {
+	for _, addr := range []string{"127.0.0.1:7400", "ruqi.example:443", "dns:///ruqi.example:443", "[::1]:7400", "unix:/run/ruqi/grpc.sock", "dns:127.0.0.1:7400", "passthrough:///bufnet"} {
 		if err := checkServerAddr(addr); err != nil {
 			t.Errorf("--server %s: %v", addr, err)
 		}

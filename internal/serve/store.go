@@ -55,6 +55,9 @@ func isPostgresURL(s string) bool {
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
+// urlSchemes name a database or a file without "//" after the colon.
+var urlSchemes = []string{"file", "postgres", "postgresql", "mysql", "sqlite", "sqlite3", "redis", "bolt", "bbolt"}
+
 // libpqKeywords are the keywords that make a -store value a PostgreSQL
 // connection string in keyword/value form, not a file name.
 var libpqKeywords = []string{"host", "hostaddr", "port", "dbname", "user", "password", "sslmode"}
@@ -64,10 +67,15 @@ var libpqKeywords = []string{"host", "hostaddr", "port", "dbname", "user", "pass
 // (an operator's trial, 2026-12-05): a URL of another scheme, or a
 // PostgreSQL connection string in keyword/value form.
 func notAPath(s string) error {
-	// A scheme ("mysql://…", "file:/x", "postgres:/x"): a path here (Linux)
-	// never starts with letters and a colon.
-	if i := strings.Index(s, ":"); i > 1 && strings.Trim(strings.ToLower(s[:i]), "abcdefghijklmnopqrstuvwxyz0123456789+-") == "" {
-		return fmt.Errorf("-store %s:…: a URL that is not a PostgreSQL one (postgres://…); give a postgres:// URL, or a bbolt file's path", s[:i])
+	// A URL ("mysql://…"), or one of the schemes a database is named by
+	// without "//" ("file:/x", "postgres:/x"). Not any "name:": a file
+	// named by the time it was copied (ruqi-2026-12-05T01:15:56+08:00.db) is
+	// a path (a review, 2026-12-05).
+	scheme, rest, ok := strings.Cut(s, ":")
+	scheme = strings.ToLower(scheme)
+	if ok && len(scheme) > 1 && strings.Trim(scheme, "abcdefghijklmnopqrstuvwxyz0123456789+-.") == "" &&
+		(strings.HasPrefix(rest, "//") || slices.Contains(urlSchemes, scheme)) {
+		return fmt.Errorf("-store %s:…: a URL that is not a PostgreSQL one (postgres://…); give a postgres:// URL, or a bbolt file's path", scheme)
 	}
 	for _, f := range strings.Fields(s) {
 		k, _, ok := strings.Cut(f, "=")

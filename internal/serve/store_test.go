@@ -38,9 +38,11 @@ func TestOpenStore_RefusesWhatIsNoPath(t *testing.T) {
 			t.Errorf("-store %q left %d entries in the working directory", s, len(ents))
 		}
 	}
-	// A path is a path, = and spaces included.
+	// A path is a path, = and spaces included, and a colon in a file's name
+	// (a copy named by its time; a review, 2026-12-05).
 	dir := t.TempDir()
-	for _, p := range []string{filepath.Join(dir, "ruqi.db"), filepath.Join(dir, "a b=c", "ruqi.db")} {
+	t.Chdir(dir)
+	for _, p := range []string{filepath.Join(dir, "ruqi.db"), filepath.Join(dir, "a b=c", "ruqi.db"), "ruqi-2026-12-05T01:15:56+08:00.db", "db1:restored.db"} {
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			t.Fatal(err)
 		}

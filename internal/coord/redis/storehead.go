@@ -14,7 +14,7 @@ import (
 
 // storeHeadKey holds the furthest position of the store's event log any
 // replica has read (FollowStore): "<seq>:<hex hash of that event>".
-const storeHeadKey = "ruqi:store-head"
+const storeHeadKey = "ruqi:store-position"
 
 // headScript raises storeHeadKey to ARGV[2] ("<seq>:<hash>") if ARGV[1],
 // its sequence number, is higher, and returns what it held before ("" for
