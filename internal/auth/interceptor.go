@@ -99,7 +99,13 @@ func authorize(ctx context.Context, method string, lookup TokenLookup) (context.
 	}
 	fillSlot(ctx, p)
 	if !Allowed(method, p.Role) {
-		return nil, status.Errorf(codes.PermissionDenied, "无权执行此操作：%s 不可调用 %s", roleName(p), domain.Clip(method, 128))
+		// Who may, in the caller's words: the method's name alone told an
+		// officer nothing (an operator's second trial, 2026-12-05).
+		var who []string
+		for _, r := range allowed[method] {
+			who = append(who, roleName(Principal{Role: r}))
+		}
+		return nil, status.Errorf(codes.PermissionDenied, "无权执行此操作：%s 不可调用 %s（限%s）", roleName(p), domain.Clip(method, 128), strings.Join(who, "、"))
 	}
 	return WithPrincipal(ctx, p), nil
 }

@@ -64,3 +64,15 @@ func TestAuthenticate_BlankToken_RefusedWhateverTheStoreHolds(t *testing.T) {
 		}
 	}
 }
+
+// A refusal says who may call the method, in the caller's words.
+func TestAuthorize_RefusalNamesWhoMay(t *testing.T) {
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer rq_x"))
+	lookup := func(context.Context, []byte) (*store.AccessToken, error) {
+		return &store.AccessToken{ID: "tok-1", Role: ruqiv1.Role_ROLE_OFFICER, Subject: "O-0001", ExpiresAt: time.Now().Add(time.Hour)}, nil
+	}
+	_, err := authorize(ctx, ruqiv1.AdminService_ListAccessTokens_FullMethodName, lookup)
+	if status.Code(err) != codes.PermissionDenied || !strings.Contains(status.Convert(err).Message(), "执法人员 不可调用") || !strings.Contains(status.Convert(err).Message(), "（限系统管理员）") {
+		t.Fatalf("an officer listing tokens: %v", err)
+	}
+}
