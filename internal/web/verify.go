@@ -435,7 +435,10 @@ func (s *server) offline(ctx context.Context, tok string) (offlineData, error) {
 // EnterpriseService.RefuseInspection, naming the inspection by the code
 // shown; the service decides what the code proves.
 func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
-	tok := strings.ToUpper(r.PathValue("token"))
+	tok, ok := pathToken(w, r)
+	if !ok {
+		return
+	}
 	back := "/V/" + tok
 	sess, ok := s.enterpriseForm(w, r, back)
 	if !ok {
@@ -472,7 +475,11 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
 // refused shows a recorded refusal, after refuse's redirect. It reads only
 // the lead id and the phase from the URL, never text to display.
 func (s *server) refused(w http.ResponseWriter, r *http.Request) {
-	back := "/V/" + strings.ToUpper(r.PathValue("token"))
+	tok, ok := pathToken(w, r)
+	if !ok {
+		return
+	}
+	back := "/V/" + tok
 	d := resultData{Banner: badBanner("已拒绝检查", "拒绝已记录在案，并作为问题线索报送司法局。"), Back: back, BackTo: "返回核验页面"}
 	if r.URL.Query().Get("advisory") == "1" {
 		d.Banner = waitBanner("已记录拒绝（试运行阶段，仅作提示）", "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示。")
@@ -489,7 +496,10 @@ func (s *server) refused(w http.ResponseWriter, r *http.Request) {
 // count a repeat. The POST and its CSRF token make the confirmation a
 // deliberate act of the signed-in enterprise, not of a link.
 func (s *server) confirm(w http.ResponseWriter, r *http.Request) {
-	tok := strings.ToUpper(r.PathValue("token"))
+	tok, ok := pathToken(w, r)
+	if !ok {
+		return
+	}
 	back := "/V/" + tok
 	if _, ok := s.enterpriseForm(w, r, back); !ok {
 		return
