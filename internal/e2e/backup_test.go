@@ -61,15 +61,7 @@ func TestAdminBackup_RestoredServerKeepsWhatWasAcknowledged(t *testing.T) {
 	}
 	// Written after the backup: gone with the restore.
 	later := w.register("now+5h", "now+8h")
-	w.stop()
-
-	dir := t.TempDir()
-	copyFile(t, out, filepath.Join(dir, "ruqi.db"))
-	for _, name := range []string{"log.key", "admin.token"} {
-		copyFile(t, filepath.Join(w.dataDir, name), filepath.Join(dir, name))
-	}
-	w.dataDir = dir
-	w.start()
+	w.restoreFrom(out)
 
 	got, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).GetInspection(ctx,
 		&ruqiv1.GetInspectionRequest{InspectionId: first.GetInspection().GetId()})
@@ -115,14 +107,7 @@ func TestRedis_StoreRestored_StatesOfLostPlansDropped(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "backup.db")
 	w.mustCLI(w.admin, "admin", "backup", out)
 	w.register("now+5h", "now+8h") // after the backup: lost by the restore
-	w.stop()
-	dir := t.TempDir()
-	copyFile(t, out, filepath.Join(dir, "ruqi.db"))
-	for _, name := range []string{"log.key", "admin.token"} {
-		copyFile(t, filepath.Join(w.dataDir, name), filepath.Join(dir, name))
-	}
-	w.dataDir = dir
-	w.start()
+	w.restoreFrom(out)
 	w.register("now+5h", "now+8h")
 }
 
@@ -145,19 +130,9 @@ func TestRedis_StoreRestoredToADivergentHistory_StatesDropped(t *testing.T) {
 	w.register("now+5h", "now+6h")                // more business before B2: its log is longer
 	b2 := filepath.Join(t.TempDir(), "b2.db")
 	w.mustCLI(w.admin, "admin", "backup", b2)
-	restore := func(from string) {
-		w.stop()
-		dir := t.TempDir()
-		copyFile(t, from, filepath.Join(dir, "ruqi.db"))
-		for _, name := range []string{"log.key", "admin.token"} {
-			copyFile(t, filepath.Join(w.dataDir, name), filepath.Join(dir, name))
-		}
-		w.dataDir = dir
-		w.start()
-	}
-	restore(b1)                                   // the wrong backup: X is lost, states dropped
+	w.restoreFrom(b1)                             // the wrong backup: X is lost, states dropped
 	w.registerFor(w.f.entB, "now+40h", "now+42h") // Z, on the wrong history
-	restore(b2)                                   // the right one: holds X, not Z
+	w.restoreFrom(b2)                             // the right one: holds X, not Z
 	r := w.cli(w.officer, "officer", "register", "--enterprise", w.f.entB,
 		"--items", strings.Join(w.f.items, ","), "--officers", strings.Join(w.f.officers[:2], ","),
 		"--from", "now+20h30m", "--to", "now+21h", "--type", "routine", "--reason", "日常监督检查")

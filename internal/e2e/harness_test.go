@@ -158,6 +158,24 @@ func (s *server) restart() {
 	s.start()
 }
 
+// restoreFrom restores the server from a backup file as the README says:
+// stopped, then started on a new data directory holding the backup as
+// ruqi.db and the old one's log.key and admin.token (those it has: a log
+// key given by -log-key-file is not in it).
+func (s *server) restoreFrom(backup string) {
+	s.t.Helper()
+	s.stop()
+	dir := s.t.TempDir()
+	copyFile(s.t, backup, filepath.Join(dir, "ruqi.db"))
+	for _, name := range []string{"log.key", "admin.token"} {
+		if _, err := os.Stat(filepath.Join(s.dataDir, name)); err == nil {
+			copyFile(s.t, filepath.Join(s.dataDir, name), filepath.Join(dir, name))
+		}
+	}
+	s.dataDir = dir
+	s.start()
+}
+
 // cliResult is one run of the ruqi CLI.
 type cliResult struct {
 	stdout, stderr string

@@ -51,6 +51,27 @@ func startWitness(t *testing.T, logKey string) *witnessProc {
 
 func (w *witnessProc) state() string { return filepath.Join(w.dir, "state.json") }
 
+// writePolicy writes a witness policy (-witness-policy) that asks this
+// witness, where it listens now, to cosign.
+func (w *witnessProc) writePolicy(path string) {
+	w.t.Helper()
+	if err := os.WriteFile(path, []byte(fmt.Sprintf("witness sfj %s %s\nquorum sfj\n", w.vkey, w.url)), 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// newLogKey makes the Merkle log's key at path before the server starts,
+// so that a witness can be told it (as a province configures both), and
+// returns its verifier key.
+func newLogKey(t *testing.T, path string) string {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(binDir, "ruqi"), "witness", "keygen", "--name", "ruqi.test/log", "--key-file", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // start starts the witness on its key and state, on a new port.
 func (w *witnessProc) start() {
 	w.t.Helper()
@@ -110,17 +131,11 @@ func eventually(t *testing.T, what string, f func() error) {
 // kind of tampering with the real bbolt file is caught.
 func TestLog_ReceiptsWitnessAndTampering(t *testing.T) {
 	needsBolt(t)
-	// The log key is made before the server starts, so that the witness can
-	// be told it (as a province would configure both).
 	dataDir := t.TempDir()
-	keyOut, err := exec.Command(filepath.Join(binDir, "ruqi"), "witness", "keygen", "--name", "ruqi.test/log", "--key-file", filepath.Join(dataDir, "log.key")).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logKey := strings.TrimSpace(string(keyOut))
+	logKey := newLogKey(t, filepath.Join(dataDir, "log.key"))
 	wit := startWitness(t, logKey)
 	policy := filepath.Join(dataDir, "witnesses.txt")
-	os.WriteFile(policy, []byte(fmt.Sprintf("witness sfj %s %s\nquorum sfj\n", wit.vkey, wit.url)), 0o644)
+	wit.writePolicy(policy)
 
 	w := newWorld(t, "-log-key-file", filepath.Join(dataDir, "log.key"), "-witness-policy", policy, "-log-interval", "100ms")
 	reg := w.register("now", "now+2h")
@@ -420,19 +435,10 @@ func TestLog_AnotherKeyRefusedAtStart(t *testing.T) {
 func TestLog_RestoredLog_WitnessedAgainAfterARewind(t *testing.T) {
 	needsBolt(t)
 	dataDir := t.TempDir()
-	keyOut, err := exec.Command(filepath.Join(binDir, "ruqi"), "witness", "keygen", "--name", "ruqi.test/log", "--key-file", filepath.Join(dataDir, "log.key")).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logKey := strings.TrimSpace(string(keyOut))
+	logKey := newLogKey(t, filepath.Join(dataDir, "log.key"))
 	wit := startWitness(t, logKey)
 	policy := filepath.Join(dataDir, "witnesses.txt")
-	writePolicy := func() {
-		if err := os.WriteFile(policy, []byte(fmt.Sprintf("witness sfj %s %s\nquorum sfj\n", wit.vkey, wit.url)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writePolicy()
+	wit.writePolicy(policy)
 	w := newWorld(t, "-log-key-file", filepath.Join(dataDir, "log.key"), "-witness-policy", policy, "-log-interval", "100ms")
 	w.register("now+1h", "now+2h")
 	backup := filepath.Join(t.TempDir(), "backup.db")
@@ -467,12 +473,7 @@ func TestLog_RestoredLog_WitnessedAgainAfterARewind(t *testing.T) {
 	w.stop()
 	before := witnessedSize(t, wit.state())
 
-	// The restore, as the README says (the log key is -log-key-file's).
-	dir := t.TempDir()
-	copyFile(t, backup, filepath.Join(dir, "ruqi.db"))
-	copyFile(t, filepath.Join(w.dataDir, "admin.token"), filepath.Join(dir, "admin.token"))
-	w.dataDir = dir
-	w.start()
+	w.restoreFrom(backup)
 	refused := w.register("now+5h", "now+6h")
 	time.Sleep(time.Second) // integrations every 100 ms, each offered to the witness: all refused
 	if got := witnessedSize(t, wit.state()); got != before {
@@ -491,7 +492,7 @@ func TestLog_RestoredLog_WitnessedAgainAfterARewind(t *testing.T) {
 		t.Fatalf("rewind: %s", out)
 	}
 	wit.start()
-	writePolicy() // the witness listens on another port now
+	wit.writePolicy(policy) // the witness listens on another port now
 	w.stop()
 	w.start()
 	again := w.registerFor(w.f.entB, "now+7h", "now+8h") // A has its two a year

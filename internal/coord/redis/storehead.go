@@ -109,7 +109,7 @@ func (c *Coordinator) reportHead(ctx context.Context, seq uint64, hash []byte) (
 		seenHash, err = hex.DecodeString(h)
 	}
 	if err != nil || !ok {
-		// Another version's form (a bare number): followed from here.
+		// Not what this writes (someone's hand): followed from here.
 		return 0, nil, c.client.Set(ctx, storeHeadKey, position(seq, hash), 0).Err()
 	}
 	return seen, seenHash, nil

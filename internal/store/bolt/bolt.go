@@ -158,6 +158,24 @@ func Open(path string, o Options) (*Store, error) {
 	return s, nil
 }
 
+// lockFile takes an exclusive lock on path (durable.Lock), waiting up to
+// timeout. Recovery writes to the database file before bbolt locks it, so
+// a second server started on the same data directory must stop at this
+// lock, not after.
+func lockFile(path string, timeout time.Duration) (*os.File, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		f, err := durable.Lock(path)
+		if !errors.Is(err, durable.ErrLocked) {
+			return f, err
+		}
+		if time.Now().After(deadline) {
+			return nil, errLockedByPeer
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func open(path string, o Options) (*Store, error) {
 	replay, err := recoverWAL(path)
 	if err != nil {
