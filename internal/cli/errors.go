@@ -135,7 +135,7 @@ func fmtMetadata(md map[string]string) string {
 // six times and released, the replica's policies are not the store's. A
 // retry hint would tell the officer it may have taken effect (an operator's
 // trial, 2026-12-05).
-var refusedBeforeWriting = map[string]bool{"COORDINATOR_UNAVAILABLE": true, "REGISTRATION_RESEEDED": true, "POLICY_DIFFERS": true}
+var refusedBeforeWriting = map[string]bool{"COORDINATOR_UNAVAILABLE": true, "REGISTRATION_RESEEDED": true, "POLICY_DIFFERS": true, "REDIS_OF_ANOTHER_STORE": true}
 
 // mayHaveSucceeded reports whether an RPC that failed with err may still
 // have taken effect on the server, so that the user should retry with the

@@ -21,6 +21,13 @@ import (
 // wait, scanning does not need it.
 var ErrUnavailable = errors.New("coord: unavailable")
 
+// ErrAnotherStore means the coordinator's Redis follows the event log of
+// another store (another deployment's, or a test's, configured with the
+// same Redis): deciding there would count this store's plans against the
+// other's and drop each other's states. Registration must wait until an
+// operator gives each store a Redis of its own.
+var ErrAnotherStore = errors.New("coord: the Redis coordinates another store")
+
 // Plan is one agency's registered plan for one enterprise.
 type Plan struct {
 	InspectionID string

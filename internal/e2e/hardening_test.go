@@ -22,10 +22,10 @@ import (
 
 // runServerExpectingFailure starts the server on dataDir and expects it to
 // exit on its own with an error; it returns what the server logged.
-func runServerExpectingFailure(t *testing.T, dataDir string) string {
+func runServerExpectingFailure(t *testing.T, dataDir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "ruqi-server"), "-data-dir", dataDir,
-		"-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-ready-file", filepath.Join(dataDir, "ready.json"))
+	cmd := exec.Command(filepath.Join(binDir, "ruqi-server"), append([]string{"-data-dir", dataDir,
+		"-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-ready-file", filepath.Join(dataDir, "ready.json")}, args...)...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {

@@ -79,9 +79,7 @@ func TestPostgres_TwoReplicas_ShareOneRecord(t *testing.T) {
 	pg, rs := pgtest.Start(t), redistest.Start(t)
 	url := pg.NewDatabase(t)
 	a := newWorld(t, "-store", url, "-redis-addr", rs.Addr())
-	// Replicas that share a store share the Merkle log's key.
-	b := &world{server: startServer(t, "-store", url, "-redis-addr", rs.Addr(), "-log-key-file", filepath.Join(a.dataDir, "log.key")), f: a.f}
-	b.officer, b.entA, b.entB = a.officer, a.entA, a.entB // issued at a
+	b := a.replica(t, "-store", url, "-redis-addr", rs.Addr())
 
 	reg := b.register("now", "now+4h") // a's officer token, at b
 	got, _ := a.scan(a.entA, reg.GetCodes()[0].GetToken())
@@ -113,6 +111,15 @@ func TestPostgres_TwoReplicas_ShareOneRecord(t *testing.T) {
 	}
 }
 
+// replica starts another server on w's store (serverArgs name it, with
+// -store), with w's Merkle log key, as replicas that share a store share
+// it; its world uses the tokens issued at w.
+func (w *world) replica(t *testing.T, serverArgs ...string) *world {
+	r := &world{server: startServer(t, append(serverArgs, "-log-key-file", filepath.Join(w.dataDir, "log.key"))...), f: w.f}
+	r.officer, r.entA, r.entB = w.officer, w.entA, w.entB
+	return r
+}
+
 // Replicas must decide on one policy (无事不扰): a replica started with
 // another -policy-file (five inspections an agency a year where the others
 // allow two) made a third plan of one agency in a year, a cap broken
@@ -128,8 +135,7 @@ func TestPostgres_ReplicaOnAnotherPolicy_RegistersNothing(t *testing.T) {
 	if err := os.WriteFile(loose, []byte(`{"default": {"agency_per_year": 5}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b := &world{server: startServer(t, "-store", url, "-redis-addr", rs.Addr(), "-log-key-file", filepath.Join(a.dataDir, "log.key"), "-policy-file", loose), f: a.f}
-	b.officer, b.entA, b.entB = a.officer, a.entA, a.entB
+	b := a.replica(t, "-store", url, "-redis-addr", rs.Addr(), "-policy-file", loose)
 
 	start := time.Now().Add(time.Hour)
 	window := func(day int) (time.Time, time.Time) {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ruqi/ruqi/internal/testutil/pgtest"
 	"github.com/ruqi/ruqi/internal/testutil/redistest"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -80,12 +81,13 @@ func TestRates_EnterpriseOverItsRate_RefusedNothingWritten(t *testing.T) {
 	wantStatus(t, scanOnce(w.server, w.entA, code), codes.ResourceExhausted, "RATE_LIMITED")
 }
 
-// Two servers coordinating through one Redis count an enterprise's calls
+// Two replicas coordinating through one Redis count an enterprise's calls
 // together: what it spends at one is gone at the other.
 func TestRates_SharedThroughRedis(t *testing.T) {
 	rs := redistest.Start(t)
-	a := newWorld(t, "-redis-addr", rs.Addr(), "-principal-rates", "enterprise=6/min:4")
-	b := newWorld(t, "-redis-addr", rs.Addr(), "-principal-rates", "enterprise=6/min:4")
+	url := pgtest.Start(t).NewDatabase(t)
+	a := newWorld(t, "-store", url, "-redis-addr", rs.Addr(), "-principal-rates", "enterprise=6/min:4")
+	b := a.replica(t, "-store", url, "-redis-addr", rs.Addr(), "-principal-rates", "enterprise=6/min:4")
 	for i, w := range []*world{a, b, a, b} {
 		if err := scanOnce(w.server, w.entA, "not a code"); status.Code(err) == codes.ResourceExhausted {
 			t.Fatalf("call %d of a burst of 4: %v", i+1, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -271,4 +272,76 @@ func TestRedis_BackAfterOutage_NextRegistrationSucceeds(t *testing.T) {
 	if _, err := w.registerAs("AG-01", w.f.entA, w.f.itemsOf["AG-01"][:1], now, now.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
 		t.Fatalf("first registration after Redis came back: %v", err)
 	}
+}
+
+// Two stores given one Redis (two deployments, or a test's, configured
+// alike): each store's log looked like a restore of the other's, so each
+// server dropped the other's states at every report, and decided in
+// between on counts of the other's plans. The store that reported first
+// keeps the Redis. A server on another store refuses to start, saying what
+// to do; one that finds its Redis following another store's log while it
+// runs registers nothing (UNAVAILABLE REDIS_OF_ANOTHER_STORE) until the
+// Redis is its own again, and its scans go on.
+func TestRedis_TwoStoresOneRedis_SecondRefused(t *testing.T) {
+	rs := redistest.Start(t)
+	a := newWorld(t, "-redis-addr", rs.Addr())
+	start := time.Now()
+	reg, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], start, start.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := func() error { // a duplicate of reg, refused however Redis is
+		_, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], start, start.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+		return err
+	}
+
+	log := runServerExpectingFailure(t, t.TempDir(), "-redis-addr", rs.Addr())
+	if !strings.Contains(log, "coordinates another store") || !strings.Contains(log, "--pattern 'ruqi:*'") {
+		t.Fatalf("a server on another store, started on a's Redis: its message does not say what to do:\n%s", log)
+	}
+	if err := again(); reasonOf(err) != "DUPLICATE_PLAN" {
+		t.Fatalf("a duplicate at a after the other server refused: %v, want DUPLICATE_PLAN", err)
+	}
+
+	// Another store reports its head while a runs (Redis emptied, the
+	// other deployment first): a's next report finds it.
+	raw := goredis.NewClient(&goredis.Options{Addr: rs.Addr()})
+	defer raw.Close()
+	if err := raw.Set(context.Background(), "ruqi:store-position", "7:"+strings.Repeat("ab", 32)+":"+strings.Repeat("cd", 32), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitForReason(t, again, "REDIS_OF_ANOTHER_STORE")
+	wantStatus(t, again(), codes.Unavailable, "REDIS_OF_ANOTHER_STORE")
+	if got, _ := a.scan(a.entB, reg.GetCodes()[0].GetToken()); got.GetVerdict() != ruqiv1.Verdict_VERDICT_VALID {
+		t.Fatalf("a scan while registration refuses: %v", got.GetVerdict())
+	}
+
+	// The other store's keys removed: a follows its Redis again.
+	if err := raw.Del(context.Background(), "ruqi:store-position").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitForReason(t, again, "DUPLICATE_PLAN")
+}
+
+// reasonOf is the ErrorInfo reason of err ("" if none).
+func reasonOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}
+
+// waitForReason calls try until it fails with reason; the server follows
+// its store's head every five seconds.
+func waitForReason(t *testing.T, try func() error, reason string) {
+	t.Helper()
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if err = try(); reasonOf(err) == reason {
+			return
+		}
+	}
+	t.Fatalf("after 30 s: %v, want reason %s", err, reason)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ruqi/ruqi/internal/coord"
@@ -24,6 +25,12 @@ type reconnectingRedis struct {
 	cur      *coordredis.Coordinator
 	reopened time.Time
 	closed   bool
+
+	// another is the coord.ErrAnotherStore of the last report of the
+	// store's head (nil once a report finds Redis following this store's
+	// log): meanwhile no call changes an enterprise's state there, which
+	// would be the other store's enterprise.
+	another atomic.Pointer[error]
 }
 
 const (
@@ -64,6 +71,9 @@ func (r *reconnectingRedis) Ping(ctx context.Context) error {
 }
 
 func (r *reconnectingRedis) Decide(ctx context.Context, p coord.Plan, pol coord.Policy, now time.Time) (coord.Decision, error) {
+	if err := r.refused(); err != nil {
+		return coord.Decision{}, err
+	}
 	c := r.client()
 	d, err := c.Decide(ctx, p, pol, now)
 	r.after(c, err)
@@ -71,6 +81,9 @@ func (r *reconnectingRedis) Decide(ctx context.Context, p coord.Plan, pol coord.
 }
 
 func (r *reconnectingRedis) Confirm(ctx context.Context, p coord.Plan, now time.Time) error {
+	if err := r.refused(); err != nil {
+		return err
+	}
 	c := r.client()
 	err := c.Confirm(ctx, p, now)
 	r.after(c, err)
@@ -78,6 +91,9 @@ func (r *reconnectingRedis) Confirm(ctx context.Context, p coord.Plan, now time.
 }
 
 func (r *reconnectingRedis) Release(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
+	if err := r.refused(); err != nil {
+		return coord.Decision{}, err
+	}
 	c := r.client()
 	d, err := c.Release(ctx, p, fence, now)
 	r.after(c, err)
@@ -85,6 +101,9 @@ func (r *reconnectingRedis) Release(ctx context.Context, p coord.Plan, fence int
 }
 
 func (r *reconnectingRedis) Withdraw(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
+	if err := r.refused(); err != nil {
+		return coord.Decision{}, err
+	}
 	c := r.client()
 	d, err := c.Withdraw(ctx, p, fence, now)
 	r.after(c, err)
@@ -92,6 +111,9 @@ func (r *reconnectingRedis) Withdraw(ctx context.Context, p coord.Plan, fence in
 }
 
 func (r *reconnectingRedis) Forget(ctx context.Context, uscc string) error {
+	if err := r.refused(); err != nil {
+		return err
+	}
 	c := r.client()
 	err := c.Forget(ctx, uscc)
 	r.after(c, err)
@@ -102,7 +124,21 @@ func (r *reconnectingRedis) FollowStore(ctx context.Context, log coordredis.Stor
 	c := r.client()
 	n, err := c.FollowStore(ctx, log)
 	r.after(c, err)
+	switch {
+	case errors.Is(err, coord.ErrAnotherStore):
+		r.another.Store(&err)
+	case err == nil:
+		r.another.Store(nil)
+	}
 	return n, err
+}
+
+// refused is why no call may change an enterprise's state in Redis now.
+func (r *reconnectingRedis) refused() error {
+	if err := r.another.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 func (r *reconnectingRedis) Close() error {

@@ -208,8 +208,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if rc != nil {
 		// Before any decision: states of plans a restored store no longer
 		// holds are dropped (coordredis.Coordinator.FollowStore).
-		followStore(ctx, rc, st)
-		defer followStore(context.WithoutCancel(ctx), rc, st) // the head at a clean stop
+		if err := followStore(ctx, rc, st, nil); errors.Is(err, coord.ErrAnotherStore) {
+			return fmt.Errorf("%w: %s", err, anotherStoreAdvice(cfg.RedisAddr))
+		}
+		defer followStore(context.WithoutCancel(ctx), rc, st, nil) // the head at a clean stop
 	}
 	// A cancellation interrupted between its two writes is finished before
 	// serving; if the store cannot do it now, a retried cancellation or the
@@ -294,12 +296,13 @@ func Run(ctx context.Context, cfg Config) error {
 		go func() {
 			t := time.NewTicker(followStoreEvery)
 			defer t.Stop()
+			var last error
 			for {
 				select {
 				case <-logCtx.Done():
 					return
 				case <-t.C:
-					followStore(logCtx, rc, st)
+					last = followStore(logCtx, rc, st, last)
 				}
 			}
 		}()
@@ -390,17 +393,35 @@ const followStoreEvery = 5 * time.Second
 // followStore reports the store's head to Redis, which drops the
 // enterprises' states if the store's log is not the one it followed (a
 // restore); an error is logged: Redis down is waited out, and the next
-// report tries again.
-func followStore(ctx context.Context, rc *reconnectingRedis, st store.Store) {
+// report tries again. A Redis that follows another store's log is logged
+// as an error when first found (last is what the previous report
+// returned) and registration refuses until it is this store's again.
+func followStore(ctx context.Context, rc *reconnectingRedis, st store.Store, last error) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	n, err := rc.FollowStore(ctx, storeLog{st})
-	if err != nil {
+	switch {
+	case errors.Is(err, coord.ErrAnotherStore):
+		if !errors.Is(last, coord.ErrAnotherStore) {
+			slog.ErrorContext(ctx, "Redis follows another store's event log: registration refuses (REDIS_OF_ANOTHER_STORE) until it is this store's alone", "err", err)
+		}
+	case err != nil:
 		slog.WarnContext(ctx, "tell Redis the store's head", "err", err)
+	case errors.Is(last, coord.ErrAnotherStore):
+		slog.InfoContext(ctx, "Redis follows this store's event log again: registration resumes")
 	}
 	if n > 0 {
 		slog.WarnContext(ctx, "the store's event log is not the one Redis followed (restored from a backup?): the coordinator's states were dropped, and each enterprise is seeded again from the store", "keys", n)
 	}
+	return err
+}
+
+// anotherStoreAdvice says what an operator does about a Redis that
+// coordinates another store.
+func anotherStoreAdvice(addr string) string {
+	return fmt.Sprintf("the Redis at %s coordinates another store (its first event differs from this store's): "+
+		"give each store a Redis of its own; if the other store is gone for good, remove its keys "+
+		"(redis-cli -h HOST -p PORT --scan --pattern 'ruqi:*' | xargs -r redis-cli -h HOST -p PORT unlink) and start again", addr)
 }
 
 // storeLog is coordredis.StoreLog over the store.

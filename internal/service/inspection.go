@@ -510,8 +510,11 @@ func (s *Service) recordRefusal(ctx context.Context, ins *ruqiv1.Inspection, typ
 
 // coordError says a coordinator failure in an officer's words.
 func coordError(err error) error {
-	if errors.Is(err, coord.ErrUnavailable) {
+	switch {
+	case errors.Is(err, coord.ErrUnavailable):
 		return domain.Unavailablef("COORDINATOR_UNAVAILABLE", "报备暂时无法办理：协调服务（Redis）不可用，请稍后重试；扫码核验不受影响")
+	case errors.Is(err, coord.ErrAnotherStore):
+		return domain.Unavailablef("REDIS_OF_ANOTHER_STORE", "报备暂停：协调服务（Redis）正为另一套数据库所用，频次上限无从保证。请管理员为每套数据库配置各自的 Redis；扫码核验不受影响")
 	}
 	return err
 }

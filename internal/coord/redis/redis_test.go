@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1066,6 +1067,14 @@ func history(tag string, n int) *eventLog {
 	return l
 }
 
+// divergent is l's first n events, then m of its own, tagged tag: the same
+// store's log after another backup was restored and went on.
+func divergent(l *eventLog, n int, tag string, m int) *eventLog {
+	out := &eventLog{hashes: append([][]byte(nil), l.hashes[:n]...)}
+	out.hashes = append(out.hashes, history(tag, m).hashes...)
+	return out
+}
+
 // TestFollowStore_AnotherLog_DropsStates: a store restored from a backup
 // holds another log than the one replicas read before, shorter or, after
 // the wrong backup served for a while and the right one came back, longer
@@ -1131,9 +1140,68 @@ func TestFollowStore_AnotherLog_DropsStates(t *testing.T) {
 	// The wrong backup served, then the right one: longer, and another log.
 	decideB()
 	follow("the log as before", history("x", 31), false)
-	follow("another log, longer", history("y", 60), true)
+	follow("another log, longer", divergent(history("x", 31), 20, "y", 40), true)
 	wantOutcome("after the second restore", coord.Accepted)
-	follow("the second restored log going on", history("y", 61), false)
+	follow("the second restored log going on", divergent(history("x", 31), 20, "y", 41), false)
+}
+
+// TestFollowStore_AnotherStore_Refused: two stores given one Redis (two
+// deployments, or a test's, configured alike). Each one's log would look
+// like a restore of the other's, and every report would drop the other's
+// states. The store that reported first keeps the Redis; the other is told
+// coord.ErrAnotherStore and moves nothing, however far its log reaches.
+func TestFollowStore_AnotherStore_Refused(t *testing.T) {
+	srv := redistest.Start(t)
+	rec := coordtest.NewRecord()
+	c := dial(t, srv, rec.Seed)
+	uscc := freshUSCC()
+	pol := coord.Policy{Zone: coordtest.Beijing}
+	now := at("2026-11-20 09:00")
+	a := coord.Plan{InspectionID: "INS-S-1", AgencyID: "AG-1", USCC: uscc, Start: at("2026-11-23 09:00"), End: at("2026-11-23 10:00")}
+	again := coord.Plan{InspectionID: "INS-S-2", AgencyID: "AG-1", USCC: uscc, Start: at("2026-11-23 09:30"), End: at("2026-11-23 11:00")}
+	if d, err := c.Decide(ctx, a, pol, now); err != nil || d.Outcome != coord.Accepted {
+		t.Fatalf("decide: %+v %v", d, err)
+	}
+	if n, err := c.FollowStore(ctx, history("ours", 10)); err != nil || n != 0 {
+		t.Fatalf("first report: %d %v", n, err)
+	}
+	for _, other := range []*eventLog{history("theirs", 5), history("theirs", 500)} {
+		n, err := c.FollowStore(ctx, other)
+		if !errors.Is(err, coord.ErrAnotherStore) || n != 0 {
+			t.Fatalf("another store's log of %d events: dropped %d, %v; want coord.ErrAnotherStore and nothing dropped", len(other.hashes), n, err)
+		}
+	}
+	// Ours goes on as if the other had never reported.
+	if n, err := c.FollowStore(ctx, history("ours", 11)); err != nil || n != 0 {
+		t.Fatalf("our next report: dropped %d, %v", n, err)
+	}
+	if d, err := c.Decide(ctx, again, pol, now); err != nil || d.Outcome != coord.Duplicate {
+		t.Fatalf("a duplicate of INS-S-1 after the other store's reports: %+v %v", d, err)
+	}
+	// A restore of ours is still a restore.
+	if n, err := c.FollowStore(ctx, history("ours", 3)); err != nil || n == 0 {
+		t.Fatalf("our store restored: dropped %d, %v; want a drop", n, err)
+	}
+}
+
+// TestFollowStore_PositionWithoutFirstEvent_Adopted: a position written
+// before it named its log ("<seq>:<hash>") is read, and the next report
+// that raises it names the log.
+func TestFollowStore_PositionWithoutFirstEvent_Adopted(t *testing.T) {
+	srv := redistest.Start(t)
+	c := dial(t, srv, coordtest.NewRecord().Seed)
+	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer raw.Close()
+	log := history("ours", 12)
+	if err := raw.Set(ctx, "ruqi:store-position", "10:"+hex.EncodeToString(log.hashes[9]), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.FollowStore(ctx, log); err != nil || n != 0 {
+		t.Fatalf("report over a two-part position of the same log: dropped %d, %v", n, err)
+	}
+	if _, err := c.FollowStore(ctx, history("theirs", 20)); !errors.Is(err, coord.ErrAnotherStore) {
+		t.Fatalf("another store after the position named its log: %v, want coord.ErrAnotherStore", err)
+	}
 }
 
 // TestFailoverAndFailback_SeedsAgain: the master fails over to a replica
