@@ -15,7 +15,9 @@ import (
 	"github.com/ruqi/ruqi/internal/store"
 )
 
-// TokenLookup finds a stored token by its hash; store.ErrNotFound when none.
+// TokenLookup finds a stored token by its hash; store.ErrNotFound when none,
+// or a gRPC status error, answered as it is, when the token is genuine but
+// its holder may not act.
 type TokenLookup func(ctx context.Context, hash []byte) (*store.AccessToken, error)
 
 // Authenticate resolves the bearer token of an incoming call.
@@ -38,6 +40,11 @@ func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
 	}
 	if errors.Is(err, store.ErrUnavailable) {
 		return Principal{}, status.Error(codes.Unavailable, "暂时无法核对访问令牌：数据库（PostgreSQL）暂时无法访问，请稍后重试")
+	}
+	if st, ok := status.FromError(err); ok && err != nil {
+		// The lookup's own answer: a genuine token whose holder may not
+		// act now (an officer whose certificate is suspended).
+		return Principal{}, st.Err()
 	}
 	if err != nil {
 		return Principal{}, status.Error(codes.Unavailable, "暂时无法核对访问令牌，请稍后重试")

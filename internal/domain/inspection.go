@@ -223,6 +223,27 @@ func CertificateValid(o *ruqiv1.Officer, t time.Time) bool {
 		o.GetCertificateValidUntil() != nil && t.Before(o.GetCertificateValidUntil().AsTime())
 }
 
+// OfficerMayAct is whether officer o may act as an officer at now at all
+// (register, take codes, record results, read the agency's records): only
+// while their certificate is valid. A suspended (暂扣), revoked (注销) or
+// expired certificate makes them no enforcement officer, whatever token
+// they hold; their agency's administrator acts for the agency meanwhile.
+func OfficerMayAct(o *ruqiv1.Officer, now time.Time) error {
+	if CertificateValid(o, now) {
+		return nil
+	}
+	const then = "，不能以执法人员身份办理任何事项（报备、取码、录入结果、查阅），请联系本部门管理员"
+	switch o.GetCertificateStatus() {
+	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED:
+		return PermissionDeniedf("CERTIFICATE_SUSPENDED", "您的执法证 %s 已暂扣"+then, o.GetCertificateNumber())
+	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE:
+		if o.GetCertificateValidUntil() != nil {
+			return PermissionDeniedf("CERTIFICATE_EXPIRED", "您的执法证 %s 已于 %s 过期"+then, o.GetCertificateNumber(), FormatTime(o.GetCertificateValidUntil().AsTime()))
+		}
+	}
+	return PermissionDeniedf("CERTIFICATE_REVOKED", "您的执法证 %s 已注销或无效"+then, o.GetCertificateNumber())
+}
+
 // CheckOfficersForAgency checks that each officer belongs to the agency and
 // holds a certificate valid for the whole window.
 func CheckOfficersForAgency(agencyID string, officers []*ruqiv1.Officer, windowEnd time.Time) error {

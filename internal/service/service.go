@@ -210,8 +210,33 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 // Close releases the coordinator.
 func (s *Service) Close() error { return s.coord.Close() }
 
-// LookupToken is the auth interceptor's view of the store.
+// LookupToken is the auth interceptor's view of the store. An officer's
+// token is refused while the officer's certificate (执法证) is not valid
+// (domain.OfficerMayAct): a suspended or revoked officer registered visits
+// naming colleagues, took a colleague's code and read other agencies'
+// results with the token they held (a review, 2026-12-05).
 func (s *Service) LookupToken(ctx context.Context, hash []byte) (*store.AccessToken, error) {
+	tok, err := s.lookupToken(ctx, hash)
+	if err != nil || tok.Role != ruqiv1.Role_ROLE_OFFICER {
+		return tok, err
+	}
+	err = s.store.View(ctx, func(r store.Reader) error {
+		o, err := r.Officer(tok.Subject)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // the call's own check names the missing officer
+		}
+		if err != nil {
+			return err
+		}
+		return domain.OfficerMayAct(o, s.now())
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return tok, nil
+}
+
+func (s *Service) lookupToken(ctx context.Context, hash []byte) (*store.AccessToken, error) {
 	if c, ok := store.As[*cache.Store](s.store); ok {
 		return c.AccessToken(ctx, hash) // no transaction when held in memory
 	}
