@@ -42,11 +42,16 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 	var sums map[report.Metric]int64
 	switch {
 	case agencySide:
-		months, err := report.EvaluationMonths(r, agency, report.Month(now.Add(-closedAfter)), "")
+		closed := report.Month(now.Add(-closedAfter))
+		months, err := report.EvaluationMonths(r, agency, closed, "")
 		if err != nil {
 			return nil, err
 		}
-		sums = releasedSums(months)
+		evaluators, err := evaluatorsByMonth(r, agency, closed)
+		if err != nil {
+			return nil, err
+		}
+		sums = releasedSums(months, evaluators)
 	default:
 		// A supervisor oversees the enterprises of a region: it sees what
 		// they said of the agency, not what enterprises elsewhere did.
@@ -75,12 +80,16 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 }
 
 // releasedSums adds closed months to what the agency sees only once they
-// bring at least MinEvaluations evaluations together, oldest first; the
-// months after the last such batch wait for more. A threshold on the running
-// total alone would not do: read at the start of one month and of the next,
-// the figures would differ by that month's evaluations, and with one
-// evaluation in it, by one enterprise's answers. Batched, two readings differ
-// by whole batches, each of at least MinEvaluations enterprises.
+// bring at least MinEvaluations evaluations of as many enterprises
+// together, oldest first; the months after the last such batch wait for
+// more. A threshold on the running total alone would not do: read at the
+// start of one month and of the next, the figures would differ by that
+// month's evaluations, and with one evaluation in it, by one enterprise's
+// answers. Batched, two readings differ by whole batches, each of at least
+// MinEvaluations enterprises' answers. Counting evaluations, not the
+// enterprises that made them, let an agency whose closed inspections were
+// all at one enterprise read that enterprise's three answers (a review,
+// 2026-12-05): evaluators holds, by month, the enterprises that evaluated.
 //
 // Nor would batches alone: the agency knows whose inspections it closed.
 // Had all of them evaluated, the count would say who evaluated, and a share
@@ -88,19 +97,47 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 // last month, at least MinEvaluations more inspections were closed (EvalDue)
 // than evaluated: each enterprise the agency knows of may be one that did
 // not. Evaluations of inspections closed before EvalDue was counted wait
-// for closings enough to cover them.
-func releasedSums(months []report.MonthSums) map[report.Metric]int64 {
+// for closings enough to cover them. (Inspections, not enterprises: an
+// agency that knows it closed inspections at exactly three enterprises, two
+// each, and is shown three evaluations, learns from this rule that each
+// evaluated once; docs/SECURITY.md.)
+func releasedSums(months []report.MonthSums, evaluators map[string]map[string]bool) map[report.Metric]int64 {
 	released := 0
 	var batch, evaluated, due int64
+	firms := map[string]bool{} // the batch's evaluators
 	for i := range months {
 		batch += months[i].Sums[report.EvalCount]
 		evaluated += months[i].Sums[report.EvalCount]
 		due += months[i].Sums[report.EvalDue]
-		if batch >= MinEvaluations && due-evaluated >= MinEvaluations {
+		for uscc := range evaluators[months[i].Month] {
+			firms[uscc] = true
+		}
+		if batch >= MinEvaluations && len(firms) >= MinEvaluations && due-evaluated >= MinEvaluations {
 			released, batch = i+1, 0
+			clear(firms)
 		}
 	}
 	out := report.Sum(months[:released])
 	delete(out, report.EvalDue)
 	return out
+}
+
+// evaluatorsByMonth is, for each month (yyyymm) before before, the
+// enterprises that evaluated agency in it: the month of an evaluation's
+// counters is that of its time (report.Month).
+func evaluatorsByMonth(r store.Reader, agency, before string) (map[string]map[string]bool, error) {
+	out := map[string]map[string]bool{}
+	err := store.Each(500, func(p store.Page) ([]*ruqiv1.Evaluation, error) { return r.Evaluations(agency, p) },
+		(*ruqiv1.Evaluation).GetInspectionId, func(ev *ruqiv1.Evaluation) error {
+			m := report.Month(ev.GetAt().AsTime())
+			if m >= before {
+				return nil
+			}
+			if out[m] == nil {
+				out[m] = map[string]bool{}
+			}
+			out[m][ev.GetEnterpriseUscc()] = true
+			return nil
+		})
+	return out, err
 }

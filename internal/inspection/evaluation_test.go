@@ -25,9 +25,19 @@ func TestEvaluationSummary_AnonymousTowardsTheAgency(t *testing.T) {
 	st := fixture(t, now)
 	agencyAdmin := auth.Principal{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: "AG-1"}
 	lastMonth := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, domain.Shanghai).AddDate(0, -1, 0)
+	// INS-Ci is a closed inspection of enterprise firm(i), which evaluates it.
+	firm := func(i int) string { return fmt.Sprintf("%s-%d", uscc, i) }
 	evaluate := func(at time.Time, id string) error {
+		var i int
+		if _, err := fmt.Sscanf(id, "INS-C%d", &i); err != nil {
+			return st.Update(context.Background(), func(tx store.Tx) error {
+				_, err := inspection.Evaluate(tx, enterprise, at, inspection.EvaluationInput{InspectionID: id, CertificateShown: true, Overall: 4, Policies: coord.DefaultPolicies()})
+				return err
+			})
+		}
+		p := auth.Principal{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: firm(i), TokenID: "tok-" + firm(i)}
 		return st.Update(context.Background(), func(tx store.Tx) error {
-			_, err := inspection.Evaluate(tx, enterprise, at, inspection.EvaluationInput{InspectionID: id, CertificateShown: true, Overall: 4, Policies: coord.DefaultPolicies()})
+			_, err := inspection.Evaluate(tx, p, at, inspection.EvaluationInput{InspectionID: id, CertificateShown: true, Overall: 4, Policies: coord.DefaultPolicies()})
 			return err
 		})
 	}
@@ -37,7 +47,10 @@ func TestEvaluationSummary_AnonymousTowardsTheAgency(t *testing.T) {
 	for i := range 4 {
 		id := fmt.Sprintf("INS-C%d", i)
 		if err := st.Update(context.Background(), func(tx store.Tx) error {
-			return tx.PutInspection(&ruqiv1.Inspection{Id: id, AgencyId: "AG-1", EnterpriseUscc: uscc, OfficerIds: []string{"O-1"},
+			if err := tx.PutEnterprise(&ruqiv1.Enterprise{Uscc: firm(i), Name: "样例企业", RegionCode: region}); err != nil {
+				return err
+			}
+			return tx.PutInspection(&ruqiv1.Inspection{Id: id, AgencyId: "AG-1", EnterpriseUscc: firm(i), OfficerIds: []string{"O-1"},
 				State: ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED, CompletedAt: timestamppb.New(lastMonth)})
 		}); err != nil {
 			t.Fatal(err)
@@ -96,9 +109,14 @@ func TestEvaluationSummary_ReleasedInBatches(t *testing.T) {
 	month := func(back int) time.Time {
 		return time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, domain.Shanghai).AddDate(0, -back, 0)
 	}
-	add := func(at time.Time, overall int64) {
+	evaluations := 0
+	add := func(at time.Time, overall int64) { // an evaluation by an enterprise of its own
 		t.Helper()
+		evaluations++
 		if err := st.Update(context.Background(), func(tx store.Tx) error {
+			if err := putEvaluation(tx, evaluations, fmt.Sprintf("E-%d", evaluations), at); err != nil {
+				return err
+			}
 			for m, n := range map[report.Metric]int64{report.EvalCount: 1, report.EvalOverall: overall, report.EvalCertificate: 1} {
 				if err := report.Add(tx, m, at, "510104", "AG-1", "", n); err != nil {
 					return err
@@ -152,6 +170,11 @@ func TestEvaluationSummary_NotWhileAlmostEveryoneEvaluated(t *testing.T) {
 	agencyAdmin := auth.Principal{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: "AG-1"}
 	lastMonth := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, domain.Shanghai).AddDate(0, -1, 0)
 	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		for i := range 5 {
+			if err := putEvaluation(tx, i, fmt.Sprintf("E-%d", i), lastMonth); err != nil {
+				return err
+			}
+		}
 		for m, n := range map[report.Metric]int64{report.EvalCount: 5, report.EvalOverall: 5, report.EvalCertificate: 0} {
 			if err := report.Add(tx, m, lastMonth, "510104", "AG-1", "", n); err != nil {
 				return err
@@ -172,6 +195,56 @@ func TestEvaluationSummary_NotWhileAlmostEveryoneEvaluated(t *testing.T) {
 			t.Errorf("5 evaluations of %d closed inspections: the agency sees %d, want %d", due, s.GetEvaluations(), c.want)
 		}
 	}
+}
+
+// A batch is of at least MinEvaluations enterprises, not evaluations: an
+// agency whose closed inspections were all at one enterprise was shown
+// that enterprise's three answers (a review, 2026-12-05). Six inspections
+// closed and three evaluated, all at one enterprise, release nothing; two
+// more enterprises evaluating in a later month release both months.
+func TestEvaluationSummary_OneEnterpriseIsNoBatch(t *testing.T) {
+	now := midMonth()
+	st := fixture(t, now)
+	agencyAdmin := auth.Principal{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: "AG-1"}
+	month := func(back int) time.Time {
+		return time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, domain.Shanghai).AddDate(0, -back, 0)
+	}
+	n := 0
+	add := func(at time.Time, firm string) {
+		t.Helper()
+		n++
+		if err := st.Update(context.Background(), func(tx store.Tx) error {
+			if err := putEvaluation(tx, n, firm, at); err != nil {
+				return err
+			}
+			for m, v := range map[report.Metric]int64{report.EvalCount: 1, report.EvalOverall: 1} {
+				if err := report.Add(tx, m, at, "510104", "AG-1", "", v); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addDue(t, st, month(3), 6)
+	for range 3 {
+		add(month(3), "E-ONE")
+	}
+	if s := summaryOf(t, st, agencyAdmin, now); s.GetEvaluations() != 0 {
+		t.Errorf("three evaluations, all by one enterprise: the agency sees %d (overall %v)", s.GetEvaluations(), s.GetOverallAverage())
+	}
+	addDue(t, st, month(2), 5)
+	add(month(2), "E-TWO")
+	add(month(2), "E-THREE")
+	if s := summaryOf(t, st, agencyAdmin, now); s.GetEvaluations() != 5 {
+		t.Errorf("five evaluations by three enterprises: the agency sees %d, want 5", s.GetEvaluations())
+	}
+}
+
+// putEvaluation stores evaluation i of AG-1, by firm at at.
+func putEvaluation(tx store.Tx, i int, firm string, at time.Time) error {
+	return tx.PutEvaluation(&ruqiv1.Evaluation{InspectionId: fmt.Sprintf("INS-E%03d", i), AgencyId: "AG-1", EnterpriseUscc: firm, Overall: 1, At: timestamppb.New(at)})
 }
 
 // midMonth is the 15th of this month, noon: far enough from the month's
