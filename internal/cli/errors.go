@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -18,51 +19,55 @@ import (
 // google.rpc.ErrorInfo reason and metadata, in json mode the whole status
 // as one line of JSON, for scripts.
 func (a *app) printError(err error) {
+	a.printErrorTo(safeWriter{a.stderr}, err) // the server's words, as on stdout
+}
+
+func (a *app) printErrorTo(stderr io.Writer, err error) {
 	st, ok := status.FromError(err)
 	if !ok {
-		fmt.Fprintf(a.stderr, "错误：%v\n", err)
+		fmt.Fprintf(stderr, "错误：%v\n", err)
 		return
 	}
 	msg, transport := a.transportMessage(st)
 	if transport {
 		// gRPC's own words (the connection, not the server): said in the
 		// user's, with the original beside it for whoever debugs.
-		fmt.Fprintf(a.stderr, "错误：%s（%s）\n详情：%s\n", msg, st.Code(), st.Message())
+		fmt.Fprintf(stderr, "错误：%s（%s）\n详情：%s\n", msg, st.Code(), st.Message())
 	} else {
-		fmt.Fprintf(a.stderr, "错误：%s（%s）\n", st.Message(), st.Code())
+		fmt.Fprintf(stderr, "错误：%s（%s）\n", st.Message(), st.Code())
 	}
 	if a.output == "json" {
 		b, merr := protojson.Marshal(st.Proto())
 		if merr == nil {
-			fmt.Fprintf(a.stderr, "%s\n", b)
+			fmt.Fprintf(stderr, "%s\n", b)
 		}
 		return
 	}
 	info := errorInfo(st)
 	if info != nil {
-		fmt.Fprintf(a.stderr, "原因：%s%s\n", info.GetReason(), fmtMetadata(info.GetMetadata()))
+		fmt.Fprintf(stderr, "原因：%s%s\n", info.GetReason(), fmtMetadata(info.GetMetadata()))
 		if h := reasonHints[info.GetReason()]; h != "" {
-			fmt.Fprintf(a.stderr, "提示：%s\n", h)
+			fmt.Fprintf(stderr, "提示：%s\n", h)
 		}
 		return
 	}
 	switch st.Code() {
 	case codes.Unavailable:
-		fmt.Fprintf(a.stderr, "提示：请确认服务器 %s 已启动且可以连通（--server 或 %s）。\n", a.server, envServer)
+		fmt.Fprintf(stderr, "提示：请确认服务器 %s 已启动且可以连通（--server 或 %s）。\n", a.server, envServer)
 		if a.tlsCA != "" {
-			fmt.Fprintf(a.stderr, "提示：已用 TLS 连接：请确认服务器启用了 TLS，且其证书由 %s 中的 CA 签发、与地址 %s 相符。\n", a.tlsCA, a.server)
+			fmt.Fprintf(stderr, "提示：已用 TLS 连接：请确认服务器启用了 TLS，且其证书由 %s 中的 CA 签发、与地址 %s 相符。\n", a.tlsCA, a.server)
 		}
 	case codes.Unimplemented:
 		if !transport { // gRPC says Unimplemented for an HTTP 404 too
-			fmt.Fprintln(a.stderr, "提示：服务器尚不支持此功能，可能是服务器版本较旧。")
+			fmt.Fprintln(stderr, "提示：服务器尚不支持此功能，可能是服务器版本较旧。")
 		}
 	case codes.DeadlineExceeded:
-		fmt.Fprintf(a.stderr, "提示：服务器在 %v 内没有应答，可用 --timeout 放宽。\n", a.timeout)
+		fmt.Fprintf(stderr, "提示：服务器在 %v 内没有应答，可用 --timeout 放宽。\n", a.timeout)
 	case codes.Unauthenticated:
 		if a.token != "" || a.tokenFile != "" {
 			return // the server's message says what is wrong with the token
 		}
-		fmt.Fprintf(a.stderr, "提示：请用 --token 或 --token-file，或环境变量 %s、%s 提供访问令牌。\n", envToken, envTokenFile)
+		fmt.Fprintf(stderr, "提示：请用 --token 或 --token-file，或环境变量 %s、%s 提供访问令牌。\n", envToken, envTokenFile)
 	}
 }
 

@@ -73,7 +73,7 @@ type app struct {
 
 func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool), now func() time.Time) *app {
 	return &app{
-		stdout:    stdout,
+		stdout:    safeWriter{stdout},
 		stderr:    stderr,
 		lookupEnv: lookupEnv,
 		now:       now,

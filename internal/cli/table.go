@@ -24,7 +24,7 @@ func fields(w io.Writer, pairs ...[2]string) {
 		}
 		b.WriteString(p[0])
 		b.WriteString(strings.Repeat(" ", width-displayWidth(p[0])+2))
-		b.WriteString(p[1])
+		b.WriteString(oneLine(p[1]))
 		b.WriteByte('\n')
 	}
 	_, _ = io.WriteString(w, b.String())
@@ -40,7 +40,12 @@ type table struct {
 
 func newTable(header ...string) *table { return &table{header: header} }
 
-func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+func (t *table) add(cells ...string) {
+	for i, c := range cells {
+		cells[i] = oneLine(c)
+	}
+	t.rows = append(t.rows, cells)
+}
 
 func (t *table) write(w io.Writer) {
 	widths := make([]int, len(t.header))

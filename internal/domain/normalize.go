@@ -100,7 +100,12 @@ func idFieldNorm(name string) func(string) string {
 // ValidateStrings refuses a request holding a NUL character (U+0000) in any
 // of its texts, nested records included. No text a person types holds one,
 // and PostgreSQL cannot store it: the request would otherwise fail deep in
-// the store as an internal error.
+// the store as an internal error. Nor does anyone type the other control
+// characters (ControlIn): stored, they came back to every terminal and page
+// that shows the text, where an escape sequence in an officer's reason
+// moved the cursor over a cancelled code's verdict and printed 核验通过 in
+// its place, and a line feed in a complaint printed a forged row in the
+// 司法局's list of leads (a review, 2026-12-05).
 func ValidateStrings(m proto.Message) error {
 	if m == nil {
 		return nil
@@ -147,8 +152,29 @@ func nulInValue(name protoreflect.Name, fd protoreflect.FieldDescriptor, v proto
 		if strings.IndexByte(v.String(), 0) >= 0 {
 			return Invalidf("NUL_IN_TEXT", "字段 %s 含有空字符（U+0000），不是有效的文字，请删去后重试", name)
 		}
+		if r, ok := ControlIn(v.String()); ok {
+			return Invalidf("CONTROL_IN_TEXT", "字段 %s 含有控制字符（U+%04X），不是可显示的文字，请删去后重试", name, r)
+		}
 	case protoreflect.MessageKind, protoreflect.GroupKind:
 		return nulIn(v.Message())
 	}
 	return nil
+}
+
+// ControlIn returns the first character of s that no one types and that
+// changes how text around it is shown: the C0 controls but tab, line feed
+// and carriage return (which multi-line texts hold), DEL, the C1 controls,
+// and the bidirectional embeddings, overrides and isolates, which show text
+// in another order than it is stored.
+func ControlIn(s string) (rune, bool) {
+	for _, r := range s {
+		switch {
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r',
+			r >= 0x7f && r <= 0x9f,
+			r >= 0x202a && r <= 0x202e,
+			r >= 0x2066 && r <= 0x2069:
+			return r, true
+		}
+	}
+	return 0, false
 }

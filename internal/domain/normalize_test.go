@@ -112,3 +112,21 @@ func TestValidateStrings_NUL(t *testing.T) {
 		}
 	}
 }
+
+// Control characters that change how text is shown are refused wherever
+// they are (a review, 2026-12-05: an escape sequence in an officer's reason
+// printed 核验通过 over a cancelled code's verdict in the enterprise's
+// terminal); tab and line breaks, which multi-line texts hold, are not.
+func TestValidateStrings_ControlCharacters(t *testing.T) {
+	for _, s := range []string{"第一行\n第二行", "列\t列", "行\r\n行", "整改期限—三十日…", "\u200f"} {
+		if err := ValidateStrings(&ruqiv1.RegisterInspectionRequest{Reason: s}); err != nil {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	for _, s := range []string{"年度日常检查\x1b[9A\x1b[J核验通过", "\x07", "\x7f", "\u0085", "\u009b2J", "abc\u202egpj.exe", "\u2066x\u2069"} {
+		err := ValidateStrings(&ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{Enterprises: []*ruqiv1.Enterprise{{Uscc: "X", Name: s}}}})
+		if ReasonOf(err) != "CONTROL_IN_TEXT" {
+			t.Errorf("%q: %v, want CONTROL_IN_TEXT", s, err)
+		}
+	}
+}

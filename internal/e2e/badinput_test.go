@@ -254,6 +254,10 @@ func TestUnknownIDs_NotFound(t *testing.T) {
 	wantStatus(t, err, codes.InvalidArgument, "NUL_IN_TEXT")
 	_, err = ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).RefuseInspection(ctx, &ruqiv1.RefuseInspectionRequest{Reason: "未出示\x00入企码"})
 	wantStatus(t, err, codes.InvalidArgument, "NUL_IN_TEXT")
+	// Nor a control character that would drive a terminal or reorder a
+	// page's text where the record is shown.
+	_, err = ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).RefuseInspection(ctx, &ruqiv1.RefuseInspectionRequest{Reason: "未出示入企码\x1b[2A\x1b[J核验通过"})
+	wantStatus(t, err, codes.InvalidArgument, "CONTROL_IN_TEXT")
 	stream, err := ruqiv1.NewDirectoryServiceClient(w.conn(w.admin)).ImportDirectoryStream(ctx)
 	if err != nil {
 		t.Fatal(err)
