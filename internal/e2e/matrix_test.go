@@ -401,7 +401,7 @@ var matrix = []rpcCase{
 	{ruqiv1.SupervisionService_UpdateLead_FullMethodName, withLead, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSupervisionServiceClient(cc).UpdateLead(ctx, &ruqiv1.UpdateLeadRequest{LeadId: o.lead, Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "矩阵"})
 		return err
-	}, rows("D/D", "D/D", "D/D", "A/D", "A/A")},
+	}, rows("D/D", "D/D", "D/D", "A/H", "A/A")},
 	{ruqiv1.SupervisionService_ListEvaluations_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSupervisionServiceClient(cc).ListEvaluations(ctx, &ruqiv1.ListEvaluationsRequest{})
 		return err
@@ -627,9 +627,9 @@ func classify(err error) string {
 		return "U"
 	case codes.NotFound:
 		for _, d := range st.Details() {
-			// The matrix's objects exist: "unknown" inspection or device is
-			// the answer that hides someone else's.
-			if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() != "INSPECTION_UNKNOWN" && info.GetReason() != "DEVICE_UNKNOWN" {
+			// The matrix's objects exist: "unknown" inspection, device or
+			// lead is the answer that hides someone else's.
+			if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() != "INSPECTION_UNKNOWN" && info.GetReason() != "DEVICE_UNKNOWN" && info.GetReason() != "LEAD_UNKNOWN" {
 				return "A" // a genuinely unknown id, past the checks
 			}
 		}

@@ -201,7 +201,9 @@ func TestUpdateLead_Refusals(t *testing.T) {
 		note string
 		kind domain.Kind
 	}{
-		{"another region's supervisor", other, ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, "核查", domain.KindPermissionDenied},
+		// Not found, as a lead that does not exist: lead ids derived
+		// from what happened must not tell another region it did.
+		{"another region's supervisor", other, ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, "核查", domain.KindNotFound},
 		{"skipping checking", supervisor, ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED, "已整改", domain.KindFailedPrecondition},
 		{"no note", supervisor, ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, "  ", domain.KindInvalid},
 	} {

@@ -31,7 +31,11 @@ func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*r
 		return nil, notFound(err, "LEAD_UNKNOWN", "问题线索 %s 不存在", in.LeadID)
 	}
 	if !MayOversee(p, LeadRegion(tx, l)) {
-		return nil, domain.PermissionDeniedf("OTHER_REGION", "问题线索 %s 不在您监督的行政区划内", l.GetId())
+		// As if it did not exist: some lead ids are derived from what
+		// happened (a refusal of an inspection by an enterprise), and
+		// another answer here would tell a supervisor elsewhere that it
+		// did (a review, 2026-12-05).
+		return nil, domain.NotFoundf("LEAD_UNKNOWN", "问题线索 %s 不存在", in.LeadID)
 	}
 	if err := domain.CheckLeadTransition(l.GetId(), l.GetStatus(), in.Status); err != nil {
 		return nil, err
