@@ -306,6 +306,13 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 			Reason:    fmt.Sprintf("按本部门检查计划 %s 报备", m.GetPlanId()),
 			RequestId: "match-" + pr.GetId(),
 		}
+		if m.GetType() == ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL {
+			// A 专项 inspection carries out its approved plan, which the
+			// member's coverage is (an operator's trial, 2026-12-05: every
+			// agency accepting a proposal with a 专项 member was refused
+			// "请填写计划编号", and the visit was never joint).
+			rreq.PlanId = m.GetPlanId()
+		}
 		as := auth.WithPrincipal(ctx, auth.Principal{Role: m.GetAnsweredByRole(), Subject: m.GetAnsweredBySubject()})
 		r, err := is.register(as, rreq, true)
 		switch status.Code(err) {
