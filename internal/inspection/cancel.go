@@ -72,7 +72,7 @@ func clearWithdrawal(tx store.Tx, id string) error {
 
 // Cancel is 撤销 by officer p: the plan leaves the counts, as what it was
 // counted as, and is marked cancelled. A visit that took place (checked in,
-// results recorded, closed) cannot be undone: cancelling it would give back
+// results recorded, closed, evaluated) cannot be undone: cancelling it would give back
 // its quota and hide it from the 司法局. The coordinator is the caller's,
 // after this commits.
 func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason string) (Cancelled, error) {
@@ -110,8 +110,21 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 			return Cancelled{}, err
 		}
 	}
+	if !happened {
+		// A visit that is not an inspection may be evaluated once its
+		// window is over, scanned or not: the enterprise says it took
+		// place, and its evaluation stays counted (an operator's trial of
+		// the reports, 2026-12-05: cancelled, the visit left the report
+		// and its evaluation did not).
+		_, err := tx.Evaluation(ins.GetId())
+		if err == nil {
+			happened = true
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return Cancelled{}, err
+		}
+	}
 	if happened {
-		return Cancelled{}, domain.FailedPreconditionf("INSPECTION_HAPPENED", "检查 %s 已经实施（已扫码签到、已登记到场或已记录结果），不能撤销", ins.GetId())
+		return Cancelled{}, domain.FailedPreconditionf("INSPECTION_HAPPENED", "检查 %s 已经实施（已扫码签到、已登记到场、已记录结果或企业已评价），不能撤销", ins.GetId())
 	}
 	ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
 	if err != nil {
