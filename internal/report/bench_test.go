@@ -154,3 +154,25 @@ func BenchmarkReport_FullScan(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReport_TopEnterprises is the most-inspected enterprises of 2026
+// with 同比: one scan of the enterprises' counters for the year, one for
+// the year before, and point reads for the enterprises shown.
+func BenchmarkReport_TopEnterprises(b *testing.B) {
+	s := benchFixture(b)
+	q := q2026
+	q.GroupBy = ruqiv1.GroupBy_GROUP_BY_ENTERPRISE
+	b.ResetTimer()
+	for b.Loop() {
+		err := s.View(context.Background(), func(r store.Reader) error {
+			resp, err := report.Build(r, q)
+			if err == nil && len(resp.GetRows()) == 0 {
+				err = fmt.Errorf("no enterprises")
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -239,13 +239,21 @@ func topEnterprises(r store.Reader, months, prevMonths []string, prefix string, 
 		n = 20
 	}
 	counts := map[string]int64{}
-	regionOf := map[string]string{}
+	// An enterprise that moved has counts under each region it was in
+	// (inspection.PlanRegion keeps a plan where it was counted): its row
+	// adds up every one of them, as the totals do (an operator's trial of
+	// the reports, 2026-12-05, found a moved enterprise's row reading
+	// scanned, joined and last year's inspections under one region).
+	regionsOf := map[string]map[string]bool{}
 	for _, m := range months {
 		err := r.Counts("E|"+string(Inspections)+"|"+m+"|"+prefix, func(k string, c int64) error {
 			parts := strings.Split(k, "|")
 			if len(parts) == 5 {
 				counts[parts[4]] += c
-				regionOf[parts[4]] = parts[3]
+				if regionsOf[parts[4]] == nil {
+					regionsOf[parts[4]] = map[string]bool{}
+				}
+				regionsOf[parts[4]][parts[3]] = true
 			}
 			return nil
 		})
@@ -269,23 +277,41 @@ func topEnterprises(r store.Reader, months, prevMonths []string, prefix string, 
 	if len(list) > n {
 		list = list[:n]
 	}
+	// Last year's inspections of the enterprises shown, under whatever
+	// region they were counted in then.
+	prev := map[string]int64{}
+	for _, e := range list {
+		prev[e.uscc] = 0
+	}
+	for _, m := range prevMonths {
+		err := r.Counts("E|"+string(Inspections)+"|"+m+"|"+prefix, func(k string, c int64) error {
+			parts := strings.Split(k, "|")
+			if len(parts) == 5 {
+				if _, shown := prev[parts[4]]; shown {
+					prev[parts[4]] += c
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	var rows []*ruqiv1.ReportRow
 	for _, e := range list {
 		t := newTally()
 		t.cur[Inspections] = e.n
+		t.prev[Inspections] = prev[e.uscc]
 		for i := range months {
-			for _, m := range []Metric{Joined, Merged, Scanned} {
-				c, err := r.Count(enterpriseKey(m, months[i], regionOf[e.uscc], e.uscc))
-				if err != nil {
-					return nil, err
+			for region := range regionsOf[e.uscc] {
+				for _, m := range []Metric{Joined, Merged, Scanned} {
+					c, err := r.Count(enterpriseKey(m, months[i], region, e.uscc))
+					if err != nil {
+						return nil, err
+					}
+					t.cur[m] += c
 				}
-				t.cur[m] += c
 			}
-			c, err := r.Count(enterpriseKey(Inspections, prevMonths[i], regionOf[e.uscc], e.uscc))
-			if err != nil {
-				return nil, err
-			}
-			t.prev[Inspections] += c
 		}
 		rows = append(rows, row(e.uscc, label(r, ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, e.uscc), t))
 	}
