@@ -110,6 +110,17 @@ func (j *Journal) OpenLead(id string, l *ruqiv1.Lead) (*ruqiv1.Lead, error) {
 
 // moveLead records a lead's step to status to, with its event and counts.
 func (j *Journal) moveLead(l *ruqiv1.Lead, to ruqiv1.LeadStatus, note string) error {
+	if region := LeadRegion(j.tx, l); region != l.GetRegionCode() {
+		// Its enterprise moved since the lead was counted: the lead's
+		// count goes with its next step to the region that lists it, so
+		// that a report and the list beside it agree (an operator's trial
+		// of the reports, 2026-12-05: the new region counted no lead in
+		// checking and listed one).
+		if err := report.RehomeLead(j.tx, l.GetStatus().String(), l.GetRegionCode(), region); err != nil {
+			return err
+		}
+		l.RegionCode = region
+	}
 	if err := report.MoveLead(j.tx, l.GetRegionCode(), l.GetStatus().String(), to.String()); err != nil {
 		return err
 	}

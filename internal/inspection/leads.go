@@ -46,7 +46,8 @@ func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*r
 // LeadRegion is the region whose supervisor oversees a lead: its
 // enterprise's, as the directory says now (an enterprise that moved takes
 // its leads along), or the region it was opened in for a lead without one.
-// The lead's counters stay under the region they were counted in.
+// The lead's counters stay under the region they were counted in
+// (l.RegionCode) until its next step takes them along (Journal.moveLead).
 func LeadRegion(r store.Reader, l *ruqiv1.Lead) string {
 	if u := l.GetEnterpriseUscc(); u != "" {
 		if ent, err := r.Enterprise(u); err == nil {

@@ -128,6 +128,15 @@ func MoveLead(tx store.Tx, region, from, to string) error {
 	return tx.AddCount(leadKey(to, region), 1)
 }
 
+// RehomeLead moves a lead's count in status from region from to region to:
+// its enterprise moved, and the lead goes to the region that oversees it.
+func RehomeLead(tx store.Tx, status, from, to string) error {
+	if err := tx.AddCount(leadKey(status, from), -1); err != nil {
+		return err
+	}
+	return tx.AddCount(leadKey(status, to), 1)
+}
+
 // parse splits an R key into its parts.
 func parse(k string) (m Metric, month, region, agency string, err error) {
 	parts := strings.Split(k, "|")

@@ -104,3 +104,51 @@ func TestReport_TopEnterprises_MovedEnterprise_PreviousYear(t *testing.T) {
 		t.Errorf("row of %s: previous year %d (has_change %v); want 1, as the totals of the same report", regionE1, row.GetPreviousYear(), row.GetHasChange())
 	}
 }
+
+// A lead goes with its moved enterprise to the new region's supervisor
+// (TestLead_OfAMovedEnterprise_GoesWithIt), and its status counts with its
+// next step: they stayed where it was opened, and the new region's report
+// counted no CHECKING lead while its own lead list (and the dashboard
+// beside the report) held one, the old region's one it could not list (an
+// operator's trial of the reports, 2026-12-05).
+func TestReport_LeadCounts_MovedEnterprise_AgreeWithTheList(t *testing.T) {
+	e := regionEnv(t)
+	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, regionE1)
+	c, err := ruqiv1.NewEnterpriseServiceClient(e.cc).Complain(e.as(ent), &ruqiv1.ComplainRequest{Description: "无码入企", OfficerClaimed: "张某"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.moveEnterprise(t, regionE1, "510107")
+	sup := e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510107")
+	if _, err := ruqiv1.NewSupervisionServiceClient(e.cc).UpdateLead(e.as(sup), &ruqiv1.UpdateLeadRequest{LeadId: c.GetLeadId(), Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "核查"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := ruqiv1.NewSupervisionServiceClient(e.cc).ListLeads(e.as(sup), &ruqiv1.ListLeadsRequest{Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ruqiv1.NewReportServiceClient(e.cc).GetFrequencyReport(e.as(sup), &ruqiv1.GetFrequencyReportRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counted int64
+	for _, l := range rep.GetLeads() {
+		if l.GetStatus() == ruqiv1.LeadStatus_LEAD_STATUS_CHECKING {
+			counted = l.GetCount()
+		}
+	}
+	if counted != int64(len(list.GetLeads())) || counted != 1 {
+		t.Errorf("510107's report counts %d CHECKING leads, its lead list holds %d; want 1", counted, len(list.GetLeads()))
+	}
+	// And the region it left counts none of it.
+	was := e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510104")
+	rep, err = ruqiv1.NewReportServiceClient(e.cc).GetFrequencyReport(e.as(was), &ruqiv1.GetFrequencyReportRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range rep.GetLeads() {
+		if l.GetCount() != 0 {
+			t.Errorf("510104's report still counts %d %v lead(s) of the enterprise that left", l.GetCount(), l.GetStatus())
+		}
+	}
+}
