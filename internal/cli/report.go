@@ -141,7 +141,7 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 	for _, l := range r.GetLeads() {
 		leads = append(leads, fmt.Sprintf("%s %d", leadStatusLabel(l.GetStatus()), l.GetCount()))
 	}
-	fmt.Fprintf(w, "\n问题线索：%s\n", strings.Join(leads, "，"))
+	fmt.Fprintf(w, "\n问题线索（本区划全部，不随部门和时段筛选）：%s\n", strings.Join(leads, "，"))
 }
 
 // writeReportCSV writes the rows with a BOM, so that Excel reads the Chinese

@@ -717,7 +717,9 @@ func (x *AgencyEvaluation) GetConductedProperlyShare() float64 {
 	return 0
 }
 
-// LeadCount counts the selection's leads in one status.
+// LeadCount counts the region's leads in one status: every lead of the
+// region, whatever the agency or months the report selects (lead counters
+// are kept by region and status only).
 type LeadCount struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Status        LeadStatus             `protobuf:"varint,1,opt,name=status,proto3,enum=ruqi.v1.LeadStatus" json:"status,omitempty"`
