@@ -137,8 +137,11 @@ func TestLeads_RefusalAndComplaint_Lifecycle(t *testing.T) {
 	if up.GetLead().GetStatus() != ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED || len(steps) != 3 || steps[2].GetBy() != "supervisor:510100" {
 		t.Fatalf("lead after two steps: %v", up.GetLead())
 	}
+	// Another region's supervisor is told the lead does not exist, as of
+	// one that does not: lead ids derived from what happened must not say
+	// that it did.
 	_, err := ruqiv1.NewSupervisionServiceClient(w.conn(foreignSupervisor)).UpdateLead(context.Background(), &ruqiv1.UpdateLeadRequest{LeadId: lead, Status: ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED, Note: "x"})
-	wantStatus(t, err, codes.PermissionDenied, "OTHER_REGION")
+	wantStatus(t, err, codes.NotFound, "LEAD_UNKNOWN")
 }
 
 // A revoked token fails on its next call; a suspended officer's outstanding
