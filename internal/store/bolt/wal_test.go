@@ -320,7 +320,11 @@ func TestReadWAL_AbortedGroupSkipped(t *testing.T) {
 		o.add(opPut, bCounts, []byte("k"), []byte(v))
 		return o.buf
 	}
-	for _, r := range []walRecord{
+	for _, r := range []struct {
+		kind    byte
+		txid    uint64
+		payload []byte
+	}{
 		// An older log's start and groups, as a crash may bring back a
 		// segment deleted after a compaction: ignored, being before the
 		// last start.
