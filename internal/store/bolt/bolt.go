@@ -219,6 +219,9 @@ func open(path string, o Options) (*Store, error) {
 		err = migrateLean(db)
 	}
 	if err == nil {
+		err = alignBlocks(db)
+	}
+	if err == nil {
 		err = sealIntegrated(db)
 	}
 	if err != nil {

@@ -117,6 +117,90 @@ func migrateLean(db *bbolt.DB) error {
 	})
 }
 
+// blocksAligned marks, in bRecordFormat, a file whose sealed blocks have
+// been checked to be aligned (alignBlocks).
+var blocksAligned = []byte("events.aligned")
+
+// alignBlocks unseals every block of events that does not start at
+// blockEvents·k+1 or holds fewer than blockEvents events, once per file:
+// readers find a block by its aligned key alone. Two versions of
+// 2026-12-02 (4a01bc0, ba6b454) sealed blocks of 16 events and left
+// events.sealed_next unaligned, and a later version went on sealing blocks
+// of 256 from there: events were read with wrong hashes, receipts failed
+// to verify, and listings skipped events (an upgrade trial, 2026-12-05).
+// Each such block's events go back to single records, as they read before
+// sealing, and events.sealed_next back to the first aligned run, from
+// which Open seals them again.
+func alignBlocks(db *bbolt.DB) error {
+	return db.Update(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bRecordFormat)
+		if meta.Get(blocksAligned) != nil {
+			return nil
+		}
+		b := tx.Bucket(bEvents)
+		type unaligned struct {
+			first   uint64
+			v, prev []byte
+		}
+		var bad []unaligned
+		var prevK, prevV []byte
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(k) == 9 && k[8] == blockMark {
+				first, n, err := span(k, v)
+				if err != nil {
+					return err
+				}
+				if (first-1)%blockEvents != 0 || n != blockEvents {
+					u := unaligned{first: first, v: bytes.Clone(v)}
+					if prevK != nil {
+						pf, pn, err := span(prevK, prevV)
+						if err != nil {
+							return err
+						}
+						if pf+pn == first { // the record just before it
+							if u.prev, err = lastHash(prevK, prevV); err != nil {
+								return err
+							}
+						}
+					}
+					bad = append(bad, u)
+				}
+			}
+			prevK, prevV = k, v
+		}
+		if len(bad) > 0 {
+			for _, u := range bad {
+				es, err := store.DecodeEventBlock(u.first, u.prev, u.v)
+				if err != nil {
+					return fmt.Errorf("unseal the block at event %d: %w", u.first, err)
+				}
+				p := u.prev
+				for _, e := range es {
+					v, err := store.EncodeEvent(e, p)
+					if err != nil {
+						return err
+					}
+					if err := b.Put(seqKey(e.GetSeq()), v); err != nil {
+						return err
+					}
+					p = e.GetHash()
+				}
+				if err := b.Delete(blockKey(u.first)); err != nil {
+					return err
+				}
+			}
+			next := (bad[0].first-1)/blockEvents*blockEvents + 1
+			if v := meta.Get(sealedNext); len(v) != 8 || binary.BigEndian.Uint64(v) > next {
+				if err := meta.Put(sealedNext, seqKey(next)); err != nil {
+					return err
+				}
+			}
+		}
+		return meta.Put(blocksAligned, []byte{1})
+	})
+}
+
 // sealIntegrated packs the events of a file written before sealed blocks
 // (or whose integrator stopped before sealing) into blocks, up to the
 // latest signed checkpoint, migrateBatch events per transaction; it
