@@ -213,7 +213,7 @@ func open(path string, o Options) (*Store, error) {
 				return err
 			}
 		}
-		return nil
+		return checkFileFormat(tx.Bucket(bRecordFormat))
 	})
 	if err == nil {
 		err = migrateLean(db)

@@ -117,6 +117,29 @@ func migrateLean(db *bbolt.DB) error {
 	})
 }
 
+// fileFormat is the newest layout of the file this version writes, kept
+// in bRecordFormat under formatKey. A version that changes the layout in a
+// way an older one would misread raises it: the older one then refuses the
+// file instead of reading it wrong or writing into it (an upgrade trial,
+// 2026-12-05, found a version from before the lean formats writing into a
+// migrated file before it failed to parse it).
+const fileFormat = 1
+
+var formatKey = []byte("format")
+
+// checkFileFormat refuses a file of a newer layout than this version's,
+// and records this version's in one that names an older or none.
+func checkFileFormat(meta *bbolt.Bucket) error {
+	if v := meta.Get(formatKey); len(v) == 8 {
+		if n := binary.BigEndian.Uint64(v); n > fileFormat {
+			return fmt.Errorf("the file is in the layout of a newer version of ruqi (format %d; this version reads up to %d): run that version or a newer one, or restore a backup this version wrote", n, fileFormat)
+		} else if n == fileFormat {
+			return nil
+		}
+	}
+	return meta.Put(formatKey, seqKey(fileFormat))
+}
+
 // blocksAligned marks, in bRecordFormat, a file whose sealed blocks have
 // been checked to be aligned (alignBlocks).
 var blocksAligned = []byte("events.aligned")
