@@ -61,6 +61,19 @@ func (h *healthStore) Update(ctx context.Context, fn func(store.Tx) error) error
 	return errStorageUnavailable
 }
 
+// View runs fn; a database out of reach (store.ErrUnavailable) marks the
+// store unhealthy as a failed commit does: with PostgreSQL stopped every
+// call failed at its token lookup, a read, so nothing wrote and health
+// stayed SERVING while the replica could serve nothing (a trial of the
+// pages, 2026-12-05). The probe's first write that succeeds restores it.
+func (h *healthStore) View(ctx context.Context, fn func(store.Reader) error) error {
+	err := h.Store.View(ctx, fn)
+	if err != nil && ctx.Err() == nil && errors.Is(err, store.ErrUnavailable) {
+		h.set(false, err)
+	}
+	return err
+}
+
 // Unwrap gives the store watched, for what it does besides reading and
 // writing (compaction, counters).
 func (h *healthStore) Unwrap() store.Store { return h.Store }
