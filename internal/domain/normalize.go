@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -149,11 +150,14 @@ func nulInField(fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
 func nulInValue(name protoreflect.Name, fd protoreflect.FieldDescriptor, v protoreflect.Value) error {
 	switch fd.Kind() {
 	case protoreflect.StringKind:
+		// The field's name goes to the error's details only: what a person
+		// reads is in their words (a trial of the pages, 2026-12-05, saw
+		// "字段 reason" on an enterprise's phone).
 		if strings.IndexByte(v.String(), 0) >= 0 {
-			return Invalidf("NUL_IN_TEXT", "字段 %s 含有空字符（U+0000），不是有效的文字，请删去后重试", name)
+			return Invalidf("NUL_IN_TEXT", "所填文字含有空字符（U+0000），不是有效的文字，请删去后重试").With("field", string(name))
 		}
 		if r, ok := ControlIn(v.String()); ok {
-			return Invalidf("CONTROL_IN_TEXT", "字段 %s 含有控制字符（U+%04X），不是可显示的文字，请删去后重试", name, r)
+			return Invalidf("CONTROL_IN_TEXT", "所填文字含有不可见的控制字符（常见于从聊天软件或网页复制的文字），请删去后重新输入").With("field", string(name)).With("character", fmt.Sprintf("U+%04X", r))
 		}
 	case protoreflect.MessageKind, protoreflect.GroupKind:
 		return nulIn(v.Message())
