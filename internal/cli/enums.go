@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -292,17 +293,8 @@ var itemOutcomes = map[string]ruqiv1.ItemOutcome{
 var rectifyWords = []string{"rectify", "责令整改"}
 
 func itemOutcomeLabel(o ruqiv1.ItemOutcome) string {
-	switch o {
-	case ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM:
-		return "未发现问题"
-	case ruqiv1.ItemOutcome_ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY:
-		return "首违不罚"
-	case ruqiv1.ItemOutcome_ITEM_OUTCOME_MINOR_NO_PENALTY:
-		return "轻微免罚"
-	case ruqiv1.ItemOutcome_ITEM_OUTCOME_RECTIFICATION_ORDERED:
-		return "责令整改"
-	case ruqiv1.ItemOutcome_ITEM_OUTCOME_CASE_OPENED:
-		return "立案"
+	if l := domain.ItemOutcomeLabel(o); l != "" {
+		return l
 	}
 	return unknownLabel(int32(o))
 }

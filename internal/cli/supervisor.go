@@ -4,9 +4,11 @@ import (
 	"context"
 	"strings"
 
-	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // The 司法局's side (行政执法监督): the leads (问题线索) that refusals,
@@ -22,19 +24,21 @@ func (a *app) supervisorCommand() *cobra.Command {
 }
 
 func (a *app) supervisorLeadsCommand() *cobra.Command {
-	var status string
+	var status, region, agency string
 	cmd := &cobra.Command{
 		Use:   "leads",
 		Short: "列出本辖区的问题线索",
 		Long: `列出本辖区的问题线索。线索来自企业拒绝检查、企业投诉、事后补录报备和扫描到的无效入企码。
 
 --status 只看某一状态的线索：received（已接收）、checking（核查中）、rectified（已整改）、
-transferred（已移交纪委）、unfounded（查无实据）。-o json 还给出每条线索的处理经过。`,
+transferred（已移交纪委）、unfounded（查无实据）。--region 只看辖区内某一区划（如 510104）的线索，
+--agency 只看涉及某一执法部门的线索。-o json 还给出每条线索的处理经过。`,
 		Example: `  ruqi supervisor leads --status received
+  ruqi supervisor leads --region 510104 --agency AG-01
   ruqi -o json supervisor leads`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := &ruqiv1.ListLeadsRequest{PageSize: listPageSize}
+			req := &ruqiv1.ListLeadsRequest{PageSize: listPageSize, RegionCode: domain.NormalizeID(region), AgencyId: domain.NormalizeID(agency)}
 			if cmd.Flags().Changed("status") {
 				st, err := parseLeadStatus(status, false)
 				if err != nil {
@@ -59,6 +63,8 @@ transferred（已移交纪委）、unfounded（查无实据）。-o json 还给�
 		},
 	}
 	cmd.Flags().StringVar(&status, "status", "", "只看此状态的线索 `STATUS`")
+	cmd.Flags().StringVar(&region, "region", "", "只看此行政区划的线索 `CODE`（6 位区划代码）")
+	cmd.Flags().StringVar(&agency, "agency", "", "只看涉及此执法部门的线索 `AGENCY`")
 	return cmd
 }
 

@@ -350,3 +350,21 @@ func firstDuplicate(ids []string) string {
 	}
 	return ""
 }
+
+// ItemOutcomeLabel names what an agency found on a check item, as the
+// enterprise and the officer read it ("" for an outcome it does not know).
+func ItemOutcomeLabel(o ruqiv1.ItemOutcome) string {
+	switch o {
+	case ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM:
+		return "未发现问题"
+	case ruqiv1.ItemOutcome_ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY:
+		return "首违不罚"
+	case ruqiv1.ItemOutcome_ITEM_OUTCOME_MINOR_NO_PENALTY:
+		return "轻微免罚"
+	case ruqiv1.ItemOutcome_ITEM_OUTCOME_RECTIFICATION_ORDERED:
+		return "责令整改"
+	case ruqiv1.ItemOutcome_ITEM_OUTCOME_CASE_OPENED:
+		return "立案"
+	}
+	return ""
+}

@@ -42,6 +42,9 @@ type Refused struct {
 	EventSeq uint64
 	// Repeated: the same refusal was recorded before; nothing was written.
 	Repeated bool
+	// ReasonDropped: repeated with another reason than the one recorded,
+	// which is not kept.
+	ReasonDropped bool
 	// Advisory: recorded in the region's trial phase.
 	Advisory bool
 }
@@ -53,7 +56,7 @@ func Refuse(tx store.Tx, p auth.Principal, now time.Time, in Refusal) (Refused, 
 	uscc, detail := p.Subject, in.Reason
 	if in.LeadID != "" {
 		if l, err := tx.Lead(in.LeadID); err == nil {
-			return Refused{LeadID: l.GetId(), Repeated: true}, nil
+			return Refused{LeadID: l.GetId(), Repeated: true, ReasonDropped: !strings.HasPrefix(l.GetDescription(), detail)}, nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return Refused{}, err
 		}

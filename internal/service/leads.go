@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -23,11 +24,23 @@ func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLead
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	if rg := req.GetRegionCode(); rg != "" {
+		if err := domain.ValidateRegion(rg); err != nil {
+			return nil, toStatus(ctx, err)
+		}
+	}
 	resp := &ruqiv1.ListLeadsResponse{}
 	err = ss.s.store.View(ctx, func(r store.Reader) error {
 		var err error
 		resp.Leads, resp.NextPageToken, err = fillPage(pg, r.Leads, (*ruqiv1.Lead).GetId, func(l *ruqiv1.Lead) (bool, error) {
-			if !mayOversee(ctx, inspection.LeadRegion(r, l)) {
+			region := inspection.LeadRegion(r, l)
+			if !mayOversee(ctx, region) {
+				return false, nil
+			}
+			if rg := req.GetRegionCode(); rg != "" && !domain.RegionCovers(rg, region) {
+				return false, nil
+			}
+			if a := req.GetAgencyId(); a != "" && l.GetAgencyId() != a {
 				return false, nil
 			}
 			return req.GetStatus() == ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED || l.GetStatus() == req.GetStatus(), nil

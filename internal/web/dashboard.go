@@ -67,7 +67,11 @@ var monthRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 func parseFilter(q url.Values) (filter, []string) {
 	f := filter{Group: ruqiv1.GroupBy_GROUP_BY_AGENCY, LeadPage: 1}
 	var problems []string
-	if p := strings.TrimSpace(q.Get("page")); p != "" {
+	// Typed in a Chinese input method's full-width mode, ５１０１００ and
+	// ＡＧ－０１ are the service's 510100 and AG-01 (domain.NormalizeID), as
+	// the service and the plans page read them (a trial of the pages,
+	// 2026-12-05).
+	if p := domain.NormalizeWidth(strings.TrimSpace(q.Get("page"))); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 1_000_000 {
 			problems = append(problems, "页码应为正整数")
@@ -84,12 +88,12 @@ func parseFilter(q url.Values) (filter, []string) {
 		problems = append(problems, "截止月份格式应为 2026-12")
 		f.To = ""
 	}
-	f.Region = strings.TrimSpace(q.Get("region"))
+	f.Region = domain.NormalizeID(q.Get("region"))
 	if f.Region != "" && domain.ValidateRegion(f.Region) != nil {
 		problems = append(problems, "行政区划代码应为 6 位数字，如 510100")
 		f.Region = ""
 	}
-	f.Agency = strings.TrimSpace(q.Get("agency"))
+	f.Agency = domain.NormalizeID(q.Get("agency"))
 	if f.Agency != "" && domain.ValidateID("执法部门编号", f.Agency) != nil {
 		problems = append(problems, "执法部门编号只能含字母、数字和 - _ .，如 AG-01")
 		f.Agency = ""
@@ -105,7 +109,7 @@ func parseFilter(q url.Values) (filter, []string) {
 			problems = append(problems, "分组方式无效：应为执法部门、企业、行政区划、月份或年份")
 		}
 	}
-	if t := strings.TrimSpace(q.Get("top")); t != "" {
+	if t := domain.NormalizeWidth(strings.TrimSpace(q.Get("top"))); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 1 || n > report.MaxTop {
 			problems = append(problems, fmt.Sprintf("企业排名数应为 1 到 %d 之间的整数", report.MaxTop))
@@ -239,8 +243,11 @@ const leadsPerPage = 50
 
 // allLeads follows ListLeads' pages to the end: the dashboard shows how many
 // leads there are and numbers its own pages of leadsPerPage.
-func (s *server) allLeads(ctx context.Context, st ruqiv1.LeadStatus) ([]*ruqiv1.Lead, error) {
-	req := &ruqiv1.ListLeadsRequest{Status: st, PageSize: 500}
+func (s *server) allLeads(ctx context.Context, f filter) ([]*ruqiv1.Lead, error) {
+	// The list under the report takes its region and agency, as the
+	// report does (a trial of the pages, 2026-12-05: asked for 510104, the
+	// page listed another district's leads).
+	req := &ruqiv1.ListLeadsRequest{Status: f.LeadStatus, PageSize: 500, RegionCode: f.Region, AgencyId: f.Agency}
 	var all []*ruqiv1.Lead
 	for {
 		resp, err := s.sup.ListLeads(ctx, req)
@@ -291,7 +298,7 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 	defer cancel()
 	ctx = as(ctx, sess)
 
-	all, err := s.allLeads(ctx, f.LeadStatus)
+	all, err := s.allLeads(ctx, f)
 	switch status.Code(err) {
 	case codes.OK:
 	case codes.Unauthenticated, codes.PermissionDenied:
@@ -327,6 +334,14 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 			d.Flash = fmt.Sprintf("问题线索 %s 已更新为“%s”。", l.GetId(), ld.Status)
 		}
 		d.Leads = append(d.Leads, ld)
+	}
+	if updated != "" && d.Flash == "" && domain.LeadIDShape.MatchString(updated) {
+		// The lead left the list shown (filtered by its old status, or on
+		// another page): say what was done all the same (a trial of the
+		// pages, 2026-12-05). Only an id and a status are read from the URL.
+		if to := leadStatuses[ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[q.Get("moved")])]; to != "" {
+			d.Flash = fmt.Sprintf("问题线索 %s 已更新为“%s”。", updated, to)
+		}
 	}
 
 	if len(problems) == 0 {
@@ -537,6 +552,7 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back.Set("updated", id)
+	back.Set("moved", st.String())
 	http.Redirect(w, r, "/dashboard?"+back.Encode()+"#leads", http.StatusSeeOther)
 }
 

@@ -35,6 +35,9 @@ func (s *server) renderEnterpriseCode(w http.ResponseWriter, r *http.Request, b 
 	defer cancel()
 	resp, err := s.door.GetEnterpriseCode(as(ctx, sess), &ruqiv1.GetEnterpriseCodeRequest{})
 	if err != nil {
+		if sessionEnded(w, r, err) {
+			return
+		}
 		render(w, httpStatus(err), "result", "企业码", resultData{Banner: badBanner("无法显示企业码", apiMessage(err)), Back: "/", BackTo: "返回首页"})
 		return
 	}
@@ -54,6 +57,9 @@ func (s *server) enterprisePoster(format ruqiv1.PosterFormat, contentType, name 
 		defer cancel()
 		resp, err := s.door.GetEnterpriseCode(as(ctx, sess), &ruqiv1.GetEnterpriseCodeRequest{Poster: format})
 		if err != nil {
+			if sessionEnded(w, r, err) {
+				return
+			}
 			render(w, httpStatus(err), "result", "企业码", resultData{Banner: badBanner("无法生成海报", apiMessage(err)), Back: "/enterprise-code", BackTo: "返回企业码"})
 			return
 		}

@@ -209,6 +209,9 @@ func (s *server) renderDevices(w http.ResponseWriter, r *http.Request, b *banner
 	defer cancel()
 	resp, err := s.sess.ListDevices(as(ctx, sess), &ruqiv1.ListDevicesRequest{})
 	if err != nil {
+		if sessionEnded(w, r, err) {
+			return
+		}
 		render(w, httpStatus(err), "result", "前台设备", resultData{Banner: badBanner("无法管理前台设备", apiMessage(err)), Back: "/", BackTo: "返回首页"})
 		return
 	}

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
 // Sign-in keeps the access token itself in an HttpOnly cookie, not an
@@ -97,6 +99,21 @@ func enterpriseSession(w http.ResponseWriter, r *http.Request) (string, bool) {
 		http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
 	}
 	return sess, sess != ""
+}
+
+// sessionEnded reports whether err says the enterprise's session is no
+// longer accepted (its token expired or was revoked, its device unbound):
+// if so the cookie is cleared and the browser sent home to sign in again,
+// as a scan does. A page that showed the error and kept the cookie left
+// the person signed in on a home page with nothing to do (a trial of the
+// pages, 2026-12-05).
+func sessionEnded(w http.ResponseWriter, r *http.Request, err error) bool {
+	if status.Code(err) != codes.Unauthenticated {
+		return false
+	}
+	clearSession(w, r, enterpriseCookie)
+	http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+	return true
 }
 
 // setSession keeps token in the named cookie. A token that expires (a

@@ -31,6 +31,9 @@ func (s *server) upcoming(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	resp, err := s.ent.ListUpcomingVisits(as(ctx, sess), &ruqiv1.ListUpcomingVisitsRequest{})
 	if err != nil {
+		if sessionEnded(w, r, err) {
+			return
+		}
 		render(w, httpStatus(err), "result", "检查预告", resultData{Banner: badBanner("无法读取检查预告", apiMessage(err)), Back: "/", BackTo: "返回首页"})
 		return
 	}

@@ -52,6 +52,9 @@ type verifyData struct {
 	Insp                 *inspectionData
 	Offline              *offlineData
 	Notice               string // something the page could not do, e.g. the keys
+	// Unreachable: signed in, but the scan could not be recorded (the
+	// store out of reach); the page shows the signature check alone.
+	Unreachable bool
 }
 
 type inspectionData struct {
@@ -242,6 +245,15 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 		d.Banner = badBanner("无效：不是入企码", apiMessage(err)+" 企业有权拒绝检查。")
 		render(w, http.StatusBadRequest, "verify", "入企码核验", d)
 		return
+	case codes.Unavailable, codes.DeadlineExceeded:
+		// At the door the enterprise still learns what the signature
+		// says, as a visitor not signed in does, and that the check-in
+		// was not recorded: a signed-in phone got less than a signed-out
+		// one (a trial of the pages, 2026-12-05).
+		d.Unreachable = true
+		d.Notice = "系统暂时无法核对报备记录（" + apiMessage(err) + "），本次扫码签到未能记录。下方仅为签名核验：签名真实只说明入企码由本系统签发，不能说明已经报备、是本企业的检查。可请执法人员稍候，再点“重新核验”。"
+		s.renderOffline(w, ctx, d)
+		return
 	default:
 		render(w, httpStatus(err), "result", "核验失败", resultData{
 			Banner: waitBanner("暂时无法核验", apiMessage(err)), Back: "/V/" + tok, BackTo: "重新核验"})
@@ -340,12 +352,33 @@ func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
 		}
 		d.Items = append(d.Items, itemData{Name: it.GetName(), Basis: basis, Domain: it.GetDomain(), Agencies: strings.Join(ags, "、")})
 	}
+	itemName := map[string]string{}
+	for _, it := range v.GetCheckItems() {
+		itemName[it.GetCheckItemId()] = it.GetName()
+	}
 	for _, res := range v.GetResults() {
 		line := nameOf(res.GetAgencyId()) + "：" + res.GetSummary()
 		if res.GetSummary() == "" {
 			line = nameOf(res.GetAgencyId()) + "：已录入检查结果"
 		}
 		d.Results = append(d.Results, line)
+		// Item by item, with what to rectify by when: the summary alone
+		// told the enterprise nothing it had to do (a trial of the pages,
+		// 2026-12-05).
+		for _, it := range res.GetItems() {
+			name := itemName[it.GetCheckItemId()]
+			if name == "" {
+				name = it.GetCheckItemId()
+			}
+			item := "　" + name + "：" + domain.ItemOutcomeLabel(it.GetOutcome())
+			if dl := it.GetRectificationDeadline(); dl != nil {
+				item += "，整改期限 " + dl.AsTime().In(domain.Shanghai).Format("2006-01-02")
+			}
+			if n := it.GetNote(); n != "" {
+				item += "（" + n + "）"
+			}
+			d.Results = append(d.Results, item)
+		}
 	}
 	return d
 }
@@ -371,6 +404,9 @@ func (s *server) renderOffline(w http.ResponseWriter, ctx context.Context, d ver
 		d.Offline = &off
 	default:
 		d.Banner = waitBanner("签名真实，尚未核对报备", "请登录企业账号完成核验：是否已报备、是否为本企业的检查、执法证是否有效。")
+		if d.Unreachable {
+			d.Banner = waitBanner("签名真实，暂时无法核对报备", "系统暂时无法核对报备记录，扫码签到未能记录。请稍后重新核验。")
+		}
 		if d.ConfirmScan {
 			d.Banner = waitBanner("签名真实，尚未核验", "此页面是从其他网站打开的，为防他人代为“扫码”，未自动核验。确认入企码是执法人员当面出示的，请点击“核验并记录签到”。")
 		}
@@ -380,6 +416,9 @@ func (s *server) renderOffline(w http.ResponseWriter, ctx context.Context, d ver
 			off.OfficerName, off.AgencyName, off.EnterpriseName = names.GetOfficerName(), names.GetAgencyName(), names.GetEnterpriseName()
 		}
 		d.Offline = &off
+	}
+	if d.Unreachable && httpCode == http.StatusOK {
+		httpCode = http.StatusServiceUnavailable
 	}
 	render(w, httpCode, "verify", "入企码核验", d)
 }
@@ -469,6 +508,9 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
 	if resp.GetAdvisory() {
 		q.Set("advisory", "1")
 	}
+	if resp.GetReasonNotRecorded() {
+		q.Set("again", "1")
+	}
 	http.Redirect(w, r, back+"/refused?"+q.Encode(), http.StatusSeeOther)
 }
 
@@ -483,6 +525,11 @@ func (s *server) refused(w http.ResponseWriter, r *http.Request) {
 	d := resultData{Banner: badBanner("已拒绝检查", "拒绝已记录在案，并作为问题线索报送司法局。"), Back: back, BackTo: "返回核验页面"}
 	if r.URL.Query().Get("advisory") == "1" {
 		d.Banner = waitBanner("已记录拒绝（试运行阶段，仅作提示）", "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示。")
+	}
+	if r.URL.Query().Get("again") == "1" {
+		// The page said the new reason was recorded; it was not (a trial
+		// of the pages, 2026-12-05).
+		d.Banner = waitBanner("此前已拒绝过这次检查", "此前已记录拒绝检查，本次填写的理由未另行记录。如需补充情况，请向司法局反映。")
 	}
 	if lead := r.URL.Query().Get("lead"); domain.LeadIDShape.MatchString(lead) {
 		d.Lines = append(d.Lines, "问题线索编号："+lead+"（司法局可据此跟进；再次提交不会重复记录）")
@@ -602,7 +649,18 @@ type homeData struct {
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	d := homeData{SignIn: signInProblems[r.URL.Query().Get("signin")], OIDC: s.cfg.Identity != nil}
 	if sess := sessionToken(r, enterpriseCookie); sess != "" {
-		d.SignedIn, d.CSRF = true, csrfToken(sess)
+		// Signed in only while the server still takes the session: the
+		// home page offers the pages of an enterprise signed in, and no
+		// way to sign in, to anyone who holds the cookie.
+		ctx, cancel := s.callContext(r)
+		_, err := s.sess.ListDevices(as(ctx, sess), &ruqiv1.ListDevicesRequest{})
+		cancel()
+		if status.Code(err) == codes.Unauthenticated {
+			clearSession(w, r, enterpriseCookie)
+			d.SignIn = signInProblems["expired"]
+		} else {
+			d.SignedIn, d.CSRF = true, csrfToken(sess)
+		}
 	}
 	render(w, http.StatusOK, "home", "扫码入企 · 入企码核验", d)
 }

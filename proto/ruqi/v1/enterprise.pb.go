@@ -784,10 +784,14 @@ type RefuseInspectionResponse struct {
 	LeadId   string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
 	// advisory is set in a region's trial phase (试运行): the refusal is
 	// recorded, but the enterprise is only advised, not yet entitled.
-	Advisory      bool   `protobuf:"varint,3,opt,name=advisory,proto3" json:"advisory,omitempty"`
-	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Advisory bool   `protobuf:"varint,3,opt,name=advisory,proto3" json:"advisory,omitempty"`
+	Message  string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	// reason_not_recorded is set when the enterprise's refusal of this
+	// inspection was recorded before with another reason: nothing was
+	// written, and this request's reason is not kept.
+	ReasonNotRecorded bool `protobuf:"varint,5,opt,name=reason_not_recorded,json=reasonNotRecorded,proto3" json:"reason_not_recorded,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RefuseInspectionResponse) Reset() {
@@ -846,6 +850,13 @@ func (x *RefuseInspectionResponse) GetMessage() string {
 		return x.Message
 	}
 	return ""
+}
+
+func (x *RefuseInspectionResponse) GetReasonNotRecorded() bool {
+	if x != nil {
+		return x.ReasonNotRecorded
+	}
+	return false
 }
 
 type ListInspectionsRequest struct {
@@ -1505,12 +1516,13 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"\x86\x01\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\xb6\x01\n" +
 	"\x18RefuseInspectionResponse\x12\x1b\n" +
 	"\tevent_seq\x18\x01 \x01(\x04R\beventSeq\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12\x1a\n" +
 	"\badvisory\x18\x03 \x01(\bR\badvisory\x12\x18\n" +
-	"\amessage\x18\x04 \x01(\tR\amessage\"T\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x12.\n" +
+	"\x13reason_not_recorded\x18\x05 \x01(\bR\x11reasonNotRecorded\"T\n" +
 	"\x16ListInspectionsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +

@@ -413,7 +413,12 @@ type ListLeadsRequest struct {
 	// more than 500 is read as 500.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// page_token is a previous response's next_page_token; empty for the first page.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// region_code, if set, lists only the leads of that region (a division
+	// code; a city covers its districts), within the caller's.
+	RegionCode string `protobuf:"bytes,4,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
+	// agency_id, if set, lists only the leads naming that agency.
+	AgencyId      string `protobuf:"bytes,5,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -465,6 +470,20 @@ func (x *ListLeadsRequest) GetPageSize() int32 {
 func (x *ListLeadsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListLeadsRequest) GetRegionCode() string {
+	if x != nil {
+		return x.RegionCode
+	}
+	return ""
+}
+
+func (x *ListLeadsRequest) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
 	}
 	return ""
 }
@@ -1381,12 +1400,15 @@ const file_ruqi_v1_supervision_proto_rawDesc = "" +
 	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12'\n" +
 	"\x05steps\x18\f \x03(\v2\x11.ruqi.v1.LeadStepR\x05steps\x12\x1f\n" +
 	"\vregion_code\x18\r \x01(\tR\n" +
-	"regionCode\"{\n" +
+	"regionCode\"\xb9\x01\n" +
 	"\x10ListLeadsRequest\x12+\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x13.ruqi.v1.LeadStatusR\x06status\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"`\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x1f\n" +
+	"\vregion_code\x18\x04 \x01(\tR\n" +
+	"regionCode\x12\x1b\n" +
+	"\tagency_id\x18\x05 \x01(\tR\bagencyId\"`\n" +
 	"\x11ListLeadsResponse\x12#\n" +
 	"\x05leads\x18\x01 \x03(\v2\r.ruqi.v1.LeadR\x05leads\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"m\n" +

@@ -1,0 +1,252 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// signInEnterprise signs the page in with token and returns its cookie.
+func (f *fixture) signInEnterprise(token string) *http.Cookie {
+	f.t.Helper()
+	return cookieOf(f.t, f.do("POST", "/signin", url.Values{"token": {token}, "next": {"/"}}), enterpriseCookie)
+}
+
+// visible is a page's text without its style sheet and tags, shortened,
+// for failure messages.
+func visible(body string) string {
+	if i := strings.Index(body, "</style>"); i >= 0 {
+		body = body[i:]
+	}
+	var b strings.Builder
+	in := false
+	for _, r := range body {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>':
+			in = false
+			b.WriteByte(' ')
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	out := strings.Join(strings.Fields(b.String()), " ")
+	if r := []rune(out); len(r) > 400 {
+		out = string(r[:400]) + "…"
+	}
+	return out
+}
+
+// csrfOf reads the first CSRF token of a page.
+func csrfOf(t *testing.T, body string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(body, `name="csrf" value="`)
+	if !ok {
+		t.Fatalf("no csrf field in page:\n%s", body)
+	}
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
+}
+
+// refuseOnPage refuses the fixture's code from its verify page, as the form
+// does (a fresh request id per rendering), and returns the result page.
+func (f *fixture) refuseOnPage(c *http.Cookie, reason string) string {
+	f.t.Helper()
+	p := path(f.code.GetUrl())
+	page := readBody(f.t, f.do("GET", p, nil, c))
+	_, rest, _ := strings.Cut(page, `name="request_id" value="`)
+	rid, _, _ := strings.Cut(rest, `"`)
+	r := f.do("POST", p+"/refuse", url.Values{"reason": {reason}, "csrf": {csrfOf(f.t, page)}, "request_id": {rid}}, c)
+	if r.StatusCode != http.StatusSeeOther {
+		f.t.Fatalf("refuse %q: %d\n%s", reason, r.StatusCode, readBody(f.t, r))
+	}
+	return readBody(f.t, f.do("GET", r.Header.Get("Location"), nil, c))
+}
+
+// A trial of the pages (2026-12-05): A session the server no longer accepts (token expired or
+// revoked) leaves the enterprise stuck: /upcoming, /devices and
+// /enterprise-code say "访问令牌已过期" but keep the cookie, and the home
+// page they link back to still says 已以企业身份登录 and offers no sign-in
+// form, so the person is sent round in a circle.
+func TestPages_RevokedSession_OwnPagesClearItAndHomeOffersSignIn(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(context.Background(), f.admin)
+	adm := ruqiv1.NewAdminServiceClient(f.api)
+	iss, err := adm.IssueAccessToken(ctx, &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: f.entUSCC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.signInEnterprise(iss.GetToken())
+	if _, err := adm.RevokeAccessToken(ctx, &ruqiv1.RevokeAccessTokenRequest{TokenId: iss.GetTokenId()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/upcoming", "/devices", "/enterprise-code"} {
+		r := f.do("GET", p, nil, c)
+		body := readBody(t, r)
+		cleared := false
+		for _, k := range r.Cookies() {
+			if k.Name == enterpriseCookie && k.MaxAge < 0 {
+				cleared = true
+			}
+		}
+		if !cleared && !strings.Contains(r.Header.Get("Location"), "signin=expired") {
+			t.Errorf("GET %s with a revoked session: %d, cookie kept, no way to sign in again: %s", p, r.StatusCode, visible(body))
+		}
+	}
+	home := readBody(t, f.do("GET", "/", nil, c))
+	if strings.Contains(home, "已以企业身份登录") || !strings.Contains(home, `action="/signin"`) {
+		t.Errorf("home page with a revoked session still says signed in and offers no sign-in form")
+	}
+}
+
+// A trial of the pages (2026-12-05): The dashboard's 行政区划 and 执法部门 filters narrow the report
+// but not the list of leads under it: a supervisor who asks for 510104
+// reads "问题线索（按状态）: 已接收 0" and, right below, the leads of
+// another district.
+func TestPages_DashboardRegionFilter_AlsoFiltersLeads(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	f.refuseOnPage(ec, "未出示入企码")
+	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
+	if err != nil || len(leads.GetLeads()) != 1 {
+		t.Fatalf("leads %v %v", leads, err)
+	}
+	lead := leads.GetLeads()[0]
+	other := "510104"
+	if lead.GetRegionCode() == other {
+		other = "510107"
+	}
+	sc := cookieOf(t, f.do("POST", "/dashboard/signin", url.Values{"token": {f.sup}}), supervisorCookie)
+	body := readBody(t, f.do("GET", "/dashboard?region="+other, nil, sc))
+	if strings.Contains(body, lead.GetId()) {
+		t.Errorf("dashboard filtered to region %s lists lead %s of region %s", other, lead.GetId(), lead.GetRegionCode())
+	}
+}
+
+// A trial of the pages (2026-12-05): Refusing the same inspection again (a new page, a new reason)
+// is recorded as nothing (the service keeps the first refusal and says so
+// in its message), but the page says 已拒绝检查 / 拒绝已记录在案 as if the
+// new reason had been recorded.
+func TestPages_RefuseAgain_PageSaysTheNewReasonWasNotRecorded(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	f.refuseOnPage(ec, "未出示入企码")
+	second := f.refuseOnPage(ec, "检查人员与入企码不符，另有两人未出示执法证")
+	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := false
+	for _, l := range leads.GetLeads() {
+		if strings.Contains(l.GetDescription(), "另有两人") {
+			recorded = true
+		}
+	}
+	if !recorded && !strings.Contains(second, "此前已记录") {
+		t.Errorf("second refusal's reason was dropped, yet the page says it was recorded: %s", visible(second))
+	}
+}
+
+// A trial of the pages (2026-12-05): Full-width digits (a Chinese input method in full-width mode)
+// in the dashboard's 行政区划 box are refused as "应为 6 位数字" and the box
+// emptied, although the service and /plans read them.
+func TestPages_DashboardFilter_FullWidthDigits(t *testing.T) {
+	f := newFixture(t)
+	sc := cookieOf(t, f.do("POST", "/dashboard/signin", url.Values{"token": {f.sup}}), supervisorCookie)
+	r := f.do("GET", "/dashboard?region="+url.QueryEscape("５１０１００")+"&agency="+url.QueryEscape("ＡＧ－０１"), nil, sc)
+	body := readBody(t, r)
+	if r.StatusCode != http.StatusOK || strings.Contains(body, "应为 6 位数字") || strings.Contains(body, "执法部门编号只能含") {
+		t.Errorf("full-width filter refused: %d", r.StatusCode)
+	}
+}
+
+// A trial of the pages (2026-12-05): Moving a lead while the list is filtered by status (已接收)
+// gives no confirmation: the lead leaves the filtered list and the flash
+// "已更新" is only set for a lead shown on the page.
+func TestPages_LeadUpdate_UnderStatusFilter_IsConfirmed(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	f.refuseOnPage(ec, "未出示入企码")
+	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
+	if err != nil || len(leads.GetLeads()) == 0 {
+		t.Fatal(err)
+	}
+	id := leads.GetLeads()[0].GetId()
+	sc := cookieOf(t, f.do("POST", "/dashboard/signin", url.Values{"token": {f.sup}}), supervisorCookie)
+	page := readBody(t, f.do("GET", "/dashboard?lead_status=LEAD_STATUS_RECEIVED", nil, sc))
+	r := f.do("POST", "/dashboard/leads/"+id, url.Values{"csrf": {csrfOf(t, page)}, "status": {"LEAD_STATUS_CHECKING"}, "note": {"已约谈"},
+		"back": {"lead_status=LEAD_STATUS_RECEIVED"}}, sc)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("update: %d %s", r.StatusCode, readBody(t, r))
+	}
+	loc, _, _ := strings.Cut(r.Header.Get("Location"), "#") // a browser does not send the fragment
+	body := readBody(t, f.do("GET", loc, nil, sc))
+	if !strings.Contains(body, "已更新") {
+		t.Errorf("no confirmation that lead %s was moved: %s %s", id, r.Header.Get("Location"), visible(body))
+	}
+}
+
+// A trial of the pages (2026-12-05): Results recorded per item (e.g. 责令整改 with a deadline) are
+// not on the verify page: with no summary it says only
+// "成都市市场监督管理局：已录入检查结果", so the enterprise does not learn
+// what it must rectify, or by when, where the CLI's history shows it.
+func TestPages_VerifyPage_ShowsItemResults(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(context.Background(), f.officer)
+	deadline := time.Now().Add(30 * 24 * time.Hour)
+	_, err := ruqiv1.NewInspectionServiceClient(f.api).RecordResult(ctx, &ruqiv1.RecordResultRequest{InspectionId: f.code.GetInspectionId(), Items: []*ruqiv1.ItemResult{
+		{CheckItemId: "CI-0001", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM},
+		{CheckItemId: "CI-0004", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_RECTIFICATION_ORDERED, RectificationDeadline: timestamppb.New(deadline)},
+	}, Close: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := f.signInEnterprise(f.ent)
+	body := readBody(t, f.do("GET", path(f.code.GetUrl()), nil, ec))
+	if !strings.Contains(body, "整改") {
+		t.Errorf("verify page of a closed inspection does not show the rectification ordered: %s", visible(body))
+	}
+}
+
+// failScan is the API with ScanCode failing as it does while the store
+// cannot be written or reached (UNAVAILABLE).
+type failScan struct{ grpc.ClientConnInterface }
+
+func (c failScan) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	if method == ruqiv1.EnterpriseService_ScanCode_FullMethodName {
+		return status.Error(codes.Unavailable, "存储暂时无法写入（磁盘已满或只读等），本次操作未保存，请稍后重试；已有记录不受影响")
+	}
+	return c.ClientConnInterface.Invoke(ctx, method, args, reply, opts...)
+}
+
+// A trial of the pages (2026-12-05): While the store cannot be written, a signed-in enterprise at
+// the door gets only "暂时无法核验 / 服务暂时不可用" – less than a signed-out
+// visitor, who sees the offline check (signature genuine, within its
+// window, officer and enterprise), and no word on what to do meanwhile.
+func TestPages_ScanUnavailable_FallsBackToOfflineCheck(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	cfg := f.cfg
+	cfg.API = failScan{f.api}
+	h := Handler(cfg)
+	req, _ := http.NewRequest("GET", path(f.code.GetUrl()), nil)
+	req.AddCookie(ec)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	body := w.Body.String()
+	if !strings.Contains(body, "签名真实") {
+		t.Errorf("signed in, scan unavailable: %d, no offline check shown: %s", w.Code, visible(body))
+	}
+}
