@@ -250,3 +250,89 @@ func TestPages_ScanUnavailable_FallsBackToOfflineCheck(t *testing.T) {
 		t.Errorf("signed in, scan unavailable: %d, no offline check shown: %s", w.Code, visible(body))
 	}
 }
+// The enterprise's phone pages offered no way to evaluate a closed
+// inspection (评价) or to complain (投诉): only the CLI had them, and the
+// enterprise that opened the code again after the visit read a red
+// "无效：检查已办结" banner and a refusal form already filled in with
+// "入企码核验未通过" (a trial of the pages, 2026-12-05).
+func TestPages_ClosedInspection_OffersEvaluation(t *testing.T) {
+	f := newFixture(t)
+	_, err := ruqiv1.NewInspectionServiceClient(f.api).RecordResult(as(context.Background(), f.officer), &ruqiv1.RecordResultRequest{InspectionId: f.code.GetInspectionId(), Items: []*ruqiv1.ItemResult{
+		{CheckItemId: "CI-0001", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM},
+		{CheckItemId: "CI-0004", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM},
+	}, Close: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := f.signInEnterprise(f.ent)
+	body := readBody(t, f.do("GET", path(f.code.GetUrl()), nil, ec))
+	home := readBody(t, f.do("GET", "/", nil, ec))
+	if !strings.Contains(body, "评价") {
+		t.Errorf("closed inspection's page offers no evaluation: %s", visible(body))
+	}
+	if !strings.Contains(home, "投诉") {
+		t.Errorf("the signed-in home page offers no complaint")
+	}
+}
+
+// The evaluation form of a closed inspection is taken once, by the
+// enterprise signed in, with its form token; the service's refusal of a
+// second is shown in its words.
+func TestPages_EvaluateAndComplain(t *testing.T) {
+	f := newFixture(t)
+	_, err := ruqiv1.NewInspectionServiceClient(f.api).RecordResult(as(context.Background(), f.officer), &ruqiv1.RecordResultRequest{InspectionId: f.code.GetInspectionId(), Items: []*ruqiv1.ItemResult{
+		{CheckItemId: "CI-0001", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM},
+		{CheckItemId: "CI-0004", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM},
+	}, Close: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := f.signInEnterprise(f.ent)
+	p := path(f.code.GetUrl())
+	page := readBody(t, f.do("GET", p, nil, ec))
+	if strings.Contains(page, `id="refuse"`) {
+		t.Error("a closed inspection's page offers a refusal")
+	}
+	form := url.Values{"csrf": {csrfOf(t, page)}, "inspection": {f.code.GetInspectionId()}, "certificate_shown": {"1"}, "overall": {"4"}, "comment": {"规范"}}
+	if r := f.do("POST", p+"/evaluate", url.Values{"csrf": {"forged"}, "inspection": {f.code.GetInspectionId()}, "overall": {"1"}}, ec); r.StatusCode != http.StatusForbidden {
+		t.Errorf("an evaluation without the form's token: %d", r.StatusCode)
+	}
+	if r := f.do("POST", p+"/evaluate", url.Values{"csrf": form["csrf"], "inspection": form["inspection"], "overall": {"9"}}, ec); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("an overall score of 9: %d", r.StatusCode)
+	}
+	r := f.do("POST", p+"/evaluate", form, ec)
+	if r.StatusCode != http.StatusSeeOther || !strings.HasSuffix(r.Header.Get("Location"), "/evaluated") {
+		t.Fatalf("evaluate: %d %s %s", r.StatusCode, r.Header.Get("Location"), visible(readBody(t, r)))
+	}
+	ev, err := ruqiv1.NewSupervisionServiceClient(f.api).ListEvaluations(as(context.Background(), f.sup), &ruqiv1.ListEvaluationsRequest{})
+	if err != nil || len(ev.GetEvaluations()) != 1 || ev.GetEvaluations()[0].GetOverall() != 4 || !ev.GetEvaluations()[0].GetCertificateShown() || ev.GetEvaluations()[0].GetRightsExplained() {
+		t.Fatalf("the evaluation recorded: %v %v", ev.GetEvaluations(), err)
+	}
+	again := f.do("POST", p+"/evaluate", form, ec)
+	if body := readBody(t, again); again.StatusCode != http.StatusConflict || !strings.Contains(body, "评价未提交") {
+		t.Errorf("a second evaluation: %d %s", again.StatusCode, visible(body))
+	}
+
+	// A complaint from the home page: without a description it comes back
+	// with the text typed; with one it is a lead.
+	cp := readBody(t, f.do("GET", "/complain", nil, ec))
+	r = f.do("POST", "/complain", url.Values{"csrf": {csrfOf(t, cp)}, "officer": {"张某"}}, ec)
+	if body := readBody(t, r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, "张某") {
+		t.Errorf("a complaint without a description: %d %s", r.StatusCode, visible(body))
+	}
+	r = f.do("POST", "/complain", url.Values{"csrf": {csrfOf(t, cp)}, "officer": {"张某"}, "description": {"未出示入企码即进入车间检查"}}, ec)
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/complained?lead=L-") {
+		t.Fatalf("complain: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
+	found := false
+	for _, l := range leads.GetLeads() {
+		found = found || (l.GetKind() == ruqiv1.LeadKind_LEAD_KIND_COMPLAINT && strings.Contains(l.GetDescription(), "车间"))
+	}
+	if err != nil || !found {
+		t.Errorf("the complaint is no lead: %v %v", leads.GetLeads(), err)
+	}
+	if r := f.do("GET", "/complain", nil); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("the complaint form without a session: %d", r.StatusCode)
+	}
+}

@@ -55,6 +55,9 @@ type verifyData struct {
 	// Unreachable: signed in, but the scan could not be recorded (the
 	// store out of reach); the page shows the signature check alone.
 	Unreachable bool
+	// Evaluate: the visit is over, and the page offers its evaluation
+	// instead of a refusal (offersEvaluation).
+	Evaluate bool
 }
 
 type inspectionData struct {
@@ -290,6 +293,7 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 		}
 	}
 	d.Who, d.ScannedBy = resp.GetEnterpriseName(), resp.GetScannedBy()
+	d.Evaluate = offersEvaluation(resp.GetVerdict(), d.Insp)
 	render(w, http.StatusOK, "verify", "入企码核验", d)
 }
 
@@ -580,7 +584,7 @@ func (s *server) enterpriseForm(w http.ResponseWriter, r *http.Request, back str
 // verifyPath matches where the enterprise's sign-in may return to: a
 // verify page, the devices page, or the home page. Anything else is not
 // followed, so the form cannot be made into an open redirect.
-var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices|/enterprise-code)$`)
+var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices|/enterprise-code|/complain)$`)
 
 func safeNext(next string) string {
 	if len(next) <= 8192 && verifyPath.MatchString(next) {

@@ -206,6 +206,8 @@ func Handler(cfg Config) http.Handler {
 			mux.HandleFunc("GET "+p+"{token}/refused", s.refused)
 			mux.HandleFunc("POST "+p+"{token}/confirm", s.confirm)
 			mux.HandleFunc("GET "+p+"{token}/receipt", s.receipt)
+			mux.HandleFunc("POST "+p+"{token}/evaluate", s.evaluate)
+			mux.HandleFunc("GET "+p+"{token}/evaluated", s.evaluated)
 		}
 		mux.HandleFunc("GET /dashboard", s.dashboard)
 		mux.HandleFunc("POST /dashboard/signin", fromPage(s.dashboardSignIn))
@@ -222,6 +224,9 @@ func Handler(cfg Config) http.Handler {
 		mux.HandleFunc("POST /enterprise-code/reissue", s.reissueEnterpriseCode)
 		mux.HandleFunc("GET /devices", s.devices)
 		mux.HandleFunc("GET /upcoming", s.upcoming)
+		mux.HandleFunc("GET /complain", s.complainForm)
+		mux.HandleFunc("POST /complain", s.complain)
+		mux.HandleFunc("GET /complained", s.complained)
 		mux.HandleFunc("POST /devices", s.createEnrolment)
 		mux.HandleFunc("POST /devices/{id}/revoke", s.revokeDevice)
 		mux.HandleFunc("GET /enrol/{code}", s.enrolPage)
@@ -310,7 +315,7 @@ func mustRead(name string) string {
 // pages are parsed once: each page is the layout plus its own content.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming", "entcode", "plans"} {
+	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming", "entcode", "plans", "complain"} {
 		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out

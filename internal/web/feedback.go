@@ -1,0 +1,139 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// After the visit the enterprise evaluates it (评价) and may complain (投诉)
+// from its phone, as it verifies the code: both were in the command line
+// only, and the enterprise that opened its code again after the visit read
+// a red banner and a refusal form (a trial of the pages, 2026-12-05). The
+// service decides whether an evaluation or a complaint is taken
+// (domain.MayEvaluate, inspection.Complain); the pages only offer them.
+
+// offersEvaluation reports whether the verify page offers the evaluation
+// form after a scan with verdict v: the inspection is closed, or a visit
+// that is not an inspection is over.
+func offersEvaluation(v ruqiv1.Verdict, insp *inspectionData) bool {
+	return insp != nil && (v == ruqiv1.Verdict_VERDICT_CLOSED || (v == ruqiv1.Verdict_VERDICT_EXPIRED && insp.NotInspection))
+}
+
+// evaluate is POST /V/{token}/evaluate: the enterprise's evaluation of the
+// code's inspection.
+func (s *server) evaluate(w http.ResponseWriter, r *http.Request) {
+	tok, ok := pathToken(w, r)
+	if !ok {
+		return
+	}
+	back := "/V/" + tok
+	sess, ok := s.enterpriseForm(w, r, back)
+	if !ok {
+		return
+	}
+	overall, err := strconv.Atoi(domain.NormalizeWidth(r.PostFormValue("overall")))
+	if err != nil || domain.ValidateOverall(int32(overall)) != nil {
+		render(w, http.StatusBadRequest, "result", "请选择总体满意度", resultData{
+			Banner: badBanner("未提交：请选择总体满意度", "总体满意度为 1 至 5 分，5 分为最满意。"), Back: back, BackTo: "返回核验页面"})
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	_, err = s.ent.EvaluateInspection(as(ctx, sess), &ruqiv1.EvaluateInspectionRequest{
+		InspectionId:      r.PostFormValue("inspection"),
+		CertificateShown:  r.PostFormValue("certificate_shown") == "1",
+		RightsExplained:   r.PostFormValue("rights_explained") == "1",
+		ConductedProperly: r.PostFormValue("conducted_properly") == "1",
+		Overall:           int32(overall),
+		Comment:           strings.TrimSpace(r.PostFormValue("comment")),
+	})
+	if sessionEnded(w, r, err) {
+		return
+	}
+	if err != nil {
+		render(w, httpStatus(err), "result", "评价未提交", resultData{
+			Banner: badBanner("评价未提交", apiMessage(err)), Back: back, BackTo: "返回核验页面"})
+		return
+	}
+	// POST-redirect-GET: reloading the result does not post again.
+	http.Redirect(w, r, back+"/evaluated", http.StatusSeeOther)
+}
+
+// evaluated shows that the evaluation was taken.
+func (s *server) evaluated(w http.ResponseWriter, r *http.Request) {
+	tok, ok := pathToken(w, r)
+	if !ok {
+		return
+	}
+	render(w, http.StatusOK, "result", "评价已提交", resultData{
+		Banner: okBanner("评价已提交", "感谢评价。评价对执法部门匿名：部门只看到按月汇总、至少三家企业的结果。"),
+		Back:   "/V/" + tok, BackTo: "返回核验页面"})
+}
+
+// complainData is the complaint form.
+type complainData struct {
+	CSRF         string
+	InspectionID string // the inspection complained of, if any
+	Description  string // kept when the form comes back with a problem
+	Officer      string
+	Problem      string
+}
+
+// complainForm is GET /complain: a complaint about an inspection
+// (?inspection=ID, from its verify page) or about a visit without a code.
+func (s *server) complainForm(w http.ResponseWriter, r *http.Request) {
+	sess, ok := enterpriseSession(w, r)
+	if !ok {
+		return
+	}
+	d := complainData{CSRF: csrfToken(sess)}
+	if id := domain.NormalizeID(r.URL.Query().Get("inspection")); domain.ValidateID("检查编号", id) == nil {
+		d.InspectionID = id
+	}
+	render(w, http.StatusOK, "complain", "投诉", d)
+}
+
+// complain is POST /complain.
+func (s *server) complain(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.enterpriseForm(w, r, "/complain")
+	if !ok {
+		return
+	}
+	d := complainData{CSRF: csrfToken(sess), Description: strings.TrimSpace(r.PostFormValue("description")),
+		Officer: strings.TrimSpace(r.PostFormValue("officer"))}
+	if id := domain.NormalizeID(r.PostFormValue("inspection")); domain.ValidateID("检查编号", id) == nil {
+		d.InspectionID = id
+	}
+	if d.Description == "" {
+		d.Problem = "请写明投诉的事情：何时、何人、做了什么。"
+		render(w, http.StatusBadRequest, "complain", "投诉", d)
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	resp, err := s.ent.Complain(as(ctx, sess), &ruqiv1.ComplainRequest{InspectionId: d.InspectionID, OfficerClaimed: d.Officer, Description: d.Description})
+	if sessionEnded(w, r, err) {
+		return
+	}
+	if err != nil {
+		d.Problem = "投诉未提交：" + apiMessage(err)
+		render(w, httpStatus(err), "complain", "投诉", d)
+		return
+	}
+	http.Redirect(w, r, "/complained?"+url.Values{"lead": {resp.GetLeadId()}}.Encode(), http.StatusSeeOther)
+}
+
+// complained shows the complaint's lead. It reads only the lead id from
+// the URL, never text to display.
+func (s *server) complained(w http.ResponseWriter, r *http.Request) {
+	d := resultData{Banner: okBanner("投诉已提交", "投诉已作为问题线索报送司法局，由司法局核查处理。"), Back: "/", BackTo: "返回首页"}
+	if lead := r.URL.Query().Get("lead"); domain.LeadIDShape.MatchString(lead) {
+		d.Lines = append(d.Lines, "问题线索编号："+lead+"（可凭此向司法局查询）")
+	}
+	render(w, http.StatusOK, "result", "投诉已提交", d)
+}
