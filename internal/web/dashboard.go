@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -312,6 +313,11 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 	default:
 		d.LeadsErr = apiMessage(err)
 	}
+	// Newest first: the service lists leads by id, a hash, so a new lead
+	// landed on any page (a trial of the pages, 2026-12-05).
+	slices.SortStableFunc(all, func(a, b *ruqiv1.Lead) int {
+		return b.GetCreatedAt().AsTime().Compare(a.GetCreatedAt().AsTime())
+	})
 	updated := q.Get("updated")
 	d.LeadsTotal = len(all)
 	d.LeadPages = max(1, (len(all)+leadsPerPage-1)/leadsPerPage)

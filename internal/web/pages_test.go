@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -250,6 +251,7 @@ func TestPages_ScanUnavailable_FallsBackToOfflineCheck(t *testing.T) {
 		t.Errorf("signed in, scan unavailable: %d, no offline check shown: %s", w.Code, visible(body))
 	}
 }
+
 // The enterprise's phone pages offered no way to evaluate a closed
 // inspection (评价) or to complain (投诉): only the CLI had them, and the
 // enterprise that opened the code again after the visit read a red
@@ -334,5 +336,31 @@ func TestPages_EvaluateAndComplain(t *testing.T) {
 	}
 	if r := f.do("GET", "/complain", nil); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("the complaint form without a session: %d", r.StatusCode)
+	}
+}
+
+// The dashboard lists leads newest first: listed by id, a hash, a new lead
+// landed on any page (a trial of the pages, 2026-12-05).
+func TestPages_Dashboard_LeadsNewestFirst(t *testing.T) {
+	f := newFixture(t)
+	ent := ruqiv1.NewEnterpriseServiceClient(f.api)
+	var ids []string
+	for i := range 7 { // in id order by chance once in 5,040
+		resp, err := ent.Complain(as(context.Background(), f.ent), &ruqiv1.ComplainRequest{Description: fmt.Sprintf("第%d次投诉", i+1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, resp.GetLeadId())
+		time.Sleep(2 * time.Millisecond) // distinct creation times
+	}
+	sc := cookieOf(t, f.do("POST", "/dashboard/signin", url.Values{"token": {f.sup}}), supervisorCookie)
+	body := readBody(t, f.do("GET", "/dashboard", nil, sc))
+	last := -1
+	for i := len(ids) - 1; i >= 0; i-- {
+		at := strings.Index(body, ids[i])
+		if at < 0 || at < last {
+			t.Fatalf("lead %s (complaint %d) at %d, after the one made after it (at %d): want newest first", ids[i], i+1, at, last)
+		}
+		last = at
 	}
 }
