@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -23,7 +24,11 @@ type entCodeData struct {
 // enterpriseCode shows the signed-in enterprise's code (企业码) and its
 // poster: GET /enterprise-code.
 func (s *server) enterpriseCode(w http.ResponseWriter, r *http.Request) {
-	s.renderEnterpriseCode(w, r, nil)
+	var b *banner
+	if g, err := strconv.Atoi(r.URL.Query().Get("reissued")); err == nil && g > 0 {
+		b = okBanner("企业码已重新生成", fmt.Sprintf("现为第 %d 版，旧码已失效。请打印新海报替换张贴的旧海报。", g))
+	}
+	s.renderEnterpriseCode(w, r, b)
 }
 
 func (s *server) renderEnterpriseCode(w http.ResponseWriter, r *http.Request, b *banner) {
@@ -84,7 +89,10 @@ func (s *server) reissueEnterpriseCode(w http.ResponseWriter, r *http.Request) {
 		render(w, httpStatus(err), "result", "未能重新生成", resultData{Banner: badBanner("未能重新生成企业码", apiMessage(err)), Back: "/enterprise-code", BackTo: "返回企业码"})
 		return
 	}
-	s.renderEnterpriseCode(w, r, okBanner("企业码已重新生成", fmt.Sprintf("现为第 %d 版，旧码已失效。请打印新海报替换张贴的旧海报。", resp.GetCode().GetGeneration())))
+	// POST-redirect-GET: reloading the page shown afterwards must not
+	// issue the code again, which would void the poster just printed (a
+	// trial of the pages, 2026-12-05).
+	http.Redirect(w, r, fmt.Sprintf("/enterprise-code?reissued=%d", resp.GetCode().GetGeneration()), http.StatusSeeOther)
 }
 
 // mutualNotes say 两码互核 on the verify page, for the enterprise.

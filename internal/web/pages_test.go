@@ -364,3 +364,26 @@ func TestPages_Dashboard_LeadsNewestFirst(t *testing.T) {
 		last = at
 	}
 }
+
+// Re-issuing the enterprise code answers with a redirect: the page it
+// answered with was the POST's, and reloading it issued the code again,
+// voiding the poster just printed (a trial of the pages, 2026-12-05).
+func TestPages_ReissueEnterpriseCode_ReloadIssuesNothing(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	page := readBody(t, f.do("GET", "/enterprise-code", nil, ec))
+	r := f.do("POST", "/enterprise-code/reissue", url.Values{"csrf": {csrfOf(t, page)}, "reason": {"海报被拍照外传"}}, ec)
+	loc := r.Header.Get("Location")
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/enterprise-code?reissued=") {
+		t.Fatalf("reissue: %d %q, want a redirect to the code's page", r.StatusCode, loc)
+	}
+	for range 2 { // the page shown, and reloaded
+		if body := readBody(t, f.do("GET", loc, nil, ec)); !strings.Contains(body, "企业码已重新生成") {
+			t.Fatalf("the page after the reissue: %s", visible(body))
+		}
+	}
+	code, err := ruqiv1.NewDoorServiceClient(f.api).GetEnterpriseCode(as(context.Background(), f.ent), &ruqiv1.GetEnterpriseCodeRequest{})
+	if err != nil || fmt.Sprintf("/enterprise-code?reissued=%d", code.GetCode().GetGeneration()) != loc {
+		t.Errorf("generation now %d (%v), the page said %s: a reload issued again", code.GetCode().GetGeneration(), err, loc)
+	}
+}
