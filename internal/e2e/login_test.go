@@ -113,7 +113,7 @@ func TestLogin(t *testing.T) {
 		if r.exit != 1 {
 			t.Fatalf("login: exit %d, want 1\n%s%s", r.exit, r.stdout, r.stderr)
 		}
-		mustContainAll(t, r.stderr, "执法人员账号", "不能以企业身份登录")
+		mustContainAll(t, r.stderr, "身份是执法人员", "不能以企业身份登录")
 		if _, err := os.Stat(save); !os.IsNotExist(err) {
 			t.Errorf("a refused login saved a token: %v", err)
 		}

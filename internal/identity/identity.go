@@ -249,6 +249,15 @@ func (p *Provider) Verify(ctx context.Context, rawIDToken, nonce string) (*Ident
 	if !slices.Contains(tok.Audience, p.Config.ClientID) && (p.Config.CLIClientID == "" || !slices.Contains(tok.Audience, p.Config.CLIClientID)) {
 		return nil, domain.Unauthenticatedf("ID_TOKEN_AUDIENCE", "登录被拒绝：此身份令牌不是签发给本系统的（受众不符），请从本系统的登录入口重新登录")
 	}
+	// OpenID Connect Core 3.1.3.7: a token with several audiences, or
+	// naming its authorized party, must have been issued to one of ours.
+	var azp struct {
+		AZP string `json:"azp"`
+	}
+	_ = tok.Claims(&azp)
+	if (len(tok.Audience) > 1 || azp.AZP != "") && azp.AZP != p.Config.ClientID && (p.Config.CLIClientID == "" || azp.AZP != p.Config.CLIClientID) {
+		return nil, domain.Unauthenticatedf("ID_TOKEN_AUDIENCE", "登录被拒绝：此身份令牌是签发给其他应用的（授权方不符），请从本系统的登录入口重新登录")
+	}
 	if nonce == "" || tok.Nonce != nonce {
 		return nil, domain.Unauthenticatedf("ID_TOKEN_NONCE", "登录被拒绝：身份令牌与本次登录请求不符（可能是重放的令牌），请重新登录")
 	}

@@ -82,6 +82,23 @@ func (l Lifetimes) withDefaults() Lifetimes {
 	return l
 }
 
+// check refuses lifetimes longer than a token may live: the default of an
+// administrator's token was not held to the maximum an administrator may
+// ask for, so a server started with -token-ttl of ten years issued tokens
+// for ten years (a trial of sign-in, 2026-12-05); a session and a device
+// are held to it too.
+func (l Lifetimes) check() error {
+	for _, f := range []struct {
+		flag string
+		v    time.Duration
+	}{{"-token-ttl", l.Token}, {"-session-ttl", l.Session}, {"-device-ttl", l.Device}} {
+		if f.v < time.Minute || f.v > l.MaxToken {
+			return fmt.Errorf("%s %s: a lifetime from 1m to %s (%d days)", f.flag, f.v, l.MaxToken, int(l.MaxToken.Hours()/24))
+		}
+	}
+	return nil
+}
+
 // tokenTTL is the lifetime asked for, or the default.
 func (s *Service) tokenTTL(ttl *durationpb.Duration) (time.Duration, error) {
 	if ttl == nil {
@@ -138,6 +155,9 @@ func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Se
 		s.now = time.Now
 	}
 	s.cfg.Lifetimes = s.cfg.Lifetimes.withDefaults()
+	if err := s.cfg.Lifetimes.check(); err != nil {
+		return nil, err
+	}
 	if s.cfg.Issuer == "" {
 		s.cfg.Issuer = "ruqi"
 	}

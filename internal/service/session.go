@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,9 +59,32 @@ func (ss *sessionServer) SignIn(ctx context.Context, req *ruqiv1.SignInRequest) 
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	cand, err := choosePrincipal(idp.Config.Claims.Map(id.Claims), req.GetRole())
-	if err != nil {
+	// A sign-in refused for what the account is spends its ID token all
+	// the same: a copy of the request (a proxy's log) sent again without
+	// the role asked for got a session (a trial of sign-in, 2026-12-05).
+	// The spent sign-in is a record, not an event: refusals write none.
+	refuse := func(err error) (*ruqiv1.SignInResponse, error) {
+		switch domain.KindOf(err) {
+		case domain.KindPermissionDenied, domain.KindInvalid, domain.KindNotFound, domain.KindFailedPrecondition:
+			spent := ss.s.store.Update(ctx, func(tx store.Tx) error {
+				return spendSignIn(tx, id, req.GetNonce(), identity.Candidate{}, "", ss.s.now())
+			})
+			if spent != nil && domain.ReasonOf(spent) != "ID_TOKEN_SPENT" {
+				slog.WarnContext(ctx, "record a refused sign-in as spent", "err", spent)
+			}
+		}
 		return nil, toStatus(ctx, err)
+	}
+	cands := idp.Config.Claims.Map(id.Claims)
+	cand, err := choosePrincipal(cands, req.GetRole())
+	if err != nil {
+		return refuse(err)
+	}
+	if cand.Role == ruqiv1.Role_ROLE_OFFICER && idp.Config.Claims.OfficerCertificate != "" && cand.Certificate == "" {
+		// The certificate number is how the directory knows the person:
+		// leaving the claim out turned the check off (a trial of sign-in,
+		// 2026-12-05).
+		return refuse(domain.PermissionDeniedf("ACCOUNT_CERTIFICATE_MISSING", "登录被拒绝：此政务服务账号没有登记执法证号，无法核对执法人员 %s 的身份，请联系管理员", truncate(cand.Subject, 40)))
 	}
 	token, tokID, hash, err := auth.NewToken()
 	if err != nil {
@@ -72,12 +96,26 @@ func (ss *sessionServer) SignIn(ctx context.Context, req *ruqiv1.SignInRequest) 
 	if account == "" {
 		account = id.Subject
 	}
-	account = truncate(account, 50)
+	// The label goes into every check-in the session makes and onto the
+	// pages: no control characters (domain.ControlIn), which a name claim
+	// an account holder can edit carried (a trial of sign-in, 2026-12-05).
+	account = truncate(strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if _, bad := domain.ControlIn(string(r)); bad {
+			return -1
+		}
+		return r
+	}, account)), " "), 50)
+	if account == "" {
+		account = truncate(id.Subject, 50)
+	}
 	resp := &ruqiv1.SignInResponse{}
 	err = ss.s.store.Update(ctx, func(tx store.Tx) error {
 		resp.Reset()
-		name, err := checkSignInSubject(tx, cand)
+		name, err := checkSignInSubject(tx, cand, now)
 		if err != nil {
+			return err
+		}
+		if err := headApart(tx, cands); err != nil {
 			return err
 		}
 		if err := spendSignIn(tx, id, req.GetNonce(), cand, account, now); err != nil {
@@ -99,7 +137,7 @@ func (ss *sessionServer) SignIn(ctx context.Context, req *ruqiv1.SignInRequest) 
 		return record(tx, e)
 	})
 	if err != nil {
-		return nil, toStatus(ctx, err)
+		return refuse(err)
 	}
 	return resp, nil
 }
@@ -132,28 +170,31 @@ func choosePrincipal(cands []identity.Candidate, want ruqiv1.Role) (identity.Can
 		return identity.Candidate{}, domain.PermissionDeniedf("ACCOUNT_UNMAPPED",
 			"登录被拒绝：此政务服务账号在本系统中没有对应的身份（企业、执法人员、司法局监督人员或执法部门管理员）。如需使用，请联系管理员")
 	}
+	var names []string
+	for _, c := range cands {
+		names = append(names, roleTitles[c.Role])
+	}
 	if want != ruqiv1.Role_ROLE_UNSPECIFIED {
+		if roleTitles[want] == "" {
+			return identity.Candidate{}, domain.Invalidf("ROLE_UNKNOWN", "未知的登录身份（%d）：应为企业、执法人员、执法部门管理员、执法部门负责人或司法局监督人员", int32(want))
+		}
 		for _, c := range cands {
 			if c.Role == want {
 				return c, nil
 			}
 		}
 		return identity.Candidate{}, domain.PermissionDeniedf("ACCOUNT_WRONG_ROLE",
-			"登录被拒绝：此政务服务账号是%s账号，不能以%s身份登录。请使用%s的政务服务账号", roleTitles[cands[0].Role], roleTitles[want], roleTitles[want])
+			"登录被拒绝：此政务服务账号的身份是%s，不能以%s身份登录。请使用%s的政务服务账号", strings.Join(names, "、"), roleTitles[want], roleTitles[want])
 	}
 	if len(cands) > 1 {
-		var names []string
-		for _, c := range cands {
-			names = append(names, roleTitles[c.Role])
-		}
-		return identity.Candidate{}, domain.Invalidf("ACCOUNT_AMBIGUOUS", "此政务服务账号对应多个身份（%s），请指定以哪种身份登录", strings.Join(names, "、"))
+		return identity.Candidate{}, domain.Invalidf("ACCOUNT_AMBIGUOUS", "此政务服务账号对应多个身份（%s），请指定以哪种身份登录（网页：从相应入口登录；命令行：ruqi login --as enterprise、officer、agency-admin、agency-head 或 supervisor）", strings.Join(names, "、"))
 	}
 	return cands[0], nil
 }
 
 // checkSignInSubject holds a sign-in to the directory, as an administrator's
 // token is held, and says plainly that the account's claim is the problem.
-func checkSignInSubject(r store.Reader, c identity.Candidate) (string, error) {
+func checkSignInSubject(r store.Reader, c identity.Candidate, now time.Time) (string, error) {
 	name, err := checkSubject(r, c.Role, c.Subject)
 	if err != nil {
 		if k := domain.KindOf(err); k == domain.KindNotFound || k == domain.KindInvalid {
@@ -162,12 +203,54 @@ func checkSignInSubject(r store.Reader, c identity.Candidate) (string, error) {
 		}
 		return "", err
 	}
-	if c.Role == ruqiv1.Role_ROLE_OFFICER && c.Certificate != "" {
-		if o, _ := r.Officer(c.Subject); o.GetCertificateNumber() != c.Certificate {
+	if c.Role == ruqiv1.Role_ROLE_OFFICER {
+		o, err := r.Officer(c.Subject)
+		if err != nil {
+			return "", err
+		}
+		if c.Certificate != "" && o.GetCertificateNumber() != c.Certificate {
 			return "", domain.PermissionDeniedf("ACCOUNT_CERTIFICATE_MISMATCH", "登录被拒绝：此政务服务账号登记的执法证号与执法人员 %s 在名录中的执法证号不符", c.Subject)
+		}
+		// A session its token could not use: "已登录" was printed, and
+		// every call then refused (a trial of sign-in, 2026-12-05).
+		if err := domain.OfficerMayAct(o, now); err != nil {
+			return "", err
 		}
 	}
 	return name, nil
+}
+
+// headApart refuses an account that is an agency's head (部门负责人) and
+// also its administrator or one of its officers: the head approves the 专项
+// plans the others file, and approval is not to be given by whoever filed
+// (inspection.ApprovePlan compares principals). One account with both
+// claims signed in as the one, filed, signed in as the other and approved
+// (a trial of sign-in, 2026-12-05).
+func headApart(r store.Reader, cands []identity.Candidate) error {
+	heads := map[string]bool{}
+	for _, c := range cands {
+		if c.Role == ruqiv1.Role_ROLE_AGENCY_HEAD {
+			heads[c.Subject] = true
+		}
+	}
+	if len(heads) == 0 {
+		return nil
+	}
+	for _, c := range cands {
+		agency := ""
+		switch c.Role {
+		case ruqiv1.Role_ROLE_AGENCY_ADMIN:
+			agency = c.Subject
+		case ruqiv1.Role_ROLE_OFFICER:
+			if o, err := r.Officer(c.Subject); err == nil {
+				agency = o.GetAgencyId()
+			}
+		}
+		if heads[agency] {
+			return domain.PermissionDeniedf("ACCOUNT_HEAD_AND_FILER", "登录被拒绝：此政务服务账号既是执法部门 %s 的负责人，又是其%s：检查计划由负责人批准、不能由提交人自己批准，请联系管理员把两种身份分到不同账号", agency, roleTitles[c.Role])
+		}
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {
