@@ -6,12 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
 )
 
@@ -112,7 +112,13 @@ func authorize(ctx context.Context, method string, lookup TokenLookup) (context.
 		for _, r := range allowed[method] {
 			who = append(who, roleName(Principal{Role: r}))
 		}
-		return nil, status.Errorf(codes.PermissionDenied, "无权执行此操作：%s 不可调用 %s（限%s）", roleName(p), domain.Clip(method, 128), strings.Join(who, "、"))
+		// In the caller's words, not a gRPC path (a trial of the CLI,
+		// 2026-12-05); the method is in the server's log of the call.
+		st := status.Newf(codes.PermissionDenied, "无权执行此操作：%s不能使用此功能（限%s使用）", roleName(p), strings.Join(who, "、"))
+		if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: "ROLE_NOT_ALLOWED", Domain: "ruqi.v1"}); err == nil {
+			st = d
+		}
+		return nil, st.Err()
 	}
 	return WithPrincipal(ctx, p), nil
 }

@@ -118,14 +118,15 @@ func (a *app) adminTokenIssueCommand() *cobra.Command {
 		Long: `签发一个访问令牌。令牌只显示这一次，服务器只保存其 SHA-256。
 
 主体（--subject）随角色而定：执法人员为执法人员编号，企业为统一社会信用代码，
-监督机关（司法局）为行政区划代码，执法部门管理员（agency-admin）为执法部门编号，
-管理员为管理员的名字。
+监督机关（司法局）为行政区划代码，执法部门管理员（agency-admin）和执法部门负责人
+（agency-head，批准本部门的专项检查计划）为执法部门编号，管理员为管理员的名字。
 
 表格输出时令牌单独在最后一行；-q 只输出令牌本身，便于脚本使用：
   export RUQI_TOKEN=$(ruqi admin token issue -q --role officer --subject O-0001)`,
 		Example: `  ruqi admin token issue --role officer --subject O-0001 --description 张三的手持终端
   ruqi admin token issue -q --role enterprise --subject 91510100MA6123456W
-  ruqi admin token issue --role agency-admin --subject AG-01 --description 市场监管局管理员`,
+  ruqi admin token issue --role agency-admin --subject AG-01 --description 市场监管局管理员
+  ruqi admin token issue --role agency-head --subject AG-01 --description 市场监管局负责人`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "role", "subject"); err != nil {
@@ -158,7 +159,7 @@ func (a *app) adminTokenIssueCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&role, "role", "", "角色 `ROLE`：officer、enterprise、supervisor、agency-admin 或 admin（必填）")
+	f.StringVar(&role, "role", "", "角色 `ROLE`：officer、enterprise、supervisor、agency-admin、agency-head 或 admin（必填）")
 	f.StringVar(&subject, "subject", "", "令牌代表的主体 `SUBJECT`（必填）")
 	f.StringVar(&description, "description", "", "说明 `TEXT`，例如令牌用在哪台设备上")
 	f.BoolVarP(&quiet, "quiet", "q", false, "只输出令牌本身")

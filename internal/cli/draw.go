@@ -55,7 +55,7 @@ func readIDFile(path string) ([]string, error) {
 }
 
 func (a *app) drawCommitCommand() *cobra.Command {
-	var title, agency, entFile, offFile, region, industry string
+	var title, agency, entFile, offFile, region, industry, requestID string
 	var entCount, offCount int
 	cmd := &cobra.Command{
 		Use:   "commit",
@@ -81,7 +81,10 @@ func (a *app) drawCommitCommand() *cobra.Command {
 			if industry != "" && region == "" {
 				return usagef("--industry 须与 --region 同用")
 			}
-			req := &ruqiv1.CommitDrawRequest{AgencyId: agency, Title: title, EnterpriseCount: int32(entCount), OfficerCount: int32(offCount)}
+			if requestID == "" {
+				requestID = newRequestID()
+			}
+			req := &ruqiv1.CommitDrawRequest{AgencyId: agency, Title: title, EnterpriseCount: int32(entCount), OfficerCount: int32(offCount), RequestId: requestID}
 			var err error
 			if region != "" {
 				req.EnterpriseFilter = &ruqiv1.EnterpriseFilter{RegionCode: strings.TrimSpace(region), Industry: strings.TrimSpace(industry)}
@@ -96,6 +99,11 @@ func (a *app) drawCommitCommand() *cobra.Command {
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewDrawServiceClient(cc).CommitDraw(ctx, req)
 				if err != nil {
+					if mayHaveSucceeded(err) {
+						// A second commit over the same population is a
+						// second chance at the draw: retry with this id.
+						fmt.Fprintf(a.stderr, "提示：抽取可能已经承诺。重试时请加上 --request-id %s，以免重复抽取（重复抽取会让人以为部门可以挑选结果）。\n", requestID)
+					}
 					return err
 				}
 				a.printDraw(resp.GetDraw(), nil)
@@ -112,6 +120,7 @@ func (a *app) drawCommitCommand() *cobra.Command {
 	f.IntVar(&entCount, "enterprises", 0, "抽取企业的数量 `N`（必填）")
 	f.StringVar(&offFile, "officers-file", "", "执法人员名单文件 `FILE`（同时抽取执法人员时）")
 	f.IntVar(&offCount, "officers", 0, "抽取执法人员的数量 `N`")
+	f.StringVar(&requestID, "request-id", "", "请求编号 `ID`，同一编号重试不会重复抽取（默认随机生成）")
 	return cmd
 }
 

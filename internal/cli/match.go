@@ -43,11 +43,11 @@ func (a *app) matchCoverCommand() *cobra.Command {
 				return usagef("--type：%v", err)
 			}
 			now := a.now()
-			start, err := parseTime(from, now)
+			start, err := parsePlanTime(from, now)
 			if err != nil {
 				return usagef("--from：%v", err)
 			}
-			end, err := parseTime(to, now)
+			end, err := parsePlanTime(to, now)
 			if err != nil {
 				return usagef("--to：%v", err)
 			}
@@ -95,11 +95,11 @@ func (a *app) matchRunCommand() *cobra.Command {
 				return err
 			}
 			now := a.now()
-			start, err := parseTime(from, now)
+			start, err := parsePlanTime(from, now)
 			if err != nil {
 				return usagef("--from：%v", err)
 			}
-			end, err := parseTime(to, now)
+			end, err := parsePlanTime(to, now)
 			if err != nil {
 				return usagef("--to：%v", err)
 			}

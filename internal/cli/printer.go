@@ -220,7 +220,12 @@ func (p *tablePrinter) inspection(in *ruqiv1.Inspection, extra ...[2]string) {
 		kv("报备编号", in.GetId()),
 		kv("执法部门", in.GetAgencyId()),
 		kv("被检查企业", in.GetEnterpriseUscc()),
-		kv("检查类型", inspectionTypeLabel(in.GetType())),
+		// What kind of visit, and under which plan or draw, as the
+		// enterprise's scan says it (a trial of the CLI, 2026-12-05).
+		kv("入企类型", domain.VisitKindLabel(in.GetVisitKind())),
+		kv("检查类型", typeLabelOf(in.GetVisitKind(), in.GetType())),
+		kv("检查计划", in.GetPlanId()),
+		kv("双随机抽取", in.GetDrawId()),
 		kv("检查时间", fmtWindow(in.GetWindowStart(), in.GetWindowEnd())),
 		kv("检查事项", joinIDs(in.GetCheckItemIds())),
 		kv("执法人员", joinIDs(in.GetOfficerIds())),

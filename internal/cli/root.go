@@ -8,8 +8,12 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,9 +93,20 @@ func Execute() int {
 // run builds the command tree, executes args and turns the outcome into an
 // exit code, printing the error if there is one.
 func (a *app) run(args []string) int {
+	// Ctrl-C (or SIGTERM) cancels the call in flight instead of killing
+	// the process, so that what is printed for a call that may have taken
+	// effect (the request id to retry with) is printed: an officer who
+	// pressed Ctrl-C saw nothing, ran the command again and filed the plan
+	// twice (a trial of the CLI, 2026-12-05). A second Ctrl-C kills.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	root := a.rootCommand()
 	root.SetArgs(args)
-	cmd, err := root.ExecuteC()
+	cmd, err := root.ExecuteContextC(ctx)
 	return a.exitCode(cmd, err)
 }
 
@@ -255,10 +270,37 @@ var flagErrorPrefixes = []struct{ en, zh string }{
 	{"invalid argument ", "参数取值无效："},
 }
 
-// translateFlagError puts the start of a pflag error into Chinese and keeps
-// the rest (which names the flag and the value) as it is.
+// invalidFlagValue is pflag's message for a value its type cannot parse.
+var invalidFlagValue = regexp.MustCompile(`^invalid argument (".*") for "(.*)" flag: (.*)$`)
+
+// unknownShorthand is pflag's message for an unknown one-letter flag.
+var unknownShorthand = regexp.MustCompile(`^unknown shorthand flag: '(.)' in (.*)$`)
+
+// translateFlagError puts a pflag error into Chinese. A value its type
+// cannot parse is said whole, with what to write instead: the parser's own
+// words ("time: unknown unit \xe5…", "strconv.ParseBool: parsing …") came
+// through (a trial of the CLI, 2026-12-05).
 func translateFlagError(err error) string {
 	msg := err.Error()
+	if m := invalidFlagValue.FindStringSubmatch(msg); m != nil {
+		value, uerr := strconv.Unquote(m[1])
+		if uerr != nil {
+			value = m[1]
+		}
+		hint := "请检查取值"
+		switch why := m[3]; {
+		case strings.HasPrefix(why, "time:"):
+			hint = "时长请写成 4h、30m、1h30m 或 90s（h 小时、m 分钟、s 秒；天请写成 24h 的倍数）"
+		case strings.Contains(why, "ParseBool"):
+			hint = "请写 true（是）或 false（否）"
+		case strings.Contains(why, "ParseInt"), strings.Contains(why, "ParseUint"), strings.Contains(why, "ParseFloat"):
+			hint = "请写阿拉伯数字，如 5"
+		}
+		return fmt.Sprintf("参数 %s 的取值 %q 无效：%s", m[2], value, hint)
+	}
+	if m := unknownShorthand.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("未知参数：-%s（在 %s 中）", m[1], m[2])
+	}
 	for _, p := range flagErrorPrefixes {
 		if rest, ok := strings.CutPrefix(msg, p.en); ok {
 			return p.zh + rest

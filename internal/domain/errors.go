@@ -63,8 +63,18 @@ func Clip(s string, n int) string {
 
 // clipArg bounds a value echoed into a message; numbers and small values
 // pass as they are.
+// Composed is a message the server composed from its own words and
+// bounded values, passed to an error's format whole: a string argument is
+// taken for a value repeated from the request and clipped, which cut the
+// frequency cap's refusal before the advice at its end (a trial of the
+// CLI, 2026-12-05). The whole message is still bounded where it becomes a
+// status (service.toStatus).
+type Composed string
+
 func clipArg(a any) any {
 	switch v := a.(type) {
+	case Composed:
+		return string(v)
 	case string:
 		return Clip(v, MaxEchoRunes)
 	case []string:

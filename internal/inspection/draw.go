@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,6 +85,15 @@ func CommitDraw(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Commit
 	if title == "" {
 		return nil, domain.Invalidf("TITLE_MISSING", "请填写抽取的名称（如 2026年12月 食品经营双随机抽查）")
 	}
+	rid := req.GetRequestId()
+	if len(rid) > 128 {
+		return nil, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）")
+	}
+	if rid != "" {
+		if d, err := drawForRequest(tx, agency, rid, title, req); d != nil || err != nil {
+			return d, err
+		}
+	}
 	if err := domain.ValidateText("抽取名称", title, 200); err != nil {
 		return nil, err
 	}
@@ -105,7 +115,7 @@ func CommitDraw(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Commit
 		CommittedBy:          Actor(p),
 	}
 	if err := draw.CheckShape(d); err != nil {
-		return nil, domain.Invalidf("DRAW_INVALID", "%s", err.Error())
+		return nil, domain.Invalidf("DRAW_INVALID", "%s", domain.Composed(domain.Clip(err.Error(), 300)))
 	}
 	unknown, err := tx.UnknownEnterprises(d.GetEnterprisePopulation())
 	if err != nil {
@@ -159,7 +169,43 @@ func CommitDraw(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Commit
 	// bbolt numbers the event at once; PostgreSQL's sequencer later, and
 	// the reveal finds it after LogHeadAtCommit.
 	d.CommitSeq = e.GetSeq()
+	if rid != "" {
+		if err := tx.PutRequest(drawRequestKey(agency, rid), d.GetId()); err != nil {
+			return nil, err
+		}
+	}
 	return d, tx.PutDraw(d)
+}
+
+// drawRequestKey scopes a draw's request id to its agency, apart from
+// registrations' and plans' (PlanRequestKey).
+func drawRequestKey(agency, requestID string) string { return "|draw|" + agency + "|" + requestID }
+
+// drawForRequest returns the draw a request id of the agency committed, nil
+// if it committed none; the id used again for another request is refused.
+// A retried commit whose answer was lost committed a second draw over the
+// same population (a trial of the CLI, 2026-12-05).
+func drawForRequest(tx store.Tx, agency, rid, title string, req *ruqiv1.CommitDrawRequest) (*ruqiv1.Draw, error) {
+	id, err := tx.InspectionForRequest(drawRequestKey(agency, rid))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, err := tx.Draw(id)
+	if err != nil {
+		return nil, err
+	}
+	same := d.GetTitle() == title && d.GetEnterpriseCount() == req.GetEnterpriseCount() && d.GetOfficerCount() == req.GetOfficerCount() &&
+		proto.Equal(d.GetEnterpriseFilter(), req.GetEnterpriseFilter()) &&
+		slices.Equal(d.GetOfficerPopulation(), draw.Normalize(req.GetOfficerPopulation())) &&
+		(req.GetEnterpriseFilter() != nil || slices.Equal(d.GetEnterprisePopulation(), draw.Normalize(req.GetEnterprisePopulation())))
+	if !same {
+		return nil, domain.FailedPreconditionf("REQUEST_ID_REUSED",
+			"请求编号 %s 已用于本部门的抽取 %s，本次的内容与之不同，未予提交；新的抽取请使用新的请求编号", rid, id).With("existing_draw_id", id)
+	}
+	return d, nil
 }
 
 // LoadDraw reads a draw named by a caller.

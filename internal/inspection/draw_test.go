@@ -70,3 +70,57 @@ func TestDrawPopulation_ByFilter_AndItsLimit(t *testing.T) {
 		t.Fatalf("510105, any industry = %v, %v", got.GetEnterprisePopulation(), err)
 	}
 }
+
+// A commit retried with its request id answers the draw it committed and
+// commits nothing more; the id used for another draw is refused. A retry
+// whose answer was lost committed a second draw over the same population,
+// which an agency could reveal and keep if it liked it better (a trial of
+// the CLI, 2026-12-05).
+func TestCommitDraw_RequestID_OneDraw(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "draw.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	err = st.Update(context.Background(), func(tx store.Tx) error {
+		errs := []error{tx.PutAgency(&ruqiv1.Agency{Id: "AG-1", Name: "市场监督管理局", RegionCode: "510104"})}
+		for i := range 5 {
+			errs = append(errs, tx.PutEnterprise(&ruqiv1.Enterprise{Uscc: fmt.Sprintf("U%07d", i), Name: "样例", RegionCode: "510104"}))
+		}
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(title string) (*ruqiv1.Draw, error) {
+		var d *ruqiv1.Draw
+		err := st.Update(context.Background(), func(tx store.Tx) error {
+			var err error
+			d, err = inspection.CommitDraw(tx, admin, midMonth(), &ruqiv1.CommitDrawRequest{AgencyId: "AG-1", Title: title, EnterpriseCount: 2,
+				EnterprisePopulation: []string{"U0000003", "U0000001", "U0000002"}, RequestId: "req-1"})
+			return err
+		})
+		return d, err
+	}
+	first, err := commit("12月双随机")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := commit("12月双随机")
+	if err != nil || again.GetId() != first.GetId() {
+		t.Fatalf("the same commit again: %v %v, want draw %s", again.GetId(), err, first.GetId())
+	}
+	n := 0
+	for _, e := range events(t, st) {
+		if e.GetType() == ruqiv1.EventType_EVENT_TYPE_DRAW_COMMITTED {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d DRAW_COMMITTED events, want 1", n)
+	}
+	var de *domain.Error
+	if _, err := commit("另一次抽取"); !errors.As(err, &de) || de.Reason != "REQUEST_ID_REUSED" {
+		t.Errorf("the request id of another draw: %v, want REQUEST_ID_REUSED", err)
+	}
+}

@@ -246,6 +246,13 @@ func AmendPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.AmendPl
 	if err := domain.ValidatePlanVersion(v); err != nil {
 		return nil, err
 	}
+	if samePlanContent(n, v) {
+		// Versions are never rewritten and each is filed with the 司法局:
+		// the same amendment sent twice (its answer lost) made a second
+		// version, which left the head's approval of the first stale (a
+		// trial of the CLI, 2026-12-05).
+		return nil, domain.FailedPreconditionf("PLAN_AMENDMENT_EMPTY", "这次调整没有改变检查计划 %s 的内容，第 %d 版已是如此：如是重试，调整已经生效", pl.GetId(), n.GetVersion())
+	}
 	if err := checkPlanDirectory(tx, pl.GetAgencyId(), v); err != nil {
 		return nil, err
 	}
@@ -258,6 +265,15 @@ func AmendPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.AmendPl
 		note = "emergency"
 	}
 	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_AMENDED, pl, v, note)
+}
+
+// samePlanContent reports whether two versions of a plan say the same:
+// its title, type, scope, items, period and whether it is an emergency
+// campaign, whatever the reason given and who filed them when.
+func samePlanContent(a, b *ruqiv1.PlanVersion) bool {
+	return a.GetTitle() == b.GetTitle() && a.GetType() == b.GetType() && proto.Equal(a.GetScope(), b.GetScope()) &&
+		slices.Equal(a.GetCheckItemIds(), b.GetCheckItemIds()) && proto.Equal(a.GetPeriodStart(), b.GetPeriodStart()) &&
+		proto.Equal(a.GetPeriodEnd(), b.GetPeriodEnd()) && a.GetEmergency() == b.GetEmergency()
 }
 
 // ApprovePlan approves a special plan's newest version: only the head of the

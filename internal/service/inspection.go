@@ -238,7 +238,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 			"重复报备：本部门已有与此时段重叠的检查 %s 针对该企业，请勿重复检查；如需增加事项，请撤销后重新报备", d.Existing).With("existing_inspection_id", d.Existing))
 	case d.Outcome == coord.Capped:
 		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED, fmt.Sprintf("%s limit=%d count=%d period=%s", d.Cap.Rule, d.Cap.Limit, d.Cap.Count, d.Cap.Period))
-		return nil, 0, toStatus(ctx, domain.ResourceExhaustedf("FREQUENCY_CAP", "%s", breachMessage(*d.Cap, true)).
+		return nil, 0, toStatus(ctx, domain.ResourceExhaustedf("FREQUENCY_CAP", "%s", domain.Composed(breachMessage(*d.Cap, true))).
 			With("rule", d.Cap.Rule).With("limit", fmt.Sprint(d.Cap.Limit)).With("count", fmt.Sprint(d.Cap.Count)).With("period", d.Cap.Period))
 	}
 
@@ -863,6 +863,15 @@ func (is *inspectionServer) GetInspectionCodes(ctx context.Context, req *ruqiv1.
 		}
 		if err := is.s.mayManage(r, ctx, ins); err != nil {
 			return err
+		}
+		// A code that no longer admits anyone is not handed out as if it
+		// did: an officer printed a cancelled inspection's QR and was
+		// turned away at the door (a trial of the CLI, 2026-12-05).
+		switch ins.GetState() {
+		case ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
+			return domain.FailedPreconditionf("INSPECTION_CANCELLED", "检查 %s 已于 %s 撤销，入企码已失效，不能再出示；如需检查请重新报备", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
+		case ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
+			return domain.FailedPreconditionf("INSPECTION_COMPLETED", "检查 %s 已办结（结果已录入），入企码已失效，不能再出示；如需再次检查请重新报备", ins.GetId())
 		}
 		codes, err := r.Codes(ins.GetId())
 		if err != nil {

@@ -305,8 +305,13 @@ type CommitDrawRequest struct {
 	// enterprise_filter, instead of enterprise_population: the server lists
 	// the directory's enterprises it names when it commits (at most 20,000).
 	EnterpriseFilter *EnterpriseFilter `protobuf:"bytes,7,opt,name=enterprise_filter,json=enterpriseFilter,proto3" json:"enterprise_filter,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// request_id makes the commit safe to retry: the same id (within the
+	// agency) with the same request answers the draw it committed; with
+	// another request it is refused (REQUEST_ID_REUSED). Two draws over one
+	// population would let an agency reveal both and keep the one it likes.
+	RequestId     string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CommitDrawRequest) Reset() {
@@ -386,6 +391,13 @@ func (x *CommitDrawRequest) GetEnterpriseFilter() *EnterpriseFilter {
 		return x.EnterpriseFilter
 	}
 	return nil
+}
+
+func (x *CommitDrawRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 type CommitDrawResponse struct {
@@ -775,7 +787,7 @@ const file_ruqi_v1_draw_proto_rawDesc = "" +
 	"\x10EnterpriseFilter\x12\x1f\n" +
 	"\vregion_code\x18\x01 \x01(\tR\n" +
 	"regionCode\x12\x1a\n" +
-	"\bindustry\x18\x02 \x01(\tR\bindustry\"\xc2\x02\n" +
+	"\bindustry\x18\x02 \x01(\tR\bindustry\"\xe1\x02\n" +
 	"\x11CommitDrawRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x123\n" +
@@ -783,7 +795,9 @@ const file_ruqi_v1_draw_proto_rawDesc = "" +
 	"\x10enterprise_count\x18\x04 \x01(\x05R\x0fenterpriseCount\x12-\n" +
 	"\x12officer_population\x18\x05 \x03(\tR\x11officerPopulation\x12#\n" +
 	"\rofficer_count\x18\x06 \x01(\x05R\fofficerCount\x12F\n" +
-	"\x11enterprise_filter\x18\a \x01(\v2\x19.ruqi.v1.EnterpriseFilterR\x10enterpriseFilter\"7\n" +
+	"\x11enterprise_filter\x18\a \x01(\v2\x19.ruqi.v1.EnterpriseFilterR\x10enterpriseFilter\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\b \x01(\tR\trequestId\"7\n" +
 	"\x12CommitDrawResponse\x12!\n" +
 	"\x04draw\x18\x01 \x01(\v2\r.ruqi.v1.DrawR\x04draw\",\n" +
 	"\x11RevealDrawRequest\x12\x17\n" +
