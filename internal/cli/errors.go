@@ -161,7 +161,11 @@ func mayHaveSucceeded(err error) bool {
 		}
 	}
 	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Unknown, codes.Internal:
+	case codes.Unavailable:
+		// A connection that was never made sent nothing: no hint that the
+		// call may have taken effect (a trial of the CLI, 2026-12-05).
+		return !strings.Contains(status.Convert(err).Message(), "Error while dialing")
+	case codes.DeadlineExceeded, codes.Canceled, codes.Unknown, codes.Internal:
 		return true
 	}
 	return false

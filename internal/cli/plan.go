@@ -45,7 +45,7 @@ func (o *planContent) addFlags(f *pflag.FlagSet) {
 // parsePlanTime reads a plan's period bound: a date (midnight, Beijing
 // time) or any time parseTime reads.
 func parsePlanTime(s string, now time.Time) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), shanghai); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", domain.NormalizeWidth(s), shanghai); err == nil {
 		return t, nil
 	}
 	return parseTime(s, now)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/ruqi/ruqi/internal/domain"
 	"strings"
 	"time"
 
@@ -25,7 +26,10 @@ var localLayouts = []string{
 // time in Asia/Shanghai such as "2026-03-01 09:30"; or "now", "now+2h",
 // "now-30m" (any Go duration) relative to now.
 func parseTime(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
+	// Typed in a Chinese input method's full-width mode, ２０２６－１２－０７
+	// ０９：００ is 2026-12-07 09:00, as full-width ids are read (a trial of
+	// the CLI, 2026-12-05).
+	s = domain.NormalizeWidth(s)
 	if rest, ok := strings.CutPrefix(s, "now"); ok {
 		if rest == "" {
 			return now, nil

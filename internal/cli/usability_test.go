@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -103,5 +104,26 @@ func TestDrawCommit_TakesRequestID(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "--request-id") {
 		t.Errorf("draw commit has no --request-id: a retry after a lost answer commits a second draw\n%s", out)
+	}
+}
+
+// A time typed in full-width characters is read as its half-width form,
+// as ids are; and a call to a server that refused the connection sent
+// nothing, so no hint says it may have taken effect (a trial of the CLI,
+// 2026-12-05).
+func TestFullWidthTimes_AndNoRetryHintWhenNothingWasSent(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, shanghai)
+	got, err := parseTime("２０２６－１２－０７　０９：００", now)
+	if want := time.Date(2026, 12, 7, 9, 0, 0, 0, shanghai); err != nil || !got.Equal(want) {
+		t.Errorf("full-width time: %v, %v; want %v", got, err, want)
+	}
+	if d, err := parsePlanTime("２０２６－１２－２０", now); err != nil || d.Day() != 20 {
+		t.Errorf("full-width date: %v, %v", d, err)
+	}
+	a, _, errOut := testApp(nil)
+	a.run([]string{"--server", "127.0.0.1:1", "--token", "rq_x", "plan", "file", "--type", "routine", "--title", "x",
+		"--enterprises", "91510104CY4C7RGWMR", "--items", "CI-0001", "--from", "2026-12-20", "--to", "2027-01-01"})
+	if strings.Contains(errOut.String(), "可能已经提交") {
+		t.Errorf("a refused connection is told its plan may have been filed:\n%s", errOut)
 	}
 }
