@@ -25,7 +25,7 @@ import (
 
 func (a *app) drawCommand() *cobra.Command {
 	cmd := groupCommand("draw", "双随机抽取：先承诺名单、再由日志产生随机数，任何人可重算核验")
-	cmd.AddCommand(a.drawCommitCommand(), a.drawRevealCommand(), a.drawShowCommand(), a.drawVerifyCommand())
+	cmd.AddCommand(a.drawCommitCommand(), a.drawRevealCommand(), a.drawShowCommand(), a.drawListCommand(), a.drawVerifyCommand())
 	return cmd
 }
 
@@ -180,6 +180,50 @@ func (a *app) drawShowCommand() *cobra.Command {
 		},
 	}
 	return cmd
+}
+
+// drawListCommand lists the draws committed, so that an agency (and the
+// 司法局) sees every draw, a repeated one among them: there was no way to
+// list them from the command line (a trial of the CLI, 2026-12-05).
+func (a *app) drawListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "列出已承诺的抽取（编号、名称、部门、承诺与揭晓时间）",
+		Example: `  ruqi draw list`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				all := &ruqiv1.ListDrawsResponse{}
+				err := allPages(func(token string) (string, error) {
+					resp, err := ruqiv1.NewDrawServiceClient(cc).ListDraws(ctx, &ruqiv1.ListDrawsRequest{PageSize: listPageSize, PageToken: token})
+					all.Draws = append(all.Draws, resp.GetDraws()...)
+					return resp.GetNextPageToken(), err
+				})
+				if err != nil {
+					return err
+				}
+				if a.output == "json" {
+					(&jsonPrinter{out: a.stdout, errOut: a.stderr}).msg(all)
+					return nil
+				}
+				if len(all.GetDraws()) == 0 {
+					fmt.Fprintln(a.stdout, "没有抽取。")
+					return nil
+				}
+				t := newTable("编号", "名称", "部门", "承诺时间", "揭晓时间")
+				for _, d := range all.GetDraws() {
+					revealed := "未揭晓"
+					if d.GetRevealedAt() != nil {
+						revealed = fmtTime(d.GetRevealedAt())
+					}
+					t.add(d.GetId(), d.GetTitle(), d.GetAgencyId(), fmtTime(d.GetCommittedAt()), revealed)
+				}
+				t.write(a.stdout)
+				fmt.Fprintf(a.stdout, "共 %d 次。\n", len(all.GetDraws()))
+				return nil
+			})
+		},
+	}
 }
 
 func (a *app) drawVerifyCommand() *cobra.Command {

@@ -82,6 +82,11 @@ func TestDraw_CommitRevealVerify_TamperingDetected(t *testing.T) {
 	if len(revealed.GetPickedEnterprises()) != 3 || len(revealed.GetPickedOfficers()) != 2 || revealed.GetRandomnessSize() < revealed.GetCommitSeq() {
 		t.Fatalf("revealed draw: %v", &revealed)
 	}
+	// The agency lists its draws: this one, revealed, and only it (a
+	// second commit would show here).
+	if out := w.mustCLI(agencyAdmin, "draw", "list"); !strings.Contains(out, d.GetId()) || !strings.Contains(out, "共 1 次") || strings.Contains(out, "未揭晓") {
+		t.Errorf("draw list after the reveal:\n%s", out)
+	}
 	// The 司法局 revealing it again gets the same picks: nothing to choose.
 	supervisor := w.issueToken("supervisor", "510000")
 	var again ruqiv1.Draw
