@@ -101,6 +101,11 @@ func posterOf(c *ruqiv1.EnterpriseCode, format ruqiv1.PosterFormat) ([]byte, err
 // enterprise's code; the old one is refused from then on.
 func (ds *doorServer) ReissueEnterpriseCode(ctx context.Context, req *ruqiv1.ReissueEnterpriseCodeRequest) (*ruqiv1.ReissueEnterpriseCodeResponse, error) {
 	s := ds.s
+	if principal(ctx).Kind == store.TokenDevice {
+		// A lost front-desk phone must not void the posted code or take
+		// the new one (a trial of sign-in, 2026-12-05): the account does.
+		return nil, toStatus(ctx, domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备不能重新生成企业码：请用企业的政务服务账号登录后操作"))
+	}
 	now := s.now()
 	resp := &ruqiv1.ReissueEnterpriseCodeResponse{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {

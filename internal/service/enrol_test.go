@@ -127,3 +127,30 @@ func TestDescribeEnrolment_NamesTheEnterpriseAndSpendsNothing(t *testing.T) {
 	_, err = sess.DescribeEnrolment(context.Background(), &ruqiv1.DescribeEnrolmentRequest{Code: " "})
 	wantCode(t, "describe an empty code", err, codes.InvalidArgument)
 }
+
+// A front-desk device scans for the enterprise; it does not re-issue the
+// enterprise code: a lost phone voided the posted code and took the new
+// one (a trial of sign-in, 2026-12-05). The account re-issues it.
+func TestReissueEnterpriseCode_DeviceRefused_AccountMay(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "")
+	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, e.dir.GetEnterprises()[1].GetUscc())
+	sess := ruqiv1.NewSessionServiceClient(e.cc)
+	enr, err := sess.CreateDeviceEnrolment(e.as(ent), &ruqiv1.CreateDeviceEnrolmentRequest{Label: "前台"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := sess.EnrolDevice(context.Background(), &ruqiv1.EnrolDeviceRequest{Code: enr.GetCode()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	door := ruqiv1.NewDoorServiceClient(e.cc)
+	_, err = door.ReissueEnterpriseCode(e.as(dev.GetToken()), &ruqiv1.ReissueEnterpriseCodeRequest{Reason: "海报丢失"})
+	wantCode(t, "a device re-issuing the enterprise code", err, codes.PermissionDenied)
+	if _, err := door.ReissueEnterpriseCode(e.as(ent), &ruqiv1.ReissueEnterpriseCodeRequest{Reason: "海报丢失"}); err != nil {
+		t.Fatalf("the account re-issuing: %v", err)
+	}
+}
