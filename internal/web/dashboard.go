@@ -601,7 +601,10 @@ func (s *server) dashboardSignOut(w http.ResponseWriter, r *http.Request) {
 		s.renderDashboard(w, r, sess, url.Values{}, signInProblems["form"], http.StatusForbidden)
 		return
 	}
-	s.endSession(r, supervisorCookie)
+	if err := s.endSession(r, supervisorCookie); err != nil {
+		signOutFailed(w, err, "/dashboard")
+		return
+	}
 	clearSession(w, r, supervisorCookie)
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }

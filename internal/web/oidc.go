@@ -5,7 +5,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -167,12 +170,30 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 
 // endSession revokes a signed-in session or device token on sign-out (a
 // token an administrator issued is left alone: the cookie only is dropped).
-func (s *server) endSession(r *http.Request, name string) {
-	if sess := sessionToken(r, name); sess != "" {
-		ctx, cancel := s.callContext(r)
-		defer cancel()
-		_, _ = s.sess.SignOut(as(ctx, sess), &ruqiv1.SignOutRequest{})
+// It returns the failure of a sign-out the server could not record (its
+// store out of reach, a rate): the token would stay valid for hours while
+// the person was told they had signed out (a trial of sign-in,
+// 2026-12-05). A token the server no longer takes has ended already.
+func (s *server) endSession(r *http.Request, name string) error {
+	sess := sessionToken(r, name)
+	if sess == "" {
+		return nil
 	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	_, err := s.sess.SignOut(as(ctx, sess), &ruqiv1.SignOutRequest{})
+	if status.Code(err) == codes.Unauthenticated {
+		return nil
+	}
+	return err
+}
+
+// signOutFailed says that a sign-out did not take effect, and keeps the
+// session so that the person can try again.
+func signOutFailed(w http.ResponseWriter, err error, back string) {
+	render(w, httpStatus(err), "result", "未能退出登录", resultData{
+		Banner: badBanner("未能退出登录", "服务器未能注销本次登录（"+apiMessage(err)+"），本机仍保持登录。请稍后再点“退出登录”；在公用设备上，请务必重试成功后再离开。"),
+		Back:   back, BackTo: "返回"})
 }
 
 // devicesData is the enterprise's page of staff devices.
@@ -329,7 +350,11 @@ func (s *server) enrol(w http.ResponseWriter, r *http.Request) {
 	}
 	dv := resp.GetDevice()
 	if signedIn {
-		s.endSession(r, enterpriseCookie)
+		// The session the device replaces: if it cannot be ended now, it
+		// expires with its lifetime; the phone holds the device's token.
+		if err := s.endSession(r, enterpriseCookie); err != nil {
+			slog.WarnContext(ctx, "web: end the session a device enrolment replaces", "err", err)
+		}
 	}
 	setSession(w, r, enterpriseCookie, resp.GetToken(), dv.GetExpiresAt().AsTime())
 	render(w, http.StatusOK, "result", "已绑定前台设备", resultData{

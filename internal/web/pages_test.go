@@ -387,3 +387,41 @@ func TestPages_ReissueEnterpriseCode_ReloadIssuesNothing(t *testing.T) {
 		t.Errorf("generation now %d (%v), the page said %s: a reload issued again", code.GetCode().GetGeneration(), err, loc)
 	}
 }
+
+// failSignOut is the API with SignOut failing as it does while the store
+// is out of reach.
+type failSignOut struct{ grpc.ClientConnInterface }
+
+func (c failSignOut) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	if method == ruqiv1.SessionService_SignOut_FullMethodName {
+		return status.Error(codes.Unavailable, "数据库（PostgreSQL）暂时无法访问，请稍后重试")
+	}
+	return c.ClientConnInterface.Invoke(ctx, method, args, reply, opts...)
+}
+
+// A sign-out the server could not record is said, and the session kept
+// to try again: the cookie was cleared and the person told they had
+// signed out while the token stayed valid for hours (a trial of sign-in,
+// 2026-12-05).
+func TestPages_SignOutThatFailed_SaidAndKept(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	page := readBody(t, f.do("GET", "/", nil, ec))
+	cfg := f.cfg
+	cfg.API = failSignOut{f.api}
+	h := Handler(cfg)
+	req := httptest.NewRequest("POST", "/signout", strings.NewReader(url.Values{"csrf": {csrfOf(t, page)}, "next": {"/"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(ec)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if !strings.Contains(w.Body.String(), "未能退出登录") {
+		t.Errorf("a sign-out that failed: %d %s", w.Code, visible(w.Body.String()))
+	}
+	for _, c := range w.Result().Cookies() {
+		if c.Name == enterpriseCookie && c.MaxAge < 0 {
+			t.Error("the session's cookie was cleared although the server kept the session")
+		}
+	}
+}

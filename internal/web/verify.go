@@ -635,7 +635,10 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) {
 			Banner: badBanner("未退出：表单已失效", signInProblems["form"]), Back: next, BackTo: "返回"})
 		return
 	}
-	s.endSession(r, enterpriseCookie)
+	if err := s.endSession(r, enterpriseCookie); err != nil {
+		signOutFailed(w, err, next)
+		return
+	}
 	clearSession(w, r, enterpriseCookie)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -137,7 +137,7 @@ func TestIdentityProvider_VerifyPage(t *testing.T) {
 		do(t, off, "sign in with the provider", chromedp.Click(chromedp.CSS("#oidc-signin")))
 		signInAtProvider(t, off, "officer1")
 		do(t, off, "refusal", chromedp.WaitVisible(chromedp.CSS(".banner.bad")))
-		mustContain(t, "refusal", text(t, off, "main"), "登录未完成", "执法人员账号", "不能以企业身份登录")
+		mustContain(t, "refusal", text(t, off, "main"), "登录未完成", "身份是执法人员", "不能以企业身份登录")
 		screenshot(t, off, "oidc-officer-refused")
 		if after := w.events(t); len(after) != before {
 			t.Errorf("a refused sign-in recorded %d events: %v", len(after)-before, after[before:])
@@ -387,7 +387,7 @@ func TestIdentityProvider_Refusals(t *testing.T) {
 	})
 	t.Run("officer as enterprise", func(t *testing.T) {
 		id, nonce := w.idp.IDToken(t, cli, "officer1", password)
-		refused(t, &ruqiv1.SignInRequest{IdToken: id, Nonce: nonce, Role: ruqiv1.Role_ROLE_ENTERPRISE}, codes.PermissionDenied, "执法人员账号", "不能以企业身份登录")
+		refused(t, &ruqiv1.SignInRequest{IdToken: id, Nonce: nonce, Role: ruqiv1.Role_ROLE_ENTERPRISE}, codes.PermissionDenied, "身份是执法人员", "不能以企业身份登录")
 	})
 	t.Run("replayed state and code at the web callback", func(t *testing.T) {
 		hu := newHTTPUser(t)
