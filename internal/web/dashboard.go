@@ -582,7 +582,7 @@ func (s *server) dashboardSignIn(w http.ResponseWriter, r *http.Request) {
 	_, err := s.sup.ListLeads(as(ctx, tok), &ruqiv1.ListLeadsRequest{Status: ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED, PageSize: 1})
 	switch status.Code(err) {
 	case codes.OK:
-		setSession(w, r, supervisorCookie, tok)
+		s.replaceSession(w, r, supervisorCookie, tok)
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 	case codes.Unauthenticated:
 		fail("invalid")

@@ -158,7 +158,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		signInFailed(w, httpStatus(err), apiMessage(err), back)
 		return
 	}
-	setSession(w, r, cookie, resp.GetToken(), resp.GetExpiresAt().AsTime())
+	s.replaceSession(w, r, cookie, resp.GetToken(), resp.GetExpiresAt().AsTime())
 	if f.Lured && strings.HasPrefix(back, "/V/") {
 		// A redirect keeps the chain another site's: the verify page shows
 		// its scan button instead of scanning.
@@ -186,6 +186,20 @@ func (s *server) endSession(r *http.Request, name string) error {
 		return nil
 	}
 	return err
+}
+
+// replaceSession keeps token in the named cookie, first ending the session
+// the cookie held, if another: a sign-in over an old session left it valid
+// until its expiry with no browser holding it (a trial of sign-in,
+// 2026-12-05). A token an administrator issued is not ended (SignOut leaves
+// it), only no longer kept.
+func (s *server) replaceSession(w http.ResponseWriter, r *http.Request, name, token string, expires ...time.Time) {
+	if old := sessionToken(r, name); old != "" && old != token {
+		if err := s.endSession(r, name); err != nil {
+			slog.WarnContext(r.Context(), "web: end the session a sign-in replaces", "err", err)
+		}
+	}
+	setSession(w, r, name, token, expires...)
 }
 
 // signOutFailed says that a sign-out did not take effect, and keeps the

@@ -614,7 +614,7 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
 	_, err := s.ent.ListInspections(as(ctx, tok), &ruqiv1.ListInspectionsRequest{PageSize: 1})
 	switch status.Code(err) {
 	case codes.OK:
-		setSession(w, r, enterpriseCookie, tok)
+		s.replaceSession(w, r, enterpriseCookie, tok)
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	case codes.Unauthenticated:
 		fail("invalid")

@@ -496,3 +496,32 @@ func respell(t *testing.T, jwt string) string {
 	t.Fatalf("signature %q has no other spelling", sig)
 	return ""
 }
+
+// A sign-in over a session the browser held ends that session: it stayed
+// valid until its expiry with no browser holding it (a trial of sign-in,
+// 2026-12-05).
+func TestIdentityProvider_SignInAgain_EndsTheSessionItReplaces(t *testing.T) {
+	w := startWithProvider(t)
+	h := newHTTPUser(t)
+	cookie := func() string {
+		t.Helper()
+		u, _ := url.Parse(w.srv.url("/"))
+		for _, c := range h.hc.Jar.Cookies(u) {
+			if c.Name == "ruqi_session" || strings.HasPrefix(c.Value, "rq_") {
+				return c.Value
+			}
+		}
+		t.Fatal("no session cookie")
+		return ""
+	}
+	h.signIn(w, "/", "ent1")
+	first := cookie()
+	h.signIn(w, "/", "ent1")
+	if second := cookie(); second == first {
+		t.Fatal("the second sign-in kept the first session's token")
+	}
+	_, err := ruqiv1.NewEnterpriseServiceClient(w.srv.conn()).ListUpcomingVisits(w.srv.as(first), &ruqiv1.ListUpcomingVisitsRequest{})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Errorf("the session the second sign-in replaced: %v, want it ended (Unauthenticated)", err)
+	}
+}
