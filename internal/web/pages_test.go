@@ -76,7 +76,7 @@ func (f *fixture) refuseOnPage(c *http.Cookie, reason string) string {
 	return readBody(f.t, f.do("GET", r.Header.Get("Location"), nil, c))
 }
 
-// A trial of the pages (2026-12-05): A session the server no longer accepts (token expired or
+// Found by a trial of the pages (2026-12-05), fixed since: a session the server no longer accepts (token expired or
 // revoked) leaves the enterprise stuck: /upcoming, /devices and
 // /enterprise-code say "访问令牌已过期" but keep the cookie, and the home
 // page they link back to still says 已以企业身份登录 and offers no sign-in
@@ -112,7 +112,7 @@ func TestPages_RevokedSession_OwnPagesClearItAndHomeOffersSignIn(t *testing.T) {
 	}
 }
 
-// A trial of the pages (2026-12-05): The dashboard's 行政区划 and 执法部门 filters narrow the report
+// Found by a trial of the pages (2026-12-05), fixed since: the dashboard's 行政区划 and 执法部门 filters narrow the report
 // but not the list of leads under it: a supervisor who asks for 510104
 // reads "问题线索（按状态）: 已接收 0" and, right below, the leads of
 // another district.
@@ -136,7 +136,7 @@ func TestPages_DashboardRegionFilter_AlsoFiltersLeads(t *testing.T) {
 	}
 }
 
-// A trial of the pages (2026-12-05): Refusing the same inspection again (a new page, a new reason)
+// Found by a trial of the pages (2026-12-05), fixed since: refusing the same inspection again (a new page, a new reason)
 // is recorded as nothing (the service keeps the first refusal and says so
 // in its message), but the page says 已拒绝检查 / 拒绝已记录在案 as if the
 // new reason had been recorded.
@@ -160,7 +160,7 @@ func TestPages_RefuseAgain_PageSaysTheNewReasonWasNotRecorded(t *testing.T) {
 	}
 }
 
-// A trial of the pages (2026-12-05): Full-width digits (a Chinese input method in full-width mode)
+// Found by a trial of the pages (2026-12-05), fixed since: full-width digits (a Chinese input method in full-width mode)
 // in the dashboard's 行政区划 box are refused as "应为 6 位数字" and the box
 // emptied, although the service and /plans read them.
 func TestPages_DashboardFilter_FullWidthDigits(t *testing.T) {
@@ -173,7 +173,7 @@ func TestPages_DashboardFilter_FullWidthDigits(t *testing.T) {
 	}
 }
 
-// A trial of the pages (2026-12-05): Moving a lead while the list is filtered by status (已接收)
+// Found by a trial of the pages (2026-12-05), fixed since: moving a lead while the list is filtered by status (已接收)
 // gives no confirmation: the lead leaves the filtered list and the flash
 // "已更新" is only set for a lead shown on the page.
 func TestPages_LeadUpdate_UnderStatusFilter_IsConfirmed(t *testing.T) {
@@ -199,7 +199,7 @@ func TestPages_LeadUpdate_UnderStatusFilter_IsConfirmed(t *testing.T) {
 	}
 }
 
-// A trial of the pages (2026-12-05): Results recorded per item (e.g. 责令整改 with a deadline) are
+// Found by a trial of the pages (2026-12-05), fixed since: results recorded per item (e.g. 责令整改 with a deadline) are
 // not on the verify page: with no summary it says only
 // "成都市市场监督管理局：已录入检查结果", so the enterprise does not learn
 // what it must rectify, or by when, where the CLI's history shows it.
@@ -232,7 +232,7 @@ func (c failScan) Invoke(ctx context.Context, method string, args, reply any, op
 	return c.ClientConnInterface.Invoke(ctx, method, args, reply, opts...)
 }
 
-// A trial of the pages (2026-12-05): While the store cannot be written, a signed-in enterprise at
+// Found by a trial of the pages (2026-12-05), fixed since: while the store cannot be written, a signed-in enterprise at
 // the door gets only "暂时无法核验 / 服务暂时不可用" – less than a signed-out
 // visitor, who sees the offline check (signature genuine, within its
 // window, officer and enterprise), and no word on what to do meanwhile.
