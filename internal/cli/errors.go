@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -25,7 +27,16 @@ func (a *app) printError(err error) {
 func (a *app) printErrorTo(stderr io.Writer, err error) {
 	st, ok := status.FromError(err)
 	if !ok {
-		fmt.Fprintf(stderr, "错误：%v\n", err)
+		switch {
+		case errors.Is(err, context.Canceled):
+			// Ctrl-C while a command waited (ruqi login, a backup):
+			// not Go's "context canceled".
+			fmt.Fprintln(stderr, "已取消（Ctrl-C）。")
+		case errors.Is(err, context.DeadlineExceeded):
+			fmt.Fprintf(stderr, "错误：等待超时（%v）。\n", a.timeout)
+		default:
+			fmt.Fprintf(stderr, "错误：%v\n", err)
+		}
 		return
 	}
 	msg, transport := a.transportMessage(st)

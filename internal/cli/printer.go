@@ -294,7 +294,16 @@ func (p *tablePrinter) codes(codes []*ruqiv1.InspectionCode) {
 }
 
 func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspectionResponse) {
-	p.println("报备成功。")
+	// A retry answers the plan as it is now, which may be cancelled or
+	// closed since: then it has no codes to show.
+	switch r.GetInspection().GetState() {
+	case ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
+		p.println("此报备此前已登记，现已撤销：入企码已失效。")
+	case ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
+		p.println("此报备此前已登记，现已办结：入企码已失效。")
+	default:
+		p.println("报备成功。")
+	}
 	p.println()
 	retry := ""
 	if requestID != "" {

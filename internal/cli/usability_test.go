@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -125,5 +127,15 @@ func TestFullWidthTimes_AndNoRetryHintWhenNothingWasSent(t *testing.T) {
 		"--enterprises", "91510104CY4C7RGWMR", "--items", "CI-0001", "--from", "2026-12-20", "--to", "2027-01-01"})
 	if strings.Contains(errOut.String(), "可能已经提交") {
 		t.Errorf("a refused connection is told its plan may have been filed:\n%s", errOut)
+	}
+}
+
+// A command cancelled while it waited (Ctrl-C during ruqi login) says so
+// in Chinese, not Go's "context canceled" (a review, 2026-12-05).
+func TestPrintError_Cancelled_SaidInChinese(t *testing.T) {
+	a, _, errOut := testApp(nil)
+	a.printError(fmt.Errorf("wait for the browser: %w", context.Canceled))
+	if s := errOut.String(); strings.Contains(s, "context canceled") || !strings.Contains(s, "已取消") {
+		t.Errorf("a cancelled command says: %q", s)
 	}
 }

@@ -156,7 +156,7 @@ func nulInValue(name protoreflect.Name, fd protoreflect.FieldDescriptor, v proto
 		if strings.IndexByte(v.String(), 0) >= 0 {
 			return Invalidf("NUL_IN_TEXT", "所填文字含有空字符（U+0000），不是有效的文字，请删去后重试").With("field", string(name))
 		}
-		if r, ok := ControlIn(v.String()); ok {
+		if r, ok := ControlIn(v.String()); ok && !opaqueFields[string(name)] {
 			return Invalidf("CONTROL_IN_TEXT", "所填文字含有不可见的控制字符（常见于从聊天软件或网页复制的文字），请删去后重新输入").With("field", string(name)).With("character", fmt.Sprintf("U+%04X", r))
 		}
 	case protoreflect.MessageKind, protoreflect.GroupKind:
@@ -164,6 +164,14 @@ func nulInValue(name protoreflect.Name, fd protoreflect.FieldDescriptor, v proto
 	}
 	return nil
 }
+
+// opaqueFields hold what a machine produced, not a person: a scanned code
+// (whose control characters make it a forged code, judged MALFORMED and
+// recorded by its handler, a lead for the 司法局), a token, a signed note.
+// Their handlers parse them; the control-character rule would refuse a
+// forged QR before it was recorded (a review, 2026-12-05). NUL is refused
+// in them all the same.
+var opaqueFields = map[string]bool{"code": true, "token": true, "id_token": true, "nonce": true, "page_token": true, "checkpoint": true}
 
 // ControlIn returns the first character of s that no one types and that
 // changes how text around it is shown: the C0 controls but tab, line feed

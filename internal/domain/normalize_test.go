@@ -130,3 +130,21 @@ func TestValidateStrings_ControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// What a machine produced (a scanned code, a token, a signed note) is left
+// to its handler, which judges a forged code MALFORMED and records it: the
+// control-character rule refused such a QR before anything was recorded (a
+// review, 2026-12-05). A NUL is refused in it all the same.
+func TestValidateStrings_ScannedCodeLeftToItsHandler(t *testing.T) {
+	for _, code := range []string{"https://ruqi.example/V/ABCDEF\x1d", "FAKE\x1bCODE"} {
+		if err := ValidateStrings(&ruqiv1.ScanCodeRequest{Code: code}); err != nil {
+			t.Errorf("scan of %q refused before the handler: %v", code, err)
+		}
+	}
+	if err := ValidateStrings(&ruqiv1.ScanCodeRequest{Code: "X\x00"}); ReasonOf(err) != "NUL_IN_TEXT" {
+		t.Errorf("a NUL in a scanned code: %v, want NUL_IN_TEXT", err)
+	}
+	if err := ValidateStrings(&ruqiv1.RefuseInspectionRequest{Reason: "x\x1b[2J"}); ReasonOf(err) != "CONTROL_IN_TEXT" {
+		t.Errorf("a person's reason: %v, want CONTROL_IN_TEXT", err)
+	}
+}

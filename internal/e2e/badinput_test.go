@@ -258,6 +258,12 @@ func TestUnknownIDs_NotFound(t *testing.T) {
 	// page's text where the record is shown.
 	_, err = ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).RefuseInspection(ctx, &ruqiv1.RefuseInspectionRequest{Reason: "未出示入企码\x1b[2A\x1b[J核验通过"})
 	wantStatus(t, err, codes.InvalidArgument, "CONTROL_IN_TEXT")
+	// A scanned code is what a QR held: one with a control character is a
+	// forged code, judged and recorded by the scan, not refused before it.
+	scanned, err := ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).ScanCode(ctx, &ruqiv1.ScanCodeRequest{Code: "FAKE\x1bCODE\x1d"})
+	if err != nil || scanned.GetVerdict() != ruqiv1.Verdict_VERDICT_MALFORMED {
+		t.Errorf("a scanned code with control characters: %v %v, want verdict MALFORMED", scanned.GetVerdict(), err)
+	}
 	stream, err := ruqiv1.NewDirectoryServiceClient(w.conn(w.admin)).ImportDirectoryStream(ctx)
 	if err != nil {
 		t.Fatal(err)

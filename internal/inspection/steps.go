@@ -49,6 +49,9 @@ type Refused struct {
 	Advisory bool
 }
 
+// trialNote follows a refusal's reason in a region's trial phase.
+const trialNote = "（试运行阶段，仅作提示）"
+
 // Refuse records enterprise p's refusal, its event, its count and its lead.
 // The same inspection refused again, or the same form submitted twice, is
 // the first refusal, not a second lead.
@@ -56,7 +59,8 @@ func Refuse(tx store.Tx, p auth.Principal, now time.Time, in Refusal) (Refused, 
 	uscc, detail := p.Subject, in.Reason
 	if in.LeadID != "" {
 		if l, err := tx.Lead(in.LeadID); err == nil {
-			return Refused{LeadID: l.GetId(), Repeated: true, ReasonDropped: !strings.HasPrefix(l.GetDescription(), detail)}, nil
+			d := l.GetDescription()
+			return Refused{LeadID: l.GetId(), Repeated: true, ReasonDropped: d != detail && d != detail+trialNote}, nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return Refused{}, err
 		}
@@ -86,7 +90,7 @@ func Refuse(tx store.Tx, p auth.Principal, now time.Time, in Refusal) (Refused, 
 	// enterprise is only advised: the right to refuse starts with full use.
 	if in.Policies.For(ent.GetRegionCode()).Trial(now) {
 		out.Advisory = true
-		detail += "（试运行阶段，仅作提示）"
+		detail += trialNote
 	}
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_REFUSED)

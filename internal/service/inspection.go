@@ -536,14 +536,30 @@ func (is *inspectionServer) replay(r store.Reader, ctx context.Context, id strin
 	if err := is.s.mayManage(r, ctx, ins); err != nil {
 		return err
 	}
-	codes, err := r.Codes(id)
-	if err != nil {
-		return err
+	var codes []*ruqiv1.InspectionCode
+	if codesLive(ins) == nil { // a retry answers a cancelled or closed plan without its codes
+		if codes, err = r.Codes(id); err != nil {
+			return err
+		}
 	}
 	if err := fillJoint(r, ins); err != nil {
 		return err
 	}
 	*out = &ruqiv1.RegisterInspectionResponse{Inspection: ins, Codes: codes}
+	return nil
+}
+
+// codesLive refuses to hand out the codes of an inspection that no longer
+// admits anyone: an officer printed a cancelled inspection's QR and was
+// turned away at the door (a trial of the CLI, 2026-12-05), and a retried
+// registration answered the cancelled plan with its codes (a review).
+func codesLive(ins *ruqiv1.Inspection) error {
+	switch ins.GetState() {
+	case ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
+		return domain.FailedPreconditionf("INSPECTION_CANCELLED", "检查 %s 已于 %s 撤销，入企码已失效，不能再出示；如需检查请重新报备", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
+	case ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
+		return domain.FailedPreconditionf("INSPECTION_COMPLETED", "检查 %s 已办结（结果已录入），入企码已失效，不能再出示；如需再次检查请重新报备", ins.GetId())
+	}
 	return nil
 }
 
@@ -864,14 +880,8 @@ func (is *inspectionServer) GetInspectionCodes(ctx context.Context, req *ruqiv1.
 		if err := is.s.mayManage(r, ctx, ins); err != nil {
 			return err
 		}
-		// A code that no longer admits anyone is not handed out as if it
-		// did: an officer printed a cancelled inspection's QR and was
-		// turned away at the door (a trial of the CLI, 2026-12-05).
-		switch ins.GetState() {
-		case ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
-			return domain.FailedPreconditionf("INSPECTION_CANCELLED", "检查 %s 已于 %s 撤销，入企码已失效，不能再出示；如需检查请重新报备", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
-		case ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
-			return domain.FailedPreconditionf("INSPECTION_COMPLETED", "检查 %s 已办结（结果已录入），入企码已失效，不能再出示；如需再次检查请重新报备", ins.GetId())
+		if err := codesLive(ins); err != nil {
+			return err
 		}
 		codes, err := r.Codes(ins.GetId())
 		if err != nil {

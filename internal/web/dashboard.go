@@ -245,9 +245,10 @@ const leadsPerPage = 50
 // allLeads follows ListLeads' pages to the end: the dashboard shows how many
 // leads there are and numbers its own pages of leadsPerPage.
 func (s *server) allLeads(ctx context.Context, f filter) ([]*ruqiv1.Lead, error) {
-	// The list under the report takes its region and agency, as the
-	// report does (a trial of the pages, 2026-12-05: asked for 510104, the
-	// page listed another district's leads).
+	// The list under the report takes its region and agency filters (a
+	// trial of the pages, 2026-12-05: asked for 510104, the page listed
+	// another district's leads). The counts by status beside it are the
+	// region's whatever the agency, and say so.
 	req := &ruqiv1.ListLeadsRequest{Status: f.LeadStatus, PageSize: 500, RegionCode: f.Region, AgencyId: f.Agency}
 	var all []*ruqiv1.Lead
 	for {

@@ -158,6 +158,11 @@ func TestPages_RefuseAgain_PageSaysTheNewReasonWasNotRecorded(t *testing.T) {
 	if !recorded && !strings.Contains(second, "此前已记录") {
 		t.Errorf("second refusal's reason was dropped, yet the page says it was recorded: %s", visible(second))
 	}
+	// A shorter reason that the first begins with is another reason too
+	// (a review, 2026-12-05: compared by prefix, it was taken as recorded).
+	if third := f.refuseOnPage(ec, "未出示"); !strings.Contains(third, "此前已记录") {
+		t.Errorf("a third refusal, \"未出示\", was dropped, yet the page says it was recorded: %s", visible(third))
+	}
 }
 
 // Found by a trial of the pages (2026-12-05), fixed since: full-width digits (a Chinese input method in full-width mode)

@@ -1184,6 +1184,29 @@ func TestFollowStore_AnotherStore_Refused(t *testing.T) {
 	}
 }
 
+// TestFollowStore_EmptyOtherStore_TakesNothing: a store with no event yet
+// names no log. Taken for a restore of the store that reported first, it
+// dropped that store's states and reset the position, and its next report
+// took the Redis: the first store was then refused (a review, 2026-12-05;
+// on PostgreSQL a new store's first events are sequenced after the server
+// reports).
+func TestFollowStore_EmptyOtherStore_TakesNothing(t *testing.T) {
+	srv := redistest.Start(t)
+	c := dial(t, srv, coordtest.NewRecord().Seed)
+	if _, err := c.FollowStore(ctx, history("ours", 10)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.FollowStore(ctx, &eventLog{}); err != nil || n != 0 {
+		t.Fatalf("an empty log: dropped %d, %v; want nothing", n, err)
+	}
+	if _, err := c.FollowStore(ctx, history("theirs", 1)); !errors.Is(err, coord.ErrAnotherStore) {
+		t.Errorf("the other store's first event: %v, want coord.ErrAnotherStore", err)
+	}
+	if _, err := c.FollowStore(ctx, history("ours", 11)); err != nil {
+		t.Errorf("the store that reported first is refused: %v", err)
+	}
+}
+
 // TestFollowStore_PositionWithoutFirstEvent_Adopted: a position written
 // before it named its log ("<seq>:<hash>") is read, and the next report
 // that raises it names the log.

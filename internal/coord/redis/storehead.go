@@ -76,11 +76,17 @@ func (c *Coordinator) FollowStore(ctx context.Context, log StoreLog) (int, error
 	if err != nil {
 		return 0, err
 	}
-	var first []byte
-	if seq > 0 {
-		if first, err = log.HashAt(ctx, 1); err != nil {
-			return 0, err
-		}
+	if seq == 0 {
+		// A log with no event yet names no log: it could be another
+		// store's first start (PostgreSQL sequences a new store's first
+		// events after the server reports), which must not take the Redis
+		// for a restore of the one that reported first (a review,
+		// 2026-12-05). It reports once it has an event.
+		return 0, nil
+	}
+	first, err := log.HashAt(ctx, 1)
+	if err != nil {
+		return 0, err
 	}
 	seen, err := c.reportHead(ctx, logPosition{seq, hash, first})
 	if err != nil || seen.seq == 0 {
@@ -109,12 +115,28 @@ func (c *Coordinator) FollowStore(ctx context.Context, log StoreLog) (int, error
 	if err != nil {
 		return n, err
 	}
-	// From here on the restored store's log is the one followed.
-	if err := c.client.Set(ctx, storeHeadKey, logPosition{seq, hash, first}.String(), 0).Err(); err != nil {
+	// From here on the restored store's log is the one followed, unless
+	// another store's report named its own log in between.
+	taken, err := setHeadScript.Run(ctx, c.client, []string{storeHeadKey}, logPosition{seq, hash, first}.String(), hex.EncodeToString(first)).Int()
+	if err != nil {
 		return n, c.fail(ctx, "set the store's head", err)
+	}
+	if taken == 0 {
+		return n, fmt.Errorf("%w (it named its log while this replica dropped the states)", coord.ErrAnotherStore)
 	}
 	return n, nil
 }
+
+// setHeadScript sets storeHeadKey to ARGV[1] unless it names a first event
+// other than ARGV[2]; it returns 1 if it set it.
+var setHeadScript = goredis.NewScript(`
+local seen = redis.call('GET', KEYS[1]) or ''
+local first = string.match(seen, '^%d+:%x*:(%x+)$')
+if first and first ~= ARGV[2] then
+	return 0
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1`)
 
 // logPosition is an event of a store's log: its sequence number and hash,
 // and the hash of the log's first event, which names the log.

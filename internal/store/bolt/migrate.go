@@ -128,7 +128,9 @@ const fileFormat = 1
 var formatKey = []byte("format")
 
 // checkFileFormat refuses a file of a newer layout than this version's,
-// and records this version's in one that names an older or none.
+// and records this version's in one that names an older or none. It runs
+// after the write-ahead log's recovery: a file left by a crash has had the
+// log's groups replayed into it first.
 func checkFileFormat(meta *bbolt.Bucket) error {
 	if v := meta.Get(formatKey); len(v) == 8 {
 		if n := binary.BigEndian.Uint64(v); n > fileFormat {
