@@ -208,6 +208,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if rc != nil {
 		// Before any decision: states of plans a restored store no longer
 		// holds are dropped (coordredis.Coordinator.FollowStore).
+		// A log with no event yet is not reported (it names no log): on
+		// PostgreSQL the events this start wrote are sequenced by another
+		// goroutine, so wait for them, or a second store started meanwhile
+		// would take the Redis first.
+		awaitFirstEvent(ctx, st, 10*time.Second)
 		if err := followStore(ctx, rc, st, nil); errors.Is(err, coord.ErrAnotherStore) {
 			return fmt.Errorf("%w: %s", err, anotherStoreAdvice(cfg.RedisAddr))
 		}
@@ -422,6 +427,23 @@ func anotherStoreAdvice(addr string) string {
 	return fmt.Sprintf("the Redis at %s coordinates another store (its first event differs from this store's): "+
 		"give each store a Redis of its own; if the other store is gone for good, remove its keys "+
 		"(redis-cli -h HOST -p PORT --scan --pattern 'ruqi:*' | xargs -r redis-cli -h HOST -p PORT unlink) and start again", addr)
+}
+
+// awaitFirstEvent waits, at most for limit, until the store's log holds an
+// event.
+func awaitFirstEvent(ctx context.Context, st store.Store, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for {
+		if seq, _, err := (storeLog{st}).Head(ctx); err == nil && seq > 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // storeLog is coordredis.StoreLog over the store.
