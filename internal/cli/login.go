@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc"
 
+	"github.com/ruqi/ruqi/internal/durable"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -165,33 +166,12 @@ func (a *app) login(cmd *cobra.Command, ctx context.Context, cc *grpc.ClientConn
 	if err := os.MkdirAll(filepath.Dir(save), 0o700); err != nil {
 		return fmt.Errorf("保存令牌失败：%w", err)
 	}
-	if err := saveSecret(save, []byte(resp.GetToken()+"\n")); err != nil {
+	// A new 0600 file renamed over the path: an existing file kept its
+	// mode (0644 in a trial of sign-in, 2026-12-05), and a link its target.
+	if err := durable.WriteFile(save, []byte(resp.GetToken()+"\n"), 0o600); err != nil {
 		return fmt.Errorf("保存令牌失败：%w", err)
 	}
 	fmt.Fprintf(a.stdout, "已登录：%s %s（%s），有效期至 %s。\n令牌已保存到 %s；之后的命令请加 --token-file %s，或设置 RUQI_TOKEN_FILE。\n",
 		roleLabel(resp.GetRole()), resp.GetDisplayName(), resp.GetSubject(), fmtTime(resp.GetExpiresAt()), save, save)
 	return nil
-}
-
-// saveSecret writes b to a new file of mode 0600 beside path and renames it
-// over path: a file (or a symlink) that was there keeps neither its mode nor
-// its owner, and nothing is written through a link.
-func saveSecret(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

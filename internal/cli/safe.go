@@ -44,10 +44,7 @@ func (s safeWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-func escaped(r rune) bool {
-	_, bad := domain.ControlIn(string(r))
-	return bad || r == '\r'
-}
+func escaped(r rune) bool { return domain.IsControl(r) || r == '\r' }
 
 func needsEscape(p []byte) bool {
 	for _, c := range p {

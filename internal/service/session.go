@@ -100,7 +100,7 @@ func (ss *sessionServer) SignIn(ctx context.Context, req *ruqiv1.SignInRequest) 
 	// pages: no control characters (domain.ControlIn), which a name claim
 	// an account holder can edit carried (a trial of sign-in, 2026-12-05).
 	account = truncate(strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if _, bad := domain.ControlIn(string(r)); bad {
+		if domain.IsControl(r) {
 			return -1
 		}
 		return r

@@ -226,13 +226,17 @@ func TestPages_VerifyPage_ShowsItemResults(t *testing.T) {
 	}
 }
 
-// failScan is the API with ScanCode failing as it does while the store
-// cannot be written or reached (UNAVAILABLE).
-type failScan struct{ grpc.ClientConnInterface }
+// failing is the API with one method failing with err, as it does while
+// the store cannot be written or reached.
+type failing struct {
+	grpc.ClientConnInterface
+	method string
+	err    error
+}
 
-func (c failScan) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
-	if method == ruqiv1.EnterpriseService_ScanCode_FullMethodName {
-		return status.Error(codes.Unavailable, "存储暂时无法写入（磁盘已满或只读等），本次操作未保存，请稍后重试；已有记录不受影响")
+func (c failing) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	if method == c.method {
+		return c.err
 	}
 	return c.ClientConnInterface.Invoke(ctx, method, args, reply, opts...)
 }
@@ -245,7 +249,8 @@ func TestPages_ScanUnavailable_FallsBackToOfflineCheck(t *testing.T) {
 	f := newFixture(t)
 	ec := f.signInEnterprise(f.ent)
 	cfg := f.cfg
-	cfg.API = failScan{f.api}
+	cfg.API = failing{f.api, ruqiv1.EnterpriseService_ScanCode_FullMethodName,
+		status.Error(codes.Unavailable, "存储暂时无法写入（磁盘已满或只读等），本次操作未保存，请稍后重试；已有记录不受影响")}
 	h := Handler(cfg)
 	req, _ := http.NewRequest("GET", path(f.code.GetUrl()), nil)
 	req.AddCookie(ec)
@@ -393,17 +398,6 @@ func TestPages_ReissueEnterpriseCode_ReloadIssuesNothing(t *testing.T) {
 	}
 }
 
-// failSignOut is the API with SignOut failing as it does while the store
-// is out of reach.
-type failSignOut struct{ grpc.ClientConnInterface }
-
-func (c failSignOut) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
-	if method == ruqiv1.SessionService_SignOut_FullMethodName {
-		return status.Error(codes.Unavailable, "数据库（PostgreSQL）暂时无法访问，请稍后重试")
-	}
-	return c.ClientConnInterface.Invoke(ctx, method, args, reply, opts...)
-}
-
 // A sign-out the server could not record is said, and the session kept
 // to try again: the cookie was cleared and the person told they had
 // signed out while the token stayed valid for hours (a trial of sign-in,
@@ -413,7 +407,7 @@ func TestPages_SignOutThatFailed_SaidAndKept(t *testing.T) {
 	ec := f.signInEnterprise(f.ent)
 	page := readBody(t, f.do("GET", "/", nil, ec))
 	cfg := f.cfg
-	cfg.API = failSignOut{f.api}
+	cfg.API = failing{f.api, ruqiv1.SessionService_SignOut_FullMethodName, status.Error(codes.Unavailable, "数据库（PostgreSQL）暂时无法访问，请稍后重试")}
 	h := Handler(cfg)
 	req := httptest.NewRequest("POST", "/signout", strings.NewReader(url.Values{"csrf": {csrfOf(t, page)}, "next": {"/"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
