@@ -125,10 +125,10 @@ func TestServerError_TableShowsErrorInfo(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("stderr has %d lines, want 2:\n%s", len(lines), stderr)
 	}
-	if want := "错误：该企业本年度已接受 2 次本部门检查，达到上限（ResourceExhausted）"; lines[0] != want {
+	if want := "错误：该企业本年度已接受 2 次本部门检查，达到上限（超出限额）"; lines[0] != want {
 		t.Errorf("line 1 %q, want %q", lines[0], want)
 	}
-	if want := "原因：FREQUENCY_CAP（limit=2，period=2026）"; lines[1] != want {
+	if want := "错误代码：FREQUENCY_CAP（limit=2，period=2026）"; lines[1] != want {
 		t.Errorf("line 2 %q, want %q", lines[1], want)
 	}
 }
@@ -227,7 +227,7 @@ func TestTransportErrors_SaidInChinese(t *testing.T) {
 	}
 	f := &fakeServer{registerErr: status.Error(codes.Unavailable, "协调服务暂不可用，请稍后重试")}
 	_, _, stderr := runAgainst(t, f, nil, append([]string{"officer", "register"}, withBase("--from", "now", "--duration", "2h")...)...)
-	if errorLine(stderr) != "错误：协调服务暂不可用，请稍后重试（Unavailable）" || strings.Contains(stderr, "详情") {
+	if errorLine(stderr) != "错误：协调服务暂不可用，请稍后重试（服务暂不可用）" || strings.Contains(stderr, "详情") {
 		t.Errorf("a server's message: %s", stderr)
 	}
 }

@@ -17,8 +17,8 @@ import (
 )
 
 // printError writes err to stderr. A gRPC status is shown as
-// "错误：<message>（<code>）"; in table mode a second line gives the
-// google.rpc.ErrorInfo reason and metadata, in json mode the whole status
+// "错误：<message>（<code in Chinese>）"; in table mode a second line gives the
+// google.rpc.ErrorInfo reason and metadata as 错误代码, in json mode the whole status
 // as one line of JSON, for scripts.
 func (a *app) printError(err error) {
 	a.printErrorTo(safeWriter{a.stderr}, err) // the server's words, as on stdout
@@ -43,9 +43,9 @@ func (a *app) printErrorTo(stderr io.Writer, err error) {
 	if transport {
 		// gRPC's own words (the connection, not the server): said in the
 		// user's, with the original beside it for whoever debugs.
-		fmt.Fprintf(stderr, "错误：%s（%s）\n详情：%s\n", msg, st.Code(), st.Message())
+		fmt.Fprintf(stderr, "错误：%s（%s）\n详情：%s\n", msg, codeLabel(st.Code()), st.Message())
 	} else {
-		fmt.Fprintf(stderr, "错误：%s（%s）\n", st.Message(), st.Code())
+		fmt.Fprintf(stderr, "错误：%s（%s）\n", st.Message(), codeLabel(st.Code()))
 	}
 	if a.output == "json" {
 		b, merr := protojson.Marshal(st.Proto())
@@ -56,7 +56,7 @@ func (a *app) printErrorTo(stderr io.Writer, err error) {
 	}
 	info := errorInfo(st)
 	if info != nil {
-		fmt.Fprintf(stderr, "原因：%s%s\n", info.GetReason(), fmtMetadata(info.GetMetadata()))
+		fmt.Fprintf(stderr, "错误代码：%s%s\n", info.GetReason(), fmtMetadata(info.GetMetadata()))
 		if h := reasonHints[info.GetReason()]; h != "" {
 			fmt.Fprintf(stderr, "提示：%s\n", h)
 		}
@@ -80,6 +80,38 @@ func (a *app) printErrorTo(stderr io.Writer, err error) {
 		}
 		fmt.Fprintf(stderr, "提示：请用 --token 或 --token-file，或环境变量 %s、%s 提供访问令牌。\n", envToken, envTokenFile)
 	}
+}
+
+// codeLabels name a gRPC status code in the officer's words: the error
+// line is read by people, and "（ResourceExhausted）" told them nothing
+// (the code itself is in the JSON output for scripts, and the reason
+// code on the next line for whoever helps them).
+var codeLabels = map[codes.Code]string{
+	codes.Canceled:           "已取消",
+	codes.Unknown:            "未知错误",
+	codes.InvalidArgument:    "输入有误",
+	codes.DeadlineExceeded:   "超时",
+	codes.NotFound:           "未找到",
+	codes.AlreadyExists:      "已存在",
+	codes.PermissionDenied:   "无权操作",
+	codes.ResourceExhausted:  "超出限额",
+	codes.FailedPrecondition: "当前状态不允许",
+	codes.Aborted:            "操作冲突，请重试",
+	codes.OutOfRange:         "超出范围",
+	codes.Unimplemented:      "服务器不支持",
+	codes.Internal:           "服务器内部错误",
+	codes.Unavailable:        "服务暂不可用",
+	codes.DataLoss:           "数据损坏",
+	codes.Unauthenticated:    "身份未验证",
+}
+
+// codeLabel is the Chinese label of c, or its English name for a code
+// gRPC may add later.
+func codeLabel(c codes.Code) string {
+	if l, ok := codeLabels[c]; ok {
+		return l
+	}
+	return c.String()
 }
 
 // transportMessage says in Chinese what a status made by gRPC itself, not

@@ -404,7 +404,7 @@ func TestRPC_UnimplementedOnOldServer(t *testing.T) {
 	if code := a.run([]string{"--server", "passthrough:///bufnet", "supervisor", "leads"}); code != exitError {
 		t.Errorf("exit %d, want %d", code, exitError)
 	}
-	assertContains(t, errOut.String(), "Unimplemented", "服务器尚不支持此功能")
+	assertContains(t, errOut.String(), "（服务器不支持）", "服务器尚不支持此功能")
 }
 
 // selfSignedCert makes a CA-flagged certificate for host, and writes it to a

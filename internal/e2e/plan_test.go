@@ -75,7 +75,7 @@ func TestPlan_SpecialRegistrationNeedsApprovedPlan(t *testing.T) {
 
 	// Neither an officer nor another agency's head may approve.
 	wantRefused(t, "approval by an officer", pw.cli(pw.officer, "plan", "approve", id),
-		"PermissionDenied", "执法人员不能使用此功能")
+		"无权操作", "执法人员不能使用此功能")
 	wantRefused(t, "approval by AG-02's head", pw.cli(pw.otherHead, "plan", "approve", id),
 		"NOT_AGENCY_HEAD", "只能由其所属部门的负责人批准")
 	out := pw.mustCLI(pw.head, "plan", "approve", id, "--version", "1")
@@ -173,5 +173,5 @@ func TestPlan_AmendmentsAreVersionedAndPublished(t *testing.T) {
 		t.Fatalf("the agency's list:\n%s", list)
 	}
 	// An enterprise has no plan list of its own.
-	wantRefused(t, "enterprise listing plans", pw.cli(pw.entA, "plan", "list"), "PermissionDenied", "企业不能使用此功能")
+	wantRefused(t, "enterprise listing plans", pw.cli(pw.entA, "plan", "list"), "无权操作", "企业不能使用此功能")
 }
