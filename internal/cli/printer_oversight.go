@@ -221,6 +221,23 @@ func (p *tablePrinter) Complained(r *ruqiv1.ComplainResponse) {
 	fields(p.out, kv("线索编号", orDash(r.GetLeadId())))
 }
 
+// named shows an id with its directory name, "AG-01 成都市市场监督管理局",
+// or a dash for no id.
+func named(id, name string) string {
+	if id == "" {
+		return "-"
+	}
+	return optNamed(id, name)
+}
+
+// optNamed is named for fields, which leave an empty id out.
+func optNamed(id, name string) string {
+	if id == "" || name == "" {
+		return id
+	}
+	return id + " " + name
+}
+
 // leadNote is a lead's description, with the officer as the enterprise
 // named them when there is no registered officer.
 func leadNote(l *ruqiv1.Lead) string {
@@ -238,8 +255,8 @@ func (p *tablePrinter) Leads(r *ruqiv1.ListLeadsResponse) {
 	}
 	t := newTable("线索编号", "类型", "状态", "企业", "报备编号", "部门", "发生时间", "说明")
 	for _, l := range r.GetLeads() {
-		t.add(l.GetId(), leadKindLabel(l.GetKind()), leadStatusLabel(l.GetStatus()), orDash(l.GetEnterpriseUscc()),
-			orDash(l.GetInspectionId()), orDash(l.GetAgencyId()), fmtTime(l.GetOccurredAt()), leadNote(l))
+		t.add(l.GetId(), leadKindLabel(l.GetKind()), leadStatusLabel(l.GetStatus()), named(l.GetEnterpriseUscc(), l.GetEnterpriseName()),
+			orDash(l.GetInspectionId()), named(l.GetAgencyId(), l.GetAgencyName()), fmtTime(l.GetOccurredAt()), leadNote(l))
 	}
 	t.write(p.out)
 	p.printf("共 %d 条。\n", len(r.GetLeads()))
@@ -252,10 +269,10 @@ func (p *tablePrinter) LeadUpdated(r *ruqiv1.UpdateLeadResponse) {
 		kv("线索编号", l.GetId()),
 		kv("类型", leadKindLabel(l.GetKind())),
 		kv("状态", leadStatusLabel(l.GetStatus())),
-		kv("企业", l.GetEnterpriseUscc()),
+		kv("企业", optNamed(l.GetEnterpriseUscc(), l.GetEnterpriseName())),
 		kv("报备编号", l.GetInspectionId()),
-		kv("执法部门", l.GetAgencyId()),
-		kv("执法人员", l.GetOfficerId()),
+		kv("执法部门", optNamed(l.GetAgencyId(), l.GetAgencyName())),
+		kv("执法人员", optNamed(l.GetOfficerId(), l.GetOfficerName())),
 		kv("对方自称", l.GetOfficerClaimed()),
 		kv("行政区划", l.GetRegionCode()),
 		kv("发生时间", optTime(l.GetOccurredAt() != nil, fmtTime(l.GetOccurredAt()))),

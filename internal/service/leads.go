@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
@@ -45,6 +47,9 @@ func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLead
 			}
 			return req.GetStatus() == ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED || l.GetStatus() == req.GetStatus(), nil
 		})
+		for _, l := range resp.Leads {
+			nameLead(r, l)
+		}
 		return err
 	})
 	if err != nil {
@@ -53,14 +58,41 @@ func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLead
 	return resp, nil
 }
 
+// nameLead gives a lead read for the supervisor the directory's names of
+// its enterprise, agency and officer. A name that cannot be read is left
+// empty: the ids are still there, and a lead must list even if its
+// enterprise has left the directory.
+func nameLead(r store.Reader, l *ruqiv1.Lead) {
+	if u := l.GetEnterpriseUscc(); u != "" {
+		if e, err := r.Enterprise(u); err == nil {
+			l.EnterpriseName = e.GetName()
+		}
+	}
+	if a := l.GetAgencyId(); a != "" {
+		if ag, err := r.Agency(a); err == nil {
+			l.AgencyName = ag.GetName()
+		}
+	}
+	if o := l.GetOfficerId(); o != "" {
+		if of, err := r.Officer(o); err == nil {
+			l.OfficerName = of.GetName()
+		}
+	}
+}
+
 // UpdateLead moves a lead along its lifecycle (inspection.UpdateLead).
 func (ss *supervisionServer) UpdateLead(ctx context.Context, req *ruqiv1.UpdateLeadRequest) (*ruqiv1.UpdateLeadResponse, error) {
 	now := ss.s.now()
 	resp := &ruqiv1.UpdateLeadResponse{}
 	err := ss.s.store.Update(ctx, func(tx store.Tx) error {
 		l, err := inspection.UpdateLead(tx, principal(ctx), now, inspection.LeadUpdate{LeadID: req.GetLeadId(), Status: req.GetStatus(), Note: req.GetNote()})
-		resp.Lead = l
-		return err
+		if err != nil {
+			return err
+		}
+		// A copy: the names are the answer's, not the record's.
+		resp.Lead = proto.CloneOf(l)
+		nameLead(tx, resp.Lead)
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -231,8 +231,11 @@ type evalData struct {
 
 type leadData struct {
 	ID, Kind, Status, Enterprise, Inspection, Agency, Officer, Description, Occurred, Region string
-	Steps                                                                                    []stepData
-	Updated                                                                                  bool
+	// EnterpriseName, AgencyName and OfficerName are the directory's names
+	// (empty when unknown): the supervisor reads names, the ids beside them.
+	EnterpriseName, AgencyName, OfficerName string
+	Steps                                   []stepData
+	Updated                                 bool
 }
 
 type stepData struct {
@@ -501,7 +504,8 @@ func monthPoints(rep *ruqiv1.GetFrequencyReportResponse) []monthPoint {
 func leadOf(l *ruqiv1.Lead) leadData {
 	d := leadData{ID: l.GetId(), Kind: leadKinds[l.GetKind()], Status: leadStatuses[l.GetStatus()], Enterprise: l.GetEnterpriseUscc(),
 		Inspection: l.GetInspectionId(), Agency: l.GetAgencyId(), Officer: l.GetOfficerId(), Description: l.GetDescription(),
-		Occurred: beijing(l.GetOccurredAt()), Region: l.GetRegionCode()}
+		Occurred: beijing(l.GetOccurredAt()), Region: l.GetRegionCode(),
+		EnterpriseName: l.GetEnterpriseName(), AgencyName: l.GetAgencyName(), OfficerName: l.GetOfficerName()}
 	if d.Officer == "" && l.GetOfficerClaimed() != "" {
 		d.Officer = "自称：" + l.GetOfficerClaimed()
 	}

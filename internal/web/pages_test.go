@@ -3,9 +3,12 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -422,5 +426,58 @@ func TestPages_SignOutThatFailed_SaidAndKept(t *testing.T) {
 		if c.Name == enterpriseCookie && c.MaxAge < 0 {
 			t.Error("the session's cookie was cleared although the server kept the session")
 		}
+	}
+}
+
+// A supervisor reads names: the lead list named the enterprise by its
+// USCC and the agency and officer by their ids only (noticed 2026-12-05).
+func TestPages_Dashboard_LeadsNameEnterpriseAgencyAndOfficer(t *testing.T) {
+	f := newFixture(t)
+	f.refuseOnPage(f.signInEnterprise(f.ent), "未出示执法证")
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sample", "directory.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dir ruqiv1.Directory
+	if err := protojson.Unmarshal(b, &dir); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{} // id → name in the directory
+	for _, e := range dir.GetEnterprises() {
+		want[e.GetUscc()] = e.GetName()
+	}
+	for _, a := range dir.GetAgencies() {
+		want[a.GetId()] = a.GetName()
+	}
+	for _, o := range dir.GetOfficers() {
+		want[o.GetId()] = o.GetName()
+	}
+	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
+	if err != nil || len(leads.GetLeads()) != 1 {
+		t.Fatalf("leads %v %v", leads, err)
+	}
+	l := leads.GetLeads()[0]
+	if l.GetAgencyId() == "" || l.GetOfficerId() == "" {
+		t.Fatalf("the refusal's lead names no agency or officer: %v", l)
+	}
+	for _, c := range [][2]string{{l.GetEnterpriseUscc(), l.GetEnterpriseName()}, {l.GetAgencyId(), l.GetAgencyName()}, {l.GetOfficerId(), l.GetOfficerName()}} {
+		if c[1] != want[c[0]] || c[1] == "" {
+			t.Errorf("ListLeads names %s %q, the directory %q", c[0], c[1], want[c[0]])
+		}
+	}
+	sc := cookieOf(t, f.do("POST", "/dashboard/signin", url.Values{"token": {f.sup}}), supervisorCookie)
+	body := readBody(t, f.do("GET", "/dashboard", nil, sc))
+	_, row, _ := strings.Cut(body, `id="lead-`+l.GetId()+`"`)
+	row, _, _ = strings.Cut(row, "</tr>")
+	for _, n := range []string{want[l.GetEnterpriseUscc()], want[l.GetAgencyId()], want[l.GetOfficerId()]} {
+		if !strings.Contains(row, html.EscapeString(n)) {
+			t.Errorf("the dashboard's lead row does not name %q:\n%s", n, row)
+		}
+	}
+	// The record keeps ids only: the names are the answer's.
+	upd, err := ruqiv1.NewSupervisionServiceClient(f.api).UpdateLead(as(context.Background(), f.sup), &ruqiv1.UpdateLeadRequest{
+		LeadId: l.GetId(), Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "核查中"})
+	if err != nil || upd.GetLead().GetAgencyName() != want[l.GetAgencyId()] {
+		t.Fatalf("UpdateLead: %v, %v", upd, err)
 	}
 }

@@ -279,9 +279,16 @@ type Lead struct {
 	CreatedAt      *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	Steps          []*LeadStep            `protobuf:"bytes,12,rep,name=steps,proto3" json:"steps,omitempty"`
 	// region_code is the enterprise's division code, for the supervisor's scope.
-	RegionCode    string `protobuf:"bytes,13,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RegionCode string `protobuf:"bytes,13,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
+	// enterprise_name, agency_name and officer_name are the directory's
+	// names for the ids above as the lead is read (not stored with it):
+	// a supervisor reads names, not codes. Empty where the id is empty or
+	// no longer in the directory.
+	EnterpriseName string `protobuf:"bytes,14,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
+	AgencyName     string `protobuf:"bytes,15,opt,name=agency_name,json=agencyName,proto3" json:"agency_name,omitempty"`
+	OfficerName    string `protobuf:"bytes,16,opt,name=officer_name,json=officerName,proto3" json:"officer_name,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Lead) Reset() {
@@ -401,6 +408,27 @@ func (x *Lead) GetSteps() []*LeadStep {
 func (x *Lead) GetRegionCode() string {
 	if x != nil {
 		return x.RegionCode
+	}
+	return ""
+}
+
+func (x *Lead) GetEnterpriseName() string {
+	if x != nil {
+		return x.EnterpriseName
+	}
+	return ""
+}
+
+func (x *Lead) GetAgencyName() string {
+	if x != nil {
+		return x.AgencyName
+	}
+	return ""
+}
+
+func (x *Lead) GetOfficerName() string {
+	if x != nil {
+		return x.OfficerName
 	}
 	return ""
 }
@@ -1381,7 +1409,7 @@ const file_ruqi_v1_supervision_proto_rawDesc = "" +
 	"\x06status\x18\x01 \x01(\x0e2\x13.ruqi.v1.LeadStatusR\x06status\x12*\n" +
 	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x0e\n" +
 	"\x02by\x18\x03 \x01(\tR\x02by\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\"\x81\x04\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"\xee\x04\n" +
 	"\x04Lead\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12%\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x11.ruqi.v1.LeadKindR\x04kind\x12+\n" +
@@ -1400,7 +1428,11 @@ const file_ruqi_v1_supervision_proto_rawDesc = "" +
 	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12'\n" +
 	"\x05steps\x18\f \x03(\v2\x11.ruqi.v1.LeadStepR\x05steps\x12\x1f\n" +
 	"\vregion_code\x18\r \x01(\tR\n" +
-	"regionCode\"\xb9\x01\n" +
+	"regionCode\x12'\n" +
+	"\x0fenterprise_name\x18\x0e \x01(\tR\x0eenterpriseName\x12\x1f\n" +
+	"\vagency_name\x18\x0f \x01(\tR\n" +
+	"agencyName\x12!\n" +
+	"\fofficer_name\x18\x10 \x01(\tR\vofficerName\"\xb9\x01\n" +
 	"\x10ListLeadsRequest\x12+\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x13.ruqi.v1.LeadStatusR\x06status\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
