@@ -228,6 +228,41 @@ func TestMatching_RespectsCapsAndExemptions(t *testing.T) {
 	if len(list.GetProposals()) != 1 || list.GetProposals()[0].GetJointInspectionId() == "" {
 		t.Fatalf("registered proposals %v", list.GetProposals())
 	}
+
+	// Both members of the other proposal accept, but AG-04 has meanwhile
+	// used its two inspections of entB: its registration is refused, and
+	// AG-05's stands alone. That is no 成团 (noticed 2026-12-05: it was
+	// listed 已成团 with "仅1个部门报备成功" beside it).
+	var bp *ruqiv1.JointVisitProposal
+	for _, p := range run.GetProposals() {
+		if p.GetEnterpriseUscc() == w.f.entB {
+			bp = p
+		}
+	}
+	for i := 0; i < 2; i++ {
+		start := time.Now().Add(time.Duration(24*20+i*30) * time.Hour)
+		if _, err := w.registerAs("AG-04", w.f.entB, w.f.itemsOf["AG-04"][:1], start, start.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ag := range []string{"AG-04", "AG-05"} {
+		w.mustCLI(w.officerToken(w.f.officersOf[ag][0]), "match", "accept", bp.GetId(), "--officers", strings.Join(w.f.officersOf[ag][:2], ","))
+	}
+	mustUnmarshal(t, w.mustCLI(w.admin, "-o", "json", "match", "list", "--state", "registered"), &list)
+	if len(list.GetProposals()) != 1 {
+		t.Errorf("registered proposals %v: want only the grade A one", list.GetProposals())
+	}
+	mustUnmarshal(t, w.mustCLI(w.admin, "-o", "json", "match", "list", "--state", "failed"), &list)
+	if len(list.GetProposals()) != 1 || list.GetProposals()[0].GetId() != bp.GetId() {
+		t.Fatalf("failed proposals %v: want %s", list.GetProposals(), bp.GetId())
+	}
+	got := list.GetProposals()[0]
+	if ins := memberOf(got, "AG-05").GetInspectionId(); ins == "" || !strings.Contains(got.GetOutcome(), ins) || !strings.Contains(got.GetOutcome(), "未成团") {
+		t.Errorf("proposal %s: AG-05's inspection %q, outcome %q; want 未成团 naming AG-05's inspection", got.GetId(), ins, got.GetOutcome())
+	}
+	if memberOf(got, "AG-04").GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED {
+		t.Errorf("AG-04 in %v: want its registration refused", got)
+	}
 }
 
 // Plans filed as inspection plans (检查计划, PlanService) are matched like

@@ -360,7 +360,7 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 		return pr, nil // a retry closed it first
 	}
 	registered, joint := 0, ""
-	var refused []string
+	var refused, alone []string
 	for _, r := range regs {
 		for _, m := range pr.GetMembers() {
 			if m.GetAgencyId() != r.AgencyID {
@@ -373,6 +373,7 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 				continue
 			}
 			m.InspectionId = r.InspectionID
+			alone = append(alone, r.AgencyID+" "+r.InspectionID)
 			registered++
 			if joint == "" {
 				joint = r.JointID
@@ -385,8 +386,16 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED
 		pr.Outcome = fmt.Sprintf("已成团：%d个部门报备为联合检查 %s", registered, joint)
 	case registered > 0:
-		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED
-		pr.Outcome = fmt.Sprintf("仅%d个部门报备成功，未形成联合检查", registered)
+		// The others were refused: what stands is one agency's own visit,
+		// not a joint one, and 已成团 would count it as one (the state's
+		// words in every list, and the proposals a region reports as
+		// matched).
+		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED
+		pr.Outcome = "未成团：仅" + strings.Join(alone, "、") + " 报备成功，按其计划单独检查"
+		if joint != "" {
+			// Joined with a plan from outside the proposal.
+			pr.Outcome = "未成团：仅" + strings.Join(alone, "、") + " 报备成功，并入联合检查 " + joint
+		}
 	default:
 		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED
 		pr.Outcome = "未成团：各部门报备均未通过"

@@ -29,7 +29,7 @@ const (
 	ProposalState_PROPOSAL_STATE_UNSPECIFIED ProposalState = 0
 	ProposalState_PROPOSAL_STATE_OPEN        ProposalState = 1 // 待各部门响应
 	ProposalState_PROPOSAL_STATE_REGISTERED  ProposalState = 2 // 已成团：已报备为联合检查
-	ProposalState_PROPOSAL_STATE_FAILED      ProposalState = 3 // 未成团：同意的部门不足两个
+	ProposalState_PROPOSAL_STATE_FAILED      ProposalState = 3 // 未成团：同意或报备成功的部门不足两个（报备成功的一方各自检查）
 )
 
 // Enum value maps for ProposalState.
