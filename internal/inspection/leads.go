@@ -6,6 +6,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -46,8 +47,8 @@ func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*r
 // LeadRegion is the region whose supervisor oversees a lead: its
 // enterprise's, as the directory says now (an enterprise that moved takes
 // its leads along), or the region it was opened in for a lead without one.
-// The lead's counters stay under the region they were counted in
-// (l.RegionCode) until its next step takes them along (Journal.moveLead).
+// The import that moves the enterprise takes the lead's counts along
+// (LeadsFollowEnterprises).
 func LeadRegion(r store.Reader, l *ruqiv1.Lead) string {
 	if u := l.GetEnterpriseUscc(); u != "" {
 		if ent, err := r.Enterprise(u); err == nil {
@@ -55,6 +56,31 @@ func LeadRegion(r store.Reader, l *ruqiv1.Lead) string {
 		}
 	}
 	return l.GetRegionCode()
+}
+
+// LeadsFollowEnterprises takes the leads of enterprises a directory import
+// moves (USCC → the new region) to the new region's counts at once, so that
+// each region's report counts the leads its list shows (a 司法局 trial of
+// the reports, 2026-12-06: a lead nobody had touched since the move was
+// counted where it was opened and listed where it is overseen). Leads are
+// few (a province opens a few thousand a year) and moves rare, so one pass
+// over them per import that moves anyone is cheap; Journal.moveLead still
+// rehomes a lead whose region differs for any other reason.
+func LeadsFollowEnterprises(tx store.Tx, moved map[string]string) error {
+	if len(moved) == 0 {
+		return nil
+	}
+	return store.Each(500, tx.Leads, (*ruqiv1.Lead).GetId, func(l *ruqiv1.Lead) error {
+		to, ok := moved[l.GetEnterpriseUscc()]
+		if !ok || to == l.GetRegionCode() {
+			return nil
+		}
+		if err := report.RehomeLead(tx, l.GetStatus().String(), l.GetRegionCode(), to); err != nil {
+			return err
+		}
+		l.RegionCode = to
+		return tx.PutLead(l)
+	})
 }
 
 // RefusalLeadID is the one lead of an enterprise's refusal of an inspection.

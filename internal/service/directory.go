@@ -85,6 +85,7 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 				return err
 			}
 		}
+		moved := map[string]string{} // USCC → its new region
 		for _, e := range dir.GetEnterprises() {
 			// An enterprise that moves region leaves its plans' counts
 			// where they were counted (inspection.PlanRegion). Within a
@@ -99,10 +100,14 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 				if err := inspection.EnterpriseMoving(tx, e.GetUscc(), old.GetRegionCode()); err != nil {
 					return err
 				}
+				moved[e.GetUscc()] = e.GetRegionCode()
 			}
 			if err := tx.PutEnterprise(e); err != nil {
 				return err
 			}
+		}
+		if err := inspection.LeadsFollowEnterprises(tx, moved); err != nil {
+			return err
 		}
 		for _, it := range dir.GetCheckItems() {
 			if err := tx.PutCheckItem(it); err != nil {
