@@ -300,33 +300,15 @@ func itemOutcomeLabel(o ruqiv1.ItemOutcome) string {
 }
 
 func leadKindLabel(k ruqiv1.LeadKind) string {
-	switch k {
-	case ruqiv1.LeadKind_LEAD_KIND_REFUSAL:
-		return "企业拒绝检查"
-	case ruqiv1.LeadKind_LEAD_KIND_COMPLAINT:
-		return "企业投诉"
-	case ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION:
-		return "事后补录报备"
-	case ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE:
-		return "扫描到无效入企码"
-	case ruqiv1.LeadKind_LEAD_KIND_ACCOMPANIMENT_FINDING:
-		return "伴随监督发现问题"
+	if l := domain.LeadKindLabel(k); l != "" {
+		return l
 	}
 	return unknownLabel(int32(k))
 }
 
 func leadStatusLabel(s ruqiv1.LeadStatus) string {
-	switch s {
-	case ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED:
-		return "已接收"
-	case ruqiv1.LeadStatus_LEAD_STATUS_CHECKING:
-		return "核查中"
-	case ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED:
-		return "已整改"
-	case ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED:
-		return "已移交纪委"
-	case ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED:
-		return "查无实据"
+	if l := domain.LeadStatusLabel(s); l != "" {
+		return l
 	}
 	return unknownLabel(int32(s))
 }

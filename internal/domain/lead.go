@@ -29,3 +29,38 @@ func CheckLeadTransition(leadID string, from, to ruqiv1.LeadStatus) error {
 	}
 	return FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，不能改为“%s”", leadID, LeadStatusName[from], LeadStatusName[to])
 }
+
+// LeadKindLabel names a lead's kind as the supervisor reads it, on the
+// dashboard and in the CLI alike ("" for a kind it does not know).
+func LeadKindLabel(k ruqiv1.LeadKind) string {
+	switch k {
+	case ruqiv1.LeadKind_LEAD_KIND_REFUSAL:
+		return "企业拒绝检查"
+	case ruqiv1.LeadKind_LEAD_KIND_COMPLAINT:
+		return "企业投诉"
+	case ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION:
+		return "事后补录报备"
+	case ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE:
+		return "扫描到无效入企码"
+	case ruqiv1.LeadKind_LEAD_KIND_ACCOMPANIMENT_FINDING:
+		return "伴随监督发现问题"
+	}
+	return ""
+}
+
+// LeadStatusLabel names a lead's status ("" for one it does not know).
+func LeadStatusLabel(s ruqiv1.LeadStatus) string {
+	switch s {
+	case ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED:
+		return "已接收"
+	case ruqiv1.LeadStatus_LEAD_STATUS_CHECKING:
+		return "核查中"
+	case ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED:
+		return "已整改"
+	case ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED:
+		return "已移交纪委"
+	case ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED:
+		return "查无实据"
+	}
+	return ""
+}

@@ -45,21 +45,6 @@ var groupOptions = []groupOption{
 	{"year", ruqiv1.GroupBy_GROUP_BY_YEAR, "年份"},
 }
 
-var leadStatuses = map[ruqiv1.LeadStatus]string{
-	ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED:    "已接收",
-	ruqiv1.LeadStatus_LEAD_STATUS_CHECKING:    "核查中",
-	ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED:   "已整改",
-	ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED: "已移交纪委",
-	ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED:   "查无实据",
-}
-
-var leadKinds = map[ruqiv1.LeadKind]string{
-	ruqiv1.LeadKind_LEAD_KIND_REFUSAL:           "企业拒绝检查",
-	ruqiv1.LeadKind_LEAD_KIND_COMPLAINT:         "企业投诉",
-	ruqiv1.LeadKind_LEAD_KIND_LATE_REGISTRATION: "事后补录报备",
-	ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE:      "扫描到无效入企码",
-}
-
 var monthRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 
 // parseFilter reads the form; problems are in Chinese, one per field. Only
@@ -288,11 +273,11 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 	}
 	d.Statuses = append(d.Statuses, optionData{Value: "", Label: "全部状态", Selected: f.LeadStatus == 0})
 	for st := ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED; st <= ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED; st++ {
-		d.Statuses = append(d.Statuses, optionData{Value: st.String(), Label: leadStatuses[st], Selected: st == f.LeadStatus})
+		d.Statuses = append(d.Statuses, optionData{Value: st.String(), Label: domain.LeadStatusLabel(st), Selected: st == f.LeadStatus})
 		// Which moves are allowed is the service's lifecycle; the form
 		// offers every later status and shows the service's answer.
 		if st != ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED {
-			d.MoveTo = append(d.MoveTo, optionData{Value: st.String(), Label: leadStatuses[st]})
+			d.MoveTo = append(d.MoveTo, optionData{Value: st.String(), Label: domain.LeadStatusLabel(st)})
 		}
 	}
 	if flash != "" {
@@ -349,7 +334,7 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 		// The lead left the list shown (filtered by its old status, or on
 		// another page): say what was done all the same (a trial of the
 		// pages, 2026-12-05). Only an id and a status are read from the URL.
-		if to := leadStatuses[ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[q.Get("moved")])]; to != "" {
+		if to := domain.LeadStatusLabel(ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[q.Get("moved")])); to != "" {
 			d.Flash = fmt.Sprintf("问题线索 %s 已更新为“%s”。", updated, to)
 		}
 	}
@@ -448,7 +433,7 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 			Certificate: pct(e.GetCertificateShownShare()), Rights: pct(e.GetRightsExplainedShare()), Proper: pct(e.GetConductedProperlyShare())})
 	}
 	for _, l := range rep.GetLeads() {
-		d.LeadCounts = append(d.LeadCounts, statData{Label: leadStatuses[l.GetStatus()], Value: n(l.GetCount())})
+		d.LeadCounts = append(d.LeadCounts, statData{Label: domain.LeadStatusLabel(l.GetStatus()), Value: n(l.GetCount())})
 	}
 	return d
 }
@@ -502,7 +487,7 @@ func monthPoints(rep *ruqiv1.GetFrequencyReportResponse) []monthPoint {
 }
 
 func leadOf(l *ruqiv1.Lead) leadData {
-	d := leadData{ID: l.GetId(), Kind: leadKinds[l.GetKind()], Status: leadStatuses[l.GetStatus()], Enterprise: l.GetEnterpriseUscc(),
+	d := leadData{ID: l.GetId(), Kind: domain.LeadKindLabel(l.GetKind()), Status: domain.LeadStatusLabel(l.GetStatus()), Enterprise: l.GetEnterpriseUscc(),
 		Inspection: l.GetInspectionId(), Agency: l.GetAgencyId(), Officer: l.GetOfficerId(), Description: l.GetDescription(),
 		Occurred: beijing(l.GetOccurredAt()), Region: l.GetRegionCode(),
 		EnterpriseName: l.GetEnterpriseName(), AgencyName: l.GetAgencyName(), OfficerName: l.GetOfficerName()}
@@ -513,7 +498,7 @@ func leadOf(l *ruqiv1.Lead) leadData {
 		d.Occurred = beijing(l.GetCreatedAt())
 	}
 	for _, st := range l.GetSteps() {
-		d.Steps = append(d.Steps, stepData{Status: leadStatuses[st.GetStatus()], At: beijing(st.GetAt()), By: st.GetBy(), Note: st.GetNote()})
+		d.Steps = append(d.Steps, stepData{Status: domain.LeadStatusLabel(st.GetStatus()), At: beijing(st.GetAt()), By: st.GetBy(), Note: st.GetNote()})
 	}
 	return d
 }
@@ -545,7 +530,7 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	case !domain.LeadIDShape.MatchString(id):
 		s.renderDashboard(w, r, sess, back, "问题线索编号无效", http.StatusBadRequest)
 		return
-	case leadStatuses[st] == "":
+	case domain.LeadStatusLabel(st) == "":
 		s.renderDashboard(w, r, sess, back, "请选择线索的新状态", http.StatusBadRequest)
 		return
 	case note == "":
