@@ -65,6 +65,14 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	if q.Top < 0 || q.Top > MaxTop {
 		return nil, domain.Invalidf("TOP_RANGE", "企业排名数应为 1 到 %d 之间的整数，收到 %d", MaxTop, q.Top)
 	}
+	if q.GroupBy == ruqiv1.GroupBy_GROUP_BY_ENTERPRISE && q.Agency != "" {
+		// The per-enterprise counts are kept by region, not by agency: a
+		// ranking "for AG-01" would rank every agency's inspections under
+		// AG-01's totals (a 司法局 trial of the reports, 2026-12-06: 15
+		// inspections "by AG-01" of an enterprise it may inspect twice a
+		// year). Refused rather than shown wrong.
+		return nil, domain.Invalidf("ENTERPRISE_RANKING_BY_AGENCY", "受检最多的企业按地区排名，不能限定执法部门：请去掉执法部门编号，或按执法部门分组查看 %s 的检查次数", q.Agency)
+	}
 	months := q.Months()
 	if len(months) > 120 {
 		return nil, domain.Invalidf("PERIOD_TOO_LONG", "报表期间最长10年")

@@ -169,6 +169,23 @@ func TestReport_TopOutOfRange_Invalid(t *testing.T) {
 	}
 }
 
+// The most-inspected enterprises are counted by region: asked for one
+// agency they ranked every agency's inspections under that agency's
+// totals (a 司法局 trial of the reports, 2026-12-06). Refused; grouping
+// by agency with the filter still answers.
+func TestReport_EnterpriseRankingForOneAgency_Refused(t *testing.T) {
+	s := fixture(t)
+	for _, g := range []ruqiv1.GroupBy{ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, ruqiv1.GroupBy_GROUP_BY_AGENCY} {
+		err := s.View(context.Background(), func(r store.Reader) error {
+			_, err := report.Build(r, report.Query{From: day("2026-01-01"), To: day("2026-12-01"), GroupBy: g, Agency: "AG-01"})
+			return err
+		})
+		if refused := domain.ReasonOf(err) == "ENTERPRISE_RANKING_BY_AGENCY"; refused != (g == ruqiv1.GroupBy_GROUP_BY_ENTERPRISE) {
+			t.Errorf("%s for AG-01: %v", g, err)
+		}
+	}
+}
+
 // An agency sees its evaluations of closed months only.
 func TestEvaluationsBefore_ClosedMonthsOnly(t *testing.T) {
 	s := fixture(t)

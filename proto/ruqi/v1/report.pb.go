@@ -89,7 +89,10 @@ type GetFrequencyReportRequest struct {
 	// region_code narrows to a division and everything under it; a
 	// supervisor's own region when empty (and never wider).
 	RegionCode string `protobuf:"bytes,4,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
-	AgencyId   string `protobuf:"bytes,5,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	// agency_id narrows to one agency's inspections. Not with
+	// GROUP_BY_ENTERPRISE (INVALID_ARGUMENT ENTERPRISE_RANKING_BY_AGENCY):
+	// enterprises are ranked by region only.
+	AgencyId string `protobuf:"bytes,5,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
 	// top is the number of rows for GROUP_BY_ENTERPRISE (default 20).
 	Top           int32 `protobuf:"varint,6,opt,name=top,proto3" json:"top,omitempty"`
 	unknownFields protoimpl.UnknownFields
