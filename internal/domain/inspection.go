@@ -163,6 +163,9 @@ func validateType(r *ruqiv1.RegisterInspectionRequest) error {
 	if r.GetType() != ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL && strings.TrimSpace(r.GetPlanId()) != "" {
 		return Invalidf("PLAN_FOR_OTHER_TYPE", "只有专项检查依据检查计划报备：本次检查类型不是专项，请不要填写计划编号")
 	}
+	if err := TriggerForType(r.GetType(), r.GetTriggerReference()); err != nil {
+		return err
+	}
 	switch r.GetType() {
 	case ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM:
 		return nil
@@ -172,12 +175,25 @@ func validateType(r *ruqiv1.RegisterInspectionRequest) error {
 		}
 		return nil
 	case ruqiv1.InspectionType_INSPECTION_TYPE_CASE:
-		if strings.TrimSpace(r.GetTriggerReference()) == "" {
-			return Invalidf("TRIGGER_MISSING", "个案检查须填写触发依据（投诉举报、转办交办或事故的编号）")
-		}
 		return nil
 	}
 	return Invalidf("TYPE_MISSING", "请选择检查类型：日常、双随机、专项或个案")
+}
+
+// TriggerForType checks the trigger reference (投诉举报、转办交办或事故的编号)
+// of a registration or a plan's coverage: a 个案 check needs one, and no
+// other type may name one, or a proactive check, counted against the caps,
+// would read as one a complaint triggered (有事必到) (an agency's trial,
+// 2026-12-06).
+func TriggerForType(t ruqiv1.InspectionType, trigger string) error {
+	has := strings.TrimSpace(trigger) != ""
+	switch {
+	case t == ruqiv1.InspectionType_INSPECTION_TYPE_CASE && !has:
+		return Invalidf("TRIGGER_MISSING", "个案检查须填写触发依据（投诉举报、转办交办或事故的编号）")
+	case t != ruqiv1.InspectionType_INSPECTION_TYPE_CASE && has:
+		return Invalidf("TRIGGER_FOR_OTHER_TYPE", "只有个案检查填写触发依据（投诉举报、转办交办或事故的编号）：本次检查类型不是个案，请不要填写触发依据")
+	}
+	return nil
 }
 
 // ValidateWindow checks a planned visit window against now.
@@ -246,7 +262,7 @@ func OfficerMayAct(o *ruqiv1.Officer, now time.Time) error {
 
 // CheckOfficersForAgency checks that each officer belongs to the agency and
 // holds a certificate valid for the whole window.
-func CheckOfficersForAgency(agencyID string, officers []*ruqiv1.Officer, windowEnd time.Time) error {
+func CheckOfficersForAgency(agencyID string, officers []*ruqiv1.Officer, windowStart, windowEnd time.Time) error {
 	for _, o := range officers {
 		if o.GetAgencyId() != agencyID {
 			// The id only: another agency's staff list is not the caller's
@@ -259,6 +275,12 @@ func CheckOfficersForAgency(agencyID string, officers []*ruqiv1.Officer, windowE
 			return FailedPreconditionf("CERTIFICATE_SUSPENDED", "执法人员 %s（%s）的执法证 %s 已暂扣，不能参加检查", o.GetId(), o.GetName(), o.GetCertificateNumber()).With("officer_id", o.GetId())
 		default:
 			return FailedPreconditionf("CERTIFICATE_REVOKED", "执法人员 %s（%s）的执法证 %s 已注销或无效，不能参加检查", o.GetId(), o.GetName(), o.GetCertificateNumber()).With("officer_id", o.GetId())
+		}
+		if !CertificateValid(o, windowStart) {
+			// Expired before the visit begins, perhaps long ago: said so,
+			// not as a window it fails to cover (an agency's trial,
+			// 2026-12-06).
+			return FailedPreconditionf("CERTIFICATE_EXPIRED", "执法人员 %s（%s）的执法证 %s 有效期至 %s，检查开始前已过期，不能参加检查", o.GetId(), o.GetName(), o.GetCertificateNumber(), FormatTime(o.GetCertificateValidUntil().AsTime())).With("officer_id", o.GetId())
 		}
 		if !CertificateValid(o, windowEnd) {
 			return FailedPreconditionf("CERTIFICATE_EXPIRES", "执法人员 %s（%s）的执法证 %s 有效期至 %s，不覆盖整个检查时段", o.GetId(), o.GetName(), o.GetCertificateNumber(), FormatTime(o.GetCertificateValidUntil().AsTime())).With("officer_id", o.GetId())

@@ -24,7 +24,10 @@ func (w *world) registerAs(agency, uscc string, items []string, start, end time.
 	req := &ruqiv1.RegisterInspectionRequest{
 		EnterpriseUscc: uscc, CheckItemIds: items, OfficerIds: officers[:2],
 		WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(end),
-		Type: typ, Reason: "联合检查测试", TriggerReference: "TS-2026-001",
+		Type: typ, Reason: "联合检查测试",
+	}
+	if typ == ruqiv1.InspectionType_INSPECTION_TYPE_CASE {
+		req.TriggerReference = "TS-2026-001"
 	}
 	return ruqiv1.NewInspectionServiceClient(w.conn(tok)).RegisterInspection(context.Background(), req)
 }

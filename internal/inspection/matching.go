@@ -294,7 +294,7 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 			}
 			officers = append(officers, o)
 		}
-		if err := domain.CheckOfficersForAgency(agency, officers, pr.GetWindowEnd().AsTime()); err != nil {
+		if err := domain.CheckOfficersForAgency(agency, officers, pr.GetWindowStart().AsTime(), pr.GetWindowEnd().AsTime()); err != nil {
 			return Answered{}, err
 		}
 		m.OfficerIds = a.OfficerIDs

@@ -82,7 +82,7 @@ func CheckRegistration(r store.Reader, p auth.Principal, req *ruqiv1.RegisterIns
 		}
 		out.Officers = append(out.Officers, o)
 	}
-	if err := domain.CheckOfficersForAgency(out.AgencyID, out.Officers, req.GetWindowEnd().AsTime()); err != nil {
+	if err := domain.CheckOfficersForAgency(out.AgencyID, out.Officers, req.GetWindowStart().AsTime(), req.GetWindowEnd().AsTime()); err != nil {
 		return out, err
 	}
 	// A 双随机 inspection may name the draw that picked it; then it must be

@@ -390,13 +390,12 @@ func ValidateCoverage(c *ruqiv1.PlanCoverage) error {
 		return err
 	}
 	switch c.GetType() {
-	case ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL:
-	case ruqiv1.InspectionType_INSPECTION_TYPE_CASE:
-		if c.GetTriggerReference() == "" {
-			return domain.Invalidf("TRIGGER_MISSING", "个案检查计划须填写触发依据（投诉举报、转办交办或事故的编号）")
-		}
+	case ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM, ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL, ruqiv1.InspectionType_INSPECTION_TYPE_CASE:
 	default:
 		return domain.Invalidf("TYPE_MISSING", "请选择检查类型：日常、双随机、专项或个案")
+	}
+	if err := domain.TriggerForType(c.GetType(), c.GetTriggerReference()); err != nil {
+		return err
 	}
 	if err := domain.ValidateText("触发依据", c.GetTriggerReference(), 200); err != nil {
 		return err
