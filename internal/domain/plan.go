@@ -41,8 +41,10 @@ func PlanID(periodStart time.Time) (string, error) {
 
 // ValidatePlanVersion checks a version's contents: a title, a type, a scope
 // (a list of enterprises or a region), items, and a forward period of at
-// most a year.
-func ValidatePlanVersion(v *ruqiv1.PlanVersion) error {
+// most a year that has not ended by now: a plan whose period is over plans
+// nothing, and a 专项 one would be approved and published after its
+// campaign (an agency's trial, 2026-12-06).
+func ValidatePlanVersion(v *ruqiv1.PlanVersion, now time.Time) error {
 	if strings.TrimSpace(v.GetTitle()) == "" {
 		return Invalidf("PLAN_TITLE_MISSING", "请填写检查计划名称")
 	}
@@ -100,6 +102,9 @@ func ValidatePlanVersion(v *ruqiv1.PlanVersion) error {
 	}
 	if end.Sub(start) > MaxPlanPeriod {
 		return Invalidf("PLAN_PERIOD_TOO_LONG", "计划期限为%s，最长一年：请分期制定计划", FormatDuration(end.Sub(start)))
+	}
+	if !end.After(now) {
+		return Invalidf("PLAN_PERIOD_OVER", "计划期间已于 %s 结束：检查计划应在期间结束前制定或调整", FormatTime(end))
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func TestValidatePlanVersion_Refusals(t *testing.T) {
 	ok := func() *ruqiv1.PlanVersion {
 		return specialVersion(1, ruqiv1.PlanState_PLAN_STATE_FILED, &ruqiv1.PlanScope{RegionCode: "350100", Industry: "燃气"})
 	}
-	if err := ValidatePlanVersion(ok()); err != nil {
+	if err := ValidatePlanVersion(ok(), dec1); err != nil {
 		t.Fatalf("a good version: %v", err)
 	}
 	cases := map[string]func(v *ruqiv1.PlanVersion){
@@ -53,6 +53,9 @@ func TestValidatePlanVersion_Refusals(t *testing.T) {
 		"PLAN_PERIOD_MISSING":   func(v *ruqiv1.PlanVersion) { v.PeriodEnd = nil },
 		"PLAN_PERIOD_BACKWARDS": func(v *ruqiv1.PlanVersion) { v.PeriodEnd = v.PeriodStart },
 		"PLAN_PERIOD_TOO_LONG":  func(v *ruqiv1.PlanVersion) { v.PeriodEnd = timestamppb.New(dec1.AddDate(1, 1, 0)) },
+		"PLAN_PERIOD_OVER": func(v *ruqiv1.PlanVersion) {
+			v.PeriodStart, v.PeriodEnd = timestamppb.New(dec1.AddDate(-1, 0, 0)), timestamppb.New(dec1)
+		},
 		"PLAN_ENTERPRISE_REPEATED": func(v *ruqiv1.PlanVersion) {
 			v.Scope = &ruqiv1.PlanScope{EnterpriseUsccs: []string{planUSCC, planUSCC}}
 		},
@@ -60,7 +63,7 @@ func TestValidatePlanVersion_Refusals(t *testing.T) {
 	for want, mutate := range cases {
 		v := ok()
 		mutate(v)
-		if got := reason(ValidatePlanVersion(v)); got != want {
+		if got := reason(ValidatePlanVersion(v, dec1)); got != want {
 			t.Errorf("%s: got reason %q", want, got)
 		}
 	}

@@ -175,3 +175,23 @@ func TestPlan_AmendmentsAreVersionedAndPublished(t *testing.T) {
 	// An enterprise has no plan list of its own.
 	wantRefused(t, "enterprise listing plans", pw.cli(pw.entA, "plan", "list"), "无权操作", "企业不能使用此功能")
 }
+
+// A plan (检查计划) is filed before its period: one whose whole period ended
+// before it is filed plans nothing, and a 专项 one would be "approved and
+// published" after the campaign is over. Filing it is accepted today,
+// including a 专项 plan for the first half of the previous year (an agency's trial,
+// 2026-12-06; fixed since).
+func TestPlan_PeriodAlreadyOver_Refused(t *testing.T) {
+	pw := newPlanWorld(t)
+	for _, c := range []struct{ typ, from, to string }{
+		{"special", "2025-01-01", "2025-06-01"},
+		{"routine", "2025-11-01", "2025-12-01"},
+	} {
+		r := pw.cli(pw.officer, "plan", "file", "-q", "--type", c.typ, "--title", "已过期的计划", "--enterprises", pw.f.entA,
+			"--items", pw.f.items[0], "--from", c.from, "--to", c.to)
+		if r.exit == 0 || !strings.Contains(r.stderr, "PLAN_PERIOD_OVER") {
+			t.Errorf("%s plan for %s to %s (all before today): exit %d, %s%s; want refused PLAN_PERIOD_OVER",
+				c.typ, c.from, c.to, r.exit, strings.TrimSpace(r.stdout), r.stderr)
+		}
+	}
+}

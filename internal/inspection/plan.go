@@ -144,7 +144,7 @@ func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlan
 		Reason: strings.TrimSpace(req.GetReason()), State: ruqiv1.PlanState_PLAN_STATE_FILED,
 		FiledAt: timestamppb.New(now), FiledBy: Actor(p),
 	}
-	if err := domain.ValidatePlanVersion(v); err != nil {
+	if err := domain.ValidatePlanVersion(v, now); err != nil {
 		return nil, err
 	}
 	if err := checkPlanDirectory(tx, ag.GetId(), v); err != nil {
@@ -243,7 +243,7 @@ func AmendPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.AmendPl
 	if req.GetPeriodEnd() != nil {
 		v.PeriodEnd = req.GetPeriodEnd()
 	}
-	if err := domain.ValidatePlanVersion(v); err != nil {
+	if err := domain.ValidatePlanVersion(v, now); err != nil {
 		return nil, err
 	}
 	if samePlanContent(n, v) {
