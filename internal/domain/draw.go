@@ -39,6 +39,19 @@ func CheckDrawForInspection(d *ruqiv1.Draw, agency string, typ ruqiv1.Inspection
 	return nil
 }
 
+// DrawOfficerCount checks how many officers a draw picks: none (the agency
+// names them at registration) or at least the officers an inspection
+// needs, since every officer named under the draw must be among its picks
+// (CheckDrawForInspection). A draw of fewer could never be used, and the
+// agency would have to draw again over the same list, which committing
+// first is meant to rule out (an agency's trial, 2026-12-06).
+func DrawOfficerCount(n int32, l Limits) error {
+	if n != 0 && int(n) < l.MinOfficers {
+		return Invalidf("DRAW_TOO_FEW_OFFICERS", "双随机抽取的执法人员不能少于%d名：现场检查须有至少%d名执法人员，且都须在抽中的人员之中", l.MinOfficers, l.MinOfficers)
+	}
+	return nil
+}
+
 // AccompanimentAnswers are the four items of an accompanying supervisor's
 // checklist (亮证, 告知权利义务, 规范取样, 文明执法), with their labels.
 func AccompanimentAnswers(a *ruqiv1.Accompaniment) []struct {

@@ -65,6 +65,12 @@ func TestDraw_CommitRevealVerify_TamperingDetected(t *testing.T) {
 		}
 	}
 
+	// A draw of one officer could never be used: an inspection takes two,
+	// each among the picks (an agency's trial, 2026-12-06).
+	if r := w.cli(agencyAdmin, "draw", "commit", "--title", "一人", "--enterprises-file", entFile, "--enterprises", "3", "--officers-file", offFile, "--officers", "1"); r.exit == 0 || !strings.Contains(r.stderr, "DRAW_TOO_FEW_OFFICERS") {
+		t.Fatalf("a draw of one officer: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+
 	var d ruqiv1.Draw
 	mustUnmarshal(t, w.mustCLI(agencyAdmin, "-o", "json", "draw", "commit", "--title", "2026年12月 双随机抽查（测试）",
 		"--enterprises-file", entFile, "--enterprises", "3", "--officers-file", offFile, "--officers", "2"), &d)

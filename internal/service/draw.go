@@ -20,6 +20,9 @@ type drawServer struct {
 func (ds *drawServer) CommitDraw(ctx context.Context, req *ruqiv1.CommitDrawRequest) (*ruqiv1.CommitDrawResponse, error) {
 	now := ds.s.now()
 	resp := &ruqiv1.CommitDrawResponse{}
+	if err := domain.DrawOfficerCount(req.GetOfficerCount(), ds.s.cfg.Limits); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	// A population named by a filter is listed from the directory first,
 	// in a read, not inside the one writer.
 	err := ds.s.store.View(ctx, func(r store.Reader) error {
