@@ -302,8 +302,18 @@ func (d *directoryServer) SetCertificateStatus(ctx context.Context, req *ruqiv1.
 		if err != nil {
 			return notFound(err, "OFFICER_UNKNOWN", "执法人员 %s 不存在", req.GetOfficerId())
 		}
-		if p := principal(ctx); p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN) && p.Subject != o.GetAgencyId() {
-			return domain.PermissionDeniedf("OTHER_AGENCY", "执法人员 %s 不属于您的部门", o.GetId())
+		if p := principal(ctx); p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN) {
+			if p.Subject != o.GetAgencyId() {
+				return domain.PermissionDeniedf("OTHER_AGENCY", "执法人员 %s 不属于您的部门", o.GetId())
+			}
+			// 注销 is final for the agency: it may suspend and restore its
+			// officers, but undoing a revocation would let it shield its
+			// own officer (a privacy and access trial, 2026-12-06: the
+			// revoked officer's token acted again). The system
+			// administrator corrects a wrongful 注销.
+			if o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED && req.GetStatus() != ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED {
+				return domain.PermissionDeniedf("CERTIFICATE_REVOKED_FINAL", "执法人员 %s 的执法证已注销，部门不能恢复；确属错误注销的，请由系统管理员更正", o.GetId())
+			}
 		}
 		old := o.GetCertificateStatus()
 		o.CertificateStatus = req.GetStatus()

@@ -1,0 +1,54 @@
+package service_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// A privacy and access trial, 2026-12-06, fixed since. A revoked principal must be able to do nothing. The
+// system administrator revokes (注销) an officer's enforcement certificate,
+// and every call of the officer's token is refused (CERTIFICATE_REVOKED);
+// the officer's own agency administrator then sets it back to ACTIVE
+// (SetCertificateStatus checks only that the officer is of its agency, not
+// who revoked it nor that 注销 is final), and the same token acts again:
+// the agency undoes the revocation of its own officer.
+func TestCertificate_AgencyAdminCannotUndoARevocation(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "")
+	r := e.registrar(t, "AG-01")
+	officer := r.officers[0]
+	dir := ruqiv1.NewDirectoryServiceClient(e.cc)
+	if _, err := dir.SetCertificateStatus(e.as(e.admin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer,
+		Status: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED, Reason: "违法违纪，注销执法证"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dir.ListCheckItems(e.as(r.tok), &ruqiv1.ListCheckItemsRequest{}); err == nil {
+		t.Fatal("the revoked officer's token still acts")
+	}
+	agencyAdmin := e.token(t, ruqiv1.Role_ROLE_AGENCY_ADMIN, "AG-01")
+	_, err = dir.SetCertificateStatus(e.as(agencyAdmin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer,
+		Status: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, Reason: "本部门恢复"})
+	if err == nil {
+		t.Errorf("AG-01's administrator set %s's certificate, revoked (注销) by the system administrator, back to ACTIVE", officer)
+	}
+	if _, err := dir.ListCheckItems(e.as(r.tok), &ruqiv1.ListCheckItemsRequest{}); err == nil {
+		t.Errorf("the token of %s, whose certificate the system administrator revoked, acts again", officer)
+	}
+	// The agency still suspends and restores its officers, and the system
+	// administrator corrects a wrongful 注销.
+	if _, err := dir.SetCertificateStatus(e.as(e.admin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer,
+		Status: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, Reason: "错误注销，予以更正"}); err != nil {
+		t.Fatalf("the system administrator's correction: %v", err)
+	}
+	for _, st := range []ruqiv1.CertificateStatus{ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE} {
+		if _, err := dir.SetCertificateStatus(e.as(agencyAdmin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer, Status: st, Reason: "本部门调整"}); err != nil {
+			t.Errorf("AG-01's administrator setting %s: %v", st, err)
+		}
+	}
+}
