@@ -313,8 +313,11 @@ func (p *tablePrinter) Evaluations(r *ruqiv1.ListEvaluationsResponse) {
 	p.printf("共 %d 条。\n", len(r.GetEvaluations()))
 }
 
-func (p *tablePrinter) TokenRevoked(req *ruqiv1.RevokeAccessTokenRequest, _ *ruqiv1.RevokeAccessTokenResponse) {
+func (p *tablePrinter) TokenRevoked(req *ruqiv1.RevokeAccessTokenRequest, r *ruqiv1.RevokeAccessTokenResponse) {
 	p.printf("已吊销令牌 %s，该令牌下次使用时即被拒绝。\n", req.GetTokenId())
+	if n := len(r.GetAlsoRevoked()); n > 0 {
+		p.printf("同时吊销了用该令牌登记的设备或设备登记码 %d 个：%s。\n", n, strings.Join(r.GetAlsoRevoked(), "、"))
+	}
 }
 
 func (p *tablePrinter) CertificateChanged(req *ruqiv1.SetCertificateStatusRequest, r *ruqiv1.SetCertificateStatusResponse) {

@@ -262,7 +262,9 @@ func (a *adminServer) ListAccessTokens(ctx context.Context, req *ruqiv1.ListAcce
 // on every call, so the next call fails.
 func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeAccessTokenRequest) (*ruqiv1.RevokeAccessTokenResponse, error) {
 	now := a.s.now()
+	resp := &ruqiv1.RevokeAccessTokenResponse{}
 	err := a.s.store.Update(ctx, func(tx store.Tx) error {
+		resp.Reset()
 		tok, err := tx.AccessTokenByID(req.GetTokenId())
 		if err != nil {
 			return notFound(err, "TOKEN_UNKNOWN", "访问令牌 %s 不存在", req.GetTokenId())
@@ -276,10 +278,38 @@ func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeA
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
 		e.Detail = tok.ID + " " + strings.ToLower(strings.TrimPrefix(tok.Role.String(), "ROLE_")) + ":" + tok.Subject
-		return record(tx, e)
+		if err := record(tx, e); err != nil {
+			return err
+		}
+		// What the token made goes with it: the devices its holder enrolled
+		// and the codes not yet spent (a privacy and access trial,
+		// 2026-12-06: a device enrolled with a leaked account token acted
+		// for the enterprise 30 days after the token was revoked). Only on
+		// an administrator's revocation: signing out of the session that
+		// enrolled the front desk's phone is no reason to stop the phone.
+		made, err := tx.AccessTokensOf(tok.Role, tok.Subject)
+		if err != nil {
+			return err
+		}
+		for _, m := range made {
+			if m.Parent != tok.ID || !m.RevokedAt.IsZero() {
+				continue
+			}
+			m.RevokedAt = now
+			if err := tx.PutAccessToken(m); err != nil {
+				return err
+			}
+			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
+			e.Detail = m.ID + " " + strings.ToLower(strings.TrimPrefix(m.Role.String(), "ROLE_")) + ":" + m.Subject + " " + m.Kind + " made by " + tok.ID
+			if err := record(tx, e); err != nil {
+				return err
+			}
+			resp.AlsoRevoked = append(resp.AlsoRevoked, m.ID)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return &ruqiv1.RevokeAccessTokenResponse{}, nil
+	return resp, nil
 }

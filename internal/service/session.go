@@ -340,7 +340,7 @@ func (ss *sessionServer) CreateDeviceEnrolment(ctx context.Context, req *ruqiv1.
 			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", uscc)
 		}
 		if err := tx.PutAccessToken(&store.AccessToken{ID: id, Hash: hash, Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, Kind: store.TokenEnrolment,
-			Label: label, Description: "device enrolment", CreatedAt: now, ExpiresAt: expires}); err != nil {
+			Label: label, Description: "device enrolment", CreatedAt: now, ExpiresAt: expires, Parent: principal(ctx).TokenID}); err != nil {
 			return err
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
@@ -432,7 +432,7 @@ func (ss *sessionServer) EnrolDevice(ctx context.Context, req *ruqiv1.EnrolDevic
 			return err
 		}
 		dev := &store.AccessToken{ID: id, Hash: hash, Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: enr.Subject, Kind: store.TokenDevice, Label: enr.Label,
-			Description: "device enrolled with " + enr.ID, CreatedAt: now, ExpiresAt: now.Add(ss.s.cfg.Lifetimes.Device)}
+			Description: "device enrolled with " + enr.ID, CreatedAt: now, ExpiresAt: now.Add(ss.s.cfg.Lifetimes.Device), Parent: enr.Parent}
 		if err := tx.PutAccessToken(dev); err != nil {
 			return err
 		}

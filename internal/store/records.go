@@ -448,6 +448,7 @@ const (
 	tokenHashIsKey  = 1 << 0
 	tokenHasRevoked = 1 << 1
 	tokenHasExpiry  = 1 << 2
+	tokenHasParent  = 1 << 3
 )
 
 // EncodeAccessToken returns the stored form of an access token kept under
@@ -468,6 +469,9 @@ func EncodeAccessToken(key []byte, a *AccessToken) ([]byte, error) {
 	if !a.ExpiresAt.IsZero() {
 		flags |= tokenHasExpiry
 	}
+	if a.Parent != "" {
+		flags |= tokenHasParent
+	}
 	b := []byte{leanMark, leanAccessTokenV1}
 	b = binary.AppendUvarint(b, flags)
 	b = appendBytes(b, []byte(a.ID))
@@ -484,6 +488,9 @@ func EncodeAccessToken(key []byte, a *AccessToken) ([]byte, error) {
 	}
 	if flags&tokenHasExpiry != 0 {
 		b = appendTime(b, a.ExpiresAt)
+	}
+	if flags&tokenHasParent != 0 {
+		b = appendBytes(b, []byte(a.Parent))
 	}
 	back, err := DecodeAccessToken(key, b)
 	if err != nil {
@@ -521,6 +528,9 @@ func DecodeAccessToken(key, b []byte) (*AccessToken, error) {
 	}
 	if flags&tokenHasExpiry != 0 {
 		a.ExpiresAt = d.time()
+	}
+	if flags&tokenHasParent != 0 {
+		a.Parent = d.str()
 	}
 	if err := d.done(); err != nil {
 		return nil, fmt.Errorf("access token: %w", err)

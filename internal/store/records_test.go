@@ -262,7 +262,7 @@ func TestEncodeAccessToken_ReadsBackAsJSON(t *testing.T) {
 	created := time.Date(2026, 12, 2, 4, 16, 46, 712306631, time.UTC)
 	for name, a := range map[string]*store.AccessToken{
 		"enterprise device": {ID: "tok-0004d6bbcf10", Hash: bytes.Repeat([]byte{3}, 32), Role: ruqiv1.Role(2), Subject: "915101085GTY84YDBY",
-			Description: "ruqi simulate（模拟）", CreatedAt: created, ExpiresAt: created.AddDate(0, 3, 0), Kind: store.TokenDevice, Label: "前台"},
+			Description: "ruqi simulate（模拟）", CreatedAt: created, ExpiresAt: created.AddDate(0, 3, 0), Kind: store.TokenDevice, Label: "前台", Parent: "tok-00aabbccddee"},
 		"revoked, no expiry, another zone": {ID: "admin", Hash: bytes.Repeat([]byte{4}, 32), Role: ruqiv1.Role(1), CreatedAt: created.In(shanghai), RevokedAt: created.Add(time.Hour).In(shanghai)},
 		"zero":                             {},
 	} {

@@ -326,6 +326,11 @@ type AccessToken struct {
 	Kind string `json:"kind,omitempty"`
 	// Label names a device, or the signed-in account, for lists and records.
 	Label string `json:"label,omitempty"`
+	// Parent is the id of the token that made this one: for a device
+	// enrolment code the account token or session that created it, for a
+	// device the same (its code's parent). An administrator's revocation of
+	// the parent revokes them too. Empty for tokens made before 2026-12-06.
+	Parent string `json:"parent,omitempty"`
 }
 
 // Kinds of AccessToken.

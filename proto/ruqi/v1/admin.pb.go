@@ -934,7 +934,11 @@ func (x *RevokeAccessTokenRequest) GetTokenId() string {
 }
 
 type RevokeAccessTokenResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// also_revoked are the ids of the staff devices (and unspent device
+	// enrolment codes) the revoked token made: a leaked account token must not
+	// leave behind the devices its holder enrolled with it.
+	AlsoRevoked   []string `protobuf:"bytes,1,rep,name=also_revoked,json=alsoRevoked,proto3" json:"also_revoked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -967,6 +971,13 @@ func (x *RevokeAccessTokenResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use RevokeAccessTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeAccessTokenResponse) Descriptor() ([]byte, []int) {
 	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RevokeAccessTokenResponse) GetAlsoRevoked() []string {
+	if x != nil {
+		return x.AlsoRevoked
+	}
+	return nil
 }
 
 type ListAccessTokensRequest struct {
@@ -1586,8 +1597,9 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x12checkpoint_matches\x18\x06 \x01(\bR\x11checkpointMatches\x12-\n" +
 	"\x12checkpoint_problem\x18\a \x01(\tR\x11checkpointProblem\"5\n" +
 	"\x18RevokeAccessTokenRequest\x12\x19\n" +
-	"\btoken_id\x18\x01 \x01(\tR\atokenId\"\x1b\n" +
-	"\x19RevokeAccessTokenResponse\"V\n" +
+	"\btoken_id\x18\x01 \x01(\tR\atokenId\">\n" +
+	"\x19RevokeAccessTokenResponse\x12!\n" +
+	"\falso_revoked\x18\x01 \x03(\tR\valsoRevoked\"V\n" +
 	"\x17ListAccessTokensRequest\x12!\n" +
 	"\x04role\x18\x01 \x01(\x0e2\r.ruqi.v1.RoleR\x04role\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\"L\n" +
