@@ -256,7 +256,7 @@ func keyLookup(keys []*ruqiv1.PublicKey) func(kid string) (ed25519.PublicKey, bo
 }
 
 func (a *app) companyRefuseCommand() *cobra.Command {
-	var inspection, scanned, reason string
+	var inspection, scanned, reason, requestID string
 	cmd := &cobra.Command{
 		Use:   "refuse",
 		Short: "拒绝检查，并说明理由",
@@ -280,6 +280,12 @@ func (a *app) companyRefuseCommand() *cobra.Command {
 				InspectionId: strings.TrimSpace(inspection),
 				Code:         bareToken(scanned),
 				Reason:       strings.TrimSpace(reason),
+				RequestId:    requestID,
+			}
+			if req.RequestId == "" {
+				// A refusal without a code, run again after a lost answer,
+				// is one lead (an agency's trial, 2026-12-06: two).
+				req.RequestId = sameDayRequestID("refuse", a.now(), req.InspectionId, req.Code, req.Reason)
 			}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewEnterpriseServiceClient(cc).RefuseInspection(ctx, req)
@@ -294,6 +300,7 @@ func (a *app) companyRefuseCommand() *cobra.Command {
 	cmd.Flags().StringVar(&inspection, "inspection", "", "报备编号 `ID`")
 	cmd.Flags().StringVar(&scanned, "code", "", "执法人员出示的入企码 `CODE`（令牌或链接）")
 	cmd.Flags().StringVar(&reason, "reason", "", "拒绝理由 `TEXT`（必填）")
+	cmd.Flags().StringVar(&requestID, "request-id", "", "请求编号 `ID`：同一编号只记录一次（默认由内容和日期生成，当天重试不会重复记录）")
 	return cmd
 }
 

@@ -47,7 +47,7 @@ func (a *app) transportCredentials() (credentials.TransportCredentials, error) {
 
 // dial opens a client connection to --server. It does not connect yet:
 // grpc.NewClient connects on the first RPC.
-func (a *app) dial() (*grpc.ClientConn, error) {
+func (a *app) dial(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	tok, err := a.resolveToken()
 	if err != nil {
 		return nil, err
@@ -66,6 +66,7 @@ func (a *app) dial() (*grpc.ClientConn, error) {
 	if err := checkServerAddr(a.server); err != nil {
 		return nil, err
 	}
+	opts = append(opts, extra...)
 	cc, err := grpc.NewClient(a.server, opts...)
 	if err != nil {
 		return nil, usagef("服务器地址 %q 无效：%v", a.server, err)
@@ -93,11 +94,23 @@ func checkServerAddr(addr string) error {
 }
 
 // call dials the server and runs f with a context bounded by --timeout.
-func (a *app) call(cmd *cobra.Command, f func(ctx context.Context, cc *grpc.ClientConn) error) error {
-	cc, err := a.dial()
+func (a *app) call(cmd *cobra.Command, f func(ctx context.Context, cc *grpc.ClientConn) error) (err error) {
+	var failed string // the method whose call failed, for the hint below
+	cc, err := a.dial(grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		if err != nil {
+			failed = method
+		}
+		return err
+	}))
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if h := lostAnswerHints[failed]; h != "" && err != nil && mayHaveSucceeded(err) {
+			fmt.Fprintln(a.stderr, "提示："+h)
+		}
+	}()
 	defer func() {
 		if cerr := cc.Close(); cerr != nil {
 			fmt.Fprintf(a.stderr, "警告：关闭连接失败：%v\n", cerr)

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // printError writes err to stderr. A gRPC status is shown as
@@ -212,4 +214,35 @@ func mayHaveSucceeded(err error) bool {
 		return true
 	}
 	return false
+}
+
+// Hints after a lost answer (mayHaveSucceeded) of a step that names no
+// request id: the connection broke, and the step may stand. Without them
+// the officer read only "请确认服务器已启动", retried, and was refused
+// (already cancelled, already closed) as if the step had failed (an
+// agency's trial, 2026-12-06). Registration, plans and draws print their
+// own hint with the request id to retry with.
+const (
+	checkThenRetry = "连接在服务器应答前中断，此操作可能已经生效。请先查看当前状态，再决定是否重试；已生效的，重试会被拒绝并说明原因。"
+	retrySafely    = "连接在服务器应答前中断，此操作可能已经记录。原样再运行一次即可：同一内容当天只记录一次。"
+)
+
+var lostAnswerHints = map[string]string{
+	ruqiv1.InspectionService_CancelInspection_FullMethodName:     checkThenRetry,
+	ruqiv1.InspectionService_RecordResult_FullMethodName:         checkThenRetry,
+	ruqiv1.PlanService_AmendPlan_FullMethodName:                  checkThenRetry,
+	ruqiv1.PlanService_ApprovePlan_FullMethodName:                checkThenRetry,
+	ruqiv1.PlanService_PublishPlan_FullMethodName:                checkThenRetry,
+	ruqiv1.MatchingService_RespondToProposal_FullMethodName:      checkThenRetry,
+	ruqiv1.MatchingService_SubmitPlanCoverage_FullMethodName:     checkThenRetry,
+	ruqiv1.EnterpriseService_EvaluateInspection_FullMethodName:   checkThenRetry,
+	ruqiv1.SupervisionService_UpdateLead_FullMethodName:          checkThenRetry,
+	ruqiv1.SupervisionService_RecordAccompaniment_FullMethodName: checkThenRetry,
+	ruqiv1.SupervisionService_AttachSupervisor_FullMethodName:    checkThenRetry,
+	ruqiv1.DirectoryService_SetCertificateStatus_FullMethodName:  checkThenRetry,
+	ruqiv1.DoorService_RecordArrival_FullMethodName:              checkThenRetry,
+	ruqiv1.DrawService_RevealDraw_FullMethodName:                 checkThenRetry,
+	ruqiv1.AdminService_RevokeAccessToken_FullMethodName:         checkThenRetry,
+	ruqiv1.EnterpriseService_Complain_FullMethodName:             retrySafely,
+	ruqiv1.EnterpriseService_RefuseInspection_FullMethodName:     retrySafely,
 }

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -243,6 +245,20 @@ func newRequestID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// sameDayRequestID names what an enterprise says (a complaint, a refusal
+// without a code) by its words and the day: the command run again after a
+// lost answer, or by mistake the same day, is the same step, and the
+// server keeps it once. The same words on another day are another
+// complaint. --request-id overrides it.
+func sameDayRequestID(kind string, now time.Time, parts ...string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s", kind, now.In(shanghai).Format("2006-01-02"))
+	for _, p := range parts {
+		fmt.Fprintf(h, "|%d:%s", len(p), p)
+	}
+	return kind + "-" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 func (a *app) officerCodeCommand() *cobra.Command {

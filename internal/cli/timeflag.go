@@ -30,6 +30,11 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 	// ０９：００ is 2026-12-07 09:00, as full-width ids are read (a trial of
 	// the CLI, 2026-12-05).
 	s = domain.NormalizeWidth(s)
+	// Whole seconds: the retry hint after a lost answer prints the times
+	// to the second, and the server holds a retried window to the one it
+	// stored exactly (an agency's trial, 2026-12-06: following the hint
+	// was refused as REQUEST_ID_REUSED).
+	now = now.Truncate(time.Second)
 	if rest, ok := strings.CutPrefix(s, "now"); ok {
 		if rest == "" {
 			return now, nil

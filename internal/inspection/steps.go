@@ -178,6 +178,9 @@ func b2i(b bool) int64 {
 // visit that had no registered inspection at all.
 type Complaint struct {
 	InspectionID, OfficerClaimed, Description string
+	// RequestID, if given, makes the complaint idempotent: the same
+	// enterprise's same request id is the complaint already recorded.
+	RequestID string
 	// OccurredAt is when it happened; the complaint's time when nil.
 	OccurredAt *timestamppb.Timestamp
 	// Policies give the region's 检查预告: an inspection not yet shown to
@@ -201,6 +204,21 @@ func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration
 		}
 	}
 	uscc := p.Subject
+	leadID := ""
+	if rid := strings.TrimSpace(in.RequestID); rid != "" {
+		if len(rid) > 128 {
+			return nil, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）")
+		}
+		// One complaint sent twice (its answer lost, a form submitted
+		// again) is one lead and one count (an agency's trial,
+		// 2026-12-06: a retried complaint made two leads).
+		leadID = domain.LeadIDFor("complaint-request|" + uscc + "|" + rid)
+		if l, err := tx.Lead(leadID); err == nil {
+			return l, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
 	lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_COMPLAINT, EnterpriseUscc: uscc, OfficerClaimed: strings.TrimSpace(in.OfficerClaimed),
 		Description: strings.TrimSpace(in.Description), OccurredAt: in.OccurredAt}
 	if lead.OccurredAt == nil {
@@ -228,7 +246,7 @@ func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration
 	if err := j.Record(e, Count{report.Complaints, now, ent.GetRegionCode(), lead.GetAgencyId(), uscc, 1}); err != nil {
 		return nil, err
 	}
-	return j.OpenLead("", lead)
+	return j.OpenLead(leadID, lead)
 }
 
 // ResultInput is what the officers found, per item of their plan.

@@ -78,6 +78,7 @@ func (s *server) evaluated(w http.ResponseWriter, r *http.Request) {
 // complainData is the complaint form.
 type complainData struct {
 	CSRF         string
+	RequestID    string // the form submitted twice is one complaint
 	InspectionID string // the inspection complained of, if any
 	Description  string // kept when the form comes back with a problem
 	Officer      string
@@ -91,7 +92,7 @@ func (s *server) complainForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := complainData{CSRF: csrfToken(sess)}
+	d := complainData{CSRF: csrfToken(sess), RequestID: newRequestID()}
 	if id := domain.NormalizeID(r.URL.Query().Get("inspection")); domain.ValidateID("检查编号", id) == nil {
 		d.InspectionID = id
 	}
@@ -105,7 +106,10 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := complainData{CSRF: csrfToken(sess), Description: strings.TrimSpace(r.PostFormValue("description")),
-		Officer: strings.TrimSpace(r.PostFormValue("officer"))}
+		Officer: strings.TrimSpace(r.PostFormValue("officer")), RequestID: domain.Clip(strings.TrimSpace(r.PostFormValue("request_id")), 128)}
+	if d.RequestID == "" {
+		d.RequestID = newRequestID()
+	}
 	if id := domain.NormalizeID(r.PostFormValue("inspection")); domain.ValidateID("检查编号", id) == nil {
 		d.InspectionID = id
 	}
@@ -116,7 +120,7 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.callContext(r)
 	defer cancel()
-	resp, err := s.ent.Complain(as(ctx, sess), &ruqiv1.ComplainRequest{InspectionId: d.InspectionID, OfficerClaimed: d.Officer, Description: d.Description})
+	resp, err := s.ent.Complain(as(ctx, sess), &ruqiv1.ComplainRequest{InspectionId: d.InspectionID, OfficerClaimed: d.Officer, Description: d.Description, RequestId: d.RequestID})
 	if sessionEnded(w, r, err) {
 		return
 	}

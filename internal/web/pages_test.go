@@ -336,17 +336,34 @@ func TestPages_EvaluateAndComplain(t *testing.T) {
 	if body := readBody(t, r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, "张某") {
 		t.Errorf("a complaint without a description: %d %s", r.StatusCode, visible(body))
 	}
-	r = f.do("POST", "/complain", url.Values{"csrf": {csrfOf(t, cp)}, "officer": {"张某"}, "description": {"未出示入企码即进入车间检查"}}, ec)
-	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/complained?lead=L-") {
-		t.Fatalf("complain: %d %s", r.StatusCode, r.Header.Get("Location"))
+	// Submitted twice (a double tap, a reload of the POST), it is one
+	// complaint: the form carries a request id.
+	_, rest, _ := strings.Cut(cp, `name="request_id" value="`)
+	rid, _, _ := strings.Cut(rest, `"`)
+	if rid == "" {
+		t.Fatal("the complaint form carries no request id")
+	}
+	var first string
+	for i := 0; i < 2; i++ {
+		r = f.do("POST", "/complain", url.Values{"csrf": {csrfOf(t, cp)}, "request_id": {rid}, "officer": {"张某"}, "description": {"未出示入企码即进入车间检查"}}, ec)
+		if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/complained?lead=L-") {
+			t.Fatalf("complain: %d %s", r.StatusCode, r.Header.Get("Location"))
+		}
+		if i == 0 {
+			first = r.Header.Get("Location")
+		} else if r.Header.Get("Location") != first {
+			t.Errorf("the same form submitted twice: %s then %s, want one lead", first, r.Header.Get("Location"))
+		}
 	}
 	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
-	found := false
+	found := 0
 	for _, l := range leads.GetLeads() {
-		found = found || (l.GetKind() == ruqiv1.LeadKind_LEAD_KIND_COMPLAINT && strings.Contains(l.GetDescription(), "车间"))
+		if l.GetKind() == ruqiv1.LeadKind_LEAD_KIND_COMPLAINT && strings.Contains(l.GetDescription(), "车间") {
+			found++
+		}
 	}
-	if err != nil || !found {
-		t.Errorf("the complaint is no lead: %v %v", leads.GetLeads(), err)
+	if err != nil || found != 1 {
+		t.Errorf("the complaint is %d leads, want 1: %v %v", found, leads.GetLeads(), err)
 	}
 	if r := f.do("GET", "/complain", nil); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("the complaint form without a session: %d", r.StatusCode)

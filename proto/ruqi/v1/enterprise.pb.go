@@ -1114,8 +1114,13 @@ type ComplainRequest struct {
 	OfficerClaimed string                 `protobuf:"bytes,2,opt,name=officer_claimed,json=officerClaimed,proto3" json:"officer_claimed,omitempty"`
 	OccurredAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
 	Description    string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// request_id makes a complaint idempotent: the enterprise's complaint
+	// with a request id it sent before is that complaint, not a second lead
+	// (a retry after a lost answer, a form submitted twice). At most 128
+	// characters.
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ComplainRequest) Reset() {
@@ -1172,6 +1177,13 @@ func (x *ComplainRequest) GetOccurredAt() *timestamppb.Timestamp {
 func (x *ComplainRequest) GetDescription() string {
 	if x != nil {
 		return x.Description
+	}
+	return ""
+}
+
+func (x *ComplainRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -1539,13 +1551,15 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x12conducted_properly\x18\x04 \x01(\bR\x11conductedProperly\x12\x18\n" +
 	"\aoverall\x18\x05 \x01(\x05R\aoverall\x12\x18\n" +
 	"\acomment\x18\x06 \x01(\tR\acomment\"\x1c\n" +
-	"\x1aEvaluateInspectionResponse\"\xbe\x01\n" +
+	"\x1aEvaluateInspectionResponse\"\xdd\x01\n" +
 	"\x0fComplainRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
 	"\x0fofficer_claimed\x18\x02 \x01(\tR\x0eofficerClaimed\x12;\n" +
 	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x12 \n" +
-	"\vdescription\x18\x04 \x01(\tR\vdescription\"+\n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\"+\n" +
 	"\x10ComplainResponse\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\"D\n" +
 	"\x19ListUpcomingVisitsRequest\x12'\n" +
