@@ -129,12 +129,16 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 		render(w, httpStatus(err), "complain", "投诉", d)
 		return
 	}
-	http.Redirect(w, r, "/complained?"+url.Values{"lead": {resp.GetLeadId()}}.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, "/complained?"+confirmation(sess, "complained", url.Values{"lead": {resp.GetLeadId()}}).Encode(), http.StatusSeeOther)
 }
 
 // complained shows the complaint's lead. It reads only the lead id from
 // the URL, never text to display.
 func (s *server) complained(w http.ResponseWriter, r *http.Request) {
+	if !confirmed(r, "complained") {
+		unconfirmed(w, "/", "返回首页")
+		return
+	}
 	d := resultData{Banner: okBanner("投诉已提交", "投诉已作为问题线索报送司法局，由司法局核查处理。"), Back: "/", BackTo: "返回首页"}
 	if lead := r.URL.Query().Get("lead"); domain.LeadIDShape.MatchString(lead) {
 		d.Lines = append(d.Lines, "问题线索编号："+lead+"（可凭此向司法局查询）")

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -155,6 +156,36 @@ func csrfToken(session string) string {
 	mac := hmac.New(sha256.New, []byte(session))
 	mac.Write([]byte("ruqi web form v1"))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// confirmation signs the query of a confirmation page (complaint filed,
+// inspection refused) with the session that made the step, as "m": the
+// page confirms only what that browser did. Without it anyone could hand an
+// enterprise a link saying 投诉已提交 or 已拒绝检查 with a lead number, and
+// nothing recorded (a privacy and access trial, 2026-12-06).
+func confirmation(session, page string, q url.Values) url.Values {
+	q.Set("m", confirmationMAC(session, page, q))
+	return q
+}
+
+func confirmationMAC(session, page string, q url.Values) string {
+	signed := url.Values{}
+	for k, v := range q {
+		if k != "m" {
+			signed[k] = v
+		}
+	}
+	mac := hmac.New(sha256.New, []byte(session))
+	mac.Write([]byte("ruqi confirmation v1|" + page + "|" + signed.Encode()))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// confirmed reports whether r's query was signed by r's enterprise session
+// for page.
+func confirmed(r *http.Request, page string) bool {
+	sess := sessionToken(r, enterpriseCookie)
+	q := r.URL.Query()
+	return sess != "" && hmac.Equal([]byte(q.Get("m")), []byte(confirmationMAC(sess, page, q)))
 }
 
 func validCSRF(session, got string) bool {

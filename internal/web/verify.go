@@ -515,7 +515,7 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
 	if resp.GetReasonNotRecorded() {
 		q.Set("again", "1")
 	}
-	http.Redirect(w, r, back+"/refused?"+q.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, back+"/refused?"+confirmation(sess, "refused "+tok, q).Encode(), http.StatusSeeOther)
 }
 
 // refused shows a recorded refusal, after refuse's redirect. It reads only
@@ -526,6 +526,10 @@ func (s *server) refused(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/V/" + tok
+	if !confirmed(r, "refused "+tok) {
+		unconfirmed(w, back, "返回核验页面")
+		return
+	}
 	d := resultData{Banner: badBanner("已拒绝检查", "拒绝已记录在案，并作为问题线索报送司法局。"), Back: back, BackTo: "返回核验页面"}
 	if r.URL.Query().Get("advisory") == "1" {
 		d.Banner = waitBanner("已记录拒绝（试运行阶段，仅作提示）", "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示。")
@@ -539,6 +543,14 @@ func (s *server) refused(w http.ResponseWriter, r *http.Request) {
 		d.Lines = append(d.Lines, "问题线索编号："+lead+"（司法局可据此跟进；再次提交不会重复记录）")
 	}
 	render(w, http.StatusOK, "result", "已拒绝检查", d)
+}
+
+// unconfirmed answers a confirmation page whose link this browser's session
+// did not make: it confirms nothing.
+func unconfirmed(w http.ResponseWriter, back, backTo string) {
+	render(w, http.StatusNotFound, "result", "未找到提交记录", resultData{
+		Banner: badBanner("未找到这次提交", "此链接不是本浏览器提交后得到的确认页，不能说明任何事项已经记录。请登录后重新提交，或向司法局核实。"),
+		Back:   back, BackTo: backTo})
 }
 
 // confirm acknowledges the check-in. It calls no RPC on purpose: the
