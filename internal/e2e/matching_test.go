@@ -291,3 +291,41 @@ func TestMatching_FiledPlansAreMatched(t *testing.T) {
 		t.Fatalf("proposal %v: want the filed plans %v", p, ids)
 	}
 }
+
+// A coverage submitted for matching as 专项 must name an approved 专项 plan
+// of the agency: the accepted proposal registers that agency's part as a
+// 专项 inspection under the coverage's plan id (settleProposal), which the
+// registration then checks. `match cover --type special` with a plan id that
+// is no plan at all is accepted today, matched into a proposal with the
+// agency as lead, accepted by every member, and only at settlement is the
+// lead's part refused ("检查计划 … 不存在"): the other agencies' officers
+// were promised a joint visit that is never joint (an agency's trial, 2026-12-06; fixed since).
+func TestMatching_SpecialCoverage_WithoutApprovedPlan_RefusedAtCover(t *testing.T) {
+	w := worldWithPolicy(t, `{"default": {"agency_per_year": 2, "proactive_per_year_by_grade": {"A": 0},
+		"warn_visits_per_day": 1, "warn_visits_per_week": 2, "warn_visits_per_month": 3, "notice_days": 7}}`)
+	uscc := w.f.entA
+	tok := func(agency string) string { return w.officerToken(w.f.officersOf[agency][0]) }
+	r := w.cli(tok("AG-01"), "match", "cover", "--plan-id", "ZX-NO-SUCH-PLAN", "--type", "special", "--from", "now", "--to", "now+720h",
+		"--items", strings.Join(w.f.itemsOf["AG-01"][:2], ","), "--enterprises", uscc)
+	if r.exit != 0 && strings.Contains(r.stderr, "PLAN_UNKNOWN") {
+		return // refused at the door, as it should be
+	}
+	t.Errorf("match cover --type special naming no approved 专项 plan: accepted (exit 0), want a refusal naming the plan\n%s", r.stdout)
+	// What follows from accepting it.
+	w.cover("AG-02", "M-12", "routine", w.f.itemsOf["AG-02"][:1], uscc)
+	run := w.runMatching(w.admin)
+	if len(run.GetProposals()) != 1 {
+		t.Fatalf("matching: %v", run)
+	}
+	p := run.GetProposals()[0]
+	w.mustCLI(tok("AG-01"), "match", "accept", p.GetId(), "--officers", strings.Join(w.f.officersOf["AG-01"][:2], ","))
+	w.mustCLI(tok("AG-02"), "match", "accept", p.GetId(), "--officers", strings.Join(w.f.officersOf["AG-02"][:2], ","))
+	var list ruqiv1.ListProposalsResponse
+	mustUnmarshal(t, w.mustCLI(w.admin, "-o", "json", "match", "list"), &list)
+	for _, m := range list.GetProposals()[0].GetMembers() {
+		if m.GetInspectionId() == "" {
+			t.Errorf("after every member accepted, %s's part was not registered (answer %v, note %q; lead %s, joint %q)",
+				m.GetAgencyId(), m.GetAnswer(), m.GetNote(), list.GetProposals()[0].GetLeadAgencyId(), list.GetProposals()[0].GetJointInspectionId())
+		}
+	}
+}

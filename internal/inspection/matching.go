@@ -37,9 +37,25 @@ func SubmitCoverage(tx store.Tx, p auth.Principal, now time.Time, c *ruqiv1.Plan
 	if err := domain.CheckItemsForAgency(agency, items); err != nil {
 		return nil, err
 	}
+	var plan *ruqiv1.Plan
+	if c.GetType() == ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL {
+		// An accepted proposal registers the agency's part as a 专项
+		// inspection under this plan id: checked now, as the registration
+		// will check it, not after every agency has accepted a visit that
+		// cannot be joint (an agency's trial, 2026-12-06).
+		if plan, err = LoadPlan(tx, c.GetPlanId()); err != nil {
+			return nil, err
+		}
+	}
 	for _, u := range c.GetEnterpriseUsccs() {
-		if _, err := tx.Enterprise(u); err != nil {
+		e, err := tx.Enterprise(u)
+		if err != nil {
 			return nil, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", u)
+		}
+		if plan != nil {
+			if _, err := domain.CheckSpecialRegistration(plan, agency, e, c.GetCheckItemIds(), c.GetPeriodStart().AsTime(), c.GetPeriodEnd().AsTime()); err != nil {
+				return nil, err
+			}
 		}
 	}
 	c.AgencyId = agency
