@@ -342,17 +342,35 @@ func parseLeadStatus(s string, update bool) (ruqiv1.LeadStatus, error) {
 
 // detailWords are the words of event details that are not enum names.
 var detailWords = map[string]string{
-	"check-in": "首次签到",
-	"repeat":   "重复扫码",
+	"check-in":                       "首次签到",
+	"repeat":                         "重复扫码",
+	"officer":                        "执法人员",
+	"joint":                          "联合检查",
+	"registered":                     "报备成功",
+	domain.WarnResultWithoutCheckIn:  "不扫码预警：",
+	domain.WarnCheckInWithoutArrival: "虚假扫码预警：",
+	domain.WarnArrivalOutsideWindow:  "虚假扫码预警：到场远离时段",
+	domain.WarnOverlappingCheckIns:   "虚假扫码预警：",
 }
+
+// detailPhrases are the English phrases event details were recorded with,
+// in the supervisor's words (an agency's trial, 2026-12-06, read them in
+// the event list).
+var detailPhrases = strings.NewReplacer(
+	"no code of this inspection was scanned", "本次检查的入企码均未扫码即录入结果",
+	"checked in without arrival", "扫码签到但未登记到场",
+	"also checked in at another enterprise at", "同一时段另在其他企业签到，时间",
+	"duplicate of", "重复于",
+)
 
 // eventDetailLabel shows an event's detail in Chinese output: enum names in
 // it (VERDICT_WRONG_ENTERPRISE, INSPECTION_TYPE_ROUTINE, …) become their
 // labels. The detail itself stays as recorded: it is part of the hash chain,
 // and JSON output shows it unchanged.
 func eventDetailLabel(detail string) string {
-	words := strings.Fields(detail)
-	changed := false
+	phrased := detailPhrases.Replace(detail)
+	words := strings.Fields(phrased)
+	changed := phrased != detail
 	for i, w := range words {
 		if l := detailWordLabel(w); l != "" {
 			words[i], changed = l, true
@@ -367,6 +385,15 @@ func eventDetailLabel(detail string) string {
 func detailWordLabel(w string) string {
 	if l, ok := detailWords[w]; ok {
 		return l
+	}
+	if item, outcome, ok := strings.Cut(w, "="); ok {
+		// A result's item: CI-0001=NO_PROBLEM.
+		if v, ok := ruqiv1.ItemOutcome_value["ITEM_OUTCOME_"+outcome]; ok {
+			if l := domain.ItemOutcomeLabel(ruqiv1.ItemOutcome(v)); l != "" {
+				return item + "=" + l
+			}
+		}
+		return ""
 	}
 	enum := func(prefix string, values map[string]int32) (int32, bool) {
 		if !strings.HasPrefix(w, prefix) {
@@ -389,6 +416,12 @@ func detailWordLabel(w string) string {
 	}
 	if v, ok := enum("CERTIFICATE_STATUS_", ruqiv1.CertificateStatus_value); ok {
 		return certificateStatusLabel(ruqiv1.CertificateStatus(v))
+	}
+	if v, ok := enum("PROPOSAL_ANSWER_", ruqiv1.ProposalAnswer_value); ok {
+		return proposalAnswerLabel(ruqiv1.ProposalAnswer(v))
+	}
+	if v, ok := enum("PROPOSAL_STATE_", ruqiv1.ProposalState_value); ok {
+		return proposalStateLabel(ruqiv1.ProposalState(v))
 	}
 	return ""
 }

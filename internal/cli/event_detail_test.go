@@ -1,0 +1,28 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// The event list (ruqi admin events list, which the 司法局 reads too) shows
+// enum names in an event's detail by their Chinese labels
+// (eventDetailLabel: VERDICT_…, INSPECTION_TYPE_…, LEAD_…). The details
+// below are copied from a server's events after an ordinary month (an agency's trial, fixed since;
+// 2026-12-06); each showed the English or the enum name to the
+// supervisor: the answer to a 拼团 proposal, its closing state, a result's
+// outcome, the 不扫码 warning's code and its English sentence, a duplicate
+// refused.
+func TestEventDetailLabel_EveryDetailInChinese(t *testing.T) {
+	for _, c := range []struct{ detail, english string }{
+		{"MAT-SP4PD2KI77KDRAZW AG-02 PROPOSAL_ANSWER_ACCEPTED", "PROPOSAL_ANSWER_ACCEPTED"},
+		{"MAT-SP4PD2KI77KDRAZW PROPOSAL_STATE_REGISTERED joint JNT-20261206-MKYVQESB registered 2", "PROPOSAL_STATE_REGISTERED"},
+		{"CI-0001=NO_PROBLEM", "NO_PROBLEM"},
+		{"result_without_check_in no code of this inspection was scanned", "no code of this inspection was scanned"},
+		{"AG-01 duplicate of INS-20261206-7LW5SFLF", "duplicate of"},
+	} {
+		if got := eventDetailLabel(c.detail); strings.Contains(got, c.english) {
+			t.Errorf("event detail %q is shown as %q: %q is not Chinese", c.detail, got, c.english)
+		}
+	}
+}
