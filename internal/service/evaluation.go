@@ -13,6 +13,9 @@ import (
 func (es *enterpriseServer) EvaluateInspection(ctx context.Context, req *ruqiv1.EvaluateInspectionRequest) (*ruqiv1.EvaluateInspectionResponse, error) {
 	s := es.s
 	now := s.now()
+	if err := notFromDevice(ctx, "评价检查"); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		_, err := inspection.Evaluate(tx, principal(ctx), now, inspection.EvaluationInput{
 			InspectionID: req.GetInspectionId(), CertificateShown: req.GetCertificateShown(), RightsExplained: req.GetRightsExplained(),
@@ -33,6 +36,9 @@ func (es *enterpriseServer) EvaluateInspection(ctx context.Context, req *ruqiv1.
 func (es *enterpriseServer) Complain(ctx context.Context, req *ruqiv1.ComplainRequest) (*ruqiv1.ComplainResponse, error) {
 	s := es.s
 	now := s.now()
+	if err := notFromDevice(ctx, "以企业名义投诉"); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	resp := &ruqiv1.ComplainResponse{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		l, err := inspection.Complain(tx, principal(ctx), now, s.cfg.Limits.ClockLeeway, inspection.Complaint{

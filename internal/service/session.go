@@ -313,6 +313,19 @@ func enterpriseAccount(ctx context.Context) (string, error) {
 	return p.Subject, nil
 }
 
+// notFromDevice refuses a step that is the enterprise's own say, not the
+// front desk's: evaluating an inspection (once per inspection, anonymous,
+// so a device's would take the account's place) and complaining in the
+// enterprise's name. A device scans and refuses at the door (a privacy and
+// access trial, 2026-12-06: a front-desk phone evaluated the agency with
+// 1 point, and the account's own evaluation was then refused).
+func notFromDevice(ctx context.Context, what string) error {
+	if principal(ctx).Kind == store.TokenDevice {
+		return domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备只能扫码核验和拒绝检查，不能%s：请用企业的政务服务账号登录后操作", what)
+	}
+	return nil
+}
+
 const maxDeviceLabel = 30
 
 // CreateDeviceEnrolment stores a single-use enrolment code (only its hash)

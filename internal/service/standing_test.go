@@ -36,7 +36,7 @@ func TestOfficer_CertificateNotValid_TokenActsForNobody(t *testing.T) {
 	}
 	setStatus := func(s ruqiv1.CertificateStatus) {
 		t.Helper()
-		if _, err := dir.SetCertificateStatus(a.as(a.admin), &ruqiv1.SetCertificateStatusRequest{OfficerId: off[0], Status: s, Reason: "调离执法岗位"}); err != nil {
+		if _, err := dir.SetCertificateStatus(a.as(a.env.admin), &ruqiv1.SetCertificateStatusRequest{OfficerId: off[0], Status: s, Reason: "调离执法岗位"}); err != nil { // the system administrator: a 注销 is not the agency's to undo
 			t.Fatal(err)
 		}
 	}
