@@ -127,7 +127,12 @@ func (n Notice) Upcoming(ins *ruqiv1.Inspection, now time.Time) bool {
 // MayEvaluate says whether the enterprise may evaluate ins now: an inspection
 // once it is closed (its results recorded); a visit that is not an
 // inspection, which has no results, once it took place: checked in by a
-// scan, or its window over. A cancelled visit is never evaluated.
+// scan (上海's 先赋码、再凭码检查、最后扫码评价). A cancelled visit is never
+// evaluated. Until 2026-12-06 a visit whose window had passed unscanned
+// could be evaluated too; the agency could then not cancel it, and that
+// refusal told it which enterprise had evaluated (a privacy and access
+// trial): an evaluation now always follows a check-in the agency sees. A
+// visit made without showing the code is for a complaint.
 func MayEvaluate(ins *ruqiv1.Inspection, now time.Time) error {
 	if IsInspection(ins.GetVisitKind()) {
 		if ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED {
@@ -138,8 +143,8 @@ func MayEvaluate(ins *ruqiv1.Inspection, now time.Time) error {
 	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 		return FailedPreconditionf("VISIT_CANCELLED", "%s 已撤销，不能评价", ins.GetId())
 	}
-	if ins.GetFirstCheckedInAt() == nil && now.Before(ins.GetWindowEnd().AsTime()) {
-		return FailedPreconditionf("VISIT_NOT_HELD", "「%s」%s 尚未扫码入企，扫码后或时段结束后才能评价", VisitKindLabel(ins.GetVisitKind()), ins.GetId())
+	if ins.GetFirstCheckedInAt() == nil {
+		return FailedPreconditionf("VISIT_NOT_HELD", "「%s」%s 没有扫码入企的记录，扫码入企后才能评价；执法人员未出示入企码的，可以投诉", VisitKindLabel(ins.GetVisitKind()), ins.GetId())
 	}
 	return nil
 }

@@ -59,14 +59,16 @@ func TestNotice_RoutineFromLeadTime_UnannouncedFromWindowStart(t *testing.T) {
 	}
 }
 
-func TestMayEvaluate_VisitOnceItTookPlace_InspectionOnceClosed(t *testing.T) {
+func TestMayEvaluate_VisitOnceCheckedIn_InspectionOnceClosed(t *testing.T) {
 	start := time.Date(2026, 12, 10, 9, 0, 0, 0, Shanghai)
 	survey := planAt(start, 0, ruqiv1.VisitKind_VISIT_KIND_SURVEY)
 	if err := MayEvaluate(survey, start.Add(time.Hour)); err == nil {
 		t.Error("a survey not checked in, within its window, evaluated")
 	}
-	if err := MayEvaluate(survey, start.Add(3*time.Hour)); err != nil {
-		t.Errorf("a survey after its window: %v", err)
+	// Not after its window either, unscanned: an evaluation follows a
+	// check-in the agency sees (2026-12-06).
+	if err := MayEvaluate(survey, start.Add(3*time.Hour)); err == nil {
+		t.Error("a survey never checked in, after its window, evaluated")
 	}
 	survey.FirstCheckedInAt = timestamppb.New(start)
 	if err := MayEvaluate(survey, start.Add(time.Hour)); err != nil {

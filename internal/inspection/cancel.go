@@ -110,18 +110,13 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 			return Cancelled{}, err
 		}
 	}
-	if !happened && !domain.IsInspection(ins.GetVisitKind()) && !now.Before(ins.GetWindowEnd().AsTime()) {
-		// A visit that is not an inspection may be evaluated once its
-		// window is over, scanned or not (domain.MayEvaluate): it is taken
-		// to have happened then, and its evaluation stays counted (an
-		// operator's trial of the reports, 2026-12-05). Decided by the
-		// window, which the agency knows, and not by whether an evaluation
-		// exists: a refusal only for evaluated visits told the agency
-		// which enterprise had evaluated it (a privacy trial, 2026-12-06).
-		happened = true
-	}
+	// No evaluation is read here: an enterprise evaluates an inspection
+	// once it is closed (a result) and another visit once checked in
+	// (domain.MayEvaluate), both of which the agency sees. A refusal for
+	// evaluated visits alone told the agency which enterprise had
+	// evaluated it (a privacy and access trial, 2026-12-06).
 	if happened {
-		return Cancelled{}, domain.FailedPreconditionf("INSPECTION_HAPPENED", "检查 %s 已经实施（已扫码签到、已登记到场、已记录结果，或入企时段已结束），不能撤销", ins.GetId())
+		return Cancelled{}, domain.FailedPreconditionf("INSPECTION_HAPPENED", "检查 %s 已经实施（已扫码签到、已登记到场或已记录结果），不能撤销", ins.GetId())
 	}
 	ent, err := tx.Enterprise(ins.GetEnterpriseUscc())
 	if err != nil {

@@ -12,16 +12,13 @@ import (
 )
 
 // A 走访调研 visit (not an inspection) whose window passed without a scan
-// may be evaluated (domain.MayEvaluate: "its window over"), and may still be
-// cancelled afterwards (inspection.Cancel: nothing "happened": no check-in,
-// no arrival, no result). The cancellation takes back the entry count but
-// not the evaluation: the report then averages an evaluation of a visit it
-// counts as cancelled, and the agency's figures keep it for good.
-// A visit that is not an inspection, evaluated once its window was over,
-// could then be cancelled: the report took the visit out and kept its
-// evaluation (an operator's trial of the reports, 2026-12-05). An evaluated
-// visit took place, as the enterprise says, and is not cancelled.
-func TestCancel_EvaluatedVisit_Refused(t *testing.T) {
+// could be evaluated, and then not cancelled (an operator's trial of the
+// reports, 2026-12-05, found the report keeping the evaluation of a visit
+// it had taken out); that refusal told the agency who had evaluated (a
+// privacy and access trial, 2026-12-06). Now a visit is evaluated only once
+// checked in, so an unscanned one is cancelled with nothing to keep, and
+// the report counts neither.
+func TestCancel_UnscannedVisit_NotEvaluated_Cancelled(t *testing.T) {
 	e, clock, _ := noticeEnv(t)
 	t0 := *clock.Load()
 	r := e.registrar(t, "AG-01")
@@ -35,13 +32,13 @@ func TestCancel_EvaluatedVisit_Refused(t *testing.T) {
 	later := t0.Add(3 * time.Hour)
 	clock.Store(&later)
 	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, regionE1)
-	if _, err := ruqiv1.NewEnterpriseServiceClient(e.cc).EvaluateInspection(e.as(ent), &ruqiv1.EvaluateInspectionRequest{
-		InspectionId: id, CertificateShown: true, RightsExplained: true, ConductedProperly: true, Overall: 5}); err != nil {
-		t.Fatalf("evaluating the visit whose window is over: %v", err)
+	_, err = ruqiv1.NewEnterpriseServiceClient(e.cc).EvaluateInspection(e.as(ent), &ruqiv1.EvaluateInspectionRequest{
+		InspectionId: id, CertificateShown: true, RightsExplained: true, ConductedProperly: true, Overall: 5})
+	if status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "VISIT_NOT_HELD" {
+		t.Fatalf("evaluating the visit never scanned: %v, want FAILED_PRECONDITION VISIT_NOT_HELD", err)
 	}
-	_, err = ruqiv1.NewInspectionServiceClient(e.cc).CancelInspection(e.as(r.tok), &ruqiv1.CancelInspectionRequest{InspectionId: id, Reason: "未成行"})
-	if status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "INSPECTION_HAPPENED" {
-		t.Errorf("cancelling the evaluated visit: %v, want FAILED_PRECONDITION INSPECTION_HAPPENED", err)
+	if _, err := ruqiv1.NewInspectionServiceClient(e.cc).CancelInspection(e.as(r.tok), &ruqiv1.CancelInspectionRequest{InspectionId: id, Reason: "未成行"}); err != nil {
+		t.Errorf("cancelling the visit that did not take place: %v", err)
 	}
 	m := t0.Format("2006-01")
 	if lm := later.Format("2006-01"); lm > m {
@@ -61,7 +58,7 @@ func TestCancel_EvaluatedVisit_Refused(t *testing.T) {
 	for _, a := range rep.GetEvaluations() {
 		evals += a.GetEvaluations()
 	}
-	if entries != 1 || evals != 1 {
-		t.Errorf("the report counts %d survey visits and %d evaluations; want the visit and its evaluation, 1 and 1", entries, evals)
+	if entries != 0 || evals != 0 {
+		t.Errorf("the report counts %d survey visits and %d evaluations; want neither", entries, evals)
 	}
 }
