@@ -79,9 +79,24 @@ var signInProblems = map[string]string{
 	"form":           "表单已失效，请刷新页面后重试。",
 }
 
+// cookieName is the name r's cookies go by. Over https every cookie is
+// __Host-: the browser takes it only from this very host, Secure, with
+// Path=/ and no Domain, so a sibling host of the same domain (another
+// gov.cn service, or someone who holds one) cannot plant a session that
+// this server would read before the person's own (a privacy and access
+// trial, 2026-12-06: a cookie planted with Path=/V/ showed the victim's
+// phone an accomplice enterprise's verdicts). Plain http (development on
+// loopback) keeps the bare names, which browsers require there.
+func cookieName(r *http.Request, name string) string {
+	if secure(r) {
+		return "__Host-" + name
+	}
+	return name
+}
+
 // sessionToken returns the token kept in the named cookie, or "".
 func sessionToken(r *http.Request, name string) string {
-	c, err := r.Cookie(name)
+	c, err := r.Cookie(cookieName(r, name))
 	if err != nil {
 		return ""
 	}
@@ -121,15 +136,15 @@ func sessionEnded(w http.ResponseWriter, r *http.Request, err error) bool {
 // sign-in, a device; expires non-zero) keeps the cookie no longer than
 // itself.
 func setSession(w http.ResponseWriter, r *http.Request, name, token string, expires ...time.Time) {
-	c := &http.Cookie{Name: name, Value: token, Path: "/", HttpOnly: true, Secure: secure(r)}
+	c := &http.Cookie{Name: cookieName(r, name), Value: token, Path: "/", HttpOnly: true, Secure: secure(r)}
 	maxAge := supervisorMaxAge
 	switch name {
 	case enterpriseCookie:
 		c.SameSite, maxAge = http.SameSiteLaxMode, enterpriseMaxAge
 	default:
 		// Path /dashboard: the supervisor's token is not sent with requests
-		// for the verify pages.
-		c.SameSite, c.Path = http.SameSiteStrictMode, "/dashboard"
+		// for the verify pages; but a __Host- cookie must have Path=/.
+		c.SameSite, c.Path = http.SameSiteStrictMode, sessionPath(r, name)
 	}
 	if len(expires) > 0 && !expires[0].IsZero() {
 		maxAge = min(maxAge, time.Until(expires[0]))
@@ -139,11 +154,16 @@ func setSession(w http.ResponseWriter, r *http.Request, name, token string, expi
 }
 
 func clearSession(w http.ResponseWriter, r *http.Request, name string) {
-	path := "/"
-	if name == supervisorCookie {
-		path = "/dashboard"
+	http.SetCookie(w, &http.Cookie{Name: cookieName(r, name), Value: "", Path: sessionPath(r, name), MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
+}
+
+// sessionPath is the path a session cookie is set under: the supervisor's
+// under /dashboard over plain http, every __Host- cookie under /.
+func sessionPath(r *http.Request, name string) string {
+	if name == supervisorCookie && !secure(r) {
+		return "/dashboard"
 	}
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
+	return "/"
 }
 
 // csrfToken is the form token for a signed-in user: an HMAC keyed by the

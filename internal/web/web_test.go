@@ -272,8 +272,10 @@ func TestVerifySignedOutAndSignIn(t *testing.T) {
 	req.TLS = &tls.ConnectionState{}
 	w := httptest.NewRecorder()
 	f.h.ServeHTTP(w, req)
-	if c := cookieOf(t, w.Result(), enterpriseCookie); !c.Secure {
-		t.Error("cookie not Secure over TLS")
+	// …and __Host-, which no sibling host can plant (a privacy and
+	// access trial, 2026-12-06).
+	if c := cookieOf(t, w.Result(), "__Host-"+enterpriseCookie); !c.Secure || c.Path != "/" || c.Domain != "" {
+		t.Errorf("cookie over TLS: %+v, want Secure, Path=/, no Domain", c)
 	}
 
 	// Signed in: the scan records the check-in; the page escapes what
@@ -555,8 +557,25 @@ func TestCookies_SecureBehindTLSProxy(t *testing.T) {
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if c := cookieOf(t, w.Result(), enterpriseCookie); !c.Secure {
+	if c := cookieOf(t, w.Result(), "__Host-"+enterpriseCookie); !c.Secure {
 		t.Error("cookie not Secure behind a TLS proxy")
+	}
+	// The supervisor's too, at Path=/ as __Host- requires; and a session
+	// planted under the bare name (by a sibling host) is not read.
+	r = httptest.NewRequest("POST", "/dashboard/signin", strings.NewReader(url.Values{"token": {f.sup}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if c := cookieOf(t, w.Result(), "__Host-"+supervisorCookie); !c.Secure || c.Path != "/" || c.SameSite != http.SameSiteStrictMode {
+		t.Errorf("supervisor cookie behind a TLS proxy: %+v", c)
+	}
+	r = httptest.NewRequest("GET", path(f.code.GetUrl()), nil)
+	r.AddCookie(&http.Cookie{Name: enterpriseCookie, Value: f.ent})
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if body := w.Body.String(); strings.Contains(body, "已核验并记录入企签到") {
+		t.Error("a bare-named cookie (plantable by a sibling host) signed the page in over https")
 	}
 	if hsts := w.Result().Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
 		t.Errorf("no HSTS: %q", hsts)
