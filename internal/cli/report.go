@@ -94,12 +94,13 @@ func changeText(r interface {
 	return sign + pct(r.GetChange())
 }
 
-// rateBase says what 亮码率 and 两码互核率 are divided by: every inspection
-// registered with its window in the period, also those not begun yet,
-// which no one can have scanned (a 司法局 trial of the reports,
-// 2026-12-06, read a month's first week as 5.9%). The counters are kept by
-// the window's month, and cannot tell begun from not.
-const rateBase = "分母为期间内全部报备的检查，含尚未开始的"
+// rateBase says what 亮码率 and 两码互核率 are divided by: the inspections
+// whose window has begun, which alone can have been scanned (a 司法局
+// trial of the reports, 2026-12-06, read a month's first week as 5.9%
+// when every inspection was counted).
+func rateBase(t *ruqiv1.ReportTotals) string {
+	return fmt.Sprintf("分母为时段已开始的检查 %d 次", t.GetBegun())
+}
 
 func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 	t := r.GetTotals()
@@ -113,8 +114,8 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		kv("入企次数", fmt.Sprint(t.GetVisits())),
 		kv("综合查一次", fmt.Sprintf("%d 项检查并入其他部门的入企（联合检查），减少入企 %d 次；并入的占检查次数 %s", t.GetJoinedPlans(), t.GetVisitsAvoided(), pct(t.GetJointShare()))),
 		kv("其中", fmt.Sprintf("拼团撮合减少 %d 次，报备时合并减少 %d 次", t.GetVisitsAvoidedByMatching(), t.GetVisitsAvoidedAtRegistration())),
-		kv("亮码率", fmt.Sprintf("%s（%d 次检查扫码核验；%s）", pct(t.GetScanRate()), t.GetScanned(), rateBase)),
-		kv("两码互核率", fmt.Sprintf("%s（%d 次检查两码互核；%s）", pct(t.GetMutualRate()), t.GetMutuallyVerified(), rateBase)),
+		kv("亮码率", fmt.Sprintf("%s（%d 次检查扫码核验；%s）", pct(t.GetScanRate()), t.GetScanned(), rateBase(t))),
+		kv("两码互核率", fmt.Sprintf("%s（%d 次检查两码互核；%s）", pct(t.GetMutualRate()), t.GetMutuallyVerified(), rateBase(t))),
 		kv("拒绝检查", fmt.Sprint(t.GetRefusals())),
 		kv("企业投诉", fmt.Sprint(t.GetComplaints())),
 		kv("事后补录", fmt.Sprint(t.GetLateRegistrations())),

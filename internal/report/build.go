@@ -18,7 +18,15 @@ type Query struct {
 	Region   string // division code; "" for all
 	Agency   string // "" for all
 	Top      int    // enterprises ranked when grouped by enterprise: 1 to MaxTop, 0 for the default
+	// Now is when the report is read: inspections whose window begins
+	// later are left out of the rates' denominators (startKey). Zero
+	// takes every inspection as begun.
+	Now time.Time
 }
+
+// notBegun is a report's own tally of the period's inspections whose
+// window has not begun by Query.Now; no counter is kept under it.
+const notBegun Metric = "not_begun"
 
 // MaxTop bounds the enterprise ranking: each ranked enterprise costs a read
 // of its previous year's counts.
@@ -148,6 +156,29 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 		}
 	}
 
+	if !q.Now.IsZero() {
+		nowHour, nowMonth := q.Now.In(domain.Shanghai).Format("2006010215"), Month(q.Now)
+		for _, month := range months {
+			if month < nowMonth {
+				continue // every window of a past month has begun
+			}
+			err := r.Counts("S|"+month, func(k string, n int64) error {
+				parts := strings.Split(k, "|")
+				if len(parts) != 4 || parts[1] <= nowHour || !keep(parts[2], parts[3]) {
+					return nil
+				}
+				total.cur[notBegun] += n
+				if g := groupOf(month, parts[2], parts[3]); g != "" && groups[g] != nil {
+					groups[g].cur[notBegun] += n
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+
 	resp := &ruqiv1.GetFrequencyReportResponse{
 		FromMonth: q.From.Format("2006-01"), ToMonth: q.To.Format("2006-01"), GroupBy: q.GroupBy, RegionCode: q.Region,
 		Totals: totals(total),
@@ -211,7 +242,8 @@ func change(cur, prev int64) (float64, bool) {
 func row(key, label string, t *tally) *ruqiv1.ReportRow {
 	c, ok := change(t.cur[Inspections], t.prev[Inspections])
 	return &ruqiv1.ReportRow{Key: key, Label: label, Inspections: t.cur[Inspections], PreviousYear: t.prev[Inspections],
-		Change: c, HasChange: ok, Visits: t.cur[Inspections] - t.cur[Joined] - t.cur[Merged], Scanned: t.cur[Scanned]}
+		Change: c, HasChange: ok, Visits: t.cur[Inspections] - t.cur[Joined] - t.cur[Merged], Scanned: t.cur[Scanned],
+		Begun: t.cur[Inspections] - t.cur[notBegun]}
 }
 
 func totals(t *tally) *ruqiv1.ReportTotals {
@@ -232,10 +264,13 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 	for _, e := range entryKinds {
 		tot.VisitsByKind = append(tot.VisitsByKind, &ruqiv1.VisitKindCount{VisitKind: e.kind, Count: t.cur[e.m]})
 	}
+	tot.Begun = ins - t.cur[notBegun]
 	if ins > 0 {
 		tot.JointShare = float64(t.cur[Joined]) / float64(ins)
-		tot.ScanRate = float64(t.cur[Scanned]) / float64(ins)
-		tot.MutualRate = float64(t.cur[Mutual]) / float64(ins)
+	}
+	if tot.Begun > 0 {
+		tot.ScanRate = float64(t.cur[Scanned]) / float64(tot.Begun)
+		tot.MutualRate = float64(t.cur[Mutual]) / float64(tot.Begun)
 	}
 	return tot
 }

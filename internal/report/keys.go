@@ -100,6 +100,17 @@ func enterpriseKey(m Metric, month, region, uscc string) string {
 	return "E|" + string(m) + "|" + month + "|" + region + "|" + uscc
 }
 
+// startKey is S|yyyymmddhh|region|agency: inspections by the hour their
+// window starts (Beijing time). A report takes those not begun by the
+// time it is read out of 亮码率's and 两码互核率's denominators: a code
+// cannot be scanned before its window, and a month read in its first week
+// showed 5.9% where every code that could have been shown was scanned (a
+// 司法局 trial of the reports, 2026-12-06). Inspections registered before
+// these counters existed have none and count as begun, as they did.
+func startKey(t time.Time, region, agency string) string {
+	return "S|" + t.In(domain.Shanghai).Format("2006010215") + "|" + region + "|" + agency
+}
+
 // leadKey is L|status|region: leads by their current status.
 func leadKey(status, region string) string { return "L|" + status + "|" + region }
 
@@ -110,6 +121,11 @@ func Add(tx store.Tx, m Metric, t time.Time, region, agency, uscc string, delta 
 	month := Month(t)
 	if err := tx.AddCount(key(m, month, region, agency), delta); err != nil {
 		return err
+	}
+	if m == Inspections {
+		if err := tx.AddCount(startKey(t, region, agency), delta); err != nil {
+			return err
+		}
 	}
 	if (m == Inspections || m == Joined || m == Merged || m == Scanned) && uscc != "" {
 		return tx.AddCount(enterpriseKey(m, month, region, uscc), delta)

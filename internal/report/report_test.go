@@ -251,3 +251,41 @@ func TestReport_VisitsAvoidedByMatching_SeparateFromRegistration(t *testing.T) {
 		t.Fatalf("avoided by matching %d, at registration %d: want 2 and 1", tot.GetVisitsAvoidedByMatching(), tot.GetVisitsAvoidedAtRegistration())
 	}
 }
+
+// 亮码率 divides by the inspections whose window has begun when the report
+// is read: a code cannot be scanned before its window (a 司法局 trial of
+// the reports, 2026-12-06). A cancellation takes its count back from both.
+func TestReport_RatesOverBegunInspections(t *testing.T) {
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "r.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	const u = "91510104CY4C7RGWMR"
+	add := func(m report.Metric, when time.Time, agency string, n int64) {
+		t.Helper()
+		if err := s.Update(context.Background(), func(tx store.Tx) error { return report.Add(tx, m, when, "510104", agency, u, n) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(report.Inspections, day("2026-12-02").Add(10*time.Hour), "AG-01", 1)
+	add(report.Scanned, day("2026-12-02").Add(10*time.Hour), "AG-01", 1)
+	add(report.Inspections, day("2026-12-03").Add(9*time.Hour), "AG-02", 1)
+	add(report.Inspections, day("2026-12-20").Add(9*time.Hour), "AG-01", 1) // not begun on the 10th
+	add(report.Inspections, day("2026-12-21").Add(9*time.Hour), "AG-02", 1)
+	add(report.Inspections, day("2026-12-21").Add(9*time.Hour), "AG-02", -1) // cancelled
+	q := report.Query{From: day("2026-12-01"), To: day("2026-12-01"), GroupBy: ruqiv1.GroupBy_GROUP_BY_AGENCY, Now: day("2026-12-10")}
+	resp := build(t, s, q)
+	if tot := resp.GetTotals(); tot.GetInspections() != 3 || tot.GetBegun() != 2 || !near(tot.GetScanRate(), 0.5) {
+		t.Errorf("totals: %d inspections, %d begun, 亮码率 %.3f; want 3, 2, 0.5", tot.GetInspections(), tot.GetBegun(), tot.GetScanRate())
+	}
+	for _, r := range resp.GetRows() {
+		if want := map[string]int64{"AG-01": 1, "AG-02": 1}[r.GetKey()]; r.GetBegun() != want {
+			t.Errorf("row %s: %d begun, want %d", r.GetKey(), r.GetBegun(), want)
+		}
+	}
+	q.Now = time.Time{} // read with no time: every window taken as begun
+	if tot := build(t, s, q).GetTotals(); tot.GetBegun() != 3 {
+		t.Errorf("without a reading time: %d begun, want 3", tot.GetBegun())
+	}
+}

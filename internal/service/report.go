@@ -19,7 +19,7 @@ type reportServer struct {
 // year earlier. A supervisor sees their region and what lies under it.
 func (rs *reportServer) GetFrequencyReport(ctx context.Context, req *ruqiv1.GetFrequencyReportRequest) (*ruqiv1.GetFrequencyReportResponse, error) {
 	now := rs.s.now().In(domain.Shanghai)
-	q := report.Query{GroupBy: req.GetGroupBy(), Region: req.GetRegionCode(), Agency: req.GetAgencyId(), Top: int(req.GetTop())}
+	q := report.Query{GroupBy: req.GetGroupBy(), Region: req.GetRegionCode(), Agency: req.GetAgencyId(), Top: int(req.GetTop()), Now: now}
 	if q.GroupBy == ruqiv1.GroupBy_GROUP_BY_UNSPECIFIED {
 		q.GroupBy = ruqiv1.GroupBy_GROUP_BY_AGENCY
 	}

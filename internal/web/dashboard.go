@@ -400,8 +400,8 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 		{"非检查入企", n(nonInspections(t.GetVisitsByKind())), nonInspectionKinds(t.GetVisitsByKind())},
 		{"减少入企", n(t.GetVisitsAvoided()), "综合查一次合并的报备"},
 		{"并入联合检查占比", pct(t.GetJointShare()), fmt.Sprintf("并入其他部门入企的检查 %d 项 ÷ 检查次数", t.GetJoinedPlans())},
-		{"亮码率", pct(t.GetScanRate()), fmt.Sprintf("扫码核验通过 %d 次 ÷ 检查次数（含尚未开始的）", t.GetScanned())},
-		{"两码互核率", pct(t.GetMutualRate()), fmt.Sprintf("两码互核 %d 次 ÷ 检查次数（含尚未开始的）", t.GetMutuallyVerified())},
+		{"亮码率", pct(t.GetScanRate()), fmt.Sprintf("扫码核验通过 %d 次 ÷ 已开始的检查 %d 次", t.GetScanned(), t.GetBegun())},
+		{"两码互核率", pct(t.GetMutualRate()), fmt.Sprintf("两码互核 %d 次 ÷ 已开始的检查 %d 次", t.GetMutuallyVerified(), t.GetBegun())},
 		{"企业拒绝检查", n(t.GetRefusals()), ""},
 		{"企业投诉", n(t.GetComplaints()), ""},
 		{"事后补录报备", n(t.GetLateRegistrations()), "紧急检查后补录"},
@@ -422,7 +422,7 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 		}
 		d.Rows = append(d.Rows, rowData{Key: r.GetKey(), Label: label, Inspections: n(r.GetInspections()), Previous: n(r.GetPreviousYear()),
 			Change: changeText(r.GetChange(), r.GetHasChange()), Up: r.GetHasChange() && r.GetChange() > 0, Down: r.GetHasChange() && r.GetChange() < 0,
-			Visits: n(r.GetVisits()), Scanned: n(r.GetScanned()), ScanRate: share(r.GetScanned(), r.GetInspections())})
+			Visits: n(r.GetVisits()), Scanned: n(r.GetScanned()), ScanRate: share(r.GetScanned(), r.GetBegun())})
 	}
 	for _, e := range rep.GetEvaluations() {
 		name := e.GetAgencyName()

@@ -181,10 +181,15 @@ type ReportRow struct {
 	PreviousYear int64                  `protobuf:"varint,4,opt,name=previous_year,json=previousYear,proto3" json:"previous_year,omitempty"`
 	// change is (inspections − previous_year) / previous_year; has_change is
 	// false when the earlier period had none.
-	Change        float64 `protobuf:"fixed64,5,opt,name=change,proto3" json:"change,omitempty"`
-	HasChange     bool    `protobuf:"varint,6,opt,name=has_change,json=hasChange,proto3" json:"has_change,omitempty"`
-	Visits        int64   `protobuf:"varint,7,opt,name=visits,proto3" json:"visits,omitempty"`
-	Scanned       int64   `protobuf:"varint,8,opt,name=scanned,proto3" json:"scanned,omitempty"`
+	Change    float64 `protobuf:"fixed64,5,opt,name=change,proto3" json:"change,omitempty"`
+	HasChange bool    `protobuf:"varint,6,opt,name=has_change,json=hasChange,proto3" json:"has_change,omitempty"`
+	Visits    int64   `protobuf:"varint,7,opt,name=visits,proto3" json:"visits,omitempty"`
+	Scanned   int64   `protobuf:"varint,8,opt,name=scanned,proto3" json:"scanned,omitempty"`
+	// begun: of inspections, those whose window had begun when the report
+	// was read (the 亮码率 denominator: a code cannot be scanned before its
+	// window). For GROUP_BY_ENTERPRISE rows it is inspections: the
+	// enterprises' counts do not tell begun from not.
+	Begun         int64 `protobuf:"varint,9,opt,name=begun,proto3" json:"begun,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -275,6 +280,13 @@ func (x *ReportRow) GetScanned() int64 {
 	return 0
 }
 
+func (x *ReportRow) GetBegun() int64 {
+	if x != nil {
+		return x.Begun
+	}
+	return 0
+}
+
 // ReportTotals are the period's figures for the whole selection.
 type ReportTotals struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -290,23 +302,27 @@ type ReportTotals struct {
 	VisitsAvoided int64   `protobuf:"varint,7,opt,name=visits_avoided,json=visitsAvoided,proto3" json:"visits_avoided,omitempty"`
 	JointShare    float64 `protobuf:"fixed64,8,opt,name=joint_share,json=jointShare,proto3" json:"joint_share,omitempty"`
 	// scanned: inspections whose code was scanned valid at the enterprise;
-	// scan_rate is 亮码率 = scanned / inspections.
-	Scanned           int64   `protobuf:"varint,9,opt,name=scanned,proto3" json:"scanned,omitempty"`
-	ScanRate          float64 `protobuf:"fixed64,10,opt,name=scan_rate,json=scanRate,proto3" json:"scan_rate,omitempty"`
-	Refusals          int64   `protobuf:"varint,11,opt,name=refusals,proto3" json:"refusals,omitempty"`
-	Complaints        int64   `protobuf:"varint,12,opt,name=complaints,proto3" json:"complaints,omitempty"`
-	LateRegistrations int64   `protobuf:"varint,13,opt,name=late_registrations,json=lateRegistrations,proto3" json:"late_registrations,omitempty"`
-	FrequencyWarnings int64   `protobuf:"varint,14,opt,name=frequency_warnings,json=frequencyWarnings,proto3" json:"frequency_warnings,omitempty"`
-	NoFindingStreaks  int64   `protobuf:"varint,15,opt,name=no_finding_streaks,json=noFindingStreaks,proto3" json:"no_finding_streaks,omitempty"`
-	CapsRefused       int64   `protobuf:"varint,16,opt,name=caps_refused,json=capsRefused,proto3" json:"caps_refused,omitempty"`
-	DuplicatesRefused int64   `protobuf:"varint,17,opt,name=duplicates_refused,json=duplicatesRefused,proto3" json:"duplicates_refused,omitempty"`
+	// scan_rate is 亮码率 = scanned / begun.
+	Scanned  int64   `protobuf:"varint,9,opt,name=scanned,proto3" json:"scanned,omitempty"`
+	ScanRate float64 `protobuf:"fixed64,10,opt,name=scan_rate,json=scanRate,proto3" json:"scan_rate,omitempty"`
+	// begun: of inspections, those whose window had begun when the report
+	// was read; a code cannot be scanned before its window. Inspections
+	// registered before 2026-12-06 count as begun.
+	Begun             int64 `protobuf:"varint,170,opt,name=begun,proto3" json:"begun,omitempty"`
+	Refusals          int64 `protobuf:"varint,11,opt,name=refusals,proto3" json:"refusals,omitempty"`
+	Complaints        int64 `protobuf:"varint,12,opt,name=complaints,proto3" json:"complaints,omitempty"`
+	LateRegistrations int64 `protobuf:"varint,13,opt,name=late_registrations,json=lateRegistrations,proto3" json:"late_registrations,omitempty"`
+	FrequencyWarnings int64 `protobuf:"varint,14,opt,name=frequency_warnings,json=frequencyWarnings,proto3" json:"frequency_warnings,omitempty"`
+	NoFindingStreaks  int64 `protobuf:"varint,15,opt,name=no_finding_streaks,json=noFindingStreaks,proto3" json:"no_finding_streaks,omitempty"`
+	CapsRefused       int64 `protobuf:"varint,16,opt,name=caps_refused,json=capsRefused,proto3" json:"caps_refused,omitempty"`
+	DuplicatesRefused int64 `protobuf:"varint,17,opt,name=duplicates_refused,json=duplicatesRefused,proto3" json:"duplicates_refused,omitempty"`
 	// visits_by_kind counts every entry registered in the period by its kind:
 	// inspections (the inspections above) and the visits that are not
 	// inspections (日常巡查, 政策宣传, 走访调研, 服务), which no other figure counts.
 	VisitsByKind []*VisitKindCount `protobuf:"bytes,120,rep,name=visits_by_kind,json=visitsByKind,proto3" json:"visits_by_kind,omitempty"`
 	// mutually_verified: inspections where an officer's arrival and the
 	// enterprise's scan of that officer's code fell within the region's
-	// interval; mutual_rate is 两码互核率 = mutually_verified / inspections.
+	// interval; mutual_rate is 两码互核率 = mutually_verified / begun.
 	MutuallyVerified int64   `protobuf:"varint,100,opt,name=mutually_verified,json=mutuallyVerified,proto3" json:"mutually_verified,omitempty"`
 	MutualRate       float64 `protobuf:"fixed64,101,opt,name=mutual_rate,json=mutualRate,proto3" json:"mutual_rate,omitempty"`
 	// 不扫码 / 虚假扫码 warnings: results recorded without any check-in;
@@ -430,6 +446,13 @@ func (x *ReportTotals) GetScanned() int64 {
 func (x *ReportTotals) GetScanRate() float64 {
 	if x != nil {
 		return x.ScanRate
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetBegun() int64 {
+	if x != nil {
+		return x.Begun
 	}
 	return 0
 }
@@ -888,7 +911,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\vregion_code\x18\x04 \x01(\tR\n" +
 	"regionCode\x12\x1b\n" +
 	"\tagency_id\x18\x05 \x01(\tR\bagencyId\x12\x10\n" +
-	"\x03top\x18\x06 \x01(\x05R\x03top\"\xe3\x01\n" +
+	"\x03top\x18\x06 \x01(\x05R\x03top\"\xf9\x01\n" +
 	"\tReportRow\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12 \n" +
@@ -898,7 +921,9 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"has_change\x18\x06 \x01(\bR\thasChange\x12\x16\n" +
 	"\x06visits\x18\a \x01(\x03R\x06visits\x12\x18\n" +
-	"\ascanned\x18\b \x01(\x03R\ascanned\"\xf8\t\n" +
+	"\ascanned\x18\b \x01(\x03R\ascanned\x12\x14\n" +
+	"\x05begun\x18\t \x01(\x03R\x05begun\"\x8f\n" +
+	"\n" +
 	"\fReportTotals\x12 \n" +
 	"\vinspections\x18\x01 \x01(\x03R\vinspections\x12#\n" +
 	"\rprevious_year\x18\x02 \x01(\x03R\fpreviousYear\x12\x16\n" +
@@ -912,7 +937,8 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"jointShare\x12\x18\n" +
 	"\ascanned\x18\t \x01(\x03R\ascanned\x12\x1b\n" +
 	"\tscan_rate\x18\n" +
-	" \x01(\x01R\bscanRate\x12\x1a\n" +
+	" \x01(\x01R\bscanRate\x12\x15\n" +
+	"\x05begun\x18\xaa\x01 \x01(\x03R\x05begun\x12\x1a\n" +
 	"\brefusals\x18\v \x01(\x03R\brefusals\x12\x1e\n" +
 	"\n" +
 	"complaints\x18\f \x01(\x03R\n" +
