@@ -156,26 +156,26 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 		}
 	}
 
-	if !q.Now.IsZero() {
-		nowHour, nowMonth := q.Now.In(domain.Shanghai).Format("2006010215"), Month(q.Now)
-		for _, month := range months {
-			if month < nowMonth {
-				continue // every window of a past month has begun
-			}
-			err := r.Counts("S|"+month, func(k string, n int64) error {
-				parts := strings.Split(k, "|")
-				if len(parts) != 4 || parts[1] <= nowHour || !keep(parts[2], parts[3]) {
-					return nil
-				}
-				total.cur[notBegun] += n
-				if g := groupOf(month, parts[2], parts[3]); g != "" && groups[g] != nil {
-					groups[g].cur[notBegun] += n
-				}
+	if !q.Now.IsZero() && Month(q.Now) <= months[len(months)-1] {
+		// The start counts of the hours still ahead (the others are
+		// pruned, or read and skipped): the period's inspections not begun.
+		nowHour, inPeriod := startHour(q.Now), map[string]bool{}
+		for _, m := range months {
+			inPeriod[m] = true
+		}
+		err := r.Counts("S|"+prefix, func(k string, n int64) error {
+			parts := strings.Split(k, "|")
+			if len(parts) != 4 || len(parts[3]) != 10 || parts[3] <= nowHour || !keep(parts[1], parts[2]) || !inPeriod[parts[3][:6]] {
 				return nil
-			})
-			if err != nil {
-				return nil, err
 			}
+			total.cur[notBegun] += n
+			if g := groupOf(parts[3][:6], parts[1], parts[2]); g != "" && groups[g] != nil {
+				groups[g].cur[notBegun] += n
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 

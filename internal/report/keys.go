@@ -100,15 +100,50 @@ func enterpriseKey(m Metric, month, region, uscc string) string {
 	return "E|" + string(m) + "|" + month + "|" + region + "|" + uscc
 }
 
-// startKey is S|yyyymmddhh|region|agency: inspections by the hour their
+// startKey is S|region|agency|yyyymmddhh: inspections by the hour their
 // window starts (Beijing time). A report takes those not begun by the
 // time it is read out of 亮码率's and 两码互核率's denominators: a code
 // cannot be scanned before its window, and a month read in its first week
 // showed 5.9% where every code that could have been shown was scanned (a
 // 司法局 trial of the reports, 2026-12-06). Inspections registered before
-// these counters existed have none and count as begun, as they did.
+// these counters existed have none and count as begun, as they did. Only
+// hours still ahead are ever read, so the hours gone by are dropped
+// (PruneStarts): the counters stay as few as the plans not yet begun,
+// not one per plan for good.
 func startKey(t time.Time, region, agency string) string {
-	return "S|" + t.In(domain.Shanghai).Format("2006010215") + "|" + region + "|" + agency
+	return "S|" + region + "|" + agency + "|" + startHour(t)
+}
+
+func startHour(t time.Time) string { return t.In(domain.Shanghai).Format("2006010215") }
+
+// PruneStarts drops region and agency's start counts of the hours before
+// now's, which no report reads again: taken to zero, which the stores keep
+// as no key (bbolt) or a zero (PostgreSQL). A registration calls it for its
+// own region and agency, so that whatever registers keeps its own few keys
+// pruned.
+func PruneStarts(tx store.Tx, region, agency string, now time.Time) error {
+	prefix := "S|" + region + "|" + agency + "|"
+	cut := prefix + startHour(now)
+	type past struct {
+		k string
+		n int64
+	}
+	var gone []past
+	err := tx.Counts(prefix, func(k string, n int64) error {
+		if k < cut && n != 0 {
+			gone = append(gone, past{k, n})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, g := range gone {
+		if err := tx.AddCount(g.k, -g.n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // leadKey is L|status|region: leads by their current status.

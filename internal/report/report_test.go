@@ -284,6 +284,29 @@ func TestReport_RatesOverBegunInspections(t *testing.T) {
 			t.Errorf("row %s: %d begun, want %d", r.GetKey(), r.GetBegun(), want)
 		}
 	}
+	// The hours gone by are pruned: only the start counts still ahead
+	// stay, and the report reads the same.
+	err = s.Update(context.Background(), func(tx store.Tx) error {
+		for _, ag := range []string{"AG-01", "AG-02"} {
+			if err := report.PruneStarts(tx, "510104", ag, day("2026-12-10")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	_ = s.View(context.Background(), func(r store.Reader) error {
+		return r.Counts("S|", func(k string, _ int64) error { left = append(left, k); return nil })
+	})
+	if len(left) != 1 || left[0] != "S|510104|AG-01|2026122009" {
+		t.Errorf("start counts after pruning: %v, want only AG-01's of the 20th (the 21st's was cancelled to zero)", left)
+	}
+	if tot := build(t, s, q).GetTotals(); tot.GetBegun() != 2 {
+		t.Errorf("after pruning: %d begun, want 2", tot.GetBegun())
+	}
 	q.Now = time.Time{} // read with no time: every window taken as begun
 	if tot := build(t, s, q).GetTotals(); tot.GetBegun() != 3 {
 		t.Errorf("without a reading time: %d begun, want 3", tot.GetBegun())

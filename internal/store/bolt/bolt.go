@@ -815,6 +815,12 @@ func (t *txn) AddCount(key string, delta int64) error {
 	if err != nil {
 		return err
 	}
+	if n+delta == 0 {
+		// A counter back at zero reads as none (Count, Counts): no key
+		// kept for it, so that counters taken back (a cancellation, the
+		// start counts of hours gone by) cost nothing.
+		return t.bucket(bCounts).Delete([]byte(key))
+	}
 	return t.bucket(bCounts).Put([]byte(key), encodeCount(n+delta))
 }
 
