@@ -264,8 +264,10 @@ func TestDoor_MutualVerificationAndWarnings(t *testing.T) {
 		t.Errorf("report totals: mutual %d, no check-in %d, no arrival %d, outside %d, overlapping %d; want 1 each",
 			tot.GetMutuallyVerified(), tot.GetResultsWithoutCheckIn(), tot.GetCheckInsWithoutArrival(), tot.GetArrivalsOutsideWindow(), tot.GetOverlappingCheckIns())
 	}
-	if tot.GetInspections() != 5 || tot.GetMutualRate() != 0.2 {
-		t.Errorf("两码互核率 %v over %d inspections, want 0.2 over 5", tot.GetMutualRate(), tot.GetInspections())
+	// The early arrival's window has not begun: 两码互核率 is over the
+	// four begun (2026-12-06).
+	if tot.GetInspections() != 5 || tot.GetBegun() != 4 || tot.GetMutualRate() != 0.25 {
+		t.Errorf("两码互核率 %v over %d begun of %d inspections, want 0.25 over 4 of 5", tot.GetMutualRate(), tot.GetBegun(), tot.GetInspections())
 	}
 	if table := w.mustCLI(sup, "supervisor", "report", "--from", now.AddDate(0, -1, 0).Format("2006-01"), "--to", now.AddDate(0, 1, 0).Format("2006-01")); !strings.Contains(table, "两码互核率") || !strings.Contains(table, "不扫码预警") {
 		t.Errorf("report table lacks 两码互核率 or 不扫码预警:\n%s", table)
