@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -95,11 +96,11 @@ func checkServerAddr(addr string) error {
 
 // call dials the server and runs f with a context bounded by --timeout.
 func (a *app) call(cmd *cobra.Command, f func(ctx context.Context, cc *grpc.ClientConn) error) (err error) {
-	var failed string // the method whose call failed, for the hint below
+	var failed atomic.Value // the method whose call failed, for the hint below; a command may call from several goroutines
 	cc, err := a.dial(grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		err := invoker(ctx, method, req, reply, cc, opts...)
 		if err != nil {
-			failed = method
+			failed.Store(method)
 		}
 		return err
 	}))
@@ -107,7 +108,8 @@ func (a *app) call(cmd *cobra.Command, f func(ctx context.Context, cc *grpc.Clie
 		return err
 	}
 	defer func() {
-		if h := lostAnswerHints[failed]; h != "" && err != nil && mayHaveSucceeded(err) {
+		method, _ := failed.Load().(string)
+		if h := lostAnswerHints[method]; h != "" && err != nil && mayHaveSucceeded(err) {
 			fmt.Fprintln(a.stderr, "提示："+h)
 		}
 	}()

@@ -223,7 +223,7 @@ func mayHaveSucceeded(err error) bool {
 // agency's trial, 2026-12-06). Registration, plans and draws print their
 // own hint with the request id to retry with.
 const (
-	checkThenRetry = "连接在服务器应答前中断，此操作可能已经生效。请先查看当前状态，再决定是否重试；已生效的，重试会被拒绝并说明原因。"
+	checkThenRetry = "连接在服务器应答前中断，此操作可能已经生效。请先查看当前状态，再决定是否重试。"
 	retrySafely    = "连接在服务器应答前中断，此操作可能已经记录。原样再运行一次即可：同一内容当天只记录一次。"
 )
 

@@ -70,11 +70,6 @@ func (j *Journal) Count(counts ...Count) error {
 		if err := report.Add(j.tx, c.Metric, c.At, c.Region, c.Agency, c.USCC, c.Delta); err != nil {
 			return err
 		}
-		if c.Metric == report.Inspections && c.Delta > 0 && !j.now.IsZero() {
-			if err := report.PruneStarts(j.tx, c.Region, c.Agency, j.now); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }

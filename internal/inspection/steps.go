@@ -214,6 +214,12 @@ func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration
 		// 2026-12-06: a retried complaint made two leads).
 		leadID = domain.LeadIDFor("complaint-request|" + uscc + "|" + rid)
 		if l, err := tx.Lead(leadID); err == nil {
+			if l.GetDescription() != strings.TrimSpace(in.Description) || l.GetOfficerClaimed() != strings.TrimSpace(in.OfficerClaimed) || l.GetInspectionId() != in.InspectionID {
+				// Other words under the same id are another complaint, not
+				// the retry of this one: said, not dropped (a review,
+				// 2026-12-06).
+				return nil, domain.FailedPreconditionf("REQUEST_ID_REUSED", "请求编号 %s 已用于另一条投诉（问题线索 %s），本次内容与之不同，未予记录：如要另行投诉，请换一个请求编号或重新打开投诉页面", rid, l.GetId())
+			}
 			return l, nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err

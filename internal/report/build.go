@@ -243,7 +243,7 @@ func row(key, label string, t *tally) *ruqiv1.ReportRow {
 	c, ok := change(t.cur[Inspections], t.prev[Inspections])
 	return &ruqiv1.ReportRow{Key: key, Label: label, Inspections: t.cur[Inspections], PreviousYear: t.prev[Inspections],
 		Change: c, HasChange: ok, Visits: t.cur[Inspections] - t.cur[Joined] - t.cur[Merged], Scanned: t.cur[Scanned],
-		Begun: t.cur[Inspections] - t.cur[notBegun]}
+		Begun: t.cur[Inspections] - max(t.cur[notBegun], 0)}
 }
 
 func totals(t *tally) *ruqiv1.ReportTotals {
@@ -264,7 +264,7 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 	for _, e := range entryKinds {
 		tot.VisitsByKind = append(tot.VisitsByKind, &ruqiv1.VisitKindCount{VisitKind: e.kind, Count: t.cur[e.m]})
 	}
-	tot.Begun = ins - t.cur[notBegun]
+	tot.Begun = ins - max(t.cur[notBegun], 0)
 	if ins > 0 {
 		tot.JointShare = float64(t.cur[Joined]) / float64(ins)
 	}

@@ -108,7 +108,7 @@ func enterpriseKey(m Metric, month, region, uscc string) string {
 // 司法局 trial of the reports, 2026-12-06). Inspections registered before
 // these counters existed have none and count as begun, as they did. Only
 // hours still ahead are ever read, so the hours gone by are dropped
-// (PruneStarts): the counters stay as few as the plans not yet begun,
+// (PruneStarts, hourly): the counters stay as few as the plans not yet begun,
 // not one per plan for good.
 func startKey(t time.Time, region, agency string) string {
 	return "S|" + region + "|" + agency + "|" + startHour(t)
@@ -116,21 +116,22 @@ func startKey(t time.Time, region, agency string) string {
 
 func startHour(t time.Time) string { return t.In(domain.Shanghai).Format("2006010215") }
 
-// PruneStarts drops region and agency's start counts of the hours before
-// now's, which no report reads again: taken to zero, which the stores keep
-// as no key (bbolt) or a zero (PostgreSQL). A registration calls it for its
-// own region and agency, so that whatever registers keeps its own few keys
-// pruned.
-func PruneStarts(tx store.Tx, region, agency string, now time.Time) error {
-	prefix := "S|" + region + "|" + agency + "|"
-	cut := prefix + startHour(now)
+// PruneStarts drops the start counts of the hours before now's, which no
+// report reads again: taken to zero, which bbolt keeps as no key and
+// PostgreSQL as a zero. The server runs it hourly on the replica that
+// sequences the events (Service.RunStartPruning), in a transaction of its
+// own: done in each registration it read a range that concurrent
+// registrations of the same agency write, which PostgreSQL's SERIALIZABLE
+// turns into retries (a review, 2026-12-06).
+func PruneStarts(tx store.Tx, now time.Time) error {
+	cut := startHour(now)
 	type past struct {
 		k string
 		n int64
 	}
 	var gone []past
-	err := tx.Counts(prefix, func(k string, n int64) error {
-		if k < cut && n != 0 {
+	err := tx.Counts("S|", func(k string, n int64) error {
+		if i := strings.LastIndexByte(k, '|'); n != 0 && k[i+1:] < cut {
 			gone = append(gone, past{k, n})
 		}
 		return nil
@@ -158,8 +159,22 @@ func Add(tx store.Tx, m Metric, t time.Time, region, agency, uscc string, delta 
 		return err
 	}
 	if m == Inspections {
-		if err := tx.AddCount(startKey(t, region, agency), delta); err != nil {
-			return err
+		k := startKey(t, region, agency)
+		if delta < 0 {
+			// A plan registered before these counts existed was never
+			// counted here: its cancellation must not take another's
+			// count, or leave a negative one that would read as more
+			// begun than registered (a review, 2026-12-06).
+			n, err := tx.Count(k)
+			if err != nil {
+				return err
+			}
+			delta = max(delta, -n)
+		}
+		if delta != 0 {
+			if err := tx.AddCount(k, delta); err != nil {
+				return err
+			}
 		}
 	}
 	if (m == Inspections || m == Joined || m == Merged || m == Scanned) && uscc != "" {

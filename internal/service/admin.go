@@ -269,17 +269,22 @@ func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeA
 		if err != nil {
 			return notFound(err, "TOKEN_UNKNOWN", "访问令牌 %s 不存在", req.GetTokenId())
 		}
-		if !tok.RevokedAt.IsZero() {
-			return domain.FailedPreconditionf("TOKEN_REVOKED", "访问令牌 %s 已于 %s 吊销", tok.ID, domain.FormatTime(tok.RevokedAt))
-		}
-		tok.RevokedAt = now
-		if err := tx.PutAccessToken(tok); err != nil {
-			return err
-		}
-		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
-		e.Detail = tok.ID + " " + strings.ToLower(strings.TrimPrefix(tok.Role.String(), "ROLE_")) + ":" + tok.Subject
-		if err := record(tx, e); err != nil {
-			return err
+		// A token already revoked (a session its enterprise signed out)
+		// may still have made devices that act: they are revoked below,
+		// and only with nothing left to revoke is the call refused (a
+		// review, 2026-12-06: a stolen session, signed out, left its
+		// device).
+		revokedBefore := tok.RevokedAt
+		if revokedBefore.IsZero() {
+			tok.RevokedAt = now
+			if err := tx.PutAccessToken(tok); err != nil {
+				return err
+			}
+			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
+			e.Detail = tok.ID + " " + strings.ToLower(strings.TrimPrefix(tok.Role.String(), "ROLE_")) + ":" + tok.Subject
+			if err := record(tx, e); err != nil {
+				return err
+			}
 		}
 		// What the token made goes with it: the devices its holder enrolled
 		// and the codes not yet spent (a privacy and access trial,
@@ -305,6 +310,9 @@ func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeA
 				return err
 			}
 			resp.AlsoRevoked = append(resp.AlsoRevoked, m.ID)
+		}
+		if !revokedBefore.IsZero() && len(resp.AlsoRevoked) == 0 {
+			return domain.FailedPreconditionf("TOKEN_REVOKED", "访问令牌 %s 已于 %s 吊销", tok.ID, domain.FormatTime(revokedBefore))
 		}
 		return nil
 	})

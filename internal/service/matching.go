@@ -388,3 +388,12 @@ func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 func (s *Service) RunProposalSettling(ctx context.Context, interval time.Duration, logErr func(error)) {
 	s.onSequencer(ctx, interval, func() error { _, err := s.SettleAnsweredProposals(ctx); return err }, logErr)
 }
+
+// RunStartPruning drops, every interval on the replica that sequences the
+// events, the report's start counts of the hours gone by
+// (report.PruneStarts).
+func (s *Service) RunStartPruning(ctx context.Context, interval time.Duration, logErr func(error)) {
+	s.onSequencer(ctx, interval, func() error {
+		return s.store.Update(ctx, func(tx store.Tx) error { return report.PruneStarts(tx, s.now()) })
+	}, logErr)
+}
