@@ -94,7 +94,7 @@ supervisor=$(bin/ruqi --token-file "$admin" admin token issue --role supervisor 
 say "司法局报表：被检查最多的企业"
 bin/ruqi --token "$supervisor" supervisor report --group-by enterprise --top 10 | sed -n '/^分组/,$p'
 say "问题线索（前 10 条）"
-bin/ruqi --token "$supervisor" supervisor leads | sed -n 1,12p
+bin/ruqi --token "$supervisor" supervisor leads | sed -n 1,11p  # the header and ten leads
 
 sleep 1
 say "默克尔日志：模拟之后的日志延续了模拟之前的检查点"
