@@ -109,8 +109,8 @@ func (a *app) call(cmd *cobra.Command, f func(ctx context.Context, cc *grpc.Clie
 	}
 	defer func() {
 		method, _ := failed.Load().(string)
-		if h := lostAnswerHints[method]; h != "" && err != nil && mayHaveSucceeded(err) {
-			fmt.Fprintln(a.stderr, "提示："+h)
+		if h := lostAnswerHints[method]; h != "" && a.hint == "" && err != nil && mayHaveSucceeded(err) {
+			a.hint = "提示：" + h + "\n"
 		}
 	}()
 	defer func() {

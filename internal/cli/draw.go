@@ -102,7 +102,7 @@ func (a *app) drawCommitCommand() *cobra.Command {
 					if mayHaveSucceeded(err) {
 						// A second commit over the same population is a
 						// second chance at the draw: retry with this id.
-						fmt.Fprintf(a.stderr, "提示：抽取可能已经承诺。重试时请加上 --request-id %s，以免重复抽取（重复抽取会让人以为部门可以挑选结果）。\n", requestID)
+						a.hint = fmt.Sprintf("提示：抽取可能已经承诺。重试时请加上 --request-id %s，以免重复抽取（重复抽取会让人以为部门可以挑选结果）。\n", requestID)
 					}
 					return err
 				}

@@ -27,6 +27,17 @@ func (a *app) printError(err error) {
 }
 
 func (a *app) printErrorTo(stderr io.Writer, err error) {
+	// A lost answer's hint follows the error line, and stands in for the
+	// advice that the server may be down: it was up, and took the call (an
+	// operator's trial, 2026-12-06, read the hint first and the advice
+	// last).
+	hint := a.hint
+	a.hint = ""
+	defer func() {
+		if hint != "" {
+			fmt.Fprint(stderr, hint)
+		}
+	}()
 	st, ok := status.FromError(err)
 	if !ok {
 		switch {
@@ -66,6 +77,9 @@ func (a *app) printErrorTo(stderr io.Writer, err error) {
 	}
 	switch st.Code() {
 	case codes.Unavailable:
+		if hint != "" {
+			return
+		}
 		fmt.Fprintf(stderr, "提示：请确认服务器 %s 已启动且可以连通（--server 或 %s）。\n", a.server, envServer)
 		if a.tlsCA != "" {
 			fmt.Fprintf(stderr, "提示：已用 TLS 连接：请确认服务器启用了 TLS，且其证书由 %s 中的 CA 签发、与地址 %s 相符。\n", a.tlsCA, a.server)

@@ -98,7 +98,7 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 				resp, err := ruqiv1.NewInspectionServiceClient(cc).RegisterInspection(ctx, req)
 				if err != nil {
 					if mayHaveSucceeded(err) {
-						fmt.Fprint(a.stderr, retryHint("报备可能已经生效", "报备", req.GetRequestId(), req.GetWindowStart().AsTime(), req.GetWindowEnd().AsTime()))
+						a.hint = retryHint("报备可能已经生效", "报备", req.GetRequestId(), req.GetWindowStart().AsTime(), req.GetWindowEnd().AsTime())
 					}
 					return err
 				}

@@ -142,7 +142,7 @@ func (a *app) planFileCommand() *cobra.Command {
 				resp, err := ruqiv1.NewPlanServiceClient(cc).FilePlan(ctx, req)
 				if err != nil {
 					if mayHaveSucceeded(err) {
-						fmt.Fprint(a.stderr, retryHint("计划可能已经提交", "提交", requestID, start.AsTime(), end.AsTime()))
+						a.hint = retryHint("计划可能已经提交", "提交", requestID, start.AsTime(), end.AsTime())
 					}
 					return err
 				}

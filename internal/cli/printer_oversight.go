@@ -217,6 +217,14 @@ func (p *tablePrinter) Evaluated(req *ruqiv1.EvaluateInspectionRequest, _ *ruqiv
 }
 
 func (p *tablePrinter) Complained(r *ruqiv1.ComplainResponse) {
+	if r.GetAlreadyRecorded() {
+		// The same words the same day are one complaint (the CLI's request
+		// id): said, so that another incident is not taken as filed (an
+		// operator's trial, 2026-12-06).
+		p.println("此前已记录同一投诉，本次未重复记录。如是另一件事，请写明发生时间（--at）或换用 --request-id 后再提交。")
+		fields(p.out, kv("线索编号", orDash(r.GetLeadId())))
+		return
+	}
 	p.println("已提交投诉，作为问题线索转司法局核查。")
 	fields(p.out, kv("线索编号", orDash(r.GetLeadId())))
 }

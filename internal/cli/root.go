@@ -53,6 +53,9 @@ const envAnnotation = "ruqi_env"
 // flags, where output goes, and the outside world (environment, clock) so
 // that tests can replace it.
 type app struct {
+	// hint is said after the error line of a call whose answer may have
+	// been lost: how to retry, or that the step may stand (printErrorTo).
+	hint      string
 	server    string
 	token     string
 	tokenFile string

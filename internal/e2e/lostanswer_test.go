@@ -220,3 +220,40 @@ func TestLostAnswer_CancelAndResult_SayMayHaveTakenEffect(t *testing.T) {
 		t.Errorf("cancel, answer lost: exit %d, want a word that it may have been cancelled:\n%s", r.exit, r.stderr)
 	}
 }
+
+// Found by an operator's trial (2026-12-06), fixed since: an enterprise complains about a visit in
+// the morning and, in the same words, about another in the afternoon (the
+// same self-styled officer came back). The CLI's request id is derived from
+// the words and the day, so the server answers the morning's lead; the CLI
+// prints "已提交投诉" with that lead id as if recorded, and the second visit
+// is never before the 司法局. A refusal repeated the same way says
+// "此前已记录拒绝检查…不重复记录"; a complaint says nothing.
+func TestComplain_SameWordsSameDay_SaysNotRecordedAgain(t *testing.T) {
+	w := newWorld(t)
+	args := []string{"company", "complain", "--officer", "自称王某", "--description", "未出示入企码，强行进入仓库检查"}
+	first := w.mustCLI(w.entA, args...)
+	second := w.mustCLI(w.entA, args...)
+	t.Logf("first:\n%s\nsecond:\n%s", first, second)
+	if leads := w.leadsOf(w.f.entA); len(leads) == 1 && !strings.Contains(second, "已记录") && !strings.Contains(second, "不重复") {
+		t.Errorf("a second complaint in the same words on the same day was merged into lead %s, and the CLI said it was submitted:\n%s", leads[0].GetId(), second)
+	}
+}
+
+// Found by an operator's trial (2026-12-06), fixed since: after a lost answer the CLI prints its
+// hint before the error it is about, and then the generic "请确认服务器…已启动"
+// under it: read top to bottom, "此操作可能已经记录。原样再运行一次即可" comes
+// first, then 错误：无法连接服务器, then advice to check that the server is
+// running, which it was (it recorded the complaint).
+func TestLostAnswer_ErrorLineFirst_NoServerDownAdvice(t *testing.T) {
+	w := newWorld(t)
+	px := startLossyProxy(t, w.grpcAddr)
+	px.loseNext(ruqiv1.EnterpriseService_Complain_FullMethodName)
+	r := w.cliVia(px, w.entA, "company", "complain", "--description", "未出示入企码")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if !strings.HasPrefix(lines[0], "错误：") {
+		t.Errorf("the first line after a lost answer is not the error line:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "已启动且可以连通") {
+		t.Errorf("a lost answer (the server took the call) is followed by advice to check the server is running:\n%s", r.stderr)
+	}
+}

@@ -23,7 +23,7 @@ func TestComplain_SameRequestIDOtherWords_NotSilentlyDropped(t *testing.T) {
 	complain := func(desc string) (string, error) {
 		var id string
 		err := st.Update(context.Background(), func(tx store.Tx) error {
-			l, err := inspection.Complain(tx, enterprise, now, time.Minute, inspection.Complaint{Description: desc, RequestID: "form-1"})
+			l, _, err := inspection.Complain(tx, enterprise, now, time.Minute, inspection.Complaint{Description: desc, RequestID: "form-1"})
 			id = l.GetId()
 			return err
 		})

@@ -124,7 +124,7 @@ func TestJournal_EventCountsAndLead_AllOrNothing(t *testing.T) {
 	var lead *ruqiv1.Lead
 	err = st.Update(context.Background(), func(tx store.Tx) error {
 		var err error
-		lead, err = inspection.Complain(tx, enterprise, now, time.Minute, inspection.Complaint{InspectionID: "INS-1", Description: " 未出示执法证 ", Policies: coord.DefaultPolicies()})
+		lead, _, err = inspection.Complain(tx, enterprise, now, time.Minute, inspection.Complaint{InspectionID: "INS-1", Description: " 未出示执法证 ", Policies: coord.DefaultPolicies()})
 		return err
 	})
 	if err != nil {
@@ -181,7 +181,7 @@ func TestUpdateLead_Refusals(t *testing.T) {
 	st := fixture(t, now)
 	var leadID string
 	if err := st.Update(context.Background(), func(tx store.Tx) error {
-		l, err := inspection.Complain(tx, enterprise, now, time.Minute, inspection.Complaint{Description: "无码入企"})
+		l, _, err := inspection.Complain(tx, enterprise, now, time.Minute, inspection.Complaint{Description: "无码入企"})
 		leadID = l.GetId()
 		return err
 	}); err != nil {
@@ -279,7 +279,7 @@ func TestComplain_Refusals(t *testing.T) {
 		{"no such inspection", inspection.Complaint{Description: "检查", InspectionID: "INS-9", Policies: coord.DefaultPolicies()}, domain.KindNotFound},
 	} {
 		err := st.Update(context.Background(), func(tx store.Tx) error {
-			_, err := inspection.Complain(tx, enterprise, now, time.Minute, tc.in)
+			_, _, err := inspection.Complain(tx, enterprise, now, time.Minute, tc.in)
 			return err
 		})
 		if domain.KindOf(err) != tc.kind {

@@ -190,24 +190,25 @@ type Complaint struct {
 
 // Complain records enterprise p's complaint, its count and its lead. It may
 // name an inspection of the enterprise, and a time up to the clock leeway
-// ahead of now.
-func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration, in Complaint) (*ruqiv1.Lead, error) {
+// ahead of now. again is set when the request id's complaint was recorded
+// before: the lead is that one, and nothing new is written.
+func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration, in Complaint) (lead *ruqiv1.Lead, again bool, err error) {
 	if strings.TrimSpace(in.Description) == "" {
-		return nil, domain.Invalidf("DESCRIPTION_MISSING", "请填写%s", "投诉内容（发生了什么）")
+		return nil, false, domain.Invalidf("DESCRIPTION_MISSING", "请填写%s", "投诉内容（发生了什么）")
 	}
 	if err := errors.Join(domain.ValidateText("投诉内容", in.Description, 2000), domain.ValidateText("执法人员", in.OfficerClaimed, 100)); err != nil {
-		return nil, domain.Invalidf("TEXT_TOO_LONG", "%v", err)
+		return nil, false, domain.Invalidf("TEXT_TOO_LONG", "%v", err)
 	}
 	if at := in.OccurredAt; at != nil {
 		if err := domain.ValidateOccurred(at.AsTime(), now, leeway); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	uscc := p.Subject
 	leadID := ""
 	if rid := strings.TrimSpace(in.RequestID); rid != "" {
 		if len(rid) > 128 {
-			return nil, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）")
+			return nil, false, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）")
 		}
 		// One complaint sent twice (its answer lost, a form submitted
 		// again) is one lead and one count (an agency's trial,
@@ -218,14 +219,14 @@ func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration
 				// Other words under the same id are another complaint, not
 				// the retry of this one: said, not dropped (a review,
 				// 2026-12-06).
-				return nil, domain.FailedPreconditionf("REQUEST_ID_REUSED", "请求编号 %s 已用于另一条投诉（问题线索 %s），本次内容与之不同，未予记录：如要另行投诉，请换一个请求编号或重新打开投诉页面", rid, l.GetId())
+				return nil, false, domain.FailedPreconditionf("REQUEST_ID_REUSED", "请求编号 %s 已用于另一条投诉（问题线索 %s），本次内容与之不同，未予记录：如要另行投诉，请换一个请求编号或重新打开投诉页面", rid, l.GetId())
 			}
-			return l, nil
+			return l, true, nil
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_COMPLAINT, EnterpriseUscc: uscc, OfficerClaimed: strings.TrimSpace(in.OfficerClaimed),
+	lead = &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_COMPLAINT, EnterpriseUscc: uscc, OfficerClaimed: strings.TrimSpace(in.OfficerClaimed),
 		Description: strings.TrimSpace(in.Description), OccurredAt: in.OccurredAt}
 	if lead.OccurredAt == nil {
 		// Without a time given, the complaint is about now: a lead
@@ -235,24 +236,25 @@ func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration
 	if in.InspectionID != "" {
 		ins, err := Load(tx, in.InspectionID)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if err := MayReadAt(tx, p, ins, now, in.Policies); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		lead.InspectionId, lead.AgencyId = ins.GetId(), ins.GetAgencyId()
 	}
 	ent, err := tx.Enterprise(uscc)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_COMPLAINED)
 	e.InspectionId, e.EnterpriseUscc, e.Detail = lead.GetInspectionId(), uscc, lead.GetDescription()
 	if err := j.Record(e, Count{report.Complaints, now, ent.GetRegionCode(), lead.GetAgencyId(), uscc, 1}); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return j.OpenLead(leadID, lead)
+	lead, err = j.OpenLead(leadID, lead)
+	return lead, false, err
 }
 
 // ResultInput is what the officers found, per item of their plan.

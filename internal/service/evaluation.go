@@ -41,13 +41,13 @@ func (es *enterpriseServer) Complain(ctx context.Context, req *ruqiv1.ComplainRe
 	}
 	resp := &ruqiv1.ComplainResponse{}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		l, err := inspection.Complain(tx, principal(ctx), now, s.cfg.Limits.ClockLeeway, inspection.Complaint{
+		l, again, err := inspection.Complain(tx, principal(ctx), now, s.cfg.Limits.ClockLeeway, inspection.Complaint{
 			InspectionID: req.GetInspectionId(), OfficerClaimed: req.GetOfficerClaimed(), Description: req.GetDescription(), OccurredAt: req.GetOccurredAt(),
 			RequestID: req.GetRequestId(), Policies: s.policies})
 		if err != nil {
 			return err
 		}
-		resp.LeadId = l.GetId()
+		resp.LeadId, resp.AlreadyRecorded = l.GetId(), again
 		return nil
 	})
 	if err != nil {

@@ -1189,10 +1189,14 @@ func (x *ComplainRequest) GetRequestId() string {
 }
 
 type ComplainResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	LeadId        string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	LeadId string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	// already_recorded: the request id's complaint was recorded before (a
+	// retry, a form sent twice, the same words the same day from the CLI);
+	// lead_id is that complaint's, and nothing new was recorded.
+	AlreadyRecorded bool `protobuf:"varint,2,opt,name=already_recorded,json=alreadyRecorded,proto3" json:"already_recorded,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ComplainResponse) Reset() {
@@ -1230,6 +1234,13 @@ func (x *ComplainResponse) GetLeadId() string {
 		return x.LeadId
 	}
 	return ""
+}
+
+func (x *ComplainResponse) GetAlreadyRecorded() bool {
+	if x != nil {
+		return x.AlreadyRecorded
+	}
+	return false
 }
 
 type ListUpcomingVisitsRequest struct {
@@ -1559,9 +1570,10 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"occurredAt\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"+\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\"V\n" +
 	"\x10ComplainResponse\x12\x17\n" +
-	"\alead_id\x18\x01 \x01(\tR\x06leadId\"D\n" +
+	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12)\n" +
+	"\x10already_recorded\x18\x02 \x01(\bR\x0falreadyRecorded\"D\n" +
 	"\x19ListUpcomingVisitsRequest\x12'\n" +
 	"\x0fenterprise_uscc\x18\x01 \x01(\tR\x0eenterpriseUscc\"\xa0\x04\n" +
 	"\rUpcomingVisit\x12#\n" +
