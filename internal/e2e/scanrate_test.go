@@ -21,6 +21,9 @@ func TestReport_ScanRate_LeavesOutVisitsNotYetBegun(t *testing.T) {
 	w := newWorld(t)
 	now := w.register("now", "now+2h")
 	w.registerFor(w.f.entA, "now+24h", "now+26h") // another day: not the same visit, not a duplicate
+	// Later within the hour (an operator's trial, 2026-12-06: counted by
+	// the hour, it read as begun).
+	w.registerFor(w.f.entB, "now+10m", "now+1h")
 	if got, _ := w.scan(w.entA, now.GetCodes()[0].GetToken()); got.GetVerdict() != ruqiv1.Verdict_VERDICT_VALID {
 		t.Fatalf("scan of the visit under way: %s", got.GetVerdict())
 	}
@@ -30,8 +33,8 @@ func TestReport_ScanRate_LeavesOutVisitsNotYetBegun(t *testing.T) {
 	var rep ruqiv1.GetFrequencyReportResponse
 	mustUnmarshal(t, w.mustCLI(w.issueToken("supervisor", "510000"), "-o", "json", "supervisor", "report", "--from", from, "--to", to), &rep)
 	tot := rep.GetTotals()
-	if tot.GetInspections() != 2 || tot.GetScanned() != 1 {
-		t.Fatalf("inspections %d scanned %d: want 2, 1", tot.GetInspections(), tot.GetScanned())
+	if tot.GetInspections() != 3 || tot.GetScanned() != 1 || tot.GetBegun() != 1 {
+		t.Fatalf("inspections %d begun %d scanned %d: want 3, 1, 1", tot.GetInspections(), tot.GetBegun(), tot.GetScanned())
 	}
 	if tot.GetScanRate() != 1 {
 		t.Errorf("亮码率 %.1f%%: the one inspection whose window has begun was scanned; the other cannot be scanned before tomorrow (未到检查时间)", tot.GetScanRate()*100)

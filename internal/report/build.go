@@ -157,15 +157,15 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	}
 
 	if !q.Now.IsZero() && Month(q.Now) <= months[len(months)-1] {
-		// The start counts of the hours still ahead (the others are
+		// The start counts of the minutes still ahead (the others are
 		// pruned, or read and skipped): the period's inspections not begun.
-		nowHour, inPeriod := startHour(q.Now), map[string]bool{}
+		nowMinute, inPeriod := startMinute(q.Now), map[string]bool{}
 		for _, m := range months {
 			inPeriod[m] = true
 		}
 		err := r.Counts("S|"+prefix, func(k string, n int64) error {
 			parts := strings.Split(k, "|")
-			if len(parts) != 4 || len(parts[3]) != 10 || parts[3] <= nowHour || !keep(parts[1], parts[2]) || !inPeriod[parts[3][:6]] {
+			if len(parts) != 4 || len(parts[3]) != 12 || parts[3] <= nowMinute || !keep(parts[1], parts[2]) || !inPeriod[parts[3][:6]] {
 				return nil
 			}
 			total.cur[notBegun] += n

@@ -100,8 +100,9 @@ func enterpriseKey(m Metric, month, region, uscc string) string {
 	return "E|" + string(m) + "|" + month + "|" + region + "|" + uscc
 }
 
-// startKey is S|region|agency|yyyymmddhh: inspections by the hour their
-// window starts (Beijing time). A report takes those not begun by the
+// startKey is S|region|agency|yyyymmddhhmm: inspections by the minute
+// their window starts (Beijing time); by the hour, a window later in the
+// hour read as begun (an operator's trial, 2026-12-06). A report takes those not begun by the
 // time it is read out of 亮码率's and 两码互核率's denominators: a code
 // cannot be scanned before its window, and a month read in its first week
 // showed 5.9% where every code that could have been shown was scanned (a
@@ -111,12 +112,12 @@ func enterpriseKey(m Metric, month, region, uscc string) string {
 // (PruneStarts, hourly): the counters stay as few as the plans not yet begun,
 // not one per plan for good.
 func startKey(t time.Time, region, agency string) string {
-	return "S|" + region + "|" + agency + "|" + startHour(t)
+	return "S|" + region + "|" + agency + "|" + startMinute(t)
 }
 
-func startHour(t time.Time) string { return t.In(domain.Shanghai).Format("2006010215") }
+func startMinute(t time.Time) string { return t.In(domain.Shanghai).Format("200601021504") }
 
-// PruneStarts drops the start counts of the hours before now's, which no
+// PruneStarts drops the start counts of the minutes before now's, which no
 // report reads again: taken to zero, which bbolt keeps as no key and
 // PostgreSQL as a zero. The server runs it hourly on the replica that
 // sequences the events (Service.RunStartPruning), in a transaction of its
@@ -124,7 +125,7 @@ func startHour(t time.Time) string { return t.In(domain.Shanghai).Format("200601
 // registrations of the same agency write, which PostgreSQL's SERIALIZABLE
 // turns into retries (a review, 2026-12-06).
 func PruneStarts(tx store.Tx, now time.Time) error {
-	cut := startHour(now)
+	cut := startMinute(now)
 	type past struct {
 		k string
 		n int64

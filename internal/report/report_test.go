@@ -296,7 +296,7 @@ func TestReport_RatesOverBegunInspections(t *testing.T) {
 	_ = s.View(context.Background(), func(r store.Reader) error {
 		return r.Counts("S|", func(k string, _ int64) error { left = append(left, k); return nil })
 	})
-	if len(left) != 1 || left[0] != "S|510104|AG-01|2026122009" {
+	if len(left) != 1 || left[0] != "S|510104|AG-01|202612200900" {
 		t.Errorf("start counts after pruning: %v, want only AG-01's of the 20th (the 21st's was cancelled to zero)", left)
 	}
 	if tot := build(t, s, q).GetTotals(); tot.GetBegun() != 2 {
