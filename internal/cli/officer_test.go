@@ -119,9 +119,11 @@ func TestNewRequestID_Unique(t *testing.T) {
 // The retry hint's times, read back by the flags, are the instants the
 // lost call sent, whatever relative form the first call used: a retry
 // that followed it would otherwise name another window and be refused as
-// its request id reused.
+// its request id reused. The clock has nanoseconds, as time.Now gives
+// them: "now+90m" read to the nanosecond was printed to the second, and
+// the retry refused (an agency's trial, 2026-12-06).
 func TestRetryHint_TimesReadBackAsSent(t *testing.T) {
-	now := time.Date(2026, 12, 2, 7, 59, 30, 0, time.UTC)
+	now := time.Date(2026, 12, 2, 7, 59, 30, 575238305, time.UTC)
 	from, err := parseTime("now+90m", now)
 	if err != nil {
 		t.Fatal(err)
