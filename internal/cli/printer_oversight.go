@@ -59,12 +59,7 @@ func yesNo(b bool) string {
 
 // itemName shows a check item as "CI-0001 食品经营许可情况检查" when its name
 // is known.
-func itemName(id string, names map[string]string) string {
-	if n := names[id]; n != "" {
-		return id + " " + n
-	}
-	return orDash(id)
-}
+func itemName(id string, names map[string]string) string { return named(id, names[id]) }
 
 // resultItems prints the per-item outcomes of one result.
 func (p *tablePrinter) resultItems(items []*ruqiv1.ItemResult, names map[string]string) {

@@ -336,6 +336,18 @@ const (
 	MaxLeadNote      = 1000
 )
 
+// MaxRequestID bounds a caller's request id (registration, plan, draw,
+// complaint): it becomes part of a key.
+const MaxRequestID = 128
+
+// ValidateRequestID checks the length of a caller's request id.
+func ValidateRequestID(rid string) error {
+	if len(rid) > MaxRequestID {
+		return Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多%d个字符）", MaxRequestID)
+	}
+	return nil
+}
+
 // ValidateText checks a free text from a user against a length, in runes.
 func ValidateText(what, s string, max int) error {
 	if n := len([]rune(s)); n > max {

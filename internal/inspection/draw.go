@@ -86,8 +86,8 @@ func CommitDraw(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Commit
 		return nil, domain.Invalidf("TITLE_MISSING", "请填写抽取的名称（如 2026年12月 食品经营双随机抽查）")
 	}
 	rid := req.GetRequestId()
-	if len(rid) > 128 {
-		return nil, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）")
+	if err := domain.ValidateRequestID(rid); err != nil {
+		return nil, err
 	}
 	if rid != "" {
 		if d, err := drawForRequest(tx, agency, rid, title, req); d != nil || err != nil {

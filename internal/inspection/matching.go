@@ -407,11 +407,11 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 		// words in every list, and the proposals a region reports as
 		// matched).
 		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED
-		pr.Outcome = "未成团：仅" + strings.Join(alone, "、") + " 报备成功，按其计划单独检查"
+		then := "按其计划单独检查"
 		if joint != "" {
-			// Joined with a plan from outside the proposal.
-			pr.Outcome = "未成团：仅" + strings.Join(alone, "、") + " 报备成功，并入联合检查 " + joint
+			then = "并入联合检查 " + joint // with a plan from outside the proposal
 		}
+		pr.Outcome = "未成团：仅" + strings.Join(alone, "、") + " 报备成功，" + then
 	default:
 		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED
 		pr.Outcome = "未成团：各部门报备均未通过"

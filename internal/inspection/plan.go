@@ -126,8 +126,8 @@ func planEvent(j *Journal, typ ruqiv1.EventType, pl *ruqiv1.Plan, v *ruqiv1.Plan
 // registration's is.
 func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlanRequest) (*ruqiv1.Plan, error) {
 	rid := req.GetRequestId()
-	if len(rid) > 128 {
-		return nil, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）")
+	if err := domain.ValidateRequestID(rid); err != nil {
+		return nil, err
 	}
 	ag, err := PlanAgency(tx, p, req.GetAgencyId())
 	if err != nil {

@@ -207,8 +207,8 @@ func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration
 	uscc := p.Subject
 	leadID := ""
 	if rid := strings.TrimSpace(in.RequestID); rid != "" {
-		if len(rid) > 128 {
-			return nil, false, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）")
+		if err := domain.ValidateRequestID(rid); err != nil {
+			return nil, false, err
 		}
 		// One complaint sent twice (its answer lost, a form submitted
 		// again) is one lead and one count (an agency's trial,

@@ -281,7 +281,7 @@ func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeA
 				return err
 			}
 			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
-			e.Detail = tok.ID + " " + strings.ToLower(strings.TrimPrefix(tok.Role.String(), "ROLE_")) + ":" + tok.Subject
+			e.Detail = tok.ID + " " + roleWord(tok.Role) + ":" + tok.Subject
 			if err := record(tx, e); err != nil {
 				return err
 			}
@@ -305,7 +305,7 @@ func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeA
 				return err
 			}
 			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
-			e.Detail = m.ID + " " + strings.ToLower(strings.TrimPrefix(m.Role.String(), "ROLE_")) + ":" + m.Subject + " " + m.Kind + " made by " + tok.ID
+			e.Detail = m.ID + " " + roleWord(m.Role) + ":" + m.Subject + " " + m.Kind + " made by " + tok.ID
 			if err := record(tx, e); err != nil {
 				return err
 			}

@@ -46,8 +46,8 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 	s := is.s
 	now := s.now()
 	late := strings.TrimSpace(req.GetLateReason()) != ""
-	if len(req.GetRequestId()) > 128 {
-		return nil, toStatus(ctx, domain.Invalidf("REQUEST_ID_TOO_LONG", "请求编号过长（最多128个字符）"))
+	if err := domain.ValidateRequestID(req.GetRequestId()); err != nil {
+		return nil, toStatus(ctx, err)
 	}
 	var (
 		resp *ruqiv1.RegisterInspectionResponse

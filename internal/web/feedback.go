@@ -106,7 +106,7 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := complainData{CSRF: csrfToken(sess), Description: strings.TrimSpace(r.PostFormValue("description")),
-		Officer: strings.TrimSpace(r.PostFormValue("officer")), RequestID: domain.Clip(strings.TrimSpace(r.PostFormValue("request_id")), 128)}
+		Officer: strings.TrimSpace(r.PostFormValue("officer")), RequestID: domain.Clip(strings.TrimSpace(r.PostFormValue("request_id")), domain.MaxRequestID)}
 	if d.RequestID == "" {
 		d.RequestID = newRequestID()
 	}

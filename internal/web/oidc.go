@@ -37,15 +37,6 @@ const (
 	flowPath   = "/auth/"
 )
 
-// flowCookiePath is /auth/ over plain http; a __Host- cookie (https,
-// cookieName) must have Path=/.
-func flowCookiePath(r *http.Request) string {
-	if secure(r) {
-		return "/"
-	}
-	return flowPath
-}
-
 // signInFlow is what the browser keeps between the redirect to the provider
 // and the callback.
 type signInFlow struct {
@@ -98,7 +89,7 @@ func (s *server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	f.State, f.Nonce, f.Verifier = oauth2.GenerateVerifier(), oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
 	b, _ := json.Marshal(f)
-	http.SetCookie(w, &http.Cookie{Name: cookieName(r, flowCookie), Value: base64.RawURLEncoding.EncodeToString(b), Path: flowCookiePath(r),
+	http.SetCookie(w, &http.Cookie{Name: cookieName(r, flowCookie), Value: base64.RawURLEncoding.EncodeToString(b), Path: cookiePath(r, flowPath),
 		MaxAge: int(flowMaxAge.Seconds()), HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, conf.AuthCodeURL(f.State, oauth2.S256ChallengeOption(f.Verifier), oidc.Nonce(f.Nonce)), http.StatusFound)
 }
@@ -123,7 +114,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Spent at once, whatever happens next: a flow is finished once.
-	http.SetCookie(w, &http.Cookie{Name: cookieName(r, flowCookie), Value: "", Path: flowCookiePath(r), MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: cookieName(r, flowCookie), Value: "", Path: cookiePath(r, flowPath), MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
 	q := r.URL.Query()
 	// The cookie's target is checked again: whoever can plant a cookie
 	// must not get a redirect off the site.

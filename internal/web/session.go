@@ -158,12 +158,21 @@ func clearSession(w http.ResponseWriter, r *http.Request, name string) {
 }
 
 // sessionPath is the path a session cookie is set under: the supervisor's
-// under /dashboard over plain http, every __Host- cookie under /.
+// under /dashboard over plain http (cookiePath).
 func sessionPath(r *http.Request, name string) string {
-	if name == supervisorCookie && !secure(r) {
-		return "/dashboard"
+	if name == supervisorCookie {
+		return cookiePath(r, "/dashboard")
 	}
 	return "/"
+}
+
+// cookiePath is path over plain http and / over https, where every cookie
+// is __Host- (cookieName), which must have Path=/.
+func cookiePath(r *http.Request, path string) string {
+	if secure(r) {
+		return "/"
+	}
+	return path
 }
 
 // csrfToken is the form token for a signed-in user: an HMAC keyed by the
@@ -172,9 +181,13 @@ func sessionPath(r *http.Request, name string) string {
 // token, and the page shows only the HMAC, never the token. It is the
 // second line: http.CrossOriginProtection already refuses cross-site POSTs
 // by their Sec-Fetch-Site and Origin headers.
-func csrfToken(session string) string {
+func csrfToken(session string) string { return sessionMAC(session, "ruqi web form v1") }
+
+// sessionMAC is an HMAC of msg keyed by the session's token: what only
+// that browser's session can produce, checked without server state.
+func sessionMAC(session, msg string) string {
 	mac := hmac.New(sha256.New, []byte(session))
-	mac.Write([]byte("ruqi web form v1"))
+	mac.Write([]byte(msg))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
@@ -195,9 +208,7 @@ func confirmationMAC(session, page string, q url.Values) string {
 			signed[k] = v
 		}
 	}
-	mac := hmac.New(sha256.New, []byte(session))
-	mac.Write([]byte("ruqi confirmation v1|" + page + "|" + signed.Encode()))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	return sessionMAC(session, "ruqi confirmation v1|"+page+"|"+signed.Encode())
 }
 
 // confirmed reports whether r's query was signed by r's enterprise session
