@@ -214,8 +214,8 @@ func (a *app) planApproveCommand() *cobra.Command {
 		Use:   "approve PLAN-ID",
 		Short: "批准专项检查计划的最新版本（部门负责人），批准即报司法局备案",
 		Long: `批准专项检查计划的最新版本。只有本部门负责人（agency-head 令牌）可以批准。批准即报司法局
-备案，并起算公示期限（本地区政策规定，默认批准后30天内公示）。--version 写明所审阅的版本，
-防止批准了未看过的新版本。`,
+备案，并起算公示期限（本地区政策规定，默认批准后30天内公示）。--version 必填，写明所审阅的
+版本（ruqi plan show 显示），防止批准了未看过的新版本。`,
 		Example: `  ruqi plan approve PLAN-202612-ABCDEFGH --version 2`,
 		Args:    exactArgs(1, "计划编号"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -230,7 +230,7 @@ func (a *app) planApproveCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().Int32Var(&version, "version", 0, "所审阅的版本号 `N`（默认最新版本）")
+	cmd.Flags().Int32Var(&version, "version", 0, "所审阅的版本号 `N`（必填）")
 	return cmd
 }
 

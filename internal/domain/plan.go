@@ -190,13 +190,18 @@ func CheckSpecialRegistration(p *ruqiv1.Plan, agencyID string, e *ruqiv1.Enterpr
 }
 
 // CheckApproval says whether the newest version may be approved now: it must
-// be the version the head was shown, need approval, and wait for it.
+// be the version the head was shown, need approval, and wait for it. The
+// version is required: an approval is the head's signature under one text,
+// and "the newest" may be a version filed after the head read it.
 func CheckApproval(p *ruqiv1.Plan, version int32) (*ruqiv1.PlanVersion, error) {
 	n := Newest(p)
 	if n == nil {
 		return nil, FailedPreconditionf("PLAN_EMPTY", "检查计划 %s 没有任何版本", p.GetId())
 	}
-	if version != 0 && version != n.GetVersion() {
+	if version <= 0 {
+		return nil, Invalidf("PLAN_VERSION_REQUIRED", "请写明所审阅的版本号（检查计划 %s 的最新版本是第%d版）：批准只对看过的版本有效", p.GetId(), n.GetVersion())
+	}
+	if version != n.GetVersion() {
 		return nil, FailedPreconditionf("PLAN_VERSION_STALE", "检查计划 %s 的最新版本是第%d版，不是第%d版：请查看最新版本后再审批", p.GetId(), n.GetVersion(), version)
 	}
 	if !NeedsApproval(n.GetType()) {

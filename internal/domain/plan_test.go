@@ -138,6 +138,9 @@ func TestApprovalAndPublication_Order(t *testing.T) {
 	if _, err := CheckApproval(p, 2); reason(err) != "PLAN_VERSION_STALE" {
 		t.Fatalf("approving a version not the newest: %v", err)
 	}
+	if _, err := CheckApproval(p, 0); reason(err) != "PLAN_VERSION_REQUIRED" {
+		t.Fatalf("approving without naming the version read: %v", err)
+	}
 	v, err := CheckApproval(p, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +169,7 @@ func TestApprovalAndPublication_Order(t *testing.T) {
 		t.Fatalf("publishing twice: %v", err)
 	}
 	routine := &ruqiv1.Plan{Versions: []*ruqiv1.PlanVersion{{Version: 1, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, State: ruqiv1.PlanState_PLAN_STATE_FILED}}}
-	if _, err := CheckApproval(routine, 0); reason(err) != "PLAN_APPROVAL_NOT_NEEDED" {
+	if _, err := CheckApproval(routine, 1); reason(err) != "PLAN_APPROVAL_NOT_NEEDED" {
 		t.Fatalf("approving a routine plan: %v", err)
 	}
 	if _, err := CheckPublication(routine); err != nil {

@@ -537,7 +537,7 @@ var matrix = []rpcCase{
 	}, withHead("A/D", "A/D", "D/D", "D/D", "D/D", "A/A")},
 	// Only the head of the plan's agency approves; not even an administrator.
 	{ruqiv1.PlanService_ApprovePlan_FullMethodName, filedPlan, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
-		_, err := ruqiv1.NewPlanServiceClient(cc).ApprovePlan(ctx, &ruqiv1.ApprovePlanRequest{PlanId: o.plan})
+		_, err := ruqiv1.NewPlanServiceClient(cc).ApprovePlan(ctx, &ruqiv1.ApprovePlanRequest{PlanId: o.plan, Version: 1})
 		return err
 	}, withHead("D/D", "D/D", "A/D", "D/D", "D/D", "D/D")},
 	{ruqiv1.PlanService_PublishPlan_FullMethodName, approvedPlan, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {

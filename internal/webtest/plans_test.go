@@ -40,7 +40,7 @@ func TestPlansPage(t *testing.T) {
 		}
 	}
 	published := file("餐饮食品安全专项检查", ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL)
-	_, err := plans.ApprovePlan(srv.as(head), &ruqiv1.ApprovePlanRequest{PlanId: published})
+	_, err := plans.ApprovePlan(srv.as(head), &ruqiv1.ApprovePlanRequest{PlanId: published, Version: 1})
 	must("approve", err)
 	_, err = plans.PublishPlan(srv.as(officer), &ruqiv1.PublishPlanRequest{PlanId: published})
 	must("publish v1", err)
@@ -51,7 +51,7 @@ func TestPlansPage(t *testing.T) {
 	_, err = plans.PublishPlan(srv.as(head), &ruqiv1.PublishPlanRequest{PlanId: published})
 	must("publish v2", err)
 	unpublished := file("未公示的专项检查", ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL)
-	_, err = plans.ApprovePlan(srv.as(head), &ruqiv1.ApprovePlanRequest{PlanId: unpublished})
+	_, err = plans.ApprovePlan(srv.as(head), &ruqiv1.ApprovePlanRequest{PlanId: unpublished, Version: 1})
 	must("approve the other", err)
 	routine := file("12月日常检查", ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 

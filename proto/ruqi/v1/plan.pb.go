@@ -715,8 +715,8 @@ func (x *AmendPlanResponse) GetPlan() *Plan {
 type ApprovePlanRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	PlanId string                 `protobuf:"bytes,1,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
-	// version must be the newest version (guards against approving a version
-	// the head has not seen).
+	// version is required and must be the newest version: the version the
+	// head read (guards against approving a version the head has not seen).
 	Version       int32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -42,7 +42,8 @@ type PlanServiceClient interface {
 	// AmendPlan files a new version of a plan (an emergency campaign amends its
 	// plan); every earlier version is kept.
 	AmendPlan(ctx context.Context, in *AmendPlanRequest, opts ...grpc.CallOption) (*AmendPlanResponse, error)
-	// ApprovePlan approves the plan's newest version: the agency head only.
+	// ApprovePlan approves the plan's newest version, named in the request:
+	// the agency head only.
 	ApprovePlan(ctx context.Context, in *ApprovePlanRequest, opts ...grpc.CallOption) (*ApprovePlanResponse, error)
 	// PublishPlan publishes the plan's newest approved version.
 	PublishPlan(ctx context.Context, in *PublishPlanRequest, opts ...grpc.CallOption) (*PublishPlanResponse, error)
@@ -148,7 +149,8 @@ type PlanServiceServer interface {
 	// AmendPlan files a new version of a plan (an emergency campaign amends its
 	// plan); every earlier version is kept.
 	AmendPlan(context.Context, *AmendPlanRequest) (*AmendPlanResponse, error)
-	// ApprovePlan approves the plan's newest version: the agency head only.
+	// ApprovePlan approves the plan's newest version, named in the request:
+	// the agency head only.
 	ApprovePlan(context.Context, *ApprovePlanRequest) (*ApprovePlanResponse, error)
 	// PublishPlan publishes the plan's newest approved version.
 	PublishPlan(context.Context, *PublishPlanRequest) (*PublishPlanResponse, error)
