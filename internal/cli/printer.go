@@ -320,6 +320,22 @@ func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspection
 
 func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 	p.inspection(r.GetInspection())
+	if len(r.GetOfficers()) > 0 {
+		p.println()
+		p.println("执法人员：")
+		p.officers(r.GetOfficers())
+		// An officer whose certificate the enterprise's scan will judge
+		// invalid cannot take part: said before the visit, not at the door.
+		var invalid []string
+		for _, o := range r.GetOfficers() {
+			if !o.GetCertificateValid() {
+				invalid = append(invalid, o.GetName()+"（"+certificateValidity(o)+"）")
+			}
+		}
+		if len(invalid) > 0 && r.GetInspection().GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
+			p.printf("注意：%s 的执法证无效，企业扫码将显示执法证无效，可拒绝检查；请撤销本次报备，改派持有效执法证的人员重新报备。\n", strings.Join(invalid, "、"))
+		}
+	}
 	if len(r.GetAtDoor()) > 0 {
 		p.println()
 		p.println("到场与两码互核：")
@@ -329,6 +345,29 @@ func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 		}
 		tb.write(p.out)
 	}
+}
+
+// officers is the table of an inspection's officers with their
+// certificates, as the enterprise's scan judges them.
+func (p *tablePrinter) officers(views []*ruqiv1.OfficerView) {
+	t := newTable("编号", "姓名", "执法部门", "执法证号", "执法证", "有效期至")
+	for _, o := range views {
+		t.add(o.GetOfficerId(), o.GetName(), o.GetAgencyId(), orDash(o.GetCertificateNumber()), certificateValidity(o),
+			fmtDate(o.GetCertificateValidUntil()))
+	}
+	t.write(p.out)
+}
+
+// certificateValidity says whether a certificate is valid and, if not, why:
+// suspended, revoked, or active but past its date.
+func certificateValidity(o *ruqiv1.OfficerView) string {
+	switch {
+	case o.GetCertificateValid():
+		return "有效"
+	case o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE:
+		return "无效（已过期）"
+	}
+	return "无效（" + certificateStatusLabel(o.GetCertificateStatus()) + "）"
 }
 
 func fmtTimeOrDash(ts *timestamppb.Timestamp) string {
@@ -426,16 +465,7 @@ func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
 	}
 	if len(v.GetOfficers()) > 0 {
 		p.println("\n执法人员：")
-		t := newTable("编号", "姓名", "执法部门", "执法证号", "执法证", "有效期至")
-		for _, o := range v.GetOfficers() {
-			valid := "有效"
-			if !o.GetCertificateValid() {
-				valid = "无效（" + certificateStatusLabel(o.GetCertificateStatus()) + "）"
-			}
-			t.add(o.GetOfficerId(), o.GetName(), o.GetAgencyId(), orDash(o.GetCertificateNumber()), valid,
-				fmtDate(o.GetCertificateValidUntil()))
-		}
-		t.write(p.out)
+		p.officers(v.GetOfficers())
 	}
 	if len(v.GetAccompanyingSupervisors()) > 0 {
 		// Observers for the 司法局, not inspectors: a table of their own.

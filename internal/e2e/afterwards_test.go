@@ -162,9 +162,19 @@ func TestRevocationAndSuspension(t *testing.T) {
 	w.mustCLI(w.admin, "admin", "officer", "suspend", "--officer", code.GetOfficerId(), "--reason", "涉嫌违规执法，暂扣执法证")
 	got, _ := w.scan(w.entA, code.GetToken())
 	wantVerdict(t, "suspended officer's code", got, ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID)
+	// The agency learns it before the visit, from the inspection itself.
+	show := func() string {
+		return w.mustCLI(w.admin, "officer", "show", "--inspection", reg.GetInspection().GetId())
+	}
+	if out := show(); !strings.Contains(out, "无效（暂扣）") || !strings.Contains(out, "注意：") {
+		t.Errorf("officer show with a suspended officer: no warning\n%s", out)
+	}
 	w.mustCLI(w.admin, "admin", "officer", "restore", "--officer", code.GetOfficerId(), "--reason", "核查无误")
 	got, _ = w.scan(w.entA, code.GetToken())
 	wantVerdict(t, "restored officer's code", got, ruqiv1.Verdict_VERDICT_VALID)
+	if out := show(); strings.Contains(out, "无效") || strings.Contains(out, "注意：") {
+		t.Errorf("officer show once restored: still warned\n%s", out)
+	}
 }
 
 // An emergency inspection registered afterwards is marked late and always

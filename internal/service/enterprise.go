@@ -240,17 +240,11 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 			seenAgency[p.GetAgencyId()] = true
 			v.Agencies = append(v.Agencies, ag)
 		}
-		for _, id := range p.GetOfficerIds() {
-			o, err := r.Officer(id)
-			if err != nil {
-				return nil, err
-			}
-			v.Officers = append(v.Officers, &ruqiv1.OfficerView{
-				OfficerId: o.GetId(), Name: o.GetName(), AgencyId: o.GetAgencyId(), CertificateNumber: o.GetCertificateNumber(),
-				CertificateStatus: o.GetCertificateStatus(), CertificateValidUntil: o.GetCertificateValidUntil(),
-				CertificateValid: domain.CertificateValid(o, now),
-			})
+		officers, err := officerViews(r, p.GetOfficerIds(), now)
+		if err != nil {
+			return nil, err
 		}
+		v.Officers = append(v.Officers, officers...)
 		for _, id := range p.GetCheckItemIds() {
 			it, err := r.CheckItem(id)
 			if err != nil {
@@ -261,6 +255,25 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 	}
 	v.CheckItems = domain.Checklist(items)
 	return v, nil
+}
+
+// officerViews is the officers named, each with their certificate's
+// standing at t: what an enterprise is shown at the door, and what the
+// agency is warned of before it goes.
+func officerViews(r store.Reader, ids []string, t time.Time) ([]*ruqiv1.OfficerView, error) {
+	views := make([]*ruqiv1.OfficerView, 0, len(ids))
+	for _, id := range ids {
+		o, err := r.Officer(id)
+		if err != nil {
+			return nil, err
+		}
+		views = append(views, &ruqiv1.OfficerView{
+			OfficerId: o.GetId(), Name: o.GetName(), AgencyId: o.GetAgencyId(), CertificateNumber: o.GetCertificateNumber(),
+			CertificateStatus: o.GetCertificateStatus(), CertificateValidUntil: o.GetCertificateValidUntil(),
+			CertificateValid: domain.CertificateValid(o, t),
+		})
+	}
+	return views, nil
 }
 
 // readInspections serves the inspections already read (a joint visit's

@@ -862,6 +862,16 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 			}
 		}
 		resp.AtDoor, err = inspection.AtDoor(r, ins, is.s.policies.For(inspection.RegionOf(r, ins.GetEnterpriseUscc())))
+		if err != nil {
+			return err
+		}
+		// Each officer's certificate as the enterprise will see it: now, or
+		// at the window's start for a visit still ahead.
+		at := is.s.now()
+		if start := ins.GetWindowStart().AsTime(); ins.GetWindowStart() != nil && start.After(at) {
+			at = start
+		}
+		resp.Officers, err = officerViews(r, ins.GetOfficerIds(), at)
 		return err
 	})
 	if err != nil {

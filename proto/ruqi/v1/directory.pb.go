@@ -344,6 +344,100 @@ func (x *Officer) GetCertificateValidUntil() *timestamppb.Timestamp {
 
 // Enterprise is identified by its 18-character unified social credit code
 // (统一社会信用代码, GB 32100-2015).
+// OfficerView is what an enterprise sees of an officer: their certificate
+// and whether it is valid at the time asked (a scan, a visit ahead).
+type OfficerView struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	OfficerId             string                 `protobuf:"bytes,1,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	Name                  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	AgencyId              string                 `protobuf:"bytes,3,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	CertificateNumber     string                 `protobuf:"bytes,4,opt,name=certificate_number,json=certificateNumber,proto3" json:"certificate_number,omitempty"`
+	CertificateStatus     CertificateStatus      `protobuf:"varint,5,opt,name=certificate_status,json=certificateStatus,proto3,enum=ruqi.v1.CertificateStatus" json:"certificate_status,omitempty"`
+	CertificateValidUntil *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=certificate_valid_until,json=certificateValidUntil,proto3" json:"certificate_valid_until,omitempty"`
+	CertificateValid      bool                   `protobuf:"varint,7,opt,name=certificate_valid,json=certificateValid,proto3" json:"certificate_valid,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *OfficerView) Reset() {
+	*x = OfficerView{}
+	mi := &file_ruqi_v1_directory_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfficerView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfficerView) ProtoMessage() {}
+
+func (x *OfficerView) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_directory_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfficerView.ProtoReflect.Descriptor instead.
+func (*OfficerView) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *OfficerView) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *OfficerView) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OfficerView) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
+	}
+	return ""
+}
+
+func (x *OfficerView) GetCertificateNumber() string {
+	if x != nil {
+		return x.CertificateNumber
+	}
+	return ""
+}
+
+func (x *OfficerView) GetCertificateStatus() CertificateStatus {
+	if x != nil {
+		return x.CertificateStatus
+	}
+	return CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED
+}
+
+func (x *OfficerView) GetCertificateValidUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CertificateValidUntil
+	}
+	return nil
+}
+
+func (x *OfficerView) GetCertificateValid() bool {
+	if x != nil {
+		return x.CertificateValid
+	}
+	return false
+}
+
 type Enterprise struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Uscc          string                 `protobuf:"bytes,1,opt,name=uscc,proto3" json:"uscc,omitempty"`
@@ -357,7 +451,7 @@ type Enterprise struct {
 
 func (x *Enterprise) Reset() {
 	*x = Enterprise{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[2]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -369,7 +463,7 @@ func (x *Enterprise) String() string {
 func (*Enterprise) ProtoMessage() {}
 
 func (x *Enterprise) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[2]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -382,7 +476,7 @@ func (x *Enterprise) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Enterprise.ProtoReflect.Descriptor instead.
 func (*Enterprise) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{2}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Enterprise) GetUscc() string {
@@ -431,7 +525,7 @@ type LegalBasis struct {
 
 func (x *LegalBasis) Reset() {
 	*x = LegalBasis{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[3]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +537,7 @@ func (x *LegalBasis) String() string {
 func (*LegalBasis) ProtoMessage() {}
 
 func (x *LegalBasis) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[3]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +550,7 @@ func (x *LegalBasis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LegalBasis.ProtoReflect.Descriptor instead.
 func (*LegalBasis) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *LegalBasis) GetLaw() string {
@@ -489,7 +583,7 @@ type CheckItem struct {
 
 func (x *CheckItem) Reset() {
 	*x = CheckItem{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[4]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -501,7 +595,7 @@ func (x *CheckItem) String() string {
 func (*CheckItem) ProtoMessage() {}
 
 func (x *CheckItem) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[4]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -514,7 +608,7 @@ func (x *CheckItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckItem.ProtoReflect.Descriptor instead.
 func (*CheckItem) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CheckItem) GetId() string {
@@ -574,7 +668,7 @@ type Directory struct {
 
 func (x *Directory) Reset() {
 	*x = Directory{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[5]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -586,7 +680,7 @@ func (x *Directory) String() string {
 func (*Directory) ProtoMessage() {}
 
 func (x *Directory) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[5]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -599,7 +693,7 @@ func (x *Directory) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Directory.ProtoReflect.Descriptor instead.
 func (*Directory) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Directory) GetSample() bool {
@@ -653,7 +747,7 @@ type ImportDirectoryRequest struct {
 
 func (x *ImportDirectoryRequest) Reset() {
 	*x = ImportDirectoryRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[6]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +759,7 @@ func (x *ImportDirectoryRequest) String() string {
 func (*ImportDirectoryRequest) ProtoMessage() {}
 
 func (x *ImportDirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[6]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +772,7 @@ func (x *ImportDirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportDirectoryRequest.ProtoReflect.Descriptor instead.
 func (*ImportDirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ImportDirectoryRequest) GetDirectory() *Directory {
@@ -698,7 +792,7 @@ type ImportDirectoryStreamRequest struct {
 
 func (x *ImportDirectoryStreamRequest) Reset() {
 	*x = ImportDirectoryStreamRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[7]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -710,7 +804,7 @@ func (x *ImportDirectoryStreamRequest) String() string {
 func (*ImportDirectoryStreamRequest) ProtoMessage() {}
 
 func (x *ImportDirectoryStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[7]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -723,7 +817,7 @@ func (x *ImportDirectoryStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportDirectoryStreamRequest.ProtoReflect.Descriptor instead.
 func (*ImportDirectoryStreamRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ImportDirectoryStreamRequest) GetPart() *Directory {
@@ -742,7 +836,7 @@ type ImportDirectoryStreamResponse struct {
 
 func (x *ImportDirectoryStreamResponse) Reset() {
 	*x = ImportDirectoryStreamResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[8]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -754,7 +848,7 @@ func (x *ImportDirectoryStreamResponse) String() string {
 func (*ImportDirectoryStreamResponse) ProtoMessage() {}
 
 func (x *ImportDirectoryStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[8]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -767,7 +861,7 @@ func (x *ImportDirectoryStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportDirectoryStreamResponse.ProtoReflect.Descriptor instead.
 func (*ImportDirectoryStreamResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ImportDirectoryStreamResponse) GetImported() *ImportDirectoryResponse {
@@ -789,7 +883,7 @@ type ImportDirectoryResponse struct {
 
 func (x *ImportDirectoryResponse) Reset() {
 	*x = ImportDirectoryResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[9]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -801,7 +895,7 @@ func (x *ImportDirectoryResponse) String() string {
 func (*ImportDirectoryResponse) ProtoMessage() {}
 
 func (x *ImportDirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[9]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -814,7 +908,7 @@ func (x *ImportDirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportDirectoryResponse.ProtoReflect.Descriptor instead.
 func (*ImportDirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ImportDirectoryResponse) GetAgencies() int32 {
@@ -856,7 +950,7 @@ type ListCheckItemsRequest struct {
 
 func (x *ListCheckItemsRequest) Reset() {
 	*x = ListCheckItemsRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[10]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -868,7 +962,7 @@ func (x *ListCheckItemsRequest) String() string {
 func (*ListCheckItemsRequest) ProtoMessage() {}
 
 func (x *ListCheckItemsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[10]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -881,7 +975,7 @@ func (x *ListCheckItemsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckItemsRequest.ProtoReflect.Descriptor instead.
 func (*ListCheckItemsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListCheckItemsRequest) GetAgencyId() string {
@@ -907,7 +1001,7 @@ type ListCheckItemsResponse struct {
 
 func (x *ListCheckItemsResponse) Reset() {
 	*x = ListCheckItemsResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -919,7 +1013,7 @@ func (x *ListCheckItemsResponse) String() string {
 func (*ListCheckItemsResponse) ProtoMessage() {}
 
 func (x *ListCheckItemsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -932,7 +1026,7 @@ func (x *ListCheckItemsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckItemsResponse.ProtoReflect.Descriptor instead.
 func (*ListCheckItemsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListCheckItemsResponse) GetCheckItems() []*CheckItem {
@@ -952,7 +1046,7 @@ type ListOfficersRequest struct {
 
 func (x *ListOfficersRequest) Reset() {
 	*x = ListOfficersRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -964,7 +1058,7 @@ func (x *ListOfficersRequest) String() string {
 func (*ListOfficersRequest) ProtoMessage() {}
 
 func (x *ListOfficersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -977,7 +1071,7 @@ func (x *ListOfficersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfficersRequest.ProtoReflect.Descriptor instead.
 func (*ListOfficersRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListOfficersRequest) GetAgencyId() string {
@@ -996,7 +1090,7 @@ type ListOfficersResponse struct {
 
 func (x *ListOfficersResponse) Reset() {
 	*x = ListOfficersResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1008,7 +1102,7 @@ func (x *ListOfficersResponse) String() string {
 func (*ListOfficersResponse) ProtoMessage() {}
 
 func (x *ListOfficersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1021,7 +1115,7 @@ func (x *ListOfficersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfficersResponse.ProtoReflect.Descriptor instead.
 func (*ListOfficersResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{13}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListOfficersResponse) GetOfficers() []*Officer {
@@ -1040,7 +1134,7 @@ type GetEnterpriseRequest struct {
 
 func (x *GetEnterpriseRequest) Reset() {
 	*x = GetEnterpriseRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1052,7 +1146,7 @@ func (x *GetEnterpriseRequest) String() string {
 func (*GetEnterpriseRequest) ProtoMessage() {}
 
 func (x *GetEnterpriseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1065,7 +1159,7 @@ func (x *GetEnterpriseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEnterpriseRequest.ProtoReflect.Descriptor instead.
 func (*GetEnterpriseRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{14}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetEnterpriseRequest) GetUscc() string {
@@ -1084,7 +1178,7 @@ type GetEnterpriseResponse struct {
 
 func (x *GetEnterpriseResponse) Reset() {
 	*x = GetEnterpriseResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1096,7 +1190,7 @@ func (x *GetEnterpriseResponse) String() string {
 func (*GetEnterpriseResponse) ProtoMessage() {}
 
 func (x *GetEnterpriseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1109,7 +1203,7 @@ func (x *GetEnterpriseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEnterpriseResponse.ProtoReflect.Descriptor instead.
 func (*GetEnterpriseResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{15}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetEnterpriseResponse) GetEnterprise() *Enterprise {
@@ -1130,7 +1224,7 @@ type SetCertificateStatusRequest struct {
 
 func (x *SetCertificateStatusRequest) Reset() {
 	*x = SetCertificateStatusRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[16]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1236,7 @@ func (x *SetCertificateStatusRequest) String() string {
 func (*SetCertificateStatusRequest) ProtoMessage() {}
 
 func (x *SetCertificateStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[16]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1249,7 @@ func (x *SetCertificateStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCertificateStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetCertificateStatusRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{16}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SetCertificateStatusRequest) GetOfficerId() string {
@@ -1188,7 +1282,7 @@ type SetCertificateStatusResponse struct {
 
 func (x *SetCertificateStatusResponse) Reset() {
 	*x = SetCertificateStatusResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[17]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1294,7 @@ func (x *SetCertificateStatusResponse) String() string {
 func (*SetCertificateStatusResponse) ProtoMessage() {}
 
 func (x *SetCertificateStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[17]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1307,7 @@ func (x *SetCertificateStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCertificateStatusResponse.ProtoReflect.Descriptor instead.
 func (*SetCertificateStatusResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{17}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SetCertificateStatusResponse) GetOfficer() *Officer {
@@ -1240,7 +1334,16 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\tagency_id\x18\x03 \x01(\tR\bagencyId\x12-\n" +
 	"\x12certificate_number\x18\x04 \x01(\tR\x11certificateNumber\x12I\n" +
 	"\x12certificate_status\x18\x05 \x01(\x0e2\x1a.ruqi.v1.CertificateStatusR\x11certificateStatus\x12R\n" +
-	"\x17certificate_valid_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x15certificateValidUntil\"\xaa\x01\n" +
+	"\x17certificate_valid_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x15certificateValidUntil\"\xd8\x02\n" +
+	"\vOfficerView\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x01 \x01(\tR\tofficerId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
+	"\tagency_id\x18\x03 \x01(\tR\bagencyId\x12-\n" +
+	"\x12certificate_number\x18\x04 \x01(\tR\x11certificateNumber\x12I\n" +
+	"\x12certificate_status\x18\x05 \x01(\x0e2\x1a.ruqi.v1.CertificateStatusR\x11certificateStatus\x12R\n" +
+	"\x17certificate_valid_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x15certificateValidUntil\x12+\n" +
+	"\x11certificate_valid\x18\a \x01(\bR\x10certificateValid\"\xaa\x01\n" +
 	"\n" +
 	"Enterprise\x12\x12\n" +
 	"\x04uscc\x18\x01 \x01(\tR\x04uscc\x12\x12\n" +
@@ -1342,66 +1445,69 @@ func file_ruqi_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ruqi_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_ruqi_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_ruqi_v1_directory_proto_goTypes = []any{
 	(AgencyLevel)(0),                      // 0: ruqi.v1.AgencyLevel
 	(CertificateStatus)(0),                // 1: ruqi.v1.CertificateStatus
 	(CreditGrade)(0),                      // 2: ruqi.v1.CreditGrade
 	(*Agency)(nil),                        // 3: ruqi.v1.Agency
 	(*Officer)(nil),                       // 4: ruqi.v1.Officer
-	(*Enterprise)(nil),                    // 5: ruqi.v1.Enterprise
-	(*LegalBasis)(nil),                    // 6: ruqi.v1.LegalBasis
-	(*CheckItem)(nil),                     // 7: ruqi.v1.CheckItem
-	(*Directory)(nil),                     // 8: ruqi.v1.Directory
-	(*ImportDirectoryRequest)(nil),        // 9: ruqi.v1.ImportDirectoryRequest
-	(*ImportDirectoryStreamRequest)(nil),  // 10: ruqi.v1.ImportDirectoryStreamRequest
-	(*ImportDirectoryStreamResponse)(nil), // 11: ruqi.v1.ImportDirectoryStreamResponse
-	(*ImportDirectoryResponse)(nil),       // 12: ruqi.v1.ImportDirectoryResponse
-	(*ListCheckItemsRequest)(nil),         // 13: ruqi.v1.ListCheckItemsRequest
-	(*ListCheckItemsResponse)(nil),        // 14: ruqi.v1.ListCheckItemsResponse
-	(*ListOfficersRequest)(nil),           // 15: ruqi.v1.ListOfficersRequest
-	(*ListOfficersResponse)(nil),          // 16: ruqi.v1.ListOfficersResponse
-	(*GetEnterpriseRequest)(nil),          // 17: ruqi.v1.GetEnterpriseRequest
-	(*GetEnterpriseResponse)(nil),         // 18: ruqi.v1.GetEnterpriseResponse
-	(*SetCertificateStatusRequest)(nil),   // 19: ruqi.v1.SetCertificateStatusRequest
-	(*SetCertificateStatusResponse)(nil),  // 20: ruqi.v1.SetCertificateStatusResponse
-	(*timestamppb.Timestamp)(nil),         // 21: google.protobuf.Timestamp
+	(*OfficerView)(nil),                   // 5: ruqi.v1.OfficerView
+	(*Enterprise)(nil),                    // 6: ruqi.v1.Enterprise
+	(*LegalBasis)(nil),                    // 7: ruqi.v1.LegalBasis
+	(*CheckItem)(nil),                     // 8: ruqi.v1.CheckItem
+	(*Directory)(nil),                     // 9: ruqi.v1.Directory
+	(*ImportDirectoryRequest)(nil),        // 10: ruqi.v1.ImportDirectoryRequest
+	(*ImportDirectoryStreamRequest)(nil),  // 11: ruqi.v1.ImportDirectoryStreamRequest
+	(*ImportDirectoryStreamResponse)(nil), // 12: ruqi.v1.ImportDirectoryStreamResponse
+	(*ImportDirectoryResponse)(nil),       // 13: ruqi.v1.ImportDirectoryResponse
+	(*ListCheckItemsRequest)(nil),         // 14: ruqi.v1.ListCheckItemsRequest
+	(*ListCheckItemsResponse)(nil),        // 15: ruqi.v1.ListCheckItemsResponse
+	(*ListOfficersRequest)(nil),           // 16: ruqi.v1.ListOfficersRequest
+	(*ListOfficersResponse)(nil),          // 17: ruqi.v1.ListOfficersResponse
+	(*GetEnterpriseRequest)(nil),          // 18: ruqi.v1.GetEnterpriseRequest
+	(*GetEnterpriseResponse)(nil),         // 19: ruqi.v1.GetEnterpriseResponse
+	(*SetCertificateStatusRequest)(nil),   // 20: ruqi.v1.SetCertificateStatusRequest
+	(*SetCertificateStatusResponse)(nil),  // 21: ruqi.v1.SetCertificateStatusResponse
+	(*timestamppb.Timestamp)(nil),         // 22: google.protobuf.Timestamp
 }
 var file_ruqi_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.Agency.level:type_name -> ruqi.v1.AgencyLevel
 	1,  // 1: ruqi.v1.Officer.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	21, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
-	2,  // 3: ruqi.v1.Enterprise.credit_grade:type_name -> ruqi.v1.CreditGrade
-	6,  // 4: ruqi.v1.CheckItem.legal_basis:type_name -> ruqi.v1.LegalBasis
-	3,  // 5: ruqi.v1.Directory.agencies:type_name -> ruqi.v1.Agency
-	4,  // 6: ruqi.v1.Directory.officers:type_name -> ruqi.v1.Officer
-	5,  // 7: ruqi.v1.Directory.enterprises:type_name -> ruqi.v1.Enterprise
-	7,  // 8: ruqi.v1.Directory.check_items:type_name -> ruqi.v1.CheckItem
-	8,  // 9: ruqi.v1.ImportDirectoryRequest.directory:type_name -> ruqi.v1.Directory
-	8,  // 10: ruqi.v1.ImportDirectoryStreamRequest.part:type_name -> ruqi.v1.Directory
-	12, // 11: ruqi.v1.ImportDirectoryStreamResponse.imported:type_name -> ruqi.v1.ImportDirectoryResponse
-	7,  // 12: ruqi.v1.ListCheckItemsResponse.check_items:type_name -> ruqi.v1.CheckItem
-	4,  // 13: ruqi.v1.ListOfficersResponse.officers:type_name -> ruqi.v1.Officer
-	5,  // 14: ruqi.v1.GetEnterpriseResponse.enterprise:type_name -> ruqi.v1.Enterprise
-	1,  // 15: ruqi.v1.SetCertificateStatusRequest.status:type_name -> ruqi.v1.CertificateStatus
-	4,  // 16: ruqi.v1.SetCertificateStatusResponse.officer:type_name -> ruqi.v1.Officer
-	9,  // 17: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
-	10, // 18: ruqi.v1.DirectoryService.ImportDirectoryStream:input_type -> ruqi.v1.ImportDirectoryStreamRequest
-	13, // 19: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
-	15, // 20: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
-	17, // 21: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
-	19, // 22: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
-	12, // 23: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
-	11, // 24: ruqi.v1.DirectoryService.ImportDirectoryStream:output_type -> ruqi.v1.ImportDirectoryStreamResponse
-	14, // 25: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
-	16, // 26: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
-	18, // 27: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
-	20, // 28: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
-	23, // [23:29] is the sub-list for method output_type
-	17, // [17:23] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	22, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	1,  // 3: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
+	22, // 4: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	2,  // 5: ruqi.v1.Enterprise.credit_grade:type_name -> ruqi.v1.CreditGrade
+	7,  // 6: ruqi.v1.CheckItem.legal_basis:type_name -> ruqi.v1.LegalBasis
+	3,  // 7: ruqi.v1.Directory.agencies:type_name -> ruqi.v1.Agency
+	4,  // 8: ruqi.v1.Directory.officers:type_name -> ruqi.v1.Officer
+	6,  // 9: ruqi.v1.Directory.enterprises:type_name -> ruqi.v1.Enterprise
+	8,  // 10: ruqi.v1.Directory.check_items:type_name -> ruqi.v1.CheckItem
+	9,  // 11: ruqi.v1.ImportDirectoryRequest.directory:type_name -> ruqi.v1.Directory
+	9,  // 12: ruqi.v1.ImportDirectoryStreamRequest.part:type_name -> ruqi.v1.Directory
+	13, // 13: ruqi.v1.ImportDirectoryStreamResponse.imported:type_name -> ruqi.v1.ImportDirectoryResponse
+	8,  // 14: ruqi.v1.ListCheckItemsResponse.check_items:type_name -> ruqi.v1.CheckItem
+	4,  // 15: ruqi.v1.ListOfficersResponse.officers:type_name -> ruqi.v1.Officer
+	6,  // 16: ruqi.v1.GetEnterpriseResponse.enterprise:type_name -> ruqi.v1.Enterprise
+	1,  // 17: ruqi.v1.SetCertificateStatusRequest.status:type_name -> ruqi.v1.CertificateStatus
+	4,  // 18: ruqi.v1.SetCertificateStatusResponse.officer:type_name -> ruqi.v1.Officer
+	10, // 19: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
+	11, // 20: ruqi.v1.DirectoryService.ImportDirectoryStream:input_type -> ruqi.v1.ImportDirectoryStreamRequest
+	14, // 21: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
+	16, // 22: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
+	18, // 23: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
+	20, // 24: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
+	13, // 25: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
+	12, // 26: ruqi.v1.DirectoryService.ImportDirectoryStream:output_type -> ruqi.v1.ImportDirectoryStreamResponse
+	15, // 27: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
+	17, // 28: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
+	19, // 29: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
+	21, // 30: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
+	25, // [25:31] is the sub-list for method output_type
+	19, // [19:25] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_directory_proto_init() }
@@ -1415,7 +1521,7 @@ func file_ruqi_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_directory_proto_rawDesc), len(file_ruqi_v1_directory_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

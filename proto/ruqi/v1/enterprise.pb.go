@@ -99,99 +99,6 @@ func (Verdict) EnumDescriptor() ([]byte, []int) {
 	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{0}
 }
 
-// OfficerView is what an enterprise sees of an officer.
-type OfficerView struct {
-	state                 protoimpl.MessageState `protogen:"open.v1"`
-	OfficerId             string                 `protobuf:"bytes,1,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
-	Name                  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	AgencyId              string                 `protobuf:"bytes,3,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
-	CertificateNumber     string                 `protobuf:"bytes,4,opt,name=certificate_number,json=certificateNumber,proto3" json:"certificate_number,omitempty"`
-	CertificateStatus     CertificateStatus      `protobuf:"varint,5,opt,name=certificate_status,json=certificateStatus,proto3,enum=ruqi.v1.CertificateStatus" json:"certificate_status,omitempty"`
-	CertificateValidUntil *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=certificate_valid_until,json=certificateValidUntil,proto3" json:"certificate_valid_until,omitempty"`
-	CertificateValid      bool                   `protobuf:"varint,7,opt,name=certificate_valid,json=certificateValid,proto3" json:"certificate_valid,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
-}
-
-func (x *OfficerView) Reset() {
-	*x = OfficerView{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *OfficerView) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*OfficerView) ProtoMessage() {}
-
-func (x *OfficerView) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use OfficerView.ProtoReflect.Descriptor instead.
-func (*OfficerView) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *OfficerView) GetOfficerId() string {
-	if x != nil {
-		return x.OfficerId
-	}
-	return ""
-}
-
-func (x *OfficerView) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *OfficerView) GetAgencyId() string {
-	if x != nil {
-		return x.AgencyId
-	}
-	return ""
-}
-
-func (x *OfficerView) GetCertificateNumber() string {
-	if x != nil {
-		return x.CertificateNumber
-	}
-	return ""
-}
-
-func (x *OfficerView) GetCertificateStatus() CertificateStatus {
-	if x != nil {
-		return x.CertificateStatus
-	}
-	return CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED
-}
-
-func (x *OfficerView) GetCertificateValidUntil() *timestamppb.Timestamp {
-	if x != nil {
-		return x.CertificateValidUntil
-	}
-	return nil
-}
-
-func (x *OfficerView) GetCertificateValid() bool {
-	if x != nil {
-		return x.CertificateValid
-	}
-	return false
-}
-
 // CheckItemView is one line of the checklist with its legal basis.
 type CheckItemView struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -209,7 +116,7 @@ type CheckItemView struct {
 
 func (x *CheckItemView) Reset() {
 	*x = CheckItemView{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[1]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -221,7 +128,7 @@ func (x *CheckItemView) String() string {
 func (*CheckItemView) ProtoMessage() {}
 
 func (x *CheckItemView) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[1]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -234,7 +141,7 @@ func (x *CheckItemView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckItemView.ProtoReflect.Descriptor instead.
 func (*CheckItemView) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{1}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *CheckItemView) GetCheckItemId() string {
@@ -318,7 +225,7 @@ type InspectionView struct {
 
 func (x *InspectionView) Reset() {
 	*x = InspectionView{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[2]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -330,7 +237,7 @@ func (x *InspectionView) String() string {
 func (*InspectionView) ProtoMessage() {}
 
 func (x *InspectionView) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[2]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -343,7 +250,7 @@ func (x *InspectionView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectionView.ProtoReflect.Descriptor instead.
 func (*InspectionView) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{2}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *InspectionView) GetInspectionId() string {
@@ -498,7 +405,7 @@ type AccompanyingSupervisor struct {
 
 func (x *AccompanyingSupervisor) Reset() {
 	*x = AccompanyingSupervisor{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +417,7 @@ func (x *AccompanyingSupervisor) String() string {
 func (*AccompanyingSupervisor) ProtoMessage() {}
 
 func (x *AccompanyingSupervisor) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +430,7 @@ func (x *AccompanyingSupervisor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccompanyingSupervisor.ProtoReflect.Descriptor instead.
 func (*AccompanyingSupervisor) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *AccompanyingSupervisor) GetName() string {
@@ -550,7 +457,7 @@ type ScanCodeRequest struct {
 
 func (x *ScanCodeRequest) Reset() {
 	*x = ScanCodeRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -562,7 +469,7 @@ func (x *ScanCodeRequest) String() string {
 func (*ScanCodeRequest) ProtoMessage() {}
 
 func (x *ScanCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -575,7 +482,7 @@ func (x *ScanCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanCodeRequest.ProtoReflect.Descriptor instead.
 func (*ScanCodeRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ScanCodeRequest) GetCode() string {
@@ -614,7 +521,7 @@ type ScanCodeResponse struct {
 
 func (x *ScanCodeResponse) Reset() {
 	*x = ScanCodeResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -626,7 +533,7 @@ func (x *ScanCodeResponse) String() string {
 func (*ScanCodeResponse) ProtoMessage() {}
 
 func (x *ScanCodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -639,7 +546,7 @@ func (x *ScanCodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanCodeResponse.ProtoReflect.Descriptor instead.
 func (*ScanCodeResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ScanCodeResponse) GetVerdict() Verdict {
@@ -722,7 +629,7 @@ type RefuseInspectionRequest struct {
 
 func (x *RefuseInspectionRequest) Reset() {
 	*x = RefuseInspectionRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -734,7 +641,7 @@ func (x *RefuseInspectionRequest) String() string {
 func (*RefuseInspectionRequest) ProtoMessage() {}
 
 func (x *RefuseInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -747,7 +654,7 @@ func (x *RefuseInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefuseInspectionRequest.ProtoReflect.Descriptor instead.
 func (*RefuseInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RefuseInspectionRequest) GetInspectionId() string {
@@ -796,7 +703,7 @@ type RefuseInspectionResponse struct {
 
 func (x *RefuseInspectionResponse) Reset() {
 	*x = RefuseInspectionResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -808,7 +715,7 @@ func (x *RefuseInspectionResponse) String() string {
 func (*RefuseInspectionResponse) ProtoMessage() {}
 
 func (x *RefuseInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -821,7 +728,7 @@ func (x *RefuseInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefuseInspectionResponse.ProtoReflect.Descriptor instead.
 func (*RefuseInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RefuseInspectionResponse) GetEventSeq() uint64 {
@@ -872,7 +779,7 @@ type ListInspectionsRequest struct {
 
 func (x *ListInspectionsRequest) Reset() {
 	*x = ListInspectionsRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -884,7 +791,7 @@ func (x *ListInspectionsRequest) String() string {
 func (*ListInspectionsRequest) ProtoMessage() {}
 
 func (x *ListInspectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -897,7 +804,7 @@ func (x *ListInspectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInspectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListInspectionsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListInspectionsRequest) GetPageSize() int32 {
@@ -929,7 +836,7 @@ type ListInspectionsResponse struct {
 
 func (x *ListInspectionsResponse) Reset() {
 	*x = ListInspectionsResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +848,7 @@ func (x *ListInspectionsResponse) String() string {
 func (*ListInspectionsResponse) ProtoMessage() {}
 
 func (x *ListInspectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +861,7 @@ func (x *ListInspectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInspectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListInspectionsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListInspectionsResponse) GetInspections() []*InspectionView {
@@ -999,7 +906,7 @@ type EvaluateInspectionRequest struct {
 
 func (x *EvaluateInspectionRequest) Reset() {
 	*x = EvaluateInspectionRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1011,7 +918,7 @@ func (x *EvaluateInspectionRequest) String() string {
 func (*EvaluateInspectionRequest) ProtoMessage() {}
 
 func (x *EvaluateInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1024,7 +931,7 @@ func (x *EvaluateInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateInspectionRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EvaluateInspectionRequest) GetInspectionId() string {
@@ -1077,7 +984,7 @@ type EvaluateInspectionResponse struct {
 
 func (x *EvaluateInspectionResponse) Reset() {
 	*x = EvaluateInspectionResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1089,7 +996,7 @@ func (x *EvaluateInspectionResponse) String() string {
 func (*EvaluateInspectionResponse) ProtoMessage() {}
 
 func (x *EvaluateInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1102,7 +1009,7 @@ func (x *EvaluateInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateInspectionResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{10}
 }
 
 type ComplainRequest struct {
@@ -1125,7 +1032,7 @@ type ComplainRequest struct {
 
 func (x *ComplainRequest) Reset() {
 	*x = ComplainRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1044,7 @@ func (x *ComplainRequest) String() string {
 func (*ComplainRequest) ProtoMessage() {}
 
 func (x *ComplainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1057,7 @@ func (x *ComplainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplainRequest.ProtoReflect.Descriptor instead.
 func (*ComplainRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ComplainRequest) GetInspectionId() string {
@@ -1201,7 +1108,7 @@ type ComplainResponse struct {
 
 func (x *ComplainResponse) Reset() {
 	*x = ComplainResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1213,7 +1120,7 @@ func (x *ComplainResponse) String() string {
 func (*ComplainResponse) ProtoMessage() {}
 
 func (x *ComplainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1226,7 +1133,7 @@ func (x *ComplainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplainResponse.ProtoReflect.Descriptor instead.
 func (*ComplainResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{13}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ComplainResponse) GetLeadId() string {
@@ -1254,7 +1161,7 @@ type ListUpcomingVisitsRequest struct {
 
 func (x *ListUpcomingVisitsRequest) Reset() {
 	*x = ListUpcomingVisitsRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1173,7 @@ func (x *ListUpcomingVisitsRequest) String() string {
 func (*ListUpcomingVisitsRequest) ProtoMessage() {}
 
 func (x *ListUpcomingVisitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1186,7 @@ func (x *ListUpcomingVisitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUpcomingVisitsRequest.ProtoReflect.Descriptor instead.
 func (*ListUpcomingVisitsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{14}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListUpcomingVisitsRequest) GetEnterpriseUscc() string {
@@ -1315,7 +1222,7 @@ type UpcomingVisit struct {
 
 func (x *UpcomingVisit) Reset() {
 	*x = UpcomingVisit{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1327,7 +1234,7 @@ func (x *UpcomingVisit) String() string {
 func (*UpcomingVisit) ProtoMessage() {}
 
 func (x *UpcomingVisit) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1340,7 +1247,7 @@ func (x *UpcomingVisit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpcomingVisit.ProtoReflect.Descriptor instead.
 func (*UpcomingVisit) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{15}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpcomingVisit) GetInspectionId() string {
@@ -1430,7 +1337,7 @@ type ListUpcomingVisitsResponse struct {
 
 func (x *ListUpcomingVisitsResponse) Reset() {
 	*x = ListUpcomingVisitsResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[16]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1442,7 +1349,7 @@ func (x *ListUpcomingVisitsResponse) String() string {
 func (*ListUpcomingVisitsResponse) ProtoMessage() {}
 
 func (x *ListUpcomingVisitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[16]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1455,7 +1362,7 @@ func (x *ListUpcomingVisitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUpcomingVisitsResponse.ProtoReflect.Descriptor instead.
 func (*ListUpcomingVisitsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{16}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListUpcomingVisitsResponse) GetVisits() []*UpcomingVisit {
@@ -1469,16 +1376,7 @@ var File_ruqi_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\xd8\x02\n" +
-	"\vOfficerView\x12\x1d\n" +
-	"\n" +
-	"officer_id\x18\x01 \x01(\tR\tofficerId\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
-	"\tagency_id\x18\x03 \x01(\tR\bagencyId\x12-\n" +
-	"\x12certificate_number\x18\x04 \x01(\tR\x11certificateNumber\x12I\n" +
-	"\x12certificate_status\x18\x05 \x01(\x0e2\x1a.ruqi.v1.CertificateStatusR\x11certificateStatus\x12R\n" +
-	"\x17certificate_valid_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x15certificateValidUntil\x12+\n" +
-	"\x11certificate_valid\x18\a \x01(\bR\x10certificateValid\"\xd1\x01\n" +
+	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\xd1\x01\n" +
 	"\rCheckItemView\x12\"\n" +
 	"\rcheck_item_id\x18\x01 \x01(\tR\vcheckItemId\x12\x1b\n" +
 	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x12\n" +
@@ -1629,83 +1527,80 @@ func file_ruqi_v1_enterprise_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_enterprise_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_ruqi_v1_enterprise_proto_goTypes = []any{
 	(Verdict)(0),                       // 0: ruqi.v1.Verdict
-	(*OfficerView)(nil),                // 1: ruqi.v1.OfficerView
-	(*CheckItemView)(nil),              // 2: ruqi.v1.CheckItemView
-	(*InspectionView)(nil),             // 3: ruqi.v1.InspectionView
-	(*AccompanyingSupervisor)(nil),     // 4: ruqi.v1.AccompanyingSupervisor
-	(*ScanCodeRequest)(nil),            // 5: ruqi.v1.ScanCodeRequest
-	(*ScanCodeResponse)(nil),           // 6: ruqi.v1.ScanCodeResponse
-	(*RefuseInspectionRequest)(nil),    // 7: ruqi.v1.RefuseInspectionRequest
-	(*RefuseInspectionResponse)(nil),   // 8: ruqi.v1.RefuseInspectionResponse
-	(*ListInspectionsRequest)(nil),     // 9: ruqi.v1.ListInspectionsRequest
-	(*ListInspectionsResponse)(nil),    // 10: ruqi.v1.ListInspectionsResponse
-	(*EvaluateInspectionRequest)(nil),  // 11: ruqi.v1.EvaluateInspectionRequest
-	(*EvaluateInspectionResponse)(nil), // 12: ruqi.v1.EvaluateInspectionResponse
-	(*ComplainRequest)(nil),            // 13: ruqi.v1.ComplainRequest
-	(*ComplainResponse)(nil),           // 14: ruqi.v1.ComplainResponse
-	(*ListUpcomingVisitsRequest)(nil),  // 15: ruqi.v1.ListUpcomingVisitsRequest
-	(*UpcomingVisit)(nil),              // 16: ruqi.v1.UpcomingVisit
-	(*ListUpcomingVisitsResponse)(nil), // 17: ruqi.v1.ListUpcomingVisitsResponse
-	(CertificateStatus)(0),             // 18: ruqi.v1.CertificateStatus
-	(*timestamppb.Timestamp)(nil),      // 19: google.protobuf.Timestamp
-	(*LegalBasis)(nil),                 // 20: ruqi.v1.LegalBasis
-	(*Agency)(nil),                     // 21: ruqi.v1.Agency
-	(InspectionType)(0),                // 22: ruqi.v1.InspectionType
-	(InspectionState)(0),               // 23: ruqi.v1.InspectionState
-	(*InspectionResult)(nil),           // 24: ruqi.v1.InspectionResult
-	(VisitKind)(0),                     // 25: ruqi.v1.VisitKind
-	(MutualVerification)(0),            // 26: ruqi.v1.MutualVerification
+	(*CheckItemView)(nil),              // 1: ruqi.v1.CheckItemView
+	(*InspectionView)(nil),             // 2: ruqi.v1.InspectionView
+	(*AccompanyingSupervisor)(nil),     // 3: ruqi.v1.AccompanyingSupervisor
+	(*ScanCodeRequest)(nil),            // 4: ruqi.v1.ScanCodeRequest
+	(*ScanCodeResponse)(nil),           // 5: ruqi.v1.ScanCodeResponse
+	(*RefuseInspectionRequest)(nil),    // 6: ruqi.v1.RefuseInspectionRequest
+	(*RefuseInspectionResponse)(nil),   // 7: ruqi.v1.RefuseInspectionResponse
+	(*ListInspectionsRequest)(nil),     // 8: ruqi.v1.ListInspectionsRequest
+	(*ListInspectionsResponse)(nil),    // 9: ruqi.v1.ListInspectionsResponse
+	(*EvaluateInspectionRequest)(nil),  // 10: ruqi.v1.EvaluateInspectionRequest
+	(*EvaluateInspectionResponse)(nil), // 11: ruqi.v1.EvaluateInspectionResponse
+	(*ComplainRequest)(nil),            // 12: ruqi.v1.ComplainRequest
+	(*ComplainResponse)(nil),           // 13: ruqi.v1.ComplainResponse
+	(*ListUpcomingVisitsRequest)(nil),  // 14: ruqi.v1.ListUpcomingVisitsRequest
+	(*UpcomingVisit)(nil),              // 15: ruqi.v1.UpcomingVisit
+	(*ListUpcomingVisitsResponse)(nil), // 16: ruqi.v1.ListUpcomingVisitsResponse
+	(*LegalBasis)(nil),                 // 17: ruqi.v1.LegalBasis
+	(*Agency)(nil),                     // 18: ruqi.v1.Agency
+	(*OfficerView)(nil),                // 19: ruqi.v1.OfficerView
+	(*timestamppb.Timestamp)(nil),      // 20: google.protobuf.Timestamp
+	(InspectionType)(0),                // 21: ruqi.v1.InspectionType
+	(InspectionState)(0),               // 22: ruqi.v1.InspectionState
+	(*InspectionResult)(nil),           // 23: ruqi.v1.InspectionResult
+	(VisitKind)(0),                     // 24: ruqi.v1.VisitKind
+	(MutualVerification)(0),            // 25: ruqi.v1.MutualVerification
 }
 var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
-	18, // 0: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	19, // 1: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
-	20, // 2: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
-	21, // 3: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
-	1,  // 4: ruqi.v1.InspectionView.officers:type_name -> ruqi.v1.OfficerView
-	2,  // 5: ruqi.v1.InspectionView.check_items:type_name -> ruqi.v1.CheckItemView
-	19, // 6: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
-	19, // 7: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
-	22, // 8: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
-	23, // 9: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
-	19, // 10: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
-	24, // 11: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
-	19, // 12: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
-	25, // 13: ruqi.v1.InspectionView.visit_kind:type_name -> ruqi.v1.VisitKind
-	4,  // 14: ruqi.v1.InspectionView.accompanying_supervisors:type_name -> ruqi.v1.AccompanyingSupervisor
-	0,  // 15: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
-	3,  // 16: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
-	19, // 17: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
-	26, // 18: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
-	3,  // 19: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	19, // 20: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	21, // 21: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
-	2,  // 22: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
-	19, // 23: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
-	19, // 24: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
-	22, // 25: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
-	25, // 26: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
-	19, // 27: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
-	16, // 28: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
-	5,  // 29: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	7,  // 30: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	9,  // 31: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	11, // 32: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	13, // 33: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	15, // 34: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
-	6,  // 35: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	8,  // 36: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	10, // 37: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	12, // 38: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	14, // 39: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	17, // 40: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
-	35, // [35:41] is the sub-list for method output_type
-	29, // [29:35] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	17, // 0: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
+	18, // 1: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
+	19, // 2: ruqi.v1.InspectionView.officers:type_name -> ruqi.v1.OfficerView
+	1,  // 3: ruqi.v1.InspectionView.check_items:type_name -> ruqi.v1.CheckItemView
+	20, // 4: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
+	20, // 5: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
+	21, // 6: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
+	22, // 7: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
+	20, // 8: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
+	23, // 9: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
+	20, // 10: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
+	24, // 11: ruqi.v1.InspectionView.visit_kind:type_name -> ruqi.v1.VisitKind
+	3,  // 12: ruqi.v1.InspectionView.accompanying_supervisors:type_name -> ruqi.v1.AccompanyingSupervisor
+	0,  // 13: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
+	2,  // 14: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
+	20, // 15: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
+	25, // 16: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
+	2,  // 17: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
+	20, // 18: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 19: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
+	1,  // 20: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
+	20, // 21: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
+	20, // 22: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
+	21, // 23: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
+	24, // 24: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
+	20, // 25: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
+	15, // 26: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
+	4,  // 27: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	6,  // 28: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	8,  // 29: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	10, // 30: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	12, // 31: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	14, // 32: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
+	5,  // 33: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	7,  // 34: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	9,  // 35: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	11, // 36: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	13, // 37: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	16, // 38: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
+	33, // [33:39] is the sub-list for method output_type
+	27, // [27:33] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
@@ -1722,7 +1617,7 @@ func file_ruqi_v1_enterprise_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_enterprise_proto_rawDesc), len(file_ruqi_v1_enterprise_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

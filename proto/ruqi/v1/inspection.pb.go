@@ -1332,7 +1332,12 @@ type GetInspectionResponse struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Inspection *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
 	// at_door is each officer's check-in, arrival and 两码互核.
-	AtDoor        []*OfficerAtDoor `protobuf:"bytes,100,rep,name=at_door,json=atDoor,proto3" json:"at_door,omitempty"`
+	AtDoor []*OfficerAtDoor `protobuf:"bytes,100,rep,name=at_door,json=atDoor,proto3" json:"at_door,omitempty"`
+	// officers are the inspection's officers with their certificates'
+	// standing now, or at the window's start for a visit still ahead: a
+	// suspended, revoked or expired certificate is what the enterprise's scan
+	// will show as invalid.
+	Officers      []*OfficerView `protobuf:"bytes,101,rep,name=officers,proto3" json:"officers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1377,6 +1382,13 @@ func (x *GetInspectionResponse) GetInspection() *Inspection {
 func (x *GetInspectionResponse) GetAtDoor() []*OfficerAtDoor {
 	if x != nil {
 		return x.AtDoor
+	}
+	return nil
+}
+
+func (x *GetInspectionResponse) GetOfficers() []*OfficerView {
+	if x != nil {
+		return x.Officers
 	}
 	return nil
 }
@@ -1876,7 +1888,7 @@ var File_ruqi_v1_inspection_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/inspection.proto\x12\aruqi.v1\x1a\x12ruqi/v1/door.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x01\n" +
+	"\x18ruqi/v1/inspection.proto\x12\aruqi.v1\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x01\n" +
 	"\n" +
 	"ItemResult\x12\"\n" +
 	"\rcheck_item_id\x18\x01 \x01(\tR\vcheckItemId\x12.\n" +
@@ -1989,12 +2001,13 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"inspection\x12C\n" +
 	"\x10joint_inspection\x18\x02 \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\";\n" +
 	"\x14GetInspectionRequest\x12#\n" +
-	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"}\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\xaf\x01\n" +
 	"\x15GetInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
 	"inspection\x12/\n" +
-	"\aat_door\x18d \x03(\v2\x16.ruqi.v1.OfficerAtDoorR\x06atDoor\"\x85\x01\n" +
+	"\aat_door\x18d \x03(\v2\x16.ruqi.v1.OfficerAtDoorR\x06atDoor\x120\n" +
+	"\bofficers\x18e \x03(\v2\x14.ruqi.v1.OfficerViewR\bofficers\"\x85\x01\n" +
 	"\x19GetInspectionCodesRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1d\n" +
 	"\n" +
@@ -2103,6 +2116,7 @@ var file_ruqi_v1_inspection_proto_goTypes = []any{
 	(*GetEvaluationSummaryResponse)(nil), // 24: ruqi.v1.GetEvaluationSummaryResponse
 	(*timestamppb.Timestamp)(nil),        // 25: google.protobuf.Timestamp
 	(*OfficerAtDoor)(nil),                // 26: ruqi.v1.OfficerAtDoor
+	(*OfficerView)(nil),                  // 27: ruqi.v1.OfficerView
 }
 var file_ruqi_v1_inspection_proto_depIdxs = []int32{
 	3,  // 0: ruqi.v1.ItemResult.outcome:type_name -> ruqi.v1.ItemOutcome
@@ -2135,30 +2149,31 @@ var file_ruqi_v1_inspection_proto_depIdxs = []int32{
 	7,  // 27: ruqi.v1.CancelInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
 	6,  // 28: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
 	26, // 29: ruqi.v1.GetInspectionResponse.at_door:type_name -> ruqi.v1.OfficerAtDoor
-	9,  // 30: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
-	4,  // 31: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
-	6,  // 32: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
-	5,  // 33: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
-	23, // 34: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
-	10, // 35: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
-	12, // 36: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
-	14, // 37: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
-	16, // 38: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
-	18, // 39: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
-	20, // 40: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
-	22, // 41: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
-	11, // 42: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
-	13, // 43: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
-	15, // 44: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
-	17, // 45: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
-	19, // 46: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
-	21, // 47: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
-	24, // 48: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
-	42, // [42:49] is the sub-list for method output_type
-	35, // [35:42] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	27, // 30: ruqi.v1.GetInspectionResponse.officers:type_name -> ruqi.v1.OfficerView
+	9,  // 31: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
+	4,  // 32: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
+	6,  // 33: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
+	5,  // 34: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
+	23, // 35: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
+	10, // 36: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
+	12, // 37: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
+	14, // 38: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
+	16, // 39: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
+	18, // 40: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
+	20, // 41: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
+	22, // 42: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
+	11, // 43: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
+	13, // 44: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
+	15, // 45: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
+	17, // 46: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
+	19, // 47: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
+	21, // 48: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
+	24, // 49: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
+	43, // [43:50] is the sub-list for method output_type
+	36, // [36:43] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_inspection_proto_init() }
@@ -2166,6 +2181,7 @@ func file_ruqi_v1_inspection_proto_init() {
 	if File_ruqi_v1_inspection_proto != nil {
 		return
 	}
+	file_ruqi_v1_directory_proto_init()
 	file_ruqi_v1_door_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
