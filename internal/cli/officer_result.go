@@ -204,7 +204,9 @@ func cutColon(s string) (before, after string, found bool) {
 // of that day in Beijing time (23:59:59); anything else is read as parseTime
 // reads it.
 func parseDeadline(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
+	// Full-width first, as --from is read: an input method's full-width
+	// mode gives "２０２６－１２－３１".
+	s = strings.TrimSpace(domain.NormalizeWidth(s))
 	if d, err := time.ParseInLocation("2006-01-02", s, shanghai); err == nil {
 		return time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, shanghai), nil
 	}
