@@ -252,24 +252,39 @@ func LoadPolicies(path string) (*Policies, error) {
 	return NewPolicies(f)
 }
 
-// NewPolicies builds the resolver; each region inherits unset fields from the
-// default.
+// NewPolicies builds the resolver. Each region inherits what it leaves unset
+// from the nearest region above it in the file (a county from its city, a
+// city from its province), and the top ones from the default: a city that
+// sets its own warnings stays in its province's rollout phase (a trial of
+// the calendar, 2026-12-06: 成都 left 四川's trial phase that way).
 func NewPolicies(f PolicyFile) (*Policies, error) {
 	def, err := f.Default.policy("", nil)
 	if err != nil {
 		return nil, fmt.Errorf("default policy: %w", err)
 	}
 	p := &Policies{def: def, regions: map[string]Policy{}}
-	for region, c := range f.Regions {
+	regions := make([]string, 0, len(f.Regions))
+	for region := range f.Regions {
 		if len(region) != 6 || strings.Trim(region, "0123456789") != "" {
 			return nil, fmt.Errorf("region %q: want a 6-digit division code", region)
 		}
-		rp, err := c.policy(region, &def)
+		regions = append(regions, region)
+	}
+	// Provinces before their cities, cities before their counties: a
+	// region's ancestors are built before it.
+	sort.Slice(regions, func(i, j int) bool {
+		a, b := regionPrefix(regions[i]), regionPrefix(regions[j])
+		return len(a) < len(b) || (len(a) == len(b) && a < b)
+	})
+	for _, region := range regions {
+		prefix := regionPrefix(region)
+		parent := p.lookup(prefix)
+		rp, err := f.Regions[region].policy(region, &parent)
 		if err != nil {
 			return nil, fmt.Errorf("region %s: %w", region, err)
 		}
-		p.regions[regionPrefix(region)] = rp
-		p.order = append(p.order, regionPrefix(region))
+		p.regions[prefix] = rp
+		p.order = append(p.order, prefix)
 	}
 	sort.Slice(p.order, func(i, j int) bool {
 		return len(p.order[i]) > len(p.order[j]) || (len(p.order[i]) == len(p.order[j]) && p.order[i] < p.order[j])
@@ -411,6 +426,19 @@ func (p *Policies) For(region string) Policy {
 	d := p.def
 	d.Region = ""
 	return d
+}
+
+// lookup is the policy a region of this prefix inherits from while the
+// policies are built: the longest region built so far above it, or the
+// default.
+func (p *Policies) lookup(prefix string) Policy {
+	parent, best := p.def, -1
+	for q, pol := range p.regions {
+		if len(q) < len(prefix) && len(q) > best && strings.HasPrefix(prefix, q) {
+			parent, best = pol, len(q)
+		}
+	}
+	return parent
 }
 
 func regionPrefix(region string) string {

@@ -177,3 +177,51 @@ func TestCounters_KeysShared(t *testing.T) {
 		t.Fatalf("after the table started over: %q, a new copy expected", again)
 	}
 }
+
+// TestLoadPolicies_CityInheritsProvincePhase: the example file puts 四川
+// (510000) in its trial phase until 2026-04-01 (天府入企码: trial from
+// 2025-09-01, full use from 2026-04-01) and gives 成都 (510100) its own
+// warnings. 成都 is in 四川: its enterprises are in the trial phase in March
+// 2026 as the province's are, and a city that sets its warnings does not
+// thereby leave the province's rollout. Found by a trial of the calendar
+// (2026-12-06).
+func TestLoadPolicies_CityInheritsProvincePhase(t *testing.T) {
+	p, err := LoadPolicies(filepath.Join("..", "..", "testdata", "policy", "example.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	march := time.Date(2026, 3, 15, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	if !p.For("511302").Trial(march) { // 南充 顺庆区: only the province's policy
+		t.Fatalf("南充 (511302) in March 2026: not in the trial phase; the example file's 510000 sets full_use_from 2026-04-01")
+	}
+	if !p.For("510104").Trial(march) {
+		t.Errorf("成都 锦江区 (510104) in March 2026: full use, want the trial phase of 四川 (510000, full_use_from 2026-04-01); 成都's policy (510100) sets only warnings: full_use_from %v",
+			p.For("510104").FullUseFrom)
+	}
+}
+
+// A county inherits from its city and the city from its province, whatever
+// order the file lists them in; a region the file does not list takes the
+// nearest one above it.
+func TestNewPolicies_InheritFromNearestAncestor(t *testing.T) {
+	one, five, nine := 1, 5, 9
+	p, err := NewPolicies(PolicyFile{Regions: map[string]PolicyConfig{
+		"510104": {WarnVisitsPerDay: &nine},
+		"510000": {AgencyPerYear: &one},
+		"510100": {NoticeDays: &five},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	county := p.For("510104")
+	if *county.AgencyPerYear != 1 || county.NoticeDays != 5 || *county.WarnVisitsPerDay != 9 {
+		t.Errorf("锦江区: agency_per_year %d (四川's 1), notice_days %d (成都's 5), warn_visits_per_day %d (its own 9)",
+			*county.AgencyPerYear, county.NoticeDays, *county.WarnVisitsPerDay)
+	}
+	if other := p.For("510105"); *other.AgencyPerYear != 1 || other.NoticeDays != 5 || other.Region != "510100" {
+		t.Errorf("青羊区 (not listed): %+v, want 成都's", other)
+	}
+	if other := p.For("110105"); other.AgencyPerYear != nil || other.NoticeDays != DefaultNoticeDays {
+		t.Errorf("北京: %+v, want the default", other)
+	}
+}
