@@ -37,6 +37,12 @@ type Plan struct {
 	// Exempt plans (个案: complaint, referral, accident) are not capped
 	// (有事必到) but still merge and count towards warnings.
 	Exempt bool
+	// Late marks a record made after the visit (深圳: inspected first in an
+	// emergency, registered within domain.Limits.LateDays): it happened, so
+	// no cap refuses it, but it counts towards every cap and warning of its
+	// own period as a plan registered ahead would, and is a duplicate of its
+	// agency's plan it overlaps even when that plan's window is over.
+	Late bool
 	// NotInspection marks a visit that is not an inspection (日常巡查, 政策宣传,
 	// 走访调研, 服务): it never joins a joint inspection nor is joined (nobody
 	// inspects under it, and an inspection must not hide in it), and it

@@ -21,7 +21,7 @@ func TestDecide_LateRecord_WarnedInItsOwnDay(t *testing.T) {
 	// Another agency inspected the same enterprise at 14:00 that day in an
 	// emergency and records it late on 5 December.
 	now := time.Date(2026, 12, 5, 10, 0, 0, 0, zone)
-	late := Plan{InspectionID: "INS-B", AgencyID: "AG-02", USCC: "U", Start: day.Add(5 * time.Hour), End: day.Add(6 * time.Hour), Grade: "B", Exempt: true}
+	late := Plan{InspectionID: "INS-B", AgencyID: "AG-02", USCC: "U", Start: day.Add(5 * time.Hour), End: day.Add(6 * time.Hour), Grade: "B", Exempt: true, Late: true}
 	d := s.Decide(late, pol, now)
 	if d.Outcome != Accepted {
 		t.Fatalf("late record: %v", d.Outcome)
@@ -44,7 +44,7 @@ func TestDecide_LateRecordTwice_Duplicate(t *testing.T) {
 	day := time.Date(2026, 12, 1, 14, 0, 0, 0, zone)
 	now := time.Date(2026, 12, 5, 10, 0, 0, 0, zone)
 	s := NewState(Seed{}, pol, now)
-	first := Plan{InspectionID: "INS-A", AgencyID: "AG-02", USCC: "U", Start: day, End: day.Add(time.Hour), Grade: "B", Exempt: true}
+	first := Plan{InspectionID: "INS-A", AgencyID: "AG-02", USCC: "U", Start: day, End: day.Add(time.Hour), Grade: "B", Exempt: true, Late: true}
 	if d := s.Decide(first, pol, now); d.Outcome != Accepted {
 		t.Fatalf("first late record: %v", d.Outcome)
 	}

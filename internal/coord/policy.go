@@ -461,10 +461,18 @@ type Counter struct {
 	Period   string // for people: "2026年", "2026年12月", …
 }
 
+// lateMargin is how long a counter outlives its period: a day, so a decision
+// at the edge that straddles clocks never finds a counter already gone, and
+// the days in which a visit may still be recorded late (a trial of the
+// calendar, 2026-12-06: a second visit of 1 December recorded on 5
+// December found the day's counter gone and was not warned of).
+var lateMargin = time.Duration(domain.DefaultLimits().LateDays+1) * 24 * time.Hour
+
 // Counters lists the counts plan p adds to under this policy, grade being the
 // enterprise's credit grade. Exempt plans add to visit and entry counts only
 // (they still disturb the enterprise) and are never capped. A visit that is
-// not an inspection adds to the entry counts only.
+// not an inspection adds to the entry counts only. A late record (Plan.Late)
+// adds to what a plan registered ahead adds to, uncapped: it has happened.
 func (pol Policy) Counters(p Plan, grade string) []Counter {
 	t := p.Start.In(pol.Zone)
 	y, m, d := t.Date()
@@ -474,15 +482,18 @@ func (pol Policy) Counters(p Plan, grade string) []Counter {
 	dayStart := time.Date(y, m, d, 0, 0, 0, 0, pol.Zone)
 	weekStart := dayStart.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7))
 	wy, ww := t.ISOWeek()
-	// Keys live a day past their period, so a decision at the edge that
-	// straddles clocks never finds a counter already gone.
-	margin := 24 * time.Hour
+	margin := lateMargin
 	yearLabel := fmt.Sprintf("%d年", y)
 	var out []Counter
+	// A late record is counted and warned of, never refused.
+	capOf := limit
+	if p.Late {
+		capOf = func(*int) int { return -1 }
+	}
 	if !p.Exempt && !p.NotInspection {
-		out = append(out, Counter{Key: counterKeys.intern(fmt.Sprintf("a:%s:y:%d", p.AgencyID, y)), ExpireAt: yearEnd.Add(margin), Cap: limit(pol.AgencyPerYear), Warn: -1, Rule: "agency_per_year", Period: yearLabel})
+		out = append(out, Counter{Key: counterKeys.intern(fmt.Sprintf("a:%s:y:%d", p.AgencyID, y)), ExpireAt: yearEnd.Add(margin), Cap: capOf(pol.AgencyPerYear), Warn: -1, Rule: "agency_per_year", Period: yearLabel})
 		gradeCap := -1
-		if n, ok := pol.ProactivePerYearByGrade[grade]; ok {
+		if n, ok := pol.ProactivePerYearByGrade[grade]; ok && !p.Late {
 			gradeCap = n
 		}
 		out = append(out, Counter{Key: counterKeys.intern(fmt.Sprintf("i:y:%d", y)), ExpireAt: yearEnd.Add(margin), Cap: gradeCap, Warn: -1, Rule: "grade_" + grade + "_per_year", Period: yearLabel})
@@ -490,7 +501,7 @@ func (pol Policy) Counters(p Plan, grade string) []Counter {
 	monthLabel, weekLabel, dayLabel := fmt.Sprintf("%d年%d月", y, m), fmt.Sprintf("%d年第%d周", wy, ww), fmt.Sprintf("%d年%d月%d日", y, m, d)
 	monthEnd, weekEnd, dayEnd := monthStart.AddDate(0, 1, 0).Add(margin), weekStart.AddDate(0, 0, 7).Add(margin), dayStart.AddDate(0, 0, 1).Add(margin)
 	if !p.NotInspection {
-		visitCap := limit(pol.VisitsPerYear)
+		visitCap := capOf(pol.VisitsPerYear)
 		if p.Exempt {
 			visitCap = -1
 		}
@@ -509,7 +520,7 @@ func (pol Policy) Counters(p Plan, grade string) []Counter {
 	if !p.NotInspection && !pol.CountsEntries() {
 		return out
 	}
-	entryCap := limit(pol.EntriesPerYear)
+	entryCap := capOf(pol.EntriesPerYear)
 	if p.Exempt {
 		entryCap = -1
 	}

@@ -376,8 +376,11 @@ func (s *State) Decide(p Plan, pol Policy, now time.Time) Decision {
 		}
 		return s.answer(old)
 	}
+	// A duplicate overlaps its agency's open plan; a late record also its
+	// agency's plan that is over: the same emergency recorded twice (a
+	// trial of the calendar, 2026-12-06).
 	for _, o := range s.sorted() {
-		if o.AgencyID == p.AgencyID && o.End.After(now) && overlaps(o.Plan, p) {
+		if o.AgencyID == p.AgencyID && (o.End.After(now) || p.Late) && overlaps(o.Plan, p) {
 			return Decision{Outcome: Duplicate, Existing: o.InspectionID, JointID: o.JointID, Version: s.Version}
 		}
 	}

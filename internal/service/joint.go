@@ -187,9 +187,11 @@ func planOf(ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise) coord.Plan {
 		USCC:         ins.GetEnterpriseUscc(),
 		Start:        ins.GetWindowStart().AsTime(),
 		End:          ins.GetWindowEnd().AsTime(),
-		// 个案 checks are exempt from caps (有事必到); so are emergencies
-		// registered late, which always reach the 司法局 as leads instead.
-		Exempt: ins.GetType() == ruqiv1.InspectionType_INSPECTION_TYPE_CASE || ins.GetLate(),
+		// 个案 checks are exempt from caps (有事必到). An emergency
+		// registered late is never refused (it happened, and reaches the
+		// 司法局 as a lead) but counts as any plan of its type.
+		Exempt: ins.GetType() == ruqiv1.InspectionType_INSPECTION_TYPE_CASE,
+		Late:   ins.GetLate(),
 		Grade:  gradeLetter(ent.GetCreditGrade()),
 		// A visit that is not an inspection is never merged and counts only
 		// towards all entries (coord.Plan.NotInspection).

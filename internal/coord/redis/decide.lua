@@ -6,9 +6,10 @@
 -- ARGV[4] start, ARGV[5] end (unix ms), ARGV[6] exempt ("1" or "0"),
 -- ARGV[7] the joint inspection's minimum common time (ms), ARGV[8] confirm
 -- by (unix ms; 0: confirmed at once), ARGV[9] not an inspection ("1" or
--- "0": State's Plan.NotInspection, never merged), then seven per counter of
--- Policy.Counters: name, expireAt (unix ms), visit ("1" or "0"), cap, warn
--- (-1: none), rule, period.
+-- "0": State's Plan.NotInspection, never merged), ARGV[10] a late record
+-- ("1" or "0": Plan.Late, a duplicate of its agency's ended plans too), then
+-- seven per counter of Policy.Counters: name, expireAt (unix ms), visit ("1"
+-- or "0"), cap, warn (-1: none), rule, period.
 --
 -- Returns the decision as cjson (see describe); {"seed":true} when the
 -- enterprise has no state yet (Go seeds it from the store and asks again);
@@ -23,8 +24,9 @@ local exempt = ARGV[6] == '1'
 local minCommon = tonumber(ARGV[7])
 local confirmBy = tonumber(ARGV[8])
 local notInspection = ARGV[9] == '1'
+local late = ARGV[10] == '1'
 local counters = {}
-for i = 10, #ARGV, 7 do
+for i = 11, #ARGV, 7 do
 	table.insert(counters, {
 		name = ARGV[i],
 		exp = tonumber(ARGV[i + 1]),
@@ -72,7 +74,7 @@ if old ~= nil then
 end
 
 for _, o in ipairs(sorted(st)) do
-	if o.a == agency and o.e > now and o.s < stop and start < o.e then
+	if o.a == agency and (o.e > now or late) and o.s < stop and start < o.e then
 		return finish(st, {o = DUPLICATE, x = o.id, j = o.j, v = st.v})
 	end
 end

@@ -151,13 +151,13 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	counters := pol.Counters(p, p.Grade)
 	ks := make([]string, 0, 1+len(counters))
 	ks = append(ks, k.state())
-	args := make([]any, 0, 9+7*len(counters))
+	args := make([]any, 0, 10+7*len(counters))
 	confirmBy := int64(0)
 	if !p.ConfirmBy.IsZero() {
 		confirmBy = p.ConfirmBy.UnixMilli()
 	}
 	args = append(args, now.UnixMilli(), p.InspectionID, p.AgencyID, p.Start.UnixMilli(), p.End.UnixMilli(), flag(p.Exempt),
-		pol.JointMinimum().Milliseconds(), confirmBy, flag(p.NotInspection))
+		pol.JointMinimum().Milliseconds(), confirmBy, flag(p.NotInspection), flag(p.Late))
 	for _, ct := range counters {
 		ks = append(ks, k.counter(ct.Key))
 		args = append(args, ct.Key, ct.ExpireAt.UnixMilli(), flag(ct.Visit), ct.Cap, ct.Warn, ct.Rule, ct.Period)

@@ -210,7 +210,7 @@ func inspectionOf(p coord.Plan, registered time.Time) *ruqiv1.Inspection {
 	if p.NotInspection { // a visit that is not an inspection has no type
 		typ, kind = ruqiv1.InspectionType_INSPECTION_TYPE_UNSPECIFIED, ruqiv1.VisitKind_VISIT_KIND_SURVEY
 	}
-	return &ruqiv1.Inspection{Id: p.InspectionID, AgencyId: p.AgencyID, EnterpriseUscc: p.USCC, Type: typ, VisitKind: kind,
+	return &ruqiv1.Inspection{Id: p.InspectionID, AgencyId: p.AgencyID, EnterpriseUscc: p.USCC, Type: typ, VisitKind: kind, Late: p.Late,
 		WindowStart: timestamppb.New(p.Start), WindowEnd: timestamppb.New(p.End),
 		State: ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED, RegisteredAt: timestamppb.New(registered)}
 }
