@@ -47,7 +47,7 @@ func provinceMonth(plans, enterprises, perPlan int) Input {
 	// some agencies' quota already spent.
 	pol := coord.DefaultPolicies().For("510104")
 	spent := coord.YearCounts{ByAgency: map[string]int{"AG-07": 2}, Proactive: 2, Visits: 2}
-	in.Standing = func(uscc string) (Standing, bool) {
+	in.Standing = func(uscc string, _ int) (Standing, bool) {
 		switch uscc[len(uscc)-1] {
 		case '0':
 			return Standing{Policy: pol, Grade: "A"}, true

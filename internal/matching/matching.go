@@ -46,9 +46,11 @@ type Standing struct {
 // Input is one matching run.
 type Input struct {
 	Plans []Coverage
-	// Standing returns an enterprise's standing; ok false (or a nil func)
-	// means no caps are known for it, and only the same-agency rule applies.
-	Standing func(uscc string) (s Standing, ok bool)
+	// Standing returns an enterprise's standing in the calendar year of
+	// the proposed visit (a run over the turn of the year proposes visits in
+	// either); ok false (or a nil func) means no caps are known for it, and
+	// only the same-agency rule applies.
+	Standing func(uscc string, year int) (s Standing, ok bool)
 	// NotBefore is the earliest a proposed window may start (now, or the
 	// time the agencies need to answer).
 	NotBefore time.Time
@@ -264,8 +266,9 @@ func propose(in Input, zone *time.Location, uscc string, g *group, res *Result) 
 	}
 	var st Standing
 	capped := false
+	year := start.In(zone).Year()
 	if in.Standing != nil {
-		st, capped = in.Standing(uscc)
+		st, capped = in.Standing(uscc, year)
 	}
 	visitsSpent := capped && st.Policy.VisitsPerYear != nil && st.Counts.Visits >= *st.Policy.VisitsPerYear
 	Lead(in.Plans, g.plans, visitsSpent)
@@ -277,7 +280,7 @@ func propose(in Input, zone *time.Location, uscc string, g *group, res *Result) 
 	for _, i := range g.plans {
 		c := &in.Plans[i]
 		if capped {
-			if b := st.Policy.YearCap(counts, c.AgencyID, st.Grade, c.Exempt(), len(p.Members) == 0, start.In(zone).Year()); b != nil {
+			if b := st.Policy.YearCap(counts, c.AgencyID, st.Grade, c.Exempt(), len(p.Members) == 0, year); b != nil {
 				p.Left = append(p.Left, Left{PlanID: c.PlanID, AgencyID: c.AgencyID, Cap: b})
 				res.CappedOut++
 				continue

@@ -105,7 +105,7 @@ func TestMatch_GradeA_OnlyExemptPlansJoin(t *testing.T) {
 	// 衡阳: a grade A enterprise gets no proactive inspection; case-triggered
 	// checks are exempt (有事必到).
 	pol := coord.DefaultPolicies().For("430405")
-	standing := func(string) (Standing, bool) { return Standing{Policy: pol, Grade: "A"}, true }
+	standing := func(string, int) (Standing, bool) { return Standing{Policy: pol, Grade: "A"}, true }
 	plans := []Coverage{
 		plan("P-A", "AG-01", routine, 3, "E1"),
 		plan("P-B", "AG-02", caseT, 1, "E1"),
@@ -128,7 +128,7 @@ func TestMatch_GradeA_OnlyExemptPlansJoin(t *testing.T) {
 
 func TestMatch_AgencyCapSpent_ThatAgencyIsLeftOut(t *testing.T) {
 	pol := coord.DefaultPolicies().For("110105") // 涟源's 2 per agency per year
-	standing := func(string) (Standing, bool) {
+	standing := func(string, int) (Standing, bool) {
 		return Standing{Policy: pol, Grade: "B", Counts: coord.YearCounts{ByAgency: map[string]int{"AG-02": 2}}}, true
 	}
 	res := Match(Input{Plans: []Coverage{
@@ -148,7 +148,7 @@ func TestMatch_AgencyCapSpent_ThatAgencyIsLeftOut(t *testing.T) {
 func TestMatch_VisitsCapSpent_ExemptPlanLeads(t *testing.T) {
 	pol := coord.DefaultPolicies().For("110105")
 	pol.VisitsPerYear = ptr(4)
-	standing := func(string) (Standing, bool) {
+	standing := func(string, int) (Standing, bool) {
 		return Standing{Policy: pol, Grade: "B", Counts: coord.YearCounts{Visits: 4}}, true
 	}
 	res := Match(Input{Plans: []Coverage{

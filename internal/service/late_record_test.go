@@ -197,3 +197,38 @@ func TestLateRecord_RoutineCountsTowardsTheAgencyCap(t *testing.T) {
 			resp.GetInspection().GetId(), err)
 	}
 }
+
+// TestMatching_YearCapsOfTheVisitsYear: AG-01 has spent its two inspections
+// of an enterprise for 2026 (涟源's cap). A 司法局 runs 拼团 matching in
+// December for the turn of the year, 2026-12-20 to 2027-02-01; AG-01 and
+// AG-02 both plan the enterprise for 4–29 January 2027. The visit is in
+// 2027, where AG-01 has inspected nothing: one proposal of both agencies,
+// AG-01 not left out by its 2026 count.
+func TestMatching_YearCapsOfTheVisitsYear(t *testing.T) {
+	c := newCalEnv(t, bj(2026, 12, 5, 10, 0))
+	a1, a2 := c.registrar(t, "AG-01"), c.registrar(t, "AG-02")
+	uscc := c.enterpriseOfGrade(t, ruqiv1.CreditGrade_CREDIT_GRADE_B)
+	for _, d := range []int{10, 17} {
+		if _, err := reg(a1, uscc, bj(2026, 12, d, 9, 0), bj(2026, 12, d, 11, 0), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, ""); err != nil {
+			t.Fatalf("AG-01 on 12-%d: %v", d, err)
+		}
+	}
+	mcli := ruqiv1.NewMatchingServiceClient(c.cc)
+	from, to := bj(2027, 1, 4, 0, 0), bj(2027, 1, 30, 0, 0)
+	for _, a := range []*registrar{a1, a2} {
+		if _, err := mcli.SubmitPlanCoverage(c.as(a.tok), &ruqiv1.SubmitPlanCoverageRequest{Coverage: &ruqiv1.PlanCoverage{
+			PlanId: "2027-01-" + a.agency, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, PeriodStart: timestamppb.New(from), PeriodEnd: timestamppb.New(to),
+			CheckItemIds: a.items[:1], EnterpriseUsccs: []string{uscc}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := mcli.RunMatching(c.as(c.admin), &ruqiv1.RunMatchingRequest{PeriodStart: timestamppb.New(bj(2026, 12, 20, 0, 0)), PeriodEnd: timestamppb.New(bj(2027, 2, 1, 0, 0))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.GetProposals()) != 1 || len(run.GetProposals()[0].GetMembers()) != 2 {
+		t.Fatalf("matching 2026-12-20 to 2027-02-01: %d proposals, %d plans capped out; want one proposal of AG-01 and AG-02 in January 2027 (AG-01's cap of 2027 is unspent)",
+			len(run.GetProposals()), run.GetPlansCappedOut())
+	}
+	t.Logf("window %v", run.GetProposals()[0].GetWindowStart().AsTime().In(domain.Shanghai))
+}

@@ -79,8 +79,8 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 			return err
 		}
 		var serr error
-		standing := func(uscc string) (matching.Standing, bool) {
-			st, ok, err := s.standing(r, uscc, from)
+		standing := func(uscc string, year int) (matching.Standing, bool) {
+			st, ok, err := s.standing(r, uscc, year)
 			if err != nil && serr == nil {
 				serr = err
 			}
@@ -123,10 +123,10 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 }
 
 // standing is what the caps need of an enterprise for matching: its
-// region's policy, its grade, and its counts in the year of t, from its
+// region's policy, its grade, and its counts in the calendar year, from its
 // stored inspections as the coordinator counts them (planOf). ok is false
 // for an enterprise not in the directory.
-func (s *Service) standing(r store.Reader, uscc string, t time.Time) (matching.Standing, bool, error) {
+func (s *Service) standing(r store.Reader, uscc string, year int) (matching.Standing, bool, error) {
 	ent, err := r.Enterprise(uscc)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -136,7 +136,6 @@ func (s *Service) standing(r store.Reader, uscc string, t time.Time) (matching.S
 	}
 	pol := s.policies.For(ent.GetRegionCode())
 	st := matching.Standing{Policy: pol, Grade: gradeLetter(ent.GetCreditGrade()), Counts: coord.YearCounts{ByAgency: map[string]int{}}}
-	year := t.In(pol.Zone).Year()
 	list, err := r.InspectionsOfEnterprise(uscc, store.Page{})
 	if err != nil {
 		return st, false, err
