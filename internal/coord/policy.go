@@ -316,20 +316,15 @@ func (c PolicyConfig) policy(region string, parent *Policy) (Policy, error) {
 		p = *parent
 		p.Region = region
 	}
-	if c.TimeZone != "" {
-		loc, err := time.LoadLocation(c.TimeZone)
-		if err != nil {
-			return Policy{}, err
-		}
-		p.Zone = loc
+	// Every period is counted in Beijing time, China's one legal time: the
+	// reports, the enterprise's history and 检查预告 count in it, and a cap
+	// counted in another zone counted one inspection in two years (a trial
+	// of the calendar, 2026-12-06). time_zone stays in the file's format,
+	// for files that name it, and must name Beijing time.
+	if c.TimeZone != "" && !beijingTime[c.TimeZone] {
+		return Policy{}, fmt.Errorf("time_zone %q: periods are counted in Beijing time (Asia/Shanghai) only, as the reports count them", c.TimeZone)
 	}
-	if p.Zone == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
-		if err != nil {
-			return Policy{}, err
-		}
-		p.Zone = loc
-	}
+	p.Zone = domain.Shanghai
 	for _, v := range []*int{c.AgencyPerYear, c.VisitsPerYear, c.WarnVisitsPerDay, c.WarnVisitsPerWeek, c.WarnVisitsPerMonth,
 		c.EntriesPerYear, c.WarnEntriesPerDay, c.WarnEntriesPerWeek, c.WarnEntriesPerMonth} {
 		if v != nil && *v < 0 {
@@ -460,6 +455,10 @@ type Counter struct {
 	Rule     string
 	Period   string // for people: "2026年", "2026年12月", …
 }
+
+// beijingTime lists the names of Beijing time a policy file may give as
+// time_zone: one zone, whatever the alias.
+var beijingTime = map[string]bool{"Asia/Shanghai": true, "Asia/Chongqing": true, "Asia/Chungking": true, "Asia/Harbin": true, "PRC": true}
 
 // lateMargin is how long a counter outlives its period: a day, so a decision
 // at the edge that straddles clocks never finds a counter already gone, and

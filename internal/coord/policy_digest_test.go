@@ -20,12 +20,10 @@ func TestPoliciesDigest(t *testing.T) {
 	if again := mk(PolicyFile{Regions: map[string]PolicyConfig{"440300": {}, "510100": {AgencyPerYear: &five}}, Default: PolicyConfig{AgencyPerYear: &two}}); again != base {
 		t.Errorf("the same rules written in another order: %x, %x", again, base)
 	}
-	zone := "Asia/Urumqi"
 	for name, f := range map[string]PolicyFile{
 		"a default cap":  {Default: PolicyConfig{AgencyPerYear: &five}, Regions: map[string]PolicyConfig{"510100": {AgencyPerYear: &five}, "440300": {}}},
 		"a region's cap": {Default: PolicyConfig{AgencyPerYear: &two}, Regions: map[string]PolicyConfig{"510100": {AgencyPerYear: &two}, "440300": {}}},
 		"a region less":  {Default: PolicyConfig{AgencyPerYear: &two}, Regions: map[string]PolicyConfig{"510100": {AgencyPerYear: &five}}},
-		"a zone":         {Default: PolicyConfig{AgencyPerYear: &two, TimeZone: zone}, Regions: map[string]PolicyConfig{"510100": {AgencyPerYear: &five}, "440300": {}}},
 	} {
 		if d := mk(f); d == base || d == 0 {
 			t.Errorf("%s changed: digest %x, the base's %x", name, d, base)
@@ -66,6 +64,28 @@ func TestPoliciesDigest_DifferencesFit(t *testing.T) {
 		}
 		if d := p.Digest(); d <= 0 || d >= 1<<62 {
 			t.Fatalf("agency_per_year %d: digest %d outside [1, 2^62)", n, d)
+		}
+	}
+}
+
+// A policy counts in Beijing time whatever alias of it the file names, and
+// replicas given two aliases decide by one rule (an alias used to give
+// another digest).
+func TestPolicies_BeijingTimeAliases(t *testing.T) {
+	digest := func(zone string) int64 {
+		p, err := NewPolicies(PolicyFile{Default: PolicyConfig{TimeZone: zone}})
+		if err != nil {
+			t.Fatalf("time_zone %q: %v", zone, err)
+		}
+		if z := p.For("510104").Zone.String(); z != "Asia/Shanghai" {
+			t.Errorf("time_zone %q: counts in %s", zone, z)
+		}
+		return p.Digest()
+	}
+	want := digest("")
+	for _, zone := range []string{"Asia/Shanghai", "Asia/Chongqing", "PRC"} {
+		if d := digest(zone); d != want {
+			t.Errorf("time_zone %q: digest %x, without it %x", zone, d, want)
 		}
 	}
 }

@@ -37,6 +37,7 @@ func TestLoadPolicies_BadFiles(t *testing.T) {
 		"bad region":     `{"regions": {"5101": {}}}`,
 		"bad grade":      `{"default": {"proactive_per_year_by_grade": {"E": 1}}}`,
 		"bad zone":       `{"default": {"time_zone": "Mars/Olympus"}}`,
+		"another zone":   `{"regions": {"650100": {"time_zone": "Asia/Urumqi"}}}`,
 		"not json":       `agency_per_year: 2`,
 		"no common time": `{"default": {"joint_minutes": 0}}`,
 		"a day and more": `{"regions": {"510100": {"joint_minutes": 1441}}}`,
