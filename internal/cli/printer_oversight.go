@@ -101,10 +101,17 @@ func (p *tablePrinter) result(res *ruqiv1.InspectionResult, names map[string]str
 func (p *tablePrinter) historyResults(views []*ruqiv1.InspectionView) {
 	t := newTable("报备编号", "执法部门", "事项", "结果", "整改期限", "备注")
 	var summaries []string
+	// Each view of a joint visit carries every plan's results: each is
+	// printed once (a trial of a county's 综合查一次, 2026-12-06: four
+	// agencies' visit printed every result four times).
+	printed := map[string]bool{}
 	for _, v := range views {
 		names := map[string]string{}
 		for _, it := range v.GetCheckItems() {
-			names[it.GetCheckItemId()] = it.GetName()
+			// A shared check is named by every agency's own id of it.
+			for _, id := range append([]string{it.GetCheckItemId()}, it.GetCheckItemIds()...) {
+				names[id] = it.GetName()
+			}
 		}
 		agencies := map[string]string{}
 		for _, a := range v.GetAgencies() {
@@ -115,6 +122,10 @@ func (p *tablePrinter) historyResults(views []*ruqiv1.InspectionView) {
 			if id == "" {
 				id = v.GetInspectionId()
 			}
+			if printed[id] {
+				continue
+			}
+			printed[id] = true
 			agency := agencies[res.GetAgencyId()]
 			if agency == "" {
 				agency = orDash(res.GetAgencyId())

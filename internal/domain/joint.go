@@ -44,11 +44,14 @@ func Checklist(items []*ruqiv1.CheckItem) []*ruqiv1.CheckItemView {
 			if !has(cv.AgencyIds, it.GetAgencyId()) {
 				cv.AgencyIds = append(cv.AgencyIds, it.GetAgencyId())
 			}
+			if !has(cv.CheckItemIds, it.GetId()) {
+				cv.CheckItemIds = append(cv.CheckItemIds, it.GetId())
+			}
 			continue
 		}
 		out = append(out, &ruqiv1.CheckItemView{
 			CheckItemId: it.GetId(), AgencyId: it.GetAgencyId(), Name: it.GetName(), LegalBasis: it.GetLegalBasis(), Domain: it.GetDomain(),
-			AgencyIds: []string{it.GetAgencyId()},
+			AgencyIds: []string{it.GetAgencyId()}, CheckItemIds: []string{it.GetId()},
 		})
 	}
 	return out

@@ -53,9 +53,9 @@ func TestChecklist_SameCheckOnceUnderBothAgencies(t *testing.T) {
 	})
 	var lines []string
 	for _, cv := range got {
-		lines = append(lines, fmt.Sprintf("%s %v", cv.GetCheckItemId(), cv.GetAgencyIds()))
+		lines = append(lines, fmt.Sprintf("%s %v %v", cv.GetCheckItemId(), cv.GetAgencyIds(), cv.GetCheckItemIds()))
 	}
-	if want := "[CI-1 [AG-1 AG-2] CI-2 [AG-1] CI-8 [AG-2]]"; fmt.Sprint(lines) != want {
+	if want := "[CI-1 [AG-1 AG-2] [CI-1 CI-7] CI-2 [AG-1] [CI-2] CI-8 [AG-2] [CI-8]]"; fmt.Sprint(lines) != want {
 		t.Errorf("checklist %v, want %s", lines, want)
 	}
 }

@@ -66,17 +66,22 @@ type inspectionData struct {
 	// inspected.
 	NotInspection bool
 	Kind, Warning string
-	ID            string
-	JointID       string
-	Agencies      []agencyData
-	Officers      []officerData
-	Items         []itemData
-	Window        string
-	Type          string
-	Reason        string
-	State         string
-	Late          bool
-	Results       []string
+	// ID is the code's own plan, which the enterprise evaluates and
+	// complains about; IDs lists every plan of the visit, for people.
+	ID, IDs string
+	// Agency names the agency of the code's plan: in a joint visit the
+	// evaluation is of its part.
+	Agency   string
+	JointID  string
+	Agencies []agencyData
+	Officers []officerData
+	Items    []itemData
+	Window   string
+	Type     string
+	Reason   string
+	State    string
+	Late     bool
+	Results  []string
 	// Supervisors accompany the visit for the 司法局 (伴随监督人员): shown
 	// apart from the officers, because they do not inspect.
 	Supervisors []string
@@ -286,9 +291,10 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 	}
 	if v := resp.GetInspection(); v != nil {
 		d.Insp = inspectionOf(v)
-		for _, o := range v.GetOfficers() {
+		for i, o := range v.GetOfficers() {
 			if o.GetOfficerId() == resp.GetOfficerId() {
 				d.Presenter = o.GetName() + "（执法证号 " + o.GetCertificateNumber() + "）"
+				d.Insp.Agency = d.Insp.Officers[i].Agency
 			}
 		}
 	}
@@ -307,8 +313,12 @@ func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
 	if !domain.IsInspection(v.GetVisitKind()) {
 		d.NotInspection, d.Type, d.Warning = true, d.Kind+"（非行政检查）", domain.NotInspectionMessage(v.GetVisitKind())
 	}
+	d.IDs = d.ID
 	if len(v.GetInspectionIds()) > 1 {
-		d.ID = strings.Join(v.GetInspectionIds(), "、")
+		// For the 检查编号 line only: the forms post the code's own plan (a
+		// trial of a county's 综合查一次, 2026-12-06: the joined list was
+		// posted, and no part of a joint visit could be evaluated).
+		d.IDs = strings.Join(v.GetInspectionIds(), "、")
 	}
 	names := map[string]string{}
 	for i, a := range v.GetAgencies() {
@@ -324,7 +334,10 @@ func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
 	}
 	for _, o := range v.GetOfficers() {
 		st := certificateStates[o.GetCertificateStatus()]
-		if st == "" {
+		switch {
+		case o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE && !o.GetCertificateValid():
+			st = "已过期" // active, but past its date: not "无效（有效）"
+		case st == "":
 			st = "状态未知"
 		}
 		od := officerData{Name: o.GetName(), Agency: nameOf(o.GetAgencyId()), Certificate: o.GetCertificateNumber(), Valid: o.GetCertificateValid()}
@@ -358,7 +371,12 @@ func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
 	}
 	itemName := map[string]string{}
 	for _, it := range v.GetCheckItems() {
-		itemName[it.GetCheckItemId()] = it.GetName()
+		// Every agency's own id of a shared check names it: each records
+		// its results under its own (a trial of a county's 综合查一次,
+		// 2026-12-06: the second agency's results read "CI-0018：").
+		for _, id := range append([]string{it.GetCheckItemId()}, it.GetCheckItemIds()...) {
+			itemName[id] = it.GetName()
+		}
 	}
 	for _, res := range v.GetResults() {
 		line := nameOf(res.GetAgencyId()) + "：" + res.GetSummary()

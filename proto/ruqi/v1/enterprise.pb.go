@@ -109,7 +109,11 @@ type CheckItemView struct {
 	Domain      string                 `protobuf:"bytes,5,opt,name=domain,proto3" json:"domain,omitempty"`
 	// agency_ids are all agencies whose plans list this check (一表通查: a
 	// check two agencies both list appears once, under both).
-	AgencyIds     []string `protobuf:"bytes,6,rep,name=agency_ids,json=agencyIds,proto3" json:"agency_ids,omitempty"`
+	AgencyIds []string `protobuf:"bytes,6,rep,name=agency_ids,json=agencyIds,proto3" json:"agency_ids,omitempty"`
+	// check_item_ids are every listed item this line stands for, the first
+	// being check_item_id: each agency records its results under its own
+	// item's id, which names the line through this list.
+	CheckItemIds  []string `protobuf:"bytes,7,rep,name=check_item_ids,json=checkItemIds,proto3" json:"check_item_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -182,6 +186,13 @@ func (x *CheckItemView) GetDomain() string {
 func (x *CheckItemView) GetAgencyIds() []string {
 	if x != nil {
 		return x.AgencyIds
+	}
+	return nil
+}
+
+func (x *CheckItemView) GetCheckItemIds() []string {
+	if x != nil {
+		return x.CheckItemIds
 	}
 	return nil
 }
@@ -1376,7 +1387,7 @@ var File_ruqi_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\xd1\x01\n" +
+	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\xf7\x01\n" +
 	"\rCheckItemView\x12\"\n" +
 	"\rcheck_item_id\x18\x01 \x01(\tR\vcheckItemId\x12\x1b\n" +
 	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x12\n" +
@@ -1385,7 +1396,8 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"legalBasis\x12\x16\n" +
 	"\x06domain\x18\x05 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +
-	"agency_ids\x18\x06 \x03(\tR\tagencyIds\"\xc5\a\n" +
+	"agency_ids\x18\x06 \x03(\tR\tagencyIds\x12$\n" +
+	"\x0echeck_item_ids\x18\a \x03(\tR\fcheckItemIds\"\xc5\a\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +

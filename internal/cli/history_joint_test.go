@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// jointHistory is an enterprise's history of one joint visit (综合查一次) of
+// 应急管理 (AG-03) and 消防救援 (AG-04), as ListInspections gives it: one view
+// per plan, each naming the whole visit (both agencies, the 一表通查 in which
+// the fire check both list, CI-0017 and CI-0018, is one line, CI-0017, under
+// both, standing for both ids) and carrying the results of every plan of the visit.
+func jointHistory() *ruqiv1.ListInspectionsResponse {
+	fire := &ruqiv1.LegalBasis{Law: "《中华人民共和国消防法》", Article: "第十六条"}
+	safety := &ruqiv1.InspectionResult{InspectionId: "INS-A", AgencyId: "AG-03", Items: []*ruqiv1.ItemResult{
+		{CheckItemId: "CI-0012", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM},
+		{CheckItemId: "CI-0017", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM},
+	}, RecordedAt: tspb(windowStart.Add(2 * time.Hour)), RecordedBy: "officer:O-0003"}
+	fireRes := &ruqiv1.InspectionResult{InspectionId: "INS-B", AgencyId: "AG-04", Items: []*ruqiv1.ItemResult{
+		{CheckItemId: "CI-0018", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_RECTIFICATION_ORDERED, RectificationDeadline: tspb(windowStart.Add(240 * time.Hour))},
+		{CheckItemId: "CI-0022", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM},
+	}, RecordedAt: tspb(windowStart.Add(2 * time.Hour)), RecordedBy: "officer:O-0004"}
+	a := &ruqiv1.InspectionView{
+		InspectionId: "INS-A", JointInspectionId: "JNT-A", LeadAgencyId: "AG-03", InspectionIds: []string{"INS-A", "INS-B"},
+		Agencies: []*ruqiv1.Agency{{Id: "AG-03", Name: "锦江区应急管理局"}, {Id: "AG-04", Name: "成都市消防救援支队"}},
+		CheckItems: []*ruqiv1.CheckItemView{
+			{CheckItemId: "CI-0012", AgencyId: "AG-03", Name: "安全生产责任制落实情况检查", AgencyIds: []string{"AG-03"}},
+			{CheckItemId: "CI-0017", AgencyId: "AG-03", Name: "消防设施器材完好有效情况检查", LegalBasis: fire, AgencyIds: []string{"AG-03", "AG-04"}, CheckItemIds: []string{"CI-0017", "CI-0018"}},
+			{CheckItemId: "CI-0022", AgencyId: "AG-04", Name: "疏散通道、安全出口畅通情况检查", AgencyIds: []string{"AG-04"}},
+		},
+		WindowStart: tspb(windowStart), WindowEnd: tspb(windowStart.Add(3 * time.Hour)),
+		Type:  ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+		State: ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED, Results: []*ruqiv1.InspectionResult{safety, fireRes},
+	}
+	b := proto.Clone(a).(*ruqiv1.InspectionView)
+	b.InspectionId = "INS-B"
+	return &ruqiv1.ListInspectionsResponse{Inspections: []*ruqiv1.InspectionView{a, b}, ThisYear: 2}
+}
+
+// The enterprise's history of one joint visit of two agencies printed each
+// agency's results once per plan of the visit: with four agencies, every
+// result line four times (a trial of a county's 综合查一次, 2026-12-06:
+// `ruqi company history` after a visit of 市场监管, 生态环境, 应急管理 and
+// 消防救援 listed 16 result lines for 4 results).
+func TestTablePrinter_History_JointVisit_ResultsOnce(t *testing.T) {
+	got := tableOf(func(p printer) { p.History(jointHistory()) })
+	_, results, _ := strings.Cut(got, "检查结果：")
+	if n := strings.Count(results, "责令整改"); n != 1 {
+		t.Errorf("the one rectification ordered is listed %d times:\n%s", n, got)
+	}
+	if n := strings.Count(results, "CI-0012"); n != 1 {
+		t.Errorf("AG-03's result on CI-0012 is listed %d times:\n%s", n, got)
+	}
+}
+
+// A result on a check the 一表通查 shows once under two agencies was printed
+// with its id alone when the recording agency's item is not the line's
+// ("CI-0018" with an empty name), while every other result is named.
+func TestTablePrinter_History_JointVisit_SharedCheckNamed(t *testing.T) {
+	got := tableOf(func(p printer) { p.History(jointHistory()) })
+	assertContains(t, got, "CI-0018 消防设施器材完好有效情况检查")
+}
