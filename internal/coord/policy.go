@@ -149,6 +149,19 @@ func (pol Policy) Trial(t time.Time) bool {
 type PolicyFile struct {
 	Default PolicyConfig            `json:"default"`
 	Regions map[string]PolicyConfig `json:"regions"`
+	// Calendar is the year's holiday arrangement, for the days 拼团
+	// matching proposes.
+	Calendar CalendarConfig `json:"calendar,omitempty"`
+}
+
+// CalendarConfig is the holiday arrangement the State Council publishes
+// each year (国务院办公厅关于部分节假日安排的通知), as dates "2027-02-06" in
+// Beijing time: Holidays besides those fixed by date (domain.FixedHoliday:
+// 春节, 清明, 端午, 中秋, and the days off in lieu), and Workdays, the weekend
+// days made working days (调休).
+type CalendarConfig struct {
+	Holidays []string `json:"holidays,omitempty"`
+	Workdays []string `json:"workdays,omitempty"`
 }
 
 // PolicyConfig is a policy as written in the file.
@@ -200,6 +213,19 @@ type Policies struct {
 	def     Policy
 	regions map[string]Policy
 	order   []string // region prefixes, longest first
+	// holidays and workdays are the calendar's dates ("2006-01-02").
+	holidays, workdays map[string]bool
+}
+
+// Workday reports whether day (its date in Beijing time) is a working day:
+// a weekend day the calendar makes a working day (调休) is one, a holiday it
+// lists is not, and otherwise domain.Workday decides.
+func (p *Policies) Workday(day time.Time) bool {
+	key := day.In(domain.Shanghai).Format(time.DateOnly)
+	if p.workdays[key] {
+		return true
+	}
+	return !p.holidays[key] && domain.Workday(day)
 }
 
 // Digest identifies what the policies decide: equal for the same caps,
@@ -263,6 +289,9 @@ func NewPolicies(f PolicyFile) (*Policies, error) {
 		return nil, fmt.Errorf("default policy: %w", err)
 	}
 	p := &Policies{def: def, regions: map[string]Policy{}}
+	if p.holidays, p.workdays, err = f.Calendar.dates(); err != nil {
+		return nil, fmt.Errorf("calendar: %w", err)
+	}
 	regions := make([]string, 0, len(f.Regions))
 	for region := range f.Regions {
 		if len(region) != 6 || strings.Trim(region, "0123456789") != "" {
@@ -421,6 +450,34 @@ func (p *Policies) For(region string) Policy {
 	d := p.def
 	d.Region = ""
 	return d
+}
+
+// dates reads the calendar's dates; a date both a holiday and a working day
+// is refused.
+func (c CalendarConfig) dates() (holidays, workdays map[string]bool, err error) {
+	read := func(list []string) (map[string]bool, error) {
+		m := map[string]bool{}
+		for _, s := range list {
+			d, err := time.ParseInLocation(time.DateOnly, s, domain.Shanghai)
+			if err != nil {
+				return nil, fmt.Errorf("date %q: want YYYY-MM-DD", s)
+			}
+			m[d.Format(time.DateOnly)] = true
+		}
+		return m, nil
+	}
+	if holidays, err = read(c.Holidays); err != nil {
+		return nil, nil, err
+	}
+	if workdays, err = read(c.Workdays); err != nil {
+		return nil, nil, err
+	}
+	for d := range workdays {
+		if holidays[d] {
+			return nil, nil, fmt.Errorf("%s is listed both as a holiday and as a working day", d)
+		}
+	}
+	return holidays, workdays, nil
 }
 
 // lookup is the policy a region of this prefix inherits from while the

@@ -226,3 +226,41 @@ func TestNewPolicies_InheritFromNearestAncestor(t *testing.T) {
 		t.Errorf("北京: %+v, want the default", other)
 	}
 }
+
+// The calendar adds the year's holidays and 调休 working days to the days
+// fixed by date; bad dates are refused when the file is read.
+func TestPolicies_Calendar(t *testing.T) {
+	p, err := NewPolicies(PolicyFile{Calendar: CalendarConfig{
+		Holidays: []string{"2027-02-05", "2027-02-08", "2027-02-09"}, // 春节 (a Monday and Tuesday among them)
+		Workdays: []string{"2027-02-20"},                             // a Saturday worked (调休)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(s string) time.Time {
+		d, err := time.ParseInLocation(time.DateOnly, s, time.FixedZone("CST", 8*3600))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Add(9 * time.Hour)
+	}
+	for d, want := range map[string]bool{
+		"2027-02-08": false, // listed
+		"2027-02-10": true,  // an ordinary Wednesday
+		"2027-02-20": true,  // Saturday, worked
+		"2027-02-21": false, // Sunday
+		"2027-01-01": false, // 元旦, fixed by date
+	} {
+		if got := p.Workday(day(d)); got != want {
+			t.Errorf("%s: workday %v, want %v", d, got, want)
+		}
+	}
+	for name, c := range map[string]CalendarConfig{
+		"not a date": {Holidays: []string{"2027-02-30"}},
+		"both":       {Holidays: []string{"2027-02-20"}, Workdays: []string{"2027-02-20"}},
+	} {
+		if _, err := NewPolicies(PolicyFile{Calendar: c}); err == nil {
+			t.Errorf("%s: accepted %+v", name, c)
+		}
+	}
+}

@@ -56,6 +56,10 @@ type Input struct {
 	NotBefore time.Time
 	// Zone places the visit day; nil is Beijing time.
 	Zone *time.Location
+	// Workday says whether a day is a working day, on which a joint visit
+	// is proposed (coord.Policies.Workday: the year's holidays and 调休);
+	// nil is domain.Workday.
+	Workday func(day time.Time) bool
 }
 
 // Visit hours: a proposed joint visit is one working day, 09:00 to 17:00
@@ -260,7 +264,11 @@ func Lead(plans []Coverage, group []int32, visitsSpent bool) {
 }
 
 func propose(in Input, zone *time.Location, uscc string, g *group, res *Result) (Proposal, bool) {
-	start, end, ok := window(later(g.start, in.NotBefore), g.end, zone)
+	workday := in.Workday
+	if workday == nil {
+		workday = domain.Workday
+	}
+	start, end, ok := window(later(g.start, in.NotBefore), g.end, zone, workday)
 	if !ok {
 		return Proposal{}, false
 	}
@@ -313,10 +321,10 @@ func propose(in Input, zone *time.Location, uscc string, g *group, res *Result) 
 	return p, true
 }
 
-// window is the first working day (Monday to Friday) whose 09:00–17:00 in
-// zone lies within [from, to); failing that, the first such day of any
-// weekday (a weekend campaign).
-func window(from, to time.Time, zone *time.Location) (time.Time, time.Time, bool) {
+// window is the first working day whose 09:00–17:00 in zone lies within
+// [from, to); failing that, the first such day of any kind (a campaign over
+// a weekend or a holiday).
+func window(from, to time.Time, zone *time.Location, workday func(time.Time) bool) (time.Time, time.Time, bool) {
 	var weekend time.Time
 	t := from.In(zone)
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone)
@@ -329,7 +337,7 @@ func window(from, to time.Time, zone *time.Location) (time.Time, time.Time, bool
 		if s.Before(from) {
 			continue
 		}
-		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
+		if workday(s) {
 			return s, e, true
 		}
 		if weekend.IsZero() {

@@ -90,7 +90,7 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 		if from.After(notBefore) {
 			notBefore = from
 		}
-		res = matching.Match(matching.Input{Plans: plans, Standing: standing, NotBefore: notBefore})
+		res = matching.Match(matching.Input{Plans: plans, Standing: standing, NotBefore: notBefore, Workday: s.policies.Workday})
 		props = res.Proposals[:0]
 		for _, mp := range res.Proposals {
 			if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, regionOf(r, mp.USCC)) {
