@@ -262,6 +262,8 @@ func verdictLabel(v ruqiv1.Verdict) string {
 		return "检查已办结"
 	case ruqiv1.Verdict_VERDICT_MALFORMED:
 		return "不是有效的入企码"
+	case ruqiv1.Verdict_VERDICT_TOO_FEW_OFFICERS:
+		return "持证执法人员不足"
 	}
 	return unknownLabel(int32(v))
 }

@@ -52,6 +52,10 @@ type ScanFacts struct {
 	// signature: a retired (leaked) key could sign any window.
 	OnRecord                      bool
 	RecordNotBefore, RecordExpiry time.Time
+	// OfficersValid is how many of the inspection's officers hold a valid
+	// certificate of its agency now; an on-site inspection needs at least
+	// MinOfficers (Limits.MinOfficers, 2) of them.
+	OfficersValid, MinOfficers int
 }
 
 // ScanVerdict decides the verdict of a code with a good signature. The order
@@ -88,6 +92,12 @@ func ScanVerdict(f ScanFacts, now time.Time, leeway time.Duration) ruqiv1.Verdic
 	if f.Officer == nil || !CertificateValid(f.Officer, now) || f.Officer.GetCertificateNumber() != f.CodeCertificate ||
 		f.Officer.GetAgencyId() != ins.GetAgencyId() {
 		return ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID
+	}
+	// The officer is genuine, but an inspection whose other officers have
+	// been suspended since is one officer alone (a trial of a county's
+	// 综合查一次, 2026-12-06: the code read 核验通过…请配合检查).
+	if IsInspection(ins.GetVisitKind()) && f.OfficersValid < f.MinOfficers {
+		return ruqiv1.Verdict_VERDICT_TOO_FEW_OFFICERS
 	}
 	return ruqiv1.Verdict_VERDICT_VALID
 }

@@ -127,8 +127,10 @@ func (m *matrixEnv) completed(t *testing.T, foreign bool) obj {
 	o := noObject(m, t, foreign)
 	m.slot++
 	// Results need the window to have begun: register it late (an
-	// emergency already inspected) and close it as administrator.
-	start := time.Now().Add(-time.Duration(m.slot) * time.Minute)
+	// emergency already inspected) and close it as administrator. The
+	// windows (10 minutes) do not overlap: the same emergency recorded
+	// twice by one agency is a duplicate.
+	start := time.Now().Add(-time.Duration(m.slot) * 11 * time.Minute)
 	officers := m.w.f.officersOf[o.agency]
 	admin := ruqiv1.NewInspectionServiceClient(m.w.conn(m.w.admin))
 	reg, err := admin.RegisterInspection(context.Background(), &ruqiv1.RegisterInspectionRequest{

@@ -44,16 +44,18 @@ func fixture(t *testing.T, now time.Time) store.Store {
 		if err := tx.PutEnterprise(&ruqiv1.Enterprise{Uscc: uscc, Name: "样例企业", RegionCode: region}); err != nil {
 			return err
 		}
-		if err := tx.PutOfficer(&ruqiv1.Officer{Id: "O-1", AgencyId: "AG-1", Name: "样例", CertificateNumber: "C-1",
-			CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, CertificateValidUntil: timestamppb.New(now.AddDate(1, 0, 0))}); err != nil {
-			return err
+		for _, id := range []string{"O-1", "O-2"} {
+			if err := tx.PutOfficer(&ruqiv1.Officer{Id: id, AgencyId: "AG-1", Name: "样例", CertificateNumber: "C-" + id[2:],
+				CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, CertificateValidUntil: timestamppb.New(now.AddDate(1, 0, 0))}); err != nil {
+				return err
+			}
 		}
 		// O-1's code on record, for the window the tests' claims name.
 		if err := tx.PutCode(&ruqiv1.InspectionCode{InspectionId: "INS-1", OfficerId: "O-1",
 			NotBefore: timestamppb.New(now.Add(-time.Hour)), ExpiresAt: timestamppb.New(now.Add(time.Hour))}); err != nil {
 			return err
 		}
-		return tx.PutInspection(&ruqiv1.Inspection{Id: "INS-1", AgencyId: "AG-1", EnterpriseUscc: uscc, OfficerIds: []string{"O-1"},
+		return tx.PutInspection(&ruqiv1.Inspection{Id: "INS-1", AgencyId: "AG-1", EnterpriseUscc: uscc, OfficerIds: []string{"O-1", "O-2"},
 			CheckItemIds: []string{"IT-1"}, WindowStart: timestamppb.New(now.Add(-time.Hour)), WindowEnd: timestamppb.New(now.Add(time.Hour)),
 			State: ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED})
 	})
@@ -238,7 +240,7 @@ func TestScan_CheckInOnce_InvalidIsOneLead(t *testing.T) {
 		var out inspection.Scanned
 		if err := st.Update(context.Background(), func(tx store.Tx) error {
 			var err error
-			out, err = inspection.Scan(tx, enterprise, at, claims, 2*time.Minute)
+			out, err = inspection.Scan(tx, enterprise, at, claims, domain.DefaultLimits())
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -260,6 +262,44 @@ func TestScan_CheckInOnce_InvalidIsOneLead(t *testing.T) {
 	}
 	if n := counts(t, st, "R|scanned|")["R|scanned|"+report.Month(now.Add(-time.Hour))+"|"+region+"|AG-1"]; n != 1 {
 		t.Errorf("亮码 counted %d, want 1", n)
+	}
+}
+
+// An on-site inspection needs two officers with valid certificates: once
+// the other is suspended, the code of the one left does not pass (a trial
+// of a county's 综合查一次, 2026-12-06, found it read 核验通过).
+func TestScan_TooFewValidOfficers(t *testing.T) {
+	now := time.Now()
+	st := fixture(t, now)
+	claims := code.Claims{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-1", OfficerID: "O-1", CertificateNumber: "C-1",
+		EnterpriseUSCC: uscc, NotBefore: now.Add(-time.Hour), Expiry: now.Add(time.Hour)}
+	scan := func() ruqiv1.Verdict {
+		t.Helper()
+		var out inspection.Scanned
+		if err := st.Update(context.Background(), func(tx store.Tx) error {
+			var err error
+			out, err = inspection.Scan(tx, enterprise, now, claims, domain.DefaultLimits())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out.Verdict
+	}
+	if v := scan(); v != ruqiv1.Verdict_VERDICT_VALID {
+		t.Fatalf("two valid officers: %v", v)
+	}
+	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		o, err := tx.Officer("O-2")
+		if err != nil {
+			return err
+		}
+		o.CertificateStatus = ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED
+		return tx.PutOfficer(o)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if v := scan(); v != ruqiv1.Verdict_VERDICT_TOO_FEW_OFFICERS {
+		t.Errorf("O-2 suspended, O-1's code: %v, want too few officers", v)
 	}
 }
 

@@ -29,6 +29,7 @@ var VerdictMessages = map[ruqiv1.Verdict]string{
 	ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:  "核验未通过：系统中没有这次检查的报备记录。企业有权拒绝检查",
 	ruqiv1.Verdict_VERDICT_CLOSED:              "核验未通过：此检查已办结（结果已录入），入企码不再有效。如需再次检查须重新报备，企业有权拒绝检查",
 	ruqiv1.Verdict_VERDICT_MALFORMED:           "核验未通过：扫描的内容不是有效的入企码，可能被篡改、不完整或不是本系统的二维码。企业有权拒绝检查",
+	ruqiv1.Verdict_VERDICT_TOO_FEW_OFFICERS:    "核验未通过：出示入企码的执法人员身份有效，但本次检查持有效执法证的执法人员不足2名（现场检查须至少2名）。企业有权拒绝检查",
 }
 
 // Scanned is the result of scanning a code whose signature verified.
@@ -47,10 +48,10 @@ type Scanned struct {
 // verdict (domain.ScanVerdict), its event, a lead for every invalid code, and
 // for a valid one the check-in keyed by the code's cti (the first scan makes
 // it, later scans count on it) and the 亮码 count of the inspection.
-func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, leeway time.Duration) (Scanned, error) {
+func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, l domain.Limits) (Scanned, error) {
 	uscc := p.Subject
 	j := journal(tx, p, now)
-	ins, verdict, err := judge(tx, c, uscc, now, leeway)
+	ins, verdict, err := judge(tx, c, uscc, now, l)
 	if err != nil {
 		return Scanned{}, err
 	}
@@ -135,9 +136,10 @@ func RejectScan(tx store.Tx, p auth.Principal, now time.Time, v ruqiv1.Verdict, 
 // judge reads what the verdict of a code with a good signature depends on
 // and returns the verdict (domain.ScanVerdict) with the inspection, if the
 // code agrees with it.
-func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway time.Duration) (*ruqiv1.Inspection, ruqiv1.Verdict, error) {
+func judge(r store.Reader, c code.Claims, uscc string, now time.Time, l domain.Limits) (*ruqiv1.Inspection, ruqiv1.Verdict, error) {
+	leeway := l.ClockLeeway
 	f := domain.ScanFacts{ScannerUSCC: uscc, CodeUSCC: c.EnterpriseUSCC, CodeInspectionID: c.InspectionID, CodeOfficerID: c.OfficerID,
-		CodeCertificate: c.CertificateNumber, NotBefore: c.NotBefore, Expiry: c.Expiry, CodeVisitKind: c.VisitKind}
+		CodeCertificate: c.CertificateNumber, NotBefore: c.NotBefore, Expiry: c.Expiry, CodeVisitKind: c.VisitKind, MinOfficers: l.MinOfficers}
 	if c.EnterpriseUSCC != uscc {
 		return nil, domain.ScanVerdict(f, now, leeway), nil
 	}
@@ -152,6 +154,17 @@ func judge(r store.Reader, c code.Claims, uscc string, now time.Time, leeway tim
 		for _, rc := range codes {
 			if rc.GetOfficerId() == c.OfficerID {
 				f.OnRecord, f.RecordNotBefore, f.RecordExpiry = true, rc.GetNotBefore().AsTime(), rc.GetExpiresAt().AsTime()
+			}
+		}
+		for _, id := range ins.GetOfficerIds() {
+			o, err := r.Officer(id)
+			switch {
+			case err == nil:
+				if domain.CertificateValid(o, now) && o.GetAgencyId() == ins.GetAgencyId() {
+					f.OfficersValid++
+				}
+			case !errors.Is(err, store.ErrNotFound):
+				return nil, 0, err
 			}
 		}
 	case !errors.Is(err, store.ErrNotFound):

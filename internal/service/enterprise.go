@@ -66,7 +66,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 		if ent, err := tx.Enterprise(uscc); err == nil {
 			resp.EnterpriseName = ent.GetName()
 		}
-		sc, err := inspection.Scan(tx, principal(ctx), now, claims, s.cfg.Limits.ClockLeeway)
+		sc, err := inspection.Scan(tx, principal(ctx), now, claims, s.cfg.Limits)
 		if err != nil {
 			return err
 		}

@@ -132,6 +132,7 @@ var verdictTitles = map[ruqiv1.Verdict]string{
 	ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:  "无效：无此报备记录",
 	ruqiv1.Verdict_VERDICT_CLOSED:              "无效：检查已办结",
 	ruqiv1.Verdict_VERDICT_MALFORMED:           "无效：不是入企码",
+	ruqiv1.Verdict_VERDICT_TOO_FEW_OFFICERS:    "无效：持证执法人员不足2名",
 }
 
 var inspectionTypes = map[ruqiv1.InspectionType]string{

@@ -38,6 +38,9 @@ const (
 	Verdict_VERDICT_UNKNOWN_INSPECTION  Verdict = 9  // 无此报备
 	Verdict_VERDICT_CLOSED              Verdict = 10 // 检查已办结: results recorded, the code no longer admits anyone
 	Verdict_VERDICT_MALFORMED           Verdict = 11 // 不是有效的入企码: the text does not parse as a code (altered, truncated, not ours)
+	// 持证人员不足: the officer is valid, but fewer of the inspection's
+	// officers hold a valid certificate than an on-site inspection needs (2).
+	Verdict_VERDICT_TOO_FEW_OFFICERS Verdict = 12
 )
 
 // Enum value maps for Verdict.
@@ -55,6 +58,7 @@ var (
 		9:  "VERDICT_UNKNOWN_INSPECTION",
 		10: "VERDICT_CLOSED",
 		11: "VERDICT_MALFORMED",
+		12: "VERDICT_TOO_FEW_OFFICERS",
 	}
 	Verdict_value = map[string]int32{
 		"VERDICT_UNSPECIFIED":         0,
@@ -69,6 +73,7 @@ var (
 		"VERDICT_UNKNOWN_INSPECTION":  9,
 		"VERDICT_CLOSED":              10,
 		"VERDICT_MALFORMED":           11,
+		"VERDICT_TOO_FEW_OFFICERS":    12,
 	}
 )
 
@@ -1503,7 +1508,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\vnoticedFrom\x12\x14\n" +
 	"\x05begun\x18\v \x01(\bR\x05begun\"L\n" +
 	"\x1aListUpcomingVisitsResponse\x12.\n" +
-	"\x06visits\x18\x01 \x03(\v2\x16.ruqi.v1.UpcomingVisitR\x06visits*\xba\x02\n" +
+	"\x06visits\x18\x01 \x03(\v2\x16.ruqi.v1.UpcomingVisitR\x06visits*\xd8\x02\n" +
 	"\aVerdict\x12\x17\n" +
 	"\x13VERDICT_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rVERDICT_VALID\x10\x01\x12\x19\n" +
@@ -1517,7 +1522,8 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x1aVERDICT_UNKNOWN_INSPECTION\x10\t\x12\x12\n" +
 	"\x0eVERDICT_CLOSED\x10\n" +
 	"\x12\x15\n" +
-	"\x11VERDICT_MALFORMED\x10\v2\x82\x04\n" +
+	"\x11VERDICT_MALFORMED\x10\v\x12\x1c\n" +
+	"\x18VERDICT_TOO_FEW_OFFICERS\x10\f2\x82\x04\n" +
 	"\x11EnterpriseService\x12?\n" +
 	"\bScanCode\x12\x18.ruqi.v1.ScanCodeRequest\x1a\x19.ruqi.v1.ScanCodeResponse\x12W\n" +
 	"\x10RefuseInspection\x12 .ruqi.v1.RefuseInspectionRequest\x1a!.ruqi.v1.RefuseInspectionResponse\x12T\n" +
