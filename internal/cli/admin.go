@@ -308,7 +308,7 @@ func (a *app) adminEventsVerifyCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify",
 		Short: "核验事件日志的哈希链，以及它与最新签名检查点是否相符",
-		Long:  "重新计算整个事件日志的哈希链，并由事件重算默克尔树根，与日志最新的签名检查点核对。都完好时退出码为 0；有事件被篡改、删除、调换，或检查点之后历史被改写时退出码为 1，并说明哪里对不上。",
+		Long:  "重新计算整个事件日志的哈希链，并由事件重算默克尔树根，与日志最新的签名检查点核对；再将存储的报备、检查结果和评价与日志所载内容逐条核对。都完好时退出码为 0；有事件被篡改、删除、调换，检查点之后历史被改写，或记录与日志不符时退出码为 1，并说明哪里对不上。",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
@@ -322,6 +322,9 @@ func (a *app) adminEventsVerifyCommand() *cobra.Command {
 				}
 				if resp.GetCheckpointProblem() != "" {
 					return fmt.Errorf("事件日志与签名检查点不符：%s", resp.GetCheckpointProblem())
+				}
+				if d := resp.GetRecordsDiffering(); len(d) > 0 {
+					return fmt.Errorf("存储的记录与事件日志不符：%d 条记录（如报备 %s，序号 %d 的事件）与日志所载内容不同，记录被改写或损坏", len(d), d[0].GetInspectionId(), d[0].GetSeq())
 				}
 				return nil
 			})

@@ -742,7 +742,17 @@ func (p *tablePrinter) LogVerified(r *ruqiv1.VerifyEventLogResponse) {
 		kv("链头哈希", hex.EncodeToString(r.GetHeadHash())),
 		kv("最新签名检查点", strconv.FormatUint(r.GetCheckpointSize(), 10)),
 		kv("与检查点相符", checkpointState(r)),
+		kv("核对的记录", strconv.FormatUint(r.GetRecordsChecked(), 10)),
 	)
+	if d := r.GetRecordsDiffering(); len(d) > 0 {
+		p.println()
+		p.println("与日志不符的记录：")
+		t := newTable("序号", "事件", "报备编号")
+		for _, x := range d {
+			t.add(strconv.FormatUint(x.GetSeq(), 10), eventTypeLabel(x.GetType()), x.GetInspectionId())
+		}
+		t.write(p.out)
+	}
 }
 
 func checkpointState(r *ruqiv1.VerifyEventLogResponse) string {

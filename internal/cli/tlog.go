@@ -48,9 +48,18 @@ func (a *app) receiptGetCommand() *cobra.Command {
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
-				resp, err := ruqiv1.NewLogServiceClient(cc).ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{InspectionId: inspection})
-				if err != nil {
-					return err
+				// Every receipt, a page at a time.
+				resp := &ruqiv1.ListReceiptsResponse{}
+				for after := uint64(0); ; {
+					page, err := ruqiv1.NewLogServiceClient(cc).ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{InspectionId: inspection, AfterSeq: after})
+					if err != nil {
+						return err
+					}
+					resp.Receipts, resp.Pending = append(resp.Receipts, page.GetReceipts()...), page.GetPending()
+					if page.GetNextAfterSeq() <= after {
+						break
+					}
+					after = page.GetNextAfterSeq()
 				}
 				if err := os.MkdirAll(dir, 0o755); err != nil {
 					return fmt.Errorf("创建目录 %s 失败：%w", dir, err)

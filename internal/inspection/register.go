@@ -219,11 +219,7 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 		return Count{m, ins.GetWindowStart().AsTime(), chk.Enterprise.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1}
 	}
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_REGISTERED)
-	e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
-	e.Detail = ins.GetType().String()
-	if !domain.IsInspection(ins.GetVisitKind()) {
-		e.Detail = ins.GetVisitKind().String()
-	}
+	e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), RegistrationDetail(ins)
 	if err := j.Record(e, count(report.PlanMetric(ins.GetVisitKind()))); err != nil {
 		return Registered{}, err
 	}

@@ -162,7 +162,7 @@ func Evaluate(tx store.Tx, p auth.Principal, now time.Time, in EvaluationInput) 
 	}
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_EVALUATED)
-	e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
+	e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), EvaluationDetail(ev)
 	return ev, j.Record(e, count(report.EvalCount, 1), count(report.EvalOverall, int64(in.Overall)), count(report.EvalCertificate, b2i(in.CertificateShown)),
 		count(report.EvalRights, b2i(in.RightsExplained)), count(report.EvalProper, b2i(in.ConductedProperly)))
 }
@@ -302,7 +302,7 @@ func RecordResult(tx store.Tx, p auth.Principal, now time.Time, leeway time.Dura
 	}
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED)
-	e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), outcomeSummary(in.Items)
+	e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), ResultDetail(ins.GetResult())
 	if err := j.Record(e); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -205,20 +206,31 @@ func (a *adminServer) VerifyEventLog(ctx context.Context, _ *ruqiv1.VerifyEventL
 	}
 	var rep store.ChainReport
 	var cp checkpointCheck
+	var records inspection.RecordReport
 	err := a.s.store.View(ctx, func(r store.Reader) error {
 		var err error
 		rep, err = store.VerifyChain(r)
 		if err != nil {
 			return err
 		}
-		cp, err = a.s.checkCheckpoint(r)
+		if cp, err = a.s.checkCheckpoint(r); err != nil {
+			return err
+		}
+		// The records against what the log says was decided: the chain
+		// proves the events, not the records derived from them.
+		records, err = inspection.CheckRecords(r)
 		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return &ruqiv1.VerifyEventLogResponse{Events: rep.Events, Intact: rep.Intact, FirstBrokenSeq: rep.FirstBrokenSeq, HeadHash: rep.HeadHash,
-		CheckpointSize: cp.size, CheckpointMatches: cp.size > 0 && cp.problem == "", CheckpointProblem: cp.problem}, nil
+	resp := &ruqiv1.VerifyEventLogResponse{Events: rep.Events, Intact: rep.Intact, FirstBrokenSeq: rep.FirstBrokenSeq, HeadHash: rep.HeadHash,
+		CheckpointSize: cp.size, CheckpointMatches: cp.size > 0 && cp.problem == "", CheckpointProblem: cp.problem,
+		RecordsChecked: records.Checked}
+	for _, d := range records.Differing {
+		resp.RecordsDiffering = append(resp.RecordsDiffering, &ruqiv1.RecordDifference{Seq: d.Seq, Type: d.Type, InspectionId: d.InspectionID})
+	}
+	return resp, nil
 }
 
 // ListAccessTokens lists one principal's tokens, never the token itself.

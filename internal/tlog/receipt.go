@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/transparency-dev/formats/witness"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -99,10 +100,24 @@ func WitnessClients(policy []byte, hc *http.Client) ([]*WitnessClient, error) {
 	return out, nil
 }
 
-// Cosign asks every witness to cosign the checkpoint of an integration and
-// keeps the checkpoint with the cosignatures it got. A witness that refuses
-// (a fork, a split view) or cannot be reached is reported; the others'
-// cosignatures are kept all the same.
+// Uncosigned lists the witnesses whose cosignature the checkpoint lacks.
+func Uncosigned(signed []byte, clients []*WitnessClient) []*WitnessClient {
+	var out []*WitnessClient
+	for _, c := range clients {
+		if n, err := note.Open(signed, note.VerifierList(c.Key)); err != nil || len(n.Sigs) == 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Cosign asks every witness whose cosignature the checkpoint of an
+// integration lacks to cosign it, and keeps the checkpoint with the
+// cosignatures it has and got. A witness that refuses (a fork, a split
+// view) or cannot be reached is reported; the others' cosignatures are kept
+// all the same. Asked again later (the log idle, the witness back), it asks
+// only the witnesses still missing: one that cosigned already keeps its
+// line, whatever it would answer to the same checkpoint twice.
 func Cosign(ctx context.Context, st store.Store, clients []*WitnessClient, in Integration) ([]byte, error) {
 	if len(clients) == 0 || in.Note == nil {
 		return in.Note, nil
@@ -118,10 +133,10 @@ func Cosign(ctx context.Context, st store.Store, clients []*WitnessClient, in In
 	}
 	bare := signedText(in.Note)
 	bare = append(bare[:len(bare):len(bare)], logSigLines(in.Note)...)
-	cosigned := append([]byte(nil), bare...)
+	cosigned := append([]byte(nil), in.Note...)
 	var errs []error
 	got := 0
-	for _, c := range clients {
+	for _, c := range Uncosigned(in.Note, clients) {
 		sigs, err := c.Cosign(ctx, bare, in.Size, proofFrom)
 		if err != nil {
 			errs = append(errs, err)

@@ -16,17 +16,22 @@ import (
 // that officer. pending is true while the event is recorded but not yet in
 // the Merkle log.
 func (s *server) checkInReceipt(ctx context.Context, sess, inspection, officer string) (rc *ruqiv1.Receipt, pending bool, err error) {
-	resp, err := ruqiv1.NewLogServiceClient(s.cfg.API).ListReceipts(as(ctx, sess), &ruqiv1.ListReceiptsRequest{InspectionId: inspection})
-	if err != nil {
-		return nil, false, err
-	}
-	for _, r := range resp.GetReceipts() {
-		e := r.GetEvent()
-		if e.GetType() == ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED && e.GetOfficerId() == officer {
-			return r, false, nil
+	for after := uint64(0); ; {
+		resp, err := ruqiv1.NewLogServiceClient(s.cfg.API).ListReceipts(as(ctx, sess), &ruqiv1.ListReceiptsRequest{InspectionId: inspection, AfterSeq: after})
+		if err != nil {
+			return nil, false, err
 		}
+		for _, r := range resp.GetReceipts() {
+			e := r.GetEvent()
+			if e.GetType() == ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED && e.GetOfficerId() == officer {
+				return r, false, nil
+			}
+		}
+		if resp.GetNextAfterSeq() <= after {
+			return nil, resp.GetPending() > 0, nil
+		}
+		after = resp.GetNextAfterSeq()
 	}
-	return nil, resp.GetPending() > 0, nil
 }
 
 // receiptNote is the verify page's line about the receipt, and its link.

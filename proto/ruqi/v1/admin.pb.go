@@ -806,8 +806,15 @@ type VerifyEventLogResponse struct {
 	// checkpoint_problem says what does not match, in Chinese; empty if all
 	// does, or if the log has no checkpoint yet (checkpoint_size 0).
 	CheckpointProblem string `protobuf:"bytes,7,opt,name=checkpoint_problem,json=checkpointProblem,proto3" json:"checkpoint_problem,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// records_checked is how many stored records (registrations, results,
+	// evaluations) were compared with the event that says what was decided
+	// of them; records_differing lists the first that do not match: a record
+	// rewritten at rest. Events written before 2026-12-06 say no content and
+	// are not counted.
+	RecordsChecked   uint64              `protobuf:"varint,8,opt,name=records_checked,json=recordsChecked,proto3" json:"records_checked,omitempty"`
+	RecordsDiffering []*RecordDifference `protobuf:"bytes,9,rep,name=records_differing,json=recordsDiffering,proto3" json:"records_differing,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *VerifyEventLogResponse) Reset() {
@@ -889,6 +896,82 @@ func (x *VerifyEventLogResponse) GetCheckpointProblem() string {
 	return ""
 }
 
+func (x *VerifyEventLogResponse) GetRecordsChecked() uint64 {
+	if x != nil {
+		return x.RecordsChecked
+	}
+	return 0
+}
+
+func (x *VerifyEventLogResponse) GetRecordsDiffering() []*RecordDifference {
+	if x != nil {
+		return x.RecordsDiffering
+	}
+	return nil
+}
+
+// RecordDifference is a stored record that is not what its latest event
+// says was decided.
+type RecordDifference struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Type          EventType              `protobuf:"varint,2,opt,name=type,proto3,enum=ruqi.v1.EventType" json:"type,omitempty"`
+	InspectionId  string                 `protobuf:"bytes,3,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordDifference) Reset() {
+	*x = RecordDifference{}
+	mi := &file_ruqi_v1_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordDifference) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordDifference) ProtoMessage() {}
+
+func (x *RecordDifference) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordDifference.ProtoReflect.Descriptor instead.
+func (*RecordDifference) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RecordDifference) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *RecordDifference) GetType() EventType {
+	if x != nil {
+		return x.Type
+	}
+	return EventType_EVENT_TYPE_UNSPECIFIED
+}
+
+func (x *RecordDifference) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
 type RevokeAccessTokenRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TokenId       string                 `protobuf:"bytes,1,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
@@ -898,7 +981,7 @@ type RevokeAccessTokenRequest struct {
 
 func (x *RevokeAccessTokenRequest) Reset() {
 	*x = RevokeAccessTokenRequest{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[9]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -910,7 +993,7 @@ func (x *RevokeAccessTokenRequest) String() string {
 func (*RevokeAccessTokenRequest) ProtoMessage() {}
 
 func (x *RevokeAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[9]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -923,7 +1006,7 @@ func (x *RevokeAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RevokeAccessTokenRequest) GetTokenId() string {
@@ -945,7 +1028,7 @@ type RevokeAccessTokenResponse struct {
 
 func (x *RevokeAccessTokenResponse) Reset() {
 	*x = RevokeAccessTokenResponse{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[10]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1040,7 @@ func (x *RevokeAccessTokenResponse) String() string {
 func (*RevokeAccessTokenResponse) ProtoMessage() {}
 
 func (x *RevokeAccessTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[10]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1053,7 @@ func (x *RevokeAccessTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAccessTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeAccessTokenResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RevokeAccessTokenResponse) GetAlsoRevoked() []string {
@@ -990,7 +1073,7 @@ type ListAccessTokensRequest struct {
 
 func (x *ListAccessTokensRequest) Reset() {
 	*x = ListAccessTokensRequest{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[11]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1085,7 @@ func (x *ListAccessTokensRequest) String() string {
 func (*ListAccessTokensRequest) ProtoMessage() {}
 
 func (x *ListAccessTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[11]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1015,7 +1098,7 @@ func (x *ListAccessTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListAccessTokensRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListAccessTokensRequest) GetRole() Role {
@@ -1042,7 +1125,7 @@ type ListAccessTokensResponse struct {
 
 func (x *ListAccessTokensResponse) Reset() {
 	*x = ListAccessTokensResponse{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[12]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1137,7 @@ func (x *ListAccessTokensResponse) String() string {
 func (*ListAccessTokensResponse) ProtoMessage() {}
 
 func (x *ListAccessTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[12]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1150,7 @@ func (x *ListAccessTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListAccessTokensResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAccessTokensResponse) GetTokens() []*AccessTokenInfo {
@@ -1100,7 +1183,7 @@ type AccessTokenInfo struct {
 
 func (x *AccessTokenInfo) Reset() {
 	*x = AccessTokenInfo{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[13]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1112,7 +1195,7 @@ func (x *AccessTokenInfo) String() string {
 func (*AccessTokenInfo) ProtoMessage() {}
 
 func (x *AccessTokenInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[13]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1125,7 +1208,7 @@ func (x *AccessTokenInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessTokenInfo.ProtoReflect.Descriptor instead.
 func (*AccessTokenInfo) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AccessTokenInfo) GetTokenId() string {
@@ -1199,7 +1282,7 @@ type CompactStoreRequest struct {
 
 func (x *CompactStoreRequest) Reset() {
 	*x = CompactStoreRequest{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[14]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1211,7 +1294,7 @@ func (x *CompactStoreRequest) String() string {
 func (*CompactStoreRequest) ProtoMessage() {}
 
 func (x *CompactStoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[14]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1224,7 +1307,7 @@ func (x *CompactStoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompactStoreRequest.ProtoReflect.Descriptor instead.
 func (*CompactStoreRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 type CompactStoreResponse struct {
@@ -1240,7 +1323,7 @@ type CompactStoreResponse struct {
 
 func (x *CompactStoreResponse) Reset() {
 	*x = CompactStoreResponse{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[15]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1252,7 +1335,7 @@ func (x *CompactStoreResponse) String() string {
 func (*CompactStoreResponse) ProtoMessage() {}
 
 func (x *CompactStoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[15]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1265,7 +1348,7 @@ func (x *CompactStoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompactStoreResponse.ProtoReflect.Descriptor instead.
 func (*CompactStoreResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CompactStoreResponse) GetBytesBefore() int64 {
@@ -1304,7 +1387,7 @@ type BackupStoreRequest struct {
 
 func (x *BackupStoreRequest) Reset() {
 	*x = BackupStoreRequest{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[16]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1316,7 +1399,7 @@ func (x *BackupStoreRequest) String() string {
 func (*BackupStoreRequest) ProtoMessage() {}
 
 func (x *BackupStoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[16]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1329,7 +1412,7 @@ func (x *BackupStoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupStoreRequest.ProtoReflect.Descriptor instead.
 func (*BackupStoreRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 // BackupStoreResponse is one part of a backup's stream: the header first,
@@ -1348,7 +1431,7 @@ type BackupStoreResponse struct {
 
 func (x *BackupStoreResponse) Reset() {
 	*x = BackupStoreResponse{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[17]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1360,7 +1443,7 @@ func (x *BackupStoreResponse) String() string {
 func (*BackupStoreResponse) ProtoMessage() {}
 
 func (x *BackupStoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[17]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1373,7 +1456,7 @@ func (x *BackupStoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupStoreResponse.ProtoReflect.Descriptor instead.
 func (*BackupStoreResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BackupStoreResponse) GetPart() isBackupStoreResponse_Part {
@@ -1448,7 +1531,7 @@ type BackupHeader struct {
 
 func (x *BackupHeader) Reset() {
 	*x = BackupHeader{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[18]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1460,7 +1543,7 @@ func (x *BackupHeader) String() string {
 func (*BackupHeader) ProtoMessage() {}
 
 func (x *BackupHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[18]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1473,7 +1556,7 @@ func (x *BackupHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupHeader.ProtoReflect.Descriptor instead.
 func (*BackupHeader) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BackupHeader) GetSize() int64 {
@@ -1507,7 +1590,7 @@ type BackupTrailer struct {
 
 func (x *BackupTrailer) Reset() {
 	*x = BackupTrailer{}
-	mi := &file_ruqi_v1_admin_proto_msgTypes[19]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1519,7 +1602,7 @@ func (x *BackupTrailer) String() string {
 func (*BackupTrailer) ProtoMessage() {}
 
 func (x *BackupTrailer) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_admin_proto_msgTypes[19]
+	mi := &file_ruqi_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1532,7 +1615,7 @@ func (x *BackupTrailer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupTrailer.ProtoReflect.Descriptor instead.
 func (*BackupTrailer) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_ruqi_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *BackupTrailer) GetSha256() []byte {
@@ -1587,7 +1670,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x12ListEventsResponse\x12&\n" +
 	"\x06events\x18\x01 \x03(\v2\x0e.ruqi.v1.EventR\x06events\x12$\n" +
 	"\x0enext_after_seq\x18\x02 \x01(\x04R\fnextAfterSeq\"\x17\n" +
-	"\x15VerifyEventLogRequest\"\x96\x02\n" +
+	"\x15VerifyEventLogRequest\"\x87\x03\n" +
 	"\x16VerifyEventLogResponse\x12\x16\n" +
 	"\x06events\x18\x01 \x01(\x04R\x06events\x12\x16\n" +
 	"\x06intact\x18\x02 \x01(\bR\x06intact\x12(\n" +
@@ -1595,7 +1678,13 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\thead_hash\x18\x04 \x01(\fR\bheadHash\x12'\n" +
 	"\x0fcheckpoint_size\x18\x05 \x01(\x04R\x0echeckpointSize\x12-\n" +
 	"\x12checkpoint_matches\x18\x06 \x01(\bR\x11checkpointMatches\x12-\n" +
-	"\x12checkpoint_problem\x18\a \x01(\tR\x11checkpointProblem\"5\n" +
+	"\x12checkpoint_problem\x18\a \x01(\tR\x11checkpointProblem\x12'\n" +
+	"\x0frecords_checked\x18\b \x01(\x04R\x0erecordsChecked\x12F\n" +
+	"\x11records_differing\x18\t \x03(\v2\x19.ruqi.v1.RecordDifferenceR\x10recordsDiffering\"q\n" +
+	"\x10RecordDifference\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12&\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x12.ruqi.v1.EventTypeR\x04type\x12#\n" +
+	"\rinspection_id\x18\x03 \x01(\tR\finspectionId\"5\n" +
 	"\x18RevokeAccessTokenRequest\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\">\n" +
 	"\x19RevokeAccessTokenResponse\x12!\n" +
@@ -1715,7 +1804,7 @@ func file_ruqi_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_ruqi_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_ruqi_v1_admin_proto_goTypes = []any{
 	(Role)(0),                         // 0: ruqi.v1.Role
 	(EventType)(0),                    // 1: ruqi.v1.EventType
@@ -1728,60 +1817,63 @@ var file_ruqi_v1_admin_proto_goTypes = []any{
 	(*ListEventsResponse)(nil),        // 8: ruqi.v1.ListEventsResponse
 	(*VerifyEventLogRequest)(nil),     // 9: ruqi.v1.VerifyEventLogRequest
 	(*VerifyEventLogResponse)(nil),    // 10: ruqi.v1.VerifyEventLogResponse
-	(*RevokeAccessTokenRequest)(nil),  // 11: ruqi.v1.RevokeAccessTokenRequest
-	(*RevokeAccessTokenResponse)(nil), // 12: ruqi.v1.RevokeAccessTokenResponse
-	(*ListAccessTokensRequest)(nil),   // 13: ruqi.v1.ListAccessTokensRequest
-	(*ListAccessTokensResponse)(nil),  // 14: ruqi.v1.ListAccessTokensResponse
-	(*AccessTokenInfo)(nil),           // 15: ruqi.v1.AccessTokenInfo
-	(*CompactStoreRequest)(nil),       // 16: ruqi.v1.CompactStoreRequest
-	(*CompactStoreResponse)(nil),      // 17: ruqi.v1.CompactStoreResponse
-	(*BackupStoreRequest)(nil),        // 18: ruqi.v1.BackupStoreRequest
-	(*BackupStoreResponse)(nil),       // 19: ruqi.v1.BackupStoreResponse
-	(*BackupHeader)(nil),              // 20: ruqi.v1.BackupHeader
-	(*BackupTrailer)(nil),             // 21: ruqi.v1.BackupTrailer
-	(*durationpb.Duration)(nil),       // 22: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),     // 23: google.protobuf.Timestamp
+	(*RecordDifference)(nil),          // 11: ruqi.v1.RecordDifference
+	(*RevokeAccessTokenRequest)(nil),  // 12: ruqi.v1.RevokeAccessTokenRequest
+	(*RevokeAccessTokenResponse)(nil), // 13: ruqi.v1.RevokeAccessTokenResponse
+	(*ListAccessTokensRequest)(nil),   // 14: ruqi.v1.ListAccessTokensRequest
+	(*ListAccessTokensResponse)(nil),  // 15: ruqi.v1.ListAccessTokensResponse
+	(*AccessTokenInfo)(nil),           // 16: ruqi.v1.AccessTokenInfo
+	(*CompactStoreRequest)(nil),       // 17: ruqi.v1.CompactStoreRequest
+	(*CompactStoreResponse)(nil),      // 18: ruqi.v1.CompactStoreResponse
+	(*BackupStoreRequest)(nil),        // 19: ruqi.v1.BackupStoreRequest
+	(*BackupStoreResponse)(nil),       // 20: ruqi.v1.BackupStoreResponse
+	(*BackupHeader)(nil),              // 21: ruqi.v1.BackupHeader
+	(*BackupTrailer)(nil),             // 22: ruqi.v1.BackupTrailer
+	(*durationpb.Duration)(nil),       // 23: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),     // 24: google.protobuf.Timestamp
 }
 var file_ruqi_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.IssueAccessTokenRequest.role:type_name -> ruqi.v1.Role
-	22, // 1: ruqi.v1.IssueAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
-	23, // 2: ruqi.v1.IssueAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	22, // 3: ruqi.v1.RotateAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
-	23, // 4: ruqi.v1.RotateAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	23, // 5: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
+	23, // 1: ruqi.v1.IssueAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
+	24, // 2: ruqi.v1.IssueAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	23, // 3: ruqi.v1.RotateAccessTokenRequest.ttl:type_name -> google.protobuf.Duration
+	24, // 4: ruqi.v1.RotateAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	24, // 5: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 6: ruqi.v1.Event.type:type_name -> ruqi.v1.EventType
 	6,  // 7: ruqi.v1.ListEventsResponse.events:type_name -> ruqi.v1.Event
-	0,  // 8: ruqi.v1.ListAccessTokensRequest.role:type_name -> ruqi.v1.Role
-	15, // 9: ruqi.v1.ListAccessTokensResponse.tokens:type_name -> ruqi.v1.AccessTokenInfo
-	0,  // 10: ruqi.v1.AccessTokenInfo.role:type_name -> ruqi.v1.Role
-	23, // 11: ruqi.v1.AccessTokenInfo.created_at:type_name -> google.protobuf.Timestamp
-	23, // 12: ruqi.v1.AccessTokenInfo.expires_at:type_name -> google.protobuf.Timestamp
-	23, // 13: ruqi.v1.AccessTokenInfo.revoked_at:type_name -> google.protobuf.Timestamp
-	22, // 14: ruqi.v1.CompactStoreResponse.took:type_name -> google.protobuf.Duration
-	20, // 15: ruqi.v1.BackupStoreResponse.header:type_name -> ruqi.v1.BackupHeader
-	21, // 16: ruqi.v1.BackupStoreResponse.trailer:type_name -> ruqi.v1.BackupTrailer
-	23, // 17: ruqi.v1.BackupHeader.taken_at:type_name -> google.protobuf.Timestamp
-	2,  // 18: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
-	7,  // 19: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
-	9,  // 20: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
-	11, // 21: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
-	13, // 22: ruqi.v1.AdminService.ListAccessTokens:input_type -> ruqi.v1.ListAccessTokensRequest
-	4,  // 23: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
-	16, // 24: ruqi.v1.AdminService.CompactStore:input_type -> ruqi.v1.CompactStoreRequest
-	18, // 25: ruqi.v1.AdminService.BackupStore:input_type -> ruqi.v1.BackupStoreRequest
-	3,  // 26: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
-	8,  // 27: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
-	10, // 28: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
-	12, // 29: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
-	14, // 30: ruqi.v1.AdminService.ListAccessTokens:output_type -> ruqi.v1.ListAccessTokensResponse
-	5,  // 31: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
-	17, // 32: ruqi.v1.AdminService.CompactStore:output_type -> ruqi.v1.CompactStoreResponse
-	19, // 33: ruqi.v1.AdminService.BackupStore:output_type -> ruqi.v1.BackupStoreResponse
-	26, // [26:34] is the sub-list for method output_type
-	18, // [18:26] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	11, // 8: ruqi.v1.VerifyEventLogResponse.records_differing:type_name -> ruqi.v1.RecordDifference
+	1,  // 9: ruqi.v1.RecordDifference.type:type_name -> ruqi.v1.EventType
+	0,  // 10: ruqi.v1.ListAccessTokensRequest.role:type_name -> ruqi.v1.Role
+	16, // 11: ruqi.v1.ListAccessTokensResponse.tokens:type_name -> ruqi.v1.AccessTokenInfo
+	0,  // 12: ruqi.v1.AccessTokenInfo.role:type_name -> ruqi.v1.Role
+	24, // 13: ruqi.v1.AccessTokenInfo.created_at:type_name -> google.protobuf.Timestamp
+	24, // 14: ruqi.v1.AccessTokenInfo.expires_at:type_name -> google.protobuf.Timestamp
+	24, // 15: ruqi.v1.AccessTokenInfo.revoked_at:type_name -> google.protobuf.Timestamp
+	23, // 16: ruqi.v1.CompactStoreResponse.took:type_name -> google.protobuf.Duration
+	21, // 17: ruqi.v1.BackupStoreResponse.header:type_name -> ruqi.v1.BackupHeader
+	22, // 18: ruqi.v1.BackupStoreResponse.trailer:type_name -> ruqi.v1.BackupTrailer
+	24, // 19: ruqi.v1.BackupHeader.taken_at:type_name -> google.protobuf.Timestamp
+	2,  // 20: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
+	7,  // 21: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
+	9,  // 22: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
+	12, // 23: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
+	14, // 24: ruqi.v1.AdminService.ListAccessTokens:input_type -> ruqi.v1.ListAccessTokensRequest
+	4,  // 25: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
+	17, // 26: ruqi.v1.AdminService.CompactStore:input_type -> ruqi.v1.CompactStoreRequest
+	19, // 27: ruqi.v1.AdminService.BackupStore:input_type -> ruqi.v1.BackupStoreRequest
+	3,  // 28: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
+	8,  // 29: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
+	10, // 30: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
+	13, // 31: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
+	15, // 32: ruqi.v1.AdminService.ListAccessTokens:output_type -> ruqi.v1.ListAccessTokensResponse
+	5,  // 33: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
+	18, // 34: ruqi.v1.AdminService.CompactStore:output_type -> ruqi.v1.CompactStoreResponse
+	20, // 35: ruqi.v1.AdminService.BackupStore:output_type -> ruqi.v1.BackupStoreResponse
+	28, // [28:36] is the sub-list for method output_type
+	20, // [20:28] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_admin_proto_init() }
@@ -1789,7 +1881,7 @@ func file_ruqi_v1_admin_proto_init() {
 	if File_ruqi_v1_admin_proto != nil {
 		return
 	}
-	file_ruqi_v1_admin_proto_msgTypes[17].OneofWrappers = []any{
+	file_ruqi_v1_admin_proto_msgTypes[18].OneofWrappers = []any{
 		(*BackupStoreResponse_Header)(nil),
 		(*BackupStoreResponse_Data)(nil),
 		(*BackupStoreResponse_Trailer)(nil),
@@ -1800,7 +1892,7 @@ func file_ruqi_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_admin_proto_rawDesc), len(file_ruqi_v1_admin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -354,7 +354,11 @@ type ListReceiptsResponse struct {
 	Receipts []*Receipt             `protobuf:"bytes,1,rep,name=receipts,proto3" json:"receipts,omitempty"`
 	// pending counts the caller's events that are recorded but not yet in the
 	// tree: their receipts are available within seconds.
-	Pending       uint64 `protobuf:"varint,2,opt,name=pending,proto3" json:"pending,omitempty"`
+	Pending uint64 `protobuf:"varint,2,opt,name=pending,proto3" json:"pending,omitempty"`
+	// next_after_seq, when not 0, is where the list stopped at its limit
+	// (at most 200 a call): ask again with after_seq = next_after_seq for the
+	// rest. 0: every receipt there is was listed.
+	NextAfterSeq  uint64 `protobuf:"varint,3,opt,name=next_after_seq,json=nextAfterSeq,proto3" json:"next_after_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -403,6 +407,13 @@ func (x *ListReceiptsResponse) GetPending() uint64 {
 	return 0
 }
 
+func (x *ListReceiptsResponse) GetNextAfterSeq() uint64 {
+	if x != nil {
+		return x.NextAfterSeq
+	}
+	return 0
+}
+
 var File_ruqi_v1_log_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_log_proto_rawDesc = "" +
@@ -431,10 +442,11 @@ const file_ruqi_v1_log_proto_rawDesc = "" +
 	"\x0finclusion_proof\x18\x03 \x03(\fR\x0einclusionProof\x12\x1e\n" +
 	"\n" +
 	"checkpoint\x18\x04 \x01(\tR\n" +
-	"checkpoint\"^\n" +
+	"checkpoint\"\x84\x01\n" +
 	"\x14ListReceiptsResponse\x12,\n" +
 	"\breceipts\x18\x01 \x03(\v2\x10.ruqi.v1.ReceiptR\breceipts\x12\x18\n" +
-	"\apending\x18\x02 \x01(\x04R\apending2\x8b\x02\n" +
+	"\apending\x18\x02 \x01(\x04R\apending\x12$\n" +
+	"\x0enext_after_seq\x18\x03 \x01(\x04R\fnextAfterSeq2\x8b\x02\n" +
 	"\n" +
 	"LogService\x12N\n" +
 	"\rGetCheckpoint\x12\x1d.ruqi.v1.GetCheckpointRequest\x1a\x1e.ruqi.v1.GetCheckpointResponse\x12`\n" +

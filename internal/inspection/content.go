@@ -1,0 +1,200 @@
+package inspection
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/store"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// What a registration, a result and an evaluation decided is written into
+// their events' detail, so that the log, which nobody can rewrite unseen,
+// commits to it: an enterprise's receipt shows who was registered, which
+// items, when, what was found and what it scored, and a record rewritten at
+// rest no longer matches its event (CheckRecords). Until 2026-12-06 these
+// events named only the type (a trial of the record: an operator could swap
+// a registered officer, or turn a score of 1 into 5, and every check held).
+//
+// The detail is words separated by spaces: the type first for a
+// registration, the items' outcomes first for a result (as before), then
+// name=value, free text quoted (strconv.Quote). A registration's detail has
+// "agency=", a result's "summary=" and an evaluation's "overall=": details
+// written before have none and are not checked.
+
+// RegistrationDetail is a registration event's detail: the type (or the
+// kind of a visit that is not an inspection), then what was registered.
+func RegistrationDetail(ins *ruqiv1.Inspection) string {
+	var b strings.Builder
+	b.WriteString(ins.GetType().String())
+	if !domain.IsInspection(ins.GetVisitKind()) {
+		b.Reset()
+		b.WriteString(ins.GetVisitKind().String())
+	}
+	word(&b, "agency", ins.GetAgencyId())
+	word(&b, "officers", strings.Join(ins.GetOfficerIds(), ","))
+	word(&b, "items", strings.Join(ins.GetCheckItemIds(), ","))
+	word(&b, "window", stamp(ins.GetWindowStart().AsTime())+"-"+stamp(ins.GetWindowEnd().AsTime()))
+	text(&b, "reason", ins.GetReason())
+	optional(&b, "trigger", ins.GetTriggerReference())
+	optional(&b, "plan", ins.GetPlanId())
+	optional(&b, "draw", ins.GetDrawId())
+	return b.String()
+}
+
+// ResultDetail is a result event's detail: each item's outcome, then its
+// deadline and note where it has them, and the summary.
+func ResultDetail(res *ruqiv1.InspectionResult) string {
+	var b strings.Builder
+	b.WriteString(outcomeSummary(res.GetItems()))
+	for _, it := range res.GetItems() {
+		if d := it.GetRectificationDeadline(); d != nil {
+			word(&b, it.GetCheckItemId()+".deadline", stamp(d.AsTime()))
+		}
+		if it.GetNote() != "" {
+			text(&b, it.GetCheckItemId()+".note", it.GetNote())
+		}
+	}
+	text(&b, "summary", res.GetSummary())
+	return strings.TrimPrefix(b.String(), " ")
+}
+
+// EvaluationDetail is an evaluation event's detail: what the enterprise
+// answered. Events are read by the 司法局 and administrators only, who read
+// evaluations anyway; the agency reads neither.
+func EvaluationDetail(ev *ruqiv1.Evaluation) string {
+	var b strings.Builder
+	word(&b, "certificate", strconv.FormatBool(ev.GetCertificateShown()))
+	word(&b, "rights", strconv.FormatBool(ev.GetRightsExplained()))
+	word(&b, "proper", strconv.FormatBool(ev.GetConductedProperly()))
+	word(&b, "overall", strconv.Itoa(int(ev.GetOverall())))
+	text(&b, "comment", ev.GetComment())
+	return strings.TrimPrefix(b.String(), " ")
+}
+
+func word(b *strings.Builder, name, value string) {
+	b.WriteString(" " + name + "=" + value)
+}
+
+func text(b *strings.Builder, name, value string) {
+	word(b, name, strconv.Quote(value))
+}
+
+func optional(b *strings.Builder, name, value string) {
+	if value != "" {
+		text(b, name, value)
+	}
+}
+
+// stamp is an instant as Unix seconds, with nanoseconds only if it has any.
+func stamp(t time.Time) string {
+	s := strconv.FormatInt(t.Unix(), 10)
+	if ns := t.Nanosecond(); ns != 0 {
+		s += fmt.Sprintf(".%09d", ns)
+	}
+	return s
+}
+
+// hasContent says whether an event's detail carries its record's content
+// (written since 2026-12-06).
+func hasContent(e *ruqiv1.Event) bool {
+	d := " " + e.GetDetail()
+	switch e.GetType() {
+	case ruqiv1.EventType_EVENT_TYPE_REGISTERED:
+		return strings.Contains(d, " agency=")
+	case ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED:
+		return strings.Contains(d, " summary=")
+	case ruqiv1.EventType_EVENT_TYPE_EVALUATED:
+		return strings.Contains(d, " overall=")
+	}
+	return false
+}
+
+// RecordReport is what CheckRecords found: how many records it checked
+// against their events, and the first few that differ.
+type RecordReport struct {
+	Checked   uint64
+	Differing []RecordDifference
+}
+
+// RecordDifference is a stored record that is not what its latest event
+// says was decided.
+type RecordDifference struct {
+	Seq          uint64 // the event
+	Type         ruqiv1.EventType
+	InspectionID string
+}
+
+// maxDifferences bounds what one check reports.
+const maxDifferences = 20
+
+// CheckRecords compares the stored inspections, results and evaluations
+// with the latest event that says what was decided of each: a record
+// rewritten at rest (the store's file or tables edited) differs from the
+// event the log committed to. Registrations and evaluations are written
+// once; a result may be recorded again, and only the latest result event
+// must match.
+func CheckRecords(r store.Reader) (RecordReport, error) {
+	var rep RecordReport
+	// Results differing so far, by inspection: a later result event that
+	// matches clears its entry.
+	resultDiffers := map[string]RecordDifference{}
+	var other []RecordDifference
+	err := r.Events(0, func(e *ruqiv1.Event) error {
+		if !hasContent(e) {
+			return nil
+		}
+		var want string
+		switch e.GetType() {
+		case ruqiv1.EventType_EVENT_TYPE_REGISTERED, ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED:
+			ins, err := r.Inspection(e.GetInspectionId())
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			switch {
+			case ins == nil:
+			case e.GetType() == ruqiv1.EventType_EVENT_TYPE_REGISTERED:
+				want = RegistrationDetail(ins)
+			case ins.GetResult() != nil:
+				want = ResultDetail(ins.GetResult())
+			}
+		case ruqiv1.EventType_EVENT_TYPE_EVALUATED:
+			ev, err := r.Evaluation(e.GetInspectionId())
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if ev != nil {
+				want = EvaluationDetail(ev)
+			}
+		}
+		rep.Checked++
+		diff := RecordDifference{Seq: e.GetSeq(), Type: e.GetType(), InspectionID: e.GetInspectionId()}
+		switch {
+		case e.GetType() == ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED && want == e.GetDetail():
+			delete(resultDiffers, e.GetInspectionId())
+		case e.GetType() == ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED:
+			resultDiffers[e.GetInspectionId()] = diff
+		case want != e.GetDetail() && len(other) < maxDifferences:
+			other = append(other, diff)
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	rep.Differing = other
+	for _, d := range resultDiffers {
+		rep.Differing = append(rep.Differing, d)
+	}
+	slices.SortFunc(rep.Differing, func(a, b RecordDifference) int { return cmp.Compare(a.Seq, b.Seq) })
+	if len(rep.Differing) > maxDifferences {
+		rep.Differing = rep.Differing[:maxDifferences]
+	}
+	return rep, nil
+}
