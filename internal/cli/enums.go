@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -355,6 +357,53 @@ var detailWords = map[string]string{
 	domain.WarnOverlappingCheckIns:   "虚假扫码预警：",
 }
 
+// contentKeys name the fields of what a registration, a result and an
+// evaluation event say was decided (inspection.RegistrationDetail, …).
+var contentKeys = map[string]string{
+	"agency": "部门", "officers": "执法人员", "items": "事项", "window": "时段", "reason": "事由",
+	"trigger": "案件来源", "plan": "检查计划", "draw": "双随机抽取", "summary": "总体情况",
+	"certificate": "出示执法证", "rights": "告知权利", "proper": "检查规范", "overall": "总体满意度", "comment": "意见",
+}
+
+// contentWordLabel shows one name=value word of such a detail: the name in
+// Chinese, instants (Unix seconds in the record) in Beijing time, true and
+// false as 是 and 否. Other words give "".
+func contentWordLabel(w string) string {
+	key, value, ok := strings.Cut(w, "=")
+	if !ok {
+		return ""
+	}
+	instant := func(s string) string {
+		sec, _, _ := strings.Cut(s, ".")
+		n, err := strconv.ParseInt(sec, 10, 64)
+		if err != nil {
+			return s
+		}
+		return time.Unix(n, 0).In(shanghai).Format("2006-01-02 15:04")
+	}
+	if item, ok := strings.CutSuffix(key, ".deadline"); ok {
+		return item + "整改期限=" + instant(value)
+	}
+	if item, ok := strings.CutSuffix(key, ".note"); ok {
+		return item + "备注=" + value
+	}
+	name, ok := contentKeys[key]
+	if !ok {
+		return ""
+	}
+	switch {
+	case key == "window":
+		if a, b, ok := strings.Cut(value, "-"); ok {
+			value = instant(a) + "至" + instant(b)
+		}
+	case value == "true":
+		value = "是"
+	case value == "false":
+		value = "否"
+	}
+	return name + "=" + value
+}
+
 // detailPhrases are the English phrases event details were recorded with,
 // in the supervisor's words (an agency's trial, 2026-12-06, read them in
 // the event list).
@@ -373,8 +422,15 @@ func eventDetailLabel(detail string) string {
 	phrased := detailPhrases.Replace(detail)
 	words := strings.Fields(phrased)
 	changed := phrased != detail
+	// What a registration, result or evaluation decided: its names too.
+	d := " " + detail
+	content := strings.Contains(d, " agency=") || strings.Contains(d, " summary=") || strings.Contains(d, " overall=")
 	for i, w := range words {
-		if l := detailWordLabel(w); l != "" {
+		l := detailWordLabel(w)
+		if content && l == "" {
+			l = contentWordLabel(w)
+		}
+		if l != "" {
 			words[i], changed = l, true
 		}
 	}
