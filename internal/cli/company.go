@@ -337,6 +337,7 @@ func (a *app) companyHistoryCommand() *cobra.Command {
 					all.Inspections = append(all.Inspections, resp.GetInspections()...)
 					// Every page counts the whole history: the last page's counts are the newest.
 					all.ThisYear, all.LastYear = resp.GetThisYear(), resp.GetLastYear()
+					all.VisitsThisYear, all.VisitsLastYear = resp.GetVisitsThisYear(), resp.GetVisitsLastYear()
 					return resp.GetNextPageToken(), nil
 				})
 				if err != nil {

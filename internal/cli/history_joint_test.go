@@ -39,7 +39,7 @@ func jointHistory() *ruqiv1.ListInspectionsResponse {
 	}
 	b := proto.Clone(a).(*ruqiv1.InspectionView)
 	b.InspectionId = "INS-B"
-	return &ruqiv1.ListInspectionsResponse{Inspections: []*ruqiv1.InspectionView{a, b}, ThisYear: 2}
+	return &ruqiv1.ListInspectionsResponse{Inspections: []*ruqiv1.InspectionView{a, b}, ThisYear: 2, VisitsThisYear: 1}
 }
 
 // The enterprise's history of one joint visit of two agencies printed each
@@ -55,6 +55,10 @@ func TestTablePrinter_History_JointVisit_ResultsOnce(t *testing.T) {
 	}
 	if n := strings.Count(results, "CI-0012"); n != 1 {
 		t.Errorf("AG-03's result on CI-0012 is listed %d times:\n%s", n, got)
+	}
+	// Two inspections, one door opened (进一次门).
+	if !strings.Contains(got, "今年被检查2次（入企1次）") {
+		t.Errorf("the year's counts do not say the two inspections were one visit:\n%s", got)
 	}
 }
 

@@ -85,6 +85,10 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 	if got := v.GetWindowEnd().AsTime().Sub(v.GetWindowStart().AsTime()); got != 4*time.Hour {
 		t.Fatalf("joint visit window %v long, want the 4 hours both plans share", got)
 	}
+	// The enterprise's history counts two inspections and one visit (进一次门).
+	if out := w.mustCLI(w.entA, "company", "history"); !strings.Contains(out, "今年被检查2次（入企1次）") {
+		t.Errorf("history of one joint visit of two agencies:\n%s", out)
+	}
 
 	// A third agency whose window overlaps the second plan but not the
 	// common time is a visit of its own: it never links two visits.

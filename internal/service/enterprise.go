@@ -389,6 +389,8 @@ func (es *enterpriseServer) ListInspections(ctx context.Context, req *ruqiv1.Lis
 		// The counts walk the whole history in store pages, holding one
 		// page at a time: only the records of this page are built into views.
 		year := now.In(domain.Shanghai).Year()
+		// A visit is a joint inspection, or a plan alone, of those shown.
+		visits := map[string]bool{}
 		for after := ""; ; {
 			batch, err := read(store.Page{After: after, Limit: maxPageSize})
 			if err != nil {
@@ -399,11 +401,29 @@ func (es *enterpriseServer) ListInspections(ctx context.Context, req *ruqiv1.Lis
 				if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || !notice.Shown(ins, now) {
 					continue
 				}
-				switch ins.GetWindowStart().AsTime().In(domain.Shanghai).Year() {
-				case year:
+				y := ins.GetWindowStart().AsTime().In(domain.Shanghai).Year()
+				if y != year && y != year-1 {
+					continue
+				}
+				visit, _, err := r.JointOf(ins.GetId())
+				switch {
+				case errors.Is(err, store.ErrNotFound) || visit == "":
+					visit = ins.GetId()
+				case err != nil:
+					return err
+				}
+				first := !visits[visit]
+				visits[visit] = true
+				if y == year {
 					resp.ThisYear++
-				case year - 1:
+					if first {
+						resp.VisitsThisYear++
+					}
+				} else {
 					resp.LastYear++
+					if first {
+						resp.VisitsLastYear++
+					}
 				}
 			}
 			if len(batch) < maxPageSize {

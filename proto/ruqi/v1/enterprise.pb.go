@@ -846,8 +846,13 @@ type ListInspectionsResponse struct {
 	LastYear int32 `protobuf:"varint,3,opt,name=last_year,json=lastYear,proto3" json:"last_year,omitempty"`
 	// next_page_token continues the list; empty when there is no more.
 	NextPageToken string `protobuf:"bytes,4,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// visits_this_year and visits_last_year count the times the enterprise's
+	// door was opened for those inspections: a joint visit (综合查一次) of four
+	// agencies is four inspections and one visit.
+	VisitsThisYear int32 `protobuf:"varint,5,opt,name=visits_this_year,json=visitsThisYear,proto3" json:"visits_this_year,omitempty"`
+	VisitsLastYear int32 `protobuf:"varint,6,opt,name=visits_last_year,json=visitsLastYear,proto3" json:"visits_last_year,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListInspectionsResponse) Reset() {
@@ -906,6 +911,20 @@ func (x *ListInspectionsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListInspectionsResponse) GetVisitsThisYear() int32 {
+	if x != nil {
+		return x.VisitsThisYear
+	}
+	return 0
+}
+
+func (x *ListInspectionsResponse) GetVisitsLastYear() int32 {
+	if x != nil {
+		return x.VisitsLastYear
+	}
+	return 0
 }
 
 type EvaluateInspectionRequest struct {
@@ -1464,12 +1483,14 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x16ListInspectionsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"\xb6\x01\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\x8a\x02\n" +
 	"\x17ListInspectionsResponse\x129\n" +
 	"\vinspections\x18\x01 \x03(\v2\x17.ruqi.v1.InspectionViewR\vinspections\x12\x1b\n" +
 	"\tthis_year\x18\x02 \x01(\x05R\bthisYear\x12\x1b\n" +
 	"\tlast_year\x18\x03 \x01(\x05R\blastYear\x12&\n" +
-	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\xfb\x01\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\x12(\n" +
+	"\x10visits_this_year\x18\x05 \x01(\x05R\x0evisitsThisYear\x12(\n" +
+	"\x10visits_last_year\x18\x06 \x01(\x05R\x0evisitsLastYear\"\xfb\x01\n" +
 	"\x19EvaluateInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\x11certificate_shown\x18\x02 \x01(\bR\x10certificateShown\x12)\n" +
