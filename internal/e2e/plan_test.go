@@ -110,8 +110,11 @@ func TestPlan_AmendmentsAreVersionedAndPublished(t *testing.T) {
 	id := strings.TrimSpace(pw.mustCLI(pw.officer, "plan", "file", "-q", "--type", "special", "--title", "燃气安全专项检查",
 		"--enterprises", pw.f.entA, "--items", pw.f.items[0], "--from", "now-1h", "--to", "now+720h"))
 	wantRefused(t, "publishing before approval", pw.cli(pw.officer, "plan", "publish", id), "PLAN_NOT_APPROVED", "不能公示")
-	wantRefused(t, "approval without the version read", pw.cli(pw.head, "plan", "approve", id),
-		"PLAN_VERSION_REQUIRED", "请写明所审阅的版本号")
+	unnamed := pw.cli(pw.head, "plan", "approve", id)
+	wantRefused(t, "approval without the version read", unnamed, "PLAN_VERSION_REQUIRED", "请写明所审阅的版本号")
+	if !strings.Contains(unnamed.stderr, "--version N") {
+		t.Errorf("approval without the version: no word of the flag\n%s", unnamed.stderr)
+	}
 	pw.mustCLI(pw.head, "plan", "approve", id, "--version", "1")
 	if out := pw.mustCLI(pw.officer, "plan", "publish", id); !strings.Contains(out, "已公示检查计划") {
 		t.Fatalf("publish output:\n%s", out)

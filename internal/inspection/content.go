@@ -29,7 +29,8 @@ import (
 // written before have none and are not checked.
 
 // RegistrationDetail is a registration event's detail: the type (or the
-// kind of a visit that is not an inspection), then what was registered.
+// kind of a visit that is not an inspection), then what was registered, but
+// for the case trigger.
 func RegistrationDetail(ins *ruqiv1.Inspection) string {
 	var b strings.Builder
 	b.WriteString(ins.GetType().String())
@@ -42,7 +43,9 @@ func RegistrationDetail(ins *ruqiv1.Inspection) string {
 	word(&b, "items", strings.Join(ins.GetCheckItemIds(), ","))
 	word(&b, "window", stamp(ins.GetWindowStart().AsTime())+"-"+stamp(ins.GetWindowEnd().AsTime()))
 	text(&b, "reason", ins.GetReason())
-	optional(&b, "trigger", ins.GetTriggerReference())
+	// Not the case trigger (the complaint's or referral's number): the
+	// enterprise reads this detail in its receipt, and is never shown who
+	// complained (a review, 2026-12-06).
 	optional(&b, "plan", ins.GetPlanId())
 	optional(&b, "draw", ins.GetDrawId())
 	return b.String()
@@ -148,6 +151,12 @@ func CheckRecords(r store.Reader) (RecordReport, error) {
 	var other []RecordDifference
 	err := r.Events(0, func(e *ruqiv1.Event) error {
 		if !hasContent(e) {
+			// A result recorded again by a server before 2026-12-06 says no
+			// content: the latest result cannot be checked, and the one
+			// before it is not held against the record (a review).
+			if e.GetType() == ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED {
+				delete(resultDiffers, e.GetInspectionId())
+			}
 			return nil
 		}
 		var want string

@@ -218,8 +218,18 @@ func (a *adminServer) VerifyEventLog(ctx context.Context, _ *ruqiv1.VerifyEventL
 		}
 		// The records against what the log says was decided: the chain
 		// proves the events, not the records derived from them.
-		records, err = inspection.CheckRecords(r)
-		return err
+		if records, err = inspection.CheckRecords(r); err != nil {
+			return err
+		}
+		// A supervisor is told of its region's records only, as ListEvents
+		// lists its region's events (a review, 2026-12-06).
+		if p := principal(ctx); p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {
+			records.Differing = slices.DeleteFunc(records.Differing, func(d inspection.RecordDifference) bool {
+				ins, err := r.Inspection(d.InspectionID)
+				return err != nil || !domain.RegionCovers(p.Subject, inspection.RegionOf(r, ins.GetEnterpriseUscc()))
+			})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

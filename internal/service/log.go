@@ -26,6 +26,11 @@ type LogConfig struct {
 	WitnessPolicy []byte
 }
 
+// cosignRetryEvery spaces an idle log's requests to a witness that has not
+// cosigned its latest checkpoint: one down is not asked (and logged) every
+// interval.
+const cosignRetryEvery = 10 * time.Second
+
 // integrateBatch bounds one transaction of the integrator.
 const integrateBatch = 5000
 
@@ -59,7 +64,9 @@ func (s *Service) IntegrateLog(ctx context.Context) (tlog.Integration, error) {
 		// latest checkpoint, which would stay short of the policy until
 		// the next event (a trial of the record, 2026-12-06: overnight in
 		// a quiet office).
-		if len(tlog.Uncosigned(in.Note, s.witnesses)) > 0 {
+		last := s.cosignRetried.Load()
+		if now := time.Now().UnixNano(); now-last >= int64(cosignRetryEvery) && len(tlog.Uncosigned(in.Note, s.witnesses)) > 0 &&
+			s.cosignRetried.CompareAndSwap(last, now) {
 			cosigned, err := tlog.Cosign(ctx, s.store, s.witnesses, in)
 			in.Note = cosigned
 			return in, err

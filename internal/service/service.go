@@ -133,6 +133,9 @@ type Service struct {
 	ringReloadedAt atomic.Int64
 
 	witnesses []*tlog.WitnessClient
+	// cosignRetried is when an idle log last asked its missing witnesses
+	// again (Unix nanoseconds): every cosignRetryEvery, not every interval.
+	cosignRetried atomic.Int64
 	// logVerifier checks the log's checkpoints with its own key (set at
 	// start, from cfg.Log.Key).
 	logVerifier *tlog.Verifier

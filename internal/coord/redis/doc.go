@@ -18,7 +18,7 @@
 //	                                 expiry], k when its last counter lapses,
 //	                                 cb confirm-by (pending plans only)
 //	  #v, #o                         version, order counter
-//	  #seeded                        "2:<run id>:<replication id>": seeded
+//	  #seeded                        "3:<run id>:<replication id>": seeded
 //	                                 from the store by the Redis process of
 //	                                 that run id as master of that replication
 //	                                 id (another's, or an older layout's "1" or

@@ -43,9 +43,10 @@ local ACCEPTED, JOINED, DUPLICATE, CAPPED = 1, 2, 3, 4
 
 -- SCHEMA is what #seeded holds: a state written by an older layout ("1":
 -- plans pruned at their window's end, joint inspections by the transitive
--- rule) counts as not seeded, so the store, where the rule is applied, is
--- read again.
-local SCHEMA = '2'
+-- rule; "2": late records exempt from the caps and counters lapsing a day
+-- after their period) counts as not seeded, so the store, where the rule is
+-- applied, is read again.
+local SCHEMA = '3'
 
 -- seededMark is what #seeded holds for a state seeded by this Redis
 -- process in its present role: SCHEMA, the process's run id, which every

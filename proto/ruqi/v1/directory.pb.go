@@ -342,8 +342,6 @@ func (x *Officer) GetCertificateValidUntil() *timestamppb.Timestamp {
 	return nil
 }
 
-// Enterprise is identified by its 18-character unified social credit code
-// (统一社会信用代码, GB 32100-2015).
 // OfficerView is what an enterprise sees of an officer: their certificate
 // and whether it is valid at the time asked (a scan, a visit ahead).
 type OfficerView struct {
@@ -438,6 +436,8 @@ func (x *OfficerView) GetCertificateValid() bool {
 	return false
 }
 
+// Enterprise is identified by its 18-character unified social credit code
+// (统一社会信用代码, GB 32100-2015).
 type Enterprise struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Uscc          string                 `protobuf:"bytes,1,opt,name=uscc,proto3" json:"uscc,omitempty"`
