@@ -14,24 +14,48 @@ import (
 
 // The events bucket holds two kinds of record, in seq order by key: a
 // single event under its 8-byte big-endian seq (as AppendEvent writes it),
-// and a sealed block of blockEvents events (store.EncodeEventBlock) under
+// and a sealed block of events (store.EncodeEventBlock; blockLen) under
 // the 8-byte seq of its first event followed by blockMark. That key sorts
 // after the first event's own key and before the next one's, so a cursor
 // meets every event in seq order whichever form it is in.
 //
-// Blocks are aligned: block b holds events 256·b+1 to 256·b+256, the
-// leaves under one Merkle node of level 8, so the 16 leaves under a node of
-// level tlog.KeptLevel are always in one block. Measured on a simulated log
-// (10,000 plans, 98,407 events, after compaction): events take 151 B each
-// as single lean records with bbolt's per-key bytes, 73 in blocks of 16, 65
-// in blocks of 64, 48 in blocks of 128, 40 in blocks of 256. Larger blocks
-// compress better (the same ids and details recur) and their key is shared
-// by more events; the price is on reading one event: its block is
-// decompressed (about 25 KB) and up to 255 hashes recomputed.
+// Blocks are aligned: a block of 512 holds events 512·b+1 to 512·b+512, the
+// leaves under one Merkle node of level 9, so the 16 leaves under a node of
+// level tlog.KeptLevel are always in one block. Files sealed before
+// 2026-12-06 hold blocks of 256 (events 256·b+1 to 256·b+256), which stay as
+// they are: sealing goes on with one block of 256 where needed to reach the
+// next multiple of 512 (blockLen), and a reader looks for the block of 512
+// and then that of 256 (blockAt). Measured on a simulated log (10,000
+// plans, 98,407 events, after compaction): events take 151 B each as single
+// lean records with bbolt's per-key bytes, 73 in blocks of 16, 65 in blocks
+// of 64, 48 in blocks of 128, 40 in blocks of 256; on 100,000 plans whose
+// events name what was decided (2026-12-06), 48.0 B of pages per event in
+// blocks of 256 against 40.0 in blocks of 512 (docs/BENCHMARKS.md). Larger
+// blocks compress better (the same ids and details recur), their key is
+// shared by more events and a value of three to five pages wastes less of
+// its last; the price is on reading one event: its block is decompressed
+// (about 19 KB) and up to 511 hashes recomputed.
 const (
-	blockEvents = 256
-	blockMark   = 0xb1
+	blockEvents       = 512
+	legacyBlockEvents = 256 // the blocks of files sealed before 2026-12-06
+	blockMark         = 0xb1
 )
+
+// blockLen is how many events the block sealed from first holds: 512 from
+// a multiple of 512 on, and 256 from the middle of one (a file sealed in
+// blocks of 256 before).
+func blockLen(first uint64) uint64 {
+	if (first-1)%blockEvents == 0 {
+		return blockEvents
+	}
+	return legacyBlockEvents
+}
+
+// alignedBlock reports whether a block from first of n events is one a
+// reader finds (blockAt).
+func alignedBlock(first, n uint64) bool {
+	return (n == blockEvents || n == legacyBlockEvents) && (first-1)%n == 0
+}
 
 // sealedNext keeps, in bRecordFormat, the seq of the first event of the
 // next block to seal: blocks are sealed in order and a run that cannot be
@@ -63,16 +87,23 @@ func lastHash(k, v []byte) ([]byte, error) {
 }
 
 // blockAt returns the key and value of the sealed block that holds seq,
-// if it is sealed: blocks are aligned, so only one can. (A bbolt cursor's
-// Prev after a Seek that crossed a page boundary can return nil, so the
-// block is looked up rather than stepped back to.)
+// if it is sealed: blocks are aligned, so only one can, of 512 or of 256.
+// (A bbolt cursor's Prev after a Seek that crossed a page boundary can
+// return nil, so the block is looked up rather than stepped back to.)
 func blockAt(b *bbolt.Bucket, seq uint64) ([]byte, []byte) {
 	if seq == 0 {
 		return nil, nil
 	}
-	k := blockKey((seq-1)/blockEvents*blockEvents + 1)
-	if v := b.Get(k); v != nil {
-		return k, v
+	for _, n := range []uint64{blockEvents, legacyBlockEvents} {
+		k := blockKey((seq-1)/n*n + 1)
+		v := b.Get(k)
+		if v == nil {
+			continue
+		}
+		if first, size, err := span(k, v); err != nil || seq <= first+size-1 {
+			// A block that cannot be read is the caller's to report.
+			return k, v
+		}
 	}
 	return nil, nil
 }
@@ -182,12 +213,12 @@ func sealEvents(t *txn, size uint64, maxBlocks int) (more bool, err error) {
 	b := t.bucket(bEvents)
 	b.fill()
 	start := next
-	for sealed := 0; next+blockEvents-1 <= size; next += blockEvents {
+	for sealed := 0; next+blockLen(next)-1 <= size; next += blockLen(next) {
 		if sealed == maxBlocks {
 			more = true
 			break
 		}
-		if err := sealBlock(b, next); err != nil {
+		if err := sealBlock(b, next, blockLen(next)); err != nil {
 			return false, err
 		}
 		sealed++
@@ -198,10 +229,10 @@ func sealEvents(t *txn, size uint64, maxBlocks int) (more bool, err error) {
 	return more, meta.Put(sealedNext, seqKey(next))
 }
 
-// sealBlock replaces events first to first+blockEvents−1 by their block if
-// all are single records and make a block that reads back as they do;
-// otherwise it leaves them as they are.
-func sealBlock(b bucketW, first uint64) error {
+// sealBlock replaces events first to first+n−1 by their block if all are
+// single records and make a block that reads back as they do; otherwise it
+// leaves them as they are.
+func sealBlock(b bucketW, first, n uint64) error {
 	prev, err := prevHash(b.b, first)
 	if err != nil {
 		return err
@@ -210,7 +241,7 @@ func sealBlock(b bucketW, first uint64) error {
 	var es []*ruqiv1.Event
 	p := prev
 	c := b.Cursor()
-	for k, v := c.Seek(seqKey(first)); k != nil && len(es) < blockEvents; k, v = c.Next() {
+	for k, v := c.Seek(seqKey(first)); k != nil && uint64(len(es)) < n; k, v = c.Next() {
 		if len(k) != 8 || binary.BigEndian.Uint64(k) != first+uint64(len(es)) {
 			return nil
 		}
@@ -220,7 +251,7 @@ func sealBlock(b bucketW, first uint64) error {
 		}
 		keys, es, p = append(keys, bytes.Clone(k)), append(es, e), e.GetHash()
 	}
-	if len(es) < blockEvents {
+	if uint64(len(es)) < n {
 		return nil
 	}
 	blk, err := store.EncodeEventBlock(es, prev)

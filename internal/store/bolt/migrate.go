@@ -123,7 +123,9 @@ func migrateLean(db *bbolt.DB) error {
 // file instead of reading it wrong or writing into it (an upgrade trial,
 // 2026-12-05, found a version from before the lean formats writing into a
 // migrated file before it failed to parse it).
-const fileFormat = 1
+// Format 2 (2026-12-06): blocks of 512 events, which a version reading
+// only blocks of 256 would misread.
+const fileFormat = 2
 
 var formatKey = []byte("format")
 
@@ -146,8 +148,8 @@ func checkFileFormat(meta *bbolt.Bucket) error {
 // been checked to be aligned (alignBlocks).
 var blocksAligned = []byte("events.aligned")
 
-// alignBlocks unseals every block of events that does not start at
-// blockEvents·k+1 or holds fewer than blockEvents events, once per file:
+// alignBlocks unseals every block of events that is not one a reader finds
+// (alignedBlock: 512 events from 512·k+1, or 256 from 256·k+1), once per file:
 // readers find a block by its aligned key alone. Two versions of
 // 2026-12-02 (4a01bc0, ba6b454) sealed blocks of 16 events and left
 // events.sealed_next unaligned, and a later version went on sealing blocks
@@ -176,7 +178,7 @@ func alignBlocks(db *bbolt.DB) error {
 				if err != nil {
 					return err
 				}
-				if (first-1)%blockEvents != 0 || n != blockEvents {
+				if !alignedBlock(first, n) {
 					u := unaligned{first: first, v: bytes.Clone(v)}
 					if prevK != nil {
 						pf, pn, err := span(prevK, prevV)
@@ -215,7 +217,7 @@ func alignBlocks(db *bbolt.DB) error {
 					return err
 				}
 			}
-			next := (bad[0].first-1)/blockEvents*blockEvents + 1
+			next := (bad[0].first-1)/legacyBlockEvents*legacyBlockEvents + 1
 			if v := meta.Get(sealedNext); len(v) != 8 || binary.BigEndian.Uint64(v) > next {
 				if err := meta.Put(sealedNext, seqKey(next)); err != nil {
 					return err
@@ -241,7 +243,7 @@ func sealIntegrated(db *bbolt.DB) error {
 			if m := tx.Bucket(bRecordFormat); m != nil && len(m.Get(sealedNext)) == 8 {
 				next = binary.BigEndian.Uint64(m.Get(sealedNext))
 			}
-			if len(k) == 8 && next+blockEvents-1 <= binary.BigEndian.Uint64(k) {
+			if len(k) == 8 && next+blockLen(next)-1 <= binary.BigEndian.Uint64(k) {
 				size = binary.BigEndian.Uint64(k)
 			}
 			return nil
