@@ -38,6 +38,10 @@ func (a *adminServer) CompactStore(ctx context.Context, _ *ruqiv1.CompactStoreRe
 	if m != nil && !errors.Is(err, store.ErrUnusable) {
 		m(false) // a store left unusable stays NOT_SERVING
 	}
+	if errors.Is(err, store.ErrNoSpace) {
+		slog.WarnContext(ctx, "compaction: disk full", "err", err)
+		return nil, toStatus(ctx, domain.ResourceExhaustedf("COMPACT_NO_SPACE", "数据目录所在磁盘空间不足，无法压缩：压缩先写出一份新文件（约为压缩后的大小），原文件保持不变、照常使用；请腾出空间后再压缩"))
+	}
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}

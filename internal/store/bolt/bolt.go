@@ -149,13 +149,26 @@ func Open(path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	s, err := open(path, o)
+	s, err := openRecovering(path, o)
 	if err != nil {
 		lock.Close()
 		return nil, err
 	}
 	s.lock = lock
 	return s, nil
+}
+
+// openRecovering is open, with bbolt's panics on a damaged page (its
+// assertions: "Page expected to be …") made an error that names the file
+// and says what to do, as the server prints it and exits; it panicked with
+// a Go stack trace (a trial of the operator's year, 2026-12-06).
+func openRecovering(path string, o Options) (s *Store, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s, err = nil, fmt.Errorf("open %s: the file is damaged (%v); it was left as it is: restore the latest backup (README, \"Backup and restore\") and keep this file for inspection", path, p)
+		}
+	}()
+	return open(path, o)
 }
 
 // lockFile takes an exclusive lock on path (durable.Lock), waiting up to

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -76,6 +78,9 @@ func (s *Store) compact(*compaction) compactResult {
 	if err := bbolt.Compact(dst, s.db, compactTxBytes); err != nil {
 		dst.Close()
 		os.Remove(tmp)
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
+			err = fmt.Errorf("%w: %w", store.ErrNoSpace, err)
+		}
 		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
 	}
 	// The copy must end where the original does before it replaces it.
@@ -132,9 +137,20 @@ func (s *Store) compact(*compaction) compactResult {
 	}
 	s.db, s.mmap = db, mmap
 	if useWAL {
+		// The old log holds nothing after its last checkpoint (stopWAL):
+		// it goes before a new segment is made, so that a disk with room
+		// for the compacted file but not for a second segment beside the
+		// old ones keeps the store writing (a trial of the operator's year,
+		// 2026-12-06: the store refused every write until a restart).
+		for _, n := range oldSegs {
+			os.Remove(segmentPath(walDir(s.path), n))
+		}
+		_ = durable.SyncDir(walDir(s.path))
 		if err := s.startWAL(oldSegs); err != nil {
-			s.broken = err
-			return compactResult{err: errors.Join(store.ErrUnusable, swapErr, err)}
+			// No room for a log: commit the direct way, each commit synced
+			// by bbolt, as near the end of the mapping, until the next
+			// start makes a log again.
+			slog.Warn("compaction: no write-ahead log until the server restarts; commits are synced one by one", "err", err)
 		}
 	}
 	if swapErr != nil {

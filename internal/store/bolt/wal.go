@@ -307,16 +307,46 @@ func readSegment(path string) ([]walRecord, error) {
 		n := int(binary.LittleEndian.Uint32(data[off:]))
 		sum := binary.LittleEndian.Uint32(data[off+4:])
 		if n == 0 || n < 9 || off+recHeader+n > len(data) {
-			break
+			return recs, damagedAfter(path, data, off)
 		}
 		body := data[off+recHeader : off+recHeader+n]
 		if crc32.Checksum(body, castagnoli) != sum {
-			break
+			return recs, damagedAfter(path, data, off)
 		}
 		recs = append(recs, walRecord{kind: body[0], txid: binary.LittleEndian.Uint64(body[1:9]), payload: body[9:]})
 		off += recHeader + n
 	}
 	return recs, nil
+}
+
+// damagedAfter tells a torn tail from damage, for a record at off that does
+// not read. A crash tears at most the record being written, and the writer
+// never appends after a failed write in the same segment (it opens a new
+// one): a whole record that reads, after it, was written later, and was
+// acknowledged. The record was damaged at rest (a bad sector, a flipped
+// bit), and replaying up to it would drop what follows without a word (a
+// trial of the operator's year, 2026-12-06). Bytes that are no record (a
+// torn write whose sectors reached the disk out of order) are a tear.
+func damagedAfter(path string, data []byte, off int) error {
+	valid := func(p int) bool {
+		if p+recHeader > len(data) {
+			return false
+		}
+		n := int(binary.LittleEndian.Uint32(data[p:]))
+		if n < 9 || p+recHeader+n > len(data) {
+			return false
+		}
+		return crc32.Checksum(data[p+recHeader:p+recHeader+n], castagnoli) == binary.LittleEndian.Uint32(data[p+4:])
+	}
+	for p := off + 1; p+recHeader <= len(data); p++ {
+		if data[p] == 0 && data[p+1] == 0 && data[p+2] == 0 && data[p+3] == 0 {
+			continue // no length here: zero-filled, or not a record's start
+		}
+		if valid(p) {
+			return fmt.Errorf("write-ahead log segment %s is damaged: the record at byte %d does not read, and a record written after it does (at byte %d; acknowledged groups may follow); restore a backup, or copy the log aside for inspection before moving it away", path, off, p)
+		}
+	}
+	return nil
 }
 
 // walReplay is what recovery found in the log: the last checkpoint, and the
@@ -604,8 +634,8 @@ func restoreMeta(path string, meta []byte, lastLogged uint64) error {
 		return err
 	}
 	notThis := func(why string, args ...any) error {
-		return fmt.Errorf("%s: the write-ahead log %s was not kept for this file (a file restored from a backup or copied in?); "+
-			"if %s is the file to use, move %s aside and start again", fmt.Sprintf(why, args...), walDir(path), path, walDir(path))
+		return fmt.Errorf("%s: the write-ahead log %s was not kept for this file (a file restored from a backup or copied in?), or a record of the log was damaged; "+
+			"if %s is the file to use, copy %s aside for inspection, move it away and start again", fmt.Sprintf(why, args...), walDir(path), path, walDir(path))
 	}
 	if high := binary.LittleEndian.Uint64(meta[metaOffHighPg:]); fi.Size() < int64(high)*int64(pageSize) {
 		return notThis("%s is shorter (%d bytes) than the checkpoint's state needs (%d pages)", path, fi.Size(), high)
