@@ -308,10 +308,10 @@ func (a *app) adminEventsVerifyCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify",
 		Short: "核验事件日志的哈希链，以及它与最新签名检查点是否相符",
-		Long:  "重新计算整个事件日志的哈希链，并由事件重算默克尔树根，与日志最新的签名检查点核对；再将存储的报备、检查结果和评价与日志所载内容逐条核对。都完好时退出码为 0；有事件被篡改、删除、调换，检查点之后历史被改写，或记录与日志不符时退出码为 1，并说明哪里对不上。",
+		Long:  "重新计算整个事件日志的哈希链，并由事件重算默克尔树根，与日志最新的签名检查点核对；再将存储的报备、检查结果和评价与日志所载内容逐条核对。都完好时退出码为 0；有事件被篡改、删除、调换，检查点之后历史被改写，或记录与日志不符时退出码为 1，并说明哪里对不上。用时随日志增长（10 万项检查约 9 秒），不受默认 10 秒超时限制，只受明确给出的 --timeout 限制。",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+			return a.callLong(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewAdminServiceClient(cc).VerifyEventLog(ctx, &ruqiv1.VerifyEventLogRequest{})
 				if err != nil {
 					return err

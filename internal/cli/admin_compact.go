@@ -16,12 +16,12 @@ func (a *app) adminCompactCommand() *cobra.Command {
 		Short: "压缩服务器的数据文件，收回空闲空间",
 		Long: `把内置存储（bbolt）的数据文件整页重写到新文件，再替换旧文件，收回半空页面占用的空间。
 压缩期间服务器的健康检查报告 NOT_SERVING，写入排队等待，查询照常；数据文件越大用时越长，
-请在业务低峰进行，并确保磁盘上另有与数据文件同样大的空间。
+请在业务低峰进行，并确保磁盘上另有与数据文件同样大的空间。不受默认 10 秒超时限制，只受明确给出的 --timeout 限制。
 使用 PostgreSQL 存储时无需此命令：空间由 VACUUM 回收（见 README 与 docs/ARCHITECTURE.md）。`,
 		Example: `  ruqi --token-file ruqi-data/admin.token admin compact`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+			return a.callLong(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewAdminServiceClient(cc).CompactStore(ctx, &ruqiv1.CompactStoreRequest{})
 				if err != nil {
 					return err

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -95,6 +96,22 @@ func checkServerAddr(addr string) error {
 }
 
 // call dials the server and runs f with a context bounded by --timeout.
+// callLong is call for an administrator's job that takes as long as the
+// store is large (a compaction, the log's verification: about 9 s for
+// 100,000 plans on bbolt, docs/BENCHMARKS.md): it is held to --timeout only
+// if one was given, not to the 10-second default; Ctrl-C stops the wait.
+func (a *app) callLong(cmd *cobra.Command, f func(ctx context.Context, cc *grpc.ClientConn) error) error {
+	if !cmd.Flags().Changed("timeout") {
+		saved := a.timeout
+		a.timeout = longJobTimeout
+		defer func() { a.timeout = saved }()
+	}
+	return a.call(cmd, f)
+}
+
+// longJobTimeout bounds a long job when no --timeout was given.
+const longJobTimeout = 24 * time.Hour
+
 func (a *app) call(cmd *cobra.Command, f func(ctx context.Context, cc *grpc.ClientConn) error) (err error) {
 	var failed atomic.Value // the method whose call failed, for the hint below; a command may call from several goroutines
 	cc, err := a.dial(grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
