@@ -234,6 +234,12 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 		return nil, 0, toStatus(ctx, requestReused(req.GetRequestId(), ins.GetId(), ""))
 	case d.Outcome == coord.Duplicate:
 		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED, "duplicate of "+d.Existing)
+		if ins.GetLate() {
+			// The same emergency recorded again (the answer lost, the
+			// command run again): it is recorded already.
+			return nil, 0, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
+				"重复补录：本部门已有与此时段重叠的检查 %s 针对该企业，同一次紧急检查只补录一次，无需再录", d.Existing).With("existing_inspection_id", d.Existing))
+		}
 		return nil, 0, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
 			"重复报备：本部门已有与此时段重叠的检查 %s 针对该企业，请勿重复检查；如需增加事项，请撤销后重新报备", d.Existing).With("existing_inspection_id", d.Existing))
 	case d.Outcome == coord.Capped:

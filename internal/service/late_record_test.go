@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,6 +141,9 @@ func TestLateRecord_SameEmergencyTwice_Duplicate(t *testing.T) {
 	if status.Code(err) != codes.AlreadyExists {
 		t.Fatalf("the same emergency recorded twice by AG-01: %s and %s (err %v), want the second refused as a duplicate of the first",
 			first.GetInspection().GetId(), second.GetInspection().GetId(), err)
+	}
+	if msg := status.Convert(err).Message(); !strings.Contains(msg, "重复补录") || !strings.Contains(msg, first.GetInspection().GetId()) {
+		t.Errorf("the duplicate late record told %q, want it named as recorded already", msg)
 	}
 }
 
