@@ -3,8 +3,8 @@ package service_test
 import (
 	"fmt"
 	"path/filepath"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
