@@ -444,6 +444,20 @@ func detailWordLabel(w string) string {
 	if l, ok := detailWords[w]; ok {
 		return l
 	}
+	// A frequency warning or refusal: the rule, its limit, the count and
+	// the period (a trial of the dashboard, 2026-12-06, read them in
+	// English), and instants in Beijing time, not UTC.
+	if l := domain.RuleLabel(w); l != "" {
+		return l
+	}
+	if t, err := time.Parse(time.RFC3339, w); err == nil {
+		return t.In(shanghai).Format("2006-01-02 15:04:05")
+	}
+	for _, k := range [...][2]string{{"limit=", "上限="}, {"count=", "次数="}, {"period=", "期间="}} {
+		if v, ok := strings.CutPrefix(w, k[0]); ok {
+			return k[1] + v
+		}
+	}
 	if item, outcome, ok := strings.Cut(w, "="); ok {
 		// A result's item: CI-0001=NO_PROBLEM.
 		if v, ok := ruqiv1.ItemOutcome_value["ITEM_OUTCOME_"+outcome]; ok {

@@ -727,7 +727,7 @@ func (p *tablePrinter) Events(r *ruqiv1.ListEventsResponse) {
 	t := newTable("序号", "时间", "事件", "操作人", "报备编号", "企业", "执法人员", "说明")
 	for _, e := range r.GetEvents() {
 		t.add(strconv.FormatUint(e.GetSeq(), 10), fmtTimeSeconds(e.GetTime()), eventTypeLabel(e.GetType()),
-			orDash(e.GetActor()), orDash(e.GetInspectionId()), orDash(e.GetEnterpriseUscc()),
+			orDash(domain.ActorLabel(e.GetActor())), orDash(e.GetInspectionId()), orDash(e.GetEnterpriseUscc()),
 			orDash(e.GetOfficerId()), orDash(eventDetailLabel(e.GetDetail())))
 	}
 	t.write(p.out)

@@ -299,7 +299,7 @@ func (p *tablePrinter) LeadUpdated(r *ruqiv1.UpdateLeadResponse) {
 	p.println("\n处理经过：")
 	t := newTable("时间", "状态", "处理人", "说明")
 	for _, s := range l.GetSteps() {
-		t.add(fmtTime(s.GetAt()), leadStatusLabel(s.GetStatus()), orDash(s.GetBy()), orDash(s.GetNote()))
+		t.add(fmtTime(s.GetAt()), leadStatusLabel(s.GetStatus()), orDash(domain.ActorLabel(s.GetBy())), orDash(s.GetNote()))
 	}
 	t.write(p.out)
 }

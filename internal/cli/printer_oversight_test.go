@@ -245,7 +245,7 @@ func TestTablePrinter_Leads(t *testing.T) {
 	assertContains(t, tableOf(func(p printer) { p.Leads(&ruqiv1.ListLeadsResponse{}) }), "没有问题线索")
 
 	got = tableOf(func(p printer) { p.LeadUpdated(&ruqiv1.UpdateLeadResponse{Lead: sampleLead()}) })
-	assertContains(t, got, "线索 L-0001 已更新为：核查中", "处理经过", "已接收", "supervisor:510100", "已调取执法记录", "行政区划")
+	assertContains(t, got, "线索 L-0001 已更新为：核查中", "处理经过", "已接收", "司法局监督人员 510100", "已调取执法记录", "行政区划")
 }
 
 func TestTablePrinter_EvaluationsAndFeedback(t *testing.T) {

@@ -161,7 +161,7 @@ func writeReportCSV(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"分组", "名称", "检查次数", "上年同期", "同比", "入企次数", "亮码"})
 	for _, row := range r.GetRows() {
-		cw.Write([]string{row.GetKey(), row.GetLabel(), fmt.Sprint(row.GetInspections()), fmt.Sprint(row.GetPreviousYear()), changeText(row), fmt.Sprint(row.GetVisits()), fmt.Sprint(row.GetScanned())})
+		cw.Write([]string{domain.CSVCell(row.GetKey()), domain.CSVCell(row.GetLabel()), fmt.Sprint(row.GetInspections()), fmt.Sprint(row.GetPreviousYear()), changeText(row), fmt.Sprint(row.GetVisits()), fmt.Sprint(row.GetScanned())})
 	}
 	cw.Flush()
 	return cw.Error()

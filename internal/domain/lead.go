@@ -1,6 +1,10 @@
 package domain
 
-import ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+import (
+	"strings"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
 
 // leadNext is the lifecycle of a lead (问题线索): received → checking →
 // rectified, transferred to the discipline commission (移交纪委) or unfounded;
@@ -61,6 +65,51 @@ func LeadStatusLabel(s ruqiv1.LeadStatus) string {
 		return "已移交纪委"
 	case ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED:
 		return "查无实据"
+	}
+	return ""
+}
+
+// actorWords name the roles of a principal as records write it
+// ("enterprise:9151…", auth.Principal.String).
+var actorWords = map[string]string{
+	"officer": "执法人员", "agency_admin": "部门管理员", "agency_head": "部门负责人",
+	"enterprise": "企业", "supervisor": "司法局监督人员", "admin": "系统管理员",
+}
+
+// ActorLabel says who acted in people's words: "supervisor:510104" is
+// "司法局监督人员 510104". Anything else is shown as it is.
+func ActorLabel(actor string) string {
+	role, subject, ok := strings.Cut(actor, ":")
+	if w := actorWords[role]; ok && w != "" {
+		return w + " " + subject
+	}
+	return actor
+}
+
+// ruleWords name the frequency rules (coord.Counter.Rule) as the officer and
+// the 司法局 read them.
+var ruleWords = map[string]string{
+	"agency_per_year":  "本部门对该企业的年度检查",
+	"visits_per_year":  "各部门对该企业的年度入企次数",
+	"visits_per_month": "该企业本月被入企检查次数",
+	"visits_per_week":  "该企业本周被入企检查次数",
+	"visits_per_day":   "该企业当日被入企检查次数",
+	// Entries of every kind: inspections and visits that are not.
+	"entries_per_year":  "该企业年度入企总次数（含日常巡查、政策宣传、走访调研、服务等非检查入企）",
+	"entries_per_month": "该企业本月入企总次数（含非检查入企）",
+	"entries_per_week":  "该企业本周入企总次数（含非检查入企）",
+	"entries_per_day":   "该企业当日入企总次数（含非检查入企）",
+}
+
+// RuleLabel names a frequency rule: "visits_per_day" is 该企业当日被入企检查次数,
+// "grade_A_per_year" the year's proactive inspections of a grade A
+// enterprise; "" for a word that is no rule.
+func RuleLabel(rule string) string {
+	if w := ruleWords[rule]; w != "" {
+		return w
+	}
+	if g, ok := strings.CutPrefix(rule, "grade_"); ok && len(g) > 1 && strings.HasSuffix(g, "_per_year") {
+		return "该企业（信用等级" + strings.TrimSuffix(g, "_per_year") + "）的年度主动检查"
 	}
 	return ""
 }

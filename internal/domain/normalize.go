@@ -194,3 +194,13 @@ func IsControl(r rune) bool {
 		r >= 0x202a && r <= 0x202e ||
 		r >= 0x2066 && r <= 0x2069
 }
+
+// CSVCell defuses CSV formula injection in an export: a text from outside
+// (a name from the directory) that starts like a formula is written as text,
+// not run by the spreadsheet that opens the file.
+func CSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -148,3 +148,11 @@ func TestValidateStrings_ScannedCodeLeftToItsHandler(t *testing.T) {
 		t.Errorf("a person's reason: %v, want CONTROL_IN_TEXT", err)
 	}
 }
+
+func TestCSVCell(t *testing.T) {
+	for in, want := range map[string]string{"=HYPERLINK(1)": "'=HYPERLINK(1)", "@x": "'@x", "+cmd": "'+cmd", "成都": "成都", "": ""} {
+		if got := CSVCell(in); got != want {
+			t.Errorf("CSVCell(%q) = %q", in, got)
+		}
+	}
+}

@@ -247,21 +247,7 @@ func fillJoint(r store.Reader, ins *ruqiv1.Inspection) error {
 
 // breachMessage says a cap or warning in an officer's words.
 func breachMessage(b coord.Breach, capped bool) string {
-	what := map[string]string{
-		"agency_per_year":  "本部门对该企业的年度检查",
-		"visits_per_year":  "各部门对该企业的年度入企次数",
-		"visits_per_month": "该企业本月被入企检查次数",
-		"visits_per_week":  "该企业本周被入企检查次数",
-		"visits_per_day":   "该企业当日被入企检查次数",
-		// Entries of every kind: inspections and visits that are not.
-		"entries_per_year":  "该企业年度入企总次数（含日常巡查、政策宣传、走访调研、服务等非检查入企）",
-		"entries_per_month": "该企业本月入企总次数（含非检查入企）",
-		"entries_per_week":  "该企业本周入企总次数（含非检查入企）",
-		"entries_per_day":   "该企业当日入企总次数（含非检查入企）",
-	}[b.Rule]
-	if what == "" {
-		what = "该企业（信用等级" + b.Rule[len("grade_"):len("grade_")+1] + "）的年度主动检查"
-	}
+	what := domain.RuleLabel(b.Rule)
 	if capped {
 		return fmt.Sprintf("无事不扰：%s上限为%d次（%s），本次将是第%d次，不予报备。确有投诉举报、转办交办或事故，请按个案检查报备（有事必到）", what, b.Limit, b.Period, b.Count)
 	}

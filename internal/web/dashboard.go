@@ -498,7 +498,7 @@ func leadOf(l *ruqiv1.Lead) leadData {
 		d.Occurred = beijing(l.GetCreatedAt())
 	}
 	for _, st := range l.GetSteps() {
-		d.Steps = append(d.Steps, stepData{Status: domain.LeadStatusLabel(st.GetStatus()), At: beijing(st.GetAt()), By: st.GetBy(), Note: st.GetNote()})
+		d.Steps = append(d.Steps, stepData{Status: domain.LeadStatusLabel(st.GetStatus()), At: beijing(st.GetAt()), By: domain.ActorLabel(st.GetBy()), Note: st.GetNote()})
 	}
 	return d
 }
@@ -633,22 +633,13 @@ func (s *server) reportCSV(w http.ResponseWriter, r *http.Request) {
 	_ = cw.Write([]string{"分组（" + groupLabel(rep.GetGroupBy()) + "）", "名称", "检查次数", "上年同期", "同比", "入企次数", "扫码核验次数", "亮码率"})
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	for _, row := range rep.GetRows() {
-		_ = cw.Write([]string{cell(row.GetKey()), cell(row.GetLabel()), n(row.GetInspections()), n(row.GetPreviousYear()),
-			changeText(row.GetChange(), row.GetHasChange()), n(row.GetVisits()), n(row.GetScanned()), share(row.GetScanned(), row.GetInspections())})
+		_ = cw.Write([]string{domain.CSVCell(row.GetKey()), domain.CSVCell(row.GetLabel()), n(row.GetInspections()), n(row.GetPreviousYear()),
+			changeText(row.GetChange(), row.GetHasChange()), n(row.GetVisits()), n(row.GetScanned()), share(row.GetScanned(), row.GetBegun())})
 	}
 	t := rep.GetTotals()
 	_ = cw.Write([]string{"合计", rep.GetFromMonth() + " 至 " + rep.GetToMonth(), n(t.GetInspections()), n(t.GetPreviousYear()),
 		changeText(t.GetChange(), t.GetHasChange()), n(t.GetVisits()), n(t.GetScanned()), pct(t.GetScanRate())})
 	cw.Flush()
-}
-
-// cell defuses CSV formula injection: a name from the directory that
-// starts like a formula is written as text, not run by the spreadsheet.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // nonInspections counts the period's entries that were not inspections

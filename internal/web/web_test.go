@@ -476,14 +476,6 @@ func TestNiceCeilAndCharts(t *testing.T) {
 	}
 }
 
-func TestCSVCell(t *testing.T) {
-	for in, want := range map[string]string{"=HYPERLINK(1)": "'=HYPERLINK(1)", "@x": "'@x", "成都": "成都", "": ""} {
-		if got := cell(in); got != want {
-			t.Errorf("cell(%q) = %q", in, got)
-		}
-	}
-}
-
 // The verify page lists an accompanying supervisor (伴随监督人员) in a
 // section of its own, after the officers, escaped like everything the
 // registration brings; an unknown draw's public page is 404.
