@@ -97,6 +97,16 @@ func inspectionStateLabel(s ruqiv1.InspectionState) string {
 	return unknownLabel(int32(s))
 }
 
+// officerCertificateLabel is an officer's certificate as it stands now: an
+// active one past its date is 已过期, as a scan judges it (a trial of an
+// agency's month, 2026-12-06: the list to assign officers from said 有效).
+func officerCertificateLabel(o *ruqiv1.Officer) string {
+	if o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE && !domain.CertificateValid(o, time.Now()) {
+		return "已过期"
+	}
+	return certificateStatusLabel(o.GetCertificateStatus())
+}
+
 func certificateStatusLabel(s ruqiv1.CertificateStatus) string {
 	switch s {
 	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE:

@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // oversightServer fakes the RPCs added for results, evaluations,
@@ -157,7 +158,8 @@ func (f *oversightServer) ListEvents(ctx context.Context, req *ruqiv1.ListEvents
 func (f *oversightServer) SetCertificateStatus(ctx context.Context, req *ruqiv1.SetCertificateStatusRequest) (*ruqiv1.SetCertificateStatusResponse, error) {
 	f.got(ctx, "SetCertificateStatus", req)
 	return &ruqiv1.SetCertificateStatusResponse{Officer: &ruqiv1.Officer{
-		Id: req.GetOfficerId(), Name: "张三", AgencyId: "A-SCJG", CertificateStatus: req.GetStatus()}}, nil
+		Id: req.GetOfficerId(), Name: "张三", AgencyId: "A-SCJG", CertificateStatus: req.GetStatus(),
+		CertificateValidUntil: timestamppb.New(time.Now().AddDate(1, 0, 0))}}, nil
 }
 
 // serveOn starts a gRPC server with f's services on an in-memory listener

@@ -333,7 +333,18 @@ func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 			}
 		}
 		if len(invalid) > 0 && r.GetInspection().GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
-			p.printf("注意：%s 的执法证无效，企业扫码将显示执法证无效，可拒绝检查；请撤销本次报备，改派持有效执法证的人员重新报备。\n", strings.Join(invalid, "、"))
+			// A visit already under way cannot be cancelled (the rule of
+			// CancelInspection): the advice follows what happened (a trial
+			// of an agency's month, 2026-12-06).
+			begun := r.GetInspection().GetResult() != nil
+			for _, d := range r.GetAtDoor() {
+				begun = begun || d.GetCheckedInAt() != nil || d.GetArrivedAt() != nil
+			}
+			if begun {
+				p.printf("注意：%s 的执法证无效，不得参加检查；检查已经实施（已扫码签到、登记到场或记录结果），不能撤销。\n", strings.Join(invalid, "、"))
+			} else {
+				p.printf("注意：%s 的执法证无效，企业扫码将显示执法证无效，可拒绝检查；请撤销本次报备，改派持有效执法证的人员重新报备。\n", strings.Join(invalid, "、"))
+			}
 		}
 	}
 	if len(r.GetAtDoor()) > 0 {
@@ -431,7 +442,7 @@ func (p *tablePrinter) Officers(r *ruqiv1.ListOfficersResponse) {
 	t := newTable("编号", "姓名", "执法部门", "执法证号", "执法证状态", "有效期至")
 	for _, o := range r.GetOfficers() {
 		t.add(o.GetId(), o.GetName(), o.GetAgencyId(), orDash(o.GetCertificateNumber()),
-			certificateStatusLabel(o.GetCertificateStatus()), fmtDate(o.GetCertificateValidUntil()))
+			officerCertificateLabel(o), fmtDate(o.GetCertificateValidUntil()))
 	}
 	t.write(p.out)
 }

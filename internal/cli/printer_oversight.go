@@ -357,7 +357,7 @@ func (p *tablePrinter) CertificateChanged(req *ruqiv1.SetCertificateStatusReques
 		kv("姓名", o.GetName()),
 		kv("执法部门", o.GetAgencyId()),
 		kv("执法证号", o.GetCertificateNumber()),
-		kv("执法证状态", certificateStatusLabel(o.GetCertificateStatus())),
+		kv("执法证状态", officerCertificateLabel(o)),
 		kv("有效期至", optTime(o.GetCertificateValidUntil() != nil, fmtDate(o.GetCertificateValidUntil()))),
 		kv("原因", req.GetReason()),
 	)

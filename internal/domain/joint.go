@@ -1,7 +1,10 @@
 package domain
 
 import (
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -32,15 +35,17 @@ func CommonTime(plans []*ruqiv1.Inspection) (start, end time.Time, ok bool) {
 // and legal basis) appears once, under every agency that lists it.
 func Checklist(items []*ruqiv1.CheckItem) []*ruqiv1.CheckItemView {
 	// A visit's checklist is a few dozen lines: finding the same check by a
-	// scan of the lines so far costs no key strings and no map, which
-	// matters when matching proposes half a million visits at once
-	// (docs/BENCHMARKS.md).
+	// scan of the lines so far costs no map, which matters when matching
+	// proposes half a million visits at once (docs/BENCHMARKS.md).
 	if len(items) == 0 {
 		return nil
 	}
 	out := make([]*ruqiv1.CheckItemView, 0, len(items))
+	keys := make([]string, 0, len(items)) // each line's checkKey
 	for _, it := range items {
-		if cv := sameCheck(out, it); cv != nil {
+		key := checkKey(it)
+		if i := slices.Index(keys, key); i >= 0 {
+			cv := out[i]
 			if !has(cv.AgencyIds, it.GetAgencyId()) {
 				cv.AgencyIds = append(cv.AgencyIds, it.GetAgencyId())
 			}
@@ -53,17 +58,29 @@ func Checklist(items []*ruqiv1.CheckItem) []*ruqiv1.CheckItemView {
 			CheckItemId: it.GetId(), AgencyId: it.GetAgencyId(), Name: it.GetName(), LegalBasis: it.GetLegalBasis(), Domain: it.GetDomain(),
 			AgencyIds: []string{it.GetAgencyId()}, CheckItemIds: []string{it.GetId()},
 		})
+		keys = append(keys, key)
 	}
 	return out
 }
 
-// sameCheck is the line of the same check (name and legal basis) as it, if
-// any.
-func sameCheck(lines []*ruqiv1.CheckItemView, it *ruqiv1.CheckItem) *ruqiv1.CheckItemView {
-	for _, cv := range lines {
-		if cv.GetName() == it.GetName() && cv.GetLegalBasis().GetLaw() == it.GetLegalBasis().GetLaw() && cv.GetLegalBasis().GetArticle() == it.GetLegalBasis().GetArticle() {
-			return cv
-		}
+// SameCheck reports whether two items are one check by their name and legal
+// basis (checkKey).
+func SameCheck(a, b *ruqiv1.CheckItem) bool { return checkKey(a) == checkKey(b) }
+
+// checkKey is what makes two catalogues' items one check: the name and the
+// legal basis, as written but for widths, spaces and the title marks 《》
+// around the law (an agency's trial, 2026-12-06: one catalogue wrote
+// 《公共场所卫生管理条例》, another the bare title, and the 一表通查 listed the
+// check twice).
+func checkKey(it *ruqiv1.CheckItem) string {
+	clean := func(s string) string {
+		s = NormalizeWidth(s)
+		return strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) || r == '《' || r == '》' {
+				return -1
+			}
+			return r
+		}, s)
 	}
-	return nil
+	return clean(it.GetName()) + "\x00" + clean(it.GetLegalBasis().GetLaw()) + "\x00" + clean(it.GetLegalBasis().GetArticle())
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -80,8 +81,9 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 				return err
 			}
 		}
+		now := d.s.now()
 		for _, o := range dir.GetOfficers() {
-			if err := tx.PutOfficer(o); err != nil {
+			if err := importOfficer(ctx, tx, o, now); err != nil {
 				return err
 			}
 		}
@@ -205,6 +207,17 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		if !known {
 			return domain.Invalidf("AGENCY_UNKNOWN", "检查事项 %s 所属部门 %q 不存在", it.GetId(), it.GetAgencyId())
 		}
+		// A published item's name and basis are what inspections under it
+		// were registered and decided on: a republished catalogue that
+		// changed them rewrote past inspections' records (an agency's
+		// trial, 2026-12-06). A revised item is a new item.
+		old, err := r.CheckItem(it.GetId())
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil && !domain.SameCheck(old, it) {
+			return domain.Invalidf("ITEM_TEXT_FIXED", "检查事项 %s 已发布，名称和依据不能更改（已有检查按原名称和依据记录）：修订后的事项请以新编号发布，并将旧事项停用（retired）", it.GetId())
+		}
 	}
 	return nil
 }
@@ -276,6 +289,38 @@ func (d *directoryServer) GetEnterprise(ctx context.Context, req *ruqiv1.GetEnte
 		return nil
 	})
 	return resp, toStatus(ctx, err)
+}
+
+// importOfficer writes an officer of an imported directory. A certificate
+// suspended or revoked in ruqi stays so whatever the directory says (the
+// personnel system's export knows nothing of an enforcement decision, and a
+// monthly sync lifted a 注销 without a trace: a trial of an agency's month,
+// 2026-12-06): only SetCertificateStatus restores one. A status the import
+// does change (a suspension or revocation the directory brings) is an
+// event, as a change by hand is.
+func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time.Time) error {
+	old, err := store.Uncached(tx).Officer(o.GetId())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return tx.PutOfficer(o)
+	case err != nil:
+		return err
+	}
+	was, says := old.GetCertificateStatus(), o.GetCertificateStatus()
+	if was != ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE && says == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE {
+		o = proto.CloneOf(o)
+		o.CertificateStatus = was
+	}
+	if err := tx.PutOfficer(o); err != nil {
+		return err
+	}
+	if o.GetCertificateStatus() == was {
+		return nil
+	}
+	e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED)
+	e.OfficerId = o.GetId()
+	e.Detail = fmt.Sprintf("%s → %s: 导入名录", was, o.GetCertificateStatus())
+	return record(tx, e)
 }
 
 // SetCertificateStatus suspends, revokes or restores a certificate (执法证).
