@@ -291,14 +291,19 @@ func (d *directoryServer) GetEnterprise(ctx context.Context, req *ruqiv1.GetEnte
 	return resp, toStatus(ctx, err)
 }
 
-// importOfficer writes an officer of an imported directory. A certificate
-// suspended or revoked in ruqi stays so whatever the directory says (the
-// personnel system's export knows nothing of an enforcement decision, and a
-// monthly sync lifted a 注销 without a trace: a trial of an agency's month,
-// 2026-12-06): only SetCertificateStatus restores one. A status the import
-// does change (a suspension or revocation the directory brings) is an
-// event, as a change by hand is.
+// importOfficer writes an officer of an imported directory. A status
+// decided in ruqi (SetCertificateStatus: the personnel system's export knows
+// nothing of an enforcement decision, and a monthly sync lifted a 注销
+// without a trace: a trial of an agency's month, 2026-12-06) is not lifted
+// by an import, only made more severe; a status an import brought, an
+// import may change again (a review: a suspension the personnel system
+// lifted stayed for good). A 注销 is final either way: only the system
+// administrator corrects one (CERTIFICATE_REVOKED_FINAL; an import that
+// turned it into a suspension let the agency restore it). A status the
+// import changes is an event, as a change by hand is.
 func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time.Time) error {
+	o = proto.CloneOf(o)
+	o.CertificateDecided = false
 	old, err := store.Uncached(tx).Officer(o.GetId())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -307,8 +312,9 @@ func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time
 		return err
 	}
 	was, says := old.GetCertificateStatus(), o.GetCertificateStatus()
-	if was != ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE && says == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE {
-		o = proto.CloneOf(o)
+	o.CertificateDecided = old.GetCertificateDecided()
+	if was == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED ||
+		(old.GetCertificateDecided() && severity(says) < severity(was)) {
 		o.CertificateStatus = was
 	}
 	if err := tx.PutOfficer(o); err != nil {
@@ -321,6 +327,17 @@ func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time
 	e.OfficerId = o.GetId()
 	e.Detail = fmt.Sprintf("%s → %s: 导入名录", was, o.GetCertificateStatus())
 	return record(tx, e)
+}
+
+// severity orders certificate statuses: active, suspended, revoked.
+func severity(s ruqiv1.CertificateStatus) int {
+	switch s {
+	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED:
+		return 1
+	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED:
+		return 2
+	}
+	return 0
 }
 
 // SetCertificateStatus suspends, revokes or restores a certificate (执法证).
@@ -361,7 +378,7 @@ func (d *directoryServer) SetCertificateStatus(ctx context.Context, req *ruqiv1.
 			}
 		}
 		old := o.GetCertificateStatus()
-		o.CertificateStatus = req.GetStatus()
+		o.CertificateStatus, o.CertificateDecided = req.GetStatus(), true
 		if err := tx.PutOfficer(o); err != nil {
 			return err
 		}

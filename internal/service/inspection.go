@@ -234,9 +234,11 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 		return nil, 0, toStatus(ctx, requestReused(req.GetRequestId(), ins.GetId(), ""))
 	case d.Outcome == coord.Duplicate:
 		s.recordRefusal(ctx, ins, ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED, "duplicate of "+d.Existing)
-		if ins.GetLate() {
+		if ins.GetLate() && s.isLate(ctx, d.Existing) {
 			// The same emergency recorded again (the answer lost, the
-			// command run again): it is recorded already.
+			// command run again): it is recorded already. A late record
+			// that overlaps a plan registered ahead is told the plain
+			// duplicate below (a review, 2026-12-06).
 			return nil, 0, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
 				"重复补录：本部门已有与此时段重叠的检查 %s 针对该企业，同一次紧急检查只补录一次，无需再录", d.Existing).With("existing_inspection_id", d.Existing))
 		}
@@ -926,4 +928,16 @@ func (is *inspectionServer) GetInspectionCodes(ctx context.Context, req *ruqiv1.
 		}
 	}
 	return resp, nil
+}
+
+// isLate reports whether the inspection id is a late record (false if it
+// cannot be read: the plain message is said then).
+func (s *Service) isLate(ctx context.Context, id string) bool {
+	late := false
+	_ = s.store.View(ctx, func(r store.Reader) error {
+		ins, err := r.Inspection(id)
+		late = err == nil && ins.GetLate()
+		return nil
+	})
+	return late
 }

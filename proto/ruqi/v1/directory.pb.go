@@ -266,8 +266,13 @@ type Officer struct {
 	CertificateNumber     string                 `protobuf:"bytes,4,opt,name=certificate_number,json=certificateNumber,proto3" json:"certificate_number,omitempty"`
 	CertificateStatus     CertificateStatus      `protobuf:"varint,5,opt,name=certificate_status,json=certificateStatus,proto3,enum=ruqi.v1.CertificateStatus" json:"certificate_status,omitempty"`
 	CertificateValidUntil *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=certificate_valid_until,json=certificateValidUntil,proto3" json:"certificate_valid_until,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// certificate_decided is set when the status was decided in ruqi
+	// (SetCertificateStatus: a suspension, revocation or restoration), not
+	// brought by a directory import: an import does not lift a decision. Set
+	// by the server; an import's value is ignored.
+	CertificateDecided bool `protobuf:"varint,7,opt,name=certificate_decided,json=certificateDecided,proto3" json:"certificate_decided,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Officer) Reset() {
@@ -340,6 +345,13 @@ func (x *Officer) GetCertificateValidUntil() *timestamppb.Timestamp {
 		return x.CertificateValidUntil
 	}
 	return nil
+}
+
+func (x *Officer) GetCertificateDecided() bool {
+	if x != nil {
+		return x.CertificateDecided
+	}
+	return false
 }
 
 // OfficerView is what an enterprise sees of an officer: their certificate
@@ -1327,14 +1339,15 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n" +
 	"\vregion_code\x18\x03 \x01(\tR\n" +
 	"regionCode\x12*\n" +
-	"\x05level\x18\x04 \x01(\x0e2\x14.ruqi.v1.AgencyLevelR\x05level\"\x98\x02\n" +
+	"\x05level\x18\x04 \x01(\x0e2\x14.ruqi.v1.AgencyLevelR\x05level\"\xc9\x02\n" +
 	"\aOfficer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
 	"\tagency_id\x18\x03 \x01(\tR\bagencyId\x12-\n" +
 	"\x12certificate_number\x18\x04 \x01(\tR\x11certificateNumber\x12I\n" +
 	"\x12certificate_status\x18\x05 \x01(\x0e2\x1a.ruqi.v1.CertificateStatusR\x11certificateStatus\x12R\n" +
-	"\x17certificate_valid_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x15certificateValidUntil\"\xd8\x02\n" +
+	"\x17certificate_valid_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x15certificateValidUntil\x12/\n" +
+	"\x13certificate_decided\x18\a \x01(\bR\x12certificateDecided\"\xd8\x02\n" +
 	"\vOfficerView\x12\x1d\n" +
 	"\n" +
 	"officer_id\x18\x01 \x01(\tR\tofficerId\x12\x12\n" +
