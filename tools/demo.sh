@@ -99,5 +99,5 @@ bin/ruqi --token "$supervisor" supervisor leads | sed -n 1,11p  # the header and
 sleep 1
 say "默克尔日志：模拟之后的日志延续了模拟之前的检查点"
 bin/ruqi log verify --state "$work/checkpoint"
-say "事件日志核验：哈希链，以及与最新签名检查点相符"
+say "事件日志核验：哈希链、与最新签名检查点相符，以及存储的记录与日志所载相符"
 bin/ruqi --token-file "$admin" admin events verify
