@@ -43,6 +43,11 @@ func RegistrationDetail(ins *ruqiv1.Inspection) string {
 	word(&b, "items", strings.Join(ins.GetCheckItemIds(), ","))
 	word(&b, "window", stamp(ins.GetWindowStart().AsTime())+"-"+stamp(ins.GetWindowEnd().AsTime()))
 	text(&b, "reason", ins.GetReason())
+	if ins.GetLate() {
+		// Recorded after the visit (先检查后补录): a record made to look
+		// registered ahead differs (a trial of replicas, 2026-12-06).
+		text(&b, "late", ins.GetLateReason())
+	}
 	// Not the case trigger (the complaint's or referral's number): the
 	// enterprise reads this detail in its receipt, and is never shown who
 	// complained (a review, 2026-12-06).
@@ -134,6 +139,12 @@ type RecordDifference struct {
 	InspectionID string
 }
 
+// finalState is the state an event leaves an inspection in for good.
+var finalState = map[ruqiv1.EventType]ruqiv1.InspectionState{
+	ruqiv1.EventType_EVENT_TYPE_CANCELLED: ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED,
+	ruqiv1.EventType_EVENT_TYPE_COMPLETED: ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED,
+}
+
 // maxDifferences bounds what one check reports.
 const maxDifferences = 20
 
@@ -150,6 +161,20 @@ func CheckRecords(r store.Reader) (RecordReport, error) {
 	resultDiffers := map[string]RecordDifference{}
 	var other []RecordDifference
 	err := r.Events(0, func(e *ruqiv1.Event) error {
+		// A cancellation and a closing are for good: the record must say
+		// so still (a trial of replicas, 2026-12-06: one UPDATE brought a
+		// cancelled inspection back, and its codes scanned valid).
+		if want, ok := finalState[e.GetType()]; ok {
+			ins, err := r.Inspection(e.GetInspectionId())
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			rep.Checked++
+			if ins.GetState() != want && len(other) < maxDifferences {
+				other = append(other, RecordDifference{Seq: e.GetSeq(), Type: e.GetType(), InspectionID: e.GetInspectionId()})
+			}
+			return nil
+		}
 		if !hasContent(e) {
 			// A result recorded again by a server before 2026-12-06 says no
 			// content: the latest result cannot be checked, and the one

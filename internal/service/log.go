@@ -362,8 +362,12 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 		if err != nil {
 			return err
 		}
-		return r.Events(size, func(e *ruqiv1.Event) error {
-			if e.GetEnterpriseUscc() != p.Subject || !tlog.HasReceipt(e.GetType()) {
+		pending := func(e *ruqiv1.Event) error {
+			// The inspection asked for only (a trial of replicas, 2026-12-06:
+			// another visit's events kept one inspection's receipts "on the
+			// way").
+			if e.GetEnterpriseUscc() != p.Subject || !tlog.HasReceipt(e.GetType()) ||
+				(req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId()) {
 				return nil
 			}
 			if hide, err := hidden(e); err != nil || hide {
@@ -371,7 +375,16 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 			}
 			resp.Pending++
 			return nil
-		})
+		}
+		if err := r.Events(size, pending); err != nil {
+			return err
+		}
+		// On PostgreSQL, events committed and not yet sequenced are on
+		// their way too (a trial of replicas: told none were).
+		if u, ok := store.As[store.Unsequenced](l.s.store); ok {
+			return u.UnsequencedEvents(ctx, pending)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // ErrUnusable is returned by a store whose file could not be opened again
@@ -84,6 +86,12 @@ type Stats struct {
 // Unwrapper is a store that wraps another, to watch it for instance.
 type Unwrapper interface {
 	Unwrap() Store
+}
+
+// Unsequenced is a store whose events are sequenced after they commit
+// (PostgreSQL): UnsequencedEvents gives those not in the log yet.
+type Unsequenced interface {
+	UnsequencedEvents(ctx context.Context, fn func(*ruqiv1.Event) error) error
 }
 
 // As finds in s, or in the stores it wraps, the first that is a T: a

@@ -59,6 +59,23 @@ func (s *Store) sequencer(ctx context.Context) {
 
 // lead waits for the lock on conn, then sequences until conn or ctx fails.
 func (s *Store) lead(ctx context.Context, conn *pgx.Conn) error {
+	// The lock is the session's: a holder that stops without exiting (a
+	// paused VM, a stalled process, a host cut off) would keep it, and
+	// every replica's events would wait, for hours (a trial of replicas on
+	// PostgreSQL, 2026-12-06). A live holder sends a statement every
+	// SequenceInterval, so PostgreSQL ends a session idle far longer than
+	// that, and probes a silent peer's socket. Versions before 14 lack
+	// idle_session_timeout: a SET it refuses leaves the rest as it was.
+	idle := max(5*time.Second, 20*s.o.SequenceInterval).Milliseconds()
+	for _, set := range []string{
+		fmt.Sprintf("SET idle_session_timeout = %d", idle),
+		fmt.Sprintf("SET idle_in_transaction_session_timeout = %d", idle),
+		"SET tcp_keepalives_idle = 5", "SET tcp_keepalives_interval = 2", "SET tcp_keepalives_count = 3",
+	} {
+		if _, err := conn.Exec(ctx, set); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
 	for {
 		var held bool
 		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sequencerLock).Scan(&held); err != nil {
@@ -150,6 +167,34 @@ func (s *Store) sequenceBatch(ctx context.Context, conn *pgx.Conn) (int, error) 
 		return 0, err
 	}
 	return len(batch), tx.Commit(ctx)
+}
+
+// maxUnsequenced bounds what UnsequencedEvents reads: a count of events on
+// their way, not a listing.
+const maxUnsequenced = 10000
+
+// UnsequencedEvents calls fn with the events committed but not yet in the
+// log (pending_events, oldest first, at most maxUnsequenced): an
+// enterprise's receipts of them are on their way (store.Unsequenced).
+func (s *Store) UnsequencedEvents(ctx context.Context, fn func(*ruqiv1.Event) error) error {
+	rows, err := s.pool.Query(ctx, "SELECT rec FROM pending_events ORDER BY id LIMIT $1", maxUnsequenced)
+	if err != nil {
+		return err
+	}
+	recs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		e := &ruqiv1.Event{}
+		if err := proto.Unmarshal(rec, e); err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // WaitSequenced returns once every event committed before the call is in
