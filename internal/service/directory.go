@@ -317,6 +317,12 @@ func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time
 		(old.GetCertificateDecided() && severity(says) < severity(was)) {
 		o.CertificateStatus = was
 	}
+	if o.GetCertificateStatus() != was {
+		// The status is the import's now: a later import may change it
+		// again (a restoration decided in ruqi, then a suspension the
+		// personnel system brings and lifts).
+		o.CertificateDecided = false
+	}
 	if err := tx.PutOfficer(o); err != nil {
 		return err
 	}

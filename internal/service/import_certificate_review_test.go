@@ -102,3 +102,30 @@ func TestImport_SuspensionTheDirectoryBrought_LiftedByTheDirectory(t *testing.T)
 		t.Errorf("a 暂扣 the directory brought is not lifted when the directory lifts it: %s stays %s", officer, got)
 	}
 }
+
+// A certificate restored in ruqi, then suspended by the personnel system
+// and lifted by it again: the suspension was the import's, and the import
+// lifts it (the restoration decided in ruqi does not hold the import's
+// later suspension for good).
+func TestImport_SuspensionAfterARestoration_LiftedByTheDirectory(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "")
+	r := e.registrar(t, "AG-01")
+	officer := r.officers[0]
+	dir := ruqiv1.NewDirectoryServiceClient(e.cc)
+	if _, err := dir.SetCertificateStatus(e.as(e.admin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer,
+		Status: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, Reason: "核查无误"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []ruqiv1.CertificateStatus{ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE} {
+		if _, err := dir.ImportDirectory(e.as(e.admin), &ruqiv1.ImportDirectoryRequest{Directory: directoryWith(e, officer, s)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := officerStatus(t, e, officer); got != s {
+			t.Errorf("after a restoration in ruqi, an import saying %s: %s", s, got)
+		}
+	}
+}
