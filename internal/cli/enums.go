@@ -101,10 +101,16 @@ func inspectionStateLabel(s ruqiv1.InspectionState) string {
 // active one past its date is 已过期, as a scan judges it (a trial of an
 // agency's month, 2026-12-06: the list to assign officers from said 有效).
 func officerCertificateLabel(o *ruqiv1.Officer) string {
-	if o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE && !domain.CertificateValid(o, time.Now()) {
+	return certificateStanding(o.GetCertificateStatus(), domain.CertificateValid(o, time.Now()))
+}
+
+// certificateStanding is a certificate's status, an active one that is not
+// valid (past its date) being 已过期.
+func certificateStanding(s ruqiv1.CertificateStatus, valid bool) string {
+	if s == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE && !valid {
 		return "已过期"
 	}
-	return certificateStatusLabel(o.GetCertificateStatus())
+	return certificateStatusLabel(s)
 }
 
 func certificateStatusLabel(s ruqiv1.CertificateStatus) string {

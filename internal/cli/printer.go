@@ -372,13 +372,10 @@ func (p *tablePrinter) officers(views []*ruqiv1.OfficerView) {
 // certificateValidity says whether a certificate is valid and, if not, why:
 // suspended, revoked, or active but past its date.
 func certificateValidity(o *ruqiv1.OfficerView) string {
-	switch {
-	case o.GetCertificateValid():
+	if o.GetCertificateValid() {
 		return "有效"
-	case o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE:
-		return "无效（已过期）"
 	}
-	return "无效（" + certificateStatusLabel(o.GetCertificateStatus()) + "）"
+	return "无效（" + certificateStanding(o.GetCertificateStatus(), false) + "）"
 }
 
 func fmtTimeOrDash(ts *timestamppb.Timestamp) string {

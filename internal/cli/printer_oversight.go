@@ -106,13 +106,7 @@ func (p *tablePrinter) historyResults(views []*ruqiv1.InspectionView) {
 	// agencies' visit printed every result four times).
 	printed := map[string]bool{}
 	for _, v := range views {
-		names := map[string]string{}
-		for _, it := range v.GetCheckItems() {
-			// A shared check is named by every agency's own id of it.
-			for _, id := range append([]string{it.GetCheckItemId()}, it.GetCheckItemIds()...) {
-				names[id] = it.GetName()
-			}
-		}
+		names := domain.ItemNames(v.GetCheckItems())
 		agencies := map[string]string{}
 		for _, a := range v.GetAgencies() {
 			agencies[a.GetId()] = a.GetName()

@@ -59,6 +59,22 @@ func Checklist(items []*ruqiv1.CheckItem) []*ruqiv1.CheckItemView {
 	return out
 }
 
+// ItemNames names every item id a checklist's lines stand for: a shared
+// check by each agency's own id, since each records its results under its
+// own (a trial of a county's 综合查一次, 2026-12-06: the second agency's
+// results read "CI-0018："). Lines from a server that sends no
+// check_item_ids are named by check_item_id.
+func ItemNames(lines []*ruqiv1.CheckItemView) map[string]string {
+	names := make(map[string]string, len(lines))
+	for _, it := range lines {
+		names[it.GetCheckItemId()] = it.GetName()
+		for _, id := range it.GetCheckItemIds() {
+			names[id] = it.GetName()
+		}
+	}
+	return names
+}
+
 // sameCheck is the line of the same check as it, if any.
 func sameCheck(lines []*ruqiv1.CheckItemView, it *ruqiv1.CheckItem) *ruqiv1.CheckItemView {
 	for _, cv := range lines {
@@ -91,12 +107,7 @@ func sameText(a, b string) bool {
 		for i < len(s) {
 			r, n := utf8.DecodeRuneInString(s[i:])
 			i += n
-			switch {
-			case r >= 0xFF01 && r <= 0xFF5E:
-				r -= 0xFEE0
-			case r == 0x3000:
-				r = ' '
-			}
+			r = foldWidth(r)
 			if !unicode.IsSpace(r) && r != '《' && r != '》' {
 				return r, i
 			}

@@ -26,15 +26,21 @@ func NormalizeWidth(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
-		switch {
-		case r >= 0xFF01 && r <= 0xFF5E:
-			r -= 0xFEE0
-		case r == 0x3000:
-			r = ' '
-		}
-		b.WriteRune(r)
+		b.WriteRune(foldWidth(r))
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// foldWidth is a full-width ASCII form's ASCII rune (the ideographic space
+// a space), any other rune itself.
+func foldWidth(r rune) rune {
+	switch {
+	case r >= 0xFF01 && r <= 0xFF5E:
+		return r - 0xFEE0
+	case r == 0x3000:
+		return ' '
+	}
+	return r
 }
 
 // NormalizeID is how an identifier typed by a person is read: trimmed,

@@ -156,26 +156,31 @@ func judge(r store.Reader, c code.Claims, uscc string, now time.Time, l domain.L
 				f.OnRecord, f.RecordNotBefore, f.RecordExpiry = true, rc.GetNotBefore().AsTime(), rc.GetExpiresAt().AsTime()
 			}
 		}
-		for _, id := range ins.GetOfficerIds() {
-			o, err := r.Officer(id)
-			switch {
-			case err == nil:
-				if domain.CertificateValid(o, now) && o.GetAgencyId() == ins.GetAgencyId() {
-					f.OfficersValid++
-				}
-			case !errors.Is(err, store.ErrNotFound):
-				return nil, 0, err
-			}
-		}
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, 0, err
 	}
-	o, err := r.Officer(c.OfficerID)
-	switch {
-	case err == nil:
-		f.Officer = o
-	case !errors.Is(err, store.ErrNotFound):
+	officer := func(id string) (*ruqiv1.Officer, error) {
+		o, err := r.Officer(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return o, err
+	}
+	if f.Officer, err = officer(c.OfficerID); err != nil {
 		return nil, 0, err
+	}
+	// The inspection's officers with a valid certificate of its agency:
+	// the code's own officer read once, above.
+	for _, id := range ins.GetOfficerIds() {
+		o := f.Officer
+		if id != c.OfficerID {
+			if o, err = officer(id); err != nil {
+				return nil, 0, err
+			}
+		}
+		if o != nil && domain.CertificateValid(o, now) && o.GetAgencyId() == ins.GetAgencyId() {
+			f.OfficersValid++
+		}
 	}
 	v := domain.ScanVerdict(f, now, leeway)
 	if v == ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION {

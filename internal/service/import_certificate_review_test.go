@@ -44,14 +44,8 @@ func officerStatus(t *testing.T, e *env, officer string) ruqiv1.CertificateStatu
 // agency's administrator, whom CERTIFICATE_REVOKED_FINAL forbids to undo a
 // 注销, then restores the certificate with SetCertificateStatus.
 func TestImport_RevokedCertificate_NotDowngradedToSuspended(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "")
-	r := e.registrar(t, "AG-01")
+	e, r, dir := importEnv(t)
 	officer := r.officers[0]
-	dir := ruqiv1.NewDirectoryServiceClient(e.cc)
 	if _, err := dir.SetCertificateStatus(e.as(e.admin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer,
 		Status: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED, Reason: "违法违纪，注销执法证"}); err != nil {
 		t.Fatal(err)
@@ -64,7 +58,7 @@ func TestImport_RevokedCertificate_NotDowngradedToSuspended(t *testing.T) {
 		t.Errorf("a directory saying SUSPENDED turned %s's 注销 into %s", officer, got)
 	}
 	agencyAdmin := e.token(t, ruqiv1.Role_ROLE_AGENCY_ADMIN, "AG-01")
-	_, err = dir.SetCertificateStatus(e.as(agencyAdmin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer,
+	_, err := dir.SetCertificateStatus(e.as(agencyAdmin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer,
 		Status: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, Reason: "暂扣期满"})
 	if status.Code(err) != codes.PermissionDenied {
 		t.Errorf("the agency's administrator restored a certificate the system administrator revoked (注销), after an import: %v; status now %s",
@@ -79,14 +73,8 @@ func TestImport_RevokedCertificate_NotDowngradedToSuspended(t *testing.T) {
 // and `ruqi simulate --seed N` against a server holding another seed's
 // directory finds officers its directory lists as active refused.
 func TestImport_SuspensionTheDirectoryBrought_LiftedByTheDirectory(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "")
-	r := e.registrar(t, "AG-01")
+	e, r, dir := importEnv(t)
 	officer := r.officers[0]
-	dir := ruqiv1.NewDirectoryServiceClient(e.cc)
 	if _, err := dir.ImportDirectory(e.as(e.admin), &ruqiv1.ImportDirectoryRequest{
 		Directory: directoryWith(e, officer, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED)}); err != nil {
 		t.Fatal(err)
@@ -108,14 +96,8 @@ func TestImport_SuspensionTheDirectoryBrought_LiftedByTheDirectory(t *testing.T)
 // lifts it (the restoration decided in ruqi does not hold the import's
 // later suspension for good).
 func TestImport_SuspensionAfterARestoration_LiftedByTheDirectory(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "")
-	r := e.registrar(t, "AG-01")
+	e, r, dir := importEnv(t)
 	officer := r.officers[0]
-	dir := ruqiv1.NewDirectoryServiceClient(e.cc)
 	if _, err := dir.SetCertificateStatus(e.as(e.admin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer,
 		Status: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, Reason: "核查无误"}); err != nil {
 		t.Fatal(err)
@@ -128,4 +110,16 @@ func TestImport_SuspensionAfterARestoration_LiftedByTheDirectory(t *testing.T) {
 			t.Errorf("after a restoration in ruqi, an import saying %s: %s", s, got)
 		}
 	}
+}
+
+// importEnv is a service on a bbolt file, AG-01's registrar (whose
+// officers the tests import and change) and the directory service.
+func importEnv(t *testing.T) (*env, *registrar, ruqiv1.DirectoryServiceClient) {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "")
+	return e, e.registrar(t, "AG-01"), ruqiv1.NewDirectoryServiceClient(e.cc)
 }

@@ -1,13 +1,11 @@
 package service_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/ruqi/ruqi/internal/store/bolt"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -21,14 +19,8 @@ import (
 // agency itself may not undo (CERTIFICATE_REVOKED_FINAL) is undone without
 // a trace (全程留痕).
 func TestImport_RevokedCertificate_NotRestoredWithoutTrace(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "")
-	r := e.registrar(t, "AG-01")
+	e, r, dir := importEnv(t)
 	officer := r.officers[0]
-	dir := ruqiv1.NewDirectoryServiceClient(e.cc)
 	if _, err := dir.SetCertificateStatus(e.as(e.admin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer,
 		Status: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED, Reason: "违法违纪，注销执法证"}); err != nil {
 		t.Fatal(err)

@@ -370,15 +370,7 @@ func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
 		}
 		d.Items = append(d.Items, itemData{Name: it.GetName(), Basis: basis, Domain: it.GetDomain(), Agencies: strings.Join(ags, "、")})
 	}
-	itemName := map[string]string{}
-	for _, it := range v.GetCheckItems() {
-		// Every agency's own id of a shared check names it: each records
-		// its results under its own (a trial of a county's 综合查一次,
-		// 2026-12-06: the second agency's results read "CI-0018：").
-		for _, id := range append([]string{it.GetCheckItemId()}, it.GetCheckItemIds()...) {
-			itemName[id] = it.GetName()
-		}
-	}
+	itemName := domain.ItemNames(v.GetCheckItems())
 	for _, res := range v.GetResults() {
 		line := nameOf(res.GetAgencyId()) + "：" + res.GetSummary()
 		if res.GetSummary() == "" {
