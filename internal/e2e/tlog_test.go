@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -514,4 +515,38 @@ func witnessedSize(t *testing.T, state string) uint64 {
 		t.Fatal(err)
 	}
 	return m["ruqi.test/log"].Size
+}
+
+// A clean stop integrates what the last interval wrote: with an hour
+// between integrations, the registration just acknowledged is in the signed
+// checkpoint the file holds once the server has stopped. Before, it waited
+// for the next start, and meanwhile an operator could edit it in the file
+// with no checkpoint to betray it (a trial of the record, 2026-12-06).
+func TestLog_CleanStop_IntegratesTheLastEvents(t *testing.T) {
+	needsBolt(t)
+	w := newWorld(t, "-log-interval", "1h")
+	w.register("now+1h", "now+2h")
+	w.stop()
+	st, err := bolt.Open(filepath.Join(w.dataDir, "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.View(context.Background(), func(r store.Reader) error {
+		size, note, err := r.LatestCheckpoint()
+		if err != nil {
+			return err
+		}
+		head, _, err := r.Head()
+		if err != nil {
+			return err
+		}
+		if note == nil || size != head {
+			t.Errorf("after a clean stop the checkpoint covers %d events of %d", size, head)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -386,6 +386,10 @@ func Run(ctx context.Context, cfg Config) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = httpSrv.Shutdown(shutdownCtx)
+	stopLog()
+	if err := svc.FinishLog(shutdownCtx); err != nil {
+		slog.Warn("Merkle log: the last integration before stopping failed; the next start integrates what is left", "err", err)
+	}
 	slog.Info("stopped")
 	return nil
 }

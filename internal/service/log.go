@@ -111,6 +111,19 @@ func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr fun
 	s.onSequencer(ctx, interval, func() error { _, err := s.IntegrateLog(ctx); return err }, logErr)
 }
 
+// FinishLog integrates once more when the server stops, after the last call
+// in flight has ended, if this replica sequences the events: a clean stop
+// leaves every event it acknowledged in a signed checkpoint. Before, events
+// of the last interval waited for the next start, and until then an
+// operator could edit them in the file with no checkpoint to betray it.
+func (s *Service) FinishLog(ctx context.Context) error {
+	if seq, shared := store.As[sequencer](s.store); shared && !seq.Sequencing() {
+		return nil
+	}
+	_, err := s.IntegrateLog(ctx)
+	return err
+}
+
 // onSequencer runs job every interval until ctx ends, on this replica only
 // while it sequences the events of a shared store (always on a store of its
 // own), and logs what fails. It runs job at once when the replica starts
