@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -78,6 +79,15 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 		if err != nil {
 			return err
 		}
+		if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {
+			// A supervisor matches its region's enterprises only: what it
+			// is answered, the counts too, says nothing of other regions'
+			// plans (a red-team trial, 2026-12-06: a district learned how
+			// many enterprises another district's agencies planned to
+			// visit). Matching is per enterprise, so the proposals for the
+			// region are the same either way.
+			plans = inRegion(plans, func(uscc string) bool { return domain.RegionCovers(p.Subject, regionOf(r, uscc)) })
+		}
 		var serr error
 		standing := func(uscc string, year int) (matching.Standing, bool) {
 			st, ok, err := s.standing(r, uscc, year)
@@ -91,13 +101,7 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 			notBefore = from
 		}
 		res = matching.Match(matching.Input{Plans: plans, Standing: standing, NotBefore: notBefore, Workday: s.policies.Workday})
-		props = res.Proposals[:0]
-		for _, mp := range res.Proposals {
-			if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, regionOf(r, mp.USCC)) {
-				continue
-			}
-			props = append(props, mp)
-		}
+		props = res.Proposals
 		return serr
 	})
 	if err != nil {
@@ -120,6 +124,19 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 		return nil, toStatus(ctx, err)
 	}
 	return &ruqiv1.RunMatchingResponse{Proposals: made, EnterprisesCovered: int32(res.Covered), PlansCappedOut: int32(res.CappedOut)}, nil
+}
+
+// inRegion cuts each plan to the enterprises in accepts; a plan left with
+// none is dropped.
+func inRegion(plans []matching.Coverage, in func(uscc string) bool) []matching.Coverage {
+	kept := plans[:0]
+	for _, c := range plans {
+		c.Enterprises = slices.DeleteFunc(slices.Clone(c.Enterprises), func(u string) bool { return !in(u) })
+		if len(c.Enterprises) > 0 {
+			kept = append(kept, c)
+		}
+	}
+	return kept
 }
 
 // standing is what the caps need of an enterprise for matching: its

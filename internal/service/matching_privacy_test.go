@@ -122,3 +122,54 @@ func TestMatching_ProposalTellsNoOneTheHiddenCase(t *testing.T) {
 		}
 	}
 }
+
+// A supervisor (司法局) of one district runs 拼团 matching: what it is
+// answered, the counts too (enterprises_covered, plans_capped_out), is of its
+// region's enterprises only. Found by a red-team trial (2026-12-06): by
+// narrowing the period a district learned whether, when and for how many
+// enterprises another district's agencies planned inspections.
+func TestMatching_SupervisorRun_CountsItsRegionOnly(t *testing.T) {
+	e, clock, _ := noticeEnv(t)
+	t0 := *clock.Load()
+	a1, a2 := e.registrar(t, "AG-01"), e.registrar(t, "AG-02")
+	// Two enterprises of 510104 only.
+	var usccs []string
+	for _, ent := range e.dir.GetEnterprises() {
+		if ent.GetRegionCode() == "510104" && ent.GetCreditGrade() != ruqiv1.CreditGrade_CREDIT_GRADE_A {
+			usccs = append(usccs, ent.GetUscc())
+			if len(usccs) == 2 {
+				break
+			}
+		}
+	}
+	mcli := ruqiv1.NewMatchingServiceClient(e.cc)
+	from, to := t0.Add(24*time.Hour), t0.Add(10*24*time.Hour)
+	for _, a := range []*registrar{a1, a2} {
+		if _, err := mcli.SubmitPlanCoverage(e.as(a.tok), &ruqiv1.SubmitPlanCoverageRequest{Coverage: &ruqiv1.PlanCoverage{
+			PlanId: "R-" + a.agency, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, PeriodStart: timestamppb.New(from), PeriodEnd: timestamppb.New(to),
+			CheckItemIds: a.items[:1], EnterpriseUsccs: usccs}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The supervisor of another district (510105) runs matching.
+	other := e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510105")
+	run, err := mcli.RunMatching(e.as(other), &ruqiv1.RunMatchingRequest{PeriodStart: timestamppb.New(t0), PeriodEnd: timestamppb.New(t0.Add(30 * 24 * time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.GetProposals()) != 0 {
+		t.Fatalf("510105 got proposals of 510104: %v", run.GetProposals())
+	}
+	if run.GetEnterprisesCovered() != 0 || run.GetPlansCappedOut() != 0 {
+		t.Errorf("the supervisor of 510105 is told of 510104's plans: enterprises_covered=%d plans_capped_out=%d (nothing of its region is planned)",
+			run.GetEnterprisesCovered(), run.GetPlansCappedOut())
+	}
+	// The city's supervisor, above 510104, is told of both and proposes.
+	own, err := mcli.RunMatching(e.as(e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510100")), &ruqiv1.RunMatchingRequest{PeriodStart: timestamppb.New(t0), PeriodEnd: timestamppb.New(t0.Add(30 * 24 * time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if own.GetEnterprisesCovered() != 2 || len(own.GetProposals()) != 2 {
+		t.Errorf("the supervisor of 510100: enterprises_covered=%d, %d proposals; want 2 and 2", own.GetEnterprisesCovered(), len(own.GetProposals()))
+	}
+}
