@@ -104,7 +104,7 @@ func (a *app) accompanyRecordCommand() *cobra.Command {
 					return err
 				}
 				if a.output == "json" {
-					(&jsonPrinter{out: a.stdout, errOut: a.stderr}).msg(resp)
+					a.jsonPrinter().msg(resp)
 					return nil
 				}
 				a.printAccompaniments([]*ruqiv1.Accompaniment{resp.GetAccompaniment()})
@@ -142,7 +142,7 @@ func (a *app) accompanyShowCommand() *cobra.Command {
 					return err
 				}
 				if a.output == "json" {
-					(&jsonPrinter{out: a.stdout, errOut: a.stderr}).msg(resp)
+					a.jsonPrinter().msg(resp)
 					return nil
 				}
 				if len(resp.GetAccompaniments()) == 0 {
@@ -160,7 +160,7 @@ func (a *app) accompanyShowCommand() *cobra.Command {
 
 func (a *app) printAccompaniments(list []*ruqiv1.Accompaniment) {
 	if a.output == "json" {
-		(&jsonPrinter{out: a.stdout, errOut: a.stderr}).msg(&ruqiv1.ListAccompanimentsResponse{Accompaniments: list})
+		a.jsonPrinter().msg(&ruqiv1.ListAccompanimentsResponse{Accompaniments: list})
 		return
 	}
 	t := newTable("伴随监督人员", "司法局", "检查", "登记时间", "亮证", "告知权利义务", "规范取样", "文明执法", "记录时间", "问题线索")

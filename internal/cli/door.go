@@ -24,7 +24,7 @@ var mutualLabels = map[ruqiv1.MutualVerification]string{
 // fields given.
 func (a *app) printDoor(m proto.Message, pairs ...[2]string) {
 	if a.output == "json" {
-		(&jsonPrinter{out: a.stdout, errOut: a.stderr}).msg(m)
+		a.jsonPrinter().msg(m)
 		return
 	}
 	fields(a.stdout, pairs...)

@@ -171,7 +171,7 @@ func (a *app) drawShowCommand() *cobra.Command {
 					return err
 				}
 				if a.output == "json" {
-					(&jsonPrinter{out: a.stdout, errOut: a.stderr}).msg(resp)
+					a.jsonPrinter().msg(resp)
 					return nil
 				}
 				a.printDraw(resp.GetDraw(), resp.GetCommitmentReceipt())
@@ -203,7 +203,7 @@ func (a *app) drawListCommand() *cobra.Command {
 					return err
 				}
 				if a.output == "json" {
-					(&jsonPrinter{out: a.stdout, errOut: a.stderr}).msg(all)
+					a.jsonPrinter().msg(all)
 					return nil
 				}
 				if len(all.GetDraws()) == 0 {
@@ -299,7 +299,7 @@ func (a *app) verifyDraw(v *tlog.Verifier, resp *ruqiv1.GetDrawResponse) error {
 // printDraw shows a draw in a table, or as JSON.
 func (a *app) printDraw(d *ruqiv1.Draw, rc *ruqiv1.Receipt) {
 	if a.output == "json" {
-		(&jsonPrinter{out: a.stdout, errOut: a.stderr}).msg(d)
+		a.jsonPrinter().msg(d)
 		return
 	}
 	w := a.stdout

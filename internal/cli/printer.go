@@ -73,7 +73,17 @@ func newPrinter(format string, out, errOut io.Writer) printer {
 	return &tablePrinter{out: out}
 }
 
-func (a *app) printer() printer { return newPrinter(a.output, a.stdout, a.stderr) }
+func (a *app) printer() printer {
+	if a.output == "json" {
+		return a.jsonPrinter()
+	}
+	return newPrinter(a.output, a.stdout, a.stderr)
+}
+
+// jsonPrinter writes as -o json does, whatever -o says.
+func (a *app) jsonPrinter() *jsonPrinter {
+	return &jsonPrinter{out: a.stdout, errOut: a.stderr, failed: &a.printFailed}
+}
 
 // offlineResult is the outcome of `company scan --offline`: what the
 // signature and the claims alone can tell.
@@ -92,6 +102,15 @@ const offlineNotice = "离线核验（未联网，无法确认是否已撤销、
 
 type jsonPrinter struct {
 	out, errOut io.Writer
+	// failed, if set, is told that an answer could not be encoded.
+	failed *bool
+}
+
+func (p *jsonPrinter) encodingFailed(err error) {
+	fmt.Fprintf(p.errOut, "错误：无法编码为 JSON：%v\n", err)
+	if p.failed != nil {
+		*p.failed = true
+	}
 }
 
 var jsonOptions = protojson.MarshalOptions{Multiline: true, EmitUnpopulated: false}
@@ -99,7 +118,7 @@ var jsonOptions = protojson.MarshalOptions{Multiline: true, EmitUnpopulated: fal
 func (p *jsonPrinter) msg(m proto.Message) {
 	b, err := jsonOptions.Marshal(m)
 	if err != nil {
-		fmt.Fprintf(p.errOut, "错误：无法编码为 JSON：%v\n", err)
+		p.encodingFailed(err)
 		return
 	}
 	_, _ = p.out.Write(append(b, '\n'))
@@ -193,7 +212,7 @@ func (p *jsonPrinter) OfflineScan(r offlineResult) {
 	}
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		fmt.Fprintf(p.errOut, "错误：无法编码为 JSON：%v\n", err)
+		p.encodingFailed(err)
 		return
 	}
 	_, _ = p.out.Write(append(b, '\n'))

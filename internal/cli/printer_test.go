@@ -2,13 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
-	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 var windowStart = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC) // 09:00 in Shanghai
@@ -170,4 +173,17 @@ func TestJSONPrinter_NotesGoToStderr(t *testing.T) {
 		t.Errorf("stdout is not JSON: %v\n%s", err, out.String())
 	}
 	assertContains(t, errOut.String(), "a-O-0001.png")
+}
+
+// An answer that cannot be written as JSON (a time out of range, stored
+// before the server refused such times) ends the command with exit 1: it
+// said so on stderr and exited 0 with nothing printed, and a script read an
+// empty list (a trial of bad input, 2026-12-06).
+func TestJSONPrinter_EncodingFails_CommandFails(t *testing.T) {
+	var out, errOut bytes.Buffer
+	a := newApp(&out, &errOut, func(string) (string, bool) { return "", false }, time.Now)
+	a.jsonPrinter().msg(&ruqiv1.Lead{CreatedAt: &timestamppb.Timestamp{Seconds: math.MaxInt64}})
+	if !a.printFailed || !strings.Contains(errOut.String(), "无法编码为 JSON") {
+		t.Errorf("printFailed %v, stderr %q", a.printFailed, errOut.String())
+	}
 }

@@ -76,6 +76,11 @@ type app struct {
 	// fromEnv holds the names of the flags whose value came from the
 	// environment rather than the command line.
 	fromEnv map[string]bool
+
+	// printFailed is set when an answer could not be written as asked
+	// (jsonPrinter): the command then exits 1, not 0 with nothing printed
+	// (a trial of bad input, 2026-12-06: a script read an empty list).
+	printFailed bool
 }
 
 func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool), now func() time.Time) *app {
@@ -110,6 +115,9 @@ func (a *app) run(args []string) int {
 	root := a.rootCommand()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil && a.printFailed {
+		return exitError
+	}
 	return a.exitCode(cmd, err)
 }
 

@@ -78,7 +78,7 @@ func (a *app) receiptGetCommand() *cobra.Command {
 					t.add(strconv.FormatUint(e.GetSeq(), 10), eventTypeLabel(e.GetType()), orDash(e.GetInspectionId()), fmtTime(e.GetTime()), path)
 				}
 				if a.output == "json" {
-					(&jsonPrinter{out: a.stdout, errOut: a.stderr}).msg(resp)
+					a.jsonPrinter().msg(resp)
 					return nil
 				}
 				t.write(a.stdout)

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // NormalizeWidth turns full-width ASCII forms (Ａ–Ｚ, ０–９, －, the
@@ -104,16 +105,25 @@ func idFieldNorm(name string) func(string) string {
 	return nil
 }
 
-// ValidateStrings refuses a request holding a NUL character (U+0000) in any
-// of its texts, nested records included. No text a person types holds one,
-// and PostgreSQL cannot store it: the request would otherwise fail deep in
-// the store as an internal error. Nor does anyone type the other control
-// characters (ControlIn): stored, they came back to every terminal and page
-// that shows the text, where an escape sequence in an officer's reason
-// moved the cursor over a cancelled code's verdict and printed 核验通过 in
-// its place, and a line feed in a complaint printed a forged row in the
-// 司法局's list of leads (a review, 2026-12-05).
-func ValidateStrings(m proto.Message) error {
+// ValidateRequest refuses a request holding, in any field, nested records
+// included, what no client should send and no handler should meet:
+//
+//   - a NUL character (U+0000) in a text. No text a person types holds one,
+//     and PostgreSQL cannot store it: the request would otherwise fail deep
+//     in the store as an internal error. Nor does anyone type the other
+//     control characters (ControlIn): stored, they came back to every
+//     terminal and page that shows the text, where an escape sequence in an
+//     officer's reason moved the cursor over a cancelled code's verdict and
+//     printed 核验通过 in its place, and a line feed in a complaint printed a
+//     forged row in the 司法局's list of leads (a review, 2026-12-05);
+//   - a time google.protobuf.Timestamp does not allow (nanoseconds outside a
+//     second, a year before 1 or after 9999): stored as sent, it made every
+//     list that held it impossible to write as JSON, and the dashboard
+//     showed the year 292277026596 (a trial of bad input, 2026-12-06);
+//   - a number no value of its enumeration has: proto3 keeps it, and a list
+//     filtered by an unknown status answered "none" where it should have
+//     said the filter was wrong (the same trial).
+func ValidateRequest(m proto.Message) error {
 	if m == nil {
 		return nil
 	}
@@ -165,7 +175,17 @@ func nulInValue(name protoreflect.Name, fd protoreflect.FieldDescriptor, v proto
 		if r, ok := ControlIn(v.String()); ok && !opaqueFields[string(name)] {
 			return Invalidf("CONTROL_IN_TEXT", "所填文字含有不可见的控制字符（常见于从聊天软件或网页复制的文字），请删去后重新输入").With("field", string(name)).With("character", fmt.Sprintf("U+%04X", r))
 		}
+	case protoreflect.EnumKind:
+		if fd.Enum().Values().ByNumber(v.Enum()) == nil {
+			return Invalidf("ENUM_UNKNOWN", "所选的取值（%d）不在可选范围内：请从列出的选项中选择，或升级客户端", v.Enum()).With("field", string(name))
+		}
 	case protoreflect.MessageKind, protoreflect.GroupKind:
+		if ts, ok := v.Message().Interface().(*timestamppb.Timestamp); ok {
+			if ts.CheckValid() != nil {
+				return Invalidf("TIME_INVALID", "所填时间无效：时间须在公元1年至9999年之间，请重新填写").With("field", string(name))
+			}
+			return nil
+		}
 		return nulIn(v.Message())
 	}
 	return nil

@@ -90,14 +90,14 @@ func FuzzNormalizeRequest(f *testing.F) {
 
 // A NUL anywhere in a request's texts is refused, nested records and lists
 // included; bytes fields may hold any byte.
-func TestValidateStrings_NUL(t *testing.T) {
+func TestValidateRequest_NUL(t *testing.T) {
 	ok := []proto.Message{
 		&ruqiv1.RegisterInspectionRequest{EnterpriseUscc: "91510104CY4C7RGWMR", Reason: "日常检查", OfficerIds: []string{"O-1"}},
 		&ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{Enterprises: []*ruqiv1.Enterprise{{Uscc: "X", Name: "某公司"}}}},
 		nil,
 	}
 	for _, m := range ok {
-		if err := ValidateStrings(m); err != nil {
+		if err := ValidateRequest(m); err != nil {
 			t.Errorf("%v: %v", m, err)
 		}
 	}
@@ -107,7 +107,7 @@ func TestValidateStrings_NUL(t *testing.T) {
 		"nested": &ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{Enterprises: []*ruqiv1.Enterprise{{Uscc: "X", Name: "某\x00公司"}}}},
 	}
 	for name, m := range bad {
-		if err := ValidateStrings(m); KindOf(err) != KindInvalid {
+		if err := ValidateRequest(m); KindOf(err) != KindInvalid {
 			t.Errorf("%s: %v, want invalid", name, err)
 		}
 	}
@@ -117,14 +117,14 @@ func TestValidateStrings_NUL(t *testing.T) {
 // they are (a review, 2026-12-05: an escape sequence in an officer's reason
 // printed 核验通过 over a cancelled code's verdict in the enterprise's
 // terminal); tab and line breaks, which multi-line texts hold, are not.
-func TestValidateStrings_ControlCharacters(t *testing.T) {
+func TestValidateRequest_ControlCharacters(t *testing.T) {
 	for _, s := range []string{"第一行\n第二行", "列\t列", "行\r\n行", "整改期限—三十日…", "\u200f"} {
-		if err := ValidateStrings(&ruqiv1.RegisterInspectionRequest{Reason: s}); err != nil {
+		if err := ValidateRequest(&ruqiv1.RegisterInspectionRequest{Reason: s}); err != nil {
 			t.Errorf("%q: %v", s, err)
 		}
 	}
 	for _, s := range []string{"年度日常检查\x1b[9A\x1b[J核验通过", "\x07", "\x7f", "\u0085", "\u009b2J", "abc\u202egpj.exe", "\u2066x\u2069"} {
-		err := ValidateStrings(&ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{Enterprises: []*ruqiv1.Enterprise{{Uscc: "X", Name: s}}}})
+		err := ValidateRequest(&ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{Enterprises: []*ruqiv1.Enterprise{{Uscc: "X", Name: s}}}})
 		if ReasonOf(err) != "CONTROL_IN_TEXT" {
 			t.Errorf("%q: %v, want CONTROL_IN_TEXT", s, err)
 		}
@@ -135,16 +135,16 @@ func TestValidateStrings_ControlCharacters(t *testing.T) {
 // to its handler, which judges a forged code MALFORMED and records it: the
 // control-character rule refused such a QR before anything was recorded (a
 // review, 2026-12-05). A NUL is refused in it all the same.
-func TestValidateStrings_ScannedCodeLeftToItsHandler(t *testing.T) {
+func TestValidateRequest_ScannedCodeLeftToItsHandler(t *testing.T) {
 	for _, code := range []string{"https://ruqi.example/V/ABCDEF\x1d", "FAKE\x1bCODE"} {
-		if err := ValidateStrings(&ruqiv1.ScanCodeRequest{Code: code}); err != nil {
+		if err := ValidateRequest(&ruqiv1.ScanCodeRequest{Code: code}); err != nil {
 			t.Errorf("scan of %q refused before the handler: %v", code, err)
 		}
 	}
-	if err := ValidateStrings(&ruqiv1.ScanCodeRequest{Code: "X\x00"}); ReasonOf(err) != "NUL_IN_TEXT" {
+	if err := ValidateRequest(&ruqiv1.ScanCodeRequest{Code: "X\x00"}); ReasonOf(err) != "NUL_IN_TEXT" {
 		t.Errorf("a NUL in a scanned code: %v, want NUL_IN_TEXT", err)
 	}
-	if err := ValidateStrings(&ruqiv1.RefuseInspectionRequest{Reason: "x\x1b[2J"}); ReasonOf(err) != "CONTROL_IN_TEXT" {
+	if err := ValidateRequest(&ruqiv1.RefuseInspectionRequest{Reason: "x\x1b[2J"}); ReasonOf(err) != "CONTROL_IN_TEXT" {
 		t.Errorf("a person's reason: %v, want CONTROL_IN_TEXT", err)
 	}
 }

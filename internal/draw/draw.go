@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -146,11 +147,18 @@ func token(what, s string) error {
 	return nil
 }
 
+// cut bounds a member echoed into a message, at a character's start: cut
+// inside one, %q showed the officer a byte escape (a trial of bad input,
+// 2026-12-06).
 func cut(s string) string {
-	if len(s) > maxMemberLen {
-		return s[:maxMemberLen] + "…"
+	if len(s) <= maxMemberLen {
+		return s
 	}
-	return s
+	i := maxMemberLen
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // Picks are a draw's result, in draw order.

@@ -264,8 +264,9 @@ func Run(ctx context.Context, cfg Config) error {
 	defer closeRates()
 	metrics.ObserveRates(func() (uint64, uint64) { return rates.refused.Load(), rates.unchecked.Load() })
 	grpcOpts := append(grpcLimitOptions(cfg.Server),
-		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor, recoverUnary, adm.unary, logUnary, auth.UnaryInterceptor(svc.LookupToken), rates.unary, normalizeUnary),
-		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor, adm.stream, auth.StreamInterceptor(svc.LookupToken), rates.stream),
+		grpc.ForceServerCodecV2(newRequestCodec()),
+		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor, refuseNotUTF8Unary, recoverUnary, adm.unary, logUnary, auth.UnaryInterceptor(svc.LookupToken), rates.unary, normalizeUnary),
+		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor, refuseNotUTF8Stream, adm.stream, auth.StreamInterceptor(svc.LookupToken), rates.stream),
 	)
 	gs := grpc.NewServer(append(tlsOpts, grpcOpts...)...)
 	svc.Register(gs)
@@ -571,10 +572,11 @@ func writeReadyFile(path string, r Ready) error {
 // normalizeUnary reads identifiers the way people type them (trimmed,
 // half-width, upper-case) before any handler sees them: the rule is
 // domain.NormalizeRequest, applied here once for every method. A request
-// with a NUL in any text is refused first (domain.ValidateStrings).
+// holding what no client should send (a NUL, a time out of range, a number
+// no enumeration value has) is refused first (domain.ValidateRequest).
 func normalizeUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if m, ok := req.(proto.Message); ok {
-		if err := domain.ValidateStrings(m); err != nil {
+		if err := domain.ValidateRequest(m); err != nil {
 			return nil, service.Status(ctx, err)
 		}
 		domain.NormalizeRequest(m)

@@ -53,7 +53,7 @@ func (d *directoryServer) ImportDirectoryStream(stream ruqiv1.DirectoryService_I
 				"名录过大：超过 %d MB，请拆分为多个文件分别导入", MaxImportBytes>>20))
 		}
 		// A stream's parts pass no unary interceptor: the same check here.
-		if err := domain.ValidateStrings(req); err != nil {
+		if err := domain.ValidateRequest(req); err != nil {
 			return toStatus(ctx, err)
 		}
 		if dir == nil {

@@ -23,6 +23,19 @@ func (rs *reportServer) GetFrequencyReport(ctx context.Context, req *ruqiv1.GetF
 	if q.GroupBy == ruqiv1.GroupBy_GROUP_BY_UNSPECIFIED {
 		q.GroupBy = ruqiv1.GroupBy_GROUP_BY_AGENCY
 	}
+	if q.Region != "" {
+		// A region that is none is the caller's mistake, not a region
+		// outside its scope nor an empty report (a trial of bad input,
+		// 2026-12-06: "<script>" was answered, and echoed).
+		if err := domain.ValidateRegion(q.Region); err != nil {
+			return nil, toStatus(ctx, err)
+		}
+	}
+	if q.Agency != "" {
+		if err := domain.ValidateID("执法部门编号", q.Agency); err != nil {
+			return nil, toStatus(ctx, err)
+		}
+	}
 	var err error
 	if q.From, err = parseMonth(req.GetFromMonth(), time.Date(now.Year(), 1, 1, 0, 0, 0, 0, domain.Shanghai)); err != nil {
 		return nil, toStatus(ctx, err)

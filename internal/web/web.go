@@ -21,8 +21,10 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -433,13 +435,23 @@ func (s *server) callContext(r *http.Request) (context.Context, context.CancelFu
 	return context.WithTimeout(r.Context(), callTimeout)
 }
 
-// parseForm reads a bounded form body.
+// parseForm reads a bounded form body. Text that is not UTF-8 (a phone's
+// broken encoding, a script) is the sender's mistake, said as such: passed
+// on, the API client could not encode it and the page said 服务器内部错误,
+// repeating the bytes (a trial of bad input, 2026-12-06).
 func parseForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
 		render(w, http.StatusBadRequest, "result", "提交失败", resultData{
 			Banner: badBanner("提交失败", "表单内容过长或格式错误，请返回重试。"), Back: "/", BackTo: "返回首页"})
 		return false
+	}
+	for k, vs := range r.Form {
+		if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
+			render(w, http.StatusBadRequest, "result", "提交失败", resultData{
+				Banner: badBanner("提交失败", "所填文字不是有效的 UTF-8 编码（常见于乱码），请返回删去后重新输入。"), Back: "/", BackTo: "返回首页"})
+			return false
+		}
 	}
 	return true
 }

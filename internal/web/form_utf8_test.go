@@ -1,0 +1,28 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// A complaint whose text is not UTF-8 (a phone's broken encoding, a
+// script) is the person's mistake: 400 with a page saying what to fix.
+// Found by a trial of bad input (2026-12-06): it was answered 502
+// "服务器内部错误，已记录" (the in-process gRPC client could not marshal the
+// string), and the page repeated the bytes that are not UTF-8.
+func TestComplain_TextNotUTF8_IsTheFormsMistake(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	cp := readBody(t, f.do("GET", "/complain", nil, ec))
+	r := f.do("POST", "/complain", url.Values{"csrf": {csrfOf(t, cp)}, "officer": {"张某"}, "description": {"未出示\xff\xfe入企码"}}, ec)
+	body := readBody(t, r)
+	if r.StatusCode != http.StatusBadRequest || strings.Contains(body, "服务器内部错误") {
+		t.Errorf("complaint not UTF-8: %d %s", r.StatusCode, visible(body))
+	}
+	if !utf8.ValidString(body) {
+		t.Errorf("the page repeats bytes that are not UTF-8")
+	}
+}
