@@ -227,6 +227,13 @@ func NoteMutual(tx store.Tx, p auth.Principal, now time.Time, ins *ruqiv1.Inspec
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_MUTUALLY_VERIFIED)
 	e.InspectionId, e.EnterpriseUscc, e.OfficerId = ins.GetId(), ins.GetEnterpriseUscc(), officerID
 	e.Detail = fmt.Sprintf("check-in=%s arrival=%s", ci.At.UTC().Format(time.RFC3339), a.At.UTC().Format(time.RFC3339))
+	// A visit that is not an inspection is verified and its event kept, but
+	// 两码互核率, like 亮码率 (Scan), is of inspections: counted, it stood over
+	// a denominator that leaves such visits out (a trial of the report
+	// against the log, 2026-12-06).
+	if !domain.IsInspection(ins.GetVisitKind()) {
+		return m, j.Record(e)
+	}
 	return m, j.Record(e, Count{report.Mutual, ins.GetWindowStart().AsTime(), region, ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1})
 }
 

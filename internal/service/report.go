@@ -19,7 +19,12 @@ type reportServer struct {
 // year earlier. A supervisor sees their region and what lies under it.
 func (rs *reportServer) GetFrequencyReport(ctx context.Context, req *ruqiv1.GetFrequencyReportRequest) (*ruqiv1.GetFrequencyReportResponse, error) {
 	now := rs.s.now().In(domain.Shanghai)
-	q := report.Query{GroupBy: req.GetGroupBy(), Region: req.GetRegionCode(), Agency: req.GetAgencyId(), Top: int(req.GetTop()), Now: now}
+	// A code scans valid up to the clock leeway before its window (an
+	// officer a minute early): such an inspection has begun for the rates,
+	// or its scan stood over a denominator that left it out, and 亮码率
+	// read 1 ÷ 0 (a trial of the report against the log, 2026-12-06).
+	q := report.Query{GroupBy: req.GetGroupBy(), Region: req.GetRegionCode(), Agency: req.GetAgencyId(), Top: int(req.GetTop()),
+		Now: now.Add(rs.s.cfg.Limits.ClockLeeway)}
 	if q.GroupBy == ruqiv1.GroupBy_GROUP_BY_UNSPECIFIED {
 		q.GroupBy = ruqiv1.GroupBy_GROUP_BY_AGENCY
 	}
