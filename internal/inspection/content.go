@@ -27,6 +27,14 @@ import (
 // name=value, free text quoted (strconv.Quote). A registration's detail has
 // "agency=", a result's "summary=" and an evaluation's "overall=": details
 // written before have none and are not checked.
+//
+// Events are never rewritten, so these forms are part of the file format:
+// a change to what a detail holds must leave the events a released version
+// wrote checkable (keep the old form and accept either), or every record of
+// an upgraded province reads as rewritten. A trial of the upgrade
+// (2026-12-06) saw that with data of commits between releases, which wrote
+// the case trigger (removed before the release of 2026-12-06) and no late=
+// (added before it); no released version wrote either form.
 
 // RegistrationDetail is a registration event's detail: the type (or the
 // kind of a visit that is not an inspection), then what was registered, but

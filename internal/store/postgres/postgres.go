@@ -153,6 +153,18 @@ func applyMigrations(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	// A database a newer version migrated is refused, as bbolt refuses a
+	// file of a newer format (checkFileFormat): an older binary served it,
+	// and every integration of the Merkle log failed on rows it could not
+	// read (a trial of the upgrade, 2026-12-06). Checked before Up, which
+	// would otherwise apply nothing and say nothing.
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return err
+	}
+	if current > target {
+		return fmt.Errorf("the database was migrated by a newer version of ruqi (schema %d; this version knows up to %d): run that version or a newer one, or restore a backup this version wrote", current, target)
+	}
 	_, err = p.Up(ctx)
 	return err
 }
