@@ -469,6 +469,12 @@ func detailWordLabel(w string) string {
 	if t, err := time.Parse(time.RFC3339, w); err == nil {
 		return t.In(shanghai).Format("2006-01-02 15:04:05")
 	}
+	if v, ok := strings.CutPrefix(w, "window="); ok {
+		// A refused registration's window start.
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return "检查时段起=" + t.In(shanghai).Format("2006-01-02 15:04")
+		}
+	}
 	for _, k := range [...][2]string{{"limit=", "上限="}, {"count=", "次数="}, {"period=", "期间="}} {
 		if v, ok := strings.CutPrefix(w, k[0]); ok {
 			return k[1] + v

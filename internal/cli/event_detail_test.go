@@ -20,6 +20,7 @@ func TestEventDetailLabel_EveryDetailInChinese(t *testing.T) {
 		{"CI-0001=NO_PROBLEM", "NO_PROBLEM"},
 		{"result_without_check_in no code of this inspection was scanned", "no code of this inspection was scanned"},
 		{"AG-01 duplicate of INS-20261206-7LW5SFLF", "duplicate of"},
+		{"AG-01 duplicate of INS-20261206-7LW5SFLF window=2026-12-06T01:00:00Z", "window="},
 	} {
 		if got := eventDetailLabel(c.detail); strings.Contains(got, c.english) {
 			t.Errorf("event detail %q is shown as %q: %q is not Chinese", c.detail, got, c.english)

@@ -500,7 +500,10 @@ func (s *Service) recordRefusal(ctx context.Context, ins *ruqiv1.Inspection, typ
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		j := inspection.NewJournal(tx, actorOf(ctx), s.now())
 		e := j.Event(typ)
-		e.EnterpriseUscc, e.Detail = ins.GetEnterpriseUscc(), ins.GetAgencyId()+" "+detail
+		// The refused window's start, which places the refusal in the
+		// report's month: from the log alone an auditor could not (a trial
+		// of the report against the log, 2026-12-06).
+		e.EnterpriseUscc, e.Detail = ins.GetEnterpriseUscc(), ins.GetAgencyId()+" "+detail+" window="+ins.GetWindowStart().AsTime().UTC().Format(time.RFC3339)
 		metric := report.DuplicatesRefused
 		if typ == ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED {
 			metric = report.CapsRefused
