@@ -116,9 +116,16 @@ func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr fun
 // leaves every event it acknowledged in a signed checkpoint. Before, events
 // of the last interval waited for the next start, and until then an
 // operator could edit them in the file with no checkpoint to betray it.
+//
+// On PostgreSQL the events of the last calls may still wait for the
+// sequencer (up to its interval; a write does not wake it): they are
+// sequenced first, or the checkpoint left them out (a review, 2026-12-06).
 func (s *Service) FinishLog(ctx context.Context) error {
 	if seq, shared := store.As[sequencer](s.store); shared && !seq.Sequencing() {
 		return nil
+	}
+	if err := s.store.WaitSequenced(ctx); err != nil {
+		return err
 	}
 	_, err := s.IntegrateLog(ctx)
 	return err

@@ -26,3 +26,20 @@ func TestComplain_TextNotUTF8_IsTheFormsMistake(t *testing.T) {
 		t.Errorf("the page repeats bytes that are not UTF-8")
 	}
 }
+
+// The public plans page's filter is a form too (<form method="get"
+// action="/plans">): a region that is not UTF-8 is the sender's mistake, a
+// 400 page as parseForm gives a POST form, not the in-process client's
+// failure to encode the request shown as 服务器内部错误 (found by a review,
+// 2026-12-06).
+func TestPlans_RegionNotUTF8_IsTheFormsMistake(t *testing.T) {
+	f := newFixture(t)
+	r := f.do("GET", "/plans?region=51%FF%FE", nil)
+	body := readBody(t, r)
+	if r.StatusCode != http.StatusBadRequest || strings.Contains(body, "服务器内部错误") {
+		t.Errorf("plans filter not UTF-8: %d %s", r.StatusCode, visible(body))
+	}
+	if !utf8.ValidString(body) {
+		t.Errorf("the page repeats bytes that are not UTF-8")
+	}
+}

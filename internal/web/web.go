@@ -240,7 +240,28 @@ func Handler(cfg Config) http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "拒绝跨站提交：请在本站页面上操作", http.StatusForbidden)
 	}))
-	return securityHeaders(cop.Handler(mux), strings.HasPrefix(cfg.PublicURL, "https://"))
+	return securityHeaders(cop.Handler(queryInUTF8(mux)), strings.HasPrefix(cfg.PublicURL, "https://"))
+}
+
+// queryInUTF8 refuses a request whose query (a GET form's fields: the plans'
+// filter, a receipt's inspection) is not UTF-8, as parseForm refuses a POST
+// form: passed on, the API client could not encode it and the page said
+// 服务器内部错误, repeating the bytes (a review, 2026-12-06).
+func queryInUTF8(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, vs := range r.URL.Query() {
+			if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
+				notUTF8Page(w)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func notUTF8Page(w http.ResponseWriter) {
+	render(w, http.StatusBadRequest, "result", "提交失败", resultData{
+		Banner: badBanner("提交失败", "所填文字不是有效的 UTF-8 编码（常见于乱码），请返回删去后重新输入。"), Back: "/", BackTo: "返回首页"})
 }
 
 // fromPage guards the forms used before any session (sign-in, a device's
@@ -448,8 +469,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 	}
 	for k, vs := range r.Form {
 		if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
-			render(w, http.StatusBadRequest, "result", "提交失败", resultData{
-				Banner: badBanner("提交失败", "所填文字不是有效的 UTF-8 编码（常见于乱码），请返回删去后重新输入。"), Back: "/", BackTo: "返回首页"})
+			notUTF8Page(w)
 			return false
 		}
 	}
