@@ -95,6 +95,14 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 			return err
 		}
 		resp.Inspection = view
+		if v := resp.Verdict; (v == ruqiv1.Verdict_VERDICT_CLOSED || v == ruqiv1.Verdict_VERDICT_EXPIRED) && seen.GetEnterpriseUscc() == uscc {
+			// Over, so the enterprise may evaluate it: whether it has
+			// (a trial of the pages on a phone, 2026-12-06: the page
+			// offered the form again, and a second go was answered in red).
+			// A valid scan, the hot path, reads nothing more.
+			_, err := r.Evaluation(seen.GetId())
+			view.Evaluated = err == nil
+		}
 		if resp.Verdict == ruqiv1.Verdict_VERDICT_VALID && !domain.IsInspection(view.GetVisitKind()) {
 			// Genuine, but not an inspection: the enterprise must hear
 			// that nothing may be inspected.

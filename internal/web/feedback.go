@@ -55,24 +55,41 @@ func (s *server) evaluate(w http.ResponseWriter, r *http.Request) {
 	if sessionEnded(w, r, err) {
 		return
 	}
-	if err != nil {
+	q := url.Values{}
+	if errorReason(err) == "ALREADY_EVALUATED" {
+		// Given before (a double tap on a slow network, a second tab):
+		// what stands is the first, said as such, not as a failure (a
+		// trial of the pages on a phone, 2026-12-06).
+		q.Set("again", "1")
+	} else if err != nil {
 		render(w, httpStatus(err), "result", "评价未提交", resultData{
 			Banner: badBanner("评价未提交", apiMessage(err)), Back: back, BackTo: "返回核验页面"})
 		return
 	}
 	// POST-redirect-GET: reloading the result does not post again.
-	http.Redirect(w, r, back+"/evaluated", http.StatusSeeOther)
+	http.Redirect(w, r, back+"/evaluated?"+confirmation(sess, "evaluated "+tok, q).Encode(), http.StatusSeeOther)
 }
 
-// evaluated shows that the evaluation was taken.
+// evaluated shows that the evaluation was taken, to the session that gave
+// it only (confirmation): the page said 评价已提交 to any browser for any
+// code, a link an officer could send (a trial of the pages on a phone,
+// 2026-12-06).
 func (s *server) evaluated(w http.ResponseWriter, r *http.Request) {
 	tok, ok := pathToken(w, r)
 	if !ok {
 		return
 	}
-	render(w, http.StatusOK, "result", "评价已提交", resultData{
-		Banner: okBanner("评价已提交", "感谢评价。评价对执法部门匿名：部门只看到按月汇总、至少三家企业的结果。"),
-		Back:   "/V/" + tok, BackTo: "返回核验页面"})
+	back := "/V/" + tok
+	if !confirmed(r, "evaluated "+tok) {
+		unconfirmed(w, back, "返回核验页面")
+		return
+	}
+	d := resultData{Banner: okBanner("评价已提交", "感谢评价。评价对执法部门匿名：部门只看到按月汇总、至少三家企业的结果。"),
+		Back: back, BackTo: "返回核验页面"}
+	if r.URL.Query().Get("again") == "1" {
+		d.Banner = waitBanner("此前已评价过这次检查", "每次检查只能评价一次：此前的评价已记录，本次填写的内容未另行记录。")
+	}
+	render(w, http.StatusOK, "result", "评价已提交", d)
 }
 
 // complainData is the complaint form.

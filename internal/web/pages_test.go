@@ -317,16 +317,34 @@ func TestPages_EvaluateAndComplain(t *testing.T) {
 		t.Errorf("an overall score of 9: %d", r.StatusCode)
 	}
 	r := f.do("POST", p+"/evaluate", form, ec)
-	if r.StatusCode != http.StatusSeeOther || !strings.HasSuffix(r.Header.Get("Location"), "/evaluated") {
+	if r.StatusCode != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "/evaluated?") {
 		t.Fatalf("evaluate: %d %s %s", r.StatusCode, r.Header.Get("Location"), visible(readBody(t, r)))
+	}
+	// The confirmation is this session's: opened by it, it confirms; the
+	// same page without its signature confirms nothing (a trial of the
+	// pages on a phone, 2026-12-06: it said 评价已提交 to anyone).
+	if body := readBody(t, f.do("GET", r.Header.Get("Location"), nil, ec)); !strings.Contains(body, "评价已提交") {
+		t.Errorf("the confirmation of an evaluation given: %s", visible(body))
+	}
+	if body := readBody(t, f.do("GET", p+"/evaluated", nil, ec)); strings.Contains(body, "评价已提交") {
+		t.Errorf("an unsigned confirmation page says the evaluation was taken: %s", visible(body))
+	}
+	// The page of the code now says it was evaluated, instead of the form.
+	if page := readBody(t, f.do("GET", p, nil, ec)); strings.Contains(page, `id="evaluate-submit"`) || !strings.Contains(page, "已评价") {
+		t.Errorf("the page of an evaluated inspection: %s", visible(page))
 	}
 	ev, err := ruqiv1.NewSupervisionServiceClient(f.api).ListEvaluations(as(context.Background(), f.sup), &ruqiv1.ListEvaluationsRequest{})
 	if err != nil || len(ev.GetEvaluations()) != 1 || ev.GetEvaluations()[0].GetOverall() != 4 || !ev.GetEvaluations()[0].GetCertificateShown() || ev.GetEvaluations()[0].GetRightsExplained() {
 		t.Fatalf("the evaluation recorded: %v %v", ev.GetEvaluations(), err)
 	}
+	// A second one (a double tap, a second tab with the form) is told the
+	// first stands, not that something failed.
 	again := f.do("POST", p+"/evaluate", form, ec)
-	if body := readBody(t, again); again.StatusCode != http.StatusConflict || !strings.Contains(body, "评价未提交") {
-		t.Errorf("a second evaluation: %d %s", again.StatusCode, visible(body))
+	if again.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a second evaluation: %d %s", again.StatusCode, visible(readBody(t, again)))
+	}
+	if body := readBody(t, f.do("GET", again.Header.Get("Location"), nil, ec)); !strings.Contains(body, "此前已评价过") || strings.Contains(body, "评价未提交") {
+		t.Errorf("a second evaluation's page: %s", visible(body))
 	}
 
 	// A complaint from the home page: without a description it comes back

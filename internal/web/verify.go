@@ -56,8 +56,9 @@ type verifyData struct {
 	// store out of reach); the page shows the signature check alone.
 	Unreachable bool
 	// Evaluate: the visit is over, and the page offers its evaluation
-	// instead of a refusal (offersEvaluation).
-	Evaluate bool
+	// instead of a refusal (offersEvaluation); Evaluated: the enterprise
+	// has given it, and the page says so instead of the form.
+	Evaluate, Evaluated bool
 }
 
 type inspectionData struct {
@@ -289,6 +290,13 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 		d.Receipt, d.ReceiptLink = s.receiptNote(ctx, sess, tok, resp.GetInspection().GetInspectionId(), resp.GetOfficerId())
 	} else {
 		d.Banner = badBanner(title, resp.GetMessage())
+		if v := resp.GetVerdict(); (v == ruqiv1.Verdict_VERDICT_CLOSED || v == ruqiv1.Verdict_VERDICT_EXPIRED) && resp.GetInspection() != nil {
+			// After the visit the enterprise comes back to read the
+			// result and evaluate: the proof of the check-in is offered
+			// still (a trial of the pages on a phone, 2026-12-06, found it
+			// gone just when the enterprise would keep it).
+			d.Receipt, d.ReceiptLink = s.receiptNote(ctx, sess, tok, resp.GetInspection().GetInspectionId(), resp.GetOfficerId())
+		}
 	}
 	if v := resp.GetInspection(); v != nil {
 		d.Insp = inspectionOf(v)
@@ -301,6 +309,7 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 	}
 	d.Who, d.ScannedBy = resp.GetEnterpriseName(), resp.GetScannedBy()
 	d.Evaluate = offersEvaluation(resp.GetVerdict(), d.Insp)
+	d.Evaluated = d.Evaluate && resp.GetInspection().GetEvaluated()
 	render(w, http.StatusOK, "verify", "入企码核验", d)
 }
 

@@ -26,6 +26,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -427,6 +428,17 @@ func apiMessage(err error) string {
 		return "服务暂未开通。"
 	}
 	return st.Message()
+}
+
+// errorReason is the reason code (google.rpc.ErrorInfo) of a failed call,
+// "" for none.
+func errorReason(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
 }
 
 // httpStatus maps a call's failure to the page's status code.

@@ -1,0 +1,122 @@
+package webtest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Found by a trial of the enterprise's pages on a 375-px phone
+// (2026-12-06); each test failed on the code before its fix.
+
+// After the enterprise evaluated an inspection, opening its code again says
+// 已评价 instead of the form. It showed the form as if nothing had been given
+// (ScanCode's view never set InspectionView.evaluated), and filling it in
+// once more ended on a red 「评价未提交」 page, though the evaluation was
+// recorded.
+func TestPhone_EvaluatedInspection_SaysSoInsteadOfTheForm(t *testing.T) {
+	ctxB := startBrowser(t)
+	srv := startServer(t, "-log-interval", "200ms")
+	smp := loadSample(t)
+	srv.importSample(smp)
+	e := smp.ents[0]
+	c := srv.registerN(smp, "AG-01", e, 2, time.Now(), time.Now().Add(4*time.Hour), "日常检查")[0]
+	p := user(t, ctxB)
+	do(t, p, "phone", phone375())
+	signInPhone(t, p, c.GetUrl(), srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, e), "#checkin")
+	srv.closeWithResults(smp, "AG-01", c)
+	do(t, p, "open the code after the visit", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#evaluate-submit")))
+	do(t, p, "evaluate", chromedp.Click(chromedp.CSS("input[name=overall][value='4']")), chromedp.SendKeys(chromedp.CSS("#comment"), "态度很好"),
+		chromedp.Click(chromedp.CSS("#evaluate-submit")), chromedp.WaitNotPresent(chromedp.CSS("#evaluate-submit")), chromedp.WaitVisible(chromedp.CSS(".banner")))
+	mustContain(t, "after evaluating", text(t, p, ".banner"), "评价已提交")
+
+	do(t, p, "open the code again", chromedp.Navigate(c.GetUrl()), chromedp.WaitVisible(chromedp.CSS("#verdict")))
+	screenshot(t, p, "phone-evaluated-again")
+	forms, err := chromedp.Run(p, chromedp.Evaluate[int](`document.querySelectorAll("#evaluate-submit").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forms != 0 {
+		t.Errorf("the inspection was evaluated, but its page still offers the evaluation form (page says: %q)", pick(text(t, p, "main"), "评价"))
+	}
+	if !strings.Contains(text(t, p, "main"), "已评价") {
+		t.Error("the page of an evaluated inspection does not say 已评价")
+	}
+	if forms == 0 {
+		return
+	}
+	do(t, p, "evaluate once more, as the form invites", chromedp.Click(chromedp.CSS("input[name=overall][value='2']")),
+		chromedp.Click(chromedp.CSS("#evaluate-submit")), chromedp.WaitNotPresent(chromedp.CSS("#evaluate-submit")), chromedp.WaitVisible(chromedp.CSS(".banner")))
+	if b := text(t, p, ".banner"); strings.Contains(b, "评价未提交") {
+		t.Errorf("a second go at the form the page offered is answered in red: %q", b)
+	}
+}
+
+// The confirmation 「评价已提交」 is shown to the session that evaluated
+// only, as /complained and /refused are (SECURITY.md, "Confirmation pages").
+// GET /V/{code}/evaluated checked nothing: an officer could send the
+// enterprise a link saying its evaluation was taken when none was given.
+func TestPhone_EvaluatedConfirmation_OnlyToTheSessionThatGaveIt(t *testing.T) {
+	srv := startServer(t)
+	smp := loadSample(t)
+	srv.importSample(smp)
+	c := srv.registerN(smp, "AG-01", smp.ents[0], 2, time.Now(), time.Now().Add(4*time.Hour), "日常检查")[0]
+	resp, err := http.Get(srv.url("/V/" + c.GetToken() + "/evaluated"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(b), "评价已提交") {
+		t.Errorf("a browser that is not even signed in, and evaluated nothing, is told 「评价已提交」 (status %d)", resp.StatusCode)
+	}
+}
+
+// The receipt (存证) of the check-in is offered after the visit too, on
+// the page the enterprise opens to read the result and evaluate. It was
+// offered while the code was valid only (scan() set Receipt only for a
+// VALID verdict): the proof was gone from the phone just when the
+// enterprise would keep it.
+func TestPhone_ClosedInspection_OffersTheReceipt(t *testing.T) {
+	ctxB := startBrowser(t)
+	srv := startServer(t, "-log-interval", "200ms")
+	smp := loadSample(t)
+	srv.importSample(smp)
+	e := smp.ents[0]
+	c := srv.registerN(smp, "AG-01", e, 2, time.Now(), time.Now().Add(4*time.Hour), "日常检查")[0]
+	p := user(t, ctxB)
+	do(t, p, "phone", phone375())
+	signInPhone(t, p, c.GetUrl(), srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, e), "#checkin")
+	waitForReceipt(t, p)
+	srv.closeWithResults(smp, "AG-01", c)
+	do(t, p, "open the code after the visit", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#evaluate")))
+	screenshot(t, p, "phone-closed-receipt")
+	n, err := chromedp.Run(p, chromedp.Evaluate[int](`document.querySelectorAll("#receipt a").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Error("after the visit the verify page offers no receipt (存证) of the check-in it offered during the visit")
+	}
+}
+
+// waitForReceipt reloads the verify page until it links the receipt.
+func waitForReceipt(t *testing.T, p context.Context) {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		n, err := chromedp.Run(p, chromedp.Evaluate[int](`document.querySelectorAll("#receipt a").length`))
+		if err == nil && n > 0 {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+		do(t, p, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#verdict")))
+	}
+	t.Fatal("the receipt never appeared during the visit")
+}
