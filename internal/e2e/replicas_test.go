@@ -37,7 +37,7 @@ type province struct {
 	replicas []*world
 }
 
-func startProvince(t *testing.T) *province {
+func startProvince(t *testing.T, extraArgs ...string) *province {
 	t.Helper()
 	p := &province{pg: pgtest.Start(t), rs: redistest.Start(t)}
 	p.url = p.pg.NewDatabase(t)
@@ -45,7 +45,7 @@ func startProvince(t *testing.T) *province {
 	if out, err := exec.Command(filepath.Join(binDir, "ruqi"), "witness", "keygen", "--name", "ruqi.province/log", "--key-file", key).CombinedOutput(); err != nil {
 		t.Fatalf("log key: %v\n%s", err, out)
 	}
-	args := []string{"-store", p.url, "-redis-addr", p.rs.Addr(), "-log-key-file", key, "-log-interval", "200ms"}
+	args := append([]string{"-store", p.url, "-redis-addr", p.rs.Addr(), "-log-key-file", key, "-log-interval", "200ms"}, extraArgs...)
 	// The first replica starts alone, so it is the one that holds the
 	// sequencer's lock when the others join.
 	first := newWorld(t, args...)

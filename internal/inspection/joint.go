@@ -425,12 +425,14 @@ type Withdrawal struct {
 // Withdraw writes what the withdrawal of a cancelled plan leaves: who holds
 // the visit now (the coordinator's heir, or, when it held nothing, the
 // store's) and the joint inspection the rest make, with its WITHDRAWN event.
-func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqiv1.JointInspection, error) {
+// It returns the joint inspection and the heir ("" if the visit went to no
+// plan).
+func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqiv1.JointInspection, string, error) {
 	// The cancellation's mark says this is still to be written: of two
 	// calls finishing it (the cancellation, a retry, a replica starting),
 	// one writes it.
 	if pending, _, err := pendingWithdrawal(tx, w.Plan.InspectionID); err != nil || !pending {
-		return nil, err
+		return nil, "", err
 	}
 	d := w.Decision
 	// The joint inspection as it is now: a plan may have joined this one
@@ -439,11 +441,11 @@ func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqi
 	if joint, _, err := tx.JointOf(w.Plan.InspectionID); err == nil && joint != "" {
 		w.JointID = joint
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return nil, "", err
 	}
 	if w.JointID == "" && d.JointID == "" && len(d.Regrouped) == 0 {
 		// A plan alone, and no plan joined it: nothing to hand over.
-		return nil, clearWithdrawal(tx, w.Plan.InspectionID)
+		return nil, "", clearWithdrawal(tx, w.Plan.InspectionID)
 	}
 	heir := d.Heir
 	// The coordinator held nothing for the plan (nothing for the
@@ -460,7 +462,7 @@ func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqi
 	if !held && w.JointID != "" {
 		var err error
 		if stored, members, err = standingMembers(tx, w.JointID, w.Plan.InspectionID); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if heir == "" && w.HeldVisit {
 			heir = storedHeir(members, w.JointID, w.Resumed)
@@ -468,21 +470,21 @@ func Withdraw(tx store.Tx, p auth.Principal, now time.Time, w Withdrawal) (*ruqi
 	}
 	joint, err := HandOver(tx, w.Plan.USCC, d, heir)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if stored != nil {
 		if joint, err = leaveStoredJoint(tx, stored, members); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if err := clearWithdrawal(tx, w.Plan.InspectionID); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_WITHDRAWN)
 	e.InspectionId, e.EnterpriseUscc = w.Plan.InspectionID, w.Plan.USCC
 	e.Detail = fmt.Sprintf("joint %s lead %s members %d", w.JointID, d.LeadAgency, len(d.Members))
-	return joint, j.Record(e)
+	return joint, heir, j.Record(e)
 }
 
 // unmatch takes back a plan's count as a visit avoided by matching, if it

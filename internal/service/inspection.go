@@ -758,12 +758,18 @@ func (s *Service) withdraw(ctx context.Context, p auth.Principal, now time.Time,
 			slog.ErrorContext(ctx, "forget the enterprise in the coordinator", "uscc", plan.USCC, "err", ferr)
 		}
 	}
-	var j *ruqiv1.JointInspection
+	var (
+		j    *ruqiv1.JointInspection
+		heir string
+	)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		j, err = inspection.Withdraw(tx, p, now, inspection.Withdrawal{Plan: plan, Decision: d, HeldVisit: c.HeldVisit, JointID: joint, Resumed: c.Resumed})
+		j, heir, err = inspection.Withdraw(tx, p, now, inspection.Withdrawal{Plan: plan, Decision: d, HeldVisit: c.HeldVisit, JointID: joint, Resumed: c.Resumed})
 		return err
 	})
+	if err == nil && heir != "" {
+		s.holdHeirToCaps(ctx, now, heir)
+	}
 	return j, err
 }
 

@@ -164,7 +164,7 @@ func (r *Record) Withdraw(p coord.Plan, d coord.Decision) {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		_, err = inspection.Withdraw(tx, admin, coordtest.Now(), inspection.Withdrawal{Plan: p, Decision: d, HeldVisit: c.HeldVisit, JointID: joint})
+		_, _, err = inspection.Withdraw(tx, admin, coordtest.Now(), inspection.Withdrawal{Plan: p, Decision: d, HeldVisit: c.HeldVisit, JointID: joint})
 		return err
 	})
 }
