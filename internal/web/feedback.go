@@ -52,7 +52,7 @@ func (s *server) evaluate(w http.ResponseWriter, r *http.Request) {
 		Overall:           int32(overall),
 		Comment:           strings.TrimSpace(r.PostFormValue("comment")),
 	})
-	if sessionEnded(w, r, err) {
+	if sessionEndedKeeping(w, r, err, strings.TrimSpace(r.PostFormValue("comment")), back, "重新登录并返回核验页面") {
 		return
 	}
 	q := url.Values{}
@@ -138,7 +138,11 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.callContext(r)
 	defer cancel()
 	resp, err := s.ent.Complain(as(ctx, sess), &ruqiv1.ComplainRequest{InspectionId: d.InspectionID, OfficerClaimed: d.Officer, Description: d.Description, RequestId: d.RequestID})
-	if sessionEnded(w, r, err) {
+	back := "/complain"
+	if d.InspectionID != "" {
+		back += "?inspection=" + url.QueryEscape(d.InspectionID)
+	}
+	if sessionEndedKeeping(w, r, err, d.Description, back, "重新登录并返回投诉页面") {
 		return
 	}
 	if err != nil {

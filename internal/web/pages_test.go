@@ -516,3 +516,51 @@ func TestPages_Dashboard_LeadsNameEnterpriseAgencyAndOfficer(t *testing.T) {
 		t.Fatalf("UpdateLead: %v, %v", upd, err)
 	}
 }
+
+// A session that ends while a form is being filled (the token expired or
+// revoked) clears the cookie and keeps what was typed on the page, to paste
+// once signed in again. A trial of the pages on a phone (2026-12-06) found a
+// refusal's reason and a complaint's description gone after signing in
+// again, and the refusal keeping the dead session's cookie.
+func TestPages_SessionEndedMidForm_TypedTextKept(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(context.Background(), f.admin)
+	adm := ruqiv1.NewAdminServiceClient(f.api)
+	iss, err := adm.IssueAccessToken(ctx, &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: f.entUSCC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.signInEnterprise(iss.GetToken())
+	p := path(f.code.GetUrl())
+	page := readBody(t, f.do("GET", p, nil, c))
+	cp := readBody(t, f.do("GET", "/complain", nil, c))
+	if _, err := adm.RevokeAccessToken(ctx, &ruqiv1.RevokeAccessTokenRequest{TokenId: iss.GetTokenId()}); err != nil {
+		t.Fatal(err)
+	}
+	cleared := func(r *http.Response) bool {
+		for _, k := range r.Cookies() {
+			if k.Name == enterpriseCookie && k.MaxAge < 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c2 := range []struct {
+		what, path, typed string
+		form              url.Values
+	}{
+		{"refusal", p + "/refuse", "检查人员未出示入企码，也未出示执法证", url.Values{"csrf": {csrfOf(t, page)}}},
+		{"complaint", "/complain", "两名自称执法人员者未出示证件即进入车间拍照", url.Values{"csrf": {csrfOf(t, cp)}, "officer": {"王某"}}},
+	} {
+		field := "reason"
+		if c2.what == "complaint" {
+			field = "description"
+		}
+		c2.form.Set(field, c2.typed)
+		r := f.do("POST", c2.path, c2.form, c)
+		body := readBody(t, r)
+		if r.StatusCode != http.StatusUnauthorized || !strings.Contains(body, c2.typed) || !cleared(r) {
+			t.Errorf("%s with an ended session: %d, cookie cleared %v: %s", c2.what, r.StatusCode, cleared(r), visible(body))
+		}
+	}
+}

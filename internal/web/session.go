@@ -132,6 +132,24 @@ func sessionEnded(w http.ResponseWriter, r *http.Request, err error) bool {
 	return true
 }
 
+// sessionEndedKeeping is sessionEnded for a form with text the person
+// typed: the session is cleared and the page keeps the text, to copy into
+// the form once signed in again, instead of a redirect that lost it (a
+// trial of the pages on a phone, 2026-12-06: a refusal's reason and a
+// complaint's description were gone after signing in again).
+func sessionEndedKeeping(w http.ResponseWriter, r *http.Request, err error, typed, back, backTo string) bool {
+	if status.Code(err) != codes.Unauthenticated {
+		return false
+	}
+	clearSession(w, r, enterpriseCookie)
+	d := resultData{Banner: badBanner("登录已过期，未能提交", "请重新登录后再提交。"), Back: back, BackTo: backTo}
+	if typed != "" {
+		d.Lines = []string{"您填写的内容尚未提交，保留如下，可复制后在重新登录后的表单中粘贴：", typed}
+	}
+	render(w, http.StatusUnauthorized, "result", "登录已过期", d)
+	return true
+}
+
 // setSession keeps token in the named cookie. A token that expires (a
 // sign-in, a device; expires non-zero) keeps the cookie no longer than
 // itself.

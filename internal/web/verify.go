@@ -522,6 +522,9 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	resp, err := s.ent.RefuseInspection(as(ctx, sess), &ruqiv1.RefuseInspectionRequest{Code: tok, Reason: reason,
 		RequestId: r.PostFormValue("request_id")})
+	if sessionEndedKeeping(w, r, err, reason, back, "重新登录并返回核验页面") {
+		return
+	}
 	if err != nil {
 		render(w, httpStatus(err), "result", "拒绝未记录", resultData{
 			Banner: badBanner("拒绝检查未能记录", apiMessage(err)), Back: back, BackTo: "返回核验页面"})
