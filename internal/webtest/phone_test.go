@@ -120,3 +120,40 @@ func waitForReceipt(t *testing.T, p context.Context) {
 	}
 	t.Fatal("the receipt never appeared during the visit")
 }
+
+// An enterprise on its phone finds its inspections and their results from
+// the home page (检查记录), not only on the page of an officer's code, which
+// it would have to have kept; the page fits the phone's width. The trial
+// found no way there: the home page linked 检查预告, devices, the enterprise
+// code and complaints only.
+func TestPhone_History_ResultsFromTheHomePage(t *testing.T) {
+	ctxB := startBrowser(t)
+	srv := startServer(t)
+	smp := loadSample(t)
+	srv.importSample(smp)
+	e := smp.ents[0]
+	c := srv.registerN(smp, "AG-01", e, 2, time.Now(), time.Now().Add(4*time.Hour), "日常检查")[0]
+	tok := srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, e)
+	if _, err := ruqiv1.NewEnterpriseServiceClient(srv.conn()).ScanCode(srv.as(tok), &ruqiv1.ScanCodeRequest{Code: c.GetToken()}); err != nil {
+		t.Fatal(err)
+	}
+	srv.closeWithResults(smp, "AG-01", c)
+	p := user(t, ctxB)
+	do(t, p, "phone", phone375())
+	signInPhone(t, p, srv.url("/"), tok, "#upcoming-link")
+	do(t, p, "open 检查记录", chromedp.Click(chromedp.CSS("#history-link")), chromedp.WaitVisible(chromedp.CSS("#history")))
+	screenshot(t, p, "phone-history")
+	page := text(t, p, "main")
+	for _, want := range []string{c.GetInspectionId(), "检查结果", "灭火器过期", "未评价", "今年 1 次检查"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("检查记录 does not show %q:\n%s", want, page)
+		}
+	}
+	width, err := chromedp.Run(p, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if width > 375 {
+		t.Errorf("检查记录 is %d px wide on a 375-px phone", width)
+	}
+}
