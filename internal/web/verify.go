@@ -290,6 +290,14 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 		d.Receipt, d.ReceiptLink = s.receiptNote(ctx, sess, tok, resp.GetInspection().GetInspectionId(), resp.GetOfficerId())
 	} else {
 		d.Banner = badBanner(title, resp.GetMessage())
+		if resp.GetVerdict() == ruqiv1.Verdict_VERDICT_CLOSED && resp.GetInspection() != nil {
+			// The enterprise comes back after the visit to read the result
+			// and evaluate: not a failure in red, but what stands, and
+			// that the code admits no one again (a trial on a phone,
+			// 2026-12-06: a red 核验未通过 over a result 1.8 screens down).
+			d.Banner = &banner{Class: "wait", Icon: "✓", Title: "检查已办结",
+				Detail: "这次检查已经办结，检查结果见下方。此码不能再用于入企：如有人再次出示此码要求检查，企业有权拒绝。"}
+		}
 		if v := resp.GetVerdict(); (v == ruqiv1.Verdict_VERDICT_CLOSED || v == ruqiv1.Verdict_VERDICT_EXPIRED) && resp.GetInspection() != nil {
 			// After the visit the enterprise comes back to read the
 			// result and evaluate: the proof of the check-in is offered

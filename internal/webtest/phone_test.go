@@ -157,3 +157,36 @@ func TestPhone_History_ResultsFromTheHomePage(t *testing.T) {
 		t.Errorf("检查记录 is %d px wide on a 375-px phone", width)
 	}
 }
+
+// After the visit the page the enterprise opens to read the result leads
+// with what stands (检查已办结) and the result within the first screen. It
+// led with a red 「✗ 无效：检查已办结 / 核验未通过」 and the result 1.8
+// screens down, below the officers, the checklist and the window.
+func TestPhone_ClosedInspection_ResultFirstNotARedFailure(t *testing.T) {
+	ctxB := startBrowser(t)
+	srv := startServer(t)
+	smp := loadSample(t)
+	srv.importSample(smp)
+	e := smp.ents[0]
+	c := srv.registerN(smp, "AG-01", e, 2, time.Now(), time.Now().Add(4*time.Hour), "日常检查")[0]
+	p := user(t, ctxB)
+	do(t, p, "phone", phone375())
+	signInPhone(t, p, c.GetUrl(), srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, e), "#checkin")
+	srv.closeWithResults(smp, "AG-01", c)
+	do(t, p, "open the code after the visit", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#evaluate")))
+	screenshot(t, p, "phone-closed")
+	cls, err := chromedp.Run(p, chromedp.Evaluate[string](`document.querySelector("#verdict").className`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(cls, "bad") {
+		t.Errorf("the closed inspection's page leads with a red failure: %q", text(t, p, "#verdict"))
+	}
+	top, err := chromedp.Run(p, chromedp.Evaluate[float64](`(() => { const h = [...document.querySelectorAll("h2")].find(h => h.textContent.includes("检查结果")); return h ? h.getBoundingClientRect().top : -1 })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top < 0 || top > 812 {
+		t.Errorf("the result (检查结果) starts %.0f px down a 812-px screen, %.1f screens in", top, top/812)
+	}
+}
