@@ -659,6 +659,9 @@ type YearCounts struct {
 	Proactive int
 	// Visits is the visits made (a joint visit is one), for VisitsPerYear.
 	Visits int
+	// Entries is every entry made, visits that are not inspections
+	// included, for EntriesPerYear.
+	Entries int
 }
 
 // YearCap says which year cap of Counters would refuse one more plan of

@@ -400,6 +400,13 @@ func (s *Service) handOverDropped(ctx context.Context, uscc string, dropped []co
 		})
 		if err != nil {
 			slog.ErrorContext(ctx, "hand a visit over from a dropped reservation", "uscc", uscc, "err", err)
+			continue
+		}
+		if rd.Heir != "" {
+			// Held to the caps as after a cancellation (a review,
+			// 2026-12-06: a routine plan that joined a 个案 whose write
+			// then failed held a visit the cap had refused it).
+			s.holdHeirToCaps(ctx, rd.Heir)
 		}
 	}
 }
@@ -768,7 +775,7 @@ func (s *Service) withdraw(ctx context.Context, p auth.Principal, now time.Time,
 		return err
 	})
 	if err == nil && heir != "" {
-		s.holdHeirToCaps(ctx, now, heir)
+		s.holdHeirToCaps(ctx, heir)
 	}
 	return j, err
 }

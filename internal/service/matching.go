@@ -162,7 +162,11 @@ func (s *Service) standing(r store.Reader, uscc string, year int) (matching.Stan
 			continue
 		}
 		plan := planOf(ins, ent)
-		if !plan.Exempt {
+		// As coord.Policy.Counters counts: a visit that is not an
+		// inspection is an entry only (a review, 2026-12-06: counted as a
+		// visit here, it had a plan withdrawn by the visits cap that the
+		// coordinator held within it).
+		if !plan.Exempt && !plan.NotInspection {
 			st.Counts.ByAgency[plan.AgencyID]++
 			st.Counts.Proactive++
 		}
@@ -171,7 +175,10 @@ func (s *Service) standing(r store.Reader, uscc string, year int) (matching.Stan
 			return st, false, err
 		}
 		if !joined {
-			st.Counts.Visits++
+			st.Counts.Entries++
+			if !plan.NotInspection {
+				st.Counts.Visits++
+			}
 		}
 	}
 	return st, true, nil
