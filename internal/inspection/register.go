@@ -132,6 +132,9 @@ type Registered struct {
 	Inspection *ruqiv1.Inspection
 	Joint      *ruqiv1.JointInspection
 	Codes      []*ruqiv1.InspectionCode
+	// Inherited: decided as joining a visit, the plan holds it, its holder
+	// cancelled before this write (HeirNoted).
+	Inherited bool
 }
 
 // Register writes an admitted registration: the directory checked again in
@@ -210,6 +213,7 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 		}
 		joined = !inherited
 	}
+	inherited := d.Outcome == coord.Joined && !joined
 	if err := report.MarkPlan(tx, ins.GetId(), joined); err != nil {
 		return Registered{}, err
 	}
@@ -227,7 +231,7 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 	if err != nil {
 		return Registered{}, err
 	}
-	out := Registered{Inspection: ins, Joint: joint}
+	out := Registered{Inspection: ins, Joint: joint, Inherited: inherited}
 	if joined {
 		e := j.Event(ruqiv1.EventType_EVENT_TYPE_MERGED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()

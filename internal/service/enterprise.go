@@ -63,6 +63,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 		resp.Reset()
 		seen = nil
 		resp.OfficerId, resp.ScannedBy = claims.OfficerID, scannedBy(principal(ctx))
+		resp.ByDevice = principal(ctx).Kind == store.TokenDevice
 		if ent, err := tx.Enterprise(uscc); err == nil {
 			resp.EnterpriseName = ent.GetName()
 		}

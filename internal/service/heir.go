@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -20,7 +22,8 @@ import (
 var heirAuthority = auth.Principal{Role: ruqiv1.Role_ROLE_ADMIN, Subject: "frequency-policy"}
 
 // holdHeirToCaps holds the plan that inherited a visit (a cancellation, or a
-// dropped reservation, handed it over) to the caps on visits and entries,
+// dropped reservation, handed it over; or the 个案 beside it, for which it
+// was kept, left) to the caps on visits and entries,
 // which it was not held to when it joined the visit, adding none. Its
 // agency's and the grade's caps counted it at registration already. A plan
 // over them is withdrawn, with the rule as its reason, and its own
@@ -44,7 +47,7 @@ func (s *Service) holdHeirToCaps(ctx context.Context, heir string) {
 	err := s.store.View(ctx, func(r store.Reader) error {
 		ins, err := r.Inspection(heir)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil // still being written: its registration decided it as holding the visit
+			return nil // still being written: its registration holds it to the caps (decideAndWrite)
 		}
 		if err != nil {
 			return err
@@ -57,11 +60,14 @@ func (s *Service) holdHeirToCaps(ctx context.Context, heir string) {
 		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || plan.Exempt || plan.Late || plan.NotInspection {
 			return nil // 有事必到; a late record has happened; never merged
 		}
-		if exempt, err := exemptBeside(r, ins, ent); err != nil || exempt {
-			return err
+		if joined, err := report.PlanJoined(r, heir, false); err != nil || joined {
+			return err // it holds no visit of its own: nothing to hold
 		}
 		pol := s.policies.For(ent.GetRegionCode())
 		year := plan.Start.In(pol.Zone).Year()
+		if exempt, err := exemptBeside(r, ins, ent, func(t time.Time) bool { return t.In(pol.Zone).Year() == year }); err != nil || exempt {
+			return err
+		}
 		st, ok, err := s.standing(r, ins.GetEnterpriseUscc(), year)
 		if err != nil || !ok {
 			return err
@@ -89,9 +95,12 @@ func (s *Service) holdHeirToCaps(ctx context.Context, heir string) {
 	slog.InfoContext(ctx, "withdrew a plan that inherited a visit over the caps", "inspection", heir)
 }
 
-// exemptBeside reports whether an exempt plan (个案) still standing is in
-// the joint visit ins is in.
-func exemptBeside(r store.Reader, ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise) (bool, error) {
+// exemptBeside reports whether an exempt plan (个案) still standing, whose
+// window starts in the heir's year (inYear), is in the joint visit ins is
+// in. One of the year before would have counted the visit in that year: a
+// plan of 1 January beside a 个案 of 31 December holds a visit of the new
+// year, whose cap may be spent (a review, 2026-12-06).
+func exemptBeside(r store.Reader, ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise, inYear func(time.Time) bool) (bool, error) {
 	joint, _, err := r.JointOf(ins.GetId())
 	if errors.Is(err, store.ErrNotFound) || joint == "" {
 		return false, nil
@@ -117,7 +126,7 @@ func exemptBeside(r store.Reader, ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise
 		if err != nil {
 			return false, err
 		}
-		if m.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED && planOf(m, ent).Exempt {
+		if m.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED && planOf(m, ent).Exempt && inYear(m.GetWindowStart().AsTime()) {
 			return true, nil
 		}
 	}
@@ -136,6 +145,6 @@ func overCapReason(pol coord.Policy, c coord.YearCounts, year int) string {
 	default:
 		return ""
 	}
-	return fmt.Sprintf("频次上限（无事不扰）：原定与本检查同次入企并计入次数的检查已撤销，这次入企改由本检查计入，企业%d年的%s次数将达%d次，超过上限%d次，由系统撤销",
+	return fmt.Sprintf("频次上限（无事不扰）：同次入企的其他检查撤销或未能报备后，这次入企改由本检查计入，企业%d年的%s次数将达%d次，超过上限%d次，由系统撤销",
 		year, what, n, limit)
 }

@@ -232,3 +232,123 @@ func TestHeir_OfADroppedReservation_HeldToTheVisitsCap(t *testing.T) {
 		}
 	}
 }
+
+// From a second review (2026-12-06), each failing before its fix: a
+// routine heir kept because a 个案 stays in the visit (exemptBeside) is
+// held to the cap when that 个案 leaves. The 个案 did not hold the visit,
+// so its withdrawal handed nothing over, and the routine plan, which the
+// cap refused alone, entered alone over visits_per_year.
+func TestHeir_个案BesideCancelledLater_HolderHeldToTheCap(t *testing.T) {
+	one := 1
+	h := newHeirEnv(t, coord.PolicyConfig{TimeZone: "Asia/Shanghai", VisitsPerYear: &one})
+	s1, s2 := h.day.AddDate(0, 0, 1), h.day.AddDate(0, 0, 4)
+	h.mustRegister(t, "AG-01", s1, routine) // the year's one visit
+	if _, err := h.register(t, "AG-03", s2, routine); err == nil {
+		t.Fatal("AG-03 alone was not refused by visits_per_year 1")
+	}
+	x := h.mustRegister(t, "AG-04", s2, caseT)   // a 个案 visit (exempt): holds it
+	r := h.mustRegister(t, "AG-03", s2, routine) // joins (the heir: earliest after AG-04)
+	c := h.mustRegister(t, "AG-02", s2, caseT)   // another 个案 joins
+	if r.GetJointInspection() == nil || c.GetJointInspection() == nil {
+		t.Fatal("AG-03 and AG-02 did not join AG-04's 个案 visit")
+	}
+	h.cancel(t, "AG-04", x.GetInspection().GetId()) // heir AG-03 kept: AG-02's 个案 stays
+	if in := h.get(t, r.GetInspection().GetId()); in.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
+		t.Fatalf("AG-03 withdrawn already: %q", in.GetCancelReason())
+	}
+	h.cancel(t, "AG-02", c.GetInspection().GetId()) // the 个案 that made the visit take place anyway
+	in := h.get(t, r.GetInspection().GetId())
+	t.Logf("AG-03 after both 个案 were cancelled: %v joint=%q reason=%q", in.GetState(), in.GetJointInspectionId(), in.GetCancelReason())
+	if in.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		t.Errorf("AG-03's routine plan, refused alone by visits_per_year 1, now enters alone as the year's second visit and was never withdrawn by the rule")
+	}
+}
+
+// An heir whose registration is still being written when the plan holding
+// its visit is cancelled is held to the cap once written: decided as
+// joining, which the visits cap does not check, it commits holding the
+// visit (HeirNoted, or decided again after the fence), and nothing held it.
+func TestHeir_StillBeingWritten_HeldToTheCap(t *testing.T) {
+	one := 1
+	h := newHeirEnv(t, coord.PolicyConfig{TimeZone: "Asia/Shanghai", VisitsPerYear: &one})
+	s1, s2 := h.day.AddDate(0, 0, 1), h.day.AddDate(0, 0, 4)
+	h.mustRegister(t, "AG-01", s1, routine) // the year's one visit
+	if _, err := h.register(t, "AG-03", s2, routine); err == nil {
+		t.Fatal("AG-03 alone was not refused by visits_per_year 1")
+	}
+	x := h.mustRegister(t, "AG-04", s2, caseT) // a 个案 visit (exempt)
+	h.reg(t, "AG-03")
+	h.reg(t, "AG-04")
+	// Between AG-03's decision (joined the 个案) and its write, the 个案 is
+	// cancelled: AG-03, not written yet, is the heir.
+	hook := func() { h.cancel(t, "AG-04", x.GetInspection().GetId()) }
+	h.st.before.Store(&hook)
+	r, err := h.register(t, "AG-03", s2, routine)
+	if err != nil {
+		t.Logf("AG-03's registration: %v (refused: fine)", err)
+		return
+	}
+	in := h.get(t, r.GetInspection().GetId())
+	t.Logf("AG-03 after the 个案 it joined was cancelled mid-write: %v joint=%q reason=%q", in.GetState(), in.GetJointInspectionId(), in.GetCancelReason())
+	if in.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED && in.GetJointInspectionId() == "" {
+		t.Errorf("AG-03's routine plan, refused alone by visits_per_year 1, holds the year's second visit alone; the rule never withdrew it")
+	}
+}
+
+// A 个案 beside the heir keeps it only if of the heir's year: across the
+// turn of the year the count is not the same whoever holds the visit. A visit from 31 December into 1 January: the routine heir of
+// 1 January holds it and charges it to January, whose one visit is spent,
+// while the 个案 beside it (31 December) would charge it to December, whose
+// one visit the cancelled plan held. The heir was kept over January's cap.
+func TestHeir_个案BesideInTheYearBefore_HeirHeldToItsYearsCap(t *testing.T) {
+	one := 1
+	h := newHeirEnv(t, coord.PolicyConfig{TimeZone: "Asia/Shanghai", VisitsPerYear: &one})
+	now := time.Now().In(domain.Shanghai)
+	y := now.Year()
+	if now.Month() == time.December && now.Day() > 28 {
+		y++
+	}
+	eve := time.Date(y, 12, 31, 22, 0, 0, 0, domain.Shanghai)
+	newYear := time.Date(y+1, 1, 1, 0, 0, 0, 0, domain.Shanghai)
+	if eve.Sub(now) > 60*24*time.Hour {
+		t.Skip("the turn of the year is too far ahead to register for")
+	}
+	reg := func(agency string, start, end time.Time, typ ruqiv1.InspectionType) *ruqiv1.RegisterInspectionResponse {
+		t.Helper()
+		r := h.reg(t, agency)
+		req := &ruqiv1.RegisterInspectionRequest{EnterpriseUscc: h.uscc, CheckItemIds: r.items[:1], OfficerIds: r.officers[:2],
+			WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(end), Type: typ, Reason: "日常检查"}
+		if typ == caseT {
+			req.TriggerReference, req.Reason = "TS-2026-010", "投诉核查"
+		}
+		resp, err := ruqiv1.NewInspectionServiceClient(h.e.cc).RegisterInspection(h.e.as(r.tok), req)
+		if err != nil {
+			t.Fatalf("%s %v at %s: %v", agency, typ, start.Format("2006-01-02 15:04"), err)
+		}
+		return resp
+	}
+	jan5 := time.Date(y+1, 1, 5, 10, 0, 0, 0, domain.Shanghai)
+	reg("AG-01", jan5, jan5.Add(2*time.Hour), routine)                     // January's one visit
+	x := reg("AG-04", eve, newYear.Add(2*time.Hour), routine)              // December's one visit
+	r := reg("AG-03", newYear, newYear.Add(2*time.Hour), routine)          // joins; alone it is January's second
+	c := reg("AG-02", eve.Add(time.Hour), newYear.Add(2*time.Hour), caseT) // a 个案 of 31 December joins
+	if r.GetJointInspection() == nil || c.GetJointInspection() == nil {
+		t.Fatal("AG-03 and AG-02 did not join AG-04's visit")
+	}
+	h.cancel(t, "AG-04", x.GetInspection().GetId())
+	in := h.get(t, r.GetInspection().GetId())
+	t.Logf("AG-03 (1 January) after AG-04 (31 December) was cancelled: %v joint=%q reason=%q", in.GetState(), in.GetJointInspectionId(), in.GetCancelReason())
+	if in.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
+		var joined bool
+		if err := h.st.View(context.Background(), func(rd store.Reader) error {
+			var err error
+			joined, err = report.PlanJoined(rd, in.GetId(), false)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !joined {
+			t.Errorf("AG-03's plan of 1 January holds the visit, charged to %d (visits_per_year 1, spent by AG-01): kept because a 个案 of 31 December stays in it, which would have held it within %d's cap", y+1, y)
+		}
+	}
+}

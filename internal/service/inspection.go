@@ -117,6 +117,12 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 	}
 	for attempt := 1; ; attempt++ {
 		resp, fence, err := is.decideAndWrite(ctx, req, matched, now, ins, held(), chk)
+		if err == nil && attempt > 1 {
+			// Decided again after its state was rebuilt, the plan may hold
+			// a visit it was handed while being written, as a plan that
+			// joined: held to the caps then (a review, 2026-12-06).
+			s.holdHeirToCaps(ctx, ins.GetId())
+		}
 		if errors.Is(err, errDecide) && attempt > 1 {
 			// The coordinator failed to decide again: an earlier round's
 			// reservation, if its state kept it, is taken back.
@@ -252,8 +258,8 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 
 	signed := s.signCodes(ins, chk.Officers, now)
 	var (
-		resp     *ruqiv1.RegisterInspectionResponse
-		replayed bool
+		resp                *ruqiv1.RegisterInspectionResponse
+		replayed, inherited bool
 	)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		resp, replayed = nil, false
@@ -274,6 +280,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 			return err
 		}
 		resp = &ruqiv1.RegisterInspectionResponse{Inspection: r.Inspection, JointInspection: r.Joint, Warnings: warningsProto(d.Warnings), Codes: r.Codes}
+		inherited = r.Inherited
 		return nil
 	})
 	bg := context.WithoutCancel(ctx)
@@ -289,6 +296,12 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 	// coordinator finds the plan in the store when the hold is up.
 	if cerr := s.coord.Confirm(bg, plan, now); cerr != nil {
 		slog.ErrorContext(ctx, "confirm a registered plan", "inspection", ins.GetId(), "err", cerr)
+	}
+	if inherited {
+		// Decided as joining a visit whose holder was cancelled before
+		// this write: it holds the visit now, which joining was never held
+		// to the caps for (a review, 2026-12-06).
+		s.holdHeirToCaps(ctx, ins.GetId())
 	}
 	if replayed {
 		return resp, 0, nil
@@ -777,7 +790,38 @@ func (s *Service) withdraw(ctx context.Context, p auth.Principal, now time.Time,
 	if err == nil && heir != "" {
 		s.holdHeirToCaps(ctx, heir)
 	}
+	if err == nil && heir == "" && plan.Exempt && joint != "" {
+		// A 个案 that left without holding the visit may have been why
+		// its holder was kept over the caps (holdHeirToCaps): the holder is
+		// held to them now (a review, 2026-12-06: it entered alone as the
+		// year's second visit).
+		for _, id := range s.membersOf(ctx, joint, d.Regrouped) {
+			s.holdHeirToCaps(ctx, id)
+		}
+	}
 	return j, err
+}
+
+// membersOf lists the standing members of joint inspection joint, and the
+// plans a withdrawal left alone (regrouped), once each.
+func (s *Service) membersOf(ctx context.Context, joint string, regrouped []string) []string {
+	ids := slices.Clone(regrouped)
+	err := s.store.View(context.WithoutCancel(ctx), func(r store.Reader) error {
+		j, err := r.JointInspection(joint)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ids = append(ids, j.GetInspectionIds()...)
+		return nil
+	})
+	if err != nil {
+		slog.ErrorContext(ctx, "read a joint inspection's members", "joint", joint, "err", err)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // FinishWithdrawals finishes the cancellations whose second write was never

@@ -2,7 +2,8 @@ package web
 
 import (
 	"net/http"
-	"net/url"
+	"slices"
+	"strconv"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -12,7 +13,8 @@ import (
 type historyData struct {
 	ThisYear, LastYear, VisitsThisYear, VisitsLastYear int32
 	Inspections                                        []historyInspection
-	Next                                               string // the next page's link, "" at the end
+	Older, Newer                                       string // the neighbouring pages' links, "" at either end
+	Truncated                                          bool   // more than historyMax: the oldest are not shown
 }
 
 type historyInspection struct {
@@ -20,32 +22,71 @@ type historyInspection struct {
 	Evaluated bool
 }
 
+const (
+	historyPage = 20
+	// historyMax bounds what the page reads: a province's enterprise has a
+	// few inspections a year, and the CLI's `company history` reads all.
+	historyMax = 2000
+)
+
 // history is 检查记录 for the signed-in enterprise, as
 // EnterpriseService.ListInspections answers (the CLI's `company history`).
 // A phone-only enterprise had no way back to a result but the officer's
 // code link, which it had to have kept (a trial of the pages on a phone,
-// 2026-12-06).
+// 2026-12-06). The service lists by id (oldest registered first), so the
+// page reads them all, up to historyMax, and shows the latest visits first:
+// paged as the service pages, the latest result was on the last page (a
+// review, 2026-12-06).
 func (s *server) history(w http.ResponseWriter, r *http.Request) {
 	sess, ok := enterpriseSession(w, r)
 	if !ok {
 		return
 	}
+	page, _ := strconv.Atoi(r.URL.Query().Get("p"))
+	page = max(page, 1)
 	ctx, cancel := s.callContext(r)
 	defer cancel()
-	resp, err := s.ent.ListInspections(as(ctx, sess), &ruqiv1.ListInspectionsRequest{PageSize: 20, PageToken: r.URL.Query().Get("page")})
-	if err != nil {
-		if sessionEnded(w, r, err) {
+	var (
+		d     historyData
+		all   []*ruqiv1.InspectionView
+		token string
+	)
+	for {
+		resp, err := s.ent.ListInspections(as(ctx, sess), &ruqiv1.ListInspectionsRequest{PageSize: 500, PageToken: token})
+		if err != nil {
+			if sessionEnded(w, r, err) {
+				return
+			}
+			render(w, httpStatus(err), "result", "检查记录", resultData{Banner: badBanner("无法读取检查记录", apiMessage(err)), Back: "/", BackTo: "返回首页"})
 			return
 		}
-		render(w, httpStatus(err), "result", "检查记录", resultData{Banner: badBanner("无法读取检查记录", apiMessage(err)), Back: "/", BackTo: "返回首页"})
-		return
+		if token == "" {
+			d.ThisYear, d.LastYear, d.VisitsThisYear, d.VisitsLastYear = resp.GetThisYear(), resp.GetLastYear(), resp.GetVisitsThisYear(), resp.GetVisitsLastYear()
+		}
+		all = append(all, resp.GetInspections()...)
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+		if len(all) >= historyMax {
+			d.Truncated = true
+			break
+		}
 	}
-	d := historyData{ThisYear: resp.GetThisYear(), LastYear: resp.GetLastYear(), VisitsThisYear: resp.GetVisitsThisYear(), VisitsLastYear: resp.GetVisitsLastYear()}
-	for _, v := range resp.GetInspections() {
+	// Newest first by when the visit was (its window), not by id, whose
+	// suffix is random within a day.
+	slices.SortStableFunc(all, func(a, b *ruqiv1.InspectionView) int {
+		return b.GetWindowStart().AsTime().Compare(a.GetWindowStart().AsTime())
+	})
+	from := min((page-1)*historyPage, len(all))
+	to := min(from+historyPage, len(all))
+	for _, v := range all[from:to] {
 		d.Inspections = append(d.Inspections, historyInspection{inspectionData: inspectionOf(v), Evaluated: v.GetEvaluated()})
 	}
-	if t := resp.GetNextPageToken(); t != "" {
-		d.Next = "/history?" + url.Values{"page": {t}}.Encode()
+	if to < len(all) {
+		d.Older = "/history?p=" + strconv.Itoa(page+1)
+	}
+	if page > 1 {
+		d.Newer = "/history?p=" + strconv.Itoa(page-1)
 	}
 	render(w, http.StatusOK, "history", "检查记录", d)
 }

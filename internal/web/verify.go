@@ -295,7 +295,7 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 			// and evaluate: not a failure in red, but what stands, and
 			// that the code admits no one again (a trial on a phone,
 			// 2026-12-06: a red 核验未通过 over a result 1.8 screens down).
-			d.Banner = &banner{Class: "wait", Icon: "✓", Title: "检查已办结",
+			d.Banner = &banner{Class: "wait", Icon: "!", Title: "检查已办结",
 				Detail: "这次检查已经办结，检查结果见下方。此码不能再用于入企：如有人再次出示此码要求检查，企业有权拒绝。"}
 		}
 		if v := resp.GetVerdict(); (v == ruqiv1.Verdict_VERDICT_CLOSED || v == ruqiv1.Verdict_VERDICT_EXPIRED) && resp.GetInspection() != nil {
@@ -316,7 +316,10 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 		}
 	}
 	d.Who, d.ScannedBy = resp.GetEnterpriseName(), resp.GetScannedBy()
-	d.Evaluate = offersEvaluation(resp.GetVerdict(), d.Insp)
+	// The front desk (a staff phone) evaluates nothing; at the door it is
+	// offered the refusal of a code shown again (a review, 2026-12-06: the
+	// page told it it could refuse and offered only the evaluation).
+	d.Evaluate = offersEvaluation(resp.GetVerdict(), d.Insp) && !resp.GetByDevice()
 	d.Evaluated = d.Evaluate && resp.GetInspection().GetEvaluated()
 	render(w, http.StatusOK, "verify", "入企码核验", d)
 }

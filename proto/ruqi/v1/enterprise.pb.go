@@ -530,7 +530,11 @@ type ScanCodeResponse struct {
 	// mutual is 两码互核 for this officer: whether the officer's arrival
 	// (scan of the enterprise code) falls within the region's interval of
 	// this check-in.
-	Mutual        MutualVerification `protobuf:"varint,100,opt,name=mutual,proto3,enum=ruqi.v1.MutualVerification" json:"mutual,omitempty"`
+	Mutual MutualVerification `protobuf:"varint,100,opt,name=mutual,proto3,enum=ruqi.v1.MutualVerification" json:"mutual,omitempty"`
+	// by_device: the scanner is a staff phone enrolled at the front desk
+	// (前台设备), which may scan and refuse at the door but not evaluate: for
+	// a closed inspection its page offers the refusal, not the evaluation.
+	ByDevice      bool `protobuf:"varint,101,opt,name=by_device,json=byDevice,proto3" json:"by_device,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -626,6 +630,13 @@ func (x *ScanCodeResponse) GetMutual() MutualVerification {
 		return x.Mutual
 	}
 	return MutualVerification_MUTUAL_VERIFICATION_UNSPECIFIED
+}
+
+func (x *ScanCodeResponse) GetByDevice() bool {
+	if x != nil {
+		return x.ByDevice
+	}
+	return false
 }
 
 type RefuseInspectionRequest struct {
@@ -1453,7 +1464,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\vregion_code\x18\x02 \x01(\tR\n" +
 	"regionCode\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\"\x93\x03\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\xb0\x03\n" +
 	"\x10ScanCodeResponse\x12*\n" +
 	"\averdict\x18\x01 \x01(\x0e2\x10.ruqi.v1.VerdictR\averdict\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x127\n" +
@@ -1467,7 +1478,8 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x0fenterprise_name\x18\a \x01(\tR\x0eenterpriseName\x12\x1d\n" +
 	"\n" +
 	"scanned_by\x18\b \x01(\tR\tscannedBy\x123\n" +
-	"\x06mutual\x18d \x01(\x0e2\x1b.ruqi.v1.MutualVerificationR\x06mutual\"\x89\x01\n" +
+	"\x06mutual\x18d \x01(\x0e2\x1b.ruqi.v1.MutualVerificationR\x06mutual\x12\x1b\n" +
+	"\tby_device\x18e \x01(\bR\bbyDevice\"\x89\x01\n" +
 	"\x17RefuseInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
