@@ -74,3 +74,36 @@ var setRedisLogger sync.Once
 func useSlogForRedis() {
 	setRedisLogger.Do(func() { goredis.SetLogger(&redisLogger{}) })
 }
+
+// sameErrorEvery is how often an error a background job keeps meeting
+// reaches the log again.
+const sameErrorEvery = 10 * time.Minute
+
+// quietRepeats logs a background job's error the first time, then the same
+// error at most once every sameErrorEvery with how many times it came
+// meanwhile; another error is logged at once. An idle log asks a missing
+// witness every 10 s, and each failure was a line: 8,640 a day for one
+// witness down overnight (a trial of the record, 2026-12-06).
+type quietRepeats struct {
+	msg  string // what is logged
+	mu   sync.Mutex
+	last string
+	at   time.Time
+	left int
+}
+
+func (q *quietRepeats) report(err error) {
+	q.mu.Lock()
+	now := time.Now()
+	s := err.Error()
+	if s == q.last && now.Sub(q.at) < sameErrorEvery {
+		q.left++
+		q.mu.Unlock()
+		return
+	}
+	q.last = s
+	left := q.left
+	q.at, q.left = now, 0
+	q.mu.Unlock()
+	slog.Warn(q.msg, "err", err, "repeated_since_last", left)
+}

@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -49,5 +50,31 @@ func TestRedisLogger_OneLineAWhile(t *testing.T) {
 	l.Printf(context.Background(), "redis: again")
 	if !strings.Contains(buf.String(), `"left_out_since_last":659`) {
 		t.Fatalf("the next line does not count those left out:\n%s", buf.String())
+	}
+}
+
+// A background job's error that repeats is logged once a while, with how
+// many times it came meanwhile; another error is logged at once.
+func TestQuietRepeats_OneLineAWhileForTheSameError(t *testing.T) {
+	var buf bytes.Buffer
+	was := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(was) })
+	q := &quietRepeats{msg: "Merkle log: integration or witnessing failed"}
+	down := errors.New("witness 127.0.0.1:1: connection refused")
+	for range 100 {
+		q.report(down)
+	}
+	if n := strings.Count(buf.String(), "\n"); n != 1 {
+		t.Fatalf("100 repeats of one error logged as %d lines:\n%s", n, buf.String())
+	}
+	q.report(errors.New("store: disk full"))
+	if n := strings.Count(buf.String(), "\n"); n != 2 || !strings.Contains(buf.String(), "disk full") || !strings.Contains(buf.String(), `"repeated_since_last":99`) {
+		t.Fatalf("another error is logged at once, counting the repeats left out:\n%s", buf.String())
+	}
+	q.at = q.at.Add(-sameErrorEvery) // a while later, the same error again
+	q.report(errors.New("store: disk full"))
+	if n := strings.Count(buf.String(), "\n"); n != 3 {
+		t.Fatalf("the same error after %v is not logged again:\n%s", sameErrorEvery, buf.String())
 	}
 }

@@ -291,7 +291,8 @@ func Run(ctx context.Context, cfg Config) error {
 
 	logCtx, stopLog := context.WithCancel(ctx)
 	defer stopLog()
-	go svc.RunLog(logCtx, cfg.LogInterval, func(err error) { slog.Warn("Merkle log: integration or witnessing failed", "err", err) })
+	logFailed := &quietRepeats{msg: "Merkle log: integration or witnessing failed"}
+	go svc.RunLog(logCtx, cfg.LogInterval, logFailed.report)
 	// Replicas share the key ring through the store: a rotation at one is
 	// used and published by the others within this interval.
 	// A 拼团 proposal whose last answer was taken by a server that stopped
