@@ -105,5 +105,5 @@ func (q *quietRepeats) report(err error) {
 	left := q.left
 	q.at, q.left = now, 0
 	q.mu.Unlock()
-	slog.Warn(q.msg, "err", err, "repeated_since_last", left)
+	slog.Warn(q.msg, "err", err, "failures_left_out_since_last_line", left)
 }

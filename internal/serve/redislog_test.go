@@ -69,7 +69,7 @@ func TestQuietRepeats_OneLineAWhileForTheSameError(t *testing.T) {
 		t.Fatalf("100 repeats of one error logged as %d lines:\n%s", n, buf.String())
 	}
 	q.report(errors.New("store: disk full"))
-	if n := strings.Count(buf.String(), "\n"); n != 2 || !strings.Contains(buf.String(), "disk full") || !strings.Contains(buf.String(), `"repeated_since_last":99`) {
+	if n := strings.Count(buf.String(), "\n"); n != 2 || !strings.Contains(buf.String(), "disk full") || !strings.Contains(buf.String(), `"failures_left_out_since_last_line":99`) {
 		t.Fatalf("another error is logged at once, counting the repeats left out:\n%s", buf.String())
 	}
 	q.at = q.at.Add(-sameErrorEvery) // a while later, the same error again
