@@ -14,7 +14,7 @@ type historyData struct {
 	ThisYear, LastYear, VisitsThisYear, VisitsLastYear int32
 	Inspections                                        []historyInspection
 	Older, Newer                                       string // the neighbouring pages' links, "" at either end
-	Truncated                                          bool   // more than historyMax: the oldest are not shown
+	Truncated                                          bool   // more than historyMax: the earliest are not shown
 }
 
 type historyInspection struct {
@@ -24,7 +24,7 @@ type historyInspection struct {
 
 const (
 	historyPage = 20
-	// historyMax bounds what the page reads: a province's enterprise has a
+	// historyMax bounds what the page keeps: a province's enterprise has a
 	// few inspections a year, and the CLI's `company history` reads all.
 	historyMax = 2000
 )
@@ -34,9 +34,9 @@ const (
 // A phone-only enterprise had no way back to a result but the officer's
 // code link, which it had to have kept (a trial of the pages on a phone,
 // 2026-12-06). The service lists by id (oldest registered first), so the
-// page reads them all, up to historyMax, and shows the latest visits first:
-// paged as the service pages, the latest result was on the last page (a
-// review, 2026-12-06).
+// page reads them all, keeps the latest historyMax, and shows the latest
+// visits first: paged as the service pages, the latest result was on the
+// last page (a review, 2026-12-06).
 func (s *server) history(w http.ResponseWriter, r *http.Request) {
 	sess, ok := enterpriseSession(w, r)
 	if !ok {
@@ -64,11 +64,13 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) {
 			d.ThisYear, d.LastYear, d.VisitsThisYear, d.VisitsLastYear = resp.GetThisYear(), resp.GetLastYear(), resp.GetVisitsThisYear(), resp.GetVisitsLastYear()
 		}
 		all = append(all, resp.GetInspections()...)
-		if token = resp.GetNextPageToken(); token == "" {
-			break
+		if len(all) > historyMax {
+			// The service lists the earliest registered first: the
+			// latest are kept (a review, 2026-12-06, found the first
+			// version stopping at 2,000 and dropping the newest).
+			all, d.Truncated = all[len(all)-historyMax:], true
 		}
-		if len(all) >= historyMax {
-			d.Truncated = true
+		if token = resp.GetNextPageToken(); token == "" {
 			break
 		}
 	}
