@@ -21,6 +21,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -251,11 +252,9 @@ func Handler(cfg Config) http.Handler {
 // 服务器内部错误, repeating the bytes (a review, 2026-12-06).
 func queryInUTF8(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for k, vs := range r.URL.Query() {
-			if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
-				notUTF8Page(w)
-				return
-			}
+		if !inUTF8(r.URL.Query()) {
+			notUTF8Page(w)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -480,9 +479,19 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 			Banner: badBanner("提交失败", "表单内容过长或格式错误，请返回重试。"), Back: "/", BackTo: "返回首页"})
 		return false
 	}
-	for k, vs := range r.Form {
+	// The query was checked before any handler (queryInUTF8): the body's
+	// fields are left.
+	if !inUTF8(r.PostForm) {
+		notUTF8Page(w)
+		return false
+	}
+	return true
+}
+
+// inUTF8 reports whether every name and value of a form is UTF-8.
+func inUTF8(form url.Values) bool {
+	for k, vs := range form {
 		if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
-			notUTF8Page(w)
 			return false
 		}
 	}
