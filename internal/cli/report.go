@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -54,7 +54,7 @@ func (a *app) supervisorReportCommand() *cobra.Command {
 				}
 				switch a.output {
 				case "csv":
-					return writeReportCSV(a.stdout, resp)
+					return report.WriteCSV(a.stdout, resp)
 				case "json":
 					b, err := protojson.MarshalOptions{Multiline: true}.Marshal(resp)
 					if err != nil {
@@ -78,22 +78,6 @@ func (a *app) supervisorReportCommand() *cobra.Command {
 	return cmd
 }
 
-func pct(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" }
-
-func changeText(r interface {
-	GetHasChange() bool
-	GetChange() float64
-}) string {
-	if !r.GetHasChange() {
-		return "-"
-	}
-	sign := ""
-	if r.GetChange() > 0 {
-		sign = "+"
-	}
-	return sign + pct(r.GetChange())
-}
-
 // rateBase says what 亮码率 and 两码互核率 are divided by: the inspections
 // whose window has begun, which alone can have been scanned (a 司法局
 // trial of the reports, 2026-12-06, read a month's first week as 5.9%
@@ -110,12 +94,12 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 	}
 	fmt.Fprintf(w, "检查频次报表  %s 至 %s  行政区划：%s\n\n", r.GetFromMonth(), r.GetToMonth(), region)
 	fields(w,
-		kv("检查次数", fmt.Sprintf("%d（上年同期 %d，同比 %s）", t.GetInspections(), t.GetPreviousYear(), changeText(t))),
+		kv("检查次数", fmt.Sprintf("%d（上年同期 %d，同比 %s）", t.GetInspections(), t.GetPreviousYear(), report.ChangeText(t.GetChange(), t.GetHasChange()))),
 		kv("入企次数", fmt.Sprint(t.GetVisits())),
-		kv("综合查一次", fmt.Sprintf("%d 项检查并入其他部门的入企（联合检查），减少入企 %d 次；并入的占检查次数 %s", t.GetJoinedPlans(), t.GetVisitsAvoided(), pct(t.GetJointShare()))),
+		kv("综合查一次", fmt.Sprintf("%d 项检查并入其他部门的入企（联合检查），减少入企 %d 次；并入的占检查次数 %s", t.GetJoinedPlans(), t.GetVisitsAvoided(), report.Percent(t.GetJointShare()))),
 		kv("其中", fmt.Sprintf("拼团撮合减少 %d 次，报备时合并减少 %d 次", t.GetVisitsAvoidedByMatching(), t.GetVisitsAvoidedAtRegistration())),
-		kv("亮码率", fmt.Sprintf("%s（%d 次检查扫码核验；%s）", pct(t.GetScanRate()), t.GetScanned(), rateBase(t))),
-		kv("两码互核率", fmt.Sprintf("%s（%d 次检查两码互核；%s）", pct(t.GetMutualRate()), t.GetMutuallyVerified(), rateBase(t))),
+		kv("亮码率", fmt.Sprintf("%s（%d 次检查扫码核验；%s）", report.Percent(t.GetScanRate()), t.GetScanned(), rateBase(t))),
+		kv("两码互核率", fmt.Sprintf("%s（%d 次检查两码互核；%s）", report.Percent(t.GetMutualRate()), t.GetMutuallyVerified(), rateBase(t))),
 		kv("拒绝检查", fmt.Sprint(t.GetRefusals())),
 		kv("企业投诉", fmt.Sprint(t.GetComplaints())),
 		kv("事后补录", fmt.Sprint(t.GetLateRegistrations())),
@@ -130,9 +114,10 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 	)
 	if len(r.GetRows()) > 0 {
 		fmt.Fprintln(w)
-		tb := newTable("分组", "名称", "检查次数", "上年同期", "同比", "入企次数", "亮码")
+		tb := newTable("分组（"+report.GroupLabel(r.GetGroupBy())+"）", "名称", "检查次数", "上年同期", "同比", "入企次数", "扫码核验次数", "亮码率")
 		for _, row := range r.GetRows() {
-			tb.add(row.GetKey(), row.GetLabel(), fmt.Sprint(row.GetInspections()), fmt.Sprint(row.GetPreviousYear()), changeText(row), fmt.Sprint(row.GetVisits()), fmt.Sprint(row.GetScanned()))
+			tb.add(row.GetKey(), row.GetLabel(), fmt.Sprint(row.GetInspections()), fmt.Sprint(row.GetPreviousYear()), report.ChangeText(row.GetChange(), row.GetHasChange()),
+				fmt.Sprint(row.GetVisits()), fmt.Sprint(row.GetScanned()), report.Share(row.GetScanned(), row.GetBegun()))
 		}
 		tb.write(w)
 	}
@@ -141,7 +126,7 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		tb := newTable("部门", "名称", "评价数", "总体满意度", "出示执法证", "告知权利", "规范检查")
 		for _, e := range r.GetEvaluations() {
 			tb.add(e.GetAgencyId(), e.GetAgencyName(), fmt.Sprint(e.GetEvaluations()), strconv.FormatFloat(e.GetOverallAverage(), 'f', 2, 64),
-				pct(e.GetCertificateShownShare()), pct(e.GetRightsExplainedShare()), pct(e.GetConductedProperlyShare()))
+				report.Percent(e.GetCertificateShownShare()), report.Percent(e.GetRightsExplainedShare()), report.Percent(e.GetConductedProperlyShare()))
 		}
 		tb.write(w)
 	}
@@ -150,21 +135,6 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		leads = append(leads, fmt.Sprintf("%s %d", leadStatusLabel(l.GetStatus()), l.GetCount()))
 	}
 	fmt.Fprintf(w, "\n问题线索（本区划全部，不随部门和时段筛选）：%s\n", strings.Join(leads, "，"))
-}
-
-// writeReportCSV writes the rows with a BOM, so that Excel reads the Chinese
-// headings as UTF-8.
-func writeReportCSV(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"分组", "名称", "检查次数", "上年同期", "同比", "入企次数", "亮码"})
-	for _, row := range r.GetRows() {
-		cw.Write([]string{domain.CSVCell(row.GetKey()), domain.CSVCell(row.GetLabel()), fmt.Sprint(row.GetInspections()), fmt.Sprint(row.GetPreviousYear()), changeText(row), fmt.Sprint(row.GetVisits()), fmt.Sprint(row.GetScanned())})
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // visitsByKind says the period's entries by kind: "行政检查 5，走访调研 1，…";

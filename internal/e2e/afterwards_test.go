@@ -82,7 +82,10 @@ func TestAfterwards_ResultEvaluationSupervision(t *testing.T) {
 	if tot.GetInspections() != 1 || tot.GetScanned() != 1 || tot.GetScanRate() != 1 || len(rep.GetEvaluations()) != 1 || rep.GetEvaluations()[0].GetOverallAverage() != 2 {
 		t.Fatalf("report: totals %v evaluations %v", tot, rep.GetEvaluations())
 	}
-	if csv := w.mustCLI(supervisor, "-o", "csv", "supervisor", "report"); !strings.HasPrefix(csv, "\ufeff分组,名称,检查次数") || !strings.Contains(csv, w.f.agency) {
+	// The CLI's CSV is the dashboard's (report.WriteCSV): it had no 亮码率
+	// and no 合计 row, which the dashboard's export has.
+	if csv := w.mustCLI(supervisor, "-o", "csv", "supervisor", "report", "--group-by", "agency"); !strings.HasPrefix(csv, "\ufeff分组（执法部门）,名称,检查次数") ||
+		!strings.Contains(csv, ",亮码率\n") || !strings.Contains(csv, w.f.agency) || !strings.Contains(csv, "\n合计,") || !strings.Contains(csv, ",1,1,100.0%\n") {
 		t.Fatalf("csv report:\n%s", csv)
 	}
 	for _, fn := range []func() error{

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -371,22 +370,6 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 	render(w, code, "dashboard", "司法局监督看板", d)
 }
 
-func pct(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
-
-func changeText(c float64, ok bool) string {
-	if !ok {
-		return "—"
-	}
-	return fmt.Sprintf("%+.1f%%", c*100)
-}
-
-func share(part, whole int64) string {
-	if whole == 0 {
-		return "—"
-	}
-	return pct(float64(part) / float64(whole))
-}
-
 func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 	t := rep.GetTotals()
 	d := &reportData{Period: rep.GetFromMonth() + " 至 " + rep.GetToMonth(), Region: rep.GetRegionCode(), GroupLabel: groupLabel(rep.GetGroupBy())}
@@ -395,13 +378,13 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 	}
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	d.Stats = []statData{
-		{"检查次数", n(t.GetInspections()), fmt.Sprintf("上年同期 %d，同比 %s", t.GetPreviousYear(), changeText(t.GetChange(), t.GetHasChange()))},
+		{"检查次数", n(t.GetInspections()), fmt.Sprintf("上年同期 %d，同比 %s", t.GetPreviousYear(), report.ChangeText(t.GetChange(), t.GetHasChange()))},
 		{"入企次数", n(t.GetVisits()), "联合检查按一次计"},
 		{"非检查入企", n(nonInspections(t.GetVisitsByKind())), nonInspectionKinds(t.GetVisitsByKind())},
 		{"减少入企", n(t.GetVisitsAvoided()), "综合查一次合并的报备"},
-		{"并入联合检查占比", pct(t.GetJointShare()), fmt.Sprintf("并入其他部门入企的检查 %d 项 ÷ 检查次数", t.GetJoinedPlans())},
-		{"亮码率", pct(t.GetScanRate()), fmt.Sprintf("扫码核验通过 %d 次 ÷ 已开始的检查 %d 次", t.GetScanned(), t.GetBegun())},
-		{"两码互核率", pct(t.GetMutualRate()), fmt.Sprintf("两码互核 %d 次 ÷ 已开始的检查 %d 次", t.GetMutuallyVerified(), t.GetBegun())},
+		{"并入联合检查占比", report.Percent(t.GetJointShare()), fmt.Sprintf("并入其他部门入企的检查 %d 项 ÷ 检查次数", t.GetJoinedPlans())},
+		{"亮码率", report.Percent(t.GetScanRate()), fmt.Sprintf("扫码核验通过 %d 次 ÷ 已开始的检查 %d 次", t.GetScanned(), t.GetBegun())},
+		{"两码互核率", report.Percent(t.GetMutualRate()), fmt.Sprintf("两码互核 %d 次 ÷ 已开始的检查 %d 次", t.GetMutuallyVerified(), t.GetBegun())},
 		{"企业拒绝检查", n(t.GetRefusals()), ""},
 		{"企业投诉", n(t.GetComplaints()), ""},
 		{"事后补录报备", n(t.GetLateRegistrations()), "紧急检查后补录"},
@@ -421,8 +404,8 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 			label = r.GetKey()
 		}
 		d.Rows = append(d.Rows, rowData{Key: r.GetKey(), Label: label, Inspections: n(r.GetInspections()), Previous: n(r.GetPreviousYear()),
-			Change: changeText(r.GetChange(), r.GetHasChange()), Up: r.GetHasChange() && r.GetChange() > 0, Down: r.GetHasChange() && r.GetChange() < 0,
-			Visits: n(r.GetVisits()), Scanned: n(r.GetScanned()), ScanRate: share(r.GetScanned(), r.GetBegun())})
+			Change: report.ChangeText(r.GetChange(), r.GetHasChange()), Up: r.GetHasChange() && r.GetChange() > 0, Down: r.GetHasChange() && r.GetChange() < 0,
+			Visits: n(r.GetVisits()), Scanned: n(r.GetScanned()), ScanRate: report.Share(r.GetScanned(), r.GetBegun())})
 	}
 	for _, e := range rep.GetEvaluations() {
 		name := e.GetAgencyName()
@@ -430,7 +413,7 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 			name = e.GetAgencyId()
 		}
 		d.Evaluations = append(d.Evaluations, evalData{Agency: name, Count: n(e.GetEvaluations()), Overall: fmt.Sprintf("%.2f", e.GetOverallAverage()),
-			Certificate: pct(e.GetCertificateShownShare()), Rights: pct(e.GetRightsExplainedShare()), Proper: pct(e.GetConductedProperlyShare())})
+			Certificate: report.Percent(e.GetCertificateShownShare()), Rights: report.Percent(e.GetRightsExplainedShare()), Proper: report.Percent(e.GetConductedProperlyShare())})
 	}
 	for _, l := range rep.GetLeads() {
 		d.LeadCounts = append(d.LeadCounts, statData{Label: domain.LeadStatusLabel(l.GetStatus()), Value: n(l.GetCount())})
@@ -599,8 +582,8 @@ func (s *server) dashboardSignOut(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }
 
-// reportCSV exports the report the dashboard shows as CSV: UTF-8 with a
-// byte-order mark, which is what makes Excel read the Chinese correctly.
+// reportCSV exports the report the dashboard shows as CSV
+// (report.WriteCSV, which the CLI's -o csv writes too).
 func (s *server) reportCSV(w http.ResponseWriter, r *http.Request) {
 	sess := sessionToken(r, supervisorCookie)
 	if sess == "" {
@@ -628,18 +611,7 @@ func (s *server) reportCSV(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	h.Set("Cache-Control", "no-store")
-	_, _ = w.Write([]byte("\uFEFF"))
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"分组（" + groupLabel(rep.GetGroupBy()) + "）", "名称", "检查次数", "上年同期", "同比", "入企次数", "扫码核验次数", "亮码率"})
-	n := func(v int64) string { return strconv.FormatInt(v, 10) }
-	for _, row := range rep.GetRows() {
-		_ = cw.Write([]string{domain.CSVCell(row.GetKey()), domain.CSVCell(row.GetLabel()), n(row.GetInspections()), n(row.GetPreviousYear()),
-			changeText(row.GetChange(), row.GetHasChange()), n(row.GetVisits()), n(row.GetScanned()), share(row.GetScanned(), row.GetBegun())})
-	}
-	t := rep.GetTotals()
-	_ = cw.Write([]string{"合计", rep.GetFromMonth() + " 至 " + rep.GetToMonth(), n(t.GetInspections()), n(t.GetPreviousYear()),
-		changeText(t.GetChange(), t.GetHasChange()), n(t.GetVisits()), n(t.GetScanned()), pct(t.GetScanRate())})
-	cw.Flush()
+	_ = report.WriteCSV(w, rep)
 }
 
 // nonInspections counts the period's entries that were not inspections

@@ -1,0 +1,77 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// WriteCSV writes a frequency report as the 司法局 takes it away: UTF-8
+// with a byte-order mark, which is what makes Excel read the Chinese, one
+// row per group and a 合计 row. The dashboard's export and `ruqi supervisor
+// report -o csv` both write it here, so that a spreadsheet made from either
+// has the same columns and the same figures (they had drifted apart: the
+// CLI's lacked 亮码率 and the totals, and wrote "-" for no change where the
+// dashboard wrote "—").
+func WriteCSV(w io.Writer, rep *ruqiv1.GetFrequencyReportResponse) error {
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
+	}
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"分组（" + GroupLabel(rep.GetGroupBy()) + "）", "名称", "检查次数", "上年同期", "同比", "入企次数", "扫码核验次数", "亮码率"})
+	for _, row := range rep.GetRows() {
+		// A name comes from the imported directory, which the province
+		// fills from registrations it does not control: CSVCell keeps
+		// one that starts like a formula from running in the spreadsheet.
+		_ = cw.Write([]string{domain.CSVCell(row.GetKey()), domain.CSVCell(row.GetLabel()), n(row.GetInspections()), n(row.GetPreviousYear()),
+			ChangeText(row.GetChange(), row.GetHasChange()), n(row.GetVisits()), n(row.GetScanned()), Share(row.GetScanned(), row.GetBegun())})
+	}
+	t := rep.GetTotals()
+	_ = cw.Write([]string{"合计", rep.GetFromMonth() + " 至 " + rep.GetToMonth(), n(t.GetInspections()), n(t.GetPreviousYear()),
+		ChangeText(t.GetChange(), t.GetHasChange()), n(t.GetVisits()), n(t.GetScanned()), Percent(t.GetScanRate())})
+	cw.Flush()
+	return cw.Error()
+}
+
+// GroupLabel names a report's grouping in a heading.
+func GroupLabel(g ruqiv1.GroupBy) string {
+	switch g {
+	case ruqiv1.GroupBy_GROUP_BY_AGENCY:
+		return "执法部门"
+	case ruqiv1.GroupBy_GROUP_BY_ENTERPRISE:
+		return "企业"
+	case ruqiv1.GroupBy_GROUP_BY_REGION:
+		return "行政区划"
+	case ruqiv1.GroupBy_GROUP_BY_MONTH:
+		return "月份"
+	case ruqiv1.GroupBy_GROUP_BY_YEAR:
+		return "年份"
+	}
+	return ""
+}
+
+// Percent writes a share as the report's pages do: "37.5%".
+func Percent(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" }
+
+// Share is part ÷ whole as a percentage, "—" when there is no whole (a
+// rate of inspections none of which has begun is not 0%).
+func Share(part, whole int64) string {
+	if whole == 0 {
+		return "—"
+	}
+	return Percent(float64(part) / float64(whole))
+}
+
+// ChangeText writes the change on the same months of the year before,
+// signed ("+12.5%"), or "—" where that year had none to compare with.
+func ChangeText(change float64, ok bool) string {
+	if !ok {
+		return "—"
+	}
+	return fmt.Sprintf("%+.1f%%", change*100)
+}
