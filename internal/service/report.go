@@ -41,11 +41,15 @@ func (rs *reportServer) GetFrequencyReport(ctx context.Context, req *ruqiv1.GetF
 			return nil, toStatus(ctx, err)
 		}
 	}
+	// Without a period the report is the year to date; with only its last
+	// month, the year to that month: a 截止月份 of last year alone asked
+	// for the year it names, and was refused as running backwards from
+	// this January.
 	var err error
-	if q.From, err = parseMonth(req.GetFromMonth(), time.Date(now.Year(), 1, 1, 0, 0, 0, 0, domain.Shanghai)); err != nil {
+	if q.To, err = parseMonth(req.GetToMonth(), time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, domain.Shanghai)); err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	if q.To, err = parseMonth(req.GetToMonth(), time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, domain.Shanghai)); err != nil {
+	if q.From, err = parseMonth(req.GetFromMonth(), time.Date(q.To.Year(), 1, 1, 0, 0, 0, 0, domain.Shanghai)); err != nil {
 		return nil, toStatus(ctx, err)
 	}
 	if p := principal(ctx); p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {

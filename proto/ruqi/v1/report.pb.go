@@ -83,6 +83,8 @@ func (GroupBy) EnumDescriptor() ([]byte, []int) {
 type GetFrequencyReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// from_month and to_month bound the period, inclusive, as "2026-01".
+	// Without to_month the period ends with this month; without from_month
+	// it starts in January of to_month's year.
 	FromMonth string  `protobuf:"bytes,1,opt,name=from_month,json=fromMonth,proto3" json:"from_month,omitempty"`
 	ToMonth   string  `protobuf:"bytes,2,opt,name=to_month,json=toMonth,proto3" json:"to_month,omitempty"`
 	GroupBy   GroupBy `protobuf:"varint,3,opt,name=group_by,json=groupBy,proto3,enum=ruqi.v1.GroupBy" json:"group_by,omitempty"`
