@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,6 +80,16 @@ type Options struct {
 	// then its meta page), without the write-ahead log (wal.go). A log left
 	// by an earlier run is still recovered.
 	NoWAL bool
+	// Logger says how a long upgrade of the file goes; nil is slog's
+	// default logger.
+	Logger *slog.Logger
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.Default()
 }
 
 // DefaultOptions are the server's defaults.
@@ -229,13 +240,13 @@ func open(path string, o Options) (*Store, error) {
 		return checkFileFormat(tx.Bucket(bRecordFormat))
 	})
 	if err == nil {
-		err = migrateLean(db)
+		err = migrateLean(db, o.logger())
 	}
 	if err == nil {
 		err = alignBlocks(db)
 	}
 	if err == nil {
-		err = sealIntegrated(db)
+		err = sealIntegrated(db, o.logger())
 	}
 	if err != nil {
 		db.Close()

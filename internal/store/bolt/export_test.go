@@ -1,5 +1,7 @@
 package bolt
 
+import "time"
+
 // SetMigrateBatch makes the lean migration rewrite n records per
 // transaction, so that a small file is migrated in several.
 func SetMigrateBatch(n int) (restore func()) {
@@ -28,4 +30,12 @@ func (s *Store) onWriterDo(fn func()) {
 	case <-s.writerDone:
 		panic("onWriterDo: the writer ended while running fn")
 	}
+}
+
+// SetProgressEvery makes a long upgrade of the file log its progress
+// after every transaction.
+func SetProgressEvery(d time.Duration) (restore func()) {
+	old := progressEvery
+	progressEvery = d
+	return func() { progressEvery = old }
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -34,7 +36,7 @@ var leanDone = []byte("lean.v3")
 // it was not the predecessor's hash), so the chain verifies as before and
 // the Merkle log's leaves do not change. The pages freed go back to the
 // file's free list; `ruqi admin compact` gives them back to the disk.
-func migrateLean(db *bbolt.DB) error {
+func migrateLean(db *bbolt.DB, log *slog.Logger) error {
 	var done bool
 	if err := db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bRecordFormat)
@@ -82,6 +84,10 @@ func migrateLean(db *bbolt.DB) error {
 			return encodeCount(int64(binary.BigEndian.Uint64(v))), nil
 		})},
 	}
+	// A province's file takes minutes; a start that says nothing for that
+	// long looks hung, and an operator who kills it loses nothing but
+	// should know so.
+	pr := startProgress(log, "store: upgrading the file's records to this version's formats, a batch per transaction; interrupted, it resumes where it stopped")
 	for _, st := range steps {
 		for {
 			var more bool
@@ -110,11 +116,47 @@ func migrateLean(db *bbolt.DB) error {
 			if !more {
 				break
 			}
+			pr.batch("bucket", string(st.bucket))
 		}
 	}
-	return db.Update(func(tx *bbolt.Tx) error {
+	if err := db.Update(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bRecordFormat).Put(leanDone, []byte{1})
-	})
+	}); err != nil {
+		return err
+	}
+	pr.done("store: the file's records are upgraded")
+	return nil
+}
+
+// progressEvery is how often a long upgrade of the file says how far it
+// has come.
+var progressEvery = 10 * time.Second
+
+// progress logs a long upgrade of the file: when it starts, every
+// progressEvery while it runs, and when it ends.
+type progress struct {
+	log         *slog.Logger
+	start, last time.Time
+	batches     int
+}
+
+func startProgress(log *slog.Logger, msg string) *progress {
+	log.Info(msg, "batch", migrateBatch)
+	now := time.Now()
+	return &progress{log: log, start: now, last: now}
+}
+
+// batch counts a transaction done; attrs say where the upgrade is.
+func (p *progress) batch(attrs ...any) {
+	p.batches++
+	if now := time.Now(); now.Sub(p.last) >= progressEvery {
+		p.last = now
+		p.log.Info("store: upgrading the file", append(attrs, "transactions", p.batches, "elapsed", now.Sub(p.start).Round(time.Second))...)
+	}
+}
+
+func (p *progress) done(msg string) {
+	p.log.Info(msg, "transactions", p.batches, "elapsed", time.Since(p.start).Round(time.Millisecond))
 }
 
 // fileFormat is the newest layout of the file this version writes, kept
@@ -234,7 +276,8 @@ func alignBlocks(db *bbolt.DB) error {
 // resumes from where it stopped (sealedNext) and costs one read when
 // there is nothing to seal. Every event reads back as it was: a block is
 // only written if it decodes to exactly its events (store.EncodeEventBlock).
-func sealIntegrated(db *bbolt.DB) error {
+func sealIntegrated(db *bbolt.DB, log *slog.Logger) error {
+	var pr *progress // a start with one transaction to seal says nothing
 	for {
 		var size uint64
 		err := db.View(func(tx *bbolt.Tx) error {
@@ -248,8 +291,14 @@ func sealIntegrated(db *bbolt.DB) error {
 			}
 			return nil
 		})
-		if err != nil || size == 0 {
+		if err != nil {
 			return err
+		}
+		if size == 0 {
+			if pr != nil {
+				pr.done("store: events sealed into blocks")
+			}
+			return nil
 		}
 		var more bool
 		err = db.Update(func(tx *bbolt.Tx) error {
@@ -261,8 +310,15 @@ func sealIntegrated(db *bbolt.DB) error {
 			return fmt.Errorf("seal events into blocks: %w", err)
 		}
 		if !more {
+			if pr != nil {
+				pr.done("store: events sealed into blocks")
+			}
 			return nil
 		}
+		if pr == nil {
+			pr = startProgress(log, "store: sealing the integrated events into blocks, a batch per transaction; interrupted, it resumes where it stopped")
+		}
+		pr.batch("through_event", size)
 	}
 }
 

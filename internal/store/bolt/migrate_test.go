@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -422,5 +424,32 @@ func TestOpen_OldFormatFile_MigratesAndReadsBackEveryRecord(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The upgrade of a province's file takes minutes; a start that logged
+// nothing meanwhile looked hung to the operator (noticed in an upgrade
+// trial, 2026-12-06). It says when it starts, how far it is while it runs,
+// and when it is done; a file already upgraded says nothing of it.
+func TestOpen_OldFormatFile_LogsProgress(t *testing.T) {
+	defer bolt.SetMigrateBatch(4)()
+	defer bolt.SetProgressEvery(0)()
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	writeOldFile(t, path)
+	for open := 1; open <= 2; open++ {
+		var logged bytes.Buffer
+		o := bolt.DefaultOptions()
+		o.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+		s, err := bolt.Open(path, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		out := logged.String()
+		for _, want := range []string{"upgrading the file's records", `msg="store: upgrading the file" bucket=events transactions=`, "the file's records are upgraded"} {
+			if got := strings.Contains(out, want); got != (open == 1) {
+				t.Errorf("open %d: log has %q: %v\n%s", open, want, got, out)
+			}
+		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	mathrand "math/rand/v2"
 	"net"
 	"strconv"
@@ -57,6 +58,9 @@ type Options struct {
 	// reads the shared record (an audit, a test) and must not take the
 	// sequencer's lock from the replicas. Its WaitSequenced waits for them.
 	NoSequencer bool
+	// Logger says how a migration of the schema goes; nil is slog's
+	// default logger.
+	Logger *slog.Logger
 }
 
 // DefaultOptions are the server's defaults.
@@ -135,10 +139,14 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 func (s *Store) migrate(ctx context.Context) error {
 	db := stdlib.OpenDBFromPool(s.pool)
 	defer db.Close()
-	return applyMigrations(ctx, db)
+	log := s.o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return applyMigrations(ctx, db, log)
 }
 
-func applyMigrations(ctx context.Context, db *sql.DB) error {
+func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
@@ -165,7 +173,18 @@ func applyMigrations(ctx context.Context, db *sql.DB) error {
 	if current > target {
 		return fmt.Errorf("the database was migrated by a newer version of ruqi (schema %d; this version knows up to %d): run that version or a newer one, or restore a backup this version wrote", current, target)
 	}
-	_, err = p.Up(ctx)
+	// A migration of a province's tables can take minutes: say so before,
+	// and what each step took after (the session lock above holds other
+	// replicas meanwhile).
+	if current < target {
+		log.Info("store: migrating the PostgreSQL schema", "from", current, "to", target)
+	}
+	results, err := p.Up(ctx)
+	for _, r := range results {
+		if r.Error == nil {
+			log.Info("store: schema migration applied", "version", r.Source.Version, "file", r.Source.Path, "elapsed", r.Duration.Round(time.Millisecond))
+		}
+	}
 	return err
 }
 
