@@ -308,6 +308,13 @@ func ValidateRegion(code string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return Invalidf("REGION_MALFORMED", "行政区划代码应为6位数字：%q", code)
 	}
+	// The first two digits name the province; none is 00. A supervisor
+	// of "000000" covered no region by RegionCovers but every region in
+	// the report's default, which read its empty prefix as "all": a
+	// national override nobody meant to grant.
+	if code[:2] == "00" {
+		return Invalidf("REGION_MALFORMED", "行政区划代码的前两位是省级代码，不能为 00：%q", code)
+	}
 	return nil
 }
 

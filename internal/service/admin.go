@@ -79,8 +79,8 @@ func checkSubject(r store.Reader, role ruqiv1.Role, subject string) (string, err
 		}
 		return e.GetName(), nil
 	case ruqiv1.Role_ROLE_SUPERVISOR:
-		if len(subject) != 6 || strings.Trim(subject, "0123456789") != "" {
-			return "", domain.Invalidf("REGION_MALFORMED", "监督人员的令牌须填写6位行政区划代码，收到 %q", subject)
+		if err := domain.ValidateRegion(subject); err != nil {
+			return "", domain.Invalidf("REGION_MALFORMED", "监督人员的令牌须填写其监督的6位行政区划代码（省级代码在前，不能为 00），收到 %q", subject)
 		}
 		return "司法局（" + subject + "）", nil
 	case ruqiv1.Role_ROLE_AGENCY_ADMIN, ruqiv1.Role_ROLE_AGENCY_HEAD:

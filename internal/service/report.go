@@ -53,10 +53,13 @@ func (rs *reportServer) GetFrequencyReport(ctx context.Context, req *ruqiv1.GetF
 		return nil, toStatus(ctx, err)
 	}
 	if p := principal(ctx); p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {
-		switch {
-		case q.Region == "":
+		if q.Region == "" {
 			q.Region = p.Subject
-		case !domain.RegionCovers(p.Subject, q.Region):
+		}
+		// Held by RegionCovers even for its own region: a supervisor's
+		// token made before "000000" was refused covers nothing, where
+		// the report would read its region as every region.
+		if !domain.RegionCovers(p.Subject, q.Region) {
 			return nil, toStatus(ctx, domain.PermissionDeniedf("OTHER_REGION", "行政区划 %s 不在您监督的范围（%s）内", q.Region, p.Subject))
 		}
 	}
