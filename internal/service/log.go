@@ -357,7 +357,10 @@ func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRe
 				return err
 			}
 			e := rc.GetEvent()
-			if !tlog.HasReceipt(e.GetType()) || (req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId()) {
+			// Held to the enterprise it names, not only to the index
+			// that listed it: an index entry in error would give away
+			// another enterprise's inspection.
+			if e.GetEnterpriseUscc() != p.Subject || !tlog.HasReceipt(e.GetType()) || (req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId()) {
 				return nil
 			}
 			if hide, err := hidden(e); err != nil || hide {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/service"
+	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -27,6 +28,12 @@ func noticeEnv(t *testing.T) (*env, *atomic.Pointer[time.Time], func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return noticeEnvOn(t, st)
+}
+
+// noticeEnvOn is noticeEnv on a store the test also writes to.
+func noticeEnvOn(t *testing.T, st store.Store) (*env, *atomic.Pointer[time.Time], func()) {
+	t.Helper()
 	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.example/log")
 	if err != nil {
 		t.Fatal(err)
