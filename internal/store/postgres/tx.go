@@ -381,78 +381,6 @@ func (t *txn) Plans(agencyID string, p store.Page) ([]*ruqiv1.Plan, error) {
 	return list(t, mk, "SELECT rec FROM inspection_plans WHERE id > $1 ORDER BY id LIMIT $2", p.After, limit(p))
 }
 
-// Events re-reads each event's prev_hash from its predecessor's stored hash
-// (lean events do not repeat it), starting with the hash of afterSeq.
-func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
-	var prev []byte
-	if afterSeq > 0 {
-		b, err := t.get("SELECT rec FROM events WHERE seq = $1", int64(afterSeq))
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if err == nil {
-			if prev, err = store.EventHashOf(b); err != nil {
-				return fmt.Errorf("event %d: %w", afterSeq, err)
-			}
-		}
-	}
-	for {
-		rows, err := t.query("SELECT seq, rec FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", int64(afterSeq), eventsPage)
-		if err != nil {
-			return err
-		}
-		type stored struct {
-			seq int64
-			rec []byte
-		}
-		recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (stored, error) {
-			var s stored
-			return s, r.Scan(&s.seq, &s.rec)
-		})
-		if err != nil {
-			return t.note(err)
-		}
-		page := make([]*ruqiv1.Event, 0, len(recs))
-		for _, r := range recs {
-			e, err := store.DecodeEvent(uint64(r.seq), prev, r.rec)
-			if err != nil {
-				return err
-			}
-			prev = e.GetHash()
-			page = append(page, e)
-		}
-		for _, e := range page {
-			if err := fn(e); err != nil {
-				if errors.Is(err, store.ErrStop) {
-					return nil
-				}
-				return err
-			}
-			afterSeq = e.GetSeq()
-		}
-		if len(page) < eventsPage {
-			return nil
-		}
-	}
-}
-
-func (t *txn) Head() (uint64, []byte, error) {
-	var seq int64
-	var b []byte
-	err := t.queryRow("SELECT seq, rec FROM events ORDER BY seq DESC LIMIT 1").Scan(&seq, &b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil, nil
-	}
-	if err != nil {
-		return 0, nil, t.note(err)
-	}
-	h, err := store.EventHashOf(b)
-	if err != nil {
-		return 0, nil, err
-	}
-	return uint64(seq), h, nil
-}
-
 func (t *txn) PutAgency(a *ruqiv1.Agency) error {
 	return t.putProto("agencies", []string{"id"}, a, a.GetId())
 }
@@ -643,9 +571,6 @@ func (t *txn) PutCheckpoint(size uint64, note []byte) error {
 	return t.exec(`INSERT INTO checkpoints (size, note) VALUES ($1, $2)
 		ON CONFLICT (size) DO UPDATE SET note = excluded.note`, int64(size), note)
 }
-
-// SealEvents does nothing: PostgreSQL keeps each event in its own row.
-func (t *txn) SealEvents(uint64) error { return nil }
 
 func (t *txn) PutEnterpriseEvent(uscc string, seq uint64) error {
 	return t.exec("INSERT INTO events_by_enterprise (uscc, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING", uscc, int64(seq))
