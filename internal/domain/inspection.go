@@ -260,6 +260,38 @@ func OfficerMayAct(o *ruqiv1.Officer, now time.Time) error {
 	return PermissionDeniedf("CERTIFICATE_REVOKED", "您的执法证 %s 已注销或无效"+then, o.GetCertificateNumber())
 }
 
+// AcceptanceStands is whether an officer's acceptance of a 拼团 proposal
+// for agency still stands when the proposal settles at now. The agency's
+// part is registered as the officer who accepted, so that officer must
+// still be one who may act for the agency (OfficerMayAct): an acceptance
+// does not outlive its giver's certificate, as the giver's own token does
+// not. o is the officer as the directory now has them, nil if no longer
+// there; officerID is the one who accepted. The refusal is the agency's to
+// read, in the words of the member's note: its part is not registered,
+// and the agency may register it anew through someone who may act.
+func AcceptanceStands(officerID string, o *ruqiv1.Officer, agency string, now time.Time) error {
+	const then = "，其同意不再有效，本部门未按拼团报备；如仍需检查，请由本部门管理员或其他在岗执法人员按本部门计划另行报备"
+	if o == nil {
+		return FailedPreconditionf("ACCEPTANCE_LAPSED", "同意拼团的执法人员 %s 已不在执法人员名录中"+then, officerID).With("officer_id", officerID)
+	}
+	if o.GetAgencyId() != agency {
+		return FailedPreconditionf("ACCEPTANCE_LAPSED", "同意拼团的执法人员 %s（%s）已不属于本部门"+then, o.GetId(), o.GetName()).With("officer_id", o.GetId())
+	}
+	if CertificateValid(o, now) {
+		return nil
+	}
+	what := "已注销或无效"
+	switch o.GetCertificateStatus() {
+	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED:
+		what = "已暂扣"
+	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE:
+		if o.GetCertificateValidUntil() != nil {
+			what = "已于 " + FormatTime(o.GetCertificateValidUntil().AsTime()) + " 过期"
+		}
+	}
+	return FailedPreconditionf("ACCEPTANCE_LAPSED", "同意拼团的执法人员 %s（%s）的执法证 %s %s"+then, o.GetId(), o.GetName(), o.GetCertificateNumber(), what).With("officer_id", o.GetId())
+}
+
 // CheckOfficersForAgency checks that each officer belongs to the agency and
 // holds a certificate valid for the whole window.
 func CheckOfficersForAgency(agencyID string, officers []*ruqiv1.Officer, windowStart, windowEnd time.Time) error {

@@ -355,6 +355,38 @@ func AcceptedMembers(pr *ruqiv1.JointVisitProposal) []*ruqiv1.ProposalMember {
 	return out
 }
 
+// ProposalRequestID is the request id under which each accepting member's
+// part of a proposal is registered: a retried settling registers nothing
+// twice.
+func ProposalRequestID(proposalID string) string { return "match-" + proposalID }
+
+// AcceptanceStands is whether member's acceptance of proposal proposalID
+// still stands at now, as the proposal settles: an officer who accepted
+// must still be one who may act for the agency (domain.AcceptanceStands).
+// The registration that follows is made as that officer without a token,
+// so nothing else asks; named officers are checked by the registration
+// itself. An acceptance by the agency's administrator or an administrator
+// stands, and so does a part already registered by a settling cut short:
+// it is the agency's inspection, which only cancelling withdraws.
+func AcceptanceStands(r store.Reader, proposalID string, m *ruqiv1.ProposalMember, now time.Time) error {
+	if m.GetAnsweredByRole() != ruqiv1.Role_ROLE_OFFICER {
+		return nil
+	}
+	if _, err := r.InspectionForRequest(RequestKey(m.GetAgencyId(), ProposalRequestID(proposalID))); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	o, err := r.Officer(m.GetAnsweredBySubject())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err != nil {
+		o = nil
+	}
+	return domain.AcceptanceStands(m.GetAnsweredBySubject(), o, m.GetAgencyId(), now)
+}
+
 // MemberRegistration is how one accepted member's registration went.
 type MemberRegistration struct {
 	AgencyID     string

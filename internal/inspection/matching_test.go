@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/matching"
 	"github.com/ruqi/ruqi/internal/store"
@@ -153,5 +155,83 @@ func TestCoverages_PopulationPlan_MatchedWhereAnotherPlanLists(t *testing.T) {
 	wantAgencies := map[string][]string{uscc: {"AG-1", "AG-2"}, gas1: {"AG-1", "AG-2", "AG-3"}, gas2: {"AG-1", "AG-3", "AG-6"}}
 	if !reflect.DeepEqual(agencies, wantAgencies) {
 		t.Fatalf("proposals' agencies by enterprise %v\nwant %v", agencies, wantAgencies)
+	}
+}
+
+// An acceptance of a 拼团 proposal stands at settling only while the
+// officer who gave it may still act for the agency: a certificate
+// suspended, revoked or expired since, the officer moved to another agency
+// or gone from the directory makes it lapse, with a reason naming the
+// officer (ACCEPTANCE_LAPSED). An administrator's acceptance stands, and so
+// does a part already registered under the proposal's request id (a
+// settling cut short and retried).
+func TestAcceptanceStands(t *testing.T) {
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	st := fixture(t, now)
+	const pid = "MAT-TEST"
+	put := func(o *ruqiv1.Officer) {
+		t.Helper()
+		if err := st.Update(context.Background(), func(tx store.Tx) error { return tx.PutOfficer(o) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	officer := func(id string, mod func(*ruqiv1.Officer)) *ruqiv1.Officer {
+		o := &ruqiv1.Officer{Id: id, AgencyId: "AG-1", Name: "样例", CertificateNumber: "C-" + id,
+			CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, CertificateValidUntil: timestamppb.New(now.AddDate(1, 0, 0))}
+		if mod != nil {
+			mod(o)
+		}
+		return o
+	}
+	put(officer("O-OK", nil))
+	put(officer("O-SUSP", func(o *ruqiv1.Officer) { o.CertificateStatus = ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED }))
+	put(officer("O-REV", func(o *ruqiv1.Officer) { o.CertificateStatus = ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED }))
+	put(officer("O-EXP", func(o *ruqiv1.Officer) { o.CertificateValidUntil = timestamppb.New(now.Add(-time.Hour)) }))
+	put(officer("O-MOVED", func(o *ruqiv1.Officer) { o.AgencyId = "AG-2" }))
+	put(officer("O-DONE", func(o *ruqiv1.Officer) { o.CertificateStatus = ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED }))
+	// O-DONE's part was registered before the revocation, by a settling
+	// that stopped before it closed the proposal.
+	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		return tx.PutRequest(inspection.RequestKey("AG-1", inspection.ProposalRequestID(pid)), "INS-1")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	byOfficer := func(id string) *ruqiv1.ProposalMember {
+		return &ruqiv1.ProposalMember{AgencyId: "AG-1", AnsweredByRole: ruqiv1.Role_ROLE_OFFICER, AnsweredBySubject: id}
+	}
+	for _, c := range []struct {
+		name  string
+		m     *ruqiv1.ProposalMember
+		pid   string
+		lapse string // a word the reason must hold; "" if the acceptance stands
+	}{
+		{"valid", byOfficer("O-OK"), "MAT-OTHER", ""},
+		{"suspended", byOfficer("O-SUSP"), "MAT-OTHER", "暂扣"},
+		{"revoked", byOfficer("O-REV"), "MAT-OTHER", "注销"},
+		{"expired", byOfficer("O-EXP"), "MAT-OTHER", "过期"},
+		{"moved", byOfficer("O-MOVED"), "MAT-OTHER", "已不属于本部门"},
+		{"gone", byOfficer("O-GONE"), "MAT-OTHER", "已不在执法人员名录中"},
+		{"agency administrator", &ruqiv1.ProposalMember{AgencyId: "AG-1", AnsweredByRole: ruqiv1.Role_ROLE_AGENCY_ADMIN, AnsweredBySubject: "AG-1"}, "MAT-OTHER", ""},
+		{"registered before the revocation", byOfficer("O-DONE"), pid, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var err error
+			if verr := st.View(context.Background(), func(r store.Reader) error {
+				err = inspection.AcceptanceStands(r, c.pid, c.m, now)
+				return nil
+			}); verr != nil {
+				t.Fatal(verr)
+			}
+			if c.lapse == "" {
+				if err != nil {
+					t.Fatalf("acceptance by %s: %v, want it to stand", c.m.GetAnsweredBySubject(), err)
+				}
+				return
+			}
+			var de *domain.Error
+			if !errors.As(err, &de) || de.Reason != "ACCEPTANCE_LAPSED" || !strings.Contains(de.Message, c.m.GetAnsweredBySubject()) || !strings.Contains(de.Message, c.lapse) {
+				t.Fatalf("acceptance by %s: %v, want ACCEPTANCE_LAPSED naming the officer and %q", c.m.GetAnsweredBySubject(), err, c.lapse)
+			}
+		})
 	}
 }

@@ -327,7 +327,7 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 			// would let it guess which. The proposal lists each member's
 			// inspection id, which is where the link is kept.
 			Reason:    fmt.Sprintf("按本部门检查计划 %s 报备", m.GetPlanId()),
-			RequestId: "match-" + pr.GetId(),
+			RequestId: inspection.ProposalRequestID(pr.GetId()),
 		}
 		if m.GetType() == ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL {
 			// A 专项 inspection carries out its approved plan, which the
@@ -335,6 +335,16 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 			// agency accepting a proposal with a 专项 member was refused
 			// "请填写计划编号", and the visit was never joint).
 			rreq.PlanId = m.GetPlanId()
+		}
+		// The acceptance must still stand: an officer struck off since
+		// accepting registers nothing (a red-team trial: the visit was
+		// registered as an officer whose certificate had been revoked).
+		err := s.store.View(ctx, func(r store.Reader) error { return inspection.AcceptanceStands(r, pr.GetId(), m, s.now()) })
+		if de := (*domain.Error)(nil); errors.As(err, &de) {
+			regs = append(regs, inspection.MemberRegistration{AgencyID: m.GetAgencyId(), Refused: de.Message})
+			continue
+		} else if err != nil {
+			return nil, err // the store unreachable: the proposal stays open
 		}
 		as := auth.WithPrincipal(ctx, auth.Principal{Role: m.GetAnsweredByRole(), Subject: m.GetAnsweredBySubject()})
 		r, err := is.register(as, rreq, true)
