@@ -235,3 +235,43 @@ func TestAcceptanceStands(t *testing.T) {
 		})
 	}
 }
+
+// A proposal as an agency reads it: its own member whole; of the others no
+// 个案 trigger and, for a part refused at registration, the general
+// PartnerRefusal instead of the refusal; the joint inspection's id only if
+// its own part is in the visit. The stored proposal is not changed.
+func TestProposalForAgency(t *testing.T) {
+	const joint = "JNT-20261206-AAAA"
+	pr := &ruqiv1.JointVisitProposal{Id: "MAT-1", JointInspectionId: joint, Outcome: "未成团：仅AG-1 INS-20261206-BBBB 报备成功，并入联合检查 " + joint + "；报备未通过：AG-2",
+		Members: []*ruqiv1.ProposalMember{
+			{AgencyId: "AG-1", Answer: ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_ACCEPTED, InspectionId: "INS-20261206-BBBB"},
+			{AgencyId: "AG-2", Answer: ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED, Note: "重复报备：本部门已有与此时段重叠的检查 INS-20261206-AAAA", TriggerReference: "JB-1"},
+			{AgencyId: "AG-3", Answer: ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED, Note: "本月另有安排"},
+		}}
+	seen := func(agency string) *ruqiv1.JointVisitProposal { return inspection.ProposalForAgency(pr, agency) }
+	refused := func(p *ruqiv1.JointVisitProposal) *ruqiv1.ProposalMember { return p.GetMembers()[1] }
+
+	if got := seen("AG-2"); refused(got).GetNote() != pr.GetMembers()[1].GetNote() || refused(got).GetTriggerReference() != "JB-1" {
+		t.Errorf("AG-2 reads its own part as %v: want it whole", refused(got))
+	}
+	for _, agency := range []string{"AG-1", "AG-3"} {
+		got := seen(agency)
+		if m := refused(got); m.GetNote() != inspection.PartnerRefusal || m.GetTriggerReference() != "" || m.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED {
+			t.Errorf("%s reads AG-2's part as %v: want refused, the general reason, no trigger", agency, m)
+		}
+		if got.GetMembers()[2].GetNote() != "本月另有安排" {
+			t.Errorf("%s reads AG-3's own note to the proposal as %q", agency, got.GetMembers()[2].GetNote())
+		}
+	}
+	if got := seen("AG-1"); got.GetJointInspectionId() != joint || !strings.Contains(got.GetOutcome(), joint) {
+		t.Errorf("AG-1, in the visit, reads joint %q, outcome %q: want the joint inspection", got.GetJointInspectionId(), got.GetOutcome())
+	}
+	for _, agency := range []string{"AG-2", "AG-3"} {
+		if got := seen(agency); got.GetJointInspectionId() != "" || strings.Contains(got.GetOutcome(), "AAAA") || !strings.Contains(got.GetOutcome(), "并入联合检查") {
+			t.Errorf("%s, in no visit, reads joint %q, outcome %q: want the outcome without the joint inspection's id", agency, got.GetJointInspectionId(), got.GetOutcome())
+		}
+	}
+	if pr.GetJointInspectionId() != joint || refused(pr).GetTriggerReference() != "JB-1" || !strings.HasPrefix(refused(pr).GetNote(), "重复报备") {
+		t.Errorf("the proposal itself was changed: %v", pr)
+	}
+}

@@ -9,7 +9,6 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/coord"
@@ -196,7 +195,7 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 	resp := &ruqiv1.ListProposalsResponse{}
 	err = ms.s.store.View(ctx, func(r store.Reader) error {
 		var read func(store.Page) ([]*ruqiv1.JointVisitProposal, error)
-		viewer := "" // the agency an officer or agency administrator reads for (forAgency)
+		viewer := "" // the agency an officer or agency administrator reads for (inspection.ProposalForAgency)
 		switch {
 		case p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && req.GetAgencyId() == "", p.Is(ruqiv1.Role_ROLE_ADMIN) && req.GetAgencyId() == "":
 			read = r.Proposals
@@ -223,7 +222,7 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 		})
 		if viewer != "" {
 			for i, pr := range resp.Proposals {
-				resp.Proposals[i] = forAgency(pr, viewer)
+				resp.Proposals[i] = inspection.ProposalForAgency(pr, viewer)
 			}
 		}
 		return err
@@ -282,26 +281,9 @@ func (ms *matchingServer) RespondToProposal(ctx context.Context, req *ruqiv1.Res
 		}
 	}
 	if p := principal(ctx); !p.Is(ruqiv1.Role_ROLE_ADMIN) {
-		pr = forAgency(pr, ans.Agency)
+		pr = inspection.ProposalForAgency(pr, ans.Agency)
 	}
 	return &ruqiv1.RespondToProposalResponse{Proposal: pr}, nil
-}
-
-// forAgency is a proposal as an officer or administrator of agency sees it:
-// the other members' 个案 triggers (a complaint's or referral's number) are
-// left out, as they are of the other agency's inspection, which the officer
-// may not read at all. Supervisors and administrators see it whole.
-func forAgency(pr *ruqiv1.JointVisitProposal, agency string) *ruqiv1.JointVisitProposal {
-	if pr == nil {
-		return nil
-	}
-	out := proto.Clone(pr).(*ruqiv1.JointVisitProposal)
-	for _, m := range out.GetMembers() {
-		if m.GetAgencyId() != agency {
-			m.TriggerReference = ""
-		}
-	}
-	return out
 }
 
 // settleProposal registers a proposal whose answers are all in, each

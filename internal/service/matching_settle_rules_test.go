@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/store"
@@ -136,4 +137,175 @@ func TestProposal_AcceptedByOfficerSinceRevoked_Postgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	testProposal_AcceptedByOfficerSinceRevoked(t, st)
+}
+
+// AG-02 has used its two proactive inspections of the enterprise this year
+// by the time the three agencies' answers are in: its part of the 拼团
+// visit is refused (无事不扰), and AG-01 and AG-03 go on together. The
+// refusal's detail (the cap, the count that this would be the third, the
+// other inspections) is AG-02's own: its partners read that AG-02's part
+// was refused and a general reason, no count and none of AG-02's other
+// inspections, in the list and in the answer that settled the proposal.
+// AG-02's administrator and the 司法局 of the region read the detail. The
+// detail used to be every member's to read (a red-team trial).
+func testProposal_PartnerRefusal_DetailIsTheAgencysOwn(t *testing.T, st store.Store) {
+	e := newEnvOn(t, st, "")
+	pr, ags := threeAgencyProposal(t, e)
+	a1, a2, a3 := ags[0], ags[1], ags[2]
+	// AG-02's two routine checks the same morning, before the proposed
+	// window (in its year: a proposal is never on 1 January).
+	ins := ruqiv1.NewInspectionServiceClient(e.cc)
+	var others []string
+	for _, h := range []time.Duration{5, 3} {
+		start := pr.GetWindowStart().AsTime().Add(-h * time.Hour)
+		r, err := ins.RegisterInspection(e.as(a2.tok), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: pr.GetEnterpriseUscc(), CheckItemIds: a2.items[:1], OfficerIds: a2.officers[:2],
+			WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		others = append(others, r.GetInspection().GetId())
+	}
+	mcli := ruqiv1.NewMatchingServiceClient(e.cc)
+	var last *ruqiv1.JointVisitProposal
+	for _, a := range []*registrar{a2, a1, a3} { // a partner's answer settles it
+		resp, err := mcli.RespondToProposal(e.as(a.tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: a.officers[:2]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = resp.GetProposal()
+	}
+	if last.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED || memberOf(last, "AG-02").GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED {
+		t.Fatalf("proposal %v, AG-02 %v: want AG-01 and AG-03 registered and AG-02's part refused", last.GetState(), memberOf(last, "AG-02").GetAnswer())
+	}
+	// What a reader learns of AG-02's part.
+	leaks := func(who string, pr *ruqiv1.JointVisitProposal) {
+		t.Helper()
+		m := memberOf(pr, "AG-02")
+		if m.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED || m.GetNote() == "" {
+			t.Errorf("%s reads AG-02's part as %v %q: want it said refused, with a general reason", who, m.GetAnswer(), m.GetNote())
+		}
+		text := protojson.Format(pr)
+		for _, leak := range append([]string{"第3次", "上限为2次", "无事不扰"}, others...) {
+			if strings.Contains(text, leak) {
+				t.Errorf("%s reads %q of AG-02's refusal in the proposal: %q", who, leak, m.GetNote())
+			}
+		}
+	}
+	leaks("AG-03's officer, answering last", last)
+	for _, a := range []*registrar{a1, a3} {
+		list, err := mcli.ListProposals(e.as(a.tok), &ruqiv1.ListProposalsRequest{})
+		if err != nil || len(list.GetProposals()) != 1 {
+			t.Fatalf("%s's proposals: %v, %v", a.agency, list, err)
+		}
+		leaks(a.agency+"'s officer", list.GetProposals()[0])
+	}
+	// AG-02 itself, and the region's supervisor, read why.
+	for who, tok := range map[string]string{
+		"AG-02's officer":       a2.tok,
+		"AG-02's administrator": e.token(t, ruqiv1.Role_ROLE_AGENCY_ADMIN, "AG-02"),
+		"the supervisor":        e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, pr.GetRegionCode()),
+	} {
+		list, err := mcli.ListProposals(e.as(tok), &ruqiv1.ListProposalsRequest{})
+		if err != nil || len(list.GetProposals()) != 1 {
+			t.Fatalf("%s's proposals: %v, %v", who, list, err)
+		}
+		if note := memberOf(list.GetProposals()[0], "AG-02").GetNote(); !strings.Contains(note, "无事不扰") || !strings.Contains(note, "第3次") {
+			t.Errorf("%s reads AG-02's refusal as %q: want the cap and the count", who, note)
+		}
+	}
+}
+
+func TestProposal_PartnerRefusal_DetailIsTheAgencysOwn_Bolt(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testProposal_PartnerRefusal_DetailIsTheAgencysOwn(t, st)
+}
+
+func TestProposal_PartnerRefusal_DetailIsTheAgencysOwn_Postgres(t *testing.T) {
+	st, err := postgres.Open(context.Background(), pgtest.Start(t).NewDatabase(t), postgres.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testProposal_PartnerRefusal_DetailIsTheAgencysOwn(t, st)
+}
+
+// After the matching run AG-02 registers a routine check of its own in the
+// proposed window. AG-01 and AG-02 accept, AG-03 declines. AG-01's part
+// joins AG-02's check, and AG-02's part is refused as a duplicate of it
+// ("重复报备…检查 INS-…"). AG-03, which is in no visit, reads neither that
+// inspection's id nor the joint inspection's, which is named after it
+// (JNT- and the same suffix); AG-01, in the visit with it, reads the joint
+// but not AG-02's refusal. AG-02 reads its own refusal whole.
+func testProposal_PartnerDuplicate_NamesNoInspection(t *testing.T, st store.Store) {
+	e := newEnvOn(t, st, "")
+	pr, ags := threeAgencyProposal(t, e)
+	a1, a2, a3 := ags[0], ags[1], ags[2]
+	own, err := ruqiv1.NewInspectionServiceClient(e.cc).RegisterInspection(e.as(a2.tok), &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: pr.GetEnterpriseUscc(), CheckItemIds: a2.items[:1], OfficerIds: a2.officers[:2],
+		WindowStart: pr.GetWindowStart(), WindowEnd: pr.GetWindowEnd(), Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := own.GetInspection().GetId()
+	suffix := strings.TrimPrefix(other, "INS-")
+	mcli := ruqiv1.NewMatchingServiceClient(e.cc)
+	for _, a := range []*registrar{a1, a2} {
+		if _, err := mcli.RespondToProposal(e.as(a.tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: a.officers[:2]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := mcli.RespondToProposal(e.as(a3.tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: false, Note: "本月另有安排"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := mcli.ListProposals(e.as(e.admin), &ruqiv1.ListProposalsRequest{})
+	if err != nil || len(whole.GetProposals()) != 1 {
+		t.Fatalf("proposals: %v, %v", whole, err)
+	}
+	if w := whole.GetProposals()[0]; memberOf(w, "AG-02").GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED ||
+		!strings.Contains(memberOf(w, "AG-02").GetNote(), other) || !strings.Contains(w.GetJointInspectionId(), suffix) {
+		t.Fatalf("settled %v, AG-02 %v %q, joint %q: want AG-01 joined AG-02's %s, and AG-02's part refused naming it",
+			w.GetState(), memberOf(w, "AG-02").GetAnswer(), memberOf(w, "AG-02").GetNote(), w.GetJointInspectionId(), other)
+	}
+	read := func(tok string) *ruqiv1.JointVisitProposal {
+		t.Helper()
+		list, err := mcli.ListProposals(e.as(tok), &ruqiv1.ListProposalsRequest{})
+		if err != nil || len(list.GetProposals()) != 1 {
+			t.Fatalf("proposals: %v, %v", list, err)
+		}
+		return list.GetProposals()[0]
+	}
+	for who, pr := range map[string]*ruqiv1.JointVisitProposal{"AG-03's answer": resp.GetProposal(), "AG-03's list": read(a3.tok)} {
+		if text := protojson.Format(pr); strings.Contains(text, suffix) {
+			t.Errorf("%s, in no visit, names AG-02's other inspection %s (joint %q, outcome %q, AG-02's note %q)",
+				who, other, pr.GetJointInspectionId(), pr.GetOutcome(), memberOf(pr, "AG-02").GetNote())
+		}
+	}
+	in := read(a1.tok)
+	if strings.Contains(memberOf(in, "AG-02").GetNote(), other) || in.GetJointInspectionId() == "" {
+		t.Errorf("AG-01 reads AG-02's note %q and joint %q: want no refusal detail, and the joint visit it is in", memberOf(in, "AG-02").GetNote(), in.GetJointInspectionId())
+	}
+	if note := memberOf(read(a2.tok), "AG-02").GetNote(); !strings.Contains(note, other) {
+		t.Errorf("AG-02 reads its own refusal as %q: want the duplicate named", note)
+	}
+}
+
+func TestProposal_PartnerDuplicate_NamesNoInspection_Bolt(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testProposal_PartnerDuplicate_NamesNoInspection(t, st)
+}
+
+func TestProposal_PartnerDuplicate_NamesNoInspection_Postgres(t *testing.T) {
+	st, err := postgres.Open(context.Background(), pgtest.Start(t).NewDatabase(t), postgres.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testProposal_PartnerDuplicate_NamesNoInspection(t, st)
 }
