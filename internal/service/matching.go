@@ -322,10 +322,12 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 		// accepting registers nothing (a red-team trial: the visit was
 		// registered as an officer whose certificate had been revoked).
 		err := s.store.View(ctx, func(r store.Reader) error { return inspection.AcceptanceStands(r, pr.GetId(), m, s.now()) })
-		if de := (*domain.Error)(nil); errors.As(err, &de) {
-			regs = append(regs, inspection.MemberRegistration{AgencyID: m.GetAgencyId(), Refused: de.Message})
+		var lapsed *domain.Error
+		switch {
+		case errors.As(err, &lapsed):
+			regs = append(regs, inspection.MemberRegistration{AgencyID: m.GetAgencyId(), Refused: lapsed.Message})
 			continue
-		} else if err != nil {
+		case err != nil:
 			return nil, err // the store unreachable: the proposal stays open
 		}
 		as := auth.WithPrincipal(ctx, auth.Principal{Role: m.GetAnsweredByRole(), Subject: m.GetAnsweredBySubject()})
