@@ -166,9 +166,20 @@ func loadKeys(path string) (*ruqiv1.ListPublicKeysResponse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("读取公钥缓存失败：%w", err)
 	}
+	keys, err := parseKeys(b)
+	if err != nil {
+		return nil, fmt.Errorf("公钥缓存 %s 已损坏，请重新运行 ruqi keys fetch：%w", path, err)
+	}
+	return keys, nil
+}
+
+// parseKeys reads the contents of a keys cache. Fields it does not know
+// are skipped: a cache written by a newer ruqi still serves an older one.
+// Its refusal is bounded UTF-8 (jsonFault).
+func parseKeys(b []byte) (*ruqiv1.ListPublicKeysResponse, error) {
 	var keys ruqiv1.ListPublicKeysResponse
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, &keys); err != nil {
-		return nil, fmt.Errorf("公钥缓存 %s 已损坏，请重新运行 ruqi keys fetch：%w", path, err)
+		return nil, errors.New(jsonFault(b, err))
 	}
 	return &keys, nil
 }

@@ -6,16 +6,20 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -73,14 +77,34 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("OIDC config: %w", err)
 	}
-	var c Config
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	c, err := Parse(b)
+	if err != nil {
 		return nil, fmt.Errorf("OIDC config %s: %w", path, err)
 	}
+	return c, nil
+}
+
+// maxConfigError bounds, in characters, what a refusal quotes of the file: a field name or
+// a token of a megabyte would otherwise be the whole of the start's error.
+const maxConfigError = 300
+
+// Parse reads and checks the configuration file's contents: one JSON
+// object, no unknown fields, nothing after it.
+func Parse(b []byte) (*Config, error) {
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, errors.New(domain.Clip(err.Error(), maxConfigError))
+	}
+	// A second object after the first (two files joined, an edit that left
+	// the old text below) was read as nothing: the server ran on whichever
+	// came first.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more than one JSON value: the file must hold one object")
+	}
 	if err := c.check(); err != nil {
-		return nil, fmt.Errorf("OIDC config %s: %w", path, err)
+		return nil, err
 	}
 	return &c, nil
 }
@@ -89,6 +113,12 @@ func (c *Config) check() error {
 	switch {
 	case c.Issuer == "":
 		return errors.New("issuer is missing")
+	case !validIssuer(c.Issuer):
+		// Discovery reads <issuer>/.well-known/openid-configuration and
+		// every ID token must name the issuer exactly: an issuer with a
+		// space, a query or no host failed every sign-in as "provider
+		// unavailable", long after the server started.
+		return fmt.Errorf("issuer %.100q is not an http(s) URL with a host, without query or fragment", c.Issuer)
 	case c.ClientID == "":
 		return errors.New("client_id is missing")
 	case c.Claims.EnterpriseUSCC == "" && c.Claims.OfficerID == "" && c.Claims.SupervisorRegion == "" && c.Claims.AgencyAdmin == "" && c.Claims.AgencyHead == "":
@@ -97,6 +127,15 @@ func (c *Config) check() error {
 		return errors.New("a supervisor needs role, supervisor_role and supervisor_region together")
 	}
 	return nil
+}
+
+// validIssuer says whether s can be an OpenID provider's issuer (OpenID
+// Connect Discovery 1.0, section 2: a URL with a host and no query or
+// fragment; plain http is allowed for a provider on loopback in tests).
+func validIssuer(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil &&
+		!strings.ContainsAny(s, "?#") && !strings.ContainsFunc(s, unicode.IsSpace)
 }
 
 // Candidate is a principal an account's claims map to, not yet checked

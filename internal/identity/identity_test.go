@@ -1,10 +1,12 @@
 package identity
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -56,5 +58,33 @@ func TestUnverifiedIssuer(t *testing.T) {
 	}
 	if _, ok := unverifiedIssuer("not a jwt"); ok {
 		t.Error("read an issuer from garbage")
+	}
+}
+
+// Found by FuzzParseConfig's seeds (2026-12-06): a second JSON value after
+// the configuration was ignored, so the server ran on the first of two
+// joined files without a word; an issuer that is no URL (a missing scheme,
+// a trailing space) was accepted and every sign-in then failed as "provider
+// unavailable"; an unknown field's name was quoted whole in the refusal.
+func TestParse_RefusesWhatSignInCannotUse(t *testing.T) {
+	good := `{"issuer":"https://id.example","client_id":"ruqi","claims":{"enterprise_uscc":"uscc"}}`
+	if _, err := Parse([]byte(good)); err != nil {
+		t.Fatalf("Parse(%s) = %v", good, err)
+	}
+	for _, s := range []string{
+		good + `{"issuer":"https://other.example"}`,
+		good + ` x`,
+		strings.Replace(good, "https://id.example", "id.example", 1),
+		strings.Replace(good, "https://id.example", "https://id.example ", 1),
+		strings.Replace(good, "https://id.example", "https://id.example?x=1", 1),
+		strings.Replace(good, "https://id.example", "ftp://id.example", 1),
+	} {
+		if _, err := Parse([]byte(s)); err == nil {
+			t.Errorf("Parse(%s) accepted", s)
+		}
+	}
+	long := `{"` + strings.Repeat("x", 1<<20) + `":1}`
+	if _, err := Parse([]byte(long)); err == nil || utf8.RuneCountInString(err.Error()) > maxConfigError+10 {
+		t.Errorf("an unknown field of 1 MiB: refusal of %d bytes", len(fmt.Sprint(err)))
 	}
 }

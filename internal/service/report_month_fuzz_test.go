@@ -1,0 +1,55 @@
+package service
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/report"
+)
+
+// A report's months (GetFrequencyReportRequest from_month and to_month,
+// `ruqi supervisor report --from 2026-01 --to 2026-12`, the dashboard's
+// form) are typed by people. Whatever is sent, parseMonth does not panic;
+// the empty text is the default; a month it accepts is the first instant
+// of that month in Beijing time, written back the same, whose report reads
+// exactly that month's counters; a refusal is MONTH_MALFORMED, invalid
+// argument, with a message of bounded length.
+func FuzzParseMonth(f *testing.F) {
+	for _, s := range []string{"", "2026-01", "2026-12", "2025-12", "0000-01", "9999-12", "2026-13", "2026-00", "2026-1",
+		"2026/01", "２０２６-０１", "2026-01-01", " 2026-01", "2026-01\x00", "+2026-01", strings.Repeat("2026-01", 1000)} {
+		f.Add(s)
+	}
+	def := time.Date(2026, 1, 1, 0, 0, 0, 0, domain.Shanghai)
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := parseMonth(s, def)
+		if err != nil {
+			if domain.ReasonOf(err) != "MONTH_MALFORMED" || domain.KindOf(err) != domain.KindInvalid {
+				t.Fatalf("parseMonth(%q): %v, want MONTH_MALFORMED", s, err)
+			}
+			if msg := err.Error(); utf8.RuneCountInString(msg) > 40+10*domain.MaxEchoRunes { // each rune echoed is quoted, \U0010FFFF at most
+				t.Fatalf("parseMonth(%.40q…): a refusal of %d characters", s, utf8.RuneCountInString(msg))
+			}
+			return
+		}
+		if s == "" {
+			if !m.Equal(def) {
+				t.Fatalf("parseMonth(\"\") = %v, want the default %v", m, def)
+			}
+			return
+		}
+		if m.Location() != domain.Shanghai || m.Day() != 1 || m.Hour() != 0 || m.Minute() != 0 || m.Second() != 0 || m.Nanosecond() != 0 {
+			t.Fatalf("parseMonth(%q) = %v, not the first instant of a month in Beijing time", s, m)
+		}
+		if back := m.Format("2006-01"); back != s {
+			t.Fatalf("parseMonth(%q) = %v, written back %q", s, m, back)
+		}
+		q := report.Query{From: m, To: m}
+		if got, want := q.Months(), []string{strings.ReplaceAll(s, "-", "")}; !slices.Equal(got, want) {
+			t.Fatalf("the report of %q reads months %v, want %v", s, got, want)
+		}
+	})
+}
