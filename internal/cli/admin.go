@@ -45,7 +45,9 @@ FILE 为 JSON（ruqi.v1.Directory 的 JSON 形式）时一次发送，服务器�
 
 FILE 以 .ndjson 或 .jsonl 结尾时逐行读取（每行一条记录，如 {"enterprise": {…}}），
 每 --chunk 条发送一批，适合一个省的名录（数百万家企业）。执法人员和检查事项须排在其所属部门之后。
-每批导入后进度记在 FILE.progress：中断后再次运行同一命令即从中断处继续，加 --restart 则从头导入。`,
+每批导入后进度记在 FILE.progress：中断后再次运行同一命令即从中断处继续，加 --restart 则从头导入。
+
+名录文件须为 UTF-8 编码；不是时（如 Excel 以 GBK 导出）指出第一处的行、列和记录，不导入。`,
 		Example: `  ruqi admin import testdata/sample/directory.json
   ruqi admin import province-directory.ndjson --chunk 5000`,
 		Args: exactArgs(1, "名录文件"),
@@ -98,6 +100,9 @@ func readDirectory(path string) (*ruqiv1.Directory, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("读取名录文件失败：%w", err)
+	}
+	if err := directoryNotUTF8(path, b); err != nil {
+		return nil, err
 	}
 	var dir ruqiv1.Directory
 	if err := protojson.Unmarshal(b, &dir); err != nil {

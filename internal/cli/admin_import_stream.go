@@ -256,6 +256,11 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 }
 
 func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
+	// The caller names the file and the line (the record).
+	if off := firstNotUTF8(raw); off >= 0 {
+		_, col := textPosition(raw, off)
+		return fmt.Errorf("第 %d 列%s%s", col, notUTF8At(raw, off), notUTF8Advice)
+	}
 	var l directoryLine
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()

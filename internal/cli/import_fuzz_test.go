@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -66,6 +68,7 @@ func FuzzAddDirectoryLine(f *testing.F) {
 		`{"officer":{"id":"O-1"},"agency":{"id":"AG-1"}}`,
 		`{"check_item":{"id":"CI-1","legalBasis":{"law":"法"}}}`,
 		`{"officer":{"id":1}}`, `{"other":{}}`, `[]`, `{"agency":null}`,
+		"{\"officer\":{\"id\":\"O-1\",\"name\":\"\xd5\xc5三\"}}", "{\"agency\":{\"id\":\"AG-1\"}}\xff",
 	} {
 		f.Add([]byte(s))
 	}
@@ -78,6 +81,11 @@ func FuzzAddDirectoryLine(f *testing.F) {
 			t.Fatalf("%q: error %v, and %d records added", raw, err, n)
 		case err == nil && n != 1:
 			t.Fatalf("%q: %d records added, want 1", raw, n)
+		case err != nil && !utf8.Valid(raw) && !strings.Contains(err.Error(), "不是 UTF-8"):
+			// Said in Chinese, not with protojson's English.
+			t.Fatalf("%q, not UTF-8: refused as %v", raw, err)
+		case err != nil && !utf8.ValidString(err.Error()):
+			t.Fatalf("%q: a refusal that is not UTF-8: %q", raw, err)
 		}
 	})
 }

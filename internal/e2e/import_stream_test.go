@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,5 +140,61 @@ func TestAdminImport_NDJSONResumesAfterFailure(t *testing.T) {
 	}
 	if _, err := os.Stat(path + ".progress"); !os.IsNotExist(err) {
 		t.Fatalf("progress file left after the resumed import: %v", err)
+	}
+}
+
+// Reported (2026-12-06): `admin import` of a file with a name in GBK (as a
+// spreadsheet exports it) said "格式错误：proto: syntax error (line 1:34):
+// invalid UTF-8 in string": the parser's English after the Chinese. The
+// real binary, on the sample directory with one enterprise's name in GBK,
+// as JSON and as NDJSON: the line and the record, in Chinese, and nothing
+// imported.
+func TestAdminImport_NotUTF8_SaidInChineseWithTheRecord(t *testing.T) {
+	s := startServer(t)
+	b, err := os.ReadFile(sampleFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := sampleDirectory(t)
+	e := dir.GetEnterprises()[7]
+	name := `"name": "` + e.GetName() + `"`
+	at := bytes.Index(b, []byte(name))
+	if at < 0 || bytes.Count(b, []byte(name)) != 1 {
+		t.Fatalf("the sample's 8th enterprise %s: name %q found %d times", e.GetUscc(), e.GetName(), bytes.Count(b, []byte(name)))
+	}
+	gbk := bytes.Replace(b, []byte(name), []byte(`"name": "`+"\xd5\xc5"+`记"`), 1)
+	path := filepath.Join(t.TempDir(), "directory.json")
+	if err := os.WriteFile(path, gbk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	line := 1 + bytes.Count(b[:at], []byte("\n"))
+	wantSaid := func(what string, r cliResult, says ...string) {
+		t.Helper()
+		if r.exit == 0 {
+			t.Fatalf("%s: imported a file that is not UTF-8", what)
+		}
+		if strings.Contains(r.stderr, "proto:") || strings.Contains(r.stderr, "invalid UTF-8") {
+			t.Errorf("%s: the parser's English:\n%s", what, r.stderr)
+		}
+		for _, w := range append(says, "不是 UTF-8 编码的字节（0xD5 0xC5）", "另存为 UTF-8") {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%s: stderr does not say %q:\n%s", what, w, r.stderr)
+			}
+		}
+	}
+	wantSaid("JSON", s.cli(s.admin, "admin", "import", path),
+		"第 "+strconv.Itoa(line)+" 行", "第 8 个企业，统一社会信用代码 "+e.GetUscc())
+
+	_, nd := sampleNDJSON(t)
+	lines := strings.SplitAfter(string(nd), "\n")
+	n := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, e.GetUscc()) && strings.Contains(l, `"enterprise"`) })
+	lines[n] = strings.Replace(lines[n], e.GetName(), "\xd5\xc5记", 1)
+	ndPath := filepath.Join(t.TempDir(), "directory.ndjson")
+	if err := os.WriteFile(ndPath, []byte(strings.Join(lines, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wantSaid("NDJSON", s.cli(s.admin, "admin", "import", "--no-progress", ndPath, "--chunk", "50000"), "第 "+strconv.Itoa(n+1)+" 行")
+	if s.enterpriseKnown(e.GetUscc()) {
+		t.Errorf("enterprise %s imported from a file refused", e.GetUscc())
 	}
 }
