@@ -246,6 +246,12 @@ func (a *app) planPublishCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if resp.GetAlreadyPublished() {
+					// A retry after a lost answer lands here: what was
+					// asked has happened, so it is no error (exit 0).
+					a.printer().Plan("检查计划此前已公示，本次未重复公示", resp.GetPlan())
+					return nil
+				}
 				a.printer().Plan("已公示检查计划", resp.GetPlan())
 				return nil
 			})

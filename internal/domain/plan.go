@@ -214,20 +214,24 @@ func CheckApproval(p *ruqiv1.Plan, version int32) (*ruqiv1.PlanVersion, error) {
 }
 
 // CheckPublication says which version publication would publish: the
-// newest version, once approved if it needs approval, and not yet
-// published.
-func CheckPublication(p *ruqiv1.Plan) (*ruqiv1.PlanVersion, error) {
+// newest version, once approved if it needs approval. already is true when
+// that version is published: publishing it again is what a retry after a
+// lost answer does, and is answered with the plan as it is, not refused
+// (it was, PLAN_ALREADY_PUBLISHED, and the CLI exited 1 over a plan it had
+// published; reported 2026-12-06). As for a revealed draw, what was asked
+// has happened, and nothing is written again.
+func CheckPublication(p *ruqiv1.Plan) (v *ruqiv1.PlanVersion, already bool, err error) {
 	n := Newest(p)
 	if n == nil {
-		return nil, FailedPreconditionf("PLAN_EMPTY", "检查计划 %s 没有任何版本", p.GetId())
+		return nil, false, FailedPreconditionf("PLAN_EMPTY", "检查计划 %s 没有任何版本", p.GetId())
 	}
 	switch {
 	case n.GetState() == ruqiv1.PlanState_PLAN_STATE_PUBLISHED:
-		return nil, FailedPreconditionf("PLAN_ALREADY_PUBLISHED", "检查计划 %s 第%d版已经公示", p.GetId(), n.GetVersion())
+		return n, true, nil
 	case n.GetState() == ruqiv1.PlanState_PLAN_STATE_FILED && NeedsApproval(n.GetType()):
-		return nil, FailedPreconditionf("PLAN_NOT_APPROVED", "检查计划 %s 第%d版尚未经部门负责人批准，不能公示", p.GetId(), n.GetVersion())
+		return nil, false, FailedPreconditionf("PLAN_NOT_APPROVED", "检查计划 %s 第%d版尚未经部门负责人批准，不能公示", p.GetId(), n.GetVersion())
 	}
-	return n, nil
+	return n, false, nil
 }
 
 // PublishBy is the deadline for publishing a version approved at approved:

@@ -257,3 +257,35 @@ func TestLostAnswer_ErrorLineFirst_NoServerDownAdvice(t *testing.T) {
 		t.Errorf("a lost answer (the server took the call) is followed by advice to check the server is running:\n%s", r.stderr)
 	}
 }
+
+// Reported (2026-12-06): `ruqi plan publish` whose answer
+// was lost (the plan was published) and which the officer runs again, as a
+// retry: the server refused it, PLAN_ALREADY_PUBLISHED, and the CLI exited
+// 1 as if nothing had been published. Publishing what is published is
+// answered with the plan as it is, writes nothing, and says so; exit 0.
+func TestLostAnswer_PlanPublish_RetrySucceeds(t *testing.T) {
+	pw := newPlanWorld(t)
+	p := startLossyProxy(t, pw.grpcAddr)
+	id := strings.TrimSpace(pw.mustCLI(pw.officer, "plan", "file", "-q", "--type", "routine", "--title", "十二月日常检查",
+		"--enterprises", pw.f.entA, "--items", pw.f.items[0], "--from", "now-1h", "--to", "now+720h"))
+	p.loseNext(ruqiv1.PlanService_PublishPlan_FullMethodName)
+	if r := pw.cliVia(p, pw.officer, "plan", "publish", id); r.exit == 0 {
+		t.Fatalf("the proxy lost no answer:\n%s", r.stdout)
+	}
+	before := pw.eventCount()
+	r := pw.cli(pw.officer, "plan", "publish", id)
+	if r.exit != 0 {
+		t.Fatalf("publish again after a lost answer: exit %d\n%s", r.exit, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "此前已公示") {
+		t.Errorf("the retry does not say the plan was published before:\n%s", r.stdout)
+	}
+	if after := pw.eventCount(); after != before {
+		t.Errorf("the retry wrote %d events, want none", after-before)
+	}
+	var got ruqiv1.Plan
+	mustUnmarshal(t, pw.mustCLI(pw.officer, "-o", "json", "plan", "show", id), &got)
+	if vs := got.GetVersions(); len(vs) != 1 || vs[0].GetState() != ruqiv1.PlanState_PLAN_STATE_PUBLISHED {
+		t.Errorf("after the retry the plan holds %v", vs)
+	}
+}

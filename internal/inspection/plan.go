@@ -310,29 +310,31 @@ func ApprovePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Appro
 
 // PublishPlan publishes the newest version (approved first, if it needs
 // approval); one published after its deadline is marked late and the event
-// says so.
-func PublishPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.PublishPlanRequest) (*ruqiv1.Plan, error) {
-	pl, err := LoadPlan(tx, req.GetPlanId())
+// says so. A newest version published before is answered as it is, with
+// already set (domain.CheckPublication).
+func PublishPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.PublishPlanRequest) (pl *ruqiv1.Plan, already bool, err error) {
+	pl, err = LoadPlan(tx, req.GetPlanId())
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := MayManagePlan(tx, p, pl); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	v, err := domain.CheckPublication(pl)
-	if err != nil {
-		return nil, err
+	v, already, err := domain.CheckPublication(pl)
+	if err != nil || already {
+		// Published before: the plan as it is, no record, event or count.
+		return pl, already, err
 	}
 	v.State, v.PublishedAt, v.PublishedBy = ruqiv1.PlanState_PLAN_STATE_PUBLISHED, timestamppb.New(now), Actor(p)
 	v.PublishedLate = v.GetPublishBy() != nil && now.After(v.GetPublishBy().AsTime())
 	if err := tx.PutPlan(pl); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	note, metrics := "", []report.Metric{report.PlansPublished}
 	if v.GetPublishedLate() {
 		note, metrics = "late", append(metrics, report.PlansPublishedLate)
 	}
-	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_PUBLISHED, pl, v, note, metrics...)
+	return pl, false, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_PUBLISHED, pl, v, note, metrics...)
 }
 
 // CheckSpecialPlan checks a 专项 registration against the plan it names

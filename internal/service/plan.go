@@ -69,13 +69,17 @@ func (ps *planServer) ApprovePlan(ctx context.Context, req *ruqiv1.ApprovePlanRe
 
 func (ps *planServer) PublishPlan(ctx context.Context, req *ruqiv1.PublishPlanRequest) (*ruqiv1.PublishPlanResponse, error) {
 	now := ps.s.now()
+	var already bool
 	pl, err := ps.planStep(ctx, func(tx store.Tx) (*ruqiv1.Plan, error) {
-		return inspection.PublishPlan(tx, principal(ctx), now, req)
+		var pl *ruqiv1.Plan
+		var err error
+		pl, already, err = inspection.PublishPlan(tx, principal(ctx), now, req)
+		return pl, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ruqiv1.PublishPlanResponse{Plan: pl}, nil
+	return &ruqiv1.PublishPlanResponse{Plan: pl, AlreadyPublished: already}, nil
 }
 
 func (ps *planServer) GetPlan(ctx context.Context, req *ruqiv1.GetPlanRequest) (*ruqiv1.GetPlanResponse, error) {

@@ -142,6 +142,15 @@ func testPlanPublicationDeadline(t *testing.T, st store.Store) {
 	if _, err := plans.PublishPlan(as(agencyAdmin), &ruqiv1.PublishPlanRequest{PlanId: routine.GetPlan().GetId()}); err != nil {
 		t.Fatal(err)
 	}
+	// A retry of each publication (its answer lost) is answered with the
+	// plan as it is, said to be published before; the report and the log
+	// below count each once.
+	for _, p := range []string{id, routine.GetPlan().GetId()} {
+		again, err := plans.PublishPlan(as(agencyAdmin), &ruqiv1.PublishPlanRequest{PlanId: p})
+		if err != nil || !again.GetAlreadyPublished() || again.GetPlan().GetVersions()[0].GetPublishedAt() == nil {
+			t.Fatalf("publishing %s again = %v, %v; want the plan, already published", p, again, err)
+		}
+	}
 	// A retry of the filing (the answer was lost) returns the plan it
 	// filed, as it is now, and files nothing: the report and the log below
 	// count it once. The id used again for another plan is refused.

@@ -855,10 +855,14 @@ func (x *PublishPlanRequest) GetPlanId() string {
 }
 
 type PublishPlanResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Plan          *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Plan  *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	// already_published: the newest version was published before (a retry
+	// whose first answer was lost, the same command run twice); the plan is
+	// answered as it is and nothing was written.
+	AlreadyPublished bool `protobuf:"varint,2,opt,name=already_published,json=alreadyPublished,proto3" json:"already_published,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *PublishPlanResponse) Reset() {
@@ -896,6 +900,13 @@ func (x *PublishPlanResponse) GetPlan() *Plan {
 		return x.Plan
 	}
 	return nil
+}
+
+func (x *PublishPlanResponse) GetAlreadyPublished() bool {
+	if x != nil {
+		return x.AlreadyPublished
+	}
+	return false
 }
 
 type GetPlanRequest struct {
@@ -1296,9 +1307,10 @@ const file_ruqi_v1_plan_proto_rawDesc = "" +
 	"\x13ApprovePlanResponse\x12!\n" +
 	"\x04plan\x18\x01 \x01(\v2\r.ruqi.v1.PlanR\x04plan\"-\n" +
 	"\x12PublishPlanRequest\x12\x17\n" +
-	"\aplan_id\x18\x01 \x01(\tR\x06planId\"8\n" +
+	"\aplan_id\x18\x01 \x01(\tR\x06planId\"e\n" +
 	"\x13PublishPlanResponse\x12!\n" +
-	"\x04plan\x18\x01 \x01(\v2\r.ruqi.v1.PlanR\x04plan\")\n" +
+	"\x04plan\x18\x01 \x01(\v2\r.ruqi.v1.PlanR\x04plan\x12+\n" +
+	"\x11already_published\x18\x02 \x01(\bR\x10alreadyPublished\")\n" +
 	"\x0eGetPlanRequest\x12\x17\n" +
 	"\aplan_id\x18\x01 \x01(\tR\x06planId\"4\n" +
 	"\x0fGetPlanResponse\x12!\n" +

@@ -45,7 +45,9 @@ type PlanServiceClient interface {
 	// ApprovePlan approves the plan's newest version, named in the request:
 	// the agency head only.
 	ApprovePlan(ctx context.Context, in *ApprovePlanRequest, opts ...grpc.CallOption) (*ApprovePlanResponse, error)
-	// PublishPlan publishes the plan's newest approved version.
+	// PublishPlan publishes the plan's newest approved version. Asked again
+	// once it is published, it answers the plan as it is, writing nothing
+	// (PublishPlanResponse.already_published).
 	PublishPlan(ctx context.Context, in *PublishPlanRequest, opts ...grpc.CallOption) (*PublishPlanResponse, error)
 	// GetPlan returns one plan with every version.
 	GetPlan(ctx context.Context, in *GetPlanRequest, opts ...grpc.CallOption) (*GetPlanResponse, error)
@@ -152,7 +154,9 @@ type PlanServiceServer interface {
 	// ApprovePlan approves the plan's newest version, named in the request:
 	// the agency head only.
 	ApprovePlan(context.Context, *ApprovePlanRequest) (*ApprovePlanResponse, error)
-	// PublishPlan publishes the plan's newest approved version.
+	// PublishPlan publishes the plan's newest approved version. Asked again
+	// once it is published, it answers the plan as it is, writing nothing
+	// (PublishPlanResponse.already_published).
 	PublishPlan(context.Context, *PublishPlanRequest) (*PublishPlanResponse, error)
 	// GetPlan returns one plan with every version.
 	GetPlan(context.Context, *GetPlanRequest) (*GetPlanResponse, error)
