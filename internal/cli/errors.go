@@ -241,13 +241,14 @@ const (
 	checkThenRetry = "连接在服务器应答前中断，此操作可能已经生效。请先查看当前状态，再决定是否重试。"
 	retrySafely    = "连接在服务器应答前中断，此操作可能已经记录。原样再运行一次即可：同一内容当天只记录一次。"
 	retryPublish   = "连接在服务器应答前中断，检查计划可能已经公示。原样再运行一次即可：已公示的计划会如实告知，不会重复公示。"
+	retryApprove   = "连接在服务器应答前中断，检查计划可能已经批准。原样再运行一次即可：已批准的版本会如实告知，不会重复批准。"
 )
 
 var lostAnswerHints = map[string]string{
 	ruqiv1.InspectionService_CancelInspection_FullMethodName:     checkThenRetry,
 	ruqiv1.InspectionService_RecordResult_FullMethodName:         checkThenRetry,
 	ruqiv1.PlanService_AmendPlan_FullMethodName:                  checkThenRetry,
-	ruqiv1.PlanService_ApprovePlan_FullMethodName:                checkThenRetry,
+	ruqiv1.PlanService_ApprovePlan_FullMethodName:                retryApprove,
 	ruqiv1.PlanService_PublishPlan_FullMethodName:                retryPublish,
 	ruqiv1.MatchingService_RespondToProposal_FullMethodName:      checkThenRetry,
 	ruqiv1.MatchingService_SubmitPlanCoverage_FullMethodName:     checkThenRetry,

@@ -225,6 +225,12 @@ func (a *app) planApproveCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if resp.GetAlreadyApproved() {
+					// A retry after a lost answer lands here: what was
+					// asked has happened, so it is no error (exit 0).
+					a.printer().Plan("检查计划此版此前已批准，本次未重复批准", resp.GetPlan())
+					return nil
+				}
 				a.printer().Plan("已批准检查计划，并报司法局备案", resp.GetPlan())
 				return nil
 			})

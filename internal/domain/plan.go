@@ -192,25 +192,30 @@ func CheckSpecialRegistration(p *ruqiv1.Plan, agencyID string, e *ruqiv1.Enterpr
 // CheckApproval says whether the newest version may be approved now: it must
 // be the version the head was shown, need approval, and wait for it. The
 // version is required: an approval is the head's signature under one text,
-// and "the newest" may be a version filed after the head read it.
-func CheckApproval(p *ruqiv1.Plan, version int32) (*ruqiv1.PlanVersion, error) {
+// and "the newest" may be a version filed after the head read it. already
+// is true when that version is approved (or published) already: approving
+// it again is what a retry after a lost answer does, and is answered with
+// the plan as it is, as a publication asked again is (CheckPublication);
+// it was refused PLAN_ALREADY_APPROVED, and the CLI exited 1 over a plan it
+// had approved.
+func CheckApproval(p *ruqiv1.Plan, version int32) (v *ruqiv1.PlanVersion, already bool, err error) {
 	n := Newest(p)
 	if n == nil {
-		return nil, FailedPreconditionf("PLAN_EMPTY", "检查计划 %s 没有任何版本", p.GetId())
+		return nil, false, FailedPreconditionf("PLAN_EMPTY", "检查计划 %s 没有任何版本", p.GetId())
 	}
 	if version <= 0 {
-		return nil, Invalidf("PLAN_VERSION_REQUIRED", "请写明所审阅的版本号（检查计划 %s 的最新版本是第%d版）：批准只对看过的版本有效", p.GetId(), n.GetVersion())
+		return nil, false, Invalidf("PLAN_VERSION_REQUIRED", "请写明所审阅的版本号（检查计划 %s 的最新版本是第%d版）：批准只对看过的版本有效", p.GetId(), n.GetVersion())
 	}
 	if version != n.GetVersion() {
-		return nil, FailedPreconditionf("PLAN_VERSION_STALE", "检查计划 %s 的最新版本是第%d版，不是第%d版：请查看最新版本后再审批", p.GetId(), n.GetVersion(), version)
+		return nil, false, FailedPreconditionf("PLAN_VERSION_STALE", "检查计划 %s 的最新版本是第%d版，不是第%d版：请查看最新版本后再审批", p.GetId(), n.GetVersion(), version)
 	}
 	if !NeedsApproval(n.GetType()) {
-		return nil, FailedPreconditionf("PLAN_APPROVAL_NOT_NEEDED", "检查计划 %s 不是专项检查计划，无需部门负责人审批", p.GetId())
+		return nil, false, FailedPreconditionf("PLAN_APPROVAL_NOT_NEEDED", "检查计划 %s 不是专项检查计划，无需部门负责人审批", p.GetId())
 	}
 	if n.GetState() != ruqiv1.PlanState_PLAN_STATE_FILED {
-		return nil, FailedPreconditionf("PLAN_ALREADY_APPROVED", "检查计划 %s 第%d版已经批准", p.GetId(), n.GetVersion())
+		return n, true, nil
 	}
-	return n, nil
+	return n, false, nil
 }
 
 // CheckPublication says which version publication would publish: the

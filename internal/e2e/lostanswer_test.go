@@ -289,3 +289,34 @@ func TestLostAnswer_PlanPublish_RetrySucceeds(t *testing.T) {
 		t.Errorf("after the retry the plan holds %v", vs)
 	}
 }
+
+// As publication: a head whose approval's answer was lost runs the same
+// command again and is told the version was approved before (exit 0), not
+// refused PLAN_ALREADY_APPROVED over a plan it had approved (noticed by a
+// review of the publication's fix, 2026-12-06). Nothing is written again.
+func TestLostAnswer_PlanApprove_RetrySucceeds(t *testing.T) {
+	pw := newPlanWorld(t)
+	p := startLossyProxy(t, pw.grpcAddr)
+	id := strings.TrimSpace(pw.mustCLI(pw.officer, "plan", "file", "-q", "--type", "special", "--title", "燃气安全专项检查",
+		"--enterprises", pw.f.entA, "--items", pw.f.items[0], "--from", "now-1h", "--to", "now+720h", "--reason", "冬季燃气安全"))
+	p.loseNext(ruqiv1.PlanService_ApprovePlan_FullMethodName)
+	if r := pw.cliVia(p, pw.head, "plan", "approve", id, "--version", "1"); r.exit == 0 {
+		t.Fatalf("the proxy lost no answer:\n%s", r.stdout)
+	}
+	before := pw.eventCount()
+	r := pw.cli(pw.head, "plan", "approve", id, "--version", "1")
+	if r.exit != 0 {
+		t.Fatalf("approve again after a lost answer: exit %d\n%s", r.exit, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "此前已批准") {
+		t.Errorf("the retry does not say the version was approved before:\n%s", r.stdout)
+	}
+	if after := pw.eventCount(); after != before {
+		t.Errorf("the retry wrote %d events, want none", after-before)
+	}
+	var got ruqiv1.Plan
+	mustUnmarshal(t, pw.mustCLI(pw.officer, "-o", "json", "plan", "show", id), &got)
+	if vs := got.GetVersions(); len(vs) != 1 || vs[0].GetState() != ruqiv1.PlanState_PLAN_STATE_APPROVED {
+		t.Errorf("after the retry the plan holds %v", vs)
+	}
+}

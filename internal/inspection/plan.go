@@ -281,31 +281,32 @@ func samePlanContent(a, b *ruqiv1.PlanVersion) bool {
 // agency). Approval files it with the 司法局 of the agency's region and sets
 // the day by which it must be published (publishDays from the region's
 // policy).
-func ApprovePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.ApprovePlanRequest, publishDays func(region string) int) (*ruqiv1.Plan, error) {
-	pl, err := LoadPlan(tx, req.GetPlanId())
+func ApprovePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.ApprovePlanRequest, publishDays func(region string) int) (pl *ruqiv1.Plan, already bool, err error) {
+	pl, err = LoadPlan(tx, req.GetPlanId())
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !p.Is(ruqiv1.Role_ROLE_AGENCY_HEAD) || p.Subject != pl.GetAgencyId() {
 		// The plan's agency is not named: an unpublished plan is not the
 		// caller's to learn about.
-		return nil, domain.PermissionDeniedf("NOT_AGENCY_HEAD", "检查计划 %s 不属于您的部门，只能由其所属部门的负责人批准", pl.GetId())
+		return nil, false, domain.PermissionDeniedf("NOT_AGENCY_HEAD", "检查计划 %s 不属于您的部门，只能由其所属部门的负责人批准", pl.GetId())
 	}
-	v, err := domain.CheckApproval(pl, req.GetVersion())
-	if err != nil {
-		return nil, err
+	v, already, err := domain.CheckApproval(pl, req.GetVersion())
+	if err != nil || already {
+		// Approved before: the plan as it is, no record, event or count.
+		return pl, already, err
 	}
 	// Heads no longer file or amend (the role table); a version a head
 	// filed before that is not approved by a head either.
 	if v.GetFiledBy() == Actor(p) {
-		return nil, domain.PermissionDeniedf("APPROVER_IS_FILER", "检查计划 %s 的这一版由部门负责人提交，负责人不能批准：请由部门管理员或执法人员修订提交后再批准", pl.GetId())
+		return nil, false, domain.PermissionDeniedf("APPROVER_IS_FILER", "检查计划 %s 的这一版由部门负责人提交，负责人不能批准：请由部门管理员或执法人员修订提交后再批准", pl.GetId())
 	}
 	v.State, v.ApprovedAt, v.ApprovedBy = ruqiv1.PlanState_PLAN_STATE_APPROVED, timestamppb.New(now), Actor(p)
 	v.PublishBy = timestamppb.New(domain.PublishBy(now, publishDays(pl.GetRegionCode())))
 	if err := tx.PutPlan(pl); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return pl, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_APPROVED, pl, v, "", report.PlansApproved)
+	return pl, false, planEvent(journal(tx, p, now), ruqiv1.EventType_EVENT_TYPE_PLAN_APPROVED, pl, v, "", report.PlansApproved)
 }
 
 // PublishPlan publishes the newest version (approved first, if it needs

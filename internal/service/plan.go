@@ -58,13 +58,17 @@ func (ps *planServer) AmendPlan(ctx context.Context, req *ruqiv1.AmendPlanReques
 func (ps *planServer) ApprovePlan(ctx context.Context, req *ruqiv1.ApprovePlanRequest) (*ruqiv1.ApprovePlanResponse, error) {
 	now := ps.s.now()
 	days := func(region string) int { return ps.s.policies.For(region).PlanPublishDays }
+	var already bool
 	pl, err := ps.planStep(ctx, func(tx store.Tx) (*ruqiv1.Plan, error) {
-		return inspection.ApprovePlan(tx, principal(ctx), now, req, days)
+		var pl *ruqiv1.Plan
+		var err error
+		pl, already, err = inspection.ApprovePlan(tx, principal(ctx), now, req, days)
+		return pl, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ruqiv1.ApprovePlanResponse{Plan: pl}, nil
+	return &ruqiv1.ApprovePlanResponse{Plan: pl, AlreadyApproved: already}, nil
 }
 
 func (ps *planServer) PublishPlan(ctx context.Context, req *ruqiv1.PublishPlanRequest) (*ruqiv1.PublishPlanResponse, error) {

@@ -767,10 +767,14 @@ func (x *ApprovePlanRequest) GetVersion() int32 {
 }
 
 type ApprovePlanResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Plan          *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Plan  *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	// already_approved: the version named was approved before (a retry whose
+	// first answer was lost, the same command run twice); the plan is
+	// answered as it is and nothing was written.
+	AlreadyApproved bool `protobuf:"varint,2,opt,name=already_approved,json=alreadyApproved,proto3" json:"already_approved,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ApprovePlanResponse) Reset() {
@@ -808,6 +812,13 @@ func (x *ApprovePlanResponse) GetPlan() *Plan {
 		return x.Plan
 	}
 	return nil
+}
+
+func (x *ApprovePlanResponse) GetAlreadyApproved() bool {
+	if x != nil {
+		return x.AlreadyApproved
+	}
+	return false
 }
 
 type PublishPlanRequest struct {
@@ -1303,9 +1314,10 @@ const file_ruqi_v1_plan_proto_rawDesc = "" +
 	"\x04plan\x18\x01 \x01(\v2\r.ruqi.v1.PlanR\x04plan\"G\n" +
 	"\x12ApprovePlanRequest\x12\x17\n" +
 	"\aplan_id\x18\x01 \x01(\tR\x06planId\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x05R\aversion\"8\n" +
+	"\aversion\x18\x02 \x01(\x05R\aversion\"c\n" +
 	"\x13ApprovePlanResponse\x12!\n" +
-	"\x04plan\x18\x01 \x01(\v2\r.ruqi.v1.PlanR\x04plan\"-\n" +
+	"\x04plan\x18\x01 \x01(\v2\r.ruqi.v1.PlanR\x04plan\x12)\n" +
+	"\x10already_approved\x18\x02 \x01(\bR\x0falreadyApproved\"-\n" +
 	"\x12PublishPlanRequest\x12\x17\n" +
 	"\aplan_id\x18\x01 \x01(\tR\x06planId\"e\n" +
 	"\x13PublishPlanResponse\x12!\n" +

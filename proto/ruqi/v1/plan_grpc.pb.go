@@ -43,7 +43,9 @@ type PlanServiceClient interface {
 	// plan); every earlier version is kept.
 	AmendPlan(ctx context.Context, in *AmendPlanRequest, opts ...grpc.CallOption) (*AmendPlanResponse, error)
 	// ApprovePlan approves the plan's newest version, named in the request:
-	// the agency head only.
+	// the agency head only. Asked again once that version is approved, it
+	// answers the plan as it is, writing nothing
+	// (ApprovePlanResponse.already_approved).
 	ApprovePlan(ctx context.Context, in *ApprovePlanRequest, opts ...grpc.CallOption) (*ApprovePlanResponse, error)
 	// PublishPlan publishes the plan's newest approved version. Asked again
 	// once it is published, it answers the plan as it is, writing nothing
@@ -152,7 +154,9 @@ type PlanServiceServer interface {
 	// plan); every earlier version is kept.
 	AmendPlan(context.Context, *AmendPlanRequest) (*AmendPlanResponse, error)
 	// ApprovePlan approves the plan's newest version, named in the request:
-	// the agency head only.
+	// the agency head only. Asked again once that version is approved, it
+	// answers the plan as it is, writing nothing
+	// (ApprovePlanResponse.already_approved).
 	ApprovePlan(context.Context, *ApprovePlanRequest) (*ApprovePlanResponse, error)
 	// PublishPlan publishes the plan's newest approved version. Asked again
 	// once it is published, it answers the plan as it is, writing nothing
