@@ -113,9 +113,12 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.MatchingService_ListProposals_FullMethodName:      {officer, agencyAdmin, supervisor, admin},
 	ruqiv1.MatchingService_RespondToProposal_FullMethodName:  {officer, agencyAdmin, admin},
 
-	// Anyone signed in may end their own session; only an enterprise's
-	// account manages its staff devices (the service refuses a device).
+	// Anyone signed in may end their own session, and start one from the
+	// token they hold (the web pages' sign-in with a token; the service
+	// refuses a device); only an enterprise's account manages its staff
+	// devices (the service refuses a device).
 	ruqiv1.SessionService_SignOut_FullMethodName:               {officer, agencyAdmin, agencyHead, enterprise, supervisor, admin},
+	ruqiv1.SessionService_StartSession_FullMethodName:          {officer, agencyAdmin, agencyHead, enterprise, supervisor, admin},
 	ruqiv1.SessionService_CreateDeviceEnrolment_FullMethodName: {enterprise},
 	ruqiv1.SessionService_ListDevices_FullMethodName:           {enterprise},
 	ruqiv1.SessionService_RevokeDevice_FullMethodName:          {enterprise},

@@ -324,7 +324,7 @@ func (p *tablePrinter) Evaluations(r *ruqiv1.ListEvaluationsResponse) {
 func (p *tablePrinter) TokenRevoked(req *ruqiv1.RevokeAccessTokenRequest, r *ruqiv1.RevokeAccessTokenResponse) {
 	p.printf("已吊销令牌 %s，该令牌下次使用时即被拒绝。\n", req.GetTokenId())
 	if n := len(r.GetAlsoRevoked()); n > 0 {
-		p.printf("同时吊销了用该令牌登记的设备或设备登记码 %d 个：%s。\n", n, strings.Join(r.GetAlsoRevoked(), "、"))
+		p.printf("同时吊销了由该令牌开始的网页登录、登记的设备或设备登记码 %d 个：%s。\n", n, strings.Join(r.GetAlsoRevoked(), "、"))
 	}
 }
 

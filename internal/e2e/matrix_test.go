@@ -457,6 +457,11 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewSessionServiceClient(cc).SignOut(ctx, &ruqiv1.SignOutRequest{})
 		return err
 	}, withHead("A/A", "A/A", "A/A", "A/A", "A/A", "A/A")},
+	// Anyone signed in starts a session of their own from their token.
+	{ruqiv1.SessionService_StartSession_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewSessionServiceClient(cc).StartSession(ctx, &ruqiv1.StartSessionRequest{})
+		return err
+	}, withHead("A/A", "A/A", "A/A", "A/A", "A/A", "A/A")},
 	{ruqiv1.SessionService_CreateDeviceEnrolment_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSessionServiceClient(cc).CreateDeviceEnrolment(ctx, &ruqiv1.CreateDeviceEnrolmentRequest{Label: "矩阵"})
 		return err

@@ -275,6 +275,61 @@ func (ss *sessionServer) SignOut(ctx context.Context, _ *ruqiv1.SignOutRequest) 
 	return &ruqiv1.SignOutResponse{}, nil
 }
 
+// StartSession exchanges the caller's token for a session token of the
+// same principal that expires as a sign-in's session does, or with the
+// caller's token if sooner. The web pages keep this in their cookie instead
+// of the token pasted into them: the administrator's <data-dir>/admin.token
+// never expires, and a 90-day token kept in a 12-hour cookie made a leaked
+// cookie a credential for months (a trial, 2026-12-06). The session names
+// the caller's token as its parent, so that an administrator revoking that
+// token ends the sessions made from it (RevokeAccessToken).
+func (ss *sessionServer) StartSession(ctx context.Context, _ *ruqiv1.StartSessionRequest) (*ruqiv1.StartSessionResponse, error) {
+	p := principal(ctx)
+	if p.Kind == store.TokenDevice {
+		// A session is the account's: a front-desk phone's token turned
+		// into one would manage devices and evaluate (notFromDevice).
+		return nil, toStatus(ctx, domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备的令牌不能用于登录网页：请用企业的政务服务账号或管理员签发的企业令牌登录"))
+	}
+	token, tokID, hash, err := auth.NewToken()
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	now := ss.s.now()
+	resp := &ruqiv1.StartSessionResponse{}
+	err = ss.s.store.Update(ctx, func(tx store.Tx) error {
+		resp.Reset()
+		// Read in this transaction, not from the cache: a revocation that
+		// committed a moment ago must not be outlived by a new session.
+		parent, err := tx.AccessTokenByID(p.TokenID)
+		if err != nil {
+			return notFound(err, "TOKEN_UNKNOWN", "访问令牌 %s 不存在", p.TokenID)
+		}
+		if !parent.RevokedAt.IsZero() || auth.Expired(parent, now) {
+			return domain.Unauthenticatedf("TOKEN_ENDED", "访问令牌已吊销或已过期，不能用于登录，请向管理员重新申请")
+		}
+		expires := now.Add(ss.s.cfg.Lifetimes.Session)
+		if !parent.ExpiresAt.IsZero() && parent.ExpiresAt.Before(expires) {
+			expires = parent.ExpiresAt
+		}
+		tok := &store.AccessToken{ID: tokID, Hash: hash, Role: parent.Role, Subject: parent.Subject, Kind: store.TokenSession, Label: parent.Label,
+			Description: truncate("web session from "+parent.ID, 200), CreatedAt: now, ExpiresAt: expires, Parent: parent.ID}
+		if err := tx.PutAccessToken(tok); err != nil {
+			return err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
+		e.Detail = "session " + roleWord(tok.Role) + ":" + tok.Subject + " " + tokID + " from " + parent.ID
+		if tok.Role == ruqiv1.Role_ROLE_ENTERPRISE {
+			e.EnterpriseUscc = tok.Subject
+		}
+		resp.Token, resp.TokenId, resp.ExpiresAt = token, tokID, timestamppb.New(expires)
+		return record(tx, e)
+	})
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	return resp, nil
+}
+
 // revokeToken revokes a token by id after check approves it, with an event.
 func (s *Service) revokeToken(ctx context.Context, id string, check func(*store.AccessToken) error) error {
 	now := s.now()

@@ -537,7 +537,8 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 
 // dashboardSignIn signs a supervisor in. The token is tried on
 // SupervisionService.ListLeads, which only supervisors and administrators
-// may call, as the dashboard itself will.
+// may call, as the dashboard itself will; the cookie then holds a session
+// started from it (startSession), not the token.
 func (s *server) dashboardSignIn(w http.ResponseWriter, r *http.Request) {
 	if !parseForm(w, r) {
 		return
@@ -555,7 +556,10 @@ func (s *server) dashboardSignIn(w http.ResponseWriter, r *http.Request) {
 	_, err := s.sup.ListLeads(as(ctx, tok), &ruqiv1.ListLeadsRequest{Status: ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED, PageSize: 1})
 	switch status.Code(err) {
 	case codes.OK:
-		s.replaceSession(w, r, supervisorCookie, tok)
+		if err := s.startSession(ctx, w, r, supervisorCookie, tok); err != nil {
+			fail(sessionProblem(err))
+			return
+		}
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 	case codes.Unauthenticated:
 		fail("invalid")

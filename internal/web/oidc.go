@@ -202,6 +202,22 @@ func (s *server) replaceSession(w http.ResponseWriter, r *http.Request, name, to
 	setSession(w, r, name, token, expires...)
 }
 
+// startSession keeps in the named cookie a session started from the token
+// pasted into a sign-in form (SessionService.StartSession), never the token
+// itself: the administrator's admin.token never expires, an issued token
+// lasts months, and the cookie's Max-Age bounds only what the browser
+// keeps, not what a copy of the cookie can do. The session ends with the
+// cookie (-session-ttl, as an identity provider's sign-in), is revoked by
+// signing out, and goes with the token if an administrator revokes it.
+func (s *server) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, name, token string) error {
+	resp, err := s.sess.StartSession(as(ctx, token), &ruqiv1.StartSessionRequest{})
+	if err != nil {
+		return err
+	}
+	s.replaceSession(w, r, name, resp.GetToken(), resp.GetExpiresAt().AsTime())
+	return nil
+}
+
 // signOutFailed says that a sign-out did not take effect, and keeps the
 // session so that the person can try again.
 func signOutFailed(w http.ResponseWriter, err error, back string) {

@@ -15,13 +15,17 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Sign-in keeps the access token itself in an HttpOnly cookie, not an
-// opaque session id mapped to it in memory:
+// Sign-in keeps an access token in an HttpOnly cookie, not an opaque
+// session id mapped to it in memory. It is a session token of the API's own
+// (an identity provider's sign-in, or SessionService.StartSession for a
+// token pasted into the form: startSession), never the token pasted, which
+// may be the administrator's admin.token that never expires; the session
+// expires with the cookie, so a copy of the cookie ends with it:
 //
-//   - the token is already the credential the user holds (the CLI's
-//     token); the cookie adds no new secret, and revoking the token
-//     (ruqi admin token revoke) ends every web sign-in with it on the next
-//     page, because each page calls the API with it;
+//   - the session is a token like the CLI's; revoking the token it was
+//     started from (ruqi admin token revoke) revokes it too, and so ends
+//     every web sign-in with it on the next page, because each page calls
+//     the API with it;
 //   - the server keeps no session state, so a restart or a deploy does not
 //     sign out every enterprise's phone, and several replicas behind a load
 //     balancer need no sticky sessions or shared session store;
@@ -77,6 +81,18 @@ var signInProblems = map[string]string{
 	"unavailable":    "暂时无法核对令牌，请稍后重试。",
 	"expired":        "登录已失效（令牌已过期、已被吊销或设备已解除绑定），请重新登录。",
 	"form":           "表单已失效，请刷新页面后重试。",
+	"device":         "此令牌是前台设备的令牌，不能用于登录网页。请用企业的政务服务账号或管理员签发的企业令牌登录。",
+}
+
+// sessionProblem is the sign-in problem for a refused StartSession.
+func sessionProblem(err error) string {
+	switch status.Code(err) {
+	case codes.Unauthenticated:
+		return "invalid"
+	case codes.PermissionDenied:
+		return "device"
+	}
+	return "unavailable"
 }
 
 // cookieName is the name r's cookies go by. Over https every cookie is

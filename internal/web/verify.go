@@ -660,7 +660,10 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
 	_, err := s.ent.ListInspections(as(ctx, tok), &ruqiv1.ListInspectionsRequest{PageSize: 1})
 	switch status.Code(err) {
 	case codes.OK:
-		s.replaceSession(w, r, enterpriseCookie, tok)
+		if err := s.startSession(ctx, w, r, enterpriseCookie, tok); err != nil {
+			fail(sessionProblem(err))
+			return
+		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	case codes.Unauthenticated:
 		fail("invalid")

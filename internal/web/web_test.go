@@ -441,7 +441,7 @@ func TestDashboard(t *testing.T) {
 		t.Fatalf("leads: %v %v", leads, err)
 	}
 	id := leads.GetLeads()[0].GetId()
-	form := url.Values{"status": {"LEAD_STATUS_CHECKING"}, "note": {"已派员核查"}, "csrf": {csrfToken(f.sup)}, "back": {"group=region&evil=1"}}
+	form := url.Values{"status": {"LEAD_STATUS_CHECKING"}, "note": {"已派员核查"}, "csrf": {csrfToken(c.Value)}, "back": {"group=region&evil=1"}}
 	r = f.do("POST", "/dashboard/leads/"+id, form, c)
 	if loc := r.Header.Get("Location"); r.StatusCode != 303 || !strings.Contains(loc, "group=region") || strings.Contains(loc, "evil") || !strings.Contains(loc, "updated="+id) {
 		t.Errorf("update lead: %d %s", r.StatusCode, loc)
@@ -521,7 +521,7 @@ func TestVerify_FromAnotherSite_ScansOnlyOnConfirm(t *testing.T) {
 	if r := f.do("POST", p, url.Values{"csrf": {"forged"}}, c); r.StatusCode != http.StatusForbidden {
 		t.Fatalf("scan button without the CSRF token: %d", r.StatusCode)
 	}
-	r := f.do("POST", p, url.Values{"csrf": {csrfToken(f.ent)}}, c)
+	r := f.do("POST", p, url.Values{"csrf": {csrfToken(c.Value)}}, c)
 	if body := readBody(t, r); r.StatusCode != 200 || !strings.Contains(body, "首次扫码") {
 		t.Fatalf("scan button: %d, want the first check-in\n%s", r.StatusCode, body)
 	}

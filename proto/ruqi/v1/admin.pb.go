@@ -1018,9 +1018,10 @@ func (x *RevokeAccessTokenRequest) GetTokenId() string {
 
 type RevokeAccessTokenResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// also_revoked are the ids of the staff devices (and unspent device
-	// enrolment codes) the revoked token made: a leaked account token must not
-	// leave behind the devices its holder enrolled with it.
+	// also_revoked are the ids of what the revoked token made, and what that
+	// made in turn: web sessions started from it (StartSession), staff devices
+	// and unspent device enrolment codes. A leaked account token must not
+	// leave behind the sessions and devices its holder made with it.
 	AlsoRevoked   []string `protobuf:"bytes,1,rep,name=also_revoked,json=alsoRevoked,proto3" json:"also_revoked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -336,6 +336,102 @@ func (*SignOutResponse) Descriptor() ([]byte, []int) {
 	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{5}
 }
 
+type StartSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartSessionRequest) Reset() {
+	*x = StartSessionRequest{}
+	mi := &file_ruqi_v1_session_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartSessionRequest) ProtoMessage() {}
+
+func (x *StartSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_session_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartSessionRequest.ProtoReflect.Descriptor instead.
+func (*StartSessionRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{6}
+}
+
+type StartSessionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	TokenId       string                 `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartSessionResponse) Reset() {
+	*x = StartSessionResponse{}
+	mi := &file_ruqi_v1_session_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartSessionResponse) ProtoMessage() {}
+
+func (x *StartSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_session_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartSessionResponse.ProtoReflect.Descriptor instead.
+func (*StartSessionResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *StartSessionResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *StartSessionResponse) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *StartSessionResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 type CreateDeviceEnrolmentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// label names the device for the enterprise's list, e.g. "前台".
@@ -346,7 +442,7 @@ type CreateDeviceEnrolmentRequest struct {
 
 func (x *CreateDeviceEnrolmentRequest) Reset() {
 	*x = CreateDeviceEnrolmentRequest{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[6]
+	mi := &file_ruqi_v1_session_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -358,7 +454,7 @@ func (x *CreateDeviceEnrolmentRequest) String() string {
 func (*CreateDeviceEnrolmentRequest) ProtoMessage() {}
 
 func (x *CreateDeviceEnrolmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[6]
+	mi := &file_ruqi_v1_session_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -371,7 +467,7 @@ func (x *CreateDeviceEnrolmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateDeviceEnrolmentRequest.ProtoReflect.Descriptor instead.
 func (*CreateDeviceEnrolmentRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateDeviceEnrolmentRequest) GetLabel() string {
@@ -395,7 +491,7 @@ type CreateDeviceEnrolmentResponse struct {
 
 func (x *CreateDeviceEnrolmentResponse) Reset() {
 	*x = CreateDeviceEnrolmentResponse{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[7]
+	mi := &file_ruqi_v1_session_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -407,7 +503,7 @@ func (x *CreateDeviceEnrolmentResponse) String() string {
 func (*CreateDeviceEnrolmentResponse) ProtoMessage() {}
 
 func (x *CreateDeviceEnrolmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[7]
+	mi := &file_ruqi_v1_session_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -420,7 +516,7 @@ func (x *CreateDeviceEnrolmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateDeviceEnrolmentResponse.ProtoReflect.Descriptor instead.
 func (*CreateDeviceEnrolmentResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateDeviceEnrolmentResponse) GetCode() string {
@@ -460,7 +556,7 @@ type EnrolDeviceRequest struct {
 
 func (x *EnrolDeviceRequest) Reset() {
 	*x = EnrolDeviceRequest{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[8]
+	mi := &file_ruqi_v1_session_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +568,7 @@ func (x *EnrolDeviceRequest) String() string {
 func (*EnrolDeviceRequest) ProtoMessage() {}
 
 func (x *EnrolDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[8]
+	mi := &file_ruqi_v1_session_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +581,7 @@ func (x *EnrolDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrolDeviceRequest.ProtoReflect.Descriptor instead.
 func (*EnrolDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EnrolDeviceRequest) GetCode() string {
@@ -506,7 +602,7 @@ type EnrolDeviceResponse struct {
 
 func (x *EnrolDeviceResponse) Reset() {
 	*x = EnrolDeviceResponse{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[9]
+	mi := &file_ruqi_v1_session_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -518,7 +614,7 @@ func (x *EnrolDeviceResponse) String() string {
 func (*EnrolDeviceResponse) ProtoMessage() {}
 
 func (x *EnrolDeviceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[9]
+	mi := &file_ruqi_v1_session_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -531,7 +627,7 @@ func (x *EnrolDeviceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrolDeviceResponse.ProtoReflect.Descriptor instead.
 func (*EnrolDeviceResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EnrolDeviceResponse) GetToken() string {
@@ -564,7 +660,7 @@ type DescribeEnrolmentRequest struct {
 
 func (x *DescribeEnrolmentRequest) Reset() {
 	*x = DescribeEnrolmentRequest{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[10]
+	mi := &file_ruqi_v1_session_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -576,7 +672,7 @@ func (x *DescribeEnrolmentRequest) String() string {
 func (*DescribeEnrolmentRequest) ProtoMessage() {}
 
 func (x *DescribeEnrolmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[10]
+	mi := &file_ruqi_v1_session_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -589,7 +685,7 @@ func (x *DescribeEnrolmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeEnrolmentRequest.ProtoReflect.Descriptor instead.
 func (*DescribeEnrolmentRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DescribeEnrolmentRequest) GetCode() string {
@@ -612,7 +708,7 @@ type DescribeEnrolmentResponse struct {
 
 func (x *DescribeEnrolmentResponse) Reset() {
 	*x = DescribeEnrolmentResponse{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[11]
+	mi := &file_ruqi_v1_session_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +720,7 @@ func (x *DescribeEnrolmentResponse) String() string {
 func (*DescribeEnrolmentResponse) ProtoMessage() {}
 
 func (x *DescribeEnrolmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[11]
+	mi := &file_ruqi_v1_session_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +733,7 @@ func (x *DescribeEnrolmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeEnrolmentResponse.ProtoReflect.Descriptor instead.
 func (*DescribeEnrolmentResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DescribeEnrolmentResponse) GetEnterpriseUscc() string {
@@ -683,7 +779,7 @@ type Device struct {
 
 func (x *Device) Reset() {
 	*x = Device{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[12]
+	mi := &file_ruqi_v1_session_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +791,7 @@ func (x *Device) String() string {
 func (*Device) ProtoMessage() {}
 
 func (x *Device) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[12]
+	mi := &file_ruqi_v1_session_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +804,7 @@ func (x *Device) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Device.ProtoReflect.Descriptor instead.
 func (*Device) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Device) GetId() string {
@@ -761,7 +857,7 @@ type ListDevicesRequest struct {
 
 func (x *ListDevicesRequest) Reset() {
 	*x = ListDevicesRequest{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[13]
+	mi := &file_ruqi_v1_session_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -773,7 +869,7 @@ func (x *ListDevicesRequest) String() string {
 func (*ListDevicesRequest) ProtoMessage() {}
 
 func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[13]
+	mi := &file_ruqi_v1_session_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -786,7 +882,7 @@ func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDevicesRequest.ProtoReflect.Descriptor instead.
 func (*ListDevicesRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{13}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{15}
 }
 
 type ListDevicesResponse struct {
@@ -798,7 +894,7 @@ type ListDevicesResponse struct {
 
 func (x *ListDevicesResponse) Reset() {
 	*x = ListDevicesResponse{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[14]
+	mi := &file_ruqi_v1_session_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -810,7 +906,7 @@ func (x *ListDevicesResponse) String() string {
 func (*ListDevicesResponse) ProtoMessage() {}
 
 func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[14]
+	mi := &file_ruqi_v1_session_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -823,7 +919,7 @@ func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDevicesResponse.ProtoReflect.Descriptor instead.
 func (*ListDevicesResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{14}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListDevicesResponse) GetDevices() []*Device {
@@ -842,7 +938,7 @@ type RevokeDeviceRequest struct {
 
 func (x *RevokeDeviceRequest) Reset() {
 	*x = RevokeDeviceRequest{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[15]
+	mi := &file_ruqi_v1_session_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +950,7 @@ func (x *RevokeDeviceRequest) String() string {
 func (*RevokeDeviceRequest) ProtoMessage() {}
 
 func (x *RevokeDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[15]
+	mi := &file_ruqi_v1_session_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +963,7 @@ func (x *RevokeDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDeviceRequest.ProtoReflect.Descriptor instead.
 func (*RevokeDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{15}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RevokeDeviceRequest) GetDeviceId() string {
@@ -885,7 +981,7 @@ type RevokeDeviceResponse struct {
 
 func (x *RevokeDeviceResponse) Reset() {
 	*x = RevokeDeviceResponse{}
-	mi := &file_ruqi_v1_session_proto_msgTypes[16]
+	mi := &file_ruqi_v1_session_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -897,7 +993,7 @@ func (x *RevokeDeviceResponse) String() string {
 func (*RevokeDeviceResponse) ProtoMessage() {}
 
 func (x *RevokeDeviceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_session_proto_msgTypes[16]
+	mi := &file_ruqi_v1_session_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -910,7 +1006,7 @@ func (x *RevokeDeviceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDeviceResponse.ProtoReflect.Descriptor instead.
 func (*RevokeDeviceResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{16}
+	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{18}
 }
 
 var File_ruqi_v1_session_proto protoreflect.FileDescriptor
@@ -935,7 +1031,13 @@ const file_ruqi_v1_session_proto_rawDesc = "" +
 	"\asubject\x18\x05 \x01(\tR\asubject\x12!\n" +
 	"\fdisplay_name\x18\x06 \x01(\tR\vdisplayName\"\x10\n" +
 	"\x0eSignOutRequest\"\x11\n" +
-	"\x0fSignOutResponse\"4\n" +
+	"\x0fSignOutResponse\"\x15\n" +
+	"\x13StartSessionRequest\"\x82\x01\n" +
+	"\x14StartSessionResponse\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n" +
+	"\btoken_id\x18\x02 \x01(\tR\atokenId\x129\n" +
+	"\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"4\n" +
 	"\x1cCreateDeviceEnrolmentRequest\x12\x14\n" +
 	"\x05label\x18\x01 \x01(\tR\x05label\"\x97\x01\n" +
 	"\x1dCreateDeviceEnrolmentResponse\x12\x12\n" +
@@ -973,11 +1075,12 @@ const file_ruqi_v1_session_proto_rawDesc = "" +
 	"\adevices\x18\x01 \x03(\v2\x0f.ruqi.v1.DeviceR\adevices\"2\n" +
 	"\x13RevokeDeviceRequest\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\"\x16\n" +
-	"\x14RevokeDeviceResponse2\x84\x05\n" +
+	"\x14RevokeDeviceResponse2\xd1\x05\n" +
 	"\x0eSessionService\x12T\n" +
 	"\x0fGetSignInConfig\x12\x1f.ruqi.v1.GetSignInConfigRequest\x1a .ruqi.v1.GetSignInConfigResponse\x129\n" +
 	"\x06SignIn\x12\x16.ruqi.v1.SignInRequest\x1a\x17.ruqi.v1.SignInResponse\x12<\n" +
-	"\aSignOut\x12\x17.ruqi.v1.SignOutRequest\x1a\x18.ruqi.v1.SignOutResponse\x12f\n" +
+	"\aSignOut\x12\x17.ruqi.v1.SignOutRequest\x1a\x18.ruqi.v1.SignOutResponse\x12K\n" +
+	"\fStartSession\x12\x1c.ruqi.v1.StartSessionRequest\x1a\x1d.ruqi.v1.StartSessionResponse\x12f\n" +
 	"\x15CreateDeviceEnrolment\x12%.ruqi.v1.CreateDeviceEnrolmentRequest\x1a&.ruqi.v1.CreateDeviceEnrolmentResponse\x12H\n" +
 	"\vEnrolDevice\x12\x1b.ruqi.v1.EnrolDeviceRequest\x1a\x1c.ruqi.v1.EnrolDeviceResponse\x12Z\n" +
 	"\x11DescribeEnrolment\x12!.ruqi.v1.DescribeEnrolmentRequest\x1a\".ruqi.v1.DescribeEnrolmentResponse\x12H\n" +
@@ -996,7 +1099,7 @@ func file_ruqi_v1_session_proto_rawDescGZIP() []byte {
 	return file_ruqi_v1_session_proto_rawDescData
 }
 
-var file_ruqi_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_ruqi_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_ruqi_v1_session_proto_goTypes = []any{
 	(*GetSignInConfigRequest)(nil),        // 0: ruqi.v1.GetSignInConfigRequest
 	(*GetSignInConfigResponse)(nil),       // 1: ruqi.v1.GetSignInConfigResponse
@@ -1004,52 +1107,57 @@ var file_ruqi_v1_session_proto_goTypes = []any{
 	(*SignInResponse)(nil),                // 3: ruqi.v1.SignInResponse
 	(*SignOutRequest)(nil),                // 4: ruqi.v1.SignOutRequest
 	(*SignOutResponse)(nil),               // 5: ruqi.v1.SignOutResponse
-	(*CreateDeviceEnrolmentRequest)(nil),  // 6: ruqi.v1.CreateDeviceEnrolmentRequest
-	(*CreateDeviceEnrolmentResponse)(nil), // 7: ruqi.v1.CreateDeviceEnrolmentResponse
-	(*EnrolDeviceRequest)(nil),            // 8: ruqi.v1.EnrolDeviceRequest
-	(*EnrolDeviceResponse)(nil),           // 9: ruqi.v1.EnrolDeviceResponse
-	(*DescribeEnrolmentRequest)(nil),      // 10: ruqi.v1.DescribeEnrolmentRequest
-	(*DescribeEnrolmentResponse)(nil),     // 11: ruqi.v1.DescribeEnrolmentResponse
-	(*Device)(nil),                        // 12: ruqi.v1.Device
-	(*ListDevicesRequest)(nil),            // 13: ruqi.v1.ListDevicesRequest
-	(*ListDevicesResponse)(nil),           // 14: ruqi.v1.ListDevicesResponse
-	(*RevokeDeviceRequest)(nil),           // 15: ruqi.v1.RevokeDeviceRequest
-	(*RevokeDeviceResponse)(nil),          // 16: ruqi.v1.RevokeDeviceResponse
-	(Role)(0),                             // 17: ruqi.v1.Role
-	(*timestamppb.Timestamp)(nil),         // 18: google.protobuf.Timestamp
+	(*StartSessionRequest)(nil),           // 6: ruqi.v1.StartSessionRequest
+	(*StartSessionResponse)(nil),          // 7: ruqi.v1.StartSessionResponse
+	(*CreateDeviceEnrolmentRequest)(nil),  // 8: ruqi.v1.CreateDeviceEnrolmentRequest
+	(*CreateDeviceEnrolmentResponse)(nil), // 9: ruqi.v1.CreateDeviceEnrolmentResponse
+	(*EnrolDeviceRequest)(nil),            // 10: ruqi.v1.EnrolDeviceRequest
+	(*EnrolDeviceResponse)(nil),           // 11: ruqi.v1.EnrolDeviceResponse
+	(*DescribeEnrolmentRequest)(nil),      // 12: ruqi.v1.DescribeEnrolmentRequest
+	(*DescribeEnrolmentResponse)(nil),     // 13: ruqi.v1.DescribeEnrolmentResponse
+	(*Device)(nil),                        // 14: ruqi.v1.Device
+	(*ListDevicesRequest)(nil),            // 15: ruqi.v1.ListDevicesRequest
+	(*ListDevicesResponse)(nil),           // 16: ruqi.v1.ListDevicesResponse
+	(*RevokeDeviceRequest)(nil),           // 17: ruqi.v1.RevokeDeviceRequest
+	(*RevokeDeviceResponse)(nil),          // 18: ruqi.v1.RevokeDeviceResponse
+	(Role)(0),                             // 19: ruqi.v1.Role
+	(*timestamppb.Timestamp)(nil),         // 20: google.protobuf.Timestamp
 }
 var file_ruqi_v1_session_proto_depIdxs = []int32{
-	17, // 0: ruqi.v1.SignInRequest.role:type_name -> ruqi.v1.Role
-	18, // 1: ruqi.v1.SignInResponse.expires_at:type_name -> google.protobuf.Timestamp
-	17, // 2: ruqi.v1.SignInResponse.role:type_name -> ruqi.v1.Role
-	18, // 3: ruqi.v1.CreateDeviceEnrolmentResponse.expires_at:type_name -> google.protobuf.Timestamp
-	12, // 4: ruqi.v1.EnrolDeviceResponse.device:type_name -> ruqi.v1.Device
-	18, // 5: ruqi.v1.DescribeEnrolmentResponse.expires_at:type_name -> google.protobuf.Timestamp
-	18, // 6: ruqi.v1.Device.enrolled_at:type_name -> google.protobuf.Timestamp
-	18, // 7: ruqi.v1.Device.expires_at:type_name -> google.protobuf.Timestamp
-	18, // 8: ruqi.v1.Device.revoked_at:type_name -> google.protobuf.Timestamp
-	12, // 9: ruqi.v1.ListDevicesResponse.devices:type_name -> ruqi.v1.Device
-	0,  // 10: ruqi.v1.SessionService.GetSignInConfig:input_type -> ruqi.v1.GetSignInConfigRequest
-	2,  // 11: ruqi.v1.SessionService.SignIn:input_type -> ruqi.v1.SignInRequest
-	4,  // 12: ruqi.v1.SessionService.SignOut:input_type -> ruqi.v1.SignOutRequest
-	6,  // 13: ruqi.v1.SessionService.CreateDeviceEnrolment:input_type -> ruqi.v1.CreateDeviceEnrolmentRequest
-	8,  // 14: ruqi.v1.SessionService.EnrolDevice:input_type -> ruqi.v1.EnrolDeviceRequest
-	10, // 15: ruqi.v1.SessionService.DescribeEnrolment:input_type -> ruqi.v1.DescribeEnrolmentRequest
-	13, // 16: ruqi.v1.SessionService.ListDevices:input_type -> ruqi.v1.ListDevicesRequest
-	15, // 17: ruqi.v1.SessionService.RevokeDevice:input_type -> ruqi.v1.RevokeDeviceRequest
-	1,  // 18: ruqi.v1.SessionService.GetSignInConfig:output_type -> ruqi.v1.GetSignInConfigResponse
-	3,  // 19: ruqi.v1.SessionService.SignIn:output_type -> ruqi.v1.SignInResponse
-	5,  // 20: ruqi.v1.SessionService.SignOut:output_type -> ruqi.v1.SignOutResponse
-	7,  // 21: ruqi.v1.SessionService.CreateDeviceEnrolment:output_type -> ruqi.v1.CreateDeviceEnrolmentResponse
-	9,  // 22: ruqi.v1.SessionService.EnrolDevice:output_type -> ruqi.v1.EnrolDeviceResponse
-	11, // 23: ruqi.v1.SessionService.DescribeEnrolment:output_type -> ruqi.v1.DescribeEnrolmentResponse
-	14, // 24: ruqi.v1.SessionService.ListDevices:output_type -> ruqi.v1.ListDevicesResponse
-	16, // 25: ruqi.v1.SessionService.RevokeDevice:output_type -> ruqi.v1.RevokeDeviceResponse
-	18, // [18:26] is the sub-list for method output_type
-	10, // [10:18] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	19, // 0: ruqi.v1.SignInRequest.role:type_name -> ruqi.v1.Role
+	20, // 1: ruqi.v1.SignInResponse.expires_at:type_name -> google.protobuf.Timestamp
+	19, // 2: ruqi.v1.SignInResponse.role:type_name -> ruqi.v1.Role
+	20, // 3: ruqi.v1.StartSessionResponse.expires_at:type_name -> google.protobuf.Timestamp
+	20, // 4: ruqi.v1.CreateDeviceEnrolmentResponse.expires_at:type_name -> google.protobuf.Timestamp
+	14, // 5: ruqi.v1.EnrolDeviceResponse.device:type_name -> ruqi.v1.Device
+	20, // 6: ruqi.v1.DescribeEnrolmentResponse.expires_at:type_name -> google.protobuf.Timestamp
+	20, // 7: ruqi.v1.Device.enrolled_at:type_name -> google.protobuf.Timestamp
+	20, // 8: ruqi.v1.Device.expires_at:type_name -> google.protobuf.Timestamp
+	20, // 9: ruqi.v1.Device.revoked_at:type_name -> google.protobuf.Timestamp
+	14, // 10: ruqi.v1.ListDevicesResponse.devices:type_name -> ruqi.v1.Device
+	0,  // 11: ruqi.v1.SessionService.GetSignInConfig:input_type -> ruqi.v1.GetSignInConfigRequest
+	2,  // 12: ruqi.v1.SessionService.SignIn:input_type -> ruqi.v1.SignInRequest
+	4,  // 13: ruqi.v1.SessionService.SignOut:input_type -> ruqi.v1.SignOutRequest
+	6,  // 14: ruqi.v1.SessionService.StartSession:input_type -> ruqi.v1.StartSessionRequest
+	8,  // 15: ruqi.v1.SessionService.CreateDeviceEnrolment:input_type -> ruqi.v1.CreateDeviceEnrolmentRequest
+	10, // 16: ruqi.v1.SessionService.EnrolDevice:input_type -> ruqi.v1.EnrolDeviceRequest
+	12, // 17: ruqi.v1.SessionService.DescribeEnrolment:input_type -> ruqi.v1.DescribeEnrolmentRequest
+	15, // 18: ruqi.v1.SessionService.ListDevices:input_type -> ruqi.v1.ListDevicesRequest
+	17, // 19: ruqi.v1.SessionService.RevokeDevice:input_type -> ruqi.v1.RevokeDeviceRequest
+	1,  // 20: ruqi.v1.SessionService.GetSignInConfig:output_type -> ruqi.v1.GetSignInConfigResponse
+	3,  // 21: ruqi.v1.SessionService.SignIn:output_type -> ruqi.v1.SignInResponse
+	5,  // 22: ruqi.v1.SessionService.SignOut:output_type -> ruqi.v1.SignOutResponse
+	7,  // 23: ruqi.v1.SessionService.StartSession:output_type -> ruqi.v1.StartSessionResponse
+	9,  // 24: ruqi.v1.SessionService.CreateDeviceEnrolment:output_type -> ruqi.v1.CreateDeviceEnrolmentResponse
+	11, // 25: ruqi.v1.SessionService.EnrolDevice:output_type -> ruqi.v1.EnrolDeviceResponse
+	13, // 26: ruqi.v1.SessionService.DescribeEnrolment:output_type -> ruqi.v1.DescribeEnrolmentResponse
+	16, // 27: ruqi.v1.SessionService.ListDevices:output_type -> ruqi.v1.ListDevicesResponse
+	18, // 28: ruqi.v1.SessionService.RevokeDevice:output_type -> ruqi.v1.RevokeDeviceResponse
+	20, // [20:29] is the sub-list for method output_type
+	11, // [11:20] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_session_proto_init() }
@@ -1064,7 +1172,7 @@ func file_ruqi_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_session_proto_rawDesc), len(file_ruqi_v1_session_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

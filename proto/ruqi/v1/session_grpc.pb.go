@@ -22,6 +22,7 @@ const (
 	SessionService_GetSignInConfig_FullMethodName       = "/ruqi.v1.SessionService/GetSignInConfig"
 	SessionService_SignIn_FullMethodName                = "/ruqi.v1.SessionService/SignIn"
 	SessionService_SignOut_FullMethodName               = "/ruqi.v1.SessionService/SignOut"
+	SessionService_StartSession_FullMethodName          = "/ruqi.v1.SessionService/StartSession"
 	SessionService_CreateDeviceEnrolment_FullMethodName = "/ruqi.v1.SessionService/CreateDeviceEnrolment"
 	SessionService_EnrolDevice_FullMethodName           = "/ruqi.v1.SessionService/EnrolDevice"
 	SessionService_DescribeEnrolment_FullMethodName     = "/ruqi.v1.SessionService/DescribeEnrolment"
@@ -46,6 +47,14 @@ type SessionServiceClient interface {
 	SignIn(ctx context.Context, in *SignInRequest, opts ...grpc.CallOption) (*SignInResponse, error)
 	// SignOut revokes the caller's own session or device token.
 	SignOut(ctx context.Context, in *SignOutRequest, opts ...grpc.CallOption) (*SignOutResponse, error)
+	// StartSession exchanges the caller's token (an administrator-issued one,
+	// <data-dir>/admin.token, a session) for a session token of the same
+	// principal that expires as a sign-in's does (-session-ttl), or with the
+	// caller's token if that is sooner. The web pages keep this in their
+	// cookie, never the token pasted, so that a cookie that leaks holds no
+	// credential that outlives the session. An administrator's revocation of
+	// the caller's token revokes it too. A staff device's token is refused.
+	StartSession(ctx context.Context, in *StartSessionRequest, opts ...grpc.CallOption) (*StartSessionResponse, error)
 	// CreateDeviceEnrolment gives a signed-in enterprise a short-lived,
 	// single-use enrolment code for a member of staff's phone.
 	CreateDeviceEnrolment(ctx context.Context, in *CreateDeviceEnrolmentRequest, opts ...grpc.CallOption) (*CreateDeviceEnrolmentResponse, error)
@@ -94,6 +103,16 @@ func (c *sessionServiceClient) SignOut(ctx context.Context, in *SignOutRequest, 
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SignOutResponse)
 	err := c.cc.Invoke(ctx, SessionService_SignOut_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) StartSession(ctx context.Context, in *StartSessionRequest, opts ...grpc.CallOption) (*StartSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartSessionResponse)
+	err := c.cc.Invoke(ctx, SessionService_StartSession_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +186,14 @@ type SessionServiceServer interface {
 	SignIn(context.Context, *SignInRequest) (*SignInResponse, error)
 	// SignOut revokes the caller's own session or device token.
 	SignOut(context.Context, *SignOutRequest) (*SignOutResponse, error)
+	// StartSession exchanges the caller's token (an administrator-issued one,
+	// <data-dir>/admin.token, a session) for a session token of the same
+	// principal that expires as a sign-in's does (-session-ttl), or with the
+	// caller's token if that is sooner. The web pages keep this in their
+	// cookie, never the token pasted, so that a cookie that leaks holds no
+	// credential that outlives the session. An administrator's revocation of
+	// the caller's token revokes it too. A staff device's token is refused.
+	StartSession(context.Context, *StartSessionRequest) (*StartSessionResponse, error)
 	// CreateDeviceEnrolment gives a signed-in enterprise a short-lived,
 	// single-use enrolment code for a member of staff's phone.
 	CreateDeviceEnrolment(context.Context, *CreateDeviceEnrolmentRequest) (*CreateDeviceEnrolmentResponse, error)
@@ -199,6 +226,9 @@ func (UnimplementedSessionServiceServer) SignIn(context.Context, *SignInRequest)
 }
 func (UnimplementedSessionServiceServer) SignOut(context.Context, *SignOutRequest) (*SignOutResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SignOut not implemented")
+}
+func (UnimplementedSessionServiceServer) StartSession(context.Context, *StartSessionRequest) (*StartSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartSession not implemented")
 }
 func (UnimplementedSessionServiceServer) CreateDeviceEnrolment(context.Context, *CreateDeviceEnrolmentRequest) (*CreateDeviceEnrolmentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateDeviceEnrolment not implemented")
@@ -286,6 +316,24 @@ func _SessionService_SignOut_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(SessionServiceServer).SignOut(ctx, req.(*SignOutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_StartSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).StartSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_StartSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).StartSession(ctx, req.(*StartSessionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -398,6 +446,10 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SignOut",
 			Handler:    _SessionService_SignOut_Handler,
+		},
+		{
+			MethodName: "StartSession",
+			Handler:    _SessionService_StartSession_Handler,
 		},
 		{
 			MethodName: "CreateDeviceEnrolment",
