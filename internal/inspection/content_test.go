@@ -37,7 +37,7 @@ func TestCheckRecords_LatestResultCounts(t *testing.T) {
 		var rep inspection.RecordReport
 		if err := st.View(context.Background(), func(r store.Reader) error {
 			var err error
-			rep, err = inspection.CheckRecords(r)
+			rep, err = inspection.CheckRecords(r, nil)
 			return err
 		}); err != nil {
 			t.Fatal(err)

@@ -217,19 +217,27 @@ func (a *adminServer) VerifyEventLog(ctx context.Context, _ *ruqiv1.VerifyEventL
 			return err
 		}
 		// The records against what the log says was decided: the chain
-		// proves the events, not the records derived from them.
-		if records, err = inspection.CheckRecords(r); err != nil {
-			return err
-		}
-		// A supervisor is told of its region's records only, as ListEvents
-		// lists its region's events (a review, 2026-12-06).
+		// proves the events, not the records derived from them. A
+		// supervisor is told of its region's records only, counted and
+		// listed, as ListEvents lists its region's events: how many
+		// registrations, results and evaluations the province holds is no
+		// more a district's than its report is (a review, 2026-12-06). The
+		// region is the event's enterprise's, as the log committed to it,
+		// not the record's, which is what is being checked.
+		var within func(*ruqiv1.Event) bool
 		if p := principal(ctx); p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {
-			records.Differing = slices.DeleteFunc(records.Differing, func(d inspection.RecordDifference) bool {
-				ins, err := r.Inspection(d.InspectionID)
-				return err != nil || !domain.RegionCovers(p.Subject, inspection.RegionOf(r, ins.GetEnterpriseUscc()))
-			})
+			regions := map[string]bool{}
+			within = func(e *ruqiv1.Event) bool {
+				in, ok := regions[e.GetEnterpriseUscc()]
+				if !ok {
+					in = e.GetEnterpriseUscc() != "" && domain.RegionCovers(p.Subject, inspection.RegionOf(r, e.GetEnterpriseUscc()))
+					regions[e.GetEnterpriseUscc()] = in
+				}
+				return in
+			}
 		}
-		return nil
+		records, err = inspection.CheckRecords(r, within)
+		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

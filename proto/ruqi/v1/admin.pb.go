@@ -810,7 +810,9 @@ type VerifyEventLogResponse struct {
 	// evaluations) were compared with the event that says what was decided
 	// of them; records_differing lists the first that do not match: a record
 	// rewritten at rest. Events written before 2026-12-06 say no content and
-	// are not counted.
+	// are not counted. To a supervisor, both are of its region's enterprises
+	// only; events, head_hash and the checkpoint's fields are the whole log's,
+	// which every checkpoint publishes.
 	RecordsChecked   uint64              `protobuf:"varint,8,opt,name=records_checked,json=recordsChecked,proto3" json:"records_checked,omitempty"`
 	RecordsDiffering []*RecordDifference `protobuf:"bytes,9,rep,name=records_differing,json=recordsDiffering,proto3" json:"records_differing,omitempty"`
 	unknownFields    protoimpl.UnknownFields
