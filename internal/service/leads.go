@@ -33,6 +33,9 @@ func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLead
 	}
 	resp := &ruqiv1.ListLeadsResponse{}
 	err = ss.s.store.View(ctx, func(r store.Reader) error {
+		if err := agencyFilter(r, req.GetAgencyId()); err != nil {
+			return err
+		}
 		var err error
 		resp.Leads, resp.NextPageToken, err = fillPage(pg, r.Leads, (*ruqiv1.Lead).GetId, func(l *ruqiv1.Lead) (bool, error) {
 			region := inspection.LeadRegion(r, l)
@@ -109,6 +112,9 @@ func (ss *supervisionServer) ListEvaluations(ctx context.Context, req *ruqiv1.Li
 	}
 	resp := &ruqiv1.ListEvaluationsResponse{}
 	err = ss.s.store.View(ctx, func(r store.Reader) error {
+		if err := agencyFilter(r, req.GetAgencyId()); err != nil {
+			return err
+		}
 		read := func(p store.Page) ([]*ruqiv1.Evaluation, error) { return r.Evaluations(req.GetAgencyId(), p) }
 		var err error
 		resp.Evaluations, resp.NextPageToken, err = fillPage(pg, read, (*ruqiv1.Evaluation).GetInspectionId, func(e *ruqiv1.Evaluation) (bool, error) {

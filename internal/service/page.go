@@ -102,3 +102,24 @@ func fillPage[T any](p page, read func(store.Page) ([]T, error), key func(T) str
 	}
 	return out, pageToken(after), nil
 }
+
+// agencyFilter checks the agency a list or a summary is narrowed to (its
+// agency_id; empty: no filter), as a registration's agency is checked:
+// INVALID_ARGUMENT ID_MALFORMED for what no agency id can be (over 64
+// characters, another alphabet), NOT_FOUND AGENCY_UNKNOWN for an agency the
+// directory does not hold. Unchecked, a mistyped or unknown agency answered
+// an empty list or a summary of nothing, which reads as "no leads" or "no
+// evaluations" (a trial of bad input, 2026-12-06). The id has been
+// normalised (full-width folded, upper-case) by domain.NormalizeRequest.
+func agencyFilter(r store.Reader, id string) error {
+	if id == "" {
+		return nil
+	}
+	if err := domain.ValidateID("执法部门编号", id); err != nil {
+		return err
+	}
+	if _, err := r.Agency(id); err != nil {
+		return notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在，请核对部门编号", id)
+	}
+	return nil
+}

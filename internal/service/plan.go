@@ -127,6 +127,9 @@ func (ps *planServer) ListPlans(ctx context.Context, req *ruqiv1.ListPlansReques
 	p := principal(ctx)
 	resp := &ruqiv1.ListPlansResponse{}
 	err = ps.s.store.View(ctx, func(r store.Reader) error {
+		if err := agencyFilter(r, req.GetAgencyId()); err != nil {
+			return err
+		}
 		agency := req.GetAgencyId()
 		if !p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !p.Is(ruqiv1.Role_ROLE_ADMIN) {
 			ag, err := inspection.PlanAgency(r, p, agency)

@@ -71,6 +71,9 @@ func (is *inspectionServer) GetEvaluationSummary(ctx context.Context, req *ruqiv
 	resp := &ruqiv1.GetEvaluationSummaryResponse{}
 	now := is.s.now()
 	err := is.s.store.View(ctx, func(r store.Reader) error {
+		if err := agencyFilter(r, req.GetAgencyId()); err != nil {
+			return err
+		}
 		var err error
 		resp.Summary, err = inspection.EvaluationSummary(r, principal(ctx), now, req.GetAgencyId())
 		return err
