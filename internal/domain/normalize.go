@@ -52,21 +52,54 @@ func NormalizeID(s string) string {
 }
 
 // NormalizeRequest normalises, in place, the identifier fields people type
-// at the top level of an API request: USCCs, agency, officer, check-item and
-// inspection ids, region codes (idFields). Other fields are left exactly as
-// sent: free text, and ids that are case-sensitive or not typed by people
-// (request ids, token and device ids, lead ids, an OIDC client id). Nested
-// records (an imported directory) are left too: their ids and the
-// references between them must stay as written.
+// in an API request: USCCs, agency, officer, check-item and inspection ids,
+// region codes (idFields), at the top level and in the messages it holds (a
+// result's items, a plan's scope, a plan's coverage, a draw's filter).
+// Other fields are left exactly as sent: free text, and ids that are
+// case-sensitive or not typed by people (request ids, token and device ids,
+// lead ids, an OIDC client id). The records of an imported directory
+// (keptAsWritten) are left too: their ids and the references between them
+// must stay as written. Before 2026-12-06 nested messages were all left, and
+// a full-width check_item_id in a result's items was refused where the same
+// id at the top level of a registration was read (a trial of bad input).
 func NormalizeRequest(m proto.Message) {
 	if m == nil {
 		return
 	}
-	r := m.ProtoReflect()
+	normalizeMessage(m.ProtoReflect())
+}
+
+// keptAsWritten are the messages NormalizeRequest does not enter: an
+// imported directory and its records.
+var keptAsWritten = map[protoreflect.FullName]bool{
+	"ruqi.v1.Directory": true, "ruqi.v1.Agency": true, "ruqi.v1.Officer": true,
+	"ruqi.v1.Enterprise": true, "ruqi.v1.CheckItem": true,
+}
+
+func normalizeMessage(r protoreflect.Message) {
+	if keptAsWritten[r.Descriptor().FullName()] {
+		return
+	}
 	fields := r.Descriptor().Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
-		if fd.Kind() != protoreflect.StringKind {
+		switch {
+		case fd.IsMap():
+			continue // no request keys identifiers by a map
+		case fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind:
+			if !r.Has(fd) {
+				continue
+			}
+			if fd.IsList() {
+				list := r.Get(fd).List()
+				for j := 0; j < list.Len(); j++ {
+					normalizeMessage(list.Get(j).Message())
+				}
+				continue
+			}
+			normalizeMessage(r.Get(fd).Message())
+			continue
+		case fd.Kind() != protoreflect.StringKind:
 			continue
 		}
 		norm := idFieldNorm(string(fd.Name()))
@@ -74,6 +107,9 @@ func NormalizeRequest(m proto.Message) {
 			continue
 		}
 		if fd.IsList() {
+			if !r.Has(fd) {
+				continue
+			}
 			list := r.Mutable(fd).List()
 			for j := 0; j < list.Len(); j++ {
 				list.Set(j, protoreflect.ValueOfString(norm(list.Get(j).String())))
@@ -91,7 +127,7 @@ func NormalizeRequest(m proto.Message) {
 var idFields = map[string]bool{
 	"uscc": true, "enterprise_uscc": true,
 	"agency_id": true, "officer_id": true, "officer_ids": true,
-	"check_item_id": true, "check_item_ids": true,
+	"check_item_id": true, "check_item_ids": true, "enterprise_usccs": true,
 	"inspection_id": true, "inspection_ids": true,
 	"region_code": true,
 	"draw_id":     true, "enterprise_population": true, "officer_population": true,

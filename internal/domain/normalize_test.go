@@ -41,6 +41,39 @@ func TestNormalizeRequest_IdentifiersOnly(t *testing.T) {
 	}
 }
 
+// Ids inside the messages a request holds are read as at the top level: a
+// result's items, a plan's scope, a coverage; an imported directory's
+// records are not, their ids and references staying as written.
+func TestNormalizeRequest_NestedIdentifiers(t *testing.T) {
+	res := &ruqiv1.RecordResultRequest{InspectionId: "ins-1", Items: []*ruqiv1.ItemResult{
+		{CheckItemId: "\u3000ｃｉ－０００１", Note: "ｎｏｔｅ"}, {CheckItemId: "ci-0004 "}}}
+	NormalizeRequest(res)
+	if res.Items[0].CheckItemId != "CI-0001" || res.Items[1].CheckItemId != "CI-0004" || res.InspectionId != "INS-1" {
+		t.Errorf("a result's item ids not normalised: %v", res)
+	}
+	if res.Items[0].Note != "ｎｏｔｅ" {
+		t.Errorf("a note changed: %q", res.Items[0].Note)
+	}
+	plan := &ruqiv1.FilePlanRequest{Scope: &ruqiv1.PlanScope{EnterpriseUsccs: []string{"９１５１０１００ma6123456w"}, RegionCode: "５１０１０４"}}
+	NormalizeRequest(plan)
+	if plan.Scope.EnterpriseUsccs[0] != "91510100MA6123456W" || plan.Scope.RegionCode != "510104" {
+		t.Errorf("a plan's scope not normalised: %v", plan.Scope)
+	}
+	cov := &ruqiv1.SubmitPlanCoverageRequest{Coverage: &ruqiv1.PlanCoverage{PlanId: "ｐｌａｎ-1", AgencyId: "ag-01", CheckItemIds: []string{"ci-1"}}}
+	NormalizeRequest(cov)
+	if c := cov.Coverage; c.PlanId != "PLAN-1" || c.AgencyId != "AG-01" || c.CheckItemIds[0] != "CI-1" {
+		t.Errorf("a coverage not normalised: %v", c)
+	}
+	dir := &ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{
+		Agencies:   []*ruqiv1.Agency{{Id: "ag-01", RegionCode: "５１０１０４"}},
+		CheckItems: []*ruqiv1.CheckItem{{Id: "ci-1", AgencyId: "ag-01"}}}}
+	want := proto.Clone(dir)
+	NormalizeRequest(dir)
+	if !proto.Equal(dir, want) {
+		t.Errorf("an imported directory changed: %v", dir)
+	}
+}
+
 // A full-width USCC that is not normalised is refused in characters, not
 // bytes ("应为18位，收到18位" said nothing).
 func TestValidateUSCC_FullWidth_NamesTheCharacter(t *testing.T) {

@@ -140,3 +140,26 @@ func TestComplaintWithoutTime_AndEventTableInChinese(t *testing.T) {
 		}
 	}
 }
+
+// A result's items name their check items as a registration does: a
+// full-width, lower-case check_item_id inside the items is the item the
+// officer meant, as it is at the top level of a registration (a trial of bad
+// input, 2026-12-06: nested ids were left as sent, and the result refused).
+func TestRecordResult_TypedItemIDs_Normalised(t *testing.T) {
+	w := newWorld(t)
+	reg := w.register("now", "now+2h")
+	var items []*ruqiv1.ItemResult
+	for _, id := range w.f.items {
+		items = append(items, &ruqiv1.ItemResult{CheckItemId: "\u3000" + toFullWidth(strings.ToLower(id)), Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM})
+	}
+	resp, err := ruqiv1.NewInspectionServiceClient(w.conn(w.officer)).RecordResult(context.Background(), &ruqiv1.RecordResultRequest{
+		InspectionId: reg.GetInspection().GetId(), Items: items, Summary: "未发现问题"})
+	if err != nil {
+		t.Fatalf("a result naming its items full-width: %v", err)
+	}
+	for i, it := range resp.GetInspection().GetResult().GetItems() {
+		if it.GetCheckItemId() != w.f.items[i] {
+			t.Errorf("item %d recorded as %q, want %q", i, it.GetCheckItemId(), w.f.items[i])
+		}
+	}
+}
