@@ -150,9 +150,14 @@ func scannedBy(p auth.Principal) string {
 	case store.TokenDevice:
 		return "前台设备「" + p.Label + "」（" + p.TokenID + "）"
 	case store.TokenSession:
+		if p.Label == "" {
+			// A web session started from a token an administrator
+			// issued (StartSession), which names no account.
+			return "以管理员签发的令牌登录的网页（" + p.TokenID + "）"
+		}
 		return "政务服务账号「" + p.Label + "」"
 	}
-	return "访问令牌 " + p.TokenID
+	return "管理员签发的访问令牌（" + p.TokenID + "）"
 }
 
 // inspectionView is what the enterprise sees: agencies, officers with their
