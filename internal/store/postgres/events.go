@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,9 +19,10 @@ import (
 // and fields that repeat from one event to the next, which a block
 // compresses together.
 //
-// Blocks are aligned, events 512·b+1 to 512·b+512, and sealed in order; a
-// run that cannot be sealed (a chain broken, kept for verification to find)
-// stays single rows. Readers meet both in seq order.
+// Blocks are aligned, events 512·b+1 to 512·b+512, and sealed in order
+// from events_sealed.next; a run that cannot be sealed (a chain broken,
+// kept for verification to find) stays single rows. Readers meet both in
+// seq order.
 const (
 	blockEvents = 512
 	// maxSealBlocks bounds the blocks one SealEvents writes: a database
@@ -71,10 +73,15 @@ func scanEventRow(row pgx.CollectableRow) (eventRow, error) {
 	return r, err
 }
 
+// headerBytes is more than a block's header takes (store.EventBlockHeader:
+// two bytes, the count, the last hash): what lastHash reads of a block.
+const headerBytes = 128
+
 // rowAtOrBefore returns the row that starts at seq or, if none does, the
-// last before it: the one that holds seq if any does.
+// last before it: the one that holds seq if any does. Of a block it reads
+// the header only (enough for last and lastHash, not for walk).
 func (t *txn) rowAtOrBefore(seq uint64) (eventRow, bool, error) {
-	rows, err := t.query("SELECT seq, n, rec FROM events WHERE seq <= $1 ORDER BY seq DESC LIMIT 1", int64(seq))
+	rows, err := t.query("SELECT seq, n, CASE WHEN n > 1 THEN substring(rec FROM 1 FOR $2) ELSE rec END FROM events WHERE seq <= $1 ORDER BY seq DESC LIMIT 1", int64(seq), headerBytes)
 	if err != nil {
 		return eventRow{}, false, err
 	}
@@ -102,6 +109,9 @@ func (t *txn) prevHash(seq uint64) ([]byte, error) {
 // (lean events do not repeat it), starting with the hash of the event
 // before the first row it reads.
 func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
+	if afterSeq >= math.MaxInt64 {
+		return nil // seq is a bigint: none follows
+	}
 	from := afterSeq + 1
 	var prev []byte
 	if afterSeq > 0 {
@@ -156,7 +166,7 @@ func (t *txn) Events(afterSeq uint64, fn func(*ruqiv1.Event) error) error {
 }
 
 func (t *txn) Head() (uint64, []byte, error) {
-	rows, err := t.query("SELECT seq, n, rec FROM events ORDER BY seq DESC LIMIT 1")
+	rows, err := t.query("SELECT seq, n, CASE WHEN n > 1 THEN substring(rec FROM 1 FOR $1) ELSE rec END FROM events ORDER BY seq DESC LIMIT 1", headerBytes)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -175,24 +185,32 @@ func (t *txn) Head() (uint64, []byte, error) {
 }
 
 // SealEvents packs the complete, aligned runs of single events up to seq
-// size into blocks, up to maxSealBlocks of them, from the first run after
-// the last block (the index events_blocks finds it).
+// size into blocks, up to maxSealBlocks of them, from where the last call
+// stopped (events_sealed). A run that cannot be sealed is tried once and
+// passed over, as bbolt does (events.sealed_next): counted against the
+// bound and started from again, sixteen such runs stopped sealing for
+// good, and one was read again at every integration (a review,
+// 2026-12-06).
 func (t *txn) SealEvents(size uint64) error {
 	next := uint64(1)
-	var last int64
-	err := t.queryRow("SELECT seq FROM events WHERE n > 1 ORDER BY seq DESC LIMIT 1").Scan(&last)
+	var stored int64
+	err := t.queryRow("SELECT next FROM events_sealed").Scan(&stored)
 	switch {
 	case err == nil:
-		next = uint64(last) + blockEvents
+		next = uint64(stored)
 	case !errors.Is(err, pgx.ErrNoRows):
 		return t.note(err)
 	}
+	start := next
 	for sealed := 0; sealed < maxSealBlocks && next+blockEvents-1 <= size; sealed, next = sealed+1, next+blockEvents {
 		if err := t.sealBlock(next); err != nil {
 			return err
 		}
 	}
-	return nil
+	if next == start {
+		return nil
+	}
+	return t.exec("INSERT INTO events_sealed (next) VALUES ($1) ON CONFLICT (one) DO UPDATE SET next = excluded.next", int64(next))
 }
 
 // sealBlock replaces events first to first+511 by their block if all are

@@ -4,8 +4,14 @@
 -- integrated events are sealed into a block. Adding a column with a
 -- constant default rewrites no row.
 ALTER TABLE events ADD COLUMN n integer NOT NULL DEFAULT 1;
--- Where sealing goes on: the last block. One entry per 512 events.
-CREATE INDEX events_blocks ON events (seq) WHERE n > 1;
+-- Where sealing goes on, as bbolt keeps events.sealed_next: the first run
+-- not yet sealed or passed over. A run that cannot be sealed (a chain
+-- broken, kept for verification to find) is passed over for good, not
+-- tried again at every integration ahead of the runs after it. One row.
+CREATE TABLE events_sealed (
+    one  boolean PRIMARY KEY DEFAULT true CHECK (one),
+    next bigint NOT NULL
+);
 
 -- +goose Down
 -- Blocks cannot be unsealed in SQL: going back is refused while there are
@@ -19,5 +25,5 @@ BEGIN
 END
 $$;
 -- +goose StatementEnd
-DROP INDEX events_blocks;
+DROP TABLE events_sealed;
 ALTER TABLE events DROP COLUMN n;
