@@ -245,6 +245,9 @@ func (a *app) adminTokenRotateCommand() *cobra.Command {
 				}
 				a.printer().Token(&ruqiv1.IssueAccessTokenRequest{Description: "轮换自 " + resp.GetRevokedTokenId() + "（已吊销）"},
 					&ruqiv1.IssueAccessTokenResponse{Token: resp.GetToken(), TokenId: resp.GetTokenId(), ExpiresAt: resp.GetExpiresAt()})
+				if n := len(resp.GetSessionsEnded()); n > 0 {
+					fmt.Fprintf(a.stdout, "同时结束了用旧令牌登录的网页会话 %d 个：%s（请用新令牌重新登录）。\n", n, strings.Join(resp.GetSessionsEnded(), "、"))
+				}
 				return nil
 			})
 		},

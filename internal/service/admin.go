@@ -102,7 +102,11 @@ func roleWord(r ruqiv1.Role) string {
 
 // RotateAccessToken replaces an administrator-issued token by a new one for
 // the same role and subject, revoking the old one in the same transaction,
-// so that there is never a moment with both or neither.
+// so that there is never a moment with both or neither. The web sessions
+// started from the old token end with it (a token is rotated because it
+// may have leaked, and a session its finder started would otherwise act
+// for its 12 hours); the devices enrolled through it, each a deliberate
+// act listed on its own, stay (a review, 2026-12-06).
 func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateAccessTokenRequest) (*ruqiv1.RotateAccessTokenResponse, error) {
 	ttl, err := a.s.tokenTTL(req.GetTtl())
 	if err != nil {
@@ -113,6 +117,7 @@ func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateA
 		return nil, toStatus(ctx, err)
 	}
 	now := a.s.now()
+	var ended []string
 	err = a.s.store.Update(ctx, func(tx store.Tx) error {
 		old, err := tx.AccessTokenByID(req.GetTokenId())
 		if err != nil {
@@ -140,12 +145,35 @@ func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateA
 		}
 		e = newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
 		e.Detail = old.ID + " " + roleWord(old.Role) + ":" + old.Subject + " rotated to " + id
-		return record(tx, e)
+		if err := record(tx, e); err != nil {
+			return err
+		}
+		ended = ended[:0] // a retried transaction starts over
+		made, err := tx.AccessTokensOf(old.Role, old.Subject)
+		if err != nil {
+			return err
+		}
+		for _, m := range made {
+			if m.Parent != old.ID || m.Kind != store.TokenSession || !m.RevokedAt.IsZero() {
+				continue
+			}
+			m.RevokedAt = now
+			if err := tx.PutAccessToken(m); err != nil {
+				return err
+			}
+			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
+			e.Detail = m.ID + " " + roleWord(m.Role) + ":" + m.Subject + " " + m.Kind + " made by " + m.Parent + ", rotated"
+			if err := record(tx, e); err != nil {
+				return err
+			}
+			ended = append(ended, m.ID)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return &ruqiv1.RotateAccessTokenResponse{Token: token, TokenId: id, ExpiresAt: timestamppb.New(now.Add(ttl)), RevokedTokenId: req.GetTokenId()}, nil
+	return &ruqiv1.RotateAccessTokenResponse{Token: token, TokenId: id, ExpiresAt: timestamppb.New(now.Add(ttl)), RevokedTokenId: req.GetTokenId(), SessionsEnded: ended}, nil
 }
 
 // maxEventsPerCall bounds the events one ListEvents answers, and

@@ -444,8 +444,13 @@ type RotateAccessTokenResponse struct {
 	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	// revoked_token_id is the token it replaces, now revoked.
 	RevokedTokenId string `protobuf:"bytes,4,opt,name=revoked_token_id,json=revokedTokenId,proto3" json:"revoked_token_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// sessions_ended are the web sessions started from the old token
+	// (SessionService.StartSession), revoked with it: whoever holds the new
+	// token signs in again. Devices enrolled through it stay; revoking the
+	// old token (RevokeAccessToken) ends them too.
+	SessionsEnded []string `protobuf:"bytes,5,rep,name=sessions_ended,json=sessionsEnded,proto3" json:"sessions_ended,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RotateAccessTokenResponse) Reset() {
@@ -504,6 +509,13 @@ func (x *RotateAccessTokenResponse) GetRevokedTokenId() string {
 		return x.RevokedTokenId
 	}
 	return ""
+}
+
+func (x *RotateAccessTokenResponse) GetSessionsEnded() []string {
+	if x != nil {
+		return x.SessionsEnded
+	}
+	return nil
 }
 
 // Event is one entry of the append-only log. hash = SHA-256(prev_hash ||
@@ -1645,13 +1657,14 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"b\n" +
 	"\x18RotateAccessTokenRequest\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12+\n" +
-	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"\xb1\x01\n" +
+	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"\xd8\x01\n" +
 	"\x19RotateAccessTokenResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n" +
 	"\btoken_id\x18\x02 \x01(\tR\atokenId\x129\n" +
 	"\n" +
 	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12(\n" +
-	"\x10revoked_token_id\x18\x04 \x01(\tR\x0erevokedTokenId\"\xd1\x02\n" +
+	"\x10revoked_token_id\x18\x04 \x01(\tR\x0erevokedTokenId\x12%\n" +
+	"\x0esessions_ended\x18\x05 \x03(\tR\rsessionsEnded\"\xd1\x02\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12&\n" +
