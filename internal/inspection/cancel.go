@@ -70,6 +70,27 @@ func clearWithdrawal(tx store.Tx, id string) error {
 	return tx.AddCount(withdrawalPending(id), -n)
 }
 
+// Happened reports whether a visit took place: closed, checked in, a
+// result recorded, or an officer's arrival recorded (the enterprise code
+// posted on its premises, scanned), which is proof of being there too: a
+// visit made without letting the enterprise scan must not be cancelled
+// away.
+func Happened(r store.Reader, ins *ruqiv1.Inspection) (bool, error) {
+	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED || ins.GetFirstCheckedInAt() != nil || ins.GetResult() != nil {
+		return true, nil
+	}
+	for _, o := range ins.GetOfficerIds() {
+		_, err := r.Arrival(ins.GetId(), o)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
 // Cancel is 撤销 by officer p: the plan leaves the counts, as what it was
 // counted as, and is marked cancelled. A visit that took place (checked in,
 // results recorded, closed, evaluated) cannot be undone: cancelling it would give back
@@ -95,20 +116,9 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 		}
 		return Cancelled{}, domain.FailedPreconditionf("ALREADY_CANCELLED", "检查 %s 已于 %s 撤销", ins.GetId(), domain.FormatTime(ins.GetCancelledAt().AsTime()))
 	}
-	happened := ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED || ins.GetFirstCheckedInAt() != nil || ins.GetResult() != nil
-	// An officer's recorded arrival (the enterprise code posted on its
-	// premises, scanned) is proof of being there too: a visit made without
-	// letting the enterprise scan must not be cancelled away.
-	for _, o := range ins.GetOfficerIds() {
-		if happened {
-			break
-		}
-		_, err := tx.Arrival(ins.GetId(), o)
-		if err == nil {
-			happened = true
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return Cancelled{}, err
-		}
+	happened, err := Happened(tx, ins)
+	if err != nil {
+		return Cancelled{}, err
 	}
 	// No evaluation is read here: an enterprise evaluates an inspection
 	// once it is closed (a result) and another visit once checked in

@@ -248,6 +248,15 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 			return nil, 0, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
 				"重复补录：本部门已有与此时段重叠的检查 %s 针对该企业，同一次紧急检查只补录一次，无需再录", d.Existing).With("existing_inspection_id", d.Existing))
 		}
+		if end, ok := s.happenedUntil(ctx, d.Existing); ok {
+			// Cancelling a visit that took place is refused
+			// (INSPECTION_HAPPENED): the officer is told when the
+			// enterprise may be registered again instead (an operator's
+			// trial, 2026-12-06, was told to cancel a closed visit).
+			return nil, 0, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
+				"重复报备：本部门对该企业的检查 %s 已经实施，其报备时段至 %s 结束，时段内不能再就该企业报备；需要复查的，请报备 %s 之后的时段",
+				d.Existing, domain.FormatTime(end), domain.FormatTime(end)).With("existing_inspection_id", d.Existing))
+		}
 		return nil, 0, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
 			"重复报备：本部门已有与此时段重叠的检查 %s 针对该企业，请勿重复检查；如需增加事项，请撤销后重新报备", d.Existing).With("existing_inspection_id", d.Existing))
 	case d.Outcome == coord.Capped:
@@ -992,6 +1001,23 @@ func (is *inspectionServer) GetInspectionCodes(ctx context.Context, req *ruqiv1.
 
 // isLate reports whether the inspection id is a late record (false if it
 // cannot be read: the plain message is said then).
+// happenedUntil returns the end of inspection id's window if the visit took
+// place (inspection.Happened), which no cancellation undoes.
+func (s *Service) happenedUntil(ctx context.Context, id string) (time.Time, bool) {
+	var end time.Time
+	happened := false
+	_ = s.store.View(ctx, func(r store.Reader) error {
+		ins, err := r.Inspection(id)
+		if err != nil {
+			return nil
+		}
+		happened, err = inspection.Happened(r, ins)
+		end = ins.GetWindowEnd().AsTime()
+		return err
+	})
+	return end, happened
+}
+
 func (s *Service) isLate(ctx context.Context, id string) bool {
 	late := false
 	_ = s.store.View(ctx, func(r store.Reader) error {
