@@ -248,7 +248,24 @@ func (a *app) logCommand() *cobra.Command {
 	return cmd
 }
 
-func defaultCheckpointState() string {
+// checkpointFile is where log verify keeps the last checkpoint it saw of
+// the log named origin: one file per log. A single file for every server
+// made a check of a second deployment (staging beside the province) read
+// as tampering: "上次保存的检查点不成立" (an operator's trial, 2026-12-06).
+func checkpointFile(origin string) string {
+	name := []byte(origin)
+	for i, c := range name {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			name[i] = '_'
+		}
+	}
+	return filepath.Join(filepath.Dir(defaultKeysCache()), "checkpoints", string(name))
+}
+
+// legacyCheckpointState is the one file versions before checkpointFile
+// kept for every log: read for the log it holds, if none is kept apart yet
+// (checkpointFile).
+func legacyCheckpointState() string {
 	return filepath.Join(filepath.Dir(defaultKeysCache()), "checkpoint")
 }
 
@@ -275,7 +292,21 @@ func (a *app) logVerifyCommand() *cobra.Command {
 				if err != nil {
 					return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器的检查点不成立：%w", err)}
 				}
-				prev, err := os.ReadFile(state)
+				path := state
+				if path == "" {
+					path = checkpointFile(latest.Origin)
+				}
+				prev, err := os.ReadFile(path)
+				if errors.Is(err, fs.ErrNotExist) && state == "" {
+					// Kept by an older version in its one file: this
+					// log's if it verifies as this log's.
+					if old, lerr := os.ReadFile(legacyCheckpointState()); lerr == nil {
+						if _, verr := v.Checkpoint(old); verr == nil {
+							prev, err = old, nil
+						}
+					}
+				}
+				state := path
 				switch {
 				case errors.Is(err, fs.ErrNotExist):
 					fmt.Fprintf(a.stdout, "首次核对：日志 %s 规模 %d，检查点已保存到 %s\n", latest.Origin, latest.Size, state)
@@ -303,7 +334,7 @@ func (a *app) logVerifyCommand() *cobra.Command {
 		},
 	}
 	vf.add(cmd)
-	cmd.Flags().StringVar(&state, "state", defaultCheckpointState(), "保存上次所见检查点的文件 `FILE`")
+	cmd.Flags().StringVar(&state, "state", "", "保存上次所见检查点的文件 `FILE`（默认按日志名分别保存在用户缓存目录的 ruqi/checkpoints 下）")
 	return cmd
 }
 
