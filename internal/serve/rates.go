@@ -17,6 +17,7 @@ import (
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/ratelimit"
 	ratelimitredis "github.com/ruqi/ruqi/internal/ratelimit/redis"
+	"github.com/ruqi/ruqi/internal/redisconn"
 	"github.com/ruqi/ruqi/internal/service"
 )
 
@@ -89,20 +90,20 @@ func (r *principalRates) check(ctx context.Context) error {
 	return st.Err()
 }
 
-// newPrincipalRates reads cfg's policy and picks the limiter: in process,
-// or on the coordinator's Redis so that replicas share each principal's
-// allowance.
-func newPrincipalRates(cfg Config) (*principalRates, func(), error) {
+// newPrincipalRates reads cfg's policy and picks the limiter: in process
+// (redis nil), or on the coordinator's Redis, with its login, so that
+// replicas share each principal's allowance.
+func newPrincipalRates(cfg Config, redis *redisconn.Target) (*principalRates, func(), error) {
 	pol, err := ratelimit.ParsePolicy(cfg.PrincipalRates)
 	if err != nil {
 		return nil, nil, fmt.Errorf("-principal-rates: %w", err)
 	}
 	r := &principalRates{policy: pol, now: time.Now}
-	if cfg.RedisAddr == "" {
+	if redis == nil {
 		r.lim = ratelimit.NewLocal()
 		return r, func() {}, nil
 	}
-	l := ratelimitredis.Open(cfg.RedisAddr)
+	l := ratelimitredis.Open(*redis)
 	r.lim = l
 	return r, func() { _ = l.Close() }, nil
 }

@@ -2,37 +2,47 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/ruqi/ruqi/internal/redisconn"
 )
 
-// checkRedisAddr refuses a -redis-addr that no dial could use ("localhost",
-// a port that is no number): a configuration error stops the start, where
-// an outage is waited out (an operator's trial, 2026-12-05: the server
-// started and answered UNAVAILABLE to every registration, logging "missing
-// port in address" for ever).
-func checkRedisAddr(addr string) error {
-	if addr == "" {
-		return nil
+// redisTarget reads -redis-addr and -redis-password-file (internal/redisconn)
+// and refuses what no dial could use ("localhost", a port that is no
+// number, a URL of another scheme, an empty password file): a configuration
+// error stops the start, where an outage is waited out (an operator's trial,
+// 2026-12-05: the server started and answered UNAVAILABLE to every
+// registration, logging "missing port in address" for ever). ok is false
+// without -redis-addr (the in-process coordinator).
+func redisTarget(cfg Config) (t redisconn.Target, ok bool, err error) {
+	if cfg.RedisAddr == "" {
+		if cfg.RedisPasswordFile != "" {
+			return t, false, errors.New("-redis-password-file without -redis-addr: give the Redis's address too, or neither")
+		}
+		return t, false, nil
 	}
-	host, port, err := net.SplitHostPort(addr)
-	if err == nil {
-		if n, perr := strconv.Atoi(port); perr != nil || n < 1 || n > 65535 {
-			err = fmt.Errorf("port %q is not a number from 1 to 65535", port)
-		} else if host == "" {
-			err = fmt.Errorf("no host")
+	password := ""
+	if cfg.RedisPasswordFile != "" {
+		b, err := os.ReadFile(cfg.RedisPasswordFile)
+		if err != nil {
+			return t, false, fmt.Errorf("-redis-password-file: %w", err)
+		}
+		// The line's end is the file's, not the password's (echo, editors).
+		password = strings.TrimRight(string(b), "\r\n")
+		if password == "" {
+			return t, false, fmt.Errorf("-redis-password-file %s is empty: write Redis's password in it, or leave the flag out for a Redis without one", cfg.RedisPasswordFile)
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("-redis-addr %q: want host:port, e.g. 127.0.0.1:6379: %w", addr, err)
-	}
-	return nil
+	t, err = redisconn.Parse(cfg.RedisAddr, password)
+	return t, err == nil, err
 }
 
 // redisLogEvery is how often go-redis's own lines reach the log.

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func TestCheckRedisAddr(t *testing.T) {
+func TestRedisTarget_HostPort(t *testing.T) {
 	for addr, ok := range map[string]bool{
 		"":                true, // in process
 		"127.0.0.1:6379":  true,
@@ -21,12 +23,43 @@ func TestCheckRedisAddr(t *testing.T) {
 		":6379":           false,
 		"127.0.0.1:70000": false,
 	} {
-		err := checkRedisAddr(addr)
+		_, _, err := redisTarget(Config{RedisAddr: addr})
 		if (err == nil) != ok {
-			t.Errorf("checkRedisAddr(%q) = %v, want ok %v", addr, err, ok)
+			t.Errorf("redisTarget(%q) = %v, want ok %v", addr, err, ok)
 		}
 		if err != nil && !strings.Contains(err.Error(), "host:port") {
-			t.Errorf("checkRedisAddr(%q): %v, want it to say host:port", addr, err)
+			t.Errorf("redisTarget(%q): %v, want it to say host:port", addr, err)
+		}
+	}
+}
+
+// The password file's line end is not the password's; a file that cannot
+// be read, an empty one, one given without -redis-addr, or one beside a
+// URL that holds a password too stop the start, naming the flag and never
+// the password.
+func TestRedisTarget_PasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pw := write("pw", "s3cret\r\n")
+	target, ok, err := redisTarget(Config{RedisAddr: "127.0.0.1:6379", RedisPasswordFile: pw})
+	if err != nil || !ok || target.Options().Password != "s3cret" || target.String() != "127.0.0.1:6379" {
+		t.Fatalf("redisTarget with a password file: %v %v %q %q", ok, err, target.Options().Password, target)
+	}
+	for _, c := range []Config{
+		{RedisAddr: "127.0.0.1:6379", RedisPasswordFile: write("empty", "\n")},
+		{RedisAddr: "127.0.0.1:6379", RedisPasswordFile: filepath.Join(dir, "missing")},
+		{RedisPasswordFile: pw},
+		{RedisAddr: "redis://:0therPW@127.0.0.1:6379", RedisPasswordFile: pw},
+	} {
+		_, _, err := redisTarget(c)
+		if err == nil || !strings.Contains(err.Error(), "-redis-password-file") || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "0therPW") {
+			t.Errorf("redisTarget(%+v) = %v, want an error naming -redis-password-file without the password", c, err)
 		}
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/durable"
 	"github.com/ruqi/ruqi/internal/identity"
+	"github.com/ruqi/ruqi/internal/redisconn"
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
@@ -57,9 +58,13 @@ type Config struct {
 	Server Limits
 	// TLSCert and TLSKey, when both set, serve gRPC and HTTP over TLS.
 	TLSCert, TLSKey string
-	// RedisAddr selects the Redis coordinator, shared by replicas; empty
-	// for the in-process one.
+	// RedisAddr selects the Redis coordinator, shared by replicas: host:port
+	// or a redis:// or rediss:// URL (internal/redisconn); empty for the
+	// in-process one.
 	RedisAddr string
+	// RedisPasswordFile holds Redis's password, so that it need not be on
+	// the command line (ps) in a URL; empty for none or the URL's.
+	RedisPasswordFile string
 	// ConfirmWithin is how long a registration's decision is held pending
 	// for its store write (0: the service's default).
 	ConfirmWithin time.Duration
@@ -127,10 +132,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Server == (Limits{}) {
 		cfg.Server = DefaultLimits()
 	}
-	if err := checkRedisAddr(cfg.RedisAddr); err != nil {
+	target, useRedis, err := redisTarget(cfg)
+	if err != nil {
 		return err
 	}
-	if cfg.RedisAddr != "" {
+	var redis *redisconn.Target // nil: coordinate and limit in process
+	if useRedis {
+		redis = &target
 		useSlogForRedis()
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -200,7 +208,7 @@ func Run(ctx context.Context, cfg Config) error {
 		held *local.Coordinator // the in-process coordinator, for /metrics
 		rc   *reconnectingRedis // the Redis one, which follows the store's head
 	)
-	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin, Maintenance: maintenance}, newCoordinator(cfg, &held, &rc))
+	svc, err := service.New(ctx, st, service.Config{Limits: cfg.Limits, PublicURL: cfg.PublicURL, Policies: policies, Identity: idp, Lifetimes: cfg.Lifetimes, Log: logCfg, ConfirmWithin: cfg.ConfirmWithin, Maintenance: maintenance}, newCoordinator(cfg, redis, &held, &rc))
 	if err != nil {
 		return err
 	}
@@ -214,7 +222,7 @@ func Run(ctx context.Context, cfg Config) error {
 		// would take the Redis first.
 		awaitFirstEvent(ctx, st, 10*time.Second)
 		if err := followStore(ctx, rc, st, nil); errors.Is(err, coord.ErrAnotherStore) {
-			return fmt.Errorf("%w: %s", err, anotherStoreAdvice(cfg.RedisAddr))
+			return fmt.Errorf("%w: %s", err, anotherStoreAdvice(redis.String()))
 		}
 		defer followStore(context.WithoutCancel(ctx), rc, st, nil) // the head at a clean stop
 	}
@@ -257,7 +265,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// at once rather than spending a token lookup on a call it will shed.
 	// The principal's rate comes after it: it needs the principal.
 	adm := newAdmission(cfg.Server.MaxInFlight, cfg.Server.QueueWait)
-	rates, closeRates, err := newPrincipalRates(cfg)
+	rates, closeRates, err := newPrincipalRates(cfg, redis)
 	if err != nil {
 		return err
 	}
@@ -433,7 +441,8 @@ func followStore(ctx context.Context, rc *reconnectingRedis, st store.Store, las
 func anotherStoreAdvice(addr string) string {
 	return fmt.Sprintf("the Redis at %s coordinates another store (its first event differs from this store's): "+
 		"give each store a Redis of its own; if the other store is gone for good, remove its keys "+
-		"(redis-cli -h HOST -p PORT --scan --pattern 'ruqi:*' | xargs -r redis-cli -h HOST -p PORT unlink) and start again", addr)
+		"(redis-cli -h HOST -p PORT --scan --pattern 'ruqi:*' | xargs -r redis-cli -h HOST -p PORT unlink; "+
+		"with --askpass, or --user USER --askpass, for a Redis with a password, and --tls for rediss://) and start again", addr)
 }
 
 // awaitFirstEvent waits, at most for limit, until the store's log holds an
@@ -526,25 +535,33 @@ func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string)
 	return path, svc.EnsureAdminTokenDescribed(ctx, tok, fmt.Sprintf("数据目录 %s 的管理员令牌（主机 %s）", where, host))
 }
 
-// newCoordinator chooses the coordinator: Redis when an address is given,
-// in process on the embedded default. A Redis that is down at start is
+// newCoordinator chooses the coordinator: Redis when redis is given, in
+// process on the embedded default. A Redis that is down at start is
 // reported, not fatal: scanning works without it, and registration resumes
-// when it answers. The in-process one is also stored in *held.
-func newCoordinator(cfg Config, held **local.Coordinator, rc **reconnectingRedis) func(coord.Seeder) (coord.Coordinator, error) {
+// when it answers. A Redis that answers but refuses the server's login (no
+// password, a wrong one) stops the start: that is the configuration, which
+// no waiting mends, and a server started on it was ready and answered every
+// registration COORDINATOR_UNAVAILABLE (an operator's trial). The
+// in-process one is also stored in *held.
+func newCoordinator(cfg Config, redis *redisconn.Target, held **local.Coordinator, rc **reconnectingRedis) func(coord.Seeder) (coord.Coordinator, error) {
 	return func(seed coord.Seeder) (coord.Coordinator, error) {
-		if cfg.RedisAddr == "" {
+		if redis == nil {
 			*held = local.NewBounded(seed, cfg.WorkingSet)
 			return *held, nil
 		}
-		c := newReconnectingRedis(func() *coordredis.Coordinator { return coordredis.Open(cfg.RedisAddr, seed) })
-		*rc = c
+		c := newReconnectingRedis(func() *coordredis.Coordinator { return coordredis.Open(*redis, seed) })
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if err := c.Ping(ctx); err != nil {
-			slog.Warn("Redis coordinator not reachable: registration will answer UNAVAILABLE until it is", "addr", cfg.RedisAddr, "err", err)
+		// The address logged is redis's String: never the password.
+		if err := c.Ping(ctx); redis.Refusal(err) != nil {
+			_ = c.Close()
+			return nil, redis.Refusal(err)
+		} else if err != nil {
+			slog.Warn("Redis coordinator not reachable: registration will answer UNAVAILABLE until it is", "addr", redis.String(), "err", err)
 		} else {
-			slog.Info("Redis coordinator", "addr", cfg.RedisAddr)
+			slog.Info("Redis coordinator", "addr", redis.String(), "password", redis.HasPassword(), "tls", redis.TLS())
 		}
+		*rc = c
 		return c, nil
 	}
 }

@@ -18,6 +18,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/redisconn"
 )
 
 var (
@@ -66,20 +67,19 @@ func New(client goredis.UniversalClient, seed coord.Seeder) *Coordinator {
 	return c
 }
 
-// Open makes a client for the Redis at addr with short timeouts, so that an
-// unreachable Redis fails a registration within about a second instead of
-// holding it. It does not connect: a server may start while Redis is down
-// (scanning does not need it) and registration works once Redis is back.
-func Open(addr string, seed coord.Seeder) *Coordinator {
-	client := goredis.NewClient(&goredis.Options{
-		Addr:          addr,
-		DialTimeout:   time.Second,
-		DialerRetries: 1,
-		ReadTimeout:   500 * time.Millisecond,
-		WriteTimeout:  500 * time.Millisecond,
-		MaxRetries:    1,
-	})
-	c := New(client, seed)
+// Open makes a client for the Redis at target with short timeouts, so that
+// an unreachable Redis fails a registration within about a second instead
+// of holding it. It does not connect: a server may start while Redis is
+// down (scanning does not need it) and registration works once Redis is
+// back.
+func Open(target redisconn.Target, seed coord.Seeder) *Coordinator {
+	o := target.Options()
+	o.DialTimeout = time.Second
+	o.DialerRetries = 1
+	o.ReadTimeout = 500 * time.Millisecond
+	o.WriteTimeout = 500 * time.Millisecond
+	o.MaxRetries = 1
+	c := New(goredis.NewClient(o), seed)
 	c.owned = true
 	return c
 }
@@ -92,9 +92,14 @@ func (c *Coordinator) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Dial is Open, then checks the connection once.
+// Dial is Open on addr (as -redis-addr takes it: host:port or a redis://
+// URL), then checks the connection once.
 func Dial(addr string, seed coord.Seeder) (*Coordinator, error) {
-	c := Open(addr, seed)
+	target, err := redisconn.Parse(addr, "")
+	if err != nil {
+		return nil, err
+	}
+	c := Open(target, seed)
 	client := c.client
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -566,8 +571,11 @@ func unreachable(err error) bool {
 		return true
 	}
 	// Redis answers, but cannot serve writes now: loading its data, a
-	// failover under way, a cluster without quorum, a long script.
-	return goredis.IsLoadingError(err) || goredis.IsReadOnlyError(err) ||
+	// failover under way, a cluster without quorum, a long script; or it
+	// refuses the login (its password changed under a running server,
+	// which found it right at start): registration is unavailable, not
+	// broken, and the logged error says NOAUTH or WRONGPASS.
+	return goredis.IsAuthError(err) || goredis.IsLoadingError(err) || goredis.IsReadOnlyError(err) ||
 		goredis.IsClusterDownError(err) || goredis.IsTryAgainError(err) ||
 		goredis.IsMasterDownError(err) || goredis.IsMaxClientsError(err) ||
 		goredis.HasErrorPrefix(err, "BUSY")

@@ -12,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/ruqi/ruqi/internal/ratelimit"
+	"github.com/ruqi/ruqi/internal/redisconn"
 )
 
 //go:embed take.lua
@@ -37,21 +38,21 @@ var _ ratelimit.Limiter = (*Limiter)(nil)
 // conformance suite's clock); the caller keeps the client.
 func New(client goredis.UniversalClient) *Limiter { return &Limiter{client: client} }
 
-// Open makes a client for the Redis at addr with short timeouts, bound to
-// each call's context: the limit is checked on every call, and a Redis that
-// does not answer must not hold the calls (the server lets them through,
-// see serve's rate interceptor). Times are Redis's own, so that replicas
-// whose clocks differ count alike.
-func Open(addr string) *Limiter {
-	return &Limiter{owned: true, redisClock: true, client: goredis.NewClient(&goredis.Options{
-		Addr:                  addr,
-		DialTimeout:           250 * time.Millisecond,
-		ReadTimeout:           250 * time.Millisecond,
-		WriteTimeout:          250 * time.Millisecond,
-		PoolTimeout:           250 * time.Millisecond,
-		ContextTimeoutEnabled: true,
-		MaxRetries:            -1, // no retry: the next call checks again
-	})}
+// Open makes a client for the Redis at target (the coordinator's, with its
+// user, password and TLS) with short timeouts, bound to each call's
+// context: the limit is checked on every call, and a Redis that does not
+// answer must not hold the calls (the server lets them through, see serve's
+// rate interceptor). Times are Redis's own, so that replicas whose clocks
+// differ count alike.
+func Open(target redisconn.Target) *Limiter {
+	o := target.Options()
+	o.DialTimeout = 250 * time.Millisecond
+	o.ReadTimeout = 250 * time.Millisecond
+	o.WriteTimeout = 250 * time.Millisecond
+	o.PoolTimeout = 250 * time.Millisecond
+	o.ContextTimeoutEnabled = true
+	o.MaxRetries = -1 // no retry: the next call checks again
+	return &Limiter{owned: true, redisClock: true, client: goredis.NewClient(o)}
 }
 
 // Take implements ratelimit.Limiter. now is ignored when the limiter uses

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -17,10 +18,11 @@ import (
 
 // Server is one redis-server process owned by a test.
 type Server struct {
-	t    testing.TB
-	bin  string
-	dir  string
-	port int
+	t        testing.TB
+	bin      string
+	dir      string
+	port     int
+	password string // requirepass; empty for none
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -28,9 +30,18 @@ type Server struct {
 	out  *lockedBuffer // the server's stdout and stderr, for failure messages
 }
 
+// Option configures a server before it starts.
+type Option func(*Server)
+
+// WithPassword starts the server with requirepass, as managed Redis is run:
+// clients must AUTH with password (no spaces: the helper's own commands are
+// inline). Addr alone then reaches a Redis that refuses every command;
+// URL holds the password.
+func WithPassword(password string) Option { return func(s *Server) { s.password = password } }
+
 // Start starts redis-server on a free loopback port and returns once it
 // answers PING. It stops in t.Cleanup.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -40,6 +51,9 @@ func Start(t testing.TB) *Server {
 		t.Skipf("redis-server not found on PATH: %v (install it, e.g. apt-get install redis-server)", err)
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	for _, o := range opts {
+		o(s)
+	}
 	t.Cleanup(s.stop)
 	// A free port can be taken by someone else between probing and binding:
 	// try a few.
@@ -59,6 +73,18 @@ func Start(t testing.TB) *Server {
 
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// URL is the server's redis:// URL, with its password if it has one.
+func (s *Server) URL() string {
+	u := url.URL{Scheme: "redis", Host: s.Addr()}
+	if s.password != "" {
+		u.User = url.UserPassword("", s.password)
+	}
+	return u.String()
+}
+
+// Password is the server's requirepass, empty for none.
+func (s *Server) Password() string { return s.password }
 
 // Kill stops the server at once with SIGKILL, as a crash would, and waits
 // until the process is gone. Clients see refused connections from then on.
@@ -125,13 +151,17 @@ func (s *Server) Save() {
 
 func (s *Server) start() error {
 	out := &lockedBuffer{}
-	cmd := exec.Command(s.bin,
+	args := []string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", s.dir,
-	)
+	}
+	if s.password != "" {
+		args = append(args, "--requirepass", s.password)
+	}
+	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", s.bin, err)
@@ -185,7 +215,8 @@ func (s *Server) stop() {
 	s.kill()
 }
 
-// command sends one inline command and returns the first line of the reply.
+// command sends one inline command, after AUTH when the server has a
+// password, and returns the first line of the reply.
 func (s *Server) command(name string) (string, error) {
 	conn, err := net.DialTimeout("tcp", s.Addr(), time.Second)
 	if err != nil {
@@ -193,10 +224,19 @@ func (s *Server) command(name string) (string, error) {
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(conn)
+	if s.password != "" {
+		if _, err := conn.Write([]byte("AUTH " + s.password + "\r\n")); err != nil {
+			return "", err
+		}
+		if line, err := r.ReadString('\n'); err != nil || strings.TrimRight(line, "\r\n") != "+OK" {
+			return "", fmt.Errorf("AUTH: %q %v", strings.TrimRight(line, "\r\n"), err)
+		}
+	}
 	if _, err := conn.Write([]byte(name + "\r\n")); err != nil {
 		return "", err
 	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
+	line, err := r.ReadString('\n')
 	return strings.TrimRight(line, "\r\n"), err
 }
 
