@@ -136,6 +136,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPublicURL(cfg); err != nil {
+		return err
+	}
 	var redis *redisconn.Target // nil: coordinate and limit in process
 	if useRedis {
 		redis = &target
@@ -652,6 +655,14 @@ func logConfig(cfg Config) (service.LogConfig, error) {
 	skey, vkey, err := tlog.LoadOrCreateKey(path, origin)
 	if err != nil {
 		return service.LogConfig{}, fmt.Errorf("the Merkle log key: %w", err)
+	}
+	// The key names the log (a verifier key is "name+hash+key"), and every
+	// checkpoint and witness cosignature carries the name: it cannot change.
+	// A -log-origin other than the name of the log in the key file was
+	// ignored without a word.
+	if name, _, _ := strings.Cut(vkey, "+"); cfg.LogOrigin != "" && cfg.LogOrigin != name {
+		return service.LogConfig{}, fmt.Errorf("-log-origin %s: the log in %s is named %s, and a log's name cannot change "+
+			"(its checkpoints, receipts and witnesses carry it): leave -log-origin out, or give %s", cfg.LogOrigin, path, name, name)
 	}
 	l, err := tlog.New(skey)
 	if err != nil {

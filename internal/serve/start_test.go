@@ -1,0 +1,89 @@
+package serve
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/service"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+)
+
+// startConfig is the server's configuration as its flags' defaults give
+// it, on a data directory that does not exist yet.
+func startConfig(t *testing.T) Config {
+	return Config{DataDir: filepath.Join(t.TempDir(), "data"), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		Limits: domain.DefaultLimits(), Bolt: bolt.DefaultOptions(), Lifetimes: service.DefaultLifetimes(),
+		Server: DefaultLimits(), LogInterval: 2 * time.Second, ConfirmWithin: 30 * time.Second, PrincipalRates: "default"}
+}
+
+// runRefused runs the server on cfg and wants it to refuse to start, before
+// it makes its data directory; it returns the refusal.
+func runRefused(t *testing.T, cfg Config) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := Run(ctx, cfg)
+	if err == nil {
+		t.Fatalf("the server started (and stopped at the test's deadline), want it to refuse to start")
+	}
+	if _, serr := os.Stat(cfg.DataDir); serr == nil {
+		t.Errorf("refused (%v) after making its data directory", err)
+	}
+	return err
+}
+
+// Listening on every interface (0.0.0.0, ::, no host: behind a load
+// balancer) without -public-url put http://[::]:PORT in every code's QR,
+// and named the Merkle log [::]:PORT/log for good (an operator's trial,
+// 2026-12-06). The server refuses to start and says what to set.
+func TestRun_EveryInterfaceWithoutPublicURL_Refused(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", "[::]:0", ":0", "[0:0:0:0:0:0:0:0]:0"} {
+		t.Run(addr, func(t *testing.T) {
+			cfg := startConfig(t)
+			cfg.HTTPAddr = addr
+			err := runRefused(t, cfg)
+			for _, want := range []string{"-http-addr", "every interface", "-public-url", "-log-origin"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("refusal %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// A log's name is in its key and in every checkpoint its witnesses cosign:
+// it cannot change. A -log-origin that differs from the name of the log in
+// log.key was ignored without a word; it is refused, naming both.
+func TestLogConfig_OriginDiffersFromTheLogs_Refused(t *testing.T) {
+	cfg := startConfig(t)
+	cfg.PublicURL = "https://ruqi.example.gov.cn"
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logConfig(cfg); err != nil { // creates log.key, named ruqi.example.gov.cn/log
+		t.Fatal(err)
+	}
+	cfg.LogOrigin = "ruqi.sft.example.gov.cn/log"
+	_, err := logConfig(cfg)
+	if err == nil {
+		t.Fatal("a -log-origin other than the log's name was accepted")
+	}
+	for _, want := range []string{"-log-origin", "ruqi.sft.example.gov.cn/log", "ruqi.example.gov.cn/log", "cannot change"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q does not say %q", err, want)
+		}
+	}
+	// Its own name, or none (a new public URL does not rename the log), starts.
+	for _, origin := range []string{"ruqi.example.gov.cn/log", ""} {
+		cfg.LogOrigin = origin
+		cfg.PublicURL = "https://ruqi.sft.example.gov.cn"
+		if _, err := logConfig(cfg); err != nil {
+			t.Errorf("-log-origin %q: %v", origin, err)
+		}
+	}
+}
