@@ -36,7 +36,7 @@ func run() error {
 	fs.StringVar(&cfg.Store, "store", env("RUQI_STORE", ""), "the record: a bbolt file, or a postgres://user@host:port/db URL that several replicas share (RUQI_STORE; default <data-dir>/ruqi.db)")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", env("RUQI_GRPC_ADDR", "127.0.0.1:7400"), "gRPC listen address (RUQI_GRPC_ADDR)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("RUQI_HTTP_ADDR", "127.0.0.1:7480"), "HTTP listen address (RUQI_HTTP_ADDR)")
-	fs.StringVar(&cfg.PublicURL, "public-url", env("RUQI_PUBLIC_URL", ""), "base URL that codes' QR images point to, e.g. https://ruqi.example.gov.cn; required when -http-addr listens on every interface (RUQI_PUBLIC_URL; default http://<http-addr>)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("RUQI_PUBLIC_URL", ""), "base URL that codes' QR images point to, e.g. https://ruqi.example.gov.cn, a host served at its root (no path); required when -http-addr listens on every interface (RUQI_PUBLIC_URL; default http://<http-addr>)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("RUQI_TLS_CERT", ""), "PEM certificate: serve gRPC and HTTP over TLS (RUQI_TLS_CERT, with -tls-key)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("RUQI_TLS_KEY", ""), "PEM private key for -tls-cert (RUQI_TLS_KEY)")
 	fs.StringVar(&cfg.RedisAddr, "redis-addr", env("RUQI_REDIS_ADDR", ""), "Redis for coordination when several replicas run: host:port, or a URL redis://[[user]:password@]host:port[/db], rediss://… for TLS (RUQI_REDIS_ADDR; default: in process)")

@@ -87,3 +87,28 @@ func TestLogConfig_OriginDiffersFromTheLogs_Refused(t *testing.T) {
 		}
 	}
 }
+
+// The QR holds the whole URL in upper case (alphanumeric mode), so a
+// -public-url with a path (https://host/ruqi) gave HTTPS://HOST/RUQI/V/…,
+// which the server answered 404, and pages, cookies and the sign-in's
+// callback are served at the root anyway. A path is refused at start; a
+// bare trailing slash is no path.
+func TestRun_PublicURLWithAPath_Refused(t *testing.T) {
+	for _, u := range []string{"https://ruqi.example.gov.cn/ruqi", "https://ruqi.example.gov.cn/ruqi/", "http://10.0.0.7:7480/a/b"} {
+		t.Run(u, func(t *testing.T) {
+			cfg := startConfig(t)
+			cfg.PublicURL = u
+			err := runRefused(t, cfg)
+			for _, want := range []string{"-public-url", "path", "root"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("refusal %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+	for _, u := range []string{"https://ruqi.example.gov.cn", "https://ruqi.example.gov.cn/", "http://10.0.0.7:7480"} {
+		if err := checkPublicURL(Config{PublicURL: u, HTTPAddr: "0.0.0.0:7480"}); err != nil {
+			t.Errorf("-public-url %s: %v", u, err)
+		}
+	}
+}
