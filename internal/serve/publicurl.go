@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strings"
 )
 
 // checkPublicURL refuses a start whose codes would carry a URL no phone can
@@ -23,16 +24,7 @@ import (
 // a DNS name.
 func checkPublicURL(cfg Config) error {
 	if cfg.PublicURL != "" {
-		u, err := url.Parse(cfg.PublicURL)
-		if err != nil {
-			return nil
-		}
-		if u.Path != "" && u.Path != "/" {
-			return fmt.Errorf("-public-url %s: has a path (%s), but ruqi is served at a host's root "+
-				"(the QR holds the URL in upper case, and no page is served under a prefix): "+
-				"give the host alone, e.g. https://ruqi.example.gov.cn, and have it proxied to the root", cfg.PublicURL, u.Path)
-		}
-		return nil
+		return checkGivenPublicURL(cfg.PublicURL)
 	}
 	host, _, err := net.SplitHostPort(cfg.HTTPAddr)
 	if err != nil {
@@ -42,6 +34,42 @@ func checkPublicURL(cfg Config) error {
 		return fmt.Errorf("-http-addr %s listens on every interface, so the URL in each code cannot be derived from it: "+
 			"set -public-url to the address phones open, e.g. https://ruqi.example.gov.cn "+
 			"(and -log-origin to name a new log, default <public host>/log)", cfg.HTTPAddr)
+	}
+	return nil
+}
+
+// checkGivenPublicURL refuses a -public-url that cannot be the base of a
+// code's URL, with the reason: one without a scheme (ruqi.example.gov.cn)
+// failed as "cannot derive the log origin", and following the advice to set
+// -log-origin gave codes phones do not open (an operator's trial,
+// 2026-12-06).
+func checkGivenPublicURL(raw string) error {
+	refuse := func(shown, why string) error {
+		return fmt.Errorf("-public-url %s: %s; give the address phones open, e.g. https://ruqi.example.gov.cn", shown, why)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return refuse(fmt.Sprintf("%q", raw), "not a URL")
+	}
+	shown := u.Redacted() // never a password in the log
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return refuse(shown, "a code's URL starts with http:// or https://, or phones do not open it")
+	case u.User != nil:
+		return refuse(shown, "holds a user name or password, which would be printed in every code")
+	case u.Host == "" || u.Hostname() == "":
+		return refuse(shown, "no host")
+	case u.RawQuery != "" || u.ForceQuery:
+		return refuse(shown, "has a query (?…), which a code's URL cannot carry")
+	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
+		return refuse(shown, "has a fragment (#…), which a code's URL cannot carry")
+	case u.Path != "" && u.Path != "/":
+		return refuse(shown, fmt.Sprintf("has a path (%s), but ruqi is served at a host's root "+
+			"(the QR holds the URL in upper case, and no page is served under a prefix): "+
+			"give the host alone and have it proxied to the root", u.Path))
+	}
+	if a, err := netip.ParseAddr(u.Hostname()); err == nil && a.IsUnspecified() {
+		return refuse(shown, "its host means every interface, not an address")
 	}
 	return nil
 }

@@ -139,6 +139,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := checkPublicURL(cfg); err != nil {
 		return err
 	}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" {
+		cfg.PublicURL = u.String() // the scheme in lower case, as the pages compare it
+	}
 	var redis *redisconn.Target // nil: coordinate and limit in process
 	if useRedis {
 		redis = &target

@@ -112,3 +112,46 @@ func TestRun_PublicURLWithAPath_Refused(t *testing.T) {
 		}
 	}
 }
+
+// A -public-url without a scheme (ruqi.example.gov.cn) failed as "log
+// origin: cannot derive it from public URL …; set -log-origin", and
+// following that advice gave codes without a scheme, which phones do not
+// open. The URL is checked first, and each way it cannot be a code's base
+// is refused with its reason (and without a password it held).
+func TestRun_PublicURLNotABase_Refused(t *testing.T) {
+	for u, reason := range map[string]string{
+		"ruqi.example.gov.cn":             "http:// or https://",
+		"ruqi.example.gov.cn:8443":        "http:// or https://",
+		"//ruqi.example.gov.cn":           "http:// or https://",
+		"ftp://ruqi.example.gov.cn":       "http:// or https://",
+		"https://":                        "no host",
+		"https:ruqi.example.gov.cn":       "no host",
+		"https://:8443":                   "no host",
+		"https://ruqi:s3cret@example.cn":  "user",
+		"https://ruqi.example.gov.cn?a=1": "query",
+		"https://ruqi.example.gov.cn/?":   "query",
+		"https://ruqi.example.gov.cn#top": "fragment",
+		"http://0.0.0.0:7480":             "every interface",
+		"http://[::]:7480":                "every interface",
+		"https://ruqi example.cn":         "not a URL",
+	} {
+		t.Run(u, func(t *testing.T) {
+			cfg := startConfig(t)
+			cfg.PublicURL = u
+			err := runRefused(t, cfg)
+			for _, want := range []string{"-public-url", reason, "e.g. https://ruqi.example.gov.cn"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("refusal %q does not say %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("refusal %q shows the password", err)
+			}
+		})
+	}
+	for _, u := range []string{"HTTPS://ruqi.example.gov.cn", "http://127.0.0.1:7480", "http://[::1]:7480", "https://ruqi.example.gov.cn:8443/"} {
+		if err := checkPublicURL(Config{PublicURL: u}); err != nil {
+			t.Errorf("-public-url %s: %v", u, err)
+		}
+	}
+}
