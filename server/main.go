@@ -16,6 +16,7 @@ import (
 	"time"
 	_ "time/tzdata" // Asia/Shanghai must resolve on minimal machines too
 
+	"github.com/ruqi/ruqi/internal/buildinfo"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/serve"
 	"github.com/ruqi/ruqi/internal/service"
@@ -69,7 +70,12 @@ func run() error {
 	fs.StringVar(&cfg.ReadyFile, "ready-file", env("RUQI_READY_FILE", ""), "write the bound addresses as JSON here once listening, for scripts and tests (RUQI_READY_FILE)")
 	logLevel := fs.String("log-level", env("RUQI_LOG_LEVEL", "info"), "debug, info, warn or error (RUQI_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("RUQI_LOG_FORMAT", "text"), "text or json (RUQI_LOG_FORMAT)")
+	version := fs.Bool("version", false, "print the version (module version, VCS revision, Go version) and exit")
 	_ = fs.Parse(os.Args[1:])
+	if *version {
+		fmt.Println(buildinfo.Line("ruqi-server"))
+		return nil
+	}
 	if cfg.Cache.TTL <= 0 || cfg.Cache.Size <= 0 {
 		return fmt.Errorf("-cache-ttl and -cache-size must be positive")
 	}

@@ -31,6 +31,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/buildinfo"
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/coord/local"
 	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
@@ -376,7 +377,8 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}()
 	slog.Info("ruqi server ready", "grpc", glis.Addr().String(), "http", hlis.Addr().String(), "metrics", metricsAddr,
-		"data_dir", cfg.DataDir, "public_url", cfg.PublicURL, "admin_token_file", tokenPath)
+		"data_dir", cfg.DataDir, "public_url", cfg.PublicURL, "admin_token_file", tokenPath,
+		"version", buildinfo.Short(), "store_format", storeFormat(db))
 	if cfg.ReadyFile != "" {
 		if err := writeReadyFile(cfg.ReadyFile, Ready{GRPCAddr: glis.Addr().String(), HTTPAddr: hlis.Addr().String(), MetricsAddr: metricsAddr, AdminTokenFile: tokenPath}); err != nil {
 			gs.Stop()

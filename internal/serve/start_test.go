@@ -1,10 +1,15 @@
 package serve
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,4 +159,65 @@ func TestRun_PublicURLNotABase_Refused(t *testing.T) {
 			t.Errorf("-public-url %s: %v", u, err)
 		}
 	}
+}
+
+// The "server ready" line names the build it runs and the layout of its
+// store, so that a log tells which version served what (an operator's
+// trial, 2026-12-06: neither was anywhere).
+func TestRun_ReadyLine_NamesVersionAndStoreFormat(t *testing.T) {
+	var buf syncBuffer
+	was := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(was) })
+	cfg := startConfig(t)
+	cfg.ReadyFile = filepath.Join(t.TempDir(), "ready.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(cfg.ReadyFile); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready:\n%s", buf.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var ready map[string]any
+	for line := range strings.SplitSeq(buf.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "ruqi server ready" {
+			ready = m
+		}
+	}
+	if ready == nil {
+		t.Fatalf("no ready line:\n%s", buf.String())
+	}
+	if v, _ := ready["version"].(string); v == "" {
+		t.Errorf("ready line without the version: %v", ready)
+	}
+	if f, _ := ready["store_format"].(string); f != fmt.Sprintf("bbolt format %d", bolt.FileFormat) {
+		t.Errorf("ready line's store_format %q, want bbolt format %d", ready["store_format"], bolt.FileFormat)
+	}
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may log to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -85,3 +85,12 @@ func notAPath(s string) error {
 	}
 	return nil
 }
+
+// storeFormat names the layout of the store this version writes, for the
+// ready line: the bbolt file's format, or PostgreSQL's schema version.
+func storeFormat(db store.Store) string {
+	if f, ok := store.As[interface{ Format() string }](db); ok {
+		return f.Format()
+	}
+	return "unknown"
+}

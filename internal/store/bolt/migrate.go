@@ -169,6 +169,14 @@ func (p *progress) done(msg string) {
 // only blocks of 256 would misread.
 const fileFormat = 2
 
+// FileFormat is the layout of the file this version writes (fileFormat),
+// named in the server's ready line.
+const FileFormat = fileFormat
+
+// Format names the file's layout, for the server's ready line: a file
+// this version opened is in its format (checkFileFormat).
+func (s *Store) Format() string { return fmt.Sprintf("bbolt format %d", fileFormat) }
+
 var formatKey = []byte("format")
 
 // checkFileFormat refuses a file of a newer layout than this version's,

@@ -2,7 +2,10 @@ package postgres_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,6 +28,16 @@ func TestOpen_MigrationLogged(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Close()
+		// The server's ready line names the schema (serve.storeFormat): the
+		// newest migration's.
+		files, _ := filepath.Glob(filepath.Join("migrations", "*.sql"))
+		if len(files) == 0 {
+			t.Fatal("no migrations found")
+		}
+		newest, _, _ := strings.Cut(filepath.Base(files[len(files)-1]), "_")
+		if n, _ := strconv.Atoi(newest); s.Format() != fmt.Sprintf("postgres schema %d", n) {
+			t.Errorf("open %d: Format() = %q, want postgres schema %d (%s)", open, s.Format(), n, files[len(files)-1])
+		}
 		out := logged.String()
 		for _, want := range []string{`msg="store: migrating the PostgreSQL schema" from=0 to=`, `msg="store: schema migration applied" version=1 file=`} {
 			if got := strings.Contains(out, want); got != (open == 1) {

@@ -88,6 +88,7 @@ type Store struct {
 	stop       context.CancelFunc
 	done       chan struct{}
 	sequencing atomic.Bool
+	schema     int64 // the schema version migrate brought the database to
 }
 
 var _ store.Store = (*Store)(nil)
@@ -143,23 +144,27 @@ func (s *Store) migrate(ctx context.Context) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	return applyMigrations(ctx, db, log)
+	schema, err := applyMigrations(ctx, db, log)
+	s.schema = schema
+	return err
 }
 
-func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) error {
+// applyMigrations brings the schema up to this version's and returns that
+// version.
+func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) (int64, error) {
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// A replica that finds another migrating tries again every second, for
 	// up to five minutes (goose's default waits 5 s between tries).
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, dir, goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// A database a newer version migrated is refused, as bbolt refuses a
 	// file of a newer format (checkFileFormat): an older binary served it,
@@ -168,10 +173,10 @@ func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	// would otherwise apply nothing and say nothing.
 	current, target, err := p.GetVersions(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if current > target {
-		return fmt.Errorf("the database was migrated by a newer version of ruqi (schema %d; this version knows up to %d): run that version or a newer one, or restore a backup this version wrote", current, target)
+		return 0, fmt.Errorf("the database was migrated by a newer version of ruqi (schema %d; this version knows up to %d): run that version or a newer one, or restore a backup this version wrote", current, target)
 	}
 	// A migration of a province's tables can take minutes: say so before,
 	// and what each step took after (the session lock above holds other
@@ -185,8 +190,11 @@ func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 			log.Info("store: schema migration applied", "version", r.Source.Version, "file", r.Source.Path, "elapsed", r.Duration.Round(time.Millisecond))
 		}
 	}
-	return err
+	return target, err
 }
+
+// Format names the schema version, for the server's ready line.
+func (s *Store) Format() string { return fmt.Sprintf("postgres schema %d", s.schema) }
 
 // Close stops the sequencer (releasing its lock to a standby) and closes the
 // connections.
