@@ -3,6 +3,7 @@ package e2e
 import (
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -25,5 +26,28 @@ func TestServer_Version_AsTheCLIsays(t *testing.T) {
 	}
 	if strings.TrimPrefix(server, "ruqi-server ") != strings.TrimPrefix(client, "ruqi ") {
 		t.Errorf("ruqi-server -version says %q, ruqi version %q: the same build, told apart", server, client)
+	}
+}
+
+// Every flag the server's help names exists: -principal-rates said
+// "shared through Redis with -redis", a flag that is -redis-addr.
+func TestServer_Help_NamesOnlyItsFlags(t *testing.T) {
+	out, _ := exec.Command(filepath.Join(binDir, "ruqi-server"), "-h").CombinedOutput()
+	defined := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  -([a-z][a-z0-9-]*)`).FindAllStringSubmatch(string(out), -1) {
+		defined[m[1]] = true
+	}
+	if len(defined) < 30 {
+		t.Fatalf("found %d flags in the help:\n%s", len(defined), out)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^\s+\S.*$`).FindAllString(string(out), -1) {
+		if strings.HasPrefix(m, "  -") {
+			continue // a flag's own line
+		}
+		for _, ref := range regexp.MustCompile(`(?:^|[\s(,;])-([a-z][a-z0-9-]*)`).FindAllStringSubmatch(m, -1) {
+			if !defined[ref[1]] {
+				t.Errorf("the help names -%s, which is no flag: %s", ref[1], strings.TrimSpace(m))
+			}
+		}
 	}
 }

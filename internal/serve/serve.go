@@ -85,7 +85,8 @@ type Config struct {
 	// OIDCConfig is the identity provider's configuration file (JSON, see
 	// internal/identity); empty for tokens issued by an administrator only.
 	OIDCConfig string
-	// Lifetimes of tokens; service.DefaultLifetimes for unset fields.
+	// Lifetimes of tokens, as the flags give them: each from 1 minute to
+	// 366 days (service.Lifetimes.Check), 0 refused, not a default.
 	Lifetimes service.Lifetimes
 	// ReadyFile, if set, receives the bound addresses as JSON once both
 	// listen, so that scripts and tests can use port 0.
@@ -138,6 +139,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	if err := checkPublicURL(cfg); err != nil {
+		return err
+	}
+	if err := cfg.Lifetimes.Check(); err != nil {
 		return err
 	}
 	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" {

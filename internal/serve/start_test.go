@@ -221,3 +221,25 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// docs/SECURITY.md: the lifetimes the server is started with "must lie
+// between 1 minute and 366 days, or it does not start"; 0 (or less) was
+// read as the default without a word (an operator's trial, 2026-12-06).
+func TestRun_LifetimeZero_Refused(t *testing.T) {
+	for flag, set := range map[string]func(*service.Lifetimes){
+		"-token-ttl":   func(l *service.Lifetimes) { l.Token = 0 },
+		"-session-ttl": func(l *service.Lifetimes) { l.Session = 0 },
+		"-device-ttl":  func(l *service.Lifetimes) { l.Device = -time.Hour },
+	} {
+		t.Run(flag, func(t *testing.T) {
+			cfg := startConfig(t)
+			set(&cfg.Lifetimes)
+			err := runRefused(t, cfg)
+			for _, want := range []string{flag, "a lifetime from 1m to", "366 days"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("refusal %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+}

@@ -87,7 +87,18 @@ func (l Lifetimes) withDefaults() Lifetimes {
 // ask for, so a server started with -token-ttl of ten years issued tokens
 // for ten years (a trial of sign-in, 2026-12-05); a session and a device
 // are held to it too.
-func (l Lifetimes) check() error {
+func (l Lifetimes) check() error { return l.Check() }
+
+// Check refuses lifetimes a server may not be started with: Token, Session
+// and Device each from 1 minute to MaxToken (its default when unset). Unlike
+// Config.Lifetimes, where an unset field is the default, 0 here is a flag
+// given as 0, and refused: -device-ttl 0 was read as the default without a
+// word, though docs/SECURITY.md said the server does not start (an
+// operator's trial, 2026-12-06).
+func (l Lifetimes) Check() error {
+	if l.MaxToken <= 0 {
+		l.MaxToken = DefaultLifetimes().MaxToken
+	}
 	for _, f := range []struct {
 		flag string
 		v    time.Duration
