@@ -80,9 +80,13 @@ func (a *app) printErrorTo(stderr io.Writer, err error) {
 		if hint != "" {
 			return
 		}
+		if h := a.tlsHint(st); h != "" {
+			fmt.Fprintf(stderr, "提示：%s\n", h)
+			return
+		}
 		fmt.Fprintf(stderr, "提示：请确认服务器 %s 已启动且可以连通（--server 或 %s）。\n", a.server, envServer)
 		if a.tlsCA != "" {
-			fmt.Fprintf(stderr, "提示：已用 TLS 连接：请确认服务器启用了 TLS，且其证书由 %s 中的 CA 签发、与地址 %s 相符。\n", a.tlsCA, a.server)
+			fmt.Fprintf(stderr, "提示：已用 TLS 连接（--tls-ca）：请确认服务器启用了 TLS，且其证书由 %s 中的 CA 签发、与地址 %s 相符。\n", a.tlsCA, a.server)
 		}
 	case codes.Unimplemented:
 		if !transport { // gRPC says Unimplemented for an HTTP 404 too

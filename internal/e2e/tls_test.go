@@ -27,6 +27,13 @@ func TestTLS_CLIOverTLS(t *testing.T) {
 	if !strings.Contains(out, "没有检查记录") {
 		t.Fatalf("history over TLS:\n%s", out)
 	}
+	// Without --tls-ca the CLI speaks plaintext to a TLS server: it says so
+	// and names --tls-ca, not only that the server may be down.
+	w.server.tlsCA = "" // no RUQI_TLS_CA
+	if r := w.cli(w.entA, "company", "history"); r.exit == 0 || !strings.Contains(r.stderr, "启用了 TLS") || !strings.Contains(r.stderr, "--tls-ca") {
+		t.Errorf("plaintext to a TLS server: exit %d\n%s", r.exit, r.stderr)
+	}
+	w.server.tlsCA = certFile
 	// Without the CA the certificate cannot be verified: no call, exit 1.
 	if r := w.cli(w.entA, "--tls-ca", filepath.Join(dir, "missing.pem"), "company", "history"); r.exit != 1 {
 		t.Fatalf("missing CA file: exit %d", r.exit)
