@@ -34,13 +34,16 @@ func run() error {
 	fs := flag.NewFlagSet("server", flag.ExitOnError)
 	cfg := serve.Config{Limits: domain.DefaultLimits(), Bolt: bolt.DefaultOptions(), Lifetimes: service.DefaultLifetimes(), Server: serve.DefaultLimits()}
 	fs.StringVar(&cfg.DataDir, "data-dir", env("RUQI_DATA_DIR", "ruqi-data"), "data directory: bbolt file and admin token (RUQI_DATA_DIR)")
-	fs.StringVar(&cfg.Store, "store", env("RUQI_STORE", ""), "the record: a bbolt file, or a postgres://user@host:port/db URL that several replicas share (RUQI_STORE; default <data-dir>/ruqi.db)")
+	// The store's and Redis's URLs may hold a password: the environment's
+	// value is applied after parsing, not made the flag's default, which
+	// the usage (-h, a mistyped flag) prints (a review).
+	fs.StringVar(&cfg.Store, "store", "", "the record: a bbolt file, or a postgres://user@host:port/db URL that several replicas share (RUQI_STORE; default <data-dir>/ruqi.db)")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", env("RUQI_GRPC_ADDR", "127.0.0.1:7400"), "gRPC listen address (RUQI_GRPC_ADDR)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("RUQI_HTTP_ADDR", "127.0.0.1:7480"), "HTTP listen address (RUQI_HTTP_ADDR)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("RUQI_PUBLIC_URL", ""), "base URL that codes' QR images point to, e.g. https://ruqi.example.gov.cn, a host served at its root (no path); required when -http-addr listens on every interface (RUQI_PUBLIC_URL; default http://<http-addr>)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("RUQI_TLS_CERT", ""), "PEM certificate: serve gRPC and HTTP over TLS (RUQI_TLS_CERT, with -tls-key)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("RUQI_TLS_KEY", ""), "PEM private key for -tls-cert (RUQI_TLS_KEY)")
-	fs.StringVar(&cfg.RedisAddr, "redis-addr", env("RUQI_REDIS_ADDR", ""), "Redis for coordination when several replicas run: host:port, or a URL redis://[[user]:password@]host:port[/db], rediss://… for TLS (RUQI_REDIS_ADDR; default: in process)")
+	fs.StringVar(&cfg.RedisAddr, "redis-addr", "", "Redis for coordination when several replicas run: host:port, or a URL redis://[[user]:password@]host:port[/db], rediss://… for TLS (RUQI_REDIS_ADDR; default: in process)")
 	fs.StringVar(&cfg.RedisPasswordFile, "redis-password-file", env("RUQI_REDIS_PASSWORD_FILE", ""), "file holding Redis's password, so that it is on no command line; with -redis-addr host:port or a URL without one (RUQI_REDIS_PASSWORD_FILE)")
 	fs.DurationVar(&cfg.ConfirmWithin, "confirm-within", envDuration("RUQI_CONFIRM_WITHIN", 30*time.Second), "how long the coordinator holds a registration's decision for its write to commit before it checks the store (RUQI_CONFIRM_WITHIN)")
 	cfg.WorkingSet = serve.DefaultWorkingSet()
@@ -75,6 +78,12 @@ func run() error {
 	if *version {
 		fmt.Println(buildinfo.Line("ruqi-server"))
 		return nil
+	}
+	if cfg.Store == "" {
+		cfg.Store = env("RUQI_STORE", "")
+	}
+	if cfg.RedisAddr == "" {
+		cfg.RedisAddr = env("RUQI_REDIS_ADDR", "")
 	}
 	if cfg.Cache.TTL <= 0 || cfg.Cache.Size <= 0 {
 		return fmt.Errorf("-cache-ttl and -cache-size must be positive")

@@ -55,6 +55,12 @@ func Parse(addr, password string) (Target, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		// Its reason may repeat part of the password too: an unencoded
+		// / ? or # ends the host early, and the rest of the password was
+		// quoted as an "invalid port" (a review).
+		if strings.Contains(addr, "@") {
+			err = errors.New("not a URL that can be read")
+		}
 		return Target{}, fmt.Errorf("-redis-addr %s: %v: %s; characters such as @ : / # ? %% in a password are written %%-encoded in a URL, or give it in -redis-password-file", shown, err, urlHelp)
 	}
 	u.Scheme = strings.ToLower(u.Scheme) // ParseURL takes lower case only
@@ -73,6 +79,11 @@ func Parse(addr, password string) (Target, error) {
 	}
 	o, err := goredis.ParseURL(u.String())
 	if err != nil {
+		if u.User == nil && strings.Contains(addr, "@") || strings.Contains(u.Path, "@") {
+			// An unencoded / in the password put the rest of it in
+			// the path, which ParseURL's reason quotes as a database.
+			err = errors.New("not a URL that can be read; characters such as @ : / # ? % in a password are written %-encoded")
+		}
 		return Target{}, fmt.Errorf("-redis-addr %s: %v: %s", shown, err, urlHelp)
 	}
 	if password != "" {

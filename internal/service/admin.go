@@ -148,27 +148,10 @@ func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateA
 		if err := record(tx, e); err != nil {
 			return err
 		}
-		ended = ended[:0] // a retried transaction starts over
-		made, err := tx.AccessTokensOf(old.Role, old.Subject)
-		if err != nil {
-			return err
-		}
-		for _, m := range made {
-			if m.Parent != old.ID || m.Kind != store.TokenSession || !m.RevokedAt.IsZero() {
-				continue
-			}
-			m.RevokedAt = now
-			if err := tx.PutAccessToken(m); err != nil {
-				return err
-			}
-			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
-			e.Detail = m.ID + " " + roleWord(m.Role) + ":" + m.Subject + " " + m.Kind + " made by " + m.Parent + ", rotated"
-			if err := record(tx, e); err != nil {
-				return err
-			}
-			ended = append(ended, m.ID)
-		}
-		return nil
+		// Down the line: a session started from such a session outlived
+		// the rotation (a review).
+		ended, err = endSessionsFrom(ctx, tx, old, now, ", rotated")
+		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -353,8 +353,50 @@ func (s *Service) revokeToken(ctx context.Context, id string, check func(*store.
 		if tok.Kind != store.TokenIssued {
 			e.Detail += " " + tok.Kind
 		}
-		return record(tx, e)
+		if err := record(tx, e); err != nil {
+			return err
+		}
+		// A session started from this one (StartSession) ends with it: a
+		// copy of a cookie started one that outlived the sign-out.
+		_, err = endSessionsFrom(ctx, tx, tok, now, "")
+		return err
 	})
+}
+
+// endSessionsFrom revokes the web sessions started from tok, and those
+// started from them, down the line (not devices: each was enrolled as a
+// deliberate act, and is ended on its own or by an administrator's
+// revocation). It returns their ids.
+func endSessionsFrom(ctx context.Context, tx store.Tx, tok *store.AccessToken, now time.Time, why string) ([]string, error) {
+	made, err := tx.AccessTokensOf(tok.Role, tok.Subject)
+	if err != nil {
+		return nil, err
+	}
+	var ended []string
+	line := map[string]bool{tok.ID: true}
+	for grew := true; grew; {
+		grew = false
+		for _, m := range made {
+			if line[m.ID] || m.Kind != store.TokenSession || !line[m.Parent] {
+				continue
+			}
+			line[m.ID], grew = true, true
+			if !m.RevokedAt.IsZero() {
+				continue // signed out, but what it started still goes
+			}
+			m.RevokedAt = now
+			if err := tx.PutAccessToken(m); err != nil {
+				return nil, err
+			}
+			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
+			e.Detail = m.ID + " " + roleWord(m.Role) + ":" + m.Subject + " " + m.Kind + " made by " + m.Parent + why
+			if err := record(tx, e); err != nil {
+				return nil, err
+			}
+			ended = append(ended, m.ID)
+		}
+	}
+	return ended, nil
 }
 
 // enterpriseAccount is the enterprise calling, refused if the call comes
