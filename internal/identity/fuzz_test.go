@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -144,7 +145,7 @@ func FuzzMapClaims(f *testing.F) {
 				t.Fatalf("candidate %+v from claim %q", c, claimOf[c.Role])
 			}
 			if name := claimOf[c.Role]; name != "" {
-				if s, _ := claims[name].(string); strings.TrimSpace(s) != c.Subject {
+				if s, _ := claims[name].(string); domain.NormalizeID(s) != c.Subject {
 					t.Fatalf("subject %q, claim %q says %q", c.Subject, name, s)
 				}
 			}

@@ -151,21 +151,21 @@ type Candidate struct {
 // directory.
 func (m ClaimMap) Map(claims map[string]any) []Candidate {
 	var out []Candidate
-	if v := stringClaim(claims, m.EnterpriseUSCC); v != "" {
+	if v := subjectClaim(claims, m.EnterpriseUSCC); v != "" {
 		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: v})
 	}
-	if v := stringClaim(claims, m.OfficerID); v != "" {
+	if v := subjectClaim(claims, m.OfficerID); v != "" {
 		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_OFFICER, Subject: v, Certificate: stringClaim(claims, m.OfficerCertificate)})
 	}
 	if m.SupervisorRole != "" && slices.Contains(listClaim(claims, m.Role), m.SupervisorRole) {
 		// A supervisor with no region claim maps to an empty region, which
 		// the caller refuses with a message, rather than to nothing.
-		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_SUPERVISOR, Subject: stringClaim(claims, m.SupervisorRegion)})
+		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_SUPERVISOR, Subject: subjectClaim(claims, m.SupervisorRegion)})
 	}
-	if v := stringClaim(claims, m.AgencyAdmin); v != "" {
+	if v := subjectClaim(claims, m.AgencyAdmin); v != "" {
 		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: v})
 	}
-	if v := stringClaim(claims, m.AgencyHead); v != "" {
+	if v := subjectClaim(claims, m.AgencyHead); v != "" {
 		out = append(out, Candidate{Role: ruqiv1.Role_ROLE_AGENCY_HEAD, Subject: v})
 	}
 	return out
@@ -178,6 +178,15 @@ func (m ClaimMap) DisplayName(claims map[string]any) string {
 		name = "name"
 	}
 	return stringClaim(claims, name)
+}
+
+// subjectClaim reads a claim that names a principal as ids typed by people
+// are read everywhere else (domain.NormalizeID: full-width folded, upper
+// case): a provider that sends a USCC in lower case signed nobody in,
+// where an administrator's token for the same USCC was read (a review,
+// 2026-12-06).
+func subjectClaim(claims map[string]any, name string) string {
+	return domain.NormalizeID(stringClaim(claims, name))
 }
 
 func stringClaim(claims map[string]any, name string) string {

@@ -33,6 +33,29 @@ func TestMap_EachClaimMakesItsPrincipal(t *testing.T) {
 	}
 }
 
+// A provider's claims name principals as people type them: a USCC in
+// lower case or full width, an officer id in lower case. They are read as
+// ids are read everywhere else (domain.NormalizeID); they signed nobody in,
+// where an administrator's token for the same USCC was read.
+func TestMap_SubjectsReadAsTypedIDsAre(t *testing.T) {
+	got := province.Map(map[string]any{"uscc": "91510104cy4c7rgwmr", "officer_id": "ｏ－１", "cert": "C-9",
+		"roles": "sfj", "region": "５１０１０４", "agency": "ag-01"})
+	want := []Candidate{
+		{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: "91510104CY4C7RGWMR"},
+		{Role: ruqiv1.Role_ROLE_OFFICER, Subject: "O-1", Certificate: "C-9"},
+		{Role: ruqiv1.Role_ROLE_SUPERVISOR, Subject: "510104"},
+		{Role: ruqiv1.Role_ROLE_AGENCY_ADMIN, Subject: "AG-01"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Map = %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("candidate %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
 func TestMap_RegionWithoutSupervisorRole_IsNoSupervisor(t *testing.T) {
 	if got := province.Map(map[string]any{"roles": "clerk other", "region": "510104", "uscc": 42}); len(got) != 0 {
 		t.Errorf("Map = %+v, want nothing", got)
