@@ -106,7 +106,7 @@ func readDirectory(path string) (*ruqiv1.Directory, error) {
 	}
 	var dir ruqiv1.Directory
 	if err := protojson.Unmarshal(b, &dir); err != nil {
-		return nil, fmt.Errorf("名录文件 %s 格式错误：%w", path, err)
+		return nil, fmt.Errorf("名录文件 %s 格式错误：%s", path, jsonFault(b, err))
 	}
 	return &dir, nil
 }

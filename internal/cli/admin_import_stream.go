@@ -298,7 +298,7 @@ func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
 // adds nothing to the batch.
 func appendRecord[T proto.Message](list *[]T, raw json.RawMessage, m T) error {
 	if err := protojson.Unmarshal(raw, m); err != nil {
-		return fmt.Errorf("格式错误：%w", err)
+		return fmt.Errorf("格式错误：%s", jsonFault(raw, err))
 	}
 	*list = append(*list, m)
 	return nil

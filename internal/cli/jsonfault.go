@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -30,7 +31,42 @@ func jsonFault(text []byte, err error) string {
 	for _, p := range []string{"proto: ", "proto:\u00a0"} {
 		msg = strings.TrimPrefix(msg, p)
 	}
-	return domain.Clip(strings.ToValidUTF8(msg, "\uFFFD"), maxJSONFault)
+	return domain.Clip(strings.ToValidUTF8(inChinese(msg), "\uFFFD"), maxJSONFault)
+}
+
+// protojsonFaults are protojson's refusals an operator meets in a file of
+// records, as it words them after "(line L:C): ", in Chinese. Anything
+// else is kept in protojson's words: an import said its Chinese prefix and
+// then `unknown field "regoin_code"` (an operator's trial, 2026-12-06).
+var protojsonFaults = []struct {
+	re   *regexp.Regexp
+	says string
+}{
+	{regexp.MustCompile(`^unknown field "(.*)"$`), "没有名为 $1 的字段（字段名拼写有误？）"},
+	{regexp.MustCompile(`^duplicate field "(.*)"$`), "字段 $1 重复出现"},
+	{regexp.MustCompile(`^invalid value for (?:string|bytes) field (\S+): (.*)$`), "字段 $1 应为带引号的文本，而不是 $2"},
+	{regexp.MustCompile(`^invalid value for (?:int32|int64|uint32|uint64|sint32|sint64|fixed32|fixed64|sfixed32|sfixed64) field (\S+): (.*)$`), "字段 $1 应为整数，而不是 $2"},
+	{regexp.MustCompile(`^invalid value for bool field (\S+): (.*)$`), "字段 $1 应为 true 或 false，而不是 $2"},
+	{regexp.MustCompile(`^invalid value for enum field (\S+): (.*)$`), "字段 $1 的取值 $2 不是可用的选项"},
+	{regexp.MustCompile(`^unexpected token (.*)$`), "此处不应出现 $1（JSON 格式有误：缺少或多了逗号、引号或括号？）"},
+	{regexp.MustCompile(`^unexpected EOF$`), "文件在一条记录中途结束（JSON 不完整）"},
+}
+
+var protojsonAt = regexp.MustCompile(`^(?:syntax error )?\(line (\d+):(\d+)\): (.*)$`)
+
+// inChinese says a protojson refusal in Chinese where it knows the words.
+func inChinese(msg string) string {
+	where, what := "", msg
+	if m := protojsonAt.FindStringSubmatch(msg); m != nil {
+		where, what = fmt.Sprintf("第 %s 行第 %s 列：", m[1], m[2]), m[3]
+	}
+	what = strings.TrimSpace(what)
+	for _, f := range protojsonFaults {
+		if f.re.MatchString(what) {
+			return where + f.re.ReplaceAllString(what, f.says)
+		}
+	}
+	return msg
 }
 
 // firstNotUTF8 is the offset of the first byte of b that is not part of a
