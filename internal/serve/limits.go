@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -31,6 +32,22 @@ type Limits struct {
 	MaxStreamsPerConn uint32
 	// IdleTimeout closes a connection with no call for this long.
 	IdleTimeout time.Duration
+}
+
+// Check refuses limits that would quietly mean something else: no call
+// handled at once (it was read as 1), a negative wait or idle time. A
+// QueueWait of 0 sheds a call that finds no free slot at once; an
+// IdleTimeout of 0 never closes an idle connection.
+func (l Limits) Check() error {
+	switch {
+	case l.MaxInFlight < 1:
+		return fmt.Errorf("-max-in-flight %d: at least one call must be handled at once", l.MaxInFlight)
+	case l.QueueWait < 0:
+		return fmt.Errorf("-queue-wait %v: a wait cannot be negative (0 sheds at once)", l.QueueWait)
+	case l.IdleTimeout < 0:
+		return fmt.Errorf("-idle-timeout %v: cannot be negative (0 never closes an idle connection)", l.IdleTimeout)
+	}
+	return nil
 }
 
 // DefaultLimits suit one server on a few cores.

@@ -144,6 +144,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := cfg.Lifetimes.Check(); err != nil {
 		return err
 	}
+	if err := cfg.Server.Check(); err != nil {
+		return err
+	}
 	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" {
 		cfg.PublicURL = u.String() // the scheme in lower case, as the pages compare it
 	}
