@@ -243,7 +243,53 @@ func Handler(cfg Config) http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "拒绝跨站提交：请在本站页面上操作", http.StatusForbidden)
 	}))
-	return securityHeaders(cop.Handler(queryInUTF8(mux)), strings.HasPrefix(cfg.PublicURL, "https://"))
+	return securityHeaders(cop.Handler(queryInUTF8(muxErrorsInChinese(mux))), strings.HasPrefix(cfg.PublicURL, "https://"))
+}
+
+// muxErrorsInChinese answers what the mux itself refuses, an address that
+// is no page (404) or a page asked for the wrong way (405: a form's address
+// opened in the address bar), with a page in Chinese: the mux wrote "404
+// page not found" and "Method Not Allowed" (an operator's trial,
+// 2026-12-06, opening /dashboard/signin). The handlers' own refusals are
+// theirs and pass as they are.
+func muxErrorsInChinese(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(&muxError{ResponseWriter: w}, r)
+	})
+}
+
+// muxError replaces the body of the mux's 404 and 405 with a page; the
+// status and headers (Allow) stay.
+type muxError struct {
+	http.ResponseWriter
+	replaced bool
+}
+
+func (m *muxError) WriteHeader(code int) {
+	var what string
+	switch code {
+	case http.StatusNotFound:
+		what = "没有这个页面：请检查网址，或从首页进入。"
+	case http.StatusMethodNotAllowed:
+		what = "这个地址不能直接打开：请回到页面，用上面的按钮或表单操作。"
+	default:
+		m.ResponseWriter.WriteHeader(code)
+		return
+	}
+	m.replaced = true
+	m.Header().Del("Content-Type")
+	render(m.ResponseWriter, code, "result", "页面不存在", resultData{Banner: badBanner("无法打开", what), Back: "/", BackTo: "返回首页"})
+}
+
+func (m *muxError) Write(b []byte) (int, error) {
+	if m.replaced {
+		return len(b), nil // the mux's English, replaced
+	}
+	return m.ResponseWriter.Write(b)
 }
 
 // queryInUTF8 refuses a request whose query (a GET form's fields: the plans'
