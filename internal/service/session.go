@@ -478,6 +478,20 @@ func (ss *sessionServer) enrolment(r store.Reader, raw string, now time.Time) (*
 		}
 		return nil, nil, domain.Unauthenticatedf("ENROLMENT_INVALID", "绑定失败：绑定二维码无效、已使用或已过期（有效期 %d 分钟）。请企业重新生成绑定二维码", int(ss.s.cfg.Lifetimes.Enrolment.Minutes()))
 	}
+	// A code ends with the sign-in that made it: one a stolen session made
+	// before its holder signed out (or the administrator rotated the token
+	// it came from) made a 30-day device in the 10 minutes after (a review,
+	// 2026-12-06). Codes made before codes named their maker have no parent.
+	if enr.Parent != "" {
+		maker, err := r.AccessTokenByID(enr.Parent)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, nil, err
+		case !maker.RevokedAt.IsZero() || auth.Expired(maker, now):
+			return nil, nil, domain.Unauthenticatedf("ENROLMENT_MAKER_ENDED", "绑定失败：生成此绑定二维码的登录已退出、已过期或被吊销，二维码随之失效。请企业重新登录后再生成")
+		}
+	}
 	ent, err := r.Enterprise(enr.Subject)
 	if err != nil {
 		return nil, nil, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", enr.Subject)
