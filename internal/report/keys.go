@@ -118,8 +118,9 @@ func startKey(t time.Time, region, agency string) string {
 func startMinute(t time.Time) string { return t.In(domain.Shanghai).Format("200601021504") }
 
 // PruneStarts drops the start counts of the minutes before now's, which no
-// report reads again: taken to zero, which bbolt keeps as no key and
-// PostgreSQL as a zero. The server runs it hourly on the replica that
+// report reads again: taken to zero, which neither store keeps (bbolt
+// deletes the key, PostgreSQL's sequencer the row as it folds the delta).
+// The server runs it hourly on the replica that
 // sequences the events (Service.RunStartPruning), in a transaction of its
 // own: done in each registration it read a range that concurrent
 // registrations of the same agency write, which PostgreSQL's SERIALIZABLE

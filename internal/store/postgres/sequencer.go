@@ -98,11 +98,7 @@ func (s *Store) lead(ctx context.Context, conn *pgx.Conn) error {
 		if err != nil {
 			return err
 		}
-		if _, err := conn.Exec(ctx, `WITH d AS (
-				DELETE FROM count_deltas WHERE id IN (SELECT id FROM count_deltas ORDER BY id LIMIT $1)
-				RETURNING key, n)
-			INSERT INTO counts (key, n) SELECT key, sum(n) FROM d GROUP BY key
-			ON CONFLICT (key) DO UPDATE SET n = counts.n + excluded.n`, foldBatch); err != nil {
+		if err := foldCounts(ctx, conn); err != nil {
 			return err
 		}
 		if n == s.o.SequenceBatch {
@@ -118,6 +114,48 @@ func (s *Store) lead(ctx context.Context, conn *pgx.Conn) error {
 			return err
 		}
 	}
+}
+
+// foldCounts adds up to foldBatch count deltas into their counters, and
+// drops the counters that come back to zero: a zero reads as none (Count,
+// Counts), as bbolt keeps it, and the start counts of every hour gone by
+// (report.PruneStarts) stayed as zero rows, one per plan for good, which
+// every hourly pruning read again (a review, 2026-12-06).
+func foldCounts(ctx context.Context, conn *pgx.Conn) error {
+	rows, err := conn.Query(ctx, `WITH d AS (
+			DELETE FROM count_deltas WHERE id IN (SELECT id FROM count_deltas ORDER BY id LIMIT $1)
+			RETURNING key, n)
+		INSERT INTO counts (key, n) SELECT key, sum(n) FROM d GROUP BY key
+		ON CONFLICT (key) DO UPDATE SET n = counts.n + excluded.n
+		RETURNING key, n`, foldBatch)
+	if err != nil {
+		return err
+	}
+	type folded struct {
+		key string
+		n   int64
+	}
+	after, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (folded, error) {
+		var f folded
+		return f, r.Scan(&f.key, &f.n)
+	})
+	if err != nil {
+		return err
+	}
+	var zero []string
+	for _, f := range after {
+		if f.n == 0 {
+			zero = append(zero, f.key)
+		}
+	}
+	if len(zero) == 0 {
+		return nil
+	}
+	// Only while still zero: this replica is the one that folds, but a
+	// counter is read as counts plus its deltas not yet folded, which a
+	// deletion here does not touch.
+	_, err = conn.Exec(ctx, "DELETE FROM counts WHERE key = ANY($1) AND n = 0", zero)
+	return err
 }
 
 // sequenceBatch chains up to SequenceBatch pending events in one

@@ -12,6 +12,10 @@ CREATE TABLE events_sealed (
     one  boolean PRIMARY KEY DEFAULT true CHECK (one),
     next bigint NOT NULL
 );
+-- A counter back at zero reads as none: the sequencer drops it as it folds
+-- (foldCounts). Those kept before, the start counts of every hour gone by
+-- among them, go once here.
+DELETE FROM counts WHERE n = 0;
 
 -- +goose Down
 -- Blocks cannot be unsealed in SQL: going back is refused while there are
