@@ -336,32 +336,8 @@ func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeA
 		// And what those made, down the line: a web session started from the
 		// token (StartSession) is its child, and a device that session
 		// enrolled its grandchild, which revoking the token must end too.
-		made, err := tx.AccessTokensOf(tok.Role, tok.Subject)
-		if err != nil {
+		if resp.AlsoRevoked, err = revokeLine(ctx, tx, tok, now, func(*store.AccessToken) bool { return true }, ""); err != nil {
 			return err
-		}
-		line := map[string]bool{tok.ID: true}
-		for grew := true; grew; {
-			grew = false
-			for _, m := range made {
-				if line[m.ID] || !line[m.Parent] {
-					continue
-				}
-				line[m.ID], grew = true, true
-				if !m.RevokedAt.IsZero() {
-					continue // signed out, but what it made still goes
-				}
-				m.RevokedAt = now
-				if err := tx.PutAccessToken(m); err != nil {
-					return err
-				}
-				e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
-				e.Detail = m.ID + " " + roleWord(m.Role) + ":" + m.Subject + " " + m.Kind + " made by " + m.Parent
-				if err := record(tx, e); err != nil {
-					return err
-				}
-				resp.AlsoRevoked = append(resp.AlsoRevoked, m.ID)
-			}
 		}
 		if !revokedBefore.IsZero() && len(resp.AlsoRevoked) == 0 {
 			return domain.FailedPreconditionf("TOKEN_REVOKED", "访问令牌 %s 已于 %s 吊销", tok.ID, domain.FormatTime(revokedBefore))

@@ -368,6 +368,14 @@ func (s *Service) revokeToken(ctx context.Context, id string, check func(*store.
 // deliberate act, and is ended on its own or by an administrator's
 // revocation). It returns their ids.
 func endSessionsFrom(ctx context.Context, tx store.Tx, tok *store.AccessToken, now time.Time, why string) ([]string, error) {
+	return revokeLine(ctx, tx, tok, now, func(m *store.AccessToken) bool { return m.Kind == store.TokenSession }, why)
+}
+
+// revokeLine revokes the tokens tok made that follow (each whose Parent is
+// tok, or one of those, down the line), with an event each naming its
+// maker and why, and returns their ids. One already revoked (a session
+// signed out) is passed over, but what it made still goes.
+func revokeLine(ctx context.Context, tx store.Tx, tok *store.AccessToken, now time.Time, follow func(*store.AccessToken) bool, why string) ([]string, error) {
 	made, err := tx.AccessTokensOf(tok.Role, tok.Subject)
 	if err != nil {
 		return nil, err
@@ -377,7 +385,7 @@ func endSessionsFrom(ctx context.Context, tx store.Tx, tok *store.AccessToken, n
 	for grew := true; grew; {
 		grew = false
 		for _, m := range made {
-			if line[m.ID] || m.Kind != store.TokenSession || !line[m.Parent] {
+			if line[m.ID] || !follow(m) || !line[m.Parent] {
 				continue
 			}
 			line[m.ID], grew = true, true
