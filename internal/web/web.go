@@ -254,20 +254,22 @@ func Handler(cfg Config) http.Handler {
 // theirs and pass as they are.
 func muxErrorsInChinese(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		mux.ServeHTTP(&muxError{ResponseWriter: w}, r)
+		mux.ServeHTTP(&muxError{ResponseWriter: w, mux: mux, r: r}, r)
 	})
 }
 
-// muxError replaces the body of the mux's 404 and 405 with a page; the
-// status and headers (Allow) stay.
+// muxError replaces the body of the mux's own 404 and 405 with a page; the
+// status and headers (Allow) stay. Whether the mux made it (no pattern
+// matched) is asked only then, so a page routes once.
 type muxError struct {
 	http.ResponseWriter
+	mux      *http.ServeMux
+	r        *http.Request
 	replaced bool
 }
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (m *muxError) Unwrap() http.ResponseWriter { return m.ResponseWriter }
 
 func (m *muxError) WriteHeader(code int) {
 	var what string
@@ -276,8 +278,13 @@ func (m *muxError) WriteHeader(code int) {
 		what = "没有这个页面：请检查网址，或从首页进入。"
 	case http.StatusMethodNotAllowed:
 		what = "这个地址不能直接打开：请回到页面，用上面的按钮或表单操作。"
-	default:
+	}
+	if what == "" {
 		m.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if _, pattern := m.mux.Handler(m.r); pattern != "" {
+		m.ResponseWriter.WriteHeader(code) // a handler's own refusal
 		return
 	}
 	m.replaced = true
