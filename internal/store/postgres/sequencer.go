@@ -124,29 +124,18 @@ func (s *Store) lead(ctx context.Context, conn *pgx.Conn) error {
 func foldCounts(ctx context.Context, conn *pgx.Conn) error {
 	rows, err := conn.Query(ctx, `WITH d AS (
 			DELETE FROM count_deltas WHERE id IN (SELECT id FROM count_deltas ORDER BY id LIMIT $1)
+			RETURNING key, n),
+		u AS (
+			INSERT INTO counts (key, n) SELECT key, sum(n) FROM d GROUP BY key
+			ON CONFLICT (key) DO UPDATE SET n = counts.n + excluded.n
 			RETURNING key, n)
-		INSERT INTO counts (key, n) SELECT key, sum(n) FROM d GROUP BY key
-		ON CONFLICT (key) DO UPDATE SET n = counts.n + excluded.n
-		RETURNING key, n`, foldBatch)
+		SELECT key FROM u WHERE n = 0`, foldBatch)
 	if err != nil {
 		return err
 	}
-	type folded struct {
-		key string
-		n   int64
-	}
-	after, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (folded, error) {
-		var f folded
-		return f, r.Scan(&f.key, &f.n)
-	})
+	zero, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return err
-	}
-	var zero []string
-	for _, f := range after {
-		if f.n == 0 {
-			zero = append(zero, f.key)
-		}
 	}
 	if len(zero) == 0 {
 		return nil
