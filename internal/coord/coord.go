@@ -49,6 +49,14 @@ type Plan struct {
 	// counts only towards the caps and warnings on all entries together
 	// (Policy.EntriesPerYear, WarnEntriesPer*), never the inspections'.
 	NotInspection bool
+	// Closed marks an inspection its agency closed (办结): its visit is over
+	// whatever its window says, so nothing joins it (a plan of another
+	// agency is a visit of its own) and it is no duplicate of its agency's
+	// next plan (a 复查 or a 个案 after the visit, 有事必到); it still
+	// counts towards every cap and warning, as any visit that took place.
+	// The store says it (service.planOf): closing an inspection raises the
+	// enterprise's fence and the coordinator is seeded again.
+	Closed bool
 	// JointID is the joint inspection the plan belongs to ("" if alone).
 	JointID string
 	// Grade is the enterprise's credit grade ("A".."D"), for grade caps.
@@ -70,7 +78,7 @@ type Outcome int
 const (
 	Accepted  Outcome = iota + 1 // alone: a new visit
 	Joined                       // merged into a joint inspection: no new visit
-	Duplicate                    // same agency, overlapping its own open plan: refused
+	Duplicate                    // same agency, overlapping its own open plan (not closed, window not over): refused
 	Capped                       // over a frequency cap: refused
 )
 
@@ -214,6 +222,13 @@ type Coordinator interface {
 	// (State.TakeFence), or, if another raise came between, is dropped and
 	// holds nothing (the caller then takes the visit's heir from the store).
 	Withdraw(ctx context.Context, p Plan, fence int64, now time.Time) (Decision, error)
+	// ClosePlan marks a plan closed (办结, Plan.Closed) once the store says so:
+	// it stays counted, nothing joins its visit, and it is no duplicate of
+	// its agency's next plan. A state that does not hold the plan changes
+	// nothing (its seed reads the store). A registration decided before the
+	// close, or while this failed, is held by the store
+	// (inspection.CheckStillOpen) and decided again.
+	ClosePlan(ctx context.Context, p Plan, now time.Time) error
 	// Forget drops everything held for the enterprise (tests, and operators
 	// after a manual repair of the store); the next decision seeds it again.
 	Forget(ctx context.Context, uscc string) error

@@ -33,7 +33,8 @@ type State struct {
 }
 
 // PlanState is a plan as the coordinator holds it: open (its window has not
-// ended, it may be joined or duplicated) or ended but still counted, until
+// ended and it is not closed: it may be joined or duplicated) or over but
+// still counted, until
 // every count it could add to has lapsed (KeepUntil), so that cancelling it
 // after its window gives its counts back exactly as a reseed would.
 type PlanState struct {
@@ -336,6 +337,17 @@ type group struct {
 	start, end time.Time // the common time
 }
 
+// closed reports whether an agency closed its part of the visit (办结):
+// the visit took place, and nobody joins it any more.
+func (g *group) closed() bool {
+	for _, m := range g.members {
+		if m.Closed {
+			return true
+		}
+	}
+	return false
+}
+
 // groups lists the visits, in the order of their first plans.
 func (s *State) groups() []*group {
 	var out []*group
@@ -378,22 +390,24 @@ func (s *State) Decide(p Plan, pol Policy, now time.Time) Decision {
 	}
 	// A duplicate overlaps its agency's open plan; a late record also its
 	// agency's plan that is over: the same emergency recorded twice (a
-	// trial of the calendar, 2026-12-06).
+	// trial of the calendar, 2026-12-06). A closed plan is over whatever
+	// its window says (Plan.Closed).
 	for _, o := range s.sorted() {
-		if o.AgencyID == p.AgencyID && (o.End.After(now) || p.Late) && overlaps(o.Plan, p) {
+		if o.AgencyID == p.AgencyID && ((o.End.After(now) && !o.Closed) || p.Late) && overlaps(o.Plan, p) {
 			return Decision{Outcome: Duplicate, Existing: o.InspectionID, JointID: o.JointID, Version: s.Version}
 		}
 	}
 
 	// The visit to join: its common time still to come (so all its plans are
-	// open) and overlapping this plan by the minimum; the largest overlap
-	// wins, then the visit registered first. A visit that is not an
-	// inspection joins none and is joined by none: it is always alone.
+	// open), none of its plans closed (the visit took place) and
+	// overlapping this plan by the minimum; the largest overlap wins, then
+	// the visit registered first. A visit that is not an inspection joins
+	// none and is joined by none: it is always alone.
 	min := pol.JointMinimum()
 	var best *group
 	var bestOverlap time.Duration
 	for _, g := range s.groups() {
-		if p.NotInspection || g.members[0].NotInspection || !g.end.After(now) {
+		if p.NotInspection || g.members[0].NotInspection || !g.end.After(now) || g.closed() {
 			continue
 		}
 		if o := overlap(g.start, g.end, p.Start, p.End); o > 0 && o >= joinNeed(min, g.start, g.end, p) && o > bestOverlap {
@@ -530,6 +544,13 @@ func (s *State) Release(id string, heldUntil, now time.Time) Decision {
 		return Decision{}
 	}
 	return s.Withdraw(id, now)
+}
+
+// Close marks a plan closed (Plan.Closed); its counts stay.
+func (s *State) Close(id string) {
+	if p, ok := s.Plans[id]; ok {
+		p.Closed = true
+	}
 }
 
 // Confirm marks a pending plan as written to the store.

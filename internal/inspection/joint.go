@@ -65,6 +65,26 @@ func CheckFence(r store.Reader, uscc string, decided int64) error {
 	return nil
 }
 
+// CheckStillOpen refuses (ErrFenced) a decision that took inspection id for
+// open, as a visit to join or a plan to be a duplicate of, where the store
+// says it is closed (MarkClosed): the coordinator's state was not told yet
+// (the close's Forget still to come, or failed), and the caller decides
+// again, rebuilding the state if it stays behind. Not found is no
+// refusal: the plan may be a reservation still being written.
+func CheckStillOpen(r store.Reader, id string) error {
+	ins, err := r.Inspection(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED {
+		return ErrFenced
+	}
+	return nil
+}
+
 // ApplyDecision writes what a decision says about joint membership, keeping
 // only what the newest version says: decisions for one enterprise may commit
 // in any order, and an older one must not undo a newer one.

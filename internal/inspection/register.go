@@ -150,6 +150,17 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 	if err := CheckFence(tx, ins.GetEnterpriseUscc(), d.Fence); err != nil {
 		return Registered{}, err
 	}
+	// Nor may it join a visit that closed since that state decided.
+	if d.Outcome == coord.Joined {
+		for _, m := range d.Members {
+			if m == ins.GetId() {
+				continue
+			}
+			if err := CheckStillOpen(tx, m); err != nil {
+				return Registered{}, err
+			}
+		}
+	}
 	if in.Policy != 0 {
 		if err := CheckPolicy(tx, in.Policy); err != nil {
 			return Registered{}, err

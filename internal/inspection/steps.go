@@ -310,8 +310,7 @@ func RecordResult(tx store.Tx, p auth.Principal, now time.Time, leeway time.Dura
 		if len(in.Items) != len(ins.GetCheckItemIds()) {
 			return nil, domain.Invalidf("RESULT_INCOMPLETE", "办结前须为全部%d个检查事项记录结果，本次只有%d个", len(ins.GetCheckItemIds()), len(in.Items))
 		}
-		ins.State = ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED
-		ins.CompletedAt = timestamppb.New(now)
+		MarkClosed(ins, now)
 		e := j.Event(ruqiv1.EventType_EVENT_TYPE_COMPLETED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
 		// One more enterprise that may evaluate the agency (EvaluationSummary).
@@ -324,6 +323,16 @@ func RecordResult(tx store.Tx, p auth.Principal, now time.Time, leeway time.Dura
 		}
 	}
 	return ins, tx.PutInspection(ins)
+}
+
+// MarkClosed marks ins closed (办结) at now: its visit is over, nothing
+// joins it and its agency may register the enterprise again
+// (coord.Plan.Closed). The caller writes ins, and tells the coordinator
+// (Forget) once this commits; until then a decision made under the state
+// that holds the visit open is held by CheckStillOpen.
+func MarkClosed(ins *ruqiv1.Inspection, now time.Time) {
+	ins.State = ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED
+	ins.CompletedAt = timestamppb.New(now)
 }
 
 func validateItemResults(ins *ruqiv1.Inspection, items []*ruqiv1.ItemResult, now time.Time) error {

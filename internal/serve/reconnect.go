@@ -90,6 +90,16 @@ func (r *reconnectingRedis) Confirm(ctx context.Context, p coord.Plan, now time.
 	return err
 }
 
+func (r *reconnectingRedis) ClosePlan(ctx context.Context, p coord.Plan, now time.Time) error {
+	if err := r.refused(); err != nil {
+		return err
+	}
+	c := r.client()
+	err := c.ClosePlan(ctx, p, now)
+	r.after(c, err)
+	return err
+}
+
 func (r *reconnectingRedis) Release(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
 	if err := r.refused(); err != nil {
 		return coord.Decision{}, err

@@ -12,6 +12,8 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/coord"
+	"github.com/ruqi/ruqi/internal/coord/local"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/service"
@@ -50,6 +52,12 @@ type anonEnv struct {
 
 func newAnonEnv(t *testing.T) *anonEnv {
 	t.Helper()
+	return newAnonEnvWith(t, func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil })
+}
+
+// newAnonEnvWith is newAnonEnv with the coordinator newCoord makes.
+func newAnonEnvWith(t *testing.T, newCoord func(coord.Seeder) (coord.Coordinator, error)) *anonEnv {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +66,7 @@ func newAnonEnv(t *testing.T) *anonEnv {
 	clock := &atomic.Pointer[time.Time]{}
 	t0 := time.Now()
 	clock.Store(&t0)
-	e := newEnvOn(t, g, "", func(c *service.Config) { c.Now = func() time.Time { return *clock.Load() } })
+	e := newEnvWith(t, g, newCoord, func(c *service.Config) { c.Now = func() time.Time { return *clock.Load() } })
 	a := &anonEnv{env: e, clock: clock, gate: g}
 	a.off = e.registrar(t, "AG-01")
 	a.admin = e.token(t, ruqiv1.Role_ROLE_AGENCY_ADMIN, "AG-01")

@@ -223,6 +223,13 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 			if err := inspection.CheckPolicy(r, s.policyDigest); err != nil {
 				return err
 			}
+			if d.Outcome == coord.Duplicate && !plan.Late && d.Existing != ins.GetId() {
+				// A closed plan is no duplicate (a late record's is:
+				// coord.Plan.Closed).
+				if err := inspection.CheckStillOpen(r, d.Existing); err != nil {
+					return err
+				}
+			}
 			return inspection.CheckFence(r, plan.USCC, d.Fence)
 		})
 		if errors.Is(err, inspection.ErrFenced) {
@@ -250,11 +257,12 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 		}
 		if end, ok := s.happenedUntil(ctx, d.Existing); ok {
 			// Cancelling a visit that took place is refused
-			// (INSPECTION_HAPPENED): the officer is told when the
-			// enterprise may be registered again instead (an operator's
-			// trial, 2026-12-06, was told to cancel a closed visit).
+			// (INSPECTION_HAPPENED), and a closed one is no duplicate
+			// (coord.Plan.Closed): the officer is told to close it, or
+			// when its window ends (an operator's trial, 2026-12-06, was
+			// told to cancel a closed visit).
 			return nil, 0, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
-				"重复报备：本部门对该企业的检查 %s 已经实施，其报备时段至 %s 结束，时段内不能再就该企业报备；需要复查的，请报备 %s 之后的时段",
+				"重复报备：本部门对该企业的检查 %s 已经实施、尚未办结，其报备时段至 %s 结束；请先记录结果并办结，之后即可再就该企业报备（如整改复查），或报备 %s 之后的时段",
 				d.Existing, domain.FormatTime(end), domain.FormatTime(end)).With("existing_inspection_id", d.Existing))
 		}
 		return nil, 0, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",

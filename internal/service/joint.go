@@ -196,6 +196,9 @@ func planOf(ins *ruqiv1.Inspection, ent *ruqiv1.Enterprise) coord.Plan {
 		// A visit that is not an inspection is never merged and counts only
 		// towards all entries (coord.Plan.NotInspection).
 		NotInspection: !domain.IsInspection(ins.GetVisitKind()),
+		// A closed visit took place: nothing joins it, and its agency may
+		// register the enterprise again (coord.Plan.Closed).
+		Closed: ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED,
 	}
 }
 

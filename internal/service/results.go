@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"log/slog"
 	"sort"
 
+	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
@@ -27,6 +29,16 @@ func (is *inspectionServer) RecordResult(ctx context.Context, req *ruqiv1.Record
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
+	}
+	if req.GetClose() {
+		// The visit is over (coord.Plan.Closed). If the coordinator cannot
+		// be told, a registration decided as joining the visit or a
+		// duplicate of it is decided again, and the state rebuilt if it
+		// stays behind (inspection.CheckStillOpen).
+		closed := coord.Plan{InspectionID: resp.GetInspection().GetId(), USCC: resp.GetInspection().GetEnterpriseUscc()}
+		if err := s.coord.ClosePlan(context.WithoutCancel(ctx), closed, now); err != nil {
+			slog.ErrorContext(ctx, "tell the coordinator a visit closed", "inspection", resp.GetInspection().GetId(), "err", err)
+		}
 	}
 	return resp, nil
 }

@@ -57,6 +57,9 @@ type Recorder interface {
 	Withdraw(p coord.Plan, d coord.Decision)
 	// Cancel marks a plan cancelled.
 	Cancel(p coord.Plan)
+	// Close marks a plan closed (办结), as closing an inspection does
+	// (inspection.MarkClosed).
+	Close(p coord.Plan)
 	// Seed is the coordinator's seeder (coord.Seeder): with fence it
 	// raises the enterprise's fence first.
 	Seed(ctx context.Context, uscc string, fence bool) (coord.Seed, error)
@@ -130,6 +133,17 @@ func (r *Record) Cancel(p coord.Plan) {
 	}
 }
 
+// Close marks a plan closed.
+func (r *Record) Close(p coord.Plan) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, q := range r.plans[p.USCC] {
+		if q.InspectionID == p.InspectionID {
+			r.plans[p.USCC][i].Closed = true
+		}
+	}
+}
+
 // Seed derives the seed: joint ids from the newest decisions, and the visit
 // held by the earliest plan of each joint inspection. With fence it raises
 // the enterprise's fence first.
@@ -177,6 +191,7 @@ func RunWith(t *testing.T, b Backend, newRecord func(*testing.T) Recorder) {
 		{"Fence_EachDecisionCarriesTheStores_ACheckOfPendingPlansRaisesIt", testFence},
 		{"SameIDOtherPlan_FirstStands", testSameIDOtherPlan},
 		{"SameAgencyOverlap_IsDuplicate", testDuplicate},
+		{"Closed_NeitherJoinedNorDuplicated_StillCounted", testClosed},
 		{"Withdrawal_JointGoesOnWithNewLead", testWithdraw},
 		{"AgencyCapPerYear_ExemptCaseChecks", testAgencyCap},
 		{"YearBoundary_InBeijingTime", testYearBoundary},
@@ -732,6 +747,70 @@ func testDuplicate(t *testing.T, b Backend) {
 	// A plan whose window has ended is no longer open.
 	later := at("2026-11-23 12:30")
 	f.want(f.decide(f.plan("AG-1", "2026-11-23 12:40", "2026-11-23 13:00"), later), coord.Accepted)
+}
+
+// testClosed: a visit an agency closed (办结) took place. Nothing joins it:
+// another agency's plan overlapping it is a visit of its own. Its agency's
+// next plan overlapping its window is no duplicate (a 复查 or a 个案 after
+// the visit, 有事必到). It still counts towards the warnings, and a late
+// record of its agency overlapping it is still the same emergency recorded
+// twice. A partner that joined it and has not closed is still open.
+func testClosed(t *testing.T, b Backend) {
+	f := newFixture(t, b, coord.Policy{Zone: Beijing, WarnVisitsPerDay: ptr(1)})
+	a := f.plan("AG-1", "2026-11-23 08:00", "2026-11-23 18:00")
+	f.want(f.decide(a, now), coord.Accepted)
+	partner := f.plan("AG-2", "2026-11-23 09:00", "2026-11-23 17:00")
+	f.want(f.decide(partner, now), coord.Joined)
+
+	// AG-1 closes at 11:00, and the service tells the coordinator.
+	later := at("2026-11-23 11:00")
+	f.rec.Close(a)
+	if err := f.c.ClosePlan(ctx, a, later); err != nil {
+		t.Fatal(err)
+	}
+
+	other := f.plan("AG-3", "2026-11-23 12:00", "2026-11-23 16:00")
+	d := f.decide(other, later)
+	f.want(d, coord.Accepted)
+	if d.JointID != "" || !d.NewVisit {
+		t.Fatalf("another agency's plan over a closed visit joined it: %+v", d)
+	}
+	if len(d.Warnings) != 1 || d.Warnings[0].Count != 2 {
+		t.Fatalf("the day's second visit (the closed one counts): warnings %+v, want one at 2", d.Warnings)
+	}
+
+	followUp := f.plan("AG-1", "2026-11-23 16:30", "2026-11-23 17:30")
+	followUp.Exempt = true // a 个案: a complaint came in after the visit
+	d = f.decide(followUp, later)
+	f.want(d, coord.Accepted)
+
+	// AG-2 joined AG-1's visit and has not closed its part: still open.
+	d = f.decide(f.plan("AG-2", "2026-11-23 09:30", "2026-11-23 10:30"), later)
+	f.want(d, coord.Duplicate)
+	if d.Existing != partner.InspectionID {
+		t.Fatalf("duplicate names %q, want the partner's open plan %q", d.Existing, partner.InspectionID)
+	}
+	// The emergency of 09:00 recorded late by AG-1: the closed visit.
+	late := f.plan("AG-1", "2026-11-23 09:00", "2026-11-23 10:00")
+	late.Late = true
+	d = f.decide(late, later)
+	f.want(d, coord.Duplicate)
+	if d.Existing != a.InspectionID {
+		t.Fatalf("late record's duplicate names %q, want the closed %q", d.Existing, a.InspectionID)
+	}
+
+	// A state seeded again reads the close from the store.
+	if err := f.c.Forget(ctx, f.uscc); err != nil {
+		t.Fatal(err)
+	}
+	d = f.decide(f.plan("AG-4", "2026-11-23 10:00", "2026-11-23 11:30"), later)
+	f.want(d, coord.Accepted)
+	if d.JointID != "" {
+		t.Fatalf("after a reseed, a plan over the closed visit only joined it: %+v", d)
+	}
+	followUp2 := f.plan("AG-1", "2026-11-23 17:30", "2026-11-23 18:30")
+	followUp2.Exempt = true
+	f.want(f.decide(followUp2, later), coord.Accepted)
 }
 
 func testWithdraw(t *testing.T, b Backend) {

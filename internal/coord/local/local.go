@@ -233,6 +233,16 @@ func (c *Coordinator) Confirm(ctx context.Context, p coord.Plan, now time.Time) 
 	return nil
 }
 
+// ClosePlan marks a plan closed.
+func (c *Coordinator) ClosePlan(ctx context.Context, p coord.Plan, now time.Time) error {
+	e := c.acquire(p.USCC)
+	defer c.release(e)
+	if e.state != nil {
+		e.state.Close(p.InspectionID)
+	}
+	return nil
+}
+
 // Release undoes a pending reservation whose store write failed.
 func (c *Coordinator) Release(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
 	e := c.acquire(p.USCC)

@@ -74,7 +74,8 @@ if old ~= nil then
 end
 
 for _, o in ipairs(sorted(st)) do
-	if o.a == agency and (o.e > now or late) and o.s < stop and start < o.e then
+	-- A closed plan is over whatever its window says (coord.Plan.Closed).
+	if o.a == agency and ((o.e > now and not o.cd) or late) and o.s < stop and start < o.e then
 		return finish(st, {o = DUPLICATE, x = o.id, j = o.j, v = st.v})
 	end
 end
@@ -88,7 +89,7 @@ for _, o in ipairs(sorted(st)) do
 		g = byJoint[o.j]
 	end
 	if g == nil then
-		g = {members = {}, s = o.s, e = o.e}
+		g = {members = {}, s = o.s, e = o.e, cd = false}
 		table.insert(groups, g)
 		if o.j ~= '' then
 			byJoint[o.j] = g
@@ -96,11 +97,13 @@ for _, o in ipairs(sorted(st)) do
 	end
 	table.insert(g.members, o)
 	g.s, g.e = math.max(g.s, o.s), math.min(g.e, o.e)
+	g.cd = g.cd or o.cd
 end
 local best, bestOverlap = nil, 0
 for _, g in ipairs(groups) do
-	-- A visit that is not an inspection joins none and is joined by none.
-	if g.e > now and not notInspection and not g.members[1].ni then
+	-- A visit that is not an inspection joins none and is joined by none;
+	-- one an agency closed took place, and is joined by none.
+	if g.e > now and not g.cd and not notInspection and not g.members[1].ni then
 		local ov = math.min(g.e, stop) - math.max(g.s, start)
 		-- State.joinNeed: the minimum, or all of the common time or of the
 		-- plan if either is shorter.

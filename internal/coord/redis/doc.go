@@ -3,7 +3,7 @@
 // number of server replicas.
 //
 // Every decision kind is one script (decide.lua, withdraw.lua, settle.lua,
-// seed.lua, forget.lua, each preceded by lib.lua's shared steps), run with EVALSHA and
+// seed.lua, forget.lua, close.lua, each preceded by lib.lua's shared steps), run with EVALSHA and
 // EVAL as the fallback. The scripts do what coord.State does, step by step;
 // seeding reuses coord.NewState in Go and only writes its result.
 //
@@ -12,17 +12,18 @@
 //
 //	ruqi:{USCC}:p          hash    the enterprise's state:
 //	  <inspection id>                cjson of a plan held: a agency, s/e window
-//	                                 (unix ms), x exempt, j joint id, nv new
+//	                                 (unix ms), x exempt, ni not an
+//	                                 inspection, cd closed, j joint id, nv new
 //	                                 visit, o order, c names of the counters it
 //	                                 charged, vk its visit counters [name,
 //	                                 expiry], k when its last counter lapses,
 //	                                 cb confirm-by (pending plans only)
 //	  #v, #o                         version, order counter
-//	  #seeded                        "3:<run id>:<replication id>": seeded
+//	  #seeded                        "4:<run id>:<replication id>": seeded
 //	                                 from the store by the Redis process of
 //	                                 that run id as master of that replication
-//	                                 id (another's, or an older layout's "1" or
-//	                                 "2", is seeded again: a Redis back from a
+//	                                 id (another's, or an older layout's "1", "2"
+//	                                 or "3", is seeded again: a Redis back from a
 //	                                 snapshot, a failover or a failback holds
 //	                                 older states)
 //	  #e                             the store's fence the state stands on

@@ -44,9 +44,10 @@ local ACCEPTED, JOINED, DUPLICATE, CAPPED = 1, 2, 3, 4
 -- SCHEMA is what #seeded holds: a state written by an older layout ("1":
 -- plans pruned at their window's end, joint inspections by the transitive
 -- rule; "2": late records exempt from the caps and counters lapsing a day
--- after their period) counts as not seeded, so the store, where the rule is
--- applied, is read again.
-local SCHEMA = '3'
+-- after their period; "3": closed inspections not marked, still joined and
+-- duplicated until their window's end) counts as not seeded, so the store,
+-- where the rule is applied, is read again.
+local SCHEMA = '4'
 
 -- seededMark is what #seeded holds for a state seeded by this Redis
 -- process in its present role: SCHEMA, the process's run id, which every
@@ -123,7 +124,7 @@ local function gcAt(logical)
 end
 
 -- A plan as stored: a agency, s/e window start/end (unix ms), x exempt, ni
--- not an inspection (absent: an inspection),
+-- not an inspection (absent: an inspection), cd closed (absent: open),
 -- j joint id ("" alone), nv new visit, o order, c names of the counters it
 -- charged, vk its visit counters as {name, expiry} (charged while it holds a
 -- visit), k when the last counter it could charge lapses (unix ms), cb the
@@ -148,14 +149,18 @@ local function decodePlan(id, raw)
 	end
 	p.x = p.x == true
 	p.ni = p.ni == true
+	p.cd = p.cd == true
 	p.nv = p.nv == true
 	return p
 end
 
 local function encodePlan(p)
-	local c, vk, cb, ni = p.c, p.vk, p.cb, p.ni
+	local c, vk, cb, ni, cd = p.c, p.vk, p.cb, p.ni, p.cd
 	if not ni then
 		ni = nil
+	end
+	if not cd then
+		cd = nil
 	end
 	-- cjson writes an empty table as {}; absent reads back as empty
 	if #c == 0 then
@@ -167,7 +172,7 @@ local function encodePlan(p)
 	if cb == 0 then
 		cb = nil
 	end
-	return cjson.encode({a = p.a, s = p.s, e = p.e, x = p.x, ni = ni, j = p.j, nv = p.nv, o = p.o, c = c, vk = vk, k = p.k, cb = cb})
+	return cjson.encode({a = p.a, s = p.s, e = p.e, x = p.x, ni = ni, cd = cd, j = p.j, nv = p.nv, o = p.o, c = c, vk = vk, k = p.k, cb = cb})
 end
 
 -- Writes to the hash wait in st.dirty (field -> value, or false to delete)

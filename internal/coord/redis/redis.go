@@ -32,6 +32,8 @@ var (
 	seedLua string
 	//go:embed forget.lua
 	forgetLua string
+	//go:embed close.lua
+	closeLua string
 	//go:embed settle.lua
 	settleLua string
 
@@ -43,6 +45,7 @@ var (
 	seedScript     = goredis.NewScript(libLua + "\n" + seedLua)
 	forgetScript   = goredis.NewScript(libLua + "\n" + forgetLua)
 	settleScript   = goredis.NewScript(libLua + "\n" + settleLua)
+	closeScript    = goredis.NewScript(libLua + "\n" + closeLua)
 )
 
 // Coordinator is a coord.Coordinator over Redis: every decision is one Lua
@@ -326,7 +329,7 @@ func (c *Coordinator) writeSeed(ctx context.Context, k keys, uscc string, seed c
 			return fmt.Errorf("coord/redis: seed %s: %w", uscc, err)
 		}
 		sp := storedPlan{
-			Agency: ps.AgencyID, Start: ps.Start.UnixMilli(), End: ps.End.UnixMilli(), Exempt: ps.Exempt, NotInspection: ps.NotInspection,
+			Agency: ps.AgencyID, Start: ps.Start.UnixMilli(), End: ps.End.UnixMilli(), Exempt: ps.Exempt, NotInspection: ps.NotInspection, Closed: ps.Closed,
 			Joint: ps.JointID, NewVisit: ps.NewVisit, Order: ps.Order, Charged: ps.Charged, Keep: ps.KeepUntil.UnixMilli(),
 		}
 		for _, vk := range ps.VisitKeys {
@@ -352,6 +355,21 @@ func (c *Coordinator) writeSeed(ctx context.Context, k keys, uscc string, seed c
 func (c *Coordinator) Confirm(ctx context.Context, p coord.Plan, now time.Time) error {
 	_, err := c.settlePlan(ctx, p, 0, now, true)
 	return err
+}
+
+// ClosePlan marks a plan closed (close.lua).
+func (c *Coordinator) ClosePlan(ctx context.Context, p coord.Plan, now time.Time) error {
+	k, err := keysOf(p.USCC)
+	if err != nil {
+		return err
+	}
+	if err := checkID(p.InspectionID); err != nil {
+		return err
+	}
+	if err := closeScript.Run(ctx, c.client, []string{k.state()}, p.InspectionID).Err(); err != nil {
+		return c.fail(ctx, "close", err)
+	}
+	return nil
 }
 
 // Release undoes a pending reservation whose store write failed.
@@ -466,11 +484,13 @@ type storedPlan struct {
 	End    int64  `json:"e"` // unix ms
 	Exempt bool   `json:"x"`
 	// NotInspection: a visit that is not an inspection, never merged.
-	NotInspection bool     `json:"ni,omitempty"`
-	Joint         string   `json:"j"`
-	NewVisit      bool     `json:"nv"`
-	Order         int64    `json:"o"`
-	Charged       []string `json:"c,omitempty"` // counter names it added one to
+	NotInspection bool `json:"ni,omitempty"`
+	// Closed: an inspection its agency closed (coord.Plan.Closed).
+	Closed   bool     `json:"cd,omitempty"`
+	Joint    string   `json:"j"`
+	NewVisit bool     `json:"nv"`
+	Order    int64    `json:"o"`
+	Charged  []string `json:"c,omitempty"` // counter names it added one to
 	// VisitKeys are its visit counters as [name, expiry (unix ms)].
 	VisitKeys [][]any `json:"vk,omitempty"`
 	Keep      int64   `json:"k"` // unix ms: its last counter lapses

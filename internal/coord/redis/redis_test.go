@@ -765,7 +765,7 @@ func TestOlderLayout_IsSeededAgain(t *testing.T) {
 	if err != nil || d.Outcome != coord.Accepted {
 		t.Fatalf("decision on an older layout: %+v %v, want a reseed and acceptance", d, err)
 	}
-	if got, _ := rdb.HGet(ctx, k.state(), "#seeded").Result(); !strings.HasPrefix(got, "3:") {
+	if got, _ := rdb.HGet(ctx, k.state(), "#seeded").Result(); !strings.HasPrefix(got, "4:") {
 		t.Fatalf("#seeded = %q after the reseed", got)
 	}
 }

@@ -145,6 +145,20 @@ func (r *Record) Cancel(p coord.Plan) {
 	r.cancel(p)
 }
 
+// Close closes a plan as 办结 does (inspection.MarkClosed).
+func (r *Record) Close(p coord.Plan) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.update(func(tx store.Tx) error {
+		ins, err := tx.Inspection(p.InspectionID)
+		if err != nil {
+			return err
+		}
+		inspection.MarkClosed(ins, coordtest.Now())
+		return tx.PutInspection(ins)
+	})
+}
+
 // Withdraw writes what the coordinator's withdrawal decided. A stored plan
 // is cancelled first and the withdrawal written as the service's
 // cancellation writes it (inspection.Withdraw); for a plan the store does
