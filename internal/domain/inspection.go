@@ -406,6 +406,19 @@ func RegionCovers(supervisor, region string) bool {
 	return prefix != "" && strings.HasPrefix(region, prefix)
 }
 
+// CheckJurisdiction holds an agency to its territory (属地管辖): it inspects
+// the enterprises of its own division and the divisions under it (a city's
+// agency every district of the city, a district's its district only), as
+// the division codes say (RegionCovers). Where an enterprise is elsewhere,
+// the agency of that place inspects it, or joins this one's visit.
+func CheckJurisdiction(ag *ruqiv1.Agency, ent *ruqiv1.Enterprise) error {
+	if RegionCovers(ag.GetRegionCode(), ent.GetRegionCode()) {
+		return nil
+	}
+	return PermissionDeniedf("OUTSIDE_JURISDICTION", "企业 %s 所在行政区划（%s）不在%s的管辖区域（%s）内，不能报备对它的检查；请由企业所在地的执法部门报备",
+		ent.GetUscc(), ent.GetRegionCode(), ag.GetName(), ag.GetRegionCode())
+}
+
 // InspectionID formats an inspection id: the day it was registered, in
 // Beijing time, and a random suffix. Ids are made before the coordinator
 // decides, by any replica, so they cannot come from one sequence.

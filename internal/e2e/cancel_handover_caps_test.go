@@ -55,22 +55,22 @@ func handOverOverTheVisitsCap(t *testing.T, province bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The year's one visit is spent: AG-03 alone is refused.
-		if _, err := w.registerAs("AG-03", u, items("AG-03"), s2, s2.Add(2*time.Hour), routine); status.Code(err) != codes.ResourceExhausted {
+		// The year's one visit is spent: AG-07 alone is refused.
+		if _, err := w.registerAs("AG-07", u, items("AG-07"), s2, s2.Add(2*time.Hour), routine); status.Code(err) != codes.ResourceExhausted {
 			t.Fatalf("a second visit in the year: %v, want RESOURCE_EXHAUSTED", err)
 		}
 		c, err := w.registerAs("AG-02", u, items("AG-02"), s2, s2.Add(2*time.Hour), cas)
 		if err != nil {
 			t.Fatalf("个案 (exempt): %v", err)
 		}
-		j, err := w.registerAs("AG-03", u, items("AG-03"), s2, s2.Add(2*time.Hour), routine)
+		j, err := w.registerAs("AG-07", u, items("AG-07"), s2, s2.Add(2*time.Hour), routine)
 		if err != nil || j.GetJointInspection() == nil {
-			t.Fatalf("AG-03 joining the 个案 visit: %v %v", err, j.GetJointInspection())
+			t.Fatalf("AG-07 joining the 个案 visit: %v %v", err, j.GetJointInspection())
 		}
 		w.cancelAs("AG-02", c.GetInspection().GetId())
 		got := proactiveVisits(t, w, now.Year(), a.GetInspection().GetId(), c.GetInspection().GetId(), j.GetInspection().GetId())
 		if got > 1 {
-			t.Fatalf("after the 个案 plan was cancelled, %d proactive visits stand in %d, cap 1 (visits_per_year): AG-03's plan, refused alone, holds a visit of its own", got, now.Year())
+			t.Fatalf("after the 个案 plan was cancelled, %d proactive visits stand in %d, cap 1 (visits_per_year): AG-07's plan, refused alone, holds a visit of its own", got, now.Year())
 		}
 		// Withdrawn by the rule, which its record says, and its agency reads.
 		heir, err := ruqiv1.NewInspectionServiceClient(w.conn(w.admin)).GetInspection(context.Background(), &ruqiv1.GetInspectionRequest{InspectionId: j.GetInspection().GetId()})
@@ -78,12 +78,12 @@ func handOverOverTheVisitsCap(t *testing.T, province bool) {
 			t.Fatal(err)
 		}
 		if in := heir.GetInspection(); in.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || !strings.Contains(in.GetCancelReason(), "频次上限") {
-			t.Errorf("AG-03's plan after the hand-over: %v, reason %q; want cancelled by the visits cap", in.GetState(), in.GetCancelReason())
+			t.Errorf("AG-07's plan after the hand-over: %v, reason %q; want cancelled by the visits cap", in.GetState(), in.GetCancelReason())
 		}
 		// The coordinator agrees: the year's one visit is AG-01's, and
-		// AG-03 alone is still refused.
-		if _, err := w.registerAs("AG-03", u, items("AG-03"), s2.Add(24*time.Hour), s2.Add(26*time.Hour), routine); status.Code(err) != codes.ResourceExhausted {
-			t.Fatalf("AG-03 alone after the hand-over: %v, want RESOURCE_EXHAUSTED", err)
+		// AG-07 alone is still refused.
+		if _, err := w.registerAs("AG-07", u, items("AG-07"), s2.Add(24*time.Hour), s2.Add(26*time.Hour), routine); status.Code(err) != codes.ResourceExhausted {
+			t.Fatalf("AG-07 alone after the hand-over: %v, want RESOURCE_EXHAUSTED", err)
 		}
 	})
 
@@ -124,21 +124,21 @@ func handOverOverTheVisitsCap(t *testing.T, province bool) {
 	t.Run("a hand-over within the cap", func(t *testing.T) {
 		u := w.f.entB
 		s3 := day.AddDate(0, 0, 4)
-		h, err := w.registerAs("AG-03", u, items("AG-03"), s3, s3.Add(2*time.Hour), routine)
+		h, err := w.registerAs("AG-07", u, items("AG-07"), s3, s3.Add(2*time.Hour), routine)
 		if err != nil {
 			t.Fatal(err)
 		}
-		j, err := w.registerAs("AG-06", u, items("AG-06"), s3, s3.Add(2*time.Hour), routine)
+		j, err := w.registerAs("AG-03", u, items("AG-03"), s3, s3.Add(2*time.Hour), routine) // 锦江区's agency: entB is there
 		if err != nil || j.GetJointInspection() == nil {
-			t.Fatalf("AG-06 joining AG-03's visit: %v %v", err, j.GetJointInspection())
+			t.Fatalf("AG-03 joining AG-07's visit: %v %v", err, j.GetJointInspection())
 		}
-		w.cancelAs("AG-03", h.GetInspection().GetId())
+		w.cancelAs("AG-07", h.GetInspection().GetId())
 		heir, err := ruqiv1.NewInspectionServiceClient(w.conn(w.admin)).GetInspection(context.Background(), &ruqiv1.GetInspectionRequest{InspectionId: j.GetInspection().GetId()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st := heir.GetInspection().GetState(); st != ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
-			t.Errorf("AG-06's plan, heir of the year's only visit: %v, want registered", st)
+			t.Errorf("AG-03's plan, heir of the year's only visit: %v, want registered", st)
 		}
 	})
 }

@@ -289,6 +289,27 @@ type fixture struct {
 	officersOf map[string][]string
 	itemsOf    map[string][]string
 	agencies   []string
+	// divisions of every agency and enterprise: an agency registers only
+	// enterprises of its territory (属地管辖, domain.CheckJurisdiction)
+	regionOf map[string]string
+}
+
+// covering lists the agencies whose territory holds enterprise uscc, in
+// the directory's order.
+func (f fixture) covering(uscc string) []string {
+	var out []string
+	for _, a := range f.agencies {
+		if domain.RegionCovers(f.regionOf[a], f.regionOf[uscc]) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// agencyFor is the k-th (round robin) of the agencies covering uscc.
+func (f fixture) agencyFor(uscc string, k int) string {
+	cov := f.covering(uscc)
+	return cov[k%len(cov)]
 }
 
 // sampleDirectory reads the sample directory the servers import.
@@ -308,9 +329,13 @@ func sampleDirectory(t *testing.T) *ruqiv1.Directory {
 func loadFixture(t *testing.T) fixture {
 	t.Helper()
 	dir := sampleDirectory(t)
-	f := fixture{agency: dir.GetAgencies()[0].GetId(), officersOf: map[string][]string{}, itemsOf: map[string][]string{}}
+	f := fixture{agency: dir.GetAgencies()[0].GetId(), officersOf: map[string][]string{}, itemsOf: map[string][]string{}, regionOf: map[string]string{}}
 	for _, a := range dir.GetAgencies() {
 		f.agencies = append(f.agencies, a.GetId())
+		f.regionOf[a.GetId()] = a.GetRegionCode()
+	}
+	for _, e := range dir.GetEnterprises() {
+		f.regionOf[e.GetUscc()] = e.GetRegionCode()
 	}
 	later := time.Now().Add(30 * 24 * time.Hour)
 	for _, o := range dir.GetOfficers() {

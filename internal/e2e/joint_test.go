@@ -46,16 +46,17 @@ func (w *world) officerToken(officer string) string {
 
 func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) {
 	w := newWorld(t)
+	// entB is in 锦江区, AG-03's territory (属地管辖); the others are the city's.
 	start := time.Now()
 	// AG-03 and AG-04 both list the same fire-safety check (CI-0017, CI-0018).
-	a, err := w.registerAs("AG-03", w.f.entA, []string{"CI-0017", w.f.itemsOf["AG-03"][0]}, start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	a, err := w.registerAs("AG-03", w.f.entB, []string{"CI-0017", w.f.itemsOf["AG-03"][0]}, start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.GetJointInspection() != nil {
 		t.Fatalf("a plan alone is no joint inspection: %v", a.GetJointInspection())
 	}
-	b, err := w.registerAs("AG-04", w.f.entA, []string{"CI-0018"}, start, start.Add(6*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM)
+	b, err := w.registerAs("AG-04", w.f.entB, []string{"CI-0018"}, start, start.Add(6*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 	}
 	// The first agency's code, issued before the merge, now shows the joint
 	// visit: both agencies, four officers, the shared check once under both.
-	got, _ := w.scan(w.entA, a.GetCodes()[0].GetToken())
+	got, _ := w.scan(w.entB, a.GetCodes()[0].GetToken())
 	wantVerdict(t, "first agency's code", got, ruqiv1.Verdict_VERDICT_VALID)
 	v := got.GetInspection()
 	if v.GetJointInspectionId() != j.GetId() || len(v.GetAgencies()) != 2 || len(v.GetOfficers()) != 4 || v.GetAgencies()[0].GetId() != "AG-03" {
@@ -86,13 +87,13 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 		t.Fatalf("joint visit window %v long, want the 4 hours both plans share", got)
 	}
 	// The enterprise's history counts two inspections and one visit (进一次门).
-	if out := w.mustCLI(w.entA, "company", "history"); !strings.Contains(out, "今年被检查2次（入企1次）") {
+	if out := w.mustCLI(w.entB, "company", "history"); !strings.Contains(out, "今年被检查2次（入企1次）") {
 		t.Errorf("history of one joint visit of two agencies:\n%s", out)
 	}
 
 	// A third agency whose window overlaps the second plan but not the
 	// common time is a visit of its own: it never links two visits.
-	lone, err := w.registerAs("AG-06", w.f.entA, w.f.itemsOf["AG-06"][:1], start.Add(5*time.Hour), start.Add(8*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	lone, err := w.registerAs("AG-07", w.f.entB, w.f.itemsOf["AG-07"][:1], start.Add(5*time.Hour), start.Add(8*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 	}
 	// One overlapping the common time by an hour joins, and the common
 	// time shrinks to that hour.
-	c, err := w.registerAs("AG-05", w.f.entA, w.f.itemsOf["AG-05"][:1], start.Add(3*time.Hour), start.Add(5*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	c, err := w.registerAs("AG-05", w.f.entB, w.f.itemsOf["AG-05"][:1], start.Add(3*time.Hour), start.Add(5*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,13 +112,13 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 	if cj := c.GetJointInspection(); cj.GetCommonEnd().AsTime().Sub(cj.GetCommonStart().AsTime()) != time.Hour {
 		t.Fatalf("the officer is told the common time %v–%v, want one hour", cj.GetCommonStart().AsTime(), cj.GetCommonEnd().AsTime())
 	}
-	got, _ = w.scan(w.entA, a.GetCodes()[0].GetToken())
+	got, _ = w.scan(w.entB, a.GetCodes()[0].GetToken())
 	if d := got.GetInspection().GetWindowEnd().AsTime().Sub(got.GetInspection().GetWindowStart().AsTime()); d != time.Hour {
 		t.Fatalf("common time of three plans: %v, want 1h", d)
 	}
 
 	// The same agency again, overlapping its own plan: a duplicate, named.
-	_, err = w.registerAs("AG-03", w.f.entA, w.f.itemsOf["AG-03"][1:2], start.Add(time.Hour), start.Add(2*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	_, err = w.registerAs("AG-03", w.f.entB, w.f.itemsOf["AG-03"][1:2], start.Add(time.Hour), start.Add(2*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	wantStatus(t, err, codes.AlreadyExists, "DUPLICATE_PLAN")
 	if !strings.Contains(status.Convert(err).Message(), a.GetInspection().GetId()) {
 		t.Fatalf("duplicate message does not name the existing inspection: %v", err)
@@ -139,7 +140,7 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 	if cancel.GetJointInspection().GetId() != j.GetId() || cancel.GetJointInspection().GetLeadAgencyId() != "AG-03" {
 		t.Fatalf("after AG-05 withdrew: %v", cancel.GetJointInspection())
 	}
-	got, _ = w.scan(w.entA, b.GetCodes()[0].GetToken())
+	got, _ = w.scan(w.entB, b.GetCodes()[0].GetToken())
 	wantVerdict(t, "second agency's code after the withdrawal", got, ruqiv1.Verdict_VERDICT_VALID)
 	if len(got.GetInspection().GetAgencies()) != 2 || got.GetInspection().GetLeadAgencyId() != "AG-03" {
 		t.Fatalf("view after withdrawal: %v", got.GetInspection())
@@ -148,7 +149,7 @@ func TestJoint_OverlappingPlansOfTwoAgencies_OneVisitOneChecklist(t *testing.T) 
 	if d := got.GetInspection().GetWindowEnd().AsTime().Sub(got.GetInspection().GetWindowStart().AsTime()); d != 4*time.Hour {
 		t.Fatalf("common time after the withdrawal: %v, want 4h", d)
 	}
-	got, _ = w.scan(w.entA, c.GetCodes()[0].GetToken())
+	got, _ = w.scan(w.entB, c.GetCodes()[0].GetToken())
 	wantVerdict(t, "withdrawn plan's code", got, ruqiv1.Verdict_VERDICT_CANCELLED)
 }
 
@@ -183,7 +184,7 @@ func TestPolicy_CapsAndWarnings(t *testing.T) {
 		t.Fatalf("case-triggered check refused: %v", err)
 	}
 	// A second separate visit on the first day is registered with a warning.
-	resp, err := w.registerAs("AG-06", w.f.entB, w.f.itemsOf["AG-06"][:1], day.Add(3*time.Hour), day.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	resp, err := w.registerAs("AG-03", w.f.entB, w.f.itemsOf["AG-03"][:1], day.Add(3*time.Hour), day.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE) // 锦江区's agency: entB is there
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,14 +232,15 @@ func concurrentRegistrations(t *testing.T, w *world) {
 		err  error
 	}
 	results := make([]result, n)
-	for _, a := range w.f.agencies {
+	agencies := w.f.covering(w.f.entA) // those whose territory holds entA
+	for _, a := range agencies {
 		w.officerToken(w.f.officersOf[a][0]) // issue tokens before the rush
 	}
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			a := w.f.agencies[i%len(w.f.agencies)]
+			a := agencies[i%len(agencies)]
 			s := start.Add(time.Duration(i%5) * 15 * time.Minute)
 			resp, err := w.registerAs(a, w.f.entA, w.f.itemsOf[a][:1], s, s.Add(3*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 			results[i] = result{resp, err}
@@ -256,8 +258,8 @@ func concurrentRegistrations(t *testing.T, w *world) {
 		}
 		accepted[r.resp.GetInspection().GetAgencyId()]++
 	}
-	if len(accepted) != len(w.f.agencies) {
-		t.Fatalf("accepted per agency: %v, want one for each of %d agencies", accepted, len(w.f.agencies))
+	if len(accepted) != len(agencies) {
+		t.Fatalf("accepted per agency: %v, want one for each of %d agencies", accepted, len(agencies))
 	}
 	for a, c := range accepted {
 		if c != 1 {
@@ -304,9 +306,9 @@ func (w *world) cancelAs(agency, id string) *ruqiv1.CancelInspectionResponse {
 func TestRegister_ConcurrentRetriesOfOneRequest_OneInspectionCountedOnce(t *testing.T) {
 	w := newWorld(t)
 	start := time.Now().Add(time.Hour)
-	officers := w.f.officersOf["AG-03"]
+	officers := w.f.officersOf["AG-07"]
 	req := &ruqiv1.RegisterInspectionRequest{
-		EnterpriseUscc: w.f.entA, CheckItemIds: w.f.itemsOf["AG-03"][:1], OfficerIds: officers[:2],
+		EnterpriseUscc: w.f.entA, CheckItemIds: w.f.itemsOf["AG-07"][:1], OfficerIds: officers[:2],
 		WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
 		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "重试测试", RequestId: "req-8-retries",
 	}
@@ -375,7 +377,7 @@ func TestJoint_CancelTheBridge_CountsRestored(t *testing.T) {
 		}
 		return r
 	}
-	a := must(w.registerAs("AG-03", w.f.entA, items("AG-03"), base, base.Add(2*time.Hour), routine))
+	a := must(w.registerAs("AG-07", w.f.entA, items("AG-07"), base, base.Add(2*time.Hour), routine))
 	c := must(w.registerAs("AG-05", w.f.entA, items("AG-05"), base.Add(150*time.Minute), base.Add(4*time.Hour), routine))
 	b := must(w.registerAs("AG-04", w.f.entA, items("AG-04"), base.Add(time.Hour), base.Add(3*time.Hour), routine))
 	if j := b.GetJointInspection(); j == nil || len(j.GetInspectionIds()) != 2 || j.GetInspectionIds()[0] != a.GetInspection().GetId() {

@@ -62,7 +62,7 @@ func TestMatching_ThreeAgenciesPlans_OneDeclines_OthersJoined(t *testing.T) {
 	// AG-01 plans two items, the others one: AG-01 leads.
 	w.cover("AG-01", "M-12", "routine", w.f.itemsOf["AG-01"][:2], uscc)
 	w.cover("AG-02", "M-12", "routine", w.f.itemsOf["AG-02"][:1], uscc)
-	w.cover("AG-03", "M-12", "routine", w.f.itemsOf["AG-03"][:1], uscc, w.f.entB)
+	w.cover("AG-07", "M-12", "routine", w.f.itemsOf["AG-07"][:1], uscc, w.f.entB)
 
 	run := w.runMatching(w.admin)
 	if len(run.GetProposals()) != 1 {
@@ -84,11 +84,11 @@ func TestMatching_ThreeAgenciesPlans_OneDeclines_OthersJoined(t *testing.T) {
 	if out := w.mustCLI(tok("AG-02"), "match", "list", "--state", "open"); !strings.Contains(out, p.GetId()) || !strings.Contains(out, "AG-01（牵头，待响应）") {
 		t.Fatalf("AG-02's list:\n%s", out)
 	}
-	// AG-03 cannot accept for AG-01, nor an agency outside the proposal
+	// AG-07 cannot accept for AG-01, nor an agency outside the proposal
 	// answer for itself.
-	r := w.cli(tok("AG-03"), "match", "accept", p.GetId(), "--agency", "AG-01", "--officers", officers("AG-01"))
+	r := w.cli(tok("AG-07"), "match", "accept", p.GetId(), "--agency", "AG-01", "--officers", officers("AG-01"))
 	if r.exit == 0 || !strings.Contains(r.stderr, "只能为本部门") {
-		t.Fatalf("AG-03 accepting for AG-01: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+		t.Fatalf("AG-07 accepting for AG-01: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 	r = w.cli(tok("AG-04"), "match", "decline", p.GetId())
 	if r.exit == 0 || !strings.Contains(r.stderr, "不在拼团提议") {
@@ -98,8 +98,8 @@ func TestMatching_ThreeAgenciesPlans_OneDeclines_OthersJoined(t *testing.T) {
 	if out := w.mustCLI(tok("AG-02"), "match", "decline", p.GetId(), "--note", "本月已安排专项检查"); !strings.Contains(out, "等待其他部门响应") {
 		t.Fatalf("decline:\n%s", out)
 	}
-	if out := w.mustCLI(tok("AG-03"), "match", "accept", p.GetId(), "--officers", officers("AG-03")); !strings.Contains(out, "等待其他部门响应") {
-		t.Fatalf("AG-03 accepts:\n%s", out)
+	if out := w.mustCLI(tok("AG-07"), "match", "accept", p.GetId(), "--officers", officers("AG-07")); !strings.Contains(out, "等待其他部门响应") {
+		t.Fatalf("AG-07 accepts:\n%s", out)
 	}
 	out := w.mustCLI(tok("AG-01"), "match", "accept", p.GetId(), "--officers", officers("AG-01"))
 	if !strings.Contains(out, "已成团") || !strings.Contains(out, "一表通查") {
@@ -111,31 +111,31 @@ func TestMatching_ThreeAgenciesPlans_OneDeclines_OthersJoined(t *testing.T) {
 		t.Fatalf("proposals %v", list.GetProposals())
 	}
 	p = list.GetProposals()[0]
-	lead, other, declined := memberOf(p, "AG-01"), memberOf(p, "AG-03"), memberOf(p, "AG-02")
+	lead, other, declined := memberOf(p, "AG-01"), memberOf(p, "AG-07"), memberOf(p, "AG-02")
 	if p.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED || p.GetJointInspectionId() == "" ||
 		lead.GetInspectionId() == "" || other.GetInspectionId() == "" || declined.GetInspectionId() != "" ||
 		declined.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED {
 		t.Fatalf("registered proposal %v", p)
 	}
-	// One joint inspection of AG-01 and AG-03, AG-01 leading, in the
+	// One joint inspection of AG-01 and AG-07, AG-01 leading, in the
 	// proposed window, registered as the officers who accepted.
 	ins, err := ruqiv1.NewInspectionServiceClient(w.conn(w.admin)).GetInspection(context.Background(), &ruqiv1.GetInspectionRequest{InspectionId: other.GetInspectionId()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if i := ins.GetInspection(); i.GetJointInspectionId() != p.GetJointInspectionId() || !i.GetWindowStart().AsTime().Equal(p.GetWindowStart().AsTime()) ||
-		i.GetRegisteredBy() != "officer:"+w.f.officersOf["AG-03"][0] {
-		t.Fatalf("AG-03's inspection %v", i)
+		i.GetRegisteredBy() != "officer:"+w.f.officersOf["AG-07"][0] {
+		t.Fatalf("AG-07's inspection %v", i)
 	}
-	codes, err := ruqiv1.NewInspectionServiceClient(w.conn(tok("AG-03"))).GetInspectionCodes(context.Background(), &ruqiv1.GetInspectionCodesRequest{InspectionId: other.GetInspectionId()})
+	codes, err := ruqiv1.NewInspectionServiceClient(w.conn(tok("AG-07"))).GetInspectionCodes(context.Background(), &ruqiv1.GetInspectionCodesRequest{InspectionId: other.GetInspectionId()})
 	if err != nil || len(codes.GetCodes()) != 2 {
-		t.Fatalf("AG-03's codes: %v, %v", codes, err)
+		t.Fatalf("AG-07's codes: %v, %v", codes, err)
 	}
 	scan, _ := w.scan(w.entA, codes.GetCodes()[0].GetToken())
 	// The visit is a day ahead at the earliest: shown, not yet valid.
 	wantVerdict(t, "matched visit's code", scan, ruqiv1.Verdict_VERDICT_NOT_YET_VALID)
 	if v := scan.GetInspection(); len(v.GetAgencies()) != 2 || v.GetAgencies()[0].GetId() != "AG-01" || len(v.GetCheckItems()) != 3 {
-		t.Fatalf("the enterprise sees %v: want AG-01 leading AG-03, three checks", v)
+		t.Fatalf("the enterprise sees %v: want AG-01 leading AG-07, three checks", v)
 	}
 	// The proposal is closed: no more answers.
 	if r := w.cli(tok("AG-02"), "match", "accept", p.GetId(), "--officers", officers("AG-02")); r.exit == 0 || !strings.Contains(r.stderr, "不能再响应") {
@@ -177,7 +177,7 @@ func TestMatching_RespectsCapsAndExemptions(t *testing.T) {
 	}
 	w.cover("AG-01", "M-12", "routine", w.f.itemsOf["AG-01"][:3], w.f.gradeA, w.f.entB)
 	w.cover("AG-02", "C-12", "case", w.f.itemsOf["AG-02"][:1], w.f.gradeA)
-	w.cover("AG-03", "C-12", "case", w.f.itemsOf["AG-03"][:1], w.f.gradeA)
+	w.cover("AG-07", "C-12", "case", w.f.itemsOf["AG-07"][:1], w.f.gradeA)
 	w.cover("AG-04", "M-12", "routine", w.f.itemsOf["AG-04"][:1], w.f.entB)
 	w.cover("AG-05", "M-12", "routine", w.f.itemsOf["AG-05"][:1], w.f.entB)
 
@@ -208,7 +208,7 @@ func TestMatching_RespectsCapsAndExemptions(t *testing.T) {
 		if memberOf(p, "AG-01") != nil || len(p.GetMembers()) != 2 {
 			t.Fatalf("proposal for %s includes AG-01 or lacks a member: %v", p.GetEnterpriseUscc(), p)
 		}
-		if p.GetEnterpriseUscc() == w.f.gradeA && (memberOf(p, "AG-02").GetType() != ruqiv1.InspectionType_INSPECTION_TYPE_CASE || memberOf(p, "AG-03") == nil) {
+		if p.GetEnterpriseUscc() == w.f.gradeA && (memberOf(p, "AG-02").GetType() != ruqiv1.InspectionType_INSPECTION_TYPE_CASE || memberOf(p, "AG-07") == nil) {
 			t.Fatalf("grade A proposal %v: want the two case-triggered plans", p)
 		}
 	}
@@ -220,7 +220,7 @@ func TestMatching_RespectsCapsAndExemptions(t *testing.T) {
 			gp = p
 		}
 	}
-	for _, ag := range []string{"AG-02", "AG-03"} {
+	for _, ag := range []string{"AG-02", "AG-07"} {
 		w.mustCLI(w.officerToken(w.f.officersOf[ag][0]), "match", "accept", gp.GetId(), "--officers", strings.Join(w.f.officersOf[ag][:2], ","))
 	}
 	var list ruqiv1.ListProposalsResponse

@@ -54,8 +54,8 @@ type obj struct {
 	entCode string
 	// draw is a committed 双随机 draw of agency.
 	draw string
-	// proposal is an open 拼团 proposal: AG-01's with AG-03 (own), or
-	// AG-02's with AG-03 (foreign).
+	// proposal is an open 拼团 proposal: AG-01's with AG-07 (own), or
+	// AG-02's with AG-07 (foreign).
 	proposal string
 }
 
@@ -240,7 +240,7 @@ func approvedPlan(m *matrixEnv, t *testing.T, foreign bool) obj {
 	return o
 }
 
-// withProposal is an open proposal (拼团) of the object's agency with AG-03
+// withProposal is an open proposal (拼团) of the object's agency with AG-07
 // for its enterprise: both agencies' coverage submitted for a day and a half
 // of its own, then matched, as an administrator.
 func withProposal(m *matrixEnv, t *testing.T, foreign bool) obj {
@@ -250,7 +250,7 @@ func withProposal(m *matrixEnv, t *testing.T, foreign bool) obj {
 	start := m.started.Add(48*time.Hour + time.Duration(m.slot)*36*time.Hour)
 	ctx := context.Background()
 	mc := ruqiv1.NewMatchingServiceClient(m.w.conn(m.w.admin))
-	for _, agency := range []string{o.agency, "AG-03"} {
+	for _, agency := range []string{o.agency, "AG-07"} {
 		_, err := mc.SubmitPlanCoverage(ctx, &ruqiv1.SubmitPlanCoverageRequest{Coverage: &ruqiv1.PlanCoverage{
 			PlanId: fmt.Sprintf("MX-%d", m.slot), AgencyId: agency, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
 			PeriodStart: timestamppb.New(start), PeriodEnd: timestamppb.New(start.Add(36 * time.Hour)),

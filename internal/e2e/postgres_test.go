@@ -88,7 +88,7 @@ func TestPostgres_TwoReplicas_ShareOneRecord(t *testing.T) {
 	wantVerdict(t, "code issued at b, scanned at b", got, ruqiv1.Verdict_VERDICT_VALID)
 
 	start := time.Now()
-	p3, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	p3, err := a.registerAs("AG-07", a.f.entB, a.f.itemsOf["AG-07"][:1], start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +96,12 @@ func TestPostgres_TwoReplicas_ShareOneRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := p4.GetJointInspection(); j == nil || len(j.GetInspectionIds()) != 2 || j.GetLeadAgencyId() != "AG-03" {
-		t.Fatalf("plans registered at two replicas: joint %v, want both with AG-03 leading", j)
+	if j := p4.GetJointInspection(); j == nil || len(j.GetInspectionIds()) != 2 || j.GetLeadAgencyId() != "AG-07" {
+		t.Fatalf("plans registered at two replicas: joint %v, want both with AG-07 leading", j)
 	}
 	for name, w := range map[string]*world{"a": a, "b": b} {
 		got, _ := w.scan(w.entB, p3.GetCodes()[0].GetToken())
-		wantVerdict(t, "AG-03's code at "+name, got, ruqiv1.Verdict_VERDICT_VALID)
+		wantVerdict(t, "AG-07's code at "+name, got, ruqiv1.Verdict_VERDICT_VALID)
 		if n := len(got.GetInspection().GetAgencies()); n != 2 {
 			t.Fatalf("scan at %s shows %d agencies, want the whole joint inspection (2)", name, n)
 		}
@@ -143,13 +143,13 @@ func TestPostgres_ReplicaOnAnotherPolicy_RegistersNothing(t *testing.T) {
 		return s, s.Add(time.Hour)
 	}
 	from, to := window(0)
-	reg, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], from, to, ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	reg, err := a.registerAs("AG-07", a.f.entB, a.f.itemsOf["AG-07"][:1], from, to, ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if status.Code(err) != codes.Unavailable || !strings.Contains(status.Convert(err).Message(), "-policy-file") {
 		t.Fatalf("a replica on policies other than the last started's: %v %v, want UNAVAILABLE naming -policy-file", reg, err)
 	}
 	for day := range 3 { // b's five a year allow three; a's two would not
 		from, to := window(day)
-		if _, err := b.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], from, to, ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+		if _, err := b.registerAs("AG-07", a.f.entB, a.f.itemsOf["AG-07"][:1], from, to, ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
 			t.Fatalf("day %d at the replica started last: %v", day, err)
 		}
 	}
@@ -158,7 +158,7 @@ func TestPostgres_ReplicaOnAnotherPolicy_RegistersNothing(t *testing.T) {
 	a.args = append(a.args, "-policy-file", loose)
 	a.start()
 	from, to = window(3)
-	if _, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], from, to, ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
+	if _, err := a.registerAs("AG-07", a.f.entB, a.f.itemsOf["AG-07"][:1], from, to, ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
 		t.Fatalf("a, restarted on the same policy file: %v", err)
 	}
 }

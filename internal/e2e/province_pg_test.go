@@ -53,7 +53,7 @@ func (w *world) registerAheadAs(agency, uscc string, start time.Time, rid string
 func TestProvince_LateRecordsAcrossReplicas_CapsAndDuplicatesHold(t *testing.T) {
 	p := startProvince(t)
 	a := p.replicas[0]
-	ag, uscc := "AG-03", a.f.entB
+	ag, uscc := "AG-07", a.f.entB
 	now := time.Now()
 	from, to := now.Add(-3*time.Hour), now.Add(-2*time.Hour)
 
@@ -82,7 +82,7 @@ func TestProvince_LateRecordsAcrossReplicas_CapsAndDuplicatesHold(t *testing.T) 
 		t.Fatalf("one emergency recorded at three replicas: %d accepted (%v), want 1", ok, errs)
 	}
 
-	// The late record is the first of AG-03's two of the year.
+	// The late record is the first of AG-07's two of the year.
 	if _, err := p.replicas[1].registerAheadAs(ag, uscc, now.Add(24*time.Hour), "ahead-1"); err != nil {
 		t.Fatalf("second plan of the year: %v", err)
 	}
@@ -122,7 +122,7 @@ func TestProvince_EventsVerify_NoFalseDifferences_UpdateCaught(t *testing.T) {
 	start := time.Now()
 
 	// A joint visit of three agencies at entB, registered at three replicas.
-	j3, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	j3, err := a.registerAs("AG-07", a.f.entB, a.f.itemsOf["AG-07"][:1], start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestProvince_EventsVerify_NoFalseDifferences_UpdateCaught(t *testing.T) {
 	}
 	// A member cancelled, then the plan holding the visit.
 	b.cancelAs("AG-04", j4.GetInspection().GetId())
-	c.cancelAs("AG-03", j3.GetInspection().GetId())
+	c.cancelAs("AG-07", j3.GetInspection().GetId())
 
 	// A result recorded twice (then closed), and evaluated.
 	reg := a.register("now", "now+4h")
@@ -293,8 +293,8 @@ func TestProvince_LateBurst_FlushAndKill_NoDuplicates(t *testing.T) {
 					v, _ = live.Load(0)
 				}
 				r := v.(*world)
-				ag := a.f.agencies[(wkr*7+i)%len(a.f.agencies)]
 				u := ents[(wkr+i*3)%len(ents)]
+				ag := a.f.agencyFor(u, wkr*7+i)
 				rid := fmt.Sprintf("burst-%d-%d", wkr, i)
 				var err error
 				if i%2 == 0 {

@@ -99,7 +99,7 @@ func TestProvince_TwoReplicasImportAtOnce(t *testing.T) {
 	url := pg.NewDatabase(t)
 	a := newWorld(t, "-store", url, "-redis-addr", rs.Addr())
 	b := a.replica(t, "-store", url, "-redis-addr", rs.Addr())
-	officer := a.f.officersOf["AG-03"][0]
+	officer := a.f.officersOf["AG-07"][0]
 	dirc := ruqiv1.NewDirectoryServiceClient(a.conn(a.admin))
 	if _, err := dirc.SetCertificateStatus(context.Background(), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer,
 		Status: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED, Reason: "涉嫌违规执法，暂扣"}); err != nil {
@@ -139,7 +139,7 @@ func TestProvince_TwoReplicasImportAtOnce(t *testing.T) {
 		t.Errorf("two imports at once with one new item under two legal bases: %d succeeded, want 1\n%v", ok, res)
 	}
 	for i, w := range []*world{a, b} {
-		o, err := ruqiv1.NewDirectoryServiceClient(w.conn(w.admin)).ListOfficers(context.Background(), &ruqiv1.ListOfficersRequest{AgencyId: "AG-03"})
+		o, err := ruqiv1.NewDirectoryServiceClient(w.conn(w.admin)).ListOfficers(context.Background(), &ruqiv1.ListOfficersRequest{AgencyId: "AG-07"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestProvince_TwoReplicasImportAtOnce(t *testing.T) {
 			}
 		}
 	}
-	_, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], time.Now(), time.Now().Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	_, err := a.registerAs("AG-07", a.f.entB, a.f.itemsOf["AG-07"][:1], time.Now(), time.Now().Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if status.Code(err) == codes.OK {
 		// registerAs uses officersOf[:2], whose first is suspended.
 		t.Errorf("registration with a suspended officer accepted after two imports")

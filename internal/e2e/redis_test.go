@@ -105,7 +105,7 @@ func TestRedis_KilledDuringRegistrations_NothingHalfWritten(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			time.Sleep(time.Duration(i) * 5 * time.Millisecond)
-			a := w.f.agencies[i%len(w.f.agencies)]
+			a := w.f.agencyFor(b[i], i)
 			now := time.Now()
 			resp, err := w.registerAs(a, b[i], w.f.itemsOf[a][:1], now, now.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_CASE)
 			switch status.Code(err) {
@@ -162,7 +162,7 @@ func TestRedis_StoppedDuringRegistrations_NoPhantomReservation(t *testing.T) {
 	}
 	start := time.Now().Add(time.Hour)
 	register := func(i int) (*ruqiv1.RegisterInspectionResponse, error) {
-		a := w.f.agencies[i%len(w.f.agencies)]
+		a := w.f.agencyFor(w.f.entA, i)
 		officers := w.f.officersOf[a]
 		s := start.Add(time.Duration(i) * 24 * time.Hour) // separate visits
 		return ruqiv1.NewInspectionServiceClient(w.conn(w.officerToken(officers[0]))).RegisterInspection(context.Background(), &ruqiv1.RegisterInspectionRequest{
@@ -285,12 +285,12 @@ func TestRedis_TwoStoresOneRedis_SecondRefused(t *testing.T) {
 	rs := redistest.Start(t)
 	a := newWorld(t, "-redis-addr", rs.Addr())
 	start := time.Now()
-	reg, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], start, start.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	reg, err := a.registerAs("AG-07", a.f.entB, a.f.itemsOf["AG-07"][:1], start, start.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if err != nil {
 		t.Fatal(err)
 	}
 	again := func() error { // a duplicate of reg, refused however Redis is
-		_, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], start, start.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+		_, err := a.registerAs("AG-07", a.f.entB, a.f.itemsOf["AG-07"][:1], start, start.Add(time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 		return err
 	}
 

@@ -93,7 +93,7 @@ func TestReplicas_ThreeShareOneRecord(t *testing.T) {
 	// Two agencies' overlapping plans, registered at two replicas, are one
 	// joint inspection that a scan at the third shows whole.
 	start := time.Now()
-	p3, err := a.registerAs("AG-03", a.f.entB, a.f.itemsOf["AG-03"][:1], start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
+	p3, err := a.registerAs("AG-07", a.f.entB, a.f.itemsOf["AG-07"][:1], start, start.Add(4*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestReplicas_ThreeShareOneRecord(t *testing.T) {
 		t.Fatalf("plans registered at two replicas: joint %v, want both", j)
 	}
 	got, _ := c.scan(c.entB, p3.GetCodes()[0].GetToken())
-	wantVerdict(t, "AG-03's code at c", got, ruqiv1.Verdict_VERDICT_VALID)
+	wantVerdict(t, "AG-07's code at c", got, ruqiv1.Verdict_VERDICT_VALID)
 	if n := len(got.GetInspection().GetAgencies()); n != 2 {
 		t.Fatalf("scan at c shows %d agencies, want the whole joint inspection (2)", n)
 	}
@@ -206,10 +206,11 @@ func runLoad(t *testing.T, p *province, ents []string, targets func() []*world, 
 					return
 				}
 				r := ts[(w+i)%len(ts)]
-				agency := f.agencies[rng.IntN(len(f.agencies))]
+				uscc := ents[rng.IntN(len(ents))]
+				agency := f.agencyFor(uscc, rng.IntN(1<<20))
 				officers := f.officersOf[agency]
 				start := base.Add(time.Duration(rng.IntN(48)) * 30 * time.Minute)
-				req := &ruqiv1.RegisterInspectionRequest{EnterpriseUscc: ents[rng.IntN(len(ents))], CheckItemIds: f.itemsOf[agency][:1], OfficerIds: officers[:2],
+				req := &ruqiv1.RegisterInspectionRequest{EnterpriseUscc: uscc, CheckItemIds: f.itemsOf[agency][:1], OfficerIds: officers[:2],
 					WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
 					Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "多副本负载测试", RequestId: fmt.Sprintf("load-%d-%d", w, i)}
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -30,7 +30,8 @@ func DrawPopulation(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawRequ
 	if f == nil {
 		return req, nil
 	}
-	if _, err := AgencyOf(r, p, req.GetAgencyId()); err != nil {
+	agency, err := AgencyOf(r, p, req.GetAgencyId())
+	if err != nil {
 		return nil, err
 	}
 	if len(req.GetEnterprisePopulation()) > 0 {
@@ -40,11 +41,20 @@ func DrawPopulation(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawRequ
 	if err := domain.ValidateRegion(region); err != nil {
 		return nil, err
 	}
+	// Drawn enterprises outside the agency's territory could not be
+	// registered (domain.CheckJurisdiction): the range is refused first.
+	ag, err := r.Agency(agency)
+	if err != nil {
+		return nil, notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", agency)
+	}
+	if !domain.RegionCovers(ag.GetRegionCode(), region) {
+		return nil, domain.PermissionDeniedf("OUTSIDE_JURISDICTION", "抽取范围（行政区划 %s）超出%s的管辖区域（%s）：只能从本部门管辖区域内的企业中抽取", region, ag.GetName(), ag.GetRegionCode())
+	}
 	if err := domain.ValidateText("行业", industry, 50); err != nil {
 		return nil, err
 	}
 	var pop []string
-	err := store.Each(1000, r.Enterprises, (*ruqiv1.Enterprise).GetUscc, func(e *ruqiv1.Enterprise) error {
+	err = store.Each(1000, r.Enterprises, (*ruqiv1.Enterprise).GetUscc, func(e *ruqiv1.Enterprise) error {
 		if !domain.RegionCovers(region, e.GetRegionCode()) || (industry != "" && e.GetIndustry() != industry) {
 			return nil
 		}

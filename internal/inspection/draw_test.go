@@ -39,20 +39,25 @@ func TestDrawPopulation_ByFilter_AndItsLimit(t *testing.T) {
 				return err
 			}
 		}
-		return errors.Join(tx.PutAgency(&ruqiv1.Agency{Id: "AG-1", Name: "市场监督管理局", RegionCode: "510104"}), put("V0000002", "510104", "零售"), put("V0000001", "510104", "零售"), put("V0000003", "510104", "零售"),
+		return errors.Join(tx.PutAgency(&ruqiv1.Agency{Id: "AG-1", Name: "市场监督管理局", RegionCode: "510100"}),
+			tx.PutAgency(&ruqiv1.Agency{Id: "AG-2", Name: "锦江区市场监督管理局", RegionCode: "510104"}),
+			put("V0000002", "510104", "零售"), put("V0000001", "510104", "零售"), put("V0000003", "510104", "零售"),
 			put("W0000001", "510105", "餐饮"))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resolve := func(region, industry string) (*ruqiv1.CommitDrawRequest, error) {
+	resolveFor := func(agency, region, industry string) (*ruqiv1.CommitDrawRequest, error) {
 		var out *ruqiv1.CommitDrawRequest
 		err := st.View(context.Background(), func(r store.Reader) error {
 			var err error
-			out, err = inspection.DrawPopulation(r, admin, &ruqiv1.CommitDrawRequest{AgencyId: "AG-1", EnterpriseFilter: &ruqiv1.EnterpriseFilter{RegionCode: region, Industry: industry}})
+			out, err = inspection.DrawPopulation(r, admin, &ruqiv1.CommitDrawRequest{AgencyId: agency, EnterpriseFilter: &ruqiv1.EnterpriseFilter{RegionCode: region, Industry: industry}})
 			return err
 		})
 		return out, err
+	}
+	resolve := func(region, industry string) (*ruqiv1.CommitDrawRequest, error) {
+		return resolveFor("AG-1", region, industry)
 	}
 	shops, err := resolve("510104", "零售")
 	if err != nil || !slices.Equal(shops.GetEnterprisePopulation(), []string{"V0000001", "V0000002", "V0000003"}) {
@@ -68,6 +73,16 @@ func TestDrawPopulation_ByFilter_AndItsLimit(t *testing.T) {
 	}
 	if got, err := resolve("510105", ""); err != nil || !slices.Equal(got.GetEnterprisePopulation(), []string{"W0000001"}) {
 		t.Fatalf("510105, any industry = %v, %v", got.GetEnterprisePopulation(), err)
+	}
+	// A district's agency draws from its district only (属地管辖): what it
+	// drew elsewhere it could not register.
+	if got, err := resolveFor("AG-2", "510104", "零售"); err != nil || len(got.GetEnterprisePopulation()) != 3 {
+		t.Fatalf("锦江区's agency, 510104 零售 = %v, %v", got.GetEnterprisePopulation(), err)
+	}
+	for _, region := range []string{"510105", "510100"} {
+		if _, err := resolveFor("AG-2", region, ""); !errors.As(err, &de) || de.Reason != "OUTSIDE_JURISDICTION" {
+			t.Fatalf("锦江区's agency drawing from %s: %v; want OUTSIDE_JURISDICTION", region, err)
+		}
 	}
 }
 

@@ -44,6 +44,9 @@ func fixture(t *testing.T, now time.Time) store.Store {
 		if err := tx.PutEnterprise(&ruqiv1.Enterprise{Uscc: uscc, Name: "样例企业", RegionCode: region}); err != nil {
 			return err
 		}
+		if err := tx.PutAgency(&ruqiv1.Agency{Id: "AG-1", Name: "样例部门", RegionCode: region}); err != nil {
+			return err
+		}
 		for _, id := range []string{"O-1", "O-2"} {
 			if err := tx.PutOfficer(&ruqiv1.Officer{Id: id, AgencyId: "AG-1", Name: "样例", CertificateNumber: "C-" + id[2:],
 				CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, CertificateValidUntil: timestamppb.New(now.AddDate(1, 0, 0))}); err != nil {

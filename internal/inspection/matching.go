@@ -48,10 +48,19 @@ func SubmitCoverage(tx store.Tx, p auth.Principal, now time.Time, c *ruqiv1.Plan
 			return nil, err
 		}
 	}
+	ag, err := tx.Agency(agency)
+	if err != nil {
+		return nil, notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", agency)
+	}
 	for _, u := range c.GetEnterpriseUsccs() {
 		e, err := tx.Enterprise(u)
 		if err != nil {
 			return nil, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", u)
+		}
+		// An accepted proposal registers the agency's part: an enterprise
+		// it could not register is refused now (属地管辖).
+		if err := domain.CheckJurisdiction(ag, e); err != nil {
+			return nil, err
 		}
 		if plan != nil {
 			if _, err := domain.CheckSpecialRegistration(plan, agency, e, c.GetCheckItemIds(), c.GetPeriodStart().AsTime(), c.GetPeriodEnd().AsTime()); err != nil {

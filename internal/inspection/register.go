@@ -61,6 +61,13 @@ func CheckRegistration(r store.Reader, p auth.Principal, req *ruqiv1.RegisterIns
 	if out.Enterprise, err = r.Enterprise(req.GetEnterpriseUscc()); err != nil {
 		return out, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", req.GetEnterpriseUscc())
 	}
+	ag, err := r.Agency(out.AgencyID)
+	if err != nil {
+		return out, notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", out.AgencyID)
+	}
+	if err := domain.CheckJurisdiction(ag, out.Enterprise); err != nil {
+		return out, err
+	}
 	items := make([]*ruqiv1.CheckItem, 0, len(req.GetCheckItemIds()))
 	for _, id := range req.GetCheckItemIds() {
 		it, err := r.CheckItem(id)

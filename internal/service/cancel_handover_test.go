@@ -220,7 +220,7 @@ func TestCancel_OfAPlanAlone_LeavesNoMark(t *testing.T) {
 	w := newHandOverWorld(t)
 	ins := ruqiv1.NewInspectionServiceClient(w.e.cc)
 	r := w.e.registrar(t, "AG-03")
-	alone, err := r.register(w.e.dir.GetEnterprises()[2].GetUscc(), time.Now().Add(72*time.Hour))
+	alone, err := r.register(w.e.dir.GetEnterprises()[1].GetUscc(), time.Now().Add(72*time.Hour)) // in 锦江区, AG-03's territory
 	if err != nil {
 		t.Fatal(err)
 	}

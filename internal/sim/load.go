@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/code"
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/sample"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -394,7 +395,7 @@ func (st *loadState) prepareScan(ctx context.Context, cfg LoadConfig, prog Progr
 				if i >= cfg.Codes || ctx.Err() != nil || first.Load() != nil {
 					return
 				}
-				err := st.prepareOne(ctx, i, ents[i].GetUscc(), start, start.Add(window))
+				err := st.prepareOne(ctx, i, ents[i], start, start.Add(window))
 				if err != nil {
 					first.CompareAndSwap(nil, &err)
 					return
@@ -410,13 +411,18 @@ func (st *loadState) prepareScan(ctx context.Context, cfg LoadConfig, prog Progr
 	return ctx.Err()
 }
 
-func (st *loadState) prepareOne(ctx context.Context, i int, uscc string, start, end time.Time) error {
+func (st *loadState) prepareOne(ctx context.Context, i int, ent *ruqiv1.Enterprise, start, end time.Time) error {
 	// An open plan of an earlier run may overlap: another agency then joins
 	// it; if every agency already has one, its code is scanned instead.
+	// Only agencies whose territory holds the enterprise register it.
+	uscc := ent.GetUscc()
 	var code, existing string
 	for k := 0; k < len(st.agencies) && code == ""; k++ {
 		ai := (i + k) % len(st.agencies)
 		a := st.agencies[ai]
+		if !domain.RegionCovers(a.region, ent.GetRegionCode()) {
+			continue
+		}
 		cctx, cancel := st.c.as(ctx, st.regToken[ai])
 		resp, err := st.c.ins.RegisterInspection(cctx, &ruqiv1.RegisterInspectionRequest{
 			EnterpriseUscc: uscc, CheckItemIds: a.items[:1], OfficerIds: a.officers[:2],
@@ -435,6 +441,9 @@ func (st *loadState) prepareOne(ctx context.Context, i int, uscc string, start, 
 		default:
 			return fmt.Errorf("准备入企码：报备失败：%w", err)
 		}
+	}
+	if code == "" && existing == "" {
+		return fmt.Errorf("准备入企码：企业 %s 所在行政区划（%s）不在任何执法部门的管辖区域内", uscc, ent.GetRegionCode())
 	}
 	if code == "" {
 		ai := i % len(st.agencies)
@@ -497,7 +506,12 @@ func (st *loadState) one(ctx context.Context, op string, i int64) (string, error
 		ents := st.dir.GetEnterprises()
 		e := i % int64(len(ents))
 		round := i / int64(len(ents))
+		// The round's agency, or the next whose territory holds the
+		// enterprise.
 		ai := int(round % int64(len(st.agencies)))
+		for k := 0; k < len(st.agencies) && !domain.RegionCovers(st.agencies[ai].region, ents[e].GetRegionCode()); k++ {
+			ai = (ai + 1) % len(st.agencies)
+		}
 		a := st.agencies[ai]
 		start := st.registerStart(round)
 		cctx, cancel := st.c.as(ctx, st.regToken[ai])

@@ -231,6 +231,7 @@ const maxAgenciesPerVisit = 4
 
 type agencyPool struct {
 	id       string
+	region   string // its division: it inspects the enterprises there (domain.CheckJurisdiction)
 	officers []string
 	items    []string
 }
@@ -249,6 +250,7 @@ type generator struct {
 	n        int // plans to make in this block
 	seq      int // Seq of the block's first plan
 	agencies []agencyPool
+	byRegion map[string][]int // agencies by their division
 	ents     []*ruqiv1.Enterprise
 	gradeA   []int
 	others   []int
@@ -357,7 +359,15 @@ func (g *generator) run() (*PlanSet, error) {
 		// In a block of 10,000 or more, only a directory without them.
 		return nil, errors.New("名录中没有信用等级 A 以外的企业，无法安排日常检查")
 	}
-	for len(g.plans) < g.n {
+	g.byRegion = map[string][]int{}
+	for i, a := range g.agencies {
+		g.byRegion[a.region] = append(g.byRegion[a.region], i)
+	}
+	for idle := 0; len(g.plans) < g.n; {
+		if idle > 10000 {
+			return nil, errors.New("名录中执法部门的管辖区域几乎不含任何企业，无法安排检查")
+		}
+		before := len(g.plans)
 		s := g.o.Shares
 		u := g.r.Float64()
 		switch {
@@ -369,6 +379,11 @@ func (g *generator) run() (*PlanSet, error) {
 			g.capProbe()
 		default:
 			g.solo()
+		}
+		if len(g.plans) == before {
+			idle++
+		} else {
+			idle = 0
 		}
 	}
 	return g.finish(), nil
@@ -480,7 +495,7 @@ func agencyPools(dir *ruqiv1.Directory, t time.Time) []agencyPool {
 	var out []agencyPool
 	for _, a := range dir.GetAgencies() {
 		if len(officersOf[a.GetId()]) >= 2 && len(itemsOf[a.GetId()]) >= 1 {
-			out = append(out, agencyPool{id: a.GetId(), officers: officersOf[a.GetId()], items: itemsOf[a.GetId()]})
+			out = append(out, agencyPool{id: a.GetId(), region: a.GetRegionCode(), officers: officersOf[a.GetId()], items: itemsOf[a.GetId()]})
 		}
 	}
 	return out
@@ -527,7 +542,51 @@ func (g *generator) newVisit(ent int, joinable bool) *visitGen {
 	return v
 }
 
-func (g *generator) agency() *agencyPool { return &g.agencies[g.r.IntN(len(g.agencies))] }
+// agencyFor draws one of the agencies whose territory holds enterprise ent
+// (属地管辖), nil if none does.
+func (g *generator) agencyFor(ent int) *agencyPool {
+	return g.pickCovering(ent, nil)
+}
+
+// pickCovering draws an agency whose territory holds enterprise ent and
+// that is not in taken, nil if there is none.
+func (g *generator) pickCovering(ent int, taken map[string]bool) *agencyPool {
+	region := g.ents[ent].GetRegionCode()
+	var n int
+	var chosen *agencyPool
+	// The agencies of the enterprise's county, city and province (a
+	// province's thousands of agencies are not all read for every plan),
+	// drawn by reservoir sampling.
+	for _, at := range territories(region) {
+		for _, i := range g.byRegion[at] {
+			a := &g.agencies[i]
+			if taken[a.id] || !domain.RegionCovers(a.region, region) {
+				continue
+			}
+			n++
+			if g.r.IntN(n) == 0 {
+				chosen = a
+			}
+		}
+	}
+	return chosen
+}
+
+// territories are the divisions whose agencies may hold a region: the
+// region itself, its city and its province (division codes go in pairs
+// of digits).
+func territories(region string) []string {
+	if len(region) != 6 {
+		return []string{region}
+	}
+	out := []string{region}
+	for _, t := range []string{region[:4] + "00", region[:2] + "0000"} {
+		if t != out[len(out)-1] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 // solo is a plan of its own: any enterprise for a 个案 check, any but grade A
 // for a proactive one (agencies know the grade policy).
@@ -539,8 +598,12 @@ func (g *generator) solo() {
 	} else {
 		ent = g.others[g.r.IntN(len(g.others))]
 	}
+	a := g.agencyFor(ent)
+	if a == nil {
+		return // no agency inspects there: the block makes another plan
+	}
 	v := g.newVisit(ent, true)
-	v.plans = append(v.plans, g.newPlan(ent, g.agency(), t, IntentSolo))
+	v.plans = append(v.plans, g.newPlan(ent, a, t, IntentSolo))
 }
 
 // overlap adds another agency's plan to an earlier visit, in its window.
@@ -554,16 +617,10 @@ func (g *generator) overlap() {
 		for _, p := range v.plans {
 			in[p.Agency] = true
 		}
-		var free []*agencyPool
-		for i := range g.agencies {
-			if !in[g.agencies[i].id] {
-				free = append(free, &g.agencies[i])
-			}
-		}
-		if len(free) == 0 {
+		a := g.pickCovering(v.ent, in)
+		if a == nil {
 			continue
 		}
-		a := free[g.r.IntN(len(free))]
 		t := g.drawType()
 		if g.ents[v.ent].GetCreditGrade() == ruqiv1.CreditGrade_CREDIT_GRADE_A {
 			t = ruqiv1.InspectionType_INSPECTION_TYPE_CASE
@@ -597,9 +654,11 @@ func (g *generator) duplicate() {
 func (g *generator) capProbe() {
 	if len(g.gradeA) > 0 && (g.r.IntN(2) == 0 || len(g.joinable) == 0) {
 		ent := g.gradeA[g.r.IntN(len(g.gradeA))]
-		v := g.newVisit(ent, false)
-		v.plans = append(v.plans, g.newPlan(ent, g.agency(), g.drawProactiveType(), IntentCapGrade))
-		return
+		if a := g.agencyFor(ent); a != nil {
+			v := g.newVisit(ent, false)
+			v.plans = append(v.plans, g.newPlan(ent, a, g.drawProactiveType(), IntentCapGrade))
+			return
+		}
 	}
 	if len(g.joinable) == 0 {
 		g.solo()

@@ -23,7 +23,7 @@ func TestPages_JointVisit_EvaluateOnAPhone(t *testing.T) {
 	srv := startServer(t)
 	smp := loadSample(t)
 	srv.importSample(smp)
-	e1 := smp.ents[0]
+	e1 := smp.ents[1] // in 锦江区, AG-03's territory (属地管辖)
 	now := time.Now()
 	register := func(officer string, officers, items []string) *ruqiv1.RegisterInspectionResponse {
 		t.Helper()

@@ -24,7 +24,7 @@ func TestPages_UpcomingVisitsAndANonInspectionVisit(t *testing.T) {
 	e := smp.ents[0]
 	tomorrow := srv.register(smp, "AG-01", e, time.Now().Add(24*time.Hour), time.Now().Add(26*time.Hour), "网页测试：日常检查")
 	later := srv.register(smp, "AG-02", e, time.Now().Add(240*time.Hour), time.Now().Add(242*time.Hour), "网页测试：十天后的检查")
-	officer := smp.officersOf["AG-03"][0]
+	officer := smp.officersOf["AG-07"][0]
 	reg, err := ruqiv1.NewInspectionServiceClient(srv.conn()).RegisterInspection(srv.as(srv.issue(ruqiv1.Role_ROLE_OFFICER, officer)), &ruqiv1.RegisterInspectionRequest{
 		EnterpriseUscc: e, OfficerIds: []string{officer}, VisitKind: ruqiv1.VisitKind_VISIT_KIND_SURVEY,
 		WindowStart: timestamppb.Now(), WindowEnd: timestamppb.New(time.Now().Add(2 * time.Hour)), Reason: "网页测试：走访了解企业用工需求",
