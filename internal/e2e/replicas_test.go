@@ -189,6 +189,15 @@ func runLoad(t *testing.T, p *province, ents []string, targets func() []*world, 
 	l := &load{acked: map[string]*ruqiv1.Inspection{}, failures: map[codes.Code]int{}, messages: map[codes.Code]string{}}
 	f := p.replicas[0].f
 	base := time.Now().Add(24 * time.Hour).Truncate(time.Hour)
+	// Every agency's token, issued before the load: one issued lazily
+	// while a replica is killed fails the test, not the replica (a
+	// district's agency is drawn only for its own district's enterprises,
+	// so it may first come up late).
+	for _, r := range targets() {
+		for _, a := range f.agencies {
+			r.officerToken(f.officersOf[a][0])
+		}
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)

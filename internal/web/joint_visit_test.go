@@ -25,10 +25,13 @@ func TestPages_JointVisit_ResultOfSharedCheck_NamedOnVerifyPage(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	now := time.Now()
+	// An enterprise of 锦江区, where AG-03 is (属地管辖); the fixture's is in
+	// 武侯区.
+	const uscc = "91510104CY4C7RGWMR"
 	register := func(officer string, officers, items []string, hours int) *ruqiv1.RegisterInspectionResponse {
 		t.Helper()
 		resp, err := ruqiv1.NewInspectionServiceClient(f.api).RegisterInspection(as(ctx, f.issue(ruqiv1.Role_ROLE_OFFICER, officer)), &ruqiv1.RegisterInspectionRequest{
-			EnterpriseUscc: f.entUSCC, CheckItemIds: items, OfficerIds: officers,
+			EnterpriseUscc: uscc, CheckItemIds: items, OfficerIds: officers,
 			WindowStart: timestamppb.New(now), WindowEnd: timestamppb.New(now.Add(time.Duration(hours) * time.Hour)),
 			Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "综合查一次",
 		})
@@ -50,7 +53,7 @@ func TestPages_JointVisit_ResultOfSharedCheck_NamedOnVerifyPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec := f.signInEnterprise(f.ent)
+	ec := f.signInEnterprise(f.issue(ruqiv1.Role_ROLE_ENTERPRISE, uscc))
 	body := readBody(t, f.do("GET", path(fire.GetCodes()[0].GetUrl()), nil, ec))
 	if !strings.Contains(body, "消防设施器材完好有效情况检查：责令整改") {
 		t.Errorf("the rectification ordered on the shared fire check is not named on the page: %s", resultsOf(body))
