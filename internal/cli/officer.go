@@ -42,21 +42,22 @@ func (a *app) officerCommand() *cobra.Command {
 }
 
 type registerOptions struct {
-	agency     string
-	enterprise string
-	items      []string
-	officers   []string
-	from       string
-	to         string
-	duration   time.Duration
-	typ        string
-	reason     string
-	trigger    string
-	lateReason string
-	plan       string
-	requestID  string
-	kind       string
-	drawID     string
+	agency       string
+	enterprise   string
+	items        []string
+	officers     []string
+	from         string
+	to           string
+	duration     time.Duration
+	typ          string
+	reason       string
+	trigger      string
+	lateReason   string
+	streakReason string
+	plan         string
+	requestID    string
+	kind         string
+	drawID       string
 }
 
 func (a *app) officerRegisterCommand() *cobra.Command {
@@ -128,6 +129,7 @@ func (o *registerOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.reason, "reason", "", "检查事由 `TEXT`（必填）")
 	f.StringVar(&o.trigger, "trigger", "", "个案检查的来源编号 `REF`（投诉举报、转办交办、事故）")
 	f.StringVar(&o.lateReason, "late-reason", "", "事后补录的原因 `TEXT`：紧急检查已经进行，现补录报备")
+	f.StringVar(&o.streakReason, "streak-reason", "", "再次检查的理由 `TEXT`：执法人员近一年在该企业连续三次未发现问题时必填（成都规则）")
 	f.StringVar(&o.agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
 	f.StringVar(&o.kind, "kind", "inspection", "入企类型 `KIND`：inspection（行政检查）、patrol（日常巡查）、publicity（政策宣传）、survey（走访调研）、service（服务）")
 	f.StringVar(&o.plan, "plan", "", "专项检查所依据的已批准检查计划编号 `PLAN-ID`（专项检查必填）")
@@ -190,6 +192,7 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 		VisitKind:        kind,
 		DrawId:           strings.TrimSpace(o.drawID),
 		PlanId:           domain.NormalizeID(o.plan),
+		StreakReason:     strings.TrimSpace(o.streakReason),
 	}, nil
 }
 

@@ -255,6 +255,9 @@ func (p *tablePrinter) inspection(in *ruqiv1.Inspection, extra ...[2]string) {
 	if in.GetLate() {
 		pairs = append(pairs, kv("事后补录", "是（"+orDash(in.GetLateReason())+"），已报送司法局"))
 	}
+	if in.GetStreakReason() != "" {
+		pairs = append(pairs, kv("再次检查理由", in.GetStreakReason()+"（此前连续三次未发现问题）"))
+	}
 	if in.GetRegisteredAt() != nil {
 		pairs = append(pairs, kv("报备时间", fmtTime(in.GetRegisteredAt())))
 	}

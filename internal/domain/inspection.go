@@ -129,6 +129,9 @@ func ValidateRequestShape(r *ruqiv1.RegisterInspectionRequest, now time.Time, l 
 	if err := ValidateText("触发依据", r.GetTriggerReference(), 200); err != nil {
 		return err
 	}
+	if err := ValidateText("再次检查的理由", r.GetStreakReason(), 500); err != nil {
+		return err
+	}
 	if err := ValidateText("补录原因", r.GetLateReason(), 500); err != nil {
 		return err
 	}

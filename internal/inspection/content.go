@@ -56,6 +56,11 @@ func RegistrationDetail(ins *ruqiv1.Inspection) string {
 		// registered ahead differs (a trial of replicas, 2026-12-06).
 		text(&b, "late", ins.GetLateReason())
 	}
+	if ins.GetStreakReason() != "" {
+		// Why an officer who found nothing three times in a row inspects
+		// again (成都): the reason that released the hold is on record.
+		text(&b, "streak", ins.GetStreakReason())
+	}
 	// Not the case trigger (the complaint's or referral's number): the
 	// enterprise reads this detail in its receipt, and is never shown who
 	// complained (a review, 2026-12-06).

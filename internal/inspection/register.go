@@ -3,6 +3,7 @@ package inspection
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ruqi/ruqi/internal/auth"
@@ -46,6 +47,9 @@ type Checked struct {
 	AgencyID   string
 	Enterprise *ruqiv1.Enterprise
 	Officers   []*ruqiv1.Officer
+	// StreakHeld are the officers whose next inspection of the enterprise
+	// was held until a reason is given (StreakHoldKey); the request gives it.
+	StreakHeld []string
 	// Plan is the approved plan version a 专项 inspection carries out.
 	Plan *ruqiv1.PlanVersion
 }
@@ -90,6 +94,9 @@ func CheckRegistration(r store.Reader, p auth.Principal, req *ruqiv1.RegisterIns
 		out.Officers = append(out.Officers, o)
 	}
 	if err := domain.CheckOfficersForAgency(out.AgencyID, out.Officers, req.GetWindowStart().AsTime(), req.GetWindowEnd().AsTime()); err != nil {
+		return out, err
+	}
+	if out.StreakHeld, err = streakHeld(r, req, out.Officers); err != nil {
 		return out, err
 	}
 	// A 双随机 inspection may name the draw that picked it; then it must be
@@ -214,6 +221,17 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 	// The plan version in force now, which the transaction has just read.
 	if chk.Plan != nil {
 		ins.PlanId, ins.PlanVersion = in.Request.GetPlanId(), chk.Plan.GetVersion()
+	}
+	// The reason releases the held officers: their next check after this
+	// one is held again only by another streak.
+	ins.StreakReason = ""
+	if len(chk.StreakHeld) > 0 {
+		ins.StreakReason = strings.TrimSpace(in.Request.GetStreakReason())
+		for _, o := range chk.StreakHeld {
+			if err := tx.AddCount(StreakHoldKey(ins.GetEnterpriseUscc(), o), -1); err != nil {
+				return Registered{}, err
+			}
+		}
 	}
 	// The stored joint_inspection_id stays empty: joint membership is
 	// joint_of's, filled in when read.

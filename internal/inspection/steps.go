@@ -396,8 +396,53 @@ func warnNoFindingStreak(tx store.Tx, j *Journal, ins *ruqiv1.Inspection, now ti
 		if err := j.Record(e, Count{report.NoFindingStreaks, now, ent.GetRegionCode(), ins.GetAgencyId(), ins.GetEnterpriseUscc(), 1}); err != nil {
 			return err
 		}
+		// 成都 holds the officer's next check of the enterprise until a
+		// reason is given (CheckRegistration).
+		hold := StreakHoldKey(ins.GetEnterpriseUscc(), st.OfficerID)
+		n, err := tx.Count(hold)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if err := tx.AddCount(hold, 1); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// StreakHoldKey is set while officer's next inspection of enterprise uscc is
+// held until a reason is given: the officer found nothing there three times
+// in a row within a year (成都; warnNoFindingStreak sets it, the
+// registration that gives the reason clears it).
+func StreakHoldKey(uscc, officer string) string { return "streak_hold|" + uscc + "|" + officer }
+
+// streakHeld lists the officers of a registration whose next inspection of
+// the enterprise is held (StreakHoldKey), and refuses it without a reason.
+// A late record is not held: the visit took place, and the 司法局 sees it
+// flagged anyway.
+func streakHeld(r store.Reader, req *ruqiv1.RegisterInspectionRequest, officers []*ruqiv1.Officer) ([]string, error) {
+	if strings.TrimSpace(req.GetLateReason()) != "" {
+		return nil, nil
+	}
+	var held, names []string
+	for _, o := range officers {
+		n, err := r.Count(StreakHoldKey(req.GetEnterpriseUscc(), o.GetId()))
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			held = append(held, o.GetId())
+			names = append(names, o.GetName()+"（"+o.GetId()+"）")
+		}
+	}
+	if len(held) > 0 && strings.TrimSpace(req.GetStreakReason()) == "" {
+		return nil, domain.FailedPreconditionf("NO_FINDING_STREAK",
+			"执法人员%s近一年在企业 %s 连续三次检查均未发现问题，对该企业的下一次检查须说明理由：请填写再次检查的理由",
+			strings.Join(names, "、"), req.GetEnterpriseUscc()).With("officer_ids", strings.Join(held, ","))
+	}
+	return held, nil
 }
 
 func contains(list []string, s string) bool {

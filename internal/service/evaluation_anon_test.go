@@ -84,7 +84,10 @@ func (a *anonEnv) closedVisit(t *testing.T, uscc string, start time.Time) string
 	reg, err := ins.RegisterInspection(a.as(a.off.tok), &ruqiv1.RegisterInspectionRequest{
 		EnterpriseUscc: uscc, CheckItemIds: a.off.items[:1], OfficerIds: a.off.officers[:2],
 		WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(2 * time.Hour)),
-		Type: ruqiv1.InspectionType_INSPECTION_TYPE_CASE, TriggerReference: "JB-" + uscc[:6], Reason: "投诉举报"})
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_CASE, TriggerReference: "JB-" + uscc[:6], Reason: "投诉举报",
+		// From the fourth visit the officers' no-finding streak holds
+		// the next check until a reason is given (成都).
+		StreakReason: "又一次投诉举报"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,6 +59,9 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	for _, k := range sortedKeys(s.CapsByRule) {
 		t.add("    "+k, itoa(s.CapsByRule[k]), "")
 	}
+	if s.StreakReasons > 0 {
+		t.add("  连续三次未发现问题、说明理由后报备", itoa(s.StreakReasons), "")
+	}
 	t.add("  频次预警（已报备并提示）", itoa(s.Warnings), "")
 	for _, k := range sortedKeys(s.WarningsByRule) {
 		t.add("    "+k, itoa(s.WarningsByRule[k]), "")

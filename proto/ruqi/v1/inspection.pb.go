@@ -455,8 +455,12 @@ type Inspection struct {
 	DrawId string `protobuf:"bytes,180,opt,name=draw_id,json=drawId,proto3" json:"draw_id,omitempty"`
 	// plan_id and plan_version name the approved plan version a 专项
 	// inspection carries out.
-	PlanId        string `protobuf:"bytes,140,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
-	PlanVersion   int32  `protobuf:"varint,141,opt,name=plan_version,json=planVersion,proto3" json:"plan_version,omitempty"`
+	PlanId      string `protobuf:"bytes,140,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
+	PlanVersion int32  `protobuf:"varint,141,opt,name=plan_version,json=planVersion,proto3" json:"plan_version,omitempty"`
+	// streak_reason is why an officer inspects an enterprise again after
+	// finding nothing there three times in a row within a year (成都: the
+	// next check is held until a reason is given).
+	StreakReason  string `protobuf:"bytes,190,opt,name=streak_reason,json=streakReason,proto3" json:"streak_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -664,6 +668,13 @@ func (x *Inspection) GetPlanVersion() int32 {
 		return x.PlanVersion
 	}
 	return 0
+}
+
+func (x *Inspection) GetStreakReason() string {
+	if x != nil {
+		return x.StreakReason
+	}
+	return ""
 }
 
 // JointInspection is one visit of several agencies (综合查一次, 进一次门、查多项事).
@@ -976,7 +987,11 @@ type RegisterInspectionRequest struct {
 	DrawId string `protobuf:"bytes,180,opt,name=draw_id,json=drawId,proto3" json:"draw_id,omitempty"`
 	// plan_id names the approved inspection plan (检查计划) a 专项 inspection
 	// carries out; required for INSPECTION_TYPE_SPECIAL.
-	PlanId        string `protobuf:"bytes,140,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
+	PlanId string `protobuf:"bytes,140,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
+	// streak_reason is required where an officer of the inspection found
+	// nothing at the enterprise three times in a row within a year (成都: the
+	// next check is held until a reason is given; NO_FINDING_STREAK).
+	StreakReason  string `protobuf:"bytes,190,opt,name=streak_reason,json=streakReason,proto3" json:"streak_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1105,6 +1120,13 @@ func (x *RegisterInspectionRequest) GetDrawId() string {
 func (x *RegisterInspectionRequest) GetPlanId() string {
 	if x != nil {
 		return x.PlanId
+	}
+	return ""
+}
+
+func (x *RegisterInspectionRequest) GetStreakReason() string {
+	if x != nil {
+		return x.StreakReason
 	}
 	return ""
 }
@@ -1904,7 +1926,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\vrecorded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordedAt\x12\x1f\n" +
 	"\vrecorded_by\x18\a \x01(\tR\n" +
-	"recordedBy\"\xbc\b\n" +
+	"recordedBy\"\xe2\b\n" +
 	"\n" +
 	"Inspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -1936,7 +1958,8 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x18\n" +
 	"\adraw_id\x18\xb4\x01 \x01(\tR\x06drawId\x12\x18\n" +
 	"\aplan_id\x18\x8c\x01 \x01(\tR\x06planId\x12\"\n" +
-	"\fplan_version\x18\x8d\x01 \x01(\x05R\vplanVersion\"\xab\x02\n" +
+	"\fplan_version\x18\x8d\x01 \x01(\x05R\vplanVersion\x12$\n" +
+	"\rstreak_reason\x18\xbe\x01 \x01(\tR\fstreakReason\"\xab\x02\n" +
 	"\x0fJointInspection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1963,7 +1986,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
 	"not_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\x129\n" +
 	"\n" +
-	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xbb\x04\n" +
+	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xe1\x04\n" +
 	"\x19RegisterInspectionRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12$\n" +
@@ -1984,7 +2007,8 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\n" +
 	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x18\n" +
 	"\adraw_id\x18\xb4\x01 \x01(\tR\x06drawId\x12\x18\n" +
-	"\aplan_id\x18\x8c\x01 \x01(\tR\x06planId\"\xfc\x01\n" +
+	"\aplan_id\x18\x8c\x01 \x01(\tR\x06planId\x12$\n" +
+	"\rstreak_reason\x18\xbe\x01 \x01(\tR\fstreakReason\"\xfc\x01\n" +
 	"\x1aRegisterInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
