@@ -95,9 +95,24 @@ func checkPlanDirectory(r store.Reader, agencyID string, v *ruqiv1.PlanVersion) 
 	if err := domain.CheckItemsForAgency(agencyID, items); err != nil {
 		return err
 	}
+	// Its scope is where the agency will inspect, and where matching
+	// proposes its joint visits (Coverages): held to the agency's
+	// territory as a registration is (属地管辖), or every other agency
+	// accepts a visit whose part of this one cannot register.
+	ag, err := r.Agency(agencyID)
+	if err != nil {
+		return notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", agencyID)
+	}
+	if rg := v.GetScope().GetRegionCode(); rg != "" && !domain.RegionCovers(ag.GetRegionCode(), rg) {
+		return domain.PermissionDeniedf("OUTSIDE_JURISDICTION", "计划范围（行政区划 %s）超出%s的管辖区域（%s）：检查计划只能覆盖本部门管辖区域内的企业", rg, ag.GetName(), ag.GetRegionCode())
+	}
 	for _, u := range v.GetScope().GetEnterpriseUsccs() {
-		if _, err := r.Enterprise(u); err != nil {
+		e, err := r.Enterprise(u)
+		if err != nil {
 			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", u)
+		}
+		if err := domain.CheckJurisdiction(ag, e); err != nil {
+			return err
 		}
 	}
 	return nil
