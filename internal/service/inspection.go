@@ -256,6 +256,16 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 				"重复补录：本部门已有与此时段重叠的检查 %s 针对该企业，同一次紧急检查只补录一次，无需再录", d.Existing).With("existing_inspection_id", d.Existing))
 		}
 		if end, ok := s.happenedUntil(ctx, d.Existing); ok {
+			if ins.GetLate() {
+				// A late record over its agency's visit that took place
+				// is that visit, closed or not (coord.Plan.Closed):
+				// closing it changes nothing, so the refusal below,
+				// which says to close it, is not the late record's (a
+				// review, 2026-12-06).
+				return nil, 0, toStatus(ctx, domain.AlreadyExistsf("DUPLICATE_PLAN",
+					"重复补录：本部门对该企业的检查 %s 已经实施，补录的时段与它重叠，不能就此时段补录；如是另一次紧急检查，请核对补录的时段",
+					d.Existing).With("existing_inspection_id", d.Existing))
+			}
 			// Cancelling a visit that took place is refused
 			// (INSPECTION_HAPPENED), and a closed one is no duplicate
 			// (coord.Plan.Closed): the officer is told to close it, or
