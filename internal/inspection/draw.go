@@ -98,17 +98,16 @@ func listInTerritory(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawReq
 	if err != nil {
 		return notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", agency)
 	}
-	for _, u := range req.GetEnterprisePopulation() {
-		e, err := r.Enterprise(u)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
+	// One read for the whole list: on PostgreSQL 20,000 round trips took
+	// 775 ms where one query takes tens (docs/BENCHMARKS.md).
+	listed, err := r.EnterprisesOf(req.GetEnterprisePopulation())
+	if err != nil {
+		return err
+	}
+	for _, e := range listed {
 		if domain.CheckJurisdiction(ag, e) != nil {
 			return domain.PermissionDeniedf("OUTSIDE_JURISDICTION", "企业 %s 所在行政区划（%s）不在%s的管辖区域（%s）内，不能列入抽取名单：只能从本部门管辖区域内的企业中抽取",
-				u, e.GetRegionCode(), ag.GetName(), ag.GetRegionCode())
+				e.GetUscc(), e.GetRegionCode(), ag.GetName(), ag.GetRegionCode())
 		}
 	}
 	return nil

@@ -82,6 +82,10 @@ type Reader interface {
 	// directory, in their order: a draw's population of thousands checked
 	// in one read, not one round trip each.
 	UnknownEnterprises(usccs []string) ([]string, error)
+	// EnterprisesOf returns the enterprises of usccs the directory holds,
+	// in the order asked (one for each time it is asked), in one read: a
+	// draw's list of thousands held to the agency's territory.
+	EnterprisesOf(usccs []string) ([]*ruqiv1.Enterprise, error)
 	CheckItem(id string) (*ruqiv1.CheckItem, error)
 	// CheckItems lists an agency's catalogue, retired items included, by id.
 	CheckItems(agencyID string) ([]*ruqiv1.CheckItem, error)

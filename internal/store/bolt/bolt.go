@@ -526,6 +526,21 @@ func (t *txn) UnknownEnterprises(usccs []string) ([]string, error) {
 	return unknown, nil
 }
 
+func (t *txn) EnterprisesOf(usccs []string) ([]*ruqiv1.Enterprise, error) {
+	var out []*ruqiv1.Enterprise
+	for _, u := range usccs {
+		e, err := t.Enterprise(u)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
 func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error) {
 	m := &ruqiv1.CheckItem{}
 	return m, getProto(t.tx.Bucket(bItems), []byte(id), m)

@@ -194,6 +194,14 @@ func (t *txn) UnknownEnterprises(usccs []string) ([]string, error) {
 	return unknown, t.note(err)
 }
 
+func (t *txn) EnterprisesOf(usccs []string) ([]*ruqiv1.Enterprise, error) {
+	if len(usccs) == 0 {
+		return nil, nil
+	}
+	return list(t, func() *ruqiv1.Enterprise { return &ruqiv1.Enterprise{} }, `SELECT e.rec FROM unnest($1::text[]) WITH ORDINALITY AS p(uscc, n)
+		JOIN enterprises e ON e.uscc = p.uscc ORDER BY p.n`, usccs)
+}
+
 func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error) {
 	return getProto(t, &ruqiv1.CheckItem{}, "SELECT rec FROM check_items WHERE id = $1", id)
 }

@@ -189,6 +189,12 @@ func testDirectoryRoundTrip(t *testing.T, o Opener) {
 		if unknown, err := r.UnknownEnterprises(nil); err != nil || len(unknown) != 0 {
 			return fmt.Errorf("unknown of none = %v, %v", unknown, err)
 		}
+		if known, err := r.EnterprisesOf(ask); err != nil || len(known) != 2 || !proto.Equal(known[0], ent) || !proto.Equal(known[1], ent) {
+			return fmt.Errorf("enterprises of %v = %v, %v; want the known one, twice as asked", ask, known, err)
+		}
+		if known, err := r.EnterprisesOf(nil); err != nil || len(known) != 0 {
+			return fmt.Errorf("enterprises of none = %v, %v", known, err)
+		}
 		return nil
 	})
 	if err != nil {
