@@ -114,6 +114,9 @@ func (m *matrixEnv) object(t *testing.T, foreign bool) obj {
 		AgencyId: agency, EnterpriseUscc: uscc, CheckItemIds: m.w.f.itemsOf[agency][:1], OfficerIds: officers[:2],
 		WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(time.Hour)),
 		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "访问矩阵测试",
+		// The matrix closes many visits of the same officers with nothing
+		// found: from the fourth, 成都's rule asks why they inspect again.
+		StreakReason: "访问矩阵测试：再次检查",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -14,8 +14,8 @@ import (
 // specialPlans gives each agency one approved special-campaign plan
 // (专项检查计划) for the run, filed and approved on its first 专项
 // registration: a 专项 registration must name one. The plan covers the
-// agency's province and every item of its catalogue, so that it admits all
-// the run's 专项 plans.
+// agency's territory (属地管辖: all it may inspect) and every item of its
+// catalogue, so that it admits all the run's 专项 plans.
 type specialPlans struct {
 	dir *ruqiv1.Directory
 	mu  sync.Mutex
@@ -76,7 +76,8 @@ func (sp *specialPlans) file(ctx context.Context, r *runner, agency string) (str
 	defer cancel()
 	filed, err := r.c.plan.FilePlan(cctx, &ruqiv1.FilePlanRequest{
 		Title: "专项检查计划（模拟）", Type: ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL,
-		Scope:        &ruqiv1.PlanScope{RegionCode: region[:2] + "0000"},
+		// The agency's territory (属地管辖): every enterprise it may inspect.
+		Scope:        &ruqiv1.PlanScope{RegionCode: region},
 		CheckItemIds: items, PeriodStart: timestamppb.New(now.Add(-24 * time.Hour)), PeriodEnd: timestamppb.New(now.Add(300 * 24 * time.Hour)),
 		Reason: "ruqi simulate（模拟）",
 	})
