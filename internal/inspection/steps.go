@@ -421,9 +421,11 @@ func StreakHoldKey(uscc, officer string) string { return "streak_hold|" + uscc +
 // streakHeld lists the officers of a registration whose next inspection of
 // the enterprise is held (StreakHoldKey), and refuses it without a reason.
 // A late record is not held: the visit took place, and the 司法局 sees it
-// flagged anyway.
+// flagged anyway. Nor is a visit that is not an inspection (走访调研, 服务):
+// the hold is on the next check, which such a visit would release unchecked
+// (a review, 2026-12-06).
 func streakHeld(r store.Reader, req *ruqiv1.RegisterInspectionRequest, officers []*ruqiv1.Officer) ([]string, error) {
-	if strings.TrimSpace(req.GetLateReason()) != "" {
+	if strings.TrimSpace(req.GetLateReason()) != "" || !domain.IsInspection(req.GetVisitKind()) {
 		return nil, nil
 	}
 	var held, names []string
