@@ -148,6 +148,11 @@ func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason s
 			}
 		}
 	}
+	// The officers' next check is held again until a reason is given
+	// (成都): the one this reason was given for never took place.
+	if err := giveBackStreakHolds(tx, ins); err != nil {
+		return Cancelled{}, err
+	}
 	start := ins.GetWindowStart().AsTime()
 	region, err := PlanRegion(tx, ins, ent)
 	if err != nil {

@@ -223,12 +223,16 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 		ins.PlanId, ins.PlanVersion = in.Request.GetPlanId(), chk.Plan.GetVersion()
 	}
 	// The reason releases the held officers: their next check after this
-	// one is held again only by another streak.
+	// one is held again only by another streak, or by this one's
+	// cancellation (streakReleasedBy).
 	ins.StreakReason = ""
 	if len(chk.StreakHeld) > 0 {
 		ins.StreakReason = strings.TrimSpace(in.Request.GetStreakReason())
 		for _, o := range chk.StreakHeld {
 			if err := tx.AddCount(StreakHoldKey(ins.GetEnterpriseUscc(), o), -1); err != nil {
+				return Registered{}, err
+			}
+			if err := tx.AddCount(streakReleasedBy(ins.GetId(), o), 1); err != nil {
 				return Registered{}, err
 			}
 		}

@@ -418,6 +418,45 @@ func warnNoFindingStreak(tx store.Tx, j *Journal, ins *ruqiv1.Inspection, now ti
 // registration that gives the reason clears it).
 func StreakHoldKey(uscc, officer string) string { return "streak_hold|" + uscc + "|" + officer }
 
+// streakReleasedBy marks an officer whose hold an inspection's reason
+// released (Register), so that cancelling it gives back the hold to that
+// officer only: the check it was given for never took place (a review,
+// 2026-12-06).
+func streakReleasedBy(inspectionID, officer string) string {
+	return "streak_released_by|" + inspectionID + "|" + officer
+}
+
+// giveBackStreakHolds holds again the officers whose hold cancelled ins had
+// released, unless another streak holds them already.
+func giveBackStreakHolds(tx store.Tx, ins *ruqiv1.Inspection) error {
+	if ins.GetStreakReason() == "" {
+		return nil // released nothing: no read on an ordinary cancellation
+	}
+	for _, o := range ins.GetOfficerIds() {
+		n, err := tx.Count(streakReleasedBy(ins.GetId(), o))
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			continue
+		}
+		if err := tx.AddCount(streakReleasedBy(ins.GetId(), o), -n); err != nil {
+			return err
+		}
+		hold := StreakHoldKey(ins.GetEnterpriseUscc(), o)
+		h, err := tx.Count(hold)
+		if err != nil {
+			return err
+		}
+		if h <= 0 {
+			if err := tx.AddCount(hold, 1-h); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // streakHeld lists the officers of a registration whose next inspection of
 // the enterprise is held (StreakHoldKey), and refuses it without a reason.
 // A late record is not held: the visit took place, and the 司法局 sees it
