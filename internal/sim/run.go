@@ -483,7 +483,6 @@ func (r *runner) register(ctx context.Context, p *Plan, start, end time.Time) *r
 	return &registered{p: p, resp: resp}
 }
 
-// errorMetadata reads a key of the google.rpc.ErrorInfo of err.
 // errorReason is a refusal's reason (google.rpc.ErrorInfo), "" if none.
 func errorReason(err error) string {
 	for _, d := range status.Convert(err).Details() {
@@ -494,6 +493,7 @@ func errorReason(err error) string {
 	return ""
 }
 
+// errorMetadata reads a key of the google.rpc.ErrorInfo of err.
 func errorMetadata(err error, key string) string {
 	for _, d := range status.Convert(err).Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {
