@@ -467,13 +467,23 @@ func streakHeld(r store.Reader, req *ruqiv1.RegisterInspectionRequest, officers 
 	if strings.TrimSpace(req.GetLateReason()) != "" || !domain.IsInspection(req.GetVisitKind()) {
 		return nil, nil
 	}
+	// The enterprise's holds in one read (a key range on bbolt, one query
+	// on PostgreSQL), not one per officer: it runs twice a registration,
+	// once inside the writing transaction.
+	holds := map[string]bool{}
+	prefix := StreakHoldKey(req.GetEnterpriseUscc(), "")
+	err := r.Counts(prefix, func(key string, n int64) error {
+		if n > 0 {
+			holds[strings.TrimPrefix(key, prefix)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	var held, names []string
 	for _, o := range officers {
-		n, err := r.Count(StreakHoldKey(req.GetEnterpriseUscc(), o.GetId()))
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
+		if holds[o.GetId()] {
 			held = append(held, o.GetId())
 			names = append(names, o.GetName()+"（"+o.GetId()+"）")
 		}
