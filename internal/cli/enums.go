@@ -378,6 +378,7 @@ var detailWords = map[string]string{
 var contentKeys = map[string]string{
 	"agency": "部门", "officers": "执法人员", "items": "事项", "window": "时段", "reason": "事由",
 	"trigger": "案件来源", "plan": "检查计划", "draw": "双随机抽取", "summary": "总体情况",
+	"late": "事后补录原因", "streak": "再次检查理由",
 	"certificate": "出示执法证", "rights": "告知权利", "proper": "检查规范", "overall": "总体满意度", "comment": "意见",
 }
 

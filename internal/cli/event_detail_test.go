@@ -21,6 +21,10 @@ func TestEventDetailLabel_EveryDetailInChinese(t *testing.T) {
 		{"result_without_check_in no code of this inspection was scanned", "no code of this inspection was scanned"},
 		{"AG-01 duplicate of INS-20261206-7LW5SFLF", "duplicate of"},
 		{"AG-01 duplicate of INS-20261206-7LW5SFLF window=2026-12-06T01:00:00Z", "window="},
+		// A late record's and a held officer's reasons (成都), found by a
+		// review of the no-finding streak hold (2026-12-06).
+		{`INSPECTION_TYPE_CASE agency=AG-01 officers=O-0001,O-0010 items=CI-0001 window=1796550690-1796554290 reason="投诉举报" late="夜间紧急处置"`, "late="},
+		{`INSPECTION_TYPE_CASE agency=AG-01 officers=O-0001,O-0010 items=CI-0001 window=1796550690-1796554290 reason="投诉举报" streak="新收到投诉举报"`, "streak="},
 	} {
 		if got := eventDetailLabel(c.detail); strings.Contains(got, c.english) {
 			t.Errorf("event detail %q is shown as %q: %q is not Chinese", c.detail, got, c.english)
