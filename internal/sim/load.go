@@ -513,6 +513,9 @@ func (st *loadState) one(ctx context.Context, op string, i int64) (string, error
 			ai = (ai + 1) % len(st.agencies)
 		}
 		a := st.agencies[ai]
+		if !domain.RegionCovers(a.region, ents[e].GetRegionCode()) {
+			return "", fmt.Errorf("企业 %s 所在行政区划（%s）不在任何执法部门的管辖区域内", ents[e].GetUscc(), ents[e].GetRegionCode())
+		}
 		start := st.registerStart(round)
 		cctx, cancel := st.c.as(ctx, st.regToken[ai])
 		defer cancel()
