@@ -371,6 +371,9 @@ var detailWords = map[string]string{
 	domain.WarnCheckInWithoutArrival: "虚假扫码预警：",
 	domain.WarnArrivalOutsideWindow:  "虚假扫码预警：到场远离时段",
 	domain.WarnOverlappingCheckIns:   "虚假扫码预警：",
+	// The warning of a close that completes a no-finding streak, recorded
+	// as "no_finding_streak count=3 previous=…" (inspection.warnNoFindingStreak).
+	"no_finding_streak": "同一执法人员连续未发现问题",
 }
 
 // contentKeys name the fields of what a registration, a result and an
@@ -476,7 +479,7 @@ func detailWordLabel(w string) string {
 			return "检查时段起=" + t.In(shanghai).Format("2006-01-02 15:04")
 		}
 	}
-	for _, k := range [...][2]string{{"limit=", "上限="}, {"count=", "次数="}, {"period=", "期间="}} {
+	for _, k := range [...][2]string{{"limit=", "上限="}, {"count=", "次数="}, {"period=", "期间="}, {"previous=", "此前两次检查="}} {
 		if v, ok := strings.CutPrefix(w, k[0]); ok {
 			return k[1] + v
 		}

@@ -31,3 +31,20 @@ func TestEventDetailLabel_EveryDetailInChinese(t *testing.T) {
 		}
 	}
 }
+
+// Found by an officer's trial of the new rules (2026-12-06): the warning a
+// close that completes a no-finding streak records (成都's hold) read
+// "no_finding_streak 次数=3 previous=INS-…,INS-…" in ruqi admin events list,
+// the rule and the earlier visits named in English to the 司法局.
+func TestEventDetailLabel_NoFindingStreakInChinese(t *testing.T) {
+	detail := "no_finding_streak count=3 previous=INS-20261206-TKMYKDIB,INS-20261206-FI4XXOX6"
+	got := eventDetailLabel(detail)
+	for _, english := range []string{"no_finding_streak", "previous="} {
+		if strings.Contains(got, english) {
+			t.Errorf("event detail %q is shown as %q: %q is not Chinese", detail, got, english)
+		}
+	}
+	if !strings.Contains(got, "INS-20261206-TKMYKDIB,INS-20261206-FI4XXOX6") {
+		t.Errorf("event detail %q is shown as %q: the earlier visits are gone", detail, got)
+	}
+}
