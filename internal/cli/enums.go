@@ -506,6 +506,11 @@ func detailWordLabel(w string) string {
 	if v, ok := enum("INSPECTION_TYPE_", ruqiv1.InspectionType_value); ok {
 		return inspectionTypeLabel(ruqiv1.InspectionType(v))
 	}
+	if v, ok := enum("VISIT_KIND_", ruqiv1.VisitKind_value); ok {
+		// A visit that is not an inspection is registered with its kind
+		// where an inspection names its type.
+		return domain.VisitKindLabel(ruqiv1.VisitKind(v))
+	}
 	if v, ok := enum("LEAD_KIND_", ruqiv1.LeadKind_value); ok {
 		return leadKindLabel(ruqiv1.LeadKind(v))
 	}

@@ -48,3 +48,15 @@ func TestEventDetailLabel_NoFindingStreakInChinese(t *testing.T) {
 		t.Errorf("event detail %q is shown as %q: the earlier visits are gone", detail, got)
 	}
 }
+
+// Found by an officer's trial of the new rules (2026-12-06): a visit that is
+// not an inspection (--kind survey, which the no-finding hold leaves alone)
+// was registered as "VISIT_KIND_SURVEY agency=… items= …", and ruqi admin
+// events list showed the enum name where an inspection shows its type.
+func TestEventDetailLabel_VisitKindInChinese(t *testing.T) {
+	detail := `VISIT_KIND_SURVEY agency=AG-03 officers=O-0003 items= window=1796550690-1796554290 reason="走访"`
+	got := eventDetailLabel(detail)
+	if strings.Contains(got, "VISIT_KIND_") || !strings.Contains(got, "走访调研") {
+		t.Errorf("event detail %q is shown as %q: want the kind as 走访调研", detail, got)
+	}
+}
