@@ -422,6 +422,18 @@ func CheckJurisdiction(ag *ruqiv1.Agency, ent *ruqiv1.Enterprise) error {
 		ent.GetUscc(), ent.GetRegionCode(), ag.GetName(), ag.GetRegionCode())
 }
 
+// CheckPlanJurisdiction holds an inspection plan's or a matching coverage's
+// enterprises to the agency's territory as CheckJurisdiction holds a
+// registration, in the words of a plan: nothing is registered yet, and the
+// same plan over another division's code is refused as a plan too.
+func CheckPlanJurisdiction(ag *ruqiv1.Agency, ent *ruqiv1.Enterprise) error {
+	if RegionCovers(ag.GetRegionCode(), ent.GetRegionCode()) {
+		return nil
+	}
+	return PermissionDeniedf("OUTSIDE_JURISDICTION", "企业 %s 所在行政区划（%s）不在%s的管辖区域（%s）内，不能列入检查计划：检查计划只能覆盖本部门管辖区域内的企业",
+		ent.GetUscc(), ent.GetRegionCode(), ag.GetName(), ag.GetRegionCode())
+}
+
 // InspectionID formats an inspection id: the day it was registered, in
 // Beijing time, and a random suffix. Ids are made before the coordinator
 // decides, by any replica, so they cannot come from one sequence.

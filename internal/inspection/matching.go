@@ -59,7 +59,7 @@ func SubmitCoverage(tx store.Tx, p auth.Principal, now time.Time, c *ruqiv1.Plan
 		}
 		// An accepted proposal registers the agency's part: an enterprise
 		// it could not register is refused now (属地管辖).
-		if err := domain.CheckJurisdiction(ag, e); err != nil {
+		if err := domain.CheckPlanJurisdiction(ag, e); err != nil {
 			return nil, err
 		}
 		if plan != nil {

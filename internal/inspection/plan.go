@@ -111,7 +111,7 @@ func checkPlanDirectory(r store.Reader, agencyID string, v *ruqiv1.PlanVersion) 
 		if err != nil {
 			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", u)
 		}
-		if err := domain.CheckJurisdiction(ag, e); err != nil {
+		if err := domain.CheckPlanJurisdiction(ag, e); err != nil {
 			return err
 		}
 	}
