@@ -77,3 +77,31 @@ func TestExamples_IDsLookReal(t *testing.T) {
 		t.Fatalf("only %d example ids found", seen)
 	}
 }
+
+// Found by an officer's trial of the new rules (2026-12-06): ruqi plan
+// amend's example widened a plan to --region 510000 (四川省), which 属地管辖
+// refuses for every agency of 成都 (OUTSIDE_JURISDICTION), the city's own
+// included: the example advised what then failed. A plan's, a draw's and a
+// coverage's range must lie in the agency's territory, so their examples
+// name divisions of 成都, where the examples' agencies are.
+func TestExamples_RegionsWithinTheAgencysTerritory(t *testing.T) {
+	a, _, _ := testApp(nil)
+	for _, c := range a.rootCommand().Commands() {
+		if n := c.Name(); n != "plan" && n != "draw" && n != "match" {
+			continue
+		}
+		var walk func(c *cobra.Command)
+		walk = func(c *cobra.Command) {
+			words := strings.Fields(strings.ReplaceAll(c.Example, "\\\n", " "))
+			for i := 0; i+1 < len(words); i++ {
+				if words[i] == "--region" && !domain.RegionCovers("510100", words[i+1]) {
+					t.Errorf("%s: example --region %s lies beyond 成都 (510100), where the examples' agencies may plan and draw", c.CommandPath(), words[i+1])
+				}
+			}
+			for _, sub := range c.Commands() {
+				walk(sub)
+			}
+		}
+		walk(c)
+	}
+}

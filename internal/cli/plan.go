@@ -175,8 +175,8 @@ func (a *app) planAmendCommand() *cobra.Command {
 		Long: `调整检查计划：提交一个新版本，未给出的内容沿用最新版本。各版本都保留，可用 ruqi plan show
 查看调整经过。专项检查计划的新版本须再经部门负责人批准；批准前，之前批准的版本继续有效。
 因应急专项行动调整的，加 --emergency。`,
-		Example: `  ruqi plan amend PLAN-202612-ABCDEFGH --emergency --reason 发生燃气事故，扩大检查范围 \
-    --region 510000 --industry 燃气`,
+		Example: `  ruqi plan amend PLAN-202612-ABCDEFGH --emergency --reason 发生燃气事故，扩大到全市 \
+    --region 510100 --industry 燃气`,
 		Args: exactArgs(1, "计划编号"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireFlags(cmd, "reason"); err != nil {
