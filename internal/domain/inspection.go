@@ -409,29 +409,28 @@ func RegionCovers(supervisor, region string) bool {
 	return prefix != "" && strings.HasPrefix(region, prefix)
 }
 
+// What an enterprise outside an agency's territory may not be put to, in
+// the words of CheckJurisdiction's refusal.
+const (
+	ForRegistration = "不能报备对它的检查；请由企业所在地的执法部门报备"
+	// ForPlan: an inspection plan's or a matching coverage's enterprises;
+	// nothing is registered yet.
+	ForPlan = "不能列入检查计划：检查计划只能覆盖本部门管辖区域内的企业"
+	ForDraw = "不能列入抽取名单：只能从本部门管辖区域内的企业中抽取"
+)
+
 // CheckJurisdiction holds an agency to its territory (属地管辖): it inspects
 // the enterprises of its own division and the divisions under it (a city's
 // agency every district of the city, a district's its district only), as
 // the division codes say (RegionCovers). Where an enterprise is elsewhere,
-// the agency of that place inspects it, or joins this one's visit.
-func CheckJurisdiction(ag *ruqiv1.Agency, ent *ruqiv1.Enterprise) error {
+// the agency of that place inspects it, or joins this one's visit. refusal
+// (ForRegistration, ForPlan, ForDraw) says what the enterprise was for.
+func CheckJurisdiction(ag *ruqiv1.Agency, ent *ruqiv1.Enterprise, refusal string) error {
 	if RegionCovers(ag.GetRegionCode(), ent.GetRegionCode()) {
 		return nil
 	}
-	return PermissionDeniedf("OUTSIDE_JURISDICTION", "企业 %s 所在行政区划（%s）不在%s的管辖区域（%s）内，不能报备对它的检查；请由企业所在地的执法部门报备",
-		ent.GetUscc(), ent.GetRegionCode(), ag.GetName(), ag.GetRegionCode())
-}
-
-// CheckPlanJurisdiction holds an inspection plan's or a matching coverage's
-// enterprises to the agency's territory as CheckJurisdiction holds a
-// registration, in the words of a plan: nothing is registered yet, and the
-// same plan over another division's code is refused as a plan too.
-func CheckPlanJurisdiction(ag *ruqiv1.Agency, ent *ruqiv1.Enterprise) error {
-	if RegionCovers(ag.GetRegionCode(), ent.GetRegionCode()) {
-		return nil
-	}
-	return PermissionDeniedf("OUTSIDE_JURISDICTION", "企业 %s 所在行政区划（%s）不在%s的管辖区域（%s）内，不能列入检查计划：检查计划只能覆盖本部门管辖区域内的企业",
-		ent.GetUscc(), ent.GetRegionCode(), ag.GetName(), ag.GetRegionCode())
+	return PermissionDeniedf("OUTSIDE_JURISDICTION", "企业 %s 所在行政区划（%s）不在%s的管辖区域（%s）内，%s",
+		ent.GetUscc(), ent.GetRegionCode(), ag.GetName(), ag.GetRegionCode(), refusal)
 }
 
 // InspectionID formats an inspection id: the day it was registered, in

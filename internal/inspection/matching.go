@@ -48,9 +48,9 @@ func SubmitCoverage(tx store.Tx, p auth.Principal, now time.Time, c *ruqiv1.Plan
 			return nil, err
 		}
 	}
-	ag, err := tx.Agency(agency)
+	ag, err := agencyRecord(tx, agency)
 	if err != nil {
-		return nil, notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", agency)
+		return nil, err
 	}
 	for _, u := range c.GetEnterpriseUsccs() {
 		e, err := tx.Enterprise(u)
@@ -59,7 +59,7 @@ func SubmitCoverage(tx store.Tx, p auth.Principal, now time.Time, c *ruqiv1.Plan
 		}
 		// An accepted proposal registers the agency's part: an enterprise
 		// it could not register is refused now (属地管辖).
-		if err := domain.CheckPlanJurisdiction(ag, e); err != nil {
+		if err := domain.CheckJurisdiction(ag, e, domain.ForPlan); err != nil {
 			return nil, err
 		}
 		if plan != nil {

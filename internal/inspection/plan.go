@@ -73,11 +73,7 @@ func PlanAgency(r store.Reader, p auth.Principal, requested string) (*ruqiv1.Age
 	} else if id, err = AgencyOf(r, p, requested); err != nil {
 		return nil, err
 	}
-	ag, err := r.Agency(id)
-	if err != nil {
-		return nil, notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", id)
-	}
-	return ag, nil
+	return agencyRecord(r, id)
 }
 
 // checkPlanDirectory checks a version against the directory: its items on
@@ -99,9 +95,9 @@ func checkPlanDirectory(r store.Reader, agencyID string, v *ruqiv1.PlanVersion) 
 	// proposes its joint visits (Coverages): held to the agency's
 	// territory as a registration is (属地管辖), or every other agency
 	// accepts a visit whose part of this one cannot register.
-	ag, err := r.Agency(agencyID)
+	ag, err := agencyRecord(r, agencyID)
 	if err != nil {
-		return notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", agencyID)
+		return err
 	}
 	if rg := v.GetScope().GetRegionCode(); rg != "" && !domain.RegionCovers(ag.GetRegionCode(), rg) {
 		return domain.PermissionDeniedf("OUTSIDE_JURISDICTION", "计划范围（行政区划 %s）超出%s的管辖区域（%s）：检查计划只能覆盖本部门管辖区域内的企业", rg, ag.GetName(), ag.GetRegionCode())
@@ -111,7 +107,7 @@ func checkPlanDirectory(r store.Reader, agencyID string, v *ruqiv1.PlanVersion) 
 		if err != nil {
 			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", u)
 		}
-		if err := domain.CheckPlanJurisdiction(ag, e); err != nil {
+		if err := domain.CheckJurisdiction(ag, e, domain.ForPlan); err != nil {
 			return err
 		}
 	}

@@ -42,6 +42,15 @@ func AgencyOf(r store.Reader, p auth.Principal, requested string) (string, error
 	return requested, nil
 }
 
+// agencyRecord reads agency id's record, for its name and division.
+func agencyRecord(r store.Reader, id string) (*ruqiv1.Agency, error) {
+	ag, err := r.Agency(id)
+	if err != nil {
+		return nil, notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", id)
+	}
+	return ag, nil
+}
+
 // Checked is what CheckRegistration found.
 type Checked struct {
 	AgencyID   string
@@ -65,11 +74,11 @@ func CheckRegistration(r store.Reader, p auth.Principal, req *ruqiv1.RegisterIns
 	if out.Enterprise, err = r.Enterprise(req.GetEnterpriseUscc()); err != nil {
 		return out, notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在企业名录中，请核对统一社会信用代码", req.GetEnterpriseUscc())
 	}
-	ag, err := r.Agency(out.AgencyID)
+	ag, err := agencyRecord(r, out.AgencyID)
 	if err != nil {
-		return out, notFound(err, "AGENCY_UNKNOWN", "执法部门 %s 不存在", out.AgencyID)
+		return out, err
 	}
-	if err := domain.CheckJurisdiction(ag, out.Enterprise); err != nil {
+	if err := domain.CheckJurisdiction(ag, out.Enterprise, domain.ForRegistration); err != nil {
 		return out, err
 	}
 	items := make([]*ruqiv1.CheckItem, 0, len(req.GetCheckItemIds()))

@@ -483,27 +483,22 @@ func (r *runner) register(ctx context.Context, p *Plan, start, end time.Time) *r
 	return &registered{p: p, resp: resp}
 }
 
-// errorReason is a refusal's reason (google.rpc.ErrorInfo), "" if none.
-func errorReason(err error) string {
+// errorInfo is the google.rpc.ErrorInfo of a refusal (the server sends
+// one), nil if none.
+func errorInfo(err error) *errdetails.ErrorInfo {
 	for _, d := range status.Convert(err).Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.GetReason()
+			return info
 		}
 	}
-	return ""
+	return nil
 }
 
+// errorReason is a refusal's reason, "" if none.
+func errorReason(err error) string { return errorInfo(err).GetReason() }
+
 // errorMetadata reads a key of the google.rpc.ErrorInfo of err.
-func errorMetadata(err error, key string) string {
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			if v, ok := info.GetMetadata()[key]; ok {
-				return v
-			}
-		}
-	}
-	return ""
-}
+func errorMetadata(err error, key string) string { return errorInfo(err).GetMetadata()[key] }
 
 // show has the officers show their codes: at a wrong enterprise first, or one
 // code tampered with, as the plan says; every code that fails is refused by
