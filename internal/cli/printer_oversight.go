@@ -150,6 +150,10 @@ func (p *tablePrinter) historyResults(views []*ruqiv1.InspectionView) {
 func (p *tablePrinter) ResultRecorded(r *ruqiv1.RecordResultResponse) {
 	if r.GetInspection().GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED {
 		p.println("已记录检查结果，本次检查已办结。企业现在可以对本次检查进行评价。")
+		if held := r.GetStreakHeldOfficerIds(); len(held) > 0 {
+			p.printf("提示：执法人员 %s 近一年在企业 %s 连续三次检查均未发现问题；再次检查该企业时，报备须说明理由（--streak-reason）。\n",
+				strings.Join(held, "、"), r.GetInspection().GetEnterpriseUscc())
+		}
 	} else {
 		p.println("已记录检查结果。办结时请加 --close。")
 	}

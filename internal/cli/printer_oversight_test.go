@@ -162,6 +162,14 @@ func TestTablePrinter_ResultRecorded(t *testing.T) {
 		"未发现问题", "责令整改", "2026-12-31 23:59", "首违不罚", "消防通道堆放杂物", "总体情况：总体良好",
 		"办结时间", "事后补录", "夜间紧急处置")
 
+	if strings.Contains(got, "--streak-reason") {
+		t.Errorf("a close holding nobody tells of a hold:\n%s", got)
+	}
+	held := sampleRecordResultResponse()
+	held.StreakHeldOfficerIds = []string{"O-0001", "O-0010"}
+	assertContains(t, tableOf(func(p printer) { p.ResultRecorded(held) }),
+		"O-0001、O-0010", "连续三次检查均未发现问题", "--streak-reason")
+
 	open := sampleRecordResultResponse()
 	open.Inspection.State = ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED
 	assertContains(t, tableOf(func(p printer) { p.ResultRecorded(open) }), "办结时请加 --close")

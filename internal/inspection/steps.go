@@ -467,11 +467,36 @@ func streakHeld(r store.Reader, req *ruqiv1.RegisterInspectionRequest, officers 
 	if strings.TrimSpace(req.GetLateReason()) != "" || !domain.IsInspection(req.GetVisitKind()) {
 		return nil, nil
 	}
-	// The enterprise's holds in one read (a key range on bbolt, one query
-	// on PostgreSQL), not one per officer: it runs twice a registration,
-	// once inside the writing transaction.
+	ids := make([]string, len(officers))
+	for i, o := range officers {
+		ids[i] = o.GetId()
+	}
+	held, err := StreakHeldOfficers(r, req.GetEnterpriseUscc(), ids)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, o := range officers {
+		if contains(held, o.GetId()) {
+			names = append(names, o.GetName()+"（"+o.GetId()+"）")
+		}
+	}
+	if len(held) > 0 && strings.TrimSpace(req.GetStreakReason()) == "" {
+		return nil, domain.FailedPreconditionf("NO_FINDING_STREAK",
+			"执法人员%s近一年在企业 %s 连续三次检查均未发现问题，对该企业的下一次检查须说明理由：请填写再次检查的理由",
+			strings.Join(names, "、"), req.GetEnterpriseUscc()).With("officer_ids", strings.Join(held, ","))
+	}
+	return held, nil
+}
+
+// StreakHeldOfficers returns those of officerIDs whose next inspection of
+// enterprise uscc is held until a reason is given (StreakHoldKey), in the
+// order given. The enterprise's holds are read in one read (a key range on
+// bbolt, one query on PostgreSQL), not one per officer: a registration reads
+// them twice, once inside the writing transaction.
+func StreakHeldOfficers(r store.Reader, uscc string, officerIDs []string) ([]string, error) {
 	holds := map[string]bool{}
-	prefix := StreakHoldKey(req.GetEnterpriseUscc(), "")
+	prefix := StreakHoldKey(uscc, "")
 	err := r.Counts(prefix, func(key string, n int64) error {
 		if n > 0 {
 			holds[strings.TrimPrefix(key, prefix)] = true
@@ -481,17 +506,11 @@ func streakHeld(r store.Reader, req *ruqiv1.RegisterInspectionRequest, officers 
 	if err != nil {
 		return nil, err
 	}
-	var held, names []string
-	for _, o := range officers {
-		if holds[o.GetId()] {
-			held = append(held, o.GetId())
-			names = append(names, o.GetName()+"（"+o.GetId()+"）")
+	var held []string
+	for _, id := range officerIDs {
+		if holds[id] {
+			held = append(held, id)
 		}
-	}
-	if len(held) > 0 && strings.TrimSpace(req.GetStreakReason()) == "" {
-		return nil, domain.FailedPreconditionf("NO_FINDING_STREAK",
-			"执法人员%s近一年在企业 %s 连续三次检查均未发现问题，对该企业的下一次检查须说明理由：请填写再次检查的理由",
-			strings.Join(names, "、"), req.GetEnterpriseUscc()).With("officer_ids", strings.Join(held, ","))
 	}
 	return held, nil
 }

@@ -79,6 +79,12 @@ func (a *anonEnv) set(t time.Time) { a.clock.Store(&t) }
 // before it), records "no problem" and closes it within its window.
 func (a *anonEnv) closedVisit(t *testing.T, uscc string, start time.Time) string {
 	t.Helper()
+	return a.closeVisit(t, uscc, start).GetInspection().GetId()
+}
+
+// closeVisit is closedVisit answering the close's response.
+func (a *anonEnv) closeVisit(t *testing.T, uscc string, start time.Time) *ruqiv1.RecordResultResponse {
+	t.Helper()
 	a.set(start.Add(-time.Minute))
 	ins := ruqiv1.NewInspectionServiceClient(a.cc)
 	reg, err := ins.RegisterInspection(a.as(a.off.tok), &ruqiv1.RegisterInspectionRequest{
@@ -93,11 +99,12 @@ func (a *anonEnv) closedVisit(t *testing.T, uscc string, start time.Time) string
 	}
 	id := reg.GetInspection().GetId()
 	a.set(start.Add(time.Hour))
-	if _, err := ins.RecordResult(a.as(a.off.tok), &ruqiv1.RecordResultRequest{InspectionId: id, Close: true,
-		Items: []*ruqiv1.ItemResult{{CheckItemId: a.off.items[0], Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM}}}); err != nil {
+	resp, err := ins.RecordResult(a.as(a.off.tok), &ruqiv1.RecordResultRequest{InspectionId: id, Close: true,
+		Items: []*ruqiv1.ItemResult{{CheckItemId: a.off.items[0], Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM}}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return id
+	return resp
 }
 
 func (a *anonEnv) evaluate(t *testing.T, uscc, id string, cert bool, overall int32) error {

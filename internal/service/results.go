@@ -25,7 +25,14 @@ func (is *inspectionServer) RecordResult(ctx context.Context, req *ruqiv1.Record
 			return err
 		}
 		resp.Inspection = ins
-		return inspection.WarnAtResult(tx, principal(ctx), now, ins, s.policies)
+		if err := inspection.WarnAtResult(tx, principal(ctx), now, ins, s.policies); err != nil {
+			return err
+		}
+		if !req.GetClose() {
+			return nil
+		}
+		resp.StreakHeldOfficerIds, err = inspection.StreakHeldOfficers(tx, ins.GetEnterpriseUscc(), ins.GetOfficerIds())
+		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,8 +27,18 @@ func TestNoFindingStreak_NextCheckHeldUntilAReason(t *testing.T) {
 	a := newAnonEnv(t)
 	uscc := a.dir.GetEnterprises()[1].GetUscc()
 	start := time.Now().Add(time.Minute)
+	held := a.off.officers[:2]
 	for i := range 3 { // three visits, each closed with "no problem" found
-		a.closedVisit(t, uscc, start.Add(time.Duration(i)*3*time.Hour))
+		closed := a.closeVisit(t, uscc, start.Add(time.Duration(i)*3*time.Hour))
+		// The close that completes the streak tells the officers so,
+		// before they plan the next visit; the ones before it do not.
+		want := []string(nil)
+		if i == 2 {
+			want = held
+		}
+		if got := closed.GetStreakHeldOfficerIds(); !slices.Equal(got, want) {
+			t.Errorf("close %d tells of held officers %v, want %v", i+1, got, want)
+		}
 	}
 	ins := ruqiv1.NewInspectionServiceClient(a.cc)
 	next := start.Add(10 * time.Hour)
@@ -38,7 +49,6 @@ func TestNoFindingStreak_NextCheckHeldUntilAReason(t *testing.T) {
 			Type: ruqiv1.InspectionType_INSPECTION_TYPE_CASE, TriggerReference: "JB-next", Reason: "投诉举报",
 			StreakReason: streakReason, LateReason: lateReason})
 	}
-	held := a.off.officers[:2]
 	_, err := register(held, next, "", "")
 	if status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "NO_FINDING_STREAK" {
 		t.Fatalf("the fourth check by the same officers: %v, want FAILED_PRECONDITION NO_FINDING_STREAK", err)

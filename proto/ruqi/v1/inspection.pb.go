@@ -1590,10 +1590,16 @@ func (x *RecordResultRequest) GetClose() bool {
 }
 
 type RecordResultResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Inspection    *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Inspection *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
+	// streak_held_officer_ids, on a close, are the inspection's officers whose
+	// next inspection of this enterprise must give a reason (streak_reason):
+	// each has found nothing there three times in a row within a year (成都).
+	// Told at the close so that the officer learns it before planning the next
+	// visit, not from a refusal.
+	StreakHeldOfficerIds []string `protobuf:"bytes,2,rep,name=streak_held_officer_ids,json=streakHeldOfficerIds,proto3" json:"streak_held_officer_ids,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *RecordResultResponse) Reset() {
@@ -1629,6 +1635,13 @@ func (*RecordResultResponse) Descriptor() ([]byte, []int) {
 func (x *RecordResultResponse) GetInspection() *Inspection {
 	if x != nil {
 		return x.Inspection
+	}
+	return nil
+}
+
+func (x *RecordResultResponse) GetStreakHeldOfficerIds() []string {
+	if x != nil {
+		return x.StreakHeldOfficerIds
 	}
 	return nil
 }
@@ -2043,11 +2056,12 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12)\n" +
 	"\x05items\x18\x02 \x03(\v2\x13.ruqi.v1.ItemResultR\x05items\x12\x18\n" +
 	"\asummary\x18\x03 \x01(\tR\asummary\x12\x14\n" +
-	"\x05close\x18\x04 \x01(\bR\x05close\"K\n" +
+	"\x05close\x18\x04 \x01(\bR\x05close\"\x82\x01\n" +
 	"\x14RecordResultResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
-	"inspection\"B\n" +
+	"inspection\x125\n" +
+	"\x17streak_held_officer_ids\x18\x02 \x03(\tR\x14streakHeldOfficerIds\"B\n" +
 	"\x17ListPriorResultsRequest\x12'\n" +
 	"\x0fenterprise_uscc\x18\x01 \x01(\tR\x0eenterpriseUscc\"O\n" +
 	"\x18ListPriorResultsResponse\x123\n" +
