@@ -538,7 +538,10 @@ func sameRegistration(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequ
 		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason()) &&
 		ins.GetVisitKind() == req.GetVisitKind() &&
 		ins.GetDrawId() == req.GetDrawId() &&
-		ins.GetPlanId() == req.GetPlanId()
+		ins.GetPlanId() == req.GetPlanId() &&
+		// A reason is kept only where an officer was held (成都's
+		// no-finding streak); one given for nobody was dropped.
+		(ins.GetStreakReason() == "" || ins.GetStreakReason() == strings.TrimSpace(req.GetStreakReason()))
 }
 
 // recordRefusal logs a registration the coordinator refused, for the 司法局.

@@ -101,3 +101,51 @@ func TestNoFindingStreak_NextCheckHeldUntilAReason(t *testing.T) {
 		t.Fatalf("the check after the one with a reason: %v", err)
 	}
 }
+
+// A retried registration with the request id of one that gave a reason
+// answers it only when it gives the same reason: the reason is on record,
+// and a retry saying another would be answered with words it did not send.
+// A reason given for officers not held is dropped, so a retry of such a
+// registration is the same request with or without it.
+func TestNoFindingStreak_ReasonIsPartOfTheRequest(t *testing.T) {
+	a := newAnonEnv(t)
+	uscc := a.dir.GetEnterprises()[1].GetUscc()
+	start := time.Now().Add(time.Minute)
+	for i := range 3 {
+		a.closedVisit(t, uscc, start.Add(time.Duration(i)*3*time.Hour))
+	}
+	ins := ruqiv1.NewInspectionServiceClient(a.cc)
+	register := func(officers []string, from time.Time, requestID, streakReason string) (*ruqiv1.RegisterInspectionResponse, error) {
+		return ins.RegisterInspection(a.as(a.off.tok), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: uscc, CheckItemIds: a.off.items[:1], OfficerIds: officers, RequestId: requestID,
+			WindowStart: timestamppb.New(from), WindowEnd: timestamppb.New(from.Add(time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_CASE, TriggerReference: "JB-next", Reason: "投诉举报",
+			StreakReason: streakReason})
+	}
+	next := start.Add(10 * time.Hour)
+	first, err := register(a.off.officers[:2], next, "req-streak-1", "新收到投诉举报")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := register(a.off.officers[:2], next, "req-streak-1", "新收到投诉举报")
+	if err != nil || again.GetInspection().GetId() != first.GetInspection().GetId() {
+		t.Fatalf("the same request again: %v, %v; want the first registration %s", again.GetInspection().GetId(), err, first.GetInspection().GetId())
+	}
+	if _, err := register(a.off.officers[:2], next, "req-streak-1", "另一个理由"); reasonOf(err) != "REQUEST_ID_REUSED" {
+		t.Fatalf("the request id again with another reason: %v, want REQUEST_ID_REUSED", err)
+	}
+
+	// Officers not held: the reason is dropped, and a retry with or
+	// without it is the same request.
+	other := a.off.officers[2:4]
+	free, err := register(other, next.Add(3*time.Hour), "req-streak-2", "多余的理由")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, why := range []string{"多余的理由", ""} {
+		again, err := register(other, next.Add(3*time.Hour), "req-streak-2", why)
+		if err != nil || again.GetInspection().GetId() != free.GetInspection().GetId() {
+			t.Fatalf("a retry of a registration holding nobody, reason %q: %v, %v; want %s", why, again.GetInspection().GetId(), err, free.GetInspection().GetId())
+		}
+	}
+}
