@@ -509,14 +509,23 @@ func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
 	if len(v.GetCheckItems()) > 0 {
 		p.println("\n检查事项：")
 		t := newTable("编号", "检查事项", "执法部门", "依据", "领域")
+		retired := false
 		for _, it := range v.GetCheckItems() {
 			agencies := it.GetAgencyId()
 			if len(it.GetAgencyIds()) > 1 {
 				agencies = joinIDs(it.GetAgencyIds())
 			}
-			t.add(it.GetCheckItemId(), it.GetName(), agencies, orDash(legalBasis(it.GetLegalBasis())), orDash(it.GetDomain()))
+			name := it.GetName()
+			if it.GetRetired() {
+				name += "（已停用）"
+				retired = true
+			}
+			t.add(it.GetCheckItemId(), name, agencies, orDash(legalBasis(it.GetLegalBasis())), orDash(it.GetDomain()))
 		}
 		t.write(p.out)
+		if retired {
+			p.println("标为已停用的事项报备后已从检查事项清单中取消，不应再检查（清单之外无检查）。")
+		}
 	}
 }
 
@@ -838,7 +847,7 @@ func (p *tablePrinter) Upcoming(r *ruqiv1.ListUpcomingVisitsResponse) {
 			agencies = append(agencies, a.GetName())
 		}
 		for _, it := range v.GetCheckItems() {
-			items = append(items, it.GetName())
+			items = append(items, domain.LineName(it))
 		}
 		itemText := strings.Join(items, "；")
 		if !domain.IsInspection(v.GetVisitKind()) {

@@ -99,6 +99,15 @@ func TestTablePrinter_Scan(t *testing.T) {
 		"核验结果", "核验通过", "首次签到（2026-03-02 09:10）", "执法部门（联合检查）", "市场监督管理局", "应急管理局",
 		"执法证号", "51010020240001", "无效（暂扣）", "《食品安全法》第八十七条", "检查事项", "食品经营许可情况检查")
 
+	if strings.Contains(out.String(), "已停用") {
+		t.Errorf("no item is retired:\n%s", out.String())
+	}
+	retired := sampleScanResponse()
+	retired.Inspection.CheckItems[0].Retired = true
+	out.Reset()
+	newPrinter("table", &out, &out).Scan(retired)
+	assertContains(t, out.String(), "食品经营许可情况检查（已停用）", "报备后已从检查事项清单中取消，不应再检查")
+
 	repeat := sampleScanResponse()
 	repeat.FirstCheckIn = false
 	out.Reset()

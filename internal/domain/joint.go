@@ -49,14 +49,25 @@ func Checklist(items []*ruqiv1.CheckItem) []*ruqiv1.CheckItemView {
 			if !has(cv.CheckItemIds, it.GetId()) {
 				cv.CheckItemIds = append(cv.CheckItemIds, it.GetId())
 			}
+			// A check another agency still lists stands.
+			cv.Retired = cv.Retired && it.GetRetired()
 			continue
 		}
 		out = append(out, &ruqiv1.CheckItemView{
 			CheckItemId: it.GetId(), AgencyId: it.GetAgencyId(), Name: it.GetName(), LegalBasis: it.GetLegalBasis(), Domain: it.GetDomain(),
-			AgencyIds: []string{it.GetAgencyId()}, CheckItemIds: []string{it.GetId()},
+			AgencyIds: []string{it.GetAgencyId()}, CheckItemIds: []string{it.GetId()}, Retired: it.GetRetired(),
 		})
 	}
 	return out
+}
+
+// LineName is a checklist line's name as an enterprise reads it in a list,
+// marked when the check no longer stands (CheckItemView.retired).
+func LineName(line *ruqiv1.CheckItemView) string {
+	if line.GetRetired() {
+		return line.GetName() + "（已停用，不应再检查）"
+	}
+	return line.GetName()
 }
 
 // ItemNames names every item id a checklist's lines stand for: a shared

@@ -59,3 +59,30 @@ func TestChecklist_SameCheckOnceUnderBothAgencies(t *testing.T) {
 		t.Errorf("checklist %v, want %s", lines, want)
 	}
 }
+
+// A check taken off the catalogue since the registration is marked on the
+// line, unless another agency of the visit still lists it.
+func TestChecklist_RetiredLineOnlyWhenNoAgencyListsIt(t *testing.T) {
+	item := func(id, agency string, retired bool) *ruqiv1.CheckItem {
+		return &ruqiv1.CheckItem{Id: id, AgencyId: agency, Name: "消防通道", LegalBasis: &ruqiv1.LegalBasis{Law: "消防法", Article: "第十条"}, Retired: retired}
+	}
+	for _, tc := range []struct {
+		name  string
+		items []*ruqiv1.CheckItem
+		want  bool
+	}{
+		{"listed", []*ruqiv1.CheckItem{item("CI-1", "AG-1", false)}, false},
+		{"retired", []*ruqiv1.CheckItem{item("CI-1", "AG-1", true)}, true},
+		{"retired by one agency, listed by the other", []*ruqiv1.CheckItem{item("CI-1", "AG-1", true), item("CI-7", "AG-2", false)}, false},
+		{"listed by one agency, retired by the other", []*ruqiv1.CheckItem{item("CI-1", "AG-1", false), item("CI-7", "AG-2", true)}, false},
+		{"retired by both", []*ruqiv1.CheckItem{item("CI-1", "AG-1", true), item("CI-7", "AG-2", true)}, true},
+	} {
+		lines := Checklist(tc.items)
+		if len(lines) != 1 || lines[0].GetRetired() != tc.want {
+			t.Errorf("%s: %v, want one line retired=%v", tc.name, lines, tc.want)
+		}
+		if got := LineName(lines[0]); (got != "消防通道") != tc.want {
+			t.Errorf("%s: the line reads %q", tc.name, got)
+		}
+	}
+}

@@ -51,7 +51,7 @@ func (s *server) upcoming(w http.ResponseWriter, r *http.Request) {
 			uv.State = "已开始"
 		}
 		for _, it := range v.GetCheckItems() {
-			uv.Items = append(uv.Items, it.GetName())
+			uv.Items = append(uv.Items, domain.LineName(it))
 		}
 		d.Visits = append(d.Visits, uv)
 	}

@@ -101,6 +101,7 @@ type officerData struct {
 
 type itemData struct {
 	Name, Basis, Domain, Agencies string
+	Retired                       bool // taken off the catalogue since the registration
 }
 
 // offlineData is what the signature alone says, before sign-in.
@@ -388,7 +389,7 @@ func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
 		if len(ags) == 0 {
 			ags = append(ags, nameOf(it.GetAgencyId()))
 		}
-		d.Items = append(d.Items, itemData{Name: it.GetName(), Basis: basis, Domain: it.GetDomain(), Agencies: strings.Join(ags, "、")})
+		d.Items = append(d.Items, itemData{Name: it.GetName(), Basis: basis, Domain: it.GetDomain(), Agencies: strings.Join(ags, "、"), Retired: it.GetRetired()})
 	}
 	itemName := domain.ItemNames(v.GetCheckItems())
 	for _, res := range v.GetResults() {

@@ -609,3 +609,52 @@ func TestSignInForms_RefuseUnlabelledPOST(t *testing.T) {
 		t.Errorf("a same-origin sign-in: %d", r.StatusCode)
 	}
 }
+
+// An item taken off its agency's catalogue after the registration is marked
+// on the verify page: the enterprise is told the check no longer stands
+// (清单之外无检查), and the other items read as before.
+func TestVerify_ItemRetiredSinceTheRegistration_Marked(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	dirc := ruqiv1.NewDirectoryServiceClient(f.api)
+	items, err := dirc.ListCheckItems(as(ctx, f.admin), &ruqiv1.ListCheckItemsRequest{AgencyId: "AG-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retired, kept *ruqiv1.CheckItem
+	for _, it := range items.GetCheckItems() {
+		switch it.GetId() {
+		case "CI-0004":
+			retired = it
+		case "CI-0001":
+			kept = it
+		}
+	}
+	if retired == nil || kept == nil {
+		t.Fatalf("CI-0001 or CI-0004 not in AG-01's list: %v", items.GetCheckItems())
+	}
+	p := path(f.code.GetUrl())
+	c := cookieOf(t, f.do("POST", "/signin", url.Values{"token": {f.ent}, "next": {p}}), enterpriseCookie)
+	if body := readBody(t, f.do("GET", p, nil, c)); strings.Contains(body, "已停用") {
+		t.Fatalf("before the item is retired, the page marks one:\n%s", body)
+	}
+	retired.Retired = true
+	if _, err := dirc.ImportDirectory(as(ctx, f.admin), &ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{CheckItems: []*ruqiv1.CheckItem{retired}}}); err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, f.do("GET", p, nil, c))
+	line := func(name string) string {
+		i := strings.Index(body, "<b>"+name+"</b>")
+		if i < 0 {
+			t.Fatalf("the page does not list %s:\n%s", name, body)
+		}
+		j := strings.Index(body[i:], "</li>")
+		return body[i : i+j]
+	}
+	if l := line(retired.GetName()); !strings.Contains(l, "已停用") || !strings.Contains(l, "不应再检查") {
+		t.Errorf("the retired item reads %q: want it marked", l)
+	}
+	if l := line(kept.GetName()); strings.Contains(l, "已停用") {
+		t.Errorf("the item still listed reads %q", l)
+	}
+}

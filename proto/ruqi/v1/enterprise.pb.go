@@ -118,7 +118,12 @@ type CheckItemView struct {
 	// check_item_ids are every listed item this line stands for, the first
 	// being check_item_id: each agency records its results under its own
 	// item's id, which names the line through this list.
-	CheckItemIds  []string `protobuf:"bytes,7,rep,name=check_item_ids,json=checkItemIds,proto3" json:"check_item_ids,omitempty"`
+	CheckItemIds []string `protobuf:"bytes,7,rep,name=check_item_ids,json=checkItemIds,proto3" json:"check_item_ids,omitempty"`
+	// retired: every item the line stands for has been taken off its
+	// agency's catalogue since the plan was registered. No registration may
+	// name it now (清单之外无检查), so the enterprise is told this check no
+	// longer stands.
+	Retired       bool `protobuf:"varint,8,opt,name=retired,proto3" json:"retired,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -200,6 +205,13 @@ func (x *CheckItemView) GetCheckItemIds() []string {
 		return x.CheckItemIds
 	}
 	return nil
+}
+
+func (x *CheckItemView) GetRetired() bool {
+	if x != nil {
+		return x.Retired
+	}
+	return false
 }
 
 // InspectionView is what an enterprise sees of one of its inspections.
@@ -1422,7 +1434,7 @@ var File_ruqi_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\xf7\x01\n" +
+	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\x91\x02\n" +
 	"\rCheckItemView\x12\"\n" +
 	"\rcheck_item_id\x18\x01 \x01(\tR\vcheckItemId\x12\x1b\n" +
 	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x12\n" +
@@ -1432,7 +1444,8 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x06domain\x18\x05 \x01(\tR\x06domain\x12\x1d\n" +
 	"\n" +
 	"agency_ids\x18\x06 \x03(\tR\tagencyIds\x12$\n" +
-	"\x0echeck_item_ids\x18\a \x03(\tR\fcheckItemIds\"\xc5\a\n" +
+	"\x0echeck_item_ids\x18\a \x03(\tR\fcheckItemIds\x12\x18\n" +
+	"\aretired\x18\b \x01(\bR\aretired\"\xc5\a\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +
