@@ -57,6 +57,13 @@ func agencyFilterRefused(t *testing.T, e *env) {
 			_, err := ruqiv1.NewPlanServiceClient(e.cc).ListPlans(e.as(tok), &ruqiv1.ListPlansRequest{AgencyId: agency})
 			return err
 		},
+		// A trial by the 司法局 (2026-12-06): the report for a mistyped
+		// agency (AG-99) read 0 inspections, which says the agency
+		// inspected nobody, where the lists beside it said AG-99 is none.
+		"GetFrequencyReport": func(tok, agency string) error {
+			_, err := ruqiv1.NewReportServiceClient(e.cc).GetFrequencyReport(e.as(tok), &ruqiv1.GetFrequencyReportRequest{AgencyId: agency})
+			return err
+		},
 	}
 	for name, call := range calls {
 		for _, tok := range []string{e.admin, sup} {
