@@ -21,6 +21,16 @@ func mayOversee(ctx context.Context, region string) bool {
 	return inspection.MayOversee(principal(ctx), region)
 }
 
+// regionInScope refuses a supervisor a region that narrows a report or a
+// list beyond their own: the lead list answered "none" for a district
+// whose report beside it was refused (a 司法局 trial, 2026-12-06).
+func regionInScope(ctx context.Context, region string) error {
+	if p := principal(ctx); p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, region) {
+		return domain.PermissionDeniedf("OTHER_REGION", "行政区划 %s 不在您监督的范围（%s）内", region, p.Subject)
+	}
+	return nil
+}
+
 func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLeadsRequest) (*ruqiv1.ListLeadsResponse, error) {
 	pg, err := parsePage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
@@ -28,6 +38,9 @@ func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLead
 	}
 	if rg := req.GetRegionCode(); rg != "" {
 		if err := domain.ValidateRegion(rg); err != nil {
+			return nil, toStatus(ctx, err)
+		}
+		if err := regionInScope(ctx, rg); err != nil {
 			return nil, toStatus(ctx, err)
 		}
 	}

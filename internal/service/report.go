@@ -54,8 +54,8 @@ func (rs *reportServer) GetFrequencyReport(ctx context.Context, req *ruqiv1.GetF
 		// Held by RegionCovers even for its own region: a supervisor's
 		// token made before "000000" was refused covers nothing, where
 		// the report would read its region as every region.
-		if !domain.RegionCovers(p.Subject, q.Region) {
-			return nil, toStatus(ctx, domain.PermissionDeniedf("OTHER_REGION", "行政区划 %s 不在您监督的范围（%s）内", q.Region, p.Subject))
+		if err := regionInScope(ctx, q.Region); err != nil {
+			return nil, toStatus(ctx, err)
 		}
 	}
 	var resp *ruqiv1.GetFrequencyReportResponse

@@ -178,13 +178,17 @@ func TestListLeads_RegionAndAgencyFilters(t *testing.T) {
 		{&ruqiv1.ListLeadsRequest{}, 2},
 		{&ruqiv1.ListLeadsRequest{RegionCode: "510104"}, 1},
 		{&ruqiv1.ListLeadsRequest{RegionCode: "510100"}, 2},
-		{&ruqiv1.ListLeadsRequest{RegionCode: "440300"}, 0},
 		{&ruqiv1.ListLeadsRequest{AgencyId: "AG-09"}, 0},
 	} {
 		got, err := list(c.req)
 		if err != nil || len(got) != c.want {
 			t.Errorf("%v: %d leads, %v; want %d", c.req, len(got), err, c.want)
 		}
+	}
+	// A region beyond the caller's is refused, as the report refuses it
+	// (it answered no leads: a 司法局 trial, 2026-12-06).
+	if _, err := list(&ruqiv1.ListLeadsRequest{RegionCode: "440300"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("a region outside the supervisor's: %v, want PERMISSION_DENIED", err)
 	}
 	if _, err := list(&ruqiv1.ListLeadsRequest{RegionCode: "5101"}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("a region that is no division code: %v, want INVALID_ARGUMENT", err)

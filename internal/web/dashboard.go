@@ -288,9 +288,11 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 	ctx = as(ctx, sess)
 
 	all, err := s.allLeads(ctx, f)
-	switch status.Code(err) {
-	case codes.OK:
-	case codes.Unauthenticated, codes.PermissionDenied:
+	// A region beyond the supervisor's own is refused as the report
+	// refuses it (OTHER_REGION): a filter to change, not a session to end.
+	switch code := status.Code(err); {
+	case code == codes.OK:
+	case code == codes.Unauthenticated, code == codes.PermissionDenied && errorReason(err) != "OTHER_REGION":
 		clearSession(w, r, supervisorCookie)
 		problem := "expired"
 		if status.Code(err) == codes.PermissionDenied {

@@ -564,3 +564,28 @@ func TestPages_SessionEndedMidForm_TypedTextKept(t *testing.T) {
 		}
 	}
 }
+
+// A 司法局 trial (2026-12-06): the lead list now refuses, as the report
+// does, a region beyond the supervisor's own (OTHER_REGION). That is a
+// filter to change, not a session to end: 510104's supervisor asking for
+// 510107 stays signed in and reads why neither the report nor the leads
+// are shown, where the page treated any refusal of the lead list as "not a
+// supervisor" and signed them out.
+func TestPages_DashboardRegionOutsideTheScope_StaysSignedIn(t *testing.T) {
+	f := newFixture(t)
+	sup := f.issue(ruqiv1.Role_ROLE_SUPERVISOR, "510104")
+	sc := cookieOf(t, f.do("POST", "/dashboard/signin", url.Values{"token": {sup}}), supervisorCookie)
+	r := f.do("GET", "/dashboard?region=510107", nil, sc)
+	body := readBody(t, r)
+	for _, k := range r.Cookies() {
+		if k.Name == supervisorCookie && k.MaxAge < 0 {
+			t.Fatalf("a region outside the supervisor's signed them out: %d %s", r.StatusCode, visible(body))
+		}
+	}
+	if r.StatusCode == http.StatusUnauthorized || strings.Contains(body, `action="/dashboard/signin"`) || strings.Count(body, "行政区划 510107 不在您监督的范围（510104）内") < 2 {
+		t.Errorf("dashboard of 510104 asked for 510107: %d, want the report's and the leads' refusal, signed in: %s", r.StatusCode, visible(body))
+	}
+	if r := f.do("GET", "/dashboard", nil, sc); r.StatusCode != http.StatusOK {
+		t.Errorf("the dashboard after a refused region: %d, want 200, still signed in", r.StatusCode)
+	}
+}
