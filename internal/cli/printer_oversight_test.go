@@ -333,3 +333,16 @@ func TestJSONPrinter_NewResultsRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// A 司法局 trial (2026-12-06): a region none of whose inspections had begun
+// read 亮码率 and 两码互核率 0.0% above rows that say "—", and a report of no
+// inspection 并入的占检查次数 0.0%.
+func TestPrintReport_NothingBegun_NoRate(t *testing.T) {
+	var out bytes.Buffer
+	printReport(&out, &ruqiv1.GetFrequencyReportResponse{FromMonth: "2026-12", ToMonth: "2026-12", RegionCode: "510107", Totals: &ruqiv1.ReportTotals{}})
+	got := out.String()
+	assertContains(t, got, "亮码率                    —（0 次检查扫码核验", "两码互核率                —（0 次", "并入的占检查次数 —")
+	if strings.Contains(got, "0.0%") {
+		t.Errorf("a report of nothing begun shows a rate of 0.0%%:\n%s", got)
+	}
+}

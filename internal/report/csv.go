@@ -33,7 +33,7 @@ func WriteCSV(w io.Writer, rep *ruqiv1.GetFrequencyReportResponse) error {
 	}
 	t := rep.GetTotals()
 	_ = cw.Write([]string{"合计", rep.GetFromMonth() + " 至 " + rep.GetToMonth(), n(t.GetInspections()), n(t.GetPreviousYear()),
-		ChangeText(t.GetChange(), t.GetHasChange()), n(t.GetVisits()), n(t.GetScanned()), Percent(t.GetScanRate())})
+		ChangeText(t.GetChange(), t.GetHasChange()), n(t.GetVisits()), n(t.GetScanned()), RateText(t.GetScanRate(), t.GetBegun())})
 	cw.Flush()
 	return cw.Error()
 }
@@ -65,6 +65,17 @@ func Share(part, whole int64) string {
 		return "—"
 	}
 	return Percent(float64(part) / float64(whole))
+}
+
+// RateText writes a rate the server computed over whole (亮码率 and
+// 两码互核率 over the inspections begun, the share joined over the
+// inspections): "—" when there is no whole, as Share writes a row's, so
+// that a 合计 under rows of "—" does not read 0%.
+func RateText(rate float64, whole int64) string {
+	if whole == 0 {
+		return "—"
+	}
+	return Percent(rate)
 }
 
 // ChangeText writes the change on the same months of the year before,

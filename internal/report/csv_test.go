@@ -43,7 +43,7 @@ func TestWriteCSV_RatesAndTotals(t *testing.T) {
 			{Key: "AG-01", Label: "市场监管局", Inspections: 4, PreviousYear: 2, Change: 1, HasChange: true, Visits: 3, Scanned: 3, Begun: 4},
 			{Key: "AG-02", Label: "消防救援支队", Inspections: 1, Visits: 1},
 		},
-		Totals: &ruqiv1.ReportTotals{Inspections: 5, PreviousYear: 2, Change: 1.5, HasChange: true, Visits: 4, Scanned: 3, ScanRate: 0.6},
+		Totals: &ruqiv1.ReportTotals{Inspections: 5, PreviousYear: 2, Change: 1.5, HasChange: true, Visits: 4, Scanned: 3, Begun: 5, ScanRate: 0.6},
 	}
 	if err := WriteCSV(&b, rep); err != nil {
 		t.Fatal(err)
@@ -64,6 +64,38 @@ func TestWriteCSV_RatesAndTotals(t *testing.T) {
 	for i := range want {
 		if strings.Join(recs[i], "|") != strings.Join(want[i], "|") {
 			t.Errorf("CSV record %d: %v, want %v", i, recs[i], want[i])
+		}
+	}
+}
+
+// A 司法局 trial (2026-12-06): a district none of whose inspections had
+// begun read 亮码率 "—" in each row and "0.0%" in the 合计 row below
+// them, as on the CLI's and the dashboard's totals: a rate over no begun
+// inspection is no rate, in the totals too. So is the share joined of no
+// inspection.
+func TestRateText_NothingBegun_IsNoRate(t *testing.T) {
+	var b strings.Builder
+	rep := &ruqiv1.GetFrequencyReportResponse{GroupBy: ruqiv1.GroupBy_GROUP_BY_AGENCY, FromMonth: "2026-12", ToMonth: "2026-12",
+		Rows:   []*ruqiv1.ReportRow{{Key: "AG-02", Label: "生态环境局", Inspections: 1, Visits: 1}},
+		Totals: &ruqiv1.ReportTotals{Inspections: 1, Visits: 1},
+	}
+	if err := WriteCSV(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\uFEFF"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := recs[len(recs)-1]; got[0] != "合计" || got[7] != "—" {
+		t.Errorf("合计 row with nothing begun: %v, want 亮码率 —", got)
+	}
+	for _, c := range []struct {
+		rate  float64
+		whole int64
+		want  string
+	}{{0, 0, "—"}, {0, 3, "0.0%"}, {0.5, 2, "50.0%"}} {
+		if got := RateText(c.rate, c.whole); got != c.want {
+			t.Errorf("RateText(%v, %d) = %q, want %q", c.rate, c.whole, got, c.want)
 		}
 	}
 }
