@@ -374,6 +374,18 @@ var detailWords = map[string]string{
 	// The warning of a close that completes a no-finding streak, recorded
 	// as "no_finding_streak count=3 previous=…" (inspection.warnNoFindingStreak).
 	"no_finding_streak": "同一执法人员连续未发现问题",
+
+	// A code's signing key, a joint inspection's lead agency and size, what
+	// a check-in came through (auth.Principal.Via), a 拼团 proposal closed
+	// without a joint visit: the words of the events a 司法局 reads most (a
+	// trial, 2026-12-06).
+	"key":     "签名密钥",
+	"lead":    "牵头部门",
+	"members": "参加部门数",
+	"token":   "令牌",
+	"account": "政务服务账号",
+	"device":  "前台设备",
+	"failed":  "未成团",
 }
 
 // contentKeys name the fields of what a registration, a result and an
@@ -479,7 +491,8 @@ func detailWordLabel(w string) string {
 			return "检查时段起=" + t.In(shanghai).Format("2006-01-02 15:04")
 		}
 	}
-	for _, k := range [...][2]string{{"limit=", "上限="}, {"count=", "次数="}, {"period=", "期间="}, {"previous=", "此前两次检查="}} {
+	for _, k := range [...][2]string{{"limit=", "上限="}, {"count=", "次数="}, {"period=", "期间="}, {"previous=", "此前两次检查="},
+		{"generation=", "企业码版本="}, {"key=", "签名密钥="}} {
 		if v, ok := strings.CutPrefix(w, k[0]); ok {
 			return k[1] + v
 		}

@@ -60,3 +60,28 @@ func TestEventDetailLabel_VisitKindInChinese(t *testing.T) {
 		t.Errorf("event detail %q is shown as %q: want the kind as 走访调研", detail, got)
 	}
 }
+
+// A 司法局 trial (2026-12-06): 510104's supervisor, reading its region's
+// events (ruqi admin events list), read English words in the details of
+// the most common events: each code issued ("key …"), each plan merged
+// into or leaving a joint inspection ("joint … lead … members 3"), each
+// check-in ("check-in token tok-…", by an account or a front-desk device),
+// a 拼团 proposal's record, and an arrival refused ("generation=2 key=…").
+func TestEventDetailLabel_SupervisorsEventsInChinese(t *testing.T) {
+	for _, c := range []struct{ detail, english string }{
+		{"key 2c54b28b1c88478c", "key"},
+		{"joint JNT-20261206-PRNXVGTX lead AG-02 members 3", "lead"},
+		{"joint JNT-20261206-PRNXVGTX lead AG-02 members 3", "members"},
+		{"check-in token tok-9d98f1c8df53", "token"},
+		{"repeat token tok-9d98f1c8df53", "token"},
+		{"check-in account tok-9d98f1c8df53", "account"},
+		{"check-in device 前台 tok-9d98f1c8df53", "device"},
+		{"MAT-SP4PD2KI77KDRAZW lead AG-02 members 2", "members"},
+		{"MAT-SP4PD2KI77KDRAZW failed", "failed"},
+		{"generation=2 key=2c54b28b1c88478c 企业码已重新签发", "generation"},
+	} {
+		if got := eventDetailLabel(c.detail); strings.Contains(got, c.english) {
+			t.Errorf("event detail %q is shown as %q: %q is not Chinese", c.detail, got, c.english)
+		}
+	}
+}
