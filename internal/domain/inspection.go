@@ -372,10 +372,13 @@ func ValidateOfficerCount(n int) error {
 }
 
 // Lengths of free texts, in runes: what a refusal's reason and a lead
-// update's note may hold (a paragraph; a few).
+// update's note may hold (a paragraph; a few), and a complaint's
+// description and the officer it names.
 const (
-	MaxRefusalReason = 500
-	MaxLeadNote      = 1000
+	MaxRefusalReason    = 500
+	MaxLeadNote         = 1000
+	MaxComplaint        = 2000
+	MaxComplaintOfficer = 100
 )
 
 // MaxRequestID bounds a caller's request id (registration, plan, draw,

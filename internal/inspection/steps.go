@@ -196,7 +196,7 @@ func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration
 	if strings.TrimSpace(in.Description) == "" {
 		return nil, false, domain.Invalidf("DESCRIPTION_MISSING", "请填写%s", "投诉内容（发生了什么）")
 	}
-	if err := errors.Join(domain.ValidateText("投诉内容", in.Description, 2000), domain.ValidateText("执法人员", in.OfficerClaimed, 100)); err != nil {
+	if err := errors.Join(domain.ValidateText("投诉内容", in.Description, domain.MaxComplaint), domain.ValidateText("执法人员", in.OfficerClaimed, domain.MaxComplaintOfficer)); err != nil {
 		return nil, false, domain.Invalidf("TEXT_TOO_LONG", "%v", err)
 	}
 	if at := in.OccurredAt; at != nil {

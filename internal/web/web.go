@@ -33,6 +33,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/identity"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -99,8 +100,12 @@ type server struct {
 // in this time is better shown as an error than left spinning on a phone.
 const callTimeout = 15 * time.Second
 
-// maxForm bounds a form body; the largest field is a 500-character reason.
-const maxForm = 16 << 10
+// maxForm bounds a form body. The longest a form holds is a complaint
+// (domain.MaxComplaint characters and domain.MaxComplaintOfficer more), and
+// a browser sends a character as up to 12 bytes (4 in UTF-8, each %XX): a
+// bound of 16 KiB refused complaints of 1,850 Chinese characters, which
+// the rule allows, and the text was gone (a trial, 2026-12-06).
+const maxForm = (domain.MaxComplaint+domain.MaxComplaintOfficer)*12 + 4<<10
 
 // Handler returns the HTTP handler.
 func Handler(cfg Config) http.Handler {
