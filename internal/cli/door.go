@@ -106,7 +106,7 @@ func (a *app) companyCodeCommand() *cobra.Command {
 	f.StringVar(&pdf, "pdf", "", "写出 A4 海报 PDF `FILE`")
 	f.StringVar(&qr, "qr", "", "只写出二维码图片 PNG `FILE`")
 	f.BoolVar(&reissue, "reissue", false, "重新生成企业码（旧码立即失效）")
-	f.StringVar(&reason, "reason", "", "重新生成的原因")
+	f.StringVar(&reason, "reason", "", "重新生成的原因 `TEXT`（与 --reissue 同用）")
 	return cmd
 }
 

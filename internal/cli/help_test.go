@@ -40,6 +40,27 @@ func TestFlagUsage_PlaceholderNotInsideSentence(t *testing.T) {
 	walk(a.rootCommand())
 }
 
+// Every flag's placeholder is a word of ours (FILE, TEXT, ID), never the
+// type pflag falls back to: "--reason string" was the one English word in
+// the enterprise's help for its code (a trial as an enterprise, 2026-12-06).
+func TestFlagUsage_PlaceholderNotATypeName(t *testing.T) {
+	a, _, _ := testApp(nil)
+	typeNames := map[string]bool{"string": true, "strings": true, "stringArray": true, "int": true, "int32": true,
+		"int64": true, "uint": true, "uint32": true, "uint64": true, "float64": true, "duration": true}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if name, _ := pflag.UnquoteUsage(f); typeNames[name] {
+				t.Errorf("%s --%s: the help shows the placeholder %q", c.CommandPath(), f.Name, name)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(a.rootCommand())
+}
+
 // Examples use ids of the shapes users will meet, so that they can be
 // copied and recognised.
 func TestExamples_IDsLookReal(t *testing.T) {
