@@ -155,7 +155,7 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 				got, err := verifyReceiptFile(v, f)
 				if err != nil {
 					bad++
-					fmt.Fprintf(a.stdout, "✗ %s：%v\n", f, err)
+					fmt.Fprintf(a.stdout, "✗ %s：%s\n", f, errorText(err))
 					continue
 				}
 				verified = append(verified, got)

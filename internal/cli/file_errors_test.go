@@ -1,0 +1,27 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A file that is not there is said in Chinese, with its name: the
+// enterprise's scan of a PNG it mistyped read "open code.png: no such file
+// or directory", and receipt verify of a missing receipt the same (a trial
+// as an enterprise, 2026-12-06).
+func TestFileErrors_SaidInChinese(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.png")
+	for _, args := range [][]string{
+		{"company", "scan", "--offline", "--as", ourUSCC, "--keys-cache", filepath.Join(dir, "keys.json"), "--png", missing},
+		{"receipt", "verify", "--log-key", "127.0.0.1:36749/log+6ddf5fde+AauygA2wVyx5FUvehlnsOVi+DO8bJDpfvze6yNoSEEVK", missing},
+	} {
+		a, out, errOut := testApp(nil)
+		a.run(args)
+		got := out.String() + errOut.String()
+		if strings.Contains(got, "no such file") || !strings.Contains(got, missing+"：文件或目录不存在") {
+			t.Errorf("%v:\n%s", args, got)
+		}
+	}
+}
