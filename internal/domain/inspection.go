@@ -120,7 +120,7 @@ func ValidateRequestShape(r *ruqiv1.RegisterInspectionRequest, now time.Time, l 
 			return err
 		}
 	}
-	if strings.TrimSpace(r.GetReason()) == "" {
+	if Blank(r.GetReason()) {
 		return Invalidf("REASON_MISSING", "请填写检查事由")
 	}
 	if len([]rune(r.GetReason())) > 500 {

@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -265,4 +266,18 @@ func CSVCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// Blank reports whether a text shows nothing: white space and invisible
+// format characters only (zero-width spaces and joiners, the word joiner,
+// a byte order mark, a soft hyphen: Unicode's Cf), which a required text
+// (a reason, a complaint) must not be. A refusal of zero-width spaces
+// reached the 司法局 as a lead that said nothing (a trial, 2026-12-06).
+func Blank(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }

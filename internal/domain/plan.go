@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"google.golang.org/protobuf/proto"
 	"slices"
-	"strings"
 	"time"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -45,7 +44,7 @@ func PlanID(periodStart time.Time) (string, error) {
 // nothing, and a 专项 one would be approved and published after its
 // campaign (an agency's trial, 2026-12-06).
 func ValidatePlanVersion(v *ruqiv1.PlanVersion, now time.Time) error {
-	if strings.TrimSpace(v.GetTitle()) == "" {
+	if Blank(v.GetTitle()) {
 		return Invalidf("PLAN_TITLE_MISSING", "请填写检查计划名称")
 	}
 	if err := ValidateText("计划名称", v.GetTitle(), 100); err != nil {

@@ -97,7 +97,7 @@ func Happened(r store.Reader, ins *ruqiv1.Inspection) (bool, error) {
 // its quota and hide it from the 司法局. The coordinator is the caller's,
 // after this commits.
 func Cancel(tx store.Tx, p auth.Principal, now time.Time, inspectionID, reason string) (Cancelled, error) {
-	if strings.TrimSpace(reason) == "" {
+	if domain.Blank(reason) {
 		return Cancelled{}, domain.Invalidf("REASON_MISSING", "请填写%s", "撤销原因")
 	}
 	if err := domain.ValidateText("撤销原因", reason, 500); err != nil {

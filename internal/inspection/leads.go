@@ -21,7 +21,7 @@ type LeadUpdate struct {
 // UpdateLead moves a lead of the supervisor's region along its lifecycle
 // (domain.CheckLeadTransition), recording who took the step and why.
 func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*ruqiv1.Lead, error) {
-	if strings.TrimSpace(in.Note) == "" {
+	if domain.Blank(in.Note) {
 		return nil, domain.Invalidf("NOTE_MISSING", "请填写%s", "处理说明")
 	}
 	if err := domain.ValidateText("处理说明", in.Note, domain.MaxLeadNote); err != nil {

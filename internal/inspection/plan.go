@@ -230,7 +230,7 @@ func AmendPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.AmendPl
 	if err := MayManagePlan(tx, p, pl); err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(req.GetReason()) == "" {
+	if domain.Blank(req.GetReason()) {
 		return nil, domain.Invalidf("AMEND_REASON_MISSING", "请填写调整检查计划的原因")
 	}
 	n := domain.Newest(pl)

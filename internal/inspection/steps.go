@@ -193,7 +193,7 @@ type Complaint struct {
 // ahead of now. again is set when the request id's complaint was recorded
 // before: the lead is that one, and nothing new is written.
 func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration, in Complaint) (lead *ruqiv1.Lead, again bool, err error) {
-	if strings.TrimSpace(in.Description) == "" {
+	if domain.Blank(in.Description) {
 		return nil, false, domain.Invalidf("DESCRIPTION_MISSING", "请填写%s", "投诉内容（发生了什么）")
 	}
 	if err := errors.Join(domain.ValidateText("投诉内容", in.Description, domain.MaxComplaint), domain.ValidateText("执法人员", in.OfficerClaimed, domain.MaxComplaintOfficer)); err != nil {
@@ -481,7 +481,7 @@ func streakHeld(r store.Reader, req *ruqiv1.RegisterInspectionRequest, officers 
 			names = append(names, o.GetName()+"（"+o.GetId()+"）")
 		}
 	}
-	if len(held) > 0 && strings.TrimSpace(req.GetStreakReason()) == "" {
+	if len(held) > 0 && domain.Blank(req.GetStreakReason()) {
 		return nil, domain.FailedPreconditionf("NO_FINDING_STREAK",
 			"执法人员%s近一年在企业 %s 连续三次检查均未发现问题，对该企业的下一次检查须说明理由：请填写再次检查的理由",
 			strings.Join(names, "、"), req.GetEnterpriseUscc()).With("officer_ids", strings.Join(held, ","))

@@ -347,7 +347,7 @@ func notFound(err error, reason, format string, args ...any) error {
 }
 
 func requireText(s, reason, what string) error {
-	if strings.TrimSpace(s) == "" {
+	if domain.Blank(s) {
 		return domain.Invalidf(reason, "请填写%s", what)
 	}
 	return nil
