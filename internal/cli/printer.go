@@ -853,10 +853,7 @@ func (p *tablePrinter) Upcoming(r *ruqiv1.ListUpcomingVisitsResponse) {
 		if !domain.IsInspection(v.GetVisitKind()) {
 			itemText = "无（非行政检查，不得检查）"
 		}
-		state := "即将到来"
-		if v.GetBegun() {
-			state = "已开始"
-		}
+		state := domain.UpcomingState(v)
 		t.add(v.GetInspectionId(), domain.VisitKindLabel(v.GetVisitKind()), typeLabelOf(v.GetVisitKind(), v.GetType()),
 			orDash(strings.Join(agencies, "、")), fmtWindow(v.GetWindowStart(), v.GetWindowEnd()), orDash(itemText), state)
 	}

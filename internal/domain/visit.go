@@ -15,6 +15,19 @@ func IsInspection(k ruqiv1.VisitKind) bool {
 	return k == ruqiv1.VisitKind_VISIT_KIND_UNSPECIFIED || k == ruqiv1.VisitKind_VISIT_KIND_INSPECTION
 }
 
+// UpcomingState names where a visit of the 检查预告 stands, for the
+// enterprise: refused by it (a trial as an enterprise, 2026-12-06: a visit
+// it had refused was still shown as 即将到来), begun, or to come.
+func UpcomingState(v *ruqiv1.UpcomingVisit) string {
+	switch {
+	case v.GetRefusedAt() != nil:
+		return "企业已拒绝"
+	case v.GetBegun():
+		return "已开始"
+	}
+	return "即将到来"
+}
+
 // VisitKindLabel names a kind of entry for people.
 func VisitKindLabel(k ruqiv1.VisitKind) string {
 	switch k {

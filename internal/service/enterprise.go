@@ -463,6 +463,11 @@ func (s *Service) noticeOf(r store.Reader, uscc string) domain.Notice {
 func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.ListUpcomingVisitsRequest) (*ruqiv1.ListUpcomingVisitsResponse, error) {
 	uscc := principal(ctx).Subject
 	if other := strings.TrimSpace(req.GetEnterpriseUscc()); other != "" && other != uscc {
+		// A code that is no USCC is said to be one (a trial as an
+		// enterprise, 2026-12-06: "abc" was refused as another enterprise's).
+		if err := domain.ValidateUSCC(other); err != nil {
+			return nil, toStatus(ctx, err)
+		}
 		return nil, toStatus(ctx, domain.PermissionDeniedf("OTHER_ENTERPRISE", "企业只能查看本企业的检查预告，不能查看企业 %.18s 的", other))
 	}
 	now := es.s.now()
@@ -494,6 +499,7 @@ func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.
 				WindowStart: v.GetWindowStart(), WindowEnd: v.GetWindowEnd(), Type: ins.GetType(), VisitKind: ins.GetVisitKind(),
 				JointInspectionId: v.GetJointInspectionId(), InspectionIds: v.GetInspectionIds(),
 				NoticedFrom: timestamppb.New(notice.From(ins)), Begun: !now.Before(v.GetWindowStart().AsTime()),
+				RefusedAt: v.GetRefusedAt(),
 			})
 			return nil
 		})

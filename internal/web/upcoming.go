@@ -16,7 +16,7 @@ type upcomingData struct {
 type upcomingVisit struct {
 	ID, Kind, Type, Agencies, Window, State string
 	Items                                   []string
-	NotInspection, Begun                    bool
+	NotInspection, Begun, Refused           bool
 }
 
 // upcoming is 检查预告 for the signed-in enterprise: its registered visits
@@ -46,10 +46,7 @@ func (s *server) upcoming(w http.ResponseWriter, r *http.Request) {
 		uv := upcomingVisit{ID: strings.Join(v.GetInspectionIds(), "、"), Kind: domain.VisitKindLabel(v.GetVisitKind()),
 			Type: inspectionTypes[v.GetType()], Agencies: strings.Join(agencies, "、"),
 			Window: window(v.GetWindowStart().AsTime(), v.GetWindowEnd().AsTime()), Begun: v.GetBegun(),
-			NotInspection: !domain.IsInspection(v.GetVisitKind()), State: "即将到来"}
-		if uv.Begun {
-			uv.State = "已开始"
-		}
+			NotInspection: !domain.IsInspection(v.GetVisitKind()), State: domain.UpcomingState(v), Refused: v.GetRefusedAt() != nil}
 		for _, it := range v.GetCheckItems() {
 			uv.Items = append(uv.Items, domain.LineName(it))
 		}

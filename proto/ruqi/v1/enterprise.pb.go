@@ -1273,7 +1273,11 @@ type UpcomingVisit struct {
 	// noticed_from is when the notice began to be shown.
 	NoticedFrom *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=noticed_from,json=noticedFrom,proto3" json:"noticed_from,omitempty"`
 	// begun is set once the window has begun.
-	Begun         bool `protobuf:"varint,11,opt,name=begun,proto3" json:"begun,omitempty"`
+	Begun bool `protobuf:"varint,11,opt,name=begun,proto3" json:"begun,omitempty"`
+	// refused_at is when the enterprise refused this plan of the visit, if it
+	// did: the plan is still registered (the refusal is a lead for the
+	// 司法局), so it stays listed until its window ends, marked refused.
+	RefusedAt     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1383,6 +1387,13 @@ func (x *UpcomingVisit) GetBegun() bool {
 		return x.Begun
 	}
 	return false
+}
+
+func (x *UpcomingVisit) GetRefusedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RefusedAt
+	}
+	return nil
 }
 
 type ListUpcomingVisitsResponse struct {
@@ -1536,7 +1547,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12)\n" +
 	"\x10already_recorded\x18\x02 \x01(\bR\x0falreadyRecorded\"D\n" +
 	"\x19ListUpcomingVisitsRequest\x12'\n" +
-	"\x0fenterprise_uscc\x18\x01 \x01(\tR\x0eenterpriseUscc\"\xa0\x04\n" +
+	"\x0fenterprise_uscc\x18\x01 \x01(\tR\x0eenterpriseUscc\"\xdb\x04\n" +
 	"\rUpcomingVisit\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x127\n" +
@@ -1552,7 +1563,9 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x0einspection_ids\x18\t \x03(\tR\rinspectionIds\x12=\n" +
 	"\fnoticed_from\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\vnoticedFrom\x12\x14\n" +
-	"\x05begun\x18\v \x01(\bR\x05begun\"L\n" +
+	"\x05begun\x18\v \x01(\bR\x05begun\x129\n" +
+	"\n" +
+	"refused_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\"L\n" +
 	"\x1aListUpcomingVisitsResponse\x12.\n" +
 	"\x06visits\x18\x01 \x03(\v2\x16.ruqi.v1.UpcomingVisitR\x06visits*\xd8\x02\n" +
 	"\aVerdict\x12\x17\n" +
@@ -1647,24 +1660,25 @@ var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
 	21, // 23: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
 	24, // 24: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
 	20, // 25: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
-	15, // 26: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
-	4,  // 27: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	6,  // 28: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	8,  // 29: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	10, // 30: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	12, // 31: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	14, // 32: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
-	5,  // 33: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	7,  // 34: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	9,  // 35: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	11, // 36: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	13, // 37: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	16, // 38: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
-	33, // [33:39] is the sub-list for method output_type
-	27, // [27:33] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	20, // 26: ruqi.v1.UpcomingVisit.refused_at:type_name -> google.protobuf.Timestamp
+	15, // 27: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
+	4,  // 28: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	6,  // 29: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	8,  // 30: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	10, // 31: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	12, // 32: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	14, // 33: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
+	5,  // 34: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	7,  // 35: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	9,  // 36: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	11, // 37: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	13, // 38: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	16, // 39: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
+	34, // [34:40] is the sub-list for method output_type
+	28, // [28:34] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
