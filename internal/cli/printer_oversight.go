@@ -187,12 +187,19 @@ func fmtShare(x float64) string { return strconv.FormatFloat(x*100, 'f', 1, 64) 
 func (p *tablePrinter) EvaluationSummary(r *ruqiv1.GetEvaluationSummaryResponse) {
 	s := r.GetSummary()
 	n, minCount := s.GetEvaluations(), s.GetMinCount()
+	count := "评价条数（已结束的月份）"
+	if s.GetLive() {
+		count = "评价条数（截至目前）"
+	}
 	fields(p.out,
 		kv("执法部门", s.GetAgencyId()),
-		kv("评价条数（已结束的月份）", strconv.Itoa(int(n))),
+		kv(count, strconv.Itoa(int(n))),
 	)
 	switch {
-	case minCount > 0 && n < minCount:
+	case n == 0 && s.GetLive():
+		p.println("暂无企业评价。")
+		return
+	case minCount > 0 && n < minCount && !s.GetLive():
 		p.printf("已公开的评价不足%d条（评价在月份结束一天后成批计入，且须仍有至少同样多家可评价的企业未评价），为保护企业匿名不显示明细。\n", minCount)
 		return
 	case n == 0:
@@ -205,6 +212,10 @@ func (p *tablePrinter) EvaluationSummary(r *ruqiv1.GetEvaluationSummaryResponse)
 		kv("规范检查", fmtShare(s.GetConductedProperlyShare())),
 		kv("总体评分", fmt.Sprintf("%.1f / %d", s.GetOverallAverage(), domain.MaxOverall)),
 	)
+	if s.GetLive() {
+		p.println("以上为截至目前全部评价的汇总；执法部门只能看到按已结束月份成批公开的匿名汇总。")
+		return
+	}
 	p.println("以上为匿名汇总，不显示是哪家企业作的评价。")
 }
 

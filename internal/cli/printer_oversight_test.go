@@ -201,6 +201,19 @@ func TestTablePrinter_EvaluationSummary(t *testing.T) {
 
 	none := &ruqiv1.GetEvaluationSummaryResponse{Summary: &ruqiv1.EvaluationSummary{AgencyId: "A-SCJG"}}
 	assertContains(t, tableOf(func(p printer) { p.EvaluationSummary(none) }), "暂无企业评价")
+
+	// A supervisor's live figures: below the agency's floor, shown.
+	live := &ruqiv1.GetEvaluationSummaryResponse{Summary: &ruqiv1.EvaluationSummary{
+		AgencyId: "A-SCJG", Evaluations: 1, MinCount: 5, Live: true,
+		CertificateShownShare: 1, RightsExplainedShare: 1, ConductedProperlyShare: 1, OverallAverage: 4,
+	}}
+	got = tableOf(func(p printer) { p.EvaluationSummary(live) })
+	assertContains(t, got, "评价条数（截至目前）", "出示执法证", "100.0%", "4.0 / 5", "截至目前全部评价的汇总")
+	if strings.Contains(got, "已结束的月份）") || strings.Contains(got, "不足") {
+		t.Errorf("a supervisor's live figures read as the agency's:\n%s", got)
+	}
+	liveNone := &ruqiv1.GetEvaluationSummaryResponse{Summary: &ruqiv1.EvaluationSummary{AgencyId: "A-SCJG", MinCount: 5, Live: true}}
+	assertContains(t, tableOf(func(p printer) { p.EvaluationSummary(liveNone) }), "暂无企业评价")
 }
 
 func TestTablePrinter_History(t *testing.T) {

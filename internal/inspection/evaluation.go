@@ -66,11 +66,14 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 		sums = report.Sum(months)
 	}
 	n := float64(sums[report.EvalCount])
-	sum := &ruqiv1.EvaluationSummary{AgencyId: agency, MinCount: MinEvaluations}
+	sum := &ruqiv1.EvaluationSummary{AgencyId: agency, MinCount: MinEvaluations, Live: !agencySide}
 	if n >= MinEvaluations || !agencySide {
 		sum.Evaluations = int32(n)
 	}
-	if n >= MinEvaluations {
+	// Whoever reads the live figures may list each evaluation: the floor
+	// guards the agency's reading only (a 司法局 was told its one
+	// evaluation was hidden "to protect the enterprise", 2026-12-06).
+	if n >= MinEvaluations || (!agencySide && n > 0) {
 		sum.CertificateShownShare = float64(sums[report.EvalCertificate]) / n
 		sum.RightsExplainedShare = float64(sums[report.EvalRights]) / n
 		sum.ConductedProperlyShare = float64(sums[report.EvalProper]) / n

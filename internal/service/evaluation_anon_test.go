@@ -269,3 +269,29 @@ func TestEnterprise_ForeignAndMissingInspectionsAnswerAlike(t *testing.T) {
 		}
 	}
 }
+
+// A supervisor reads the live figures, shares included from the first
+// evaluation (it may list each one anyway), and is told they are live; the
+// agency, at the same moment, reads nothing below the floor. A 司法局 was
+// told its one evaluation was withheld "to protect the enterprise" (a
+// trial, 2026-12-06).
+func TestEvaluationSummary_SupervisorReadsLiveFigures(t *testing.T) {
+	a := newAnonEnv(t)
+	uscc := a.dir.GetEnterprises()[0].GetUscc()
+	id := a.closedVisit(t, uscc, time.Now().Add(time.Minute))
+	a.set(time.Now().Add(3 * time.Hour))
+	if err := a.evaluate(t, uscc, id, true, 4); err != nil {
+		t.Fatal(err)
+	}
+	sup := a.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510000")
+	resp, err := ruqiv1.NewInspectionServiceClient(a.cc).GetEvaluationSummary(a.as(sup), &ruqiv1.GetEvaluationSummaryRequest{AgencyId: "AG-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := resp.GetSummary(); !s.GetLive() || s.GetEvaluations() != 1 || s.GetOverallAverage() != 4 || s.GetCertificateShownShare() != 1 {
+		t.Errorf("the supervisor reads %v: want the live figures of the one evaluation", s)
+	}
+	if s := a.summary(t); s.GetLive() || s.GetEvaluations() != 0 || s.GetOverallAverage() != 0 {
+		t.Errorf("the agency reads %v: want nothing below the floor, not live", s)
+	}
+}

@@ -1792,8 +1792,13 @@ type EvaluationSummary struct {
 	RightsExplainedShare   float64 `protobuf:"fixed64,5,opt,name=rights_explained_share,json=rightsExplainedShare,proto3" json:"rights_explained_share,omitempty"`
 	ConductedProperlyShare float64 `protobuf:"fixed64,6,opt,name=conducted_properly_share,json=conductedProperlyShare,proto3" json:"conducted_properly_share,omitempty"`
 	OverallAverage         float64 `protobuf:"fixed64,7,opt,name=overall_average,json=overallAverage,proto3" json:"overall_average,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// live is set where the figures count every evaluation so far (a
+	// supervisor's or an administrator's reading, who may list each one),
+	// and the shares are given from the first; otherwise they count the
+	// batches of closed months released to the agency, and min_count holds.
+	Live          bool `protobuf:"varint,8,opt,name=live,proto3" json:"live,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EvaluationSummary) Reset() {
@@ -1873,6 +1878,13 @@ func (x *EvaluationSummary) GetOverallAverage() float64 {
 		return x.OverallAverage
 	}
 	return 0
+}
+
+func (x *EvaluationSummary) GetLive() bool {
+	if x != nil {
+		return x.Live
+	}
+	return false
 }
 
 type GetEvaluationSummaryResponse struct {
@@ -2067,7 +2079,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\x18ListPriorResultsResponse\x123\n" +
 	"\aresults\x18\x01 \x03(\v2\x19.ruqi.v1.InspectionResultR\aresults\":\n" +
 	"\x1bGetEvaluationSummaryRequest\x12\x1b\n" +
-	"\tagency_id\x18\x01 \x01(\tR\bagencyId\"\xc0\x02\n" +
+	"\tagency_id\x18\x01 \x01(\tR\bagencyId\"\xd4\x02\n" +
 	"\x11EvaluationSummary\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12 \n" +
 	"\vevaluations\x18\x02 \x01(\x05R\vevaluations\x12\x1b\n" +
@@ -2075,7 +2087,8 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\x17certificate_shown_share\x18\x04 \x01(\x01R\x15certificateShownShare\x124\n" +
 	"\x16rights_explained_share\x18\x05 \x01(\x01R\x14rightsExplainedShare\x128\n" +
 	"\x18conducted_properly_share\x18\x06 \x01(\x01R\x16conductedProperlyShare\x12'\n" +
-	"\x0foverall_average\x18\a \x01(\x01R\x0eoverallAverage\"T\n" +
+	"\x0foverall_average\x18\a \x01(\x01R\x0eoverallAverage\x12\x12\n" +
+	"\x04live\x18\b \x01(\bR\x04live\"T\n" +
 	"\x1cGetEvaluationSummaryResponse\x124\n" +
 	"\asummary\x18\x01 \x01(\v2\x1a.ruqi.v1.EvaluationSummaryR\asummary*\xa1\x01\n" +
 	"\x0eInspectionType\x12\x1f\n" +
