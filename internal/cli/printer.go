@@ -261,7 +261,9 @@ func (p *tablePrinter) inspection(in *ruqiv1.Inspection, extra ...[2]string) {
 	if in.GetRegisteredAt() != nil {
 		pairs = append(pairs, kv("报备时间", fmtTime(in.GetRegisteredAt())))
 	}
-	pairs = append(pairs, kv("报备人", in.GetRegisteredBy()))
+	if by := in.GetRegisteredBy(); by != "" {
+		pairs = append(pairs, kv("报备人", domain.ActorLabel(by)))
+	}
 	if in.GetCancelledAt() != nil {
 		pairs = append(pairs, kv("撤销时间", fmtTime(in.GetCancelledAt())))
 	}

@@ -83,7 +83,7 @@ func (p *tablePrinter) result(res *ruqiv1.InspectionResult, names map[string]str
 		meta = append(meta, "记录于 "+fmtTime(res.GetRecordedAt()))
 	}
 	if by := res.GetRecordedBy(); by != "" {
-		meta = append(meta, "记录人 "+by)
+		meta = append(meta, "记录人 "+domain.ActorLabel(by))
 	}
 	if len(meta) > 0 {
 		p.printf("检查结果（%s）：\n", strings.Join(meta, "，"))

@@ -158,7 +158,7 @@ func tableOf(print func(printer)) string {
 func TestTablePrinter_ResultRecorded(t *testing.T) {
 	got := tableOf(func(p printer) { p.ResultRecorded(sampleRecordResultResponse()) })
 	assertContains(t, got, "已记录检查结果", "已办结", "企业现在可以对本次检查进行评价",
-		"检查结果（记录于 2026-03-02 12:00，记录人 officer:O-0001）", "事项", "结果", "整改期限",
+		"检查结果（记录于 2026-03-02 12:00，记录人 执法人员 O-0001）", "事项", "结果", "整改期限",
 		"未发现问题", "责令整改", "2026-12-31 23:59", "首违不罚", "消防通道堆放杂物", "总体情况：总体良好",
 		"办结时间", "事后补录", "夜间紧急处置")
 

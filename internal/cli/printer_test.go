@@ -89,7 +89,10 @@ func TestTablePrinter_Registered(t *testing.T) {
 		"报备编号", "INS-0001", "执法部门", "A-SCJG", "被检查企业", "91510100MA6123456W",
 		"检查时间", "2026-03-02 09:00 至 13:00（北京时间）", "检查事项", "CI-0001、CI-0002",
 		"执法人员", "O-0001、O-0002", "日常检查", "已报备", "--request-id req-1",
-		"执法人员 O-0002 的入企码", "HTTPS://RUQI.EXAMPLE/V/2DCQBBBB", "2DCQAAAA")
+		"执法人员 O-0002 的入企码", "HTTPS://RUQI.EXAMPLE/V/2DCQBBBB", "2DCQAAAA", "执法人员 O-0001")
+	if strings.Contains(out.String(), "officer:") {
+		t.Errorf("who registered is shown as the record writes it:\n%s", out.String())
+	}
 }
 
 func TestTablePrinter_Scan(t *testing.T) {
