@@ -27,7 +27,10 @@ type Verifier struct {
 func NewVerifier(logKey string, policy []byte) (*Verifier, error) {
 	lv, err := note.NewVerifier(logKey)
 	if err != nil {
-		return nil, fmt.Errorf("日志公钥无效: %w", err)
+		// note's reasons ("invalid verifier hash") are English and say
+		// nothing to whoever pasted the key (a trial as an enterprise,
+		// 2026-12-06): what the key looks like does.
+		return nil, errors.New("日志公钥无效：应为「日志名称+8位十六进制哈希+公钥」一整行（如 ruqi.example/log+1a2b3c4d+AQ…），请核对是否完整复制，或用 ruqi keys fetch 保存的公钥")
 	}
 	v := &Verifier{log: lv}
 	if len(bytes.TrimSpace(policy)) > 0 {
