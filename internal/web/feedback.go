@@ -36,10 +36,12 @@ func (s *server) evaluate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	comment := strings.TrimSpace(r.PostFormValue("comment"))
 	overall, err := strconv.Atoi(domain.NormalizeWidth(r.PostFormValue("overall")))
 	if err != nil || domain.ValidateOverall(int32(overall)) != nil {
 		render(w, http.StatusBadRequest, "result", "请选择总体满意度", resultData{
-			Banner: badBanner("未提交：请选择总体满意度", "总体满意度为 1 至 5 分，5 分为最满意。"), Back: back, BackTo: "返回核验页面"})
+			Banner: badBanner("未提交：请选择总体满意度", "总体满意度为 1 至 5 分，5 分为最满意。"), Back: back, BackTo: "返回核验页面",
+			Lines: kept(comment)})
 		return
 	}
 	ctx, cancel := s.callContext(r)
@@ -50,9 +52,9 @@ func (s *server) evaluate(w http.ResponseWriter, r *http.Request) {
 		RightsExplained:   r.PostFormValue("rights_explained") == "1",
 		ConductedProperly: r.PostFormValue("conducted_properly") == "1",
 		Overall:           int32(overall),
-		Comment:           strings.TrimSpace(r.PostFormValue("comment")),
+		Comment:           comment,
 	})
-	if sessionEndedKeeping(w, r, err, strings.TrimSpace(r.PostFormValue("comment")), back, "重新登录并返回核验页面") {
+	if sessionEndedKeeping(w, r, err, comment, back, "重新登录并返回核验页面") {
 		return
 	}
 	q := url.Values{}
@@ -63,7 +65,7 @@ func (s *server) evaluate(w http.ResponseWriter, r *http.Request) {
 		q.Set("again", "1")
 	} else if err != nil {
 		render(w, httpStatus(err), "result", "评价未提交", resultData{
-			Banner: badBanner("评价未提交", apiMessage(err)), Back: back, BackTo: "返回核验页面"})
+			Banner: badBanner("评价未提交", apiMessage(err)), Back: back, BackTo: "返回核验页面", Lines: kept(comment)})
 		return
 	}
 	// POST-redirect-GET: reloading the result does not post again.

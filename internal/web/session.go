@@ -158,12 +158,20 @@ func sessionEndedKeeping(w http.ResponseWriter, r *http.Request, err error, type
 		return false
 	}
 	clearSession(w, r, enterpriseCookie)
-	d := resultData{Banner: badBanner("登录已过期，未能提交", "请重新登录后再提交。"), Back: back, BackTo: backTo}
-	if typed != "" {
-		d.Lines = []string{"您填写的内容尚未提交，保留如下，可复制后在重新登录后的表单中粘贴：", typed}
-	}
+	d := resultData{Banner: badBanner("登录已过期，未能提交", "请重新登录后再提交。"), Back: back, BackTo: backTo, Lines: kept(typed)}
 	render(w, http.StatusUnauthorized, "result", "登录已过期", d)
 	return true
+}
+
+// kept shows what the user typed into a form that was not taken, to copy
+// into it again: the result page's link back opens an empty form (a trial
+// as an enterprise, 2026-12-06: a refusal a few characters too long, or an
+// evaluation refused, was typed again from nothing on a phone).
+func kept(typed string) []string {
+	if typed == "" {
+		return nil
+	}
+	return []string{"您填写的内容尚未提交，保留如下，可复制后粘贴到表单中：", typed}
 }
 
 // setSession keeps token in the named cookie. A token that expires (a

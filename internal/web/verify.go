@@ -527,7 +527,8 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
 		return
 	case domain.ValidateText("拒绝理由", reason, domain.MaxRefusalReason) != nil:
 		render(w, http.StatusBadRequest, "result", "理由过长", resultData{
-			Banner: badBanner("未提交：理由过长", fmt.Sprintf("拒绝检查的理由最多 %d 个字，请精简后重试。", domain.MaxRefusalReason)), Back: back, BackTo: "返回核验页面"})
+			Banner: badBanner("未提交：理由过长", fmt.Sprintf("拒绝检查的理由最多 %d 个字，请精简后重试。", domain.MaxRefusalReason)), Back: back, BackTo: "返回核验页面",
+			Lines: kept(reason)})
 		return
 	}
 	ctx, cancel := s.callContext(r)
@@ -539,7 +540,7 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		render(w, httpStatus(err), "result", "拒绝未记录", resultData{
-			Banner: badBanner("拒绝检查未能记录", apiMessage(err)), Back: back, BackTo: "返回核验页面"})
+			Banner: badBanner("拒绝检查未能记录", apiMessage(err)), Back: back, BackTo: "返回核验页面", Lines: kept(reason)})
 		return
 	}
 	// POST-redirect-GET: reloading the result page does not post again.
