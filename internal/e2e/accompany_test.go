@@ -20,10 +20,17 @@ func TestAccompaniment_SupervisorOnScan_RecordNotEditableByAgency(t *testing.T) 
 	supervisor := w.issueToken("supervisor", "510000")
 	agencyAdmin := w.issueToken("agency-admin", w.f.agency)
 
-	// A supervisor of another province cannot attach.
+	// A supervisor of another province cannot attach, and is answered as
+	// for an id nobody registered: "not in your region" told it the
+	// inspection exists (a 司法局 trial, 2026-12-06).
 	other := w.issueToken("supervisor", "440000")
-	if r := w.cli(other, "supervisor", "accompany", "attach", "--inspection", ins, "--name", "李监督"); r.exit == 0 || !strings.Contains(r.stderr, "不在您监督的行政区划") {
+	r := w.cli(other, "supervisor", "accompany", "attach", "--inspection", ins, "--name", "李监督")
+	if r.exit == 0 || !strings.Contains(r.stderr, "不存在") || strings.Contains(r.stderr, "行政区划") {
 		t.Fatalf("supervisor of another region attached: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	missing := ins[:len(ins)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(ins, "A")]
+	if m := w.cli(other, "supervisor", "accompany", "attach", "--inspection", missing, "--name", "李监督"); strings.ReplaceAll(m.stderr, missing, ins) != r.stderr {
+		t.Errorf("another region's inspection and an unknown id are answered apart:\n%s\n%s", r.stderr, m.stderr)
 	}
 	w.mustCLI(supervisor, "supervisor", "accompany", "attach", "--inspection", ins, "--name", "王监督")
 	// The agency cannot attach someone either.

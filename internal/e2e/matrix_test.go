@@ -513,8 +513,8 @@ var matrix = []rpcCase{
 	{ruqiv1.SupervisionService_AttachSupervisor_FullMethodName, fresh, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSupervisionServiceClient(cc).AttachSupervisor(ctx, &ruqiv1.AttachSupervisorRequest{InspectionId: o.inspection, SupervisorName: "矩阵监督"})
 		return err
-	}, rows("D/D", "D/D", "D/D", "A/D", "D/D")},
-	{ruqiv1.SupervisionService_RecordAccompaniment_FullMethodName, accompanied, recordAccompaniment, rows("D/D", "D/D", "D/D", "A/D", "D/D")},
+	}, rows("D/D", "D/D", "D/D", "A/H", "D/D")},
+	{ruqiv1.SupervisionService_RecordAccompaniment_FullMethodName, accompanied, recordAccompaniment, rows("D/D", "D/D", "D/D", "A/H", "D/D")},
 	{ruqiv1.SupervisionService_ListAccompaniments_FullMethodName, accompanied, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSupervisionServiceClient(cc).ListAccompaniments(ctx, &ruqiv1.ListAccompanimentsRequest{InspectionId: o.inspection})
 		return err

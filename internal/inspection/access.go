@@ -43,7 +43,7 @@ func MayRead(r store.Reader, p auth.Principal, ins *ruqiv1.Inspection) error {
 		if p.Subject == ins.GetEnterpriseUscc() {
 			return nil
 		}
-		return domain.NotFoundf("INSPECTION_UNKNOWN", "检查 %s 不存在，请核对检查编号", ins.GetId())
+		return unknownInspection(ins.GetId())
 	case p.Is(ruqiv1.Role_ROLE_SUPERVISOR):
 		if domain.RegionCovers(p.Subject, RegionOf(r, ins.GetEnterpriseUscc())) {
 			return nil
@@ -70,7 +70,7 @@ func MayReadAt(r store.Reader, p auth.Principal, ins *ruqiv1.Inspection, now tim
 		return err
 	}
 	if p.Is(ruqiv1.Role_ROLE_ENTERPRISE) && !Shown(r, ins, now, pols) {
-		return domain.NotFoundf("INSPECTION_UNKNOWN", "检查 %s 不存在，请核对检查编号", ins.GetId())
+		return unknownInspection(ins.GetId())
 	}
 	return nil
 }
@@ -108,10 +108,16 @@ func Load(r store.Reader, id string) (*ruqiv1.Inspection, error) {
 		return nil, domain.Invalidf("INSPECTION_ID_MISSING", "请填写检查编号")
 	}
 	ins, err := r.Inspection(id)
-	if err != nil {
-		return nil, notFound(err, "INSPECTION_UNKNOWN", "检查 %s 不存在，请核对检查编号", id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, unknownInspection(id)
 	}
-	return ins, nil
+	return ins, err
+}
+
+// unknownInspection is the answer for an inspection id nobody registered,
+// and for one the caller may not know of: the two must read alike.
+func unknownInspection(id string) error {
+	return domain.NotFoundf("INSPECTION_UNKNOWN", "检查 %s 不存在，请核对检查编号", id)
 }
 
 // notFound turns store.ErrNotFound into a domain error with a message.

@@ -41,7 +41,11 @@ func oversee(r store.Reader, p auth.Principal, id string) (*ruqiv1.Inspection, e
 		return nil, err
 	}
 	if !MayOversee(p, RegionOf(r, ins.GetEnterpriseUscc())) {
-		return nil, domain.PermissionDeniedf("OTHER_REGION", "检查 %s 的企业不在您监督的行政区划（%s）内", ins.GetId(), p.Subject)
+		// Answered as an id nobody registered, as a lead of another
+		// region is: "not in your region" told a district's supervisor
+		// that the inspection exists, and so which ids are live elsewhere
+		// (a 司法局 trial, 2026-12-06).
+		return nil, unknownInspection(id)
 	}
 	return ins, nil
 }
