@@ -386,6 +386,17 @@ var detailWords = map[string]string{
 	"account": "政务服务账号",
 	"device":  "前台设备",
 	"failed":  "未成团",
+
+	// The administrator's events: tokens issued, rotated and revoked,
+	// sessions and devices, keys, a coverage filed for 拼团 (a 司法局
+	// trial, 2026-12-06, read them in English).
+	"session":     "会话",
+	"sub":         "身份",
+	"from":        "源自",
+	"rotates":     "替换",
+	"enrolment":   "设备登记码",
+	"enterprises": "家企业",
+	"plan":        "检查计划",
 }
 
 // contentKeys name the fields of what a registration, a result and an
@@ -444,6 +455,12 @@ var detailPhrases = strings.NewReplacer(
 	"checked in without arrival", "扫码签到但未登记到场",
 	"also checked in at another enterprise at", "同一时段另在其他企业签到，时间",
 	"duplicate of", "重复于",
+	"a copy of the whole store, signing keys included", "整库备份（含签名密钥）",
+	"first key", "首个签名密钥",
+	"new key", "新签名密钥",
+	"rotated to", "已替换为",
+	"made by", "签发自",
+	"enrolled with", "登记凭证",
 )
 
 // eventDetailLabel shows an event's detail in Chinese output: enum names in
@@ -476,6 +493,11 @@ func detailWordLabel(w string) string {
 	if l, ok := detailWords[w]; ok {
 		return l
 	}
+	// Who a token or a session is for: "officer:O-0001" (the role as
+	// service.roleWord writes it).
+	if l := domain.ActorLabel(w); l != w {
+		return l
+	}
 	// A frequency warning or refusal: the rule, its limit, the count and
 	// the period (a trial of the dashboard, 2026-12-06, read them in
 	// English), and instants in Beijing time, not UTC.
@@ -492,7 +514,10 @@ func detailWordLabel(w string) string {
 		}
 	}
 	for _, k := range [...][2]string{{"limit=", "上限="}, {"count=", "次数="}, {"period=", "期间="}, {"previous=", "此前两次检查="},
-		{"generation=", "企业码版本="}, {"key=", "签名密钥="}} {
+		{"generation=", "企业码版本="}, {"key=", "签名密钥="},
+		// A directory import (service.ImportDirectory).
+		{"agencies=", "部门="}, {"officers=", "执法人员="}, {"enterprises=", "企业="}, {"check_items=", "检查事项="},
+		{"sample=true", "样例数据"}, {"sample=false", "正式名录"}} {
 		if v, ok := strings.CutPrefix(w, k[0]); ok {
 			return k[1] + v
 		}

@@ -69,7 +69,7 @@ func TestEventDetailLabel_NoRawNames(t *testing.T) {
 		"check-in":                                "首次签到",
 		"L-3F9A0C21D47B8E65 LEAD_STATUS_CHECKING": "L-3F9A0C21D47B8E65 核查中",
 		"VERDICT_MALFORMED malformed: bad base32": "不是有效的入企码 malformed: bad base32",
-		"agencies=9 officers=60 enterprises=500":  "agencies=9 officers=60 enterprises=500",
+		"agencies=9 officers=60 enterprises=500":  "部门=9 执法人员=60 企业=500",
 		// What a registration, a result and an evaluation decided.
 		`INSPECTION_TYPE_ROUTINE agency=AG-01 officers=O-0001,O-0002 items=CI-0001 window=1765069200-1765076400 reason="日常检查"`: `日常检查 部门=AG-01 执法人员=O-0001,O-0002 事项=CI-0001 时段=2025-12-07 09:00至2025-12-07 11:00 事由="日常检查"`,
 		`CI-0001=RECTIFICATION_ORDERED CI-0001.deadline=1765987199 summary=""`:                                                 `CI-0001=责令整改 CI-0001整改期限=2025-12-17 23:59 总体情况=""`,

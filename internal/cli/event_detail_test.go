@@ -85,3 +85,28 @@ func TestEventDetailLabel_SupervisorsEventsInChinese(t *testing.T) {
 		}
 	}
 }
+
+// The administrator's events, in the formats the service records them
+// (service.ImportDirectory, IssueAccessToken, RotateAccessToken, sessions,
+// devices, keys, backups, coverages): read in English by a 司法局 trial,
+// 2026-12-06.
+func TestEventDetailLabel_AdministratorsEventsInChinese(t *testing.T) {
+	for _, c := range []struct{ detail, want string }{
+		{"agencies=9 officers=60 enterprises=500 check_items=49 sample=true", "部门=9 执法人员=60 企业=500 检查事项=49 样例数据"},
+		{"officer:O-0001 tok-9d98f1c8df53", "执法人员 O-0001 tok-9d98f1c8df53"},
+		{"admin:bootstrap tok-9d98f1c8df53", "系统管理员 bootstrap tok-9d98f1c8df53"},
+		{"officer:O-0001 tok-2 rotates tok-1", "执法人员 O-0001 tok-2 替换 tok-1"},
+		{"tok-1 officer:O-0001 rotated to tok-2", "tok-1 执法人员 O-0001 已替换为 tok-2"},
+		{"session enterprise:91510104CY4C7RGWMR tok-2 from tok-1", "会话 企业 91510104CY4C7RGWMR tok-2 源自 tok-1"},
+		{"tok-3 enterprise:91510104CY4C7RGWMR device made by tok-2", "tok-3 企业 91510104CY4C7RGWMR 前台设备 签发自 tok-2"},
+		{"device enterprise:91510104CY4C7RGWMR tok-4 enrolled with enr-1", "前台设备 企业 91510104CY4C7RGWMR tok-4 登记凭证 enr-1"},
+		{"first key 2c54b28b1c88478c", "首个签名密钥 2c54b28b1c88478c"},
+		{"new key 2c54b28b1c88478c", "新签名密钥 2c54b28b1c88478c"},
+		{"a copy of the whole store, signing keys included", "整库备份（含签名密钥）"},
+		{"plan AG-01|PLAN-1 INSPECTION_TYPE_ROUTINE 12 enterprises", "检查计划 AG-01|PLAN-1 日常检查 12 家企业"},
+	} {
+		if got := eventDetailLabel(c.detail); got != c.want {
+			t.Errorf("event detail %q is shown as %q, want %q", c.detail, got, c.want)
+		}
+	}
+}
