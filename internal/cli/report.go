@@ -29,8 +29,9 @@ func (a *app) supervisorReportCommand() *cobra.Command {
 	var groupBy string
 	var top int32
 	cmd := &cobra.Command{
-		Use:   "report",
-		Short: "检查频次报表（同比、亮码率、联合检查、预警、线索、评价）",
+		Annotations: map[string]string{csvAnnotation: "yes"},
+		Use:         "report",
+		Short:       "检查频次报表（同比、亮码率、联合检查、预警、线索、评价）",
 		Long: `司法局的检查频次报表：按企业（被检查最多的前 N 家）、执法部门、地区、月份或年份分组，
 给出期间内的检查次数和上年同期（同比），入企次数、联合检查减少的入企次数、亮码率、
 拒绝检查、投诉、事后补录、频次预警、超上限和重复报备被拒次数，各部门评价均值，

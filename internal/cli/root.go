@@ -253,6 +253,11 @@ func (a *app) rootCommand() *cobra.Command {
 
 // prepare runs before every command: environment fallbacks, then the
 // checks on global flags.
+// csvAnnotation marks the commands that write -o csv: the reports. Another
+// command given -o csv printed its table without a word (a 司法局 trial,
+// 2026-12-06), which a script reading CSV would take as data.
+const csvAnnotation = "ruqi/csv"
+
 func (a *app) prepare(cmd *cobra.Command, _ []string) error {
 	filled, err := applyEnv(cmd.Flags(), a.lookupEnv)
 	if err != nil {
@@ -262,7 +267,11 @@ func (a *app) prepare(cmd *cobra.Command, _ []string) error {
 		a.fromEnv[name] = true
 	}
 	switch a.output {
-	case "table", "json", "csv": // csv: reports only; other commands print tables
+	case "table", "json":
+	case "csv":
+		if cmd.Annotations[csvAnnotation] == "" {
+			return usagef("-o csv 只用于报表（ruqi supervisor report）；本命令请用 table 或 json")
+		}
 	default:
 		return usagef("不支持的输出格式 %q：请用 table、json 或 csv（csv 只用于报表）", a.output)
 	}
