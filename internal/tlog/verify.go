@@ -52,16 +52,50 @@ func NewVerifier(logKey string, policy []byte) (*Verifier, error) {
 func (v *Verifier) Checkpoint(signed []byte) (*log.Checkpoint, error) {
 	cp, _, _, err := log.ParseCheckpoint(signed, v.log.Name(), v.log, v.keys...)
 	if err != nil {
-		var unknown *note.UnverifiedNoteError
-		if errors.As(err, &unknown) {
-			return nil, errors.New("检查点没有本日志的有效签名")
-		}
-		return nil, fmt.Errorf("检查点无效: %w", err)
+		return nil, v.checkpointError(signed)
 	}
 	if v.policy != nil && !v.policy.Satisfied(signed) {
 		return nil, errors.New("检查点的见证签名不足（未满足见证策略）")
 	}
 	return cp, nil
+}
+
+// checkpointError says in Chinese why a checkpoint did not open. The formats
+// library wraps note's errors with %v (not %w) and adds English of its own
+// ("failed to verify signatures on checkpoint: note has no verifiable
+// signatures"), which reached the person verifying a draw or a receipt with
+// another log's key cached (an agency's trial, 2026-12-06): the note is
+// opened again here to tell the cases apart.
+func (v *Verifier) checkpointError(signed []byte) error {
+	n, err := note.Open(signed, note.VerifierList(append([]note.Verifier{v.log}, v.keys...)...))
+	var unverified *note.UnverifiedNoteError
+	var invalid *note.InvalidSignatureError
+	switch {
+	case errors.As(err, &invalid):
+		return errors.New("检查点的签名不符：检查点在签名之后被改动过")
+	case errors.As(err, &unverified):
+		return fmt.Errorf("检查点没有本日志的有效签名：它不是日志 %s 以所用公钥签署的（所用日志公钥是否为这台服务器的？可用 ruqi keys fetch 核对）", v.log.Name())
+	case err != nil:
+		return errors.New("检查点格式无效：不是一份签名的日志检查点")
+	}
+	for _, s := range n.Sigs {
+		if s.Hash == v.log.KeyHash() && s.Name == v.log.Name() {
+			var cp log.Checkpoint
+			if _, err := cp.Unmarshal([]byte(n.Text)); err != nil {
+				return errors.New("检查点格式无效：签名的内容不是日志检查点")
+			}
+			return fmt.Errorf("检查点属于日志 %q，不是 %s", clip(cp.Origin), v.log.Name())
+		}
+	}
+	return fmt.Errorf("检查点没有本日志的有效签名：只有见证签名，没有日志 %s 的签名", v.log.Name())
+}
+
+// clip bounds a text taken from a checkpoint before it is repeated.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:64]) + "…"
+	}
+	return s
 }
 
 // Consistent checks that checkpoint b extends checkpoint a.
