@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/draw"
 	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -304,7 +305,7 @@ func (a *app) printDraw(d *ruqiv1.Draw, rc *ruqiv1.Receipt) {
 	}
 	w := a.stdout
 	fmt.Fprintf(w, "抽取编号：%s\n名称：%s\n执法部门：%s\n程序：%s\n", d.GetId(), d.GetTitle(), d.GetAgencyId(), d.GetProcedure())
-	fmt.Fprintf(w, "承诺时间：%s（%s）\n承诺哈希：%x\n", fmtTime(d.GetCommittedAt()), d.GetCommittedBy(), d.GetCommitment())
+	fmt.Fprintf(w, "承诺时间：%s（%s）\n承诺哈希：%x\n", fmtTime(d.GetCommittedAt()), domain.ActorLabel(d.GetCommittedBy()), d.GetCommitment())
 	fmt.Fprintf(w, "企业名单：%d 家，抽取 %d 家\n", len(d.GetEnterprisePopulation()), d.GetEnterpriseCount())
 	if f := d.GetEnterpriseFilter(); f != nil {
 		what := "行政区划 " + f.GetRegionCode()

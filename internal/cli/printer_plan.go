@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -85,8 +86,8 @@ func (p *tablePrinter) Plan(headline string, pl *ruqiv1.Plan) {
 			note = "【应急调整】" + note
 		}
 		t.add(fmt.Sprintf("第%d版", v.GetVersion()), versionStateLabel(v), v.GetTitle(), scopeLabel(v.GetScope()), planPeriod(v),
-			fmtTime(v.GetFiledAt())+" "+v.GetFiledBy(),
-			optTime(v.GetApprovedAt() != nil, fmtTime(v.GetApprovedAt())+" "+v.GetApprovedBy()),
+			fmtTime(v.GetFiledAt())+" "+domain.ActorLabel(v.GetFiledBy()),
+			optTime(v.GetApprovedAt() != nil, fmtTime(v.GetApprovedAt())+" "+domain.ActorLabel(v.GetApprovedBy())),
 			optTime(v.GetPublishedAt() != nil, fmtTime(v.GetPublishedAt())),
 			orDash(note))
 	}
