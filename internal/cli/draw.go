@@ -108,6 +108,9 @@ func (a *app) drawCommitCommand() *cobra.Command {
 					return err
 				}
 				a.printDraw(resp.GetDraw(), nil)
+				if n := resp.GetEnterprisesLeftOut(); n > 0 && a.output != "json" {
+					fmt.Fprintf(a.stdout, "另有 %d 家企业本年度不得主动检查（如信用 A 级，按本地区无事不扰的规定），未列入名单。\n", n)
+				}
 				return nil
 			})
 		},
@@ -312,7 +315,7 @@ func (a *app) printDraw(d *ruqiv1.Draw, rc *ruqiv1.Receipt) {
 		if f.GetIndustry() != "" {
 			what += "、行业 " + f.GetIndustry()
 		}
-		fmt.Fprintf(w, "名单来源（服务器所述，不在承诺内，核验只核名单本身）：承诺时按企业名录列出的%s的企业\n", what)
+		fmt.Fprintf(w, "名单来源（服务器所述，不在承诺内，核验只核名单本身）：承诺时按企业名录列出的%s的企业，本年度不得主动检查的除外\n", what)
 	}
 	if len(d.GetOfficerPopulation()) > 0 {
 		fmt.Fprintf(w, "执法人员名单：%d 名，抽取 %d 名\n", len(d.GetOfficerPopulation()), d.GetOfficerCount())

@@ -25,42 +25,51 @@ import (
 // transaction before the committing one, and only for a caller who may
 // commit the agency's draw. A request with a list is returned as it is,
 // once each listed enterprise is found in the agency's territory; one with
-// both is refused.
-func DrawPopulation(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawRequest) (*ruqiv1.CommitDrawRequest, error) {
+// both is refused. Either way the enterprises barred answers true for (no
+// proactive inspection by the agency may reach them this year: a grade
+// whose cap is 0, 无事不扰) are left out, and counted: a draw that picked
+// one wasted the pick, refused at registration (an agency's trial,
+// 2026-12-06).
+func DrawPopulation(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawRequest, barred Barred) (*ruqiv1.CommitDrawRequest, int, error) {
 	f := req.GetEnterpriseFilter()
 	if f == nil && len(req.GetEnterprisePopulation()) == 0 {
-		return req, nil
+		return req, 0, nil
 	}
 	agency, err := AgencyOf(r, p, req.GetAgencyId())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	// Drawn enterprises outside the agency's territory could not be
 	// registered (domain.CheckJurisdiction): a list or a range beyond it
 	// is refused first.
 	ag, err := agencyRecord(r, agency)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if f == nil {
-		return req, listInTerritory(r, ag, req.GetEnterprisePopulation())
+		return listInTerritory(r, ag, req, barred)
 	}
 	if len(req.GetEnterprisePopulation()) > 0 {
-		return nil, domain.Invalidf("DRAW_POPULATION_TWICE", "企业名单和抽取范围只能给一个：给了范围，名单由服务器按企业名录生成")
+		return nil, 0, domain.Invalidf("DRAW_POPULATION_TWICE", "企业名单和抽取范围只能给一个：给了范围，名单由服务器按企业名录生成")
 	}
 	region, industry := strings.TrimSpace(f.GetRegionCode()), strings.TrimSpace(f.GetIndustry())
 	if err := domain.ValidateRegion(region); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if !domain.RegionCovers(ag.GetRegionCode(), region) {
-		return nil, domain.PermissionDeniedf("OUTSIDE_JURISDICTION", "抽取范围（行政区划 %s）超出%s的管辖区域（%s）：只能从本部门管辖区域内的企业中抽取", region, ag.GetName(), ag.GetRegionCode())
+		return nil, 0, domain.PermissionDeniedf("OUTSIDE_JURISDICTION", "抽取范围（行政区划 %s）超出%s的管辖区域（%s）：只能从本部门管辖区域内的企业中抽取", region, ag.GetName(), ag.GetRegionCode())
 	}
 	if err := domain.ValidateText("行业", industry, 50); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var pop []string
+	left := 0
 	err = store.Each(1000, r.Enterprises, (*ruqiv1.Enterprise).GetUscc, func(e *ruqiv1.Enterprise) error {
 		if !domain.RegionCovers(region, e.GetRegionCode()) || (industry != "" && e.GetIndustry() != industry) {
+			return nil
+		}
+		if barred(agency, e) {
+			left++
 			return nil
 		}
 		if len(pop) == draw.MaxEnterprises {
@@ -70,19 +79,30 @@ func DrawPopulation(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawRequ
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(pop) == 0 {
 		what := "行政区划 " + region
 		if industry != "" {
 			what += "、行业 " + industry
 		}
-		return nil, domain.FailedPreconditionf("DRAW_POPULATION_EMPTY", "企业名录中没有%s的企业，无从抽取", what)
+		if left > 0 {
+			return nil, 0, drawAllBarred(left)
+		}
+		return nil, 0, domain.FailedPreconditionf("DRAW_POPULATION_EMPTY", "企业名录中没有%s的企业，无从抽取", what)
 	}
 	out := proto.CloneOf(req)
 	out.EnterprisePopulation = pop
 	out.EnterpriseFilter = &ruqiv1.EnterpriseFilter{RegionCode: region, Industry: industry}
-	return out, nil
+	return out, left, nil
+}
+
+// Barred says whether no proactive inspection by agency may reach
+// enterprise e this year (coord.Policy.YearCap with nothing counted yet).
+type Barred func(agency string, e *ruqiv1.Enterprise) bool
+
+func drawAllBarred(n int) error {
+	return domain.FailedPreconditionf("DRAW_POPULATION_EMPTY", "可抽取的企业为零：%d 家企业本年度均不得主动检查（如信用 A 级企业，按本地区无事不扰的规定），无从抽取", n)
 }
 
 // listInTerritory holds a draw's list of enterprises to the agency's
@@ -90,19 +110,31 @@ func DrawPopulation(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawRequ
 // another district and committed to picks it could not register (a review,
 // 2026-12-06). Read before the committing transaction, not inside the one
 // writer; an enterprise not in the directory is CommitDraw's to name.
-func listInTerritory(r store.Reader, ag *ruqiv1.Agency, usccs []string) error {
+func listInTerritory(r store.Reader, ag *ruqiv1.Agency, req *ruqiv1.CommitDrawRequest, barred Barred) (*ruqiv1.CommitDrawRequest, int, error) {
 	// One read for the whole list: on PostgreSQL 20,000 round trips took
 	// 1.3–1.6 s where one query takes tens of ms (docs/BENCHMARKS.md).
-	listed, err := r.EnterprisesOf(usccs)
+	listed, err := r.EnterprisesOf(req.GetEnterprisePopulation())
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
+	out := map[string]bool{}
 	for _, e := range listed {
 		if err := domain.CheckJurisdiction(ag, e, domain.ForDraw); err != nil {
-			return err
+			return nil, 0, err
+		}
+		if barred(ag.GetId(), e) {
+			out[e.GetUscc()] = true
 		}
 	}
-	return nil
+	if len(out) == 0 {
+		return req, 0, nil
+	}
+	kept := proto.CloneOf(req)
+	kept.EnterprisePopulation = slices.DeleteFunc(slices.Clone(req.GetEnterprisePopulation()), func(u string) bool { return out[u] })
+	if len(kept.EnterprisePopulation) == 0 {
+		return nil, 0, drawAllBarred(len(out))
+	}
+	return kept, len(out), nil
 }
 
 // CommitDraw records a 双随机 draw's commitment: the population resolved to

@@ -51,7 +51,8 @@ func TestDrawPopulation_ByFilter_AndItsLimit(t *testing.T) {
 		var out *ruqiv1.CommitDrawRequest
 		err := st.View(context.Background(), func(r store.Reader) error {
 			var err error
-			out, err = inspection.DrawPopulation(r, admin, &ruqiv1.CommitDrawRequest{AgencyId: agency, EnterpriseFilter: &ruqiv1.EnterpriseFilter{RegionCode: region, Industry: industry}})
+			out, _, err = inspection.DrawPopulation(r, admin, &ruqiv1.CommitDrawRequest{AgencyId: agency, EnterpriseFilter: &ruqiv1.EnterpriseFilter{RegionCode: region, Industry: industry}},
+				func(string, *ruqiv1.Enterprise) bool { return false })
 			return err
 		})
 		return out, err

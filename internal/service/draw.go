@@ -3,7 +3,9 @@ package service
 import (
 	"context"
 	"errors"
+	"time"
 
+	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
@@ -25,9 +27,10 @@ func (ds *drawServer) CommitDraw(ctx context.Context, req *ruqiv1.CommitDrawRequ
 	}
 	// A population named by a filter is listed from the directory first,
 	// in a read, not inside the one writer.
+	var left int
 	err := ds.s.store.View(ctx, func(r store.Reader) error {
 		var err error
-		req, err = inspection.DrawPopulation(r, principal(ctx), req)
+		req, left, err = inspection.DrawPopulation(r, principal(ctx), req, ds.s.barredFromProactive(now))
 		return err
 	})
 	if err != nil {
@@ -35,13 +38,26 @@ func (ds *drawServer) CommitDraw(ctx context.Context, req *ruqiv1.CommitDrawRequ
 	}
 	err = ds.s.store.Update(ctx, func(tx store.Tx) error {
 		d, err := inspection.CommitDraw(tx, principal(ctx), now, req)
-		resp.Draw = d
+		resp.Draw, resp.EnterprisesLeftOut = d, int32(left)
 		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
 	return resp, nil
+}
+
+// barredFromProactive says whether the region's policy lets no proactive
+// inspection by an agency reach an enterprise in now's year, counting
+// nothing yet: the caps the coordinator holds registrations to
+// (coord.Policy.YearCap), so that a draw does not pick what it could never
+// register.
+func (s *Service) barredFromProactive(now time.Time) inspection.Barred {
+	year := now.In(domain.Shanghai).Year()
+	return func(agency string, e *ruqiv1.Enterprise) bool {
+		pol := s.policies.For(e.GetRegionCode())
+		return pol.YearCap(coord.YearCounts{}, agency, gradeLetter(e.GetCreditGrade()), false, true, year) != nil
+	}
 }
 
 // openCheckpoint checks a checkpoint with the server's own log key: the

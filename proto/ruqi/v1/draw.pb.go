@@ -401,10 +401,15 @@ func (x *CommitDrawRequest) GetRequestId() string {
 }
 
 type CommitDrawResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Draw          *Draw                  `protobuf:"bytes,1,opt,name=draw,proto3" json:"draw,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Draw  *Draw                  `protobuf:"bytes,1,opt,name=draw,proto3" json:"draw,omitempty"`
+	// enterprises_left_out counts the enterprises of the range or list that
+	// no proactive inspection by the agency may reach this year (a credit
+	// grade whose cap is 0 in the region's policy, 无事不扰): left out of the
+	// population, since a pick of one could never be registered.
+	EnterprisesLeftOut int32 `protobuf:"varint,2,opt,name=enterprises_left_out,json=enterprisesLeftOut,proto3" json:"enterprises_left_out,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *CommitDrawResponse) Reset() {
@@ -442,6 +447,13 @@ func (x *CommitDrawResponse) GetDraw() *Draw {
 		return x.Draw
 	}
 	return nil
+}
+
+func (x *CommitDrawResponse) GetEnterprisesLeftOut() int32 {
+	if x != nil {
+		return x.EnterprisesLeftOut
+	}
+	return 0
 }
 
 type RevealDrawRequest struct {
@@ -797,9 +809,10 @@ const file_ruqi_v1_draw_proto_rawDesc = "" +
 	"\rofficer_count\x18\x06 \x01(\x05R\fofficerCount\x12F\n" +
 	"\x11enterprise_filter\x18\a \x01(\v2\x19.ruqi.v1.EnterpriseFilterR\x10enterpriseFilter\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\b \x01(\tR\trequestId\"7\n" +
+	"request_id\x18\b \x01(\tR\trequestId\"i\n" +
 	"\x12CommitDrawResponse\x12!\n" +
-	"\x04draw\x18\x01 \x01(\v2\r.ruqi.v1.DrawR\x04draw\",\n" +
+	"\x04draw\x18\x01 \x01(\v2\r.ruqi.v1.DrawR\x04draw\x120\n" +
+	"\x14enterprises_left_out\x18\x02 \x01(\x05R\x12enterprisesLeftOut\",\n" +
 	"\x11RevealDrawRequest\x12\x17\n" +
 	"\adraw_id\x18\x01 \x01(\tR\x06drawId\"7\n" +
 	"\x12RevealDrawResponse\x12!\n" +
