@@ -170,7 +170,7 @@ func (o *registerOptions) request(cmd *cobra.Command, now time.Time) (*ruqiv1.Re
 		return nil, err
 	}
 	lateReason := strings.TrimSpace(o.lateReason)
-	if cmd.Flags().Changed("late-reason") && lateReason == "" {
+	if cmd.Flags().Changed("late-reason") && domain.Blank(lateReason) {
 		return nil, usagef("--late-reason 不能为空：请说明为何未能事先报备")
 	}
 	reqID := o.requestID

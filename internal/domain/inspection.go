@@ -138,10 +138,18 @@ func ValidateRequestShape(r *ruqiv1.RegisterInspectionRequest, now time.Time, l 
 	if r.GetWindowStart() == nil || r.GetWindowEnd() == nil {
 		return Invalidf("WINDOW_MISSING", "请填写计划检查的起止时间")
 	}
-	if strings.TrimSpace(r.GetLateReason()) != "" {
+	if IsLateRecord(r) {
 		return ValidateLateWindow(r.GetWindowStart().AsTime(), r.GetWindowEnd().AsTime(), now, l)
 	}
 	return ValidateWindow(r.GetWindowStart().AsTime(), r.GetWindowEnd().AsTime(), now, l)
+}
+
+// IsLateRecord reports whether a registration is an emergency recorded
+// after it began (先检查后补录): it gives a late reason that says something
+// (Blank; one of invisible characters only made a late record whose lead
+// told the 司法局 nothing).
+func IsLateRecord(r *ruqiv1.RegisterInspectionRequest) bool {
+	return !Blank(r.GetLateReason())
 }
 
 // ValidateLateWindow checks the window of an emergency inspection registered
@@ -189,7 +197,7 @@ func validateType(r *ruqiv1.RegisterInspectionRequest) error {
 // would read as one a complaint triggered (有事必到) (an agency's trial,
 // 2026-12-06).
 func TriggerForType(t ruqiv1.InspectionType, trigger string) error {
-	has := strings.TrimSpace(trigger) != ""
+	has := !Blank(trigger)
 	switch {
 	case t == ruqiv1.InspectionType_INSPECTION_TYPE_CASE && !has:
 		return Invalidf("TRIGGER_MISSING", "个案检查须填写触发依据（投诉举报、转办交办或事故的编号）")

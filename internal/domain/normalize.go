@@ -281,3 +281,15 @@ func Blank(s string) bool {
 	}
 	return true
 }
+
+// Given is a free text as it is kept: trimmed of white space, and "" when
+// it shows nothing (Blank). An optional text that decides something (a
+// late record's reason makes it a late record; a trigger reference a 个案
+// check's source) is given only if it says something, and one that says
+// nothing is not stored.
+func Given(s string) string {
+	if Blank(s) {
+		return ""
+	}
+	return strings.TrimSpace(s)
+}

@@ -464,7 +464,7 @@ func giveBackStreakHolds(tx store.Tx, ins *ruqiv1.Inspection) error {
 // the hold is on the next check, which such a visit would release unchecked
 // (a review, 2026-12-06).
 func streakHeld(r store.Reader, req *ruqiv1.RegisterInspectionRequest, officers []*ruqiv1.Officer) ([]string, error) {
-	if strings.TrimSpace(req.GetLateReason()) != "" || !domain.IsInspection(req.GetVisitKind()) {
+	if domain.IsLateRecord(req) || !domain.IsInspection(req.GetVisitKind()) {
 		return nil, nil
 	}
 	ids := make([]string, len(officers))

@@ -45,7 +45,7 @@ func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.
 func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, matched bool) (*ruqiv1.RegisterInspectionResponse, error) {
 	s := is.s
 	now := s.now()
-	late := strings.TrimSpace(req.GetLateReason()) != ""
+	late := domain.IsLateRecord(req)
 	if err := domain.ValidateRequestID(req.GetRequestId()); err != nil {
 		return nil, toStatus(ctx, err)
 	}
@@ -88,12 +88,12 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		WindowEnd:        req.GetWindowEnd(),
 		Type:             req.GetType(),
 		Reason:           strings.TrimSpace(req.GetReason()),
-		TriggerReference: strings.TrimSpace(req.GetTriggerReference()),
+		TriggerReference: domain.Given(req.GetTriggerReference()),
 		State:            ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED,
 		RegisteredAt:     timestamppb.New(now),
 		RegisteredBy:     principal(ctx).String(),
 		Late:             late,
-		LateReason:       strings.TrimSpace(req.GetLateReason()),
+		LateReason:       domain.Given(req.GetLateReason()),
 		VisitKind:        req.GetVisitKind(),
 		DrawId:           req.GetDrawId(),
 	}
@@ -534,8 +534,8 @@ func sameRegistration(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequ
 		ins.GetWindowEnd().AsTime().Equal(req.GetWindowEnd().AsTime()) &&
 		ins.GetType() == req.GetType() &&
 		ins.GetReason() == strings.TrimSpace(req.GetReason()) &&
-		ins.GetTriggerReference() == strings.TrimSpace(req.GetTriggerReference()) &&
-		ins.GetLateReason() == strings.TrimSpace(req.GetLateReason()) &&
+		ins.GetTriggerReference() == domain.Given(req.GetTriggerReference()) &&
+		ins.GetLateReason() == domain.Given(req.GetLateReason()) &&
 		ins.GetVisitKind() == req.GetVisitKind() &&
 		ins.GetDrawId() == req.GetDrawId() &&
 		ins.GetPlanId() == req.GetPlanId() &&
