@@ -86,7 +86,7 @@ func CheckAccompanimentRecord(a *ruqiv1.Accompaniment, openLead bool) (finding b
 	if err := ValidateText("监督记录", a.GetNotes(), 2000); err != nil {
 		return false, err
 	}
-	if openLead && !finding && a.GetNotes() == "" {
+	if openLead && !finding && Blank(a.GetNotes()) {
 		return false, Invalidf("NOTES_MISSING", "转为问题线索时请在监督记录中写明发现的问题")
 	}
 	return finding || openLead, nil

@@ -27,10 +27,10 @@ func AccompanimentID(inspectionID, region, name string) string {
 }
 
 func supervisorName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
+	if domain.Blank(name) {
 		return "", domain.Invalidf("SUPERVISOR_NAME_MISSING", "请填写伴随监督人员的姓名")
 	}
+	name = strings.TrimSpace(name)
 	return name, domain.ValidateText("伴随监督人员姓名", name, 50)
 }
 
@@ -127,7 +127,7 @@ func RecordAccompaniment(tx store.Tx, p auth.Principal, now time.Time, req *ruqi
 		return nil, nil, domain.FailedPreconditionf("ACCOMPANIMENT_RECORDED", "%s 对检查 %s 的监督记录已于 %s 提交，不能修改", name, ins.GetId(), a.GetRecordedAt().AsTime().In(domain.Shanghai).Format("2006-01-02 15:04"))
 	}
 	a.CertificateShown, a.RightsExplained, a.SamplingProper, a.ConductCivil = req.GetCertificateShown(), req.GetRightsExplained(), req.GetSamplingProper(), req.GetConductCivil()
-	a.Notes = strings.TrimSpace(req.GetNotes())
+	a.Notes = domain.Given(req.GetNotes())
 	finding, err := domain.CheckAccompanimentRecord(a, req.GetOpenLead())
 	if err != nil {
 		return nil, nil, err

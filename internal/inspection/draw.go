@@ -149,7 +149,7 @@ func CommitDraw(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.Commit
 		return nil, err
 	}
 	title := strings.TrimSpace(req.GetTitle())
-	if title == "" {
+	if domain.Blank(title) {
 		return nil, domain.Invalidf("TITLE_MISSING", "请填写抽取的名称（如 2026年12月 食品经营双随机抽查）")
 	}
 	rid := req.GetRequestId()

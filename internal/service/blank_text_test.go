@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -33,5 +34,35 @@ func TestRequiredText_InvisibleCharactersOnly_Refused(t *testing.T) {
 	// Such characters inside a text are left as they are.
 	if _, err := cli.Complain(e.as(ent), &ruqiv1.ComplainRequest{Description: "未出示\u200b入企码"}); err != nil {
 		t.Errorf("a complaint with a zero-width space inside: %v", err)
+	}
+}
+
+// The 司法局's required texts too: a supervisor's name on attaching, the
+// notes that say what a lead opened on no 否 answer is about, and a draw's
+// title are not given by invisible characters only; each was taken
+// (strings.TrimSpace(x) == "" asked), and the lead read
+// "伴随监督发现问题：" followed by nothing.
+func TestRequiredText_SupervisionAndDraw_InvisibleOnly_Refused(t *testing.T) {
+	const blank = "\u200b\u2060"
+	f := newDoorFixture(t)
+	id := f.register(t, regionE1, f.t0.Add(time.Hour), f.t0.Add(3*time.Hour), f.r.officers[:2]).GetInspection().GetId()
+	sup := f.e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510104")
+	sv := ruqiv1.NewSupervisionServiceClient(f.e.cc)
+	if _, err := sv.AttachSupervisor(f.e.as(sup), &ruqiv1.AttachSupervisorRequest{InspectionId: id, SupervisorName: blank}); reasonOf(err) != "SUPERVISOR_NAME_MISSING" {
+		t.Errorf("a supervisor named %q attached: %v, want SUPERVISOR_NAME_MISSING", blank, err)
+	}
+	if _, err := sv.AttachSupervisor(f.e.as(sup), &ruqiv1.AttachSupervisorRequest{InspectionId: id, SupervisorName: "王监督"}); err != nil {
+		t.Fatal(err)
+	}
+	yes := ruqiv1.ChecklistAnswer_CHECKLIST_ANSWER_YES
+	rec, err := sv.RecordAccompaniment(f.e.as(sup), &ruqiv1.RecordAccompanimentRequest{InspectionId: id, SupervisorName: "王监督",
+		CertificateShown: yes, RightsExplained: yes, SamplingProper: yes, ConductCivil: yes, Notes: blank, OpenLead: true})
+	if reasonOf(err) != "NOTES_MISSING" {
+		t.Errorf("a lead opened with notes %q: %v (lead %q), want NOTES_MISSING", blank, err, rec.GetLead().GetDescription())
+	}
+
+	admin := f.e.token(t, ruqiv1.Role_ROLE_AGENCY_ADMIN, "AG-01")
+	if _, err := ruqiv1.NewDrawServiceClient(f.e.cc).CommitDraw(f.e.as(admin), &ruqiv1.CommitDrawRequest{Title: blank}); reasonOf(err) != "TITLE_MISSING" {
+		t.Errorf("a draw titled %q: %v, want TITLE_MISSING", blank, err)
 	}
 }
