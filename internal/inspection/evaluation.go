@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -30,6 +31,14 @@ const closedAfter = 24 * time.Hour
 // see every month, of the enterprises in their region.
 func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency string) (*ruqiv1.EvaluationSummary, error) {
 	agencySide := p.Is(ruqiv1.Role_ROLE_OFFICER) || p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN)
+	// Live figures are for whoever may list each evaluation
+	// (ListEvaluations: supervisors and administrators), named here, not
+	// inferred as "not the agency": an agency's head read as live, of any
+	// agency it named, had the role table let it call.
+	live := p.Is(ruqiv1.Role_ROLE_SUPERVISOR) || p.Is(ruqiv1.Role_ROLE_ADMIN)
+	if !agencySide && !live {
+		return nil, domain.PermissionDeniedf("EVALUATIONS_HIDDEN", "企业评价汇总只供执法部门（按已结束月份成批公开的匿名汇总）和司法局查看")
+	}
 	if agencySide || agency == "" {
 		var err error
 		if agency, err = AgencyOf(r, p, agency); err != nil {
@@ -66,14 +75,14 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 		sums = report.Sum(months)
 	}
 	n := float64(sums[report.EvalCount])
-	sum := &ruqiv1.EvaluationSummary{AgencyId: agency, MinCount: MinEvaluations, Live: !agencySide}
-	if n >= MinEvaluations || !agencySide {
+	sum := &ruqiv1.EvaluationSummary{AgencyId: agency, MinCount: MinEvaluations, Live: live}
+	if n >= MinEvaluations || live {
 		sum.Evaluations = int32(n)
 	}
 	// Whoever reads the live figures may list each evaluation: the floor
 	// guards the agency's reading only (a 司法局 was told its one
 	// evaluation was hidden "to protect the enterprise", 2026-12-06).
-	if n >= MinEvaluations || (!agencySide && n > 0) {
+	if n >= MinEvaluations || (live && n > 0) {
 		sum.CertificateShownShare = float64(sums[report.EvalCertificate]) / n
 		sum.RightsExplainedShare = float64(sums[report.EvalRights]) / n
 		sum.ConductedProperlyShare = float64(sums[report.EvalProper]) / n
