@@ -339,7 +339,7 @@ var matrix = []rpcCase{
 	{ruqiv1.InspectionService_GetInspection_FullMethodName, fresh, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewInspectionServiceClient(cc).GetInspection(ctx, &ruqiv1.GetInspectionRequest{InspectionId: o.inspection})
 		return err
-	}, rows("A/D", "A/D", "A/H", "A/D", "A/A")},
+	}, rows("A/D", "A/D", "A/H", "A/H", "A/A")},
 	{ruqiv1.InspectionService_GetInspectionCodes_FullMethodName, fresh, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewInspectionServiceClient(cc).GetInspectionCodes(ctx, &ruqiv1.GetInspectionCodesRequest{InspectionId: o.inspection})
 		return err
@@ -518,7 +518,7 @@ var matrix = []rpcCase{
 	{ruqiv1.SupervisionService_ListAccompaniments_FullMethodName, accompanied, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewSupervisionServiceClient(cc).ListAccompaniments(ctx, &ruqiv1.ListAccompanimentsRequest{InspectionId: o.inspection})
 		return err
-	}, rows("A/D", "A/D", "D/D", "A/D", "A/A")},
+	}, rows("A/D", "A/D", "D/D", "A/H", "A/A")},
 	// 双随机 draws: the agency commits for itself; the agency or the 司法局
 	// reveals; anyone reads.
 	{ruqiv1.DrawService_CommitDraw_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {

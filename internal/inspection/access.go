@@ -35,8 +35,8 @@ func MayManage(r store.Reader, p auth.Principal, ins *ruqiv1.Inspection) error {
 }
 
 // MayRead extends MayManage to the enterprise inspected and the supervisor
-// of its region. Foreign enterprises get NotFound, so that an enterprise
-// cannot learn which inspections exist elsewhere.
+// of its region. Foreign enterprises and supervisors of other regions get
+// NotFound, so that they cannot learn which inspections exist elsewhere.
 func MayRead(r store.Reader, p auth.Principal, ins *ruqiv1.Inspection) error {
 	switch {
 	case p.Is(ruqiv1.Role_ROLE_ENTERPRISE):
@@ -48,7 +48,9 @@ func MayRead(r store.Reader, p auth.Principal, ins *ruqiv1.Inspection) error {
 		if domain.RegionCovers(p.Subject, RegionOf(r, ins.GetEnterpriseUscc())) {
 			return nil
 		}
-		return domain.PermissionDeniedf("OTHER_REGION", "检查 %s 的企业不在您监督的行政区划（%s）内", ins.GetId(), p.Subject)
+		// As an id nobody registered, as attaching to it is (oversee):
+		// "not in your region" told the supervisor the inspection exists.
+		return unknownInspection(ins.GetId())
 	}
 	return MayManage(r, p, ins)
 }
