@@ -251,13 +251,13 @@ func (a *app) rootCommand() *cobra.Command {
 	return root
 }
 
-// prepare runs before every command: environment fallbacks, then the
-// checks on global flags.
 // csvAnnotation marks the commands that write -o csv: the reports. Another
 // command given -o csv printed its table without a word (a 司法局 trial,
 // 2026-12-06), which a script reading CSV would take as data.
 const csvAnnotation = "ruqi/csv"
 
+// prepare runs before every command: environment fallbacks, then the
+// checks on global flags.
 func (a *app) prepare(cmd *cobra.Command, _ []string) error {
 	filled, err := applyEnv(cmd.Flags(), a.lookupEnv)
 	if err != nil {

@@ -518,7 +518,7 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	case domain.LeadStatusLabel(st) == "":
 		s.renderDashboard(w, r, sess, back, "请选择线索的新状态", http.StatusBadRequest)
 		return
-	case note == "":
+	case domain.Blank(note):
 		s.renderDashboard(w, r, sess, back, "请填写处理说明（例如核查经过、整改情况或移交文号）", http.StatusBadRequest)
 		return
 	case domain.ValidateText("处理说明", note, domain.MaxLeadNote) != nil:

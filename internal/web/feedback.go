@@ -132,7 +132,7 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 	if id := domain.NormalizeID(r.PostFormValue("inspection")); domain.ValidateID("检查编号", id) == nil {
 		d.InspectionID = id
 	}
-	if d.Description == "" {
+	if domain.Blank(d.Description) {
 		d.Problem = "请写明投诉的事情：何时、何人、做了什么。"
 		render(w, http.StatusBadRequest, "complain", "投诉", d)
 		return

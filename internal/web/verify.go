@@ -521,7 +521,7 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request) {
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	switch {
-	case reason == "":
+	case domain.Blank(reason):
 		render(w, http.StatusBadRequest, "result", "请填写理由", resultData{
 			Banner: badBanner("未提交：请填写拒绝检查的理由", "例如：未出示入企码、入企码核验未通过、检查事项不在清单内。"), Back: back, BackTo: "返回核验页面"})
 		return
