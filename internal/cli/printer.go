@@ -431,14 +431,6 @@ func (p *tablePrinter) Codes(r *ruqiv1.GetInspectionCodesResponse, written []str
 	}
 }
 
-func legalBasis(b *ruqiv1.LegalBasis) string {
-	law, article := b.GetLaw(), b.GetArticle()
-	if law != "" && !strings.HasPrefix(law, "《") {
-		law = "《" + law + "》"
-	}
-	return strings.TrimSpace(law + article)
-}
-
 func (p *tablePrinter) CheckItems(r *ruqiv1.ListCheckItemsResponse) {
 	if len(r.GetCheckItems()) == 0 {
 		p.println("没有检查事项。")
@@ -450,7 +442,7 @@ func (p *tablePrinter) CheckItems(r *ruqiv1.ListCheckItemsResponse) {
 		if it.GetRetired() {
 			state = "已停用"
 		}
-		t.add(it.GetId(), it.GetName(), it.GetAgencyId(), orDash(legalBasis(it.GetLegalBasis())), orDash(it.GetDomain()), state)
+		t.add(it.GetId(), it.GetName(), it.GetAgencyId(), orDash(domain.LegalBasisText(it.GetLegalBasis())), orDash(it.GetDomain()), state)
 	}
 	t.write(p.out)
 }
@@ -522,7 +514,7 @@ func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
 				name += "（已停用）"
 				retired = true
 			}
-			t.add(it.GetCheckItemId(), name, agencies, orDash(legalBasis(it.GetLegalBasis())), orDash(it.GetDomain()))
+			t.add(it.GetCheckItemId(), name, agencies, orDash(domain.LegalBasisText(it.GetLegalBasis())), orDash(it.GetDomain()))
 		}
 		t.write(p.out)
 		if retired {

@@ -2,9 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"github.com/ruqi/ruqi/internal/domain"
 	"strings"
 	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 )

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -59,6 +60,16 @@ func Checklist(items []*ruqiv1.CheckItem) []*ruqiv1.CheckItemView {
 		})
 	}
 	return out
+}
+
+// LegalBasisText writes a legal basis as people cite it:
+// 《食品安全法》第八十七条.
+func LegalBasisText(b *ruqiv1.LegalBasis) string {
+	law, article := b.GetLaw(), b.GetArticle()
+	if law != "" && !strings.HasPrefix(law, "《") {
+		law = "《" + law + "》"
+	}
+	return strings.TrimSpace(law + article)
 }
 
 // LineName is a checklist line's name as an enterprise reads it in a list,

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/domain"
@@ -160,6 +161,42 @@ func (ps *planServer) ListPlans(ctx context.Context, req *ruqiv1.ListPlansReques
 
 // ListPublishedPlans is the public list (检查计划公示): published versions
 // only, no sign-in.
+// planNames reads the agencies and the items that plans name, once each.
+// A name that is gone from the directory is left out: the page shows its id.
+func planNames(r store.Reader, plans []*ruqiv1.Plan) ([]*ruqiv1.Agency, []*ruqiv1.CheckItem, error) {
+	var agencies []*ruqiv1.Agency
+	var items []*ruqiv1.CheckItem
+	seen := map[string]bool{}
+	for _, pl := range plans {
+		if id := pl.GetAgencyId(); !seen["agency|"+id] {
+			seen["agency|"+id] = true
+			ag, err := r.Agency(id)
+			switch {
+			case err == nil:
+				agencies = append(agencies, ag)
+			case !errors.Is(err, store.ErrNotFound):
+				return nil, nil, err
+			}
+		}
+		for _, v := range pl.GetVersions() {
+			for _, id := range v.GetCheckItemIds() {
+				if seen["item|"+id] {
+					continue
+				}
+				seen["item|"+id] = true
+				it, err := r.CheckItem(id)
+				switch {
+				case err == nil:
+					items = append(items, it)
+				case !errors.Is(err, store.ErrNotFound):
+					return nil, nil, err
+				}
+			}
+		}
+	}
+	return agencies, items, nil
+}
+
 func (ps *planServer) ListPublishedPlans(ctx context.Context, req *ruqiv1.ListPublishedPlansRequest) (*ruqiv1.ListPublishedPlansResponse, error) {
 	pg, err := parsePage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
@@ -193,6 +230,10 @@ func (ps *planServer) ListPublishedPlans(ctx context.Context, req *ruqiv1.ListPu
 			// enterprises, as its supervisor sees them.
 			return req.GetRegionCode() == "" || domain.PlanConcernsRegion(pl, req.GetRegionCode(), func(u string) string { return inspection.RegionOf(r, u) }), nil
 		})
+		if err != nil {
+			return err
+		}
+		resp.Agencies, resp.CheckItems, err = planNames(r, resp.GetPlans())
 		return err
 	})
 	if err != nil {

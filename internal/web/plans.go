@@ -47,8 +47,9 @@ func (s *server) plans(w http.ResponseWriter, r *http.Request) {
 			render(w, httpStatus(err), "plans", "检查计划公示", d)
 			return
 		}
+		names := planNamesOf(resp)
 		for _, p := range resp.GetPlans() {
-			d.Plans = append(d.Plans, viewPlan(p))
+			d.Plans = append(d.Plans, viewPlan(p, names))
 		}
 		if token = resp.GetNextPageToken(); token == "" {
 			break
@@ -57,11 +58,43 @@ func (s *server) plans(w http.ResponseWriter, r *http.Request) {
 	render(w, http.StatusOK, "plans", "检查计划公示", d)
 }
 
-func viewPlan(p *ruqiv1.Plan) planView {
+// planNames are the names a page of published plans reads in: an agency's
+// name, an item's name with its legal basis (the list showed AG-01 and
+// CI-0001、CI-0002, an agency's trial, 2026-12-06).
+type planNames struct{ agencies, items map[string]string }
+
+func planNamesOf(resp *ruqiv1.ListPublishedPlansResponse) planNames {
+	n := planNames{agencies: map[string]string{}, items: map[string]string{}}
+	for _, a := range resp.GetAgencies() {
+		n.agencies[a.GetId()] = a.GetName()
+	}
+	for _, it := range resp.GetCheckItems() {
+		name := it.GetName()
+		if b := domain.LegalBasisText(it.GetLegalBasis()); b != "" {
+			name += "（依据" + b + "）"
+		}
+		n.items[it.GetId()] = name
+	}
+	return n
+}
+
+// name is what names says of id, or the id where it says nothing.
+func name(names map[string]string, id string) string {
+	if n := names[id]; n != "" {
+		return n
+	}
+	return id
+}
+
+func viewPlan(p *ruqiv1.Plan, names planNames) planView {
 	vs := p.GetVersions()
 	n := vs[len(vs)-1]
-	v := planView{ID: p.GetId(), Agency: p.GetAgencyId(), Title: n.GetTitle(), Type: inspectionTypes[n.GetType()],
-		Items: strings.Join(n.GetCheckItemIds(), "、"), Period: fmtDay(n.GetPeriodStart().AsTime()) + " 至 " + fmtDay(n.GetPeriodEnd().AsTime())}
+	var items []string
+	for _, id := range n.GetCheckItemIds() {
+		items = append(items, name(names.items, id))
+	}
+	v := planView{ID: p.GetId(), Agency: name(names.agencies, p.GetAgencyId()), Title: n.GetTitle(), Type: inspectionTypes[n.GetType()],
+		Items: strings.Join(items, "；"), Period: fmtDay(n.GetPeriodStart().AsTime()) + " 至 " + fmtDay(n.GetPeriodEnd().AsTime())}
 	sc := n.GetScope()
 	switch {
 	case len(sc.GetEnterpriseUsccs()) > 0:

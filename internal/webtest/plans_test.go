@@ -59,8 +59,22 @@ func TestPlansPage(t *testing.T) {
 	do(t, visitor, "open the public list from the home page", chromedp.Navigate(srv.url("/")),
 		chromedp.Click(chromedp.CSS("#plans-link")), chromedp.WaitVisible(chromedp.CSS("#plans")))
 	list := text(t, visitor, "#plans")
-	mustContain(t, "published plan", list, published, "AG-01", "餐饮食品安全专项检查", "专项检查",
+	mustContain(t, "published plan", list, published, "餐饮食品安全专项检查", "专项检查",
 		"行政区划 510100 内餐饮行业的企业", "第1版", "第2版", "应急调整：食物中毒事件，扩大到全市")
+	// The agency and the items by name, each item with its legal basis:
+	// the list read AG-01 and CI-0001 (an agency's trial, 2026-12-06).
+	var agencyName, itemName, law string
+	for _, a := range smp.dir.GetAgencies() {
+		if a.GetId() == "AG-01" {
+			agencyName = a.GetName()
+		}
+	}
+	for _, it := range smp.dir.GetCheckItems() {
+		if it.GetId() == smp.itemsOf["AG-01"][0] {
+			itemName, law = it.GetName(), it.GetLegalBasis().GetLaw()
+		}
+	}
+	mustContain(t, "names", list, agencyName, itemName, "依据《"+strings.Trim(law, "《》")+"》")
 	for _, hidden := range []string{unpublished, routine} {
 		if strings.Contains(list, hidden) {
 			t.Fatalf("plan %s is not published but listed:\n%s", hidden, list)

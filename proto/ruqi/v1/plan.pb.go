@@ -1197,6 +1197,11 @@ type ListPublishedPlansResponse struct {
 	// plans carry only their published versions.
 	Plans         []*Plan `protobuf:"bytes,1,rep,name=plans,proto3" json:"plans,omitempty"`
 	NextPageToken string  `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// agencies and check_items are those the plans listed name, so that the
+	// public list reads in names and legal bases, not ids (the catalogue,
+	// 清单, is public).
+	Agencies      []*Agency    `protobuf:"bytes,3,rep,name=agencies,proto3" json:"agencies,omitempty"`
+	CheckItems    []*CheckItem `protobuf:"bytes,4,rep,name=check_items,json=checkItems,proto3" json:"check_items,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1245,11 +1250,25 @@ func (x *ListPublishedPlansResponse) GetNextPageToken() string {
 	return ""
 }
 
+func (x *ListPublishedPlansResponse) GetAgencies() []*Agency {
+	if x != nil {
+		return x.Agencies
+	}
+	return nil
+}
+
+func (x *ListPublishedPlansResponse) GetCheckItems() []*CheckItem {
+	if x != nil {
+		return x.CheckItems
+	}
+	return nil
+}
+
 var File_ruqi_v1_plan_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_plan_proto_rawDesc = "" +
 	"\n" +
-	"\x12ruqi/v1/plan.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18ruqi/v1/inspection.proto\"s\n" +
+	"\x12ruqi/v1/plan.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18ruqi/v1/inspection.proto\x1a\x17ruqi/v1/directory.proto\"s\n" +
 	"\tPlanScope\x12)\n" +
 	"\x10enterprise_usccs\x18\x01 \x03(\tR\x0fenterpriseUsccs\x12\x1f\n" +
 	"\vregion_code\x18\x02 \x01(\tR\n" +
@@ -1341,10 +1360,13 @@ const file_ruqi_v1_plan_proto_rawDesc = "" +
 	"regionCode\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"i\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xcb\x01\n" +
 	"\x1aListPublishedPlansResponse\x12#\n" +
 	"\x05plans\x18\x01 \x03(\v2\r.ruqi.v1.PlanR\x05plans\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*p\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12+\n" +
+	"\bagencies\x18\x03 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x123\n" +
+	"\vcheck_items\x18\x04 \x03(\v2\x12.ruqi.v1.CheckItemR\n" +
+	"checkItems*p\n" +
 	"\tPlanState\x12\x1a\n" +
 	"\x16PLAN_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10PLAN_STATE_FILED\x10\x01\x12\x17\n" +
@@ -1394,6 +1416,8 @@ var file_ruqi_v1_plan_proto_goTypes = []any{
 	(*ListPublishedPlansResponse)(nil), // 17: ruqi.v1.ListPublishedPlansResponse
 	(InspectionType)(0),                // 18: ruqi.v1.InspectionType
 	(*timestamppb.Timestamp)(nil),      // 19: google.protobuf.Timestamp
+	(*Agency)(nil),                     // 20: ruqi.v1.Agency
+	(*CheckItem)(nil),                  // 21: ruqi.v1.CheckItem
 }
 var file_ruqi_v1_plan_proto_depIdxs = []int32{
 	18, // 0: ruqi.v1.PlanVersion.type:type_name -> ruqi.v1.InspectionType
@@ -1420,25 +1444,27 @@ var file_ruqi_v1_plan_proto_depIdxs = []int32{
 	3,  // 21: ruqi.v1.GetPlanResponse.plan:type_name -> ruqi.v1.Plan
 	3,  // 22: ruqi.v1.ListPlansResponse.plans:type_name -> ruqi.v1.Plan
 	3,  // 23: ruqi.v1.ListPublishedPlansResponse.plans:type_name -> ruqi.v1.Plan
-	4,  // 24: ruqi.v1.PlanService.FilePlan:input_type -> ruqi.v1.FilePlanRequest
-	6,  // 25: ruqi.v1.PlanService.AmendPlan:input_type -> ruqi.v1.AmendPlanRequest
-	8,  // 26: ruqi.v1.PlanService.ApprovePlan:input_type -> ruqi.v1.ApprovePlanRequest
-	10, // 27: ruqi.v1.PlanService.PublishPlan:input_type -> ruqi.v1.PublishPlanRequest
-	12, // 28: ruqi.v1.PlanService.GetPlan:input_type -> ruqi.v1.GetPlanRequest
-	14, // 29: ruqi.v1.PlanService.ListPlans:input_type -> ruqi.v1.ListPlansRequest
-	16, // 30: ruqi.v1.PlanService.ListPublishedPlans:input_type -> ruqi.v1.ListPublishedPlansRequest
-	5,  // 31: ruqi.v1.PlanService.FilePlan:output_type -> ruqi.v1.FilePlanResponse
-	7,  // 32: ruqi.v1.PlanService.AmendPlan:output_type -> ruqi.v1.AmendPlanResponse
-	9,  // 33: ruqi.v1.PlanService.ApprovePlan:output_type -> ruqi.v1.ApprovePlanResponse
-	11, // 34: ruqi.v1.PlanService.PublishPlan:output_type -> ruqi.v1.PublishPlanResponse
-	13, // 35: ruqi.v1.PlanService.GetPlan:output_type -> ruqi.v1.GetPlanResponse
-	15, // 36: ruqi.v1.PlanService.ListPlans:output_type -> ruqi.v1.ListPlansResponse
-	17, // 37: ruqi.v1.PlanService.ListPublishedPlans:output_type -> ruqi.v1.ListPublishedPlansResponse
-	31, // [31:38] is the sub-list for method output_type
-	24, // [24:31] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	20, // 24: ruqi.v1.ListPublishedPlansResponse.agencies:type_name -> ruqi.v1.Agency
+	21, // 25: ruqi.v1.ListPublishedPlansResponse.check_items:type_name -> ruqi.v1.CheckItem
+	4,  // 26: ruqi.v1.PlanService.FilePlan:input_type -> ruqi.v1.FilePlanRequest
+	6,  // 27: ruqi.v1.PlanService.AmendPlan:input_type -> ruqi.v1.AmendPlanRequest
+	8,  // 28: ruqi.v1.PlanService.ApprovePlan:input_type -> ruqi.v1.ApprovePlanRequest
+	10, // 29: ruqi.v1.PlanService.PublishPlan:input_type -> ruqi.v1.PublishPlanRequest
+	12, // 30: ruqi.v1.PlanService.GetPlan:input_type -> ruqi.v1.GetPlanRequest
+	14, // 31: ruqi.v1.PlanService.ListPlans:input_type -> ruqi.v1.ListPlansRequest
+	16, // 32: ruqi.v1.PlanService.ListPublishedPlans:input_type -> ruqi.v1.ListPublishedPlansRequest
+	5,  // 33: ruqi.v1.PlanService.FilePlan:output_type -> ruqi.v1.FilePlanResponse
+	7,  // 34: ruqi.v1.PlanService.AmendPlan:output_type -> ruqi.v1.AmendPlanResponse
+	9,  // 35: ruqi.v1.PlanService.ApprovePlan:output_type -> ruqi.v1.ApprovePlanResponse
+	11, // 36: ruqi.v1.PlanService.PublishPlan:output_type -> ruqi.v1.PublishPlanResponse
+	13, // 37: ruqi.v1.PlanService.GetPlan:output_type -> ruqi.v1.GetPlanResponse
+	15, // 38: ruqi.v1.PlanService.ListPlans:output_type -> ruqi.v1.ListPlansResponse
+	17, // 39: ruqi.v1.PlanService.ListPublishedPlans:output_type -> ruqi.v1.ListPublishedPlansResponse
+	33, // [33:40] is the sub-list for method output_type
+	26, // [26:33] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_plan_proto_init() }
@@ -1447,6 +1473,7 @@ func file_ruqi_v1_plan_proto_init() {
 		return
 	}
 	file_ruqi_v1_inspection_proto_init()
+	file_ruqi_v1_directory_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
