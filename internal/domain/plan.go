@@ -233,6 +233,13 @@ func CheckPublication(p *ruqiv1.Plan) (v *ruqiv1.PlanVersion, already bool, err 
 	case n.GetState() == ruqiv1.PlanState_PLAN_STATE_PUBLISHED:
 		return n, true, nil
 	case n.GetState() == ruqiv1.PlanState_PLAN_STATE_FILED && NeedsApproval(n.GetType()):
+		// An amendment waiting for approval does not hold back the
+		// approved version in force, whose deadline runs (an agency's
+		// trial, 2026-12-06: it could not be published, and was then
+		// flagged overdue until the amendment was approved).
+		if f := InForce(p); f.GetState() == ruqiv1.PlanState_PLAN_STATE_APPROVED {
+			return f, false, nil
+		}
 		return nil, false, FailedPreconditionf("PLAN_NOT_APPROVED", "检查计划 %s 第%d版尚未经部门负责人批准，不能公示", p.GetId(), n.GetVersion())
 	}
 	return n, false, nil

@@ -229,3 +229,21 @@ func TestCheckSpecialRegistration_WindowSecondsBeforeApproval_TimesReadApart(t *
 		t.Fatalf("a window an hour before approval: %v", err)
 	}
 }
+
+// An amendment waiting for approval does not hold back the publication of
+// the approved version in force, whose deadline runs; with nothing approved
+// unpublished, publication waits for the amendment (an agency's trial,
+// 2026-12-06).
+func TestPublication_AmendmentPending_PublishesTheVersionInForce(t *testing.T) {
+	scope := &ruqiv1.PlanScope{EnterpriseUsccs: []string{planUSCC}}
+	v1 := specialVersion(1, ruqiv1.PlanState_PLAN_STATE_APPROVED, scope)
+	v2 := specialVersion(2, ruqiv1.PlanState_PLAN_STATE_FILED, scope)
+	p := &ruqiv1.Plan{Id: "PLAN-1", Versions: []*ruqiv1.PlanVersion{v1, v2}}
+	if got, already, err := CheckPublication(p); err != nil || already || got != v1 {
+		t.Fatalf("v1 approved, v2 waiting: publishes %v, already %v, %v; want v1", got.GetVersion(), already, err)
+	}
+	v1.State = ruqiv1.PlanState_PLAN_STATE_PUBLISHED
+	if _, _, err := CheckPublication(p); reason(err) != "PLAN_NOT_APPROVED" {
+		t.Fatalf("v1 published, v2 waiting: %v, want PLAN_NOT_APPROVED", err)
+	}
+}
