@@ -19,7 +19,7 @@ func TestEventDetailLabel_WarningsInChineseAndBeijingTime(t *testing.T) {
 		{"AG-05 agency_per_year limit=2 count=3 period=2026年", "agency_per_year"},
 		{"overlapping_check_ins also checked in at another enterprise at 2026-12-06T00:54:30Z", "T00:54:30Z"},
 	} {
-		if got := eventDetailLabel(c.detail); strings.Contains(got, c.english) {
+		if got := eventDetailLabel(0, c.detail); strings.Contains(got, c.english) {
 			t.Errorf("event detail %q is shown as %q: %q is not Chinese, or not Beijing time", c.detail, got, c.english)
 		}
 	}

@@ -467,14 +467,25 @@ var detailPhrases = strings.NewReplacer(
 // it (VERDICT_WRONG_ENTERPRISE, INSPECTION_TYPE_ROUTINE, …) become their
 // labels. The detail itself stays as recorded: it is part of the hash chain,
 // and JSON output shows it unchanged.
-func eventDetailLabel(detail string) string {
+func eventDetailLabel(t ruqiv1.EventType, detail string) string {
+	if freeText[t] {
+		return detail
+	}
 	phrased := detailPhrases.Replace(detail)
 	words := strings.Fields(phrased)
 	changed := phrased != detail
 	// What a registration, result or evaluation decided: its names too.
 	d := " " + detail
 	content := strings.Contains(d, " agency=") || strings.Contains(d, " summary=") || strings.Contains(d, " overall=")
+	quoted := false // within a quoted value someone typed: reason="…"
 	for i, w := range words {
+		inside := quoted
+		if strings.Count(w, `"`)%2 == 1 {
+			quoted = !quoted
+		}
+		if inside {
+			continue
+		}
 		l := detailWordLabel(w)
 		if content && l == "" {
 			l = contentWordLabel(w)
@@ -487,6 +498,17 @@ func eventDetailLabel(detail string) string {
 		return detail
 	}
 	return strings.Join(words, " ")
+}
+
+// freeText are the events whose detail is what someone typed (a complaint,
+// a refusal's or a cancellation's reason, a late record's reason): shown as
+// written, not read for words to label (a review, 2026-12-06: "from" or
+// "plan" in an English sentence would have been changed).
+var freeText = map[ruqiv1.EventType]bool{
+	ruqiv1.EventType_EVENT_TYPE_COMPLAINED:      true,
+	ruqiv1.EventType_EVENT_TYPE_REFUSED:         true,
+	ruqiv1.EventType_EVENT_TYPE_CANCELLED:       true,
+	ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED: true,
 }
 
 func detailWordLabel(w string) string {

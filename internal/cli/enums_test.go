@@ -75,7 +75,7 @@ func TestEventDetailLabel_NoRawNames(t *testing.T) {
 		`CI-0001=RECTIFICATION_ORDERED CI-0001.deadline=1765987199 summary=""`:                                                 `CI-0001=责令整改 CI-0001整改期限=2025-12-17 23:59 总体情况=""`,
 		`certificate=true rights=false proper=true overall=4 comment=""`:                                                       `出示执法证=是 告知权利=否 检查规范=是 总体满意度=4 意见=""`,
 	} {
-		if got := eventDetailLabel(detail); got != want {
+		if got := eventDetailLabel(0, detail); got != want {
 			t.Errorf("eventDetailLabel(%q) = %q, want %q", detail, got, want)
 		}
 	}

@@ -3,6 +3,8 @@ package cli
 import (
 	"strings"
 	"testing"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // The event list (ruqi admin events list, which the 司法局 reads too) shows
@@ -26,7 +28,7 @@ func TestEventDetailLabel_EveryDetailInChinese(t *testing.T) {
 		{`INSPECTION_TYPE_CASE agency=AG-01 officers=O-0001,O-0010 items=CI-0001 window=1796550690-1796554290 reason="投诉举报" late="夜间紧急处置"`, "late="},
 		{`INSPECTION_TYPE_CASE agency=AG-01 officers=O-0001,O-0010 items=CI-0001 window=1796550690-1796554290 reason="投诉举报" streak="新收到投诉举报"`, "streak="},
 	} {
-		if got := eventDetailLabel(c.detail); strings.Contains(got, c.english) {
+		if got := eventDetailLabel(0, c.detail); strings.Contains(got, c.english) {
 			t.Errorf("event detail %q is shown as %q: %q is not Chinese", c.detail, got, c.english)
 		}
 	}
@@ -38,7 +40,7 @@ func TestEventDetailLabel_EveryDetailInChinese(t *testing.T) {
 // the rule and the earlier visits named in English to the 司法局.
 func TestEventDetailLabel_NoFindingStreakInChinese(t *testing.T) {
 	detail := "no_finding_streak count=3 previous=INS-20261206-TKMYKDIB,INS-20261206-FI4XXOX6"
-	got := eventDetailLabel(detail)
+	got := eventDetailLabel(0, detail)
 	for _, english := range []string{"no_finding_streak", "previous="} {
 		if strings.Contains(got, english) {
 			t.Errorf("event detail %q is shown as %q: %q is not Chinese", detail, got, english)
@@ -55,7 +57,7 @@ func TestEventDetailLabel_NoFindingStreakInChinese(t *testing.T) {
 // events list showed the enum name where an inspection shows its type.
 func TestEventDetailLabel_VisitKindInChinese(t *testing.T) {
 	detail := `VISIT_KIND_SURVEY agency=AG-03 officers=O-0003 items= window=1796550690-1796554290 reason="走访"`
-	got := eventDetailLabel(detail)
+	got := eventDetailLabel(0, detail)
 	if strings.Contains(got, "VISIT_KIND_") || !strings.Contains(got, "走访调研") {
 		t.Errorf("event detail %q is shown as %q: want the kind as 走访调研", detail, got)
 	}
@@ -80,7 +82,7 @@ func TestEventDetailLabel_SupervisorsEventsInChinese(t *testing.T) {
 		{"MAT-SP4PD2KI77KDRAZW failed", "failed"},
 		{"generation=2 key=2c54b28b1c88478c 企业码已重新签发", "generation"},
 	} {
-		if got := eventDetailLabel(c.detail); strings.Contains(got, c.english) {
+		if got := eventDetailLabel(0, c.detail); strings.Contains(got, c.english) {
 			t.Errorf("event detail %q is shown as %q: %q is not Chinese", c.detail, got, c.english)
 		}
 	}
@@ -105,8 +107,26 @@ func TestEventDetailLabel_AdministratorsEventsInChinese(t *testing.T) {
 		{"a copy of the whole store, signing keys included", "整库备份（含签名密钥）"},
 		{"plan AG-01|PLAN-1 INSPECTION_TYPE_ROUTINE 12 enterprises", "检查计划 AG-01|PLAN-1 日常检查 12 家企业"},
 	} {
-		if got := eventDetailLabel(c.detail); got != c.want {
+		if got := eventDetailLabel(0, c.detail); got != c.want {
 			t.Errorf("event detail %q is shown as %q, want %q", c.detail, got, c.want)
 		}
+	}
+}
+
+// What someone typed is shown as written: a whole detail that is a
+// complaint or a reason, and a quoted value of a decision (a review,
+// 2026-12-06: "from", "plan", "key" in it would have been changed).
+func TestEventDetailLabel_TypedTextAsWritten(t *testing.T) {
+	const typed = "officer from the plan showed no key"
+	for _, typ := range []ruqiv1.EventType{ruqiv1.EventType_EVENT_TYPE_COMPLAINED, ruqiv1.EventType_EVENT_TYPE_REFUSED,
+		ruqiv1.EventType_EVENT_TYPE_CANCELLED, ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED} {
+		if got := eventDetailLabel(typ, typed); got != typed {
+			t.Errorf("%v: %q shown as %q", typ, typed, got)
+		}
+	}
+	detail := `INSPECTION_TYPE_CASE agency=AG-01 officers=O-0001 items=CI-0001 window=1765069200-1765076400 reason="officer from the plan" trigger="JB-1"`
+	got := eventDetailLabel(ruqiv1.EventType_EVENT_TYPE_REGISTERED, detail)
+	if !strings.Contains(got, `事由="officer from the plan"`) || !strings.Contains(got, "部门=AG-01") {
+		t.Errorf("a registration's detail is shown as %q: want its names labelled and the reason as written", got)
 	}
 }

@@ -761,7 +761,7 @@ func (p *tablePrinter) Events(r *ruqiv1.ListEventsResponse) {
 	for _, e := range r.GetEvents() {
 		t.add(strconv.FormatUint(e.GetSeq(), 10), fmtTimeSeconds(e.GetTime()), eventTypeLabel(e.GetType()),
 			orDash(domain.ActorLabel(e.GetActor())), orDash(e.GetInspectionId()), orDash(e.GetEnterpriseUscc()),
-			orDash(e.GetOfficerId()), orDash(eventDetailLabel(e.GetDetail())))
+			orDash(e.GetOfficerId()), orDash(eventDetailLabel(e.GetType(), e.GetDetail())))
 	}
 	t.write(p.out)
 }
