@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
-	"google.golang.org/protobuf/proto"
 	"slices"
+	"strings"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -61,6 +63,12 @@ func ValidatePlanVersion(v *ruqiv1.PlanVersion, now time.Time) error {
 		return Invalidf("PLAN_TYPE_MISSING", "请选择计划的检查类型：日常、双随机或专项")
 	}
 	sc := v.GetScope()
+	if len(sc.GetEnterpriseUsccs()) == 0 && sc.GetRegionCode() == "" && strings.TrimSpace(sc.GetIndustry()) != "" {
+		// An amendment's scope replaces the whole scope: an industry alone
+		// was answered "name the enterprises" (an agency's trial,
+		// 2026-12-06).
+		return Invalidf("PLAN_SCOPE_REGION_MISSING", "行业须与行政区划一起指定（计划覆盖某行政区划内某行业的企业）；调整计划时范围整体替换，请同时给出行政区划")
+	}
 	if len(sc.GetEnterpriseUsccs()) == 0 && sc.GetRegionCode() == "" {
 		return Invalidf("PLAN_SCOPE_MISSING", "请指定计划覆盖的企业：列出统一社会信用代码，或指定行政区划（可加行业）")
 	}

@@ -42,17 +42,19 @@ func TestValidatePlanVersion_Refusals(t *testing.T) {
 		t.Fatalf("a good version: %v", err)
 	}
 	cases := map[string]func(v *ruqiv1.PlanVersion){
-		"PLAN_TITLE_MISSING":    func(v *ruqiv1.PlanVersion) { v.Title = " " },
-		"PLAN_TYPE_CASE":        func(v *ruqiv1.PlanVersion) { v.Type = ruqiv1.InspectionType_INSPECTION_TYPE_CASE },
-		"PLAN_TYPE_MISSING":     func(v *ruqiv1.PlanVersion) { v.Type = 0 },
-		"PLAN_SCOPE_MISSING":    func(v *ruqiv1.PlanVersion) { v.Scope = nil },
-		"PLAN_SCOPE_AMBIGUOUS":  func(v *ruqiv1.PlanVersion) { v.Scope.EnterpriseUsccs = []string{planUSCC} },
-		"REGION_MALFORMED":      func(v *ruqiv1.PlanVersion) { v.Scope.RegionCode = "35010" },
-		"ITEMS_EMPTY":           func(v *ruqiv1.PlanVersion) { v.CheckItemIds = nil },
-		"ITEM_REPEATED":         func(v *ruqiv1.PlanVersion) { v.CheckItemIds = []string{"CI-1", "CI-1"} },
-		"PLAN_PERIOD_MISSING":   func(v *ruqiv1.PlanVersion) { v.PeriodEnd = nil },
-		"PLAN_PERIOD_BACKWARDS": func(v *ruqiv1.PlanVersion) { v.PeriodEnd = v.PeriodStart },
-		"PLAN_PERIOD_TOO_LONG":  func(v *ruqiv1.PlanVersion) { v.PeriodEnd = timestamppb.New(dec1.AddDate(1, 1, 0)) },
+		"PLAN_TITLE_MISSING": func(v *ruqiv1.PlanVersion) { v.Title = " " },
+		"PLAN_TYPE_CASE":     func(v *ruqiv1.PlanVersion) { v.Type = ruqiv1.InspectionType_INSPECTION_TYPE_CASE },
+		"PLAN_TYPE_MISSING":  func(v *ruqiv1.PlanVersion) { v.Type = 0 },
+		"PLAN_SCOPE_MISSING": func(v *ruqiv1.PlanVersion) { v.Scope = nil },
+		// An industry without its region (an amendment naming only it).
+		"PLAN_SCOPE_REGION_MISSING": func(v *ruqiv1.PlanVersion) { v.Scope.RegionCode = "" },
+		"PLAN_SCOPE_AMBIGUOUS":      func(v *ruqiv1.PlanVersion) { v.Scope.EnterpriseUsccs = []string{planUSCC} },
+		"REGION_MALFORMED":          func(v *ruqiv1.PlanVersion) { v.Scope.RegionCode = "35010" },
+		"ITEMS_EMPTY":               func(v *ruqiv1.PlanVersion) { v.CheckItemIds = nil },
+		"ITEM_REPEATED":             func(v *ruqiv1.PlanVersion) { v.CheckItemIds = []string{"CI-1", "CI-1"} },
+		"PLAN_PERIOD_MISSING":       func(v *ruqiv1.PlanVersion) { v.PeriodEnd = nil },
+		"PLAN_PERIOD_BACKWARDS":     func(v *ruqiv1.PlanVersion) { v.PeriodEnd = v.PeriodStart },
+		"PLAN_PERIOD_TOO_LONG":      func(v *ruqiv1.PlanVersion) { v.PeriodEnd = timestamppb.New(dec1.AddDate(1, 1, 0)) },
 		"PLAN_PERIOD_OVER": func(v *ruqiv1.PlanVersion) {
 			v.PeriodStart, v.PeriodEnd = timestamppb.New(dec1.AddDate(-1, 0, 0)), timestamppb.New(dec1)
 		},
