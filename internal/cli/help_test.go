@@ -126,3 +126,37 @@ func TestExamples_RegionsWithinTheAgencysTerritory(t *testing.T) {
 		walk(c)
 	}
 }
+
+// Every `ruqi …` an example shows names commands that exist: ruqi login's
+// example went on with `ruqi company inspections`, which is no command (the
+// enterprise's list is `ruqi company history`); a newcomer's trial,
+// 2026-12-06, copied it and was told 未知命令 "inspections".
+func TestExamples_NameExistingCommands(t *testing.T) {
+	a, _, _ := testApp(nil)
+	root := a.rootCommand()
+	call := regexp.MustCompile(`(?:^|[\s(])ruqi\s+([^)|#&;\\]*)`)
+	seen := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, line := range strings.Split(c.Example, "\n") {
+			for _, m := range call.FindAllStringSubmatch(line, -1) {
+				seen++
+				found, rest, err := root.Find(strings.Fields(m[1]))
+				if err != nil {
+					t.Errorf("%s: example %q: %v", c.CommandPath(), strings.TrimSpace(line), err)
+					continue
+				}
+				if found.HasSubCommands() && len(rest) > 0 {
+					t.Errorf("%s: example %q: %q is no subcommand of %s", c.CommandPath(), strings.TrimSpace(line), rest[0], found.CommandPath())
+				}
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	if seen < 50 {
+		t.Fatalf("only %d example calls found", seen)
+	}
+}

@@ -52,7 +52,7 @@ func (a *app) loginCommand() *cobra.Command {
 仍使用管理员签发的令牌（ruqi admin token issue）。`,
 		Example: `  ruqi login
   ruqi login --as enterprise --save ./enterprise.token
-  RUQI_TOKEN_FILE=./enterprise.token ruqi company inspections`,
+  RUQI_TOKEN_FILE=./enterprise.token ruqi company history`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var role ruqiv1.Role
