@@ -160,3 +160,28 @@ func TestExamples_NameExistingCommands(t *testing.T) {
 		t.Fatalf("only %d example calls found", seen)
 	}
 }
+
+// No help says a word and then the same word in brackets: ruqi match
+// cover's help read "一项检查计划（检查计划）的覆盖范围" (a newcomer's trial,
+// 2026-12-06), the bracket once the English of the word before it.
+func TestHelp_NoWordRepeatedInBrackets(t *testing.T) {
+	a, _, _ := testApp(nil)
+	words := regexp.MustCompile(`\p{Han}{2,}（\p{Han}{2,}）`)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		texts := []string{c.Short, c.Long, c.Example}
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) { texts = append(texts, f.Usage) })
+		for _, text := range texts {
+			for _, m := range words.FindAllString(text, -1) {
+				word, inner, _ := strings.Cut(strings.TrimSuffix(m, "）"), "（")
+				if strings.HasSuffix(word, inner) {
+					t.Errorf("%s: %q says %s twice", c.CommandPath(), m, inner)
+				}
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(a.rootCommand())
+}

@@ -29,7 +29,7 @@ func (a *app) matchCoverCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cover",
 		Short: "提交本部门一项检查计划覆盖的企业、期间和检查事项，供拼团撮合",
-		Long: `提交本部门一项检查计划（检查计划）的覆盖范围：计划期间、检查类型、检查事项和覆盖的企业。
+		Long: `提交本部门一项检查计划的覆盖范围：计划期间、检查类型、检查事项和覆盖的企业。
 同一计划编号再次提交即替换原有内容。已在系统中备案的检查计划（列明企业的）无须再提交。`,
 		Example: `  ruqi match cover --plan-id M-2026-12 --type routine --from "2026-12-01 00:00" --to "2027-01-01 00:00" \
     --items CI-0001,CI-0002 --enterprises 91510100MA6123456W,91510104CY4C7RGWMR`,
