@@ -74,6 +74,10 @@ func (v *Verifier) checkpointError(signed []byte) error {
 	case errors.As(err, &invalid):
 		return errors.New("检查点的签名不符：检查点在签名之后被改动过")
 	case errors.As(err, &unverified):
+		var cp log.Checkpoint
+		if _, perr := cp.Unmarshal([]byte(unverified.Note.Text)); perr == nil && cp.Origin != v.log.Name() {
+			return fmt.Errorf("检查点属于日志 %q，所用日志公钥是日志 %s 的（所用日志公钥是否为这台服务器的？可用 ruqi keys fetch 核对）", clip(cp.Origin), v.log.Name())
+		}
 		return fmt.Errorf("检查点没有本日志的有效签名：它不是日志 %s 以所用公钥签署的（所用日志公钥是否为这台服务器的？可用 ruqi keys fetch 核对）", v.log.Name())
 	case err != nil:
 		return errors.New("检查点格式无效：不是一份签名的日志检查点")

@@ -37,6 +37,12 @@ func TestCheckpoint_NotThisLogs_SaidInChinese(t *testing.T) {
 	mine, myKey := sign("ruqi.test/log", cp)
 	other, _ := sign("other.test/log", cp)
 	sameName, _ := sign("ruqi.test/log", cp)
+	// Another server's checkpoint (a receipt of its log) under its own name:
+	// the message named only the log of the key used, not the one the
+	// receipt is of (a newcomer's trial, 2026-12-06, with an older server's
+	// keys cached: "它不是日志 127.0.0.1:40583/log 以所用公钥签署的" for a
+	// receipt of 127.0.0.1:7480/log).
+	otherLogs, _ := sign("other.test/log", string(log.Checkpoint{Origin: "other.test/log", Size: 3, Hash: make([]byte, 32)}.Marshal()))
 	tampered := []byte(strings.Replace(string(mine), "\n3\n", "\n4\n", 1))
 	notCheckpoint, notKey := sign("ruqi.test/log", "not a checkpoint\n")
 
@@ -59,6 +65,7 @@ func TestCheckpoint_NotThisLogs_SaidInChinese(t *testing.T) {
 	}{
 		{"another log's", v, other, "没有本日志的有效签名"},
 		{"another key of the same name", v, sameName, "没有本日志的有效签名"},
+		{"another log's, under its name", v, otherLogs, `检查点属于日志 "other.test/log"，所用日志公钥是日志 ruqi.test/log 的`},
 		{"tampered", v, tampered, "签名不符"},
 		{"not a note", v, []byte("garbage"), "格式无效"},
 		{"signed text not a checkpoint", nv, notCheckpoint, "格式无效"},
