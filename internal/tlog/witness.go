@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -288,7 +289,12 @@ func RewindWitness(statePath, origin, reason string, at time.Time) (Rewind, erro
 				known = append(known, o)
 			}
 		}
-		return Rewind{}, fmt.Errorf("见证方没有联署过日志 %q 的检查点（联署过的日志：%s）", origin, strings.Join(known, "、"))
+		held := "尚未联署过任何日志"
+		if len(known) > 0 {
+			slices.Sort(known)
+			held = "联署过的日志：" + strings.Join(known, "、")
+		}
+		return Rewind{}, fmt.Errorf("见证方没有联署过日志 %q 的检查点（%s）", origin, held)
 	}
 	r := Rewind{Size: have.Size, Root: have.Root, At: at.UTC(), Reason: reason}
 	have.Rewound = append(have.Rewound, r)
