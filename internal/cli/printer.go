@@ -608,7 +608,7 @@ func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
 	years := fmt.Sprintf("今年被检查%d次，去年%d次。", r.GetThisYear(), r.GetLastYear())
 	// 综合查一次: several agencies' inspections in one visit (a server
 	// before 2026-12-06 sends no visit counts).
-	if r.GetVisitsThisYear()+r.GetVisitsLastYear() > 0 && (r.GetVisitsThisYear() < r.GetThisYear() || r.GetVisitsLastYear() < r.GetLastYear()) {
+	if r.GetVisitsThisYear()+r.GetVisitsLastYear() > 0 && (r.GetVisitsThisYear() != r.GetThisYear() || r.GetVisitsLastYear() != r.GetLastYear()) {
 		years = fmt.Sprintf("今年被检查%d次（入企%d次），去年%d次（入企%d次）。", r.GetThisYear(), r.GetVisitsThisYear(), r.GetLastYear(), r.GetVisitsLastYear())
 	}
 	if len(r.GetInspections()) == 0 {

@@ -428,13 +428,21 @@ func (es *enterpriseServer) ListInspections(ctx context.Context, req *ruqiv1.Lis
 				}
 				first := !visits[visit]
 				visits[visit] = true
+				// Inspections are 行政检查 only; an entry of another kind
+				// (走访调研, 服务) opens the door, a visit, and is no
+				// inspection (a newcomer's trial, 2026-12-06: "今年被检查3次"
+				// counted a 走访调研 the page marks 非行政检查).
+				inspected := int32(0)
+				if domain.IsInspection(ins.GetVisitKind()) {
+					inspected = 1
+				}
 				if y == year {
-					resp.ThisYear++
+					resp.ThisYear += inspected
 					if first {
 						resp.VisitsThisYear++
 					}
 				} else {
-					resp.LastYear++
+					resp.LastYear += inspected
 					if first {
 						resp.VisitsLastYear++
 					}

@@ -863,8 +863,9 @@ func (x *ListInspectionsRequest) GetPageToken() string {
 type ListInspectionsResponse struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Inspections []*InspectionView      `protobuf:"bytes,1,rep,name=inspections,proto3" json:"inspections,omitempty"`
-	// Inspections registered this calendar year and last (Beijing time), of
-	// all the enterprise's inspections, not only this page.
+	// Inspections (行政检查) registered this calendar year and last (Beijing
+	// time), of all the enterprise's inspections, not only this page; entries
+	// of other kinds (走访调研, 服务) count among the visits only.
 	ThisYear int32 `protobuf:"varint,2,opt,name=this_year,json=thisYear,proto3" json:"this_year,omitempty"`
 	LastYear int32 `protobuf:"varint,3,opt,name=last_year,json=lastYear,proto3" json:"last_year,omitempty"`
 	// next_page_token continues the list; empty when there is no more.
