@@ -257,31 +257,8 @@ func eventTypeLabel(t ruqiv1.EventType) string {
 
 // verdictLabel is the verdict in the enterprise's words.
 func verdictLabel(v ruqiv1.Verdict) string {
-	switch v {
-	case ruqiv1.Verdict_VERDICT_VALID:
-		return "核验通过"
-	case ruqiv1.Verdict_VERDICT_BAD_SIGNATURE:
-		return "签名无效（伪造或被篡改）"
-	case ruqiv1.Verdict_VERDICT_UNKNOWN_KEY:
-		return "签名密钥未知"
-	case ruqiv1.Verdict_VERDICT_NOT_YET_VALID:
-		return "未到检查时间"
-	case ruqiv1.Verdict_VERDICT_EXPIRED:
-		return "已过期"
-	case ruqiv1.Verdict_VERDICT_CANCELLED:
-		return "检查已撤销"
-	case ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE:
-		return "非本企业的检查"
-	case ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID:
-		return "执法证无效"
-	case ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:
-		return "无此报备"
-	case ruqiv1.Verdict_VERDICT_CLOSED:
-		return "检查已办结"
-	case ruqiv1.Verdict_VERDICT_MALFORMED:
-		return "不是有效的入企码"
-	case ruqiv1.Verdict_VERDICT_TOO_FEW_OFFICERS:
-		return "持证执法人员不足"
+	if l := domain.VerdictLabel(v); l != "" {
+		return l
 	}
 	return unknownLabel(int32(v))
 }

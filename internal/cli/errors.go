@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -139,37 +140,11 @@ func fileProblem(err error) string {
 	return err.Error()
 }
 
-// codeLabels name a gRPC status code in the officer's words: the error
-// line is read by people, and "（ResourceExhausted）" told them nothing
-// (the code itself is in the JSON output for scripts, and the reason
-// code on the next line for whoever helps them).
-var codeLabels = map[codes.Code]string{
-	codes.Canceled:           "已取消",
-	codes.Unknown:            "未知错误",
-	codes.InvalidArgument:    "输入有误",
-	codes.DeadlineExceeded:   "超时",
-	codes.NotFound:           "未找到",
-	codes.AlreadyExists:      "已存在",
-	codes.PermissionDenied:   "无权操作",
-	codes.ResourceExhausted:  "超出限额",
-	codes.FailedPrecondition: "当前状态不允许",
-	codes.Aborted:            "操作冲突，请重试",
-	codes.OutOfRange:         "超出范围",
-	codes.Unimplemented:      "服务器不支持",
-	codes.Internal:           "服务器内部错误",
-	codes.Unavailable:        "服务暂不可用",
-	codes.DataLoss:           "数据损坏",
-	codes.Unauthenticated:    "身份未验证",
-}
-
-// codeLabel is the Chinese label of c, or its English name for a code
-// gRPC may add later.
-func codeLabel(c codes.Code) string {
-	if l, ok := codeLabels[c]; ok {
-		return l
-	}
-	return c.String()
-}
+// codeLabel is the Chinese label of c (domain.StatusLabel): the error line
+// is read by people, and "（ResourceExhausted）" told them nothing (the code
+// itself is in the JSON output for scripts, and the reason code on the next
+// line for whoever helps them).
+func codeLabel(c codes.Code) string { return domain.StatusLabel(c) }
 
 // transportMessage says in Chinese what a status made by gRPC itself, not
 // by the server, means: the server's messages are Chinese, gRPC's are not

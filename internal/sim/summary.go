@@ -6,6 +6,11 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // WriteJSON writes the summary as one JSON document.
@@ -51,20 +56,20 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	}
 	t.add("  联合检查（综合查一次）", itoa(s.JointInspections), "")
 	t.add("  避免的入企次数", itoa(s.VisitsAvoided), itoa(s.Expected.Joined))
-	t.add("  重复报备被拒（AlreadyExists）", itoa(s.DuplicatesRefused), itoa(s.Expected.Duplicates))
+	t.add("  重复报备被拒", itoa(s.DuplicatesRefused), itoa(s.Expected.Duplicates))
 	if s.RateLimitedWaits > 0 {
 		t.add("  调用超出账号频率、等待后重试（服务器 -principal-rates）", itoa(int(s.RateLimitedWaits)), "")
 	}
-	t.add("  超出频次上限被拒（ResourceExhausted）", itoa(s.CapsRefused), itoa(s.Expected.Capped))
+	t.add("  超出频次上限被拒", itoa(s.CapsRefused), itoa(s.Expected.Capped))
 	for _, k := range sortedKeys(s.CapsByRule) {
-		t.add("    "+k, itoa(s.CapsByRule[k]), "")
+		t.add("    "+ruleLabel(k), itoa(s.CapsByRule[k]), "")
 	}
 	if s.StreakReasons > 0 {
 		t.add("  连续三次未发现问题、说明理由后报备", itoa(s.StreakReasons), "")
 	}
 	t.add("  频次预警（已报备并提示）", itoa(s.Warnings), "")
 	for _, k := range sortedKeys(s.WarningsByRule) {
-		t.add("    "+k, itoa(s.WarningsByRule[k]), "")
+		t.add("    "+ruleLabel(k), itoa(s.WarningsByRule[k]), "")
 	}
 	t.add("入企码", "", "")
 	t.add("  领到入企码的报备", fmt.Sprintf("%d/%d", s.RegisteredWithCodes, s.Registered), "")
@@ -74,7 +79,7 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	t.add("  核验未通过", itoa(s.ScansInvalid), "")
 	for _, k := range sortedKeys(s.Verdicts) {
 		if k != "VALID" {
-			t.add("    "+k, itoa(s.Verdicts[k]), "")
+			t.add("    "+verdictLabel(k), itoa(s.Verdicts[k]), "")
 		}
 	}
 	t.add("  出示篡改的入企码", itoa(s.TamperedShown), "")
@@ -99,7 +104,7 @@ func (s *Summary) WriteTable(w io.Writer) error {
 		b.WriteString("\n")
 		et := &table{header: []string{"  调用", "状态码", "次数", "示例"}}
 		for _, e := range s.ErrorDetail {
-			et.add("  "+e.Call, e.Code, itoa(e.Count), truncate(e.Example, 60))
+			et.add("  "+e.Call, statusLabel(e.Code), itoa(e.Count), truncate(e.Example, 60))
 		}
 		et.write(&b)
 	}
@@ -118,6 +123,34 @@ func (s *Summary) WriteTable(w io.Writer) error {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// The summary's counts are keyed as the JSON output keeps them (a rule's
+// key, a verdict's and a status code's names, for scripts); the table says
+// them in Chinese (a newcomer's trial, 2026-12-06, read "ResourceExhausted"
+// and "agency_per_year").
+
+func ruleLabel(rule string) string {
+	if l := domain.RuleLabel(rule); l != "" {
+		return l
+	}
+	return rule
+}
+
+func verdictLabel(name string) string {
+	if l := domain.VerdictLabel(ruqiv1.Verdict(ruqiv1.Verdict_value["VERDICT_"+name])); l != "" {
+		return l
+	}
+	return name
+}
+
+func statusLabel(name string) string {
+	for c := codes.OK; c <= codes.Unauthenticated; c++ {
+		if c.String() == name {
+			return domain.StatusLabel(c)
+		}
+	}
+	return name
+}
 
 func pct(x float64) string { return fmt.Sprintf("%.0f%%", x*100) }
 
