@@ -62,7 +62,15 @@ func (a *app) simulateCommand() *cobra.Command {
 				return usagef("%v", err)
 			}
 			if writeDir != "" {
-				return writeSampleDirectory(writeDir, cfg)
+				dir, enterprises, err := writeSampleDirectory(writeDir, cfg)
+				if err != nil {
+					return err
+				}
+				// Said, not silent (a newcomer's trial, 2026-12-06): what
+				// was written and what to do with it.
+				fmt.Fprintf(a.stderr, "已写出样例名录 %s：%d 个部门、%d 名执法人员、%d 家企业。导入：ruqi admin import %s\n",
+					writeDir, len(dir.GetAgencies()), len(dir.GetOfficers()), enterprises, writeDir)
+				return nil
 			}
 			tok, err := a.resolveToken()
 			if err != nil {
@@ -162,22 +170,23 @@ func (a *app) simulateCommand() *cobra.Command {
 
 // writeSampleDirectory writes the sample directory of cfg's size as NDJSON,
 // its enterprises generated a range at a time.
-func writeSampleDirectory(path string, cfg sim.Config) error {
+func writeSampleDirectory(path string, cfg sim.Config) (*ruqiv1.Directory, int, error) {
 	so := sample.Options{Seed: cfg.Seed, Agencies: cfg.Agencies, Officers: cfg.Officers, Enterprises: cfg.Enterprises, RegionCode: cfg.Region}
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("写名录文件失败：%w", err)
+		return nil, 0, fmt.Errorf("写名录文件失败：%w", err)
 	}
-	err = sample.WriteNDJSON(f, sample.DirectoryWithoutEnterprises(so))
-	for lo, n := 0, sample.Enterprises(so); err == nil && lo < n; lo += 10000 {
+	dir, n := sample.DirectoryWithoutEnterprises(so), sample.Enterprises(so)
+	err = sample.WriteNDJSON(f, dir)
+	for lo := 0; err == nil && lo < n; lo += 10000 {
 		err = sample.WriteNDJSON(f, &ruqiv1.Directory{Enterprises: sample.EnterpriseRange(so, lo, lo+10000)})
 	}
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("写名录文件失败：%w", err)
+		return nil, 0, fmt.Errorf("写名录文件失败：%w", err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("写名录文件失败：%w", err)
+		return nil, 0, fmt.Errorf("写名录文件失败：%w", err)
 	}
-	return nil
+	return dir, n, nil
 }
