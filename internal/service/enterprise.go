@@ -459,6 +459,29 @@ func (es *enterpriseServer) ListInspections(ctx context.Context, req *ruqiv1.Lis
 	return resp, nil
 }
 
+// visitRefusedAt is when the enterprise first refused a plan of the visit v
+// shows, nil if it refused none: a joint visit was marked by whichever plan
+// the list met first (a review, 2026-12-06), so refusing one agency's code
+// showed the visit 即将到来 or 企业已拒绝 by chance.
+func visitRefusedAt(r store.Reader, uscc string, v *ruqiv1.InspectionView) (*timestamppb.Timestamp, error) {
+	ids := v.GetInspectionIds()
+	if len(ids) == 0 {
+		ids = []string{v.GetInspectionId()}
+	}
+	var first *timestamppb.Timestamp
+	for _, id := range ids {
+		l, err := r.Lead(inspection.RefusalLeadID(id, uscc))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, err
+		case first == nil || l.GetCreatedAt().AsTime().Before(first.AsTime()):
+			first = l.GetCreatedAt()
+		}
+	}
+	return first, nil
+}
+
 // noticeOf is the 检查预告 rule of the enterprise's region.
 func (s *Service) noticeOf(r store.Reader, uscc string) domain.Notice {
 	return s.policies.For(inspection.RegionOf(r, uscc)).Notice()
@@ -502,12 +525,16 @@ func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.
 				return nil
 			}
 			seen[key] = true
+			refused, err := visitRefusedAt(r, uscc, v)
+			if err != nil {
+				return err
+			}
 			resp.Visits = append(resp.Visits, &ruqiv1.UpcomingVisit{
 				InspectionId: ins.GetId(), Agencies: v.GetAgencies(), CheckItems: v.GetCheckItems(),
 				WindowStart: v.GetWindowStart(), WindowEnd: v.GetWindowEnd(), Type: ins.GetType(), VisitKind: ins.GetVisitKind(),
 				JointInspectionId: v.GetJointInspectionId(), InspectionIds: v.GetInspectionIds(),
 				NoticedFrom: timestamppb.New(notice.From(ins)), Begun: !now.Before(v.GetWindowStart().AsTime()),
-				RefusedAt: v.GetRefusedAt(),
+				RefusedAt: refused,
 			})
 			return nil
 		})

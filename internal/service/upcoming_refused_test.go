@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -56,4 +57,44 @@ func TestUpcoming_RefusedVisit_MarkedRefused(t *testing.T) {
 	wantCode(t, "another enterprise's notice", err, codes.PermissionDenied)
 	_, err = cli.ListUpcomingVisits(e.as(ent), &ruqiv1.ListUpcomingVisitsRequest{EnterpriseUscc: "abc"})
 	wantCode(t, "a malformed USCC", err, codes.InvalidArgument)
+}
+
+// A joint visit is marked refused whichever of its plans the enterprise
+// refused: it was marked by the plan the list met first (a review,
+// 2026-12-06).
+func TestUpcoming_JointVisitRefusedThroughEitherPlan(t *testing.T) {
+	for _, refuse := range []int{0, 1} {
+		e, clock, _ := noticeEnv(t)
+		t0 := *clock.Load()
+		uscc := e.dir.GetEnterprises()[1].GetUscc()
+		ins := ruqiv1.NewInspectionServiceClient(e.cc)
+		from := t0.Add(48 * time.Hour)
+		var ids []string
+		for _, agency := range []string{"AG-01", "AG-02"} {
+			a := e.registrar(t, agency)
+			resp, err := ins.RegisterInspection(e.as(a.tok), &ruqiv1.RegisterInspectionRequest{
+				EnterpriseUscc: uscc, CheckItemIds: a.items[:1], OfficerIds: a.officers[:2],
+				WindowStart: timestamppb.New(from), WindowEnd: timestamppb.New(from.Add(4 * time.Hour)),
+				Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, resp.GetInspection().GetId())
+		}
+		ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, uscc)
+		cli := ruqiv1.NewEnterpriseServiceClient(e.cc)
+		// The plan whose id sorts first, then the other: one of them is not
+		// the plan the list meets first.
+		slices.Sort(ids)
+		if _, err := cli.RefuseInspection(e.as(ent), &ruqiv1.RefuseInspectionRequest{InspectionId: ids[refuse], Reason: "未提前告知检查事项"}); err != nil {
+			t.Fatal(err)
+		}
+		up, err := cli.ListUpcomingVisits(e.as(ent), &ruqiv1.ListUpcomingVisitsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(up.GetVisits()) != 1 || domain.UpcomingState(up.GetVisits()[0]) != "企业已拒绝" {
+			t.Errorf("the joint visit, plan %s refused: %v", ids[refuse], up.GetVisits())
+		}
+	}
 }

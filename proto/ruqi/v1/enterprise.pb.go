@@ -1275,9 +1275,9 @@ type UpcomingVisit struct {
 	NoticedFrom *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=noticed_from,json=noticedFrom,proto3" json:"noticed_from,omitempty"`
 	// begun is set once the window has begun.
 	Begun bool `protobuf:"varint,11,opt,name=begun,proto3" json:"begun,omitempty"`
-	// refused_at is when the enterprise refused this plan of the visit, if it
-	// did: the plan is still registered (the refusal is a lead for the
-	// 司法局), so it stays listed until its window ends, marked refused.
+	// refused_at is when the enterprise first refused a plan of the visit, if
+	// it did: the plans are still registered (a refusal is a lead for the
+	// 司法局), so the visit stays listed until its window ends, marked refused.
 	RefusedAt     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
