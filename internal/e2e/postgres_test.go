@@ -162,3 +162,46 @@ func TestPostgres_ReplicaOnAnotherPolicy_RegistersNothing(t *testing.T) {
 		t.Fatalf("a, restarted on the same policy file: %v", err)
 	}
 }
+
+// A server on the replicas' PostgreSQL started without -redis-addr decides
+// in process, on a state it seeded once and kept: the Redis replicas'
+// plans written since are not in it, and it registered a third plan of one
+// agency in a year where two are allowed (an operator's trial, 2026-12-06).
+// Its seeds raise the store's fence, as the Redis coordinator's do, so that
+// a state another coordinator built since is never decided on: the third
+// plan is refused at either server, and so is a duplicate.
+func TestPostgres_ServerWithoutRedisBesideReplicas_CapHolds(t *testing.T) {
+	pg, rs := pgtest.Start(t), redistest.Start(t)
+	url := pg.NewDatabase(t)
+	a := newWorld(t, "-store", url, "-redis-addr", rs.Addr())
+	b := a.replica(t, "-store", url) // in process: the operator forgot -redis-addr
+
+	start := time.Now().Add(time.Hour)
+	window := func(day int) (time.Time, time.Time) {
+		s := start.Add(time.Duration(day) * 24 * time.Hour)
+		return s, s.Add(time.Hour)
+	}
+	routine := ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE
+	reg := func(w *world, agency string, day int) (*ruqiv1.RegisterInspectionResponse, error) {
+		from, to := window(day)
+		return w.registerAs(agency, a.f.entB, a.f.itemsOf[agency][:1], from, to, routine)
+	}
+	if _, err := reg(a, "AG-07", 0); err != nil {
+		t.Fatalf("AG-07's first plan at the Redis replica: %v", err)
+	}
+	if _, err := reg(b, "AG-04", 1); err != nil { // b seeds the enterprise
+		t.Fatalf("AG-04's plan at the server without Redis: %v", err)
+	}
+	if _, err := reg(a, "AG-07", 2); err != nil {
+		t.Fatalf("AG-07's second plan at the Redis replica: %v", err)
+	}
+	if got, err := reg(b, "AG-07", 3); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("AG-07's third plan in a year at the server without Redis: %v %v, want RESOURCE_EXHAUSTED (FREQUENCY_CAP)", got, err)
+	}
+	if got, err := reg(b, "AG-07", 2); status.Code(err) != codes.AlreadyExists {
+		t.Fatalf("AG-07's second plan again at the server without Redis: %v %v, want ALREADY_EXISTS (DUPLICATE_PLAN)", got, err)
+	}
+	if got, err := reg(a, "AG-07", 4); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("AG-07's third plan in a year at the Redis replica: %v %v, want RESOURCE_EXHAUSTED (FREQUENCY_CAP)", got, err)
+	}
+}

@@ -561,7 +561,14 @@ func ensureAdminToken(ctx context.Context, svc *service.Service, dataDir string)
 func newCoordinator(cfg Config, redis *redisconn.Target, held **local.Coordinator, rc **reconnectingRedis) func(coord.Seeder) (coord.Coordinator, error) {
 	return func(seed coord.Seeder) (coord.Coordinator, error) {
 		if redis == nil {
-			*held = local.NewBounded(seed, cfg.WorkingSet)
+			ws := cfg.WorkingSet
+			if isPostgresURL(cfg.Store) {
+				// Other servers may share this store: every seed raises
+				// its fence (local.Bound.SharedStore).
+				ws.SharedStore = true
+				slog.Warn("coordinator: in process on a PostgreSQL store, which is right for one server only: replicas sharing this store must each be given the same -redis-addr (one without it beside them is kept from breaking caps by the store's fence, at the cost of decisions taken again)")
+			}
+			*held = local.NewBounded(seed, ws)
 			return *held, nil
 		}
 		c := newReconnectingRedis(func() *coordredis.Coordinator { return coordredis.Open(*redis, seed) })

@@ -29,6 +29,16 @@ type Bound struct {
 	// Clock tells the time for IdleAfter; time.Now when nil. The decision
 	// times passed to Decide are the callers' and may be anything.
 	Clock func() time.Time
+	// SharedStore: other servers may write the store (PostgreSQL), each
+	// deciding with a coordinator of its own. Every seed then raises the
+	// store's fence, as coord/redis's do, so that a state seeded here is
+	// fenced once another coordinator seeds the enterprise (and registers
+	// plans this one does not know), and one seeded elsewhere is fenced
+	// by this one's seed. Without it a server on the replicas' store
+	// started without -redis-addr decided on a state it seeded once and
+	// kept, and registered a third plan where two a year are allowed (an
+	// operator's trial, 2026-12-06).
+	SharedStore bool
 }
 
 // Stats describes the working set.
@@ -193,7 +203,7 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	e := c.acquire(p.USCC)
 	defer c.release(e)
 	if e.state == nil {
-		seed, err := c.seed(ctx, p.USCC, e.forgotten)
+		seed, err := c.seed(ctx, p.USCC, e.forgotten || c.bound.SharedStore)
 		if err != nil {
 			return coord.Decision{}, err
 		}
