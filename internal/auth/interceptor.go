@@ -20,6 +20,22 @@ import (
 // its holder may not act.
 type TokenLookup func(ctx context.Context, hash []byte) (*store.AccessToken, error)
 
+// TokenCheckUnavailable is the reason of a call refused because its token
+// could not be checked (the database unreachable): refused before any
+// handler, it did nothing, and the server that answered is up. Without it
+// the CLI told an officer the registration might have taken effect, and
+// anyone to check that the server was started (an operator's trial,
+// 2026-12-06).
+const TokenCheckUnavailable = "TOKEN_CHECK_UNAVAILABLE"
+
+func tokenCheckUnavailable(msg string) error {
+	st := status.New(codes.Unavailable, msg)
+	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: TokenCheckUnavailable, Domain: "ruqi.v1"}); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
 // Authenticate resolves the bearer token of an incoming call.
 func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -39,7 +55,7 @@ func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
 		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌无效：令牌不存在或已作废，请向管理员重新申请")
 	}
 	if errors.Is(err, store.ErrUnavailable) {
-		return Principal{}, status.Error(codes.Unavailable, "暂时无法核对访问令牌：数据库（PostgreSQL）暂时无法访问，请稍后重试")
+		return Principal{}, tokenCheckUnavailable("暂时无法核对访问令牌：数据库（PostgreSQL）暂时无法访问，本次操作未执行，请稍后重试")
 	}
 	if st, ok := status.FromError(err); ok && err != nil {
 		// The lookup's own answer: a genuine token whose holder may not
@@ -47,7 +63,7 @@ func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
 		return Principal{}, st.Err()
 	}
 	if err != nil {
-		return Principal{}, status.Error(codes.Unavailable, "暂时无法核对访问令牌，请稍后重试")
+		return Principal{}, tokenCheckUnavailable("暂时无法核对访问令牌，本次操作未执行，请稍后重试")
 	}
 	if tok.Kind == store.TokenEnrolment {
 		// An enrolment code is redeemed once for a device token; it is

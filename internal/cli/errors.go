@@ -172,17 +172,18 @@ func (a *app) transportMessage(st *status.Status) (string, bool) {
 // reasonHints name the flag that answers a refusal: the server's message
 // says what is wrong in any client's words, the CLI adds how to say it here.
 var reasonHints = map[string]string{
-	"WINDOW_IN_PAST":        "紧急检查已经实施的，可用 --late-reason \"原因\" 事后补录（--from 为实际开始时间）",
-	"WINDOW_ENDED":          "紧急检查已经实施的，可用 --late-reason \"原因\" 事后补录（--from 为实际开始时间）",
-	"AGENCY_MISSING":        "用 --agency 指定执法部门编号，如 --agency AG-01",
-	"TRIGGER_MISSING":       "用 --trigger 注明来源编号，如 --trigger JB-2026-0107",
-	"LATE_NOT_STARTED":      "事后补录时 --from 是检查实际开始的时间，应早于现在",
-	"VISIT_HAS_ITEMS":       "不是行政检查的入企不填 --items 和 --type",
-	"VISIT_HAS_TYPE":        "不是行政检查的入企不填 --items 和 --type",
-	"ITEMS_EMPTY":           "用 --items 列出检查事项编号，以逗号分隔",
-	"TOO_FEW_OFFICERS":      "用 --officers 列出执法人员编号，以逗号分隔",
-	"PLAN_VERSION_REQUIRED": "用 ruqi plan show 计划编号 查看所审阅的版本，再用 --version N 批准",
-	"NO_FINDING_STREAK":     "用 --streak-reason \"理由\" 说明再次检查的理由（如 新的投诉举报、整改复查）后重新报备：被拒的报备没有生效",
+	"TOKEN_CHECK_UNAVAILABLE": "服务器已应答，但其数据库暂时无法访问，本次操作未执行；稍后原样重试即可，如持续出现请联系管理员",
+	"WINDOW_IN_PAST":          "紧急检查已经实施的，可用 --late-reason \"原因\" 事后补录（--from 为实际开始时间）",
+	"WINDOW_ENDED":            "紧急检查已经实施的，可用 --late-reason \"原因\" 事后补录（--from 为实际开始时间）",
+	"AGENCY_MISSING":          "用 --agency 指定执法部门编号，如 --agency AG-01",
+	"TRIGGER_MISSING":         "用 --trigger 注明来源编号，如 --trigger JB-2026-0107",
+	"LATE_NOT_STARTED":        "事后补录时 --from 是检查实际开始的时间，应早于现在",
+	"VISIT_HAS_ITEMS":         "不是行政检查的入企不填 --items 和 --type",
+	"VISIT_HAS_TYPE":          "不是行政检查的入企不填 --items 和 --type",
+	"ITEMS_EMPTY":             "用 --items 列出检查事项编号，以逗号分隔",
+	"TOO_FEW_OFFICERS":        "用 --officers 列出执法人员编号，以逗号分隔",
+	"PLAN_VERSION_REQUIRED":   "用 ruqi plan show 计划编号 查看所审阅的版本，再用 --version N 批准",
+	"NO_FINDING_STREAK":       "用 --streak-reason \"理由\" 说明再次检查的理由（如 新的投诉举报、整改复查）后重新报备：被拒的报备没有生效",
 }
 
 // errorInfo returns the first google.rpc.ErrorInfo among the details.
@@ -217,7 +218,10 @@ func fmtMetadata(md map[string]string) string {
 // six times and released, the replica's policies are not the store's. A
 // retry hint would tell the officer it may have taken effect (an operator's
 // trial, 2026-12-05).
-var refusedBeforeWriting = map[string]bool{"COORDINATOR_UNAVAILABLE": true, "REGISTRATION_RESEEDED": true, "POLICY_DIFFERS": true, "REDIS_OF_ANOTHER_STORE": true}
+var refusedBeforeWriting = map[string]bool{"COORDINATOR_UNAVAILABLE": true, "REGISTRATION_RESEEDED": true, "POLICY_DIFFERS": true, "REDIS_OF_ANOTHER_STORE": true,
+	// Refused at sign-in, before any handler (any call, not only a
+	// registration).
+	"TOKEN_CHECK_UNAVAILABLE": true}
 
 // mayHaveSucceeded reports whether an RPC that failed with err may still
 // have taken effect on the server, so that the user should retry with the
