@@ -17,6 +17,12 @@ import (
 var errStorageUnavailable = domain.Unavailablef("STORAGE_UNAVAILABLE",
 	"存储暂时无法写入（磁盘已满或只读等），本次操作未保存，请稍后重试；已有记录不受影响")
 
+// errDatabaseUnavailable is health's error while the database is out of
+// reach (store.ErrUnavailable): /healthz said "磁盘已满或只读等" with
+// PostgreSQL stopped (an operator's trial, 2026-12-06).
+var errDatabaseUnavailable = domain.Unavailablef("STORE_UNAVAILABLE",
+	"数据库（PostgreSQL）暂时无法访问，本服务器暂停服务，恢复连接后自动恢复；已有记录不受影响")
+
 // healthStore watches the store's writes from outside the backend: a commit
 // that fails although the transaction's function succeeded is a storage
 // failure (disk full, read-only file system, lost database). While writes
@@ -91,6 +97,9 @@ func (h *healthStore) Err() error {
 	defer h.mu.Unlock()
 	if h.healthy {
 		return nil
+	}
+	if errors.Is(h.lastErr, store.ErrUnavailable) {
+		return errDatabaseUnavailable
 	}
 	return errStorageUnavailable
 }

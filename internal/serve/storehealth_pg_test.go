@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,12 @@ func TestHealthStore_PostgresDown_NotServingThenBack(t *testing.T) {
 	}
 	if h.Err() == nil || <-changes {
 		t.Fatal("health did not go NOT_SERVING")
+	}
+	// /healthz says what is wrong: the database, not a full or read-only
+	// disk (an operator's trial, 2026-12-06, read "磁盘已满或只读等" with
+	// PostgreSQL stopped).
+	if m := h.Err().Error(); !strings.Contains(m, "数据库") || strings.Contains(m, "磁盘") {
+		t.Errorf("health with PostgreSQL down says %q, want the database named, no disk", m)
 	}
 	srv.Restart()
 	select {
