@@ -88,3 +88,45 @@ func TestPostgres_Replicas_SuspensionAtOne_TooFewOfficersAtTheOther(t *testing.T
 		return nil
 	})
 }
+
+// Replicas must share one -witness-policy: only the replica that sequences
+// the log asks witnesses to cosign, so which checkpoints are witnessed
+// depended on which replica held the sequencer's lock. An operator's trial
+// (2026-12-06) started one replica with a policy beside two without: it
+// published the policy in /keys.json, no witness was ever asked, and every
+// receipt fetched failed that policy, with nothing in any log. A server
+// started with a policy other than the one of the server started before it
+// on the store now says so at start, and so does one started without.
+func TestPostgres_Replicas_AnotherWitnessPolicy_WarnedAtStart(t *testing.T) {
+	pg, rs := pgtest.Start(t), redistest.Start(t)
+	dbURL := pg.NewDatabase(t)
+	dataDir := t.TempDir()
+	logKey := newLogKey(t, filepath.Join(dataDir, "log.key"))
+	wit := startWitness(t, logKey)
+	policy := filepath.Join(dataDir, "witnesses.txt")
+	wit.writePolicy(policy)
+	args := []string{"-store", dbURL, "-redis-addr", rs.Addr(), "-log-key-file", filepath.Join(dataDir, "log.key")}
+	// startLog is a server's log up to its ready line.
+	startLog := func(s *server) string {
+		eventually(t, "the ready line", func() error {
+			if !strings.Contains(s.log.String(), "ruqi server ready") {
+				return errors.New("not yet")
+			}
+			return nil
+		})
+		return s.log.String()
+	}
+	a := newWorld(t, args...)
+	if l := startLog(a.server); strings.Contains(l, "-witness-policy") {
+		t.Fatalf("the first server on the store warned of a witness policy:\n%s", l)
+	}
+	if l := startLog(startServer(t, append(args, "-witness-policy", policy)...)); !strings.Contains(l, "-witness-policy") {
+		t.Errorf("a replica started with a witness policy beside one without said nothing:\n%s", l)
+	}
+	if l := startLog(startServer(t, append(args, "-witness-policy", policy)...)); strings.Contains(l, "-witness-policy") {
+		t.Errorf("a replica started with the same witness policy as the one before it warned:\n%s", l)
+	}
+	if l := startLog(startServer(t, args...)); !strings.Contains(l, "-witness-policy") {
+		t.Errorf("a replica started without the witness policy of the one before it said nothing:\n%s", l)
+	}
+}

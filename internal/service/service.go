@@ -1,7 +1,10 @@
 package service
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -204,7 +207,48 @@ func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Se
 	} else {
 		slog.InfoContext(ctx, "frequency policies", "policy_digest", fmt.Sprintf("%016x", s.policyDigest))
 	}
+	if err := s.publishWitnessPolicy(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// witnessPolicyKey holds the digest of the -witness-policy of the server
+// started last on the store (witnessPolicyDigest).
+const witnessPolicyKey = "log_witness_policy"
+
+// witnessPolicyDigest identifies a witness policy's text, none included,
+// in [1, 2^62): 0 is a store no server published to.
+func witnessPolicyDigest(policy []byte) int64 {
+	h := sha256.Sum256(bytes.TrimSpace(policy))
+	return int64(binary.BigEndian.Uint64(h[:8])>>2) | 1
+}
+
+// publishWitnessPolicy makes this server's witness policy the store's and
+// warns when it replaces another: only the replica that sequences the log
+// asks witnesses to cosign, so replicas on different policies have their
+// checkpoints witnessed or not by whichever holds the sequencer's lock, and
+// one replica's /keys.json names witnesses that no checkpoint may carry (an
+// operator's trial, 2026-12-06: one replica of three given a policy, no
+// witness ever asked, every receipt short of it, nothing in any log).
+func (s *Service) publishWitnessPolicy(ctx context.Context) error {
+	digest := witnessPolicyDigest(s.cfg.Log.WitnessPolicy)
+	var was int64
+	if err := s.store.Update(ctx, func(tx store.Tx) error {
+		n, err := tx.Count(witnessPolicyKey)
+		if err != nil {
+			return err
+		}
+		was = n
+		return tx.AddCount(witnessPolicyKey, digest-n)
+	}); err != nil {
+		return fmt.Errorf("publish the witness policy's digest: %w", err)
+	}
+	if was != 0 && was != digest {
+		slog.WarnContext(ctx, "this server's -witness-policy is not that of the server started before it on this store: replicas must share one file (or none), since only the replica that sequences the log asks witnesses to cosign; restart every replica on the same -witness-policy",
+			"witness_policy_digest", fmt.Sprintf("%016x", digest), "replaced", fmt.Sprintf("%016x", was), "witnesses", len(s.witnesses))
+	}
+	return nil
 }
 
 // policyRefused logs, at most once a minute, that this server refused a
