@@ -246,10 +246,23 @@ func mayHaveSucceeded(err error) bool {
 		// A connection that was never made sent nothing: no hint that the
 		// call may have taken effect (a trial of the CLI, 2026-12-05).
 		return !strings.Contains(status.Convert(err).Message(), "Error while dialing")
-	case codes.DeadlineExceeded, codes.Canceled, codes.Unknown, codes.Internal:
+	case codes.DeadlineExceeded, codes.Canceled:
+		// Given up while gRPC's picker still waited for a connection (a
+		// stopped server whose kernel accepts the connection, a TLS
+		// handshake that never ends): no stream was opened, nothing sent
+		// (an operator's trial, 2026-12-06, was told the registration
+		// might have taken effect).
+		return !neverSent(status.Convert(err).Message())
+	case codes.Unknown, codes.Internal:
 		return true
 	}
 	return false
+}
+
+// neverSent tells, from its message, an RPC that grpc-go's picker failed
+// before any transport took it (picker_wrapper.go).
+func neverSent(msg string) bool {
+	return strings.HasSuffix(msg, "while waiting for connections to become ready") || strings.HasPrefix(msg, "latest balancer error: ")
 }
 
 // Hints after a lost answer (mayHaveSucceeded) of a step that names no
