@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -80,26 +82,21 @@ func TestPlanAmend_RetryWritesOneVersion(t *testing.T) {
 
 // Ctrl-C while a plan is being filed may leave it filed: the officer is told
 // so, with the request id to retry with, as after a timeout. Without it the
-// second run files a second plan.
+// second run files a second plan. The server takes the call and never
+// answers it: one that never finished the connection's handshake was never
+// sent the call, and the CLI says nothing was filed then (an operator's
+// trial, 2026-12-06; this test's server had been such a one).
 func TestPlanFile_CtrlC_SaysRequestID(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lis.Close()
-	go func() {
-		var held []net.Conn
-		for {
-			c, err := lis.Accept()
-			if err != nil {
-				for _, c := range held {
-					c.Close()
-				}
-				return
-			}
-			held = append(held, c)
-		}
-	}()
+	srv := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		<-stream.Context().Done() // takes every call, answers none
+		return stream.Context().Err()
+	}))
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
 	cmd := exec.Command(filepath.Join(binDir, "ruqi"), "--server", lis.Addr().String(), "--timeout", "60s",
 		"--token", "rq_x", "plan", "file", "--type", "routine", "--title", "12月日常检查",
 		"--enterprises", "91510104CY4C7RGWMR", "--items", "CI-0001", "--from", "2026-12-20", "--to", "2027-01-01")
