@@ -53,7 +53,9 @@ type env struct {
 	svc   *service.Service
 }
 
-func newEnv(b *testing.B, redisAddr string) *env {
+// newEnv is a service on a fresh bbolt file in process, through Redis at
+// redisAddr when one is given.
+func newEnv(b testing.TB, redisAddr string) *env {
 	b.Helper()
 	st, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.DefaultOptions())
 	if err != nil {

@@ -1,14 +1,12 @@
 package service_test
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/ruqi/ruqi/internal/store/bolt"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -19,11 +17,7 @@ import (
 // pick wasted (an agency's trial, 2026-12-06). A list of such enterprises
 // only leaves nothing to draw from.
 func TestDraw_GradeAEnterprises_LeftOut(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "")
+	e := newEnv(t, "")
 	county := e.registrar(t, "AG-03") // 锦江区, 510104
 	var gradeA, others []string
 	for _, ent := range e.dir.GetEnterprises() {

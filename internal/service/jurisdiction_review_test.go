@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/ruqi/ruqi/internal/store/bolt"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -22,11 +20,7 @@ import (
 // of enterprises of another district that it may not inspect, so the
 // random sample it committed to could never be carried out.
 func TestDraw_ExplicitListOutsideTheTerritory_Refused(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "")
+	e := newEnv(t, "")
 	county := e.registrar(t, "AG-03") // 锦江区, 510104
 	var inside, outside string
 	for _, ent := range e.dir.GetEnterprises() {
@@ -64,11 +58,7 @@ func TestDraw_ExplicitListOutsideTheTerritory_Refused(t *testing.T) {
 // that every other agency could accept and its own part could not
 // register (OUTSIDE_JURISDICTION at the registration).
 func TestPlan_ScopeOutsideTheTerritory_Refused(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "")
+	e := newEnv(t, "")
 	county := e.registrar(t, "AG-03") // 锦江区, 510104
 	var inside, outside string
 	for _, ent := range e.dir.GetEnterprises() {

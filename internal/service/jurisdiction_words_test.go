@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/ruqi/ruqi/internal/store/bolt"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -22,11 +20,7 @@ import (
 // district's code was refused as a plan ("检查计划只能覆盖…"). A refused list
 // now says what was refused: the enterprise cannot be in the plan.
 func TestPlanAndCoverage_OutsideTheTerritory_RefusedAsAPlan(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "")
+	e := newEnv(t, "")
 	county := e.registrar(t, "AG-03") // 锦江区, 510104
 	var inside, outside string
 	for _, ent := range e.dir.GetEnterprises() {
@@ -52,7 +46,7 @@ func TestPlanAndCoverage_OutsideTheTerritory_RefusedAsAPlan(t *testing.T) {
 		}
 	}
 	plans := ruqiv1.NewPlanServiceClient(e.cc)
-	_, err = plans.FilePlan(e.as(county.tok), &ruqiv1.FilePlanRequest{Title: "日常检查计划", Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+	_, err := plans.FilePlan(e.as(county.tok), &ruqiv1.FilePlanRequest{Title: "日常检查计划", Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
 		Scope: &ruqiv1.PlanScope{EnterpriseUsccs: []string{inside, outside}}, CheckItemIds: county.items[:1], Reason: "年度计划",
 		PeriodStart: timestamppb.New(t0), PeriodEnd: timestamppb.New(t0.AddDate(0, 1, 0))})
 	check("ruqi plan file", err)

@@ -21,18 +21,10 @@ func TestUpcoming_RefusedVisit_MarkedRefused(t *testing.T) {
 	t0 := *clock.Load()
 	a1 := e.registrar(t, "AG-01")
 	uscc := e.dir.GetEnterprises()[1].GetUscc()
-	ins := ruqiv1.NewInspectionServiceClient(e.cc)
 	var ids []string
 	for i := range 2 {
 		from := t0.Add(time.Duration(48+24*i) * time.Hour) // within a routine check's notice days
-		resp, err := ins.RegisterInspection(e.as(a1.tok), &ruqiv1.RegisterInspectionRequest{
-			EnterpriseUscc: uscc, CheckItemIds: a1.items[:1], OfficerIds: a1.officers[:2],
-			WindowStart: timestamppb.New(from), WindowEnd: timestamppb.New(from.Add(2 * time.Hour)),
-			Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, resp.GetInspection().GetId())
+		ids = append(ids, routineCheck(t, e, a1, uscc, from, 2*time.Hour))
 	}
 	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, uscc)
 	cli := ruqiv1.NewEnterpriseServiceClient(e.cc)
@@ -67,19 +59,10 @@ func TestUpcoming_JointVisitRefusedThroughEitherPlan(t *testing.T) {
 		e, clock, _ := noticeEnv(t)
 		t0 := *clock.Load()
 		uscc := e.dir.GetEnterprises()[1].GetUscc()
-		ins := ruqiv1.NewInspectionServiceClient(e.cc)
 		from := t0.Add(48 * time.Hour)
 		var ids []string
 		for _, agency := range []string{"AG-01", "AG-02"} {
-			a := e.registrar(t, agency)
-			resp, err := ins.RegisterInspection(e.as(a.tok), &ruqiv1.RegisterInspectionRequest{
-				EnterpriseUscc: uscc, CheckItemIds: a.items[:1], OfficerIds: a.officers[:2],
-				WindowStart: timestamppb.New(from), WindowEnd: timestamppb.New(from.Add(4 * time.Hour)),
-				Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids = append(ids, resp.GetInspection().GetId())
+			ids = append(ids, routineCheck(t, e, e.registrar(t, agency), uscc, from, 4*time.Hour))
 		}
 		ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, uscc)
 		cli := ruqiv1.NewEnterpriseServiceClient(e.cc)
@@ -97,4 +80,18 @@ func TestUpcoming_JointVisitRefusedThroughEitherPlan(t *testing.T) {
 			t.Errorf("the joint visit, plan %s refused: %v", ids[refuse], up.GetVisits())
 		}
 	}
+}
+
+// routineCheck registers r's routine check of uscc from from for d (shown in
+// 检查预告 two days ahead) and answers its id.
+func routineCheck(t *testing.T, e *env, r *registrar, uscc string, from time.Time, d time.Duration) string {
+	t.Helper()
+	resp, err := ruqiv1.NewInspectionServiceClient(e.cc).RegisterInspection(e.as(r.tok), &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: uscc, CheckItemIds: r.items[:1], OfficerIds: r.officers[:2],
+		WindowStart: timestamppb.New(from), WindowEnd: timestamppb.New(from.Add(d)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetInspection().GetId()
 }
