@@ -108,8 +108,15 @@ func (a *app) drawCommitCommand() *cobra.Command {
 					return err
 				}
 				a.printDraw(resp.GetDraw(), nil)
-				if n := resp.GetEnterprisesLeftOut(); n > 0 && a.output != "json" {
-					fmt.Fprintf(a.stdout, "另有 %d 家企业本年度不得主动检查（如信用 A 级，按本地区无事不扰的规定），未列入名单。\n", n)
+				if n := resp.GetEnterprisesLeftOut(); n > 0 {
+					// With -o json stdout holds the draw alone, as draw show
+					// writes it (draw verify --file reads that); the count goes
+					// to stderr, where a script still sees it.
+					w := a.stdout
+					if a.output == "json" {
+						w = a.stderr
+					}
+					fmt.Fprintf(w, "另有 %d 家企业本年度不得主动检查（如信用 A 级，按本地区无事不扰的规定），未列入名单。\n", n)
 				}
 				return nil
 			})

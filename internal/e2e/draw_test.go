@@ -234,10 +234,16 @@ func TestDraw_ByRegionAndIndustry(t *testing.T) {
 	w := newWorld(t, "-log-interval", "100ms")
 	agencyAdmin := w.issueToken("agency-admin", w.f.agency)
 	var want []string
+	leftOut := 0
 	for _, e := range sampleDirectory(t).GetEnterprises() {
+		if !strings.HasPrefix(e.GetRegionCode(), "510112") || e.GetIndustry() != "餐饮" {
+			continue
+		}
 		// Grade A enterprises are left out: the default policy allows no
 		// proactive inspection of them (无事不扰).
-		if strings.HasPrefix(e.GetRegionCode(), "510112") && e.GetIndustry() == "餐饮" && e.GetCreditGrade() != ruqiv1.CreditGrade_CREDIT_GRADE_A {
+		if e.GetCreditGrade() == ruqiv1.CreditGrade_CREDIT_GRADE_A {
+			leftOut++
+		} else {
 			want = append(want, e.GetUscc())
 		}
 	}
@@ -247,8 +253,17 @@ func TestDraw_ByRegionAndIndustry(t *testing.T) {
 	}
 
 	var d ruqiv1.Draw
-	mustUnmarshal(t, w.mustCLI(agencyAdmin, "-o", "json", "draw", "commit", "--title", "龙泉驿区餐饮双随机抽查（测试）",
-		"--region", "510112", "--industry", "餐饮", "--enterprises", "3"), &d)
+	r := w.cli(agencyAdmin, "-o", "json", "draw", "commit", "--title", "龙泉驿区餐饮双随机抽查（测试）",
+		"--region", "510112", "--industry", "餐饮", "--enterprises", "3")
+	if r.exit != 0 {
+		t.Fatalf("draw commit: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	mustUnmarshal(t, r.stdout, &d)
+	// With -o json stdout is the draw alone; how many were left out goes to
+	// stderr, where the table's reader would have seen it.
+	if leftOut == 0 || !strings.Contains(r.stderr, fmt.Sprintf("另有 %d 家企业本年度不得主动检查", leftOut)) {
+		t.Errorf("the sample holds %d grade A 餐饮 enterprises in 510112 (want some), and draw commit -o json says on stderr:\n%s", leftOut, r.stderr)
+	}
 	if !slices.Equal(d.GetEnterprisePopulation(), want) || d.GetEnterpriseFilter().GetRegionCode() != "510112" || d.GetEnterpriseFilter().GetIndustry() != "餐饮" {
 		t.Fatalf("population %v (filter %v), want the directory's %d: %v", d.GetEnterprisePopulation(), d.GetEnterpriseFilter(), len(want), want)
 	}
