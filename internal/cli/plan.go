@@ -255,7 +255,13 @@ func (a *app) planPublishCommand() *cobra.Command {
 				if resp.GetAlreadyPublished() {
 					// A retry after a lost answer lands here: what was
 					// asked has happened, so it is no error (exit 0).
-					a.printer().Plan("检查计划此前已公示，本次未重复公示", resp.GetPlan())
+					head := "检查计划此前已公示，本次未重复公示"
+					// The version in force was published; an amendment filed
+					// since waits for approval and is not what was published.
+					if f, n := domain.InForce(resp.GetPlan()), domain.Newest(resp.GetPlan()); f != nil && n != nil && n.GetVersion() != f.GetVersion() {
+						head = fmt.Sprintf("检查计划第%d版此前已公示，本次未重复公示；第%d版尚待部门负责人批准，批准后方可公示", f.GetVersion(), n.GetVersion())
+					}
+					a.printer().Plan(head, resp.GetPlan())
 					return nil
 				}
 				a.printer().Plan("已公示检查计划", resp.GetPlan())

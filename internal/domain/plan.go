@@ -245,8 +245,15 @@ func CheckPublication(p *ruqiv1.Plan) (v *ruqiv1.PlanVersion, already bool, err 
 		// approved version in force, whose deadline runs (an agency's
 		// trial, 2026-12-06: it could not be published, and was then
 		// flagged overdue until the amendment was approved).
-		if f := InForce(p); f.GetState() == ruqiv1.PlanState_PLAN_STATE_APPROVED {
+		switch f := InForce(p); f.GetState() {
+		case ruqiv1.PlanState_PLAN_STATE_APPROVED:
 			return f, false, nil
+		case ruqiv1.PlanState_PLAN_STATE_PUBLISHED:
+			// A publication retried (its answer lost) after the amendment
+			// was filed: the version in force is published already, which
+			// is what the caller asked (it was refused PLAN_NOT_APPROVED
+			// of the amendment).
+			return f, true, nil
 		}
 		return nil, false, FailedPreconditionf("PLAN_NOT_APPROVED", "检查计划 %s 第%d版尚未经部门负责人批准，不能公示", p.GetId(), n.GetVersion())
 	}

@@ -244,8 +244,16 @@ func TestPublication_AmendmentPending_PublishesTheVersionInForce(t *testing.T) {
 	if got, already, err := CheckPublication(p); err != nil || already || got != v1 {
 		t.Fatalf("v1 approved, v2 waiting: publishes %v, already %v, %v; want v1", got.GetVersion(), already, err)
 	}
+	// Published, then retried (the answer lost): already done, not
+	// PLAN_NOT_APPROVED of the amendment, which told the agency its
+	// publication had failed.
 	v1.State = ruqiv1.PlanState_PLAN_STATE_PUBLISHED
+	if got, already, err := CheckPublication(p); err != nil || !already || got != v1 {
+		t.Fatalf("v1 published, v2 waiting: %v, already %v, %v; want v1 already published", got.GetVersion(), already, err)
+	}
+	// With nothing approved in force, publication waits for the amendment.
+	v1.State = ruqiv1.PlanState_PLAN_STATE_FILED
 	if _, _, err := CheckPublication(p); reason(err) != "PLAN_NOT_APPROVED" {
-		t.Fatalf("v1 published, v2 waiting: %v, want PLAN_NOT_APPROVED", err)
+		t.Fatalf("v1 and v2 waiting: %v, want PLAN_NOT_APPROVED", err)
 	}
 }

@@ -129,6 +129,11 @@ func TestPlan_AmendmentsAreVersionedAndPublished(t *testing.T) {
 	}
 	wantRefused(t, "B before version 2 is approved", pw.registerSpecial(pw.f.entB, id, "now+1h", "now+2h"),
 		"PLAN_NOT_COVERING", "第1版")
+	// Version 1's publication retried now (its answer lost) is done, not
+	// refused for version 2; the answer says version 2 still waits.
+	if out := pw.mustCLI(pw.officer, "plan", "publish", id); !strings.Contains(out, "第1版此前已公示") || !strings.Contains(out, "第2版尚待部门负责人批准") {
+		t.Fatalf("publish retried while version 2 waits:\n%s", out)
+	}
 	wantRefused(t, "approving a version not seen", pw.cli(pw.head, "plan", "approve", id, "--version", "1"),
 		"PLAN_VERSION_STALE", "最新版本是第2版")
 	pw.mustCLI(pw.head, "plan", "approve", id, "--version", "2")

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -187,8 +188,11 @@ func TestPlansDrawsAccompaniment_RulesThatHold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := plans.PublishPlan(f.e.as(f.r.tok), &ruqiv1.PublishPlanRequest{PlanId: id}); status.Code(err) != codes.FailedPrecondition {
-		t.Fatalf("publish unapproved amendment: %v", err)
+	// Publishing now publishes nothing: version 1 is published already,
+	// version 2 waits for approval.
+	if pub, err := plans.PublishPlan(f.e.as(f.r.tok), &ruqiv1.PublishPlanRequest{PlanId: id}); err != nil || !pub.GetAlreadyPublished() ||
+		domain.Newest(pub.GetPlan()).GetState() != ruqiv1.PlanState_PLAN_STATE_FILED {
+		t.Fatalf("publish with the amendment unapproved: %v, %v; want version 1 already published, version 2 still filed", pub, err)
 	}
 	ins := ruqiv1.NewInspectionServiceClient(f.e.cc)
 	special := func(tok, uscc string, start time.Time) error {

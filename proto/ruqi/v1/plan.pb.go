@@ -868,9 +868,10 @@ func (x *PublishPlanRequest) GetPlanId() string {
 type PublishPlanResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Plan  *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
-	// already_published: the newest version was published before (a retry
-	// whose first answer was lost, the same command run twice); the plan is
-	// answered as it is and nothing was written.
+	// already_published: the version in force was published before (a retry
+	// whose first answer was lost, the same command run twice, an amendment
+	// filed since and waiting for approval); the plan is answered as it is and
+	// nothing was written.
 	AlreadyPublished bool `protobuf:"varint,2,opt,name=already_published,json=alreadyPublished,proto3" json:"already_published,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
