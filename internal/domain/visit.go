@@ -176,11 +176,20 @@ func ValidateOverall(n int32) error {
 	return nil
 }
 
+// MaxOccurredAge is how long ago a complaint may say something happened.
+// Beyond it the date is a slip of the keyboard (year 0001, 1026), and the
+// lead would sit among the 司法局's by month centuries back.
+const MaxOccurredAge = 10 * 365 * 24 * time.Hour
+
 // ValidateOccurred checks when a complaint says something happened: not
-// later than now, give or take leeway (clocks disagree a little).
+// later than now, give or take leeway (clocks disagree a little), and not
+// more than MaxOccurredAge ago.
 func ValidateOccurred(at, now time.Time, leeway time.Duration) error {
 	if at.After(now.Add(leeway)) {
 		return Invalidf("OCCURRED_IN_FUTURE", "发生时间（%s）不能晚于现在", FormatTime(at))
+	}
+	if at.Before(now.Add(-MaxOccurredAge)) {
+		return Invalidf("OCCURRED_TOO_EARLY", "发生时间（%s）早于十年前：请核对年份", FormatTime(at))
 	}
 	return nil
 }

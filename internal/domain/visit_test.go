@@ -115,3 +115,25 @@ func TestVisitKindClaim_RoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// When a complaint says something happened: now give or take the leeway,
+// back ten years; a future time and a slipped year (0001, 1026) are refused.
+func TestValidateOccurred(t *testing.T) {
+	now := time.Date(2026, 12, 6, 15, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{now, ""},
+		{now.Add(30 * time.Second), ""},
+		{now.Add(2 * time.Minute), "OCCURRED_IN_FUTURE"},
+		{now.AddDate(-9, 0, 0), ""},
+		{now.AddDate(-11, 0, 0), "OCCURRED_TOO_EARLY"},
+		{time.Date(1, 3, 1, 9, 0, 0, 0, time.UTC), "OCCURRED_TOO_EARLY"},
+		{time.Date(1026, 12, 1, 9, 0, 0, 0, time.UTC), "OCCURRED_TOO_EARLY"},
+	} {
+		if got := ReasonOf(ValidateOccurred(c.at, now, time.Minute)); got != c.want {
+			t.Errorf("occurred %s: %q, want %q", c.at, got, c.want)
+		}
+	}
+}
