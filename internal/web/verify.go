@@ -378,10 +378,8 @@ func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
 	}
 	d.DrawID = v.GetDrawId()
 	for _, it := range v.GetCheckItems() {
-		basis := it.GetLegalBasis().GetLaw()
-		if a := it.GetLegalBasis().GetArticle(); a != "" {
-			basis += " " + a
-		}
+		// As the CLI and the /plans page write it: 《法》条.
+		basis := domain.LegalBasisText(it.GetLegalBasis())
 		var ags []string
 		for _, id := range it.GetAgencyIds() {
 			ags = append(ags, nameOf(id))

@@ -282,7 +282,7 @@ func TestVerifySignedOutAndSignIn(t *testing.T) {
 	// came from the registration.
 	r = f.do("GET", p, nil, c)
 	body = readBody(t, r)
-	for _, want := range []string{"有效", "已核验并记录入企签到", "首次扫码", "执法证号", "依据", "确认入企", "拒绝检查", "单元测试 &lt;b&gt;检查&lt;/b&gt;"} {
+	for _, want := range []string{"有效", "已核验并记录入企签到", "首次扫码", "执法证号", "依据", "《中华人民共和国食品安全法》第三十五条", "确认入企", "拒绝检查", "单元测试 &lt;b&gt;检查&lt;/b&gt;"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("signed-in page lacks %q", want)
 		}
