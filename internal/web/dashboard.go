@@ -584,6 +584,7 @@ func (s *server) dashboardSignOut(w http.ResponseWriter, r *http.Request) {
 		signOutFailed(w, err, "/dashboard")
 		return
 	}
+	forgetPages(w)
 	clearSession(w, r, supervisorCookie)
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }

@@ -195,6 +195,18 @@ func setSession(w http.ResponseWriter, r *http.Request, name, token string, expi
 	http.SetCookie(w, c)
 }
 
+// forgetPages asks the browser, on a sign-out's answer, to drop what it
+// keeps of this origin's pages: the HTTP cache, and with it (Chromium) the
+// back-forward cache, where another tab's signed-in page could be shown
+// again by Back after the sign-out. Pages are no-store already; "cache" is
+// for the back-forward copies that no-store does not always keep out.
+// Neither "cookies" nor "storage": the other role's session (an enterprise's
+// beside a supervisor's) stays signed in. Browsers honour it over https and
+// on loopback only.
+func forgetPages(w http.ResponseWriter) {
+	w.Header().Set("Clear-Site-Data", `"cache"`)
+}
+
 func clearSession(w http.ResponseWriter, r *http.Request, name string) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName(r, name), Value: "", Path: sessionPath(r, name), MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
 }

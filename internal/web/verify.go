@@ -688,6 +688,7 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) {
 		signOutFailed(w, err, next)
 		return
 	}
+	forgetPages(w)
 	clearSession(w, r, enterpriseCookie)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
