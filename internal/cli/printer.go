@@ -759,7 +759,7 @@ func (p *tablePrinter) Events(r *ruqiv1.ListEventsResponse) {
 	}()
 	t := newTable("序号", "时间", "事件", "操作人", "报备编号", "企业", "执法人员", "说明")
 	for _, e := range r.GetEvents() {
-		t.add(strconv.FormatUint(e.GetSeq(), 10), fmtTimeSeconds(e.GetTime()), eventTypeLabel(e.GetType()),
+		t.add(strconv.FormatUint(e.GetSeq(), 10), fmtTimeSeconds(e.GetTime()), domain.EventTypeLabel(e.GetType()),
 			orDash(domain.ActorLabel(e.GetActor())), orDash(e.GetInspectionId()), orDash(e.GetEnterpriseUscc()),
 			orDash(e.GetOfficerId()), orDash(eventDetailLabel(e.GetType(), e.GetDetail())))
 	}
@@ -787,7 +787,7 @@ func (p *tablePrinter) LogVerified(r *ruqiv1.VerifyEventLogResponse) {
 		p.println("与日志不符的记录：")
 		t := newTable("序号", "事件", "报备编号")
 		for _, x := range d {
-			t.add(strconv.FormatUint(x.GetSeq(), 10), eventTypeLabel(x.GetType()), x.GetInspectionId())
+			t.add(strconv.FormatUint(x.GetSeq(), 10), domain.EventTypeLabel(x.GetType()), x.GetInspectionId())
 		}
 		t.write(p.out)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -25,7 +26,7 @@ func TestLabels_EveryEnumValue(t *testing.T) {
 			}
 		}
 	}
-	check("EventType", ruqiv1.EventType_name, func(n int32) string { return eventTypeLabel(ruqiv1.EventType(n)) })
+	check("EventType", ruqiv1.EventType_name, func(n int32) string { return domain.EventTypeLabel(ruqiv1.EventType(n)) })
 	check("InspectionState", ruqiv1.InspectionState_name, func(n int32) string { return inspectionStateLabel(ruqiv1.InspectionState(n)) })
 	check("ItemOutcome", ruqiv1.ItemOutcome_name, func(n int32) string { return itemOutcomeLabel(ruqiv1.ItemOutcome(n)) })
 	check("LeadKind", ruqiv1.LeadKind_name, func(n int32) string { return leadKindLabel(ruqiv1.LeadKind(n)) })
@@ -43,8 +44,8 @@ func TestLabels_EveryEnumValue(t *testing.T) {
 		ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED:       "吊销令牌",
 		ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED: "执法证状态变更",
 	} {
-		if got := eventTypeLabel(typ); got != want {
-			t.Errorf("eventTypeLabel(%v) = %q, want %q", typ, got, want)
+		if got := domain.EventTypeLabel(typ); got != want {
+			t.Errorf("domain.EventTypeLabel(%v) = %q, want %q", typ, got, want)
 		}
 	}
 	if got := inspectionStateLabel(ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED); got != "已办结" {

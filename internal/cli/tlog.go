@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/durable"
 	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -75,7 +76,7 @@ func (a *app) receiptGetCommand() *cobra.Command {
 					if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 						return fmt.Errorf("保存存证失败：%w", err)
 					}
-					t.add(strconv.FormatUint(e.GetSeq(), 10), eventTypeLabel(e.GetType()), orDash(e.GetInspectionId()), fmtTime(e.GetTime()), path)
+					t.add(strconv.FormatUint(e.GetSeq(), 10), domain.EventTypeLabel(e.GetType()), orDash(e.GetInspectionId()), fmtTime(e.GetTime()), path)
 				}
 				if a.output == "json" {
 					a.jsonPrinter().msg(resp)
@@ -160,7 +161,7 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 				}
 				verified = append(verified, got)
 				e := got.Event
-				fmt.Fprintf(a.stdout, "✓ %s：事件 %d（%s，%s，检查 %s）在规模 %d 的日志中\n", f, e.GetSeq(), eventTypeLabel(e.GetType()), fmtTime(e.GetTime()), orDash(e.GetInspectionId()), got.Checkpoint.Size)
+				fmt.Fprintf(a.stdout, "✓ %s：事件 %d（%s，%s，检查 %s）在规模 %d 的日志中\n", f, e.GetSeq(), domain.EventTypeLabel(e.GetType()), fmtTime(e.GetTime()), orDash(e.GetInspectionId()), got.Checkpoint.Size)
 			}
 			if online && len(verified) > 0 {
 				err := a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {

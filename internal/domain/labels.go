@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"fmt"
+
 	"google.golang.org/grpc/codes"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -66,4 +68,97 @@ func VerdictLabel(v ruqiv1.Verdict) string {
 		return "持证执法人员不足"
 	}
 	return ""
+}
+
+// EventTypeLabel names an event type as people read it: in the command
+// line's tables and on the page that checks a receipt.
+func EventTypeLabel(t ruqiv1.EventType) string {
+	switch t {
+	case ruqiv1.EventType_EVENT_TYPE_REGISTERED:
+		return "报备"
+	case ruqiv1.EventType_EVENT_TYPE_CODE_ISSUED:
+		return "签发入企码"
+	case ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED:
+		return "扫码核验通过"
+	case ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED:
+		return "扫码核验未通过"
+	case ruqiv1.EventType_EVENT_TYPE_REFUSED:
+		return "企业拒绝检查"
+	case ruqiv1.EventType_EVENT_TYPE_CANCELLED:
+		return "撤销报备"
+	case ruqiv1.EventType_EVENT_TYPE_KEY_ROTATED:
+		return "轮换签名密钥"
+	case ruqiv1.EventType_EVENT_TYPE_DIRECTORY_IMPORTED:
+		return "导入名录"
+	case ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED:
+		return "签发访问令牌"
+	case ruqiv1.EventType_EVENT_TYPE_MERGED:
+		return "并入联合检查"
+	case ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED:
+		return "重复报备被拒"
+	case ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED:
+		return "超频次上限被拒"
+	case ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING:
+		return "频次预警"
+	case ruqiv1.EventType_EVENT_TYPE_WITHDRAWN:
+		return "退出联合检查"
+	case ruqiv1.EventType_EVENT_TYPE_RESULT_RECORDED:
+		return "记录检查结果"
+	case ruqiv1.EventType_EVENT_TYPE_COMPLETED:
+		return "办结"
+	case ruqiv1.EventType_EVENT_TYPE_EVALUATED:
+		return "企业评价"
+	case ruqiv1.EventType_EVENT_TYPE_COMPLAINED:
+		return "企业投诉"
+	case ruqiv1.EventType_EVENT_TYPE_LEAD_OPENED:
+		return "生成问题线索"
+	case ruqiv1.EventType_EVENT_TYPE_LEAD_UPDATED:
+		return "线索处理"
+	case ruqiv1.EventType_EVENT_TYPE_LATE_REGISTERED:
+		return "事后补录报备"
+	case ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED:
+		return "吊销令牌"
+	case ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED:
+		return "执法证状态变更"
+	case ruqiv1.EventType_EVENT_TYPE_ENTERPRISE_CODE_ISSUED:
+		return "生成企业码"
+	case ruqiv1.EventType_EVENT_TYPE_ARRIVED:
+		return "执法人员到场登记"
+	case ruqiv1.EventType_EVENT_TYPE_ARRIVAL_REFUSED:
+		return "到场登记被拒"
+	case ruqiv1.EventType_EVENT_TYPE_MUTUALLY_VERIFIED:
+		return "两码互核"
+	case ruqiv1.EventType_EVENT_TYPE_DOOR_WARNING:
+		return "不扫码/虚假扫码预警"
+	case ruqiv1.EventType_EVENT_TYPE_DRAW_COMMITTED:
+		return "双随机抽取承诺"
+	case ruqiv1.EventType_EVENT_TYPE_DRAW_REVEALED:
+		return "双随机抽取揭晓"
+	case ruqiv1.EventType_EVENT_TYPE_SUPERVISOR_ATTACHED:
+		return "登记伴随监督"
+	case ruqiv1.EventType_EVENT_TYPE_ACCOMPANIMENT_RECORDED:
+		return "伴随监督记录"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_FILED:
+		return "提交检查计划"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_AMENDED:
+		return "调整检查计划"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_APPROVED:
+		return "批准检查计划（报司法局备案）"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_PUBLISHED:
+		return "公示检查计划"
+	case ruqiv1.EventType_EVENT_TYPE_PLAN_COVERAGE_SUBMITTED:
+		return "提交检查计划覆盖范围"
+	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_MADE:
+		return "生成拼团提议"
+	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_ANSWERED:
+		return "答复拼团提议"
+	case ruqiv1.EventType_EVENT_TYPE_PROPOSAL_CLOSED:
+		return "拼团提议办结"
+	case ruqiv1.EventType_EVENT_TYPE_STORE_BACKED_UP:
+		return "备份数据文件"
+	}
+	if t == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("未知（%d）", int32(t))
 }
