@@ -93,6 +93,12 @@ type Reader interface {
 	Officers(agencyID string) ([]*ruqiv1.Officer, error)
 
 	Inspection(id string) (*ruqiv1.Inspection, error)
+	// InspectionsOf returns the inspections of ids the store holds, by the
+	// id asked (the key they are kept under, as Inspection reads them), in
+	// one read: the check of the records against the log
+	// (inspection.CheckRecords) reads a chunk of events' inspections at a
+	// time, not one round trip each.
+	InspectionsOf(ids []string) (map[string]*ruqiv1.Inspection, error)
 	// InspectionsOfEnterprise lists a page of an enterprise's inspections
 	// by id.
 	InspectionsOfEnterprise(uscc string, p Page) ([]*ruqiv1.Inspection, error)
@@ -122,6 +128,10 @@ type Reader interface {
 	// id, revoked and expired ones included: an enterprise's devices.
 	AccessTokensOf(role ruqiv1.Role, subject string) ([]*AccessToken, error)
 	Evaluation(inspectionID string) (*ruqiv1.Evaluation, error)
+	// EvaluationsOf returns the evaluations of the inspections of
+	// inspectionIDs the store holds, by the inspection id asked, in one
+	// read, as InspectionsOf.
+	EvaluationsOf(inspectionIDs []string) (map[string]*ruqiv1.Evaluation, error)
 	// Evaluations lists a page of an agency's evaluations ("" for all), by
 	// inspection id.
 	Evaluations(agencyID string, p Page) ([]*ruqiv1.Evaluation, error)

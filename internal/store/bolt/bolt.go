@@ -541,6 +541,24 @@ func (t *txn) EnterprisesOf(usccs []string) ([]*ruqiv1.Enterprise, error) {
 	return out, nil
 }
 
+// heldOf reads the records of keys that are there, by key: bbolt answers
+// the batch reads (InspectionsOf, EvaluationsOf) from memory a key at a
+// time.
+func heldOf[T any](keys []string, get func(string) (T, error)) (map[string]T, error) {
+	out := map[string]T{}
+	for _, k := range keys {
+		m, err := get(k)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[k] = m
+	}
+	return out, nil
+}
+
 func (t *txn) CheckItem(id string) (*ruqiv1.CheckItem, error) {
 	m := &ruqiv1.CheckItem{}
 	return m, getProto(t.tx.Bucket(bItems), []byte(id), m)
@@ -560,6 +578,10 @@ func (t *txn) Inspection(id string) (*ruqiv1.Inspection, error) {
 		return &ruqiv1.Inspection{}, store.ErrNotFound
 	}
 	return store.DecodeInspection(id, v)
+}
+
+func (t *txn) InspectionsOf(ids []string) (map[string]*ruqiv1.Inspection, error) {
+	return heldOf(ids, t.Inspection)
 }
 
 func (t *txn) InspectionsOfEnterprise(uscc string, p store.Page) ([]*ruqiv1.Inspection, error) {
@@ -888,6 +910,10 @@ func (t *txn) AccessTokensOf(role ruqiv1.Role, subject string) ([]*store.AccessT
 func (t *txn) Evaluation(inspectionID string) (*ruqiv1.Evaluation, error) {
 	m := &ruqiv1.Evaluation{}
 	return m, getProto(t.tx.Bucket(bEvaluations), []byte(inspectionID), m)
+}
+
+func (t *txn) EvaluationsOf(inspectionIDs []string) (map[string]*ruqiv1.Evaluation, error) {
+	return heldOf(inspectionIDs, t.Evaluation)
 }
 
 func (t *txn) Evaluations(agencyID string, p store.Page) ([]*ruqiv1.Evaluation, error) {

@@ -118,6 +118,38 @@ func list[T proto.Message](t *txn, mk func() T, q string, args ...any) ([]T, err
 	return out, nil
 }
 
+// byKey reads the records of keys in one query, q, which is given the keys
+// as its one argument and returns each key held with its record.
+func byKey[T proto.Message](t *txn, mk func() T, q string, keys []string) (map[string]T, error) {
+	out := map[string]T{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := t.query(q, keys)
+	if err != nil {
+		return nil, err
+	}
+	type keyed struct {
+		key string
+		rec []byte
+	}
+	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (keyed, error) {
+		var k keyed
+		return k, row.Scan(&k.key, &k.rec)
+	})
+	if err != nil {
+		return nil, t.note(err)
+	}
+	for _, k := range recs {
+		m := mk()
+		if err := proto.Unmarshal(k.rec, m); err != nil {
+			return nil, fmt.Errorf("%s: %w", k.key, err)
+		}
+		out[k.key] = m
+	}
+	return out, nil
+}
+
 func getJSON[T any](t *txn, q string, key any) (*T, error) {
 	b, err := t.get(q, key)
 	if err != nil {
@@ -216,6 +248,10 @@ func (t *txn) Officers(agencyID string) ([]*ruqiv1.Officer, error) {
 
 func (t *txn) Inspection(id string) (*ruqiv1.Inspection, error) {
 	return getProto(t, &ruqiv1.Inspection{}, "SELECT rec FROM inspections WHERE id = $1", id)
+}
+
+func (t *txn) InspectionsOf(ids []string) (map[string]*ruqiv1.Inspection, error) {
+	return byKey(t, func() *ruqiv1.Inspection { return &ruqiv1.Inspection{} }, "SELECT id, rec FROM inspections WHERE id = ANY($1)", ids)
 }
 
 // limit is a Page's Limit as SQL: NULL (no limit) for 0.
@@ -359,6 +395,10 @@ func prefixEnd(prefix string) (string, bool) {
 
 func (t *txn) Evaluation(inspectionID string) (*ruqiv1.Evaluation, error) {
 	return getProto(t, &ruqiv1.Evaluation{}, "SELECT rec FROM evaluations WHERE inspection_id = $1", inspectionID)
+}
+
+func (t *txn) EvaluationsOf(inspectionIDs []string) (map[string]*ruqiv1.Evaluation, error) {
+	return byKey(t, func() *ruqiv1.Evaluation { return &ruqiv1.Evaluation{} }, "SELECT inspection_id, rec FROM evaluations WHERE inspection_id = ANY($1)", inspectionIDs)
 }
 
 func (t *txn) Evaluations(agencyID string, p store.Page) ([]*ruqiv1.Evaluation, error) {

@@ -273,6 +273,18 @@ func testInspectionIndexAndCodes(t *testing.T, o Opener) {
 		if id, err := r.InspectionForRequest("req-1"); id != "INS-1" || err != nil {
 			return fmt.Errorf("request = %q, %v", id, err)
 		}
+		// Held ones only, by the id asked, once however often asked.
+		ask := []string{"INS-3", "INS-10", "INS-1", "", "INS-3"}
+		got, err := r.InspectionsOf(ask)
+		if err != nil || len(got) != 2 || !proto.Equal(got["INS-3"], sampleInspection("INS-3", b)) || !proto.Equal(got["INS-1"], sampleInspection("INS-1", a)) {
+			return fmt.Errorf("inspections of %v = %v, %v; want INS-1 and INS-3, not the unknown ones", ask, got, err)
+		}
+		if got, err := r.InspectionsOf(nil); err != nil || len(got) != 0 {
+			return fmt.Errorf("inspections of none = %v, %v", got, err)
+		}
+		if got, err := r.InspectionsOf([]string{"INS-10"}); err != nil || len(got) != 0 {
+			return fmt.Errorf("inspections of an unknown one = %v, %v; want none", got, err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -821,6 +833,17 @@ func testEvaluationsLeadsTokenIDs(t *testing.T, o Opener) {
 		}
 		if e, err := r.Evaluation("INS-3"); err != nil || e.GetOverall() != 1 {
 			return fmt.Errorf("evaluation INS-3 = %v, %v", e, err)
+		}
+		ask := []string{"INS-2", "INS-4", "INS-3", "INS-2"}
+		if got, err := r.EvaluationsOf(ask); err != nil || len(got) != 2 || got["INS-2"].GetOverall() != 4 || got["INS-3"].GetOverall() != 1 ||
+			got["INS-3"].GetInspectionId() != "INS-3" {
+			return fmt.Errorf("evaluations of %v = %v, %v; want INS-2's and INS-3's, not INS-4's", ask, got, err)
+		}
+		if got, err := r.EvaluationsOf(nil); err != nil || len(got) != 0 {
+			return fmt.Errorf("evaluations of none = %v, %v", got, err)
+		}
+		if got, err := r.EvaluationsOf([]string{"INS-4", "INS-4"}); err != nil || len(got) != 0 {
+			return fmt.Errorf("evaluations of an unknown one = %v, %v; want none", got, err)
 		}
 		leads, err := r.Leads(store.Page{})
 		if err != nil || len(leads) != 2 || leads[0].GetId() != "L-1" {
