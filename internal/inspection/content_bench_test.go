@@ -26,7 +26,8 @@ import (
 const benchInspections = 20_000
 
 // BenchmarkCheckRecords times `admin events verify`'s check of the records
-// against their events (CheckRecords) on both stores. On PostgreSQL it
+// against their events (CheckRecords) on both stores, and the walk of the
+// events alone. On PostgreSQL it
 // also counts the statements the check ran (pg_stat_statements, events'
 // pages, BEGIN and COMMIT included) per record checked: the walk read each
 // record in a query of its own until 2026-12-06.
@@ -41,6 +42,7 @@ func BenchmarkCheckRecords(b *testing.B) {
 		defer st.Close()
 		want := fillRecords(b, st)
 		b.Run("check", func(b *testing.B) { benchCheck(b, st, want, nil) })
+		b.Run("walk", func(b *testing.B) { benchWalk(b, st) })
 	})
 	b.Run("store=postgres", func(b *testing.B) {
 		srv := pgtest.Start(b)
@@ -78,6 +80,7 @@ func BenchmarkCheckRecords(b *testing.B) {
 		}
 		defer conn.Close(ctx)
 		b.Run("check", func(b *testing.B) { benchCheck(b, st, want, conn) })
+		b.Run("walk", func(b *testing.B) { benchWalk(b, st) })
 	})
 }
 
@@ -131,6 +134,20 @@ func benchCheck(b *testing.B, st store.Store, want uint64, conn *pgx.Conn) {
 	}
 	b.Logf("%d checks of %d records: statements\n%s", b.N, want, strings.Join(lines, "\n"))
 	b.ReportMetric(float64(total)/records, "queries/record")
+}
+
+// benchWalk walks the events alone, as CheckRecords does: what the check
+// cannot take less than.
+func benchWalk(b *testing.B, st store.Store) {
+	for range b.N {
+		n := 0
+		err := st.View(context.Background(), func(r store.Reader) error {
+			return r.Events(0, func(*ruqiv1.Event) error { n++; return nil })
+		})
+		if err != nil || n == 0 {
+			b.Fatal(n, err)
+		}
+	}
 }
 
 // fillRecords writes benchInspections completed inspections with their
