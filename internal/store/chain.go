@@ -13,8 +13,69 @@ import (
 // length-prefixed encoding of the event's fields. The encoding is written out
 // by hand rather than taken from protobuf, whose byte output is not promised
 // to be stable across library versions; the chain must verify for years.
-// Events with a salt are "ruqi.event.v2": the salt is the last field.
+//
+// Events whose salt begins with the version byte 3 (Salt, since 2026-12-06)
+// are "ruqi.event.v3": every field, seq, time and type included. Events
+// before them are "ruqi.event.v2" (a 16-byte salt) or "ruqi.event.v1" (none)
+// and keep the hash they were written with, which does not cover their seq,
+// time and type: that encoding wrote each of the three through the buffer
+// that also held its length, so that all three hashed as the length 8 twice
+// (found 2026-12-06: a receipt whose event's time was moved an hour, or
+// whose type was changed, still verified). The seq is held by the event's
+// place in the chain and the Merkle tree; the time and type of such events
+// are not (docs/SECURITY.md).
 func EventHash(prev []byte, e *ruqiv1.Event) []byte {
+	if HashVersion(e) == 3 {
+		return eventHashV3(prev, e)
+	}
+	return legacyEventHash(prev, e)
+}
+
+// HashVersion is the version of the hash an event was written with: 3 for
+// a salt of SaltSize bytes that begins with 3, 2 for another salt, 1 for
+// none. A v3 event cannot be passed off as v2: its stored hash is of the v3
+// encoding, which no v2 encoding of other fields reproduces.
+func HashVersion(e *ruqiv1.Event) int {
+	switch s := e.GetSalt(); {
+	case len(s) == SaltSize && s[0] == 3:
+		return 3
+	case len(s) > 0:
+		return 2
+	}
+	return 1
+}
+
+func eventHashV3(prev []byte, e *ruqiv1.Event) []byte {
+	h := sha256.New()
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	number := func(v uint64) {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], v)
+		field(b[:])
+	}
+	field([]byte("ruqi.event.v3"))
+	field(prev)
+	number(e.GetSeq())
+	number(uint64(e.GetTime().AsTime().UnixNano()))
+	number(uint64(e.GetType()))
+	field([]byte(e.GetActor()))
+	field([]byte(e.GetInspectionId()))
+	field([]byte(e.GetEnterpriseUscc()))
+	field([]byte(e.GetOfficerId()))
+	field([]byte(e.GetDetail()))
+	field(e.GetSalt())
+	return h.Sum(nil)
+}
+
+// legacyEventHash is the hash of v1 and v2 events, exactly as they were
+// written, flaw included (EventHash): changed, every event before v3 would
+// fail to verify.
+func legacyEventHash(prev []byte, e *ruqiv1.Event) []byte {
 	h := sha256.New()
 	var n [8]byte
 	field := func(b []byte) {
@@ -45,15 +106,17 @@ func EventHash(prev []byte, e *ruqiv1.Event) []byte {
 	return h.Sum(nil)
 }
 
-// SaltSize is the length of an event's salt.
-const SaltSize = 16
+// SaltSize is the length of a new event's salt: the hash's version byte
+// (3) and 16 random bytes.
+const SaltSize = 17
 
-// Salt gives an event without one its random salt (crypto/rand never fails
-// on Linux; a failure panics rather than write unsalted events).
+// Salt gives an event without one its salt (HashVersion 3). crypto/rand
+// never fails on Linux; a failure panics rather than write unsalted events.
 func Salt(e *ruqiv1.Event) {
 	if len(e.GetSalt()) == 0 {
 		e.Salt = make([]byte, SaltSize)
-		if _, err := rand.Read(e.Salt); err != nil {
+		e.Salt[0] = 3
+		if _, err := rand.Read(e.Salt[1:]); err != nil {
 			panic(err)
 		}
 	}

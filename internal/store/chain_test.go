@@ -1,0 +1,77 @@
+package store
+
+import (
+	"bytes"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+func chainEvent() *ruqiv1.Event {
+	return &ruqiv1.Event{Seq: 7, Time: timestamppb.New(time.Date(2026, 12, 6, 9, 30, 0, 0, time.UTC)),
+		Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, Actor: "enterprise:91510104CY4C7RGWMR", InspectionId: "INS-20261206-ABC",
+		EnterpriseUscc: "91510104CY4C7RGWMR", OfficerId: "O-0001", Detail: "扫码核验通过"}
+}
+
+// Every field of a new event is under its hash: its seq, time and type
+// too, which the v1 and v2 encodings left out (a receipt whose event was
+// moved an hour, or turned from a check-in into a refusal, still verified).
+func TestEventHash_V3CoversEveryField(t *testing.T) {
+	prev := bytes.Repeat([]byte{0xab}, 32)
+	base := chainEvent()
+	Salt(base)
+	if HashVersion(base) != 3 || len(base.GetSalt()) != SaltSize || base.GetSalt()[0] != 3 {
+		t.Fatalf("a new event's salt %x is not version 3", base.GetSalt())
+	}
+	want := EventHash(prev, base)
+	for name, change := range map[string]func(*ruqiv1.Event){
+		"seq":        func(e *ruqiv1.Event) { e.Seq++ },
+		"time":       func(e *ruqiv1.Event) { e.Time = timestamppb.New(e.GetTime().AsTime().Add(-time.Hour)) },
+		"type":       func(e *ruqiv1.Event) { e.Type = ruqiv1.EventType_EVENT_TYPE_REFUSED },
+		"actor":      func(e *ruqiv1.Event) { e.Actor = "officer:O-0001" },
+		"inspection": func(e *ruqiv1.Event) { e.InspectionId = "INS-20261206-ABD" },
+		"enterprise": func(e *ruqiv1.Event) { e.EnterpriseUscc = "91510104CY4C7RGWMS" },
+		"officer":    func(e *ruqiv1.Event) { e.OfficerId = "O-0002" },
+		"detail":     func(e *ruqiv1.Event) { e.Detail = "扫码核验未通过" },
+		"salt":       func(e *ruqiv1.Event) { e.Salt = append([]byte{3}, bytes.Repeat([]byte{1}, SaltSize-1)...) },
+	} {
+		e := proto.Clone(base).(*ruqiv1.Event)
+		change(e)
+		if bytes.Equal(EventHash(prev, e), want) {
+			t.Errorf("changing the event's %s leaves its hash as it was", name)
+		}
+	}
+	if bytes.Equal(EventHash(bytes.Repeat([]byte{0xac}, 32), base), want) {
+		t.Error("changing the previous hash leaves the event's hash as it was")
+	}
+}
+
+// Events written before v3 keep the hash they were written with, or no log
+// written before would verify: these are the hashes the code before v3 gave
+// (computed with it, at 4276bb5).
+func TestEventHash_LegacyEventsHashAsWritten(t *testing.T) {
+	prev := bytes.Repeat([]byte{0xab}, 32)
+	v1 := chainEvent()
+	v2 := chainEvent()
+	v2.Salt = bytes.Repeat([]byte{3}, 16) // a v2 salt may begin with 3: its length says v2
+	for _, c := range []struct {
+		e       *ruqiv1.Event
+		version int
+		want    string
+	}{
+		{v1, 1, "ce0fc597b38a1d3d52f3c5ffbea95424609d78cce7a840a4541c5c0f15faa35a"},
+		{v2, 2, "a91fc1f5e660fcdc7f4f8d46bebc24a5a26a65d9c8c4d8e1f919563c50609d3a"},
+	} {
+		if got := HashVersion(c.e); got != c.version {
+			t.Errorf("salt %x: version %d, want %d", c.e.GetSalt(), got, c.version)
+		}
+		if got := hex.EncodeToString(EventHash(prev, c.e)); got != c.want {
+			t.Errorf("a v%d event hashes as %s, written as %s", c.version, got, c.want)
+		}
+	}
+}
