@@ -162,6 +162,9 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 				verified = append(verified, got)
 				e := got.Event
 				fmt.Fprintf(a.stdout, "✓ %s：事件 %d（%s，%s，检查 %s）在规模 %d 的日志中\n", f, e.GetSeq(), domain.EventTypeLabel(e.GetType()), fmtTime(e.GetTime()), orDash(e.GetInspectionId()), got.Checkpoint.Size)
+				if note := got.LegacyNote(); note != "" {
+					fmt.Fprintf(a.stdout, "  注意：%s\n", note)
+				}
 			}
 			if online && len(verified) > 0 {
 				err := a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
@@ -196,11 +199,11 @@ func verifyReceiptFile(v *tlog.Verifier, path string) (*tlog.VerifiedReceipt, er
 	if err != nil {
 		return nil, fmt.Errorf("读取失败：%w", err)
 	}
-	var rc ruqiv1.Receipt
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, &rc); err != nil {
-		return nil, errors.New("不是存证文件（应为 ruqi receipt get 保存的 JSON）")
+	rc, err := tlog.ParseReceipt(b)
+	if err != nil {
+		return nil, err
 	}
-	return v.Receipt(&rc)
+	return v.Receipt(rc)
 }
 
 // consistentWithServer checks that the server's latest checkpoint extends
@@ -213,22 +216,14 @@ func (a *app) consistentWithServer(ctx context.Context, cc *grpc.ClientConn, v *
 	return provedConsistent(ctx, cc, seen, latest)
 }
 
-// provedConsistent checks that latest extends seen, with the server's
-// consistency proof. A log smaller than one seen is a rollback, said as
-// such before any proof is asked for: the server cannot prove a range
-// that runs backwards, and its refusal would read as a passing error.
+// provedConsistent checks that latest extends seen (tlog.ProveExtends); a
+// log that does not is exit code 3, not a failure to check.
 func provedConsistent(ctx context.Context, cc *grpc.ClientConn, seen, latest *log.Checkpoint) error {
-	if latest.Size < seen.Size {
-		return &exitCodeError{code: exitNotValid, err: tlog.Consistent(seen, latest, nil)}
-	}
-	prf, err := ruqiv1.NewLogServiceClient(cc).GetConsistencyProof(ctx, &ruqiv1.GetConsistencyProofRequest{FromSize: seen.Size, ToSize: latest.Size})
-	if err != nil {
-		return err
-	}
-	if err := tlog.Consistent(seen, latest, prf.GetProof()); err != nil {
+	err := tlog.ProveExtends(ctx, ruqiv1.NewLogServiceClient(cc), seen, latest)
+	if ne := (*tlog.NotExtendedError)(nil); errors.As(err, &ne) {
 		return &exitCodeError{code: exitNotValid, err: err}
 	}
-	return nil
+	return err
 }
 
 func (a *app) latestCheckpoint(ctx context.Context, cc *grpc.ClientConn, v *tlog.Verifier) (*log.Checkpoint, error) {

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -39,11 +40,11 @@ func FuzzVerifyReceipt(f *testing.F) {
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"event":{"seq":"1"},"inclusionProof":["AAAA"]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var rc ruqiv1.Receipt
-		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, &rc); err != nil {
+		rc, err := tlog.ParseReceipt(b)
+		if err != nil {
 			return
 		}
-		got, err := fx.verify.Receipt(&rc)
+		got, err := fx.verify.Receipt(rc)
 		if err != nil {
 			if len(err.Error()) > 1024 {
 				t.Fatalf("an error of %d bytes", len(err.Error()))

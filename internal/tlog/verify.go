@@ -2,6 +2,7 @@ package tlog
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/transparency-dev/formats/witness"
 	"github.com/transparency-dev/merkle/proof"
 	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -116,10 +118,57 @@ func Consistent(a, b *log.Checkpoint, prf [][]byte) error {
 	return nil
 }
 
+// NotExtendedError is a log that does not extend a checkpoint seen before:
+// smaller than it (rolled back), or with a consistency proof that fails
+// (history rewritten or forked). It is what a check is for, not a failure
+// to check.
+type NotExtendedError struct{ err error }
+
+func (e *NotExtendedError) Error() string { return e.err.Error() }
+func (e *NotExtendedError) Unwrap() error { return e.err }
+
+// ProveExtends checks, with the consistency proof c's server gives, that
+// latest extends seen. A log smaller than one seen is said to be rolled
+// back before any proof is asked for: the server cannot prove a range that
+// runs backwards, and its refusal would read as a passing error.
+func ProveExtends(ctx context.Context, c ruqiv1.LogServiceClient, seen, latest *log.Checkpoint) error {
+	if latest.Size < seen.Size {
+		return &NotExtendedError{Consistent(seen, latest, nil)}
+	}
+	prf, err := c.GetConsistencyProof(ctx, &ruqiv1.GetConsistencyProofRequest{FromSize: seen.Size, ToSize: latest.Size})
+	if err != nil {
+		return err
+	}
+	if err := Consistent(seen, latest, prf.GetProof()); err != nil {
+		return &NotExtendedError{err}
+	}
+	return nil
+}
+
 // VerifiedReceipt is what a receipt proves.
 type VerifiedReceipt struct {
 	Event      *ruqiv1.Event
 	Checkpoint *log.Checkpoint
+}
+
+// LegacyNote says, for an event hashed before v3 (store.HashVersion), what
+// its receipt does not prove; "" for a v3 event, whose every field it does.
+func (r *VerifiedReceipt) LegacyNote() string {
+	if store.HashVersion(r.Event) >= 3 {
+		return ""
+	}
+	return "此事件记录于 2026 年 12 月 6 日的格式改进之前：其时间和事件类型不在哈希之内，存证只能证明其余内容（检查、企业、执法人员、说明）未被改动"
+}
+
+// ParseReceipt reads a receipt file as `ruqi receipt get` and the verify
+// page's download write it (protobuf JSON), for the command line and the
+// page that checks one alike.
+func ParseReceipt(b []byte) (*ruqiv1.Receipt, error) {
+	var rc ruqiv1.Receipt
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, &rc); err != nil {
+		return nil, errors.New("不是存证文件（应为 ruqi receipt get 或核验页面下载保存的 JSON）")
+	}
+	return &rc, nil
 }
 
 // Receipt checks a receipt offline: the event's hash is its contents', its

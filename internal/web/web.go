@@ -204,6 +204,8 @@ func Handler(cfg Config) http.Handler {
 		mux.HandleFunc("GET /{$}", s.home)
 		mux.HandleFunc("GET /verify", s.lookup)
 		mux.HandleFunc("GET /plans", s.plans)
+		mux.HandleFunc("GET /receipts/check", s.receiptCheckForm)
+		mux.HandleFunc("POST /receipts/check", s.receiptCheck)
 		mux.HandleFunc("POST /signin", fromPage(s.signIn))
 		mux.HandleFunc("POST /signout", s.signOut)
 		// The QR holds the URL in upper case (QR alphanumeric mode); a
@@ -397,7 +399,7 @@ func mustRead(name string) string {
 // pages are parsed once: each page is the layout plus its own content.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming", "history", "entcode", "plans", "complain"} {
+	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming", "history", "entcode", "plans", "complain", "receiptcheck"} {
 		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out

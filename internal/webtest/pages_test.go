@@ -129,6 +129,50 @@ func TestPages(t *testing.T) {
 		body := string(raw)
 		verifyReceipt(t, srv, body)
 
+		// An enterprise with a phone only checks it on the site: the file
+		// as downloaded holds, the same file with the event's time moved
+		// does not.
+		dir := t.TempDir()
+		kept, moved := filepath.Join(dir, "receipt.json"), filepath.Join(dir, "moved.json")
+		var rc ruqiv1.Receipt
+		if err := protojson.Unmarshal(raw, &rc); err != nil {
+			t.Fatal(err)
+		}
+		rc.Event.Time.Seconds -= 3600
+		tampered, _ := protojson.Marshal(&rc)
+		if err := os.WriteFile(kept, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(moved, tampered, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// In a tab of its own, so that this one stays on the code's page.
+		desk, cancel := chromedp.NewContext(ent1)
+		defer cancel()
+		do(t, desk, "the home page links the receipt check",
+			chromedp.Navigate(srv.url("/")),
+			chromedp.Click(chromedp.CSS("#receipt-check-link")),
+			chromedp.WaitVisible(chromedp.CSS(`form[action="/receipts/check"]`)))
+		for _, c := range []struct {
+			file string
+			want []string
+		}{
+			{kept, []string{"存证成立", "历史未被改写"}},
+			{moved, []string{"存证不成立", "存证被改动"}},
+		} {
+			do(t, desk, "check "+filepath.Base(c.file)+" on the site",
+				chromedp.Navigate(srv.url("/receipts/check")),
+				chromedp.WaitVisible(chromedp.CSS(`form[action="/receipts/check"]`)),
+				chromedp.SetUploadFiles(chromedp.CSS(`input[name="receipt"]`), []string{c.file}),
+				chromedp.Click(chromedp.CSS(`form[action="/receipts/check"] button`)),
+				chromedp.WaitVisible(chromedp.CSS("#receipt-verdict")))
+			mustContain(t, "receipt "+filepath.Base(c.file)+" checked on the site", text(t, desk, "#receipt-verdict"), c.want...)
+			if c.file == kept {
+				mustContain(t, "what the receipt holds", text(t, desk, "#receipt-lines"), "检查编号："+valid.GetInspectionId(), "扫码核验通过")
+				screenshot(t, desk, "receipt-check")
+			}
+		}
+
 		do(t, ent1, "confirm entry", chromedp.Click(chromedp.CSS("#confirm")), chromedp.WaitNotPresent(chromedp.CSS("#confirm")))
 		mustContain(t, "confirmation", text(t, ent1, ".banner"), "已确认入企")
 		screenshot(t, ent1, "verify-confirmed")

@@ -1,0 +1,130 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/tlog"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// maxReceiptUpload bounds the receipt file the page takes: a receipt is an
+// event, a checkpoint with its cosignatures and a proof of some forty
+// hashes, a few KiB.
+const maxReceiptUpload = 64 << 10
+
+// receiptCheckData is the page that checks a receipt (存证): the form, and
+// what the check found.
+type receiptCheckData struct {
+	Banner *banner
+	Lines  []string
+}
+
+// receiptCheckForm shows the form: an enterprise with a phone only kept
+// receipts it could not check (ruqi receipt verify needs a computer).
+func (s *server) receiptCheckForm(w http.ResponseWriter, r *http.Request) {
+	render(w, http.StatusOK, "receiptcheck", "核验存证", receiptCheckData{})
+}
+
+// receiptCheck checks an uploaded receipt as `ruqi receipt verify --online`
+// does: offline against the log's key and witness policy this server
+// publishes, then that the server's log today still extends the log the
+// receipt saw. It is the server checking its own record: the page says
+// so, and how to check without it.
+func (s *server) receiptCheck(w http.ResponseWriter, r *http.Request) {
+	bad := func(code int, detail string) {
+		render(w, code, "receiptcheck", "核验存证", receiptCheckData{Banner: badBanner("存证不成立", detail)})
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxReceiptUpload+4<<10)
+	f, _, err := r.FormFile("receipt")
+	if err != nil {
+		if _, tooLong := errors.AsType[*http.MaxBytesError](err); tooLong {
+			bad(http.StatusRequestEntityTooLarge, fmt.Sprintf("文件超过 %d KiB，不是存证文件", maxReceiptUpload>>10))
+			return
+		}
+		render(w, http.StatusBadRequest, "receiptcheck", "核验存证", receiptCheckData{Banner: waitBanner("未选择文件", "请选择下载保存的存证文件（receipt-….json）后再核验")})
+		return
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxReceiptUpload+1))
+	if err != nil {
+		bad(http.StatusBadRequest, "文件读取失败，请重新选择")
+		return
+	}
+	if len(b) > maxReceiptUpload {
+		bad(http.StatusRequestEntityTooLarge, fmt.Sprintf("文件超过 %d KiB，不是存证文件", maxReceiptUpload>>10))
+		return
+	}
+	if s.cfg.LogKey == "" {
+		render(w, http.StatusServiceUnavailable, "receiptcheck", "核验存证", receiptCheckData{Banner: waitBanner("暂不能核验", "本服务器未公布日志公钥")})
+		return
+	}
+	v, err := tlog.NewVerifier(s.cfg.LogKey, []byte(s.cfg.WitnessPolicy))
+	if err != nil {
+		render(w, http.StatusServiceUnavailable, "receiptcheck", "核验存证", receiptCheckData{Banner: waitBanner("暂不能核验", "本服务器公布的日志公钥或见证策略不成立，请告知管理员")})
+		return
+	}
+	rc, err := tlog.ParseReceipt(b)
+	if err != nil {
+		bad(http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	got, err := v.Receipt(rc)
+	if err != nil {
+		bad(http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	e := got.Event
+	lines := []string{
+		fmt.Sprintf("事件：日志第 %d 条，%s，%s", e.GetSeq(), domain.EventTypeLabel(e.GetType()), domain.FormatTime(e.GetTime().AsTime())),
+	}
+	if id := e.GetInspectionId(); id != "" {
+		lines = append(lines, "检查编号："+id)
+	}
+	if u := e.GetEnterpriseUscc(); u != "" {
+		lines = append(lines, "企业："+u)
+	}
+	if o := e.GetOfficerId(); o != "" {
+		lines = append(lines, "执法人员："+o)
+	}
+	lines = append(lines, fmt.Sprintf("在规模 %d 的日志中，检查点由日志%s签名", got.Checkpoint.Size, witnessedBy(s.cfg.WitnessPolicy)))
+	if note := got.LegacyNote(); note != "" {
+		lines = append(lines, "注意："+note)
+	}
+
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	logs := ruqiv1.NewLogServiceClient(s.cfg.API)
+	cur, err := logs.GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
+	var latest = got.Checkpoint
+	if err == nil {
+		latest, err = v.Checkpoint([]byte(cur.GetCheckpoint()))
+	}
+	if err == nil {
+		err = tlog.ProveExtends(ctx, logs, got.Checkpoint, latest)
+	}
+	if ne := (*tlog.NotExtendedError)(nil); errors.As(err, &ne) {
+		render(w, http.StatusOK, "receiptcheck", "核验存证", receiptCheckData{
+			Banner: badBanner("日志被改写", "存证本身成立，但服务器现在的日志不再包含存证所见的日志："+ne.Error()+"。请保存本存证，报告司法局。"),
+			Lines:  lines})
+		return
+	}
+	banner := okBanner("存证成立", "事件未被改动，在签名的日志中；服务器现在的日志仍包含存证所见的日志，历史未被改写")
+	if err != nil {
+		banner = okBanner("存证成立", "事件未被改动，在签名的日志中。暂未能与服务器现在的日志比对（"+apiMessage(err)+"），稍后可再核验一次")
+	} else {
+		lines = append(lines, fmt.Sprintf("服务器现在的日志规模 %d，包含存证所见的规模 %d", latest.Size, got.Checkpoint.Size))
+	}
+	render(w, http.StatusOK, "receiptcheck", "核验存证", receiptCheckData{Banner: banner, Lines: lines})
+}
+
+// witnessedBy says who signed the checkpoints besides the log.
+func witnessedBy(policy string) string {
+	if policy == "" {
+		return ""
+	}
+	return "和见证策略所列见证方"
+}
