@@ -88,7 +88,10 @@ type Store struct {
 	stop       context.CancelFunc
 	done       chan struct{}
 	sequencing atomic.Bool
-	schema     int64 // the schema version migrate brought the database to
+	// mayLead, once set (SetMayLead), is asked before this instance takes
+	// the sequencer's lock and while it holds it.
+	mayLead atomic.Pointer[func(context.Context) bool]
+	schema  int64 // the schema version migrate brought the database to
 }
 
 var _ store.Store = (*Store)(nil)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -317,4 +318,73 @@ func TestStats_TablesSizeAndPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "measured", func() bool { st := s.Stats(); return st.Plans == 3 && st.FileBytes > 0 })
+}
+
+// A replica that may not lead (SetMayLead: the server's witness policy is
+// not the store's) does not take the sequencer's lock, lets it go within
+// an interval when it holds it, and the other replica sequences the
+// events of both; its session stays up meanwhile (no reconnection every
+// idle_session_timeout).
+func TestSequencer_MayNotLead_StandsAside(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	a := openStore(t, url)
+	waitFor(t, "sequencing at a", a.Sequencing)
+	var aMay, bMay atomic.Bool
+	aMay.Store(true)
+	a.SetMayLead(func(context.Context) bool { return aMay.Load() })
+	b := openStore(t, url)
+	b.SetMayLead(func(context.Context) bool { return bMay.Load() })
+	appendEvents(t, b, 3, "b, a leading")
+	verify(t, b, 3)
+	if b.Sequencing() {
+		t.Fatal("b sequences though it may not lead")
+	}
+
+	aMay.Store(false)
+	waitFor(t, "a standing aside", func() bool { return !a.Sequencing() })
+	appendEvents(t, a, 2, "a, nobody leading")
+	// Standbys that may not lead still speak: PostgreSQL ends a session
+	// idle for 5 s (idle_session_timeout), which would have the sequencer
+	// reconnect, and warn, every 5 s.
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	sessions := func() string {
+		var pids string
+		if err := admin.QueryRow(ctx, `SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '') FROM pg_stat_activity
+			WHERE application_name LIKE 'ruqi sequencer %' AND datname = current_database()`).Scan(&pids); err != nil {
+			t.Fatal(err)
+		}
+		return pids
+	}
+	time.Sleep(200 * time.Millisecond)
+	before := sessions()
+	time.Sleep(6 * time.Second)
+	if after := sessions(); after != before || strings.Count(before, ",") != 1 {
+		t.Errorf("the sequencers' sessions were %q and are %q 6 s later; want the same two", before, after)
+	}
+	if a.Sequencing() || b.Sequencing() {
+		t.Fatalf("sequencing at a %v, b %v; neither may lead", a.Sequencing(), b.Sequencing())
+	}
+	err = a.View(ctx, func(r store.Reader) error {
+		seq, _, err := r.Head()
+		if err == nil && seq != 3 {
+			return fmt.Errorf("head %d with nobody leading; want 3", seq)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bMay.Store(true)
+	waitFor(t, "sequencing at b", b.Sequencing)
+	appendEvents(t, a, 2, "a, b leading")
+	verify(t, a, 7)
+	if a.Sequencing() {
+		t.Fatal("a took the lock back though it may not lead")
+	}
 }

@@ -57,7 +57,9 @@ func (s *Store) sequencer(ctx context.Context) {
 	}
 }
 
-// lead waits for the lock on conn, then sequences until conn or ctx fails.
+// lead waits for the lock on conn, then sequences until conn or ctx fails,
+// or until this instance may lead no more (SetMayLead): then it returns
+// nil, and the caller's closing conn lets the lock go.
 func (s *Store) lead(ctx context.Context, conn *pgx.Conn) error {
 	// The lock is the session's: a holder that stops without exiting (a
 	// paused VM, a stalled process, a host cut off) would keep it, and
@@ -77,8 +79,12 @@ func (s *Store) lead(ctx context.Context, conn *pgx.Conn) error {
 		}
 	}
 	for {
+		// A standby that may not lead (SetMayLead) does not try the lock,
+		// but still sends its statement: a session silent for longer than
+		// idle_session_timeout is ended.
 		var held bool
-		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sequencerLock).Scan(&held); err != nil {
+		if err := conn.QueryRow(ctx, "SELECT CASE WHEN $2 THEN pg_try_advisory_lock($1) ELSE false END",
+			sequencerLock, s.mayLeadNow(ctx)).Scan(&held); err != nil {
 			return err
 		}
 		if held {
@@ -94,6 +100,12 @@ func (s *Store) lead(ctx context.Context, conn *pgx.Conn) error {
 		return err
 	}
 	for {
+		if !s.mayLeadNow(ctx) {
+			// Standing aside: the caller closes conn, which frees the
+			// lock (and the LISTEN) for a standby that may lead, and
+			// this instance waits for it again from a new session.
+			return nil
+		}
 		n, err := s.sequenceBatch(ctx, conn)
 		if err != nil {
 			return err
@@ -286,6 +298,28 @@ func (s *Store) measureSize() {
 
 // Sequencing tells whether this instance's sequencer holds the lock now.
 func (s *Store) Sequencing() bool { return s.sequencing.Load() }
+
+// SetMayLead makes this instance's sequencer ask may before it takes the
+// lock, and before each batch while it holds it: while may says no, it
+// stands aside (lets the lock go, takes it no more) and another replica
+// sequences. The server's service says no while its -witness-policy is not
+// the store's (service.Service.mayLead): the replica that sequences is the
+// one that builds the Merkle log and asks witnesses to cosign. may is
+// called from the sequencer's goroutine only, at most every
+// SequenceInterval, and must be quick (it may answer from what it read a
+// moment ago). Without it (nil) the sequencer leads whenever it can.
+func (s *Store) SetMayLead(may func(context.Context) bool) {
+	if may == nil {
+		s.mayLead.Store(nil)
+		return
+	}
+	s.mayLead.Store(&may)
+}
+
+func (s *Store) mayLeadNow(ctx context.Context) bool {
+	may := s.mayLead.Load()
+	return may == nil || (*may)(ctx)
+}
 
 // sleep waits d or until ctx ends, and tells whether ctx is still live.
 func sleep(ctx context.Context, d time.Duration) bool {
