@@ -2,17 +2,19 @@ package e2e
 
 import (
 	"context"
-
 	"errors"
 	"fmt"
-	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+	"io"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ruqi/ruqi/internal/testutil/pgtest"
 	"github.com/ruqi/ruqi/internal/testutil/redistest"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // The same with two replicas on PostgreSQL and Redis: the witness is back
@@ -128,5 +130,85 @@ func TestPostgres_Replicas_AnotherWitnessPolicy_WarnedAtStart(t *testing.T) {
 	}
 	if l := startLog(startServer(t, args...)); !strings.Contains(l, "-witness-policy") {
 		t.Errorf("a replica started without the witness policy of the one before it said nothing:\n%s", l)
+	}
+}
+
+// The operator's trial (2026-12-06) again: a replica without a witness
+// policy held the sequencer's lock, and a replica started after it with a
+// policy published that policy in /keys.json while no witness was ever
+// asked, so every receipt failed it. The server started last decides, as
+// with -policy-file: the replica whose witness policy is no longer the
+// store's stands aside from sequencing (saying so in its log, once, and on
+// /healthz), the one on the store's policy sequences the events of both
+// and has the witness cosign, and the stale one goes on serving scans and
+// registrations.
+func TestPostgres_Replicas_AnotherWitnessPolicy_StaleReplicaStandsAside(t *testing.T) {
+	pg, rs := pgtest.Start(t), redistest.Start(t)
+	dbURL := pg.NewDatabase(t)
+	dataDir := t.TempDir()
+	logKey := newLogKey(t, filepath.Join(dataDir, "log.key"))
+	wit := startWitness(t, logKey)
+	policy := filepath.Join(dataDir, "witnesses.txt")
+	wit.writePolicy(policy)
+	args := []string{"-store", dbURL, "-redis-addr", rs.Addr(), "-log-key-file", filepath.Join(dataDir, "log.key"), "-log-interval", "100ms", "-principal-rates", "off"}
+	// a, alone on the store, sequences from its start (the import's
+	// events); b starts with a witness policy after it.
+	a := newWorld(t, args...)
+	b := &world{server: startServer(t, append(args, "-witness-policy", policy)...), f: a.f}
+	b.officer, b.entA, b.entB = a.officer, a.entA, a.entB
+
+	const standsAside = "stands aside from sequencing"
+	eventually(t, "a saying it stands aside", func() error {
+		if !strings.Contains(a.log.String(), standsAside) {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	// The stale replica registers and scans on.
+	reg := a.register("now", "now+2h")
+	got, _ := a.scan(a.entA, reg.GetCodes()[0].GetToken())
+	wantVerdict(t, "a scan at the replica standing aside", got, ruqiv1.Verdict_VERDICT_VALID)
+
+	// Its registration's receipt, fetched at b, meets b's policy: b
+	// sequenced it and had the witness cosign the checkpoint.
+	eventually(t, "the registration's receipt from a, witnessed under b's policy", func() error {
+		dir := t.TempDir()
+		out := b.mustCLI(b.entA, "receipt", "get", "--dir", dir)
+		if strings.Contains(out, "尚未入日志") {
+			return errors.New("pending")
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		if len(files) == 0 {
+			return errors.New("no receipt yet")
+		}
+		args := append([]string{"receipt", "verify", "--log-key", logKey, "--witness-policy", policy}, files...)
+		if r := b.cli("", args...); r.exit != 0 {
+			return fmt.Errorf("receipt verify: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+		}
+		return nil
+	})
+
+	healthz := func(s *server) (int, string) {
+		r, err := http.Get("http://" + s.httpAddr + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		body, _ := io.ReadAll(r.Body)
+		return r.StatusCode, string(body)
+	}
+	if code, body := healthz(a.server); code != http.StatusOK || !strings.Contains(body, "-witness-policy") {
+		t.Errorf("a's /healthz: %d %q; want 200 naming -witness-policy", code, body)
+	}
+	if code, body := healthz(b.server); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("b's /healthz: %d %q; want 200 ok", code, body)
+	}
+	// Said once a minute, not at every look at the store's policy.
+	time.Sleep(3 * time.Second)
+	if n := strings.Count(a.log.String(), standsAside); n != 1 {
+		t.Errorf("a said %d times that it stands aside; want once a minute:\n%s", n, a.log.String())
+	}
+	if strings.Contains(b.log.String(), standsAside) {
+		t.Errorf("b, on the store's witness policy, said it stands aside:\n%s", b.log.String())
 	}
 }

@@ -306,7 +306,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer stopWebAPI()
 	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, ClockLeeway: cfg.Limits.ClockLeeway,
-		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL, Health: st.Err}),
+		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL, Health: st.Err, Notice: svc.Notice}),
 		// Slow or idle clients must not hold connections forever.
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		IdleTimeout: cfg.Server.IdleTimeout, MaxHeaderBytes: 64 << 10}

@@ -37,7 +37,10 @@ const integrateBatch = 5000
 // IntegrateLog adds every sequenced event to the Merkle log, signs a
 // checkpoint and asks the witnesses to cosign it. The server calls it every
 // few seconds; it is safe to call from several replicas at once (the
-// records it writes are deterministic).
+// records it writes are deterministic). It refuses
+// (errWitnessPolicyStale) on a server whose witness policy is not the
+// store's: a checkpoint it signed would be cosigned under another policy
+// than the one the server started last publishes (mayLead).
 func (s *Service) IntegrateLog(ctx context.Context) (tlog.Integration, error) {
 	if s.cfg.Log.Log == nil {
 		return tlog.Integration{}, errors.New("no log key configured")
@@ -47,6 +50,9 @@ func (s *Service) IntegrateLog(ctx context.Context) (tlog.Integration, error) {
 	var in tlog.Integration
 	idle := false
 	err := s.store.View(ctx, func(r store.Reader) error {
+		if err := s.checkWitnessPolicy(ctx, r); err != nil {
+			return err
+		}
 		size, note, err := r.LatestCheckpoint()
 		if err != nil {
 			return err
@@ -76,6 +82,14 @@ func (s *Service) IntegrateLog(ctx context.Context) (tlog.Integration, error) {
 	for {
 		var step tlog.Integration
 		err := s.store.Update(ctx, func(tx store.Tx) error {
+			// Checked again in the transaction that signs, which
+			// PostgreSQL serializes with the one in which a replica
+			// started on another witness policy publishes it: a
+			// checkpoint is signed here only before that, in their
+			// order, however long this integration took.
+			if err := s.checkWitnessPolicy(ctx, tx); err != nil {
+				return err
+			}
 			var err error
 			step, err = s.cfg.Log.Log.Integrate(tx, integrateBatch)
 			return err
@@ -108,7 +122,17 @@ type sequencer interface{ Sequencing() bool }
 // (Two integrating at once during a hand-over would still write the same
 // records: the work is deterministic.)
 func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr func(error)) {
-	s.onSequencer(ctx, interval, func() error { _, err := s.IntegrateLog(ctx); return err }, logErr)
+	s.onSequencer(ctx, interval, func() error { _, err := s.IntegrateLog(ctx); return integrated(err) }, logErr)
+}
+
+// integrated is IntegrateLog's error for the logs: none when it refused
+// for a witness policy not the store's, which noteWitnessPolicy logs, once
+// a minute. (Its sequencer lets the lock go within witnessCheckEvery.)
+func integrated(err error) error {
+	if errors.Is(err, errWitnessPolicyStale) {
+		return nil
+	}
+	return err
 }
 
 // FinishLog integrates once more when the server stops, after the last call
@@ -128,7 +152,7 @@ func (s *Service) FinishLog(ctx context.Context) error {
 		return err
 	}
 	_, err := s.IntegrateLog(ctx)
-	return err
+	return integrated(err)
 }
 
 // onSequencer runs job every interval until ctx ends, on this replica only

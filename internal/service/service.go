@@ -147,6 +147,15 @@ type Service struct {
 	ringReloadedAt atomic.Int64
 
 	witnesses []*tlog.WitnessClient
+	// witnessDigest identifies this server's -witness-policy
+	// (witnessPolicyDigest); the log is sequenced, its checkpoints signed
+	// and cosigned, only by a replica whose digest is the store's.
+	witnessDigest int64
+	// witnessStale says this server's witness policy was not the store's
+	// when last read (noteWitnessPolicy); witnessRead is when that was
+	// (unix ns, mayLead), witnessWarned when it was last logged.
+	witnessStale               atomic.Bool
+	witnessRead, witnessWarned atomic.Int64
 	// cosignRetried is when an idle log last asked its missing witnesses
 	// again (Unix nanoseconds): every cosignRetryEvery, not every interval.
 	cosignRetried atomic.Int64
@@ -210,6 +219,13 @@ func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Se
 	if err := s.publishWitnessPolicy(ctx); err != nil {
 		return nil, err
 	}
+	// On a store shared by replicas, the one that holds the sequencer's
+	// lock builds the Merkle log and asks witnesses to cosign (RunLog): a
+	// replica whose witness policy is no longer the store's lets the lock
+	// go to one whose policy is (mayLead).
+	if g, ok := store.As[leadGate](s.store); ok {
+		g.SetMayLead(s.mayLead)
+	}
 	return s, nil
 }
 
@@ -225,14 +241,18 @@ func witnessPolicyDigest(policy []byte) int64 {
 }
 
 // publishWitnessPolicy makes this server's witness policy the store's and
-// warns when it replaces another: only the replica that sequences the log
-// asks witnesses to cosign, so replicas on different policies have their
-// checkpoints witnessed or not by whichever holds the sequencer's lock, and
-// one replica's /keys.json names witnesses that no checkpoint may carry (an
+// warns when it replaces another. Only the replica that sequences the log
+// asks witnesses to cosign, so replicas on different policies had their
+// checkpoints witnessed or not by whichever held the sequencer's lock, and
+// one replica's /keys.json named witnesses that no checkpoint carried (an
 // operator's trial, 2026-12-06: one replica of three given a policy, no
-// witness ever asked, every receipt short of it, nothing in any log).
+// witness ever asked, every receipt short of it, nothing in any log). As
+// with the frequency policies (-policy-file, POLICY_DIFFERS), the server
+// started last decides: replicas still on another policy stand aside from
+// sequencing (mayLead) until restarted on this one.
 func (s *Service) publishWitnessPolicy(ctx context.Context) error {
 	digest := witnessPolicyDigest(s.cfg.Log.WitnessPolicy)
+	s.witnessDigest = digest
 	var was int64
 	if err := s.store.Update(ctx, func(tx store.Tx) error {
 		n, err := tx.Count(witnessPolicyKey)
@@ -244,11 +264,113 @@ func (s *Service) publishWitnessPolicy(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("publish the witness policy's digest: %w", err)
 	}
+	s.witnessRead.Store(time.Now().UnixNano())
 	if was != 0 && was != digest {
-		slog.WarnContext(ctx, "this server's -witness-policy is not that of the server started before it on this store: replicas must share one file (or none), since only the replica that sequences the log asks witnesses to cosign; restart every replica on the same -witness-policy",
+		slog.WarnContext(ctx, "this server's -witness-policy replaces that of the server started before it on this store: replicas still on the old one (or on none) stand aside from sequencing the Merkle log, so sign and witness no checkpoint, until restarted on the same -witness-policy",
 			"witness_policy_digest", fmt.Sprintf("%016x", digest), "replaced", fmt.Sprintf("%016x", was), "witnesses", len(s.witnesses))
 	}
 	return nil
+}
+
+// leadGate is a store whose replicas take turns sequencing the events
+// (postgres.Store.SetMayLead): the service tells it when this one may not.
+type leadGate interface {
+	SetMayLead(func(context.Context) bool)
+}
+
+// witnessCheckEvery is how often mayLead reads the store's witness policy:
+// a replica replaced by one started on another policy stands aside within
+// about this long.
+const witnessCheckEvery = time.Second
+
+// errWitnessPolicyStale refuses an integration of the Merkle log on a
+// server whose witness policy is not the store's.
+var errWitnessPolicyStale = errors.New("this server's -witness-policy is not the store's (that of the server started last on it)")
+
+// mayLead tells the store's sequencer whether this replica may sequence
+// the events, which makes it the one that integrates the Merkle log, signs
+// its checkpoints and asks witnesses to cosign them (RunLog): only while
+// its witness policy is the store's, so that every checkpoint is cosigned
+// under the policy of the server started last, the one its operator gave
+// last. Standing aside rather than refusing calls: the events the others
+// write are sequenced by a replica on the store's policy, and this one
+// goes on serving scans, registrations and reads. Refusing to build the
+// log while still sequencing would leave the log unsigned for as long as
+// the lock stayed here; refusing to serve would take a replica out for a
+// policy that only the sequencing replica applies. If no replica on the
+// store's policy runs (the one started last stopped), nothing is
+// sequenced until one is restarted on it: events wait in the store,
+// committed, and so do the jobs of the sequencing replica (onSequencer)
+// and the calls that wait for the log (ListEvents, VerifyEventLog). That
+// is the price of never building the log under a policy an operator
+// replaced, whose checkpoints the published policy's witnesses would not
+// have cosigned: receipts that fail it, the fault this guards against.
+//
+// It reads the store at most every witnessCheckEvery and answers from what
+// it read last meanwhile, or when the read fails.
+func (s *Service) mayLead(ctx context.Context) bool {
+	now := time.Now().UnixNano()
+	if last := s.witnessRead.Load(); now-last >= int64(witnessCheckEvery) && s.witnessRead.CompareAndSwap(last, now) {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		var stored int64
+		err := s.store.View(rctx, func(r store.Reader) error {
+			var err error
+			stored, err = r.Count(witnessPolicyKey)
+			return err
+		})
+		cancel()
+		if err == nil {
+			s.noteWitnessPolicy(ctx, stored)
+		}
+	}
+	return !s.witnessStale.Load()
+}
+
+// checkWitnessPolicy refuses (errWitnessPolicyStale) when the store's
+// witness policy, read by r, is not this server's. A store no server
+// published to (0) refuses nothing.
+func (s *Service) checkWitnessPolicy(ctx context.Context, r store.Reader) error {
+	stored, err := r.Count(witnessPolicyKey)
+	if err != nil {
+		return err
+	}
+	if s.noteWitnessPolicy(ctx, stored) {
+		return errWitnessPolicyStale
+	}
+	return nil
+}
+
+// noteWitnessPolicy records whether stored, the store's witness policy
+// digest, is other than this server's, and tells. While it is, it logs so
+// at most once a minute (the replica serves on, and its operator must
+// learn why no checkpoint comes from it); when it is the same again
+// (another server started on this one's policy), it says so once.
+func (s *Service) noteWitnessPolicy(ctx context.Context, stored int64) bool {
+	stale := stored != 0 && stored != s.witnessDigest
+	was := s.witnessStale.Swap(stale)
+	if !stale {
+		if was {
+			slog.InfoContext(ctx, "this server's -witness-policy is the store's again: it may sequence the Merkle log",
+				"witness_policy_digest", fmt.Sprintf("%016x", s.witnessDigest))
+		}
+		return false
+	}
+	now := time.Now().UnixNano()
+	if last := s.witnessWarned.Load(); now-last >= int64(time.Minute) && s.witnessWarned.CompareAndSwap(last, now) {
+		slog.WarnContext(ctx, "this server's -witness-policy is not that of the server started last on this store: it stands aside from sequencing the Merkle log (signs no checkpoint, asks no witness) while serving scans and reads; restart it on the same -witness-policy",
+			"witness_policy_digest", fmt.Sprintf("%016x", s.witnessDigest), "store_witness_policy_digest", fmt.Sprintf("%016x", stored))
+	}
+	return true
+}
+
+// Notice is what /healthz adds to its "ok" while this server serves but
+// does not take part in everything (its witness policy is not the store's:
+// mayLead), or "".
+func (s *Service) Notice() string {
+	if s.witnessStale.Load() {
+		return "本服务器的见证策略（-witness-policy）与最近启动的服务器不同，不参与日志排序、签名与见证（核验、报备、查询照常）：请以同一 -witness-policy 重启本服务器"
+	}
+	return ""
 }
 
 // policyRefused logs, at most once a minute, that this server refused a

@@ -46,6 +46,10 @@ type Config struct {
 	// Health, when set, is nil while the server can serve; /healthz answers
 	// 503 with its message otherwise (storage that cannot write).
 	Health func() error
+	// Notice, when set and not "", is a line /healthz adds after its "ok"
+	// (still 200): the server serves, but not all it would (a replica
+	// standing aside from sequencing the log: service.Service.Notice).
+	Notice func() string
 	// Keys feeds GET /keys.json.
 	Keys KeySource
 	// API is a client of the server's own gRPC API (InProcess). Without it
@@ -187,6 +191,12 @@ func Handler(cfg Config) http.Handler {
 		if cfg.Health != nil {
 			if err := cfg.Health(); err != nil {
 				http.Error(w, "not serving: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		if cfg.Notice != nil {
+			if n := cfg.Notice(); n != "" {
+				w.Write([]byte("ok\n" + n + "\n"))
 				return
 			}
 		}
