@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +79,33 @@ func TestTrustChanges(t *testing.T) {
 		if got := trustChanges(c.cached, c.fetched); !slices.Equal(got, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// keys list --cached shows the witness policy the cache keeps beside the
+// log key: receipt verify checks against it, and an operator comparing
+// replicas' policies (one cache per fetch) had only -o json to see it.
+func TestKeysListCached_ShowsTheWitnessPolicy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	const policy = "witness sfj sifaju.test+0a1b2c3d+AAAA http://127.0.0.1:7490\n\nquorum sfj\n"
+	if err := saveKeys(path, &ruqiv1.ListPublicKeysResponse{LogKey: "ruqi.example/log+0a1b2c3d+BBBB", WitnessPolicy: policy}); err != nil {
+		t.Fatal(err)
+	}
+	a, out, errOut := testApp(nil)
+	if code := a.run([]string{"keys", "list", "--cached", "--keys-cache", path}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	want := "见证策略：\n  witness sfj sifaju.test+0a1b2c3d+AAAA http://127.0.0.1:7490\n  quorum sfj\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("keys list --cached:\n%s\nwant it to show\n%s", out, want)
+	}
+
+	// A cache without one says nothing of witnesses.
+	if err := saveKeys(path, &ruqiv1.ListPublicKeysResponse{LogKey: "ruqi.example/log+0a1b2c3d+BBBB"}); err != nil {
+		t.Fatal(err)
+	}
+	a, out, _ = testApp(nil)
+	if code := a.run([]string{"keys", "list", "--cached", "--keys-cache", path}); code != 0 || strings.Contains(out.String(), "见证") {
+		t.Errorf("keys list --cached of a cache without a witness policy: exit %d\n%s", code, out)
 	}
 }

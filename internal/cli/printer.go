@@ -673,6 +673,17 @@ func (p *tablePrinter) PublicKeys(r *ruqiv1.ListPublicKeysResponse, source strin
 		// checks of receipts use.
 		p.println("日志公钥：" + k)
 	}
+	if w := strings.TrimSpace(r.GetWitnessPolicy()); w != "" {
+		// What receipt verify --witness-policy checks against, and what
+		// keys fetch keeps for it: shown too when read from the cache
+		// (--cached), where it was left out before.
+		p.println("见证策略：")
+		for _, line := range strings.Split(w, "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				p.println("  " + line)
+			}
+		}
+	}
 	if source != "" {
 		p.println(source)
 	}
