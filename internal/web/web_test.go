@@ -658,3 +658,29 @@ func TestVerify_ItemRetiredSinceTheRegistration_Marked(t *testing.T) {
 		t.Errorf("the item still listed reads %q", l)
 	}
 }
+
+// /healthz adds a notice after its "ok" while the server serves but not all
+// it would (a replica standing aside from sequencing the log), still 200 so
+// that a load balancer keeps it; a server that cannot serve answers 503
+// whatever the notice.
+func TestHealthz_Notice(t *testing.T) {
+	notice := "本服务器的见证策略（-witness-policy）与最近启动的服务器不同"
+	var unhealthy error
+	h := Handler(Config{Health: func() error { return unhealthy }, Notice: func() string { return notice }})
+	get := func() (int, string) {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/healthz", nil))
+		return w.Code, w.Body.String()
+	}
+	if code, body := get(); code != http.StatusOK || body != "ok\n"+notice+"\n" {
+		t.Errorf("with a notice: %d %q", code, body)
+	}
+	notice = ""
+	if code, body := get(); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("without: %d %q", code, body)
+	}
+	notice, unhealthy = "x", domain.Unavailablef("STORAGE_UNAVAILABLE", "存储暂时无法写入")
+	if code, body := get(); code != http.StatusServiceUnavailable || strings.Contains(body, "ok") {
+		t.Errorf("unhealthy with a notice: %d %q", code, body)
+	}
+}
