@@ -30,8 +30,11 @@ func TestEventHash_V3CoversEveryField(t *testing.T) {
 	}
 	want := EventHash(prev, base)
 	for name, change := range map[string]func(*ruqiv1.Event){
-		"seq":        func(e *ruqiv1.Event) { e.Seq++ },
-		"time":       func(e *ruqiv1.Event) { e.Time = timestamppb.New(e.GetTime().AsTime().Add(-time.Hour)) },
+		"seq":  func(e *ruqiv1.Event) { e.Seq++ },
+		"time": func(e *ruqiv1.Event) { e.Time = timestamppb.New(e.GetTime().AsTime().Add(-time.Hour)) },
+		"time by 2⁶⁴ ns": func(e *ruqiv1.Event) {
+			e.Time = timestamppb.New(e.GetTime().AsTime().Add(time.Duration(1 << 62)).Add(time.Duration(1 << 62)).Add(time.Duration(1 << 62)).Add(time.Duration(1 << 62)))
+		},
 		"type":       func(e *ruqiv1.Event) { e.Type = ruqiv1.EventType_EVENT_TYPE_REFUSED },
 		"actor":      func(e *ruqiv1.Event) { e.Actor = "officer:O-0001" },
 		"inspection": func(e *ruqiv1.Event) { e.InspectionId = "INS-20261206-ABD" },
