@@ -14,7 +14,7 @@ import (
 // by hand rather than taken from protobuf, whose byte output is not promised
 // to be stable across library versions; the chain must verify for years.
 //
-// Events whose salt begins with the version byte 3 (Salt, since 2026-12-06)
+// Events whose salt begins with the version byte 3 (Chain, since 2026-12-06)
 // are "ruqi.event.v3": every field, seq, time and type included. Events
 // before them are "ruqi.event.v2" (a 16-byte salt) or "ruqi.event.v1" (none)
 // and keep the hash they were written with, which does not cover their seq,
@@ -110,20 +110,33 @@ func legacyEventHash(prev []byte, e *ruqiv1.Event) []byte {
 	return h.Sum(nil)
 }
 
-// SaltSize is the length of a new event's salt: the hash's version byte
-// (3) and 16 random bytes.
+// SaltSize is the length of a v3 event's salt: the hash's version byte (3)
+// and the 16 random bytes Salt gives.
 const SaltSize = 17
 
-// Salt gives an event without one its salt (HashVersion 3). crypto/rand
-// never fails on Linux; a failure panics rather than write unsalted events.
+// Salt gives an event without one its 16 random bytes. crypto/rand never
+// fails on Linux; a failure panics rather than write unsalted events.
 func Salt(e *ruqiv1.Event) {
 	if len(e.GetSalt()) == 0 {
-		e.Salt = make([]byte, SaltSize)
-		e.Salt[0] = 3
-		if _, err := rand.Read(e.Salt[1:]); err != nil {
+		e.Salt = make([]byte, SaltSize-1)
+		if _, err := rand.Read(e.Salt); err != nil {
 			panic(err)
 		}
 	}
+}
+
+// Chain gives e, placed after the event whose hash is prev, its hash: of
+// version 3, its salt marked so. The mark is set here, where the hash is
+// computed, not with the salt: on PostgreSQL a replica of a version before
+// v3 may sequence events another replica salted, and hashes them as v2,
+// which they then say they are (a 16-byte salt), where a salt marked at
+// the write would have read as v3 and the chain as broken.
+func Chain(prev []byte, e *ruqiv1.Event) {
+	Salt(e)
+	if len(e.GetSalt()) == SaltSize-1 {
+		e.Salt = append([]byte{3}, e.GetSalt()...)
+	}
+	e.Hash = EventHash(prev, e)
 }
 
 // ChainReport is the result of verifying the event log.

@@ -24,7 +24,7 @@ func chainEvent() *ruqiv1.Event {
 func TestEventHash_V3CoversEveryField(t *testing.T) {
 	prev := bytes.Repeat([]byte{0xab}, 32)
 	base := chainEvent()
-	Salt(base)
+	Chain(prev, base)
 	if HashVersion(base) != 3 || len(base.GetSalt()) != SaltSize || base.GetSalt()[0] != 3 {
 		t.Fatalf("a new event's salt %x is not version 3", base.GetSalt())
 	}

@@ -14,7 +14,7 @@ import (
 // says nothing more.
 func TestVerifiedReceipt_LegacyNote(t *testing.T) {
 	v3 := &ruqiv1.Event{Seq: 1}
-	store.Salt(v3)
+	store.Chain(nil, v3)
 	for _, c := range []struct {
 		e    *ruqiv1.Event
 		note bool

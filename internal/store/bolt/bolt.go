@@ -791,8 +791,7 @@ func (t *txn) AppendEvent(e *ruqiv1.Event) error {
 	}
 	e.Seq = seq + 1
 	e.PrevHash = prev
-	store.Salt(e)
-	e.Hash = store.EventHash(prev, e)
+	store.Chain(prev, e)
 	b := t.bucket(bEvents)
 	// Keys only grow: full pages stay full, where the default 0.5 would
 	// leave every page of the log half empty.

@@ -166,8 +166,11 @@ func (p *progress) done(msg string) {
 // 2026-12-05, found a version from before the lean formats writing into a
 // migrated file before it failed to parse it).
 // Format 2 (2026-12-06): blocks of 512 events, which a version reading
-// only blocks of 256 would misread.
-const fileFormat = 2
+// only blocks of 256 would misread. Format 3 (2026-12-06): events of hash
+// version 3 (store.EventHash), whose hashes a version before it computes
+// wrong where it recomputes them (inside a sealed block), and would call
+// the chain broken.
+const fileFormat = 3
 
 // FileFormat is the layout of the file this version writes (fileFormat),
 // named in the server's ready line.

@@ -192,7 +192,7 @@ func (s *Store) sequenceBatch(ctx context.Context, conn *pgx.Conn) (int, error) 
 		}
 		seq++
 		e.Seq, e.PrevHash = seq, prev
-		e.Hash = store.EventHash(prev, e)
+		store.Chain(prev, e)
 		b, err := store.EncodeEvent(e, prev)
 		prev = e.Hash
 		if err != nil {
