@@ -428,6 +428,9 @@ const (
 	// nothing is registered yet.
 	ForPlan = "不能列入检查计划：检查计划只能覆盖本部门管辖区域内的企业"
 	ForDraw = "不能列入抽取名单：只能从本部门管辖区域内的企业中抽取"
+	// ForPriorResults: the enterprise's earlier results (of every agency),
+	// read for a visit the agency could make.
+	ForPriorResults = "不能查看它以往的检查结果：只能查看本部门管辖区域内企业的检查结果"
 )
 
 // CheckJurisdiction holds an agency to its territory (属地管辖): it inspects

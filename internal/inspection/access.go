@@ -99,6 +99,31 @@ func JointShown(r store.Reader, j *ruqiv1.JointInspection, uscc string, shown fu
 	return true, nil
 }
 
+// MayReadPriorResults is who reads enterprise ent's earlier results, of
+// every agency (for 首违不罚 on the agency's own visit): an officer or
+// administrator of an agency whose territory covers it (属地管辖, as for
+// registering it), the supervisor of its region, administrators. An
+// agency of another district read them all (a red-team trial, 2026-12-06).
+func MayReadPriorResults(r store.Reader, p auth.Principal, ent *ruqiv1.Enterprise) error {
+	switch {
+	case p.Is(ruqiv1.Role_ROLE_SUPERVISOR):
+		if !MayOversee(p, ent.GetRegionCode()) {
+			return domain.PermissionDeniedf("OTHER_REGION", "该企业不在您监督的行政区划（%s）内", p.Subject)
+		}
+	case p.Is(ruqiv1.Role_ROLE_OFFICER), p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN):
+		id, err := AgencyOf(r, p, "")
+		if err != nil {
+			return err
+		}
+		ag, err := agencyRecord(r, id)
+		if err != nil {
+			return err
+		}
+		return domain.CheckJurisdiction(ag, ent, domain.ForPriorResults)
+	}
+	return nil
+}
+
 // MayOversee is the supervisor's scope: their region; administrators all.
 func MayOversee(p auth.Principal, region string) bool {
 	return p.Is(ruqiv1.Role_ROLE_ADMIN) || (p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && domain.RegionCovers(p.Subject, region))

@@ -50,7 +50,8 @@ func (is *inspectionServer) RecordResult(ctx context.Context, req *ruqiv1.Record
 	return resp, nil
 }
 
-// ListPriorResults shows an enterprise's earlier results, of every agency.
+// ListPriorResults shows an enterprise's earlier results, of every agency,
+// to whom inspection.MayReadPriorResults admits.
 func (is *inspectionServer) ListPriorResults(ctx context.Context, req *ruqiv1.ListPriorResultsRequest) (*ruqiv1.ListPriorResultsResponse, error) {
 	if err := domain.ValidateUSCC(req.GetEnterpriseUscc()); err != nil {
 		return nil, toStatus(ctx, err)
@@ -61,9 +62,8 @@ func (is *inspectionServer) ListPriorResults(ctx context.Context, req *ruqiv1.Li
 		if err != nil {
 			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", req.GetEnterpriseUscc())
 		}
-		p := principal(ctx)
-		if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, ent.GetRegionCode()) {
-			return domain.PermissionDeniedf("OTHER_REGION", "该企业不在您监督的行政区划（%s）内", p.Subject)
+		if err := inspection.MayReadPriorResults(r, principal(ctx), ent); err != nil {
+			return err
 		}
 		list, err := r.InspectionsOfEnterprise(req.GetEnterpriseUscc(), store.Page{})
 		if err != nil {
