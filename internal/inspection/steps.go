@@ -29,8 +29,14 @@ type Refusal struct {
 	FromCode bool
 	// Reason is the enterprise's, with a note if a code shown did not verify.
 	Reason string
-	// LeadID makes the refusal idempotent; "" for a fresh lead.
+	// LeadID makes the refusal idempotent; "" to have it decided here: the
+	// inspection's one refusal lead (RefusalLeadID), or else RequestID's.
 	LeadID string
+	// RequestID, if given, makes a refusal that names no inspection
+	// idempotent: the same form submitted twice is one lead. It is bounded
+	// as every request id is (domain.ValidateRequestID): a red-team trial
+	// (2026-12-06) had refusals recorded with ids of 200,000 characters.
+	RequestID string
 	// Policies give the region's phase: in its trial phase (试运行) a refusal is only
 	// advisory.
 	Policies *coord.Policies
@@ -57,6 +63,18 @@ const trialNote = "（试运行阶段，仅作提示）"
 // the first refusal, not a second lead.
 func Refuse(tx store.Tx, p auth.Principal, now time.Time, in Refusal) (Refused, error) {
 	uscc, detail := p.Subject, in.Reason
+	rid := strings.TrimSpace(in.RequestID)
+	if err := domain.ValidateRequestID(rid); err != nil {
+		return Refused{}, err
+	}
+	if in.LeadID == "" {
+		switch {
+		case in.InspectionID != "":
+			in.LeadID = RefusalLeadID(in.InspectionID, uscc)
+		case rid != "":
+			in.LeadID = domain.LeadIDFor("refusal-request|" + uscc + "|" + rid)
+		}
+	}
 	if in.LeadID != "" {
 		if l, err := tx.Lead(in.LeadID); err == nil {
 			d := l.GetDescription()

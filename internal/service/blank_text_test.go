@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,5 +59,27 @@ func TestRequiredText_SupervisionAndDraw_InvisibleOnly_Refused(t *testing.T) {
 	admin := f.e.token(t, ruqiv1.Role_ROLE_AGENCY_ADMIN, "AG-01")
 	if _, err := ruqiv1.NewDrawServiceClient(f.e.cc).CommitDraw(f.e.as(admin), &ruqiv1.CommitDrawRequest{Title: blank}); reasonOf(err) != "TITLE_MISSING" {
 		t.Errorf("a draw titled %q: %v, want TITLE_MISSING", blank, err)
+	}
+}
+
+// A refusal's request id is bounded as every other request id is (a
+// registration's, a plan's, a draw's, a complaint's: REQUEST_ID_TOO_LONG).
+// A red-team trial (2026-12-06) had refusals with request ids of 200,000
+// characters recorded, each a lead, where the same id on a complaint was
+// refused.
+func TestRefusal_RequestIDTooLong_Refused(t *testing.T) {
+	e := newEnv(t, "")
+	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, e.dir.GetEnterprises()[1].GetUscc())
+	cli := ruqiv1.NewEnterpriseServiceClient(e.cc)
+	long := strings.Repeat("长", 200_000)
+	r, err := cli.RefuseInspection(e.as(ent), &ruqiv1.RefuseInspectionRequest{Reason: "未出示入企码", RequestId: long})
+	if reasonOf(err) != "REQUEST_ID_TOO_LONG" {
+		t.Errorf("a refusal with a request id of 200,000 characters: lead %q, %v; want INVALID_ARGUMENT REQUEST_ID_TOO_LONG", r.GetLeadId(), err)
+	}
+	if _, err := cli.Complain(e.as(ent), &ruqiv1.ComplainRequest{Description: "未出示入企码", RequestId: long}); reasonOf(err) != "REQUEST_ID_TOO_LONG" {
+		t.Errorf("a complaint with a request id of 200,000 characters: %v, want REQUEST_ID_TOO_LONG", err)
+	}
+	if _, err := cli.RefuseInspection(e.as(ent), &ruqiv1.RefuseInspectionRequest{Reason: "未出示入企码", RequestId: strings.Repeat("r", 128)}); err != nil {
+		t.Errorf("a refusal with a request id of 128 characters: %v", err)
 	}
 }

@@ -336,19 +336,13 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 		}
 	}
 	// A refusal is idempotent: the same inspection refused again, or the same
-	// form submitted twice, is the first refusal, not a second lead.
-	leadID := ""
-	switch {
-	case inspectionID != "":
-		leadID = inspection.RefusalLeadID(inspectionID, uscc)
-	case strings.TrimSpace(req.GetRequestId()) != "":
-		leadID = domain.LeadIDFor("refusal-request|" + uscc + "|" + strings.TrimSpace(req.GetRequestId()))
-	}
+	// form submitted twice, is the first refusal, not a second lead
+	// (inspection.Refuse decides its lead).
 	resp := &ruqiv1.RefuseInspectionResponse{}
 	now := s.now()
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		r, err := inspection.Refuse(tx, principal(ctx), now, inspection.Refusal{
-			InspectionID: inspectionID, OfficerID: officerID, FromCode: fromCode, Reason: detail, LeadID: leadID, Policies: s.policies})
+			InspectionID: inspectionID, OfficerID: officerID, FromCode: fromCode, Reason: detail, RequestID: req.GetRequestId(), Policies: s.policies})
 		if err != nil {
 			return err
 		}
