@@ -99,17 +99,35 @@ func JointShown(r store.Reader, j *ruqiv1.JointInspection, uscc string, shown fu
 	return true, nil
 }
 
+// MayReadEnterprise is the supervisor's scope over the directory: the
+// enterprises of its region. Another region's reads as a USCC the directory
+// does not hold (UnknownEnterprise): "该企业不在您监督的行政区划" told a
+// district's supervisor the enterprise exists elsewhere (a red-team trial,
+// 2026-12-06). Other roles are decided by their calls.
+func MayReadEnterprise(p auth.Principal, ent *ruqiv1.Enterprise) error {
+	if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !MayOversee(p, ent.GetRegionCode()) {
+		return UnknownEnterprise(ent.GetUscc())
+	}
+	return nil
+}
+
+// UnknownEnterprise is the answer for a USCC the directory does not hold,
+// and for an enterprise a supervisor may not know of: the two must read
+// alike.
+func UnknownEnterprise(uscc string) error {
+	return domain.NotFoundf("ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", uscc)
+}
+
 // MayReadPriorResults is who reads enterprise ent's earlier results, of
 // every agency (for 首违不罚 on the agency's own visit): an officer or
 // administrator of an agency whose territory covers it (属地管辖, as for
-// registering it), the supervisor of its region, administrators. An
-// agency of another district read them all (a red-team trial, 2026-12-06).
+// registering it), the supervisor of its region (MayReadEnterprise),
+// administrators. An agency of another district read them all (a red-team
+// trial, 2026-12-06).
 func MayReadPriorResults(r store.Reader, p auth.Principal, ent *ruqiv1.Enterprise) error {
 	switch {
 	case p.Is(ruqiv1.Role_ROLE_SUPERVISOR):
-		if !MayOversee(p, ent.GetRegionCode()) {
-			return domain.PermissionDeniedf("OTHER_REGION", "该企业不在您监督的行政区划（%s）内", p.Subject)
-		}
+		return MayReadEnterprise(p, ent)
 	case p.Is(ruqiv1.Role_ROLE_OFFICER), p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN):
 		id, err := AgencyOf(r, p, "")
 		if err != nil {

@@ -27,10 +27,16 @@ func LoadPlan(r store.Reader, id string) (*ruqiv1.Plan, error) {
 		return nil, domain.Invalidf("PLAN_ID_MISSING", "请填写检查计划编号")
 	}
 	p, err := r.Plan(id)
-	if err != nil {
-		return nil, notFound(err, "PLAN_UNKNOWN", "检查计划 %s 不存在，请核对计划编号", id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, unknownPlan(id)
 	}
-	return p, nil
+	return p, err
+}
+
+// unknownPlan is the answer for a plan id nobody filed, and for a plan a
+// supervisor may not know of: the two must read alike.
+func unknownPlan(id string) error {
+	return domain.NotFoundf("PLAN_UNKNOWN", "检查计划 %s 不存在，请核对计划编号", id)
 }
 
 // MayManagePlan is the object check for an agency's own plans: its
@@ -49,13 +55,16 @@ func MayManagePlan(r store.Reader, p auth.Principal, pl *ruqiv1.Plan) error {
 }
 
 // MayReadPlan extends MayManagePlan to the supervisors the plan concerns
-// (domain.PlanConcernsRegion: the plan is filed with them).
+// (domain.PlanConcernsRegion: the plan is filed with them); to any other
+// supervisor it is unknown.
 func MayReadPlan(r store.Reader, p auth.Principal, pl *ruqiv1.Plan) error {
 	if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) {
 		if domain.PlanConcernsRegion(pl, p.Subject, func(u string) string { return RegionOf(r, u) }) {
 			return nil
 		}
-		return domain.PermissionDeniedf("OTHER_REGION", "检查计划 %s 的部门和所列企业都不在您监督的行政区划（%s）内", pl.GetId(), p.Subject)
+		// As an id nobody filed: "not in your region" told a supervisor
+		// of another district the plan exists (a red-team trial, 2026-12-06).
+		return unknownPlan(pl.GetId())
 	}
 	return MayManagePlan(r, p, pl)
 }

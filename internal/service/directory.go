@@ -279,11 +279,14 @@ func (d *directoryServer) GetEnterprise(ctx context.Context, req *ruqiv1.GetEnte
 	resp := &ruqiv1.GetEnterpriseResponse{}
 	err := d.s.store.View(ctx, func(r store.Reader) error {
 		e, err := r.Enterprise(req.GetUscc())
-		if err != nil {
-			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", req.GetUscc())
+		if errors.Is(err, store.ErrNotFound) {
+			return inspection.UnknownEnterprise(req.GetUscc())
 		}
-		if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, e.GetRegionCode()) {
-			return domain.PermissionDeniedf("OTHER_REGION", "该企业不在您监督的行政区划（%s）内", p.Subject)
+		if err != nil {
+			return err
+		}
+		if err := inspection.MayReadEnterprise(p, e); err != nil {
+			return err
 		}
 		resp.Enterprise = e
 		return nil

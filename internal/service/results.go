@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sort"
 
@@ -59,8 +60,11 @@ func (is *inspectionServer) ListPriorResults(ctx context.Context, req *ruqiv1.Li
 	resp := &ruqiv1.ListPriorResultsResponse{}
 	err := is.s.store.View(ctx, func(r store.Reader) error {
 		ent, err := r.Enterprise(req.GetEnterpriseUscc())
+		if errors.Is(err, store.ErrNotFound) {
+			return inspection.UnknownEnterprise(req.GetEnterpriseUscc())
+		}
 		if err != nil {
-			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", req.GetEnterpriseUscc())
+			return err
 		}
 		if err := inspection.MayReadPriorResults(r, principal(ctx), ent); err != nil {
 			return err
