@@ -319,10 +319,15 @@ func (m *muxError) Write(b []byte) (int, error) {
 // queryInUTF8 refuses a request whose query (a GET form's fields: the plans'
 // filter, a receipt's inspection) is not UTF-8, as parseForm refuses a POST
 // form: passed on, the API client could not encode it and the page said
-// 服务器内部错误, repeating the bytes (a review, 2026-12-06).
+// 服务器内部错误, repeating the bytes (a review, 2026-12-06). So is a path
+// whose escapes decode to bytes that are not UTF-8 (/draws/%FF%FE was
+// answered 503 in the client's English, /enrol/%FF%FE and a device's
+// revocation 502 服务器内部错误: a red-team trial, 2026-12-06), except a
+// verify page's: what is scanned there is the scan's to judge (MALFORMED,
+// recorded), whatever its bytes.
 func queryInUTF8(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !inUTF8(r.URL.Query()) {
+		if !inUTF8(r.URL.Query()) || !(utf8.ValidString(r.URL.Path) || isVerifyPath(r.URL.Path)) {
 			notUTF8Page(w)
 			return
 		}
@@ -556,6 +561,11 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// isVerifyPath reports whether path is under a verify page (/V/ or /v/).
+func isVerifyPath(path string) bool {
+	return strings.HasPrefix(path, "/V/") || strings.HasPrefix(path, "/v/")
 }
 
 // inUTF8 reports whether every name and value of a form is UTF-8.
