@@ -169,9 +169,9 @@ const (
 )
 
 func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequest) (*ruqiv1.ListEventsResponse, error) {
-	limit := int(req.GetLimit())
-	if limit <= 0 || limit > maxEventsPerCall {
-		limit = maxEventsPerCall
+	limit, err := parseLimit(req.GetLimit(), maxEventsPerCall)
+	if err != nil {
+		return nil, toStatus(ctx, err)
 	}
 	p := principal(ctx)
 	resp := &ruqiv1.ListEventsResponse{}
@@ -180,7 +180,7 @@ func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequ
 	if err := a.s.store.WaitSequenced(ctx); err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	err := a.s.store.View(ctx, func(r store.Reader) error {
+	err = a.s.store.View(ctx, func(r store.Reader) error {
 		resp.Events, resp.NextAfterSeq = nil, 0 // a retried transaction starts over
 		examined := 0
 		return r.Events(req.GetAfterSeq(), func(e *ruqiv1.Event) error {

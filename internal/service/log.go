@@ -288,13 +288,13 @@ const maxReceiptsPerCall = 200
 // shown.
 func (l *logServer) ListReceipts(ctx context.Context, req *ruqiv1.ListReceiptsRequest) (*ruqiv1.ListReceiptsResponse, error) {
 	p := principal(ctx)
-	limit := int(req.GetLimit())
-	if limit <= 0 || limit > maxReceiptsPerCall {
-		limit = maxReceiptsPerCall
+	limit, err := parseLimit(req.GetLimit(), maxReceiptsPerCall)
+	if err != nil {
+		return nil, toStatus(ctx, err)
 	}
 	now := l.s.now()
 	resp := &ruqiv1.ListReceiptsResponse{}
-	err := l.s.store.View(ctx, func(r store.Reader) error {
+	err = l.s.store.View(ctx, func(r store.Reader) error {
 		// withheld: the enterprise's own inspections it may not know of
 		// yet. An event naming another enterprise's inspection, or none
 		// that exists, is this enterprise's own step about a code it was

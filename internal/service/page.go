@@ -35,6 +35,19 @@ type page struct {
 	after string // the store key of the last record already returned
 }
 
+// parseLimit reads a list's limit (ListEvents, ListReceipts): 0 is the
+// bound, more is cut to it, and a negative one is refused as a negative
+// page_size is; it was read as none given (a red-team trial, 2026-12-06).
+func parseLimit(limit int32, bound int) (int, error) {
+	switch {
+	case limit < 0:
+		return 0, domain.Invalidf("LIMIT_NEGATIVE", "条数上限不能为负数，收到 %d", limit)
+	case limit == 0 || int(limit) > bound:
+		return bound, nil
+	}
+	return int(limit), nil
+}
+
 // parsePage reads a request's page_size and page_token.
 func parsePage(size int32, token string) (page, error) {
 	p := page{size: int(size)}

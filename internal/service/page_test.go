@@ -286,6 +286,16 @@ func testPaging(t *testing.T, e pagingEnv) {
 				t.Errorf("inspections, %s: %v, want InvalidArgument", b.name, err)
 			}
 		}
+		// So is a negative limit of the event list and of the receipts: it
+		// was read as none given and the whole bound answered (a red-team
+		// trial, 2026-12-06), where `ruqi admin events list --limit -5`
+		// refuses it in the CLI.
+		if r, err := ruqiv1.NewAdminServiceClient(e.cc).ListEvents(e.as(e.sup), &ruqiv1.ListEventsRequest{Limit: -5}); reasonOf(err) != "LIMIT_NEGATIVE" {
+			t.Errorf("events, limit -5: %d events, %v; want INVALID_ARGUMENT LIMIT_NEGATIVE", len(r.GetEvents()), err)
+		}
+		if r, err := ruqiv1.NewLogServiceClient(e.cc).ListReceipts(e.as(e.firm), &ruqiv1.ListReceiptsRequest{Limit: -1}); reasonOf(err) != "LIMIT_NEGATIVE" {
+			t.Errorf("receipts, limit -1: %d receipts, %v; want INVALID_ARGUMENT LIMIT_NEGATIVE", len(r.GetReceipts()), err)
+		}
 	})
 
 	t.Run("evaluations of the supervisor's region", func(t *testing.T) {
