@@ -156,6 +156,8 @@ func EventTypeLabel(t ruqiv1.EventType) string {
 		return "拼团提议办结"
 	case ruqiv1.EventType_EVENT_TYPE_STORE_BACKED_UP:
 		return "备份数据文件"
+	case ruqiv1.EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED:
+		return "封存旧格式事件"
 	}
 	if t == 0 {
 		return "-"

@@ -219,6 +219,9 @@ func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Se
 	if err := s.publishWitnessPolicy(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.sealLegacyEvents(ctx); err != nil {
+		return nil, err
+	}
 	// On a store shared by replicas, the one that holds the sequencer's
 	// lock builds the Merkle log and asks witnesses to cosign (RunLog): a
 	// replica whose witness policy is no longer the store's lets the lock
@@ -227,6 +230,52 @@ func New(ctx context.Context, st store.Store, cfg Config, newCoord func(coord.Se
 		g.SetMayLead(s.mayLead)
 	}
 	return s, nil
+}
+
+// legacySealedKey counts the events that sealed the store's legacy events
+// (sealLegacyEvents): one, once.
+const legacySealedKey = "log_legacy_sealed"
+
+// sealLegacyEvents appends, once per store, the event that seals the
+// events written before hash version 3 (store.EventHash): their time and
+// type, which their own hashes leave out, are then under this event's
+// hash, in the Merkle log, and witnessed with its next checkpoint, so that
+// a change to them from now on breaks the chain (store.VerifyChain). What
+// was changed before the upgrade is not caught: the seal takes the events
+// as they read at the first start of this version. A store of v3 events
+// only has nothing to seal. The walk reads every legacy event once, at
+// that first start (a few seconds a million events).
+func (s *Service) sealLegacyEvents(ctx context.Context) error {
+	var sealed int64
+	var detail string
+	if err := s.store.View(ctx, func(r store.Reader) error {
+		var err error
+		if sealed, err = r.Count(legacySealedKey); err != nil || sealed > 0 {
+			return err
+		}
+		detail, err = store.LegacyDigest(r)
+		return err
+	}); err != nil {
+		return fmt.Errorf("seal the events written before hash version 3: %w", err)
+	}
+	if sealed > 0 || detail == "" {
+		return nil
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		// Another replica starting at the same time may have sealed first.
+		if n, err := tx.Count(legacySealedKey); err != nil || n > 0 {
+			return err
+		}
+		if err := tx.AddCount(legacySealedKey, 1); err != nil {
+			return err
+		}
+		return record(tx, &ruqiv1.Event{Time: timestamppb.New(s.now()), Type: ruqiv1.EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED, Actor: "system", Detail: detail})
+	})
+	if err != nil {
+		return fmt.Errorf("seal the events written before hash version 3: %w", err)
+	}
+	slog.InfoContext(ctx, "sealed the events written before hash version 3: their time and type, outside their own hashes, are under this event's from now on", "detail", detail)
+	return nil
 }
 
 // witnessPolicyKey holds the digest of the -witness-policy of the server

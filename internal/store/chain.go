@@ -5,6 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -147,17 +151,73 @@ type ChainReport struct {
 	HeadHash       []byte
 }
 
+// legacySeal folds the events of hash versions 1 and 2, in order, into one
+// digest of their v3 hashes (every field): what an
+// EVENT_TYPE_LEGACY_EVENTS_SEALED event commits to.
+type legacySeal struct {
+	h hash.Hash
+	n uint64 // the last legacy event folded
+}
+
+func newLegacySeal() *legacySeal { return &legacySeal{h: sha256.New()} }
+
+func (l *legacySeal) add(prev []byte, e *ruqiv1.Event) {
+	if HashVersion(e) < 3 {
+		l.h.Write(eventHashV3(prev, e))
+		l.n = e.GetSeq()
+	}
+}
+
+func (l *legacySeal) detail() string { return LegacySealDetail(l.n, l.h.Sum(nil)) }
+
+// LegacySealDetail is the detail of the event that seals the legacy events
+// 1…n: "events 1-n sha256:HEX".
+func LegacySealDetail(n uint64, digest []byte) string {
+	return fmt.Sprintf("events 1-%d sha256:%s", n, hex.EncodeToString(digest))
+}
+
+// LegacyDigest reads the events of hash versions 1 and 2 at the head of
+// the log (those written before v3, which precede every v3 event) and
+// gives the detail of the event that seals them; "" when the log holds
+// none.
+func LegacyDigest(r Reader) (string, error) {
+	l := newLegacySeal()
+	var prev []byte
+	err := r.Events(0, func(e *ruqiv1.Event) error {
+		if HashVersion(e) >= 3 {
+			return ErrStop
+		}
+		l.add(prev, e)
+		prev = e.GetHash()
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrStop) {
+		return "", err
+	}
+	if l.n == 0 {
+		return "", nil
+	}
+	return l.detail(), nil
+}
+
 // VerifyChain recomputes every event's hash from its predecessor and checks
-// that sequence numbers have no gaps. It reads the whole log.
+// that sequence numbers have no gaps. It reads the whole log. An event
+// that seals the legacy events (EVENT_TYPE_LEGACY_EVENTS_SEALED) must name
+// the digest of those before it as they read now: one whose time or type
+// was changed since, which its own hash does not cover, breaks the chain
+// at the seal.
 func VerifyChain(r Reader) (ChainReport, error) {
 	rep := ChainReport{Intact: true}
 	var prev []byte
+	legacy := newLegacySeal()
 	err := r.Events(0, func(e *ruqiv1.Event) error {
 		rep.Events++
-		if rep.Intact && (e.GetSeq() != rep.Events || !bytes.Equal(e.GetPrevHash(), prev) || !bytes.Equal(EventHash(prev, e), e.GetHash())) {
+		sealBroken := e.GetType() == ruqiv1.EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED && e.GetDetail() != legacy.detail()
+		if rep.Intact && (sealBroken || e.GetSeq() != rep.Events || !bytes.Equal(e.GetPrevHash(), prev) || !bytes.Equal(EventHash(prev, e), e.GetHash())) {
 			rep.Intact = false
 			rep.FirstBrokenSeq = e.GetSeq()
 		}
+		legacy.add(prev, e)
 		prev = e.GetHash()
 		return nil
 	})

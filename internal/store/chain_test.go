@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,76 @@ func TestEventHash_LegacyEventsHashAsWritten(t *testing.T) {
 		}
 		if got := hex.EncodeToString(EventHash(prev, c.e)); got != c.want {
 			t.Errorf("a v%d event hashes as %s, written as %s", c.version, got, c.want)
+		}
+	}
+}
+
+// eventsOnly is a Reader of a log held in memory: VerifyChain and
+// LegacyDigest read events only.
+type eventsOnly struct {
+	Reader
+	es []*ruqiv1.Event
+}
+
+func (r eventsOnly) Events(after uint64, fn func(*ruqiv1.Event) error) error {
+	for _, e := range r.es[after:] {
+		if err := fn(proto.Clone(e).(*ruqiv1.Event)); err != nil {
+			if err == ErrStop {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// A log of legacy events, then the event that seals them, then a v3 event:
+// intact as written; a legacy event's time or type changed afterwards
+// breaks it at the seal, where before the seal nothing would have noticed.
+func TestVerifyChain_LegacySeal(t *testing.T) {
+	var es []*ruqiv1.Event
+	var prev []byte
+	add := func(e *ruqiv1.Event, legacy bool) {
+		e.Seq = uint64(len(es) + 1)
+		e.PrevHash = prev
+		if legacy {
+			e.Salt = bytes.Repeat([]byte{byte(e.Seq)}, 16)
+			e.Hash = EventHash(prev, e)
+		} else {
+			Chain(prev, e)
+		}
+		prev = e.GetHash()
+		es = append(es, e)
+	}
+	for i := 0; i < 3; i++ {
+		add(chainEvent(), true)
+	}
+	detail, err := LegacyDigest(eventsOnly{es: es})
+	if err != nil || !strings.HasPrefix(detail, "events 1-3 sha256:") {
+		t.Fatalf("legacy digest %q, %v", detail, err)
+	}
+	add(&ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED, Actor: "system", Detail: detail}, false)
+	add(chainEvent(), false)
+	if d, err := LegacyDigest(eventsOnly{es: es}); d != detail || err != nil {
+		t.Fatalf("the digest reads on to %q (%v) past the legacy events", d, err)
+	}
+	if rep, err := VerifyChain(eventsOnly{es: es}); err != nil || !rep.Intact || rep.Events != 5 {
+		t.Fatalf("sealed log as written: %+v, %v", rep, err)
+	}
+	for name, change := range map[string]func(*ruqiv1.Event){
+		"time": func(e *ruqiv1.Event) { e.Time = timestamppb.New(e.GetTime().AsTime().Add(-time.Hour)) },
+		"type": func(e *ruqiv1.Event) { e.Type = ruqiv1.EventType_EVENT_TYPE_REFUSED },
+	} {
+		changed := make([]*ruqiv1.Event, len(es))
+		for i, e := range es {
+			changed[i] = proto.Clone(e).(*ruqiv1.Event)
+		}
+		change(changed[1])
+		if rep, _ := VerifyChain(eventsOnly{es: changed[:3]}); !rep.Intact {
+			t.Fatalf("legacy events alone, %s changed: broken at %d; their hash was thought not to cover it", name, rep.FirstBrokenSeq)
+		}
+		if rep, _ := VerifyChain(eventsOnly{es: changed}); rep.Intact || rep.FirstBrokenSeq != 4 {
+			t.Errorf("legacy event 2's %s changed after the seal: %+v, want broken at the seal (4)", name, rep)
 		}
 	}
 }

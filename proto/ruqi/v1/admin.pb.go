@@ -89,31 +89,35 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 type EventType int32
 
 const (
-	EventType_EVENT_TYPE_UNSPECIFIED            EventType = 0
-	EventType_EVENT_TYPE_REGISTERED             EventType = 1
-	EventType_EVENT_TYPE_CODE_ISSUED            EventType = 2
-	EventType_EVENT_TYPE_SCAN_VERIFIED          EventType = 3
-	EventType_EVENT_TYPE_SCAN_REJECTED          EventType = 4
-	EventType_EVENT_TYPE_REFUSED                EventType = 5
-	EventType_EVENT_TYPE_CANCELLED              EventType = 6
-	EventType_EVENT_TYPE_KEY_ROTATED            EventType = 7
-	EventType_EVENT_TYPE_DIRECTORY_IMPORTED     EventType = 8
-	EventType_EVENT_TYPE_TOKEN_ISSUED           EventType = 9
-	EventType_EVENT_TYPE_MERGED                 EventType = 10 // joined a joint inspection (a visit avoided)
-	EventType_EVENT_TYPE_DUPLICATE_REFUSED      EventType = 11 // same agency, overlapping its own plan
-	EventType_EVENT_TYPE_CAP_REFUSED            EventType = 12 // over a frequency cap
-	EventType_EVENT_TYPE_FREQUENCY_WARNING      EventType = 13 // registered above a warning threshold
-	EventType_EVENT_TYPE_WITHDRAWN              EventType = 14 // a cancelled plan left its joint inspection
-	EventType_EVENT_TYPE_RESULT_RECORDED        EventType = 15
-	EventType_EVENT_TYPE_COMPLETED              EventType = 16
-	EventType_EVENT_TYPE_EVALUATED              EventType = 17 // actor withheld from agencies
-	EventType_EVENT_TYPE_COMPLAINED             EventType = 18
-	EventType_EVENT_TYPE_LEAD_OPENED            EventType = 19
-	EventType_EVENT_TYPE_LEAD_UPDATED           EventType = 20
-	EventType_EVENT_TYPE_LATE_REGISTERED        EventType = 21
-	EventType_EVENT_TYPE_TOKEN_REVOKED          EventType = 22
-	EventType_EVENT_TYPE_CERTIFICATE_CHANGED    EventType = 23
-	EventType_EVENT_TYPE_STORE_BACKED_UP        EventType = 24  // a copy of the whole store asked for, recorded before a byte is sent
+	EventType_EVENT_TYPE_UNSPECIFIED         EventType = 0
+	EventType_EVENT_TYPE_REGISTERED          EventType = 1
+	EventType_EVENT_TYPE_CODE_ISSUED         EventType = 2
+	EventType_EVENT_TYPE_SCAN_VERIFIED       EventType = 3
+	EventType_EVENT_TYPE_SCAN_REJECTED       EventType = 4
+	EventType_EVENT_TYPE_REFUSED             EventType = 5
+	EventType_EVENT_TYPE_CANCELLED           EventType = 6
+	EventType_EVENT_TYPE_KEY_ROTATED         EventType = 7
+	EventType_EVENT_TYPE_DIRECTORY_IMPORTED  EventType = 8
+	EventType_EVENT_TYPE_TOKEN_ISSUED        EventType = 9
+	EventType_EVENT_TYPE_MERGED              EventType = 10 // joined a joint inspection (a visit avoided)
+	EventType_EVENT_TYPE_DUPLICATE_REFUSED   EventType = 11 // same agency, overlapping its own plan
+	EventType_EVENT_TYPE_CAP_REFUSED         EventType = 12 // over a frequency cap
+	EventType_EVENT_TYPE_FREQUENCY_WARNING   EventType = 13 // registered above a warning threshold
+	EventType_EVENT_TYPE_WITHDRAWN           EventType = 14 // a cancelled plan left its joint inspection
+	EventType_EVENT_TYPE_RESULT_RECORDED     EventType = 15
+	EventType_EVENT_TYPE_COMPLETED           EventType = 16
+	EventType_EVENT_TYPE_EVALUATED           EventType = 17 // actor withheld from agencies
+	EventType_EVENT_TYPE_COMPLAINED          EventType = 18
+	EventType_EVENT_TYPE_LEAD_OPENED         EventType = 19
+	EventType_EVENT_TYPE_LEAD_UPDATED        EventType = 20
+	EventType_EVENT_TYPE_LATE_REGISTERED     EventType = 21
+	EventType_EVENT_TYPE_TOKEN_REVOKED       EventType = 22
+	EventType_EVENT_TYPE_CERTIFICATE_CHANGED EventType = 23
+	EventType_EVENT_TYPE_STORE_BACKED_UP     EventType = 24 // a copy of the whole store asked for, recorded before a byte is sent
+	// The events of hash versions 1 and 2 before it, every field of each
+	// under one digest (store.LegacySealDetail): their time and type, which
+	// their own hash leaves out, cannot change unseen after it.
+	EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED   EventType = 25
 	EventType_EVENT_TYPE_ENTERPRISE_CODE_ISSUED EventType = 100 // 企业码 issued or re-issued (detail: generation)
 	EventType_EVENT_TYPE_ARRIVED                EventType = 101 // an officer scanned the enterprise code on arrival
 	EventType_EVENT_TYPE_ARRIVAL_REFUSED        EventType = 102 // an enterprise code refused at arrival (detail: why)
@@ -162,6 +166,7 @@ var (
 		22:  "EVENT_TYPE_TOKEN_REVOKED",
 		23:  "EVENT_TYPE_CERTIFICATE_CHANGED",
 		24:  "EVENT_TYPE_STORE_BACKED_UP",
+		25:  "EVENT_TYPE_LEGACY_EVENTS_SEALED",
 		100: "EVENT_TYPE_ENTERPRISE_CODE_ISSUED",
 		101: "EVENT_TYPE_ARRIVED",
 		102: "EVENT_TYPE_ARRIVAL_REFUSED",
@@ -206,6 +211,7 @@ var (
 		"EVENT_TYPE_TOKEN_REVOKED":           22,
 		"EVENT_TYPE_CERTIFICATE_CHANGED":     23,
 		"EVENT_TYPE_STORE_BACKED_UP":         24,
+		"EVENT_TYPE_LEGACY_EVENTS_SEALED":    25,
 		"EVENT_TYPE_ENTERPRISE_CODE_ISSUED":  100,
 		"EVENT_TYPE_ARRIVED":                 101,
 		"EVENT_TYPE_ARRIVAL_REFUSED":         102,
@@ -1750,7 +1756,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x15\n" +
 	"\x11ROLE_AGENCY_ADMIN\x10\x05\x12\x15\n" +
-	"\x10ROLE_AGENCY_HEAD\x10\x8c\x01*\x92\n" +
+	"\x10ROLE_AGENCY_HEAD\x10\x8c\x01*\xb7\n" +
 	"\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
@@ -1778,7 +1784,8 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x1aEVENT_TYPE_LATE_REGISTERED\x10\x15\x12\x1c\n" +
 	"\x18EVENT_TYPE_TOKEN_REVOKED\x10\x16\x12\"\n" +
 	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x17\x12\x1e\n" +
-	"\x1aEVENT_TYPE_STORE_BACKED_UP\x10\x18\x12%\n" +
+	"\x1aEVENT_TYPE_STORE_BACKED_UP\x10\x18\x12#\n" +
+	"\x1fEVENT_TYPE_LEGACY_EVENTS_SEALED\x10\x19\x12%\n" +
 	"!EVENT_TYPE_ENTERPRISE_CODE_ISSUED\x10d\x12\x16\n" +
 	"\x12EVENT_TYPE_ARRIVED\x10e\x12\x1e\n" +
 	"\x1aEVENT_TYPE_ARRIVAL_REFUSED\x10f\x12 \n" +
