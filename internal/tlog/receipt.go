@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/transparency-dev/formats/witness"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ruqi/ruqi/internal/store"
@@ -86,7 +85,7 @@ func receiptAt(r store.Reader, seq, size uint64, signed []byte) (*ruqiv1.Receipt
 
 // WitnessClients makes a client for every witness of a policy.
 func WitnessClients(policy []byte, hc *http.Client) ([]*WitnessClient, error) {
-	g, err := witness.ParsePolicy(policy)
+	g, err := ParsePolicy(policy)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func NewVerifier(logKey string, policy []byte) (*Verifier, error) {
 	}
 	v := &Verifier{log: lv}
 	if len(bytes.TrimSpace(policy)) > 0 {
-		g, err := witness.ParsePolicy(policy)
+		g, err := ParsePolicy(policy)
 		if err != nil {
 			return nil, fmt.Errorf("见证策略无效: %w", err)
 		}
@@ -46,6 +46,48 @@ func NewVerifier(logKey string, policy []byte) (*Verifier, error) {
 		}
 	}
 	return v, nil
+}
+
+// ParsePolicy reads a witness policy (Sigsum format) as witness.ParsePolicy
+// does, and refuses one in which a group counts a witness in two of its
+// children: the library counts each child it finds satisfied, so "group g 2
+// a a", "group g 2 a h" with h a group holding a, or two names for one key,
+// were met by one cosignature, a policy that reads as two witnesses and
+// lets one key sign a split view.
+func ParsePolicy(policy []byte) (witness.Group, error) {
+	g, err := witness.ParsePolicy(policy)
+	if err != nil {
+		return witness.Group{}, err
+	}
+	if _, err := witnessesUnder(g); err != nil {
+		return witness.Group{}, err
+	}
+	return g, nil
+}
+
+// witnessesUnder returns the keys of the witnesses under a policy
+// component, or an error if a group under it counts one in two children.
+func witnessesUnder(c any) (map[string]bool, error) {
+	switch c := c.(type) {
+	case witness.Witness:
+		return map[string]bool{c.Key.Name() + "+" + fmt.Sprintf("%08x", c.Key.KeyHash()): true}, nil
+	case witness.Group:
+		all := map[string]bool{}
+		for _, child := range c.Components {
+			keys, err := witnessesUnder(child)
+			if err != nil {
+				return nil, err
+			}
+			for k := range keys {
+				if all[k] {
+					return nil, fmt.Errorf("见证方 %s 在同一组中被计入两次：一个联署会被当作两个", k)
+				}
+				all[k] = true
+			}
+		}
+		return all, nil
+	}
+	return nil, fmt.Errorf("未知的策略成分 %T", c)
 }
 
 // Checkpoint opens a signed checkpoint: the log's signature must verify and
