@@ -767,7 +767,15 @@ func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time, fn func(*s
 }
 
 func (t *txn) PutAccessToken(a *store.AccessToken) error {
-	if err := t.bucket(bTokenIDs).Put([]byte(a.ID), a.Hash); err != nil {
+	ids := t.bucket(bTokenIDs)
+	// An id names one token, as PostgreSQL's UNIQUE holds it: written over,
+	// the id of a token would name another (48 bits of the hash, and
+	// tokens are never pruned), and revoking the first by its id revoked
+	// the second.
+	if had := ids.Get([]byte(a.ID)); had != nil && !bytes.Equal(had, a.Hash) {
+		return fmt.Errorf("access token id %s names another token already", a.ID)
+	}
+	if err := ids.Put([]byte(a.ID), a.Hash); err != nil {
 		return err
 	}
 	if err := t.bucket(bTokensBySubj).Put(key(strconv.Itoa(int(a.Role)), a.Subject, a.ID), nil); err != nil {

@@ -58,6 +58,7 @@ func Run(t *testing.T, f Factory) {
 		{"SealedEventsReadAsBefore", testSealedEvents},
 		{"EnterpriseIndexManyEvents", testEnterpriseIndex},
 		{"TokensOfSubject", testTokensOfSubject},
+		{"TokenIDOfAnotherToken", testTokenIDOfAnotherToken},
 		{"ListsArePaged", testPaging},
 		{"EnterpriseCodesAndArrivals", testEnterpriseCodesAndArrivals},
 		{"CheckInsOfOfficer", testCheckInsOfOfficer},
@@ -1168,6 +1169,46 @@ func testTokensOfSubject(t *testing.T, o Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A token id is a token's public name (revocation, a session's parent):
+// it names one token. A second token under an id taken (48 bits of the
+// token's hash: among millions of tokens, never pruned, two meet) is
+// refused, as PostgreSQL's UNIQUE refuses it. bbolt's index pointed the id
+// at the second token: revoking the first by its id revoked the second,
+// and left the first, a lost phone's, valid.
+func testTokenIDOfAnotherToken(t *testing.T, o Opener) {
+	s := open(t, o)
+	first := &store.AccessToken{ID: "tok-0a1b2c3d4e5f", Hash: []byte("first-hash"), Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: "91350100M000100Y43", Kind: store.TokenDevice}
+	update(t, s, func(tx store.Tx) error { return tx.PutAccessToken(first) })
+	err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.PutAccessToken(&store.AccessToken{ID: first.ID, Hash: []byte("other-hash"), Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: "91350100M000200Y43", Kind: store.TokenSession})
+	})
+	if err == nil {
+		t.Error("a second token was stored under the id of another")
+	}
+	err = s.View(ctx, func(r store.Reader) error {
+		got, err := r.AccessTokenByID(first.ID)
+		if err != nil {
+			return err
+		}
+		if string(got.Hash) != "first-hash" {
+			return fmt.Errorf("id %s names the token %q, not the one it was given to", first.ID, got.Hash)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewriting the token itself (its revocation) is no second token.
+	update(t, s, func(tx store.Tx) error {
+		tok, err := tx.AccessTokenByID(first.ID)
+		if err != nil {
+			return err
+		}
+		tok.RevokedAt = time.Unix(300, 0).UTC()
+		return tx.PutAccessToken(tok)
+	})
 }
 
 // Lists that grow with a province come in pages: walked with a limit, each
