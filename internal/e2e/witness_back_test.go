@@ -28,24 +28,7 @@ func TestLog_WitnessBackAfterTheLastEvent_CheckpointCosigned(t *testing.T) {
 	wit.writePolicy(policy)
 	w := newWorld(t, "-log-key-file", filepath.Join(dataDir, "log.key"), "-witness-policy", policy, "-log-interval", "100ms", "-principal-rates", "off")
 	w.register("now+1h", "now+2h")
-	// receiptsVerify fetches every receipt of enterprise A and verifies
-	// them against the log key and the witness policy.
-	receiptsVerify := func() error {
-		dir := t.TempDir()
-		out := w.mustCLI(w.entA, "receipt", "get", "--dir", dir)
-		if strings.Contains(out, "尚未入日志") {
-			return errors.New("pending")
-		}
-		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-		if len(files) == 0 {
-			return errors.New("no receipt yet")
-		}
-		args := append([]string{"receipt", "verify", "--log-key", logKey, "--witness-policy", policy}, files...)
-		if r := w.cli("", args...); r.exit != 0 {
-			return fmt.Errorf("receipt verify: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
-		}
-		return nil
-	}
+	receiptsVerify := witnessedReceipts(t, w, logKey, policy)
 	eventually(t, "the registration's receipt, witnessed", receiptsVerify)
 
 	// The witness restarts (an update, a reboot) just as the enterprise
@@ -89,5 +72,27 @@ func restartWitnessAt(w *witnessProc, addr string) {
 		if time.Now().After(deadline) {
 			w.t.Fatalf("witness did not start again at %s:\n%s", addr, w.log)
 		}
+	}
+}
+
+// witnessedReceipts fetches, at w, every receipt of enterprise A and
+// verifies them against the log key and the witness policy: nil once all
+// do, for eventually.
+func witnessedReceipts(t *testing.T, w *world, logKey, policy string) func() error {
+	return func() error {
+		dir := t.TempDir()
+		out := w.mustCLI(w.entA, "receipt", "get", "--dir", dir)
+		if strings.Contains(out, "尚未入日志") {
+			return errors.New("pending")
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		if len(files) == 0 {
+			return errors.New("no receipt yet")
+		}
+		args := append([]string{"receipt", "verify", "--log-key", logKey, "--witness-policy", policy}, files...)
+		if r := w.cli("", args...); r.exit != 0 {
+			return fmt.Errorf("receipt verify: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+		}
+		return nil
 	}
 }

@@ -34,22 +34,7 @@ func TestPostgres_Replicas_WitnessBackAfterTheLastEvent_CheckpointCosigned(t *te
 	b := &world{server: startServer(t, args...), f: a.f}
 	b.officer, b.entA, b.entB = a.officer, a.entA, a.entB
 	a.register("now+1h", "now+2h")
-	receiptsVerify := func() error {
-		dir := t.TempDir()
-		out := b.mustCLI(b.entA, "receipt", "get", "--dir", dir)
-		if strings.Contains(out, "尚未入日志") {
-			return errors.New("pending")
-		}
-		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-		if len(files) == 0 {
-			return errors.New("no receipt yet")
-		}
-		args := append([]string{"receipt", "verify", "--log-key", logKey, "--witness-policy", policy}, files...)
-		if r := b.cli("", args...); r.exit != 0 {
-			return fmt.Errorf("receipt verify: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
-		}
-		return nil
-	}
+	receiptsVerify := witnessedReceipts(t, b, logKey, policy)
 	eventually(t, "the registration's receipt, witnessed", receiptsVerify)
 	u, err := url.Parse(wit.url)
 	if err != nil {
@@ -171,22 +156,7 @@ func TestPostgres_Replicas_AnotherWitnessPolicy_StaleReplicaStandsAside(t *testi
 
 	// Its registration's receipt, fetched at b, meets b's policy: b
 	// sequenced it and had the witness cosign the checkpoint.
-	eventually(t, "the registration's receipt from a, witnessed under b's policy", func() error {
-		dir := t.TempDir()
-		out := b.mustCLI(b.entA, "receipt", "get", "--dir", dir)
-		if strings.Contains(out, "尚未入日志") {
-			return errors.New("pending")
-		}
-		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-		if len(files) == 0 {
-			return errors.New("no receipt yet")
-		}
-		args := append([]string{"receipt", "verify", "--log-key", logKey, "--witness-policy", policy}, files...)
-		if r := b.cli("", args...); r.exit != 0 {
-			return fmt.Errorf("receipt verify: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
-		}
-		return nil
-	})
+	eventually(t, "the registration's receipt from a, witnessed under b's policy", witnessedReceipts(t, b, logKey, policy))
 
 	healthz := func(s *server) (int, string) {
 		r, err := http.Get("http://" + s.httpAddr + "/healthz")
