@@ -78,8 +78,18 @@ func (s *server) receiptCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := got.Event
+	// What the receipt proves of its event: every field of a v3 event; of
+	// an older one (LegacyNote) neither its time nor its type, which the
+	// file may have changed and the event's hash does not see, so the page
+	// does not call such an event unchanged nor show its time and type as
+	// checked.
+	note := got.LegacyNote()
+	unchanged, unchecked := "事件未被改动", ""
+	if note != "" {
+		unchanged, unchecked = "事件的检查、企业、执法人员和说明未被改动（时间和类型不在其哈希之内，见下）", "（时间和类型未经核验）"
+	}
 	lines := []string{
-		fmt.Sprintf("事件：日志第 %d 条，%s，%s", e.GetSeq(), domain.EventTypeLabel(e.GetType()), domain.FormatTime(e.GetTime().AsTime())),
+		fmt.Sprintf("事件：日志第 %d 条，%s，%s%s", e.GetSeq(), domain.EventTypeLabel(e.GetType()), domain.FormatTime(e.GetTime().AsTime()), unchecked),
 	}
 	if id := e.GetInspectionId(); id != "" {
 		lines = append(lines, "检查编号："+id)
@@ -91,7 +101,7 @@ func (s *server) receiptCheck(w http.ResponseWriter, r *http.Request) {
 		lines = append(lines, "执法人员："+o)
 	}
 	lines = append(lines, fmt.Sprintf("在规模 %d 的日志中，检查点由日志%s签名", got.Checkpoint.Size, witnessedBy(s.cfg.WitnessPolicy)))
-	if note := got.LegacyNote(); note != "" {
+	if note != "" {
 		lines = append(lines, "注意："+note)
 	}
 
@@ -112,9 +122,9 @@ func (s *server) receiptCheck(w http.ResponseWriter, r *http.Request) {
 			Lines:  lines})
 		return
 	}
-	banner := okBanner("存证成立", "事件未被改动，在签名的日志中；服务器现在的日志仍包含存证所见的日志，历史未被改写")
+	banner := okBanner("存证成立", unchanged+"，在签名的日志中；服务器现在的日志仍包含存证所见的日志，历史未被改写")
 	if err != nil {
-		banner = okBanner("存证成立", "事件未被改动，在签名的日志中。暂未能与服务器现在的日志比对（"+apiMessage(err)+"），稍后可再核验一次")
+		banner = okBanner("存证成立", unchanged+"，在签名的日志中。暂未能与服务器现在的日志比对（"+apiMessage(err)+"），稍后可再核验一次")
 	} else {
 		lines = append(lines, fmt.Sprintf("服务器现在的日志规模 %d，包含存证所见的规模 %d", latest.Size, got.Checkpoint.Size))
 	}
