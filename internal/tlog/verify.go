@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/formats/witness"
@@ -199,7 +200,9 @@ func (r *VerifiedReceipt) LegacyNote() string {
 	if store.HashVersion(r.Event) >= 3 {
 		return ""
 	}
-	return "此事件记录于 2026 年 12 月 6 日的格式改进之前：其时间和事件类型不在哈希之内，存证只能证明其余内容（检查、企业、执法人员、说明）未被改动"
+	// Of the version, not of a date: a server older than v3 (2026-12-06)
+	// writes v2 events until it is upgraded.
+	return "此事件由 2026 年 12 月 6 日之前的版本以旧格式（哈希版本 " + strconv.Itoa(store.HashVersion(r.Event)) + "）记录：其时间和事件类型不在哈希之内，存证只能证明其余内容（检查、企业、执法人员、说明）未被改动"
 }
 
 // ParseReceipt reads a receipt file as `ruqi receipt get` and the verify
