@@ -151,20 +151,28 @@ type ChainReport struct {
 	HeadHash       []byte
 }
 
-// legacySeal folds the events of hash versions 1 and 2, in order, into one
-// digest of their v3 hashes (every field): what an
-// EVENT_TYPE_LEGACY_EVENTS_SEALED event commits to.
+// legacySeal folds the events of hash versions 1 and 2 at the head of the
+// log, in order, into one digest of their v3 hashes (every field): what an
+// EVENT_TYPE_LEGACY_EVENTS_SEALED event commits to. It stops at the first
+// v3 event: v2 events after it (an older replica left sequencing beside a
+// newer one, against the README, seen in an upgrade trial) are not sealed,
+// and do not make the seal read as broken.
 type legacySeal struct {
-	h hash.Hash
-	n uint64 // the last legacy event folded
+	h    hash.Hash
+	n    uint64 // the last legacy event folded
+	done bool   // a v3 event was met
 }
 
 func newLegacySeal() *legacySeal { return &legacySeal{h: sha256.New()} }
 
 func (l *legacySeal) add(prev []byte, e *ruqiv1.Event) {
-	if HashVersion(e) < 3 {
+	switch {
+	case l.done:
+	case HashVersion(e) < 3:
 		l.h.Write(eventHashV3(prev, e))
 		l.n = e.GetSeq()
+	default:
+		l.done = true
 	}
 }
 
@@ -184,10 +192,9 @@ func LegacyDigest(r Reader) (string, error) {
 	l := newLegacySeal()
 	var prev []byte
 	err := r.Events(0, func(e *ruqiv1.Event) error {
-		if HashVersion(e) >= 3 {
+		if l.add(prev, e); l.done {
 			return ErrStop
 		}
-		l.add(prev, e)
 		prev = e.GetHash()
 		return nil
 	})

@@ -99,7 +99,7 @@ func (r eventsOnly) Events(after uint64, fn func(*ruqiv1.Event) error) error {
 	return nil
 }
 
-// A log of legacy events, then the event that seals them, then a v3 event:
+// A log of legacy events, then v3 events and the event that seals them:
 // intact as written; a legacy event's time or type changed afterwards
 // breaks it at the seal, where before the seal nothing would have noticed.
 func TestVerifyChain_LegacySeal(t *testing.T) {
@@ -124,12 +124,17 @@ func TestVerifyChain_LegacySeal(t *testing.T) {
 	if err != nil || !strings.HasPrefix(detail, "events 1-3 sha256:") {
 		t.Fatalf("legacy digest %q, %v", detail, err)
 	}
-	add(&ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED, Actor: "system", Detail: detail}, false)
+	// A v3 event, then a v2 one, as an older replica left sequencing
+	// beside a newer one writes it (an upgrade trial), before the seal
+	// lands: the seal holds the legacy events at the head, and the later v2
+	// one does not make it read as broken.
 	add(chainEvent(), false)
+	add(chainEvent(), true)
+	add(&ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED, Actor: "system", Detail: detail}, false)
 	if d, err := LegacyDigest(eventsOnly{es: es}); d != detail || err != nil {
 		t.Fatalf("the digest reads on to %q (%v) past the legacy events", d, err)
 	}
-	if rep, err := VerifyChain(eventsOnly{es: es}); err != nil || !rep.Intact || rep.Events != 5 {
+	if rep, err := VerifyChain(eventsOnly{es: es}); err != nil || !rep.Intact || rep.Events != 6 {
 		t.Fatalf("sealed log as written: %+v, %v", rep, err)
 	}
 	for name, change := range map[string]func(*ruqiv1.Event){
@@ -144,8 +149,8 @@ func TestVerifyChain_LegacySeal(t *testing.T) {
 		if rep, _ := VerifyChain(eventsOnly{es: changed[:3]}); !rep.Intact {
 			t.Fatalf("legacy events alone, %s changed: broken at %d; their hash was thought not to cover it", name, rep.FirstBrokenSeq)
 		}
-		if rep, _ := VerifyChain(eventsOnly{es: changed}); rep.Intact || rep.FirstBrokenSeq != 4 {
-			t.Errorf("legacy event 2's %s changed after the seal: %+v, want broken at the seal (4)", name, rep)
+		if rep, _ := VerifyChain(eventsOnly{es: changed}); rep.Intact || rep.FirstBrokenSeq != 6 {
+			t.Errorf("legacy event 2's %s changed after the seal: %+v, want broken at the seal (6)", name, rep)
 		}
 	}
 }
