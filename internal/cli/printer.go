@@ -792,6 +792,7 @@ func (p *tablePrinter) LogVerified(r *ruqiv1.VerifyEventLogResponse) {
 		kv("最新签名检查点", strconv.FormatUint(r.GetCheckpointSize(), 10)),
 		kv("与检查点相符", checkpointState(r)),
 		kv("核对的记录", strconv.FormatUint(r.GetRecordsChecked(), 10)),
+		kv("旧格式事件", legacyState(r)),
 	)
 	if d := r.GetRecordsDiffering(); len(d) > 0 {
 		p.println()
@@ -801,6 +802,19 @@ func (p *tablePrinter) LogVerified(r *ruqiv1.VerifyEventLogResponse) {
 			t.add(strconv.FormatUint(x.GetSeq(), 10), domain.EventTypeLabel(x.GetType()), x.GetInspectionId())
 		}
 		t.write(p.out)
+	}
+}
+
+// legacyState says how many events are of hash versions 1 and 2, whose own
+// hash leaves out their time and type, and whether they are sealed.
+func legacyState(r *ruqiv1.VerifyEventLogResponse) string {
+	switch n := r.GetLegacyEvents(); {
+	case n == 0:
+		return "无"
+	case r.GetLegacySealedAt() == 0:
+		return fmt.Sprintf("%d 条（时间和类型不在其哈希之内，尚未封存）", n)
+	default:
+		return fmt.Sprintf("%d 条（时间和类型不在其哈希之内，由第 %d 条事件封存）", n, r.GetLegacySealedAt())
 	}
 }
 

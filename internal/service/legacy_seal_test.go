@@ -68,8 +68,8 @@ func TestNew_SealsLegacyEventsOnce(t *testing.T) {
 	}
 	if err := st.View(ctx, func(r store.Reader) error {
 		rep, err := store.VerifyChain(r)
-		if err == nil && !rep.Intact {
-			t.Errorf("the sealed chain is broken at %d", rep.FirstBrokenSeq)
+		if err == nil && (!rep.Intact || rep.Legacy != 3 || rep.SealedAt != seals[0].GetSeq()) {
+			t.Errorf("the sealed chain: %+v; want intact, 3 legacy events sealed at %d", rep, seals[0].GetSeq())
 		}
 		return err
 	}); err != nil {

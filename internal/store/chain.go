@@ -149,6 +149,9 @@ type ChainReport struct {
 	Intact         bool
 	FirstBrokenSeq uint64
 	HeadHash       []byte
+	// Legacy counts the events of hash versions 1 and 2; SealedAt is the
+	// seq of the first event that seals those at the head of the log.
+	Legacy, SealedAt uint64
 }
 
 // legacySeal folds the events of hash versions 1 and 2 at the head of the
@@ -219,7 +222,14 @@ func VerifyChain(r Reader) (ChainReport, error) {
 	legacy := newLegacySeal()
 	err := r.Events(0, func(e *ruqiv1.Event) error {
 		rep.Events++
-		sealBroken := e.GetType() == ruqiv1.EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED && e.GetDetail() != legacy.detail()
+		seal := e.GetType() == ruqiv1.EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED
+		sealBroken := seal && e.GetDetail() != legacy.detail()
+		if seal && rep.SealedAt == 0 {
+			rep.SealedAt = e.GetSeq()
+		}
+		if HashVersion(e) < 3 {
+			rep.Legacy++
+		}
 		if rep.Intact && (sealBroken || e.GetSeq() != rep.Events || !bytes.Equal(e.GetPrevHash(), prev) || !bytes.Equal(EventHash(prev, e), e.GetHash())) {
 			rep.Intact = false
 			rep.FirstBrokenSeq = e.GetSeq()

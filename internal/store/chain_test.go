@@ -134,7 +134,7 @@ func TestVerifyChain_LegacySeal(t *testing.T) {
 	if d, err := LegacyDigest(eventsOnly{es: es}); d != detail || err != nil {
 		t.Fatalf("the digest reads on to %q (%v) past the legacy events", d, err)
 	}
-	if rep, err := VerifyChain(eventsOnly{es: es}); err != nil || !rep.Intact || rep.Events != 6 {
+	if rep, err := VerifyChain(eventsOnly{es: es}); err != nil || !rep.Intact || rep.Events != 6 || rep.Legacy != 4 || rep.SealedAt != 6 {
 		t.Fatalf("sealed log as written: %+v, %v", rep, err)
 	}
 	for name, change := range map[string]func(*ruqiv1.Event){

@@ -833,8 +833,14 @@ type VerifyEventLogResponse struct {
 	// which every checkpoint publishes.
 	RecordsChecked   uint64              `protobuf:"varint,8,opt,name=records_checked,json=recordsChecked,proto3" json:"records_checked,omitempty"`
 	RecordsDiffering []*RecordDifference `protobuf:"bytes,9,rep,name=records_differing,json=recordsDiffering,proto3" json:"records_differing,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// legacy_events counts the events of hash versions 1 and 2 (written
+	// before 2026-12-06's version 3), whose own hash leaves out their time
+	// and type; legacy_sealed_at is the seq of the event that seals them
+	// (EVENT_TYPE_LEGACY_EVENTS_SEALED), 0 while none does.
+	LegacyEvents   uint64 `protobuf:"varint,10,opt,name=legacy_events,json=legacyEvents,proto3" json:"legacy_events,omitempty"`
+	LegacySealedAt uint64 `protobuf:"varint,11,opt,name=legacy_sealed_at,json=legacySealedAt,proto3" json:"legacy_sealed_at,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *VerifyEventLogResponse) Reset() {
@@ -928,6 +934,20 @@ func (x *VerifyEventLogResponse) GetRecordsDiffering() []*RecordDifference {
 		return x.RecordsDiffering
 	}
 	return nil
+}
+
+func (x *VerifyEventLogResponse) GetLegacyEvents() uint64 {
+	if x != nil {
+		return x.LegacyEvents
+	}
+	return 0
+}
+
+func (x *VerifyEventLogResponse) GetLegacySealedAt() uint64 {
+	if x != nil {
+		return x.LegacySealedAt
+	}
+	return 0
 }
 
 // RecordDifference is a stored record that is not what its latest event
@@ -1692,7 +1712,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x12ListEventsResponse\x12&\n" +
 	"\x06events\x18\x01 \x03(\v2\x0e.ruqi.v1.EventR\x06events\x12$\n" +
 	"\x0enext_after_seq\x18\x02 \x01(\x04R\fnextAfterSeq\"\x17\n" +
-	"\x15VerifyEventLogRequest\"\x87\x03\n" +
+	"\x15VerifyEventLogRequest\"\xd6\x03\n" +
 	"\x16VerifyEventLogResponse\x12\x16\n" +
 	"\x06events\x18\x01 \x01(\x04R\x06events\x12\x16\n" +
 	"\x06intact\x18\x02 \x01(\bR\x06intact\x12(\n" +
@@ -1702,7 +1722,10 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x12checkpoint_matches\x18\x06 \x01(\bR\x11checkpointMatches\x12-\n" +
 	"\x12checkpoint_problem\x18\a \x01(\tR\x11checkpointProblem\x12'\n" +
 	"\x0frecords_checked\x18\b \x01(\x04R\x0erecordsChecked\x12F\n" +
-	"\x11records_differing\x18\t \x03(\v2\x19.ruqi.v1.RecordDifferenceR\x10recordsDiffering\"q\n" +
+	"\x11records_differing\x18\t \x03(\v2\x19.ruqi.v1.RecordDifferenceR\x10recordsDiffering\x12#\n" +
+	"\rlegacy_events\x18\n" +
+	" \x01(\x04R\flegacyEvents\x12(\n" +
+	"\x10legacy_sealed_at\x18\v \x01(\x04R\x0elegacySealedAt\"q\n" +
 	"\x10RecordDifference\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12&\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x12.ruqi.v1.EventTypeR\x04type\x12#\n" +
