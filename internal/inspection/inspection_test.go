@@ -243,7 +243,7 @@ func TestScan_CheckInOnce_InvalidIsOneLead(t *testing.T) {
 		var out inspection.Scanned
 		if err := st.Update(context.Background(), func(tx store.Tx) error {
 			var err error
-			out, err = inspection.Scan(tx, enterprise, at, claims, domain.DefaultLimits())
+			out, err = inspection.Scan(tx, enterprise, at, claims, "", domain.DefaultLimits())
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -281,7 +281,7 @@ func TestScan_TooFewValidOfficers(t *testing.T) {
 		var out inspection.Scanned
 		if err := st.Update(context.Background(), func(tx store.Tx) error {
 			var err error
-			out, err = inspection.Scan(tx, enterprise, now, claims, domain.DefaultLimits())
+			out, err = inspection.Scan(tx, enterprise, now, claims, "", domain.DefaultLimits())
 			return err
 		}); err != nil {
 			t.Fatal(err)

@@ -48,10 +48,14 @@ type Scanned struct {
 // verdict (domain.ScanVerdict), its event, a lead for every invalid code, and
 // for a valid one the check-in keyed by the code's cti (the first scan makes
 // it, later scans count on it) and the 亮码 count of the inspection.
-func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, l domain.Limits) (Scanned, error) {
+//
+// token is the scanned code as the store keeps it (code.EncodeToken of the
+// message whose signature verified): the code on record for the officer
+// must be that very code.
+func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, token string, l domain.Limits) (Scanned, error) {
 	uscc := p.Subject
 	j := journal(tx, p, now)
-	ins, verdict, err := judge(tx, c, uscc, now, l)
+	ins, verdict, err := judge(tx, c, token, uscc, now, l)
 	if err != nil {
 		return Scanned{}, err
 	}
@@ -136,7 +140,7 @@ func RejectScan(tx store.Tx, p auth.Principal, now time.Time, v ruqiv1.Verdict, 
 // judge reads what the verdict of a code with a good signature depends on
 // and returns the verdict (domain.ScanVerdict) with the inspection, if the
 // code agrees with it.
-func judge(r store.Reader, c code.Claims, uscc string, now time.Time, l domain.Limits) (*ruqiv1.Inspection, ruqiv1.Verdict, error) {
+func judge(r store.Reader, c code.Claims, token, uscc string, now time.Time, l domain.Limits) (*ruqiv1.Inspection, ruqiv1.Verdict, error) {
 	leeway := l.ClockLeeway
 	f := domain.ScanFacts{ScannerUSCC: uscc, CodeUSCC: c.EnterpriseUSCC, CodeInspectionID: c.InspectionID, CodeOfficerID: c.OfficerID,
 		CodeCertificate: c.CertificateNumber, NotBefore: c.NotBefore, Expiry: c.Expiry, CodeVisitKind: c.VisitKind, MinOfficers: l.MinOfficers}
@@ -152,7 +156,15 @@ func judge(r store.Reader, c code.Claims, uscc string, now time.Time, l domain.L
 			return nil, 0, err
 		}
 		for _, rc := range codes {
-			if rc.GetOfficerId() == c.OfficerID {
+			// The code on record, not another one a key of ours signed
+			// with the same ids and window: a retired key that leaked can
+			// sign those, never the one issued (a review, 2026-12-06: only
+			// the ids and the window were compared, and a code minted with
+			// another cti scanned valid). Equal claims under one key are
+			// one message: the encoding is canonical and Ed25519
+			// deterministic. A record without its token (written directly,
+			// as some tests do) is held to its window only.
+			if rc.GetOfficerId() == c.OfficerID && (rc.GetToken() == "" || rc.GetToken() == token) {
 				f.OnRecord, f.RecordNotBefore, f.RecordExpiry = true, rc.GetNotBefore().AsTime(), rc.GetExpiresAt().AsTime()
 			}
 		}

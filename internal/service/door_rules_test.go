@@ -148,6 +148,60 @@ func TestScan_ACodeNotOnRecord_IsUnknown(t *testing.T) {
 	}
 }
 
+// The same with the window on record: a code the leaked key minted for the
+// inspection's own ids and window, with a cti of its own, is not the code
+// issued, and does not scan valid (a review, 2026-12-06: only the ids and
+// the window were compared). The genuine code still does.
+func TestScan_AnotherCodeForTheWindowOnRecord_IsUnknown(t *testing.T) {
+	f := newDoorFixture(t)
+	uscc := f.e.dir.GetEnterprises()[2].GetUscc()
+	reg := f.register(t, uscc, f.t0, f.t0.Add(2*time.Hour), f.r.officers[:2])
+	genuine := reg.GetCodes()[0]
+	msg, err := code.DecodeToken(genuine.GetToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, claims, err := code.Parse(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key store.SigningKey
+	if err := f.st.View(context.Background(), func(r store.Reader) error {
+		keys, err := r.SigningKeys()
+		for _, k := range keys {
+			if k.ID == genuine.GetKeyId() {
+				key = k
+			}
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	priv := ed25519.NewKeyFromSeed(key.Seed)
+	forged := claims
+	forged.TokenID, _ = code.NewTokenID(f.t0.Add(time.Minute))
+	fmsg, err := code.Sign(code.Key{ID: key.ID, Private: priv, Public: priv.Public().(ed25519.PublicKey), CreatedAt: key.CreatedAt}, forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.at(30 * time.Minute)
+	entTok := f.e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, uscc)
+	scan := func(token string) ruqiv1.Verdict {
+		t.Helper()
+		resp, err := ruqiv1.NewEnterpriseServiceClient(f.e.cc).ScanCode(f.e.as(entTok), &ruqiv1.ScanCodeRequest{Code: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetVerdict()
+	}
+	if v := scan(code.EncodeToken(fmsg)); v != ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION {
+		t.Errorf("a second code for the ids and window on record, another cti: %v, want UNKNOWN_INSPECTION", v)
+	}
+	if v := scan(genuine.GetToken()); v != ruqiv1.Verdict_VERDICT_VALID {
+		t.Errorf("the code issued: %v, want VALID", v)
+	}
+}
+
 // An officer named in a registration who is not of the caller's agency is
 // refused without the officer's name: another agency's staff list is not
 // the caller's to read (ListOfficers denies it). The name used to be told.

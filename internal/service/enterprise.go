@@ -57,6 +57,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 	}
 
 	now := s.now()
+	scannedToken := code.EncodeToken(msg)
 	resp := &ruqiv1.ScanCodeResponse{}
 	var seen *ruqiv1.Inspection // the inspection as the scan left it, if the enterprise may see it
 	err = s.store.Update(ctx, func(tx store.Tx) error {
@@ -67,7 +68,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 		if ent, err := tx.Enterprise(uscc); err == nil {
 			resp.EnterpriseName = ent.GetName()
 		}
-		sc, err := inspection.Scan(tx, principal(ctx), now, claims, s.cfg.Limits)
+		sc, err := inspection.Scan(tx, principal(ctx), now, claims, scannedToken, s.cfg.Limits)
 		if err != nil {
 			return err
 		}
