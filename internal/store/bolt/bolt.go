@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -159,6 +160,15 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// A compaction a crash interrupted leaves its copy, as large as the
+	// file, until the next compaction: removed here, under the lock. The
+	// file at path is whole either way (the swap is a rename). Found by the
+	// kill -9 test on a loaded machine, where the kill came before the swap.
+	if err := os.Remove(path + ".compact"); err == nil {
+		o.logger().Info("store: removed the copy an interrupted compaction left", "file", path+".compact")
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		o.logger().Warn("store: could not remove the copy an interrupted compaction left", "file", path+".compact", "err", err)
 	}
 	s, err := openRecovering(path, o)
 	if err != nil {
