@@ -99,26 +99,7 @@ func TestScan_ACodeNotOnRecord_IsUnknown(t *testing.T) {
 	uscc := f.e.dir.GetEnterprises()[2].GetUscc()
 	reg := f.register(t, uscc, f.t0, f.t0.Add(2*time.Hour), f.r.officers[:2])
 	genuine := reg.GetCodes()[0]
-	msg, err := code.DecodeToken(genuine.GetToken())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, claims, err := code.Parse(msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var old store.SigningKey
-	if err := f.st.View(context.Background(), func(r store.Reader) error {
-		keys, err := r.SigningKeys()
-		for _, k := range keys {
-			if k.ID == genuine.GetKeyId() {
-				old = k
-			}
-		}
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	claims, leaked := leakedKey(t, f, genuine)
 	f.at(time.Hour)
 	if _, err := ruqiv1.NewKeyServiceClient(f.e.cc).RotateSigningKey(f.e.as(f.e.admin), &ruqiv1.RotateSigningKeyRequest{}); err != nil {
 		t.Fatal(err)
@@ -126,12 +107,11 @@ func TestScan_ACodeNotOnRecord_IsUnknown(t *testing.T) {
 	// Two days later, with the retired key: a code "issued" after the
 	// retirement, for a window the inspection never had.
 	f.at(48 * time.Hour)
-	priv := ed25519.NewKeyFromSeed(old.Seed)
 	forged := claims
 	forged.TokenID, _ = code.NewTokenID(f.t0.Add(48 * time.Hour))
 	forged.IssuedAt = f.t0.Add(47 * time.Hour)
 	forged.NotBefore, forged.Expiry = f.t0.Add(47*time.Hour), f.t0.Add(50*time.Hour)
-	fmsg, err := code.Sign(code.Key{ID: old.ID, Private: priv, Public: priv.Public().(ed25519.PublicKey), CreatedAt: old.CreatedAt}, forged)
+	fmsg, err := code.Sign(leaked, forged)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,15 +128,10 @@ func TestScan_ACodeNotOnRecord_IsUnknown(t *testing.T) {
 	}
 }
 
-// The same with the window on record: a code the leaked key minted for the
-// inspection's own ids and window, with a cti of its own, is not the code
-// issued, and does not scan valid (a review, 2026-12-06: only the ids and
-// the window were compared). The genuine code still does.
-func TestScan_AnotherCodeForTheWindowOnRecord_IsUnknown(t *testing.T) {
-	f := newDoorFixture(t)
-	uscc := f.e.dir.GetEnterprises()[2].GetUscc()
-	reg := f.register(t, uscc, f.t0, f.t0.Add(2*time.Hour), f.r.officers[:2])
-	genuine := reg.GetCodes()[0]
+// leakedKey is what a holder of the key that signed genuine has: the code's
+// claims, and the key as the store keeps it, to sign codes of its own.
+func leakedKey(t *testing.T, f *doorFixture, genuine *ruqiv1.InspectionCode) (code.Claims, code.Key) {
+	t.Helper()
 	msg, err := code.DecodeToken(genuine.GetToken())
 	if err != nil {
 		t.Fatal(err)
@@ -178,9 +153,22 @@ func TestScan_AnotherCodeForTheWindowOnRecord_IsUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	priv := ed25519.NewKeyFromSeed(key.Seed)
+	return claims, code.Key{ID: key.ID, Private: priv, Public: priv.Public().(ed25519.PublicKey), CreatedAt: key.CreatedAt}
+}
+
+// The same with the window on record: a code the leaked key minted for the
+// inspection's own ids and window, with a cti of its own, is not the code
+// issued, and does not scan valid (a review, 2026-12-06: only the ids and
+// the window were compared). The genuine code still does.
+func TestScan_AnotherCodeForTheWindowOnRecord_IsUnknown(t *testing.T) {
+	f := newDoorFixture(t)
+	uscc := f.e.dir.GetEnterprises()[2].GetUscc()
+	reg := f.register(t, uscc, f.t0, f.t0.Add(2*time.Hour), f.r.officers[:2])
+	genuine := reg.GetCodes()[0]
+	claims, leaked := leakedKey(t, f, genuine)
 	forged := claims
 	forged.TokenID, _ = code.NewTokenID(f.t0.Add(time.Minute))
-	fmsg, err := code.Sign(code.Key{ID: key.ID, Private: priv, Public: priv.Public().(ed25519.PublicKey), CreatedAt: key.CreatedAt}, forged)
+	fmsg, err := code.Sign(leaked, forged)
 	if err != nil {
 		t.Fatal(err)
 	}
