@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -150,29 +151,41 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// One verdict per file, in the order given: printed as each is
+			// checked, or with -o json as one array at the end (a script
+			// archiving an enterprise's proofs read Chinese lines).
+			verdicts := make([]*receiptVerdict, len(files))
 			bad := 0
-			var verified []*tlog.VerifiedReceipt
-			for _, f := range files {
+			for i, f := range files {
+				verdicts[i] = &receiptVerdict{File: f}
 				got, err := verifyReceiptFile(v, f)
 				if err != nil {
 					bad++
-					fmt.Fprintf(a.stdout, "✗ %s：%s\n", f, errorText(err))
+					verdicts[i].Error = errorText(err)
+					a.textf("✗ %s：%s\n", f, errorText(err))
 					continue
 				}
-				verified = append(verified, got)
+				verdicts[i].fill(got)
 				e := got.Event
-				fmt.Fprintf(a.stdout, "✓ %s：事件 %d（%s，%s，检查 %s）在规模 %d 的日志中\n", f, e.GetSeq(), domain.EventTypeLabel(e.GetType()), fmtTime(e.GetTime()), orDash(e.GetInspectionId()), got.Checkpoint.Size)
+				a.textf("✓ %s：事件 %d（%s，%s，检查 %s）在规模 %d 的日志中\n", f, e.GetSeq(), domain.EventTypeLabel(e.GetType()), fmtTime(e.GetTime()), orDash(e.GetInspectionId()), got.Checkpoint.Size)
 				if note := got.LegacyNote(); note != "" {
-					fmt.Fprintf(a.stdout, "  注意：%s\n", note)
+					a.textf("  注意：%s\n", note)
 				}
 			}
-			if online && len(verified) > 0 {
+			if online && bad < len(files) {
 				err := a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
-					for _, got := range verified {
-						if err := a.consistentWithServer(ctx, cc, v, got.Checkpoint); err != nil {
-							bad++
-							fmt.Fprintf(a.stdout, "✗ 事件 %d：%v\n", got.Event.GetSeq(), err)
+					for _, rv := range verdicts {
+						if !rv.Valid {
+							continue
 						}
+						if err := a.consistentWithServer(ctx, cc, v, rv.checkpoint); err != nil {
+							bad++
+							rv.Valid, rv.Error = false, errorText(err)
+							a.textf("✗ 事件 %d：%v\n", rv.Seq, err)
+							continue
+						}
+						extended := true
+						rv.ExtendedByServer = &extended
 					}
 					return nil
 				})
@@ -180,8 +193,17 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 					return err
 				}
 				if bad == 0 {
-					fmt.Fprintln(a.stdout, "✓ 服务器当前的日志包含以上存证所见的日志")
+					a.textf("✓ 服务器当前的日志包含以上存证所见的日志\n")
 				}
+			}
+			if a.output == "json" {
+				b, err := json.MarshalIndent(struct {
+					Receipts []*receiptVerdict `json:"receipts"`
+				}{verdicts}, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, _ = a.stdout.Write(append(b, '\n'))
 			}
 			if bad > 0 {
 				return &exitCodeError{code: exitNotValid, err: fmt.Errorf("%d 份存证不成立", bad)}
@@ -192,6 +214,50 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 	vf.add(cmd)
 	cmd.Flags().BoolVar(&online, "online", false, "再联网核对服务器当前的日志是否延续存证所见的日志")
 	return cmd
+}
+
+// receiptVerdict is what `receipt verify -o json` says of one file.
+type receiptVerdict struct {
+	File  string `json:"file"`
+	Valid bool   `json:"valid"`
+	// Error says, in Chinese, why the receipt does not hold.
+	Error        string `json:"error,omitempty"`
+	Seq          uint64 `json:"seq,omitempty"`
+	Type         string `json:"type,omitempty"`
+	TypeLabel    string `json:"type_label,omitempty"`
+	Time         string `json:"time,omitempty"`
+	InspectionID string `json:"inspection_id,omitempty"`
+	LogOrigin    string `json:"log_origin,omitempty"`
+	LogSize      uint64 `json:"log_size,omitempty"`
+	// LegacyNote is tlog.VerifiedReceipt.LegacyNote: what the receipt of an
+	// event hashed before v3 does not prove.
+	LegacyNote string `json:"legacy_note,omitempty"`
+	// ExtendedByServer is set with --online: the server's log today
+	// extends the one the receipt saw.
+	ExtendedByServer *bool `json:"extended_by_server,omitempty"`
+
+	checkpoint *log.Checkpoint
+}
+
+func (rv *receiptVerdict) fill(got *tlog.VerifiedReceipt) {
+	e := got.Event
+	rv.Valid = true
+	rv.Seq, rv.Type, rv.TypeLabel = e.GetSeq(), e.GetType().String(), domain.EventTypeLabel(e.GetType())
+	if e.GetTime() != nil {
+		rv.Time = e.GetTime().AsTime().Format(time.RFC3339Nano)
+	}
+	rv.InspectionID = e.GetInspectionId()
+	rv.LogOrigin, rv.LogSize = got.Checkpoint.Origin, got.Checkpoint.Size
+	rv.LegacyNote = got.LegacyNote()
+	rv.checkpoint = got.Checkpoint
+}
+
+// textf prints a line of the table output; nothing with -o json, whose
+// stdout holds the JSON only.
+func (a *app) textf(format string, args ...any) {
+	if a.output != "json" {
+		fmt.Fprintf(a.stdout, format, args...)
+	}
 }
 
 func verifyReceiptFile(v *tlog.Verifier, path string) (*tlog.VerifiedReceipt, error) {

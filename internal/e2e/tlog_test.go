@@ -177,6 +177,24 @@ func TestLog_ReceiptsWitnessAndTampering(t *testing.T) {
 	if r := w.cli("", "receipt", "verify", forged); r.exit != 3 {
 		t.Fatalf("forged receipt: exit %d, want 3\n%s%s", r.exit, r.stdout, r.stderr)
 	}
+	// With -o json: one verdict per file, in order, and the same exit code.
+	r := w.cli("", "-o", "json", "receipt", "verify", scanReceipt, forged)
+	var verdicts struct {
+		Receipts []struct {
+			File, Type, Error string
+			Valid             bool
+			Seq               uint64
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &verdicts); err != nil || r.exit != 3 || len(verdicts.Receipts) != 2 {
+		t.Fatalf("-o json receipt verify: exit %d, %v\n%s%s", r.exit, err, r.stdout, r.stderr)
+	}
+	if got := verdicts.Receipts[0]; !got.Valid || got.File != scanReceipt || got.Type != "EVENT_TYPE_SCAN_VERIFIED" || got.Seq == 0 {
+		t.Errorf("the genuine receipt: %+v", got)
+	}
+	if got := verdicts.Receipts[1]; got.Valid || got.File != forged || got.Error == "" {
+		t.Errorf("the forged receipt: %+v", got)
+	}
 
 	state := filepath.Join(t.TempDir(), "checkpoint")
 	w.mustCLI("", "log", "verify", "--state", state)
