@@ -113,11 +113,11 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("store URL: %w", err)
 	}
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
-		cfg.ConnConfig.RuntimeParams["application_name"] = "ruqi"
+		cfg.ConnConfig.RuntimeParams["application_name"] = appName("ruqi")
 	}
 	s := &Store{where: net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port))) + "/" + cfg.ConnConfig.Database, o: o}
 	s.seqConf = cfg.ConnConfig.Copy()
-	s.seqConf.RuntimeParams["application_name"] = "ruqi sequencer " + instanceID()
+	s.seqConf.RuntimeParams["application_name"] = appName("ruqi sequencer " + instanceID())
 	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, s.edge(ctx, err)
@@ -185,6 +185,15 @@ func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) (int64, 
 	// and what each step took after (the session lock above holds other
 	// replicas meanwhile).
 	if current < target {
+		// Replicas are upgraded all stopped (README, Upgrading): an older
+		// one still running beside the migrated schema misreads what this
+		// version writes (v3 events read as a broken chain) and is
+		// refused only at its next start. Its connections say it is there.
+		if older, err := olderReplicas(ctx, db, target); err != nil {
+			return 0, err
+		} else if len(older) > 0 {
+			return 0, fmt.Errorf("the schema must be migrated from %d to %d, but replicas of an older version of ruqi are still connected to the database: %s; stop every replica before upgrading any (README, Upgrading), then start this one again (a connection left by a replica that is gone: SELECT pg_terminate_backend(pid))", current, target, strings.Join(older, "; "))
+		}
 		log.Info("store: migrating the PostgreSQL schema", "from", current, "to", target)
 	}
 	results, err := p.Up(ctx)
@@ -194,6 +203,70 @@ func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) (int64, 
 		}
 	}
 	return target, err
+}
+
+// schemaMark ends the application_name of every connection this version
+// opens (appName): " schema N", N the last migration it knows. Versions
+// before it named theirs "ruqi", "ruqi sequencer …" and "ruqi cache …"
+// alone.
+var schemaMark = func() string {
+	entries, err := fs.ReadDir(migrations, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	var last int64
+	for _, e := range entries {
+		n, _, _ := strings.Cut(e.Name(), "_")
+		v, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			panic("migration without a version: " + e.Name())
+		}
+		last = max(last, v)
+	}
+	return " schema " + strconv.FormatInt(last, 10)
+}()
+
+// appName is the application_name of one of this version's connections, which
+// olderReplicas reads in pg_stat_activity.
+func appName(role string) string { return role + schemaMark }
+
+// olderReplicas lists the connections to this database of ruqi replicas
+// that know no schema as far as target: those whose application_name is a
+// ruqi one without schemaMark, or with a lower schema. Others' (psql, a
+// dashboard) and this version's replicas starting beside this one are not
+// counted. At most five are named, with where from and since when.
+func olderReplicas(ctx context.Context, db *sql.DB, target int64) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT pid, application_name, coalesce(host(client_addr), 'local'), backend_start
+		FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()
+			AND (application_name = 'ruqi' OR application_name LIKE 'ruqi %')
+		ORDER BY backend_start`)
+	if err != nil {
+		return nil, fmt.Errorf("read the database's other connections (pg_stat_activity): %w", err)
+	}
+	defer rows.Close()
+	var older []string
+	n := 0
+	for rows.Next() {
+		var pid int64
+		var name, from string
+		var since time.Time
+		if err := rows.Scan(&pid, &name, &from, &since); err != nil {
+			return nil, err
+		}
+		if _, after, ok := strings.Cut(name, " schema "); ok {
+			if v, err := strconv.ParseInt(after, 10, 64); err == nil && v >= target {
+				continue
+			}
+		}
+		if n++; n <= 5 {
+			older = append(older, fmt.Sprintf("pid %d %q from %s since %s", pid, name, from, since.UTC().Format(time.RFC3339)))
+		}
+	}
+	if n > 5 {
+		older = append(older, fmt.Sprintf("and %d more", n-5))
+	}
+	return older, rows.Err()
 }
 
 // Format names the schema version, for the server's ready line.

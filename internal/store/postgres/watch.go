@@ -21,7 +21,7 @@ const cacheChannel = "ruqi_cache"
 // not listening), then ready once LISTEN is in place.
 func (s *Store) Watch(ctx context.Context, ready func(), changed func(store.Change)) error {
 	conf := s.seqConf.Copy()
-	conf.RuntimeParams["application_name"] = "ruqi cache " + instanceID()
+	conf.RuntimeParams["application_name"] = appName("ruqi cache " + instanceID())
 	down := false
 	for ctx.Err() == nil {
 		err := s.listen(ctx, conf, ready, changed)
