@@ -19,6 +19,7 @@ import (
 	ratelimitredis "github.com/ruqi/ruqi/internal/ratelimit/redis"
 	"github.com/ruqi/ruqi/internal/redisconn"
 	"github.com/ruqi/ruqi/internal/service"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // principalRates refuses a principal's calls beyond its role's rate
@@ -45,7 +46,27 @@ const skipAfterFailure = time.Second
 // rateCheckTimeout bounds the limiter's answer: past it the call goes ahead.
 const rateCheckTimeout = 250 * time.Millisecond
 
-func (r *principalRates) check(ctx context.Context) error {
+// ownCredentials are the calls with which a signed-in person ends or
+// looks after their own credentials: signing out, and the enterprise
+// listing and unbinding its front-desk phones. Past the principal's
+// allowance they are charged to the calling token's own, at the same rate,
+// instead of refused: the allowance is shared by all of the principal's
+// credentials, so whoever held a copy of a session, or a lost front-desk
+// phone, spent it by calling in a loop, and the sign-out and the unbinding
+// that would have ended that credential were refused (RATE_LIMITED) for as
+// long as it went on, the session living its 12 hours (a review of the
+// sessions, 2026-12-06). One token's calls cannot spend another token's
+// own allowance; devices are refused these calls by the service anyway.
+var ownCredentials = map[string]bool{
+	ruqiv1.SessionService_SignOut_FullMethodName:      true,
+	ruqiv1.SessionService_ListDevices_FullMethodName:  true,
+	ruqiv1.SessionService_RevokeDevice_FullMethodName: true,
+}
+
+// tokenKey is the limiter's key of one token's own allowance (ownCredentials).
+func tokenKey(tokenID string) string { return "token:" + tokenID }
+
+func (r *principalRates) check(ctx context.Context, method string) error {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		return nil
@@ -74,6 +95,13 @@ func (r *principalRates) check(ctx context.Context) error {
 			slog.WarnContext(ctx, "principal rate limiter unavailable: calls are let through unchecked", "err", err)
 		}
 		return nil
+	}
+	if wait > 0 && ownCredentials[method] && p.TokenID != "" {
+		wait, err = r.lim.Take(cctx, tokenKey(p.TokenID), rate, r.now())
+		if err != nil {
+			r.unchecked.Add(1) // as a failed check of the principal's: the call goes on
+			return nil
+		}
 	}
 	if wait == 0 {
 		return nil
@@ -109,14 +137,14 @@ func newPrincipalRates(cfg Config, redis *redisconn.Target) (*principalRates, fu
 }
 
 func (r *principalRates) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := r.check(ctx); err != nil {
+	if err := r.check(ctx, info.FullMethod); err != nil {
 		return nil, err
 	}
 	return handler(ctx, req)
 }
 
 func (r *principalRates) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if err := r.check(ss.Context()); err != nil {
+	if err := r.check(ss.Context(), info.FullMethod); err != nil {
 		return err
 	}
 	return handler(srv, ss)

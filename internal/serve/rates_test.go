@@ -30,7 +30,7 @@ func TestPrincipalRates_LimiterDown_CallsGoOnWithoutWaitingForIt(t *testing.T) {
 	r := &principalRates{lim: lim, policy: ratelimit.DefaultPolicy(), now: time.Now}
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: "915101070AL6JK1YWK"})
 	for i := 0; i < 5; i++ {
-		if err := r.check(ctx); err != nil {
+		if err := r.check(ctx, ruqiv1.EnterpriseService_ScanCode_FullMethodName); err != nil {
 			t.Fatalf("call %d with the limiter down: %v", i+1, err)
 		}
 	}
@@ -38,7 +38,7 @@ func TestPrincipalRates_LimiterDown_CallsGoOnWithoutWaitingForIt(t *testing.T) {
 		t.Fatalf("limiter asked %d times, %d calls unchecked; want 1 and 5", lim.calls, r.unchecked.Load())
 	}
 	r.skipUntil.Store(0) // the second has passed
-	_ = r.check(ctx)
+	_ = r.check(ctx, ruqiv1.EnterpriseService_ScanCode_FullMethodName)
 	if lim.calls != 2 {
 		t.Fatalf("after the pause the limiter was asked %d times in all, want 2", lim.calls)
 	}
@@ -67,14 +67,54 @@ func TestPrincipalRates_CallersOwnDeadline_DoesNotLiftTheLimit(t *testing.T) {
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: "915101070AL6JK1YWK"})
 	done, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := r.check(done); status.Code(err) != codes.Canceled {
+	if err := r.check(done, ruqiv1.EnterpriseService_ScanCode_FullMethodName); status.Code(err) != codes.Canceled {
 		t.Fatalf("a call with its context done: %v, want CANCELLED", err)
 	}
 	if r.skipUntil.Load() != 0 || r.unchecked.Load() != 0 {
 		t.Fatalf("the caller's own cancellation switched the limit off (skip until %d, %d unchecked)", r.skipUntil.Load(), r.unchecked.Load())
 	}
-	_ = r.check(ctx)
+	_ = r.check(ctx, ruqiv1.EnterpriseService_ScanCode_FullMethodName)
 	if lim.calls != 2 {
 		t.Fatalf("the next call was not checked: limiter asked %d times, want 2", lim.calls)
+	}
+}
+
+// Whoever holds another credential of the principal (a copy of the
+// session's cookie, a lost front-desk phone) spends the principal's
+// allowance by calling in a loop. The sign-out, and the listing and
+// unbinding of devices, that would end that credential go on all the same,
+// charged to the calling token's own allowance; other calls are refused,
+// and so are these once the token's own allowance is spent. They were
+// refused RATE_LIMITED for as long as the other credential kept calling (a
+// review of the sessions, 2026-12-06).
+func TestPrincipalRates_AnotherCredentialSpendingTheAllowance_DoesNotStopSignOut(t *testing.T) {
+	pol := ratelimit.Policy{ruqiv1.Role_ROLE_ENTERPRISE: ratelimit.PerMinute(1, 2)}
+	r := &principalRates{lim: ratelimit.NewLocal(), policy: pol, now: time.Now}
+	const uscc = "915101070AL6JK1YWK"
+	as := func(tok string) context.Context {
+		return auth.WithPrincipal(context.Background(), auth.Principal{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, TokenID: tok})
+	}
+	thief, owner := as("tok-thief"), as("tok-owner")
+	const scan = ruqiv1.EnterpriseService_ScanCode_FullMethodName
+	for i := 0; i < 2; i++ {
+		if err := r.check(thief, scan); err != nil {
+			t.Fatalf("call %d within the burst: %v", i+1, err)
+		}
+	}
+	if err := r.check(owner, scan); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("a scan past the principal's allowance: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	for _, m := range []string{ruqiv1.SessionService_ListDevices_FullMethodName, ruqiv1.SessionService_RevokeDevice_FullMethodName} {
+		if err := r.check(owner, m); err != nil {
+			t.Fatalf("%s past the allowance the thief spent: %v", m, err)
+		}
+	}
+	// The owner's own allowance (a burst of 2) is spent now: its own calls
+	// are bounded too.
+	if err := r.check(owner, ruqiv1.SessionService_SignOut_FullMethodName); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("a third call of the owner's own past its own burst: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	if err := r.check(as("tok-other"), ruqiv1.SessionService_SignOut_FullMethodName); err != nil {
+		t.Fatalf("another session's sign-out past the principal's allowance: %v", err)
 	}
 }
