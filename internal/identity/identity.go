@@ -22,6 +22,7 @@ import (
 	"unicode"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
 	"github.com/ruqi/ruqi/internal/domain"
@@ -221,10 +222,15 @@ type Provider struct {
 
 	mu sync.Mutex
 	p  *oidc.Provider
+	// verifier checks ID tokens with keys (keySet), not the key set of
+	// go-oidc's provider, which fetches the keys again on every token it
+	// cannot verify.
+	verifier *oidc.IDTokenVerifier
+	now      func() time.Time
 }
 
 // New returns the provider of cfg.
-func New(cfg Config) *Provider { return &Provider{Config: cfg} }
+func New(cfg Config) *Provider { return &Provider{Config: cfg, now: time.Now} }
 
 // discoveryTimeout bounds a discovery request on a sign-in.
 const discoveryTimeout = 10 * time.Second
@@ -243,8 +249,22 @@ func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
 	if err != nil {
 		return nil, domain.Unavailablef("IDP_UNAVAILABLE", "暂时无法连接政务服务账号的身份提供方，请稍后重试")
 	}
-	// Keys are fetched later with a background context of go-oidc's own,
-	// so the discovery's deadline does not bind them.
+	var meta struct {
+		JWKSURI string   `json:"jwks_uri"`
+		Algs    []string `json:"id_token_signing_alg_values_supported"`
+	}
+	if err := op.Claims(&meta); err != nil || meta.JWKSURI == "" {
+		return nil, domain.Unavailablef("IDP_UNAVAILABLE", "暂时无法连接政务服务账号的身份提供方，请稍后重试")
+	}
+	var algs []string
+	for _, a := range meta.Algs {
+		if slices.Contains(signingAlgs, jose.SignatureAlgorithm(a)) {
+			algs = append(algs, a)
+		}
+	}
+	// The audience is checked in Verify against both clients.
+	p.verifier = oidc.NewVerifier(p.Config.Issuer, &keySet{uri: meta.JWKSURI, now: p.now},
+		&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs})
 	p.p = op
 	return op, nil
 }
@@ -277,8 +297,7 @@ func (p *Provider) Verify(ctx context.Context, rawIDToken, nonce string) (*Ident
 	if len(rawIDToken) > 16<<10 {
 		return nil, domain.Invalidf("ID_TOKEN_MALFORMED", "ID 令牌过长，不是有效的身份令牌")
 	}
-	op, err := p.provider(ctx)
-	if err != nil {
+	if _, err := p.provider(ctx); err != nil {
 		return nil, err
 	}
 	// A token of another provider would fail on its signature (we do not
@@ -288,9 +307,7 @@ func (p *Provider) Verify(ctx context.Context, rawIDToken, nonce string) (*Ident
 	if iss, ok := unverifiedIssuer(rawIDToken); ok && iss != p.Config.Issuer {
 		return nil, domain.Unauthenticatedf("ID_TOKEN_ISSUER", "登录被拒绝：身份令牌不是由本系统配置的身份提供方签发的（签发方 %.100q）", iss)
 	}
-	// The audience is checked below against both clients.
-	v := op.Verifier(&oidc.Config{SkipClientIDCheck: true})
-	tok, err := v.Verify(ctx, rawIDToken)
+	tok, err := p.verifier.Verify(ctx, rawIDToken)
 	if err != nil {
 		return nil, refusal(err)
 	}
