@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -368,15 +369,33 @@ func (a *app) resolveToken() (string, error) {
 	fileFromFlag := a.tokenFile != "" && !a.fromEnv["token-file"]
 	switch {
 	case tokenFromFlag:
-		return a.token, nil
+		return checkToken(a.token, "--token 的值")
 	case fileFromFlag:
 		return readTokenFile(a.tokenFile)
 	case a.token != "":
-		return a.token, nil
+		return checkToken(a.token, "环境变量 "+envToken+" 的值")
 	case a.tokenFile != "":
 		return readTokenFile(a.tokenFile)
 	}
 	return "", nil
+}
+
+// checkToken refuses a token that is not one line of printable ASCII, the
+// shape of every token the server issues. gRPC refuses such a header itself,
+// before any call, in English and as an internal error (header key
+// "authorization" contains value with non-printable ASCII characters): a
+// token file saved with the command's other output, or two tokens in it.
+func checkToken(tok, source string) (string, error) {
+	for i, r := range tok {
+		if r < 0x21 || r > 0x7e {
+			what := fmt.Sprintf("第 %d 个字符 %q", utf8.RuneCountInString(tok[:i])+1, r)
+			if r == '\n' || r == '\r' {
+				what = "不止一行"
+			}
+			return "", fmt.Errorf("%s不是一个访问令牌（%s）：令牌只有一行，由字母、数字和下划线组成；请只保存 ruqi admin token issue -q 输出的那一行", source, what)
+		}
+	}
+	return tok, nil
 }
 
 func readTokenFile(path string) (string, error) {
@@ -393,7 +412,7 @@ func readTokenFile(path string) (string, error) {
 	if tok == "" {
 		return "", fmt.Errorf("令牌文件 %s 是空的", path)
 	}
-	return tok, nil
+	return checkToken(tok, "令牌文件 "+path+" 的内容")
 }
 
 // rpcContext is the context of one command's RPCs, bounded by --timeout.

@@ -182,3 +182,36 @@ func TestHelp_IsChinese(t *testing.T) {
 		}
 	}
 }
+
+// A token file that holds more than the token (a second line, the command's
+// other output saved with it) or a --token with a line break was sent as it
+// was, and gRPC refused it before any call with an English message labelled
+// 服务器内部错误: header key "authorization" contains value with
+// non-printable ASCII characters. It is the user's file, said so in Chinese.
+func TestResolveToken_NotOneTokenIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"two lines":    "rq_first\nrq_second\n",
+		"saved output": "--- admin token issue\nrq_first\nrc=0\n",
+		"tab":          "rq_first\tx\n",
+		"chinese":      "令牌\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, strings.ReplaceAll(name, " ", "_"))
+			if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			a, _, errOut := testApp(nil)
+			code := a.run([]string{"--token-file", file, "--server", "127.0.0.1:1", "officer", "items"})
+			msg := errOut.String()
+			if code == exitOK || !strings.Contains(msg, "令牌文件 "+file) || !strings.Contains(msg, "一行") || strings.Contains(msg, "header key") {
+				t.Errorf("token file %q: exit %d, stderr %q; want an error naming the file, saying a token is one line", content, code, msg)
+			}
+		})
+	}
+	a, _, errOut := testApp(nil)
+	code := a.run([]string{"--token", "rq_first\nrq_second", "--server", "127.0.0.1:1", "officer", "items"})
+	if msg := errOut.String(); code == exitOK || !strings.Contains(msg, "--token") || strings.Contains(msg, "header key") {
+		t.Errorf("--token with a line break: exit %d, stderr %q", code, msg)
+	}
+}
