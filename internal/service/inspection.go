@@ -506,20 +506,27 @@ func (is *inspectionServer) replayed(r store.Reader, ctx context.Context, req *r
 	if err != nil {
 		return false, err
 	}
-	if !sameRegistration(ins, req) {
-		return false, requestReused(rid, ins.GetId(), ins.GetEnterpriseUscc())
+	if differs := registrationDiffers(ins, req); len(differs) > 0 {
+		return false, requestReused(rid, ins.GetId(), ins.GetEnterpriseUscc(), differs...)
 	}
 	return true, is.replay(r, ctx, existing, out)
 }
 
-// requestReused refuses a request id used again with other parameters.
-func requestReused(requestID, inspectionID, uscc string) error {
+// requestReused refuses a request id used again with other parameters,
+// naming those that differ where the stored registration is at hand (an
+// officer who reworded only the reason was told that the enterprise, items,
+// officers or window differed).
+func requestReused(requestID, inspectionID, uscc string, differs ...string) error {
 	what := "检查 " + inspectionID
 	if uscc != "" {
 		what += "，企业 " + uscc
 	}
+	changed := "参数（企业、事项、执法人员、时段、类型、事由等）"
+	if len(differs) > 0 {
+		changed = strings.Join(differs, "、")
+	}
 	return domain.FailedPreconditionf("REQUEST_ID_REUSED",
-		"请求编号 %s 已用于本部门的另一次报备（%s），本次的企业、事项、人员或时段与之不同，未予报备；新的报备请使用新的请求编号", requestID, what).
+		"请求编号 %s 已用于本部门的另一次报备（%s），本次的%s与之不同，未予报备；重试原报备请给出与之相同的参数，新的报备请使用新的请求编号", requestID, what, changed).
 		With("existing_inspection_id", inspectionID)
 }
 
@@ -527,21 +534,34 @@ func requestReused(requestID, inspectionID, uscc string) error {
 // registered: the parameters are the request's fingerprint, stored in the
 // inspection itself.
 func sameRegistration(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequest) bool {
-	return ins.GetEnterpriseUscc() == req.GetEnterpriseUscc() &&
-		slices.Equal(ins.GetCheckItemIds(), req.GetCheckItemIds()) &&
-		slices.Equal(ins.GetOfficerIds(), req.GetOfficerIds()) &&
-		ins.GetWindowStart().AsTime().Equal(req.GetWindowStart().AsTime()) &&
-		ins.GetWindowEnd().AsTime().Equal(req.GetWindowEnd().AsTime()) &&
-		ins.GetType() == req.GetType() &&
-		ins.GetReason() == strings.TrimSpace(req.GetReason()) &&
-		ins.GetTriggerReference() == domain.Given(req.GetTriggerReference()) &&
-		ins.GetLateReason() == domain.Given(req.GetLateReason()) &&
-		ins.GetVisitKind() == req.GetVisitKind() &&
-		ins.GetDrawId() == req.GetDrawId() &&
-		ins.GetPlanId() == req.GetPlanId() &&
-		// A reason is kept only where an officer was held (成都's
-		// no-finding streak); one given for nobody was dropped.
-		(ins.GetStreakReason() == "" || ins.GetStreakReason() == strings.TrimSpace(req.GetStreakReason()))
+	return len(registrationDiffers(ins, req)) == 0
+}
+
+// registrationDiffers names, in the officer's words, the parameters of req
+// that differ from the inspection its request id registered.
+func registrationDiffers(ins *ruqiv1.Inspection, req *ruqiv1.RegisterInspectionRequest) []string {
+	var d []string
+	add := func(differ bool, name string) {
+		if differ {
+			d = append(d, name)
+		}
+	}
+	add(ins.GetEnterpriseUscc() != req.GetEnterpriseUscc(), "企业")
+	add(!slices.Equal(ins.GetCheckItemIds(), req.GetCheckItemIds()), "检查事项")
+	add(!slices.Equal(ins.GetOfficerIds(), req.GetOfficerIds()), "执法人员")
+	add(!ins.GetWindowStart().AsTime().Equal(req.GetWindowStart().AsTime()) ||
+		!ins.GetWindowEnd().AsTime().Equal(req.GetWindowEnd().AsTime()), "时段")
+	add(ins.GetVisitKind() != req.GetVisitKind(), "入企类型")
+	add(ins.GetType() != req.GetType(), "检查类型")
+	add(ins.GetReason() != strings.TrimSpace(req.GetReason()), "事由")
+	add(ins.GetTriggerReference() != domain.Given(req.GetTriggerReference()), "个案来源编号")
+	add(ins.GetLateReason() != domain.Given(req.GetLateReason()), "补录原因")
+	add(ins.GetDrawId() != req.GetDrawId(), "抽取编号")
+	add(ins.GetPlanId() != req.GetPlanId(), "检查计划")
+	// A reason is kept only where an officer was held (成都's no-finding
+	// streak); one given for nobody was dropped.
+	add(ins.GetStreakReason() != "" && ins.GetStreakReason() != strings.TrimSpace(req.GetStreakReason()), "再次检查的理由")
+	return d
 }
 
 // recordRefusal logs a registration the coordinator refused, for the 司法局.
