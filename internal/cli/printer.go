@@ -353,7 +353,13 @@ func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 		var invalid []string
 		for _, o := range r.GetOfficers() {
 			if !o.GetCertificateValid() {
-				invalid = append(invalid, o.GetName()+"（"+certificateValidity(o)+"）")
+				// Name and id (what re-registering needs), and why:
+				// 李四（O-0002）的执法证已暂扣.
+				standing := certificateStanding(o.GetCertificateStatus(), false)
+				if !strings.HasPrefix(standing, "已") {
+					standing = "已" + standing
+				}
+				invalid = append(invalid, o.GetName()+"（"+o.GetOfficerId()+"）的执法证"+standing)
 			}
 		}
 		if len(invalid) > 0 && r.GetInspection().GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
@@ -365,9 +371,9 @@ func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 				begun = begun || d.GetCheckedInAt() != nil || d.GetArrivedAt() != nil
 			}
 			if begun {
-				p.printf("注意：%s 的执法证无效，不得参加检查；检查已经实施（已扫码签到、登记到场或记录结果），不能撤销。\n", strings.Join(invalid, "、"))
+				p.printf("注意：%s，不得参加检查；检查已经实施（已扫码签到、登记到场或记录结果），不能撤销。\n", strings.Join(invalid, "、"))
 			} else {
-				p.printf("注意：%s 的执法证无效，企业扫码将显示执法证无效，可拒绝检查；请撤销本次报备，改派持有效执法证的人员重新报备。\n", strings.Join(invalid, "、"))
+				p.printf("注意：%s，企业扫码将显示执法证无效，可拒绝检查；请撤销本次报备，改派持有效执法证的人员重新报备。\n", strings.Join(invalid, "、"))
 			}
 		}
 	}

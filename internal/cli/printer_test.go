@@ -199,3 +199,23 @@ func TestJSONPrinter_EncodingFails_CommandFails(t *testing.T) {
 		t.Errorf("printFailed %v, stderr %q", a.printFailed, errOut.String())
 	}
 }
+
+// The note under an inspection whose officer cannot take part named her
+// "董鑫艳（无效（暂扣）） 的执法证无效": parentheses in parentheses, a stray
+// space, and no officer id, which is what the officer re-registering needs.
+func TestInspection_InvalidCertificateNoteNamesTheOfficer(t *testing.T) {
+	r := &ruqiv1.GetInspectionResponse{
+		Inspection: sampleRegisterResponse().GetInspection(),
+		Officers: []*ruqiv1.OfficerView{
+			{OfficerId: "O-0001", Name: "张三", CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE, CertificateValid: true},
+			{OfficerId: "O-0002", Name: "李四", CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED},
+			{OfficerId: "O-0003", Name: "王五", CertificateStatus: ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE},
+		},
+	}
+	var out bytes.Buffer
+	newPrinter("table", &out, &out).Inspection(r)
+	want := "注意：李四（O-0002）的执法证已暂扣、王五（O-0003）的执法证已过期，企业扫码将显示执法证无效"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("want %q in:\n%s", want, out.String())
+	}
+}
