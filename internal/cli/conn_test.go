@@ -254,3 +254,28 @@ func TestServerAddr_URLRefused(t *testing.T) {
 		}
 	}
 }
+
+// A registration refused for a --type that does not go with --plan,
+// --trigger or --draw, or a 专项 without --plan, said so in the server's
+// words only ("请填写计划编号", "请不要填写触发依据"): the CLI's hint names
+// the flag to add or drop, as it does for --trigger and --officers (an
+// officer's month, 2026-12-07).
+func TestServerError_TypeAndReferenceHintsNameTheFlag(t *testing.T) {
+	for reason, flag := range map[string]string{
+		"PLAN_MISSING":           "--plan",
+		"PLAN_FOR_OTHER_TYPE":    "--plan",
+		"TRIGGER_FOR_OTHER_TYPE": "--trigger",
+		"DRAW_NOT_RANDOM":        "--draw",
+	} {
+		st, err := status.New(codes.InvalidArgument, "服务器的说明").WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: "ruqi.v1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _, _ := testApp(nil)
+		var stderr strings.Builder
+		a.printErrorTo(&stderr, st.Err())
+		if !strings.Contains(stderr.String(), "提示：") || !strings.Contains(stderr.String(), flag) {
+			t.Errorf("%s: stderr %q; want a hint naming %s", reason, stderr.String(), flag)
+		}
+	}
+}
