@@ -33,6 +33,12 @@ func AgencyOf(r store.Reader, p auth.Principal, requested string) (string, error
 		}
 		return p.Subject, nil
 	}
+	// An agency head acts for their agency (PlanAgency): asked for
+	// nothing, it is theirs. The role table lets a head reach this only
+	// for the agency's catalogue, which any agency's reader may name.
+	if p.Is(ruqiv1.Role_ROLE_AGENCY_HEAD) && requested == "" {
+		return p.Subject, nil
+	}
 	if requested == "" {
 		return "", domain.Invalidf("AGENCY_MISSING", "请指定执法部门编号")
 	}
