@@ -344,6 +344,15 @@ func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspection
 
 func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 	p.inspection(r.GetInspection())
+	if j := r.GetJointInspection(); j != nil {
+		p.joint(j, nil)
+		// A plan that joined later may have narrowed the visit: the
+		// enterprise is shown the common time, and the officers come then.
+		in := r.GetInspection()
+		if !j.GetCommonStart().AsTime().Equal(in.GetWindowStart().AsTime()) || !j.GetCommonEnd().AsTime().Equal(in.GetWindowEnd().AsTime()) {
+			p.printf("注意：联合检查的共同时段（%s 至 %s）与本报备的时段不同；企业扫码看到的是共同时段，请按共同时段入企。\n", fmtTime(j.GetCommonStart()), fmtTime(j.GetCommonEnd()))
+		}
+	}
 	if len(r.GetOfficers()) > 0 {
 		p.println()
 		p.println("执法人员：")

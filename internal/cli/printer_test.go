@@ -219,3 +219,24 @@ func TestInspection_InvalidCertificateNoteNamesTheOfficer(t *testing.T) {
 		t.Errorf("want %q in:\n%s", want, out.String())
 	}
 }
+
+// `officer show` of a plan in a joint visit prints the visit as it stands,
+// and says so when a plan that joined later narrowed its common time: the
+// officers come then, not at the start of their own plan's window.
+func TestInspection_JointVisitNarrowedIsSaid(t *testing.T) {
+	in := sampleRegisterResponse().GetInspection()
+	start := in.GetWindowStart().AsTime()
+	joint := &ruqiv1.JointInspection{Id: "JNT-INS-1", LeadAgencyId: "AG-01", InspectionIds: []string{in.GetId(), "INS-2", "INS-3"},
+		CommonStart: in.GetWindowStart(), CommonEnd: in.GetWindowEnd()}
+	var out bytes.Buffer
+	newPrinter("table", &out, &out).Inspection(&ruqiv1.GetInspectionResponse{Inspection: in, JointInspection: joint})
+	if !strings.Contains(out.String(), "JNT-INS-1") || strings.Contains(out.String(), "按共同时段入企") {
+		t.Errorf("the joint visit over the plan's own window:\n%s", out.String())
+	}
+	joint.CommonStart = timestamppb.New(start.Add(time.Hour))
+	out.Reset()
+	newPrinter("table", &out, &out).Inspection(&ruqiv1.GetInspectionResponse{Inspection: in, JointInspection: joint})
+	if !strings.Contains(out.String(), "请按共同时段入企") {
+		t.Errorf("the common time narrowed, not said:\n%s", out.String())
+	}
+}

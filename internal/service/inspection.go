@@ -978,6 +978,19 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 			if err := is.s.forEnterprise(r, ins); err != nil {
 				return err
 			}
+		} else if id := ins.GetJointInspectionId(); id != "" {
+			// The visit as it stands: an agency whose plan joined later
+			// may have narrowed the common time, and an officer who read
+			// only the plan's own window came at its start, before the
+			// window the enterprise is shown (an officer's trial,
+			// 2026-12-06).
+			resp.JointInspection, err = r.JointInspection(id)
+			if errors.Is(err, store.ErrNotFound) {
+				err = nil
+			}
+			if err != nil {
+				return err
+			}
 		}
 		resp.AtDoor, err = inspection.AtDoor(r, ins, is.s.policies.For(inspection.RegionOf(r, ins.GetEnterpriseUscc())))
 		if err != nil {

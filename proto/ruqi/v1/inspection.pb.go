@@ -1359,9 +1359,14 @@ type GetInspectionResponse struct {
 	// standing now, or at the window's start for a visit still ahead: a
 	// suspended, revoked or expired certificate is what the enterprise's scan
 	// will show as invalid.
-	Officers      []*OfficerView `protobuf:"bytes,101,rep,name=officers,proto3" json:"officers,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Officers []*OfficerView `protobuf:"bytes,101,rep,name=officers,proto3" json:"officers,omitempty"`
+	// joint_inspection is the joint visit (综合查一次) the inspection is part
+	// of, as it stands now: a plan that joined later may have narrowed its
+	// common time, which is the window the enterprise is shown. Not set for an
+	// enterprise, which reads the visit through its own views.
+	JointInspection *JointInspection `protobuf:"bytes,102,opt,name=joint_inspection,json=jointInspection,proto3" json:"joint_inspection,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GetInspectionResponse) Reset() {
@@ -1411,6 +1416,13 @@ func (x *GetInspectionResponse) GetAtDoor() []*OfficerAtDoor {
 func (x *GetInspectionResponse) GetOfficers() []*OfficerView {
 	if x != nil {
 		return x.Officers
+	}
+	return nil
+}
+
+func (x *GetInspectionResponse) GetJointInspection() *JointInspection {
+	if x != nil {
+		return x.JointInspection
 	}
 	return nil
 }
@@ -2050,13 +2062,14 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"inspection\x12C\n" +
 	"\x10joint_inspection\x18\x02 \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\";\n" +
 	"\x14GetInspectionRequest\x12#\n" +
-	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\xaf\x01\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\xf4\x01\n" +
 	"\x15GetInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
 	"inspection\x12/\n" +
 	"\aat_door\x18d \x03(\v2\x16.ruqi.v1.OfficerAtDoorR\x06atDoor\x120\n" +
-	"\bofficers\x18e \x03(\v2\x14.ruqi.v1.OfficerViewR\bofficers\"\x85\x01\n" +
+	"\bofficers\x18e \x03(\v2\x14.ruqi.v1.OfficerViewR\bofficers\x12C\n" +
+	"\x10joint_inspection\x18f \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\"\x85\x01\n" +
 	"\x19GetInspectionCodesRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1d\n" +
 	"\n" +
@@ -2201,30 +2214,31 @@ var file_ruqi_v1_inspection_proto_depIdxs = []int32{
 	6,  // 28: ruqi.v1.GetInspectionResponse.inspection:type_name -> ruqi.v1.Inspection
 	26, // 29: ruqi.v1.GetInspectionResponse.at_door:type_name -> ruqi.v1.OfficerAtDoor
 	27, // 30: ruqi.v1.GetInspectionResponse.officers:type_name -> ruqi.v1.OfficerView
-	9,  // 31: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
-	4,  // 32: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
-	6,  // 33: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
-	5,  // 34: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
-	23, // 35: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
-	10, // 36: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
-	12, // 37: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
-	14, // 38: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
-	16, // 39: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
-	18, // 40: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
-	20, // 41: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
-	22, // 42: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
-	11, // 43: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
-	13, // 44: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
-	15, // 45: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
-	17, // 46: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
-	19, // 47: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
-	21, // 48: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
-	24, // 49: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
-	43, // [43:50] is the sub-list for method output_type
-	36, // [36:43] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	7,  // 31: ruqi.v1.GetInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
+	9,  // 32: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
+	4,  // 33: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
+	6,  // 34: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
+	5,  // 35: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
+	23, // 36: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
+	10, // 37: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
+	12, // 38: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
+	14, // 39: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
+	16, // 40: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
+	18, // 41: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
+	20, // 42: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
+	22, // 43: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
+	11, // 44: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
+	13, // 45: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
+	15, // 46: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
+	17, // 47: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
+	19, // 48: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
+	21, // 49: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
+	24, // 50: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
+	44, // [44:51] is the sub-list for method output_type
+	37, // [37:44] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_inspection_proto_init() }
