@@ -376,7 +376,13 @@ func validateItemResults(ins *ruqiv1.Inspection, items []*ruqiv1.ItemResult, now
 			ruqiv1.ItemOutcome_ITEM_OUTCOME_MINOR_NO_PENALTY, ruqiv1.ItemOutcome_ITEM_OUTCOME_CASE_OPENED:
 		case ruqiv1.ItemOutcome_ITEM_OUTCOME_RECTIFICATION_ORDERED:
 			if it.GetRectificationDeadline() == nil || !it.GetRectificationDeadline().AsTime().After(now) {
-				return domain.Invalidf("DEADLINE_MISSING", "责令整改须给出晚于今天的整改期限（检查事项 %s）", it.GetCheckItemId())
+				return domain.Invalidf("DEADLINE_MISSING", "责令整改须给出晚于现在的整改期限（检查事项 %s）", it.GetCheckItemId())
+			}
+			// A year mistyped (2062 for 2026) was recorded as given and
+			// shown to the enterprise as its deadline (an officer's trial,
+			// 2026-12-06); no rectification is given years.
+			if d := it.GetRectificationDeadline().AsTime(); d.After(now.AddDate(rectificationYears, 0, 0)) {
+				return domain.Invalidf("DEADLINE_TOO_FAR", "整改期限 %s 晚于%d年之后，请核对年份（检查事项 %s）", domain.FormatTime(d), rectificationYears, it.GetCheckItemId())
 			}
 		default:
 			return domain.Invalidf("OUTCOME_MISSING", "请为检查事项 %s 选择结果：未发现问题、首违不罚、轻微免罚、责令整改或立案", it.GetCheckItemId())
@@ -429,6 +435,10 @@ func warnNoFindingStreak(tx store.Tx, j *Journal, ins *ruqiv1.Inspection, now ti
 	}
 	return nil
 }
+
+// rectificationYears bounds a rectification deadline (责令整改): at most this
+// many years from the result's recording.
+const rectificationYears = 3
 
 // StreakHoldKey is set while officer's next inspection of enterprise uscc is
 // held until a reason is given: the officer found nothing there three times
