@@ -178,6 +178,14 @@ func (p *tablePrinter) PriorResults(r *ruqiv1.ListPriorResultsResponse) {
 		}
 	}
 	t.write(p.out)
+	// The summary (总体情况) is the officer's words on the visit as a
+	// whole, which -o json held and the table left out (an officer's trial,
+	// 2026-12-06): under the table, one line per result that has one.
+	for _, res := range r.GetResults() {
+		if sum := strings.TrimSpace(res.GetSummary()); sum != "" {
+			p.printf("%s 总体情况：%s\n", orDash(res.GetInspectionId()), sum)
+		}
+	}
 	p.printf("共 %d 次检查结果。\n", len(r.GetResults()))
 }
 
