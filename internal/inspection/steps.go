@@ -181,6 +181,15 @@ func Evaluate(tx store.Tx, p auth.Principal, now time.Time, in EvaluationInput) 
 	j := journal(tx, p, now)
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_EVALUATED)
 	e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), EvaluationDetail(ev)
+	if !domain.IsInspection(ins.GetVisitKind()) {
+		// A visit that is not an inspection owes the enterprise no
+		// certificate, no statement of its rights and no proper
+		// inspection: its answers are the supervisor's to read
+		// (ListEvaluations), not the agency's inspection figures (its
+		// 出示执法证 read 50% over one inspection with the certificate
+		// shown and one survey "without" it; a 司法局's trial, 2026-12-07).
+		return ev, j.Record(e)
+	}
 	return ev, j.Record(e, count(report.EvalCount, 1), count(report.EvalOverall, int64(in.Overall)), count(report.EvalCertificate, b2i(in.CertificateShown)),
 		count(report.EvalRights, b2i(in.RightsExplained)), count(report.EvalProper, b2i(in.ConductedProperly)))
 }
