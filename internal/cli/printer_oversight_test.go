@@ -360,3 +360,18 @@ func TestPrintReport_NothingBegun_NoRate(t *testing.T) {
 		t.Errorf("a report of nothing begun shows a rate of 0.0%%:\n%s", got)
 	}
 }
+
+// A 司法局 trial of the report (2026-12-07): "频次预警 4（同一人员连续三次未
+// 发现问题 2）" read as four warnings of which two were streaks, where the
+// log held four frequency warnings and two streaks besides (the dashboard
+// shows them apart).
+func TestPrintReport_StreaksBesideFrequencyWarnings(t *testing.T) {
+	var out bytes.Buffer
+	printReport(&out, &ruqiv1.GetFrequencyReportResponse{FromMonth: "2026-12", ToMonth: "2026-12", RegionCode: "510100",
+		Totals: &ruqiv1.ReportTotals{FrequencyWarnings: 4, NoFindingStreaks: 2}})
+	got := out.String()
+	assertContains(t, got, "频次预警                  4（超过日、周、月提醒线）", "连续三次未发现问题        2（同一人员在同一企业）")
+	if strings.Contains(got, "4（同一人员") {
+		t.Errorf("the streaks read as part of the frequency warnings:\n%s", got)
+	}
+}

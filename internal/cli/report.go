@@ -104,7 +104,10 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		kv("拒绝检查", fmt.Sprint(t.GetRefusals())),
 		kv("企业投诉", fmt.Sprint(t.GetComplaints())),
 		kv("事后补录", fmt.Sprint(t.GetLateRegistrations())),
-		kv("频次预警", fmt.Sprintf("%d（同一人员连续三次未发现问题 %d）", t.GetFrequencyWarnings(), t.GetNoFindingStreaks())),
+		// Two counts, not one and its part: frequency_warnings does not
+		// include the streaks, which the dashboard shows apart too.
+		kv("频次预警", fmt.Sprintf("%d（超过日、周、月提醒线）", t.GetFrequencyWarnings())),
+		kv("连续三次未发现问题", fmt.Sprintf("%d（同一人员在同一企业）", t.GetNoFindingStreaks())),
 		kv("超上限被拒", fmt.Sprint(t.GetCapsRefused())),
 		kv("重复报备被拒", fmt.Sprint(t.GetDuplicatesRefused())),
 		kv("按入企类型", visitsByKind(t.GetVisitsByKind())),
