@@ -93,7 +93,11 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 	if region == "" {
 		region = "全部"
 	}
-	fmt.Fprintf(w, "检查频次报表  %s 至 %s  行政区划：%s\n\n", r.GetFromMonth(), r.GetToMonth(), region)
+	fmt.Fprintf(w, "检查频次报表  %s 至 %s  行政区划：%s\n", r.GetFromMonth(), r.GetToMonth(), region)
+	if note := report.UnfinishedNote(r); note != "" {
+		fmt.Fprintf(w, "注意：%s。\n", note)
+	}
+	fmt.Fprintln(w)
 	fields(w,
 		kv("检查次数", fmt.Sprintf("%d（上年同期 %d，同比 %s）", t.GetInspections(), t.GetPreviousYear(), report.ChangeText(t.GetChange(), t.GetHasChange()))),
 		kv("入企次数", fmt.Sprint(t.GetVisits())),

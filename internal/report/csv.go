@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -76,6 +77,25 @@ func RateText(rate float64, whole int64) string {
 		return "—"
 	}
 	return Percent(rate)
+}
+
+// UnfinishedNote says, beside a report whose period ends in a month not
+// over yet (GetFrequencyReportResponse.to_month_unfinished), what its 同比
+// compares; "" for a period that is over.
+func UnfinishedNote(r *ruqiv1.GetFrequencyReportResponse) string {
+	if !r.GetToMonthUnfinished() {
+		return ""
+	}
+	return fmt.Sprintf("截止月份 %s 尚未结束：其数字截至目前，上年同期为 %s 的整月，同比因此偏低", r.GetToMonth(), lastYearsMonth(r.GetToMonth()))
+}
+
+// lastYearsMonth is "2025-12" of "2026-12"; m itself if it is no month.
+func lastYearsMonth(m string) string {
+	t, err := time.Parse("2006-01", m)
+	if err != nil {
+		return m
+	}
+	return t.AddDate(-1, 0, 0).Format("2006-01")
 }
 
 // ChangeText writes the change on the same months of the year before,

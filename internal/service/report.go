@@ -73,6 +73,10 @@ func (rs *reportServer) GetFrequencyReport(ctx context.Context, req *ruqiv1.GetF
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	// A supervisor reading the default period (January to this month) on
+	// the 7th saw 同比 about a quarter low (a supervisor's trial,
+	// 2026-12-06): said beside it.
+	resp.ToMonthUnfinished = now.Before(q.To.AddDate(0, 1, 0))
 	return resp, nil
 }
 

@@ -189,7 +189,10 @@ type optionData struct {
 }
 
 type reportData struct {
-	Period      string
+	Period string
+	// Unfinished is report.UnfinishedNote: what 同比 compares when the
+	// period ends in a month not over yet.
+	Unfinished  string
 	Region      string
 	GroupLabel  string
 	Stats       []statData
@@ -374,7 +377,7 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 
 func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 	t := rep.GetTotals()
-	d := &reportData{Period: rep.GetFromMonth() + " 至 " + rep.GetToMonth(), Region: rep.GetRegionCode(), GroupLabel: groupLabel(rep.GetGroupBy())}
+	d := &reportData{Period: rep.GetFromMonth() + " 至 " + rep.GetToMonth(), Region: rep.GetRegionCode(), GroupLabel: groupLabel(rep.GetGroupBy()), Unfinished: report.UnfinishedNote(rep)}
 	if d.Region == "" {
 		d.Region = "全部"
 	}

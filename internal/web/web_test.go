@@ -403,6 +403,11 @@ func TestDashboard(t *testing.T) {
 	if !strings.Contains(body, "报表服务暂不可用") && !(strings.Contains(body, `id="chart-rows"`) && strings.Contains(body, "成都市市场监督管理局")) {
 		t.Errorf("dashboard shows neither the report nor the unavailable box")
 	}
+	// The default period ends this month: 同比 compares a part of it with
+	// the whole month a year earlier, said under the period.
+	if strings.Contains(body, `id="chart-rows"`) && !strings.Contains(body, `id="unfinished">注意：截止月份`) {
+		t.Errorf("the default period's unfinished month is not said")
+	}
 
 	r = f.do("GET", "/dashboard?from=2026-13&region=51&group=weekly&top=0", nil, c)
 	body = readBody(t, r)

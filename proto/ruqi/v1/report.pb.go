@@ -801,17 +801,22 @@ func (x *LeadCount) GetCount() int64 {
 }
 
 type GetFrequencyReportResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FromMonth     string                 `protobuf:"bytes,1,opt,name=from_month,json=fromMonth,proto3" json:"from_month,omitempty"`
-	ToMonth       string                 `protobuf:"bytes,2,opt,name=to_month,json=toMonth,proto3" json:"to_month,omitempty"`
-	GroupBy       GroupBy                `protobuf:"varint,3,opt,name=group_by,json=groupBy,proto3,enum=ruqi.v1.GroupBy" json:"group_by,omitempty"`
-	RegionCode    string                 `protobuf:"bytes,4,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
-	Rows          []*ReportRow           `protobuf:"bytes,5,rep,name=rows,proto3" json:"rows,omitempty"`
-	Totals        *ReportTotals          `protobuf:"bytes,6,opt,name=totals,proto3" json:"totals,omitempty"`
-	Evaluations   []*AgencyEvaluation    `protobuf:"bytes,7,rep,name=evaluations,proto3" json:"evaluations,omitempty"`
-	Leads         []*LeadCount           `protobuf:"bytes,8,rep,name=leads,proto3" json:"leads,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	FromMonth   string                 `protobuf:"bytes,1,opt,name=from_month,json=fromMonth,proto3" json:"from_month,omitempty"`
+	ToMonth     string                 `protobuf:"bytes,2,opt,name=to_month,json=toMonth,proto3" json:"to_month,omitempty"`
+	GroupBy     GroupBy                `protobuf:"varint,3,opt,name=group_by,json=groupBy,proto3,enum=ruqi.v1.GroupBy" json:"group_by,omitempty"`
+	RegionCode  string                 `protobuf:"bytes,4,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
+	Rows        []*ReportRow           `protobuf:"bytes,5,rep,name=rows,proto3" json:"rows,omitempty"`
+	Totals      *ReportTotals          `protobuf:"bytes,6,opt,name=totals,proto3" json:"totals,omitempty"`
+	Evaluations []*AgencyEvaluation    `protobuf:"bytes,7,rep,name=evaluations,proto3" json:"evaluations,omitempty"`
+	Leads       []*LeadCount           `protobuf:"bytes,8,rep,name=leads,proto3" json:"leads,omitempty"`
+	// to_month_unfinished: the period ends in a month not over yet (this
+	// month, by default). Its figures are to date, while 同比 compares them
+	// with the whole of that month a year earlier, so the change reads low
+	// (the counters are monthly: no to-date figure of a year ago exists).
+	ToMonthUnfinished bool `protobuf:"varint,9,opt,name=to_month_unfinished,json=toMonthUnfinished,proto3" json:"to_month_unfinished,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *GetFrequencyReportResponse) Reset() {
@@ -900,6 +905,13 @@ func (x *GetFrequencyReportResponse) GetLeads() []*LeadCount {
 	return nil
 }
 
+func (x *GetFrequencyReportResponse) GetToMonthUnfinished() bool {
+	if x != nil {
+		return x.ToMonthUnfinished
+	}
+	return false
+}
+
 var File_ruqi_v1_report_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_report_proto_rawDesc = "" +
@@ -980,7 +992,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\x18conducted_properly_share\x18\a \x01(\x01R\x16conductedProperlyShare\"N\n" +
 	"\tLeadCount\x12+\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x13.ruqi.v1.LeadStatusR\x06status\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x03R\x05count\"\xe2\x02\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\x92\x03\n" +
 	"\x1aGetFrequencyReportResponse\x12\x1d\n" +
 	"\n" +
 	"from_month\x18\x01 \x01(\tR\tfromMonth\x12\x19\n" +
@@ -991,7 +1003,8 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"\x04rows\x18\x05 \x03(\v2\x12.ruqi.v1.ReportRowR\x04rows\x12-\n" +
 	"\x06totals\x18\x06 \x01(\v2\x15.ruqi.v1.ReportTotalsR\x06totals\x12;\n" +
 	"\vevaluations\x18\a \x03(\v2\x19.ruqi.v1.AgencyEvaluationR\vevaluations\x12(\n" +
-	"\x05leads\x18\b \x03(\v2\x12.ruqi.v1.LeadCountR\x05leads*\x8d\x01\n" +
+	"\x05leads\x18\b \x03(\v2\x12.ruqi.v1.LeadCountR\x05leads\x12.\n" +
+	"\x13to_month_unfinished\x18\t \x01(\bR\x11toMonthUnfinished*\x8d\x01\n" +
 	"\aGroupBy\x12\x18\n" +
 	"\x14GROUP_BY_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13GROUP_BY_ENTERPRISE\x10\x01\x12\x13\n" +
