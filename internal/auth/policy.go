@@ -60,7 +60,7 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.InspectionService_GetInspectionCodes_FullMethodName:   {officer, agencyAdmin, admin},
 	ruqiv1.InspectionService_RecordResult_FullMethodName:         {officer, agencyAdmin, admin},
 	ruqiv1.InspectionService_ListPriorResults_FullMethodName:     {officer, agencyAdmin, supervisor, admin},
-	ruqiv1.InspectionService_GetEvaluationSummary_FullMethodName: {officer, agencyAdmin, supervisor, admin},
+	ruqiv1.InspectionService_GetEvaluationSummary_FullMethodName: {officer, agencyAdmin, agencyHead, supervisor, admin},
 
 	ruqiv1.EnterpriseService_ScanCode_FullMethodName:           {enterprise},
 	ruqiv1.EnterpriseService_RefuseInspection_FullMethodName:   {enterprise},

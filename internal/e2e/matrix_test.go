@@ -358,7 +358,7 @@ var matrix = []rpcCase{
 	{ruqiv1.InspectionService_GetEvaluationSummary_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewInspectionServiceClient(cc).GetEvaluationSummary(ctx, &ruqiv1.GetEvaluationSummaryRequest{AgencyId: o.agency})
 		return err
-	}, rows("A/D", "A/D", "D/D", "A/A", "A/A")},
+	}, withHead("A/D", "A/D", "A/D", "D/D", "A/A", "A/A")},
 	{ruqiv1.EnterpriseService_ScanCode_FullMethodName, fresh, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		resp, err := ruqiv1.NewEnterpriseServiceClient(cc).ScanCode(ctx, &ruqiv1.ScanCodeRequest{Code: o.token})
 		if err == nil && resp.GetVerdict() == ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE && resp.GetInspection() == nil {

@@ -30,7 +30,10 @@ const closedAfter = 24 * time.Hour
 // it closed inspections of have not evaluated (releasedSums); supervisors
 // see every month, of the enterprises in their region.
 func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency string) (*ruqiv1.EvaluationSummary, error) {
-	agencySide := p.Is(ruqiv1.Role_ROLE_OFFICER) || p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN)
+	// The agency's head reads what its officers and administrator read
+	// (the head answers for how the agency inspects; a trial of an
+	// agency's month, 2026-12-06, found it refused).
+	agencySide := p.Is(ruqiv1.Role_ROLE_OFFICER) || p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN) || p.Is(ruqiv1.Role_ROLE_AGENCY_HEAD)
 	// Live figures are for whoever may list each evaluation
 	// (ListEvaluations: supervisors and administrators), named here, not
 	// inferred as "not the agency": an agency's head read as live, of any

@@ -27,16 +27,17 @@ func AgencyOf(r store.Reader, p auth.Principal, requested string) (string, error
 		}
 		return o.GetAgencyId(), nil
 	}
-	if p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN) {
+	// An agency's administrator and its head act for that agency alone
+	// (PlanAgency): asked for nothing, it is theirs (a head listing the
+	// catalogue was told AGENCY_MISSING: an officer's trial, 2026-12-06).
+	if p.Is(ruqiv1.Role_ROLE_AGENCY_ADMIN) || p.Is(ruqiv1.Role_ROLE_AGENCY_HEAD) {
 		if requested != "" && requested != p.Subject {
-			return "", domain.PermissionDeniedf("OTHER_AGENCY", "部门管理员只能为本部门（%s）操作，不能代部门 %s 操作", p.Subject, requested)
+			who := "部门管理员"
+			if p.Is(ruqiv1.Role_ROLE_AGENCY_HEAD) {
+				who = "部门负责人"
+			}
+			return "", domain.PermissionDeniedf("OTHER_AGENCY", "%s只能为本部门（%s）操作，不能代部门 %s 操作", who, p.Subject, requested)
 		}
-		return p.Subject, nil
-	}
-	// An agency head acts for their agency (PlanAgency): asked for
-	// nothing, it is theirs. The role table lets a head reach this only
-	// for the agency's catalogue, which any agency's reader may name.
-	if p.Is(ruqiv1.Role_ROLE_AGENCY_HEAD) && requested == "" {
 		return p.Subject, nil
 	}
 	if requested == "" {
