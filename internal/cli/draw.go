@@ -58,6 +58,7 @@ func readIDFile(path string) ([]string, error) {
 func (a *app) drawCommitCommand() *cobra.Command {
 	var title, agency, entFile, offFile, region, industry, requestID string
 	var entCount, offCount int
+	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "commit",
 		Short: "承诺一次双随机抽取：公布抽取名单、数量和程序，随机数此后才产生",
@@ -107,13 +108,20 @@ func (a *app) drawCommitCommand() *cobra.Command {
 					}
 					return err
 				}
-				a.printDraw(resp.GetDraw(), nil)
+				if quiet {
+					// The id alone, for `draw reveal --draw $(…)`, as
+					// register and plan file print theirs.
+					fmt.Fprintln(a.stdout, resp.GetDraw().GetId())
+				} else {
+					a.printDraw(resp.GetDraw(), nil)
+				}
 				if n := resp.GetEnterprisesLeftOut(); n > 0 {
 					// With -o json stdout holds the draw alone, as draw show
-					// writes it (draw verify --file reads that); the count goes
-					// to stderr, where a script still sees it.
+					// writes it (draw verify --file reads that), and with -q
+					// the id alone; the count goes to stderr, where a script
+					// still sees it.
 					w := a.stdout
-					if a.output == "json" {
+					if a.output == "json" || quiet {
 						w = a.stderr
 					}
 					fmt.Fprintf(w, "另有 %d 家企业本年度不得主动检查（如信用 A 级，按本地区无事不扰的规定），未列入名单。\n", n)
@@ -132,6 +140,7 @@ func (a *app) drawCommitCommand() *cobra.Command {
 	f.StringVar(&offFile, "officers-file", "", "执法人员名单文件 `FILE`（同时抽取执法人员时）")
 	f.IntVar(&offCount, "officers", 0, "抽取执法人员的数量 `N`")
 	f.StringVar(&requestID, "request-id", "", "请求编号 `ID`，同一编号重试不会重复抽取（默认随机生成）")
+	f.BoolVarP(&quiet, "quiet", "q", false, "只输出抽取编号")
 	return cmd
 }
 

@@ -72,10 +72,15 @@ func TestDraw_CommitRevealVerify_TamperingDetected(t *testing.T) {
 	}
 
 	var d ruqiv1.Draw
-	mustUnmarshal(t, w.mustCLI(agencyAdmin, "-o", "json", "draw", "commit", "--title", "2026年12月 双随机抽查（测试）",
-		"--enterprises-file", entFile, "--enterprises", "3", "--officers-file", offFile, "--officers", "2"), &d)
+	commit := []string{"draw", "commit", "--title", "2026年12月 双随机抽查（测试）",
+		"--enterprises-file", entFile, "--enterprises", "3", "--officers-file", offFile, "--officers", "2", "--request-id", "draw-e2e-1"}
+	mustUnmarshal(t, w.mustCLI(agencyAdmin, append([]string{"-o", "json"}, commit...)...), &d)
 	if d.GetId() == "" || len(d.GetEnterprisePopulation()) != 12 || len(d.GetRandomness()) != 0 {
 		t.Fatalf("committed draw: %v", &d)
+	}
+	// Retried with its request id, the same draw; -q prints its id alone.
+	if out := w.mustCLI(agencyAdmin, append(commit, "-q")...); out != d.GetId()+"\n" {
+		t.Fatalf("draw commit -q retried: %q, want the id %s alone", out, d.GetId())
 	}
 	w.mustCLI("", "keys", "fetch")
 	// Before the reveal there is nothing to verify yet: said plainly.
