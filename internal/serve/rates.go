@@ -19,6 +19,7 @@ import (
 	ratelimitredis "github.com/ruqi/ruqi/internal/ratelimit/redis"
 	"github.com/ruqi/ruqi/internal/redisconn"
 	"github.com/ruqi/ruqi/internal/service"
+	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -56,15 +57,29 @@ const rateCheckTimeout = 250 * time.Millisecond
 // that would have ended that credential were refused (RATE_LIMITED) for as
 // long as it went on, the session living its 12 hours (a review of the
 // sessions, 2026-12-06). One token's calls cannot spend another token's
-// own allowance; devices are refused these calls by the service anyway.
+// own allowance.
+//
+// The value says whether a call is also charged to the principal's one
+// allowance for its credentials (credentialsKey): every call but the
+// sign-out, which ends the token that makes it. A token's own allowance
+// alone let StartSession, one call of the principal's, buy a whole new
+// allowance of listings (a read of all the principal's tokens) and
+// unbindings of unknown ids (a write transaction each): n sessions made, n
+// times the principal's rate (a review, 2026-12-07). A front-desk phone,
+// which the service refuses these two calls, spends nothing of it: it is
+// what a lost phone would spend to keep its owner from unbinding it.
 var ownCredentials = map[string]bool{
-	ruqiv1.SessionService_SignOut_FullMethodName:      true,
+	ruqiv1.SessionService_SignOut_FullMethodName:      false,
 	ruqiv1.SessionService_ListDevices_FullMethodName:  true,
 	ruqiv1.SessionService_RevokeDevice_FullMethodName: true,
 }
 
 // tokenKey is the limiter's key of one token's own allowance (ownCredentials).
 func tokenKey(tokenID string) string { return "token:" + tokenID }
+
+// credentialsKey is the limiter's key of the principal's one allowance for
+// looking after its credentials past its calls' (ownCredentials).
+func credentialsKey(principal string) string { return "credentials:" + principal }
 
 func (r *principalRates) check(ctx context.Context, method string) error {
 	p, ok := auth.FromContext(ctx)
@@ -96,8 +111,14 @@ func (r *principalRates) check(ctx context.Context, method string) error {
 		}
 		return nil
 	}
-	if wait > 0 && ownCredentials[method] && p.TokenID != "" {
+	if shared, own := ownCredentials[method]; wait > 0 && own && p.TokenID != "" && !(shared && p.Kind == store.TokenDevice) {
+		// The token's own first: a call it refuses spends nothing of the
+		// principal's, so that another credential of it refused in a loop
+		// does not spend what this one needs.
 		wait, err = r.lim.Take(cctx, tokenKey(p.TokenID), rate, r.now())
+		if err == nil && wait == 0 && shared {
+			wait, err = r.lim.Take(cctx, credentialsKey(ratelimit.Key(p.Role, p.Subject)), rate, r.now())
+		}
 		if err != nil {
 			r.unchecked.Add(1) // as a failed check of the principal's: the call goes on
 			return nil

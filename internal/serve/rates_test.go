@@ -11,6 +11,7 @@ import (
 
 	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/ratelimit"
+	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -116,5 +117,49 @@ func TestPrincipalRates_AnotherCredentialSpendingTheAllowance_DoesNotStopSignOut
 	}
 	if err := r.check(as("tok-other"), ruqiv1.SessionService_SignOut_FullMethodName); err != nil {
 		t.Fatalf("another session's sign-out past the principal's allowance: %v", err)
+	}
+}
+
+// A token's own allowance for ListDevices and RevokeDevice is no way past
+// the principal's: StartSession makes a new session token for one call of
+// the principal's allowance, and each had an allowance of its own for
+// these calls, at the principal's rate. An enterprise that spent its
+// allowance on sessions listed its devices (a read of all its tokens, as
+// many as the sessions it made) and revoked unknown ids (a write
+// transaction each) at the principal's rate once per session: 2 sessions
+// gave 4 calls past a burst of 2, 100 sessions 200. Past the principal's
+// allowance they are bounded by one more allowance of the principal's, and
+// a front-desk phone, which the service refuses them, spends none of it.
+func TestPrincipalRates_SessionsMadeForTheirAllowance_DoNotMultiplyIt(t *testing.T) {
+	pol := ratelimit.Policy{ruqiv1.Role_ROLE_ENTERPRISE: ratelimit.PerMinute(1, 2)}
+	r := &principalRates{lim: ratelimit.NewLocal(), policy: pol, now: time.Now}
+	const uscc = "915101070AL6JK1YWK"
+	as := func(tok, kind string) context.Context {
+		return auth.WithPrincipal(context.Background(), auth.Principal{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, TokenID: tok, Kind: kind})
+	}
+	for i := 0; i < 2; i++ { // the principal's allowance, spent making two sessions
+		if err := r.check(as("tok-account", ""), ruqiv1.SessionService_StartSession_FullMethodName); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A lost front-desk phone calling in a loop spends nothing of what the
+	// owner needs to unbind it.
+	for i := 0; i < 5; i++ {
+		_ = r.check(as("tok-phone", store.TokenDevice), ruqiv1.SessionService_ListDevices_FullMethodName)
+	}
+	passed := 0
+	for _, tok := range []string{"tok-s1", "tok-s2", "tok-s3", "tok-s4"} {
+		for i := 0; i < 2; i++ {
+			if r.check(as(tok, store.TokenSession), ruqiv1.SessionService_ListDevices_FullMethodName) == nil {
+				passed++
+			}
+		}
+	}
+	if passed != 2 {
+		t.Fatalf("4 sessions listed devices %d times past the principal's spent allowance (a burst of 2), want 2", passed)
+	}
+	// Signing out ends the token that calls it: still the token's own.
+	if err := r.check(as("tok-s5", store.TokenSession), ruqiv1.SessionService_SignOut_FullMethodName); err != nil {
+		t.Fatalf("a sign-out past the principal's allowance: %v", err)
 	}
 }
