@@ -385,7 +385,11 @@ func (a *app) resolveToken() (string, error) {
 // before any call, in English and as an internal error (header key
 // "authorization" contains value with non-printable ASCII characters): a
 // token file saved with the command's other output, or two tokens in it.
+// Spaces and line ends around it are not part of it: the server trims them
+// off the header, as readTokenFile does of the file (a token pasted into
+// --token with a space after it, which had always worked, was refused).
 func checkToken(tok, source string) (string, error) {
+	tok = strings.TrimSpace(tok)
 	for i, r := range tok {
 		if r < 0x21 || r > 0x7e {
 			what := fmt.Sprintf("第 %d 个字符 %q", utf8.RuneCountInString(tok[:i])+1, r)

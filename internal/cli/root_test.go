@@ -215,3 +215,19 @@ func TestResolveToken_NotOneTokenIsAnError(t *testing.T) {
 		t.Errorf("--token with a line break: exit %d, stderr %q", code, msg)
 	}
 }
+
+// A token with spaces around it, pasted so into --token or the
+// environment, is the token: the server trims them off the header
+// ("Bearer  rq_… "), as the CLI does of a token file, and gRPC sends
+// spaces. The token-shape check (ff08133) refused it as "第 1 个字符 ' '":
+// a valid token that worked until then.
+func TestResolveToken_SpacesAroundTheToken_Trimmed(t *testing.T) {
+	a := probe(t, nil, "--token", " rq_first ")
+	if tok, err := a.resolveToken(); err != nil || tok != "rq_first" {
+		t.Errorf("--token ' rq_first ': %q, %v; want rq_first", tok, err)
+	}
+	a = probe(t, map[string]string{envToken: "rq_first \r\n"})
+	if tok, err := a.resolveToken(); err != nil || tok != "rq_first" {
+		t.Errorf("%s='rq_first \\r\\n': %q, %v; want rq_first", envToken, tok, err)
+	}
+}
