@@ -76,3 +76,38 @@ func TestOpen_MigrationRefusedWhileAnOlderReplicaIsConnected(t *testing.T) {
 	}
 	s2.Close()
 }
+
+// pg_stat_activity shows a role that is neither superuser nor member of
+// pg_read_all_stats the application_name of another role's connections,
+// but not where from nor since when (NULL). An older replica connected as
+// another role (an upgrade that moved ruqi to a role of its own) made the
+// read fail on its NULL backend_start: the start was refused with a Scan
+// error ("converting NULL to time.Time"), naming no connection and nothing
+// to do. It is named as any other, without what cannot be read.
+func TestOpen_OlderReplicaOfAnotherRole_Named(t *testing.T) {
+	srv := pgtest.Start(t)
+	srv.Exec(t, "postgres", "CREATE ROLE ruqi_new LOGIN")
+	srv.Exec(t, "postgres", "CREATE ROLE ruqi_old LOGIN")
+	srv.Exec(t, "postgres", "CREATE DATABASE upgraded OWNER ruqi_new")
+	as := func(role string) string {
+		return strings.Replace(srv.URL("upgraded"), "postgres@", role+"@", 1)
+	}
+	cfg, err := pgx.ParseConfig(as("ruqi_old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["application_name"] = "ruqi"
+	older, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer older.Close(ctx)
+	s, err := postgres.Open(ctx, as("ruqi_new"), testOptions())
+	if err == nil {
+		s.Close()
+		t.Fatal("the schema was migrated while an older replica of another role was connected")
+	}
+	if !strings.Contains(err.Error(), `"ruqi"`) || !strings.Contains(err.Error(), "stop every replica") {
+		t.Errorf("refused, but not naming the connection or what to do: %v", err)
+	}
+}

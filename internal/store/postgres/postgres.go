@@ -236,7 +236,12 @@ func appName(role string) string { return role + schemaMark }
 // dashboard) and this version's replicas starting beside this one are not
 // counted. At most five are named, with where from and since when.
 func olderReplicas(ctx context.Context, db *sql.DB, target int64) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT pid, application_name, coalesce(host(client_addr), 'local'), backend_start
+	// Of another role's connections a role without pg_read_all_stats reads
+	// the name but not client_addr nor backend_start (NULL): an older
+	// replica connected as another role failed the scan below, refusing
+	// the start with a Scan error that named nobody.
+	rows, err := db.QueryContext(ctx, `SELECT pid, application_name,
+			CASE WHEN backend_start IS NULL THEN 'an unknown host' ELSE coalesce(host(client_addr), 'local') END, backend_start
 		FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid()
 			AND (application_name = 'ruqi' OR application_name LIKE 'ruqi %')
@@ -250,7 +255,7 @@ func olderReplicas(ctx context.Context, db *sql.DB, target int64) ([]string, err
 	for rows.Next() {
 		var pid int64
 		var name, from string
-		var since time.Time
+		var since sql.NullTime
 		if err := rows.Scan(&pid, &name, &from, &since); err != nil {
 			return nil, err
 		}
@@ -260,7 +265,11 @@ func olderReplicas(ctx context.Context, db *sql.DB, target int64) ([]string, err
 			}
 		}
 		if n++; n <= 5 {
-			older = append(older, fmt.Sprintf("pid %d %q from %s since %s", pid, name, from, since.UTC().Format(time.RFC3339)))
+			when := "since an unknown time (another database role's connection)"
+			if since.Valid {
+				when = "since " + since.Time.UTC().Format(time.RFC3339)
+			}
+			older = append(older, fmt.Sprintf("pid %d %q from %s %s", pid, name, from, when))
 		}
 	}
 	if n > 5 {
