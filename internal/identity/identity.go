@@ -343,10 +343,13 @@ func refusal(err error) error {
 		return domain.Unauthenticatedf("ID_TOKEN_EXPIRED", "登录被拒绝：身份令牌已过期，请重新登录")
 	case strings.Contains(msg, "issued by a different provider"):
 		return domain.Unauthenticatedf("ID_TOKEN_ISSUER", "登录被拒绝：身份令牌不是由本系统配置的身份提供方签发的")
-	case strings.Contains(msg, "signature"):
-		return domain.Unauthenticatedf("ID_TOKEN_SIGNATURE", "登录被拒绝：身份令牌的签名无效（令牌被篡改或不是身份提供方签发的）")
+	// Before "signature": go-oidc words a key set's failure "failed to
+	// verify signature: fetching keys …", and a provider whose keys could
+	// not be fetched was reported as a token tampered with.
 	case strings.Contains(msg, "fetching keys") || strings.Contains(msg, "get keys failed"):
 		return domain.Unavailablef("IDP_UNAVAILABLE", "暂时无法取得身份提供方的签名公钥，请稍后重试")
+	case strings.Contains(msg, "signature"):
+		return domain.Unauthenticatedf("ID_TOKEN_SIGNATURE", "登录被拒绝：身份令牌的签名无效（令牌被篡改或不是身份提供方签发的）")
 	case strings.Contains(msg, "malformed"):
 		return domain.Unauthenticatedf("ID_TOKEN_MALFORMED", "登录被拒绝：不是有效的身份令牌")
 	}

@@ -36,6 +36,10 @@ type keySet struct {
 	mu      sync.Mutex
 	keys    []jose.JSONWebKey
 	fetched time.Time // of the last fetch, successful or not; zero before the first
+	// failed is the last fetch's error, nil if it succeeded: a token the
+	// keys held do not verify until the next fetch is allowed is refused
+	// with it (the provider is unavailable, not the token forged).
+	failed error
 }
 
 // signingAlgs are the algorithms go-oidc supports.
@@ -57,7 +61,7 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	k.fetch.Lock()
 	defer k.fetch.Unlock()
 	k.mu.Lock()
-	keys, fetched := k.keys, k.fetched
+	keys, fetched, failed := k.keys, k.fetched, k.failed
 	k.mu.Unlock()
 	if fetched != last {
 		// Another call fetched while this one waited: its keys may do.
@@ -66,6 +70,9 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 		}
 	}
 	if !fetched.IsZero() && k.now().Sub(fetched) < keyRefetchEvery {
+		if failed != nil {
+			return nil, failed
+		}
 		return nil, errors.New("failed to verify id token signature")
 	}
 	keys, err = k.get(ctx)
@@ -74,9 +81,14 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	if err == nil {
 		k.keys = keys
 	}
-	k.mu.Unlock()
+	k.failed = nil
 	if err != nil {
-		return nil, fmt.Errorf("fetching keys %w", err)
+		k.failed = fmt.Errorf("fetching keys %w", err)
+	}
+	failed = k.failed
+	k.mu.Unlock()
+	if failed != nil {
+		return nil, failed
 	}
 	if p, ok := verifyWith(jws, keys); ok {
 		return p, nil

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ruqi/ruqi/internal/domain"
 )
 
 // fakeIssuer serves a discovery document and a key set, and counts the
@@ -55,5 +57,32 @@ func TestVerify_ForgedTokens_DoNotFetchTheKeysEachTime(t *testing.T) {
 	}
 	if n := fetches.Load(); n > 1 {
 		t.Fatalf("20 forged tokens fetched the key set %d times, want at most 1", n)
+	}
+}
+
+// A provider whose key set cannot be fetched (503) is unavailable, not a
+// token tampered with: go-oidc words every key set error "failed to verify
+// signature: …", and refusal matched "signature" before "fetching keys",
+// so a citizen signing in while the province's key endpoint was down was
+// told 身份令牌的签名无效（令牌被篡改…）; and for the 30 s after a failed
+// fetch, without trying again, the same.
+func TestVerify_KeySetUnavailable_IsUnavailable(t *testing.T) {
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL, "authorization_endpoint": srv.URL + "/auth",
+			"token_endpoint": srv.URL + "/token", "jwks_uri": srv.URL + "/keys", "id_token_signing_alg_values_supported": []string{"RS256"}})
+	})
+	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	})
+	p := New(Config{Issuer: srv.URL, ClientID: "ruqi", Claims: ClaimMap{EnterpriseUSCC: "uscc"}})
+	p.now = func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) }
+	for i := range 2 { // the fetch, then within the 30 s
+		_, err := p.Verify(context.Background(), forged(srv.URL, i), "n")
+		if got := domain.ReasonOf(err); got != "IDP_UNAVAILABLE" {
+			t.Errorf("token %d with the key set unavailable: %v (%s), want IDP_UNAVAILABLE", i+1, err, got)
+		}
 	}
 }
