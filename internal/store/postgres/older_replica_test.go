@@ -63,8 +63,9 @@ func TestOpen_MigrationRefusedWhileAnOlderReplicaIsConnected(t *testing.T) {
 		conn.Close(ctx)
 	}
 	// Gone: the migration runs, while the next replica of this version
-	// opens beside it.
-	s, err = postgres.Open(ctx, url, testOptions())
+	// opens beside it; the first named "ruqi" in its URL (the old default,
+	// copied by an operator), which is marked as this version's too.
+	s, err = postgres.Open(ctx, url+"&application_name=ruqi", testOptions())
 	if err != nil {
 		t.Fatalf("no older replica connected, yet: %v", err)
 	}

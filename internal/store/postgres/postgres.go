@@ -112,9 +112,14 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store URL: %w", err)
 	}
-	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
-		cfg.ConnConfig.RuntimeParams["application_name"] = appName("ruqi")
+	// A name the operator gave in the URL is kept and marked too: "ruqi"
+	// given there (the old default, copied) would otherwise read as an
+	// older replica to this version's replicas starting beside it.
+	name := cfg.ConnConfig.RuntimeParams["application_name"]
+	if name == "" {
+		name = "ruqi"
 	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = appName(name)
 	s := &Store{where: net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port))) + "/" + cfg.ConnConfig.Database, o: o}
 	s.seqConf = cfg.ConnConfig.Copy()
 	s.seqConf.RuntimeParams["application_name"] = appName("ruqi sequencer " + instanceID())
