@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/transparency-dev/formats/log"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ruqi/ruqi/internal/domain"
@@ -172,31 +173,43 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 					a.textf("  注意：%s\n", note)
 				}
 			}
+			var onlineErr error
 			if online && bad < len(files) {
-				err := a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				onlineErr = a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 					for _, rv := range verdicts {
 						if !rv.Valid {
 							continue
 						}
-						if err := a.consistentWithServer(ctx, cc, v, rv.checkpoint); err != nil {
+						err := a.consistentWithServer(ctx, cc, v, rv.checkpoint)
+						if _, isCall := status.FromError(err); err != nil && isCall {
+							// The server did not answer (down, out of
+							// reach, refused the call): nothing is known of
+							// its log, and the receipt holds as checked
+							// offline. Said as a failed call, not as a
+							// receipt that does not hold.
+							return err
+						}
+						if ne := (*tlog.NotExtendedError)(nil); err == nil || errors.As(err, &ne) {
+							// Extended or not: what the server's log says
+							// of it, apart from a failure to ask.
+							extended := err == nil
+							rv.ExtendedByServer = &extended
+						}
+						if err != nil {
 							bad++
 							rv.Valid, rv.Error = false, errorText(err)
 							a.textf("✗ 事件 %d：%v\n", rv.Seq, err)
-							continue
 						}
-						extended := true
-						rv.ExtendedByServer = &extended
 					}
 					return nil
 				})
-				if err != nil {
-					return err
-				}
-				if bad == 0 {
+				if onlineErr == nil && bad == 0 {
 					a.textf("✓ 服务器当前的日志包含以上存证所见的日志\n")
 				}
 			}
 			if a.output == "json" {
+				// Also when the server could not be asked: the offline
+				// verdicts stand, and the error follows on stderr.
 				b, err := json.MarshalIndent(struct {
 					Receipts []*receiptVerdict `json:"receipts"`
 				}{verdicts}, "", "  ")
@@ -204,6 +217,9 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 					return err
 				}
 				_, _ = a.stdout.Write(append(b, '\n'))
+			}
+			if onlineErr != nil {
+				return onlineErr
 			}
 			if bad > 0 {
 				return &exitCodeError{code: exitNotValid, err: fmt.Errorf("%d 份存证不成立", bad)}
@@ -232,8 +248,9 @@ type receiptVerdict struct {
 	// LegacyNote is tlog.VerifiedReceipt.LegacyNote: what the receipt of an
 	// event hashed before v3 does not prove.
 	LegacyNote string `json:"legacy_note,omitempty"`
-	// ExtendedByServer is set with --online: the server's log today
-	// extends the one the receipt saw.
+	// ExtendedByServer is set with --online once the server answered:
+	// whether its log today extends the one the receipt saw (false: the
+	// history the receipt saw was rewritten or forked).
 	ExtendedByServer *bool `json:"extended_by_server,omitempty"`
 
 	checkpoint *log.Checkpoint

@@ -281,8 +281,32 @@ func TestLog_ReceiptsWitnessAndTampering(t *testing.T) {
 	if r := w.cli("", "receipt", "verify", "--online", scanReceipt); r.exit != 3 {
 		t.Fatalf("old receipt against the rewritten log: exit %d, want 3\n%s%s", r.exit, r.stdout, r.stderr)
 	}
+	// With -o json the verdict says the server's log does not extend the
+	// one the receipt saw, not only that the receipt does not hold (with
+	// the log's key alone: under the witness policy the rewritten log's
+	// checkpoint does not even hold, for want of the witness's signature).
+	r = w.cli("", "-o", "json", "receipt", "verify", "--online", "--log-key", logKey, "--keys-cache", filepath.Join(t.TempDir(), "none.json"), scanReceipt)
+	var online struct {
+		Receipts []struct {
+			Valid            bool
+			ExtendedByServer *bool `json:"extended_by_server"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &online); err != nil || r.exit != 3 || len(online.Receipts) != 1 ||
+		online.Receipts[0].Valid || online.Receipts[0].ExtendedByServer == nil || *online.Receipts[0].ExtendedByServer {
+		t.Fatalf("-o json receipt verify --online against the rewritten log: exit %d, %v\n%s%s", r.exit, err, r.stdout, r.stderr)
+	}
 	if r := w.cli("", "log", "verify", "--state", state); r.exit != 3 {
 		t.Fatalf("log verify after a rewrite: exit %d, want 3\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	// The server out of reach: the offline verdict is written all the
+	// same, the failure to ask said on stderr and in the exit code.
+	w.stop()
+	r = w.cli("", "-o", "json", "--timeout", "2s", "receipt", "verify", "--online", scanReceipt)
+	online.Receipts = nil
+	if err := json.Unmarshal([]byte(r.stdout), &online); err != nil || r.exit == 0 || len(online.Receipts) != 1 ||
+		!online.Receipts[0].Valid || online.Receipts[0].ExtendedByServer != nil {
+		t.Fatalf("-o json receipt verify --online, no server: exit %d, %v\n%s%s", r.exit, err, r.stdout, r.stderr)
 	}
 }
 
