@@ -112,9 +112,9 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store URL: %w", err)
 	}
-	// A name the operator gave in the URL is kept and marked too: "ruqi"
-	// given there (the old default, copied) would otherwise read as an
-	// older replica to this version's replicas starting beside it.
+	// An operator's own name (?application_name=…) is kept, with the
+	// schema mark after it: a "ruqi" or "ruqi east" without it would be
+	// taken for a replica of an older version (olderReplicas).
 	name := cfg.ConnConfig.RuntimeParams["application_name"]
 	if name == "" {
 		name = "ruqi"
@@ -232,8 +232,19 @@ var schemaMark = func() string {
 }()
 
 // appName is the application_name of one of this version's connections, which
-// olderReplicas reads in pg_stat_activity.
-func appName(role string) string { return role + schemaMark }
+// olderReplicas reads in pg_stat_activity: role, then schemaMark. PostgreSQL
+// keeps 63 bytes of printable ASCII of it (and escapes or replaces other
+// bytes): role is cut, never the mark.
+func appName(role string) string {
+	const keep = 63 // NAMEDATALEN - 1
+	b := []byte(role)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	return string(b[:min(len(b), keep-len(schemaMark))]) + schemaMark
+}
 
 // olderReplicas lists the connections to this database of ruqi replicas
 // that know no schema as far as target: those whose application_name is a
