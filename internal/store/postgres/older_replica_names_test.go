@@ -74,3 +74,93 @@ func TestOpen_MigrationNotHeldByThisVersionUnderTheOperatorsName(t *testing.T) {
 		})
 	}
 }
+
+// The refusal named at most five connections in the order they were opened:
+// a replica has its pool, its sequencer's and its cache's connections (six
+// or more), so the first replica's filled the list and every other host hid
+// behind "and N more"; an operator who stopped what was named was refused
+// again, one host at a time. Every host is now named.
+func TestOpen_MigrationRefusalNamesEveryHost(t *testing.T) {
+	srv := pgtest.Start(t)
+	u := srv.NewDatabase(t)
+	behindByOne(t, srv, u)
+	for range 6 {
+		connectAs(t, u, "", "ruqi")
+	}
+	// A second replica, on the database's own host (a unix socket).
+	admin := connectAs(t, u, "", "psql")
+	var sockets string
+	if err := admin.QueryRow(ctx, "SHOW unix_socket_directories").Scan(&sockets); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Host = strings.Split(sockets, ",")[0]
+	cfg.RuntimeParams["application_name"] = "ruqi sequencer 0a1b2c3d"
+	local, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close(ctx)
+
+	s, err := postgres.Open(ctx, u, testOptions())
+	if err == nil {
+		s.Close()
+		t.Fatal("the schema was migrated while older replicas were connected")
+	}
+	t.Log(err)
+	for _, want := range []string{"127.0.0.1", "local", `"ruqi sequencer 0a1b2c3d"`, "7 connection"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not name %s: %v", want, err)
+		}
+	}
+}
+
+// pg_stat_activity shows a role that is not a superuser where another role's
+// sessions come from and since when only with pg_read_all_stats: both are
+// NULL. A province whose replicas connect under roles of their own had its
+// replica fail on a NULL it could not scan (no word of an older replica,
+// and a replica of this version under another role held it too), or would
+// have read another host's connection as "local". The role is named
+// instead, and what is not visible is said so.
+func TestOpen_MigrationRefusalOfAnotherRolesConnections(t *testing.T) {
+	srv := pgtest.Start(t)
+	srv.Exec(t, "postgres", "CREATE ROLE ruqi_owner LOGIN")
+	srv.Exec(t, "postgres", "CREATE ROLE ruqi_b LOGIN")
+	srv.Exec(t, "postgres", "CREATE DATABASE roles OWNER ruqi_owner")
+	pu, err := url.Parse(srv.URL("roles"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu.User = url.User("ruqi_owner")
+	u := pu.String()
+	behindByOne(t, srv, u)
+
+	// A replica of this version under another role: no hold.
+	connectAs(t, u, "ruqi_b", "ruqi sequencer 0a1b2c3d schema 999999")
+	s, err := postgres.Open(ctx, u, testOptions())
+	if err != nil {
+		t.Fatalf("a replica of this version under another role held the migration: %v", err)
+	}
+	s.Close()
+
+	// An older one under another role: refused, naming it and its role.
+	behindByOne(t, srv, u)
+	connectAs(t, u, "ruqi_b", "ruqi cache 0a1b2c3d")
+	s, err = postgres.Open(ctx, u, testOptions())
+	if err == nil {
+		s.Close()
+		t.Fatal("the schema was migrated while an older replica of another role was connected")
+	}
+	t.Log(err)
+	for _, want := range []string{`"ruqi cache 0a1b2c3d"`, "ruqi_b", "stop every replica"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not name %s: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "local") {
+		t.Errorf("a connection whose origin is not visible is called local: %v", err)
+	}
+}

@@ -194,10 +194,10 @@ func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) (int64, 
 		// one still running beside the migrated schema misreads what this
 		// version writes (v3 events read as a broken chain) and is
 		// refused only at its next start. Its connections say it is there.
-		if older, err := olderReplicas(ctx, db, target); err != nil {
+		if older, n, err := olderReplicas(ctx, db, target); err != nil {
 			return 0, err
-		} else if len(older) > 0 {
-			return 0, fmt.Errorf("the schema must be migrated from %d to %d, but replicas of an older version of ruqi are still connected to the database: %s; stop every replica before upgrading any (README, Upgrading), then start this one again (a connection left by a replica that is gone: SELECT pg_terminate_backend(pid))", current, target, strings.Join(older, "; "))
+		} else if n > 0 {
+			return 0, fmt.Errorf("the schema must be migrated from %d to %d, but replicas of an older version of ruqi still have %d connection(s) to the database (%s); stop every replica before upgrading any (README, Upgrading), then start this one again (a connection left by a replica that is gone: SELECT pg_terminate_backend(pid))", current, target, n, strings.Join(older, "; "))
 		}
 		log.Info("store: migrating the PostgreSQL schema", "from", current, "to", target)
 	}
@@ -250,48 +250,72 @@ func appName(role string) string {
 // that know no schema as far as target: those whose application_name is a
 // ruqi one without schemaMark, or with a lower schema. Others' (psql, a
 // dashboard) and this version's replicas starting beside this one are not
-// counted. At most five are named, with where from and since when.
-func olderReplicas(ctx context.Context, db *sql.DB, target int64) ([]string, error) {
-	// Of another role's connections a role without pg_read_all_stats reads
-	// the name but not client_addr nor backend_start (NULL): an older
-	// replica connected as another role failed the scan below, refusing
-	// the start with a Scan error that named nobody.
-	rows, err := db.QueryContext(ctx, `SELECT pid, application_name,
-			CASE WHEN backend_start IS NULL THEN 'an unknown host' ELSE coalesce(host(client_addr), 'local') END, backend_start
+// counted. The connections are named by where they come from, every host
+// (a replica opens six or more: five in all hid every host but the first),
+// with at most three of each (pid, name, since when) and how many more.
+// Where a connection of another role comes from and since when is visible
+// only to a superuser, that role or pg_read_all_stats (NULL, not "local"):
+// the role is named instead.
+func olderReplicas(ctx context.Context, db *sql.DB, target int64) (older []string, n int, err error) {
+	rows, err := db.QueryContext(ctx, `SELECT pid, application_name, coalesce(usename::text, '?'),
+			backend_start IS NOT NULL, coalesce(host(client_addr), ''), backend_start
 		FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid()
 			AND (application_name = 'ruqi' OR application_name LIKE 'ruqi %')
-		ORDER BY backend_start`)
+		ORDER BY backend_start NULLS LAST, pid`)
 	if err != nil {
-		return nil, fmt.Errorf("read the database's other connections (pg_stat_activity): %w", err)
+		return nil, 0, fmt.Errorf("read the database's other connections (pg_stat_activity): %w", err)
 	}
 	defer rows.Close()
-	var older []string
-	n := 0
+	type origin struct {
+		where string
+		conns []string
+		n     int
+	}
+	var origins []*origin
+	byWhere := map[string]*origin{}
 	for rows.Next() {
 		var pid int64
-		var name, from string
+		var name, role, addr string
+		var visible bool
 		var since sql.NullTime
-		if err := rows.Scan(&pid, &name, &from, &since); err != nil {
-			return nil, err
+		if err := rows.Scan(&pid, &name, &role, &visible, &addr, &since); err != nil {
+			return nil, 0, err
 		}
 		if _, after, ok := strings.Cut(name, " schema "); ok {
 			if v, err := strconv.ParseInt(after, 10, 64); err == nil && v >= target {
 				continue
 			}
 		}
-		if n++; n <= 5 {
-			when := "since an unknown time (another database role's connection)"
-			if since.Valid {
-				when = "since " + since.Time.UTC().Format(time.RFC3339)
-			}
-			older = append(older, fmt.Sprintf("pid %d %q from %s %s", pid, name, from, when))
+		n++
+		where, conn := "from "+addr, fmt.Sprintf("pid %d %q", pid, name)
+		switch {
+		case !visible:
+			where = fmt.Sprintf("of role %s, whose host and start only a superuser, %s or pg_read_all_stats may see", role, role)
+		case addr == "":
+			where = "from local (a unix socket on the database's host)"
+		}
+		if since.Valid {
+			conn += " since " + since.Time.UTC().Format(time.RFC3339)
+		}
+		o := byWhere[where]
+		if o == nil {
+			o = &origin{where: where}
+			byWhere[where] = o
+			origins = append(origins, o)
+		}
+		if o.n++; o.n <= 3 {
+			o.conns = append(o.conns, conn)
 		}
 	}
-	if n > 5 {
-		older = append(older, fmt.Sprintf("and %d more", n-5))
+	for _, o := range origins {
+		more := ""
+		if o.n > 3 {
+			more = fmt.Sprintf(" and %d more", o.n-3)
+		}
+		older = append(older, fmt.Sprintf("%d %s: %s%s", o.n, o.where, strings.Join(o.conns, ", "), more))
 	}
-	return older, rows.Err()
+	return older, n, rows.Err()
 }
 
 // Format names the schema version, for the server's ready line.
