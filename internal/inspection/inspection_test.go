@@ -333,3 +333,51 @@ func TestComplain_Refusals(t *testing.T) {
 		t.Errorf("refused complaints wrote %s", types(es))
 	}
 }
+
+// A closed visit's code opened again by the enterprise's own account (to
+// read the results and evaluate, as 检查记录 asks it to) is a review, not a
+// code shown at the door: it opens no lead against the agency. A staff
+// phone at the door scanning it still does (a trial as a restaurant on a
+// phone, 2026-12-07: every evaluation left the 司法局 a lead
+// 扫描到无效入企码 naming the agency that had closed the visit properly).
+func TestScan_ClosedCodeReviewedIsNoLead(t *testing.T) {
+	now := time.Now()
+	st := fixture(t, now)
+	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		ins, err := tx.Inspection("INS-1")
+		if err != nil {
+			return err
+		}
+		ins.State = ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED
+		return tx.PutInspection(ins)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	claims := code.Claims{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-1", OfficerID: "O-1", CertificateNumber: "C-1",
+		EnterpriseUSCC: uscc, NotBefore: now.Add(-time.Hour), Expiry: now.Add(time.Hour)}
+	scan := func(p auth.Principal) {
+		t.Helper()
+		if err := st.Update(context.Background(), func(tx store.Tx) error {
+			out, err := inspection.Scan(tx, p, now, claims, "", domain.DefaultLimits())
+			if err == nil && out.Verdict != ruqiv1.Verdict_VERDICT_CLOSED {
+				t.Errorf("%s: verdict %v, want closed", p.Via(), out.Verdict)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	account := enterprise
+	account.Kind = store.TokenSession
+	scan(account)
+	scan(enterprise) // an issued token: the CLI's company scan
+	if got := types(events(t, st)); got != "SCAN_REJECTED SCAN_REJECTED" {
+		t.Errorf("reviewed by the account and the CLI: events %q, want the scans and no lead", got)
+	}
+	device := enterprise
+	device.Kind, device.TokenID = store.TokenDevice, "tok-d"
+	scan(device)
+	if got := types(events(t, st)); got != "SCAN_REJECTED SCAN_REJECTED LEAD_OPENED SCAN_REJECTED" {
+		t.Errorf("at the door: events %q, want a lead", got)
+	}
+}

@@ -64,6 +64,14 @@ func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, token str
 	e.InspectionId, e.EnterpriseUscc, e.OfficerId = c.InspectionID, uscc, c.OfficerID
 	if verdict != ruqiv1.Verdict_VERDICT_VALID {
 		e.Type, e.Detail = ruqiv1.EventType_EVENT_TYPE_SCAN_REJECTED, verdict.String()
+	}
+	// A closed visit's code opened again by the enterprise's account or
+	// token is a review of the visit (its results, its evaluation: the
+	// pages send the enterprise back to the code for them), recorded as a
+	// scan and no lead; a staff phone at the door scanning it is offered the
+	// refusal (ScanCodeResponse.by_device), and opens one.
+	reviewed := verdict == ruqiv1.Verdict_VERDICT_CLOSED && p.Kind != store.TokenDevice
+	if verdict != ruqiv1.Verdict_VERDICT_VALID && !reviewed {
 		lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc, InspectionId: c.InspectionID,
 			OfficerId: c.OfficerID, Description: VerdictMessages[verdict], OccurredAt: timestamppb.New(now)}
 		if ins != nil {
@@ -74,7 +82,7 @@ func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, token str
 		if _, err := j.OpenLead(domain.LeadIDFor(fmt.Sprintf("code|%x|%d|%s", c.TokenID, verdict, uscc)), lead); err != nil {
 			return Scanned{}, err
 		}
-	} else {
+	} else if verdict == ruqiv1.Verdict_VERDICT_VALID {
 		ci, first, err := checkIn(tx, c, uscc, p.Via(), now)
 		if err != nil {
 			return Scanned{}, err
