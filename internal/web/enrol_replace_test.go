@@ -75,7 +75,7 @@ func TestEnrol_ReplacingASignIn_AsksFirstAndSignsTheOldOneOut(t *testing.T) {
 		}
 	}
 	resp = f.do("POST", "/enrol/"+enr.GetCode(), url.Values{"replace": {"yes"}}, aCookie)
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("binding with the box ticked: %d (the code must still be good)\n%s", resp.StatusCode, readBody(t, resp))
 	}
 	if c := cookieOf(t, resp, enterpriseCookie); c.Value == aCookie.Value {
@@ -95,7 +95,7 @@ func TestEnrol_PageOfASpentCode_SaysSoAndOffersNoForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp := f.do("POST", "/enrol/"+enr.GetCode(), url.Values{}); resp.StatusCode != http.StatusOK {
+	if resp := f.do("POST", "/enrol/"+enr.GetCode(), url.Values{}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("binding: %d\n%s", resp.StatusCode, readBody(t, resp))
 	}
 	for _, code := range []string{enr.GetCode(), "NOTACODE"} {

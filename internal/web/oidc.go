@@ -10,6 +10,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -387,8 +389,36 @@ func (s *server) enrol(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	setSession(w, r, enterpriseCookie, resp.GetToken(), dv.GetExpiresAt().AsTime())
+	// A redirect, not the page: a refresh of the POST's answer sent the
+	// spent code again and a bound phone read 绑定失败 (a trial as a
+	// restaurant's front desk, 2026-12-07).
+	q := url.Values{"enterprise": {resp.GetEnterpriseName()}, "label": {dv.GetLabel()},
+		"until": {strconv.FormatInt(dv.GetExpiresAt().GetSeconds(), 10)}}
+	http.Redirect(w, r, "/enrolled?"+confirmation(resp.GetToken(), "enrolled", q).Encode(), http.StatusSeeOther)
+}
+
+// enrolled confirms a binding to the phone that made it: GET /enrolled.
+// A device may not list devices (DEVICE_NOT_ACCOUNT), so the page shows
+// what the binding answered, from a query signed with the device's own
+// session: only the phone holding that session opens it, and nobody can
+// make it say other words.
+func (s *server) enrolled(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	until, err := strconv.ParseInt(q.Get("until"), 10, 64)
+	if !confirmed(r, "enrolled") || err != nil {
+		unconfirmed(w, "/", "返回首页")
+		return
+	}
+	// Still bound: a revoked device's session is refused as the home page
+	// finds out (a device may not list devices, but is known).
+	ctx, cancel := s.callContext(r)
+	_, err = s.sess.ListDevices(as(ctx, sessionToken(r, enterpriseCookie)), &ruqiv1.ListDevicesRequest{})
+	cancel()
+	if status.Code(err) == codes.Unauthenticated && sessionEnded(w, r, err) {
+		return
+	}
 	render(w, http.StatusOK, "result", "已绑定前台设备", resultData{
-		Banner: okBanner("已绑定为前台设备", "本手机已绑定为「"+resp.GetEnterpriseName()+"」的前台设备「"+dv.GetLabel()+"」，有效期至 "+beijing(dv.GetExpiresAt())+"（北京时间）。"),
+		Banner: okBanner("已绑定为前台设备", "本手机已绑定为「"+q.Get("enterprise")+"」的前台设备「"+q.Get("label")+"」，有效期至 "+domain.FormatTime(time.Unix(until, 0))+"（北京时间）。"),
 		Lines:  []string{"扫描执法人员出示的入企码即可核验，并以本设备的名义记录入企签到。", "企业可随时在“前台设备”页面解除绑定。"},
 		Back:   "/", BackTo: "返回首页"})
 }

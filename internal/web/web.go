@@ -253,6 +253,7 @@ func Handler(cfg Config) http.Handler {
 		mux.HandleFunc("POST /devices/{id}/revoke", s.revokeDevice)
 		mux.HandleFunc("GET /enrol/{code}", s.enrolPage)
 		mux.HandleFunc("POST /enrol/{code}", fromPage(s.enrol))
+		mux.HandleFunc("GET /enrolled", s.enrolled)
 	}
 	// Cross-site POSTs are refused by their Sec-Fetch-Site/Origin headers
 	// before any handler runs; the forms' CSRF tokens are the second line.
