@@ -193,3 +193,36 @@ func ValidateOccurred(at, now time.Time, leeway time.Duration) error {
 	}
 	return nil
 }
+
+// RefusedState names a visit of the enterprise's history (检查记录) as the
+// enterprise stands towards it: a visit it refused and nobody has cancelled
+// or closed since is 企业已拒绝, as the CLI's history and 检查预告 say; "" for
+// any other, which its state names.
+func RefusedState(v *ruqiv1.InspectionView) string {
+	if v.GetRefusedAt() != nil && v.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
+		return "企业已拒绝"
+	}
+	return ""
+}
+
+// EvaluationNote says, in the enterprise's history, where a visit stands
+// for its evaluation (MayEvaluate's rule, in words): evaluated, to
+// evaluate, not yet, or nothing to evaluate (a cancelled visit). A trial as
+// a restaurant on a phone (2026-12-07) read "办结后扫执法人员的入企码即可评价"
+// under a cancelled visit.
+func EvaluationNote(v *ruqiv1.InspectionView) string {
+	switch {
+	case v.GetEvaluated():
+		return "已评价"
+	case v.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
+		return "已撤销，无需评价"
+	case !IsInspection(v.GetVisitKind()):
+		if v.GetCheckedInAt() == nil {
+			return "未评价（扫码入企后，扫来访人员的入企码即可评价）"
+		}
+		return "待评价：扫来访人员的入企码即可评价"
+	case v.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
+		return "待评价：扫执法人员的入企码即可评价"
+	}
+	return "未评价（办结后扫执法人员的入企码即可评价）"
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -19,7 +20,10 @@ type historyData struct {
 
 type historyInspection struct {
 	*inspectionData
-	Evaluated bool
+	// Evaluation is where the visit stands for its evaluation
+	// (domain.EvaluationNote); Refused, that the enterprise refused it.
+	Evaluation string
+	Refused    bool
 }
 
 const (
@@ -82,7 +86,11 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) {
 	from := min((page-1)*historyPage, len(all))
 	to := min(from+historyPage, len(all))
 	for _, v := range all[from:to] {
-		d.Inspections = append(d.Inspections, historyInspection{inspectionData: inspectionOf(v), Evaluated: v.GetEvaluated()})
+		h := historyInspection{inspectionData: inspectionOf(v), Evaluation: domain.EvaluationNote(v)}
+		if st := domain.RefusedState(v); st != "" {
+			h.State, h.Refused = st, true
+		}
+		d.Inspections = append(d.Inspections, h)
 	}
 	if to < len(all) {
 		d.Older = "/history?p=" + strconv.Itoa(page+1)

@@ -144,7 +144,7 @@ func TestPhone_History_ResultsFromTheHomePage(t *testing.T) {
 	do(t, p, "open 检查记录", chromedp.Click(chromedp.CSS("#history-link")), chromedp.WaitVisible(chromedp.CSS("#history")))
 	screenshot(t, p, "phone-history")
 	page := text(t, p, "main")
-	for _, want := range []string{c.GetInspectionId(), "检查结果", "灭火器过期", "未评价", "今年 1 次检查"} {
+	for _, want := range []string{c.GetInspectionId(), "检查结果", "灭火器过期", "待评价", "今年 1 次检查"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("检查记录 does not show %q:\n%s", want, page)
 		}
