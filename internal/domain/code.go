@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"time"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -109,4 +110,19 @@ func has(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// OutsideJointTime is what the enterprise is told when a code of a joint
+// visit scans valid outside the visit's common time, the window it is
+// shown (start–end): the code holds for its own agency's registered window,
+// which the common time narrows, and the agencies are to come together
+// then (进一次门). "" within the common time, give or take the leeway. A
+// trial on a phone (2026-12-06) read 有效，请配合检查 at 02:06 beside a
+// visit window of 02:35–05:35, while the other agency's code said 未到检查
+// 时段.
+func OutsideJointTime(start, end, now time.Time, leeway time.Duration) string {
+	if TimeCode(start, end, now, leeway) == CodeInWindow {
+		return ""
+	}
+	return fmt.Sprintf("注意：现在不在联合检查的共同时段（%s 至 %s）内。此入企码在其部门报备的时段内有效，但联合检查的各部门应在共同时段一同入企（进一次门、查多项事）；企业可请执法人员在共同时段再来。", FormatTime(start), FormatTime(end))
 }

@@ -110,6 +110,14 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 			// that nothing may be inspected.
 			resp.Message = domain.NotInspectionMessage(view.GetVisitKind())
 		}
+		if resp.Verdict == ruqiv1.Verdict_VERDICT_VALID && len(view.GetInspectionIds()) > 1 {
+			// A joint visit: the window shown is its common time, which
+			// the code's own (its agency's plan) may begin before or end
+			// after.
+			if note := domain.OutsideJointTime(view.GetWindowStart().AsTime(), view.GetWindowEnd().AsTime(), now, es.s.cfg.Limits.ClockLeeway); note != "" {
+				resp.Message += "。" + note
+			}
+		}
 		return nil
 	})
 	if err != nil {
