@@ -182,7 +182,7 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 	v := &ruqiv1.InspectionView{
 		InspectionId: ins.GetId(), WindowStart: ins.GetWindowStart(), WindowEnd: ins.GetWindowEnd(),
 		Type: ins.GetType(), Reason: ins.GetReason(), State: ins.GetState(), CheckedInAt: ins.GetFirstCheckedInAt(),
-		LeadAgencyId: ins.GetAgencyId(), VisitKind: ins.GetVisitKind(),
+		LeadAgencyId: ins.GetAgencyId(), VisitKind: ins.GetVisitKind(), AgencyId: ins.GetAgencyId(),
 	}
 	plans := []*ruqiv1.Inspection{ins}
 	joint, err := jointOf(r, ins)

@@ -24,6 +24,10 @@ type historyInspection struct {
 	// (domain.EvaluationNote); Refused, that the enterprise refused it.
 	Evaluation string
 	Refused    bool
+	// Part names, in a joint visit, the agency whose part this entry is:
+	// the visit is listed once per agency's plan, each evaluated on its
+	// own, and two entries read alike (a trial on a phone, 2026-12-06).
+	Part string
 }
 
 const (
@@ -89,6 +93,13 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) {
 		h := historyInspection{inspectionData: inspectionOf(v), Evaluation: domain.EvaluationNote(v)}
 		if st := domain.RefusedState(v); st != "" {
 			h.State, h.Refused = st, true
+		}
+		if len(h.Agencies) > 1 {
+			for _, a := range h.Agencies {
+				if a.ID == v.GetAgencyId() {
+					h.Part = a.Name
+				}
+			}
 		}
 		d.Inspections = append(d.Inspections, h)
 	}

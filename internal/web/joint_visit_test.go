@@ -186,3 +186,37 @@ func hiddenOrEmpty(body, name string) string {
 	v, _, _ := strings.Cut(rest, `"`)
 	return html.UnescapeString(v)
 }
+
+// A joint visit is listed in 检查记录 once per agency's plan, each evaluated
+// on its own: the two entries read alike, both agencies, both numbers (a
+// trial on a phone, 2026-12-06). Each now says whose part it is.
+func TestHistory_JointVisit_EachEntryNamesItsAgencysPart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	const uscc = "91510104CY4C7RGWMR" // 锦江区: AG-03's territory, and AG-04's
+	ids := map[string]string{}
+	for _, p := range []struct{ officer, other, item, agency string }{{"O-0003", "O-0012", "CI-0012", "应急管理局"}, {"O-0004", "O-0013", "CI-0022", "消防救援支队"}} {
+		resp, err := ruqiv1.NewInspectionServiceClient(f.api).RegisterInspection(as(ctx, f.issue(ruqiv1.Role_ROLE_OFFICER, p.officer)), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: uscc, CheckItemIds: []string{p.item}, OfficerIds: []string{p.officer, p.other},
+			WindowStart: timestamppb.New(now), WindowEnd: timestamppb.New(now.Add(3 * time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "综合查一次"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[resp.GetInspection().GetId()] = p.agency
+	}
+	ec := f.signInEnterprise(f.issue(ruqiv1.Role_ROLE_ENTERPRISE, uscc))
+	body := readBody(t, f.do("GET", "/history", nil, ec))
+	for id, agency := range ids {
+		i := strings.Index(body, `data-id="`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no entry for %s:\n%s", id, visible(body))
+		}
+		entry := body[i:]
+		entry = entry[:strings.Index(entry, "</div>")]
+		if part := visible(entry); !strings.Contains(part, "联合检查中") || !strings.Contains(part, agency+"的部分") {
+			t.Errorf("the entry of %s does not name %s's part: %q", id, agency, part)
+		}
+	}
+}

@@ -239,6 +239,10 @@ type InspectionView struct {
 	Late      bool                `protobuf:"varint,16,opt,name=late,proto3" json:"late,omitempty"`
 	// refused_at is when the enterprise refused this inspection, if it did.
 	RefusedAt *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
+	// agency_id is the agency of inspection_id, this view's own plan: in a
+	// joint visit, the part that evaluated, refused and complain_about name
+	// (each agency's part is evaluated on its own).
+	AgencyId string `protobuf:"bytes,18,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
 	// visit_kind: an inspection, or a visit that is not one, under which
 	// nothing may be inspected.
 	VisitKind VisitKind `protobuf:"varint,120,opt,name=visit_kind,json=visitKind,proto3,enum=ruqi.v1.VisitKind" json:"visit_kind,omitempty"`
@@ -398,6 +402,13 @@ func (x *InspectionView) GetRefusedAt() *timestamppb.Timestamp {
 		return x.RefusedAt
 	}
 	return nil
+}
+
+func (x *InspectionView) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
+	}
+	return ""
 }
 
 func (x *InspectionView) GetVisitKind() VisitKind {
@@ -1457,7 +1468,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
 	"agency_ids\x18\x06 \x03(\tR\tagencyIds\x12$\n" +
 	"\x0echeck_item_ids\x18\a \x03(\tR\fcheckItemIds\x12\x18\n" +
-	"\aretired\x18\b \x01(\bR\aretired\"\xc5\a\n" +
+	"\aretired\x18\b \x01(\bR\aretired\"\xe2\a\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +
@@ -1479,7 +1490,8 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\tevaluated\x18\x0f \x01(\bR\tevaluated\x12\x12\n" +
 	"\x04late\x18\x10 \x01(\bR\x04late\x129\n" +
 	"\n" +
-	"refused_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\x121\n" +
+	"refused_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\x12\x1b\n" +
+	"\tagency_id\x18\x12 \x01(\tR\bagencyId\x121\n" +
 	"\n" +
 	"visit_kind\x18x \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12[\n" +
 	"\x18accompanying_supervisors\x18\xb4\x01 \x03(\v2\x1f.ruqi.v1.AccompanyingSupervisorR\x17accompanyingSupervisors\x12\x18\n" +
