@@ -59,3 +59,30 @@ func TestEnrol_RefreshAfterBinding_StillSaysBound(t *testing.T) {
 		t.Errorf("the confirmation without the device's session says bound")
 	}
 }
+
+// A front-desk phone's sign-out unbinds it: the staff member tapping
+// 退出登录 on the home page was not told (a trial on a phone, 2026-12-06).
+// The phone's home page says what it is and what signing out does, and does
+// not offer the devices page, which a device may not use; the account's
+// home page is as before.
+func TestHome_FrontDeskPhone_ToldSigningOutUnbindsIt(t *testing.T) {
+	f := newFixture(t)
+	enr, err := ruqiv1.NewSessionServiceClient(f.api).CreateDeviceEnrolment(as(context.Background(), f.ent), &ruqiv1.CreateDeviceEnrolmentRequest{Label: "收银台"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := cookieOf(t, f.do("POST", "/enrol/"+enr.GetCode(), url.Values{}), enterpriseCookie)
+	page := readBody(t, f.do("GET", "/", nil, dev))
+	for _, want := range []string{`id="device-note"`, "退出并解除绑定"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the phone's home page lacks %q:\n%s", want, visible(page))
+		}
+	}
+	if strings.Contains(page, `id="devices-link"`) {
+		t.Errorf("the phone's home page offers the devices page")
+	}
+	account := readBody(t, f.do("GET", "/", nil, f.signInEnterprise(f.ent)))
+	if strings.Contains(account, `id="device-note"`) || !strings.Contains(account, `id="devices-link"`) || !strings.Contains(account, ">退出登录<") {
+		t.Errorf("the account's home page:\n%s", visible(account))
+	}
+}

@@ -701,6 +701,8 @@ type homeData struct {
 	SignIn   string
 	Problem  string
 	Code     string
+	// Device is a front-desk phone signed in (bound), not the account.
+	Device bool
 }
 
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
@@ -717,6 +719,10 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 			d.SignIn = signInProblems["expired"]
 		} else {
 			d.SignedIn, d.CSRF = true, csrfToken(sess)
+			// A front-desk phone's sign-out unbinds it, which the staff
+			// member tapping 退出登录 was not told (a trial on a phone,
+			// 2026-12-06); the pages it may not use are not offered.
+			d.Device = errorReason(err) == "DEVICE_NOT_ACCOUNT"
 		}
 	}
 	render(w, http.StatusOK, "home", "扫码入企 · 入企码核验", d)
