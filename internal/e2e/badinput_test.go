@@ -297,18 +297,24 @@ func TestHTTP_PublicKeysJSON(t *testing.T) {
 	}
 }
 
-// A simulation whose calls failed (here every registration: --skip-import
-// on a server without the directory) exits non-zero, saying so: a script
-// that runs it must not take it for a good run (an operator's trial,
-// 2026-12-05: it exited 0 with 400 NotFound). Refusals are outcomes, not
-// failures: the same run on the imported directory exits 0.
+// A simulation whose calls failed exits non-zero, saying so: a script that
+// runs it must not take it for a good run (an operator's trial, 2026-12-05:
+// it exited 0 with 400 NotFound). Refusals are outcomes, not failures: the
+// run on the imported directory exits 0. With --skip-import on a server
+// whose directory another seed or size made, it stops before simulating,
+// saying so, where every registration failed on unknown enterprises; here
+// the officers differ (the enterprises alike), so the calls fail.
 func TestSimulate_FailedCalls_ExitNonZero(t *testing.T) {
 	s := startServer(t)
 	r := s.cli(s.admin, "simulate", "--skip-import", "--inspections", "20", "--concurrency", "2", "--no-progress")
-	if r.exit == 0 || !strings.Contains(r.stderr, "次调用出错") {
-		t.Fatalf("simulate on a server without its directory: exit %d, stderr %q; want non-zero and the failed calls named\nstdout: %s", r.exit, r.stderr, r.stdout)
+	if r.exit == 0 || !strings.Contains(r.stderr, "服务器上的名录不是以 --seed") {
+		t.Fatalf("simulate --skip-import on a server without its directory: exit %d, stderr %q; want non-zero and the directory named\nstdout: %s", r.exit, r.stderr, r.stdout)
 	}
 	s.mustCLI(s.admin, "simulate", "--inspections", "20", "--concurrency", "2", "--no-progress")
+	r = s.cli(s.admin, "simulate", "--skip-import", "--officers", "900", "--inspections", "20", "--concurrency", "2", "--no-progress")
+	if r.exit == 0 || !strings.Contains(r.stderr, "次调用出错") {
+		t.Fatalf("simulate with officers the server does not have: exit %d, stderr %q; want non-zero and the failed calls named\nstdout: %s", r.exit, r.stderr, r.stdout)
+	}
 }
 
 // Every data directory a server starts on registers a never-expiring

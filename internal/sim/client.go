@@ -213,6 +213,34 @@ const importRange = 10000
 // importDirectory imports d and then ents (enterprises generated a range
 // at a time; none for a directory held whole), in chunks, one after the
 // other. It returns the chunks imported.
+// directoryOnServer checks, before --skip-import simulates, that the
+// server holds the directory these options generate: its first and last
+// enterprise, by code and name. A seed or size other than the import's
+// generated another directory, and every registration then failed on
+// unknown enterprises and officers, thousands of errors that did not say
+// why.
+func directoryOnServer(ctx context.Context, c *client, admin string, ents Enterprises, seed int64) error {
+	if ents.N == 0 {
+		return nil
+	}
+	for _, i := range []int{0, ents.N - 1} {
+		want := ents.Range(i, i+1)[0]
+		cctx, cancel := c.asFor(ctx, admin, c.timeout)
+		got, err := c.dir.GetEnterprise(cctx, &ruqiv1.GetEnterpriseRequest{Uscc: want.GetUscc()})
+		cancel()
+		if status.Code(err) == codes.NotFound || err == nil && got.GetEnterprise().GetName() != want.GetName() {
+			return fmt.Errorf("服务器上的名录不是以 --seed %d、%d 家企业生成的（没有企业 %s %s）：请用导入名录时的 --seed 和规模，或去掉 --skip-import 重新导入", seed, ents.N, want.GetUscc(), want.GetName())
+		}
+		if err != nil {
+			if adminRefused(err) {
+				return fmt.Errorf("%w（%s）", ErrNotAdmin, status.Convert(err).Message())
+			}
+			return fmt.Errorf("核对服务器上的名录失败：%w", err)
+		}
+	}
+	return nil
+}
+
 func importDirectory(ctx context.Context, c *client, admin string, d *ruqiv1.Directory, ents Enterprises, prog Progress) (int, error) {
 	prog.Start("导入名录", len(d.GetAgencies())+len(d.GetCheckItems())+len(d.GetOfficers())+len(d.GetEnterprises())+ents.N)
 	defer prog.Done()

@@ -250,7 +250,11 @@ func Run(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, cf
 		}
 	}
 
-	if !cfg.SkipImport {
+	if cfg.SkipImport {
+		if err := directoryOnServer(ctx, c, adminToken, ents, cfg.Seed); err != nil {
+			return nil, err // nothing simulated: no summary
+		}
+	} else {
 		t := time.Now()
 		n, err := importDirectory(ctx, c, adminToken, dir, ents, r.prog)
 		sum.Import = &Import{Chunks: n, Seconds: time.Since(t).Seconds()}
