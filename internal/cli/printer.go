@@ -344,6 +344,7 @@ func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspection
 
 func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 	p.inspection(r.GetInspection())
+	p.checklist(r.GetCheckItems())
 	if j := r.GetJointInspection(); j != nil {
 		p.joint(j, nil)
 		// A plan that joined later may have narrowed the visit: the
@@ -515,26 +516,34 @@ func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
 		}
 		t.write(p.out)
 	}
-	if len(v.GetCheckItems()) > 0 {
-		p.println("\n检查事项：")
-		t := newTable("编号", "检查事项", "执法部门", "依据", "领域")
-		retired := false
-		for _, it := range v.GetCheckItems() {
-			agencies := it.GetAgencyId()
-			if len(it.GetAgencyIds()) > 1 {
-				agencies = joinIDs(it.GetAgencyIds())
-			}
-			name := it.GetName()
-			if it.GetRetired() {
-				name += "（已停用）"
-				retired = true
-			}
-			t.add(it.GetCheckItemId(), name, agencies, orDash(domain.LegalBasisText(it.GetLegalBasis())), orDash(it.GetDomain()))
+	p.checklist(v.GetCheckItems())
+}
+
+// checklist prints the items of a visit with their legal basis, marking
+// those retired since the registration: the enterprise's views and the
+// officer's `officer show` alike.
+func (p *tablePrinter) checklist(items []*ruqiv1.CheckItemView) {
+	if len(items) == 0 {
+		return
+	}
+	p.println("\n检查事项：")
+	t := newTable("编号", "检查事项", "执法部门", "依据", "领域")
+	retired := false
+	for _, it := range items {
+		agencies := it.GetAgencyId()
+		if len(it.GetAgencyIds()) > 1 {
+			agencies = joinIDs(it.GetAgencyIds())
 		}
-		t.write(p.out)
-		if retired {
-			p.println("标为已停用的事项报备后已从检查事项清单中取消，不应再检查（清单之外无检查）。")
+		name := it.GetName()
+		if it.GetRetired() {
+			name += "（已停用）"
+			retired = true
 		}
+		t.add(it.GetCheckItemId(), name, agencies, orDash(domain.LegalBasisText(it.GetLegalBasis())), orDash(it.GetDomain()))
+	}
+	t.write(p.out)
+	if retired {
+		p.println("标为已停用的事项报备后已从检查事项清单中取消，不应再检查（清单之外无检查）。")
 	}
 }
 

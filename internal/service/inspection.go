@@ -978,7 +978,22 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 			if err := is.s.forEnterprise(r, ins); err != nil {
 				return err
 			}
-		} else if id := ins.GetJointInspectionId(); id != "" {
+		} else {
+			// The plan's own items as the enterprise reads them: an item
+			// retired since the registration was marked for the enterprise
+			// only, and the officer went on to inspect it (an officer's
+			// trial, 2026-12-06).
+			items := make([]*ruqiv1.CheckItem, 0, len(ins.GetCheckItemIds()))
+			for _, id := range ins.GetCheckItemIds() {
+				it, err := r.CheckItem(id)
+				if err != nil {
+					return err
+				}
+				items = append(items, it)
+			}
+			resp.CheckItems = domain.Checklist(items)
+		}
+		if id := ins.GetJointInspectionId(); id != "" && !principal(ctx).Is(ruqiv1.Role_ROLE_ENTERPRISE) {
 			// The visit as it stands: an agency whose plan joined later
 			// may have narrowed the common time, and an officer who read
 			// only the plan's own window came at its start, before the

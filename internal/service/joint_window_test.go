@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -59,5 +60,47 @@ func TestGetInspection_JointVisitAsItStandsNow(t *testing.T) {
 	}
 	if got.GetJointInspection() != nil {
 		t.Errorf("the enterprise read the joint visit's plan list: %v", got.GetJointInspection())
+	}
+}
+
+// The plan's own items come with GetInspection as the enterprise's
+// checklist shows them, an item taken off the catalogue since the
+// registration marked retired: it was marked for the enterprise only, and
+// an officer reading `officer show` went on to inspect it (清单之外无检查; an
+// officer's trial, 2026-12-06).
+func TestGetInspection_ItemRetiredSinceTheRegistration_Marked(t *testing.T) {
+	e := newEnv(t, "")
+	ag := e.registrar(t, "AG-01")
+	ins := ruqiv1.NewInspectionServiceClient(e.cc)
+	from := time.Now().Add(2 * time.Hour)
+	reg, err := ins.RegisterInspection(e.as(ag.tok), &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: e.dir.GetEnterprises()[6].GetUscc(), CheckItemIds: ag.items[:2], OfficerIds: ag.officers[:2],
+		WindowStart: timestamppb.New(from), WindowEnd: timestamppb.New(from.Add(time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range e.dir.GetCheckItems() {
+		if it.GetId() == ag.items[1] {
+			retired := proto.Clone(it).(*ruqiv1.CheckItem)
+			retired.Retired = true
+			if _, err := ruqiv1.NewDirectoryServiceClient(e.cc).ImportDirectory(e.as(e.admin), &ruqiv1.ImportDirectoryRequest{Directory: &ruqiv1.Directory{CheckItems: []*ruqiv1.CheckItem{retired}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := ins.GetInspection(e.as(ag.tok), &ruqiv1.GetInspectionRequest{InspectionId: reg.GetInspection().GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := map[string]bool{}
+	for _, it := range got.GetCheckItems() {
+		if it.GetName() == "" || it.GetLegalBasis() == nil {
+			t.Errorf("item %s without its name or legal basis: %v", it.GetCheckItemId(), it)
+		}
+		marked[it.GetCheckItemId()] = it.GetRetired()
+	}
+	if len(marked) != 2 || marked[ag.items[0]] || !marked[ag.items[1]] {
+		t.Errorf("the plan's items as read: %v; want %s retired, %s not", marked, ag.items[1], ag.items[0])
 	}
 }

@@ -1329,6 +1329,116 @@ func (x *SetCertificateStatusResponse) GetOfficer() *Officer {
 	return nil
 }
 
+// CheckItemView is one line of the checklist with its legal basis.
+type CheckItemView struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CheckItemId string                 `protobuf:"bytes,1,opt,name=check_item_id,json=checkItemId,proto3" json:"check_item_id,omitempty"`
+	AgencyId    string                 `protobuf:"bytes,2,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	Name        string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	LegalBasis  *LegalBasis            `protobuf:"bytes,4,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
+	Domain      string                 `protobuf:"bytes,5,opt,name=domain,proto3" json:"domain,omitempty"`
+	// agency_ids are all agencies whose plans list this check (一表通查: a
+	// check two agencies both list appears once, under both).
+	AgencyIds []string `protobuf:"bytes,6,rep,name=agency_ids,json=agencyIds,proto3" json:"agency_ids,omitempty"`
+	// check_item_ids are every listed item this line stands for, the first
+	// being check_item_id: each agency records its results under its own
+	// item's id, which names the line through this list.
+	CheckItemIds []string `protobuf:"bytes,7,rep,name=check_item_ids,json=checkItemIds,proto3" json:"check_item_ids,omitempty"`
+	// retired: every item the line stands for has been taken off its
+	// agency's catalogue since the plan was registered. No registration may
+	// name it now (清单之外无检查), so the enterprise is told this check no
+	// longer stands.
+	Retired       bool `protobuf:"varint,8,opt,name=retired,proto3" json:"retired,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckItemView) Reset() {
+	*x = CheckItemView{}
+	mi := &file_ruqi_v1_directory_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckItemView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckItemView) ProtoMessage() {}
+
+func (x *CheckItemView) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_directory_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckItemView.ProtoReflect.Descriptor instead.
+func (*CheckItemView) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CheckItemView) GetCheckItemId() string {
+	if x != nil {
+		return x.CheckItemId
+	}
+	return ""
+}
+
+func (x *CheckItemView) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
+	}
+	return ""
+}
+
+func (x *CheckItemView) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CheckItemView) GetLegalBasis() *LegalBasis {
+	if x != nil {
+		return x.LegalBasis
+	}
+	return nil
+}
+
+func (x *CheckItemView) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *CheckItemView) GetAgencyIds() []string {
+	if x != nil {
+		return x.AgencyIds
+	}
+	return nil
+}
+
+func (x *CheckItemView) GetCheckItemIds() []string {
+	if x != nil {
+		return x.CheckItemIds
+	}
+	return nil
+}
+
+func (x *CheckItemView) GetRetired() bool {
+	if x != nil {
+		return x.Retired
+	}
+	return false
+}
+
 var File_ruqi_v1_directory_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_directory_proto_rawDesc = "" +
@@ -1419,7 +1529,18 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x06status\x18\x02 \x01(\x0e2\x1a.ruqi.v1.CertificateStatusR\x06status\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"J\n" +
 	"\x1cSetCertificateStatusResponse\x12*\n" +
-	"\aofficer\x18\x01 \x01(\v2\x10.ruqi.v1.OfficerR\aofficer*\x91\x01\n" +
+	"\aofficer\x18\x01 \x01(\v2\x10.ruqi.v1.OfficerR\aofficer\"\x91\x02\n" +
+	"\rCheckItemView\x12\"\n" +
+	"\rcheck_item_id\x18\x01 \x01(\tR\vcheckItemId\x12\x1b\n" +
+	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x124\n" +
+	"\vlegal_basis\x18\x04 \x01(\v2\x13.ruqi.v1.LegalBasisR\n" +
+	"legalBasis\x12\x16\n" +
+	"\x06domain\x18\x05 \x01(\tR\x06domain\x12\x1d\n" +
+	"\n" +
+	"agency_ids\x18\x06 \x03(\tR\tagencyIds\x12$\n" +
+	"\x0echeck_item_ids\x18\a \x03(\tR\fcheckItemIds\x12\x18\n" +
+	"\aretired\x18\b \x01(\bR\aretired*\x91\x01\n" +
 	"\vAgencyLevel\x12\x1c\n" +
 	"\x18AGENCY_LEVEL_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15AGENCY_LEVEL_PROVINCE\x10\x01\x12\x15\n" +
@@ -1458,7 +1579,7 @@ func file_ruqi_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ruqi_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_ruqi_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_ruqi_v1_directory_proto_goTypes = []any{
 	(AgencyLevel)(0),                      // 0: ruqi.v1.AgencyLevel
 	(CertificateStatus)(0),                // 1: ruqi.v1.CertificateStatus
@@ -1482,14 +1603,15 @@ var file_ruqi_v1_directory_proto_goTypes = []any{
 	(*GetEnterpriseResponse)(nil),         // 19: ruqi.v1.GetEnterpriseResponse
 	(*SetCertificateStatusRequest)(nil),   // 20: ruqi.v1.SetCertificateStatusRequest
 	(*SetCertificateStatusResponse)(nil),  // 21: ruqi.v1.SetCertificateStatusResponse
-	(*timestamppb.Timestamp)(nil),         // 22: google.protobuf.Timestamp
+	(*CheckItemView)(nil),                 // 22: ruqi.v1.CheckItemView
+	(*timestamppb.Timestamp)(nil),         // 23: google.protobuf.Timestamp
 }
 var file_ruqi_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.Agency.level:type_name -> ruqi.v1.AgencyLevel
 	1,  // 1: ruqi.v1.Officer.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	22, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	23, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
 	1,  // 3: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	22, // 4: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	23, // 4: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
 	2,  // 5: ruqi.v1.Enterprise.credit_grade:type_name -> ruqi.v1.CreditGrade
 	7,  // 6: ruqi.v1.CheckItem.legal_basis:type_name -> ruqi.v1.LegalBasis
 	3,  // 7: ruqi.v1.Directory.agencies:type_name -> ruqi.v1.Agency
@@ -1504,23 +1626,24 @@ var file_ruqi_v1_directory_proto_depIdxs = []int32{
 	6,  // 16: ruqi.v1.GetEnterpriseResponse.enterprise:type_name -> ruqi.v1.Enterprise
 	1,  // 17: ruqi.v1.SetCertificateStatusRequest.status:type_name -> ruqi.v1.CertificateStatus
 	4,  // 18: ruqi.v1.SetCertificateStatusResponse.officer:type_name -> ruqi.v1.Officer
-	10, // 19: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
-	11, // 20: ruqi.v1.DirectoryService.ImportDirectoryStream:input_type -> ruqi.v1.ImportDirectoryStreamRequest
-	14, // 21: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
-	16, // 22: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
-	18, // 23: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
-	20, // 24: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
-	13, // 25: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
-	12, // 26: ruqi.v1.DirectoryService.ImportDirectoryStream:output_type -> ruqi.v1.ImportDirectoryStreamResponse
-	15, // 27: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
-	17, // 28: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
-	19, // 29: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
-	21, // 30: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
-	25, // [25:31] is the sub-list for method output_type
-	19, // [19:25] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	7,  // 19: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
+	10, // 20: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
+	11, // 21: ruqi.v1.DirectoryService.ImportDirectoryStream:input_type -> ruqi.v1.ImportDirectoryStreamRequest
+	14, // 22: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
+	16, // 23: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
+	18, // 24: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
+	20, // 25: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
+	13, // 26: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
+	12, // 27: ruqi.v1.DirectoryService.ImportDirectoryStream:output_type -> ruqi.v1.ImportDirectoryStreamResponse
+	15, // 28: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
+	17, // 29: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
+	19, // 30: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
+	21, // 31: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
+	26, // [26:32] is the sub-list for method output_type
+	20, // [20:26] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_directory_proto_init() }
@@ -1534,7 +1657,7 @@ func file_ruqi_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_directory_proto_rawDesc), len(file_ruqi_v1_directory_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -104,116 +104,6 @@ func (Verdict) EnumDescriptor() ([]byte, []int) {
 	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{0}
 }
 
-// CheckItemView is one line of the checklist with its legal basis.
-type CheckItemView struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
-	CheckItemId string                 `protobuf:"bytes,1,opt,name=check_item_id,json=checkItemId,proto3" json:"check_item_id,omitempty"`
-	AgencyId    string                 `protobuf:"bytes,2,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
-	Name        string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	LegalBasis  *LegalBasis            `protobuf:"bytes,4,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
-	Domain      string                 `protobuf:"bytes,5,opt,name=domain,proto3" json:"domain,omitempty"`
-	// agency_ids are all agencies whose plans list this check (一表通查: a
-	// check two agencies both list appears once, under both).
-	AgencyIds []string `protobuf:"bytes,6,rep,name=agency_ids,json=agencyIds,proto3" json:"agency_ids,omitempty"`
-	// check_item_ids are every listed item this line stands for, the first
-	// being check_item_id: each agency records its results under its own
-	// item's id, which names the line through this list.
-	CheckItemIds []string `protobuf:"bytes,7,rep,name=check_item_ids,json=checkItemIds,proto3" json:"check_item_ids,omitempty"`
-	// retired: every item the line stands for has been taken off its
-	// agency's catalogue since the plan was registered. No registration may
-	// name it now (清单之外无检查), so the enterprise is told this check no
-	// longer stands.
-	Retired       bool `protobuf:"varint,8,opt,name=retired,proto3" json:"retired,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CheckItemView) Reset() {
-	*x = CheckItemView{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CheckItemView) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CheckItemView) ProtoMessage() {}
-
-func (x *CheckItemView) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CheckItemView.ProtoReflect.Descriptor instead.
-func (*CheckItemView) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *CheckItemView) GetCheckItemId() string {
-	if x != nil {
-		return x.CheckItemId
-	}
-	return ""
-}
-
-func (x *CheckItemView) GetAgencyId() string {
-	if x != nil {
-		return x.AgencyId
-	}
-	return ""
-}
-
-func (x *CheckItemView) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *CheckItemView) GetLegalBasis() *LegalBasis {
-	if x != nil {
-		return x.LegalBasis
-	}
-	return nil
-}
-
-func (x *CheckItemView) GetDomain() string {
-	if x != nil {
-		return x.Domain
-	}
-	return ""
-}
-
-func (x *CheckItemView) GetAgencyIds() []string {
-	if x != nil {
-		return x.AgencyIds
-	}
-	return nil
-}
-
-func (x *CheckItemView) GetCheckItemIds() []string {
-	if x != nil {
-		return x.CheckItemIds
-	}
-	return nil
-}
-
-func (x *CheckItemView) GetRetired() bool {
-	if x != nil {
-		return x.Retired
-	}
-	return false
-}
-
 // InspectionView is what an enterprise sees of one of its inspections.
 type InspectionView struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -240,7 +130,7 @@ type InspectionView struct {
 	// refused_at is when the enterprise refused this inspection, if it did.
 	RefusedAt *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
 	// agency_id is the agency of inspection_id, this view's own plan: in a
-	// joint visit, the part that evaluated, refused and complain_about name
+	// joint visit, the agency's part that evaluated and refused_at are of
 	// (each agency's part is evaluated on its own).
 	AgencyId string `protobuf:"bytes,18,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
 	// visit_kind: an inspection, or a visit that is not one, under which
@@ -257,7 +147,7 @@ type InspectionView struct {
 
 func (x *InspectionView) Reset() {
 	*x = InspectionView{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[1]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -269,7 +159,7 @@ func (x *InspectionView) String() string {
 func (*InspectionView) ProtoMessage() {}
 
 func (x *InspectionView) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[1]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -282,7 +172,7 @@ func (x *InspectionView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectionView.ProtoReflect.Descriptor instead.
 func (*InspectionView) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{1}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *InspectionView) GetInspectionId() string {
@@ -444,7 +334,7 @@ type AccompanyingSupervisor struct {
 
 func (x *AccompanyingSupervisor) Reset() {
 	*x = AccompanyingSupervisor{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[2]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +346,7 @@ func (x *AccompanyingSupervisor) String() string {
 func (*AccompanyingSupervisor) ProtoMessage() {}
 
 func (x *AccompanyingSupervisor) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[2]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +359,7 @@ func (x *AccompanyingSupervisor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccompanyingSupervisor.ProtoReflect.Descriptor instead.
 func (*AccompanyingSupervisor) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{2}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *AccompanyingSupervisor) GetName() string {
@@ -496,7 +386,7 @@ type ScanCodeRequest struct {
 
 func (x *ScanCodeRequest) Reset() {
 	*x = ScanCodeRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -508,7 +398,7 @@ func (x *ScanCodeRequest) String() string {
 func (*ScanCodeRequest) ProtoMessage() {}
 
 func (x *ScanCodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -521,7 +411,7 @@ func (x *ScanCodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanCodeRequest.ProtoReflect.Descriptor instead.
 func (*ScanCodeRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{3}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ScanCodeRequest) GetCode() string {
@@ -564,7 +454,7 @@ type ScanCodeResponse struct {
 
 func (x *ScanCodeResponse) Reset() {
 	*x = ScanCodeResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -576,7 +466,7 @@ func (x *ScanCodeResponse) String() string {
 func (*ScanCodeResponse) ProtoMessage() {}
 
 func (x *ScanCodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -589,7 +479,7 @@ func (x *ScanCodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanCodeResponse.ProtoReflect.Descriptor instead.
 func (*ScanCodeResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{4}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ScanCodeResponse) GetVerdict() Verdict {
@@ -679,7 +569,7 @@ type RefuseInspectionRequest struct {
 
 func (x *RefuseInspectionRequest) Reset() {
 	*x = RefuseInspectionRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +581,7 @@ func (x *RefuseInspectionRequest) String() string {
 func (*RefuseInspectionRequest) ProtoMessage() {}
 
 func (x *RefuseInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +594,7 @@ func (x *RefuseInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefuseInspectionRequest.ProtoReflect.Descriptor instead.
 func (*RefuseInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{5}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RefuseInspectionRequest) GetInspectionId() string {
@@ -753,7 +643,7 @@ type RefuseInspectionResponse struct {
 
 func (x *RefuseInspectionResponse) Reset() {
 	*x = RefuseInspectionResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -765,7 +655,7 @@ func (x *RefuseInspectionResponse) String() string {
 func (*RefuseInspectionResponse) ProtoMessage() {}
 
 func (x *RefuseInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -778,7 +668,7 @@ func (x *RefuseInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefuseInspectionResponse.ProtoReflect.Descriptor instead.
 func (*RefuseInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{6}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RefuseInspectionResponse) GetEventSeq() uint64 {
@@ -829,7 +719,7 @@ type ListInspectionsRequest struct {
 
 func (x *ListInspectionsRequest) Reset() {
 	*x = ListInspectionsRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -841,7 +731,7 @@ func (x *ListInspectionsRequest) String() string {
 func (*ListInspectionsRequest) ProtoMessage() {}
 
 func (x *ListInspectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -854,7 +744,7 @@ func (x *ListInspectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInspectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListInspectionsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListInspectionsRequest) GetPageSize() int32 {
@@ -892,7 +782,7 @@ type ListInspectionsResponse struct {
 
 func (x *ListInspectionsResponse) Reset() {
 	*x = ListInspectionsResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -904,7 +794,7 @@ func (x *ListInspectionsResponse) String() string {
 func (*ListInspectionsResponse) ProtoMessage() {}
 
 func (x *ListInspectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -917,7 +807,7 @@ func (x *ListInspectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInspectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListInspectionsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListInspectionsResponse) GetInspections() []*InspectionView {
@@ -976,7 +866,7 @@ type EvaluateInspectionRequest struct {
 
 func (x *EvaluateInspectionRequest) Reset() {
 	*x = EvaluateInspectionRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -988,7 +878,7 @@ func (x *EvaluateInspectionRequest) String() string {
 func (*EvaluateInspectionRequest) ProtoMessage() {}
 
 func (x *EvaluateInspectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1001,7 +891,7 @@ func (x *EvaluateInspectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateInspectionRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateInspectionRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EvaluateInspectionRequest) GetInspectionId() string {
@@ -1054,7 +944,7 @@ type EvaluateInspectionResponse struct {
 
 func (x *EvaluateInspectionResponse) Reset() {
 	*x = EvaluateInspectionResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1066,7 +956,7 @@ func (x *EvaluateInspectionResponse) String() string {
 func (*EvaluateInspectionResponse) ProtoMessage() {}
 
 func (x *EvaluateInspectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1079,7 +969,7 @@ func (x *EvaluateInspectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateInspectionResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateInspectionResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{9}
 }
 
 type ComplainRequest struct {
@@ -1102,7 +992,7 @@ type ComplainRequest struct {
 
 func (x *ComplainRequest) Reset() {
 	*x = ComplainRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1114,7 +1004,7 @@ func (x *ComplainRequest) String() string {
 func (*ComplainRequest) ProtoMessage() {}
 
 func (x *ComplainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1127,7 +1017,7 @@ func (x *ComplainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplainRequest.ProtoReflect.Descriptor instead.
 func (*ComplainRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ComplainRequest) GetInspectionId() string {
@@ -1178,7 +1068,7 @@ type ComplainResponse struct {
 
 func (x *ComplainResponse) Reset() {
 	*x = ComplainResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1190,7 +1080,7 @@ func (x *ComplainResponse) String() string {
 func (*ComplainResponse) ProtoMessage() {}
 
 func (x *ComplainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1203,7 +1093,7 @@ func (x *ComplainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplainResponse.ProtoReflect.Descriptor instead.
 func (*ComplainResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ComplainResponse) GetLeadId() string {
@@ -1231,7 +1121,7 @@ type ListUpcomingVisitsRequest struct {
 
 func (x *ListUpcomingVisitsRequest) Reset() {
 	*x = ListUpcomingVisitsRequest{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1133,7 @@ func (x *ListUpcomingVisitsRequest) String() string {
 func (*ListUpcomingVisitsRequest) ProtoMessage() {}
 
 func (x *ListUpcomingVisitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1146,7 @@ func (x *ListUpcomingVisitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUpcomingVisitsRequest.ProtoReflect.Descriptor instead.
 func (*ListUpcomingVisitsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{13}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListUpcomingVisitsRequest) GetEnterpriseUscc() string {
@@ -1296,7 +1186,7 @@ type UpcomingVisit struct {
 
 func (x *UpcomingVisit) Reset() {
 	*x = UpcomingVisit{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1198,7 @@ func (x *UpcomingVisit) String() string {
 func (*UpcomingVisit) ProtoMessage() {}
 
 func (x *UpcomingVisit) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1211,7 @@ func (x *UpcomingVisit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpcomingVisit.ProtoReflect.Descriptor instead.
 func (*UpcomingVisit) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{14}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpcomingVisit) GetInspectionId() string {
@@ -1418,7 +1308,7 @@ type ListUpcomingVisitsResponse struct {
 
 func (x *ListUpcomingVisitsResponse) Reset() {
 	*x = ListUpcomingVisitsResponse{}
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1320,7 @@ func (x *ListUpcomingVisitsResponse) String() string {
 func (*ListUpcomingVisitsResponse) ProtoMessage() {}
 
 func (x *ListUpcomingVisitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1333,7 @@ func (x *ListUpcomingVisitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUpcomingVisitsResponse.ProtoReflect.Descriptor instead.
 func (*ListUpcomingVisitsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{15}
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListUpcomingVisitsResponse) GetVisits() []*UpcomingVisit {
@@ -1457,18 +1347,7 @@ var File_ruqi_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\x91\x02\n" +
-	"\rCheckItemView\x12\"\n" +
-	"\rcheck_item_id\x18\x01 \x01(\tR\vcheckItemId\x12\x1b\n" +
-	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\x124\n" +
-	"\vlegal_basis\x18\x04 \x01(\v2\x13.ruqi.v1.LegalBasisR\n" +
-	"legalBasis\x12\x16\n" +
-	"\x06domain\x18\x05 \x01(\tR\x06domain\x12\x1d\n" +
-	"\n" +
-	"agency_ids\x18\x06 \x03(\tR\tagencyIds\x12$\n" +
-	"\x0echeck_item_ids\x18\a \x03(\tR\fcheckItemIds\x12\x18\n" +
-	"\aretired\x18\b \x01(\bR\aretired\"\xe2\a\n" +
+	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\xe2\a\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +
@@ -1617,81 +1496,79 @@ func file_ruqi_v1_enterprise_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_enterprise_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_ruqi_v1_enterprise_proto_goTypes = []any{
 	(Verdict)(0),                       // 0: ruqi.v1.Verdict
-	(*CheckItemView)(nil),              // 1: ruqi.v1.CheckItemView
-	(*InspectionView)(nil),             // 2: ruqi.v1.InspectionView
-	(*AccompanyingSupervisor)(nil),     // 3: ruqi.v1.AccompanyingSupervisor
-	(*ScanCodeRequest)(nil),            // 4: ruqi.v1.ScanCodeRequest
-	(*ScanCodeResponse)(nil),           // 5: ruqi.v1.ScanCodeResponse
-	(*RefuseInspectionRequest)(nil),    // 6: ruqi.v1.RefuseInspectionRequest
-	(*RefuseInspectionResponse)(nil),   // 7: ruqi.v1.RefuseInspectionResponse
-	(*ListInspectionsRequest)(nil),     // 8: ruqi.v1.ListInspectionsRequest
-	(*ListInspectionsResponse)(nil),    // 9: ruqi.v1.ListInspectionsResponse
-	(*EvaluateInspectionRequest)(nil),  // 10: ruqi.v1.EvaluateInspectionRequest
-	(*EvaluateInspectionResponse)(nil), // 11: ruqi.v1.EvaluateInspectionResponse
-	(*ComplainRequest)(nil),            // 12: ruqi.v1.ComplainRequest
-	(*ComplainResponse)(nil),           // 13: ruqi.v1.ComplainResponse
-	(*ListUpcomingVisitsRequest)(nil),  // 14: ruqi.v1.ListUpcomingVisitsRequest
-	(*UpcomingVisit)(nil),              // 15: ruqi.v1.UpcomingVisit
-	(*ListUpcomingVisitsResponse)(nil), // 16: ruqi.v1.ListUpcomingVisitsResponse
-	(*LegalBasis)(nil),                 // 17: ruqi.v1.LegalBasis
-	(*Agency)(nil),                     // 18: ruqi.v1.Agency
-	(*OfficerView)(nil),                // 19: ruqi.v1.OfficerView
-	(*timestamppb.Timestamp)(nil),      // 20: google.protobuf.Timestamp
-	(InspectionType)(0),                // 21: ruqi.v1.InspectionType
-	(InspectionState)(0),               // 22: ruqi.v1.InspectionState
-	(*InspectionResult)(nil),           // 23: ruqi.v1.InspectionResult
-	(VisitKind)(0),                     // 24: ruqi.v1.VisitKind
-	(MutualVerification)(0),            // 25: ruqi.v1.MutualVerification
+	(*InspectionView)(nil),             // 1: ruqi.v1.InspectionView
+	(*AccompanyingSupervisor)(nil),     // 2: ruqi.v1.AccompanyingSupervisor
+	(*ScanCodeRequest)(nil),            // 3: ruqi.v1.ScanCodeRequest
+	(*ScanCodeResponse)(nil),           // 4: ruqi.v1.ScanCodeResponse
+	(*RefuseInspectionRequest)(nil),    // 5: ruqi.v1.RefuseInspectionRequest
+	(*RefuseInspectionResponse)(nil),   // 6: ruqi.v1.RefuseInspectionResponse
+	(*ListInspectionsRequest)(nil),     // 7: ruqi.v1.ListInspectionsRequest
+	(*ListInspectionsResponse)(nil),    // 8: ruqi.v1.ListInspectionsResponse
+	(*EvaluateInspectionRequest)(nil),  // 9: ruqi.v1.EvaluateInspectionRequest
+	(*EvaluateInspectionResponse)(nil), // 10: ruqi.v1.EvaluateInspectionResponse
+	(*ComplainRequest)(nil),            // 11: ruqi.v1.ComplainRequest
+	(*ComplainResponse)(nil),           // 12: ruqi.v1.ComplainResponse
+	(*ListUpcomingVisitsRequest)(nil),  // 13: ruqi.v1.ListUpcomingVisitsRequest
+	(*UpcomingVisit)(nil),              // 14: ruqi.v1.UpcomingVisit
+	(*ListUpcomingVisitsResponse)(nil), // 15: ruqi.v1.ListUpcomingVisitsResponse
+	(*Agency)(nil),                     // 16: ruqi.v1.Agency
+	(*OfficerView)(nil),                // 17: ruqi.v1.OfficerView
+	(*CheckItemView)(nil),              // 18: ruqi.v1.CheckItemView
+	(*timestamppb.Timestamp)(nil),      // 19: google.protobuf.Timestamp
+	(InspectionType)(0),                // 20: ruqi.v1.InspectionType
+	(InspectionState)(0),               // 21: ruqi.v1.InspectionState
+	(*InspectionResult)(nil),           // 22: ruqi.v1.InspectionResult
+	(VisitKind)(0),                     // 23: ruqi.v1.VisitKind
+	(MutualVerification)(0),            // 24: ruqi.v1.MutualVerification
 }
 var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
-	17, // 0: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
-	18, // 1: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
-	19, // 2: ruqi.v1.InspectionView.officers:type_name -> ruqi.v1.OfficerView
-	1,  // 3: ruqi.v1.InspectionView.check_items:type_name -> ruqi.v1.CheckItemView
-	20, // 4: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
-	20, // 5: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
-	21, // 6: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
-	22, // 7: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
-	20, // 8: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
-	23, // 9: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
-	20, // 10: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
-	24, // 11: ruqi.v1.InspectionView.visit_kind:type_name -> ruqi.v1.VisitKind
-	3,  // 12: ruqi.v1.InspectionView.accompanying_supervisors:type_name -> ruqi.v1.AccompanyingSupervisor
-	0,  // 13: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
-	2,  // 14: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
-	20, // 15: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
-	25, // 16: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
-	2,  // 17: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	20, // 18: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 19: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
-	1,  // 20: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
-	20, // 21: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
-	20, // 22: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
-	21, // 23: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
-	24, // 24: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
-	20, // 25: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
-	20, // 26: ruqi.v1.UpcomingVisit.refused_at:type_name -> google.protobuf.Timestamp
-	15, // 27: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
-	4,  // 28: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	6,  // 29: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	8,  // 30: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	10, // 31: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	12, // 32: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	14, // 33: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
-	5,  // 34: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	7,  // 35: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	9,  // 36: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	11, // 37: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	13, // 38: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	16, // 39: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
-	34, // [34:40] is the sub-list for method output_type
-	28, // [28:34] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	16, // 0: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
+	17, // 1: ruqi.v1.InspectionView.officers:type_name -> ruqi.v1.OfficerView
+	18, // 2: ruqi.v1.InspectionView.check_items:type_name -> ruqi.v1.CheckItemView
+	19, // 3: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
+	19, // 4: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
+	20, // 5: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
+	21, // 6: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
+	19, // 7: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
+	22, // 8: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
+	19, // 9: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
+	23, // 10: ruqi.v1.InspectionView.visit_kind:type_name -> ruqi.v1.VisitKind
+	2,  // 11: ruqi.v1.InspectionView.accompanying_supervisors:type_name -> ruqi.v1.AccompanyingSupervisor
+	0,  // 12: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
+	1,  // 13: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
+	19, // 14: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
+	24, // 15: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
+	1,  // 16: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
+	19, // 17: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 18: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
+	18, // 19: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
+	19, // 20: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
+	19, // 21: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
+	20, // 22: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
+	23, // 23: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
+	19, // 24: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
+	19, // 25: ruqi.v1.UpcomingVisit.refused_at:type_name -> google.protobuf.Timestamp
+	14, // 26: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
+	3,  // 27: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	5,  // 28: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	7,  // 29: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	9,  // 30: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	11, // 31: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	13, // 32: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
+	4,  // 33: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	6,  // 34: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	8,  // 35: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	10, // 36: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	12, // 37: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	15, // 38: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
+	33, // [33:39] is the sub-list for method output_type
+	27, // [27:33] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
@@ -1708,7 +1585,7 @@ func file_ruqi_v1_enterprise_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_enterprise_proto_rawDesc), len(file_ruqi_v1_enterprise_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

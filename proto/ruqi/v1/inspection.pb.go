@@ -1365,8 +1365,14 @@ type GetInspectionResponse struct {
 	// common time, which is the window the enterprise is shown. Not set for an
 	// enterprise, which reads the visit through its own views.
 	JointInspection *JointInspection `protobuf:"bytes,102,opt,name=joint_inspection,json=jointInspection,proto3" json:"joint_inspection,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// check_items are the plan's own items as the enterprise's checklist
+	// shows them (domain.Checklist): names, legal basis, and retired for one
+	// taken off the catalogue since the registration, which may no longer be
+	// inspected (清单之外无检查). Not set for an enterprise, whose views carry
+	// the visit's whole checklist.
+	CheckItems    []*CheckItemView `protobuf:"bytes,103,rep,name=check_items,json=checkItems,proto3" json:"check_items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetInspectionResponse) Reset() {
@@ -1423,6 +1429,13 @@ func (x *GetInspectionResponse) GetOfficers() []*OfficerView {
 func (x *GetInspectionResponse) GetJointInspection() *JointInspection {
 	if x != nil {
 		return x.JointInspection
+	}
+	return nil
+}
+
+func (x *GetInspectionResponse) GetCheckItems() []*CheckItemView {
+	if x != nil {
+		return x.CheckItems
 	}
 	return nil
 }
@@ -2062,14 +2075,16 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"inspection\x12C\n" +
 	"\x10joint_inspection\x18\x02 \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\";\n" +
 	"\x14GetInspectionRequest\x12#\n" +
-	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\xf4\x01\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\xad\x02\n" +
 	"\x15GetInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
 	"inspection\x12/\n" +
 	"\aat_door\x18d \x03(\v2\x16.ruqi.v1.OfficerAtDoorR\x06atDoor\x120\n" +
 	"\bofficers\x18e \x03(\v2\x14.ruqi.v1.OfficerViewR\bofficers\x12C\n" +
-	"\x10joint_inspection\x18f \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\"\x85\x01\n" +
+	"\x10joint_inspection\x18f \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\x127\n" +
+	"\vcheck_items\x18g \x03(\v2\x16.ruqi.v1.CheckItemViewR\n" +
+	"checkItems\"\x85\x01\n" +
 	"\x19GetInspectionCodesRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1d\n" +
 	"\n" +
@@ -2181,6 +2196,7 @@ var file_ruqi_v1_inspection_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil),        // 25: google.protobuf.Timestamp
 	(*OfficerAtDoor)(nil),                // 26: ruqi.v1.OfficerAtDoor
 	(*OfficerView)(nil),                  // 27: ruqi.v1.OfficerView
+	(*CheckItemView)(nil),                // 28: ruqi.v1.CheckItemView
 }
 var file_ruqi_v1_inspection_proto_depIdxs = []int32{
 	3,  // 0: ruqi.v1.ItemResult.outcome:type_name -> ruqi.v1.ItemOutcome
@@ -2215,30 +2231,31 @@ var file_ruqi_v1_inspection_proto_depIdxs = []int32{
 	26, // 29: ruqi.v1.GetInspectionResponse.at_door:type_name -> ruqi.v1.OfficerAtDoor
 	27, // 30: ruqi.v1.GetInspectionResponse.officers:type_name -> ruqi.v1.OfficerView
 	7,  // 31: ruqi.v1.GetInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
-	9,  // 32: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
-	4,  // 33: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
-	6,  // 34: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
-	5,  // 35: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
-	23, // 36: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
-	10, // 37: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
-	12, // 38: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
-	14, // 39: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
-	16, // 40: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
-	18, // 41: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
-	20, // 42: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
-	22, // 43: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
-	11, // 44: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
-	13, // 45: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
-	15, // 46: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
-	17, // 47: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
-	19, // 48: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
-	21, // 49: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
-	24, // 50: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
-	44, // [44:51] is the sub-list for method output_type
-	37, // [37:44] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	28, // 32: ruqi.v1.GetInspectionResponse.check_items:type_name -> ruqi.v1.CheckItemView
+	9,  // 33: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
+	4,  // 34: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
+	6,  // 35: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
+	5,  // 36: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
+	23, // 37: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
+	10, // 38: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
+	12, // 39: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
+	14, // 40: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
+	16, // 41: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
+	18, // 42: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
+	20, // 43: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
+	22, // 44: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
+	11, // 45: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
+	13, // 46: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
+	15, // 47: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
+	17, // 48: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
+	19, // 49: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
+	21, // 50: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
+	24, // 51: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
+	45, // [45:52] is the sub-list for method output_type
+	38, // [38:45] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_inspection_proto_init() }

@@ -982,7 +982,7 @@ var File_ruqi_v1_matching_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_matching_proto_rawDesc = "" +
 	"\n" +
-	"\x16ruqi/v1/matching.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13ruqi/v1/admin.proto\x1a\x18ruqi/v1/enterprise.proto\x1a\x18ruqi/v1/inspection.proto\"\xcb\x03\n" +
+	"\x16ruqi/v1/matching.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13ruqi/v1/admin.proto\x1a\x17ruqi/v1/directory.proto\x1a\x18ruqi/v1/inspection.proto\"\xcb\x03\n" +
 	"\fPlanCoverage\x12\x17\n" +
 	"\aplan_id\x18\x01 \x01(\tR\x06planId\x12\x1b\n" +
 	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12+\n" +
@@ -1155,7 +1155,7 @@ func file_ruqi_v1_matching_proto_init() {
 		return
 	}
 	file_ruqi_v1_admin_proto_init()
-	file_ruqi_v1_enterprise_proto_init()
+	file_ruqi_v1_directory_proto_init()
 	file_ruqi_v1_inspection_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
