@@ -120,9 +120,16 @@ func has(list []string, s string) bool {
 // trial on a phone (2026-12-06) read 有效，请配合检查 at 02:06 beside a
 // visit window of 02:35–05:35, while the other agency's code said 未到检查
 // 时段.
+//
+// After the common time has ended it is not offered as a time to come
+// back in (a review, 2026-12-07: a code valid past it asked the enterprise
+// to have the officers come again within a time already gone).
 func OutsideJointTime(start, end, now time.Time, leeway time.Duration) string {
-	if TimeCode(start, end, now, leeway) == CodeInWindow {
+	switch TimeCode(start, end, now, leeway) {
+	case CodeInWindow:
 		return ""
+	case CodeExpired:
+		return fmt.Sprintf("注意：联合检查的共同时段（%s 至 %s）已经结束。此入企码在其部门报备的时段内仍然有效，但联合检查的各部门本应在共同时段一同入企（进一次门、查多项事）。", FormatTime(start), FormatTime(end))
 	}
 	return fmt.Sprintf("注意：现在不在联合检查的共同时段（%s 至 %s）内。此入企码在其部门报备的时段内有效，但联合检查的各部门应在共同时段一同入企（进一次门、查多项事）；企业可请执法人员在共同时段再来。", FormatTime(start), FormatTime(end))
 }

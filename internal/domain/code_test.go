@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,26 @@ func TestScanVerdict(t *testing.T) {
 		if got := ScanVerdict(tc.f, tc.now, leeway); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// A member's code is valid for its own plan's window, which may end after
+// the joint visit's common time: scanned then, the note asked the
+// enterprise to have the officers come again within the common time, which
+// had already ended (a review, 2026-12-07). Before it, the note still offers
+// the common time; within it, nothing is said.
+func TestOutsideJointTime_AfterTheCommonTime_OffersNoTimeGone(t *testing.T) {
+	start := time.Date(2026, 12, 7, 9, 0, 0, 0, Shanghai)
+	end := start.Add(3 * time.Hour)
+	leeway := 2 * time.Minute
+	if got := OutsideJointTime(start, end, start.Add(time.Hour), leeway); got != "" {
+		t.Errorf("within the common time: %q", got)
+	}
+	if got := OutsideJointTime(start, end, start.Add(-time.Hour), leeway); !strings.Contains(got, "再来") {
+		t.Errorf("before the common time: %q; want the common time offered", got)
+	}
+	after := OutsideJointTime(start, end, end.Add(time.Hour), leeway)
+	if after == "" || strings.Contains(after, "再来") || !strings.Contains(after, "已经结束") {
+		t.Errorf("after the common time: %q; want it said to have ended, and no coming again within it", after)
 	}
 }
