@@ -282,8 +282,12 @@ func olderReplicas(ctx context.Context, db *sql.DB, target int64) (older []strin
 		if err := rows.Scan(&pid, &name, &role, &visible, &addr, &since); err != nil {
 			return nil, 0, err
 		}
-		if _, after, ok := strings.Cut(name, " schema "); ok {
-			if v, err := strconv.ParseInt(after, 10, 64); err == nil && v >= target {
+		// The mark is the last " schema ": the operator's name before it
+		// may hold one too (the name of an earlier version's connection,
+		// copied from pg_stat_activity), and read from the first, a
+		// replica of this version was taken for an older one.
+		if i := strings.LastIndex(name, " schema "); i >= 0 {
+			if v, err := strconv.ParseInt(name[i+len(" schema "):], 10, 64); err == nil && v >= target {
 				continue
 			}
 		}
