@@ -45,7 +45,8 @@ type Scanned struct {
 }
 
 // Scan is 扫码核验 by enterprise p of a code with a good signature: the
-// verdict (domain.ScanVerdict), its event, a lead for every invalid code, and
+// verdict (domain.ScanVerdict), its event, a lead for every invalid code (but
+// a closed visit's code reviewed by the enterprise's account or token), and
 // for a valid one the check-in keyed by the code's cti (the first scan makes
 // it, later scans count on it) and the 亮码 count of the inspection.
 //
