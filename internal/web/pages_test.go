@@ -306,8 +306,12 @@ func TestPages_EvaluateAndComplain(t *testing.T) {
 	ec := f.signInEnterprise(f.ent)
 	p := path(f.code.GetUrl())
 	page := readBody(t, f.do("GET", p, nil, ec))
-	if strings.Contains(page, `id="refuse"`) {
-		t.Error("a closed inspection's page offers a refusal")
+	// Read after the visit, the page offers the evaluation, not the
+	// refusal at the door; but a code shown again at the door may still be
+	// refused, below it (f243a9d: reading it opens no lead, so the
+	// enterprise's refusal is what reaches the 司法局).
+	if strings.Contains(page, `id="refuse"`) || !strings.Contains(page, `id="refuse-reused"`) {
+		t.Error("a closed inspection's page offers the refusal at the door, or no way to refuse the code shown again")
 	}
 	form := url.Values{"csrf": {csrfOf(t, page)}, "inspection": {f.code.GetInspectionId()}, "certificate_shown": {"1"}, "overall": {"4"}, "comment": {"规范"}}
 	if r := f.do("POST", p+"/evaluate", url.Values{"csrf": {"forged"}, "inspection": {f.code.GetInspectionId()}, "overall": {"1"}}, ec); r.StatusCode != http.StatusForbidden {
@@ -587,5 +591,39 @@ func TestPages_DashboardRegionOutsideTheScope_StaysSignedIn(t *testing.T) {
 	}
 	if r := f.do("GET", "/dashboard", nil, sc); r.StatusCode != http.StatusOK {
 		t.Errorf("the dashboard after a refused region: %d, want 200, still signed in", r.StatusCode)
+	}
+}
+
+// A closed visit's code read by the enterprise's account opens no lead
+// (reading results and evaluating is not a code shown at the door); shown
+// again at the door, the enterprise refuses it from the same page, and the
+// refusal reaches the 司法局 as a lead against the agency (a review,
+// 2026-12-06: the page said 企业有权拒绝 and offered no way to).
+func TestPages_ClosedCodeShownAgain_RefusedFromThePage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := ruqiv1.NewInspectionServiceClient(f.api).RecordResult(as(ctx, f.officer), &ruqiv1.RecordResultRequest{InspectionId: f.code.GetInspectionId(), Items: []*ruqiv1.ItemResult{
+		{CheckItemId: "CI-0001", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM},
+		{CheckItemId: "CI-0004", Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM},
+	}, Close: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leadsOf := func() (n int) {
+		t.Helper()
+		leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(ctx, f.sup), &ruqiv1.ListLeadsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range leads.GetLeads() {
+			if l.GetInspectionId() == f.code.GetInspectionId() && l.GetKind() == ruqiv1.LeadKind_LEAD_KIND_REFUSAL {
+				n++
+			}
+		}
+		return n
+	}
+	c := f.signInEnterprise(f.ent)
+	if f.refuseOnPage(c, "出示已办结检查的入企码要求再次检查"); leadsOf() != 1 {
+		t.Errorf("the refusal of the closed code shown again: %d refusal leads of the inspection, want 1", leadsOf())
 	}
 }
