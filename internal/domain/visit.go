@@ -220,7 +220,11 @@ func EvaluationNote(v *ruqiv1.InspectionView) string {
 		if v.GetCheckedInAt() == nil {
 			return "未评价（扫码入企后，扫来访人员的入企码即可评价）"
 		}
-		return "待评价：扫来访人员的入企码即可评价"
+		// The page offers the evaluation of a visit that is not an
+		// inspection once its window is over (the code then scans as
+		// expired): scanned within it, the code is valid and no form is
+		// offered (a review, 2026-12-06).
+		return "待评价：来访时段结束后，扫来访人员的入企码即可评价"
 	case v.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED:
 		return "待评价：扫执法人员的入企码即可评价"
 	}

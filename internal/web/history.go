@@ -94,7 +94,8 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) {
 		if st := domain.RefusedState(v); st != "" {
 			h.State, h.Refused = st, true
 		}
-		if len(h.Agencies) > 1 {
+		// A cancelled plan is no part of the visit any more (已撤销，无需评价).
+		if len(h.Agencies) > 1 && v.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 			for _, a := range h.Agencies {
 				if a.ID == v.GetAgencyId() {
 					h.Part = a.Name
