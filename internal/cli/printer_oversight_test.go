@@ -382,7 +382,7 @@ func TestPrintReport_UnfinishedMonthSaid(t *testing.T) {
 	for _, unfinished := range []bool{true, false} {
 		var out bytes.Buffer
 		printReport(&out, &ruqiv1.GetFrequencyReportResponse{FromMonth: "2026-01", ToMonth: "2026-12", ToMonthUnfinished: unfinished, Totals: &ruqiv1.ReportTotals{}})
-		said := strings.Contains(out.String(), "注意：截止月份 2026-12 尚未结束：其数字截至目前，上年同期为 2025-12 的整月，同比因此偏低。")
+		said := strings.Contains(out.String(), "注意：截止月份 2026-12 尚未结束：其数字截至目前，上年同期为 2025-12 的整月，同比因此可能偏低。")
 		if said != unfinished {
 			t.Errorf("to_month_unfinished %v, note said %v:\n%s", unfinished, said, out.String())
 		}

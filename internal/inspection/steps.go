@@ -391,7 +391,7 @@ func validateItemResults(ins *ruqiv1.Inspection, items []*ruqiv1.ItemResult, now
 			// shown to the enterprise as its deadline (an officer's trial,
 			// 2026-12-06); no rectification is given years.
 			if d := it.GetRectificationDeadline().AsTime(); d.After(now.AddDate(rectificationYears, 0, 0)) {
-				return domain.Invalidf("DEADLINE_TOO_FAR", "整改期限 %s 晚于%d年之后，请核对年份（检查事项 %s）", domain.FormatTime(d), rectificationYears, it.GetCheckItemId())
+				return domain.Invalidf("DEADLINE_TOO_FAR", "整改期限 %s 超过%d年，请核对年份（检查事项 %s）", domain.FormatTime(d), rectificationYears, it.GetCheckItemId())
 			}
 		default:
 			return domain.Invalidf("OUTCOME_MISSING", "请为检查事项 %s 选择结果：未发现问题、首违不罚、轻微免罚、责令整改或立案", it.GetCheckItemId())

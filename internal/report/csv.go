@@ -86,7 +86,7 @@ func UnfinishedNote(r *ruqiv1.GetFrequencyReportResponse) string {
 	if !r.GetToMonthUnfinished() {
 		return ""
 	}
-	return fmt.Sprintf("截止月份 %s 尚未结束：其数字截至目前，上年同期为 %s 的整月，同比因此偏低", r.GetToMonth(), lastYearsMonth(r.GetToMonth()))
+	return fmt.Sprintf("截止月份 %s 尚未结束：其数字截至目前，上年同期为 %s 的整月，同比因此可能偏低", r.GetToMonth(), lastYearsMonth(r.GetToMonth()))
 }
 
 // lastYearsMonth is "2025-12" of "2026-12"; m itself if it is no month.
