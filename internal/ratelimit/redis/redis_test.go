@@ -72,3 +72,23 @@ func BenchmarkTake(b *testing.B) {
 		}
 	}
 }
+
+// A key kept for the 2 ms its time was ahead, in Redis's time, lapsed
+// between two calls of the conformance suite on a loaded machine (CI,
+// 2026-12-06): with the caller's clock the second call, 1 ms later by that
+// clock, found no key and went ahead. A key lives at least a second.
+func TestRedis_KeyOutlivesAShortInterval(t *testing.T) {
+	srv := redistest.Start(t)
+	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { client.Close() })
+	l := ratelimitredis.New(client)
+	r := ratelimit.PerMinute(40_000, 1)
+	base := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	if d, err := l.Take(context.Background(), "fast", r, base); err != nil || d != 0 {
+		t.Fatalf("first call: %v %v", d, err)
+	}
+	time.Sleep(20 * time.Millisecond) // the machine busy between two calls
+	if d, err := l.Take(context.Background(), "fast", r, base.Add(time.Millisecond)); err != nil || d != 500*time.Microsecond {
+		t.Fatalf("1 ms later by the caller's clock: retry after %v (%v), want 500µs", d, err)
+	}
+}
