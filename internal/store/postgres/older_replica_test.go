@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -49,18 +50,37 @@ func TestOpen_MigrationRefusedWhileAnOlderReplicaIsConnected(t *testing.T) {
 	// Another program, and this version's replica beside it: no hold.
 	psql := connect("psql")
 	defer psql.Close(ctx)
+	// closed closes conn and waits until its backend has left
+	// pg_stat_activity, which it does after the client has gone (a run on
+	// a loaded machine opened the store while it was still listed).
+	closed := func(conn *pgx.Conn) {
+		t.Helper()
+		var pid uint32 = conn.PgConn().PID()
+		conn.Close(ctx)
+		for range 1000 {
+			var n int
+			if err := psql.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("backend %d still listed after its client closed", pid)
+	}
 	for _, older := range []string{"ruqi", "ruqi cache 0a1b2c3d", "ruqi sequencer 0a1b2c3d schema 9"} {
 		conn := connect(older)
 		s, err = postgres.Open(ctx, url, testOptions())
 		if err == nil {
 			s.Close()
-			conn.Close(ctx)
+			closed(conn)
 			t.Fatalf("the schema was migrated while an older replica (%q) was connected", older)
 		}
 		if !strings.Contains(err.Error(), older) || !strings.Contains(err.Error(), "stop every replica") {
 			t.Errorf("refused, but not naming the connection or what to do: %v", err)
 		}
-		conn.Close(ctx)
+		closed(conn)
 	}
 	// Gone: the migration runs, while the next replica of this version
 	// opens beside it; the first named "ruqi" in its URL (the old default,
