@@ -189,6 +189,14 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 	if err != nil {
 		return nil, err
 	}
+	if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		// A cancelled plan left its visit: it is shown as itself, its
+		// agency, items and window. Read through its joint it was listed
+		// under the agencies still coming, with their items and plans, and
+		// the withdrawal was nowhere (a walk through a joint visit,
+		// 2026-12-07).
+		joint = nil
+	}
 	if joint != nil {
 		plans = plans[:0]
 		members := readInspections{Reader: r, got: map[string]*ruqiv1.Inspection{}}
@@ -201,7 +209,7 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 				return nil, err
 			}
 			members.got[id] = m
-			if m.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || m.GetId() == ins.GetId() {
+			if m.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 				plans = append(plans, m)
 			}
 		}
@@ -229,7 +237,7 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 		})
 		// The visit window is the common time of the joint visit: when all
 		// its agencies can be there.
-		if start, end, ok := domain.CommonTime(plans); ok && ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		if start, end, ok := domain.CommonTime(plans); ok {
 			v.WindowStart, v.WindowEnd = timestamppb.New(start), timestamppb.New(end)
 		}
 	}
