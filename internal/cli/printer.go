@@ -345,7 +345,18 @@ func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspection
 func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 	p.inspection(r.GetInspection())
 	p.checklist(r.GetCheckItems())
-	if j := r.GetJointInspection(); j != nil {
+	if j := r.GetJointInspection(); j != nil && r.GetInspection().GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		// A cancelled plan left the visit: it was told it had been merged
+		// into it and to come at its common time (a walk through a joint
+		// visit, 2026-12-07).
+		p.println()
+		if len(j.GetInspectionIds()) > 1 {
+			p.printf("本报备已撤销，已退出联合检查 %s；该联合检查继续进行，牵头部门：%s，共同时段 %s 至 %s。\n",
+				j.GetId(), j.GetLeadAgencyId(), fmtTime(j.GetCommonStart()), fmtTime(j.GetCommonEnd()))
+		} else {
+			p.printf("本报备已撤销，已退出联合检查 %s。\n", j.GetId())
+		}
+	} else if j != nil {
 		p.joint(j, nil)
 		// A plan that joined later may have narrowed the visit: the
 		// enterprise is shown the common time, and the officers come then.

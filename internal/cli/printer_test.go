@@ -240,3 +240,22 @@ func TestInspection_JointVisitNarrowedIsSaid(t *testing.T) {
 		t.Errorf("the common time narrowed, not said:\n%s", out.String())
 	}
 }
+
+// `officer show` of a plan cancelled out of a joint visit: it said 已与其他部门
+// 的检查合并为一次联合检查 and 请按共同时段入企 to the agency that had withdrawn (a
+// walk through a joint visit, 2026-12-07). It says the plan left, and who
+// goes on.
+func TestInspection_CancelledMemberIsNotToldToCome(t *testing.T) {
+	in := sampleRegisterResponse().GetInspection()
+	in.State = ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED
+	start := in.GetWindowStart().AsTime()
+	joint := &ruqiv1.JointInspection{Id: "JNT-" + in.GetId(), LeadAgencyId: "AG-02", InspectionIds: []string{"INS-2", "INS-3"},
+		CommonStart: timestamppb.New(start.Add(time.Hour)), CommonEnd: in.GetWindowEnd()}
+	var out bytes.Buffer
+	newPrinter("table", &out, &out).Inspection(&ruqiv1.GetInspectionResponse{Inspection: in, JointInspection: joint})
+	got := out.String()
+	if strings.Contains(got, "已与其他部门的检查合并") || strings.Contains(got, "按共同时段入企") ||
+		!strings.Contains(got, "本报备已撤销，已退出联合检查 JNT-"+in.GetId()+"；该联合检查继续进行，牵头部门：AG-02") {
+		t.Errorf("a cancelled member's show:\n%s", got)
+	}
+}
