@@ -35,7 +35,13 @@ func (s *server) checkInReceipt(ctx context.Context, sess, inspection, officer s
 }
 
 // receiptNote is the verify page's line about the receipt, and its link.
-func (s *server) receiptNote(ctx context.Context, sess, token, inspection, officer string) (note, link string) {
+// checkedIn says the scan being answered is the check-in: only then is an
+// event on its way to the log that check-in. Read after the visit, the event
+// on its way is the reading itself (a failed scan), which every reading
+// writes anew, and an officer who never checked in has no receipt to come (a
+// walk through a joint visit, 2026-12-07: 存证生成中：签到已记录 for a code
+// never scanned).
+func (s *server) receiptNote(ctx context.Context, sess, token, inspection, officer string, checkedIn bool) (note, link string) {
 	rc, pending, err := s.checkInReceipt(ctx, sess, inspection, officer)
 	switch {
 	case err != nil:
@@ -43,7 +49,7 @@ func (s *server) receiptNote(ctx context.Context, sess, token, inspection, offic
 	case rc != nil:
 		return fmt.Sprintf("已存证：本次签到是可验证日志中的第 %d 条记录，存证可下载保存，日后凭日志公钥即可独立核验。", rc.GetEvent().GetSeq()),
 			"/V/" + token + "/receipt?" + url.Values{"inspection": {inspection}, "officer": {officer}}.Encode()
-	case pending:
+	case pending && checkedIn:
 		return "存证生成中：签到已记录，几秒后刷新本页即可下载存证。", ""
 	}
 	return "", ""

@@ -288,7 +288,7 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 			d.CheckIn = "已核验并记录入企签到：此码已于 " + at + "（北京时间）签到，本次为重复扫码，不重复计次。"
 		}
 		d.Mutual = mutualNotes[resp.GetMutual()]
-		d.Receipt, d.ReceiptLink = s.receiptNote(ctx, sess, tok, resp.GetInspection().GetInspectionId(), resp.GetOfficerId())
+		d.Receipt, d.ReceiptLink = s.receiptNote(ctx, sess, tok, resp.GetInspection().GetInspectionId(), resp.GetOfficerId(), true)
 	} else {
 		d.Banner = badBanner(title, resp.GetMessage())
 		if resp.GetVerdict() == ruqiv1.Verdict_VERDICT_CLOSED && resp.GetInspection() != nil {
@@ -304,7 +304,7 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 			// result and evaluate: the proof of the check-in is offered
 			// still (a trial of the pages on a phone, 2026-12-06, found it
 			// gone just when the enterprise would keep it).
-			d.Receipt, d.ReceiptLink = s.receiptNote(ctx, sess, tok, resp.GetInspection().GetInspectionId(), resp.GetOfficerId())
+			d.Receipt, d.ReceiptLink = s.receiptNote(ctx, sess, tok, resp.GetInspection().GetInspectionId(), resp.GetOfficerId(), false)
 		}
 	}
 	if v := resp.GetInspection(); v != nil {
