@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -345,16 +346,19 @@ func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspection
 func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 	p.inspection(r.GetInspection())
 	p.checklist(r.GetCheckItems())
-	if j := r.GetJointInspection(); j != nil && r.GetInspection().GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+	in := r.GetInspection()
+	if j := r.GetJointInspection(); in.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED && in.GetJointInspectionId() != "" {
 		// A cancelled plan left the visit: it was told it had been merged
 		// into it and to come at its common time (a walk through a joint
-		// visit, 2026-12-07).
+		// visit, 2026-12-07). The visit goes on if it has two plans
+		// without this one; a server before then answered a visit that
+		// had ended (one plan left) as it was, this plan among them.
 		p.println()
-		if len(j.GetInspectionIds()) > 1 {
+		if ids := j.GetInspectionIds(); len(ids) > 1 && !slices.Contains(ids, in.GetId()) {
 			p.printf("本报备已撤销，已退出联合检查 %s；该联合检查继续进行，牵头部门：%s，共同时段 %s 至 %s。\n",
 				j.GetId(), j.GetLeadAgencyId(), fmtTime(j.GetCommonStart()), fmtTime(j.GetCommonEnd()))
 		} else {
-			p.printf("本报备已撤销，已退出联合检查 %s。\n", j.GetId())
+			p.printf("本报备已撤销，已退出联合检查 %s。\n", in.GetJointInspectionId())
 		}
 	} else if j != nil {
 		p.joint(j, nil)

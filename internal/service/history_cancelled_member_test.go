@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -96,5 +97,68 @@ func TestHistory_CancelledMemberOfJointVisit_IsShownAsItself(t *testing.T) {
 	}
 	if hist.GetThisYear() != 2 || hist.GetVisitsThisYear() != 1 {
 		t.Errorf("counts: %d inspections, %d visits; want 2 and 1", hist.GetThisYear(), hist.GetVisitsThisYear())
+	}
+}
+
+// TestGetInspection_CancelledMember_JointAsItStands: `officer show` of a plan
+// cancelled out of a joint visit reads the visit as it stands. With two
+// plans, the visit ends when one leaves, and its record was answered as it
+// was: both plans, the cancelled one among them, and the common time with
+// its window (a walk through a joint visit, 2026-12-07: 该联合检查继续进行 to
+// the agency that left a visit that no longer was). With three, the two
+// that stay.
+func TestGetInspection_CancelledMember_JointAsItStands(t *testing.T) {
+	e, clock, _ := noticeEnv(t)
+	base := clock.Load().Add(2 * time.Hour)
+	ins := ruqiv1.NewInspectionServiceClient(e.cc)
+	register := func(reg *registrar, uscc string) string {
+		t.Helper()
+		resp, err := ins.RegisterInspection(e.as(reg.tok), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: uscc, CheckItemIds: reg.items[:1], OfficerIds: reg.officers[:2],
+			WindowStart: timestamppb.New(base), WindowEnd: timestamppb.New(base.Add(2 * time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetInspection().GetId()
+	}
+	a1, a2, a3 := e.registrar(t, "AG-01"), e.registrar(t, "AG-02"), e.registrar(t, "AG-03")
+
+	two := e.dir.GetEnterprises()[1].GetUscc()
+	stays, leaves := register(a1, two), register(a2, two)
+	if _, err := ins.CancelInspection(e.as(a2.tok), &ruqiv1.CancelInspectionRequest{InspectionId: leaves, Reason: "计划调整"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ins.GetInspection(e.as(a2.tok), &ruqiv1.GetInspectionRequest{InspectionId: leaves})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := got.GetJointInspection(); j != nil {
+		t.Errorf("the cancelled plan of a visit that ended: joint %s of %v, lead %s; want none", j.GetId(), j.GetInspectionIds(), j.GetLeadAgencyId())
+	}
+	alone, err := ins.GetInspection(e.as(a1.tok), &ruqiv1.GetInspectionRequest{InspectionId: stays})
+	if err != nil || alone.GetJointInspection() != nil || alone.GetInspection().GetJointInspectionId() != "" {
+		t.Errorf("the plan left alone: %v, joint %v; want alone", err, alone.GetJointInspection())
+	}
+
+	three := ""
+	for _, ent := range e.dir.GetEnterprises() {
+		if ent.GetRegionCode() == "510104" && ent.GetUscc() != two && ent.GetCreditGrade() != ruqiv1.CreditGrade_CREDIT_GRADE_A {
+			three = ent.GetUscc() // in AG-03's territory
+			break
+		}
+	}
+	lead := register(a1, three)
+	register(a2, three)
+	register(a3, three)
+	if _, err := ins.CancelInspection(e.as(a1.tok), &ruqiv1.CancelInspectionRequest{InspectionId: lead, Reason: "计划调整"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = ins.GetInspection(e.as(a1.tok), &ruqiv1.GetInspectionRequest{InspectionId: lead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := got.GetJointInspection(); j == nil || len(j.GetInspectionIds()) != 2 || slices.Contains(j.GetInspectionIds(), lead) || j.GetLeadAgencyId() != "AG-02" {
+		t.Errorf("the cancelled lead of a visit that goes on: joint %v; want the two plans that stay, led by AG-02", j)
 	}
 }

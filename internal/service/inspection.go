@@ -1006,6 +1006,14 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 			if err != nil {
 				return err
 			}
+			if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED && slices.Contains(resp.JointInspection.GetInspectionIds(), ins.GetId()) {
+				// The plan left: a visit that still names it is the record
+				// as it was before, kept when one plan alone was left (the
+				// visit ended). It was answered as standing, the cancelled
+				// plan among its members and its window in the common time
+				// (a walk through a joint visit, 2026-12-07).
+				resp.JointInspection = nil
+			}
 		}
 		resp.AtDoor, err = inspection.AtDoor(r, ins, is.s.policies.For(inspection.RegionOf(r, ins.GetEnterpriseUscc())))
 		if err != nil {
