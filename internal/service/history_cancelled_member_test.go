@@ -162,3 +162,41 @@ func TestGetInspection_CancelledMember_JointAsItStands(t *testing.T) {
 		t.Errorf("the cancelled lead of a visit that goes on: joint %v; want the two plans that stay, led by AG-02", j)
 	}
 }
+
+// TestRecordResult_NamesTheJointVisit: the answer to a result of a plan in a
+// joint visit names the visit, as registering, showing and cancelling do;
+// `officer result` printed the plan without its 联合检查 (a walk through a
+// joint visit, 2026-12-07).
+func TestRecordResult_NamesTheJointVisit(t *testing.T) {
+	e, clock, _ := noticeEnv(t)
+	base := *clock.Load()
+	uscc := e.dir.GetEnterprises()[1].GetUscc()
+	ins := ruqiv1.NewInspectionServiceClient(e.cc)
+	var first, last *ruqiv1.RegisterInspectionResponse
+	a1 := e.registrar(t, "AG-01")
+	for _, reg := range []*registrar{a1, e.registrar(t, "AG-02")} {
+		var err error
+		last, err = ins.RegisterInspection(e.as(reg.tok), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: uscc, CheckItemIds: reg.items[:1], OfficerIds: reg.officers[:2],
+			WindowStart: timestamppb.New(base), WindowEnd: timestamppb.New(base.Add(2 * time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = last
+		}
+	}
+	joint := last.GetJointInspection().GetId()
+	if joint == "" {
+		t.Fatal("no joint visit")
+	}
+	res, err := ins.RecordResult(e.as(a1.tok), &ruqiv1.RecordResultRequest{InspectionId: first.GetInspection().GetId(), Items: []*ruqiv1.ItemResult{
+		{CheckItemId: a1.items[0], Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM}}, Close: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.GetInspection().GetJointInspectionId(); got != joint {
+		t.Errorf("the result's answer names joint %q; want %s", got, joint)
+	}
+}

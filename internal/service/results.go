@@ -26,6 +26,12 @@ func (is *inspectionServer) RecordResult(ctx context.Context, req *ruqiv1.Record
 			return err
 		}
 		resp.Inspection = ins
+		// Its joint visit, as every other answer about the plan names it
+		// (a walk through a joint visit, 2026-12-07: the answer to the
+		// result alone left 联合检查 out).
+		if err := fillJoint(tx, ins); err != nil {
+			return err
+		}
 		if err := inspection.WarnAtResult(tx, principal(ctx), now, ins, s.policies); err != nil {
 			return err
 		}
