@@ -517,7 +517,7 @@ func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.
 	err := es.s.store.View(ctx, func(r store.Reader) error {
 		resp.Reset()
 		notice := es.s.noticeOf(r, uscc)
-		seen := map[string]bool{}
+		seen := map[string]*ruqiv1.UpcomingVisit{}
 		err := eachInspectionOf(r, uscc, func(ins *ruqiv1.Inspection) error {
 			if !notice.Upcoming(ins, now) {
 				return nil
@@ -532,21 +532,34 @@ func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.
 			if key == "" {
 				key = strings.Join(v.GetInspectionIds(), " ")
 			}
-			if seen[key] {
+			if u := seen[key]; u != nil {
+				// A joint visit is named by its lead agency's plan (the
+				// view's first), whichever plan's id the list met first:
+				// it was the 个案 that joined a routine visit, shown as a
+				// 个案检查 under its own id, since that id sorted first (a
+				// walk through a joint visit, 2026-12-07). Announced from
+				// the first of its plans' notice times.
+				if ids := v.GetInspectionIds(); len(ids) > 0 && ids[0] == ins.GetId() {
+					u.InspectionId, u.Type, u.VisitKind = ins.GetId(), ins.GetType(), ins.GetVisitKind()
+				}
+				if from := notice.From(ins); from.Before(u.GetNoticedFrom().AsTime()) {
+					u.NoticedFrom = timestamppb.New(from)
+				}
 				return nil
 			}
-			seen[key] = true
 			refused, err := visitRefusedAt(r, uscc, v)
 			if err != nil {
 				return err
 			}
-			resp.Visits = append(resp.Visits, &ruqiv1.UpcomingVisit{
+			u := &ruqiv1.UpcomingVisit{
 				InspectionId: ins.GetId(), Agencies: v.GetAgencies(), CheckItems: v.GetCheckItems(),
 				WindowStart: v.GetWindowStart(), WindowEnd: v.GetWindowEnd(), Type: ins.GetType(), VisitKind: ins.GetVisitKind(),
 				JointInspectionId: v.GetJointInspectionId(), InspectionIds: v.GetInspectionIds(),
 				NoticedFrom: timestamppb.New(notice.From(ins)), Begun: !now.Before(v.GetWindowStart().AsTime()),
 				RefusedAt: refused,
-			})
+			}
+			seen[key] = u
+			resp.Visits = append(resp.Visits, u)
 			return nil
 		})
 		if err != nil {
