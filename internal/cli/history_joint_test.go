@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,8 +38,9 @@ func jointHistory() *ruqiv1.ListInspectionsResponse {
 		Type:  ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
 		State: ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED, Results: []*ruqiv1.InspectionResult{safety, fireRes},
 	}
+	a.AgencyId = "AG-03"
 	b := proto.Clone(a).(*ruqiv1.InspectionView)
-	b.InspectionId = "INS-B"
+	b.InspectionId, b.AgencyId = "INS-B", "AG-04"
 	return &ruqiv1.ListInspectionsResponse{Inspections: []*ruqiv1.InspectionView{a, b}, ThisYear: 2, VisitsThisYear: 1}
 }
 
@@ -68,4 +70,24 @@ func TestTablePrinter_History_JointVisit_ResultsOnce(t *testing.T) {
 func TestTablePrinter_History_JointVisit_SharedCheckNamed(t *testing.T) {
 	got := tableOf(func(p printer) { p.History(jointHistory()) })
 	assertContains(t, got, "CI-0018 消防设施器材完好有效情况检查")
+}
+
+// Each row of a joint visit names its own plan's agency: both rows named
+// both agencies alike, while each is evaluated on its own (a walk through
+// joint visits, 2026-12-06).
+func TestTablePrinter_History_JointVisit_EachRowItsAgency(t *testing.T) {
+	got := tableOf(func(p printer) { p.History(jointHistory()) })
+	rows := map[string][]string{}
+	for _, line := range strings.Split(got, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[0], "INS-") && rows[f[0]] == nil {
+			rows[f[0]] = f
+		}
+	}
+	// 应急管理 checks CI-0012 and the shared fire check, 消防 the fire
+	// check and CI-0022: two lines of the 一表通查 each, not three.
+	for id, want := range map[string]string{"INS-A": "锦江区应急管理局（联合检查，共2个部门）", "INS-B": "成都市消防救援支队（联合检查，共2个部门）"} {
+		if f := rows[id]; len(f) < 2 || f[1] != want || !slices.Contains(f, "2") || slices.Contains(f, "3") {
+			t.Errorf("the row of %s: %q, want %q and 2 items:\n%s", id, f, want, got)
+		}
+	}
 }

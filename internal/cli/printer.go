@@ -664,9 +664,27 @@ func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
 		for _, a := range v.GetAgencies() {
 			agencies = append(agencies, orDash(a.GetName()))
 		}
+		agency, items := orDash(joinIDs(agencies)), len(v.GetCheckItems())
+		// A joint visit is listed once per agency's plan, each evaluated on
+		// its own: the row names its plan's agency, not every agency of the
+		// visit on each row alike (a walk through joint visits, 2026-12-06).
+		if len(v.GetAgencies()) > 1 && v.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+			for _, a := range v.GetAgencies() {
+				if a.GetId() == v.GetAgencyId() {
+					agency = orDash(a.GetName()) + fmt.Sprintf("（联合检查，共%d个部门）", len(v.GetAgencies()))
+				}
+			}
+			// The lines of the 一表通查 this agency checks.
+			items = 0
+			for _, it := range v.GetCheckItems() {
+				if it.GetAgencyId() == v.GetAgencyId() || slices.Contains(it.GetAgencyIds(), v.GetAgencyId()) {
+					items++
+				}
+			}
+		}
 		state := inspectionStateLabel(v.GetState())
-		if v.GetRefusedAt() != nil && v.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
-			state = "企业已拒绝"
+		if st := domain.RefusedState(v); st != "" {
+			state = st
 		}
 		if v.GetLate() {
 			state += "（事后补录）"
@@ -683,9 +701,9 @@ func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
 		if !domain.IsInspection(v.GetVisitKind()) {
 			typ = domain.VisitKindLabel(v.GetVisitKind()) + "（非行政检查）"
 		}
-		t.add(v.GetInspectionId(), orDash(joinIDs(agencies)), typ,
+		t.add(v.GetInspectionId(), agency, typ,
 			fmtWindow(v.GetWindowStart(), v.GetWindowEnd()), state,
-			fmtTime(v.GetCheckedInAt()), strconv.Itoa(len(v.GetCheckItems())), evaluated)
+			fmtTime(v.GetCheckedInAt()), strconv.Itoa(items), evaluated)
 	}
 	t.write(p.out)
 	p.printf("共 %d 次。\n%s\n", len(r.GetInspections()), years)
