@@ -276,16 +276,27 @@ func inspectionView(r store.Reader, ins *ruqiv1.Inspection, now time.Time, notic
 			return nil, err
 		}
 		v.Officers = append(v.Officers, officers...)
-		for _, id := range p.GetCheckItemIds() {
-			it, err := r.CheckItem(id)
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, it)
+		own, err := checkItems(r, p.GetCheckItemIds())
+		if err != nil {
+			return nil, err
 		}
+		items = append(items, own...)
 	}
 	v.CheckItems = domain.Checklist(items)
 	return v, nil
+}
+
+// checkItems reads the items a plan names, in its order.
+func checkItems(r store.Reader, ids []string) ([]*ruqiv1.CheckItem, error) {
+	items := make([]*ruqiv1.CheckItem, 0, len(ids))
+	for _, id := range ids {
+		it, err := r.CheckItem(id)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	return items, nil
 }
 
 // officerViews is the officers named, each with their certificate's

@@ -983,36 +983,32 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 			// retired since the registration was marked for the enterprise
 			// only, and the officer went on to inspect it (an officer's
 			// trial, 2026-12-06).
-			items := make([]*ruqiv1.CheckItem, 0, len(ins.GetCheckItemIds()))
-			for _, id := range ins.GetCheckItemIds() {
-				it, err := r.CheckItem(id)
-				if err != nil {
-					return err
-				}
-				items = append(items, it)
-			}
-			resp.CheckItems = domain.Checklist(items)
-		}
-		if id := ins.GetJointInspectionId(); id != "" && !principal(ctx).Is(ruqiv1.Role_ROLE_ENTERPRISE) {
-			// The visit as it stands: an agency whose plan joined later
-			// may have narrowed the common time, and an officer who read
-			// only the plan's own window came at its start, before the
-			// window the enterprise is shown (an officer's trial,
-			// 2026-12-06).
-			resp.JointInspection, err = r.JointInspection(id)
-			if errors.Is(err, store.ErrNotFound) {
-				err = nil
-			}
+			items, err := checkItems(r, ins.GetCheckItemIds())
 			if err != nil {
 				return err
 			}
-			if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED && slices.Contains(resp.JointInspection.GetInspectionIds(), ins.GetId()) {
-				// The plan left: a visit that still names it is the record
-				// as it was before, kept when one plan alone was left (the
-				// visit ended). It was answered as standing, the cancelled
-				// plan among its members and its window in the common time
-				// (a walk through a joint visit, 2026-12-07).
-				resp.JointInspection = nil
+			resp.CheckItems = domain.Checklist(items)
+			if id := ins.GetJointInspectionId(); id != "" {
+				// The visit as it stands: an agency whose plan joined later
+				// may have narrowed the common time, and an officer who read
+				// only the plan's own window came at its start, before the
+				// window the enterprise is shown (an officer's trial,
+				// 2026-12-06).
+				resp.JointInspection, err = r.JointInspection(id)
+				if errors.Is(err, store.ErrNotFound) {
+					err = nil
+				}
+				if err != nil {
+					return err
+				}
+				if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED && slices.Contains(resp.JointInspection.GetInspectionIds(), ins.GetId()) {
+					// The plan left: a visit that still names it is the record
+					// as it was before, kept when one plan alone was left (the
+					// visit ended). It was answered as standing, the cancelled
+					// plan among its members and its window in the common time
+					// (a walk through a joint visit, 2026-12-07).
+					resp.JointInspection = nil
+				}
 			}
 		}
 		resp.AtDoor, err = inspection.AtDoor(r, ins, is.s.policies.For(inspection.RegionOf(r, ins.GetEnterpriseUscc())))
