@@ -29,10 +29,13 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   [ -n "${pgdata:-}" ] && as_pg "$pgbin/pg_ctl" stop -D "$pgdata" -m fast >/dev/null 2>&1 || true
-  [ -n "${redis_port:-}" ] && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  [ -n "${redis_port:-}" ] && REDISCLI_AUTH=$(cat "$work/redis.password") redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+# SIGTERM (timeout, a service manager) ended the script without its EXIT
+# trap, leaving PostgreSQL and Redis running: exit through it.
+trap 'exit 143' TERM
 
 if [ "$(id -u)" -eq 0 ]; then
   as_pg() { runuser -u postgres -- "$@"; }
@@ -54,8 +57,14 @@ echo "$store"
 
 echo "== Redis"
 redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize yes --pidfile "$work/redis.pid" >/dev/null
-echo "127.0.0.1:$redis_port"
+# With a password, as a province's Redis has one: any local user could
+# otherwise reach the coordinator on loopback. It is on no command line
+# (ps shows those): Redis reads it from its configuration on stdin, the
+# replicas from -redis-password-file.
+(umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/redis.password")
+printf 'requirepass %s\n' "$(cat "$work/redis.password")" |
+  redis-server - --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize yes --pidfile "$work/redis.pid" >/dev/null
+echo "127.0.0.1:$redis_port (password in $work/redis.password)"
 
 # One log key for the province: every replica signs the same log's
 # checkpoints (ruqi witness keygen makes a note signer key).
@@ -66,6 +75,7 @@ for i in $(seq "$n"); do
   dir="$work/replica-$i"
   mkdir -p "$dir"
   bin/ruqi-server -data-dir "$dir" -store "$store" -redis-addr "127.0.0.1:$redis_port" \
+    -redis-password-file "$work/redis.password" \
     -log-key-file "$work/log.key" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 \
     -ready-file "$dir/ready.json" -log-level warn 2>"$dir/log" &
   pids+=($!)
