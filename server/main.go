@@ -45,6 +45,7 @@ func run() error {
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("RUQI_TLS_KEY", ""), "PEM private key for -tls-cert (RUQI_TLS_KEY)")
 	fs.StringVar(&cfg.RedisAddr, "redis-addr", "", "Redis for coordination when several replicas run: host:port, or a URL redis://[[user]:password@]host:port[/db], rediss://… for TLS (RUQI_REDIS_ADDR; default: in process)")
 	fs.StringVar(&cfg.RedisPasswordFile, "redis-password-file", env("RUQI_REDIS_PASSWORD_FILE", ""), "file holding Redis's password, so that it is on no command line; with -redis-addr host:port or a URL without one (RUQI_REDIS_PASSWORD_FILE)")
+	fs.StringVar(&cfg.RedisCAFile, "redis-ca-file", env("RUQI_REDIS_CA_FILE", ""), "PEM file of the CAs that Redis's TLS certificate is checked against, in place of the system's roots, for a rediss:// address whose certificate a province's own CA signed (RUQI_REDIS_CA_FILE)")
 	fs.DurationVar(&cfg.ConfirmWithin, "confirm-within", envDuration("RUQI_CONFIRM_WITHIN", 30*time.Second), "how long the coordinator holds a registration's decision for its write to commit before it checks the store (RUQI_CONFIRM_WITHIN)")
 	cfg.WorkingSet = serve.DefaultWorkingSet()
 	fs.IntVar(&cfg.WorkingSet.MaxEnterprises, "coord-max-enterprises", envInt("RUQI_COORD_MAX_ENTERPRISES", cfg.WorkingSet.MaxEnterprises), "enterprises the in-process coordinator holds at most, beyond those with a decision pending; the least recently used are forgotten and read again from the store when needed; 0: no limit (RUQI_COORD_MAX_ENTERPRISES)")

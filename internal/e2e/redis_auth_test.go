@@ -124,3 +124,50 @@ func TestRedis_MalformedAddrWithPassword_RefusedWithoutEchoingIt(t *testing.T) {
 		}
 	}
 }
+
+// A Redis that speaks TLS with a certificate from the province's own CA
+// (rediss://, -redis-ca-file) coordinates and limits as any other. Before
+// -redis-ca-file the system's roots were the only ones: such a Redis could
+// not be used at all, except by replacing the roots of the whole process
+// (SSL_CERT_FILE), the identity provider's among them.
+func TestRedis_TLSWithTheProvincesCA_CoordinatesAndLimits(t *testing.T) {
+	rs := redistest.Start(t, redistest.WithPassword(redisPassword), redistest.WithTLS())
+	w := newWorld(t, "-redis-addr", rs.TLSURL(), "-redis-ca-file", rs.CAFile(), "-principal-rates", "enterprise=6/min:3")
+	wantAuthenticatedRedisUsed(t, w, rs)
+	if !strings.Contains(w.log.String(), "tls=true") {
+		t.Fatalf("the log does not say the coordinator speaks TLS:\n%s", w.log)
+	}
+}
+
+// A TLS Redis whose certificate the server cannot check (no -redis-ca-file,
+// so the system's roots) stops the start naming what to give: it does not
+// mend itself by waiting. Before, the server started, logged the
+// handshake's failure and answered every registration
+// COORDINATOR_UNAVAILABLE. -redis-ca-file beside a plain address, or
+// holding no certificate, is refused as well. (A rediss:// address on
+// Redis's plain port is not: Redis waits for the rest of a line that never
+// comes, and the handshake times out as in an outage.)
+func TestRedis_TLSNotTrusted_RefusesToStart(t *testing.T) {
+	rs := redistest.Start(t, redistest.WithPassword(redisPassword), redistest.WithTLS())
+	notPEM := filepath.Join(t.TempDir(), "ca.txt")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"the system's roots", []string{"-redis-addr", rs.TLSURL()}, "TLS certificate is not trusted"},
+		{"a CA for a plain address", []string{"-redis-addr", rs.URL(), "-redis-ca-file", rs.CAFile()}, "does not speak TLS"},
+		{"a file of no certificate", []string{"-redis-addr", rs.TLSURL(), "-redis-ca-file", notPEM}, "holds no PEM certificate"},
+	} {
+		log := runServerExpectingFailure(t, t.TempDir(), c.args...)
+		if !strings.Contains(log, c.want) {
+			t.Errorf("%s: the start's message does not say %q:\n%s", c.name, c.want, log)
+		}
+		if strings.Contains(log, redisPassword) {
+			t.Errorf("%s: the log holds the password:\n%s", c.name, log)
+		}
+	}
+}

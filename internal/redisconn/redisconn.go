@@ -5,6 +5,8 @@
 package redisconn
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -154,6 +156,19 @@ func (t Target) HasPassword() bool { return t.opts.Password != "" }
 // TLS says whether connections use TLS (rediss://).
 func (t Target) TLS() bool { return t.opts.TLSConfig != nil }
 
+// WithRootCAs is the target checking Redis's TLS certificate against
+// roots (-redis-ca-file) instead of the system's: a province's Redis on
+// another host has a certificate from the province's own CA, which no
+// system trusts. Only a rediss:// target speaks TLS.
+func (t Target) WithRootCAs(roots *x509.CertPool) (Target, error) {
+	if !t.TLS() {
+		return Target{}, fmt.Errorf("-redis-ca-file with -redis-addr %s, which does not speak TLS: write the address as rediss://host:port, or leave -redis-ca-file out", t)
+	}
+	t.opts.TLSConfig = t.opts.TLSConfig.Clone()
+	t.opts.TLSConfig.RootCAs = roots
+	return t, nil
+}
+
 // Options are go-redis options for the target, a copy the caller adds its
 // timeouts to.
 func (t Target) Options() *goredis.Options {
@@ -170,8 +185,22 @@ func (t Target) Options() *goredis.Options {
 // any other error. Such a Redis answers every command so, until the
 // configuration changes: a server that started on it would be ready and
 // register nothing.
+//
+// A TLS handshake that fails on the certificate, or a server that answers
+// it with what is not TLS, is the configuration too: it fails the same way
+// every time.
 func (t Target) Refusal(err error) error {
-	if err == nil || !goredis.IsAuthError(err) {
+	if err == nil {
+		return nil
+	}
+	var unverified *tls.CertificateVerificationError
+	var plain tls.RecordHeaderError
+	switch {
+	case errors.As(err, &unverified):
+		return fmt.Errorf("-redis-addr %s: Redis's TLS certificate is not trusted (%v): give the CA that signed it in -redis-ca-file, and check that the host in the address is one the certificate names", t, unverified.Err)
+	case errors.As(err, &plain):
+		return fmt.Errorf("-redis-addr %s: Redis does not speak TLS on this port: write the address as redis:// for a Redis without TLS, or give its tls-port", t)
+	case !goredis.IsAuthError(err):
 		return nil
 	}
 	// Redis's own words, without the layers of the caller's wrapping.

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,11 +22,15 @@ import (
 // error stops the start, where an outage is waited out (an operator's trial,
 // 2026-12-05: the server started and answered UNAVAILABLE to every
 // registration, logging "missing port in address" for ever). ok is false
-// without -redis-addr (the in-process coordinator).
+// without -redis-addr (the in-process coordinator). -redis-ca-file gives
+// the roots Redis's TLS certificate is checked against.
 func redisTarget(cfg Config) (t redisconn.Target, ok bool, err error) {
 	if cfg.RedisAddr == "" {
-		if cfg.RedisPasswordFile != "" {
+		switch {
+		case cfg.RedisPasswordFile != "":
 			return t, false, errors.New("-redis-password-file without -redis-addr: give the Redis's address too, or neither")
+		case cfg.RedisCAFile != "":
+			return t, false, errors.New("-redis-ca-file without -redis-addr: give the Redis's address too (rediss://host:port), or neither")
 		}
 		return t, false, nil
 	}
@@ -42,6 +47,18 @@ func redisTarget(cfg Config) (t redisconn.Target, ok bool, err error) {
 		}
 	}
 	t, err = redisconn.Parse(cfg.RedisAddr, password)
+	if err != nil || cfg.RedisCAFile == "" {
+		return t, err == nil, err
+	}
+	b, err := os.ReadFile(cfg.RedisCAFile)
+	if err != nil {
+		return t, false, fmt.Errorf("-redis-ca-file: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(b) {
+		return t, false, fmt.Errorf("-redis-ca-file %s holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA that signed Redis's certificate", cfg.RedisCAFile)
+	}
+	t, err = t.WithRootCAs(roots)
 	return t, err == nil, err
 }
 

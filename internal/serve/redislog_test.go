@@ -111,3 +111,24 @@ func TestQuietRepeats_OneLineAWhileForTheSameError(t *testing.T) {
 		t.Fatalf("the same error after %v is not logged again:\n%s", sameErrorEvery, buf.String())
 	}
 }
+
+// -redis-ca-file needs a rediss:// address to check the certificate of,
+// and a PEM certificate to check it with.
+func TestRedisTarget_CAFile(t *testing.T) {
+	notPEM := filepath.Join(t.TempDir(), "ca.txt")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{RedisCAFile: notPEM}, "without -redis-addr"},
+		{Config{RedisAddr: "rediss://redis.prov:6380", RedisCAFile: filepath.Join(t.TempDir(), "missing")}, "no such file"},
+		{Config{RedisAddr: "rediss://redis.prov:6380", RedisCAFile: notPEM}, "holds no PEM certificate"},
+	} {
+		if _, _, err := redisTarget(c.cfg); err == nil || !strings.Contains(err.Error(), "-redis-ca-file") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("redisTarget(%+v) = %v, want an error naming -redis-ca-file saying %q", c.cfg, err, c.want)
+		}
+	}
+}

@@ -66,6 +66,10 @@ type Config struct {
 	// RedisPasswordFile holds Redis's password, so that it need not be on
 	// the command line (ps) in a URL; empty for none or the URL's.
 	RedisPasswordFile string
+	// RedisCAFile holds the PEM certificates of the CAs that Redis's TLS
+	// certificate is checked against, in place of the system's roots
+	// (rediss:// only); empty for the system's.
+	RedisCAFile string
 	// ConfirmWithin is how long a registration's decision is held pending
 	// for its store write (0: the service's default).
 	ConfirmWithin time.Duration

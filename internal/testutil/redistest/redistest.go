@@ -3,11 +3,19 @@ package redistest
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +31,9 @@ type Server struct {
 	dir      string
 	port     int
 	password string // requirepass; empty for none
+	tls      bool   // also serve TLS on tlsPort (WithTLS)
+	tlsPort  int
+	caFile   string // the CA that signed the server's certificate
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -38,6 +49,13 @@ type Option func(*Server)
 // inline). Addr alone then reaches a Redis that refuses every command;
 // URL holds the password.
 func WithPassword(password string) Option { return func(s *Server) { s.password = password } }
+
+// WithTLS also serves TLS, as a province's Redis on another host does, on
+// a second free port (TLSAddr), with a certificate for 127.0.0.1 signed by
+// a CA of the test's own (CAFile): a client trusting only the system's
+// roots refuses it. Clients need no certificate of their own. The plain
+// port stays, for the helper's own commands.
+func WithTLS() Option { return func(s *Server) { s.tls = true } }
 
 // Start starts redis-server on a free loopback port and returns once it
 // answers PING. It stops in t.Cleanup.
@@ -55,6 +73,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 		o(s)
 	}
 	t.Cleanup(s.stop)
+	if s.tls {
+		if err := s.writeCertificates(); err != nil {
+			t.Fatalf("redistest: TLS certificates: %v", err)
+		}
+	}
 	// A free port can be taken by someone else between probing and binding:
 	// try a few.
 	var lastErr error
@@ -62,6 +85,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 		s.port, err = freePort()
 		if err != nil {
 			t.Fatalf("redistest: free port: %v", err)
+		}
+		if s.tls {
+			if s.tlsPort, err = freePort(); err != nil {
+				t.Fatalf("redistest: free port: %v", err)
+			}
 		}
 		if lastErr = s.start(); lastErr == nil {
 			return s
@@ -81,6 +109,32 @@ func (s *Server) URL() string {
 		u.User = url.UserPassword("", s.password)
 	}
 	return u.String()
+}
+
+// TLSAddr is the host:port where the server speaks TLS (WithTLS).
+func (s *Server) TLSAddr() string {
+	if !s.tls {
+		s.t.Fatalf("redistest: TLSAddr of a server started without WithTLS")
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.tlsPort))
+}
+
+// TLSURL is the server's rediss:// URL, with its password if it has one.
+func (s *Server) TLSURL() string {
+	u := url.URL{Scheme: "rediss", Host: s.TLSAddr()}
+	if s.password != "" {
+		u.User = url.UserPassword("", s.password)
+	}
+	return u.String()
+}
+
+// CAFile is a PEM file of the CA that signed the server's TLS certificate
+// (WithTLS).
+func (s *Server) CAFile() string {
+	if !s.tls {
+		s.t.Fatalf("redistest: CAFile of a server started without WithTLS")
+	}
+	return s.caFile
 }
 
 // Password is the server's requirepass, empty for none.
@@ -161,6 +215,12 @@ func (s *Server) start() error {
 	if s.password != "" {
 		args = append(args, "--requirepass", s.password)
 	}
+	if s.tls {
+		args = append(args, "--tls-port", strconv.Itoa(s.tlsPort),
+			"--tls-cert-file", filepath.Join(s.dir, "server.crt"),
+			"--tls-key-file", filepath.Join(s.dir, "server.key"),
+			"--tls-auth-clients", "no")
+	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -238,6 +298,65 @@ func (s *Server) command(name string) (string, error) {
 	}
 	line, err := r.ReadString('\n')
 	return strings.TrimRight(line, "\r\n"), err
+}
+
+// writeCertificates writes a CA (ca.crt) and a certificate for 127.0.0.1
+// it signed (server.crt, server.key) in the server's directory.
+func (s *Server) writeCertificates() error {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "redistest CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	s.caFile = filepath.Join(s.dir, "ca.crt")
+	for name, block := range map[string]*pem.Block{
+		s.caFile:                           {Type: "CERTIFICATE", Bytes: caDER},
+		filepath.Join(s.dir, "server.crt"): {Type: "CERTIFICATE", Bytes: der},
+		filepath.Join(s.dir, "server.key"): {Type: "PRIVATE KEY", Bytes: keyDER},
+	} {
+		if err := os.WriteFile(name, pem.EncodeToMemory(block), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func freePort() (int, error) {
