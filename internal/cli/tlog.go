@@ -218,6 +218,15 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 				}
 				_, _ = a.stdout.Write(append(b, '\n'))
 			}
+			if onlineErr != nil && bad > 0 {
+				// A receipt found not to hold is the finding, whatever
+				// could not be asked after it: exit 3, not a failed call
+				// (1), which a script archiving proofs reads as "try
+				// again" (a review: a rewritten log found for one receipt
+				// was reported as a network error when a later call
+				// failed).
+				return &exitCodeError{code: exitNotValid, err: fmt.Errorf("%d 份存证不成立；其余存证未能联网核对：%v", bad, errorText(onlineErr))}
+			}
 			if onlineErr != nil {
 				return onlineErr
 			}

@@ -308,6 +308,16 @@ func TestLog_ReceiptsWitnessAndTampering(t *testing.T) {
 		!online.Receipts[0].Valid || online.Receipts[0].ExtendedByServer != nil {
 		t.Fatalf("-o json receipt verify --online, no server: exit %d, %v\n%s%s", r.exit, err, r.stdout, r.stderr)
 	}
+	// Beside a receipt that does not hold, the server out of reach: exit 3,
+	// the finding, with the failure to ask said too (it was exit 1, as if
+	// nothing had been found).
+	altered := filepath.Join(t.TempDir(), "altered.json")
+	if err := os.WriteFile(altered, []byte(`{"not":"a receipt"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.cli("", "--timeout", "2s", "receipt", "verify", "--online", altered, scanReceipt); r.exit != 3 || !strings.Contains(r.stderr, "未能联网核对") {
+		t.Fatalf("receipt verify --online of a receipt that does not hold, no server: exit %d, want 3 saying the rest could not be asked\n%s%s", r.exit, r.stdout, r.stderr)
+	}
 }
 
 func seqKey(seq uint64) []byte {
