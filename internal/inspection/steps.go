@@ -373,6 +373,11 @@ func validateItemResults(ins *ruqiv1.Inspection, items []*ruqiv1.ItemResult, now
 	}
 	seen := map[string]bool{}
 	for _, it := range items {
+		// An item without its id was refused as "检查事项  不在本次报备的事项中"
+		// (a trial of bad input, 2026-12-07): it names nothing to look for.
+		if domain.Blank(it.GetCheckItemId()) {
+			return domain.Invalidf("RESULT_ITEM_MISSING", "请为每条结果填写检查事项编号")
+		}
 		if !contains(ins.GetCheckItemIds(), it.GetCheckItemId()) {
 			return domain.Invalidf("RESULT_ITEM_UNKNOWN", "检查事项 %s 不在本次报备的事项中：清单之外无检查", it.GetCheckItemId())
 		}
@@ -383,6 +388,14 @@ func validateItemResults(ins *ruqiv1.Inspection, items []*ruqiv1.ItemResult, now
 		switch it.GetOutcome() {
 		case ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM, ruqiv1.ItemOutcome_ITEM_OUTCOME_FIRST_VIOLATION_NO_PENALTY,
 			ruqiv1.ItemOutcome_ITEM_OUTCOME_MINOR_NO_PENALTY, ruqiv1.ItemOutcome_ITEM_OUTCOME_CASE_OPENED:
+			// Only a rectification has a deadline. One sent with another
+			// outcome was kept, unchecked (year 1 or 9999 too), and the
+			// enterprise read "未发现问题，整改期限 2027-01-07": told to
+			// rectify what was found in order (a trial of bad input,
+			// 2026-12-07; the CLI refused it, the API did not).
+			if it.GetRectificationDeadline() != nil {
+				return domain.Invalidf("DEADLINE_WITHOUT_RECTIFICATION", "只有责令整改的事项填写整改期限：检查事项 %s 的结果是「%s」，请去掉整改期限", it.GetCheckItemId(), domain.ItemOutcomeLabel(it.GetOutcome()))
+			}
 		case ruqiv1.ItemOutcome_ITEM_OUTCOME_RECTIFICATION_ORDERED:
 			if it.GetRectificationDeadline() == nil || !it.GetRectificationDeadline().AsTime().After(now) {
 				return domain.Invalidf("DEADLINE_MISSING", "责令整改须给出晚于现在的整改期限（检查事项 %s）", it.GetCheckItemId())
