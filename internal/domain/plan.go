@@ -13,6 +13,10 @@ import (
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
+// MaxIndustryRunes bounds an industry (行业): a plan's scope, a draw's
+// filter, and an enterprise's in the directory, which they name.
+const MaxIndustryRunes = 50
+
 // Inspection plans (检查计划): an agency files a plan for a period; a
 // special-campaign (专项) plan needs the agency head's approval, which files
 // it with the 司法局, and must then be published within the region's
@@ -91,7 +95,7 @@ func ValidatePlanVersion(v *ruqiv1.PlanVersion, now time.Time) error {
 			return err
 		}
 	}
-	if err := ValidateText("行业", sc.GetIndustry(), 50); err != nil {
+	if err := ValidateText("行业", sc.GetIndustry(), MaxIndustryRunes); err != nil {
 		return err
 	}
 	if len(v.GetCheckItemIds()) == 0 {

@@ -59,7 +59,7 @@ func DrawPopulation(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawRequ
 	if !domain.RegionCovers(ag.GetRegionCode(), region) {
 		return nil, 0, domain.PermissionDeniedf("OUTSIDE_JURISDICTION", "抽取范围（行政区划 %s）超出%s的管辖区域（%s）：只能从本部门管辖区域内的企业中抽取", region, ag.GetName(), ag.GetRegionCode())
 	}
-	if err := domain.ValidateText("行业", industry, 50); err != nil {
+	if err := domain.ValidateText("行业", industry, domain.MaxIndustryRunes); err != nil {
 		return nil, 0, err
 	}
 	var pop []string

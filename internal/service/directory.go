@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
@@ -135,10 +136,13 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 	agencies := map[string]bool{}
 	for i, a := range dir.GetAgencies() {
-		if strings.TrimSpace(a.GetId()) == "" || strings.TrimSpace(a.GetName()) == "" {
+		if strings.TrimSpace(a.GetId()) == "" || domain.Blank(a.GetName()) {
 			return domain.Invalidf("AGENCY_INCOMPLETE", "第%d个执法部门缺少编号或名称", i+1)
 		}
 		if err := domain.ValidateID("执法部门编号", a.GetId()); err != nil {
+			return err
+		}
+		if err := directoryText(a.GetId(), "执法部门名称", a.GetName(), maxNameRunes); err != nil {
 			return err
 		}
 		if err := domain.ValidateRegion(a.GetRegionCode()); err != nil {
@@ -159,10 +163,16 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		return err == nil, err
 	}
 	for i, o := range dir.GetOfficers() {
-		if o.GetId() == "" || o.GetName() == "" || o.GetCertificateNumber() == "" {
+		if o.GetId() == "" || domain.Blank(o.GetName()) || domain.Blank(o.GetCertificateNumber()) {
 			return domain.Invalidf("OFFICER_INCOMPLETE", "第%d名执法人员缺少编号、姓名或执法证号", i+1)
 		}
 		if err := domain.ValidateID("执法人员编号", o.GetId()); err != nil {
+			return err
+		}
+		if err := directoryText(o.GetId(), "执法人员姓名", o.GetName(), maxPersonRunes); err != nil {
+			return err
+		}
+		if err := directoryText(o.GetId(), "执法证号", o.GetCertificateNumber(), maxPersonRunes); err != nil {
 			return err
 		}
 		if _, known := ruqiv1.CertificateStatus_name[int32(o.GetCertificateStatus())]; !known || o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED {
@@ -180,8 +190,16 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		if err := domain.ValidateUSCC(e.GetUscc()); err != nil {
 			return err
 		}
-		if strings.TrimSpace(e.GetName()) == "" {
+		if domain.Blank(e.GetName()) {
 			return domain.Invalidf("ENTERPRISE_INCOMPLETE", "企业 %s 缺少名称", e.GetUscc())
+		}
+		if err := directoryText(e.GetUscc(), "企业名称", e.GetName(), maxNameRunes); err != nil {
+			return err
+		}
+		// A plan's scope and a draw's filter name an industry of at most
+		// this many characters: a longer one could never be named.
+		if err := directoryText(e.GetUscc(), "行业", e.GetIndustry(), domain.MaxIndustryRunes); err != nil {
+			return err
 		}
 		if err := domain.ValidateRegion(e.GetRegionCode()); err != nil {
 			return err
@@ -191,14 +209,23 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		}
 	}
 	for i, it := range dir.GetCheckItems() {
-		if it.GetId() == "" || it.GetName() == "" {
+		if it.GetId() == "" || domain.Blank(it.GetName()) {
 			return domain.Invalidf("ITEM_INCOMPLETE", "第%d个检查事项缺少编号或名称", i+1)
 		}
 		if err := domain.ValidateID("检查事项编号", it.GetId()); err != nil {
 			return err
 		}
-		if it.GetLegalBasis().GetLaw() == "" {
+		if domain.Blank(it.GetLegalBasis().GetLaw()) {
 			return domain.Invalidf("ITEM_WITHOUT_BASIS", "检查事项 %s 缺少法律依据：没有依据的事项不能列入清单", it.GetId())
+		}
+		for _, f := range []struct {
+			what, text string
+			max        int
+		}{{"检查事项名称", it.GetName(), maxNameRunes}, {"法律依据", it.GetLegalBasis().GetLaw(), maxNameRunes},
+			{"依据条款", it.GetLegalBasis().GetArticle(), maxNameRunes}, {"事项领域", it.GetDomain(), domain.MaxIndustryRunes}} {
+			if err := directoryText(it.GetId(), f.what, f.text, f.max); err != nil {
+				return err
+			}
 		}
 		known, err := agencyKnown(it.GetAgencyId())
 		if err != nil {
@@ -218,6 +245,26 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		if err == nil && !domain.SameCheck(old, it) {
 			return domain.Invalidf("ITEM_TEXT_FIXED", "检查事项 %s 已发布，名称和依据不能更改（已有检查按原名称和依据记录）：修订后的事项请以新编号发布，并将旧事项停用（retired）", it.GetId())
 		}
+	}
+	return nil
+}
+
+// Bounds of a directory record's texts. Each is shown on the enterprise's
+// phone at every scan (the agency, the officers, the checklist with its
+// basis) and in every list: a name of 300,000 characters was imported and
+// sent back in every scan of the agency's codes (a trial of bad input,
+// 2026-12-07), where every text a person types into a request is bounded.
+// Far above any real name: 中华人民共和国 laws' titles and item names are
+// tens of characters.
+const (
+	maxNameRunes   = 200 // agency, enterprise and check-item names, a legal basis
+	maxPersonRunes = 50  // an officer's name, a certificate number
+)
+
+// directoryText bounds one text of the record id names.
+func directoryText(id, what, text string, max int) error {
+	if n := utf8.RuneCountInString(text); n > max {
+		return domain.Invalidf("DIRECTORY_TEXT_TOO_LONG", "%s 的%s过长：%d字，最多%d字", id, what, n, max)
 	}
 	return nil
 }
