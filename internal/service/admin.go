@@ -108,6 +108,9 @@ func roleWord(r ruqiv1.Role) string {
 // for its 12 hours); the devices enrolled through it, each a deliberate
 // act listed on its own, stay (a review, 2026-12-06).
 func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateAccessTokenRequest) (*ruqiv1.RotateAccessTokenResponse, error) {
+	if err := tokenIDGiven(req.GetTokenId()); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	ttl, err := a.s.tokenTTL(req.GetTtl())
 	if err != nil {
 		return nil, toStatus(ctx, err)
@@ -302,6 +305,9 @@ func (a *adminServer) ListAccessTokens(ctx context.Context, req *ruqiv1.ListAcce
 // RevokeAccessToken revokes a token by id. The interceptor reads the token
 // on every call, so the next call fails.
 func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeAccessTokenRequest) (*ruqiv1.RevokeAccessTokenResponse, error) {
+	if err := tokenIDGiven(req.GetTokenId()); err != nil {
+		return nil, toStatus(ctx, err)
+	}
 	now := a.s.now()
 	resp := &ruqiv1.RevokeAccessTokenResponse{}
 	err := a.s.store.Update(ctx, func(tx store.Tx) error {
@@ -348,4 +354,14 @@ func (a *adminServer) RevokeAccessToken(ctx context.Context, req *ruqiv1.RevokeA
 		return nil, toStatus(ctx, err)
 	}
 	return resp, nil
+}
+
+// tokenIDGiven refuses a call that names no token: it was looked up and
+// answered NOT_FOUND "访问令牌  不存在", which names nothing and reads as a
+// token that vanished (a trial of bad input, 2026-12-07).
+func tokenIDGiven(id string) error {
+	if strings.TrimSpace(id) == "" {
+		return domain.Invalidf("TOKEN_ID_MISSING", "请填写访问令牌编号（tok-…，ruqi admin token list 可查）")
+	}
+	return nil
 }

@@ -616,6 +616,10 @@ func (ss *sessionServer) RevokeDevice(ctx context.Context, req *ruqiv1.RevokeDev
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	if strings.TrimSpace(req.GetDeviceId()) == "" {
+		// Looked up, it was answered NOT_FOUND `设备 "" 不存在`.
+		return nil, toStatus(ctx, domain.Invalidf("DEVICE_ID_MISSING", "请选择要解除绑定的设备（设备列表中的编号）"))
+	}
 	err = ss.s.revokeToken(ctx, req.GetDeviceId(), func(t *store.AccessToken) error {
 		if t.Kind != store.TokenDevice || t.Role != ruqiv1.Role_ROLE_ENTERPRISE || t.Subject != uscc {
 			return domain.NotFoundf("DEVICE_UNKNOWN", "设备 %s 不存在", req.GetDeviceId())
