@@ -65,6 +65,24 @@ func FormatDuration(d time.Duration) string {
 	return s
 }
 
+// FormatSpan says how long it is from start to end: up to a year as
+// FormatDuration does, longer as the two times and the days between them.
+// end.Sub(start) saturates at about 292 years: a window mistyped to end in
+// 9999 was said to last "2562047小时47分钟" (a trial of bad input,
+// 2026-12-07), a number that is not its length and does not show the year
+// the officer has to correct.
+func FormatSpan(start, end time.Time) string {
+	if d := end.Sub(start); d <= 366*24*time.Hour {
+		return FormatDuration(d)
+	}
+	days := (end.Unix() - start.Unix()) / (24 * 60 * 60) // seconds of years 1–9999 fit in an int64
+	s := fmt.Sprintf("%s至%s，共%d天", FormatTime(start), FormatTime(end), days)
+	if years := days / 365; years >= 2 {
+		s += fmt.Sprintf("（约%d年）", years)
+	}
+	return s
+}
+
 // FormatTime renders a time for people, in Beijing time.
 func FormatTime(t time.Time) string { return t.In(Shanghai).Format("2006-01-02 15:04") }
 
@@ -159,7 +177,7 @@ func ValidateLateWindow(start, end, now time.Time, l Limits) error {
 		return Invalidf("WINDOW_BACKWARDS", "检查结束时间（%s）须晚于开始时间（%s）", FormatTime(end), FormatTime(start))
 	}
 	if end.Sub(start) > l.MaxWindow {
-		return Invalidf("WINDOW_TOO_LONG", "检查时段为%s，超过上限%s", FormatDuration(end.Sub(start)), FormatDuration(l.MaxWindow))
+		return Invalidf("WINDOW_TOO_LONG", "检查时段为%s，超过上限%s", Composed(FormatSpan(start, end)), FormatDuration(l.MaxWindow))
 	}
 	if start.After(now) {
 		return Invalidf("LATE_NOT_STARTED", "事后补录只适用于已经开始的紧急检查；尚未开始的检查请正常报备")
@@ -213,7 +231,7 @@ func ValidateWindow(start, end, now time.Time, l Limits) error {
 		return Invalidf("WINDOW_BACKWARDS", "检查结束时间（%s）须晚于开始时间（%s）", FormatTime(end), FormatTime(start))
 	}
 	if end.Sub(start) > l.MaxWindow {
-		return Invalidf("WINDOW_TOO_LONG", "计划检查时段为%s，超过上限%s：请缩短时段或分次报备", FormatDuration(end.Sub(start)), FormatDuration(l.MaxWindow))
+		return Invalidf("WINDOW_TOO_LONG", "计划检查时段为%s，超过上限%s：请缩短时段或分次报备", Composed(FormatSpan(start, end)), FormatDuration(l.MaxWindow))
 	}
 	if start.Before(now.Add(-l.ClockLeeway)) {
 		return Invalidf("WINDOW_IN_PAST", "开始时间 %s 已过：检查须在实施前报备；已实施的紧急检查请填写补录原因，事后补录", FormatTime(start))

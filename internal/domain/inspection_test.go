@@ -1,8 +1,13 @@
 package domain
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // The clock leeway lets a window start a little before now; a window that
@@ -51,5 +56,36 @@ func TestFormatDuration_ChineseUnits(t *testing.T) {
 	err := ValidateWindow(now.Add(time.Hour), now.Add(201*time.Hour), now, DefaultLimits())
 	if err == nil || err.Error() != "计划检查时段为200小时，超过上限168小时（7天）：请缩短时段或分次报备" {
 		t.Errorf("WINDOW_TOO_LONG says %v", err)
+	}
+}
+
+// A span too long for time.Duration (about 292 years) is not said as the
+// saturated "2562047小时47分钟": a window mistyped to end in 9999, a plan from
+// year 1, were said to last that long, a number that is not their length
+// and does not show the year to correct (a trial of bad input, 2026-12-07).
+func TestFormatSpan_BeyondADuration_SaysTheDates(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, Shanghai)
+	far := time.Date(9999, 12, 30, 0, 0, 0, 0, Shanghai)
+	err := ValidateWindow(now.Add(time.Hour), far, now, DefaultLimits())
+	if err == nil || strings.Contains(err.Error(), "2562047") || !strings.Contains(err.Error(), "9999-12-30") {
+		t.Errorf("a window to 9999 says %v", err)
+	}
+	err = ValidatePlanVersion(&ruqiv1.PlanVersion{Title: "专项", Type: ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL,
+		Scope: &ruqiv1.PlanScope{RegionCode: "510104"}, CheckItemIds: []string{"CI-0001"},
+		PeriodStart: timestamppb.New(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)), PeriodEnd: timestamppb.New(now)}, now)
+	if err == nil || strings.Contains(err.Error(), "2562047") || !strings.Contains(err.Error(), "0001-01-01") {
+		t.Errorf("a plan from year 1 says %v", err)
+	}
+	for _, c := range []struct {
+		end  time.Time
+		want string
+	}{
+		{now.Add(200 * time.Hour), "200小时"},
+		{now.AddDate(1, 0, 2), "2026-03-02 09:00至2027-03-04 09:00，共367天"},
+		{time.Date(2126, 3, 2, 9, 0, 0, 0, Shanghai), "2026-03-02 09:00至2126-03-02 09:00，共36524天（约100年）"},
+	} {
+		if got := FormatSpan(now, c.end); got != c.want {
+			t.Errorf("FormatSpan(%v, %v) = %q, want %q", now, c.end, got, c.want)
+		}
 	}
 }

@@ -112,7 +112,7 @@ func ValidatePlanVersion(v *ruqiv1.PlanVersion, now time.Time) error {
 		return Invalidf("PLAN_PERIOD_BACKWARDS", "计划结束时间（%s）须晚于开始时间（%s）", FormatTime(end), FormatTime(start))
 	}
 	if end.Sub(start) > MaxPlanPeriod {
-		return Invalidf("PLAN_PERIOD_TOO_LONG", "计划期限为%s，最长一年：请分期制定计划", FormatDuration(end.Sub(start)))
+		return Invalidf("PLAN_PERIOD_TOO_LONG", "计划期限为%s，最长一年：请分期制定计划", Composed(FormatSpan(start, end)))
 	}
 	if !end.After(now) {
 		return Invalidf("PLAN_PERIOD_OVER", "计划期间已于 %s 结束：检查计划应在期间结束前制定或调整", FormatTime(end))

@@ -419,7 +419,7 @@ func ValidateCoverage(c *ruqiv1.PlanCoverage) error {
 		return domain.Invalidf("PERIOD_BACKWARDS", "计划结束时间（%s）须晚于开始时间（%s）", domain.FormatTime(end), domain.FormatTime(start))
 	}
 	if end.Sub(start) > MaxPeriod {
-		return domain.Invalidf("PERIOD_TOO_LONG", "计划期间为%s，超过上限%s：请按月或按季度分别提交", domain.FormatDuration(end.Sub(start)), domain.FormatDuration(MaxPeriod))
+		return domain.Invalidf("PERIOD_TOO_LONG", "计划期间为%s，超过上限%s：请按月或按季度分别提交", domain.Composed(domain.FormatSpan(start, end)), domain.FormatDuration(MaxPeriod))
 	}
 	if len(c.GetCheckItemIds()) == 0 {
 		return domain.Invalidf("ITEMS_EMPTY", "检查事项不能为空：请从本部门公布的检查事项清单中选择至少一项")
