@@ -120,9 +120,29 @@ func (s *Service) tokenTTL(ttl *durationpb.Duration) (time.Duration, error) {
 	}
 	d := ttl.AsDuration()
 	if !ttl.IsValid() || d < time.Minute || d > s.cfg.Lifetimes.MaxToken {
-		return 0, domain.Invalidf("TTL_OUT_OF_RANGE", "令牌有效期须在 1 分钟到 %d 天之间，收到 %s", int(s.cfg.Lifetimes.MaxToken.Hours()/24), d)
+		return 0, domain.Invalidf("TTL_OUT_OF_RANGE", "令牌有效期须在 1 分钟到 %d 天之间，收到%s", int(s.cfg.Lifetimes.MaxToken.Hours()/24), ttlWords(ttl))
 	}
 	return d, nil
+}
+
+// ttlWords says a refused lifetime in Chinese units, as every duration in a
+// message is (domain.FormatDuration): it was Go's "-1h0m0s", and a lifetime
+// of centuries the saturated "2562047h47m16.854775807s" (a trial of bad
+// input, 2026-12-07).
+func ttlWords(ttl *durationpb.Duration) string {
+	switch {
+	case !ttl.IsValid():
+		return "无效的时长（秒与纳秒须同号，且不超过一万年）"
+	case ttl.GetSeconds() < 0:
+		return "负数时长"
+	case ttl.GetSeconds() >= 2*24*60*60:
+		return fmt.Sprintf("%d天", ttl.GetSeconds()/(24*60*60))
+	case ttl.GetSeconds() < 60:
+		// FormatDuration rounds to the minute: 30 s read "收到1分钟"
+		// beside "须在 1 分钟到".
+		return fmt.Sprintf("%d秒", ttl.GetSeconds())
+	}
+	return domain.FormatDuration(ttl.AsDuration())
 }
 
 // Service holds what every handler shares.
