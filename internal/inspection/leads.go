@@ -27,6 +27,16 @@ func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*r
 	if err := domain.ValidateText("处理说明", in.Note, domain.MaxLeadNote); err != nil {
 		return nil, err
 	}
+	// What the request leaves out is its fault, said before any lookup:
+	// no lead was answered NOT_FOUND "问题线索  不存在", and no status
+	// FAILED_PRECONDITION "…不能改为“”" (a trial of bad input, 2026-12-07;
+	// the dashboard checked both itself, the API did not).
+	if domain.Blank(in.LeadID) {
+		return nil, domain.Invalidf("LEAD_ID_MISSING", "请填写问题线索编号（L-…，问题线索列表中可查）")
+	}
+	if in.Status == ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED {
+		return nil, domain.Invalidf("LEAD_STATUS_MISSING", "请选择问题线索的新状态：核查中、已整改、已移交纪委或查无实据")
+	}
 	l, err := tx.Lead(in.LeadID)
 	if err != nil {
 		return nil, notFound(err, "LEAD_UNKNOWN", "问题线索 %s 不存在", in.LeadID)
