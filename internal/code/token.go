@@ -74,6 +74,10 @@ func (c Claims) Equal(d Claims) bool {
 		c.VisitKind == d.VisitKind
 }
 
+// MaxClaimString is the longest text claim (an id, a certificate number) a
+// code carries, in bytes: what a filter by such an id need never exceed.
+const MaxClaimString = maxClaimString
+
 // VisitKinds are the values the visit-kind claim may take.
 var VisitKinds = []string{"patrol", "publicity", "survey", "service"}
 

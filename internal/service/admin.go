@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/code"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
 	"github.com/ruqi/ruqi/internal/store"
@@ -175,6 +176,13 @@ func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequ
 	limit, err := parseLimit(req.GetLimit(), maxEventsPerCall)
 	if err != nil {
 		return nil, toStatus(ctx, err)
+	}
+	if len(req.GetInspectionId()) > code.MaxClaimString {
+		// No event names a longer id (a code's claims are bounded so, and
+		// registered ids are shorter): such a filter matched nothing, and
+		// its answer invited paging through the whole log for nothing (a
+		// trial of bad input, 2026-12-06: a 900 KB id).
+		return nil, toStatus(ctx, domain.Invalidf("INSPECTION_ID_TOO_LONG", "检查编号过长（%d 字节，最长 %d）：请核对编号", len(req.GetInspectionId()), code.MaxClaimString))
 	}
 	p := principal(ctx)
 	resp := &ruqiv1.ListEventsResponse{}

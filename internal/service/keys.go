@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -225,6 +226,11 @@ func (s *Service) reloadRing(ctx context.Context) error {
 // the officer shows with the code anyway, and ids cannot be probed for names.
 func (k *keyServer) DescribeCode(ctx context.Context, req *ruqiv1.DescribeCodeRequest) (*ruqiv1.DescribeCodeResponse, error) {
 	s := k.s
+	if strings.TrimSpace(req.GetCode()) == "" {
+		// As ScanCode says it: no code was given, which is the caller's
+		// to mend, not a code that cannot be described.
+		return nil, toStatus(ctx, domain.Invalidf("CODE_MISSING", "请提供扫描到的入企码（二维码中的网址或令牌）"))
+	}
 	notFound := domain.NotFoundf("CODE_NOT_DESCRIBED", "此入企码无法显示名称：签名无效、不在检查时段内或不是本系统的入企码")
 	msg, err := decodeScanned(req.GetCode())
 	if err != nil {
