@@ -443,6 +443,10 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 	case registered >= 2 && joint != "":
 		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED
 		pr.Outcome = fmt.Sprintf("已成团：%d个部门报备为联合检查 %s", registered, joint)
+		// The 一表通查 is now the visit's: a member that declined or was
+		// refused checks nothing on it, and its lines, kept, were printed
+		// under 已成团 and counted in every list of proposals.
+		pr.Checklist = registeredChecklist(pr)
 	case registered > 0:
 		// The others were refused: what stands is one agency's own visit,
 		// not a joint one, and 已成团 would count it as one (the state's
@@ -469,6 +473,39 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 		return nil, err
 	}
 	return pr, tx.PutProposal(pr)
+}
+
+// registeredChecklist is a proposal's checklist cut to the members
+// registered: each line keeps the agencies and item ids of those members,
+// and a line none of them checks goes. A line shared by several agencies
+// keeps its text (the same name and legal basis, domain.Checklist) under
+// the first agency left.
+func registeredChecklist(pr *ruqiv1.JointVisitProposal) []*ruqiv1.CheckItemView {
+	agencies := map[string]bool{}
+	items := map[string]bool{}
+	for _, m := range pr.GetMembers() {
+		if m.GetInspectionId() == "" {
+			continue
+		}
+		agencies[m.GetAgencyId()] = true
+		for _, id := range m.GetCheckItemIds() {
+			items[id] = true
+		}
+	}
+	var out []*ruqiv1.CheckItemView
+	for _, line := range pr.GetChecklist() {
+		l := proto.Clone(line).(*ruqiv1.CheckItemView)
+		l.AgencyIds = slices.DeleteFunc(l.AgencyIds, func(a string) bool { return !agencies[a] })
+		l.CheckItemIds = slices.DeleteFunc(l.CheckItemIds, func(id string) bool { return !items[id] })
+		if len(l.AgencyIds) == 0 || len(l.CheckItemIds) == 0 {
+			continue
+		}
+		if !agencies[l.GetAgencyId()] || !items[l.GetCheckItemId()] {
+			l.AgencyId, l.CheckItemId = l.AgencyIds[0], l.CheckItemIds[0]
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // PartnerRefusal is what the other members of a proposal read of an

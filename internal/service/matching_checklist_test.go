@@ -1,0 +1,62 @@
+package service_test
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// Three agencies are proposed one joint visit; AG-01 declines, AG-02 and
+// AG-03 accept, and their parts are registered as one joint inspection. The
+// settled proposal's 一表通查 is the visit's: AG-01's items are not checked
+// on it. It kept every item proposed, so the answer to the last agency
+// (printed under 已成团 as 一表通查) and the list of proposals (its 检查项
+// count) named checks of an agency that had declined (a planner's walk
+// through a quarter, 2026-12-07).
+func TestProposal_Settled_ChecklistIsTheVisits(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "")
+	pr, ags := threeAgencyProposal(t, e)
+	mcli := ruqiv1.NewMatchingServiceClient(e.cc)
+	if _, err := mcli.RespondToProposal(e.as(ags[0].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Note: "另有安排"}); err != nil {
+		t.Fatal(err)
+	}
+	var last *ruqiv1.JointVisitProposal
+	for _, a := range ags[1:] {
+		resp, err := mcli.RespondToProposal(e.as(a.tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: a.officers[:2]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = resp.GetProposal()
+	}
+	if last.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED {
+		t.Fatalf("proposal %s: %v (%s), want REGISTERED", pr.GetId(), last.GetState(), last.GetOutcome())
+	}
+	listed, err := mcli.ListProposals(e.as(e.admin), &ruqiv1.ListProposalsRequest{})
+	if err != nil || len(listed.GetProposals()) != 1 {
+		t.Fatalf("proposals: %v, %v", listed, err)
+	}
+	for what, p := range map[string]*ruqiv1.JointVisitProposal{"the last answer": last, "the list": listed.GetProposals()[0]} {
+		var agencies []string
+		for _, line := range p.GetChecklist() {
+			for _, a := range line.GetAgencyIds() {
+				if !slices.Contains(agencies, a) {
+					agencies = append(agencies, a)
+				}
+			}
+			if line.GetAgencyId() == "AG-01" || slices.Contains(line.GetAgencyIds(), "AG-01") || slices.Contains(line.GetCheckItemIds(), ags[0].items[0]) {
+				t.Errorf("%s: 一表通查 line %s of AG-01, which declined", what, line.GetCheckItemId())
+			}
+		}
+		slices.Sort(agencies)
+		if !slices.Equal(agencies, []string{"AG-02", "AG-03"}) {
+			t.Errorf("%s: 一表通查 of agencies %v, want AG-02 and AG-03's", what, agencies)
+		}
+	}
+}
