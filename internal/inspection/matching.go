@@ -447,6 +447,18 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 		// refused checks nothing on it, and its lines, kept, were printed
 		// under 已成团 and counted in every list of proposals.
 		pr.Checklist = registeredChecklist(pr)
+		// The lead that declined or was refused leads nothing: the first
+		// member registered holds the visit (the settling registers in the
+		// proposal's order), so its agency is the joint inspection's lead,
+		// which every member's inspection names. (Where the parts joined an
+		// earlier plan from outside the proposal, that plan's agency leads;
+		// the proposal does not name it to members outside the visit.)
+		for _, m := range pr.GetMembers() {
+			if m.GetInspectionId() != "" {
+				pr.LeadAgencyId = m.GetAgencyId()
+				break
+			}
+		}
 	case registered > 0:
 		// The others were refused: what stands is one agency's own visit,
 		// not a joint one, and 已成团 would count it as one (the state's

@@ -60,3 +60,62 @@ func TestProposal_Settled_ChecklistIsTheVisits(t *testing.T) {
 		}
 	}
 }
+
+// The proposed lead agency declines; the two others accept and are
+// registered as one joint inspection, which the first of them leads (the
+// coordinator's lead is the earliest plan's agency, and the settling
+// registers the accepting members in the proposal's order). The settled
+// proposal kept naming the agency that declined as 牵头部门 (printed
+// "AG-01（牵头，拒绝）" beside the joint inspection's id), where every
+// member's inspection named the other (a planner's walk through a quarter,
+// 2026-12-07).
+func TestProposal_LeadDeclines_SettledLeadIsTheVisits(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "")
+	pr, ags := threeAgencyProposal(t, e)
+	lead := pr.GetLeadAgencyId()
+	var decliner *registrar
+	var others []*registrar
+	for _, a := range ags {
+		if a.agency == lead {
+			decliner = a
+		} else {
+			others = append(others, a)
+		}
+	}
+	mcli := ruqiv1.NewMatchingServiceClient(e.cc)
+	if _, err := mcli.RespondToProposal(e.as(decliner.tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	var last *ruqiv1.JointVisitProposal
+	for _, a := range others {
+		resp, err := mcli.RespondToProposal(e.as(a.tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: a.officers[:2]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = resp.GetProposal()
+	}
+	if last.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED {
+		t.Fatalf("proposal %s: %v (%s), want REGISTERED", pr.GetId(), last.GetState(), last.GetOutcome())
+	}
+	got, err := ruqiv1.NewInspectionServiceClient(e.cc).GetInspection(e.as(others[1].tok), &ruqiv1.GetInspectionRequest{InspectionId: memberOf(last, others[1].agency).GetInspectionId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	visitLead := got.GetJointInspection().GetLeadAgencyId()
+	if visitLead == "" || visitLead == lead {
+		t.Fatalf("joint inspection %v: want it led by an agency that accepted", got.GetJointInspection())
+	}
+	listed, err := mcli.ListProposals(e.as(e.admin), &ruqiv1.ListProposalsRequest{})
+	if err != nil || len(listed.GetProposals()) != 1 {
+		t.Fatalf("proposals: %v, %v", listed, err)
+	}
+	for what, p := range map[string]*ruqiv1.JointVisitProposal{"the last answer": last, "the list": listed.GetProposals()[0]} {
+		if p.GetLeadAgencyId() != visitLead {
+			t.Errorf("%s: lead agency %s, want %s, the joint inspection's (%s declined)", what, p.GetLeadAgencyId(), visitLead, lead)
+		}
+	}
+}

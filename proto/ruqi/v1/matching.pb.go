@@ -400,8 +400,11 @@ type JointVisitProposal struct {
 	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	EnterpriseUscc string                 `protobuf:"bytes,2,opt,name=enterprise_uscc,json=enterpriseUscc,proto3" json:"enterprise_uscc,omitempty"`
 	RegionCode     string                 `protobuf:"bytes,3,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
-	LeadAgencyId   string                 `protobuf:"bytes,4,opt,name=lead_agency_id,json=leadAgencyId,proto3" json:"lead_agency_id,omitempty"`
-	// members: the lead agency first.
+	// lead_agency_id is the proposed lead (the member with most items); once
+	// registered, the agency of the first member registered, which leads the
+	// joint inspection when the proposed lead declined or was refused.
+	LeadAgencyId string `protobuf:"bytes,4,opt,name=lead_agency_id,json=leadAgencyId,proto3" json:"lead_agency_id,omitempty"`
+	// members: the proposed lead agency first.
 	Members     []*ProposalMember      `protobuf:"bytes,5,rep,name=members,proto3" json:"members,omitempty"`
 	WindowStart *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=window_start,json=windowStart,proto3" json:"window_start,omitempty"`
 	WindowEnd   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=window_end,json=windowEnd,proto3" json:"window_end,omitempty"`
