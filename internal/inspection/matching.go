@@ -311,6 +311,22 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 		}
 		return Answered{}, domain.FailedPreconditionf("ALREADY_ANSWERED", "本部门已于 %s 响应该拼团提议（%s），不能更改", domain.FormatTime(m.GetAnsweredAt().AsTime()), answerWords(m.GetAnswer()))
 	}
+	if start := pr.GetWindowStart().AsTime(); !now.Before(start) {
+		// The common time has begun with answers missing: no part can be
+		// registered any more (a registration's window may not start in the
+		// past), and settling made each accepting agency's part a refusal
+		// that told it to record an emergency late. The proposal closes
+		// here, the answer unrecorded.
+		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED
+		pr.Outcome = fmt.Sprintf("未成团：共同检查时段已于 %s 开始，答复未齐，提议已过期；各部门按各自计划另行报备", domain.FormatTime(start))
+		j := journal(tx, p, now)
+		e := j.Event(ruqiv1.EventType_EVENT_TYPE_PROPOSAL_CLOSED)
+		e.EnterpriseUscc, e.Detail = pr.GetEnterpriseUscc(), pr.GetId()+" expired"
+		if err := j.Record(e); err != nil {
+			return Answered{}, err
+		}
+		return Answered{Proposal: pr, Agency: agency}, tx.PutProposal(pr)
+	}
 	if a.Accept {
 		var officers []*ruqiv1.Officer
 		for _, id := range a.OfficerIDs {

@@ -3,8 +3,15 @@ package service_test
 import (
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -117,5 +124,57 @@ func TestProposal_LeadDeclines_SettledLeadIsTheVisits(t *testing.T) {
 		if p.GetLeadAgencyId() != visitLead {
 			t.Errorf("%s: lead agency %s, want %s, the joint inspection's (%s declined)", what, p.GetLeadAgencyId(), visitLead, lead)
 		}
+	}
+}
+
+// A proposal's common time begins before its last answer comes. The
+// answers given before it stood; the last one settled the proposal, and
+// each accepting agency's part was refused at registration, the time being
+// past ("开始时间 … 已过：…已实施的紧急检查请填写补录原因，事后补录", an
+// emergency's late record the agencies never made), so the proposal read
+// 报备未通过 for every agency, three refusals for the 司法局 to look into.
+// And an answer to such a proposal is taken as if the visit could still
+// happen. Now an answer once the common time has begun closes the proposal
+// as 未成团, saying the time passed, records no answer and registers
+// nothing.
+func TestProposal_AnsweredAfterItsTime_ClosesAsPassed(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &atomic.Pointer[time.Time]{}
+	t0 := time.Now()
+	clock.Store(&t0)
+	e := newEnvOn(t, st, "", func(c *service.Config) { c.Now = func() time.Time { return *clock.Load() } })
+	pr, ags := threeAgencyProposal(t, e)
+	mcli := ruqiv1.NewMatchingServiceClient(e.cc)
+	if _, err := mcli.RespondToProposal(e.as(ags[0].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[0].officers[:2]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mcli.RespondToProposal(e.as(ags[1].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[1].officers[:2]}); err != nil {
+		t.Fatal(err)
+	}
+	late := pr.GetWindowStart().AsTime().Add(time.Hour)
+	clock.Store(&late)
+	resp, err := mcli.RespondToProposal(e.as(ags[2].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[2].officers[:2]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := resp.GetProposal()
+	if got.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_FAILED || !strings.Contains(got.GetOutcome(), "过期") {
+		t.Errorf("proposal answered after its time: %v, outcome %q; want 未成团, saying it expired", got.GetState(), got.GetOutcome())
+	}
+	for _, m := range got.GetMembers() {
+		if m.GetAnswer() == ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED || m.GetInspectionId() != "" {
+			t.Errorf("member %s: %v, inspection %q, note %q; want nothing registered nor refused", m.GetAgencyId(), m.GetAnswer(), m.GetInspectionId(), m.GetNote())
+		}
+	}
+	if m := memberOf(got, ags[2].agency); m.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_UNSPECIFIED {
+		t.Errorf("%s's answer after the time: recorded as %v", ags[2].agency, m.GetAnswer())
+	}
+	// Closed: a later answer is told so.
+	_, err = mcli.RespondToProposal(e.as(ags[2].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[2].officers[:2]})
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("answer to the closed proposal: %v, want FailedPrecondition", err)
 	}
 }
