@@ -17,7 +17,7 @@ import (
 // coverage, the 司法局 runs the matching, each agency accepts or declines.
 func (a *app) matchCommand() *cobra.Command {
 	cmd := groupCommand("match", "拼团（联合入企撮合）：提交检查计划覆盖范围、撮合、同意或拒绝拼团提议")
-	cmd.AddCommand(a.matchCoverCommand(), a.matchRunCommand(), a.matchListCommand(), a.matchAnswerCommand(true), a.matchAnswerCommand(false))
+	cmd.AddCommand(a.matchCoverCommand(), a.matchRunCommand(), a.matchListCommand(), a.matchShowCommand(), a.matchAnswerCommand(true), a.matchAnswerCommand(false))
 	return cmd
 }
 
@@ -161,6 +161,53 @@ func (a *app) matchListCommand() *cobra.Command {
 	return cmd
 }
 
+// matchShowCommand prints one proposal whole: the list gives a line each,
+// and an agency whose part was 报备未通过, or that answered before others
+// did, read why, the outcome and the 一表通查 nowhere but in -o json.
+func (a *app) matchShowCommand() *cobra.Command {
+	var agency string
+	cmd := &cobra.Command{
+		Use:   "show PROPOSAL",
+		Short: "查看一个拼团提议：各部门的答复和说明、报备结果、一表通查",
+		Long: `查看一个拼团提议：共同检查时段、牵头部门、各部门的答复、指派的执法人员和说明，
+成团后各部门的报备编号或报备未通过的原因，以及一表通查（合并检查清单）。
+执法部门只能查看本部门参与的提议，司法局查看本辖区的。`,
+		Example: `  ruqi match show MAT-ABCDEFGHIJKLMNOP`,
+		Args:    exactArgs(1, "拼团提议编号"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := domain.NormalizeID(args[0])
+			req := &ruqiv1.ListProposalsRequest{AgencyId: agency}
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				c := ruqiv1.NewMatchingServiceClient(cc)
+				var found *ruqiv1.JointVisitProposal
+				err := allPages(func(token string) (string, error) {
+					req.PageSize, req.PageToken = listPageSize, token
+					resp, err := c.ListProposals(ctx, req)
+					for _, pr := range resp.GetProposals() {
+						if pr.GetId() == id {
+							found = pr
+						}
+					}
+					if found != nil {
+						return "", err
+					}
+					return resp.GetNextPageToken(), err
+				})
+				if err != nil {
+					return err
+				}
+				if found == nil {
+					return fmt.Errorf("拼团提议 %s 不存在，或不涉及本部门（司法局：不在本辖区）：请用 ruqi match list 核对编号", id)
+				}
+				a.printer().ProposalShown(found)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&agency, "agency", "", "执法部门编号 `ID`（默认为本人所在部门）")
+	return cmd
+}
+
 func (a *app) matchAnswerCommand(accept bool) *cobra.Command {
 	var (
 		agency, note string
@@ -249,6 +296,7 @@ func (p *jsonPrinter) CoverageSubmitted(r *ruqiv1.SubmitPlanCoverageResponse) { 
 func (p *jsonPrinter) Matched(r *ruqiv1.RunMatchingResponse)                  { p.msg(r) }
 func (p *jsonPrinter) Proposals(r *ruqiv1.ListProposalsResponse)              { p.msg(r) }
 func (p *jsonPrinter) ProposalAnswered(r *ruqiv1.RespondToProposalResponse)   { p.msg(r) }
+func (p *jsonPrinter) ProposalShown(pr *ruqiv1.JointVisitProposal)            { p.msg(pr) }
 
 func (p *tablePrinter) CoverageSubmitted(r *ruqiv1.SubmitPlanCoverageResponse) {
 	c := r.GetCoverage()
@@ -298,6 +346,24 @@ func (p *tablePrinter) ProposalAnswered(r *ruqiv1.RespondToProposalResponse) {
 	default:
 		p.printf("已答复拼团提议 %s，等待其他部门响应。\n\n", pr.GetId())
 	}
+	p.proposalDetail(pr, false)
+}
+
+// ProposalShown is match show: the proposal's state and outcome, each
+// member's answer with its officers and note, and the 一表通查.
+func (p *tablePrinter) ProposalShown(pr *ruqiv1.JointVisitProposal) {
+	p.printf("拼团提议 %s：%s", pr.GetId(), proposalStateLabel(pr.GetState()))
+	if o := pr.GetOutcome(); o != "" {
+		p.printf("。%s", o)
+	}
+	p.printf("\n\n")
+	p.proposalDetail(pr, true)
+}
+
+// proposalDetail prints a proposal's window, lead and members, the
+// registrations (with answers each member gave, when answers is set) and
+// the 一表通查.
+func (p *tablePrinter) proposalDetail(pr *ruqiv1.JointVisitProposal, answers bool) {
 	fields(p.out,
 		kv("企业", pr.GetEnterpriseUscc()),
 		kv("共同检查时段", fmtTime(pr.GetWindowStart())+" 至 "+fmtTime(pr.GetWindowEnd())),
@@ -305,8 +371,20 @@ func (p *tablePrinter) ProposalAnswered(r *ruqiv1.RespondToProposalResponse) {
 		kv("参与部门", members(pr)),
 		kv("联合检查编号", pr.GetJointInspectionId()),
 	)
+	if answers {
+		p.println("\n各部门答复：")
+		t := newTable("部门", "答复", "答复时间", "执法人员", "报备编号", "说明")
+		for _, m := range pr.GetMembers() {
+			t.add(m.GetAgencyId(), proposalAnswerLabel(m.GetAnswer()), fmtTime(m.GetAnsweredAt()), orDash(joinIDs(m.GetOfficerIds())),
+				orDash(m.GetInspectionId()), orDash(m.GetNote()))
+		}
+		t.write(p.out)
+	}
 	var regs []string
 	for _, m := range pr.GetMembers() {
+		if answers {
+			break // the answers say it
+		}
 		if m.GetInspectionId() != "" {
 			regs = append(regs, m.GetAgencyId()+"："+m.GetInspectionId())
 		}

@@ -65,6 +65,7 @@ type printer interface {
 	Matched(r *ruqiv1.RunMatchingResponse)
 	Proposals(r *ruqiv1.ListProposalsResponse)
 	ProposalAnswered(r *ruqiv1.RespondToProposalResponse)
+	ProposalShown(pr *ruqiv1.JointVisitProposal)
 }
 
 func newPrinter(format string, out, errOut io.Writer) printer {
