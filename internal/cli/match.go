@@ -379,6 +379,13 @@ func (p *tablePrinter) proposalDetail(pr *ruqiv1.JointVisitProposal, answers boo
 				orDash(m.GetInspectionId()), orDash(m.GetNote()))
 		}
 		t.write(p.out)
+		// As a registration of its own answers them: the visit is
+		// registered, and the 司法局 is told.
+		for _, m := range pr.GetMembers() {
+			for _, w := range m.GetWarnings() {
+				p.printf("⚠ %s（%s）\n", w.GetMessage(), m.GetAgencyId())
+			}
+		}
 	}
 	var regs []string
 	for _, m := range pr.GetMembers() {
@@ -387,6 +394,9 @@ func (p *tablePrinter) proposalDetail(pr *ruqiv1.JointVisitProposal, answers boo
 		}
 		if m.GetInspectionId() != "" {
 			regs = append(regs, m.GetAgencyId()+"："+m.GetInspectionId())
+			for _, w := range m.GetWarnings() {
+				regs = append(regs, "  ⚠ "+w.GetMessage())
+			}
 		}
 		if m.GetAnswer() == ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED {
 			regs = append(regs, m.GetAgencyId()+"：报备未通过（"+m.GetNote()+"）")

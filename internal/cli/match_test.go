@@ -67,7 +67,8 @@ func TestMatchShow_PrintsAnswersNotesAndOutcome(t *testing.T) {
 		Members: []*ruqiv1.ProposalMember{
 			{AgencyId: "AG-01", Answer: ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED, OfficerIds: []string{"O-0001", "O-0010"},
 				Note: "无事不扰：本部门对该企业的年度检查上限为2次"},
-			{AgencyId: "AG-03", Answer: ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_ACCEPTED, OfficerIds: []string{"O-0003", "O-0012"}, InspectionId: "INS-3"},
+			{AgencyId: "AG-03", Answer: ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_ACCEPTED, OfficerIds: []string{"O-0003", "O-0012"}, InspectionId: "INS-3",
+				Warnings: []*ruqiv1.FrequencyWarning{{Rule: "visits_per_week", Message: "频次预警：该企业本周被入企检查次数已达第3次"}}},
 			{AgencyId: "AG-04", Answer: ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED, Note: "本月另有安排"},
 			{AgencyId: "AG-05", Answer: ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_ACCEPTED, OfficerIds: []string{"O-0005", "O-0014"}, InspectionId: "INS-5"},
 		},
@@ -84,7 +85,8 @@ func TestMatchShow_PrintsAnswersNotesAndOutcome(t *testing.T) {
 		t.Fatalf("match show: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 	for _, want := range []string{"已成团", "报备未通过：AG-01", "无事不扰：本部门对该企业的年度检查上限为2次", "本月另有安排",
-		"O-0003、O-0012", "INS-3", "INS-5", "安全生产责任制落实情况检查", "AG-03（牵头，同意）"} {
+		"O-0003、O-0012", "INS-3", "INS-5", "安全生产责任制落实情况检查", "AG-03（牵头，同意）",
+		"⚠ 频次预警：该企业本周被入企检查次数已达第3次"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("match show lacks %q:\n%s", want, out.String())
 		}

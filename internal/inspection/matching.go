@@ -420,6 +420,8 @@ type MemberRegistration struct {
 	JointID      string
 	// Refused is the registration's refusal, in the officer's words.
 	Refused string
+	// Warnings are the frequency warnings the registration gave.
+	Warnings []*ruqiv1.FrequencyWarning
 }
 
 // CloseProposal records the registrations of a complete proposal: each
@@ -447,6 +449,7 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 				continue
 			}
 			m.InspectionId = r.InspectionID
+			m.Warnings = r.Warnings
 			alone = append(alone, r.AgencyID+" "+r.InspectionID)
 			registered++
 			if joint == "" {
@@ -578,6 +581,10 @@ func ProposalForAgency(pr *ruqiv1.JointVisitProposal, agency string) *ruqiv1.Joi
 			continue
 		}
 		m.TriggerReference = ""
+		// A warning counts the enterprise's visits of every agency
+		// ("本周被入企检查次数已达第3次"): its own agency's to read, as a
+		// registration of its own is answered.
+		m.Warnings = nil
 		if m.GetAnswer() == ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_REFUSED {
 			m.Note = PartnerRefusal
 		}

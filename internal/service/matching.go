@@ -334,7 +334,8 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 		r, err := is.register(as, rreq, true)
 		switch status.Code(err) {
 		case codes.OK:
-			regs = append(regs, inspection.MemberRegistration{AgencyID: m.GetAgencyId(), InspectionID: r.GetInspection().GetId(), JointID: r.GetJointInspection().GetId()})
+			regs = append(regs, inspection.MemberRegistration{AgencyID: m.GetAgencyId(), InspectionID: r.GetInspection().GetId(), JointID: r.GetJointInspection().GetId(),
+				Warnings: r.GetWarnings()})
 		case codes.Unavailable, codes.Internal, codes.DeadlineExceeded, codes.Canceled, codes.Aborted:
 			// Not a refusal: the proposal stays open, and answering again
 			// the same way, or the next SettleAnsweredProposals, finishes

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store/bolt"
@@ -176,5 +177,70 @@ func TestProposal_AnsweredAfterItsTime_ClosesAsPassed(t *testing.T) {
 	_, err = mcli.RespondToProposal(e.as(ags[2].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[2].officers[:2]})
 	if status.Code(err) != codes.FailedPrecondition {
 		t.Errorf("answer to the closed proposal: %v, want FailedPrecondition", err)
+	}
+}
+
+// The enterprise of a proposal already has a visit on the proposal's day
+// (AG-04's, outside the proposal). When the proposal settles, its lead's
+// part is the day's second visit, over the 成都 warning line (more than 1 a
+// day): registered, and the 司法局 counts a warning. Registering by itself
+// the agency is told (⚠ 频次预警 … 已报备，并报送司法局); registered through
+// the proposal it was told nothing: settling dropped the registration's
+// warnings. The member now keeps them, for its own agency to read.
+func TestProposal_Settled_KeepsTheRegistrationsWarnings(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "")
+	pr, ags := threeAgencyProposal(t, e)
+	other := e.registrar(t, "AG-04")
+	day := pr.GetWindowStart().AsTime()
+	if _, err := ruqiv1.NewInspectionServiceClient(e.cc).RegisterInspection(e.as(other.tok), &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: pr.GetEnterpriseUscc(), CheckItemIds: other.items[:1], OfficerIds: other.officers[:2],
+		WindowStart: timestamppb.New(day.Add(-2 * time.Hour)), WindowEnd: timestamppb.New(day.Add(-time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "日常检查"}); err != nil {
+		t.Fatal(err)
+	}
+	mcli := ruqiv1.NewMatchingServiceClient(e.cc)
+	var last *ruqiv1.JointVisitProposal
+	for _, a := range ags {
+		resp, err := mcli.RespondToProposal(e.as(a.tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: a.officers[:2]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = resp.GetProposal()
+	}
+	if last.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED {
+		t.Fatalf("proposal %s: %v (%s), want REGISTERED", pr.GetId(), last.GetState(), last.GetOutcome())
+	}
+	lead := pr.GetLeadAgencyId()
+	var leadTok string
+	for _, a := range ags {
+		if a.agency == lead {
+			leadTok = a.tok
+		}
+	}
+	own, err := mcli.ListProposals(e.as(leadTok), &ruqiv1.ListProposalsRequest{})
+	if err != nil || len(own.GetProposals()) != 1 {
+		t.Fatalf("%s's proposals: %v, %v", lead, own, err)
+	}
+	ws := memberOf(own.GetProposals()[0], lead).GetWarnings()
+	if len(ws) == 0 || ws[0].GetRule() != "visits_per_day" || !strings.Contains(ws[0].GetMessage(), "预警") {
+		t.Errorf("%s's part, the day's second visit: warnings %v; want the daily warning", lead, ws)
+	}
+	// A partner reads that the lead's part was registered, not the
+	// enterprise's counts its warning tells.
+	for _, a := range ags {
+		if a.agency == lead {
+			continue
+		}
+		theirs, err := mcli.ListProposals(e.as(a.tok), &ruqiv1.ListProposalsRequest{})
+		if err != nil || len(theirs.GetProposals()) != 1 {
+			t.Fatalf("%s's proposals: %v, %v", a.agency, theirs, err)
+		}
+		if ws := memberOf(theirs.GetProposals()[0], lead).GetWarnings(); len(ws) > 0 {
+			t.Errorf("%s reads %s's warnings %v", a.agency, lead, ws)
+		}
 	}
 }

@@ -269,8 +269,11 @@ type ProposalMember struct {
 	AnsweredByRole    Role   `protobuf:"varint,11,opt,name=answered_by_role,json=answeredByRole,proto3,enum=ruqi.v1.Role" json:"answered_by_role,omitempty"`
 	AnsweredBySubject string `protobuf:"bytes,12,opt,name=answered_by_subject,json=answeredBySubject,proto3" json:"answered_by_subject,omitempty"`
 	TriggerReference  string `protobuf:"bytes,13,opt,name=trigger_reference,json=triggerReference,proto3" json:"trigger_reference,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// warnings are the frequency warnings (无事不扰) its registration gave, as a
+	// registration of its own answers them; read by its own agency only.
+	Warnings      []*FrequencyWarning `protobuf:"bytes,14,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProposalMember) Reset() {
@@ -392,6 +395,13 @@ func (x *ProposalMember) GetTriggerReference() string {
 		return x.TriggerReference
 	}
 	return ""
+}
+
+func (x *ProposalMember) GetWarnings() []*FrequencyWarning {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
 }
 
 // JointVisitProposal is a proposed joint visit (拼团).
@@ -998,7 +1008,7 @@ const file_ruqi_v1_matching_proto_rawDesc = "" +
 	"\fsubmitted_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vsubmittedAt\x12!\n" +
 	"\fsubmitted_by\x18\t \x01(\tR\vsubmittedBy\x12+\n" +
 	"\x11trigger_reference\x18\n" +
-	" \x01(\tR\x10triggerReference\"\x98\x04\n" +
+	" \x01(\tR\x10triggerReference\"\xcf\x04\n" +
 	"\x0eProposalMember\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x17\n" +
 	"\aplan_id\x18\x02 \x01(\tR\x06planId\x12+\n" +
@@ -1016,7 +1026,8 @@ const file_ruqi_v1_matching_proto_rawDesc = "" +
 	" \x01(\tR\finspectionId\x127\n" +
 	"\x10answered_by_role\x18\v \x01(\x0e2\r.ruqi.v1.RoleR\x0eansweredByRole\x12.\n" +
 	"\x13answered_by_subject\x18\f \x01(\tR\x11answeredBySubject\x12+\n" +
-	"\x11trigger_reference\x18\r \x01(\tR\x10triggerReference\"\xaa\x04\n" +
+	"\x11trigger_reference\x18\r \x01(\tR\x10triggerReference\x125\n" +
+	"\bwarnings\x18\x0e \x03(\v2\x19.ruqi.v1.FrequencyWarningR\bwarnings\"\xaa\x04\n" +
 	"\x12JointVisitProposal\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12\x1f\n" +
@@ -1112,7 +1123,8 @@ var file_ruqi_v1_matching_proto_goTypes = []any{
 	(InspectionType)(0),                // 13: ruqi.v1.InspectionType
 	(*timestamppb.Timestamp)(nil),      // 14: google.protobuf.Timestamp
 	(Role)(0),                          // 15: ruqi.v1.Role
-	(*CheckItemView)(nil),              // 16: ruqi.v1.CheckItemView
+	(*FrequencyWarning)(nil),           // 16: ruqi.v1.FrequencyWarning
+	(*CheckItemView)(nil),              // 17: ruqi.v1.CheckItemView
 }
 var file_ruqi_v1_matching_proto_depIdxs = []int32{
 	13, // 0: ruqi.v1.PlanCoverage.type:type_name -> ruqi.v1.InspectionType
@@ -1123,33 +1135,34 @@ var file_ruqi_v1_matching_proto_depIdxs = []int32{
 	1,  // 5: ruqi.v1.ProposalMember.answer:type_name -> ruqi.v1.ProposalAnswer
 	14, // 6: ruqi.v1.ProposalMember.answered_at:type_name -> google.protobuf.Timestamp
 	15, // 7: ruqi.v1.ProposalMember.answered_by_role:type_name -> ruqi.v1.Role
-	3,  // 8: ruqi.v1.JointVisitProposal.members:type_name -> ruqi.v1.ProposalMember
-	14, // 9: ruqi.v1.JointVisitProposal.window_start:type_name -> google.protobuf.Timestamp
-	14, // 10: ruqi.v1.JointVisitProposal.window_end:type_name -> google.protobuf.Timestamp
-	16, // 11: ruqi.v1.JointVisitProposal.checklist:type_name -> ruqi.v1.CheckItemView
-	0,  // 12: ruqi.v1.JointVisitProposal.state:type_name -> ruqi.v1.ProposalState
-	14, // 13: ruqi.v1.JointVisitProposal.created_at:type_name -> google.protobuf.Timestamp
-	2,  // 14: ruqi.v1.SubmitPlanCoverageRequest.coverage:type_name -> ruqi.v1.PlanCoverage
-	2,  // 15: ruqi.v1.SubmitPlanCoverageResponse.coverage:type_name -> ruqi.v1.PlanCoverage
-	14, // 16: ruqi.v1.RunMatchingRequest.period_start:type_name -> google.protobuf.Timestamp
-	14, // 17: ruqi.v1.RunMatchingRequest.period_end:type_name -> google.protobuf.Timestamp
-	4,  // 18: ruqi.v1.RunMatchingResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
-	0,  // 19: ruqi.v1.ListProposalsRequest.state:type_name -> ruqi.v1.ProposalState
-	4,  // 20: ruqi.v1.ListProposalsResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
-	4,  // 21: ruqi.v1.RespondToProposalResponse.proposal:type_name -> ruqi.v1.JointVisitProposal
-	5,  // 22: ruqi.v1.MatchingService.SubmitPlanCoverage:input_type -> ruqi.v1.SubmitPlanCoverageRequest
-	7,  // 23: ruqi.v1.MatchingService.RunMatching:input_type -> ruqi.v1.RunMatchingRequest
-	9,  // 24: ruqi.v1.MatchingService.ListProposals:input_type -> ruqi.v1.ListProposalsRequest
-	11, // 25: ruqi.v1.MatchingService.RespondToProposal:input_type -> ruqi.v1.RespondToProposalRequest
-	6,  // 26: ruqi.v1.MatchingService.SubmitPlanCoverage:output_type -> ruqi.v1.SubmitPlanCoverageResponse
-	8,  // 27: ruqi.v1.MatchingService.RunMatching:output_type -> ruqi.v1.RunMatchingResponse
-	10, // 28: ruqi.v1.MatchingService.ListProposals:output_type -> ruqi.v1.ListProposalsResponse
-	12, // 29: ruqi.v1.MatchingService.RespondToProposal:output_type -> ruqi.v1.RespondToProposalResponse
-	26, // [26:30] is the sub-list for method output_type
-	22, // [22:26] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	16, // 8: ruqi.v1.ProposalMember.warnings:type_name -> ruqi.v1.FrequencyWarning
+	3,  // 9: ruqi.v1.JointVisitProposal.members:type_name -> ruqi.v1.ProposalMember
+	14, // 10: ruqi.v1.JointVisitProposal.window_start:type_name -> google.protobuf.Timestamp
+	14, // 11: ruqi.v1.JointVisitProposal.window_end:type_name -> google.protobuf.Timestamp
+	17, // 12: ruqi.v1.JointVisitProposal.checklist:type_name -> ruqi.v1.CheckItemView
+	0,  // 13: ruqi.v1.JointVisitProposal.state:type_name -> ruqi.v1.ProposalState
+	14, // 14: ruqi.v1.JointVisitProposal.created_at:type_name -> google.protobuf.Timestamp
+	2,  // 15: ruqi.v1.SubmitPlanCoverageRequest.coverage:type_name -> ruqi.v1.PlanCoverage
+	2,  // 16: ruqi.v1.SubmitPlanCoverageResponse.coverage:type_name -> ruqi.v1.PlanCoverage
+	14, // 17: ruqi.v1.RunMatchingRequest.period_start:type_name -> google.protobuf.Timestamp
+	14, // 18: ruqi.v1.RunMatchingRequest.period_end:type_name -> google.protobuf.Timestamp
+	4,  // 19: ruqi.v1.RunMatchingResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
+	0,  // 20: ruqi.v1.ListProposalsRequest.state:type_name -> ruqi.v1.ProposalState
+	4,  // 21: ruqi.v1.ListProposalsResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
+	4,  // 22: ruqi.v1.RespondToProposalResponse.proposal:type_name -> ruqi.v1.JointVisitProposal
+	5,  // 23: ruqi.v1.MatchingService.SubmitPlanCoverage:input_type -> ruqi.v1.SubmitPlanCoverageRequest
+	7,  // 24: ruqi.v1.MatchingService.RunMatching:input_type -> ruqi.v1.RunMatchingRequest
+	9,  // 25: ruqi.v1.MatchingService.ListProposals:input_type -> ruqi.v1.ListProposalsRequest
+	11, // 26: ruqi.v1.MatchingService.RespondToProposal:input_type -> ruqi.v1.RespondToProposalRequest
+	6,  // 27: ruqi.v1.MatchingService.SubmitPlanCoverage:output_type -> ruqi.v1.SubmitPlanCoverageResponse
+	8,  // 28: ruqi.v1.MatchingService.RunMatching:output_type -> ruqi.v1.RunMatchingResponse
+	10, // 29: ruqi.v1.MatchingService.ListProposals:output_type -> ruqi.v1.ListProposalsResponse
+	12, // 30: ruqi.v1.MatchingService.RespondToProposal:output_type -> ruqi.v1.RespondToProposalResponse
+	27, // [27:31] is the sub-list for method output_type
+	23, // [23:27] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_matching_proto_init() }
