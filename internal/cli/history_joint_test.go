@@ -91,3 +91,34 @@ func TestTablePrinter_History_JointVisit_EachRowItsAgency(t *testing.T) {
 		}
 	}
 }
+
+// ListInspections lists an enterprise's inspections by id, whose suffix is
+// random within a day: `ruqi company history` printed a visit of the 9th
+// between the two plans of a joint visit of the 8th, and a visit of the
+// 11th above the 9th's (a planner's walk through a quarter, 2026-12-07,
+// reading what the enterprise sees). The page /history orders by when the
+// visit is, the latest first; so does the command line, the plans of one
+// joint visit together.
+func TestTablePrinter_History_LatestVisitFirst(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 12, d, 1, 0, 0, 0, time.UTC) }
+	view := func(id, joint string, d int) *ruqiv1.InspectionView {
+		return &ruqiv1.InspectionView{InspectionId: id, JointInspectionId: joint, AgencyId: "AG-01", Agencies: []*ruqiv1.Agency{{Id: "AG-01", Name: "成都市市场监督管理局"}},
+			WindowStart: tspb(day(d)), WindowEnd: tspb(day(d).Add(4 * time.Hour)), Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE,
+			State: ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED}
+	}
+	got := tableOf(func(p printer) {
+		p.History(&ruqiv1.ListInspectionsResponse{Inspections: []*ruqiv1.InspectionView{
+			view("INS-20261207-AAAAAAAA", "JNT-20261207-AAAAAAAA", 8), view("INS-20261207-BBBBBBBB", "", 11),
+			view("INS-20261207-CCCCCCCC", "", 9), view("INS-20261207-DDDDDDDD", "JNT-20261207-AAAAAAAA", 8),
+		}, ThisYear: 4, VisitsThisYear: 3})
+	})
+	var order []string
+	for _, line := range strings.Split(got, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "INS-") {
+			order = append(order, f[0][len(f[0])-1:])
+		}
+	}
+	if want := []string{"B", "C", "A", "D"}; !slices.Equal(order, want) {
+		t.Errorf("rows in order %v, want %v (latest visit first, a joint visit's plans together):\n%s", order, want, got)
+	}
+}

@@ -658,9 +658,26 @@ func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
 		}
 		return
 	}
+	// The latest visit first, as the page /history lists them, the plans
+	// of one joint visit together: the service lists by id, whose suffix
+	// is random within a day, and printed a visit between the two plans of
+	// another.
+	views := slices.Clone(r.GetInspections())
+	visit := func(v *ruqiv1.InspectionView) string {
+		if j := v.GetJointInspectionId(); j != "" {
+			return j
+		}
+		return v.GetInspectionId()
+	}
+	slices.SortStableFunc(views, func(a, b *ruqiv1.InspectionView) int {
+		if c := b.GetWindowStart().AsTime().Compare(a.GetWindowStart().AsTime()); c != 0 {
+			return c
+		}
+		return strings.Compare(visit(a), visit(b))
+	})
 	t := newTable("报备编号", "执法部门", "检查类型", "检查时间", "状态", "签到时间", "事项数", "评价")
 	toEvaluate := 0
-	for _, v := range r.GetInspections() {
+	for _, v := range views {
 		var agencies []string
 		for _, a := range v.GetAgencies() {
 			agencies = append(agencies, orDash(a.GetName()))
@@ -708,7 +725,7 @@ func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
 	}
 	t.write(p.out)
 	p.printf("共 %d 次。\n%s\n", len(r.GetInspections()), years)
-	p.historyResults(r.GetInspections())
+	p.historyResults(views)
 	if toEvaluate > 0 {
 		p.println()
 		p.printf("有 %d 次已办结的检查待评价：ruqi company evaluate --inspection 报备编号 …\n", toEvaluate)
