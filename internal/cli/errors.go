@@ -60,8 +60,11 @@ func (a *app) printErrorTo(stderr io.Writer, err error) {
 		// gRPC's own words (the connection, not the server): said in the
 		// user's, with the original beside it for whoever debugs.
 		fmt.Fprintf(stderr, "错误：%s（%s）\n详情：%s\n", msg, codeLabel(st.Code()), st.Message())
+	} else if label := codeLabel(st.Code()); strings.HasSuffix(st.Message(), label) {
+		// "…不属于您的部门，无权操作" says its kind already: not twice.
+		fmt.Fprintf(stderr, "错误：%s\n", st.Message())
 	} else {
-		fmt.Fprintf(stderr, "错误：%s（%s）\n", st.Message(), codeLabel(st.Code()))
+		fmt.Fprintf(stderr, "错误：%s（%s）\n", st.Message(), label)
 	}
 	if a.output == "json" {
 		b, merr := protojson.Marshal(st.Proto())

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -137,5 +140,22 @@ func TestPrintError_Cancelled_SaidInChinese(t *testing.T) {
 	a.printError(fmt.Errorf("wait for the browser: %w", context.Canceled))
 	if s := errOut.String(); strings.Contains(s, "context canceled") || !strings.Contains(s, "已取消") {
 		t.Errorf("a cancelled command says: %q", s)
+	}
+}
+
+// A refusal whose message already ends in its kind's words was printed
+// with them twice: "错误：检查计划 PLAN-… 不属于您的部门，无权操作（无权操作）"
+// (plan show of another agency's plan, a planner's walk, 2026-12-07). The
+// bracket says the kind only where the message does not.
+func TestPrintError_KindNotSaidTwice(t *testing.T) {
+	a, _, errOut := testApp(nil)
+	a.printError(status.Error(codes.PermissionDenied, "检查计划 PLAN-202612-ZAGLGW7V 不属于您的部门，无权操作"))
+	if s := errOut.String(); strings.Contains(s, "无权操作（无权操作）") || !strings.Contains(s, "错误：检查计划 PLAN-202612-ZAGLGW7V 不属于您的部门，无权操作\n") {
+		t.Errorf("the refusal reads %q", s)
+	}
+	a, _, errOut = testApp(nil)
+	a.printError(status.Error(codes.PermissionDenied, "部门负责人只能为本部门操作"))
+	if s := errOut.String(); !strings.Contains(s, "部门负责人只能为本部门操作（无权操作）") {
+		t.Errorf("the refusal reads %q: want its kind in brackets", s)
 	}
 }
