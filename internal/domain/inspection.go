@@ -43,13 +43,26 @@ func mustZone(name string) *time.Location {
 }
 
 // FormatDuration says a duration in Chinese units, to the minute:
-// "200小时", "1小时30分钟", "168小时（7天）" (whole days are named too).
+// "1小时30分钟", "168小时（7天）" (whole days are named too); beyond a week
+// in days, "8天8小时", "517天".
 func FormatDuration(d time.Duration) string {
 	d = d.Round(time.Minute)
 	if d < time.Minute {
 		return "不到1分钟"
 	}
 	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	if h > 7*24 {
+		// Beyond a week, days: a plan's period of "12408小时（517天）"
+		// read as a sum to work out (a planner's trial, 2026-12-06).
+		s := fmt.Sprintf("%d天", h/24)
+		if h%24 != 0 {
+			s += fmt.Sprintf("%d小时", h%24)
+		}
+		if m != 0 {
+			s += fmt.Sprintf("%d分钟", m)
+		}
+		return s
+	}
 	var s string
 	switch {
 	case h == 0:

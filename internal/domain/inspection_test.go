@@ -42,8 +42,11 @@ func TestValidateWindow_AlreadyEndedWithinLeeway_Refused(t *testing.T) {
 // Durations in messages are in Chinese units, never Go's "200h0m0s".
 func TestFormatDuration_ChineseUnits(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		200 * time.Hour:                 "200小时",
+		200 * time.Hour:                 "8天8小时",
 		168 * time.Hour:                 "168小时（7天）",
+		150 * time.Hour:                 "150小时",
+		12408 * time.Hour:               "517天",
+		2208*time.Hour + time.Minute:    "92天1分钟",
 		90*time.Minute + 20*time.Second: "1小时30分钟",
 		45 * time.Minute:                "45分钟",
 		10 * time.Second:                "不到1分钟",
@@ -54,7 +57,7 @@ func TestFormatDuration_ChineseUnits(t *testing.T) {
 	}
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, Shanghai)
 	err := ValidateWindow(now.Add(time.Hour), now.Add(201*time.Hour), now, DefaultLimits())
-	if err == nil || err.Error() != "计划检查时段为200小时，超过上限168小时（7天）：请缩短时段或分次报备" {
+	if err == nil || err.Error() != "计划检查时段为8天8小时，超过上限168小时（7天）：请缩短时段或分次报备" {
 		t.Errorf("WINDOW_TOO_LONG says %v", err)
 	}
 }
@@ -80,7 +83,7 @@ func TestFormatSpan_BeyondADuration_SaysTheDates(t *testing.T) {
 		end  time.Time
 		want string
 	}{
-		{now.Add(200 * time.Hour), "200小时"},
+		{now.Add(200 * time.Hour), "8天8小时"},
 		{now.AddDate(1, 0, 2), "2026-03-02 09:00至2027-03-04 09:00，共367天"},
 		{time.Date(2126, 3, 2, 9, 0, 0, 0, Shanghai), "2026-03-02 09:00至2126-03-02 09:00，共36524天（约100年）"},
 	} {
