@@ -317,8 +317,7 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 		// past), and settling made each accepting agency's part a refusal
 		// that told it to record an emergency late. The proposal closes
 		// here, the answer unrecorded.
-		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED
-		pr.Outcome = fmt.Sprintf("未成团：共同检查时段已于 %s 开始，答复未齐，提议已过期；各部门按各自计划另行报备", domain.FormatTime(start))
+		pr.State, pr.Outcome = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED, expiredOutcome(start)
 		j := journal(tx, p, now)
 		e := j.Event(ruqiv1.EventType_EVENT_TYPE_PROPOSAL_CLOSED)
 		e.EnterpriseUscc, e.Detail = pr.GetEnterpriseUscc(), pr.GetId()+" expired"
@@ -561,6 +560,27 @@ const PartnerRefusal = "该部门的检查未能报备，不参加本次联合�
 // own inspections anyway.
 //
 // Supervisors and administrators read the proposal whole.
+// expiredOutcome is the outcome of a proposal whose common time began
+// with answers missing.
+func expiredOutcome(start time.Time) string {
+	return fmt.Sprintf("未成团：共同检查时段已于 %s 开始，答复未齐，提议已过期；各部门按各自计划另行报备", domain.FormatTime(start))
+}
+
+// ProposalAsOf is pr as it stands at now: an open proposal whose common
+// time has begun is 未成团, expired, as an answer would close it
+// (AnswerProposal). One nobody answers again was listed 待响应 for ever, the
+// agencies asked to answer a visit that can no longer be registered (a
+// planner's trial, 2026-12-06). The record is unchanged; pr is returned
+// itself when it stands as stored.
+func ProposalAsOf(pr *ruqiv1.JointVisitProposal, now time.Time) *ruqiv1.JointVisitProposal {
+	if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN || pr.GetWindowStart() == nil || now.Before(pr.GetWindowStart().AsTime()) {
+		return pr
+	}
+	out := proto.Clone(pr).(*ruqiv1.JointVisitProposal)
+	out.State, out.Outcome = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED, expiredOutcome(pr.GetWindowStart().AsTime())
+	return out
+}
+
 func ProposalForAgency(pr *ruqiv1.JointVisitProposal, agency string) *ruqiv1.JointVisitProposal {
 	if pr == nil {
 		return nil

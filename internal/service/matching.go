@@ -192,6 +192,7 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 		return nil, toStatus(ctx, err)
 	}
 	p := principal(ctx)
+	now := ms.s.now()
 	resp := &ruqiv1.ListProposalsResponse{}
 	err = ms.s.store.View(ctx, func(r store.Reader) error {
 		var read func(store.Page) ([]*ruqiv1.JointVisitProposal, error)
@@ -218,11 +219,12 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 			if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && !domain.RegionCovers(p.Subject, pr.GetRegionCode()) {
 				return false, nil
 			}
-			return req.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_UNSPECIFIED || pr.GetState() == req.GetState(), nil
+			return req.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_UNSPECIFIED || inspection.ProposalAsOf(pr, now).GetState() == req.GetState(), nil
 		})
-		if viewer != "" {
-			for i, pr := range resp.Proposals {
-				resp.Proposals[i] = inspection.ProposalForAgency(pr, viewer)
+		for i, pr := range resp.Proposals {
+			resp.Proposals[i] = inspection.ProposalAsOf(pr, now)
+			if viewer != "" {
+				resp.Proposals[i] = inspection.ProposalForAgency(resp.Proposals[i], viewer)
 			}
 		}
 		return err

@@ -244,3 +244,50 @@ func TestProposal_Settled_KeepsTheRegistrationsWarnings(t *testing.T) {
 		}
 	}
 }
+
+// A proposal nobody answers again before its common time begins was
+// listed 待响应 for ever, the agencies still asked to answer a visit that
+// can no longer be registered (a planner's trial). It is listed 未成团,
+// expired, and found by that state, not by 待响应.
+func TestProposal_UnansweredPastItsTime_ListedExpired(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &atomic.Pointer[time.Time]{}
+	t0 := time.Now()
+	clock.Store(&t0)
+	e := newEnvOn(t, st, "", func(c *service.Config) { c.Now = func() time.Time { return *clock.Load() } })
+	pr, ags := threeAgencyProposal(t, e)
+	mcli := ruqiv1.NewMatchingServiceClient(e.cc)
+	if _, err := mcli.RespondToProposal(e.as(ags[0].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[0].officers[:2]}); err != nil {
+		t.Fatal(err)
+	}
+	listed := func(tok string, state ruqiv1.ProposalState) *ruqiv1.JointVisitProposal {
+		t.Helper()
+		resp, err := mcli.ListProposals(e.as(tok), &ruqiv1.ListProposalsRequest{State: state})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, got := range resp.GetProposals() {
+			if got.GetId() == pr.GetId() {
+				return got
+			}
+		}
+		return nil
+	}
+	if got := listed(ags[1].tok, ruqiv1.ProposalState_PROPOSAL_STATE_OPEN); got == nil {
+		t.Fatalf("before its time the proposal is not listed open")
+	}
+	late := pr.GetWindowStart().AsTime().Add(time.Minute)
+	clock.Store(&late)
+	for _, a := range ags {
+		if got := listed(a.tok, ruqiv1.ProposalState_PROPOSAL_STATE_OPEN); got != nil {
+			t.Errorf("%s: listed 待响应 after its common time began: %v", a.agency, got.GetState())
+		}
+		got := listed(a.tok, ruqiv1.ProposalState_PROPOSAL_STATE_FAILED)
+		if got == nil || !strings.Contains(got.GetOutcome(), "过期") {
+			t.Errorf("%s: not listed 未成团 saying it expired: %v", a.agency, got)
+		}
+	}
+}
