@@ -781,8 +781,12 @@ func (p *tablePrinter) Imported(d *ruqiv1.Directory, r *ruqiv1.ImportDirectoryRe
 // Token prints the token alone on the last line, so that a script can take
 // it with tail -n 1.
 func (p *tablePrinter) Token(req *ruqiv1.IssueAccessTokenRequest, r *ruqiv1.IssueAccessTokenResponse) {
+	role := "" // a rotation's answer names no role: no line, rather than "-"
+	if req.GetRole() != ruqiv1.Role_ROLE_UNSPECIFIED {
+		role = roleLabel(req.GetRole())
+	}
 	fields(p.out,
-		kv("角色", roleLabel(req.GetRole())),
+		kv("角色", role),
 		kv("主体", req.GetSubject()),
 		kv("说明", req.GetDescription()),
 		kv("令牌编号", r.GetTokenId()),
