@@ -26,6 +26,12 @@ func TestParsePolicy(t *testing.T) {
 	if p[ruqiv1.Role_ROLE_OFFICER] != ratelimit.DefaultPolicy()[ruqiv1.Role_ROLE_OFFICER] {
 		t.Fatal("a role not named lost its default")
 	}
+	// A role as `ruqi admin token issue --role` spells it.
+	for _, spelt := range []string{"agency-head=30/min:60", "agency_head=30/min:60"} {
+		if h, err := ratelimit.ParsePolicy(spelt); err != nil || h[ruqiv1.Role_ROLE_AGENCY_HEAD].Every != 2*time.Second {
+			t.Errorf("%q: %v %+v", spelt, err, h[ruqiv1.Role_ROLE_AGENCY_HEAD])
+		}
+	}
 	if off, err := ratelimit.ParsePolicy("off"); err != nil || len(off) != 0 {
 		t.Fatalf("off: %v %v", off, err)
 	}

@@ -162,7 +162,10 @@ func ParsePolicy(s string) (Policy, error) {
 	p := DefaultPolicy()
 	for _, part := range strings.Split(s, ",") {
 		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
-		role, known := roleNames[strings.TrimSpace(name)]
+		// agency-head, as `ruqi admin token issue --role` spells it, is
+		// agency_head: the start was refused for the hyphen (a new
+		// operator's trial, 2026-12-06).
+		role, known := roleNames[strings.ReplaceAll(strings.TrimSpace(name), "-", "_")]
 		if !ok || !known {
 			return nil, fmt.Errorf("rate %q: want role=N/min:burst or role=off, the role one of enterprise, officer, agency_admin, agency_head, supervisor, admin", clip(part))
 		}

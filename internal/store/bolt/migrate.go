@@ -37,13 +37,22 @@ var leanDone = []byte("lean.v3")
 // the Merkle log's leaves do not change. The pages freed go back to the
 // file's free list; `ruqi admin compact` gives them back to the disk.
 func migrateLean(db *bbolt.DB, log *slog.Logger) error {
-	var done bool
+	var done, empty bool
 	if err := db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bRecordFormat)
 		done = b != nil && b.Get(leanDone) != nil
+		ev := tx.Bucket(bEvents)
+		empty = ev == nil || func() bool { k, _ := ev.Cursor().First(); return k == nil }()
 		return nil
 	}); err != nil || done {
 		return err
+	}
+	if empty {
+		// A new file (every record comes with an event): it is marked
+		// upgraded without a word. It logged "upgrading the file's
+		// records", which README ties to a file of an older version (a
+		// new operator's trial, 2026-12-06).
+		log = slog.New(slog.DiscardHandler)
 	}
 	steps := []struct {
 		bucket []byte

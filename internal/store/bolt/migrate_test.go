@@ -453,3 +453,20 @@ func TestOpen_OldFormatFile_LogsProgress(t *testing.T) {
 		}
 	}
 }
+
+// A new file has no records of an older version: opening it says nothing
+// of upgrading them, which README ties to a file of an older version (it
+// said so on every new data directory, a new operator's trial).
+func TestOpen_NewFile_SaysNothingOfAnUpgrade(t *testing.T) {
+	var logged bytes.Buffer
+	o := bolt.DefaultOptions()
+	o.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if strings.Contains(logged.String(), "upgrad") {
+		t.Errorf("a new file's open logs an upgrade:\n%s", logged.String())
+	}
+}
