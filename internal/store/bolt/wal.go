@@ -257,6 +257,9 @@ type wal struct {
 	// the last good record may be part of a record, so the next record goes
 	// to a new segment, and recovery reads the old one up to the tear.
 	torn bool
+	// short is set when a record needed a new segment and none could be
+	// made (a full disk): until one is, no group can be logged (ready).
+	short bool
 }
 
 type walSegment struct {
@@ -518,9 +521,10 @@ func (w *wal) append(kind byte, txid uint64, payload []byte) error {
 	binary.LittleEndian.PutUint32(w.buf[4:], crc32.Checksum(w.buf[recHeader:], castagnoli))
 	if w.torn || w.off+int64(len(w.buf)) > w.size {
 		if err := w.openSegment(w.segs[len(w.segs)-1].n+1, max(walSegmentBytes, int64(len(w.buf)))); err != nil {
+			w.short = true
 			return err
 		}
-		w.torn = false
+		w.torn, w.short = false, false
 	}
 	if _, err := w.f.WriteAt(w.buf, w.off); err != nil {
 		w.torn = true
@@ -536,6 +540,23 @@ func (w *wal) append(kind byte, txid uint64, payload []byte) error {
 }
 
 func (w *wal) sync() error { return fdatasync(w.f) }
+
+// ready makes the segment the next record needs when the last append could
+// not: a group that changes nothing is not logged, but it is the storage
+// health probe's, which must fail while no group can be logged (it set
+// /healthz back to 200 once a second while every write was refused for want
+// of a segment: an operator's trial, 2026-12-06).
+func (w *wal) ready() error {
+	if !w.short && !w.torn {
+		return nil
+	}
+	if err := w.openSegment(w.segs[len(w.segs)-1].n+1, walSegmentBytes); err != nil {
+		w.short = true
+		return err
+	}
+	w.torn, w.short = false, false
+	return nil
+}
 
 // dropThrough deletes the segments, other than the open one, that hold no
 // group after txid: a checkpoint at txid has made them useless.

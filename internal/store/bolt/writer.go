@@ -202,7 +202,11 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 			// back, not committed. An empty commit would take a txid the
 			// log never holds, and leave the file's two meta pages naming
 			// one state, as a copy's do; recovery refuses both
-			// (restoreMeta; a read-only review, 2026-12-04).
+			// (restoreMeta; a read-only review, 2026-12-04). But it
+			// fails while the log cannot take a record (wal.ready).
+			if err := s.wal.ready(); err != nil {
+				return fmt.Errorf("write-ahead log: %w", err)
+			}
 			return errNothingChanged
 		}
 		// Durable before bbolt commits, so that no reader sees what a

@@ -1,0 +1,53 @@
+package bolt
+
+import (
+	"context"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ruqi/ruqi/internal/store"
+)
+
+// When the open segment is full and the next one cannot be made (a full
+// disk; here the process's file size limit, which fails the same write
+// with EFBIG), every write fails, and so must the empty write that the
+// server's storage health probe makes: it answered nil, so /healthz went
+// back to 200 ("storage accepts writes again") once a second while every
+// registration was refused (an operator's trial with a disk 20 MB short
+// of a segment, 2026-12-06). Once a segment can be made again, both pass.
+func TestUpdate_EmptyWriteFailsWhileTheLogCannotTakeARecord(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if err := s.Update(ctx, appendOne("INS-1")); err != nil {
+		t.Fatal(err)
+	}
+	// The open segment has no room left: the next record needs a new one.
+	s.onWriterDo(func() { s.wal.size = s.wal.off })
+
+	var was unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &was); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 1 << 20, Max: was.Max}); err != nil {
+		t.Fatal(err)
+	}
+	realErr := s.Update(ctx, appendOne("INS-2"))
+	emptyErr := s.Update(ctx, func(store.Tx) error { return nil })
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &was); err != nil {
+		t.Fatal(err)
+	}
+	if realErr == nil {
+		t.Fatal("a write succeeded although the log could not open a segment")
+	}
+	if emptyErr == nil {
+		t.Fatalf("the empty write (the health probe's) succeeded while writes fail: %v", realErr)
+	}
+
+	if err := s.Update(ctx, func(store.Tx) error { return nil }); err != nil {
+		t.Fatalf("empty write once a segment can be made: %v", err)
+	}
+	if err := s.Update(ctx, appendOne("INS-3")); err != nil {
+		t.Fatalf("write once a segment can be made: %v", err)
+	}
+}
