@@ -305,6 +305,16 @@ func readSegment(path string) ([]walRecord, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A segment is zero-filled to at least walSegmentBytes and synced
+	// before its first record is written, so a crash leaves a shorter one
+	// only while it is being filled, empty. A shorter one that holds a
+	// record was cut at rest (a copy of the data directory that stopped
+	// when its disk filled, a file system repaired): its end looks like
+	// the log's, and the acknowledged groups after the cut were lost
+	// without a word (an operator's trial, 2026-12-06).
+	if len(data) < walSegmentBytes && len(data) >= 4 && binary.LittleEndian.Uint32(data) != 0 {
+		return nil, fmt.Errorf("write-ahead log segment %s is cut short: %d bytes, where it was made with %d; acknowledged groups after the cut may be gone (a copy that did not finish?); copy the whole log in again, or restore a backup (copy the log aside for inspection before moving it away)", path, len(data), walSegmentBytes)
+	}
 	var recs []walRecord
 	for off := 0; off+recHeader <= len(data); {
 		n := int(binary.LittleEndian.Uint32(data[off:]))
