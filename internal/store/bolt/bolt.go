@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -211,8 +212,14 @@ func lockFile(path string, timeout time.Duration) (*os.File, error) {
 }
 
 func open(path string, o Options) (*Store, error) {
+	if err := checkNotLost(path); err != nil {
+		return nil, err
+	}
 	replay, err := recoverWAL(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkNotCut(path); err != nil {
 		return nil, err
 	}
 	useWAL := !o.NoWAL && !o.NoSync
@@ -290,6 +297,94 @@ func open(path string, o Options) (*Store, error) {
 	s.stats.plans.Store(s.plans)
 	go s.writeLoop()
 	return s, nil
+}
+
+// checkNotLost refuses a file that is missing or empty while its
+// write-ahead log holds records: bbolt takes such a file for a new store,
+// and the server started empty and healthy, every record gone (an
+// operator's trial, 2026-12-06). A new data directory has no log; one
+// whose store is to be started anew on purpose has its log moved away with
+// the file (README, "Backup and restore").
+func checkNotLost(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.Size() > 0:
+		return nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	dir := walDir(path)
+	ns, err := segmentsIn(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, n := range ns {
+		f, err := os.Open(segmentPath(dir, n))
+		if err != nil {
+			return err
+		}
+		var head [4]byte
+		_, rerr := io.ReadFull(f, head[:])
+		f.Close()
+		if rerr == nil && head != [4]byte{} { // a record's length: the segment was written to
+			what := "missing"
+			if fi != nil {
+				what = "empty"
+			}
+			return fmt.Errorf("%s is %s, but its write-ahead log %s holds records of it: the file was lost or cut (a copy that did not finish?), and opening it would start a new, empty store; "+
+				"restore the latest backup (README, \"Backup and restore\"); to start a new store on purpose, move %s away too", path, what, dir, dir)
+		}
+	}
+	return nil
+}
+
+// checkNotCut refuses a file shorter than the pages its current meta page
+// names (the valid one with the higher transaction, which bbolt opens):
+// bbolt maps the file and read past its end, and the process died of
+// SIGBUS with a Go stack trace (an operator's trial, 2026-12-06). It runs
+// after recovery, which has put the checkpoint's meta page back if a crash
+// left a later one (whose growth of the file may not have reached the
+// disk); a file opened as it is was synced by its last commit. A file
+// whose meta pages are both invalid is left to bbolt, which refuses it.
+func checkNotCut(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // a new store
+		}
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	// Slot 1 is a page after slot 0, whose page size it says; if slot 0
+	// is damaged, bbolt assumes the system's page size, as here.
+	pageSize := int64(os.Getpagesize())
+	var high, txid uint64
+	found := false
+	for slot := range 2 {
+		page := make([]byte, metaOffChecksum+8)
+		if _, err := f.ReadAt(page, int64(slot)*pageSize); err != nil || !validMeta(page) {
+			continue
+		}
+		if slot == 0 {
+			pageSize = int64(binary.LittleEndian.Uint32(page[metaOffPgSize:]))
+		}
+		if t := binary.LittleEndian.Uint64(page[metaOffTxid:]); !found || t > txid {
+			txid, high = t, binary.LittleEndian.Uint64(page[metaOffHighPg:])
+		}
+		found = true
+	}
+	if !found {
+		return nil
+	}
+	if need := int64(high) * pageSize; fi.Size() < need {
+		return fmt.Errorf("open %s: the file is cut short: %d bytes, where its state (transaction %d) uses %d pages of %d bytes (%d bytes; a copy that did not finish?); it was left as it is: restore the latest backup (README, \"Backup and restore\") and keep this file for inspection",
+			path, fi.Size(), txid, high, pageSize, need)
+	}
+	return nil
 }
 
 // openDB opens the file; mmap, when not zero, is the mapping to reserve
