@@ -17,9 +17,11 @@ var ErrUnusable = errors.New("store: the file could not be opened again after a 
 // or a backup runs: one at a time.
 var ErrMaintenanceRunning = errors.New("store: a compaction or a backup is running")
 
-// ErrNoSpace is returned by a backup whose local copy found the disk full:
-// it needs as much free space as the store's file.
-var ErrNoSpace = errors.New("store: no space left for the backup's copy")
+// ErrNoSpace is returned by a backup or a compaction that found the disk
+// full: each needs as much free space as the store's file. Its text names
+// neither: a compaction's was logged as "no space left for the backup's
+// copy" (an operator's trial, 2026-12-06).
+var ErrNoSpace = errors.New("store: no space left on the data directory's disk")
 
 // Compacter is a store that can rewrite its file to give back the space
 // that deleted and half-filled pages hold (bbolt). A store whose engine

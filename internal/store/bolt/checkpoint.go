@@ -31,6 +31,9 @@ type checkpoints struct {
 	// exported); pageSize is the file's.
 	metaFile *os.File
 	pageSize int
+	// unrecorded is why the log could not take the last checkpoint's
+	// record (a full disk), nil once one is recorded.
+	unrecorded error
 }
 
 // walMmap is the mapping bbolt is opened with when the log is on.
@@ -186,8 +189,10 @@ func (s *Store) finishCheckpoint(err error) (done bool) {
 			// Not written (a full disk): the previous checkpoint stands,
 			// and the next one is tried after the next commit.
 			next.Rollback()
+			s.ckpt.unrecorded = werr
 			return false
 		}
+		s.ckpt.unrecorded = nil
 		err = s.wal.sync()
 	}
 	if err != nil {
@@ -221,7 +226,10 @@ func (s *Store) checkpointNow() error {
 		return s.broken
 	}
 	if !s.finishCheckpoint(<-s.ckpt.done) {
-		return errors.Join(s.broken, errors.New("checkpoint: the log could not record it"))
+		if s.broken != nil {
+			return s.broken
+		}
+		return fmt.Errorf("checkpoint: the log could not record it: %w", s.ckpt.unrecorded)
 	}
 	return nil
 }

@@ -63,6 +63,17 @@ func (s *Store) compact(*compaction) compactResult {
 	// file is at path after a crash during the swap, the log asks for no
 	// replay onto it.
 	if err := s.checkpointNow(); err != nil {
+		if s.broken == nil {
+			// The log could not take the checkpoint's record (a full
+			// disk): nothing has changed, and the store writes again once
+			// there is room. It answered ErrUnusable, and the service kept
+			// health NOT_SERVING until a restart (an operator's trial,
+			// 2026-12-06).
+			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
+				err = fmt.Errorf("%w: %w", store.ErrNoSpace, err)
+			}
+			return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
+		}
 		return compactResult{err: errors.Join(store.ErrUnusable, err)}
 	}
 	rep := store.CompactReport{BytesBefore: fileSize(s.db)}

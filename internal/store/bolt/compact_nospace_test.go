@@ -1,0 +1,61 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ruqi/ruqi/internal/store"
+)
+
+// withFileSizeLimit runs fn with the process's file size limit at n bytes:
+// a write past it fails with EFBIG, as one on a full disk fails with ENOSPC.
+func withFileSizeLimit(t *testing.T, n uint64, fn func()) {
+	t.Helper()
+	var was unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &was); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: n, Max: was.Max}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &was); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	fn()
+}
+
+// A compaction starts with a checkpoint. When the log cannot take its
+// record (the open segment full, no room for the next: the disk full), the
+// compaction answered store.ErrUnusable ("the file could not be opened
+// again after a compaction; restart the server"), and the service kept
+// health NOT_SERVING until a restart, although nothing had changed and the
+// store wrote again as soon as there was room (an operator's trial,
+// 2026-12-06). It is ErrNoSpace: the disk is full, the file as it was.
+// Its message, which the server logs, speaks of no backup: ErrNoSpace said
+// "no space left for the backup's copy", a compaction's too.
+func TestCompact_LogCannotTakeTheCheckpoint_NoSpaceNotUnusable(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	putPlans(t, s, 0, 300)
+	s.onWriterDo(func() { s.wal.size = s.wal.off }) // the segment is full
+	var err error
+	withFileSizeLimit(t, 1<<20, func() { _, err = s.Compact(ctx) })
+	if errors.Is(err, store.ErrUnusable) || !errors.Is(err, store.ErrNoSpace) {
+		t.Fatalf("compaction while the log cannot take a record: %v, want ErrNoSpace and not ErrUnusable", err)
+	}
+	if strings.Contains(err.Error(), "backup") {
+		t.Fatalf("a compaction's error speaks of a backup: %v", err)
+	}
+	if err := s.Update(ctx, appendOne("after")); err != nil {
+		t.Fatalf("write once there is room: %v", err)
+	}
+	if _, err := s.Compact(ctx); err != nil {
+		t.Fatalf("compaction once there is room: %v", err)
+	}
+}
