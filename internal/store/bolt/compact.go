@@ -81,7 +81,14 @@ func (s *Store) compact(*compaction) compactResult {
 	_ = os.Remove(tmp) // left by a compaction that was interrupted
 	dst, err := openDB(tmp, s.opts, 0)
 	if err != nil {
-		return compactResult{err: err}
+		// bbolt writes the new file's first pages as it makes it: on a
+		// full disk that failed here, answered INTERNAL (an operator's
+		// trial, 2026-12-06).
+		os.Remove(tmp)
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
+			err = fmt.Errorf("%w: %w", store.ErrNoSpace, err)
+		}
+		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
 	}
 	// The copy's file ends at its last page: it is not given the slack of
 	// growBy up front (the server's file takes it when it next grows).

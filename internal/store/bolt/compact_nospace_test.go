@@ -59,3 +59,27 @@ func TestCompact_LogCannotTakeTheCheckpoint_NoSpaceNotUnusable(t *testing.T) {
 		t.Fatalf("compaction once there is room: %v", err)
 	}
 }
+
+// A compaction whose new file cannot even be created in full (bbolt writes
+// its first pages when it makes the file) is ErrNoSpace too: it answered
+// INTERNAL, "服务器内部错误", on a full disk (an operator's trial,
+// 2026-12-06).
+func TestCompact_NoRoomForTheNewFile_NoSpace(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	putPlans(t, s, 0, 300)
+	// The next record goes to a new segment, at its start: room in the log
+	// for the checkpoint under the limit, not for the new file's pages.
+	s.onWriterDo(func() { s.wal.torn = true })
+	if err := s.Update(ctx, appendOne("new segment")); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	withFileSizeLimit(t, 12<<10, func() { _, err = s.Compact(ctx) })
+	if !errors.Is(err, store.ErrNoSpace) {
+		t.Fatalf("compaction without room for its new file: %v, want ErrNoSpace", err)
+	}
+	if err := s.Update(ctx, appendOne("after")); err != nil {
+		t.Fatalf("write after the compaction was refused: %v", err)
+	}
+}
