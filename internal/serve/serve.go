@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -201,6 +202,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		idp = identity.New(*ic)
 		slog.Info("sign-in through the identity provider", "issuer", ic.Issuer)
+	}
+	if err := logKeyNotLost(ctx, cfg, db); err != nil {
+		return err
 	}
 	logCfg, err := logConfig(cfg)
 	if err != nil {
@@ -660,13 +664,39 @@ func logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler 
 	return resp, err
 }
 
+// logKeyFile is where the log's key is read from, or created.
+func logKeyFile(cfg Config) string {
+	if cfg.LogKeyFile != "" {
+		return cfg.LogKeyFile
+	}
+	return filepath.Join(cfg.DataDir, "log.key")
+}
+
+// logKeyNotLost refuses to start when the log key file is missing and the
+// store's log already has a signed checkpoint: logConfig would make a new
+// key there, which the checkpoints then refuse, and the new file stayed,
+// so that every later start refused alike without a word of the key that
+// was missing (an operator's trial, 2026-12-06).
+func logKeyNotLost(ctx context.Context, cfg Config, st store.Store) error {
+	path := logKeyFile(cfg)
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil // there, or unreadable: logConfig says which
+	}
+	return st.View(ctx, func(r store.Reader) error {
+		size, signed, err := r.LatestCheckpoint()
+		if err != nil || signed == nil {
+			return err
+		}
+		origin, _, _ := strings.Cut(string(signed), "\n")
+		return fmt.Errorf("the Merkle log key file %s is missing, but the store's log %s has a signed checkpoint (size %d): "+
+			"copy that log's log.key back from where it was kept (README, \"Backup and restore\"); a new key would start another log, which the store's checkpoints refuse", path, origin, size)
+	})
+}
+
 // logConfig loads (or, on a new data directory, creates) the log's key and
 // reads the witness policy.
 func logConfig(cfg Config) (service.LogConfig, error) {
-	path := cfg.LogKeyFile
-	if path == "" {
-		path = filepath.Join(cfg.DataDir, "log.key")
-	}
+	path := logKeyFile(cfg)
 	origin := cfg.LogOrigin
 	if origin == "" {
 		u, err := url.Parse(cfg.PublicURL)
