@@ -500,7 +500,10 @@ func (w *wal) openSegment(n uint64, size int64) error {
 		if _, err := f.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off); err != nil {
 			f.Close()
 			os.Remove(path)
-			return err
+			// With less free than a segment, every write fails while df
+			// shows room for thousands (an operator's trial, 2026-12-06):
+			// say what it takes.
+			return fmt.Errorf("make a write-ahead log segment (%d MiB, written in full before use): %w", (size+1<<20-1)>>20, err)
 		}
 	}
 	if err := f.Sync(); err != nil {

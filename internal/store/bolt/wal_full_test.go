@@ -2,6 +2,8 @@ package bolt
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -49,5 +51,23 @@ func TestUpdate_EmptyWriteFailsWhileTheLogCannotTakeARecord(t *testing.T) {
 	}
 	if err := s.Update(ctx, appendOne("INS-3")); err != nil {
 		t.Fatalf("write once a segment can be made: %v", err)
+	}
+}
+
+// A segment is made in full (64 MiB of zeros, synced) before a record goes
+// in: with 30 MB free, every write failed with "no space left on device"
+// while df showed room enough for thousands of them (an operator's trial,
+// 2026-12-06). The error says how much a segment needs.
+func TestUpdate_NoRoomForASegment_SaysHowMuchItNeeds(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	s.onWriterDo(func() { s.wal.size = s.wal.off }) // the segment is full
+	var err error
+	withFileSizeLimit(t, 1<<20, func() { err = s.Update(ctx, appendOne("INS-1")) })
+	if err == nil {
+		t.Fatal("a write succeeded although the log could not open a segment")
+	}
+	if want := fmt.Sprintf("%d MiB", walSegmentBytes>>20); !strings.Contains(err.Error(), want) {
+		t.Fatalf("the error does not say that a segment needs %s: %v", want, err)
 	}
 }
