@@ -171,7 +171,15 @@ func Run(ctx context.Context, cfg Config) error {
 	// on change here and, on PostgreSQL, at every replica.
 	cached := cache.New(db, cfg.Cache)
 	st := newHealthStore(cached, dataDirProbe(cfg.DataDir, db))
-	defer st.Close()
+	defer func() {
+		// A stop on a full disk could not end the write-ahead log with a
+		// checkpoint: the log said "stopped" as after a clean stop, and
+		// the next start "recovered after a crash" (an operator's trial,
+		// 2026-12-06). Nothing is lost; the operator is told why.
+		if err := st.Close(); err != nil {
+			slog.Warn("store: not closed cleanly; the next start replays what it must", "err", err)
+		}
+	}()
 
 	glis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {

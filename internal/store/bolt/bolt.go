@@ -145,6 +145,9 @@ type Store struct {
 	broken error
 	// recovered is the number of logged transactions Open replayed.
 	recovered int
+	// closeErr is why the writer could not end the log cleanly (its last
+	// checkpoint not recorded), for Close.
+	closeErr error
 	// lock is held from before recovery until Close (lockFile).
 	lock *os.File
 
@@ -436,8 +439,8 @@ func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
-	err := s.db.Close()
-	s.db = nil
+	err := errors.Join(s.closeErr, s.db.Close())
+	s.db, s.closeErr = nil, nil
 	return err
 }
 

@@ -106,7 +106,10 @@ func (s *Store) writeLoop() {
 		case <-s.closed:
 			// A last checkpoint, so that the next Open replays nothing,
 			// then the free list.
-			if s.stopWAL() == nil {
+			if err := s.stopWAL(); err != nil {
+				// Close says so: the next Open replays the log.
+				s.closeErr = fmt.Errorf("close the write-ahead log (the next start replays it): %w", err)
+			} else {
 				s.writeFreelist()
 			}
 			return
