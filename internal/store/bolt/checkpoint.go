@@ -117,6 +117,31 @@ func (s *Store) stopWAL() error {
 	return err
 }
 
+// restartWAL starts a new log when the open segment was deleted while the
+// server ran (an operator freeing space on a full disk): the writer went on
+// appending to and syncing the deleted file, acknowledging every write as
+// durable with no log on disk, and a power cut would have lost what
+// followed the file's last sync (an operator's trial, 2026-12-06). The log
+// ends with a last checkpoint (the file synced) and starts again beside the
+// file, numbered after whatever segments remain, which the new start
+// supersedes. With no room for a segment, commits go the direct way, each
+// synced by bbolt, until the next start.
+func (s *Store) restartWAL() {
+	dir := walDir(s.path)
+	s.opts.logger().Error("store: the write-ahead log's open segment was deleted while the server ran; starting a new one", "dir", dir)
+	old, _ := segmentsIn(dir)
+	last := s.wal.segs[len(s.wal.segs)-1].n
+	if err := s.stopWAL(); err != nil {
+		return // the store is unusable (stopWAL says why), health NOT_SERVING
+	}
+	if len(old) == 0 || old[len(old)-1] < last {
+		old = append(old, last) // numbered after the deleted one, which is not removed again
+	}
+	if err := s.startWAL(old); err != nil {
+		s.opts.logger().Warn("store: no write-ahead log until the server restarts; commits are synced one by one", "err", err)
+	}
+}
+
 // writeFreelist commits once more, the direct way, with bbolt's free list:
 // with the log on no commit writes it (openDB), so an Open after a clean
 // Close would otherwise rebuild it by reading every page of the file (7 s

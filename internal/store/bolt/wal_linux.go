@@ -18,3 +18,13 @@ func freeBytes(dir string) (free int64, ok bool) {
 	}
 	return int64(st.Bavail) * int64(st.Bsize), true
 }
+
+// unlinked says whether f's file has no name left (deleted while open).
+func unlinked(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 0
+}

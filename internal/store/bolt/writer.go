@@ -101,7 +101,10 @@ func (s *Store) writeLoop() {
 			fn()
 			continue
 		case err := <-checkpointed:
-			_ = s.finishCheckpoint(err) // if the log could not record it, the next one is tried later
+			// If the log could not record it, the next one is tried later.
+			if s.finishCheckpoint(err) && unlinked(s.wal.f) {
+				s.restartWAL()
+			}
 			continue
 		case <-s.closed:
 			// A last checkpoint, so that the next Open replays nothing,

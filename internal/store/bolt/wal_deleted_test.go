@@ -1,0 +1,51 @@
+package bolt
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Found by an operator's trial of a bad week (2026-12-06): with the disk
+// full, an operator deletes ruqi.db.wal/ to free space while the server
+// runs. The writer went on appending to and syncing the deleted segment,
+// acknowledging every write as durable with no log on disk, and /healthz
+// said ok: a power cut would lose what followed the file's last sync and
+// find meta pages naming pages never written. The next checkpoint notices
+// the segment gone and starts a new log in a new segment.
+func TestCheckpoint_SegmentDeletedWhileRunning_NewLogStarted(t *testing.T) {
+	was := walCheckpointEvery
+	walCheckpointEvery = 0 // a checkpoint after every commit
+	t.Cleanup(func() { walCheckpointEvery = was })
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	writeSome(t, s, 0, 5)
+	if err := os.RemoveAll(walDir(path)); err != nil {
+		t.Fatal(err)
+	}
+	// Writes go on; a checkpoint follows them and finds the log gone.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		writeSome(t, s, 5, 1)
+		ns, err := segmentsIn(walDir(path))
+		if err == nil && len(ns) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no segment on disk 10 s after the log was deleted (%v): writes are acknowledged with no log", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The new log holds what came after: a crash now recovers it.
+	writeSome(t, s, 6, 10)
+	want := dump(t, s.db)
+	crash := crashImage(t, path)
+	r, err := Open(crash, DefaultOptions())
+	if err != nil {
+		t.Fatalf("crash image after the new log: %v", err)
+	}
+	defer r.Close()
+	sameContent(t, want, dump(t, r.db))
+}
