@@ -148,6 +148,10 @@ type Store struct {
 	// closeErr is why the writer could not end the log cleanly (its last
 	// checkpoint not recorded), for Close.
 	closeErr error
+	// lost is set while the file open is not the one at its path (deleted
+	// and not yet written back, or replaced): commits are refused, since
+	// the next start would not find them (keepFile).
+	lost error
 	// lock is held from before recovery until Close (lockFile).
 	lock *os.File
 

@@ -3,7 +3,9 @@ package bolt
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -139,6 +141,54 @@ func (s *Store) restartWAL() {
 	}
 	if err := s.startWAL(old); err != nil {
 		s.opts.logger().Warn("store: no write-ahead log until the server restarts; commits are synced one by one", "err", err)
+	}
+}
+
+// keepFile checks, after a checkpoint, that the file open is the one at
+// its path. ruqi.db deleted while the server ran (an operator freeing
+// space, a wrong rm) took every record with it at the next stop, while
+// the writer went on committing into the deleted file and /healthz said
+// ok (an operator's trial, 2026-12-06). A deleted file is written back
+// from the open one, as a compaction writes its copy and swaps it in;
+// until that succeeds (a full disk), and while another file stands at the
+// path (replaced: it is not overwritten), commits are refused, so that
+// nothing is acknowledged that the next start would not find.
+func (s *Store) keepFile() {
+	fi, err := os.Stat(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !s.maint.TryLock() {
+			return // a backup or a compaction runs: at the next checkpoint
+		}
+		defer s.maint.Unlock()
+		log := s.opts.logger()
+		log.Error("store: the data file was deleted while the server ran; writing the open file back", "file", s.path)
+		if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+			s.lost = fmt.Errorf("store: %s was deleted while the server ran and cannot be written back: %w; writes are refused: take a backup now (ruqi admin backup), the open file still holds every record", s.path, err)
+			return
+		}
+		if r := s.compact(nil); r.err != nil {
+			s.lost = fmt.Errorf("store: %s was deleted while the server ran and cannot be written back: %w; writes are refused until it is (free space); do not stop the server before that or a backup (ruqi admin backup): the open file holds every record", s.path, r.err)
+			log.Error("store: the data file cannot be written back", "err", r.err)
+			return
+		}
+		s.lost = nil
+		log.Warn("store: the data file is written back", "file", s.path)
+	case err != nil || s.ckpt.metaFile == nil:
+		return
+	default:
+		open, err := s.ckpt.metaFile.Stat()
+		if err != nil {
+			return
+		}
+		if os.SameFile(fi, open) {
+			s.lost = nil
+			return
+		}
+		if s.lost == nil {
+			s.opts.logger().Error("store: the data file was replaced while the server ran; writes are refused (the next start opens the new file): stop the server", "file", s.path)
+		}
+		s.lost = fmt.Errorf("store: %s was replaced while the server ran: writes are refused, since the next start opens the new file; stop the server", s.path)
 	}
 }
 

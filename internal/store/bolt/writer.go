@@ -102,14 +102,21 @@ func (s *Store) writeLoop() {
 			continue
 		case err := <-checkpointed:
 			// If the log could not record it, the next one is tried later.
-			if s.finishCheckpoint(err) && unlinked(s.wal.f) {
-				s.restartWAL()
+			if s.finishCheckpoint(err) {
+				s.keepFile()
+				if s.wal != nil && unlinked(s.wal.f) {
+					s.restartWAL()
+				}
 			}
 			continue
 		case <-s.closed:
 			// A last checkpoint, so that the next Open replays nothing,
-			// then the free list.
-			if err := s.stopWAL(); err != nil {
+			// then the free list. A file deleted since the last checkpoint
+			// is written back first, or Close says what is lost.
+			if s.wal != nil {
+				s.keepFile()
+			}
+			if err := errors.Join(s.lost, s.stopWAL()); err != nil {
 				// Close says so: the next Open replays the log.
 				s.closeErr = fmt.Errorf("close the write-ahead log (the next start replays it): %w", err)
 			} else {
@@ -170,6 +177,9 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 	}
 	if s.broken != nil {
 		return -1, writeResult{err: errors.Join(store.ErrUnusable, s.broken)}
+	}
+	if s.lost != nil {
+		return -1, writeResult{err: s.lost}
 	}
 	if s.wal != nil && s.stats.fileBytes.Load() > int64(s.mmap)/4*3 {
 		// Near the end of the mapping bbolt would remap, which waits for

@@ -1,0 +1,96 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Found by an operator's trial of a bad week (2026-12-06): ruqi.db deleted
+// while the server runs (an operator freeing space, a wrong rm). The
+// writer went on committing into the deleted file through its open
+// descriptor and /healthz said ok; at the next stop every record went with
+// it. The next checkpoint writes the open file back to its path (as a
+// compaction does) and the store goes on there: a stop and an open
+// afterwards find every write.
+func TestCheckpoint_FileDeletedWhileRunning_WrittenBack(t *testing.T) {
+	was := walCheckpointEvery
+	walCheckpointEvery = 0 // a checkpoint after every commit
+	t.Cleanup(func() { walCheckpointEvery = was })
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	writeSome(t, s, 0, 20)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 20; ; i++ {
+		writeSome(t, s, i, 1)
+		if _, err := os.Stat(path); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			s.Close()
+			t.Fatal("ruqi.db still missing 10 s after it was deleted: every write goes into a file that a stop deletes")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	writeSome(t, s, 1000, 5)
+	want := dump(t, s.db)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := openAt(t, path)
+	defer r.Close()
+	sameContent(t, want, dump(t, r.db))
+}
+
+// Another file moved in at the path while the server runs (a restore done
+// without stopping it) is not overwritten; writes are refused from the
+// next checkpoint, since the next start opens the file now at the path and
+// would not find them. The file moved back, writes go on.
+func TestCheckpoint_FileReplacedWhileRunning_WritesRefused(t *testing.T) {
+	was := walCheckpointEvery
+	walCheckpointEvery = 0
+	t.Cleanup(func() { walCheckpointEvery = was })
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	writeSome(t, s, 0, 5)
+	aside := path + ".aside"
+	if err := os.Rename(path, aside); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("another file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refused := false
+	for i, deadline := 5, time.Now().Add(10*time.Second); time.Now().Before(deadline); i++ {
+		if err := s.Update(context.Background(), appendOne(fmt.Sprintf("INS-%d", i))); err != nil {
+			refused = true
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !refused {
+		t.Fatal("writes still acknowledged 10 s after the file was replaced")
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "another file" {
+		t.Fatalf("the file moved in was changed: %q %v", b, err)
+	}
+	if err := os.Rename(aside, path); err != nil {
+		t.Fatal(err)
+	}
+	// The health probe's empty writes pass the checkpoints that find it back.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if err := s.Update(context.Background(), appendOne("back")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("writes still refused 10 s after the file was moved back")
+		}
+	}
+}
