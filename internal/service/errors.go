@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -78,6 +79,13 @@ func toStatus(ctx context.Context, err error) error {
 	case errors.Is(err, store.ErrNoSpace):
 		slog.WarnContext(ctx, "backup: disk full", "err", err)
 		return toStatus(ctx, domain.ResourceExhaustedf("BACKUP_NO_SPACE", "数据目录所在磁盘空间不足，无法备份：备份需要与数据文件同样大的空闲空间，另留 256 MiB 供服务器照常写入"))
+	case errors.Is(err, fs.ErrPermission):
+		// Backup and compaction write a file beside the data file first:
+		// a data directory the server's user may not write into was
+		// answered INTERNAL, the reason in the server's log only (an
+		// operator's trial, 2026-12-06).
+		slog.WarnContext(ctx, "permission denied", "err", err)
+		return toStatus(ctx, domain.FailedPreconditionf("DATA_DIR_NOT_WRITABLE", "服务器无权在数据目录中写入文件（权限不足）：备份和压缩都先在数据目录中写出一份文件；请让运行服务器的用户可写数据目录及其中的文件"))
 	case errors.Is(err, store.ErrUnavailable):
 		// The error names the database (host:port/name): for the log, not
 		// for the caller.

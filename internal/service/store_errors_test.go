@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
+	"syscall"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -34,6 +36,17 @@ func TestToStatus_StoreUnavailable_IsUnavailable(t *testing.T) {
 	}
 	if st := status.Convert(toStatus(context.Background(), errors.New("disk on fire"))); st.Code() != codes.Internal {
 		t.Fatalf("another error = %v, want Internal", st.Code())
+	}
+}
+
+// A data directory the server may not write into (backup's and
+// compaction's first file) is said so, FAILED_PRECONDITION, not INTERNAL
+// with the reason in the log only; the path stays in the log.
+func TestToStatus_PermissionDenied_SaysTheDataDirectory(t *testing.T) {
+	err := fmt.Errorf("backup of /var/lib/ruqi/ruqi.db: %w", &fs.PathError{Op: "open", Path: "/var/lib/ruqi/.ruqi-backup-1", Err: syscall.EACCES})
+	st := status.Convert(toStatus(context.Background(), err))
+	if st.Code() != codes.FailedPrecondition || !strings.Contains(st.Message(), "数据目录") || strings.Contains(st.Message(), "/var/lib") {
+		t.Fatalf("status = %v %q; want FailedPrecondition naming the data directory, without its path", st.Code(), st.Message())
 	}
 }
 
