@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -184,4 +187,51 @@ func TestHelp_NoWordRepeatedInBrackets(t *testing.T) {
 		}
 	}
 	walk(a.rootCommand())
+}
+
+// The officers an example names together are of one agency in the sample
+// directory (testdata/sample), as a registration and an acceptance require:
+// ruqi match accept's example named O-0001,O-0002, of 成都市市场监督管理局
+// and 成都市生态环境局, and was refused as written (a planner's trial).
+func TestExamples_OfficersOfOneAgency(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sample", "directory.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dir struct {
+		Officers []struct{ ID, AgencyID string } `json:"officers"`
+	}
+	if err := json.Unmarshal(raw, &dir); err != nil {
+		t.Fatal(err)
+	}
+	agencyOf := map[string]string{}
+	for _, o := range dir.Officers {
+		agencyOf[o.ID] = o.AgencyID
+	}
+	a, _, _ := testApp(nil)
+	seen := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		words := strings.Fields(strings.ReplaceAll(c.Example, "\\\n", " "))
+		for i := 0; i+1 < len(words); i++ {
+			if words[i] != "--officers" || !strings.HasPrefix(words[i+1], "O-") {
+				continue // --officers N of draw commit is a count
+			}
+			seen++
+			agencies := map[string]bool{}
+			for _, id := range strings.Split(words[i+1], ",") {
+				agencies[agencyOf[id]] = true
+			}
+			if len(agencies) != 1 || agencies[""] {
+				t.Errorf("%s: example --officers %s names officers of agencies %v in the sample directory: want one agency's", c.CommandPath(), words[i+1], agencies)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(a.rootCommand())
+	if seen < 3 {
+		t.Fatalf("only %d example --officers found", seen)
+	}
 }

@@ -217,7 +217,7 @@ func (a *app) matchAnswerCommand(accept bool) *cobra.Command {
 	example := `  ruqi match decline MAT-ABCDEFGHIJKLMNOP --note 本月已安排专项检查`
 	if accept {
 		use, short = "accept PROPOSAL", "代表本部门同意拼团提议，并指派执法人员"
-		example = `  ruqi match accept MAT-ABCDEFGHIJKLMNOP --officers O-0001,O-0002`
+		example = `  ruqi match accept MAT-ABCDEFGHIJKLMNOP --officers O-0001,O-0010`
 	}
 	cmd := &cobra.Command{
 		Use:     use,

@@ -82,10 +82,10 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 时间可写成 "2026-03-01 09:30"（北京时间）、RFC 3339（2026-03-01T09:30:00+08:00），
 或相对当前时间的 now、now+2h、now-30m。`,
 		Example: `  ruqi officer register --enterprise 91510100MA6123456W \
-    --items CI-0001,CI-0002 --officers O-0001,O-0002 \
+    --items CI-0001,CI-0002 --officers O-0001,O-0010 \
     --from "2026-03-02 09:00" --duration 4h --type routine --reason 年度日常检查
   ruqi officer register --enterprise 91510100MA6123456W \
-    --items CI-0003 --officers O-0001,O-0002 --type case --trigger JB-2026-0107 \
+    --items CI-0003 --officers O-0001,O-0010 --type case --trigger JB-2026-0107 \
     --from "2026-03-01 22:10" --duration 1h --reason 燃气泄漏举报 --late-reason 夜间紧急处置，来不及事先报备
   ruqi officer register --kind survey --enterprise 91510100MA6123456W \
     --officers O-0001 --from "2026-03-03 14:00" --duration 2h --reason 了解企业用工需求`,
