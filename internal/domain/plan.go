@@ -178,11 +178,13 @@ func CheckSpecialRegistration(p *ruqiv1.Plan, agencyID string, e *ruqiv1.Enterpr
 		return nil, FailedPreconditionf("PLAN_NOT_APPROVED", "检查计划 %s 尚未经部门负责人批准，不能据此报备专项检查：请先报部门负责人审批", p.GetId())
 	}
 	if !Covers(v, e) {
-		return nil, FailedPreconditionf("PLAN_NOT_COVERING", "企业 %s 不在检查计划 %s（第%d版）的范围内", e.GetUscc(), p.GetId(), v.GetVersion())
+		return nil, FailedPreconditionf("PLAN_NOT_COVERING", "企业 %s 不在检查计划 %s（第%d版）的范围内%s", e.GetUscc(), p.GetId(), v.GetVersion(),
+			awaitingApproval(p, v, "将该企业列入范围", func(n *ruqiv1.PlanVersion) bool { return Covers(n, e) }))
 	}
 	for _, it := range items {
 		if !slices.Contains(v.GetCheckItemIds(), it) {
-			return nil, FailedPreconditionf("PLAN_ITEM_NOT_PLANNED", "检查事项 %s 不在检查计划 %s（第%d版）中", it, p.GetId(), v.GetVersion())
+			return nil, FailedPreconditionf("PLAN_ITEM_NOT_PLANNED", "检查事项 %s 不在检查计划 %s（第%d版）中%s", it, p.GetId(), v.GetVersion(),
+				awaitingApproval(p, v, "加入该事项", func(n *ruqiv1.PlanVersion) bool { return slices.Contains(n.GetCheckItemIds(), it) }))
 		}
 	}
 	// Carried out under the plan only from its approval: a late record of
@@ -194,10 +196,27 @@ func CheckSpecialRegistration(p *ruqiv1.Plan, agencyID string, e *ruqiv1.Enterpr
 	}
 	ps, pe := v.GetPeriodStart().AsTime(), v.GetPeriodEnd().AsTime()
 	if start.Before(ps) || end.After(pe) {
-		return nil, FailedPreconditionf("PLAN_OUTSIDE_PERIOD", "检查时段（%s 至 %s）超出检查计划 %s 的期限（%s 至 %s）",
-			FormatTime(start), FormatTime(end), p.GetId(), FormatTime(ps), FormatTime(pe))
+		return nil, FailedPreconditionf("PLAN_OUTSIDE_PERIOD", "检查时段（%s 至 %s）超出检查计划 %s 的期限（%s 至 %s）%s",
+			FormatTime(start), FormatTime(end), p.GetId(), FormatTime(ps), FormatTime(pe),
+			awaitingApproval(p, v, "期限包含这一时段", func(n *ruqiv1.PlanVersion) bool {
+				return !start.Before(n.GetPeriodStart().AsTime()) && !end.After(n.GetPeriodEnd().AsTime())
+			}))
 	}
 	return v, nil
+}
+
+// awaitingApproval is what a refusal under the version in force (v) adds
+// when the newest version, an amendment still waiting for the head's
+// approval, would allow what was refused (allows): the officer read "不在
+// 检查计划（第1版）中" of an item version 2 adds, and could not tell that
+// the plan had been amended and only its approval was missing (a planner's
+// trial). Empty otherwise.
+func awaitingApproval(p *ruqiv1.Plan, v *ruqiv1.PlanVersion, what string, allows func(*ruqiv1.PlanVersion) bool) string {
+	n := Newest(p)
+	if n == nil || n.GetVersion() <= v.GetVersion() || n.GetState() != ruqiv1.PlanState_PLAN_STATE_FILED || !NeedsApproval(n.GetType()) || !allows(n) {
+		return ""
+	}
+	return fmt.Sprintf("：%s的第%d版尚待部门负责人批准，批准后方可据此报备", what, n.GetVersion())
 }
 
 // CheckApproval says whether the newest version may be approved now: it must

@@ -257,3 +257,46 @@ func TestPublication_AmendmentPending_PublishesTheVersionInForce(t *testing.T) {
 		t.Fatalf("v1 and v2 waiting: %v, want PLAN_NOT_APPROVED", err)
 	}
 }
+
+// A refusal under the version in force says when the amendment waiting for
+// approval would allow what was refused: an item only version 2 adds was
+// refused "不在检查计划（第1版）中", and the officer could not tell that only
+// the head's approval of version 2 was missing (a planner's trial).
+func TestCheckSpecialRegistration_AmendmentAwaitingApproval_Named(t *testing.T) {
+	ent := &ruqiv1.Enterprise{Uscc: planUSCC, RegionCode: "350102", Industry: "燃气"}
+	in := dec1.Add(48 * time.Hour)
+	plan := func(amend func(v2 *ruqiv1.PlanVersion)) *ruqiv1.Plan {
+		v2 := specialVersion(2, ruqiv1.PlanState_PLAN_STATE_FILED, &ruqiv1.PlanScope{EnterpriseUsccs: []string{planUSCC}})
+		amend(v2)
+		return &ruqiv1.Plan{Id: "PLAN-1", AgencyId: "AG-01", Versions: []*ruqiv1.PlanVersion{
+			specialVersion(1, ruqiv1.PlanState_PLAN_STATE_APPROVED, &ruqiv1.PlanScope{EnterpriseUsccs: []string{planUSCC}}), v2}}
+	}
+	cases := []struct {
+		name, want string
+		plan       *ruqiv1.Plan
+		ent        *ruqiv1.Enterprise
+		items      []string
+		start      time.Time
+	}{
+		{"item", "PLAN_ITEM_NOT_PLANNED", plan(func(v2 *ruqiv1.PlanVersion) { v2.CheckItemIds = []string{"CI-1", "CI-2", "CI-3"} }), ent, []string{"CI-3"}, in},
+		{"enterprise", "PLAN_NOT_COVERING", plan(func(v2 *ruqiv1.PlanVersion) { v2.Scope.EnterpriseUsccs = []string{planUSCC, otherUSCC} }),
+			&ruqiv1.Enterprise{Uscc: otherUSCC, RegionCode: "350102"}, []string{"CI-1"}, in},
+		{"period", "PLAN_OUTSIDE_PERIOD", plan(func(v2 *ruqiv1.PlanVersion) { v2.PeriodEnd = timestamppb.New(jan1.AddDate(0, 1, 0)) }), ent, []string{"CI-1"}, jan1.Add(time.Hour)},
+	}
+	for _, c := range cases {
+		_, err := CheckSpecialRegistration(c.plan, "AG-01", c.ent, c.items, c.start, c.start.Add(time.Hour))
+		if got := reason(err); got != c.want || !strings.Contains(err.Error(), "第2版尚待部门负责人批准") {
+			t.Errorf("%s: got %q %v; want %s saying version 2 waits for approval", c.name, got, err, c.want)
+		}
+		// Once version 2 is approved it is in force, and allows it.
+		c.plan.Versions[1].State = ruqiv1.PlanState_PLAN_STATE_APPROVED
+		if _, err := CheckSpecialRegistration(c.plan, "AG-01", c.ent, c.items, c.start, c.start.Add(time.Hour)); err != nil {
+			t.Errorf("%s: version 2 approved: %v", c.name, err)
+		}
+	}
+	// An amendment that would not allow it either is not named.
+	p := plan(func(v2 *ruqiv1.PlanVersion) { v2.Title = "燃气专项（调整）" })
+	if _, err := CheckSpecialRegistration(p, "AG-01", ent, []string{"CI-3"}, in, in.Add(time.Hour)); reason(err) != "PLAN_ITEM_NOT_PLANNED" || strings.Contains(err.Error(), "第2版") {
+		t.Errorf("an amendment without the item: %v", err)
+	}
+}
