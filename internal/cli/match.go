@@ -316,6 +316,18 @@ func (p *tablePrinter) Matched(r *ruqiv1.RunMatchingResponse) {
 		p.println("")
 		p.proposalTable(r.GetProposals())
 	}
+	if capped := r.GetCappedOut(); len(capped) > 0 {
+		p.println("")
+		p.println("因频次上限未参加的计划：")
+		t := newTable("企业", "执法部门", "检查计划", "原因")
+		for _, c := range capped {
+			t.add(c.GetEnterpriseUscc(), c.GetAgencyId(), c.GetPlanId(), c.GetMessage())
+		}
+		t.write(p.out)
+		if n := int(r.GetPlansCappedOut()); n > len(capped) {
+			p.printf("仅列出前 %d 项，共 %d 项（-o json 同样只含前 %d 项）。\n", len(capped), n, len(capped))
+		}
+	}
 }
 
 func (p *tablePrinter) Proposals(r *ruqiv1.ListProposalsResponse) {

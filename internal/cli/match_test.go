@@ -100,3 +100,19 @@ func TestMatchShow_PrintsAnswersNotesAndOutcome(t *testing.T) {
 		t.Errorf("match show of a proposal not listed says %q: want it named", errOut.String())
 	}
 }
+
+// match run names the plans a cap left out, not only their number (a
+// planner's trial: "因频次上限未参加的计划 2 项", and no word of which).
+func TestMatched_NamesThePlansCappedOut(t *testing.T) {
+	var out bytes.Buffer
+	p := &tablePrinter{out: &out}
+	p.Matched(&ruqiv1.RunMatchingResponse{EnterprisesCovered: 1, PlansCappedOut: 2, CappedOut: []*ruqiv1.CappedPlan{
+		{EnterpriseUscc: "91510104CY4C7RGWMR", AgencyId: "AG-01", PlanId: "JH-1", Rule: "grade_A_per_year", Message: "无事不扰：该企业（信用等级A）的年度主动检查上限为0次"},
+		{EnterpriseUscc: "91510104CY4C7RGWMR", AgencyId: "AG-02", PlanId: "JH-2", Rule: "grade_A_per_year", Message: "无事不扰：该企业（信用等级A）的年度主动检查上限为0次"},
+	}})
+	for _, want := range []string{"因频次上限未参加的计划 2 项", "91510104CY4C7RGWMR", "AG-01", "JH-1", "AG-02", "JH-2", "信用等级A"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

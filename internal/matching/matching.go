@@ -112,6 +112,17 @@ type Result struct {
 	// CappedOut counts plans left out by a cap; Unmatched groups that cap
 	// or the lack of a working day left with fewer than two agencies.
 	CappedOut, Unmatched int
+	// Capped names the plans CappedOut counts, with the enterprise and the
+	// cap, in the proposals' order, whether or not the rest of the group
+	// made a proposal: "因频次上限未参加的计划 3 项" told a planner nothing of
+	// which (a planner's trial).
+	Capped []Capped
+}
+
+// Capped is a plan a year cap left out of a joint visit at one enterprise.
+type Capped struct {
+	USCC, PlanID, AgencyID string
+	Cap                    coord.Breach
 }
 
 type pair struct {
@@ -291,6 +302,7 @@ func propose(in Input, zone *time.Location, uscc string, g *group, res *Result) 
 			if b := st.Policy.YearCap(counts, c.AgencyID, st.Grade, c.Exempt(), len(p.Members) == 0, year); b != nil {
 				p.Left = append(p.Left, Left{PlanID: c.PlanID, AgencyID: c.AgencyID, Cap: b})
 				res.CappedOut++
+				res.Capped = append(res.Capped, Capped{USCC: uscc, PlanID: c.PlanID, AgencyID: c.AgencyID, Cap: *b})
 				continue
 			}
 			if !c.Exempt() {

@@ -122,7 +122,23 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return &ruqiv1.RunMatchingResponse{Proposals: made, EnterprisesCovered: int32(res.Covered), PlansCappedOut: int32(res.CappedOut)}, nil
+	resp := &ruqiv1.RunMatchingResponse{Proposals: made, EnterprisesCovered: int32(res.Covered), PlansCappedOut: int32(res.CappedOut)}
+	for _, c := range res.Capped[:min(len(res.Capped), MaxCappedListed)] {
+		resp.CappedOut = append(resp.CappedOut, &ruqiv1.CappedPlan{EnterpriseUscc: c.USCC, AgencyId: c.AgencyID, PlanId: c.PlanID,
+			Rule: c.Cap.Rule, Limit: int32(c.Cap.Limit), Count: int32(c.Cap.Count), Period: c.Cap.Period, Message: cappedMessage(c.Cap)})
+	}
+	return resp, nil
+}
+
+// MaxCappedListed bounds the plans a run names as left out by a cap
+// (RunMatchingResponse.capped_out): a province's run may leave out tens of
+// thousands, more than one answer carries; plans_capped_out counts them all.
+const MaxCappedListed = 1000
+
+// cappedMessage says why a year cap left a plan out of a joint visit, in a
+// planner's words.
+func cappedMessage(b coord.Breach) string {
+	return fmt.Sprintf("无事不扰：%s上限为%d次（%s），参加将是第%d次，该计划不参加这家企业的拼团", domain.RuleLabel(b.Rule), b.Limit, b.Period, b.Count)
 }
 
 // inRegion cuts each plan to the enterprises in accepts; a plan left with

@@ -690,8 +690,11 @@ type RunMatchingResponse struct {
 	Proposals          []*JointVisitProposal `protobuf:"bytes,1,rep,name=proposals,proto3" json:"proposals,omitempty"`
 	EnterprisesCovered int32                 `protobuf:"varint,2,opt,name=enterprises_covered,json=enterprisesCovered,proto3" json:"enterprises_covered,omitempty"`
 	PlansCappedOut     int32                 `protobuf:"varint,3,opt,name=plans_capped_out,json=plansCappedOut,proto3" json:"plans_capped_out,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// capped_out names the plans plans_capped_out counts, by enterprise, the
+	// first 1,000 (MaxCappedListed) where there are more.
+	CappedOut     []*CappedPlan `protobuf:"bytes,4,rep,name=capped_out,json=cappedOut,proto3" json:"capped_out,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RunMatchingResponse) Reset() {
@@ -745,6 +748,119 @@ func (x *RunMatchingResponse) GetPlansCappedOut() int32 {
 	return 0
 }
 
+func (x *RunMatchingResponse) GetCappedOut() []*CappedPlan {
+	if x != nil {
+		return x.CappedOut
+	}
+	return nil
+}
+
+// CappedPlan is an agency's plan that a year cap (无事不扰) left out of a
+// joint visit at one enterprise.
+type CappedPlan struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	EnterpriseUscc string                 `protobuf:"bytes,1,opt,name=enterprise_uscc,json=enterpriseUscc,proto3" json:"enterprise_uscc,omitempty"`
+	AgencyId       string                 `protobuf:"bytes,2,opt,name=agency_id,json=agencyId,proto3" json:"agency_id,omitempty"`
+	PlanId         string                 `protobuf:"bytes,3,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
+	// rule is the cap, e.g. "agency_per_year", "grade_A_per_year".
+	Rule  string `protobuf:"bytes,4,opt,name=rule,proto3" json:"rule,omitempty"`
+	Limit int32  `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	// count is the count the plan would have made.
+	Count int32 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
+	// period is the calendar year, e.g. "2026年".
+	Period string `protobuf:"bytes,7,opt,name=period,proto3" json:"period,omitempty"`
+	// message says it in a planner's words.
+	Message       string `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CappedPlan) Reset() {
+	*x = CappedPlan{}
+	mi := &file_ruqi_v1_matching_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CappedPlan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CappedPlan) ProtoMessage() {}
+
+func (x *CappedPlan) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_matching_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CappedPlan.ProtoReflect.Descriptor instead.
+func (*CappedPlan) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_matching_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CappedPlan) GetEnterpriseUscc() string {
+	if x != nil {
+		return x.EnterpriseUscc
+	}
+	return ""
+}
+
+func (x *CappedPlan) GetAgencyId() string {
+	if x != nil {
+		return x.AgencyId
+	}
+	return ""
+}
+
+func (x *CappedPlan) GetPlanId() string {
+	if x != nil {
+		return x.PlanId
+	}
+	return ""
+}
+
+func (x *CappedPlan) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *CappedPlan) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *CappedPlan) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *CappedPlan) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *CappedPlan) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type ListProposalsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// agency_id: for an administrator or supervisor, one agency's proposals.
@@ -760,7 +876,7 @@ type ListProposalsRequest struct {
 
 func (x *ListProposalsRequest) Reset() {
 	*x = ListProposalsRequest{}
-	mi := &file_ruqi_v1_matching_proto_msgTypes[7]
+	mi := &file_ruqi_v1_matching_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +888,7 @@ func (x *ListProposalsRequest) String() string {
 func (*ListProposalsRequest) ProtoMessage() {}
 
 func (x *ListProposalsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_matching_proto_msgTypes[7]
+	mi := &file_ruqi_v1_matching_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +901,7 @@ func (x *ListProposalsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProposalsRequest.ProtoReflect.Descriptor instead.
 func (*ListProposalsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_matching_proto_rawDescGZIP(), []int{7}
+	return file_ruqi_v1_matching_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListProposalsRequest) GetAgencyId() string {
@@ -827,7 +943,7 @@ type ListProposalsResponse struct {
 
 func (x *ListProposalsResponse) Reset() {
 	*x = ListProposalsResponse{}
-	mi := &file_ruqi_v1_matching_proto_msgTypes[8]
+	mi := &file_ruqi_v1_matching_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +955,7 @@ func (x *ListProposalsResponse) String() string {
 func (*ListProposalsResponse) ProtoMessage() {}
 
 func (x *ListProposalsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_matching_proto_msgTypes[8]
+	mi := &file_ruqi_v1_matching_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +968,7 @@ func (x *ListProposalsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProposalsResponse.ProtoReflect.Descriptor instead.
 func (*ListProposalsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_matching_proto_rawDescGZIP(), []int{8}
+	return file_ruqi_v1_matching_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListProposalsResponse) GetProposals() []*JointVisitProposal {
@@ -884,7 +1000,7 @@ type RespondToProposalRequest struct {
 
 func (x *RespondToProposalRequest) Reset() {
 	*x = RespondToProposalRequest{}
-	mi := &file_ruqi_v1_matching_proto_msgTypes[9]
+	mi := &file_ruqi_v1_matching_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +1012,7 @@ func (x *RespondToProposalRequest) String() string {
 func (*RespondToProposalRequest) ProtoMessage() {}
 
 func (x *RespondToProposalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_matching_proto_msgTypes[9]
+	mi := &file_ruqi_v1_matching_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +1025,7 @@ func (x *RespondToProposalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RespondToProposalRequest.ProtoReflect.Descriptor instead.
 func (*RespondToProposalRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_matching_proto_rawDescGZIP(), []int{9}
+	return file_ruqi_v1_matching_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RespondToProposalRequest) GetProposalId() string {
@@ -956,7 +1072,7 @@ type RespondToProposalResponse struct {
 
 func (x *RespondToProposalResponse) Reset() {
 	*x = RespondToProposalResponse{}
-	mi := &file_ruqi_v1_matching_proto_msgTypes[10]
+	mi := &file_ruqi_v1_matching_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1084,7 @@ func (x *RespondToProposalResponse) String() string {
 func (*RespondToProposalResponse) ProtoMessage() {}
 
 func (x *RespondToProposalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_matching_proto_msgTypes[10]
+	mi := &file_ruqi_v1_matching_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1097,7 @@ func (x *RespondToProposalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RespondToProposalResponse.ProtoReflect.Descriptor instead.
 func (*RespondToProposalResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_matching_proto_rawDescGZIP(), []int{10}
+	return file_ruqi_v1_matching_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RespondToProposalResponse) GetProposal() *JointVisitProposal {
@@ -1052,11 +1168,23 @@ const file_ruqi_v1_matching_proto_rawDesc = "" +
 	"\x12RunMatchingRequest\x12=\n" +
 	"\fperiod_start\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vperiodStart\x129\n" +
 	"\n" +
-	"period_end\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tperiodEnd\"\xab\x01\n" +
+	"period_end\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tperiodEnd\"\xdf\x01\n" +
 	"\x13RunMatchingResponse\x129\n" +
 	"\tproposals\x18\x01 \x03(\v2\x1b.ruqi.v1.JointVisitProposalR\tproposals\x12/\n" +
 	"\x13enterprises_covered\x18\x02 \x01(\x05R\x12enterprisesCovered\x12(\n" +
-	"\x10plans_capped_out\x18\x03 \x01(\x05R\x0eplansCappedOut\"\x9d\x01\n" +
+	"\x10plans_capped_out\x18\x03 \x01(\x05R\x0eplansCappedOut\x122\n" +
+	"\n" +
+	"capped_out\x18\x04 \x03(\v2\x13.ruqi.v1.CappedPlanR\tcappedOut\"\xdd\x01\n" +
+	"\n" +
+	"CappedPlan\x12'\n" +
+	"\x0fenterprise_uscc\x18\x01 \x01(\tR\x0eenterpriseUscc\x12\x1b\n" +
+	"\tagency_id\x18\x02 \x01(\tR\bagencyId\x12\x17\n" +
+	"\aplan_id\x18\x03 \x01(\tR\x06planId\x12\x12\n" +
+	"\x04rule\x18\x04 \x01(\tR\x04rule\x12\x14\n" +
+	"\x05limit\x18\x05 \x01(\x05R\x05limit\x12\x14\n" +
+	"\x05count\x18\x06 \x01(\x05R\x05count\x12\x16\n" +
+	"\x06period\x18\a \x01(\tR\x06period\x12\x18\n" +
+	"\amessage\x18\b \x01(\tR\amessage\"\x9d\x01\n" +
 	"\x14ListProposalsRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12,\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x16.ruqi.v1.ProposalStateR\x05state\x12\x1b\n" +
@@ -1105,7 +1233,7 @@ func file_ruqi_v1_matching_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_matching_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ruqi_v1_matching_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_ruqi_v1_matching_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_ruqi_v1_matching_proto_goTypes = []any{
 	(ProposalState)(0),                 // 0: ruqi.v1.ProposalState
 	(ProposalAnswer)(0),                // 1: ruqi.v1.ProposalAnswer
@@ -1116,53 +1244,55 @@ var file_ruqi_v1_matching_proto_goTypes = []any{
 	(*SubmitPlanCoverageResponse)(nil), // 6: ruqi.v1.SubmitPlanCoverageResponse
 	(*RunMatchingRequest)(nil),         // 7: ruqi.v1.RunMatchingRequest
 	(*RunMatchingResponse)(nil),        // 8: ruqi.v1.RunMatchingResponse
-	(*ListProposalsRequest)(nil),       // 9: ruqi.v1.ListProposalsRequest
-	(*ListProposalsResponse)(nil),      // 10: ruqi.v1.ListProposalsResponse
-	(*RespondToProposalRequest)(nil),   // 11: ruqi.v1.RespondToProposalRequest
-	(*RespondToProposalResponse)(nil),  // 12: ruqi.v1.RespondToProposalResponse
-	(InspectionType)(0),                // 13: ruqi.v1.InspectionType
-	(*timestamppb.Timestamp)(nil),      // 14: google.protobuf.Timestamp
-	(Role)(0),                          // 15: ruqi.v1.Role
-	(*FrequencyWarning)(nil),           // 16: ruqi.v1.FrequencyWarning
-	(*CheckItemView)(nil),              // 17: ruqi.v1.CheckItemView
+	(*CappedPlan)(nil),                 // 9: ruqi.v1.CappedPlan
+	(*ListProposalsRequest)(nil),       // 10: ruqi.v1.ListProposalsRequest
+	(*ListProposalsResponse)(nil),      // 11: ruqi.v1.ListProposalsResponse
+	(*RespondToProposalRequest)(nil),   // 12: ruqi.v1.RespondToProposalRequest
+	(*RespondToProposalResponse)(nil),  // 13: ruqi.v1.RespondToProposalResponse
+	(InspectionType)(0),                // 14: ruqi.v1.InspectionType
+	(*timestamppb.Timestamp)(nil),      // 15: google.protobuf.Timestamp
+	(Role)(0),                          // 16: ruqi.v1.Role
+	(*FrequencyWarning)(nil),           // 17: ruqi.v1.FrequencyWarning
+	(*CheckItemView)(nil),              // 18: ruqi.v1.CheckItemView
 }
 var file_ruqi_v1_matching_proto_depIdxs = []int32{
-	13, // 0: ruqi.v1.PlanCoverage.type:type_name -> ruqi.v1.InspectionType
-	14, // 1: ruqi.v1.PlanCoverage.period_start:type_name -> google.protobuf.Timestamp
-	14, // 2: ruqi.v1.PlanCoverage.period_end:type_name -> google.protobuf.Timestamp
-	14, // 3: ruqi.v1.PlanCoverage.submitted_at:type_name -> google.protobuf.Timestamp
-	13, // 4: ruqi.v1.ProposalMember.type:type_name -> ruqi.v1.InspectionType
+	14, // 0: ruqi.v1.PlanCoverage.type:type_name -> ruqi.v1.InspectionType
+	15, // 1: ruqi.v1.PlanCoverage.period_start:type_name -> google.protobuf.Timestamp
+	15, // 2: ruqi.v1.PlanCoverage.period_end:type_name -> google.protobuf.Timestamp
+	15, // 3: ruqi.v1.PlanCoverage.submitted_at:type_name -> google.protobuf.Timestamp
+	14, // 4: ruqi.v1.ProposalMember.type:type_name -> ruqi.v1.InspectionType
 	1,  // 5: ruqi.v1.ProposalMember.answer:type_name -> ruqi.v1.ProposalAnswer
-	14, // 6: ruqi.v1.ProposalMember.answered_at:type_name -> google.protobuf.Timestamp
-	15, // 7: ruqi.v1.ProposalMember.answered_by_role:type_name -> ruqi.v1.Role
-	16, // 8: ruqi.v1.ProposalMember.warnings:type_name -> ruqi.v1.FrequencyWarning
+	15, // 6: ruqi.v1.ProposalMember.answered_at:type_name -> google.protobuf.Timestamp
+	16, // 7: ruqi.v1.ProposalMember.answered_by_role:type_name -> ruqi.v1.Role
+	17, // 8: ruqi.v1.ProposalMember.warnings:type_name -> ruqi.v1.FrequencyWarning
 	3,  // 9: ruqi.v1.JointVisitProposal.members:type_name -> ruqi.v1.ProposalMember
-	14, // 10: ruqi.v1.JointVisitProposal.window_start:type_name -> google.protobuf.Timestamp
-	14, // 11: ruqi.v1.JointVisitProposal.window_end:type_name -> google.protobuf.Timestamp
-	17, // 12: ruqi.v1.JointVisitProposal.checklist:type_name -> ruqi.v1.CheckItemView
+	15, // 10: ruqi.v1.JointVisitProposal.window_start:type_name -> google.protobuf.Timestamp
+	15, // 11: ruqi.v1.JointVisitProposal.window_end:type_name -> google.protobuf.Timestamp
+	18, // 12: ruqi.v1.JointVisitProposal.checklist:type_name -> ruqi.v1.CheckItemView
 	0,  // 13: ruqi.v1.JointVisitProposal.state:type_name -> ruqi.v1.ProposalState
-	14, // 14: ruqi.v1.JointVisitProposal.created_at:type_name -> google.protobuf.Timestamp
+	15, // 14: ruqi.v1.JointVisitProposal.created_at:type_name -> google.protobuf.Timestamp
 	2,  // 15: ruqi.v1.SubmitPlanCoverageRequest.coverage:type_name -> ruqi.v1.PlanCoverage
 	2,  // 16: ruqi.v1.SubmitPlanCoverageResponse.coverage:type_name -> ruqi.v1.PlanCoverage
-	14, // 17: ruqi.v1.RunMatchingRequest.period_start:type_name -> google.protobuf.Timestamp
-	14, // 18: ruqi.v1.RunMatchingRequest.period_end:type_name -> google.protobuf.Timestamp
+	15, // 17: ruqi.v1.RunMatchingRequest.period_start:type_name -> google.protobuf.Timestamp
+	15, // 18: ruqi.v1.RunMatchingRequest.period_end:type_name -> google.protobuf.Timestamp
 	4,  // 19: ruqi.v1.RunMatchingResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
-	0,  // 20: ruqi.v1.ListProposalsRequest.state:type_name -> ruqi.v1.ProposalState
-	4,  // 21: ruqi.v1.ListProposalsResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
-	4,  // 22: ruqi.v1.RespondToProposalResponse.proposal:type_name -> ruqi.v1.JointVisitProposal
-	5,  // 23: ruqi.v1.MatchingService.SubmitPlanCoverage:input_type -> ruqi.v1.SubmitPlanCoverageRequest
-	7,  // 24: ruqi.v1.MatchingService.RunMatching:input_type -> ruqi.v1.RunMatchingRequest
-	9,  // 25: ruqi.v1.MatchingService.ListProposals:input_type -> ruqi.v1.ListProposalsRequest
-	11, // 26: ruqi.v1.MatchingService.RespondToProposal:input_type -> ruqi.v1.RespondToProposalRequest
-	6,  // 27: ruqi.v1.MatchingService.SubmitPlanCoverage:output_type -> ruqi.v1.SubmitPlanCoverageResponse
-	8,  // 28: ruqi.v1.MatchingService.RunMatching:output_type -> ruqi.v1.RunMatchingResponse
-	10, // 29: ruqi.v1.MatchingService.ListProposals:output_type -> ruqi.v1.ListProposalsResponse
-	12, // 30: ruqi.v1.MatchingService.RespondToProposal:output_type -> ruqi.v1.RespondToProposalResponse
-	27, // [27:31] is the sub-list for method output_type
-	23, // [23:27] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	9,  // 20: ruqi.v1.RunMatchingResponse.capped_out:type_name -> ruqi.v1.CappedPlan
+	0,  // 21: ruqi.v1.ListProposalsRequest.state:type_name -> ruqi.v1.ProposalState
+	4,  // 22: ruqi.v1.ListProposalsResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
+	4,  // 23: ruqi.v1.RespondToProposalResponse.proposal:type_name -> ruqi.v1.JointVisitProposal
+	5,  // 24: ruqi.v1.MatchingService.SubmitPlanCoverage:input_type -> ruqi.v1.SubmitPlanCoverageRequest
+	7,  // 25: ruqi.v1.MatchingService.RunMatching:input_type -> ruqi.v1.RunMatchingRequest
+	10, // 26: ruqi.v1.MatchingService.ListProposals:input_type -> ruqi.v1.ListProposalsRequest
+	12, // 27: ruqi.v1.MatchingService.RespondToProposal:input_type -> ruqi.v1.RespondToProposalRequest
+	6,  // 28: ruqi.v1.MatchingService.SubmitPlanCoverage:output_type -> ruqi.v1.SubmitPlanCoverageResponse
+	8,  // 29: ruqi.v1.MatchingService.RunMatching:output_type -> ruqi.v1.RunMatchingResponse
+	11, // 30: ruqi.v1.MatchingService.ListProposals:output_type -> ruqi.v1.ListProposalsResponse
+	13, // 31: ruqi.v1.MatchingService.RespondToProposal:output_type -> ruqi.v1.RespondToProposalResponse
+	28, // [28:32] is the sub-list for method output_type
+	24, // [24:28] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_matching_proto_init() }
@@ -1179,7 +1309,7 @@ func file_ruqi_v1_matching_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_matching_proto_rawDesc), len(file_ruqi_v1_matching_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
