@@ -87,8 +87,9 @@ func PlanAgency(r store.Reader, p auth.Principal, requested string) (*ruqiv1.Age
 
 // checkPlanDirectory checks a version against the directory: its items on
 // the agency's list and not retired, its listed enterprises in the
-// directory.
-func checkPlanDirectory(r store.Reader, agencyID string, v *ruqiv1.PlanVersion) error {
+// directory, of the agency's territory, and none that barred says no
+// proactive inspection by the agency may reach (a plan is never 个案).
+func checkPlanDirectory(r store.Reader, agencyID string, v *ruqiv1.PlanVersion, barred Barred) error {
 	items := make([]*ruqiv1.CheckItem, 0, len(v.GetCheckItemIds()))
 	for _, id := range v.GetCheckItemIds() {
 		it, err := r.CheckItem(id)
@@ -111,6 +112,7 @@ func checkPlanDirectory(r store.Reader, agencyID string, v *ruqiv1.PlanVersion) 
 	if rg := v.GetScope().GetRegionCode(); rg != "" && !domain.RegionCovers(ag.GetRegionCode(), rg) {
 		return domain.PermissionDeniedf("OUTSIDE_JURISDICTION", "计划范围（行政区划 %s）超出%s的管辖区域（%s）：检查计划只能覆盖本部门管辖区域内的企业", rg, ag.GetName(), ag.GetRegionCode())
 	}
+	var left []string
 	for _, u := range v.GetScope().GetEnterpriseUsccs() {
 		e, err := r.Enterprise(u)
 		if err != nil {
@@ -119,8 +121,30 @@ func checkPlanDirectory(r store.Reader, agencyID string, v *ruqiv1.PlanVersion) 
 		if err := domain.CheckJurisdiction(ag, e, domain.ForPlan); err != nil {
 			return err
 		}
+		if barred(agencyID, e) {
+			left = append(left, u)
+		}
+	}
+	if len(left) > 0 {
+		return planBarred(left)
 	}
 	return nil
+}
+
+// planBarred refuses a plan that lists enterprises no proactive inspection
+// may reach (by default grade A, 衡阳's 无事不扰): each would be refused at
+// its registration, left out of every draw and capped out of every joint
+// visit, and the published plan would announce inspections the policy
+// forbids (a planner's trial: such a plan was filed without a word).
+func planBarred(uscc []string) error {
+	const named = 10
+	list := strings.Join(uscc[:min(len(uscc), named)], "、")
+	if len(uscc) > named {
+		list += fmt.Sprintf(" 等 %d 家", len(uscc))
+	}
+	return domain.FailedPreconditionf("PLAN_ENTERPRISE_BARRED",
+		"企业 %s 按本地区无事不扰的规定不得主动检查（如信用 A 级企业），不能列入检查计划：请从计划范围中删去；确有投诉举报、转办交办或事故，请按个案检查报备（有事必到）", list).
+		With("enterprises_barred", fmt.Sprint(len(uscc)))
 }
 
 // planEvent records a step on a plan: the plan id and version in the
@@ -144,7 +168,11 @@ func planEvent(j *Journal, typ ruqiv1.EventType, pl *ruqiv1.Plan, v *ruqiv1.Plan
 // request id it is safe to retry: the same id returns the plan it filed,
 // and no record is written again. The id is taken as sent, as a
 // registration's is.
-func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlanRequest) (*ruqiv1.Plan, error) {
+//
+// barred is the frequency policy's answer (the registrations' year caps with
+// nothing counted, to which a draw's population is held too): a listed
+// enterprise it bars is refused (planBarred).
+func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlanRequest, barred Barred) (*ruqiv1.Plan, error) {
 	rid := req.GetRequestId()
 	if err := domain.ValidateRequestID(rid); err != nil {
 		return nil, err
@@ -167,7 +195,7 @@ func FilePlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.FilePlan
 	if err := domain.ValidatePlanVersion(v, now); err != nil {
 		return nil, err
 	}
-	if err := checkPlanDirectory(tx, ag.GetId(), v); err != nil {
+	if err := checkPlanDirectory(tx, ag.GetId(), v, barred); err != nil {
 		return nil, err
 	}
 	id, err := domain.PlanID(v.GetPeriodStart().AsTime())
@@ -230,8 +258,11 @@ func planForRequest(tx store.Tx, agency, rid string, req *ruqiv1.FilePlanRequest
 // AmendPlan files a new version of a plan: what the request leaves empty is
 // the newest version's. The type never changes (a special campaign stays
 // one). A special plan's amendment waits for approval like the first
-// version; until then the version approved before stays in force.
-func AmendPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.AmendPlanRequest) (*ruqiv1.Plan, error) {
+// version; until then the version approved before stays in force. Only the
+// enterprises it adds are held to barred (FilePlan): one barred since it was
+// listed (its grade raised to A) is the plan's as filed, and must not hold
+// up an emergency amendment.
+func AmendPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.AmendPlanRequest, barred Barred) (*ruqiv1.Plan, error) {
 	pl, err := LoadPlan(tx, req.GetPlanId())
 	if err != nil {
 		return nil, err
@@ -273,7 +304,11 @@ func AmendPlan(tx store.Tx, p auth.Principal, now time.Time, req *ruqiv1.AmendPl
 		// trial of the CLI, 2026-12-05).
 		return nil, domain.FailedPreconditionf("PLAN_AMENDMENT_EMPTY", "这次调整没有改变检查计划 %s 的内容，第 %d 版已是如此：如是重试，调整已经生效", pl.GetId(), n.GetVersion())
 	}
-	if err := checkPlanDirectory(tx, pl.GetAgencyId(), v); err != nil {
+	listed := n.GetScope().GetEnterpriseUsccs()
+	added := func(agency string, e *ruqiv1.Enterprise) bool {
+		return !slices.Contains(listed, e.GetUscc()) && barred(agency, e)
+	}
+	if err := checkPlanDirectory(tx, pl.GetAgencyId(), v, added); err != nil {
 		return nil, err
 	}
 	pl.Versions = append(pl.Versions, v)

@@ -37,7 +37,7 @@ func (ps *planServer) planStep(ctx context.Context, step func(store.Tx) (*ruqiv1
 func (ps *planServer) FilePlan(ctx context.Context, req *ruqiv1.FilePlanRequest) (*ruqiv1.FilePlanResponse, error) {
 	now := ps.s.now()
 	pl, err := ps.planStep(ctx, func(tx store.Tx) (*ruqiv1.Plan, error) {
-		return inspection.FilePlan(tx, principal(ctx), now, req)
+		return inspection.FilePlan(tx, principal(ctx), now, req, ps.s.barredFromProactive(now))
 	})
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func (ps *planServer) FilePlan(ctx context.Context, req *ruqiv1.FilePlanRequest)
 func (ps *planServer) AmendPlan(ctx context.Context, req *ruqiv1.AmendPlanRequest) (*ruqiv1.AmendPlanResponse, error) {
 	now := ps.s.now()
 	pl, err := ps.planStep(ctx, func(tx store.Tx) (*ruqiv1.Plan, error) {
-		return inspection.AmendPlan(tx, principal(ctx), now, req)
+		return inspection.AmendPlan(tx, principal(ctx), now, req, ps.s.barredFromProactive(now))
 	})
 	if err != nil {
 		return nil, err
