@@ -201,6 +201,40 @@ func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) 
 	return out, nil
 }
 
+// OpenProposals reads the proposals still open at now (ProposalAsOf) and
+// says whether one already takes an agency to an enterprise on a day within
+// [start, end): the agency is a member that has not declined. Matching
+// leaves such a plan out at that enterprise (matching.Input.Proposed).
+// Proposals have no index by state, so all are read, as the hourly
+// settling reads them.
+func OpenProposals(r store.Reader, now time.Time) (func(uscc, agency string, start, end time.Time) bool, error) {
+	type day struct{ start, end time.Time }
+	open := map[string][]day{}
+	err := store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
+		if ProposalAsOf(pr, now).GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+			return nil
+		}
+		for _, m := range pr.GetMembers() {
+			if m.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED {
+				k := pr.GetEnterpriseUscc() + "|" + m.GetAgencyId()
+				open[k] = append(open[k], day{pr.GetWindowStart().AsTime(), pr.GetWindowEnd().AsTime()})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func(uscc, agency string, start, end time.Time) bool {
+		for _, d := range open[uscc+"|"+agency] {
+			if d.start.Before(end) && d.end.After(start) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
 // ProposalID names a proposal after its enterprise and its members' plans,
 // so that matching the same plans again proposes nothing new.
 func ProposalID(uscc string, members []matching.Member) string {

@@ -98,7 +98,7 @@ func BenchmarkSortFloor(b *testing.B) {
 		pairs := make([]pair, 0, 2_000_000)
 		for i := range in.Plans {
 			for _, u := range in.Plans[i].Enterprises {
-				pairs = append(pairs, pair{u, int32(i)})
+				pairs = append(pairs, pair{uscc: u, plan: int32(i)})
 			}
 		}
 		slices.SortFunc(pairs, func(a, b pair) int { return cmp.Compare(a.uscc, b.uscc) })

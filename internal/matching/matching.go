@@ -60,6 +60,11 @@ type Input struct {
 	// is proposed (coord.Policies.Workday: the year's holidays and 调休);
 	// nil is domain.Workday.
 	Workday func(day time.Time) bool
+	// Proposed says whether an agency is already to visit the enterprise,
+	// in an open proposal, on a day within [start, end)
+	// (inspection.OpenProposals); such a plan is left out at that
+	// enterprise, which it still counts as covered. nil: none is.
+	Proposed func(uscc, agency string, start, end time.Time) bool
 }
 
 // Visit hours: a proposed joint visit is one working day, 09:00 to 17:00
@@ -126,8 +131,9 @@ type Capped struct {
 }
 
 type pair struct {
-	uscc string
-	plan int32
+	uscc     string
+	plan     int32
+	proposed bool
 }
 
 // Match proposes the joint visits of in.
@@ -154,8 +160,9 @@ func Match(in Input) Result {
 	}
 	pairs := make([]pair, 0, n)
 	for i := range in.Plans {
-		for _, u := range in.Plans[i].Enterprises {
-			pairs = append(pairs, pair{u, int32(i)})
+		c := &in.Plans[i]
+		for _, u := range c.Enterprises {
+			pairs = append(pairs, pair{u, int32(i), in.Proposed != nil && in.Proposed(u, c.AgencyID, c.Start, c.End)})
 		}
 	}
 	slices.SortFunc(pairs, func(a, b pair) int {
@@ -170,13 +177,25 @@ func Match(in Input) Result {
 	})
 	var res Result
 	var groups []group
+	var free []pair
 	for i := 0; i < len(pairs); {
 		j := i + 1
 		for j < len(pairs) && pairs[j].uscc == pairs[i].uscc {
 			j++
 		}
 		res.Covered++
-		run := pairs[i:j]
+		// A plan whose agency an open proposal already takes to the
+		// enterprise in its period is not proposed again: a third agency's
+		// plan made a second open proposal, of all three, beside the first
+		// (a planner's trial), and each agency would have answered two
+		// visits of one enterprise on the same days.
+		free = free[:0]
+		for _, pr := range pairs[i:j] {
+			if !pr.proposed {
+				free = append(free, pr)
+			}
+		}
+		run := free
 		i = j
 		if len(run) < 2 {
 			continue

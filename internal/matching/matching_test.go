@@ -203,3 +203,27 @@ func TestYearCap_AgreesWithDecide(t *testing.T) {
 		}
 	}
 }
+
+// A plan whose agency an open proposal already takes to the enterprise on a
+// day of its period is left out there (Input.Proposed), and only there: the
+// enterprise still counts as covered, the plan's other enterprises are
+// matched, and a plan of the agency for another period is not held back.
+func TestMatch_AgencyAlreadyProposed_LeftOutThereOnly(t *testing.T) {
+	day := dec1.AddDate(0, 0, 1).Add(DayStart) // AG-01's open proposal for E1
+	proposed := func(uscc, agency string, start, end time.Time) bool {
+		return uscc == "E1" && agency == "AG-01" && start.Before(day.Add(VisitLength)) && end.After(day)
+	}
+	a := plan("P-A", "AG-01", routine, 1, "E1", "E2")
+	b := plan("P-B", "AG-02", routine, 1, "E1", "E2")
+	a2 := plan("P-A2", "AG-01", routine, 1, "E1")
+	b2 := plan("P-B2", "AG-02", routine, 1, "E1")
+	a2.Start, a2.End, b2.Start, b2.End = jan1, jan1.AddDate(0, 1, 0), jan1, jan1.AddDate(0, 1, 0)
+	res := Match(Input{Plans: []Coverage{a, b, a2, b2}, NotBefore: dec1, Proposed: proposed})
+	var got []string
+	for _, p := range res.Proposals {
+		got = append(got, p.USCC+":"+p.Members[0].PlanID+"+"+p.Members[1].PlanID)
+	}
+	if res.Covered != 2 || len(got) != 2 || got[0] != "E1:P-A2+P-B2" || got[1] != "E2:P-A+P-B" {
+		t.Fatalf("proposals %v, covered %d: want E1 in January and E2 in December, of two enterprises covered", got, res.Covered)
+	}
+}

@@ -99,7 +99,11 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 		if from.After(notBefore) {
 			notBefore = from
 		}
-		res = matching.Match(matching.Input{Plans: plans, Standing: standing, NotBefore: notBefore, Workday: s.policies.Workday})
+		proposed, err := inspection.OpenProposals(r, now)
+		if err != nil {
+			return err
+		}
+		res = matching.Match(matching.Input{Plans: plans, Standing: standing, NotBefore: notBefore, Workday: s.policies.Workday, Proposed: proposed})
 		props = res.Proposals
 		return serr
 	})
