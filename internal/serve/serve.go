@@ -717,6 +717,14 @@ func logConfig(cfg Config) (service.LogConfig, error) {
 	if err != nil {
 		return service.LogConfig{}, fmt.Errorf("the Merkle log key: %w", err)
 	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		// Whoever reads the key signs checkpoints as the log (a split
+		// view for the enterprises' receipts): like ssh with a private
+		// key, say so, though the start goes on, as a copy put back
+		// from a backup often has the wrong mode (an operator's trial,
+		// 2026-12-06: a 0644 key started without a word).
+		slog.Warn("the Merkle log key file is readable by others than the server's user: chmod 600 it", "file", path, "mode", fi.Mode().Perm().String())
+	}
 	// The key names the log (a verifier key is "name+hash+key"), and every
 	// checkpoint and witness cosignature carries the name: it cannot change.
 	// A -log-origin other than the name of the log in the key file was

@@ -243,3 +243,34 @@ func TestRun_LifetimeZero_Refused(t *testing.T) {
 		})
 	}
 }
+
+// A log key others may read (a copy put back from a backup with 0644)
+// started without a word; its start warns, naming the file. One made by
+// the server (0600) does not.
+func TestLogConfig_KeyReadableByOthers_Warned(t *testing.T) {
+	var logged bytes.Buffer
+	was := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	t.Cleanup(func() { slog.SetDefault(was) })
+	cfg := startConfig(t)
+	cfg.PublicURL = "https://ruqi.example.gov.cn"
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logged.String(), "chmod") {
+		t.Fatalf("the key the server made is warned of:\n%s", logged.String())
+	}
+	key := filepath.Join(cfg.DataDir, "log.key")
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logged.String(), "chmod 600") || !strings.Contains(logged.String(), key) {
+		t.Errorf("a 0644 log key started without a warning naming it:\n%s", logged.String())
+	}
+}
