@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strings"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -12,6 +13,12 @@ import (
 var leadNext = map[ruqiv1.LeadStatus][]ruqiv1.LeadStatus{
 	ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED: {ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED},
 	ruqiv1.LeadStatus_LEAD_STATUS_CHECKING: {ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED, ruqiv1.LeadStatus_LEAD_STATUS_TRANSFERRED, ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED},
+}
+
+// LeadNextStatuses are the statuses a lead of status from may move to, in
+// the lifecycle's order; none for a final one (已整改, 已移交纪委, 查无实据).
+func LeadNextStatuses(from ruqiv1.LeadStatus) []ruqiv1.LeadStatus {
+	return slices.Clone(leadNext[from])
 }
 
 // LeadStatusName is each lead status in the supervisor's words.

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"testing"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -28,6 +29,10 @@ func TestCheckLeadTransition(t *testing.T) {
 			}
 			if err != nil && (KindOf(err) != KindFailedPrecondition || LeadStatusName[from] == "" || LeadStatusName[to] == "") {
 				t.Errorf("%v → %v: %v (kind %v)", from, to, err, KindOf(err))
+			}
+			// The dashboard's form offers LeadNextStatuses: the same moves.
+			if offered := slices.Contains(LeadNextStatuses(from), to); offered != (err == nil) {
+				t.Errorf("%v → %v: offered %v, allowed %v", from, to, offered, err == nil)
 			}
 		}
 	}

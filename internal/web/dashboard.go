@@ -167,7 +167,6 @@ type dashboardData struct {
 	Filter     filter
 	Groups     []optionData
 	Statuses   []optionData // lead status filter
-	MoveTo     []optionData // statuses a lead can be moved to
 	Query      string       // the filter's canonical query, for forms and links
 	CSVURL     string
 	Unavail    bool // ReportService answers Unimplemented
@@ -223,6 +222,12 @@ type leadData struct {
 	EnterpriseName, AgencyName, OfficerName string
 	Steps                                   []stepData
 	Updated                                 bool
+	// MoveTo are the statuses the lead may move to (the lifecycle's,
+	// domain.LeadNextStatuses); none once it is final. Offering every
+	// status had a lead just received moved to 已整改, and a final one
+	// moved again, each refused with its note gone (a 司法局 trial of the
+	// dashboard, 2026-12-07).
+	MoveTo []optionData
 }
 
 type stepData struct {
@@ -276,11 +281,6 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 	d.Statuses = append(d.Statuses, optionData{Value: "", Label: "全部状态", Selected: f.LeadStatus == 0})
 	for st := ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED; st <= ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED; st++ {
 		d.Statuses = append(d.Statuses, optionData{Value: st.String(), Label: domain.LeadStatusLabel(st), Selected: st == f.LeadStatus})
-		// Which moves are allowed is the service's lifecycle; the form
-		// offers every later status and shows the service's answer.
-		if st != ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED {
-			d.MoveTo = append(d.MoveTo, optionData{Value: st.String(), Label: domain.LeadStatusLabel(st)})
-		}
 	}
 	if flash != "" {
 		d.Problems = append([]string{flash}, d.Problems...)
@@ -487,6 +487,9 @@ func leadOf(l *ruqiv1.Lead) leadData {
 	}
 	for _, st := range l.GetSteps() {
 		d.Steps = append(d.Steps, stepData{Status: domain.LeadStatusLabel(st.GetStatus()), At: beijing(st.GetAt()), By: domain.ActorLabel(st.GetBy()), Note: st.GetNote()})
+	}
+	for _, st := range domain.LeadNextStatuses(l.GetStatus()) {
+		d.MoveTo = append(d.MoveTo, optionData{Value: st.String(), Label: domain.LeadStatusLabel(st)})
 	}
 	return d
 }
