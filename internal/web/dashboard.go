@@ -163,6 +163,9 @@ type dashboardData struct {
 	CSRF     string
 	Flash    string
 	Problems []string
+	// Kept is what a lead update sent with a session that had ended
+	// carried: shown on the sign-in page, to paste once signed in again.
+	Kept []string
 
 	Filter     filter
 	Groups     []optionData
@@ -500,9 +503,12 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	if !parseForm(w, r) {
 		return
 	}
+	id := r.PathValue("id")
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	st := ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[r.PostFormValue("status")])
 	sess := sessionToken(r, supervisorCookie)
 	if sess == "" {
-		http.Redirect(w, r, "/dashboard?signin=expired", http.StatusSeeOther)
+		s.leadNotTaken(w, r, id, st, note)
 		return
 	}
 	// back is the dashboard's query; reading it through parseFilter keeps
@@ -514,9 +520,6 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 		s.renderDashboard(w, r, sess, back, signInProblems["form"], http.StatusForbidden)
 		return
 	}
-	id := r.PathValue("id")
-	note := strings.TrimSpace(r.PostFormValue("note"))
-	st := ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[r.PostFormValue("status")])
 	switch {
 	case !domain.LeadIDShape.MatchString(id):
 		s.renderDashboard(w, r, sess, back, "问题线索编号无效", http.StatusBadRequest)
@@ -534,6 +537,11 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.callContext(r)
 	defer cancel()
 	_, err := s.sup.UpdateLead(as(ctx, sess), &ruqiv1.UpdateLeadRequest{LeadId: id, Status: st, Note: note})
+	if status.Code(err) == codes.Unauthenticated {
+		clearSession(w, r, supervisorCookie)
+		s.leadNotTaken(w, r, id, st, note)
+		return
+	}
 	if err != nil {
 		s.renderDashboard(w, r, sess, back, "问题线索未更新："+apiMessage(err), httpStatus(err))
 		return
@@ -541,6 +549,27 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	back.Set("updated", id)
 	back.Set("moved", st.String())
 	http.Redirect(w, r, "/dashboard?"+back.Encode()+"#leads", http.StatusSeeOther)
+}
+
+// leadNotTaken answers a lead update sent with a session that has ended
+// (the cookie gone with its time, or the session expired or revoked on the
+// server): the sign-in page, keeping the note typed, to paste once signed
+// in again. A redirect to the sign-in lost it (a 司法局 trial of the
+// dashboard, 2026-12-07), as the enterprise's forms once did
+// (sessionEndedKeeping).
+func (s *server) leadNotTaken(w http.ResponseWriter, r *http.Request, id string, st ruqiv1.LeadStatus, note string) {
+	d := dashboardData{SignIn: signInProblems["expired"], OIDC: s.cfg.Identity != nil}
+	if note != "" {
+		what := "问题线索未更新"
+		if domain.LeadIDShape.MatchString(id) {
+			what = "问题线索 " + id + " 未更新"
+			if to := domain.LeadStatusLabel(st); to != "" {
+				what += "（拟改为“" + to + "”）"
+			}
+		}
+		d.Kept = append([]string{what + "。"}, kept(note)...)
+	}
+	render(w, http.StatusUnauthorized, "dashboard", "司法局监督看板 · 登录", d)
 }
 
 // dashboardSignIn signs a supervisor in. The token is tried on
