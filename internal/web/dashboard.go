@@ -627,9 +627,16 @@ func (s *server) dashboardSignOut(w http.ResponseWriter, r *http.Request) {
 // reportCSV exports the report the dashboard shows as CSV
 // (report.WriteCSV, which the CLI's -o csv writes too).
 func (s *server) reportCSV(w http.ResponseWriter, r *http.Request) {
+	// The link is followed, not downloaded (no download attribute): a
+	// refusal is shown. For want of a session it is the sign-in page; as a
+	// download Chromium cancelled it and the page said nothing (a 司法局
+	// trial of the dashboard, 2026-12-07).
+	signIn := func() {
+		render(w, http.StatusUnauthorized, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems["expired"], OIDC: s.cfg.Identity != nil})
+	}
 	sess := sessionToken(r, supervisorCookie)
 	if sess == "" {
-		http.Error(w, "请先登录司法局监督看板（/dashboard）再导出报表", http.StatusUnauthorized)
+		signIn()
 		return
 	}
 	f, problems := parseFilter(r.URL.Query())
@@ -640,6 +647,11 @@ func (s *server) reportCSV(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.callContext(r)
 	defer cancel()
 	rep, err := s.rep.GetFrequencyReport(as(ctx, sess), f.request(f.Group))
+	if status.Code(err) == codes.Unauthenticated {
+		clearSession(w, r, supervisorCookie)
+		signIn()
+		return
+	}
 	if err != nil {
 		msg := apiMessage(err)
 		if status.Code(err) == codes.Unimplemented {
