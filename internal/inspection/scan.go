@@ -77,6 +77,19 @@ func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, token str
 			OfficerId: c.OfficerID, Description: VerdictMessages[verdict], OccurredAt: timestamppb.New(now)}
 		if ins != nil {
 			lead.AgencyId = ins.GetAgencyId()
+		} else if c.EnterpriseUSCC != uscc {
+			// Another enterprise's code, signed by us: its inspection names
+			// the agency, which the supervisor reads and narrows the leads
+			// by (a 司法局 trial, 2026-12-07: the lead named the officer but
+			// no agency, and the agency's leads left it out). The scanning
+			// enterprise is told nothing of it.
+			other, err := tx.Inspection(c.InspectionID)
+			switch {
+			case err == nil && other.GetEnterpriseUscc() == c.EnterpriseUSCC:
+				lead.AgencyId = other.GetAgencyId()
+			case err != nil && !errors.Is(err, store.ErrNotFound):
+				return Scanned{}, err
+			}
 		}
 		// One lead per code and verdict: scanning the same bad code again
 		// is the same lead.
