@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ruqi/ruqi/internal/domain"
@@ -29,7 +30,7 @@ func WriteCSV(w io.Writer, rep *ruqiv1.GetFrequencyReportResponse) error {
 		// A name comes from the imported directory, which the province
 		// fills from registrations it does not control: CSVCell keeps
 		// one that starts like a formula from running in the spreadsheet.
-		_ = cw.Write([]string{domain.CSVCell(row.GetKey()), domain.CSVCell(row.GetLabel()), n(row.GetInspections()), n(row.GetPreviousYear()),
+		_ = cw.Write([]string{csvKey(row.GetKey()), domain.CSVCell(row.GetLabel()), n(row.GetInspections()), n(row.GetPreviousYear()),
 			ChangeText(row.GetChange(), row.GetHasChange()), n(row.GetVisits()), n(row.GetScanned()), Share(row.GetScanned(), row.GetBegun())})
 	}
 	t := rep.GetTotals()
@@ -37,6 +38,20 @@ func WriteCSV(w io.Writer, rep *ruqiv1.GetFrequencyReportResponse) error {
 		ChangeText(t.GetChange(), t.GetHasChange()), n(t.GetVisits()), n(t.GetScanned()), RateText(t.GetScanRate(), t.GetBegun())})
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvKey writes a row's key. A key of digits only that a spreadsheet would
+// take for a number and round (more than 15 digits: a USCC whose
+// organisation code and check character are digits) is written as the text
+// formula ="…", which Excel, WPS and LibreOffice show as the text itself: a
+// bare 915101041234560030 was shown as 9.15101E+17 and kept as
+// 915101041234560000 (a 司法局 trial of the CSV export, 2026-12-07). Only
+// digits go inside the formula, so it runs nothing else.
+func csvKey(k string) string {
+	if len(k) > 15 && strings.Trim(k, "0123456789") == "" {
+		return `="` + k + `"`
+	}
+	return domain.CSVCell(k)
 }
 
 // GroupLabel names a report's grouping in a heading.

@@ -99,3 +99,33 @@ func TestRateText_NothingBegun_IsNoRate(t *testing.T) {
 		}
 	}
 }
+
+// A 司法局 trial of the CSV export (2026-12-07): a USCC of digits only
+// (915101041234560030, valid: its organisation code and check character
+// are digits, as for many enterprises registered before 2015) was written
+// as a bare number, which a spreadsheet reads as one: Excel and WPS show
+// 9.15101E+17 and keep 15 digits (915101041234560000), so the ranking of
+// the most-inspected enterprises named none of them once saved. A key a
+// spreadsheet would round is written as a text formula; shorter ones
+// (region codes, months, years) and USCCs with letters stay as they are.
+func TestWriteCSV_AllDigitUSCC_KeptWhole(t *testing.T) {
+	var b strings.Builder
+	rep := &ruqiv1.GetFrequencyReportResponse{GroupBy: ruqiv1.GroupBy_GROUP_BY_ENTERPRISE, Rows: []*ruqiv1.ReportRow{
+		{Key: "915101041234560030", Label: "成都锦江区某餐饮有限公司", Inspections: 3},
+		{Key: "91510104CY4C7RGWMR", Label: "成都锦江区博兴餐饮有限公司", Inspections: 2},
+		{Key: "510104", Label: "510104", Inspections: 1},
+	}}
+	if err := WriteCSV(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\uFEFF"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`="915101041234560030"`, "91510104CY4C7RGWMR", "510104"}
+	for i, w := range want {
+		if got := recs[i+1][0]; got != w {
+			t.Errorf("key %q written %q, want %q", rep.GetRows()[i].GetKey(), got, w)
+		}
+	}
+}
