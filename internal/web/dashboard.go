@@ -166,6 +166,9 @@ type dashboardData struct {
 	// Kept is what a lead update sent with a session that had ended
 	// carried: shown on the sign-in page, to paste once signed in again.
 	Kept []string
+	// Back is the dashboard's filter (filter.values) the sign-in form
+	// returns to.
+	Back string
 
 	Filter     filter
 	Groups     []optionData
@@ -265,7 +268,7 @@ func (s *server) allLeads(ctx context.Context, f filter) ([]*ruqiv1.Lead, error)
 func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 	sess := sessionToken(r, supervisorCookie)
 	if sess == "" {
-		render(w, http.StatusOK, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems[r.URL.Query().Get("signin")], OIDC: s.cfg.Identity != nil})
+		render(w, http.StatusOK, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems[r.URL.Query().Get("signin")], OIDC: s.cfg.Identity != nil, Back: backOf(r.URL.Query())})
 		return
 	}
 	s.renderDashboard(w, r, sess, r.URL.Query(), "", http.StatusOK)
@@ -304,7 +307,7 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 		if status.Code(err) == codes.PermissionDenied {
 			problem = "not-supervisor"
 		}
-		render(w, http.StatusUnauthorized, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems[problem], OIDC: s.cfg.Identity != nil})
+		render(w, http.StatusUnauthorized, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems[problem], OIDC: s.cfg.Identity != nil, Back: backOf(q)})
 		return
 	default:
 		d.LeadsErr = apiMessage(err)
@@ -551,6 +554,18 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/dashboard?"+back.Encode()+"#leads", http.StatusSeeOther)
 }
 
+// backOf is the dashboard's own filter of q (parseFilter keeps the known
+// fields only, in shape), for a sign-in to return to; "" for the default.
+func backOf(q url.Values) string {
+	f, _ := parseFilter(q)
+	f.LeadPage = 1
+	def, _ := parseFilter(url.Values{})
+	if f == def {
+		return ""
+	}
+	return f.values().Encode()
+}
+
 // leadNotTaken answers a lead update sent with a session that has ended
 // (the cookie gone with its time, or the session expired or revoked on the
 // server): the sign-in page, keeping the note typed, to paste once signed
@@ -558,7 +573,8 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 // dashboard, 2026-12-07), as the enterprise's forms once did
 // (sessionEndedKeeping).
 func (s *server) leadNotTaken(w http.ResponseWriter, r *http.Request, id string, st ruqiv1.LeadStatus, note string) {
-	d := dashboardData{SignIn: signInProblems["expired"], OIDC: s.cfg.Identity != nil}
+	backQ, _ := url.ParseQuery(r.PostFormValue("back"))
+	d := dashboardData{SignIn: signInProblems["expired"], OIDC: s.cfg.Identity != nil, Back: backOf(backQ)}
 	if note != "" {
 		what := "问题线索未更新"
 		if domain.LeadIDShape.MatchString(id) {
@@ -580,8 +596,16 @@ func (s *server) dashboardSignIn(w http.ResponseWriter, r *http.Request) {
 	if !parseForm(w, r) {
 		return
 	}
+	// back is the dashboard the sign-in was asked from (its filter only,
+	// read through parseFilter): signing in again after a session ran out
+	// went to the default dashboard, the district and grouping read to
+	// choose again (a 司法局 trial, 2026-12-07).
+	backQ, _ := url.ParseQuery(r.PostFormValue("back"))
+	back := backOf(backQ)
 	fail := func(problem string) {
-		http.Redirect(w, r, "/dashboard?signin="+url.QueryEscape(problem), http.StatusSeeOther)
+		v, _ := url.ParseQuery(back)
+		v.Set("signin", problem)
+		http.Redirect(w, r, "/dashboard?"+v.Encode(), http.StatusSeeOther)
 	}
 	tok, problem := cleanToken(r.PostFormValue("token"))
 	if problem != "" {
@@ -597,7 +621,11 @@ func (s *server) dashboardSignIn(w http.ResponseWriter, r *http.Request) {
 			fail(sessionProblem(err))
 			return
 		}
-		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		to := "/dashboard"
+		if back != "" {
+			to += "?" + back
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 	case codes.Unauthenticated:
 		fail("invalid")
 	case codes.PermissionDenied:
@@ -632,7 +660,7 @@ func (s *server) reportCSV(w http.ResponseWriter, r *http.Request) {
 	// download Chromium cancelled it and the page said nothing (a 司法局
 	// trial of the dashboard, 2026-12-07).
 	signIn := func() {
-		render(w, http.StatusUnauthorized, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems["expired"], OIDC: s.cfg.Identity != nil})
+		render(w, http.StatusUnauthorized, "dashboard", "司法局监督看板 · 登录", dashboardData{SignIn: signInProblems["expired"], OIDC: s.cfg.Identity != nil, Back: backOf(r.URL.Query())})
 	}
 	sess := sessionToken(r, supervisorCookie)
 	if sess == "" {
