@@ -280,21 +280,32 @@ func (a *app) adminKeysRotateCommand() *cobra.Command {
 
 func (a *app) adminEventsListCommand() *cobra.Command {
 	var (
-		inspection string
-		after      uint64
-		limit      int32
+		inspection       string
+		after            uint64
+		limit            int32
+		warnings, latest bool
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "按顺序列出事件",
+		Long: "按序号列出事件日志中的事件；司法局只看到本辖区企业的事件。\n" +
+			"--warnings 只列预警和拒绝：频次预警（含同一执法人员连续未发现问题）、不扫码/虚假扫码预警、重复报备、超出频次上限，" +
+			"即工作台上各项计数所指的企业、检查和执法人员；--latest 只查日志最近的一段（一次所查的事件数），不必从头翻阅。",
 		Example: `  ruqi admin events list --inspection INS-20260301-7QKZ3M2A
-  ruqi admin events list --after 1000 --limit 100`,
+  ruqi admin events list --after 1000 --limit 100
+  ruqi admin events list --warnings --latest`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if limit < 0 {
 				return usagef("--limit 不能为负数")
 			}
-			req := &ruqiv1.ListEventsRequest{AfterSeq: after, Limit: limit, InspectionId: inspection}
+			if latest && after != 0 {
+				return usagef("--latest 查日志最近的一段，不能与 --after 同用")
+			}
+			req := &ruqiv1.ListEventsRequest{AfterSeq: after, Limit: limit, InspectionId: inspection, Latest: latest}
+			if warnings {
+				req.Types = warningEventTypes
+			}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewAdminServiceClient(cc).ListEvents(ctx, req)
 				if err != nil {
@@ -309,7 +320,19 @@ func (a *app) adminEventsListCommand() *cobra.Command {
 	f.StringVar(&inspection, "inspection", "", "只看此报备编号的事件 `ID`")
 	f.Uint64Var(&after, "after", 0, "只看序号大于此值的事件 `N`")
 	f.Int32Var(&limit, "limit", 0, "最多列出的条数 `N`（0 表示由服务器决定）")
+	f.BoolVar(&warnings, "warnings", false, "只列预警和拒绝（频次预警、不扫码/虚假扫码预警、重复报备、超出频次上限）")
+	f.BoolVar(&latest, "latest", false, "只查日志最近的一段，而非从头（不能与 --after 同用）")
 	return cmd
+}
+
+// warningEventTypes are what the 司法局 is warned of: the events behind the
+// dashboard's 频次预警, 不扫码/虚假扫码, 重复报备 and 超出上限 counts, which
+// named no enterprise (a 司法局 trial of the dashboard, 2026-12-06).
+var warningEventTypes = []ruqiv1.EventType{
+	ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING,
+	ruqiv1.EventType_EVENT_TYPE_DOOR_WARNING,
+	ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED,
+	ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED,
 }
 
 func (a *app) adminEventsVerifyCommand() *cobra.Command {

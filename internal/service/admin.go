@@ -167,10 +167,9 @@ func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateA
 // maxEventsExaminedPerCall those it reads: a filter (an inspection, a
 // supervisor's region) that matches few events would otherwise read the
 // whole log, millions of events, in one call and one read transaction.
-const (
-	maxEventsPerCall         = 1000
-	maxEventsExaminedPerCall = 50 * maxEventsPerCall
-)
+const maxEventsPerCall = 1000
+
+var maxEventsExaminedPerCall uint64 = 50 * maxEventsPerCall // a var for tests of the window
 
 func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequest) (*ruqiv1.ListEventsResponse, error) {
 	limit, err := parseLimit(req.GetLimit(), maxEventsPerCall)
@@ -191,16 +190,35 @@ func (a *adminServer) ListEvents(ctx context.Context, req *ruqiv1.ListEventsRequ
 	if err := a.s.store.WaitSequenced(ctx); err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	for _, t := range req.GetTypes() {
+		if _, known := ruqiv1.EventType_name[int32(t)]; !known || t == ruqiv1.EventType_EVENT_TYPE_UNSPECIFIED {
+			return nil, toStatus(ctx, domain.Invalidf("EVENT_TYPE_UNKNOWN", "未知的事件类型（%d）", int32(t)))
+		}
+	}
 	err = a.s.store.View(ctx, func(r store.Reader) error {
 		resp.Events, resp.NextAfterSeq = nil, 0 // a retried transaction starts over
-		examined := 0
-		return r.Events(req.GetAfterSeq(), func(e *ruqiv1.Event) error {
+		examined := uint64(0)
+		after := req.GetAfterSeq()
+		if req.GetLatest() {
+			// The log's last events: as many as a call examines, so
+			// that it reads them all and the answer says nothing more
+			// is to be read after them.
+			head, _, err := r.Head()
+			if err != nil {
+				return err
+			}
+			after = head - min(head, maxEventsExaminedPerCall)
+		}
+		return r.Events(after, func(e *ruqiv1.Event) error {
 			if examined == maxEventsExaminedPerCall {
 				resp.NextAfterSeq = e.GetSeq() - 1
 				return store.ErrStop
 			}
 			examined++
 			if req.GetInspectionId() != "" && e.GetInspectionId() != req.GetInspectionId() {
+				return nil
+			}
+			if len(req.GetTypes()) > 0 && !slices.Contains(req.GetTypes(), e.GetType()) {
 				return nil
 			}
 			if p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && (e.GetEnterpriseUscc() == "" || !domain.RegionCovers(p.Subject, regionOf(r, e.GetEnterpriseUscc()))) {

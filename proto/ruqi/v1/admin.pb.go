@@ -658,9 +658,18 @@ func (x *Event) GetSalt() []byte {
 type ListEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// after_seq returns events with seq > after_seq.
-	AfterSeq      uint64 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
-	Limit         int32  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
-	InspectionId  string `protobuf:"bytes,3,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	AfterSeq     uint64 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	Limit        int32  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	InspectionId string `protobuf:"bytes,3,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	// types, when not empty, lists only events of these types: a
+	// supervisor's warnings (FREQUENCY_WARNING, DOOR_WARNING,
+	// DUPLICATE_REFUSED, CAP_REFUSED) say which enterprise and inspection
+	// the dashboard's counts are of.
+	Types []EventType `protobuf:"varint,4,rep,packed,name=types,proto3,enum=ruqi.v1.EventType" json:"types,omitempty"`
+	// latest reads the log's most recent events (as many as one call
+	// examines) instead of those after after_seq, which is then ignored:
+	// the warnings of the last days without paging through years of log.
+	Latest        bool `protobuf:"varint,5,opt,name=latest,proto3" json:"latest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -714,6 +723,20 @@ func (x *ListEventsRequest) GetInspectionId() string {
 		return x.InspectionId
 	}
 	return ""
+}
+
+func (x *ListEventsRequest) GetTypes() []EventType {
+	if x != nil {
+		return x.Types
+	}
+	return nil
+}
+
+func (x *ListEventsRequest) GetLatest() bool {
+	if x != nil {
+		return x.Latest
+	}
+	return false
 }
 
 type ListEventsResponse struct {
@@ -1704,11 +1727,13 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\tprev_hash\x18\t \x01(\fR\bprevHash\x12\x12\n" +
 	"\x04hash\x18\n" +
 	" \x01(\fR\x04hash\x12\x12\n" +
-	"\x04salt\x18\v \x01(\fR\x04salt\"k\n" +
+	"\x04salt\x18\v \x01(\fR\x04salt\"\xad\x01\n" +
 	"\x11ListEventsRequest\x12\x1b\n" +
 	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12#\n" +
-	"\rinspection_id\x18\x03 \x01(\tR\finspectionId\"b\n" +
+	"\rinspection_id\x18\x03 \x01(\tR\finspectionId\x12(\n" +
+	"\x05types\x18\x04 \x03(\x0e2\x12.ruqi.v1.EventTypeR\x05types\x12\x16\n" +
+	"\x06latest\x18\x05 \x01(\bR\x06latest\"b\n" +
 	"\x12ListEventsResponse\x12&\n" +
 	"\x06events\x18\x01 \x03(\v2\x0e.ruqi.v1.EventR\x06events\x12$\n" +
 	"\x0enext_after_seq\x18\x02 \x01(\x04R\fnextAfterSeq\"\x17\n" +
@@ -1886,40 +1911,41 @@ var file_ruqi_v1_admin_proto_depIdxs = []int32{
 	24, // 4: ruqi.v1.RotateAccessTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
 	24, // 5: ruqi.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 6: ruqi.v1.Event.type:type_name -> ruqi.v1.EventType
-	6,  // 7: ruqi.v1.ListEventsResponse.events:type_name -> ruqi.v1.Event
-	11, // 8: ruqi.v1.VerifyEventLogResponse.records_differing:type_name -> ruqi.v1.RecordDifference
-	1,  // 9: ruqi.v1.RecordDifference.type:type_name -> ruqi.v1.EventType
-	0,  // 10: ruqi.v1.ListAccessTokensRequest.role:type_name -> ruqi.v1.Role
-	16, // 11: ruqi.v1.ListAccessTokensResponse.tokens:type_name -> ruqi.v1.AccessTokenInfo
-	0,  // 12: ruqi.v1.AccessTokenInfo.role:type_name -> ruqi.v1.Role
-	24, // 13: ruqi.v1.AccessTokenInfo.created_at:type_name -> google.protobuf.Timestamp
-	24, // 14: ruqi.v1.AccessTokenInfo.expires_at:type_name -> google.protobuf.Timestamp
-	24, // 15: ruqi.v1.AccessTokenInfo.revoked_at:type_name -> google.protobuf.Timestamp
-	23, // 16: ruqi.v1.CompactStoreResponse.took:type_name -> google.protobuf.Duration
-	21, // 17: ruqi.v1.BackupStoreResponse.header:type_name -> ruqi.v1.BackupHeader
-	22, // 18: ruqi.v1.BackupStoreResponse.trailer:type_name -> ruqi.v1.BackupTrailer
-	24, // 19: ruqi.v1.BackupHeader.taken_at:type_name -> google.protobuf.Timestamp
-	2,  // 20: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
-	7,  // 21: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
-	9,  // 22: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
-	12, // 23: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
-	14, // 24: ruqi.v1.AdminService.ListAccessTokens:input_type -> ruqi.v1.ListAccessTokensRequest
-	4,  // 25: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
-	17, // 26: ruqi.v1.AdminService.CompactStore:input_type -> ruqi.v1.CompactStoreRequest
-	19, // 27: ruqi.v1.AdminService.BackupStore:input_type -> ruqi.v1.BackupStoreRequest
-	3,  // 28: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
-	8,  // 29: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
-	10, // 30: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
-	13, // 31: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
-	15, // 32: ruqi.v1.AdminService.ListAccessTokens:output_type -> ruqi.v1.ListAccessTokensResponse
-	5,  // 33: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
-	18, // 34: ruqi.v1.AdminService.CompactStore:output_type -> ruqi.v1.CompactStoreResponse
-	20, // 35: ruqi.v1.AdminService.BackupStore:output_type -> ruqi.v1.BackupStoreResponse
-	28, // [28:36] is the sub-list for method output_type
-	20, // [20:28] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	1,  // 7: ruqi.v1.ListEventsRequest.types:type_name -> ruqi.v1.EventType
+	6,  // 8: ruqi.v1.ListEventsResponse.events:type_name -> ruqi.v1.Event
+	11, // 9: ruqi.v1.VerifyEventLogResponse.records_differing:type_name -> ruqi.v1.RecordDifference
+	1,  // 10: ruqi.v1.RecordDifference.type:type_name -> ruqi.v1.EventType
+	0,  // 11: ruqi.v1.ListAccessTokensRequest.role:type_name -> ruqi.v1.Role
+	16, // 12: ruqi.v1.ListAccessTokensResponse.tokens:type_name -> ruqi.v1.AccessTokenInfo
+	0,  // 13: ruqi.v1.AccessTokenInfo.role:type_name -> ruqi.v1.Role
+	24, // 14: ruqi.v1.AccessTokenInfo.created_at:type_name -> google.protobuf.Timestamp
+	24, // 15: ruqi.v1.AccessTokenInfo.expires_at:type_name -> google.protobuf.Timestamp
+	24, // 16: ruqi.v1.AccessTokenInfo.revoked_at:type_name -> google.protobuf.Timestamp
+	23, // 17: ruqi.v1.CompactStoreResponse.took:type_name -> google.protobuf.Duration
+	21, // 18: ruqi.v1.BackupStoreResponse.header:type_name -> ruqi.v1.BackupHeader
+	22, // 19: ruqi.v1.BackupStoreResponse.trailer:type_name -> ruqi.v1.BackupTrailer
+	24, // 20: ruqi.v1.BackupHeader.taken_at:type_name -> google.protobuf.Timestamp
+	2,  // 21: ruqi.v1.AdminService.IssueAccessToken:input_type -> ruqi.v1.IssueAccessTokenRequest
+	7,  // 22: ruqi.v1.AdminService.ListEvents:input_type -> ruqi.v1.ListEventsRequest
+	9,  // 23: ruqi.v1.AdminService.VerifyEventLog:input_type -> ruqi.v1.VerifyEventLogRequest
+	12, // 24: ruqi.v1.AdminService.RevokeAccessToken:input_type -> ruqi.v1.RevokeAccessTokenRequest
+	14, // 25: ruqi.v1.AdminService.ListAccessTokens:input_type -> ruqi.v1.ListAccessTokensRequest
+	4,  // 26: ruqi.v1.AdminService.RotateAccessToken:input_type -> ruqi.v1.RotateAccessTokenRequest
+	17, // 27: ruqi.v1.AdminService.CompactStore:input_type -> ruqi.v1.CompactStoreRequest
+	19, // 28: ruqi.v1.AdminService.BackupStore:input_type -> ruqi.v1.BackupStoreRequest
+	3,  // 29: ruqi.v1.AdminService.IssueAccessToken:output_type -> ruqi.v1.IssueAccessTokenResponse
+	8,  // 30: ruqi.v1.AdminService.ListEvents:output_type -> ruqi.v1.ListEventsResponse
+	10, // 31: ruqi.v1.AdminService.VerifyEventLog:output_type -> ruqi.v1.VerifyEventLogResponse
+	13, // 32: ruqi.v1.AdminService.RevokeAccessToken:output_type -> ruqi.v1.RevokeAccessTokenResponse
+	15, // 33: ruqi.v1.AdminService.ListAccessTokens:output_type -> ruqi.v1.ListAccessTokensResponse
+	5,  // 34: ruqi.v1.AdminService.RotateAccessToken:output_type -> ruqi.v1.RotateAccessTokenResponse
+	18, // 35: ruqi.v1.AdminService.CompactStore:output_type -> ruqi.v1.CompactStoreResponse
+	20, // 36: ruqi.v1.AdminService.BackupStore:output_type -> ruqi.v1.BackupStoreResponse
+	29, // [29:37] is the sub-list for method output_type
+	21, // [21:29] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_admin_proto_init() }

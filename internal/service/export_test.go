@@ -1,0 +1,9 @@
+package service
+
+// SetMaxEventsExamined sets how many events one ListEvents call reads, for
+// a test of a window of the log; it returns what undoes it.
+func SetMaxEventsExamined(n uint64) func() {
+	was := maxEventsExaminedPerCall
+	maxEventsExaminedPerCall = n
+	return func() { maxEventsExaminedPerCall = was }
+}
