@@ -135,14 +135,31 @@ func ttlWords(ttl *durationpb.Duration) string {
 		return "无效的时长（秒与纳秒须同号，且不超过一万年）"
 	case ttl.GetSeconds() < 0:
 		return "负数时长"
-	case ttl.GetSeconds() >= 2*24*60*60:
-		return fmt.Sprintf("%d天", ttl.GetSeconds()/(24*60*60))
 	case ttl.GetSeconds() < 60:
 		// FormatDuration rounds to the minute: 30 s read "收到1分钟"
 		// beside "须在 1 分钟到".
 		return fmt.Sprintf("%d秒", ttl.GetSeconds())
+	case ttl.GetSeconds() < 2*24*60*60 && ttl.GetSeconds()%60 == 0 && ttl.GetNanos() == 0:
+		return domain.FormatDuration(ttl.AsDuration())
 	}
-	return domain.FormatDuration(ttl.AsDuration())
+	// Whole days were said alone, the rest dropped, and FormatDuration
+	// rounds to the minute: a lifetime just past the longest (366 days and
+	// an hour) was said "收到366天", the longest itself, as if that were
+	// refused. Every unit is said, and "多" for a part of a second.
+	secs := ttl.GetSeconds()
+	var b strings.Builder
+	for _, u := range []struct {
+		n    int64
+		unit string
+	}{{secs / (24 * 60 * 60), "天"}, {secs % (24 * 60 * 60) / (60 * 60), "小时"}, {secs % (60 * 60) / 60, "分钟"}, {secs % 60, "秒"}} {
+		if u.n > 0 {
+			fmt.Fprintf(&b, "%d%s", u.n, u.unit)
+		}
+	}
+	if ttl.GetNanos() > 0 {
+		b.WriteString("多")
+	}
+	return b.String()
 }
 
 // Service holds what every handler shares.

@@ -29,6 +29,11 @@ func TestIssueToken_TTLOutOfRange_SaidInChineseUnits(t *testing.T) {
 		{&durationpb.Duration{Seconds: 300_000_000_000}, "3472222天"},
 		{&durationpb.Duration{Seconds: 400 * 24 * 3600}, "400天"},
 		{&durationpb.Duration{Seconds: 30}, "收到30秒"},
+		// Just past the longest (366 days by default): it was said "收到366天",
+		// the longest itself, as if that were refused.
+		{&durationpb.Duration{Seconds: 366*24*3600 + 3600}, "收到366天1小时"},
+		{&durationpb.Duration{Seconds: 366*24*3600 + 1}, "收到366天1秒"},
+		{&durationpb.Duration{Seconds: 366 * 24 * 3600, Nanos: 1}, "收到366天多"},
 	} {
 		_, err := admin.IssueAccessToken(e.as(e.admin), &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_ADMIN, Subject: "张管理", Ttl: c.ttl})
 		msg := status.Convert(err).Message()
