@@ -192,6 +192,21 @@ func (s *Store) keepFile() {
 	}
 }
 
+// replaced says whether a file other than the open one stands at the
+// path (keepFile). Only the log's handle on the file can tell: without the
+// log it says no.
+func (s *Store) replaced() bool {
+	if s.wal == nil || s.ckpt.metaFile == nil {
+		return false
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return false
+	}
+	open, err := s.ckpt.metaFile.Stat()
+	return err == nil && !os.SameFile(fi, open)
+}
+
 // writeFreelist commits once more, the direct way, with bbolt's free list:
 // with the log on no commit writes it (openDB), so an Open after a clean
 // Close would otherwise rebuild it by reading every page of the file (7 s

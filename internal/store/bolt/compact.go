@@ -58,6 +58,13 @@ func (s *Store) compact(*compaction) compactResult {
 	if s.db == nil {
 		return compactResult{err: store.ErrUnusable}
 	}
+	if s.replaced() {
+		// keepFile leaves a file moved in at the path alone, for the next
+		// start to open: the swap renamed the open file's copy over it, the
+		// file moved in was gone, and writes were taken again (a review,
+		// 2026-12-06).
+		return compactResult{err: fmt.Errorf("compact %s: another file stands at the path (replaced while the server ran); it is not overwritten: stop the server", s.path)}
+	}
 	start := time.Now()
 	// A checkpoint first, so that no logged group follows it: whichever
 	// file is at path after a crash during the swap, the log asks for no

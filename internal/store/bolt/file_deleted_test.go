@@ -94,3 +94,27 @@ func TestCheckpoint_FileReplacedWhileRunning_WritesRefused(t *testing.T) {
 		}
 	}
 }
+
+// A compaction while another file stands at the path does not swap its
+// copy in over that file: keepFile leaves a file moved in alone (the next
+// start opens it), but `ruqi admin compact` renamed the open file's copy
+// over it, the file moved in was gone, and writes were taken again into
+// the old store.
+func TestCompact_FileReplacedWhileRunning_NotOverwritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	writeSome(t, s, 0, 5)
+	if err := os.Rename(path, path+".aside"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("another file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Compact(context.Background()); err == nil {
+		t.Error("a compaction while another file stands at the path succeeded")
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "another file" {
+		t.Fatalf("the file moved in was replaced by the compaction: %d bytes, %v", len(b), err)
+	}
+}
