@@ -576,24 +576,6 @@ func registeredChecklist(pr *ruqiv1.JointVisitProposal) []*ruqiv1.CheckItemView 
 // agency's part refused at registration, in place of the refusal itself.
 const PartnerRefusal = "该部门的检查未能报备，不参加本次联合检查；具体原因仅该部门和司法局可查看"
 
-// ProposalForAgency is a proposal as an officer or administrator of agency
-// reads it. Of the other members it leaves out
-//   - a 个案 trigger (a complaint's or referral's number), as the other
-//     agency's inspection, which the officer may not read at all, does;
-//   - why a part was refused at registration, which tells of that
-//     agency's other inspections of the enterprise: a frequency cap's
-//     count (无事不扰, "本次将是第3次"), a duplicate's inspection id. The
-//     partners read that the part was refused and PartnerRefusal (a
-//     red-team trial read another agency's count this way).
-//
-// And an agency whose own part is not in the visit (declined, refused, or
-// not registered yet) does not read the joint inspection's id, here or in
-// the outcome: the id is its first plan's (coord.JointIDFor), which may be
-// a partner's other inspection the proposal's part joined (the very one a
-// duplicate refusal names). The agencies in the visit read it on their
-// own inspections anyway.
-//
-// Supervisors and administrators read the proposal whole.
 // expiredOutcome is the outcome of a proposal whose common time began
 // with answers missing.
 func expiredOutcome(start time.Time) string {
@@ -615,6 +597,24 @@ func ProposalAsOf(pr *ruqiv1.JointVisitProposal, now time.Time) *ruqiv1.JointVis
 	return out
 }
 
+// ProposalForAgency is a proposal as an officer or administrator of agency
+// reads it. Of the other members it leaves out
+//   - a 个案 trigger (a complaint's or referral's number), as the other
+//     agency's inspection, which the officer may not read at all, does;
+//   - why a part was refused at registration, which tells of that
+//     agency's other inspections of the enterprise: a frequency cap's
+//     count (无事不扰, "本次将是第3次"), a duplicate's inspection id. The
+//     partners read that the part was refused and PartnerRefusal (a
+//     red-team trial read another agency's count this way).
+//
+// And an agency whose own part is not in the visit (declined, refused, or
+// not registered yet) does not read the joint inspection's id, here or in
+// the outcome: the id is its first plan's (coord.JointIDFor), which may be
+// a partner's other inspection the proposal's part joined (the very one a
+// duplicate refusal names). The agencies in the visit read it on their
+// own inspections anyway.
+//
+// Supervisors and administrators read the proposal whole.
 func ProposalForAgency(pr *ruqiv1.JointVisitProposal, agency string) *ruqiv1.JointVisitProposal {
 	if pr == nil {
 		return nil
