@@ -123,19 +123,48 @@ func (s *Store) stopWAL() error {
 // server ran (an operator freeing space on a full disk): the writer went on
 // appending to and syncing the deleted file, acknowledging every write as
 // durable with no log on disk, and a power cut would have lost what
-// followed the file's last sync (an operator's trial, 2026-12-06). The log
-// ends with a last checkpoint (the file synced) and starts again beside the
-// file, numbered after whatever segments remain, which the new start
-// supersedes. With no room for a segment, commits go the direct way, each
-// synced by bbolt, until the next start.
+// followed the file's last sync (an operator's trial, 2026-12-06). The file
+// is synced, the segments left are removed (a recovery would replay their
+// groups onto a file that holds later ones), and the log starts again
+// beside the file, numbered after them. With no room for a segment, commits
+// go the direct way, each synced by bbolt, until the next start.
+//
+// It records no last checkpoint: the deleted segment takes its records
+// with it, and on a full disk, where the log is deleted to free space, the
+// open segment was full and no record could be appended (the next
+// segment's directory gone, or no room for it), so no checkpoint could be
+// recorded and every write was refused until a restart (a review,
+// 2026-12-06).
 func (s *Store) restartWAL() {
 	dir := walDir(s.path)
 	s.opts.logger().Error("store: the write-ahead log's open segment was deleted while the server ran; starting a new one", "dir", dir)
+	if s.ckpt.next != nil {
+		s.finishCheckpoint(<-s.ckpt.done)
+	}
+	if s.broken != nil {
+		return
+	}
+	if err := s.db.Sync(); err != nil {
+		// As a checkpoint's failed sync: which pages reached the disk is
+		// not known (finishCheckpoint).
+		s.broken = fmt.Errorf("sync the file after its write-ahead log was deleted: %w", err)
+		return
+	}
+	s.stats.syncs.Add(1)
 	old, _ := segmentsIn(dir)
 	last := s.wal.segs[len(s.wal.segs)-1].n
-	if err := s.stopWAL(); err != nil {
-		return // the store is unusable (stopWAL says why), health NOT_SERVING
+	if s.ckpt.pin != nil {
+		s.ckpt.pin.Rollback()
+		s.ckpt.pin = nil
 	}
+	_ = s.wal.close()
+	_ = s.ckpt.metaFile.Close()
+	s.wal = nil
+	s.db.NoSync, s.db.NoGrowSync = s.opts.NoSync, false
+	for _, n := range old {
+		os.Remove(segmentPath(dir, n))
+	}
+	_ = durable.SyncDir(dir)
 	if len(old) == 0 || old[len(old)-1] < last {
 		old = append(old, last) // numbered after the deleted one, which is not removed again
 	}

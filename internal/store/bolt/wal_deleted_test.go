@@ -1,6 +1,8 @@
 package bolt
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,6 +47,46 @@ func TestCheckpoint_SegmentDeletedWhileRunning_NewLogStarted(t *testing.T) {
 	r, err := Open(crash, DefaultOptions())
 	if err != nil {
 		t.Fatalf("crash image after the new log: %v", err)
+	}
+	defer r.Close()
+	sameContent(t, want, dump(t, r.db))
+}
+
+// The log deleted when its open segment was full, as on a full disk, where
+// an operator deletes it to free space: no record could be appended (the
+// next segment's directory was gone), so no checkpoint was recorded, and
+// the writer, which looked for a deleted segment only after a checkpoint it
+// could record, refused every write until a restart. The file is synced
+// and the store writes again, in a new log.
+func TestCheckpoint_FullSegmentDeletedWhileRunning_WritesAgain(t *testing.T) {
+	was := walCheckpointEvery
+	walCheckpointEvery = 0
+	t.Cleanup(func() { walCheckpointEvery = was })
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	defer s.Close()
+	writeSome(t, s, 0, 5)
+	s.onWriterDo(func() { s.wal.size = s.wal.off }) // the open segment is full
+	if err := os.RemoveAll(walDir(path)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; ; i++ {
+		err := s.Update(context.Background(), appendOne(fmt.Sprintf("INS-after-%d", i)))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("writes still refused 10 s after the full log was deleted: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	writeSome(t, s, 5, 5)
+	want := dump(t, s.db)
+	crash := crashImage(t, path)
+	r, err := Open(crash, DefaultOptions())
+	if err != nil {
+		t.Fatalf("crash image after the log was deleted: %v", err)
 	}
 	defer r.Close()
 	sameContent(t, want, dump(t, r.db))

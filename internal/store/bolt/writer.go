@@ -104,9 +104,11 @@ func (s *Store) writeLoop() {
 			// If the log could not record it, the next one is tried later.
 			if s.finishCheckpoint(err) {
 				s.keepFile()
-				if s.wal != nil && unlinked(s.wal.f) {
-					s.restartWAL()
-				}
+			}
+			// Also when the log could not record it: its open segment full
+			// and deleted to free space, it never would (restartWAL).
+			if s.wal != nil && s.broken == nil && unlinked(s.wal.f) {
+				s.restartWAL()
 			}
 			continue
 		case <-s.closed:
