@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -51,6 +53,17 @@ func (s *Store) Compact(ctx context.Context) (store.CompactReport, error) {
 	}
 	r := <-c.done
 	return r.rep, r.err
+}
+
+// failWriteBack makes the rename that writes a deleted file back fail, for
+// a test of what the store does then.
+var failWriteBack atomic.Bool
+
+func writeBackRename(from, to string) error {
+	if failWriteBack.Load() {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: syscall.EIO}
+	}
+	return os.Rename(from, to)
 }
 
 // compact runs on the writer goroutine.
@@ -132,6 +145,19 @@ func (s *Store) compact(*compaction) compactResult {
 	// new log starts on whichever file is open afterwards.
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
+	// A file deleted while the server ran (keepFile writes it back): the
+	// copy takes the free path before the open file is closed, so that a
+	// rename that fails leaves the open file serving. Renamed after the
+	// close, as below, a failure opened the empty path: a new, empty store
+	// took the writes (a review, 2026-12-06).
+	swapped := false
+	if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
+		if err := writeBackRename(tmp, s.path); err != nil {
+			os.Remove(tmp)
+			return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
+		}
+		swapped = true
+	}
 	useWAL := s.wal != nil
 	var oldSegs []uint64
 	if useWAL {
@@ -145,7 +171,10 @@ func (s *Store) compact(*compaction) compactResult {
 	if err := s.db.Close(); err != nil {
 		return compactResult{err: fmt.Errorf("compact %s: close: %w", s.path, err)}
 	}
-	swapErr := os.Rename(tmp, s.path)
+	var swapErr error
+	if !swapped {
+		swapErr = os.Rename(tmp, s.path)
+	}
 	if swapErr == nil {
 		swapErr = durable.SyncDir(filepath.Dir(s.path))
 	}

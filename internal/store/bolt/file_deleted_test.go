@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ruqi/ruqi/internal/store"
 )
 
 // Found by an operator's trial of a bad week (2026-12-06): ruqi.db deleted
@@ -116,5 +118,65 @@ func TestCompact_FileReplacedWhileRunning_NotOverwritten(t *testing.T) {
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != "another file" {
 		t.Fatalf("the file moved in was replaced by the compaction: %d bytes, %v", len(b), err)
+	}
+}
+
+// A review (2026-12-06): when the rename that writes a deleted file back
+// failed, the compaction's reopen opened the empty path, a new empty store
+// that then took the writes, the records of the deleted file lost at the
+// next stop. The open file stays serving, writes refused, and is written
+// back once the rename works.
+func TestCheckpoint_FileDeletedAndWriteBackFails_OpenFileKept(t *testing.T) {
+	was := walCheckpointEvery
+	walCheckpointEvery = 0
+	t.Cleanup(func() { walCheckpointEvery = was })
+	path := filepath.Join(t.TempDir(), "ruqi.db")
+	s := openAt(t, path)
+	writeSome(t, s, 0, 20)
+	want := dump(t, s.db)
+	failWriteBack.Store(true)
+	t.Cleanup(func() { failWriteBack.Store(false) })
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	refused := false
+	for i, deadline := 0, time.Now().Add(10*time.Second); time.Now().Before(deadline); i++ {
+		if err := s.Update(context.Background(), appendOne(fmt.Sprintf("INS-%d", i))); err != nil {
+			refused = true
+			break
+		}
+		want = dump(t, s.db)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !refused {
+		t.Fatal("writes still acknowledged 10 s after the file was deleted and could not be written back")
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("a file stands at the path though the write-back failed: a new, empty store was opened")
+	}
+	failWriteBack.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := s.Update(context.Background(), func(store.Tx) error { return nil }); err == nil {
+			if _, err := os.Stat(path); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			s.Close()
+			t.Fatal("not written back 10 s after the rename works again")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := openAt(t, path)
+	defer r.Close()
+	got := dump(t, r.db)
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("key %q after the write-back: %q, want %q (the deleted file's records lost)", k, got[k], v)
+		}
 	}
 }
