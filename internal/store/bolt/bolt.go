@@ -441,7 +441,11 @@ func (s *Store) Close() error {
 		}
 	}()
 	if s.db == nil {
-		return nil
+		// A compaction's reopen failed: nothing open to close, but why
+		// the log did not end cleanly is still said (a review).
+		err := s.closeErr
+		s.closeErr = nil
+		return err
 	}
 	err := errors.Join(s.closeErr, s.db.Close())
 	s.db, s.closeErr = nil, nil
