@@ -63,7 +63,7 @@ func (a *adminServer) BackupStore(_ *ruqiv1.BackupStoreRequest, stream grpc.Serv
 		if cerr := ctx.Err(); cerr != nil {
 			return toStatus(ctx, cerr) // the client went away, or the server is stopping
 		}
-		return toStatus(ctx, err)
+		return maintenanceStatus(ctx, err)
 	}
 	slog.InfoContext(ctx, "store backed up", "bytes", info.Bytes, "last_event", info.LastEvent,
 		"sha256", fmt.Sprintf("%x", out.sum.Sum(nil)), "took", time.Since(start))

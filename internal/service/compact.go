@@ -43,7 +43,7 @@ func (a *adminServer) CompactStore(ctx context.Context, _ *ruqiv1.CompactStoreRe
 		return nil, toStatus(ctx, domain.ResourceExhaustedf("COMPACT_NO_SPACE", "数据目录所在磁盘空间不足，无法压缩：压缩先写出一份新文件（约为压缩后的大小），原文件保持不变、照常使用；请腾出空间后再压缩"))
 	}
 	if err != nil {
-		return nil, toStatus(ctx, err)
+		return nil, maintenanceStatus(ctx, err)
 	}
 	resp := &ruqiv1.CompactStoreResponse{BytesBefore: rep.BytesBefore, BytesAfter: rep.BytesAfter, Took: durationpb.New(rep.Took)}
 	if st, ok := store.As[interface{ Stats() store.Stats }](a.s.store); ok {

@@ -79,13 +79,6 @@ func toStatus(ctx context.Context, err error) error {
 	case errors.Is(err, store.ErrNoSpace):
 		slog.WarnContext(ctx, "backup: disk full", "err", err)
 		return toStatus(ctx, domain.ResourceExhaustedf("BACKUP_NO_SPACE", "数据目录所在磁盘空间不足，无法备份：备份需要与数据文件同样大的空闲空间，另留 256 MiB 供服务器照常写入"))
-	case errors.Is(err, fs.ErrPermission):
-		// Backup and compaction write a file beside the data file first:
-		// a data directory the server's user may not write into was
-		// answered INTERNAL, the reason in the server's log only (an
-		// operator's trial, 2026-12-06).
-		slog.WarnContext(ctx, "permission denied", "err", err)
-		return toStatus(ctx, domain.FailedPreconditionf("DATA_DIR_NOT_WRITABLE", "服务器无权在数据目录中写入文件（权限不足）：备份和压缩都先在数据目录中写出一份文件；请让运行服务器的用户可写数据目录及其中的文件"))
 	case errors.Is(err, store.ErrUnavailable):
 		// The error names the database (host:port/name): for the log, not
 		// for the caller.
@@ -94,4 +87,18 @@ func toStatus(ctx context.Context, err error) error {
 	}
 	slog.ErrorContext(ctx, "internal error", "err", err)
 	return status.Error(codes.Internal, "服务器内部错误，已记录，请稍后重试或联系管理员")
+}
+
+// maintenanceStatus is toStatus for a backup's or a compaction's error:
+// both write a file beside the data file first, and a data directory the
+// server's user may not write into was answered INTERNAL, the reason in
+// the server's log only (an operator's trial, 2026-12-06). Only here: an
+// EACCES elsewhere (a connection a policy blocks) is not the data
+// directory's (a review).
+func maintenanceStatus(ctx context.Context, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		slog.WarnContext(ctx, "permission denied", "err", err)
+		return toStatus(ctx, domain.FailedPreconditionf("DATA_DIR_NOT_WRITABLE", "服务器无权在数据目录中写入文件（权限不足）：备份和压缩都先在数据目录中写出一份文件；请让运行服务器的用户可写数据目录及其中的文件"))
+	}
+	return toStatus(ctx, err)
 }

@@ -44,9 +44,13 @@ func TestToStatus_StoreUnavailable_IsUnavailable(t *testing.T) {
 // with the reason in the log only; the path stays in the log.
 func TestToStatus_PermissionDenied_SaysTheDataDirectory(t *testing.T) {
 	err := fmt.Errorf("backup of /var/lib/ruqi/ruqi.db: %w", &fs.PathError{Op: "open", Path: "/var/lib/ruqi/.ruqi-backup-1", Err: syscall.EACCES})
-	st := status.Convert(toStatus(context.Background(), err))
+	st := status.Convert(maintenanceStatus(context.Background(), err))
 	if st.Code() != codes.FailedPrecondition || !strings.Contains(st.Message(), "数据目录") || strings.Contains(st.Message(), "/var/lib") {
 		t.Fatalf("status = %v %q; want FailedPrecondition naming the data directory, without its path", st.Code(), st.Message())
+	}
+	// Elsewhere a permission denied is not the data directory's.
+	if st := status.Convert(toStatus(context.Background(), err)); st.Code() != codes.Internal {
+		t.Fatalf("a permission denied outside backup and compaction: %v, want Internal", st.Code())
 	}
 }
 
