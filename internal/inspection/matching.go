@@ -305,6 +305,10 @@ type Answered struct {
 	Register []*ruqiv1.ProposalMember
 	// Agency is the agency that answered.
 	Agency string
+	// Expired says the proposal's common time had begun: the answer was not
+	// recorded, the proposal closed as 未成团 (the caller says so as a
+	// refusal, not as an answer taken).
+	Expired bool
 }
 
 // AnswerProposal records an agency's answer: only the agency's own officer
@@ -358,7 +362,7 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 		if err := j.Record(e); err != nil {
 			return Answered{}, err
 		}
-		return Answered{Proposal: pr, Agency: agency}, tx.PutProposal(pr)
+		return Answered{Proposal: pr, Agency: agency, Expired: true}, tx.PutProposal(pr)
 	}
 	if a.Accept {
 		var officers []*ruqiv1.Officer

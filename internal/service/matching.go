@@ -296,6 +296,13 @@ func (ms *matchingServer) RespondToProposal(ctx context.Context, req *ruqiv1.Res
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	if ans.Expired {
+		// Closed in the transaction above; the answer itself was not
+		// taken, which an OK said otherwise to a client of the API (a
+		// review, 2026-12-06).
+		return nil, toStatus(ctx, domain.FailedPreconditionf("PROPOSAL_EXPIRED", "拼团提议 %s 已过期：共同检查时段已于 %s 开始，各部门答复未齐，提议已作未成团处理，本部门的答复未记录；请按本部门计划另行报备",
+			ans.Proposal.GetId(), domain.FormatTime(ans.Proposal.GetWindowStart().AsTime())))
+	}
 	pr := ans.Proposal
 	if len(ans.Register) > 0 {
 		if pr, err = s.settleProposal(ctx, ans.Proposal, ans.Register); err != nil {

@@ -157,11 +157,20 @@ func TestProposal_AnsweredAfterItsTime_ClosesAsPassed(t *testing.T) {
 	}
 	late := pr.GetWindowStart().AsTime().Add(time.Hour)
 	clock.Store(&late)
-	resp, err := mcli.RespondToProposal(e.as(ags[2].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[2].officers[:2]})
+	_, err = mcli.RespondToProposal(e.as(ags[2].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[2].officers[:2]})
+	if status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "PROPOSAL_EXPIRED" {
+		t.Fatalf("the answer after the proposal's time: %v, want FailedPrecondition PROPOSAL_EXPIRED (not taken)", err)
+	}
+	listed, err := mcli.ListProposals(e.as(ags[2].tok), &ruqiv1.ListProposalsRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := resp.GetProposal()
+	var got *ruqiv1.JointVisitProposal
+	for _, x := range listed.GetProposals() {
+		if x.GetId() == pr.GetId() {
+			got = x
+		}
+	}
 	if got.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_FAILED || !strings.Contains(got.GetOutcome(), "过期") {
 		t.Errorf("proposal answered after its time: %v, outcome %q; want 未成团, saying it expired", got.GetState(), got.GetOutcome())
 	}
