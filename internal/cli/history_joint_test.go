@@ -99,6 +99,8 @@ func TestTablePrinter_History_JointVisit_EachRowItsAgency(t *testing.T) {
 // reading what the enterprise sees). The page /history orders by when the
 // visit is, the latest first; so does the command line, the plans of one
 // joint visit together.
+// D, a plan of the joint visit with a window of its own after C's, stays
+// beside A: a visit is sorted by its earliest plan (a review).
 func TestTablePrinter_History_LatestVisitFirst(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2026, 12, d, 1, 0, 0, 0, time.UTC) }
 	view := func(id, joint string, d int) *ruqiv1.InspectionView {
@@ -109,7 +111,7 @@ func TestTablePrinter_History_LatestVisitFirst(t *testing.T) {
 	got := tableOf(func(p printer) {
 		p.History(&ruqiv1.ListInspectionsResponse{Inspections: []*ruqiv1.InspectionView{
 			view("INS-20261207-AAAAAAAA", "JNT-20261207-AAAAAAAA", 8), view("INS-20261207-BBBBBBBB", "", 11),
-			view("INS-20261207-CCCCCCCC", "", 9), view("INS-20261207-DDDDDDDD", "JNT-20261207-AAAAAAAA", 8),
+			view("INS-20261207-CCCCCCCC", "", 9), view("INS-20261207-DDDDDDDD", "JNT-20261207-AAAAAAAA", 10),
 		}, ThisYear: 4, VisitsThisYear: 3})
 	})
 	var order []string

@@ -669,8 +669,18 @@ func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
 		}
 		return v.GetInspectionId()
 	}
+	// A visit's time is its earliest plan's: plans of one joint visit may
+	// have windows of their own, and sorting each row by its own start
+	// parted them (a review).
+	visitStart := map[string]time.Time{}
+	for _, v := range views {
+		at := v.GetWindowStart().AsTime()
+		if t, ok := visitStart[visit(v)]; !ok || at.Before(t) {
+			visitStart[visit(v)] = at
+		}
+	}
 	slices.SortStableFunc(views, func(a, b *ruqiv1.InspectionView) int {
-		if c := b.GetWindowStart().AsTime().Compare(a.GetWindowStart().AsTime()); c != 0 {
+		if c := visitStart[visit(b)].Compare(visitStart[visit(a)]); c != 0 {
 			return c
 		}
 		return strings.Compare(visit(a), visit(b))
