@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/sim"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 	"github.com/spf13/cobra"
@@ -304,7 +305,7 @@ func (a *app) adminEventsListCommand() *cobra.Command {
 			}
 			req := &ruqiv1.ListEventsRequest{AfterSeq: after, Limit: limit, InspectionId: inspection, Latest: latest}
 			if warnings {
-				req.Types = warningEventTypes
+				req.Types = domain.WarningTypes
 			}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewAdminServiceClient(cc).ListEvents(ctx, req)
@@ -323,16 +324,6 @@ func (a *app) adminEventsListCommand() *cobra.Command {
 	f.BoolVar(&warnings, "warnings", false, "只列预警和拒绝（频次预警、不扫码/虚假扫码预警、重复报备、超出频次上限）")
 	f.BoolVar(&latest, "latest", false, "只查日志最近的一段，而非从头（不能与 --after 同用）")
 	return cmd
-}
-
-// warningEventTypes are what the 司法局 is warned of: the events behind the
-// dashboard's 频次预警, 不扫码/虚假扫码, 重复报备 and 超出上限 counts, which
-// named no enterprise (a 司法局 trial of the dashboard, 2026-12-06).
-var warningEventTypes = []ruqiv1.EventType{
-	ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING,
-	ruqiv1.EventType_EVENT_TYPE_DOOR_WARNING,
-	ruqiv1.EventType_EVENT_TYPE_DUPLICATE_REFUSED,
-	ruqiv1.EventType_EVENT_TYPE_CAP_REFUSED,
 }
 
 func (a *app) adminEventsVerifyCommand() *cobra.Command {

@@ -186,6 +186,49 @@ type dashboardData struct {
 	PrevPage   string // URL of the previous page of leads; empty on the first
 	NextPage   string
 	LeadFilter string
+	// Warnings are the latest warning events of the supervisor's region
+	// (recentWarnings), newest first.
+	Warnings    []warningData
+	WarningsErr string
+}
+
+// warningData is one warning of the dashboard's list.
+type warningData struct {
+	Time, Kind, Enterprise, Inspection, Officer, Text string
+}
+
+// warningsShown is how many of the latest warnings the dashboard lists.
+const warningsShown = 30
+
+// recentWarnings reads the warning events among the log's latest events
+// (ListEvents, latest), a supervisor's region's, and keeps the newest
+// warningsShown, newest first. The dashboard counted them and named no
+// enterprise (a 司法局 trial, 2026-12-06). A window of many warnings is
+// read in a few calls, each going on where the last stopped.
+func (s *server) recentWarnings(ctx context.Context) ([]warningData, error) {
+	var events []*ruqiv1.Event
+	req := &ruqiv1.ListEventsRequest{Types: domain.WarningTypes, Latest: true}
+	for range 10 {
+		resp, err := s.admin.ListEvents(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, resp.GetEvents()...)
+		if len(events) > warningsShown {
+			events = events[len(events)-warningsShown:]
+		}
+		if resp.GetNextAfterSeq() == 0 {
+			break
+		}
+		req = &ruqiv1.ListEventsRequest{Types: domain.WarningTypes, AfterSeq: resp.GetNextAfterSeq()}
+	}
+	out := make([]warningData, 0, len(events))
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		out = append(out, warningData{Time: beijing(e.GetTime()), Kind: domain.EventTypeLabel(e.GetType()), Enterprise: e.GetEnterpriseUscc(),
+			Inspection: e.GetInspectionId(), Officer: e.GetOfficerId(), Text: domain.WarningText(e.GetType(), e.GetDetail())})
+	}
+	return out, nil
 }
 
 type optionData struct {
@@ -347,6 +390,10 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 		if to := domain.LeadStatusLabel(ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[q.Get("moved")])); to != "" {
 			d.Flash = fmt.Sprintf("问题线索 %s 已更新为“%s”。", updated, to)
 		}
+	}
+
+	if d.Warnings, err = s.recentWarnings(ctx); err != nil {
+		d.WarningsErr = apiMessage(err)
 	}
 
 	if len(problems) == 0 {

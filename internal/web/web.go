@@ -98,6 +98,9 @@ type server struct {
 	sess ruqiv1.SessionServiceClient
 	door ruqiv1.DoorServiceClient
 	plan ruqiv1.PlanServiceClient
+	// admin lists the events behind the dashboard's warnings (ListEvents,
+	// a supervisor's region).
+	admin ruqiv1.AdminServiceClient
 }
 
 // callTimeout bounds each page's API calls: a page that cannot be answered
@@ -207,7 +210,7 @@ func Handler(cfg Config) http.Handler {
 			ent: ruqiv1.NewEnterpriseServiceClient(cfg.API), keys: ruqiv1.NewKeyServiceClient(cfg.API),
 			sup: ruqiv1.NewSupervisionServiceClient(cfg.API), rep: ruqiv1.NewReportServiceClient(cfg.API),
 			sess: ruqiv1.NewSessionServiceClient(cfg.API), door: ruqiv1.NewDoorServiceClient(cfg.API),
-			plan: ruqiv1.NewPlanServiceClient(cfg.API)}
+			plan: ruqiv1.NewPlanServiceClient(cfg.API), admin: ruqiv1.NewAdminServiceClient(cfg.API)}
 		if s.now == nil {
 			s.now = time.Now
 		}
