@@ -190,6 +190,9 @@ type dashboardData struct {
 	// (recentWarnings), newest first.
 	Warnings    []warningData
 	WarningsErr string
+	// WarningsCut says the warnings listed may not be the newest: the log
+	// grew faster than the dashboard read it (recentWarnings).
+	WarningsCut bool
 }
 
 // warningData is one warning of the dashboard's list.
@@ -200,24 +203,36 @@ type warningData struct {
 // warningsShown is how many of the latest warnings the dashboard lists.
 const warningsShown = 30
 
+// warningCalls bounds the ListEvents calls of one dashboard: a call with
+// latest reads the log's last 50,000 events and answers at most 1,000, so
+// 50 calls read a window that is all warnings, each going on where the last
+// stopped (the reads are the window's, however many calls). Ten calls kept
+// the newest of the window's first 10,000 warnings, older ones listed as
+// the newest while a flood of refusals went on after them (a review).
+const warningCalls = 60
+
 // recentWarnings reads the warning events among the log's latest events
 // (ListEvents, latest), a supervisor's region's, and keeps the newest
 // warningsShown, newest first. The dashboard counted them and named no
 // enterprise (a 司法局 trial, 2026-12-06). A window of many warnings is
-// read in a few calls, each going on where the last stopped.
-func (s *server) recentWarnings(ctx context.Context) ([]warningData, error) {
+// read in a few calls, each going on where the last stopped; cut says the
+// calls ran out before the log's end (it grew meanwhile by more than a
+// call answers), so that those listed may not be the newest.
+func (s *server) recentWarnings(ctx context.Context) (_ []warningData, cut bool, _ error) {
 	var events []*ruqiv1.Event
 	req := &ruqiv1.ListEventsRequest{Types: domain.WarningTypes, Latest: true}
-	for range 10 {
+	cut = true
+	for range warningCalls {
 		resp, err := s.admin.ListEvents(ctx, req)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		events = append(events, resp.GetEvents()...)
 		if len(events) > warningsShown {
 			events = events[len(events)-warningsShown:]
 		}
 		if resp.GetNextAfterSeq() == 0 {
+			cut = false
 			break
 		}
 		req = &ruqiv1.ListEventsRequest{Types: domain.WarningTypes, AfterSeq: resp.GetNextAfterSeq()}
@@ -228,7 +243,7 @@ func (s *server) recentWarnings(ctx context.Context) ([]warningData, error) {
 		out = append(out, warningData{Time: beijing(e.GetTime()), Kind: domain.EventTypeLabel(e.GetType()), Enterprise: e.GetEnterpriseUscc(),
 			Inspection: e.GetInspectionId(), Officer: e.GetOfficerId(), Text: domain.WarningText(e.GetType(), e.GetDetail())})
 	}
-	return out, nil
+	return out, cut, nil
 }
 
 type optionData struct {
@@ -392,7 +407,7 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 		}
 	}
 
-	if d.Warnings, err = s.recentWarnings(ctx); err != nil {
+	if d.Warnings, d.WarningsCut, err = s.recentWarnings(ctx); err != nil {
 		d.WarningsErr = apiMessage(err)
 	}
 
