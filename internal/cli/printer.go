@@ -663,28 +663,7 @@ func (p *tablePrinter) History(r *ruqiv1.ListInspectionsResponse) {
 	// is random within a day, and printed a visit between the two plans of
 	// another.
 	views := slices.Clone(r.GetInspections())
-	visit := func(v *ruqiv1.InspectionView) string {
-		if j := v.GetJointInspectionId(); j != "" {
-			return j
-		}
-		return v.GetInspectionId()
-	}
-	// A visit's time is its earliest plan's: plans of one joint visit may
-	// have windows of their own, and sorting each row by its own start
-	// parted them (a review).
-	visitStart := map[string]time.Time{}
-	for _, v := range views {
-		at := v.GetWindowStart().AsTime()
-		if t, ok := visitStart[visit(v)]; !ok || at.Before(t) {
-			visitStart[visit(v)] = at
-		}
-	}
-	slices.SortStableFunc(views, func(a, b *ruqiv1.InspectionView) int {
-		if c := visitStart[visit(b)].Compare(visitStart[visit(a)]); c != 0 {
-			return c
-		}
-		return strings.Compare(visit(a), visit(b))
-	})
+	domain.SortVisitsLatestFirst(views)
 	t := newTable("报备编号", "执法部门", "检查类型", "检查时间", "状态", "签到时间", "事项数", "评价")
 	toEvaluate := 0
 	for _, v := range views {

@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -229,4 +230,33 @@ func EvaluationNote(v *ruqiv1.InspectionView) string {
 		return "待评价：扫执法人员的入企码即可评价"
 	}
 	return "未评价（办结后扫执法人员的入企码即可评价）"
+}
+
+// SortVisitsLatestFirst orders an enterprise's inspections as its history
+// lists them (the page 检查记录 and `ruqi company history` alike): the
+// latest visit first, a visit placed by its earliest plan's start, the
+// plans of one joint visit together. The service lists by id, whose suffix
+// is random within a day; sorting each row by its own window parted a
+// joint visit whose plans have windows of their own (a review,
+// 2026-12-06).
+func SortVisitsLatestFirst(views []*ruqiv1.InspectionView) {
+	visit := func(v *ruqiv1.InspectionView) string {
+		if j := v.GetJointInspectionId(); j != "" {
+			return j
+		}
+		return v.GetInspectionId()
+	}
+	start := map[string]time.Time{}
+	for _, v := range views {
+		at := v.GetWindowStart().AsTime()
+		if t, ok := start[visit(v)]; !ok || at.Before(t) {
+			start[visit(v)] = at
+		}
+	}
+	slices.SortStableFunc(views, func(a, b *ruqiv1.InspectionView) int {
+		if c := start[visit(b)].Compare(start[visit(a)]); c != 0 {
+			return c
+		}
+		return strings.Compare(visit(a), visit(b))
+	})
 }

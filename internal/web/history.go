@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/ruqi/ruqi/internal/domain"
@@ -82,11 +81,9 @@ func (s *server) history(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	// Newest first by when the visit was (its window), not by id, whose
-	// suffix is random within a day.
-	slices.SortStableFunc(all, func(a, b *ruqiv1.InspectionView) int {
-		return b.GetWindowStart().AsTime().Compare(a.GetWindowStart().AsTime())
-	})
+	// Newest first by when the visit was, not by id, whose suffix is
+	// random within a day; a joint visit's plans together.
+	domain.SortVisitsLatestFirst(all)
 	from := min((page-1)*historyPage, len(all))
 	to := min(from+historyPage, len(all))
 	for _, v := range all[from:to] {
