@@ -300,10 +300,10 @@ func (a *app) adminEventsListCommand() *cobra.Command {
 			if limit < 0 {
 				return usagef("--limit 不能为负数")
 			}
-			if latest && after != 0 {
-				return usagef("--latest 查日志最近的一段，不能与 --after 同用")
-			}
-			req := &ruqiv1.ListEventsRequest{AfterSeq: after, Limit: limit, InspectionId: inspection, Latest: latest}
+			// --after with --latest goes on from where a --latest listing
+			// stopped, as the hint under it says ("加 --after N"): it was
+			// refused, the hint leading nowhere (a review).
+			req := &ruqiv1.ListEventsRequest{AfterSeq: after, Limit: limit, InspectionId: inspection, Latest: latest && after == 0}
 			if warnings {
 				req.Types = domain.WarningTypes
 			}
@@ -322,7 +322,7 @@ func (a *app) adminEventsListCommand() *cobra.Command {
 	f.Uint64Var(&after, "after", 0, "只看序号大于此值的事件 `N`")
 	f.Int32Var(&limit, "limit", 0, "最多列出的条数 `N`（0 表示由服务器决定）")
 	f.BoolVar(&warnings, "warnings", false, "只列预警和拒绝（频次预警、不扫码/虚假扫码预警、重复报备、超出频次上限）")
-	f.BoolVar(&latest, "latest", false, "只查日志最近的一段，而非从头（不能与 --after 同用）")
+	f.BoolVar(&latest, "latest", false, "只查日志最近的一段，而非从头（加 --after 则从该序号接着查）")
 	return cmd
 }
 
