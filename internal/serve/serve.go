@@ -723,7 +723,7 @@ func logConfig(cfg Config) (service.LogConfig, error) {
 		// key, say so, though the start goes on, as a copy put back
 		// from a backup often has the wrong mode (an operator's trial,
 		// 2026-12-06: a 0644 key started without a word).
-		slog.Warn("the Merkle log key file is readable by others than the server's user: chmod 600 it", "file", path, "mode", fi.Mode().Perm().String())
+		slog.Warn("the Merkle log key file is open to others than the server's user (its group or everyone has a permission on it): chmod 600 it", "file", path, "mode", fi.Mode().Perm().String())
 	}
 	// The key names the log (a verifier key is "name+hash+key"), and every
 	// checkpoint and witness cosignature carries the name: it cannot change.
