@@ -470,12 +470,36 @@ func TestLog_AnotherKeyRefusedAtStart(t *testing.T) {
 		return err
 	})
 	s.stop()
-	os.Remove(filepath.Join(s.dataDir, "log.key"))
-	// s.args: the same store (RUQI_E2E_STORE=postgres gives one).
-	cmd := exec.Command(filepath.Join(binDir, "ruqi-server"), append([]string{"-data-dir", s.dataDir, "-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0"}, s.args...)...)
-	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "must share one -log-key-file") {
+	key := filepath.Join(s.dataDir, "log.key")
+	start := func() (string, error) {
+		// s.args: the same store (RUQI_E2E_STORE=postgres gives one).
+		cmd := exec.Command(filepath.Join(binDir, "ruqi-server"), append([]string{"-data-dir", s.dataDir, "-grpc-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0"}, s.args...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	// Another log's key in its place.
+	other := filepath.Join(t.TempDir(), "other.key")
+	if out, err := exec.Command(filepath.Join(binDir, "ruqi"), "witness", "keygen", "--name", "another.example/log", "--key-file", other).CombinedOutput(); err != nil {
+		t.Fatalf("witness keygen: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := start(); err == nil || !strings.Contains(out, "must share one -log-key-file") {
 		t.Fatalf("server started with another log key: %v\n%s", err, out)
+	}
+	// No key at all: refused before one is made, naming the file to copy
+	// back (an operator's trial, 2026-12-06).
+	os.Remove(key)
+	if out, err := start(); err == nil || !strings.Contains(out, "is missing") {
+		t.Fatalf("server started without its log key: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(key); err == nil {
+		t.Errorf("a refused start made a new %s", key)
 	}
 }
 
