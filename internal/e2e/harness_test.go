@@ -67,8 +67,10 @@ type server struct {
 	log      *bytes.Buffer
 	grpcAddr string
 	httpAddr string
-	admin    string
-	tlsCA    string // the server's certificate, when it serves TLS
+	// metricsAddr is /metrics' listener, when started with -metrics-addr.
+	metricsAddr string
+	admin       string
+	tlsCA       string // the server's certificate, when it serves TLS
 }
 
 // needsBolt skips a test that works on the bbolt file itself (fills its
@@ -114,13 +116,14 @@ func (s *server) start() {
 		b, err := os.ReadFile(ready)
 		if err == nil {
 			var r struct {
-				GRPCAddr string `json:"grpc_addr"`
-				HTTPAddr string `json:"http_addr"`
+				GRPCAddr    string `json:"grpc_addr"`
+				HTTPAddr    string `json:"http_addr"`
+				MetricsAddr string `json:"metrics_addr"`
 			}
 			if err := json.Unmarshal(b, &r); err != nil {
 				t.Fatal(err)
 			}
-			s.grpcAddr, s.httpAddr = r.GRPCAddr, r.HTTPAddr
+			s.grpcAddr, s.httpAddr, s.metricsAddr = r.GRPCAddr, r.HTTPAddr, r.MetricsAddr
 			break
 		}
 		if time.Now().After(deadline) || s.cmd.ProcessState != nil {

@@ -55,7 +55,7 @@ func (s *server) health(t *testing.T) (healthpb.HealthCheckResponse_ServingStatu
 // client needs to write) and so do registrations.
 func TestStorage_WritesFail_NotServingThenBack(t *testing.T) {
 	needsBolt(t)
-	w := newWorld(t)
+	w := newWorld(t, "-metrics-addr", "127.0.0.1:0")
 	ctx := context.Background()
 	first := w.register("now", "now+3h")
 	if st, code := w.health(t); st != healthpb.HealthCheckResponse_SERVING || code != http.StatusOK {
@@ -78,6 +78,11 @@ func TestStorage_WritesFail_NotServingThenBack(t *testing.T) {
 	}
 	_, err = ruqiv1.NewEnterpriseServiceClient(w.conn(w.entA)).ScanCode(ctx, &ruqiv1.ScanCodeRequest{Code: first.GetCodes()[0].GetToken()})
 	wantStatus(t, err, codes.Unavailable, "STORAGE_UNAVAILABLE")
+	// /metrics says so too: only the count of UNAVAILABLE answers moved (an
+	// operator's trial, 2026-12-06).
+	if m := w.metrics(t); !strings.Contains(m, "\nruqi_store_writable 0\n") || strings.Contains(m, "\nruqi_store_write_failures_total 0\n") {
+		t.Errorf("/metrics while writes fail does not say so:\n%s", grepMetrics(m, "ruqi_store_w"))
+	}
 
 	w.limitFileSize(t, unix.RLIM_INFINITY)
 	deadline := time.Now().Add(30 * time.Second)
@@ -94,4 +99,35 @@ func TestStorage_WritesFail_NotServingThenBack(t *testing.T) {
 	if _, err := ins.RegisterInspection(ctx, reg); err != nil {
 		t.Fatalf("registration after storage came back: %v", err)
 	}
+	if m := w.metrics(t); !strings.Contains(m, "\nruqi_store_writable 1\n") {
+		t.Errorf("/metrics after storage came back:\n%s", grepMetrics(m, "ruqi_store_w"))
+	}
+}
+
+// metrics reads the server's /metrics (started with -metrics-addr).
+func (s *server) metrics(t *testing.T) string {
+	t.Helper()
+	if s.metricsAddr == "" {
+		t.Fatal("the server was started without -metrics-addr")
+	}
+	r, err := http.Get("http://" + s.metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func grepMetrics(m, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(m, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

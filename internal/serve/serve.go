@@ -281,6 +281,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if st, ok := store.As[interface{ Stats() store.Stats }](db); ok {
 		metrics.ObserveStore(st.Stats)
 	}
+	metrics.ObserveStoreHealth(st.Metrics)
 	metrics.ObserveCache(func() (uint64, uint64, uint64, int) {
 		c := cached.Stats()
 		return c.Hits, c.Misses, c.Invalidations, c.Entries

@@ -39,6 +39,18 @@ type healthStore struct {
 	lastErr error
 	probing bool
 	done    chan struct{}
+	// failures counts commits that failed on storage (not a function's
+	// refusal), for /metrics.
+	failures uint64
+}
+
+// Metrics says whether storage accepts writes and how many commits failed
+// on it so far: /metrics had neither, and during a full disk only the
+// count of UNAVAILABLE answers moved (an operator's trial, 2026-12-06).
+func (h *healthStore) Metrics() (writable bool, failures uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.healthy, h.failures
 }
 
 func newHealthStore(st store.Store, probe func(context.Context) error) *healthStore {
@@ -60,6 +72,9 @@ func (h *healthStore) Update(ctx context.Context, fn func(store.Tx) error) error
 	case fnErr != nil, ctx.Err() != nil:
 		return err
 	}
+	h.mu.Lock()
+	h.failures++
+	h.mu.Unlock()
 	h.set(false, err)
 	if errors.Is(err, store.ErrUnavailable) {
 		return err // the database is out of reach, not the disk: the service says so

@@ -149,6 +149,25 @@ func (m *Metrics) ObserveStore(read func() store.Stats) {
 // forgotten (each is read again from the store at its next registration),
 // so that an eviction rate close to the registration rate says the bound
 // (-coord-max-enterprises, -coord-idle) is too small for the load.
+// ObserveStoreHealth exports whether storage accepts writes (the server's
+// health apart from the network) and the commits that failed on storage:
+// a full disk or a database out of reach shows here, not only as
+// UNAVAILABLE answers.
+func (m *Metrics) ObserveStoreHealth(read func() (writable bool, failures uint64)) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ruqi_store_writable", Help: "1 while storage accepts writes, 0 while commits fail on it (disk full, read-only, database out of reach): the server is NOT_SERVING meanwhile."}, func() float64 {
+			if ok, _ := read(); ok {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ruqi_store_write_failures_total", Help: "Commits that failed on storage, not on a refusal of the call itself."}, func() float64 {
+			_, n := read()
+			return float64(n)
+		}),
+	)
+}
+
 func (m *Metrics) ObserveWorkingSet(read func() (enterprises int, evictions uint64)) {
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ruqi_coord_enterprises", Help: "Enterprises the in-process coordinator holds in memory."}, func() float64 {
