@@ -117,8 +117,19 @@ func ValidatePlanVersion(v *ruqiv1.PlanVersion, now time.Time) error {
 	if !end.After(now) {
 		return Invalidf("PLAN_PERIOD_OVER", "计划期间已于 %s 结束：检查计划应在期间结束前制定或调整", FormatTime(end))
 	}
+	// A plan is for this year or the next: one starting fifty years ahead
+	// was filed, published and shown to the public without a word (a trial
+	// of bad input, 2026-12-06), a mistyped year as a deadline is
+	// (DEADLINE_TOO_FAR).
+	if start.After(now.AddDate(MaxPlanYearsAhead, 0, 0)) {
+		return Invalidf("PLAN_PERIOD_TOO_FAR", "计划开始于 %s，距今超过%d年：请核对年份（检查计划最多提前%d年制定）", FormatTime(start), MaxPlanYearsAhead, MaxPlanYearsAhead)
+	}
 	return nil
 }
+
+// MaxPlanYearsAhead is how far ahead a plan's period may start: next
+// year's plan, filed early, with room to spare.
+const MaxPlanYearsAhead = 2
 
 // NeedsApproval reports whether a plan of this type needs the agency head's
 // approval before it is in force: special campaigns (专项) do.

@@ -58,6 +58,9 @@ func TestValidatePlanVersion_Refusals(t *testing.T) {
 		"PLAN_PERIOD_OVER": func(v *ruqiv1.PlanVersion) {
 			v.PeriodStart, v.PeriodEnd = timestamppb.New(dec1.AddDate(-1, 0, 0)), timestamppb.New(dec1)
 		},
+		"PLAN_PERIOD_TOO_FAR": func(v *ruqiv1.PlanVersion) {
+			v.PeriodStart, v.PeriodEnd = timestamppb.New(dec1.AddDate(50, 0, 0)), timestamppb.New(dec1.AddDate(50, 6, 0))
+		},
 		"PLAN_ENTERPRISE_REPEATED": func(v *ruqiv1.PlanVersion) {
 			v.Scope = &ruqiv1.PlanScope{EnterpriseUsccs: []string{planUSCC, planUSCC}}
 		},
