@@ -585,12 +585,21 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 		s.renderDashboard(w, r, sess, back, signInProblems["form"], http.StatusForbidden)
 		return
 	}
+	// A refused update says what was typed, to copy into the form again:
+	// the note was lost with the refusal (a 司法局 trial, 2026-12-06:
+	// another supervisor had moved the lead first).
+	kept := func(msg string) string {
+		if domain.Blank(note) {
+			return msg
+		}
+		return msg + "。已填写的处理说明（可复制后重试）：" + note
+	}
 	switch {
 	case !domain.LeadIDShape.MatchString(id):
 		s.renderDashboard(w, r, sess, back, "问题线索编号无效", http.StatusBadRequest)
 		return
 	case domain.LeadStatusLabel(st) == "":
-		s.renderDashboard(w, r, sess, back, "请选择线索的新状态", http.StatusBadRequest)
+		s.renderDashboard(w, r, sess, back, kept("请选择线索的新状态"), http.StatusBadRequest)
 		return
 	case domain.Blank(note):
 		s.renderDashboard(w, r, sess, back, "请填写处理说明（例如核查经过、整改情况或移交文号）", http.StatusBadRequest)
@@ -608,7 +617,7 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.renderDashboard(w, r, sess, back, "问题线索未更新："+apiMessage(err), httpStatus(err))
+		s.renderDashboard(w, r, sess, back, kept("问题线索未更新："+apiMessage(err)), httpStatus(err))
 		return
 	}
 	back.Set("updated", id)

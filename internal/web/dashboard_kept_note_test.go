@@ -54,3 +54,29 @@ func TestDashboard_LeadUpdate_SessionEnded_NoteKept(t *testing.T) {
 		t.Errorf("the lead moved without a session: %v %v", after, err)
 	}
 }
+
+// A lead update the service refuses (another supervisor moved the lead
+// first, so the status asked is no longer allowed) lost the note typed (a
+// 司法局 trial, 2026-12-06): the refusal says it, to copy and send again.
+func TestDashboard_LeadUpdate_Refused_NoteKept(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	f.refuseOnPage(ec, "未出示入企码")
+	sup := ruqiv1.NewSupervisionServiceClient(f.api)
+	leads, err := sup.ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
+	if err != nil || len(leads.GetLeads()) == 0 {
+		t.Fatalf("leads %v %v", leads, err)
+	}
+	id := leads.GetLeads()[0].GetId()
+	sc := cookieOf(t, f.do("POST", "/dashboard/signin", url.Values{"token": {f.sup}}), supervisorCookie)
+	csrf := csrfOf(t, readBody(t, f.do("GET", "/dashboard", nil, sc)))
+	// Another supervisor closes the lead meanwhile.
+	if _, err := sup.UpdateLead(as(context.Background(), f.sup), &ruqiv1.UpdateLeadRequest{LeadId: id, Status: ruqiv1.LeadStatus_LEAD_STATUS_UNFOUNDED, Note: "经核查不属实"}); err != nil {
+		t.Fatal(err)
+	}
+	const note = "已约谈市场监管局执法人员，调取执法记录仪视频，核查中"
+	r := f.do("POST", "/dashboard/leads/"+id, url.Values{"csrf": {csrf}, "status": {"LEAD_STATUS_CHECKING"}, "note": {note}}, sc)
+	if body := readBody(t, r); r.StatusCode == http.StatusSeeOther || !strings.Contains(body, "问题线索未更新") || !strings.Contains(body, note) {
+		t.Errorf("a refused update: %d, the note typed is not on the page: %s", r.StatusCode, visible(body))
+	}
+}
