@@ -88,5 +88,18 @@ func parseMonth(s string, def time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, domain.Invalidf("MONTH_MALFORMED", "月份格式应为 2026-01，收到 %q", s)
 	}
+	// A year no record can be of (0000, 9999): answered as an empty
+	// report, which read as a region where nobody inspected (a trial of
+	// bad input, 2026-12-06). Records begin with the reform; a century
+	// either way of this one is room enough.
+	if y := t.Year(); y < minReportYear || y > maxReportYear {
+		return time.Time{}, domain.Invalidf("MONTH_OUT_OF_RANGE", "月份 %s 的年份超出范围（%d 至 %d 年）：请核对年份", s, minReportYear, maxReportYear)
+	}
 	return t, nil
 }
+
+// The years a report's months may name.
+const (
+	minReportYear = 2000
+	maxReportYear = 2099
+)
