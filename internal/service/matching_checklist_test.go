@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -139,14 +137,8 @@ func TestProposal_LeadDeclines_SettledLeadIsTheVisits(t *testing.T) {
 // as 未成团, saying the time passed, records no answer and registers
 // nothing.
 func TestProposal_AnsweredAfterItsTime_ClosesAsPassed(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &atomic.Pointer[time.Time]{}
-	t0 := time.Now()
-	clock.Store(&t0)
-	e := newEnvOn(t, st, "", func(c *service.Config) { c.Now = func() time.Time { return *clock.Load() } })
+	c := newCalEnv(t, time.Now())
+	e := c.env
 	pr, ags := threeAgencyProposal(t, e)
 	mcli := ruqiv1.NewMatchingServiceClient(e.cc)
 	if _, err := mcli.RespondToProposal(e.as(ags[0].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[0].officers[:2]}); err != nil {
@@ -155,9 +147,8 @@ func TestProposal_AnsweredAfterItsTime_ClosesAsPassed(t *testing.T) {
 	if _, err := mcli.RespondToProposal(e.as(ags[1].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[1].officers[:2]}); err != nil {
 		t.Fatal(err)
 	}
-	late := pr.GetWindowStart().AsTime().Add(time.Hour)
-	clock.Store(&late)
-	_, err = mcli.RespondToProposal(e.as(ags[2].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[2].officers[:2]})
+	c.set(pr.GetWindowStart().AsTime().Add(time.Hour))
+	_, err := mcli.RespondToProposal(e.as(ags[2].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[2].officers[:2]})
 	if status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "PROPOSAL_EXPIRED" {
 		t.Fatalf("the answer after the proposal's time: %v, want FailedPrecondition PROPOSAL_EXPIRED (not taken)", err)
 	}
@@ -259,14 +250,8 @@ func TestProposal_Settled_KeepsTheRegistrationsWarnings(t *testing.T) {
 // can no longer be registered (a planner's trial). It is listed 未成团,
 // expired, and found by that state, not by 待响应.
 func TestProposal_UnansweredPastItsTime_ListedExpired(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &atomic.Pointer[time.Time]{}
-	t0 := time.Now()
-	clock.Store(&t0)
-	e := newEnvOn(t, st, "", func(c *service.Config) { c.Now = func() time.Time { return *clock.Load() } })
+	c := newCalEnv(t, time.Now())
+	e := c.env
 	pr, ags := threeAgencyProposal(t, e)
 	mcli := ruqiv1.NewMatchingServiceClient(e.cc)
 	if _, err := mcli.RespondToProposal(e.as(ags[0].tok), &ruqiv1.RespondToProposalRequest{ProposalId: pr.GetId(), Accept: true, OfficerIds: ags[0].officers[:2]}); err != nil {
@@ -288,8 +273,7 @@ func TestProposal_UnansweredPastItsTime_ListedExpired(t *testing.T) {
 	if got := listed(ags[1].tok, ruqiv1.ProposalState_PROPOSAL_STATE_OPEN); got == nil {
 		t.Fatalf("before its time the proposal is not listed open")
 	}
-	late := pr.GetWindowStart().AsTime().Add(time.Minute)
-	clock.Store(&late)
+	c.set(pr.GetWindowStart().AsTime().Add(time.Minute))
 	for _, a := range ags {
 		if got := listed(a.tok, ruqiv1.ProposalState_PROPOSAL_STATE_OPEN); got != nil {
 			t.Errorf("%s: listed 待响应 after its common time began: %v", a.agency, got.GetState())
