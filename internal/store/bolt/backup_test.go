@@ -190,9 +190,7 @@ func TestBackup_NoRoomForTheCopy(t *testing.T) {
 // records grew it by 12.8 MB where they grew it by nothing alone (a
 // read-only review, 2026-12-04).
 func TestBackup_StalledClientDoesNotGrowTheFile(t *testing.T) {
-	was := walCheckpointEvery
-	walCheckpointEvery = 0
-	t.Cleanup(func() { walCheckpointEvery = was })
+	checkpointEveryCommit(t)
 	const rounds = 150
 	grow := func(stall bool) int64 {
 		s := openTest(t)

@@ -19,9 +19,7 @@ import (
 // compaction does) and the store goes on there: a stop and an open
 // afterwards find every write.
 func TestCheckpoint_FileDeletedWhileRunning_WrittenBack(t *testing.T) {
-	was := walCheckpointEvery
-	walCheckpointEvery = 0 // a checkpoint after every commit
-	t.Cleanup(func() { walCheckpointEvery = was })
+	checkpointEveryCommit(t)
 	path := filepath.Join(t.TempDir(), "ruqi.db")
 	s := openAt(t, path)
 	writeSome(t, s, 0, 20)
@@ -55,9 +53,7 @@ func TestCheckpoint_FileDeletedWhileRunning_WrittenBack(t *testing.T) {
 // next checkpoint, since the next start opens the file now at the path and
 // would not find them. The file moved back, writes go on.
 func TestCheckpoint_FileReplacedWhileRunning_WritesRefused(t *testing.T) {
-	was := walCheckpointEvery
-	walCheckpointEvery = 0
-	t.Cleanup(func() { walCheckpointEvery = was })
+	checkpointEveryCommit(t)
 	path := filepath.Join(t.TempDir(), "ruqi.db")
 	s := openAt(t, path)
 	defer s.Close()
@@ -127,9 +123,7 @@ func TestCompact_FileReplacedWhileRunning_NotOverwritten(t *testing.T) {
 // next stop. The open file stays serving, writes refused, and is written
 // back once the rename works.
 func TestCheckpoint_FileDeletedAndWriteBackFails_OpenFileKept(t *testing.T) {
-	was := walCheckpointEvery
-	walCheckpointEvery = 0
-	t.Cleanup(func() { walCheckpointEvery = was })
+	checkpointEveryCommit(t)
 	path := filepath.Join(t.TempDir(), "ruqi.db")
 	s := openAt(t, path)
 	writeSome(t, s, 0, 20)

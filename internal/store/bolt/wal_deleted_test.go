@@ -17,9 +17,7 @@ import (
 // find meta pages naming pages never written. The next checkpoint notices
 // the segment gone and starts a new log in a new segment.
 func TestCheckpoint_SegmentDeletedWhileRunning_NewLogStarted(t *testing.T) {
-	was := walCheckpointEvery
-	walCheckpointEvery = 0 // a checkpoint after every commit
-	t.Cleanup(func() { walCheckpointEvery = was })
+	checkpointEveryCommit(t)
 	path := filepath.Join(t.TempDir(), "ruqi.db")
 	s := openAt(t, path)
 	defer s.Close()
@@ -59,9 +57,7 @@ func TestCheckpoint_SegmentDeletedWhileRunning_NewLogStarted(t *testing.T) {
 // could record, refused every write until a restart. The file is synced
 // and the store writes again, in a new log.
 func TestCheckpoint_FullSegmentDeletedWhileRunning_WritesAgain(t *testing.T) {
-	was := walCheckpointEvery
-	walCheckpointEvery = 0
-	t.Cleanup(func() { walCheckpointEvery = was })
+	checkpointEveryCommit(t)
 	path := filepath.Join(t.TempDir(), "ruqi.db")
 	s := openAt(t, path)
 	defer s.Close()

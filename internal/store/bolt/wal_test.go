@@ -115,6 +115,14 @@ func copyDir(t *testing.T, from, to string) {
 }
 
 // openAt opens the store at path; the test closes it.
+// checkpointEveryCommit makes the writer checkpoint its log after every
+// group for the rest of the test.
+func checkpointEveryCommit(t *testing.T) {
+	was := walCheckpointEvery
+	walCheckpointEvery = 0
+	t.Cleanup(func() { walCheckpointEvery = was })
+}
+
 func openAt(t *testing.T, path string) *Store {
 	t.Helper()
 	s, err := Open(path, DefaultOptions())
@@ -249,9 +257,7 @@ func TestWAL_RefusesAnotherFilesLog(t *testing.T) {
 // Checkpoints drop the segments they cover, a compaction starts a new log
 // on the new file, and a clean close leaves nothing to replay.
 func TestWAL_CheckpointsCompactionAndClose(t *testing.T) {
-	was := walCheckpointEvery
-	walCheckpointEvery = 0 // after every group
-	t.Cleanup(func() { walCheckpointEvery = was })
+	checkpointEveryCommit(t)
 	path := filepath.Join(t.TempDir(), "ruqi.db")
 	s := openAt(t, path)
 	writeSome(t, s, 0, 60)
