@@ -183,9 +183,9 @@ func (s *Store) restartWAL() {
 // path (replaced: it is not overwritten), commits are refused, so that
 // nothing is acknowledged that the next start would not find.
 func (s *Store) keepFile() {
-	fi, err := os.Stat(s.path)
+	missing, same, err := s.atPath()
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case missing:
 		if !s.maint.TryLock() {
 			return // a backup or a compaction runs: at the next checkpoint
 		}
@@ -203,17 +203,11 @@ func (s *Store) keepFile() {
 		}
 		s.lost = nil
 		log.Warn("store: the data file is written back", "file", s.path)
-	case err != nil || s.ckpt.metaFile == nil:
-		return
+	case err != nil:
+		return // not known: as it was
+	case same:
+		s.lost = nil
 	default:
-		open, err := s.ckpt.metaFile.Stat()
-		if err != nil {
-			return
-		}
-		if os.SameFile(fi, open) {
-			s.lost = nil
-			return
-		}
 		if s.lost == nil {
 			s.opts.logger().Error("store: the data file was replaced while the server ran; writes are refused (the next start opens the new file): stop the server", "file", s.path)
 		}
@@ -225,15 +219,32 @@ func (s *Store) keepFile() {
 // path (keepFile). Only the log's handle on the file can tell: without the
 // log it says no.
 func (s *Store) replaced() bool {
-	if s.wal == nil || s.ckpt.metaFile == nil {
+	if s.wal == nil {
 		return false
 	}
+	missing, same, err := s.atPath()
+	return err == nil && !missing && !same
+}
+
+// atPath compares what stands at the file's path with the file open,
+// through the log's handle on it: nothing (missing), the same file, or
+// another; err when it cannot be told.
+func (s *Store) atPath() (missing, same bool, err error) {
 	fi, err := os.Stat(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, false, nil
+	}
 	if err != nil {
-		return false
+		return false, false, err
+	}
+	if s.ckpt.metaFile == nil {
+		return false, false, errors.New("no handle on the open file")
 	}
 	open, err := s.ckpt.metaFile.Stat()
-	return err == nil && !os.SameFile(fi, open)
+	if err != nil {
+		return false, false, err
+	}
+	return false, os.SameFile(fi, open), nil
 }
 
 // writeFreelist commits once more, the direct way, with bbolt's free list:
