@@ -349,13 +349,13 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 		}
 		return Answered{}, domain.FailedPreconditionf("ALREADY_ANSWERED", "本部门已于 %s 响应该拼团提议（%s），不能更改", domain.FormatTime(m.GetAnsweredAt().AsTime()), answerWords(m.GetAnswer()))
 	}
-	if start := pr.GetWindowStart().AsTime(); !now.Before(start) {
+	if asOf := ProposalAsOf(pr, now); asOf.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
 		// The common time has begun with answers missing: no part can be
 		// registered any more (a registration's window may not start in the
 		// past), and settling made each accepting agency's part a refusal
 		// that told it to record an emergency late. The proposal closes
-		// here, the answer unrecorded.
-		pr.State, pr.Outcome = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED, expiredOutcome(start)
+		// here as it is listed (ProposalAsOf), the answer unrecorded.
+		pr = asOf
 		j := journal(tx, p, now)
 		e := j.Event(ruqiv1.EventType_EVENT_TYPE_PROPOSAL_CLOSED)
 		e.EnterpriseUscc, e.Detail = pr.GetEnterpriseUscc(), pr.GetId()+" expired"
