@@ -2,12 +2,10 @@ package bolt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -69,13 +67,13 @@ func (s *Store) Backup(ctx context.Context, begin func(store.BackupInfo) error, 
 		if err != nil && cw.err != nil {
 			err = cw.err // bbolt's message keeps the text, not the error
 		}
-		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
-			return fmt.Errorf("%w: %w", store.ErrNoSpace, err)
+		if err != nil {
+			return noSpace(err)
 		}
-		if err == nil && n != tx.Size() {
-			err = fmt.Errorf("wrote %d bytes of %d", n, tx.Size())
+		if n != tx.Size() {
+			return fmt.Errorf("wrote %d bytes of %d", n, tx.Size())
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("backup of %s: %w", s.path, err)

@@ -66,6 +66,15 @@ func writeBackRename(from, to string) error {
 	return os.Rename(from, to)
 }
 
+// noSpace marks err as store.ErrNoSpace when the disk was full (or the
+// file past its size limit), for the service's NO_SPACE answers.
+func noSpace(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
+		return fmt.Errorf("%w: %w", store.ErrNoSpace, err)
+	}
+	return err
+}
+
 // compact runs on the writer goroutine.
 func (s *Store) compact(*compaction) compactResult {
 	if s.db == nil {
@@ -89,10 +98,7 @@ func (s *Store) compact(*compaction) compactResult {
 			// there is room. It answered ErrUnusable, and the service kept
 			// health NOT_SERVING until a restart (an operator's trial,
 			// 2026-12-06).
-			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
-				err = fmt.Errorf("%w: %w", store.ErrNoSpace, err)
-			}
-			return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
+			return compactResult{err: fmt.Errorf("compact %s: %w", s.path, noSpace(err))}
 		}
 		return compactResult{err: errors.Join(store.ErrUnusable, err)}
 	}
@@ -105,10 +111,7 @@ func (s *Store) compact(*compaction) compactResult {
 		// full disk that failed here, answered INTERNAL (an operator's
 		// trial, 2026-12-06).
 		os.Remove(tmp)
-		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
-			err = fmt.Errorf("%w: %w", store.ErrNoSpace, err)
-		}
-		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
+		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, noSpace(err))}
 	}
 	// The copy's file ends at its last page: it is not given the slack of
 	// growBy up front (the server's file takes it when it next grows).
@@ -116,10 +119,7 @@ func (s *Store) compact(*compaction) compactResult {
 	if err := bbolt.Compact(dst, s.db, compactTxBytes); err != nil {
 		dst.Close()
 		os.Remove(tmp)
-		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
-			err = fmt.Errorf("%w: %w", store.ErrNoSpace, err)
-		}
-		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
+		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, noSpace(err))}
 	}
 	// The copy must end where the original does before it replaces it.
 	var seq uint64
