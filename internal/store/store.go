@@ -120,7 +120,7 @@ type Reader interface {
 	// Count reads a counter (0 if never added to).
 	Count(key string) (int64, error)
 	// Counts calls fn for every counter whose key starts with prefix, in key
-	// order.
+	// order; a counter back at zero reads as none.
 	Counts(prefix string, fn func(key string, n int64) error) error
 
 	AccessTokenByID(id string) (*AccessToken, error)

@@ -134,7 +134,15 @@ func (s *Store) lead(ctx context.Context, conn *pgx.Conn) error {
 // (report.PruneStarts) stayed as zero rows, one per plan for good, which
 // every hourly pruning read again (a review, 2026-12-06).
 func foldCounts(ctx context.Context, conn *pgx.Conn) error {
-	rows, err := conn.Query(ctx, `WITH d AS (
+	// One transaction: a reader that finds the deltas folded finds the
+	// counters back at zero dropped too (a run of CI read the rows between
+	// two statements, 2026-12-06).
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background())
+	rows, err := tx.Query(ctx, `WITH d AS (
 			DELETE FROM count_deltas WHERE id IN (SELECT id FROM count_deltas ORDER BY id LIMIT $1)
 			RETURNING key, n),
 		u AS (
@@ -149,14 +157,15 @@ func foldCounts(ctx context.Context, conn *pgx.Conn) error {
 	if err != nil {
 		return err
 	}
-	if len(zero) == 0 {
-		return nil
+	if len(zero) > 0 {
+		// Only while still zero: this replica is the one that folds, but a
+		// counter is read as counts plus its deltas not yet folded, which a
+		// deletion here does not touch.
+		if _, err := tx.Exec(ctx, "DELETE FROM counts WHERE key = ANY($1) AND n = 0", zero); err != nil {
+			return err
+		}
 	}
-	// Only while still zero: this replica is the one that folds, but a
-	// counter is read as counts plus its deltas not yet folded, which a
-	// deletion here does not touch.
-	_, err = conn.Exec(ctx, "DELETE FROM counts WHERE key = ANY($1) AND n = 0", zero)
-	return err
+	return tx.Commit(ctx)
 }
 
 // sequenceBatch chains up to SequenceBatch pending events in one

@@ -361,7 +361,7 @@ func (t *txn) Counts(prefix string, fn func(string, int64) error) error {
 		SELECT key, n FROM counts WHERE `+bound+` AND key LIKE $2
 		UNION ALL
 		SELECT key, n FROM count_deltas WHERE `+bound+` AND key LIKE $2
-	) c GROUP BY key ORDER BY key`, args...)
+	) c GROUP BY key HAVING sum(n) <> 0 ORDER BY key`, args...)
 	if err != nil {
 		return err
 	}

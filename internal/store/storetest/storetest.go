@@ -779,8 +779,12 @@ func testJointsAndCounts(t *testing.T, o Opener) {
 	j := &ruqiv1.JointInspection{Id: "JNT-1", EnterpriseUscc: "91350100M000100Y43", LeadAgencyId: "AG-01", InspectionIds: []string{"INS-1", "INS-2"}, Version: 7}
 	update(t, s, func(tx store.Tx) error {
 		return errors.Join(tx.PutJointInspection(j), tx.PutJointOf("INS-1", "JNT-1", 7), tx.PutJointOf("INS-3", "", 9),
-			tx.AddCount("merged|2026", 2), tx.AddCount("merged|2026", 3), tx.AddCount("refused|2026", -1))
+			tx.AddCount("merged|2026", 2), tx.AddCount("merged|2026", 3), tx.AddCount("refused|2026", -1),
+			tx.AddCount("merged|2025", 4))
 	})
+	// Back to zero in a later commit: a zero reads as none, whether or not
+	// the backend has folded the deltas yet.
+	update(t, s, func(tx store.Tx) error { return tx.AddCount("merged|2025", -4) })
 	err := s.View(ctx, func(r store.Reader) error {
 		got, err := r.JointInspection("JNT-1")
 		if err != nil || !proto.Equal(got, j) {
@@ -799,7 +803,7 @@ func testJointsAndCounts(t *testing.T, o Opener) {
 		if err := r.Counts("merged|", func(k string, n int64) error { seen = append(seen, fmt.Sprint(k, "=", n)); return nil }); err != nil || fmt.Sprint(seen) != "[merged|2026=5]" {
 			return fmt.Errorf("counts with prefix merged| = %v, %v", seen, err)
 		}
-		for key, want := range map[string]int64{"merged|2026": 5, "refused|2026": -1, "never": 0} {
+		for key, want := range map[string]int64{"merged|2026": 5, "merged|2025": 0, "refused|2026": -1, "never": 0} {
 			if n, err := r.Count(key); n != want || err != nil {
 				return fmt.Errorf("count %s = %d, %v; want %d", key, n, err, want)
 			}
