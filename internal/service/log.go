@@ -271,6 +271,13 @@ func (l *logServer) GetConsistencyProof(ctx context.Context, req *ruqiv1.GetCons
 			return domain.Invalidf("PROOF_RANGE", "一致性证明的规模须满足 起 ≤ 止 ≤ %d（当前日志规模），收到 %d → %d", size, req.GetFromSize(), req.GetToSize())
 		}
 		resp.Proof, err = tlog.ConsistencyProof(r, req.GetFromSize(), req.GetToSize())
+		if errors.Is(err, store.ErrNotFound) {
+			// Events under a signed checkpoint are gone from the store
+			// (deleted at rest): the log cannot prove that it extends
+			// what it signed, which a verifier is told as such, not as an
+			// internal error to try again (an audit trial, 2026-12-07).
+			return domain.FailedPreconditionf(tlog.ReasonUnprovable, "服务器无法给出规模 %d 到 %d 的一致性证明：日志已签署的事件在存储中缺失（被删除或损坏），无法证明当前日志延续了已签署的历史", req.GetFromSize(), req.GetToSize())
+		}
 		return err
 	})
 	if err != nil {

@@ -66,7 +66,7 @@ func (l *Log) Integrate(tx store.Tx, max int) (Integration, error) {
 		// Signing on top would extend whatever the store holds now.
 		return Integration{}, err
 	}
-	r, err := loadRange(tx, size)
+	r, err := signedRange(tx, size, last)
 	if err != nil {
 		return Integration{}, err
 	}
@@ -142,6 +142,45 @@ func SizeMatches(signed []byte, size uint64) error {
 		return fmt.Errorf("tlog: the checkpoint kept for size %d is signed for size %d: the store's checkpoints were changed", size, cp.Size)
 	}
 	return nil
+}
+
+// signedRange loads the compact range of the tree the latest checkpoint
+// (last, of size) signed, and checks that the store still gives its root:
+// the events up to size are there and the tree they and the kept nodes
+// make is the one signed. Before, an operator who deleted the newest events
+// left the integrator failing at every interval on a missing tree node, and
+// one who rewrote events under the checkpoint (every hash recomputed) had
+// the log's own key sign a checkpoint on top that extended nothing it had
+// signed: a fork signed by the log, refused by the witnesses (an audit
+// trial, 2026-12-07).
+func signedRange(r store.Reader, size uint64, last []byte) (*compact.Range, error) {
+	if last == nil {
+		return loadRange(r, size)
+	}
+	head, _, err := r.Head()
+	if err != nil {
+		return nil, err
+	}
+	if head < size {
+		return nil, fmt.Errorf("tlog: the store holds events up to %d, but the log signed a checkpoint of size %d: signed events were deleted from the store; refusing to sign on top (restore the data directory from a backup, README \"Backup and restore\")", head, size)
+	}
+	rg, err := loadRange(r, size)
+	if err != nil {
+		return nil, err
+	}
+	root, err := rootOf(rg)
+	if err != nil {
+		return nil, err
+	}
+	text, _, _ := bytes.Cut(last, []byte("\n\n"))
+	var cp log.Checkpoint
+	if _, err := cp.Unmarshal(append(append([]byte(nil), text...), '\n')); err != nil {
+		return nil, fmt.Errorf("tlog: the checkpoint kept for size %d cannot be read", size)
+	}
+	if !bytes.Equal(root, cp.Hash) {
+		return nil, fmt.Errorf("tlog: the events under the latest checkpoint (size %d) no longer give its root: events were changed in the store after it was signed; refusing to sign on top (ruqi admin events verify names the first changed event)", size)
+	}
+	return rg, nil
 }
 
 // Sign makes the signed checkpoint note for a tree.

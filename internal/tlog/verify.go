@@ -11,6 +11,9 @@ import (
 	"github.com/transparency-dev/formats/witness"
 	"github.com/transparency-dev/merkle/proof"
 	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ruqi/ruqi/internal/store"
@@ -161,6 +164,20 @@ func Consistent(a, b *log.Checkpoint, prf [][]byte) error {
 	return nil
 }
 
+// ReasonUnprovable is the reason (google.rpc.ErrorInfo) of the server's
+// refusal to prove consistency because events it signed are missing from
+// its store.
+const ReasonUnprovable = "LOG_EVENTS_MISSING"
+
+func reasonOf(st *status.Status) string {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}
+
 // NotExtendedError is a log that does not extend a checkpoint seen before:
 // smaller than it (rolled back), or with a consistency proof that fails
 // (history rewritten or forked). It is what a check is for, not a failure
@@ -179,6 +196,11 @@ func ProveExtends(ctx context.Context, c ruqiv1.LogServiceClient, seen, latest *
 		return &NotExtendedError{Consistent(seen, latest, nil)}
 	}
 	prf, err := c.GetConsistencyProof(ctx, &ruqiv1.GetConsistencyProofRequest{FromSize: seen.Size, ToSize: latest.Size})
+	if st, ok := status.FromError(err); err != nil && ok && st.Code() == codes.FailedPrecondition && reasonOf(st) == ReasonUnprovable {
+		// The server says it cannot prove it: the events the proof needs
+		// are gone from its store. That is a finding, not a failed call.
+		return &NotExtendedError{fmt.Errorf("日志规模 %d 与 %d 无法证明一致：服务器已签署的事件在其存储中缺失（日志被删改）", seen.Size, latest.Size)}
+	}
 	if err != nil {
 		return err
 	}
