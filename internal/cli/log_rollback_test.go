@@ -5,15 +5,18 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 
@@ -81,4 +84,113 @@ func TestLogVerify_RollbackExitsThree(t *testing.T) {
 	if code != exitNotValid || !strings.Contains(out, "日志被回退") {
 		t.Errorf("rolled-back log: exit %d, want %d and \"日志被回退\":\n%s", code, exitNotValid, out)
 	}
+}
+
+// With a witness policy, a rolled-back log's checkpoint lacks the witnesses'
+// cosignatures too (they refuse to cosign what does not extend what they
+// saw): log verify said only "见证签名不足", which hid the rollback it had
+// found (an audit trial, 2026-12-07). It holds the checkpoint to the one
+// saved first; one without cosignatures is never saved.
+func TestLogVerify_RollbackWithWitnessPolicy(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wskey, wvkey, err := note.GenerateKey(rand.Reader, "sifaju.test/witness")
+	if err != nil {
+		t.Fatal(err)
+	}
+	witnessSigner, err := fnote.NewSignerForCosignatureV1(wskey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logVerifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policy")
+	if err := os.WriteFile(policy, []byte("witness w1 "+wvkey+" http://127.0.0.1:9\nquorum w1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := tlog.New(skey)
+	root := func(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
+	state := filepath.Join(dir, "checkpoint")
+	run := func(size uint64, r []byte, cosigned bool) (int, string) {
+		t.Helper()
+		n, err := l.Sign(size, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cosigned {
+			// A witness's cosignature (cosignature/v1) over the
+			// checkpoint's text, as tlog.Witness makes it.
+			opened, err := note.Open(n, note.VerifierList(logVerifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err = note.Sign(opened, witnessSigner); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lis := bufconn.Listen(1 << 20)
+		srv := grpc.NewServer()
+		ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: size, note: n})
+		go srv.Serve(lis)
+		defer srv.Stop()
+		a, out, errOut := testApp(nil)
+		a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+		code := a.run([]string{"--server", "passthrough:///bufnet", "log", "verify", "--log-key", vkey, "--witness-policy", policy, "--state", state})
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run(5, root("five"), false); code != exitNotValid || !strings.Contains(out, "见证签名不足") {
+		t.Errorf("first run, no cosignature: exit %d, want %d and \"见证签名不足\":\n%s", code, exitNotValid, out)
+	}
+	if _, err := os.Stat(state); err == nil {
+		t.Fatal("a checkpoint the witnesses did not cosign was saved as seen")
+	}
+	if code, out := run(5, root("five"), true); code != exitOK {
+		t.Fatalf("cosigned: exit %d %s", code, out)
+	}
+	code, out := run(3, root("three"), false) // rolled back, re-signed; no witness cosigns it
+	if code != exitNotValid || !strings.Contains(out, "日志被回退") {
+		t.Errorf("rolled-back log under a policy: exit %d, want %d and \"日志被回退\":\n%s", code, exitNotValid, out)
+	}
+	// receipt verify --online and the page /receipts/check hold a
+	// receipt's checkpoint to the server's the same way.
+	v, err := tlog.NewVerifier(vkey, mustRead(t, policy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, err := v.Checkpoint(mustRead(t, state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rolledBack, _ := l.Sign(3, root("three"))
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: 3, note: rolledBack})
+	go srv.Serve(lis)
+	defer srv.Stop()
+	cc, err := grpc.NewClient("passthrough:///bufnet", grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	if _, err := v.LatestExtends(context.Background(), ruqiv1.NewLogServiceClient(cc), seen); !strings.Contains(fmt.Sprint(err), "日志被回退") {
+		t.Errorf("a receipt's checkpoint held to a rolled-back log under a policy: %v, want \"日志被回退\"", err)
+	}
+	code, out = run(5, root("five"), false) // the same tree, its cosignature lost
+	if code != exitNotValid || !strings.Contains(out, "见证签名不足") {
+		t.Errorf("the log seen, not cosigned: exit %d, want %d and \"见证签名不足\":\n%s", code, exitNotValid, out)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -299,35 +299,20 @@ func verifyReceiptFile(v *tlog.Verifier, path string) (*tlog.VerifiedReceipt, er
 }
 
 // consistentWithServer checks that the server's latest checkpoint extends
-// one seen before.
+// one seen before (tlog.Verifier.LatestExtends); a log that does not is
+// exit code 3, not a failure to check.
 func (a *app) consistentWithServer(ctx context.Context, cc *grpc.ClientConn, v *tlog.Verifier, seen *log.Checkpoint) error {
-	latest, err := a.latestCheckpoint(ctx, cc, v)
-	if err != nil {
-		return err
-	}
-	return provedConsistent(ctx, cc, seen, latest)
+	_, err := v.LatestExtends(ctx, ruqiv1.NewLogServiceClient(cc), seen)
+	return notExtendedExit(err)
 }
 
-// provedConsistent checks that latest extends seen (tlog.ProveExtends); a
-// log that does not is exit code 3, not a failure to check.
-func provedConsistent(ctx context.Context, cc *grpc.ClientConn, seen, latest *log.Checkpoint) error {
-	err := tlog.ProveExtends(ctx, ruqiv1.NewLogServiceClient(cc), seen, latest)
+// notExtendedExit makes a log that does not extend what was seen
+// (tlog.NotExtendedError) exit code 3, not a failure to check.
+func notExtendedExit(err error) error {
 	if ne := (*tlog.NotExtendedError)(nil); errors.As(err, &ne) {
 		return &exitCodeError{code: exitNotValid, err: err}
 	}
 	return err
-}
-
-func (a *app) latestCheckpoint(ctx context.Context, cc *grpc.ClientConn, v *tlog.Verifier) (*log.Checkpoint, error) {
-	resp, err := ruqiv1.NewLogServiceClient(cc).GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
-	if err != nil {
-		return nil, err
-	}
-	cp, err := v.Checkpoint([]byte(resp.GetCheckpoint()))
-	if err != nil {
-		return nil, fmt.Errorf("服务器的检查点不成立：%w", err)
-	}
-	return cp, nil
 }
 
 func (a *app) logCommand() *cobra.Command {
@@ -377,9 +362,14 @@ func (a *app) logVerifyCommand() *cobra.Command {
 					return err
 				}
 				latest, err := v.Checkpoint([]byte(resp.GetCheckpoint()))
-				if err != nil {
+				if latest == nil {
 					return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器的检查点不成立：%w", err)}
 				}
+				// Signed by the log but short of the witnesses: refused
+				// below, after it is held to the checkpoint saved, so that
+				// a rollback or a rewrite, why witnesses refuse, is said
+				// as such (tlog.Verifier.LatestExtends).
+				unwitnessed := err
 				path := state
 				if path == "" {
 					path = checkpointFile(latest.Origin)
@@ -396,6 +386,8 @@ func (a *app) logVerifyCommand() *cobra.Command {
 				}
 				state := path
 				switch {
+				case errors.Is(err, fs.ErrNotExist) && unwitnessed != nil:
+					return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器的检查点不成立：%w", unwitnessed)}
 				case errors.Is(err, fs.ErrNotExist):
 					fmt.Fprintf(a.stdout, "首次核对：日志 %s 规模 %d，检查点已保存到 %s\n", latest.Origin, latest.Size, state)
 				case err != nil:
@@ -405,8 +397,11 @@ func (a *app) logVerifyCommand() *cobra.Command {
 					if err != nil {
 						return fmt.Errorf("上次保存的检查点 %s 不成立：%w", state, err)
 					}
-					if err := provedConsistent(ctx, cc, seen, latest); err != nil {
+					if err := notExtendedExit(tlog.ProveExtends(ctx, ruqiv1.NewLogServiceClient(cc), seen, latest)); err != nil {
 						return err
+					}
+					if unwitnessed != nil {
+						return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器的检查点延续了上次所见的日志，但不成立：%w", unwitnessed)}
 					}
 					if latest.Size == seen.Size {
 						fmt.Fprintf(a.stdout, "✓ 日志 %s 规模仍为 %d，与上次所见相同\n", latest.Origin, latest.Size)

@@ -94,16 +94,22 @@ func witnessesUnder(c any) (map[string]bool, error) {
 	return nil, fmt.Errorf("未知的策略成分 %T", c)
 }
 
+// ErrWitnessPolicy is a checkpoint the log signed whose witnesses'
+// cosignatures do not meet the policy.
+var ErrWitnessPolicy = errors.New("检查点的见证签名不足（未满足见证策略）")
+
 // Checkpoint opens a signed checkpoint: the log's signature must verify and
-// the witness policy, if any, must be met. Signatures by unknown keys are
-// ignored.
+// the witness policy, if any, must be met (else ErrWitnessPolicy, with the
+// checkpoint as the log signed it: a verifier holding an earlier one can
+// still tell a rollback or a fork, which is what the witnesses refused).
+// Signatures by unknown keys are ignored.
 func (v *Verifier) Checkpoint(signed []byte) (*log.Checkpoint, error) {
 	cp, _, _, err := log.ParseCheckpoint(signed, v.log.Name(), v.log, v.keys...)
 	if err != nil {
 		return nil, v.checkpointError(signed)
 	}
 	if v.policy != nil && !v.policy.Satisfied(signed) {
-		return nil, errors.New("检查点的见证签名不足（未满足见证策略）")
+		return cp, ErrWitnessPolicy
 	}
 	return cp, nil
 }
@@ -162,6 +168,30 @@ func Consistent(a, b *log.Checkpoint, prf [][]byte) error {
 		return fmt.Errorf("日志规模 %d 与 %d 不一致（历史被改写或分叉）", a.Size, b.Size)
 	}
 	return nil
+}
+
+// LatestExtends fetches the log's latest checkpoint and proves that it
+// extends seen (ProveExtends). A latest checkpoint the log signed but the
+// witnesses did not cosign enough is still held to seen first: a rolled-back
+// or rewritten log, which is why witnesses refuse to cosign, is said as such
+// (NotExtendedError), where it read only "见证签名不足" (an audit trial,
+// 2026-12-07); one that extends seen is ErrWitnessPolicy.
+func (v *Verifier) LatestExtends(ctx context.Context, c ruqiv1.LogServiceClient, seen *log.Checkpoint) (*log.Checkpoint, error) {
+	resp, err := c.GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
+	if err != nil {
+		return nil, err
+	}
+	latest, err := v.Checkpoint([]byte(resp.GetCheckpoint()))
+	if latest == nil {
+		return nil, fmt.Errorf("服务器的检查点不成立：%w", err)
+	}
+	if perr := ProveExtends(ctx, c, seen, latest); perr != nil {
+		return nil, perr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("服务器的检查点不成立：%w", err)
+	}
+	return latest, nil
 }
 
 // ReasonUnprovable is the reason (google.rpc.ErrorInfo) of the server's

@@ -108,14 +108,7 @@ func (s *server) receiptCheck(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.callContext(r)
 	defer cancel()
 	logs := ruqiv1.NewLogServiceClient(s.cfg.API)
-	cur, err := logs.GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
-	var latest = got.Checkpoint
-	if err == nil {
-		latest, err = v.Checkpoint([]byte(cur.GetCheckpoint()))
-	}
-	if err == nil {
-		err = tlog.ProveExtends(ctx, logs, got.Checkpoint, latest)
-	}
+	latest, err := v.LatestExtends(ctx, logs, got.Checkpoint)
 	if ne := (*tlog.NotExtendedError)(nil); errors.As(err, &ne) {
 		render(w, http.StatusOK, "receiptcheck", "核验存证", receiptCheckData{
 			Banner: badBanner("日志被改写", "存证本身成立，但服务器现在的日志不再包含存证所见的日志："+ne.Error()+"。请保存本存证，报告司法局。"),
