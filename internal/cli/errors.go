@@ -226,6 +226,8 @@ func fmtMetadata(md map[string]string) string {
 // retry hint would tell the officer it may have taken effect (an operator's
 // trial, 2026-12-05).
 var refusedBeforeWriting = map[string]bool{"COORDINATOR_UNAVAILABLE": true, "REGISTRATION_RESEEDED": true, "POLICY_DIFFERS": true, "REDIS_OF_ANOTHER_STORE": true,
+	// A matching run that other runs overtook each time it decided.
+	"MATCHING_CONTENDED": true,
 	// Refused at sign-in, before any handler (any call, not only a
 	// registration).
 	"TOKEN_CHECK_UNAVAILABLE": true}

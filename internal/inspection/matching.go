@@ -235,6 +235,30 @@ func OpenProposals(r store.Reader, now time.Time) (func(uscc, agency string, sta
 	}, nil
 }
 
+// proposedTo names an open proposal (ProposalAsOf at now) that already
+// takes agency to enterprise uscc on a day within [start, end), as
+// OpenProposals says for a run's read, or "" if none: read in the writing
+// transaction, from the agency's own proposals.
+func proposedTo(r store.Reader, now time.Time, uscc, agency string, start, end time.Time) (string, error) {
+	found := ""
+	err := store.Each(500, func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) { return r.ProposalsOfAgency(agency, pg) },
+		(*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
+			if found != "" || pr.GetEnterpriseUscc() != uscc || ProposalAsOf(pr, now).GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+				return nil
+			}
+			if !pr.GetWindowStart().AsTime().Before(end) || !pr.GetWindowEnd().AsTime().After(start) {
+				return nil
+			}
+			for _, m := range pr.GetMembers() {
+				if m.GetAgencyId() == agency && m.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED {
+					found = pr.GetId()
+				}
+			}
+			return nil
+		})
+	return found, err
+}
+
 // ProposalID names a proposal after its enterprise and its members' plans,
 // so that matching the same plans again proposes nothing new.
 func ProposalID(uscc string, members []matching.Member) string {
@@ -247,19 +271,47 @@ func ProposalID(uscc string, members []matching.Member) string {
 	return "MAT-" + base32.StdEncoding.EncodeToString(sum[:10])
 }
 
+// ErrProposalsMoved is Propose's refusal of proposals decided from a read
+// that another run's proposals have since overtaken: match again.
+var ErrProposalsMoved = errors.New("inspection: open proposals changed since the matching run read them")
+
 // Propose stores the proposals of a matching run that are new, with an
 // event each, and returns them. triggers gives a case-triggered plan's
 // trigger reference.
+//
+// The run decided them from a read made before (matching.Input.Proposed,
+// OpenProposals): a member whose agency an open proposal stored since then
+// takes to the enterprise in its plan's period makes it ErrProposalsMoved,
+// and nothing is written. Two runs at once, one reading before a third
+// agency's coverage and one after, each stored its proposal, so two
+// agencies had two open proposals for one enterprise on the same days.
 func Propose(tx store.Tx, p auth.Principal, now time.Time, props []matching.Proposal, triggers func(agency, plan string) string) ([]*ruqiv1.JointVisitProposal, error) {
 	j := journal(tx, p, now)
 	var out []*ruqiv1.JointVisitProposal
+	var fresh []matching.Proposal
 	for _, mp := range props {
-		id := ProposalID(mp.USCC, mp.Members)
-		if _, err := tx.Proposal(id); err == nil {
+		if _, err := tx.Proposal(ProposalID(mp.USCC, mp.Members)); err == nil {
 			continue
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
+		fresh = append(fresh, mp)
+	}
+	// Checked against the stored proposals before any of the run's is
+	// written.
+	for _, mp := range fresh {
+		for _, m := range mp.Members {
+			taken, err := proposedTo(tx, now, mp.USCC, m.AgencyID, m.Start, m.End)
+			if err != nil {
+				return nil, err
+			}
+			if taken != "" {
+				return nil, fmt.Errorf("%w: %s already takes %s to %s", ErrProposalsMoved, taken, m.AgencyID, mp.USCC)
+			}
+		}
+	}
+	for _, mp := range fresh {
+		id := ProposalID(mp.USCC, mp.Members)
 		rec := &ruqiv1.JointVisitProposal{
 			Id: id, EnterpriseUscc: mp.USCC, RegionCode: RegionOf(tx, mp.USCC), LeadAgencyId: mp.Lead,
 			WindowStart: timestamppb.New(mp.WindowStart), WindowEnd: timestamppb.New(mp.WindowEnd),

@@ -81,6 +81,10 @@ type Member struct {
 	Type     ruqiv1.InspectionType
 	Exempt   bool
 	Items    []*ruqiv1.CheckItem
+	// Start and End are the member plan's period, in which an open
+	// proposal already taking its agency to the enterprise leaves it out
+	// (Input.Proposed): the write checks that again (inspection.Propose).
+	Start, End time.Time
 }
 
 // Left is a plan that covers the enterprise in the period but is not in the
@@ -331,7 +335,8 @@ func propose(in Input, zone *time.Location, uscc string, g *group, res *Result) 
 				counts.Visits++
 			}
 		}
-		p.Members = append(p.Members, Member{PlanID: c.PlanID, AgencyID: c.AgencyID, Type: c.Type, Exempt: c.Exempt(), Items: c.Items})
+		p.Members = append(p.Members, Member{PlanID: c.PlanID, AgencyID: c.AgencyID, Type: c.Type, Exempt: c.Exempt(), Items: c.Items,
+			Start: c.Start, End: c.End})
 	}
 	for _, i := range g.dups {
 		p.Left = append(p.Left, Left{PlanID: in.Plans[i].PlanID, AgencyID: in.Plans[i].AgencyID, Duplicate: true})

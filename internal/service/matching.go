@@ -70,6 +70,43 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 	}
 	p := principal(ctx)
 	var (
+		res  matching.Result
+		made []*ruqiv1.JointVisitProposal
+	)
+	// The proposals are decided in a read, outside the one writer, and
+	// checked against the open proposals again where they are written
+	// (inspection.Propose): a run that another's proposals overtook
+	// meanwhile decides again.
+	for attempt := 1; ; attempt++ {
+		var err error
+		res, made, err = s.match(ctx, p, now, from, to)
+		if !errors.Is(err, inspection.ErrProposalsMoved) {
+			if err != nil {
+				return nil, toStatus(ctx, err)
+			}
+			break
+		}
+		if attempt == matchAttempts {
+			return nil, toStatus(ctx, domain.Unavailablef("MATCHING_CONTENDED", "其他撮合同时在提议同一批计划，本次未生成提议，请稍后重试"))
+		}
+	}
+	resp := &ruqiv1.RunMatchingResponse{Proposals: made, EnterprisesCovered: int32(res.Covered), PlansCappedOut: int32(res.CappedOut)}
+	for _, c := range res.Capped[:min(len(res.Capped), MaxCappedListed)] {
+		resp.CappedOut = append(resp.CappedOut, &ruqiv1.CappedPlan{EnterpriseUscc: c.USCC, AgencyId: c.AgencyID, PlanId: c.PlanID,
+			Rule: c.Cap.Rule, Limit: int32(c.Cap.Limit), Count: int32(c.Cap.Count), Period: c.Cap.Period, Message: cappedMessage(c.Cap)})
+	}
+	return resp, nil
+}
+
+// matchAttempts bounds the times one RunMatching decides its proposals
+// again because another run's were stored meanwhile.
+const matchAttempts = 5
+
+// match decides a run's proposals from one read and stores the new ones;
+// inspection.ErrProposalsMoved means another run's proposals overtook the
+// read, and nothing was stored.
+func (s *Service) match(ctx context.Context, p auth.Principal, now, from, to time.Time) (matching.Result, []*ruqiv1.JointVisitProposal, error) {
+	var (
 		res   matching.Result
 		props []matching.Proposal
 	)
@@ -108,7 +145,7 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 		return serr
 	})
 	if err != nil {
-		return nil, toStatus(ctx, err)
+		return res, nil, err
 	}
 	var made []*ruqiv1.JointVisitProposal
 	err = s.store.Update(ctx, func(tx store.Tx) error {
@@ -123,15 +160,7 @@ func (ms *matchingServer) RunMatching(ctx context.Context, req *ruqiv1.RunMatchi
 		made, err = inspection.Propose(tx, p, now, props, triggers)
 		return err
 	})
-	if err != nil {
-		return nil, toStatus(ctx, err)
-	}
-	resp := &ruqiv1.RunMatchingResponse{Proposals: made, EnterprisesCovered: int32(res.Covered), PlansCappedOut: int32(res.CappedOut)}
-	for _, c := range res.Capped[:min(len(res.Capped), MaxCappedListed)] {
-		resp.CappedOut = append(resp.CappedOut, &ruqiv1.CappedPlan{EnterpriseUscc: c.USCC, AgencyId: c.AgencyID, PlanId: c.PlanID,
-			Rule: c.Cap.Rule, Limit: int32(c.Cap.Limit), Count: int32(c.Cap.Count), Period: c.Cap.Period, Message: cappedMessage(c.Cap)})
-	}
-	return resp, nil
+	return res, made, err
 }
 
 // MaxCappedListed bounds the plans a run names as left out by a cap
