@@ -152,6 +152,11 @@ type Registration struct {
 	// Matched is set for a registration of an accepted proposal (拼团): if
 	// it joins the visit, it is a visit avoided by matching (report.Matched).
 	Matched bool
+	// Stands, if set, checks in the writing transaction that the
+	// acceptance this registration carries out still stands
+	// (AcceptanceStands): checked only before, an officer struck off
+	// between that check and this write had the part registered as them.
+	Stands func(store.Reader) error
 	// Policy is the digest of the policies the decision applied
 	// (coord.Policies.Digest; 0: not checked).
 	Policy int64
@@ -200,6 +205,12 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 	chk, err := CheckRegistration(tx, p, in.Request)
 	if err != nil {
 		return Registered{}, err
+	}
+	if in.Stands != nil {
+		// Past the read cache: the officer as this transaction reads it.
+		if err := in.Stands(store.Uncached(tx)); err != nil {
+			return Registered{}, err
+		}
 	}
 	if rid := in.Request.GetRequestId(); rid != "" {
 		// A derived id taken by another request (a hash collision, or a

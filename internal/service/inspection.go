@@ -37,12 +37,14 @@ type inspectionServer struct {
 // If that write fails, the coordinator's reservation is released; once it
 // commits, the reservation is confirmed.
 func (is *inspectionServer) RegisterInspection(ctx context.Context, req *ruqiv1.RegisterInspectionRequest) (*ruqiv1.RegisterInspectionResponse, error) {
-	return is.register(ctx, req, false)
+	return is.register(ctx, req, nil)
 }
 
 // register is RegisterInspection's path, also taken by each agency's part of
-// an accepted proposal (拼团, matched), as the principal that accepted it.
-func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, matched bool) (*ruqiv1.RegisterInspectionResponse, error) {
+// an accepted proposal (拼团, matched), as the principal that accepted it;
+// stands, for such a part, checks that the acceptance still stands
+// (inspection.AcceptanceStands), again in the writing transaction.
+func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, stands func(store.Reader) error) (*ruqiv1.RegisterInspectionResponse, error) {
 	s := is.s
 	now := s.now()
 	late := domain.IsLateRecord(req)
@@ -116,7 +118,7 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		return h
 	}
 	for attempt := 1; ; attempt++ {
-		resp, fence, err := is.decideAndWrite(ctx, req, matched, now, ins, held(), chk)
+		resp, fence, err := is.decideAndWrite(ctx, req, stands, now, ins, held(), chk)
 		if err == nil && attempt > 1 {
 			// Decided again after its state was rebuilt, the plan may hold
 			// a visit it was handed while being written, as a plan that
@@ -193,7 +195,7 @@ const fencedAttempts = 6
 // reservation, if the new state kept it, stays for the next decision of
 // the same plan), and fence is then the decision's. plan is held pending
 // (register's held).
-func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, matched bool, now time.Time,
+func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, stands func(store.Reader) error, now time.Time,
 	ins *ruqiv1.Inspection, plan coord.Plan, chk inspection.Checked) (_ *ruqiv1.RegisterInspectionResponse, fence int64, _ error) {
 	s := is.s
 	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now)
@@ -302,7 +304,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 			replayed = done && err == nil
 			return err
 		}
-		r, err := inspection.Register(tx, principal(ctx), now, inspection.Registration{Request: req, Inspection: ins, Decision: d, Issue: s.issuer(signed), Matched: matched, Policy: s.policyDigest})
+		r, err := inspection.Register(tx, principal(ctx), now, inspection.Registration{Request: req, Inspection: ins, Decision: d, Issue: s.issuer(signed), Matched: stands != nil, Stands: stands, Policy: s.policyDigest})
 		if err != nil {
 			return err
 		}

@@ -379,7 +379,13 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 		// The acceptance must still stand: an officer struck off since
 		// accepting registers nothing (a red-team trial: the visit was
 		// registered as an officer whose certificate had been revoked).
-		err := s.store.View(ctx, func(r store.Reader) error { return inspection.AcceptanceStands(r, pr.GetId(), m, s.now()) })
+		// Checked here, to refuse before asking the coordinator, and again
+		// in the registration's write (a review of races: struck off in
+		// between, the part was registered as the officer).
+		stands := func(r store.Reader) error {
+			return inspection.AcceptanceStands(r, pr.GetId(), m, s.now())
+		}
+		err := s.store.View(ctx, stands)
 		var lapsed *domain.Error
 		switch {
 		case errors.As(err, &lapsed):
@@ -389,7 +395,7 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 			return nil, err // the store unreachable: the proposal stays open
 		}
 		as := auth.WithPrincipal(ctx, auth.Principal{Role: m.GetAnsweredByRole(), Subject: m.GetAnsweredBySubject()})
-		r, err := is.register(as, rreq, true)
+		r, err := is.register(as, rreq, stands)
 		switch status.Code(err) {
 		case codes.OK:
 			regs = append(regs, inspection.MemberRegistration{AgencyID: m.GetAgencyId(), InspectionID: r.GetInspection().GetId(), JointID: r.GetJointInspection().GetId(),
