@@ -208,55 +208,53 @@ func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) 
 // Proposals have no index by state, so all are read, as the hourly
 // settling reads them.
 func OpenProposals(r store.Reader, now time.Time) (func(uscc, agency string, start, end time.Time) bool, error) {
-	type day struct{ start, end time.Time }
-	open := map[string][]day{}
+	open := openProposals{}
 	err := store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
-		if ProposalAsOf(pr, now).GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
-			return nil
-		}
-		for _, m := range pr.GetMembers() {
-			if m.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED {
-				k := pr.GetEnterpriseUscc() + "|" + m.GetAgencyId()
-				open[k] = append(open[k], day{pr.GetWindowStart().AsTime(), pr.GetWindowEnd().AsTime()})
-			}
-		}
+		open.add(pr, now)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return func(uscc, agency string, start, end time.Time) bool {
-		for _, d := range open[uscc+"|"+agency] {
-			if d.start.Before(end) && d.end.After(start) {
-				return true
-			}
-		}
-		return false
+		return open.taking(uscc, agency, start, end) != ""
 	}, nil
 }
 
-// proposedTo names an open proposal (ProposalAsOf at now) that already
-// takes agency to enterprise uscc on a day within [start, end), as
-// OpenProposals says for a run's read, or "" if none: read in the writing
-// transaction, from the agency's own proposals.
-func proposedTo(r store.Reader, now time.Time, uscc, agency string, start, end time.Time) (string, error) {
-	found := ""
-	err := store.Each(500, func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) { return r.ProposalsOfAgency(agency, pg) },
-		(*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
-			if found != "" || pr.GetEnterpriseUscc() != uscc || ProposalAsOf(pr, now).GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
-				return nil
-			}
-			if !pr.GetWindowStart().AsTime().Before(end) || !pr.GetWindowEnd().AsTime().After(start) {
-				return nil
-			}
-			for _, m := range pr.GetMembers() {
-				if m.GetAgencyId() == agency && m.GetAnswer() != ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED {
-					found = pr.GetId()
-				}
-			}
-			return nil
-		})
-	return found, err
+// openProposals indexes open proposals by enterprise and member agency
+// ("uscc|agency"), for OpenProposals' read and Propose's write.
+type openProposals map[string][]openProposal
+
+type openProposal struct {
+	id         string
+	start, end time.Time
+}
+
+// add indexes pr under each member that has not declined, if pr is open at
+// now; a proposal added again is indexed once.
+func (o openProposals) add(pr *ruqiv1.JointVisitProposal, now time.Time) {
+	if ProposalAsOf(pr, now).GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+		return
+	}
+	for _, m := range pr.GetMembers() {
+		k := pr.GetEnterpriseUscc() + "|" + m.GetAgencyId()
+		if m.GetAnswer() == ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED ||
+			slices.ContainsFunc(o[k], func(d openProposal) bool { return d.id == pr.GetId() }) {
+			continue
+		}
+		o[k] = append(o[k], openProposal{pr.GetId(), pr.GetWindowStart().AsTime(), pr.GetWindowEnd().AsTime()})
+	}
+}
+
+// taking names an open proposal that takes agency to enterprise uscc on a
+// day within [start, end), or "" if none.
+func (o openProposals) taking(uscc, agency string, start, end time.Time) string {
+	for _, d := range o[uscc+"|"+agency] {
+		if d.start.Before(end) && d.end.After(start) {
+			return d.id
+		}
+	}
+	return ""
 }
 
 // ProposalID names a proposal after its enterprise and its members' plans,
@@ -298,14 +296,20 @@ func Propose(tx store.Tx, p auth.Principal, now time.Time, props []matching.Prop
 		fresh = append(fresh, mp)
 	}
 	// Checked against the stored proposals before any of the run's is
-	// written.
+	// written: each member agency's proposals read once, in this
+	// transaction (the writer's), where the whole list was read per member.
+	open, read := openProposals{}, map[string]bool{}
 	for _, mp := range fresh {
 		for _, m := range mp.Members {
-			taken, err := proposedTo(tx, now, mp.USCC, m.AgencyID, m.Start, m.End)
-			if err != nil {
-				return nil, err
+			if !read[m.AgencyID] {
+				read[m.AgencyID] = true
+				err := store.Each(500, func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) { return tx.ProposalsOfAgency(m.AgencyID, pg) },
+					(*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error { open.add(pr, now); return nil })
+				if err != nil {
+					return nil, err
+				}
 			}
-			if taken != "" {
+			if taken := open.taking(mp.USCC, m.AgencyID, m.Start, m.End); taken != "" {
 				return nil, fmt.Errorf("%w: %s already takes %s to %s", ErrProposalsMoved, taken, m.AgencyID, mp.USCC)
 			}
 		}
