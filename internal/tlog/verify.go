@@ -277,7 +277,11 @@ func (v *Verifier) Receipt(rc *ruqiv1.Receipt) (*VerifiedReceipt, error) {
 		return nil, errors.New("存证中没有事件")
 	}
 	if !bytes.Equal(store.EventHash(e.GetPrevHash(), e), e.GetHash()) {
-		return nil, fmt.Errorf("事件 %d 的内容与其哈希不符（存证被改动）", e.GetSeq())
+		// Which was changed cannot be told from here: the file, or, in a
+		// receipt fetched again, the server's record of the event under
+		// its kept hash (an audit trial, 2026-12-07: only the file was
+		// named).
+		return nil, fmt.Errorf("事件 %d 的内容与其哈希不符：存证被改动（存证文件被编辑过，或出具它的服务器的事件记录被改写）", e.GetSeq())
 	}
 	if rc.GetLeafIndex() != e.GetSeq()-1 {
 		return nil, fmt.Errorf("存证的叶序号 %d 与事件序号 %d 不符", rc.GetLeafIndex(), e.GetSeq())
