@@ -50,7 +50,9 @@
 // clock, a day after the write; the hash expires when no plan is open and no
 // count is live any more (and at least a day after the last write). An
 // enterprise whose hash is gone, or was never written, is seeded again from
-// the store before its next decision.
+// the store before its next decision, and so is one whose hash lists a
+// counter live on Redis's clock whose key is gone (evicted under maxmemory):
+// read as 0, it would let plans past their cap.
 //
 // Redis unreachable (refused, timed out, connection lost) or unable to serve
 // (loading, failover) gives an error wrapping coord.ErrUnavailable.

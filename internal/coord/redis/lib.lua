@@ -212,6 +212,28 @@ local function loadState()
 		end
 	end
 	st.v0, st.o0 = st.v, st.o
+	-- A live counter whose key is gone (evicted: maxmemory with a
+	-- volatile-* or allkeys-* policy, and every counter key has an expiry)
+	-- would read as 0 and let a plan past its cap: the state is a partial
+	-- loss, not seeded, and seed.lua replaces it from the store. Only
+	-- counters whose logical expiry is still ahead of Redis's clock are
+	-- asked for: their keys expire no sooner, while a lapsed one's key may
+	-- be collected before the next prune drops its field.
+	if st.seeded then
+		local keys = {}
+		for name, exp in pairs(st.counts) do
+			if exp > wall() then
+				table.insert(keys, counterKey(name))
+			end
+		end
+		for i = 1, #keys, CHUNK do
+			local last = math.min(i + CHUNK - 1, #keys)
+			if redis.call('EXISTS', unpack(keys, i, last)) ~= last - i + 1 then
+				st.seeded = false
+				break
+			end
+		end
+	end
 	return st
 end
 

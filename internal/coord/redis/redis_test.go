@@ -10,6 +10,7 @@ import (
 	"net"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1308,4 +1309,47 @@ func waitLink(t *testing.T, c *goredis.Client) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("replication link never up")
+}
+
+// TestCounterKeyLost_SeedsAgain: Redis drops one counter key of an
+// enterprise whose state hash stays, as an eviction does (maxmemory with a
+// volatile-* or allkeys-* policy, the default of managed Redis services:
+// every counter key has an expiry); the state is seeded again from the
+// store, and the agency's third plan of the year is still capped. Before,
+// the missing key read as a count of 0 and the plan was accepted (an
+// operator's trial, 2026-12-07: two registrations over the cap).
+func TestCounterKeyLost_SeedsAgain(t *testing.T) {
+	srv := redistest.Start(t)
+	rec := coordtest.NewRecord()
+	c := dial(t, srv, rec.Seed)
+	uscc := freshUSCC()
+	pol := coord.Policy{Zone: coordtest.Beijing, AgencyPerYear: ptr(2)}
+	// Next year's, on Redis's clock too: a counter whose period Redis's
+	// clock has passed may be collected and is not asked for.
+	year := strconv.Itoa(time.Now().Year() + 1)
+	now := at(year + "-01-10 09:00")
+	for i, day := range []string{year + "-01-12", year + "-01-13"} {
+		p := coord.Plan{InspectionID: fmt.Sprintf("INS-E-%d", i), AgencyID: "AG-1", USCC: uscc, Start: at(day + " 09:00"), End: at(day + " 10:00"), Grade: "B"}
+		d, err := c.Decide(ctx, p, pol, now)
+		if err != nil || d.Outcome != coord.Accepted {
+			t.Fatalf("%s: %+v %v", p.InspectionID, d, err)
+		}
+		rec.Apply(p, d)
+	}
+
+	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { _ = client.Close() })
+	key := "ruqi:{" + uscc + "}:c:a:AG-1:y:" + year
+	if n, err := client.Unlink(ctx, key).Result(); err != nil || n != 1 {
+		t.Fatalf("unlink %s: %d %v", key, n, err)
+	}
+
+	third := coord.Plan{InspectionID: "INS-E-2", AgencyID: "AG-1", USCC: uscc, Start: at(year + "-01-15 09:00"), End: at(year + "-01-15 10:00"), Grade: "B"}
+	d, err := c.Decide(ctx, third, pol, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Outcome != coord.Capped {
+		t.Fatalf("AG-1's third plan of the year after its counter key was evicted: %v, want capped", d.Outcome)
+	}
 }

@@ -19,8 +19,9 @@
 
 local fence = tonumber(ARGV[4])
 local mark = seededMark()
-if redis.call('HGET', stateKey, '#seeded') == mark then
-	local st = loadState()
+local seeded = redis.call('HGET', stateKey, '#seeded') == mark and loadState()
+if seeded and seeded.seeded then
+	local st = seeded
 	if fence <= st.ep then
 		return 0
 	end
@@ -42,8 +43,9 @@ if redis.call('HGET', stateKey, '#seeded') == mark then
 		return 0
 	end
 end
--- Whatever is there (a state that lacks a stored plan, a partial loss) is
--- not the record.
+-- Whatever is there (a state that lacks a stored plan, a partial loss such
+-- as a counter key evicted, which loadState reads as not seeded) is not the
+-- record.
 dropState()
 
 local st = {plans = {}, counts = {}, v = tonumber(ARGV[1]), o = tonumber(ARGV[2]), ep = 0, x = nil, dirty = {}}
