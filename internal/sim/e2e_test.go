@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -238,9 +239,25 @@ func TestSimulateAgainstServer(t *testing.T) {
 		lc := DefaultLoadConfig()
 		lc.Op, lc.Clients, lc.N, lc.Duration, lc.Codes = op, 4, 120, 0, 20
 		lc.Enterprises, lc.Officers = cfg.Enterprises, cfg.Officers
+		var acked bytes.Buffer
+		if op == OpRegister {
+			lc.Acked = &acked
+		}
 		rep, err := Load(context.Background(), cc, s.admin, lc)
 		if err != nil {
 			t.Fatalf("load %s: %v", op, err)
+		}
+		if op == OpRegister {
+			// Every acknowledged registration is named, and found; an id
+			// the server never acknowledged is said missing.
+			acked.WriteString("INS-NEVER-ACKNOWLEDGED\n")
+			got, err := CheckAcked(context.Background(), cc, s.admin, &acked, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Acked != 121 || got.Found != 120 || fmt.Sprint(got.Missing) != "[INS-NEVER-ACKNOWLEDGED]" {
+				t.Errorf("acknowledged registrations checked: %+v, want 121 named, 120 found, the made-up one missing", got)
+			}
 		}
 		var out bytes.Buffer
 		if err := rep.WriteTable(&out); err != nil {

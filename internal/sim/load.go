@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bufio"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -57,6 +58,13 @@ type LoadConfig struct {
 	// MetricsURL is the server's /metrics, read before and after the run
 	// for the server's CPU time (process_cpu_seconds_total); "" for none.
 	MetricsURL string
+	// Acked, for -op register, is given the id of every registration the
+	// server acknowledged, a line each, as it is acknowledged: what
+	// CheckAcked later holds the store to, after replicas were killed or
+	// the database restarted under the load (an operator's trial,
+	// 2026-12-07: the load tool could not say whether every acknowledged
+	// write was kept).
+	Acked io.Writer
 }
 
 // DefaultLoadConfig is the load tool without flags.
@@ -150,6 +158,8 @@ type loadState struct {
 	base     time.Time
 	lane     int
 	admin    string
+	// acked takes each acknowledged registration's id (LoadConfig.Acked).
+	acked func(id string)
 }
 
 // Load prepares the server (imports the sample directory if it is missing,
@@ -161,7 +171,18 @@ func Load(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, c
 	}
 	prog := orNoProgress(cfg.Progress)
 	c := newClient(cc, cfg.RPCTimeout)
-	st := &loadState{c: c, tok: newTokens(c, adminToken), admin: adminToken}
+	st := &loadState{c: c, tok: newTokens(c, adminToken), admin: adminToken, acked: func(string) {}}
+	var ackErr error
+	if cfg.Acked != nil {
+		var mu sync.Mutex
+		st.acked = func(id string) {
+			mu.Lock()
+			defer mu.Unlock()
+			if _, err := io.WriteString(cfg.Acked, id+"\n"); err != nil && ackErr == nil {
+				ackErr = err
+			}
+		}
+	}
 	st.dir = sample.Directory(sample.Options{Seed: cfg.Seed, Agencies: cfg.Agencies, Officers: cfg.Officers, Enterprises: cfg.Enterprises, RegionCode: cfg.Region})
 	prepared, err := st.prepare(ctx, cfg, adminToken, prog)
 	if err != nil {
@@ -270,6 +291,9 @@ func Load(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, c
 	rep.MinMs, rep.MeanMs, rep.MaxMs = ms(hist.Min()), hist.Mean()/1000, ms(hist.Max())
 	rep.P50Ms, rep.P90Ms = ms(hist.ValueAtQuantile(50)), ms(hist.ValueAtQuantile(90))
 	rep.P99Ms, rep.P999Ms = ms(hist.ValueAtQuantile(99)), ms(hist.ValueAtQuantile(99.9))
+	if ackErr != nil {
+		return rep, fmt.Errorf("记录已确认的报备失败：%w", ackErr)
+	}
 	if ctx.Err() != nil {
 		return rep, fmt.Errorf("压测已中断：%w", ctx.Err())
 	}
@@ -528,6 +552,7 @@ func (st *loadState) one(ctx context.Context, op string, i int64) (string, error
 		if err != nil {
 			return "", err
 		}
+		st.acked(resp.GetInspection().GetId())
 		if resp.GetJointInspection() != nil {
 			return "JOINED", nil
 		}
@@ -594,4 +619,42 @@ func (r *LoadReport) WriteJSON(w io.Writer) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// AckedCheck is what CheckAcked found of the registrations a load run was
+// acknowledged.
+type AckedCheck struct {
+	Acked   int      `json:"acked"`
+	Found   int      `json:"found"`
+	Missing []string `json:"missing,omitempty"`
+}
+
+// CheckAcked asks the server, as the administrator, for every inspection id
+// in r (one a line, as LoadConfig.Acked wrote them): each acknowledged
+// registration must be in the store, whichever replica answered it and
+// whatever was killed since. A call that fails otherwise than NOT_FOUND is
+// an error: nothing is known of that id.
+func CheckAcked(ctx context.Context, cc grpc.ClientConnInterface, adminToken string, r io.Reader, timeout time.Duration) (*AckedCheck, error) {
+	c := newClient(cc, timeout)
+	out := &AckedCheck{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		id := strings.TrimSpace(sc.Text())
+		if id == "" {
+			continue
+		}
+		out.Acked++
+		cctx, cancel := c.as(ctx, adminToken)
+		_, err := c.ins.GetInspection(cctx, &ruqiv1.GetInspectionRequest{InspectionId: id})
+		cancel()
+		switch status.Code(err) {
+		case codes.OK:
+			out.Found++
+		case codes.NotFound:
+			out.Missing = append(out.Missing, id)
+		default:
+			return out, fmt.Errorf("查询检查 %s 失败：%w", id, err)
+		}
+	}
+	return out, sc.Err()
 }

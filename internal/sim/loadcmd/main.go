@@ -17,11 +17,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -52,6 +54,8 @@ func run() int {
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the sample directory")
 	fs.DurationVar(&cfg.RPCTimeout, "timeout", cfg.RPCTimeout, "timeout of each call")
 	fs.StringVar(&cfg.MetricsURL, "metrics", "", "scan: the server's /metrics URL, e.g. http://127.0.0.1:7481/metrics (the server's -metrics-addr): its CPU time over the run is printed against Ed25519's per CPU-second")
+	acked := fs.String("acked", "", "register: append the id of every registration the server acknowledged to `FILE`, a line each, as it is acknowledged")
+	checkAcked := fs.String("check-acked", "", "ask the server for every inspection id in `FILE` (as -acked wrote them) and say which are missing; exit 3 if any is. Nothing is registered")
 	fs.DurationVar(&cfg.Ed25519, "ed25519", cfg.Ed25519, "scan: how long raw Ed25519 verification is measured before and after the run, the limit printed beside the scan rate (0: not measured)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -72,17 +76,33 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "错误：%v\n", err)
 		return 2
 	}
+	if *acked != "" && cfg.Op != sim.OpRegister {
+		fmt.Fprintln(os.Stderr, "错误：-acked 只用于 -op register")
+		return 2
+	}
 	cc, err := grpc.NewClient(*server, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "错误：服务器地址 %q 无效：%v\n", *server, err)
 		return 2
 	}
 	defer cc.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if *checkAcked != "" {
+		return checkAckedFile(ctx, cc, *token, *checkAcked, cfg.RPCTimeout, *jsonOut)
+	}
+	if *acked != "" {
+		f, err := os.OpenFile(*acked, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "错误：打开 -acked 文件失败：%v\n", err)
+			return 2
+		}
+		defer f.Close()
+		cfg.Acked = f
+	}
 	if !*noProgress && sim.IsTerminal(os.Stderr) {
 		cfg.Progress = sim.NewBar(os.Stderr)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	rep, err := sim.Load(ctx, cc, *token, cfg)
 	if rep != nil {
 		if *jsonOut {
@@ -94,6 +114,35 @@ func run() int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "错误：%v\n", err)
 		return 1
+	}
+	return 0
+}
+
+// checkAckedFile is -check-acked: 0 when every acknowledged registration
+// is in the store, 3 when one is missing, 1 when the server could not say.
+func checkAckedFile(ctx context.Context, cc grpc.ClientConnInterface, token, path string, timeout time.Duration, jsonOut bool) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "错误：读取 -check-acked 文件失败：%v\n", err)
+		return 2
+	}
+	defer f.Close()
+	got, err := sim.CheckAcked(ctx, cc, token, f, timeout)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "错误：已核对 %d 条后中止：%v\n", got.Acked, err)
+		return 1
+	}
+	if jsonOut {
+		b, _ := json.MarshalIndent(got, "", "  ")
+		fmt.Println(string(b))
+	} else {
+		fmt.Printf("已确认的报备 %d 条：在库 %d，缺失 %d\n", got.Acked, got.Found, len(got.Missing))
+		for _, id := range got.Missing {
+			fmt.Printf("  缺失 %s\n", id)
+		}
+	}
+	if len(got.Missing) > 0 {
+		return 3
 	}
 	return 0
 }
