@@ -129,7 +129,7 @@ func checkAckedFile(ctx context.Context, cc grpc.ClientConnInterface, token, pat
 	defer f.Close()
 	got, err := sim.CheckAcked(ctx, cc, token, f, timeout)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "错误：已核对 %d 条后中止：%v\n", got.Acked, err)
+		fmt.Fprintf(os.Stderr, "错误：核对到第 %d 条时中止：%v\n", got.Acked, err)
 		return 1
 	}
 	if jsonOut {
