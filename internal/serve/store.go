@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	"github.com/ruqi/ruqi/internal/store/postgres"
@@ -27,7 +29,8 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 		}
 		slog.Info("store: PostgreSQL", "database", where)
 		scheme, rest, _ := strings.Cut(cfg.Store, "://")
-		return postgres.Open(ctx, strings.ToLower(scheme)+"://"+rest, postgres.DefaultOptions())
+		st, err := postgres.Open(ctx, strings.ToLower(scheme)+"://"+rest, postgres.DefaultOptions())
+		return st, loginRefused(err, where)
 	}
 	if err := notAPath(cfg.Store); err != nil {
 		return nil, err
@@ -48,6 +51,24 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 		slog.Warn("store: recovered after a crash: replayed the write-ahead log's transactions after its last checkpoint", "transactions", st.Recovered())
 	}
 	return st, err
+}
+
+// loginRefused says which part of -store to mend when PostgreSQL refuses
+// the login (SQLSTATE class 28: a wrong password or user) or has no such
+// database (3D000); pgx's own words ("failed SASL auth …") named no flag
+// (an operator's trial, 2026-12-07). Other errors pass as they are.
+func loginRefused(err error, where string) error {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		return err
+	}
+	switch {
+	case strings.HasPrefix(pg.Code, "28"):
+		return fmt.Errorf("PostgreSQL at %s refused the login (%s, SQLSTATE %s): check the user and password of -store / RUQI_STORE (postgres://user:password@host:port/db, or the password in ~/.pgpass or PGPASSWORD, never on a command line others can read)", where, pg.Message, pg.Code)
+	case pg.Code == "3D000":
+		return fmt.Errorf("PostgreSQL at %s has no such database (%s): create it (createdb, owned by the user of -store) or mend the database name in -store / RUQI_STORE", where, pg.Message)
+	}
+	return err
 }
 
 func isPostgresURL(s string) bool {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,28 @@ func TestStoreLog_HeadAndHashAtAgree(t *testing.T) {
 			if past, err := l.HashAt(ctx, seq+1); err != nil || past != nil {
 				t.Fatalf("%s: HashAt past the head: %x %v", name, past, err)
 			}
+		}
+	}
+}
+
+// PostgreSQL refusing the login or lacking the database names what in
+// -store to mend, without the password; pgx's words ("failed SASL auth")
+// named no flag (an operator's trial, 2026-12-07).
+func TestOpenStore_PostgresRefusalNamesTheFlag(t *testing.T) {
+	srv := pgtest.Start(t)
+	good := srv.URL("postgres")
+	for _, c := range []struct{ name, url, want string }{
+		{"no such user", strings.Replace(good, "postgres@", "nobody:s3cret@", 1), "refused the login"},
+		{"no such database", strings.Replace(good, "/postgres?", "/nodb?", 1), "no such database"},
+	} {
+		st, err := openStore(context.Background(), Config{DataDir: t.TempDir(), Store: c.url})
+		if err == nil {
+			st.Close()
+			t.Errorf("%s: opened", c.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "-store") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: %v; want %q, the flag named and no password", c.name, err, c.want)
 		}
 	}
 }
