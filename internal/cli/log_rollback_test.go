@@ -194,3 +194,73 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// A checkpoint saved as seen without a witness policy (or under another
+// one) is held to the log's key only: the policy the server publishes was
+// added (ruqi keys fetch takes it), and every later `log verify` ended with
+// "上次保存的检查点 … 不成立：检查点的见证签名不足" (exit 1) until the state
+// file, and with it what the log is held to, was deleted. The server's
+// latest checkpoint still has to meet the policy, and extend the saved one.
+func TestLogVerify_WitnessPolicyAdded_SavedCheckpointStillHeld(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wskey, wvkey, err := note.GenerateKey(rand.Reader, "sifaju.test/witness")
+	if err != nil {
+		t.Fatal(err)
+	}
+	witnessSigner, err := fnote.NewSignerForCosignatureV1(wskey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logVerifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policy")
+	if err := os.WriteFile(policy, []byte("witness w1 "+wvkey+" http://127.0.0.1:9\nquorum w1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := tlog.New(skey)
+	root := func(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
+	state := filepath.Join(dir, "checkpoint")
+	run := func(size uint64, r []byte, withPolicy bool) (int, string) {
+		t.Helper()
+		n, err := l.Sign(size, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"--server", "passthrough:///bufnet", "log", "verify", "--log-key", vkey, "--state", state}
+		if withPolicy {
+			opened, err := note.Open(n, note.VerifierList(logVerifier))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err = note.Sign(opened, witnessSigner); err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "--witness-policy", policy)
+		}
+		lis := bufconn.Listen(1 << 20)
+		srv := grpc.NewServer()
+		ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: size, note: n})
+		go srv.Serve(lis)
+		defer srv.Stop()
+		a, out, errOut := testApp(nil)
+		a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+		code := a.run(args)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run(5, root("five"), false); code != exitOK {
+		t.Fatalf("first run, no policy: exit %d %s", code, out)
+	}
+	// The same tree, cosigned now (rollbackLog proves no growth).
+	if code, out := run(5, root("five"), true); code != exitOK || !strings.Contains(out, "规模仍为 5") {
+		t.Errorf("policy added, the saved tree cosigned: exit %d, want %d and \"规模仍为 5\":\n%s", code, exitOK, out)
+	}
+	if code, out := run(3, root("three"), true); code != exitNotValid || !strings.Contains(out, "日志被回退") {
+		t.Errorf("rolled back under the policy: exit %d, want %d and \"日志被回退\":\n%s", code, exitNotValid, out)
+	}
+}
