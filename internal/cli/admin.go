@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -48,7 +49,9 @@ FILE 以 .ndjson 或 .jsonl 结尾时逐行读取（每行一条记录，如 {"e
 每 --chunk 条发送一批，适合一个省的名录（数百万家企业）。执法人员和检查事项须排在其所属部门之后。
 每批导入后进度记在 FILE.progress：中断后再次运行同一命令即从中断处继续，加 --restart 则从头导入。
 
-名录文件须为 UTF-8 编码；不是时（如 Excel 以 GBK 导出）指出第一处的行、列和记录，不导入。`,
+名录文件须为 UTF-8 编码（可带 BOM）；不是时（如 Excel 以 GBK 导出）指出第一处的行、列和记录，不导入。
+NDJSON 中被服务器拒绝的记录指出其行号；导入中途停止时说明已导入到第几行、如何继续。
+文件改动后（如改正了一行）再次运行则从头导入，已导入的记录按编号更新，不会重复。`,
 		Example: `  ruqi admin import testdata/sample/directory.json
   ruqi admin import province-directory.ndjson --chunk 5000`,
 		Args: exactArgs(1, "名录文件"),
@@ -102,6 +105,7 @@ func readDirectory(path string) (*ruqiv1.Directory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("读取名录文件失败：%w", err)
 	}
+	b = bytes.TrimPrefix(b, utf8BOM) // as Notepad and Excel write UTF-8
 	if err := directoryNotUTF8(path, b); err != nil {
 		return nil, err
 	}

@@ -9,13 +9,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/sim"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -86,7 +90,7 @@ func isNDJSON(path string) bool {
 	return strings.HasSuffix(p, ".ndjson") || strings.HasSuffix(p, ".jsonl")
 }
 
-func (a *app) importStream(ctx context.Context, path string, chunk int, restart, showProgress bool) error {
+func (a *app) importStream(ctx context.Context, path string, chunk int, restart, showProgress bool) (err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("读取名录文件失败：%w", err)
@@ -108,7 +112,13 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	statePath := path + ".progress"
 	st := importProgress{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Target: target}
 	if !restart {
-		if prev, ok := readImportProgress(statePath); ok && prev.Size == st.Size && prev.ModTime == st.ModTime {
+		prev, ok := readImportProgress(statePath)
+		if ok && (prev.Size != st.Size || prev.ModTime != st.ModTime) {
+			// Said, not silent: an operator who corrected a line
+			// expected the import to go on where it stopped.
+			fmt.Fprintf(a.stderr, "名录文件在 %s 记下的进度之后有改动（大小或修改时间不同）：从头导入（已导入的记录按编号更新，不会重复）\n", statePath)
+		}
+		if ok && prev.Size == st.Size && prev.ModTime == st.ModTime {
 			if prev.Target != target {
 				return fmt.Errorf("%s 记录的是导入另一台服务器（或已重建的数据）的进度：继续导入会漏掉前面的记录。请加 --restart 从头导入", statePath)
 			}
@@ -133,19 +143,27 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	// import's time) overlaps the server's writing of the one before. The
 	// position saved for resuming moves only past a batch the server has
 	// imported.
-	type ready struct {
-		batch   *ruqiv1.Directory
-		records int
-		line    int
-		offset  int64
-	}
-	batches := make(chan ready, 1)
+	batches := make(chan importBatch, 1)
 	sent := make(chan error, 1)
+	// Once the sender runs, every way out says what the store holds of the
+	// file and how to go on (a refused batch, a bad line, Ctrl-C, a server
+	// gone): st is the sender's until it has stopped, which every return
+	// below waits for.
+	defer func() {
+		if err != nil {
+			a.afterError = importedSoFar(path, statePath, st)
+		}
+	}()
 	go func() {
 		for b := range batches {
 			resp, err := a.importChunk(ctx, cc, b.batch)
 			if err != nil {
-				sent <- fmt.Errorf("第 %d 行之前的一批（%d 条）导入失败：%w", b.line, b.records, err)
+				if ctx.Err() != nil {
+					err = ctx.Err() // Ctrl-C: said as such
+				} else {
+					err = b.refused(path, err)
+				}
+				sent <- err
 				return
 			}
 			st.Done[0] += resp.GetAgencies()
@@ -166,18 +184,19 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	finish := func() error { close(batches); return <-sent }
 
 	r := bufio.NewReaderSize(f, 64<<10)
-	batch := &ruqiv1.Directory{}
-	records, line, offset := 0, st.Line, st.Offset
+	line, offset := st.Line, st.Offset
+	batch := importBatch{batch: &ruqiv1.Directory{}, first: line + 1}
 	send := func() error {
-		if records == 0 {
+		if batch.records() == 0 {
 			return nil
 		}
+		batch.line, batch.offset = line, offset
 		select {
-		case batches <- ready{batch: batch, records: records, line: line, offset: offset}:
+		case batches <- batch:
 		case err := <-sent: // the sender stopped on an error
 			return err
 		}
-		batch, records = &ruqiv1.Directory{}, 0
+		batch = importBatch{batch: &ruqiv1.Directory{}, first: line + 1}
 		return nil
 	}
 	for {
@@ -190,13 +209,20 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 		}
 		line++
 		offset += int64(len(raw))
-		if t := bytes.TrimSpace(raw); len(t) > 0 {
-			if err := addDirectoryLine(batch, t); err != nil {
+		t := raw
+		if offset == int64(len(raw)) {
+			// A byte order mark, as Windows' Notepad and Excel's "UTF-8"
+			// put before the text of a UTF-8 file: the first line was
+			// refused with "invalid character 'ï' looking for beginning
+			// of value" (an operator's trial, 2026-12-07).
+			t = bytes.TrimPrefix(t, utf8BOM)
+		}
+		if t := bytes.TrimSpace(t); len(t) > 0 {
+			if err := batch.add(t, line); err != nil {
 				return errors.Join(fmt.Errorf("名录文件 %s 第 %d 行：%w", path, line, err), finish())
 			}
-			records++
 		}
-		if records >= chunk {
+		if batch.records() >= chunk {
 			if err := send(); err != nil {
 				return err
 			}
@@ -217,6 +243,95 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	a.printer().Imported(&ruqiv1.Directory{}, &ruqiv1.ImportDirectoryResponse{
 		Agencies: st.Done[0], Officers: st.Done[1], Enterprises: st.Done[2], CheckItems: st.Done[3]})
 	return nil
+}
+
+// utf8BOM is the byte order mark some programs write before UTF-8 text.
+var utf8BOM = []byte("\xEF\xBB\xBF")
+
+// importBatch is one batch of an NDJSON directory with the lines its
+// records came from, so that a record the server refuses is named by its
+// line (its ErrorInfo names the kind and the place in the batch:
+// service.directoryFault).
+type importBatch struct {
+	batch *ruqiv1.Directory
+	lines map[string][]int // record kind → the line of each record of that kind, in order
+	first int              // the batch's first line
+	line  int              // its last line
+	// offset is where the file goes on after it.
+	offset int64
+}
+
+func (b *importBatch) records() int {
+	n := 0
+	for _, l := range b.lines {
+		n += len(l)
+	}
+	return n
+}
+
+// add reads the record of one line into the batch.
+func (b *importBatch) add(raw []byte, line int) error {
+	d := b.batch
+	before := [4]int{len(d.Agencies), len(d.Officers), len(d.Enterprises), len(d.CheckItems)}
+	if err := addDirectoryLine(d, raw); err != nil {
+		return err
+	}
+	if b.lines == nil {
+		b.lines = map[string][]int{}
+	}
+	for i, kind := range []string{domain.RecordAgency, domain.RecordOfficer, domain.RecordEnterprise, domain.RecordCheckItem} {
+		if after := [4]int{len(d.Agencies), len(d.Officers), len(d.Enterprises), len(d.CheckItems)}[i]; after > before[i] {
+			b.lines[kind] = append(b.lines[kind], line)
+		}
+	}
+	return nil
+}
+
+// refused says why the server did not import the batch: a record it
+// refused by the line of the file it is on, anything else by the batch's
+// lines. A status stays a status (its code and reason are printed as any
+// call's), with the file's place before the server's words; it was
+// "第 6000 行之前的一批（2000 条）导入失败：rpc error: code = InvalidArgument
+// desc = 行政区划代码应为6位数字：\"\"", which named neither the record nor
+// its line (an operator's trial, 2026-12-07).
+func (b *importBatch) refused(path string, err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return fmt.Errorf("名录文件 %s 第 %d–%d 行这一批（%d 条）导入失败：%w", path, b.first, b.line, b.records(), err)
+	}
+	info := errorInfo(st)
+	if info == nil {
+		return err // gRPC's own (the connection, Ctrl-C): printError says it in Chinese
+	}
+	where := fmt.Sprintf("名录文件 %s 第 %d–%d 行这一批（%d 条）未导入", path, b.first, b.line, b.records())
+	md := info.GetMetadata()
+	if i, err := strconv.Atoi(md["index"]); err == nil && i >= 0 && i < len(b.lines[md["record"]]) {
+		where = fmt.Sprintf("名录文件 %s 第 %d 行", path, b.lines[md["record"]][i])
+		info = proto.CloneOf(info)
+		delete(info.Metadata, "record") // said by the line
+		delete(info.Metadata, "index")
+	}
+	p := st.Proto()
+	p.Message = where + "：" + p.GetMessage()
+	for i, d := range p.GetDetails() {
+		if d.MessageIs(info) {
+			if a, err := anypb.New(info); err == nil {
+				p.Details[i] = a
+			}
+		}
+	}
+	return status.ErrorProto(p)
+}
+
+// importedSoFar says, after an import stopped, how far the store holds
+// the file and how to go on.
+func importedSoFar(path, statePath string, st importProgress) string {
+	if st.Line == 0 {
+		return fmt.Sprintf("名录文件 %s 尚未导入任何记录。\n", path)
+	}
+	return fmt.Sprintf("已导入名录文件 %s 的前 %d 行（执法部门 %d、执法人员 %d、企业 %d、检查事项 %d），第 %d 行起未导入；进度记在 %s。"+
+		"文件不变时再次运行同一命令即从第 %d 行继续；改正文件后再运行则从头导入（已导入的记录按编号更新，不会重复）。\n",
+		path, st.Line, st.Done[0], st.Done[1], st.Done[2], st.Done[3], st.Line+1, statePath, st.Line+1)
 }
 
 // importChunk imports one batch in one transaction: streamed in parts under
@@ -265,7 +380,7 @@ func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&l); err != nil {
-		return fmt.Errorf("格式错误（每行应为 {\"agency\"|\"officer\"|\"check_item\"|\"enterprise\": {…}}）：%w", err)
+		return fmt.Errorf("格式错误（每行应为 {\"agency\"|\"officer\"|\"check_item\"|\"enterprise\": {…}}）：%s", jsonFault(raw, err))
 	}
 	// Nothing may follow the record on its line: two files joined with
 	// cat, the first without a final newline, put two records on one line,

@@ -34,6 +34,9 @@ func (a *app) printErrorTo(stderr io.Writer, err error) {
 	// advice that the server may be down: it was up, and took the call (an
 	// operator's trial, 2026-12-06, read the hint first and the advice
 	// last).
+	after := a.afterError
+	a.afterError = ""
+	defer fmt.Fprint(stderr, after)
 	hint := a.hint
 	a.hint = ""
 	defer func() {

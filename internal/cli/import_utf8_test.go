@@ -79,3 +79,13 @@ func TestRecordAt(t *testing.T) {
 		t.Errorf("a list is no directory: %q", got)
 	}
 }
+
+// A line cut short (an export that stopped mid-record) was refused in
+// encoding/json's English, "unexpected EOF" (an operator's trial,
+// 2026-12-07).
+func TestAddDirectoryLine_CutShort_SaidInChinese(t *testing.T) {
+	err := addDirectoryLine(&ruqiv1.Directory{}, []byte(`{"enterprise":{"uscc":"91510104CY4C7RGWMR","na`))
+	if err == nil || strings.Contains(err.Error(), "unexpected EOF") || !strings.Contains(err.Error(), "JSON 不完整") {
+		t.Fatalf("a line cut short: %v", err)
+	}
+}

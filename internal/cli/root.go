@@ -56,12 +56,15 @@ const envAnnotation = "ruqi_env"
 type app struct {
 	// hint is said after the error line of a call whose answer may have
 	// been lost: how to retry, or that the step may stand (printErrorTo).
-	hint      string
-	server    string
-	token     string
-	tokenFile string
-	output    string
-	timeout   time.Duration
+	hint string
+	// afterError is said last after an error line, whatever its kind:
+	// what an interrupted import imported and how to go on.
+	afterError string
+	server     string
+	token      string
+	tokenFile  string
+	output     string
+	timeout    time.Duration
 	// tlsCA, if set, is the CA certificate file that the server's TLS
 	// certificate must chain to; unset means a plain TCP connection.
 	tlsCA string

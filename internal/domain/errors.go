@@ -96,6 +96,16 @@ func clipArg(a any) any {
 	return a
 }
 
+// Record kinds in the metadata ("record", beside its "index" in the
+// request's list of that kind) of a directory import's refusal of one
+// record, by which ruqi admin import names the line of the file.
+const (
+	RecordAgency     = "agency"
+	RecordOfficer    = "officer"
+	RecordEnterprise = "enterprise"
+	RecordCheckItem  = "check_item"
+)
+
 // With returns e with a metadata entry added.
 func (e *Error) With(key, value string) *Error {
 	if e.Metadata == nil {

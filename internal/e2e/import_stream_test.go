@@ -198,3 +198,82 @@ func TestAdminImport_NotUTF8_SaidInChineseWithTheRecord(t *testing.T) {
 		t.Errorf("enterprise %s imported from a file refused", e.GetUscc())
 	}
 }
+
+// A record the server refuses is named by its line of the file, with the
+// record, and the operator is told what the store holds and how to go on.
+// It was "第 200 行之前的一批（100 条）导入失败：rpc error: code =
+// InvalidArgument desc = 行政区划代码应为6位数字：\"\"": which of a batch's
+// 2,000 records, and where, it did not say (an operator's trial,
+// 2026-12-07).
+func TestAdminImport_NDJSONNamesTheRefusedLine(t *testing.T) {
+	s := startServer(t)
+	dir, nd := sampleNDJSON(t)
+	lines := strings.SplitAfter(string(nd), "\n")
+	lines = lines[:len(lines)-1]
+	const chunk = 100
+	bad := len(lines) - 150 // an enterprise, not a batch's first or last line
+	if bad%chunk == 0 || bad%chunk == chunk-1 || !strings.Contains(lines[bad], `"enterprise"`) {
+		t.Fatalf("line %d: %s", bad+1, lines[bad])
+	}
+	ents := dir.GetEnterprises()
+	uscc := ents[len(ents)-(len(lines)-bad)].GetUscc()
+	if !strings.Contains(lines[bad], uscc) {
+		t.Fatalf("line %d is not %s: %s", bad+1, uscc, lines[bad])
+	}
+	var rec map[string]map[string]any
+	if err := json.Unmarshal([]byte(lines[bad]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	delete(rec["enterprise"], "regionCode")
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines[bad] = string(b) + "\n"
+	path := filepath.Join(t.TempDir(), "directory.ndjson")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := s.cli(s.admin, "admin", "import", "--no-progress", path, "--chunk", strconv.Itoa(chunk))
+	done := bad / chunk * chunk
+	for _, w := range []string{
+		"第 " + strconv.Itoa(bad+1) + " 行：企业 " + uscc + "：行政区划代码",
+		"REGION_MALFORMED",
+		"前 " + strconv.Itoa(done) + " 行",
+		"从第 " + strconv.Itoa(done+1) + " 行继续",
+	} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
+		}
+	}
+	if r.exit == 0 || strings.Contains(r.stderr, "rpc error") || strings.Contains(r.stderr, "index=") {
+		t.Errorf("exit %d, stderr:\n%s", r.exit, r.stderr)
+	}
+}
+
+// A UTF-8 file may begin with a byte order mark (Windows' Notepad, Excel's
+// "CSV UTF-8"): its first line was refused with "invalid character 'ï'
+// looking for beginning of value" (an operator's trial, 2026-12-07).
+func TestAdminImport_ByteOrderMark(t *testing.T) {
+	s := startServer(t)
+	dir, nd := sampleNDJSON(t)
+	bom := []byte("\xEF\xBB\xBF")
+	path := filepath.Join(t.TempDir(), "directory.ndjson")
+	if err := os.WriteFile(path, append(bom, nd...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var resp ruqiv1.ImportDirectoryResponse
+	mustUnmarshal(t, s.mustCLI(s.admin, "-o", "json", "admin", "import", "--no-progress", path), &resp)
+	if int(resp.GetAgencies()) != len(dir.GetAgencies()) || int(resp.GetEnterprises()) != len(dir.GetEnterprises()) {
+		t.Fatalf("imported %v, want the whole sample", &resp)
+	}
+	b, err := os.ReadFile(sampleFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonPath := filepath.Join(t.TempDir(), "directory.json")
+	if err := os.WriteFile(jsonPath, append(bom, b...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.mustCLI(s.admin, "admin", "import", jsonPath)
+}

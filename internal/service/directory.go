@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -131,23 +132,34 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 	}, nil
 }
 
+// directoryFault names the record a refusal of a directory is about: the
+// ErrorInfo metadata "record" (its kind) and "index" (its place, from 0,
+// in the request's list of that kind), by which ruqi admin import names the
+// line of the file; and, where the message does not already, the record in
+// the message. A province's file is refused 2,000 records at a time, and
+// "行政区划代码应为6位数字：""" said neither which of them nor which line
+// (an operator's trial, 2026-12-07).
+func directoryFault(err error, kind string, index int, what, id string) error {
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		return err // the store's, not the file's
+	}
+	if id = domain.Clip(id, domain.MaxEchoRunes); strings.TrimSpace(id) != "" && !strings.Contains(de.Message, id) {
+		de.Message = what + " " + id + "：" + de.Message
+	}
+	return de.With("record", kind).With("index", strconv.Itoa(index))
+}
+
 // validateDirectory checks every record, and that officers and items name an
 // agency in the file or already in the store.
 func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
-	agencies := map[string]bool{}
 	for i, a := range dir.GetAgencies() {
-		if strings.TrimSpace(a.GetId()) == "" || domain.Blank(a.GetName()) {
-			return domain.Invalidf("AGENCY_INCOMPLETE", "第%d个执法部门缺少编号或名称", i+1)
+		if err := validateAgency(a, i); err != nil {
+			return directoryFault(err, domain.RecordAgency, i, "执法部门", a.GetId())
 		}
-		if err := domain.ValidateID("执法部门编号", a.GetId()); err != nil {
-			return err
-		}
-		if err := directoryText(a.GetId(), "执法部门名称", a.GetName(), maxNameRunes); err != nil {
-			return err
-		}
-		if err := domain.ValidateRegion(a.GetRegionCode()); err != nil {
-			return err
-		}
+	}
+	agencies := map[string]bool{}
+	for _, a := range dir.GetAgencies() {
 		agencies[a.GetId()] = true
 	}
 	// A store that cannot answer is not an unknown agency: its error is
@@ -163,88 +175,122 @@ func validateDirectory(r store.Reader, dir *ruqiv1.Directory) error {
 		return err == nil, err
 	}
 	for i, o := range dir.GetOfficers() {
-		if o.GetId() == "" || domain.Blank(o.GetName()) || domain.Blank(o.GetCertificateNumber()) {
-			return domain.Invalidf("OFFICER_INCOMPLETE", "第%d名执法人员缺少编号、姓名或执法证号", i+1)
-		}
-		if err := domain.ValidateID("执法人员编号", o.GetId()); err != nil {
-			return err
-		}
-		if err := directoryText(o.GetId(), "执法人员姓名", o.GetName(), maxPersonRunes); err != nil {
-			return err
-		}
-		if err := directoryText(o.GetId(), "执法证号", o.GetCertificateNumber(), maxPersonRunes); err != nil {
-			return err
-		}
-		if _, known := ruqiv1.CertificateStatus_name[int32(o.GetCertificateStatus())]; !known || o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED {
-			return domain.Invalidf("OFFICER_INCOMPLETE", "执法人员 %s 缺少执法证状态", o.GetId())
-		}
-		known, err := agencyKnown(o.GetAgencyId())
-		if err != nil {
-			return err
-		}
-		if !known {
-			return domain.Invalidf("AGENCY_UNKNOWN", "执法人员 %s 所属部门 %q 不存在", o.GetId(), o.GetAgencyId())
+		if err := validateOfficer(o, i, agencyKnown); err != nil {
+			return directoryFault(err, domain.RecordOfficer, i, "执法人员", o.GetId())
 		}
 	}
-	for _, e := range dir.GetEnterprises() {
-		if err := domain.ValidateUSCC(e.GetUscc()); err != nil {
-			return err
-		}
-		if domain.Blank(e.GetName()) {
-			return domain.Invalidf("ENTERPRISE_INCOMPLETE", "企业 %s 缺少名称", e.GetUscc())
-		}
-		if err := directoryText(e.GetUscc(), "企业名称", e.GetName(), maxNameRunes); err != nil {
-			return err
-		}
-		// A plan's scope and a draw's filter name an industry of at most
-		// this many characters: a longer one could never be named.
-		if err := directoryText(e.GetUscc(), "行业", e.GetIndustry(), domain.MaxIndustryRunes); err != nil {
-			return err
-		}
-		if err := domain.ValidateRegion(e.GetRegionCode()); err != nil {
-			return err
-		}
-		if _, known := ruqiv1.CreditGrade_name[int32(e.GetCreditGrade())]; !known {
-			return domain.Invalidf("GRADE_UNKNOWN", "企业 %s 的信用等级无效", e.GetUscc())
+	for i, e := range dir.GetEnterprises() {
+		if err := validateEnterprise(e); err != nil {
+			return directoryFault(err, domain.RecordEnterprise, i, "企业", e.GetUscc())
 		}
 	}
 	for i, it := range dir.GetCheckItems() {
-		if it.GetId() == "" || domain.Blank(it.GetName()) {
-			return domain.Invalidf("ITEM_INCOMPLETE", "第%d个检查事项缺少编号或名称", i+1)
+		if err := validateCheckItem(r, it, i, agencyKnown); err != nil {
+			return directoryFault(err, domain.RecordCheckItem, i, "检查事项", it.GetId())
 		}
-		if err := domain.ValidateID("检查事项编号", it.GetId()); err != nil {
+	}
+	return nil
+}
+
+func validateAgency(a *ruqiv1.Agency, i int) error {
+	if strings.TrimSpace(a.GetId()) == "" || domain.Blank(a.GetName()) {
+		return domain.Invalidf("AGENCY_INCOMPLETE", "第%d个执法部门缺少编号或名称", i+1)
+	}
+	if err := domain.ValidateID("执法部门编号", a.GetId()); err != nil {
+		return err
+	}
+	if err := directoryText(a.GetId(), "执法部门名称", a.GetName(), maxNameRunes); err != nil {
+		return err
+	}
+	return domain.ValidateRegion(a.GetRegionCode())
+}
+
+func validateOfficer(o *ruqiv1.Officer, i int, agencyKnown func(string) (bool, error)) error {
+	if o.GetId() == "" || domain.Blank(o.GetName()) || domain.Blank(o.GetCertificateNumber()) {
+		return domain.Invalidf("OFFICER_INCOMPLETE", "第%d名执法人员缺少编号、姓名或执法证号", i+1)
+	}
+	if err := domain.ValidateID("执法人员编号", o.GetId()); err != nil {
+		return err
+	}
+	if err := directoryText(o.GetId(), "执法人员姓名", o.GetName(), maxPersonRunes); err != nil {
+		return err
+	}
+	if err := directoryText(o.GetId(), "执法证号", o.GetCertificateNumber(), maxPersonRunes); err != nil {
+		return err
+	}
+	if _, known := ruqiv1.CertificateStatus_name[int32(o.GetCertificateStatus())]; !known || o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_UNSPECIFIED {
+		return domain.Invalidf("OFFICER_INCOMPLETE", "执法人员 %s 缺少执法证状态", o.GetId())
+	}
+	known, err := agencyKnown(o.GetAgencyId())
+	if err != nil {
+		return err
+	}
+	if !known {
+		return domain.Invalidf("AGENCY_UNKNOWN", "执法人员 %s 所属部门 %q 不存在", o.GetId(), o.GetAgencyId())
+	}
+	return nil
+}
+
+func validateEnterprise(e *ruqiv1.Enterprise) error {
+	if err := domain.ValidateUSCC(e.GetUscc()); err != nil {
+		return err
+	}
+	if domain.Blank(e.GetName()) {
+		return domain.Invalidf("ENTERPRISE_INCOMPLETE", "企业 %s 缺少名称", e.GetUscc())
+	}
+	if err := directoryText(e.GetUscc(), "企业名称", e.GetName(), maxNameRunes); err != nil {
+		return err
+	}
+	// A plan's scope and a draw's filter name an industry of at most
+	// this many characters: a longer one could never be named.
+	if err := directoryText(e.GetUscc(), "行业", e.GetIndustry(), domain.MaxIndustryRunes); err != nil {
+		return err
+	}
+	if err := domain.ValidateRegion(e.GetRegionCode()); err != nil {
+		return err
+	}
+	if _, known := ruqiv1.CreditGrade_name[int32(e.GetCreditGrade())]; !known {
+		return domain.Invalidf("GRADE_UNKNOWN", "企业 %s 的信用等级无效", e.GetUscc())
+	}
+	return nil
+}
+
+func validateCheckItem(r store.Reader, it *ruqiv1.CheckItem, i int, agencyKnown func(string) (bool, error)) error {
+	if it.GetId() == "" || domain.Blank(it.GetName()) {
+		return domain.Invalidf("ITEM_INCOMPLETE", "第%d个检查事项缺少编号或名称", i+1)
+	}
+	if err := domain.ValidateID("检查事项编号", it.GetId()); err != nil {
+		return err
+	}
+	if domain.Blank(it.GetLegalBasis().GetLaw()) {
+		return domain.Invalidf("ITEM_WITHOUT_BASIS", "检查事项 %s 缺少法律依据：没有依据的事项不能列入清单", it.GetId())
+	}
+	for _, f := range []struct {
+		what, text string
+		max        int
+	}{{"检查事项名称", it.GetName(), maxNameRunes}, {"法律依据", it.GetLegalBasis().GetLaw(), maxNameRunes},
+		{"依据条款", it.GetLegalBasis().GetArticle(), maxNameRunes}, {"事项领域", it.GetDomain(), domain.MaxIndustryRunes}} {
+		if err := directoryText(it.GetId(), f.what, f.text, f.max); err != nil {
 			return err
 		}
-		if domain.Blank(it.GetLegalBasis().GetLaw()) {
-			return domain.Invalidf("ITEM_WITHOUT_BASIS", "检查事项 %s 缺少法律依据：没有依据的事项不能列入清单", it.GetId())
-		}
-		for _, f := range []struct {
-			what, text string
-			max        int
-		}{{"检查事项名称", it.GetName(), maxNameRunes}, {"法律依据", it.GetLegalBasis().GetLaw(), maxNameRunes},
-			{"依据条款", it.GetLegalBasis().GetArticle(), maxNameRunes}, {"事项领域", it.GetDomain(), domain.MaxIndustryRunes}} {
-			if err := directoryText(it.GetId(), f.what, f.text, f.max); err != nil {
-				return err
-			}
-		}
-		known, err := agencyKnown(it.GetAgencyId())
-		if err != nil {
-			return err
-		}
-		if !known {
-			return domain.Invalidf("AGENCY_UNKNOWN", "检查事项 %s 所属部门 %q 不存在", it.GetId(), it.GetAgencyId())
-		}
-		// A published item's name and basis are what inspections under it
-		// were registered and decided on: a republished catalogue that
-		// changed them rewrote past inspections' records (an agency's
-		// trial, 2026-12-06). A revised item is a new item.
-		old, err := r.CheckItem(it.GetId())
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if err == nil && !domain.SameCheck(old, it) {
-			return domain.Invalidf("ITEM_TEXT_FIXED", "检查事项 %s 已发布，名称和依据不能更改（已有检查按原名称和依据记录）：修订后的事项请以新编号发布，并将旧事项停用（retired）", it.GetId())
-		}
+	}
+	known, err := agencyKnown(it.GetAgencyId())
+	if err != nil {
+		return err
+	}
+	if !known {
+		return domain.Invalidf("AGENCY_UNKNOWN", "检查事项 %s 所属部门 %q 不存在", it.GetId(), it.GetAgencyId())
+	}
+	// A published item's name and basis are what inspections under it
+	// were registered and decided on: a republished catalogue that
+	// changed them rewrote past inspections' records (an agency's
+	// trial, 2026-12-06). A revised item is a new item.
+	old, err := r.CheckItem(it.GetId())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err == nil && !domain.SameCheck(old, it) {
+		return domain.Invalidf("ITEM_TEXT_FIXED", "检查事项 %s 已发布，名称和依据不能更改（已有检查按原名称和依据记录）：修订后的事项请以新编号发布，并将旧事项停用（retired）", it.GetId())
 	}
 	return nil
 }
