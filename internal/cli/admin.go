@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -56,6 +57,9 @@ NDJSON 中被服务器拒绝的记录指出其行号；导入中途停止时说�
   ruqi admin import province-directory.ndjson --chunk 5000`,
 		Args: exactArgs(1, "名录文件"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := spreadsheetFile(args[0]); err != nil {
+				return err
+			}
 			if isNDJSON(args[0]) {
 				if chunk < 1 || chunk > 50000 {
 					return usagef("--chunk 应在 1 到 50000 之间，收到 %d", chunk)
@@ -96,6 +100,19 @@ NDJSON 中被服务器拒绝的记录指出其行号；导入中途停止时说�
 	f.BoolVar(&restart, "restart", false, "NDJSON：忽略 FILE.progress，从头导入")
 	f.BoolVar(&noProgress, "no-progress", false, "不显示进度条")
 	return cmd
+}
+
+// spreadsheetFile refuses a file named as a spreadsheet's export before
+// reading it: a .csv was read as JSON and refused with "syntax error (line
+// 1:1): invalid value uscc", which did not say that only JSON and NDJSON
+// are taken (an operator's trial, 2026-12-07).
+func spreadsheetFile(path string) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	switch ext {
+	case ".csv", ".tsv", ".xls", ".xlsx", ".et", ".ods":
+		return usagef("名录文件 %s 是 %s 文件：ruqi 只导入 JSON（整个名录一个对象）或 NDJSON（.ndjson/.jsonl，每行一条记录，如 {\"enterprise\": {\"uscc\": …, \"name\": …, \"region_code\": …}}）；请先转换，格式见 README 和 ruqi simulate --write-directory 写出的文件", path, strings.ToUpper(strings.TrimPrefix(ext, ".")))
+	}
+	return nil
 }
 
 // readDirectory reads a directory file. Unknown fields are an error: a

@@ -89,3 +89,19 @@ func TestAddDirectoryLine_CutShort_SaidInChinese(t *testing.T) {
 		t.Fatalf("a line cut short: %v", err)
 	}
 }
+
+// A spreadsheet's export is refused before it is read, saying that only
+// JSON and NDJSON are taken: a .csv was read as JSON and refused with
+// "syntax error (line 1:1): invalid value uscc" (an operator's trial,
+// 2026-12-07). Nothing is sent: no server is asked.
+func TestAdminImport_SpreadsheetSaidAsSuch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "企业名录.CSV")
+	if err := os.WriteFile(path, []byte("uscc,name,region_code\n91510104CY4C7RGWMR,某公司,510104\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _, errOut := testApp(nil)
+	code := a.run([]string{"--server", "127.0.0.1:1", "--token", "x", "admin", "import", path})
+	if code == exitOK || !strings.Contains(errOut.String(), "CSV") || !strings.Contains(errOut.String(), "NDJSON") || strings.Contains(errOut.String(), "syntax error") {
+		t.Errorf("a CSV file: exit %d\n%s", code, errOut)
+	}
+}
