@@ -160,6 +160,15 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			for i, f := range files {
 				verdicts[i] = &receiptVerdict{File: f}
 				got, err := verifyReceiptFile(v, f)
+				if uw := (*tlog.UnwitnessedError)(nil); errors.As(err, &uw) && online {
+					// Held below to the server's latest checkpoint,
+					// which has to meet the policy.
+					verdicts[i].fill(uw.Receipt)
+					verdicts[i].Valid, verdicts[i].Unwitnessed = false, true
+					continue
+				} else if errors.As(err, &uw) {
+					err = fmt.Errorf("%w。联网运行 ruqi receipt verify --online 核对服务器现在经见证的日志是否包含它；或重新 ruqi receipt get 取回带见证签名的存证", err)
+				}
 				if err != nil {
 					bad++
 					verdicts[i].Error = errorText(err)
@@ -177,10 +186,11 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			if online && bad < len(files) {
 				onlineErr = a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 					for _, rv := range verdicts {
-						if !rv.Valid {
+						if !rv.Valid && !rv.Unwitnessed {
 							continue
 						}
-						err := a.consistentWithServer(ctx, cc, v, rv.checkpoint)
+						latest, err := v.LatestExtends(ctx, ruqiv1.NewLogServiceClient(cc), rv.checkpoint)
+						err = notExtendedExit(err)
 						if _, isCall := status.FromError(err); err != nil && isCall {
 							// The server did not answer (down, out of
 							// reach, refused the call): nothing is known of
@@ -195,14 +205,38 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 							extended := err == nil
 							rv.ExtendedByServer = &extended
 						}
+						if err != nil && rv.Unwitnessed {
+							bad++
+							rv.Error = errorText(fmt.Errorf("事件 %d 在规模 %d 的日志中，检查点由日志签名，没有见证签名；"+
+								"服务器现在的日志也未能证明经见证包含它：%w", rv.Seq, rv.LogSize, err))
+							a.textf("✗ %s：%s\n", rv.File, rv.Error)
+							continue
+						}
 						if err != nil {
 							bad++
 							rv.Valid, rv.Error = false, errorText(err)
 							a.textf("✗ 事件 %d：%v\n", rv.Seq, err)
+							continue
+						}
+						if rv.Unwitnessed {
+							rv.Valid = true
+							a.textf("✓ %s：事件 %d（%s，%s，检查 %s）在规模 %d 的日志中；存证的检查点没有见证签名（取自启用见证策略之前，或见证方未联署时），"+
+								"服务器现在经见证方联署的规模 %d 的日志包含它\n", rv.File, rv.Seq, rv.TypeLabel, fmtTime(rv.got.Event.GetTime()), orDash(rv.InspectionID), rv.LogSize, latest.Size)
+							if rv.LegacyNote != "" {
+								a.textf("  注意：%s\n", rv.LegacyNote)
+							}
 						}
 					}
 					return nil
 				})
+				for _, rv := range verdicts {
+					if rv.Unwitnessed && !rv.Valid && rv.Error == "" {
+						// The server could not be asked: as offline.
+						bad++
+						rv.Error = errorText(&tlog.UnwitnessedError{Receipt: rv.got})
+						a.textf("✗ %s：%s\n", rv.File, rv.Error)
+					}
+				}
 				if onlineErr == nil && bad == 0 {
 					a.textf("✓ 服务器当前的日志包含以上存证所见的日志\n")
 				}
@@ -257,12 +291,18 @@ type receiptVerdict struct {
 	// LegacyNote is tlog.VerifiedReceipt.LegacyNote: what the receipt of an
 	// event hashed before v3 does not prove.
 	LegacyNote string `json:"legacy_note,omitempty"`
+	// Unwitnessed says the receipt's own checkpoint lacks the cosignatures
+	// the witness policy asks for (tlog.UnwitnessedError): with --online it
+	// holds (Valid) when the server's latest checkpoint, witnessed, extends
+	// it (ExtendedByServer).
+	Unwitnessed bool `json:"unwitnessed_checkpoint,omitempty"`
 	// ExtendedByServer is set with --online once the server answered:
 	// whether its log today extends the one the receipt saw (false: the
 	// history the receipt saw was rewritten or forked).
 	ExtendedByServer *bool `json:"extended_by_server,omitempty"`
 
 	checkpoint *log.Checkpoint
+	got        *tlog.VerifiedReceipt
 }
 
 func (rv *receiptVerdict) fill(got *tlog.VerifiedReceipt) {
@@ -275,7 +315,7 @@ func (rv *receiptVerdict) fill(got *tlog.VerifiedReceipt) {
 	rv.InspectionID = e.GetInspectionId()
 	rv.LogOrigin, rv.LogSize = got.Checkpoint.Origin, got.Checkpoint.Size
 	rv.LegacyNote = got.LegacyNote()
-	rv.checkpoint = got.Checkpoint
+	rv.checkpoint, rv.got = got.Checkpoint, got
 }
 
 // textf prints a line of the table output; nothing with -o json, whose
@@ -296,14 +336,6 @@ func verifyReceiptFile(v *tlog.Verifier, path string) (*tlog.VerifiedReceipt, er
 		return nil, err
 	}
 	return v.Receipt(rc)
-}
-
-// consistentWithServer checks that the server's latest checkpoint extends
-// one seen before (tlog.Verifier.LatestExtends); a log that does not is
-// exit code 3, not a failure to check.
-func (a *app) consistentWithServer(ctx context.Context, cc *grpc.ClientConn, v *tlog.Verifier, seen *log.Checkpoint) error {
-	_, err := v.LatestExtends(ctx, ruqiv1.NewLogServiceClient(cc), seen)
-	return notExtendedExit(err)
 }
 
 // notExtendedExit makes a log that does not extend what was seen

@@ -287,14 +287,41 @@ func (v *Verifier) Receipt(rc *ruqiv1.Receipt) (*VerifiedReceipt, error) {
 		return nil, fmt.Errorf("存证的叶序号 %d 与事件序号 %d 不符", rc.GetLeafIndex(), e.GetSeq())
 	}
 	cp, err := v.Checkpoint([]byte(rc.GetCheckpoint()))
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrWitnessPolicy) {
 		return nil, err
 	}
 	if proof.VerifyInclusion(hasher, rc.GetLeafIndex(), cp.Size, LeafHash(e), rc.GetInclusionProof(), cp.Hash) != nil {
 		return nil, fmt.Errorf("事件 %d 不在规模 %d 的日志中（包含证明不成立）", e.GetSeq(), cp.Size)
 	}
+	if err != nil {
+		// Everything holds but the cosignatures: what is left to show is
+		// that a checkpoint the witnesses did cosign extends this one.
+		return nil, &UnwitnessedError{Receipt: &VerifiedReceipt{Event: e, Checkpoint: cp}}
+	}
 	return &VerifiedReceipt{Event: e, Checkpoint: cp}, nil
 }
+
+// UnwitnessedError is a receipt that holds against the log's key (its event
+// unchanged, in the tree its checkpoint signs) whose checkpoint lacks the
+// cosignatures the witness policy asks for: one fetched before the policy
+// was added (a province adds witnesses after it starts), or while its
+// witnesses were down (checkpoints are published bare meanwhile). Offline
+// it does not hold: nothing but the log vouches for that tree. Online it
+// holds once the log's latest checkpoint, which meets the policy, is proved
+// to extend it (Verifier.LatestExtends): the event is then in the witnessed
+// tree, as in a receipt fetched today. Before, such a receipt read only
+// "检查点的见证签名不足" everywhere, online and on /receipts/check too, with
+// nothing the enterprise could do (an enterprise's trial, 2026-12-07).
+// It is ErrWitnessPolicy to errors.Is.
+type UnwitnessedError struct{ Receipt *VerifiedReceipt }
+
+func (e *UnwitnessedError) Error() string {
+	return fmt.Sprintf("事件 %d 在规模 %d 的日志中，检查点由日志签名，但没有见证策略要求的见证签名"+
+		"（存证取自启用见证策略之前，或取自见证方未联署时），离线不能证明见证方见过这段日志",
+		e.Receipt.Event.GetSeq(), e.Receipt.Checkpoint.Size)
+}
+
+func (e *UnwitnessedError) Unwrap() error { return ErrWitnessPolicy }
 
 // RootOfEvents recomputes the root of the first size events from the events
 // themselves, not from the kept tree nodes: what `admin events verify`
