@@ -156,7 +156,19 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			// checked, or with -o json as one array at the end (a script
 			// archiving an enterprise's proofs read Chinese lines).
 			verdicts := make([]*receiptVerdict, len(files))
-			bad := 0
+			// bad counts the receipts that fail, notHeld those of them
+			// that hold but whose log the server's no longer extends.
+			bad, notHeld := 0, 0
+			failed := func() string {
+				var parts []string
+				if n := bad - notHeld; n > 0 {
+					parts = append(parts, fmt.Sprintf("%d 份存证不成立", n))
+				}
+				if notHeld > 0 {
+					parts = append(parts, fmt.Sprintf("%d 份存证本身成立，但服务器现在的日志不再包含它们所见的日志（日志被回退或改写）：请保存这些存证，报告司法局", notHeld))
+				}
+				return strings.Join(parts, "；")
+			}
 			for i, f := range files {
 				verdicts[i] = &receiptVerdict{File: f}
 				got, err := verifyReceiptFile(v, f)
@@ -212,6 +224,20 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 							a.textf("✗ %s：%s\n", rv.File, rv.Error)
 							continue
 						}
+						if ne := (*tlog.NotExtendedError)(nil); errors.As(err, &ne) {
+							// The receipt holds: it is the server's log
+							// that no longer holds what the receipt saw,
+							// and the receipt is the evidence of it. It
+							// read "✗ 事件 N：…日志被回退" and "N 份存证不
+							// 成立", where the page says the receipt holds
+							// and to report it (an enterprise's trial of a
+							// restore from a backup, 2026-12-07).
+							bad++
+							notHeld++
+							rv.Valid, rv.Error = false, errorText(err)
+							a.textf("✗ %s：事件 %d 的存证本身成立，但服务器现在的日志不再包含存证所见的日志：%v。请保存本存证，报告司法局\n", rv.File, rv.Seq, err)
+							continue
+						}
 						if err != nil {
 							bad++
 							rv.Valid, rv.Error = false, errorText(err)
@@ -259,13 +285,13 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 				// again" (a review: a rewritten log found for one receipt
 				// was reported as a network error when a later call
 				// failed).
-				return &exitCodeError{code: exitNotValid, err: fmt.Errorf("%d 份存证不成立；其余存证未能联网核对：%v", bad, errorText(onlineErr))}
+				return &exitCodeError{code: exitNotValid, err: fmt.Errorf("%s；其余存证未能联网核对：%v", failed(), errorText(onlineErr))}
 			}
 			if onlineErr != nil {
 				return onlineErr
 			}
 			if bad > 0 {
-				return &exitCodeError{code: exitNotValid, err: fmt.Errorf("%d 份存证不成立", bad)}
+				return &exitCodeError{code: exitNotValid, err: errors.New(failed())}
 			}
 			return nil
 		},

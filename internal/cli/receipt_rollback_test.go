@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/tlog"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// A genuine receipt of an event the server's log no longer holds (restored
+// from a backup taken before it: the log went back) is the enterprise's
+// evidence. `receipt verify --online` said "✗ 事件 2：…日志被回退" and
+// "1 份存证不成立", as of a forged receipt, where the page /receipts/check
+// says the receipt holds and to report it (an enterprise's trial of a
+// restore, 2026-12-07). It still exits 3, and says the receipt holds.
+func TestReceiptVerifyOnline_LogRolledBack_SaysTheReceiptHolds(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := tlog.New(skey)
+	e1 := &ruqiv1.Event{Seq: 1, Type: ruqiv1.EventType_EVENT_TYPE_REGISTERED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR"}
+	store.Chain(nil, e1)
+	e2 := &ruqiv1.Event{Seq: 2, Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR", PrevHash: e1.Hash}
+	store.Chain(e1.Hash, e2)
+	l1, l2 := tlog.LeafHash(e1), tlog.LeafHash(e2)
+	signed2, err := l.Sign(2, rfc6962.DefaultHasher.HashChildren(l1, l2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := protojson.Marshal(&ruqiv1.Receipt{Event: e2, LeafIndex: 1, InclusionProof: [][]byte{l1}, Checkpoint: string(signed2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "receipt-2.json")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The log restored to one event, signed again with its key.
+	signed1, err := l.Sign(1, l1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: 1, note: signed1})
+	go srv.Serve(lis)
+	defer srv.Stop()
+	a, out, errOut := testApp(nil)
+	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+	code := a.run([]string{"--server", "passthrough:///bufnet", "receipt", "verify", "--online", "--log-key", vkey,
+		"--keys-cache", filepath.Join(t.TempDir(), "none.json"), file})
+	got := out.String() + errOut.String()
+	if code != exitNotValid || !strings.Contains(got, "日志被回退") || !strings.Contains(got, "存证本身成立") ||
+		!strings.Contains(got, "报告司法局") || strings.Contains(got, "1 份存证不成立") {
+		t.Fatalf("a genuine receipt against a rolled-back log: exit %d, want %d saying the receipt holds, the log went back, and to report it:\n%s", code, exitNotValid, got)
+	}
+}
