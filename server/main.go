@@ -123,10 +123,13 @@ func env(key, def string) string {
 
 func envInt(key string, def int) int {
 	if v, ok := os.LookupEnv(key); ok && v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		// 0 is taken as the flag's 0 is (-coord-max-enterprises: no
+		// limit); where it means nothing, the checks after parsing refuse
+		// it, naming the flag.
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 			return n
 		}
-		fmt.Fprintf(os.Stderr, "%s=%q is not a positive number\n", key, v)
+		fmt.Fprintf(os.Stderr, "%s=%q is not a number (0 or more)\n", key, v)
 		os.Exit(2)
 	}
 	return def
