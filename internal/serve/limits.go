@@ -50,6 +50,16 @@ func (l Limits) Check() error {
 	return nil
 }
 
+// httpIdleTimeout is -idle-timeout as net/http's IdleTimeout: there 0 means
+// the ReadTimeout (30 s), so -idle-timeout 0, "never", closed idle HTTP
+// connections after 30 s; a negative value is no timeout.
+func httpIdleTimeout(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
 // DefaultLimits suit one server on a few cores.
 func DefaultLimits() Limits {
 	return Limits{MaxInFlight: 512, QueueWait: 250 * time.Millisecond, MaxStreamsPerConn: 100, IdleTimeout: 5 * time.Minute}

@@ -326,7 +326,7 @@ func Run(ctx context.Context, cfg Config) error {
 		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL, Health: st.Err, Notice: svc.Notice}),
 		// Slow or idle clients must not hold connections forever.
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
-		IdleTimeout: cfg.Server.IdleTimeout, MaxHeaderBytes: 64 << 10}
+		IdleTimeout: httpIdleTimeout(cfg.Server.IdleTimeout), MaxHeaderBytes: 64 << 10}
 
 	logCtx, stopLog := context.WithCancel(ctx)
 	defer stopLog()
