@@ -123,6 +123,17 @@ func (s *server) receiptCheck(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	logs := ruqiv1.NewLogServiceClient(s.cfg.API)
 	latest, err := v.LatestExtends(ctx, logs, got.Checkpoint)
+	if ne := (*tlog.NotExtendedError)(nil); errors.As(err, &ne) && uw != nil {
+		// Only the log's key vouches for the receipt's tree, and the
+		// witnessed log does not hold it: a tree the log signed and never
+		// showed the witnesses (a fork) reads so too. Not that the receipt
+		// holds, as of a witnessed one below; ruqi receipt verify --online
+		// counts it as not holding.
+		render(w, http.StatusOK, "receiptcheck", "核验存证", receiptCheckData{
+			Banner: badBanner("存证不成立", "存证的检查点由日志签名，没有见证签名，服务器现在经见证的日志也不包含存证所见的日志（"+ne.Error()+"）：不能证明事件在见证方见过的日志中。请保存本存证，报告司法局。"),
+			Lines:  lines})
+		return
+	}
 	if ne := (*tlog.NotExtendedError)(nil); errors.As(err, &ne) {
 		render(w, http.StatusOK, "receiptcheck", "核验存证", receiptCheckData{
 			Banner: badBanner("日志被改写", "存证本身成立，但服务器现在的日志不再包含存证所见的日志："+ne.Error()+"。请保存本存证，报告司法局。"),
