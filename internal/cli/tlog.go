@@ -257,9 +257,13 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 				})
 				for _, rv := range verdicts {
 					if rv.Unwitnessed && !rv.Valid && rv.Error == "" {
-						// The server could not be asked: as offline.
-						bad++
-						rv.Error = errorText(&tlog.UnwitnessedError{Receipt: rv.got})
+						// The server could not be asked (onlineErr):
+						// not shown to hold, and not found not to hold
+						// either. Counted as not holding, it made a
+						// network blip exit 3 "N 份存证不成立", which a
+						// script reads as forged; it is the failed
+						// call's exit 1 unless another receipt failed.
+						rv.Error = errorText(&tlog.UnwitnessedError{Receipt: rv.got}) + "；未能联网核对服务器现在经见证的日志，稍后再运行 ruqi receipt verify --online"
 						a.textf("✗ %s：%s\n", rv.File, rv.Error)
 					}
 				}
