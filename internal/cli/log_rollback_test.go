@@ -92,56 +92,11 @@ func TestLogVerify_RollbackExitsThree(t *testing.T) {
 // found (an audit trial, 2026-12-07). It holds the checkpoint to the one
 // saved first; one without cosignatures is never saved.
 func TestLogVerify_RollbackWithWitnessPolicy(t *testing.T) {
-	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wskey, wvkey, err := note.GenerateKey(rand.Reader, "sifaju.test/witness")
-	if err != nil {
-		t.Fatal(err)
-	}
-	witnessSigner, err := fnote.NewSignerForCosignatureV1(wskey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logVerifier, err := note.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	policy := filepath.Join(dir, "policy")
-	if err := os.WriteFile(policy, []byte("witness w1 "+wvkey+" http://127.0.0.1:9\nquorum w1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l, _ := tlog.New(skey)
-	root := func(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
-	state := filepath.Join(dir, "checkpoint")
+	w := newWitnessedLog(t)
+	l, vkey, policy, state, root := w.log, w.vkey, w.policy, w.state, w.root
 	run := func(size uint64, r []byte, cosigned bool) (int, string) {
 		t.Helper()
-		n, err := l.Sign(size, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cosigned {
-			// A witness's cosignature (cosignature/v1) over the
-			// checkpoint's text, as tlog.Witness makes it.
-			opened, err := note.Open(n, note.VerifierList(logVerifier))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n, err = note.Sign(opened, witnessSigner); err != nil {
-				t.Fatal(err)
-			}
-		}
-		lis := bufconn.Listen(1 << 20)
-		srv := grpc.NewServer()
-		ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: size, note: n})
-		go srv.Serve(lis)
-		defer srv.Stop()
-		a, out, errOut := testApp(nil)
-		a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
-		code := a.run([]string{"--server", "passthrough:///bufnet", "log", "verify", "--log-key", vkey, "--witness-policy", policy, "--state", state})
-		return code, out.String() + errOut.String()
+		return w.verify(size, r, cosigned, "--witness-policy", policy)
 	}
 	if code, out := run(5, root("five"), false); code != exitNotValid || !strings.Contains(out, "见证签名不足") {
 		t.Errorf("first run, no cosignature: exit %d, want %d and \"见证签名不足\":\n%s", code, exitNotValid, out)
@@ -202,56 +157,14 @@ func mustRead(t *testing.T, path string) []byte {
 // file, and with it what the log is held to, was deleted. The server's
 // latest checkpoint still has to meet the policy, and extend the saved one.
 func TestLogVerify_WitnessPolicyAdded_SavedCheckpointStillHeld(t *testing.T) {
-	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wskey, wvkey, err := note.GenerateKey(rand.Reader, "sifaju.test/witness")
-	if err != nil {
-		t.Fatal(err)
-	}
-	witnessSigner, err := fnote.NewSignerForCosignatureV1(wskey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logVerifier, err := note.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	policy := filepath.Join(dir, "policy")
-	if err := os.WriteFile(policy, []byte("witness w1 "+wvkey+" http://127.0.0.1:9\nquorum w1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l, _ := tlog.New(skey)
-	root := func(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
-	state := filepath.Join(dir, "checkpoint")
+	w := newWitnessedLog(t)
+	root := w.root
 	run := func(size uint64, r []byte, withPolicy bool) (int, string) {
 		t.Helper()
-		n, err := l.Sign(size, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		args := []string{"--server", "passthrough:///bufnet", "log", "verify", "--log-key", vkey, "--state", state}
 		if withPolicy {
-			opened, err := note.Open(n, note.VerifierList(logVerifier))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n, err = note.Sign(opened, witnessSigner); err != nil {
-				t.Fatal(err)
-			}
-			args = append(args, "--witness-policy", policy)
+			return w.verify(size, r, true, "--witness-policy", w.policy)
 		}
-		lis := bufconn.Listen(1 << 20)
-		srv := grpc.NewServer()
-		ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: size, note: n})
-		go srv.Serve(lis)
-		defer srv.Stop()
-		a, out, errOut := testApp(nil)
-		a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
-		code := a.run(args)
-		return code, out.String() + errOut.String()
+		return w.verify(size, r, false)
 	}
 	if code, out := run(5, root("five"), false); code != exitOK {
 		t.Fatalf("first run, no policy: exit %d %s", code, out)
@@ -263,4 +176,75 @@ func TestLogVerify_WitnessPolicyAdded_SavedCheckpointStillHeld(t *testing.T) {
 	if code, out := run(3, root("three"), true); code != exitNotValid || !strings.Contains(out, "日志被回退") {
 		t.Errorf("rolled back under the policy: exit %d, want %d and \"日志被回退\":\n%s", code, exitNotValid, out)
 	}
+}
+
+// witnessedLog is a log key, a witness's key and a policy naming it, for
+// log verify against a server (rollbackLog) serving checkpoints of any
+// tree, cosigned or not.
+type witnessedLog struct {
+	t                   *testing.T
+	log                 *tlog.Log
+	vkey, policy, state string
+	logVerifier         note.Verifier
+	witness             note.Signer
+}
+
+func newWitnessedLog(t *testing.T) *witnessedLog {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wskey, wvkey, err := note.GenerateKey(rand.Reader, "sifaju.test/witness")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &witnessedLog{t: t, vkey: vkey}
+	if w.witness, err = fnote.NewSignerForCosignatureV1(wskey); err != nil {
+		t.Fatal(err)
+	}
+	if w.logVerifier, err = note.NewVerifier(vkey); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	w.policy, w.state = filepath.Join(dir, "policy"), filepath.Join(dir, "checkpoint")
+	if err := os.WriteFile(w.policy, []byte("witness w1 "+wvkey+" http://127.0.0.1:9\nquorum w1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w.log, _ = tlog.New(skey)
+	return w
+}
+
+func (w *witnessedLog) root(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
+
+// verify serves the log's checkpoint of a tree of size with root r,
+// cosigned by the witness or not, and runs log verify with its state and
+// the extra arguments.
+func (w *witnessedLog) verify(size uint64, r []byte, cosigned bool, extra ...string) (int, string) {
+	t := w.t
+	t.Helper()
+	n, err := w.log.Sign(size, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cosigned {
+		// A witness's cosignature (cosignature/v1) over the checkpoint's
+		// text, as tlog.Witness makes it.
+		opened, err := note.Open(n, note.VerifierList(w.logVerifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err = note.Sign(opened, w.witness); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: size, note: n})
+	go srv.Serve(lis)
+	defer srv.Stop()
+	a, out, errOut := testApp(nil)
+	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+	code := a.run(append([]string{"--server", "passthrough:///bufnet", "log", "verify", "--log-key", w.vkey, "--state", w.state}, extra...))
+	return code, out.String() + errOut.String()
 }
