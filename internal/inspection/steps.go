@@ -340,8 +340,12 @@ func RecordResult(tx store.Tx, p auth.Principal, now time.Time, leeway time.Dura
 		MarkClosed(ins, now)
 		e := j.Event(ruqiv1.EventType_EVENT_TYPE_COMPLETED)
 		e.InspectionId, e.EnterpriseUscc = ins.GetId(), ins.GetEnterpriseUscc()
-		// One more enterprise that may evaluate the agency (EvaluationSummary).
-		due := Count{report.EvalDue, now, RegionOf(tx, ins.GetEnterpriseUscc()), ins.GetAgencyId(), "", 1}
+		// One more enterprise that may evaluate the agency (EvaluationSummary),
+		// from the month after this one, which it has whole to evaluate in: an
+		// inspection closed at 23:30 on a month's last day, counted in that
+		// month, said "may not have evaluated" of an enterprise that had no
+		// time to (report.EvalDue).
+		due := Count{report.EvalDue, report.MonthAfter(now), RegionOf(tx, ins.GetEnterpriseUscc()), ins.GetAgencyId(), "", 1}
 		if err := j.Record(e, due); err != nil {
 			return nil, err
 		}

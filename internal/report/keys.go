@@ -42,9 +42,14 @@ const (
 	EvalCertificate        Metric = "eval_cert"
 	EvalRights             Metric = "eval_rights"
 	EvalProper             Metric = "eval_proper"
-	// EvalDue counts inspections closed (办结), by the month they closed:
-	// each is one enterprise that may evaluate. The agency's summary is
-	// released only while enough of them have not (inspection.releasedSums).
+	// EvalDue counts inspections closed (办结), in the month after the one
+	// they closed in (MonthAfter), the first their enterprise had whole to
+	// evaluate in: each is one enterprise that may evaluate. The agency's
+	// summary is released only while enough of them have not
+	// (inspection.releasedSums). Counted by the closing's own month until
+	// 2026-12-07, closings at 23:30 on a month's last day released that
+	// month's batch, whose evaluators could then only be the enterprises
+	// closed before.
 	EvalDue Metric = "eval_due"
 	// Inspection plans, in the month of the step, by the agency's region.
 	PlansFiled         Metric = "plan_filed"
@@ -87,6 +92,12 @@ func PlanMetric(k ruqiv1.VisitKind) Metric {
 
 // Month is the counting month of t, in Beijing time.
 func Month(t time.Time) string { return t.In(domain.Shanghai).Format("200601") }
+
+// MonthAfter is the start of the counting month after t's, in Beijing time.
+func MonthAfter(t time.Time) time.Time {
+	t = t.In(domain.Shanghai)
+	return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, domain.Shanghai)
+}
 
 // key is R|metric|yyyymm|region|agency: the finest grain a report groups
 // by, apart from enterprises.

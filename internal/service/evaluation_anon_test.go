@@ -128,9 +128,14 @@ func (a *anonEnv) summary(t *testing.T) *ruqiv1.EvaluationSummary {
 }
 
 // lastMonth is 10:00 Beijing on day d of the month before the real one.
-func lastMonth(d int) time.Time {
+func lastMonth(d int) time.Time { return monthsAgo(1, d) }
+
+// monthsAgo is 10:00 Beijing on day d of the month m before the real one.
+// An inspection closed in it counts towards the agency's margin from the
+// month after (report.EvalDue).
+func monthsAgo(m, d int) time.Time {
 	n := time.Now().In(domain.Shanghai)
-	return time.Date(n.Year(), n.Month()-1, d, 10, 0, 0, 0, domain.Shanghai)
+	return time.Date(n.Year(), n.Month()-time.Month(m), d, 10, 0, 0, 0, domain.Shanghai)
 }
 
 // The agency knows which of its inspections it closed. Had every one of
@@ -144,7 +149,7 @@ func TestEvaluationSummary_AgencyNeverLearnsWhoEvaluated(t *testing.T) {
 	closed := map[string]string{} // inspection → enterprise, as the agency knows it
 	for i := range 3 {
 		uscc := ents[i].GetUscc()
-		closed[a.closedVisit(t, uscc, lastMonth(3+i))] = uscc
+		closed[a.closedVisit(t, uscc, monthsAgo(2, 3+i))] = uscc
 	}
 	for id, uscc := range closed {
 		a.set(lastMonth(10))
@@ -156,10 +161,11 @@ func TestEvaluationSummary_AgencyNeverLearnsWhoEvaluated(t *testing.T) {
 	if s := a.summary(t); s.GetEvaluations() != 0 || s.GetOverallAverage() != 0 || s.GetCertificateShownShare() != 0 {
 		t.Fatalf("every enterprise the agency closed an inspection of evaluated, and it reads %v", s)
 	}
-	// Three more closed, not evaluated: each of the six may be one that did
-	// not evaluate, and the three evaluations are shown.
+	// Three more closed, not evaluated (the month before, so that their
+	// enterprises had the whole month to): each of the six may be one that
+	// did not evaluate, and the three evaluations are shown.
 	for i := 3; i < 6; i++ {
-		a.closedVisit(t, ents[i].GetUscc(), lastMonth(3+i))
+		a.closedVisit(t, ents[i].GetUscc(), monthsAgo(2, 9+i))
 	}
 	a.set(time.Now().Add(48 * time.Hour))
 	if s := a.summary(t); s.GetEvaluations() != 3 || s.GetOverallAverage() != 1 {
@@ -178,14 +184,14 @@ func TestEvaluationSummary_AMonthShownNeverChanges(t *testing.T) {
 	ents := a.dir.GetEnterprises()
 	for i := range 3 {
 		uscc := ents[i].GetUscc()
-		id := a.closedVisit(t, uscc, lastMonth(3+i))
+		id := a.closedVisit(t, uscc, monthsAgo(2, 3+i))
 		a.set(lastMonth(12))
 		if err := a.evaluate(t, uscc, id, true, 5); err != nil {
 			t.Fatal(err)
 		}
 	}
 	target := ents[3].GetUscc()
-	id := a.closedVisit(t, target, lastMonth(20))
+	id := a.closedVisit(t, target, monthsAgo(2, 20))
 	n := time.Now().In(domain.Shanghai)
 	monthStart := time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, domain.Shanghai)
 	a.set(monthStart.Add(-100 * time.Millisecond)) // 23:59:59.9 on the last day of last month
@@ -207,8 +213,8 @@ func TestEvaluationSummary_AMonthShownNeverChanges(t *testing.T) {
 	if evalErr != nil {
 		t.Fatal(evalErr)
 	}
-	for i := 4; i < 8; i++ { // enough closed and not evaluated for a release
-		a.closedVisit(t, ents[i].GetUscc(), lastMonth(21))
+	for i := 4; i < 8; i++ { // enough closed and not evaluated for a release, counted from last month
+		a.closedVisit(t, ents[i].GetUscc(), monthsAgo(2, 21))
 	}
 	a.set(monthStart.Add(time.Hour))
 	if s := a.summary(t); s.GetEvaluations() != before.GetEvaluations() {
