@@ -133,15 +133,25 @@ func SizeMatches(signed []byte, size uint64) error {
 	if signed == nil {
 		return nil
 	}
-	text, _, ok := bytes.Cut(signed, []byte("\n\n"))
-	var cp log.Checkpoint
-	if _, err := cp.Unmarshal(append(append([]byte(nil), text...), '\n')); !ok || err != nil {
-		return fmt.Errorf("tlog: the checkpoint kept for size %d cannot be read", size)
+	cp, err := keptCheckpoint(signed, size)
+	if err != nil {
+		return err
 	}
 	if cp.Size != size {
 		return fmt.Errorf("tlog: the checkpoint kept for size %d is signed for size %d: the store's checkpoints were changed", size, cp.Size)
 	}
 	return nil
+}
+
+// keptCheckpoint reads the text of a kept checkpoint note (kept for size),
+// its signatures left to the verifier.
+func keptCheckpoint(signed []byte, size uint64) (*log.Checkpoint, error) {
+	text, _, ok := bytes.Cut(signed, []byte("\n\n"))
+	var cp log.Checkpoint
+	if _, err := cp.Unmarshal(append(append([]byte(nil), text...), '\n')); !ok || err != nil {
+		return nil, fmt.Errorf("tlog: the checkpoint kept for size %d cannot be read", size)
+	}
+	return &cp, nil
 }
 
 // signedRange loads the compact range of the tree the latest checkpoint
@@ -172,10 +182,9 @@ func signedRange(r store.Reader, size uint64, last []byte) (*compact.Range, erro
 	if err != nil {
 		return nil, err
 	}
-	text, _, _ := bytes.Cut(last, []byte("\n\n"))
-	var cp log.Checkpoint
-	if _, err := cp.Unmarshal(append(append([]byte(nil), text...), '\n')); err != nil {
-		return nil, fmt.Errorf("tlog: the checkpoint kept for size %d cannot be read", size)
+	cp, err := keptCheckpoint(last, size)
+	if err != nil {
+		return nil, err
 	}
 	if !bytes.Equal(root, cp.Hash) {
 		return nil, fmt.Errorf("tlog: the events under the latest checkpoint (size %d) no longer give its root: events were changed in the store after it was signed; refusing to sign on top (ruqi admin events verify names the first changed event)", size)
