@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	"github.com/ruqi/ruqi/internal/durable"
 	"github.com/ruqi/ruqi/internal/sim"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -431,18 +432,15 @@ func readImportProgress(path string) (importProgress, bool) {
 	return p, true
 }
 
-// writeImportProgress replaces the file atomically: a crash leaves the old
-// position or the new one, never half a file.
+// writeImportProgress replaces the file durably: a crash or a power cut
+// leaves the old position or the new one, never an empty or half a file.
+// The sync per chunk is one among the server's thousands for the chunk.
 func writeImportProgress(path string, p importProgress) error {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("保存导入进度失败：%w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := durable.WriteFile(path, b, 0o600); err != nil {
 		return fmt.Errorf("保存导入进度失败：%w", err)
 	}
 	return nil
