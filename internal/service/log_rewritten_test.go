@@ -200,3 +200,65 @@ func TestLog_NewestEventsDeleted_SaidSoToVerifiers(t *testing.T) {
 		t.Errorf("proving that the log of size %d extends size %d with its signed events 18..20 deleted: %v, want a NotExtendedError saying events are missing", latest.Size, seen.Size, err)
 	}
 }
+
+// One signed event deleted from the middle of the log's tail, the events
+// after it kept (a review, 2026-12-07): the log cannot prove it extends what
+// it signed, which verifiers are told as such (LOG_EVENTS_MISSING), as when
+// the newest events are deleted. The proof's leaves read a gap there, which
+// reached them as the server's internal error (exit 1, read as "try again").
+func TestLog_SignedEventDeletedInTheMiddle_SaidSoToVerifiers(t *testing.T) {
+	ctx := context.Background()
+	path, l, vkey := signedLog(t)
+	var old []byte // the checkpoint of size 5, as a receipt holder kept it
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.View(func(tx *bbolt.Tx) error {
+		old = append(old, tx.Bucket([]byte("checkpoints")).Get(seqKey(5))...)
+		return nil
+	})
+	db.Close()
+	atRest(t, path, func(ev *bbolt.Bucket) error { return ev.Delete(seqKey(18)) })
+	st, err := bolt.Open(path, bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := integrateOneMore(st, l); err == nil {
+		t.Errorf("integrated on a log whose signed event 18 was deleted")
+	}
+
+	cfg := service.Config{Limits: domain.DefaultLimits(), PublicURL: "https://ruqi.example", Log: service.LogConfig{Log: l, Key: vkey}}
+	svc, err := service.New(ctx, st, cfg, func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, stop, err := web.InProcess(svc.Register, grpc.ChainUnaryInterceptor(auth.UnaryInterceptor(svc.LookupToken)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	v, err := tlog.NewVerifier(vkey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, err := v.Checkpoint(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ruqiv1.NewLogServiceClient(cc)
+	resp, err := c.GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := v.Checkpoint([]byte(resp.GetCheckpoint()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tlog.ProveExtends(ctx, c, seen, latest)
+	var ne *tlog.NotExtendedError
+	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "缺失") {
+		t.Errorf("proving that the log of size %d extends size %d with its signed event 18 deleted: %v, want a NotExtendedError saying events are missing", latest.Size, seen.Size, err)
+	}
+}

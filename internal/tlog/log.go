@@ -262,7 +262,11 @@ func leafHashes(r store.Reader, from, to uint64) ([][]byte, error) {
 	var out [][]byte
 	err := r.Events(from, func(e *ruqiv1.Event) error {
 		if e.GetSeq() != from+uint64(len(out))+1 {
-			return fmt.Errorf("tlog: event %d follows %d: the log has a gap", e.GetSeq(), from+uint64(len(out)))
+			// An event missing before others kept (deleted at rest) is
+			// missing as the newest are (store.ErrNotFound): a proof over
+			// it cannot be given, which GetConsistencyProof tells a
+			// verifier as such, where a gap read as an internal error.
+			return fmt.Errorf("tlog: event %d follows %d: the log has a gap: %w", e.GetSeq(), from+uint64(len(out)), store.ErrNotFound)
 		}
 		out = append(out, LeafHash(e))
 		if from+uint64(len(out)) == to {
