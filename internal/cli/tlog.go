@@ -157,12 +157,18 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			// archiving an enterprise's proofs read Chinese lines).
 			verdicts := make([]*receiptVerdict, len(files))
 			// bad counts the receipts that fail, notHeld those of them
-			// that hold but whose log the server's no longer extends.
-			bad, notHeld := 0, 0
+			// that hold but whose log the server's no longer extends,
+			// pending those the server's newest checkpoint, which extends
+			// theirs, could not yet be held to: its witnesses have not
+			// cosigned it.
+			bad, notHeld, pending := 0, 0, 0
 			failed := func() string {
 				var parts []string
-				if n := bad - notHeld; n > 0 {
+				if n := bad - notHeld - pending; n > 0 {
 					parts = append(parts, fmt.Sprintf("%d 份存证不成立", n))
+				}
+				if pending > 0 {
+					parts = append(parts, fmt.Sprintf("%d 份存证未能与服务器现在的日志核对：服务器最新的检查点延续了存证所见的日志，但见证方尚未联署（见证签名不足），请稍后再运行", pending))
 				}
 				if notHeld > 0 {
 					parts = append(parts, fmt.Sprintf("%d 份存证本身成立，但服务器现在的日志不再包含它们所见的日志（日志被回退或改写）：请保存这些存证，报告司法局", notHeld))
@@ -216,6 +222,20 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 							// of it, apart from a failure to ask.
 							extended := err == nil
 							rv.ExtendedByServer = &extended
+						}
+						if errors.Is(err, tlog.ErrWitnessPolicy) {
+							// The server's newest checkpoint extends the
+							// receipt's, but its witnesses have not
+							// cosigned it (the log signs before they
+							// answer; a witness down keeps it so): not
+							// checked yet, the receipt not found wanting.
+							// It read "1 份存证不成立", as a forged one,
+							// where the page says it could not compare yet.
+							bad++
+							pending++
+							rv.Valid, rv.Error = false, errorText(fmt.Errorf("未能与服务器现在的日志核对：%w；稍后再运行 ruqi receipt verify --online", err))
+							a.textf("✗ %s：事件 %d %s\n", rv.File, rv.Seq, rv.Error)
+							continue
 						}
 						if err != nil && rv.Unwitnessed {
 							bad++
