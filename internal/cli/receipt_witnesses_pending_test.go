@@ -112,3 +112,57 @@ func TestReceiptVerifyOnline_ServerCheckpointAwaitsWitnesses_NotSaidNotToHold(t 
 		t.Fatalf("a genuine receipt, the server's newest checkpoint not cosigned yet: exit %d, want %d, not said not to hold, saying why and to run again:\n%s", code, exitNotValid, got)
 	}
 }
+
+// A genuine receipt checked --online against a server whose newest
+// checkpoint does not open with the log's key (signed by another key under
+// the log's name): the receipt holds, the server's log cannot be compared,
+// and that is a finding to report, not "N 份存证不成立" as of a forged
+// receipt (a review, 2026-12-07). Exit 3.
+func TestReceiptVerifyOnline_ServerCheckpointNotTheLogs_ReceiptHoldsAndSaidToReport(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, _, err := note.GenerateKey(rand.Reader, "ruqi.test/log") // the log's name, another key
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := tlog.New(skey)
+	other, _ := tlog.New(otherKey)
+	e1 := &ruqiv1.Event{Seq: 1, Type: ruqiv1.EventType_EVENT_TYPE_REGISTERED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR"}
+	store.Chain(nil, e1)
+	e2 := &ruqiv1.Event{Seq: 2, Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR", PrevHash: e1.Hash}
+	store.Chain(e1.Hash, e2)
+	l1, l2 := tlog.LeafHash(e1), tlog.LeafHash(e2)
+	signed1, err := l.Sign(1, l1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := other.Sign(2, rfc6962.DefaultHasher.HashChildren(l1, l2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b, err := protojson.Marshal(&ruqiv1.Receipt{Event: e1, LeafIndex: 0, Checkpoint: string(signed1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "receipt-1.json")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	ruqiv1.RegisterLogServiceServer(srv, &grownLog{note: forged, proof: [][]byte{l2}})
+	go srv.Serve(lis)
+	defer srv.Stop()
+	a, out, errOut := testApp(nil)
+	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+	code := a.run([]string{"--server", "passthrough:///bufnet", "receipt", "verify", "--online", "--log-key", vkey,
+		"--keys-cache", filepath.Join(dir, "none.json"), file})
+	got := out.String() + errOut.String()
+	if code != exitNotValid || strings.Contains(got, "份存证不成立") || !strings.Contains(got, "存证本身成立") ||
+		!strings.Contains(got, "服务器的检查点不成立") || !strings.Contains(got, "报告司法局") {
+		t.Fatalf("a genuine receipt, the server's checkpoint not the log's: exit %d, want %d, the receipt said to hold and the server's checkpoint to be reported:\n%s", code, exitNotValid, got)
+	}
+}

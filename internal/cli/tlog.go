@@ -161,10 +161,12 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			// pending those the server's newest checkpoint, which extends
 			// theirs, could not yet be held to: its witnesses have not
 			// cosigned it.
-			bad, notHeld, pending := 0, 0, 0
+			// badServer those that hold but the server's newest checkpoint
+			// does not open with the log's key.
+			bad, notHeld, pending, badServer := 0, 0, 0, 0
 			failed := func() string {
 				var parts []string
-				if n := bad - notHeld - pending; n > 0 {
+				if n := bad - notHeld - pending - badServer; n > 0 {
 					parts = append(parts, fmt.Sprintf("%d 份存证不成立", n))
 				}
 				if pending > 0 {
@@ -172,6 +174,9 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 				}
 				if notHeld > 0 {
 					parts = append(parts, fmt.Sprintf("%d 份存证本身成立，但服务器现在的日志不再包含它们所见的日志（日志被回退或改写）：请保存这些存证，报告司法局", notHeld))
+				}
+				if badServer > 0 {
+					parts = append(parts, fmt.Sprintf("%d 份存证本身成立，但服务器现在给出的检查点不能以日志公钥验证，无法确认日志未被改写：请保存这些存证，报告司法局", badServer))
 				}
 				return strings.Join(parts, "；")
 			}
@@ -242,6 +247,16 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 							rv.Error = errorText(fmt.Errorf("事件 %d 在规模 %d 的日志中，检查点由日志签名，没有见证签名；"+
 								"服务器现在的日志也未能证明经见证包含它：%w", rv.Seq, rv.LogSize, err))
 							a.textf("✗ %s：%s\n", rv.File, rv.Error)
+							continue
+						}
+						if errors.Is(err, tlog.ErrServerCheckpoint) {
+							// The receipt holds; the server's newest
+							// checkpoint does not open with the log's key.
+							// It read "N 份存证不成立", as a forged receipt.
+							bad++
+							badServer++
+							rv.Valid, rv.Error = false, errorText(err)
+							a.textf("✗ %s：事件 %d 的存证本身成立，但%v，无法确认日志未被改写。请保存本存证，报告司法局\n", rv.File, rv.Seq, err)
 							continue
 						}
 						if ne := (*tlog.NotExtendedError)(nil); errors.As(err, &ne) {

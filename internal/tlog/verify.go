@@ -98,6 +98,13 @@ func witnessesUnder(c any) (map[string]bool, error) {
 // cosignatures do not meet the policy.
 var ErrWitnessPolicy = errors.New("检查点的见证签名不足（未满足见证策略）")
 
+// ErrServerCheckpoint is a server's latest checkpoint that does not open
+// with the log's key the verifier holds: no comparison can be made, and
+// where the key is the server's own (its page, or a key fetched from it)
+// the server is signing what is not its log's. A finding to report, not a
+// call to try again.
+var ErrServerCheckpoint = errors.New("服务器的检查点不成立")
+
 // Checkpoint opens a signed checkpoint: the log's signature must verify and
 // the witness policy, if any, must be met (else ErrWitnessPolicy, with the
 // checkpoint as the log signed it: a verifier holding an earlier one can
@@ -183,7 +190,7 @@ func (v *Verifier) LatestExtends(ctx context.Context, c ruqiv1.LogServiceClient,
 	}
 	latest, err := v.Checkpoint([]byte(resp.GetCheckpoint()))
 	if latest == nil {
-		return nil, fmt.Errorf("服务器的检查点不成立：%w", err)
+		return nil, fmt.Errorf("%w：%w", ErrServerCheckpoint, err)
 	}
 	if perr := ProveExtends(ctx, c, seen, latest); perr != nil {
 		return nil, perr

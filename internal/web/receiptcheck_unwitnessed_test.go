@@ -110,3 +110,50 @@ func TestReceiptCheck_Unwitnessed_NotExtended_DoesNotHold(t *testing.T) {
 		t.Fatalf("want 存证不成立 and why (no cosignature):\n%s", page)
 	}
 }
+
+// The server's own log key does not open its latest checkpoint (signed by
+// another key under the log's name): the receipt holds, and the page says
+// the server's checkpoint does not, to be reported, where it said
+// "稍后可再核验一次" as of a call that failed (a review, 2026-12-07).
+func TestReceiptCheck_ServerCheckpointNotTheLogs_SaidToReport(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, _, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := tlog.New(skey)
+	other, _ := tlog.New(otherKey)
+	e := &ruqiv1.Event{Seq: 1, Time: timestamppb.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)),
+		Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, InspectionId: "INS-20261201-AAAAAAAA", EnterpriseUscc: "91510104CY4C7RGWMR"}
+	store.Chain(nil, e)
+	cp, err := l.Sign(1, tlog.LeafHash(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := other.Sign(1, tlog.LeafHash(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := protojson.Marshal(&ruqiv1.Receipt{Event: e, Checkpoint: string(cp)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := Handler(Config{API: checkpointAPI{forged}, LogKey: vkey})
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("receipt", "receipt-1.json")
+	fw.Write(b)
+	mw.Close()
+	r := httptest.NewRequest(http.MethodPost, "/receipts/check", &body)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, r)
+	page := rec.Body.String()
+	if strings.Contains(page, "稍后") || !strings.Contains(page, "服务器的检查点不成立") || !strings.Contains(page, "报告司法局") {
+		t.Fatalf("the server's checkpoint not the log's: want it said, to be reported, not to try later:\n%s", page)
+	}
+}
