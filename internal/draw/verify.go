@@ -71,6 +71,15 @@ func Verify(v *tlog.Verifier, resp *ruqiv1.GetDrawResponse) (*Verified, error) {
 		return nil, fmt.Errorf("抽取 %s 尚未揭晓：随机数还未产生，无法核验结果", d.GetId())
 	}
 	vr, err := v.Receipt(resp.GetCommitmentReceipt())
+	if uw := (*tlog.UnwitnessedError)(nil); errors.As(err, &uw) {
+		// In the log, under a checkpoint the witnesses did not cosign: said
+		// as such. It read "承诺事件不在已签名的日志中：事件 N 在规模 S 的
+		// 日志中…（存证取自…）", which contradicted itself and spoke of a
+		// receipt (a review, 2026-12-07).
+		return nil, fmt.Errorf("抽取 %s 的承诺事件 %d 在规模 %d 的日志中，但该检查点由日志签名，没有见证策略要求的见证签名"+
+			"（抽取揭晓于启用见证策略之前，或见证方当时未联署）：不能证明随机数取自见证方见过的检查点",
+			d.GetId(), uw.Receipt.Event.GetSeq(), uw.Receipt.Checkpoint.Size)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("承诺事件不在已签名的日志中：%w", err)
 	}
