@@ -54,7 +54,7 @@ func run() int {
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the sample directory")
 	fs.DurationVar(&cfg.RPCTimeout, "timeout", cfg.RPCTimeout, "timeout of each call")
 	fs.StringVar(&cfg.MetricsURL, "metrics", "", "scan: the server's /metrics URL, e.g. http://127.0.0.1:7481/metrics (the server's -metrics-addr): its CPU time over the run is printed against Ed25519's per CPU-second")
-	acked := fs.String("acked", "", "register: append the id of every registration the server acknowledged to `FILE`, a line each, as it is acknowledged")
+	acked := fs.String("acked", "", "register: append the id of every registration the server acknowledged to `FILE`, a line each, as it is acknowledged (appended: runs against one server across restarts add up; use a new file for a new database)")
 	checkAcked := fs.String("check-acked", "", "ask the server for every inspection id in `FILE` (as -acked wrote them) and say which are missing; exit 3 if any is. Nothing is registered")
 	fs.DurationVar(&cfg.Ed25519, "ed25519", cfg.Ed25519, "scan: how long raw Ed25519 verification is measured before and after the run, the limit printed beside the scan rate (0: not measured)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
