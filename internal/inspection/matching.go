@@ -206,20 +206,31 @@ func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) 
 // [start, end): the agency is a member that has not declined. Matching
 // leaves such a plan out at that enterprise (matching.Input.Proposed).
 // Proposals have no index by state, so all are read, as the hourly
-// settling reads them.
-func OpenProposals(r store.Reader, now time.Time) (func(uscc, agency string, start, end time.Time) bool, error) {
+// settling reads them. made is ProposalsMadeKey's count, for Propose, read
+// before the proposals: a reader that does not see one snapshot (a
+// replica's read committed) then reads proposals at least as new as the
+// count, never older.
+func OpenProposals(r store.Reader, now time.Time) (taken func(uscc, agency string, start, end time.Time) bool, made int64, err error) {
+	if made, err = r.Count(ProposalsMadeKey); err != nil {
+		return nil, 0, err
+	}
 	open := openProposals{}
-	err := store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
+	err = store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
 		open.add(pr, now)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	return func(uscc, agency string, start, end time.Time) bool {
 		return open.taking(uscc, agency, start, end) != ""
-	}, nil
+	}, made, nil
 }
+
+// ProposalsMadeKey counts the proposals Propose has stored: a run whose
+// read saw the count the writer sees has missed no proposal, and Propose
+// need not read the member agencies' proposals again in the writer.
+const ProposalsMadeKey = "proposals_made"
 
 // openProposals indexes open proposals by enterprise and member agency
 // ("uscc|agency"), for OpenProposals' read and Propose's write.
@@ -283,7 +294,15 @@ var ErrProposalsMoved = errors.New("inspection: open proposals changed since the
 // and nothing is written. Two runs at once, one reading before a third
 // agency's coverage and one after, each stored its proposal, so two
 // agencies had two open proposals for one enterprise on the same days.
-func Propose(tx store.Tx, p auth.Principal, now time.Time, props []matching.Proposal, triggers func(agency, plan string) string) ([]*ruqiv1.JointVisitProposal, error) {
+//
+// made is ProposalsMadeKey's count in that read (OpenProposals), or -1 if
+// unknown. While the count is the same, no proposal was stored since the
+// read, which therefore saw every open one (proposals only close after
+// they are made), and the check is done. Otherwise each member agency's
+// proposals are read, whole histories: in the writer, a province's run
+// read them all every time (about 530,000 proposals a month; a review,
+// 2026-12-07).
+func Propose(tx store.Tx, p auth.Principal, now time.Time, made int64, props []matching.Proposal, triggers func(agency, plan string) string) ([]*ruqiv1.JointVisitProposal, error) {
 	j := journal(tx, p, now)
 	var out []*ruqiv1.JointVisitProposal
 	var fresh []matching.Proposal
@@ -295,11 +314,22 @@ func Propose(tx store.Tx, p auth.Principal, now time.Time, props []matching.Prop
 		}
 		fresh = append(fresh, mp)
 	}
+	if len(fresh) == 0 {
+		return nil, nil
+	}
+	stored, err := tx.Count(ProposalsMadeKey)
+	if err != nil {
+		return nil, err
+	}
 	// Checked against the stored proposals before any of the run's is
-	// written: each member agency's proposals read once, in this
-	// transaction (the writer's), where the whole list was read per member.
+	// written, unless none was stored since the run's read: each member
+	// agency's proposals read once, in this transaction (the writer's),
+	// where the whole list was read per member.
 	open, read := openProposals{}, map[string]bool{}
 	for _, mp := range fresh {
+		if stored == made {
+			break
+		}
 		for _, m := range mp.Members {
 			if !read[m.AgencyID] {
 				read[m.AgencyID] = true
@@ -341,6 +371,9 @@ func Propose(tx store.Tx, p auth.Principal, now time.Time, props []matching.Prop
 			return nil, err
 		}
 		out = append(out, rec)
+	}
+	if err := tx.AddCount(ProposalsMadeKey, int64(len(out))); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -65,7 +65,7 @@ func TestCoverages_FiledPlansAndSubmittedCoverage_ProposedOnce(t *testing.T) {
 	admin := auth.Principal{Role: ruqiv1.Role_ROLE_ADMIN, Subject: "admin"}
 	for round, want := range []int{1, 0} {
 		err := st.Update(context.Background(), func(tx store.Tx) error {
-			made, err := inspection.Propose(tx, admin, now, res.Proposals, func(string, string) string { return "" })
+			made, err := inspection.Propose(tx, admin, now, -1, res.Proposals, func(string, string) string { return "" })
 			if err == nil && len(made) != want {
 				t.Errorf("round %d: %d proposals made, want %d", round, len(made), want)
 			}

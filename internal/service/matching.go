@@ -109,6 +109,7 @@ func (s *Service) match(ctx context.Context, p auth.Principal, now, from, to tim
 	var (
 		res   matching.Result
 		props []matching.Proposal
+		made  int64 // proposals stored when the run read them (inspection.ProposalsMadeKey)
 	)
 	err := s.store.View(ctx, func(r store.Reader) error {
 		plans, err := inspection.Coverages(r, from, to)
@@ -136,7 +137,8 @@ func (s *Service) match(ctx context.Context, p auth.Principal, now, from, to tim
 		if from.After(notBefore) {
 			notBefore = from
 		}
-		proposed, err := inspection.OpenProposals(r, now)
+		proposed, n, err := inspection.OpenProposals(r, now)
+		made = n
 		if err != nil {
 			return err
 		}
@@ -147,7 +149,7 @@ func (s *Service) match(ctx context.Context, p auth.Principal, now, from, to tim
 	if err != nil {
 		return res, nil, err
 	}
-	var made []*ruqiv1.JointVisitProposal
+	var stored []*ruqiv1.JointVisitProposal
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		triggers := func(agency, plan string) string {
 			c, err := tx.PlanCoverage(store.CoverageKey(agency, plan))
@@ -157,10 +159,10 @@ func (s *Service) match(ctx context.Context, p auth.Principal, now, from, to tim
 			return c.GetTriggerReference()
 		}
 		var err error
-		made, err = inspection.Propose(tx, p, now, props, triggers)
+		stored, err = inspection.Propose(tx, p, now, made, props, triggers)
 		return err
 	})
-	return res, made, err
+	return res, stored, err
 }
 
 // MaxCappedListed bounds the plans a run names as left out by a cap
