@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -341,17 +342,24 @@ func TestSequencer_MayNotLead_StandsAside(t *testing.T) {
 		t.Fatal("b sequences though it may not lead")
 	}
 
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	// a's session while it leads, the lock's: it closes it to stand aside.
+	var led string
+	if err := admin.QueryRow(ctx, `SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&led); err != nil || led == "" {
+		t.Fatalf("the leader's session: %q %v", led, err)
+	}
+
 	aMay.Store(false)
 	waitFor(t, "a standing aside", func() bool { return !a.Sequencing() })
 	appendEvents(t, a, 2, "a, nobody leading")
 	// Standbys that may not lead still speak: PostgreSQL ends a session
 	// idle for 5 s (idle_session_timeout), which would have the sequencer
 	// reconnect, and warn, every 5 s.
-	admin, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
 	sessions := func() string {
 		var pids string
 		if err := admin.QueryRow(ctx, `SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '') FROM pg_stat_activity
@@ -360,10 +368,17 @@ func TestSequencer_MayNotLead_StandsAside(t *testing.T) {
 		}
 		return pids
 	}
-	time.Sleep(200 * time.Millisecond)
-	before := sessions()
+	// Both standbys' sessions up first: a, standing aside, closes the
+	// session it led from (listed until its backend has gone) and connects
+	// again after an interval, which on a loaded machine took longer than
+	// the 200 ms this slept (then: one session, or none, then two).
+	var before string
+	waitFor(t, "both sequencers connected as standbys", func() bool {
+		before = sessions()
+		return strings.Count(before, ",") == 1 && !slices.Contains(strings.Split(before, ","), led)
+	})
 	time.Sleep(6 * time.Second)
-	if after := sessions(); after != before || strings.Count(before, ",") != 1 {
+	if after := sessions(); after != before {
 		t.Errorf("the sequencers' sessions were %q and are %q 6 s later; want the same two", before, after)
 	}
 	if a.Sequencing() || b.Sequencing() {
