@@ -59,11 +59,19 @@ func TestCheckpoint_FileReplacedWhileRunning_WritesRefused(t *testing.T) {
 	defer s.Close()
 	writeSome(t, s, 0, 5)
 	aside := path + ".aside"
-	if err := os.Rename(path, aside); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte("another file"), 0o600); err != nil {
-		t.Fatal(err)
+	// The file moved aside and another written in between two of the
+	// writer's steps: from here, a checkpoint (one is under way after
+	// every commit) finishing between the rename and the write found the
+	// path empty and wrote the open file back there, and the write then
+	// truncated the store's own file under its mapping (SIGBUS).
+	var moveErr error
+	s.onWriterDo(func() {
+		if moveErr = os.Rename(path, aside); moveErr == nil {
+			moveErr = os.WriteFile(path, []byte("another file"), 0o600)
+		}
+	})
+	if moveErr != nil {
+		t.Fatal(moveErr)
 	}
 	refused := false
 	for i, deadline := 5, time.Now().Add(10*time.Second); time.Now().Before(deadline); i++ {
@@ -103,11 +111,16 @@ func TestCompact_FileReplacedWhileRunning_NotOverwritten(t *testing.T) {
 	s := openAt(t, path)
 	defer s.Close()
 	writeSome(t, s, 0, 5)
-	if err := os.Rename(path, path+".aside"); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte("another file"), 0o600); err != nil {
-		t.Fatal(err)
+	// Between two of the writer's steps, as above: a timed checkpoint
+	// could otherwise write the open file back between the two.
+	var moveErr error
+	s.onWriterDo(func() {
+		if moveErr = os.Rename(path, path+".aside"); moveErr == nil {
+			moveErr = os.WriteFile(path, []byte("another file"), 0o600)
+		}
+	})
+	if moveErr != nil {
+		t.Fatal(moveErr)
 	}
 	if _, err := s.Compact(context.Background()); err == nil {
 		t.Error("a compaction while another file stands at the path succeeded")
