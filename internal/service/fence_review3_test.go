@@ -166,14 +166,14 @@ func TestFence_BoltLocal_HeirNoteOutlivesTheReservation(t *testing.T) {
 // inspection.ErrFenced, before that error is returned.
 type onFenced struct {
 	store.Store
-	hook atomic.Pointer[func()]
+	hook atomic.Pointer[func(context.Context)]
 }
 
 func (s *onFenced) Update(ctx context.Context, fn func(store.Tx) error) error {
 	err := s.Store.Update(ctx, fn)
 	if errors.Is(err, inspection.ErrFenced) {
 		if f := s.hook.Swap(nil); f != nil {
-			(*f)()
+			(*f)(ctx)
 		}
 	}
 	return err
@@ -206,7 +206,17 @@ func TestFence_BoltLocal_GivenUpWhileFenced_LeavesItsReservation(t *testing.T) {
 	}
 	gc.afterDecide.Store(&cancelX) // P decided; X cancelled before P writes
 	ctx, giveUp := context.WithCancel(w.e.as(a1.tok))
-	stop := func() { giveUp(); time.Sleep(50 * time.Millisecond) } // the server sees it before its pause ends
+	// The server sees it before its pause ends: the hook returns once the
+	// call's context on the server has ended, which took longer than the
+	// 50 ms slept here on a loaded machine (P then decided again, written).
+	stop := func(sctx context.Context) {
+		giveUp()
+		select {
+		case <-sctx.Done():
+		case <-time.After(30 * time.Second):
+			t.Error("the server's context of the given-up call never ended")
+		}
+	}
 	st.hook.Store(&stop)
 	base := time.Now().Add(2 * 24 * time.Hour).Truncate(time.Hour)
 	req := &ruqiv1.RegisterInspectionRequest{
