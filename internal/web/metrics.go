@@ -134,7 +134,7 @@ func (m *Metrics) ObserveStore(read func() store.Stats) {
 			func() float64 { return read().WriterCommit.Seconds() }),
 		counter("ruqi_store_pages_written_total", "Page writes of the store's commits (bbolt: one per page with its overflow pages, and one for the meta page); per write, what a write costs the disk.", func(s store.Stats) uint64 { return s.PagesWritten }),
 		gauge("ruqi_store_file_bytes", "Size of the store: the bbolt file, or on PostgreSQL ruqi's tables with their indexes (measured at most every 30 s).", func(s store.Stats) float64 { return float64(s.FileBytes) }),
-		gauge("ruqi_store_plans", "Inspections (plans) registered in the store, cancelled ones included.", func(s store.Stats) float64 { return float64(s.Plans) }),
+		gauge("ruqi_store_plans", "Inspections (plans) registered in the store, cancelled ones included (on PostgreSQL, above 100,000, its estimate of the rows: measured at most every 30 s).", func(s store.Stats) float64 { return float64(s.Plans) }),
 		gauge("ruqi_store_bytes_per_plan", "Size of the store (ruqi_store_file_bytes) divided by the plans in it (0 before the first).", func(s store.Stats) float64 {
 			if s.Plans == 0 {
 				return 0

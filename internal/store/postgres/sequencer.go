@@ -277,9 +277,8 @@ func (s *Store) WaitSequenced(ctx context.Context) error {
 // Stats are this instance's commits and retried runs since it opened
 // (Rollbacks), and the size of ruqi's tables with their indexes and the
 // plans in them as last measured (PostgreSQL keeps its own figures of
-// syncs). Measuring walks the inspections' index, so it is done at most
-// every sizeEvery, in the background of the call that finds it stale: a
-// scrape of /metrics never waits for it.
+// syncs). Measuring is done at most every sizeEvery, in the background of
+// the call that finds it stale: a scrape of /metrics never waits for it.
 func (s *Store) Stats() store.Stats {
 	c := s.commits.Load()
 	if last := s.sizedAt.Load(); time.Since(time.Unix(0, last)) > sizeEvery && s.sizedAt.CompareAndSwap(last, time.Now().UnixNano()) {
@@ -291,18 +290,37 @@ func (s *Store) Stats() store.Stats {
 // sizeEvery is how often Stats measures the tables again.
 const sizeEvery = 30 * time.Second
 
+// countedPlans is the most plans measureSize counts: above it, the plans
+// are PostgreSQL's estimate of the inspections' rows (pg_class.reltuples,
+// kept by autovacuum's ANALYZE), close enough for a gauge. count(*) walked
+// every inspection ever registered every 30 s on each replica: a million
+// a province's year, five million after five, an index-only scan at best
+// and the table itself (a few KB a record) where the visibility map is
+// behind, as it is for records updated when their results come (a review
+// of what grows with history, 2026-12-07).
+const countedPlans = 100_000
+
 // measureSize reads the size of the tables of ruqi's schema (tables,
 // indexes and TOAST: pg_total_relation_size) and the number of plans.
 func (s *Store) measureSize() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var size, plans int64
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint, (SELECT count(*) FROM inspections)
-		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`).Scan(&size, &plans)
-	if err == nil {
-		s.sizeBytes.Store(size)
-		s.plans.Store(plans)
+	var size, estimate int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint,
+		coalesce(max(CASE WHEN c.relname = 'inspections' THEN c.reltuples END), -1)::bigint
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`).Scan(&size, &estimate)
+	if err != nil {
+		return
 	}
+	plans := estimate
+	if estimate < countedPlans {
+		// Never analysed (-1) or small: counted exactly.
+		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM inspections").Scan(&plans); err != nil {
+			return
+		}
+	}
+	s.sizeBytes.Store(size)
+	s.plans.Store(plans)
 }
 
 // Sequencing tells whether this instance's sequencer holds the lock now.
