@@ -33,7 +33,7 @@ var (
 
 // fixture is a real bbolt store with one enterprise, one officer with a
 // valid certificate and one registered inspection of that officer.
-func fixture(t *testing.T, now time.Time) store.Store {
+func fixture(t testing.TB, now time.Time) store.Store {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "core.db"), bolt.DefaultOptions())
 	if err != nil {

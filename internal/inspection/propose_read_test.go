@@ -3,6 +3,7 @@ package inspection_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -63,5 +64,73 @@ func TestPropose_NothingStoredSinceTheRead_AgenciesNotReadAgain(t *testing.T) {
 	reads, stored, err := propose(proposal("P-3", "P-4"))
 	if !errors.Is(err, inspection.ErrProposalsMoved) || stored != 0 || reads == 0 {
 		t.Fatalf("a run whose read predates a proposal taking its agencies: %d stored, %d agency reads, %v; want ErrProposalsMoved after reading", stored, reads, err)
+	}
+}
+
+// BenchmarkPropose_AfterAYearOfProposals stores a run's 100 proposals in a
+// store already holding history proposals (40 agencies, two members each),
+// as the writer does: "read since" skips the member agencies' proposals
+// when the run's read saw the count the writer sees (the common case);
+// "read again" is the path taken when a proposal was stored since, which
+// was every run's before. agency-reads/op counts the pages of
+// ProposalsOfAgency read.
+func BenchmarkPropose_AfterAYearOfProposals(b *testing.B) {
+	const history, run, agencies = 20000, 100, 40
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	st := fixture(b, now)
+	ctx := context.Background()
+	admin := auth.Principal{Role: ruqiv1.Role_ROLE_ADMIN, Subject: "admin"}
+	start, end := now.AddDate(0, 0, 7), now.AddDate(0, 1, 0)
+	proposal := func(i int) matching.Proposal {
+		a1, a2 := fmt.Sprintf("AG-%02d", i%agencies), fmt.Sprintf("AG-%02d", (i+1)%agencies)
+		return matching.Proposal{USCC: fmt.Sprintf("91510104MA%08d", i), Lead: a1,
+			Members: []matching.Member{
+				{PlanID: fmt.Sprintf("P-%d", i), AgencyID: a1, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Start: start, End: end},
+				{PlanID: fmt.Sprintf("Q-%d", i), AgencyID: a2, Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Start: start, End: end}},
+			WindowStart: start.Add(time.Hour), WindowEnd: start.Add(9 * time.Hour)}
+	}
+	for lo := 0; lo < history; lo += 1000 {
+		var props []matching.Proposal
+		for i := lo; i < lo+1000; i++ {
+			props = append(props, proposal(i))
+		}
+		if err := st.Update(ctx, func(tx store.Tx) error {
+			_, err := inspection.Propose(tx, admin, now, -1, props, nil)
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for k, bc := range []struct {
+		name  string
+		since bool
+	}{{"read since", true}, {"read again", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			// Each its own enterprises: a proposal stored before is not
+			// proposed again (and nothing read).
+			next, reads := (k+1)*10_000_000, 0
+			for b.Loop() {
+				props := make([]matching.Proposal, run)
+				for i := range props {
+					props[i] = proposal(next)
+					next++
+				}
+				err := st.Update(ctx, func(tx store.Tx) error {
+					made := int64(-1)
+					if bc.since {
+						var err error
+						if made, err = tx.Count(inspection.ProposalsMadeKey); err != nil {
+							return err
+						}
+					}
+					_, err := inspection.Propose(agencyReads{tx, &reads}, admin, now, made, props, nil)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(reads)/float64(b.N), "agency-reads/op")
+		})
 	}
 }
