@@ -88,17 +88,27 @@ func TestPages(t *testing.T) {
 		// The receipt (存证) of the check-in appears once the log has
 		// integrated it; the page's link downloads it, and it verifies
 		// with the log key the server publishes.
-		// Wait (bounded, by count) until the log has integrated the
-		// check-in, then open the page once more.
-		for i := 0; i < 100; i++ {
-			r, err := ruqiv1.NewLogServiceClient(srv.conn()).ListReceipts(srv.as(tokE1), &ruqiv1.ListReceiptsRequest{InspectionId: valid.GetInspectionId()})
+		// Wait until the log has integrated the check-in, then open the
+		// page once more. The wait is on the condition, with a deadline
+		// for a loaded machine: a count of 100 tries of 50 ms (5 s) fell
+		// through silently when the log was slower, and the reload below
+		// then waited for a link the page it had loaded would never show.
+		// Every 500 ms, not 50: the enterprise may make 120 calls in a
+		// burst (-principal-rates), and the page's own calls that follow
+		// are the enterprise's too.
+		logs, integrated := ruqiv1.NewLogServiceClient(srv.conn()), time.Now().Add(30*time.Second)
+		for {
+			r, err := logs.ListReceipts(srv.as(tokE1), &ruqiv1.ListReceiptsRequest{InspectionId: valid.GetInspectionId()})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(r.GetReceipts()) > 0 && r.GetPending() == 0 {
 				break
 			}
-			time.Sleep(50 * time.Millisecond)
+			if time.Now().After(integrated) {
+				t.Fatalf("the log did not integrate the check-in within 30 s: %d receipts, %d pending", len(r.GetReceipts()), r.GetPending())
+			}
+			time.Sleep(500 * time.Millisecond)
 		}
 		do(t, ent1, "reload for the receipt", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#receipt a")))
 		mustContain(t, "receipt", text(t, ent1, "#receipt"), "已存证", "下载存证")
