@@ -24,6 +24,22 @@ import (
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
+// uploadReceipt posts a receipt file to /receipts/check as the page's form
+// does, and returns the page.
+func uploadReceipt(h http.Handler, receipt []byte) string {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("receipt", "receipt.json")
+	fw.Write(receipt)
+	mw.Close()
+	r := httptest.NewRequest(http.MethodPost, "/receipts/check", &body)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w.Body.String()
+}
+
 // checkpointAPI answers GetCheckpoint with one signed checkpoint, and
 // nothing else.
 type checkpointAPI struct{ signed []byte }
@@ -91,18 +107,7 @@ func TestReceiptCheck_Unwitnessed_NotExtended_DoesNotHold(t *testing.T) {
 	}
 
 	policy := fmt.Sprintf("witness sfj %s https://sifaju.test\nquorum sfj\n", wvkey)
-	handler := Handler(Config{API: checkpointAPI{latest}, LogKey: vkey, WitnessPolicy: policy})
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("receipt", "receipt-2.json")
-	fw.Write(b)
-	mw.Close()
-	r := httptest.NewRequest(http.MethodPost, "/receipts/check", &body)
-	r.Header.Set("Content-Type", mw.FormDataContentType())
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	rec := httptest.NewRecorder()
-	handler.ServeHTTP(rec, r)
-	page := rec.Body.String()
+	page := uploadReceipt(Handler(Config{API: checkpointAPI{latest}, LogKey: vkey, WitnessPolicy: policy}), b)
 	if strings.Contains(page, "存证成立") || strings.Contains(page, "存证本身成立") {
 		t.Fatalf("a receipt signed by the log alone, not in the witnessed log, said to hold:\n%s", page)
 	}
@@ -141,18 +146,7 @@ func TestReceiptCheck_ServerCheckpointNotTheLogs_SaidToReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler := Handler(Config{API: checkpointAPI{forged}, LogKey: vkey})
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("receipt", "receipt-1.json")
-	fw.Write(b)
-	mw.Close()
-	r := httptest.NewRequest(http.MethodPost, "/receipts/check", &body)
-	r.Header.Set("Content-Type", mw.FormDataContentType())
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	rec := httptest.NewRecorder()
-	handler.ServeHTTP(rec, r)
-	page := rec.Body.String()
+	page := uploadReceipt(Handler(Config{API: checkpointAPI{forged}, LogKey: vkey}), b)
 	if strings.Contains(page, "稍后") || !strings.Contains(page, "服务器的检查点不成立") || !strings.Contains(page, "报告司法局") {
 		t.Fatalf("the server's checkpoint not the log's: want it said, to be reported, not to try later:\n%s", page)
 	}
