@@ -227,6 +227,13 @@ func OpenProposals(r store.Reader, now time.Time) (taken func(uscc, agency strin
 	}, made, nil
 }
 
+// SettlePendingPrefix, with a proposal's id, marks a proposal whose
+// answers are all in with two acceptances or more, open until its settling
+// closes it (CloseProposal). The hourly settling reads these, where it read
+// every proposal ever made each hour (about 6 million after a province's
+// year; a review of what grows with history, 2026-12-07).
+const SettlePendingPrefix = "settle_pending|"
+
 // ProposalsMadeKey counts the proposals Propose has stored: a run whose
 // read saw the count the writer sees has missed no proposal, and Propose
 // need not read the member agencies' proposals again in the writer.
@@ -483,6 +490,12 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 	switch complete, register := matching.Settle(pr); {
 	case register:
 		out.Register = AcceptedMembers(pr)
+		// Answered and open until the settling that follows closes it;
+		// a server stopping in between leaves it to the hourly settling,
+		// which finds it here.
+		if err := tx.AddCount(SettlePendingPrefix+pr.GetId(), 1); err != nil {
+			return Answered{}, err
+		}
 	case complete:
 		pr.State = ruqiv1.ProposalState_PROPOSAL_STATE_FAILED
 		pr.Outcome = "未成团：同意的部门不足两个，各部门按各自计划另行报备"
@@ -560,6 +573,13 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 	}
 	if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
 		return pr, nil // a retry closed it first
+	}
+	if n, err := tx.Count(SettlePendingPrefix + id); err != nil {
+		return nil, err
+	} else if n != 0 {
+		if err := tx.AddCount(SettlePendingPrefix+id, -n); err != nil {
+			return nil, err
+		}
 	}
 	registered, joint := 0, ""
 	var refused, alone []string

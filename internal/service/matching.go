@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -439,18 +440,39 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 // SettleAnsweredProposals settles the proposals whose answers are all in
 // but which are still open: the server that took the last answer stopped
 // before it registered them. It returns how many it settled.
+//
+// Its first pass after a start reads every proposal, which finds those
+// answered before the marks (inspection.SettlePendingPrefix) were kept, or
+// by a replica of an older version; later passes read the marked ones.
 func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 	var stuck []*ruqiv1.JointVisitProposal
+	keep := func(pr *ruqiv1.JointVisitProposal) error {
+		if _, register := matching.Settle(pr); register && pr.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+			stuck = append(stuck, pr)
+		}
+		return nil
+	}
+	full := !s.settleScanned.Load()
 	err := s.store.View(ctx, func(r store.Reader) error {
-		return store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
-			if _, register := matching.Settle(pr); register && pr.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
-				stuck = append(stuck, pr)
+		if full {
+			return store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, keep)
+		}
+		return r.Counts(inspection.SettlePendingPrefix, func(k string, _ int64) error {
+			pr, err := r.Proposal(strings.TrimPrefix(k, inspection.SettlePendingPrefix))
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
 			}
-			return nil
+			if err != nil {
+				return err
+			}
+			return keep(pr)
 		})
 	})
 	if err != nil {
 		return 0, err
+	}
+	if full {
+		s.settleScanned.Store(true)
 	}
 	// One proposal that cannot be settled now (the coordinator or the store
 	// unreachable for it) does not hold up the others.

@@ -199,6 +199,10 @@ type Service struct {
 	// logVerifier checks the log's checkpoints with its own key (set at
 	// start, from cfg.Log.Key).
 	logVerifier *tlog.Verifier
+	// settleScanned says SettleAnsweredProposals has read every proposal
+	// once since the start; later passes read the answered ones only
+	// (inspection.SettlePendingPrefix).
+	settleScanned atomic.Bool
 }
 
 // New loads the key ring from the store, creating the first key on a new

@@ -27,10 +27,20 @@ import (
 // is settled by SettleAnsweredProposals: one joint inspection of the
 // accepting agencies, as the officers who accepted, and settling again
 // changes nothing. A proposal still waiting for an answer is left alone.
-func testSettleAnsweredProposals(t *testing.T, st store.Store) {
+//
+// Only its first pass after a start reads every proposal; later ones read
+// those marked answered (inspection.SettlePendingPrefix): it read every
+// proposal ever made each hour (a review of what grows with history).
+func testSettleAnsweredProposals(t *testing.T, raw store.Store) {
 	ctx := context.Background()
+	st := &proposalLists{Store: raw}
 	e := newEnvOn(t, st, "")
 	now := time.Now()
+	// The first pass after the start, before any answer: it reads them all.
+	if n, err := e.svc.SettleAnsweredProposals(ctx); err != nil || n != 0 || st.lists.Load() == 0 {
+		t.Fatalf("first pass: %d settled, %v, %d lists of proposals; want none settled, the proposals read", n, err, st.lists.Load())
+	}
+	st.lists.Store(0)
 	// Two agencies' officers with valid certificates and current items.
 	ags := []*registrar{e.registrar(t, "AG-01"), e.registrar(t, "AG-02")}
 	var ents []*ruqiv1.Enterprise
@@ -96,6 +106,9 @@ func testSettleAnsweredProposals(t *testing.T, st store.Store) {
 	if err != nil || n != 1 {
 		t.Fatalf("settled %d, %v; want the one proposal with every answer in", n, err)
 	}
+	if l := st.lists.Load(); l != 0 {
+		t.Fatalf("a pass after the first listed the proposals %d times; want the answered ones read by their marks", l)
+	}
 	pr := read(stuck.GetId())
 	if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED || pr.GetJointInspectionId() == "" {
 		t.Fatalf("settled proposal %v: want registered as one joint inspection", pr)
@@ -123,6 +136,17 @@ func testSettleAnsweredProposals(t *testing.T, st store.Store) {
 	// Again: nothing left to settle, and nothing registered twice.
 	if n, err := e.svc.SettleAnsweredProposals(ctx); err != nil || n != 0 {
 		t.Fatalf("second settling: %d, %v; want none", n, err)
+	}
+	// The settled proposal's mark went with its closing: marks do not
+	// pile up for the hourly pass to read.
+	err = st.View(ctx, func(r store.Reader) error {
+		return r.Counts(inspection.SettlePendingPrefix, func(k string, n int64) error {
+			t.Errorf("mark %s = %d left after settling", k, n)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	err = st.View(ctx, func(r store.Reader) error {
 		list, err := r.InspectionsOfEnterprise(stuck.GetEnterpriseUscc(), store.Page{})
@@ -187,4 +211,26 @@ func TestRegistrationRetry_AfterTheWindowBegan(t *testing.T) {
 	if _, err := insp.RegisterInspection(e.as(r.tok), fresh); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("a new registration of a window already begun: %v, want InvalidArgument", err)
 	}
+}
+
+// proposalLists counts the listings of every proposal (Reader.Proposals).
+type proposalLists struct {
+	store.Store
+	lists atomic.Int64
+}
+
+func (s *proposalLists) Unwrap() store.Store { return s.Store }
+
+type listsCounted struct {
+	store.Reader
+	n *atomic.Int64
+}
+
+func (r listsCounted) Proposals(p store.Page) ([]*ruqiv1.JointVisitProposal, error) {
+	r.n.Add(1)
+	return r.Reader.Proposals(p)
+}
+
+func (s *proposalLists) View(ctx context.Context, fn func(store.Reader) error) error {
+	return s.Store.View(ctx, func(r store.Reader) error { return fn(listsCounted{r, &s.lists}) })
 }
