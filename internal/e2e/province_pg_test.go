@@ -263,8 +263,14 @@ func TestPostgres_CancelledInspectionRestoredAtRest_VerifyNamesIt(t *testing.T) 
 func TestProvince_LateBurst_FlushAndKill_NoDuplicates(t *testing.T) {
 	p := startProvince(t)
 	a, b, c := p.replicas[0], p.replicas[1], p.replicas[2]
-	for _, ag := range a.f.agencies {
-		a.officerToken(a.f.officersOf[ag][0])
+	// Each replica's tokens issued before the burst: a worker that picked b
+	// just before the kill issued its officer's first token there through
+	// the CLI, which failed the test (CI, 2026-12-07), where a registration
+	// failing at a killed replica is what the burst expects.
+	for _, w := range []*world{a, b, c} {
+		for _, ag := range a.f.agencies {
+			w.officerToken(a.f.officersOf[ag][0])
+		}
 	}
 	ents, err := readSampleEnterprises(4)
 	if err != nil {
