@@ -71,14 +71,16 @@ func Verify(v *tlog.Verifier, resp *ruqiv1.GetDrawResponse) (*Verified, error) {
 		return nil, fmt.Errorf("抽取 %s 尚未揭晓：随机数还未产生，无法核验结果", d.GetId())
 	}
 	vr, err := v.Receipt(resp.GetCommitmentReceipt())
-	if uw := (*tlog.UnwitnessedError)(nil); errors.As(err, &uw) {
-		// In the log, under a checkpoint the witnesses did not cosign: said
-		// as such. It read "承诺事件不在已签名的日志中：事件 N 在规模 S 的
-		// 日志中…（存证取自…）", which contradicted itself and spoke of a
-		// receipt (a review, 2026-12-07).
-		return nil, fmt.Errorf("抽取 %s 的承诺事件 %d 在规模 %d 的日志中，但该检查点由日志签名，没有见证策略要求的见证签名"+
-			"（抽取揭晓于启用见证策略之前，或见证方当时未联署）：不能证明随机数取自见证方见过的检查点",
-			d.GetId(), uw.Receipt.Event.GetSeq(), uw.Receipt.Checkpoint.Size)
+	// In the log, under a checkpoint the witnesses did not cosign: said as
+	// such, once the event is shown to be this draw's commitment and the
+	// published draw to follow from it. It read "承诺事件不在已签名的日志中：
+	// 事件 N 在规模 S 的日志中…（存证取自…）", which contradicted itself and
+	// spoke of a receipt (a review, 2026-12-07); said at once, it named any
+	// event the draw's commitment and hid a population changed after it, or
+	// picks that do not follow (review2, 2026-12-07).
+	uw := (*tlog.UnwitnessedError)(nil)
+	if errors.As(err, &uw) {
+		vr, err = uw.Receipt, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("承诺事件不在已签名的日志中：%w", err)
@@ -107,6 +109,11 @@ func Verify(v *tlog.Verifier, resp *ruqiv1.GetDrawResponse) (*Verified, error) {
 	p := Pick(d, cp.Hash)
 	if !slices.Equal(p.Enterprises, d.GetPickedEnterprises()) || !slices.Equal(p.Officers, d.GetPickedOfficers()) {
 		return nil, fmt.Errorf("公布的抽取结果与按 %s 重算的结果不一致", ProcedureV1)
+	}
+	if uw != nil {
+		return nil, fmt.Errorf("抽取 %s 的承诺事件 %d 在规模 %d 的日志中，但该检查点由日志签名，没有见证策略要求的见证签名"+
+			"（抽取揭晓于启用见证策略之前，或见证方当时未联署）：不能证明随机数取自见证方见过的检查点",
+			d.GetId(), e.GetSeq(), cp.Size)
 	}
 	out := &Verified{Picks: p, CommitSeq: e.GetSeq(), RandomnessSize: cp.Size}
 	// Without the reveal's receipt nothing ties the randomness to the
