@@ -443,7 +443,8 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 //
 // Its first pass after a start reads every proposal, which finds those
 // answered before the marks (inspection.SettlePendingPrefix) were kept, or
-// by a replica of an older version; later passes read the marked ones.
+// by a replica of an older version; later passes read the marked ones. A
+// full pass that failed to settle one of those it found is made again.
 func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 	var stuck []*ruqiv1.JointVisitProposal
 	keep := func(pr *ruqiv1.JointVisitProposal) error {
@@ -471,9 +472,6 @@ func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if full {
-		s.settleScanned.Store(true)
-	}
 	// One proposal that cannot be settled now (the coordinator or the store
 	// unreachable for it) does not hold up the others.
 	settled := 0
@@ -484,6 +482,13 @@ func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 			continue
 		}
 		settled++
+	}
+	// The full pass is done once every proposal it found is settled: one
+	// it found unmarked and failed to settle (the store or the coordinator
+	// out of reach for a moment) is found by no later pass of the marks,
+	// and stayed open until the server restarted (review2, 2026-12-07).
+	if full && len(errs) == 0 {
+		s.settleScanned.Store(true)
 	}
 	return settled, errors.Join(errs...)
 }
