@@ -443,8 +443,10 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 //
 // Its first pass after a start reads every proposal, which finds those
 // answered before the marks (inspection.SettlePendingPrefix) were kept, or
-// by a replica of an older version; later passes read the marked ones. A
-// full pass that failed to settle one of those it found is made again.
+// by a replica of an older version before this one started (replicas are
+// upgraded together: README, Upgrading); later passes read the marked
+// ones. A full pass that failed to settle one of those it found is made
+// again.
 func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 	var stuck []*ruqiv1.JointVisitProposal
 	keep := func(pr *ruqiv1.JointVisitProposal) error {
