@@ -156,13 +156,12 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			// checked, or with -o json as one array at the end (a script
 			// archiving an enterprise's proofs read Chinese lines).
 			verdicts := make([]*receiptVerdict, len(files))
-			// bad counts the receipts that fail, notHeld those of them
+			// bad counts the receipts that fail; of them, notHeld those
 			// that hold but whose log the server's no longer extends,
 			// pending those the server's newest checkpoint, which extends
-			// theirs, could not yet be held to: its witnesses have not
-			// cosigned it.
-			// badServer those that hold but the server's newest checkpoint
-			// does not open with the log's key.
+			// theirs, could not yet be held to (its witnesses have not
+			// cosigned it), and badServer those that hold but whose
+			// server's newest checkpoint does not open with the log's key.
 			bad, notHeld, pending, badServer := 0, 0, 0, 0
 			failed := func() string {
 				var parts []string

@@ -234,6 +234,8 @@ func OpenProposals(r store.Reader, now time.Time) (taken func(uscc, agency strin
 // year; a review of what grows with history, 2026-12-07).
 const SettlePendingPrefix = "settle_pending|"
 
+func settlePendingKey(proposalID string) string { return SettlePendingPrefix + proposalID }
+
 // ProposalsMadeKey counts the proposals Propose has stored: a run whose
 // read saw the count the writer sees has missed no proposal, and Propose
 // need not read the member agencies' proposals again in the writer.
@@ -329,26 +331,10 @@ func Propose(tx store.Tx, p auth.Principal, now time.Time, made int64, props []m
 		return nil, err
 	}
 	// Checked against the stored proposals before any of the run's is
-	// written, unless none was stored since the run's read: each member
-	// agency's proposals read once, in this transaction (the writer's),
-	// where the whole list was read per member.
-	open, read := openProposals{}, map[string]bool{}
-	for _, mp := range fresh {
-		if stored == made {
-			break
-		}
-		for _, m := range mp.Members {
-			if !read[m.AgencyID] {
-				read[m.AgencyID] = true
-				err := store.Each(500, func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) { return tx.ProposalsOfAgency(m.AgencyID, pg) },
-					(*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error { open.add(pr, now); return nil })
-				if err != nil {
-					return nil, err
-				}
-			}
-			if taken := open.taking(mp.USCC, m.AgencyID, m.Start, m.End); taken != "" {
-				return nil, fmt.Errorf("%w: %s already takes %s to %s", ErrProposalsMoved, taken, m.AgencyID, mp.USCC)
-			}
+	// written, unless none was stored since the run's read.
+	if stored != made {
+		if err := stillFree(tx, now, fresh); err != nil {
+			return nil, err
 		}
 	}
 	for _, mp := range fresh {
@@ -493,7 +479,7 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 		// Answered and open until the settling that follows closes it;
 		// a server stopping in between leaves it to the hourly settling,
 		// which finds it here.
-		if err := tx.AddCount(SettlePendingPrefix+pr.GetId(), 1); err != nil {
+		if err := tx.AddCount(settlePendingKey(pr.GetId()), 1); err != nil {
 			return Answered{}, err
 		}
 	case complete:
@@ -506,6 +492,30 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 		}
 	}
 	return out, tx.PutProposal(pr)
+}
+
+// stillFree refuses, with ErrProposalsMoved, proposals a member of which
+// an open proposal stored already takes to the enterprise in its plan's
+// period: each member agency's proposals read once, in the writer's
+// transaction, where the whole list was read per member.
+func stillFree(tx store.Tx, now time.Time, props []matching.Proposal) error {
+	open, read := openProposals{}, map[string]bool{}
+	for _, mp := range props {
+		for _, m := range mp.Members {
+			if !read[m.AgencyID] {
+				read[m.AgencyID] = true
+				err := store.Each(500, func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) { return tx.ProposalsOfAgency(m.AgencyID, pg) },
+					(*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error { open.add(pr, now); return nil })
+				if err != nil {
+					return err
+				}
+			}
+			if taken := open.taking(mp.USCC, m.AgencyID, m.Start, m.End); taken != "" {
+				return fmt.Errorf("%w: %s already takes %s to %s", ErrProposalsMoved, taken, m.AgencyID, mp.USCC)
+			}
+		}
+	}
+	return nil
 }
 
 // AcceptedMembers are the members of a proposal that accepted it, in the
@@ -574,10 +584,11 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 	if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
 		return pr, nil // a retry closed it first
 	}
-	if n, err := tx.Count(SettlePendingPrefix + id); err != nil {
+	// The settling mark goes with the proposal's closing.
+	if n, err := tx.Count(settlePendingKey(id)); err != nil {
 		return nil, err
 	} else if n != 0 {
-		if err := tx.AddCount(SettlePendingPrefix+id, -n); err != nil {
+		if err := tx.AddCount(settlePendingKey(id), -n); err != nil {
 			return nil, err
 		}
 	}

@@ -145,15 +145,11 @@ func (s *server) receiptCheck(w http.ResponseWriter, r *http.Request) {
 		// it signs what is not its log's, or its key was swapped. It read
 		// "稍后可再核验一次", as a call that failed (a review, 2026-12-07).
 		found := "服务器现在给出的检查点不能以本服务器公布的日志公钥验证（" + err.Error() + "），无法确认日志未被改写。请保存本存证，报告司法局。"
+		banner := badBanner("服务器的检查点不成立", "存证本身成立（"+unchanged+"，在签名的日志中），但"+found)
 		if uw != nil {
-			render(w, http.StatusOK, "receiptcheck", "核验存证", receiptCheckData{
-				Banner: badBanner("不能确认", "存证的检查点没有见证签名，只能与服务器现在经见证的日志比对；"+found),
-				Lines:  lines})
-			return
+			banner = badBanner("不能确认", "存证的检查点没有见证签名，只能与服务器现在经见证的日志比对；"+found)
 		}
-		render(w, http.StatusOK, "receiptcheck", "核验存证", receiptCheckData{
-			Banner: badBanner("服务器的检查点不成立", "存证本身成立（"+unchanged+"，在签名的日志中），但"+found),
-			Lines:  lines})
+		render(w, http.StatusOK, "receiptcheck", "核验存证", receiptCheckData{Banner: banner, Lines: lines})
 		return
 	}
 	banner := okBanner("存证成立", unchanged+"，在签名的日志中；服务器现在的日志仍包含存证所见的日志，历史未被改写")
