@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"net"
@@ -38,6 +39,29 @@ func (l *grownLog) GetConsistencyProof(context.Context, *ruqiv1.GetConsistencyPr
 	return &ruqiv1.GetConsistencyProofResponse{Proof: l.proof}, nil
 }
 
+// twoEvents are a log's first two events, chained, and their leaf hashes.
+func twoEvents() (e1 *ruqiv1.Event, l1, l2 []byte) {
+	e1 = &ruqiv1.Event{Seq: 1, Type: ruqiv1.EventType_EVENT_TYPE_REGISTERED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR"}
+	store.Chain(nil, e1)
+	e2 := &ruqiv1.Event{Seq: 2, Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR", PrevHash: e1.Hash}
+	store.Chain(e1.Hash, e2)
+	return e1, tlog.LeafHash(e1), tlog.LeafHash(e2)
+}
+
+// logApp serves log on an in-memory listener and returns an app that
+// dials it (--server passthrough:///bufnet).
+func logApp(t *testing.T, log ruqiv1.LogServiceServer) (*app, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	ruqiv1.RegisterLogServiceServer(srv, log)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	a, out, errOut := testApp(nil)
+	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+	return a, out, errOut
+}
+
 // A genuine receipt, cosigned, checked --online while the server's newest
 // checkpoint, which extends the receipt's, is not cosigned yet (the log
 // signs before its witnesses answer; a witness down keeps it so): nothing
@@ -63,11 +87,7 @@ func TestReceiptVerifyOnline_ServerCheckpointAwaitsWitnesses_NotSaidNotToHold(t 
 		t.Fatal(err)
 	}
 	l, _ := tlog.New(skey)
-	e1 := &ruqiv1.Event{Seq: 1, Type: ruqiv1.EventType_EVENT_TYPE_REGISTERED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR"}
-	store.Chain(nil, e1)
-	e2 := &ruqiv1.Event{Seq: 2, Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR", PrevHash: e1.Hash}
-	store.Chain(e1.Hash, e2)
-	l1, l2 := tlog.LeafHash(e1), tlog.LeafHash(e2)
+	e1, l1, l2 := twoEvents()
 	signed1, err := l.Sign(1, l1)
 	if err != nil {
 		t.Fatal(err)
@@ -96,17 +116,9 @@ func TestReceiptVerifyOnline_ServerCheckpointAwaitsWitnesses_NotSaidNotToHold(t 
 	if err := os.WriteFile(policy, []byte("witness w1 "+wvkey+" http://127.0.0.1:9\nquorum w1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer()
-	ruqiv1.RegisterLogServiceServer(srv, &grownLog{note: signed2, proof: [][]byte{l2}})
-	go srv.Serve(lis)
-	defer srv.Stop()
-	args := []string{"--server", "passthrough:///bufnet", "receipt", "verify", "--online", "--log-key", vkey,
-		"--witness-policy", policy, "--keys-cache", filepath.Join(dir, "none.json"), file}
-
-	a, out, errOut := testApp(nil)
-	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
-	code := a.run(args)
+	a, out, errOut := logApp(t, &grownLog{note: signed2, proof: [][]byte{l2}})
+	code := a.run([]string{"--server", "passthrough:///bufnet", "receipt", "verify", "--online", "--log-key", vkey,
+		"--witness-policy", policy, "--keys-cache", filepath.Join(dir, "none.json"), file})
 	got := out.String() + errOut.String()
 	if code != exitNotValid || strings.Contains(got, "存证不成立") || !strings.Contains(got, "见证签名") || !strings.Contains(got, "稍后再运行") {
 		t.Fatalf("a genuine receipt, the server's newest checkpoint not cosigned yet: exit %d, want %d, not said not to hold, saying why and to run again:\n%s", code, exitNotValid, got)
@@ -129,11 +141,7 @@ func TestReceiptVerifyOnline_ServerCheckpointNotTheLogs_ReceiptHoldsAndSaidToRep
 	}
 	l, _ := tlog.New(skey)
 	other, _ := tlog.New(otherKey)
-	e1 := &ruqiv1.Event{Seq: 1, Type: ruqiv1.EventType_EVENT_TYPE_REGISTERED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR"}
-	store.Chain(nil, e1)
-	e2 := &ruqiv1.Event{Seq: 2, Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR", PrevHash: e1.Hash}
-	store.Chain(e1.Hash, e2)
-	l1, l2 := tlog.LeafHash(e1), tlog.LeafHash(e2)
+	e1, l1, l2 := twoEvents()
 	signed1, err := l.Sign(1, l1)
 	if err != nil {
 		t.Fatal(err)
@@ -151,13 +159,7 @@ func TestReceiptVerifyOnline_ServerCheckpointNotTheLogs_ReceiptHoldsAndSaidToRep
 	if err := os.WriteFile(file, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer()
-	ruqiv1.RegisterLogServiceServer(srv, &grownLog{note: forged, proof: [][]byte{l2}})
-	go srv.Serve(lis)
-	defer srv.Stop()
-	a, out, errOut := testApp(nil)
-	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+	a, out, errOut := logApp(t, &grownLog{note: forged, proof: [][]byte{l2}})
 	code := a.run([]string{"--server", "passthrough:///bufnet", "receipt", "verify", "--online", "--log-key", vkey,
 		"--keys-cache", filepath.Join(dir, "none.json"), file})
 	got := out.String() + errOut.String()

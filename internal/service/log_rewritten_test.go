@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/transparency-dev/formats/log"
 	bbolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
@@ -138,18 +139,8 @@ func TestIntegrate_EventsRewrittenUnderTheCheckpoint_NotSignedOnTop(t *testing.T
 // cannot prove consistency (FAILED_PRECONDITION LOG_EVENTS_MISSING), and
 // the verifier that the log does not extend what it saw (exit 3).
 func TestLog_NewestEventsDeleted_SaidSoToVerifiers(t *testing.T) {
-	ctx := context.Background()
 	path, l, vkey := signedLog(t)
-	var old []byte // the checkpoint of size 5, as a receipt holder kept it
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = db.View(func(tx *bbolt.Tx) error {
-		old = append(old, tx.Bucket([]byte("checkpoints")).Get(seqKey(5))...)
-		return nil
-	})
-	db.Close()
+	old := keptCheckpointAt(t, path, 5) // as a receipt holder kept it
 	atRest(t, path, func(ev *bbolt.Bucket) error {
 		for seq := uint64(18); seq <= 20; seq++ {
 			if err := ev.Delete(seqKey(seq)); err != nil {
@@ -167,34 +158,7 @@ func TestLog_NewestEventsDeleted_SaidSoToVerifiers(t *testing.T) {
 		t.Errorf("integrating on a log whose newest signed events were deleted: %v, want a refusal saying so", err)
 	}
 
-	cfg := service.Config{Limits: domain.DefaultLimits(), PublicURL: "https://ruqi.example", Log: service.LogConfig{Log: l, Key: vkey}}
-	svc, err := service.New(ctx, st, cfg, func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, stop, err := web.InProcess(svc.Register, grpc.ChainUnaryInterceptor(auth.UnaryInterceptor(svc.LookupToken)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	v, err := tlog.NewVerifier(vkey, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen, err := v.Checkpoint(old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := ruqiv1.NewLogServiceClient(cc)
-	resp, err := c.GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	latest, err := v.Checkpoint([]byte(resp.GetCheckpoint()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = tlog.ProveExtends(ctx, c, seen, latest)
+	seen, latest, err := proveServed(t, st, l, vkey, old)
 	var ne *tlog.NotExtendedError
 	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "缺失") {
 		t.Errorf("proving that the log of size %d extends size %d with its signed events 18..20 deleted: %v, want a NotExtendedError saying events are missing", latest.Size, seen.Size, err)
@@ -207,18 +171,8 @@ func TestLog_NewestEventsDeleted_SaidSoToVerifiers(t *testing.T) {
 // the newest events are deleted. The proof's leaves read a gap there, which
 // reached them as the server's internal error (exit 1, read as "try again").
 func TestLog_SignedEventDeletedInTheMiddle_SaidSoToVerifiers(t *testing.T) {
-	ctx := context.Background()
 	path, l, vkey := signedLog(t)
-	var old []byte // the checkpoint of size 5, as a receipt holder kept it
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = db.View(func(tx *bbolt.Tx) error {
-		old = append(old, tx.Bucket([]byte("checkpoints")).Get(seqKey(5))...)
-		return nil
-	})
-	db.Close()
+	old := keptCheckpointAt(t, path, 5) // as a receipt holder kept it
 	atRest(t, path, func(ev *bbolt.Bucket) error { return ev.Delete(seqKey(18)) })
 	st, err := bolt.Open(path, bolt.DefaultOptions())
 	if err != nil {
@@ -229,6 +183,35 @@ func TestLog_SignedEventDeletedInTheMiddle_SaidSoToVerifiers(t *testing.T) {
 		t.Errorf("integrated on a log whose signed event 18 was deleted")
 	}
 
+	seen, latest, err := proveServed(t, st, l, vkey, old)
+	var ne *tlog.NotExtendedError
+	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "缺失") {
+		t.Errorf("proving that the log of size %d extends size %d with its signed event 18 deleted: %v, want a NotExtendedError saying events are missing", latest.Size, seen.Size, err)
+	}
+}
+
+// keptCheckpointAt reads the signed checkpoint the bbolt file at path
+// keeps for size.
+func keptCheckpointAt(t *testing.T, path string, size uint64) []byte {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var cp []byte
+	_ = db.View(func(tx *bbolt.Tx) error {
+		cp = append(cp, tx.Bucket([]byte("checkpoints")).Get(seqKey(size))...)
+		return nil
+	})
+	return cp
+}
+
+// proveServed serves st's log in process and asks it, as a verifier
+// holding old does, to prove that its latest checkpoint extends old.
+func proveServed(t *testing.T, st store.Store, l *tlog.Log, vkey string, old []byte) (seen, latest *log.Checkpoint, err error) {
+	t.Helper()
+	ctx := context.Background()
 	cfg := service.Config{Limits: domain.DefaultLimits(), PublicURL: "https://ruqi.example", Log: service.LogConfig{Log: l, Key: vkey}}
 	svc, err := service.New(ctx, st, cfg, func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil })
 	if err != nil {
@@ -243,8 +226,7 @@ func TestLog_SignedEventDeletedInTheMiddle_SaidSoToVerifiers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen, err := v.Checkpoint(old)
-	if err != nil {
+	if seen, err = v.Checkpoint(old); err != nil {
 		t.Fatal(err)
 	}
 	c := ruqiv1.NewLogServiceClient(cc)
@@ -252,13 +234,8 @@ func TestLog_SignedEventDeletedInTheMiddle_SaidSoToVerifiers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	latest, err := v.Checkpoint([]byte(resp.GetCheckpoint()))
-	if err != nil {
+	if latest, err = v.Checkpoint([]byte(resp.GetCheckpoint())); err != nil {
 		t.Fatal(err)
 	}
-	err = tlog.ProveExtends(ctx, c, seen, latest)
-	var ne *tlog.NotExtendedError
-	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "缺失") {
-		t.Errorf("proving that the log of size %d extends size %d with its signed event 18 deleted: %v, want a NotExtendedError saying events are missing", latest.Size, seen.Size, err)
-	}
+	return seen, latest, tlog.ProveExtends(ctx, c, seen, latest)
 }
