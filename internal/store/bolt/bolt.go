@@ -156,6 +156,8 @@ type Store struct {
 	lock *os.File
 
 	stats counters
+	// preseal makes sealed blocks ahead of the writer (preseal.go).
+	preseal *presealer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -278,7 +280,7 @@ func open(path string, o Options) (*Store, error) {
 	}
 	s := &Store{path: path, opts: o, db: db, mmap: mmap,
 		writes: make(chan *write), compacts: make(chan *compaction), onWriter: make(chan func()),
-		closed: make(chan struct{}), writerDone: make(chan struct{})}
+		closed: make(chan struct{}), writerDone: make(chan struct{}), preseal: newPresealer()}
 	err = db.View(func(tx *bbolt.Tx) error {
 		var err error
 		s.head.seq, s.head.hash, err = readHead(tx)
@@ -303,6 +305,7 @@ func open(path string, o Options) (*Store, error) {
 	s.stats.fileBytes.Store(fileSize(db))
 	s.stats.plans.Store(s.plans)
 	go s.writeLoop()
+	go s.presealLoop()
 	return s, nil
 }
 
@@ -432,6 +435,7 @@ const growBy = 1 << 20
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closed) })
 	<-s.writerDone
+	<-s.preseal.done
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
 	defer func() {
@@ -530,6 +534,8 @@ type txn struct {
 	plans int64
 	// ops, in a write with the log on, records the changes for the log.
 	ops *walOps
+	// preseal, in a write, has the sealed blocks made ahead (preseal.go).
+	preseal *presealer
 }
 
 func key(parts ...string) []byte {

@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -218,7 +217,7 @@ func sealEvents(t *txn, size uint64, maxBlocks int) (more bool, err error) {
 			more = true
 			break
 		}
-		if err := sealBlock(b, next, blockLen(next)); err != nil {
+		if err := sealBlock(b, next, blockLen(next), t.preseal); err != nil {
 			return false, err
 		}
 		sealed++
@@ -231,13 +230,20 @@ func sealEvents(t *txn, size uint64, maxBlocks int) (more bool, err error) {
 
 // sealBlock replaces events first to first+n−1 by their block if all are
 // single records and make a block that reads back as they do; otherwise it
-// leaves them as they are.
-func sealBlock(b bucketW, first, n uint64) error {
+// leaves them as they are. A block the presealer made from these very
+// records is taken as it is (preseal.go).
+func sealBlock(b bucketW, first, n uint64, pre *presealer) error {
 	prev, err := prevHash(b.b, first)
 	if err != nil {
 		return err
 	}
-	var keys [][]byte
+	if pb := pre.take(first); pb != nil && pb.matches(b, first, n, prev) {
+		pre.tookOne()
+		if pb.blk == nil {
+			return nil
+		}
+		return replaceByBlock(b, first, n, pb.blk)
+	}
 	var es []*ruqiv1.Event
 	p := prev
 	c := b.Cursor()
@@ -249,7 +255,7 @@ func sealBlock(b bucketW, first, n uint64) error {
 		if err != nil {
 			return err
 		}
-		keys, es, p = append(keys, bytes.Clone(k)), append(es, e), e.GetHash()
+		es, p = append(es, e), e.GetHash()
 	}
 	if uint64(len(es)) < n {
 		return nil
@@ -258,8 +264,14 @@ func sealBlock(b bucketW, first, n uint64) error {
 	if err != nil || blk == nil {
 		return err
 	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
+	return replaceByBlock(b, first, n, blk)
+}
+
+// replaceByBlock deletes the single events first to first+n−1 and puts
+// their block.
+func replaceByBlock(b bucketW, first, n uint64, blk []byte) error {
+	for seq := first; seq < first+n; seq++ {
+		if err := b.Delete(seqKey(seq)); err != nil {
 			return err
 		}
 	}

@@ -192,7 +192,7 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 		}
 	}
 	head := s.head
-	t := &txn{head: &head}
+	t := &txn{head: &head, preseal: s.preseal}
 	var ran time.Time // when the functions were done and bbolt's commit began
 	logged := false   // the group's record is in the log, synced
 	var txid uint64
@@ -266,6 +266,7 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 		// written, and the head stays as it was.
 		return -1, writeResult{err: err}
 	}
+	s.preseal.headMoved(s.head.seq, head.seq)
 	s.head, s.plans = head, s.plans+t.plans
 	s.stats.committing.Add(int64(time.Since(ran)))
 	s.stats.commits.Add(1)
