@@ -8,8 +8,6 @@ import (
 	"io"
 	"sync"
 
-	"google.golang.org/protobuf/proto"
-
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -95,7 +93,7 @@ func EncodeEventBlock(es []*ruqiv1.Event, prev []byte) ([]byte, error) {
 		return nil, nil
 	}
 	for i := range es {
-		if !proto.Equal(back[i], es[i]) {
+		if !sameEvent(back[i], es[i]) {
 			return nil, nil
 		}
 	}
