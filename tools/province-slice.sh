@@ -14,6 +14,9 @@
 # simulator from /proc: counts and ratios that stay meaningful on a noisy
 # machine, where plans/s alone varies by ±7% between identical runs.
 #
+# PROFILE_AT=30 PROFILE_SECONDS=40 also takes a CPU profile of each server
+# from that second of its run, into $WORK/cpu-<run>.prof (`go tool pprof`).
+#
 # The copy is dropped from the page cache before the server starts. A file
 # that cp has just written sits in the cache as large folios, and on Linux
 # 6.18 ext4 then walks a whole folio's buffers for each 4 KiB page bbolt
@@ -25,6 +28,8 @@ cd "$(dirname "$0")/.."
 seconds=${SECONDS_PER_RUN:-100}
 work=${WORK:-/tmp/ruqi-slice}
 bounds=${SERVER_BOUNDS:-30000}
+profile_at=${PROFILE_AT:-}
+profile_seconds=${PROFILE_SECONDS:-40}
 mkdir -p "$work/bin"
 go build -o "$work/bin/ruqi" ./client
 servers=("$@")
@@ -37,8 +42,13 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') �
 # start_server BIN DIR: starts it, sets $server, $grpc and $metrics.
 start_server() {
   rm -f "$2/ready.json"
+  local debug=()
+  if [ -n "$profile_at" ]; then
+    debug_addr=127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    debug=(-debug-addr "$debug_addr")
+  fi
   RUQI_PRINCIPAL_RATES=off GOMEMLIMIT=480MiB GOGC=300 "$1" -data-dir "$2" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 -metrics-addr 127.0.0.1:0 \
-    -coord-max-enterprises "$bounds" -cache-size "$bounds" -ready-file "$2/ready.json" -log-level warn 2>"$2.log" &
+    -coord-max-enterprises "$bounds" -cache-size "$bounds" -ready-file "$2/ready.json" -log-level warn "${debug[@]}" 2>"$2.log" &
   server=$!
   for _ in $(seq 600); do [ -s "$2/ready.json" ] && break; sleep 0.1; done
   grpc=$(sed -E 's/.*"grpc_addr":"([^"]+)".*/\1/' "$2/ready.json")
@@ -56,18 +66,26 @@ if [ ! -s "$work/data0/ruqi.db" ]; then
   kill "$server"; wait "$server" 2>/dev/null || true
 fi
 
+run=0
 for bin in "${servers[@]}"; do
+  run=$((run + 1))
   dir="$work/run"
   rm -rf "$dir"; cp -a "$work/data0" "$dir"
   dd if=/dev/null of="$dir/ruqi.db" oflag=nocache conv=notrunc,fdatasync count=0 2>/dev/null
   start_server "$bin" "$dir"
   curl -s "http://$metrics/metrics" >"$work/before.prom"
   cpu0=$(awk '{print $14+$15}' "/proc/$server/stat")
+  profiler=
+  if [ -n "$profile_at" ]; then
+    (sleep "$profile_at"; curl -s -o "$work/cpu-$run.prof" "http://$debug_addr/debug/pprof/profile?seconds=$profile_seconds") &
+    profiler=$!
+  fi
   /usr/bin/time -f '%U %S' -o "$work/sim.time" timeout -s INT "$seconds" "$work/bin/ruqi" --server "$grpc" --token-file "$dir/admin.token" --timeout 1m -o json \
     simulate --enterprises 1000000 --officers 20000 --agencies 200 --region 510000 --inspections 1000000 \
     --concurrency 64 --skip-import --no-progress >"$work/summary.json" 2>/dev/null || true
   cpu1=$(awk '{print $14+$15}' "/proc/$server/stat")
   curl -s "http://$metrics/metrics" >"$work/after.prom"
+  if [ -n "$profiler" ]; then wait "$profiler" || true; fi
   kill "$server"; wait "$server" 2>/dev/null || true
   python3 - "$bin" "$work" "$cpu0" "$cpu1" "$(getconf CLK_TCK)" <<'EOF'
 import json, sys
@@ -94,4 +112,5 @@ print(f"  writer busy {d('ruqi_store_writer_busy_seconds_total'):.1f} s, of it c
       f" ({1e6 * d('ruqi_store_writer_busy_seconds_total') / plans:.0f} µs per plan)")
 print(f"  server CPU {server:.1f} s ({1e6 * server / plans:.0f} µs per plan), simulator CPU {sim:.1f} s ({1e6 * sim / plans:.0f} µs per plan)")
 EOF
+  if [ -n "$profiler" ]; then echo "  CPU profile: $work/cpu-$run.prof"; fi
 done
