@@ -69,4 +69,17 @@ func TestReceiptVerifyOnline_LogRolledBack_SaysTheReceiptHolds(t *testing.T) {
 		!strings.Contains(got, "报告司法局") || strings.Contains(got, "1 份存证不成立") {
 		t.Fatalf("a genuine receipt against a rolled-back log: exit %d, want %d saying the receipt holds, the log went back, and to report it:\n%s", code, exitNotValid, got)
 	}
+	args := []string{"-o", "json", "--server", "passthrough:///bufnet", "receipt", "verify", "--online", "--log-key", vkey,
+		"--keys-cache", filepath.Join(t.TempDir(), "none.json"), file}
+	a, out, _ = testApp(nil)
+	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+	wantFinding(t, a.run(args), out.String(), findingLogNotExtended)
+
+	// The same receipt altered: the receipt is what does not hold.
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), "SCAN_VERIFIED", "SCAN_REJECTED", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, out, _ = testApp(nil)
+	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+	wantFinding(t, a.run(args), out.String(), findingReceipt)
 }

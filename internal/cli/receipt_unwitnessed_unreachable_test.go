@@ -66,7 +66,8 @@ func TestReceiptVerifyOnline_Unwitnessed_ServerUnreachable_NotSaidNotToHold(t *t
 	a, out, _ = testApp(nil)
 	a.dialer = func(context.Context, string) (net.Conn, error) { return nil, errors.New("connection refused") }
 	code = a.run(append([]string{"-o", "json"}, args...))
-	if code != exitError || !strings.Contains(out.String(), `"valid": false`) || !strings.Contains(out.String(), "未能联网核对") {
+	if code != exitError || !strings.Contains(out.String(), `"valid": false`) || !strings.Contains(out.String(), "未能联网核对") ||
+		!strings.Contains(out.String(), `"finding": "unwitnessed"`) {
 		t.Fatalf("-o json: exit %d\n%s", code, out)
 	}
 }

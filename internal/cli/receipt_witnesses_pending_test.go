@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -123,6 +124,10 @@ func TestReceiptVerifyOnline_ServerCheckpointAwaitsWitnesses_NotSaidNotToHold(t 
 	if code != exitNotValid || strings.Contains(got, "存证不成立") || !strings.Contains(got, "见证签名") || !strings.Contains(got, "稍后再运行") {
 		t.Fatalf("a genuine receipt, the server's newest checkpoint not cosigned yet: exit %d, want %d, not said not to hold, saying why and to run again:\n%s", code, exitNotValid, got)
 	}
+	a, out, _ = logApp(t, &grownLog{note: signed2, proof: [][]byte{l2}})
+	code = a.run([]string{"-o", "json", "--server", "passthrough:///bufnet", "receipt", "verify", "--online", "--log-key", vkey,
+		"--witness-policy", policy, "--keys-cache", filepath.Join(dir, "none.json"), file})
+	wantFinding(t, code, out.String(), findingWitnessesPending)
 }
 
 // A genuine receipt checked --online against a server whose newest
@@ -166,5 +171,25 @@ func TestReceiptVerifyOnline_ServerCheckpointNotTheLogs_ReceiptHoldsAndSaidToRep
 	if code != exitNotValid || strings.Contains(got, "份存证不成立") || !strings.Contains(got, "存证本身成立") ||
 		!strings.Contains(got, "服务器的检查点不成立") || !strings.Contains(got, "报告司法局") {
 		t.Fatalf("a genuine receipt, the server's checkpoint not the log's: exit %d, want %d, the receipt said to hold and the server's checkpoint to be reported:\n%s", code, exitNotValid, got)
+	}
+	a, out, _ = logApp(t, &grownLog{note: forged, proof: [][]byte{l2}})
+	code = a.run([]string{"-o", "json", "--server", "passthrough:///bufnet", "receipt", "verify", "--online", "--log-key", vkey,
+		"--keys-cache", filepath.Join(dir, "none.json"), file})
+	wantFinding(t, code, out.String(), findingServerCheckpoint)
+}
+
+// wantFinding checks `receipt verify -o json` of one receipt: exit 3, not
+// valid, with finding f, where a script told a genuine receipt against a
+// rolled-back log from a forged one only by extended_by_server.
+func wantFinding(t *testing.T, code int, out, f string) {
+	t.Helper()
+	var v struct {
+		Receipts []struct {
+			Valid   bool   `json:"valid"`
+			Finding string `json:"finding"`
+		} `json:"receipts"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != exitNotValid || len(v.Receipts) != 1 || v.Receipts[0].Valid || v.Receipts[0].Finding != f {
+		t.Fatalf("-o json: exit %d (%v), want %d and finding %q:\n%s", code, err, exitNotValid, f, out)
 	}
 }

@@ -193,7 +193,10 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 				}
 				if err != nil {
 					bad++
-					verdicts[i].Error = errorText(err)
+					verdicts[i].Error, verdicts[i].Finding = errorText(err), findingReceipt
+					if errors.As(err, new(*tlog.UnwitnessedError)) {
+						verdicts[i].Finding = findingUnwitnessed
+					}
 					a.textf("✗ %s：%s\n", f, errorText(err))
 					continue
 				}
@@ -237,12 +240,14 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 							// where the page says it could not compare yet.
 							bad++
 							pending++
+							rv.Finding = findingWitnessesPending
 							rv.Valid, rv.Error = false, errorText(fmt.Errorf("未能与服务器现在的日志核对：%w；稍后再运行 ruqi receipt verify --online", err))
 							a.textf("✗ %s：事件 %d %s\n", rv.File, rv.Seq, rv.Error)
 							continue
 						}
 						if err != nil && rv.Unwitnessed {
 							bad++
+							rv.Finding = findingUnwitnessed
 							rv.Error = errorText(fmt.Errorf("事件 %d 在规模 %d 的日志中，检查点由日志签名，没有见证签名；"+
 								"服务器现在的日志也未能证明经见证包含它：%w", rv.Seq, rv.LogSize, err))
 							a.textf("✗ %s：%s\n", rv.File, rv.Error)
@@ -254,7 +259,7 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 							// It read "N 份存证不成立", as a forged receipt.
 							bad++
 							badServer++
-							rv.Valid, rv.Error = false, errorText(err)
+							rv.Valid, rv.Error, rv.Finding = false, errorText(err), findingServerCheckpoint
 							a.textf("✗ %s：事件 %d 的存证本身成立，但%v，无法确认日志未被改写。请保存本存证，报告司法局\n", rv.File, rv.Seq, err)
 							continue
 						}
@@ -268,13 +273,13 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 							// restore from a backup, 2026-12-07).
 							bad++
 							notHeld++
-							rv.Valid, rv.Error = false, errorText(err)
+							rv.Valid, rv.Error, rv.Finding = false, errorText(err), findingLogNotExtended
 							a.textf("✗ %s：事件 %d 的存证本身成立，但服务器现在的日志不再包含存证所见的日志：%v。请保存本存证，报告司法局\n", rv.File, rv.Seq, err)
 							continue
 						}
 						if err != nil {
 							bad++
-							rv.Valid, rv.Error = false, errorText(err)
+							rv.Valid, rv.Error, rv.Finding = false, errorText(err), findingServerAnswer
 							a.textf("✗ 事件 %d：%v\n", rv.Seq, err)
 							continue
 						}
@@ -298,6 +303,7 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 						// script reads as forged; it is the failed
 						// call's exit 1 unless another receipt failed.
 						rv.Error = errorText(&tlog.UnwitnessedError{Receipt: rv.got}) + "；未能联网核对服务器现在经见证的日志，稍后再运行 ruqi receipt verify --online"
+						rv.Finding = findingUnwitnessed
 						a.textf("✗ %s：%s\n", rv.File, rv.Error)
 					}
 				}
@@ -339,12 +345,40 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 	return cmd
 }
 
+// What `receipt verify -o json` finds of a receipt that is not valid.
+const (
+	// findingReceipt: the receipt itself does not hold (altered,
+	// damaged, of another log).
+	findingReceipt = "receipt"
+	// findingLogNotExtended: the receipt holds, but the server's log
+	// today does not contain the log it saw (rolled back or rewritten):
+	// the receipt is the evidence; keep it and report it.
+	findingLogNotExtended = "log_not_extended"
+	// findingServerCheckpoint: the receipt holds, but the server's newest
+	// checkpoint does not open with the log's key.
+	findingServerCheckpoint = "server_checkpoint"
+	// findingWitnessesPending: the receipt holds and the server's newest
+	// checkpoint extends it, but is not cosigned yet: run again later.
+	findingWitnessesPending = "witnesses_pending"
+	// findingUnwitnessed: the receipt's checkpoint lacks the cosignatures
+	// the witness policy asks for, and the server's witnessed log was not
+	// shown to contain it (offline, or the server could not be asked).
+	findingUnwitnessed = "unwitnessed"
+	// findingServerAnswer: the server answered with what could not be
+	// checked against the receipt.
+	findingServerAnswer = "server_answer"
+)
+
 // receiptVerdict is what `receipt verify -o json` says of one file.
 type receiptVerdict struct {
 	File  string `json:"file"`
 	Valid bool   `json:"valid"`
-	// Error says, in Chinese, why the receipt does not hold.
+	// Error says, in Chinese, why the receipt does not hold, and Finding
+	// names it for a script (finding…): a genuine receipt against a log
+	// rolled back read valid: false as a forged one did, told apart only
+	// by extended_by_server.
 	Error        string `json:"error,omitempty"`
+	Finding      string `json:"finding,omitempty"`
 	Seq          uint64 `json:"seq,omitempty"`
 	Type         string `json:"type,omitempty"`
 	TypeLabel    string `json:"type_label,omitempty"`
