@@ -534,8 +534,10 @@ type txn struct {
 	plans int64
 	// ops, in a write with the log on, records the changes for the log.
 	ops *walOps
-	// preseal, in a write, has the sealed blocks made ahead (preseal.go).
-	preseal *presealer
+	// preseal, in a write, has the sealed blocks made ahead (preseal.go);
+	// presealTaken counts those this write sealed with.
+	preseal      *presealer
+	presealTaken int
 }
 
 func key(parts ...string) []byte {

@@ -217,8 +217,12 @@ func sealEvents(t *txn, size uint64, maxBlocks int) (more bool, err error) {
 			more = true
 			break
 		}
-		if err := sealBlock(b, next, blockLen(next), t.preseal); err != nil {
+		took, err := sealBlock(b, next, blockLen(next), t.preseal)
+		if err != nil {
 			return false, err
+		}
+		if took {
+			t.presealTaken++
 		}
 		sealed++
 	}
@@ -231,40 +235,39 @@ func sealEvents(t *txn, size uint64, maxBlocks int) (more bool, err error) {
 // sealBlock replaces events first to first+n−1 by their block if all are
 // single records and make a block that reads back as they do; otherwise it
 // leaves them as they are. A block the presealer made from these very
-// records is taken as it is (preseal.go).
-func sealBlock(b bucketW, first, n uint64, pre *presealer) error {
+// records is taken as it is (preseal.go), and took says so.
+func sealBlock(b bucketW, first, n uint64, pre *presealer) (took bool, err error) {
 	prev, err := prevHash(b.b, first)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if pb := pre.take(first); pb != nil && pb.matches(b, first, n, prev) {
-		pre.tookOne()
+	if pb := pre.kept(first); pb != nil && pb.matches(b, first, n, prev) {
 		if pb.blk == nil {
-			return nil
+			return true, nil
 		}
-		return replaceByBlock(b, first, n, pb.blk)
+		return true, replaceByBlock(b, first, n, pb.blk)
 	}
 	var es []*ruqiv1.Event
 	p := prev
 	c := b.Cursor()
 	for k, v := c.Seek(seqKey(first)); k != nil && uint64(len(es)) < n; k, v = c.Next() {
 		if len(k) != 8 || binary.BigEndian.Uint64(k) != first+uint64(len(es)) {
-			return nil
+			return false, nil
 		}
 		e, err := store.DecodeEvent(binary.BigEndian.Uint64(k), p, v)
 		if err != nil {
-			return err
+			return false, err
 		}
 		es, p = append(es, e), e.GetHash()
 	}
 	if uint64(len(es)) < n {
-		return nil
+		return false, nil
 	}
 	blk, err := store.EncodeEventBlock(es, prev)
 	if err != nil || blk == nil {
-		return err
+		return false, err
 	}
-	return replaceByBlock(b, first, n, blk)
+	return false, replaceByBlock(b, first, n, blk)
 }
 
 // replaceByBlock deletes the single events first to first+n−1 and puts

@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"sync"
 
 	bbolt "go.etcd.io/bbolt"
@@ -36,7 +37,9 @@ const presealAhead = 64
 
 // preparedBlock is a block made from the records vals (seq first, first+1,
 // …) whose predecessor's hash is prev. blk is nil if they make no block
-// (EncodeEventBlock found one that does not read back as they do).
+// (EncodeEventBlock found one that does not read back as they do). Without
+// vals it is a mark: no block could be made of the run (not all single
+// records, or one that does not decode), and none matches.
 type preparedBlock struct {
 	prev []byte
 	vals [][]byte
@@ -69,54 +72,78 @@ func (p *presealer) headMoved(old, seq uint64) {
 	}
 }
 
-// take removes and returns the block kept for first, if any.
-func (p *presealer) take(first uint64) *preparedBlock {
+// kept returns the block kept for first, if any. It stays kept: a group
+// that rolls back seals again with it, and the presealer drops it once the
+// sealing position has passed it.
+func (p *presealer) kept(first uint64) *preparedBlock {
 	if p == nil {
 		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pb := p.blocks[first]
-	delete(p.blocks, first)
-	return pb
+	return p.blocks[first]
 }
 
-// tookOne counts a block sealBlock took.
-func (p *presealer) tookOne() {
+// tookBlocks counts the kept blocks a committed write sealed with.
+func (p *presealer) tookBlocks(n int) {
+	if p == nil || n == 0 {
+		return
+	}
 	p.mu.Lock()
-	p.taken++
+	p.taken += uint64(n)
 	p.mu.Unlock()
 }
 
-// presealLoop makes blocks each time the writer says the head passed one,
-// until the store closes.
+// presealLoop makes blocks once at the start (events left unsealed before
+// it) and then each time the writer says the head passed a block's end,
+// until the store closes or a read panics.
 func (s *Store) presealLoop() {
 	p := s.preseal
 	defer close(p.done)
 	for {
-		select {
-		case <-p.wake:
-		case <-s.closed:
-			return
-		}
-		for s.presealNext() {
+		for {
+			made, err := s.presealNext()
+			if err != nil {
+				// A damaged page makes bbolt panic. The writer's own
+				// sealing meets it in a write, which fails with the
+				// error; here it would have ended the server. Blocks
+				// are made by the writer from now on.
+				s.opts.logger().Error("sealed blocks are no longer made ahead of the writer", "err", err)
+				return
+			}
+			if !made {
+				break
+			}
 			select {
 			case <-s.closed:
 				return
 			default:
 			}
 		}
+		select {
+		case <-p.wake:
+		case <-s.closed:
+			return
+		}
 	}
 }
 
-// presealNext makes the first complete block from the sealing position on
-// that is not kept yet, within presealAhead of that position, and drops
-// those behind it. It reports whether it made one (then there may be more).
-func (s *Store) presealNext() bool {
+// presealNext drops the blocks behind the sealing position and makes the
+// first complete block from there on that is not kept yet, within
+// presealAhead of that position. It reports whether it kept one (then
+// there may be more); a run it cannot make a block of is kept as a mark
+// (no records), which sealing passes over as it does any block that does
+// not match. It returns an error only for a panic of bbolt's.
+func (s *Store) presealNext() (made bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			made, err = false, fmt.Errorf("reading the events: %v", r)
+		}
+	}()
 	p := s.preseal
 	var first uint64
 	var pb *preparedBlock
-	err := s.view(func(tx *bbolt.Tx) error {
+	verr := s.view(func(tx *bbolt.Tx) error {
 		next := uint64(1)
 		if v := tx.Bucket(bRecordFormat).Get(sealedNext); len(v) == 8 {
 			next = binary.BigEndian.Uint64(v)
@@ -141,19 +168,28 @@ func (s *Store) presealNext() bool {
 		if first == 0 {
 			return nil
 		}
-		pb, err = prepareBlock(tx.Bucket(bEvents), first, blockLen(first))
-		return err
+		// An error here (a record that does not decode) leaves pb nil:
+		// the mark below, and the writer says what is wrong if sealing
+		// meets it.
+		pb, _ = presealRead(tx.Bucket(bEvents), first, blockLen(first))
+		return nil
 	})
-	if err != nil || pb == nil {
-		// The writer seals what was not made here, and says why if it
-		// cannot either.
-		return false
+	if verr != nil || first == 0 {
+		// Nothing to make, or no file to read (closed, swapped out): the
+		// next wake tries again.
+		return false, nil
+	}
+	if pb == nil {
+		pb = &preparedBlock{}
 	}
 	p.mu.Lock()
 	p.blocks[first], p.made = pb, p.made+1
 	p.mu.Unlock()
-	return true
+	return true, nil
 }
+
+// presealRead is prepareBlock, but in tests of a read that panics.
+var presealRead = prepareBlock
 
 // prepareBlock makes the block of the n single events from first, or
 // returns nil if they are not all single records.

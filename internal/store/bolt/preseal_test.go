@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -100,11 +101,71 @@ func TestPreseal_WriterTakesBlocksMadeAhead(t *testing.T) {
 	waitMade(t, s, 3)
 	seal(t, s, 3*blockEvents+10)
 	wantBlocks(t, s, 3)
+	if taken := presealTaken(s); taken != 3 {
+		t.Fatalf("sealing took %d blocks made ahead, want 3", taken)
+	}
+}
+
+func presealTaken(s *Store) uint64 {
 	s.preseal.mu.Lock()
-	taken, kept := s.preseal.taken, len(s.preseal.blocks)
-	s.preseal.mu.Unlock()
-	if taken != 3 || kept != 0 {
-		t.Fatalf("sealing took %d blocks made ahead and %d are still kept, want 3 and 0", taken, kept)
+	defer s.preseal.mu.Unlock()
+	return s.preseal.taken
+}
+
+// A write that seals with blocks made ahead and then rolls back leaves
+// them kept: the write that seals next takes them, where it made them
+// again in the writer; and only a committed write counts them.
+func TestPreseal_RolledBackWrite_BlocksStillKept(t *testing.T) {
+	s, err := Open(t.TempDir()+"/ruqi.db", DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	appendEvents(t, s, 2*blockEvents)
+	waitMade(t, s, 2)
+	failed := errors.New("a later function of the group failed")
+	if err := s.Update(context.Background(), func(tx store.Tx) error {
+		if err := tx.SealEvents(2 * blockEvents); err != nil {
+			return err
+		}
+		return failed
+	}); !errors.Is(err, failed) {
+		t.Fatalf("the write returned %v", err)
+	}
+	if taken := presealTaken(s); taken != 0 {
+		t.Fatalf("a write rolled back counted %d blocks taken", taken)
+	}
+	seal(t, s, 2*blockEvents)
+	wantBlocks(t, s, 2)
+	if taken := presealTaken(s); taken != 2 {
+		t.Fatalf("sealing after a rollback took %d blocks made ahead, want 2", taken)
+	}
+}
+
+// A read that panics (bbolt does on a damaged page) ends the presealer,
+// not the server: the writer seals as before.
+func TestPreseal_ReadPanics_WriterSealsAlone(t *testing.T) {
+	restore := presealRead
+	presealRead = func(*bbolt.Bucket, uint64, uint64) (*preparedBlock, error) {
+		panic("assertion failed: Page expected to be: 20, but self identifies as 0")
+	}
+	defer func() { presealRead = restore }()
+	s, err := Open(t.TempDir()+"/ruqi.db", DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	appendEvents(t, s, 2*blockEvents)
+	select {
+	case <-s.preseal.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the presealer did not end after its read panicked")
+	}
+	appendEvents(t, s, blockEvents)
+	seal(t, s, 3*blockEvents)
+	wantBlocks(t, s, 3)
+	if taken := presealTaken(s); taken != 0 {
+		t.Fatalf("%d blocks taken from a presealer whose reads panicked", taken)
 	}
 }
 
@@ -133,8 +194,8 @@ func TestPreseal_BlockFromOtherRecords_NotTaken(t *testing.T) {
 	s.preseal.mu.Unlock()
 	seal(t, s, 2*blockEvents)
 	wantBlocks(t, s, 2)
-	if s.preseal.taken != 0 {
-		t.Fatalf("sealing took %d blocks made from other records", s.preseal.taken)
+	if taken := presealTaken(s); taken != 0 {
+		t.Fatalf("sealing took %d blocks made from other records", taken)
 	}
 }
 
@@ -166,10 +227,10 @@ func TestPreseal_KeepsBoundedWindow(t *testing.T) {
 		t.Fatalf("%d blocks kept, want %d", kept, presealAhead)
 	}
 	// Sealing the first ten takes them; the presealer, woken by the next
-	// write, drops nothing it still needs and makes the next ones.
+	// write, drops them (and no other) and makes the next ones.
 	seal(t, s, 10*blockEvents)
 	appendEvents(t, s, blockEvents)
-	waitMade(t, s, presealAhead+6)
+	waitMade(t, s, presealAhead+7) // blocks 65 to 71
 	s.preseal.mu.Lock()
 	defer s.preseal.mu.Unlock()
 	for f := range s.preseal.blocks {
@@ -189,5 +250,8 @@ func TestPreseal_KeepsBoundedWindow(t *testing.T) {
 	}
 	if next != 10*blockEvents+1 || s.preseal.taken != 10 {
 		t.Errorf("sealed up to %d with %d blocks made ahead, want %d and 10", next-1, s.preseal.taken, 10*blockEvents)
+	}
+	if len(s.preseal.blocks) != presealAhead+7-10 {
+		t.Errorf("%d blocks kept, want the %d from the sealing position on", len(s.preseal.blocks), presealAhead+7-10)
 	}
 }

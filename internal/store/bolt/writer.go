@@ -266,6 +266,7 @@ func (s *Store) commit(group []*write) (failed int, res writeResult) {
 		// written, and the head stays as it was.
 		return -1, writeResult{err: err}
 	}
+	s.preseal.tookBlocks(t.presealTaken)
 	s.preseal.headMoved(s.head.seq, head.seq)
 	s.head, s.plans = head, s.plans+t.plans
 	s.stats.committing.Add(int64(time.Since(ran)))
