@@ -92,10 +92,7 @@ func wantBlocks(t *testing.T, s *Store, blocks int) {
 // presealer made them, sealing takes them and stores the same bytes the
 // events encode to.
 func TestPreseal_WriterTakesBlocksMadeAhead(t *testing.T) {
-	s, err := Open(t.TempDir()+"/ruqi.db", DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, t.TempDir()+"/ruqi.db")
 	defer s.Close()
 	appendEvents(t, s, 3*blockEvents+10)
 	waitMade(t, s, 3)
@@ -103,6 +100,17 @@ func TestPreseal_WriterTakesBlocksMadeAhead(t *testing.T) {
 	wantBlocks(t, s, 3)
 	if taken := presealTaken(s); taken != 3 {
 		t.Fatalf("sealing took %d blocks made ahead, want 3", taken)
+	}
+}
+
+// sealWant seals the blocks up to n·512, checks them (wantBlocks) and that
+// taken of them were made ahead.
+func sealWant(t *testing.T, s *Store, n int, taken uint64) {
+	t.Helper()
+	seal(t, s, uint64(n*blockEvents))
+	wantBlocks(t, s, n)
+	if got := presealTaken(s); got != taken {
+		t.Fatalf("sealing took %d blocks made ahead, want %d", got, taken)
 	}
 }
 
@@ -116,10 +124,7 @@ func presealTaken(s *Store) uint64 {
 // them kept: the write that seals next takes them, where it made them
 // again in the writer; and only a committed write counts them.
 func TestPreseal_RolledBackWrite_BlocksStillKept(t *testing.T) {
-	s, err := Open(t.TempDir()+"/ruqi.db", DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, t.TempDir()+"/ruqi.db")
 	defer s.Close()
 	appendEvents(t, s, 2*blockEvents)
 	waitMade(t, s, 2)
@@ -135,11 +140,7 @@ func TestPreseal_RolledBackWrite_BlocksStillKept(t *testing.T) {
 	if taken := presealTaken(s); taken != 0 {
 		t.Fatalf("a write rolled back counted %d blocks taken", taken)
 	}
-	seal(t, s, 2*blockEvents)
-	wantBlocks(t, s, 2)
-	if taken := presealTaken(s); taken != 2 {
-		t.Fatalf("sealing after a rollback took %d blocks made ahead, want 2", taken)
-	}
+	sealWant(t, s, 2, 2)
 }
 
 // A read that panics (bbolt does on a damaged page) ends the presealer,
@@ -150,10 +151,7 @@ func TestPreseal_ReadPanics_WriterSealsAlone(t *testing.T) {
 		panic("assertion failed: Page expected to be: 20, but self identifies as 0")
 	}
 	defer func() { presealRead = restore }()
-	s, err := Open(t.TempDir()+"/ruqi.db", DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, t.TempDir()+"/ruqi.db")
 	defer s.Close()
 	appendEvents(t, s, 2*blockEvents)
 	select {
@@ -162,20 +160,13 @@ func TestPreseal_ReadPanics_WriterSealsAlone(t *testing.T) {
 		t.Fatal("the presealer did not end after its read panicked")
 	}
 	appendEvents(t, s, blockEvents)
-	seal(t, s, 3*blockEvents)
-	wantBlocks(t, s, 3)
-	if taken := presealTaken(s); taken != 0 {
-		t.Fatalf("%d blocks taken from a presealer whose reads panicked", taken)
-	}
+	sealWant(t, s, 3, 0)
 }
 
 // A block made from records that are not those the writer finds is not
 // taken: the writer makes the block from what the file holds.
 func TestPreseal_BlockFromOtherRecords_NotTaken(t *testing.T) {
-	s, err := Open(t.TempDir()+"/ruqi.db", DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, t.TempDir()+"/ruqi.db")
 	defer s.Close()
 	appendEvents(t, s, 2*blockEvents)
 	waitMade(t, s, 2)
@@ -192,20 +183,13 @@ func TestPreseal_BlockFromOtherRecords_NotTaken(t *testing.T) {
 		}
 	}
 	s.preseal.mu.Unlock()
-	seal(t, s, 2*blockEvents)
-	wantBlocks(t, s, 2)
-	if taken := presealTaken(s); taken != 0 {
-		t.Fatalf("sealing took %d blocks made from other records", taken)
-	}
+	sealWant(t, s, 2, 0)
 }
 
 // The presealer keeps at most presealAhead blocks, from the sealing
 // position on, and drops those sealed.
 func TestPreseal_KeepsBoundedWindow(t *testing.T) {
-	s, err := Open(t.TempDir()+"/ruqi.db", DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openAt(t, t.TempDir()+"/ruqi.db")
 	defer s.Close()
 	// One write of many blocks: the head passes them all at once.
 	if err := s.Update(context.Background(), func(tx store.Tx) error {
