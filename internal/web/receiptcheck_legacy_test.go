@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -83,20 +81,11 @@ func TestReceiptCheck_LegacyEvent_DoesNotSayUnchanged(t *testing.T) {
 	h := Handler(Config{API: unreachableAPI{}, LogKey: vkey})
 	check := func(b []byte) string {
 		t.Helper()
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		fw, _ := mw.CreateFormFile("receipt", "receipt-1.json")
-		fw.Write(b)
-		mw.Close()
-		r := httptest.NewRequest(http.MethodPost, "/receipts/check", &body)
-		r.Header.Set("Content-Type", mw.FormDataContentType())
-		r.Header.Set("Sec-Fetch-Site", "same-origin")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != http.StatusOK {
-			t.Fatalf("status %d\n%s", w.Code, w.Body)
+		code, page := postReceipt(h, b)
+		if code != http.StatusOK {
+			t.Fatalf("status %d\n%s", code, page)
 		}
-		return w.Body.String()
+		return page
 	}
 	for name, b := range map[string][]byte{"v2 as kept": kept, "v2 moved and retyped": moved} {
 		page := check(b)

@@ -27,6 +27,12 @@ import (
 // uploadReceipt posts a receipt file to /receipts/check as the page's form
 // does, and returns the page.
 func uploadReceipt(h http.Handler, receipt []byte) string {
+	_, page := postReceipt(h, receipt)
+	return page
+}
+
+// postReceipt is uploadReceipt with the status.
+func postReceipt(h http.Handler, receipt []byte) (int, string) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, _ := mw.CreateFormFile("receipt", "receipt.json")
@@ -37,7 +43,7 @@ func uploadReceipt(h http.Handler, receipt []byte) string {
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	return w.Body.String()
+	return w.Code, w.Body.String()
 }
 
 // checkpointAPI answers GetCheckpoint with one signed checkpoint, and

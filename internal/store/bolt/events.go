@@ -247,27 +247,11 @@ func sealBlock(b bucketW, first, n uint64, pre *presealer) (took bool, err error
 		}
 		return true, replaceByBlock(b, first, n, pb.blk)
 	}
-	var es []*ruqiv1.Event
-	p := prev
-	c := b.Cursor()
-	for k, v := c.Seek(seqKey(first)); k != nil && uint64(len(es)) < n; k, v = c.Next() {
-		if len(k) != 8 || binary.BigEndian.Uint64(k) != first+uint64(len(es)) {
-			return false, nil
-		}
-		e, err := store.DecodeEvent(binary.BigEndian.Uint64(k), p, v)
-		if err != nil {
-			return false, err
-		}
-		es, p = append(es, e), e.GetHash()
-	}
-	if uint64(len(es)) < n {
-		return false, nil
-	}
-	blk, err := store.EncodeEventBlock(es, prev)
-	if err != nil || blk == nil {
+	pb, err := blockOf(b.b, first, n, prev)
+	if pb == nil || pb.blk == nil {
 		return false, err
 	}
-	return false, replaceByBlock(b, first, n, blk)
+	return false, replaceByBlock(b, first, n, pb.blk)
 }
 
 // replaceByBlock deletes the single events first to first+n−1 and puts

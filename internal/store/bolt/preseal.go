@@ -198,7 +198,14 @@ func prepareBlock(b *bbolt.Bucket, first, n uint64) (*preparedBlock, error) {
 	if err != nil {
 		return nil, err
 	}
-	pb := &preparedBlock{prev: bytes.Clone(prev), vals: make([][]byte, 0, n)}
+	return blockOf(b, first, n, prev)
+}
+
+// blockOf is prepareBlock, the predecessor's hash prev read: the block, or
+// nil if the events are not all single records. Sealing calls it too, for
+// a block not made ahead.
+func blockOf(b *bbolt.Bucket, first, n uint64, prev []byte) (pb *preparedBlock, err error) {
+	pb = &preparedBlock{prev: bytes.Clone(prev), vals: make([][]byte, 0, n)}
 	es := make([]*ruqiv1.Event, 0, n)
 	p := prev
 	c := b.Cursor()
