@@ -205,26 +205,177 @@ func Coverages(r store.Reader, from, to time.Time) ([]matching.Coverage, error) 
 // says whether one already takes an agency to an enterprise on a day within
 // [start, end): the agency is a member that has not declined. Matching
 // leaves such a plan out at that enterprise (matching.Input.Proposed).
-// Proposals have no index by state, so all are read, as the hourly
-// settling reads them. made is ProposalsMadeKey's count, for Propose, read
-// before the proposals: a reader that does not see one snapshot (a
-// replica's read committed) then reads proposals at least as new as the
-// count, never older.
+// made is ProposalsMadeKey's count, for Propose, read before the
+// proposals: a reader that does not see one snapshot (a replica's read
+// committed) then reads proposals at least as new as the count, never
+// older.
+//
+// It reads the proposals marked open (OpenMarkPrefix) once every open one
+// is marked (OpenMarksCompleteKey); before that, on a store an older
+// version wrote, it reads every proposal, about 6 million after a
+// province's year (a review of what grows with history, 2026-12-07).
 func OpenProposals(r store.Reader, now time.Time) (taken func(uscc, agency string, start, end time.Time) bool, made int64, err error) {
 	if made, err = r.Count(ProposalsMadeKey); err != nil {
 		return nil, 0, err
 	}
 	open := openProposals{}
-	err = store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
-		open.add(pr, now)
-		return nil
-	})
+	marked, err := r.Count(OpenMarksCompleteKey)
+	if err != nil {
+		return nil, 0, err
+	}
+	if marked > 0 {
+		err = EachMarkedOpen(r, now, func(pr *ruqiv1.JointVisitProposal) error {
+			open.add(pr, now)
+			return nil
+		})
+	} else {
+		err = store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
+			open.add(pr, now)
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, 0, err
 	}
 	return func(uscc, agency string, start, end time.Time) bool {
 		return open.taking(uscc, agency, start, end) != ""
 	}, made, nil
+}
+
+// OpenMarkPrefix, with the minute a proposal's common time begins (UTC,
+// 200601021504; "~" for a proposal without one) and its id, marks a
+// proposal stored open: putProposal keeps the mark as the proposal's state
+// changes, and the hourly settling drops the marks of those whose time has
+// begun (PruneOpenMarks), which ProposalAsOf reads as expired. So the marks
+// are as many as the proposals still to be answered, not one per proposal
+// ever made. Counters, as SettlePendingPrefix's marks: both stores keep
+// them without a schema of their own.
+const OpenMarkPrefix = "proposal_open|"
+
+// OpenMarksCompleteKey is set once every proposal stored open has its mark
+// (MarkOpenProposals, by the first settling after a start of a version
+// that keeps them); proposals stored since are marked as they are stored.
+const OpenMarksCompleteKey = "proposal_open_marked"
+
+// openMarkMinute is the part of a mark that says when its proposal's
+// common time begins.
+func openMarkMinute(pr *ruqiv1.JointVisitProposal) string {
+	if pr.GetWindowStart() == nil {
+		return "~" // never expires (ProposalAsOf); sorts after every minute
+	}
+	return pr.GetWindowStart().AsTime().UTC().Format("200601021504")
+}
+
+func openMarkKey(pr *ruqiv1.JointVisitProposal) string {
+	return OpenMarkPrefix + openMarkMinute(pr) + "|" + pr.GetId()
+}
+
+// putProposal stores pr and its open mark: set while pr is stored open,
+// gone once it is not.
+func putProposal(tx store.Tx, pr *ruqiv1.JointVisitProposal) error {
+	if err := tx.PutProposal(pr); err != nil {
+		return err
+	}
+	return setOpenMark(tx, pr)
+}
+
+func setOpenMark(tx store.Tx, pr *ruqiv1.JointVisitProposal) error {
+	k := openMarkKey(pr)
+	n, err := tx.Count(k)
+	if err != nil {
+		return err
+	}
+	var want int64
+	if pr.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+		want = 1
+	}
+	if n == want {
+		return nil
+	}
+	return tx.AddCount(k, want-n)
+}
+
+// EachMarkedOpen calls fn with each proposal marked open whose common time
+// has not begun at now's minute, as stored (the caller applies
+// ProposalAsOf). A mark whose proposal is not stored open, or is not the
+// proposal's (another minute), is passed over.
+func EachMarkedOpen(r store.Reader, now time.Time, fn func(*ruqiv1.JointVisitProposal) error) error {
+	cut := now.UTC().Format("200601021504")
+	return r.Counts(OpenMarkPrefix, func(k string, n int64) error {
+		minute, id, ok := strings.Cut(strings.TrimPrefix(k, OpenMarkPrefix), "|")
+		if !ok || n <= 0 || minute < cut {
+			return nil // begun: expired, and pruned within the hour
+		}
+		pr, err := r.Proposal(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN || openMarkKey(pr) != k {
+			return nil
+		}
+		return fn(pr)
+	})
+}
+
+// MarkOpenProposals marks, in tx, those of ids still stored open, and with
+// complete says that every proposal stored open is now marked: the first
+// settling after a start, having read every proposal, marks those an
+// older version stored (Service.SettleAnsweredProposals).
+func MarkOpenProposals(tx store.Tx, ids []string, complete bool) error {
+	for _, id := range ids {
+		pr, err := tx.Proposal(id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if pr.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+			if err := setOpenMark(tx, pr); err != nil {
+				return err
+			}
+		}
+	}
+	if !complete {
+		return nil
+	}
+	if n, err := tx.Count(OpenMarksCompleteKey); err != nil || n > 0 {
+		return err
+	}
+	return tx.AddCount(OpenMarksCompleteKey, 1)
+}
+
+// PruneOpenMarks drops the open marks of proposals whose common time began
+// before now's minute: ProposalAsOf reads them as expired, and no reader
+// takes such a mark. The server runs it hourly with the settling, in a
+// transaction of its own (as report.PruneStarts, for PostgreSQL's
+// SERIALIZABLE: a registration's transaction reading the range would
+// conflict with every proposal stored meanwhile).
+func PruneOpenMarks(tx store.Tx, now time.Time) (int, error) {
+	cut := now.UTC().Format("200601021504")
+	type past struct {
+		k string
+		n int64
+	}
+	var gone []past
+	err := tx.Counts(OpenMarkPrefix, func(k string, n int64) error {
+		if minute, _, _ := strings.Cut(strings.TrimPrefix(k, OpenMarkPrefix), "|"); n != 0 && minute < cut {
+			gone = append(gone, past{k, n})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, g := range gone {
+		if err := tx.AddCount(g.k, -g.n); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), nil
 }
 
 // SettlePendingPrefix, with a proposal's id, marks a proposal whose
@@ -354,7 +505,7 @@ func Propose(tx store.Tx, p auth.Principal, now time.Time, made int64, props []m
 			}
 			rec.Members = append(rec.Members, pm)
 		}
-		if err := tx.PutProposal(rec); err != nil {
+		if err := putProposal(tx, rec); err != nil {
 			return nil, err
 		}
 		e := j.Event(ruqiv1.EventType_EVENT_TYPE_PROPOSAL_MADE)
@@ -444,7 +595,7 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 		if err := j.Record(e); err != nil {
 			return Answered{}, err
 		}
-		return Answered{Proposal: pr, Agency: agency, Expired: true}, tx.PutProposal(pr)
+		return Answered{Proposal: pr, Agency: agency, Expired: true}, putProposal(tx, pr)
 	}
 	if a.Accept {
 		var officers []*ruqiv1.Officer
@@ -491,7 +642,7 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 			return Answered{}, err
 		}
 	}
-	return out, tx.PutProposal(pr)
+	return out, putProposal(tx, pr)
 }
 
 // stillFree refuses, with ErrProposalsMoved, proposals a member of which
@@ -660,7 +811,7 @@ func CloseProposal(tx store.Tx, p auth.Principal, now time.Time, id string, regs
 	if err := j.Record(e); err != nil {
 		return nil, err
 	}
-	return pr, tx.PutProposal(pr)
+	return pr, putProposal(tx, pr)
 }
 
 // registeredChecklist is a proposal's checklist cut to the members

@@ -446,18 +446,31 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 // by a replica of an older version before this one started (replicas are
 // upgraded together: README, Upgrading); later passes read the marked
 // ones. A full pass that failed to settle one of those it found is made
-// again.
+// again. The full pass also marks the open proposals an older version
+// stored without their open marks (inspection.MarkOpenProposals), after
+// which matching runs read the marked ones only; every pass drops the
+// marks of proposals whose common time has begun.
 func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
+	now := s.now()
 	var stuck []*ruqiv1.JointVisitProposal
+	var unmarked []string // open, while the open marks are not complete
+	marked := int64(1)
 	keep := func(pr *ruqiv1.JointVisitProposal) error {
 		if _, register := matching.Settle(pr); register && pr.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
 			stuck = append(stuck, pr)
+		}
+		if marked == 0 && inspection.ProposalAsOf(pr, now).GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+			unmarked = append(unmarked, pr.GetId())
 		}
 		return nil
 	}
 	full := !s.settleScanned.Load()
 	err := s.store.View(ctx, func(r store.Reader) error {
 		if full {
+			var err error
+			if marked, err = r.Count(inspection.OpenMarksCompleteKey); err != nil {
+				return err
+			}
 			return store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, keep)
 		}
 		return r.Counts(inspection.SettlePendingPrefix, func(k string, _ int64) error {
@@ -474,10 +487,29 @@ func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	var errs []error
+	if marked == 0 {
+		// A thousand a transaction, the last saying the marks complete:
+		// the writer is not held for long.
+		for done := false; !done; {
+			n := min(len(unmarked), 1000)
+			done = n == len(unmarked)
+			err := s.store.Update(ctx, func(tx store.Tx) error {
+				return inspection.MarkOpenProposals(tx, unmarked[:n], done)
+			})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("marking the open proposals: %w", err))
+				break
+			}
+			unmarked = unmarked[n:]
+		}
+	}
+	if err := s.store.Update(ctx, func(tx store.Tx) error { _, err := inspection.PruneOpenMarks(tx, now); return err }); err != nil {
+		errs = append(errs, fmt.Errorf("dropping the marks of proposals begun: %w", err))
+	}
 	// One proposal that cannot be settled now (the coordinator or the store
 	// unreachable for it) does not hold up the others.
 	settled := 0
-	var errs []error
 	for _, pr := range stuck {
 		if _, err := s.settleProposal(ctx, pr, inspection.AcceptedMembers(pr)); err != nil {
 			errs = append(errs, fmt.Errorf("settling proposal %s: %w", pr.GetId(), err))

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -233,4 +234,82 @@ func (r listsCounted) Proposals(p store.Page) ([]*ruqiv1.JointVisitProposal, err
 
 func (s *proposalLists) View(ctx context.Context, fn func(store.Reader) error) error {
 	return s.Store.View(ctx, func(r store.Reader) error { return fn(listsCounted{r, &s.lists}) })
+}
+
+// The first settling after a start marks the open proposals an older
+// version stored without their open marks, and says the marks complete:
+// from then on a matching run reads the marked proposals, not every one
+// ever made (inspection.OpenProposals). A proposal failed, or whose time
+// has begun, gets no mark.
+func testSettle_MarksOpenProposals(t *testing.T, raw store.Store) {
+	ctx := context.Background()
+	st := &proposalLists{Store: raw}
+	e := newEnvOn(t, st, "")
+	now := time.Now()
+	uscc := e.dir.GetEnterprises()[0].GetUscc()
+	start := now.Add(72 * time.Hour).Truncate(time.Minute)
+	legacy := func(id string, state ruqiv1.ProposalState, at time.Time) *ruqiv1.JointVisitProposal {
+		return &ruqiv1.JointVisitProposal{Id: id, EnterpriseUscc: uscc, LeadAgencyId: "AG-01",
+			WindowStart: timestamppb.New(at), WindowEnd: timestamppb.New(at.Add(2 * time.Hour)), State: state,
+			Members: []*ruqiv1.ProposalMember{{AgencyId: "AG-01"}, {AgencyId: "AG-02"}}}
+	}
+	err := st.Update(ctx, func(tx store.Tx) error {
+		for _, pr := range []*ruqiv1.JointVisitProposal{
+			legacy("JVP-OPEN", ruqiv1.ProposalState_PROPOSAL_STATE_OPEN, start),
+			legacy("JVP-BEGUN", ruqiv1.ProposalState_PROPOSAL_STATE_OPEN, now.Add(-time.Hour)),
+			legacy("JVP-FAILED", ruqiv1.ProposalState_PROPOSAL_STATE_FAILED, start),
+		} {
+			if err := tx.PutProposal(pr); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SettleAnsweredProposals(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var marks []string
+	var complete int64
+	err = st.View(ctx, func(r store.Reader) error {
+		var err error
+		if complete, err = r.Count(inspection.OpenMarksCompleteKey); err != nil {
+			return err
+		}
+		return r.Counts(inspection.OpenMarkPrefix, func(k string, n int64) error { marks = append(marks, fmt.Sprint(k, "=", n)); return nil })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := inspection.OpenMarkPrefix + start.UTC().Format("200601021504") + "|JVP-OPEN=1"; complete != 1 || len(marks) != 1 || marks[0] != want {
+		t.Fatalf("after the first settling: marks %v, complete %d; want [%s], complete 1", marks, complete, want)
+	}
+	st.lists.Store(0)
+	var taken bool
+	err = st.View(ctx, func(r store.Reader) error {
+		isTaken, _, err := inspection.OpenProposals(r, now)
+		taken = err == nil && isTaken(uscc, "AG-02", start, start.Add(time.Hour))
+		return err
+	})
+	if err != nil || !taken || st.lists.Load() != 0 {
+		t.Fatalf("a matching run's read: AG-02 taken %v, %d lists of every proposal, %v; want taken by the legacy open proposal, none listed", taken, st.lists.Load(), err)
+	}
+}
+
+func TestSettle_MarksOpenProposals_Bolt(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testSettle_MarksOpenProposals(t, st)
+}
+
+func TestSettle_MarksOpenProposals_Postgres(t *testing.T) {
+	st, err := postgres.Open(context.Background(), pgtest.Start(t).NewDatabase(t), postgres.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testSettle_MarksOpenProposals(t, st)
 }
