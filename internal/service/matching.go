@@ -249,10 +249,12 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 	err = ms.s.store.View(ctx, func(r store.Reader) error {
 		var read func(store.Page) ([]*ruqiv1.JointVisitProposal, error)
 		viewer := "" // the agency an officer or agency administrator reads for (inspection.ProposalForAgency)
+		member := "" // the agency whose proposals are listed, or "" for all
 		switch {
 		case p.Is(ruqiv1.Role_ROLE_SUPERVISOR) && req.GetAgencyId() == "", p.Is(ruqiv1.Role_ROLE_ADMIN) && req.GetAgencyId() == "":
 			read = r.Proposals
 		case p.Is(ruqiv1.Role_ROLE_SUPERVISOR):
+			member = req.GetAgencyId()
 			read = func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) {
 				return r.ProposalsOfAgency(req.GetAgencyId(), pg)
 			}
@@ -261,9 +263,21 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 			if err != nil {
 				return err
 			}
+			member = agency
 			read = func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) { return r.ProposalsOfAgency(agency, pg) }
 			if !p.Is(ruqiv1.Role_ROLE_ADMIN) {
 				viewer = agency
+			}
+		}
+		if req.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+			// The open ones, from their marks once complete: listing them
+			// paged through every proposal ever made (or the agency's).
+			complete, err := r.Count(inspection.OpenMarksCompleteKey)
+			if err != nil {
+				return err
+			}
+			if complete > 0 {
+				read = markedOpenRead(r, now, member)
 			}
 		}
 		var err error
@@ -285,6 +299,41 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 		return nil, toStatus(ctx, err)
 	}
 	return resp, nil
+}
+
+// markedOpenRead lists, a page at a time by id as Proposals does, the
+// proposals marked open (inspection.EachMarkedOpen) of which agency is a
+// member (every one if agency is ""): read once, at the first page, and
+// kept in order; they are as many as the proposals still to be answered.
+func markedOpenRead(r store.Reader, now time.Time, agency string) func(store.Page) ([]*ruqiv1.JointVisitProposal, error) {
+	var open []*ruqiv1.JointVisitProposal
+	read := false
+	return func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) {
+		if !read {
+			err := inspection.EachMarkedOpen(r, now, func(pr *ruqiv1.JointVisitProposal) error {
+				if agency == "" || slices.ContainsFunc(pr.GetMembers(), func(m *ruqiv1.ProposalMember) bool { return m.GetAgencyId() == agency }) {
+					open = append(open, pr)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			slices.SortFunc(open, func(a, b *ruqiv1.JointVisitProposal) int { return strings.Compare(a.GetId(), b.GetId()) })
+			read = true
+		}
+		i, _ := slices.BinarySearchFunc(open, pg.After, func(pr *ruqiv1.JointVisitProposal, after string) int {
+			if pr.GetId() <= after {
+				return -1
+			}
+			return 1
+		})
+		end := len(open)
+		if pg.Limit > 0 {
+			end = min(end, i+pg.Limit)
+		}
+		return open[i:end], nil
+	}
 }
 
 // RespondToProposal records the caller's agency's answer. When it completes

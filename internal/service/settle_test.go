@@ -232,6 +232,11 @@ func (r listsCounted) Proposals(p store.Page) ([]*ruqiv1.JointVisitProposal, err
 	return r.Reader.Proposals(p)
 }
 
+func (r listsCounted) ProposalsOfAgency(agency string, p store.Page) ([]*ruqiv1.JointVisitProposal, error) {
+	r.n.Add(1)
+	return r.Reader.ProposalsOfAgency(agency, p)
+}
+
 func (s *proposalLists) View(ctx context.Context, fn func(store.Reader) error) error {
 	return s.Store.View(ctx, func(r store.Reader) error { return fn(listsCounted{r, &s.lists}) })
 }
