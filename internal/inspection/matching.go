@@ -295,29 +295,51 @@ func setOpenMark(tx store.Tx, pr *ruqiv1.JointVisitProposal) error {
 	return tx.AddCount(k, want-n)
 }
 
-// EachMarkedOpen calls fn with each proposal marked open whose common time
-// has not begun at now's minute, as stored (the caller applies
-// ProposalAsOf). A mark whose proposal is not stored open, or is not the
-// proposal's (another minute), is passed over.
-func EachMarkedOpen(r store.Reader, now time.Time, fn func(*ruqiv1.JointVisitProposal) error) error {
+// MarkedOpenIDs returns the ids of the proposals marked open whose common
+// time has not begun at now's minute, each once, in the marks' order
+// (their minute, then id): counters only, no proposal read. A mark may
+// outlive its proposal's openness by a moment (a closing in a transaction
+// not yet seen); readers check the proposal.
+func MarkedOpenIDs(r store.Reader, now time.Time) ([]string, error) {
 	cut := now.UTC().Format("200601021504")
-	return r.Counts(OpenMarkPrefix, func(k string, n int64) error {
+	var ids []string
+	seen := map[string]bool{}
+	err := r.Counts(OpenMarkPrefix, func(k string, n int64) error {
 		minute, id, ok := strings.Cut(strings.TrimPrefix(k, OpenMarkPrefix), "|")
-		if !ok || n <= 0 || minute < cut {
+		if !ok || n <= 0 || minute < cut || seen[id] {
 			return nil // begun: expired, and pruned within the hour
 		}
-		pr, err := r.Proposal(id)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
+		seen[id] = true
+		ids = append(ids, id)
+		return nil
+	})
+	return ids, err
+}
+
+// EachMarkedOpen calls fn with each proposal marked open whose common time
+// has not begun at now's minute and that is stored open (the caller
+// applies ProposalAsOf), read 500 at a time.
+func EachMarkedOpen(r store.Reader, now time.Time, fn func(*ruqiv1.JointVisitProposal) error) error {
+	ids, err := MarkedOpenIDs(r, now)
+	if err != nil {
+		return err
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		held, err := r.ProposalsOf(ids[:n])
 		if err != nil {
 			return err
 		}
-		if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_OPEN || openMarkKey(pr) != k {
-			return nil
+		for _, id := range ids[:n] {
+			if pr := held[id]; pr != nil && pr.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+				if err := fn(pr); err != nil {
+					return err
+				}
+			}
 		}
-		return fn(pr)
-	})
+		ids = ids[n:]
+	}
+	return nil
 }
 
 // MarkOpenProposals marks, in tx, those of ids still stored open, and with

@@ -35,6 +35,12 @@ func (r proposalReads) Proposal(id string) (*ruqiv1.JointVisitProposal, error) {
 	return r.Reader.Proposal(id)
 }
 
+func (r proposalReads) ProposalsOf(ids []string) (map[string]*ruqiv1.JointVisitProposal, error) {
+	held, err := r.Reader.ProposalsOf(ids)
+	*r.read += len(held)
+	return held, err
+}
+
 // A matching run read every proposal ever made to find the open ones
 // (OpenProposals): about 6 million after a province's year, growing with
 // history (a review, 2026-12-07). Once every open proposal is marked
@@ -218,5 +224,46 @@ func BenchmarkOpenProposals_AfterAYearOfProposals(b *testing.B) {
 			}
 			b.ReportMetric(float64(read)/float64(b.N), "proposals-read/op")
 		})
+	}
+}
+
+// A proposal whose common time begins later in the current minute is still
+// open: its mark is read and not pruned (the marks keep minutes, and only
+// a minute before now's is over for certain).
+func TestOpenMarks_TimeLaterInThisMinute_StillOpen(t *testing.T) {
+	now := time.Date(2026, 12, 1, 8, 0, 10, 0, time.UTC)
+	st := fixture(t, now)
+	ctx := context.Background()
+	admin := auth.Principal{Role: ruqiv1.Role_ROLE_ADMIN, Subject: "admin"}
+	at := now.Add(20 * time.Second)
+	err := st.Update(ctx, func(tx store.Tx) error {
+		_, err := inspection.Propose(tx, admin, now, -1, []matching.Proposal{{USCC: uscc, Lead: "AG-1",
+			Members: []matching.Member{
+				{PlanID: "P-1", AgencyID: "AG-1", Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Start: at, End: at.Add(24 * time.Hour)},
+				{PlanID: "P-2", AgencyID: "AG-2", Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Start: at, End: at.Add(24 * time.Hour)}},
+			WindowStart: at, WindowEnd: at.Add(8 * time.Hour)}}, nil)
+		if err != nil {
+			return err
+		}
+		if err := inspection.MarkOpenProposals(tx, nil, true); err != nil {
+			return err
+		}
+		if n, err := inspection.PruneOpenMarks(tx, now); err != nil || n != 0 {
+			return fmt.Errorf("pruned %d marks, %v; want none", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.View(ctx, func(r store.Reader) error {
+		taken, _, err := inspection.OpenProposals(r, now)
+		if err == nil && !taken(uscc, "AG-2", at, at.Add(time.Hour)) {
+			return fmt.Errorf("a proposal beginning in %s not taken at %s", at.Format(time.TimeOnly), now.Format(time.TimeOnly))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

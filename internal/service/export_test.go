@@ -7,3 +7,7 @@ func SetMaxEventsExamined(n uint64) func() {
 	maxEventsExaminedPerCall = n
 	return func() { maxEventsExaminedPerCall = was }
 }
+
+// Restarted makes s take its next settling for the first after a start
+// (SettleAnsweredProposals' full pass), as a new process would.
+func (s *Service) Restarted() { s.settleScanned.Store(false) }

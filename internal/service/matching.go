@@ -269,15 +269,17 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 				viewer = agency
 			}
 		}
-		if req.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
-			// The open ones, from their marks once complete: listing them
-			// paged through every proposal ever made (or the agency's).
+		if req.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN && member == "" {
+			// The province's open ones, from their marks once complete:
+			// listing them paged through every proposal ever made. An
+			// agency's list reads the agency's proposals as before: the
+			// marks are the whole province's.
 			complete, err := r.Count(inspection.OpenMarksCompleteKey)
 			if err != nil {
 				return err
 			}
 			if complete > 0 {
-				read = markedOpenRead(r, now, member)
+				read = markedOpenRead(r, now)
 			}
 		}
 		var err error
@@ -302,37 +304,44 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 }
 
 // markedOpenRead lists, a page at a time by id as Proposals does, the
-// proposals marked open (inspection.EachMarkedOpen) of which agency is a
-// member (every one if agency is ""): read once, at the first page, and
-// kept in order; they are as many as the proposals still to be answered.
-func markedOpenRead(r store.Reader, now time.Time, agency string) func(store.Page) ([]*ruqiv1.JointVisitProposal, error) {
-	var open []*ruqiv1.JointVisitProposal
+// proposals marked open (inspection.MarkedOpenIDs): the marks are read
+// once, at the first page, and each page reads its own proposals. A
+// proposal no longer stored open is listed all the same (the caller's
+// filter judges it, as it judged every proposal before).
+func markedOpenRead(r store.Reader, now time.Time) func(store.Page) ([]*ruqiv1.JointVisitProposal, error) {
+	var ids []string
 	read := false
 	return func(pg store.Page) ([]*ruqiv1.JointVisitProposal, error) {
 		if !read {
-			err := inspection.EachMarkedOpen(r, now, func(pr *ruqiv1.JointVisitProposal) error {
-				if agency == "" || slices.ContainsFunc(pr.GetMembers(), func(m *ruqiv1.ProposalMember) bool { return m.GetAgencyId() == agency }) {
-					open = append(open, pr)
-				}
-				return nil
-			})
+			var err error
+			if ids, err = inspection.MarkedOpenIDs(r, now); err != nil {
+				return nil, err
+			}
+			slices.Sort(ids)
+			read = true
+		}
+		i, found := slices.BinarySearch(ids, pg.After)
+		if found {
+			i++
+		}
+		var out []*ruqiv1.JointVisitProposal
+		for i < len(ids) && (pg.Limit <= 0 || len(out) < pg.Limit) {
+			n := len(ids) - i
+			if pg.Limit > 0 {
+				n = min(n, pg.Limit-len(out))
+			}
+			held, err := r.ProposalsOf(ids[i : i+n])
 			if err != nil {
 				return nil, err
 			}
-			slices.SortFunc(open, func(a, b *ruqiv1.JointVisitProposal) int { return strings.Compare(a.GetId(), b.GetId()) })
-			read = true
-		}
-		i, _ := slices.BinarySearchFunc(open, pg.After, func(pr *ruqiv1.JointVisitProposal, after string) int {
-			if pr.GetId() <= after {
-				return -1
+			for _, id := range ids[i : i+n] {
+				if pr := held[id]; pr != nil {
+					out = append(out, pr)
+				}
 			}
-			return 1
-		})
-		end := len(open)
-		if pg.Limit > 0 {
-			end = min(end, i+pg.Limit)
+			i += n
 		}
-		return open[i:end], nil
+		return out, nil
 	}
 }
 
@@ -495,32 +504,31 @@ func (s *Service) settleProposal(ctx context.Context, pr *ruqiv1.JointVisitPropo
 // by a replica of an older version before this one started (replicas are
 // upgraded together: README, Upgrading); later passes read the marked
 // ones. A full pass that failed to settle one of those it found is made
-// again. The full pass also marks the open proposals an older version
-// stored without their open marks (inspection.MarkOpenProposals), after
-// which matching runs read the marked ones only; every pass drops the
-// marks of proposals whose common time has begun.
+// again. The full pass also marks every open proposal it finds that has
+// no open mark (inspection.MarkOpenProposals): those an older version
+// stored, before this one first started or while it was rolled back; the
+// first such pass says the marks complete, after which matching runs read
+// the marked ones only. Every pass drops the marks of proposals whose
+// common time has begun.
 func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 	now := s.now()
 	var stuck []*ruqiv1.JointVisitProposal
-	var unmarked []string // open, while the open marks are not complete
-	marked := int64(1)
+	var open []string // found open by the full pass
 	keep := func(pr *ruqiv1.JointVisitProposal) error {
 		if _, register := matching.Settle(pr); register && pr.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
 			stuck = append(stuck, pr)
-		}
-		if marked == 0 && inspection.ProposalAsOf(pr, now).GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
-			unmarked = append(unmarked, pr.GetId())
 		}
 		return nil
 	}
 	full := !s.settleScanned.Load()
 	err := s.store.View(ctx, func(r store.Reader) error {
 		if full {
-			var err error
-			if marked, err = r.Count(inspection.OpenMarksCompleteKey); err != nil {
-				return err
-			}
-			return store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, keep)
+			return store.Each(500, r.Proposals, (*ruqiv1.JointVisitProposal).GetId, func(pr *ruqiv1.JointVisitProposal) error {
+				if inspection.ProposalAsOf(pr, now).GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+					open = append(open, pr.GetId())
+				}
+				return keep(pr)
+			})
 		}
 		return r.Counts(inspection.SettlePendingPrefix, func(k string, _ int64) error {
 			pr, err := r.Proposal(strings.TrimPrefix(k, inspection.SettlePendingPrefix))
@@ -537,20 +545,21 @@ func (s *Service) SettleAnsweredProposals(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var errs []error
-	if marked == 0 {
+	if full {
 		// A thousand a transaction, the last saying the marks complete:
-		// the writer is not held for long.
+		// the writer is not held for long. A proposal already marked
+		// costs a counter's read.
 		for done := false; !done; {
-			n := min(len(unmarked), 1000)
-			done = n == len(unmarked)
+			n := min(len(open), 1000)
+			done = n == len(open)
 			err := s.store.Update(ctx, func(tx store.Tx) error {
-				return inspection.MarkOpenProposals(tx, unmarked[:n], done)
+				return inspection.MarkOpenProposals(tx, open[:n], done)
 			})
 			if err != nil {
 				errs = append(errs, fmt.Errorf("marking the open proposals: %w", err))
 				break
 			}
-			unmarked = unmarked[n:]
+			open = open[n:]
 		}
 	}
 	if err := s.store.Update(ctx, func(tx store.Tx) error { _, err := inspection.PruneOpenMarks(tx, now); return err }); err != nil {

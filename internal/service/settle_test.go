@@ -301,6 +301,26 @@ func testSettle_MarksOpenProposals(t *testing.T, raw store.Store) {
 	if err != nil || !taken || st.lists.Load() != 0 {
 		t.Fatalf("a matching run's read: AG-02 taken %v, %d lists of every proposal, %v; want taken by the legacy open proposal, none listed", taken, st.lists.Load(), err)
 	}
+	// An older version, rolled back to for a while, stored an open
+	// proposal without its mark: the next start's first settling marks it,
+	// the marks complete already.
+	late := legacy("JVP-LATE", ruqiv1.ProposalState_PROPOSAL_STATE_OPEN, start.Add(24*time.Hour))
+	late.EnterpriseUscc = e.dir.GetEnterprises()[1].GetUscc()
+	if err := st.Update(ctx, func(tx store.Tx) error { return tx.PutProposal(late) }); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Restarted()
+	if _, err := e.svc.SettleAnsweredProposals(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = st.View(ctx, func(r store.Reader) error {
+		isTaken, _, err := inspection.OpenProposals(r, now)
+		taken = err == nil && isTaken(late.GetEnterpriseUscc(), "AG-01", start.Add(24*time.Hour), start.Add(25*time.Hour))
+		return err
+	})
+	if err != nil || !taken {
+		t.Fatalf("a proposal an older version stored after the marks were complete: taken %v, %v; want marked by the next start's settling", taken, err)
+	}
 }
 
 func TestSettle_MarksOpenProposals_Bolt(t *testing.T) {

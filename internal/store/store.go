@@ -196,6 +196,9 @@ type Reader interface {
 	PlanCoverages(p Page) ([]*ruqiv1.PlanCoverage, error)
 	// Proposal returns a proposed joint visit.
 	Proposal(id string) (*ruqiv1.JointVisitProposal, error)
+	// ProposalsOf returns the proposals of ids the store holds, by the id
+	// asked, in one read, as InspectionsOf.
+	ProposalsOf(ids []string) (map[string]*ruqiv1.JointVisitProposal, error)
 	// Proposals lists a page of proposals by id.
 	Proposals(p Page) ([]*ruqiv1.JointVisitProposal, error)
 	// ProposalsOfAgency lists a page of the proposals an agency is a member

@@ -1349,6 +1349,10 @@ func (t *txn) Proposal(id string) (*ruqiv1.JointVisitProposal, error) {
 	return m, getProto(t.tx.Bucket(bMatchProposals), []byte(id), m)
 }
 
+func (t *txn) ProposalsOf(ids []string) (map[string]*ruqiv1.JointVisitProposal, error) {
+	return heldOf(ids, t.Proposal)
+}
+
 func (t *txn) Proposals(p store.Page) ([]*ruqiv1.JointVisitProposal, error) {
 	return listAll(t.tx.Bucket(bMatchProposals), p, func() *ruqiv1.JointVisitProposal { return &ruqiv1.JointVisitProposal{} })
 }

@@ -731,6 +731,10 @@ func (t *txn) Proposal(id string) (*ruqiv1.JointVisitProposal, error) {
 	return getProto(t, &ruqiv1.JointVisitProposal{}, "SELECT rec FROM matching_proposals WHERE id = $1", id)
 }
 
+func (t *txn) ProposalsOf(ids []string) (map[string]*ruqiv1.JointVisitProposal, error) {
+	return byKey(t, func() *ruqiv1.JointVisitProposal { return &ruqiv1.JointVisitProposal{} }, "SELECT id, rec FROM matching_proposals WHERE id = ANY($1)", ids)
+}
+
 func (t *txn) Proposals(p store.Page) ([]*ruqiv1.JointVisitProposal, error) {
 	return list(t, func() *ruqiv1.JointVisitProposal { return &ruqiv1.JointVisitProposal{} }, "SELECT rec FROM matching_proposals WHERE id > $1 ORDER BY id LIMIT $2", p.After, limit(p))
 }

@@ -1604,6 +1604,10 @@ func testMatchingRecords(t *testing.T, o Opener) {
 		if got := keys(ps, (*ruqiv1.JointVisitProposal).GetId); err != nil || strings.Join(got, ",") != "MAT-2" {
 			return fmt.Errorf("AG-02's proposals after MAT-1 = %v, %v", got, err)
 		}
+		held, err := r.ProposalsOf([]string{"MAT-2", "MAT-9", "MAT-1"})
+		if err != nil || len(held) != 2 || held["MAT-1"].GetId() != "MAT-1" || held["MAT-2"].GetId() != "MAT-2" {
+			return fmt.Errorf("proposals of MAT-2, MAT-9 and MAT-1 = %v, %v; want the two held, by id", held, err)
+		}
 		return nil
 	})
 	if err != nil {
