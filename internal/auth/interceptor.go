@@ -163,3 +163,26 @@ func roleName(p Principal) string {
 	}
 	return "未知角色"
 }
+
+// EndedKept is how long the record of an ended sign-in is kept after it
+// expired (Prunable): a week in which its holder is told that it expired
+// rather than that it is unknown, and an administrator still finds it.
+const EndedKept = 7 * 24 * time.Hour
+
+// Prunable says whether tok's record may be deleted at now: a web session,
+// a spent sign-in (an ID token's, which the provider refuses once it
+// expired) or an enrolment code whose expiry is more than EndedKept behind
+// now. An officer signing in every working day leaves two such records a
+// day, some 610 bytes a sign-in on bbolt, kept for good before (a review of
+// what grows with history, 2026-12-07); each is in the event log (issued,
+// revoked), which keeps what happened. Tokens an administrator issued,
+// devices and tokens that never expire are kept. The caller keeps a record
+// that a token kept names as its parent, so that revoking down the line
+// (RevokeAccessToken) still reaches every token made from the revoked one.
+func Prunable(tok *store.AccessToken, now time.Time) bool {
+	switch tok.Kind {
+	case store.TokenSession, store.TokenSpentSignIn, store.TokenEnrolment:
+		return !tok.ExpiresAt.IsZero() && now.Sub(tok.ExpiresAt) > EndedKept
+	}
+	return false
+}

@@ -338,6 +338,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// before registering it is settled at start and then hourly.
 	go svc.RunProposalSettling(logCtx, time.Hour, func(err error) { slog.Warn("settling answered 拼团 proposals failed", "err", err) })
 	go svc.RunStartPruning(logCtx, time.Hour, func(err error) { slog.Warn("pruning the report's start counts failed", "err", err) })
+	go svc.RunTokenPruning(logCtx, 24*time.Hour, func(err error) { slog.Warn("deleting the records of ended sign-ins failed", "err", err) })
 	go svc.RunKeyRefresh(logCtx, 5*time.Second, func(err error) { slog.Warn("reloading the signing keys from the store failed", "err", err) })
 	if rc != nil {
 		go func() {

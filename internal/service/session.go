@@ -158,7 +158,8 @@ func spendSignIn(tx store.Tx, id *identity.Identity, nonce string, cand identity
 	}
 	// It expires with the ID token, after which the provider's own expiry
 	// refuses the token; it is revoked, so that it is never a credential.
-	// Like every token record, it is not deleted (nothing prunes tokens).
+	// Its record is deleted a week after that (auth.Prunable), when the
+	// provider refuses the ID token for its expiry.
 	return tx.PutAccessToken(&store.AccessToken{ID: spentID, Hash: sum[:], Role: cand.Role, Subject: cand.Subject, Kind: store.TokenSpentSignIn,
 		Label: account, Description: truncate("ID token of "+id.Issuer+" for "+id.Subject, 200), CreatedAt: now, RevokedAt: now, ExpiresAt: id.Expiry})
 }

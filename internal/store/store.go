@@ -127,6 +127,9 @@ type Reader interface {
 	// AccessTokensOf lists the tokens of one principal (role and subject) by
 	// id, revoked and expired ones included: an enterprise's devices.
 	AccessTokensOf(role ruqiv1.Role, subject string) ([]*AccessToken, error)
+	// AccessTokens lists a page of every token by id, revoked and expired
+	// ones included: the pruning of ended sessions reads it.
+	AccessTokens(p Page) ([]*AccessToken, error)
 	Evaluation(inspectionID string) (*ruqiv1.Evaluation, error)
 	// EvaluationsOf returns the evaluations of the inspections of
 	// inspectionIDs the store holds, by the inspection id asked, in one
@@ -256,6 +259,10 @@ type Tx interface {
 	PutRequest(requestID, inspectionID string) error
 	PutCheckIn(*CheckIn) error
 	PutAccessToken(*AccessToken) error
+	// DeleteAccessToken removes the token of hash and its indexes (by id,
+	// by principal); a token not held is no error. Only the pruning of
+	// ended sessions deletes tokens (auth.Prunable).
+	DeleteAccessToken(hash []byte) error
 	PutSigningKey(SigningKey) error
 	PutJointInspection(*ruqiv1.JointInspection) error
 	PutJointOf(inspectionID, joint string, version int64) error

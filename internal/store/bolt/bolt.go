@@ -893,9 +893,9 @@ func (t *txn) CheckInsOfOfficer(officerID string, from, to time.Time, fn func(*s
 func (t *txn) PutAccessToken(a *store.AccessToken) error {
 	ids := t.bucket(bTokenIDs)
 	// An id names one token, as PostgreSQL's UNIQUE holds it: written over,
-	// the id of a token would name another (48 bits of the hash, and
-	// tokens are never pruned), and revoking the first by its id revoked
-	// the second.
+	// the id of a token would name another (48 bits of the hash, among
+	// millions of tokens), and revoking the first by its id revoked the
+	// second.
 	if had := ids.Get([]byte(a.ID)); had != nil && !bytes.Equal(had, a.Hash) {
 		return fmt.Errorf("access token id %s names another token already", a.ID)
 	}
@@ -910,6 +910,23 @@ func (t *txn) PutAccessToken(a *store.AccessToken) error {
 		return err
 	}
 	return t.bucket(bTokens).Put(a.Hash, v)
+}
+
+func (t *txn) DeleteAccessToken(hash []byte) error {
+	a, err := t.AccessToken(hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := t.bucket(bTokenIDs).Delete([]byte(a.ID)); err != nil {
+		return err
+	}
+	if err := t.bucket(bTokensBySubj).Delete(key(strconv.Itoa(int(a.Role)), a.Subject, a.ID)); err != nil {
+		return err
+	}
+	return t.bucket(bTokens).Delete(hash)
 }
 
 func (t *txn) PutSigningKey(k store.SigningKey) error {
@@ -1032,6 +1049,25 @@ func (t *txn) AccessTokensOf(role ruqiv1.Role, subject string) ([]*store.AccessT
 		a, err := t.AccessTokenByID(string(k[len(prefix):]))
 		if err != nil {
 			return nil, fmt.Errorf("index %s names missing %q: %w", bTokensBySubj, k[len(prefix):], err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (t *txn) AccessTokens(p store.Page) ([]*store.AccessToken, error) {
+	var out []*store.AccessToken
+	c := t.tx.Bucket(bTokenIDs).Cursor()
+	for k, hash := c.Seek([]byte(p.After)); k != nil; k, hash = c.Next() {
+		if p.Limit > 0 && len(out) == p.Limit {
+			break
+		}
+		if p.After != "" && string(k) == p.After {
+			continue
+		}
+		a, err := t.AccessToken(hash)
+		if err != nil {
+			return nil, fmt.Errorf("index %s names missing %q: %w", bTokenIDs, k, err)
 		}
 		out = append(out, a)
 	}

@@ -364,4 +364,9 @@ func (t *txn) PutAccessToken(a *store.AccessToken) error {
 	return t.Tx.PutAccessToken(a)
 }
 
+func (t *txn) DeleteAccessToken(hash []byte) error {
+	t.wrote(store.KindAccessToken, string(hash))
+	return t.Tx.DeleteAccessToken(hash)
+}
+
 var _ store.Store = (*Store)(nil)

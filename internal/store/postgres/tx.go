@@ -523,6 +523,10 @@ func (t *txn) PutAccessToken(a *store.AccessToken) error {
 	return t.putJSON("access_tokens", []string{"hash", "id", "role", "subject"}, a, a.Hash, a.ID, int32(a.Role), a.Subject)
 }
 
+func (t *txn) DeleteAccessToken(hash []byte) error {
+	return t.exec("DELETE FROM access_tokens WHERE hash = $1", hash)
+}
+
 func (t *txn) PutSigningKey(k store.SigningKey) error {
 	return t.putJSON("signing_keys", []string{"id"}, k, k.ID)
 }
@@ -566,8 +570,16 @@ func (t *txn) AppendEvent(e *ruqiv1.Event) error {
 	return t.exec("INSERT INTO pending_events (rec) VALUES ($1)", b)
 }
 
+func (t *txn) AccessTokens(p store.Page) ([]*store.AccessToken, error) {
+	return t.accessTokens("SELECT rec FROM access_tokens WHERE id > $1 ORDER BY id LIMIT $2", p.After, limit(p))
+}
+
 func (t *txn) AccessTokensOf(role ruqiv1.Role, subject string) ([]*store.AccessToken, error) {
-	recs, err := t.records("SELECT rec FROM access_tokens WHERE role = $1 AND subject = $2 ORDER BY id", int32(role), subject)
+	return t.accessTokens("SELECT rec FROM access_tokens WHERE role = $1 AND subject = $2 ORDER BY id", int32(role), subject)
+}
+
+func (t *txn) accessTokens(query string, args ...any) ([]*store.AccessToken, error) {
+	recs, err := t.records(query, args...)
 	if err != nil {
 		return nil, err
 	}

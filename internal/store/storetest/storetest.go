@@ -59,6 +59,7 @@ func Run(t *testing.T, f Factory) {
 		{"EnterpriseIndexManyEvents", testEnterpriseIndex},
 		{"TokensOfSubject", testTokensOfSubject},
 		{"TokenIDOfAnotherToken", testTokenIDOfAnotherToken},
+		{"TokensListedAndDeleted", testTokensListedAndDeleted},
 		{"ListsArePaged", testPaging},
 		{"EnterpriseCodesAndArrivals", testEnterpriseCodesAndArrivals},
 		{"CheckInsOfOfficer", testCheckInsOfOfficer},
@@ -1175,9 +1176,71 @@ func testTokensOfSubject(t *testing.T, o Opener) {
 	}
 }
 
+// Every token is listed by id, a page at a time; a deleted token is gone
+// by its hash, its id and its principal, its id free again, and the
+// others stay. Deleting a token not held is no error.
+func testTokensListedAndDeleted(t *testing.T, o Opener) {
+	s := open(t, o)
+	const uscc = "91350100M000100Y43"
+	update(t, s, func(tx store.Tx) error {
+		for _, id := range []string{"tok-c", "tok-a", "tok-e", "tok-b", "tok-d"} {
+			if err := tx.PutAccessToken(&store.AccessToken{ID: id, Hash: []byte("h" + id), Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, Kind: store.TokenSession}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ids := func() []string {
+		t.Helper()
+		var out []string
+		err := s.View(ctx, func(r store.Reader) error {
+			return store.Each(2, r.AccessTokens, func(a *store.AccessToken) string { return a.ID }, func(a *store.AccessToken) error {
+				out = append(out, a.ID)
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := fmt.Sprint(ids()); got != "[tok-a tok-b tok-c tok-d tok-e]" {
+		t.Fatalf("tokens listed two at a time: %s", got)
+	}
+	update(t, s, func(tx store.Tx) error {
+		return errors.Join(tx.DeleteAccessToken([]byte("htok-b")), tx.DeleteAccessToken([]byte("htok-e")), tx.DeleteAccessToken([]byte("not-held")))
+	})
+	if got := fmt.Sprint(ids()); got != "[tok-a tok-c tok-d]" {
+		t.Fatalf("tokens listed after two were deleted: %s", got)
+	}
+	err := s.View(ctx, func(r store.Reader) error {
+		if _, err := r.AccessToken([]byte("htok-b")); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("deleted token by hash: %v", err)
+		}
+		if _, err := r.AccessTokenByID("tok-b"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("deleted token by id: %v", err)
+		}
+		of, err := r.AccessTokensOf(ruqiv1.Role_ROLE_ENTERPRISE, uscc)
+		if err != nil || len(of) != 3 {
+			return fmt.Errorf("tokens of %s after two were deleted: %d, %v", uscc, len(of), err)
+		}
+		if a, err := r.AccessToken([]byte("htok-a")); err != nil || a.ID != "tok-a" {
+			return fmt.Errorf("a token kept: %+v, %v", a, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The id of a deleted token names nothing: it may be given again.
+	update(t, s, func(tx store.Tx) error {
+		return tx.PutAccessToken(&store.AccessToken{ID: "tok-b", Hash: []byte("another"), Role: ruqiv1.Role_ROLE_OFFICER, Subject: "O-1"})
+	})
+}
+
 // A token id is a token's public name (revocation, a session's parent):
 // it names one token. A second token under an id taken (48 bits of the
-// token's hash: among millions of tokens, never pruned, two meet) is
+// token's hash: among millions of tokens, kept long, two meet) is
 // refused, as PostgreSQL's UNIQUE refuses it. bbolt's index pointed the id
 // at the second token: revoking the first by its id revoked the second,
 // and left the first, a lost phone's, valid.
