@@ -7,6 +7,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ruqi/ruqi/internal/auth"
+	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -53,5 +55,19 @@ func TestEnrolDevice_CodeEndsWithTheSessionThatMadeIt(t *testing.T) {
 	}
 	if _, err := sess.EnrolDevice(t.Context(), &ruqiv1.EnrolDeviceRequest{Code: c}); status.Code(err) != codes.Unauthenticated || reasonOf(err) != "ENROLMENT_MAKER_ENDED" {
 		t.Errorf("a code whose session signed out: %v, want UNAUTHENTICATED ENROLMENT_MAKER_ENDED", err)
+	}
+	// A maker no longer held (its record deleted, a week after it ended:
+	// auth.Prunable) ends the code too.
+	gone, err := sess.StartSession(e.as(issued.GetToken()), &ruqiv1.StartSessionRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = code(gone.GetToken())
+	err = st.Update(t.Context(), func(tx store.Tx) error { return tx.DeleteAccessToken(auth.HashToken(gone.GetToken())) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.EnrolDevice(t.Context(), &ruqiv1.EnrolDeviceRequest{Code: c}); status.Code(err) != codes.Unauthenticated || reasonOf(err) != "ENROLMENT_MAKER_ENDED" {
+		t.Errorf("a code whose session is no longer held: %v, want UNAUTHENTICATED ENROLMENT_MAKER_ENDED", err)
 	}
 }

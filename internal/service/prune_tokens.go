@@ -2,7 +2,10 @@ package service
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ruqi/ruqi/internal/auth"
@@ -25,8 +28,10 @@ type account struct {
 //
 // The tokens are read outside the writer, for the accounts that hold one
 // to prune; each account's are then read again and pruned in the writer,
-// a hundred accounts a transaction, keeping each that a kept token names
-// as its parent (revoking down the line, revokeLine, goes through it).
+// up to a hundred accounts or a thousand deletions a transaction (an
+// account that fails is passed over, the others pruned), keeping each
+// token that a kept token names as its maker, down the line (revoking
+// down the line, revokeLine, goes through it).
 func (s *Service) PruneEndedTokens(ctx context.Context) (int, error) {
 	now := s.now()
 	var accounts []account
@@ -44,27 +49,45 @@ func (s *Service) PruneEndedTokens(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	pruned := 0
+	var errs []error
 	for len(accounts) > 0 {
-		n := min(len(accounts), 100)
-		var deleted int // counted afresh each time the write is run
+		var deleted, took int // counted afresh each time the write is run
 		err := s.store.Update(ctx, func(tx store.Tx) error {
-			deleted = 0
-			for _, acc := range accounts[:n] {
+			deleted, took = 0, 0
+			for _, acc := range accounts[:min(len(accounts), 100)] {
+				if deleted >= 1000 {
+					break // a province's first pruning: the writer is not held for long
+				}
 				k, err := pruneAccountTokens(tx, acc, now)
 				if err != nil {
 					return err
 				}
-				deleted += k
+				deleted, took = deleted+k, took+1
 			}
 			return nil
 		})
-		if err != nil {
-			return pruned, err
+		if err == nil {
+			pruned += deleted
+			accounts = accounts[took:]
+			continue
 		}
-		pruned += deleted
-		accounts = accounts[n:]
+		// One account that cannot be pruned does not hold up the others:
+		// the batch's accounts are pruned one a transaction.
+		for _, acc := range accounts[:min(len(accounts), 100)] {
+			err := s.store.Update(ctx, func(tx store.Tx) error {
+				var err error
+				deleted, err = pruneAccountTokens(tx, acc, now)
+				return err
+			})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("deleting the ended sign-ins of %v %s: %w", acc.role, acc.subject, err))
+				continue
+			}
+			pruned += deleted
+		}
+		accounts = accounts[min(len(accounts), 100):]
 	}
-	return pruned, nil
+	return pruned, errors.Join(errs...)
 }
 
 // pruneAccountTokens deletes, in tx, the account's tokens that may go and
@@ -74,6 +97,9 @@ func pruneAccountTokens(tx store.Tx, acc account, now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// A file written before ids were held to one token may list another
+	// principal's under this one's (an id naming two tokens): not ours.
+	toks = slices.DeleteFunc(toks, func(a *store.AccessToken) bool { return a.Role != acc.role || a.Subject != acc.subject })
 	byID := make(map[string]*store.AccessToken, len(toks))
 	for _, a := range toks {
 		byID[a.ID] = a

@@ -21,9 +21,9 @@ import (
 // bytes on bbolt), and signing out read every token the account ever had.
 // PruneEndedTokens deletes sessions, spent sign-ins and enrolment codes a
 // week after they expired (auth.Prunable); it keeps those ended within the
-// week, what an administrator issued, devices, and a session a device
-// names as its maker, so that revoking the token the session came from
-// still revokes the device.
+// week, what an administrator issued, devices (ended long ago too), and
+// the sessions a device names as its maker, down the line, so that
+// revoking the token the sessions came from still revokes the device.
 func testPruneEndedTokens(t *testing.T, raw store.Store) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
@@ -49,6 +49,12 @@ func testPruneEndedTokens(t *testing.T, raw store.Store) {
 		tok("dev-1", store.TokenDevice, ruqiv1.Role_ROLE_ENTERPRISE, uscc, "ses-maker", -20*day),
 		tok("ses-child", store.TokenSession, ruqiv1.Role_ROLE_ENTERPRISE, uscc, "ses-maker", 10*day),
 		tok("enr-old", store.TokenEnrolment, ruqiv1.Role_ROLE_ENTERPRISE, uscc, "tok-ent", 10*day),
+		// A session started from a session, which enrolled a device: both
+		// sessions stay while the device does.
+		tok("ses-a", store.TokenSession, ruqiv1.Role_ROLE_ENTERPRISE, uscc, "tok-ent", 10*day),
+		tok("ses-b", store.TokenSession, ruqiv1.Role_ROLE_ENTERPRISE, uscc, "ses-a", 10*day),
+		tok("dev-2", store.TokenDevice, ruqiv1.Role_ROLE_ENTERPRISE, uscc, "ses-b", -20*day),
+		tok("dev-old", store.TokenDevice, ruqiv1.Role_ROLE_ENTERPRISE, uscc, "tok-ent", 100*day),
 	}
 	err := raw.Update(ctx, func(tx store.Tx) error {
 		for _, a := range toks {
@@ -81,7 +87,7 @@ func testPruneEndedTokens(t *testing.T, raw store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"ses-recent", "tok-issued-ended", "tok-never", "tok-ent", "ses-maker", "dev-1"}; !slices.Equal(left, want) {
+	if want := []string{"ses-recent", "tok-issued-ended", "tok-never", "tok-ent", "ses-maker", "dev-1", "ses-a", "ses-b", "dev-2", "dev-old"}; !slices.Equal(left, want) {
 		t.Fatalf("tokens left %v, want %v", left, want)
 	}
 	if n, err := e.svc.PruneEndedTokens(ctx); err != nil || n != 0 {
@@ -90,8 +96,8 @@ func testPruneEndedTokens(t *testing.T, raw store.Store) {
 	// Revoking the enterprise's token still reaches the device, through
 	// the session kept.
 	resp, err := ruqiv1.NewAdminServiceClient(e.cc).RevokeAccessToken(e.as(e.admin), &ruqiv1.RevokeAccessTokenRequest{TokenId: issued.ID})
-	if err != nil || !slices.Contains(resp.GetAlsoRevoked(), "dev-1") {
-		t.Fatalf("revoking %s: also revoked %v, %v; want the device made through its session", issued.ID, resp.GetAlsoRevoked(), err)
+	if err != nil || !slices.Contains(resp.GetAlsoRevoked(), "dev-1") || !slices.Contains(resp.GetAlsoRevoked(), "dev-2") {
+		t.Fatalf("revoking %s: also revoked %v, %v; want the devices made through its sessions", issued.ID, resp.GetAlsoRevoked(), err)
 	}
 }
 

@@ -490,14 +490,15 @@ func (ss *sessionServer) enrolment(r store.Reader, raw string, now time.Time) (*
 	// A code ends with the sign-in that made it: one a stolen session made
 	// before its holder signed out (or the administrator rotated the token
 	// it came from) made a 30-day device in the 10 minutes after (a review,
-	// 2026-12-06). Codes made before codes named their maker have no parent.
+	// 2026-12-06). Codes made before codes named their maker have no parent;
+	// a maker named and not found was deleted, a week after it ended
+	// (auth.Prunable).
 	if enr.Parent != "" {
 		maker, err := r.AccessTokenByID(enr.Parent)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
+		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return nil, nil, err
-		case !maker.RevokedAt.IsZero() || auth.Expired(maker, now):
+		case err != nil, !maker.RevokedAt.IsZero() || auth.Expired(maker, now):
 			return nil, nil, domain.Unauthenticatedf("ENROLMENT_MAKER_ENDED", "绑定失败：生成此绑定二维码的登录已退出、已过期或被吊销，二维码随之失效。请企业重新登录后再生成")
 		}
 	}

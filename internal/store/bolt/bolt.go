@@ -920,8 +920,12 @@ func (t *txn) DeleteAccessToken(hash []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := t.bucket(bTokenIDs).Delete([]byte(a.ID)); err != nil {
-		return err
+	// The id's entry goes only if it names this token: a file written
+	// before ids were held to one token may have it name another.
+	if ids := t.bucket(bTokenIDs); bytes.Equal(ids.Get([]byte(a.ID)), hash) {
+		if err := ids.Delete([]byte(a.ID)); err != nil {
+			return err
+		}
 	}
 	if err := t.bucket(bTokensBySubj).Delete(key(strconv.Itoa(int(a.Role)), a.Subject, a.ID)); err != nil {
 		return err

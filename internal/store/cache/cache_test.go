@@ -202,6 +202,13 @@ func testInProcess(t *testing.T, c *cache.Store) {
 	if got := readOfficer(t, c).GetCertificateStatus(); got != ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED {
 		t.Fatalf("certificate status after a failed update: %v", got)
 	}
+	// A deleted token (an ended sign-in, a week on) is gone from memory
+	// too.
+	held(t, c, func() { readToken(t, c) })
+	update(t, c, func(tx store.Tx) error { return tx.DeleteAccessToken(token.Hash) })
+	if _, err := c.AccessToken(ctx, token.Hash); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a deleted token read through the cache: %v, want not found", err)
+	}
 }
 
 func TestInvalidationBolt(t *testing.T) {
@@ -230,6 +237,12 @@ func TestInvalidationAcrossReplicas(t *testing.T) {
 	suspend(t, a)
 	eventually(t, "the suspended certificate at the other replica", func() bool {
 		return readOfficer(t, b).GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED
+	})
+	held(t, b, func() { readToken(t, b) })
+	update(t, a, func(tx store.Tx) error { return tx.DeleteAccessToken(token.Hash) })
+	eventually(t, "the deleted token gone at the other replica", func() bool {
+		_, err := b.AccessToken(ctx, token.Hash)
+		return errors.Is(err, store.ErrNotFound)
 	})
 }
 
