@@ -171,6 +171,11 @@ func Add(tx store.Tx, m Metric, t time.Time, region, agency, uscc string, delta 
 	if err := tx.AddCount(key(m, month, region, agency), delta); err != nil {
 		return err
 	}
+	if slices.Contains(evalMetrics, m) {
+		if err := tx.AddCount(agencyEvalKey(m, month, region, agency), delta); err != nil {
+			return err
+		}
+	}
 	if m == Inspections {
 		k := startKey(t, region, agency)
 		if delta < 0 {
@@ -216,6 +221,57 @@ func RehomeLead(tx store.Tx, status, from, to string) error {
 	return tx.AddCount(leadKey(status, to), 1)
 }
 
+// parseAgencyEval splits a V key (agencyEvalKey) into its parts.
+func parseAgencyEval(k string) (month, region, agency string, err error) {
+	parts := strings.Split(k, "|")
+	if len(parts) != 5 || parts[0] != "V" {
+		return "", "", "", fmt.Errorf("report: bad counter key %q", k)
+	}
+	return parts[3], parts[4], parts[1], nil
+}
+
+// EvalKeysToKeep lists the R keys of the evaluation counters, for
+// KeepEvalsByAgency.
+func EvalKeysToKeep(r store.Reader) ([]string, error) {
+	var keys []string
+	for _, m := range evalMetrics {
+		err := r.Counts("R|"+string(m)+"|", func(k string, _ int64) error {
+			keys = append(keys, k)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// KeepEvalsByAgency sets, in tx, the agency's counter of each of keys (R
+// keys of evaluation counters, EvalKeysToKeep) to the R counter's value,
+// and with complete says that every evaluation counter is now kept under
+// its agency (AgencyEvalsKept). A value set this way is the R counter's at
+// that moment; Add adds to both from then on, so the two stay equal
+// however the keys are split among transactions.
+func KeepEvalsByAgency(tx store.Tx, keys []string, complete bool) error {
+	for _, k := range keys {
+		m, month, region, agency, err := parse(k)
+		if err != nil {
+			return err
+		}
+		n, err := tx.Count(k)
+		if err != nil {
+			return err
+		}
+		if err := setCount(tx, agencyEvalKey(m, month, region, agency), n); err != nil {
+			return err
+		}
+	}
+	if !complete {
+		return nil
+	}
+	return setCount(tx, AgencyEvalsKept, 1)
+}
+
 // parse splits an R key into its parts.
 func parse(k string) (m Metric, month, region, agency string, err error) {
 	parts := strings.Split(k, "|")
@@ -253,14 +309,47 @@ type MonthSums struct {
 	Sums  map[Metric]int64
 }
 
+// evalMetrics are the evaluation counters, kept under the agency too
+// (agencyEvalKey).
+var evalMetrics = []Metric{EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, EvalDue}
+
+// agencyEvalKey is V|agency|metric|yyyymm|region: an evaluation counter
+// under its agency first, so that one agency's summary reads its own
+// counters (EvaluationMonths), where the R keys, which name the agency
+// last, made it read every agency's of every month and region: some 2.6
+// million counters after a province's year, per call (a review of what
+// grows with history, 2026-12-07).
+func agencyEvalKey(m Metric, month, region, agency string) string {
+	return "V|" + agency + "|" + string(m) + "|" + month + "|" + region
+}
+
+// AgencyEvalsKept is set once every evaluation counter is kept under its
+// agency too (KeepEvalsByAgency): until then, on a store an older version
+// wrote, EvaluationMonths reads the R keys.
+const AgencyEvalsKept = "eval_by_agency"
+
 // EvaluationMonths is EvaluationsBefore month by month, oldest first, for
 // months with evaluations, of the enterprises within region (a division
 // code a supervisor oversees; "" for all).
 func EvaluationMonths(r store.Reader, agency, month, region string) ([]MonthSums, error) {
+	kept, err := r.Count(AgencyEvalsKept)
+	if err != nil {
+		return nil, err
+	}
 	by := map[string]map[Metric]int64{}
-	for _, m := range []Metric{EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, EvalDue} {
-		err := r.Counts("R|"+string(m)+"|", func(k string, n int64) error {
-			_, mo, rg, ag, err := parse(k)
+	for _, m := range evalMetrics {
+		prefix := "R|" + string(m) + "|"
+		if kept > 0 {
+			prefix = "V|" + agency + "|" + string(m) + "|"
+		}
+		err := r.Counts(prefix, func(k string, n int64) error {
+			var mo, rg, ag string
+			var err error
+			if kept > 0 {
+				mo, rg, ag, err = parseAgencyEval(k)
+			} else {
+				_, mo, rg, ag, err = parse(k)
+			}
 			if err == nil && ag == agency && (month == "" || mo < month) && (region == "" || domain.RegionCovers(region, rg)) {
 				if by[mo] == nil {
 					by[mo] = map[Metric]int64{}

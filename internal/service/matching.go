@@ -592,11 +592,47 @@ func (s *Service) RunProposalSettling(ctx context.Context, interval time.Duratio
 	s.onSequencer(ctx, interval, func() error { _, err := s.SettleAnsweredProposals(ctx); return err }, logErr)
 }
 
+// KeepEvaluationsByAgency keeps every evaluation counter an older version
+// counted under its agency too (report.KeepEvalsByAgency), five thousand a
+// transaction, once: after that each agency's evaluation summary reads its
+// own counters, not every agency's (report.EvaluationMonths).
+func (s *Service) KeepEvaluationsByAgency(ctx context.Context) error {
+	var keys []string
+	err := s.store.View(ctx, func(r store.Reader) error {
+		if kept, err := r.Count(report.AgencyEvalsKept); err != nil || kept > 0 {
+			return err
+		}
+		var err error
+		keys, err = report.EvalKeysToKeep(r)
+		if keys == nil && err == nil {
+			keys = []string{} // none to keep: say so all the same
+		}
+		return err
+	})
+	if err != nil || keys == nil {
+		return err
+	}
+	for done := false; !done; {
+		n := min(len(keys), 5000)
+		done = n == len(keys)
+		if err := s.store.Update(ctx, func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[:n], done) }); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
 // RunStartPruning drops, every interval on the replica that sequences the
 // events, the report's start counts of the hours gone by
-// (report.PruneStarts).
+// (report.PruneStarts); the first time, it keeps the evaluation counters an
+// older version counted under their agencies too (KeepEvaluationsByAgency).
 func (s *Service) RunStartPruning(ctx context.Context, interval time.Duration, logErr func(error)) {
 	s.onSequencer(ctx, interval, func() error {
+		// Once, on a store an older version wrote (then one counter's read).
+		if err := s.KeepEvaluationsByAgency(ctx); err != nil {
+			logErr(fmt.Errorf("keeping the evaluation counters under their agencies: %w", err))
+		}
 		return s.store.Update(ctx, func(tx store.Tx) error { return report.PruneStarts(tx, s.now()) })
 	}, logErr)
 }

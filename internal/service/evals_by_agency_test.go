@@ -1,0 +1,90 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/ruqi/ruqi/internal/report"
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
+	"github.com/ruqi/ruqi/internal/store/postgres"
+	"github.com/ruqi/ruqi/internal/testutil/pgtest"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// The evaluation counters an older version kept (under R keys alone) are
+// kept under their agency too once, at the first report upkeep after a
+// start (KeepEvaluationsByAgency), and the agency's summary then reads
+// its own: the administrator reads the same live figures before and after.
+func testKeepEvaluationsByAgency(t *testing.T, raw store.Store) {
+	ctx := context.Background()
+	e := newEnvOn(t, raw, "")
+	err := raw.Update(ctx, func(tx store.Tx) error {
+		for k, n := range map[string]int64{
+			"R|eval_n|202601|510104|AG-01": 12, "R|eval_overall|202601|510104|AG-01": 50,
+			"R|eval_cert|202601|510104|AG-01": 11, "R|eval_n|202601|510104|AG-02": 3,
+		} {
+			if err := tx.AddCount(k, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := func() string {
+		t.Helper()
+		resp, err := ruqiv1.NewInspectionServiceClient(e.cc).GetEvaluationSummary(e.as(e.admin), &ruqiv1.GetEvaluationSummaryRequest{AgencyId: "AG-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := resp.GetSummary()
+		return fmtSummary(s.GetEvaluations(), s.GetOverallAverage(), s.GetCertificateShownShare())
+	}
+	before := summary()
+	if before != "12 4.17 0.92" {
+		t.Fatalf("AG-01's summary from the R counters: %s", before)
+	}
+	for range 2 { // the second finds them kept
+		if err := e.svc.KeepEvaluationsByAgency(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kept, v int64
+	err = raw.View(ctx, func(r store.Reader) (err error) {
+		if kept, err = r.Count(report.AgencyEvalsKept); err != nil {
+			return err
+		}
+		v, err = r.Count("V|AG-01|eval_overall|202601|510104")
+		return err
+	})
+	if err != nil || kept != 1 || v != 50 {
+		t.Fatalf("after keeping: marked %d, AG-01's overall under its agency %d, %v; want 1 and 50", kept, v, err)
+	}
+	if after := summary(); after != before {
+		t.Fatalf("AG-01's summary from its own counters: %s, want %s", after, before)
+	}
+}
+
+func fmtSummary(n int32, overall, cert float64) string {
+	return fmt.Sprintf("%d %.2f %.2f", n, overall, cert)
+}
+
+func TestKeepEvaluationsByAgency_Bolt(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testKeepEvaluationsByAgency(t, st)
+}
+
+func TestKeepEvaluationsByAgency_Postgres(t *testing.T) {
+	st, err := postgres.Open(context.Background(), pgtest.Start(t).NewDatabase(t), postgres.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testKeepEvaluationsByAgency(t, st)
+}
