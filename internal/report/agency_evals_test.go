@@ -28,8 +28,9 @@ func (r prefixesRead) Counts(prefix string, fn func(string, int64) error) error 
 // of every month and region (the R keys name the agency last): some 2.6
 // million after a province's year, per call. The counters are kept under
 // the agency too (V keys), and once those an older version counted are
-// copied (KeepEvalsByAgency, in batches, with evaluations counted between
-// them), the summary reads the agency's own and finds the same months.
+// found out of step and copied (EvalsOutOfStep, KeepEvalsByAgency, in
+// batches, with evaluations counted between them), the summary reads the
+// agency's own and finds the same months; until then, the R keys.
 func TestEvaluationMonths_TheAgencysOwnCounters(t *testing.T) {
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "r.db"), bolt.DefaultOptions())
 	if err != nil {
@@ -79,11 +80,35 @@ func TestEvaluationMonths_TheAgencysOwnCounters(t *testing.T) {
 	if got, _ := months("AG-01", "", ""); got != "202601 n2 o9 due4; 202602 n1 o4 due0" {
 		t.Fatalf("before the counters are kept by agency: %s", got)
 	}
-	var keys []string
-	if err := s.View(ctx, func(r store.Reader) (err error) { keys, err = report.EvalKeysToKeep(r); return err }); err != nil {
-		t.Fatal(err)
+	outOfStep := func() []string {
+		t.Helper()
+		var keys []string
+		err := s.View(ctx, func(r store.Reader) error {
+			months, err := report.EvalMonthsCounted(r)
+			for _, em := range months {
+				ks, err := report.EvalsOutOfStep(r, em)
+				if err != nil {
+					return err
+				}
+				keys = append(keys, ks...)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
 	}
-	update(func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[:3], false) })
+	keys := outOfStep()
+	if got := strings.Join(keys, " "); got != "R|eval_n|202601|510104|AG-01 R|eval_n|202601|510104|AG-02 R|eval_overall|202601|510104|AG-01 R|eval_due|202601|510104|AG-01" {
+		t.Fatalf("out of step before the copy: %s", got)
+	}
+	update(func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[:2], false) })
+	// Marked complete with half of them copied, the summary would miss the
+	// rest: it reads the R keys until the copy is done.
+	if got, prefixes := months("AG-01", "", ""); got != "202601 n2 o9 due4; 202602 n1 o4 due0" || strings.HasPrefix(prefixes[0], "V|") {
+		t.Fatalf("halfway through the copy: %s, read %v", got, prefixes)
+	}
 	// An evaluation counted between the batches, under a key either copied
 	// already or not yet.
 	update(func(tx store.Tx) error {
@@ -91,7 +116,10 @@ func TestEvaluationMonths_TheAgencysOwnCounters(t *testing.T) {
 			report.Add(tx, report.EvalCount, day("2026-01-20"), "510104", "AG-01", "", 1),
 			report.Add(tx, report.EvalDue, day("2026-01-20"), "510104", "AG-01", "", 1))
 	})
-	update(func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[3:], true) })
+	update(func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[2:], true) })
+	if keys := outOfStep(); len(keys) != 0 {
+		t.Fatalf("out of step after the copy: %v", keys)
+	}
 	for _, c := range []struct{ before, region, want string }{
 		{"", "", "202601 n3 o9 due5; 202602 n1 o4 due0"},
 		{"202602", "", "202601 n3 o9 due5"},
@@ -163,7 +191,19 @@ func BenchmarkEvaluationMonths(b *testing.B) {
 	}
 	for _, kept := range []bool{false, true} {
 		if kept {
-			if err := s.View(ctx, func(r store.Reader) (err error) { keys, err = report.EvalKeysToKeep(r); return err }); err != nil {
+			keys = keys[:0]
+			err := s.View(ctx, func(r store.Reader) error {
+				months, err := report.EvalMonthsCounted(r)
+				for _, em := range months {
+					ks, err := report.EvalsOutOfStep(r, em)
+					if err != nil {
+						return err
+					}
+					keys = append(keys, ks...)
+				}
+				return err
+			})
+			if err != nil {
 				b.Fatal(err)
 			}
 			for lo := 0; lo < len(keys); lo += 4000 { // as Service.KeepEvaluationsByAgency does

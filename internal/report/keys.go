@@ -230,24 +230,79 @@ func parseAgencyEval(k string) (month, region, agency string, err error) {
 	return parts[3], parts[4], parts[1], nil
 }
 
-// EvalKeysToKeep lists the R keys of the evaluation counters, for
-// KeepEvalsByAgency.
-func EvalKeysToKeep(r store.Reader) ([]string, error) {
-	var keys []string
+// EvalMonth is one evaluation metric's counters of one month (yyyymm).
+type EvalMonth struct {
+	Metric Metric
+	Month  string
+}
+
+// EvalMonthsCounted lists the metrics and months that have R evaluation
+// counters, for EvalsOutOfStep.
+func EvalMonthsCounted(r store.Reader) ([]EvalMonth, error) {
+	var out []EvalMonth
 	for _, m := range evalMetrics {
 		err := r.Counts("R|"+string(m)+"|", func(k string, _ int64) error {
-			keys = append(keys, k)
-			return nil
+			_, month, _, _, err := parse(k)
+			if err == nil && (len(out) == 0 || out[len(out)-1] != EvalMonth{m, month}) {
+				out = append(out, EvalMonth{m, month})
+			}
+			return err
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	return keys, nil
+	return out, nil
+}
+
+// EvalsOutOfStep returns the R keys of em whose agency's counter
+// (agencyEvalKey) differs from them: all of them on a store an older
+// version counted, none once KeepEvalsByAgency has copied them, but those
+// an older version counted since (a version rolled back to) again. One
+// month's counters are read at a time, a few tens of thousands in a
+// province.
+func EvalsOutOfStep(r store.Reader, em EvalMonth) ([]string, error) {
+	type at struct{ region, agency string }
+	want := map[at]int64{}
+	keyOf := map[at]string{}
+	var agencies []string
+	err := r.Counts("R|"+string(em.Metric)+"|"+em.Month+"|", func(k string, n int64) error {
+		_, _, region, agency, err := parse(k)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(agencies, agency) {
+			agencies = append(agencies, agency)
+		}
+		want[at{region, agency}], keyOf[at{region, agency}] = n, k
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	have := map[at]int64{}
+	for _, agency := range agencies {
+		err := r.Counts("V|"+agency+"|"+string(em.Metric)+"|"+em.Month+"|", func(k string, n int64) error {
+			_, region, _, err := parseAgencyEval(k)
+			have[at{region, agency}] = n
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for a, n := range want {
+		if have[a] != n {
+			out = append(out, keyOf[a])
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // KeepEvalsByAgency sets, in tx, the agency's counter of each of keys (R
-// keys of evaluation counters, EvalKeysToKeep) to the R counter's value,
+// keys of evaluation counters, EvalsOutOfStep) to the R counter's value,
 // and with complete says that every evaluation counter is now kept under
 // its agency (AgencyEvalsKept). A value set this way is the R counter's at
 // that moment; Add adds to both from then on, so the two stay equal

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -66,6 +67,20 @@ func testKeepEvaluationsByAgency(t *testing.T, raw store.Store) {
 	}
 	if after := summary(); after != before {
 		t.Fatalf("AG-01's summary from its own counters: %s, want %s", after, before)
+	}
+	// A version rolled back to counts under R alone; the next start finds
+	// it out of step and copies it.
+	err = raw.Update(ctx, func(tx store.Tx) error {
+		return errors.Join(tx.AddCount("R|eval_n|202601|510104|AG-01", 4), tx.AddCount("R|eval_overall|202601|510104|AG-01", 20))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.KeepEvaluationsByAgency(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := summary(); after != "16 4.38 0.69" {
+		t.Fatalf("AG-01's summary after a version rolled back to counted four more: %s, want 16 4.38 0.69", after)
 	}
 }
 

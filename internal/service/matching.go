@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -593,45 +594,60 @@ func (s *Service) RunProposalSettling(ctx context.Context, interval time.Duratio
 }
 
 // KeepEvaluationsByAgency keeps every evaluation counter an older version
-// counted under its agency too (report.KeepEvalsByAgency), five thousand a
-// transaction, once: after that each agency's evaluation summary reads its
-// own counters, not every agency's (report.EvaluationMonths).
+// counted under its agency too (report.KeepEvalsByAgency), one month's
+// counters at a time and five hundred a transaction, and says so
+// (report.AgencyEvalsKept): after that each agency's evaluation summary
+// reads its own counters, not every agency's (report.EvaluationMonths).
+// Made at every start, not once: a version rolled back to counts under R
+// alone; what it counted is found out of step, and copied.
 func (s *Service) KeepEvaluationsByAgency(ctx context.Context) error {
-	var keys []string
-	err := s.store.View(ctx, func(r store.Reader) error {
-		if kept, err := r.Count(report.AgencyEvalsKept); err != nil || kept > 0 {
-			return err
-		}
-		var err error
-		keys, err = report.EvalKeysToKeep(r)
-		if keys == nil && err == nil {
-			keys = []string{} // none to keep: say so all the same
-		}
+	var months []report.EvalMonth
+	err := s.store.View(ctx, func(r store.Reader) (err error) {
+		months, err = report.EvalMonthsCounted(r)
 		return err
 	})
-	if err != nil || keys == nil {
+	if err != nil {
 		return err
 	}
-	for done := false; !done; {
-		n := min(len(keys), 5000)
-		done = n == len(keys)
-		if err := s.store.Update(ctx, func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[:n], done) }); err != nil {
+	copied := 0
+	for _, em := range months {
+		var keys []string
+		err := s.store.View(ctx, func(r store.Reader) (err error) {
+			keys, err = report.EvalsOutOfStep(r, em)
+			return err
+		})
+		if err != nil {
 			return err
 		}
-		keys = keys[n:]
+		for len(keys) > 0 {
+			n := min(len(keys), 500)
+			if err := s.store.Update(ctx, func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[:n], false) }); err != nil {
+				return err
+			}
+			copied += n
+			keys = keys[n:]
+		}
 	}
-	return nil
+	if copied > 0 {
+		slog.Info("kept the evaluation counters under their agencies", "counters", copied)
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, nil, true) })
 }
 
 // RunStartPruning drops, every interval on the replica that sequences the
 // events, the report's start counts of the hours gone by
-// (report.PruneStarts); the first time, it keeps the evaluation counters an
-// older version counted under their agencies too (KeepEvaluationsByAgency).
+// (report.PruneStarts); the first time after a start, it keeps the
+// evaluation counters an older version counted under their agencies too
+// (KeepEvaluationsByAgency).
 func (s *Service) RunStartPruning(ctx context.Context, interval time.Duration, logErr func(error)) {
 	s.onSequencer(ctx, interval, func() error {
-		// Once, on a store an older version wrote (then one counter's read).
-		if err := s.KeepEvaluationsByAgency(ctx); err != nil {
-			logErr(fmt.Errorf("keeping the evaluation counters under their agencies: %w", err))
+		// Once a start (the counters an older version counted).
+		if !s.evalsKept.Load() {
+			if err := s.KeepEvaluationsByAgency(ctx); err != nil {
+				logErr(fmt.Errorf("keeping the evaluation counters under their agencies: %w", err))
+			} else {
+				s.evalsKept.Store(true)
+			}
 		}
 		return s.store.Update(ctx, func(tx store.Tx) error { return report.PruneStarts(tx, s.now()) })
 	}, logErr)

@@ -203,6 +203,8 @@ type Service struct {
 	// once since the start; later passes read the answered ones only
 	// (inspection.SettlePendingPrefix).
 	settleScanned atomic.Bool
+	// evalsKept says KeepEvaluationsByAgency has run since the start.
+	evalsKept atomic.Bool
 }
 
 // New loads the key ring from the store, creating the first key on a new
