@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
@@ -103,7 +104,7 @@ func TestEvaluationMonths_TheAgencysOwnCounters(t *testing.T) {
 	if got := strings.Join(keys, " "); got != "R|eval_n|202601|510104|AG-01 R|eval_n|202601|510104|AG-02 R|eval_overall|202601|510104|AG-01 R|eval_due|202601|510104|AG-01" {
 		t.Fatalf("out of step before the copy: %s", got)
 	}
-	update(func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[:2], false) })
+	update(func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[:2]) })
 	// Marked complete with half of them copied, the summary would miss the
 	// rest: it reads the R keys until the copy is done.
 	if got, prefixes := months("AG-01", "", ""); got != "202601 n2 o9 due4; 202602 n1 o4 due0" || strings.HasPrefix(prefixes[0], "V|") {
@@ -116,9 +117,24 @@ func TestEvaluationMonths_TheAgencysOwnCounters(t *testing.T) {
 			report.Add(tx, report.EvalCount, day("2026-01-20"), "510104", "AG-01", "", 1),
 			report.Add(tx, report.EvalDue, day("2026-01-20"), "510104", "AG-01", "", 1))
 	})
-	update(func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[2:], true) })
+	update(func(tx store.Tx) error {
+		return errors.Join(report.KeepEvalsByAgency(tx, keys[2:]), report.MarkEvalsKept(tx, day("2026-03-15")))
+	})
 	if keys := outOfStep(); len(keys) != 0 {
 		t.Fatalf("out of step after the copy: %v", keys)
+	}
+	// A later start reads the months since that check, to the month after
+	// its own: where a version rolled back to in between could have counted.
+	var toCheck []string
+	err = s.View(ctx, func(r store.Reader) error {
+		months, err := report.EvalMonthsToCheck(r, day("2026-04-02"))
+		for _, em := range months {
+			toCheck = append(toCheck, string(em.Metric)+" "+em.Month)
+		}
+		return err
+	})
+	if got := strings.Join(toCheck, ", "); err != nil || !strings.HasPrefix(got, "eval_n 202603, eval_n 202604, eval_n 202605, eval_overall 202603,") || len(toCheck) != 18 {
+		t.Fatalf("months checked at a start in April after a check in March: %s, %v", got, err)
 	}
 	for _, c := range []struct{ before, region, want string }{
 		{"", "", "202601 n3 o9 due5; 202602 n1 o4 due0"},
@@ -208,9 +224,12 @@ func BenchmarkEvaluationMonths(b *testing.B) {
 			}
 			for lo := 0; lo < len(keys); lo += 4000 { // as Service.KeepEvaluationsByAgency does
 				hi := min(lo+4000, len(keys))
-				if err := s.Update(ctx, func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[lo:hi], hi == len(keys)) }); err != nil {
+				if err := s.Update(ctx, func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[lo:hi]) }); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if err := s.Update(ctx, func(tx store.Tx) error { return report.MarkEvalsKept(tx, time.Now()) }); err != nil {
+				b.Fatal(err)
 			}
 		}
 		b.Run(map[bool]string{false: "every agency's", true: "the agency's own"}[kept], func(b *testing.B) {

@@ -7,6 +7,7 @@ package report
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -255,6 +256,43 @@ func EvalMonthsCounted(r store.Reader) ([]EvalMonth, error) {
 	return out, nil
 }
 
+// EvalMonthsToCheck lists the metrics and months whose evaluation counters
+// may be out of step with their agency's at a start at now: every month
+// counted on a store never checked (AgencyEvalsKept unset), else the
+// months from the last check's (AgencyEvalsKept's value) to the month after
+// now's. A version rolled back to between two starts of this one counts
+// only in the months it ran in (an evaluation in its month, a closing in
+// the month after, EvalDue), so a start reads the months since the
+// previous start, not every month of the province's history.
+func EvalMonthsToCheck(r store.Reader, now time.Time) ([]EvalMonth, error) {
+	kept, err := r.Count(AgencyEvalsKept)
+	if err != nil {
+		return nil, err
+	}
+	from, err := time.ParseInLocation("200601", fmt.Sprintf("%06d", kept), domain.Shanghai)
+	if kept < 100000 || err != nil {
+		return EvalMonthsCounted(r)
+	}
+	last := Month(MonthAfter(now))
+	var out []EvalMonth
+	for _, m := range evalMetrics {
+		for t := from; Month(t) <= last; t = MonthAfter(t) {
+			out = append(out, EvalMonth{m, Month(t)})
+		}
+	}
+	return out, nil
+}
+
+// MarkEvalsKept says, in tx, that every evaluation counter is kept under
+// its agency, as checked by a start at now (AgencyEvalsKept).
+func MarkEvalsKept(tx store.Tx, now time.Time) error {
+	month, err := strconv.ParseInt(Month(now), 10, 64)
+	if err != nil {
+		return err
+	}
+	return setCount(tx, AgencyEvalsKept, month)
+}
+
 // EvalsOutOfStep returns the R keys of em whose agency's counter
 // (agencyEvalKey) differs from them: all of them on a store an older
 // version counted, none once KeepEvalsByAgency has copied them, but those
@@ -302,12 +340,11 @@ func EvalsOutOfStep(r store.Reader, em EvalMonth) ([]string, error) {
 }
 
 // KeepEvalsByAgency sets, in tx, the agency's counter of each of keys (R
-// keys of evaluation counters, EvalsOutOfStep) to the R counter's value,
-// and with complete says that every evaluation counter is now kept under
-// its agency (AgencyEvalsKept). A value set this way is the R counter's at
-// that moment; Add adds to both from then on, so the two stay equal
-// however the keys are split among transactions.
-func KeepEvalsByAgency(tx store.Tx, keys []string, complete bool) error {
+// keys of evaluation counters, EvalsOutOfStep) to the R counter's value. A
+// value set this way is the R counter's at that moment; Add adds to both
+// from then on, so the two stay equal however the keys are split among
+// transactions.
+func KeepEvalsByAgency(tx store.Tx, keys []string) error {
 	for _, k := range keys {
 		m, month, region, agency, err := parse(k)
 		if err != nil {
@@ -321,10 +358,7 @@ func KeepEvalsByAgency(tx store.Tx, keys []string, complete bool) error {
 			return err
 		}
 	}
-	if !complete {
-		return nil
-	}
-	return setCount(tx, AgencyEvalsKept, 1)
+	return nil
 }
 
 // parse splits an R key into its parts.
@@ -380,7 +414,9 @@ func agencyEvalKey(m Metric, month, region, agency string) string {
 
 // AgencyEvalsKept is set once every evaluation counter is kept under its
 // agency too (KeepEvalsByAgency): until then, on a store an older version
-// wrote, EvaluationMonths reads the R keys.
+// wrote, EvaluationMonths reads the R keys. Its value is the month
+// (yyyymm, as a number) of the start whose check set it last
+// (MarkEvalsKept, EvalMonthsToCheck).
 const AgencyEvalsKept = "eval_by_agency"
 
 // EvaluationMonths is EvaluationsBefore month by month, oldest first, for

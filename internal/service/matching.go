@@ -596,14 +596,16 @@ func (s *Service) RunProposalSettling(ctx context.Context, interval time.Duratio
 // KeepEvaluationsByAgency keeps every evaluation counter an older version
 // counted under its agency too (report.KeepEvalsByAgency), one month's
 // counters at a time and five hundred a transaction, and says so
-// (report.AgencyEvalsKept): after that each agency's evaluation summary
+// (report.MarkEvalsKept): after that each agency's evaluation summary
 // reads its own counters, not every agency's (report.EvaluationMonths).
 // Made at every start, not once: a version rolled back to counts under R
-// alone; what it counted is found out of step, and copied.
+// alone; what it counted, in the months since the previous start
+// (report.EvalMonthsToCheck), is found out of step and copied.
 func (s *Service) KeepEvaluationsByAgency(ctx context.Context) error {
+	now := s.now()
 	var months []report.EvalMonth
 	err := s.store.View(ctx, func(r store.Reader) (err error) {
-		months, err = report.EvalMonthsCounted(r)
+		months, err = report.EvalMonthsToCheck(r, now)
 		return err
 	})
 	if err != nil {
@@ -621,7 +623,7 @@ func (s *Service) KeepEvaluationsByAgency(ctx context.Context) error {
 		}
 		for len(keys) > 0 {
 			n := min(len(keys), 500)
-			if err := s.store.Update(ctx, func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[:n], false) }); err != nil {
+			if err := s.store.Update(ctx, func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, keys[:n]) }); err != nil {
 				return err
 			}
 			copied += n
@@ -631,7 +633,7 @@ func (s *Service) KeepEvaluationsByAgency(ctx context.Context) error {
 	if copied > 0 {
 		slog.Info("kept the evaluation counters under their agencies", "counters", copied)
 	}
-	return s.store.Update(ctx, func(tx store.Tx) error { return report.KeepEvalsByAgency(tx, nil, true) })
+	return s.store.Update(ctx, func(tx store.Tx) error { return report.MarkEvalsKept(tx, now) })
 }
 
 // RunStartPruning drops, every interval on the replica that sequences the
