@@ -106,3 +106,52 @@ func TestKeepEvaluationsByAgency_Postgres(t *testing.T) {
 	}
 	testKeepEvaluationsByAgency(t, st)
 }
+
+// BenchmarkKeepEvaluationsByAgency_Postgres copies a year of evaluation
+// counters of 100 agencies in 20 regions (144,000 R counters) to their
+// agencies' keys on PostgreSQL, as the first start after the upgrade does,
+// then checks again as a later start does (the months since that check).
+//
+//	go test -run '^$' -bench 'KeepEvaluationsByAgency_Postgres' -benchtime 1x ./internal/service/
+func BenchmarkKeepEvaluationsByAgency_Postgres(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		raw, err := postgres.Open(ctx, pgtest.Start(b).NewDatabase(b), postgres.DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		e := newEnvOn(b, raw, "")
+		n := 0
+		for m := 1; m <= 12; m++ {
+			for _, metric := range []report.Metric{report.EvalCount, report.EvalOverall, report.EvalCertificate, report.EvalRights, report.EvalProper, report.EvalDue} {
+				err := raw.Update(ctx, func(tx store.Tx) error {
+					for ag := range 100 {
+						for rg := range 20 {
+							if err := tx.AddCount(fmt.Sprintf("R|%s|2026%02d|5101%02d|AG-%03d", metric, m, rg, ag), 3); err != nil {
+								return err
+							}
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += 2000
+			}
+		}
+		b.StartTimer()
+		start := time.Now()
+		if err := e.svc.KeepEvaluationsByAgency(ctx); err != nil {
+			b.Fatal(err)
+		}
+		first := time.Since(start)
+		start = time.Now()
+		if err := e.svc.KeepEvaluationsByAgency(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n)/first.Seconds(), "counters-copied/s")
+		b.ReportMetric(time.Since(start).Seconds()*1000, "ms-next-start")
+	}
+}
