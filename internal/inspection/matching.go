@@ -257,17 +257,21 @@ const OpenMarkPrefix = "proposal_open|"
 // that keeps them); proposals stored since are marked as they are stored.
 const OpenMarksCompleteKey = "proposal_open_marked"
 
-// openMarkMinute is the part of a mark that says when its proposal's
-// common time begins.
-func openMarkMinute(pr *ruqiv1.JointVisitProposal) string {
-	if pr.GetWindowStart() == nil {
-		return "~" // never expires (ProposalAsOf); sorts after every minute
-	}
-	return pr.GetWindowStart().AsTime().UTC().Format("200601021504")
-}
+// markMinute is a minute as marks name it, and as now's is compared with
+// theirs.
+func markMinute(t time.Time) string { return t.UTC().Format("200601021504") }
 
 func openMarkKey(pr *ruqiv1.JointVisitProposal) string {
-	return OpenMarkPrefix + openMarkMinute(pr) + "|" + pr.GetId()
+	minute := "~" // never expires (ProposalAsOf); sorts after every minute
+	if pr.GetWindowStart() != nil {
+		minute = markMinute(pr.GetWindowStart().AsTime())
+	}
+	return OpenMarkPrefix + minute + "|" + pr.GetId()
+}
+
+// splitOpenMark is openMarkKey undone: the minute and the proposal's id.
+func splitOpenMark(k string) (minute, id string, ok bool) {
+	return strings.Cut(strings.TrimPrefix(k, OpenMarkPrefix), "|")
 }
 
 // putProposal stores pr and its open mark: set while pr is stored open,
@@ -280,19 +284,11 @@ func putProposal(tx store.Tx, pr *ruqiv1.JointVisitProposal) error {
 }
 
 func setOpenMark(tx store.Tx, pr *ruqiv1.JointVisitProposal) error {
-	k := openMarkKey(pr)
-	n, err := tx.Count(k)
-	if err != nil {
-		return err
-	}
 	var want int64
 	if pr.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
 		want = 1
 	}
-	if n == want {
-		return nil
-	}
-	return tx.AddCount(k, want-n)
+	return store.SetCount(tx, openMarkKey(pr), want)
 }
 
 // MarkedOpenIDs returns the ids of the proposals marked open whose common
@@ -301,11 +297,11 @@ func setOpenMark(tx store.Tx, pr *ruqiv1.JointVisitProposal) error {
 // outlive its proposal's openness by a moment (a closing in a transaction
 // not yet seen); readers check the proposal.
 func MarkedOpenIDs(r store.Reader, now time.Time) ([]string, error) {
-	cut := now.UTC().Format("200601021504")
+	cut := markMinute(now)
 	var ids []string
 	seen := map[string]bool{}
 	err := r.Counts(OpenMarkPrefix, func(k string, n int64) error {
-		minute, id, ok := strings.Cut(strings.TrimPrefix(k, OpenMarkPrefix), "|")
+		minute, id, ok := splitOpenMark(k)
 		if !ok || n <= 0 || minute < cut || seen[id] {
 			return nil // begun: expired, and pruned within the hour
 		}
@@ -364,10 +360,7 @@ func MarkOpenProposals(tx store.Tx, ids []string, complete bool) error {
 	if !complete {
 		return nil
 	}
-	if n, err := tx.Count(OpenMarksCompleteKey); err != nil || n > 0 {
-		return err
-	}
-	return tx.AddCount(OpenMarksCompleteKey, 1)
+	return store.SetCount(tx, OpenMarksCompleteKey, 1)
 }
 
 // PruneOpenMarks drops the open marks of proposals whose common time began
@@ -377,27 +370,11 @@ func MarkOpenProposals(tx store.Tx, ids []string, complete bool) error {
 // SERIALIZABLE: a registration's transaction reading the range would
 // conflict with every proposal stored meanwhile).
 func PruneOpenMarks(tx store.Tx, now time.Time) (int, error) {
-	cut := now.UTC().Format("200601021504")
-	type past struct {
-		k string
-		n int64
-	}
-	var gone []past
-	err := tx.Counts(OpenMarkPrefix, func(k string, n int64) error {
-		if minute, _, _ := strings.Cut(strings.TrimPrefix(k, OpenMarkPrefix), "|"); n != 0 && minute < cut {
-			gone = append(gone, past{k, n})
-		}
-		return nil
+	cut := markMinute(now)
+	return store.DropCounts(tx, OpenMarkPrefix, func(k string) bool {
+		minute, _, _ := splitOpenMark(k)
+		return minute < cut
 	})
-	if err != nil {
-		return 0, err
-	}
-	for _, g := range gone {
-		if err := tx.AddCount(g.k, -g.n); err != nil {
-			return 0, err
-		}
-	}
-	return len(gone), nil
 }
 
 // SettlePendingPrefix, with a proposal's id, marks a proposal whose

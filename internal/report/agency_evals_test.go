@@ -83,18 +83,7 @@ func TestEvaluationMonths_TheAgencysOwnCounters(t *testing.T) {
 	}
 	outOfStep := func() []string {
 		t.Helper()
-		var keys []string
-		err := s.View(ctx, func(r store.Reader) error {
-			months, err := report.EvalMonthsCounted(r)
-			for _, em := range months {
-				ks, err := report.EvalsOutOfStep(r, em)
-				if err != nil {
-					return err
-				}
-				keys = append(keys, ks...)
-			}
-			return err
-		})
+		keys, err := evalsOutOfStep(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,6 +145,24 @@ func TestEvaluationMonths_TheAgencysOwnCounters(t *testing.T) {
 	}
 }
 
+// evalsOutOfStep is every R evaluation counter whose agency's counter
+// differs from it, every month counted (report.EvalsOutOfStep).
+func evalsOutOfStep(s store.Store) ([]string, error) {
+	var keys []string
+	err := s.View(context.Background(), func(r store.Reader) error {
+		months, err := report.EvalMonthsCounted(r)
+		for _, em := range months {
+			ks, err := report.EvalsOutOfStep(r, em)
+			if err != nil {
+				return err
+			}
+			keys = append(keys, ks...)
+		}
+		return err
+	})
+	return keys, err
+}
+
 // countsRead counts the counters a reader lists.
 type countsRead struct {
 	store.Reader
@@ -207,18 +214,7 @@ func BenchmarkEvaluationMonths(b *testing.B) {
 	}
 	for _, kept := range []bool{false, true} {
 		if kept {
-			keys = keys[:0]
-			err := s.View(ctx, func(r store.Reader) error {
-				months, err := report.EvalMonthsCounted(r)
-				for _, em := range months {
-					ks, err := report.EvalsOutOfStep(r, em)
-					if err != nil {
-						return err
-					}
-					keys = append(keys, ks...)
-				}
-				return err
-			})
+			keys, err = evalsOutOfStep(s)
 			if err != nil {
 				b.Fatal(err)
 			}

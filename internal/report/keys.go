@@ -139,26 +139,8 @@ func startMinute(t time.Time) string { return t.In(domain.Shanghai).Format("2006
 // turns into retries (a review, 2026-12-06).
 func PruneStarts(tx store.Tx, now time.Time) error {
 	cut := startMinute(now)
-	type past struct {
-		k string
-		n int64
-	}
-	var gone []past
-	err := tx.Counts("S|", func(k string, n int64) error {
-		if i := strings.LastIndexByte(k, '|'); n != 0 && k[i+1:] < cut {
-			gone = append(gone, past{k, n})
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, g := range gone {
-		if err := tx.AddCount(g.k, -g.n); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := store.DropCounts(tx, "S|", func(k string) bool { return k[strings.LastIndexByte(k, '|')+1:] < cut })
+	return err
 }
 
 // leadKey is L|status|region: leads by their current status.
@@ -290,7 +272,7 @@ func MarkEvalsKept(tx store.Tx, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	return setCount(tx, AgencyEvalsKept, month)
+	return store.SetCount(tx, AgencyEvalsKept, month)
 }
 
 // EvalsOutOfStep returns the R keys of em whose agency's counter
@@ -354,7 +336,7 @@ func KeepEvalsByAgency(tx store.Tx, keys []string) error {
 		if err != nil {
 			return err
 		}
-		if err := setCount(tx, agencyEvalKey(m, month, region, agency), n); err != nil {
+		if err := store.SetCount(tx, agencyEvalKey(m, month, region, agency), n); err != nil {
 			return err
 		}
 	}
@@ -480,13 +462,13 @@ func MarkPlan(tx store.Tx, inspectionID string, joined bool) error {
 	if joined {
 		want = planJoined
 	}
-	return setCount(tx, planKey(inspectionID), want)
+	return store.SetCount(tx, planKey(inspectionID), want)
 }
 
 // MarkHoldsVisit records that a plan counted as a visit avoided holds its
 // visit now.
 func MarkHoldsVisit(tx store.Tx, inspectionID string) error {
-	return setCount(tx, planKey(inspectionID), planVisit)
+	return store.SetCount(tx, planKey(inspectionID), planVisit)
 }
 
 // PlanJoined reports whether a plan is counted as a visit avoided. Plans
@@ -498,14 +480,6 @@ func PlanJoined(r store.Reader, inspectionID string, legacy bool) (bool, error) 
 		return legacy, err
 	}
 	return n == planJoined, nil
-}
-
-func setCount(tx store.Tx, key string, want int64) error {
-	n, err := tx.Count(key)
-	if err != nil || n == want {
-		return err
-	}
-	return tx.AddCount(key, want-n)
 }
 
 // Once reports whether this is the first time mark is set, and sets it:
@@ -527,7 +501,7 @@ func matchedKey(inspectionID string) string { return "PM|" + inspectionID }
 
 // MarkMatched records that a plan joined a visit agreed by matching.
 func MarkMatched(tx store.Tx, inspectionID string) error {
-	return setCount(tx, matchedKey(inspectionID), 1)
+	return store.SetCount(tx, matchedKey(inspectionID), 1)
 }
 
 // PlanMatched reports whether a plan is counted as a visit avoided by
@@ -540,5 +514,5 @@ func PlanMatched(r store.Reader, inspectionID string) (bool, error) {
 // UnmarkMatched records that a plan no longer counts as avoided by
 // matching (it was cancelled, or holds the visit now).
 func UnmarkMatched(tx store.Tx, inspectionID string) error {
-	return setCount(tx, matchedKey(inspectionID), 0)
+	return store.SetCount(tx, matchedKey(inspectionID), 0)
 }

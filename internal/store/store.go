@@ -243,6 +243,46 @@ func Each[T any](limit int, read func(Page) ([]T, error), key func(T) string, fn
 	}
 }
 
+// SetCount sets a counter to want in tx, adding the difference from what
+// it holds (counters are added to, never written: PostgreSQL folds the
+// deltas).
+func SetCount(tx Tx, key string, want int64) error {
+	n, err := tx.Count(key)
+	if err != nil || n == want {
+		return err
+	}
+	return tx.AddCount(key, want-n)
+}
+
+// DropCounts takes to zero, in tx, every counter under prefix that gone
+// says is over, and returns how many: neither store keeps a counter at
+// zero (bbolt deletes the key, PostgreSQL's sequencer the row). The keys
+// are read first and written after, in one transaction: a caller runs it
+// in a transaction of its own, since on PostgreSQL the range it reads
+// conflicts with every write under prefix meanwhile.
+func DropCounts(tx Tx, prefix string, gone func(key string) bool) (int, error) {
+	type past struct {
+		k string
+		n int64
+	}
+	var drop []past
+	err := tx.Counts(prefix, func(k string, n int64) error {
+		if n != 0 && gone(k) {
+			drop = append(drop, past{k, n})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range drop {
+		if err := tx.AddCount(d.k, -d.n); err != nil {
+			return 0, err
+		}
+	}
+	return len(drop), nil
+}
+
 // ErrStop ends an Events walk early without an error.
 var ErrStop = errors.New("store: stop")
 
