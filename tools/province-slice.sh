@@ -6,6 +6,7 @@
 #
 #   ./tools/province-slice.sh                         # this tree's server; SECONDS_PER_RUN=100
 #   ./tools/province-slice.sh old-server new-server old-server new-server
+#   CONCURRENCY=256 ./tools/province-slice.sh        # the simulator's clients (default 64)
 #
 # The 1,000,000-enterprise directory is written and imported once into
 # $WORK/data0 (default /tmp/ruqi-slice; kept, and reused by later runs). Each
@@ -82,7 +83,7 @@ for bin in "${servers[@]}"; do
   fi
   /usr/bin/time -f '%U %S' -o "$work/sim.time" timeout -s INT "$seconds" "$work/bin/ruqi" --server "$grpc" --token-file "$dir/admin.token" --timeout 1m -o json \
     simulate --enterprises 1000000 --officers 20000 --agencies 200 --region 510000 --inspections 1000000 \
-    --concurrency 64 --skip-import --no-progress >"$work/summary.json" 2>/dev/null || true
+    --concurrency "${CONCURRENCY:-64}" --skip-import --no-progress >"$work/summary.json" 2>/dev/null || true
   cpu1=$(awk '{print $14+$15}' "/proc/$server/stat")
   curl -s "http://$metrics/metrics" >"$work/after.prom"
   if [ -n "$profiler" ]; then wait "$profiler" || true; fi

@@ -314,12 +314,18 @@ func TestRedis_TwoStoresOneRedis_SecondRefused(t *testing.T) {
 	if got, _ := a.scan(a.entB, reg.GetCodes()[0].GetToken()); got.GetVerdict() != ruqiv1.Verdict_VERDICT_VALID {
 		t.Fatalf("a scan while registration refuses: %v", got.GetVerdict())
 	}
+	if body := a.healthz(t); !strings.HasPrefix(body, "ok\n") || !strings.Contains(body, "另一个存储") {
+		t.Errorf("/healthz while registration refuses for another store's Redis: %q, want ok and a line saying why", body)
+	}
 
 	// The other store's keys removed: a follows its Redis again.
 	if err := raw.Del(context.Background(), "ruqi:store-position").Err(); err != nil {
 		t.Fatal(err)
 	}
 	waitForReason(t, again, "DUPLICATE_PLAN")
+	if body := a.healthz(t); body != "ok\n" {
+		t.Errorf("/healthz once Redis follows this store again: %q", body)
+	}
 }
 
 // waitForReason calls try until it fails with reason; the server follows

@@ -110,7 +110,13 @@ func (s *server) metrics(t *testing.T) string {
 	if s.metricsAddr == "" {
 		t.Fatal("the server was started without -metrics-addr")
 	}
-	r, err := http.Get("http://" + s.metricsAddr + "/metrics")
+	return httpBody(t, "http://"+s.metricsAddr+"/metrics")
+}
+
+// httpBody is the body of a GET of url, whatever its status.
+func httpBody(t *testing.T, url string) string {
+	t.Helper()
+	r, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,13 @@ type reconnectingRedis struct {
 	// log): meanwhile no call changes an enterprise's state there, which
 	// would be the other store's enterprise.
 	another atomic.Pointer[error]
+
+	// unreachable is the error of the last call that could not reach
+	// Redis, nil once a call reaches it again (the store's head is
+	// reported every followStoreEvery, so at most that late): /healthz and
+	// /metrics say so, where during an outage only the count of
+	// UNAVAILABLE registrations moved.
+	unreachable atomic.Pointer[error]
 }
 
 const (
@@ -49,8 +57,20 @@ func (r *reconnectingRedis) client() *coordredis.Coordinator {
 	return r.cur
 }
 
-// after replaces c when err says Redis could not be reached through it.
+// after notes whether a call through c reached Redis, and replaces c when
+// err says Redis could not be reached through it.
 func (r *reconnectingRedis) after(c *coordredis.Coordinator, err error) {
+	switch {
+	case errors.Is(err, coord.ErrUnavailable):
+		if r.unreachable.Swap(&err) == nil {
+			slog.Warn("Redis coordinator not reachable: registration answers UNAVAILABLE until it is; scans, results and reads go on", "err", err)
+		}
+	case err == nil, errors.Is(err, coord.ErrAnotherStore):
+		// An answer, whatever it says.
+		if r.unreachable.Swap(nil) != nil {
+			slog.Info("Redis coordinator reachable again: registration resumes")
+		}
+	}
 	if !errors.Is(err, coord.ErrUnavailable) {
 		return
 	}
@@ -133,7 +153,11 @@ func (r *reconnectingRedis) Forget(ctx context.Context, uscc string) error {
 func (r *reconnectingRedis) FollowStore(ctx context.Context, log coordredis.StoreLog) (int, error) {
 	c := r.client()
 	n, err := c.FollowStore(ctx, log)
-	r.after(c, err)
+	if err != nil {
+		// Not when nil: a log with no event yet is not reported, so a nil
+		// need not have reached Redis (the ping beside each report tells).
+		r.after(c, err)
+	}
 	switch {
 	case errors.Is(err, coord.ErrAnotherStore):
 		r.another.Store(&err)
@@ -141,6 +165,29 @@ func (r *reconnectingRedis) FollowStore(ctx context.Context, log coordredis.Stor
 		r.another.Store(nil)
 	}
 	return n, err
+}
+
+// Reachable says whether the last call reached Redis, and whether Redis
+// follows this store's log (false while it follows another's).
+func (r *reconnectingRedis) Reachable() (reachable, ownStore bool) {
+	return r.unreachable.Load() == nil, r.another.Load() == nil
+}
+
+// notice is the line /healthz adds while registration pauses for Redis
+// (the server still answers 200: scans, results and reads need no Redis,
+// and every replica shares the one Redis, so taking them out of a load
+// balancer's rotation would stop the scans too), or "".
+func (r *reconnectingRedis) notice() string {
+	if r == nil {
+		return "" // the coordinator is in process
+	}
+	switch reachable, own := r.Reachable(); {
+	case !own:
+		return "协调服务 Redis 正在协调另一个存储的事件日志：本服务器暂停报备（REDIS_OF_ANOTHER_STORE），扫码核验、结果记录与查询照常；请为每个存储配置各自的 Redis"
+	case !reachable:
+		return "协调服务 Redis 无法连接：报备暂停（答复 UNAVAILABLE），扫码核验、结果记录与查询照常；Redis 恢复后自动恢复"
+	}
+	return ""
 }
 
 // refused is why no call may change an enterprise's state in Redis now.

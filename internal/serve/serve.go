@@ -292,6 +292,9 @@ func Run(ctx context.Context, cfg Config) error {
 			return s.Enterprises, s.Evictions
 		})
 	}
+	if rc != nil {
+		metrics.ObserveRedis(rc.Reachable)
+	}
 	// Admission comes before authentication: an overloaded server refuses
 	// at once rather than spending a token lookup on a call it will shed.
 	// The principal's rate comes after it: it needs the principal.
@@ -323,7 +326,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer stopWebAPI()
 	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, ClockLeeway: cfg.Limits.ClockLeeway,
-		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL, Health: st.Err, Notice: svc.Notice}),
+		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL, Health: st.Err, Notice: notices(svc.Notice, rc)}),
 		// Slow or idle clients must not hold connections forever.
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		IdleTimeout: httpIdleTimeout(cfg.Server.IdleTimeout), MaxHeaderBytes: 64 << 10}
@@ -351,6 +354,11 @@ func Run(ctx context.Context, cfg Config) error {
 					return
 				case <-t.C:
 					last = followStore(logCtx, rc, st, last)
+					// Whether Redis answers, for /healthz and /metrics
+					// while no registration asks it.
+					pingCtx, cancel := context.WithTimeout(logCtx, 5*time.Second)
+					_ = rc.Ping(pingCtx)
+					cancel()
 				}
 			}
 		}()
@@ -435,6 +443,20 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	slog.Info("stopped")
 	return nil
+}
+
+// notices joins the lines /healthz adds to its "ok": the service's, and
+// the Redis coordinator's when there is one.
+func notices(service func() string, rc *reconnectingRedis) func() string {
+	return func() string {
+		var lines []string
+		for _, n := range []string{service(), rc.notice()} {
+			if n != "" {
+				lines = append(lines, n)
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
 }
 
 // followStoreEvery is how often a replica tells Redis how far the store's

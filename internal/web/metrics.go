@@ -168,6 +168,27 @@ func (m *Metrics) ObserveStoreHealth(read func() (writable bool, failures uint64
 	)
 }
 
+// ObserveRedis exports whether the Redis coordinator answers and whether
+// it follows this store's log: while either is 0 registration answers
+// UNAVAILABLE and the rest goes on, so health stays SERVING and only these
+// (and /healthz's line) say why no plan is registered.
+func (m *Metrics) ObserveRedis(read func() (reachable, ownStore bool)) {
+	gauge := func(name, help string, v func(reachable, own bool) bool) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			if v(read()) {
+				return 1
+			}
+			return 0
+		})
+	}
+	m.reg.MustRegister(
+		gauge("ruqi_redis_reachable", "1 while the Redis coordinator answers (as of the last call, at most 5 s old), 0 while registration answers UNAVAILABLE for want of it.",
+			func(reachable, _ bool) bool { return reachable }),
+		gauge("ruqi_redis_follows_this_store", "1 while the Redis coordinator follows this store's event log, 0 while it follows another store's and registration refuses (REDIS_OF_ANOTHER_STORE).",
+			func(_, own bool) bool { return own }),
+	)
+}
+
 func (m *Metrics) ObserveWorkingSet(read func() (enterprises int, evictions uint64)) {
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ruqi_coord_enterprises", Help: "Enterprises the in-process coordinator holds in memory."}, func() float64 {
