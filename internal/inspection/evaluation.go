@@ -1,6 +1,9 @@
 package inspection
 
 import (
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ruqi/ruqi/internal/auth"
@@ -137,43 +140,141 @@ func releasedSums(months []report.MonthSums, evaluators map[string]map[string]bo
 	return out
 }
 
-// evaluatorsByMonth is, for each month (yyyymm) before before, the
-// enterprises that evaluated agency's inspections in it: the month of an
-// evaluation's counters is that of its time (report.Month). An evaluation
-// of a visit that is not an inspection is in no sum (Evaluate), so its
-// enterprise is none of a batch's: it made a third "enterprise" beside two
-// whose three answers were then released. (Those evaluated before
-// 2026-12-07 are in the sums and left out here all the same: a batch waits
-// longer, it never shows fewer enterprises' answers.)
+// evaluatorsByMonth is, for each month (yyyymm) before before, enterprises
+// that evaluated agency's inspections in it, at most MinEvaluations of them
+// (addEvaluator): the month of an evaluation's counters is that of its time
+// (report.Month). On a store whose evaluators are kept (EvaluatorsKept) it
+// reads the agency's evaluator counters, at most MinEvaluations a month;
+// before, every evaluation of the agency, with its inspection, which grew
+// with the agency's history (a review of what grows, 2026-12-07).
 func evaluatorsByMonth(r store.Reader, agency, before string) (map[string]map[string]bool, error) {
+	kept, err := r.Count(EvaluatorsKept)
+	if err != nil {
+		return nil, err
+	}
+	if kept == 0 {
+		all, err := ReadEvaluators(r, agency)
+		months := all[agency]
+		for m := range months {
+			if m >= before {
+				delete(months, m)
+			}
+		}
+		return months, err
+	}
 	out := map[string]map[string]bool{}
-	var visits map[string]*ruqiv1.Inspection
-	read := func(p store.Page) ([]*ruqiv1.Evaluation, error) {
+	prefix := EvaluatorPrefix + agency + "|"
+	err = r.Counts(prefix, func(k string, _ int64) error {
+		m, uscc, ok := strings.Cut(strings.TrimPrefix(k, prefix), "|")
+		if ok && m < before {
+			addEvaluator(out, m, uscc)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// EvaluatorPrefix keys, for each agency and month, at most MinEvaluations
+// of the enterprises that evaluated its inspections in that month:
+// evaluator|<agency>|<yyyymm>|<uscc>, a counter at 1 (Evaluate). That is all
+// releasedSums needs: a batch is released once the enterprises of its
+// months number MinEvaluations, which a month with MinEvaluations of its
+// own makes so whoever else evaluated; below that, every one of a month's
+// is kept, and the batch's count is exact.
+const EvaluatorPrefix = "evaluator|"
+
+// EvaluatorsKept is set once the evaluator counters hold every evaluation
+// an older version recorded too (KeepEvaluators, at the first start after
+// the upgrade); until then the agency's summary reads its evaluations.
+const EvaluatorsKept = "evaluators_kept"
+
+// noteEvaluator keeps uscc among the month's evaluators of agency, unless
+// MinEvaluations are kept already.
+func noteEvaluator(tx store.Tx, agency, month, uscc string) error {
+	prefix := EvaluatorPrefix + agency + "|" + month + "|"
+	n, have := 0, false
+	err := tx.Counts(prefix, func(k string, _ int64) error {
+		n++
+		have = have || k == prefix+uscc
+		return nil
+	})
+	if err != nil || have || n >= MinEvaluations {
+		return err
+	}
+	return tx.AddCount(prefix+uscc, 1)
+}
+
+// addEvaluator adds uscc to month's evaluators in m, unless MinEvaluations
+// others are there (EvaluatorPrefix).
+func addEvaluator(m map[string]map[string]bool, month, uscc string) {
+	firms := m[month]
+	if firms == nil {
+		firms = map[string]bool{}
+		m[month] = firms
+	}
+	if len(firms) < MinEvaluations {
+		firms[uscc] = true
+	}
+}
+
+// AddEvaluators adds the evaluators of list to into (agency, month,
+// enterprise; at most MinEvaluations a month), reading their inspections
+// from r. An evaluation of a visit that is not an inspection is in no sum
+// (Evaluate), so its enterprise is none of a batch's: it made a third
+// "enterprise" beside two whose three answers were then released. (Those
+// evaluated before 2026-12-07 are in the sums and left out here all the
+// same: a batch waits longer, it never shows fewer enterprises' answers.)
+func AddEvaluators(r store.Reader, list []*ruqiv1.Evaluation, into map[string]map[string]map[string]bool) error {
+	ids := make([]string, len(list))
+	for i, ev := range list {
+		ids[i] = ev.GetInspectionId()
+	}
+	visits, err := r.InspectionsOf(ids)
+	if err != nil {
+		return err
+	}
+	for _, ev := range list {
+		if ins := visits[ev.GetInspectionId()]; ins != nil && !domain.IsInspection(ins.GetVisitKind()) {
+			continue
+		}
+		months := into[ev.GetAgencyId()]
+		if months == nil {
+			months = map[string]map[string]bool{}
+			into[ev.GetAgencyId()] = months
+		}
+		addEvaluator(months, report.Month(ev.GetAt().AsTime()), ev.GetEnterpriseUscc())
+	}
+	return nil
+}
+
+// ReadEvaluators reads the evaluators of agency's evaluations ("" for
+// every agency's), by agency and month (AddEvaluators).
+func ReadEvaluators(r store.Reader, agency string) (map[string]map[string]map[string]bool, error) {
+	out := map[string]map[string]map[string]bool{}
+	err := store.Each(500, func(p store.Page) ([]*ruqiv1.Evaluation, error) {
 		list, err := r.Evaluations(agency, p)
 		if err != nil {
 			return nil, err
 		}
-		ids := make([]string, len(list))
-		for i, ev := range list {
-			ids[i] = ev.GetInspectionId()
-		}
-		visits, err = r.InspectionsOf(ids)
-		return list, err
-	}
-	err := store.Each(500, read,
-		(*ruqiv1.Evaluation).GetInspectionId, func(ev *ruqiv1.Evaluation) error {
-			m := report.Month(ev.GetAt().AsTime())
-			if m >= before {
-				return nil
-			}
-			if ins := visits[ev.GetInspectionId()]; ins != nil && !domain.IsInspection(ins.GetVisitKind()) {
-				return nil
-			}
-			if out[m] == nil {
-				out[m] = map[string]bool{}
-			}
-			out[m][ev.GetEnterpriseUscc()] = true
-			return nil
-		})
+		return list, AddEvaluators(r, list, out)
+	}, (*ruqiv1.Evaluation).GetInspectionId, func(*ruqiv1.Evaluation) error { return nil })
 	return out, err
 }
+
+// KeepEvaluators writes the evaluator counters of agency's months that
+// are missing (at most MinEvaluations a month, those this version noted
+// since it started included).
+func KeepEvaluators(tx store.Tx, agency string, months map[string]map[string]bool) error {
+	for m, firms := range months {
+		for _, uscc := range slices.Sorted(maps.Keys(firms)) {
+			if err := noteEvaluator(tx, agency, m, uscc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// MarkEvaluatorsKept says the evaluator counters hold every evaluation
+// (EvaluatorsKept).
+func MarkEvaluatorsKept(tx store.Tx) error { return store.SetCount(tx, EvaluatorsKept, 1) }

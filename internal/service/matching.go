@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -636,6 +637,47 @@ func (s *Service) KeepEvaluationsByAgency(ctx context.Context) error {
 	return s.store.Update(ctx, func(tx store.Tx) error { return report.MarkEvalsKept(tx, now) })
 }
 
+// KeepEvaluators writes the evaluator counters (inspection.EvaluatorPrefix)
+// of the evaluations an older version recorded, reading every evaluation
+// 500 at a time, each page in a read of its own, and then marks them kept,
+// from which the agencies' summaries read the counters. Once: a store
+// marked kept returns at once. A version rolled back to afterwards records
+// evaluations without their counters; a batch of the agency's summary then
+// waits for more enterprises than it has (never fewer), so nothing is
+// checked again.
+func (s *Service) KeepEvaluators(ctx context.Context) error {
+	var kept int64
+	if err := s.store.View(ctx, func(r store.Reader) (err error) { kept, err = r.Count(inspection.EvaluatorsKept); return err }); err != nil || kept > 0 {
+		return err
+	}
+	all := map[string]map[string]map[string]bool{}
+	for page := (store.Page{Limit: 500}); ; {
+		var list []*ruqiv1.Evaluation
+		err := s.store.View(ctx, func(r store.Reader) (err error) {
+			if list, err = r.Evaluations("", page); err != nil {
+				return err
+			}
+			return inspection.AddEvaluators(r, list, all)
+		})
+		if err != nil {
+			return err
+		}
+		if len(list) < page.Limit {
+			break
+		}
+		page.After = list[len(list)-1].GetInspectionId()
+	}
+	for _, agency := range slices.Sorted(maps.Keys(all)) {
+		if err := s.store.Update(ctx, func(tx store.Tx) error { return inspection.KeepEvaluators(tx, agency, all[agency]) }); err != nil {
+			return err
+		}
+	}
+	if len(all) > 0 {
+		slog.Info("kept the evaluators of the agencies' months", "agencies", len(all))
+	}
+	return s.store.Update(ctx, inspection.MarkEvaluatorsKept)
+}
+
 // RunStartPruning drops, every interval on the replica that sequences the
 // events, the report's start counts of the hours gone by
 // (report.PruneStarts); the first time after a start, it keeps the
@@ -649,6 +691,13 @@ func (s *Service) RunStartPruning(ctx context.Context, interval time.Duration, l
 				logErr(fmt.Errorf("keeping the evaluation counters under their agencies: %w", err))
 			} else {
 				s.evalsKept.Store(true)
+			}
+		}
+		if !s.evaluatorsKept.Load() {
+			if err := s.KeepEvaluators(ctx); err != nil {
+				logErr(fmt.Errorf("keeping the evaluators of the agencies' months: %w", err))
+			} else {
+				s.evaluatorsKept.Store(true)
 			}
 		}
 		return s.store.Update(ctx, func(tx store.Tx) error { return report.PruneStarts(tx, s.now()) })

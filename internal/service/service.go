@@ -205,6 +205,8 @@ type Service struct {
 	settleScanned atomic.Bool
 	// evalsKept says KeepEvaluationsByAgency has run since the start.
 	evalsKept atomic.Bool
+	// evaluatorsKept says KeepEvaluators has run since the start.
+	evaluatorsKept atomic.Bool
 }
 
 // New loads the key ring from the store, creating the first key on a new
