@@ -62,7 +62,7 @@ func EvaluationSummary(r store.Reader, p auth.Principal, now time.Time, agency s
 		if err != nil {
 			return nil, err
 		}
-		evaluators, err := evaluatorsByMonth(r, agency, closed)
+		evaluators, err := evaluatorsByMonth(r, agency, closed, months)
 		if err != nil {
 			return nil, err
 		}
@@ -140,27 +140,31 @@ func releasedSums(months []report.MonthSums, evaluators map[string]map[string]bo
 	return out
 }
 
-// evaluatorsByMonth is, for each month (yyyymm) before before, enterprises
-// that evaluated agency's inspections in it, at most MinEvaluations of them
-// (addEvaluator): the month of an evaluation's counters is that of its time
-// (report.Month). On a store whose evaluators are kept (EvaluatorsKept) it
-// reads the agency's evaluator counters, at most MinEvaluations a month;
-// before, every evaluation of the agency, with its inspection, which grew
-// with the agency's history (a review of what grows, 2026-12-07).
-func evaluatorsByMonth(r store.Reader, agency, before string) (map[string]map[string]bool, error) {
-	kept, err := r.Count(EvaluatorsKept)
+// evaluatorsByMonth is, for each month (yyyymm) of months, before before,
+// enterprises that evaluated agency's inspections in it, at most
+// MinEvaluations of them (addEvaluator): the month of an evaluation's
+// counters is that of its time (report.Month). It reads the agency's
+// evaluator counters (EvaluatorPrefix), at most MinEvaluations a month,
+// where every evaluation of the agency with its inspection was read before
+// 2026-12-07, which grew with the agency's history. It reads those all the
+// same if a month's evaluations are not all accounted for by the counters
+// (EvaluatedPrefix against the month's sums): on a store an older version
+// wrote, until KeepEvaluators has run, and after a version rolled back to
+// recorded evaluations without them, until the next start's check. Read
+// from the counters then, a month would lack enterprises, and a batch that
+// waits for them could end later than the one released before, so that
+// two readings would differ by one enterprise's answers (a review,
+// 2026-12-07).
+func evaluatorsByMonth(r store.Reader, agency, before string, months []report.MonthSums) (map[string]map[string]bool, error) {
+	noted, err := evaluationsNoted(r, agency)
 	if err != nil {
 		return nil, err
 	}
-	if kept == 0 {
-		all, err := ReadEvaluators(r, agency)
-		months := all[agency]
-		for m := range months {
-			if m >= before {
-				delete(months, m)
-			}
+	for _, ms := range months {
+		if ms.Sums[report.EvalCount] != noted[ms.Month] {
+			all, err := ReadEvaluators(r, agency)
+			return all[agency], err
 		}
-		return months, err
 	}
 	out := map[string]map[string]bool{}
 	prefix := EvaluatorPrefix + agency + "|"
@@ -183,9 +187,18 @@ func evaluatorsByMonth(r store.Reader, agency, before string) (map[string]map[st
 // is kept, and the batch's count is exact.
 const EvaluatorPrefix = "evaluator|"
 
-// EvaluatorsKept is set once the evaluator counters hold every evaluation
-// an older version recorded too (KeepEvaluators, at the first start after
-// the upgrade); until then the agency's summary reads its evaluations.
+// EvaluatedPrefix keys, for each agency and month, how many of the
+// evaluations its sums count (report.EvalCount) the evaluator counters
+// account for: evaluated|<agency>|<yyyymm>. Evaluate adds one with each
+// evaluation it counts; a start's check sets it to the month's sum once it
+// has kept the month's evaluators (KeepEvaluators). A month whose sum
+// differs is read from the evaluations (evaluatorsByMonth).
+const EvaluatedPrefix = "evaluated|"
+
+// EvaluatorsKept is the month (yyyymm, as a number) of the last start's
+// check of the evaluator counters (Service.KeepEvaluators): the next one
+// checks the months from it on (report.MonthsSinceCheck), every month while
+// it is unset.
 const EvaluatorsKept = "evaluators_kept"
 
 // noteEvaluator keeps uscc among the month's evaluators of agency, unless
@@ -261,20 +274,77 @@ func ReadEvaluators(r store.Reader, agency string) (map[string]map[string]map[st
 	return out, err
 }
 
-// KeepEvaluators writes the evaluator counters of agency's months that
-// are missing (at most MinEvaluations a month, those this version noted
-// since it started included).
-func KeepEvaluators(tx store.Tx, agency string, months map[string]map[string]bool) error {
-	for m, firms := range months {
-		for _, uscc := range slices.Sorted(maps.Keys(firms)) {
+// EvaluatorsOutOfStep returns the months, among months (every month if
+// nil), whose evaluations agency's sums count and its evaluator counters do
+// not all account for (EvaluatedPrefix).
+func EvaluatorsOutOfStep(r store.Reader, agency string, months []string) ([]string, error) {
+	sums, err := report.EvaluationMonths(r, agency, "", "")
+	if err != nil {
+		return nil, err
+	}
+	counted := map[string]int64{}
+	for _, ms := range sums {
+		counted[ms.Month] = ms.Sums[report.EvalCount]
+	}
+	noted, err := evaluationsNoted(r, agency)
+	if months == nil {
+		months = slices.Sorted(maps.Keys(counted))
+	}
+	var out []string
+	for _, m := range months {
+		if counted[m] != noted[m] {
+			out = append(out, m)
+		}
+	}
+	return out, err
+}
+
+// evaluationsNoted reads agency's counts of the evaluations its evaluator
+// counters account for, by month (EvaluatedPrefix).
+func evaluationsNoted(r store.Reader, agency string) (map[string]int64, error) {
+	noted := map[string]int64{}
+	prefix := EvaluatedPrefix + agency + "|"
+	err := r.Counts(prefix, func(k string, n int64) error {
+		noted[strings.TrimPrefix(k, prefix)] = n
+		return nil
+	})
+	return noted, err
+}
+
+// KeepEvaluators writes, in tx, the evaluator counters of agency's months
+// in evaluators that are missing (at most MinEvaluations a month, those
+// Evaluate noted included) and sets each month's count of the evaluations
+// accounted for to its sum as tx reads it (EvaluatedPrefix). evaluators
+// must hold every evaluation of those months committed before tx began
+// that Evaluate did not note; one committed since, Evaluate noted.
+func KeepEvaluators(tx store.Tx, agency string, months []string, evaluators map[string]map[string]bool) error {
+	sums, err := report.EvaluationMonths(tx, agency, "", "")
+	if err != nil {
+		return err
+	}
+	counted := map[string]int64{}
+	for _, ms := range sums {
+		counted[ms.Month] = ms.Sums[report.EvalCount]
+	}
+	for _, m := range months {
+		for _, uscc := range slices.Sorted(maps.Keys(evaluators[m])) {
 			if err := noteEvaluator(tx, agency, m, uscc); err != nil {
 				return err
 			}
+		}
+		if err := store.SetCount(tx, EvaluatedPrefix+agency+"|"+m, counted[m]); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// MarkEvaluatorsKept says the evaluator counters hold every evaluation
+// MarkEvaluatorsKept keeps now's month as that of the last check
 // (EvaluatorsKept).
-func MarkEvaluatorsKept(tx store.Tx) error { return store.SetCount(tx, EvaluatorsKept, 1) }
+func MarkEvaluatorsKept(tx store.Tx, now time.Time) error {
+	month, err := report.MonthStamp(now)
+	if err != nil {
+		return err
+	}
+	return store.SetCount(tx, EvaluatorsKept, month)
+}

@@ -76,13 +76,21 @@ func BenchmarkEvaluationSummary_FiveYears(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		if err := inspection.KeepEvaluators(tx, "AG-1", all["AG-1"]); err != nil {
+		months, err := inspection.EvaluatorsOutOfStep(tx, "AG-1", nil)
+		if err != nil {
 			return err
 		}
-		if err := inspection.MarkEvaluatorsKept(tx); err != nil {
+		if err := inspection.KeepEvaluators(tx, "AG-1", months, all["AG-1"]); err != nil {
 			return err
 		}
-		return tx.Counts(inspection.EvaluatorPrefix, func(string, int64) error { kept++; return nil })
+		// The summary reads the evaluator counters and, to know they are
+		// in step, the counts of the evaluations they account for.
+		for _, prefix := range []string{inspection.EvaluatorPrefix, inspection.EvaluatedPrefix} {
+			if err := tx.Counts(prefix, func(string, int64) error { kept++; return nil }); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		b.Fatal(err)

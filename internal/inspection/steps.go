@@ -190,7 +190,13 @@ func Evaluate(tx store.Tx, p auth.Principal, now time.Time, in EvaluationInput) 
 		// shown and one survey "without" it; a 司法局's trial, 2026-12-07).
 		return ev, j.Record(e)
 	}
-	if err := noteEvaluator(tx, ins.GetAgencyId(), report.Month(now), ins.GetEnterpriseUscc()); err != nil {
+	// The enterprise among the month's evaluators, and the evaluation among
+	// those they account for (EvaluatedPrefix).
+	month := report.Month(now)
+	if err := noteEvaluator(tx, ins.GetAgencyId(), month, ins.GetEnterpriseUscc()); err != nil {
+		return nil, err
+	}
+	if err := tx.AddCount(EvaluatedPrefix+ins.GetAgencyId()+"|"+month, 1); err != nil {
 		return nil, err
 	}
 	return ev, j.Record(e, count(report.EvalCount, 1), count(report.EvalOverall, int64(in.Overall)), count(report.EvalCertificate, b2i(in.CertificateShown)),

@@ -6,6 +6,7 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -251,24 +252,67 @@ func EvalMonthsToCheck(r store.Reader, now time.Time) ([]EvalMonth, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, err := time.ParseInLocation("200601", fmt.Sprintf("%06d", kept), domain.Shanghai)
-	if kept < 100000 || err != nil {
+	months := MonthsSinceCheck(kept, now)
+	if months == nil {
 		return EvalMonthsCounted(r)
 	}
-	last := Month(MonthAfter(now))
 	var out []EvalMonth
 	for _, m := range evalMetrics {
-		for t := from; Month(t) <= last; t = MonthAfter(t) {
-			out = append(out, EvalMonth{m, Month(t)})
+		for _, mo := range months {
+			out = append(out, EvalMonth{m, mo})
 		}
 	}
 	return out, nil
 }
 
+// MonthsSinceCheck lists the months (yyyymm) from checked's, a month kept
+// as a number by a start's check (MarkEvalsKept), to the month after now's:
+// those a version rolled back to since that check could have counted in.
+// It is nil if checked names no month (never checked).
+func MonthsSinceCheck(checked int64, now time.Time) []string {
+	from, err := time.ParseInLocation("200601", fmt.Sprintf("%06d", checked), domain.Shanghai)
+	if checked < 100000 || err != nil {
+		return nil
+	}
+	var out []string
+	for t, last := from, Month(MonthAfter(now)); Month(t) <= last; t = MonthAfter(t) {
+		out = append(out, Month(t))
+	}
+	return out
+}
+
+// AgenciesEvaluated lists the agencies with evaluations counted (R keys)
+// in any of months, or in any month if months is nil.
+func AgenciesEvaluated(r store.Reader, months []string) ([]string, error) {
+	prefixes := []string{"R|" + string(EvalCount) + "|"}
+	if months != nil {
+		prefixes = prefixes[:0]
+		for _, m := range months {
+			prefixes = append(prefixes, "R|"+string(EvalCount)+"|"+m+"|")
+		}
+	}
+	seen := map[string]bool{}
+	for _, prefix := range prefixes {
+		err := r.Counts(prefix, func(k string, _ int64) error {
+			_, _, _, agency, err := parse(k)
+			seen[agency] = true
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return slices.Sorted(maps.Keys(seen)), nil
+}
+
+// MonthStamp is now's month as a number (yyyymm), as a start's check keeps
+// it (MarkEvalsKept, MonthsSinceCheck).
+func MonthStamp(now time.Time) (int64, error) { return strconv.ParseInt(Month(now), 10, 64) }
+
 // MarkEvalsKept says, in tx, that every evaluation counter is kept under
 // its agency, as checked by a start at now (AgencyEvalsKept).
 func MarkEvalsKept(tx store.Tx, now time.Time) error {
-	month, err := strconv.ParseInt(Month(now), 10, 64)
+	month, err := MonthStamp(now)
 	if err != nil {
 		return err
 	}

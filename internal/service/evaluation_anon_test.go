@@ -68,11 +68,6 @@ func newAnonEnvWith(t *testing.T, newCoord func(coord.Seeder) (coord.Coordinator
 	clock.Store(&t0)
 	e := newEnvWith(t, g, newCoord, func(c *service.Config) { c.Now = func() time.Time { return *clock.Load() } })
 	a := &anonEnv{env: e, clock: clock, gate: g}
-	// A new store's evaluators are kept from the first start on: the
-	// summaries read the evaluator counters, as a province's do.
-	if err := e.svc.KeepEvaluators(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	a.off = e.registrar(t, "AG-01")
 	a.admin = e.token(t, ruqiv1.Role_ROLE_AGENCY_ADMIN, "AG-01")
 	return a

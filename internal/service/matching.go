@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -637,19 +636,81 @@ func (s *Service) KeepEvaluationsByAgency(ctx context.Context) error {
 	return s.store.Update(ctx, func(tx store.Tx) error { return report.MarkEvalsKept(tx, now) })
 }
 
-// KeepEvaluators writes the evaluator counters (inspection.EvaluatorPrefix)
-// of the evaluations an older version recorded, reading every evaluation
-// 500 at a time, each page in a read of its own, and then marks them kept,
-// from which the agencies' summaries read the counters. Once: a store
-// marked kept returns at once. A version rolled back to afterwards records
-// evaluations without their counters; a batch of the agency's summary then
-// waits for more enterprises than it has (never fewer), so nothing is
-// checked again.
+// KeepEvaluators brings the evaluator counters (inspection.EvaluatorPrefix)
+// in step with the evaluations the agencies' sums count, for the months
+// since the last start's check (every month the first time, after the
+// upgrade), and keeps this start's month as checked. Evaluate keeps them in
+// step; what is out of step is what an older version recorded: every
+// evaluation before the upgrade, and those of a version rolled back to
+// between two starts of this one. An agency with a month out of step has
+// its evaluations read (every agency's together the first time, 500 to a
+// read transaction) and its months kept in a transaction of their own
+// (inspection.KeepEvaluators). Meanwhile its summary reads its
+// evaluations, as before.
 func (s *Service) KeepEvaluators(ctx context.Context) error {
-	var kept int64
-	if err := s.store.View(ctx, func(r store.Reader) (err error) { kept, err = r.Count(inspection.EvaluatorsKept); return err }); err != nil || kept > 0 {
+	now := s.now()
+	var months []string
+	var agencies []string
+	err := s.store.View(ctx, func(r store.Reader) error {
+		checked, err := r.Count(inspection.EvaluatorsKept)
+		if err != nil {
+			return err
+		}
+		months = report.MonthsSinceCheck(checked, now)
+		agencies, err = report.AgenciesEvaluated(r, months)
+		return err
+	})
+	if err != nil {
 		return err
 	}
+	// all holds every agency's evaluators when months is nil (never
+	// checked): one pass over the evaluations, not one per agency.
+	var all map[string]map[string]map[string]bool
+	kept := 0
+	for _, agency := range agencies {
+		var out []string
+		if err := s.store.View(ctx, func(r store.Reader) (err error) {
+			out, err = inspection.EvaluatorsOutOfStep(r, agency, months)
+			return err
+		}); err != nil || len(out) == 0 {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		var evaluators map[string]map[string]bool
+		switch {
+		case months == nil:
+			if all == nil {
+				if all, err = s.readEvaluators(ctx); err != nil {
+					return err
+				}
+			}
+			evaluators = all[agency]
+		default:
+			err := s.store.View(ctx, func(r store.Reader) error {
+				byAgency, err := inspection.ReadEvaluators(r, agency)
+				evaluators = byAgency[agency]
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if err := s.store.Update(ctx, func(tx store.Tx) error { return inspection.KeepEvaluators(tx, agency, out, evaluators) }); err != nil {
+			return err
+		}
+		kept++
+	}
+	if kept > 0 {
+		slog.Info("kept the evaluators of the agencies' months", "agencies", kept)
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error { return inspection.MarkEvaluatorsKept(tx, now) })
+}
+
+// readEvaluators reads the evaluators of every evaluation, by agency and
+// month, 500 evaluations to a read transaction.
+func (s *Service) readEvaluators(ctx context.Context) (map[string]map[string]map[string]bool, error) {
 	all := map[string]map[string]map[string]bool{}
 	for page := (store.Page{Limit: 500}); ; {
 		var list []*ruqiv1.Evaluation
@@ -659,30 +720,19 @@ func (s *Service) KeepEvaluators(ctx context.Context) error {
 			}
 			return inspection.AddEvaluators(r, list, all)
 		})
-		if err != nil {
-			return err
-		}
-		if len(list) < page.Limit {
-			break
+		if err != nil || len(list) < page.Limit {
+			return all, err
 		}
 		page.After = list[len(list)-1].GetInspectionId()
 	}
-	for _, agency := range slices.Sorted(maps.Keys(all)) {
-		if err := s.store.Update(ctx, func(tx store.Tx) error { return inspection.KeepEvaluators(tx, agency, all[agency]) }); err != nil {
-			return err
-		}
-	}
-	if len(all) > 0 {
-		slog.Info("kept the evaluators of the agencies' months", "agencies", len(all))
-	}
-	return s.store.Update(ctx, inspection.MarkEvaluatorsKept)
 }
 
 // RunStartPruning drops, every interval on the replica that sequences the
 // events, the report's start counts of the hours gone by
 // (report.PruneStarts); the first time after a start, it keeps the
 // evaluation counters an older version counted under their agencies too
-// (KeepEvaluationsByAgency).
+// (KeepEvaluationsByAgency), and the evaluators of what it recorded
+// (KeepEvaluators).
 func (s *Service) RunStartPruning(ctx context.Context, interval time.Duration, logErr func(error)) {
 	s.onSequencer(ctx, interval, func() error {
 		// Once a start (the counters an older version counted).
