@@ -162,7 +162,7 @@ func evaluatorsByMonth(r store.Reader, agency, before string, months []report.Mo
 	}
 	for _, ms := range months {
 		if ms.Sums[report.EvalCount] != noted[ms.Month] {
-			all, err := ReadEvaluators(r, agency)
+			all, err := readEvaluators(r, agency)
 			return all[agency], err
 		}
 	}
@@ -230,14 +230,14 @@ func addEvaluator(m map[string]map[string]bool, month, uscc string) {
 	}
 }
 
-// AddEvaluators adds the evaluators of list to into (agency, month,
+// addEvaluators adds the evaluators of list to into (agency, month,
 // enterprise; at most MinEvaluations a month), reading their inspections
 // from r. An evaluation of a visit that is not an inspection is in no sum
 // (Evaluate), so its enterprise is none of a batch's: it made a third
 // "enterprise" beside two whose three answers were then released. (Those
 // evaluated before 2026-12-07 are in the sums and left out here all the
 // same: a batch waits longer, it never shows fewer enterprises' answers.)
-func AddEvaluators(r store.Reader, list []*ruqiv1.Evaluation, into map[string]map[string]map[string]bool) error {
+func addEvaluators(r store.Reader, list []*ruqiv1.Evaluation, into map[string]map[string]map[string]bool) error {
 	ids := make([]string, len(list))
 	for i, ev := range list {
 		ids[i] = ev.GetInspectionId()
@@ -260,16 +260,16 @@ func AddEvaluators(r store.Reader, list []*ruqiv1.Evaluation, into map[string]ma
 	return nil
 }
 
-// ReadEvaluators reads the evaluators of agency's evaluations ("" for
-// every agency's), by agency and month (AddEvaluators).
-func ReadEvaluators(r store.Reader, agency string) (map[string]map[string]map[string]bool, error) {
+// readEvaluators reads the evaluators of agency's evaluations ("" for
+// every agency's), by agency and month (addEvaluators).
+func readEvaluators(r store.Reader, agency string) (map[string]map[string]map[string]bool, error) {
 	out := map[string]map[string]map[string]bool{}
 	err := store.Each(500, func(p store.Page) ([]*ruqiv1.Evaluation, error) {
 		list, err := r.Evaluations(agency, p)
 		if err != nil {
 			return nil, err
 		}
-		return list, AddEvaluators(r, list, out)
+		return list, addEvaluators(r, list, out)
 	}, (*ruqiv1.Evaluation).GetInspectionId, func(*ruqiv1.Evaluation) error { return nil })
 	return out, err
 }
@@ -311,32 +311,45 @@ func evaluationsNoted(r store.Reader, agency string) (map[string]int64, error) {
 	return noted, err
 }
 
-// KeepEvaluators writes, in tx, the evaluator counters of agency's months
-// in evaluators that are missing (at most MinEvaluations a month, those
-// Evaluate noted included) and sets each month's count of the evaluations
-// accounted for to its sum as tx reads it (EvaluatedPrefix). evaluators
-// must hold every evaluation of those months committed before tx began
-// that Evaluate did not note; one committed since, Evaluate noted.
-func KeepEvaluators(tx store.Tx, agency string, months []string, evaluators map[string]map[string]bool) error {
+// KeepEvaluators brings agency's months among months (every month if nil)
+// in step, in tx, and says whether any was out of step: it reads the
+// agency's evaluations, writes the evaluator counters that are missing (at
+// most MinEvaluations a month, those Evaluate noted included) and sets each
+// month's count of the evaluations accounted for to its sum
+// (EvaluatedPrefix). Everything is read in tx, so that an evaluation a
+// version without the counters commits meanwhile (an older replica, which
+// the upgrade rule forbids and nothing on bbolt prevents) either is in
+// what is kept or leaves its month out of step: read from one transaction
+// and written by another, the count took it in without its enterprise (a
+// review, 2026-12-07). On PostgreSQL SERIALIZABLE retries one of the two.
+func KeepEvaluators(tx store.Tx, agency string, months []string) (bool, error) {
+	out, err := EvaluatorsOutOfStep(tx, agency, months)
+	if err != nil || len(out) == 0 {
+		return false, err
+	}
+	all, err := readEvaluators(tx, agency)
+	if err != nil {
+		return false, err
+	}
 	sums, err := report.EvaluationMonths(tx, agency, "", "")
 	if err != nil {
-		return err
+		return false, err
 	}
 	counted := map[string]int64{}
 	for _, ms := range sums {
 		counted[ms.Month] = ms.Sums[report.EvalCount]
 	}
-	for _, m := range months {
-		for _, uscc := range slices.Sorted(maps.Keys(evaluators[m])) {
+	for _, m := range out {
+		for _, uscc := range slices.Sorted(maps.Keys(all[agency][m])) {
 			if err := noteEvaluator(tx, agency, m, uscc); err != nil {
-				return err
+				return false, err
 			}
 		}
 		if err := store.SetCount(tx, EvaluatedPrefix+agency+"|"+m, counted[m]); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // MarkEvaluatorsKept keeps now's month as that of the last check

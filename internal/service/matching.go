@@ -643,14 +643,12 @@ func (s *Service) KeepEvaluationsByAgency(ctx context.Context) error {
 // step; what is out of step is what an older version recorded: every
 // evaluation before the upgrade, and those of a version rolled back to
 // between two starts of this one. An agency with a month out of step has
-// its evaluations read (every agency's together the first time, 500 to a
-// read transaction) and its months kept in a transaction of their own
-// (inspection.KeepEvaluators). Meanwhile its summary reads its
-// evaluations, as before.
+// its evaluations read and its months kept in a transaction of its own
+// (inspection.KeepEvaluators); meanwhile its summary reads its evaluations,
+// as before.
 func (s *Service) KeepEvaluators(ctx context.Context) error {
 	now := s.now()
-	var months []string
-	var agencies []string
+	var months, agencies []string
 	err := s.store.View(ctx, func(r store.Reader) error {
 		checked, err := r.Count(inspection.EvaluatorsKept)
 		if err != nil {
@@ -663,68 +661,34 @@ func (s *Service) KeepEvaluators(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// all holds every agency's evaluators when months is nil (never
-	// checked): one pass over the evaluations, not one per agency.
-	var all map[string]map[string]map[string]bool
 	kept := 0
 	for _, agency := range agencies {
+		// Checked outside the writer first: most agencies are in step.
 		var out []string
 		if err := s.store.View(ctx, func(r store.Reader) (err error) {
 			out, err = inspection.EvaluatorsOutOfStep(r, agency, months)
 			return err
-		}); err != nil || len(out) == 0 {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		var evaluators map[string]map[string]bool
-		switch {
-		case months == nil:
-			if all == nil {
-				if all, err = s.readEvaluators(ctx); err != nil {
-					return err
-				}
-			}
-			evaluators = all[agency]
-		default:
-			err := s.store.View(ctx, func(r store.Reader) error {
-				byAgency, err := inspection.ReadEvaluators(r, agency)
-				evaluators = byAgency[agency]
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		if err := s.store.Update(ctx, func(tx store.Tx) error { return inspection.KeepEvaluators(tx, agency, out, evaluators) }); err != nil {
+		}); err != nil {
 			return err
 		}
-		kept++
+		if len(out) == 0 {
+			continue
+		}
+		var did bool
+		if err := s.store.Update(ctx, func(tx store.Tx) (err error) {
+			did, err = inspection.KeepEvaluators(tx, agency, months)
+			return err
+		}); err != nil {
+			return err
+		}
+		if did {
+			kept++
+		}
 	}
 	if kept > 0 {
 		slog.Info("kept the evaluators of the agencies' months", "agencies", kept)
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error { return inspection.MarkEvaluatorsKept(tx, now) })
-}
-
-// readEvaluators reads the evaluators of every evaluation, by agency and
-// month, 500 evaluations to a read transaction.
-func (s *Service) readEvaluators(ctx context.Context) (map[string]map[string]map[string]bool, error) {
-	all := map[string]map[string]map[string]bool{}
-	for page := (store.Page{Limit: 500}); ; {
-		var list []*ruqiv1.Evaluation
-		err := s.store.View(ctx, func(r store.Reader) (err error) {
-			if list, err = r.Evaluations("", page); err != nil {
-				return err
-			}
-			return inspection.AddEvaluators(r, list, all)
-		})
-		if err != nil || len(list) < page.Limit {
-			return all, err
-		}
-		page.After = list[len(list)-1].GetInspectionId()
-	}
 }
 
 // RunStartPruning drops, every interval on the replica that sequences the
@@ -743,7 +707,9 @@ func (s *Service) RunStartPruning(ctx context.Context, interval time.Duration, l
 				s.evalsKept.Store(true)
 			}
 		}
-		if !s.evaluatorsKept.Load() {
+		// After the V copy: the check compares with the sums it keeps,
+		// and a month missing a count there would look in step.
+		if s.evalsKept.Load() && !s.evaluatorsKept.Load() {
 			if err := s.KeepEvaluators(ctx); err != nil {
 				logErr(fmt.Errorf("keeping the evaluators of the agencies' months: %w", err))
 			} else {
