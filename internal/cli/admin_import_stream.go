@@ -65,6 +65,11 @@ type importProgress struct {
 	Offset int64    `json:"offset"`
 	Line   int      `json:"line"`
 	Done   [4]int32 `json:"done"` // agencies, officers, enterprises, items imported
+	// Of the enterprises: new to the directory, held with other content,
+	// and repeated within a batch (ImportDirectoryResponse).
+	EnterprisesAdded    int32 `json:"enterprises_added,omitempty"`
+	EnterprisesChanged  int32 `json:"enterprises_changed,omitempty"`
+	EnterprisesRepeated int32 `json:"enterprises_repeated,omitempty"`
 }
 
 // importTarget names the store behind the server (importProgress.Target).
@@ -171,6 +176,10 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 			st.Done[1] += resp.GetOfficers()
 			st.Done[2] += resp.GetEnterprises()
 			st.Done[3] += resp.GetCheckItems()
+			st.EnterprisesAdded += resp.GetEnterprisesAdded()
+			st.EnterprisesChanged += resp.GetEnterprisesChanged()
+			st.EnterprisesRepeated += resp.GetEnterprisesRepeated()
+			b.sayRepeated(a.stderr, path, resp)
 			if prog != nil {
 				prog.Add(int(b.offset/1024 - st.Offset/1024))
 			}
@@ -242,8 +251,27 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 		prog.Done()
 	}
 	a.printer().Imported(&ruqiv1.Directory{}, &ruqiv1.ImportDirectoryResponse{
-		Agencies: st.Done[0], Officers: st.Done[1], Enterprises: st.Done[2], CheckItems: st.Done[3]})
+		Agencies: st.Done[0], Officers: st.Done[1], Enterprises: st.Done[2], CheckItems: st.Done[3],
+		EnterprisesAdded: st.EnterprisesAdded, EnterprisesChanged: st.EnterprisesChanged, EnterprisesRepeated: st.EnterprisesRepeated})
 	return nil
+}
+
+// sayRepeated names, by their lines, the enterprises of the batch whose
+// USCC came earlier in it (the server kept the later record). A USCC
+// repeated in two batches is not found: the later record is kept all the
+// same, and counted as a change.
+func (b *importBatch) sayRepeated(w io.Writer, path string, resp *ruqiv1.ImportDirectoryResponse) {
+	lines := b.lines[domain.RecordEnterprise]
+	named := 0
+	for _, r := range resp.GetRepeatedEnterprises() {
+		if i, j := int(r.GetIndex()), int(r.GetEarlierIndex()); i >= 0 && i < len(lines) && j >= 0 && j < len(lines) {
+			fmt.Fprintf(w, "名录文件 %s 第 %d 行：统一社会信用代码 %s 与第 %d 行相同，以第 %d 行为准\n", path, lines[i], domain.Clip(r.GetId(), domain.MaxEchoRunes), lines[j], lines[i])
+			named++
+		}
+	}
+	if more := int(resp.GetEnterprisesRepeated()) - named; more > 0 {
+		fmt.Fprintf(w, "名录文件 %s 第 %d–%d 行这一批另有 %d 条企业记录的统一社会信用代码与本批前面的记录相同，以后者为准\n", path, b.first, b.line, more)
+	}
 }
 
 // utf8BOM is the byte order mark some programs write before UTF-8 text.

@@ -759,10 +759,21 @@ func (p *tablePrinter) Imported(d *ruqiv1.Directory, r *ruqiv1.ImportDirectoryRe
 	} else {
 		p.println("已导入名录。")
 	}
+	enterprises := strconv.Itoa(int(r.GetEnterprises()))
+	if n := r.GetEnterprises(); n > 0 {
+		// What the import changed, beside what it was sent: a province's
+		// monthly update is mostly enterprises held as they were.
+		enterprises += fmt.Sprintf("（新增 %d，变更 %d，未变 %d", r.GetEnterprisesAdded(), r.GetEnterprisesChanged(),
+			n-r.GetEnterprisesAdded()-r.GetEnterprisesChanged()-r.GetEnterprisesRepeated())
+		if rep := r.GetEnterprisesRepeated(); rep > 0 {
+			enterprises += fmt.Sprintf("，同批重复 %d", rep)
+		}
+		enterprises += "）"
+	}
 	fields(p.out,
 		kv("执法部门", strconv.Itoa(int(r.GetAgencies()))),
 		kv("执法人员", strconv.Itoa(int(r.GetOfficers()))),
-		kv("企业", strconv.Itoa(int(r.GetEnterprises()))),
+		kv("企业", enterprises),
 		kv("检查事项", strconv.Itoa(int(r.GetCheckItems()))),
 	)
 }

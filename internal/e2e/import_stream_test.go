@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/sample"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -276,4 +278,58 @@ func TestAdminImport_ByteOrderMark(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.mustCLI(s.admin, "admin", "import", jsonPath)
+}
+
+// An import says what it changed beside what it was sent: the enterprises
+// new to the directory, changed and held as they were; a USCC twice in one
+// batch is named by both lines, the later record kept, where it was
+// counted as two enterprises imported (an operator's trial, 2026-12-07).
+func TestAdminImport_SaysWhatChanged(t *testing.T) {
+	s := startServer(t)
+	dir, nd := sampleNDJSON(t)
+	path := filepath.Join(t.TempDir(), "directory.ndjson")
+	if err := os.WriteFile(path, nd, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := len(dir.GetEnterprises())
+	var resp ruqiv1.ImportDirectoryResponse
+	mustUnmarshal(t, s.mustCLI(s.admin, "-o", "json", "admin", "import", path, "--chunk", "37"), &resp)
+	if int(resp.GetEnterprisesAdded()) != n || resp.GetEnterprisesChanged() != 0 || resp.GetEnterprisesRepeated() != 0 {
+		t.Fatalf("first import: %v, want all %d enterprises added", &resp, n)
+	}
+
+	// The next month's file: one enterprise renamed, another twice (the
+	// second time renamed), and the rest as they were.
+	renamed, twice := dir.GetEnterprises()[3], proto.CloneOf(dir.GetEnterprises()[5])
+	renamed.Name += "（更名）"
+	twice.Name += "（第二条）"
+	dir.Enterprises = slices.Insert(dir.Enterprises, 6, twice)
+	var out bytes.Buffer
+	if err := sample.WriteNDJSON(&out, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var lines []int
+	for i, l := range strings.Split(out.String(), "\n") {
+		if strings.Contains(l, twice.GetUscc()) {
+			lines = append(lines, i+1)
+		}
+	}
+	r := s.cli(s.admin, "admin", "import", path, "--chunk", "5000")
+	if r.exit != 0 {
+		t.Fatalf("second import: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	want := fmt.Sprintf("新增 0，变更 1，未变 %d，同批重复 1", n-1)
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("second import says:\n%s\nwant %q", r.stdout, want)
+	}
+	if len(lines) != 2 || !strings.Contains(r.stderr, fmt.Sprintf("第 %d 行：统一社会信用代码 %s 与第 %d 行相同，以第 %d 行为准", lines[1], twice.GetUscc(), lines[0], lines[1])) {
+		t.Errorf("the repeated USCC (lines %v) is not named:\n%s", lines, r.stderr)
+	}
+	got, err := ruqiv1.NewDirectoryServiceClient(s.conn(s.admin)).GetEnterprise(context.Background(), &ruqiv1.GetEnterpriseRequest{Uscc: twice.GetUscc()})
+	if err != nil || got.GetEnterprise().GetName() != twice.GetName() {
+		t.Errorf("the enterprise given twice holds %q, %v; want the later record's %q", got.GetEnterprise().GetName(), err, twice.GetName())
+	}
 }

@@ -74,7 +74,9 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 	if dir == nil {
 		return nil, toStatus(ctx, domain.Invalidf("DIRECTORY_MISSING", "导入内容为空"))
 	}
+	resp := &ruqiv1.ImportDirectoryResponse{}
 	err := d.s.store.Update(ctx, func(tx store.Tx) error {
+		resp.Reset() // a store may run the function again
 		if err := validateDirectory(tx, dir); err != nil {
 			return err
 		}
@@ -90,7 +92,20 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 			}
 		}
 		moved := map[string]string{} // USCC → its new region
-		for _, e := range dir.GetEnterprises() {
+		at := map[string]int{}       // USCC → its first place in the request
+		for i, e := range dir.GetEnterprises() {
+			// A USCC twice in one file: the later record is kept, as
+			// before, and the answer says so, where it counted as two
+			// enterprises imported (an operator's trial, 2026-12-07).
+			first, repeated := at[e.GetUscc()]
+			if repeated {
+				resp.EnterprisesRepeated++
+				if len(resp.RepeatedEnterprises) < maxRepeatedNamed {
+					resp.RepeatedEnterprises = append(resp.RepeatedEnterprises, &ruqiv1.RepeatedRecord{Index: int32(i), EarlierIndex: int32(first), Id: e.GetUscc()})
+				}
+			} else {
+				at[e.GetUscc()] = i
+			}
 			// An enterprise that moves region leaves its plans' counts
 			// where they were counted (inspection.PlanRegion). Within a
 			// write the enterprise is read from the transaction, past the
@@ -99,6 +114,13 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 			old, err := tx.Enterprise(e.GetUscc())
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
+			}
+			switch {
+			case repeated: // counted as such
+			case err != nil:
+				resp.EnterprisesAdded++
+			case !proto.Equal(old, e):
+				resp.EnterprisesChanged++
 			}
 			if err == nil && old.GetRegionCode() != e.GetRegionCode() {
 				if err := inspection.EnterpriseMoving(tx, e.GetUscc(), old.GetRegionCode()); err != nil {
@@ -126,11 +148,14 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return &ruqiv1.ImportDirectoryResponse{
-		Agencies: int32(len(dir.GetAgencies())), Officers: int32(len(dir.GetOfficers())),
-		Enterprises: int32(len(dir.GetEnterprises())), CheckItems: int32(len(dir.GetCheckItems())),
-	}, nil
+	resp.Agencies, resp.Officers = int32(len(dir.GetAgencies())), int32(len(dir.GetOfficers()))
+	resp.Enterprises, resp.CheckItems = int32(len(dir.GetEnterprises())), int32(len(dir.GetCheckItems()))
+	return resp, nil
 }
+
+// maxRepeatedNamed bounds the repeated USCCs an import's answer names:
+// the count says how many there were.
+const maxRepeatedNamed = 100
 
 // directoryFault names the record a refusal of a directory is about: the
 // ErrorInfo metadata "record" (its kind) and "index" (its place, from 0,

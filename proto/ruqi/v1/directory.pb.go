@@ -884,13 +884,26 @@ func (x *ImportDirectoryStreamResponse) GetImported() *ImportDirectoryResponse {
 }
 
 type ImportDirectoryResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Agencies      int32                  `protobuf:"varint,1,opt,name=agencies,proto3" json:"agencies,omitempty"`
-	Officers      int32                  `protobuf:"varint,2,opt,name=officers,proto3" json:"officers,omitempty"`
-	Enterprises   int32                  `protobuf:"varint,3,opt,name=enterprises,proto3" json:"enterprises,omitempty"`
-	CheckItems    int32                  `protobuf:"varint,4,opt,name=check_items,json=checkItems,proto3" json:"check_items,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// agencies, officers, enterprises and check_items count the records
+	// sent.
+	Agencies    int32 `protobuf:"varint,1,opt,name=agencies,proto3" json:"agencies,omitempty"`
+	Officers    int32 `protobuf:"varint,2,opt,name=officers,proto3" json:"officers,omitempty"`
+	Enterprises int32 `protobuf:"varint,3,opt,name=enterprises,proto3" json:"enterprises,omitempty"`
+	CheckItems  int32 `protobuf:"varint,4,opt,name=check_items,json=checkItems,proto3" json:"check_items,omitempty"`
+	// Of enterprises: those new to the directory, those it held with other
+	// content (name, region, grade…), and those whose USCC came earlier in
+	// the same request, the later record being the one kept; the others were
+	// held as sent (a province's monthly update is mostly those).
+	EnterprisesAdded    int32 `protobuf:"varint,5,opt,name=enterprises_added,json=enterprisesAdded,proto3" json:"enterprises_added,omitempty"`
+	EnterprisesChanged  int32 `protobuf:"varint,6,opt,name=enterprises_changed,json=enterprisesChanged,proto3" json:"enterprises_changed,omitempty"`
+	EnterprisesRepeated int32 `protobuf:"varint,7,opt,name=enterprises_repeated,json=enterprisesRepeated,proto3" json:"enterprises_repeated,omitempty"`
+	// repeated_enterprises names the first 100 of those repeated: the place
+	// of each in the request's list of enterprises (from 0) and of the
+	// earlier record of its USCC, by which ruqi admin import names the lines.
+	RepeatedEnterprises []*RepeatedRecord `protobuf:"bytes,8,rep,name=repeated_enterprises,json=repeatedEnterprises,proto3" json:"repeated_enterprises,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ImportDirectoryResponse) Reset() {
@@ -951,6 +964,94 @@ func (x *ImportDirectoryResponse) GetCheckItems() int32 {
 	return 0
 }
 
+func (x *ImportDirectoryResponse) GetEnterprisesAdded() int32 {
+	if x != nil {
+		return x.EnterprisesAdded
+	}
+	return 0
+}
+
+func (x *ImportDirectoryResponse) GetEnterprisesChanged() int32 {
+	if x != nil {
+		return x.EnterprisesChanged
+	}
+	return 0
+}
+
+func (x *ImportDirectoryResponse) GetEnterprisesRepeated() int32 {
+	if x != nil {
+		return x.EnterprisesRepeated
+	}
+	return 0
+}
+
+func (x *ImportDirectoryResponse) GetRepeatedEnterprises() []*RepeatedRecord {
+	if x != nil {
+		return x.RepeatedEnterprises
+	}
+	return nil
+}
+
+type RepeatedRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	EarlierIndex  int32                  `protobuf:"varint,2,opt,name=earlier_index,json=earlierIndex,proto3" json:"earlier_index,omitempty"`
+	Id            string                 `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RepeatedRecord) Reset() {
+	*x = RepeatedRecord{}
+	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RepeatedRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RepeatedRecord) ProtoMessage() {}
+
+func (x *RepeatedRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RepeatedRecord.ProtoReflect.Descriptor instead.
+func (*RepeatedRecord) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RepeatedRecord) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *RepeatedRecord) GetEarlierIndex() int32 {
+	if x != nil {
+		return x.EarlierIndex
+	}
+	return 0
+}
+
+func (x *RepeatedRecord) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
 type ListCheckItemsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// agency_id defaults to the caller's agency for officers.
@@ -962,7 +1063,7 @@ type ListCheckItemsRequest struct {
 
 func (x *ListCheckItemsRequest) Reset() {
 	*x = ListCheckItemsRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +1075,7 @@ func (x *ListCheckItemsRequest) String() string {
 func (*ListCheckItemsRequest) ProtoMessage() {}
 
 func (x *ListCheckItemsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[11]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +1088,7 @@ func (x *ListCheckItemsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckItemsRequest.ProtoReflect.Descriptor instead.
 func (*ListCheckItemsRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{11}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListCheckItemsRequest) GetAgencyId() string {
@@ -1013,7 +1114,7 @@ type ListCheckItemsResponse struct {
 
 func (x *ListCheckItemsResponse) Reset() {
 	*x = ListCheckItemsResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1126,7 @@ func (x *ListCheckItemsResponse) String() string {
 func (*ListCheckItemsResponse) ProtoMessage() {}
 
 func (x *ListCheckItemsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[12]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1139,7 @@ func (x *ListCheckItemsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCheckItemsResponse.ProtoReflect.Descriptor instead.
 func (*ListCheckItemsResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{12}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListCheckItemsResponse) GetCheckItems() []*CheckItem {
@@ -1058,7 +1159,7 @@ type ListOfficersRequest struct {
 
 func (x *ListOfficersRequest) Reset() {
 	*x = ListOfficersRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1070,7 +1171,7 @@ func (x *ListOfficersRequest) String() string {
 func (*ListOfficersRequest) ProtoMessage() {}
 
 func (x *ListOfficersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[13]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1083,7 +1184,7 @@ func (x *ListOfficersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfficersRequest.ProtoReflect.Descriptor instead.
 func (*ListOfficersRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{13}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListOfficersRequest) GetAgencyId() string {
@@ -1102,7 +1203,7 @@ type ListOfficersResponse struct {
 
 func (x *ListOfficersResponse) Reset() {
 	*x = ListOfficersResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1114,7 +1215,7 @@ func (x *ListOfficersResponse) String() string {
 func (*ListOfficersResponse) ProtoMessage() {}
 
 func (x *ListOfficersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[14]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1127,7 +1228,7 @@ func (x *ListOfficersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfficersResponse.ProtoReflect.Descriptor instead.
 func (*ListOfficersResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{14}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListOfficersResponse) GetOfficers() []*Officer {
@@ -1146,7 +1247,7 @@ type GetEnterpriseRequest struct {
 
 func (x *GetEnterpriseRequest) Reset() {
 	*x = GetEnterpriseRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1158,7 +1259,7 @@ func (x *GetEnterpriseRequest) String() string {
 func (*GetEnterpriseRequest) ProtoMessage() {}
 
 func (x *GetEnterpriseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[15]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1171,7 +1272,7 @@ func (x *GetEnterpriseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEnterpriseRequest.ProtoReflect.Descriptor instead.
 func (*GetEnterpriseRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{15}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetEnterpriseRequest) GetUscc() string {
@@ -1190,7 +1291,7 @@ type GetEnterpriseResponse struct {
 
 func (x *GetEnterpriseResponse) Reset() {
 	*x = GetEnterpriseResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[16]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1202,7 +1303,7 @@ func (x *GetEnterpriseResponse) String() string {
 func (*GetEnterpriseResponse) ProtoMessage() {}
 
 func (x *GetEnterpriseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[16]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1215,7 +1316,7 @@ func (x *GetEnterpriseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEnterpriseResponse.ProtoReflect.Descriptor instead.
 func (*GetEnterpriseResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{16}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetEnterpriseResponse) GetEnterprise() *Enterprise {
@@ -1236,7 +1337,7 @@ type SetCertificateStatusRequest struct {
 
 func (x *SetCertificateStatusRequest) Reset() {
 	*x = SetCertificateStatusRequest{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[17]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +1349,7 @@ func (x *SetCertificateStatusRequest) String() string {
 func (*SetCertificateStatusRequest) ProtoMessage() {}
 
 func (x *SetCertificateStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[17]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +1362,7 @@ func (x *SetCertificateStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCertificateStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetCertificateStatusRequest) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{17}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SetCertificateStatusRequest) GetOfficerId() string {
@@ -1294,7 +1395,7 @@ type SetCertificateStatusResponse struct {
 
 func (x *SetCertificateStatusResponse) Reset() {
 	*x = SetCertificateStatusResponse{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[18]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1306,7 +1407,7 @@ func (x *SetCertificateStatusResponse) String() string {
 func (*SetCertificateStatusResponse) ProtoMessage() {}
 
 func (x *SetCertificateStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[18]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1319,7 +1420,7 @@ func (x *SetCertificateStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCertificateStatusResponse.ProtoReflect.Descriptor instead.
 func (*SetCertificateStatusResponse) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{18}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SetCertificateStatusResponse) GetOfficer() *Officer {
@@ -1355,7 +1456,7 @@ type CheckItemView struct {
 
 func (x *CheckItemView) Reset() {
 	*x = CheckItemView{}
-	mi := &file_ruqi_v1_directory_proto_msgTypes[19]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1468,7 @@ func (x *CheckItemView) String() string {
 func (*CheckItemView) ProtoMessage() {}
 
 func (x *CheckItemView) ProtoReflect() protoreflect.Message {
-	mi := &file_ruqi_v1_directory_proto_msgTypes[19]
+	mi := &file_ruqi_v1_directory_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1481,7 @@ func (x *CheckItemView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckItemView.ProtoReflect.Descriptor instead.
 func (*CheckItemView) Descriptor() ([]byte, []int) {
-	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{19}
+	return file_ruqi_v1_directory_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CheckItemView) GetCheckItemId() string {
@@ -1500,13 +1601,21 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x1cImportDirectoryStreamRequest\x12&\n" +
 	"\x04part\x18\x01 \x01(\v2\x12.ruqi.v1.DirectoryR\x04part\"]\n" +
 	"\x1dImportDirectoryStreamResponse\x12<\n" +
-	"\bimported\x18\x01 \x01(\v2 .ruqi.v1.ImportDirectoryResponseR\bimported\"\x94\x01\n" +
+	"\bimported\x18\x01 \x01(\v2 .ruqi.v1.ImportDirectoryResponseR\bimported\"\xf1\x02\n" +
 	"\x17ImportDirectoryResponse\x12\x1a\n" +
 	"\bagencies\x18\x01 \x01(\x05R\bagencies\x12\x1a\n" +
 	"\bofficers\x18\x02 \x01(\x05R\bofficers\x12 \n" +
 	"\venterprises\x18\x03 \x01(\x05R\venterprises\x12\x1f\n" +
 	"\vcheck_items\x18\x04 \x01(\x05R\n" +
-	"checkItems\"]\n" +
+	"checkItems\x12+\n" +
+	"\x11enterprises_added\x18\x05 \x01(\x05R\x10enterprisesAdded\x12/\n" +
+	"\x13enterprises_changed\x18\x06 \x01(\x05R\x12enterprisesChanged\x121\n" +
+	"\x14enterprises_repeated\x18\a \x01(\x05R\x13enterprisesRepeated\x12J\n" +
+	"\x14repeated_enterprises\x18\b \x03(\v2\x17.ruqi.v1.RepeatedRecordR\x13repeatedEnterprises\"[\n" +
+	"\x0eRepeatedRecord\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12#\n" +
+	"\rearlier_index\x18\x02 \x01(\x05R\fearlierIndex\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\"]\n" +
 	"\x15ListCheckItemsRequest\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12'\n" +
 	"\x0finclude_retired\x18\x02 \x01(\bR\x0eincludeRetired\"M\n" +
@@ -1579,7 +1688,7 @@ func file_ruqi_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ruqi_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_ruqi_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_ruqi_v1_directory_proto_goTypes = []any{
 	(AgencyLevel)(0),                      // 0: ruqi.v1.AgencyLevel
 	(CertificateStatus)(0),                // 1: ruqi.v1.CertificateStatus
@@ -1595,23 +1704,24 @@ var file_ruqi_v1_directory_proto_goTypes = []any{
 	(*ImportDirectoryStreamRequest)(nil),  // 11: ruqi.v1.ImportDirectoryStreamRequest
 	(*ImportDirectoryStreamResponse)(nil), // 12: ruqi.v1.ImportDirectoryStreamResponse
 	(*ImportDirectoryResponse)(nil),       // 13: ruqi.v1.ImportDirectoryResponse
-	(*ListCheckItemsRequest)(nil),         // 14: ruqi.v1.ListCheckItemsRequest
-	(*ListCheckItemsResponse)(nil),        // 15: ruqi.v1.ListCheckItemsResponse
-	(*ListOfficersRequest)(nil),           // 16: ruqi.v1.ListOfficersRequest
-	(*ListOfficersResponse)(nil),          // 17: ruqi.v1.ListOfficersResponse
-	(*GetEnterpriseRequest)(nil),          // 18: ruqi.v1.GetEnterpriseRequest
-	(*GetEnterpriseResponse)(nil),         // 19: ruqi.v1.GetEnterpriseResponse
-	(*SetCertificateStatusRequest)(nil),   // 20: ruqi.v1.SetCertificateStatusRequest
-	(*SetCertificateStatusResponse)(nil),  // 21: ruqi.v1.SetCertificateStatusResponse
-	(*CheckItemView)(nil),                 // 22: ruqi.v1.CheckItemView
-	(*timestamppb.Timestamp)(nil),         // 23: google.protobuf.Timestamp
+	(*RepeatedRecord)(nil),                // 14: ruqi.v1.RepeatedRecord
+	(*ListCheckItemsRequest)(nil),         // 15: ruqi.v1.ListCheckItemsRequest
+	(*ListCheckItemsResponse)(nil),        // 16: ruqi.v1.ListCheckItemsResponse
+	(*ListOfficersRequest)(nil),           // 17: ruqi.v1.ListOfficersRequest
+	(*ListOfficersResponse)(nil),          // 18: ruqi.v1.ListOfficersResponse
+	(*GetEnterpriseRequest)(nil),          // 19: ruqi.v1.GetEnterpriseRequest
+	(*GetEnterpriseResponse)(nil),         // 20: ruqi.v1.GetEnterpriseResponse
+	(*SetCertificateStatusRequest)(nil),   // 21: ruqi.v1.SetCertificateStatusRequest
+	(*SetCertificateStatusResponse)(nil),  // 22: ruqi.v1.SetCertificateStatusResponse
+	(*CheckItemView)(nil),                 // 23: ruqi.v1.CheckItemView
+	(*timestamppb.Timestamp)(nil),         // 24: google.protobuf.Timestamp
 }
 var file_ruqi_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.Agency.level:type_name -> ruqi.v1.AgencyLevel
 	1,  // 1: ruqi.v1.Officer.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	23, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	24, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
 	1,  // 3: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	23, // 4: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	24, // 4: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
 	2,  // 5: ruqi.v1.Enterprise.credit_grade:type_name -> ruqi.v1.CreditGrade
 	7,  // 6: ruqi.v1.CheckItem.legal_basis:type_name -> ruqi.v1.LegalBasis
 	3,  // 7: ruqi.v1.Directory.agencies:type_name -> ruqi.v1.Agency
@@ -1621,29 +1731,30 @@ var file_ruqi_v1_directory_proto_depIdxs = []int32{
 	9,  // 11: ruqi.v1.ImportDirectoryRequest.directory:type_name -> ruqi.v1.Directory
 	9,  // 12: ruqi.v1.ImportDirectoryStreamRequest.part:type_name -> ruqi.v1.Directory
 	13, // 13: ruqi.v1.ImportDirectoryStreamResponse.imported:type_name -> ruqi.v1.ImportDirectoryResponse
-	8,  // 14: ruqi.v1.ListCheckItemsResponse.check_items:type_name -> ruqi.v1.CheckItem
-	4,  // 15: ruqi.v1.ListOfficersResponse.officers:type_name -> ruqi.v1.Officer
-	6,  // 16: ruqi.v1.GetEnterpriseResponse.enterprise:type_name -> ruqi.v1.Enterprise
-	1,  // 17: ruqi.v1.SetCertificateStatusRequest.status:type_name -> ruqi.v1.CertificateStatus
-	4,  // 18: ruqi.v1.SetCertificateStatusResponse.officer:type_name -> ruqi.v1.Officer
-	7,  // 19: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
-	10, // 20: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
-	11, // 21: ruqi.v1.DirectoryService.ImportDirectoryStream:input_type -> ruqi.v1.ImportDirectoryStreamRequest
-	14, // 22: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
-	16, // 23: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
-	18, // 24: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
-	20, // 25: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
-	13, // 26: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
-	12, // 27: ruqi.v1.DirectoryService.ImportDirectoryStream:output_type -> ruqi.v1.ImportDirectoryStreamResponse
-	15, // 28: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
-	17, // 29: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
-	19, // 30: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
-	21, // 31: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
-	26, // [26:32] is the sub-list for method output_type
-	20, // [20:26] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	14, // 14: ruqi.v1.ImportDirectoryResponse.repeated_enterprises:type_name -> ruqi.v1.RepeatedRecord
+	8,  // 15: ruqi.v1.ListCheckItemsResponse.check_items:type_name -> ruqi.v1.CheckItem
+	4,  // 16: ruqi.v1.ListOfficersResponse.officers:type_name -> ruqi.v1.Officer
+	6,  // 17: ruqi.v1.GetEnterpriseResponse.enterprise:type_name -> ruqi.v1.Enterprise
+	1,  // 18: ruqi.v1.SetCertificateStatusRequest.status:type_name -> ruqi.v1.CertificateStatus
+	4,  // 19: ruqi.v1.SetCertificateStatusResponse.officer:type_name -> ruqi.v1.Officer
+	7,  // 20: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
+	10, // 21: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
+	11, // 22: ruqi.v1.DirectoryService.ImportDirectoryStream:input_type -> ruqi.v1.ImportDirectoryStreamRequest
+	15, // 23: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
+	17, // 24: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
+	19, // 25: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
+	21, // 26: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
+	13, // 27: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
+	12, // 28: ruqi.v1.DirectoryService.ImportDirectoryStream:output_type -> ruqi.v1.ImportDirectoryStreamResponse
+	16, // 29: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
+	18, // 30: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
+	20, // 31: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
+	22, // 32: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
+	27, // [27:33] is the sub-list for method output_type
+	21, // [21:27] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_directory_proto_init() }
@@ -1657,7 +1768,7 @@ func file_ruqi_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_directory_proto_rawDesc), len(file_ruqi_v1_directory_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
