@@ -91,8 +91,10 @@ NDJSON 中被服务器拒绝的记录指出其行号；导入中途停止时说�
 					return err
 				}
 				for _, r := range resp.GetImported().GetRepeatedEnterprises() {
-					fmt.Fprintf(a.stderr, "名录中第 %d 条企业记录：统一社会信用代码 %s 与第 %d 条相同，以第 %d 条为准\n",
-						r.GetIndex()+1, domain.Clip(r.GetId(), domain.MaxEchoRunes), r.GetEarlierIndex()+1, r.GetIndex()+1)
+					if i, j := int(r.GetIndex()), int(r.GetEarlierIndex()); i >= 0 && i < len(dir.GetEnterprises()) && j >= 0 && j < i {
+						fmt.Fprintf(safeWriter{a.stderr}, "名录中第 %d 条企业记录：统一社会信用代码 %s 与第 %d 条相同，以第 %d 条为准\n",
+							i+1, dir.GetEnterprises()[i].GetUscc(), j+1, i+1)
+					}
 				}
 				a.printer().Imported(dir, resp.GetImported())
 				return nil

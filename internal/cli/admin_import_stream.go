@@ -70,6 +70,11 @@ type importProgress struct {
 	EnterprisesAdded    int32 `json:"enterprises_added,omitempty"`
 	EnterprisesChanged  int32 `json:"enterprises_changed,omitempty"`
 	EnterprisesRepeated int32 `json:"enterprises_repeated,omitempty"`
+	// EnterprisesCompared counts the enterprises of batches the server
+	// counted those of (an older server does not, nor did an older command
+	// line keep them): the three say what the import changed only if it is
+	// all of them.
+	EnterprisesCompared int32 `json:"enterprises_compared,omitempty"`
 }
 
 // importTarget names the store behind the server (importProgress.Target).
@@ -179,7 +184,10 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 			st.EnterprisesAdded += resp.GetEnterprisesAdded()
 			st.EnterprisesChanged += resp.GetEnterprisesChanged()
 			st.EnterprisesRepeated += resp.GetEnterprisesRepeated()
-			b.sayRepeated(a.stderr, path, resp)
+			if resp.GetEnterprisesCompared() {
+				st.EnterprisesCompared += resp.GetEnterprises()
+			}
+			b.sayRepeated(safeWriter{a.stderr}, path, resp)
 			if prog != nil {
 				prog.Add(int(b.offset/1024 - st.Offset/1024))
 			}
@@ -252,20 +260,22 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	}
 	a.printer().Imported(&ruqiv1.Directory{}, &ruqiv1.ImportDirectoryResponse{
 		Agencies: st.Done[0], Officers: st.Done[1], Enterprises: st.Done[2], CheckItems: st.Done[3],
-		EnterprisesAdded: st.EnterprisesAdded, EnterprisesChanged: st.EnterprisesChanged, EnterprisesRepeated: st.EnterprisesRepeated})
+		EnterprisesAdded: st.EnterprisesAdded, EnterprisesChanged: st.EnterprisesChanged, EnterprisesRepeated: st.EnterprisesRepeated,
+		EnterprisesCompared: st.EnterprisesCompared == st.Done[2]})
 	return nil
 }
 
-// sayRepeated names, by their lines, the enterprises of the batch whose
-// USCC came earlier in it (the server kept the later record). A USCC
-// repeated in two batches is not found: the later record is kept all the
-// same, and counted as a change.
+// sayRepeated names, by their lines and USCC (the file's, not the
+// server's words), the enterprises of the batch whose USCC came earlier in
+// it (the server kept the later record). A USCC repeated in two batches is
+// not found: each batch is counted against what the store holds when it
+// arrives, and the later record is kept all the same.
 func (b *importBatch) sayRepeated(w io.Writer, path string, resp *ruqiv1.ImportDirectoryResponse) {
-	lines := b.lines[domain.RecordEnterprise]
+	lines, ents := b.lines[domain.RecordEnterprise], b.batch.GetEnterprises()
 	named := 0
 	for _, r := range resp.GetRepeatedEnterprises() {
-		if i, j := int(r.GetIndex()), int(r.GetEarlierIndex()); i >= 0 && i < len(lines) && j >= 0 && j < len(lines) {
-			fmt.Fprintf(w, "名录文件 %s 第 %d 行：统一社会信用代码 %s 与第 %d 行相同，以第 %d 行为准\n", path, lines[i], domain.Clip(r.GetId(), domain.MaxEchoRunes), lines[j], lines[i])
+		if i, j := int(r.GetIndex()), int(r.GetEarlierIndex()); i >= 0 && i < len(lines) && i < len(ents) && j >= 0 && j < len(lines) {
+			fmt.Fprintf(w, "名录文件 %s 第 %d 行：统一社会信用代码 %s 与第 %d 行相同，以第 %d 行为准\n", path, lines[i], ents[i].GetUscc(), lines[j], lines[i])
 			named++
 		}
 	}

@@ -760,7 +760,7 @@ func (p *tablePrinter) Imported(d *ruqiv1.Directory, r *ruqiv1.ImportDirectoryRe
 		p.println("已导入名录。")
 	}
 	enterprises := strconv.Itoa(int(r.GetEnterprises()))
-	if n := r.GetEnterprises(); n > 0 {
+	if n := r.GetEnterprises(); n > 0 && r.GetEnterprisesCompared() {
 		// What the import changed, beside what it was sent: a province's
 		// monthly update is mostly enterprises held as they were.
 		enterprises += fmt.Sprintf("（新增 %d，变更 %d，未变 %d", r.GetEnterprisesAdded(), r.GetEnterprisesChanged(),

@@ -271,3 +271,29 @@ func TestInspection_CancelledMemberIsNotToldToCome(t *testing.T) {
 		}
 	}
 }
+
+// What an import changed is said only when the server counted it: an older
+// server, or a resumed import whose progress an older command line kept,
+// leaves the counts at zero, which read "新增 0，变更 0，未变 N" for a
+// directory entirely new (a review, 2026-12-07).
+func TestTablePrinter_Imported_ChangesOnlyWhenCounted(t *testing.T) {
+	for _, c := range []struct {
+		r    *ruqiv1.ImportDirectoryResponse
+		want string
+	}{
+		{&ruqiv1.ImportDirectoryResponse{Enterprises: 500}, "500\n"},
+		{&ruqiv1.ImportDirectoryResponse{Enterprises: 500, EnterprisesAdded: 2, EnterprisesChanged: 3, EnterprisesRepeated: 1, EnterprisesCompared: true}, "500（新增 2，变更 3，未变 494，同批重复 1）\n"},
+	} {
+		var out bytes.Buffer
+		(&tablePrinter{out: &out}).Imported(&ruqiv1.Directory{}, c.r)
+		line := ""
+		for _, l := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(l, "企业") {
+				line = l + "\n"
+			}
+		}
+		if !strings.HasSuffix(line, " "+c.want) {
+			t.Errorf("%v: the enterprises' line %q, want it to end %q", c.r, line, c.want)
+		}
+	}
+}

@@ -298,11 +298,16 @@ func TestAdminImport_SaysWhatChanged(t *testing.T) {
 		t.Fatalf("first import: %v, want all %d enterprises added", &resp, n)
 	}
 
-	// The next month's file: one enterprise renamed, another twice (the
-	// second time renamed), and the rest as they were.
+	// The next month's file: one enterprise renamed; another twice, the
+	// second time renamed (a change: the later record is kept); a third
+	// twice, the first time renamed and the second as held (no change);
+	// and the rest as they were.
 	renamed, twice := dir.GetEnterprises()[3], proto.CloneOf(dir.GetEnterprises()[5])
 	renamed.Name += "（更名）"
 	twice.Name += "（第二条）"
+	back := proto.CloneOf(dir.GetEnterprises()[8])
+	dir.Enterprises[8].Name += "（笔误）"
+	dir.Enterprises = slices.Insert(dir.Enterprises, 9, back)
 	dir.Enterprises = slices.Insert(dir.Enterprises, 6, twice)
 	var out bytes.Buffer
 	if err := sample.WriteNDJSON(&out, dir); err != nil {
@@ -321,15 +326,17 @@ func TestAdminImport_SaysWhatChanged(t *testing.T) {
 	if r.exit != 0 {
 		t.Fatalf("second import: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
-	want := fmt.Sprintf("新增 0，变更 1，未变 %d，同批重复 1", n-1)
+	want := fmt.Sprintf("新增 0，变更 2，未变 %d，同批重复 2", n-2)
 	if !strings.Contains(r.stdout, want) {
 		t.Errorf("second import says:\n%s\nwant %q", r.stdout, want)
 	}
 	if len(lines) != 2 || !strings.Contains(r.stderr, fmt.Sprintf("第 %d 行：统一社会信用代码 %s 与第 %d 行相同，以第 %d 行为准", lines[1], twice.GetUscc(), lines[0], lines[1])) {
 		t.Errorf("the repeated USCC (lines %v) is not named:\n%s", lines, r.stderr)
 	}
-	got, err := ruqiv1.NewDirectoryServiceClient(s.conn(s.admin)).GetEnterprise(context.Background(), &ruqiv1.GetEnterpriseRequest{Uscc: twice.GetUscc()})
-	if err != nil || got.GetEnterprise().GetName() != twice.GetName() {
-		t.Errorf("the enterprise given twice holds %q, %v; want the later record's %q", got.GetEnterprise().GetName(), err, twice.GetName())
+	for _, later := range []*ruqiv1.Enterprise{twice, back} {
+		got, err := ruqiv1.NewDirectoryServiceClient(s.conn(s.admin)).GetEnterprise(context.Background(), &ruqiv1.GetEnterpriseRequest{Uscc: later.GetUscc()})
+		if err != nil || got.GetEnterprise().GetName() != later.GetName() {
+			t.Errorf("the enterprise given twice holds %q, %v; want the later record's %q", got.GetEnterprise().GetName(), err, later.GetName())
+		}
 	}
 }

@@ -93,6 +93,9 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 		}
 		moved := map[string]string{} // USCC → its new region
 		at := map[string]int{}       // USCC → its first place in the request
+		// held is each USCC's record before the import (nil if new),
+		// kept its record after: the last of the request.
+		held, kept := map[string]*ruqiv1.Enterprise{}, map[string]*ruqiv1.Enterprise{}
 		for i, e := range dir.GetEnterprises() {
 			// A USCC twice in one file: the later record is kept, as
 			// before, and the answer says so, where it counted as two
@@ -115,13 +118,13 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			switch {
-			case repeated: // counted as such
-			case err != nil:
-				resp.EnterprisesAdded++
-			case !proto.Equal(old, e):
-				resp.EnterprisesChanged++
+			if !repeated {
+				held[e.GetUscc()] = nil
+				if err == nil {
+					held[e.GetUscc()] = old
+				}
 			}
+			kept[e.GetUscc()] = e
 			if err == nil && old.GetRegionCode() != e.GetRegionCode() {
 				if err := inspection.EnterpriseMoving(tx, e.GetUscc(), old.GetRegionCode()); err != nil {
 					return err
@@ -132,6 +135,17 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 				return err
 			}
 		}
+		// What the import changed: the record kept against the one held
+		// before, whatever came between.
+		for uscc, before := range held {
+			switch {
+			case before == nil:
+				resp.EnterprisesAdded++
+			case !proto.Equal(before, kept[uscc]):
+				resp.EnterprisesChanged++
+			}
+		}
+		resp.EnterprisesCompared = true
 		if err := inspection.LeadsFollowEnterprises(tx, moved); err != nil {
 			return err
 		}

@@ -892,9 +892,10 @@ type ImportDirectoryResponse struct {
 	Enterprises int32 `protobuf:"varint,3,opt,name=enterprises,proto3" json:"enterprises,omitempty"`
 	CheckItems  int32 `protobuf:"varint,4,opt,name=check_items,json=checkItems,proto3" json:"check_items,omitempty"`
 	// Of enterprises: those new to the directory, those it held with other
-	// content (name, region, grade…), and those whose USCC came earlier in
-	// the same request, the later record being the one kept; the others were
-	// held as sent (a province's monthly update is mostly those).
+	// content (name, region, grade…) than the record kept, each USCC counted
+	// once, and the records whose USCC came earlier in the same request, the
+	// later record being the one kept; the others were held as sent (a
+	// province's monthly update is mostly those).
 	EnterprisesAdded    int32 `protobuf:"varint,5,opt,name=enterprises_added,json=enterprisesAdded,proto3" json:"enterprises_added,omitempty"`
 	EnterprisesChanged  int32 `protobuf:"varint,6,opt,name=enterprises_changed,json=enterprisesChanged,proto3" json:"enterprises_changed,omitempty"`
 	EnterprisesRepeated int32 `protobuf:"varint,7,opt,name=enterprises_repeated,json=enterprisesRepeated,proto3" json:"enterprises_repeated,omitempty"`
@@ -902,6 +903,9 @@ type ImportDirectoryResponse struct {
 	// of each in the request's list of enterprises (from 0) and of the
 	// earlier record of its USCC, by which ruqi admin import names the lines.
 	RepeatedEnterprises []*RepeatedRecord `protobuf:"bytes,8,rep,name=repeated_enterprises,json=repeatedEnterprises,proto3" json:"repeated_enterprises,omitempty"`
+	// enterprises_compared is set by a server that counts the three above
+	// (since 2026-12-07): without it they say nothing.
+	EnterprisesCompared bool `protobuf:"varint,9,opt,name=enterprises_compared,json=enterprisesCompared,proto3" json:"enterprises_compared,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
 }
@@ -990,6 +994,13 @@ func (x *ImportDirectoryResponse) GetRepeatedEnterprises() []*RepeatedRecord {
 		return x.RepeatedEnterprises
 	}
 	return nil
+}
+
+func (x *ImportDirectoryResponse) GetEnterprisesCompared() bool {
+	if x != nil {
+		return x.EnterprisesCompared
+	}
+	return false
 }
 
 type RepeatedRecord struct {
@@ -1601,7 +1612,7 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x1cImportDirectoryStreamRequest\x12&\n" +
 	"\x04part\x18\x01 \x01(\v2\x12.ruqi.v1.DirectoryR\x04part\"]\n" +
 	"\x1dImportDirectoryStreamResponse\x12<\n" +
-	"\bimported\x18\x01 \x01(\v2 .ruqi.v1.ImportDirectoryResponseR\bimported\"\xf1\x02\n" +
+	"\bimported\x18\x01 \x01(\v2 .ruqi.v1.ImportDirectoryResponseR\bimported\"\xa4\x03\n" +
 	"\x17ImportDirectoryResponse\x12\x1a\n" +
 	"\bagencies\x18\x01 \x01(\x05R\bagencies\x12\x1a\n" +
 	"\bofficers\x18\x02 \x01(\x05R\bofficers\x12 \n" +
@@ -1611,7 +1622,8 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x11enterprises_added\x18\x05 \x01(\x05R\x10enterprisesAdded\x12/\n" +
 	"\x13enterprises_changed\x18\x06 \x01(\x05R\x12enterprisesChanged\x121\n" +
 	"\x14enterprises_repeated\x18\a \x01(\x05R\x13enterprisesRepeated\x12J\n" +
-	"\x14repeated_enterprises\x18\b \x03(\v2\x17.ruqi.v1.RepeatedRecordR\x13repeatedEnterprises\"[\n" +
+	"\x14repeated_enterprises\x18\b \x03(\v2\x17.ruqi.v1.RepeatedRecordR\x13repeatedEnterprises\x121\n" +
+	"\x14enterprises_compared\x18\t \x01(\bR\x13enterprisesCompared\"[\n" +
 	"\x0eRepeatedRecord\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12#\n" +
 	"\rearlier_index\x18\x02 \x01(\x05R\fearlierIndex\x12\x0e\n" +
