@@ -618,9 +618,7 @@ func newCoordinator(cfg Config, redis *redisconn.Target, held **local.Coordinato
 		if err := c.Ping(ctx); redis.Refusal(err) != nil {
 			_ = c.Close()
 			return nil, redis.Refusal(err)
-		} else if err != nil {
-			slog.Warn("Redis coordinator not reachable: registration will answer UNAVAILABLE until it is", "addr", redis.String(), "err", err)
-		} else {
+		} else if err == nil {
 			slog.Info("Redis coordinator", "addr", redis.String(), "password", redis.HasPassword(), "tls", redis.TLS())
 		}
 		*rc = c
