@@ -162,8 +162,7 @@ func evaluatorsByMonth(r store.Reader, agency, before string, months []report.Mo
 	}
 	for _, ms := range months {
 		if ms.Sums[report.EvalCount] != noted[ms.Month] {
-			all, err := readEvaluators(r, agency)
-			return all[agency], err
+			return readEvaluators(r, agency)
 		}
 	}
 	out := map[string]map[string]bool{}
@@ -230,47 +229,34 @@ func addEvaluator(m map[string]map[string]bool, month, uscc string) {
 	}
 }
 
-// addEvaluators adds the evaluators of list to into (agency, month,
-// enterprise; at most MinEvaluations a month), reading their inspections
-// from r. An evaluation of a visit that is not an inspection is in no sum
-// (Evaluate), so its enterprise is none of a batch's: it made a third
-// "enterprise" beside two whose three answers were then released. (Those
-// evaluated before 2026-12-07 are in the sums and left out here all the
-// same: a batch waits longer, it never shows fewer enterprises' answers.)
-func addEvaluators(r store.Reader, list []*ruqiv1.Evaluation, into map[string]map[string]map[string]bool) error {
-	ids := make([]string, len(list))
-	for i, ev := range list {
-		ids[i] = ev.GetInspectionId()
-	}
-	visits, err := r.InspectionsOf(ids)
-	if err != nil {
-		return err
-	}
-	for _, ev := range list {
-		if ins := visits[ev.GetInspectionId()]; ins != nil && !domain.IsInspection(ins.GetVisitKind()) {
-			continue
-		}
-		months := into[ev.GetAgencyId()]
-		if months == nil {
-			months = map[string]map[string]bool{}
-			into[ev.GetAgencyId()] = months
-		}
-		addEvaluator(months, report.Month(ev.GetAt().AsTime()), ev.GetEnterpriseUscc())
-	}
-	return nil
-}
-
-// readEvaluators reads the evaluators of agency's evaluations ("" for
-// every agency's), by agency and month (addEvaluators).
-func readEvaluators(r store.Reader, agency string) (map[string]map[string]map[string]bool, error) {
-	out := map[string]map[string]map[string]bool{}
-	err := store.Each(500, func(p store.Page) ([]*ruqiv1.Evaluation, error) {
+// readEvaluators reads the evaluators of agency's evaluations by month
+// (addEvaluator), with their inspections: an evaluation of a visit that is
+// not an inspection is in no sum (Evaluate), so its enterprise is none of a
+// batch's: it made a third "enterprise" beside two whose three answers were
+// then released. (Those evaluated before 2026-12-07 are in the sums and
+// left out here all the same: a batch waits longer, it never shows fewer
+// enterprises' answers.)
+func readEvaluators(r store.Reader, agency string) (map[string]map[string]bool, error) {
+	out := map[string]map[string]bool{}
+	var visits map[string]*ruqiv1.Inspection // the page's
+	read := func(p store.Page) ([]*ruqiv1.Evaluation, error) {
 		list, err := r.Evaluations(agency, p)
 		if err != nil {
 			return nil, err
 		}
-		return list, addEvaluators(r, list, out)
-	}, (*ruqiv1.Evaluation).GetInspectionId, func(*ruqiv1.Evaluation) error { return nil })
+		ids := make([]string, len(list))
+		for i, ev := range list {
+			ids[i] = ev.GetInspectionId()
+		}
+		visits, err = r.InspectionsOf(ids)
+		return list, err
+	}
+	err := store.Each(500, read, (*ruqiv1.Evaluation).GetInspectionId, func(ev *ruqiv1.Evaluation) error {
+		if ins := visits[ev.GetInspectionId()]; ins == nil || domain.IsInspection(ins.GetVisitKind()) {
+			addEvaluator(out, report.Month(ev.GetAt().AsTime()), ev.GetEnterpriseUscc())
+		}
+		return nil
+	})
 	return out, err
 }
 
@@ -278,25 +264,34 @@ func readEvaluators(r store.Reader, agency string) (map[string]map[string]map[st
 // nil), whose evaluations agency's sums count and its evaluator counters do
 // not all account for (EvaluatedPrefix).
 func EvaluatorsOutOfStep(r store.Reader, agency string, months []string) ([]string, error) {
+	out, _, err := outOfStep(r, agency, months)
+	return out, err
+}
+
+// outOfStep is EvaluatorsOutOfStep with the evaluations the sums count, by
+// month.
+func outOfStep(r store.Reader, agency string, months []string) (out []string, counted map[string]int64, err error) {
 	sums, err := report.EvaluationMonths(r, agency, "", "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	counted := map[string]int64{}
+	counted = map[string]int64{}
 	for _, ms := range sums {
 		counted[ms.Month] = ms.Sums[report.EvalCount]
 	}
 	noted, err := evaluationsNoted(r, agency)
+	if err != nil {
+		return nil, nil, err
+	}
 	if months == nil {
 		months = slices.Sorted(maps.Keys(counted))
 	}
-	var out []string
 	for _, m := range months {
 		if counted[m] != noted[m] {
 			out = append(out, m)
 		}
 	}
-	return out, err
+	return out, counted, nil
 }
 
 // evaluationsNoted reads agency's counts of the evaluations its evaluator
@@ -323,24 +318,16 @@ func evaluationsNoted(r store.Reader, agency string) (map[string]int64, error) {
 // and written by another, the count took it in without its enterprise (a
 // review, 2026-12-07). On PostgreSQL SERIALIZABLE retries one of the two.
 func KeepEvaluators(tx store.Tx, agency string, months []string) (bool, error) {
-	out, err := EvaluatorsOutOfStep(tx, agency, months)
+	out, counted, err := outOfStep(tx, agency, months)
 	if err != nil || len(out) == 0 {
 		return false, err
 	}
-	all, err := readEvaluators(tx, agency)
+	evaluators, err := readEvaluators(tx, agency)
 	if err != nil {
 		return false, err
-	}
-	sums, err := report.EvaluationMonths(tx, agency, "", "")
-	if err != nil {
-		return false, err
-	}
-	counted := map[string]int64{}
-	for _, ms := range sums {
-		counted[ms.Month] = ms.Sums[report.EvalCount]
 	}
 	for _, m := range out {
-		for _, uscc := range slices.Sorted(maps.Keys(all[agency][m])) {
+		for _, uscc := range slices.Sorted(maps.Keys(evaluators[m])) {
 			if err := noteEvaluator(tx, agency, m, uscc); err != nil {
 				return false, err
 			}

@@ -92,22 +92,26 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 			}
 		}
 		moved := map[string]string{} // USCC → its new region
-		at := map[string]int{}       // USCC → its first place in the request
-		// held is each USCC's record before the import (nil if new),
-		// kept its record after: the last of the request.
-		held, kept := map[string]*ruqiv1.Enterprise{}, map[string]*ruqiv1.Enterprise{}
+		// Each USCC's first place in the request, its record before the
+		// import (nil if new) and the record kept: the last.
+		type seen struct {
+			first        int
+			before, kept *ruqiv1.Enterprise
+		}
+		each := map[string]*seen{}
 		for i, e := range dir.GetEnterprises() {
 			// A USCC twice in one file: the later record is kept, as
 			// before, and the answer says so, where it counted as two
 			// enterprises imported (an operator's trial, 2026-12-07).
-			first, repeated := at[e.GetUscc()]
+			sn, repeated := each[e.GetUscc()]
 			if repeated {
 				resp.EnterprisesRepeated++
 				if len(resp.RepeatedEnterprises) < maxRepeatedNamed {
-					resp.RepeatedEnterprises = append(resp.RepeatedEnterprises, &ruqiv1.RepeatedRecord{Index: int32(i), EarlierIndex: int32(first), Id: e.GetUscc()})
+					resp.RepeatedEnterprises = append(resp.RepeatedEnterprises, &ruqiv1.RepeatedRecord{Index: int32(i), EarlierIndex: int32(sn.first), Id: e.GetUscc()})
 				}
 			} else {
-				at[e.GetUscc()] = i
+				sn = &seen{first: i}
+				each[e.GetUscc()] = sn
 			}
 			// An enterprise that moves region leaves its plans' counts
 			// where they were counted (inspection.PlanRegion). Within a
@@ -118,13 +122,10 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			if !repeated {
-				held[e.GetUscc()] = nil
-				if err == nil {
-					held[e.GetUscc()] = old
-				}
+			if !repeated && err == nil {
+				sn.before = old
 			}
-			kept[e.GetUscc()] = e
+			sn.kept = e
 			if err == nil && old.GetRegionCode() != e.GetRegionCode() {
 				if err := inspection.EnterpriseMoving(tx, e.GetUscc(), old.GetRegionCode()); err != nil {
 					return err
@@ -137,11 +138,11 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 		}
 		// What the import changed: the record kept against the one held
 		// before, whatever came between.
-		for uscc, before := range held {
+		for _, sn := range each {
 			switch {
-			case before == nil:
+			case sn.before == nil:
 				resp.EnterprisesAdded++
-			case !proto.Equal(before, kept[uscc]):
+			case !proto.Equal(sn.before, sn.kept):
 				resp.EnterprisesChanged++
 			}
 		}
