@@ -12,8 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -75,6 +77,13 @@ type importProgress struct {
 	// line keep them): the three say what the import changed only if it is
 	// all of them.
 	EnterprisesCompared int32 `json:"enterprises_compared,omitempty"`
+	// Sent is the first and last line of the batch sent and not answered
+	// (Ctrl-C, a timeout, the connection or the command line gone): the
+	// server may have imported it. Zero when none. It was "尚未导入任何记
+	// 录" while the batch was in the store, and a resumed import counted
+	// its enterprises as held as they were (an operator's trial,
+	// 2026-12-07).
+	Sent [2]int `json:"sent"`
 }
 
 // importTarget names the store behind the server (importProgress.Target).
@@ -121,6 +130,7 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 		return err
 	}
 	statePath := path + ".progress"
+	var resent [2]int // the lines of a batch an earlier run sent and was not answered
 	st := importProgress{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Target: target}
 	if !restart {
 		prev, ok := readImportProgress(statePath)
@@ -138,6 +148,9 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 				return fmt.Errorf("读取名录文件失败：%w", err)
 			}
 			fmt.Fprintf(a.stderr, "从第 %d 行继续导入（上次已导入的部分记录在 %s；从头导入请加 --restart）\n", st.Line+1, statePath)
+			if resent = st.Sent; resent != ([2]int{}) {
+				fmt.Fprintf(a.stderr, "上次中断时第 %d–%d 行这一批已发出但未收到应答，服务器可能已经导入：本次重新发送（按编号更新，不会重复）\n", resent[0], resent[1])
+			}
 		}
 	}
 	var prog sim.Progress
@@ -167,16 +180,32 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	}()
 	go func() {
 		for b := range batches {
+			// Kept before it goes, so that a command line killed while
+			// it waits leaves the batch said as sent.
+			st.Sent = [2]int{b.first, b.line}
+			if err := writeImportProgress(statePath, st); err != nil {
+				sent <- err
+				return
+			}
 			resp, err := a.importChunk(ctx, cc, b.batch)
 			if err != nil {
-				if ctx.Err() != nil {
-					err = ctx.Err() // Ctrl-C: said as such
-				} else {
+				if !answerUnknown(ctx, err) {
+					// Refused: nothing of it was written. Should the
+					// progress not say so, a resumed import says the
+					// batch may have been imported, which errs safe; the
+					// refusal is what the operator must read.
+					st.Sent = [2]int{}
+					if werr := writeImportProgress(statePath, st); werr != nil {
+						fmt.Fprintln(safeWriter{a.stderr}, werr)
+					}
 					err = b.refused(path, err)
+				} else if ctx.Err() != nil {
+					err = ctx.Err() // Ctrl-C: said as such
 				}
 				sent <- err
 				return
 			}
+			st.Sent = [2]int{}
 			st.Done[0] += resp.GetAgencies()
 			st.Done[1] += resp.GetOfficers()
 			st.Done[2] += resp.GetEnterprises()
@@ -227,14 +256,12 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 		}
 		line++
 		offset += int64(len(raw))
-		t := raw
-		if offset == int64(len(raw)) {
-			// A byte order mark, as Windows' Notepad and Excel's "UTF-8"
-			// put before the text of a UTF-8 file: the first line was
-			// refused with "invalid character 'ï' looking for beginning
-			// of value" (an operator's trial, 2026-12-07).
-			t = bytes.TrimPrefix(t, utf8BOM)
-		}
+		// A byte order mark, as Windows' Notepad and Excel's "UTF-8" put
+		// before the text of a UTF-8 file: the first line was refused with
+		// "invalid character 'ï' looking for beginning of value" (an
+		// operator's trial, 2026-12-07), and so was the first line of the
+		// second file of two joined with cat (another, the same day).
+		t := bytes.TrimPrefix(raw, utf8BOM)
 		if t := bytes.TrimSpace(t); len(t) > 0 {
 			if err := batch.add(t, line); err != nil {
 				return errors.Join(fmt.Errorf("名录文件 %s 第 %d 行：%w", path, line, err), finish())
@@ -262,7 +289,30 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 		Agencies: st.Done[0], Officers: st.Done[1], Enterprises: st.Done[2], CheckItems: st.Done[3],
 		EnterprisesAdded: st.EnterprisesAdded, EnterprisesChanged: st.EnterprisesChanged, EnterprisesRepeated: st.EnterprisesRepeated,
 		EnterprisesCompared: st.EnterprisesCompared == st.Done[2]})
+	if resent != ([2]int{}) && st.EnterprisesCompared == st.Done[2] {
+		fmt.Fprintf(a.stderr, "注：第 %d–%d 行这一批在上次中断时可能已经导入；若是，其中新增或变更的企业上面计为未变\n", resent[0], resent[1])
+	}
 	return nil
+}
+
+// answerUnknown says whether a batch whose call ended in err may have been
+// imported all the same: the call was cancelled (Ctrl-C), timed out, or its
+// connection went before the answer came. A status the server gave (a
+// refused record, a denied caller, a store it could not write) says it was
+// not.
+func answerUnknown(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return true
+	}
+	switch st.Code() {
+	case codes.Canceled, codes.DeadlineExceeded, codes.Unavailable, codes.Unknown:
+		return true
+	}
+	return false
 }
 
 // sayRepeated names, by their lines and USCC (the file's, not the
@@ -365,6 +415,17 @@ func (b *importBatch) refused(path string, err error) error {
 // importedSoFar says, after an import stopped, how far the store holds
 // the file and how to go on.
 func importedSoFar(path, statePath string, st importProgress) string {
+	if st.Sent != ([2]int{}) {
+		// The batch after the acknowledged lines (st.Sent[0] is st.Line+1).
+		if st.Line == 0 {
+			return fmt.Sprintf("名录文件 %s 第 %d–%d 行这一批已发出但未收到应答，服务器可能已经导入；之后的行尚未导入。进度记在 %s；"+
+				"文件不变时再次运行同一命令即从第 %d 行起重新发送这一批（按编号更新，不会重复）。\n",
+				path, st.Sent[0], st.Sent[1], statePath, st.Line+1)
+		}
+		return fmt.Sprintf("已导入名录文件 %s 的前 %d 行（执法部门 %d、执法人员 %d、企业 %d、检查事项 %d）；第 %d–%d 行这一批已发出但未收到应答，服务器可能已经导入；之后的行尚未导入。进度记在 %s；"+
+			"文件不变时再次运行同一命令即从第 %d 行继续（这一批重新发送，按编号更新，不会重复）。\n",
+			path, st.Line, st.Done[0], st.Done[1], st.Done[2], st.Done[3], st.Sent[0], st.Sent[1], statePath, st.Line+1)
+	}
 	if st.Line == 0 {
 		return fmt.Sprintf("名录文件 %s 尚未导入任何记录。\n", path)
 	}
@@ -419,7 +480,7 @@ func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&l); err != nil {
-		return fmt.Errorf("格式错误（每行应为 {\"agency\"|\"officer\"|\"check_item\"|\"enterprise\": {…}}）：%s", jsonFault(raw, err))
+		return fmt.Errorf("格式错误（每行应为 {\"agency\"|\"officer\"|\"check_item\"|\"enterprise\": {…}}）：%s", lineFault(raw, err))
 	}
 	// Nothing may follow the record on its line: two files joined with
 	// cat, the first without a final newline, put two records on one line,
@@ -438,21 +499,28 @@ func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
 	}
 	switch {
 	case l.Agency != nil:
-		return appendRecord(&d.Agencies, l.Agency, &ruqiv1.Agency{})
+		return appendRecord(&d.Agencies, raw, l.Agency, &ruqiv1.Agency{})
 	case l.Officer != nil:
-		return appendRecord(&d.Officers, l.Officer, &ruqiv1.Officer{})
+		return appendRecord(&d.Officers, raw, l.Officer, &ruqiv1.Officer{})
 	case l.Enterprise != nil:
-		return appendRecord(&d.Enterprises, l.Enterprise, &ruqiv1.Enterprise{})
+		return appendRecord(&d.Enterprises, raw, l.Enterprise, &ruqiv1.Enterprise{})
 	default:
-		return appendRecord(&d.CheckItems, l.CheckItem, &ruqiv1.CheckItem{})
+		return appendRecord(&d.CheckItems, raw, l.CheckItem, &ruqiv1.CheckItem{})
 	}
 }
 
-// appendRecord reads raw into m and only then appends it: a line that fails
-// adds nothing to the batch.
-func appendRecord[T proto.Message](list *[]T, raw json.RawMessage, m T) error {
-	if err := protojson.Unmarshal(raw, m); err != nil {
-		return fmt.Errorf("格式错误：%s", jsonFault(raw, err))
+// appendRecord reads rec, the record within the line, into m and only then
+// appends it: a line that fails adds nothing to the batch. A place in the
+// record is said as the line's column: it was "第 1 行：格式错误：第 1 行第
+// 63 列" for the value at column 78 of line 1, the record's own line and
+// column (an operator's trial, 2026-12-07).
+func appendRecord[T proto.Message](list *[]T, line []byte, rec json.RawMessage, m T) error {
+	if err := protojson.Unmarshal(rec, m); err != nil {
+		before := 0 // the line's columns before the record
+		if i := bytes.Index(line, rec); i >= 0 {
+			before = utf8.RuneCount(line[:i])
+		}
+		return fmt.Errorf("格式错误：%s", jsonFaultAt(rec, err, func(_, col int) string { return fmt.Sprintf("第 %d 列", before+col) }))
 	}
 	*list = append(*list, m)
 	return nil

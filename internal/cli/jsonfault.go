@@ -2,8 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -20,9 +24,15 @@ const maxJSONFault = 200
 // where (notUTF8At); protojson would quote the bytes themselves, which no
 // terminal shows (found by FuzzParseKeys, 2026-12-06).
 func jsonFault(text []byte, err error) string {
+	return jsonFaultAt(text, err, func(line, col int) string { return fmt.Sprintf("第 %d 行第 %d 列", line, col) })
+}
+
+// jsonFaultAt is jsonFault with the place said by at (line and column of
+// text, both from 1): a record of an NDJSON line is text within the line,
+// and its place is said as the line's column.
+func jsonFaultAt(text []byte, err error, at func(line, col int) string) string {
 	if off := firstNotUTF8(text); off >= 0 {
-		line, col := textPosition(text, off)
-		return fmt.Sprintf("第 %d 行第 %d 列%s", line, col, notUTF8At(text, off))
+		return at(textPosition(text, off)) + notUTF8At(text, off)
 	}
 	msg := err.Error()
 	// protojson writes "proto:" and then a space or, at random, a no-break
@@ -31,7 +41,7 @@ func jsonFault(text []byte, err error) string {
 	for _, p := range []string{"proto: ", "proto:\u00a0"} {
 		msg = strings.TrimPrefix(msg, p)
 	}
-	return domain.Clip(strings.ToValidUTF8(inChinese(msg), "\uFFFD"), maxJSONFault)
+	return domain.Clip(strings.ToValidUTF8(inChinese(msg, at), "\uFFFD"), maxJSONFault)
 }
 
 // protojsonFaults are protojson's refusals an operator meets in a file of
@@ -54,11 +64,14 @@ var protojsonFaults = []struct {
 
 var protojsonAt = regexp.MustCompile(`^(?:syntax error )?\(line (\d+):(\d+)\): (.*)$`)
 
-// inChinese says a protojson refusal in Chinese where it knows the words.
-func inChinese(msg string) string {
+// inChinese says a protojson refusal in Chinese where it knows the words,
+// its place said by at.
+func inChinese(msg string, at func(line, col int) string) string {
 	where, what := "", msg
 	if m := protojsonAt.FindStringSubmatch(msg); m != nil {
-		where, what = fmt.Sprintf("第 %s 行第 %s 列：", m[1], m[2]), m[3]
+		line, _ := strconv.Atoi(m[1])
+		col, _ := strconv.Atoi(m[2])
+		where, what = at(line, col)+"：", m[3]
 	}
 	what = strings.TrimSpace(what)
 	for _, f := range protojsonFaults {
@@ -101,4 +114,63 @@ func notUTF8At(text []byte, off int) string {
 		hex = append(hex, fmt.Sprintf("0x%02X", text[i]))
 	}
 	return "有不是 UTF-8 编码的字节（" + strings.Join(hex, " ") + "）"
+}
+
+// encodingJSONFaults are encoding/json's syntax errors, as it words them,
+// in Chinese: an NDJSON line is read by it before protojson reads the
+// record in it, and a trailing comma was refused with "invalid character
+// '}' looking for beginning of object key string" (an operator's trial,
+// 2026-12-07).
+var encodingJSONFaults = []struct {
+	re   *regexp.Regexp
+	says string
+}{
+	{regexp.MustCompile(`^invalid character (.+) looking for beginning of object key string$`), "此处不应出现 $1（字段名应加英文双引号；最后一个字段后不能有逗号）"},
+	{regexp.MustCompile(`^invalid character (.+) after object key:value pair$`), "此处不应出现 $1（两个字段之间应有英文逗号？）"},
+	{regexp.MustCompile(`^invalid character (.+) after object key$`), "此处不应出现 $1（字段名后应为英文冒号）"},
+	{regexp.MustCompile(`^invalid character (.+) after array element$`), "此处不应出现 $1（两个值之间应有英文逗号？）"},
+	{regexp.MustCompile(`^invalid character (.+) looking for beginning of value$`), "此处不应出现 $1（值应为带英文双引号的文本、数字、true、false、null、[…] 或 {…}；最后一个值后不能有逗号）"},
+	{regexp.MustCompile(`^invalid character (.+) in string literal$`), "文本中不能直接出现 $1（制表符等控制字符应写作 \\t 等转义）"},
+	{regexp.MustCompile(`^invalid character (.+) in string escape code$`), "文本中的转义 \\ 后不能是 $1"},
+	{regexp.MustCompile(`^invalid character (.+)$`), "此处不应出现 $1（JSON 格式有误）"},
+	{regexp.MustCompile(`^unexpected end of JSON input$`), "记录在行尾中途结束（JSON 不完整：缺少引号或括号？）"},
+}
+
+// jsonValueKinds are encoding/json's names of a JSON value's kind.
+var jsonValueKinds = map[string]string{"array": "数组 […]", "string": "文本", "number": "数字", "bool": "true 或 false"}
+
+var encodingJSONUnknownField = regexp.MustCompile(`^json: unknown field "(.*)"$`)
+
+// lineFault says, in Chinese and by the line's column, why encoding/json
+// refused a line of an NDJSON directory as a record's wrapper
+// ({"enterprise": {…}}): its syntax, or what the line holds instead of
+// one object naming its kind. Anything else is kept in its words.
+func lineFault(line []byte, err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		off := min(max(int(syn.Offset)-1, 0), len(line))
+		_, col := textPosition(line, off)
+		what := syn.Error()
+		for _, f := range encodingJSONFaults {
+			if f.re.MatchString(what) {
+				what = f.re.ReplaceAllString(what, f.says)
+				break
+			}
+		}
+		return domain.Clip(fmt.Sprintf("第 %d 列：%s", col, what), maxJSONFault)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "记录在行尾中途结束（JSON 不完整：缺少引号或括号？）"
+	case errors.As(err, &typ) && typ.Field == "":
+		kind, ok := jsonValueKinds[typ.Value]
+		if !ok {
+			kind = typ.Value
+		}
+		return "每行应为一个 JSON 对象 {…}，而不是" + kind
+	}
+	if m := encodingJSONUnknownField.FindStringSubmatch(err.Error()); m != nil {
+		return domain.Clip("没有名为 "+m[1]+" 的记录种类", maxJSONFault)
+	}
+	return domain.Clip(strings.ToValidUTF8(err.Error(), "\uFFFD"), maxJSONFault)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +21,23 @@ import (
 	"github.com/ruqi/ruqi/internal/sample"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
+
+// rewriteInPlace gives the file at path new text of the same size and its
+// old modification time, as a line repaired in place: the file the
+// progress kept for it belongs to.
+func rewriteInPlace(t *testing.T, path, text string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func sampleNDJSON(t *testing.T) (*ruqiv1.Directory, []byte) {
 	t.Helper()
@@ -113,17 +131,8 @@ func TestAdminImport_NDJSONResumesAfterFailure(t *testing.T) {
 	// Repair the line in place (same size, same time), so the file is the
 	// one the progress belongs to. Each chunk imported appends one event:
 	// resuming sends only the chunks from the saved position on.
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	lines[bad] = good
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
-		t.Fatal(err)
-	}
+	rewriteInPlace(t, path, strings.Join(lines, ""))
 	events := s.eventCount()
 	r = s.cli(s.admin, "-o", "json", "admin", "import", path, "--chunk", "100")
 	if r.exit != 0 || !strings.Contains(r.stderr, "从第 "+strconv.Itoa(st.Line+1)+" 行继续") {
@@ -338,5 +347,109 @@ func TestAdminImport_SaysWhatChanged(t *testing.T) {
 		if err != nil || got.GetEnterprise().GetName() != later.GetName() {
 			t.Errorf("the enterprise given twice holds %q, %v; want the later record's %q", got.GetEnterprise().GetName(), err, later.GetName())
 		}
+	}
+}
+
+// A batch the command line sent and was not answered for (Ctrl-C, a
+// timeout, the command line killed) may be in the store. It was said as
+// "尚未导入任何记录", and a resumed import counted its enterprises as held
+// as they were, without a word (an operator's trial, 2026-12-07). Here the
+// store did import it: the first run stopped at a refused batch (kept as
+// not sent), then the progress is made to say the next batch was sent and
+// that batch is imported behind the command line's back, as a server that
+// answered too late would have. The resumed run says so when it starts and
+// beside its counts.
+func TestAdminImport_UnansweredBatchSaidOnResuming(t *testing.T) {
+	s := startServer(t)
+	dir, nd := sampleNDJSON(t)
+	lines := strings.SplitAfter(string(nd), "\n")
+	lines = lines[:len(lines)-1]
+	const chunk = 100
+	bad := len(lines) - 150 // in the second batch from the end
+	good := lines[bad]
+	lines[bad] = strings.Replace(good, `"uscc"`, `"usxx"`, 1)
+	path := filepath.Join(t.TempDir(), "directory.ndjson")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.cli(s.admin, "admin", "import", path, "--chunk", strconv.Itoa(chunk)); r.exit == 0 {
+		t.Fatalf("import with a bad line %d: exit 0", bad+1)
+	}
+	progress := func() map[string]any {
+		t.Helper()
+		b, err := os.ReadFile(path + ".progress")
+		var p map[string]any
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber() // the file's time in nanoseconds, past a float's digits
+		if err != nil || dec.Decode(&p) != nil {
+			t.Fatalf("progress: %s %v", b, err)
+		}
+		return p
+	}
+	p := progress()
+	if sent := fmt.Sprint(p["sent"]); sent != "[0 0]" {
+		t.Fatalf("a refused batch is kept as sent: %s, want [0 0]", sent)
+	}
+	line, err := strconv.Atoi(p["line"].(json.Number).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines[bad] = good
+	rewriteInPlace(t, path, strings.Join(lines, ""))
+	// The next batch, sent and imported, its answer lost.
+	last := line + chunk
+	p["sent"] = []int{line + 1, last}
+	b, _ := json.Marshal(p)
+	if err := os.WriteFile(path+".progress", b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unanswered := filepath.Join(t.TempDir(), "unanswered.ndjson")
+	if err := os.WriteFile(unanswered, []byte(strings.Join(lines[line:last], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.mustCLI(s.admin, "admin", "import", unanswered)
+
+	r := s.cli(s.admin, "admin", "import", path, "--chunk", strconv.Itoa(chunk))
+	if r.exit != 0 {
+		t.Fatalf("resumed import: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("上次中断时第 %d–%d 行这一批已发出但未收到应答，服务器可能已经导入", line+1, last),
+		fmt.Sprintf("注：第 %d–%d 行这一批在上次中断时可能已经导入；若是，其中新增或变更的企业上面计为未变", line+1, last),
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("resumed import says:\n%s\nwant %q", r.stderr, want)
+		}
+	}
+	if n := len(dir.GetEnterprises()); !regexp.MustCompile(`企业\s+` + strconv.Itoa(n) + `（`).MatchString(r.stdout) {
+		t.Errorf("resumed import says:\n%s\nwant all %d enterprises counted", r.stdout, n)
+	}
+}
+
+// A batch that timed out is said as maybe imported, and kept so in the
+// progress, where it was "尚未导入任何记录" (an operator's trial,
+// 2026-12-07: the store held the batch). A timeout of a nanosecond ends
+// every batch's call before its answer.
+func TestAdminImport_TimedOutBatchSaidAsMaybeImported(t *testing.T) {
+	s := startServer(t)
+	_, nd := sampleNDJSON(t)
+	path := filepath.Join(t.TempDir(), "directory.ndjson")
+	if err := os.WriteFile(path, nd, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := s.cli(s.admin, "admin", "import", path, "--chunk", "100", "--timeout", "1ns")
+	if r.exit == 0 || !strings.Contains(r.stderr, "第 1–100 行这一批已发出但未收到应答，服务器可能已经导入") || strings.Contains(r.stderr, "尚未导入任何记录") {
+		t.Fatalf("timed-out import: exit %d, stderr:\n%s", r.exit, r.stderr)
+	}
+	var p struct {
+		Sent [2]int `json:"sent"`
+	}
+	if b, err := os.ReadFile(path + ".progress"); err != nil || json.Unmarshal(b, &p) != nil || p.Sent != [2]int{1, 100} {
+		t.Fatalf("progress after the timeout: %s %v, want sent [1 100]", b, err)
+	}
+	// Resumed with time enough, the batch is sent again and said so.
+	r = s.cli(s.admin, "admin", "import", path, "--chunk", "100")
+	if r.exit != 0 || !strings.Contains(r.stderr, "上次中断时第 1–100 行这一批已发出但未收到应答") {
+		t.Fatalf("resumed import: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 }
