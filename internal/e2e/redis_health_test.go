@@ -51,6 +51,11 @@ func TestRedis_Down_HealthzAndMetricsSaySo(t *testing.T) {
 	}
 	got, _ := w.scan(w.entA, a.GetCodes()[0].GetToken())
 	wantVerdict(t, "scan with Redis down", got, ruqiv1.Verdict_VERDICT_VALID)
+	// An outage is not bad requests on a dashboard: it was counted as
+	// rejected (an operator's trial, 2026-12-07).
+	if m := w.metrics(t); !strings.Contains(m, `ruqi_registrations_total{outcome="unavailable"} 1`+"\n") || !strings.Contains(m, `ruqi_registrations_total{outcome="rejected"} 0`+"\n") {
+		t.Errorf("/metrics after a registration refused UNAVAILABLE:\n%s", grepMetrics(m, "ruqi_registrations_total"))
+	}
 
 	rs.Restart()
 	w.waitFor(t, "/healthz and /metrics to say Redis is back, with no registration asking", func() bool {
@@ -58,6 +63,26 @@ func TestRedis_Down_HealthzAndMetricsSaySo(t *testing.T) {
 	})
 	if _, err := w.registerAs("AG-02", w.f.entA, w.f.itemsOf["AG-02"][:1], now, now.Add(2*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
 		t.Fatalf("registration after Redis came back: %v", err)
+	}
+	// The log says the outage once and its end once: the store's head,
+	// which could not be told every 5 s, was a warning each time (an
+	// operator's trial, 2026-12-07). Redis was down for at least one
+	// report: the one that found it down, or the one before the ping that
+	// did.
+	log := w.log.String()
+	// The registration refused and the one after each had its rate
+	// checked: the limiter's outage and its end are said once too, where
+	// the end was never said.
+	for line, want := range map[string]int{
+		"tell Redis the store's head":            0,
+		"Redis coordinator not reachable":        1,
+		"Redis coordinator reachable again":      1,
+		"principal rate limiter unavailable":     1,
+		"principal rate limiter reachable again": 1,
+	} {
+		if n := strings.Count(log, line); n != want {
+			t.Errorf("the log says %q %d times, want %d:\n%s", line, n, want, log)
+		}
 	}
 }
 

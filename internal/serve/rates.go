@@ -35,7 +35,11 @@ type principalRates struct {
 	now    func() time.Time
 	// refused and unchecked are counters for /metrics.
 	refused, unchecked atomic.Uint64
-	lastWarn           atomic.Int64 // unix seconds of the last "limiter unavailable" log line
+	// down is whether the limiter's last check failed: the log says so
+	// once at each change, as the coordinator's does, where it said the
+	// failure once a second during an outage and never the recovery (an
+	// operator's trial, 2026-12-07).
+	down atomic.Bool
 	// skipUntil (unix ns): after the limiter failed, calls go unchecked for
 	// a second instead of each waiting for a Redis that hangs.
 	skipUntil atomic.Int64
@@ -106,10 +110,13 @@ func (r *principalRates) check(ctx context.Context, method string) error {
 	if err != nil {
 		r.skipUntil.Store(time.Now().Add(skipAfterFailure).UnixNano())
 		r.unchecked.Add(1)
-		if now := time.Now().Unix(); r.lastWarn.Swap(now) != now {
+		if !r.down.Swap(true) {
 			slog.WarnContext(ctx, "principal rate limiter unavailable: calls are let through unchecked", "err", err)
 		}
 		return nil
+	}
+	if r.down.Swap(false) {
+		slog.InfoContext(ctx, "principal rate limiter reachable again: calls are checked")
 	}
 	if shared, own := ownCredentials[method]; wait > 0 && own && p.TokenID != "" && !(shared && p.Kind == store.TokenDevice) {
 		// The token's own first: a call it refuses spends nothing of the

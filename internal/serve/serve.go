@@ -480,6 +480,9 @@ func followStore(ctx context.Context, rc *reconnectingRedis, st store.Store, las
 		if !errors.Is(last, coord.ErrAnotherStore) {
 			slog.ErrorContext(ctx, "Redis follows another store's event log: registration refuses (REDIS_OF_ANOTHER_STORE) until it is this store's alone", "err", err)
 		}
+	case errors.Is(err, coord.ErrUnavailable):
+		// Said once at each change by the coordinator (reconnectingRedis),
+		// not every 5 s (an operator's trial, 2026-12-07).
 	case err != nil:
 		slog.WarnContext(ctx, "tell Redis the store's head", "err", err)
 	case errors.Is(last, coord.ErrAnotherStore):

@@ -45,7 +45,12 @@ const (
 	outcomeJoined    = "joined"    // merged into a joint inspection (综合查一次)
 	outcomeDuplicate = "duplicate" // AlreadyExists: same agency, overlapping its own plan
 	outcomeCapped    = "capped"    // ResourceExhausted: over a frequency cap (无事不扰)
-	outcomeRejected  = "rejected"  // any other error: invalid, not allowed, unavailable
+	// outcomeUnavailable is Unavailable: the coordinator (Redis) or the
+	// store could not be reached, and the officer is told to retry. It was
+	// counted as rejected, so that an outage showed on a dashboard as a
+	// surge of bad requests (an operator's trial, 2026-12-07).
+	outcomeUnavailable = "unavailable"
+	outcomeRejected    = "rejected" // any other error: invalid, not allowed
 )
 
 // NewMetrics creates the collectors, with Go runtime and process metrics.
@@ -63,7 +68,7 @@ func NewMetrics() *Metrics {
 	}, []string{"service", "method"})
 	m.registrations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ruqi_registrations_total",
-		Help: "Inspection registrations (报备) by outcome: accepted, joined (综合查一次), duplicate, capped (无事不扰), rejected. A retry with the same request_id counts again.",
+		Help: "Inspection registrations (报备) by outcome: accepted, joined (综合查一次), duplicate, capped (无事不扰), unavailable (Redis or the store unreachable: retry), rejected. A retry with the same request_id counts again.",
 	}, []string{"outcome"})
 	m.warnings = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ruqi_frequency_warnings_total",
@@ -89,7 +94,7 @@ func NewMetrics() *Metrics {
 
 	// Every label value exists from the start, so that rate() and alerts
 	// see a zero rather than no series before the first event.
-	for _, o := range []string{outcomeAccepted, outcomeJoined, outcomeDuplicate, outcomeCapped, outcomeRejected} {
+	for _, o := range []string{outcomeAccepted, outcomeJoined, outcomeDuplicate, outcomeCapped, outcomeUnavailable, outcomeRejected} {
 		m.registrations.WithLabelValues(o)
 	}
 	for v := range ruqiv1.Verdict_name {
@@ -302,6 +307,8 @@ func registrationOutcome(resp any, err error) string {
 		return outcomeDuplicate
 	case codes.ResourceExhausted:
 		return outcomeCapped
+	case codes.Unavailable:
+		return outcomeUnavailable
 	}
 	return outcomeRejected
 }
