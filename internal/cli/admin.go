@@ -51,7 +51,8 @@ FILE 以 .ndjson 或 .jsonl 结尾时逐行读取（每行一条记录，如 {"e
 每批导入后进度记在 FILE.progress：中断后再次运行同一命令即从中断处继续，加 --restart 则从头导入。
 
 名录文件须为 UTF-8 编码（可带 BOM）；不是时（如 Excel 以 GBK 导出）指出第一处的行、列和记录，不导入。
-NDJSON 中被服务器拒绝的记录指出其行号；导入中途停止时说明已导入到第几行、如何继续。
+被服务器拒绝的记录，NDJSON 指出其行号，JSON 指出是第几条某类记录；没有任何记录的文件不导入。
+导入中途停止时说明已导入到第几行、如何继续；已发出而未收到应答的一批说明可能已导入，继续时重新发送。
 文件改动后（如改正了一行）再次运行则从头导入，已导入的记录按编号更新，不会重复。`,
 		Example: `  ruqi admin import testdata/sample/directory.json
   ruqi admin import province-directory.ndjson --chunk 5000`,
@@ -88,7 +89,7 @@ NDJSON 中被服务器拒绝的记录指出其行号；导入中途停止时说�
 				}
 				resp, err := stream.CloseAndRecv()
 				if err != nil {
-					return err
+					return refusedInFile(args[0], err)
 				}
 				for _, r := range resp.GetImported().GetRepeatedEnterprises() {
 					if i, j := int(r.GetIndex()), int(r.GetEarlierIndex()); i >= 0 && i < len(dir.GetEnterprises()) && j >= 0 && j < i {
@@ -135,6 +136,9 @@ func readDirectory(path string) (*ruqiv1.Directory, error) {
 	var dir ruqiv1.Directory
 	if err := protojson.Unmarshal(b, &dir); err != nil {
 		return nil, fmt.Errorf("名录文件 %s 格式错误：%s", path, jsonFault(b, err))
+	}
+	if len(dir.GetAgencies())+len(dir.GetOfficers())+len(dir.GetEnterprises())+len(dir.GetCheckItems()) == 0 {
+		return nil, emptyDirectory(path)
 	}
 	return &dir, nil
 }

@@ -174,7 +174,8 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	// gone): st is the sender's until it has stopped, which every return
 	// below waits for.
 	defer func() {
-		if err != nil {
+		var empty emptyDirectory
+		if err != nil && !errors.As(err, &empty) {
 			a.afterError = importedSoFar(path, statePath, st)
 		}
 	}()
@@ -279,6 +280,11 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	if err := finish(); err != nil {
 		return err
 	}
+	if st.Line == 0 {
+		// Nothing read, from the start: an empty file was "已导入名录。"
+		// with every count 0 (an operator's trial, 2026-12-07).
+		return emptyDirectory(path)
+	}
 	if err := os.Remove(statePath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("删除导入进度文件失败：%w", err)
 	}
@@ -332,6 +338,14 @@ func (b *importBatch) sayRepeated(w io.Writer, path string, resp *ruqiv1.ImportD
 	if more := int(resp.GetEnterprisesRepeated()) - named; more > 0 {
 		fmt.Fprintf(w, "名录文件 %s 第 %d–%d 行这一批另有 %d 条企业记录的统一社会信用代码与本批前面的记录相同，以后者为准\n", path, b.first, b.line, more)
 	}
+}
+
+// emptyDirectory refuses a directory file without a record: a wrong
+// export, which was said as imported.
+type emptyDirectory string
+
+func (path emptyDirectory) Error() string {
+	return fmt.Sprintf("名录文件 %s 中没有任何记录：未导入任何内容", string(path))
 }
 
 // utf8BOM is the byte order mark some programs write before UTF-8 text.
@@ -388,17 +402,59 @@ func (b *importBatch) refused(path string, err error) error {
 	if !ok {
 		return fmt.Errorf("名录文件 %s 第 %d–%d 行这一批（%d 条）导入失败：%w", path, b.first, b.line, b.records(), err)
 	}
+	return placeRefusal(st, fmt.Sprintf("名录文件 %s 第 %d–%d 行这一批（%d 条）未导入", path, b.first, b.line, b.records()),
+		func(record string, i int) (string, bool) {
+			if i >= len(b.lines[record]) {
+				return "", false
+			}
+			return fmt.Sprintf("名录文件 %s 第 %d 行", path, b.lines[record][i]), true
+		})
+}
+
+// recordKinds are the directory's kinds of record as a reader names them.
+var recordKinds = map[string]string{
+	domain.RecordAgency: "执法部门", domain.RecordOfficer: "执法人员", domain.RecordEnterprise: "企业", domain.RecordCheckItem: "检查事项",
+}
+
+// refusedInFile says a refusal of a JSON directory file by the place of the
+// record in it: the server's ErrorInfo names the kind and the index from
+// 0, which was printed as "index=300，record=enterprise" (an operator's
+// trial, 2026-12-07).
+func refusedInFile(path string, err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	return placeRefusal(st, "", func(record string, i int) (string, bool) {
+		kind, ok := recordKinds[record]
+		if !ok {
+			return "", false
+		}
+		return fmt.Sprintf("名录文件 %s 中第 %d 条%s记录", path, i+1, kind), true
+	})
+}
+
+// placeRefusal puts before a refusal's message where in the file the
+// record it names is (at, from the ErrorInfo's record and index), or
+// otherwise (where not empty). A status stays a status, its code and
+// reason printed as any call's.
+func placeRefusal(st *status.Status, otherwise string, at func(record string, index int) (string, bool)) error {
 	info := errorInfo(st)
 	if info == nil {
-		return err // gRPC's own (the connection, Ctrl-C): printError says it in Chinese
+		return st.Err() // gRPC's own (the connection, Ctrl-C): printError says it in Chinese
 	}
-	where := fmt.Sprintf("名录文件 %s 第 %d–%d 行这一批（%d 条）未导入", path, b.first, b.line, b.records())
+	where := otherwise
 	md := info.GetMetadata()
-	if i, err := strconv.Atoi(md["index"]); err == nil && i >= 0 && i < len(b.lines[md["record"]]) {
-		where = fmt.Sprintf("名录文件 %s 第 %d 行", path, b.lines[md["record"]][i])
-		info = proto.CloneOf(info)
-		delete(info.Metadata, "record") // said by the line
-		delete(info.Metadata, "index")
+	if i, err := strconv.Atoi(md["index"]); err == nil && i >= 0 {
+		if w, ok := at(md["record"], i); ok {
+			where = w
+			info = proto.CloneOf(info)
+			delete(info.Metadata, "record") // said by the place
+			delete(info.Metadata, "index")
+		}
+	}
+	if where == "" {
+		return st.Err()
 	}
 	p := st.Proto()
 	p.Message = where + "：" + p.GetMessage()

@@ -7,11 +7,16 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // maxJSONFault bounds, in characters, what a refusal of a file's JSON
@@ -76,11 +81,70 @@ func inChinese(msg string, at func(line, col int) string) string {
 	what = strings.TrimSpace(what)
 	for _, f := range protojsonFaults {
 		if f.re.MatchString(what) {
-			return where + f.re.ReplaceAllString(what, f.says)
+			return where + f.re.ReplaceAllString(what, f.says) + enumChoices(what)
 		}
 	}
 	return msg
 }
+
+var protojsonEnumFault = regexp.MustCompile(`^invalid value for enum field (\S+):`)
+
+// enumChoices lists the values an enum field of a directory record takes,
+// for protojson's refusal of another: "creditGrade": "A" was refused
+// without them (an operator's trial, 2026-12-07). Empty for anything else.
+func enumChoices(what string) string {
+	m := protojsonEnumFault.FindStringSubmatch(what)
+	if m == nil {
+		return ""
+	}
+	values, ok := directoryEnums()[m[1]]
+	if !ok {
+		return ""
+	}
+	return "（可用的取值：" + strings.Join(values, "、") + "）"
+}
+
+// directoryEnums maps the name of each enum field of the directory's
+// records, as protojson names it (JSON and proto names), to the values it
+// takes beside the unspecified zero; a name two fields of different enums
+// share is left out.
+var directoryEnums = sync.OnceValue(func() map[string][]string {
+	out := map[string][]string{}
+	clash := map[string]bool{}
+	seen := map[protoreflect.FullName]bool{}
+	var walk func(md protoreflect.MessageDescriptor)
+	walk = func(md protoreflect.MessageDescriptor) {
+		if seen[md.FullName()] {
+			return
+		}
+		seen[md.FullName()] = true
+		for i := 0; i < md.Fields().Len(); i++ {
+			f := md.Fields().Get(i)
+			switch f.Kind() {
+			case protoreflect.MessageKind:
+				walk(f.Message())
+			case protoreflect.EnumKind:
+				var values []string
+				for j := 0; j < f.Enum().Values().Len(); j++ {
+					if v := f.Enum().Values().Get(j); v.Number() != 0 {
+						values = append(values, string(v.Name()))
+					}
+				}
+				for _, name := range []string{f.JSONName(), string(f.Name())} {
+					if prev, ok := out[name]; ok && !slices.Equal(prev, values) {
+						clash[name] = true
+					}
+					out[name] = values
+				}
+			}
+		}
+	}
+	walk((&ruqiv1.Directory{}).ProtoReflect().Descriptor())
+	for name := range clash {
+		delete(out, name)
+	}
+	return out
+})
 
 // firstNotUTF8 is the offset of the first byte of b that is not part of a
 // UTF-8 character, or -1.

@@ -16,6 +16,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ruqi/ruqi/internal/sample"
@@ -451,5 +452,42 @@ func TestAdminImport_TimedOutBatchSaidAsMaybeImported(t *testing.T) {
 	r = s.cli(s.admin, "admin", "import", path, "--chunk", "100")
 	if r.exit != 0 || !strings.Contains(r.stderr, "上次中断时第 1–100 行这一批已发出但未收到应答") {
 		t.Fatalf("resumed import: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
+	}
+}
+
+// A record the server refuses in a JSON directory file is named by its
+// place among the file's records of its kind, from 1: it was
+// "index=300，record=enterprise" (an operator's trial, 2026-12-07). A file
+// without a record is refused, where it was "已导入名录。" with every count
+// 0 (the same trial).
+func TestAdminImport_JSONNamesTheRefusedRecord_EmptyFileRefused(t *testing.T) {
+	s := startServer(t)
+	dir := sampleDirectory(t)
+	const bad = 7
+	dir.Enterprises[bad].RegionCode = ""
+	b, err := protojson.Marshal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "directory.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := s.cli(s.admin, "admin", "import", path)
+	want := fmt.Sprintf("名录文件 %s 中第 %d 条企业记录：企业 %s：行政区划代码", path, bad+1, dir.GetEnterprises()[bad].GetUscc())
+	if r.exit == 0 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "index=") || strings.Contains(r.stderr, "rpc error") {
+		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.exit, r.stderr, want)
+	}
+
+	dirOf := t.TempDir()
+	for name, text := range map[string]string{"empty.ndjson": "", "blank.ndjson": "\n  \n\r\n", "empty.json": "{}"} {
+		path := filepath.Join(dirOf, name)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := s.cli(s.admin, "admin", "import", path)
+		if want := "名录文件 " + path + " 中没有任何记录：未导入任何内容"; r.exit == 0 || !strings.Contains(r.stderr, want) || strings.Contains(r.stdout, "已导入") {
+			t.Errorf("%s: exit %d\n%s%s\nwant %q", name, r.exit, r.stdout, r.stderr, want)
+		}
 	}
 }
