@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -503,7 +504,7 @@ func (p *tablePrinter) inspectionView(v *ruqiv1.InspectionView) {
 		kv("检查类型", typeLabelOf(v.GetVisitKind(), v.GetType())),
 		kv("检查时间", fmtWindow(v.GetWindowStart(), v.GetWindowEnd())),
 		kv("事由", v.GetReason()),
-		kv("状态", inspectionStateLabel(v.GetState())),
+		kv("状态", cmp.Or(domain.RefusedState(v), inspectionStateLabel(v.GetState()))),
 		kv("联合检查", v.GetJointInspectionId()),
 		kv("双随机抽取", v.GetDrawId()),
 	)
@@ -566,6 +567,12 @@ func (p *tablePrinter) checklist(items []*ruqiv1.CheckItemView) {
 func (p *tablePrinter) Scan(r *ruqiv1.ScanCodeResponse) {
 	valid := r.GetVerdict() == ruqiv1.Verdict_VERDICT_VALID
 	result := "核验通过"
+	if v := r.GetInspection(); valid && domain.RefusedState(v) != "" {
+		result = "核验通过（入企码有效），但本企业已拒绝这次检查"
+		if !domain.IsInspection(v.GetVisitKind()) {
+			result = "核验通过（入企码有效），但本企业已拒绝这次入企"
+		}
+	}
 	if !valid {
 		result = "核验未通过：" + verdictLabel(r.GetVerdict())
 	}

@@ -206,6 +206,19 @@ func RefusedState(v *ruqiv1.InspectionView) string {
 	return ""
 }
 
+// RefusedButValidMessage is what a valid scan of a visit the enterprise
+// has refused says instead of "请配合检查": the code is genuine and the visit
+// registered, but the enterprise said no, and a later scan must not tell the
+// front desk otherwise (a trial of the pages, 2026-12-07: the code read
+// green 有效…请配合检查 after the refusal, while the history said 企业已拒绝).
+func RefusedButValidMessage(kind ruqiv1.VisitKind, refusedAt time.Time) string {
+	what := "检查"
+	if !IsInspection(kind) {
+		what = "入企"
+	}
+	return fmt.Sprintf("入企码有效、已报备，但本企业已于 %s 拒绝这次%s，拒绝已作为问题线索报送司法局。如改变决定、同意%s，可确认入企；否则不必配合", FormatTime(refusedAt), what, what)
+}
+
 // EvaluationNote says, in the enterprise's history, where a visit stands
 // for its evaluation (MayEvaluate's rule, in words): evaluated, to
 // evaluate, not yet, or nothing to evaluate (a cancelled visit). A trial as

@@ -118,6 +118,9 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 				resp.Message += "。" + note
 			}
 		}
+		if resp.Verdict == ruqiv1.Verdict_VERDICT_VALID && domain.RefusedState(view) != "" {
+			resp.Message = domain.RefusedButValidMessage(view.GetVisitKind(), view.GetRefusedAt().AsTime())
+		}
 		return nil
 	})
 	if err != nil {

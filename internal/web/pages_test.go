@@ -627,3 +627,25 @@ func TestPages_ClosedCodeShownAgain_RefusedFromThePage(t *testing.T) {
 		t.Errorf("the refusal of the closed code shown again: %d refusal leads of the inspection, want 1", leadsOf())
 	}
 }
+
+// Found by a trial of the pages (2026-12-07), fixed since: after the
+// enterprise refused an inspection, its code scanned again read green
+// "有效：已报备的检查 … 请配合检查", 状态 已报备, while the history said
+// 企业已拒绝: a second person at the front desk was told to let the
+// officers in. The code is still genuine; the page says the refusal.
+func TestPages_RefusedInspection_ScannedAgain_SaysItWasRefused(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	f.refuseOnPage(ec, "检查人员与入企码不符")
+	page := readBody(t, f.do("GET", path(f.code.GetUrl()), nil, ec))
+	for _, want := range []string{"入企码有效，但本企业已拒绝这次检查", "拒绝已作为问题线索报送司法局", "<dt>状态</dt><dd>企业已拒绝</dd>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the code scanned after its refusal does not say %q:\n%s", want, visible(page))
+		}
+	}
+	for _, not := range []string{"请配合检查", "<dt>状态</dt><dd>已报备</dd>", `class="banner ok"`} {
+		if strings.Contains(page, not) {
+			t.Errorf("the code scanned after its refusal says %q:\n%s", not, visible(page))
+		}
+	}
+}

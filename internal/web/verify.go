@@ -281,6 +281,11 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 	}
 	if d.Valid {
 		d.Banner = okBanner(title, resp.GetMessage())
+		if domain.RefusedState(resp.GetInspection()) != "" {
+			// Refused by this enterprise before: the code is genuine, but
+			// not a green "please cooperate" (the message says so).
+			d.Banner = &banner{Class: "wait", Icon: "!", Title: "入企码有效，但本企业已拒绝这次" + visitWord(resp.GetInspection()), Detail: resp.GetMessage()}
+		}
 		at := beijing(resp.GetCheckedInAt())
 		if resp.GetFirstCheckIn() {
 			d.CheckIn = "已核验并记录入企签到：首次扫码，签到时间 " + at + "（北京时间）。"
@@ -325,6 +330,14 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 	render(w, http.StatusOK, "verify", "入企码核验", d)
 }
 
+// visitWord is 检查 for an inspection, 入企 for a visit of another kind.
+func visitWord(v *ruqiv1.InspectionView) string {
+	if domain.IsInspection(v.GetVisitKind()) {
+		return "检查"
+	}
+	return "入企"
+}
+
 // inspectionOf turns the scan's view into the page's words. The service
 // already orders agencies lead first and merges the joint checklist.
 func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
@@ -332,6 +345,9 @@ func inspectionOf(v *ruqiv1.InspectionView) *inspectionData {
 		Window: window(v.GetWindowStart().AsTime(), v.GetWindowEnd().AsTime()),
 		Type:   inspectionTypes[v.GetType()], Reason: v.GetReason(), State: inspectionStates[v.GetState()], Late: v.GetLate(),
 		Kind: domain.VisitKindLabel(v.GetVisitKind())}
+	if refused := domain.RefusedState(v); refused != "" {
+		d.State = refused
+	}
 	if !domain.IsInspection(v.GetVisitKind()) {
 		d.NotInspection, d.Type, d.Warning = true, d.Kind+"（非行政检查）", domain.NotInspectionMessage(v.GetVisitKind())
 	}
