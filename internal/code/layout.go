@@ -270,7 +270,7 @@ func parseFast(msg []byte) (kid string, w wireClaims, payload, sig []byte, ok bo
 func verifyEd25519(kid string, payload, sig []byte, lookup func(kid string) (ed25519.PublicKey, bool)) error {
 	pub, ok := lookup(kid)
 	if !ok {
-		return fmt.Errorf("%w: 密钥编号 %s", ErrUnknownKey, kid)
+		return fmt.Errorf("%w：密钥编号 %s", ErrUnknownKey, kid)
 	}
 	// ed25519.Verify panics on a wrong-length key.
 	if len(pub) != ed25519.PublicKeySize {

@@ -106,21 +106,21 @@ func QRTerminal(text string) string {
 // its work is bounded, since the bytes come from users.
 func DecodeQRPNG(img []byte) (string, error) {
 	if len(img) == 0 {
-		return "", fmt.Errorf("%w: 图片为空", ErrNotQR)
+		return "", fmt.Errorf("%w：图片为空", ErrNotQR)
 	}
 	if len(img) > maxImageBytes {
-		return "", fmt.Errorf("%w: 图片过大（%d 字节）", ErrNotQR, len(img))
+		return "", fmt.Errorf("%w：图片过大（%d 字节）", ErrNotQR, len(img))
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(img))
 	if err != nil {
-		return "", fmt.Errorf("%w: 无法识别图片格式（仅支持 PNG 和 JPEG）", ErrNotQR)
+		return "", fmt.Errorf("%w：无法识别图片格式（仅支持 PNG 和 JPEG）", ErrNotQR)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxImagePixels {
-		return "", fmt.Errorf("%w: 图片尺寸 %d×%d 过大或无效", ErrNotQR, cfg.Width, cfg.Height)
+		return "", fmt.Errorf("%w：图片尺寸 %d×%d 过大或无效", ErrNotQR, cfg.Width, cfg.Height)
 	}
 	m, _, err := image.Decode(bytes.NewReader(img))
 	if err != nil {
-		return "", fmt.Errorf("%w: 图片已损坏", ErrNotQR)
+		return "", fmt.Errorf("%w：图片已损坏", ErrNotQR)
 	}
 	text, err := decodeQR(m)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 
 // The three ways a scanned code can fail. Their texts are shown to
 // enterprises and officers, so they are in Chinese; details are appended by
-// wrapping (fmt.Errorf("%w: ...")), so test with errors.Is.
+// wrapping (fmt.Errorf("%w：...")), so test with errors.Is.
 var (
 	// ErrMalformed means the input is not a code of ours at all: bad base32,
 	// bad CBOR, wrong structure, missing claims, an algorithm other than EdDSA.
@@ -223,7 +223,7 @@ func newMessage(kid string, payload []byte) *cose.Sign1Message {
 }
 
 func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w：%s", ErrMalformed, fmt.Sprintf(format, args...))
 }
 
 // parse does the work of Parse and also returns the payload and the

@@ -100,4 +100,9 @@ func TestDashboard_LeadSteps_NameWhoInChinese(t *testing.T) {
 			t.Errorf("the lead's 处理经过 shows %q: %s", raw, visible(steps))
 		}
 	}
+	// The enterprise that opened it by its name, as the row names it: it
+	// read "已接收 · 企业 9151…" (a trial of the pages, 2026-12-07).
+	if name := leads.GetLeads()[0].GetEnterpriseName(); name == "" || !strings.Contains(steps, "已接收 · "+name) || strings.Contains(steps, "企业 "+f.entUSCC) {
+		t.Errorf("the lead's 处理经过 does not name the enterprise %q by its name: %s", name, visible(steps))
+	}
 }

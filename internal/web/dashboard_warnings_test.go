@@ -35,7 +35,13 @@ func TestDashboard_ListsTheLatestWarnings_NamingTheEnterprise(t *testing.T) {
 		t.Fatalf("no warning list on the dashboard: %s", visible(page))
 	}
 	list, _, _ = strings.Cut(list, "</table>")
-	for _, want := range []string{f.entUSCC, "同一部门重复报备", "报备被拒绝"} {
+	ent, err := ruqiv1.NewDirectoryServiceClient(f.api).GetEnterprise(as(context.Background(), f.sup), &ruqiv1.GetEnterpriseRequest{Uscc: f.entUSCC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By its name too: the USCC alone named it for nobody (a trial of the
+	// pages, 2026-12-07).
+	for _, want := range []string{ent.GetEnterprise().GetName(), f.entUSCC, "同一部门重复报备", "报备被拒绝"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("the warning list does not say %q:\n%s", want, visible(list))
 		}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -38,6 +40,14 @@ func (l *warningLog) ListEvents(_ context.Context, req *ruqiv1.ListEventsRequest
 	return resp, nil
 }
 
+// unnamed answers GetEnterprise as for an enterprise the caller may not
+// read: the warnings list its USCC alone.
+type unnamed struct{ ruqiv1.DirectoryServiceClient }
+
+func (unnamed) GetEnterprise(context.Context, *ruqiv1.GetEnterpriseRequest, ...grpc.CallOption) (*ruqiv1.GetEnterpriseResponse, error) {
+	return nil, status.Error(codes.NotFound, "企业不存在")
+}
+
 // A review: the dashboard read the window's warnings in at most ten calls
 // and listed the newest of those as the latest: with more than 10,000 in
 // the window (a client retrying a refused registration in a loop) it
@@ -45,7 +55,7 @@ func (l *warningLog) ListEvents(_ context.Context, req *ruqiv1.ListEventsRequest
 // nothing of it.
 func TestRecentWarnings_AWindowFullOfWarnings_ListsTheNewest(t *testing.T) {
 	log := &warningLog{n: 15000}
-	s := &server{admin: log}
+	s := &server{admin: log, dir: unnamed{}}
 	got, cut, err := s.recentWarnings(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +69,7 @@ func TestRecentWarnings_AWindowFullOfWarnings_ListsTheNewest(t *testing.T) {
 	}
 	// A log that outgrows the calls is said to be cut.
 	log = &warningLog{n: 1 << 20}
-	s = &server{admin: log}
+	s = &server{admin: log, dir: unnamed{}}
 	if _, cut, err := s.recentWarnings(context.Background()); err != nil || !cut {
 		t.Errorf("a log read only in part: cut %v, %v; want it said", cut, err)
 	}

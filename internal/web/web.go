@@ -101,6 +101,8 @@ type server struct {
 	// admin lists the events behind the dashboard's warnings (ListEvents,
 	// a supervisor's region).
 	admin ruqiv1.AdminServiceClient
+	// dir names the enterprises of the dashboard's warnings.
+	dir ruqiv1.DirectoryServiceClient
 }
 
 // callTimeout bounds each page's API calls: a page that cannot be answered
@@ -210,7 +212,8 @@ func Handler(cfg Config) http.Handler {
 			ent: ruqiv1.NewEnterpriseServiceClient(cfg.API), keys: ruqiv1.NewKeyServiceClient(cfg.API),
 			sup: ruqiv1.NewSupervisionServiceClient(cfg.API), rep: ruqiv1.NewReportServiceClient(cfg.API),
 			sess: ruqiv1.NewSessionServiceClient(cfg.API), door: ruqiv1.NewDoorServiceClient(cfg.API),
-			plan: ruqiv1.NewPlanServiceClient(cfg.API), admin: ruqiv1.NewAdminServiceClient(cfg.API)}
+			plan: ruqiv1.NewPlanServiceClient(cfg.API), admin: ruqiv1.NewAdminServiceClient(cfg.API),
+			dir: ruqiv1.NewDirectoryServiceClient(cfg.API)}
 		if s.now == nil {
 			s.now = time.Now
 		}

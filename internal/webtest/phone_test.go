@@ -190,3 +190,37 @@ func TestPhone_ClosedInspection_ResultFirstNotARedFailure(t *testing.T) {
 		t.Errorf("the result (检查结果) starts %.0f px down a 812-px screen, %.1f screens in", top, top/812)
 	}
 }
+
+// The evaluation form's choices and the sign-out were 25 px high on a
+// phone, a finger's width under the usual 44 (a trial of the pages,
+// 2026-12-07): each is now at least 44.
+func TestPhone_EvaluationForm_TapTargetsAtLeast44px(t *testing.T) {
+	ctxB := startBrowser(t)
+	srv := startServer(t)
+	smp := loadSample(t)
+	srv.importSample(smp)
+	e := smp.ents[0]
+	c := srv.registerN(smp, "AG-01", e, 2, time.Now(), time.Now().Add(4*time.Hour), "日常检查")[0]
+	p := user(t, ctxB)
+	do(t, p, "phone", phone375())
+	signInPhone(t, p, c.GetUrl(), srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, e), "#checkin")
+	srv.closeWithResults(smp, "AG-01", c)
+	do(t, p, "open the code after the visit", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#evaluate")))
+	small, err := chromedp.Run(p, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#evaluate label:has(input), header button.link")]
+		.map(el => [el.textContent.trim(), el.getBoundingClientRect().height])
+		.filter(([, h]) => h < 44)
+		.map(([t, h]) => t + " " + Math.round(h) + " px")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := chromedp.Run(p, chromedp.Evaluate[int](`document.querySelectorAll("#evaluate label:has(input), header button.link").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 9 { // three ticks, five scores, the sign-out
+		t.Fatalf("found %d of the form's choices and the sign-out, want 9", n)
+	}
+	if len(small) > 0 {
+		t.Errorf("tap targets under 44 px on a phone: %v", small)
+	}
+}
