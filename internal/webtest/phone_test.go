@@ -163,17 +163,7 @@ func TestPhone_History_ResultsFromTheHomePage(t *testing.T) {
 // led with a red 「✗ 无效：检查已办结 / 核验未通过」 and the result 1.8
 // screens down, below the officers, the checklist and the window.
 func TestPhone_ClosedInspection_ResultFirstNotARedFailure(t *testing.T) {
-	ctxB := startBrowser(t)
-	srv := startServer(t)
-	smp := loadSample(t)
-	srv.importSample(smp)
-	e := smp.ents[0]
-	c := srv.registerN(smp, "AG-01", e, 2, time.Now(), time.Now().Add(4*time.Hour), "日常检查")[0]
-	p := user(t, ctxB)
-	do(t, p, "phone", phone375())
-	signInPhone(t, p, c.GetUrl(), srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, e), "#checkin")
-	srv.closeWithResults(smp, "AG-01", c)
-	do(t, p, "open the code after the visit", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#evaluate")))
+	p := closedOnPhone(t)
 	screenshot(t, p, "phone-closed")
 	cls, err := chromedp.Run(p, chromedp.Evaluate[string](`document.querySelector("#verdict").className`))
 	if err != nil {
@@ -195,17 +185,7 @@ func TestPhone_ClosedInspection_ResultFirstNotARedFailure(t *testing.T) {
 // phone, a finger's width under the usual 44 (a trial of the pages,
 // 2026-12-07): each is now at least 44.
 func TestPhone_EvaluationForm_TapTargetsAtLeast44px(t *testing.T) {
-	ctxB := startBrowser(t)
-	srv := startServer(t)
-	smp := loadSample(t)
-	srv.importSample(smp)
-	e := smp.ents[0]
-	c := srv.registerN(smp, "AG-01", e, 2, time.Now(), time.Now().Add(4*time.Hour), "日常检查")[0]
-	p := user(t, ctxB)
-	do(t, p, "phone", phone375())
-	signInPhone(t, p, c.GetUrl(), srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, e), "#checkin")
-	srv.closeWithResults(smp, "AG-01", c)
-	do(t, p, "open the code after the visit", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#evaluate")))
+	p := closedOnPhone(t)
 	small, err := chromedp.Run(p, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#evaluate label:has(input), header button.link")]
 		.map(el => [el.textContent.trim(), el.getBoundingClientRect().height])
 		.filter(([, h]) => h < 44)
@@ -223,4 +203,22 @@ func TestPhone_EvaluationForm_TapTargetsAtLeast44px(t *testing.T) {
 	if len(small) > 0 {
 		t.Errorf("tap targets under 44 px on a phone: %v", small)
 	}
+}
+
+// closedOnPhone is an enterprise's phone on the page of its inspection's
+// code after the visit was closed with results, the evaluation offered.
+func closedOnPhone(t *testing.T) context.Context {
+	t.Helper()
+	ctxB := startBrowser(t)
+	srv := startServer(t)
+	smp := loadSample(t)
+	srv.importSample(smp)
+	e := smp.ents[0]
+	c := srv.registerN(smp, "AG-01", e, 2, time.Now(), time.Now().Add(4*time.Hour), "日常检查")[0]
+	p := user(t, ctxB)
+	do(t, p, "phone", phone375())
+	signInPhone(t, p, c.GetUrl(), srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, e), "#checkin")
+	srv.closeWithResults(smp, "AG-01", c)
+	do(t, p, "open the code after the visit", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#evaluate")))
+	return p
 }
