@@ -181,10 +181,15 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	}()
 	go func() {
 		for b := range batches {
+			if err := ctx.Err(); err != nil {
+				sent <- err // Ctrl-C before this batch went: not sent
+				return
+			}
 			// Kept before it goes, so that a command line killed while
 			// it waits leaves the batch said as sent.
 			st.Sent = [2]int{b.first, b.line}
 			if err := writeImportProgress(statePath, st); err != nil {
+				st.Sent = [2]int{} // it did not go
 				sent <- err
 				return
 			}
@@ -263,8 +268,10 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 		// operator's trial, 2026-12-07), and so was the first line of the
 		// second file of two joined with cat (another, the same day).
 		t := bytes.TrimPrefix(raw, utf8BOM)
-		if t := bytes.TrimSpace(t); len(t) > 0 {
-			if err := batch.add(t, line); err != nil {
+		if len(bytes.TrimSpace(t)) > 0 {
+			// Leading spaces kept: the columns a fault is said at are
+			// the line's (a review, 2026-12-07).
+			if err := batch.add(bytes.TrimRight(t, " \t\r\n"), line); err != nil {
 				return errors.Join(fmt.Errorf("名录文件 %s 第 %d 行：%w", path, line, err), finish())
 			}
 		}
@@ -544,6 +551,11 @@ func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("一行有多于一条记录，或记录后还有其他内容：每行只能有一条记录（两个文件拼接时，前一个文件末尾可能缺少换行）")
 	}
+	if k, ok := repeatedKey(raw); ok {
+		// encoding/json keeps the later of two same keys: the first
+		// record would be dropped unseen (a review, 2026-12-07).
+		return fmt.Errorf("%s 在一行中出现两次：每行只能有一条记录", k)
+	}
 	kind := 0
 	for _, v := range []json.RawMessage{l.Agency, l.Officer, l.Enterprise, l.CheckItem} {
 		if v != nil {
@@ -565,6 +577,32 @@ func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
 	}
 }
 
+// repeatedKey is a key the line's object (already decoded, so well formed)
+// holds twice, if any.
+func repeatedKey(line []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if _, err := dec.Token(); err != nil { // {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		k, ok := t.(string)
+		if err != nil || !ok {
+			return "", false
+		}
+		if seen[k] {
+			return k, true
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
+}
+
 // appendRecord reads rec, the record within the line, into m and only then
 // appends it: a line that fails adds nothing to the batch. A place in the
 // record is said as the line's column: it was "第 1 行：格式错误：第 1 行第
@@ -573,7 +611,9 @@ func addDirectoryLine(d *ruqiv1.Directory, raw []byte) error {
 func appendRecord[T proto.Message](list *[]T, line []byte, rec json.RawMessage, m T) error {
 	if err := protojson.Unmarshal(rec, m); err != nil {
 		before := 0 // the line's columns before the record
-		if i := bytes.Index(line, rec); i >= 0 {
+		// The last match: the record is the value after its key, and
+		// the later of two same keys is the one decoded.
+		if i := bytes.LastIndex(line, rec); i >= 0 {
 			before = utf8.RuneCount(line[:i])
 		}
 		return fmt.Errorf("格式错误：%s", jsonFaultAt(rec, err, func(_, col int) string { return fmt.Sprintf("第 %d 列", before+col) }))

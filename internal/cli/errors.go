@@ -171,6 +171,11 @@ func (a *app) transportMessage(st *status.Status) (string, bool) {
 		return fmt.Sprintf("服务器 %s 在 %v 内没有应答", a.server, a.timeout), true
 	case st.Code() == codes.Canceled:
 		return "已取消", true
+	case st.Code() == codes.Unimplemented && (strings.HasPrefix(m, "unknown method ") || strings.HasPrefix(m, "unknown service ")):
+		// gRPC's "unknown method BackupStore for service …": a server
+		// older than the command line (an upgrade trial, 2026-12-07, read
+		// it half in English before a backup it could not take).
+		return fmt.Sprintf("服务器 %s 的版本较旧，没有这项功能；请先升级服务器，或用与服务器同版本的 ruqi", a.server), true
 	}
 	return "", false
 }

@@ -24,6 +24,11 @@ func TestAddDirectoryLine_FaultsSaidInChineseByTheLinesColumn(t *testing.T) {
 		{`{"company": {"uscc": "91510104MA0000001E"}}`, "没有名为 company 的记录种类"},
 		{`["enterprise"]`, "每行应为一个 JSON 对象 {…}，而不是数组 […]"},
 		{`"enterprise"`, "每行应为一个 JSON 对象 {…}，而不是文本"},
+		// Leading spaces count; the record after its key, not a key
+		// that reads the same; the later of two same keys.
+		{`  {"enterprise": {"uscc": "91510104MA0000001E", "foo": "x"}}`, "第 49 列：没有名为 foo 的字段"},
+		{`{"enterprise": "enterprise"}`, "第 16 列："},
+		{`{"enterprise": {"name": "a"}, "enterprise": {"name": "a"}}`, "enterprise 在一行中出现两次"},
 		{`{"enterprise": {"name": "测试企业", "creditGrade": "A"}}`, "第 48 列：字段 creditGrade 的取值 \"A\" 不是可用的选项（可用的取值：CREDIT_GRADE_A、CREDIT_GRADE_B、CREDIT_GRADE_C、CREDIT_GRADE_D）"},
 		{`{"officer": {"id": "O-1", "certificate_status": "LOST"}}`, "第 49 列：字段 certificateStatus 的取值 \"LOST\" 不是可用的选项（可用的取值：CERTIFICATE_STATUS_ACTIVE、CERTIFICATE_STATUS_SUSPENDED、CERTIFICATE_STATUS_REVOKED）"},
 	} {

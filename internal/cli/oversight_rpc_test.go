@@ -409,6 +409,27 @@ func TestRPC_UnimplementedOnOldServer(t *testing.T) {
 	assertContains(t, errOut.String(), "（服务器不支持）", "服务器尚不支持此功能")
 }
 
+// A server older than the call, without the method at all, answers gRPC's
+// "unknown method … for service …": said in Chinese as a server too old,
+// where it was printed half in English (an upgrade trial, 2026-12-07).
+func TestRPC_UnknownMethodOnOlderServer_SaidAsOld(t *testing.T) {
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	// The service, as an older server has it: without this method.
+	srv.RegisterService(&grpc.ServiceDesc{ServiceName: "ruqi.v1.SupervisionService", HandlerType: (*any)(nil)}, struct{}{})
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+	a, _, errOut := testApp(nil)
+	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+	if code := a.run([]string{"--server", "passthrough:///bufnet", "supervisor", "leads"}); code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	assertContains(t, errOut.String(), "的版本较旧，没有这项功能")
+	if first, _, _ := strings.Cut(errOut.String(), "\n"); strings.Contains(first, "unknown method") {
+		t.Errorf("the error line is gRPC's English: %q", first)
+	}
+}
+
 // selfSignedCert makes a CA-flagged certificate for host, and writes it to a
 // PEM file for --tls-ca.
 func selfSignedCert(t *testing.T, host string) (tls.Certificate, string) {

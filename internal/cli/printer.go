@@ -567,10 +567,17 @@ func (p *tablePrinter) checklist(items []*ruqiv1.CheckItemView) {
 func (p *tablePrinter) Scan(r *ruqiv1.ScanCodeResponse) {
 	valid := r.GetVerdict() == ruqiv1.Verdict_VERDICT_VALID
 	result := "核验通过"
-	if v := r.GetInspection(); valid && domain.RefusedState(v) != "" {
+	view := r.GetInspection()
+	if valid && r.GetVisitRefusedAt() != nil {
 		result = "核验通过（入企码有效），但本企业已拒绝这次检查"
-		if !domain.IsInspection(v.GetVisitKind()) {
+		if !domain.IsInspection(view.GetVisitKind()) {
 			result = "核验通过（入企码有效），但本企业已拒绝这次入企"
+		}
+		if view != nil && view.GetRefusedAt() == nil {
+			// Refused by another agency's code of the visit: the
+			// state line says it too.
+			view = proto.CloneOf(view)
+			view.RefusedAt = r.GetVisitRefusedAt()
 		}
 	}
 	if !valid {
@@ -593,9 +600,9 @@ func (p *tablePrinter) Scan(r *ruqiv1.ScanCodeResponse) {
 	if !valid {
 		p.println("企业有权拒绝接受此次检查（ruqi company refuse）。")
 	}
-	if v := r.GetInspection(); v != nil {
+	if view != nil {
 		p.println()
-		p.inspectionView(v)
+		p.inspectionView(view)
 	}
 }
 
@@ -894,11 +901,18 @@ func (p *tablePrinter) LogVerified(r *ruqiv1.VerifyEventLogResponse) {
 // legacyState says how many events are of hash versions 1 and 2, whose own
 // hash leaves out their time and type, and whether they are sealed.
 func legacyState(r *ruqiv1.VerifyEventLogResponse) string {
-	switch n := r.GetLegacyEvents(); {
+	n, late := r.GetLegacyEvents(), r.GetLegacyLate()
+	switch {
 	case n == 0:
 		return "无"
 	case r.GetLegacySealedAt() == 0:
 		return fmt.Sprintf("%d 条（时间和类型不在其哈希之内，尚未封存）", n)
+	case late > 0:
+		// Written after the upgrade by an older replica: the seal, which
+		// covers those before the first new-format event, does not cover
+		// them (an upgrade trial, 2026-12-07: all were said sealed).
+		return fmt.Sprintf("%d 条（时间和类型不在其哈希之内）：%d 条由第 %d 条事件封存；另有 %d 条写于升级之后（第 %d 条起，旧版本的副本所写，违反升级规则），未封存",
+			n, n-late, r.GetLegacySealedAt(), late, r.GetFirstLegacyLate())
 	default:
 		return fmt.Sprintf("%d 条（时间和类型不在其哈希之内，由第 %d 条事件封存）", n, r.GetLegacySealedAt())
 	}

@@ -216,7 +216,7 @@ func RefusedButValidMessage(kind ruqiv1.VisitKind, refusedAt time.Time) string {
 	if !IsInspection(kind) {
 		what = "入企"
 	}
-	return fmt.Sprintf("入企码有效、已报备，但本企业已于 %s 拒绝这次%s，拒绝已作为问题线索报送司法局。如改变决定、同意%s，可确认入企；否则不必配合", FormatTime(refusedAt), what, what)
+	return fmt.Sprintf("入企码有效、已报备，但本企业已于 %s 拒绝这次%s，拒绝已作为问题线索报送司法局。是否接受%s，由企业决定", FormatTime(refusedAt), what, what)
 }
 
 // EvaluationNote says, in the enterprise's history, where a visit stands

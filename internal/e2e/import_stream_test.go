@@ -479,6 +479,15 @@ func TestAdminImport_JSONNamesTheRefusedRecord_EmptyFileRefused(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.exit, r.stderr, want)
 	}
 
+	// A line's fault by the line's column, its leading spaces counted.
+	indented := filepath.Join(t.TempDir(), "indented.ndjson")
+	if err := os.WriteFile(indented, []byte("\n    {\"enterprise\": {\"uscc\": 91510104}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.cli(s.admin, "admin", "import", indented); r.exit == 0 || !strings.Contains(r.stderr, "第 2 行：格式错误：第 29 列：字段 uscc 应为带引号的文本") {
+		t.Errorf("indented line: exit %d, stderr:\n%s", r.exit, r.stderr)
+	}
+
 	dirOf := t.TempDir()
 	for name, text := range map[string]string{"empty.ndjson": "", "blank.ndjson": "\n  \n\r\n", "empty.json": "{}"} {
 		path := filepath.Join(dirOf, name)

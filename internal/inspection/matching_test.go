@@ -30,6 +30,8 @@ func TestCoverages_FiledPlansAndSubmittedCoverage_ProposedOnce(t *testing.T) {
 	from, to := timestamppb.New(now), timestamppb.New(now.AddDate(0, 1, 0))
 	err := st.Update(context.Background(), func(tx store.Tx) error {
 		return errors.Join(
+			tx.PutAgency(&ruqiv1.Agency{Id: "AG-2", Name: "市级部门", RegionCode: "510100"}),
+			tx.PutAgency(&ruqiv1.Agency{Id: "AG-3", Name: "市级部门", RegionCode: "510100"}),
 			tx.PutCheckItem(&ruqiv1.CheckItem{Id: "IT-1", AgencyId: "AG-1", Name: "消防检查"}),
 			tx.PutCheckItem(&ruqiv1.CheckItem{Id: "IT-2", AgencyId: "AG-2", Name: "食品检查"}),
 			tx.PutCheckItem(&ruqiv1.CheckItem{Id: "IT-3", AgencyId: "AG-2", Name: "已取消的检查", Retired: true}),
@@ -106,11 +108,19 @@ func TestCoverages_PopulationPlan_MatchedWhereAnotherPlanLists(t *testing.T) {
 		} {
 			errs = append(errs, tx.PutEnterprise(e))
 		}
-		for i, ag := range []string{"AG-1", "AG-2", "AG-3", "AG-4", "AG-5", "AG-6"} {
+		for i, ag := range []string{"AG-1", "AG-2", "AG-3", "AG-4", "AG-5", "AG-6", "AG-7"} {
+			// The city's agencies, but AG-7 of 锦江区 (510104).
+			errs = append(errs, tx.PutAgency(&ruqiv1.Agency{Id: ag, Name: "部门", RegionCode: map[bool]string{true: "510104", false: "510100"}[ag == "AG-7"]}))
 			errs = append(errs, tx.PutCheckItem(&ruqiv1.CheckItem{Id: fmt.Sprintf("IT-%d", i+1), AgencyId: ag, Name: "检查"}))
 		}
 		errs = append(errs,
 			tx.PutPlan(plan("PLAN-L", "AG-1", routine, &ruqiv1.PlanScope{EnterpriseUsccs: []string{gas2, uscc, gas1}}, "IT-1", from, to)),
+			// Kept by an older version, which did not hold a plan to its
+			// agency's territory: a district's 专项 over the whole city,
+			// and its list of the city's enterprises. Matching takes of
+			// each only the district's (an upgrade trial, 2026-12-07).
+			tx.PutPlan(plan("PLAN-W", "AG-7", special, &ruqiv1.PlanScope{RegionCode: "510100", Industry: "燃气"}, "IT-7", from, to)),
+			tx.PutPlan(plan("PLAN-V", "AG-7", routine, &ruqiv1.PlanScope{EnterpriseUsccs: []string{uscc, gas2}}, "IT-7", from, to)),
 			tx.PutPlan(plan("PLAN-D", "AG-2", routine, &ruqiv1.PlanScope{RegionCode: "510107"}, "IT-2", from, to)),
 			tx.PutPlan(plan("PLAN-G", "AG-3", special, &ruqiv1.PlanScope{RegionCode: "510100", Industry: "燃气"}, "IT-3", from, to)),
 			tx.PutPlan(plan("PLAN-R", "AG-4", random, &ruqiv1.PlanScope{RegionCode: "510100"}, "IT-4", from, to)),
@@ -140,6 +150,8 @@ func TestCoverages_PopulationPlan_MatchedWhereAnotherPlanLists(t *testing.T) {
 		"PLAN-D": {uscc, gas1},
 		"PLAN-G": {gas2, gas1},
 		"PLAN-Y": {gas2},
+		"PLAN-W": {gas2},
+		"PLAN-V": {gas2},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("coverages by plan %v\nwant %v", got, want)
@@ -152,7 +164,8 @@ func TestCoverages_PopulationPlan_MatchedWhereAnotherPlanLists(t *testing.T) {
 		}
 		slices.Sort(agencies[p.USCC])
 	}
-	wantAgencies := map[string][]string{uscc: {"AG-1", "AG-2"}, gas1: {"AG-1", "AG-2", "AG-3"}, gas2: {"AG-1", "AG-3", "AG-6"}}
+	// AG-7 only where it may inspect: not at uscc or gas1 (510107).
+	wantAgencies := map[string][]string{uscc: {"AG-1", "AG-2"}, gas1: {"AG-1", "AG-2", "AG-3"}, gas2: {"AG-1", "AG-3", "AG-6", "AG-7"}}
 	if !reflect.DeepEqual(agencies, wantAgencies) {
 		t.Fatalf("proposals' agencies by enterprise %v\nwant %v", agencies, wantAgencies)
 	}

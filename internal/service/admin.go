@@ -293,7 +293,8 @@ func (a *adminServer) VerifyEventLog(ctx context.Context, _ *ruqiv1.VerifyEventL
 	}
 	resp := &ruqiv1.VerifyEventLogResponse{Events: rep.Events, Intact: rep.Intact, FirstBrokenSeq: rep.FirstBrokenSeq, HeadHash: rep.HeadHash,
 		CheckpointSize: cp.size, CheckpointMatches: cp.size > 0 && cp.problem == "", CheckpointProblem: cp.problem,
-		RecordsChecked: records.Checked, LegacyEvents: rep.Legacy, LegacySealedAt: rep.SealedAt}
+		RecordsChecked: records.Checked, LegacyEvents: rep.Legacy, LegacySealedAt: rep.SealedAt,
+		LegacyLate: rep.LegacyLate, FirstLegacyLate: rep.FirstLegacyLate}
 	for _, d := range records.Differing {
 		resp.RecordsDiffering = append(resp.RecordsDiffering, &ruqiv1.RecordDifference{Seq: d.Seq, Type: d.Type, InspectionId: d.InspectionID})
 	}

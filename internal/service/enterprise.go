@@ -110,6 +110,21 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 			// that nothing may be inspected.
 			resp.Message = domain.NotInspectionMessage(view.GetVisitKind())
 		}
+		if resp.Verdict == ruqiv1.Verdict_VERDICT_VALID {
+			// Refused before, from this code or another agency's of the
+			// same visit: not "请配合检查" (a trial of the pages,
+			// 2026-12-07). A plan alone was read with its view.
+			refused := view.GetRefusedAt()
+			if len(view.GetInspectionIds()) > 1 {
+				if refused, err = visitRefusedAt(r, uscc, view); err != nil {
+					return err
+				}
+			}
+			if refused != nil {
+				resp.VisitRefusedAt = refused
+				resp.Message = domain.RefusedButValidMessage(view.GetVisitKind(), refused.AsTime())
+			}
+		}
 		if resp.Verdict == ruqiv1.Verdict_VERDICT_VALID && len(view.GetInspectionIds()) > 1 {
 			// A joint visit: the window shown is its common time, which
 			// the code's own (its agency's plan) may begin before or end
@@ -117,9 +132,6 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 			if note := domain.OutsideJointTime(view.GetWindowStart().AsTime(), view.GetWindowEnd().AsTime(), now, es.s.cfg.Limits.ClockLeeway); note != "" {
 				resp.Message += "。" + note
 			}
-		}
-		if resp.Verdict == ruqiv1.Verdict_VERDICT_VALID && domain.RefusedState(view) != "" {
-			resp.Message = domain.RefusedButValidMessage(view.GetVisitKind(), view.GetRefusedAt().AsTime())
 		}
 		return nil
 	})

@@ -152,6 +152,13 @@ type ChainReport struct {
 	// Legacy counts the events of hash versions 1 and 2; SealedAt is the
 	// seq of the first event that seals those at the head of the log.
 	Legacy, SealedAt uint64
+	// LegacyLate counts the legacy events written after the log's first
+	// event of version 3, from FirstLegacyLate on: a replica of a version
+	// before 2026-12-06 left writing beside a newer one, against the
+	// upgrade rule. No seal covers them (legacySeal stops at the first v3
+	// event), and they were counted as sealed (an upgrade trial,
+	// 2026-12-07).
+	LegacyLate, FirstLegacyLate uint64
 }
 
 // legacySeal folds the events of hash versions 1 and 2 at the head of the
@@ -229,6 +236,12 @@ func VerifyChain(r Reader) (ChainReport, error) {
 		}
 		if HashVersion(e) < 3 {
 			rep.Legacy++
+			if legacy.done {
+				rep.LegacyLate++
+				if rep.FirstLegacyLate == 0 {
+					rep.FirstLegacyLate = e.GetSeq()
+				}
+			}
 		}
 		if rep.Intact && (sealBroken || e.GetSeq() != rep.Events || !bytes.Equal(e.GetPrevHash(), prev) || !bytes.Equal(EventHash(prev, e), e.GetHash())) {
 			rep.Intact = false

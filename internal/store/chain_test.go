@@ -134,9 +134,18 @@ func TestVerifyChain_LegacySeal(t *testing.T) {
 	if d, err := LegacyDigest(eventsOnly{es: es}); d != detail || err != nil {
 		t.Fatalf("the digest reads on to %q (%v) past the legacy events", d, err)
 	}
-	if rep, err := VerifyChain(eventsOnly{es: es}); err != nil || !rep.Intact || rep.Events != 6 || rep.Legacy != 4 || rep.SealedAt != 6 {
+	// The late one is said as such, not sealed (an upgrade trial,
+	// 2026-12-07: all four were said sealed), and so is one written after
+	// the seal.
+	if rep, err := VerifyChain(eventsOnly{es: es}); err != nil || !rep.Intact || rep.Events != 6 || rep.Legacy != 4 || rep.SealedAt != 6 ||
+		rep.LegacyLate != 1 || rep.FirstLegacyLate != 5 {
 		t.Fatalf("sealed log as written: %+v, %v", rep, err)
 	}
+	add(chainEvent(), true)
+	if rep, err := VerifyChain(eventsOnly{es: es}); err != nil || !rep.Intact || rep.Legacy != 5 || rep.LegacyLate != 2 || rep.FirstLegacyLate != 5 {
+		t.Fatalf("a legacy event after the seal: %+v, %v", rep, err)
+	}
+	es, prev = es[:6], es[5].GetHash()
 	for name, change := range map[string]func(*ruqiv1.Event){
 		"time": func(e *ruqiv1.Event) { e.Time = timestamppb.New(e.GetTime().AsTime().Add(-time.Hour)) },
 		"type": func(e *ruqiv1.Event) { e.Type = ruqiv1.EventType_EVENT_TYPE_REFUSED },

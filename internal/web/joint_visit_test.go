@@ -220,3 +220,48 @@ func TestHistory_JointVisit_EachEntryNamesItsAgencysPart(t *testing.T) {
 		}
 	}
 }
+
+// A joint visit refused from one agency's code: the other agency's code,
+// scanned next at the front desk, read green 请配合检查 while 检查预告
+// marked the whole visit 企业已拒绝 (a review, 2026-12-07). Each code of the
+// visit says the refusal.
+func TestPages_JointVisit_RefusedFromOneCode_TheOtherSaysSo(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	const uscc = "91510104CY4C7RGWMR" // 锦江区, where AG-03 and AG-04 may inspect
+	register := func(officer string, officers, items []string) *ruqiv1.RegisterInspectionResponse {
+		t.Helper()
+		resp, err := ruqiv1.NewInspectionServiceClient(f.api).RegisterInspection(as(ctx, f.issue(ruqiv1.Role_ROLE_OFFICER, officer)), &ruqiv1.RegisterInspectionRequest{
+			EnterpriseUscc: uscc, CheckItemIds: items, OfficerIds: officers,
+			WindowStart: timestamppb.New(now), WindowEnd: timestamppb.New(now.Add(3 * time.Hour)),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE, Reason: "综合查一次",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	safety := register("O-0003", []string{"O-0003", "O-0012"}, []string{"CI-0012"})
+	fire := register("O-0004", []string{"O-0004", "O-0013"}, []string{"CI-0022"})
+	if fire.GetJointInspection() == nil {
+		t.Fatalf("the two plans were not merged: %v", fire)
+	}
+	ec := f.signInEnterprise(f.issue(ruqiv1.Role_ROLE_ENTERPRISE, uscc))
+	p := path(safety.GetCodes()[0].GetUrl())
+	page := readBody(t, f.do("GET", p, nil, ec))
+	_, rest, _ := strings.Cut(page, `name="request_id" value="`)
+	rid, _, _ := strings.Cut(rest, `"`)
+	if r := f.do("POST", p+"/refuse", url.Values{"reason": {"检查事项与告知的不符"}, "csrf": {csrfOf(t, page)}, "request_id": {rid}}, ec); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("refusing AG-03's code: %d %s", r.StatusCode, visible(readBody(t, r)))
+	}
+	other := readBody(t, f.do("GET", path(fire.GetCodes()[0].GetUrl()), nil, ec))
+	for _, want := range []string{"入企码有效，但本企业已拒绝这次检查", "<dt>状态</dt><dd>企业已拒绝</dd>"} {
+		if !strings.Contains(other, want) {
+			t.Errorf("AG-04's code after the visit was refused from AG-03's does not say %q:\n%s", want, visible(other))
+		}
+	}
+	if strings.Contains(other, "请配合检查") {
+		t.Errorf("AG-04's code after the visit was refused says 请配合检查:\n%s", visible(other))
+	}
+}

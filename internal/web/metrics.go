@@ -46,9 +46,11 @@ const (
 	outcomeDuplicate = "duplicate" // AlreadyExists: same agency, overlapping its own plan
 	outcomeCapped    = "capped"    // ResourceExhausted: over a frequency cap (无事不扰)
 	// outcomeUnavailable is Unavailable: the coordinator (Redis) or the
-	// store could not be reached, and the officer is told to retry. It was
-	// counted as rejected, so that an outage showed on a dashboard as a
-	// surge of bad requests (an operator's trial, 2026-12-07).
+	// store could not be reached, or replicas or Redis are not in step
+	// (POLICY_DIFFERS, REDIS_OF_ANOTHER_STORE), which an administrator
+	// mends. It was counted as rejected, so that an outage showed on a
+	// dashboard as a surge of bad requests (an operator's trial,
+	// 2026-12-07).
 	outcomeUnavailable = "unavailable"
 	outcomeRejected    = "rejected" // any other error: invalid, not allowed
 )
@@ -68,7 +70,7 @@ func NewMetrics() *Metrics {
 	}, []string{"service", "method"})
 	m.registrations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ruqi_registrations_total",
-		Help: "Inspection registrations (报备) by outcome: accepted, joined (综合查一次), duplicate, capped (无事不扰), unavailable (Redis or the store unreachable: retry), rejected. A retry with the same request_id counts again.",
+		Help: "Inspection registrations (报备) by outcome: accepted, joined (综合查一次), duplicate, capped (无事不扰), unavailable (UNAVAILABLE: Redis or the store not reached, or replicas or Redis not in step; /healthz and the log say which), rejected. A retry with the same request_id counts again.",
 	}, []string{"outcome"})
 	m.warnings = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ruqi_frequency_warnings_total",

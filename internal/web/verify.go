@@ -281,7 +281,7 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 	}
 	if d.Valid {
 		d.Banner = okBanner(title, resp.GetMessage())
-		if domain.RefusedState(resp.GetInspection()) != "" {
+		if resp.GetVisitRefusedAt() != nil {
 			// Refused by this enterprise before: the code is genuine, but
 			// not a green "please cooperate" (the message says so).
 			d.Banner = &banner{Class: "wait", Icon: "!", Title: "入企码有效，但本企业已拒绝这次" + visitWord(resp.GetInspection()), Detail: resp.GetMessage()}
@@ -314,6 +314,9 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 	}
 	if v := resp.GetInspection(); v != nil {
 		d.Insp = inspectionOf(v)
+		if resp.GetVisitRefusedAt() != nil {
+			d.Insp.State = "企业已拒绝" // another agency's part of the visit, too
+		}
 		for i, o := range v.GetOfficers() {
 			if o.GetOfficerId() == resp.GetOfficerId() {
 				d.Presenter = o.GetName() + "（执法证号 " + o.GetCertificateNumber() + "）"

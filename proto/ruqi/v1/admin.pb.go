@@ -862,8 +862,14 @@ type VerifyEventLogResponse struct {
 	// (EVENT_TYPE_LEGACY_EVENTS_SEALED), 0 while none does.
 	LegacyEvents   uint64 `protobuf:"varint,10,opt,name=legacy_events,json=legacyEvents,proto3" json:"legacy_events,omitempty"`
 	LegacySealedAt uint64 `protobuf:"varint,11,opt,name=legacy_sealed_at,json=legacySealedAt,proto3" json:"legacy_sealed_at,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// legacy_late counts those of legacy_events written after the log's
+	// first event of hash version 3, from first_legacy_late on: by a replica
+	// of a version before 2026-12-06 left running beside a newer one. No
+	// seal covers them.
+	LegacyLate      uint64 `protobuf:"varint,12,opt,name=legacy_late,json=legacyLate,proto3" json:"legacy_late,omitempty"`
+	FirstLegacyLate uint64 `protobuf:"varint,13,opt,name=first_legacy_late,json=firstLegacyLate,proto3" json:"first_legacy_late,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *VerifyEventLogResponse) Reset() {
@@ -969,6 +975,20 @@ func (x *VerifyEventLogResponse) GetLegacyEvents() uint64 {
 func (x *VerifyEventLogResponse) GetLegacySealedAt() uint64 {
 	if x != nil {
 		return x.LegacySealedAt
+	}
+	return 0
+}
+
+func (x *VerifyEventLogResponse) GetLegacyLate() uint64 {
+	if x != nil {
+		return x.LegacyLate
+	}
+	return 0
+}
+
+func (x *VerifyEventLogResponse) GetFirstLegacyLate() uint64 {
+	if x != nil {
+		return x.FirstLegacyLate
 	}
 	return 0
 }
@@ -1737,7 +1757,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x12ListEventsResponse\x12&\n" +
 	"\x06events\x18\x01 \x03(\v2\x0e.ruqi.v1.EventR\x06events\x12$\n" +
 	"\x0enext_after_seq\x18\x02 \x01(\x04R\fnextAfterSeq\"\x17\n" +
-	"\x15VerifyEventLogRequest\"\xd6\x03\n" +
+	"\x15VerifyEventLogRequest\"\xa3\x04\n" +
 	"\x16VerifyEventLogResponse\x12\x16\n" +
 	"\x06events\x18\x01 \x01(\x04R\x06events\x12\x16\n" +
 	"\x06intact\x18\x02 \x01(\bR\x06intact\x12(\n" +
@@ -1750,7 +1770,10 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x11records_differing\x18\t \x03(\v2\x19.ruqi.v1.RecordDifferenceR\x10recordsDiffering\x12#\n" +
 	"\rlegacy_events\x18\n" +
 	" \x01(\x04R\flegacyEvents\x12(\n" +
-	"\x10legacy_sealed_at\x18\v \x01(\x04R\x0elegacySealedAt\"q\n" +
+	"\x10legacy_sealed_at\x18\v \x01(\x04R\x0elegacySealedAt\x12\x1f\n" +
+	"\vlegacy_late\x18\f \x01(\x04R\n" +
+	"legacyLate\x12*\n" +
+	"\x11first_legacy_late\x18\r \x01(\x04R\x0ffirstLegacyLate\"q\n" +
 	"\x10RecordDifference\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12&\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x12.ruqi.v1.EventTypeR\x04type\x12#\n" +

@@ -447,9 +447,13 @@ type ScanCodeResponse struct {
 	// by_device: the scanner is a staff phone enrolled at the front desk
 	// (前台设备), which may scan and refuse at the door but not evaluate: for
 	// a closed inspection its page offers the refusal, not the evaluation.
-	ByDevice      bool `protobuf:"varint,101,opt,name=by_device,json=byDevice,proto3" json:"by_device,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ByDevice bool `protobuf:"varint,101,opt,name=by_device,json=byDevice,proto3" json:"by_device,omitempty"`
+	// visit_refused_at is set on a valid scan of a visit the enterprise has
+	// refused (any agency's part of a joint visit): when it first did. The
+	// code is genuine and the visit registered; message says the refusal.
+	VisitRefusedAt *timestamppb.Timestamp `protobuf:"bytes,102,opt,name=visit_refused_at,json=visitRefusedAt,proto3" json:"visit_refused_at,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ScanCodeResponse) Reset() {
@@ -550,6 +554,13 @@ func (x *ScanCodeResponse) GetByDevice() bool {
 		return x.ByDevice
 	}
 	return false
+}
+
+func (x *ScanCodeResponse) GetVisitRefusedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VisitRefusedAt
+	}
+	return nil
 }
 
 type RefuseInspectionRequest struct {
@@ -1380,7 +1391,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\vregion_code\x18\x02 \x01(\tR\n" +
 	"regionCode\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\"\xb0\x03\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\xf6\x03\n" +
 	"\x10ScanCodeResponse\x12*\n" +
 	"\averdict\x18\x01 \x01(\x0e2\x10.ruqi.v1.VerdictR\averdict\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x127\n" +
@@ -1395,7 +1406,8 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
 	"scanned_by\x18\b \x01(\tR\tscannedBy\x123\n" +
 	"\x06mutual\x18d \x01(\x0e2\x1b.ruqi.v1.MutualVerificationR\x06mutual\x12\x1b\n" +
-	"\tby_device\x18e \x01(\bR\bbyDevice\"\x89\x01\n" +
+	"\tby_device\x18e \x01(\bR\bbyDevice\x12D\n" +
+	"\x10visit_refused_at\x18f \x01(\v2\x1a.google.protobuf.TimestampR\x0evisitRefusedAt\"\x89\x01\n" +
 	"\x17RefuseInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
@@ -1541,34 +1553,35 @@ var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
 	1,  // 13: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
 	19, // 14: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
 	24, // 15: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
-	1,  // 16: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	19, // 17: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 18: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
-	18, // 19: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
-	19, // 20: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
-	19, // 21: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
-	20, // 22: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
-	23, // 23: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
-	19, // 24: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
-	19, // 25: ruqi.v1.UpcomingVisit.refused_at:type_name -> google.protobuf.Timestamp
-	14, // 26: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
-	3,  // 27: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	5,  // 28: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	7,  // 29: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	9,  // 30: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	11, // 31: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	13, // 32: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
-	4,  // 33: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	6,  // 34: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	8,  // 35: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	10, // 36: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	12, // 37: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	15, // 38: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
-	33, // [33:39] is the sub-list for method output_type
-	27, // [27:33] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	19, // 16: ruqi.v1.ScanCodeResponse.visit_refused_at:type_name -> google.protobuf.Timestamp
+	1,  // 17: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
+	19, // 18: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 19: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
+	18, // 20: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
+	19, // 21: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
+	19, // 22: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
+	20, // 23: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
+	23, // 24: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
+	19, // 25: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
+	19, // 26: ruqi.v1.UpcomingVisit.refused_at:type_name -> google.protobuf.Timestamp
+	14, // 27: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
+	3,  // 28: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	5,  // 29: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	7,  // 30: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	9,  // 31: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	11, // 32: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	13, // 33: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
+	4,  // 34: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	6,  // 35: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	8,  // 36: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	10, // 37: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	12, // 38: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	15, // 39: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
+	34, // [34:40] is the sub-list for method output_type
+	28, // [28:34] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
