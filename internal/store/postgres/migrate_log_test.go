@@ -39,6 +39,20 @@ func TestOpen_MigrationLogged(t *testing.T) {
 			t.Errorf("open %d: Format() = %q, want postgres schema %d (%s)", open, s.Format(), n, files[len(files)-1])
 		}
 		out := logged.String()
+		if open == 1 {
+			// Each migration once, in order (applied and said one at a
+			// time: an upgrade trial, 2026-12-07, saw them all said at the
+			// end with one time).
+			at := 0
+			for _, f := range files {
+				line := fmt.Sprintf(`msg="store: schema migration applied" version=%s file=%s `, strings.TrimLeft(strings.SplitN(filepath.Base(f), "_", 2)[0], "0"), filepath.Base(f))
+				i := strings.Index(out[at:], line)
+				if i < 0 || strings.Count(out, line) != 1 {
+					t.Fatalf("%s not said once, after the migrations before it:\n%s", f, out)
+				}
+				at += i
+			}
+		}
 		for _, want := range []string{`msg="store: migrating the PostgreSQL schema" from=0 to=`, `msg="store: schema migration applied" version=1 file=`} {
 			if got := strings.Contains(out, want); got != (open == 1) {
 				t.Errorf("open %d: log has %q: %v\n%s", open, want, got, out)

@@ -201,13 +201,19 @@ func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) (int64, 
 		}
 		log.Info("store: migrating the PostgreSQL schema", "from", current, "to", target)
 	}
-	results, err := p.Up(ctx)
-	for _, r := range results {
-		if r.Error == nil {
-			log.Info("store: schema migration applied", "version", r.Source.Version, "file", r.Source.Path, "elapsed", r.Duration.Round(time.Millisecond))
+	// One at a time, each said when it is done: Up said them all at the
+	// end, with one time, so that a long migration showed nothing of the
+	// ones before it (an upgrade trial, 2026-12-07).
+	for {
+		r, err := p.UpByOne(ctx)
+		if errors.Is(err, goose.ErrNoNextVersion) {
+			return target, nil
 		}
+		if err != nil {
+			return target, err
+		}
+		log.Info("store: schema migration applied", "version", r.Source.Version, "file", r.Source.Path, "elapsed", r.Duration.Round(time.Millisecond))
 	}
-	return target, err
 }
 
 // schemaMark ends the application_name of every connection this version
