@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -359,6 +360,14 @@ var detailPhrases = strings.NewReplacer(
 func eventDetailLabel(t ruqiv1.EventType, detail string) string {
 	if freeText[t] {
 		return detail
+	}
+	// A warning in the sentence the dashboard shows (domain.WarningText):
+	// it read "上限=2 次数=3 期间=2026年", and named the 提醒线 of a
+	// warning 上限 (an officer's trial of the CLI, 2026-12-07).
+	if slices.Contains(domain.WarningTypes, t) {
+		if s := domain.WarningText(t, detail); s != "" && s != detail {
+			return s
+		}
 	}
 	phrased := detailPhrases.Replace(detail)
 	words := strings.Fields(phrased)

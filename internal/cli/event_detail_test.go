@@ -130,3 +130,14 @@ func TestEventDetailLabel_TypedTextAsWritten(t *testing.T) {
 		t.Errorf("a registration's detail is shown as %q: want its names labelled and the reason as written", got)
 	}
 }
+
+// A warning in the event list reads as the dashboard's sentence: it was
+// "该企业年度入企次数 上限=2 次数=3 期间=2026年 …", a warning line called 上限
+// (cap) beside registrations that were not refused (an officer's trial of
+// the CLI, 2026-12-07).
+func TestEventDetailLabel_WarningsAsSentences(t *testing.T) {
+	got := eventDetailLabel(ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING, "visits_per_day limit=1 count=2 period=2026-12-01")
+	if got != "该企业当日被入企检查次数达2次，超过预警线1次" {
+		t.Errorf("a frequency warning reads %q", got)
+	}
+}

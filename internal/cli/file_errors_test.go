@@ -25,3 +25,15 @@ func TestFileErrors_SaidInChinese(t *testing.T) {
 		}
 	}
 }
+
+// A receipt file that cannot be read is not a receipt found not to hold:
+// it exits 1, a failure to check, where it exited 3 as if forged (an
+// officer's trial, 2026-12-07).
+func TestReceiptVerify_FileUnread_NotSaidForged(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	a, out, errOut := testApp(nil)
+	code := a.run([]string{"receipt", "verify", "--log-key", "127.0.0.1:36749/log+6ddf5fde+AauygA2wVyx5FUvehlnsOVi+DO8bJDpfvze6yNoSEEVK", missing})
+	if code != exitError || strings.Contains(errOut.String(), "存证不成立") || !strings.Contains(errOut.String(), "1 个文件未能读取") {
+		t.Errorf("exit %d, want %d\n%s%s", code, exitError, out.String(), errOut.String())
+	}
+}

@@ -121,7 +121,7 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 func (o *registerOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.enterprise, "enterprise", "", "被检查企业的统一社会信用代码 `USCC`（必填）")
 	f.StringSliceVar(&o.items, "items", nil, "检查事项编号 `IDS`，逗号分隔（行政检查必填；--kind 为其他入企时不填）")
-	f.StringSliceVar(&o.officers, "officers", nil, "执法人员编号 `IDS`，逗号分隔，至少两名（必填）")
+	f.StringSliceVar(&o.officers, "officers", nil, "执法人员编号 `IDS`，逗号分隔（必填）：行政检查至少两名，不是行政检查的入企（--kind）可一名")
 	f.StringVar(&o.from, "from", "", "检查开始时间 `TIME`（必填）")
 	f.StringVar(&o.to, "to", "", "检查结束时间 `TIME`（与 --duration 二选一）")
 	f.DurationVar(&o.duration, "duration", 0, "检查时长 `DURATION`，如 4h（与 --to 二选一）")

@@ -347,6 +347,10 @@ func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspection
 
 func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 	p.inspection(r.GetInspection())
+	if at := r.GetRefusedAt(); at != nil {
+		// The officers were not told (an officer's trial, 2026-12-07).
+		p.printf("注意：企业已于 %s 拒绝这次检查（已作为问题线索报送司法局）；企业扫码将看到此拒绝，是否接受检查由企业决定。\n", fmtTime(at))
+	}
 	p.checklist(r.GetCheckItems())
 	in := r.GetInspection()
 	if j := r.GetJointInspection(); in.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED && in.GetJointInspectionId() != "" {
@@ -458,6 +462,17 @@ func (p *tablePrinter) Codes(r *ruqiv1.GetInspectionCodesResponse, written []str
 		return
 	}
 	p.codes(r.GetCodes())
+	if j := r.GetJointInspection(); j != nil {
+		// The codes hold for the agency's own window; the visit is at
+		// the common time, which the enterprise is shown (an officer's
+		// trial, 2026-12-07: only officer show said so).
+		c := r.GetCodes()[0]
+		if !j.GetCommonStart().AsTime().Equal(c.GetNotBefore().AsTime()) || !j.GetCommonEnd().AsTime().Equal(c.GetExpiresAt().AsTime()) {
+			p.println()
+			p.printf("注意：本检查已并入联合检查 %s（综合查一次），共同时段 %s 至 %s；入企码在本部门报备的时段内有效，但请在共同时段与各部门一同入企，企业扫码看到的是共同时段。\n",
+				j.GetId(), fmtTime(j.GetCommonStart()), fmtTime(j.GetCommonEnd()))
+		}
+	}
 	if len(written) > 0 {
 		p.println()
 		p.printf("已写入二维码图片：%s\n", strings.Join(written, "、"))

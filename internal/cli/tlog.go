@@ -144,7 +144,7 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify FILE...",
 		Short: "离线核验存证：事件未被改动、在日志中、检查点由日志（和见证方）签名",
-		Long: "只用日志公钥（和见证方公钥）核验存证，不需要联网。全部通过时退出码为 0，有存证不成立时为 3。\n" +
+		Long: "只用日志公钥（和见证方公钥）核验存证，不需要联网。全部通过时退出码为 0，有存证不成立时为 3，有文件未能读取（且无存证不成立）时为 1。\n" +
 			"--online 再问服务器：当前的日志是否仍包含存证所见的日志（一致性证明），以发现事后改写的历史。",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
@@ -163,6 +163,11 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			// cosigned it), and badServer those that hold but whose
 			// server's newest checkpoint does not open with the log's key.
 			bad, notHeld, pending, badServer := 0, 0, 0, 0
+			// unread counts the files that could not be read: nothing is
+			// known of them, which is not a receipt found not to hold
+			// (exit 3); they exit 1 unless a receipt failed (an officer's
+			// trial, 2026-12-07: a file name mistyped read as forged).
+			unread := 0
 			failed := func() string {
 				var parts []string
 				if n := bad - notHeld - pending - badServer; n > 0 {
@@ -182,6 +187,12 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			for i, f := range files {
 				verdicts[i] = &receiptVerdict{File: f}
 				got, err := verifyReceiptFile(v, f)
+				if errors.Is(err, errReceiptUnread) {
+					unread++
+					verdicts[i].Error, verdicts[i].Finding = errorText(err), findingFileUnread
+					a.textf("✗ %s：%s\n", f, errorText(err))
+					continue
+				}
 				if uw := (*tlog.UnwitnessedError)(nil); errors.As(err, &uw) && online {
 					// Held below to the server's latest checkpoint,
 					// which has to meet the policy.
@@ -208,7 +219,7 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 				}
 			}
 			var onlineErr error
-			if online && bad < len(files) {
+			if online && bad+unread < len(files) {
 				onlineErr = a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 					for _, rv := range verdicts {
 						if !rv.Valid && !rv.Unwitnessed {
@@ -337,6 +348,9 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			if bad > 0 {
 				return &exitCodeError{code: exitNotValid, err: errors.New(failed())}
 			}
+			if unread > 0 {
+				return fmt.Errorf("%d 个文件未能读取，其中的存证未核验", unread)
+			}
 			return nil
 		},
 	}
@@ -367,7 +381,12 @@ const (
 	// findingServerAnswer: the server answered with what could not be
 	// checked against the receipt.
 	findingServerAnswer = "server_answer"
+	// findingFileUnread: the file could not be read; nothing was checked.
+	findingFileUnread = "file_unread"
 )
+
+// errReceiptUnread marks a receipt file that could not be read.
+var errReceiptUnread = errors.New("读取失败")
 
 // receiptVerdict is what `receipt verify -o json` says of one file.
 type receiptVerdict struct {
@@ -427,7 +446,7 @@ func (a *app) textf(format string, args ...any) {
 func verifyReceiptFile(v *tlog.Verifier, path string) (*tlog.VerifiedReceipt, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("读取失败：%w", err)
+		return nil, fmt.Errorf("%w：%w", errReceiptUnread, err)
 	}
 	rc, err := tlog.ParseReceipt(b)
 	if err != nil {

@@ -38,7 +38,16 @@ func CheckLeadTransition(leadID string, from, to ruqiv1.LeadStatus) error {
 			return nil
 		}
 	}
-	return FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，不能改为“%s”", leadID, LeadStatusName[from], LeadStatusName[to])
+	// Where it may go, said: the refusal named only where it may not (an
+	// officer's trial of the CLI, 2026-12-07).
+	var next []string
+	for _, n := range leadNext[from] {
+		next = append(next, "“"+LeadStatusName[n]+"”")
+	}
+	if len(next) == 0 {
+		return FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，处理已结束，不能再改", leadID, LeadStatusName[from])
+	}
+	return FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，不能改为“%s”；可改为%s", leadID, LeadStatusName[from], LeadStatusName[to], strings.Join(next, "或"))
 }
 
 // LeadKindLabel names a lead's kind as the supervisor reads it, on the

@@ -21,7 +21,7 @@ func TestValidateItemResults_RectificationDeadline(t *testing.T) {
 		deadline time.Time
 		want     string
 	}{
-		{now.Add(-time.Hour), "DEADLINE_MISSING"},
+		{now.Add(-time.Hour), "DEADLINE_PAST"},
 		{now.Add(30 * 24 * time.Hour), ""},
 		{now.AddDate(rectificationYears, 0, 0), ""},
 		{now.AddDate(rectificationYears, 0, 1), "DEADLINE_TOO_FAR"},

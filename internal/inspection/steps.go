@@ -410,8 +410,14 @@ func validateItemResults(ins *ruqiv1.Inspection, items []*ruqiv1.ItemResult, now
 				return domain.Invalidf("DEADLINE_WITHOUT_RECTIFICATION", "只有责令整改的事项填写整改期限：检查事项 %s 的结果是「%s」，请去掉整改期限", it.GetCheckItemId(), domain.ItemOutcomeLabel(it.GetOutcome()))
 			}
 		case ruqiv1.ItemOutcome_ITEM_OUTCOME_RECTIFICATION_ORDERED:
-			if it.GetRectificationDeadline() == nil || !it.GetRectificationDeadline().AsTime().After(now) {
+			if it.GetRectificationDeadline() == nil {
 				return domain.Invalidf("DEADLINE_MISSING", "责令整改须给出晚于现在的整改期限（检查事项 %s）", it.GetCheckItemId())
+			}
+			// A deadline given but gone by is not one missing: it was
+			// answered DEADLINE_MISSING without the date (an officer's
+			// trial, 2026-12-07).
+			if d := it.GetRectificationDeadline().AsTime(); !d.After(now) {
+				return domain.Invalidf("DEADLINE_PAST", "整改期限 %s 已过，应晚于现在（检查事项 %s）；请核对日期", domain.FormatTime(d), it.GetCheckItemId())
 			}
 			// A year mistyped (2062 for 2026) was recorded as given and
 			// shown to the enterprise as its deadline (an officer's trial,

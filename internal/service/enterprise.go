@@ -361,6 +361,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 		return nil, toStatus(ctx, err)
 	}
 	inspectionID, officerID, detail, fromCode := req.GetInspectionId(), "", strings.TrimSpace(req.GetReason()), false
+	codeNote := "" // what the enterprise is told of a code that named nothing
 	if req.GetCode() != "" {
 		// Only a code we signed for this enterprise names an inspection; any
 		// other is recorded as shown, without trusting what it claims. A
@@ -369,6 +370,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 		msg, err := decodeScanned(req.GetCode())
 		if err != nil {
 			detail += "（出示的入企码无法识别）"
+			codeNote = "出示的入企码无法识别，拒绝按未出示有效入企码记录"
 		} else if _, c, err := code.Verify(msg, s.ring.Load().Lookup); err == nil && c.EnterpriseUSCC == uscc {
 			if inspectionID != "" && inspectionID != c.InspectionID {
 				return nil, toStatus(ctx, domain.Invalidf("CODE_MISMATCH", "入企码对应检查 %s，与填写的检查编号 %s 不一致", c.InspectionID, inspectionID))
@@ -376,6 +378,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 			inspectionID, officerID, fromCode = c.InspectionID, c.OfficerID, true
 		} else {
 			detail += "（出示的入企码未通过核验）"
+			codeNote = "出示的入企码未通过核验（不是本系统为本企业签发的），拒绝按未出示有效入企码记录"
 		}
 	}
 	// A refusal is idempotent: the same inspection refused again, or the same
@@ -398,6 +401,12 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 			resp.Message = "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示；全面推行后企业方可据此拒绝检查"
 		default:
 			resp.Message = "已记录拒绝检查，并作为问题线索报送司法局"
+		}
+		if codeNote != "" {
+			// The code was left aside: said to the enterprise too, which
+			// read an ordinary refusal while only the 司法局's lead said
+			// the code was not read (an officer's trial, 2026-12-07).
+			resp.Message = codeNote + "。" + resp.Message
 		}
 		return nil
 	})

@@ -1012,6 +1012,14 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 					resp.JointInspection = nil
 				}
 			}
+			if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
+				// The enterprise's refusal of the visit, as its scan and
+				// 检查预告 say it (visitRefusedAt).
+				visit := &ruqiv1.InspectionView{InspectionId: ins.GetId(), InspectionIds: resp.GetJointInspection().GetInspectionIds()}
+				if resp.RefusedAt, err = visitRefusedAt(r, ins.GetEnterpriseUscc(), visit); err != nil {
+					return err
+				}
+			}
 		}
 		resp.AtDoor, err = inspection.AtDoor(r, ins, is.s.policies.For(inspection.RegionOf(r, ins.GetEnterpriseUscc())))
 		if err != nil {
@@ -1056,6 +1064,19 @@ func (is *inspectionServer) GetInspectionCodes(ctx context.Context, req *ruqiv1.
 		}
 		if len(resp.Codes) == 0 {
 			return domain.NotFoundf("CODE_UNKNOWN", "检查 %s 没有执法人员 %s 的入企码", ins.GetId(), req.GetOfficerId())
+		}
+		if err := fillJoint(r, ins); err != nil {
+			return err
+		}
+		if id := ins.GetJointInspectionId(); id != "" {
+			j, err := r.JointInspection(id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+			case err != nil:
+				return err
+			case slices.Contains(j.GetInspectionIds(), ins.GetId()):
+				resp.JointInspection = j
+			}
 		}
 		return nil
 	})

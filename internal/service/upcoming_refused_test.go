@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,4 +95,58 @@ func routineCheck(t *testing.T, e *env, r *registrar, uscc string, from time.Tim
 		t.Fatal(err)
 	}
 	return resp.GetInspection().GetId()
+}
+
+// The officers of a visit the enterprise refused are told, each agency's:
+// GetInspection said 已报备 and nothing more while the enterprise's
+// history said 企业已拒绝 (an officer's trial, 2026-12-07). Another visit of
+// the same agency is not marked.
+func TestGetInspection_RefusedJointVisit_EachAgencysOfficersTold(t *testing.T) {
+	e, clock, _ := noticeEnv(t)
+	t0 := *clock.Load()
+	uscc := e.dir.GetEnterprises()[1].GetUscc()
+	from := t0.Add(48 * time.Hour)
+	regs := map[string]*registrar{}
+	var ids []string
+	for _, agency := range []string{"AG-01", "AG-02"} {
+		regs[agency] = e.registrar(t, agency)
+		ids = append(ids, routineCheck(t, e, regs[agency], uscc, from, 4*time.Hour))
+	}
+	apart := routineCheck(t, e, regs["AG-01"], uscc, from.Add(72*time.Hour), 2*time.Hour)
+	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, uscc)
+	if _, err := ruqiv1.NewEnterpriseServiceClient(e.cc).RefuseInspection(e.as(ent), &ruqiv1.RefuseInspectionRequest{InspectionId: ids[1], Reason: "未提前告知检查事项"}); err != nil {
+		t.Fatal(err)
+	}
+	ins := ruqiv1.NewInspectionServiceClient(e.cc)
+	for i, agency := range []string{"AG-01", "AG-02"} {
+		got, err := ins.GetInspection(e.as(regs[agency].tok), &ruqiv1.GetInspectionRequest{InspectionId: ids[i]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.GetJointInspection() == nil || got.GetRefusedAt() == nil {
+			t.Errorf("%s's officer reads its part of the refused joint visit without the refusal: joint %v, refused_at %v", agency, got.GetJointInspection() != nil, got.GetRefusedAt())
+		}
+	}
+	got, err := ins.GetInspection(e.as(regs["AG-01"].tok), &ruqiv1.GetInspectionRequest{InspectionId: apart})
+	if err != nil || got.GetRefusedAt() != nil {
+		t.Errorf("another visit, not refused: refused_at %v, %v", got.GetRefusedAt(), err)
+	}
+}
+
+// A refusal that names a code the service cannot read, or one not signed
+// for the enterprise, is recorded as a refusal without a valid code, and
+// the enterprise is told so: it read an ordinary "已记录拒绝检查" while only
+// the 司法局's lead said the code had been left aside (an officer's trial,
+// 2026-12-07).
+func TestRefuse_UnreadableCode_EnterpriseTold(t *testing.T) {
+	e, _, _ := noticeEnv(t)
+	uscc := e.dir.GetEnterprises()[1].GetUscc()
+	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, uscc)
+	resp, err := ruqiv1.NewEnterpriseServiceClient(e.cc).RefuseInspection(e.as(ent), &ruqiv1.RefuseInspectionRequest{Code: "NONE", Reason: "未到检查时间", RequestId: "r-unreadable"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(resp.GetMessage(), "出示的入企码无法识别，拒绝按未出示有效入企码记录") || resp.GetLeadId() == "" {
+		t.Errorf("refusal with an unreadable code: %q, lead %q", resp.GetMessage(), resp.GetLeadId())
+	}
 }

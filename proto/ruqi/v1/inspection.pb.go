@@ -1370,7 +1370,13 @@ type GetInspectionResponse struct {
 	// taken off the catalogue since the registration, which may no longer be
 	// inspected (清单之外无检查). Not set for an enterprise, whose views carry
 	// the visit's whole checklist.
-	CheckItems    []*CheckItemView `protobuf:"bytes,103,rep,name=check_items,json=checkItems,proto3" json:"check_items,omitempty"`
+	CheckItems []*CheckItemView `protobuf:"bytes,103,rep,name=check_items,json=checkItems,proto3" json:"check_items,omitempty"`
+	// refused_at is when the enterprise refused the visit (in a joint visit,
+	// any agency's part of it), if it did and the inspection is still
+	// registered: the officers were not told (an officer's trial,
+	// 2026-12-07). The reason is the 司法局's (its lead). Not set for an
+	// enterprise, whose views carry it.
+	RefusedAt     *timestamppb.Timestamp `protobuf:"bytes,104,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1440,6 +1446,13 @@ func (x *GetInspectionResponse) GetCheckItems() []*CheckItemView {
 	return nil
 }
 
+func (x *GetInspectionResponse) GetRefusedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RefusedAt
+	}
+	return nil
+}
+
 type GetInspectionCodesRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
@@ -1502,10 +1515,15 @@ func (x *GetInspectionCodesRequest) GetIncludeQrPng() bool {
 }
 
 type GetInspectionCodesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Codes         []*InspectionCode      `protobuf:"bytes,1,rep,name=codes,proto3" json:"codes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Codes []*InspectionCode      `protobuf:"bytes,1,rep,name=codes,proto3" json:"codes,omitempty"`
+	// joint_inspection is the joint visit (综合查一次) the inspection is part
+	// of, as it stands now: its common time, when the officers come, may be
+	// narrower than the codes' validity, the agency's own window (an
+	// officer's trial, 2026-12-07: only GetInspection said so).
+	JointInspection *JointInspection `protobuf:"bytes,2,opt,name=joint_inspection,json=jointInspection,proto3" json:"joint_inspection,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GetInspectionCodesResponse) Reset() {
@@ -1541,6 +1559,13 @@ func (*GetInspectionCodesResponse) Descriptor() ([]byte, []int) {
 func (x *GetInspectionCodesResponse) GetCodes() []*InspectionCode {
 	if x != nil {
 		return x.Codes
+	}
+	return nil
+}
+
+func (x *GetInspectionCodesResponse) GetJointInspection() *JointInspection {
+	if x != nil {
+		return x.JointInspection
 	}
 	return nil
 }
@@ -2075,7 +2100,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"inspection\x12C\n" +
 	"\x10joint_inspection\x18\x02 \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\";\n" +
 	"\x14GetInspectionRequest\x12#\n" +
-	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\xad\x02\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\xe8\x02\n" +
 	"\x15GetInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
@@ -2084,14 +2109,17 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\bofficers\x18e \x03(\v2\x14.ruqi.v1.OfficerViewR\bofficers\x12C\n" +
 	"\x10joint_inspection\x18f \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\x127\n" +
 	"\vcheck_items\x18g \x03(\v2\x16.ruqi.v1.CheckItemViewR\n" +
-	"checkItems\"\x85\x01\n" +
+	"checkItems\x129\n" +
+	"\n" +
+	"refused_at\x18h \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\"\x85\x01\n" +
 	"\x19GetInspectionCodesRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1d\n" +
 	"\n" +
 	"officer_id\x18\x02 \x01(\tR\tofficerId\x12$\n" +
-	"\x0einclude_qr_png\x18\x03 \x01(\bR\fincludeQrPng\"K\n" +
+	"\x0einclude_qr_png\x18\x03 \x01(\bR\fincludeQrPng\"\x90\x01\n" +
 	"\x1aGetInspectionCodesResponse\x12-\n" +
-	"\x05codes\x18\x01 \x03(\v2\x17.ruqi.v1.InspectionCodeR\x05codes\"\x95\x01\n" +
+	"\x05codes\x18\x01 \x03(\v2\x17.ruqi.v1.InspectionCodeR\x05codes\x12C\n" +
+	"\x10joint_inspection\x18\x02 \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\"\x95\x01\n" +
 	"\x13RecordResultRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12)\n" +
 	"\x05items\x18\x02 \x03(\v2\x13.ruqi.v1.ItemResultR\x05items\x12\x18\n" +
@@ -2232,30 +2260,32 @@ var file_ruqi_v1_inspection_proto_depIdxs = []int32{
 	27, // 30: ruqi.v1.GetInspectionResponse.officers:type_name -> ruqi.v1.OfficerView
 	7,  // 31: ruqi.v1.GetInspectionResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
 	28, // 32: ruqi.v1.GetInspectionResponse.check_items:type_name -> ruqi.v1.CheckItemView
-	9,  // 33: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
-	4,  // 34: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
-	6,  // 35: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
-	5,  // 36: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
-	23, // 37: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
-	10, // 38: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
-	12, // 39: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
-	14, // 40: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
-	16, // 41: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
-	18, // 42: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
-	20, // 43: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
-	22, // 44: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
-	11, // 45: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
-	13, // 46: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
-	15, // 47: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
-	17, // 48: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
-	19, // 49: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
-	21, // 50: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
-	24, // 51: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
-	45, // [45:52] is the sub-list for method output_type
-	38, // [38:45] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	25, // 33: ruqi.v1.GetInspectionResponse.refused_at:type_name -> google.protobuf.Timestamp
+	9,  // 34: ruqi.v1.GetInspectionCodesResponse.codes:type_name -> ruqi.v1.InspectionCode
+	7,  // 35: ruqi.v1.GetInspectionCodesResponse.joint_inspection:type_name -> ruqi.v1.JointInspection
+	4,  // 36: ruqi.v1.RecordResultRequest.items:type_name -> ruqi.v1.ItemResult
+	6,  // 37: ruqi.v1.RecordResultResponse.inspection:type_name -> ruqi.v1.Inspection
+	5,  // 38: ruqi.v1.ListPriorResultsResponse.results:type_name -> ruqi.v1.InspectionResult
+	23, // 39: ruqi.v1.GetEvaluationSummaryResponse.summary:type_name -> ruqi.v1.EvaluationSummary
+	10, // 40: ruqi.v1.InspectionService.RegisterInspection:input_type -> ruqi.v1.RegisterInspectionRequest
+	12, // 41: ruqi.v1.InspectionService.CancelInspection:input_type -> ruqi.v1.CancelInspectionRequest
+	14, // 42: ruqi.v1.InspectionService.GetInspection:input_type -> ruqi.v1.GetInspectionRequest
+	16, // 43: ruqi.v1.InspectionService.GetInspectionCodes:input_type -> ruqi.v1.GetInspectionCodesRequest
+	18, // 44: ruqi.v1.InspectionService.RecordResult:input_type -> ruqi.v1.RecordResultRequest
+	20, // 45: ruqi.v1.InspectionService.ListPriorResults:input_type -> ruqi.v1.ListPriorResultsRequest
+	22, // 46: ruqi.v1.InspectionService.GetEvaluationSummary:input_type -> ruqi.v1.GetEvaluationSummaryRequest
+	11, // 47: ruqi.v1.InspectionService.RegisterInspection:output_type -> ruqi.v1.RegisterInspectionResponse
+	13, // 48: ruqi.v1.InspectionService.CancelInspection:output_type -> ruqi.v1.CancelInspectionResponse
+	15, // 49: ruqi.v1.InspectionService.GetInspection:output_type -> ruqi.v1.GetInspectionResponse
+	17, // 50: ruqi.v1.InspectionService.GetInspectionCodes:output_type -> ruqi.v1.GetInspectionCodesResponse
+	19, // 51: ruqi.v1.InspectionService.RecordResult:output_type -> ruqi.v1.RecordResultResponse
+	21, // 52: ruqi.v1.InspectionService.ListPriorResults:output_type -> ruqi.v1.ListPriorResultsResponse
+	24, // 53: ruqi.v1.InspectionService.GetEvaluationSummary:output_type -> ruqi.v1.GetEvaluationSummaryResponse
+	47, // [47:54] is the sub-list for method output_type
+	40, // [40:47] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_inspection_proto_init() }
