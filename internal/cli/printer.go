@@ -606,10 +606,18 @@ func (p *tablePrinter) Scan(r *ruqiv1.ScanCodeResponse) {
 			checkIn = "重复扫码（同一次签到，签到于 " + fmtTime(r.GetCheckedInAt()) + "）"
 		}
 	}
+	presenter := r.GetOfficerId()
+	for _, o := range view.GetOfficers() {
+		if o.GetOfficerId() == presenter && o.GetName() != "" {
+			// By name, as the page shows the presenter (an officer's
+			// trial of the CLI, 2026-12-07: 出示人 O-0001).
+			presenter = o.GetName() + "（" + presenter + "）"
+		}
+	}
 	fields(p.out,
 		kv("核验结果", result),
 		kv("说明", r.GetMessage()),
-		kv("出示人", r.GetOfficerId()),
+		kv("出示人", presenter),
 		kv("签到", checkIn),
 	)
 	if !valid {

@@ -21,9 +21,12 @@ func TestTablePrinter_Scan_RefusedInspection(t *testing.T) {
 	// own view has no refusal, the response has the visit's.
 	p.Scan(&ruqiv1.ScanCodeResponse{Verdict: ruqiv1.Verdict_VERDICT_VALID, Message: "入企码有效、已报备，但本企业已于 … 拒绝这次检查",
 		VisitRefusedAt: timestamppb.New(time.Now()),
-		Inspection:     &ruqiv1.InspectionView{InspectionId: "INS-1", State: ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED}})
+		OfficerId:      "O-0001",
+		Inspection: &ruqiv1.InspectionView{InspectionId: "INS-1", State: ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED,
+			Officers: []*ruqiv1.OfficerView{{OfficerId: "O-0001", Name: "沈勇"}}}})
 	got := out.String()
-	for _, want := range []string{"核验通过（入企码有效），但本企业已拒绝这次检查", "企业已拒绝"} {
+	// The presenter by name, as the page names them.
+	for _, want := range []string{"核验通过（入企码有效），但本企业已拒绝这次检查", "企业已拒绝", "沈勇（O-0001）"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("scan of a refused inspection prints:\n%s\nwant %q", got, want)
 		}
