@@ -38,3 +38,20 @@ func TestTablePrinter_OfficerToldOfRefusalAndCommonTime(t *testing.T) {
 		t.Errorf("officer code of a plan alone speaks of a joint visit:\n%s", out.String())
 	}
 }
+
+// officer show names what it shows by id (an officer's trial of the CLI,
+// 2026-12-07: 执法部门 AG-01, a bare USCC, officers and items by id).
+func TestTablePrinter_Inspection_ByName(t *testing.T) {
+	var out bytes.Buffer
+	p := &tablePrinter{out: &out}
+	p.Inspection(&ruqiv1.GetInspectionResponse{
+		Inspection: &ruqiv1.Inspection{Id: "INS-1", AgencyId: "AG-01", EnterpriseUscc: "91510104CY4C7RGWMR", OfficerIds: []string{"O-0001"}, CheckItemIds: []string{"CI-0001"}},
+		AgencyName: "成都市市场监督管理局", EnterpriseName: "样例企业",
+		Officers:   []*ruqiv1.OfficerView{{OfficerId: "O-0001", Name: "沈勇"}},
+		CheckItems: []*ruqiv1.CheckItemView{{CheckItemId: "CI-0001", Name: "食品经营许可情况检查"}}})
+	for _, want := range []string{"AG-01 成都市市场监督管理局", "91510104CY4C7RGWMR 样例企业", "O-0001 沈勇", "CI-0001 食品经营许可情况检查"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("officer show:\n%s\nwant %q", out.String(), want)
+		}
+	}
+}

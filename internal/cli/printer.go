@@ -235,13 +235,32 @@ func joinIDs(ids []string) string { return strings.Join(ids, "、") }
 // inspection prints an inspection's fields, then extra pairs aligned with
 // them.
 func (p *tablePrinter) inspection(in *ruqiv1.Inspection, extra ...[2]string) {
+	p.inspectionNamed(in, nil, extra...)
+}
+
+// byName is an id with its directory name where names holds one
+// (optNamed: "AG-01 成都市市场监督管理局").
+func byName(names map[string]string, id string) string { return optNamed(id, names[id]) }
+
+// namesOf is joinIDs, each id with its name where names holds one.
+func namesOf(names map[string]string, ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = byName(names, id)
+	}
+	return joinIDs(out)
+}
+
+// inspectionNamed is inspection with the directory's names of its ids
+// (agency, enterprise, officers, items) where names holds them.
+func (p *tablePrinter) inspectionNamed(in *ruqiv1.Inspection, names map[string]string, extra ...[2]string) {
 	if in == nil {
 		return
 	}
 	pairs := [][2]string{
 		kv("报备编号", in.GetId()),
-		kv("执法部门", in.GetAgencyId()),
-		kv("被检查企业", in.GetEnterpriseUscc()),
+		kv("执法部门", byName(names, in.GetAgencyId())),
+		kv("被检查企业", byName(names, in.GetEnterpriseUscc())),
 		// What kind of visit, and under which plan or draw, as the
 		// enterprise's scan says it (a trial of the CLI, 2026-12-05).
 		kv("入企类型", domain.VisitKindLabel(in.GetVisitKind())),
@@ -249,8 +268,8 @@ func (p *tablePrinter) inspection(in *ruqiv1.Inspection, extra ...[2]string) {
 		kv("检查计划", in.GetPlanId()),
 		kv("双随机抽取", in.GetDrawId()),
 		kv("检查时间", fmtWindow(in.GetWindowStart(), in.GetWindowEnd())),
-		kv("检查事项", joinIDs(in.GetCheckItemIds())),
-		kv("执法人员", joinIDs(in.GetOfficerIds())),
+		kv("检查事项", namesOf(names, in.GetCheckItemIds())),
+		kv("执法人员", namesOf(names, in.GetOfficerIds())),
 		kv("事由", in.GetReason()),
 		kv("案件来源", in.GetTriggerReference()),
 		kv("状态", inspectionStateLabel(in.GetState())),
@@ -285,12 +304,16 @@ func (p *tablePrinter) inspection(in *ruqiv1.Inspection, extra ...[2]string) {
 // joint prints a joint inspection (综合查一次) and the frequency warnings
 // that came with a registration.
 func (p *tablePrinter) joint(j *ruqiv1.JointInspection, warnings []*ruqiv1.FrequencyWarning) {
+	p.jointNamed(j, nil, warnings)
+}
+
+func (p *tablePrinter) jointNamed(j *ruqiv1.JointInspection, names map[string]string, warnings []*ruqiv1.FrequencyWarning) {
 	if j != nil {
 		p.println()
 		p.printf("综合查一次：已与其他部门的检查合并为一次联合检查（进一次门、查多项事）。\n")
 		fields(p.out,
 			kv("联合检查编号", j.GetId()),
-			kv("牵头部门", j.GetLeadAgencyId()),
+			kv("牵头部门", byName(names, j.GetLeadAgencyId())),
 			kv("共同时段", fmtTime(j.GetCommonStart())+" 至 "+fmtTime(j.GetCommonEnd())),
 			kv("合并的报备", joinIDs(j.GetInspectionIds())),
 		)
@@ -346,13 +369,23 @@ func (p *tablePrinter) Registered(requestID string, r *ruqiv1.RegisterInspection
 }
 
 func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
-	p.inspection(r.GetInspection())
+	// By name, where it read AG-01 and a bare USCC (an officer's trial of
+	// the CLI, 2026-12-07).
+	in := r.GetInspection()
+	names := map[string]string{in.GetAgencyId(): r.GetAgencyName(), in.GetEnterpriseUscc(): r.GetEnterpriseName(),
+		r.GetJointInspection().GetLeadAgencyId(): r.GetLeadAgencyName()}
+	for _, o := range r.GetOfficers() {
+		names[o.GetOfficerId()] = o.GetName()
+	}
+	for _, it := range r.GetCheckItems() {
+		names[it.GetCheckItemId()] = it.GetName()
+	}
+	p.inspectionNamed(in, names)
 	if at := r.GetRefusedAt(); at != nil {
 		// The officers were not told (an officer's trial, 2026-12-07).
 		p.printf("注意：企业已于 %s 拒绝这次检查（已作为问题线索报送司法局）；企业扫码将看到此拒绝，是否接受检查由企业决定。\n", fmtTime(at))
 	}
 	p.checklist(r.GetCheckItems())
-	in := r.GetInspection()
 	if j := r.GetJointInspection(); in.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED && in.GetJointInspectionId() != "" {
 		// A cancelled plan left the visit: it was told it had been merged
 		// into it and to come at its common time (a walk through a joint
@@ -367,7 +400,7 @@ func (p *tablePrinter) Inspection(r *ruqiv1.GetInspectionResponse) {
 			p.printf("本报备已撤销，已退出联合检查 %s。\n", in.GetJointInspectionId())
 		}
 	} else if j != nil {
-		p.joint(j, nil)
+		p.jointNamed(j, names, nil)
 		// A plan that joined later may have narrowed the visit: the
 		// enterprise is shown the common time, and the officers come then.
 		in := r.GetInspection()

@@ -1012,6 +1012,10 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 					resp.JointInspection = nil
 				}
 			}
+			resp.AgencyName, resp.EnterpriseName = agencyName(r, ins.GetAgencyId()), enterpriseName(r, ins.GetEnterpriseUscc())
+			if j := resp.GetJointInspection(); j != nil {
+				resp.LeadAgencyName = agencyName(r, j.GetLeadAgencyId())
+			}
 			if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_REGISTERED {
 				// The enterprise's refusal of the visit, as its scan and
 				// 检查预告 say it (visitRefusedAt).
@@ -1038,6 +1042,25 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 		return nil, toStatus(ctx, err)
 	}
 	return resp, nil
+}
+
+// agencyName and enterpriseName are the directory's names, "" for an id
+// it no longer holds (or cannot read now): a name is shown beside its id,
+// and without it the id alone, as before.
+func agencyName(r store.Reader, id string) string {
+	a, err := r.Agency(id)
+	if err != nil {
+		return ""
+	}
+	return a.GetName()
+}
+
+func enterpriseName(r store.Reader, uscc string) string {
+	e, err := r.Enterprise(uscc)
+	if err != nil {
+		return ""
+	}
+	return e.GetName()
 }
 
 func (is *inspectionServer) GetInspectionCodes(ctx context.Context, req *ruqiv1.GetInspectionCodesRequest) (*ruqiv1.GetInspectionCodesResponse, error) {

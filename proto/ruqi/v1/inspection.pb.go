@@ -1376,9 +1376,17 @@ type GetInspectionResponse struct {
 	// registered: the officers were not told (an officer's trial,
 	// 2026-12-07). The reason is the 司法局's (its lead). Not set for an
 	// enterprise, whose views carry it.
-	RefusedAt     *timestamppb.Timestamp `protobuf:"bytes,104,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RefusedAt *timestamppb.Timestamp `protobuf:"bytes,104,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
+	// agency_name, enterprise_name and lead_agency_name (of
+	// joint_inspection) are the directory's names of the ids above, as the
+	// officer reads them: officer show printed 执法部门 AG-01 and a bare
+	// USCC (an officer's trial, 2026-12-07). Empty where the id is no longer
+	// in the directory.
+	AgencyName     string `protobuf:"bytes,105,opt,name=agency_name,json=agencyName,proto3" json:"agency_name,omitempty"`
+	EnterpriseName string `protobuf:"bytes,106,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
+	LeadAgencyName string `protobuf:"bytes,107,opt,name=lead_agency_name,json=leadAgencyName,proto3" json:"lead_agency_name,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetInspectionResponse) Reset() {
@@ -1451,6 +1459,27 @@ func (x *GetInspectionResponse) GetRefusedAt() *timestamppb.Timestamp {
 		return x.RefusedAt
 	}
 	return nil
+}
+
+func (x *GetInspectionResponse) GetAgencyName() string {
+	if x != nil {
+		return x.AgencyName
+	}
+	return ""
+}
+
+func (x *GetInspectionResponse) GetEnterpriseName() string {
+	if x != nil {
+		return x.EnterpriseName
+	}
+	return ""
+}
+
+func (x *GetInspectionResponse) GetLeadAgencyName() string {
+	if x != nil {
+		return x.LeadAgencyName
+	}
+	return ""
 }
 
 type GetInspectionCodesRequest struct {
@@ -2100,7 +2129,7 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"inspection\x12C\n" +
 	"\x10joint_inspection\x18\x02 \x01(\v2\x18.ruqi.v1.JointInspectionR\x0fjointInspection\";\n" +
 	"\x14GetInspectionRequest\x12#\n" +
-	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\xe8\x02\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\xdc\x03\n" +
 	"\x15GetInspectionResponse\x123\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x13.ruqi.v1.InspectionR\n" +
@@ -2111,7 +2140,11 @@ const file_ruqi_v1_inspection_proto_rawDesc = "" +
 	"\vcheck_items\x18g \x03(\v2\x16.ruqi.v1.CheckItemViewR\n" +
 	"checkItems\x129\n" +
 	"\n" +
-	"refused_at\x18h \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\"\x85\x01\n" +
+	"refused_at\x18h \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\x12\x1f\n" +
+	"\vagency_name\x18i \x01(\tR\n" +
+	"agencyName\x12'\n" +
+	"\x0fenterprise_name\x18j \x01(\tR\x0eenterpriseName\x12(\n" +
+	"\x10lead_agency_name\x18k \x01(\tR\x0eleadAgencyName\"\x85\x01\n" +
 	"\x19GetInspectionCodesRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1d\n" +
 	"\n" +
