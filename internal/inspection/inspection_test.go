@@ -381,3 +381,54 @@ func TestScan_ClosedCodeReviewedIsNoLead(t *testing.T) {
 		t.Errorf("at the door: events %q, want a lead", got)
 	}
 }
+
+// The code of a visit recorded after the fact (事后补录), expired when it
+// was registered, scanned by the enterprise's account to read it opens no
+// lead: the late record has its own (an officer's trial of the CLI,
+// 2026-12-07). At the door, on a staff phone, it does.
+func TestScan_LateRecordsExpiredCodeReviewedIsNoLead(t *testing.T) {
+	now := time.Now()
+	st := fixture(t, now)
+	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		ins, err := tx.Inspection("INS-1")
+		if err != nil {
+			return err
+		}
+		ins.Late, ins.LateReason = true, "夜间紧急处置"
+		ins.WindowStart, ins.WindowEnd = timestamppb.New(now.Add(-5*time.Hour)), timestamppb.New(now.Add(-3*time.Hour))
+		// The code on record, for the window registered.
+		if err := tx.PutCode(&ruqiv1.InspectionCode{InspectionId: "INS-1", OfficerId: "O-1",
+			NotBefore: ins.GetWindowStart(), ExpiresAt: ins.GetWindowEnd()}); err != nil {
+			return err
+		}
+		return tx.PutInspection(ins)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	claims := code.Claims{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-1", OfficerID: "O-1", CertificateNumber: "C-1",
+		EnterpriseUSCC: uscc, NotBefore: now.Add(-5 * time.Hour), Expiry: now.Add(-3 * time.Hour)}
+	scan := func(p auth.Principal) {
+		t.Helper()
+		if err := st.Update(context.Background(), func(tx store.Tx) error {
+			out, err := inspection.Scan(tx, p, now, claims, "", domain.DefaultLimits())
+			if err == nil && out.Verdict != ruqiv1.Verdict_VERDICT_EXPIRED {
+				t.Errorf("%s: verdict %v, want expired", p.Via(), out.Verdict)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	account := enterprise
+	account.Kind = store.TokenSession
+	scan(account)
+	if got := types(events(t, st)); got != "SCAN_REJECTED" {
+		t.Errorf("reviewed by the account: events %q, want the scan and no lead", got)
+	}
+	device := enterprise
+	device.Kind, device.TokenID = store.TokenDevice, "tok-d"
+	scan(device)
+	if got := types(events(t, st)); !strings.Contains(got, "LEAD_OPENED") || strings.Count(got, "SCAN_REJECTED") != 2 {
+		t.Errorf("at the door: events %q, want a lead", got)
+	}
+}

@@ -649,3 +649,39 @@ func TestPages_RefusedInspection_ScannedAgain_SaysItWasRefused(t *testing.T) {
 		}
 	}
 }
+
+// An emergency inspection recorded after the fact (事后补录): its code was
+// past its window when registered. The enterprise opening it read a red
+// "无效：已过期", and the 司法局 got a lead 扫描到无效入企码 beside the late
+// record's own (an officer's trial of the CLI, 2026-12-07). The page says
+// what it is; no lead is opened.
+func TestPages_LateRecordsCode_SaidAsSuchAndNoLead(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	resp, err := ruqiv1.NewInspectionServiceClient(f.api).RegisterInspection(as(ctx, f.officer), &ruqiv1.RegisterInspectionRequest{
+		EnterpriseUscc: f.entUSCC, CheckItemIds: []string{"CI-0001"}, OfficerIds: []string{"O-0001", "O-0010"},
+		WindowStart: timestamppb.New(now.Add(-5 * time.Hour)), WindowEnd: timestamppb.New(now.Add(-3 * time.Hour)),
+		Type: ruqiv1.InspectionType_INSPECTION_TYPE_CASE, TriggerReference: "JB-1", Reason: "夜间燃气泄漏", LateReason: "夜间紧急处置，无法事先报备",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leads := func() int {
+		t.Helper()
+		l, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(ctx, f.sup), &ruqiv1.ListLeadsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(l.GetLeads())
+	}
+	before := leads()
+	ec := f.signInEnterprise(f.ent)
+	page := readBody(t, f.do("GET", path(resp.GetCodes()[0].GetUrl()), nil, ec))
+	if !strings.Contains(page, "事后补录的检查") || strings.Contains(page, `class="banner bad"`) {
+		t.Errorf("the late record's code reads:\n%s", visible(page))
+	}
+	if after := leads(); after != before {
+		t.Errorf("opening the late record's code opened %d lead(s)", after-before)
+	}
+}
