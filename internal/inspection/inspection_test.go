@@ -355,18 +355,7 @@ func TestScan_ClosedCodeReviewedIsNoLead(t *testing.T) {
 	}
 	claims := code.Claims{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-1", OfficerID: "O-1", CertificateNumber: "C-1",
 		EnterpriseUSCC: uscc, NotBefore: now.Add(-time.Hour), Expiry: now.Add(time.Hour)}
-	scan := func(p auth.Principal) {
-		t.Helper()
-		if err := st.Update(context.Background(), func(tx store.Tx) error {
-			out, err := inspection.Scan(tx, p, now, claims, "", domain.DefaultLimits())
-			if err == nil && out.Verdict != ruqiv1.Verdict_VERDICT_CLOSED {
-				t.Errorf("%s: verdict %v, want closed", p.Via(), out.Verdict)
-			}
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scan := func(p auth.Principal) { t.Helper(); scanWanting(t, st, p, now, claims, ruqiv1.Verdict_VERDICT_CLOSED) }
 	account := enterprise
 	account.Kind = store.TokenSession
 	scan(account)
@@ -407,18 +396,7 @@ func TestScan_LateRecordsExpiredCodeReviewedIsNoLead(t *testing.T) {
 	}
 	claims := code.Claims{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-1", OfficerID: "O-1", CertificateNumber: "C-1",
 		EnterpriseUSCC: uscc, NotBefore: now.Add(-5 * time.Hour), Expiry: now.Add(-3 * time.Hour)}
-	scan := func(p auth.Principal) {
-		t.Helper()
-		if err := st.Update(context.Background(), func(tx store.Tx) error {
-			out, err := inspection.Scan(tx, p, now, claims, "", domain.DefaultLimits())
-			if err == nil && out.Verdict != ruqiv1.Verdict_VERDICT_EXPIRED {
-				t.Errorf("%s: verdict %v, want expired", p.Via(), out.Verdict)
-			}
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scan := func(p auth.Principal) { t.Helper(); scanWanting(t, st, p, now, claims, ruqiv1.Verdict_VERDICT_EXPIRED) }
 	account := enterprise
 	account.Kind = store.TokenSession
 	scan(account)
@@ -430,5 +408,19 @@ func TestScan_LateRecordsExpiredCodeReviewedIsNoLead(t *testing.T) {
 	scan(device)
 	if got := types(events(t, st)); !strings.Contains(got, "LEAD_OPENED") || strings.Count(got, "SCAN_REJECTED") != 2 {
 		t.Errorf("at the door: events %q, want a lead", got)
+	}
+}
+
+// scanWanting scans claims as p in a write of its own, wanting verdict.
+func scanWanting(t *testing.T, st store.Store, p auth.Principal, now time.Time, claims code.Claims, verdict ruqiv1.Verdict) {
+	t.Helper()
+	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		out, err := inspection.Scan(tx, p, now, claims, "", domain.DefaultLimits())
+		if err == nil && out.Verdict != verdict {
+			t.Errorf("%s: verdict %v, want %v", p.Via(), out.Verdict, verdict)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
