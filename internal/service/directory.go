@@ -95,7 +95,11 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 		// Each USCC's first place in the request, its record before the
 		// import (nil if new) and the record kept: the last.
 		type seen struct {
-			first        int
+			// last is the place of the USCC's latest record so far: a
+			// repeat is named beside the one before it, not the first
+			// (lines 1, 3 and 6 read "第 6 行…与第 1 行相同": an
+			// operator's trial, 2026-12-07).
+			last         int
 			before, kept *ruqiv1.Enterprise
 		}
 		each := map[string]*seen{}
@@ -107,12 +111,13 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 			if repeated {
 				resp.EnterprisesRepeated++
 				if len(resp.RepeatedEnterprises) < maxRepeatedNamed {
-					resp.RepeatedEnterprises = append(resp.RepeatedEnterprises, &ruqiv1.RepeatedRecord{Index: int32(i), EarlierIndex: int32(sn.first), Id: e.GetUscc()})
+					resp.RepeatedEnterprises = append(resp.RepeatedEnterprises, &ruqiv1.RepeatedRecord{Index: int32(i), EarlierIndex: int32(sn.last), Id: e.GetUscc()})
 				}
 			} else {
-				sn = &seen{first: i}
+				sn = &seen{}
 				each[e.GetUscc()] = sn
 			}
+			sn.last = i
 			// An enterprise that moves region leaves its plans' counts
 			// where they were counted (inspection.PlanRegion). Within a
 			// write the enterprise is read from the transaction, past the

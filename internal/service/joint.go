@@ -251,6 +251,12 @@ func fillJoint(r store.Reader, ins *ruqiv1.Inspection) error {
 // breachMessage says a cap or warning in an officer's words.
 func breachMessage(b coord.Breach, capped bool) string {
 	what := domain.RuleLabel(b.Rule)
+	if capped && b.Limit == 0 {
+		// A cap of none (a grade A enterprise's proactive inspections)
+		// read "上限为0次…本次将是第1次" (an officer's trial of the CLI,
+		// 2026-12-07).
+		return fmt.Sprintf("无事不扰：%s上限为0次（%s），原则上不主动检查，不予报备。确有投诉举报、转办交办或事故，请按个案检查报备（有事必到）", what, b.Period)
+	}
 	if capped {
 		return fmt.Sprintf("无事不扰：%s上限为%d次（%s），本次将是第%d次，不予报备。确有投诉举报、转办交办或事故，请按个案检查报备（有事必到）", what, b.Limit, b.Period, b.Count)
 	}

@@ -901,7 +901,8 @@ type ImportDirectoryResponse struct {
 	EnterprisesRepeated int32 `protobuf:"varint,7,opt,name=enterprises_repeated,json=enterprisesRepeated,proto3" json:"enterprises_repeated,omitempty"`
 	// repeated_enterprises names the first 100 of those repeated: the place
 	// of each in the request's list of enterprises (from 0) and of the
-	// earlier record of its USCC, by which ruqi admin import names the lines.
+	// record of its USCC just before it, by which ruqi admin import names the
+	// lines.
 	RepeatedEnterprises []*RepeatedRecord `protobuf:"bytes,8,rep,name=repeated_enterprises,json=repeatedEnterprises,proto3" json:"repeated_enterprises,omitempty"`
 	// enterprises_compared is set by a server that counts the three above
 	// (since 2026-12-07): without it they say nothing.
