@@ -361,14 +361,25 @@ func eventDetailLabel(t ruqiv1.EventType, detail string) string {
 	if freeText[t] {
 		return detail
 	}
-	// A warning in the sentence the dashboard shows (domain.WarningText):
-	// it read "上限=2 次数=3 期间=2026年", and named the 提醒线 of a
-	// warning 上限 (an officer's trial of the CLI, 2026-12-07).
+	// A warning begins with the sentence the dashboard shows
+	// (domain.WarningText): it read "上限=2 次数=3 期间=2026年", and named
+	// the 预警线 of a warning 上限 (an officer's trial of the CLI,
+	// 2026-12-07). The detail follows, for what the sentence leaves out
+	// (the period, the other check-in's time, the window; a review).
 	if slices.Contains(domain.WarningTypes, t) {
 		if s := domain.WarningText(t, detail); s != "" && s != detail {
-			return s
+			labelled := labelDetailWords(detail)
+			if t == ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING {
+				labelled = strings.ReplaceAll(labelled, "上限=", "预警线=")
+			}
+			return s + "（" + labelled + "）"
 		}
 	}
+	return labelDetailWords(detail)
+}
+
+// labelDetailWords is eventDetailLabel's labelling of a detail's words.
+func labelDetailWords(detail string) string {
 	phrased := detailPhrases.Replace(detail)
 	words := strings.Fields(phrased)
 	changed := phrased != detail

@@ -199,7 +199,8 @@ var reasonHints = map[string]string{
 	"TOO_FEW_OFFICERS":        "用 --officers 列出执法人员编号，以逗号分隔",
 	"PLAN_VERSION_REQUIRED":   "用 ruqi plan show 计划编号 查看所审阅的版本，再用 --version N 批准",
 	"NO_FINDING_STREAK":       "用 --streak-reason \"理由\" 说明再次检查的理由（如 新的投诉举报、整改复查）后重新报备：被拒的报备没有生效",
-	"DEADLINE_PAST":           "整改期限写在 --item 事项编号=rectify:之后，如 --item CI-0002=rectify:2027-01-15，应晚于现在",
+	"DEADLINE_PAST":           "整改期限应晚于今天：--item 事项编号=rectify:YYYY-MM-DD",
+	"DEADLINE_MISSING":        "责令整改的事项须写明整改期限：--item 事项编号=rectify:YYYY-MM-DD（晚于今天）",
 }
 
 // errorInfo returns the first google.rpc.ErrorInfo among the details.

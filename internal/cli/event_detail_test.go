@@ -136,8 +136,10 @@ func TestEventDetailLabel_TypedTextAsWritten(t *testing.T) {
 // (cap) beside registrations that were not refused (an officer's trial of
 // the CLI, 2026-12-07).
 func TestEventDetailLabel_WarningsAsSentences(t *testing.T) {
+	// The detail follows, for the period the sentence leaves out (a
+	// review, 2026-12-07), its limit as the warning line it is.
 	got := eventDetailLabel(ruqiv1.EventType_EVENT_TYPE_FREQUENCY_WARNING, "visits_per_day limit=1 count=2 period=2026-12-01")
-	if got != "该企业当日被入企检查次数达2次，超过预警线1次" {
+	if !strings.HasPrefix(got, "该企业当日被入企检查次数达2次，超过预警线1次（") || !strings.Contains(got, "2026-12-01") || strings.Contains(got, "上限") {
 		t.Errorf("a frequency warning reads %q", got)
 	}
 }

@@ -318,7 +318,7 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 						a.textf("✗ %s：%s\n", rv.File, rv.Error)
 					}
 				}
-				if onlineErr == nil && bad == 0 {
+				if onlineErr == nil && bad == 0 && unread == 0 {
 					a.textf("✓ 服务器当前的日志包含以上存证所见的日志\n")
 				}
 			}

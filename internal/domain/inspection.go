@@ -201,6 +201,17 @@ func ValidateLateWindow(start, end, now time.Time, l Limits) error {
 	return nil
 }
 
+// LateRecordPast reports whether ins was recorded after the fact (事后补录)
+// with a window that had already ended when it was registered: its codes
+// were never valid at any door, and the enterprise opening one reads the
+// record. A late record whose window went on past its registration had
+// codes valid at the door; shown there after its window, one is an expired
+// code like any other (a review, 2026-12-07).
+func LateRecordPast(ins *ruqiv1.Inspection) bool {
+	return ins.GetLate() && ins.GetWindowEnd() != nil && ins.GetRegisteredAt() != nil &&
+		!ins.GetWindowEnd().AsTime().After(ins.GetRegisteredAt().AsTime())
+}
+
 func validateType(r *ruqiv1.RegisterInspectionRequest) error {
 	if r.GetType() != ruqiv1.InspectionType_INSPECTION_TYPE_SPECIAL && strings.TrimSpace(r.GetPlanId()) != "" {
 		return Invalidf("PLAN_FOR_OTHER_TYPE", "只有专项检查依据检查计划报备：本次检查类型不是专项，请不要填写计划编号")

@@ -47,7 +47,12 @@ func CheckLeadTransition(leadID string, from, to ruqiv1.LeadStatus) error {
 	if len(next) == 0 {
 		return FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，处理已结束，不能再改", leadID, LeadStatusName[from])
 	}
-	return FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，不能改为“%s”；可改为%s", leadID, LeadStatusName[from], LeadStatusName[to], strings.Join(next, "或"))
+	// "“核查中”或“查无实据”", "“已整改”、“已移交纪委”或“查无实据”".
+	choices := next[len(next)-1]
+	if len(next) > 1 {
+		choices = strings.Join(next[:len(next)-1], "、") + "或" + choices
+	}
+	return FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，不能改为“%s”；可改为%s", leadID, LeadStatusName[from], LeadStatusName[to], choices)
 }
 
 // LeadKindLabel names a lead's kind as the supervisor reads it, on the

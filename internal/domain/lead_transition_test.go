@@ -16,6 +16,7 @@ func TestCheckLeadTransition_SaysWhereItMayGo(t *testing.T) {
 		want     string
 	}{
 		{ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED, ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED, "不能改为“已整改”；可改为“核查中”或“查无实据”"},
+		{ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED, "可改为“已整改”、“已移交纪委”或“查无实据”"},
 		{ruqiv1.LeadStatus_LEAD_STATUS_RECTIFIED, ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, "当前状态为“已整改”，处理已结束，不能再改"},
 	} {
 		err := CheckLeadTransition("L-1", c.from, c.to)

@@ -376,38 +376,53 @@ func TestScan_ClosedCodeReviewedIsNoLead(t *testing.T) {
 // lead: the late record has its own (an officer's trial of the CLI,
 // 2026-12-07). At the door, on a staff phone, it does.
 func TestScan_LateRecordsExpiredCodeReviewedIsNoLead(t *testing.T) {
-	now := time.Now()
-	st := fixture(t, now)
-	if err := st.Update(context.Background(), func(tx store.Tx) error {
-		ins, err := tx.Inspection("INS-1")
-		if err != nil {
-			return err
-		}
-		ins.Late, ins.LateReason = true, "夜间紧急处置"
-		ins.WindowStart, ins.WindowEnd = timestamppb.New(now.Add(-5*time.Hour)), timestamppb.New(now.Add(-3*time.Hour))
-		// The code on record, for the window registered.
-		if err := tx.PutCode(&ruqiv1.InspectionCode{InspectionId: "INS-1", OfficerId: "O-1",
-			NotBefore: ins.GetWindowStart(), ExpiresAt: ins.GetWindowEnd()}); err != nil {
-			return err
-		}
-		return tx.PutInspection(ins)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	claims := code.Claims{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-1", OfficerID: "O-1", CertificateNumber: "C-1",
-		EnterpriseUSCC: uscc, NotBefore: now.Add(-5 * time.Hour), Expiry: now.Add(-3 * time.Hour)}
-	scan := func(p auth.Principal) { t.Helper(); scanWanting(t, st, p, now, claims, ruqiv1.Verdict_VERDICT_EXPIRED) }
-	account := enterprise
-	account.Kind = store.TokenSession
-	scan(account)
-	if got := types(events(t, st)); got != "SCAN_REJECTED" {
-		t.Errorf("reviewed by the account: events %q, want the scan and no lead", got)
-	}
-	device := enterprise
-	device.Kind, device.TokenID = store.TokenDevice, "tok-d"
-	scan(device)
-	if got := types(events(t, st)); !strings.Contains(got, "LEAD_OPENED") || strings.Count(got, "SCAN_REJECTED") != 2 {
-		t.Errorf("at the door: events %q, want a lead", got)
+	for _, c := range []struct {
+		name       string
+		registered time.Duration // before now; the window is 5 to 3 hours ago
+		lead       bool          // for the enterprise's account
+	}{
+		{"registered after its window", time.Hour, false},
+		// Registered while it ran: its codes were valid at the door, and
+		// one shown there after the window is an expired code like any
+		// other (a review, 2026-12-07).
+		{"registered within its window", 4 * time.Hour, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			now := time.Now()
+			st := fixture(t, now)
+			if err := st.Update(context.Background(), func(tx store.Tx) error {
+				ins, err := tx.Inspection("INS-1")
+				if err != nil {
+					return err
+				}
+				ins.Late, ins.LateReason = true, "夜间紧急处置"
+				ins.WindowStart, ins.WindowEnd = timestamppb.New(now.Add(-5*time.Hour)), timestamppb.New(now.Add(-3*time.Hour))
+				ins.RegisteredAt = timestamppb.New(now.Add(-c.registered))
+				// The code on record, for the window registered.
+				if err := tx.PutCode(&ruqiv1.InspectionCode{InspectionId: "INS-1", OfficerId: "O-1",
+					NotBefore: ins.GetWindowStart(), ExpiresAt: ins.GetWindowEnd()}); err != nil {
+					return err
+				}
+				return tx.PutInspection(ins)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			claims := code.Claims{TokenID: []byte("0123456789abcdef"), InspectionID: "INS-1", OfficerID: "O-1", CertificateNumber: "C-1",
+				EnterpriseUSCC: uscc, NotBefore: now.Add(-5 * time.Hour), Expiry: now.Add(-3 * time.Hour)}
+			scan := func(p auth.Principal) { t.Helper(); scanWanting(t, st, p, now, claims, ruqiv1.Verdict_VERDICT_EXPIRED) }
+			account := enterprise
+			account.Kind = store.TokenSession
+			scan(account)
+			if got := types(events(t, st)); strings.Contains(got, "LEAD_OPENED") != c.lead {
+				t.Errorf("scanned by the account: events %q, want a lead: %v", got, c.lead)
+			}
+			device := enterprise
+			device.Kind, device.TokenID = store.TokenDevice, "tok-d"
+			scan(device)
+			if got := types(events(t, st)); !strings.Contains(got, "LEAD_OPENED") || strings.Count(got, "SCAN_REJECTED") != 2 {
+				t.Errorf("at the door: events %q, want a lead", got)
+			}
+		})
 	}
 }
 

@@ -72,11 +72,12 @@ func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, token str
 	// scan and no lead; a staff phone at the door scanning it is offered the
 	// refusal (ScanCodeResponse.by_device), and opens one.
 	//
-	// So is the code of a visit recorded after the fact (事后补录), expired
-	// by the time it was registered: scanned by the enterprise to read it,
-	// it opened a lead 扫描到无效入企码 beside the late record's own (an
-	// officer's trial of the CLI, 2026-12-07).
-	lateRecord := verdict == ruqiv1.Verdict_VERDICT_EXPIRED && ins.GetLate() && ins.GetEnterpriseUscc() == uscc
+	// So is the code of a visit recorded after the fact (事后补录) whose
+	// window had ended when it was registered (domain.LateRecordPast), never
+	// valid at any door: scanned by the enterprise to read it, it opened a
+	// lead 扫描到无效入企码 beside the late record's own (an officer's trial of
+	// the CLI, 2026-12-07).
+	lateRecord := verdict == ruqiv1.Verdict_VERDICT_EXPIRED && domain.LateRecordPast(ins) && ins.GetEnterpriseUscc() == uscc
 	reviewed := (verdict == ruqiv1.Verdict_VERDICT_CLOSED || lateRecord) && p.Kind != store.TokenDevice
 	if verdict != ruqiv1.Verdict_VERDICT_VALID && !reviewed {
 		lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc, InspectionId: c.InspectionID,

@@ -88,6 +88,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 	if seen == nil {
 		return resp, nil
 	}
+	resp.LateRecord = resp.Verdict == ruqiv1.Verdict_VERDICT_EXPIRED && domain.LateRecordPast(seen)
 	// What the enterprise is shown (agencies, officers, the checklist) is
 	// read after the commit, outside the store's one writer, which every
 	// write waits for.
@@ -378,7 +379,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 			inspectionID, officerID, fromCode = c.InspectionID, c.OfficerID, true
 		} else {
 			detail += "（出示的入企码未通过核验）"
-			codeNote = "出示的入企码未通过核验（不是本系统为本企业签发的），拒绝按未出示有效入企码记录"
+			codeNote = "出示的入企码未通过核验（签名无效、密钥未知，或不是为本企业签发的），拒绝按未出示有效入企码记录"
 		}
 	}
 	// A refusal is idempotent: the same inspection refused again, or the same
@@ -402,7 +403,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 		default:
 			resp.Message = "已记录拒绝检查，并作为问题线索报送司法局"
 		}
-		if codeNote != "" {
+		if codeNote != "" && !r.Repeated {
 			// The code was left aside: said to the enterprise too, which
 			// read an ordinary refusal while only the 司法局's lead said
 			// the code was not read (an officer's trial, 2026-12-07).

@@ -304,10 +304,12 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 			d.Banner = &banner{Class: "wait", Icon: "!", Title: "检查已办结",
 				Detail: "这次检查已经办结，检查结果见下方。此码不能再用于入企：如有人再次出示此码要求检查，企业有权拒绝。"}
 		}
-		if resp.GetVerdict() == ruqiv1.Verdict_VERDICT_EXPIRED && resp.GetInspection().GetLate() {
-			// A visit recorded after the fact: its code was past its
-			// window when registered. The enterprise reads it, not a red
-			// failure (the scan opens no lead either: inspection.Scan).
+		if resp.GetLateRecord() && !resp.GetByDevice() {
+			// A visit recorded after the fact, its window over when it was
+			// registered: the enterprise reads the record, not a red
+			// failure (the scan opens no lead either: inspection.Scan). A
+			// staff phone at the door is shown the failure, and a lead is
+			// opened.
 			d.Banner = &banner{Class: "wait", Icon: "!", Title: "事后补录的检查",
 				Detail: "这次检查是事后补录的紧急检查，已报送司法局；补录时检查时段已过，此码不能再用于入企：如有人再次出示此码要求检查，企业有权拒绝。"}
 		}

@@ -187,8 +187,9 @@ func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) (int64, 
 		return 0, fmt.Errorf("the database was migrated by a newer version of ruqi (schema %d; this version knows up to %d): run that version or a newer one, or restore a backup this version wrote", current, target)
 	}
 	// A migration of a province's tables can take minutes: say so before,
-	// and what each step took after (the session lock above holds other
-	// replicas meanwhile).
+	// and what each step took after. The session lock above is taken for
+	// each migration (UpByOne, below): replicas starting together take
+	// turns, each saying the migrations it applied.
 	if current < target {
 		// Replicas are upgraded all stopped (README, Upgrading): an older
 		// one still running beside the migrated schema misreads what this

@@ -452,8 +452,13 @@ type ScanCodeResponse struct {
 	// refused (any agency's part of a joint visit): when it first did. The
 	// code is genuine and the visit registered; message says the refusal.
 	VisitRefusedAt *timestamppb.Timestamp `protobuf:"bytes,102,opt,name=visit_refused_at,json=visitRefusedAt,proto3" json:"visit_refused_at,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// late_record is set on an expired code of a visit recorded after the
+	// fact whose window had ended when it was registered: never valid at a
+	// door, it is the enterprise reading the record (no lead is opened but
+	// for a staff phone's scan).
+	LateRecord    bool `protobuf:"varint,103,opt,name=late_record,json=lateRecord,proto3" json:"late_record,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ScanCodeResponse) Reset() {
@@ -561,6 +566,13 @@ func (x *ScanCodeResponse) GetVisitRefusedAt() *timestamppb.Timestamp {
 		return x.VisitRefusedAt
 	}
 	return nil
+}
+
+func (x *ScanCodeResponse) GetLateRecord() bool {
+	if x != nil {
+		return x.LateRecord
+	}
+	return false
 }
 
 type RefuseInspectionRequest struct {
@@ -1391,7 +1403,7 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\vregion_code\x18\x02 \x01(\tR\n" +
 	"regionCode\"%\n" +
 	"\x0fScanCodeRequest\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\"\xf6\x03\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\x97\x04\n" +
 	"\x10ScanCodeResponse\x12*\n" +
 	"\averdict\x18\x01 \x01(\x0e2\x10.ruqi.v1.VerdictR\averdict\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x127\n" +
@@ -1407,7 +1419,9 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"scanned_by\x18\b \x01(\tR\tscannedBy\x123\n" +
 	"\x06mutual\x18d \x01(\x0e2\x1b.ruqi.v1.MutualVerificationR\x06mutual\x12\x1b\n" +
 	"\tby_device\x18e \x01(\bR\bbyDevice\x12D\n" +
-	"\x10visit_refused_at\x18f \x01(\v2\x1a.google.protobuf.TimestampR\x0evisitRefusedAt\"\x89\x01\n" +
+	"\x10visit_refused_at\x18f \x01(\v2\x1a.google.protobuf.TimestampR\x0evisitRefusedAt\x12\x1f\n" +
+	"\vlate_record\x18g \x01(\bR\n" +
+	"lateRecord\"\x89\x01\n" +
 	"\x17RefuseInspectionRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
