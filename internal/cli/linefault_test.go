@@ -29,6 +29,10 @@ func TestAddDirectoryLine_FaultsSaidInChineseByTheLinesColumn(t *testing.T) {
 		{`  {"enterprise": {"uscc": "91510104MA0000001E", "foo": "x"}}`, "第 49 列：没有名为 foo 的字段"},
 		{`{"enterprise": "enterprise"}`, "第 16 列："},
 		{`{"enterprise": {"name": "a"}, "enterprise": {"name": "a"}}`, "enterprise 在一行中出现两次"},
+		{`{"ENTERPRISE": {"name": "a"}, "ENTERPRISE": {"name": "b"}}`, "ENTERPRISE 在一行中出现两次"},
+		{`{"enterprise": {"name": "a"}, "\u0065nterprise": {"name": "b"}}`, "enterprise 在一行中出现两次"},
+		// encoding/json takes ſ for s in a key: twice the same is twice.
+		{`{"enterpriſe": {"name": "a"}, "enterpriſe": {"name": "b"}}`, "enterpriſe 在一行中出现两次"},
 		{`{"enterprise": {"name": "测试企业", "creditGrade": "A"}}`, "第 48 列：字段 creditGrade 的取值 \"A\" 不是可用的选项（可用的取值：CREDIT_GRADE_A、CREDIT_GRADE_B、CREDIT_GRADE_C、CREDIT_GRADE_D）"},
 		{`{"officer": {"id": "O-1", "certificate_status": "LOST"}}`, "第 49 列：字段 certificateStatus 的取值 \"LOST\" 不是可用的选项（可用的取值：CERTIFICATE_STATUS_ACTIVE、CERTIFICATE_STATUS_SUSPENDED、CERTIFICATE_STATUS_REVOKED）"},
 	} {

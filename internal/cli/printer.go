@@ -617,10 +617,7 @@ func (p *tablePrinter) Scan(r *ruqiv1.ScanCodeResponse) {
 	result := "核验通过"
 	view := r.GetInspection()
 	if valid && r.GetVisitRefusedAt() != nil {
-		result = "核验通过（入企码有效），但本企业已拒绝这次检查"
-		if !domain.IsInspection(view.GetVisitKind()) {
-			result = "核验通过（入企码有效），但本企业已拒绝这次入企"
-		}
+		result = "核验通过（入企码有效），但本企业已拒绝这次" + domain.VisitWord(view.GetVisitKind())
 		if view != nil && view.GetRefusedAt() == nil {
 			// Refused by another agency's code of the visit: the
 			// state line says it too.

@@ -206,16 +206,22 @@ func RefusedState(v *ruqiv1.InspectionView) string {
 	return ""
 }
 
+// VisitWord is what a visit of kind k is called in a sentence: 检查 for an
+// inspection, 入企 for a visit that is not one.
+func VisitWord(k ruqiv1.VisitKind) string {
+	if IsInspection(k) {
+		return "检查"
+	}
+	return "入企"
+}
+
 // RefusedButValidMessage is what a valid scan of a visit the enterprise
 // has refused says instead of "请配合检查": the code is genuine and the visit
 // registered, but the enterprise said no, and a later scan must not tell the
 // front desk otherwise (a trial of the pages, 2026-12-07: the code read
 // green 有效…请配合检查 after the refusal, while the history said 企业已拒绝).
 func RefusedButValidMessage(kind ruqiv1.VisitKind, refusedAt time.Time) string {
-	what := "检查"
-	if !IsInspection(kind) {
-		what = "入企"
-	}
+	what := VisitWord(kind)
 	return fmt.Sprintf("入企码有效、已报备，但本企业已于 %s 拒绝这次%s，拒绝已作为问题线索报送司法局。是否接受%s，由企业决定", FormatTime(refusedAt), what, what)
 }
 

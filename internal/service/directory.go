@@ -92,8 +92,8 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 			}
 		}
 		moved := map[string]string{} // USCC → its new region
-		// Each USCC's first place in the request, its record before the
-		// import (nil if new) and the record kept: the last.
+		// Each USCC's latest place in the request so far, its record
+		// before the import (nil if new) and the record kept: the last.
 		type seen struct {
 			// last is the place of the USCC's latest record so far: a
 			// repeat is named beside the one before it, not the first

@@ -1044,10 +1044,13 @@ func (is *inspectionServer) GetInspection(ctx context.Context, req *ruqiv1.GetIn
 	return resp, nil
 }
 
-// agencyName and enterpriseName are the directory's names, "" for an id
-// it no longer holds (or cannot read now): a name is shown beside its id,
-// and without it the id alone, as before.
+// agencyName, enterpriseName and officerName are the directory's names,
+// "" for no id or one it no longer holds (or cannot read now): a name is
+// shown beside its id, and without it the id alone.
 func agencyName(r store.Reader, id string) string {
+	if id == "" {
+		return ""
+	}
 	a, err := r.Agency(id)
 	if err != nil {
 		return ""
@@ -1056,11 +1059,25 @@ func agencyName(r store.Reader, id string) string {
 }
 
 func enterpriseName(r store.Reader, uscc string) string {
+	if uscc == "" {
+		return ""
+	}
 	e, err := r.Enterprise(uscc)
 	if err != nil {
 		return ""
 	}
 	return e.GetName()
+}
+
+func officerName(r store.Reader, id string) string {
+	if id == "" {
+		return ""
+	}
+	o, err := r.Officer(id)
+	if err != nil {
+		return ""
+	}
+	return o.GetName()
 }
 
 func (is *inspectionServer) GetInspectionCodes(ctx context.Context, req *ruqiv1.GetInspectionCodesRequest) (*ruqiv1.GetInspectionCodesResponse, error) {

@@ -248,12 +248,7 @@ func (k *keyServer) DescribeCode(ctx context.Context, req *ruqiv1.DescribeCodeRe
 			return err
 		}
 		resp.OfficerName = o.GetName()
-		if a, err := r.Agency(o.GetAgencyId()); err == nil {
-			resp.AgencyName = a.GetName()
-		}
-		if e, err := r.Enterprise(c.EnterpriseUSCC); err == nil {
-			resp.EnterpriseName = e.GetName()
-		}
+		resp.AgencyName, resp.EnterpriseName = agencyName(r, o.GetAgencyId()), enterpriseName(r, c.EnterpriseUSCC)
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {

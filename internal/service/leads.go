@@ -79,21 +79,9 @@ func (ss *supervisionServer) ListLeads(ctx context.Context, req *ruqiv1.ListLead
 // empty: the ids are still there, and a lead must list even if its
 // enterprise has left the directory.
 func nameLead(r store.Reader, l *ruqiv1.Lead) {
-	if u := l.GetEnterpriseUscc(); u != "" {
-		if e, err := r.Enterprise(u); err == nil {
-			l.EnterpriseName = e.GetName()
-		}
-	}
-	if a := l.GetAgencyId(); a != "" {
-		if ag, err := r.Agency(a); err == nil {
-			l.AgencyName = ag.GetName()
-		}
-	}
-	if o := l.GetOfficerId(); o != "" {
-		if of, err := r.Officer(o); err == nil {
-			l.OfficerName = of.GetName()
-		}
-	}
+	l.EnterpriseName = enterpriseName(r, l.GetEnterpriseUscc())
+	l.AgencyName = agencyName(r, l.GetAgencyId())
+	l.OfficerName = officerName(r, l.GetOfficerId())
 }
 
 // UpdateLead moves a lead along its lifecycle (inspection.UpdateLead).

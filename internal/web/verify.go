@@ -284,7 +284,7 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 		if resp.GetVisitRefusedAt() != nil {
 			// Refused by this enterprise before: the code is genuine, but
 			// not a green "please cooperate" (the message says so).
-			d.Banner = &banner{Class: "wait", Icon: "!", Title: "入企码有效，但本企业已拒绝这次" + visitWord(resp.GetInspection()), Detail: resp.GetMessage()}
+			d.Banner = &banner{Class: "wait", Icon: "!", Title: "入企码有效，但本企业已拒绝这次" + domain.VisitWord(resp.GetInspection().GetVisitKind()), Detail: resp.GetMessage()}
 		}
 		at := beijing(resp.GetCheckedInAt())
 		if resp.GetFirstCheckIn() {
@@ -340,14 +340,6 @@ func (s *server) scan(w http.ResponseWriter, r *http.Request, ctx context.Contex
 	d.Evaluate = offersEvaluation(resp.GetVerdict(), d.Insp) && !resp.GetByDevice()
 	d.Evaluated = d.Evaluate && resp.GetInspection().GetEvaluated()
 	render(w, http.StatusOK, "verify", "入企码核验", d)
-}
-
-// visitWord is 检查 for an inspection, 入企 for a visit of another kind.
-func visitWord(v *ruqiv1.InspectionView) string {
-	if domain.IsInspection(v.GetVisitKind()) {
-		return "检查"
-	}
-	return "入企"
 }
 
 // inspectionOf turns the scan's view into the page's words. The service

@@ -22,17 +22,8 @@ import (
 // once more ended on a red 「评价未提交」 page, though the evaluation was
 // recorded.
 func TestPhone_EvaluatedInspection_SaysSoInsteadOfTheForm(t *testing.T) {
-	ctxB := startBrowser(t)
-	srv := startServer(t, "-log-interval", "200ms")
-	smp := loadSample(t)
-	srv.importSample(smp)
-	e := smp.ents[0]
-	c := srv.registerN(smp, "AG-01", e, 2, time.Now(), time.Now().Add(4*time.Hour), "日常检查")[0]
-	p := user(t, ctxB)
-	do(t, p, "phone", phone375())
-	signInPhone(t, p, c.GetUrl(), srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, e), "#checkin")
-	srv.closeWithResults(smp, "AG-01", c)
-	do(t, p, "open the code after the visit", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#evaluate-submit")))
+	p, c := closedOnPhone(t, "-log-interval", "200ms")
+	do(t, p, "the evaluation form", chromedp.WaitVisible(chromedp.CSS("#evaluate-submit")))
 	do(t, p, "evaluate", chromedp.Click(chromedp.CSS("input[name=overall][value='4']")), chromedp.SendKeys(chromedp.CSS("#comment"), "态度很好"),
 		chromedp.Click(chromedp.CSS("#evaluate-submit")), chromedp.WaitNotPresent(chromedp.CSS("#evaluate-submit")), chromedp.WaitVisible(chromedp.CSS(".banner")))
 	mustContain(t, "after evaluating", text(t, p, ".banner"), "评价已提交")
@@ -163,7 +154,7 @@ func TestPhone_History_ResultsFromTheHomePage(t *testing.T) {
 // led with a red 「✗ 无效：检查已办结 / 核验未通过」 and the result 1.8
 // screens down, below the officers, the checklist and the window.
 func TestPhone_ClosedInspection_ResultFirstNotARedFailure(t *testing.T) {
-	p := closedOnPhone(t)
+	p, _ := closedOnPhone(t)
 	screenshot(t, p, "phone-closed")
 	cls, err := chromedp.Run(p, chromedp.Evaluate[string](`document.querySelector("#verdict").className`))
 	if err != nil {
@@ -185,7 +176,7 @@ func TestPhone_ClosedInspection_ResultFirstNotARedFailure(t *testing.T) {
 // phone, a finger's width under the usual 44 (a trial of the pages,
 // 2026-12-07): each is now at least 44.
 func TestPhone_EvaluationForm_TapTargetsAtLeast44px(t *testing.T) {
-	p := closedOnPhone(t)
+	p, _ := closedOnPhone(t)
 	small, err := chromedp.Run(p, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#evaluate label:has(input), header button.link")]
 		.map(el => [el.textContent.trim(), el.getBoundingClientRect().height])
 		.filter(([, h]) => h < 44)
@@ -206,11 +197,12 @@ func TestPhone_EvaluationForm_TapTargetsAtLeast44px(t *testing.T) {
 }
 
 // closedOnPhone is an enterprise's phone on the page of its inspection's
-// code after the visit was closed with results, the evaluation offered.
-func closedOnPhone(t *testing.T) context.Context {
+// code c after the visit was closed with results, the evaluation offered,
+// on a server started with serverArgs.
+func closedOnPhone(t *testing.T, serverArgs ...string) (context.Context, *ruqiv1.InspectionCode) {
 	t.Helper()
 	ctxB := startBrowser(t)
-	srv := startServer(t)
+	srv := startServer(t, serverArgs...)
 	smp := loadSample(t)
 	srv.importSample(smp)
 	e := smp.ents[0]
@@ -220,5 +212,5 @@ func closedOnPhone(t *testing.T) context.Context {
 	signInPhone(t, p, c.GetUrl(), srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, e), "#checkin")
 	srv.closeWithResults(smp, "AG-01", c)
 	do(t, p, "open the code after the visit", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#evaluate")))
-	return p
+	return p, c
 }
