@@ -400,7 +400,33 @@ func ValidateRegion(code string) error {
 	if code[:2] == "00" {
 		return Invalidf("REGION_MALFORMED", "行政区划代码的前两位是省级代码，不能为 00：%q", code)
 	}
+	// An unknown province ("999999", a typo in a directory) would be
+	// stored and covered by no agency, its enterprises inspected by nobody
+	// and counted in no province's report (an operator's import, 2026-12-07).
+	if !provinces[code[:2]] {
+		return Invalidf("REGION_MALFORMED", "行政区划代码%q的前两位%s不是任何省、自治区、直辖市或特别行政区的代码（GB/T 2260，如四川 51）", code, code[:2])
+	}
+	// A county-level code always has a city-level pair: counties directly
+	// under a province use 90 (仙桃 429004), those of a 直辖市 01 or 02
+	// (东城区 110101). "510004" names no division, and RegionCovers would
+	// hold it under 510000 but under no city.
+	if code[2:4] == "00" && code[4:] != "00" {
+		return Invalidf("REGION_MALFORMED", "行政区划代码%q的市级两位为 00 时县级两位也应为 00（省直辖的县级行政区划，市级两位为 90）", code)
+	}
 	return nil
+}
+
+// provinces are the first two digits of the provincial-level divisions
+// (省级行政区划代码, GB/T 2260): 34 provinces, autonomous regions,
+// municipalities and special administrative regions.
+var provinces = map[string]bool{
+	"11": true, "12": true, "13": true, "14": true, "15": true,
+	"21": true, "22": true, "23": true,
+	"31": true, "32": true, "33": true, "34": true, "35": true, "36": true, "37": true,
+	"41": true, "42": true, "43": true, "44": true, "45": true, "46": true,
+	"50": true, "51": true, "52": true, "53": true, "54": true,
+	"61": true, "62": true, "63": true, "64": true, "65": true,
+	"71": true, "81": true, "82": true,
 }
 
 // What one inspection may name: each officer gets a signed code and each

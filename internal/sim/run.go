@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/sample"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -62,8 +63,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("并发数应至少为 1，收到 %d", c.Concurrency)
 	case c.Officers < 0 || c.Agencies < 0:
 		return errors.New("执法人员数和执法部门数不能为负")
-	case len(c.Region) != 6 || strings.Trim(c.Region, "0123456789") != "":
-		return fmt.Errorf("行政区划代码应为 6 位数字，收到 %q", c.Region)
+	}
+	if err := domain.ValidateRegion(c.Region); err != nil {
+		return err
 	}
 	return c.Shares.validate()
 }

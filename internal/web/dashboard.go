@@ -74,9 +74,11 @@ func parseFilter(q url.Values) (filter, []string) {
 		f.To = ""
 	}
 	f.Region = domain.NormalizeID(q.Get("region"))
-	if f.Region != "" && domain.ValidateRegion(f.Region) != nil {
-		problems = append(problems, "行政区划代码应为 6 位数字，如 510100")
-		f.Region = ""
+	if f.Region != "" {
+		if err := domain.ValidateRegion(f.Region); err != nil {
+			problems = append(problems, err.Error())
+			f.Region = ""
+		}
 	}
 	f.Agency = domain.NormalizeID(q.Get("agency"))
 	if f.Agency != "" && domain.ValidateID("执法部门编号", f.Agency) != nil {

@@ -411,10 +411,15 @@ func TestDashboard(t *testing.T) {
 
 	r = f.do("GET", "/dashboard?from=2026-13&region=51&group=weekly&top=0", nil, c)
 	body = readBody(t, r)
-	for _, want := range []string{"起始月份格式应为 2026-01", "行政区划代码应为 6 位数字", "分组方式无效", "企业排名数应为"} {
+	for _, want := range []string{"起始月份格式应为 2026-01", "行政区划代码应为6位数字", "分组方式无效", "企业排名数应为"} {
 		if r.StatusCode != 400 || !strings.Contains(body, want) {
 			t.Errorf("bad filter %d lacks %q", r.StatusCode, want)
 		}
+	}
+	// Six digits of no province: the page says why, in domain's words.
+	r = f.do("GET", "/dashboard?region=990000", nil, c)
+	if body := readBody(t, r); r.StatusCode != 400 || !strings.Contains(body, "前两位99不是任何省") {
+		t.Errorf("region 990000: %d, the page does not say its province is unknown", r.StatusCode)
 	}
 
 	r = f.do("GET", "/dashboard/report.csv?group=agency", nil, c)
