@@ -19,7 +19,7 @@ import (
 )
 
 func (a *app) adminCommand() *cobra.Command {
-	cmd := groupCommand("admin", "管理员：导入名录、签发和吊销访问令牌、管理执法证、轮换签名密钥、核验事件日志、压缩数据文件")
+	cmd := groupCommand("admin", "管理员：导入和查看名录、签发和吊销访问令牌、管理执法证、轮换签名密钥、核验事件日志、压缩数据文件")
 
 	token := groupCommand("token", "访问令牌")
 	token.AddCommand(a.adminTokenIssueCommand(), a.adminTokenListCommand(), a.adminTokenRevokeCommand(), a.adminTokenRotateCommand())
@@ -30,7 +30,7 @@ func (a *app) adminCommand() *cobra.Command {
 	events := groupCommand("events", "事件日志（全程留痕）")
 	events.AddCommand(a.adminEventsListCommand(), a.adminEventsVerifyCommand())
 
-	cmd.AddCommand(a.adminImportCommand(), token, a.adminOfficerCommand(), keys, events, a.adminCompactCommand(), a.adminBackupCommand())
+	cmd.AddCommand(a.adminImportCommand(), a.adminEnterpriseCommand(), token, a.adminOfficerCommand(), keys, events, a.adminCompactCommand(), a.adminBackupCommand())
 	return cmd
 }
 

@@ -56,6 +56,7 @@ type printer interface {
 	TokenRevoked(req *ruqiv1.RevokeAccessTokenRequest, r *ruqiv1.RevokeAccessTokenResponse)
 	Tokens(r *ruqiv1.ListAccessTokensResponse)
 	CertificateChanged(req *ruqiv1.SetCertificateStatusRequest, r *ruqiv1.SetCertificateStatusResponse)
+	Enterprise(r *ruqiv1.GetEnterpriseResponse)
 
 	// Inspection plans (printer_plan.go): one plan with its versions under
 	// a headline saying what was done ("" for none), and lists.
