@@ -85,13 +85,14 @@ func TestMatching_ThreeAgenciesPlans_OneDeclines_OthersJoined(t *testing.T) {
 		t.Fatalf("AG-02's list:\n%s", out)
 	}
 	// AG-07 cannot accept for AG-01, nor an agency outside the proposal
-	// answer for itself.
+	// answer for itself: to it the proposal is unknown, as one that does
+	// not exist (its id would tell the enterprise other agencies visit).
 	r := w.cli(tok("AG-07"), "match", "accept", p.GetId(), "--agency", "AG-01", "--officers", officers("AG-01"))
 	if r.exit == 0 || !strings.Contains(r.stderr, "只能为本部门") {
 		t.Fatalf("AG-07 accepting for AG-01: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 	r = w.cli(tok("AG-04"), "match", "decline", p.GetId())
-	if r.exit == 0 || !strings.Contains(r.stderr, "不在拼团提议") {
+	if r.exit == 0 || !strings.Contains(r.stderr, "不存在") {
 		t.Fatalf("AG-04 answering: exit %d\n%s%s", r.exit, r.stdout, r.stderr)
 	}
 

@@ -610,6 +610,15 @@ func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Ans
 		}
 	}
 	if m == nil {
+		// To an agency outside it, a proposal is as unknown as one that
+		// does not exist: its id is a hash of the enterprise and the plans,
+		// and "not in proposal" against "unknown" told an agency which
+		// enterprise other agencies plan to visit, an unannounced 个案 check
+		// among them (a security review, 2026-12-07). An administrator,
+		// who answers for any agency, is told which.
+		if !p.Is(ruqiv1.Role_ROLE_ADMIN) {
+			return Answered{}, domain.NotFoundf("PROPOSAL_UNKNOWN", "拼团提议 %s 不存在", a.ProposalID)
+		}
 		return Answered{}, domain.PermissionDeniedf("NOT_IN_PROPOSAL", "部门 %s 不在拼团提议 %s 中，不能响应；各部门只能为本部门响应", agency, pr.GetId())
 	}
 	want := ruqiv1.ProposalAnswer_PROPOSAL_ANSWER_DECLINED
