@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,13 +9,10 @@ import (
 	"testing"
 
 	"github.com/transparency-dev/merkle/rfc6962"
-	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -28,15 +24,8 @@ import (
 // says the receipt holds and to report it (an enterprise's trial of a
 // restore, 2026-12-07). It still exits 3, and says the receipt holds.
 func TestReceiptVerifyOnline_LogRolledBack_SaysTheReceiptHolds(t *testing.T) {
-	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _ := tlog.New(skey)
-	e1 := &ruqiv1.Event{Seq: 1, Type: ruqiv1.EventType_EVENT_TYPE_REGISTERED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR"}
-	store.Chain(nil, e1)
-	e2 := &ruqiv1.Event{Seq: 2, Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR", PrevHash: e1.Hash}
-	store.Chain(e1.Hash, e2)
+	l, vkey, ev := testLog(t, 2)
+	e1, e2 := ev[0], ev[1]
 	l1, l2 := tlog.LeafHash(e1), tlog.LeafHash(e2)
 	signed2, err := l.Sign(2, rfc6962.DefaultHasher.HashChildren(l1, l2))
 	if err != nil {

@@ -13,9 +13,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -27,13 +25,8 @@ import (
 // (exit 3, "N 份存证不成立"), which a script archiving proofs reads as
 // forged; a genuine receipt is not to read so for a network blip.
 func TestReceiptVerifyOnline_Unwitnessed_ServerUnreachable_NotSaidNotToHold(t *testing.T) {
-	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _ := tlog.New(skey)
-	e1 := &ruqiv1.Event{Seq: 1, Type: ruqiv1.EventType_EVENT_TYPE_REGISTERED, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR"}
-	store.Chain(nil, e1)
+	l, vkey, ev := testLog(t, 1)
+	e1 := ev[0]
 	signed, err := l.Sign(1, tlog.LeafHash(e1))
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -42,14 +43,24 @@ func (a *app) receiptCommand() *cobra.Command {
 
 func (a *app) receiptGetCommand() *cobra.Command {
 	var inspection, dir string
+	var vf verifierFlags
 	cmd := &cobra.Command{
 		Use:   "get",
 		Short: "取回本企业事件（扫码、拒绝、结果、评价、投诉等）的存证，保存为文件",
 		Long: "取回本企业事件的存证并保存到 --dir，每个事件一个文件 receipt-<序号>.json。\n" +
 			"存证包含事件本身、它在默克尔日志中的包含证明和日志签名的检查点，可用 ruqi receipt verify 离线核验。\n" +
-			"刚发生的事件要等几秒才进入日志，届时再取。",
+			"刚发生的事件要等几秒才进入日志，届时再取。\n" +
+			"有 ruqi keys fetch 保存的公钥时，取回的每份存证都先核验：不成立的另存为 receipt-<序号>-<摘要>.json 作为证据，退出码为 3。\n" +
+			"已存的存证不会被覆盖：只有已存的未经见证或不成立、而新取回的成立时才更新；没有公钥时已存的一律保留。",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The keys kept by `keys fetch` check what the server sends;
+			// without them the receipts are saved unchecked, as before,
+			// unless keys were named on the command line.
+			v, verr := vf.verifier()
+			if verr != nil && (vf.logKey != "" || vf.policyFile != "") {
+				return verr
+			}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				// Every receipt, a page at a time.
 				resp := &ruqiv1.ListReceiptsResponse{}
@@ -67,35 +78,48 @@ func (a *app) receiptGetCommand() *cobra.Command {
 				if err := os.MkdirAll(dir, 0o755); err != nil {
 					return fmt.Errorf("创建目录 %s 失败：%w", dir, err)
 				}
-				t := newTable("序号", "事件", "检查", "时间", "文件")
+				t := newTable("序号", "事件", "检查", "时间", "文件", "保存")
+				var broken []string
 				for _, rc := range resp.GetReceipts() {
 					b, err := protojson.MarshalOptions{Multiline: true}.Marshal(rc)
 					if err != nil {
 						return err
 					}
 					e := rc.GetEvent()
-					path := filepath.Join(dir, fmt.Sprintf("receipt-%d.json", e.GetSeq()))
-					if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-						return fmt.Errorf("保存存证失败：%w", err)
+					saved, err := saveReceipt(v, dir, rc, append(b, '\n'))
+					if err != nil {
+						return err
 					}
-					t.add(strconv.FormatUint(e.GetSeq(), 10), domain.EventTypeLabel(e.GetType()), orDash(e.GetInspectionId()), fmtTime(e.GetTime()), path)
+					how := saved.how
+					if saved.broken != nil {
+						how += "；✗ 不成立：" + errorText(saved.broken)
+						broken = append(broken, saved.path)
+					}
+					t.add(strconv.FormatUint(e.GetSeq(), 10), domain.EventTypeLabel(e.GetType()), orDash(e.GetInspectionId()), fmtTime(e.GetTime()), saved.path, how)
 				}
 				if a.output == "json" {
 					a.jsonPrinter().msg(resp)
-					return nil
+				} else {
+					t.write(a.stdout)
+					fmt.Fprintf(a.stdout, "已保存 %d 份存证到 %s", len(resp.GetReceipts()), dir)
+					if resp.GetPending() > 0 {
+						fmt.Fprintf(a.stdout, "；另有 %d 个事件尚未入日志，几秒后再取", resp.GetPending())
+					}
+					fmt.Fprintln(a.stdout)
+					if v == nil {
+						fmt.Fprintln(a.stdout, "未核验：没有公钥缓存（先运行 ruqi keys fetch），已存的存证一律保留、未更新；可用 ruqi receipt verify 核验")
+					}
 				}
-				t.write(a.stdout)
-				fmt.Fprintf(a.stdout, "已保存 %d 份存证到 %s", len(resp.GetReceipts()), dir)
-				if resp.GetPending() > 0 {
-					fmt.Fprintf(a.stdout, "；另有 %d 个事件尚未入日志，几秒后再取", resp.GetPending())
+				if len(broken) > 0 {
+					return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器给出的 %d 份存证不成立（%s）：已存的存证均保留，请保存全部文件，报告司法局", len(broken), strings.Join(broken, "、"))}
 				}
-				fmt.Fprintln(a.stdout)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringVar(&inspection, "inspection", "", "只取这项检查的存证 `ID`")
 	cmd.Flags().StringVar(&dir, "dir", "receipts", "保存存证的目录 `DIR`")
+	vf.add(cmd)
 	return cmd
 }
 
@@ -444,15 +468,37 @@ func (a *app) textf(format string, args ...any) {
 }
 
 func verifyReceiptFile(v *tlog.Verifier, path string) (*tlog.VerifiedReceipt, error) {
-	b, err := os.ReadFile(path)
+	b, err := readBounded(path, tlog.MaxReceiptBytes, "存证文件")
 	if err != nil {
 		return nil, fmt.Errorf("%w：%w", errReceiptUnread, err)
 	}
 	rc, err := tlog.ParseReceipt(b)
 	if err != nil {
-		return nil, err
+		// Empty, cut short or not JSON: nothing is known of a receipt,
+		// which is not a receipt found not to hold (exit 3, "不成立", read
+		// as forged: a trial of the 司法局's witness, 2026-12-07).
+		return nil, fmt.Errorf("%w：文件不完整或已损坏，%w", errReceiptUnread, err)
 	}
 	return v.Receipt(rc)
+}
+
+// readBounded reads a file the command was given to check, at most max
+// bytes: a 2 GB file given by mistake took 19 s and 2.1 GB of memory to be
+// refused (the same trial).
+func readBounded(path string, max int64, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("文件超过 %d KiB，不是%s", max>>10, what)
+	}
+	return b, nil
 }
 
 // notExtendedExit makes a log that does not extend what was seen
@@ -523,7 +569,7 @@ func (a *app) logVerifyCommand() *cobra.Command {
 				if path == "" {
 					path = checkpointFile(latest.Origin)
 				}
-				prev, err := os.ReadFile(path)
+				prev, err := readBounded(path, tlog.MaxReceiptBytes, "检查点文件")
 				if errors.Is(err, fs.ErrNotExist) && state == "" {
 					// Kept by an older version in its one file: this
 					// log's if it verifies as this log's (its

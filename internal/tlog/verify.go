@@ -267,6 +267,12 @@ func (r *VerifiedReceipt) LegacyNote() string {
 // ParseReceipt reads a receipt file as `ruqi receipt get` and the verify
 // page's download write it (protobuf JSON), for the command line and the
 // page that checks one alike.
+// MaxReceiptBytes bounds a receipt file that a page or the command line
+// takes to check: a receipt is an event, a checkpoint with its
+// cosignatures and a proof of some forty hashes, a few KiB. A checkpoint
+// kept by `log verify` is smaller still.
+const MaxReceiptBytes = 64 << 10
+
 func ParseReceipt(b []byte) (*ruqiv1.Receipt, error) {
 	var rc ruqiv1.Receipt
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, &rc); err != nil {

@@ -13,10 +13,8 @@ import (
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
-// maxReceiptUpload bounds the receipt file the page takes: a receipt is an
-// event, a checkpoint with its cosignatures and a proof of some forty
-// hashes, a few KiB.
-const maxReceiptUpload = 64 << 10
+// maxReceiptUpload bounds the receipt file the page takes.
+const maxReceiptUpload = tlog.MaxReceiptBytes
 
 // receiptCheckData is the page that checks a receipt (存证): the form, and
 // what the check found.

@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/tlog"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// testLog is a log's signer and verifier key for receipts made in a test,
+// and n events of one enterprise, chained: a registration, then scans.
+func testLog(t *testing.T, n int) (*tlog.Log, string, []*ruqiv1.Event) {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := tlog.New(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []*ruqiv1.Event
+	var prev []byte
+	for i := 1; i <= n; i++ {
+		typ := ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED
+		if i == 1 {
+			typ = ruqiv1.EventType_EVENT_TYPE_REGISTERED
+		}
+		e := &ruqiv1.Event{Seq: uint64(i), Type: typ, Time: timestamppb.Now(), EnterpriseUscc: "91510104CY4C7RGWMR", PrevHash: prev}
+		store.Chain(prev, e)
+		events, prev = append(events, e), e.Hash
+	}
+	return l, vkey, events
+}
+
+// receiptsServer answers ListReceipts with what the test sets.
+type receiptsServer struct {
+	ruqiv1.UnimplementedLogServiceServer
+	mu       sync.Mutex
+	receipts []*ruqiv1.Receipt
+}
+
+func (s *receiptsServer) set(rc ...*ruqiv1.Receipt) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.receipts = rc
+}
+
+func (s *receiptsServer) ListReceipts(context.Context, *ruqiv1.ListReceiptsRequest) (*ruqiv1.ListReceiptsResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &ruqiv1.ListReceiptsResponse{Receipts: s.receipts}, nil
+}
+
+// `receipt get` wrote whatever the server sent over the file of the same
+// event: after the server's log was rewritten, a second run replaced the
+// enterprise's genuine receipt with one that did not hold, and said
+// "已保存" (a trial of the 司法局's witness, 2026-12-07). A saved receipt
+// now stays unless it does not hold and the new one does; one that does
+// not hold is said, exit 3, and saved beside as evidence; a genuine one on
+// a later checkpoint is not saved again.
+func TestReceiptGet_KeepsWhatTheEnterpriseHolds(t *testing.T) {
+	l, vkey, ev := testLog(t, 3)
+	e1, e2, e3 := ev[0], ev[1], ev[2]
+	l1, l2 := tlog.LeafHash(e1), tlog.LeafHash(e2)
+	signed, err := l.Sign(2, rfc6962.DefaultHasher.HashChildren(l1, l2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	genuine := &ruqiv1.Receipt{Event: e2, LeafIndex: 1, InclusionProof: [][]byte{l1}, Checkpoint: string(signed)}
+	// The server's log rewritten: event 2 says another enterprise scanned.
+	forged := proto.Clone(genuine).(*ruqiv1.Receipt)
+	forged.Event.EnterpriseUscc = "91510104DER9Q51RK3"
+
+	srv := &receiptsServer{}
+	lis := bufconn.Listen(1 << 20)
+	g := grpc.NewServer()
+	ruqiv1.RegisterLogServiceServer(g, srv)
+	go g.Serve(lis)
+	defer g.Stop()
+	dir := t.TempDir()
+	get := func() (int, string) {
+		a, out, errOut := testApp(nil)
+		a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+		code := a.run([]string{"--server", "passthrough:///bufnet", "receipt", "get", "--dir", dir, "--log-key", vkey,
+			"--keys-cache", filepath.Join(t.TempDir(), "none.json")})
+		return code, out.String() + errOut.String()
+	}
+	file := filepath.Join(dir, "receipt-2.json")
+	read := func() []byte {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	srv.set(genuine)
+	if code, got := get(); code != exitOK || !strings.Contains(got, receiptNew) {
+		t.Fatalf("first get: exit %d\n%s", code, got)
+	}
+	kept := read()
+	if code, got := get(); code != exitOK || !strings.Contains(got, receiptSame) {
+		t.Errorf("the same receipt again: exit %d\n%s", code, got)
+	}
+
+	srv.set(forged)
+	code, got := get()
+	if code != exitNotValid || !strings.Contains(got, "不成立") || !strings.Contains(got, "报告司法局") {
+		t.Errorf("a receipt that does not hold: exit %d, want %d saying so\n%s", code, exitNotValid, got)
+	}
+	if !bytes.Equal(read(), kept) {
+		t.Errorf("the enterprise's genuine receipt was overwritten by one that does not hold")
+	}
+	beside, _ := filepath.Glob(filepath.Join(dir, "receipt-2-*.json"))
+	if len(beside) != 1 {
+		t.Errorf("the server's other receipt of event 2 saved as %v, want one file beside the kept one", beside)
+	}
+
+	// The log grown: event 2's receipt on a later checkpoint holds, as the
+	// saved one does, and adds nothing.
+	l3 := tlog.LeafHash(e3)
+	signed3, err := l.Sign(3, rfc6962.DefaultHasher.HashChildren(rfc6962.DefaultHasher.HashChildren(l1, l2), l3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := &ruqiv1.Receipt{Event: e2, LeafIndex: 1, InclusionProof: [][]byte{l1, l3}, Checkpoint: string(signed3)}
+	srv.set(later)
+	if code, got := get(); code != exitOK || !strings.Contains(got, receiptKept) || !bytes.Equal(read(), kept) {
+		t.Errorf("a later receipt of a held event: exit %d\n%s", code, got)
+	}
+	if all, _ := filepath.Glob(filepath.Join(dir, "receipt-2*.json")); len(all) != 2 {
+		t.Errorf("files of event 2: %v, want the kept one and the evidence only", all)
+	}
+
+	// A saved receipt that does not hold (a file damaged) gives way to one
+	// that does.
+	if err := os.WriteFile(file, bytes.Replace(kept, []byte("SCAN"), []byte("SCAM"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv.set(genuine)
+	if code, got := get(); code != exitOK || !strings.Contains(got, receiptReplaced) || !bytes.Equal(read(), kept) {
+		t.Errorf("a genuine receipt over a damaged file: exit %d\n%s", code, got)
+	}
+}
