@@ -87,11 +87,7 @@ func ScanVerdict(f ScanFacts, now time.Time, leeway time.Duration) ruqiv1.Verdic
 	case CodeExpired:
 		return ruqiv1.Verdict_VERDICT_EXPIRED
 	}
-	// A renumbered certificate is not the one the code was issued for; an
-	// officer moved to another agency no longer inspects for this one (the
-	// registration required it, and so do results).
-	if f.Officer == nil || !CertificateValid(f.Officer, now) || f.Officer.GetCertificateNumber() != f.CodeCertificate ||
-		f.Officer.GetAgencyId() != ins.GetAgencyId() {
+	if OfficerProblem(f, ins.GetAgencyId(), now) != "" {
 		return ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID
 	}
 	// The officer is genuine, but an inspection whose other officers have
@@ -101,6 +97,30 @@ func ScanVerdict(f ScanFacts, now time.Time, leeway time.Duration) ruqiv1.Verdic
 		return ruqiv1.Verdict_VERDICT_TOO_FEW_OFFICERS
 	}
 	return ruqiv1.Verdict_VERDICT_VALID
+}
+
+// OfficerProblem says why the officer a code names may not inspect for
+// its inspection's agency now, in the enterprise's words, or "" if they
+// may: the verdict is VERDICT_CERTIFICATE_INVALID for each. A renumbered
+// certificate is not the one the code was issued for; an officer moved to
+// another agency no longer inspects for this one (the registration
+// required it, and so do results). The three were said alike, "执法证无效
+// （暂扣、注销或过期）", which told the enterprise and the 司法局's lead
+// something false of an officer whose certificate was valid (a security
+// review, 2026-12-07).
+func OfficerProblem(f ScanFacts, agencyID string, now time.Time) string {
+	const refuse = "。企业有权拒绝检查"
+	switch {
+	case f.Officer == nil:
+		return "核验未通过：出示入企码的执法人员不在名录中" + refuse
+	case !CertificateValid(f.Officer, now):
+		return "核验未通过：出示入企码的执法人员执法证无效（暂扣、注销或过期）" + refuse
+	case f.Officer.GetCertificateNumber() != f.CodeCertificate:
+		return "核验未通过：出示入企码的执法人员的执法证号已变更，与签发此入企码时的不同，须重新领取入企码" + refuse
+	case f.Officer.GetAgencyId() != agencyID:
+		return "核验未通过：出示入企码的执法人员已不属于报备此检查的执法部门，不能为其检查" + refuse
+	}
+	return ""
 }
 
 func has(list []string, s string) bool {

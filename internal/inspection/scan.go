@@ -35,6 +35,9 @@ var VerdictMessages = map[ruqiv1.Verdict]string{
 // Scanned is the result of scanning a code whose signature verified.
 type Scanned struct {
 	Verdict ruqiv1.Verdict
+	// Message says the verdict in the enterprise's words: VerdictMessages',
+	// or why the officer may not inspect (domain.OfficerProblem).
+	Message string
 	// Inspection is the inspection the code names, when the scanning
 	// enterprise may see it (nil for another enterprise's code).
 	Inspection *ruqiv1.Inspection
@@ -56,11 +59,14 @@ type Scanned struct {
 func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, token string, l domain.Limits) (Scanned, error) {
 	uscc := p.Subject
 	j := journal(tx, p, now)
-	ins, verdict, err := judge(tx, c, token, uscc, now, l)
+	ins, verdict, why, err := judge(tx, c, token, uscc, now, l)
 	if err != nil {
 		return Scanned{}, err
 	}
-	out := Scanned{Verdict: verdict}
+	out := Scanned{Verdict: verdict, Message: VerdictMessages[verdict]}
+	if why != "" {
+		out.Message = why
+	}
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED)
 	e.InspectionId, e.EnterpriseUscc, e.OfficerId = c.InspectionID, uscc, c.OfficerID
 	if verdict != ruqiv1.Verdict_VERDICT_VALID {
@@ -81,7 +87,7 @@ func Scan(tx store.Tx, p auth.Principal, now time.Time, c code.Claims, token str
 	reviewed := (verdict == ruqiv1.Verdict_VERDICT_CLOSED || lateRecord) && p.Kind != store.TokenDevice
 	if verdict != ruqiv1.Verdict_VERDICT_VALID && !reviewed {
 		lead := &ruqiv1.Lead{Kind: ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE, EnterpriseUscc: uscc, InspectionId: c.InspectionID,
-			OfficerId: c.OfficerID, Description: VerdictMessages[verdict], OccurredAt: timestamppb.New(now)}
+			OfficerId: c.OfficerID, Description: out.Message, OccurredAt: timestamppb.New(now)}
 		if ins != nil {
 			lead.AgencyId = ins.GetAgencyId()
 		} else if c.EnterpriseUSCC != uscc {
@@ -168,13 +174,14 @@ func RejectScan(tx store.Tx, p auth.Principal, now time.Time, v ruqiv1.Verdict, 
 
 // judge reads what the verdict of a code with a good signature depends on
 // and returns the verdict (domain.ScanVerdict) with the inspection, if the
-// code agrees with it.
-func judge(r store.Reader, c code.Claims, token, uscc string, now time.Time, l domain.Limits) (*ruqiv1.Inspection, ruqiv1.Verdict, error) {
+// code agrees with it, and for VERDICT_CERTIFICATE_INVALID why
+// (domain.OfficerProblem).
+func judge(r store.Reader, c code.Claims, token, uscc string, now time.Time, l domain.Limits) (*ruqiv1.Inspection, ruqiv1.Verdict, string, error) {
 	leeway := l.ClockLeeway
 	f := domain.ScanFacts{ScannerUSCC: uscc, CodeUSCC: c.EnterpriseUSCC, CodeInspectionID: c.InspectionID, CodeOfficerID: c.OfficerID,
 		CodeCertificate: c.CertificateNumber, NotBefore: c.NotBefore, Expiry: c.Expiry, CodeVisitKind: c.VisitKind, MinOfficers: l.MinOfficers}
 	if c.EnterpriseUSCC != uscc {
-		return nil, domain.ScanVerdict(f, now, leeway), nil
+		return nil, domain.ScanVerdict(f, now, leeway), "", nil
 	}
 	ins, err := r.Inspection(c.InspectionID)
 	switch {
@@ -182,7 +189,7 @@ func judge(r store.Reader, c code.Claims, token, uscc string, now time.Time, l d
 		f.Inspection = ins
 		codes, err := r.Codes(c.InspectionID)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, "", err
 		}
 		for _, rc := range codes {
 			// The code on record, not another one a key of ours signed
@@ -198,7 +205,7 @@ func judge(r store.Reader, c code.Claims, token, uscc string, now time.Time, l d
 			}
 		}
 	case !errors.Is(err, store.ErrNotFound):
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	officer := func(id string) (*ruqiv1.Officer, error) {
 		o, err := r.Officer(id)
@@ -208,7 +215,7 @@ func judge(r store.Reader, c code.Claims, token, uscc string, now time.Time, l d
 		return o, err
 	}
 	if f.Officer, err = officer(c.OfficerID); err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	// The inspection's officers with a valid certificate of its agency:
 	// the code's own officer read once, above.
@@ -216,7 +223,7 @@ func judge(r store.Reader, c code.Claims, token, uscc string, now time.Time, l d
 		o := f.Officer
 		if id != c.OfficerID {
 			if o, err = officer(id); err != nil {
-				return nil, 0, err
+				return nil, 0, "", err
 			}
 		}
 		if o != nil && domain.CertificateValid(o, now) && o.GetAgencyId() == ins.GetAgencyId() {
@@ -226,9 +233,12 @@ func judge(r store.Reader, c code.Claims, token, uscc string, now time.Time, l d
 	v := domain.ScanVerdict(f, now, leeway)
 	if v == ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION {
 		// A record that disagrees with the code is not believed.
-		return nil, v, nil
+		return nil, v, "", nil
 	}
-	return ins, v, nil
+	if v == ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID {
+		return ins, v, domain.OfficerProblem(f, ins.GetAgencyId(), now), nil
+	}
+	return ins, v, "", nil
 }
 
 // checkIn records the first valid scan of a code; later scans of the same

@@ -72,7 +72,7 @@ func (es *enterpriseServer) ScanCode(ctx context.Context, req *ruqiv1.ScanCodeRe
 		if err != nil {
 			return err
 		}
-		resp.Verdict, resp.Message = sc.Verdict, inspection.VerdictMessages[sc.Verdict]
+		resp.Verdict, resp.Message = sc.Verdict, sc.Message
 		if sc.Verdict == ruqiv1.Verdict_VERDICT_VALID {
 			resp.FirstCheckIn, resp.CheckedInAt = sc.FirstCheckIn, timestamppb.New(sc.CheckIn.At)
 			if resp.Mutual, err = s.noteMutualAtScan(tx, ctx, now, claims, sc); err != nil {

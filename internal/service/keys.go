@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -242,16 +243,30 @@ func (k *keyServer) DescribeCode(ctx context.Context, req *ruqiv1.DescribeCodeRe
 		return nil, toStatus(ctx, notFound)
 	}
 	resp := &ruqiv1.DescribeCodeResponse{}
+	errMoved := errors.New("officer not of the inspection's agency")
 	err = s.store.View(ctx, func(r store.Reader) error {
 		o, err := r.Officer(c.OfficerID)
 		if err != nil {
 			return err
 		}
+		// The agency named is the one that registered the visit, read
+		// from the inspection the code names: the officer's agency of
+		// today named another after a move between agencies (a security
+		// review, 2026-12-07), shown to anyone, signed in or not. An
+		// officer no longer of that agency, or not on the inspection, is
+		// not described: the scan refuses the code too.
+		ins, err := r.Inspection(c.InspectionID)
+		if err != nil {
+			return err
+		}
+		if ins.GetEnterpriseUscc() != c.EnterpriseUSCC || !slices.Contains(ins.GetOfficerIds(), c.OfficerID) || o.GetAgencyId() != ins.GetAgencyId() {
+			return errMoved
+		}
 		resp.OfficerName = o.GetName()
-		resp.AgencyName, resp.EnterpriseName = agencyName(r, o.GetAgencyId()), enterpriseName(r, c.EnterpriseUSCC)
+		resp.AgencyName, resp.EnterpriseName = agencyName(r, ins.GetAgencyId()), enterpriseName(r, c.EnterpriseUSCC)
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, errMoved) {
 		return nil, toStatus(ctx, notFound)
 	}
 	if err != nil {

@@ -427,7 +427,10 @@ func enterpriseAccount(ctx context.Context) (string, error) {
 // 1 point, and the account's own evaluation was then refused).
 func notFromDevice(ctx context.Context, what string) error {
 	if principal(ctx).Kind == store.TokenDevice {
-		return domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备只能扫码核验和拒绝检查，不能%s：请用企业的政务服务账号登录后操作", what)
+		// Not "只能扫码核验和拒绝检查": a device reads the enterprise's
+		// visits, results and current 企业码 too (a security review,
+		// 2026-12-07, held the message against what a device may do).
+		return domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备可以扫码核验、拒绝检查和查看本企业的检查记录，但不能%s：请用企业的政务服务账号登录后操作", what)
 	}
 	return nil
 }

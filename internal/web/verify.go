@@ -130,7 +130,7 @@ var verdictTitles = map[ruqiv1.Verdict]string{
 	ruqiv1.Verdict_VERDICT_EXPIRED:             "无效：入企码已过期",
 	ruqiv1.Verdict_VERDICT_CANCELLED:           "无效：检查已被撤销",
 	ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE:    "无效：不是本企业的检查",
-	ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID: "无效：执法证无效",
+	ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID: "无效：执法人员不能实施此检查",
 	ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:  "无效：无此报备记录",
 	ruqiv1.Verdict_VERDICT_CLOSED:              "无效：检查已办结",
 	ruqiv1.Verdict_VERDICT_MALFORMED:           "无效：不是入企码",
