@@ -262,7 +262,7 @@ func (a *app) drawVerifyCommand() *cobra.Command {
 日志公钥默认用 ruqi keys fetch 保存的。全部成立时退出码为 0，不成立时为 3。`,
 		Example: `  ruqi keys fetch && ruqi draw verify DRW-20261202-ABCDEFGH
   ruqi draw verify --file draw.json --log-key 'ruqi.example/log+…'`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maxArgs(1, "抽取编号"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (len(args) == 1) == (file != "") {
 				return usagef("请给出抽取编号，或用 --file 指定保存的抽取文件（二选一）")

@@ -72,3 +72,13 @@ func TestReceiptVerify_DamagedOrHugeFile_Unread(t *testing.T) {
 		}
 	}
 }
+
+// cobra's "requires at least 1 arg(s), only received 0" reached a user of
+// `receipt verify` with no file (a trial, 2026-12-07).
+func TestReceiptVerify_NoFile_SaidInChinese(t *testing.T) {
+	a, out, errOut := testApp(nil)
+	code := a.run([]string{"receipt", "verify"})
+	if got := out.String() + errOut.String(); code != exitUsage || !strings.Contains(got, "至少需要 1 个参数（存证文件）") || strings.Contains(got, "requires") {
+		t.Errorf("exit %d, want %d\n%s", code, exitUsage, got)
+	}
+}

@@ -477,6 +477,18 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// minArgs is cobra.MinimumNArgs with the message in Chinese: cobra's
+// "requires at least 1 arg(s), only received 0" reached a user of
+// `receipt verify` (a trial of the 司法局's witness, 2026-12-07).
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usagef("至少需要 %d 个参数（%s），收到 %d 个", n, what, len(args))
+		}
+		return nil
+	}
+}
+
 // maxArgs is cobra.MaximumNArgs with the message in Chinese.
 func maxArgs(n int, what string) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {

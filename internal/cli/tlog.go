@@ -170,7 +170,7 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 		Short: "离线核验存证：事件未被改动、在日志中、检查点由日志（和见证方）签名",
 		Long: "只用日志公钥（和见证方公钥）核验存证，不需要联网。全部通过时退出码为 0，有存证不成立时为 3，有文件未能读取（且无存证不成立）时为 1。\n" +
 			"--online 再问服务器：当前的日志是否仍包含存证所见的日志（一致性证明），以发现事后改写的历史。",
-		Args: cobra.MinimumNArgs(1),
+		Args: minArgs(1, "存证文件"),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			v, err := vf.verifier()
 			if err != nil {

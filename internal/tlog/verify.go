@@ -42,7 +42,8 @@ func NewVerifier(logKey string, policy []byte) (*Verifier, error) {
 	if len(bytes.TrimSpace(policy)) > 0 {
 		g, err := ParsePolicy(policy)
 		if err != nil {
-			return nil, fmt.Errorf("见证策略无效: %w", err)
+			// The library's reasons are English: said after what to check.
+			return nil, fmt.Errorf("见证策略无效：请核对策略的 witness、group、quorum 各行及见证方公钥（名称+哈希+公钥）是否完整（原因：%w）", err)
 		}
 		v.policy = &g
 		for _, ep := range g.Endpoints() {
@@ -172,7 +173,12 @@ func Consistent(a, b *log.Checkpoint, prf [][]byte) error {
 	// nothing to the person reading: they are left out (a trial of the
 	// record, 2026-12-06).
 	if proof.VerifyConsistency(hasher, a.Size, b.Size, prf, a.Hash, b.Hash) != nil {
-		return fmt.Errorf("日志规模 %d 与 %d 不一致（历史被改写或分叉）", a.Size, b.Size)
+		if a.Size == b.Size {
+			// "日志规模 33 与 33 不一致" read as a contradiction in terms
+			// (a trial of the 司法局's witness, 2026-12-07).
+			return fmt.Errorf("同为规模 %d 的两个检查点根哈希不同（历史被改写或分叉）", a.Size)
+		}
+		return fmt.Errorf("规模 %d 的日志不是规模 %d 的日志的前缀（历史被改写或分叉）", a.Size, b.Size)
 	}
 	return nil
 }

@@ -83,10 +83,14 @@ func NewWitness(skey string, logKeys []string, statePath string) (*Witness, erro
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
-		return nil, fmt.Errorf("witness state: %w", err)
+		return nil, fmt.Errorf("读取见证状态文件失败：%w", err)
 	default:
 		if err := json.Unmarshal(b, &w.state); err != nil {
-			return nil, fmt.Errorf("witness state %s: %w", statePath, err)
+			// The state is what the witness has seen: without it, it
+			// would cosign whatever tree it is shown first. Said in
+			// Chinese with what to do (a trial of the 司法局's witness,
+			// 2026-12-07, read "unexpected end of JSON input").
+			return nil, fmt.Errorf("见证状态文件 %s 已损坏（不是完整的 JSON：%v）：请从备份恢复它；没有备份时把它改名留存，先用 ruqi log verify 核实服务器的日志，再启动见证方（新的状态从服务器当前的检查点开始）", statePath, err)
 		}
 	}
 	return w, nil
