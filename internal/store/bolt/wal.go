@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -491,6 +492,15 @@ func createWAL(dir string, n uint64, appended *atomic.Int64) (*wal, error) {
 // directory entry, and makes it the one appended to.
 func (w *wal) openSegment(n uint64, size int64) error {
 	path := segmentPath(w.dir, n)
+	// A disk without room for the segment is found before writing it: the
+	// writer and the health probe try again each second, and each try
+	// filled the disk with zeros and deleted them, 8 GiB written in 10 s
+	// and no byte left for anything else on the filesystem (an operator's
+	// trial, 2026-12-07). The error is ENOSPC, as the write's would be.
+	if free, ok := freeBytes(w.dir); ok && free < size {
+		return fmt.Errorf("make a write-ahead log segment (%d MiB, written in full before use; %d MiB free): %w",
+			(size+1<<20-1)>>20, free>>20, syscall.ENOSPC)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err

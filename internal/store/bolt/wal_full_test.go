@@ -2,9 +2,14 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -95,5 +100,43 @@ func TestClose_LastCheckpointNotRecorded_ReturnsError(t *testing.T) {
 	defer r.Close()
 	if r.Recovered() == 0 {
 		t.Fatal("the next Open replayed nothing")
+	}
+}
+
+// A segment the disk has no room for is refused before a byte is written:
+// the writer and the health probe try each second, and each try filled
+// the disk with zeros and deleted them, 8 GiB in 10 s, leaving nothing
+// free for anything else on the filesystem (an operator's trial,
+// 2026-12-07). Here the segment asked for is 1 GiB more than the
+// filesystem has free; the file size limit keeps a zero-fill, were it
+// tried, to 1 MiB (EFBIG, not the ENOSPC of the check).
+func TestOpenSegment_NoRoom_RefusedBeforeWriting(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ruqi.db.wal")
+	var appended atomic.Int64
+	w, err := createWAL(dir, 1, &appended)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.f.Close()
+	free, ok := freeBytes(dir)
+	if !ok {
+		t.Skip("free space unknown on this system")
+	}
+	var was unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &was); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 1 << 20, Max: was.Max}); err != nil {
+		t.Fatal(err)
+	}
+	err = w.openSegment(2, free+1<<30)
+	if rerr := unix.Setrlimit(unix.RLIMIT_FSIZE, &was); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "MiB free") {
+		t.Errorf("a segment larger than the free space: %v, want ENOSPC saying what is free", err)
+	}
+	if _, serr := os.Stat(segmentPath(dir, 2)); !errors.Is(serr, fs.ErrNotExist) {
+		t.Errorf("the segment was made: %v", serr)
 	}
 }
