@@ -167,6 +167,17 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	// A ready file from an earlier start named ports nobody listens on: a
+	// script waiting for it (the README's `until [ -s …/ready.json ]`) went
+	// on at once after a restart (an operator's trial, 2026-12-07). It goes
+	// once the store is ours (a second server on the same data directory
+	// stops before, and leaves the running one's file), and again at stop.
+	if cfg.ReadyFile != "" {
+		if err := os.Remove(cfg.ReadyFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			db.Close()
+			return fmt.Errorf("ready file: %w", err)
+		}
+	}
 	// Tokens and directory records are read through a cache, invalidated
 	// on change here and, on PostgreSQL, at every replica.
 	cached := cache.New(db, cfg.Cache)
@@ -326,7 +337,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer stopWebAPI()
 	httpSrv := &http.Server{Handler: web.Handler(web.Config{Keys: svc.PublicKeys, API: webAPI, ClockLeeway: cfg.Limits.ClockLeeway,
-		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL, Health: st.Err, Notice: notices(svc.Notice, rc)}),
+		LogKey: logCfg.Key, WitnessPolicy: string(logCfg.WitnessPolicy), Identity: idp, PublicURL: cfg.PublicURL, Health: httpHealth(st.Err, &compacting), Notice: notices(svc.Notice, rc)}),
 		// Slow or idle clients must not hold connections forever.
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		IdleTimeout: httpIdleTimeout(cfg.Server.IdleTimeout), MaxHeaderBytes: 64 << 10}
@@ -417,6 +428,7 @@ func Run(ctx context.Context, cfg Config) error {
 			gs.Stop()
 			return err
 		}
+		defer os.Remove(cfg.ReadyFile)
 	}
 
 	select {
@@ -648,6 +660,20 @@ func writeReadyFile(path string, r Ready) error {
 		return fmt.Errorf("ready file: %w", err)
 	}
 	return os.Rename(tmp, path)
+}
+
+// httpHealth is what /healthz answers: 503 while store writes fail and
+// while the store is compacted, as gRPC health says NOT_SERVING then. It
+// said 200 during a compaction, whose writes wait (2.3 s in a trial), so a
+// load balancer checking HTTP kept sending traffic (an operator's trial,
+// 2026-12-07).
+func httpHealth(storeErr func() error, compacting *atomic.Bool) func() error {
+	return func() error {
+		if compacting.Load() {
+			return errors.New("the store is being compacted (ruqi admin compact); writes wait until it ends")
+		}
+		return storeErr()
+	}
 }
 
 // normalizeUnary reads identifiers the way people type them (trimmed,

@@ -1,0 +1,27 @@
+package serve
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+)
+
+// /healthz said 200 while a compaction held writes and gRPC health said
+// NOT_SERVING (an operator's trial, 2026-12-07); it follows both now.
+func TestHTTPHealth_NotServingWhileCompacting(t *testing.T) {
+	var compacting atomic.Bool
+	var storeErr error
+	h := httpHealth(func() error { return storeErr }, &compacting)
+	if err := h(); err != nil {
+		t.Fatalf("healthy store, no compaction: %v", err)
+	}
+	compacting.Store(true)
+	if err := h(); err == nil {
+		t.Error("healthy during a compaction")
+	}
+	compacting.Store(false)
+	storeErr = errors.New("disk full")
+	if err := h(); err == nil {
+		t.Error("healthy while the store cannot write")
+	}
+}
