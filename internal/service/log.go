@@ -47,7 +47,8 @@ const integrateBatch = 1000
 // (errWitnessPolicyStale) on a server whose witness policy is not the
 // store's: a checkpoint it signed would be cosigned under another policy
 // than the one the server started last publishes (mayLead).
-func (s *Service) IntegrateLog(ctx context.Context) (tlog.Integration, error) {
+func (s *Service) IntegrateLog(ctx context.Context) (_ tlog.Integration, err error) {
+	defer func() { s.noteLogHalted(err) }()
 	if s.cfg.Log.Log == nil {
 		return tlog.Integration{}, errors.New("no log key configured")
 	}
@@ -55,7 +56,7 @@ func (s *Service) IntegrateLog(ctx context.Context) (tlog.Integration, error) {
 	// write transaction every interval.
 	var in tlog.Integration
 	idle := false
-	err := s.store.View(ctx, func(r store.Reader) error {
+	err = s.store.View(ctx, func(r store.Reader) error {
 		if err := s.checkWitnessPolicy(ctx, r); err != nil {
 			return err
 		}
@@ -129,6 +130,25 @@ type sequencer interface{ Sequencing() bool }
 // records: the work is deterministic.)
 func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr func(error)) {
 	s.onSequencer(ctx, interval, func() error { _, err := s.IntegrateLog(ctx); return integrated(err) }, logErr)
+}
+
+// noteLogHalted keeps what an integration found wrong with the record for
+// /healthz (Notice): history the log signed changed in the store, so that
+// nothing more is signed, or a witness holding a larger tree than the
+// log's, so that nothing more is cosigned. Both were only a warning in the
+// log: /healthz said ok, and the 司法局's `log verify` read the frozen log
+// as unchanged (a trial of the 司法局's witness, 2026-12-07). An
+// integration that succeeds clears it; one that fails otherwise (a witness
+// out of reach) leaves it as it was.
+func (s *Service) noteLogHalted(err error) {
+	switch {
+	case errors.Is(err, tlog.ErrHistoryChanged):
+		s.logHalted.Store("默克尔日志已停止签名：存储中已签名的事件被改动或删除，新事件不再入日志、不再有存证（ruqi admin events verify 指出第一个改动的事件）。请按 README “Backup and restore” 从备份恢复，并报告司法局")
+	case errors.Is(err, tlog.ErrWitnessAhead):
+		s.logHalted.Store("见证方持有比本服务器更长的日志：日志被回退（从备份恢复或换了数据文件），见证方不再联署，新的存证没有见证签名。请报告司法局，由其核实后决定是否重设见证状态（ruqi witness rewind）")
+	case err == nil:
+		s.logHalted.Store("")
+	}
 }
 
 // integrated is IntegrateLog's error for the logs: none when it refused

@@ -239,3 +239,42 @@ func proveServed(t *testing.T, st store.Store, l *tlog.Log, vkey string, old []b
 	}
 	return seen, latest, tlog.ProveExtends(ctx, c, seen, latest)
 }
+
+// A log refusing to sign on changed history was only a warning in the
+// server's log: /healthz said ok and `log verify` read the frozen log as
+// unchanged (a trial of the 司法局's witness, 2026-12-07). The service's
+// notice (the second line of /healthz) says so while it lasts.
+func TestIntegrateLog_HistoryChanged_SaidInTheNotice(t *testing.T) {
+	path, l, vkey := signedLog(t)
+	atRest(t, path, func(ev *bbolt.Bucket) error { return ev.Delete(seqKey(20)) })
+	st, err := bolt.Open(path, bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	cfg := service.Config{Limits: domain.DefaultLimits(), PublicURL: "https://ruqi.example", Log: service.LogConfig{Log: l, Key: vkey}}
+	svc, err := service.New(ctx, st, cfg, func(seed coord.Seeder) (coord.Coordinator, error) { return local.New(seed), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := svc.Notice(); n != "" {
+		t.Fatalf("a notice before any integration: %q", n)
+	}
+	if err := integrateOneMore(st, l); !errors.Is(err, tlog.ErrHistoryChanged) {
+		t.Fatalf("integrating on deleted signed events: %v, want ErrHistoryChanged", err)
+	}
+	// The next call's event, left for the service's integration.
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		return tx.AppendEvent(&ruqiv1.Event{Time: timestamppb.Now(), Type: ruqiv1.EventType_EVENT_TYPE_REFUSED,
+			Actor: "enterprise:91350100M000100Y43", EnterpriseUscc: "91350100M000100Y43", InspectionId: "INS-NEXT", Detail: "refused"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.IntegrateLog(ctx); !errors.Is(err, tlog.ErrHistoryChanged) {
+		t.Fatalf("the service's integration: %v", err)
+	}
+	if n := svc.Notice(); !strings.Contains(n, "默克尔日志已停止签名") || !strings.Contains(n, "从备份恢复") {
+		t.Errorf("notice after a refused integration: %q", n)
+	}
+}

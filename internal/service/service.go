@@ -191,7 +191,10 @@ type Service struct {
 	// witnessStale says this server's witness policy was not the store's
 	// when last read (noteWitnessPolicy); witnessRead is when that was
 	// (unix ns, mayLead), witnessWarned when it was last logged.
-	witnessStale               atomic.Bool
+	witnessStale atomic.Bool
+	// logHalted says why the Merkle log signs or is cosigned no more
+	// (noteLogHalted), "" or unset when it is.
+	logHalted                  atomic.Value
 	witnessRead, witnessWarned atomic.Int64
 	// cosignRetried is when an idle log last asked its missing witnesses
 	// again (Unix nanoseconds): every cosignRetryEvery, not every interval.
@@ -463,6 +466,9 @@ func (s *Service) noteWitnessPolicy(ctx context.Context, stored int64) bool {
 func (s *Service) Notice() string {
 	if s.witnessStale.Load() {
 		return "本服务器的见证策略（-witness-policy）与最近启动的服务器不同，不参与日志排序、签名与见证（核验、报备、查询照常）：请以同一 -witness-policy 重启本服务器"
+	}
+	if h, _ := s.logHalted.Load().(string); h != "" {
+		return h
 	}
 	return ""
 }

@@ -172,7 +172,7 @@ func signedRange(r store.Reader, size uint64, last []byte) (*compact.Range, erro
 		return nil, err
 	}
 	if head < size {
-		return nil, fmt.Errorf("tlog: the store holds events up to %d, but the log signed a checkpoint of size %d: signed events were deleted from the store; refusing to sign on top (restore the data directory from a backup, README \"Backup and restore\")", head, size)
+		return nil, fmt.Errorf("tlog: the store holds events up to %d, but the log signed a checkpoint of size %d: signed events were deleted from the store; refusing to sign on top (restore the data directory from a backup, README \"Backup and restore\"): %w", head, size, ErrHistoryChanged)
 	}
 	rg, err := loadRange(r, size)
 	if err != nil {
@@ -187,10 +187,20 @@ func signedRange(r store.Reader, size uint64, last []byte) (*compact.Range, erro
 		return nil, err
 	}
 	if !bytes.Equal(root, cp.Hash) {
-		return nil, fmt.Errorf("tlog: the events under the latest checkpoint (size %d) no longer give its root: events were changed in the store after it was signed; refusing to sign on top (ruqi admin events verify names the first changed event)", size)
+		return nil, fmt.Errorf("tlog: the events under the latest checkpoint (size %d) no longer give its root: events were changed in the store after it was signed; refusing to sign on top (ruqi admin events verify names the first changed event): %w", size, ErrHistoryChanged)
 	}
 	return rg, nil
 }
+
+// ErrHistoryChanged marks an integration refused because events the log
+// signed were changed or deleted in the store: nothing is signed on top
+// until the data directory is restored.
+var ErrHistoryChanged = errors.New("signed history changed")
+
+// ErrWitnessAhead marks a witness that holds a larger tree than the log's
+// latest checkpoint: the log was rolled back (a restore, a file copied in),
+// and the witness cosigns nothing of it.
+var ErrWitnessAhead = errors.New("a witness holds a larger tree")
 
 // Sign makes the signed checkpoint note for a tree.
 func (l *Log) Sign(size uint64, root []byte) ([]byte, error) {

@@ -370,7 +370,7 @@ func (c *WitnessClient) Cosign(ctx context.Context, signed []byte, size uint64, 
 		case http.StatusConflict:
 			held, err := strconv.ParseUint(strings.TrimSpace(string(body)), 10, 64)
 			if err != nil || held > size {
-				return nil, fmt.Errorf("witness %s holds size %q, beyond %d: it saw another tree", c.Key.Name(), strings.TrimSpace(string(body)), size)
+				return nil, fmt.Errorf("witness %s holds size %q, beyond %d: it saw another tree: %w", c.Key.Name(), strings.TrimSpace(string(body)), size, ErrWitnessAhead)
 			}
 			c.size = held
 		default:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"github.com/ruqi/ruqi/internal/store"
 	"io"
@@ -122,4 +123,27 @@ func TestSealAndCompact_KeepTheRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(f.st)
+}
+
+// A witness that answers 409 with a size beyond the log's holds a larger
+// tree: the log was rolled back. Cosign says so as ErrWitnessAhead, which
+// the server shows on /healthz (a trial of the 司法局's witness,
+// 2026-12-07: it was a warning in the log only).
+func TestCosign_WitnessAhead_SaidAsSuch(t *testing.T) {
+	f := newFixture(t)
+	_, avkey, _ := note.GenerateKey(rand.Reader, "witness-a.test")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusConflict)
+		w.Write([]byte("1000\n"))
+	}))
+	defer srv.Close()
+	policy := fmt.Sprintf("witness a %s %s\nquorum a\n", avkey, srv.URL)
+	clients, err := tlog.WitnessClients([]byte(policy), srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.append(t, 5, "91350100M000100Y43")
+	if _, err := tlog.Cosign(ctx, f.st, clients, f.integrate(t)); !errors.Is(err, tlog.ErrWitnessAhead) {
+		t.Errorf("a witness holding size 1000 of a log of 5: %v, want ErrWitnessAhead", err)
+	}
 }
