@@ -342,8 +342,12 @@ func (p *tablePrinter) Proposals(r *ruqiv1.ListProposalsResponse) {
 func (p *tablePrinter) proposalTable(list []*ruqiv1.JointVisitProposal) {
 	t := newTable("提议编号", "企业", "共同检查时段", "参与部门（答复）", "检查项", "状态")
 	for _, pr := range list {
+		state := proposalStateLabel(pr.GetState())
+		if pr.GetSince() != "" {
+			state += "（此后有部门撤销）"
+		}
 		t.add(pr.GetId(), pr.GetEnterpriseUscc(), fmtTime(pr.GetWindowStart())+" 至 "+fmtTime(pr.GetWindowEnd()), members(pr),
-			fmt.Sprint(len(pr.GetChecklist())), proposalStateLabel(pr.GetState()))
+			fmt.Sprint(len(pr.GetChecklist())), state)
 	}
 	t.write(p.out)
 }
@@ -368,8 +372,20 @@ func (p *tablePrinter) ProposalShown(pr *ruqiv1.JointVisitProposal) {
 	if o := pr.GetOutcome(); o != "" {
 		p.printf("。%s", o)
 	}
+	if since := pr.GetSince(); since != "" {
+		p.printf("\n注意：%s。", since)
+	}
 	p.printf("\n\n")
 	p.proposalDetail(pr, true)
+}
+
+// memberInspection is a member's registered inspection, said cancelled
+// when it was since.
+func memberInspection(m *ruqiv1.ProposalMember) string {
+	if m.GetInspectionState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+		return m.GetInspectionId() + "（已撤销）"
+	}
+	return m.GetInspectionId()
 }
 
 // proposalDetail prints a proposal's window, lead and members, the
@@ -388,7 +404,7 @@ func (p *tablePrinter) proposalDetail(pr *ruqiv1.JointVisitProposal, answers boo
 		t := newTable("部门", "答复", "答复时间", "执法人员", "报备编号", "说明")
 		for _, m := range pr.GetMembers() {
 			t.add(m.GetAgencyId(), proposalAnswerLabel(m.GetAnswer()), fmtTime(m.GetAnsweredAt()), orDash(joinIDs(m.GetOfficerIds())),
-				orDash(m.GetInspectionId()), orDash(m.GetNote()))
+				orDash(memberInspection(m)), orDash(m.GetNote()))
 		}
 		t.write(p.out)
 		// As a registration of its own answers them: the visit is
@@ -405,7 +421,7 @@ func (p *tablePrinter) proposalDetail(pr *ruqiv1.JointVisitProposal, answers boo
 			break // the answers say it
 		}
 		if m.GetInspectionId() != "" {
-			regs = append(regs, m.GetAgencyId()+"："+m.GetInspectionId())
+			regs = append(regs, m.GetAgencyId()+"："+memberInspection(m))
 			for _, w := range m.GetWarnings() {
 				regs = append(regs, "  ⚠ "+w.GetMessage())
 			}

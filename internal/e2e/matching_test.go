@@ -161,6 +161,20 @@ func TestMatching_ThreeAgenciesPlans_OneDeclines_OthersJoined(t *testing.T) {
 	if out := w.mustCLI(w.admin, "supervisor", "report", "--from", from, "--to", to); !strings.Contains(out, "拼团撮合减少 1 次，报备时合并减少 1 次") {
 		t.Fatalf("report:\n%s", out)
 	}
+
+	// The lead cancels its part: the proposal read 已成团, AG-01 leading, as
+	// if the joint visit still stood (a trial of agencies' planners,
+	// 2026-12-07). It says now that AG-07 goes on alone.
+	w.mustCLI(tok("AG-01"), "officer", "cancel", "--inspection", lead.GetInspectionId(), "--reason", "企业停产，改期检查")
+	out = w.mustCLI(tok("AG-07"), "match", "show", p.GetId())
+	for _, want := range []string{"注意：此后AG-01撤销了报备", "只余AG-07按其计划单独检查", lead.GetInspectionId() + "（已撤销）"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("match show after the lead cancelled lacks %q:\n%s", want, out)
+		}
+	}
+	if out := w.mustCLI(tok("AG-07"), "match", "list"); !strings.Contains(out, "此后有部门撤销") {
+		t.Errorf("match list after the lead cancelled:\n%s", out)
+	}
 }
 
 // Matching respects the caps (无事不扰) and exemptions (有事必到): a grade A

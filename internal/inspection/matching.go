@@ -924,6 +924,48 @@ func ProposalAsOf(pr *ruqiv1.JointVisitProposal, now time.Time) *ruqiv1.JointVis
 	return out
 }
 
+// ProposalVisitsNow returns a registered proposal with what became of its
+// visit since: each member's inspection state, and in words the members
+// that cancelled. A proposal read "已成团" with the cancelled member as lead
+// and its items in the 一表通查 after the joint visit had ended, and
+// planners were told of a joint visit that no longer existed (a trial of
+// agencies' planners, 2026-12-07). pr itself is not changed.
+func ProposalVisitsNow(r store.Reader, pr *ruqiv1.JointVisitProposal) (*ruqiv1.JointVisitProposal, error) {
+	if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED {
+		return pr, nil
+	}
+	out := proto.Clone(pr).(*ruqiv1.JointVisitProposal)
+	var cancelled, standing []string
+	for _, m := range out.GetMembers() {
+		if m.GetInspectionId() == "" {
+			continue
+		}
+		ins, err := r.Inspection(m.GetInspectionId())
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		m.InspectionState = ins.GetState()
+		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+			cancelled = append(cancelled, m.GetAgencyId())
+		} else {
+			standing = append(standing, m.GetAgencyId())
+		}
+	}
+	switch {
+	case len(cancelled) == 0:
+	case len(standing) == 0:
+		out.Since = fmt.Sprintf("此后各部门的报备均已撤销（%s），这次联合检查不再进行", strings.Join(cancelled, "、"))
+	case len(standing) == 1:
+		out.Since = fmt.Sprintf("此后%s撤销了报备：联合检查已不成立，只余%s按其计划单独检查，一表通查中其他部门的检查事项不再检查", strings.Join(cancelled, "、"), standing[0])
+	default:
+		out.Since = fmt.Sprintf("此后%s撤销了报备：联合检查由%s继续，一表通查中撤销部门的检查事项不再检查", strings.Join(cancelled, "、"), strings.Join(standing, "、"))
+	}
+	return out, nil
+}
+
 // ProposalForAgency is a proposal as an officer or administrator of agency
 // reads it. Of the other members it leaves out
 //   - a 个案 trigger (a complaint's or referral's number), as the other

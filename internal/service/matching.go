@@ -290,8 +290,13 @@ func (ms *matchingServer) ListProposals(ctx context.Context, req *ruqiv1.ListPro
 			}
 			return req.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_UNSPECIFIED || inspection.ProposalAsOf(pr, now).GetState() == req.GetState(), nil
 		})
+		if err != nil {
+			return err
+		}
 		for i, pr := range resp.Proposals {
-			resp.Proposals[i] = inspection.ProposalAsOf(pr, now)
+			if resp.Proposals[i], err = inspection.ProposalVisitsNow(r, inspection.ProposalAsOf(pr, now)); err != nil {
+				return err
+			}
 			if viewer != "" {
 				resp.Proposals[i] = inspection.ProposalForAgency(resp.Proposals[i], viewer)
 			}

@@ -271,9 +271,13 @@ type ProposalMember struct {
 	TriggerReference  string `protobuf:"bytes,13,opt,name=trigger_reference,json=triggerReference,proto3" json:"trigger_reference,omitempty"`
 	// warnings are the frequency warnings (无事不扰) its registration gave, as a
 	// registration of its own answers them; read by its own agency only.
-	Warnings      []*FrequencyWarning `protobuf:"bytes,14,rep,name=warnings,proto3" json:"warnings,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Warnings []*FrequencyWarning `protobuf:"bytes,14,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// inspection_state is the state of its inspection when the proposal is
+	// read (a member may cancel after the visit was registered); never
+	// stored.
+	InspectionState InspectionState `protobuf:"varint,15,opt,name=inspection_state,json=inspectionState,proto3,enum=ruqi.v1.InspectionState" json:"inspection_state,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ProposalMember) Reset() {
@@ -404,6 +408,13 @@ func (x *ProposalMember) GetWarnings() []*FrequencyWarning {
 	return nil
 }
 
+func (x *ProposalMember) GetInspectionState() InspectionState {
+	if x != nil {
+		return x.InspectionState
+	}
+	return InspectionState_INSPECTION_STATE_UNSPECIFIED
+}
+
 // JointVisitProposal is a proposed joint visit (拼团).
 type JointVisitProposal struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -424,7 +435,10 @@ type JointVisitProposal struct {
 	JointInspectionId string                 `protobuf:"bytes,10,opt,name=joint_inspection_id,json=jointInspectionId,proto3" json:"joint_inspection_id,omitempty"`
 	CreatedAt         *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// outcome says in words what happened at registration.
-	Outcome       string `protobuf:"bytes,12,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	Outcome string `protobuf:"bytes,12,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// since says, when read, what became of the registered visit afterwards
+	// (members' inspections cancelled), "" if nothing; never stored.
+	Since         string `protobuf:"bytes,13,opt,name=since,proto3" json:"since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -539,6 +553,13 @@ func (x *JointVisitProposal) GetCreatedAt() *timestamppb.Timestamp {
 func (x *JointVisitProposal) GetOutcome() string {
 	if x != nil {
 		return x.Outcome
+	}
+	return ""
+}
+
+func (x *JointVisitProposal) GetSince() string {
+	if x != nil {
+		return x.Since
 	}
 	return ""
 }
@@ -1124,7 +1145,7 @@ const file_ruqi_v1_matching_proto_rawDesc = "" +
 	"\fsubmitted_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vsubmittedAt\x12!\n" +
 	"\fsubmitted_by\x18\t \x01(\tR\vsubmittedBy\x12+\n" +
 	"\x11trigger_reference\x18\n" +
-	" \x01(\tR\x10triggerReference\"\xcf\x04\n" +
+	" \x01(\tR\x10triggerReference\"\x94\x05\n" +
 	"\x0eProposalMember\x12\x1b\n" +
 	"\tagency_id\x18\x01 \x01(\tR\bagencyId\x12\x17\n" +
 	"\aplan_id\x18\x02 \x01(\tR\x06planId\x12+\n" +
@@ -1143,7 +1164,8 @@ const file_ruqi_v1_matching_proto_rawDesc = "" +
 	"\x10answered_by_role\x18\v \x01(\x0e2\r.ruqi.v1.RoleR\x0eansweredByRole\x12.\n" +
 	"\x13answered_by_subject\x18\f \x01(\tR\x11answeredBySubject\x12+\n" +
 	"\x11trigger_reference\x18\r \x01(\tR\x10triggerReference\x125\n" +
-	"\bwarnings\x18\x0e \x03(\v2\x19.ruqi.v1.FrequencyWarningR\bwarnings\"\xaa\x04\n" +
+	"\bwarnings\x18\x0e \x03(\v2\x19.ruqi.v1.FrequencyWarningR\bwarnings\x12C\n" +
+	"\x10inspection_state\x18\x0f \x01(\x0e2\x18.ruqi.v1.InspectionStateR\x0finspectionState\"\xc0\x04\n" +
 	"\x12JointVisitProposal\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fenterprise_uscc\x18\x02 \x01(\tR\x0eenterpriseUscc\x12\x1f\n" +
@@ -1160,7 +1182,8 @@ const file_ruqi_v1_matching_proto_rawDesc = "" +
 	" \x01(\tR\x11jointInspectionId\x129\n" +
 	"\n" +
 	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x18\n" +
-	"\aoutcome\x18\f \x01(\tR\aoutcome\"N\n" +
+	"\aoutcome\x18\f \x01(\tR\aoutcome\x12\x14\n" +
+	"\x05since\x18\r \x01(\tR\x05since\"N\n" +
 	"\x19SubmitPlanCoverageRequest\x121\n" +
 	"\bcoverage\x18\x01 \x01(\v2\x15.ruqi.v1.PlanCoverageR\bcoverage\"O\n" +
 	"\x1aSubmitPlanCoverageResponse\x121\n" +
@@ -1253,7 +1276,8 @@ var file_ruqi_v1_matching_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil),      // 15: google.protobuf.Timestamp
 	(Role)(0),                          // 16: ruqi.v1.Role
 	(*FrequencyWarning)(nil),           // 17: ruqi.v1.FrequencyWarning
-	(*CheckItemView)(nil),              // 18: ruqi.v1.CheckItemView
+	(InspectionState)(0),               // 18: ruqi.v1.InspectionState
+	(*CheckItemView)(nil),              // 19: ruqi.v1.CheckItemView
 }
 var file_ruqi_v1_matching_proto_depIdxs = []int32{
 	14, // 0: ruqi.v1.PlanCoverage.type:type_name -> ruqi.v1.InspectionType
@@ -1265,34 +1289,35 @@ var file_ruqi_v1_matching_proto_depIdxs = []int32{
 	15, // 6: ruqi.v1.ProposalMember.answered_at:type_name -> google.protobuf.Timestamp
 	16, // 7: ruqi.v1.ProposalMember.answered_by_role:type_name -> ruqi.v1.Role
 	17, // 8: ruqi.v1.ProposalMember.warnings:type_name -> ruqi.v1.FrequencyWarning
-	3,  // 9: ruqi.v1.JointVisitProposal.members:type_name -> ruqi.v1.ProposalMember
-	15, // 10: ruqi.v1.JointVisitProposal.window_start:type_name -> google.protobuf.Timestamp
-	15, // 11: ruqi.v1.JointVisitProposal.window_end:type_name -> google.protobuf.Timestamp
-	18, // 12: ruqi.v1.JointVisitProposal.checklist:type_name -> ruqi.v1.CheckItemView
-	0,  // 13: ruqi.v1.JointVisitProposal.state:type_name -> ruqi.v1.ProposalState
-	15, // 14: ruqi.v1.JointVisitProposal.created_at:type_name -> google.protobuf.Timestamp
-	2,  // 15: ruqi.v1.SubmitPlanCoverageRequest.coverage:type_name -> ruqi.v1.PlanCoverage
-	2,  // 16: ruqi.v1.SubmitPlanCoverageResponse.coverage:type_name -> ruqi.v1.PlanCoverage
-	15, // 17: ruqi.v1.RunMatchingRequest.period_start:type_name -> google.protobuf.Timestamp
-	15, // 18: ruqi.v1.RunMatchingRequest.period_end:type_name -> google.protobuf.Timestamp
-	4,  // 19: ruqi.v1.RunMatchingResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
-	9,  // 20: ruqi.v1.RunMatchingResponse.capped_out:type_name -> ruqi.v1.CappedPlan
-	0,  // 21: ruqi.v1.ListProposalsRequest.state:type_name -> ruqi.v1.ProposalState
-	4,  // 22: ruqi.v1.ListProposalsResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
-	4,  // 23: ruqi.v1.RespondToProposalResponse.proposal:type_name -> ruqi.v1.JointVisitProposal
-	5,  // 24: ruqi.v1.MatchingService.SubmitPlanCoverage:input_type -> ruqi.v1.SubmitPlanCoverageRequest
-	7,  // 25: ruqi.v1.MatchingService.RunMatching:input_type -> ruqi.v1.RunMatchingRequest
-	10, // 26: ruqi.v1.MatchingService.ListProposals:input_type -> ruqi.v1.ListProposalsRequest
-	12, // 27: ruqi.v1.MatchingService.RespondToProposal:input_type -> ruqi.v1.RespondToProposalRequest
-	6,  // 28: ruqi.v1.MatchingService.SubmitPlanCoverage:output_type -> ruqi.v1.SubmitPlanCoverageResponse
-	8,  // 29: ruqi.v1.MatchingService.RunMatching:output_type -> ruqi.v1.RunMatchingResponse
-	11, // 30: ruqi.v1.MatchingService.ListProposals:output_type -> ruqi.v1.ListProposalsResponse
-	13, // 31: ruqi.v1.MatchingService.RespondToProposal:output_type -> ruqi.v1.RespondToProposalResponse
-	28, // [28:32] is the sub-list for method output_type
-	24, // [24:28] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	18, // 9: ruqi.v1.ProposalMember.inspection_state:type_name -> ruqi.v1.InspectionState
+	3,  // 10: ruqi.v1.JointVisitProposal.members:type_name -> ruqi.v1.ProposalMember
+	15, // 11: ruqi.v1.JointVisitProposal.window_start:type_name -> google.protobuf.Timestamp
+	15, // 12: ruqi.v1.JointVisitProposal.window_end:type_name -> google.protobuf.Timestamp
+	19, // 13: ruqi.v1.JointVisitProposal.checklist:type_name -> ruqi.v1.CheckItemView
+	0,  // 14: ruqi.v1.JointVisitProposal.state:type_name -> ruqi.v1.ProposalState
+	15, // 15: ruqi.v1.JointVisitProposal.created_at:type_name -> google.protobuf.Timestamp
+	2,  // 16: ruqi.v1.SubmitPlanCoverageRequest.coverage:type_name -> ruqi.v1.PlanCoverage
+	2,  // 17: ruqi.v1.SubmitPlanCoverageResponse.coverage:type_name -> ruqi.v1.PlanCoverage
+	15, // 18: ruqi.v1.RunMatchingRequest.period_start:type_name -> google.protobuf.Timestamp
+	15, // 19: ruqi.v1.RunMatchingRequest.period_end:type_name -> google.protobuf.Timestamp
+	4,  // 20: ruqi.v1.RunMatchingResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
+	9,  // 21: ruqi.v1.RunMatchingResponse.capped_out:type_name -> ruqi.v1.CappedPlan
+	0,  // 22: ruqi.v1.ListProposalsRequest.state:type_name -> ruqi.v1.ProposalState
+	4,  // 23: ruqi.v1.ListProposalsResponse.proposals:type_name -> ruqi.v1.JointVisitProposal
+	4,  // 24: ruqi.v1.RespondToProposalResponse.proposal:type_name -> ruqi.v1.JointVisitProposal
+	5,  // 25: ruqi.v1.MatchingService.SubmitPlanCoverage:input_type -> ruqi.v1.SubmitPlanCoverageRequest
+	7,  // 26: ruqi.v1.MatchingService.RunMatching:input_type -> ruqi.v1.RunMatchingRequest
+	10, // 27: ruqi.v1.MatchingService.ListProposals:input_type -> ruqi.v1.ListProposalsRequest
+	12, // 28: ruqi.v1.MatchingService.RespondToProposal:input_type -> ruqi.v1.RespondToProposalRequest
+	6,  // 29: ruqi.v1.MatchingService.SubmitPlanCoverage:output_type -> ruqi.v1.SubmitPlanCoverageResponse
+	8,  // 30: ruqi.v1.MatchingService.RunMatching:output_type -> ruqi.v1.RunMatchingResponse
+	11, // 31: ruqi.v1.MatchingService.ListProposals:output_type -> ruqi.v1.ListProposalsResponse
+	13, // 32: ruqi.v1.MatchingService.RespondToProposal:output_type -> ruqi.v1.RespondToProposalResponse
+	29, // [29:33] is the sub-list for method output_type
+	25, // [25:29] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_matching_proto_init() }
