@@ -104,8 +104,14 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 					return err
 				}
 				if quiet {
-					// For scripts: INS=$(ruqi officer register … -q)
+					// For scripts: INS=$(ruqi officer register … -q). The
+					// frequency warnings (无事不扰) go to stderr: the 司法局
+					// is told of them, and a -q run printed none (a trial
+					// of agencies' planners, 2026-12-07).
 					fmt.Fprintln(a.stdout, resp.GetInspection().GetId())
+					for _, w := range resp.GetWarnings() {
+						fmt.Fprintf(a.stderr, "⚠ %s\n", w.GetMessage())
+					}
 					return nil
 				}
 				a.printer().Registered(req.GetRequestId(), resp)
@@ -114,7 +120,7 @@ func (a *app) officerRegisterCommand() *cobra.Command {
 		},
 	}
 	o.addFlags(cmd.Flags())
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "只输出报备编号")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "只输出报备编号（频次预警仍输出到标准错误）")
 	return cmd
 }
 
