@@ -96,7 +96,12 @@ func (a *app) login(cmd *cobra.Command, ctx context.Context, cc *grpc.ClientConn
 		return fmt.Errorf("无法在本机开启登录回调端口：%w", err)
 	}
 	defer lis.Close()
-	oc := &oauth2.Config{ClientID: conf.GetCliClientId(), Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID},
+	// The scopes the web sign-in asks for too: `ruqi login` asked for
+	// "openid" alone, and a provider that releases the mapped claims only
+	// under a scope refused every CLI sign-in as an unknown account (an
+	// operator's trial, 2026-12-07).
+	scopes := append([]string{oidc.ScopeOpenID}, conf.GetScopes()...)
+	oc := &oauth2.Config{ClientID: conf.GetCliClientId(), Endpoint: provider.Endpoint(), Scopes: scopes,
 		RedirectURL: "http://" + lis.Addr().String() + "/callback"}
 	state, nonce, verifier := oauth2.GenerateVerifier(), oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
 

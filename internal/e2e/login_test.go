@@ -23,14 +23,24 @@ import (
 // provider, with the sample directory imported.
 func loginWorld(t *testing.T) (*server, *oidctest.Provider, fixture) {
 	t.Helper()
+	return loginWorldWith(t, nil)
+}
+
+// loginWorldWith is loginWorld with more settings in -oidc-config.
+func loginWorldWith(t *testing.T, more map[string]any) (*server, *oidctest.Provider, fixture) {
+	t.Helper()
 	f := loadFixture(t)
 	idp := oidctest.Start(t,
 		oidctest.User{Username: "ent", Password: "pw", Claims: map[string]any{"uscc": f.entA, "name": "经办人"}},
 		oidctest.User{Username: "officer", Password: "pw", Claims: map[string]any{"officer_id": f.officers[0]}},
 	)
 	idp.AddClient(oidctest.Client{ID: "ruqi-cli", RedirectURIs: []string{"http://127.0.0.1/callback"}})
-	cfg, _ := json.Marshal(map[string]any{"issuer": idp.Issuer, "client_id": "ruqi-web", "client_secret": "s", "cli_client_id": "ruqi-cli",
-		"claims": map[string]any{"enterprise_uscc": "uscc", "officer_id": "officer_id"}})
+	conf := map[string]any{"issuer": idp.Issuer, "client_id": "ruqi-web", "client_secret": "s", "cli_client_id": "ruqi-cli",
+		"claims": map[string]any{"enterprise_uscc": "uscc", "officer_id": "officer_id"}}
+	for k, v := range more {
+		conf[k] = v
+	}
+	cfg, _ := json.Marshal(conf)
 	path := filepath.Join(t.TempDir(), "oidc.json")
 	if err := os.WriteFile(path, cfg, 0o600); err != nil {
 		t.Fatal(err)
@@ -237,5 +247,24 @@ func TestDeviceTokens(t *testing.T) {
 	}
 	if _, err := ruqiv1.NewEnterpriseServiceClient(device).ListInspections(ctx, &ruqiv1.ListInspectionsRequest{}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("a revoked device: %v", err)
+	}
+}
+
+// `ruqi login` asked the provider for "openid" alone while the web sign-in
+// asked for -oidc-config's "scopes" too: a provider releasing the mapped
+// claims only under a scope refused every CLI sign-in (an operator's
+// trial, 2026-12-07). Both ask for them now.
+func TestLogin_AsksForTheConfiguredScopes(t *testing.T) {
+	s, idp, _ := loginWorldWith(t, map[string]any{"scopes": []string{"profile"}})
+	var asked string
+	r := s.loginVia(idp, func(line string) {
+		asked = line
+		idp.Login(s.t, line, "ent", "pw", true)
+	})
+	if r.exit != 0 {
+		t.Fatalf("login: exit %d\n%s", r.exit, r.stderr)
+	}
+	if !strings.Contains(asked, "scope=openid+profile") && !strings.Contains(asked, "scope=openid%20profile") {
+		t.Errorf("the authorization request does not ask for the configured scope: %s", asked)
 	}
 }

@@ -34,7 +34,7 @@ func (ss *sessionServer) GetSignInConfig(context.Context, *ruqiv1.GetSignInConfi
 	if idp == nil {
 		return &ruqiv1.GetSignInConfigResponse{}, nil
 	}
-	return &ruqiv1.GetSignInConfigResponse{Issuer: idp.Config.Issuer, CliClientId: idp.Config.CLIClientID}, nil
+	return &ruqiv1.GetSignInConfigResponse{Issuer: idp.Config.Issuer, CliClientId: idp.Config.CLIClientID, Scopes: idp.Config.Scopes}, nil
 }
 
 // roleTitles name roles in refusals.

@@ -63,7 +63,11 @@ type GetSignInConfigResponse struct {
 	// issuer is the provider's issuer URL; empty without a provider.
 	Issuer string `protobuf:"bytes,1,opt,name=issuer,proto3" json:"issuer,omitempty"`
 	// cli_client_id is the public (PKCE) client id for `ruqi login`.
-	CliClientId   string `protobuf:"bytes,2,opt,name=cli_client_id,json=cliClientId,proto3" json:"cli_client_id,omitempty"`
+	CliClientId string `protobuf:"bytes,2,opt,name=cli_client_id,json=cliClientId,proto3" json:"cli_client_id,omitempty"`
+	// scopes are asked for besides "openid" (-oidc-config's "scopes"), as
+	// the web sign-in asks for them: a provider may release the claims that
+	// map an account only under a scope.
+	Scopes        []string `protobuf:"bytes,3,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -110,6 +114,13 @@ func (x *GetSignInConfigResponse) GetCliClientId() string {
 		return x.CliClientId
 	}
 	return ""
+}
+
+func (x *GetSignInConfigResponse) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
 }
 
 type SignInRequest struct {
@@ -1014,10 +1025,11 @@ var File_ruqi_v1_session_proto protoreflect.FileDescriptor
 const file_ruqi_v1_session_proto_rawDesc = "" +
 	"\n" +
 	"\x15ruqi/v1/session.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13ruqi/v1/admin.proto\"\x18\n" +
-	"\x16GetSignInConfigRequest\"U\n" +
+	"\x16GetSignInConfigRequest\"m\n" +
 	"\x17GetSignInConfigResponse\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\x12\"\n" +
-	"\rcli_client_id\x18\x02 \x01(\tR\vcliClientId\"c\n" +
+	"\rcli_client_id\x18\x02 \x01(\tR\vcliClientId\x12\x16\n" +
+	"\x06scopes\x18\x03 \x03(\tR\x06scopes\"c\n" +
 	"\rSignInRequest\x12\x19\n" +
 	"\bid_token\x18\x01 \x01(\tR\aidToken\x12\x14\n" +
 	"\x05nonce\x18\x02 \x01(\tR\x05nonce\x12!\n" +
