@@ -254,7 +254,13 @@ func open(path string, o Options) (*Store, error) {
 		}
 		if err != nil {
 			db.Close()
-			return nil, fmt.Errorf("remove the recovered write-ahead log: %w", err)
+			// Also after a clean stop, when nothing was replayed: said as
+			// recovered, with a data directory the user may not write, it
+			// read as a crash (an operator's trial, 2026-12-07).
+			if errors.Is(err, fs.ErrPermission) {
+				return nil, fmt.Errorf("remove the write-ahead log of the last run: %w (the server's user must be able to write the data directory)", err)
+			}
+			return nil, fmt.Errorf("remove the write-ahead log of the last run: %w", err)
 		}
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
@@ -415,6 +421,14 @@ func openDB(path string, o Options, mmap int) (*bbolt.DB, error) {
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %s; is another ruqi server running on this data directory?)", path, errLockedByPeer, o.LockTimeout)
+	}
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == path {
+		// os names the file already: "open x: open x: permission denied"
+		// (an operator's trial, 2026-12-07).
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("%w (the server's user must be able to read and write the data directory and its files)", err)
+		}
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
