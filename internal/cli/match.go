@@ -308,6 +308,7 @@ func (p *tablePrinter) CoverageSubmitted(r *ruqiv1.SubmitPlanCoverageResponse) {
 		kv("检查事项", joinIDs(c.GetCheckItemIds())),
 		kv("覆盖企业", fmt.Sprintf("%d 家", len(c.GetEnterpriseUsccs()))),
 	)
+	p.println("\n下一步：司法局运行 ruqi match run 撮合后，用 ruqi match list 查看本部门的拼团提议并答复。")
 }
 
 func (p *tablePrinter) Matched(r *ruqiv1.RunMatchingResponse) {
@@ -315,6 +316,7 @@ func (p *tablePrinter) Matched(r *ruqiv1.RunMatchingResponse) {
 	if len(r.GetProposals()) > 0 {
 		p.println("")
 		p.proposalTable(r.GetProposals())
+		p.println(answerHint)
 	}
 	if capped := r.GetCappedOut(); len(capped) > 0 {
 		p.println("")
@@ -377,7 +379,15 @@ func (p *tablePrinter) ProposalShown(pr *ruqiv1.JointVisitProposal) {
 	}
 	p.printf("\n\n")
 	p.proposalDetail(pr, true)
+	if pr.GetState() == ruqiv1.ProposalState_PROPOSAL_STATE_OPEN {
+		p.println("\n" + answerHint)
+	}
 }
+
+// answerHint says how the agencies answer an open proposal: the outputs of
+// match run and match show said nothing of it (a trial of agencies'
+// planners, 2026-12-07).
+const answerHint = "各部门用 ruqi match accept <提议编号> --officers <执法人员编号,…> 同意，或 ruqi match decline <提议编号> --note <说明> 拒绝；全部答复后，两个以上部门同意即报备为联合检查。"
 
 // memberInspection is a member's registered inspection, said cancelled
 // when it was since.

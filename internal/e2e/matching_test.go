@@ -84,6 +84,10 @@ func TestMatching_ThreeAgenciesPlans_OneDeclines_OthersJoined(t *testing.T) {
 	if out := w.mustCLI(tok("AG-02"), "match", "list", "--state", "open"); !strings.Contains(out, p.GetId()) || !strings.Contains(out, "AG-01（牵头，待响应）") {
 		t.Fatalf("AG-02's list:\n%s", out)
 	}
+	// An open proposal says how to answer it.
+	if out := w.mustCLI(tok("AG-02"), "match", "show", p.GetId()); !strings.Contains(out, "ruqi match accept "+"<提议编号>") || !strings.Contains(out, "ruqi match decline") {
+		t.Fatalf("AG-02's match show of an open proposal does not say how to answer:\n%s", out)
+	}
 	// AG-07 cannot accept for AG-01, nor an agency outside the proposal
 	// answer for itself: to it the proposal is unknown, as one that does
 	// not exist (its id would tell the enterprise other agencies visit).
