@@ -595,13 +595,17 @@ type Answered struct {
 // is complete but not yet registered returns the members to register, so
 // that a registration cut short is finished by a retry.
 func AnswerProposal(tx store.Tx, p auth.Principal, now time.Time, a Answer) (Answered, error) {
-	pr, err := tx.Proposal(a.ProposalID)
-	if err != nil {
-		return Answered{}, notFound(err, "PROPOSAL_UNKNOWN", "拼团提议 %s 不存在", a.ProposalID)
-	}
+	// Whom the caller answers for is settled before the proposal is read:
+	// naming another agency was refused OTHER_AGENCY for a proposal that
+	// exists and PROPOSAL_UNKNOWN for one that does not, the very
+	// difference refused below (a review, 2026-12-07).
 	agency, err := AgencyOf(tx, p, a.AgencyID)
 	if err != nil {
 		return Answered{}, err
+	}
+	pr, err := tx.Proposal(a.ProposalID)
+	if err != nil {
+		return Answered{}, notFound(err, "PROPOSAL_UNKNOWN", "拼团提议 %s 不存在", a.ProposalID)
 	}
 	var m *ruqiv1.ProposalMember
 	for _, x := range pr.GetMembers() {

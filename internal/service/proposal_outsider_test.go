@@ -55,6 +55,14 @@ func TestRespondToProposal_OutsiderCannotTellAProposalExists(t *testing.T) {
 		return err
 	}
 	hit, miss := probe(uscc), probe(other)
+	// Naming another agency, as an officer may not, is refused alike
+	// whether the proposal exists or not.
+	for _, u := range []string{uscc, other} {
+		_, err := mcli.RespondToProposal(e.as(a4.tok), &ruqiv1.RespondToProposalRequest{ProposalId: inspection.ProposalID(u, members), AgencyId: "AG-01", Accept: false})
+		if status.Code(err) != codes.PermissionDenied || reasonOf(err) != "OTHER_AGENCY" {
+			t.Errorf("AG-04 answering %s's proposal for AG-01: %v %s, want OTHER_AGENCY whether it exists or not", u, status.Code(err), reasonOf(err))
+		}
+	}
 	if status.Code(hit) != codes.NotFound || reasonOf(hit) != reasonOf(miss) || status.Code(hit) != status.Code(miss) ||
 		strings.Replace(status.Convert(hit).Message(), inspection.ProposalID(uscc, members), "", 1) != strings.Replace(status.Convert(miss).Message(), inspection.ProposalID(other, members), "", 1) {
 		t.Errorf("AG-04 tells which enterprise AG-02's case plan targets: %v %q against %v %q",
