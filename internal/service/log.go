@@ -47,14 +47,18 @@ const integrateBatch = 1000
 // (errWitnessPolicyStale) on a server whose witness policy is not the
 // store's: a checkpoint it signed would be cosigned under another policy
 // than the one the server started last publishes (mayLead).
-func (s *Service) IntegrateLog(ctx context.Context) (_ tlog.Integration, err error) {
-	defer func() { s.noteLogHalted(err) }()
+func (s *Service) IntegrateLog(ctx context.Context) (in tlog.Integration, err error) {
+	// acted: this call signed a checkpoint or had the witnesses asked; an
+	// idle tick that did neither leaves the notice as it was (a review,
+	// 2026-12-07: it cleared a witness's refusal for the 8 s of every 10
+	// between two retries).
+	acted := false
+	defer func() { s.noteLogHalted(err, acted) }()
 	if s.cfg.Log.Log == nil {
 		return tlog.Integration{}, errors.New("no log key configured")
 	}
 	// An idle log (every sequenced event in the tree) costs one read, not a
 	// write transaction every interval.
-	var in tlog.Integration
 	idle := false
 	err = s.store.View(ctx, func(r store.Reader) error {
 		if err := s.checkWitnessPolicy(ctx, r); err != nil {
@@ -80,6 +84,7 @@ func (s *Service) IntegrateLog(ctx context.Context) (_ tlog.Integration, err err
 		last := s.cosignRetried.Load()
 		if now := time.Now().UnixNano(); now-last >= int64(cosignRetryEvery) && len(tlog.Uncosigned(in.Note, s.witnesses)) > 0 &&
 			s.cosignRetried.CompareAndSwap(last, now) {
+			acted = true
 			cosigned, err := tlog.Cosign(ctx, s.store, s.witnesses, in)
 			in.Note = cosigned
 			return in, err
@@ -111,6 +116,7 @@ func (s *Service) IntegrateLog(ctx context.Context) (_ tlog.Integration, err err
 			break
 		}
 	}
+	acted = in.Signed
 	if in.Signed && len(s.witnesses) > 0 {
 		cosigned, err := tlog.Cosign(ctx, s.store, s.witnesses, in)
 		in.Note = cosigned
@@ -138,15 +144,18 @@ func (s *Service) RunLog(ctx context.Context, interval time.Duration, logErr fun
 // log's, so that nothing more is cosigned. Both were only a warning in the
 // log: /healthz said ok, and the 司法局's `log verify` read the frozen log
 // as unchanged (a trial of the 司法局's witness, 2026-12-07). An
-// integration that succeeds clears it; one that fails otherwise (a witness
-// out of reach) leaves it as it was.
-func (s *Service) noteLogHalted(err error) {
+// integration that signed, or had the witnesses cosign, clears it; one
+// that fails otherwise (a witness out of reach) or did nothing (an idle
+// log between two requests to the witnesses) leaves it as it was. Only the
+// replica that sequences the log integrates it: on PostgreSQL the notice
+// is that replica's.
+func (s *Service) noteLogHalted(err error, acted bool) {
 	switch {
 	case errors.Is(err, tlog.ErrHistoryChanged):
 		s.logHalted.Store("默克尔日志已停止签名：存储中已签名的事件被改动或删除，新事件不再入日志、不再有存证（ruqi admin events verify 指出第一个改动的事件）。请按 README “Backup and restore” 从备份恢复，并报告司法局")
 	case errors.Is(err, tlog.ErrWitnessAhead):
 		s.logHalted.Store("见证方持有比本服务器更长的日志：日志被回退（从备份恢复或换了数据文件），见证方不再联署，新的存证没有见证签名。请报告司法局，由其核实后决定是否重设见证状态（ruqi witness rewind）")
-	case err == nil:
+	case err == nil && acted:
 		s.logHalted.Store("")
 	}
 }
