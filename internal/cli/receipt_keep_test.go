@@ -68,6 +68,26 @@ func (s *receiptsServer) ListReceipts(context.Context, *ruqiv1.ListReceiptsReque
 	return &ruqiv1.ListReceiptsResponse{Receipts: s.receipts}, nil
 }
 
+// serveReceipts serves a receiptsServer in process and returns it with a
+// function that runs `ruqi receipt get --dir dir args…` against it, no
+// keys cached, and returns its exit code and output.
+func serveReceipts(t *testing.T) (*receiptsServer, func(dir string, args ...string) (int, string)) {
+	t.Helper()
+	srv := &receiptsServer{}
+	lis := bufconn.Listen(1 << 20)
+	g := grpc.NewServer()
+	ruqiv1.RegisterLogServiceServer(g, srv)
+	go g.Serve(lis)
+	t.Cleanup(g.Stop)
+	return srv, func(dir string, args ...string) (int, string) {
+		a, out, errOut := testApp(nil)
+		a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+		code := a.run(append([]string{"--server", "passthrough:///bufnet", "receipt", "get", "--dir", dir,
+			"--keys-cache", filepath.Join(t.TempDir(), "none.json")}, args...))
+		return code, out.String() + errOut.String()
+	}
+}
+
 // `receipt get` wrote whatever the server sent over the file of the same
 // event: after the server's log was rewritten, a second run replaced the
 // enterprise's genuine receipt with one that did not hold, and said
@@ -88,20 +108,9 @@ func TestReceiptGet_KeepsWhatTheEnterpriseHolds(t *testing.T) {
 	forged := proto.Clone(genuine).(*ruqiv1.Receipt)
 	forged.Event.EnterpriseUscc = "91510104DER9Q51RK3"
 
-	srv := &receiptsServer{}
-	lis := bufconn.Listen(1 << 20)
-	g := grpc.NewServer()
-	ruqiv1.RegisterLogServiceServer(g, srv)
-	go g.Serve(lis)
-	defer g.Stop()
+	srv, receiptGet := serveReceipts(t)
 	dir := t.TempDir()
-	get := func() (int, string) {
-		a, out, errOut := testApp(nil)
-		a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
-		code := a.run([]string{"--server", "passthrough:///bufnet", "receipt", "get", "--dir", dir, "--log-key", vkey,
-			"--keys-cache", filepath.Join(t.TempDir(), "none.json")})
-		return code, out.String() + errOut.String()
-	}
+	get := func() (int, string) { return receiptGet(dir, "--log-key", vkey) }
 	file := filepath.Join(dir, "receipt-2.json")
 	read := func() []byte {
 		b, err := os.ReadFile(file)
@@ -149,6 +158,24 @@ func TestReceiptGet_KeepsWhatTheEnterpriseHolds(t *testing.T) {
 		t.Errorf("files of event 2: %v, want the kept one and the evidence only", all)
 	}
 
+	// A saved receipt that does not hold, written at receipt-2.json by an
+	// older version: moved aside, as evidence, for the genuine one.
+	forgedBytes, err := os.ReadFile(beside[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, forgedBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(beside[0])
+	srv.set(genuine)
+	if code, got := get(); code != exitOK || !strings.Contains(got, "原文件不成立，改名保留为") || !bytes.Equal(read(), kept) {
+		t.Errorf("a genuine receipt over a saved one that does not hold: exit %d\n%s", code, got)
+	}
+	if b, _ := os.ReadFile(beside[0]); !bytes.Equal(b, forgedBytes) {
+		t.Errorf("the saved receipt that did not hold was not kept aside as %s", beside[0])
+	}
+
 	// A saved receipt that does not hold (a file damaged) gives way to one
 	// that does.
 	if err := os.WriteFile(file, bytes.Replace(kept, []byte("SCAN"), []byte("SCAM"), 1), 0o644); err != nil {
@@ -157,5 +184,53 @@ func TestReceiptGet_KeepsWhatTheEnterpriseHolds(t *testing.T) {
 	srv.set(genuine)
 	if code, got := get(); code != exitOK || !strings.Contains(got, receiptReplaced) || !bytes.Equal(read(), kept) {
 		t.Errorf("a genuine receipt over a damaged file: exit %d\n%s", code, got)
+	}
+}
+
+// A receipt that does not hold, sent when nothing is saved yet, is
+// evidence: saved under a name of its own, never at receipt-<seq>.json,
+// where the genuine one fetched later would replace it (a review,
+// 2026-12-07). Without keys nothing is checked, and a saved file that is
+// not a receipt at all (cut short) is still replaced.
+func TestReceiptGet_EvidenceNeverReplaced_DamagedReplacedWithoutKeys(t *testing.T) {
+	l, vkey, ev := testLog(t, 2)
+	l1, l2 := tlog.LeafHash(ev[0]), tlog.LeafHash(ev[1])
+	signed, err := l.Sign(2, rfc6962.DefaultHasher.HashChildren(l1, l2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	genuine := &ruqiv1.Receipt{Event: ev[1], LeafIndex: 1, InclusionProof: [][]byte{l1}, Checkpoint: string(signed)}
+	forged := proto.Clone(genuine).(*ruqiv1.Receipt)
+	forged.Event.EnterpriseUscc = "91510104DER9Q51RK3"
+	srv, receiptGet := serveReceipts(t)
+	dir := t.TempDir()
+	get := func(keys ...string) (int, string) { return receiptGet(dir, keys...) }
+	file := filepath.Join(dir, "receipt-2.json")
+
+	srv.set(forged)
+	if code, got := get("--log-key", vkey); code != exitNotValid {
+		t.Fatalf("a receipt that does not hold: exit %d\n%s", code, got)
+	}
+	evidence, _ := filepath.Glob(filepath.Join(dir, "receipt-2-*.json"))
+	if _, err := os.Stat(file); err == nil || len(evidence) != 1 {
+		t.Fatalf("a receipt that does not hold saved at %s (want none there) and beside as %v", file, evidence)
+	}
+	srv.set(genuine)
+	if code, got := get("--log-key", vkey); code != exitOK || !strings.Contains(got, receiptNew) {
+		t.Errorf("the genuine receipt after: exit %d\n%s", code, got)
+	}
+	if b, err := os.ReadFile(evidence[0]); err != nil || len(b) == 0 {
+		t.Errorf("the evidence is gone: %v", err)
+	}
+
+	// Without keys: a file cut short is replaced, a receipt kept.
+	if err := os.WriteFile(file, []byte(`{"event": {"seq": "2"`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, got := get(); code != exitOK || !strings.Contains(got, "原文件已损坏") {
+		t.Errorf("without keys, over a file cut short: exit %d\n%s", code, got)
+	}
+	if _, err := tlog.ParseReceipt(mustRead(t, file)); err != nil {
+		t.Errorf("the file cut short was not replaced by the receipt: %v", err)
 	}
 }

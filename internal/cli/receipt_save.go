@@ -18,9 +18,9 @@ import (
 const (
 	receiptNew      = "已保存"
 	receiptSame     = "与已存的相同"
-	receiptReplaced = "已更新（原文件未经见证或不成立）"
+	receiptReplaced = "已更新"
 	receiptKept     = "已存的保留（同一事件）"
-	receiptBeside   = "已存的保留，新取回的另存"
+	receiptEvidence = "不成立，另存为证据"
 )
 
 // receiptSaved is what became of one receipt the server sent.
@@ -37,25 +37,37 @@ type receiptSaved struct {
 // something against. `receipt get` wrote whatever the server sent over the
 // file of the same event: after the server's log was rewritten or rolled
 // back, a second run replaced a witnessed receipt that held with one that
-// did not (a trial of the 司法局's witness, 2026-12-07). Now a file that
-// is there stays unless it does not hold and the new one does. Each new
-// receipt is checked when the keys are at hand (v not nil): one that does
-// not hold is said, and saved beside, named by its content, as evidence.
-// A newer receipt of an event whose saved one holds adds nothing (a
-// later checkpoint) and is not saved: files do not pile up run after run.
+// did not (a trial of the 司法局's witness, 2026-12-07).
+//
+// Now each new receipt is checked when the keys are at hand (v not nil).
+// One that does not hold is evidence: it is saved under a name of its own
+// (receipt-<seq>-<digest>.json), never at receipt-<seq>.json, where a
+// genuine one would later replace it. A saved receipt is replaced only by
+// one that holds when it does not: moved aside under its own digest if it
+// parses (it may be evidence too), overwritten if it is not a receipt at
+// all (a file cut short, which no check can use; so even without keys). A
+// newer receipt of an event whose saved one holds adds nothing (a later
+// checkpoint) and is not saved: files do not pile up run after run.
 func saveReceipt(v *tlog.Verifier, dir string, rc *ruqiv1.Receipt, b []byte) (receiptSaved, error) {
 	seq := rc.GetEvent().GetSeq()
 	path := filepath.Join(dir, fmt.Sprintf("receipt-%d.json", seq))
+	beside := func(b []byte) string {
+		sum := sha256.Sum256(b)
+		return filepath.Join(dir, fmt.Sprintf("receipt-%d-%s.json", seq, hex.EncodeToString(sum[:4])))
+	}
 	var out receiptSaved
 	holds := false
 	if v != nil {
-		_, out.broken = v.Receipt(rc)
-		holds = out.broken == nil
-		if errors.As(out.broken, new(*tlog.UnwitnessedError)) {
-			// Its witnesses have not cosigned yet: not a receipt that
-			// fails, though no better than a saved one that waits too.
-			out.broken = nil
+		_, err := v.Receipt(rc)
+		holds = err == nil
+		if err != nil && !errors.As(err, new(*tlog.UnwitnessedError)) {
+			// Not merely waiting for its witnesses: it does not hold.
+			out.broken = err
 		}
+	}
+	if out.broken != nil {
+		out.path, out.how = beside(b), receiptEvidence
+		return out, writeReceipt(out.path, b)
 	}
 	old, err := os.ReadFile(path)
 	switch {
@@ -68,28 +80,27 @@ func saveReceipt(v *tlog.Verifier, dir string, rc *ruqiv1.Receipt, b []byte) (re
 		out.path, out.how = path, receiptSame
 		return out, nil
 	}
-	if holds && !receiptHolds(v, old) {
-		out.path, out.how = path, receiptReplaced
+	out.path = path
+	saved, perr := tlog.ParseReceipt(old)
+	if perr != nil {
+		out.how = receiptReplaced + "（原文件已损坏，不是存证）"
 		return out, writeReceipt(path, b)
 	}
-	if out.broken == nil {
-		out.path, out.how = path, receiptKept
-		return out, nil
+	if holds {
+		if _, err := v.Receipt(saved); err != nil {
+			out.how = receiptReplaced + "（原文件未经见证）"
+			if !errors.As(err, new(*tlog.UnwitnessedError)) {
+				aside := beside(old)
+				if err := os.Rename(path, aside); err != nil {
+					return out, fmt.Errorf("保留原存证失败：%w", err)
+				}
+				out.how = receiptReplaced + "（原文件不成立，改名保留为 " + filepath.Base(aside) + "）"
+			}
+			return out, writeReceipt(path, b)
+		}
 	}
-	sum := sha256.Sum256(b)
-	out.path = filepath.Join(dir, fmt.Sprintf("receipt-%d-%s.json", seq, hex.EncodeToString(sum[:4])))
-	out.how = receiptBeside
-	return out, writeReceipt(out.path, b)
-}
-
-// receiptHolds reports whether a saved receipt holds, witnesses included.
-func receiptHolds(v *tlog.Verifier, b []byte) bool {
-	rc, err := tlog.ParseReceipt(b)
-	if err != nil {
-		return false
-	}
-	_, err = v.Receipt(rc)
-	return err == nil
+	out.how = receiptKept
+	return out, nil
 }
 
 // writeReceipt writes a receipt file whole or not at all: a file cut by a

@@ -51,7 +51,8 @@ func (a *app) receiptGetCommand() *cobra.Command {
 			"存证包含事件本身、它在默克尔日志中的包含证明和日志签名的检查点，可用 ruqi receipt verify 离线核验。\n" +
 			"刚发生的事件要等几秒才进入日志，届时再取。\n" +
 			"有 ruqi keys fetch 保存的公钥时，取回的每份存证都先核验：不成立的另存为 receipt-<序号>-<摘要>.json 作为证据，退出码为 3。\n" +
-			"已存的存证不会被覆盖：只有已存的未经见证或不成立、而新取回的成立时才更新；没有公钥时已存的一律保留。",
+			"已存的存证不会被覆盖：只有已存的未经见证或不成立、而新取回的成立时才更新（不成立的原文件改名保留）；\n" +
+			"没有公钥时已存的存证一律保留，只替换已损坏、不是存证的文件。",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// The keys kept by `keys fetch` check what the server sends;
