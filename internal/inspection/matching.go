@@ -929,17 +929,19 @@ func ProposalAsOf(pr *ruqiv1.JointVisitProposal, now time.Time) *ruqiv1.JointVis
 }
 
 // ProposalVisitsNow returns a registered proposal with what became of its
-// visit since: each member's inspection state, and in words the members
-// that cancelled. A proposal read "已成团" with the cancelled member as lead
-// and its items in the 一表通查 after the joint visit had ended, and
-// planners were told of a joint visit that no longer existed (a trial of
-// agencies' planners, 2026-12-07). pr itself is not changed.
+// visit since: each member's inspection state, and, once a member has
+// cancelled, in words who cancelled and who goes on, read from the joint
+// inspection as it stands (an agency may have joined it at registration,
+// and its lead passes on). A proposal read "已成团" with the cancelled
+// member as lead and its items in the 一表通查 after the joint visit had
+// ended, and planners were told of a joint visit that no longer existed (a
+// trial of agencies' planners, 2026-12-07). pr itself is not changed.
 func ProposalVisitsNow(r store.Reader, pr *ruqiv1.JointVisitProposal) (*ruqiv1.JointVisitProposal, error) {
 	if pr.GetState() != ruqiv1.ProposalState_PROPOSAL_STATE_REGISTERED {
 		return pr, nil
 	}
 	out := proto.Clone(pr).(*ruqiv1.JointVisitProposal)
-	var cancelled, standing []string
+	var cancelled []string
 	for _, m := range out.GetMembers() {
 		if m.GetInspectionId() == "" {
 			continue
@@ -954,18 +956,55 @@ func ProposalVisitsNow(r store.Reader, pr *ruqiv1.JointVisitProposal) (*ruqiv1.J
 		m.InspectionState = ins.GetState()
 		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
 			cancelled = append(cancelled, m.GetAgencyId())
-		} else {
-			standing = append(standing, m.GetAgencyId())
 		}
 	}
+	if len(cancelled) == 0 {
+		return out, nil
+	}
+	// Who is in the visit now: the joint inspection's plans not cancelled.
+	var standing []string
+	lead := ""
+	if id := out.GetJointInspectionId(); id != "" {
+		j, err := r.JointInspection(id)
+		switch {
+		case err == nil:
+			lead = j.GetLeadAgencyId()
+			for _, iid := range j.GetInspectionIds() {
+				ins, err := r.Inspection(iid)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+				if ins.GetState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED && !slices.Contains(standing, ins.GetAgencyId()) {
+					standing = append(standing, ins.GetAgencyId())
+				}
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	if len(standing) == 0 {
+		// No joint record (or none left in it): the members' own parts.
+		for _, m := range out.GetMembers() {
+			if m.GetInspectionId() != "" && m.GetInspectionState() != ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED {
+				standing = append(standing, m.GetAgencyId())
+			}
+		}
+	}
+	who := strings.Join(cancelled, "、")
 	switch {
-	case len(cancelled) == 0:
 	case len(standing) == 0:
-		out.Since = fmt.Sprintf("此后各部门的报备均已撤销（%s），这次联合检查不再进行", strings.Join(cancelled, "、"))
+		out.Since = fmt.Sprintf("此后各部门的报备均已撤销（%s），这次联合检查不再进行", who)
 	case len(standing) == 1:
-		out.Since = fmt.Sprintf("此后%s撤销了报备：联合检查已不成立，只余%s按其计划单独检查，一表通查中其他部门的检查事项不再检查", strings.Join(cancelled, "、"), standing[0])
+		out.Since = fmt.Sprintf("此后%s撤销了报备：联合检查已不成立，只余%s按其计划单独检查，一表通查中其他部门的检查事项不再检查", who, standing[0])
 	default:
-		out.Since = fmt.Sprintf("此后%s撤销了报备：联合检查由%s继续，一表通查中撤销部门的检查事项不再检查", strings.Join(cancelled, "、"), strings.Join(standing, "、"))
+		if lead == "" || !slices.Contains(standing, lead) {
+			lead = standing[0]
+		}
+		others := slices.DeleteFunc(slices.Clone(standing), func(a string) bool { return a == lead })
+		out.Since = fmt.Sprintf("此后%s撤销了报备：联合检查现由%s牵头，与%s继续，一表通查中撤销部门的检查事项不再检查", who, lead, strings.Join(others, "、"))
 	}
 	return out, nil
 }
@@ -1002,6 +1041,11 @@ func ProposalForAgency(pr *ruqiv1.JointVisitProposal, agency string) *ruqiv1.Joi
 	if j := out.GetJointInspectionId(); j != "" && !inVisit {
 		out.JointInspectionId = ""
 		out.Outcome = strings.ReplaceAll(out.GetOutcome(), " "+j, "")
+	}
+	if !inVisit {
+		// Who is in the visit now (an agency that joined it at
+		// registration among them) is for the agencies in it.
+		out.Since = ""
 	}
 	for _, m := range out.GetMembers() {
 		if m.GetAgencyId() == agency {
