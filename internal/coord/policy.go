@@ -294,8 +294,11 @@ func NewPolicies(f PolicyFile) (*Policies, error) {
 	}
 	regions := make([]string, 0, len(f.Regions))
 	for region := range f.Regions {
-		if len(region) != 6 || strings.Trim(region, "0123456789") != "" {
-			return nil, fmt.Errorf("region %q: want a 6-digit division code", region)
+		// domain's rule, the directory's: "999999" or "510004" was taken,
+		// a policy for a region no enterprise can be in (a review,
+		// 2026-12-07).
+		if err := domain.ValidateRegion(region); err != nil {
+			return nil, fmt.Errorf("region %q: %w", region, err)
 		}
 		regions = append(regions, region)
 	}

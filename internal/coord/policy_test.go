@@ -35,6 +35,8 @@ func TestLoadPolicies_BadFiles(t *testing.T) {
 		"unknown field":  `{"default": {"agency_per_yaer": 2}}`,
 		"negative":       `{"default": {"agency_per_year": -1}}`,
 		"bad region":     `{"regions": {"5101": {}}}`,
+		"no province":    `{"regions": {"999999": {}}}`,
+		"no city":        `{"regions": {"510004": {}}}`,
 		"bad grade":      `{"default": {"proactive_per_year_by_grade": {"E": 1}}}`,
 		"bad zone":       `{"default": {"time_zone": "Mars/Olympus"}}`,
 		"another zone":   `{"regions": {"650100": {"time_zone": "Asia/Urumqi"}}}`,

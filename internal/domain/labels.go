@@ -57,7 +57,9 @@ func VerdictLabel(v ruqiv1.Verdict) string {
 	case ruqiv1.Verdict_VERDICT_WRONG_ENTERPRISE:
 		return "非本企业的检查"
 	case ruqiv1.Verdict_VERDICT_CERTIFICATE_INVALID:
-		return "执法证无效"
+		// Not "执法证无效": the officer may be valid and moved to another
+		// agency, or renumbered (OfficerProblem; a review, 2026-12-07).
+		return "执法人员不能实施此检查"
 	case ruqiv1.Verdict_VERDICT_UNKNOWN_INSPECTION:
 		return "无此报备"
 	case ruqiv1.Verdict_VERDICT_CLOSED:

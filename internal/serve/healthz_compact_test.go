@@ -19,8 +19,11 @@ func TestHTTPHealth_NotServingWhileCompacting(t *testing.T) {
 	if err := h(); err == nil {
 		t.Error("healthy during a compaction")
 	}
-	compacting.Store(false)
 	storeErr = errors.New("disk full")
+	if err := h(); err == nil || err.Error() != "disk full" {
+		t.Errorf("compacting and unable to write: %v, want the store's error first", err)
+	}
+	compacting.Store(false)
 	if err := h(); err == nil {
 		t.Error("healthy while the store cannot write")
 	}

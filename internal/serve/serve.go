@@ -669,10 +669,15 @@ func writeReadyFile(path string, r Ready) error {
 // 2026-12-07).
 func httpHealth(storeErr func() error, compacting *atomic.Bool) func() error {
 	return func() error {
+		// The store's error first: a compaction that left the store
+		// unusable is still "compacting" (a review, 2026-12-07).
+		if err := storeErr(); err != nil {
+			return err
+		}
 		if compacting.Load() {
 			return errors.New("the store is being compacted (ruqi admin compact); writes wait until it ends")
 		}
-		return storeErr()
+		return nil
 	}
 }
 

@@ -81,7 +81,9 @@ func checkSubject(r store.Reader, role ruqiv1.Role, subject string) (string, err
 		return e.GetName(), nil
 	case ruqiv1.Role_ROLE_SUPERVISOR:
 		if err := domain.ValidateRegion(subject); err != nil {
-			return "", domain.Invalidf("REGION_MALFORMED", "监督人员的令牌须填写其监督的6位行政区划代码（省级代码在前，不能为 00），收到 %q", subject)
+			// ValidateRegion's own reason (an unknown province, a county
+			// without its city), after what the subject is for.
+			return "", domain.Invalidf("REGION_MALFORMED", "监督人员的令牌须填写其监督的行政区划代码：%v", err)
 		}
 		return "司法局（" + subject + "）", nil
 	case ruqiv1.Role_ROLE_AGENCY_ADMIN, ruqiv1.Role_ROLE_AGENCY_HEAD:

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,12 @@ func TestSupervisor_RegionZero_NotANationalOverride(t *testing.T) {
 	_, err = admin.IssueAccessToken(e.as(e.admin), &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_SUPERVISOR, Subject: "000000"})
 	if status.Code(err) != codes.InvalidArgument || reasonOf(err) != "REGION_MALFORMED" {
 		t.Errorf("a supervisor's token for region 000000: %v, want INVALID_ARGUMENT REGION_MALFORMED", err)
+	}
+	// The reason is the code's own: 990000 is no province (it read "不能为
+	// 00", a review, 2026-12-07).
+	_, err = admin.IssueAccessToken(e.as(e.admin), &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_SUPERVISOR, Subject: "990000"})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "前两位99不是任何省") {
+		t.Errorf("a supervisor's token for region 990000: %v, want the unknown province said", err)
 	}
 	reports := ruqiv1.NewReportServiceClient(e.cc)
 	if _, err := reports.GetFrequencyReport(e.as(e.admin), &ruqiv1.GetFrequencyReportRequest{RegionCode: "000000"}); status.Code(err) != codes.InvalidArgument {
