@@ -444,7 +444,7 @@ func (d *directoryServer) GetEnterprise(ctx context.Context, req *ruqiv1.GetEnte
 // import changes is an event, as a change by hand is.
 func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time.Time) error {
 	o = proto.CloneOf(o)
-	o.CertificateDecided = false
+	o.CertificateDecided, o.CertificateDecidedBy = false, ruqiv1.Role_ROLE_UNSPECIFIED
 	old, err := store.Uncached(tx).Officer(o.GetId())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -453,7 +453,7 @@ func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time
 		return err
 	}
 	was, says := old.GetCertificateStatus(), o.GetCertificateStatus()
-	o.CertificateDecided = old.GetCertificateDecided()
+	o.CertificateDecided, o.CertificateDecidedBy = old.GetCertificateDecided(), old.GetCertificateDecidedBy()
 	if was == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED ||
 		(old.GetCertificateDecided() && severity(says) < severity(was)) {
 		o.CertificateStatus = was
@@ -462,7 +462,7 @@ func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time
 		// The status is the import's now: a later import may change it
 		// again (a restoration decided in ruqi, then a suspension the
 		// personnel system brings and lifts).
-		o.CertificateDecided = false
+		o.CertificateDecided, o.CertificateDecidedBy = false, ruqiv1.Role_ROLE_UNSPECIFIED
 	}
 	if err := tx.PutOfficer(o); err != nil {
 		return err
@@ -474,6 +474,17 @@ func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time
 	e.OfficerId = o.GetId()
 	e.Detail = fmt.Sprintf("%s → %s: 导入名录", was, o.GetCertificateStatus())
 	return record(tx, e)
+}
+
+// certificateWord is the decision that made a certificate's status.
+func certificateWord(s ruqiv1.CertificateStatus) string {
+	switch s {
+	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED:
+		return "暂扣"
+	case ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED:
+		return "注销"
+	}
+	return "恢复"
 }
 
 // severity orders certificate statuses: active, suspended, revoked.
@@ -523,9 +534,16 @@ func (d *directoryServer) SetCertificateStatus(ctx context.Context, req *ruqiv1.
 			if o.GetCertificateStatus() == ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED && req.GetStatus() != ruqiv1.CertificateStatus_CERTIFICATE_STATUS_REVOKED {
 				return domain.PermissionDeniedf("CERTIFICATE_REVOKED_FINAL", "执法人员 %s 的执法证已注销，部门不能恢复；确属错误注销的，请由系统管理员更正", o.GetId())
 			}
+			// Nor does it lift what the system administrator decided: an
+			// agency administrator restored a suspension the system
+			// administrator had imposed (a trial of sign-in, 2026-12-07).
+			if o.GetCertificateDecided() && o.GetCertificateDecidedBy() == ruqiv1.Role_ROLE_ADMIN &&
+				severity(req.GetStatus()) < severity(o.GetCertificateStatus()) {
+				return domain.PermissionDeniedf("CERTIFICATE_DECIDED_BY_ADMIN", "执法人员 %s 的执法证由系统管理员%s，部门不能解除；如有异议，请由系统管理员更正", o.GetId(), certificateWord(o.GetCertificateStatus()))
+			}
 		}
 		old := o.GetCertificateStatus()
-		o.CertificateStatus, o.CertificateDecided = req.GetStatus(), true
+		o.CertificateStatus, o.CertificateDecided, o.CertificateDecidedBy = req.GetStatus(), true, principal(ctx).Role
 		if err := tx.PutOfficer(o); err != nil {
 			return err
 		}

@@ -115,7 +115,7 @@ func (ss *sessionServer) SignIn(ctx context.Context, req *ruqiv1.SignInRequest) 
 		if err != nil {
 			return err
 		}
-		if err := headApart(tx, cands); err != nil {
+		if err := rolesApart(tx, cands); err != nil {
 			return err
 		}
 		if err := spendSignIn(tx, id, req.GetNonce(), cand, account, now); err != nil {
@@ -221,20 +221,30 @@ func checkSignInSubject(r store.Reader, c identity.Candidate, now time.Time) (st
 	return name, nil
 }
 
-// headApart refuses an account that is an agency's head (部门负责人) and
-// also its administrator or one of its officers: the head approves the 专项
-// plans the others file, and approval is not to be given by whoever filed
-// (inspection.ApprovePlan compares principals). One account with both
-// claims signed in as the one, filed, signed in as the other and approved
-// (a trial of sign-in, 2026-12-05).
-func headApart(r store.Reader, cands []identity.Candidate) error {
-	heads := map[string]bool{}
+// rolesApart refuses an account whose roles in one agency check each
+// other:
+//   - its head (部门负责人) and also its administrator or one of its
+//     officers: the head approves the 专项 plans the others file, and
+//     approval is not to be given by whoever filed (inspection.ApprovePlan
+//     compares principals). One account with both claims signed in as the
+//     one, filed, signed in as the other and approved (a trial of sign-in,
+//     2026-12-05);
+//   - its administrator and one of its officers: the administrator
+//     suspends and restores the officers' certificates, and such an
+//     account, suspended by the system administrator, signed in as the
+//     agency's administrator and restored its own certificate (a trial of
+//     sign-in, 2026-12-07).
+func rolesApart(r store.Reader, cands []identity.Candidate) error {
+	heads, admins := map[string]bool{}, map[string]bool{}
 	for _, c := range cands {
-		if c.Role == ruqiv1.Role_ROLE_AGENCY_HEAD {
+		switch c.Role {
+		case ruqiv1.Role_ROLE_AGENCY_HEAD:
 			heads[c.Subject] = true
+		case ruqiv1.Role_ROLE_AGENCY_ADMIN:
+			admins[c.Subject] = true
 		}
 	}
-	if len(heads) == 0 {
+	if len(heads) == 0 && len(admins) == 0 {
 		return nil
 	}
 	for _, c := range cands {
@@ -249,6 +259,9 @@ func headApart(r store.Reader, cands []identity.Candidate) error {
 		}
 		if heads[agency] {
 			return domain.PermissionDeniedf("ACCOUNT_HEAD_AND_FILER", "登录被拒绝：此政务服务账号既是执法部门 %s 的负责人，又是其%s：检查计划由负责人批准、不能由提交人自己批准，请联系管理员把两种身份分到不同账号", agency, roleTitles[c.Role])
+		}
+		if c.Role == ruqiv1.Role_ROLE_OFFICER && admins[agency] {
+			return domain.PermissionDeniedf("ACCOUNT_ADMIN_AND_OFFICER", "登录被拒绝：此政务服务账号既是执法部门 %s 的管理员，又是其执法人员 %s：执法证由部门管理员暂扣和恢复，不能管理自己的执法证，请联系管理员把两种身份分到不同账号", agency, c.Subject)
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/coord/local"
@@ -317,5 +319,58 @@ func TestSignIn_RefusalsSayWhatToDo(t *testing.T) {
 	}
 	if m := msg(ruqiv1.Role_ROLE_UNSPECIFIED); !strings.Contains(m, "--as") {
 		t.Errorf("ambiguous account, no way to choose named: %q", m)
+	}
+}
+
+// An account that is both an officer of AG-01 and AG-01's administrator,
+// its certificate suspended by the system administrator, signed in as the
+// administrator and restored its own certificate (a trial of sign-in,
+// 2026-12-07). The administrator suspends and restores the officers'
+// certificates: the two roles of one agency are refused in one account, as
+// head and filer are.
+func TestSignIn_AdminAndOfficerOfOneAgencyInOneAccount_Refused(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sample", "directory.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := &ruqiv1.Directory{}
+	if err := protojson.Unmarshal(raw, dir); err != nil {
+		t.Fatal(err)
+	}
+	var officer, otherAgency string
+	for _, o := range dir.GetOfficers() {
+		if o.GetAgencyId() == "AG-01" && officer == "" {
+			officer = o.GetId()
+		}
+	}
+	for _, a := range dir.GetAgencies() {
+		if a.GetId() != "AG-01" && otherAgency == "" {
+			otherAgency = a.GetId()
+		}
+	}
+	idp := oidctest.Start(t,
+		oidctest.User{Username: "dong", Password: trialPassword, Claims: map[string]any{"officer_id": officer, "agency_admin_of": "AG-01"}},
+		oidctest.User{Username: "li", Password: trialPassword, Claims: map[string]any{"officer_id": officer, "agency_admin_of": otherAgency}})
+	idp.AddClient(trialCLI)
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "", func(c *service.Config) {
+		c.Identity = identity.New(identity.Config{Issuer: idp.Issuer, ClientID: "ruqi-web", ClientSecret: "s", CLIClientID: "ruqi-cli",
+			Claims: identity.ClaimMap{OfficerID: "officer_id", AgencyAdmin: "agency_admin_of"}})
+	})
+	sess := ruqiv1.NewSessionServiceClient(e.cc)
+	for _, role := range []ruqiv1.Role{ruqiv1.Role_ROLE_AGENCY_ADMIN, ruqiv1.Role_ROLE_OFFICER} {
+		id, nonce := idp.IDToken(t, trialCLI, "dong", trialPassword)
+		resp, err := sess.SignIn(e.as(""), &ruqiv1.SignInRequest{IdToken: id, Nonce: nonce, Role: role})
+		if status.Code(err) != codes.PermissionDenied || reasonOf(err) != "ACCOUNT_ADMIN_AND_OFFICER" {
+			t.Errorf("an account that is AG-01's administrator and its officer %s, signing in as %v: %v %v; want ACCOUNT_ADMIN_AND_OFFICER", officer, role, resp.GetSubject(), err)
+		}
+	}
+	// Administrator of another agency: the roles do not check each other.
+	id, nonce := idp.IDToken(t, trialCLI, "li", trialPassword)
+	if _, err := sess.SignIn(e.as(""), &ruqiv1.SignInRequest{IdToken: id, Nonce: nonce, Role: ruqiv1.Role_ROLE_OFFICER}); err != nil {
+		t.Errorf("an officer of AG-01 who administers %s: %v", otherAgency, err)
 	}
 }

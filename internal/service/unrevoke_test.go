@@ -4,6 +4,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
@@ -49,6 +52,44 @@ func TestCertificate_AgencyAdminCannotUndoARevocation(t *testing.T) {
 	for _, st := range []ruqiv1.CertificateStatus{ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE} {
 		if _, err := dir.SetCertificateStatus(e.as(agencyAdmin), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer, Status: st, Reason: "本部门调整"}); err != nil {
 			t.Errorf("AG-01's administrator setting %s: %v", st, err)
+		}
+	}
+}
+
+// An agency administrator lifted a suspension the system administrator had
+// imposed (a trial of sign-in, 2026-12-07: the account was the officer's
+// own). A status the system administrator decided is lifted only by it;
+// the agency still lifts the suspensions it decided.
+func TestCertificate_AgencyAdminCannotLiftTheAdministratorsSuspension(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "")
+	r := e.registrar(t, "AG-01")
+	officer := r.officers[0]
+	dir := ruqiv1.NewDirectoryServiceClient(e.cc)
+	agencyAdmin := e.token(t, ruqiv1.Role_ROLE_AGENCY_ADMIN, "AG-01")
+	set := func(tok string, s ruqiv1.CertificateStatus) error {
+		_, err := dir.SetCertificateStatus(e.as(tok), &ruqiv1.SetCertificateStatusRequest{OfficerId: officer, Status: s, Reason: "调整"})
+		return err
+	}
+	if err := set(e.admin, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED); err != nil {
+		t.Fatal(err)
+	}
+	if err := set(agencyAdmin, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE); status.Code(err) != codes.PermissionDenied || reasonOf(err) != "CERTIFICATE_DECIDED_BY_ADMIN" {
+		t.Errorf("AG-01's administrator lifting the system administrator's suspension: %v, want CERTIFICATE_DECIDED_BY_ADMIN", err)
+	}
+	if _, err := dir.ListCheckItems(e.as(r.tok), &ruqiv1.ListCheckItemsRequest{}); err == nil {
+		t.Errorf("the suspended officer %s acts", officer)
+	}
+	// Its own suspension the agency lifts; the administrator lifts its own.
+	if err := set(e.admin, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []ruqiv1.CertificateStatus{ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE} {
+		if err := set(agencyAdmin, s); err != nil {
+			t.Errorf("AG-01's administrator setting %s: %v", s, err)
 		}
 	}
 }

@@ -271,8 +271,13 @@ type Officer struct {
 	// brought by a directory import: an import does not lift a decision. Set
 	// by the server; an import's value is ignored.
 	CertificateDecided bool `protobuf:"varint,7,opt,name=certificate_decided,json=certificateDecided,proto3" json:"certificate_decided,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// certificate_decided_by is the role that decided it (the system
+	// administrator or the agency's administrator), when certificate_decided
+	// is set: an agency does not lift what the system administrator
+	// decided. Set by the server.
+	CertificateDecidedBy Role `protobuf:"varint,8,opt,name=certificate_decided_by,json=certificateDecidedBy,proto3,enum=ruqi.v1.Role" json:"certificate_decided_by,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Officer) Reset() {
@@ -352,6 +357,13 @@ func (x *Officer) GetCertificateDecided() bool {
 		return x.CertificateDecided
 	}
 	return false
+}
+
+func (x *Officer) GetCertificateDecidedBy() Role {
+	if x != nil {
+		return x.CertificateDecidedBy
+	}
+	return Role_ROLE_UNSPECIFIED
 }
 
 // OfficerView is what an enterprise sees of an officer: their certificate
@@ -1556,13 +1568,13 @@ var File_ruqi_v1_directory_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\n" +
-	"\x17ruqi/v1/directory.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"y\n" +
+	"\x17ruqi/v1/directory.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13ruqi/v1/admin.proto\"y\n" +
 	"\x06Agency\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n" +
 	"\vregion_code\x18\x03 \x01(\tR\n" +
 	"regionCode\x12*\n" +
-	"\x05level\x18\x04 \x01(\x0e2\x14.ruqi.v1.AgencyLevelR\x05level\"\xc9\x02\n" +
+	"\x05level\x18\x04 \x01(\x0e2\x14.ruqi.v1.AgencyLevelR\x05level\"\x8e\x03\n" +
 	"\aOfficer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
@@ -1570,7 +1582,8 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x12certificate_number\x18\x04 \x01(\tR\x11certificateNumber\x12I\n" +
 	"\x12certificate_status\x18\x05 \x01(\x0e2\x1a.ruqi.v1.CertificateStatusR\x11certificateStatus\x12R\n" +
 	"\x17certificate_valid_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x15certificateValidUntil\x12/\n" +
-	"\x13certificate_decided\x18\a \x01(\bR\x12certificateDecided\"\xd8\x02\n" +
+	"\x13certificate_decided\x18\a \x01(\bR\x12certificateDecided\x12C\n" +
+	"\x16certificate_decided_by\x18\b \x01(\x0e2\r.ruqi.v1.RoleR\x14certificateDecidedBy\"\xd8\x02\n" +
 	"\vOfficerView\x12\x1d\n" +
 	"\n" +
 	"officer_id\x18\x01 \x01(\tR\tofficerId\x12\x12\n" +
@@ -1728,46 +1741,48 @@ var file_ruqi_v1_directory_proto_goTypes = []any{
 	(*SetCertificateStatusResponse)(nil),  // 22: ruqi.v1.SetCertificateStatusResponse
 	(*CheckItemView)(nil),                 // 23: ruqi.v1.CheckItemView
 	(*timestamppb.Timestamp)(nil),         // 24: google.protobuf.Timestamp
+	(Role)(0),                             // 25: ruqi.v1.Role
 }
 var file_ruqi_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: ruqi.v1.Agency.level:type_name -> ruqi.v1.AgencyLevel
 	1,  // 1: ruqi.v1.Officer.certificate_status:type_name -> ruqi.v1.CertificateStatus
 	24, // 2: ruqi.v1.Officer.certificate_valid_until:type_name -> google.protobuf.Timestamp
-	1,  // 3: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
-	24, // 4: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
-	2,  // 5: ruqi.v1.Enterprise.credit_grade:type_name -> ruqi.v1.CreditGrade
-	7,  // 6: ruqi.v1.CheckItem.legal_basis:type_name -> ruqi.v1.LegalBasis
-	3,  // 7: ruqi.v1.Directory.agencies:type_name -> ruqi.v1.Agency
-	4,  // 8: ruqi.v1.Directory.officers:type_name -> ruqi.v1.Officer
-	6,  // 9: ruqi.v1.Directory.enterprises:type_name -> ruqi.v1.Enterprise
-	8,  // 10: ruqi.v1.Directory.check_items:type_name -> ruqi.v1.CheckItem
-	9,  // 11: ruqi.v1.ImportDirectoryRequest.directory:type_name -> ruqi.v1.Directory
-	9,  // 12: ruqi.v1.ImportDirectoryStreamRequest.part:type_name -> ruqi.v1.Directory
-	13, // 13: ruqi.v1.ImportDirectoryStreamResponse.imported:type_name -> ruqi.v1.ImportDirectoryResponse
-	14, // 14: ruqi.v1.ImportDirectoryResponse.repeated_enterprises:type_name -> ruqi.v1.RepeatedRecord
-	8,  // 15: ruqi.v1.ListCheckItemsResponse.check_items:type_name -> ruqi.v1.CheckItem
-	4,  // 16: ruqi.v1.ListOfficersResponse.officers:type_name -> ruqi.v1.Officer
-	6,  // 17: ruqi.v1.GetEnterpriseResponse.enterprise:type_name -> ruqi.v1.Enterprise
-	1,  // 18: ruqi.v1.SetCertificateStatusRequest.status:type_name -> ruqi.v1.CertificateStatus
-	4,  // 19: ruqi.v1.SetCertificateStatusResponse.officer:type_name -> ruqi.v1.Officer
-	7,  // 20: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
-	10, // 21: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
-	11, // 22: ruqi.v1.DirectoryService.ImportDirectoryStream:input_type -> ruqi.v1.ImportDirectoryStreamRequest
-	15, // 23: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
-	17, // 24: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
-	19, // 25: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
-	21, // 26: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
-	13, // 27: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
-	12, // 28: ruqi.v1.DirectoryService.ImportDirectoryStream:output_type -> ruqi.v1.ImportDirectoryStreamResponse
-	16, // 29: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
-	18, // 30: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
-	20, // 31: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
-	22, // 32: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
-	27, // [27:33] is the sub-list for method output_type
-	21, // [21:27] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	25, // 3: ruqi.v1.Officer.certificate_decided_by:type_name -> ruqi.v1.Role
+	1,  // 4: ruqi.v1.OfficerView.certificate_status:type_name -> ruqi.v1.CertificateStatus
+	24, // 5: ruqi.v1.OfficerView.certificate_valid_until:type_name -> google.protobuf.Timestamp
+	2,  // 6: ruqi.v1.Enterprise.credit_grade:type_name -> ruqi.v1.CreditGrade
+	7,  // 7: ruqi.v1.CheckItem.legal_basis:type_name -> ruqi.v1.LegalBasis
+	3,  // 8: ruqi.v1.Directory.agencies:type_name -> ruqi.v1.Agency
+	4,  // 9: ruqi.v1.Directory.officers:type_name -> ruqi.v1.Officer
+	6,  // 10: ruqi.v1.Directory.enterprises:type_name -> ruqi.v1.Enterprise
+	8,  // 11: ruqi.v1.Directory.check_items:type_name -> ruqi.v1.CheckItem
+	9,  // 12: ruqi.v1.ImportDirectoryRequest.directory:type_name -> ruqi.v1.Directory
+	9,  // 13: ruqi.v1.ImportDirectoryStreamRequest.part:type_name -> ruqi.v1.Directory
+	13, // 14: ruqi.v1.ImportDirectoryStreamResponse.imported:type_name -> ruqi.v1.ImportDirectoryResponse
+	14, // 15: ruqi.v1.ImportDirectoryResponse.repeated_enterprises:type_name -> ruqi.v1.RepeatedRecord
+	8,  // 16: ruqi.v1.ListCheckItemsResponse.check_items:type_name -> ruqi.v1.CheckItem
+	4,  // 17: ruqi.v1.ListOfficersResponse.officers:type_name -> ruqi.v1.Officer
+	6,  // 18: ruqi.v1.GetEnterpriseResponse.enterprise:type_name -> ruqi.v1.Enterprise
+	1,  // 19: ruqi.v1.SetCertificateStatusRequest.status:type_name -> ruqi.v1.CertificateStatus
+	4,  // 20: ruqi.v1.SetCertificateStatusResponse.officer:type_name -> ruqi.v1.Officer
+	7,  // 21: ruqi.v1.CheckItemView.legal_basis:type_name -> ruqi.v1.LegalBasis
+	10, // 22: ruqi.v1.DirectoryService.ImportDirectory:input_type -> ruqi.v1.ImportDirectoryRequest
+	11, // 23: ruqi.v1.DirectoryService.ImportDirectoryStream:input_type -> ruqi.v1.ImportDirectoryStreamRequest
+	15, // 24: ruqi.v1.DirectoryService.ListCheckItems:input_type -> ruqi.v1.ListCheckItemsRequest
+	17, // 25: ruqi.v1.DirectoryService.ListOfficers:input_type -> ruqi.v1.ListOfficersRequest
+	19, // 26: ruqi.v1.DirectoryService.GetEnterprise:input_type -> ruqi.v1.GetEnterpriseRequest
+	21, // 27: ruqi.v1.DirectoryService.SetCertificateStatus:input_type -> ruqi.v1.SetCertificateStatusRequest
+	13, // 28: ruqi.v1.DirectoryService.ImportDirectory:output_type -> ruqi.v1.ImportDirectoryResponse
+	12, // 29: ruqi.v1.DirectoryService.ImportDirectoryStream:output_type -> ruqi.v1.ImportDirectoryStreamResponse
+	16, // 30: ruqi.v1.DirectoryService.ListCheckItems:output_type -> ruqi.v1.ListCheckItemsResponse
+	18, // 31: ruqi.v1.DirectoryService.ListOfficers:output_type -> ruqi.v1.ListOfficersResponse
+	20, // 32: ruqi.v1.DirectoryService.GetEnterprise:output_type -> ruqi.v1.GetEnterpriseResponse
+	22, // 33: ruqi.v1.DirectoryService.SetCertificateStatus:output_type -> ruqi.v1.SetCertificateStatusResponse
+	28, // [28:34] is the sub-list for method output_type
+	22, // [22:28] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_directory_proto_init() }
@@ -1775,6 +1790,7 @@ func file_ruqi_v1_directory_proto_init() {
 	if File_ruqi_v1_directory_proto != nil {
 		return
 	}
+	file_ruqi_v1_admin_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
