@@ -49,7 +49,8 @@ func (a *app) loginCommand() *cobra.Command {
 文件（默认 ` + "`~/.config/ruqi/token`" + `）。之后的命令用 --token-file 或 RUQI_TOKEN_FILE 使用它。
 
 一个账号对应多种身份时，用 --as 指定以哪种身份登录。未启用身份提供方的服务器
-仍使用管理员签发的令牌（ruqi admin token issue）。`,
+仍使用管理员签发的令牌（ruqi admin token issue）。网页只供企业和司法局登录；执法人员、
+执法部门管理员和负责人用本命令登录。用完后用 ruqi logout 退出（吊销令牌、删除文件）。`,
 		Example: `  ruqi login
   ruqi login --as enterprise --save ./enterprise.token
   RUQI_TOKEN_FILE=./enterprise.token ruqi company history`,
@@ -72,7 +73,7 @@ func (a *app) loginCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&as, "as", "", "以此身份登录 `ROLE`：enterprise、officer、supervisor 或 agency-admin")
+	f.StringVar(&as, "as", "", "以此身份登录 `ROLE`：enterprise、officer、supervisor、agency-admin 或 agency-head")
 	f.StringVar(&save, "save", "", "访问令牌保存到 `FILE`（默认 ~/.config/ruqi/token）")
 	f.DurationVar(&wait, "wait", 5*time.Minute, "等待浏览器完成登录的时间 `DURATION`")
 	return cmd

@@ -244,7 +244,7 @@ func (a *app) rootCommand() *cobra.Command {
 		completionCommand(),
 	)
 	root.AddCommand(a.simulateCommand(), a.versionCommand())
-	root.AddCommand(a.loginCommand())
+	root.AddCommand(a.loginCommand(), a.logoutCommand())
 	root.SetHelpCommand(helpCommand())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usagef("%s", translateFlagError(err))

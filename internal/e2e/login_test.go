@@ -268,3 +268,42 @@ func TestLogin_AsksForTheConfiguredScopes(t *testing.T) {
 		t.Errorf("the authorization request does not ask for the configured scope: %s", asked)
 	}
 }
+
+// A sign-in could not be ended from the command line: deleting the token
+// file left the token valid for its 12 hours (a trial of sign-in,
+// 2026-12-07). `ruqi logout` revokes it and removes the file; an
+// administrator-issued token is not a sign-in, and is left as it is.
+func TestLogout_EndsTheSignInAndRemovesItsFile(t *testing.T) {
+	s, idp, _ := loginWorld(t)
+	save := filepath.Join(t.TempDir(), "ent.token")
+	if r := s.login(idp, "ent", "--save", save, "--wait", "1m"); r.exit != 0 {
+		t.Fatalf("login: exit %d\n%s", r.exit, r.stderr)
+	}
+	tok := strings.TrimSpace(string(mustReadFile(t, save)))
+	out := s.mustCLI("", "--token-file", save, "logout")
+	if !strings.Contains(out, "已退出登录") {
+		t.Errorf("logout said:\n%s", out)
+	}
+	if _, err := os.Stat(save); !os.IsNotExist(err) {
+		t.Errorf("the token file is still there: %v", err)
+	}
+	if r := s.cli(tok, "company", "history"); r.exit == 0 || !strings.Contains(r.stderr, "令牌") {
+		t.Errorf("the signed-out session still acts: exit %d %s", r.exit, r.stderr)
+	}
+	company := s.issueToken("enterprise", loadFixture(t).entA)
+	if r := s.cli(company, "logout"); r.exit != 1 || !strings.Contains(r.stderr, "管理员签发的令牌") {
+		t.Errorf("logout with an administrator's token: exit %d, stderr %q", r.exit, r.stderr)
+	}
+	if r := s.cli(company, "company", "history"); r.exit != 0 {
+		t.Errorf("the administrator's token stopped acting after logout: %s", r.stderr)
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -515,10 +515,17 @@ func (s *Service) Close() error { return s.coord.Close() }
 // (domain.OfficerMayAct): a suspended or revoked officer registered visits
 // naming colleagues, took a colleague's code and read other agencies'
 // results with the token they held (a review, 2026-12-05).
+//
+// Signing out is the exception: it only ends the caller's own session, and
+// a suspended officer could not end one that then acted again the moment
+// the certificate was restored (a trial of sign-in, 2026-12-07).
 func (s *Service) LookupToken(ctx context.Context, hash []byte) (*store.AccessToken, error) {
 	tok, err := s.lookupToken(ctx, hash)
 	if err != nil || tok.Role != ruqiv1.Role_ROLE_OFFICER {
 		return tok, err
+	}
+	if m, _ := grpc.Method(ctx); m == ruqiv1.SessionService_SignOut_FullMethodName {
+		return tok, nil
 	}
 	err = s.store.View(ctx, func(r store.Reader) error {
 		o, err := r.Officer(tok.Subject)

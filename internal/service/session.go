@@ -169,7 +169,7 @@ func spendSignIn(tx store.Tx, id *identity.Identity, nonce string, cand identity
 func choosePrincipal(cands []identity.Candidate, want ruqiv1.Role) (identity.Candidate, error) {
 	if len(cands) == 0 {
 		return identity.Candidate{}, domain.PermissionDeniedf("ACCOUNT_UNMAPPED",
-			"登录被拒绝：此政务服务账号在本系统中没有对应的身份（企业、执法人员、司法局监督人员或执法部门管理员）。如需使用，请联系管理员")
+			"登录被拒绝：此政务服务账号在本系统中没有对应的身份（企业、执法人员、司法局监督人员、执法部门管理员或负责人）。如需使用，请联系管理员")
 	}
 	var names []string
 	for _, c := range cands {
@@ -286,7 +286,7 @@ func (ss *sessionServer) SignOut(ctx context.Context, _ *ruqiv1.SignOutRequest) 
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return &ruqiv1.SignOutResponse{}, nil
+	return &ruqiv1.SignOutResponse{Ended: true}, nil
 }
 
 // StartSession exchanges the caller's token for a session token of the

@@ -93,3 +93,40 @@ func TestCertificate_AgencyAdminCannotLiftTheAdministratorsSuspension(t *testing
 		}
 	}
 }
+
+// A suspended officer could not sign out: every call of the officer's
+// token was refused, SignOut among them, and the session acted again the
+// moment the certificate was restored (a trial of sign-in, 2026-12-07).
+// Signing out, which only ends the caller's own session, is let through.
+func TestSignOut_SuspendedOfficerEndsTheSession(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "")
+	r := e.registrar(t, "AG-01")
+	sess := ruqiv1.NewSessionServiceClient(e.cc)
+	started, err := sess.StartSession(e.as(r.tok), &ruqiv1.StartSessionRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := ruqiv1.NewDirectoryServiceClient(e.cc)
+	set := func(s ruqiv1.CertificateStatus) {
+		t.Helper()
+		if _, err := dir.SetCertificateStatus(e.as(e.admin), &ruqiv1.SetCertificateStatusRequest{OfficerId: r.officers[0], Status: s, Reason: "调查"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED)
+	if _, err := dir.ListCheckItems(e.as(started.GetToken()), &ruqiv1.ListCheckItemsRequest{}); err == nil {
+		t.Fatal("a suspended officer's session acts")
+	}
+	out, err := sess.SignOut(e.as(started.GetToken()), &ruqiv1.SignOutRequest{})
+	if err != nil || !out.GetEnded() {
+		t.Fatalf("a suspended officer signing out: %v %v", out, err)
+	}
+	set(ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE)
+	if _, err := dir.ListCheckItems(e.as(started.GetToken()), &ruqiv1.ListCheckItemsRequest{}); err == nil {
+		t.Error("the session signed out while suspended acts again once the certificate is restored")
+	}
+}

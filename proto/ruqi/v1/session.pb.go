@@ -312,7 +312,11 @@ func (*SignOutRequest) Descriptor() ([]byte, []int) {
 }
 
 type SignOutResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ended is set when the caller's token was a sign-in session or a
+	// device's, and it is revoked; an administrator-issued token is not ended
+	// by signing out.
+	Ended         bool `protobuf:"varint,1,opt,name=ended,proto3" json:"ended,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -345,6 +349,13 @@ func (x *SignOutResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use SignOutResponse.ProtoReflect.Descriptor instead.
 func (*SignOutResponse) Descriptor() ([]byte, []int) {
 	return file_ruqi_v1_session_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SignOutResponse) GetEnded() bool {
+	if x != nil {
+		return x.Ended
+	}
+	return false
 }
 
 type StartSessionRequest struct {
@@ -1042,8 +1053,9 @@ const file_ruqi_v1_session_proto_rawDesc = "" +
 	"\x04role\x18\x04 \x01(\x0e2\r.ruqi.v1.RoleR\x04role\x12\x18\n" +
 	"\asubject\x18\x05 \x01(\tR\asubject\x12!\n" +
 	"\fdisplay_name\x18\x06 \x01(\tR\vdisplayName\"\x10\n" +
-	"\x0eSignOutRequest\"\x11\n" +
-	"\x0fSignOutResponse\"\x15\n" +
+	"\x0eSignOutRequest\"'\n" +
+	"\x0fSignOutResponse\x12\x14\n" +
+	"\x05ended\x18\x01 \x01(\bR\x05ended\"\x15\n" +
 	"\x13StartSessionRequest\"\x82\x01\n" +
 	"\x14StartSessionResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n" +
