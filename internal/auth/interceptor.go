@@ -74,6 +74,15 @@ func Authenticate(ctx context.Context, lookup TokenLookup) (Principal, error) {
 		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌无效：令牌不存在或已作废，请向管理员重新申请")
 	}
 	if !tok.RevokedAt.IsZero() {
+		// A session ends by signing out or signing in again: its holder
+		// signs in again, and was told to ask an administrator (a trial of
+		// sign-in, 2026-12-07). A device is bound again by its enterprise.
+		switch tok.Kind {
+		case store.TokenSession:
+			return Principal{}, status.Error(codes.Unauthenticated, "登录已结束（已退出、在别处重新登录或被吊销）：请重新登录")
+		case store.TokenDevice:
+			return Principal{}, status.Error(codes.Unauthenticated, "此前台设备的绑定已被吊销：请企业的经办人重新生成绑定二维码")
+		}
 		return Principal{}, status.Error(codes.Unauthenticated, "访问令牌已被吊销，请向管理员重新申请")
 	}
 	if Expired(tok, time.Now()) {

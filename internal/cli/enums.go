@@ -375,6 +375,13 @@ func eventDetailLabel(t ruqiv1.EventType, detail string) string {
 			return s + "（" + labelled + "）"
 		}
 	}
+	// A certificate change is "OLD → NEW: reason": the statuses in
+	// Chinese, the reason as it was typed.
+	if t == ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED {
+		if head, reason, ok := strings.Cut(detail, ": "); ok {
+			return labelDetailWords(head) + "：" + reason
+		}
+	}
 	return labelDetailWords(detail)
 }
 
@@ -395,12 +402,15 @@ func labelDetailWords(detail string) string {
 		if inside {
 			continue
 		}
-		l := detailWordLabel(w)
+		// A word before its punctuation: "有效 → CERTIFICATE_STATUS_SUSPENDED:
+		// 原因" left the status in English (a trial of sign-in, 2026-12-07).
+		core := strings.TrimRight(w, ":,;")
+		l := detailWordLabel(core)
 		if content && l == "" {
-			l = contentWordLabel(w)
+			l = contentWordLabel(core)
 		}
 		if l != "" {
-			words[i], changed = l, true
+			words[i], changed = l+w[len(core):], true
 		}
 	}
 	if !changed {

@@ -113,6 +113,16 @@ func TestEventDetailLabel_AdministratorsEventsInChinese(t *testing.T) {
 	}
 }
 
+// A certificate change read "有效 → CERTIFICATE_STATUS_SUSPENDED: …": the
+// word before a colon was not labelled (a trial of sign-in, 2026-12-07).
+// Both statuses are in Chinese, the reason as typed.
+func TestEventDetailLabel_CertificateChangeInChinese(t *testing.T) {
+	got := eventDetailLabel(ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED, "CERTIFICATE_STATUS_ACTIVE → CERTIFICATE_STATUS_SUSPENDED: key plan 调查")
+	if strings.Contains(got, "CERTIFICATE_STATUS") || !strings.HasSuffix(got, "：key plan 调查") {
+		t.Errorf("a certificate change shown as %q", got)
+	}
+}
+
 // What someone typed is shown as written: a whole detail that is a
 // complaint or a reason, and a quoted value of a decision (a review,
 // 2026-12-06: "from", "plan", "key" in it would have been changed).

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -90,7 +91,13 @@ func (a *app) login(cmd *cobra.Command, ctx context.Context, cc *grpc.ClientConn
 	}
 	provider, err := oidc.NewProvider(ctx, conf.GetIssuer())
 	if err != nil {
-		return fmt.Errorf("无法连接身份提供方 %s：%v", conf.GetIssuer(), err)
+		// go-oidc's reasons are English: an issuer that is not the
+		// provider's own is the server's configuration, not the network
+		// (a trial of sign-in, 2026-12-07).
+		if strings.Contains(err.Error(), "did not match the issuer URL returned by provider") {
+			return fmt.Errorf("服务器配置的身份提供方地址 %s 与提供方自报的地址不符：请管理员核对 -oidc-config 的 issuer（须与提供方的完全一致，包括末尾的 /）", conf.GetIssuer())
+		}
+		return fmt.Errorf("无法连接身份提供方 %s，请稍后重试或联系管理员（原因：%v）", conf.GetIssuer(), err)
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -280,6 +280,10 @@ func TestLogout_EndsTheSignInAndRemovesItsFile(t *testing.T) {
 		t.Fatalf("login: exit %d\n%s", r.exit, r.stderr)
 	}
 	tok := strings.TrimSpace(string(mustReadFile(t, save)))
+	// The administrator tells it from a web session, in Chinese.
+	if out := s.mustCLI(s.admin, "admin", "token", "list", "--role", "enterprise", "--subject", loadFixture(t).entA); !strings.Contains(out, "命令行登录") {
+		t.Errorf("admin token list does not say the session is a command line's:\n%s", out)
+	}
 	out := s.mustCLI("", "--token-file", save, "logout")
 	if !strings.Contains(out, "已退出登录") {
 		t.Errorf("logout said:\n%s", out)
@@ -287,8 +291,9 @@ func TestLogout_EndsTheSignInAndRemovesItsFile(t *testing.T) {
 	if _, err := os.Stat(save); !os.IsNotExist(err) {
 		t.Errorf("the token file is still there: %v", err)
 	}
-	if r := s.cli(tok, "company", "history"); r.exit == 0 || !strings.Contains(r.stderr, "令牌") {
-		t.Errorf("the signed-out session still acts: exit %d %s", r.exit, r.stderr)
+	// Told to sign in again, not to ask an administrator.
+	if r := s.cli(tok, "company", "history"); r.exit == 0 || !strings.Contains(r.stderr, "请重新登录") {
+		t.Errorf("the signed-out session: exit %d %s, want a refusal saying to sign in again", r.exit, r.stderr)
 	}
 	company := s.issueToken("enterprise", loadFixture(t).entA)
 	if r := s.cli(company, "logout"); r.exit != 1 || !strings.Contains(r.stderr, "管理员签发的令牌") {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"slices"
@@ -247,6 +248,14 @@ func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
 	defer cancel()
 	op, err := oidc.NewProvider(dctx, p.Config.Issuer)
 	if err != nil {
+		// The cause goes to the operator's log: a provider down and an
+		// issuer mistyped in -oidc-config ("…/" for "…", which discovery
+		// refuses as another issuer) both read "try later" on the page,
+		// and nothing was logged (a trial of sign-in, 2026-12-07).
+		slog.WarnContext(ctx, "identity provider: discovery failed; check -oidc-config's issuer, which must be exactly the provider's", "issuer", p.Config.Issuer, "err", err)
+		if strings.Contains(err.Error(), "did not match the issuer URL returned by provider") {
+			return nil, domain.Unavailablef("IDP_MISCONFIGURED", "政务服务账号登录暂不可用：服务器配置的身份提供方地址与提供方自报的不符，请联系管理员核对配置（-oidc-config 的 issuer）")
+		}
 		return nil, domain.Unavailablef("IDP_UNAVAILABLE", "暂时无法连接政务服务账号的身份提供方，请稍后重试")
 	}
 	var meta struct {
@@ -254,6 +263,7 @@ func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
 		Algs    []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := op.Claims(&meta); err != nil || meta.JWKSURI == "" {
+		slog.WarnContext(ctx, "identity provider: its discovery document names no jwks_uri", "issuer", p.Config.Issuer, "err", err)
 		return nil, domain.Unavailablef("IDP_UNAVAILABLE", "暂时无法连接政务服务账号的身份提供方，请稍后重试")
 	}
 	var algs []string
@@ -285,6 +295,10 @@ type Identity struct {
 	Issuer, Subject string
 	Claims          map[string]any
 	Expiry          time.Time
+	// ByCLI: the token was issued to `ruqi login`'s client, not the web
+	// pages'; said in the session's description, for an administrator
+	// choosing which to revoke.
+	ByCLI bool
 }
 
 // Verify checks an ID token: the provider's signature, the issuer, an
@@ -326,7 +340,8 @@ func (p *Provider) Verify(ctx context.Context, rawIDToken, nonce string) (*Ident
 	if nonce == "" || tok.Nonce != nonce {
 		return nil, domain.Unauthenticatedf("ID_TOKEN_NONCE", "登录被拒绝：身份令牌与本次登录请求不符（可能是重放的令牌），请重新登录")
 	}
-	id := &Identity{Issuer: tok.Issuer, Subject: tok.Subject, Expiry: tok.Expiry}
+	id := &Identity{Issuer: tok.Issuer, Subject: tok.Subject, Expiry: tok.Expiry,
+		ByCLI: p.Config.CLIClientID != "" && !slices.Contains(tok.Audience, p.Config.ClientID)}
 	if err := tok.Claims(&id.Claims); err != nil {
 		return nil, domain.Unauthenticatedf("ID_TOKEN_MALFORMED", "登录被拒绝：身份令牌的声明无法读取")
 	}

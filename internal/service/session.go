@@ -122,7 +122,7 @@ func (ss *sessionServer) SignIn(ctx context.Context, req *ruqiv1.SignInRequest) 
 			return err
 		}
 		tok := &store.AccessToken{ID: tokID, Hash: hash, Role: cand.Role, Subject: cand.Subject, Kind: store.TokenSession, Label: account,
-			Description: truncate("signed in at "+id.Issuer+" as "+id.Subject, 200), CreatedAt: now, ExpiresAt: expires}
+			Description: truncate(signInDescription(id), 200), CreatedAt: now, ExpiresAt: expires}
 		if err := tx.PutAccessToken(tok); err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func spendSignIn(tx store.Tx, id *identity.Identity, nonce string, cand identity
 	// Its record is deleted a week after that (auth.Prunable), when the
 	// provider refuses the ID token for its expiry.
 	return tx.PutAccessToken(&store.AccessToken{ID: spentID, Hash: sum[:], Role: cand.Role, Subject: cand.Subject, Kind: store.TokenSpentSignIn,
-		Label: account, Description: truncate("ID token of "+id.Issuer+" for "+id.Subject, 200), CreatedAt: now, RevokedAt: now, ExpiresAt: id.Expiry})
+		Label: account, Description: truncate("已用于登录的身份令牌："+id.Issuer+"，账号 "+id.Subject, 200), CreatedAt: now, RevokedAt: now, ExpiresAt: id.Expiry})
 }
 
 // choosePrincipal picks the principal an account signs in as: the one of the
@@ -219,6 +219,17 @@ func checkSignInSubject(r store.Reader, c identity.Candidate, now time.Time) (st
 		}
 	}
 	return name, nil
+}
+
+// signInDescription is a sign-in session's description in `admin token
+// list`: it read "signed in at … as …" in English, and web and command-line
+// sessions alike (a trial of sign-in, 2026-12-07).
+func signInDescription(id *identity.Identity) string {
+	via := "网页登录"
+	if id.ByCLI {
+		via = "命令行登录（ruqi login）"
+	}
+	return via + "：" + id.Issuer + "，账号 " + id.Subject
 }
 
 // rolesApart refuses an account whose roles in one agency check each
@@ -326,7 +337,7 @@ func (ss *sessionServer) StartSession(ctx context.Context, _ *ruqiv1.StartSessio
 			expires = parent.ExpiresAt
 		}
 		tok := &store.AccessToken{ID: tokID, Hash: hash, Role: parent.Role, Subject: parent.Subject, Kind: store.TokenSession, Label: parent.Label,
-			Description: truncate("web session from "+parent.ID, 200), CreatedAt: now, ExpiresAt: expires, Parent: parent.ID}
+			Description: truncate("网页会话，源自 "+parent.ID, 200), CreatedAt: now, ExpiresAt: expires, Parent: parent.ID}
 		if err := tx.PutAccessToken(tok); err != nil {
 			return err
 		}
@@ -475,7 +486,7 @@ func (ss *sessionServer) CreateDeviceEnrolment(ctx context.Context, req *ruqiv1.
 			return notFound(err, "ENTERPRISE_UNKNOWN", "企业 %s 不在名录中", uscc)
 		}
 		if err := tx.PutAccessToken(&store.AccessToken{ID: id, Hash: hash, Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc, Kind: store.TokenEnrolment,
-			Label: label, Description: "device enrolment", CreatedAt: now, ExpiresAt: expires, Parent: principal(ctx).TokenID}); err != nil {
+			Label: label, Description: "前台设备绑定码", CreatedAt: now, ExpiresAt: expires, Parent: principal(ctx).TokenID}); err != nil {
 			return err
 		}
 		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_ISSUED)
@@ -582,7 +593,7 @@ func (ss *sessionServer) EnrolDevice(ctx context.Context, req *ruqiv1.EnrolDevic
 			return err
 		}
 		dev := &store.AccessToken{ID: id, Hash: hash, Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: enr.Subject, Kind: store.TokenDevice, Label: enr.Label,
-			Description: "device enrolled with " + enr.ID, CreatedAt: now, ExpiresAt: now.Add(ss.s.cfg.Lifetimes.Device), Parent: enr.Parent}
+			Description: "前台设备，绑定码 " + enr.ID, CreatedAt: now, ExpiresAt: now.Add(ss.s.cfg.Lifetimes.Device), Parent: enr.Parent}
 		if err := tx.PutAccessToken(dev); err != nil {
 			return err
 		}
