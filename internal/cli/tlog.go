@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -237,11 +238,8 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 					continue
 				}
 				verdicts[i].fill(got)
-				e := got.Event
-				a.textf("✓ %s：事件 %d（%s，%s，检查 %s）在规模 %d 的日志中\n", f, e.GetSeq(), domain.EventTypeLabel(e.GetType()), fmtTime(e.GetTime()), orDash(e.GetInspectionId()), got.Checkpoint.Size)
-				if note := got.LegacyNote(); note != "" {
-					a.textf("  注意：%s\n", note)
-				}
+				a.textf("✓ %s：%s\n", f, receiptHeldText(got))
+				a.receiptContent(got)
 			}
 			var onlineErr error
 			if online && bad+unread < len(files) {
@@ -321,11 +319,9 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 						}
 						if rv.Unwitnessed {
 							rv.Valid = true
-							a.textf("✓ %s：事件 %d（%s，%s，检查 %s）在规模 %d 的日志中；存证的检查点没有见证签名（取自启用见证策略之前，或见证方未联署时），"+
-								"服务器现在经见证方联署的规模 %d 的日志包含它\n", rv.File, rv.Seq, rv.TypeLabel, fmtTime(rv.got.Event.GetTime()), orDash(rv.InspectionID), rv.LogSize, latest.Size)
-							if rv.LegacyNote != "" {
-								a.textf("  注意：%s\n", rv.LegacyNote)
-							}
+							a.textf("✓ %s：%s；存证的检查点没有见证签名（取自启用见证策略之前，或见证方未联署时），"+
+								"服务器现在经见证方联署的规模 %d 的日志包含它\n", rv.File, receiptHeldText(rv.got), latest.Size)
+							a.receiptContent(rv.got)
 						}
 					}
 					return nil
@@ -346,6 +342,9 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 				if onlineErr == nil && bad == 0 && unread == 0 {
 					a.textf("✓ 服务器当前的日志包含以上存证所见的日志\n")
 				}
+			}
+			if slices.ContainsFunc(verdicts, func(rv *receiptVerdict) bool { return rv.Valid }) {
+				a.textf("%s\n", receiptLimits)
 			}
 			if a.output == "json" {
 				// Also when the server could not be asked: the offline
@@ -428,8 +427,13 @@ type receiptVerdict struct {
 	TypeLabel    string `json:"type_label,omitempty"`
 	Time         string `json:"time,omitempty"`
 	InspectionID string `json:"inspection_id,omitempty"`
-	LogOrigin    string `json:"log_origin,omitempty"`
-	LogSize      uint64 `json:"log_size,omitempty"`
+	// EnterpriseUSCC, Detail and Witnesses: whose event, what it recorded,
+	// who cosigned the checkpoint (as the text output says them).
+	EnterpriseUSCC string   `json:"enterprise_uscc,omitempty"`
+	Detail         string   `json:"detail,omitempty"`
+	Witnesses      []string `json:"witnesses,omitempty"`
+	LogOrigin      string   `json:"log_origin,omitempty"`
+	LogSize        uint64   `json:"log_size,omitempty"`
 	// LegacyNote is tlog.VerifiedReceipt.LegacyNote: what the receipt of an
 	// event hashed before v3 does not prove.
 	LegacyNote string `json:"legacy_note,omitempty"`
@@ -455,10 +459,42 @@ func (rv *receiptVerdict) fill(got *tlog.VerifiedReceipt) {
 		rv.Time = e.GetTime().AsTime().Format(time.RFC3339Nano)
 	}
 	rv.InspectionID = e.GetInspectionId()
+	rv.EnterpriseUSCC, rv.Detail, rv.Witnesses = e.GetEnterpriseUscc(), e.GetDetail(), got.Witnesses
 	rv.LogOrigin, rv.LogSize = got.Checkpoint.Origin, got.Checkpoint.Size
 	rv.LegacyNote = got.LegacyNote()
 	rv.checkpoint, rv.got = got.Checkpoint, got
 }
+
+// receiptHeldText says what a receipt that holds proves of its event, in
+// a front desk's words: whose event, which, when, and who vouches for the
+// log. It read "事件 20（企业评价，…）在规模 23 的日志中": no enterprise (another
+// enterprise's receipt read ✓ alike), no witness, "规模" for jargon (a trial
+// of the 司法局's witness, 2026-12-07).
+func receiptHeldText(got *tlog.VerifiedReceipt) string {
+	e := got.Event
+	s := fmt.Sprintf("企业 %s 的事件 %d（%s，%s，检查 %s）已记入日志，记入后未被改动（日志共 %d 个事件时的检查点", orDash(e.GetEnterpriseUscc()), e.GetSeq(),
+		domain.EventTypeLabel(e.GetType()), fmtTime(e.GetTime()), orDash(e.GetInspectionId()), got.Checkpoint.Size)
+	if len(got.Witnesses) > 0 {
+		s += "，经见证方 " + strings.Join(got.Witnesses, "、") + " 联署"
+	}
+	return s + "）"
+}
+
+// receiptContent prints, under a receipt that holds, what its event
+// recorded (the detail, in Chinese) and what a receipt of an old-format
+// event does not prove.
+func (a *app) receiptContent(got *tlog.VerifiedReceipt) {
+	if d := got.Event.GetDetail(); d != "" {
+		a.textf("  记录内容：%s\n", eventDetailLabel(got.Event.GetType(), d))
+	}
+	if note := got.LegacyNote(); note != "" {
+		a.textf("  注意：%s\n", note)
+	}
+}
+
+// receiptLimits says what no receipt proves, once, under the receipts
+// that hold.
+const receiptLimits = "注：存证证明所列事件按所示内容记入了日志、此后未被改动；不能证明所记内容属实，也不能证明没有存证之外的事件。"
 
 // textf prints a line of the table output; nothing with -o json, whose
 // stdout holds the JSON only.

@@ -165,6 +165,15 @@ func TestLog_ReceiptsWitnessAndTampering(t *testing.T) {
 		return nil
 	})
 	independentlyVerified(t, scanReceipt, logKey)
+	// What the front desk reads: whose event, what it recorded, who
+	// cosigned, and what a receipt does not prove (a trial of the 司法局's
+	// witness, 2026-12-07: none of it was said).
+	verified := w.mustCLI("", "receipt", "verify", scanReceipt)
+	for _, want := range []string{"企业 " + w.f.entA + " 的事件", "经见证方 sifaju.test 联署", "记录内容：", "不能证明所记内容属实"} {
+		if !strings.Contains(verified, want) {
+			t.Errorf("receipt verify lacks %q:\n%s", want, verified)
+		}
+	}
 	// Another enterprise gets none of A's receipts.
 	other := w.cli(w.entB, "receipt", "get", "--dir", t.TempDir(), "--inspection", reg.GetInspection().GetId())
 	if other.exit == 0 {

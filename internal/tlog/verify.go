@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/transparency-dev/formats/log"
@@ -112,14 +113,27 @@ var ErrServerCheckpoint = errors.New("服务器的检查点不成立")
 // still tell a rollback or a fork, which is what the witnesses refused).
 // Signatures by unknown keys are ignored.
 func (v *Verifier) Checkpoint(signed []byte) (*log.Checkpoint, error) {
-	cp, _, _, err := log.ParseCheckpoint(signed, v.log.Name(), v.log, v.keys...)
+	cp, _, err := v.checkpoint(signed)
+	return cp, err
+}
+
+// checkpoint is Checkpoint with the names of the witnesses whose
+// cosignatures verified.
+func (v *Verifier) checkpoint(signed []byte) (*log.Checkpoint, []string, error) {
+	cp, _, n, err := log.ParseCheckpoint(signed, v.log.Name(), v.log, v.keys...)
 	if err != nil {
-		return nil, v.checkpointError(signed)
+		return nil, nil, v.checkpointError(signed)
+	}
+	var witnesses []string
+	for _, sig := range n.Sigs {
+		if sig.Name != v.log.Name() && !slices.Contains(witnesses, sig.Name) {
+			witnesses = append(witnesses, sig.Name)
+		}
 	}
 	if v.policy != nil && !v.policy.Satisfied(signed) {
-		return cp, ErrWitnessPolicy
+		return cp, witnesses, ErrWitnessPolicy
 	}
-	return cp, nil
+	return cp, witnesses, nil
 }
 
 // checkpointError says in Chinese why a checkpoint did not open. The formats
@@ -257,6 +271,10 @@ func ProveExtends(ctx context.Context, c ruqiv1.LogServiceClient, seen, latest *
 type VerifiedReceipt struct {
 	Event      *ruqiv1.Event
 	Checkpoint *log.Checkpoint
+	// Witnesses are the names of the witnesses whose cosignatures on the
+	// checkpoint verified (the policy's keys), for the reader to see who
+	// else saw this log.
+	Witnesses []string
 }
 
 // LegacyNote says, for an event hashed before v3 (store.HashVersion), what
@@ -305,7 +323,7 @@ func (v *Verifier) Receipt(rc *ruqiv1.Receipt) (*VerifiedReceipt, error) {
 	if rc.GetLeafIndex() != e.GetSeq()-1 {
 		return nil, fmt.Errorf("存证的叶序号 %d 与事件序号 %d 不符", rc.GetLeafIndex(), e.GetSeq())
 	}
-	cp, err := v.Checkpoint([]byte(rc.GetCheckpoint()))
+	cp, witnesses, err := v.checkpoint([]byte(rc.GetCheckpoint()))
 	if err != nil && !errors.Is(err, ErrWitnessPolicy) {
 		return nil, err
 	}
@@ -317,7 +335,7 @@ func (v *Verifier) Receipt(rc *ruqiv1.Receipt) (*VerifiedReceipt, error) {
 		// that a checkpoint the witnesses did cosign extends this one.
 		return nil, &UnwitnessedError{Receipt: &VerifiedReceipt{Event: e, Checkpoint: cp}}
 	}
-	return &VerifiedReceipt{Event: e, Checkpoint: cp}, nil
+	return &VerifiedReceipt{Event: e, Checkpoint: cp, Witnesses: witnesses}, nil
 }
 
 // UnwitnessedError is a receipt that holds against the log's key (its event
