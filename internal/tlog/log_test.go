@@ -1,6 +1,7 @@
 package tlog_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -320,8 +321,18 @@ func TestWitness_CosignsGrowthRefusesSplitView(t *testing.T) {
 	}
 	defer fork.st.Close()
 	fork.append(t, 15, "91350100M000100Y43")
-	if err := cosign(t, fork.st, fork.integrate(t)); err == nil || !strings.Contains(err.Error(), "422") {
+	forked := fork.integrate(t)
+	if err := cosign(t, fork.st, forked); err == nil || !strings.Contains(err.Error(), "422") {
 		t.Fatalf("witness cosigned a fork: %v", err)
+	}
+	// The fork's signed checkpoint, the proof of it, is kept (it was
+	// thrown away: a trial of the 司法局's witness, 2026-12-07).
+	kept, _ := filepath.Glob(filepath.Join(statePath+".evidence", "*.note"))
+	if len(kept) != 1 {
+		t.Fatalf("evidence kept: %v, want the fork's checkpoint", kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); !bytes.Equal(b, forked.Note) {
+		t.Errorf("the evidence kept is not the fork's signed checkpoint:\n%s", b)
 	}
 	w2, err := tlog.NewWitness(wskey, []string{f.vkey}, statePath)
 	if err != nil || w2.Witnessed(origin) != 11 {

@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,11 +143,21 @@ func (w *Witness) AddCheckpoint(old uint64, prf [][]byte, signed []byte) ([]byte
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	have := w.state[cp.Origin]
-	if old != have.Size || cp.Size < have.Size {
+	if cp.Size < have.Size {
+		// The log signed a smaller tree than one it had the witness
+		// cosign: rolled back. Its signed note is the proof of it.
+		w.keepEvidence(cp, have.Size, signed, "rolled back")
+		return nil, ErrConflict{Size: have.Size}
+	}
+	if old != have.Size {
 		return nil, ErrConflict{Size: have.Size}
 	}
 	if have.Size > 0 || len(prf) > 0 {
 		if err := proof.VerifyConsistency(hasher, have.Size, cp.Size, prf, have.Root, cp.Hash); err != nil {
+			// With a proof that does not hold, or a tree of the size
+			// cosigned with another root: a fork, if the log's proof is
+			// honest; kept either way, for whoever judges it.
+			w.keepEvidence(cp, have.Size, signed, "not consistent with the tree witnessed")
 			return nil, errBadProof
 		}
 	}
@@ -160,6 +173,41 @@ func (w *Witness) AddCheckpoint(old uint64, prf [][]byte, signed []byte) ([]byte
 		return nil, err
 	}
 	return sigLines(cosigned), nil
+}
+
+// keepEvidence saves a checkpoint the log signed that the witness refused
+// as a rollback or a fork, and logs it: the signed note is the evidence
+// that the log showed the witness another history. The witness kept
+// nothing and logged nothing: the server's log said only "refused: 422",
+// and the proof of the fork was thrown away (a trial of the 司法局's
+// witness, 2026-12-07). Files go beside the state, in <state>.evidence/,
+// one per checkpoint (named by origin, size and digest: the same note
+// sent again is the same file).
+func (w *Witness) keepEvidence(cp log.Checkpoint, held uint64, signed []byte, why string) {
+	dir := w.statePath + ".evidence"
+	sum := sha256.Sum256(signed)
+	name := fmt.Sprintf("%s-%d-%x.note", safeName(cp.Origin), cp.Size, sum[:4])
+	path := filepath.Join(dir, name)
+	err := os.MkdirAll(dir, 0o700)
+	if err == nil {
+		err = durable.WriteFile(path, signed, 0o600)
+	}
+	if err != nil {
+		slog.Error("witness: refused a checkpoint the log signed, and could not keep it", "origin", cp.Origin, "size", cp.Size, "held", held, "why", why, "err", err)
+		return
+	}
+	slog.Warn("witness: refused a checkpoint the log signed; kept as evidence", "origin", cp.Origin, "size", cp.Size, "held", held, "why", why, "file", path)
+}
+
+// safeName is origin as a file name: letters, digits, '.' and '-' kept,
+// anything else '_'.
+func safeName(origin string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, origin)
 }
 
 func (w *Witness) verifiers() []note.Verifier {
