@@ -77,6 +77,11 @@ type importProgress struct {
 	// line keep them): the three say what the import changed only if it is
 	// all of them.
 	EnterprisesCompared int32 `json:"enterprises_compared,omitempty"`
+	// Of the officers, as of the enterprises: new, held with other
+	// content, and how many of the officers sent were counted so.
+	OfficersAdded    int32 `json:"officers_added,omitempty"`
+	OfficersChanged  int32 `json:"officers_changed,omitempty"`
+	OfficersCompared int32 `json:"officers_compared,omitempty"`
 	// Sent is the first and last line of the batch sent and not answered
 	// (Ctrl-C, a timeout, the connection or the command line gone): the
 	// server may have imported it. Zero when none. It was "尚未导入任何记
@@ -222,6 +227,11 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 			if resp.GetEnterprisesCompared() {
 				st.EnterprisesCompared += resp.GetEnterprises()
 			}
+			st.OfficersAdded += resp.GetOfficersAdded()
+			st.OfficersChanged += resp.GetOfficersChanged()
+			if resp.GetOfficersCompared() {
+				st.OfficersCompared += resp.GetOfficers()
+			}
 			b.sayRepeated(safeWriter{a.stderr}, path, resp)
 			if prog != nil {
 				prog.Add(int(b.offset/1024 - st.Offset/1024))
@@ -301,7 +311,8 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 	a.printer().Imported(&ruqiv1.Directory{}, &ruqiv1.ImportDirectoryResponse{
 		Agencies: st.Done[0], Officers: st.Done[1], Enterprises: st.Done[2], CheckItems: st.Done[3],
 		EnterprisesAdded: st.EnterprisesAdded, EnterprisesChanged: st.EnterprisesChanged, EnterprisesRepeated: st.EnterprisesRepeated,
-		EnterprisesCompared: st.EnterprisesCompared == st.Done[2]})
+		EnterprisesCompared: st.EnterprisesCompared == st.Done[2],
+		OfficersAdded:       st.OfficersAdded, OfficersChanged: st.OfficersChanged, OfficersCompared: st.OfficersCompared == st.Done[1]})
 	if resent != ([2]int{}) && st.EnterprisesCompared == st.Done[2] {
 		fmt.Fprintf(a.stderr, "注：第 %d–%d 行这一批在上次中断时可能已经导入；若是，其中新增或变更的企业上面计为未变\n", resent[0], resent[1])
 	}

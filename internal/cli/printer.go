@@ -838,9 +838,15 @@ func (p *tablePrinter) Imported(d *ruqiv1.Directory, r *ruqiv1.ImportDirectoryRe
 		}
 		enterprises += "）"
 	}
+	officers := strconv.Itoa(int(r.GetOfficers()))
+	if n := r.GetOfficers(); n > 0 && r.GetOfficersCompared() {
+		// A move or a new certificate number is a change: the summary
+		// said only how many were sent (a trial of sign-in, 2026-12-07).
+		officers += fmt.Sprintf("（新增 %d，变更 %d，未变 %d）", r.GetOfficersAdded(), r.GetOfficersChanged(), n-r.GetOfficersAdded()-r.GetOfficersChanged())
+	}
 	fields(p.out,
 		kv("执法部门", strconv.Itoa(int(r.GetAgencies()))),
-		kv("执法人员", strconv.Itoa(int(r.GetOfficers()))),
+		kv("执法人员", officers),
 		kv("企业", enterprises),
 		kv("检查事项", strconv.Itoa(int(r.GetCheckItems()))),
 	)

@@ -122,6 +122,8 @@ func EventTypeLabel(t ruqiv1.EventType) string {
 		return "吊销令牌"
 	case ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED:
 		return "执法证状态变更"
+	case ruqiv1.EventType_EVENT_TYPE_OFFICER_CHANGED:
+		return "执法人员调动或换证"
 	case ruqiv1.EventType_EVENT_TYPE_ENTERPRISE_CODE_ISSUED:
 		return "生成企业码"
 	case ruqiv1.EventType_EVENT_TYPE_ARRIVED:

@@ -87,10 +87,17 @@ func (d *directoryServer) importDirectory(ctx context.Context, dir *ruqiv1.Direc
 		}
 		now := d.s.now()
 		for _, o := range dir.GetOfficers() {
-			if err := importOfficer(ctx, tx, o, now); err != nil {
+			added, changed, err := importOfficer(ctx, tx, o, now)
+			if err != nil {
 				return err
 			}
+			if added {
+				resp.OfficersAdded++
+			} else if changed {
+				resp.OfficersChanged++
+			}
 		}
+		resp.OfficersCompared = true
 		moved := map[string]string{} // USCC → its new region
 		// Each USCC's latest place in the request so far, its record
 		// before the import (nil if new) and the record kept: the last.
@@ -442,15 +449,35 @@ func (d *directoryServer) GetEnterprise(ctx context.Context, req *ruqiv1.GetEnte
 // administrator corrects one (CERTIFICATE_REVOKED_FINAL; an import that
 // turned it into a suspension let the agency restore it). A status the
 // import changes is an event, as a change by hand is.
-func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time.Time) error {
+func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time.Time) (added, changed bool, err error) {
 	o = proto.CloneOf(o)
 	o.CertificateDecided, o.CertificateDecidedBy = false, ruqiv1.Role_ROLE_UNSPECIFIED
 	old, err := store.Uncached(tx).Officer(o.GetId())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return tx.PutOfficer(o)
+		return true, false, tx.PutOfficer(o)
 	case err != nil:
-		return err
+		return false, false, err
+	}
+	defer func() { changed = err == nil && !proto.Equal(old, o) }()
+	// A move to another agency or a new certificate number changes whom
+	// the officer inspects for and what codes name: an event, as a
+	// certificate's status change is. The import's summary said only
+	// "执法人员 60", and the log nothing (a trial of sign-in, 2026-12-07).
+	var what []string
+	if old.GetAgencyId() != o.GetAgencyId() {
+		what = append(what, fmt.Sprintf("所属部门 %s → %s", old.GetAgencyId(), o.GetAgencyId()))
+	}
+	if old.GetCertificateNumber() != o.GetCertificateNumber() {
+		what = append(what, fmt.Sprintf("执法证号 %s → %s", old.GetCertificateNumber(), o.GetCertificateNumber()))
+	}
+	if len(what) > 0 {
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_OFFICER_CHANGED)
+		e.OfficerId = o.GetId()
+		e.Detail = strings.Join(what, "；") + "：导入名录"
+		if err := record(tx, e); err != nil {
+			return false, false, err
+		}
 	}
 	was, says := old.GetCertificateStatus(), o.GetCertificateStatus()
 	o.CertificateDecided, o.CertificateDecidedBy = old.GetCertificateDecided(), old.GetCertificateDecidedBy()
@@ -465,15 +492,15 @@ func importOfficer(ctx context.Context, tx store.Tx, o *ruqiv1.Officer, now time
 		o.CertificateDecided, o.CertificateDecidedBy = false, ruqiv1.Role_ROLE_UNSPECIFIED
 	}
 	if err := tx.PutOfficer(o); err != nil {
-		return err
+		return false, false, err
 	}
 	if o.GetCertificateStatus() == was {
-		return nil
+		return false, false, nil
 	}
 	e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_CERTIFICATE_CHANGED)
 	e.OfficerId = o.GetId()
 	e.Detail = fmt.Sprintf("%s → %s: 导入名录", was, o.GetCertificateStatus())
-	return record(tx, e)
+	return false, false, record(tx, e)
 }
 
 // certificateWord is the decision that made a certificate's status.

@@ -71,3 +71,42 @@ func TestScan_OfficerMovedAgency_SaidAsSuch(t *testing.T) {
 		t.Errorf("no lead of the refused code")
 	}
 }
+
+// A re-import that moved an officer and renumbered another left no trace:
+// the summary said "执法人员 60", the log only the import (a trial of
+// sign-in, 2026-12-07). The response counts them as changed, and each is an
+// OFFICER_CHANGED event saying from what to what.
+func TestImport_OfficerMovedOrRenumbered_CountedAndRecorded(t *testing.T) {
+	f := newDoorFixture(t)
+	e := f.e
+	d := proto.Clone(e.dir).(*ruqiv1.Directory)
+	moved, renumbered := d.GetOfficers()[0], d.GetOfficers()[1]
+	from := moved.GetAgencyId()
+	to := "AG-02"
+	if from == to {
+		to = "AG-03"
+	}
+	moved.AgencyId = to
+	oldNumber := renumbered.GetCertificateNumber()
+	renumbered.CertificateNumber = oldNumber + "X"
+	resp, err := ruqiv1.NewDirectoryServiceClient(e.cc).ImportDirectory(e.as(e.admin), &ruqiv1.ImportDirectoryRequest{Directory: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.GetOfficersCompared() || resp.GetOfficersChanged() != 2 || resp.GetOfficersAdded() != 0 {
+		t.Errorf("the re-import's officers: added %d, changed %d (compared %t); want 0 and 2", resp.GetOfficersAdded(), resp.GetOfficersChanged(), resp.GetOfficersCompared())
+	}
+	events, err := ruqiv1.NewAdminServiceClient(e.cc).ListEvents(e.as(e.admin), &ruqiv1.ListEventsRequest{Types: []ruqiv1.EventType{ruqiv1.EventType_EVENT_TYPE_OFFICER_CHANGED}, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{moved.GetId(): "所属部门 " + from + " → " + to, renumbered.GetId(): "执法证号 " + oldNumber + " → " + oldNumber + "X"}
+	for _, ev := range events.GetEvents() {
+		if w, ok := want[ev.GetOfficerId()]; ok && strings.Contains(ev.GetDetail(), w) {
+			delete(want, ev.GetOfficerId())
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no OFFICER_CHANGED event saying %v; events: %v", want, events.GetEvents())
+	}
+}

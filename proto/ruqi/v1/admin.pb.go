@@ -117,7 +117,10 @@ const (
 	// The events of hash versions 1 and 2 before it, every field of each
 	// under one digest (store.LegacySealDetail): their time and type, which
 	// their own hash leaves out, cannot change unseen after it.
-	EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED   EventType = 25
+	EventType_EVENT_TYPE_LEGACY_EVENTS_SEALED EventType = 25
+	// An import moved an officer to another agency or renumbered the
+	// certificate (detail: what changed, from → to).
+	EventType_EVENT_TYPE_OFFICER_CHANGED        EventType = 26
 	EventType_EVENT_TYPE_ENTERPRISE_CODE_ISSUED EventType = 100 // 企业码 issued or re-issued (detail: generation)
 	EventType_EVENT_TYPE_ARRIVED                EventType = 101 // an officer scanned the enterprise code on arrival
 	EventType_EVENT_TYPE_ARRIVAL_REFUSED        EventType = 102 // an enterprise code refused at arrival (detail: why)
@@ -167,6 +170,7 @@ var (
 		23:  "EVENT_TYPE_CERTIFICATE_CHANGED",
 		24:  "EVENT_TYPE_STORE_BACKED_UP",
 		25:  "EVENT_TYPE_LEGACY_EVENTS_SEALED",
+		26:  "EVENT_TYPE_OFFICER_CHANGED",
 		100: "EVENT_TYPE_ENTERPRISE_CODE_ISSUED",
 		101: "EVENT_TYPE_ARRIVED",
 		102: "EVENT_TYPE_ARRIVAL_REFUSED",
@@ -212,6 +216,7 @@ var (
 		"EVENT_TYPE_CERTIFICATE_CHANGED":     23,
 		"EVENT_TYPE_STORE_BACKED_UP":         24,
 		"EVENT_TYPE_LEGACY_EVENTS_SEALED":    25,
+		"EVENT_TYPE_OFFICER_CHANGED":         26,
 		"EVENT_TYPE_ENTERPRISE_CODE_ISSUED":  100,
 		"EVENT_TYPE_ARRIVED":                 101,
 		"EVENT_TYPE_ARRIVAL_REFUSED":         102,
@@ -1827,7 +1832,7 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"ROLE_ADMIN\x10\x04\x12\x15\n" +
 	"\x11ROLE_AGENCY_ADMIN\x10\x05\x12\x15\n" +
-	"\x10ROLE_AGENCY_HEAD\x10\x8c\x01*\xb7\n" +
+	"\x10ROLE_AGENCY_HEAD\x10\x8c\x01*\xd7\n" +
 	"\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
@@ -1856,7 +1861,8 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"\x18EVENT_TYPE_TOKEN_REVOKED\x10\x16\x12\"\n" +
 	"\x1eEVENT_TYPE_CERTIFICATE_CHANGED\x10\x17\x12\x1e\n" +
 	"\x1aEVENT_TYPE_STORE_BACKED_UP\x10\x18\x12#\n" +
-	"\x1fEVENT_TYPE_LEGACY_EVENTS_SEALED\x10\x19\x12%\n" +
+	"\x1fEVENT_TYPE_LEGACY_EVENTS_SEALED\x10\x19\x12\x1e\n" +
+	"\x1aEVENT_TYPE_OFFICER_CHANGED\x10\x1a\x12%\n" +
 	"!EVENT_TYPE_ENTERPRISE_CODE_ISSUED\x10d\x12\x16\n" +
 	"\x12EVENT_TYPE_ARRIVED\x10e\x12\x1e\n" +
 	"\x1aEVENT_TYPE_ARRIVAL_REFUSED\x10f\x12 \n" +

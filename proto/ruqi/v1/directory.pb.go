@@ -919,8 +919,14 @@ type ImportDirectoryResponse struct {
 	// enterprises_compared is set by a server that counts the three above
 	// (since 2026-12-07): without it they say nothing.
 	EnterprisesCompared bool `protobuf:"varint,9,opt,name=enterprises_compared,json=enterprisesCompared,proto3" json:"enterprises_compared,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Of officers: those new to the directory, and those held with other
+	// content (agency, certificate number, name…) than the record kept; set
+	// by a server with officers_compared (since 2026-12-07).
+	OfficersAdded    int32 `protobuf:"varint,10,opt,name=officers_added,json=officersAdded,proto3" json:"officers_added,omitempty"`
+	OfficersChanged  int32 `protobuf:"varint,11,opt,name=officers_changed,json=officersChanged,proto3" json:"officers_changed,omitempty"`
+	OfficersCompared bool  `protobuf:"varint,12,opt,name=officers_compared,json=officersCompared,proto3" json:"officers_compared,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ImportDirectoryResponse) Reset() {
@@ -1012,6 +1018,27 @@ func (x *ImportDirectoryResponse) GetRepeatedEnterprises() []*RepeatedRecord {
 func (x *ImportDirectoryResponse) GetEnterprisesCompared() bool {
 	if x != nil {
 		return x.EnterprisesCompared
+	}
+	return false
+}
+
+func (x *ImportDirectoryResponse) GetOfficersAdded() int32 {
+	if x != nil {
+		return x.OfficersAdded
+	}
+	return 0
+}
+
+func (x *ImportDirectoryResponse) GetOfficersChanged() int32 {
+	if x != nil {
+		return x.OfficersChanged
+	}
+	return 0
+}
+
+func (x *ImportDirectoryResponse) GetOfficersCompared() bool {
+	if x != nil {
+		return x.OfficersCompared
 	}
 	return false
 }
@@ -1626,7 +1653,7 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x1cImportDirectoryStreamRequest\x12&\n" +
 	"\x04part\x18\x01 \x01(\v2\x12.ruqi.v1.DirectoryR\x04part\"]\n" +
 	"\x1dImportDirectoryStreamResponse\x12<\n" +
-	"\bimported\x18\x01 \x01(\v2 .ruqi.v1.ImportDirectoryResponseR\bimported\"\xa4\x03\n" +
+	"\bimported\x18\x01 \x01(\v2 .ruqi.v1.ImportDirectoryResponseR\bimported\"\xa3\x04\n" +
 	"\x17ImportDirectoryResponse\x12\x1a\n" +
 	"\bagencies\x18\x01 \x01(\x05R\bagencies\x12\x1a\n" +
 	"\bofficers\x18\x02 \x01(\x05R\bofficers\x12 \n" +
@@ -1637,7 +1664,11 @@ const file_ruqi_v1_directory_proto_rawDesc = "" +
 	"\x13enterprises_changed\x18\x06 \x01(\x05R\x12enterprisesChanged\x121\n" +
 	"\x14enterprises_repeated\x18\a \x01(\x05R\x13enterprisesRepeated\x12J\n" +
 	"\x14repeated_enterprises\x18\b \x03(\v2\x17.ruqi.v1.RepeatedRecordR\x13repeatedEnterprises\x121\n" +
-	"\x14enterprises_compared\x18\t \x01(\bR\x13enterprisesCompared\"[\n" +
+	"\x14enterprises_compared\x18\t \x01(\bR\x13enterprisesCompared\x12%\n" +
+	"\x0eofficers_added\x18\n" +
+	" \x01(\x05R\rofficersAdded\x12)\n" +
+	"\x10officers_changed\x18\v \x01(\x05R\x0fofficersChanged\x12+\n" +
+	"\x11officers_compared\x18\f \x01(\bR\x10officersCompared\"[\n" +
 	"\x0eRepeatedRecord\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12#\n" +
 	"\rearlier_index\x18\x02 \x01(\x05R\fearlierIndex\x12\x0e\n" +
