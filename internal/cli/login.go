@@ -184,7 +184,13 @@ func (a *app) login(cmd *cobra.Command, ctx context.Context, cc *grpc.ClientConn
 	if err := durable.WriteFile(save, []byte(resp.GetToken()+"\n"), 0o600); err != nil {
 		return fmt.Errorf("保存令牌失败：%w", err)
 	}
-	fmt.Fprintf(a.stdout, "已登录：%s %s（%s），有效期至 %s。\n令牌已保存到 %s；之后的命令请加 --token-file %s，或设置 RUQI_TOKEN_FILE。\n",
-		roleLabel(resp.GetRole()), resp.GetDisplayName(), resp.GetSubject(), fmtTime(resp.GetExpiresAt()), save, save)
+	// A supervisor's name holds the region already: "司法局（510100）（510100）"
+	// (a trial of sign-in, 2026-12-07).
+	who := resp.GetDisplayName()
+	if !strings.Contains(who, resp.GetSubject()) {
+		who += "（" + resp.GetSubject() + "）"
+	}
+	fmt.Fprintf(a.stdout, "已登录：%s %s，有效期至 %s。\n令牌已保存到 %s；之后的命令请加 --token-file %s，或设置 RUQI_TOKEN_FILE。\n",
+		roleLabel(resp.GetRole()), who, fmtTime(resp.GetExpiresAt()), save, save)
 	return nil
 }

@@ -66,3 +66,19 @@ func FuzzParseFilter(f *testing.F) {
 		}
 	})
 }
+
+// The enterprise's own pages are returned to after sign-in: /history and
+// /upcoming returned to the home page (a trial of sign-in, 2026-12-07).
+// Nothing else is.
+func TestSafeNext_EnterprisesPages(t *testing.T) {
+	for _, next := range []string{"/history", "/upcoming", "/devices", "/V/ABC234"} {
+		if got := safeNext(next); got != next {
+			t.Errorf("safeNext(%q) = %q", next, got)
+		}
+	}
+	for _, next := range []string{"/history/../x", "//evil.example/history", "/historyx", "https://evil.example/"} {
+		if got := safeNext(next); got != "/" {
+			t.Errorf("safeNext(%q) = %q, want /", next, got)
+		}
+	}
+}

@@ -648,9 +648,11 @@ func (s *server) enterpriseForm(w http.ResponseWriter, r *http.Request, back str
 }
 
 // verifyPath matches where the enterprise's sign-in may return to: a
-// verify page, the devices page, or the home page. Anything else is not
-// followed, so the form cannot be made into an open redirect.
-var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices|/enterprise-code|/complain)$`)
+// verify page or one of the enterprise's own pages (the history and the
+// coming visits returned to the home page: a trial of sign-in, 2026-12-07).
+// Anything else is not followed, so the form cannot be made into an open
+// redirect.
+var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices|/enterprise-code|/complain|/history|/upcoming)$`)
 
 func safeNext(next string) string {
 	if len(next) <= 8192 && verifyPath.MatchString(next) {
