@@ -30,12 +30,13 @@ import (
 // INVALID_ARGUMENT PROOF_RANGE).
 type rollbackLog struct {
 	ruqiv1.UnimplementedLogServiceServer
-	size uint64
-	note []byte
+	size   uint64
+	note   []byte
+	halted string // GetCheckpointResponse.log_halted
 }
 
 func (l *rollbackLog) GetCheckpoint(context.Context, *ruqiv1.GetCheckpointRequest) (*ruqiv1.GetCheckpointResponse, error) {
-	return &ruqiv1.GetCheckpointResponse{Size: l.size, Checkpoint: string(l.note)}, nil
+	return &ruqiv1.GetCheckpointResponse{Size: l.size, Checkpoint: string(l.note), LogHalted: l.halted}, nil
 }
 
 func (l *rollbackLog) GetConsistencyProof(_ context.Context, req *ruqiv1.GetConsistencyProofRequest) (*ruqiv1.GetConsistencyProofResponse, error) {
@@ -247,4 +248,39 @@ func (w *witnessedLog) verify(size uint64, r []byte, cosigned bool, extra ...str
 	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
 	code := a.run(append([]string{"--server", "passthrough:///bufnet", "log", "verify", "--log-key", w.vkey, "--state", w.state}, extra...))
 	return code, out.String() + errOut.String()
+}
+
+// A log frozen on changed history (the integrator refusing to sign on
+// top) read "✓ 规模仍为 33，与上次所见相同", exit 0 (a trial of the 司法局's
+// witness, 2026-12-07). What the server says of it is a finding: exit 3.
+func TestLogVerify_ServerSaysLogHalted_ExitsThree(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "ruqi.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := tlog.New(skey)
+	h := sha256.Sum256([]byte("five"))
+	n, err := l.Sign(5, h[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "checkpoint")
+	run := func(halted string) (int, string) {
+		lis := bufconn.Listen(1 << 20)
+		srv := grpc.NewServer()
+		ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: 5, note: n, halted: halted})
+		go srv.Serve(lis)
+		defer srv.Stop()
+		a, out, errOut := testApp(nil)
+		a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+		code := a.run([]string{"--server", "passthrough:///bufnet", "log", "verify", "--log-key", vkey, "--state", state})
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run(""); code != exitOK {
+		t.Fatalf("first run: exit %d %s", code, out)
+	}
+	const halted = "默克尔日志已停止签名：存储中已签名的事件被改动或删除"
+	if code, out := run(halted); code != exitNotValid || !strings.Contains(out, halted) {
+		t.Errorf("a halted log: exit %d, want %d saying the server's word\n%s", code, exitNotValid, out)
+	}
 }

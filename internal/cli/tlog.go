@@ -194,12 +194,17 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 			// (exit 3); they exit 1 unless a receipt failed (an officer's
 			// trial, 2026-12-07: a file name mistyped read as forged).
 			unread := 0
+			// halted is the server's word on why its log is cosigned no
+			// more, when it says so (GetCheckpointResponse.log_halted).
+			halted := ""
 			failed := func() string {
 				var parts []string
 				if n := bad - notHeld - pending - badServer; n > 0 {
 					parts = append(parts, fmt.Sprintf("%d 份存证不成立", n))
 				}
-				if pending > 0 {
+				if pending > 0 && halted != "" {
+					parts = append(parts, fmt.Sprintf("%d 份存证未能与服务器现在的日志核对：见证方未联署服务器最新的检查点，服务器报告：%s。请保存这些存证，报告司法局", pending, halted))
+				} else if pending > 0 {
 					parts = append(parts, fmt.Sprintf("%d 份存证未能与服务器现在的日志核对：服务器最新的检查点延续了存证所见的日志，但见证方尚未联署（见证签名不足），请稍后再运行", pending))
 				}
 				if notHeld > 0 {
@@ -276,6 +281,14 @@ func (a *app) receiptVerifyCommand() *cobra.Command {
 							pending++
 							rv.Finding = findingWitnessesPending
 							rv.Valid, rv.Error = false, errorText(fmt.Errorf("未能与服务器现在的日志核对：%w；稍后再运行 ruqi receipt verify --online", err))
+							// Witnesses that refuse for good (the log
+							// rolled back) were waited for forever (a
+							// trial of the 司法局's witness, 2026-12-07):
+							// the server says when it knows.
+							if cp, cerr := ruqiv1.NewLogServiceClient(cc).GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{}); cerr == nil && cp.GetLogHalted() != "" {
+								halted = cp.GetLogHalted()
+								rv.Error = errorText(fmt.Errorf("未能与服务器现在的日志核对：%w；服务器报告：%s", err, halted))
+							}
 							a.textf("✗ %s：事件 %d %s\n", rv.File, rv.Seq, rv.Error)
 							continue
 						}
@@ -655,7 +668,15 @@ func (a *app) logVerifyCommand() *cobra.Command {
 				if err := os.MkdirAll(filepath.Dir(state), 0o755); err != nil {
 					return err
 				}
-				return durable.WriteFile(state, []byte(resp.GetCheckpoint()), 0o644)
+				if err := durable.WriteFile(state, []byte(resp.GetCheckpoint()), 0o644); err != nil {
+					return err
+				}
+				// What is signed holds; the server says its log signs, or
+				// is cosigned, no more: a finding to report.
+				if h := resp.GetLogHalted(); h != "" {
+					return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器报告：%s", h)}
+				}
+				return nil
 			})
 		},
 	}

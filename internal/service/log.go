@@ -292,6 +292,9 @@ func (l *logServer) GetCheckpoint(ctx context.Context, req *ruqiv1.GetCheckpoint
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	// The 司法局's `log verify` read a log frozen on changed history as
+	// "规模仍为 33，与上次所见相同" (a trial of its witness, 2026-12-07).
+	resp.LogHalted, _ = l.s.logHalted.Load().(string)
 	return resp, nil
 }
 

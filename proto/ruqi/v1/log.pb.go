@@ -69,8 +69,12 @@ func (x *GetCheckpointRequest) GetSize() uint64 {
 type GetCheckpointResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// checkpoint is the signed note (C2SP tlog-checkpoint), as text.
-	Checkpoint    string `protobuf:"bytes,1,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
-	Size          uint64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	Checkpoint string `protobuf:"bytes,1,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Size       uint64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	// log_halted says, in Chinese, why the log signs or is cosigned no more
+	// (signed events changed in the store; a witness holding a larger tree),
+	// "" when it is: said by the replica that sequences the log.
+	LogHalted     string `protobuf:"bytes,3,opt,name=log_halted,json=logHalted,proto3" json:"log_halted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -117,6 +121,13 @@ func (x *GetCheckpointResponse) GetSize() uint64 {
 		return x.Size
 	}
 	return 0
+}
+
+func (x *GetCheckpointResponse) GetLogHalted() string {
+	if x != nil {
+		return x.LogHalted
+	}
+	return ""
 }
 
 type GetConsistencyProofRequest struct {
@@ -420,12 +431,14 @@ const file_ruqi_v1_log_proto_rawDesc = "" +
 	"\n" +
 	"\x11ruqi/v1/log.proto\x12\aruqi.v1\x1a\x13ruqi/v1/admin.proto\"*\n" +
 	"\x14GetCheckpointRequest\x12\x12\n" +
-	"\x04size\x18\x01 \x01(\x04R\x04size\"K\n" +
+	"\x04size\x18\x01 \x01(\x04R\x04size\"j\n" +
 	"\x15GetCheckpointResponse\x12\x1e\n" +
 	"\n" +
 	"checkpoint\x18\x01 \x01(\tR\n" +
 	"checkpoint\x12\x12\n" +
-	"\x04size\x18\x02 \x01(\x04R\x04size\"R\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\x12\x1d\n" +
+	"\n" +
+	"log_halted\x18\x03 \x01(\tR\tlogHalted\"R\n" +
 	"\x1aGetConsistencyProofRequest\x12\x1b\n" +
 	"\tfrom_size\x18\x01 \x01(\x04R\bfromSize\x12\x17\n" +
 	"\ato_size\x18\x02 \x01(\x04R\x06toSize\"3\n" +
