@@ -280,6 +280,9 @@ func (a *app) adminTokenRotateCommand() *cobra.Command {
 				if n := len(resp.GetSessionsEnded()); n > 0 {
 					fmt.Fprintf(a.stdout, "同时结束了用旧令牌登录的网页会话 %d 个：%s（请用新令牌重新登录）。\n", n, strings.Join(resp.GetSessionsEnded(), "、"))
 				}
+				if n := len(resp.GetDevicesLeft()); n > 0 {
+					fmt.Fprintf(a.stdout, "经旧令牌绑定的前台设备 %d 台仍可使用：%s。旧令牌若已泄露，请逐一吊销：ruqi admin token revoke --id <设备令牌编号>。\n", n, strings.Join(resp.GetDevicesLeft(), "、"))
+				}
 				return nil
 			})
 		},

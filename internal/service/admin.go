@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -123,7 +124,7 @@ func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateA
 		return nil, toStatus(ctx, err)
 	}
 	now := a.s.now()
-	var ended []string
+	var ended, left []string
 	err = a.s.store.Update(ctx, func(tx store.Tx) error {
 		old, err := tx.AccessTokenByID(req.GetTokenId())
 		if err != nil {
@@ -156,13 +157,44 @@ func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateA
 		}
 		// Down the line: a session started from such a session outlived
 		// the rotation (a review).
-		ended, err = endSessionsFrom(ctx, tx, old, now, ", rotated")
+		if ended, err = endSessionsFrom(ctx, tx, old, now, ", rotated"); err != nil {
+			return err
+		}
+		left, err = devicesLeft(tx, old, now)
 		return err
 	})
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
-	return &ruqiv1.RotateAccessTokenResponse{Token: token, TokenId: id, ExpiresAt: timestamppb.New(now.Add(ttl)), RevokedTokenId: req.GetTokenId(), SessionsEnded: ended}, nil
+	return &ruqiv1.RotateAccessTokenResponse{Token: token, TokenId: id, ExpiresAt: timestamppb.New(now.Add(ttl)), RevokedTokenId: req.GetTokenId(),
+		SessionsEnded: ended, DevicesLeft: left}, nil
+}
+
+// devicesLeft lists the devices enrolled through tok, or down its line
+// of sessions, that still act: a rotation leaves them (they are the
+// enterprise's front desk), and said nothing of them (a trial of sign-in,
+// 2026-12-07), so that the administrator knows what to revoke if the old
+// token leaked.
+func devicesLeft(tx store.Tx, tok *store.AccessToken, now time.Time) ([]string, error) {
+	made, err := tx.AccessTokensOf(tok.Role, tok.Subject)
+	if err != nil {
+		return nil, err
+	}
+	line := map[string]bool{tok.ID: true}
+	var left []string
+	for grew := true; grew; {
+		grew = false
+		for _, m := range made {
+			if line[m.ID] || !line[m.Parent] {
+				continue
+			}
+			line[m.ID], grew = true, true
+			if m.Kind == store.TokenDevice && m.RevokedAt.IsZero() && !auth.Expired(m, now) {
+				left = append(left, m.ID)
+			}
+		}
+	}
+	return left, nil
 }
 
 // maxEventsPerCall bounds the events one ListEvents answers, and

@@ -48,6 +48,11 @@ func TestRotateAccessToken_EndsItsWebSessions(t *testing.T) {
 	if got := rot.GetSessionsEnded(); len(got) != 1 || got[0] != web.GetTokenId() {
 		t.Errorf("sessions ended by the rotation: %v, want [%s]", got, web.GetTokenId())
 	}
+	// The device it leaves is named, for the administrator to revoke if the
+	// old token leaked (a trial of sign-in, 2026-12-07: it was not said).
+	if got := rot.GetDevicesLeft(); len(got) != 1 || got[0] != dev.GetDevice().GetId() {
+		t.Errorf("devices left by the rotation: %v, want [%s]", got, dev.GetDevice().GetId())
+	}
 	ent := ruqiv1.NewEnterpriseServiceClient(e.cc)
 	if _, err := ent.ListInspections(e.as(web.GetToken()), &ruqiv1.ListInspectionsRequest{}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("the web session started from the rotated token: %v, want Unauthenticated", err)

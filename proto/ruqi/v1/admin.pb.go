@@ -460,6 +460,9 @@ type RotateAccessTokenResponse struct {
 	// token signs in again. Devices enrolled through it stay; revoking the
 	// old token (RevokeAccessToken) ends them too.
 	SessionsEnded []string `protobuf:"bytes,5,rep,name=sessions_ended,json=sessionsEnded,proto3" json:"sessions_ended,omitempty"`
+	// devices_left are the front-desk devices enrolled through the old token
+	// (or a session of it) that still act: rotation does not end them.
+	DevicesLeft   []string `protobuf:"bytes,6,rep,name=devices_left,json=devicesLeft,proto3" json:"devices_left,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -525,6 +528,13 @@ func (x *RotateAccessTokenResponse) GetRevokedTokenId() string {
 func (x *RotateAccessTokenResponse) GetSessionsEnded() []string {
 	if x != nil {
 		return x.SessionsEnded
+	}
+	return nil
+}
+
+func (x *RotateAccessTokenResponse) GetDevicesLeft() []string {
+	if x != nil {
+		return x.DevicesLeft
 	}
 	return nil
 }
@@ -1731,14 +1741,15 @@ const file_ruqi_v1_admin_proto_rawDesc = "" +
 	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"b\n" +
 	"\x18RotateAccessTokenRequest\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12+\n" +
-	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"\xd8\x01\n" +
+	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"\xfb\x01\n" +
 	"\x19RotateAccessTokenResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n" +
 	"\btoken_id\x18\x02 \x01(\tR\atokenId\x129\n" +
 	"\n" +
 	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12(\n" +
 	"\x10revoked_token_id\x18\x04 \x01(\tR\x0erevokedTokenId\x12%\n" +
-	"\x0esessions_ended\x18\x05 \x03(\tR\rsessionsEnded\"\xd1\x02\n" +
+	"\x0esessions_ended\x18\x05 \x03(\tR\rsessionsEnded\x12!\n" +
+	"\fdevices_left\x18\x06 \x03(\tR\vdevicesLeft\"\xd1\x02\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12&\n" +
