@@ -564,8 +564,11 @@ func (d *directoryServer) SetCertificateStatus(ctx context.Context, req *ruqiv1.
 			// Nor does it lift what the system administrator decided: an
 			// agency administrator restored a suspension the system
 			// administrator had imposed (a trial of sign-in, 2026-12-07).
+			// Only a more severe status is the agency's to set then: the
+			// same one set again made the agency the decider, and the next
+			// call lifted it (a review, 2026-12-07).
 			if o.GetCertificateDecided() && o.GetCertificateDecidedBy() == ruqiv1.Role_ROLE_ADMIN &&
-				severity(req.GetStatus()) < severity(o.GetCertificateStatus()) {
+				severity(req.GetStatus()) <= severity(o.GetCertificateStatus()) {
 				return domain.PermissionDeniedf("CERTIFICATE_DECIDED_BY_ADMIN", "执法人员 %s 的执法证由系统管理员%s，部门不能解除；如有异议，请由系统管理员更正", o.GetId(), certificateWord(o.GetCertificateStatus()))
 			}
 		}

@@ -80,6 +80,14 @@ func TestCertificate_AgencyAdminCannotLiftTheAdministratorsSuspension(t *testing
 	if err := set(agencyAdmin, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE); status.Code(err) != codes.PermissionDenied || reasonOf(err) != "CERTIFICATE_DECIDED_BY_ADMIN" {
 		t.Errorf("AG-01's administrator lifting the system administrator's suspension: %v, want CERTIFICATE_DECIDED_BY_ADMIN", err)
 	}
+	// Nor by suspending again first, which made the agency the decider (a
+	// review, 2026-12-07).
+	if err := set(agencyAdmin, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_SUSPENDED); reasonOf(err) != "CERTIFICATE_DECIDED_BY_ADMIN" {
+		t.Errorf("AG-01's administrator suspending again what the system administrator suspended: %v, want CERTIFICATE_DECIDED_BY_ADMIN", err)
+	}
+	if err := set(agencyAdmin, ruqiv1.CertificateStatus_CERTIFICATE_STATUS_ACTIVE); reasonOf(err) != "CERTIFICATE_DECIDED_BY_ADMIN" {
+		t.Errorf("AG-01's administrator lifting it after suspending again: %v", err)
+	}
 	if _, err := dir.ListCheckItems(e.as(r.tok), &ruqiv1.ListCheckItemsRequest{}); err == nil {
 		t.Errorf("the suspended officer %s acts", officer)
 	}

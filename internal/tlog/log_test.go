@@ -312,7 +312,8 @@ func TestWitness_CosignsGrowthRefusesSplitView(t *testing.T) {
 		t.Fatalf("witness holds %d, want 11", w.Witnessed(origin))
 	}
 
-	// The same log key, another history: a fork of 15 events.
+	// The same log key, another history: a fork of 11 events, the size the
+	// witness cosigned, with another root.
 	fork := &fixture{log: f.log, vkey: f.vkey, verify: f.verify}
 	var err2 error
 	fork.st, err2 = bolt.Open(filepath.Join(t.TempDir(), "fork.db"), bolt.DefaultOptions())
@@ -320,19 +321,39 @@ func TestWitness_CosignsGrowthRefusesSplitView(t *testing.T) {
 		t.Fatal(err2)
 	}
 	defer fork.st.Close()
-	fork.append(t, 15, "91350100M000100Y43")
+	fork.append(t, 11, "91350100M000100Y43")
 	forked := fork.integrate(t)
 	if err := cosign(t, fork.st, forked); err == nil || !strings.Contains(err.Error(), "422") {
 		t.Fatalf("witness cosigned a fork: %v", err)
 	}
-	// The fork's signed checkpoint, the proof of it, is kept (it was
-	// thrown away: a trial of the 司法局's witness, 2026-12-07).
+	// The fork's signed checkpoint, the proof of it beside the one the
+	// witness cosigned, is kept (it was thrown away: a trial of the 司法局's
+	// witness, 2026-12-07); sent again, it is kept once.
+	if err := cosign(t, fork.st, forked); err == nil {
+		t.Fatal("witness cosigned the fork when sent again")
+	}
 	kept, _ := filepath.Glob(filepath.Join(statePath+".evidence", "*.note"))
 	if len(kept) != 1 {
 		t.Fatalf("evidence kept: %v, want the fork's checkpoint", kept)
 	}
 	if b, _ := os.ReadFile(kept[0]); !bytes.Equal(b, forked.Note) {
 		t.Errorf("the evidence kept is not the fork's signed checkpoint:\n%s", b)
+	}
+	// What proves no fork keeps nothing (a review, 2026-12-07: anyone
+	// could fill the witness's disk with public checkpoints): an older
+	// checkpoint of the log, and the one cosigned sent with a bogus proof.
+	var four, eleven []byte
+	f.st.View(ctx, func(r store.Reader) error {
+		four, _ = r.Checkpoint(4)
+		eleven, _ = r.Checkpoint(11)
+		return nil
+	})
+	for i := 0; i < 3; i++ {
+		w.AddCheckpoint(4, nil, four)
+		w.AddCheckpoint(11, [][]byte{make([]byte, 32)}, append(append([]byte{}, eleven...), fmt.Sprintf("— other.test %d\n", i)...))
+	}
+	if again, _ := filepath.Glob(filepath.Join(statePath+".evidence", "*.note")); len(again) != 1 {
+		t.Errorf("evidence after replays of genuine checkpoints: %v, want the fork's alone", again)
 	}
 	w2, err := tlog.NewWitness(wskey, []string{f.vkey}, statePath)
 	if err != nil || w2.Witnessed(origin) != 11 {

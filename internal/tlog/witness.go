@@ -143,21 +143,19 @@ func (w *Witness) AddCheckpoint(old uint64, prf [][]byte, signed []byte) ([]byte
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	have := w.state[cp.Origin]
-	if cp.Size < have.Size {
-		// The log signed a smaller tree than one it had the witness
-		// cosign: rolled back. Its signed note is the proof of it.
-		w.keepEvidence(cp, have.Size, signed, "rolled back")
-		return nil, ErrConflict{Size: have.Size}
+	if cp.Size == have.Size && have.Size > 0 && !bytes.Equal(cp.Hash, have.Root) {
+		// The log signed another tree of the size it had the witness
+		// cosign: two roots of one size under the log's key prove a fork
+		// by themselves, whatever the request says. (A smaller checkpoint
+		// proves nothing: old ones are public; nor does a proof that does
+		// not hold, which says nothing of the tree. A review, 2026-12-07.)
+		w.keepEvidence(&cp, n.Text, have.Size, signed)
 	}
-	if old != have.Size {
+	if old != have.Size || cp.Size < have.Size {
 		return nil, ErrConflict{Size: have.Size}
 	}
 	if have.Size > 0 || len(prf) > 0 {
 		if err := proof.VerifyConsistency(hasher, have.Size, cp.Size, prf, have.Root, cp.Hash); err != nil {
-			// With a proof that does not hold, or a tree of the size
-			// cosigned with another root: a fork, if the log's proof is
-			// honest; kept either way, for whoever judges it.
-			w.keepEvidence(cp, have.Size, signed, "not consistent with the tree witnessed")
 			return nil, errBadProof
 		}
 	}
@@ -175,29 +173,41 @@ func (w *Witness) AddCheckpoint(old uint64, prf [][]byte, signed []byte) ([]byte
 	return sigLines(cosigned), nil
 }
 
-// keepEvidence saves a checkpoint the log signed that the witness refused
-// as a rollback or a fork, and logs it: the signed note is the evidence
-// that the log showed the witness another history. The witness kept
-// nothing and logged nothing: the server's log said only "refused: 422",
-// and the proof of the fork was thrown away (a trial of the 司法局's
-// witness, 2026-12-07). Files go beside the state, in <state>.evidence/,
-// one per checkpoint (named by origin, size and digest: the same note
-// sent again is the same file).
-func (w *Witness) keepEvidence(cp log.Checkpoint, held uint64, signed []byte, why string) {
+// keepEvidence saves a checkpoint the log signed of the size the witness
+// cosigned with another root, and logs it: the two signed notes, this one
+// and the one the witness cosigned, prove that the log showed two
+// histories. The witness kept nothing and logged nothing: the server's log
+// said only "refused: 422", and the proof of the fork was thrown away (a
+// trial of the 司法局's witness, 2026-12-07). Files go beside the state, in
+// <state>.evidence/, named by origin, size and the digest of the signed
+// text (signature lines added to the note make no new file), never
+// overwritten, at most maxEvidence of them.
+func (w *Witness) keepEvidence(cp *log.Checkpoint, text string, held uint64, signed []byte) {
 	dir := w.statePath + ".evidence"
-	sum := sha256.Sum256(signed)
-	name := fmt.Sprintf("%s-%d-%x.note", safeName(cp.Origin), cp.Size, sum[:4])
-	path := filepath.Join(dir, name)
+	sum := sha256.Sum256([]byte(text))
+	path := filepath.Join(dir, fmt.Sprintf("%s-%d-%x.note", safeName(cp.Origin), cp.Size, sum))
+	if _, err := os.Stat(path); err == nil {
+		return // kept already
+	}
+	if kept, _ := filepath.Glob(filepath.Join(dir, "*.note")); len(kept) >= maxEvidence {
+		slog.Error("witness: a fork of the log, not kept: the evidence directory is full", "origin", cp.Origin, "size", cp.Size, "dir", dir)
+		return
+	}
 	err := os.MkdirAll(dir, 0o700)
 	if err == nil {
 		err = durable.WriteFile(path, signed, 0o600)
 	}
 	if err != nil {
-		slog.Error("witness: refused a checkpoint the log signed, and could not keep it", "origin", cp.Origin, "size", cp.Size, "held", held, "why", why, "err", err)
+		slog.Error("witness: a fork of the log, not kept", "origin", cp.Origin, "size", cp.Size, "held", held, "err", err)
 		return
 	}
-	slog.Warn("witness: refused a checkpoint the log signed; kept as evidence", "origin", cp.Origin, "size", cp.Size, "held", held, "why", why, "file", path)
+	slog.Warn("witness: the log signed another tree of the size it had cosigned (a fork); kept as evidence", "origin", cp.Origin, "size", cp.Size, "file", path)
 }
+
+// maxEvidence bounds the forks a witness keeps: each is signed by the log,
+// so only its key's holder makes them, but a witness's disk is not theirs
+// to fill.
+const maxEvidence = 1000
 
 // safeName is origin as a file name: letters, digits, '.' and '-' kept,
 // anything else '_'.
