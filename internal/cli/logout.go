@@ -34,7 +34,10 @@ ruqi admin token revoke 吊销。`,
 				if !resp.GetEnded() {
 					return errors.New("此令牌不是登录得到的会话（是管理员签发的令牌），退出登录不会使它失效，文件也未删除：如需停用，请管理员用 ruqi admin token revoke 吊销")
 				}
-				if a.token == "" && a.tokenFile != "" {
+				// The file whose token was revoked: the one read, as
+				// resolveToken chose (a flag beats the environment; then
+				// --token beats --token-file).
+				if a.tokenFromFile() {
 					if err := os.Remove(a.tokenFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 						return fmt.Errorf("已退出登录（令牌已吊销），但删除令牌文件 %s 失败：%w", a.tokenFile, err)
 					}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
@@ -232,5 +233,67 @@ func TestReceiptGet_EvidenceNeverReplaced_DamagedReplacedWithoutKeys(t *testing.
 	}
 	if _, err := tlog.ParseReceipt(mustRead(t, file)); err != nil {
 		t.Errorf("the file cut short was not replaced by the receipt: %v", err)
+	}
+}
+
+// A receipt waiting for its witnesses was replaced by a witnessed one of
+// the same event without a look at what each recorded: the log had signed
+// two versions of event 2, and the unwitnessed one, the proof of it, was
+// overwritten (a review, 2026-12-07). It is kept aside.
+func TestReceiptGet_UnwitnessedReceiptOfAnotherVersionKeptAside(t *testing.T) {
+	l, vkey, ev := testLog(t, 2)
+	wskey, wvkey, _ := note.GenerateKey(rand.Reader, "sifaju.test")
+	w, err := tlog.NewWitness(wskey, []string{vkey}, filepath.Join(t.TempDir(), "w.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(t.TempDir(), "policy.txt")
+	if err := os.WriteFile(policy, []byte("witness sfj "+wvkey+" http://127.0.0.1:1\nquorum sfj\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	forked := proto.Clone(ev[1]).(*ruqiv1.Event)
+	forked.Detail = "forked"
+	store.Chain(ev[0].Hash, forked)
+	l1 := tlog.LeafHash(ev[0])
+	fsigned, err := l.Sign(2, rfc6962.DefaultHasher.HashChildren(l1, tlog.LeafHash(forked)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := l.Sign(2, rfc6962.DefaultHasher.HashChildren(l1, tlog.LeafHash(ev[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := w.AddCheckpoint(0, nil, signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, receiptGet := serveReceipts(t)
+	dir := t.TempDir()
+	srv.set(&ruqiv1.Receipt{Event: forked, LeafIndex: 1, InclusionProof: [][]byte{l1}, Checkpoint: string(fsigned)})
+	receiptGet(dir, "--log-key", vkey, "--witness-policy", policy)
+	forkBytes := mustRead(t, filepath.Join(dir, "receipt-2.json"))
+	srv.set(&ruqiv1.Receipt{Event: ev[1], LeafIndex: 1, InclusionProof: [][]byte{l1}, Checkpoint: string(append(bytes.Clone(signed), sigs...))})
+	code, out := receiptGet(dir, "--log-key", vkey, "--witness-policy", policy)
+	all, _ := filepath.Glob(filepath.Join(dir, "receipt-2*.json"))
+	kept := false
+	for _, f := range all {
+		if bytes.Equal(mustRead(t, f), forkBytes) {
+			kept = true
+		}
+	}
+	if !kept || !strings.Contains(out, "两个版本") {
+		t.Errorf("the unwitnessed receipt of another version of event 2 is gone or not said (exit %d); files %v\n%s", code, all, out)
+	}
+}
+
+// An event hashed before v3 read "记入后未被改动" with its type and time,
+// which its receipt does not prove (a review, 2026-12-07).
+func TestReceiptHeldText_LegacyEventTypeAndTimeNotVouchedFor(t *testing.T) {
+	got := &tlog.VerifiedReceipt{Event: &ruqiv1.Event{Seq: 5, Type: ruqiv1.EventType_EVENT_TYPE_SCAN_VERIFIED, EnterpriseUscc: "91510104CY4C7RGWMR"}, Checkpoint: &log.Checkpoint{Size: 9}}
+	if got.LegacyNote() == "" {
+		t.Fatal("the test's event is not of the old format")
+	}
+	if s := receiptHeldText(got); !strings.Contains(s, "时间和类型未经核验") {
+		t.Errorf("an old-format event said as %q", s)
 	}
 }

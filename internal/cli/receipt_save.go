@@ -51,9 +51,12 @@ type receiptSaved struct {
 func saveReceipt(v *tlog.Verifier, dir string, rc *ruqiv1.Receipt, b []byte) (receiptSaved, error) {
 	seq := rc.GetEvent().GetSeq()
 	path := filepath.Join(dir, fmt.Sprintf("receipt-%d.json", seq))
+	// The whole digest: the server, the party a receipt may prove
+	// something against, chooses the bytes and could otherwise make one
+	// file name another's (a review, 2026-12-07).
 	beside := func(b []byte) string {
 		sum := sha256.Sum256(b)
-		return filepath.Join(dir, fmt.Sprintf("receipt-%d-%s.json", seq, hex.EncodeToString(sum[:4])))
+		return filepath.Join(dir, fmt.Sprintf("receipt-%d-%s.json", seq, hex.EncodeToString(sum[:])))
 	}
 	var out receiptSaved
 	holds := false
@@ -67,6 +70,9 @@ func saveReceipt(v *tlog.Verifier, dir string, rc *ruqiv1.Receipt, b []byte) (re
 	}
 	if out.broken != nil {
 		out.path, out.how = beside(b), receiptEvidence
+		if _, err := os.Stat(out.path); err == nil {
+			return out, nil // kept already: the same bytes
+		}
 		return out, writeReceipt(out.path, b)
 	}
 	old, err := os.ReadFile(path)
@@ -89,12 +95,20 @@ func saveReceipt(v *tlog.Verifier, dir string, rc *ruqiv1.Receipt, b []byte) (re
 	if holds {
 		if _, err := v.Receipt(saved); err != nil {
 			out.how = receiptReplaced + "（原文件未经见证）"
-			if !errors.As(err, new(*tlog.UnwitnessedError)) {
+			// One waiting for its witnesses is kept aside too when its
+			// event is not the new one's: the log signed two versions of
+			// the event, and the unwitnessed one is the proof (a review,
+			// 2026-12-07: it was overwritten).
+			unwitnessed := errors.As(err, new(*tlog.UnwitnessedError))
+			if !unwitnessed || !bytes.Equal(saved.GetEvent().GetHash(), rc.GetEvent().GetHash()) {
 				aside := beside(old)
 				if err := os.Rename(path, aside); err != nil {
 					return out, fmt.Errorf("保留原存证失败：%w", err)
 				}
 				out.how = receiptReplaced + "（原文件不成立，改名保留为 " + filepath.Base(aside) + "）"
+				if unwitnessed {
+					out.how = receiptReplaced + "（原文件所记的事件与新取回的不同：日志签署过此事件的两个版本，原文件改名保留为 " + filepath.Base(aside) + "，请报告司法局）"
+				}
 			}
 			return out, writeReceipt(path, b)
 		}

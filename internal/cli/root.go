@@ -368,19 +368,31 @@ func applyEnv(fs *pflag.FlagSet, lookupEnv func(string) (string, bool)) ([]strin
 // the environment; between --token and --token-file from the same source,
 // --token wins.
 func (a *app) resolveToken() (string, error) {
+	switch {
+	case a.tokenFromFile():
+		return readTokenFile(a.tokenFile)
+	case a.token == "":
+		return "", nil
+	case a.fromEnv["token"]:
+		return checkToken(a.token, "环境变量 "+envToken+" 的值")
+	}
+	return checkToken(a.token, "--token 的值")
+}
+
+// tokenFromFile says whether resolveToken read the token from --token-file
+// (or RUQI_TOKEN_FILE).
+func (a *app) tokenFromFile() bool {
 	tokenFromFlag := a.token != "" && !a.fromEnv["token"]
 	fileFromFlag := a.tokenFile != "" && !a.fromEnv["token-file"]
 	switch {
 	case tokenFromFlag:
-		return checkToken(a.token, "--token 的值")
+		return false
 	case fileFromFlag:
-		return readTokenFile(a.tokenFile)
+		return true
 	case a.token != "":
-		return checkToken(a.token, "环境变量 "+envToken+" 的值")
-	case a.tokenFile != "":
-		return readTokenFile(a.tokenFile)
+		return false
 	}
-	return "", nil
+	return a.tokenFile != ""
 }
 
 // checkToken refuses a token that is not one line of printable ASCII, the

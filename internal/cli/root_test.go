@@ -231,3 +231,26 @@ func TestResolveToken_SpacesAroundTheToken_Trimmed(t *testing.T) {
 		t.Errorf("%s='rq_first \\r\\n': %q, %v; want rq_first", envToken, tok, err)
 	}
 }
+
+// logout removes the file whose token it revoked: with RUQI_TOKEN set and
+// --token-file on the command line, the file's token is the one used, and
+// the file stayed (a review, 2026-12-07). tokenFromFile follows
+// resolveToken's order.
+func TestTokenFromFile_FollowsResolveToken(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want bool
+	}{
+		{map[string]string{envToken: "env-token"}, []string{"--token-file", "f"}, true},
+		{map[string]string{envTokenFile: "f"}, []string{"--token", "flag-token"}, false},
+		{nil, []string{"--token", "t", "--token-file", "f"}, false},
+		{map[string]string{envToken: "a", envTokenFile: "f"}, nil, false},
+		{map[string]string{envTokenFile: "f"}, nil, true},
+		{nil, nil, false},
+	} {
+		if got := probe(t, c.env, c.args...).tokenFromFile(); got != c.want {
+			t.Errorf("env %v args %v: tokenFromFile %t, want %t", c.env, c.args, got, c.want)
+		}
+	}
+}

@@ -485,8 +485,14 @@ func (rv *receiptVerdict) fill(got *tlog.VerifiedReceipt) {
 // of the 司法局's witness, 2026-12-07).
 func receiptHeldText(got *tlog.VerifiedReceipt) string {
 	e := got.Event
-	s := fmt.Sprintf("企业 %s 的事件 %d（%s，%s，检查 %s）已记入日志，记入后未被改动（日志共 %d 个事件时的检查点", orDash(e.GetEnterpriseUscc()), e.GetSeq(),
-		domain.EventTypeLabel(e.GetType()), fmtTime(e.GetTime()), orDash(e.GetInspectionId()), got.Checkpoint.Size)
+	kind := fmt.Sprintf("%s，%s", domain.EventTypeLabel(e.GetType()), fmtTime(e.GetTime()))
+	if got.LegacyNote() != "" {
+		// An old-format event's type and time are outside its hash: not
+		// said as unchanged (a review, 2026-12-07), as the page says.
+		kind += "，时间和类型未经核验"
+	}
+	s := fmt.Sprintf("企业 %s 的事件 %d（%s，检查 %s）已记入日志，记入后未被改动（日志共 %d 个事件时的检查点", orDash(e.GetEnterpriseUscc()), e.GetSeq(),
+		kind, orDash(e.GetInspectionId()), got.Checkpoint.Size)
 	if len(got.Witnesses) > 0 {
 		s += "，经见证方 " + strings.Join(got.Witnesses, "、") + " 联署"
 	}

@@ -228,6 +228,8 @@ type Provider struct {
 	// cannot verify.
 	verifier *oidc.IDTokenVerifier
 	now      func() time.Time
+	// warned is when a failed discovery was last logged (under mu).
+	warned time.Time
 }
 
 // New returns the provider of cfg.
@@ -252,7 +254,12 @@ func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
 		// issuer mistyped in -oidc-config ("…/" for "…", which discovery
 		// refuses as another issuer) both read "try later" on the page,
 		// and nothing was logged (a trial of sign-in, 2026-12-07).
-		slog.WarnContext(ctx, "identity provider: discovery failed; check -oidc-config's issuer, which must be exactly the provider's", "issuer", p.Config.Issuer, "err", err)
+		// At most once a minute: SignIn is public, and a caller could
+		// otherwise fill the log while the provider is down (a review).
+		if now := time.Now(); now.Sub(p.warned) >= time.Minute {
+			p.warned = now
+			slog.WarnContext(ctx, "identity provider: discovery failed; check -oidc-config's issuer, which must be exactly the provider's", "issuer", p.Config.Issuer, "err", err)
+		}
 		if strings.Contains(err.Error(), "did not match the issuer URL returned by provider") {
 			return nil, domain.Unavailablef("IDP_MISCONFIGURED", "政务服务账号登录暂不可用：服务器配置的身份提供方地址与提供方自报的不符，请联系管理员核对配置（-oidc-config 的 issuer）")
 		}
@@ -340,8 +347,14 @@ func (p *Provider) Verify(ctx context.Context, rawIDToken, nonce string) (*Ident
 	if nonce == "" || tok.Nonce != nonce {
 		return nil, domain.Unauthenticatedf("ID_TOKEN_NONCE", "登录被拒绝：身份令牌与本次登录请求不符（可能是重放的令牌），请重新登录")
 	}
-	id := &Identity{Issuer: tok.Issuer, Subject: tok.Subject, Expiry: tok.Expiry,
-		ByCLI: p.Config.CLIClientID != "" && !slices.Contains(tok.Audience, p.Config.ClientID)}
+	// The authorized party says which client asked, when the provider
+	// names it: some put every client of a project in the audience (a
+	// review, 2026-12-07: a CLI sign-in read 网页登录).
+	byCLI := p.Config.CLIClientID != "" && !slices.Contains(tok.Audience, p.Config.ClientID)
+	if azp.AZP != "" {
+		byCLI = p.Config.CLIClientID != "" && azp.AZP == p.Config.CLIClientID
+	}
+	id := &Identity{Issuer: tok.Issuer, Subject: tok.Subject, Expiry: tok.Expiry, ByCLI: byCLI}
 	if err := tok.Claims(&id.Claims); err != nil {
 		return nil, domain.Unauthenticatedf("ID_TOKEN_MALFORMED", "登录被拒绝：身份令牌的声明无法读取")
 	}

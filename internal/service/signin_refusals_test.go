@@ -374,3 +374,41 @@ func TestSignIn_AdminAndOfficerOfOneAgencyInOneAccount_Refused(t *testing.T) {
 		t.Errorf("an officer of AG-01 who administers %s: %v", otherAgency, err)
 	}
 }
+
+// A provider that puts every client of a project in the audience names
+// the one that asked in azp: a ruqi login session read 网页登录 in admin
+// token list (a review, 2026-12-07).
+func TestSignIn_CLISessionByAuthorizedParty(t *testing.T) {
+	op := startMiniOP(t)
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, "", func(c *service.Config) {
+		c.Identity = identity.New(identity.Config{Issuer: op.issuer, ClientID: "ruqi-web", ClientSecret: "s", CLIClientID: "ruqi-cli",
+			Claims: identity.ClaimMap{EnterpriseUSCC: "uscc"}})
+	})
+	uscc := e.dir.GetEnterprises()[0].GetUscc()
+	sess := ruqiv1.NewSessionServiceClient(e.cc)
+	tok := op.idToken(t, map[string]any{"sub": "u-1", "aud": []string{"ruqi-web", "ruqi-cli"}, "azp": "ruqi-cli", "nonce": "n1", "uscc": uscc})
+	resp, err := sess.SignIn(e.as(""), &ruqiv1.SignInRequest{IdToken: tok, Nonce: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := ruqiv1.NewAdminServiceClient(e.cc).ListAccessTokens(e.as(e.admin), &ruqiv1.ListAccessTokensRequest{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: uscc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ti := range list.GetTokens() {
+		if ti.GetTokenId() == resp.GetTokenId() {
+			found = true
+			if !strings.Contains(ti.GetDescription(), "命令行") {
+				t.Errorf("a token issued to ruqi-cli (azp) is described as %q", ti.GetDescription())
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the session %s is not in admin token list", resp.GetTokenId())
+	}
+}
