@@ -275,6 +275,13 @@ func (a *app) adminTokenRotateCommand() *cobra.Command {
 					fmt.Fprintln(a.stdout, resp.GetToken())
 					return nil
 				}
+				if a.output == "json" {
+					// The whole answer, the sessions ended and devices
+					// left among it: the issue's alone, followed by two
+					// Chinese lines, was not JSON (a review, 2026-12-07).
+					a.jsonPrinter().msg(resp)
+					return nil
+				}
 				a.printer().Token(&ruqiv1.IssueAccessTokenRequest{Description: "轮换自 " + resp.GetRevokedTokenId() + "（已吊销）"},
 					&ruqiv1.IssueAccessTokenResponse{Token: resp.GetToken(), TokenId: resp.GetTokenId(), ExpiresAt: resp.GetExpiresAt()})
 				if n := len(resp.GetSessionsEnded()); n > 0 {

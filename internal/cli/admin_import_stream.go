@@ -313,8 +313,8 @@ func (a *app) importStream(ctx context.Context, path string, chunk int, restart,
 		EnterprisesAdded: st.EnterprisesAdded, EnterprisesChanged: st.EnterprisesChanged, EnterprisesRepeated: st.EnterprisesRepeated,
 		EnterprisesCompared: st.EnterprisesCompared == st.Done[2],
 		OfficersAdded:       st.OfficersAdded, OfficersChanged: st.OfficersChanged, OfficersCompared: st.OfficersCompared == st.Done[1]})
-	if resent != ([2]int{}) && st.EnterprisesCompared == st.Done[2] {
-		fmt.Fprintf(a.stderr, "注：第 %d–%d 行这一批在上次中断时可能已经导入；若是，其中新增或变更的企业上面计为未变\n", resent[0], resent[1])
+	if resent != ([2]int{}) && (st.EnterprisesCompared == st.Done[2] || st.OfficersCompared == st.Done[1]) {
+		fmt.Fprintf(a.stderr, "注：第 %d–%d 行这一批在上次中断时可能已经导入；若是，其中新增或变更的企业和执法人员上面计为未变\n", resent[0], resent[1])
 	}
 	return nil
 }

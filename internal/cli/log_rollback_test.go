@@ -283,4 +283,23 @@ func TestLogVerify_ServerSaysLogHalted_ExitsThree(t *testing.T) {
 	if code, out := run(halted); code != exitNotValid || !strings.Contains(out, halted) {
 		t.Errorf("a halted log: exit %d, want %d saying the server's word\n%s", code, exitNotValid, out)
 	}
+	// With a rollback found, the server's word goes with it (it read "日志
+	// 被回退" alone: a review, 2026-12-07).
+	h = sha256.Sum256([]byte("three"))
+	n, err = l.Sign(3, h[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ahead = "见证方持有比本服务器更长的日志"
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: 3, note: n, halted: ahead})
+	go srv.Serve(lis)
+	defer srv.Stop()
+	a, out, errOut := testApp(nil)
+	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
+	code := a.run([]string{"--server", "passthrough:///bufnet", "log", "verify", "--log-key", vkey, "--state", state})
+	if got := out.String() + errOut.String(); code != exitNotValid || !strings.Contains(got, "日志被回退") || !strings.Contains(got, ahead) {
+		t.Errorf("a rollback with the server's word: exit %d\n%s", code, got)
+	}
 }

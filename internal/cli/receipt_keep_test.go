@@ -281,8 +281,8 @@ func TestReceiptGet_UnwitnessedReceiptOfAnotherVersionKeptAside(t *testing.T) {
 			kept = true
 		}
 	}
-	if !kept || !strings.Contains(out, "两个版本") {
-		t.Errorf("the unwitnessed receipt of another version of event 2 is gone or not said (exit %d); files %v\n%s", code, all, out)
+	if !kept || !strings.Contains(out, "两个版本") || code != exitNotValid {
+		t.Errorf("the unwitnessed receipt of another version of event 2 is gone or not said, exit %d (want %d); files %v\n%s", code, exitNotValid, all, out)
 	}
 }
 

@@ -30,6 +30,9 @@ type receiptSaved struct {
 	// log key and witness policy kept by `keys fetch` (nil: it holds, or
 	// there was nothing to check it with).
 	broken error
+	// versions: the saved receipt, kept aside, records another version of
+	// the event than this one: the log signed two.
+	versions bool
 }
 
 // saveReceipt keeps what an enterprise already holds. A receipt is its
@@ -107,6 +110,7 @@ func saveReceipt(v *tlog.Verifier, dir string, rc *ruqiv1.Receipt, b []byte) (re
 				}
 				out.how = receiptReplaced + "（原文件不成立，改名保留为 " + filepath.Base(aside) + "）"
 				if unwitnessed {
+					out.versions = true
 					out.how = receiptReplaced + "（原文件所记的事件与新取回的不同：日志签署过此事件的两个版本，原文件改名保留为 " + filepath.Base(aside) + "，请报告司法局）"
 				}
 			}

@@ -81,7 +81,7 @@ func (a *app) receiptGetCommand() *cobra.Command {
 					return fmt.Errorf("创建目录 %s 失败：%w", dir, err)
 				}
 				t := newTable("序号", "事件", "检查", "时间", "文件", "保存")
-				var broken []string
+				var broken, versions []string
 				for _, rc := range resp.GetReceipts() {
 					b, err := protojson.MarshalOptions{Multiline: true}.Marshal(rc)
 					if err != nil {
@@ -96,6 +96,12 @@ func (a *app) receiptGetCommand() *cobra.Command {
 					if saved.broken != nil {
 						how += "；✗ 不成立：" + errorText(saved.broken)
 						broken = append(broken, saved.path)
+					}
+					if saved.versions {
+						// The strongest finding the command makes: it
+						// ended 0, the warning only in a column (a
+						// review, 2026-12-07).
+						versions = append(versions, saved.path)
 					}
 					t.add(strconv.FormatUint(e.GetSeq(), 10), domain.EventTypeLabel(e.GetType()), orDash(e.GetInspectionId()), fmtTime(e.GetTime()), saved.path, how)
 				}
@@ -112,8 +118,15 @@ func (a *app) receiptGetCommand() *cobra.Command {
 						fmt.Fprintln(a.stdout, "未核验：没有公钥缓存（先运行 ruqi keys fetch），已存的存证一律保留、未更新；可用 ruqi receipt verify 核验")
 					}
 				}
+				var findings []string
 				if len(broken) > 0 {
-					return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器给出的 %d 份存证不成立（%s）：已存的存证均保留，请保存全部文件，报告司法局", len(broken), strings.Join(broken, "、"))}
+					findings = append(findings, fmt.Sprintf("服务器给出的 %d 份存证不成立（%s）", len(broken), strings.Join(broken, "、")))
+				}
+				if len(versions) > 0 {
+					findings = append(findings, fmt.Sprintf("%d 个事件的日志签署过两个版本（%s 与其改名保留的原文件）", len(versions), strings.Join(versions, "、")))
+				}
+				if len(findings) > 0 {
+					return &exitCodeError{code: exitNotValid, err: fmt.Errorf("%s：已存的存证均保留，请保存全部文件，报告司法局", strings.Join(findings, "；"))}
 				}
 				return nil
 			})
@@ -557,6 +570,19 @@ func readBounded(path string, max int64, what string) ([]byte, error) {
 	return b, nil
 }
 
+// withHalted adds the server's word on its halted log (log_halted) to a
+// finding (exit 3).
+func withHalted(halted *string, err error) error {
+	var ec *exitCodeError
+	if *halted == "" || !errors.As(err, &ec) || ec.code != exitNotValid {
+		return err
+	}
+	if ec.err == nil {
+		return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器报告：%s", *halted)}
+	}
+	return &exitCodeError{code: exitNotValid, err: fmt.Errorf("%s；服务器报告：%s", errorText(ec.err), *halted)}
+}
+
 // notExtendedExit makes a log that does not extend what was seen
 // (tlog.NotExtendedError) exit code 3, not a failure to check.
 func notExtendedExit(err error) error {
@@ -607,11 +633,16 @@ func (a *app) logVerifyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+			// What the server says of its log goes with every finding: a
+			// rollback's or a witness's refusal read "日志被回退" or "见证签名
+			// 不足" alone (a review, 2026-12-07).
+			halted := ""
+			return withHalted(&halted, a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewLogServiceClient(cc).GetCheckpoint(ctx, &ruqiv1.GetCheckpointRequest{})
 				if err != nil {
 					return err
 				}
+				halted = resp.GetLogHalted()
 				latest, err := v.Checkpoint([]byte(resp.GetCheckpoint()))
 				if latest == nil {
 					return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器的检查点不成立：%w", err)}
@@ -679,11 +710,11 @@ func (a *app) logVerifyCommand() *cobra.Command {
 				}
 				// What is signed holds; the server says its log signs, or
 				// is cosigned, no more: a finding to report.
-				if h := resp.GetLogHalted(); h != "" {
-					return &exitCodeError{code: exitNotValid, err: fmt.Errorf("服务器报告：%s", h)}
+				if halted != "" {
+					return &exitCodeError{code: exitNotValid, err: errors.New("检查点本身成立")}
 				}
 				return nil
-			})
+			}))
 		},
 	}
 	vf.add(cmd)

@@ -416,7 +416,7 @@ func TestAdminImport_UnansweredBatchSaidOnResuming(t *testing.T) {
 	}
 	for _, want := range []string{
 		fmt.Sprintf("上次中断时第 %d–%d 行这一批已发出但未收到应答，服务器可能已经导入", line+1, last),
-		fmt.Sprintf("注：第 %d–%d 行这一批在上次中断时可能已经导入；若是，其中新增或变更的企业上面计为未变", line+1, last),
+		fmt.Sprintf("注：第 %d–%d 行这一批在上次中断时可能已经导入；若是，其中新增或变更的企业和执法人员上面计为未变", line+1, last),
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("resumed import says:\n%s\nwant %q", r.stderr, want)

@@ -270,7 +270,10 @@ func (p *Provider) provider(ctx context.Context) (*oidc.Provider, error) {
 		Algs    []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := op.Claims(&meta); err != nil || meta.JWKSURI == "" {
-		slog.WarnContext(ctx, "identity provider: its discovery document names no jwks_uri", "issuer", p.Config.Issuer, "err", err)
+		if now := time.Now(); now.Sub(p.warned) >= time.Minute {
+			p.warned = now
+			slog.WarnContext(ctx, "identity provider: its discovery document names no jwks_uri", "issuer", p.Config.Issuer, "err", err)
+		}
 		return nil, domain.Unavailablef("IDP_UNAVAILABLE", "暂时无法连接政务服务账号的身份提供方，请稍后重试")
 	}
 	var algs []string
@@ -352,7 +355,8 @@ func (p *Provider) Verify(ctx context.Context, rawIDToken, nonce string) (*Ident
 	// review, 2026-12-07: a CLI sign-in read 网页登录).
 	byCLI := p.Config.CLIClientID != "" && !slices.Contains(tok.Audience, p.Config.ClientID)
 	if azp.AZP != "" {
-		byCLI = p.Config.CLIClientID != "" && azp.AZP == p.Config.CLIClientID
+		// One client id for both (allowed) tells nothing: not a CLI's.
+		byCLI = p.Config.CLIClientID != "" && azp.AZP == p.Config.CLIClientID && azp.AZP != p.Config.ClientID
 	}
 	id := &Identity{Issuer: tok.Issuer, Subject: tok.Subject, Expiry: tok.Expiry, ByCLI: byCLI}
 	if err := tok.Claims(&id.Claims); err != nil {

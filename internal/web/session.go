@@ -128,7 +128,7 @@ func sessionToken(r *http.Request, name string) string {
 func enterpriseSession(w http.ResponseWriter, r *http.Request) (string, bool) {
 	sess := sessionToken(r, enterpriseCookie)
 	if sess == "" {
-		http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+		http.Redirect(w, r, signInPage(safeNext(r.URL.Path))+"signin=expired", http.StatusSeeOther)
 	}
 	return sess, sess != ""
 }
@@ -144,7 +144,7 @@ func sessionEnded(w http.ResponseWriter, r *http.Request, err error) bool {
 		return false
 	}
 	clearSession(w, r, enterpriseCookie)
-	http.Redirect(w, r, "/?signin=expired", http.StatusSeeOther)
+	http.Redirect(w, r, signInPage(safeNext(r.URL.Path))+"signin=expired", http.StatusSeeOther)
 	return true
 }
 

@@ -670,7 +670,11 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	next := safeNext(r.PostFormValue("next"))
 	fail := func(problem string) {
-		http.Redirect(w, r, next+"?signin="+url.QueryEscape(problem), http.StatusSeeOther)
+		// A verify page says the problem itself; the enterprise's other
+		// pages send a visitor signed out home, where it is said, and the
+		// next sign-in goes back to them (a review, 2026-12-07: a refused
+		// token bounced through /history and read "登录已失效").
+		http.Redirect(w, r, signInPage(next)+"signin="+url.QueryEscape(problem), http.StatusSeeOther)
 	}
 	tok, problem := cleanToken(r.PostFormValue("token"))
 	if problem != "" {
@@ -725,10 +729,26 @@ type homeData struct {
 	Code     string
 	// Device is a front-desk phone signed in (bound), not the account.
 	Device bool
+	// Next is where a sign-in from this page returns: "/" or the
+	// enterprise's page that sent a visitor signed out here.
+	Next string
 }
 
+// signInPage is where a sign-in for next is asked for, with a query to
+// which "signin=…" is appended: a verify page itself, else the home page
+// carrying next.
+func signInPage(next string) string {
+	if verifyCode.MatchString(next) {
+		return next + "?"
+	}
+	return "/?next=" + url.QueryEscape(next) + "&"
+}
+
+// verifyCode matches a verify page's path.
+var verifyCode = regexp.MustCompile(`^/[Vv]/[A-Za-z2-7]+$`)
+
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
-	d := homeData{SignIn: signInProblems[r.URL.Query().Get("signin")], OIDC: s.cfg.Identity != nil}
+	d := homeData{SignIn: signInProblems[r.URL.Query().Get("signin")], OIDC: s.cfg.Identity != nil, Next: safeNext(r.URL.Query().Get("next"))}
 	if sess := sessionToken(r, enterpriseCookie); sess != "" {
 		// Signed in only while the server still takes the session: the
 		// home page offers the pages of an enterprise signed in, and no
