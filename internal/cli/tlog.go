@@ -711,7 +711,7 @@ func (a *app) logVerifyCommand() *cobra.Command {
 				// What is signed holds; the server says its log signs, or
 				// is cosigned, no more: a finding to report.
 				if halted != "" {
-					return &exitCodeError{code: exitNotValid, err: errors.New("检查点本身成立")}
+					return &exitCodeError{code: exitNotValid} // said by withHalted
 				}
 				return nil
 			}))

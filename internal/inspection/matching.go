@@ -941,12 +941,24 @@ func ProposalVisitsNow(r store.Reader, pr *ruqiv1.JointVisitProposal) (*ruqiv1.J
 		return pr, nil
 	}
 	out := proto.Clone(pr).(*ruqiv1.JointVisitProposal)
+	// Each inspection read once: the members' are the joint's too.
+	read := map[string]*ruqiv1.Inspection{}
+	inspection := func(id string) (*ruqiv1.Inspection, error) {
+		if ins, ok := read[id]; ok {
+			return ins, nil
+		}
+		ins, err := r.Inspection(id)
+		if err == nil {
+			read[id] = ins
+		}
+		return ins, err
+	}
 	var cancelled []string
 	for _, m := range out.GetMembers() {
 		if m.GetInspectionId() == "" {
 			continue
 		}
-		ins, err := r.Inspection(m.GetInspectionId())
+		ins, err := inspection(m.GetInspectionId())
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -970,7 +982,7 @@ func ProposalVisitsNow(r store.Reader, pr *ruqiv1.JointVisitProposal) (*ruqiv1.J
 		case err == nil:
 			lead = j.GetLeadAgencyId()
 			for _, iid := range j.GetInspectionIds() {
-				ins, err := r.Inspection(iid)
+				ins, err := inspection(iid)
 				if errors.Is(err, store.ErrNotFound) {
 					continue
 				}

@@ -176,22 +176,14 @@ func (a *adminServer) RotateAccessToken(ctx context.Context, req *ruqiv1.RotateA
 // 2026-12-07), so that the administrator knows what to revoke if the old
 // token leaked.
 func devicesLeft(tx store.Tx, tok *store.AccessToken, now time.Time) ([]string, error) {
-	made, err := tx.AccessTokensOf(tok.Role, tok.Subject)
+	line, err := tokenLine(tx, tok, func(*store.AccessToken) bool { return true })
 	if err != nil {
 		return nil, err
 	}
-	line := map[string]bool{tok.ID: true}
 	var left []string
-	for grew := true; grew; {
-		grew = false
-		for _, m := range made {
-			if line[m.ID] || !line[m.Parent] {
-				continue
-			}
-			line[m.ID], grew = true, true
-			if m.Kind == store.TokenDevice && m.RevokedAt.IsZero() && !auth.Expired(m, now) {
-				left = append(left, m.ID)
-			}
+	for _, m := range line {
+		if m.Kind == store.TokenDevice && m.RevokedAt.IsZero() && !auth.Expired(m, now) {
+			left = append(left, m.ID)
 		}
 	}
 	return left, nil

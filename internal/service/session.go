@@ -401,35 +401,49 @@ func endSessionsFrom(ctx context.Context, tx store.Tx, tok *store.AccessToken, n
 // maker and why, and returns their ids. One already revoked (a session
 // signed out) is passed over, but what it made still goes.
 func revokeLine(ctx context.Context, tx store.Tx, tok *store.AccessToken, now time.Time, follow func(*store.AccessToken) bool, why string) ([]string, error) {
-	made, err := tx.AccessTokensOf(tok.Role, tok.Subject)
+	line, err := tokenLine(tx, tok, follow)
 	if err != nil {
 		return nil, err
 	}
 	var ended []string
-	line := map[string]bool{tok.ID: true}
+	for _, m := range line {
+		if !m.RevokedAt.IsZero() {
+			continue // signed out, but what it started still goes
+		}
+		m.RevokedAt = now
+		if err := tx.PutAccessToken(m); err != nil {
+			return nil, err
+		}
+		e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
+		e.Detail = m.ID + " " + roleWord(m.Role) + ":" + m.Subject + " " + m.Kind + " made by " + m.Parent + why
+		if err := record(tx, e); err != nil {
+			return nil, err
+		}
+		ended = append(ended, m.ID)
+	}
+	return ended, nil
+}
+
+// tokenLine lists the tokens tok made that follow accepts (each whose
+// Parent is tok, or one of those, down the line), in the order found.
+func tokenLine(tx store.Tx, tok *store.AccessToken, follow func(*store.AccessToken) bool) ([]*store.AccessToken, error) {
+	made, err := tx.AccessTokensOf(tok.Role, tok.Subject)
+	if err != nil {
+		return nil, err
+	}
+	var out []*store.AccessToken
+	in := map[string]bool{tok.ID: true}
 	for grew := true; grew; {
 		grew = false
 		for _, m := range made {
-			if line[m.ID] || !follow(m) || !line[m.Parent] {
+			if in[m.ID] || !follow(m) || !in[m.Parent] {
 				continue
 			}
-			line[m.ID], grew = true, true
-			if !m.RevokedAt.IsZero() {
-				continue // signed out, but what it started still goes
-			}
-			m.RevokedAt = now
-			if err := tx.PutAccessToken(m); err != nil {
-				return nil, err
-			}
-			e := newEvent(ctx, now, ruqiv1.EventType_EVENT_TYPE_TOKEN_REVOKED)
-			e.Detail = m.ID + " " + roleWord(m.Role) + ":" + m.Subject + " " + m.Kind + " made by " + m.Parent + why
-			if err := record(tx, e); err != nil {
-				return nil, err
-			}
-			ended = append(ended, m.ID)
+			in[m.ID], grew = true, true
+			out = append(out, m)
 		}
 	}
-	return ended, nil
+	return out, nil
 }
 
 // enterpriseAccount is the enterprise calling, refused if the call comes

@@ -734,18 +734,15 @@ type homeData struct {
 	Next string
 }
 
-// signInPage is where a sign-in for next is asked for, with a query to
-// which "signin=…" is appended: a verify page itself, else the home page
-// carrying next.
+// signInPage is where a sign-in for next (a path safeNext let through) is
+// asked for, with a query to which "signin=…" is appended: a verify page
+// itself, else the home page carrying next.
 func signInPage(next string) string {
-	if verifyCode.MatchString(next) {
+	if strings.HasPrefix(next, "/V/") || strings.HasPrefix(next, "/v/") {
 		return next + "?"
 	}
 	return "/?next=" + url.QueryEscape(next) + "&"
 }
-
-// verifyCode matches a verify page's path.
-var verifyCode = regexp.MustCompile(`^/[Vv]/[A-Za-z2-7]+$`)
 
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	d := homeData{SignIn: signInProblems[r.URL.Query().Get("signin")], OIDC: s.cfg.Identity != nil, Next: safeNext(r.URL.Query().Get("next"))}
