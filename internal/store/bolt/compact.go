@@ -75,6 +75,33 @@ func noSpace(err error) error {
 	return err
 }
 
+// compactHeadroom is what a compaction leaves free beside its copy: room
+// for the log's first segment once the store writes again. A var for
+// tests.
+var compactHeadroom int64 = walSegmentBytes
+
+// roomToCompact refuses a compaction the disk has no room for before a
+// byte of its copy is written. The copy fills its pages, so it takes about
+// the pages in use: the file's pages less the free ones. Tried anyway, the
+// copy failed cleanly (ErrNoSpace) but only after taking the disk's last
+// bytes, which anything else writing there found gone meanwhile (an
+// operator's trial, 2026-12-07).
+func (s *Store) roomToCompact() error {
+	var used int64
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		st := s.db.Stats()
+		used = tx.Size() - int64(st.FreePageN+st.PendingPageN)*int64(s.db.Info().PageSize)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if free, ok := freeBytes(filepath.Dir(s.path)); ok && free < used+compactHeadroom {
+		return fmt.Errorf("%w: %d bytes free, the copy needs about %d and the store keeps %d for its log", store.ErrNoSpace, free, used, compactHeadroom)
+	}
+	return nil
+}
+
 // compact runs on the writer goroutine.
 func (s *Store) compact(*compaction) compactResult {
 	if s.db == nil {
@@ -103,6 +130,9 @@ func (s *Store) compact(*compaction) compactResult {
 		return compactResult{err: errors.Join(store.ErrUnusable, err)}
 	}
 	rep := store.CompactReport{BytesBefore: fileSize(s.db)}
+	if err := s.roomToCompact(); err != nil {
+		return compactResult{err: fmt.Errorf("compact %s: %w", s.path, err)}
+	}
 	tmp := s.path + ".compact"
 	_ = os.Remove(tmp) // left by a compaction that was interrupted
 	dst, err := openDB(tmp, s.opts, 0)

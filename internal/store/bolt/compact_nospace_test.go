@@ -3,6 +3,8 @@ package bolt
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
@@ -81,5 +83,40 @@ func TestCompact_NoRoomForTheNewFile_NoSpace(t *testing.T) {
 	}
 	if err := s.Update(ctx, appendOne("after")); err != nil {
 		t.Fatalf("write after the compaction was refused: %v", err)
+	}
+}
+
+// A compaction the disk has no room for is refused before its copy is
+// begun: tried anyway, it failed cleanly only after taking the disk's last
+// bytes (an operator's trial, 2026-12-07). Here the store asks for more
+// headroom than any disk has; the file and its records stay as they were,
+// and no copy is left beside it.
+func TestCompact_NoRoomForTheCopy_RefusedBeforeWriting(t *testing.T) {
+	if _, ok := freeBytes(t.TempDir()); !ok {
+		t.Skip("free space cannot be told on this system")
+	}
+	s := openTest(t)
+	ctx := context.Background()
+	putPlans(t, s, 0, 300)
+	before := fileSize(s.db)
+	was := compactHeadroom
+	compactHeadroom = 1 << 62
+	t.Cleanup(func() { compactHeadroom = was })
+	_, err := s.Compact(ctx)
+	if !errors.Is(err, store.ErrNoSpace) || !strings.Contains(err.Error(), "bytes free") {
+		t.Fatalf("compaction without room for its copy: %v, want ErrNoSpace saying what is free", err)
+	}
+	if _, serr := os.Stat(s.path + ".compact"); !errors.Is(serr, fs.ErrNotExist) {
+		t.Errorf("a copy was begun: %v", serr)
+	}
+	if after := fileSize(s.db); after != before {
+		t.Errorf("the file changed from %d to %d bytes", before, after)
+	}
+	if err := s.Update(ctx, appendOne("after")); err != nil {
+		t.Fatalf("write after the compaction was refused: %v", err)
+	}
+	compactHeadroom = was
+	if _, err := s.Compact(ctx); err != nil {
+		t.Fatalf("compaction once there is room: %v", err)
 	}
 }
