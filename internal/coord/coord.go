@@ -21,6 +21,13 @@ import (
 // wait, scanning does not need it.
 var ErrUnavailable = errors.New("coord: unavailable")
 
+// ErrOutcomeUnknown marks a failed Decide whose request may have reached
+// the coordinator although no answer came back (the client's read timed
+// out, or the caller gave up): the plan may be reserved all the same, and
+// counted until its hold is up. The caller takes it back as after a failed
+// write (Release) once the coordinator answers.
+var ErrOutcomeUnknown = errors.New("coord: the decision may have been made")
+
 // ErrAnotherStore means the coordinator's Redis follows the event log of
 // another store (another deployment's, or a test's, configured with the
 // same Redis): deciding there would count this store's plans against the

@@ -150,28 +150,32 @@ func TestRedis_KilledDuringRegistrations_NothingHalfWritten(t *testing.T) {
 // Redis stops (SIGSTOP) for longer than the server's client timeout while
 // officers register, then continues. The registrations answer UNAVAILABLE;
 // the decision scripts already sent run when Redis continues and leave
-// reservations for plans the store never got. Retries with the same
-// request ids are accepted (the same plan ids, which the coordinator
-// answers as one); once the hold is up, no reservation remains in Redis
-// that the store does not hold.
+// reservations for plans the store never got. Those held for the whole
+// hold (30 s by default), and counted against every other registration at
+// the enterprise: an officer who ran the command again (the CLI makes a new
+// request id each time) was refused a duplicate of a plan that did not
+// exist, and the refusal went to the log and the 司法局's report (a trial of
+// the replicas, 2026-12-07). The server now takes them back as soon as Redis
+// answers, well within the hold: a new request for the same window is
+// registered, and retries with the same request ids are accepted.
 func TestRedis_StoppedDuringRegistrations_NoPhantomReservation(t *testing.T) {
 	rs := redistest.Start(t)
-	w := newWorld(t, "-redis-addr", rs.Addr(), "-confirm-within", "4s")
+	w := newWorld(t, "-redis-addr", rs.Addr(), "-confirm-within", "60s")
 	for _, a := range w.f.agencies {
 		w.officerToken(w.f.officersOf[a][0])
 	}
 	start := time.Now().Add(time.Hour)
-	register := func(i int) (*ruqiv1.RegisterInspectionResponse, error) {
+	register := func(i int, requestID string) (*ruqiv1.RegisterInspectionResponse, error) {
 		a := w.f.agencyFor(w.f.entA, i)
 		officers := w.f.officersOf[a]
 		s := start.Add(time.Duration(i) * 24 * time.Hour) // separate visits
 		return ruqiv1.NewInspectionServiceClient(w.conn(w.officerToken(officers[0]))).RegisterInspection(context.Background(), &ruqiv1.RegisterInspectionRequest{
 			EnterpriseUscc: w.f.entA, CheckItemIds: w.f.itemsOf[a][:1], OfficerIds: officers[:2],
 			WindowStart: timestamppb.New(s), WindowEnd: timestamppb.New(s.Add(time.Hour)),
-			Type: ruqiv1.InspectionType_INSPECTION_TYPE_CASE, Reason: "暂停测试", TriggerReference: "TS-STOP", RequestId: fmt.Sprintf("stop-%d", i),
+			Type: ruqiv1.InspectionType_INSPECTION_TYPE_CASE, Reason: "暂停测试", TriggerReference: "TS-STOP", RequestId: requestID,
 		})
 	}
-	if _, err := register(0); err != nil {
+	if _, err := register(0, "stop-0"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -183,7 +187,7 @@ func TestRedis_StoppedDuringRegistrations_NoPhantomReservation(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			_, errs[i] = register(i)
+			_, errs[i] = register(i, fmt.Sprintf("stop-%d", i))
 		}(i)
 	}
 	wg.Wait()
@@ -219,37 +223,40 @@ func TestRedis_StoppedDuringRegistrations_NoPhantomReservation(t *testing.T) {
 		}
 		return out
 	}
-	// Redis answers again once it has run what was sent while stopped.
+	// Redis runs what was sent while it was stopped, and the server takes
+	// it back: well within the hold of 60 s, no reservation is left
+	// without its plan.
 	var left []string
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if left = phantoms(); len(left) > 0 || time.Now().After(deadline) {
+		if left = phantoms(); len(left) == 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if len(left) == 0 {
-		t.Fatal("no decision ran after Redis continued: the stop did not fall during the registrations")
+	if len(left) != 0 {
+		t.Fatalf("reservations without a stored plan 20 s after Redis continued (the hold is 60 s): %v", left)
 	}
-	t.Logf("reservations without a stored plan after SIGCONT: %v", left)
 
-	// The retries, with the same request ids, are accepted.
-	for i := 1; i <= n; i++ {
-		if _, err := register(i); err != nil {
+	// The officer of the first runs the command again, with a new request
+	// id: registered, not a duplicate of the plan that was never written.
+	if _, err := register(1, "stop-1-again"); err != nil {
+		t.Fatalf("a new request for the window of a registration that failed while Redis was stopped: %v", err)
+	}
+	// The others retry with the same request ids, and are accepted.
+	for i := 2; i <= n; i++ {
+		if _, err := register(i, fmt.Sprintf("stop-%d", i)); err != nil {
 			t.Fatalf("retry of registration %d: %v", i, err)
 		}
-	}
-	// Past the hold, the next registration for the enterprise makes the
-	// coordinator check what is still pending against the store.
-	time.Sleep(4 * time.Second)
-	if _, err := register(n + 1); err != nil {
-		t.Fatal(err)
 	}
 	if left := phantoms(); len(left) != 0 {
 		t.Fatalf("reservations without a stored plan remain: %v", left)
 	}
-	if tot := w.reportTotals(); tot.GetInspections() != n+2 {
-		t.Fatalf("report counts %d inspections, want %d", tot.GetInspections(), n+2)
+	if tot := w.reportTotals(); tot.GetInspections() != n+1 {
+		t.Fatalf("report counts %d inspections, want %d", tot.GetInspections(), n+1)
+	}
+	if tot := w.reportTotals(); tot.GetDuplicatesRefused() != 0 || tot.GetCapsRefused() != 0 {
+		t.Fatalf("refusals counted: %d duplicates, %d caps; want none", tot.GetDuplicatesRefused(), tot.GetCapsRefused())
 	}
 }
 

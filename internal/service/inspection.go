@@ -125,10 +125,21 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 			// joined: held to the caps then (a review, 2026-12-06).
 			s.holdHeirToCaps(ctx, ins.GetId())
 		}
-		if errors.Is(err, errDecide) && attempt > 1 {
+		switch {
+		case errors.Is(err, errDecideUnsure):
+			// No answer came, but the decision may have run all the same
+			// (Redis stalled past the client's timeout, and ran what was
+			// sent once it woke): its reservation, for a plan nobody
+			// writes, counted against every other registration at the
+			// enterprise until its hold was up, 30 s, and refused them
+			// caps and duplicates that went to the log and the 司法局's
+			// report (a trial of the replicas, 2026-12-07). It is taken
+			// back as soon as the coordinator answers.
+			s.afterFailedWrite(ctx, req, held(), now, true)
+		case errors.Is(err, errDecide) && attempt > 1:
 			// The coordinator failed to decide again: an earlier round's
 			// reservation, if its state kept it, is taken back.
-			s.afterFailedWrite(ctx, req, held(), now)
+			s.afterFailedWrite(ctx, req, held(), now, false)
 		}
 		if !errors.Is(err, inspection.ErrFenced) {
 			return resp, err
@@ -140,7 +151,7 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		// if it kept it.
 		if attempt == fencedAttempts {
 			// Not written: the last decision's reservation is taken back.
-			s.afterFailedWrite(ctx, req, held(), now)
+			s.afterFailedWrite(ctx, req, held(), now, false)
 			return nil, toStatus(ctx, domain.Unavailablef("REGISTRATION_RESEEDED", "协调状态正在从存储重建，报备未生效，请用同一请求编号稍后重试"))
 		}
 		if fence == last {
@@ -165,7 +176,7 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 		select {
 		case <-ctx.Done():
 			// Given up while fenced: the reservation is taken back.
-			s.afterFailedWrite(ctx, req, held(), now)
+			s.afterFailedWrite(ctx, req, held(), now, false)
 			return nil, toStatus(ctx, ctx.Err())
 		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
 		}
@@ -173,14 +184,28 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 }
 
 // errDecide marks a registration's error from the coordinator's decision
-// (decideFailed), before anything was reserved in that round.
-var errDecide = errors.New("the coordinator did not decide")
+// (decideFailed): nothing was reserved in that round, unless it is also
+// errDecideUnsure.
+var (
+	errDecide       = errors.New("the coordinator did not decide")
+	errDecideUnsure = errors.New("the coordinator may have decided")
+)
 
 // decideFailed is the status answered when the coordinator failed to
-// decide; it is errDecide.
-type decideFailed struct{ error }
+// decide; it is errDecide, and errDecideUnsure if the decision may have
+// been made all the same (coord.ErrOutcomeUnknown).
+type decideFailed struct {
+	error
+	unsure bool
+}
 
-func (decideFailed) Is(target error) bool { return target == errDecide }
+func decideError(ctx context.Context, err error) decideFailed {
+	return decideFailed{toStatus(ctx, coordError(err)), errors.Is(err, coord.ErrOutcomeUnknown)}
+}
+
+func (e decideFailed) Is(target error) bool {
+	return target == errDecide || target == errDecideUnsure && e.unsure
+}
 
 // GRPCStatus answers the status it wraps, so that the caller sees it.
 func (e decideFailed) GRPCStatus() *status.Status { return status.Convert(e.error) }
@@ -200,7 +225,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 	s := is.s
 	d, err := s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now)
 	if err != nil {
-		return nil, 0, decideFailed{toStatus(ctx, coordError(err))}
+		return nil, 0, decideError(ctx, err)
 	}
 	s.handOverDropped(ctx, plan.USCC, d.Dropped)
 	if d.Outcome == coord.Duplicate && d.Existing != ins.GetId() && req.GetRequestId() != "" {
@@ -211,7 +236,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 		if yesterday, _ := inspectionIDFor(now.AddDate(0, 0, -1), chk.AgencyID, req.GetRequestId()); d.Existing == yesterday {
 			ins.Id, plan.InspectionID = yesterday, yesterday
 			if d, err = s.coord.Decide(ctx, plan, s.policies.For(chk.Enterprise.GetRegionCode()), now); err != nil {
-				return nil, 0, decideFailed{toStatus(ctx, coordError(err))}
+				return nil, 0, decideError(ctx, err)
 			}
 			s.handOverDropped(ctx, plan.USCC, d.Dropped)
 		}
@@ -318,7 +343,7 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 	}
 	if err != nil {
 		s.policyRefused(ctx, err)
-		s.afterFailedWrite(ctx, req, plan, now)
+		s.afterFailedWrite(ctx, req, plan, now, true)
 		return nil, 0, toStatus(ctx, err)
 	}
 	// Written: the reservation is the store's now. If this fails the
@@ -355,8 +380,10 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 // and is decided again instead of landing uncounted. If the store cannot say (a commit whose
 // answer was lost as the database went away may have landed), or the
 // release fails, the reservation expires: the coordinator checks it against
-// the store then.
-func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, plan coord.Plan, now time.Time) {
+// the store then. With retry, a release the coordinator cannot take now
+// (unavailable) is tried again in the background until it answers or the
+// hold is up.
+func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, plan coord.Plan, now time.Time, retry bool) {
 	bg := context.WithoutCancel(ctx)
 	var (
 		stored *ruqiv1.Inspection
@@ -413,19 +440,44 @@ func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInsp
 		}
 		return
 	}
-	rd, err := s.coord.Release(bg, plan, fence, now)
+	release := func() error {
+		rd, err := s.coord.Release(bg, plan, fence, now)
+		if err != nil {
+			return err
+		}
+		// Plans written meanwhile that had joined this one: the store
+		// learns who holds their visit now.
+		s.handOverDropped(ctx, plan.USCC, []coord.Decision{rd})
+		return nil
+	}
+	err = release()
+	if err != nil && retry && errors.Is(err, coord.ErrUnavailable) {
+		until := time.Now().Add(plan.ConfirmBy.Sub(now)) // the hold's length, by the wall clock
+		go func() {
+			for time.Now().Before(until) {
+				time.Sleep(releaseRetryEvery)
+				if err = release(); err == nil || !errors.Is(err, coord.ErrUnavailable) {
+					break
+				}
+			}
+			if err != nil {
+				slog.ErrorContext(ctx, "release after a failed registration", "inspection", plan.InspectionID, "err", err)
+			}
+		}()
+		return
+	}
 	if err != nil {
 		// The store's fence is ahead of the coordinator's: registrations
 		// for the enterprise are decided again until the pending plan's
 		// hold is over and its check raises the coordinator's (or the
 		// service forgets the state, see register).
 		slog.ErrorContext(ctx, "release after a failed registration", "inspection", plan.InspectionID, "err", err)
-		return
 	}
-	// Plans written meanwhile that had joined this one: the store learns
-	// who holds their visit now.
-	s.handOverDropped(ctx, plan.USCC, []coord.Decision{rd})
 }
+
+// releaseRetryEvery is how often a release the coordinator could not take
+// is tried again (afterFailedWrite's retry).
+const releaseRetryEvery = 200 * time.Millisecond
 
 // handOverDropped writes what the coordinator did when it dropped pending
 // plans that were never written: plans written meanwhile that had joined

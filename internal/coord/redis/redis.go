@@ -191,7 +191,11 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	for attempt := 1; ; attempt++ {
 		raw, err := decideScript.Run(ctx, c.client, ks, args...).Text()
 		if err != nil {
-			return coord.Decision{}, c.fail(ctx, "decide", err)
+			ferr := c.fail(ctx, "decide", err)
+			if mayHaveRun(ctx, err) {
+				ferr = fmt.Errorf("%w (%w)", ferr, coord.ErrOutcomeUnknown)
+			}
+			return coord.Decision{}, ferr
 		}
 		w, err := decodeWire(raw)
 		if err != nil {
@@ -577,6 +581,24 @@ func (c *Coordinator) fail(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%w: %s: %s: %w", coord.ErrUnavailable, where, op, err)
 	}
 	return fmt.Errorf("coord/redis: %s: %s: %w", where, op, err)
+}
+
+// mayHaveRun says whether a script whose call failed with err may have run
+// in Redis all the same: the call was sent and its answer not read (the
+// client's read timed out, or the caller gave up), as when Redis stalls
+// (a fork, a slow script, SIGSTOP) and runs what was sent once it wakes,
+// or the connection was lost after sending. A connection that could not be
+// made or taken from the pool sent nothing.
+func mayHaveRun(ctx context.Context, err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" ||
+		errors.Is(err, goredis.ErrPoolTimeout) || errors.Is(err, goredis.ErrPoolExhausted) ||
+		errors.Is(err, syscall.ECONNREFUSED) {
+		return false
+	}
+	var netErr net.Error
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout() ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 func unreachable(err error) bool {
