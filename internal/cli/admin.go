@@ -133,6 +133,11 @@ func readDirectory(path string) (*ruqiv1.Directory, error) {
 	if err := directoryNotUTF8(path, b); err != nil {
 		return nil, err
 	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		// protojson's "unexpected token" for nothing at all, in English
+		// (a trial of bad input, 2026-12-07).
+		return nil, emptyDirectory(path)
+	}
 	var dir ruqiv1.Directory
 	if err := protojson.Unmarshal(b, &dir); err != nil {
 		return nil, fmt.Errorf("名录文件 %s 格式错误：%s", path, jsonFault(b, err))

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/resolver"
+	"google.golang.org/protobuf/proto"
 )
 
 // bearerToken sends the access token with every RPC as
@@ -115,6 +116,11 @@ const longJobTimeout = 24 * time.Hour
 func (a *app) call(cmd *cobra.Command, f func(ctx context.Context, cc *grpc.ClientConn) error) (err error) {
 	var failed atomic.Value // the method whose call failed, for the hint below; a command may call from several goroutines
 	cc, err := a.dial(grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if m, ok := req.(proto.Message); ok {
+			if f := notUTF8Field(m); f != "" {
+				return usagef("所填文字（%s）不是有效的 UTF-8 编码，未发送：常见于在 GBK 等编码的终端中输入，或名单文件以其他编码保存；请改用 UTF-8 后重试", f)
+			}
+		}
 		err := invoker(ctx, method, req, reply, cc, opts...)
 		if err != nil {
 			failed.Store(method)

@@ -3,12 +3,14 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -31,17 +33,30 @@ func (a *app) drawCommand() *cobra.Command {
 }
 
 // readIDList reads identifiers one a line (or separated by commas or
-// spaces); lines starting with # are comments.
+// spaces); lines starting with # are comments. A byte order mark at the
+// start is dropped, as Notepad and Excel write UTF-8: it became part of the
+// first USCC, refused as 含有不允许的字符 although it looked right (a trial
+// of bad input, 2026-12-07).
 func readIDList(r io.Reader) ([]string, error) {
 	var out []string
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for n := 1; sc.Scan(); n++ {
+		text := sc.Text()
+		if n == 1 {
+			text = strings.TrimPrefix(text, "\ufeff")
+		}
+		if !utf8.ValidString(text) {
+			return nil, fmt.Errorf("第 %d 行不是 UTF-8 编码的文字（常见于以 GBK 或 UTF-16 保存的文件）：请另存为 UTF-8 后重试", n)
+		}
+		line := strings.TrimSpace(text)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		out = append(out, strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })...)
+	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return nil, errors.New("有一行超过 1 MiB：名单应每行一个编号（或以逗号、空格分隔），文件是否选错了？")
 	}
 	return out, sc.Err()
 }
@@ -52,7 +67,11 @@ func readIDFile(path string) ([]string, error) {
 		return nil, fmt.Errorf("读取名单文件失败：%w", err)
 	}
 	defer f.Close()
-	return readIDList(f)
+	ids, err := readIDList(f)
+	if err != nil {
+		return nil, fmt.Errorf("名单文件 %s：%w", path, err)
+	}
+	return ids, nil
 }
 
 func (a *app) drawCommitCommand() *cobra.Command {

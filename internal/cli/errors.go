@@ -171,6 +171,16 @@ func (a *app) transportMessage(st *status.Status) (string, bool) {
 		return fmt.Sprintf("服务器 %s 在 %v 内没有应答", a.server, a.timeout), true
 	case st.Code() == codes.Canceled:
 		return "已取消", true
+	case st.Code() == codes.ResourceExhausted && strings.HasPrefix(m, "grpc: received message larger than max"):
+		// The server's limit on a request (1 MiB), met before any of its
+		// code runs: a draw list of 60,000 enterprises read "grpc:
+		// received message larger than max (1200050 vs. 1048576)" (a
+		// trial of bad input, 2026-12-07).
+		var got, limit int64
+		if _, err := fmt.Sscanf(m, "grpc: received message larger than max (%d vs. %d)", &got, &limit); err == nil {
+			return fmt.Sprintf("消息过大（%s，上限 %s），未被接收：名单等较长的内容请分批提交", byteSize(got), byteSize(limit)), true
+		}
+		return "消息过大，未被接收：名单等较长的内容请分批提交", true
 	case st.Code() == codes.Unimplemented && (strings.HasPrefix(m, "unknown method ") || strings.HasPrefix(m, "unknown service ")):
 		// gRPC's "unknown method BackupStore for service …": a server
 		// older than the command line (an upgrade trial, 2026-12-07, read
@@ -255,6 +265,10 @@ func retryHint(done, what, requestID string, from, to time.Time) string {
 }
 
 func mayHaveSucceeded(err error) bool {
+	var usage *usageError
+	if errors.As(err, &usage) {
+		return false // refused here, before anything was sent
+	}
 	if st, ok := status.FromError(err); ok {
 		if info := errorInfo(st); info != nil && refusedBeforeWriting[info.GetReason()] {
 			return false
@@ -315,4 +329,15 @@ var lostAnswerHints = map[string]string{
 	ruqiv1.AdminService_RevokeAccessToken_FullMethodName:         checkThenRetry,
 	ruqiv1.EnterpriseService_Complain_FullMethodName:             retrySafely,
 	ruqiv1.EnterpriseService_RefuseInspection_FullMethodName:     retrySafely,
+}
+
+// byteSize says n bytes as a person reads it.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d 字节", n)
 }

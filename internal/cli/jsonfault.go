@@ -63,7 +63,10 @@ var protojsonFaults = []struct {
 	{regexp.MustCompile(`^invalid value for (?:int32|int64|uint32|uint64|sint32|sint64|fixed32|fixed64|sfixed32|sfixed64) field (\S+): (.*)$`), "字段 $1 应为整数，而不是 $2"},
 	{regexp.MustCompile(`^invalid value for bool field (\S+): (.*)$`), "字段 $1 应为 true 或 false，而不是 $2"},
 	{regexp.MustCompile(`^invalid value for enum field (\S+): (.*)$`), "字段 $1 的取值 $2 不是可用的选项"},
-	{regexp.MustCompile(`^unexpected token (.*)$`), "此处不应出现 $1（JSON 格式有误：缺少或多了逗号、引号或括号？）"},
+	{regexp.MustCompile(`^unexpected token (.+)$`), "此处不应出现 $1（JSON 格式有误：缺少或多了逗号、引号或括号？）"},
+	// A token protojson does not name: the end of the text (TrimSpace
+	// leaves "unexpected token" of "unexpected token "), said in English.
+	{regexp.MustCompile(`^unexpected token$`), "此处内容不完整或多余（JSON 格式有误：缺少或多了逗号、引号或括号？）"},
 	{regexp.MustCompile(`^unexpected EOF$`), "文件在一条记录中途结束（JSON 不完整）"},
 }
 

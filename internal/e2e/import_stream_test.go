@@ -489,7 +489,9 @@ func TestAdminImport_JSONNamesTheRefusedRecord_EmptyFileRefused(t *testing.T) {
 	}
 
 	dirOf := t.TempDir()
-	for name, text := range map[string]string{"empty.ndjson": "", "blank.ndjson": "\n  \n\r\n", "empty.json": "{}"} {
+	for name, text := range map[string]string{"empty.ndjson": "", "blank.ndjson": "\n  \n\r\n", "empty.json": "{}",
+		// protojson's "unexpected token", in English (a trial of bad input, 2026-12-07).
+		"nothing.json": "", "blank.json": " \r\n"} {
 		path := filepath.Join(dirOf, name)
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)

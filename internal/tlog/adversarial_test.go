@@ -138,6 +138,11 @@ func TestCheckpoint_OneWitnessCountedTwice_DoesNotMeetAPolicyOfTwo(t *testing.T)
 	} else if _, err := v.Receipt(rc); err != nil {
 		t.Fatalf("the witness's own policy: %v", err)
 	}
+	// Saved by Notepad, with a byte order mark: "unknown keyword" (a trial
+	// of bad input, 2026-12-07).
+	if _, err := tlog.NewVerifier(f.vkey, []byte("\ufeff"+one)); err != nil {
+		t.Fatalf("the policy with a byte order mark: %v", err)
+	}
 	two := fmt.Sprintf("witness a %s %s\nwitness b %s %s/b\ngroup g 2 a b\nquorum g\n", wvkey, url, other, url)
 	if v, err := tlog.NewVerifier(f.vkey, []byte(two)); err != nil {
 		t.Fatal(err)

@@ -61,7 +61,9 @@ func NewVerifier(logKey string, policy []byte) (*Verifier, error) {
 // were met by one cosignature, a policy that reads as two witnesses and
 // lets one key sign a split view.
 func ParsePolicy(policy []byte) (witness.Group, error) {
-	g, err := witness.ParsePolicy(policy)
+	// A byte order mark, as Notepad writes UTF-8, was read as part of the
+	// first keyword: "unknown keyword" (a trial of bad input, 2026-12-07).
+	g, err := witness.ParsePolicy(bytes.TrimPrefix(policy, []byte("\ufeff")))
 	if err != nil {
 		return witness.Group{}, err
 	}
