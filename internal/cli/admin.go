@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -353,10 +354,20 @@ func (a *app) adminEventsListCommand() *cobra.Command {
 			if warnings {
 				req.Types = domain.WarningTypes
 			}
+			if req.Latest {
+				// Each call answers as many as it may: --limit is of
+				// the newest, kept below, not of each call's.
+				req.Limit = 0
+			}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewAdminServiceClient(cc).ListEvents(ctx, req)
 				if err != nil {
 					return err
+				}
+				if req.GetLatest() {
+					if resp, err = a.newestOfLatest(ctx, ruqiv1.NewAdminServiceClient(cc), req, resp, int(limit)); err != nil {
+						return err
+					}
 				}
 				a.printer().Events(resp)
 				return nil
@@ -370,6 +381,54 @@ func (a *app) adminEventsListCommand() *cobra.Command {
 	f.BoolVar(&warnings, "warnings", false, "只列预警和拒绝（频次预警、不扫码/虚假扫码预警、重复报备、超出频次上限）")
 	f.BoolVar(&latest, "latest", false, "只查日志最近的一段，而非从头（加 --after 则从该序号接着查）")
 	return cmd
+}
+
+// latestCalls bounds the calls of one --latest listing, as the dashboard's
+// (web.warningCalls): a call reads up to 50,000 events of the log's last
+// stretch and answers at most 1,000 of them.
+const latestCalls = 60
+
+// latestKept is how many events a --latest listing without --limit keeps:
+// as many as the server answers in one call (service.maxEventsPerCall).
+const latestKept = 1000
+
+// newestOfLatest reads a --latest listing to the log's end, as the
+// dashboard does, and keeps the newest events of it (as many as the first
+// answer may hold, or --limit): the first answer alone held the oldest of the
+// last 50,000 events, so that "--latest --limit 3" listed events some
+// 50,000 back and --warnings --latest the stretch's oldest warnings (a
+// trial of the replicas, 2026-12-07). Those left out are counted on
+// stderr.
+func (a *app) newestOfLatest(ctx context.Context, c ruqiv1.AdminServiceClient, req *ruqiv1.ListEventsRequest, first *ruqiv1.ListEventsResponse, limit int) (*ruqiv1.ListEventsResponse, error) {
+	keep := latestKept
+	if limit > 0 && limit < keep {
+		keep = limit
+	}
+	events, left := first.GetEvents(), 0
+	if len(events) > keep {
+		left, events = len(events)-keep, events[len(events)-keep:]
+	}
+	resp := first
+	for range latestCalls - 1 {
+		if resp.GetNextAfterSeq() == 0 {
+			break
+		}
+		next := proto.Clone(req).(*ruqiv1.ListEventsRequest)
+		next.Latest, next.AfterSeq = false, resp.GetNextAfterSeq()
+		var err error
+		if resp, err = c.ListEvents(ctx, next); err != nil {
+			return nil, err
+		}
+		events = append(events, resp.GetEvents()...)
+		if len(events) > keep {
+			left += len(events) - keep
+			events = events[len(events)-keep:]
+		}
+	}
+	if left > 0 {
+		fmt.Fprintf(a.stderr, "最近一段中较早的 %d 条未列出，只列最新的 %d 条（--limit 可列出更多）\n", left, len(events))
+	}
+	return &ruqiv1.ListEventsResponse{Events: events, NextAfterSeq: resp.GetNextAfterSeq()}, nil
 }
 
 func (a *app) adminEventsVerifyCommand() *cobra.Command {
