@@ -3,6 +3,8 @@
 # Redis (the coordinator) and N ruqi-server replicas on loopback, all in a
 # temporary directory that is removed on exit. Prints each replica's
 # addresses and the administrator token file, then waits for Ctrl-C.
+# A replica that dies (kill -9 it, to try a failure) leaves the others
+# serving; its start.sh starts it again on the same addresses.
 #
 #   ./tools/cluster.sh [N]          # default 3 replicas
 #
@@ -24,10 +26,15 @@ go build -o bin/ruqi ./client
 
 work=$(mktemp -d /tmp/ruqi-cluster-XXXXXX)
 chmod 755 "$work"
-pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  [ -n "${sleeper:-}" ] && kill "$sleeper" 2>/dev/null || true
+  # Each replica's pid file, as its start.sh last wrote it: a replica
+  # started again by hand is stopped too.
+  for f in "$work"/replica-*/pid; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+  for f in "$work"/replica-*/pid; do
+    [ -s "$f" ] || continue
+    for _ in $(seq 100); do kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.1; done
+  done
   [ -n "${pgdata:-}" ] && as_pg "$pgbin/pg_ctl" stop -D "$pgdata" -m fast >/dev/null 2>&1 || true
   [ -n "${redis_port:-}" ] && REDISCLI_AUTH=$(cat "$work/redis.password") redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -36,6 +43,9 @@ trap cleanup EXIT
 # SIGTERM (timeout, a service manager) ended the script without its EXIT
 # trap, leaving PostgreSQL and Redis running: exit through it.
 trap 'exit 143' TERM
+# SIGINT too: the wait below is for a sleep, which ignores it as a
+# background job does, and without a trap the script went on waiting.
+trap 'exit 130' INT
 
 if [ "$(id -u)" -eq 0 ]; then
   as_pg() { runuser -u postgres -- "$@"; }
@@ -71,14 +81,25 @@ echo "127.0.0.1:$redis_port (password in $work/redis.password)"
 bin/ruqi witness keygen --name ruqi.cluster/log --key-file "$work/log.key" >/dev/null
 
 echo "== $n replicas"
+# Each replica on ports of its own, fixed, and a start.sh that starts it
+# on them again: a replica killed to try a failure (kill -9) comes back
+# where its clients and the load balancer look for it.
 for i in $(seq "$n"); do
   dir="$work/replica-$i"
   mkdir -p "$dir"
-  bin/ruqi-server -data-dir "$dir" -store "$store" -redis-addr "127.0.0.1:$redis_port" \
-    -redis-password-file "$work/redis.password" \
-    -log-key-file "$work/log.key" -grpc-addr 127.0.0.1:0 -http-addr 127.0.0.1:0 \
-    -ready-file "$dir/ready.json" -log-level warn 2>"$dir/log" &
-  pids+=($!)
+  cat > "$dir/start.sh" <<START
+#!/usr/bin/env bash
+# Starts replica $i of $work again (after kill -9, say), on its addresses.
+cd "$PWD"
+rm -f "$dir/ready.json"
+bin/ruqi-server -data-dir "$dir" -store "$store" -redis-addr "127.0.0.1:$redis_port" \\
+  -redis-password-file "$work/redis.password" -log-key-file "$work/log.key" \\
+  -grpc-addr 127.0.0.1:$(free_port) -http-addr 127.0.0.1:$(free_port) -metrics-addr 127.0.0.1:$(free_port) \\
+  -ready-file "$dir/ready.json" -log-level warn 2>>"$dir/log" &
+echo \$! > "$dir/pid"
+START
+  chmod +x "$dir/start.sh"
+  "$dir/start.sh"
 done
 for i in $(seq "$n"); do
   dir="$work/replica-$i"
@@ -94,6 +115,18 @@ inspection made at one is seen at all. For example:
   export RUQI_SERVER=\$(sed -E 's/.*"grpc_addr":"([^"]+)".*/\1/' $work/replica-1/ready.json)
   bin/ruqi --token-file $work/replica-1/admin.token admin import testdata/sample/directory.json
 
+A replica may be killed to try a failure (kill -9 \$(cat $work/replica-1/pid)):
+the others go on serving, and $work/replica-1/start.sh starts it again on
+the same addresses. Each serves /metrics on its metrics_addr.
+
 Ctrl-C stops everything and removes $work.
 MSG
-wait "${pids[0]}"
+# Until Ctrl-C, whichever replicas die meanwhile: waiting on the first
+# replica ended the script, and its trap removed the province, PostgreSQL's
+# data with it, when that replica was killed (a trial of the replicas,
+# 2026-12-07).
+while :; do
+  sleep 3600 &
+  sleeper=$!
+  wait $sleeper || true
+done
