@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -29,7 +30,30 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 		}
 		slog.Info("store: PostgreSQL", "database", where)
 		scheme, rest, _ := strings.Cut(cfg.Store, "://")
-		st, err := postgres.Open(ctx, strings.ToLower(scheme)+"://"+rest, postgres.DefaultOptions())
+		dsn := strings.ToLower(scheme) + "://" + rest
+		st, err := postgres.Open(ctx, dsn, postgres.DefaultOptions())
+		// A database not reachable yet (a host rebooting, PostgreSQL
+		// starting after the replicas) is waited for, as Redis is: the
+		// replica exited at once, and crash-looped unless a service
+		// manager started it again (a trial of the replicas, 2026-12-07).
+		// A login refused or a database missing is not waited for.
+		wait, said := pgStartRetry, time.Time{}
+		for errors.Is(err, store.ErrUnavailable) {
+			if time.Since(said) >= pgStartSayEvery {
+				slog.Warn("store: PostgreSQL not reachable: waiting for it; the server starts once it is (SIGTERM or Ctrl-C stops the wait)", "database", where, "err", err)
+				said = time.Now()
+			}
+			select {
+			case <-ctx.Done():
+				return nil, err
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, pgStartRetryMax)
+			st, err = postgres.Open(ctx, dsn, postgres.DefaultOptions())
+		}
+		if err == nil && !said.IsZero() {
+			slog.Info("store: PostgreSQL reachable: starting", "database", where)
+		}
 		return st, loginRefused(err, where)
 	}
 	if err := notAPath(cfg.Store); err != nil {
@@ -52,6 +76,15 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 	}
 	return st, err
 }
+
+// How a start waits for a PostgreSQL not reachable yet: tries after
+// pgStartRetry, twice as long each time up to pgStartRetryMax, and a log
+// line every pgStartSayEvery. Vars for tests.
+var (
+	pgStartRetry    = 200 * time.Millisecond
+	pgStartRetryMax = 5 * time.Second
+	pgStartSayEvery = 30 * time.Second
+)
 
 // loginRefused says which part of -store to mend when PostgreSQL refuses
 // the login (SQLSTATE class 28: a wrong password or user) or has no such
