@@ -205,14 +205,27 @@ func applyMigrations(ctx context.Context, db *sql.DB, log *slog.Logger) (int64, 
 	// One at a time, each said when it is done: Up said them all at the
 	// end, with one time, so that a long migration showed nothing of the
 	// ones before it (an upgrade trial, 2026-12-07).
+	pending, applied := 0, 0
+	for _, src := range p.ListSources() {
+		if src.Version > current {
+			pending++
+		}
+	}
 	for {
 		r, err := p.UpByOne(ctx)
 		if errors.Is(err, goose.ErrNoNextVersion) {
+			if applied < pending {
+				// Replicas started together: the others' turns applied
+				// the rest. This one said "migrating" and then nothing
+				// (a trial of the replicas, 2026-12-07).
+				log.Info("store: the schema is migrated (another replica applied the migrations this one did not)", "version", target, "applied_here", applied)
+			}
 			return target, nil
 		}
 		if err != nil {
 			return target, err
 		}
+		applied++
 		log.Info("store: schema migration applied", "version", r.Source.Version, "file", r.Source.Path, "elapsed", r.Duration.Round(time.Millisecond))
 	}
 }
