@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -112,6 +113,10 @@ func isPostgresURL(s string) bool {
 // urlSchemes name a database or a file without "//" after the colon.
 var urlSchemes = []string{"file", "postgres", "postgresql", "mysql", "sqlite", "sqlite3", "redis", "bolt", "bbolt"}
 
+// dbAddress is a database's address without a scheme: a user@ perhaps,
+// then a host that has a dot in it (or is localhost), a port and a slash.
+var dbAddress = regexp.MustCompile(`^([^/@\s]+@)?(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+):[0-9]{1,5}/`)
+
 // libpqKeywords are the keywords that make a -store value a PostgreSQL
 // connection string in keyword/value form, not a file name.
 var libpqKeywords = []string{"host", "hostaddr", "port", "dbname", "user", "password", "sslmode"}
@@ -125,6 +130,20 @@ func notAPath(s string) error {
 	// without "//" ("file:/x", "postgres:/x"). Not any "name:": a file
 	// named by the time it was copied (ruqi-2026-12-05T01:15:56+08:00.db) is
 	// a path (a review, 2026-12-05).
+	// A PostgreSQL URL mistyped: "postgres:/…" or "postgres//…" (the colon
+	// left out), or its address without the scheme ("user@host:5432/db").
+	// Each was said as a bbolt file that could not be locked, or as "a URL
+	// that is not a PostgreSQL one" (a trial of the replicas, 2026-12-07).
+	// The value itself is not repeated: it may hold a password.
+	if l := strings.ToLower(s); strings.HasPrefix(l, "postgres") {
+		// A directory named postgres ("postgres/ruqi.db") is a path.
+		if after := strings.TrimPrefix(strings.TrimPrefix(l, "postgresql"), "postgres"); strings.HasPrefix(after, ":") || strings.HasPrefix(after, "//") {
+			return errors.New("-store: a PostgreSQL URL is written postgres://user@host:port/db, with a colon and two slashes after postgres")
+		}
+	}
+	if dbAddress.MatchString(s) {
+		return errors.New("-store: this looks like a database's address (host:port/db) without its scheme; give it as postgres://user@host:port/db")
+	}
 	scheme, rest, ok := strings.Cut(s, ":")
 	scheme = strings.ToLower(scheme)
 	if ok && len(scheme) > 1 && strings.Trim(scheme, "abcdefghijklmnopqrstuvwxyz0123456789+-.") == "" &&

@@ -22,6 +22,12 @@ func TestOpenStore_RefusesWhatIsNoPath(t *testing.T) {
 		"redis://127.0.0.1:6379",
 		"file:/tmp/a.db",
 		"postgres:/tmp/y.db",
+		// Mistyped PostgreSQL URLs (a trial of the replicas, 2026-12-07).
+		"postgres//postgres:s3cret@127.0.0.1:55432/ruqi",
+		"PostgreSQL:/postgres@db.example:5432/ruqi",
+		"postgres:s3cret@127.0.0.1:55432/ruqi",
+		"127.0.0.1:55432/ruqi",
+		"ruqi:s3cret@db.province.example:5432/ruqi",
 	} {
 		dir := t.TempDir()
 		t.Chdir(dir)
@@ -42,7 +48,7 @@ func TestOpenStore_RefusesWhatIsNoPath(t *testing.T) {
 	// (a copy named by its time; a review, 2026-12-05).
 	dir := t.TempDir()
 	t.Chdir(dir)
-	for _, p := range []string{filepath.Join(dir, "ruqi.db"), filepath.Join(dir, "a b=c", "ruqi.db"), "ruqi-2026-12-05T01:15:56+08:00.db", "db1:restored.db"} {
+	for _, p := range []string{filepath.Join(dir, "ruqi.db"), filepath.Join(dir, "a b=c", "ruqi.db"), "ruqi-2026-12-05T01:15:56+08:00.db", "db1:restored.db", filepath.Join("postgres", "ruqi.db"), "postgres.db"} {
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			t.Fatal(err)
 		}
