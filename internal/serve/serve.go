@@ -290,7 +290,11 @@ func Run(ctx context.Context, cfg Config) error {
 	// caller sees, including refusals by auth and recovered panics.
 	metrics := web.NewMetrics()
 	if st, ok := store.As[interface{ Stats() store.Stats }](db); ok {
-		metrics.ObserveStore(st.Stats)
+		_, oneWriter := store.As[*bolt.Store](db)
+		metrics.ObserveStore(st.Stats, oneWriter)
+	}
+	if seq, ok := store.As[interface{ Sequencing() bool }](db); ok {
+		metrics.ObserveSequencing(seq.Sequencing)
 	}
 	metrics.ObserveStoreHealth(st.Metrics)
 	metrics.ObserveCache(func() (uint64, uint64, uint64, int) {

@@ -118,8 +118,11 @@ func NewMetrics() *Metrics {
 //	sum(rate(ruqi_registrations_total[1m])) / rate(ruqi_store_fsyncs_total[1m])
 //
 // and the file's size per registered plan (登记的检查), which tells when a
-// compaction (ruqi admin compact) is worth it.
-func (m *Metrics) ObserveStore(read func() store.Stats) {
+// compaction (ruqi admin compact) is worth it. The one writer's, the log's
+// and the pages' counters are bbolt's (oneWriter): on PostgreSQL they were
+// exported as 0, which read as a store that never synced (a trial of the
+// replicas, 2026-12-07).
+func (m *Metrics) ObserveStore(read func() store.Stats, oneWriter bool) {
 	counter := func(name, help string, v func(store.Stats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(read())) })
 	}
@@ -130,6 +133,19 @@ func (m *Metrics) ObserveStore(read func() store.Stats) {
 		counter("ruqi_store_commits_total", "Store transactions committed.", func(s store.Stats) uint64 { return s.Commits }),
 		counter("ruqi_store_writes_total", "Store writes (one per service call that writes) carried by the committed transactions.", func(s store.Stats) uint64 { return s.Writes }),
 		counter("ruqi_store_rollbacks_total", "Store transactions rolled back because one write failed; the others are retried without it.", func(s store.Stats) uint64 { return s.Rollbacks }),
+		gauge("ruqi_store_file_bytes", "Size of the store: the bbolt file, or on PostgreSQL ruqi's tables with their indexes (measured at most every 30 s).", func(s store.Stats) float64 { return float64(s.FileBytes) }),
+		gauge("ruqi_store_plans", "Inspections (plans) registered in the store, cancelled ones included (on PostgreSQL, above 100,000, its estimate of the rows: measured at most every 30 s).", func(s store.Stats) float64 { return float64(s.Plans) }),
+		gauge("ruqi_store_bytes_per_plan", "Size of the store (ruqi_store_file_bytes) divided by the plans in it (0 before the first).", func(s store.Stats) float64 {
+			if s.Plans == 0 {
+				return 0
+			}
+			return float64(s.FileBytes) / float64(s.Plans)
+		}),
+	)
+	if !oneWriter {
+		return
+	}
+	m.reg.MustRegister(
 		counter("ruqi_store_fsyncs_total", "fsyncs of the store (bbolt with its write-ahead log: one per commit, two per checkpoint; in the direct mode two per commit, one more when the file grows).", func(s store.Stats) uint64 { return s.Syncs }),
 		counter("ruqi_store_checkpoints_total", "Checkpoints of bbolt's write-ahead log: the file synced and its state recorded, after which older log segments are deleted.", func(s store.Stats) uint64 { return s.Checkpoints }),
 		counter("ruqi_store_wal_bytes_total", "Bytes appended to bbolt's write-ahead log (each commit's changes, and the checkpoints).", func(s store.Stats) uint64 { return uint64(s.WALBytes) }),
@@ -140,15 +156,22 @@ func (m *Metrics) ObserveStore(read func() store.Stats) {
 			Help: "The part of ruqi_store_writer_busy_seconds_total spent in the commit proper, after the writes' functions ran (bbolt: splitting nodes, writing pages, fsyncs)."},
 			func() float64 { return read().WriterCommit.Seconds() }),
 		counter("ruqi_store_pages_written_total", "Page writes of the store's commits (bbolt: one per page with its overflow pages, and one for the meta page); per write, what a write costs the disk.", func(s store.Stats) uint64 { return s.PagesWritten }),
-		gauge("ruqi_store_file_bytes", "Size of the store: the bbolt file, or on PostgreSQL ruqi's tables with their indexes (measured at most every 30 s).", func(s store.Stats) float64 { return float64(s.FileBytes) }),
-		gauge("ruqi_store_plans", "Inspections (plans) registered in the store, cancelled ones included (on PostgreSQL, above 100,000, its estimate of the rows: measured at most every 30 s).", func(s store.Stats) float64 { return float64(s.Plans) }),
-		gauge("ruqi_store_bytes_per_plan", "Size of the store (ruqi_store_file_bytes) divided by the plans in it (0 before the first).", func(s store.Stats) float64 {
-			if s.Plans == 0 {
-				return 0
-			}
-			return float64(s.FileBytes) / float64(s.Plans)
-		}),
 	)
+}
+
+// ObserveSequencing exports whether this replica sequences the shared
+// store's event log (holds the sequencer's lock on PostgreSQL): which
+// replica did could be found only from pg_locks (a trial of the replicas,
+// 2026-12-07).
+func (m *Metrics) ObserveSequencing(sequencing func() bool) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ruqi_log_sequencing",
+		Help: "1 while this replica sequences the shared store's event log and builds its Merkle log (holds the sequencer's lock on PostgreSQL), 0 otherwise; exactly one replica should say 1."},
+		func() float64 {
+			if sequencing() {
+				return 1
+			}
+			return 0
+		}))
 }
 
 // ObserveWorkingSet publishes the in-process coordinator's working set, read

@@ -71,7 +71,7 @@ func newFixtureAt(t *testing.T, clock func() time.Time) *fixture {
 		t.Fatal(err)
 	}
 	m := NewMetrics()
-	m.ObserveStore(st.Stats)
+	m.ObserveStore(st.Stats, true)
 	m.ObserveWorkingSet(func() (int, uint64) { s := lc.Stats(); return s.Enterprises, s.Evictions })
 	api, stop, err := InProcess(svc.Register,
 		grpc.ChainUnaryInterceptor(m.UnaryServerInterceptor, auth.UnaryInterceptor(svc.LookupToken)))
