@@ -63,11 +63,17 @@ func (a *app) receiptGetCommand() *cobra.Command {
 			if verr != nil && (vf.logKey != "" || vf.policyFile != "") {
 				return verr
 			}
-			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+			// Each page within --timeout, not all of them: an inspection
+			// of some 2,000 scans took 13 s of pages and failed at the
+			// 10-s default (a trial of the replicas, 2026-12-07).
+			perPage := a.timeout
+			return a.callLong(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				// Every receipt, a page at a time.
 				resp := &ruqiv1.ListReceiptsResponse{}
 				for after := uint64(0); ; {
-					page, err := ruqiv1.NewLogServiceClient(cc).ListReceipts(ctx, &ruqiv1.ListReceiptsRequest{InspectionId: inspection, AfterSeq: after})
+					pctx, cancel := context.WithTimeout(ctx, perPage)
+					page, err := ruqiv1.NewLogServiceClient(cc).ListReceipts(pctx, &ruqiv1.ListReceiptsRequest{InspectionId: inspection, AfterSeq: after})
+					cancel()
 					if err != nil {
 						return err
 					}
