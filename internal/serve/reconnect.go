@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,7 +64,14 @@ func (r *reconnectingRedis) after(c *coordredis.Coordinator, err error) {
 	switch {
 	case errors.Is(err, coord.ErrUnavailable):
 		if r.unreachable.Swap(&err) == nil {
-			slog.Warn("Redis coordinator not reachable: registration answers UNAVAILABLE until it is; scans, results and reads go on", "err", err)
+			if m := err.Error(); strings.Contains(m, "NOAUTH") || strings.Contains(m, "WRONGPASS") {
+				// Reached, and refused: "not reachable" before the start
+				// stopped on the refused login read as two stories (a
+				// trial of the replicas, 2026-12-07).
+				slog.Warn("Redis coordinator refuses this server's login (NOAUTH: a password is required; WRONGPASS: it or the user is wrong): registration answers UNAVAILABLE until it is mended; scans, results and reads go on", "err", err)
+			} else {
+				slog.Warn("Redis coordinator not reachable: registration answers UNAVAILABLE until it is; scans, results and reads go on", "err", err)
+			}
 		}
 	case err == nil, errors.Is(err, coord.ErrAnotherStore):
 		// An answer, whatever it says.
