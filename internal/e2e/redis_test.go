@@ -178,9 +178,21 @@ func TestRedis_StoppedDuringRegistrations_NoPhantomReservation(t *testing.T) {
 	if _, err := register(0, "stop-0"); err != nil {
 		t.Fatal(err)
 	}
+	const n = 8
+	// Connections to Redis made before it stops, so that the decisions
+	// below are sent, not stuck dialling: registrations at once, each
+	// refused as a duplicate of the first (or registered, no matter).
+	var warm sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		warm.Add(1)
+		go func(i int) {
+			defer warm.Done()
+			register(0, fmt.Sprintf("warm-%d", i))
+		}(i)
+	}
+	warm.Wait()
 
 	rs.Pause()
-	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n+1)
 	for i := 1; i <= n; i++ {
@@ -237,6 +249,16 @@ func TestRedis_StoppedDuringRegistrations_NoPhantomReservation(t *testing.T) {
 	if len(left) != 0 {
 		t.Fatalf("reservations without a stored plan 20 s after Redis continued (the hold is 60 s): %v", left)
 	}
+	// The decisions that may have run were taken back, not left to the
+	// hold (this says the path ran, not that a phantom existed in this
+	// run: it did when the test was written, and the test failed without
+	// the release).
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(w.log.String(), "took back the reservation of a registration whose decision may have run unanswered"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reservation taken back after Redis continued; server log:\n%s", w.log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 
 	// The officer of the first runs the command again, with a new request
 	// id: registered, not a duplicate of the plan that was never written.
@@ -255,8 +277,9 @@ func TestRedis_StoppedDuringRegistrations_NoPhantomReservation(t *testing.T) {
 	if tot := w.reportTotals(); tot.GetInspections() != n+1 {
 		t.Fatalf("report counts %d inspections, want %d", tot.GetInspections(), n+1)
 	}
-	if tot := w.reportTotals(); tot.GetDuplicatesRefused() != 0 || tot.GetCapsRefused() != 0 {
-		t.Fatalf("refusals counted: %d duplicates, %d caps; want none", tot.GetDuplicatesRefused(), tot.GetCapsRefused())
+	if tot := w.reportTotals(); tot.GetDuplicatesRefused() > n || tot.GetCapsRefused() != 0 {
+		// The warm-up's refusals only.
+		t.Fatalf("refusals counted: %d duplicates, %d caps; want at most the warm-up's %d duplicates", tot.GetDuplicatesRefused(), tot.GetCapsRefused(), n)
 	}
 }
 

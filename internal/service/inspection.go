@@ -384,6 +384,49 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 // (unavailable) is tried again in the background until it answers or the
 // hold is up.
 func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, plan coord.Plan, now time.Time, retry bool) {
+	err := s.takeBack(ctx, req, plan, now)
+	if err == nil || !retry || !errors.Is(err, coord.ErrUnavailable) {
+		if err != nil {
+			// The store's fence is ahead of the coordinator's:
+			// registrations for the enterprise are decided again until
+			// the pending plan's hold is over and its check raises the
+			// coordinator's (or the service forgets the state, see
+			// register).
+			slog.ErrorContext(ctx, "release after a failed registration", "inspection", plan.InspectionID, "err", err)
+		}
+		return
+	}
+	// Tried again, whole, until the coordinator answers or the hold is up:
+	// each try reads the store and raises its fence again, so that the
+	// release carries a fence no older than any raise before it. A release
+	// retried with the first try's fence was taken by a state rebuilt
+	// since, and dropped the reservation a retry of the same request was
+	// writing under, on a replica whose clock was behind: the plan was
+	// written uncounted (a review, 2026-12-07).
+	until := time.Now().Add(plan.ConfirmBy.Sub(now)) // the hold's length, by the wall clock
+	go func() {
+		wait := releaseRetryFirst
+		for time.Now().Add(wait).Before(until) {
+			time.Sleep(wait)
+			wait = min(2*wait, releaseRetryMax)
+			if err = s.takeBack(ctx, req, plan, now); err == nil {
+				slog.InfoContext(ctx, "took back the reservation of a registration whose decision may have run unanswered", "inspection", plan.InspectionID)
+				return
+			}
+			if !errors.Is(err, coord.ErrUnavailable) {
+				break
+			}
+		}
+		slog.ErrorContext(ctx, "release after a failed registration: left to the hold's end", "inspection", plan.InspectionID, "err", err)
+	}()
+}
+
+// takeBack is one try of afterFailedWrite: the store read (and its fence
+// raised), then the release or the confirmation. An error wrapping
+// coord.ErrUnavailable is the coordinator's, worth trying again; a store
+// that cannot say is logged here and answers nil (the hold's end settles
+// it).
+func (s *Service) takeBack(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, plan coord.Plan, now time.Time) error {
 	bg := context.WithoutCancel(ctx)
 	var (
 		stored *ruqiv1.Inspection
@@ -430,7 +473,7 @@ func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInsp
 	}
 	if err != nil {
 		slog.WarnContext(ctx, "a failed registration's plan left pending: the store cannot say whether it holds it", "inspection", plan.InspectionID, "err", err)
-		return
+		return nil
 	}
 	if stored != nil {
 		if sameRegistration(stored, req) {
@@ -438,46 +481,26 @@ func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInsp
 				slog.ErrorContext(ctx, "confirm a plan a retry wrote", "inspection", plan.InspectionID, "err", cerr)
 			}
 		}
-		return
-	}
-	release := func() error {
-		rd, err := s.coord.Release(bg, plan, fence, now)
-		if err != nil {
-			return err
-		}
-		// Plans written meanwhile that had joined this one: the store
-		// learns who holds their visit now.
-		s.handOverDropped(ctx, plan.USCC, []coord.Decision{rd})
 		return nil
 	}
-	err = release()
-	if err != nil && retry && errors.Is(err, coord.ErrUnavailable) {
-		until := time.Now().Add(plan.ConfirmBy.Sub(now)) // the hold's length, by the wall clock
-		go func() {
-			for time.Now().Before(until) {
-				time.Sleep(releaseRetryEvery)
-				if err = release(); err == nil || !errors.Is(err, coord.ErrUnavailable) {
-					break
-				}
-			}
-			if err != nil {
-				slog.ErrorContext(ctx, "release after a failed registration", "inspection", plan.InspectionID, "err", err)
-			}
-		}()
-		return
-	}
+	rd, err := s.coord.Release(bg, plan, fence, now)
 	if err != nil {
-		// The store's fence is ahead of the coordinator's: registrations
-		// for the enterprise are decided again until the pending plan's
-		// hold is over and its check raises the coordinator's (or the
-		// service forgets the state, see register).
-		slog.ErrorContext(ctx, "release after a failed registration", "inspection", plan.InspectionID, "err", err)
+		return err
 	}
+	// Plans written meanwhile that had joined this one: the store learns
+	// who holds their visit now.
+	s.handOverDropped(ctx, plan.USCC, []coord.Decision{rd})
+	return nil
 }
 
-// releaseRetryEvery is how often a release the coordinator could not take
-// is tried again (afterFailedWrite's retry).
-const releaseRetryEvery = 200 * time.Millisecond
+// A release the coordinator could not take is tried again (afterFailedWrite's
+// retry) after releaseRetryFirst, twice as long each time up to
+// releaseRetryMax: a few store writes (each raises the enterprise's fence)
+// over a hold of 30 s, not one every 200 ms.
+const (
+	releaseRetryFirst = 200 * time.Millisecond
+	releaseRetryMax   = 3 * time.Second
+)
 
 // handOverDropped writes what the coordinator did when it dropped pending
 // plans that were never written: plans written meanwhile that had joined

@@ -191,8 +191,14 @@ func (c *Coordinator) Decide(ctx context.Context, p coord.Plan, pol coord.Policy
 	for attempt := 1; ; attempt++ {
 		raw, err := decideScript.Run(ctx, c.client, ks, args...).Text()
 		if err != nil {
+			// Any failure to reach Redis may follow a try that sent the
+			// script and lost its answer: go-redis tries again once and
+			// reports the last try's error, a refused dial or a full pool
+			// after a read that timed out (a review, 2026-12-07). So does
+			// the caller's giving up. Taken for unsure, the worst is a
+			// release of nothing.
 			ferr := c.fail(ctx, "decide", err)
-			if mayHaveRun(ctx, err) {
+			if errors.Is(ferr, coord.ErrUnavailable) || ctx.Err() != nil {
 				ferr = fmt.Errorf("%w (%w)", ferr, coord.ErrOutcomeUnknown)
 			}
 			return coord.Decision{}, ferr
@@ -581,24 +587,6 @@ func (c *Coordinator) fail(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%w: %s: %s: %w", coord.ErrUnavailable, where, op, err)
 	}
 	return fmt.Errorf("coord/redis: %s: %s: %w", where, op, err)
-}
-
-// mayHaveRun says whether a script whose call failed with err may have run
-// in Redis all the same: the call was sent and its answer not read (the
-// client's read timed out, or the caller gave up), as when Redis stalls
-// (a fork, a slow script, SIGSTOP) and runs what was sent once it wakes,
-// or the connection was lost after sending. A connection that could not be
-// made or taken from the pool sent nothing.
-func mayHaveRun(ctx context.Context, err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" ||
-		errors.Is(err, goredis.ErrPoolTimeout) || errors.Is(err, goredis.ErrPoolExhausted) ||
-		errors.Is(err, syscall.ECONNREFUSED) {
-		return false
-	}
-	var netErr net.Error
-	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout() ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 func unreachable(err error) bool {
