@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -59,7 +60,10 @@ func (a *app) dial(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	// Answers of any size the server sends (gRPC's 4 MiB default): so a
+	// "received message larger than max" is the server's limit on a
+	// request, which transportMessage says as such (a review, 2026-12-07).
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32))}
 	if a.dialer != nil {
 		opts = append(opts, grpc.WithContextDialer(a.dialer))
 	}

@@ -173,7 +173,7 @@ func (a *app) transportMessage(st *status.Status) (string, bool) {
 		return "已取消", true
 	case st.Code() == codes.ResourceExhausted && strings.HasPrefix(m, "grpc: received message larger than max"):
 		// The server's limit on a request (1 MiB), met before any of its
-		// code runs: a draw list of 60,000 enterprises read "grpc:
+		// code runs (the command line takes answers of any size, conn.go): a draw list of 60,000 enterprises read "grpc:
 		// received message larger than max (1200050 vs. 1048576)" (a
 		// trial of bad input, 2026-12-07).
 		var got, limit int64

@@ -181,7 +181,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// Tokens and directory records are read through a cache, invalidated
 	// on change here and, on PostgreSQL, at every replica.
 	cached := cache.New(db, cfg.Cache)
-	st := newHealthStore(cached, dataDirProbe(cfg.DataDir, db))
+	st := newStoreHealth(cached, db)
 	defer func() {
 		// A stop on a full disk could not end the write-ahead log with a
 		// checkpoint: the log said "stopped" as after a clean stop, and

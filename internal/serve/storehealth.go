@@ -5,11 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
+	"github.com/ruqi/ruqi/internal/store/bolt"
 )
 
 // errStorageUnavailable is what a caller sees when the store could not
@@ -32,6 +34,11 @@ type healthStore struct {
 	store.Store
 	probe    func(context.Context) error
 	onChange func(healthy bool)
+	// byWrite lets a write that succeeds set SERVING again, as the probe
+	// does: on PostgreSQL, where nothing grows a file here. Not on bbolt,
+	// whose writes that fit its pages succeed between those that need the
+	// file to grow (healthStore.Update).
+	byWrite bool
 
 	mu      sync.Mutex
 	healthy bool
@@ -66,11 +73,14 @@ func (h *healthStore) Update(ctx context.Context, fn func(store.Tx) error) error
 	})
 	switch {
 	case err == nil:
-		// Not a sign of health by itself: with the file unable to grow and
-		// the log with room, writes that fit the file's pages succeed
-		// between those that fail, and health and its log lines flapped,
-		// about 50 lines in 20 s (an operator's trial, 2026-12-07). The
-		// probe, which asks for room to grow, decides.
+		// On bbolt not a sign of health by itself: with the file unable
+		// to grow and the log with room, writes that fit the file's pages
+		// succeed between those that fail, and health and its log lines
+		// flapped, about 50 lines in 20 s (an operator's trial,
+		// 2026-12-07). The probe, which asks for room to grow, decides.
+		if h.byWrite {
+			h.set(true, nil)
+		}
 		return nil
 	case fnErr != nil, ctx.Err() != nil:
 		return err
@@ -184,6 +194,22 @@ func (h *healthStore) probeUntilHealthy() {
 func (h *healthStore) Close() error {
 	close(h.done)
 	return h.Store.Close()
+}
+
+// newStoreHealth watches db (read and written through st): on bbolt the
+// probe writes beside its file, where the store grows, not in the data
+// directory, which -store may leave on another disk; on PostgreSQL it is
+// the empty write alone, and any write that succeeds sets SERVING again (a
+// probe of the data directory kept a replica NOT_SERVING for good, with
+// PostgreSQL back, when that directory was small or read-only: a review,
+// 2026-12-07).
+func newStoreHealth(st store.Store, db store.Store) *healthStore {
+	if b, ok := store.As[*bolt.Store](db); ok {
+		return newHealthStore(st, dataDirProbe(filepath.Dir(b.Path()), db))
+	}
+	h := newHealthStore(st, func(ctx context.Context) error { return db.Update(ctx, func(store.Tx) error { return nil }) })
+	h.byWrite = true
+	return h
 }
 
 // dataDirProbe checks that the data directory takes new data: it writes,

@@ -475,6 +475,9 @@ func (s *Store) Close() error {
 // not have survived.
 func (s *Store) Recovered() int { return s.recovered }
 
+// Path is the file's path, as opened.
+func (s *Store) Path() string { return s.path }
+
 // WaitSequenced returns at once: bbolt sequences events at commit.
 func (s *Store) WaitSequenced(ctx context.Context) error { return ctx.Err() }
 

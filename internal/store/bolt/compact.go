@@ -75,10 +75,12 @@ func noSpace(err error) error {
 	return err
 }
 
-// compactHeadroom is what a compaction leaves free beside its copy: room
-// for the log's first segment once the store writes again. A var for
-// tests.
-var compactHeadroom int64 = walSegmentBytes
+// compactHeadroom is what a compaction asks free beyond its copy's pages:
+// their tree's few more. Not a log segment: the old ones are removed before
+// a new one is made, and the swap frees the old file, so a nearly full disk,
+// which compaction is for, was refused one that would have succeeded (a
+// review, 2026-12-07). A var for tests.
+var compactHeadroom int64 = 4 << 20
 
 // roomToCompact refuses a compaction the disk has no room for before a
 // byte of its copy is written. The copy fills its pages, so it takes about
@@ -97,7 +99,7 @@ func (s *Store) roomToCompact() error {
 		return err
 	}
 	if free, ok := freeBytes(filepath.Dir(s.path)); ok && free < used+compactHeadroom {
-		return fmt.Errorf("%w: %d bytes free, the copy needs about %d and the store keeps %d for its log", store.ErrNoSpace, free, used, compactHeadroom)
+		return fmt.Errorf("%w: %d bytes free, the copy needs about %d and %d more", store.ErrNoSpace, free, used, compactHeadroom)
 	}
 	return nil
 }
