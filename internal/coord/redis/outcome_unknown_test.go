@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,7 +24,6 @@ import (
 type cutProxy struct {
 	ln  net.Listener
 	cut atomic.Bool
-	wg  sync.WaitGroup
 }
 
 func startProxy(t *testing.T, to string) *cutProxy {
