@@ -37,6 +37,25 @@ func (s *server) evaluate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
+	// Each question answered 是 or 否: checkboxes left unticked were
+	// recorded as 否, so that a satisfied enterprise that gave a score only
+	// told the 司法局 the certificate was not shown and the inspection not
+	// proper (a trial as an enterprise, 2026-12-07). The command line asks
+	// for each too.
+	answers := map[string]bool{}
+	for _, q := range []string{"certificate_shown", "rights_explained", "conducted_properly"} {
+		switch r.PostFormValue(q) {
+		case "1":
+			answers[q] = true
+		case "0":
+			answers[q] = false
+		default:
+			render(w, http.StatusBadRequest, "result", "请回答三个问题", resultData{
+				Banner: badBanner("未提交：请回答三个问题", "出示执法证、告知权利、检查规范，每个问题请选“是”或“否”。"), Back: back, BackTo: "返回核验页面",
+				Lines: kept(comment)})
+			return
+		}
+	}
 	overall, err := strconv.Atoi(domain.NormalizeWidth(r.PostFormValue("overall")))
 	if err != nil || domain.ValidateOverall(int32(overall)) != nil {
 		render(w, http.StatusBadRequest, "result", "请选择总体满意度", resultData{
@@ -48,9 +67,9 @@ func (s *server) evaluate(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	_, err = s.ent.EvaluateInspection(as(ctx, sess), &ruqiv1.EvaluateInspectionRequest{
 		InspectionId:      r.PostFormValue("inspection"),
-		CertificateShown:  r.PostFormValue("certificate_shown") == "1",
-		RightsExplained:   r.PostFormValue("rights_explained") == "1",
-		ConductedProperly: r.PostFormValue("conducted_properly") == "1",
+		CertificateShown:  answers["certificate_shown"],
+		RightsExplained:   answers["rights_explained"],
+		ConductedProperly: answers["conducted_properly"],
 		Overall:           int32(overall),
 		Comment:           comment,
 	})

@@ -314,6 +314,13 @@ func TestPages_EvaluateAndComplain(t *testing.T) {
 		t.Error("a closed inspection's page offers the refusal at the door, or no way to refuse the code shown again")
 	}
 	form := url.Values{"csrf": {csrfOf(t, page)}, "inspection": {f.code.GetInspectionId()}, "certificate_shown": {"1"}, "overall": {"4"}, "comment": {"规范"}}
+	// A question left unanswered is not taken as 否: unticked boxes were
+	// (a trial as an enterprise, 2026-12-07).
+	if r := f.do("POST", p+"/evaluate", form, ec); r.StatusCode != http.StatusBadRequest || !strings.Contains(readBody(t, r), "请回答三个问题") {
+		t.Errorf("an evaluation with two questions unanswered: %d", r.StatusCode)
+	}
+	form.Set("rights_explained", "0")
+	form.Set("conducted_properly", "1")
 	if r := f.do("POST", p+"/evaluate", url.Values{"csrf": {"forged"}, "inspection": {f.code.GetInspectionId()}, "overall": {"1"}}, ec); r.StatusCode != http.StatusForbidden {
 		t.Errorf("an evaluation without the form's token: %d", r.StatusCode)
 	}
@@ -338,7 +345,7 @@ func TestPages_EvaluateAndComplain(t *testing.T) {
 		t.Errorf("the page of an evaluated inspection: %s", visible(page))
 	}
 	ev, err := ruqiv1.NewSupervisionServiceClient(f.api).ListEvaluations(as(context.Background(), f.sup), &ruqiv1.ListEvaluationsRequest{})
-	if err != nil || len(ev.GetEvaluations()) != 1 || ev.GetEvaluations()[0].GetOverall() != 4 || !ev.GetEvaluations()[0].GetCertificateShown() || ev.GetEvaluations()[0].GetRightsExplained() {
+	if err != nil || len(ev.GetEvaluations()) != 1 || ev.GetEvaluations()[0].GetOverall() != 4 || !ev.GetEvaluations()[0].GetCertificateShown() || ev.GetEvaluations()[0].GetRightsExplained() || !ev.GetEvaluations()[0].GetConductedProperly() {
 		t.Fatalf("the evaluation recorded: %v %v", ev.GetEvaluations(), err)
 	}
 	// A second one (a double tap, a second tab with the form) is told the

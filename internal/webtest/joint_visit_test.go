@@ -56,7 +56,9 @@ func TestPages_JointVisit_EvaluateOnAPhone(t *testing.T) {
 	do(t, p, "sign in", chromedp.Navigate(srv.url("/")), chromedp.SendKeys(chromedp.CSS("#token"), tok),
 		chromedp.Submit(chromedp.CSS("#token")), chromedp.WaitVisible(chromedp.CSS("#devices-link")))
 	do(t, p, "evaluate AG-03's part from its code", chromedp.Navigate(safety.GetCodes()[0].GetUrl()), chromedp.WaitVisible(chromedp.CSS("#evaluate")),
-		chromedp.Click(chromedp.CSS(`input[name="certificate_shown"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="certificate_shown"][value="1"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="rights_explained"][value="1"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="conducted_properly"][value="0"]`)),
 		chromedp.Click(chromedp.CSS(`#overall input[value="5"]`)), chromedp.Click(chromedp.CSS("#evaluate-submit")),
 		chromedp.WaitNotPresent(chromedp.CSS("#evaluate")))
 	screenshot(t, p, "trial-joint-evaluate")

@@ -24,6 +24,7 @@ import (
 func TestPhone_EvaluatedInspection_SaysSoInsteadOfTheForm(t *testing.T) {
 	p, c := closedOnPhone(t, "-log-interval", "200ms")
 	do(t, p, "the evaluation form", chromedp.WaitVisible(chromedp.CSS("#evaluate-submit")))
+	do(t, p, "answer the three questions", answerAll()...)
 	do(t, p, "evaluate", chromedp.Click(chromedp.CSS("input[name=overall][value='4']")), chromedp.SendKeys(chromedp.CSS("#comment"), "态度很好"),
 		chromedp.Click(chromedp.CSS("#evaluate-submit")), chromedp.WaitNotPresent(chromedp.CSS("#evaluate-submit")), chromedp.WaitVisible(chromedp.CSS(".banner")))
 	mustContain(t, "after evaluating", text(t, p, ".banner"), "评价已提交")
@@ -43,6 +44,7 @@ func TestPhone_EvaluatedInspection_SaysSoInsteadOfTheForm(t *testing.T) {
 	if forms == 0 {
 		return
 	}
+	do(t, p, "answer the three questions again", answerAll()...)
 	do(t, p, "evaluate once more, as the form invites", chromedp.Click(chromedp.CSS("input[name=overall][value='2']")),
 		chromedp.Click(chromedp.CSS("#evaluate-submit")), chromedp.WaitNotPresent(chromedp.CSS("#evaluate-submit")), chromedp.WaitVisible(chromedp.CSS(".banner")))
 	if b := text(t, p, ".banner"); strings.Contains(b, "评价未提交") {
@@ -213,4 +215,15 @@ func closedOnPhone(t *testing.T, serverArgs ...string) (context.Context, *ruqiv1
 	srv.closeWithResults(smp, "AG-01", c)
 	do(t, p, "open the code after the visit", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#evaluate")))
 	return p, c
+}
+
+// answerAll answers the evaluation's three questions 是: each is asked
+// 是 or 否, none left to default to 否 (a trial as an enterprise,
+// 2026-12-07).
+func answerAll() []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS(`input[name="certificate_shown"][value="1"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="rights_explained"][value="1"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="conducted_properly"][value="1"]`)),
+	}
 }
