@@ -187,3 +187,16 @@ func (s *server) complained(w http.ResponseWriter, r *http.Request) {
 	}
 	render(w, http.StatusOK, "result", "投诉已提交", d)
 }
+
+// enterpriseCodeOpened is GET /E/{token}: what an enterprise code is, to
+// whoever opened its QR with a phone's camera. It reads nothing of the
+// token: the code is scanned by the officer's own tool, which checks it.
+func (s *server) enterpriseCodeOpened(w http.ResponseWriter, r *http.Request) {
+	render(w, http.StatusOK, "result", "企业码", resultData{
+		Banner: waitBanner("这是企业张贴的企业码（两码互核）", "供执法人员到场时扫描、登记本人到场，与企业扫描的入企码互相核对。它不是入企码，本身不准许任何人入企检查。"),
+		Lines: []string{
+			"执法人员：到场后用执法终端或命令行 ruqi officer arrive 扫描此码登记到场。",
+			"企业：执法人员入企前，请扫描其出示的入企码核验；企业码被人拍走或怀疑被冒用，可在“企业码”页面重新生成，旧码随即失效。",
+		},
+		Back: "/", BackTo: "返回首页"})
+}

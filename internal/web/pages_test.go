@@ -692,3 +692,15 @@ func TestPages_LateRecordsCode_SaidAsSuchAndNoLead(t *testing.T) {
 		t.Errorf("opening the late record's code opened %d lead(s)", after-before)
 	}
 }
+
+// The enterprise code's QR opened with a phone's camera says what it is: it
+// met 没有这个页面 (a trial as an enterprise, 2026-12-07).
+func TestPages_EnterpriseCodeOpened_SaysWhatItIs(t *testing.T) {
+	f := newFixture(t)
+	for _, p := range []string{"/E/2KCFABCDEF", "/e/2kcfabcdef"} {
+		r := f.do("GET", p, nil)
+		if body := readBody(t, r); r.StatusCode != http.StatusOK || !strings.Contains(body, "企业码") || !strings.Contains(body, "ruqi officer arrive") {
+			t.Errorf("GET %s: %d %s", p, r.StatusCode, visible(body))
+		}
+	}
+}

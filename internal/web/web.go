@@ -236,6 +236,13 @@ func Handler(cfg Config) http.Handler {
 			mux.HandleFunc("POST "+p+"{token}/evaluate", s.evaluate)
 			mux.HandleFunc("GET "+p+"{token}/evaluated", s.evaluated)
 		}
+		// The enterprise code's QR (企业码, on the enterprise's wall) holds
+		// /E/<token>, which officers scan with `ruqi officer arrive`; a
+		// phone's camera opening it met 没有这个页面 (a trial as an
+		// enterprise, 2026-12-07).
+		for _, p := range []string{"/E/", "/e/"} {
+			mux.HandleFunc("GET "+p+"{token}", s.enterpriseCodeOpened)
+		}
 		mux.HandleFunc("GET /dashboard", s.dashboard)
 		mux.HandleFunc("POST /dashboard/signin", fromPage(s.dashboardSignIn))
 		mux.HandleFunc("POST /dashboard/signout", s.dashboardSignOut)
