@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -199,4 +200,82 @@ func (s *server) enterpriseCodeOpened(w http.ResponseWriter, r *http.Request) {
 			"企业：执法人员入企前，请扫描其出示的入企码核验；企业码被人拍走或怀疑被冒用，可在“企业码”页面重新生成，旧码随即失效。",
 		},
 		Back: "/", BackTo: "返回首页"})
+}
+
+// refuseData is the form to refuse a visit whose officer showed no code.
+type refuseData struct {
+	CSRF      string
+	RequestID string // one form, one refusal: submitted twice, recorded once
+	Reason    string // kept when the form comes back with a problem
+	MaxReason int
+	Problem   string
+}
+
+// refuseVisitForm is GET /refuse: a refusal of a visit without a code (无码
+// 入企), which the command line offered (company refuse) and the pages did
+// not, so that a front-desk phone could refuse only a code it had scanned
+// (a trial as an enterprise, 2026-12-07). Each form carries its own
+// request id: two officers turned away on one day are two refusals.
+func (s *server) refuseVisitForm(w http.ResponseWriter, r *http.Request) {
+	sess, ok := enterpriseSession(w, r)
+	if !ok {
+		return
+	}
+	render(w, http.StatusOK, "refuse", "拒绝无码检查", refuseData{CSRF: csrfToken(sess), RequestID: newRequestID(), MaxReason: domain.MaxRefusalReason})
+}
+
+// refuseVisit is POST /refuse.
+func (s *server) refuseVisit(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.enterpriseForm(w, r, "/refuse")
+	if !ok {
+		return
+	}
+	d := refuseData{CSRF: csrfToken(sess), Reason: strings.TrimSpace(r.PostFormValue("reason")), MaxReason: domain.MaxRefusalReason,
+		RequestID: domain.Clip(strings.TrimSpace(r.PostFormValue("request_id")), domain.MaxRequestID)}
+	if d.RequestID == "" {
+		d.RequestID = newRequestID()
+	}
+	switch {
+	case domain.Blank(d.Reason):
+		d.Problem = "请填写拒绝检查的理由，例如：执法人员未出示入企码。"
+		render(w, http.StatusBadRequest, "refuse", "拒绝无码检查", d)
+		return
+	case domain.ValidateText("拒绝理由", d.Reason, domain.MaxRefusalReason) != nil:
+		d.Problem = fmt.Sprintf("理由过长：最多 %d 个字，请精简后重试。", domain.MaxRefusalReason)
+		render(w, http.StatusBadRequest, "refuse", "拒绝无码检查", d)
+		return
+	}
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	resp, err := s.ent.RefuseInspection(as(ctx, sess), &ruqiv1.RefuseInspectionRequest{Reason: d.Reason, RequestId: d.RequestID})
+	if sessionEndedKeeping(w, r, err, d.Reason, "/refuse", "重新登录并返回拒绝页面") {
+		return
+	}
+	if err != nil {
+		d.Problem = "拒绝未能记录：" + apiMessage(err)
+		render(w, httpStatus(err), "refuse", "拒绝无码检查", d)
+		return
+	}
+	q := url.Values{"lead": {resp.GetLeadId()}}
+	if resp.GetAdvisory() {
+		q.Set("advisory", "1")
+	}
+	http.Redirect(w, r, "/refused-visit?"+confirmation(sess, "refused visit", q).Encode(), http.StatusSeeOther)
+}
+
+// refusedVisit shows a refusal refuseVisit recorded, to the session that
+// made it only. It reads only the lead id from the URL.
+func (s *server) refusedVisit(w http.ResponseWriter, r *http.Request) {
+	if !confirmed(r, "refused visit") {
+		unconfirmed(w, "/", "返回首页")
+		return
+	}
+	d := resultData{Banner: badBanner("已拒绝检查", "拒绝已记录在案，并作为问题线索报送司法局。"), Back: "/", BackTo: "返回首页"}
+	if r.URL.Query().Get("advisory") == "1" {
+		d.Banner = waitBanner("已记录拒绝（试运行阶段，仅作提示）", "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示。")
+	}
+	if lead := r.URL.Query().Get("lead"); domain.LeadIDShape.MatchString(lead) {
+		d.Lines = append(d.Lines, "问题线索编号："+lead+"（可凭此向司法局查询）")
+	}
+	render(w, http.StatusOK, "result", "已拒绝检查", d)
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -702,5 +703,50 @@ func TestPages_EnterpriseCodeOpened_SaysWhatItIs(t *testing.T) {
 		if body := readBody(t, r); r.StatusCode != http.StatusOK || !strings.Contains(body, "企业码") || !strings.Contains(body, "ruqi officer arrive") {
 			t.Errorf("GET %s: %d %s", p, r.StatusCode, visible(body))
 		}
+	}
+}
+
+// A visit whose officer shows no code is refused from the pages too: only
+// the command line could (company refuse), so that a front-desk phone could
+// refuse only a code it had scanned (a trial as an enterprise, 2026-12-07).
+// Each form is a refusal of its own: two officers turned away on one day
+// are two leads, a form submitted twice is one.
+func TestPages_RefuseWithoutACode(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	if page := readBody(t, f.do("GET", "/", nil, ec)); !strings.Contains(page, `href="/refuse"`) {
+		t.Fatalf("the home page offers no refusal without a code: %s", visible(page))
+	}
+	refuse := func(reason string) (lead string, form url.Values) {
+		t.Helper()
+		page := readBody(t, f.do("GET", "/refuse", nil, ec))
+		form = url.Values{"csrf": {csrfOf(t, page)}, "request_id": {hiddenOf(t, page, `action="/refuse"`, "request_id")}, "reason": {reason}}
+		r := f.do("POST", "/refuse", form, ec)
+		if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/refused-visit?") {
+			t.Fatalf("refuse: %d %s", r.StatusCode, visible(readBody(t, r)))
+		}
+		body := readBody(t, f.do("GET", r.Header.Get("Location"), nil, ec))
+		m := regexp.MustCompile(`L-[0-9A-F]{16}`).FindString(body)
+		if !strings.Contains(body, "已拒绝检查") || m == "" {
+			t.Fatalf("the refusal's page: %s", visible(body))
+		}
+		return m, form
+	}
+	first, form := refuse("执法人员未出示入企码")
+	second, _ := refuse("执法人员未出示入企码")
+	if first == second {
+		t.Errorf("two refusals on one day are one lead, %s", first)
+	}
+	// The same form again (a double tap): the same lead.
+	r := f.do("POST", "/refuse", form, ec)
+	if body := readBody(t, f.do("GET", r.Header.Get("Location"), nil, ec)); !strings.Contains(body, first) {
+		t.Errorf("the form submitted again: %s", visible(body))
+	}
+	if r := f.do("POST", "/refuse", url.Values{"csrf": form["csrf"], "request_id": {"x"}, "reason": {"  "}}, ec); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("a refusal without a reason: %d", r.StatusCode)
+	}
+	// Its confirmation is this session's only.
+	if r := f.do("GET", "/refused-visit?lead="+first, nil, ec); r.StatusCode != http.StatusNotFound {
+		t.Errorf("an unsigned confirmation: %d", r.StatusCode)
 	}
 }

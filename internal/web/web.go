@@ -259,6 +259,9 @@ func Handler(cfg Config) http.Handler {
 		mux.HandleFunc("GET /devices", s.devices)
 		mux.HandleFunc("GET /upcoming", s.upcoming)
 		mux.HandleFunc("GET /history", s.history)
+		mux.HandleFunc("GET /refuse", s.refuseVisitForm)
+		mux.HandleFunc("POST /refuse", s.refuseVisit)
+		mux.HandleFunc("GET /refused-visit", s.refusedVisit)
 		mux.HandleFunc("GET /complain", s.complainForm)
 		mux.HandleFunc("POST /complain", s.complain)
 		mux.HandleFunc("GET /complained", s.complained)
@@ -428,7 +431,7 @@ func mustRead(name string) string {
 // pages are parsed once: each page is the layout plus its own content.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming", "history", "entcode", "plans", "complain", "receiptcheck"} {
+	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming", "history", "entcode", "plans", "complain", "refuse", "receiptcheck"} {
 		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out
