@@ -121,3 +121,19 @@ func TestAdminEventsList_Latest_ListsTheNewest(t *testing.T) {
 		t.Errorf("calls %v", p.calls)
 	}
 }
+
+// A refusal without a code whose default request id (the reason's and the
+// day's) named an earlier one is told how to record another: a second
+// officer turned away the same day was the first refusal (a trial as an
+// enterprise, 2026-12-07). With --request-id given, nothing is added.
+func TestCompanyRefuse_RepeatedByDefaultID_SaysHowToRecordAnother(t *testing.T) {
+	f := &oversightServer{refused: &ruqiv1.RefuseInspectionResponse{LeadId: "L-0123456789ABCDEF", Repeated: true, Message: "此前已记录拒绝检查"}}
+	code, _, stderr := runOversight(t, f, "company", "refuse", "--reason", "执法人员未出示入企码")
+	if code != exitOK || !strings.Contains(stderr, "--request-id 另一个编号") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	code, _, stderr = runOversight(t, f, "company", "refuse", "--reason", "执法人员未出示入企码", "--request-id", "mine-1")
+	if code != exitOK || strings.Contains(stderr, "--request-id 另一个编号") {
+		t.Errorf("with --request-id: exit %d:\n%s", code, stderr)
+	}
+}

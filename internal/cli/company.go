@@ -293,6 +293,13 @@ func (a *app) companyRefuseCommand() *cobra.Command {
 					return err
 				}
 				a.printer().Refused(resp)
+				if resp.GetRepeated() && requestID == "" && req.GetInspectionId() == "" && req.GetCode() == "" {
+					// The default request id is the reason's and the
+					// day's: a second officer turned away later the same
+					// day, for the same reason, was the first refusal
+					// (a trial as an enterprise, 2026-12-07).
+					fmt.Fprintln(a.stderr, "提示：未给 --request-id 时，同一天、同一理由的无码拒绝只记录一次（以免重试重复报送）；若这是另一次无码检查（如另一名执法人员），请加 --request-id 另一个编号再提交，或在理由中写明时间和人员")
+				}
 				return nil
 			})
 		},

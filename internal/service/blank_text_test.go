@@ -83,3 +83,25 @@ func TestRefusal_RequestIDTooLong_Refused(t *testing.T) {
 		t.Errorf("a refusal with a request id of 128 characters: %v", err)
 	}
 }
+
+// A refusal sent again with its request id is the first, and says so
+// (RefuseInspectionResponse.repeated), so that the command line can tell
+// the enterprise how to record another one the same day (a trial as an
+// enterprise, 2026-12-07).
+func TestRefusal_SameRequestID_Repeated(t *testing.T) {
+	e := newEnv(t, "")
+	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, e.dir.GetEnterprises()[1].GetUscc())
+	cli := ruqiv1.NewEnterpriseServiceClient(e.cc)
+	first, err := cli.RefuseInspection(e.as(ent), &ruqiv1.RefuseInspectionRequest{Reason: "未出示入企码", RequestId: "r-1"})
+	if err != nil || first.GetRepeated() {
+		t.Fatalf("the first refusal: %v, repeated %t", err, first.GetRepeated())
+	}
+	again, err := cli.RefuseInspection(e.as(ent), &ruqiv1.RefuseInspectionRequest{Reason: "未出示入企码", RequestId: "r-1"})
+	if err != nil || !again.GetRepeated() || again.GetLeadId() != first.GetLeadId() {
+		t.Fatalf("the same request again: %v, repeated %t, lead %s (first %s)", err, again.GetRepeated(), again.GetLeadId(), first.GetLeadId())
+	}
+	other, err := cli.RefuseInspection(e.as(ent), &ruqiv1.RefuseInspectionRequest{Reason: "未出示入企码", RequestId: "r-2"})
+	if err != nil || other.GetRepeated() || other.GetLeadId() == first.GetLeadId() {
+		t.Fatalf("another request: %v, repeated %t, lead %s", err, other.GetRepeated(), other.GetLeadId())
+	}
+}

@@ -394,7 +394,7 @@ func (es *enterpriseServer) RefuseInspection(ctx context.Context, req *ruqiv1.Re
 			return err
 		}
 		resp.Reset()
-		resp.LeadId, resp.EventSeq, resp.Advisory, resp.ReasonNotRecorded = r.LeadID, r.EventSeq, r.Advisory, r.ReasonDropped
+		resp.LeadId, resp.EventSeq, resp.Advisory, resp.ReasonNotRecorded, resp.Repeated = r.LeadID, r.EventSeq, r.Advisory, r.ReasonDropped, r.Repeated
 		switch {
 		case r.Repeated:
 			resp.Message = "此前已记录拒绝检查（线索 " + r.LeadID + "），不重复记录"

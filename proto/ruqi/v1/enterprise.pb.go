@@ -660,8 +660,11 @@ type RefuseInspectionResponse struct {
 	// inspection was recorded before with another reason: nothing was
 	// written, and this request's reason is not kept.
 	ReasonNotRecorded bool `protobuf:"varint,5,opt,name=reason_not_recorded,json=reasonNotRecorded,proto3" json:"reason_not_recorded,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// repeated is set when this refusal was recorded before (the same
+	// inspection, or the same request id): nothing new was written.
+	Repeated      bool `protobuf:"varint,6,opt,name=repeated,proto3" json:"repeated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RefuseInspectionResponse) Reset() {
@@ -725,6 +728,13 @@ func (x *RefuseInspectionResponse) GetMessage() string {
 func (x *RefuseInspectionResponse) GetReasonNotRecorded() bool {
 	if x != nil {
 		return x.ReasonNotRecorded
+	}
+	return false
+}
+
+func (x *RefuseInspectionResponse) GetRepeated() bool {
+	if x != nil {
+		return x.Repeated
 	}
 	return false
 }
@@ -1427,13 +1437,14 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"\xb6\x01\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\xd2\x01\n" +
 	"\x18RefuseInspectionResponse\x12\x1b\n" +
 	"\tevent_seq\x18\x01 \x01(\x04R\beventSeq\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12\x1a\n" +
 	"\badvisory\x18\x03 \x01(\bR\badvisory\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12.\n" +
-	"\x13reason_not_recorded\x18\x05 \x01(\bR\x11reasonNotRecorded\"T\n" +
+	"\x13reason_not_recorded\x18\x05 \x01(\bR\x11reasonNotRecorded\x12\x1a\n" +
+	"\brepeated\x18\x06 \x01(\bR\brepeated\"T\n" +
 	"\x16ListInspectionsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
