@@ -100,7 +100,7 @@ type offlineResult struct {
 }
 
 // offlineNotice says what an offline check cannot know.
-const offlineNotice = "离线核验（未联网，无法确认是否已撤销、执法证是否有效）"
+const offlineNotice = "离线核验（未联网，无法确认是否已撤销、已办结、执法证是否有效）"
 
 // ---- json ----
 

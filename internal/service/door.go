@@ -104,7 +104,7 @@ func (ds *doorServer) ReissueEnterpriseCode(ctx context.Context, req *ruqiv1.Rei
 	if principal(ctx).Kind == store.TokenDevice {
 		// A lost front-desk phone must not void the posted code or take
 		// the new one (a trial of sign-in, 2026-12-05): the account does.
-		return nil, toStatus(ctx, domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备不能重新生成企业码：请用企业的政务服务账号登录后操作"))
+		return nil, toStatus(ctx, domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备不能重新生成企业码：请用企业账号（政务服务账号登录，或管理员签发的企业令牌）操作"))
 	}
 	now := s.now()
 	resp := &ruqiv1.ReissueEnterpriseCodeResponse{}

@@ -452,7 +452,7 @@ func tokenLine(tx store.Tx, tok *store.AccessToken, follow func(*store.AccessTok
 func enterpriseAccount(ctx context.Context) (string, error) {
 	p := principal(ctx)
 	if p.Kind == store.TokenDevice {
-		return "", domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备不能管理设备：请用企业的政务服务账号登录后操作")
+		return "", domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备不能管理设备：请用企业账号（政务服务账号登录，或管理员签发的企业令牌）操作")
 	}
 	return p.Subject, nil
 }
@@ -468,7 +468,7 @@ func notFromDevice(ctx context.Context, what string) error {
 		// Not "只能扫码核验和拒绝检查": a device reads the enterprise's
 		// visits, results and current 企业码 too (a security review,
 		// 2026-12-07, held the message against what a device may do).
-		return domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备可以扫码核验、拒绝检查和查看本企业的检查记录，但不能%s：请用企业的政务服务账号登录后操作", what)
+		return domain.PermissionDeniedf("DEVICE_NOT_ACCOUNT", "前台设备可以扫码核验、拒绝检查和查看本企业的检查记录，但不能%s：请用企业账号（政务服务账号登录，或管理员签发的企业令牌）操作", what)
 	}
 	return nil
 }
