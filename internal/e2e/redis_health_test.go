@@ -64,6 +64,14 @@ func TestRedis_Down_HealthzAndMetricsSaySo(t *testing.T) {
 	if _, err := w.registerAs("AG-02", w.f.entA, w.f.itemsOf["AG-02"][:1], now, now.Add(2*time.Hour), ruqiv1.InspectionType_INSPECTION_TYPE_ROUTINE); err != nil {
 		t.Fatalf("registration after Redis came back: %v", err)
 	}
+	// Calls go unchecked for a second after the limiter failed: the
+	// registration above may fall in it (Redis is found back sooner since
+	// the refused registration's reservation is taken back as soon as it
+	// answers). The next checked call says the limiter is back.
+	w.waitFor(t, "the rate limiter to check calls again", func() bool {
+		w.scan(w.entA, a.GetCodes()[0].GetToken())
+		return strings.Contains(w.log.String(), "principal rate limiter reachable again")
+	})
 	// The log says the outage once and its end once: the store's head,
 	// which could not be told every 5 s, was a warning each time (an
 	// operator's trial, 2026-12-07). Redis was down for at least one
