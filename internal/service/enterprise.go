@@ -538,6 +538,51 @@ func (s *Service) noticeOf(r store.Reader, uscc string) domain.Notice {
 // still to come, each from its notice time (domain.Notice), one entry per
 // visit (a joint visit once, with the plans announced so far). An enterprise
 // sees only its own.
+// stillComing keeps in an upcoming joint visit's view the agencies and
+// checks of its plans still to come: a plan closed (办结) or cancelled
+// comes no more. The agency that closed its part was listed, with its
+// checks, as 即将到来, and the enterprise expected it again (a trial as an
+// enterprise, 2026-12-07).
+func stillComing(r store.Reader, v *ruqiv1.InspectionView) error {
+	if len(v.GetInspectionIds()) < 2 {
+		return nil
+	}
+	coming := map[string]bool{} // agencies with a plan still to come
+	var ids []string
+	for _, id := range v.GetInspectionIds() {
+		ins, err := r.Inspection(id)
+		if err != nil {
+			return err
+		}
+		switch ins.GetState() {
+		case ruqiv1.InspectionState_INSPECTION_STATE_COMPLETED, ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED:
+			continue
+		}
+		coming[ins.GetAgencyId()] = true
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 || len(ids) == len(v.GetInspectionIds()) {
+		return nil
+	}
+	v.Agencies = slices.DeleteFunc(v.Agencies, func(a *ruqiv1.Agency) bool { return !coming[a.GetId()] })
+	v.CheckItems = slices.DeleteFunc(v.CheckItems, func(c *ruqiv1.CheckItemView) bool {
+		if len(c.GetAgencyIds()) == 0 {
+			return !coming[c.GetAgencyId()]
+		}
+		return !slices.ContainsFunc(c.GetAgencyIds(), func(a string) bool { return coming[a] })
+	})
+	for _, c := range v.CheckItems {
+		if len(c.GetAgencyIds()) > 0 {
+			c.AgencyIds = slices.DeleteFunc(c.AgencyIds, func(a string) bool { return !coming[a] })
+			if !coming[c.GetAgencyId()] {
+				c.AgencyId = c.AgencyIds[0]
+			}
+		}
+	}
+	v.InspectionIds = ids
+	return nil
+}
+
 func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.ListUpcomingVisitsRequest) (*ruqiv1.ListUpcomingVisitsResponse, error) {
 	uscc := principal(ctx).Subject
 	if other := strings.TrimSpace(req.GetEnterpriseUscc()); other != "" && other != uscc {
@@ -585,6 +630,9 @@ func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.
 			}
 			refused, err := visitRefusedAt(r, uscc, v)
 			if err != nil {
+				return err
+			}
+			if err := stillComing(r, v); err != nil {
 				return err
 			}
 			u := &ruqiv1.UpcomingVisit{

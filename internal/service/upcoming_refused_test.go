@@ -150,3 +150,46 @@ func TestRefuse_UnreadableCode_EnterpriseTold(t *testing.T) {
 		t.Errorf("refusal with an unreadable code: %q, lead %q", resp.GetMessage(), resp.GetLeadId())
 	}
 }
+
+// An agency that closed its part of a joint visit comes no more: it was
+// listed in the visit's 检查预告, with its checks, as 即将到来 (a trial as an
+// enterprise, 2026-12-07). The other agency and its check stay.
+func TestUpcoming_JointVisit_ClosedPartNoLongerComing(t *testing.T) {
+	e, clock, _ := noticeEnv(t)
+	t0 := *clock.Load()
+	uscc := e.dir.GetEnterprises()[1].GetUscc()
+	from := t0.Add(48 * time.Hour)
+	a1, a2 := e.registrar(t, "AG-01"), e.registrar(t, "AG-02")
+	first := routineCheck(t, e, a1, uscc, from, 4*time.Hour)
+	routineCheck(t, e, a2, uscc, from, 4*time.Hour)
+	ent := e.token(t, ruqiv1.Role_ROLE_ENTERPRISE, uscc)
+	cli := ruqiv1.NewEnterpriseServiceClient(e.cc)
+	agenciesOf := func() ([]string, []string) {
+		t.Helper()
+		up, err := cli.ListUpcomingVisits(e.as(ent), &ruqiv1.ListUpcomingVisitsRequest{})
+		if err != nil || len(up.GetVisits()) != 1 {
+			t.Fatalf("upcoming: %v %v", up.GetVisits(), err)
+		}
+		var agencies, items []string
+		for _, a := range up.GetVisits()[0].GetAgencies() {
+			agencies = append(agencies, a.GetId())
+		}
+		for _, c := range up.GetVisits()[0].GetCheckItems() {
+			items = append(items, c.GetCheckItemId())
+		}
+		return agencies, items
+	}
+	if agencies, _ := agenciesOf(); len(agencies) != 2 {
+		t.Fatalf("the joint visit's agencies: %v", agencies)
+	}
+	in := from.Add(time.Hour)
+	clock.Store(&in)
+	if _, err := ruqiv1.NewInspectionServiceClient(e.cc).RecordResult(e.as(a1.tok), &ruqiv1.RecordResultRequest{InspectionId: first, Close: true,
+		Items: []*ruqiv1.ItemResult{{CheckItemId: a1.items[0], Outcome: ruqiv1.ItemOutcome_ITEM_OUTCOME_NO_PROBLEM}}}); err != nil {
+		t.Fatal(err)
+	}
+	agencies, items := agenciesOf()
+	if !slices.Equal(agencies, []string{"AG-02"}) || slices.Contains(items, a1.items[0]) || !slices.Contains(items, a2.items[0]) {
+		t.Errorf("after AG-01 closed its part: agencies %v, checks %v; want AG-02 and its check %s only", agencies, items, a2.items[0])
+	}
+}
