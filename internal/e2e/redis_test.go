@@ -253,7 +253,7 @@ func TestRedis_StoppedDuringRegistrations_NoPhantomReservation(t *testing.T) {
 	// hold (this says the path ran, not that a phantom existed in this
 	// run: it did when the test was written, and the test failed without
 	// the release).
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(w.log.String(), "took back the reservation of a registration whose decision may have run unanswered"); {
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(w.log.String(), "took back the reservations of registrations whose decisions may have run unanswered"); {
 		if time.Now().After(deadline) {
 			t.Fatalf("no reservation taken back after Redis continued; server log:\n%s", w.log)
 		}

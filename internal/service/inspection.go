@@ -135,7 +135,9 @@ func (is *inspectionServer) register(ctx context.Context, req *ruqiv1.RegisterIn
 			// caps and duplicates that went to the log and the 司法局's
 			// report (a trial of the replicas, 2026-12-07). It is taken
 			// back as soon as the coordinator answers.
-			s.afterFailedWrite(ctx, req, held(), now, true)
+			// In the background, the caller answered at once: the
+			// coordinator is the one failing, and a ping of it may wait.
+			s.takeBackLater(ctx, req, held(), now)
 		case errors.Is(err, errDecide) && attempt > 1:
 			// The coordinator failed to decide again: an earlier round's
 			// reservation, if its state kept it, is taken back.
@@ -385,122 +387,18 @@ func (is *inspectionServer) decideAndWrite(ctx context.Context, req *ruqiv1.Regi
 // hold is up.
 func (s *Service) afterFailedWrite(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, plan coord.Plan, now time.Time, retry bool) {
 	err := s.takeBack(ctx, req, plan, now)
-	if err == nil || !retry || !errors.Is(err, coord.ErrUnavailable) {
-		if err != nil {
-			// The store's fence is ahead of the coordinator's:
-			// registrations for the enterprise are decided again until
-			// the pending plan's hold is over and its check raises the
-			// coordinator's (or the service forgets the state, see
-			// register).
-			slog.ErrorContext(ctx, "release after a failed registration", "inspection", plan.InspectionID, "err", err)
-		}
+	if retry && errors.Is(err, coord.ErrUnavailable) {
+		s.takeBackLater(ctx, req, plan, now)
 		return
 	}
-	// Tried again, whole, until the coordinator answers or the hold is up:
-	// each try reads the store and raises its fence again, so that the
-	// release carries a fence no older than any raise before it. A release
-	// retried with the first try's fence was taken by a state rebuilt
-	// since, and dropped the reservation a retry of the same request was
-	// writing under, on a replica whose clock was behind: the plan was
-	// written uncounted (a review, 2026-12-07).
-	until := time.Now().Add(plan.ConfirmBy.Sub(now)) // the hold's length, by the wall clock
-	go func() {
-		wait := releaseRetryFirst
-		for time.Now().Add(wait).Before(until) {
-			time.Sleep(wait)
-			wait = min(2*wait, releaseRetryMax)
-			if err = s.takeBack(ctx, req, plan, now); err == nil {
-				slog.InfoContext(ctx, "took back the reservation of a registration whose decision may have run unanswered", "inspection", plan.InspectionID)
-				return
-			}
-			if !errors.Is(err, coord.ErrUnavailable) {
-				break
-			}
-		}
-		slog.ErrorContext(ctx, "release after a failed registration: left to the hold's end", "inspection", plan.InspectionID, "err", err)
-	}()
-}
-
-// takeBack is one try of afterFailedWrite: the store read (and its fence
-// raised), then the release or the confirmation. An error wrapping
-// coord.ErrUnavailable is the coordinator's, worth trying again; a store
-// that cannot say is logged here and answers nil (the hold's end settles
-// it).
-func (s *Service) takeBack(ctx context.Context, req *ruqiv1.RegisterInspectionRequest, plan coord.Plan, now time.Time) error {
-	bg := context.WithoutCancel(ctx)
-	var (
-		stored *ruqiv1.Inspection
-		fence  int64
-	)
-	holds := func(r store.Reader) (bool, error) {
-		ins, err := r.Inspection(plan.InspectionID)
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
-		if err == nil && ins.GetEnterpriseUscc() == plan.USCC && ins.GetAgencyId() == plan.AgencyID &&
-			ins.GetWindowStart().AsTime().Equal(plan.Start) && ins.GetWindowEnd().AsTime().Equal(plan.End) {
-			stored = ins
-		}
-		return stored != nil, err
-	}
-	var err error
-	if req.GetRequestId() != "" {
-		err = s.store.Update(bg, func(tx store.Tx) error {
-			stored, fence = nil, 0
-			if ok, err := holds(tx); ok || err != nil {
-				return err
-			}
-			var err error
-			fence, err = inspection.RaiseFence(tx, plan.USCC)
-			return err
-		})
-	}
-	// Without a request id the plan's id is random: no retry shares this
-	// reservation, and nothing needs fencing (a raise fences every
-	// registration at the enterprise in flight).
-	if err != nil || req.GetRequestId() == "" {
-		// The store takes no write (a full disk), perhaps why this one
-		// failed: if it can still say it does not hold the plan, the
-		// release goes by this attempt's hold alone, as before the fence
-		// (a retry on a replica whose clock is behind may then lose its
-		// plan's count: docs/ARCHITECTURE.md, "The fence").
-		fence = 0
-		err = s.store.View(bg, func(r store.Reader) error {
-			stored = nil
-			_, err := holds(r)
-			return err
-		})
-	}
 	if err != nil {
-		slog.WarnContext(ctx, "a failed registration's plan left pending: the store cannot say whether it holds it", "inspection", plan.InspectionID, "err", err)
-		return nil
+		// The store's fence is ahead of the coordinator's: registrations
+		// for the enterprise are decided again until the pending plan's
+		// hold is over and its check raises the coordinator's (or the
+		// service forgets the state, see register).
+		slog.ErrorContext(ctx, "release after a failed registration", "inspection", plan.InspectionID, "err", err)
 	}
-	if stored != nil {
-		if sameRegistration(stored, req) {
-			if cerr := s.coord.Confirm(bg, plan, now); cerr != nil {
-				slog.ErrorContext(ctx, "confirm a plan a retry wrote", "inspection", plan.InspectionID, "err", cerr)
-			}
-		}
-		return nil
-	}
-	rd, err := s.coord.Release(bg, plan, fence, now)
-	if err != nil {
-		return err
-	}
-	// Plans written meanwhile that had joined this one: the store learns
-	// who holds their visit now.
-	s.handOverDropped(ctx, plan.USCC, []coord.Decision{rd})
-	return nil
 }
-
-// A release the coordinator could not take is tried again (afterFailedWrite's
-// retry) after releaseRetryFirst, twice as long each time up to
-// releaseRetryMax: a few store writes (each raises the enterprise's fence)
-// over a hold of 30 s, not one every 200 ms.
-const (
-	releaseRetryFirst = 200 * time.Millisecond
-	releaseRetryMax   = 3 * time.Second
-)
 
 // handOverDropped writes what the coordinator did when it dropped pending
 // plans that were never written: plans written meanwhile that had joined

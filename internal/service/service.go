@@ -210,6 +210,9 @@ type Service struct {
 	evalsKept atomic.Bool
 	// evaluatorsKept says KeepEvaluators has run since the start.
 	evaluatorsKept atomic.Bool
+	// takeBacks hold the reservations to take back once the coordinator
+	// answers (takeBackLater).
+	takeBacks takeBacks
 }
 
 // New loads the key ring from the store, creating the first key on a new
