@@ -2,9 +2,12 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -39,7 +42,7 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 		// manager started it again (a trial of the replicas, 2026-12-07).
 		// A login refused or a database missing is not waited for.
 		wait, said := pgStartRetry, time.Time{}
-		for errors.Is(err, store.ErrUnavailable) {
+		for errors.Is(err, store.ErrUnavailable) && !notToBeWaitedFor(err) {
 			if time.Since(said) >= pgStartSayEvery {
 				slog.Warn("store: PostgreSQL not reachable: waiting for it; the server starts once it is (SIGTERM or Ctrl-C stops the wait)", "database", where, "err", err)
 				said = time.Now()
@@ -76,6 +79,21 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 		slog.Warn("store: recovered after a crash: replayed the write-ahead log's transactions after its last checkpoint", "transactions", st.Recovered())
 	}
 	return st, err
+}
+
+// notToBeWaitedFor tells a database out of reach by its configuration, not
+// by its being down: a TLS handshake refused or a certificate not trusted
+// (sslmode), a host name that does not exist. A start waited for those for
+// good (a review, 2026-12-07); no waiting mends them.
+func notToBeWaitedFor(err error) bool {
+	var dns *net.DNSError
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var record tls.RecordHeaderError
+	return errors.As(err, &dns) && dns.IsNotFound ||
+		errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &record) ||
+		strings.Contains(err.Error(), "server refused TLS connection")
 }
 
 // How a start waits for a PostgreSQL not reachable yet: tries after

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,5 +49,31 @@ func TestOpenStore_PostgresDownAtStart_WaitsForIt(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("still waiting 60 s after PostgreSQL came up")
+	}
+}
+
+// A database out of reach by its configuration is not waited for: a start
+// with sslmode=require against a server without TLS waited until stopped (a review, 2026-12-07). It stops,
+// saying why.
+func TestOpenStore_Misconfigured_NotWaitedFor(t *testing.T) {
+	srv := pgtest.Start(t)
+	dsn := srv.NewDatabase(t)
+	tlsRequired := strings.Replace(dsn, "sslmode=disable", "sslmode=require", 1)
+	if !strings.Contains(tlsRequired, "sslmode=require") {
+		tlsRequired += map[bool]string{true: "&", false: "?"}[strings.Contains(tlsRequired, "?")] + "sslmode=require"
+	}
+	// (A host name that does not exist is not waited for either; not
+	// tried here: the answer depends on the machine's resolver.)
+	for name, d := range map[string]string{
+		"TLS required, the server without": tlsRequired,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := openStore(ctx, Config{DataDir: t.TempDir(), Store: d})
+			if err == nil || ctx.Err() != nil {
+				t.Errorf("waited until stopped: %v", err)
+			}
+		})
 	}
 }
