@@ -426,7 +426,16 @@ func (a *app) newestOfLatest(ctx context.Context, c ruqiv1.AdminServiceClient, r
 		}
 	}
 	if left > 0 {
-		fmt.Fprintf(a.stderr, "最近一段中较早的 %d 条未列出，只列最新的 %d 条（--limit 可列出更多）\n", left, len(events))
+		more := "（--limit 可列出更多，至多 1000 条）"
+		if keep == latestKept {
+			more = ""
+		}
+		fmt.Fprintf(a.stderr, "最近一段中较早的 %d 条未列出，只列最新的 %d 条%s\n", left, len(events), more)
+	}
+	if resp.GetNextAfterSeq() != 0 {
+		// The calls ran out before the log's end: it grows faster than
+		// they read (a review, 2026-12-07: said nothing).
+		fmt.Fprintf(a.stderr, "日志增长很快，%d 次查询未读到末尾：所列的不一定是最新的\n", latestCalls)
 	}
 	return &ruqiv1.ListEventsResponse{Events: events, NextAfterSeq: resp.GetNextAfterSeq()}, nil
 }
