@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -58,6 +57,9 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 		if err == nil && !said.IsZero() {
 			slog.Info("store: PostgreSQL reachable: starting", "database", where)
 		}
+		if err != nil && notToBeWaitedFor(err) {
+			return nil, fmt.Errorf("PostgreSQL at %s: the TLS connection failed (%w): check sslmode in -store / RUQI_STORE (disable, require, verify-full) and, for verify-full, the server's certificate and sslrootcert", where, err)
+		}
 		return st, loginRefused(err, where)
 	}
 	if err := notAPath(cfg.Store); err != nil {
@@ -83,16 +85,15 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 
 // notToBeWaitedFor tells a database out of reach by its configuration, not
 // by its being down: a TLS handshake refused or a certificate not trusted
-// (sslmode), a host name that does not exist. A start waited for those for
-// good (a review, 2026-12-07); no waiting mends them.
+// (sslmode). A start waited for those for good (a review, 2026-12-07); no
+// waiting mends them. A host name that does not resolve is waited for: in
+// a container platform the database's name resolves only once it is up.
 func notToBeWaitedFor(err error) bool {
-	var dns *net.DNSError
 	var unknownCA x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	var record tls.RecordHeaderError
-	return errors.As(err, &dns) && dns.IsNotFound ||
-		errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &record) ||
+	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &record) ||
 		strings.Contains(err.Error(), "server refused TLS connection")
 }
 

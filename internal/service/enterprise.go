@@ -534,10 +534,6 @@ func (s *Service) noticeOf(r store.Reader, uscc string) domain.Notice {
 	return s.policies.For(inspection.RegionOf(r, uscc)).Notice()
 }
 
-// ListUpcomingVisits is 检查预告: the calling enterprise's registered visits
-// still to come, each from its notice time (domain.Notice), one entry per
-// visit (a joint visit once, with the plans announced so far). An enterprise
-// sees only its own.
 // stillComing keeps in an upcoming joint visit's view the agencies and
 // checks of its plans still to come: a plan closed (办结) or cancelled
 // comes no more. The agency that closed its part was listed, with its
@@ -583,6 +579,10 @@ func stillComing(r store.Reader, v *ruqiv1.InspectionView) error {
 	return nil
 }
 
+// ListUpcomingVisits is 检查预告: the calling enterprise's registered visits
+// still to come, each from its notice time (domain.Notice), one entry per
+// visit (a joint visit once, with the plans announced so far). An enterprise
+// sees only its own.
 func (es *enterpriseServer) ListUpcomingVisits(ctx context.Context, req *ruqiv1.ListUpcomingVisitsRequest) (*ruqiv1.ListUpcomingVisitsResponse, error) {
 	uscc := principal(ctx).Subject
 	if other := strings.TrimSpace(req.GetEnterpriseUscc()); other != "" && other != uscc {

@@ -106,7 +106,7 @@ func (s *server) evaluated(w http.ResponseWriter, r *http.Request) {
 		unconfirmed(w, back, "返回核验页面")
 		return
 	}
-	d := resultData{Banner: okBanner("评价已提交", "感谢评价。评价对执法部门匿名：部门只看到按月汇总、至少三家企业的结果。"),
+	d := resultData{Banner: okBanner("评价已提交", "感谢评价。评价对执法部门匿名：部门只看到按月汇总、至少三家企业的结果；司法局看得到是哪家企业的评价。"),
 		Back: back, BackTo: "返回核验页面"}
 	if r.URL.Query().Get("again") == "1" {
 		d.Banner = waitBanner("此前已评价过这次检查", "每次检查只能评价一次：此前的评价已记录，本次填写的内容未另行记录。")
@@ -260,6 +260,9 @@ func (s *server) refuseVisit(w http.ResponseWriter, r *http.Request) {
 	if resp.GetAdvisory() {
 		q.Set("advisory", "1")
 	}
+	if resp.GetRepeated() {
+		q.Set("again", "1")
+	}
 	http.Redirect(w, r, "/refused-visit?"+confirmation(sess, "refused visit", q).Encode(), http.StatusSeeOther)
 }
 
@@ -273,6 +276,12 @@ func (s *server) refusedVisit(w http.ResponseWriter, r *http.Request) {
 	d := resultData{Banner: badBanner("已拒绝检查", "拒绝已记录在案，并作为问题线索报送司法局。"), Back: "/", BackTo: "返回首页"}
 	if r.URL.Query().Get("advisory") == "1" {
 		d.Banner = waitBanner("已记录拒绝（试运行阶段，仅作提示）", "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示。")
+	}
+	if r.URL.Query().Get("again") == "1" {
+		// The same form sent again (Back, a second tab): the first
+		// refusal stands, and another officer's is a new form (a review,
+		// 2026-12-07: it read as recorded).
+		d.Banner = waitBanner("此前已用这张表单记录过拒绝", "本次填写的理由未另行记录。如是另一次无码检查（如另一名执法人员），请从首页重新打开“拒绝无码检查”再提交。")
 	}
 	if lead := r.URL.Query().Get("lead"); domain.LeadIDShape.MatchString(lead) {
 		d.Lines = append(d.Lines, "问题线索编号："+lead+"（可凭此向司法局查询）")

@@ -325,7 +325,8 @@ func TestPages_EvaluateAndComplain(t *testing.T) {
 	if r := f.do("POST", p+"/evaluate", url.Values{"csrf": {"forged"}, "inspection": {f.code.GetInspectionId()}, "overall": {"1"}}, ec); r.StatusCode != http.StatusForbidden {
 		t.Errorf("an evaluation without the form's token: %d", r.StatusCode)
 	}
-	if r := f.do("POST", p+"/evaluate", url.Values{"csrf": form["csrf"], "inspection": form["inspection"], "overall": {"9"}}, ec); r.StatusCode != http.StatusBadRequest {
+	if r := f.do("POST", p+"/evaluate", url.Values{"csrf": form["csrf"], "inspection": form["inspection"], "overall": {"9"},
+		"certificate_shown": {"1"}, "rights_explained": {"1"}, "conducted_properly": {"1"}}, ec); r.StatusCode != http.StatusBadRequest || !strings.Contains(readBody(t, r), "总体满意度") {
 		t.Errorf("an overall score of 9: %d", r.StatusCode)
 	}
 	r := f.do("POST", p+"/evaluate", form, ec)
@@ -737,10 +738,14 @@ func TestPages_RefuseWithoutACode(t *testing.T) {
 	if first == second {
 		t.Errorf("two refusals on one day are one lead, %s", first)
 	}
-	// The same form again (a double tap): the same lead.
+	// The same form again (a double tap, Back): the same lead, said so.
 	r := f.do("POST", "/refuse", form, ec)
-	if body := readBody(t, f.do("GET", r.Header.Get("Location"), nil, ec)); !strings.Contains(body, first) {
+	if body := readBody(t, f.do("GET", r.Header.Get("Location"), nil, ec)); !strings.Contains(body, first) || !strings.Contains(body, "此前已用这张表单记录过拒绝") {
 		t.Errorf("the form submitted again: %s", visible(body))
+	}
+	// Signed out, the page is returned to after signing in.
+	if loc := f.do("GET", "/refuse", nil).Header.Get("Location"); !strings.Contains(loc, "next=%2Frefuse") {
+		t.Errorf("/refuse signed out sends to %q, not back to /refuse after signing in", loc)
 	}
 	if r := f.do("POST", "/refuse", url.Values{"csrf": form["csrf"], "request_id": {"x"}, "reason": {"  "}}, ec); r.StatusCode != http.StatusBadRequest {
 		t.Errorf("a refusal without a reason: %d", r.StatusCode)

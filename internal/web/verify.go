@@ -640,8 +640,14 @@ func (s *server) enterpriseForm(w http.ResponseWriter, r *http.Request, back str
 		return "", false
 	}
 	if !validCSRF(sess, r.PostFormValue("csrf")) {
+		// Back to the form's own page: "返回核验页面" led to /refuse and
+		// /complain too (a review, 2026-12-07).
+		backTo := "返回核验页面"
+		if !strings.HasPrefix(back, "/V/") {
+			backTo = "返回表单所在页面"
+		}
 		render(w, http.StatusForbidden, "result", "表单已失效", resultData{
-			Banner: badBanner("未提交：表单已失效", signInProblems["form"]), Back: back, BackTo: "返回核验页面"})
+			Banner: badBanner("未提交：表单已失效", signInProblems["form"]), Back: back, BackTo: backTo})
 		return "", false
 	}
 	return sess, true
@@ -652,7 +658,7 @@ func (s *server) enterpriseForm(w http.ResponseWriter, r *http.Request, back str
 // coming visits returned to the home page: a trial of sign-in, 2026-12-07).
 // Anything else is not followed, so the form cannot be made into an open
 // redirect.
-var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices|/enterprise-code|/complain|/history|/upcoming)$`)
+var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices|/enterprise-code|/complain|/refuse|/history|/upcoming)$`)
 
 func safeNext(next string) string {
 	if len(next) <= 8192 && verifyPath.MatchString(next) {
