@@ -66,10 +66,16 @@ type VisitKey struct {
 // plan committed under f was decided here. It answers false, changing
 // nothing, if another raise came between: another state (since lost, or
 // replaced) may have committed plans this one lacks, and the state must be
-// rebuilt from the store. 0, or a fence the state has, changes nothing.
+// rebuilt from the store. So it does for a fence older than the state's:
+// a raise came after it, and what the state decided since may stand on
+// that raise (a retry of a released plan, decided again under it), which
+// a release under the older fence would drop while its write still passed
+// its check (a review, 2026-12-07: a batch of releases under one fence,
+// another raise between two of them). 0, or the state's own fence,
+// changes nothing.
 func (s *State) TakeFence(f int64) bool {
 	switch {
-	case f <= s.Fence:
+	case f == 0 || f == s.Fence:
 		return true
 	case f == s.Fence+1:
 		s.Fence = f

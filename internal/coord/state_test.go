@@ -107,3 +107,22 @@ func TestRegroupSeed_KeepsTheMarkedHolder(t *testing.T) {
 		}
 	}
 }
+
+// A fence older than the state's is stale, as one past the next is: a raise
+// came after it, and what the state decided since may stand on that raise
+// (a retry of a released plan, decided again under it). Taken as current, a
+// release under the older fence dropped that retry's reservation while its
+// write still passed its check, and the plan was written uncounted (a
+// review, 2026-12-07). 0 and the state's own fence change nothing; the
+// next one is taken.
+func TestTakeFence_OlderThanTheStates_Stale(t *testing.T) {
+	s := &State{Fence: 5}
+	for f, want := range map[int64]bool{0: true, 5: true, 4: false, 1: false, 7: false} {
+		if got := s.TakeFence(f); got != want || s.Fence != 5 {
+			t.Errorf("TakeFence(%d) at 5: %t, fence %d; want %t, fence 5", f, got, s.Fence, want)
+		}
+	}
+	if !s.TakeFence(6) || s.Fence != 6 {
+		t.Errorf("TakeFence(6) at 5: fence %d, want 6", s.Fence)
+	}
+}
