@@ -511,7 +511,10 @@ func (s *Service) Register(g grpc.ServiceRegistrar) {
 }
 
 // Close releases the coordinator.
-func (s *Service) Close() error { return s.coord.Close() }
+func (s *Service) Close() error {
+	s.flushTakeBacks(closeTakeBacksWithin)
+	return s.coord.Close()
+}
 
 // LookupToken is the auth interceptor's view of the store. An officer's
 // token is refused while the officer's certificate (执法证) is not valid

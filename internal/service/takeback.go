@@ -273,3 +273,29 @@ const (
 	releaseRetryFirst = 200 * time.Millisecond
 	releaseRetryMax   = 3 * time.Second
 )
+
+// closeTakeBacksWithin bounds the last round of take-backs at Close.
+const closeTakeBacksWithin = 2 * time.Second
+
+// flushTakeBacks makes one last round of the reservations still waiting to
+// be taken back, if the coordinator answers, within d: left waiting at a
+// stop, they stayed reserved in the shared Redis for the rest of their
+// holds, counted against the other replicas (a review, 2026-12-07).
+func (s *Service) flushTakeBacks(d time.Duration) {
+	r := &s.takeBacks
+	r.mu.Lock()
+	batch := r.pending
+	r.pending = map[string][]pendingTakeBack{}
+	r.mu.Unlock()
+	if len(batch) == 0 || !s.coordAnswers() {
+		return
+	}
+	deadline := time.Now().Add(d)
+	for uscc, ps := range batch {
+		if time.Now().After(deadline) {
+			slog.Warn("stop: reservations left to their holds' end", "uscc", uscc, "plans", len(ps))
+			continue
+		}
+		s.takeBackAll(uscc, ps)
+	}
+}
