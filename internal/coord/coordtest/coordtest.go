@@ -203,6 +203,7 @@ func RunWith(t *testing.T, b Backend, newRecord func(*testing.T) Recorder) {
 		{"Reseed_AfterLoss_DecidesTheSame", testReseed},
 		{"Reseed_LegacyTransitiveJoint_SplitByTheRule", testLegacySeed},
 		{"Concurrent_ManyClients_OneJointInspection", testConcurrent},
+		{"Fence_InterleavedTakeBacks_FewReseeds", testInterleavedTakeBacks},
 		{"NotInspection_NeverMerged_SameAgencyStillDuplicate", testNotInspection},
 		{"Entries_AllKindsCappedAndWarned_ApartFromInspections", testEntries},
 	} {
@@ -667,6 +668,40 @@ func testFence(t *testing.T, b Backend) {
 	if d := f.decide(f.plan("AG-6", "2026-11-28 08:00", "2026-11-28 09:00"), after); d.Fence != raised.Fence {
 		t.Fatalf("after the release: fence %d, want the raised %d", d.Fence, raised.Fence)
 	}
+	// A release under a fence older than the state's releases nothing: a
+	// raise came after it, on which a retry of the plan may have been
+	// decided again, its write passing its check; released, it was written
+	// uncounted (a review, 2026-12-07). The plan stays held until its hold
+	// is up, a duplicate for its agency meanwhile.
+	kept := f.plan("AG-10", "2026-12-10 08:00", "2026-12-10 09:00")
+	kept.ConfirmBy = after.Add(time.Minute)
+	var others []coord.Plan
+	for i, agency := range []string{"AG-11", "AG-12"} {
+		o := f.plan(agency, fmt.Sprintf("2026-12-1%d 08:00", i+1), fmt.Sprintf("2026-12-1%d 09:00", i+1))
+		o.ConfirmBy = after.Add(time.Minute)
+		others = append(others, o)
+	}
+	var fences []int64
+	for _, p := range append([]coord.Plan{kept}, others...) {
+		if _, err := f.c.Decide(ctx, p, f.pol, after); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range others {
+		r, err := f.rec.Seed(ctx, f.uscc, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.c.Release(ctx, o, r.Fence, after); err != nil {
+			t.Fatal(err)
+		}
+		fences = append(fences, r.Fence)
+	}
+	if _, err := f.c.Release(ctx, kept, fences[0], after); err != nil {
+		t.Fatal(err)
+	}
+	f.want(f.decide(f.plan("AG-10", "2026-12-10 08:30", "2026-12-10 09:30"), after), coord.Duplicate)
+
 	// A Forget may drop writes in flight: the next seed raises the fence.
 	if err := f.c.Forget(ctx, f.uscc); err != nil {
 		t.Fatal(err)

@@ -257,7 +257,7 @@ func (c *Coordinator) ClosePlan(ctx context.Context, p coord.Plan, now time.Time
 func (c *Coordinator) Release(ctx context.Context, p coord.Plan, fence int64, now time.Time) (coord.Decision, error) {
 	e := c.acquire(p.USCC)
 	defer c.release(e)
-	if e.state == nil {
+	if e.state == nil || e.state.ReleaseStale(fence) {
 		return coord.Decision{}, nil
 	}
 	if !e.state.TakeFence(fence) {

@@ -474,10 +474,9 @@ end
 -- release that read the store (coord.State.TakeFence): the state stands on
 -- it if it is the next after the state's own, and answers false if another
 -- raise came between (the state may lack plans another state's decisions
--- committed: Go rebuilds it), and so for a fence older than the state's (a
--- raise came after it). 0, or the state's own fence, changes nothing.
+-- committed: Go rebuilds it). 0, or a fence the state has, changes nothing.
 local function takeFence(st, ep)
-	if ep == 0 or ep == st.ep then
+	if ep <= st.ep then
 		return true
 	end
 	if ep ~= st.ep + 1 then

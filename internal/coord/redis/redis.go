@@ -400,7 +400,9 @@ func (c *Coordinator) settlePlan(ctx context.Context, p coord.Plan, fence int64,
 		_, _, err := c.settle(ctx, k, now, 0, ids, nil, time.Time{})
 		return coord.Decision{}, err
 	}
-	released, stale, err := c.settle(ctx, k, now, fence, nil, ids, p.ConfirmBy)
+	// Negated: a release (settle.lua), which a fence older than the
+	// state's makes release nothing (coord.State.ReleaseStale).
+	released, stale, err := c.settle(ctx, k, now, -fence, nil, ids, p.ConfirmBy)
 	if stale {
 		// The state may lack plans another state committed: dropped, it
 		// is seeded again (fenced) at the next decision.

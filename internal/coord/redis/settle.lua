@@ -15,9 +15,19 @@
 -- the state from the store.
 
 local now, fence, nconfirm = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+-- A release's fence comes negated (coord.State.ReleaseStale): under a fence
+-- older than the state's it releases nothing, since a retry of the plan
+-- may have been decided again under the newer raise.
+local release = fence < 0
+if release then
+	fence = -fence
+end
 
 local st = loadState()
 if not st.seeded then
+	return cjson.encode({noop = true})
+end
+if release and fence ~= 0 and fence < st.ep then
 	return cjson.encode({noop = true})
 end
 -- A plan released below as never written can no longer commit: the raise
