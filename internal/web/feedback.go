@@ -273,18 +273,10 @@ func (s *server) refusedVisit(w http.ResponseWriter, r *http.Request) {
 		unconfirmed(w, "/", "返回首页")
 		return
 	}
-	d := resultData{Banner: badBanner("已拒绝检查", "拒绝已记录在案，并作为问题线索报送司法局。"), Back: "/", BackTo: "返回首页"}
-	if r.URL.Query().Get("advisory") == "1" {
-		d.Banner = waitBanner("已记录拒绝（试运行阶段，仅作提示）", "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示。")
-	}
-	if r.URL.Query().Get("again") == "1" {
-		// The same form sent again (Back, a second tab): the first
-		// refusal stands, and another officer's is a new form (a review,
-		// 2026-12-07: it read as recorded).
-		d.Banner = waitBanner("此前已用这张表单记录过拒绝", "本次填写的理由未另行记录。如是另一次无码检查（如另一名执法人员），请从首页重新打开“拒绝无码检查”再提交。")
-	}
-	if lead := r.URL.Query().Get("lead"); domain.LeadIDShape.MatchString(lead) {
-		d.Lines = append(d.Lines, "问题线索编号："+lead+"（可凭此向司法局查询）")
-	}
-	render(w, http.StatusOK, "result", "已拒绝检查", d)
+	// Again: the same form sent again (Back, a second tab): the first
+	// refusal stands, and another officer's is a new form (a review,
+	// 2026-12-07: it read as recorded).
+	render(w, http.StatusOK, "result", "已拒绝检查", refusalRecorded(r, "/", "返回首页",
+		waitBanner("此前已用这张表单记录过拒绝", "本次填写的理由未另行记录。如是另一次无码检查（如另一名执法人员），请从首页重新打开“拒绝无码检查”再提交。"),
+		"（可凭此向司法局查询）"))
 }

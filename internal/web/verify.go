@@ -584,19 +584,30 @@ func (s *server) refused(w http.ResponseWriter, r *http.Request) {
 		unconfirmed(w, back, "返回核验页面")
 		return
 	}
-	d := resultData{Banner: badBanner("已拒绝检查", "拒绝已记录在案，并作为问题线索报送司法局。"), Back: back, BackTo: "返回核验页面"}
-	if r.URL.Query().Get("advisory") == "1" {
+	// Again: the page said the new reason was recorded; it was not (a
+	// trial of the pages, 2026-12-05).
+	render(w, http.StatusOK, "result", "已拒绝检查", refusalRecorded(r, back, "返回核验页面",
+		waitBanner("此前已拒绝过这次检查", "此前已记录拒绝检查，本次填写的理由未另行记录。如需补充情况，请向司法局反映。"),
+		"（司法局可据此跟进；再次提交不会重复记录）"))
+}
+
+// refusalRecorded is the page of a recorded refusal, read from its
+// confirmation's query: in a region's trial phase (advisory) said as
+// advice, recorded before (again) said by again, and the lead's number,
+// of the shape of one, with leadNote.
+func refusalRecorded(r *http.Request, back, backTo string, again *banner, leadNote string) resultData {
+	q := r.URL.Query()
+	d := resultData{Banner: badBanner("已拒绝检查", "拒绝已记录在案，并作为问题线索报送司法局。"), Back: back, BackTo: backTo}
+	if q.Get("advisory") == "1" {
 		d.Banner = waitBanner("已记录拒绝（试运行阶段，仅作提示）", "试运行阶段：拒绝已记录在案并报送司法局，但目前仅作提示。")
 	}
-	if r.URL.Query().Get("again") == "1" {
-		// The page said the new reason was recorded; it was not (a trial
-		// of the pages, 2026-12-05).
-		d.Banner = waitBanner("此前已拒绝过这次检查", "此前已记录拒绝检查，本次填写的理由未另行记录。如需补充情况，请向司法局反映。")
+	if q.Get("again") == "1" {
+		d.Banner = again
 	}
-	if lead := r.URL.Query().Get("lead"); domain.LeadIDShape.MatchString(lead) {
-		d.Lines = append(d.Lines, "问题线索编号："+lead+"（司法局可据此跟进；再次提交不会重复记录）")
+	if lead := q.Get("lead"); domain.LeadIDShape.MatchString(lead) {
+		d.Lines = append(d.Lines, "问题线索编号："+lead+leadNote)
 	}
-	render(w, http.StatusOK, "result", "已拒绝检查", d)
+	return d
 }
 
 // unconfirmed answers a confirmation page whose link this browser's session
