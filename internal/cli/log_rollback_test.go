@@ -265,10 +265,10 @@ func TestLogVerify_ServerSaysLogHalted_ExitsThree(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := filepath.Join(t.TempDir(), "checkpoint")
-	run := func(halted string) (int, string) {
+	run := func(log *rollbackLog) (int, string) {
 		lis := bufconn.Listen(1 << 20)
 		srv := grpc.NewServer()
-		ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: 5, note: n, halted: halted})
+		ruqiv1.RegisterLogServiceServer(srv, log)
 		go srv.Serve(lis)
 		defer srv.Stop()
 		a, out, errOut := testApp(nil)
@@ -276,11 +276,11 @@ func TestLogVerify_ServerSaysLogHalted_ExitsThree(t *testing.T) {
 		code := a.run([]string{"--server", "passthrough:///bufnet", "log", "verify", "--log-key", vkey, "--state", state})
 		return code, out.String() + errOut.String()
 	}
-	if code, out := run(""); code != exitOK {
+	if code, out := run(&rollbackLog{size: 5, note: n}); code != exitOK {
 		t.Fatalf("first run: exit %d %s", code, out)
 	}
 	const halted = "默克尔日志已停止签名：存储中已签名的事件被改动或删除"
-	if code, out := run(halted); code != exitNotValid || !strings.Contains(out, halted) {
+	if code, out := run(&rollbackLog{size: 5, note: n, halted: halted}); code != exitNotValid || !strings.Contains(out, halted) {
 		t.Errorf("a halted log: exit %d, want %d saying the server's word\n%s", code, exitNotValid, out)
 	}
 	// With a rollback found, the server's word goes with it (it read "日志
@@ -291,15 +291,7 @@ func TestLogVerify_ServerSaysLogHalted_ExitsThree(t *testing.T) {
 		t.Fatal(err)
 	}
 	const ahead = "见证方持有比本服务器更长的日志"
-	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer()
-	ruqiv1.RegisterLogServiceServer(srv, &rollbackLog{size: 3, note: n, halted: ahead})
-	go srv.Serve(lis)
-	defer srv.Stop()
-	a, out, errOut := testApp(nil)
-	a.dialer = func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }
-	code := a.run([]string{"--server", "passthrough:///bufnet", "log", "verify", "--log-key", vkey, "--state", state})
-	if got := out.String() + errOut.String(); code != exitNotValid || !strings.Contains(got, "日志被回退") || !strings.Contains(got, ahead) {
+	if code, got := run(&rollbackLog{size: 3, note: n, halted: ahead}); code != exitNotValid || !strings.Contains(got, "日志被回退") || !strings.Contains(got, ahead) {
 		t.Errorf("a rollback with the server's word: exit %d\n%s", code, got)
 	}
 }

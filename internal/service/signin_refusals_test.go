@@ -26,6 +26,7 @@ import (
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/identity"
 	"github.com/ruqi/ruqi/internal/service"
+	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/store/bolt"
 	"github.com/ruqi/ruqi/internal/testutil/oidctest"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -38,20 +39,32 @@ const trialPassword = "pw"
 
 var trialCLI = oidctest.Client{ID: "ruqi-cli", RedirectURIs: []string{"http://127.0.0.1/callback"}}
 
+// identityEnv is a service on a fresh bbolt file whose sign-in trusts
+// issuer's ID tokens (the web client ruqi-web, the command line's
+// ruqi-cli), their claims read by claims; through the read cache, as the
+// server reads, when cachedReads.
+func identityEnv(t *testing.T, issuer string, claims identity.ClaimMap, cachedReads bool) *env {
+	t.Helper()
+	bst, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st store.Store = bst
+	if cachedReads {
+		st = cached(t, bst)
+	}
+	return newEnvOn(t, st, "", func(c *service.Config) {
+		c.Identity = identity.New(identity.Config{Issuer: issuer, ClientID: "ruqi-web", ClientSecret: "s", CLIClientID: "ruqi-cli", Claims: claims})
+	})
+}
+
 // signInEnv is a service with the province's provider configured, the
 // officer certificate claim mapped ("cert_no") as README's example does.
 func signInEnv(t *testing.T, users ...oidctest.User) (*env, *oidctest.Provider) {
 	t.Helper()
 	idp := oidctest.Start(t, users...)
 	idp.AddClient(trialCLI)
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, cached(t, st), "", func(c *service.Config) {
-		c.Identity = identity.New(identity.Config{Issuer: idp.Issuer, ClientID: "ruqi-web", ClientSecret: "s", CLIClientID: "ruqi-cli",
-			Claims: identity.ClaimMap{EnterpriseUSCC: "uscc", OfficerID: "officer_id", OfficerCertificate: "cert_no"}})
-	})
+	e := identityEnv(t, idp.Issuer, identity.ClaimMap{EnterpriseUSCC: "uscc", OfficerID: "officer_id", OfficerCertificate: "cert_no"}, true)
 	return e, idp
 }
 
@@ -201,14 +214,7 @@ func (op *miniOP) idToken(t *testing.T, claims map[string]any) string {
 // issue them, signs in at ruqi as each of its users.
 func TestSignIn_TokenIssuedToAnotherClient_Refused(t *testing.T) {
 	op := startMiniOP(t)
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "", func(c *service.Config) {
-		c.Identity = identity.New(identity.Config{Issuer: op.issuer, ClientID: "ruqi-web", ClientSecret: "s", CLIClientID: "ruqi-cli",
-			Claims: identity.ClaimMap{EnterpriseUSCC: "uscc"}})
-	})
+	e := identityEnv(t, op.issuer, identity.ClaimMap{EnterpriseUSCC: "uscc"}, false)
 	uscc := e.dir.GetEnterprises()[0].GetUscc()
 	sess := ruqiv1.NewSessionServiceClient(e.cc)
 
@@ -275,14 +281,7 @@ func TestSignIn_NameClaimControlCharacters_NotStored(t *testing.T) {
 func TestSignIn_HeadAndFilerInOneAccount_Refused(t *testing.T) {
 	idp := oidctest.Start(t, oidctest.User{Username: "wang", Password: trialPassword, Claims: map[string]any{"agency_admin_of": "AG-01", "agency_head_of": "AG-01", "name": "王局"}})
 	idp.AddClient(trialCLI)
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "", func(c *service.Config) {
-		c.Identity = identity.New(identity.Config{Issuer: idp.Issuer, ClientID: "ruqi-web", ClientSecret: "s", CLIClientID: "ruqi-cli",
-			Claims: identity.ClaimMap{AgencyAdmin: "agency_admin_of", AgencyHead: "agency_head_of"}})
-	})
+	e := identityEnv(t, idp.Issuer, identity.ClaimMap{AgencyAdmin: "agency_admin_of", AgencyHead: "agency_head_of"}, false)
 	sess := ruqiv1.NewSessionServiceClient(e.cc)
 	for _, role := range []ruqiv1.Role{ruqiv1.Role_ROLE_AGENCY_ADMIN, ruqiv1.Role_ROLE_AGENCY_HEAD} {
 		id, nonce := idp.IDToken(t, trialCLI, "wang", trialPassword)
@@ -352,14 +351,7 @@ func TestSignIn_AdminAndOfficerOfOneAgencyInOneAccount_Refused(t *testing.T) {
 		oidctest.User{Username: "dong", Password: trialPassword, Claims: map[string]any{"officer_id": officer, "agency_admin_of": "AG-01"}},
 		oidctest.User{Username: "li", Password: trialPassword, Claims: map[string]any{"officer_id": officer, "agency_admin_of": otherAgency}})
 	idp.AddClient(trialCLI)
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "", func(c *service.Config) {
-		c.Identity = identity.New(identity.Config{Issuer: idp.Issuer, ClientID: "ruqi-web", ClientSecret: "s", CLIClientID: "ruqi-cli",
-			Claims: identity.ClaimMap{OfficerID: "officer_id", AgencyAdmin: "agency_admin_of"}})
-	})
+	e := identityEnv(t, idp.Issuer, identity.ClaimMap{OfficerID: "officer_id", AgencyAdmin: "agency_admin_of"}, false)
 	sess := ruqiv1.NewSessionServiceClient(e.cc)
 	for _, role := range []ruqiv1.Role{ruqiv1.Role_ROLE_AGENCY_ADMIN, ruqiv1.Role_ROLE_OFFICER} {
 		id, nonce := idp.IDToken(t, trialCLI, "dong", trialPassword)
@@ -380,14 +372,7 @@ func TestSignIn_AdminAndOfficerOfOneAgencyInOneAccount_Refused(t *testing.T) {
 // token list (a review, 2026-12-07).
 func TestSignIn_CLISessionByAuthorizedParty(t *testing.T) {
 	op := startMiniOP(t)
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "ruqi.db"), bolt.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvOn(t, st, "", func(c *service.Config) {
-		c.Identity = identity.New(identity.Config{Issuer: op.issuer, ClientID: "ruqi-web", ClientSecret: "s", CLIClientID: "ruqi-cli",
-			Claims: identity.ClaimMap{EnterpriseUSCC: "uscc"}})
-	})
+	e := identityEnv(t, op.issuer, identity.ClaimMap{EnterpriseUSCC: "uscc"}, false)
 	uscc := e.dir.GetEnterprises()[0].GetUscc()
 	sess := ruqiv1.NewSessionServiceClient(e.cc)
 	tok := op.idToken(t, map[string]any{"sub": "u-1", "aud": []string{"ruqi-web", "ruqi-cli"}, "azp": "ruqi-cli", "nonce": "n1", "uscc": uscc})
