@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -121,7 +124,30 @@ type complainData struct {
 	InspectionID string // the inspection complained of, if any
 	Description  string // kept when the form comes back with a problem
 	Officer      string
-	Problem      string
+	// Occurred is when it happened as typed (datetime-local, Beijing
+	// time); empty means when the complaint is made. Latest bounds the
+	// picker to now: the server refuses a time to come (OCCURRED_IN_FUTURE).
+	Occurred string
+	Latest   string
+	Problem  string
+}
+
+// occurredLayouts are datetime-local's values, with and without seconds.
+var occurredLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05"}
+
+// parseOccurred reads the form's 发生时间 in Beijing time; "" is unset.
+// Whether the time may be recorded (not to come, not ten years ago) is
+// the service's to say (domain.ValidateOccurred), as for the CLI's --at.
+func parseOccurred(v string) (*timestamppb.Timestamp, bool) {
+	if v == "" {
+		return nil, true
+	}
+	for _, layout := range occurredLayouts {
+		if at, err := time.ParseInLocation(layout, v, domain.Shanghai); err == nil {
+			return timestamppb.New(at), true
+		}
+	}
+	return nil, false
 }
 
 // complainForm is GET /complain: a complaint about an inspection
@@ -131,7 +157,7 @@ func (s *server) complainForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := complainData{CSRF: csrfToken(sess), RequestID: newRequestID()}
+	d := complainData{CSRF: csrfToken(sess), RequestID: newRequestID(), Latest: s.latestOccurred()}
 	if id := domain.NormalizeID(r.URL.Query().Get("inspection")); domain.ValidateID("检查编号", id) == nil {
 		d.InspectionID = id
 	}
@@ -145,7 +171,8 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := complainData{CSRF: csrfToken(sess), Description: strings.TrimSpace(r.PostFormValue("description")),
-		Officer: strings.TrimSpace(r.PostFormValue("officer")), RequestID: domain.Clip(strings.TrimSpace(r.PostFormValue("request_id")), domain.MaxRequestID)}
+		Officer: strings.TrimSpace(r.PostFormValue("officer")), RequestID: domain.Clip(strings.TrimSpace(r.PostFormValue("request_id")), domain.MaxRequestID),
+		Occurred: domain.Clip(strings.TrimSpace(r.PostFormValue("occurred")), 32), Latest: s.latestOccurred()}
 	if d.RequestID == "" {
 		d.RequestID = newRequestID()
 	}
@@ -157,9 +184,16 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusBadRequest, "complain", "投诉", d)
 		return
 	}
+	occurred, ok := parseOccurred(d.Occurred)
+	if !ok {
+		d.Problem = "发生时间看不懂：请用日期时间选择填写（北京时间），或留空表示现在。"
+		render(w, http.StatusBadRequest, "complain", "投诉", d)
+		return
+	}
 	ctx, cancel := s.callContext(r)
 	defer cancel()
-	resp, err := s.ent.Complain(as(ctx, sess), &ruqiv1.ComplainRequest{InspectionId: d.InspectionID, OfficerClaimed: d.Officer, Description: d.Description, RequestId: d.RequestID})
+	resp, err := s.ent.Complain(as(ctx, sess), &ruqiv1.ComplainRequest{InspectionId: d.InspectionID, OfficerClaimed: d.Officer, Description: d.Description,
+		OccurredAt: occurred, RequestId: d.RequestID})
 	back := "/complain"
 	if d.InspectionID != "" {
 		back += "?inspection=" + url.QueryEscape(d.InspectionID)
@@ -173,6 +207,12 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/complained?"+confirmation(sess, "complained", url.Values{"lead": {resp.GetLeadId()}}).Encode(), http.StatusSeeOther)
+}
+
+// latestOccurred is now in Beijing time, in datetime-local's form: the
+// picker's bound for when a complaint's matter happened.
+func (s *server) latestOccurred() string {
+	return s.now().In(domain.Shanghai).Format(occurredLayouts[0])
 }
 
 // complained shows the complaint's lead. It reads only the lead id from

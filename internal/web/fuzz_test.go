@@ -82,3 +82,30 @@ func TestSafeNext_EnterprisesPages(t *testing.T) {
 		}
 	}
 }
+
+// The complaint form's 发生时间 is read as the picker writes it (minutes,
+// or seconds), in Beijing time, or refused: anything else typed or sent
+// reaches the service as no time at all, never as a time it did not say.
+// Whether the time may be recorded is the service's to say.
+func FuzzParseOccurred(f *testing.F) {
+	for _, s := range []string{"", "2026-03-01T09:30", "2026-03-01T09:30:15", "2026-03-01 09:30", "昨天下午", "2026-13-01T25:61", "2026-03-01T09:30Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		ts, ok := parseOccurred(v)
+		switch {
+		case !ok || v == "":
+			if ts != nil {
+				t.Fatalf("parseOccurred(%q) = %v, %v: a time for a value not read", v, ts, ok)
+			}
+		case ts == nil || !ts.IsValid():
+			t.Fatalf("parseOccurred(%q) = %v: read, but no valid time", v, ts)
+		default:
+			// The date and the hour as typed, in Beijing time (a
+			// minute moved only in the clock changes of 1986–1991).
+			if got := ts.AsTime().In(domain.Shanghai).Format("2006-01-02"); !strings.HasPrefix(v, got) {
+				t.Fatalf("parseOccurred(%q) = %s: another day than typed", v, ts.AsTime().In(domain.Shanghai))
+			}
+		}
+	})
+}

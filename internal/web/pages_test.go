@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
@@ -753,5 +754,52 @@ func TestPages_RefuseWithoutACode(t *testing.T) {
 	// Its confirmation is this session's only.
 	if r := f.do("GET", "/refused-visit?lead="+first, nil, ec); r.StatusCode != http.StatusNotFound {
 		t.Errorf("an unsigned confirmation: %d", r.StatusCode)
+	}
+}
+
+// A complaint on the phone says when the matter happened, as the CLI's
+// --at does (stop 45 left the web without it): the lead carries the time
+// typed, in Beijing time. A time the picker cannot have sent, and one to
+// come (the service's OCCURRED_IN_FUTURE), bring the form back with what
+// was typed.
+func TestPages_Complaint_WhenItHappened(t *testing.T) {
+	f := newFixture(t)
+	ec := f.signInEnterprise(f.ent)
+	cp := readBody(t, f.do("GET", "/complain", nil, ec))
+	if !strings.Contains(cp, `name="occurred"`) {
+		t.Fatalf("the complaint form asks no time: %s", visible(cp))
+	}
+	send := func(occurred, description string) *http.Response {
+		return f.do("POST", "/complain", url.Values{"csrf": {csrfOf(t, cp)}, "officer": {"李某"}, "description": {description}, "occurred": {occurred}}, ec)
+	}
+	for _, c := range []struct{ occurred, want string }{
+		{"昨天下午", "发生时间看不懂"},
+		{time.Now().Add(48 * time.Hour).In(domain.Shanghai).Format("2006-01-02T15:04"), "不能晚于现在"},
+	} {
+		r := send(c.occurred, "自称执法人员者未出示证件")
+		if body := readBody(t, r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, c.want) || !strings.Contains(body, "自称执法人员者未出示证件") || !strings.Contains(body, "李某") {
+			t.Errorf("发生时间 %q: %d, want 400 saying %q with the text kept: %s", c.occurred, r.StatusCode, c.want, visible(body))
+		}
+	}
+	at := time.Now().Add(-26 * time.Hour).In(domain.Shanghai).Truncate(time.Minute)
+	r := send(at.Format("2006-01-02T15:04"), "前天下午两人未出示入企码进入仓库")
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a complaint with its time: %d %s", r.StatusCode, visible(readBody(t, r)))
+	}
+	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range leads.GetLeads() {
+		if strings.Contains(l.GetDescription(), "仓库") {
+			found = true
+			if !l.GetOccurredAt().AsTime().Equal(at) {
+				t.Errorf("the lead happened at %v, want %v as typed", l.GetOccurredAt().AsTime().In(domain.Shanghai), at)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no lead for the complaint with its time: %v", leads.GetLeads())
 	}
 }
