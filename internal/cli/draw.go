@@ -134,19 +134,16 @@ func (a *app) drawCommitCommand() *cobra.Command {
 				} else {
 					a.printDraw(resp.GetDraw(), nil)
 				}
-				// With -o json stdout holds the draw alone, as draw show
-				// writes it (draw verify --file reads that), and with -q the
-				// id alone; the counts go to stderr, where a script still
-				// sees them.
-				w := a.stdout
-				if a.output == "json" || quiet {
-					w = a.stderr
-				}
 				if n := resp.GetEnterprisesLeftOut(); n > 0 {
+					// With -o json stdout holds the draw alone, as draw show
+					// writes it (draw verify --file reads that), and with -q
+					// the id alone; the count goes to stderr, where a script
+					// still sees it.
+					w := a.stdout
+					if a.output == "json" || quiet {
+						w = a.stderr
+					}
 					fmt.Fprintf(w, "另有 %d 家企业本年度不得主动检查（如信用 A 级，按本地区无事不扰的规定），未列入名单。\n", n)
-				}
-				if n := resp.GetEnterprisesCapReached(); n > 0 {
-					fmt.Fprintf(w, "另有 %d 家企业本年度的主动检查已达上限（按本地区无事不扰的规定），未列入名单。\n", n)
 				}
 				return nil
 			})

@@ -267,50 +267,12 @@ func drawForRequest(tx store.Tx, agency, rid, title string, req *ruqiv1.CommitDr
 	same := d.GetTitle() == title && d.GetEnterpriseCount() == req.GetEnterpriseCount() && d.GetOfficerCount() == req.GetOfficerCount() &&
 		proto.Equal(d.GetEnterpriseFilter(), req.GetEnterpriseFilter()) &&
 		slices.Equal(d.GetOfficerPopulation(), draw.Normalize(req.GetOfficerPopulation())) &&
-		(req.GetEnterpriseFilter() != nil || within(d.GetEnterprisePopulation(), draw.Normalize(req.GetEnterprisePopulation())))
+		(req.GetEnterpriseFilter() != nil || slices.Equal(d.GetEnterprisePopulation(), draw.Normalize(req.GetEnterprisePopulation())))
 	if !same {
 		return nil, domain.FailedPreconditionf("REQUEST_ID_REUSED",
 			"请求编号 %s 已用于本部门的抽取 %s，本次的内容与之不同，未予提交；新的抽取请使用新的请求编号", rid, id).With("existing_draw_id", id)
 	}
 	return d, nil
-}
-
-// within says whether every member of drawn (sorted) is in listed
-// (sorted), and drawn is not empty. A retried commit's list is compared
-// with the draw's this way, not for equality: the first attempt left out
-// the enterprises whose year cap the agency had reached then
-// (CommitDrawResponse.enterprises_cap_reached), which the retry's list
-// still names. A new request that reuses the id with a longer list is
-// answered with the draw committed too: never a second chance at the
-// draw.
-func within(drawn, listed []string) bool {
-	if len(drawn) == 0 {
-		return false
-	}
-	for _, u := range drawn {
-		if _, ok := slices.BinarySearch(listed, u); !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// DrawRequested says whether the request's id already committed a draw of
-// the agency: such a request is a retry, answered with that draw.
-func DrawRequested(r store.Reader, p auth.Principal, req *ruqiv1.CommitDrawRequest) (bool, error) {
-	rid := req.GetRequestId()
-	if rid == "" || domain.ValidateRequestID(rid) != nil {
-		return false, nil
-	}
-	agency, err := AgencyOf(r, p, req.GetAgencyId())
-	if err != nil {
-		return false, err
-	}
-	_, err = r.InspectionForRequest(drawRequestKey(agency, rid))
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
 }
 
 // LoadDraw reads a draw named by a caller.

@@ -363,30 +363,6 @@ func topEnterprises(r store.Reader, months, prevMonths []string, prefix string, 
 	return rows, nil
 }
 
-// EnterpriseInspections sums by USCC the inspections (not cancelled, not
-// entries of other kinds) of the enterprises under region whose window
-// starts in year, from the per-enterprise counters: one range read a month,
-// not a read an enterprise. Each plan is counted under the region its
-// enterprise was in when it was registered, so an enterprise that moved in
-// from outside region has its earlier plans counted there, not here.
-func EnterpriseInspections(r store.Reader, region string, year int) (map[string]int64, error) {
-	out := map[string]int64{}
-	prefix := regionPrefix(region)
-	for m := time.January; m <= time.December; m++ {
-		month := Month(time.Date(year, m, 1, 0, 0, 0, 0, domain.Shanghai))
-		err := r.Counts("E|"+string(Inspections)+"|"+month+"|"+prefix, func(k string, c int64) error {
-			if parts := strings.Split(k, "|"); len(parts) == 5 {
-				out[parts[4]] += c
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 func label(r store.Reader, g ruqiv1.GroupBy, key string) string {
 	switch g {
 	case ruqiv1.GroupBy_GROUP_BY_AGENCY:

@@ -20,7 +20,6 @@ import (
 	coordredis "github.com/ruqi/ruqi/internal/coord/redis"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/draw"
-	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/sample"
 	"github.com/ruqi/ruqi/internal/service"
 	"github.com/ruqi/ruqi/internal/store"
@@ -253,34 +252,25 @@ func benchmarkScan(b *testing.B, cached bool) {
 // BenchmarkCommitDraw commits a 双随机 draw over the largest enterprise
 // population one draw may list (20,000), every member checked against the
 // directory in the committing transaction. On PostgreSQL that check is
-// what the population costs. In …/inspected every enterprise has the
-// report's count of two inspections this year (the counters only, no
-// plans): each is then one whose year cap the agency may have reached, and
-// its inspections are read (leaveOutCapReached), the worst case.
+// what the population costs.
 func BenchmarkCommitDraw(b *testing.B) {
-	for _, inspected := range []bool{false, true} {
-		name := ""
-		if inspected {
-			name = "/inspected"
+	b.Run("bolt", func(b *testing.B) {
+		st, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
 		}
-		b.Run("bolt"+name, func(b *testing.B) {
-			st, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.DefaultOptions())
-			if err != nil {
-				b.Fatal(err)
-			}
-			benchCommitDraw(b, st, inspected)
-		})
-		b.Run("postgres"+name, func(b *testing.B) {
-			st, err := postgres.Open(context.Background(), pgtest.Start(b, pgtest.WithFsync()).NewDatabase(b), postgres.DefaultOptions())
-			if err != nil {
-				b.Fatal(err)
-			}
-			benchCommitDraw(b, st, inspected)
-		})
-	}
+		benchCommitDraw(b, st)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		st, err := postgres.Open(context.Background(), pgtest.Start(b, pgtest.WithFsync()).NewDatabase(b), postgres.DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchCommitDraw(b, st)
+	})
 }
 
-func benchCommitDraw(b *testing.B, st store.Store, inspected bool) {
+func benchCommitDraw(b *testing.B, st store.Store) {
 	e := newEnvOn(b, st, "")
 	population := sample.EnterpriseRange(sample.Options{Seed: 2, Enterprises: draw.MaxEnterprises, RegionCode: "510100"}, 0, draw.MaxEnterprises)
 	usccs := make([]string, len(population))
@@ -290,12 +280,6 @@ func benchCommitDraw(b *testing.B, st store.Store, inspected bool) {
 				usccs[lo+i] = ent.GetUscc()
 				if err := tx.PutEnterprise(ent); err != nil {
 					return err
-				}
-				if inspected {
-					err := report.Add(tx, report.Inspections, time.Now(), ent.GetRegionCode(), "AG-01", ent.GetUscc(), 2)
-					if err != nil {
-						return err
-					}
 				}
 			}
 			return nil

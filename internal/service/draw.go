@@ -3,16 +3,11 @@ package service
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
-	"github.com/ruqi/ruqi/internal/auth"
 	"github.com/ruqi/ruqi/internal/coord"
 	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/inspection"
-	"github.com/ruqi/ruqi/internal/report"
 	"github.com/ruqi/ruqi/internal/store"
 	"github.com/ruqi/ruqi/internal/tlog"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
@@ -32,21 +27,10 @@ func (ds *drawServer) CommitDraw(ctx context.Context, req *ruqiv1.CommitDrawRequ
 	}
 	// A population named by a filter is listed from the directory first,
 	// in a read, not inside the one writer.
-	var left, capped int
+	var left int
 	err := ds.s.store.View(ctx, func(r store.Reader) error {
 		var err error
 		req, left, err = inspection.DrawPopulation(r, principal(ctx), req, ds.s.barredFromProactive(now))
-		if err != nil {
-			return err
-		}
-		retry, err := inspection.DrawRequested(r, principal(ctx), req)
-		if err != nil || retry {
-			// A retry is answered with the draw its first attempt
-			// committed (inspection.CommitDraw): what it left out then
-			// is not counted again.
-			return err
-		}
-		req, capped, err = ds.s.leaveOutCapReached(r, principal(ctx), now, req, left)
 		return err
 	})
 	if err != nil {
@@ -54,7 +38,7 @@ func (ds *drawServer) CommitDraw(ctx context.Context, req *ruqiv1.CommitDrawRequ
 	}
 	err = ds.s.store.Update(ctx, func(tx store.Tx) error {
 		d, err := inspection.CommitDraw(tx, principal(ctx), now, req)
-		resp.Draw, resp.EnterprisesLeftOut, resp.EnterprisesCapReached = d, int32(left), int32(capped)
+		resp.Draw, resp.EnterprisesLeftOut = d, int32(left)
 		return err
 	})
 	if err != nil {
@@ -74,87 +58,6 @@ func (s *Service) barredFromProactive(now time.Time) inspection.Barred {
 		pol := s.policies.For(e.GetRegionCode())
 		return pol.YearCap(coord.YearCounts{}, agency, gradeLetter(e.GetCreditGrade()), false, true, year) != nil
 	}
-}
-
-// leaveOutCapReached takes out of a draw's list the enterprises where one
-// more proactive inspection by the agency would break a year cap of their
-// region's policy, counting the inspections registered now (yearCounts, as
-// the coordinator counts them): the agency's own cap (by default 2 a year)
-// or a grade's cap on all agencies. A pick of one was refused
-// FREQUENCY_CAP until the year ended, a pick wasted, as a grade A pick was
-// before barredFromProactive. The visits cap is not applied here: a plan
-// that joins another agency's visit escapes it. left is what
-// barredFromProactive already left out, for the message when nothing
-// remains. An enterprise not in the directory stays for CommitDraw to name.
-//
-// Reading every listed enterprise's inspections made a draw of 20,000 on
-// PostgreSQL take a second, a round trip each (docs/BENCHMARKS.md). The
-// report's per-enterprise counters, a range read a month over the
-// agency's territory, say first which enterprises have as many inspections
-// this year as their smallest cap; only those are read. The agency's own
-// plans are all counted under its territory; other agencies' plans at an
-// enterprise that moved in from outside it are counted under the region it
-// left, and a grade's cap may then be missed: the pick is refused at
-// registration, as before.
-func (s *Service) leaveOutCapReached(r store.Reader, p auth.Principal, now time.Time, req *ruqiv1.CommitDrawRequest, left int) (*ruqiv1.CommitDrawRequest, int, error) {
-	pop := req.GetEnterprisePopulation()
-	if len(pop) == 0 {
-		return req, 0, nil // CommitDraw refuses it
-	}
-	agency, err := inspection.AgencyOf(r, p, req.GetAgencyId())
-	if err != nil {
-		return nil, 0, err
-	}
-	ag, err := r.Agency(agency)
-	if err != nil {
-		return nil, 0, err
-	}
-	year := now.In(domain.Shanghai).Year()
-	inspected, err := report.EnterpriseInspections(r, ag.GetRegionCode(), year)
-	if err != nil {
-		return nil, 0, err
-	}
-	var suspects []string
-	for _, u := range pop {
-		if inspected[u] > 0 {
-			suspects = append(suspects, u)
-		}
-	}
-	if len(suspects) == 0 {
-		return req, 0, nil
-	}
-	listed, err := r.EnterprisesOf(suspects)
-	if err != nil {
-		return nil, 0, err
-	}
-	reached := map[string]bool{}
-	for _, e := range listed {
-		pol, grade := s.policies.For(e.GetRegionCode()), gradeLetter(e.GetCreditGrade())
-		least, capped := pol.ProactivePerYearByGrade[grade]
-		if pol.AgencyPerYear != nil && (!capped || *pol.AgencyPerYear < least) {
-			least, capped = *pol.AgencyPerYear, true
-		}
-		if !capped || inspected[e.GetUscc()] < int64(least) {
-			continue
-		}
-		c, err := yearCounts(r, e, pol, year, false)
-		if err != nil {
-			return nil, 0, err
-		}
-		if pol.YearCap(c, agency, grade, false, false, year) != nil {
-			reached[e.GetUscc()] = true
-		}
-	}
-	if len(reached) == 0 {
-		return req, 0, nil
-	}
-	kept := proto.CloneOf(req)
-	kept.EnterprisePopulation = slices.DeleteFunc(slices.Clone(pop), func(u string) bool { return reached[u] })
-	if len(kept.EnterprisePopulation) == 0 {
-		return nil, 0, domain.FailedPreconditionf("DRAW_POPULATION_EMPTY",
-			"可抽取的企业为零：%d 家企业本年度的主动检查已达上限（本部门的，或按信用等级对所有部门的，按本地区无事不扰的规定），另有 %d 家本年度不得主动检查，无从抽取", len(reached), left)
-	}
-	return kept, len(reached), nil
 }
 
 // openCheckpoint checks a checkpoint with the server's own log key: the

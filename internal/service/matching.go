@@ -192,8 +192,9 @@ func inRegion(plans []matching.Coverage, in func(uscc string) bool) []matching.C
 }
 
 // standing is what the caps need of an enterprise for matching: its
-// region's policy, its grade, and its counts in the calendar year
-// (yearCounts). ok is false for an enterprise not in the directory.
+// region's policy, its grade, and its counts in the calendar year, from its
+// stored inspections as the coordinator counts them (planOf). ok is false
+// for an enterprise not in the directory.
 func (s *Service) standing(r store.Reader, uscc string, year int) (matching.Standing, bool, error) {
 	ent, err := r.Enterprise(uscc)
 	if err != nil {
@@ -203,23 +204,10 @@ func (s *Service) standing(r store.Reader, uscc string, year int) (matching.Stan
 		return matching.Standing{}, false, err
 	}
 	pol := s.policies.For(ent.GetRegionCode())
-	st := matching.Standing{Policy: pol, Grade: gradeLetter(ent.GetCreditGrade())}
-	st.Counts, err = yearCounts(r, ent, pol, year, true)
+	st := matching.Standing{Policy: pol, Grade: gradeLetter(ent.GetCreditGrade()), Counts: coord.YearCounts{ByAgency: map[string]int{}}}
+	list, err := r.InspectionsOfEnterprise(uscc, store.Page{})
 	if err != nil {
 		return st, false, err
-	}
-	return st, true, nil
-}
-
-// yearCounts counts an enterprise's stored inspections whose window starts
-// in the calendar year as the coordinator counts them (planOf,
-// coord.Policy.Counters). Visits and entries read each plan's joint record,
-// a read more a plan: only when visits is set; without it they stay 0.
-func yearCounts(r store.Reader, ent *ruqiv1.Enterprise, pol coord.Policy, year int, visits bool) (coord.YearCounts, error) {
-	c := coord.YearCounts{ByAgency: map[string]int{}}
-	list, err := r.InspectionsOfEnterprise(ent.GetUscc(), store.Page{})
-	if err != nil {
-		return c, err
 	}
 	for _, ins := range list {
 		if ins.GetState() == ruqiv1.InspectionState_INSPECTION_STATE_CANCELLED || ins.GetWindowStart().AsTime().In(pol.Zone).Year() != year {
@@ -231,24 +219,21 @@ func yearCounts(r store.Reader, ent *ruqiv1.Enterprise, pol coord.Policy, year i
 		// visit here, it had a plan withdrawn by the visits cap that the
 		// coordinator held within it).
 		if !plan.Exempt && !plan.NotInspection {
-			c.ByAgency[plan.AgencyID]++
-			c.Proactive++
-		}
-		if !visits {
-			continue
+			st.Counts.ByAgency[plan.AgencyID]++
+			st.Counts.Proactive++
 		}
 		joined, err := report.PlanJoined(r, ins.GetId(), false)
 		if err != nil {
-			return c, err
+			return st, false, err
 		}
 		if !joined {
-			c.Entries++
+			st.Counts.Entries++
 			if !plan.NotInspection {
-				c.Visits++
+				st.Counts.Visits++
 			}
 		}
 	}
-	return c, nil
+	return st, true, nil
 }
 
 // ListProposals lists an agency's proposals (an officer's or agency

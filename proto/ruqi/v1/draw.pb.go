@@ -408,17 +408,8 @@ type CommitDrawResponse struct {
 	// grade whose cap is 0 in the region's policy, 无事不扰): left out of the
 	// population, since a pick of one could never be registered.
 	EnterprisesLeftOut int32 `protobuf:"varint,2,opt,name=enterprises_left_out,json=enterprisesLeftOut,proto3" json:"enterprises_left_out,omitempty"`
-	// enterprises_cap_reached counts the enterprises of the range or list
-	// where one more proactive inspection by the agency would break a year
-	// cap of their region's policy, counting the inspections registered at
-	// the commit: the agency's own (by default 2 a year) or, for a credit
-	// grade with a cap, all agencies'. Left out of the population too: a pick
-	// of one would be refused FREQUENCY_CAP until the year ends. Only a first
-	// commit leaves them out; a retry under its request id is answered with
-	// the draw committed.
-	EnterprisesCapReached int32 `protobuf:"varint,3,opt,name=enterprises_cap_reached,json=enterprisesCapReached,proto3" json:"enterprises_cap_reached,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *CommitDrawResponse) Reset() {
@@ -461,13 +452,6 @@ func (x *CommitDrawResponse) GetDraw() *Draw {
 func (x *CommitDrawResponse) GetEnterprisesLeftOut() int32 {
 	if x != nil {
 		return x.EnterprisesLeftOut
-	}
-	return 0
-}
-
-func (x *CommitDrawResponse) GetEnterprisesCapReached() int32 {
-	if x != nil {
-		return x.EnterprisesCapReached
 	}
 	return 0
 }
@@ -825,11 +809,10 @@ const file_ruqi_v1_draw_proto_rawDesc = "" +
 	"\rofficer_count\x18\x06 \x01(\x05R\fofficerCount\x12F\n" +
 	"\x11enterprise_filter\x18\a \x01(\v2\x19.ruqi.v1.EnterpriseFilterR\x10enterpriseFilter\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\b \x01(\tR\trequestId\"\xa1\x01\n" +
+	"request_id\x18\b \x01(\tR\trequestId\"\x88\x01\n" +
 	"\x12CommitDrawResponse\x12!\n" +
 	"\x04draw\x18\x01 \x01(\v2\r.ruqi.v1.DrawR\x04draw\x120\n" +
-	"\x14enterprises_left_out\x18\x02 \x01(\x05R\x12enterprisesLeftOut\x126\n" +
-	"\x17enterprises_cap_reached\x18\x03 \x01(\x05R\x15enterprisesCapReached\",\n" +
+	"\x14enterprises_left_out\x18\x02 \x01(\x05R\x12enterprisesLeftOutJ\x04\b\x03\x10\x04R\x17enterprises_cap_reached\",\n" +
 	"\x11RevealDrawRequest\x12\x17\n" +
 	"\adraw_id\x18\x01 \x01(\tR\x06drawId\"7\n" +
 	"\x12RevealDrawResponse\x12!\n" +
