@@ -376,6 +376,15 @@ func TestPrintReport_StreaksBesideFrequencyWarnings(t *testing.T) {
 	}
 }
 
+// The 双随机 registrations that name no draw are said with the registrations
+// they are part of, and why the 司法局 would look at them.
+func TestPrintReport_RandomWithoutDraw(t *testing.T) {
+	var out bytes.Buffer
+	printReport(&out, &ruqiv1.GetFrequencyReportResponse{FromMonth: "2026-12", ToMonth: "2026-12", RegionCode: "510100",
+		Totals: &ruqiv1.ReportTotals{RandomRegistrations: 7, RandomWithoutDraw: 3}})
+	assertContains(t, out.String(), "双随机未注明抽取          3（双随机报备 7 次中未注明抽取编号的")
+}
+
 // A period that ends in a month not over says what its 同比 compares; one
 // that is over says nothing of it.
 func TestPrintReport_UnfinishedMonthSaid(t *testing.T) {

@@ -291,7 +291,16 @@ func Register(tx store.Tx, p auth.Principal, now time.Time, in Registration) (Re
 	}
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_REGISTERED)
 	e.InspectionId, e.EnterpriseUscc, e.Detail = ins.GetId(), ins.GetEnterpriseUscc(), RegistrationDetail(ins)
-	if err := j.Record(e, count(report.PlanMetric(ins.GetVisitKind()))); err != nil {
+	planCounts := []Count{count(report.PlanMetric(ins.GetVisitKind()))}
+	if ins.GetType() == ruqiv1.InspectionType_INSPECTION_TYPE_RANDOM {
+		// For the 司法局: a 双随机 check is kept from the enterprise's
+		// 检查预告, and one that names no draw has no sampling to check.
+		planCounts = append(planCounts, count(report.Random))
+		if ins.GetDrawId() == "" {
+			planCounts = append(planCounts, count(report.RandomWithoutDraw))
+		}
+	}
+	if err := j.Record(e, planCounts...); err != nil {
 		return Registered{}, err
 	}
 	joint, err := ApplyDecision(tx, ins.GetEnterpriseUscc(), d, ins.GetId())

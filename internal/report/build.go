@@ -110,7 +110,7 @@ func Build(r store.Reader, q Query) (*ruqiv1.GetFrequencyReportResponse, error) 
 	metrics := []Metric{Inspections, Joined, Merged, Matched, Scanned, Refusals, Complaints, Late, FrequencyWarnings, NoFindingStreaks, CapsRefused, DuplicatesRefused,
 		Mutual, ResultsWithoutCheckIn, CheckInsWithoutArrival, ArrivalsOutsideWindow, OverlappingCheckIns,
 		EvalCount, EvalOverall, EvalCertificate, EvalRights, EvalProper, EntriesPatrol, EntriesPublicity, EntriesSurvey, EntriesService,
-		PlansFiled, PlansApproved, PlansPublished, PlansPublishedLate}
+		PlansFiled, PlansApproved, PlansPublished, PlansPublishedLate, Random, RandomWithoutDraw}
 	prevMonths := previousYear(months)
 	for i := range months {
 		for pass, month := range []string{months[i], prevMonths[i]} {
@@ -261,6 +261,7 @@ func totals(t *tally) *ruqiv1.ReportTotals {
 		VisitsAvoidedByMatching:     t.cur[Matched],
 		VisitsAvoidedAtRegistration: t.cur[Joined] + t.cur[Merged] - t.cur[Matched],
 		PlansFiled:                  t.cur[PlansFiled], PlansApproved: t.cur[PlansApproved], PlansPublished: t.cur[PlansPublished], PlansPublishedLate: t.cur[PlansPublishedLate],
+		RandomRegistrations: t.cur[Random], RandomWithoutDraw: t.cur[RandomWithoutDraw],
 	}
 	tot.VisitsByKind = append(tot.VisitsByKind, &ruqiv1.VisitKindCount{VisitKind: ruqiv1.VisitKind_VISIT_KIND_INSPECTION, Count: ins})
 	for _, e := range entryKinds {

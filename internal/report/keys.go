@@ -29,6 +29,8 @@ const (
 	Refusals          Metric = "refused"
 	Complaints        Metric = "complained"
 	Late              Metric = "late"
+	Random            Metric = "random"        // 双随机 registered (as Late: a cancellation leaves it)
+	RandomWithoutDraw Metric = "random_nodraw" // of Random: naming no draw
 	FrequencyWarnings Metric = "warned"
 	NoFindingStreaks  Metric = "streak"
 	CapsRefused       Metric = "capped"

@@ -275,7 +275,7 @@ func TestPages(t *testing.T) {
 			t.Fatalf("GetFrequencyReport: %v", err)
 		}
 		do(t, sup, "report", chromedp.WaitVisible(chromedp.CSS("#totals")), chromedp.WaitVisible(chromedp.CSS("#chart-rows")), chromedp.WaitVisible(chromedp.CSS("#chart-months")))
-		mustContain(t, "totals", text(t, sup, "#totals"), "检查次数", "亮码率", "减少入企", "企业拒绝检查")
+		mustContain(t, "totals", text(t, sup, "#totals"), "检查次数", "亮码率", "减少入企", "企业拒绝检查", "双随机未注明抽取")
 		// The month pickers show their whole value on a desktop screen: the
 		// input does not scroll its own content.
 		clipped, err := chromedp.Run(sup, chromedp.Evaluate[[]string](`["from","to"].filter(id => {

@@ -348,8 +348,16 @@ type ReportTotals struct {
 	PlansApproved      int64 `protobuf:"varint,141,opt,name=plans_approved,json=plansApproved,proto3" json:"plans_approved,omitempty"`
 	PlansPublished     int64 `protobuf:"varint,142,opt,name=plans_published,json=plansPublished,proto3" json:"plans_published,omitempty"`
 	PlansPublishedLate int64 `protobuf:"varint,143,opt,name=plans_published_late,json=plansPublishedLate,proto3" json:"plans_published_late,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// 双随机 registrations (INSPECTION_TYPE_RANDOM) in the period, by the
+	// month of their visit, cancelled ones included, and of them those that
+	// name no draw (draw_id): their sampling cannot be checked here (an
+	// agency may draw on the national 双随机 platform), and like every 双随机
+	// check they are kept from the enterprise's 检查预告. Counted since
+	// 2026-12-08.
+	RandomRegistrations int64 `protobuf:"varint,180,opt,name=random_registrations,json=randomRegistrations,proto3" json:"random_registrations,omitempty"`
+	RandomWithoutDraw   int64 `protobuf:"varint,181,opt,name=random_without_draw,json=randomWithoutDraw,proto3" json:"random_without_draw,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ReportTotals) Reset() {
@@ -595,6 +603,20 @@ func (x *ReportTotals) GetPlansPublished() int64 {
 func (x *ReportTotals) GetPlansPublishedLate() int64 {
 	if x != nil {
 		return x.PlansPublishedLate
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetRandomRegistrations() int64 {
+	if x != nil {
+		return x.RandomRegistrations
+	}
+	return 0
+}
+
+func (x *ReportTotals) GetRandomWithoutDraw() int64 {
+	if x != nil {
+		return x.RandomWithoutDraw
 	}
 	return 0
 }
@@ -936,7 +958,7 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"has_change\x18\x06 \x01(\bR\thasChange\x12\x16\n" +
 	"\x06visits\x18\a \x01(\x03R\x06visits\x12\x18\n" +
 	"\ascanned\x18\b \x01(\x03R\ascanned\x12\x14\n" +
-	"\x05begun\x18\t \x01(\x03R\x05begun\"\x8f\n" +
+	"\x05begun\x18\t \x01(\x03R\x05begun\"\xf4\n" +
 	"\n" +
 	"\fReportTotals\x12 \n" +
 	"\vinspections\x18\x01 \x01(\x03R\vinspections\x12#\n" +
@@ -976,7 +998,9 @@ const file_ruqi_v1_report_proto_rawDesc = "" +
 	"plansFiled\x12&\n" +
 	"\x0eplans_approved\x18\x8d\x01 \x01(\x03R\rplansApproved\x12(\n" +
 	"\x0fplans_published\x18\x8e\x01 \x01(\x03R\x0eplansPublished\x121\n" +
-	"\x14plans_published_late\x18\x8f\x01 \x01(\x03R\x12plansPublishedLate\"Y\n" +
+	"\x14plans_published_late\x18\x8f\x01 \x01(\x03R\x12plansPublishedLate\x122\n" +
+	"\x14random_registrations\x18\xb4\x01 \x01(\x03R\x13randomRegistrations\x12/\n" +
+	"\x13random_without_draw\x18\xb5\x01 \x01(\x03R\x11randomWithoutDraw\"Y\n" +
 	"\x0eVisitKindCount\x121\n" +
 	"\n" +
 	"visit_kind\x18\x01 \x01(\x0e2\x12.ruqi.v1.VisitKindR\tvisitKind\x12\x14\n" +
