@@ -68,6 +68,7 @@ var allowed = map[string][]ruqiv1.Role{
 	ruqiv1.EnterpriseService_EvaluateInspection_FullMethodName: {enterprise},
 	ruqiv1.EnterpriseService_Complain_FullMethodName:           {enterprise},
 	ruqiv1.EnterpriseService_ListUpcomingVisits_FullMethodName: {enterprise},
+	ruqiv1.EnterpriseService_ListOwnLeads_FullMethodName:       {enterprise},
 	// The enterprise code (企业码) is the enterprise's own; arrival is the
 	// officer's (两码互核).
 	ruqiv1.DoorService_GetEnterpriseCode_FullMethodName:     {enterprise},

@@ -388,6 +388,11 @@ var matrix = []rpcCase{
 		_, err := ruqiv1.NewEnterpriseServiceClient(cc).ListUpcomingVisits(ctx, &ruqiv1.ListUpcomingVisitsRequest{EnterpriseUscc: o.uscc})
 		return err
 	}, rows("D/D", "D/D", "A/D", "D/D", "D/D")},
+	// An enterprise's own leads: there is no other's to name.
+	{ruqiv1.EnterpriseService_ListOwnLeads_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
+		_, err := ruqiv1.NewEnterpriseServiceClient(cc).ListOwnLeads(ctx, &ruqiv1.ListOwnLeadsRequest{})
+		return err
+	}, rows("D/D", "D/D", "A/A", "D/D", "D/D")},
 	{ruqiv1.DoorService_GetEnterpriseCode_FullMethodName, noObject, func(ctx context.Context, cc *grpc.ClientConn, o obj) error {
 		_, err := ruqiv1.NewDoorServiceClient(cc).GetEnterpriseCode(ctx, &ruqiv1.GetEnterpriseCodeRequest{})
 		return err

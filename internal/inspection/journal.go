@@ -99,6 +99,9 @@ func (j *Journal) OpenLead(id string, l *ruqiv1.Lead) (*ruqiv1.Lead, error) {
 	if err := j.tx.PutLead(l); err != nil {
 		return nil, err
 	}
+	if err := markOwnLead(j.tx, l); err != nil {
+		return nil, err
+	}
 	e := j.Event(ruqiv1.EventType_EVENT_TYPE_LEAD_OPENED)
 	e.InspectionId, e.EnterpriseUscc, e.OfficerId = l.GetInspectionId(), l.GetEnterpriseUscc(), l.GetOfficerId()
 	e.Detail = l.GetId() + " " + l.GetKind().String()

@@ -701,7 +701,8 @@ func (s *Service) KeepEvaluators(ctx context.Context) error {
 // (report.PruneStarts); the first time after a start, it keeps the
 // evaluation counters an older version counted under their agencies too
 // (KeepEvaluationsByAgency), and the evaluators of what it recorded
-// (KeepEvaluators).
+// (KeepEvaluators), and indexes the leads opened before under their
+// enterprises (MarkOwnLeads).
 func (s *Service) RunStartPruning(ctx context.Context, interval time.Duration, logErr func(error)) {
 	s.onSequencer(ctx, interval, func() error {
 		// Once a start (the counters an older version counted).
@@ -719,6 +720,13 @@ func (s *Service) RunStartPruning(ctx context.Context, interval time.Duration, l
 				logErr(fmt.Errorf("keeping the evaluators of the agencies' months: %w", err))
 			} else {
 				s.evaluatorsKept.Store(true)
+			}
+		}
+		if !s.ownLeadsMarked.Load() {
+			if err := s.MarkOwnLeads(ctx); err != nil {
+				logErr(fmt.Errorf("indexing the leads under their enterprises: %w", err))
+			} else {
+				s.ownLeadsMarked.Store(true)
 			}
 		}
 		return s.store.Update(ctx, func(tx store.Tx) error { return report.PruneStarts(tx, s.now()) })

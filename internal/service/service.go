@@ -210,6 +210,8 @@ type Service struct {
 	evalsKept atomic.Bool
 	// evaluatorsKept says KeepEvaluators has run since the start.
 	evaluatorsKept atomic.Bool
+	// ownLeadsMarked says MarkOwnLeads has run since the start.
+	ownLeadsMarked atomic.Bool
 	// takeBacks hold the reservations to take back once the coordinator
 	// answers (takeBackLater).
 	takeBacks takeBacks

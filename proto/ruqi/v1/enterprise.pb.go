@@ -1376,11 +1376,120 @@ func (x *ListUpcomingVisitsResponse) GetVisits() []*UpcomingVisit {
 	return nil
 }
 
+type ListOwnLeadsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// page_size is at most how many leads to return: 0 means 100, more than
+	// 500 is read as 500.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is a previous response's next_page_token; empty for the
+	// first page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOwnLeadsRequest) Reset() {
+	*x = ListOwnLeadsRequest{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOwnLeadsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOwnLeadsRequest) ProtoMessage() {}
+
+func (x *ListOwnLeadsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOwnLeadsRequest.ProtoReflect.Descriptor instead.
+func (*ListOwnLeadsRequest) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListOwnLeadsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListOwnLeadsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListOwnLeadsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// leads are newest first. Each step carries its status and time only.
+	Leads         []*Lead `protobuf:"bytes,1,rep,name=leads,proto3" json:"leads,omitempty"`
+	NextPageToken string  `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOwnLeadsResponse) Reset() {
+	*x = ListOwnLeadsResponse{}
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOwnLeadsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOwnLeadsResponse) ProtoMessage() {}
+
+func (x *ListOwnLeadsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ruqi_v1_enterprise_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOwnLeadsResponse.ProtoReflect.Descriptor instead.
+func (*ListOwnLeadsResponse) Descriptor() ([]byte, []int) {
+	return file_ruqi_v1_enterprise_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListOwnLeadsResponse) GetLeads() []*Lead {
+	if x != nil {
+		return x.Leads
+	}
+	return nil
+}
+
+func (x *ListOwnLeadsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_ruqi_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
-	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\"\xe2\a\n" +
+	"\x18ruqi/v1/enterprise.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17ruqi/v1/directory.proto\x1a\x12ruqi/v1/door.proto\x1a\x18ruqi/v1/inspection.proto\x1a\x19ruqi/v1/supervision.proto\"\xe2\a\n" +
 	"\x0eInspectionView\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12+\n" +
 	"\bagencies\x18\x02 \x03(\v2\x0f.ruqi.v1.AgencyR\bagencies\x120\n" +
@@ -1496,7 +1605,14 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
 	"refused_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\"L\n" +
 	"\x1aListUpcomingVisitsResponse\x12.\n" +
-	"\x06visits\x18\x01 \x03(\v2\x16.ruqi.v1.UpcomingVisitR\x06visits*\xd8\x02\n" +
+	"\x06visits\x18\x01 \x03(\v2\x16.ruqi.v1.UpcomingVisitR\x06visits\"Q\n" +
+	"\x13ListOwnLeadsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"c\n" +
+	"\x14ListOwnLeadsResponse\x12#\n" +
+	"\x05leads\x18\x01 \x03(\v2\r.ruqi.v1.LeadR\x05leads\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xd8\x02\n" +
 	"\aVerdict\x12\x17\n" +
 	"\x13VERDICT_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rVERDICT_VALID\x10\x01\x12\x19\n" +
@@ -1511,14 +1627,15 @@ const file_ruqi_v1_enterprise_proto_rawDesc = "" +
 	"\x0eVERDICT_CLOSED\x10\n" +
 	"\x12\x15\n" +
 	"\x11VERDICT_MALFORMED\x10\v\x12\x1c\n" +
-	"\x18VERDICT_TOO_FEW_OFFICERS\x10\f2\x82\x04\n" +
+	"\x18VERDICT_TOO_FEW_OFFICERS\x10\f2\xcf\x04\n" +
 	"\x11EnterpriseService\x12?\n" +
 	"\bScanCode\x12\x18.ruqi.v1.ScanCodeRequest\x1a\x19.ruqi.v1.ScanCodeResponse\x12W\n" +
 	"\x10RefuseInspection\x12 .ruqi.v1.RefuseInspectionRequest\x1a!.ruqi.v1.RefuseInspectionResponse\x12T\n" +
 	"\x0fListInspections\x12\x1f.ruqi.v1.ListInspectionsRequest\x1a .ruqi.v1.ListInspectionsResponse\x12]\n" +
 	"\x12EvaluateInspection\x12\".ruqi.v1.EvaluateInspectionRequest\x1a#.ruqi.v1.EvaluateInspectionResponse\x12?\n" +
 	"\bComplain\x12\x18.ruqi.v1.ComplainRequest\x1a\x19.ruqi.v1.ComplainResponse\x12]\n" +
-	"\x12ListUpcomingVisits\x12\".ruqi.v1.ListUpcomingVisitsRequest\x1a#.ruqi.v1.ListUpcomingVisitsResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
+	"\x12ListUpcomingVisits\x12\".ruqi.v1.ListUpcomingVisitsRequest\x1a#.ruqi.v1.ListUpcomingVisitsResponse\x12K\n" +
+	"\fListOwnLeads\x12\x1c.ruqi.v1.ListOwnLeadsRequest\x1a\x1d.ruqi.v1.ListOwnLeadsResponseB+Z)github.com/ruqi/ruqi/proto/ruqi/v1;ruqiv1b\x06proto3"
 
 var (
 	file_ruqi_v1_enterprise_proto_rawDescOnce sync.Once
@@ -1533,7 +1650,7 @@ func file_ruqi_v1_enterprise_proto_rawDescGZIP() []byte {
 }
 
 var file_ruqi_v1_enterprise_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_ruqi_v1_enterprise_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_ruqi_v1_enterprise_proto_goTypes = []any{
 	(Verdict)(0),                       // 0: ruqi.v1.Verdict
 	(*InspectionView)(nil),             // 1: ruqi.v1.InspectionView
@@ -1551,62 +1668,68 @@ var file_ruqi_v1_enterprise_proto_goTypes = []any{
 	(*ListUpcomingVisitsRequest)(nil),  // 13: ruqi.v1.ListUpcomingVisitsRequest
 	(*UpcomingVisit)(nil),              // 14: ruqi.v1.UpcomingVisit
 	(*ListUpcomingVisitsResponse)(nil), // 15: ruqi.v1.ListUpcomingVisitsResponse
-	(*Agency)(nil),                     // 16: ruqi.v1.Agency
-	(*OfficerView)(nil),                // 17: ruqi.v1.OfficerView
-	(*CheckItemView)(nil),              // 18: ruqi.v1.CheckItemView
-	(*timestamppb.Timestamp)(nil),      // 19: google.protobuf.Timestamp
-	(InspectionType)(0),                // 20: ruqi.v1.InspectionType
-	(InspectionState)(0),               // 21: ruqi.v1.InspectionState
-	(*InspectionResult)(nil),           // 22: ruqi.v1.InspectionResult
-	(VisitKind)(0),                     // 23: ruqi.v1.VisitKind
-	(MutualVerification)(0),            // 24: ruqi.v1.MutualVerification
+	(*ListOwnLeadsRequest)(nil),        // 16: ruqi.v1.ListOwnLeadsRequest
+	(*ListOwnLeadsResponse)(nil),       // 17: ruqi.v1.ListOwnLeadsResponse
+	(*Agency)(nil),                     // 18: ruqi.v1.Agency
+	(*OfficerView)(nil),                // 19: ruqi.v1.OfficerView
+	(*CheckItemView)(nil),              // 20: ruqi.v1.CheckItemView
+	(*timestamppb.Timestamp)(nil),      // 21: google.protobuf.Timestamp
+	(InspectionType)(0),                // 22: ruqi.v1.InspectionType
+	(InspectionState)(0),               // 23: ruqi.v1.InspectionState
+	(*InspectionResult)(nil),           // 24: ruqi.v1.InspectionResult
+	(VisitKind)(0),                     // 25: ruqi.v1.VisitKind
+	(MutualVerification)(0),            // 26: ruqi.v1.MutualVerification
+	(*Lead)(nil),                       // 27: ruqi.v1.Lead
 }
 var file_ruqi_v1_enterprise_proto_depIdxs = []int32{
-	16, // 0: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
-	17, // 1: ruqi.v1.InspectionView.officers:type_name -> ruqi.v1.OfficerView
-	18, // 2: ruqi.v1.InspectionView.check_items:type_name -> ruqi.v1.CheckItemView
-	19, // 3: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
-	19, // 4: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
-	20, // 5: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
-	21, // 6: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
-	19, // 7: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
-	22, // 8: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
-	19, // 9: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
-	23, // 10: ruqi.v1.InspectionView.visit_kind:type_name -> ruqi.v1.VisitKind
+	18, // 0: ruqi.v1.InspectionView.agencies:type_name -> ruqi.v1.Agency
+	19, // 1: ruqi.v1.InspectionView.officers:type_name -> ruqi.v1.OfficerView
+	20, // 2: ruqi.v1.InspectionView.check_items:type_name -> ruqi.v1.CheckItemView
+	21, // 3: ruqi.v1.InspectionView.window_start:type_name -> google.protobuf.Timestamp
+	21, // 4: ruqi.v1.InspectionView.window_end:type_name -> google.protobuf.Timestamp
+	22, // 5: ruqi.v1.InspectionView.type:type_name -> ruqi.v1.InspectionType
+	23, // 6: ruqi.v1.InspectionView.state:type_name -> ruqi.v1.InspectionState
+	21, // 7: ruqi.v1.InspectionView.checked_in_at:type_name -> google.protobuf.Timestamp
+	24, // 8: ruqi.v1.InspectionView.results:type_name -> ruqi.v1.InspectionResult
+	21, // 9: ruqi.v1.InspectionView.refused_at:type_name -> google.protobuf.Timestamp
+	25, // 10: ruqi.v1.InspectionView.visit_kind:type_name -> ruqi.v1.VisitKind
 	2,  // 11: ruqi.v1.InspectionView.accompanying_supervisors:type_name -> ruqi.v1.AccompanyingSupervisor
 	0,  // 12: ruqi.v1.ScanCodeResponse.verdict:type_name -> ruqi.v1.Verdict
 	1,  // 13: ruqi.v1.ScanCodeResponse.inspection:type_name -> ruqi.v1.InspectionView
-	19, // 14: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
-	24, // 15: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
-	19, // 16: ruqi.v1.ScanCodeResponse.visit_refused_at:type_name -> google.protobuf.Timestamp
+	21, // 14: ruqi.v1.ScanCodeResponse.checked_in_at:type_name -> google.protobuf.Timestamp
+	26, // 15: ruqi.v1.ScanCodeResponse.mutual:type_name -> ruqi.v1.MutualVerification
+	21, // 16: ruqi.v1.ScanCodeResponse.visit_refused_at:type_name -> google.protobuf.Timestamp
 	1,  // 17: ruqi.v1.ListInspectionsResponse.inspections:type_name -> ruqi.v1.InspectionView
-	19, // 18: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 19: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
-	18, // 20: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
-	19, // 21: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
-	19, // 22: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
-	20, // 23: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
-	23, // 24: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
-	19, // 25: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
-	19, // 26: ruqi.v1.UpcomingVisit.refused_at:type_name -> google.protobuf.Timestamp
+	21, // 18: ruqi.v1.ComplainRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 19: ruqi.v1.UpcomingVisit.agencies:type_name -> ruqi.v1.Agency
+	20, // 20: ruqi.v1.UpcomingVisit.check_items:type_name -> ruqi.v1.CheckItemView
+	21, // 21: ruqi.v1.UpcomingVisit.window_start:type_name -> google.protobuf.Timestamp
+	21, // 22: ruqi.v1.UpcomingVisit.window_end:type_name -> google.protobuf.Timestamp
+	22, // 23: ruqi.v1.UpcomingVisit.type:type_name -> ruqi.v1.InspectionType
+	25, // 24: ruqi.v1.UpcomingVisit.visit_kind:type_name -> ruqi.v1.VisitKind
+	21, // 25: ruqi.v1.UpcomingVisit.noticed_from:type_name -> google.protobuf.Timestamp
+	21, // 26: ruqi.v1.UpcomingVisit.refused_at:type_name -> google.protobuf.Timestamp
 	14, // 27: ruqi.v1.ListUpcomingVisitsResponse.visits:type_name -> ruqi.v1.UpcomingVisit
-	3,  // 28: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
-	5,  // 29: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
-	7,  // 30: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
-	9,  // 31: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
-	11, // 32: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
-	13, // 33: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
-	4,  // 34: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
-	6,  // 35: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
-	8,  // 36: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
-	10, // 37: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
-	12, // 38: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
-	15, // 39: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
-	34, // [34:40] is the sub-list for method output_type
-	28, // [28:34] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	27, // 28: ruqi.v1.ListOwnLeadsResponse.leads:type_name -> ruqi.v1.Lead
+	3,  // 29: ruqi.v1.EnterpriseService.ScanCode:input_type -> ruqi.v1.ScanCodeRequest
+	5,  // 30: ruqi.v1.EnterpriseService.RefuseInspection:input_type -> ruqi.v1.RefuseInspectionRequest
+	7,  // 31: ruqi.v1.EnterpriseService.ListInspections:input_type -> ruqi.v1.ListInspectionsRequest
+	9,  // 32: ruqi.v1.EnterpriseService.EvaluateInspection:input_type -> ruqi.v1.EvaluateInspectionRequest
+	11, // 33: ruqi.v1.EnterpriseService.Complain:input_type -> ruqi.v1.ComplainRequest
+	13, // 34: ruqi.v1.EnterpriseService.ListUpcomingVisits:input_type -> ruqi.v1.ListUpcomingVisitsRequest
+	16, // 35: ruqi.v1.EnterpriseService.ListOwnLeads:input_type -> ruqi.v1.ListOwnLeadsRequest
+	4,  // 36: ruqi.v1.EnterpriseService.ScanCode:output_type -> ruqi.v1.ScanCodeResponse
+	6,  // 37: ruqi.v1.EnterpriseService.RefuseInspection:output_type -> ruqi.v1.RefuseInspectionResponse
+	8,  // 38: ruqi.v1.EnterpriseService.ListInspections:output_type -> ruqi.v1.ListInspectionsResponse
+	10, // 39: ruqi.v1.EnterpriseService.EvaluateInspection:output_type -> ruqi.v1.EvaluateInspectionResponse
+	12, // 40: ruqi.v1.EnterpriseService.Complain:output_type -> ruqi.v1.ComplainResponse
+	15, // 41: ruqi.v1.EnterpriseService.ListUpcomingVisits:output_type -> ruqi.v1.ListUpcomingVisitsResponse
+	17, // 42: ruqi.v1.EnterpriseService.ListOwnLeads:output_type -> ruqi.v1.ListOwnLeadsResponse
+	36, // [36:43] is the sub-list for method output_type
+	29, // [29:36] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_ruqi_v1_enterprise_proto_init() }
@@ -1617,13 +1740,14 @@ func file_ruqi_v1_enterprise_proto_init() {
 	file_ruqi_v1_directory_proto_init()
 	file_ruqi_v1_door_proto_init()
 	file_ruqi_v1_inspection_proto_init()
+	file_ruqi_v1_supervision_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ruqi_v1_enterprise_proto_rawDesc), len(file_ruqi_v1_enterprise_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

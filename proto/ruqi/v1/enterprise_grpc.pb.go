@@ -25,6 +25,7 @@ const (
 	EnterpriseService_EvaluateInspection_FullMethodName = "/ruqi.v1.EnterpriseService/EvaluateInspection"
 	EnterpriseService_Complain_FullMethodName           = "/ruqi.v1.EnterpriseService/Complain"
 	EnterpriseService_ListUpcomingVisits_FullMethodName = "/ruqi.v1.EnterpriseService/ListUpcomingVisits"
+	EnterpriseService_ListOwnLeads_FullMethodName       = "/ruqi.v1.EnterpriseService/ListOwnLeads"
 )
 
 // EnterpriseServiceClient is the client API for EnterpriseService service.
@@ -50,6 +51,13 @@ type EnterpriseServiceClient interface {
 	// still to come, each from the notice time its region's policy sets;
 	// unannounced types (e.g. 双随机, 个案) only once their window begins.
 	ListUpcomingVisits(ctx context.Context, in *ListUpcomingVisitsRequest, opts ...grpc.CallOption) (*ListUpcomingVisitsResponse, error)
+	// ListOwnLeads lists the leads (问题线索) the calling enterprise's own
+	// steps opened: its refusals, its complaints, the codes it scanned that
+	// were not valid; newest first, each with its status and the dates of
+	// its steps. The 司法局's notes and who took each step are left out, and
+	// so is whatever the lead names of an inspection the enterprise is not
+	// shown (another enterprise's code, a visit not yet announced).
+	ListOwnLeads(ctx context.Context, in *ListOwnLeadsRequest, opts ...grpc.CallOption) (*ListOwnLeadsResponse, error)
 }
 
 type enterpriseServiceClient struct {
@@ -120,6 +128,16 @@ func (c *enterpriseServiceClient) ListUpcomingVisits(ctx context.Context, in *Li
 	return out, nil
 }
 
+func (c *enterpriseServiceClient) ListOwnLeads(ctx context.Context, in *ListOwnLeadsRequest, opts ...grpc.CallOption) (*ListOwnLeadsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOwnLeadsResponse)
+	err := c.cc.Invoke(ctx, EnterpriseService_ListOwnLeads_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // EnterpriseServiceServer is the server API for EnterpriseService service.
 // All implementations must embed UnimplementedEnterpriseServiceServer
 // for forward compatibility.
@@ -143,6 +161,13 @@ type EnterpriseServiceServer interface {
 	// still to come, each from the notice time its region's policy sets;
 	// unannounced types (e.g. 双随机, 个案) only once their window begins.
 	ListUpcomingVisits(context.Context, *ListUpcomingVisitsRequest) (*ListUpcomingVisitsResponse, error)
+	// ListOwnLeads lists the leads (问题线索) the calling enterprise's own
+	// steps opened: its refusals, its complaints, the codes it scanned that
+	// were not valid; newest first, each with its status and the dates of
+	// its steps. The 司法局's notes and who took each step are left out, and
+	// so is whatever the lead names of an inspection the enterprise is not
+	// shown (another enterprise's code, a visit not yet announced).
+	ListOwnLeads(context.Context, *ListOwnLeadsRequest) (*ListOwnLeadsResponse, error)
 	mustEmbedUnimplementedEnterpriseServiceServer()
 }
 
@@ -170,6 +195,9 @@ func (UnimplementedEnterpriseServiceServer) Complain(context.Context, *ComplainR
 }
 func (UnimplementedEnterpriseServiceServer) ListUpcomingVisits(context.Context, *ListUpcomingVisitsRequest) (*ListUpcomingVisitsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUpcomingVisits not implemented")
+}
+func (UnimplementedEnterpriseServiceServer) ListOwnLeads(context.Context, *ListOwnLeadsRequest) (*ListOwnLeadsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListOwnLeads not implemented")
 }
 func (UnimplementedEnterpriseServiceServer) mustEmbedUnimplementedEnterpriseServiceServer() {}
 func (UnimplementedEnterpriseServiceServer) testEmbeddedByValue()                           {}
@@ -300,6 +328,24 @@ func _EnterpriseService_ListUpcomingVisits_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EnterpriseService_ListOwnLeads_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOwnLeadsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EnterpriseServiceServer).ListOwnLeads(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EnterpriseService_ListOwnLeads_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EnterpriseServiceServer).ListOwnLeads(ctx, req.(*ListOwnLeadsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // EnterpriseService_ServiceDesc is the grpc.ServiceDesc for EnterpriseService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -330,6 +376,10 @@ var EnterpriseService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListUpcomingVisits",
 			Handler:    _EnterpriseService_ListUpcomingVisits_Handler,
+		},
+		{
+			MethodName: "ListOwnLeads",
+			Handler:    _EnterpriseService_ListOwnLeads_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
