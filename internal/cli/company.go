@@ -25,9 +25,45 @@ func (a *app) companyCommand() *cobra.Command {
 		a.companyEvaluateCommand(),
 		a.companyComplainCommand(),
 		a.companyUpcomingCommand(),
+		a.companyLeadsCommand(),
 		a.companyCodeCommand(),
 	)
 	return cmd
+}
+
+// maxOwnLeadPages bounds what company leads reads: 20 pages of 500.
+const maxOwnLeadPages = 20
+
+func (a *app) companyLeadsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "leads",
+		Short: "查看本企业的问题线索及司法局的处理状态",
+		Long: `列出本企业拒绝检查、投诉和扫描到无效入企码生成的问题线索，最新的在前：
+线索编号、类型、提交时间和司法局的处理状态（已接收、核查中、已整改、已移交纪委、查无实据）。
+
+只列出本企业自己提交或扫描生成的线索；司法局的核查意见不在此显示，请凭线索编号询问。
+须用企业账号（政务服务账号登录，或管理员签发的企业令牌），前台设备不能查看。`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
+				all := &ruqiv1.ListOwnLeadsResponse{}
+				req := &ruqiv1.ListOwnLeadsRequest{PageSize: 500}
+				for range maxOwnLeadPages {
+					resp, err := ruqiv1.NewEnterpriseServiceClient(cc).ListOwnLeads(ctx, req)
+					if err != nil {
+						return err
+					}
+					all.Leads = append(all.Leads, resp.GetLeads()...)
+					if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+						break
+					}
+				}
+				all.NextPageToken = req.PageToken // more than the pages read: said in JSON
+				a.printer().OwnLeads(all)
+				return nil
+			})
+		},
+	}
 }
 
 func (a *app) companyUpcomingCommand() *cobra.Command {

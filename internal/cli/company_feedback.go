@@ -114,7 +114,7 @@ func (a *app) companyComplainCommand() *cobra.Command {
 		Use:   "complain",
 		Short: "投诉一次检查或未报备的入企，转司法局核查",
 		Long: `投诉一次检查，或投诉没有出示有效入企码的入企行为。投诉作为问题线索转给司法局
-（行政执法监督机关）核查处理，并给出线索编号，可凭此编号向司法局查询处理情况。
+（行政执法监督机关）核查处理，并给出线索编号；处理状态用 ruqi company leads 查看。
 
 已报备的检查用 --inspection 指明；没有报备的，用 --officer 写下对方自称的姓名或
 出示的执法证号，用 --at 写下发生的时间。

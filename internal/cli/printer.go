@@ -51,6 +51,7 @@ type printer interface {
 	Evaluated(req *ruqiv1.EvaluateInspectionRequest, r *ruqiv1.EvaluateInspectionResponse)
 	Complained(r *ruqiv1.ComplainResponse)
 	Leads(r *ruqiv1.ListLeadsResponse)
+	OwnLeads(r *ruqiv1.ListOwnLeadsResponse)
 	LeadUpdated(r *ruqiv1.UpdateLeadResponse)
 	Evaluations(r *ruqiv1.ListEvaluationsResponse)
 	TokenRevoked(req *ruqiv1.RevokeAccessTokenRequest, r *ruqiv1.RevokeAccessTokenResponse)

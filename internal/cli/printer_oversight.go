@@ -19,6 +19,7 @@ func (p *jsonPrinter) PriorResults(r *ruqiv1.ListPriorResultsResponse)          
 func (p *jsonPrinter) EvaluationSummary(r *ruqiv1.GetEvaluationSummaryResponse) { p.msg(r) }
 func (p *jsonPrinter) Complained(r *ruqiv1.ComplainResponse)                    { p.msg(r) }
 func (p *jsonPrinter) Leads(r *ruqiv1.ListLeadsResponse)                        { p.msg(r) }
+func (p *jsonPrinter) OwnLeads(r *ruqiv1.ListOwnLeadsResponse)                  { p.msg(r) }
 func (p *jsonPrinter) LeadUpdated(r *ruqiv1.UpdateLeadResponse)                 { p.msg(r) }
 func (p *jsonPrinter) Evaluations(r *ruqiv1.ListEvaluationsResponse)            { p.msg(r) }
 
@@ -250,6 +251,7 @@ func (p *tablePrinter) Complained(r *ruqiv1.ComplainResponse) {
 	}
 	p.println("已提交投诉，作为问题线索转司法局核查。")
 	fields(p.out, kv("线索编号", orDash(r.GetLeadId())))
+	p.println("司法局的处理状态可用 ruqi company leads 查看。")
 }
 
 // named shows an id with its directory name, "AG-01 成都市市场监督管理局",
@@ -291,6 +293,25 @@ func (p *tablePrinter) Leads(r *ruqiv1.ListLeadsResponse) {
 	}
 	t.write(p.out)
 	p.printf("共 %d 条。\n", len(r.GetLeads()))
+}
+
+// OwnLeads is an enterprise's own leads: where each stands and since when.
+func (p *tablePrinter) OwnLeads(r *ruqiv1.ListOwnLeadsResponse) {
+	if len(r.GetLeads()) == 0 {
+		p.println("本企业没有问题线索（拒绝检查、投诉和扫描到的无效入企码会生成问题线索，转司法局核查）。")
+		return
+	}
+	t := newTable("线索编号", "类型", "提交时间", "处理状态", "状态时间", "报备编号", "说明")
+	for _, l := range r.GetLeads() {
+		since := l.GetCreatedAt()
+		if s := l.GetSteps(); len(s) > 0 {
+			since = s[len(s)-1].GetAt()
+		}
+		t.add(l.GetId(), leadKindLabel(l.GetKind()), fmtTime(l.GetCreatedAt()), leadStatusLabel(l.GetStatus()), fmtTime(since),
+			orDash(l.GetInspectionId()), leadNote(l))
+	}
+	t.write(p.out)
+	p.printf("共 %d 条。处理情况由司法局核查后更新；核查的具体意见请凭线索编号向司法局询问。\n", len(r.GetLeads()))
 }
 
 func (p *tablePrinter) LeadUpdated(r *ruqiv1.UpdateLeadResponse) {

@@ -224,7 +224,7 @@ func (s *server) complained(w http.ResponseWriter, r *http.Request) {
 	}
 	d := resultData{Banner: okBanner("投诉已提交", "投诉已作为问题线索报送司法局，由司法局核查处理。"), Back: "/", BackTo: "返回首页"}
 	if lead := r.URL.Query().Get("lead"); domain.LeadIDShape.MatchString(lead) {
-		d.Lines = append(d.Lines, "问题线索编号："+lead+"（可凭此向司法局查询）")
+		d.Lines = append(d.Lines, "问题线索编号："+lead+"（司法局的处理状态见首页「问题线索」）")
 	}
 	render(w, http.StatusOK, "result", "投诉已提交", d)
 }
@@ -318,5 +318,5 @@ func (s *server) refusedVisit(w http.ResponseWriter, r *http.Request) {
 	// 2026-12-07: it read as recorded).
 	render(w, http.StatusOK, "result", "已拒绝检查", refusalRecorded(r, "/", "返回首页",
 		waitBanner("此前已用这张表单记录过拒绝", "本次填写的理由未另行记录。如是另一次无码检查（如另一名执法人员），请从首页重新打开“拒绝无码检查”再提交。"),
-		"（可凭此向司法局查询）"))
+		"（司法局的处理状态见首页「问题线索」）"))
 }

@@ -71,7 +71,7 @@ func FuzzParseFilter(f *testing.F) {
 // /upcoming returned to the home page (a trial of sign-in, 2026-12-07).
 // Nothing else is.
 func TestSafeNext_EnterprisesPages(t *testing.T) {
-	for _, next := range []string{"/history", "/upcoming", "/devices", "/refuse", "/complain", "/V/ABC234"} {
+	for _, next := range []string{"/history", "/upcoming", "/leads", "/devices", "/refuse", "/complain", "/V/ABC234"} {
 		if got := safeNext(next); got != next {
 			t.Errorf("safeNext(%q) = %q", next, got)
 		}

@@ -258,6 +258,7 @@ func Handler(cfg Config) http.Handler {
 		mux.HandleFunc("POST /enterprise-code/reissue", s.reissueEnterpriseCode)
 		mux.HandleFunc("GET /devices", s.devices)
 		mux.HandleFunc("GET /upcoming", s.upcoming)
+		mux.HandleFunc("GET /leads", s.leads)
 		mux.HandleFunc("GET /history", s.history)
 		mux.HandleFunc("GET /refuse", s.refuseVisitForm)
 		mux.HandleFunc("POST /refuse", s.refuseVisit)
@@ -431,7 +432,7 @@ func mustRead(name string) string {
 // pages are parsed once: each page is the layout plus its own content.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming", "history", "entcode", "plans", "complain", "refuse", "receiptcheck"} {
+	for _, name := range []string{"home", "verify", "result", "dashboard", "devices", "enrol", "upcoming", "history", "leads", "entcode", "plans", "complain", "refuse", "receiptcheck"} {
 		out[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out

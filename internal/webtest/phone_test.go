@@ -227,3 +227,36 @@ func answerAll() []chromedp.Action[chromedp.Void] {
 		chromedp.Click(chromedp.CSS(`input[name="conducted_properly"][value="1"]`)),
 	}
 }
+
+// An enterprise on its phone follows its complaint from the home page
+// (问题线索): its number, where it stands, on a page that fits the phone.
+func TestPhone_OwnLeads_FromTheHomePage(t *testing.T) {
+	ctxB := startBrowser(t)
+	srv := startServer(t)
+	smp := loadSample(t)
+	srv.importSample(smp)
+	tok := srv.issue(ruqiv1.Role_ROLE_ENTERPRISE, smp.ents[0])
+	c, err := ruqiv1.NewEnterpriseServiceClient(srv.conn()).Complain(srv.as(tok), &ruqiv1.ComplainRequest{OfficerClaimed: "自称区市场监管局的两名人员",
+		Description: "两人未出示入企码和执法证，要求查看全部进货台账并拍照，拒绝说明检查依据，态度蛮横，持续约一个半小时"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := user(t, ctxB)
+	do(t, p, "phone", phone375())
+	signInPhone(t, p, srv.url("/"), tok, "#upcoming-link")
+	do(t, p, "open 问题线索", chromedp.Click(chromedp.CSS("#leads-link")), chromedp.WaitVisible(chromedp.CSS("#leads")))
+	screenshot(t, p, "phone-leads")
+	page := text(t, p, "main")
+	for _, want := range []string{c.GetLeadId(), "企业投诉", "已接收", "进货台账"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("问题线索 does not show %q:\n%s", want, page)
+		}
+	}
+	width, err := chromedp.Run(p, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if width > 375 {
+		t.Errorf("问题线索 is %d px wide on a 375-px phone", width)
+	}
+}

@@ -1,0 +1,59 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
+)
+
+// The signed-in enterprise reads its own leads at /leads, each with its
+// status and the dates of its steps, from the home page; not the
+// 司法局's note, not another enterprise's leads; signed out, it is sent to
+// sign in and back.
+func TestPages_OwnLeads(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ent := ruqiv1.NewEnterpriseServiceClient(f.api)
+	mine, err := ent.Complain(as(ctx, f.ent), &ruqiv1.ComplainRequest{OfficerClaimed: "王某", Description: "检查中态度粗暴"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ruqiv1.NewSupervisionServiceClient(f.api).UpdateLead(as(ctx, f.sup), &ruqiv1.UpdateLeadRequest{LeadId: mine.GetLeadId(),
+		Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "内部意见：调取执法记录仪"}); err != nil {
+		t.Fatal(err)
+	}
+	var other string
+	dir, err := ruqiv1.NewDirectoryServiceClient(f.api).GetEnterprise(as(ctx, f.admin), &ruqiv1.GetEnterpriseRequest{Uscc: "91510104CY4C7RGWMR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other = f.issue(ruqiv1.Role_ROLE_ENTERPRISE, dir.GetEnterprise().GetUscc())
+	theirs, err := ent.Complain(as(ctx, other), &ruqiv1.ComplainRequest{Description: "另一家企业的投诉"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ec := f.signInEnterprise(f.ent)
+	if home := readBody(t, f.do("GET", "/", nil, ec)); !strings.Contains(home, `href="/leads"`) {
+		t.Errorf("the home page does not lead to /leads: %s", visible(home))
+	}
+	r := f.do("GET", "/leads", nil, ec)
+	page := readBody(t, r)
+	for _, want := range []string{mine.GetLeadId(), "企业投诉", "核查中", "已接收", "检查中态度粗暴", "王某"} {
+		if r.StatusCode != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("/leads (%d) does not say %q: %s", r.StatusCode, want, visible(page))
+		}
+	}
+	for _, not := range []string{"调取执法记录仪", theirs.GetLeadId(), "另一家企业"} {
+		if strings.Contains(page, not) {
+			t.Errorf("/leads shows %q: %s", not, visible(page))
+		}
+	}
+	if r := f.do("GET", "/leads", nil); r.StatusCode != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), url.QueryEscape("/leads")) {
+		t.Errorf("/leads signed out: %d to %q, want sent to sign in and back", r.StatusCode, r.Header.Get("Location"))
+	}
+}
