@@ -108,7 +108,7 @@ func printReport(w io.Writer, r *ruqiv1.GetFrequencyReportResponse) {
 		kv("拒绝检查", fmt.Sprint(t.GetRefusals())),
 		kv("企业投诉", fmt.Sprint(t.GetComplaints())),
 		kv("事后补录", fmt.Sprint(t.GetLateRegistrations())),
-		kv("双随机未注明抽取", fmt.Sprintf("%d（双随机报备 %d 次中未注明抽取编号的：抽取无从核验，又不列入检查预告）", t.GetRandomWithoutDraw(), t.GetRandomRegistrations())),
+		kv("双随机未注明抽取", fmt.Sprintf("%d（双随机报备 %d 次中未注明抽取编号的：抽取无从核验，又不列入检查预告；2026-12-08 起统计）", t.GetRandomWithoutDraw(), t.GetRandomRegistrations())),
 		// Two counts, not one and its part: frequency_warnings does not
 		// include the streaks, which the dashboard shows apart too.
 		kv("频次预警", fmt.Sprintf("%d（超过日、周、月提醒线）", t.GetFrequencyWarnings())),

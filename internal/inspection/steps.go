@@ -251,7 +251,11 @@ func Complain(tx store.Tx, p auth.Principal, now time.Time, leeway time.Duration
 		// 2026-12-06: a retried complaint made two leads).
 		leadID = domain.LeadIDFor("complaint-request|" + uscc + "|" + rid)
 		if l, err := tx.Lead(leadID); err == nil {
-			if l.GetDescription() != strings.TrimSpace(in.Description) || l.GetOfficerClaimed() != strings.TrimSpace(in.OfficerClaimed) || l.GetInspectionId() != in.InspectionID {
+			// A time given must be the one recorded: the web form sent
+			// again with another 发生时间 under its request id was answered
+			// as recorded, and kept the first time (a review, 2026-12-08).
+			otherTime := in.OccurredAt != nil && !in.OccurredAt.AsTime().Equal(l.GetOccurredAt().AsTime())
+			if l.GetDescription() != strings.TrimSpace(in.Description) || l.GetOfficerClaimed() != strings.TrimSpace(in.OfficerClaimed) || l.GetInspectionId() != in.InspectionID || otherTime {
 				// Other words under the same id are another complaint, not
 				// the retry of this one: said, not dropped (a review,
 				// 2026-12-06).

@@ -480,7 +480,7 @@ func reportOf(rep *ruqiv1.GetFrequencyReportResponse) *reportData {
 		{"企业拒绝检查", n(t.GetRefusals()), ""},
 		{"企业投诉", n(t.GetComplaints()), ""},
 		{"事后补录报备", n(t.GetLateRegistrations()), "紧急检查后补录"},
-		{"双随机未注明抽取", n(t.GetRandomWithoutDraw()), fmt.Sprintf("双随机报备 %d 次中未注明抽取编号的（抽取无从核验，又不列入检查预告）", t.GetRandomRegistrations())},
+		{"双随机未注明抽取", n(t.GetRandomWithoutDraw()), fmt.Sprintf("双随机报备 %d 次中未注明抽取编号的（抽取无从核验，又不列入检查预告；2026-12-08 起统计）", t.GetRandomRegistrations())},
 		{"频次预警", n(t.GetFrequencyWarnings()), "超过日、周、月提醒线"},
 		{"连续无问题", n(t.GetNoFindingStreaks()), "同一人员连续三次未发现问题"},
 		{"超频次拒绝", n(t.GetCapsRefused()), "无事不扰：超过检查上限"},

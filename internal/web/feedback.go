@@ -125,10 +125,10 @@ type complainData struct {
 	Description  string // kept when the form comes back with a problem
 	Officer      string
 	// Occurred is when it happened as typed (datetime-local, Beijing
-	// time); empty means when the complaint is made. Latest bounds the
-	// picker to now: the server refuses a time to come (OCCURRED_IN_FUTURE).
+	// time); empty means when the complaint is made. The picker has no
+	// max: one set when the form was opened refused the minutes since, and
+	// the service judges the time (OCCURRED_IN_FUTURE, with its leeway).
 	Occurred string
-	Latest   string
 	Problem  string
 }
 
@@ -157,7 +157,7 @@ func (s *server) complainForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := complainData{CSRF: csrfToken(sess), RequestID: newRequestID(), Latest: s.latestOccurred()}
+	d := complainData{CSRF: csrfToken(sess), RequestID: newRequestID()}
 	if id := domain.NormalizeID(r.URL.Query().Get("inspection")); domain.ValidateID("检查编号", id) == nil {
 		d.InspectionID = id
 	}
@@ -172,7 +172,7 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 	}
 	d := complainData{CSRF: csrfToken(sess), Description: strings.TrimSpace(r.PostFormValue("description")),
 		Officer: strings.TrimSpace(r.PostFormValue("officer")), RequestID: domain.Clip(strings.TrimSpace(r.PostFormValue("request_id")), domain.MaxRequestID),
-		Occurred: domain.Clip(strings.TrimSpace(r.PostFormValue("occurred")), 32), Latest: s.latestOccurred()}
+		Occurred: domain.Clip(strings.TrimSpace(r.PostFormValue("occurred")), 32)}
 	if d.RequestID == "" {
 		d.RequestID = newRequestID()
 	}
@@ -206,13 +206,11 @@ func (s *server) complain(w http.ResponseWriter, r *http.Request) {
 		render(w, httpStatus(err), "complain", "投诉", d)
 		return
 	}
-	http.Redirect(w, r, "/complained?"+confirmation(sess, "complained", url.Values{"lead": {resp.GetLeadId()}}).Encode(), http.StatusSeeOther)
-}
-
-// latestOccurred is now in Beijing time, in datetime-local's form: the
-// picker's bound for when a complaint's matter happened.
-func (s *server) latestOccurred() string {
-	return s.now().In(domain.Shanghai).Format(occurredLayouts[0])
+	q := url.Values{"lead": {resp.GetLeadId()}}
+	if resp.GetAlreadyRecorded() {
+		q.Set("again", "1")
+	}
+	http.Redirect(w, r, "/complained?"+confirmation(sess, "complained", q).Encode(), http.StatusSeeOther)
 }
 
 // complained shows the complaint's lead. It reads only the lead id from
@@ -223,8 +221,12 @@ func (s *server) complained(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := resultData{Banner: okBanner("投诉已提交", "投诉已作为问题线索报送司法局，由司法局核查处理。"), Back: "/", BackTo: "返回首页"}
+	if r.URL.Query().Get("again") == "1" {
+		// The same form sent again (Back, a reload): the first stands.
+		d.Banner = waitBanner("此前已提交过这条投诉", "同一张投诉表单只记录一次：此前的投诉已记录，本次未另行记录。如是另一件事，请从首页重新打开“投诉”再提交。")
+	}
 	if lead := r.URL.Query().Get("lead"); domain.LeadIDShape.MatchString(lead) {
-		d.Lines = append(d.Lines, "问题线索编号："+lead+"（司法局的处理状态见首页「问题线索」）")
+		d.Lines = append(d.Lines, "问题线索编号："+lead+"（企业账号登录后，可在首页「问题线索」查看司法局的处理状态）")
 	}
 	render(w, http.StatusOK, "result", "投诉已提交", d)
 }
@@ -318,5 +320,5 @@ func (s *server) refusedVisit(w http.ResponseWriter, r *http.Request) {
 	// 2026-12-07: it read as recorded).
 	render(w, http.StatusOK, "result", "已拒绝检查", refusalRecorded(r, "/", "返回首页",
 		waitBanner("此前已用这张表单记录过拒绝", "本次填写的理由未另行记录。如是另一次无码检查（如另一名执法人员），请从首页重新打开“拒绝无码检查”再提交。"),
-		"（司法局的处理状态见首页「问题线索」）"))
+		"（企业账号登录后，可在首页「问题线索」查看司法局的处理状态）"))
 }

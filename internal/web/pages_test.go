@@ -378,13 +378,21 @@ func TestPages_EvaluateAndComplain(t *testing.T) {
 	var first string
 	for i := 0; i < 2; i++ {
 		r = f.do("POST", "/complain", url.Values{"csrf": {csrfOf(t, cp)}, "request_id": {rid}, "officer": {"张某"}, "description": {"未出示入企码即进入车间检查"}}, ec)
-		if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/complained?lead=L-") {
+		loc, err := url.Parse(r.Header.Get("Location"))
+		if r.StatusCode != http.StatusSeeOther || err != nil || loc.Path != "/complained" || !strings.HasPrefix(loc.Query().Get("lead"), "L-") {
 			t.Fatalf("complain: %d %s", r.StatusCode, r.Header.Get("Location"))
 		}
 		if i == 0 {
-			first = r.Header.Get("Location")
-		} else if r.Header.Get("Location") != first {
-			t.Errorf("the same form submitted twice: %s then %s, want one lead", first, r.Header.Get("Location"))
+			first = loc.Query().Get("lead")
+			continue
+		}
+		if loc.Query().Get("lead") != first {
+			t.Errorf("the same form submitted twice: %s then %s, want one lead", first, loc.Query().Get("lead"))
+		}
+		// Said as such: the second sending recorded nothing (a review,
+		// 2026-12-08: it read 投诉已提交 again).
+		if body := readBody(t, f.do("GET", loc.String(), nil, ec)); !strings.Contains(body, "此前已提交过这条投诉") {
+			t.Errorf("the same form sent again reads: %s", visible(body))
 		}
 	}
 	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
