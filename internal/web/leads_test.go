@@ -57,3 +57,27 @@ func TestPages_OwnLeads(t *testing.T) {
 		t.Errorf("/leads signed out: %d to %q, want sent to sign in and back", r.StatusCode, r.Header.Get("Location"))
 	}
 }
+
+// A front-desk device may refuse at the door but not complain in the
+// enterprise's name, nor read its leads: its home page offers neither, and
+// the complaint form, opened by its address, says so before anything is
+// typed (it was shown, and refused at submit: stop 45's list).
+func TestPages_FrontDesk_NoComplaintFormNorLeads(t *testing.T) {
+	f := newFixture(t)
+	enr, err := ruqiv1.NewSessionServiceClient(f.api).CreateDeviceEnrolment(as(context.Background(), f.ent), &ruqiv1.CreateDeviceEnrolmentRequest{Label: "前台"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := cookieOf(t, f.do("POST", "/enrol/"+enr.GetCode(), url.Values{}), enterpriseCookie)
+	home := readBody(t, f.do("GET", "/", nil, dev))
+	if !strings.Contains(home, `id="refuse-link"`) || strings.Contains(home, `id="complain-link"`) || strings.Contains(home, `id="leads-link"`) {
+		t.Errorf("the front desk's home page: want the refusal offered, not the complaint or the leads: %s", visible(home))
+	}
+	r := f.do("GET", "/complain", nil, dev)
+	if body := readBody(t, r); r.StatusCode != http.StatusForbidden || !strings.Contains(body, "前台设备不能投诉") || strings.Contains(body, `name="description"`) {
+		t.Errorf("the complaint form on the front desk: %d %s", r.StatusCode, visible(body))
+	}
+	if r := f.do("GET", "/complain", nil, f.signInEnterprise(f.ent)); r.StatusCode != http.StatusOK {
+		t.Errorf("the complaint form for the account: %d", r.StatusCode)
+	}
+}

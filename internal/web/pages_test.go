@@ -99,7 +99,9 @@ func TestPages_RevokedSession_OwnPagesClearItAndHomeOffersSignIn(t *testing.T) {
 	if _, err := adm.RevokeAccessToken(ctx, &ruqiv1.RevokeAccessTokenRequest{TokenId: iss.GetTokenId()}); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/upcoming", "/devices", "/enterprise-code"} {
+	// And /complain, /leads: the form was shown and refused at submit
+	// (stop 45's list).
+	for _, p := range []string{"/upcoming", "/devices", "/enterprise-code", "/complain", "/leads"} {
 		r := f.do("GET", p, nil, c)
 		body := readBody(t, r)
 		cleared := false
