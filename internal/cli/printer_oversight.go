@@ -301,17 +301,22 @@ func (p *tablePrinter) OwnLeads(r *ruqiv1.ListOwnLeadsResponse) {
 		p.println("本企业没有问题线索（拒绝检查、投诉和扫描到的无效入企码会生成问题线索，转司法局核查）。")
 		return
 	}
-	t := newTable("线索编号", "类型", "提交时间", "处理状态", "状态时间", "报备编号", "说明")
+	t := newTable("线索编号", "类型", "提交时间", "处理状态", "状态时间", "报备编号", "说明", "司法局答复")
 	for _, l := range r.GetLeads() {
-		since := l.GetCreatedAt()
+		since, reply := l.GetCreatedAt(), ""
 		if s := l.GetSteps(); len(s) > 0 {
 			since = s[len(s)-1].GetAt()
 		}
+		for _, s := range l.GetSteps() {
+			if s.GetReply() != "" {
+				reply = s.GetReply() // the latest
+			}
+		}
 		t.add(l.GetId(), leadKindLabel(l.GetKind()), fmtTime(l.GetCreatedAt()), leadStatusLabel(l.GetStatus()), fmtTime(since),
-			orDash(l.GetInspectionId()), leadNote(l))
+			orDash(l.GetInspectionId()), leadNote(l), orDash(reply))
 	}
 	t.write(p.out)
-	p.printf("共 %d 条。处理情况由司法局核查后更新；核查的具体意见请凭线索编号向司法局询问。\n", len(r.GetLeads()))
+	p.printf("共 %d 条。处理状态和答复由司法局核查后更新（每一步的答复见 -o json）。\n", len(r.GetLeads()))
 }
 
 func (p *tablePrinter) LeadUpdated(r *ruqiv1.UpdateLeadResponse) {
@@ -335,9 +340,9 @@ func (p *tablePrinter) LeadUpdated(r *ruqiv1.UpdateLeadResponse) {
 		return
 	}
 	p.println("\n处理经过：")
-	t := newTable("时间", "状态", "处理人", "说明")
+	t := newTable("时间", "状态", "处理人", "说明", "答复企业")
 	for _, s := range l.GetSteps() {
-		t.add(fmtTime(s.GetAt()), leadStatusLabel(s.GetStatus()), orDash(domain.ActorLabel(s.GetBy())), orDash(s.GetNote()))
+		t.add(fmtTime(s.GetAt()), leadStatusLabel(s.GetStatus()), orDash(domain.ActorLabel(s.GetBy())), orDash(s.GetNote()), orDash(s.GetReply()))
 	}
 	t.write(p.out)
 }

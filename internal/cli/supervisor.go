@@ -69,16 +69,22 @@ transferred（已移交纪委）、unfounded（查无实据）。--region 只看
 }
 
 func (a *app) supervisorLeadUpdateCommand() *cobra.Command {
-	var id, status, note string
+	var id, status, note, reply string
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "推进问题线索的处理：核查、整改、移交、查无实据",
 		Long: `把一条问题线索推进到新的状态，并写明处理情况。每一步都记下处理人和时间。
 
 --status 可写：checking（核查中）、rectified（已整改）、transferred（已移交纪委）、
-unfounded（查无实据），中文亦可。`,
-		Example: `  ruqi supervisor lead update --lead L-3F9A0C21D47B8E65 --status checking --note 已联系执法部门调取记录`,
-		Args:    noArgs,
+unfounded（查无实据），中文亦可。
+
+--note 是司法局内部的处理说明，企业看不到；--reply 是给企业的答复，企业在
+ruqi company leads 和网页“问题线索”中看到（仅限企业拒绝检查、投诉和扫描到
+无效入企码生成的线索）。`,
+		Example: `  ruqi supervisor lead update --lead L-3F9A0C21D47B8E65 --status checking --note 已联系执法部门调取记录
+  ruqi supervisor lead update --lead L-3F9A0C21D47B8E65 --status rectified --note 已责令改正 \
+    --reply 经核查，该局执法人员未出示入企码，已责令改正并通报`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, "lead", "status", "note"); err != nil {
 				return err
@@ -91,6 +97,7 @@ unfounded（查无实据），中文亦可。`,
 				LeadId: strings.TrimSpace(id),
 				Status: st,
 				Note:   strings.TrimSpace(note),
+				Reply:  strings.TrimSpace(reply),
 			}
 			if req.GetLeadId() == "" {
 				return usagef("--lead 不能为空")
@@ -111,7 +118,8 @@ unfounded（查无实据），中文亦可。`,
 	f := cmd.Flags()
 	f.StringVar(&id, "lead", "", "线索编号 `ID`（必填）")
 	f.StringVar(&status, "status", "", "新状态 `STATUS`（必填）")
-	f.StringVar(&note, "note", "", "处理情况 `TEXT`（必填）")
+	f.StringVar(&note, "note", "", "处理情况 `TEXT`（必填，企业看不到）")
+	f.StringVar(&reply, "reply", "", "给企业的答复 `TEXT`（企业可见）")
 	return cmd
 }
 

@@ -55,6 +55,22 @@ func CheckLeadTransition(leadID string, from, to ruqiv1.LeadStatus) error {
 	return FailedPreconditionf("LEAD_TRANSITION", "问题线索 %s 当前状态为“%s”，不能改为“%s”；可改为%s", leadID, LeadStatusName[from], LeadStatusName[to], choices)
 }
 
+// EnterpriseFollows says whether the enterprise a lead names opened it by
+// its own step, and so follows it (EnterpriseService.ListOwnLeads) and
+// reads the 司法局's replies (答复): a refusal, a complaint, a code it
+// scanned that was not valid. Late registrations and a supervisor's
+// findings are the 司法局's.
+func EnterpriseFollows(l *ruqiv1.Lead) bool {
+	if l.GetEnterpriseUscc() == "" {
+		return false
+	}
+	switch l.GetKind() {
+	case ruqiv1.LeadKind_LEAD_KIND_REFUSAL, ruqiv1.LeadKind_LEAD_KIND_COMPLAINT, ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE:
+		return true
+	}
+	return false
+}
+
 // LeadKindLabel names a lead's kind as the supervisor reads it, on the
 // dashboard and in the CLI alike ("" for a kind it does not know).
 func LeadKindLabel(k ruqiv1.LeadKind) string {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -23,13 +22,11 @@ func TestCompanyLeads_FollowsItsComplaint(t *testing.T) {
 		t.Fatalf("company leads before any step:\n%s", out)
 	}
 	sup := w.issueToken("supervisor", "510000")
-	if _, err := ruqiv1.NewSupervisionServiceClient(w.conn(sup)).UpdateLead(context.Background(), &ruqiv1.UpdateLeadRequest{LeadId: lead,
-		Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "内部：已责令该局退还样品"}); err != nil {
-		t.Fatal(err)
-	}
+	w.mustCLI(sup, "supervisor", "lead", "update", "--lead", lead, "--status", "checking", "--note", "内部：已责令该局退还样品",
+		"--reply", "已受理，正在向该局核实")
 	out = w.mustCLI(ent, "company", "leads")
-	if !strings.Contains(out, "核查中") || strings.Contains(out, "退还样品") {
-		t.Errorf("company leads after the 司法局's step: want 核查中 and not its note:\n%s", out)
+	if !strings.Contains(out, "核查中") || strings.Contains(out, "退还样品") || !strings.Contains(out, "已受理，正在向该局核实") {
+		t.Errorf("company leads after the 司法局's step: want 核查中 and its reply, not its note:\n%s", out)
 	}
 	var resp ruqiv1.ListOwnLeadsResponse
 	mustUnmarshal(t, w.mustCLI(ent, "-o", "json", "company", "leads"), &resp)

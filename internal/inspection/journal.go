@@ -111,8 +111,10 @@ func (j *Journal) OpenLead(id string, l *ruqiv1.Lead) (*ruqiv1.Lead, error) {
 	return l, report.MoveLead(j.tx, l.GetRegionCode(), "", l.GetStatus().String())
 }
 
-// moveLead records a lead's step to status to, with its event and counts.
-func (j *Journal) moveLead(l *ruqiv1.Lead, to ruqiv1.LeadStatus, note string) error {
+// moveLead records a lead's step (its status, note and reply; the time and
+// who took it are the journal's), with its event and counts.
+func (j *Journal) moveLead(l *ruqiv1.Lead, step *ruqiv1.LeadStep) error {
+	to := step.GetStatus()
 	if region := LeadRegion(j.tx, l); region != l.GetRegionCode() {
 		// Its enterprise moved since the lead was counted: the lead's
 		// count goes with its next step to the region that lists it, so
@@ -128,7 +130,8 @@ func (j *Journal) moveLead(l *ruqiv1.Lead, to ruqiv1.LeadStatus, note string) er
 		return err
 	}
 	l.Status = to
-	l.Steps = append(l.Steps, &ruqiv1.LeadStep{Status: to, At: timestamppb.New(j.now), By: j.actor, Note: note})
+	step.At, step.By = timestamppb.New(j.now), j.actor
+	l.Steps = append(l.Steps, step)
 	if err := j.tx.PutLead(l); err != nil {
 		return err
 	}

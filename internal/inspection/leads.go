@@ -16,6 +16,9 @@ type LeadUpdate struct {
 	LeadID string
 	Status ruqiv1.LeadStatus
 	Note   string
+	// Reply is the step's answer to the enterprise (答复), which reads it
+	// (OwnLeadView); the note stays the 司法局's.
+	Reply string
 }
 
 // UpdateLead moves a lead of the supervisor's region along its lifecycle
@@ -25,6 +28,9 @@ func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*r
 		return nil, domain.Invalidf("NOTE_MISSING", "请填写%s", "处理说明")
 	}
 	if err := domain.ValidateText("处理说明", in.Note, domain.MaxLeadNote); err != nil {
+		return nil, err
+	}
+	if err := domain.ValidateText("答复企业", in.Reply, domain.MaxLeadNote); err != nil {
 		return nil, err
 	}
 	// What the request leaves out is its fault, said before any lookup:
@@ -51,7 +57,13 @@ func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*r
 	if err := domain.CheckLeadTransition(l.GetId(), l.GetStatus(), in.Status); err != nil {
 		return nil, err
 	}
-	return l, journal(tx, p, now).moveLead(l, in.Status, strings.TrimSpace(in.Note))
+	reply := strings.TrimSpace(in.Reply)
+	if reply != "" && !domain.EnterpriseFollows(l) {
+		// Nobody would read it: a late registration's lead and a
+		// supervisor's finding are not the enterprise's to follow.
+		return nil, domain.FailedPreconditionf("LEAD_NOT_FOLLOWED", "问题线索 %s 是%s，不是企业提交的线索，企业看不到答复：请只填写处理说明", l.GetId(), domain.LeadKindLabel(l.GetKind()))
+	}
+	return l, journal(tx, p, now).moveLead(l, &ruqiv1.LeadStep{Status: in.Status, Note: strings.TrimSpace(in.Note), Reply: reply})
 }
 
 // LeadRegion is the region whose supervisor oversees a lead: its

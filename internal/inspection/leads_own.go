@@ -6,11 +6,12 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ruqi/ruqi/internal/domain"
 	"github.com/ruqi/ruqi/internal/store"
 	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
-// An enterprise follows the leads its own steps opened (EnterpriseFollows):
+// An enterprise follows the leads its own steps opened (domain.EnterpriseFollows):
 // it was given the lead's number and told it could ask the 司法局 about it,
 // and had no way to see what became of it (stop 45's list). A counter per
 // such lead, lead_of|USCC|opened|id, is its index under the enterprise on
@@ -18,20 +19,6 @@ import (
 // OpenLead sets it, and MarkOwnLeads sets it for the leads opened before.
 
 const ownLeadPrefix = "lead_of|"
-
-// EnterpriseFollows says whether the enterprise a lead names opened it by
-// its own step: a refusal, a complaint, a code it scanned that was not
-// valid. Late registrations and a supervisor's findings are the 司法局's.
-func EnterpriseFollows(l *ruqiv1.Lead) bool {
-	if l.GetEnterpriseUscc() == "" {
-		return false
-	}
-	switch l.GetKind() {
-	case ruqiv1.LeadKind_LEAD_KIND_REFUSAL, ruqiv1.LeadKind_LEAD_KIND_COMPLAINT, ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE:
-		return true
-	}
-	return false
-}
 
 // ownLeadKey orders an enterprise's leads by when they were opened (UTC,
 // to the nanosecond, so that the key order is the time order).
@@ -41,7 +28,7 @@ func ownLeadKey(l *ruqiv1.Lead) string {
 
 // markOwnLead indexes a lead its enterprise follows.
 func markOwnLead(tx store.Tx, l *ruqiv1.Lead) error {
-	if !EnterpriseFollows(l) {
+	if !domain.EnterpriseFollows(l) {
 		return nil
 	}
 	return tx.AddCount(ownLeadKey(l), 1)
@@ -61,9 +48,9 @@ func OwnLeadIDs(r store.Reader, uscc string) ([]string, error) {
 	return ids, err
 }
 
-// OwnLeadView is a lead as its enterprise reads it: the status and the time
-// of each step, not who took it or the 司法局's note (written for the
-// 司法局's own use); and nothing the lead names of an inspection the
+// OwnLeadView is a lead as its enterprise reads it: the status, the time
+// and the reply (答复) of each step, not who took it or the 司法局's note
+// (written for the 司法局's own use); and nothing the lead names of an inspection the
 // enterprise is not shown (shown: another enterprise's code scanned here
 // names that visit's agency and officer, which the scan did not tell).
 func OwnLeadView(l *ruqiv1.Lead, shown bool) *ruqiv1.Lead {
@@ -129,7 +116,7 @@ func MarkOwnLeads(view func(func(store.Reader) error) error, update func(func(st
 				return err
 			}
 			for _, l := range list {
-				if EnterpriseFollows(l) && !have[l.GetId()] {
+				if domain.EnterpriseFollows(l) && !have[l.GetId()] {
 					missing = append(missing, l)
 				}
 			}

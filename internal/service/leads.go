@@ -89,7 +89,7 @@ func (ss *supervisionServer) UpdateLead(ctx context.Context, req *ruqiv1.UpdateL
 	now := ss.s.now()
 	resp := &ruqiv1.UpdateLeadResponse{}
 	err := ss.s.store.Update(ctx, func(tx store.Tx) error {
-		l, err := inspection.UpdateLead(tx, principal(ctx), now, inspection.LeadUpdate{LeadID: req.GetLeadId(), Status: req.GetStatus(), Note: req.GetNote()})
+		l, err := inspection.UpdateLead(tx, principal(ctx), now, inspection.LeadUpdate{LeadID: req.GetLeadId(), Status: req.GetStatus(), Note: req.GetNote(), Reply: req.GetReply()})
 		if err != nil {
 			return err
 		}

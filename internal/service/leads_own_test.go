@@ -56,7 +56,7 @@ func TestListOwnLeads_TheEnterprisesOwn(t *testing.T) {
 	}
 	sup := e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510000")
 	if _, err := ruqiv1.NewSupervisionServiceClient(e.cc).UpdateLead(e.as(sup), &ruqiv1.UpdateLeadRequest{LeadId: complaint.GetLeadId(),
-		Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "内部：已约谈该局执法人员"}); err != nil {
+		Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "内部：已约谈该局执法人员", Reply: "已受理，正在调取该局执法记录"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -74,8 +74,9 @@ func TestListOwnLeads_TheEnterprisesOwn(t *testing.T) {
 		}
 		switch l.GetKind() {
 		case ruqiv1.LeadKind_LEAD_KIND_COMPLAINT:
-			if l.GetStatus() != ruqiv1.LeadStatus_LEAD_STATUS_CHECKING || len(l.GetSteps()) != 2 || l.GetDescription() != "未出示入企码即进入车间" {
-				t.Errorf("the complaint reads %v: want 核查中 after two steps, in the enterprise's words", l)
+			if l.GetStatus() != ruqiv1.LeadStatus_LEAD_STATUS_CHECKING || len(l.GetSteps()) != 2 || l.GetDescription() != "未出示入企码即进入车间" ||
+				l.GetSteps()[1].GetReply() != "已受理，正在调取该局执法记录" {
+				t.Errorf("the complaint reads %v: want 核查中 after two steps, in the enterprise's words, with the 司法局's reply", l)
 			}
 		case ruqiv1.LeadKind_LEAD_KIND_INVALID_CODE:
 			if l.GetInspectionId() != "" || l.GetAgencyId() != "" || l.GetOfficerId() != "" || l.GetAgencyName() != "" || l.GetOfficerName() != "" {
@@ -149,6 +150,16 @@ func TestListOwnLeads_LeadsOpenedBefore_MarkedAtStart(t *testing.T) {
 	}
 	if err := e.svc.MarkOwnLeads(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	// A reply nobody would read is refused, the step without one taken.
+	sup := ruqiv1.NewSupervisionServiceClient(e.cc)
+	supTok := e.token(t, ruqiv1.Role_ROLE_SUPERVISOR, "510000")
+	_, err = sup.UpdateLead(e.as(supTok), &ruqiv1.UpdateLeadRequest{LeadId: late.GetId(), Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "核查补录理由", Reply: "答复企业"})
+	if status.Code(err) != codes.FailedPrecondition || reasonOf(err) != "LEAD_NOT_FOLLOWED" {
+		t.Errorf("a reply on a late registration's lead: %v, want FAILED_PRECONDITION LEAD_NOT_FOLLOWED", err)
+	}
+	if _, err := sup.UpdateLead(e.as(supTok), &ruqiv1.UpdateLeadRequest{LeadId: late.GetId(), Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "核查补录理由"}); err != nil {
+		t.Errorf("the same step without a reply: %v", err)
 	}
 	if err := e.svc.MarkOwnLeads(context.Background()); err != nil { // a second start marks nothing twice
 		t.Fatal(err)

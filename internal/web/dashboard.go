@@ -311,10 +311,13 @@ type leadData struct {
 	// moved again, each refused with its note gone (a 司法局 trial of the
 	// dashboard, 2026-12-07).
 	MoveTo []optionData
+	// Followed: the enterprise follows the lead and reads a step's reply
+	// (答复); the form offers one for these only.
+	Followed bool
 }
 
 type stepData struct {
-	Status, At, By, Note string
+	Status, At, By, Note, Reply string
 }
 
 // leadsPerPage keeps the page light: the leads are shown a page at a time.
@@ -580,8 +583,9 @@ func leadOf(l *ruqiv1.Lead) leadData {
 			// read "已接收 · 企业 9151…" (a trial of the pages, 2026-12-07).
 			by = d.EnterpriseName
 		}
-		d.Steps = append(d.Steps, stepData{Status: domain.LeadStatusLabel(st.GetStatus()), At: beijing(st.GetAt()), By: by, Note: st.GetNote()})
+		d.Steps = append(d.Steps, stepData{Status: domain.LeadStatusLabel(st.GetStatus()), At: beijing(st.GetAt()), By: by, Note: st.GetNote(), Reply: st.GetReply()})
 	}
+	d.Followed = domain.EnterpriseFollows(l)
 	for _, st := range domain.LeadNextStatuses(l.GetStatus()) {
 		d.MoveTo = append(d.MoveTo, optionData{Value: st.String(), Label: domain.LeadStatusLabel(st)})
 	}
@@ -596,6 +600,7 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	note := strings.TrimSpace(r.PostFormValue("note"))
+	reply := strings.TrimSpace(r.PostFormValue("reply"))
 	st := ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[r.PostFormValue("status")])
 	sess := sessionToken(r, supervisorCookie)
 	if sess == "" {
@@ -618,7 +623,11 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 		if domain.Blank(note) {
 			return msg
 		}
-		return msg + "。已填写的处理说明（可复制后重试）：" + note
+		msg += "。已填写的处理说明（可复制后重试）：" + note
+		if reply != "" {
+			msg += "；答复企业：" + reply
+		}
+		return msg
 	}
 	switch {
 	case !domain.LeadIDShape.MatchString(id):
@@ -633,10 +642,13 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	case domain.ValidateText("处理说明", note, domain.MaxLeadNote) != nil:
 		s.renderDashboard(w, r, sess, back, fmt.Sprintf("处理说明最多 %d 个字", domain.MaxLeadNote), http.StatusBadRequest)
 		return
+	case domain.ValidateText("答复企业", reply, domain.MaxLeadNote) != nil:
+		s.renderDashboard(w, r, sess, back, kept(fmt.Sprintf("答复企业最多 %d 个字", domain.MaxLeadNote)), http.StatusBadRequest)
+		return
 	}
 	ctx, cancel := s.callContext(r)
 	defer cancel()
-	_, err := s.sup.UpdateLead(as(ctx, sess), &ruqiv1.UpdateLeadRequest{LeadId: id, Status: st, Note: note})
+	_, err := s.sup.UpdateLead(as(ctx, sess), &ruqiv1.UpdateLeadRequest{LeadId: id, Status: st, Note: note, Reply: reply})
 	if status.Code(err) == codes.Unauthenticated {
 		clearSession(w, r, supervisorCookie)
 		s.leadNotTaken(w, r, id, st, note)

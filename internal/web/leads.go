@@ -19,7 +19,7 @@ type ownLead struct {
 	Closed                                            bool // a final status: 已整改, 已移交纪委, 查无实据
 }
 
-type leadStepLine struct{ At, Status string }
+type leadStepLine struct{ At, Status, Reply string }
 
 // ownLeadsShown is how many leads the page shows: the newest.
 const ownLeadsShown = 100
@@ -51,7 +51,7 @@ func (s *server) leads(w http.ResponseWriter, r *http.Request) {
 			v.Description += "（对方自称：" + c + "）"
 		}
 		for _, st := range l.GetSteps() {
-			v.Steps = append(v.Steps, leadStepLine{At: beijing(st.GetAt()), Status: domain.LeadStatusLabel(st.GetStatus())})
+			v.Steps = append(v.Steps, leadStepLine{At: beijing(st.GetAt()), Status: domain.LeadStatusLabel(st.GetStatus()), Reply: st.GetReply()})
 		}
 		d.Leads = append(d.Leads, v)
 	}

@@ -22,9 +22,16 @@ func TestPages_OwnLeads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ruqiv1.NewSupervisionServiceClient(f.api).UpdateLead(as(ctx, f.sup), &ruqiv1.UpdateLeadRequest{LeadId: mine.GetLeadId(),
-		Status: ruqiv1.LeadStatus_LEAD_STATUS_CHECKING, Note: "内部意见：调取执法记录仪"}); err != nil {
-		t.Fatal(err)
+	// The supervisor moves it on the dashboard, with a note and a reply
+	// to the enterprise; the form offers the reply for such a lead.
+	sc := cookieOf(t, f.do("POST", "/dashboard/signin", url.Values{"token": {f.sup}}), supervisorCookie)
+	dash := readBody(t, f.do("GET", "/dashboard", nil, sc))
+	if !strings.Contains(dash, `name="reply"`) {
+		t.Errorf("the dashboard's form offers no reply to the enterprise: %s", visible(dash))
+	}
+	if r := f.do("POST", "/dashboard/leads/"+mine.GetLeadId(), url.Values{"csrf": {csrfOf(t, dash)}, "status": {"LEAD_STATUS_CHECKING"},
+		"note": {"内部意见：调取执法记录仪"}, "reply": {"已受理，正在核查该局的执法记录"}}, sc); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the dashboard's lead update: %d %s", r.StatusCode, visible(readBody(t, r)))
 	}
 	var other string
 	dir, err := ruqiv1.NewDirectoryServiceClient(f.api).GetEnterprise(as(ctx, f.admin), &ruqiv1.GetEnterpriseRequest{Uscc: "91510104CY4C7RGWMR"})
@@ -43,7 +50,7 @@ func TestPages_OwnLeads(t *testing.T) {
 	}
 	r := f.do("GET", "/leads", nil, ec)
 	page := readBody(t, r)
-	for _, want := range []string{mine.GetLeadId(), "企业投诉", "核查中", "已接收", "检查中态度粗暴", "王某"} {
+	for _, want := range []string{mine.GetLeadId(), "企业投诉", "核查中", "已接收", "检查中态度粗暴", "王某", "司法局答复：已受理，正在核查该局的执法记录"} {
 		if r.StatusCode != http.StatusOK || !strings.Contains(page, want) {
 			t.Errorf("/leads (%d) does not say %q: %s", r.StatusCode, want, visible(page))
 		}

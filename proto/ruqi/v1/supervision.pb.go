@@ -199,8 +199,13 @@ type LeadStep struct {
 	Status LeadStatus             `protobuf:"varint,1,opt,name=status,proto3,enum=ruqi.v1.LeadStatus" json:"status,omitempty"`
 	At     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
 	// by is the principal that took the step, e.g. "supervisor:510100".
-	By            string `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
-	Note          string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	By   string `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	// reply is what the 司法局 tells the enterprise at this step (答复),
+	// written for it to read: the enterprise reads it with the lead
+	// (EnterpriseService.ListOwnLeads), where the note, written for the
+	// 司法局's own use, is never shown. Empty when none was given.
+	Reply         string `protobuf:"bytes,5,opt,name=reply,proto3" json:"reply,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -259,6 +264,13 @@ func (x *LeadStep) GetBy() string {
 func (x *LeadStep) GetNote() string {
 	if x != nil {
 		return x.Note
+	}
+	return ""
+}
+
+func (x *LeadStep) GetReply() string {
+	if x != nil {
+		return x.Reply
 	}
 	return ""
 }
@@ -570,10 +582,14 @@ func (x *ListLeadsResponse) GetNextPageToken() string {
 }
 
 type UpdateLeadRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	LeadId        string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	Status        LeadStatus             `protobuf:"varint,2,opt,name=status,proto3,enum=ruqi.v1.LeadStatus" json:"status,omitempty"`
-	Note          string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	LeadId string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	Status LeadStatus             `protobuf:"varint,2,opt,name=status,proto3,enum=ruqi.v1.LeadStatus" json:"status,omitempty"`
+	Note   string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	// reply, if given, is the step's answer to the enterprise (LeadStep.reply):
+	// only for a lead its enterprise follows (its refusal, its complaint, a
+	// code it scanned), at most 1,000 characters.
+	Reply         string `protobuf:"bytes,4,opt,name=reply,proto3" json:"reply,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -625,6 +641,13 @@ func (x *UpdateLeadRequest) GetStatus() LeadStatus {
 func (x *UpdateLeadRequest) GetNote() string {
 	if x != nil {
 		return x.Note
+	}
+	return ""
+}
+
+func (x *UpdateLeadRequest) GetReply() string {
+	if x != nil {
+		return x.Reply
 	}
 	return ""
 }
@@ -1404,12 +1427,13 @@ var File_ruqi_v1_supervision_proto protoreflect.FileDescriptor
 
 const file_ruqi_v1_supervision_proto_rawDesc = "" +
 	"\n" +
-	"\x19ruqi/v1/supervision.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x01\n" +
+	"\x19ruqi/v1/supervision.proto\x12\aruqi.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x01\n" +
 	"\bLeadStep\x12+\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x13.ruqi.v1.LeadStatusR\x06status\x12*\n" +
 	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x0e\n" +
 	"\x02by\x18\x03 \x01(\tR\x02by\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\"\xee\x04\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\x12\x14\n" +
+	"\x05reply\x18\x05 \x01(\tR\x05reply\"\xee\x04\n" +
 	"\x04Lead\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12%\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x11.ruqi.v1.LeadKindR\x04kind\x12+\n" +
@@ -1443,11 +1467,12 @@ const file_ruqi_v1_supervision_proto_rawDesc = "" +
 	"\tagency_id\x18\x05 \x01(\tR\bagencyId\"`\n" +
 	"\x11ListLeadsResponse\x12#\n" +
 	"\x05leads\x18\x01 \x03(\v2\r.ruqi.v1.LeadR\x05leads\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"m\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x83\x01\n" +
 	"\x11UpdateLeadRequest\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12+\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x13.ruqi.v1.LeadStatusR\x06status\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"7\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12\x14\n" +
+	"\x05reply\x18\x04 \x01(\tR\x05reply\"7\n" +
 	"\x12UpdateLeadResponse\x12!\n" +
 	"\x04lead\x18\x01 \x01(\v2\r.ruqi.v1.LeadR\x04lead\"\xde\x02\n" +
 	"\n" +
