@@ -309,7 +309,9 @@ func (p *tablePrinter) OwnLeads(r *ruqiv1.ListOwnLeadsResponse) {
 		}
 		for _, s := range l.GetSteps() {
 			if s.GetReply() != "" {
-				reply = s.GetReply() // the latest
+				// The latest, with the step it came with: a later step
+				// without one did not take it back.
+				reply = s.GetReply() + "（" + leadStatusLabel(s.GetStatus()) + "时，" + fmtTime(s.GetAt()) + "）"
 			}
 		}
 		t.add(l.GetId(), leadKindLabel(l.GetKind()), fmtTime(l.GetCreatedAt()), leadStatusLabel(l.GetStatus()), fmtTime(since),

@@ -80,30 +80,41 @@ unfounded（查无实据），中文亦可。
 
 --note 是司法局内部的处理说明，企业看不到；--reply 是给企业的答复，企业在
 ruqi company leads 和网页“问题线索”中看到（仅限企业拒绝检查、投诉和扫描到
-无效入企码生成的线索）。`,
+无效入企码生成的线索）。只给 --reply、不给 --status 时，只答复企业、不改状态
+（已办结的线索也可以补充答复）。`,
 		Example: `  ruqi supervisor lead update --lead L-3F9A0C21D47B8E65 --status checking --note 已联系执法部门调取记录
   ruqi supervisor lead update --lead L-3F9A0C21D47B8E65 --status rectified --note 已责令改正 \
-    --reply 经核查，该局执法人员未出示入企码，已责令改正并通报`,
+    --reply 经核查，该局执法人员未出示入企码，已责令改正并通报
+  ruqi supervisor lead update --lead L-3F9A0C21D47B8E65 --reply 补充：该局已书面道歉`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFlags(cmd, "lead", "status", "note"); err != nil {
-				return err
+			// A reply without a status is a reply alone, at the lead's
+			// status; anything else moves the lead and needs its note.
+			replyOnly := !cmd.Flags().Changed("status") && strings.TrimSpace(reply) != ""
+			need := []string{"lead", "status", "note"}
+			if replyOnly {
+				need = []string{"lead", "reply"}
 			}
-			st, err := parseLeadStatus(status, true)
-			if err != nil {
-				return usagef("--status：%v", err)
+			if err := requireFlags(cmd, need...); err != nil {
+				return err
 			}
 			req := &ruqiv1.UpdateLeadRequest{
 				LeadId: strings.TrimSpace(id),
-				Status: st,
 				Note:   strings.TrimSpace(note),
 				Reply:  strings.TrimSpace(reply),
 			}
+			if !replyOnly {
+				st, err := parseLeadStatus(status, true)
+				if err != nil {
+					return usagef("--status：%v", err)
+				}
+				req.Status = st
+				if req.GetNote() == "" {
+					return usagef("--note 不能为空：请写明处理情况")
+				}
+			}
 			if req.GetLeadId() == "" {
 				return usagef("--lead 不能为空")
-			}
-			if req.GetNote() == "" {
-				return usagef("--note 不能为空：请写明处理情况")
 			}
 			return a.call(cmd, func(ctx context.Context, cc *grpc.ClientConn) error {
 				resp, err := ruqiv1.NewSupervisionServiceClient(cc).UpdateLead(ctx, req)
@@ -117,8 +128,8 @@ ruqi company leads 和网页“问题线索”中看到（仅限企业拒绝检�
 	}
 	f := cmd.Flags()
 	f.StringVar(&id, "lead", "", "线索编号 `ID`（必填）")
-	f.StringVar(&status, "status", "", "新状态 `STATUS`（必填）")
-	f.StringVar(&note, "note", "", "处理情况 `TEXT`（必填，企业看不到）")
+	f.StringVar(&status, "status", "", "新状态 `STATUS`（只答复企业时不填）")
+	f.StringVar(&note, "note", "", "处理情况 `TEXT`（改状态时必填，企业看不到）")
 	f.StringVar(&reply, "reply", "", "给企业的答复 `TEXT`（企业可见）")
 	return cmd
 }

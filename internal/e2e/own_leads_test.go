@@ -28,10 +28,17 @@ func TestCompanyLeads_FollowsItsComplaint(t *testing.T) {
 	if !strings.Contains(out, "核查中") || strings.Contains(out, "退还样品") || !strings.Contains(out, "已受理，正在向该局核实") {
 		t.Errorf("company leads after the 司法局's step: want 核查中 and its reply, not its note:\n%s", out)
 	}
+	// Closed, then answered with a reply alone: the status stays.
+	w.mustCLI(sup, "supervisor", "lead", "update", "--lead", lead, "--status", "unfounded", "--note", "内部：样品已退还")
+	w.mustCLI(sup, "supervisor", "lead", "update", "--lead", lead, "--reply", "补充：该局已退还样品并书面说明")
+	out = w.mustCLI(ent, "company", "leads")
+	if !strings.Contains(out, "查无实据") || !strings.Contains(out, "补充：该局已退还样品并书面说明") {
+		t.Errorf("company leads after a reply to the closed lead:\n%s", out)
+	}
 	var resp ruqiv1.ListOwnLeadsResponse
 	mustUnmarshal(t, w.mustCLI(ent, "-o", "json", "company", "leads"), &resp)
-	if len(resp.GetLeads()) != 2 || resp.GetLeads()[0].GetId() != lead || len(resp.GetLeads()[0].GetSteps()) != 2 {
-		t.Errorf("company leads -o json: %v; want the two, %s first with its two steps", resp.GetLeads(), lead)
+	if len(resp.GetLeads()) != 2 || resp.GetLeads()[0].GetId() != lead || len(resp.GetLeads()[0].GetSteps()) != 4 {
+		t.Errorf("company leads -o json: %v; want the two, %s first with its four steps", resp.GetLeads(), lead)
 	}
 	if r := w.cli(w.issueToken("enterprise", w.f.entB), "company", "leads"); r.exit != 0 || strings.Contains(r.stdout, lead) || !strings.Contains(r.stdout, "没有问题线索") {
 		t.Errorf("another enterprise's company leads: exit %d\n%s%s", r.exit, r.stdout, r.stderr)

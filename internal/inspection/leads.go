@@ -22,9 +22,15 @@ type LeadUpdate struct {
 }
 
 // UpdateLead moves a lead of the supervisor's region along its lifecycle
-// (domain.CheckLeadTransition), recording who took the step and why.
+// (domain.CheckLeadTransition), recording who took the step and why. A
+// request without a status but with a reply is a reply alone (答复), at the
+// lead's status, a final one too: a reply was otherwise bound to a change
+// of status, so a lead closed before the replies existed, or one whose
+// reply was forgotten at its closing, could never be answered (a review,
+// 2026-12-08).
 func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*ruqiv1.Lead, error) {
-	if domain.Blank(in.Note) {
+	replyOnly := in.Status == ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED && !domain.Blank(in.Reply)
+	if domain.Blank(in.Note) && !replyOnly {
 		return nil, domain.Invalidf("NOTE_MISSING", "请填写%s", "处理说明")
 	}
 	if err := domain.ValidateText("处理说明", in.Note, domain.MaxLeadNote); err != nil {
@@ -40,8 +46,8 @@ func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*r
 	if domain.Blank(in.LeadID) {
 		return nil, domain.Invalidf("LEAD_ID_MISSING", "请填写问题线索编号（L-…，问题线索列表中可查）")
 	}
-	if in.Status == ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED {
-		return nil, domain.Invalidf("LEAD_STATUS_MISSING", "请选择问题线索的新状态：核查中、已整改、已移交纪委或查无实据")
+	if in.Status == ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED && !replyOnly {
+		return nil, domain.Invalidf("LEAD_STATUS_MISSING", "请选择问题线索的新状态：核查中、已整改、已移交纪委或查无实据；只答复企业时不选状态，填写答复")
 	}
 	l, err := tx.Lead(in.LeadID)
 	if err != nil {
@@ -54,7 +60,9 @@ func UpdateLead(tx store.Tx, p auth.Principal, now time.Time, in LeadUpdate) (*r
 		// did (a review, 2026-12-05).
 		return nil, domain.NotFoundf("LEAD_UNKNOWN", "问题线索 %s 不存在", in.LeadID)
 	}
-	if err := domain.CheckLeadTransition(l.GetId(), l.GetStatus(), in.Status); err != nil {
+	if replyOnly {
+		in.Status = l.GetStatus()
+	} else if err := domain.CheckLeadTransition(l.GetId(), l.GetStatus(), in.Status); err != nil {
 		return nil, err
 	}
 	reply := strings.TrimSpace(in.Reply)

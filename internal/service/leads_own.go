@@ -14,7 +14,7 @@ import (
 )
 
 // ListOwnLeads lists the leads the calling enterprise's own steps opened
-// (inspection.EnterpriseFollows), newest first, as the enterprise may read
+// (domain.EnterpriseFollows), newest first, as the enterprise may read
 // them (inspection.OwnLeadView). It was given each lead's number and told
 // to ask the 司法局 with it, and could not see what became of it (stop 45's
 // list). An account's, not a front-desk device's: complaints are written in

@@ -602,9 +602,13 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	reply := strings.TrimSpace(r.PostFormValue("reply"))
 	st := ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[r.PostFormValue("status")])
+	// No status and a reply: a reply alone, at the lead's status (the
+	// service's rule; the form offers it for the leads the enterprise
+	// follows, a final one too).
+	replyOnly := st == ruqiv1.LeadStatus_LEAD_STATUS_UNSPECIFIED && !domain.Blank(reply)
 	sess := sessionToken(r, supervisorCookie)
 	if sess == "" {
-		s.leadNotTaken(w, r, id, st, note)
+		s.leadNotTaken(w, r, id, st, note, reply)
 		return
 	}
 	// back is the dashboard's query; reading it through parseFilter keeps
@@ -618,14 +622,14 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	}
 	// A refused update says what was typed, to copy into the form again:
 	// the note was lost with the refusal (a 司法局 trial, 2026-12-06:
-	// another supervisor had moved the lead first).
+	// another supervisor had moved the lead first), and so was the reply
+	// (a review, 2026-12-08).
 	kept := func(msg string) string {
-		if domain.Blank(note) {
-			return msg
+		if !domain.Blank(note) {
+			msg += "。已填写的处理说明（可复制后重试）：" + note
 		}
-		msg += "。已填写的处理说明（可复制后重试）：" + note
-		if reply != "" {
-			msg += "；答复企业：" + reply
+		if !domain.Blank(reply) {
+			msg += "。已填写的答复企业（可复制后重试）：" + reply
 		}
 		return msg
 	}
@@ -633,14 +637,14 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	case !domain.LeadIDShape.MatchString(id):
 		s.renderDashboard(w, r, sess, back, "问题线索编号无效", http.StatusBadRequest)
 		return
-	case domain.LeadStatusLabel(st) == "":
+	case domain.LeadStatusLabel(st) == "" && !replyOnly:
 		s.renderDashboard(w, r, sess, back, kept("请选择线索的新状态"), http.StatusBadRequest)
 		return
-	case domain.Blank(note):
-		s.renderDashboard(w, r, sess, back, "请填写处理说明（例如核查经过、整改情况或移交文号）", http.StatusBadRequest)
+	case domain.Blank(note) && !replyOnly:
+		s.renderDashboard(w, r, sess, back, kept("请填写处理说明（例如核查经过、整改情况或移交文号）"), http.StatusBadRequest)
 		return
 	case domain.ValidateText("处理说明", note, domain.MaxLeadNote) != nil:
-		s.renderDashboard(w, r, sess, back, fmt.Sprintf("处理说明最多 %d 个字", domain.MaxLeadNote), http.StatusBadRequest)
+		s.renderDashboard(w, r, sess, back, kept(fmt.Sprintf("处理说明最多 %d 个字", domain.MaxLeadNote)), http.StatusBadRequest)
 		return
 	case domain.ValidateText("答复企业", reply, domain.MaxLeadNote) != nil:
 		s.renderDashboard(w, r, sess, back, kept(fmt.Sprintf("答复企业最多 %d 个字", domain.MaxLeadNote)), http.StatusBadRequest)
@@ -651,7 +655,7 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 	_, err := s.sup.UpdateLead(as(ctx, sess), &ruqiv1.UpdateLeadRequest{LeadId: id, Status: st, Note: note, Reply: reply})
 	if status.Code(err) == codes.Unauthenticated {
 		clearSession(w, r, supervisorCookie)
-		s.leadNotTaken(w, r, id, st, note)
+		s.leadNotTaken(w, r, id, st, note, reply)
 		return
 	}
 	if err != nil {
@@ -681,10 +685,10 @@ func backOf(q url.Values) string {
 // in again. A redirect to the sign-in lost it (a 司法局 trial of the
 // dashboard, 2026-12-07), as the enterprise's forms once did
 // (sessionEndedKeeping).
-func (s *server) leadNotTaken(w http.ResponseWriter, r *http.Request, id string, st ruqiv1.LeadStatus, note string) {
+func (s *server) leadNotTaken(w http.ResponseWriter, r *http.Request, id string, st ruqiv1.LeadStatus, note, reply string) {
 	backQ, _ := url.ParseQuery(r.PostFormValue("back"))
 	d := dashboardData{SignIn: signInProblems["expired"], OIDC: s.cfg.Identity != nil, Back: backOf(backQ)}
-	if note != "" {
+	if note != "" || reply != "" {
 		what := "问题线索未更新"
 		if domain.LeadIDShape.MatchString(id) {
 			what = "问题线索 " + id + " 未更新"
@@ -692,7 +696,11 @@ func (s *server) leadNotTaken(w http.ResponseWriter, r *http.Request, id string,
 				what += "（拟改为“" + to + "”）"
 			}
 		}
-		d.Kept = append([]string{what + "。"}, kept(note)...)
+		typed := note
+		if reply != "" {
+			typed = strings.TrimSpace(typed + "\n答复企业：" + reply)
+		}
+		d.Kept = append([]string{what + "。"}, kept(typed)...)
 	}
 	render(w, http.StatusUnauthorized, "dashboard", "司法局监督看板 · 登录", d)
 }

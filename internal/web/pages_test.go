@@ -89,16 +89,8 @@ func (f *fixture) refuseOnPage(c *http.Cookie, reason string) string {
 // form, so the person is sent round in a circle.
 func TestPages_RevokedSession_OwnPagesClearItAndHomeOffersSignIn(t *testing.T) {
 	f := newFixture(t)
-	ctx := as(context.Background(), f.admin)
-	adm := ruqiv1.NewAdminServiceClient(f.api)
-	iss, err := adm.IssueAccessToken(ctx, &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: f.entUSCC})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := f.signInEnterprise(iss.GetToken())
-	if _, err := adm.RevokeAccessToken(ctx, &ruqiv1.RevokeAccessTokenRequest{TokenId: iss.GetTokenId()}); err != nil {
-		t.Fatal(err)
-	}
+	c, revoke := f.signInRevocable()
+	revoke()
 	// And /complain, /leads: the form was shown and refused at submit
 	// (stop 45's list).
 	for _, p := range []string{"/upcoming", "/devices", "/enterprise-code", "/complain", "/leads"} {
@@ -548,19 +540,11 @@ func TestPages_Dashboard_LeadsNameEnterpriseAgencyAndOfficer(t *testing.T) {
 // again, and the refusal keeping the dead session's cookie.
 func TestPages_SessionEndedMidForm_TypedTextKept(t *testing.T) {
 	f := newFixture(t)
-	ctx := as(context.Background(), f.admin)
-	adm := ruqiv1.NewAdminServiceClient(f.api)
-	iss, err := adm.IssueAccessToken(ctx, &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: f.entUSCC})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := f.signInEnterprise(iss.GetToken())
+	c, revoke := f.signInRevocable()
 	p := path(f.code.GetUrl())
 	page := readBody(t, f.do("GET", p, nil, c))
 	cp := readBody(t, f.do("GET", "/complain", nil, c))
-	if _, err := adm.RevokeAccessToken(ctx, &ruqiv1.RevokeAccessTokenRequest{TokenId: iss.GetTokenId()}); err != nil {
-		t.Fatal(err)
-	}
+	revoke()
 	cleared := func(r *http.Response) bool {
 		for _, k := range r.Cookies() {
 			if k.Name == enterpriseCookie && k.MaxAge < 0 {

@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/ruqi/ruqi/internal/domain"
 )
 
 // Sign-in keeps an access token in an HttpOnly cookie, not an opaque
@@ -125,10 +127,23 @@ func sessionToken(r *http.Request, name string) string {
 
 // enterpriseSession is the signed-in enterprise's token for a page of its
 // own; without one it sends the browser home to sign in again and says so.
+// returnPath is where a sign-in returns to from r: its path, and for the
+// complaint about an inspection (/complain?inspection=ID) that query too,
+// or the complaint lost its inspection across the sign-in (a review,
+// 2026-12-08). safeNext still decides what is followed.
+func returnPath(r *http.Request) string {
+	if r.URL.Path == "/complain" {
+		if id := domain.NormalizeID(r.URL.Query().Get("inspection")); domain.ValidateID("检查编号", id) == nil {
+			return "/complain?inspection=" + url.QueryEscape(id)
+		}
+	}
+	return r.URL.Path
+}
+
 func enterpriseSession(w http.ResponseWriter, r *http.Request) (string, bool) {
 	sess := sessionToken(r, enterpriseCookie)
 	if sess == "" {
-		http.Redirect(w, r, signInPage(safeNext(r.URL.Path))+"signin=expired", http.StatusSeeOther)
+		http.Redirect(w, r, signInPage(safeNext(returnPath(r)))+"signin=expired", http.StatusSeeOther)
 	}
 	return sess, sess != ""
 }
@@ -144,7 +159,7 @@ func sessionEnded(w http.ResponseWriter, r *http.Request, err error) bool {
 		return false
 	}
 	clearSession(w, r, enterpriseCookie)
-	http.Redirect(w, r, signInPage(safeNext(r.URL.Path))+"signin=expired", http.StatusSeeOther)
+	http.Redirect(w, r, signInPage(safeNext(returnPath(r)))+"signin=expired", http.StatusSeeOther)
 	return true
 }
 

@@ -669,7 +669,7 @@ func (s *server) enterpriseForm(w http.ResponseWriter, r *http.Request, back str
 // coming visits returned to the home page: a trial of sign-in, 2026-12-07).
 // Anything else is not followed, so the form cannot be made into an open
 // redirect.
-var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices|/enterprise-code|/complain|/refuse|/history|/upcoming|/leads)$`)
+var verifyPath = regexp.MustCompile(`^(/[Vv]/[A-Za-z2-7]+|/devices|/enterprise-code|/complain|/complain\?inspection=[A-Z0-9-]{1,64}|/refuse|/history|/upcoming|/leads)$`)
 
 func safeNext(next string) string {
 	if len(next) <= 8192 && verifyPath.MatchString(next) {

@@ -118,6 +118,40 @@ func newFixtureAt(t *testing.T, clock func() time.Time) *fixture {
 	return f
 }
 
+// signInRevocable signs the enterprise in on the pages with a token of its
+// own, and returns the session's cookie and a function that revokes the
+// token on the server: a session that ends while its cookie stays.
+func (f *fixture) signInRevocable() (*http.Cookie, func()) {
+	f.t.Helper()
+	ctx := as(context.Background(), f.admin)
+	adm := ruqiv1.NewAdminServiceClient(f.api)
+	iss, err := adm.IssueAccessToken(ctx, &ruqiv1.IssueAccessTokenRequest{Role: ruqiv1.Role_ROLE_ENTERPRISE, Subject: f.entUSCC})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return f.signInEnterprise(iss.GetToken()), func() {
+		f.t.Helper()
+		if _, err := adm.RevokeAccessToken(ctx, &ruqiv1.RevokeAccessTokenRequest{TokenId: iss.GetTokenId()}); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// refusalLead has the enterprise, signed in on the pages, refuse the
+// fixture's code, and returns its session's cookie and the lead's id; and
+// the supervisor signed in on the dashboard.
+func (f *fixture) refusalLead() (ec *http.Cookie, id string, sc *http.Cookie) {
+	f.t.Helper()
+	ec = f.signInEnterprise(f.ent)
+	f.refuseOnPage(ec, "未出示入企码")
+	leads, err := ruqiv1.NewSupervisionServiceClient(f.api).ListLeads(as(context.Background(), f.sup), &ruqiv1.ListLeadsRequest{})
+	if err != nil || len(leads.GetLeads()) == 0 {
+		f.t.Fatalf("leads %v %v", leads, err)
+	}
+	sc = cookieOf(f.t, f.do("POST", "/dashboard/signin", url.Values{"token": {f.sup}}), supervisorCookie)
+	return ec, leads.GetLeads()[0].GetId(), sc
+}
+
 func (f *fixture) issue(role ruqiv1.Role, subject string) string {
 	f.t.Helper()
 	resp, err := ruqiv1.NewAdminServiceClient(f.api).IssueAccessToken(as(context.Background(), f.admin), &ruqiv1.IssueAccessTokenRequest{Role: role, Subject: subject})

@@ -588,7 +588,9 @@ type UpdateLeadRequest struct {
 	Note   string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	// reply, if given, is the step's answer to the enterprise (LeadStep.reply):
 	// only for a lead its enterprise follows (its refusal, its complaint, a
-	// code it scanned), at most 1,000 characters.
+	// code it scanned), at most 1,000 characters. With status unspecified it
+	// is a reply alone, a step at the lead's status (a final one too), and
+	// the note may be empty.
 	Reply         string `protobuf:"bytes,4,opt,name=reply,proto3" json:"reply,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
