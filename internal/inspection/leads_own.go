@@ -50,9 +50,9 @@ func OwnLeadIDs(r store.Reader, uscc string) ([]string, error) {
 
 // OwnLeadView is a lead as its enterprise reads it: the status, the time
 // and the reply (答复) of each step, not who took it or the 司法局's note
-// (written for the 司法局's own use); and nothing the lead names of an inspection the
-// enterprise is not shown (shown: another enterprise's code scanned here
-// names that visit's agency and officer, which the scan did not tell).
+// (written for the 司法局's own use); and, unless shown, nothing the lead
+// names of an inspection (another enterprise's code scanned here names
+// that visit's agency and officer, which the scan did not tell).
 func OwnLeadView(l *ruqiv1.Lead, shown bool) *ruqiv1.Lead {
 	v := proto.CloneOf(l)
 	for _, s := range v.GetSteps() {
@@ -64,8 +64,9 @@ func OwnLeadView(l *ruqiv1.Lead, shown bool) *ruqiv1.Lead {
 	return v
 }
 
-// MarkOwnLeads gives every lead its enterprise follows its mark, 500
-// writes a transaction, reading the leads a page at a time. Run once a
+// MarkOwnLeads gives every lead its enterprise follows its mark, reading
+// the leads 500 a page and writing the missing marks 500 to 999 a
+// transaction. Run once a
 // start, as the proposals' open marks are: the leads opened before the
 // marks existed, and those a version rolled back to opened, are marked by
 // the next start.

@@ -81,8 +81,9 @@ func (es *enterpriseServer) ListOwnLeads(ctx context.Context, req *ruqiv1.ListOw
 // names that visit; the scan told the enterprise none of it.
 func (s *Service) leadInspectionShown(r store.Reader, l *ruqiv1.Lead, now time.Time) (bool, error) {
 	if l.GetInspectionId() == "" {
-		// A code whose signature failed names no inspection; an agency
-		// alone (none is set on such leads) would be the lead's own.
+		// A code whose signature failed names no inspection, nor an
+		// agency or officer; a lead that named one without its
+		// inspection would have it hidden, as it could not be checked.
 		return l.GetAgencyId() == "" && l.GetOfficerId() == "", nil
 	}
 	ins, err := r.Inspection(l.GetInspectionId())
