@@ -417,6 +417,9 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 		if updated != "" && l.GetId() == updated {
 			ld.Updated = true
 			d.Flash = fmt.Sprintf("问题线索 %s 已更新为“%s”。", l.GetId(), ld.Status)
+			if q.Get("replied") == "1" {
+				d.Flash = fmt.Sprintf("问题线索 %s 已答复企业（状态仍为“%s”）。", l.GetId(), ld.Status)
+			}
 		}
 		d.Leads = append(d.Leads, ld)
 	}
@@ -426,6 +429,8 @@ func (s *server) renderDashboard(w http.ResponseWriter, r *http.Request, sess st
 		// pages, 2026-12-05). Only an id and a status are read from the URL.
 		if to := domain.LeadStatusLabel(ruqiv1.LeadStatus(ruqiv1.LeadStatus_value[q.Get("moved")])); to != "" {
 			d.Flash = fmt.Sprintf("问题线索 %s 已更新为“%s”。", updated, to)
+		} else if q.Get("replied") == "1" {
+			d.Flash = fmt.Sprintf("问题线索 %s 已答复企业。", updated)
 		}
 	}
 
@@ -663,7 +668,11 @@ func (s *server) updateLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back.Set("updated", id)
-	back.Set("moved", st.String())
+	if replyOnly {
+		back.Set("replied", "1")
+	} else {
+		back.Set("moved", st.String())
+	}
 	http.Redirect(w, r, "/dashboard?"+back.Encode()+"#leads", http.StatusSeeOther)
 }
 

@@ -33,8 +33,15 @@ func TestDashboard_LeadReply_KeptAndAfterTheClose(t *testing.T) {
 			t.Fatalf("move to %s: %d %s", st, r.StatusCode, visible(readBody(t, r)))
 		}
 	}
-	if r := f.do("POST", "/dashboard/leads/"+id, url.Values{"csrf": {csrf}, "reply": {"补充答复：该局已书面说明情况"}}, sc); r.StatusCode != http.StatusSeeOther {
+	r := f.do("POST", "/dashboard/leads/"+id, url.Values{"csrf": {csrf}, "reply": {"补充答复：该局已书面说明情况"}}, sc)
+	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a reply to the closed lead: %d %s", r.StatusCode, visible(readBody(t, r)))
+	}
+	// The dashboard says the reply was given, not that the status changed.
+	// (A browser sends no fragment.)
+	loc, _, _ := strings.Cut(r.Header.Get("Location"), "#")
+	if back := readBody(t, f.do("GET", loc, nil, sc)); !strings.Contains(back, "已答复企业（状态仍为“查无实据”）") {
+		t.Errorf("the dashboard after a reply alone: %s", visible(back))
 	}
 	page := readBody(t, f.do("GET", "/leads", nil, ec))
 	if !strings.Contains(page, "查无实据") || !strings.Contains(page, "补充答复：该局已书面说明情况") {
