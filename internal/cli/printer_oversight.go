@@ -304,10 +304,8 @@ func (p *tablePrinter) OwnLeads(r *ruqiv1.ListOwnLeadsResponse) {
 	t := newTable("线索编号", "类型", "提交时间", "处理状态", "状态时间", "报备编号", "说明", "司法局答复")
 	for _, l := range r.GetLeads() {
 		since, reply := l.GetCreatedAt(), ""
-		if s := l.GetSteps(); len(s) > 0 {
-			since = s[len(s)-1].GetAt()
-		}
 		for _, s := range l.GetSteps() {
+			since = s.GetAt()
 			if s.GetReply() != "" {
 				// The latest, with the step it came with: a later step
 				// without one did not take it back.

@@ -26,6 +26,11 @@ func ownLeadKey(l *ruqiv1.Lead) string {
 	return ownLeadPrefix + l.GetEnterpriseUscc() + "|" + l.GetCreatedAt().AsTime().UTC().Format("20060102150405.000000000") + "|" + l.GetId()
 }
 
+// ownLeadIDOf is the lead id a mark's key ends with (ownLeadKey).
+func ownLeadIDOf(key string) string {
+	return key[strings.LastIndexByte(key, '|')+1:]
+}
+
 // markOwnLead indexes a lead its enterprise follows.
 func markOwnLead(tx store.Tx, l *ruqiv1.Lead) error {
 	if !domain.EnterpriseFollows(l) {
@@ -39,9 +44,7 @@ func markOwnLead(tx store.Tx, l *ruqiv1.Lead) error {
 func OwnLeadIDs(r store.Reader, uscc string) ([]string, error) {
 	var ids []string
 	err := r.Counts(ownLeadPrefix+uscc+"|", func(k string, _ int64) error {
-		if i := strings.LastIndexByte(k, '|'); i >= 0 {
-			ids = append(ids, k[i+1:])
-		}
+		ids = append(ids, ownLeadIDOf(k))
 		return nil
 	})
 	slices.Reverse(ids)
@@ -99,9 +102,7 @@ func MarkOwnLeads(view func(func(store.Reader) error) error, update func(func(st
 	have := map[string]bool{}
 	err = view(func(r store.Reader) error {
 		return r.Counts(ownLeadPrefix, func(k string, _ int64) error {
-			if i := strings.LastIndexByte(k, '|'); i >= 0 {
-				have[k[i+1:]] = true
-			}
+			have[ownLeadIDOf(k)] = true
 			return nil
 		})
 	})

@@ -161,13 +161,11 @@ func (s *server) complainForm(w http.ResponseWriter, r *http.Request) {
 	// shown the form and refused at submit, and a front-desk device,
 	// which may not complain in the enterprise's name, was too (stop 45's
 	// list).
-	ctx, cancel := s.callContext(r)
-	_, err := s.sess.ListDevices(as(ctx, sess), &ruqiv1.ListDevicesRequest{})
-	cancel()
+	device, err := s.probeSession(r, sess)
 	if sessionEnded(w, r, err) {
 		return
 	}
-	if errorReason(err) == "DEVICE_NOT_ACCOUNT" {
+	if device {
 		render(w, http.StatusForbidden, "result", "投诉", resultData{Banner: badBanner("前台设备不能投诉",
 			"投诉以企业的名义提交，须用企业账号（政务服务账号登录，或管理员签发的企业令牌）。执法人员未出示入企码要求入企时，前台设备可以在首页“拒绝无码检查”记录拒绝。"),
 			Back: "/", BackTo: "返回首页"})

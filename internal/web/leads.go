@@ -16,7 +16,7 @@ type leadsData struct {
 type ownLead struct {
 	ID, Kind, Status, Opened, Description, Inspection string
 	Steps                                             []leadStepLine
-	Closed                                            bool // a final status: 已整改, 已移交纪委, 查无实据
+	Closed                                            bool // a final status: the lifecycle goes no further
 }
 
 type leadStepLine struct{ At, Status, Reply string }
@@ -46,7 +46,7 @@ func (s *server) leads(w http.ResponseWriter, r *http.Request) {
 	for _, l := range resp.GetLeads() {
 		v := ownLead{ID: l.GetId(), Kind: domain.LeadKindLabel(l.GetKind()), Status: domain.LeadStatusLabel(l.GetStatus()),
 			Opened: beijing(l.GetCreatedAt()), Description: l.GetDescription(), Inspection: l.GetInspectionId(),
-			Closed: l.GetStatus() != ruqiv1.LeadStatus_LEAD_STATUS_RECEIVED && l.GetStatus() != ruqiv1.LeadStatus_LEAD_STATUS_CHECKING}
+			Closed: len(domain.LeadNextStatuses(l.GetStatus())) == 0}
 		if c := l.GetOfficerClaimed(); c != "" {
 			v.Description += "（对方自称：" + c + "）"
 		}

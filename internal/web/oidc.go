@@ -411,10 +411,7 @@ func (s *server) enrolled(w http.ResponseWriter, r *http.Request) {
 	}
 	// Still bound: a revoked device's session is refused as the home page
 	// finds out (a device may not list devices, but is known).
-	ctx, cancel := s.callContext(r)
-	_, err = s.sess.ListDevices(as(ctx, sessionToken(r, enterpriseCookie)), &ruqiv1.ListDevicesRequest{})
-	cancel()
-	if status.Code(err) == codes.Unauthenticated && sessionEnded(w, r, err) {
+	if _, err := s.probeSession(r, sessionToken(r, enterpriseCookie)); sessionEnded(w, r, err) {
 		return
 	}
 	render(w, http.StatusOK, "result", "已绑定前台设备", resultData{

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ruqi/ruqi/internal/domain"
+	ruqiv1 "github.com/ruqi/ruqi/proto/ruqi/v1"
 )
 
 // Sign-in keeps an access token in an HttpOnly cookie, not an opaque
@@ -146,6 +147,19 @@ func enterpriseSession(w http.ResponseWriter, r *http.Request) (string, bool) {
 		http.Redirect(w, r, signInPage(safeNext(returnPath(r)))+"signin=expired", http.StatusSeeOther)
 	}
 	return sess, sess != ""
+}
+
+// probeSession asks the server what the enterprise session sess is now:
+// ended (no longer taken), or a front-desk device's rather than the
+// account's. ListDevices answers both at once: an enterprise's account may
+// call it, a device is refused DEVICE_NOT_ACCOUNT, an ended session is
+// Unauthenticated. Any other error (the store unavailable) says neither.
+// The error is returned for sessionEnded.
+func (s *server) probeSession(r *http.Request, sess string) (device bool, err error) {
+	ctx, cancel := s.callContext(r)
+	defer cancel()
+	_, err = s.sess.ListDevices(as(ctx, sess), &ruqiv1.ListDevicesRequest{})
+	return errorReason(err) == "DEVICE_NOT_ACCOUNT", err
 }
 
 // sessionEnded reports whether err says the enterprise's session is no

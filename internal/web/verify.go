@@ -767,9 +767,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 		// Signed in only while the server still takes the session: the
 		// home page offers the pages of an enterprise signed in, and no
 		// way to sign in, to anyone who holds the cookie.
-		ctx, cancel := s.callContext(r)
-		_, err := s.sess.ListDevices(as(ctx, sess), &ruqiv1.ListDevicesRequest{})
-		cancel()
+		device, err := s.probeSession(r, sess)
 		if status.Code(err) == codes.Unauthenticated {
 			clearSession(w, r, enterpriseCookie)
 			d.SignIn = signInProblems["expired"]
@@ -778,7 +776,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 			// A front-desk phone's sign-out unbinds it, which the staff
 			// member tapping 退出登录 was not told (a trial on a phone,
 			// 2026-12-06); the pages it may not use are not offered.
-			d.Device = errorReason(err) == "DEVICE_NOT_ACCOUNT"
+			d.Device = device
 		}
 	}
 	render(w, http.StatusOK, "home", "扫码入企 · 入企码核验", d)
